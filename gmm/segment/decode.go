@@ -1,0 +1,152 @@
+// Package segment is the image side of gmmsimd: it decodes images into planes of pixel
+// levels, chooses a channel or the CIE94 difference of a pair, turns a fitted mixture into
+// a segmented image and cleans it with the reference program's morphology.
+package segment
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	_ "image/gif"  // registers GIF with image.Decode
+	_ "image/jpeg" // registers JPEG
+	_ "image/png"  // registers PNG
+	"io"
+	"os"
+
+	_ "golang.org/x/image/bmp"  // registers BMP
+	_ "golang.org/x/image/tiff" // registers TIFF
+	_ "golang.org/x/image/webp" // registers WebP
+)
+
+// Formats names the image formats Decode reads.
+const Formats = "PNG, JPEG, GIF, BMP, TIFF or WebP"
+
+// ErrNotImage is wrapped by Decode's error for data in none of the Formats.
+var ErrNotImage = errors.New("not a " + Formats + " image")
+
+// Decode reads one image from r. A truncated or corrupt file, and an image with no pixels,
+// are errors.
+func Decode(r io.Reader) (image.Image, error) {
+	img, format, err := image.Decode(r)
+	switch {
+	case errors.Is(err, image.ErrFormat):
+		return nil, ErrNotImage
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("%s data end too early: the file is truncated", format)
+	case err != nil:
+		return nil, fmt.Errorf("corrupt %s data: %w", format, err)
+	}
+	if b := img.Bounds(); b.Empty() {
+		return nil, fmt.Errorf("the %s image has no pixels (%dx%d)", format, b.Dx(), b.Dy())
+	}
+	return img, nil
+}
+
+// Open decodes the image file at path.
+func Open(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, err := Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return img, nil
+}
+
+// Depth returns the bits per channel of img's pixel type: 16 for the 16-bit types of the
+// image package and for types it does not know, 8 otherwise.
+func Depth(img image.Image) int {
+	switch img.(type) {
+	case *image.Gray, *image.RGBA, *image.NRGBA, *image.YCbCr, *image.NYCbCrA, *image.Paletted, *image.CMYK:
+		return 8
+	}
+	return 16
+}
+
+// eachRGB calls f(i, r, g, b) for every pixel of img in row-major order (i counts from 0),
+// with channel values on the 16-bit scale 0..65535; an 8-bit value v arrives as v*257.
+// Colour is read as stored, without alpha: the reference program read images the same way.
+func eachRGB(img image.Image, f func(i int, r, g, b uint32)) {
+	bd := img.Bounds()
+	w := bd.Dx()
+	switch m := img.(type) {
+	case *image.Gray:
+		for y := range bd.Dy() {
+			row := m.Pix[y*m.Stride : y*m.Stride+w]
+			for x, v := range row {
+				v16 := uint32(v) * 0x101
+				f(y*w+x, v16, v16, v16)
+			}
+		}
+	case *image.Gray16:
+		for y := range bd.Dy() {
+			row := m.Pix[y*m.Stride : y*m.Stride+2*w]
+			for x := range w {
+				v := uint32(row[2*x])<<8 | uint32(row[2*x+1])
+				f(y*w+x, v, v, v)
+			}
+		}
+	case *image.RGBA:
+		eachRGB8(m.Pix, m.Stride, w, bd.Dy(), f)
+	case *image.NRGBA:
+		eachRGB8(m.Pix, m.Stride, w, bd.Dy(), f)
+	case *image.RGBA64:
+		eachRGB16(m.Pix, m.Stride, w, bd.Dy(), f)
+	case *image.NRGBA64:
+		eachRGB16(m.Pix, m.Stride, w, bd.Dy(), f)
+	case *image.YCbCr:
+		for y := range bd.Dy() {
+			for x := range w {
+				yi := m.YOffset(bd.Min.X+x, bd.Min.Y+y)
+				ci := m.COffset(bd.Min.X+x, bd.Min.Y+y)
+				r, g, b := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+				f(y*w+x, uint32(r)*0x101, uint32(g)*0x101, uint32(b)*0x101)
+			}
+		}
+	case *image.Paletted:
+		var lut [256][3]uint32
+		for i, c := range m.Palette {
+			n := color.NRGBA64Model.Convert(c).(color.NRGBA64)
+			lut[i] = [3]uint32{uint32(n.R), uint32(n.G), uint32(n.B)}
+		}
+		for y := range bd.Dy() {
+			for x, idx := range m.Pix[y*m.Stride : y*m.Stride+w] {
+				c := lut[idx]
+				f(y*w+x, c[0], c[1], c[2])
+			}
+		}
+	default:
+		for y := range bd.Dy() {
+			for x := range w {
+				n := color.NRGBA64Model.Convert(img.At(bd.Min.X+x, bd.Min.Y+y)).(color.NRGBA64)
+				f(y*w+x, uint32(n.R), uint32(n.G), uint32(n.B))
+			}
+		}
+	}
+}
+
+// eachRGB8 walks 4-byte R, G, B, A pixels.
+func eachRGB8(pix []uint8, stride, w, h int, f func(i int, r, g, b uint32)) {
+	for y := range h {
+		row := pix[y*stride : y*stride+4*w]
+		for x := range w {
+			p := row[4*x : 4*x+3 : 4*x+3]
+			f(y*w+x, uint32(p[0])*0x101, uint32(p[1])*0x101, uint32(p[2])*0x101)
+		}
+	}
+}
+
+// eachRGB16 walks 8-byte big-endian R, G, B, A pixels.
+func eachRGB16(pix []uint8, stride, w, h int, f func(i int, r, g, b uint32)) {
+	for y := range h {
+		row := pix[y*stride : y*stride+8*w]
+		for x := range w {
+			p := row[8*x : 8*x+6 : 8*x+6]
+			f(y*w+x, uint32(p[0])<<8|uint32(p[1]), uint32(p[2])<<8|uint32(p[3]), uint32(p[4])<<8|uint32(p[5]))
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package segment
+
+import (
+	"fmt"
+	"image"
+)
+
+// Channel says which single value of a pixel is segmented.
+type Channel int
+
+const (
+	// Luma is ITU-R BT.601 luma, 0.299 R + 0.587 G + 0.114 B rounded to the image's levels,
+	// as OpenCV's and most tools' colour-to-gray conversion.
+	Luma Channel = iota
+	// Red is the red channel.
+	Red
+	// Green is the green channel.
+	Green
+	// Blue is the blue channel: what the reference program read (OpenCV's first channel).
+	Blue
+)
+
+var channelNames = [...]string{Luma: "luma", Red: "red", Green: "green", Blue: "blue"}
+
+// String returns the channel's name, as ParseChannel reads it.
+func (c Channel) String() string {
+	if c >= 0 && int(c) < len(channelNames) {
+		return channelNames[c]
+	}
+	return fmt.Sprintf("Channel(%d)", int(c))
+}
+
+// ParseChannel returns the channel called name: luma, red, green or blue.
+func ParseChannel(name string) (Channel, error) {
+	for c, n := range channelNames {
+		if n == name {
+			return Channel(c), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown channel %q (want luma, red, green or blue)", name)
+}
+
+// Plane is one value per pixel, row-major, as integer levels 0..Max: 255 for 8-bit images,
+// 65535 for 16-bit ones. Two bytes a pixel whatever the source, so a large photo costs a
+// fraction of its float64 samples.
+type Plane struct {
+	Width, Height int
+	Max           int
+	Levels        []uint16
+}
+
+// NewPlane returns the channel ch of img as a plane of img's depth.
+func NewPlane(img image.Image, ch Channel) (*Plane, error) {
+	if ch < Luma || ch > Blue {
+		return nil, fmt.Errorf("unknown channel %v", ch)
+	}
+	b := img.Bounds()
+	p := &Plane{Width: b.Dx(), Height: b.Dy(), Max: 1<<Depth(img) - 1}
+	p.Levels = make([]uint16, p.Width*p.Height)
+	eightBit := p.Max == 255
+	eachRGB(img, func(i int, r, g, b uint32) {
+		var v uint32
+		switch ch {
+		case Red:
+			v = r
+		case Green:
+			v = g
+		case Blue:
+			v = b
+		default:
+			if eightBit {
+				// OpenCV's fixed-point BT.601 on 8-bit values, rounded.
+				p.Levels[i] = uint16((to8(r)*4899 + to8(g)*9617 + to8(b)*1868 + 1<<13) >> 14)
+				return
+			}
+			p.Levels[i] = uint16((uint64(r)*19595 + uint64(g)*38470 + uint64(b)*7471 + 1<<15) >> 16)
+			return
+		}
+		if eightBit {
+			v = to8(v)
+		}
+		p.Levels[i] = uint16(v)
+	})
+	return p, nil
+}
+
+// to8 rounds a 16-bit-scale value to 8 bits; v*257 maps back to v exactly.
+func to8(v uint32) uint32 { return (v*255 + 32767) / 65535 }
+
+// Samples returns the plane's values as level/Max, the reference program's scaling of
+// pixel values to [0, 1].
+func Samples[T float32 | float64](p *Plane) []T {
+	out := make([]T, len(p.Levels))
+	scale := float64(p.Max)
+	for i, v := range p.Levels {
+		out[i] = T(float64(v) / scale)
+	}
+	return out
+}

@@ -1,0 +1,180 @@
+// Package kernel holds the per-pixel loops of Gaussian-mixture EM: the weighted normal
+// log-density of a slice, the reference program's stable exp-sum, the fused E-step that
+// returns sufficient statistics and the log-likelihood in one streaming pass, per-sample
+// scores and hard assignments.
+//
+// Every kernel exists as a pure-Go reference (this file's siblings, always built) and may
+// have faster twins for particular CPUs; a Kernels value bundles one implementation of
+// each, and Lookup picks one by name. The package knows nothing of images or options: its
+// inputs are slices and the coefficients of a mixture.
+//
+// The log-density of component k is the quadratic
+//
+//	P_k(x) = Const[k] - HalfPrec[k]*(x - Mean[k])^2
+//
+// with Const[k] = log w_k - log sigma_k - log(2 pi)/2 and HalfPrec[k] = 1/(2 sigma_k^2).
+// It is never computed as the log of a density, so it neither underflows nor costs an exp.
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// MaxComponents is the largest number of components the kernels accept; hard assignments
+// are stored as uint16.
+const MaxComponents = 1 << 16
+
+// Coeffs is a K-component mixture in the form the kernels read. All three slices have
+// length K.
+type Coeffs struct {
+	Const    []float64 // log w_k - log sigma_k - log(2 pi)/2
+	Mean     []float64 // mu_k
+	HalfPrec []float64 // 1/(2 sigma_k^2)
+}
+
+// NewCoeffs returns the coefficients of the mixture with the given weights, means and
+// standard deviations. Weights need not sum to one: a common factor shifts every P_k by the
+// same constant and leaves responsibilities unchanged (the reference program starts from
+// weights of 1). The caller validates: weights > 0, stdevs > 0 and finite.
+func NewCoeffs(weights, means, stdevs []float64) *Coeffs {
+	k := len(means)
+	c := &Coeffs{
+		Const:    make([]float64, k),
+		Mean:     make([]float64, k),
+		HalfPrec: make([]float64, k),
+	}
+	c.Set(weights, means, stdevs)
+	return c
+}
+
+// Set overwrites c with the given mixture, which must have c's number of components.
+func (c *Coeffs) Set(weights, means, stdevs []float64) {
+	const halfLog2Pi = 0.9189385332046727417803297364056176398613974736377834128171515404
+	for k := range c.Mean {
+		c.Const[k] = math.Log(weights[k]) - math.Log(stdevs[k]) - halfLog2Pi
+		c.Mean[k] = means[k]
+		c.HalfPrec[k] = 0.5 / (stdevs[k] * stdevs[k])
+	}
+}
+
+// K returns the number of components.
+func (c *Coeffs) K() int { return len(c.Mean) }
+
+// Stats holds the sufficient statistics of an E-step over samples x_n with weights c_n
+// (1 when absent) and responsibilities r_nk, shifted by each component's mean mu_k so that
+// the variance needs no subtraction of large, nearly equal numbers:
+//
+//	N[k] = sum_n c_n r_nk
+//	D[k] = sum_n c_n r_nk (x_n - mu_k)
+//	B[k] = sum_n c_n r_nk (x_n - mu_k)^2
+//	LogLik = sum_n c_n log p(x_n)
+//
+// The M-step is then mu'_k = mu_k + D[k]/N[k] and sigma'_k^2 = B[k]/N[k] - (D[k]/N[k])^2.
+type Stats struct {
+	N, D, B []float64
+	LogLik  float64
+}
+
+// NewStats returns zeroed statistics for k components.
+func NewStats(k int) *Stats {
+	buf := make([]float64, 3*k)
+	return &Stats{N: buf[:k:k], D: buf[k : 2*k : 2*k], B: buf[2*k:]}
+}
+
+// Reset zeroes s.
+func (s *Stats) Reset() {
+	clear(s.N)
+	clear(s.D)
+	clear(s.B)
+	s.LogLik = 0
+}
+
+// Add adds o to s, component by component.
+func (s *Stats) Add(o *Stats) {
+	for k := range s.N {
+		s.N[k] += o.N[k]
+		s.D[k] += o.D[k]
+		s.B[k] += o.B[k]
+	}
+	s.LogLik += o.LogLik
+}
+
+// Kernels is one implementation of every kernel, in both precisions. Inputs of float32
+// kernels are float32; statistics, weights and coefficients are always float64.
+//
+// Contracts shared by all implementations (the tests hold every implementation to them):
+//   - LogNormPDF: dst[n] = P(x[n]) for one component; len(dst) == len(x).
+//   - ExpSumStable: for N = len(x), p is K x N component-major (p[k*N+n] = P_k(x[n])),
+//     pmax[n] = max_k P_k(x[n]) (a running max that starts at -Inf) and
+//     expsum[n] = sum_k exp(P_k(x[n]) - pmax[n]), the reference program's
+//     compute_expsum_stable one for one.
+//   - EStep: adds the statistics of x (weights w, nil for all ones) to s.
+//   - ScoreSamples: dst[n] = log p(x[n]) = pmax + log(expsum).
+//   - Classify: dst[n] = argmax_k P_k(x[n]), the lowest k on ties.
+type Kernels struct {
+	Name string
+
+	LogNormPDF64   func(dst, x []float64, cnst, mean, halfPrec float64)
+	LogNormPDF32   func(dst, x []float32, cnst, mean, halfPrec float64)
+	ExpSumStable64 func(p, pmax, expsum, x []float64, c *Coeffs)
+	ExpSumStable32 func(p, pmax, expsum, x []float32, c *Coeffs)
+	EStep64        func(x []float64, w []float64, c *Coeffs, s *Stats)
+	EStep32        func(x []float32, w []float64, c *Coeffs, s *Stats)
+	ScoreSamples64 func(dst, x []float64, c *Coeffs)
+	ScoreSamples32 func(dst []float64, x []float32, c *Coeffs)
+	Classify64     func(dst []uint16, x []float64, c *Coeffs)
+	Classify32     func(dst []uint16, x []float32, c *Coeffs)
+}
+
+// Generic is the pure-Go implementation, built on every platform. It computes in float64
+// whatever the input precision, with math.Exp and math.Log: it is the reference that
+// faster twins are tested against.
+var Generic = &Kernels{
+	Name:           "generic",
+	LogNormPDF64:   logNormPDF[float64],
+	LogNormPDF32:   logNormPDF[float32],
+	ExpSumStable64: expSumStable[float64],
+	ExpSumStable32: expSumStable[float32],
+	EStep64:        eStep[float64],
+	EStep32:        eStep[float32],
+	ScoreSamples64: scoreSamples[float64],
+	ScoreSamples32: scoreSamples[float32],
+	Classify64:     classify[float64],
+	Classify32:     classify[float32],
+}
+
+// ErrUnknownKernel is returned by Lookup for a name it does not know.
+var ErrUnknownKernel = errors.New("unknown kernel")
+
+// available lists the implementations this binary holds that this CPU can run, best first.
+// Generic is always last.
+var available = []*Kernels{Generic}
+
+// known names every implementation the project has, whether or not this binary holds it
+// and this CPU runs it, so that asking for one that is missing says why.
+var known = []string{"generic", "avx2"}
+
+// Best returns the fastest kernels that this binary holds and this CPU runs.
+func Best() *Kernels { return available[0] }
+
+// Lookup returns the kernels called name: "auto" (or "") for the best this CPU runs,
+// "generic" for the pure-Go reference, or the name of a CPU-specific implementation.
+func Lookup(name string) (*Kernels, error) {
+	switch name {
+	case "", "auto":
+		return Best(), nil
+	}
+	for _, k := range available {
+		if k.Name == name {
+			return k, nil
+		}
+	}
+	if slices.Contains(known, name) {
+		return nil, fmt.Errorf("kernel %q is not available: this binary or this CPU lacks it", name)
+	}
+	return nil, fmt.Errorf("%w %q (want auto, %s)", ErrUnknownKernel, name, strings.Join(known, ", "))
+}

@@ -1,0 +1,398 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gmmsimd/gmmsimd/gmm/segment"
+)
+
+// sharedDir is the project's shared data (reference outputs, test photos): $GMMSIMD_SHARED,
+// or the directory "shared" beside the module's root.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("GMMSIMD_SHARED"); d != "" {
+		return d
+	}
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, "internal", "kernel")); err == nil {
+				break
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("cannot find the module root")
+		}
+		dir = parent
+	}
+	shared := filepath.Join(dir, "..", "shared")
+	if _, err := os.Stat(filepath.Join(shared, "reference")); err != nil {
+		t.Fatalf("the shared data are missing (%v): put them at %s or set GMMSIMD_SHARED", err, shared)
+	}
+	return shared
+}
+
+// result is what a test keeps of one run of the command.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCmd(t *testing.T, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return result{code, out.String(), errOut.String()}
+}
+
+// refDoc is a file of ../shared/reference: the reference program's printout.
+type refDoc struct {
+	Image      string `json:"image"`
+	Components int    `json:"components"`
+	Iterations int    `json:"iterations"`
+	Channel    string `json:"channel"`
+	Command    string `json:"command"`
+	Init       struct {
+		Means, Stdevs []float64
+	} `json:"init"`
+	Out []struct {
+		Means, Stdevs, Weights []float64
+		LogLikelihood          float64 `json:"log_likelihood"`
+	} `json:"iterations_out"`
+}
+
+// ourDoc is the part of gmmseg's JSON the tests read.
+type ourDoc struct {
+	Image struct {
+		Path          string
+		Width, Height int
+	}
+	Kernel     string
+	Threads    int
+	Precision  string
+	Components int
+	Init       struct{ Means, Stdevs, Weights []float64 }
+	Iterations []struct {
+		Means, Stdevs, Weights []float64
+		LogLikelihood          float64 `json:"log_likelihood"`
+	}
+	Output  string
+	Elapsed map[string]float64 `json:"elapsed_seconds"`
+}
+
+// argsOf turns the reference's command line into gmmseg's, with image paths under dir.
+func argsOf(t *testing.T, command, dir string) []string {
+	t.Helper()
+	var args []string
+	for _, f := range strings.Fields(command)[1:] {
+		name, value, _ := strings.Cut(f, "=")
+		switch name {
+		case "--first-image", "--second-image":
+			args = append(args, name+"="+filepath.Join(dir, value))
+		case "--components", "--iterations", "--subtraction-threshold", "--visualization":
+			args = append(args, f)
+		case "--precompiled-num-threads", "--fast-math":
+			// How the reference ran, not what it computed.
+		default:
+			t.Fatalf("reference command has an unknown flag %q", f)
+		}
+	}
+	return args
+}
+
+func relErr(a, b float64) float64 { return math.Abs(a-b) / math.Max(math.Abs(b), 1e-300) }
+
+func TestParityWithTheReferenceProgram(t *testing.T) {
+	shared := sharedDir(t)
+	files, err := filepath.Glob(filepath.Join(shared, "reference", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ref refDoc
+		if err := json.Unmarshal(data, &ref); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if len(ref.Out) == 0 {
+			continue // not a printout of the reference program
+		}
+		checked++
+		base := argsOf(t, ref.Command, filepath.Join(shared, "testdata", "images"))
+		// The reference read OpenCV's first channel, blue; in a gray image every channel is
+		// the gray value.
+		base = append(base, "--channel=blue", "--json")
+		for _, precision := range []struct {
+			name string
+			tol  float64
+		}{{"float64", 1e-9}, {"float32", 1e-4}} {
+			for _, kern := range []string{"generic", "auto"} {
+				name := filepath.Base(file) + "/" + precision.name + "/" + kern
+				t.Run(name, func(t *testing.T) {
+					out := filepath.Join(t.TempDir(), "seg.png")
+					args := append(base[:len(base):len(base)], "--precision="+precision.name, "--kernel="+kern, "--out="+out)
+					r := runCmd(t, args...)
+					if r.code != 0 {
+						t.Fatalf("exit %d: %s", r.code, r.stderr)
+					}
+					var doc ourDoc
+					if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+						t.Fatalf("JSON: %v\n%s", err, r.stdout)
+					}
+					if len(doc.Iterations) != len(ref.Out) {
+						t.Fatalf("%d iterations, the reference printed %d", len(doc.Iterations), len(ref.Out))
+					}
+					for k := range ref.Init.Means {
+						if doc.Init.Means[k] != ref.Init.Means[k] || relErr(doc.Init.Stdevs[k], ref.Init.Stdevs[k]) > 1e-15 {
+							t.Fatalf("init differs: %v vs %v", doc.Init, ref.Init)
+						}
+					}
+					worst := 0.0
+					for i, want := range ref.Out {
+						got := doc.Iterations[i]
+						pairs := [][2][]float64{
+							{got.Means, want.Means}, {got.Stdevs, want.Stdevs}, {got.Weights, want.Weights},
+							{{got.LogLikelihood}, {want.LogLikelihood}},
+						}
+						for _, p := range pairs {
+							if len(p[0]) != len(p[1]) {
+								t.Fatalf("iteration %d: %d values, want %d", i, len(p[0]), len(p[1]))
+							}
+							for k := range p[1] {
+								e := relErr(p[0][k], p[1][k])
+								worst = max(worst, e)
+								if !(e <= precision.tol) {
+									t.Errorf("iteration %d: %.17g, reference %.17g (rel err %.3g)", i, p[0][k], p[1][k], e)
+								}
+							}
+						}
+					}
+					t.Logf("largest relative difference from the reference: %.3g", worst)
+				})
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no reference printout found")
+	}
+}
+
+func TestNoArgumentsSegmentsTheExample(t *testing.T) {
+	t.Chdir(t.TempDir())
+	r := runCmd(t)
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, want := range []string{"init_means= [0, 0.5, 1]", "ITERATION 0\n", "ITERATION 7\n", "log likelihood ", "wrote camera_segmented.png"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	img, err := segment.Open("camera_segmented.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 512 || b.Dy() != 512 {
+		t.Fatalf("segmentation is %v", b)
+	}
+	p, _ := segment.NewPlane(img, segment.Luma)
+	seen := map[uint16]bool{}
+	for _, v := range p.Levels {
+		seen[v] = true
+	}
+	if len(seen) != 3 {
+		t.Fatalf("the segmentation has %d gray levels, want 3 (one per component)", len(seen))
+	}
+}
+
+func TestJSONDocument(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "x.png")
+	r := runCmd(t, "--json", "--components=2", "--iterations=3", "--threads=2", "--precision=float32", "--out="+out)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var doc ourDoc
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Image.Path != exampleName || doc.Image.Width != 512 || doc.Image.Height != 512 ||
+		doc.Threads != 2 || doc.Precision != "float32" || doc.Components != 2 || doc.Kernel == "" ||
+		len(doc.Iterations) != 3 || len(doc.Init.Means) != 2 || doc.Output != out {
+		t.Fatalf("document: %+v", doc)
+	}
+	for _, k := range []string{"decode", "fit", "total"} {
+		if v, ok := doc.Elapsed[k]; !ok || !(v >= 0) {
+			t.Errorf("elapsed_seconds.%s = %v", k, v)
+		}
+	}
+	// Numbers carry full precision: they parse back to the same float64.
+	ll := doc.Iterations[2].LogLikelihood
+	if !strings.Contains(r.stdout, strconv.FormatFloat(ll, 'g', -1, 64)) {
+		t.Errorf("log-likelihood %v not printed in shortest full precision", ll)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestPairWithSubtractionThreshold(t *testing.T) {
+	images := filepath.Join(sharedDir(t), "testdata", "images")
+	out := filepath.Join(t.TempDir(), "pair.png")
+	r := runCmd(t, "--first-image="+filepath.Join(images, "tree_frame052_background.png"),
+		"--second-image="+filepath.Join(images, "tree_frame058_hand.png"),
+		"--components=2", "--iterations=5", "--subtraction-threshold=2.3", "--out="+out)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "thresholded subtraction") {
+		t.Errorf("the start is not the thresholded one:\n%s", r.stdout)
+	}
+	img, err := segment.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 320 || b.Dy() != 240 {
+		t.Fatalf("segmentation is %v", b)
+	}
+}
+
+func TestCPUProfile(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "cpu.pprof")
+	r := runCmd(t, "--iterations=2", "--cpuprofile="+prof, "--out="+filepath.Join(dir, "o.png"))
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(prof)
+	if err != nil || len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+		t.Fatalf("profile: %d bytes, %v (want gzip-compressed pprof)", len(data), err)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	r := runCmd(t, "-h")
+	if r.code != 0 || !strings.Contains(r.stdout, "--first-image") && !strings.Contains(r.stdout, "-first-image") {
+		t.Fatalf("exit %d, stdout %q", r.code, r.stdout)
+	}
+}
+
+// badFiles writes the bad inputs of the tests into dir and returns their paths.
+func badFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	photo, err := png.Decode(bytes.NewReader(exampleImage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jpg bytes.Buffer
+	if err := jpeg.Encode(&jpg, photo, nil); err != nil {
+		t.Fatal(err)
+	}
+	var tiny bytes.Buffer
+	png.Encode(&tiny, image.NewGray(image.Rect(0, 0, 2, 2)))
+	var other bytes.Buffer
+	png.Encode(&other, image.NewRGBA(image.Rect(0, 0, 3, 3)))
+	zero := append([]byte(nil), tiny.Bytes()...)
+	// Width and height 0 in the IHDR chunk; the decoder refuses it before the CRC matters.
+	copy(zero[16:24], make([]byte, 8))
+	files := map[string][]byte{
+		"text.png":      []byte("plain text, not an image at all"),
+		"truncated.png": exampleImage[:len(exampleImage)/3],
+		"truncated.jpg": jpg.Bytes()[:jpg.Len()/3],
+		"zero.png":      zero,
+		"tiny.png":      tiny.Bytes(),
+		"other.png":     other.Bytes(),
+	}
+	paths := map[string]string{}
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths[name] = p
+	}
+	return paths
+}
+
+func TestBadInput(t *testing.T) {
+	in := t.TempDir()
+	f := badFiles(t, in)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		says string
+	}{
+		{"missing file", []string{"--first-image=" + filepath.Join(in, "nope.png")}, 1, "no such file"},
+		{"not an image", []string{"--first-image=" + f["text.png"]}, 1, "not a PNG"},
+		{"truncated PNG", []string{"--first-image=" + f["truncated.png"]}, 1, "truncated"},
+		{"truncated JPEG", []string{"--first-image=" + f["truncated.jpg"]}, 1, "jpeg"},
+		{"0x0 image", []string{"--first-image=" + f["zero.png"]}, 1, "png"},
+		{"zero components", []string{"--components=0"}, 2, "--components=0"},
+		{"more components than pixels", []string{"--first-image=" + f["tiny.png"], "--components=5"}, 1, "5 components for 4 pixels"},
+		{"zero iterations", []string{"--iterations=0"}, 2, "--iterations=0"},
+		{"pair of different sizes", []string{"--first-image=" + f["tiny.png"], "--second-image=" + f["other.png"], "--components=2"}, 1, "differ in size"},
+		{"unwritable --out", []string{"--iterations=1", "--out=" + filepath.Join(in, "no", "dir", "x.png")}, 1, "writing the segmentation"},
+		{"unknown flag", []string{"--colour=red"}, 2, "colour"},
+		{"stray argument", []string{"image.png"}, 2, "image.png"},
+		{"bad channel", []string{"--channel=alpha"}, 2, "alpha"},
+		{"bad precision", []string{"--precision=float16"}, 2, "float16"},
+		{"bad kernel", []string{"--kernel=sse9"}, 2, "sse9"},
+		{"negative threads", []string{"--threads=-1"}, 2, "--threads"},
+		{"threshold without a pair", []string{"--subtraction-threshold=2.3"}, 2, "--second-image"},
+		{"threshold not a number", []string{"--first-image=a", "--second-image=b", "--components=2", "--subtraction-threshold=x"}, 2, "not a number"},
+		{"second image alone", []string{"--second-image=" + f["tiny.png"]}, 2, "--first-image"},
+		{"visualization", []string{"--visualization=1"}, 2, "--visualization"},
+		{"unwritable profile", []string{"--cpuprofile=" + filepath.Join(in, "no", "p.pprof")}, 1, "--cpuprofile"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			work := t.TempDir()
+			t.Chdir(work)
+			r := runCmd(t, append(c.args, "--json")...)
+			if r.code != c.code {
+				t.Fatalf("exit %d, want %d (stderr %q)", r.code, c.code, r.stderr)
+			}
+			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], "gmmseg: ") || !strings.HasSuffix(r.stderr, "\n") {
+				t.Fatalf("stderr is not one line: %q", r.stderr)
+			}
+			if !strings.Contains(strings.ToLower(r.stderr), strings.ToLower(c.says)) {
+				t.Errorf("stderr %q does not mention %q", r.stderr, c.says)
+			}
+			if strings.Contains(r.stderr, "goroutine") || strings.Contains(r.stderr, "panic") {
+				t.Errorf("stack trace: %q", r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout after an error: %q", r.stdout)
+			}
+			for _, dir := range []string{work, in, filepath.Join(in, "no")} {
+				entries, _ := os.ReadDir(dir)
+				for _, e := range entries {
+					if _, planted := f[e.Name()]; !planted {
+						t.Errorf("left behind: %s", filepath.Join(dir, e.Name()))
+					}
+				}
+			}
+		})
+	}
+}

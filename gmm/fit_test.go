@@ -1,0 +1,329 @@
+package gmm
+
+import (
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/gmmsimd/gmmsimd/gen"
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+var truth = Model{
+	Weights: []float64{0.3, 0.5, 0.2},
+	Means:   []float64{0.15, 0.5, 0.85},
+	Stdevs:  []float64{0.04, 0.08, 0.03},
+}
+
+func sample(t testing.TB, seed uint64, n int, m Model) []float64 {
+	t.Helper()
+	x, err := gen.Mixture(seed, n, m.Weights, m.Means, m.Stdevs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+func relErr(a, b float64) float64 { return math.Abs(a-b) / math.Max(math.Abs(b), 1e-300) }
+
+// sameHistory fails unless a and b agree to tol relative in every parameter and
+// log-likelihood of every step.
+func sameHistory(t *testing.T, a, b []Step, tol float64) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%d steps and %d steps", len(a), len(b))
+	}
+	for i := range a {
+		for _, p := range [][2][]float64{
+			{a[i].Model.Means, b[i].Model.Means},
+			{a[i].Model.Stdevs, b[i].Model.Stdevs},
+			{a[i].Model.Weights, b[i].Model.Weights},
+			{{a[i].LogLikelihood}, {b[i].LogLikelihood}},
+		} {
+			for k := range p[0] {
+				if e := relErr(p[0][k], p[1][k]); !(e <= tol) {
+					t.Fatalf("iteration %d: %.17g vs %.17g (rel err %.2g > %.2g)", i, p[0][k], p[1][k], e, tol)
+				}
+			}
+		}
+	}
+}
+
+func TestFitRecoversAKnownMixture(t *testing.T) {
+	x := sample(t, 1, 200000, truth)
+	res, err := Fit(context.Background(), x, Options{Components: 3, MaxIter: 200, Tol: 1e-10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Converged || res.Iterations >= 200 {
+		t.Fatalf("did not converge: %d iterations", res.Iterations)
+	}
+	for k := range 3 {
+		if math.Abs(res.Model.Means[k]-truth.Means[k]) > 0.005 ||
+			math.Abs(res.Model.Stdevs[k]-truth.Stdevs[k]) > 0.005 ||
+			math.Abs(res.Model.Weights[k]-truth.Weights[k]) > 0.01 {
+			t.Errorf("component %d: got %v %v %v, truth %v %v %v", k,
+				res.Model.Weights[k], res.Model.Means[k], res.Model.Stdevs[k],
+				truth.Weights[k], truth.Means[k], truth.Stdevs[k])
+		}
+	}
+	if relErr(floats.Sum(res.Model.Weights), 1) > 1e-12 {
+		t.Errorf("weights sum to %v", floats.Sum(res.Model.Weights))
+	}
+}
+
+func TestLogLikelihoodNeverDecreases(t *testing.T) {
+	x := sample(t, 2, 50000, truth)
+	res, err := Fit(context.Background(), x, Options{Components: 4, MaxIter: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(res.History); i++ {
+		prev, cur := res.History[i-1].LogLikelihood, res.History[i].LogLikelihood
+		if cur < prev-1e-9*math.Abs(prev) {
+			t.Fatalf("log-likelihood fell from %v to %v at iteration %d", prev, cur, i)
+		}
+	}
+}
+
+func TestHistoryLogLikelihoodIsOfItsParameters(t *testing.T) {
+	x := sample(t, 3, 10000, truth)
+	res, err := Fit(context.Background(), x, Options{Components: 3, MaxIter: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.History {
+		// The log-likelihood of the step's model, computed independently with gonum.
+		want := 0.0
+		p := make([]float64, 3)
+		for _, v := range x {
+			for k := range p {
+				p[k] = math.Log(s.Model.Weights[k]) + distuv.Normal{Mu: s.Model.Means[k], Sigma: s.Model.Stdevs[k]}.LogProb(v)
+			}
+			want += floats.LogSumExp(p)
+		}
+		if relErr(s.LogLikelihood, want) > 1e-12 {
+			t.Fatalf("iteration %d: log-likelihood %v, want %v", s.Iter, s.LogLikelihood, want)
+		}
+	}
+	if res.LogLikelihood != res.History[4].LogLikelihood || !slices.Equal(res.Model.Means, res.History[4].Model.Means) {
+		t.Fatal("Result does not hold the last step")
+	}
+}
+
+func TestTolZeroRunsExactlyMaxIter(t *testing.T) {
+	x := sample(t, 4, 5000, truth)
+	res, err := Fit(context.Background(), x, Options{Components: 3, MaxIter: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Iterations != 300 || len(res.History) != 300 || res.Converged {
+		t.Fatalf("Iterations %d, history %d, converged %v; want 300, 300, false", res.Iterations, len(res.History), res.Converged)
+	}
+	for i, s := range res.History {
+		if s.Iter != i {
+			t.Fatalf("History[%d].Iter = %d", i, s.Iter)
+		}
+	}
+}
+
+func TestTolStopsWhenTheGainIsSmall(t *testing.T) {
+	x := sample(t, 5, 20000, truth)
+	const tol = 1e-4
+	res, err := Fit(context.Background(), x, Options{Components: 3, MaxIter: 500, Tol: tol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := res.History
+	if !res.Converged || len(h) < 2 || len(h) == 500 {
+		t.Fatalf("converged %v after %d iterations", res.Converged, len(h))
+	}
+	n := float64(len(x))
+	if last := math.Abs(h[len(h)-1].LogLikelihood-h[len(h)-2].LogLikelihood) / n; last >= tol {
+		t.Fatalf("stopped on a gain of %v per sample, not below %v", last, tol)
+	}
+	for i := 1; i < len(h)-1; i++ {
+		if g := math.Abs(h[i].LogLikelihood-h[i-1].LogLikelihood) / n; g < tol {
+			t.Fatalf("iteration %d already gained only %v per sample, but the fit went on", i, g)
+		}
+	}
+}
+
+func TestWeightsEqualRepetition(t *testing.T) {
+	base := sample(t, 6, 3000, truth)
+	w := make([]float64, len(base))
+	var repeated []float64
+	for i, v := range base {
+		w[i] = float64(i % 4)
+		for range i % 4 {
+			repeated = append(repeated, v)
+		}
+	}
+	opt := Options{Components: 3, MaxIter: 10}
+	plain, err := Fit(context.Background(), repeated, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Weights = w
+	weighted, err := Fit(context.Background(), base, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameHistory(t, weighted.History, plain.History, 1e-10)
+}
+
+func TestThreadsGiveIdenticalBits(t *testing.T) {
+	x := sample(t, 7, 300000, truth)
+	x32 := make([]float32, len(x))
+	for i, v := range x {
+		x32[i] = float32(v)
+	}
+	var first []Step
+	for threads := 1; threads <= 5; threads++ {
+		opt := Options{Components: 3, MaxIter: 4, Threads: threads}
+		r64, err := Fit(context.Background(), x, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r32, err := Fit(context.Background(), x32, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := append(slices.Clone(r64.History), r32.History...)
+		if first == nil {
+			first = h
+			continue
+		}
+		sameHistory(t, h, first, 0)
+	}
+}
+
+func TestFloat32AgreesWithFloat64(t *testing.T) {
+	x := sample(t, 8, 100000, truth)
+	x32 := make([]float32, len(x))
+	for i, v := range x {
+		x32[i] = float32(v)
+	}
+	opt := Options{Components: 3, MaxIter: 8}
+	r64, err := Fit(context.Background(), x, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r32, err := Fit(context.Background(), x32, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The samples differ by float32 rounding (6e-8 relative) and nothing else.
+	sameHistory(t, r32.History, r64.History, 1e-5)
+}
+
+func TestInitModel(t *testing.T) {
+	x := sample(t, 9, 10000, truth)
+	start := truth.Clone()
+	res, err := Fit(context.Background(), x, Options{Components: 3, MaxIter: 1, InitModel: &start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Initial.Means, truth.Means) {
+		t.Fatalf("Initial = %v, want the InitModel", res.Initial)
+	}
+	res.Initial.Means[0] = 99
+	if start.Means[0] == 99 {
+		t.Fatal("the Result shares memory with InitModel")
+	}
+}
+
+func TestEvenlySpacedIsTheReferenceStart(t *testing.T) {
+	m := EvenlySpaced(4)
+	if !slices.Equal(m.Means, []float64{0, 1.0 / 3, 2.0 / 3, 1}) {
+		t.Errorf("means %v", m.Means)
+	}
+	for k := range 4 {
+		if m.Stdevs[k] != math.Sqrt(10.0/255) || m.Weights[k] != 0.25 {
+			t.Errorf("component %d: stdev %v weight %v", k, m.Stdevs[k], m.Weights[k])
+		}
+	}
+	if one := EvenlySpaced(1); one.Means[0] != 0 || one.Weights[0] != 1 {
+		t.Errorf("K=1: %v", one)
+	}
+}
+
+func TestContextCancellationStopsBetweenIterations(t *testing.T) {
+	x := sample(t, 10, 10000, truth)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := Fit(ctx, x, Options{Components: 3, MaxIter: 50, Progress: func(s Step) {
+		if s.Iter == 2 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if res == nil || len(res.History) != 3 {
+		t.Fatalf("result %v, want the 3 iterations done", res)
+	}
+}
+
+func TestCollapseIsAnErrorOrFlooredNeverNaN(t *testing.T) {
+	x := []float64{0.2, 0.2, 0.2, 0.2, 0.7, 0.7, 0.7}
+	_, err := Fit(context.Background(), x, Options{Components: 2, MaxIter: 20})
+	if !errors.Is(err, ErrCollapsed) {
+		t.Fatalf("two point masses: error %v, want ErrCollapsed", err)
+	}
+	res, err := Fit(context.Background(), x, Options{Components: 2, MaxIter: 20, MinVariance: 1e-6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.History {
+		for _, v := range slices.Concat(s.Model.Means, s.Model.Stdevs, s.Model.Weights, []float64{s.LogLikelihood}) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("iteration %d: %v", s.Iter, s.Model)
+			}
+		}
+	}
+	if m := res.Model.Means; math.Abs(m[0]-0.2) > 1e-9 || math.Abs(m[1]-0.7) > 1e-9 {
+		t.Fatalf("means %v, want 0.2 and 0.7", m)
+	}
+}
+
+func TestBadInputIsAnError(t *testing.T) {
+	good := []float64{0.1, 0.5, 0.9}
+	bad := Model{Weights: []float64{1}, Means: []float64{0}, Stdevs: []float64{0}}
+	cases := map[string]struct {
+		x    []float64
+		opt  Options
+		want error
+	}{
+		"no samples":         {nil, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
+		"NaN":                {[]float64{0, math.NaN()}, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
+		"Inf":                {[]float64{math.Inf(-1), 0}, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
+		"no components":      {good, Options{Components: 0, MaxIter: 1}, ErrInvalidOptions},
+		"too many":           {good, Options{Components: 4, MaxIter: 1}, ErrInvalidOptions},
+		"no iterations":      {good, Options{Components: 2, MaxIter: 0}, ErrInvalidOptions},
+		"negative tol":       {good, Options{Components: 2, MaxIter: 1, Tol: -1}, ErrInvalidOptions},
+		"NaN min variance":   {good, Options{Components: 2, MaxIter: 1, MinVariance: math.NaN()}, ErrInvalidOptions},
+		"negative threads":   {good, Options{Components: 2, MaxIter: 1, Threads: -1}, ErrInvalidOptions},
+		"short weights":      {good, Options{Components: 2, MaxIter: 1, Weights: []float64{1, 1}}, ErrInvalidData},
+		"negative weight":    {good, Options{Components: 2, MaxIter: 1, Weights: []float64{1, -1, 1}}, ErrInvalidData},
+		"NaN weight":         {good, Options{Components: 2, MaxIter: 1, Weights: []float64{1, math.NaN(), 1}}, ErrInvalidData},
+		"zero weights":       {good, Options{Components: 2, MaxIter: 1, Weights: []float64{0, 0, 0}}, ErrInvalidData},
+		"unknown kernel":     {good, Options{Components: 2, MaxIter: 1, Kernel: "sse9"}, ErrInvalidOptions},
+		"InitModel K":        {good, Options{Components: 2, MaxIter: 1, InitModel: &bad}, ErrInvalidOptions},
+		"InitModel invalid":  {good, Options{Components: 1, MaxIter: 1, InitModel: &bad}, ErrInvalidModel},
+		"unknown Init value": {good, Options{Components: 2, MaxIter: 1, Init: Init(99)}, ErrInvalidOptions},
+	}
+	for name, c := range cases {
+		res, err := Fit(context.Background(), c.x, c.opt)
+		if !errors.Is(err, c.want) || res != nil {
+			t.Errorf("%s: Fit = %v, %v; want an error wrapping %v", name, res, err, c.want)
+		}
+	}
+	res, err := Fit(context.Background(), []float32{0, float32(math.Inf(1))}, Options{Components: 1, MaxIter: 1})
+	if !errors.Is(err, ErrInvalidData) || res != nil {
+		t.Errorf("float32 Inf: Fit = %v, %v", res, err)
+	}
+}

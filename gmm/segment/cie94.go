@@ -85,7 +85,9 @@ func labRows(img image.Image, lut []float64, out []Lab) {
 func rows(img image.Image, y0, y1 int) image.Image {
 	b := img.Bounds()
 	r := image.Rect(b.Min.X, b.Min.Y+y0, b.Max.X, b.Min.Y+y1)
-	if s, ok := img.(interface{ SubImage(image.Rectangle) image.Image }); ok {
+	if s, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}); ok {
 		return s.SubImage(r)
 	}
 	return band{img, r}

@@ -70,8 +70,7 @@ func (d *Driver) forTiles(n int, fn func(t, lo, hi int)) {
 
 // pick returns f64 or f32, whichever takes slices of T.
 func pick[T Float, F any](f64, f32 any) F {
-	var zero T
-	if _, ok := any(zero).(float64); ok {
+	if is64[T]() {
 		return f64.(F)
 	}
 	return f32.(F)

@@ -1,9 +1,20 @@
 package kernel
 
-import "math"
+import (
+	"math"
+
+	"github.com/gmmsimd/gmmsimd/gen/vmath"
+)
 
 // Float is the element type of a data slice.
 type Float interface{ float32 | float64 }
+
+// is64 reports whether T is float64.
+func is64[T Float]() bool {
+	var zero T
+	_, ok := any(zero).(float64)
+	return ok
+}
 
 // scratchK is the largest K whose per-call scratch lives on the stack.
 const scratchK = 16
@@ -16,12 +27,18 @@ func scratch(buf *[scratchK]float64, k int) []float64 {
 	return make([]float64, k)
 }
 
+// quad is the weighted log-density cnst - halfPrec*(x-mean)^2 as every implementation
+// computes it: one fused multiply-add of -(halfPrec*d)*d onto cnst.
+func quad(x, cnst, mean, halfPrec float64) float64 {
+	d := x - mean
+	return math.FMA(-(halfPrec * d), d, cnst)
+}
+
 // logJoint writes P_k(x) to p and returns max_k P_k(x), starting from -Inf.
 func logJoint(p []float64, x float64, c *Coeffs) float64 {
 	m := math.Inf(-1)
 	for k := range p {
-		d := x - c.Mean[k]
-		v := c.Const[k] - c.HalfPrec[k]*d*d
+		v := quad(x, c.Const[k], c.Mean[k], c.HalfPrec[k])
 		p[k] = v
 		if v > m {
 			m = v
@@ -33,8 +50,7 @@ func logJoint(p []float64, x float64, c *Coeffs) float64 {
 func logNormPDF[T Float](dst, x []T, cnst, mean, halfPrec float64) {
 	dst = dst[:len(x)]
 	for i, v := range x {
-		d := float64(v) - mean
-		dst[i] = T(cnst - halfPrec*d*d)
+		dst[i] = T(quad(float64(v), cnst, mean, halfPrec))
 	}
 }
 
@@ -48,7 +64,7 @@ func expSumStable[T Float](p, pmax, expsum, x []T, c *Coeffs) {
 		s := 0.0
 		for k, pv := range pk {
 			p[k*n+i] = T(pv)
-			s += math.Exp(pv - m)
+			s += vmath.Exp64(pv - m)
 		}
 		pmax[i] = T(m)
 		expsum[i] = T(s)
@@ -64,7 +80,7 @@ func eStep[T Float](x []T, w []float64, c *Coeffs, s *Stats) {
 		m := logJoint(e, xv, c)
 		sum := 0.0
 		for k, pv := range e {
-			ek := math.Exp(pv - m)
+			ek := vmath.Exp64(pv - m)
 			e[k] = ek
 			sum += ek
 		}
@@ -72,7 +88,7 @@ func eStep[T Float](x []T, w []float64, c *Coeffs, s *Stats) {
 		if w != nil {
 			wi = w[i]
 		}
-		ll += wi * (m + math.Log(sum))
+		ll += wi * (m + vmath.Log64(sum))
 		scale := wi / sum
 		for k, ek := range e {
 			r := ek * scale
@@ -80,7 +96,7 @@ func eStep[T Float](x []T, w []float64, c *Coeffs, s *Stats) {
 			rd := r * d
 			s.N[k] += r
 			s.D[k] += rd
-			s.B[k] += rd * d
+			s.B[k] = math.FMA(rd, d, s.B[k])
 		}
 	}
 	s.LogLik += ll
@@ -94,9 +110,9 @@ func scoreSamples[T Float](dst []float64, x []T, c *Coeffs) {
 		m := logJoint(p, float64(v), c)
 		sum := 0.0
 		for _, pv := range p {
-			sum += math.Exp(pv - m)
+			sum += vmath.Exp64(pv - m)
 		}
-		dst[i] = m + math.Log(sum)
+		dst[i] = m + vmath.Log64(sum)
 	}
 }
 
@@ -106,8 +122,7 @@ func classify[T Float](dst []uint16, x []T, c *Coeffs) {
 		xv := float64(v)
 		best, arg := math.Inf(-1), 0
 		for k := range c.Mean {
-			d := xv - c.Mean[k]
-			if p := c.Const[k] - c.HalfPrec[k]*d*d; p > best {
+			if p := quad(xv, c.Const[k], c.Mean[k], c.HalfPrec[k]); p > best {
 				best, arg = p, k
 			}
 		}

@@ -22,6 +22,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/gmmsimd/gmmsimd/gen/vmath"
 )
 
 // MaxComponents is the largest number of components the kernels accept; hard assignments
@@ -118,6 +120,11 @@ func (s *Stats) Add(o *Stats) {
 type Kernels struct {
 	Name string
 
+	// Exp and Log are the project's own exp and log (gen/vmath) over slices:
+	// dst[i] = exp(x[i]) or log(x[i]), len(dst) >= len(x).
+	Exp64, Log64 func(dst, x []float64)
+	Exp32, Log32 func(dst, x []float32)
+
 	LogNormPDF64   func(dst, x []float64, cnst, mean, halfPrec float64)
 	LogNormPDF32   func(dst, x []float32, cnst, mean, halfPrec float64)
 	ExpSumStable64 func(p, pmax, expsum, x []float64, c *Coeffs)
@@ -131,10 +138,14 @@ type Kernels struct {
 }
 
 // Generic is the pure-Go implementation, built on every platform. It computes in float64
-// whatever the input precision, with math.Exp and math.Log: it is the reference that
+// whatever the input precision, with gen/vmath's exp and log: it is the reference that
 // faster twins are tested against.
 var Generic = &Kernels{
 	Name:           "generic",
+	Exp64:          mapSlice(vmath.Exp64),
+	Log64:          mapSlice(vmath.Log64),
+	Exp32:          mapSlice(vmath.Exp32),
+	Log32:          mapSlice(vmath.Log32),
 	LogNormPDF64:   logNormPDF[float64],
 	LogNormPDF32:   logNormPDF[float32],
 	ExpSumStable64: expSumStable[float64],
@@ -152,7 +163,17 @@ var ErrUnknownKernel = errors.New("unknown kernel")
 
 // available lists the implementations this binary holds that this CPU can run, best first.
 // Generic is always last.
-var available = []*Kernels{Generic}
+var available = append(accelerated(), Generic)
+
+// mapSlice returns the slice version of a scalar function.
+func mapSlice[T Float](f func(T) T) func(dst, x []T) {
+	return func(dst, x []T) {
+		dst = dst[:len(x)]
+		for i, v := range x {
+			dst[i] = f(v)
+		}
+	}
+}
 
 // known names every implementation the project has, whether or not this binary holds it
 // and this CPU runs it, so that asking for one that is missing says why.

@@ -1,0 +1,313 @@
+// Package emit holds what the avo programs of gmmsimd share: a description of each
+// floating-point precision's AVX2 instructions, a pool of vector constants, and the
+// emitters of exp and log, which perform the operations of gen/vmath's scalar functions
+// in the same order, lane by lane.
+package emit
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gmmsimd/gmmsimd/gen/vmath"
+	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// Header sets what every generated file starts with: the build constraint whose exact
+// negation guards the Go fallback.
+func Header() {
+	// avo reads the old syntax: comma is and. The files get amd64 && gc && !purego && !noasm.
+	ConstraintExpr("amd64,gc,!purego,!noasm")
+}
+
+// Comparison predicates of VCMPPD/VCMPPS (ordered, quiet).
+const (
+	CmpEQ    = 0x00
+	CmpUnord = 0x03
+	CmpLT    = 0x11
+	CmpGT    = 0x1e
+)
+
+// Rounding immediates of VROUNDPD/VROUNDPS, precision exception suppressed.
+const (
+	RoundNearest = 0x08
+	RoundFloor   = 0x09
+)
+
+// Prec is one floating-point precision on 256-bit registers.
+type Prec struct {
+	Name     string // "F64" or "F32", the suffix of function names
+	GoType   string // "float64" or "float32"
+	Lanes    int    // elements in a register
+	Size     int    // bytes of an element
+	MantBits int    // explicit mantissa bits
+	consts   *Consts
+
+	Add, Sub, Mul, Div, Max, Min, And, Or    func(ops ...operand.Op)
+	FMAdd213, FMAdd231, FNMAdd213, FNMAdd231 func(ops ...operand.Op)
+	Round                                    func(i, mxy, xy operand.Op)
+	Cmp                                      func(ops ...operand.Op)
+	Blend                                    func(mask, a, b, dst operand.Op)
+	Movu                                     func(ops ...operand.Op)
+	Broadcast                                func(ops ...operand.Op)
+	ShiftLeft, ShiftRight                    func(ops ...operand.Op)
+}
+
+// Double and Single return the two precisions, each with its own constant pool (prefix names
+// the program, so that each generated file's constants are its own).
+func Double(prefix string) *Prec {
+	return &Prec{
+		Name: "F64", GoType: "float64", Lanes: 4, Size: 8, MantBits: 52, consts: newConsts(prefix + "64"),
+		Add: VADDPD, Sub: VSUBPD, Mul: VMULPD, Div: VDIVPD, Max: VMAXPD, Min: VMINPD, And: VANDPD, Or: VORPD,
+		FMAdd213: VFMADD213PD, FMAdd231: VFMADD231PD, FNMAdd213: VFNMADD213PD, FNMAdd231: VFNMADD231PD,
+		Round: VROUNDPD, Cmp: VCMPPD, Blend: VBLENDVPD, Movu: VMOVUPD, Broadcast: VBROADCASTSD,
+		ShiftLeft: VPSLLQ, ShiftRight: VPSRLQ,
+	}
+}
+
+// Single is the float32 precision; see Double.
+func Single(prefix string) *Prec {
+	return &Prec{
+		Name: "F32", GoType: "float32", Lanes: 8, Size: 4, MantBits: 23, consts: newConsts(prefix + "32"),
+		Add: VADDPS, Sub: VSUBPS, Mul: VMULPS, Div: VDIVPS, Max: VMAXPS, Min: VMINPS, And: VANDPS, Or: VORPS,
+		FMAdd213: VFMADD213PS, FMAdd231: VFMADD231PS, FNMAdd213: VFNMADD213PS, FNMAdd231: VFNMADD231PS,
+		Round: VROUNDPS, Cmp: VCMPPS, Blend: VBLENDVPS, Movu: VMOVUPS, Broadcast: VBROADCASTSS,
+		ShiftLeft: VPSLLD, ShiftRight: VPSRLD,
+	}
+}
+
+// Is64 reports whether p is float64.
+func (p *Prec) Is64() bool { return p.Size == 8 }
+
+// Consts is a pool of 32-byte constants, each a value repeated in every lane, emitted once.
+type Consts struct {
+	prefix string
+	mems   map[string]operand.Mem
+}
+
+func newConsts(prefix string) *Consts { return &Consts{prefix: prefix, mems: map[string]operand.Mem{}} }
+
+// Bits returns the 32-byte constant whose every element has the bit pattern bits.
+func (p *Prec) Bits(bits uint64) operand.Mem {
+	c := p.consts
+	key := fmt.Sprintf("%x", bits)
+	if m, ok := c.mems[key]; ok {
+		return m
+	}
+	m := GLOBL(fmt.Sprintf("%sc%d", c.prefix, len(c.mems)), RODATA|NOPTR)
+	for off := 0; off < 32; off += p.Size {
+		if p.Is64() {
+			DATA(off, operand.U64(bits))
+		} else {
+			DATA(off, operand.U32(uint32(bits)))
+		}
+	}
+	c.mems[key] = m
+	return m
+}
+
+// C returns the 32-byte constant holding v in every lane (rounded to p's precision).
+func (p *Prec) C(v float64) operand.Mem {
+	if p.Is64() {
+		return p.Bits(math.Float64bits(v))
+	}
+	return p.Bits(uint64(math.Float32bits(float32(v))))
+}
+
+// expConsts are Exp's constants in p's precision.
+func (p *Prec) expConsts() (lo, hi, ln2hi, ln2lo, magic float64, coeffs []float64) {
+	if p.Is64() {
+		return vmath.ExpLo64, vmath.ExpHi64, vmath.Ln2Hi64, vmath.Ln2Lo64, vmath.ExpMagic64, vmath.ExpCoeffs64
+	}
+	c := make([]float64, len(vmath.ExpCoeffs32))
+	for i, v := range vmath.ExpCoeffs32 {
+		c[i] = float64(v)
+	}
+	return float64(vmath.ExpLo32), float64(vmath.ExpHi32), float64(vmath.Ln2Hi32), float64(vmath.Ln2Lo32),
+		float64(vmath.ExpMagic32), c
+}
+
+// ExpDomain says what arguments an inlined Exp must handle.
+type ExpDomain int
+
+const (
+	// ExpAll: any argument, NaN and infinities included.
+	ExpAll ExpDomain = iota
+	// ExpNonPositive: finite arguments <= 0, as in the E-step (P - max P). The upper clamp
+	// and the NaN fix-up are left out; the results are the same bits as ExpAll's.
+	ExpNonPositive
+)
+
+// Exp emits dst = e^x lane by lane, the operations of vmath.Exp64/Exp32. x is left
+// unchanged; dst must differ from x.
+func (p *Prec) Exp(x, dst VecVirtual, dom ExpDomain) {
+	lo, hi, ln2hi, ln2lo, magic, c := p.expConsts()
+	r := YMM()
+	p.Max(p.C(lo), x, r)
+	if dom == ExpAll {
+		p.Min(p.C(hi), r, r)
+	}
+	n := YMM()
+	p.Mul(p.C(math.Log2E), r, n)
+	p.Round(operand.U8(RoundNearest), n, n)
+	p.FNMAdd231(p.C(ln2hi), n, r)
+	p.FNMAdd231(p.C(ln2lo), n, r)
+	p.Movu(p.C(c[len(c)-1]), dst)
+	for k := len(c) - 2; k >= 0; k-- {
+		p.FMAdd213(p.C(c[k]), r, dst)
+	}
+	// 2^n as 2^n1 * 2^n2, n1 = floor(n/2), each built in the exponent bits.
+	n1 := r // r is no longer needed
+	p.Mul(p.C(0.5), n, n1)
+	p.Round(operand.U8(RoundFloor), n1, n1)
+	p.Sub(n1, n, n)
+	for _, part := range []VecVirtual{n1, n} {
+		p.Add(p.C(magic), part, part)
+		p.ShiftLeft(operand.U8(p.MantBits), part, part)
+		p.Mul(part, dst, dst)
+	}
+	if dom == ExpAll {
+		nan := n1
+		p.Cmp(operand.U8(CmpUnord), x, x, nan)
+		p.Blend(nan, x, dst, dst)
+	}
+}
+
+// LogDomain says what arguments an inlined Log must handle.
+type LogDomain int
+
+const (
+	// LogAll: any argument: subnormals, zero, negatives, infinities, NaN.
+	LogAll LogDomain = iota
+	// LogNormalPositive: finite normal arguments > 0, such as the E-step's sum of
+	// exponentials in [1, K]; the results are the same bits as LogAll's.
+	LogNormalPositive
+)
+
+// logConsts are Log's constants in p's precision.
+func (p *Prec) logConsts() (tiny, scale, expMagic, sqrt2, ln2hi, ln2lo, nan float64, coeffs []float64) {
+	if p.Is64() {
+		return vmath.LogTiny64, 0x1p52, vmath.LogExpMagic64, vmath.Sqrt2, vmath.Ln2Hi64, vmath.Ln2Lo64, vmath.NaN64, vmath.LogCoeffs64
+	}
+	c := make([]float64, len(vmath.LogCoeffs32))
+	for i, v := range vmath.LogCoeffs32 {
+		c[i] = float64(v)
+	}
+	return float64(vmath.LogTiny32), 0x1p23, float64(vmath.LogExpMagic32), float64(vmath.Sqrt2f),
+		float64(vmath.Ln2Hi32), float64(vmath.Ln2Lo32), float64(vmath.NaN32), c
+}
+
+// Log emits dst = log(x) lane by lane, the operations of vmath.Log64/Log32. x is left
+// unchanged; dst must differ from x.
+func (p *Prec) Log(x, dst VecVirtual, dom LogDomain) {
+	tiny, scale, expMagic, sqrt2, ln2hi, ln2lo, nan, a := p.logConsts()
+	one := p.C(1)
+	xs := x
+	var adj VecVirtual
+	if dom == LogAll {
+		// Subnormals: scale by 2^MantBits and take MantBits off the exponent.
+		mask, scaled := YMM(), YMM()
+		adj = YMM()
+		p.Cmp(operand.U8(CmpLT), p.C(tiny), x, mask)
+		p.Mul(p.C(scale), x, scaled)
+		p.Blend(mask, scaled, x, scaled)
+		p.And(p.C(-float64(p.MantBits)), mask, adj)
+		xs = scaled
+	}
+	e := YMM()
+	p.ShiftRight(operand.U8(p.MantBits), xs, e)
+	p.Or(p.C(scale), e, e) // 2^MantBits + the biased exponent
+	p.Sub(p.C(expMagic), e, e)
+	if dom == LogAll {
+		p.Add(adj, e, e)
+	}
+	m := YMM()
+	p.And(p.Bits(p.mantMask()), xs, m)
+	p.Or(one, m, m)
+	big, t := YMM(), YMM()
+	p.Cmp(operand.U8(CmpGT), p.C(sqrt2), m, big)
+	p.Mul(p.C(0.5), m, t)
+	p.Blend(big, t, m, m)
+	p.And(one, big, big)
+	p.Add(big, e, e)
+	f := m // m - 1
+	p.Sub(one, m, f)
+	s := big
+	p.Add(p.C(2), f, t)
+	p.Div(t, f, s)
+	z := t
+	p.Mul(s, s, z)
+	rz := YMM()
+	p.Movu(p.C(a[len(a)-1]), rz)
+	for j := len(a) - 2; j >= 0; j-- {
+		p.FMAdd213(p.C(a[j]), z, rz)
+	}
+	p.Mul(z, rz, rz)
+	p.Sub(rz, f, rz) // f - R
+	p.FNMAdd231(s, rz, f)
+	p.FMAdd231(p.C(ln2lo), e, f)
+	p.FMAdd231(p.C(ln2hi), e, f)
+	if dom == LogAll {
+		mask := YMM()
+		for _, c := range []struct {
+			pred int
+			cmp  operand.Op
+			val  operand.Op
+		}{
+			{CmpEQ, p.C(0), p.C(math.Inf(-1))},
+			{CmpEQ, p.C(math.Inf(1)), p.C(math.Inf(1))},
+			{CmpLT, p.C(0), p.C(nan)},
+			{CmpUnord, x, x},
+		} {
+			p.Cmp(operand.U8(c.pred), c.cmp, x, mask)
+			p.Blend(mask, c.val, f, f)
+		}
+	}
+	p.Movu(f, dst)
+}
+
+// mantMask is the mask of the explicit mantissa bits.
+func (p *Prec) mantMask() uint64 { return 1<<p.MantBits - 1 }
+
+// Log2 returns the base-2 logarithm of a power of two.
+func Log2(n int) int {
+	k := 0
+	for 1<<k < n {
+		k++
+	}
+	return k
+}
+
+// Ptr is a pointer that a loop advances by Step bytes an iteration.
+type Ptr struct {
+	Reg  Register
+	Step int
+}
+
+// VectorLoop emits a loop that runs body once per whole register of n elements (n, a
+// general-purpose register holding an element count, is consumed), then advances each of
+// ptrs by its step. Labels are prefixed with name.
+func (p *Prec) VectorLoop(name string, n Register, ptrs []Ptr, body func()) {
+	SHRQ(operand.U8(Log2(p.Lanes)), n)
+	Label(name + "loop")
+	TESTQ(n, n)
+	JZ(operand.LabelRef(name + "done"))
+	body()
+	for _, r := range ptrs {
+		ADDQ(operand.U8(r.Step), r.Reg)
+	}
+	DECQ(n)
+	JMP(operand.LabelRef(name + "loop"))
+	Label(name + "done")
+}
+
+// LogJoint emits dst = cnst - halfPrec*(x - mean)^2, the weighted normal log-density,
+// as Generic computes it: d = x - mean, then one fused multiply-add of -(halfPrec*d)*d
+// onto cnst. cnst, mean and halfPrec are full-register operands.
+func (p *Prec) LogJoint(x, dst VecVirtual, cnst, mean, halfPrec operand.Op) {
+	d := YMM()
+	p.Sub(mean, x, d)
+	p.Mul(halfPrec, d, dst)
+	p.FNMAdd213(cnst, d, dst)
+}

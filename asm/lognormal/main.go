@@ -1,0 +1,37 @@
+// Command lognormal generates the AVX2 weighted normal log-density of a slice.
+package main
+
+import (
+	"fmt"
+
+	"github.com/gmmsimd/gmmsimd/asm/internal/emit"
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+	emit.Header()
+	for _, p := range []*emit.Prec{emit.Double("lognormal"), emit.Single("lognormal")} {
+		fn := "logNormPDFAVX2" + p.Name
+		TEXT(fn, NOSPLIT, fmt.Sprintf("func(dst, x []%s, cnst, mean, halfPrec %s)", p.GoType, p.GoType))
+		Doc(fmt.Sprintf("%s sets dst[i] = cnst - halfPrec*(x[i]-mean)^2 for i < len(x), which must be a multiple of %d and at most len(dst).", fn, p.Lanes))
+		dst := Mem{Base: Load(Param("dst").Base(), GP64())}
+		src := Mem{Base: Load(Param("x").Base(), GP64())}
+		n := Load(Param("x").Len(), GP64())
+		coef := make([]VecVirtual, 3)
+		for i, name := range []string{"cnst", "mean", "halfPrec"} {
+			coef[i] = YMM()
+			p.Broadcast(Load(Param(name), XMM()), coef[i])
+		}
+		p.VectorLoop("", n, []emit.Ptr{{Reg: src.Base, Step: 32}, {Reg: dst.Base, Step: 32}}, func() {
+			x, y := YMM(), YMM()
+			p.Movu(src, x)
+			p.LogJoint(x, y, coef[0], coef[1], coef[2])
+			p.Movu(y, dst)
+		})
+		VZEROUPPER()
+		RET()
+	}
+	Generate()
+}

@@ -1,0 +1,282 @@
+package vmath
+
+import (
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"testing"
+)
+
+// prec is the working precision of the exact references, in bits.
+const prec = 200
+
+// bigLn2 is ln 2 to prec bits.
+var bigLn2, _, _ = big.ParseFloat(ln2Digits, 10, prec, big.ToNearestEven)
+
+// bigExp returns e^y to about prec bits: y = n ln2 + r, Taylor series of e^r, times 2^n.
+func bigExp(y *big.Float) *big.Float {
+	q := new(big.Float).SetPrec(prec).Quo(y, bigLn2)
+	nf, _ := q.Float64()
+	n := math.Round(nf)
+	r := new(big.Float).SetPrec(prec).Sub(y, new(big.Float).SetPrec(prec).Mul(big.NewFloat(n), bigLn2))
+	sum := new(big.Float).SetPrec(prec).SetInt64(1)
+	term := new(big.Float).SetPrec(prec).SetInt64(1)
+	eps := new(big.Float).SetMantExp(big.NewFloat(1), -prec)
+	for k := int64(1); ; k++ {
+		term.Mul(term, r)
+		term.Quo(term, new(big.Float).SetInt64(k))
+		sum.Add(sum, term)
+		if new(big.Float).Abs(term).Cmp(eps) < 0 {
+			break
+		}
+	}
+	return sum.SetMantExp(sum, int(n))
+}
+
+// exactExp is e^x correctly rounded to float64 (to prec bits, which is plenty).
+func exactExp(x float64) float64 {
+	if x != x || math.IsInf(x, 0) || x > 710 || x < -746 {
+		return math.Exp(x)
+	}
+	f, _ := bigExp(new(big.Float).SetPrec(prec).SetFloat64(x)).Float64()
+	return f
+}
+
+// exactLog is log(x) correctly rounded to float64 for finite positive x: two Newton steps
+// y += x e^-y - 1 from an estimate good to a few ulp square the error twice.
+func exactLog(x float64) float64 {
+	m, e := math.Frexp(x)
+	y := new(big.Float).SetPrec(prec).SetFloat64(math.Log(m) + float64(e)*math.Ln2)
+	bx := new(big.Float).SetPrec(prec).SetFloat64(x)
+	one := new(big.Float).SetPrec(prec).SetInt64(1)
+	for range 3 {
+		t := bigExp(new(big.Float).SetPrec(prec).Neg(y))
+		t.Mul(t, bx)
+		t.Sub(t, one)
+		y.Add(y, t)
+	}
+	f, _ := y.Float64()
+	return f
+}
+
+// err64 is the distance in ulp of got from the true value, judged against the library's
+// want first and, where they differ by more than 1 ulp, against the exact value: Go's
+// math.Exp and math.Log on amd64 are themselves wrong near overflow and for subnormals.
+func err64(got, want float64, exact func() float64) uint64 {
+	d := ulps64(got, want)
+	if d > 1 {
+		d = ulps64(got, exact())
+	}
+	return d
+}
+
+// ulps64 is the distance between a and b in units in the last place (0 for equal values,
+// including two NaNs and two infinities of the same sign).
+func ulps64(a, b float64) uint64 {
+	if a == b || (a != a && b != b) {
+		return 0
+	}
+	if a != a || b != b || math.IsInf(a, 0) || math.IsInf(b, 0) {
+		return math.MaxUint64
+	}
+	ord := func(x float64) int64 {
+		i := int64(math.Float64bits(x))
+		if i < 0 {
+			i = math.MinInt64 - i
+		}
+		return i
+	}
+	d := ord(a) - ord(b)
+	if d < 0 {
+		d = -d
+	}
+	return uint64(d)
+}
+
+func ulps32(a, b float32) uint64 {
+	if a == b || (a != a && b != b) {
+		return 0
+	}
+	if a != a || b != b || math.IsInf(float64(a), 0) || math.IsInf(float64(b), 0) {
+		return math.MaxUint64
+	}
+	ord := func(x float32) int64 {
+		i := int64(int32(math.Float32bits(x)))
+		if i < 0 {
+			i = math.MinInt32 - i
+		}
+		return i
+	}
+	d := ord(a) - ord(b)
+	if d < 0 {
+		d = -d
+	}
+	return uint64(d)
+}
+
+// samples is how many random arguments each accuracy test draws.
+const samples = 10_000_000
+
+// expArgs64 yields the edge cases, then arguments spread over the whole range: uniform
+// over [-746, 710], and log-uniform magnitudes down to the subnormals.
+func expArgs64(yield func(float64) bool) {
+	edges := []float64{0, math.Copysign(0, -1), 5e-324, -5e-324, 1e-310, 1, -1, 0.5, -0.5,
+		math.Ln2 / 2, -math.Ln2 / 2, 709.78, 709.782712893384, 709.7827128933841, 710, 1e300,
+		-708.39, -708.3964185322641, -745.1, -745.1332191019411, -745.1332191019412, -746, -1e300,
+		math.MaxFloat64, -math.MaxFloat64, math.Inf(1), math.Inf(-1), math.NaN()}
+	for _, x := range edges {
+		if !yield(x) {
+			return
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range samples {
+		var x float64
+		if i%2 == 0 {
+			x = -746 + 1456*rng.Float64()
+		} else {
+			x = math.Copysign(math.Exp2(-1074*rng.Float64()), rng.Float64()-0.5)
+		}
+		if !yield(x) {
+			return
+		}
+	}
+}
+
+func TestExp64Accuracy(t *testing.T) {
+	var worst uint64
+	var at float64
+	for x := range expArgs64 {
+		if d := err64(Exp64(x), math.Exp(x), func() float64 { return exactExp(x) }); d > worst {
+			worst, at = d, x
+		}
+	}
+	t.Logf("Exp64: largest error %d ulp (at %v)", worst, at)
+	if worst > 1 {
+		t.Fatalf("Exp64(%v) = %v, exact %v: %d ulp apart", at, Exp64(at), exactExp(at), worst)
+	}
+}
+
+func TestExp32Accuracy(t *testing.T) {
+	var worst uint64
+	var at float32
+	check := func(x float32) {
+		if d := ulps32(Exp32(x), float32(math.Exp(float64(x)))); d > worst {
+			worst, at = d, x
+		}
+	}
+	for _, x := range []float32{0, float32(math.Copysign(0, -1)), 1e-45, -1e-45, 1, -1, 88.72, 88.7228, 89, -87.33, -103.97, -103.98, -104, -1e30, 1e30,
+		math.MaxFloat32, -math.MaxFloat32, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())} {
+		check(x)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range samples {
+		if i%2 == 0 {
+			check(float32(-104 + 193*rng.Float64()))
+		} else {
+			check(float32(math.Copysign(math.Exp2(-149*rng.Float64()), rng.Float64()-0.5)))
+		}
+	}
+	t.Logf("Exp32: largest error %d ulp (at %v)", worst, at)
+	if worst > 1 {
+		t.Fatalf("Exp32(%v) = %v, want %v: %d ulp apart", at, Exp32(at), float32(math.Exp(float64(at))), worst)
+	}
+}
+
+func TestLog64Accuracy(t *testing.T) {
+	var worst uint64
+	var at float64
+	check := func(x float64) {
+		if d := err64(Log64(x), math.Log(x), func() float64 { return exactLog(x) }); d > worst {
+			worst, at = d, x
+		}
+	}
+	for _, x := range []float64{0, math.Copysign(0, -1), 5e-324, 1e-310, 0x1p-1022, 1, math.Nextafter(1, 2), math.Nextafter(1, 0),
+		math.Sqrt2, math.Nextafter(math.Sqrt2, 2), 2, 3, 0.5, math.E, math.MaxFloat64, math.Inf(1), -1, math.Inf(-1), math.NaN()} {
+		check(x)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range samples {
+		switch i % 3 {
+		case 0: // any positive double, subnormals included
+			check(math.Float64frombits(rng.Uint64() &^ (1 << 63) % 0x7ff0000000000000))
+		case 1: // near 1, where log is small and cancellation bites
+			check(1 + (rng.Float64()-0.5)*0x1p-10)
+		default: // the E-step's argument, a sum of K exps in [1, K]
+			check(1 + 63*rng.Float64())
+		}
+	}
+	t.Logf("Log64: largest error %d ulp (at %v)", worst, at)
+	if worst > 1 {
+		t.Fatalf("Log64(%v) = %v, exact %v: %d ulp apart", at, Log64(at), exactLog(at), worst)
+	}
+	if !math.IsNaN(Log64(-1)) || !math.IsInf(Log64(0), -1) || !math.IsInf(Log64(math.Inf(1)), 1) {
+		t.Fatal("special values")
+	}
+}
+
+func TestLog32Accuracy(t *testing.T) {
+	var worst uint64
+	var at float32
+	check := func(x float32) {
+		if d := ulps32(Log32(x), float32(math.Log(float64(x)))); d > worst {
+			worst, at = d, x
+		}
+	}
+	for _, x := range []float32{0, 1e-45, 0x1p-126, 1, 2, 3, 0.5, math.MaxFloat32, float32(math.Inf(1)), -1, float32(math.NaN())} {
+		check(x)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range samples {
+		switch i % 3 {
+		case 0:
+			check(math.Float32frombits(rng.Uint32() &^ (1 << 31) % 0x7f800000))
+		case 1:
+			check(float32(1 + (rng.Float64()-0.5)*0x1p-10))
+		default:
+			check(float32(1 + 63*rng.Float64()))
+		}
+	}
+	t.Logf("Log32: largest error %d ulp (at %v)", worst, at)
+	if worst > 1 {
+		t.Fatalf("Log32(%v) = %v, want %v: %d ulp apart", at, Log32(at), float32(math.Log(float64(at))), worst)
+	}
+}
+
+func TestExactReferences(t *testing.T) {
+	for _, x := range []float64{-700, -1, -1e-10, 0, 1e-10, 0.5, 1, 2, 100, 709} {
+		if d := ulps64(exactExp(x), math.Exp(x)); d > 1 {
+			t.Errorf("exactExp(%v) = %v, math.Exp %v", x, exactExp(x), math.Exp(x))
+		}
+	}
+	for _, x := range []float64{1e-300, 0.1, 0.5, 1.5, 2, 10, 1e300} {
+		if d := ulps64(exactLog(x), math.Log(x)); d > 1 {
+			t.Errorf("exactLog(%v) = %v, math.Log %v", x, exactLog(x), math.Log(x))
+		}
+	}
+	if got, want := exactLog(5e-324), -1074*math.Ln2; ulps64(got, want) > 1 {
+		t.Errorf("exactLog(5e-324) = %v, want %v", got, want)
+	}
+}
+
+func TestConstants(t *testing.T) {
+	if Ln2Hi64 != math.Ln2 || Ln2Lo64 == 0 || math.Abs(Ln2Lo64) > 1e-16 {
+		t.Errorf("ln2 split %v + %v", Ln2Hi64, Ln2Lo64)
+	}
+	if ExpCoeffs64[0] != 1 || ExpCoeffs64[1] != 1 || ExpCoeffs64[2] != 0.5 || ExpCoeffs64[3] != 1.0/6 {
+		t.Errorf("exp coefficients %v", ExpCoeffs64[:4])
+	}
+	if LogCoeffs64[0] != 2.0/3 || LogCoeffs64[1] != 0.4 {
+		t.Errorf("log coefficients %v", LogCoeffs64[:2])
+	}
+	for n := -1022.0; n <= 1023; n++ {
+		if pow2(n) != math.Ldexp(1, int(n)) {
+			t.Fatalf("pow2(%v) = %v", n, pow2(n))
+		}
+	}
+	for n := float32(-126); n <= 127; n++ {
+		if pow2f(n) != float32(math.Ldexp(1, int(n))) {
+			t.Fatalf("pow2f(%v) = %v", n, pow2f(n))
+		}
+	}
+}

@@ -73,30 +73,38 @@ func (m *Model) coeffs() (*kernel.Coeffs, error) {
 	return kernel.NewCoeffs(m.Weights, m.Means, m.Stdevs), nil
 }
 
-// defaultDriver runs the model methods: the best kernels this CPU has, one worker per CPU.
-func defaultDriver() *kernel.Driver { return kernel.NewDriver(kernel.Best(), 0) }
+// prepare returns m's coefficients and the driver of the model methods: the kernels
+// "auto" names, one worker per CPU.
+func (m *Model) prepare() (*kernel.Coeffs, *kernel.Driver, error) {
+	c, err := m.coeffs()
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := (&Options{}).driver()
+	return c, d, err
+}
 
 // ScoreSamples returns log p(x[n]) for every sample, the weighted log-density of the
 // mixture (weights normalised to sum to one).
 func (m *Model) ScoreSamples(x []float64) ([]float64, error) {
-	c, err := m.normalised().coeffs()
+	c, d, err := m.normalised().prepare()
 	if err != nil {
 		return nil, err
 	}
 	dst := make([]float64, len(x))
-	kernel.ScoreSamples(defaultDriver(), dst, x, c)
+	kernel.ScoreSamples(d, dst, x, c)
 	return dst, nil
 }
 
 // LogLikelihood returns sum_n log p(x[n]), the total log-likelihood of x under m (weights
 // normalised to sum to one).
 func (m *Model) LogLikelihood(x []float64) (float64, error) {
-	c, err := m.normalised().coeffs()
+	c, d, err := m.normalised().prepare()
 	if err != nil {
 		return 0, err
 	}
 	s := kernel.NewStats(c.K())
-	kernel.EStep(defaultDriver(), x, nil, c, s)
+	kernel.EStep(d, x, nil, c, s)
 	return s.LogLik, nil
 }
 
@@ -118,7 +126,7 @@ func (m *Model) Predict(x []float64) ([]int, error) {
 // given sample n, as a row-major len(x) x K matrix: row n is out[n*K : (n+1)*K] and sums
 // to one.
 func (m *Model) PredictProba(x []float64) ([]float64, error) {
-	c, err := m.coeffs()
+	c, d, err := m.prepare()
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +134,7 @@ func (m *Model) PredictProba(x []float64) ([]float64, error) {
 	p := make([]float64, k*n)
 	pmax := make([]float64, n)
 	expsum := make([]float64, n)
-	kernel.ExpSumStable(defaultDriver().Kernels(), p, pmax, expsum, x, c)
+	kernel.ExpSumStable(d.Kernels(), p, pmax, expsum, x, c)
 	out := make([]float64, n*k)
 	for i := range n {
 		for j := range k {

@@ -21,8 +21,14 @@ func main() {
 		n := Load(Param("x").Len(), GP64())
 		coef := make([]VecVirtual, 3)
 		for i, name := range []string{"cnst", "mean", "halfPrec"} {
+			// Broadcast from the argument's memory: a scalar load would be a legacy SSE
+			// instruction amid AVX code.
+			arg, err := Param(name).Resolve()
+			if err != nil {
+				panic(err)
+			}
 			coef[i] = YMM()
-			p.Broadcast(Load(Param(name), XMM()), coef[i])
+			p.Broadcast(arg.Addr, coef[i])
 		}
 		p.VectorLoop("", n, []emit.Ptr{{Reg: src.Base, Step: 32}, {Reg: dst.Base, Step: 32}}, func() {
 			x, y := YMM(), YMM()

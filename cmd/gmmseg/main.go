@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -75,6 +76,7 @@ type config struct {
 	out           string
 	cpuprofile    string
 	json          bool
+	version       bool
 }
 
 // usageError is a misuse of the command line (exit status 2).
@@ -102,6 +104,7 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.StringVar(&c.out, "out", "", "segmented PNG `file` (default: <image name>_segmented.png in the working directory)")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a pprof CPU profile to `file`")
 	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of the text report")
+	fs.BoolVar(&c.version, "version", false, "print the version, the CPU's features and the kernels, then exit")
 	return fs
 }
 
@@ -140,7 +143,7 @@ func parseFlags(args []string) (*config, error) {
 	case c.second != "" && c.first == "":
 		return nil, usageError{"--second-image needs --first-image"}
 	}
-	if _, err := kernel.Lookup(c.kernel); err != nil {
+	if _, err := kernel.Lookup(c.kernel); err != nil && !c.version {
 		return nil, usageError{"--kernel: " + err.Error()}
 	}
 	if raw.threshold != "" {
@@ -174,11 +177,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gmmseg: %v (gmmseg -h lists the flags)\n", err)
 		return exitUsage
 	}
+	if c.version {
+		fmt.Fprintf(stdout, "gmmseg %s\n%s", version(), kernel.CPU())
+		return exitOK
+	}
 	if err := segmentImage(ctx, c, stdout); err != nil {
 		fmt.Fprintf(stderr, "gmmseg: %v\n", oneLine(err))
 		return exitError
 	}
 	return exitOK
+}
+
+// version is the module version the binary was built from.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
 }
 
 // oneLine keeps an error message on one line.

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
 // sharedDir is the project's shared data (reference outputs, test photos): $GMMSIMD_SHARED,
@@ -286,6 +287,45 @@ func TestCPUProfile(t *testing.T) {
 	data, err := os.ReadFile(prof)
 	if err != nil || len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
 		t.Fatalf("profile: %d bytes, %v (want gzip-compressed pprof)", len(data), err)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := runCmd(t, "--version")
+	if r.code != 0 || !strings.Contains(r.stdout, "kernels: ") || !strings.Contains(r.stdout, "generic") || !strings.Contains(r.stdout, "auto: ") {
+		t.Fatalf("exit %d, stdout %q", r.code, r.stdout)
+	}
+}
+
+func TestKernelsAgreeEndToEnd(t *testing.T) {
+	// Every kernel this machine runs gives the same iterations to 1e-10 on the example.
+	var first ourDoc
+	for i, k := range kernel.Available() {
+		r := runCmd(t, "--json", "--kernel="+k, "--out="+filepath.Join(t.TempDir(), "o.png"))
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d: %s", k, r.code, r.stderr)
+		}
+		var doc ourDoc
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Kernel != k {
+			t.Fatalf("asked for %s, ran %s", k, doc.Kernel)
+		}
+		if i == 0 {
+			first = doc
+			continue
+		}
+		for j, it := range doc.Iterations {
+			want := first.Iterations[j]
+			for _, p := range [][2][]float64{{it.Means, want.Means}, {it.Stdevs, want.Stdevs}, {it.Weights, want.Weights}, {{it.LogLikelihood}, {want.LogLikelihood}}} {
+				for m := range p[0] {
+					if relErr(p[0][m], p[1][m]) > 1e-10 {
+						t.Fatalf("%s vs %s, iteration %d: %v vs %v", k, first.Kernel, j, p[0][m], p[1][m])
+					}
+				}
+			}
+		}
 	}
 }
 

@@ -14,14 +14,3 @@ func accelerated() []*Kernels {
 	}
 	return nil
 }
-
-// cpuFeatures lists the CPU features the dispatch looks at, as seen.
-func cpuFeatures() []string {
-	var out []string
-	for _, f := range []cpuid.FeatureID{cpuid.SSE42, cpuid.AVX, cpuid.AVX2, cpuid.FMA3, cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512BW, cpuid.AVX512VL} {
-		if cpuid.CPU.Supports(f) {
-			out = append(out, f.String())
-		}
-	}
-	return out
-}

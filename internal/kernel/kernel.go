@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"strings"
 
@@ -179,15 +180,25 @@ func mapSlice[T Float](f func(T) T) func(dst, x []T) {
 // and this CPU runs it, so that asking for one that is missing says why.
 var known = []string{"generic", "avx2"}
 
-// Best returns the fastest kernels that this binary holds and this CPU runs.
-func Best() *Kernels { return available[0] }
+// EnvKernel is the environment variable that, when set, says what "auto" means: a
+// kernel name, as Lookup takes it.
+const EnvKernel = "GMMSIMD_KERNEL"
 
-// Lookup returns the kernels called name: "auto" (or "") for the best this CPU runs,
-// "generic" for the pure-Go reference, or the name of a CPU-specific implementation.
+// Lookup returns the kernels called name: "auto" (or "") for the fastest this binary
+// holds and this CPU runs, unless $GMMSIMD_KERNEL names another; "generic" for the
+// pure-Go reference; or the name of a CPU-specific implementation such as "avx2". Asking
+// for one this binary or CPU lacks is an error that says so.
 func Lookup(name string) (*Kernels, error) {
-	switch name {
-	case "", "auto":
-		return Best(), nil
+	if name == "" || name == "auto" {
+		env := os.Getenv(EnvKernel)
+		if env == "" || env == "auto" {
+			return available[0], nil
+		}
+		k, err := Lookup(env)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%s: %w", EnvKernel, env, err)
+		}
+		return k, nil
 	}
 	for _, k := range available {
 		if k.Name == name {
@@ -195,7 +206,17 @@ func Lookup(name string) (*Kernels, error) {
 		}
 	}
 	if slices.Contains(known, name) {
-		return nil, fmt.Errorf("kernel %q is not available: this binary or this CPU lacks it", name)
+		return nil, fmt.Errorf("kernel %q is not available: this binary was built without it (purego, noasm or another architecture) or this CPU lacks its features", name)
 	}
 	return nil, fmt.Errorf("%w %q (want auto, %s)", ErrUnknownKernel, name, strings.Join(known, ", "))
+}
+
+// Available returns the names of the kernels this binary holds and this CPU runs, fastest
+// first; "generic" is always last.
+func Available() []string {
+	out := make([]string, len(available))
+	for i, k := range available {
+		out[i] = k.Name
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/floats"
@@ -346,9 +347,12 @@ func TestDriverEmptyInput(t *testing.T) {
 
 func TestLookup(t *testing.T) {
 	for _, name := range []string{"", "auto"} {
-		if k, err := Lookup(name); err != nil || k != Best() {
+		if k, err := Lookup(name); err != nil || k != available[0] {
 			t.Errorf("Lookup(%q) = %v, %v; want the best kernels", name, k, err)
 		}
+	}
+	if got := Available(); got[len(got)-1] != "generic" || got[0] != available[0].Name {
+		t.Errorf("Available() = %v", got)
 	}
 	if k, err := Lookup("generic"); err != nil || k != Generic {
 		t.Errorf("Lookup(generic) = %v, %v", k, err)
@@ -364,5 +368,27 @@ func TestLookup(t *testing.T) {
 		if err != nil && errors.Is(err, ErrUnknownKernel) {
 			t.Errorf("Lookup(%q): a known kernel reported as unknown: %v", name, err)
 		}
+	}
+}
+
+func TestEnvironmentOverridesAuto(t *testing.T) {
+	t.Setenv(EnvKernel, "generic")
+	if k, err := Lookup("auto"); err != nil || k != Generic {
+		t.Errorf("with %s=generic, Lookup(auto) = %v, %v", EnvKernel, k, err)
+	}
+	for _, name := range Available() {
+		t.Setenv(EnvKernel, name)
+		if k, err := Lookup(""); err != nil || k.Name != name {
+			t.Errorf("with %s=%s, Lookup(\"\") = %v, %v", EnvKernel, name, k, err)
+		}
+	}
+	// An explicit name wins over the environment.
+	t.Setenv(EnvKernel, "generic")
+	if k, err := Lookup(available[0].Name); err != nil || k != available[0] {
+		t.Errorf("explicit %s: %v, %v", available[0].Name, k, err)
+	}
+	t.Setenv(EnvKernel, "sse9")
+	if _, err := Lookup("auto"); err == nil || !strings.Contains(err.Error(), EnvKernel) {
+		t.Errorf("with %s=sse9: error %v", EnvKernel, err)
 	}
 }

@@ -5,17 +5,14 @@
 #include "textflag.h"
 
 // func logNormPDFAVX2F64(dst []float64, x []float64, cnst float64, mean float64, halfPrec float64)
-// Requires: AVX, AVX2, FMA3, SSE2
+// Requires: AVX, FMA3
 TEXT ·logNormPDFAVX2F64(SB), NOSPLIT, $0-72
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
-	MOVSD        cnst+48(FP), X0
-	VBROADCASTSD X0, Y0
-	MOVSD        mean+56(FP), X1
-	VBROADCASTSD X1, Y1
-	MOVSD        halfPrec+64(FP), X2
-	VBROADCASTSD X2, Y2
+	VBROADCASTSD cnst+48(FP), Y0
+	VBROADCASTSD mean+56(FP), Y1
+	VBROADCASTSD halfPrec+64(FP), Y2
 	SHRQ         $0x02, DX
 
 loop:
@@ -36,17 +33,14 @@ done:
 	RET
 
 // func logNormPDFAVX2F32(dst []float32, x []float32, cnst float32, mean float32, halfPrec float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·logNormPDFAVX2F32(SB), NOSPLIT, $0-60
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
-	MOVSS        cnst+48(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        mean+52(FP), X1
-	VBROADCASTSS X1, Y1
-	MOVSS        halfPrec+56(FP), X2
-	VBROADCASTSS X2, Y2
+	VBROADCASTSS cnst+48(FP), Y0
+	VBROADCASTSS mean+52(FP), Y1
+	VBROADCASTSS halfPrec+56(FP), Y2
 	SHRQ         $0x03, DX
 
 loop:

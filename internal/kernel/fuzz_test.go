@@ -1,0 +1,151 @@
+package kernel
+
+import (
+	"encoding/binary"
+	"math"
+	"testing"
+
+	"github.com/gmmsimd/gmmsimd/gen/vmath"
+)
+
+// The fuzz targets compare every CPU-specific kernel with its Go twin on inputs made from
+// the fuzzer's bytes. Seeds live in testdata/fuzz; CI runs each target for a few seconds.
+
+// floats64 reads the bytes as float64s, any bit pattern.
+func floats64(data []byte) []float64 {
+	out := make([]float64, len(data)/8)
+	for i := range out {
+		out[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
+	}
+	return out
+}
+
+// pixels reads the bytes as finite sample values in [-0.5, 1.5], 16 bits each: the
+// kernels' contract is finite data.
+func pixels(data []byte) []float64 {
+	out := make([]float64, len(data)/2)
+	for i := range out {
+		out[i] = -0.5 + 2*float64(binary.LittleEndian.Uint16(data[2*i:]))/65535
+	}
+	return out
+}
+
+// fuzzMixture builds a valid mixture of 1 to 64 components from a seed byte and a
+// width parameter.
+func fuzzMixture(k uint8, width float64) *Coeffs {
+	n := int(k)%64 + 1
+	if math.IsNaN(width) || math.IsInf(width, 0) {
+		width = 0.1
+	}
+	sd := 1e-4 + math.Mod(math.Abs(width), 1)
+	var w, mu, s []float64
+	for j := range n {
+		w = append(w, 1+float64(j%3))
+		mu = append(mu, float64(j)/float64(n))
+		s = append(s, sd*(1+float64(j%4)))
+	}
+	return NewCoeffs(w, mu, s)
+}
+
+func FuzzExpLog(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0xf0, 0x7f})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, k := range fast(t) {
+			x := floats64(data)
+			e, l := make([]float64, len(x)), make([]float64, len(x))
+			k.Exp64(e, x)
+			k.Log64(l, x)
+			for i, v := range x {
+				if math.Float64bits(e[i]) != math.Float64bits(vmath.Exp64(v)) || math.Float64bits(l[i]) != math.Float64bits(vmath.Log64(v)) {
+					t.Fatalf("%s at %v: exp %v log %v; twin %v %v", k.Name, v, e[i], l[i], vmath.Exp64(v), vmath.Log64(v))
+				}
+			}
+			x32 := make([]float32, len(data)/4)
+			for i := range x32 {
+				x32[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+			}
+			e32, l32 := make([]float32, len(x32)), make([]float32, len(x32))
+			k.Exp32(e32, x32)
+			k.Log32(l32, x32)
+			for i, v := range x32 {
+				if ulpDiff32(e32[i], vmath.Exp32(v)) > 1 || ulpDiff32(l32[i], vmath.Log32(v)) > 1 {
+					t.Fatalf("%s at %v: exp %v log %v; twin %v %v", k.Name, v, e32[i], l32[i], vmath.Exp32(v), vmath.Log32(v))
+				}
+			}
+		}
+	})
+}
+
+func FuzzLogNormPDF(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 0.5, 0.1)
+	f.Fuzz(func(t *testing.T, data []byte, mean, sd float64) {
+		if math.IsNaN(mean) || math.IsInf(mean, 0) || !(sd > 1e-150) || math.IsInf(sd, 0) {
+			return // not a valid component
+		}
+		c := NewCoeffs([]float64{1}, []float64{mean}, []float64{sd})
+		for _, k := range fast(t) {
+			x := pixels(data)
+			got, want := make([]float64, len(x)), make([]float64, len(x))
+			LogNormPDF(k, got, x, c.Const[0], c.Mean[0], c.HalfPrec[0])
+			LogNormPDF(Generic, want, x, c.Const[0], c.Mean[0], c.HalfPrec[0])
+			for i := range x {
+				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("%s at %v: %v, twin %v", k.Name, x[i], got[i], want[i])
+				}
+			}
+		}
+	})
+}
+
+func FuzzExpSumStable(f *testing.F) {
+	f.Add([]byte{0, 0, 0xff, 0x7f, 0xff, 0xff, 1, 2, 3}, uint8(2), 0.05)
+	f.Fuzz(func(t *testing.T, data []byte, k uint8, width float64) {
+		c := fuzzMixture(k, width)
+		for _, kern := range fast(t) {
+			x := pixels(data)
+			n, kk := len(x), c.K()
+			p, pm, es := make([]float64, kk*n), make([]float64, n), make([]float64, n)
+			wp, wm, we := make([]float64, kk*n), make([]float64, n), make([]float64, n)
+			ExpSumStable(kern, p, pm, es, x, c)
+			ExpSumStable(Generic, wp, wm, we, x, c)
+			for i := range p {
+				if math.Float64bits(p[i]) != math.Float64bits(wp[i]) {
+					t.Fatalf("%s P[%d] = %v, twin %v", kern.Name, i, p[i], wp[i])
+				}
+			}
+			for i := range pm {
+				if math.Float64bits(pm[i]) != math.Float64bits(wm[i]) || math.Float64bits(es[i]) != math.Float64bits(we[i]) {
+					t.Fatalf("%s at %d: %v %v, twin %v %v", kern.Name, i, pm[i], es[i], wm[i], we[i])
+				}
+			}
+		}
+	})
+}
+
+func FuzzEStep(f *testing.F) {
+	f.Add([]byte{0, 0x10, 0, 0x80, 0xff, 0xff, 0x34, 0x12, 9, 9, 9}, uint8(2), 0.1, false)
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, uint8(6), 0.01, true)
+	f.Fuzz(func(t *testing.T, data []byte, k uint8, width float64, weighted bool) {
+		c := fuzzMixture(k, width)
+		for _, kern := range fast(t) {
+			x := pixels(data)
+			var w []float64
+			if weighted {
+				w = make([]float64, len(x))
+				for i := range w {
+					w[i] = float64(data[2*i]) / 16 // counts, zero included
+				}
+			}
+			got, want := NewStats(c.K()), NewStats(c.K())
+			kern.EStep64(x, w, c, got)
+			Generic.EStep64(x, w, c, want)
+			closeStats(t, kern.Name+" float64", got, want, errorBound(x, w, c, 1e-12))
+			x32 := to32(x)
+			c32 := coeffs32(c)
+			got32, want32 := NewStats(c.K()), NewStats(c.K())
+			kern.EStep32(x32, w, c, got32)
+			Generic.EStep64(to64(x32), w, c32, want32)
+			closeStats(t, kern.Name+" float32", got32, want32, errorBound(to64(x32), w, c32, 0))
+		}
+	})
+}

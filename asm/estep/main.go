@@ -7,12 +7,25 @@
 //	coef: 3K registers' worth of T: for component k, Const, Mean and HalfPrec, each
 //	      repeated across a register (k*96 bytes + 0, 32, 64)
 //	acc:  3K+1 registers of float64x4: for component k, N, D and B (k*96 + 0, 32, 64),
-//	      then the log-likelihood (96K); the caller zeroes them and adds up the lanes
+//	      then the log-likelihood (96K); the caller zeroes them and adds up the lanes.
+//	      float32 kernels: then 3K registers of float32x8 more, N, D and B per component
+//	      again, where a block of samples adds up before it is widened into the float64
+//	      ones; they are zero again when the function returns
 //	scratch: K registers of T for P_k and then exp(P_k - max) (general K only; the
 //	         unrolled variants take it too, unused, so all share one signature)
 //
 // K = 2, 3 and 4 are unrolled with P_k in registers; other K loop over the components.
-// float32 lanes compute P, exp and log in float32 and widen the statistics to float64.
+// float32 lanes compute P and exp in float32 and widen the statistics to float64.
+//
+// float32 statistics add up in float32 for a block of 32 registers (256 samples, so a
+// relative error of at most 32 float32 roundings), then widen into the float64 sums:
+// widening every term costs as much as the rest of the kernel.
+//
+// The log-likelihood needs log S per sample. Unweighted, sum_n log S_n = log prod_n S_n:
+// the lanes multiply S into a float64 product and take one log every 32 registers (S is
+// in [1, K], so the product stays below K^32 <= 2^512 for K <= 65536), which takes the log,
+// the longest dependency chain of a sample, off the loop. Weighted, each sample's log S is
+// scaled by its weight and taken one by one.
 package main
 
 import (
@@ -27,14 +40,18 @@ import (
 // unrolled are the K with their own functions.
 var unrolled = []int{2, 3, 4}
 
+// logBlock is how many registers of S go into one product before its log is taken.
+const logBlock = 32
+
 func main() {
 	emit.Header()
-	for _, p := range []*emit.Prec{emit.Double("estep"), emit.Single("estep")} {
+	double := emit.Double("estep")
+	for _, p := range []*emit.Prec{double, emit.Single("estep")} {
 		for _, weighted := range []bool{false, true} {
 			for _, k := range unrolled {
-				estep(p, k, weighted)
+				estep(p, double, k, weighted)
 			}
-			estep(p, 0, weighted)
+			estep(p, double, 0, weighted)
 		}
 	}
 	Generate()
@@ -50,6 +67,7 @@ const (
 // kernel is the state of one function being emitted.
 type kernel struct {
 	p        *emit.Prec
+	d        *emit.Prec // float64, for the products and their log
 	k        int // 0: general
 	weighted bool
 	x, w     Mem      // the current register of samples and weights
@@ -58,6 +76,8 @@ type kernel struct {
 	scratch  Register // base of scratch (general K)
 	ncomp    Register // K (general K)
 	llp      Register // the log-likelihood accumulator (general K)
+	prod     []VecVirtual // float64 products of S (unweighted): one, or two for float32
+	off32    Register     // general K, float32: bytes from a component's float64 block to its float32 one
 }
 
 // name returns the function's name, e.g. estepAVX2F64K3W.
@@ -72,7 +92,7 @@ func name(p *emit.Prec, k int, weighted bool) string {
 	return s
 }
 
-func estep(p *emit.Prec, k int, weighted bool) {
+func estep(p, d *emit.Prec, k int, weighted bool) {
 	fn := name(p, k, weighted)
 	args := fmt.Sprintf("x []%s", p.GoType)
 	if weighted {
@@ -93,7 +113,7 @@ func estep(p *emit.Prec, k int, weighted bool) {
 	}
 	Doc(fmt.Sprintf("%s adds to acc the E-step statistics of x (len(x) a multiple of %d), %s, under the mixture of %s in coef; see the generator for the layout.", fn, p.Lanes, wdesc, kdesc))
 
-	g := &kernel{p: p, k: k, weighted: weighted}
+	g := &kernel{p: p, d: d, k: k, weighted: weighted}
 	g.x = Mem{Base: Load(Param("x").Base(), GP64())}
 	n := Load(Param("x").Len(), GP64())
 	ptrs := []emit.Ptr{{Reg: g.x.Base, Step: 32}}
@@ -115,17 +135,125 @@ func estep(p *emit.Prec, k int, weighted bool) {
 		MOVQ(RAX, g.ncomp)
 		g.llp = GP64()
 		IMUL3Q(U32(block), g.ncomp, g.llp)
+		if !p.Is64() {
+			g.off32 = GP64()
+			LEAQ(Mem{Base: g.llp, Disp: 32}, g.off32)
+		}
 		ADDQ(g.acc, g.llp)
 	}
-	p.VectorLoop("", n, ptrs, func() {
+	body := func() {
 		if k > 0 {
 			g.unrolledBody()
 		} else {
 			g.generalBody()
 		}
-	})
+	}
+	if weighted && p.Is64() {
+		p.VectorLoop("", n, ptrs, body)
+	} else {
+		g.blockLoop(n, ptrs, body)
+	}
 	VZEROUPPER()
 	RET()
+}
+
+// blockLoop is VectorLoop in blocks of logBlock registers: after each block, and at the
+// end, flush adds the products' logs to the log-likelihood (unweighted) and widens the
+// float32 sums (float32).
+func (g *kernel) blockLoop(n Register, ptrs []emit.Ptr, body func()) {
+	if !g.weighted {
+		g.prod = []VecVirtual{YMM()}
+		if !g.p.Is64() {
+			g.prod = append(g.prod, YMM())
+		}
+		for _, pr := range g.prod {
+			VMOVUPD(g.d.C(1), pr)
+		}
+	}
+	left := GP64()
+	MOVQ(U32(logBlock), left)
+	SHRQ(U8(emit.Log2(g.p.Lanes)), n)
+	Label("loop")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	body()
+	for _, r := range ptrs {
+		ADDQ(U8(r.Step), r.Reg)
+	}
+	DECQ(n)
+	DECQ(left)
+	JNZ(LabelRef("loop"))
+	g.flush("inner")
+	MOVQ(U32(logBlock), left)
+	JMP(LabelRef("loop"))
+	Label("done")
+	g.flush("final")
+}
+
+// flush adds the logs of the products to the log-likelihood and resets them to 1, and
+// widens the float32 sums into the float64 ones and zeroes them. label names the copy
+// (flush is emitted twice).
+func (g *kernel) flush(label string) {
+	if !g.p.Is64() {
+		g.flushSingle(label)
+	}
+	for _, pr := range g.prod {
+		l := YMM()
+		g.d.Log(pr, l, emit.LogNormalPositive)
+		VADDPD(g.llMem(), l, l)
+		VMOVUPD(l, g.llMem())
+		VMOVUPD(g.d.C(1), pr)
+	}
+}
+
+// flushSingle widens every float32 sum into its float64 one and zeroes it.
+func (g *kernel) flushSingle(label string) {
+	each := func(ap Register, k int) {
+		for _, off := range []int{offN, offD, offB} {
+			wide := g.stat32(ap, k, off)
+			v := YMM()
+			VMOVUPS(wide, v)
+			for half := range 2 {
+				w := g.widen(v, half)
+				dst := Mem{Base: ap, Disp: k*block + off}
+				VADDPD(dst, w, w)
+				VMOVUPD(w, dst)
+			}
+			VXORPS(v, v, v)
+			VMOVUPS(v, wide)
+		}
+	}
+	if g.k > 0 {
+		for k := range g.k {
+			each(g.acc, k)
+		}
+		return
+	}
+	ap, left := GP64(), GP64()
+	MOVQ(g.acc, ap)
+	MOVQ(g.ncomp, left)
+	Label("flush" + label)
+	each(ap, 0)
+	ADDQ(U8(block), ap)
+	DECQ(left)
+	JNZ(LabelRef("flush" + label))
+}
+
+// stat32 is the float32 sum at off of component k, given the base of its float64 block
+// (acc for fixed K, the loop's pointer for general K).
+func (g *kernel) stat32(ap Register, k, off int) Mem {
+	if g.k > 0 {
+		return Mem{Base: ap, Disp: (3*g.k+1)*32 + k*block + off}
+	}
+	return Mem{Base: ap, Index: g.off32, Scale: 1, Disp: k*block + off}
+}
+
+// llMem is the log-likelihood accumulator: it follows the K component blocks.
+func (g *kernel) llMem() Mem {
+	if g.k == 0 {
+		return Mem{Base: g.llp}
+	}
+	return Mem{Base: g.acc, Disp: g.k * block}
 }
 
 // coefMem returns component k's coefficient at off.
@@ -146,31 +274,43 @@ func (g *kernel) weights() VecVirtual {
 	return w
 }
 
-// finish emits, from the max m and the exp-sum s: the log-likelihood update, and returns
-// the register of w/s (1/s unweighted), by which each exp(P_k - m) becomes r_k.
+// finish emits, from the max m and the exp-sum s, the log-likelihood's share of these
+// samples, and returns the register of w/s (1/s unweighted), by which each
+// exp(P_k - m) becomes r_k.
 func (g *kernel) finish(m, s, w VecVirtual) VecVirtual {
 	p := g.p
-	l := YMM()
-	p.Log(s, l, emit.LogNormalPositive)
-	p.Add(m, l, l)
-	// The log-likelihood register follows the K component blocks.
-	ll := Mem{Base: g.acc, Disp: g.k * block}
-	if g.k == 0 {
-		ll = Mem{Base: g.llp}
-	}
-	if p.Is64() {
-		if g.weighted {
-			p.Mul(w, l, l)
+	ll := g.llMem()
+	switch {
+	case !g.weighted:
+		// m now; log s later, through the products.
+		if p.Is64() {
+			VMULPD(s, g.prod[0], g.prod[0])
+			VADDPD(ll, m, m)
+			VMOVUPD(m, ll)
+			break
 		}
+		lo, hi := g.widen(s, 0), g.widen(s, 1)
+		VMULPD(lo, g.prod[0], g.prod[0])
+		VMULPD(hi, g.prod[1], g.prod[1])
+		mlo, mhi := g.widen(m, 0), g.widen(m, 1)
+		VADDPD(mlo, mhi, mlo)
+		VADDPD(ll, mlo, mlo)
+		VMOVUPD(mlo, ll)
+	case p.Is64():
+		l := YMM()
+		p.Log(s, l, emit.LogNormalPositive)
+		p.Add(m, l, l)
+		p.Mul(w, l, l)
 		p.Add(ll, l, l)
 		p.Movu(l, ll)
-	} else {
-		// Widen: the low and high halves go to float64 and into the accumulator.
+	default:
+		// Widen m + log s: the low and high halves go to float64, times their weights.
+		l := YMM()
+		p.Log(s, l, emit.LogNormalPositive)
+		p.Add(m, l, l)
 		for half := range 2 {
 			wide := g.widen(l, half)
-			if g.weighted {
-				VMULPD(g.w.Offset(32*half), wide, wide)
-			}
+			VMULPD(g.w.Offset(32*half), wide, wide)
 			VADDPD(ll, wide, wide)
 			VMOVUPD(wide, ll)
 		}
@@ -199,39 +339,29 @@ func (g *kernel) widen(v VecVirtual, half int) VecVirtual {
 }
 
 // accumulate emits, for responsibility r of component k at samples x (register xv):
-// N += r, D += r d, B += r d^2 with d = x - mean, into acc at base+k*block. r is consumed.
+// N += r, D += r d, B += r d^2 with d = x - mean, into the component's sums (float64, or
+// the block's float32 ones). r is consumed.
 func (g *kernel) accumulate(r, xv VecVirtual, coefBase, accBase Register, k int) {
 	p := g.p
 	d := YMM()
 	p.Sub(g.coefMem(coefBase, k, offMean), xv, d)
-	n := Mem{Base: accBase, Disp: k*block + offN}
-	dm := Mem{Base: accBase, Disp: k*block + offD}
-	bm := Mem{Base: accBase, Disp: k*block + offB}
-	t := YMM()
-	if p.Is64() {
-		p.Add(n, r, t)
-		p.Movu(t, n)
-		p.Mul(d, r, r) // r d
-		p.Add(dm, r, t)
-		p.Movu(t, dm)
-		p.Movu(bm, t)
-		p.FMAdd231(d, r, t) // B + (r d) d
-		p.Movu(t, bm)
-		return
-	}
-	rd, rdd := YMM(), YMM()
-	p.Mul(d, r, rd)
-	p.Mul(d, rd, rdd)
-	for _, s := range []struct {
-		v   VecVirtual
-		dst Mem
-	}{{r, n}, {rd, dm}, {rdd, bm}} {
-		for half := range 2 {
-			wide := g.widen(s.v, half)
-			VADDPD(s.dst, wide, wide)
-			VMOVUPD(wide, s.dst)
+	// float64 lanes add into the float64 sums, float32 lanes into the block's float32 ones.
+	mem := func(off int) Mem {
+		if p.Is64() {
+			return Mem{Base: accBase, Disp: k*block + off}
 		}
+		return g.stat32(accBase, k, off)
 	}
+	n, dm, bm := mem(offN), mem(offD), mem(offB)
+	t := YMM()
+	p.Add(n, r, t)
+	p.Movu(t, n)
+	p.Mul(d, r, r) // r d
+	p.Add(dm, r, t)
+	p.Movu(t, dm)
+	p.Movu(bm, t)
+	p.FMAdd231(d, r, t) // B + (r d) d
+	p.Movu(t, bm)
 }
 
 // unrolledBody is one register of samples for a fixed K, with P_k in registers.
@@ -254,15 +384,21 @@ func (g *kernel) unrolledBody() {
 			p.Max(pk[k], m, m)
 		}
 	}
-	s := YMM()
 	for k := range pk {
-		e := YMM()
 		p.Sub(m, pk[k], pk[k])
-		p.Exp(pk[k], e, emit.ExpNonPositive)
-		pk[k] = e
-		if k == 0 {
-			p.Movu(e, s)
-		} else {
+	}
+	var s VecVirtual
+	if g.k <= 3 {
+		s = g.expsSkippingTheMax(pk)
+	} else {
+		for k := range pk {
+			e := YMM()
+			p.Exp(pk[k], e, emit.ExpFlushed)
+			pk[k] = e
+		}
+		s = YMM()
+		p.Movu(pk[0], s)
+		for _, e := range pk[1:] {
 			p.Add(e, s, s)
 		}
 	}
@@ -271,6 +407,55 @@ func (g *kernel) unrolledBody() {
 		p.Mul(inv, e, e)
 		g.accumulate(e, x, g.coef, g.acc, k)
 	}
+}
+
+// expsSkippingTheMax replaces each a_k = P_k - max by exp(a_k), for K = 2 or 3, with one
+// exp fewer: in every lane one a_k is 0, whose exp is exactly 1, so only the others need
+// computing. For K = 2 that is min(a_0, a_1); for K = 3, the lowest and the median. Each
+// component then takes 1 where a_k = 0, else the exp of the value it equals: the same
+// bits as computing all K. It returns their sum S, taken straight from the exps (the
+// smaller ones first, then 1), so that the division need not wait for the mapping.
+func (g *kernel) expsSkippingTheMax(a []VecVirtual) VecVirtual {
+	p := g.p
+	var args []VecVirtual
+	lo := YMM()
+	p.Min(a[1], a[0], lo)
+	switch len(a) {
+	case 2:
+		args = []VecVirtual{lo}
+	case 3:
+		mid, hi := YMM(), YMM()
+		p.Max(a[1], a[0], hi)
+		p.Min(a[2], hi, hi)
+		p.Max(hi, lo, mid) // median: max(min(a0, a1), min(max(a0, a1), a2))
+		p.Min(a[2], lo, lo)
+		args = []VecVirtual{lo, mid}
+	}
+	exps := make([]VecVirtual, len(args))
+	for i, v := range args {
+		exps[i] = YMM()
+		p.Exp(v, exps[i], emit.ExpFlushed)
+	}
+	s := YMM()
+	p.Movu(exps[0], s)
+	for _, e := range exps[1:] {
+		p.Add(e, s, s)
+	}
+	p.Add(p.C(1), s, s)
+	mask := YMM()
+	for k, v := range a {
+		e := YMM()
+		if len(exps) == 1 {
+			p.Movu(exps[0], e)
+		} else {
+			p.Cmp(U8(emit.CmpEQ), lo, v, mask)
+			p.Blend(mask, exps[0], exps[1], e)
+		}
+		p.Cmp(U8(emit.CmpEQ), p.C(0), v, mask)
+		p.Blend(mask, p.C(1), e, e)
+		a[k] = e
+	}
+	return s
 }
 
 // generalBody is one register of samples for any K, looping over the components with
@@ -296,7 +481,7 @@ func (g *kernel) generalBody() {
 		a, e := YMM(), YMM()
 		p.Movu(Mem{Base: sp}, a)
 		p.Sub(m, a, a)
-		p.Exp(a, e, emit.ExpNonPositive)
+		p.Exp(a, e, emit.ExpFlushed)
 		p.Movu(e, Mem{Base: sp})
 		p.Add(e, s, s)
 	})

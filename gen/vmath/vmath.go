@@ -3,11 +3,15 @@
 // operations in the same order. The float64 functions here and the AVX2 lanes give the
 // same bits; the float32 ones agree to one ulp (Go has no float32 fused multiply-add).
 //
-// Exp: x = n ln2 + r with n = round(x log2 e) and r reduced with a two-part ln2 through
+// Exp: x = n ln2 + r with n = round(x log2 e) (rounded by adding a shifter within one
+// fused multiply-add) and r reduced with a two-part ln2 through
 // fused multiply-adds, so |r| <= ln2/2; exp(r) by its Taylor polynomial (degree 13 for
-// float64, 7 for float32) in Horner form; 2^n built in the exponent bits as 2^n1 * 2^n2
-// with n1 = floor(n/2), so that results in the subnormal range and near overflow are
-// right too.
+// float64, 7 for float32): the terms from r^2 up in Estrin's form (pairs c_2j + c_2j+1 r,
+// joined with r^2, r^4, r^8), whose dependency chain is a third of Horner's, then two
+// Horner steps, (E r + 1) r + 1, so that the last roundings are those of the largest
+// terms and the result stays within 1 ulp; 2^n built in the exponent bits as
+// 2^n1 * 2^n2 with n1 = floor(n/2), so that results in the subnormal range and near
+// overflow are right too.
 //
 // Log: x = 2^e m with m in [sqrt(1/2), sqrt(2)), subnormal x scaled up first; with
 // f = m - 1 and s = f/(2+f), log(1+f) = 2 atanh(s) = f - s (f - R(s^2)) where
@@ -21,6 +25,7 @@ package vmath
 import (
 	"math"
 	"math/big"
+	"unsafe"
 )
 
 // ln2 to 110 digits, from which the two-part splits are rounded.
@@ -37,6 +42,10 @@ var (
 	ExpLo64, ExpHi64 = -746.0, 710.0
 	// ExpCoeffs64[k] is 1/k!, correctly rounded.
 	ExpCoeffs64 = invFactorials(13)
+	// Shifter64 is 1.5 * 2^52: in x log2 e + Shifter64, done as one fused multiply-add,
+	// the rounding to an integer happens in the addition, and the low mantissa bits then
+	// hold n = round(x log2 e).
+	Shifter64 = 0x1.8p52
 	// ExpMagic64 is 1.5 * 2^52 + 1023: adding an integer-valued n in [-1022, 1023] to it
 	// leaves n + 1023, the biased exponent of 2^n, in the low mantissa bits.
 	ExpMagic64 = 0x1.8p52 + 1023
@@ -56,11 +65,20 @@ var (
 	Ln2Hi32, Ln2Lo32 = ln2Split32()
 	ExpLo32, ExpHi32 = float32(-104), float32(89)
 	ExpCoeffs32      = to32(invFactorials(7))
+	Shifter32        = float32(0x1.8p23)
 	ExpMagic32       = float32(0x1.8p23 + 127)
 	Sqrt2f           = float32(math.Sqrt2)
 	LogCoeffs32      = to32(atanhCoeffs(5))
 	LogTiny32        = float32(0x1p-126)
 	LogExpMagic32    = float32(0x1p23 + 127)
+)
+
+// ExpFlush64 and ExpFlush32 are where ExpFlushed64/32 start returning 0: above them, 2^n
+// with n = round(x log2 e) times the polynomial is a normal number, so the vector code can
+// build it by adding n to the exponent bits.
+var (
+	ExpFlush64 = -708.0
+	ExpFlush32 = float32(-86.5)
 )
 
 // NaN64 and NaN32 are the quiet NaNs that Log returns for negative arguments.
@@ -125,6 +143,47 @@ func pow2f(n float32) float32 {
 	return math.Float32frombits(math.Float32bits(ExpMagic32+n) << 23)
 }
 
+// fma is T's fused multiply-add a*b + c: math.FMA for float64 (called directly, so that
+// the compiler uses the instruction), fma32 for float32.
+func fma[T float32 | float64](a, b, c T) T {
+	if unsafe.Sizeof(a) == 8 {
+		return T(math.FMA(float64(a), float64(b), float64(c)))
+	}
+	return T(fma32(float32(a), float32(b), float32(c)))
+}
+
+// Estrin evaluates sum_k c[k] x^k (len(c) <= 32) in Estrin's scheme, the order the vector
+// code uses: terms paired as c[2j] + c[2j+1] x, then pairs of those joined with x^2, then
+// with x^4, and so on, each join one fused multiply-add; an odd one out at a level passes
+// up as is.
+func Estrin[T float32 | float64](c []T, x T) T {
+	var buf [16]T
+	n := 0
+	for j := 0; j < len(c); j += 2 {
+		buf[n] = c[j]
+		if j+1 < len(c) {
+			buf[n] = fma(c[j+1], x, c[j])
+		}
+		n++
+	}
+	pow := x * x
+	for n > 1 {
+		m := 0
+		for j := 0; j < n; j += 2 {
+			buf[m] = buf[j]
+			if j+1 < n {
+				buf[m] = fma(buf[j+1], pow, buf[j])
+			}
+			m++
+		}
+		n = m
+		if n > 1 {
+			pow *= pow
+		}
+	}
+	return buf[0]
+}
+
 // Exp64 returns e^x. Over 10^7 random arguments spread over the whole range and the
 // edge cases, its largest error measured against math.Exp is 1 ulp (see the tests).
 // Exp64(NaN) = NaN, Exp64(+Inf) = +Inf, Exp64(-Inf) = 0; arguments above 709.78 give
@@ -134,17 +193,23 @@ func Exp64(x float64) float64 {
 		return x
 	}
 	x = math.Min(math.Max(x, ExpLo64), ExpHi64)
-	n := math.RoundToEven(x * Log2E)
+	n := math.FMA(x, Log2E, Shifter64) - Shifter64
 	r := math.FMA(-n, Ln2Hi64, x)
 	r = math.FMA(-n, Ln2Lo64, r)
 	c := ExpCoeffs64
-	p := c[len(c)-1]
-	for k := len(c) - 2; k >= 0; k-- {
-		p = math.FMA(p, r, c[k])
-	}
+	p := math.FMA(math.FMA(Estrin(c[2:], r), r, c[1]), r, c[0])
 	n1 := math.Floor(n * 0.5)
 	p *= pow2(n1)
 	return p * pow2(n-n1)
+}
+
+// ExpFlushed64 is Exp64 for finite x <= 0 as the E-step uses it: 0 below ExpFlush64
+// (where e^x < 3.4e-308), the same bits as Exp64 elsewhere.
+func ExpFlushed64(x float64) float64 {
+	if x < ExpFlush64 {
+		return 0
+	}
+	return Exp64(x)
 }
 
 // Log64 returns the natural logarithm of x. Its largest error measured against math.Log
@@ -201,14 +266,11 @@ func Exp32(x float32) float32 {
 		return x
 	}
 	x = min(max(x, ExpLo32), ExpHi32)
-	n := float32(math.RoundToEven(float64(x * float32(Log2E))))
+	n := fma32(x, float32(Log2E), Shifter32) - Shifter32
 	r := fma32(-n, Ln2Hi32, x)
 	r = fma32(-n, Ln2Lo32, r)
 	c := ExpCoeffs32
-	p := c[len(c)-1]
-	for k := len(c) - 2; k >= 0; k-- {
-		p = fma32(p, r, c[k])
-	}
+	p := fma32(fma32(Estrin(c[2:], r), r, c[1]), r, c[0])
 	n1 := float32(math.Floor(float64(n * 0.5)))
 	p *= pow2f(n1)
 	return p * pow2f(n-n1)

@@ -133,7 +133,7 @@ func estepFuncs[T Float](k int) (estepFunc[T], estepFuncW[T]) {
 // estepFrame is the memory an E-step call hands the assembly (see ../../asm/estep).
 type estepFrame[T Float] struct {
 	coef    []T       // 3K registers: Const, Mean, HalfPrec per component, broadcast
-	acc     []float64 // 3K+1 registers of float64x4: N, D, B per component, log-likelihood
+	acc     []float64 // 3K+1 registers of float64x4: N, D, B per component, log-likelihood; float32: 3K registers of float32x8 more
 	scratch []T       // K registers
 }
 
@@ -152,7 +152,11 @@ func frame[T Float](c *Coeffs) *estepFrame[T] {
 	f := pool.Get().(*estepFrame[T])
 	k, l := c.K(), lanes[T]()
 	f.coef = grow(f.coef, 3*k*l)
-	f.acc = grow(f.acc, (3*k+1)*4)
+	accRegs := 3*k + 1
+	if !is64[T]() {
+		accRegs += 3 * k // the float32 block sums
+	}
+	f.acc = grow(f.acc, accRegs*4)
 	f.scratch = grow(f.scratch, k*l)
 	for j := range k {
 		for i, v := range [3]float64{c.Const[j], c.Mean[j], c.HalfPrec[j]} {

@@ -7,206 +7,232 @@
 // func estepAVX2F64K2(x []float64, coef []float64, acc []float64, scratch []float64)
 // Requires: AVX, AVX2, FMA3
 TEXT ·estepAVX2F64K2(SB), NOSPLIT, $0-96
-	MOVQ x_base+0(FP), AX
-	MOVQ x_len+8(FP), CX
-	MOVQ coef_base+24(FP), DX
-	MOVQ acc_base+48(FP), BX
-	SHRQ $0x02, CX
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	MOVQ    coef_base+24(FP), DX
+	MOVQ    acc_base+48(FP), BX
+	VMOVUPD estep64c0<>+0(SB), Y0
+	MOVQ    $0x00000020, SI
+	SHRQ    $0x02, CX
 
 loop:
 	TESTQ        CX, CX
 	JZ           done
-	VMOVUPD      (AX), Y0
-	VSUBPD       32(DX), Y0, Y1
-	VMULPD       64(DX), Y1, Y2
-	VFNMADD213PD (DX), Y1, Y2
-	VMOVUPD      Y2, Y1
-	VSUBPD       128(DX), Y0, Y4
-	VMULPD       160(DX), Y4, Y3
-	VFNMADD213PD 96(DX), Y4, Y3
-	VMAXPD       Y3, Y1, Y1
-	VSUBPD       Y1, Y2, Y2
-	VMAXPD       estep64c0<>+0(SB), Y2, Y2
-	VMULPD       estep64c1<>+0(SB), Y2, Y5
-	VROUNDPD     $0x08, Y5, Y5
-	VFNMADD231PD estep64c2<>+0(SB), Y5, Y2
-	VFNMADD231PD estep64c3<>+0(SB), Y5, Y2
-	VMOVUPD      estep64c4<>+0(SB), Y4
-	VFMADD213PD  estep64c5<>+0(SB), Y2, Y4
-	VFMADD213PD  estep64c6<>+0(SB), Y2, Y4
-	VFMADD213PD  estep64c7<>+0(SB), Y2, Y4
-	VFMADD213PD  estep64c8<>+0(SB), Y2, Y4
-	VFMADD213PD  estep64c9<>+0(SB), Y2, Y4
-	VFMADD213PD  estep64c10<>+0(SB), Y2, Y4
-	VFMADD213PD  estep64c11<>+0(SB), Y2, Y4
-	VFMADD213PD  estep64c12<>+0(SB), Y2, Y4
-	VFMADD213PD  estep64c13<>+0(SB), Y2, Y4
-	VFMADD213PD  estep64c14<>+0(SB), Y2, Y4
-	VFMADD213PD  estep64c15<>+0(SB), Y2, Y4
-	VFMADD213PD  estep64c16<>+0(SB), Y2, Y4
-	VFMADD213PD  estep64c16<>+0(SB), Y2, Y4
-	VMULPD       estep64c15<>+0(SB), Y5, Y2
-	VROUNDPD     $0x09, Y2, Y2
-	VSUBPD       Y2, Y5, Y5
-	VADDPD       estep64c17<>+0(SB), Y2, Y2
-	VPSLLQ       $0x34, Y2, Y2
-	VMULPD       Y2, Y4, Y4
-	VADDPD       estep64c17<>+0(SB), Y5, Y5
-	VPSLLQ       $0x34, Y5, Y5
-	VMULPD       Y5, Y4, Y4
-	VMOVUPD      Y4, Y2
-	VSUBPD       Y1, Y3, Y3
-	VMAXPD       estep64c0<>+0(SB), Y3, Y5
-	VMULPD       estep64c1<>+0(SB), Y5, Y6
-	VROUNDPD     $0x08, Y6, Y6
-	VFNMADD231PD estep64c2<>+0(SB), Y6, Y5
-	VFNMADD231PD estep64c3<>+0(SB), Y6, Y5
-	VMOVUPD      estep64c4<>+0(SB), Y3
-	VFMADD213PD  estep64c5<>+0(SB), Y5, Y3
-	VFMADD213PD  estep64c6<>+0(SB), Y5, Y3
-	VFMADD213PD  estep64c7<>+0(SB), Y5, Y3
-	VFMADD213PD  estep64c8<>+0(SB), Y5, Y3
-	VFMADD213PD  estep64c9<>+0(SB), Y5, Y3
-	VFMADD213PD  estep64c10<>+0(SB), Y5, Y3
-	VFMADD213PD  estep64c11<>+0(SB), Y5, Y3
-	VFMADD213PD  estep64c12<>+0(SB), Y5, Y3
-	VFMADD213PD  estep64c13<>+0(SB), Y5, Y3
-	VFMADD213PD  estep64c14<>+0(SB), Y5, Y3
-	VFMADD213PD  estep64c15<>+0(SB), Y5, Y3
-	VFMADD213PD  estep64c16<>+0(SB), Y5, Y3
-	VFMADD213PD  estep64c16<>+0(SB), Y5, Y3
-	VMULPD       estep64c15<>+0(SB), Y6, Y5
-	VROUNDPD     $0x09, Y5, Y5
-	VSUBPD       Y5, Y6, Y6
-	VADDPD       estep64c17<>+0(SB), Y5, Y5
-	VPSLLQ       $0x34, Y5, Y5
-	VMULPD       Y5, Y3, Y3
-	VADDPD       estep64c17<>+0(SB), Y6, Y6
-	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y3, Y3
-	VADDPD       Y3, Y2, Y2
-	VPSRLQ       $0x34, Y2, Y5
-	VORPD        estep64c18<>+0(SB), Y5, Y5
-	VSUBPD       estep64c19<>+0(SB), Y5, Y5
-	VANDPD       estep64c20<>+0(SB), Y2, Y6
-	VORPD        estep64c16<>+0(SB), Y6, Y6
-	VCMPPD       $0x1e, estep64c21<>+0(SB), Y6, Y7
-	VMULPD       estep64c15<>+0(SB), Y6, Y8
-	VBLENDVPD    Y7, Y8, Y6, Y6
-	VANDPD       estep64c16<>+0(SB), Y7, Y7
-	VADDPD       Y7, Y5, Y5
-	VSUBPD       estep64c16<>+0(SB), Y6, Y6
-	VADDPD       estep64c22<>+0(SB), Y6, Y8
-	VDIVPD       Y8, Y6, Y7
-	VMULPD       Y7, Y7, Y8
-	VMOVUPD      estep64c23<>+0(SB), Y9
-	VFMADD213PD  estep64c24<>+0(SB), Y8, Y9
-	VFMADD213PD  estep64c25<>+0(SB), Y8, Y9
-	VFMADD213PD  estep64c26<>+0(SB), Y8, Y9
-	VFMADD213PD  estep64c27<>+0(SB), Y8, Y9
-	VFMADD213PD  estep64c28<>+0(SB), Y8, Y9
-	VFMADD213PD  estep64c29<>+0(SB), Y8, Y9
-	VFMADD213PD  estep64c30<>+0(SB), Y8, Y9
-	VFMADD213PD  estep64c31<>+0(SB), Y8, Y9
-	VFMADD213PD  estep64c32<>+0(SB), Y8, Y9
-	VFMADD213PD  estep64c33<>+0(SB), Y8, Y9
-	VMULPD       Y8, Y9, Y9
-	VSUBPD       Y9, Y6, Y9
-	VFNMADD231PD Y7, Y9, Y6
-	VFMADD231PD  estep64c3<>+0(SB), Y5, Y6
-	VFMADD231PD  estep64c2<>+0(SB), Y5, Y6
+	VMOVUPD      (AX), Y1
+	VSUBPD       32(DX), Y1, Y2
+	VMULPD       64(DX), Y2, Y3
+	VFNMADD213PD (DX), Y2, Y3
+	VMOVUPD      Y3, Y2
+	VSUBPD       128(DX), Y1, Y5
+	VMULPD       160(DX), Y5, Y4
+	VFNMADD213PD 96(DX), Y5, Y4
+	VMAXPD       Y4, Y2, Y2
+	VSUBPD       Y2, Y3, Y3
+	VSUBPD       Y2, Y4, Y4
+	VMINPD       Y4, Y3, Y5
+	VMOVUPD      Y5, Y6
+	VMOVUPD      estep64c1<>+0(SB), Y7
+	VFMADD231PD  estep64c2<>+0(SB), Y6, Y7
+	VSUBPD       estep64c1<>+0(SB), Y7, Y8
+	VFNMADD231PD estep64c3<>+0(SB), Y8, Y6
+	VFNMADD231PD estep64c4<>+0(SB), Y8, Y6
+	VMULPD       Y6, Y6, Y8
+	VMULPD       Y8, Y8, Y9
+	VMULPD       Y9, Y9, Y10
+	VMOVUPD      estep64c5<>+0(SB), Y11
+	VFMADD231PD  estep64c6<>+0(SB), Y6, Y11
+	VMOVUPD      estep64c7<>+0(SB), Y12
+	VFMADD231PD  estep64c8<>+0(SB), Y6, Y12
+	VFMADD231PD  Y12, Y8, Y11
+	VMOVUPD      estep64c9<>+0(SB), Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y6, Y12
+	VMOVUPD      estep64c11<>+0(SB), Y13
+	VFMADD231PD  estep64c12<>+0(SB), Y6, Y13
+	VFMADD231PD  Y13, Y8, Y12
+	VFMADD231PD  Y12, Y9, Y11
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y6, Y9
+	VMOVUPD      estep64c15<>+0(SB), Y12
+	VFMADD231PD  estep64c16<>+0(SB), Y6, Y12
+	VFMADD231PD  Y12, Y8, Y9
+	VFMADD231PD  Y9, Y10, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
+	VMOVUPD      Y11, Y6
+	VPSLLQ       $0x34, Y7, Y7
+	VPADDQ       Y7, Y6, Y6
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y5, Y8
+	VANDNPD      Y6, Y8, Y6
 	VMOVUPD      Y6, Y5
-	VADDPD       Y1, Y5, Y5
-	VADDPD       192(BX), Y5, Y5
-	VMOVUPD      Y5, 192(BX)
-	VMOVUPD      estep64c16<>+0(SB), Y1
-	VDIVPD       Y2, Y1, Y1
-	VMULPD       Y1, Y4, Y4
-	VSUBPD       32(DX), Y0, Y2
-	VADDPD       (BX), Y4, Y5
-	VMOVUPD      Y5, (BX)
-	VMULPD       Y2, Y4, Y4
-	VADDPD       32(BX), Y4, Y5
-	VMOVUPD      Y5, 32(BX)
-	VMOVUPD      64(BX), Y5
-	VFMADD231PD  Y2, Y4, Y5
-	VMOVUPD      Y5, 64(BX)
-	VMULPD       Y1, Y3, Y3
-	VSUBPD       128(DX), Y0, Y0
-	VADDPD       96(BX), Y3, Y1
-	VMOVUPD      Y1, 96(BX)
-	VMULPD       Y0, Y3, Y3
-	VADDPD       128(BX), Y3, Y1
-	VMOVUPD      Y1, 128(BX)
-	VMOVUPD      160(BX), Y1
-	VFMADD231PD  Y0, Y3, Y1
-	VMOVUPD      Y1, 160(BX)
+	VADDPD       estep64c0<>+0(SB), Y5, Y5
+	VMOVUPD      Y6, Y7
+	VCMPPD       $0x00, estep64c18<>+0(SB), Y3, Y3
+	VBLENDVPD    Y3, estep64c0<>+0(SB), Y7, Y7
+	VMOVUPD      Y6, Y6
+	VCMPPD       $0x00, estep64c18<>+0(SB), Y4, Y3
+	VBLENDVPD    Y3, estep64c0<>+0(SB), Y6, Y6
+	VMULPD       Y5, Y0, Y0
+	VADDPD       192(BX), Y2, Y2
+	VMOVUPD      Y2, 192(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y2
+	VDIVPD       Y5, Y2, Y2
+	VMULPD       Y2, Y7, Y7
+	VSUBPD       32(DX), Y1, Y3
+	VADDPD       (BX), Y7, Y4
+	VMOVUPD      Y4, (BX)
+	VMULPD       Y3, Y7, Y7
+	VADDPD       32(BX), Y7, Y4
+	VMOVUPD      Y4, 32(BX)
+	VMOVUPD      64(BX), Y4
+	VFMADD231PD  Y3, Y7, Y4
+	VMOVUPD      Y4, 64(BX)
+	VMULPD       Y2, Y6, Y6
+	VSUBPD       128(DX), Y1, Y1
+	VADDPD       96(BX), Y6, Y2
+	VMOVUPD      Y2, 96(BX)
+	VMULPD       Y1, Y6, Y6
+	VADDPD       128(BX), Y6, Y2
+	VMOVUPD      Y2, 128(BX)
+	VMOVUPD      160(BX), Y2
+	VFMADD231PD  Y1, Y6, Y2
+	VMOVUPD      Y2, 160(BX)
 	ADDQ         $0x20, AX
 	DECQ         CX
+	DECQ         SI
+	JNZ          loop
+	VPSRLQ       $0x34, Y0, Y1
+	VORPD        estep64c19<>+0(SB), Y1, Y1
+	VSUBPD       estep64c20<>+0(SB), Y1, Y1
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
+	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VBLENDVPD    Y2, Y3, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y2, Y2
+	VADDPD       Y2, Y1, Y1
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VDIVPD       Y3, Y0, Y2
+	VMULPD       Y2, Y2, Y3
+	VMOVUPD      estep64c24<>+0(SB), Y4
+	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
+	VMULPD       Y3, Y4, Y4
+	VSUBPD       Y4, Y0, Y4
+	VFNMADD231PD Y2, Y4, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y1, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y1, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       192(BX), Y0, Y0
+	VMOVUPD      Y0, 192(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
+	MOVQ         $0x00000020, SI
 	JMP          loop
 
 done:
+	VPSRLQ       $0x34, Y0, Y1
+	VORPD        estep64c19<>+0(SB), Y1, Y1
+	VSUBPD       estep64c20<>+0(SB), Y1, Y1
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
+	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VBLENDVPD    Y2, Y3, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y2, Y2
+	VADDPD       Y2, Y1, Y1
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VDIVPD       Y3, Y0, Y2
+	VMULPD       Y2, Y2, Y3
+	VMOVUPD      estep64c24<>+0(SB), Y4
+	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
+	VMULPD       Y3, Y4, Y4
+	VSUBPD       Y4, Y0, Y4
+	VFNMADD231PD Y2, Y4, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y1, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y1, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       192(BX), Y0, Y0
+	VMOVUPD      Y0, 192(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
 	VZEROUPPER
 	RET
 
-DATA estep64c0<>+0(SB)/8, $0xc087500000000000
-DATA estep64c0<>+8(SB)/8, $0xc087500000000000
-DATA estep64c0<>+16(SB)/8, $0xc087500000000000
-DATA estep64c0<>+24(SB)/8, $0xc087500000000000
+DATA estep64c0<>+0(SB)/8, $0x3ff0000000000000
+DATA estep64c0<>+8(SB)/8, $0x3ff0000000000000
+DATA estep64c0<>+16(SB)/8, $0x3ff0000000000000
+DATA estep64c0<>+24(SB)/8, $0x3ff0000000000000
 GLOBL estep64c0<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c1<>+0(SB)/8, $0x3ff71547652b82fe
-DATA estep64c1<>+8(SB)/8, $0x3ff71547652b82fe
-DATA estep64c1<>+16(SB)/8, $0x3ff71547652b82fe
-DATA estep64c1<>+24(SB)/8, $0x3ff71547652b82fe
+DATA estep64c1<>+0(SB)/8, $0x4338000000000000
+DATA estep64c1<>+8(SB)/8, $0x4338000000000000
+DATA estep64c1<>+16(SB)/8, $0x4338000000000000
+DATA estep64c1<>+24(SB)/8, $0x4338000000000000
 GLOBL estep64c1<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c2<>+0(SB)/8, $0x3fe62e42fefa39ef
-DATA estep64c2<>+8(SB)/8, $0x3fe62e42fefa39ef
-DATA estep64c2<>+16(SB)/8, $0x3fe62e42fefa39ef
-DATA estep64c2<>+24(SB)/8, $0x3fe62e42fefa39ef
+DATA estep64c2<>+0(SB)/8, $0x3ff71547652b82fe
+DATA estep64c2<>+8(SB)/8, $0x3ff71547652b82fe
+DATA estep64c2<>+16(SB)/8, $0x3ff71547652b82fe
+DATA estep64c2<>+24(SB)/8, $0x3ff71547652b82fe
 GLOBL estep64c2<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c3<>+0(SB)/8, $0x3c7abc9e3b39803f
-DATA estep64c3<>+8(SB)/8, $0x3c7abc9e3b39803f
-DATA estep64c3<>+16(SB)/8, $0x3c7abc9e3b39803f
-DATA estep64c3<>+24(SB)/8, $0x3c7abc9e3b39803f
+DATA estep64c3<>+0(SB)/8, $0x3fe62e42fefa39ef
+DATA estep64c3<>+8(SB)/8, $0x3fe62e42fefa39ef
+DATA estep64c3<>+16(SB)/8, $0x3fe62e42fefa39ef
+DATA estep64c3<>+24(SB)/8, $0x3fe62e42fefa39ef
 GLOBL estep64c3<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c4<>+0(SB)/8, $0x3de6124613a86d09
-DATA estep64c4<>+8(SB)/8, $0x3de6124613a86d09
-DATA estep64c4<>+16(SB)/8, $0x3de6124613a86d09
-DATA estep64c4<>+24(SB)/8, $0x3de6124613a86d09
+DATA estep64c4<>+0(SB)/8, $0x3c7abc9e3b39803f
+DATA estep64c4<>+8(SB)/8, $0x3c7abc9e3b39803f
+DATA estep64c4<>+16(SB)/8, $0x3c7abc9e3b39803f
+DATA estep64c4<>+24(SB)/8, $0x3c7abc9e3b39803f
 GLOBL estep64c4<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c5<>+0(SB)/8, $0x3e21eed8eff8d898
-DATA estep64c5<>+8(SB)/8, $0x3e21eed8eff8d898
-DATA estep64c5<>+16(SB)/8, $0x3e21eed8eff8d898
-DATA estep64c5<>+24(SB)/8, $0x3e21eed8eff8d898
+DATA estep64c5<>+0(SB)/8, $0x3fe0000000000000
+DATA estep64c5<>+8(SB)/8, $0x3fe0000000000000
+DATA estep64c5<>+16(SB)/8, $0x3fe0000000000000
+DATA estep64c5<>+24(SB)/8, $0x3fe0000000000000
 GLOBL estep64c5<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c6<>+0(SB)/8, $0x3e5ae64567f544e4
-DATA estep64c6<>+8(SB)/8, $0x3e5ae64567f544e4
-DATA estep64c6<>+16(SB)/8, $0x3e5ae64567f544e4
-DATA estep64c6<>+24(SB)/8, $0x3e5ae64567f544e4
+DATA estep64c6<>+0(SB)/8, $0x3fc5555555555555
+DATA estep64c6<>+8(SB)/8, $0x3fc5555555555555
+DATA estep64c6<>+16(SB)/8, $0x3fc5555555555555
+DATA estep64c6<>+24(SB)/8, $0x3fc5555555555555
 GLOBL estep64c6<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c7<>+0(SB)/8, $0x3e927e4fb7789f5c
-DATA estep64c7<>+8(SB)/8, $0x3e927e4fb7789f5c
-DATA estep64c7<>+16(SB)/8, $0x3e927e4fb7789f5c
-DATA estep64c7<>+24(SB)/8, $0x3e927e4fb7789f5c
+DATA estep64c7<>+0(SB)/8, $0x3fa5555555555555
+DATA estep64c7<>+8(SB)/8, $0x3fa5555555555555
+DATA estep64c7<>+16(SB)/8, $0x3fa5555555555555
+DATA estep64c7<>+24(SB)/8, $0x3fa5555555555555
 GLOBL estep64c7<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c8<>+0(SB)/8, $0x3ec71de3a556c734
-DATA estep64c8<>+8(SB)/8, $0x3ec71de3a556c734
-DATA estep64c8<>+16(SB)/8, $0x3ec71de3a556c734
-DATA estep64c8<>+24(SB)/8, $0x3ec71de3a556c734
+DATA estep64c8<>+0(SB)/8, $0x3f81111111111111
+DATA estep64c8<>+8(SB)/8, $0x3f81111111111111
+DATA estep64c8<>+16(SB)/8, $0x3f81111111111111
+DATA estep64c8<>+24(SB)/8, $0x3f81111111111111
 GLOBL estep64c8<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c9<>+0(SB)/8, $0x3efa01a01a01a01a
-DATA estep64c9<>+8(SB)/8, $0x3efa01a01a01a01a
-DATA estep64c9<>+16(SB)/8, $0x3efa01a01a01a01a
-DATA estep64c9<>+24(SB)/8, $0x3efa01a01a01a01a
+DATA estep64c9<>+0(SB)/8, $0x3f56c16c16c16c17
+DATA estep64c9<>+8(SB)/8, $0x3f56c16c16c16c17
+DATA estep64c9<>+16(SB)/8, $0x3f56c16c16c16c17
+DATA estep64c9<>+24(SB)/8, $0x3f56c16c16c16c17
 GLOBL estep64c9<>(SB), RODATA|NOPTR, $32
 
 DATA estep64c10<>+0(SB)/8, $0x3f2a01a01a01a01a
@@ -215,718 +241,874 @@ DATA estep64c10<>+16(SB)/8, $0x3f2a01a01a01a01a
 DATA estep64c10<>+24(SB)/8, $0x3f2a01a01a01a01a
 GLOBL estep64c10<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c11<>+0(SB)/8, $0x3f56c16c16c16c17
-DATA estep64c11<>+8(SB)/8, $0x3f56c16c16c16c17
-DATA estep64c11<>+16(SB)/8, $0x3f56c16c16c16c17
-DATA estep64c11<>+24(SB)/8, $0x3f56c16c16c16c17
+DATA estep64c11<>+0(SB)/8, $0x3efa01a01a01a01a
+DATA estep64c11<>+8(SB)/8, $0x3efa01a01a01a01a
+DATA estep64c11<>+16(SB)/8, $0x3efa01a01a01a01a
+DATA estep64c11<>+24(SB)/8, $0x3efa01a01a01a01a
 GLOBL estep64c11<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c12<>+0(SB)/8, $0x3f81111111111111
-DATA estep64c12<>+8(SB)/8, $0x3f81111111111111
-DATA estep64c12<>+16(SB)/8, $0x3f81111111111111
-DATA estep64c12<>+24(SB)/8, $0x3f81111111111111
+DATA estep64c12<>+0(SB)/8, $0x3ec71de3a556c734
+DATA estep64c12<>+8(SB)/8, $0x3ec71de3a556c734
+DATA estep64c12<>+16(SB)/8, $0x3ec71de3a556c734
+DATA estep64c12<>+24(SB)/8, $0x3ec71de3a556c734
 GLOBL estep64c12<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c13<>+0(SB)/8, $0x3fa5555555555555
-DATA estep64c13<>+8(SB)/8, $0x3fa5555555555555
-DATA estep64c13<>+16(SB)/8, $0x3fa5555555555555
-DATA estep64c13<>+24(SB)/8, $0x3fa5555555555555
+DATA estep64c13<>+0(SB)/8, $0x3e927e4fb7789f5c
+DATA estep64c13<>+8(SB)/8, $0x3e927e4fb7789f5c
+DATA estep64c13<>+16(SB)/8, $0x3e927e4fb7789f5c
+DATA estep64c13<>+24(SB)/8, $0x3e927e4fb7789f5c
 GLOBL estep64c13<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c14<>+0(SB)/8, $0x3fc5555555555555
-DATA estep64c14<>+8(SB)/8, $0x3fc5555555555555
-DATA estep64c14<>+16(SB)/8, $0x3fc5555555555555
-DATA estep64c14<>+24(SB)/8, $0x3fc5555555555555
+DATA estep64c14<>+0(SB)/8, $0x3e5ae64567f544e4
+DATA estep64c14<>+8(SB)/8, $0x3e5ae64567f544e4
+DATA estep64c14<>+16(SB)/8, $0x3e5ae64567f544e4
+DATA estep64c14<>+24(SB)/8, $0x3e5ae64567f544e4
 GLOBL estep64c14<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c15<>+0(SB)/8, $0x3fe0000000000000
-DATA estep64c15<>+8(SB)/8, $0x3fe0000000000000
-DATA estep64c15<>+16(SB)/8, $0x3fe0000000000000
-DATA estep64c15<>+24(SB)/8, $0x3fe0000000000000
+DATA estep64c15<>+0(SB)/8, $0x3e21eed8eff8d898
+DATA estep64c15<>+8(SB)/8, $0x3e21eed8eff8d898
+DATA estep64c15<>+16(SB)/8, $0x3e21eed8eff8d898
+DATA estep64c15<>+24(SB)/8, $0x3e21eed8eff8d898
 GLOBL estep64c15<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c16<>+0(SB)/8, $0x3ff0000000000000
-DATA estep64c16<>+8(SB)/8, $0x3ff0000000000000
-DATA estep64c16<>+16(SB)/8, $0x3ff0000000000000
-DATA estep64c16<>+24(SB)/8, $0x3ff0000000000000
+DATA estep64c16<>+0(SB)/8, $0x3de6124613a86d09
+DATA estep64c16<>+8(SB)/8, $0x3de6124613a86d09
+DATA estep64c16<>+16(SB)/8, $0x3de6124613a86d09
+DATA estep64c16<>+24(SB)/8, $0x3de6124613a86d09
 GLOBL estep64c16<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c17<>+0(SB)/8, $0x43380000000003ff
-DATA estep64c17<>+8(SB)/8, $0x43380000000003ff
-DATA estep64c17<>+16(SB)/8, $0x43380000000003ff
-DATA estep64c17<>+24(SB)/8, $0x43380000000003ff
+DATA estep64c17<>+0(SB)/8, $0xc086200000000000
+DATA estep64c17<>+8(SB)/8, $0xc086200000000000
+DATA estep64c17<>+16(SB)/8, $0xc086200000000000
+DATA estep64c17<>+24(SB)/8, $0xc086200000000000
 GLOBL estep64c17<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c18<>+0(SB)/8, $0x4330000000000000
-DATA estep64c18<>+8(SB)/8, $0x4330000000000000
-DATA estep64c18<>+16(SB)/8, $0x4330000000000000
-DATA estep64c18<>+24(SB)/8, $0x4330000000000000
+DATA estep64c18<>+0(SB)/8, $0x0000000000000000
+DATA estep64c18<>+8(SB)/8, $0x0000000000000000
+DATA estep64c18<>+16(SB)/8, $0x0000000000000000
+DATA estep64c18<>+24(SB)/8, $0x0000000000000000
 GLOBL estep64c18<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c19<>+0(SB)/8, $0x43300000000003ff
-DATA estep64c19<>+8(SB)/8, $0x43300000000003ff
-DATA estep64c19<>+16(SB)/8, $0x43300000000003ff
-DATA estep64c19<>+24(SB)/8, $0x43300000000003ff
+DATA estep64c19<>+0(SB)/8, $0x4330000000000000
+DATA estep64c19<>+8(SB)/8, $0x4330000000000000
+DATA estep64c19<>+16(SB)/8, $0x4330000000000000
+DATA estep64c19<>+24(SB)/8, $0x4330000000000000
 GLOBL estep64c19<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c20<>+0(SB)/8, $0x000fffffffffffff
-DATA estep64c20<>+8(SB)/8, $0x000fffffffffffff
-DATA estep64c20<>+16(SB)/8, $0x000fffffffffffff
-DATA estep64c20<>+24(SB)/8, $0x000fffffffffffff
+DATA estep64c20<>+0(SB)/8, $0x43300000000003ff
+DATA estep64c20<>+8(SB)/8, $0x43300000000003ff
+DATA estep64c20<>+16(SB)/8, $0x43300000000003ff
+DATA estep64c20<>+24(SB)/8, $0x43300000000003ff
 GLOBL estep64c20<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c21<>+0(SB)/8, $0x3ff6a09e667f3bcd
-DATA estep64c21<>+8(SB)/8, $0x3ff6a09e667f3bcd
-DATA estep64c21<>+16(SB)/8, $0x3ff6a09e667f3bcd
-DATA estep64c21<>+24(SB)/8, $0x3ff6a09e667f3bcd
+DATA estep64c21<>+0(SB)/8, $0x000fffffffffffff
+DATA estep64c21<>+8(SB)/8, $0x000fffffffffffff
+DATA estep64c21<>+16(SB)/8, $0x000fffffffffffff
+DATA estep64c21<>+24(SB)/8, $0x000fffffffffffff
 GLOBL estep64c21<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c22<>+0(SB)/8, $0x4000000000000000
-DATA estep64c22<>+8(SB)/8, $0x4000000000000000
-DATA estep64c22<>+16(SB)/8, $0x4000000000000000
-DATA estep64c22<>+24(SB)/8, $0x4000000000000000
+DATA estep64c22<>+0(SB)/8, $0x3ff6a09e667f3bcd
+DATA estep64c22<>+8(SB)/8, $0x3ff6a09e667f3bcd
+DATA estep64c22<>+16(SB)/8, $0x3ff6a09e667f3bcd
+DATA estep64c22<>+24(SB)/8, $0x3ff6a09e667f3bcd
 GLOBL estep64c22<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c23<>+0(SB)/8, $0x3fb642c8590b2164
-DATA estep64c23<>+8(SB)/8, $0x3fb642c8590b2164
-DATA estep64c23<>+16(SB)/8, $0x3fb642c8590b2164
-DATA estep64c23<>+24(SB)/8, $0x3fb642c8590b2164
+DATA estep64c23<>+0(SB)/8, $0x4000000000000000
+DATA estep64c23<>+8(SB)/8, $0x4000000000000000
+DATA estep64c23<>+16(SB)/8, $0x4000000000000000
+DATA estep64c23<>+24(SB)/8, $0x4000000000000000
 GLOBL estep64c23<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c24<>+0(SB)/8, $0x3fb8618618618618
-DATA estep64c24<>+8(SB)/8, $0x3fb8618618618618
-DATA estep64c24<>+16(SB)/8, $0x3fb8618618618618
-DATA estep64c24<>+24(SB)/8, $0x3fb8618618618618
+DATA estep64c24<>+0(SB)/8, $0x3fb642c8590b2164
+DATA estep64c24<>+8(SB)/8, $0x3fb642c8590b2164
+DATA estep64c24<>+16(SB)/8, $0x3fb642c8590b2164
+DATA estep64c24<>+24(SB)/8, $0x3fb642c8590b2164
 GLOBL estep64c24<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c25<>+0(SB)/8, $0x3fbaf286bca1af28
-DATA estep64c25<>+8(SB)/8, $0x3fbaf286bca1af28
-DATA estep64c25<>+16(SB)/8, $0x3fbaf286bca1af28
-DATA estep64c25<>+24(SB)/8, $0x3fbaf286bca1af28
+DATA estep64c25<>+0(SB)/8, $0x3fb8618618618618
+DATA estep64c25<>+8(SB)/8, $0x3fb8618618618618
+DATA estep64c25<>+16(SB)/8, $0x3fb8618618618618
+DATA estep64c25<>+24(SB)/8, $0x3fb8618618618618
 GLOBL estep64c25<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c26<>+0(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA estep64c26<>+8(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA estep64c26<>+16(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA estep64c26<>+24(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estep64c26<>+0(SB)/8, $0x3fbaf286bca1af28
+DATA estep64c26<>+8(SB)/8, $0x3fbaf286bca1af28
+DATA estep64c26<>+16(SB)/8, $0x3fbaf286bca1af28
+DATA estep64c26<>+24(SB)/8, $0x3fbaf286bca1af28
 GLOBL estep64c26<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c27<>+0(SB)/8, $0x3fc1111111111111
-DATA estep64c27<>+8(SB)/8, $0x3fc1111111111111
-DATA estep64c27<>+16(SB)/8, $0x3fc1111111111111
-DATA estep64c27<>+24(SB)/8, $0x3fc1111111111111
+DATA estep64c27<>+0(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estep64c27<>+8(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estep64c27<>+16(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estep64c27<>+24(SB)/8, $0x3fbe1e1e1e1e1e1e
 GLOBL estep64c27<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c28<>+0(SB)/8, $0x3fc3b13b13b13b14
-DATA estep64c28<>+8(SB)/8, $0x3fc3b13b13b13b14
-DATA estep64c28<>+16(SB)/8, $0x3fc3b13b13b13b14
-DATA estep64c28<>+24(SB)/8, $0x3fc3b13b13b13b14
+DATA estep64c28<>+0(SB)/8, $0x3fc1111111111111
+DATA estep64c28<>+8(SB)/8, $0x3fc1111111111111
+DATA estep64c28<>+16(SB)/8, $0x3fc1111111111111
+DATA estep64c28<>+24(SB)/8, $0x3fc1111111111111
 GLOBL estep64c28<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c29<>+0(SB)/8, $0x3fc745d1745d1746
-DATA estep64c29<>+8(SB)/8, $0x3fc745d1745d1746
-DATA estep64c29<>+16(SB)/8, $0x3fc745d1745d1746
-DATA estep64c29<>+24(SB)/8, $0x3fc745d1745d1746
+DATA estep64c29<>+0(SB)/8, $0x3fc3b13b13b13b14
+DATA estep64c29<>+8(SB)/8, $0x3fc3b13b13b13b14
+DATA estep64c29<>+16(SB)/8, $0x3fc3b13b13b13b14
+DATA estep64c29<>+24(SB)/8, $0x3fc3b13b13b13b14
 GLOBL estep64c29<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c30<>+0(SB)/8, $0x3fcc71c71c71c71c
-DATA estep64c30<>+8(SB)/8, $0x3fcc71c71c71c71c
-DATA estep64c30<>+16(SB)/8, $0x3fcc71c71c71c71c
-DATA estep64c30<>+24(SB)/8, $0x3fcc71c71c71c71c
+DATA estep64c30<>+0(SB)/8, $0x3fc745d1745d1746
+DATA estep64c30<>+8(SB)/8, $0x3fc745d1745d1746
+DATA estep64c30<>+16(SB)/8, $0x3fc745d1745d1746
+DATA estep64c30<>+24(SB)/8, $0x3fc745d1745d1746
 GLOBL estep64c30<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c31<>+0(SB)/8, $0x3fd2492492492492
-DATA estep64c31<>+8(SB)/8, $0x3fd2492492492492
-DATA estep64c31<>+16(SB)/8, $0x3fd2492492492492
-DATA estep64c31<>+24(SB)/8, $0x3fd2492492492492
+DATA estep64c31<>+0(SB)/8, $0x3fcc71c71c71c71c
+DATA estep64c31<>+8(SB)/8, $0x3fcc71c71c71c71c
+DATA estep64c31<>+16(SB)/8, $0x3fcc71c71c71c71c
+DATA estep64c31<>+24(SB)/8, $0x3fcc71c71c71c71c
 GLOBL estep64c31<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c32<>+0(SB)/8, $0x3fd999999999999a
-DATA estep64c32<>+8(SB)/8, $0x3fd999999999999a
-DATA estep64c32<>+16(SB)/8, $0x3fd999999999999a
-DATA estep64c32<>+24(SB)/8, $0x3fd999999999999a
+DATA estep64c32<>+0(SB)/8, $0x3fd2492492492492
+DATA estep64c32<>+8(SB)/8, $0x3fd2492492492492
+DATA estep64c32<>+16(SB)/8, $0x3fd2492492492492
+DATA estep64c32<>+24(SB)/8, $0x3fd2492492492492
 GLOBL estep64c32<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c33<>+0(SB)/8, $0x3fe5555555555555
-DATA estep64c33<>+8(SB)/8, $0x3fe5555555555555
-DATA estep64c33<>+16(SB)/8, $0x3fe5555555555555
-DATA estep64c33<>+24(SB)/8, $0x3fe5555555555555
+DATA estep64c33<>+0(SB)/8, $0x3fd999999999999a
+DATA estep64c33<>+8(SB)/8, $0x3fd999999999999a
+DATA estep64c33<>+16(SB)/8, $0x3fd999999999999a
+DATA estep64c33<>+24(SB)/8, $0x3fd999999999999a
 GLOBL estep64c33<>(SB), RODATA|NOPTR, $32
+
+DATA estep64c34<>+0(SB)/8, $0x3fe5555555555555
+DATA estep64c34<>+8(SB)/8, $0x3fe5555555555555
+DATA estep64c34<>+16(SB)/8, $0x3fe5555555555555
+DATA estep64c34<>+24(SB)/8, $0x3fe5555555555555
+GLOBL estep64c34<>(SB), RODATA|NOPTR, $32
 
 // func estepAVX2F64K3(x []float64, coef []float64, acc []float64, scratch []float64)
 // Requires: AVX, AVX2, FMA3
 TEXT ·estepAVX2F64K3(SB), NOSPLIT, $0-96
-	MOVQ x_base+0(FP), AX
-	MOVQ x_len+8(FP), CX
-	MOVQ coef_base+24(FP), DX
-	MOVQ acc_base+48(FP), BX
-	SHRQ $0x02, CX
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	MOVQ    coef_base+24(FP), DX
+	MOVQ    acc_base+48(FP), BX
+	VMOVUPD estep64c0<>+0(SB), Y0
+	MOVQ    $0x00000020, SI
+	SHRQ    $0x02, CX
 
 loop:
 	TESTQ        CX, CX
 	JZ           done
-	VMOVUPD      (AX), Y0
-	VSUBPD       32(DX), Y0, Y1
-	VMULPD       64(DX), Y1, Y2
-	VFNMADD213PD (DX), Y1, Y2
-	VMOVUPD      Y2, Y1
-	VSUBPD       128(DX), Y0, Y4
-	VMULPD       160(DX), Y4, Y3
-	VFNMADD213PD 96(DX), Y4, Y3
-	VMAXPD       Y3, Y1, Y1
-	VSUBPD       224(DX), Y0, Y5
-	VMULPD       256(DX), Y5, Y4
-	VFNMADD213PD 192(DX), Y5, Y4
-	VMAXPD       Y4, Y1, Y1
-	VSUBPD       Y1, Y2, Y2
-	VMAXPD       estep64c0<>+0(SB), Y2, Y2
-	VMULPD       estep64c1<>+0(SB), Y2, Y6
-	VROUNDPD     $0x08, Y6, Y6
-	VFNMADD231PD estep64c2<>+0(SB), Y6, Y2
-	VFNMADD231PD estep64c3<>+0(SB), Y6, Y2
-	VMOVUPD      estep64c4<>+0(SB), Y5
-	VFMADD213PD  estep64c5<>+0(SB), Y2, Y5
-	VFMADD213PD  estep64c6<>+0(SB), Y2, Y5
-	VFMADD213PD  estep64c7<>+0(SB), Y2, Y5
-	VFMADD213PD  estep64c8<>+0(SB), Y2, Y5
-	VFMADD213PD  estep64c9<>+0(SB), Y2, Y5
-	VFMADD213PD  estep64c10<>+0(SB), Y2, Y5
-	VFMADD213PD  estep64c11<>+0(SB), Y2, Y5
-	VFMADD213PD  estep64c12<>+0(SB), Y2, Y5
-	VFMADD213PD  estep64c13<>+0(SB), Y2, Y5
-	VFMADD213PD  estep64c14<>+0(SB), Y2, Y5
-	VFMADD213PD  estep64c15<>+0(SB), Y2, Y5
-	VFMADD213PD  estep64c16<>+0(SB), Y2, Y5
-	VFMADD213PD  estep64c16<>+0(SB), Y2, Y5
-	VMULPD       estep64c15<>+0(SB), Y6, Y2
-	VROUNDPD     $0x09, Y2, Y2
-	VSUBPD       Y2, Y6, Y6
-	VADDPD       estep64c17<>+0(SB), Y2, Y2
-	VPSLLQ       $0x34, Y2, Y2
-	VMULPD       Y2, Y5, Y5
-	VADDPD       estep64c17<>+0(SB), Y6, Y6
-	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y5, Y5
-	VMOVUPD      Y5, Y2
-	VSUBPD       Y1, Y3, Y3
-	VMAXPD       estep64c0<>+0(SB), Y3, Y6
-	VMULPD       estep64c1<>+0(SB), Y6, Y7
-	VROUNDPD     $0x08, Y7, Y7
-	VFNMADD231PD estep64c2<>+0(SB), Y7, Y6
-	VFNMADD231PD estep64c3<>+0(SB), Y7, Y6
-	VMOVUPD      estep64c4<>+0(SB), Y3
-	VFMADD213PD  estep64c5<>+0(SB), Y6, Y3
-	VFMADD213PD  estep64c6<>+0(SB), Y6, Y3
-	VFMADD213PD  estep64c7<>+0(SB), Y6, Y3
-	VFMADD213PD  estep64c8<>+0(SB), Y6, Y3
-	VFMADD213PD  estep64c9<>+0(SB), Y6, Y3
-	VFMADD213PD  estep64c10<>+0(SB), Y6, Y3
-	VFMADD213PD  estep64c11<>+0(SB), Y6, Y3
-	VFMADD213PD  estep64c12<>+0(SB), Y6, Y3
-	VFMADD213PD  estep64c13<>+0(SB), Y6, Y3
-	VFMADD213PD  estep64c14<>+0(SB), Y6, Y3
-	VFMADD213PD  estep64c15<>+0(SB), Y6, Y3
-	VFMADD213PD  estep64c16<>+0(SB), Y6, Y3
-	VFMADD213PD  estep64c16<>+0(SB), Y6, Y3
-	VMULPD       estep64c15<>+0(SB), Y7, Y6
-	VROUNDPD     $0x09, Y6, Y6
-	VSUBPD       Y6, Y7, Y7
-	VADDPD       estep64c17<>+0(SB), Y6, Y6
-	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y3, Y3
-	VADDPD       estep64c17<>+0(SB), Y7, Y7
-	VPSLLQ       $0x34, Y7, Y7
-	VMULPD       Y7, Y3, Y3
-	VADDPD       Y3, Y2, Y2
-	VSUBPD       Y1, Y4, Y4
-	VMAXPD       estep64c0<>+0(SB), Y4, Y6
-	VMULPD       estep64c1<>+0(SB), Y6, Y7
-	VROUNDPD     $0x08, Y7, Y7
-	VFNMADD231PD estep64c2<>+0(SB), Y7, Y6
-	VFNMADD231PD estep64c3<>+0(SB), Y7, Y6
-	VMOVUPD      estep64c4<>+0(SB), Y4
-	VFMADD213PD  estep64c5<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c6<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c7<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c8<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c9<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c10<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c11<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c12<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c13<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c14<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c15<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c16<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c16<>+0(SB), Y6, Y4
-	VMULPD       estep64c15<>+0(SB), Y7, Y6
-	VROUNDPD     $0x09, Y6, Y6
-	VSUBPD       Y6, Y7, Y7
-	VADDPD       estep64c17<>+0(SB), Y6, Y6
-	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y4, Y4
-	VADDPD       estep64c17<>+0(SB), Y7, Y7
-	VPSLLQ       $0x34, Y7, Y7
-	VMULPD       Y7, Y4, Y4
-	VADDPD       Y4, Y2, Y2
-	VPSRLQ       $0x34, Y2, Y6
-	VORPD        estep64c18<>+0(SB), Y6, Y6
-	VSUBPD       estep64c19<>+0(SB), Y6, Y6
-	VANDPD       estep64c20<>+0(SB), Y2, Y7
-	VORPD        estep64c16<>+0(SB), Y7, Y7
-	VCMPPD       $0x1e, estep64c21<>+0(SB), Y7, Y8
-	VMULPD       estep64c15<>+0(SB), Y7, Y9
-	VBLENDVPD    Y8, Y9, Y7, Y7
-	VANDPD       estep64c16<>+0(SB), Y8, Y8
-	VADDPD       Y8, Y6, Y6
-	VSUBPD       estep64c16<>+0(SB), Y7, Y7
-	VADDPD       estep64c22<>+0(SB), Y7, Y9
-	VDIVPD       Y9, Y7, Y8
-	VMULPD       Y8, Y8, Y9
-	VMOVUPD      estep64c23<>+0(SB), Y10
-	VFMADD213PD  estep64c24<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c25<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c26<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c27<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c28<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c29<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c30<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c31<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c32<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c33<>+0(SB), Y9, Y10
-	VMULPD       Y9, Y10, Y10
-	VSUBPD       Y10, Y7, Y10
-	VFNMADD231PD Y8, Y10, Y7
-	VFMADD231PD  estep64c3<>+0(SB), Y6, Y7
-	VFMADD231PD  estep64c2<>+0(SB), Y6, Y7
-	VMOVUPD      Y7, Y6
-	VADDPD       Y1, Y6, Y6
-	VADDPD       288(BX), Y6, Y6
-	VMOVUPD      Y6, 288(BX)
-	VMOVUPD      estep64c16<>+0(SB), Y1
-	VDIVPD       Y2, Y1, Y1
-	VMULPD       Y1, Y5, Y5
-	VSUBPD       32(DX), Y0, Y2
-	VADDPD       (BX), Y5, Y6
+	VMOVUPD      (AX), Y1
+	VSUBPD       32(DX), Y1, Y2
+	VMULPD       64(DX), Y2, Y3
+	VFNMADD213PD (DX), Y2, Y3
+	VMOVUPD      Y3, Y2
+	VSUBPD       128(DX), Y1, Y5
+	VMULPD       160(DX), Y5, Y4
+	VFNMADD213PD 96(DX), Y5, Y4
+	VMAXPD       Y4, Y2, Y2
+	VSUBPD       224(DX), Y1, Y6
+	VMULPD       256(DX), Y6, Y5
+	VFNMADD213PD 192(DX), Y6, Y5
+	VMAXPD       Y5, Y2, Y2
+	VSUBPD       Y2, Y3, Y3
+	VSUBPD       Y2, Y4, Y4
+	VSUBPD       Y2, Y5, Y5
+	VMINPD       Y4, Y3, Y6
+	VMAXPD       Y4, Y3, Y7
+	VMINPD       Y5, Y7, Y7
+	VMAXPD       Y7, Y6, Y7
+	VMINPD       Y5, Y6, Y6
+	VMOVUPD      Y6, Y8
+	VMOVUPD      estep64c1<>+0(SB), Y9
+	VFMADD231PD  estep64c2<>+0(SB), Y8, Y9
+	VSUBPD       estep64c1<>+0(SB), Y9, Y10
+	VFNMADD231PD estep64c3<>+0(SB), Y10, Y8
+	VFNMADD231PD estep64c4<>+0(SB), Y10, Y8
+	VMULPD       Y8, Y8, Y10
+	VMULPD       Y10, Y10, Y11
+	VMULPD       Y11, Y11, Y12
+	VMOVUPD      estep64c5<>+0(SB), Y13
+	VFMADD231PD  estep64c6<>+0(SB), Y8, Y13
+	VMOVUPD      estep64c7<>+0(SB), Y14
+	VFMADD231PD  estep64c8<>+0(SB), Y8, Y14
+	VFMADD231PD  Y14, Y10, Y13
+	VMOVUPD      estep64c9<>+0(SB), Y14
+	VFMADD231PD  estep64c10<>+0(SB), Y8, Y14
+	VMOVUPD      estep64c11<>+0(SB), Y15
+	VFMADD231PD  estep64c12<>+0(SB), Y8, Y15
+	VFMADD231PD  Y15, Y10, Y14
+	VFMADD231PD  Y14, Y11, Y13
+	VMOVUPD      estep64c13<>+0(SB), Y11
+	VFMADD231PD  estep64c14<>+0(SB), Y8, Y11
+	VMOVUPD      estep64c15<>+0(SB), Y14
+	VFMADD231PD  estep64c16<>+0(SB), Y8, Y14
+	VFMADD231PD  Y14, Y10, Y11
+	VFMADD231PD  Y11, Y12, Y13
+	VFMADD213PD  estep64c0<>+0(SB), Y8, Y13
+	VFMADD213PD  estep64c0<>+0(SB), Y8, Y13
+	VMOVUPD      Y13, Y8
+	VPSLLQ       $0x34, Y9, Y9
+	VPADDQ       Y9, Y8, Y8
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y6, Y10
+	VANDNPD      Y8, Y10, Y8
+	VMOVUPD      Y7, Y9
+	VMOVUPD      estep64c1<>+0(SB), Y10
+	VFMADD231PD  estep64c2<>+0(SB), Y9, Y10
+	VSUBPD       estep64c1<>+0(SB), Y10, Y11
+	VFNMADD231PD estep64c3<>+0(SB), Y11, Y9
+	VFNMADD231PD estep64c4<>+0(SB), Y11, Y9
+	VMULPD       Y9, Y9, Y11
+	VMULPD       Y11, Y11, Y12
+	VMULPD       Y12, Y12, Y13
+	VMOVUPD      estep64c5<>+0(SB), Y14
+	VFMADD231PD  estep64c6<>+0(SB), Y9, Y14
+	VMOVUPD      estep64c7<>+0(SB), Y15
+	VFMADD231PD  estep64c8<>+0(SB), Y9, Y15
+	VFMADD231PD  Y15, Y11, Y14
+	VMOVUPD      estep64c9<>+0(SB), Y15
+	VFMADD231PD  estep64c10<>+0(SB), Y9, Y15
+	VMOVUPD      estep64c11<>+0(SB), Y16
+	VFMADD231PD  estep64c12<>+0(SB), Y9, Y16
+	VFMADD231PD  Y16, Y11, Y15
+	VFMADD231PD  Y15, Y12, Y14
+	VMOVUPD      estep64c13<>+0(SB), Y12
+	VFMADD231PD  estep64c14<>+0(SB), Y9, Y12
+	VMOVUPD      estep64c15<>+0(SB), Y15
+	VFMADD231PD  estep64c16<>+0(SB), Y9, Y15
+	VFMADD231PD  Y15, Y11, Y12
+	VFMADD231PD  Y12, Y13, Y14
+	VFMADD213PD  estep64c0<>+0(SB), Y9, Y14
+	VFMADD213PD  estep64c0<>+0(SB), Y9, Y14
+	VMOVUPD      Y14, Y9
+	VPSLLQ       $0x34, Y10, Y10
+	VPADDQ       Y10, Y9, Y9
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y7, Y11
+	VANDNPD      Y9, Y11, Y9
+	VMOVUPD      Y8, Y7
+	VADDPD       Y9, Y7, Y7
+	VADDPD       estep64c0<>+0(SB), Y7, Y7
+	VCMPPD       $0x00, Y6, Y3, Y10
+	VBLENDVPD    Y10, Y8, Y9, Y11
+	VCMPPD       $0x00, estep64c18<>+0(SB), Y3, Y10
+	VBLENDVPD    Y10, estep64c0<>+0(SB), Y11, Y11
+	VCMPPD       $0x00, Y6, Y4, Y10
+	VBLENDVPD    Y10, Y8, Y9, Y3
+	VCMPPD       $0x00, estep64c18<>+0(SB), Y4, Y10
+	VBLENDVPD    Y10, estep64c0<>+0(SB), Y3, Y3
+	VCMPPD       $0x00, Y6, Y5, Y10
+	VBLENDVPD    Y10, Y8, Y9, Y4
+	VCMPPD       $0x00, estep64c18<>+0(SB), Y5, Y10
+	VBLENDVPD    Y10, estep64c0<>+0(SB), Y4, Y4
+	VMULPD       Y7, Y0, Y0
+	VADDPD       288(BX), Y2, Y2
+	VMOVUPD      Y2, 288(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y2
+	VDIVPD       Y7, Y2, Y2
+	VMULPD       Y2, Y11, Y11
+	VSUBPD       32(DX), Y1, Y5
+	VADDPD       (BX), Y11, Y6
 	VMOVUPD      Y6, (BX)
-	VMULPD       Y2, Y5, Y5
-	VADDPD       32(BX), Y5, Y6
+	VMULPD       Y5, Y11, Y11
+	VADDPD       32(BX), Y11, Y6
 	VMOVUPD      Y6, 32(BX)
 	VMOVUPD      64(BX), Y6
-	VFMADD231PD  Y2, Y5, Y6
+	VFMADD231PD  Y5, Y11, Y6
 	VMOVUPD      Y6, 64(BX)
-	VMULPD       Y1, Y3, Y3
-	VSUBPD       128(DX), Y0, Y2
-	VADDPD       96(BX), Y3, Y5
-	VMOVUPD      Y5, 96(BX)
 	VMULPD       Y2, Y3, Y3
-	VADDPD       128(BX), Y3, Y5
-	VMOVUPD      Y5, 128(BX)
-	VMOVUPD      160(BX), Y5
-	VFMADD231PD  Y2, Y3, Y5
-	VMOVUPD      Y5, 160(BX)
+	VSUBPD       128(DX), Y1, Y5
+	VADDPD       96(BX), Y3, Y6
+	VMOVUPD      Y6, 96(BX)
+	VMULPD       Y5, Y3, Y3
+	VADDPD       128(BX), Y3, Y6
+	VMOVUPD      Y6, 128(BX)
+	VMOVUPD      160(BX), Y6
+	VFMADD231PD  Y5, Y3, Y6
+	VMOVUPD      Y6, 160(BX)
+	VMULPD       Y2, Y4, Y4
+	VSUBPD       224(DX), Y1, Y1
+	VADDPD       192(BX), Y4, Y2
+	VMOVUPD      Y2, 192(BX)
 	VMULPD       Y1, Y4, Y4
-	VSUBPD       224(DX), Y0, Y0
-	VADDPD       192(BX), Y4, Y1
-	VMOVUPD      Y1, 192(BX)
-	VMULPD       Y0, Y4, Y4
-	VADDPD       224(BX), Y4, Y1
-	VMOVUPD      Y1, 224(BX)
-	VMOVUPD      256(BX), Y1
-	VFMADD231PD  Y0, Y4, Y1
-	VMOVUPD      Y1, 256(BX)
+	VADDPD       224(BX), Y4, Y2
+	VMOVUPD      Y2, 224(BX)
+	VMOVUPD      256(BX), Y2
+	VFMADD231PD  Y1, Y4, Y2
+	VMOVUPD      Y2, 256(BX)
 	ADDQ         $0x20, AX
 	DECQ         CX
+	DECQ         SI
+	JNZ          loop
+	VPSRLQ       $0x34, Y0, Y1
+	VORPD        estep64c19<>+0(SB), Y1, Y1
+	VSUBPD       estep64c20<>+0(SB), Y1, Y1
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
+	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VBLENDVPD    Y2, Y3, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y2, Y2
+	VADDPD       Y2, Y1, Y1
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VDIVPD       Y3, Y0, Y2
+	VMULPD       Y2, Y2, Y3
+	VMOVUPD      estep64c24<>+0(SB), Y4
+	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
+	VMULPD       Y3, Y4, Y4
+	VSUBPD       Y4, Y0, Y4
+	VFNMADD231PD Y2, Y4, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y1, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y1, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       288(BX), Y0, Y0
+	VMOVUPD      Y0, 288(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
+	MOVQ         $0x00000020, SI
 	JMP          loop
 
 done:
+	VPSRLQ       $0x34, Y0, Y1
+	VORPD        estep64c19<>+0(SB), Y1, Y1
+	VSUBPD       estep64c20<>+0(SB), Y1, Y1
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
+	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VBLENDVPD    Y2, Y3, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y2, Y2
+	VADDPD       Y2, Y1, Y1
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VDIVPD       Y3, Y0, Y2
+	VMULPD       Y2, Y2, Y3
+	VMOVUPD      estep64c24<>+0(SB), Y4
+	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
+	VMULPD       Y3, Y4, Y4
+	VSUBPD       Y4, Y0, Y4
+	VFNMADD231PD Y2, Y4, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y1, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y1, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       288(BX), Y0, Y0
+	VMOVUPD      Y0, 288(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
 	VZEROUPPER
 	RET
 
 // func estepAVX2F64K4(x []float64, coef []float64, acc []float64, scratch []float64)
 // Requires: AVX, AVX2, FMA3
 TEXT ·estepAVX2F64K4(SB), NOSPLIT, $0-96
-	MOVQ x_base+0(FP), AX
-	MOVQ x_len+8(FP), CX
-	MOVQ coef_base+24(FP), DX
-	MOVQ acc_base+48(FP), BX
-	SHRQ $0x02, CX
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	MOVQ    coef_base+24(FP), DX
+	MOVQ    acc_base+48(FP), BX
+	VMOVUPD estep64c0<>+0(SB), Y0
+	MOVQ    $0x00000020, SI
+	SHRQ    $0x02, CX
 
 loop:
 	TESTQ        CX, CX
 	JZ           done
-	VMOVUPD      (AX), Y0
-	VSUBPD       32(DX), Y0, Y1
-	VMULPD       64(DX), Y1, Y2
-	VFNMADD213PD (DX), Y1, Y2
-	VMOVUPD      Y2, Y1
-	VSUBPD       128(DX), Y0, Y4
-	VMULPD       160(DX), Y4, Y3
-	VFNMADD213PD 96(DX), Y4, Y3
-	VMAXPD       Y3, Y1, Y1
-	VSUBPD       224(DX), Y0, Y5
-	VMULPD       256(DX), Y5, Y4
-	VFNMADD213PD 192(DX), Y5, Y4
-	VMAXPD       Y4, Y1, Y1
-	VSUBPD       320(DX), Y0, Y6
-	VMULPD       352(DX), Y6, Y5
-	VFNMADD213PD 288(DX), Y6, Y5
-	VMAXPD       Y5, Y1, Y1
-	VSUBPD       Y1, Y2, Y2
-	VMAXPD       estep64c0<>+0(SB), Y2, Y2
-	VMULPD       estep64c1<>+0(SB), Y2, Y7
-	VROUNDPD     $0x08, Y7, Y7
-	VFNMADD231PD estep64c2<>+0(SB), Y7, Y2
-	VFNMADD231PD estep64c3<>+0(SB), Y7, Y2
-	VMOVUPD      estep64c4<>+0(SB), Y6
-	VFMADD213PD  estep64c5<>+0(SB), Y2, Y6
-	VFMADD213PD  estep64c6<>+0(SB), Y2, Y6
-	VFMADD213PD  estep64c7<>+0(SB), Y2, Y6
-	VFMADD213PD  estep64c8<>+0(SB), Y2, Y6
-	VFMADD213PD  estep64c9<>+0(SB), Y2, Y6
-	VFMADD213PD  estep64c10<>+0(SB), Y2, Y6
-	VFMADD213PD  estep64c11<>+0(SB), Y2, Y6
-	VFMADD213PD  estep64c12<>+0(SB), Y2, Y6
-	VFMADD213PD  estep64c13<>+0(SB), Y2, Y6
-	VFMADD213PD  estep64c14<>+0(SB), Y2, Y6
-	VFMADD213PD  estep64c15<>+0(SB), Y2, Y6
-	VFMADD213PD  estep64c16<>+0(SB), Y2, Y6
-	VFMADD213PD  estep64c16<>+0(SB), Y2, Y6
-	VMULPD       estep64c15<>+0(SB), Y7, Y2
-	VROUNDPD     $0x09, Y2, Y2
-	VSUBPD       Y2, Y7, Y7
-	VADDPD       estep64c17<>+0(SB), Y2, Y2
-	VPSLLQ       $0x34, Y2, Y2
-	VMULPD       Y2, Y6, Y6
-	VADDPD       estep64c17<>+0(SB), Y7, Y7
-	VPSLLQ       $0x34, Y7, Y7
-	VMULPD       Y7, Y6, Y6
-	VMOVUPD      Y6, Y2
-	VSUBPD       Y1, Y3, Y3
-	VMAXPD       estep64c0<>+0(SB), Y3, Y7
-	VMULPD       estep64c1<>+0(SB), Y7, Y8
-	VROUNDPD     $0x08, Y8, Y8
-	VFNMADD231PD estep64c2<>+0(SB), Y8, Y7
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y7
-	VMOVUPD      estep64c4<>+0(SB), Y3
-	VFMADD213PD  estep64c5<>+0(SB), Y7, Y3
-	VFMADD213PD  estep64c6<>+0(SB), Y7, Y3
-	VFMADD213PD  estep64c7<>+0(SB), Y7, Y3
-	VFMADD213PD  estep64c8<>+0(SB), Y7, Y3
-	VFMADD213PD  estep64c9<>+0(SB), Y7, Y3
-	VFMADD213PD  estep64c10<>+0(SB), Y7, Y3
-	VFMADD213PD  estep64c11<>+0(SB), Y7, Y3
-	VFMADD213PD  estep64c12<>+0(SB), Y7, Y3
-	VFMADD213PD  estep64c13<>+0(SB), Y7, Y3
-	VFMADD213PD  estep64c14<>+0(SB), Y7, Y3
-	VFMADD213PD  estep64c15<>+0(SB), Y7, Y3
-	VFMADD213PD  estep64c16<>+0(SB), Y7, Y3
-	VFMADD213PD  estep64c16<>+0(SB), Y7, Y3
-	VMULPD       estep64c15<>+0(SB), Y8, Y7
-	VROUNDPD     $0x09, Y7, Y7
-	VSUBPD       Y7, Y8, Y8
-	VADDPD       estep64c17<>+0(SB), Y7, Y7
-	VPSLLQ       $0x34, Y7, Y7
-	VMULPD       Y7, Y3, Y3
-	VADDPD       estep64c17<>+0(SB), Y8, Y8
-	VPSLLQ       $0x34, Y8, Y8
-	VMULPD       Y8, Y3, Y3
-	VADDPD       Y3, Y2, Y2
-	VSUBPD       Y1, Y4, Y4
-	VMAXPD       estep64c0<>+0(SB), Y4, Y7
-	VMULPD       estep64c1<>+0(SB), Y7, Y8
-	VROUNDPD     $0x08, Y8, Y8
-	VFNMADD231PD estep64c2<>+0(SB), Y8, Y7
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y7
-	VMOVUPD      estep64c4<>+0(SB), Y4
-	VFMADD213PD  estep64c5<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c6<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c7<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c8<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c9<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c10<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c11<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c12<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c13<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c14<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c15<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c16<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c16<>+0(SB), Y7, Y4
-	VMULPD       estep64c15<>+0(SB), Y8, Y7
-	VROUNDPD     $0x09, Y7, Y7
-	VSUBPD       Y7, Y8, Y8
-	VADDPD       estep64c17<>+0(SB), Y7, Y7
-	VPSLLQ       $0x34, Y7, Y7
-	VMULPD       Y7, Y4, Y4
-	VADDPD       estep64c17<>+0(SB), Y8, Y8
-	VPSLLQ       $0x34, Y8, Y8
-	VMULPD       Y8, Y4, Y4
-	VADDPD       Y4, Y2, Y2
-	VSUBPD       Y1, Y5, Y5
-	VMAXPD       estep64c0<>+0(SB), Y5, Y7
-	VMULPD       estep64c1<>+0(SB), Y7, Y8
-	VROUNDPD     $0x08, Y8, Y8
-	VFNMADD231PD estep64c2<>+0(SB), Y8, Y7
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y7
-	VMOVUPD      estep64c4<>+0(SB), Y5
-	VFMADD213PD  estep64c5<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c6<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c7<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c8<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c9<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c10<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c11<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c12<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c13<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c14<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c15<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c16<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c16<>+0(SB), Y7, Y5
-	VMULPD       estep64c15<>+0(SB), Y8, Y7
-	VROUNDPD     $0x09, Y7, Y7
-	VSUBPD       Y7, Y8, Y8
-	VADDPD       estep64c17<>+0(SB), Y7, Y7
-	VPSLLQ       $0x34, Y7, Y7
-	VMULPD       Y7, Y5, Y5
-	VADDPD       estep64c17<>+0(SB), Y8, Y8
-	VPSLLQ       $0x34, Y8, Y8
-	VMULPD       Y8, Y5, Y5
-	VADDPD       Y5, Y2, Y2
-	VPSRLQ       $0x34, Y2, Y7
-	VORPD        estep64c18<>+0(SB), Y7, Y7
-	VSUBPD       estep64c19<>+0(SB), Y7, Y7
-	VANDPD       estep64c20<>+0(SB), Y2, Y8
-	VORPD        estep64c16<>+0(SB), Y8, Y8
-	VCMPPD       $0x1e, estep64c21<>+0(SB), Y8, Y9
-	VMULPD       estep64c15<>+0(SB), Y8, Y10
-	VBLENDVPD    Y9, Y10, Y8, Y8
-	VANDPD       estep64c16<>+0(SB), Y9, Y9
-	VADDPD       Y9, Y7, Y7
-	VSUBPD       estep64c16<>+0(SB), Y8, Y8
-	VADDPD       estep64c22<>+0(SB), Y8, Y10
-	VDIVPD       Y10, Y8, Y9
-	VMULPD       Y9, Y9, Y10
-	VMOVUPD      estep64c23<>+0(SB), Y11
-	VFMADD213PD  estep64c24<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c25<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c26<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c27<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c28<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c29<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c30<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c31<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c32<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c33<>+0(SB), Y10, Y11
-	VMULPD       Y10, Y11, Y11
-	VSUBPD       Y11, Y8, Y11
-	VFNMADD231PD Y9, Y11, Y8
-	VFMADD231PD  estep64c3<>+0(SB), Y7, Y8
+	VMOVUPD      (AX), Y1
+	VSUBPD       32(DX), Y1, Y2
+	VMULPD       64(DX), Y2, Y3
+	VFNMADD213PD (DX), Y2, Y3
+	VMOVUPD      Y3, Y2
+	VSUBPD       128(DX), Y1, Y5
+	VMULPD       160(DX), Y5, Y4
+	VFNMADD213PD 96(DX), Y5, Y4
+	VMAXPD       Y4, Y2, Y2
+	VSUBPD       224(DX), Y1, Y6
+	VMULPD       256(DX), Y6, Y5
+	VFNMADD213PD 192(DX), Y6, Y5
+	VMAXPD       Y5, Y2, Y2
+	VSUBPD       320(DX), Y1, Y7
+	VMULPD       352(DX), Y7, Y6
+	VFNMADD213PD 288(DX), Y7, Y6
+	VMAXPD       Y6, Y2, Y2
+	VSUBPD       Y2, Y3, Y3
+	VSUBPD       Y2, Y4, Y4
+	VSUBPD       Y2, Y5, Y5
+	VSUBPD       Y2, Y6, Y6
+	VMOVUPD      Y3, Y7
+	VMOVUPD      estep64c1<>+0(SB), Y8
 	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
-	VMOVUPD      Y8, Y7
-	VADDPD       Y1, Y7, Y7
-	VADDPD       384(BX), Y7, Y7
-	VMOVUPD      Y7, 384(BX)
-	VMOVUPD      estep64c16<>+0(SB), Y1
-	VDIVPD       Y2, Y1, Y1
-	VMULPD       Y1, Y6, Y6
-	VSUBPD       32(DX), Y0, Y2
-	VADDPD       (BX), Y6, Y7
-	VMOVUPD      Y7, (BX)
-	VMULPD       Y2, Y6, Y6
-	VADDPD       32(BX), Y6, Y7
-	VMOVUPD      Y7, 32(BX)
-	VMOVUPD      64(BX), Y7
-	VFMADD231PD  Y2, Y6, Y7
-	VMOVUPD      Y7, 64(BX)
-	VMULPD       Y1, Y3, Y3
-	VSUBPD       128(DX), Y0, Y2
-	VADDPD       96(BX), Y3, Y6
-	VMOVUPD      Y6, 96(BX)
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
+	VMULPD       Y7, Y7, Y9
+	VMULPD       Y9, Y9, Y10
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y12
+	VFMADD231PD  estep64c6<>+0(SB), Y7, Y12
+	VMOVUPD      estep64c7<>+0(SB), Y13
+	VFMADD231PD  estep64c8<>+0(SB), Y7, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VMOVUPD      estep64c9<>+0(SB), Y13
+	VFMADD231PD  estep64c10<>+0(SB), Y7, Y13
+	VMOVUPD      estep64c11<>+0(SB), Y14
+	VFMADD231PD  estep64c12<>+0(SB), Y7, Y14
+	VFMADD231PD  Y14, Y9, Y13
+	VFMADD231PD  Y13, Y10, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y10
+	VFMADD231PD  estep64c14<>+0(SB), Y7, Y10
+	VMOVUPD      estep64c15<>+0(SB), Y13
+	VFMADD231PD  estep64c16<>+0(SB), Y7, Y13
+	VFMADD231PD  Y13, Y9, Y10
+	VFMADD231PD  Y10, Y11, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
+	VMOVUPD      Y12, Y7
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y7, Y7
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y3, Y9
+	VANDNPD      Y7, Y9, Y7
+	VMOVUPD      Y4, Y3
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y3, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y3
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y3
+	VMULPD       Y3, Y3, Y9
+	VMULPD       Y9, Y9, Y10
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y12
+	VFMADD231PD  estep64c6<>+0(SB), Y3, Y12
+	VMOVUPD      estep64c7<>+0(SB), Y13
+	VFMADD231PD  estep64c8<>+0(SB), Y3, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VMOVUPD      estep64c9<>+0(SB), Y13
+	VFMADD231PD  estep64c10<>+0(SB), Y3, Y13
+	VMOVUPD      estep64c11<>+0(SB), Y14
+	VFMADD231PD  estep64c12<>+0(SB), Y3, Y14
+	VFMADD231PD  Y14, Y9, Y13
+	VFMADD231PD  Y13, Y10, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y10
+	VFMADD231PD  estep64c14<>+0(SB), Y3, Y10
+	VMOVUPD      estep64c15<>+0(SB), Y13
+	VFMADD231PD  estep64c16<>+0(SB), Y3, Y13
+	VFMADD231PD  Y13, Y9, Y10
+	VFMADD231PD  Y10, Y11, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y3, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y3, Y12
+	VMOVUPD      Y12, Y3
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y3, Y3
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y4, Y9
+	VANDNPD      Y3, Y9, Y3
+	VMOVUPD      Y5, Y4
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y4, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y4
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y4
+	VMULPD       Y4, Y4, Y9
+	VMULPD       Y9, Y9, Y10
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y12
+	VFMADD231PD  estep64c6<>+0(SB), Y4, Y12
+	VMOVUPD      estep64c7<>+0(SB), Y13
+	VFMADD231PD  estep64c8<>+0(SB), Y4, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VMOVUPD      estep64c9<>+0(SB), Y13
+	VFMADD231PD  estep64c10<>+0(SB), Y4, Y13
+	VMOVUPD      estep64c11<>+0(SB), Y14
+	VFMADD231PD  estep64c12<>+0(SB), Y4, Y14
+	VFMADD231PD  Y14, Y9, Y13
+	VFMADD231PD  Y13, Y10, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y10
+	VFMADD231PD  estep64c14<>+0(SB), Y4, Y10
+	VMOVUPD      estep64c15<>+0(SB), Y13
+	VFMADD231PD  estep64c16<>+0(SB), Y4, Y13
+	VFMADD231PD  Y13, Y9, Y10
+	VFMADD231PD  Y10, Y11, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y4, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y4, Y12
+	VMOVUPD      Y12, Y4
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y4, Y4
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y5, Y9
+	VANDNPD      Y4, Y9, Y4
+	VMOVUPD      Y6, Y5
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y5, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y5
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y5
+	VMULPD       Y5, Y5, Y9
+	VMULPD       Y9, Y9, Y10
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y12
+	VFMADD231PD  estep64c6<>+0(SB), Y5, Y12
+	VMOVUPD      estep64c7<>+0(SB), Y13
+	VFMADD231PD  estep64c8<>+0(SB), Y5, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VMOVUPD      estep64c9<>+0(SB), Y13
+	VFMADD231PD  estep64c10<>+0(SB), Y5, Y13
+	VMOVUPD      estep64c11<>+0(SB), Y14
+	VFMADD231PD  estep64c12<>+0(SB), Y5, Y14
+	VFMADD231PD  Y14, Y9, Y13
+	VFMADD231PD  Y13, Y10, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y10
+	VFMADD231PD  estep64c14<>+0(SB), Y5, Y10
+	VMOVUPD      estep64c15<>+0(SB), Y13
+	VFMADD231PD  estep64c16<>+0(SB), Y5, Y13
+	VFMADD231PD  Y13, Y9, Y10
+	VFMADD231PD  Y10, Y11, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y12
+	VMOVUPD      Y12, Y5
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y5, Y5
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y6, Y9
+	VANDNPD      Y5, Y9, Y5
+	VMOVUPD      Y7, Y6
+	VADDPD       Y3, Y6, Y6
+	VADDPD       Y4, Y6, Y6
+	VADDPD       Y5, Y6, Y6
+	VMULPD       Y6, Y0, Y0
+	VADDPD       384(BX), Y2, Y2
+	VMOVUPD      Y2, 384(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y2
+	VDIVPD       Y6, Y2, Y2
+	VMULPD       Y2, Y7, Y7
+	VSUBPD       32(DX), Y1, Y6
+	VADDPD       (BX), Y7, Y8
+	VMOVUPD      Y8, (BX)
+	VMULPD       Y6, Y7, Y7
+	VADDPD       32(BX), Y7, Y8
+	VMOVUPD      Y8, 32(BX)
+	VMOVUPD      64(BX), Y8
+	VFMADD231PD  Y6, Y7, Y8
+	VMOVUPD      Y8, 64(BX)
 	VMULPD       Y2, Y3, Y3
-	VADDPD       128(BX), Y3, Y6
-	VMOVUPD      Y6, 128(BX)
-	VMOVUPD      160(BX), Y6
-	VFMADD231PD  Y2, Y3, Y6
-	VMOVUPD      Y6, 160(BX)
-	VMULPD       Y1, Y4, Y4
-	VSUBPD       224(DX), Y0, Y2
-	VADDPD       192(BX), Y4, Y3
-	VMOVUPD      Y3, 192(BX)
+	VSUBPD       128(DX), Y1, Y6
+	VADDPD       96(BX), Y3, Y7
+	VMOVUPD      Y7, 96(BX)
+	VMULPD       Y6, Y3, Y3
+	VADDPD       128(BX), Y3, Y7
+	VMOVUPD      Y7, 128(BX)
+	VMOVUPD      160(BX), Y7
+	VFMADD231PD  Y6, Y3, Y7
+	VMOVUPD      Y7, 160(BX)
 	VMULPD       Y2, Y4, Y4
-	VADDPD       224(BX), Y4, Y3
-	VMOVUPD      Y3, 224(BX)
-	VMOVUPD      256(BX), Y3
-	VFMADD231PD  Y2, Y4, Y3
-	VMOVUPD      Y3, 256(BX)
+	VSUBPD       224(DX), Y1, Y3
+	VADDPD       192(BX), Y4, Y6
+	VMOVUPD      Y6, 192(BX)
+	VMULPD       Y3, Y4, Y4
+	VADDPD       224(BX), Y4, Y6
+	VMOVUPD      Y6, 224(BX)
+	VMOVUPD      256(BX), Y6
+	VFMADD231PD  Y3, Y4, Y6
+	VMOVUPD      Y6, 256(BX)
+	VMULPD       Y2, Y5, Y5
+	VSUBPD       320(DX), Y1, Y1
+	VADDPD       288(BX), Y5, Y2
+	VMOVUPD      Y2, 288(BX)
 	VMULPD       Y1, Y5, Y5
-	VSUBPD       320(DX), Y0, Y0
-	VADDPD       288(BX), Y5, Y1
-	VMOVUPD      Y1, 288(BX)
-	VMULPD       Y0, Y5, Y5
-	VADDPD       320(BX), Y5, Y1
-	VMOVUPD      Y1, 320(BX)
-	VMOVUPD      352(BX), Y1
-	VFMADD231PD  Y0, Y5, Y1
-	VMOVUPD      Y1, 352(BX)
+	VADDPD       320(BX), Y5, Y2
+	VMOVUPD      Y2, 320(BX)
+	VMOVUPD      352(BX), Y2
+	VFMADD231PD  Y1, Y5, Y2
+	VMOVUPD      Y2, 352(BX)
 	ADDQ         $0x20, AX
 	DECQ         CX
+	DECQ         SI
+	JNZ          loop
+	VPSRLQ       $0x34, Y0, Y1
+	VORPD        estep64c19<>+0(SB), Y1, Y1
+	VSUBPD       estep64c20<>+0(SB), Y1, Y1
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
+	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VBLENDVPD    Y2, Y3, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y2, Y2
+	VADDPD       Y2, Y1, Y1
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VDIVPD       Y3, Y0, Y2
+	VMULPD       Y2, Y2, Y3
+	VMOVUPD      estep64c24<>+0(SB), Y4
+	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
+	VMULPD       Y3, Y4, Y4
+	VSUBPD       Y4, Y0, Y4
+	VFNMADD231PD Y2, Y4, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y1, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y1, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       384(BX), Y0, Y0
+	VMOVUPD      Y0, 384(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
+	MOVQ         $0x00000020, SI
 	JMP          loop
 
 done:
+	VPSRLQ       $0x34, Y0, Y1
+	VORPD        estep64c19<>+0(SB), Y1, Y1
+	VSUBPD       estep64c20<>+0(SB), Y1, Y1
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
+	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VBLENDVPD    Y2, Y3, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y2, Y2
+	VADDPD       Y2, Y1, Y1
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VDIVPD       Y3, Y0, Y2
+	VMULPD       Y2, Y2, Y3
+	VMOVUPD      estep64c24<>+0(SB), Y4
+	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
+	VMULPD       Y3, Y4, Y4
+	VSUBPD       Y4, Y0, Y4
+	VFNMADD231PD Y2, Y4, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y1, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y1, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       384(BX), Y0, Y0
+	VMOVUPD      Y0, 384(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
 	VZEROUPPER
 	RET
 
 // func estepAVX2F64(x []float64, coef []float64, acc []float64, scratch []float64)
 // Requires: AVX, AVX2, FMA3
 TEXT ·estepAVX2F64(SB), NOSPLIT, $0-96
-	MOVQ   x_base+0(FP), CX
-	MOVQ   x_len+8(FP), BX
-	MOVQ   coef_base+24(FP), SI
-	MOVQ   acc_base+48(FP), DI
-	MOVQ   scratch_base+72(FP), R8
-	MOVQ   coef_len+32(FP), AX
-	MOVQ   $0x0000000c, R9
-	XORQ   DX, DX
-	DIVQ   R9
-	IMUL3Q $0x00000060, AX, DX
-	ADDQ   DI, DX
-	SHRQ   $0x02, BX
+	MOVQ    x_base+0(FP), CX
+	MOVQ    x_len+8(FP), BX
+	MOVQ    coef_base+24(FP), SI
+	MOVQ    acc_base+48(FP), DI
+	MOVQ    scratch_base+72(FP), R8
+	MOVQ    coef_len+32(FP), AX
+	MOVQ    $0x0000000c, R9
+	XORQ    DX, DX
+	DIVQ    R9
+	IMUL3Q  $0x00000060, AX, DX
+	ADDQ    DI, DX
+	VMOVUPD estep64c0<>+0(SB), Y0
+	MOVQ    $0x00000020, R9
+	SHRQ    $0x02, BX
 
 loop:
 	TESTQ   BX, BX
 	JZ      done
-	VMOVUPD (CX), Y0
-	VMOVUPD estep64c34<>+0(SB), Y1
-	MOVQ    SI, R9
-	MOVQ    DI, R10
-	MOVQ    R8, R11
-	MOVQ    AX, R12
+	VMOVUPD (CX), Y1
+	VMOVUPD estep64c35<>+0(SB), Y2
+	MOVQ    SI, R10
+	MOVQ    DI, R11
+	MOVQ    R8, R12
+	MOVQ    AX, R13
 
 max:
-	VSUBPD       32(R9), Y0, Y3
-	VMULPD       64(R9), Y3, Y2
-	VFNMADD213PD (R9), Y3, Y2
-	VMOVUPD      Y2, (R11)
-	VMAXPD       Y2, Y1, Y1
-	ADDQ         $0x60, R9
+	VSUBPD       32(R10), Y1, Y4
+	VMULPD       64(R10), Y4, Y3
+	VFNMADD213PD (R10), Y4, Y3
+	VMOVUPD      Y3, (R12)
+	VMAXPD       Y3, Y2, Y2
 	ADDQ         $0x60, R10
-	ADDQ         $0x20, R11
-	DECQ         R12
+	ADDQ         $0x60, R11
+	ADDQ         $0x20, R12
+	DECQ         R13
 	JNZ          max
-	VXORPS       Y2, Y2, Y2
-	MOVQ         SI, R9
-	MOVQ         DI, R10
-	MOVQ         R8, R11
-	MOVQ         AX, R12
+	VXORPS       Y3, Y3, Y3
+	MOVQ         SI, R10
+	MOVQ         DI, R11
+	MOVQ         R8, R12
+	MOVQ         AX, R13
 
 exp:
-	VMOVUPD      (R11), Y3
-	VSUBPD       Y1, Y3, Y3
-	VMAXPD       estep64c0<>+0(SB), Y3, Y4
-	VMULPD       estep64c1<>+0(SB), Y4, Y5
-	VROUNDPD     $0x08, Y5, Y5
-	VFNMADD231PD estep64c2<>+0(SB), Y5, Y4
-	VFNMADD231PD estep64c3<>+0(SB), Y5, Y4
-	VMOVUPD      estep64c4<>+0(SB), Y3
-	VFMADD213PD  estep64c5<>+0(SB), Y4, Y3
-	VFMADD213PD  estep64c6<>+0(SB), Y4, Y3
-	VFMADD213PD  estep64c7<>+0(SB), Y4, Y3
-	VFMADD213PD  estep64c8<>+0(SB), Y4, Y3
-	VFMADD213PD  estep64c9<>+0(SB), Y4, Y3
-	VFMADD213PD  estep64c10<>+0(SB), Y4, Y3
-	VFMADD213PD  estep64c11<>+0(SB), Y4, Y3
-	VFMADD213PD  estep64c12<>+0(SB), Y4, Y3
-	VFMADD213PD  estep64c13<>+0(SB), Y4, Y3
-	VFMADD213PD  estep64c14<>+0(SB), Y4, Y3
-	VFMADD213PD  estep64c15<>+0(SB), Y4, Y3
-	VFMADD213PD  estep64c16<>+0(SB), Y4, Y3
-	VFMADD213PD  estep64c16<>+0(SB), Y4, Y3
-	VMULPD       estep64c15<>+0(SB), Y5, Y4
-	VROUNDPD     $0x09, Y4, Y4
-	VSUBPD       Y4, Y5, Y5
-	VADDPD       estep64c17<>+0(SB), Y4, Y4
-	VPSLLQ       $0x34, Y4, Y4
-	VMULPD       Y4, Y3, Y3
-	VADDPD       estep64c17<>+0(SB), Y5, Y5
-	VPSLLQ       $0x34, Y5, Y5
-	VMULPD       Y5, Y3, Y3
-	VMOVUPD      Y3, (R11)
-	VADDPD       Y3, Y2, Y2
-	ADDQ         $0x60, R9
-	ADDQ         $0x60, R10
-	ADDQ         $0x20, R11
-	DECQ         R12
-	JNZ          exp
-	VPSRLQ       $0x34, Y2, Y3
-	VORPD        estep64c18<>+0(SB), Y3, Y3
-	VSUBPD       estep64c19<>+0(SB), Y3, Y3
-	VANDPD       estep64c20<>+0(SB), Y2, Y4
-	VORPD        estep64c16<>+0(SB), Y4, Y4
-	VCMPPD       $0x1e, estep64c21<>+0(SB), Y4, Y5
-	VMULPD       estep64c15<>+0(SB), Y4, Y6
-	VBLENDVPD    Y5, Y6, Y4, Y4
-	VANDPD       estep64c16<>+0(SB), Y5, Y5
+	VMOVUPD      (R12), Y4
+	VSUBPD       Y2, Y4, Y4
+	VMOVUPD      Y4, Y5
+	VMOVUPD      estep64c1<>+0(SB), Y6
+	VFMADD231PD  estep64c2<>+0(SB), Y5, Y6
+	VSUBPD       estep64c1<>+0(SB), Y6, Y7
+	VFNMADD231PD estep64c3<>+0(SB), Y7, Y5
+	VFNMADD231PD estep64c4<>+0(SB), Y7, Y5
+	VMULPD       Y5, Y5, Y7
+	VMULPD       Y7, Y7, Y8
+	VMULPD       Y8, Y8, Y9
+	VMOVUPD      estep64c5<>+0(SB), Y10
+	VFMADD231PD  estep64c6<>+0(SB), Y5, Y10
+	VMOVUPD      estep64c7<>+0(SB), Y11
+	VFMADD231PD  estep64c8<>+0(SB), Y5, Y11
+	VFMADD231PD  Y11, Y7, Y10
+	VMOVUPD      estep64c9<>+0(SB), Y11
+	VFMADD231PD  estep64c10<>+0(SB), Y5, Y11
+	VMOVUPD      estep64c11<>+0(SB), Y12
+	VFMADD231PD  estep64c12<>+0(SB), Y5, Y12
+	VFMADD231PD  Y12, Y7, Y11
+	VFMADD231PD  Y11, Y8, Y10
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y5, Y8
+	VMOVUPD      estep64c15<>+0(SB), Y11
+	VFMADD231PD  estep64c16<>+0(SB), Y5, Y11
+	VFMADD231PD  Y11, Y7, Y8
+	VFMADD231PD  Y8, Y9, Y10
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
+	VMOVUPD      Y10, Y5
+	VPSLLQ       $0x34, Y6, Y6
+	VPADDQ       Y6, Y5, Y5
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y4, Y7
+	VANDNPD      Y5, Y7, Y5
+	VMOVUPD      Y5, (R12)
 	VADDPD       Y5, Y3, Y3
-	VSUBPD       estep64c16<>+0(SB), Y4, Y4
-	VADDPD       estep64c22<>+0(SB), Y4, Y6
-	VDIVPD       Y6, Y4, Y5
-	VMULPD       Y5, Y5, Y6
-	VMOVUPD      estep64c23<>+0(SB), Y7
-	VFMADD213PD  estep64c24<>+0(SB), Y6, Y7
-	VFMADD213PD  estep64c25<>+0(SB), Y6, Y7
-	VFMADD213PD  estep64c26<>+0(SB), Y6, Y7
-	VFMADD213PD  estep64c27<>+0(SB), Y6, Y7
-	VFMADD213PD  estep64c28<>+0(SB), Y6, Y7
-	VFMADD213PD  estep64c29<>+0(SB), Y6, Y7
-	VFMADD213PD  estep64c30<>+0(SB), Y6, Y7
-	VFMADD213PD  estep64c31<>+0(SB), Y6, Y7
-	VFMADD213PD  estep64c32<>+0(SB), Y6, Y7
-	VFMADD213PD  estep64c33<>+0(SB), Y6, Y7
-	VMULPD       Y6, Y7, Y7
-	VSUBPD       Y7, Y4, Y7
-	VFNMADD231PD Y5, Y7, Y4
-	VFMADD231PD  estep64c3<>+0(SB), Y3, Y4
-	VFMADD231PD  estep64c2<>+0(SB), Y3, Y4
-	VMOVUPD      Y4, Y3
-	VADDPD       Y1, Y3, Y3
-	VADDPD       (DX), Y3, Y3
-	VMOVUPD      Y3, (DX)
-	VMOVUPD      estep64c16<>+0(SB), Y1
-	VDIVPD       Y2, Y1, Y1
-	MOVQ         SI, R9
-	MOVQ         DI, R10
-	MOVQ         R8, R11
-	MOVQ         AX, R12
+	ADDQ         $0x60, R10
+	ADDQ         $0x60, R11
+	ADDQ         $0x20, R12
+	DECQ         R13
+	JNZ          exp
+	VMULPD       Y3, Y0, Y0
+	VADDPD       (DX), Y2, Y2
+	VMOVUPD      Y2, (DX)
+	VMOVUPD      estep64c0<>+0(SB), Y2
+	VDIVPD       Y3, Y2, Y2
+	MOVQ         SI, R10
+	MOVQ         DI, R11
+	MOVQ         R8, R12
+	MOVQ         AX, R13
 
 acc:
-	VMOVUPD     (R11), Y2
-	VMULPD      Y1, Y2, Y2
-	VSUBPD      32(R9), Y0, Y3
-	VADDPD      (R10), Y2, Y4
-	VMOVUPD     Y4, (R10)
-	VMULPD      Y3, Y2, Y2
-	VADDPD      32(R10), Y2, Y4
-	VMOVUPD     Y4, 32(R10)
-	VMOVUPD     64(R10), Y4
-	VFMADD231PD Y3, Y2, Y4
-	VMOVUPD     Y4, 64(R10)
-	ADDQ        $0x60, R9
-	ADDQ        $0x60, R10
-	ADDQ        $0x20, R11
-	DECQ        R12
-	JNZ         acc
-	ADDQ        $0x20, CX
-	DECQ        BX
-	JMP         loop
+	VMOVUPD      (R12), Y3
+	VMULPD       Y2, Y3, Y3
+	VSUBPD       32(R10), Y1, Y4
+	VADDPD       (R11), Y3, Y5
+	VMOVUPD      Y5, (R11)
+	VMULPD       Y4, Y3, Y3
+	VADDPD       32(R11), Y3, Y5
+	VMOVUPD      Y5, 32(R11)
+	VMOVUPD      64(R11), Y5
+	VFMADD231PD  Y4, Y3, Y5
+	VMOVUPD      Y5, 64(R11)
+	ADDQ         $0x60, R10
+	ADDQ         $0x60, R11
+	ADDQ         $0x20, R12
+	DECQ         R13
+	JNZ          acc
+	ADDQ         $0x20, CX
+	DECQ         BX
+	DECQ         R9
+	JNZ          loop
+	VPSRLQ       $0x34, Y0, Y1
+	VORPD        estep64c19<>+0(SB), Y1, Y1
+	VSUBPD       estep64c20<>+0(SB), Y1, Y1
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
+	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VBLENDVPD    Y2, Y3, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y2, Y2
+	VADDPD       Y2, Y1, Y1
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VDIVPD       Y3, Y0, Y2
+	VMULPD       Y2, Y2, Y3
+	VMOVUPD      estep64c24<>+0(SB), Y4
+	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
+	VMULPD       Y3, Y4, Y4
+	VSUBPD       Y4, Y0, Y4
+	VFNMADD231PD Y2, Y4, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y1, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y1, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (DX), Y0, Y0
+	VMOVUPD      Y0, (DX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
+	MOVQ         $0x00000020, R9
+	JMP          loop
 
 done:
+	VPSRLQ       $0x34, Y0, Y1
+	VORPD        estep64c19<>+0(SB), Y1, Y1
+	VSUBPD       estep64c20<>+0(SB), Y1, Y1
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
+	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VBLENDVPD    Y2, Y3, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y2, Y2
+	VADDPD       Y2, Y1, Y1
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VDIVPD       Y3, Y0, Y2
+	VMULPD       Y2, Y2, Y3
+	VMOVUPD      estep64c24<>+0(SB), Y4
+	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
+	VMULPD       Y3, Y4, Y4
+	VSUBPD       Y4, Y0, Y4
+	VFNMADD231PD Y2, Y4, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y1, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y1, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (DX), Y0, Y0
+	VMOVUPD      Y0, (DX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
 	VZEROUPPER
 	RET
 
-DATA estep64c34<>+0(SB)/8, $0xfff0000000000000
-DATA estep64c34<>+8(SB)/8, $0xfff0000000000000
-DATA estep64c34<>+16(SB)/8, $0xfff0000000000000
-DATA estep64c34<>+24(SB)/8, $0xfff0000000000000
-GLOBL estep64c34<>(SB), RODATA|NOPTR, $32
+DATA estep64c35<>+0(SB)/8, $0xfff0000000000000
+DATA estep64c35<>+8(SB)/8, $0xfff0000000000000
+DATA estep64c35<>+16(SB)/8, $0xfff0000000000000
+DATA estep64c35<>+24(SB)/8, $0xfff0000000000000
+GLOBL estep64c35<>(SB), RODATA|NOPTR, $32
 
 // func estepAVX2F64K2W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
 // Requires: AVX, AVX2, FMA3
@@ -952,81 +1134,64 @@ loop:
 	VFNMADD213PD 96(BX), Y5, Y4
 	VMAXPD       Y4, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
-	VMAXPD       estep64c0<>+0(SB), Y3, Y3
-	VMULPD       estep64c1<>+0(SB), Y3, Y6
-	VROUNDPD     $0x08, Y6, Y6
-	VFNMADD231PD estep64c2<>+0(SB), Y6, Y3
-	VFNMADD231PD estep64c3<>+0(SB), Y6, Y3
-	VMOVUPD      estep64c4<>+0(SB), Y5
-	VFMADD213PD  estep64c5<>+0(SB), Y3, Y5
-	VFMADD213PD  estep64c6<>+0(SB), Y3, Y5
-	VFMADD213PD  estep64c7<>+0(SB), Y3, Y5
-	VFMADD213PD  estep64c8<>+0(SB), Y3, Y5
-	VFMADD213PD  estep64c9<>+0(SB), Y3, Y5
-	VFMADD213PD  estep64c10<>+0(SB), Y3, Y5
-	VFMADD213PD  estep64c11<>+0(SB), Y3, Y5
-	VFMADD213PD  estep64c12<>+0(SB), Y3, Y5
-	VFMADD213PD  estep64c13<>+0(SB), Y3, Y5
-	VFMADD213PD  estep64c14<>+0(SB), Y3, Y5
-	VFMADD213PD  estep64c15<>+0(SB), Y3, Y5
-	VFMADD213PD  estep64c16<>+0(SB), Y3, Y5
-	VFMADD213PD  estep64c16<>+0(SB), Y3, Y5
-	VMULPD       estep64c15<>+0(SB), Y6, Y3
-	VROUNDPD     $0x09, Y3, Y3
-	VSUBPD       Y3, Y6, Y6
-	VADDPD       estep64c17<>+0(SB), Y3, Y3
-	VPSLLQ       $0x34, Y3, Y3
-	VMULPD       Y3, Y5, Y5
-	VADDPD       estep64c17<>+0(SB), Y6, Y6
-	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y5, Y5
-	VMOVUPD      Y5, Y3
 	VSUBPD       Y2, Y4, Y4
-	VMAXPD       estep64c0<>+0(SB), Y4, Y6
-	VMULPD       estep64c1<>+0(SB), Y6, Y7
-	VROUNDPD     $0x08, Y7, Y7
-	VFNMADD231PD estep64c2<>+0(SB), Y7, Y6
-	VFNMADD231PD estep64c3<>+0(SB), Y7, Y6
-	VMOVUPD      estep64c4<>+0(SB), Y4
-	VFMADD213PD  estep64c5<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c6<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c7<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c8<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c9<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c10<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c11<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c12<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c13<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c14<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c15<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c16<>+0(SB), Y6, Y4
-	VFMADD213PD  estep64c16<>+0(SB), Y6, Y4
-	VMULPD       estep64c15<>+0(SB), Y7, Y6
-	VROUNDPD     $0x09, Y6, Y6
-	VSUBPD       Y6, Y7, Y7
-	VADDPD       estep64c17<>+0(SB), Y6, Y6
-	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y4, Y4
-	VADDPD       estep64c17<>+0(SB), Y7, Y7
-	VPSLLQ       $0x34, Y7, Y7
-	VMULPD       Y7, Y4, Y4
-	VADDPD       Y4, Y3, Y3
-	VPSRLQ       $0x34, Y3, Y6
-	VORPD        estep64c18<>+0(SB), Y6, Y6
-	VSUBPD       estep64c19<>+0(SB), Y6, Y6
-	VANDPD       estep64c20<>+0(SB), Y3, Y7
-	VORPD        estep64c16<>+0(SB), Y7, Y7
-	VCMPPD       $0x1e, estep64c21<>+0(SB), Y7, Y8
-	VMULPD       estep64c15<>+0(SB), Y7, Y9
-	VBLENDVPD    Y8, Y9, Y7, Y7
-	VANDPD       estep64c16<>+0(SB), Y8, Y8
-	VADDPD       Y8, Y6, Y6
-	VSUBPD       estep64c16<>+0(SB), Y7, Y7
-	VADDPD       estep64c22<>+0(SB), Y7, Y9
-	VDIVPD       Y9, Y7, Y8
+	VMINPD       Y4, Y3, Y5
+	VMOVUPD      Y5, Y6
+	VMOVUPD      estep64c1<>+0(SB), Y7
+	VFMADD231PD  estep64c2<>+0(SB), Y6, Y7
+	VSUBPD       estep64c1<>+0(SB), Y7, Y8
+	VFNMADD231PD estep64c3<>+0(SB), Y8, Y6
+	VFNMADD231PD estep64c4<>+0(SB), Y8, Y6
+	VMULPD       Y6, Y6, Y8
 	VMULPD       Y8, Y8, Y9
-	VMOVUPD      estep64c23<>+0(SB), Y10
-	VFMADD213PD  estep64c24<>+0(SB), Y9, Y10
+	VMULPD       Y9, Y9, Y10
+	VMOVUPD      estep64c5<>+0(SB), Y11
+	VFMADD231PD  estep64c6<>+0(SB), Y6, Y11
+	VMOVUPD      estep64c7<>+0(SB), Y12
+	VFMADD231PD  estep64c8<>+0(SB), Y6, Y12
+	VFMADD231PD  Y12, Y8, Y11
+	VMOVUPD      estep64c9<>+0(SB), Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y6, Y12
+	VMOVUPD      estep64c11<>+0(SB), Y13
+	VFMADD231PD  estep64c12<>+0(SB), Y6, Y13
+	VFMADD231PD  Y13, Y8, Y12
+	VFMADD231PD  Y12, Y9, Y11
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y6, Y9
+	VMOVUPD      estep64c15<>+0(SB), Y12
+	VFMADD231PD  estep64c16<>+0(SB), Y6, Y12
+	VFMADD231PD  Y12, Y8, Y9
+	VFMADD231PD  Y9, Y10, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
+	VMOVUPD      Y11, Y6
+	VPSLLQ       $0x34, Y7, Y7
+	VPADDQ       Y7, Y6, Y6
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y5, Y8
+	VANDNPD      Y6, Y8, Y6
+	VMOVUPD      Y6, Y5
+	VADDPD       estep64c0<>+0(SB), Y5, Y5
+	VMOVUPD      Y6, Y7
+	VCMPPD       $0x00, estep64c18<>+0(SB), Y3, Y3
+	VBLENDVPD    Y3, estep64c0<>+0(SB), Y7, Y7
+	VMOVUPD      Y6, Y6
+	VCMPPD       $0x00, estep64c18<>+0(SB), Y4, Y3
+	VBLENDVPD    Y3, estep64c0<>+0(SB), Y6, Y6
+	VPSRLQ       $0x34, Y5, Y3
+	VORPD        estep64c19<>+0(SB), Y3, Y3
+	VSUBPD       estep64c20<>+0(SB), Y3, Y3
+	VANDPD       estep64c21<>+0(SB), Y5, Y4
+	VORPD        estep64c0<>+0(SB), Y4, Y4
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y4, Y8
+	VMULPD       estep64c5<>+0(SB), Y4, Y9
+	VBLENDVPD    Y8, Y9, Y4, Y4
+	VANDPD       estep64c0<>+0(SB), Y8, Y8
+	VADDPD       Y8, Y3, Y3
+	VSUBPD       estep64c0<>+0(SB), Y4, Y4
+	VADDPD       estep64c23<>+0(SB), Y4, Y9
+	VDIVPD       Y9, Y4, Y8
+	VMULPD       Y8, Y8, Y9
+	VMOVUPD      estep64c24<>+0(SB), Y10
 	VFMADD213PD  estep64c25<>+0(SB), Y9, Y10
 	VFMADD213PD  estep64c26<>+0(SB), Y9, Y10
 	VFMADD213PD  estep64c27<>+0(SB), Y9, Y10
@@ -1036,36 +1201,37 @@ loop:
 	VFMADD213PD  estep64c31<>+0(SB), Y9, Y10
 	VFMADD213PD  estep64c32<>+0(SB), Y9, Y10
 	VFMADD213PD  estep64c33<>+0(SB), Y9, Y10
+	VFMADD213PD  estep64c34<>+0(SB), Y9, Y10
 	VMULPD       Y9, Y10, Y10
-	VSUBPD       Y10, Y7, Y10
-	VFNMADD231PD Y8, Y10, Y7
-	VFMADD231PD  estep64c3<>+0(SB), Y6, Y7
-	VFMADD231PD  estep64c2<>+0(SB), Y6, Y7
-	VMOVUPD      Y7, Y6
-	VADDPD       Y2, Y6, Y6
-	VMULPD       Y1, Y6, Y6
-	VADDPD       192(SI), Y6, Y6
-	VMOVUPD      Y6, 192(SI)
-	VDIVPD       Y3, Y1, Y1
-	VMULPD       Y1, Y5, Y5
+	VSUBPD       Y10, Y4, Y10
+	VFNMADD231PD Y8, Y10, Y4
+	VFMADD231PD  estep64c4<>+0(SB), Y3, Y4
+	VFMADD231PD  estep64c3<>+0(SB), Y3, Y4
+	VMOVUPD      Y4, Y3
+	VADDPD       Y2, Y3, Y3
+	VMULPD       Y1, Y3, Y3
+	VADDPD       192(SI), Y3, Y3
+	VMOVUPD      Y3, 192(SI)
+	VDIVPD       Y5, Y1, Y1
+	VMULPD       Y1, Y7, Y7
 	VSUBPD       32(BX), Y0, Y2
-	VADDPD       (SI), Y5, Y3
+	VADDPD       (SI), Y7, Y3
 	VMOVUPD      Y3, (SI)
-	VMULPD       Y2, Y5, Y5
-	VADDPD       32(SI), Y5, Y3
+	VMULPD       Y2, Y7, Y7
+	VADDPD       32(SI), Y7, Y3
 	VMOVUPD      Y3, 32(SI)
 	VMOVUPD      64(SI), Y3
-	VFMADD231PD  Y2, Y5, Y3
+	VFMADD231PD  Y2, Y7, Y3
 	VMOVUPD      Y3, 64(SI)
-	VMULPD       Y1, Y4, Y4
+	VMULPD       Y1, Y6, Y6
 	VSUBPD       128(BX), Y0, Y0
-	VADDPD       96(SI), Y4, Y1
+	VADDPD       96(SI), Y6, Y1
 	VMOVUPD      Y1, 96(SI)
-	VMULPD       Y0, Y4, Y4
-	VADDPD       128(SI), Y4, Y1
+	VMULPD       Y0, Y6, Y6
+	VADDPD       128(SI), Y6, Y1
 	VMOVUPD      Y1, 128(SI)
 	VMOVUPD      160(SI), Y1
-	VFMADD231PD  Y0, Y4, Y1
+	VFMADD231PD  Y0, Y6, Y1
 	VMOVUPD      Y1, 160(SI)
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, DX
@@ -1104,160 +1270,159 @@ loop:
 	VFNMADD213PD 192(BX), Y6, Y5
 	VMAXPD       Y5, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
-	VMAXPD       estep64c0<>+0(SB), Y3, Y3
-	VMULPD       estep64c1<>+0(SB), Y3, Y7
-	VROUNDPD     $0x08, Y7, Y7
-	VFNMADD231PD estep64c2<>+0(SB), Y7, Y3
-	VFNMADD231PD estep64c3<>+0(SB), Y7, Y3
-	VMOVUPD      estep64c4<>+0(SB), Y6
-	VFMADD213PD  estep64c5<>+0(SB), Y3, Y6
-	VFMADD213PD  estep64c6<>+0(SB), Y3, Y6
-	VFMADD213PD  estep64c7<>+0(SB), Y3, Y6
-	VFMADD213PD  estep64c8<>+0(SB), Y3, Y6
-	VFMADD213PD  estep64c9<>+0(SB), Y3, Y6
-	VFMADD213PD  estep64c10<>+0(SB), Y3, Y6
-	VFMADD213PD  estep64c11<>+0(SB), Y3, Y6
-	VFMADD213PD  estep64c12<>+0(SB), Y3, Y6
-	VFMADD213PD  estep64c13<>+0(SB), Y3, Y6
-	VFMADD213PD  estep64c14<>+0(SB), Y3, Y6
-	VFMADD213PD  estep64c15<>+0(SB), Y3, Y6
-	VFMADD213PD  estep64c16<>+0(SB), Y3, Y6
-	VFMADD213PD  estep64c16<>+0(SB), Y3, Y6
-	VMULPD       estep64c15<>+0(SB), Y7, Y3
-	VROUNDPD     $0x09, Y3, Y3
-	VSUBPD       Y3, Y7, Y7
-	VADDPD       estep64c17<>+0(SB), Y3, Y3
-	VPSLLQ       $0x34, Y3, Y3
-	VMULPD       Y3, Y6, Y6
-	VADDPD       estep64c17<>+0(SB), Y7, Y7
-	VPSLLQ       $0x34, Y7, Y7
-	VMULPD       Y7, Y6, Y6
-	VMOVUPD      Y6, Y3
 	VSUBPD       Y2, Y4, Y4
-	VMAXPD       estep64c0<>+0(SB), Y4, Y7
-	VMULPD       estep64c1<>+0(SB), Y7, Y8
-	VROUNDPD     $0x08, Y8, Y8
-	VFNMADD231PD estep64c2<>+0(SB), Y8, Y7
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y7
-	VMOVUPD      estep64c4<>+0(SB), Y4
-	VFMADD213PD  estep64c5<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c6<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c7<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c8<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c9<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c10<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c11<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c12<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c13<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c14<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c15<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c16<>+0(SB), Y7, Y4
-	VFMADD213PD  estep64c16<>+0(SB), Y7, Y4
-	VMULPD       estep64c15<>+0(SB), Y8, Y7
-	VROUNDPD     $0x09, Y7, Y7
-	VSUBPD       Y7, Y8, Y8
-	VADDPD       estep64c17<>+0(SB), Y7, Y7
-	VPSLLQ       $0x34, Y7, Y7
-	VMULPD       Y7, Y4, Y4
-	VADDPD       estep64c17<>+0(SB), Y8, Y8
-	VPSLLQ       $0x34, Y8, Y8
-	VMULPD       Y8, Y4, Y4
-	VADDPD       Y4, Y3, Y3
 	VSUBPD       Y2, Y5, Y5
-	VMAXPD       estep64c0<>+0(SB), Y5, Y7
-	VMULPD       estep64c1<>+0(SB), Y7, Y8
-	VROUNDPD     $0x08, Y8, Y8
-	VFNMADD231PD estep64c2<>+0(SB), Y8, Y7
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y7
-	VMOVUPD      estep64c4<>+0(SB), Y5
-	VFMADD213PD  estep64c5<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c6<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c7<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c8<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c9<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c10<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c11<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c12<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c13<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c14<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c15<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c16<>+0(SB), Y7, Y5
-	VFMADD213PD  estep64c16<>+0(SB), Y7, Y5
-	VMULPD       estep64c15<>+0(SB), Y8, Y7
-	VROUNDPD     $0x09, Y7, Y7
-	VSUBPD       Y7, Y8, Y8
-	VADDPD       estep64c17<>+0(SB), Y7, Y7
-	VPSLLQ       $0x34, Y7, Y7
-	VMULPD       Y7, Y5, Y5
-	VADDPD       estep64c17<>+0(SB), Y8, Y8
-	VPSLLQ       $0x34, Y8, Y8
-	VMULPD       Y8, Y5, Y5
-	VADDPD       Y5, Y3, Y3
-	VPSRLQ       $0x34, Y3, Y7
-	VORPD        estep64c18<>+0(SB), Y7, Y7
-	VSUBPD       estep64c19<>+0(SB), Y7, Y7
-	VANDPD       estep64c20<>+0(SB), Y3, Y8
-	VORPD        estep64c16<>+0(SB), Y8, Y8
-	VCMPPD       $0x1e, estep64c21<>+0(SB), Y8, Y9
-	VMULPD       estep64c15<>+0(SB), Y8, Y10
-	VBLENDVPD    Y9, Y10, Y8, Y8
-	VANDPD       estep64c16<>+0(SB), Y9, Y9
-	VADDPD       Y9, Y7, Y7
-	VSUBPD       estep64c16<>+0(SB), Y8, Y8
-	VADDPD       estep64c22<>+0(SB), Y8, Y10
-	VDIVPD       Y10, Y8, Y9
-	VMULPD       Y9, Y9, Y10
-	VMOVUPD      estep64c23<>+0(SB), Y11
-	VFMADD213PD  estep64c24<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c25<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c26<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c27<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c28<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c29<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c30<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c31<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c32<>+0(SB), Y10, Y11
-	VFMADD213PD  estep64c33<>+0(SB), Y10, Y11
-	VMULPD       Y10, Y11, Y11
-	VSUBPD       Y11, Y8, Y11
-	VFNMADD231PD Y9, Y11, Y8
-	VFMADD231PD  estep64c3<>+0(SB), Y7, Y8
-	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
+	VMINPD       Y4, Y3, Y6
+	VMAXPD       Y4, Y3, Y7
+	VMINPD       Y5, Y7, Y7
+	VMAXPD       Y7, Y6, Y7
+	VMINPD       Y5, Y6, Y6
+	VMOVUPD      Y6, Y8
+	VMOVUPD      estep64c1<>+0(SB), Y9
+	VFMADD231PD  estep64c2<>+0(SB), Y8, Y9
+	VSUBPD       estep64c1<>+0(SB), Y9, Y10
+	VFNMADD231PD estep64c3<>+0(SB), Y10, Y8
+	VFNMADD231PD estep64c4<>+0(SB), Y10, Y8
+	VMULPD       Y8, Y8, Y10
+	VMULPD       Y10, Y10, Y11
+	VMULPD       Y11, Y11, Y12
+	VMOVUPD      estep64c5<>+0(SB), Y13
+	VFMADD231PD  estep64c6<>+0(SB), Y8, Y13
+	VMOVUPD      estep64c7<>+0(SB), Y14
+	VFMADD231PD  estep64c8<>+0(SB), Y8, Y14
+	VFMADD231PD  Y14, Y10, Y13
+	VMOVUPD      estep64c9<>+0(SB), Y14
+	VFMADD231PD  estep64c10<>+0(SB), Y8, Y14
+	VMOVUPD      estep64c11<>+0(SB), Y15
+	VFMADD231PD  estep64c12<>+0(SB), Y8, Y15
+	VFMADD231PD  Y15, Y10, Y14
+	VFMADD231PD  Y14, Y11, Y13
+	VMOVUPD      estep64c13<>+0(SB), Y11
+	VFMADD231PD  estep64c14<>+0(SB), Y8, Y11
+	VMOVUPD      estep64c15<>+0(SB), Y14
+	VFMADD231PD  estep64c16<>+0(SB), Y8, Y14
+	VFMADD231PD  Y14, Y10, Y11
+	VFMADD231PD  Y11, Y12, Y13
+	VFMADD213PD  estep64c0<>+0(SB), Y8, Y13
+	VFMADD213PD  estep64c0<>+0(SB), Y8, Y13
+	VMOVUPD      Y13, Y8
+	VPSLLQ       $0x34, Y9, Y9
+	VPADDQ       Y9, Y8, Y8
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y6, Y10
+	VANDNPD      Y8, Y10, Y8
+	VMOVUPD      Y7, Y9
+	VMOVUPD      estep64c1<>+0(SB), Y10
+	VFMADD231PD  estep64c2<>+0(SB), Y9, Y10
+	VSUBPD       estep64c1<>+0(SB), Y10, Y11
+	VFNMADD231PD estep64c3<>+0(SB), Y11, Y9
+	VFNMADD231PD estep64c4<>+0(SB), Y11, Y9
+	VMULPD       Y9, Y9, Y11
+	VMULPD       Y11, Y11, Y12
+	VMULPD       Y12, Y12, Y13
+	VMOVUPD      estep64c5<>+0(SB), Y14
+	VFMADD231PD  estep64c6<>+0(SB), Y9, Y14
+	VMOVUPD      estep64c7<>+0(SB), Y15
+	VFMADD231PD  estep64c8<>+0(SB), Y9, Y15
+	VFMADD231PD  Y15, Y11, Y14
+	VMOVUPD      estep64c9<>+0(SB), Y15
+	VFMADD231PD  estep64c10<>+0(SB), Y9, Y15
+	VMOVUPD      estep64c11<>+0(SB), Y16
+	VFMADD231PD  estep64c12<>+0(SB), Y9, Y16
+	VFMADD231PD  Y16, Y11, Y15
+	VFMADD231PD  Y15, Y12, Y14
+	VMOVUPD      estep64c13<>+0(SB), Y12
+	VFMADD231PD  estep64c14<>+0(SB), Y9, Y12
+	VMOVUPD      estep64c15<>+0(SB), Y15
+	VFMADD231PD  estep64c16<>+0(SB), Y9, Y15
+	VFMADD231PD  Y15, Y11, Y12
+	VFMADD231PD  Y12, Y13, Y14
+	VFMADD213PD  estep64c0<>+0(SB), Y9, Y14
+	VFMADD213PD  estep64c0<>+0(SB), Y9, Y14
+	VMOVUPD      Y14, Y9
+	VPSLLQ       $0x34, Y10, Y10
+	VPADDQ       Y10, Y9, Y9
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y7, Y11
+	VANDNPD      Y9, Y11, Y9
 	VMOVUPD      Y8, Y7
-	VADDPD       Y2, Y7, Y7
-	VMULPD       Y1, Y7, Y7
-	VADDPD       288(SI), Y7, Y7
-	VMOVUPD      Y7, 288(SI)
-	VDIVPD       Y3, Y1, Y1
-	VMULPD       Y1, Y6, Y6
-	VSUBPD       32(BX), Y0, Y2
-	VADDPD       (SI), Y6, Y3
-	VMOVUPD      Y3, (SI)
-	VMULPD       Y2, Y6, Y6
-	VADDPD       32(SI), Y6, Y3
-	VMOVUPD      Y3, 32(SI)
-	VMOVUPD      64(SI), Y3
-	VFMADD231PD  Y2, Y6, Y3
-	VMOVUPD      Y3, 64(SI)
-	VMULPD       Y1, Y4, Y4
-	VSUBPD       128(BX), Y0, Y2
-	VADDPD       96(SI), Y4, Y3
-	VMOVUPD      Y3, 96(SI)
-	VMULPD       Y2, Y4, Y4
-	VADDPD       128(SI), Y4, Y3
-	VMOVUPD      Y3, 128(SI)
-	VMOVUPD      160(SI), Y3
-	VFMADD231PD  Y2, Y4, Y3
-	VMOVUPD      Y3, 160(SI)
+	VADDPD       Y9, Y7, Y7
+	VADDPD       estep64c0<>+0(SB), Y7, Y7
+	VCMPPD       $0x00, Y6, Y3, Y10
+	VBLENDVPD    Y10, Y8, Y9, Y11
+	VCMPPD       $0x00, estep64c18<>+0(SB), Y3, Y10
+	VBLENDVPD    Y10, estep64c0<>+0(SB), Y11, Y11
+	VCMPPD       $0x00, Y6, Y4, Y10
+	VBLENDVPD    Y10, Y8, Y9, Y3
+	VCMPPD       $0x00, estep64c18<>+0(SB), Y4, Y10
+	VBLENDVPD    Y10, estep64c0<>+0(SB), Y3, Y3
+	VCMPPD       $0x00, Y6, Y5, Y10
+	VBLENDVPD    Y10, Y8, Y9, Y4
+	VCMPPD       $0x00, estep64c18<>+0(SB), Y5, Y10
+	VBLENDVPD    Y10, estep64c0<>+0(SB), Y4, Y4
+	VPSRLQ       $0x34, Y7, Y5
+	VORPD        estep64c19<>+0(SB), Y5, Y5
+	VSUBPD       estep64c20<>+0(SB), Y5, Y5
+	VANDPD       estep64c21<>+0(SB), Y7, Y6
+	VORPD        estep64c0<>+0(SB), Y6, Y6
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y6, Y8
+	VMULPD       estep64c5<>+0(SB), Y6, Y9
+	VBLENDVPD    Y8, Y9, Y6, Y6
+	VANDPD       estep64c0<>+0(SB), Y8, Y8
+	VADDPD       Y8, Y5, Y5
+	VSUBPD       estep64c0<>+0(SB), Y6, Y6
+	VADDPD       estep64c23<>+0(SB), Y6, Y9
+	VDIVPD       Y9, Y6, Y8
+	VMULPD       Y8, Y8, Y9
+	VMOVUPD      estep64c24<>+0(SB), Y10
+	VFMADD213PD  estep64c25<>+0(SB), Y9, Y10
+	VFMADD213PD  estep64c26<>+0(SB), Y9, Y10
+	VFMADD213PD  estep64c27<>+0(SB), Y9, Y10
+	VFMADD213PD  estep64c28<>+0(SB), Y9, Y10
+	VFMADD213PD  estep64c29<>+0(SB), Y9, Y10
+	VFMADD213PD  estep64c30<>+0(SB), Y9, Y10
+	VFMADD213PD  estep64c31<>+0(SB), Y9, Y10
+	VFMADD213PD  estep64c32<>+0(SB), Y9, Y10
+	VFMADD213PD  estep64c33<>+0(SB), Y9, Y10
+	VFMADD213PD  estep64c34<>+0(SB), Y9, Y10
+	VMULPD       Y9, Y10, Y10
+	VSUBPD       Y10, Y6, Y10
+	VFNMADD231PD Y8, Y10, Y6
+	VFMADD231PD  estep64c4<>+0(SB), Y5, Y6
+	VFMADD231PD  estep64c3<>+0(SB), Y5, Y6
+	VMOVUPD      Y6, Y5
+	VADDPD       Y2, Y5, Y5
 	VMULPD       Y1, Y5, Y5
+	VADDPD       288(SI), Y5, Y5
+	VMOVUPD      Y5, 288(SI)
+	VDIVPD       Y7, Y1, Y1
+	VMULPD       Y1, Y11, Y11
+	VSUBPD       32(BX), Y0, Y2
+	VADDPD       (SI), Y11, Y5
+	VMOVUPD      Y5, (SI)
+	VMULPD       Y2, Y11, Y11
+	VADDPD       32(SI), Y11, Y5
+	VMOVUPD      Y5, 32(SI)
+	VMOVUPD      64(SI), Y5
+	VFMADD231PD  Y2, Y11, Y5
+	VMOVUPD      Y5, 64(SI)
+	VMULPD       Y1, Y3, Y3
+	VSUBPD       128(BX), Y0, Y2
+	VADDPD       96(SI), Y3, Y5
+	VMOVUPD      Y5, 96(SI)
+	VMULPD       Y2, Y3, Y3
+	VADDPD       128(SI), Y3, Y5
+	VMOVUPD      Y5, 128(SI)
+	VMOVUPD      160(SI), Y5
+	VFMADD231PD  Y2, Y3, Y5
+	VMOVUPD      Y5, 160(SI)
+	VMULPD       Y1, Y4, Y4
 	VSUBPD       224(BX), Y0, Y0
-	VADDPD       192(SI), Y5, Y1
+	VADDPD       192(SI), Y4, Y1
 	VMOVUPD      Y1, 192(SI)
-	VMULPD       Y0, Y5, Y5
-	VADDPD       224(SI), Y5, Y1
+	VMULPD       Y0, Y4, Y4
+	VADDPD       224(SI), Y4, Y1
 	VMOVUPD      Y1, 224(SI)
 	VMOVUPD      256(SI), Y1
-	VFMADD231PD  Y0, Y5, Y1
+	VFMADD231PD  Y0, Y4, Y1
 	VMOVUPD      Y1, 256(SI)
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, DX
@@ -1300,141 +1465,160 @@ loop:
 	VFNMADD213PD 288(BX), Y7, Y6
 	VMAXPD       Y6, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
-	VMAXPD       estep64c0<>+0(SB), Y3, Y3
-	VMULPD       estep64c1<>+0(SB), Y3, Y8
-	VROUNDPD     $0x08, Y8, Y8
-	VFNMADD231PD estep64c2<>+0(SB), Y8, Y3
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y3
-	VMOVUPD      estep64c4<>+0(SB), Y7
-	VFMADD213PD  estep64c5<>+0(SB), Y3, Y7
-	VFMADD213PD  estep64c6<>+0(SB), Y3, Y7
-	VFMADD213PD  estep64c7<>+0(SB), Y3, Y7
-	VFMADD213PD  estep64c8<>+0(SB), Y3, Y7
-	VFMADD213PD  estep64c9<>+0(SB), Y3, Y7
-	VFMADD213PD  estep64c10<>+0(SB), Y3, Y7
-	VFMADD213PD  estep64c11<>+0(SB), Y3, Y7
-	VFMADD213PD  estep64c12<>+0(SB), Y3, Y7
-	VFMADD213PD  estep64c13<>+0(SB), Y3, Y7
-	VFMADD213PD  estep64c14<>+0(SB), Y3, Y7
-	VFMADD213PD  estep64c15<>+0(SB), Y3, Y7
-	VFMADD213PD  estep64c16<>+0(SB), Y3, Y7
-	VFMADD213PD  estep64c16<>+0(SB), Y3, Y7
-	VMULPD       estep64c15<>+0(SB), Y8, Y3
-	VROUNDPD     $0x09, Y3, Y3
-	VSUBPD       Y3, Y8, Y8
-	VADDPD       estep64c17<>+0(SB), Y3, Y3
-	VPSLLQ       $0x34, Y3, Y3
-	VMULPD       Y3, Y7, Y7
-	VADDPD       estep64c17<>+0(SB), Y8, Y8
-	VPSLLQ       $0x34, Y8, Y8
-	VMULPD       Y8, Y7, Y7
-	VMOVUPD      Y7, Y3
 	VSUBPD       Y2, Y4, Y4
-	VMAXPD       estep64c0<>+0(SB), Y4, Y8
-	VMULPD       estep64c1<>+0(SB), Y8, Y9
-	VROUNDPD     $0x08, Y9, Y9
-	VFNMADD231PD estep64c2<>+0(SB), Y9, Y8
-	VFNMADD231PD estep64c3<>+0(SB), Y9, Y8
-	VMOVUPD      estep64c4<>+0(SB), Y4
-	VFMADD213PD  estep64c5<>+0(SB), Y8, Y4
-	VFMADD213PD  estep64c6<>+0(SB), Y8, Y4
-	VFMADD213PD  estep64c7<>+0(SB), Y8, Y4
-	VFMADD213PD  estep64c8<>+0(SB), Y8, Y4
-	VFMADD213PD  estep64c9<>+0(SB), Y8, Y4
-	VFMADD213PD  estep64c10<>+0(SB), Y8, Y4
-	VFMADD213PD  estep64c11<>+0(SB), Y8, Y4
-	VFMADD213PD  estep64c12<>+0(SB), Y8, Y4
-	VFMADD213PD  estep64c13<>+0(SB), Y8, Y4
-	VFMADD213PD  estep64c14<>+0(SB), Y8, Y4
-	VFMADD213PD  estep64c15<>+0(SB), Y8, Y4
-	VFMADD213PD  estep64c16<>+0(SB), Y8, Y4
-	VFMADD213PD  estep64c16<>+0(SB), Y8, Y4
-	VMULPD       estep64c15<>+0(SB), Y9, Y8
-	VROUNDPD     $0x09, Y8, Y8
-	VSUBPD       Y8, Y9, Y9
-	VADDPD       estep64c17<>+0(SB), Y8, Y8
-	VPSLLQ       $0x34, Y8, Y8
-	VMULPD       Y8, Y4, Y4
-	VADDPD       estep64c17<>+0(SB), Y9, Y9
-	VPSLLQ       $0x34, Y9, Y9
-	VMULPD       Y9, Y4, Y4
-	VADDPD       Y4, Y3, Y3
 	VSUBPD       Y2, Y5, Y5
-	VMAXPD       estep64c0<>+0(SB), Y5, Y8
-	VMULPD       estep64c1<>+0(SB), Y8, Y9
-	VROUNDPD     $0x08, Y9, Y9
-	VFNMADD231PD estep64c2<>+0(SB), Y9, Y8
-	VFNMADD231PD estep64c3<>+0(SB), Y9, Y8
-	VMOVUPD      estep64c4<>+0(SB), Y5
-	VFMADD213PD  estep64c5<>+0(SB), Y8, Y5
-	VFMADD213PD  estep64c6<>+0(SB), Y8, Y5
-	VFMADD213PD  estep64c7<>+0(SB), Y8, Y5
-	VFMADD213PD  estep64c8<>+0(SB), Y8, Y5
-	VFMADD213PD  estep64c9<>+0(SB), Y8, Y5
-	VFMADD213PD  estep64c10<>+0(SB), Y8, Y5
-	VFMADD213PD  estep64c11<>+0(SB), Y8, Y5
-	VFMADD213PD  estep64c12<>+0(SB), Y8, Y5
-	VFMADD213PD  estep64c13<>+0(SB), Y8, Y5
-	VFMADD213PD  estep64c14<>+0(SB), Y8, Y5
-	VFMADD213PD  estep64c15<>+0(SB), Y8, Y5
-	VFMADD213PD  estep64c16<>+0(SB), Y8, Y5
-	VFMADD213PD  estep64c16<>+0(SB), Y8, Y5
-	VMULPD       estep64c15<>+0(SB), Y9, Y8
-	VROUNDPD     $0x09, Y8, Y8
-	VSUBPD       Y8, Y9, Y9
-	VADDPD       estep64c17<>+0(SB), Y8, Y8
-	VPSLLQ       $0x34, Y8, Y8
-	VMULPD       Y8, Y5, Y5
-	VADDPD       estep64c17<>+0(SB), Y9, Y9
-	VPSLLQ       $0x34, Y9, Y9
-	VMULPD       Y9, Y5, Y5
-	VADDPD       Y5, Y3, Y3
 	VSUBPD       Y2, Y6, Y6
-	VMAXPD       estep64c0<>+0(SB), Y6, Y8
-	VMULPD       estep64c1<>+0(SB), Y8, Y9
-	VROUNDPD     $0x08, Y9, Y9
-	VFNMADD231PD estep64c2<>+0(SB), Y9, Y8
-	VFNMADD231PD estep64c3<>+0(SB), Y9, Y8
-	VMOVUPD      estep64c4<>+0(SB), Y6
-	VFMADD213PD  estep64c5<>+0(SB), Y8, Y6
-	VFMADD213PD  estep64c6<>+0(SB), Y8, Y6
-	VFMADD213PD  estep64c7<>+0(SB), Y8, Y6
-	VFMADD213PD  estep64c8<>+0(SB), Y8, Y6
-	VFMADD213PD  estep64c9<>+0(SB), Y8, Y6
-	VFMADD213PD  estep64c10<>+0(SB), Y8, Y6
-	VFMADD213PD  estep64c11<>+0(SB), Y8, Y6
-	VFMADD213PD  estep64c12<>+0(SB), Y8, Y6
-	VFMADD213PD  estep64c13<>+0(SB), Y8, Y6
-	VFMADD213PD  estep64c14<>+0(SB), Y8, Y6
-	VFMADD213PD  estep64c15<>+0(SB), Y8, Y6
-	VFMADD213PD  estep64c16<>+0(SB), Y8, Y6
-	VFMADD213PD  estep64c16<>+0(SB), Y8, Y6
-	VMULPD       estep64c15<>+0(SB), Y9, Y8
-	VROUNDPD     $0x09, Y8, Y8
-	VSUBPD       Y8, Y9, Y9
-	VADDPD       estep64c17<>+0(SB), Y8, Y8
+	VMOVUPD      Y3, Y7
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
+	VMULPD       Y7, Y7, Y9
+	VMULPD       Y9, Y9, Y10
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y12
+	VFMADD231PD  estep64c6<>+0(SB), Y7, Y12
+	VMOVUPD      estep64c7<>+0(SB), Y13
+	VFMADD231PD  estep64c8<>+0(SB), Y7, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VMOVUPD      estep64c9<>+0(SB), Y13
+	VFMADD231PD  estep64c10<>+0(SB), Y7, Y13
+	VMOVUPD      estep64c11<>+0(SB), Y14
+	VFMADD231PD  estep64c12<>+0(SB), Y7, Y14
+	VFMADD231PD  Y14, Y9, Y13
+	VFMADD231PD  Y13, Y10, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y10
+	VFMADD231PD  estep64c14<>+0(SB), Y7, Y10
+	VMOVUPD      estep64c15<>+0(SB), Y13
+	VFMADD231PD  estep64c16<>+0(SB), Y7, Y13
+	VFMADD231PD  Y13, Y9, Y10
+	VFMADD231PD  Y10, Y11, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
+	VMOVUPD      Y12, Y7
 	VPSLLQ       $0x34, Y8, Y8
-	VMULPD       Y8, Y6, Y6
-	VADDPD       estep64c17<>+0(SB), Y9, Y9
-	VPSLLQ       $0x34, Y9, Y9
-	VMULPD       Y9, Y6, Y6
-	VADDPD       Y6, Y3, Y3
-	VPSRLQ       $0x34, Y3, Y8
-	VORPD        estep64c18<>+0(SB), Y8, Y8
-	VSUBPD       estep64c19<>+0(SB), Y8, Y8
-	VANDPD       estep64c20<>+0(SB), Y3, Y9
-	VORPD        estep64c16<>+0(SB), Y9, Y9
-	VCMPPD       $0x1e, estep64c21<>+0(SB), Y9, Y10
-	VMULPD       estep64c15<>+0(SB), Y9, Y11
+	VPADDQ       Y8, Y7, Y7
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y3, Y9
+	VANDNPD      Y7, Y9, Y7
+	VMOVUPD      Y4, Y3
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y3, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y3
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y3
+	VMULPD       Y3, Y3, Y9
+	VMULPD       Y9, Y9, Y10
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y12
+	VFMADD231PD  estep64c6<>+0(SB), Y3, Y12
+	VMOVUPD      estep64c7<>+0(SB), Y13
+	VFMADD231PD  estep64c8<>+0(SB), Y3, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VMOVUPD      estep64c9<>+0(SB), Y13
+	VFMADD231PD  estep64c10<>+0(SB), Y3, Y13
+	VMOVUPD      estep64c11<>+0(SB), Y14
+	VFMADD231PD  estep64c12<>+0(SB), Y3, Y14
+	VFMADD231PD  Y14, Y9, Y13
+	VFMADD231PD  Y13, Y10, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y10
+	VFMADD231PD  estep64c14<>+0(SB), Y3, Y10
+	VMOVUPD      estep64c15<>+0(SB), Y13
+	VFMADD231PD  estep64c16<>+0(SB), Y3, Y13
+	VFMADD231PD  Y13, Y9, Y10
+	VFMADD231PD  Y10, Y11, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y3, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y3, Y12
+	VMOVUPD      Y12, Y3
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y3, Y3
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y4, Y9
+	VANDNPD      Y3, Y9, Y3
+	VMOVUPD      Y5, Y4
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y4, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y4
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y4
+	VMULPD       Y4, Y4, Y9
+	VMULPD       Y9, Y9, Y10
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y12
+	VFMADD231PD  estep64c6<>+0(SB), Y4, Y12
+	VMOVUPD      estep64c7<>+0(SB), Y13
+	VFMADD231PD  estep64c8<>+0(SB), Y4, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VMOVUPD      estep64c9<>+0(SB), Y13
+	VFMADD231PD  estep64c10<>+0(SB), Y4, Y13
+	VMOVUPD      estep64c11<>+0(SB), Y14
+	VFMADD231PD  estep64c12<>+0(SB), Y4, Y14
+	VFMADD231PD  Y14, Y9, Y13
+	VFMADD231PD  Y13, Y10, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y10
+	VFMADD231PD  estep64c14<>+0(SB), Y4, Y10
+	VMOVUPD      estep64c15<>+0(SB), Y13
+	VFMADD231PD  estep64c16<>+0(SB), Y4, Y13
+	VFMADD231PD  Y13, Y9, Y10
+	VFMADD231PD  Y10, Y11, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y4, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y4, Y12
+	VMOVUPD      Y12, Y4
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y4, Y4
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y5, Y9
+	VANDNPD      Y4, Y9, Y4
+	VMOVUPD      Y6, Y5
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y5, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y5
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y5
+	VMULPD       Y5, Y5, Y9
+	VMULPD       Y9, Y9, Y10
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y12
+	VFMADD231PD  estep64c6<>+0(SB), Y5, Y12
+	VMOVUPD      estep64c7<>+0(SB), Y13
+	VFMADD231PD  estep64c8<>+0(SB), Y5, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VMOVUPD      estep64c9<>+0(SB), Y13
+	VFMADD231PD  estep64c10<>+0(SB), Y5, Y13
+	VMOVUPD      estep64c11<>+0(SB), Y14
+	VFMADD231PD  estep64c12<>+0(SB), Y5, Y14
+	VFMADD231PD  Y14, Y9, Y13
+	VFMADD231PD  Y13, Y10, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y10
+	VFMADD231PD  estep64c14<>+0(SB), Y5, Y10
+	VMOVUPD      estep64c15<>+0(SB), Y13
+	VFMADD231PD  estep64c16<>+0(SB), Y5, Y13
+	VFMADD231PD  Y13, Y9, Y10
+	VFMADD231PD  Y10, Y11, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y12
+	VMOVUPD      Y12, Y5
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y5, Y5
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y6, Y9
+	VANDNPD      Y5, Y9, Y5
+	VMOVUPD      Y7, Y6
+	VADDPD       Y3, Y6, Y6
+	VADDPD       Y4, Y6, Y6
+	VADDPD       Y5, Y6, Y6
+	VPSRLQ       $0x34, Y6, Y8
+	VORPD        estep64c19<>+0(SB), Y8, Y8
+	VSUBPD       estep64c20<>+0(SB), Y8, Y8
+	VANDPD       estep64c21<>+0(SB), Y6, Y9
+	VORPD        estep64c0<>+0(SB), Y9, Y9
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y9, Y10
+	VMULPD       estep64c5<>+0(SB), Y9, Y11
 	VBLENDVPD    Y10, Y11, Y9, Y9
-	VANDPD       estep64c16<>+0(SB), Y10, Y10
+	VANDPD       estep64c0<>+0(SB), Y10, Y10
 	VADDPD       Y10, Y8, Y8
-	VSUBPD       estep64c16<>+0(SB), Y9, Y9
-	VADDPD       estep64c22<>+0(SB), Y9, Y11
+	VSUBPD       estep64c0<>+0(SB), Y9, Y9
+	VADDPD       estep64c23<>+0(SB), Y9, Y11
 	VDIVPD       Y11, Y9, Y10
 	VMULPD       Y10, Y10, Y11
-	VMOVUPD      estep64c23<>+0(SB), Y12
-	VFMADD213PD  estep64c24<>+0(SB), Y11, Y12
+	VMOVUPD      estep64c24<>+0(SB), Y12
 	VFMADD213PD  estep64c25<>+0(SB), Y11, Y12
 	VFMADD213PD  estep64c26<>+0(SB), Y11, Y12
 	VFMADD213PD  estep64c27<>+0(SB), Y11, Y12
@@ -1444,56 +1628,57 @@ loop:
 	VFMADD213PD  estep64c31<>+0(SB), Y11, Y12
 	VFMADD213PD  estep64c32<>+0(SB), Y11, Y12
 	VFMADD213PD  estep64c33<>+0(SB), Y11, Y12
+	VFMADD213PD  estep64c34<>+0(SB), Y11, Y12
 	VMULPD       Y11, Y12, Y12
 	VSUBPD       Y12, Y9, Y12
 	VFNMADD231PD Y10, Y12, Y9
+	VFMADD231PD  estep64c4<>+0(SB), Y8, Y9
 	VFMADD231PD  estep64c3<>+0(SB), Y8, Y9
-	VFMADD231PD  estep64c2<>+0(SB), Y8, Y9
 	VMOVUPD      Y9, Y8
 	VADDPD       Y2, Y8, Y8
 	VMULPD       Y1, Y8, Y8
 	VADDPD       384(SI), Y8, Y8
 	VMOVUPD      Y8, 384(SI)
-	VDIVPD       Y3, Y1, Y1
+	VDIVPD       Y6, Y1, Y1
 	VMULPD       Y1, Y7, Y7
 	VSUBPD       32(BX), Y0, Y2
-	VADDPD       (SI), Y7, Y3
-	VMOVUPD      Y3, (SI)
+	VADDPD       (SI), Y7, Y6
+	VMOVUPD      Y6, (SI)
 	VMULPD       Y2, Y7, Y7
-	VADDPD       32(SI), Y7, Y3
-	VMOVUPD      Y3, 32(SI)
-	VMOVUPD      64(SI), Y3
-	VFMADD231PD  Y2, Y7, Y3
-	VMOVUPD      Y3, 64(SI)
-	VMULPD       Y1, Y4, Y4
+	VADDPD       32(SI), Y7, Y6
+	VMOVUPD      Y6, 32(SI)
+	VMOVUPD      64(SI), Y6
+	VFMADD231PD  Y2, Y7, Y6
+	VMOVUPD      Y6, 64(SI)
+	VMULPD       Y1, Y3, Y3
 	VSUBPD       128(BX), Y0, Y2
-	VADDPD       96(SI), Y4, Y3
-	VMOVUPD      Y3, 96(SI)
-	VMULPD       Y2, Y4, Y4
-	VADDPD       128(SI), Y4, Y3
-	VMOVUPD      Y3, 128(SI)
-	VMOVUPD      160(SI), Y3
-	VFMADD231PD  Y2, Y4, Y3
-	VMOVUPD      Y3, 160(SI)
-	VMULPD       Y1, Y5, Y5
+	VADDPD       96(SI), Y3, Y6
+	VMOVUPD      Y6, 96(SI)
+	VMULPD       Y2, Y3, Y3
+	VADDPD       128(SI), Y3, Y6
+	VMOVUPD      Y6, 128(SI)
+	VMOVUPD      160(SI), Y6
+	VFMADD231PD  Y2, Y3, Y6
+	VMOVUPD      Y6, 160(SI)
+	VMULPD       Y1, Y4, Y4
 	VSUBPD       224(BX), Y0, Y2
-	VADDPD       192(SI), Y5, Y3
+	VADDPD       192(SI), Y4, Y3
 	VMOVUPD      Y3, 192(SI)
-	VMULPD       Y2, Y5, Y5
-	VADDPD       224(SI), Y5, Y3
+	VMULPD       Y2, Y4, Y4
+	VADDPD       224(SI), Y4, Y3
 	VMOVUPD      Y3, 224(SI)
 	VMOVUPD      256(SI), Y3
-	VFMADD231PD  Y2, Y5, Y3
+	VFMADD231PD  Y2, Y4, Y3
 	VMOVUPD      Y3, 256(SI)
-	VMULPD       Y1, Y6, Y6
+	VMULPD       Y1, Y5, Y5
 	VSUBPD       320(BX), Y0, Y0
-	VADDPD       288(SI), Y6, Y1
+	VADDPD       288(SI), Y5, Y1
 	VMOVUPD      Y1, 288(SI)
-	VMULPD       Y0, Y6, Y6
-	VADDPD       320(SI), Y6, Y1
+	VMULPD       Y0, Y5, Y5
+	VADDPD       320(SI), Y5, Y1
 	VMOVUPD      Y1, 320(SI)
 	VMOVUPD      352(SI), Y1
-	VFMADD231PD  Y0, Y6, Y1
+	VFMADD231PD  Y0, Y5, Y1
 	VMOVUPD      Y1, 352(SI)
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, DX
@@ -1526,7 +1711,7 @@ loop:
 	JZ      done
 	VMOVUPD (CX), Y0
 	VMOVUPD (SI), Y1
-	VMOVUPD estep64c34<>+0(SB), Y2
+	VMOVUPD estep64c35<>+0(SB), Y2
 	MOVQ    DI, R10
 	MOVQ    R8, R11
 	MOVQ    R9, R12
@@ -1552,57 +1737,61 @@ max:
 exp:
 	VMOVUPD      (R12), Y4
 	VSUBPD       Y2, Y4, Y4
-	VMAXPD       estep64c0<>+0(SB), Y4, Y5
-	VMULPD       estep64c1<>+0(SB), Y5, Y6
-	VROUNDPD     $0x08, Y6, Y6
-	VFNMADD231PD estep64c2<>+0(SB), Y6, Y5
-	VFNMADD231PD estep64c3<>+0(SB), Y6, Y5
-	VMOVUPD      estep64c4<>+0(SB), Y4
-	VFMADD213PD  estep64c5<>+0(SB), Y5, Y4
-	VFMADD213PD  estep64c6<>+0(SB), Y5, Y4
-	VFMADD213PD  estep64c7<>+0(SB), Y5, Y4
-	VFMADD213PD  estep64c8<>+0(SB), Y5, Y4
-	VFMADD213PD  estep64c9<>+0(SB), Y5, Y4
-	VFMADD213PD  estep64c10<>+0(SB), Y5, Y4
-	VFMADD213PD  estep64c11<>+0(SB), Y5, Y4
-	VFMADD213PD  estep64c12<>+0(SB), Y5, Y4
-	VFMADD213PD  estep64c13<>+0(SB), Y5, Y4
-	VFMADD213PD  estep64c14<>+0(SB), Y5, Y4
-	VFMADD213PD  estep64c15<>+0(SB), Y5, Y4
-	VFMADD213PD  estep64c16<>+0(SB), Y5, Y4
-	VFMADD213PD  estep64c16<>+0(SB), Y5, Y4
-	VMULPD       estep64c15<>+0(SB), Y6, Y5
-	VROUNDPD     $0x09, Y5, Y5
-	VSUBPD       Y5, Y6, Y6
-	VADDPD       estep64c17<>+0(SB), Y5, Y5
-	VPSLLQ       $0x34, Y5, Y5
-	VMULPD       Y5, Y4, Y4
-	VADDPD       estep64c17<>+0(SB), Y6, Y6
+	VMOVUPD      Y4, Y5
+	VMOVUPD      estep64c1<>+0(SB), Y6
+	VFMADD231PD  estep64c2<>+0(SB), Y5, Y6
+	VSUBPD       estep64c1<>+0(SB), Y6, Y7
+	VFNMADD231PD estep64c3<>+0(SB), Y7, Y5
+	VFNMADD231PD estep64c4<>+0(SB), Y7, Y5
+	VMULPD       Y5, Y5, Y7
+	VMULPD       Y7, Y7, Y8
+	VMULPD       Y8, Y8, Y9
+	VMOVUPD      estep64c5<>+0(SB), Y10
+	VFMADD231PD  estep64c6<>+0(SB), Y5, Y10
+	VMOVUPD      estep64c7<>+0(SB), Y11
+	VFMADD231PD  estep64c8<>+0(SB), Y5, Y11
+	VFMADD231PD  Y11, Y7, Y10
+	VMOVUPD      estep64c9<>+0(SB), Y11
+	VFMADD231PD  estep64c10<>+0(SB), Y5, Y11
+	VMOVUPD      estep64c11<>+0(SB), Y12
+	VFMADD231PD  estep64c12<>+0(SB), Y5, Y12
+	VFMADD231PD  Y12, Y7, Y11
+	VFMADD231PD  Y11, Y8, Y10
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y5, Y8
+	VMOVUPD      estep64c15<>+0(SB), Y11
+	VFMADD231PD  estep64c16<>+0(SB), Y5, Y11
+	VFMADD231PD  Y11, Y7, Y8
+	VFMADD231PD  Y8, Y9, Y10
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
+	VMOVUPD      Y10, Y5
 	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y4, Y4
-	VMOVUPD      Y4, (R12)
-	VADDPD       Y4, Y3, Y3
+	VPADDQ       Y6, Y5, Y5
+	VCMPPD       $0x11, estep64c17<>+0(SB), Y4, Y7
+	VANDNPD      Y5, Y7, Y5
+	VMOVUPD      Y5, (R12)
+	VADDPD       Y5, Y3, Y3
 	ADDQ         $0x60, R10
 	ADDQ         $0x60, R11
 	ADDQ         $0x20, R12
 	DECQ         R13
 	JNZ          exp
 	VPSRLQ       $0x34, Y3, Y4
-	VORPD        estep64c18<>+0(SB), Y4, Y4
-	VSUBPD       estep64c19<>+0(SB), Y4, Y4
-	VANDPD       estep64c20<>+0(SB), Y3, Y5
-	VORPD        estep64c16<>+0(SB), Y5, Y5
-	VCMPPD       $0x1e, estep64c21<>+0(SB), Y5, Y6
-	VMULPD       estep64c15<>+0(SB), Y5, Y7
+	VORPD        estep64c19<>+0(SB), Y4, Y4
+	VSUBPD       estep64c20<>+0(SB), Y4, Y4
+	VANDPD       estep64c21<>+0(SB), Y3, Y5
+	VORPD        estep64c0<>+0(SB), Y5, Y5
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y5, Y6
+	VMULPD       estep64c5<>+0(SB), Y5, Y7
 	VBLENDVPD    Y6, Y7, Y5, Y5
-	VANDPD       estep64c16<>+0(SB), Y6, Y6
+	VANDPD       estep64c0<>+0(SB), Y6, Y6
 	VADDPD       Y6, Y4, Y4
-	VSUBPD       estep64c16<>+0(SB), Y5, Y5
-	VADDPD       estep64c22<>+0(SB), Y5, Y7
+	VSUBPD       estep64c0<>+0(SB), Y5, Y5
+	VADDPD       estep64c23<>+0(SB), Y5, Y7
 	VDIVPD       Y7, Y5, Y6
 	VMULPD       Y6, Y6, Y7
-	VMOVUPD      estep64c23<>+0(SB), Y8
-	VFMADD213PD  estep64c24<>+0(SB), Y7, Y8
+	VMOVUPD      estep64c24<>+0(SB), Y8
 	VFMADD213PD  estep64c25<>+0(SB), Y7, Y8
 	VFMADD213PD  estep64c26<>+0(SB), Y7, Y8
 	VFMADD213PD  estep64c27<>+0(SB), Y7, Y8
@@ -1612,11 +1801,12 @@ exp:
 	VFMADD213PD  estep64c31<>+0(SB), Y7, Y8
 	VFMADD213PD  estep64c32<>+0(SB), Y7, Y8
 	VFMADD213PD  estep64c33<>+0(SB), Y7, Y8
+	VFMADD213PD  estep64c34<>+0(SB), Y7, Y8
 	VMULPD       Y7, Y8, Y8
 	VSUBPD       Y8, Y5, Y8
 	VFNMADD231PD Y6, Y8, Y5
+	VFMADD231PD  estep64c4<>+0(SB), Y4, Y5
 	VFMADD231PD  estep64c3<>+0(SB), Y4, Y5
-	VFMADD231PD  estep64c2<>+0(SB), Y4, Y5
 	VMOVUPD      Y5, Y4
 	VADDPD       Y2, Y4, Y4
 	VMULPD       Y1, Y4, Y4
@@ -1657,173 +1847,369 @@ done:
 // func estepAVX2F32K2(x []float32, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·estepAVX2F32K2(SB), NOSPLIT, $0-96
-	MOVQ x_base+0(FP), AX
-	MOVQ x_len+8(FP), CX
-	MOVQ coef_base+24(FP), DX
-	MOVQ acc_base+48(FP), BX
-	SHRQ $0x03, CX
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	MOVQ    coef_base+24(FP), DX
+	MOVQ    acc_base+48(FP), BX
+	VMOVUPD estep64c0<>+0(SB), Y0
+	VMOVUPD estep64c0<>+0(SB), Y1
+	MOVQ    $0x00000020, SI
+	SHRQ    $0x03, CX
 
 loop:
 	TESTQ        CX, CX
 	JZ           done
-	VMOVUPS      (AX), Y0
-	VSUBPS       32(DX), Y0, Y1
-	VMULPS       64(DX), Y1, Y2
-	VFNMADD213PS (DX), Y1, Y2
-	VMOVUPS      Y2, Y1
-	VSUBPS       128(DX), Y0, Y4
-	VMULPS       160(DX), Y4, Y3
-	VFNMADD213PS 96(DX), Y4, Y3
-	VMAXPS       Y3, Y1, Y1
-	VSUBPS       Y1, Y2, Y2
-	VMAXPS       estep32c0<>+0(SB), Y2, Y2
-	VMULPS       estep32c1<>+0(SB), Y2, Y5
-	VROUNDPS     $0x08, Y5, Y5
-	VFNMADD231PS estep32c2<>+0(SB), Y5, Y2
-	VFNMADD231PS estep32c3<>+0(SB), Y5, Y2
-	VMOVUPS      estep32c4<>+0(SB), Y4
-	VFMADD213PS  estep32c5<>+0(SB), Y2, Y4
-	VFMADD213PS  estep32c6<>+0(SB), Y2, Y4
-	VFMADD213PS  estep32c7<>+0(SB), Y2, Y4
-	VFMADD213PS  estep32c8<>+0(SB), Y2, Y4
-	VFMADD213PS  estep32c9<>+0(SB), Y2, Y4
-	VFMADD213PS  estep32c10<>+0(SB), Y2, Y4
-	VFMADD213PS  estep32c10<>+0(SB), Y2, Y4
-	VMULPS       estep32c9<>+0(SB), Y5, Y2
-	VROUNDPS     $0x09, Y2, Y2
-	VSUBPS       Y2, Y5, Y5
-	VADDPS       estep32c11<>+0(SB), Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y4, Y4
-	VADDPS       estep32c11<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y4, Y4
-	VMOVUPS      Y4, Y2
-	VSUBPS       Y1, Y3, Y3
-	VMAXPS       estep32c0<>+0(SB), Y3, Y5
-	VMULPS       estep32c1<>+0(SB), Y5, Y6
-	VROUNDPS     $0x08, Y6, Y6
-	VFNMADD231PS estep32c2<>+0(SB), Y6, Y5
-	VFNMADD231PS estep32c3<>+0(SB), Y6, Y5
-	VMOVUPS      estep32c4<>+0(SB), Y3
-	VFMADD213PS  estep32c5<>+0(SB), Y5, Y3
-	VFMADD213PS  estep32c6<>+0(SB), Y5, Y3
-	VFMADD213PS  estep32c7<>+0(SB), Y5, Y3
-	VFMADD213PS  estep32c8<>+0(SB), Y5, Y3
-	VFMADD213PS  estep32c9<>+0(SB), Y5, Y3
-	VFMADD213PS  estep32c10<>+0(SB), Y5, Y3
-	VFMADD213PS  estep32c10<>+0(SB), Y5, Y3
-	VMULPS       estep32c9<>+0(SB), Y6, Y5
-	VROUNDPS     $0x09, Y5, Y5
-	VSUBPS       Y5, Y6, Y6
-	VADDPS       estep32c11<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y3, Y3
-	VADDPS       estep32c11<>+0(SB), Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y3, Y3
-	VADDPS       Y3, Y2, Y2
-	VPSRLD       $0x17, Y2, Y5
-	VORPS        estep32c12<>+0(SB), Y5, Y5
-	VSUBPS       estep32c13<>+0(SB), Y5, Y5
-	VANDPS       estep32c14<>+0(SB), Y2, Y6
-	VORPS        estep32c10<>+0(SB), Y6, Y6
-	VCMPPS       $0x1e, estep32c15<>+0(SB), Y6, Y7
-	VMULPS       estep32c9<>+0(SB), Y6, Y8
-	VBLENDVPS    Y7, Y8, Y6, Y6
-	VANDPS       estep32c10<>+0(SB), Y7, Y7
-	VADDPS       Y7, Y5, Y5
-	VSUBPS       estep32c10<>+0(SB), Y6, Y6
-	VADDPS       estep32c16<>+0(SB), Y6, Y8
-	VDIVPS       Y8, Y6, Y7
-	VMULPS       Y7, Y7, Y8
-	VMOVUPS      estep32c17<>+0(SB), Y9
-	VFMADD213PS  estep32c18<>+0(SB), Y8, Y9
-	VFMADD213PS  estep32c19<>+0(SB), Y8, Y9
-	VFMADD213PS  estep32c20<>+0(SB), Y8, Y9
-	VFMADD213PS  estep32c21<>+0(SB), Y8, Y9
-	VMULPS       Y8, Y9, Y9
-	VSUBPS       Y9, Y6, Y9
-	VFNMADD231PS Y7, Y9, Y6
-	VFMADD231PS  estep32c3<>+0(SB), Y5, Y6
-	VFMADD231PS  estep32c2<>+0(SB), Y5, Y6
-	VMOVUPS      Y6, Y5
-	VADDPS       Y1, Y5, Y5
-	VCVTPS2PD    X5, Y1
-	VADDPD       192(BX), Y1, Y1
-	VMOVUPD      Y1, 192(BX)
-	VEXTRACTF128 $0x01, Y5, X1
-	VCVTPS2PD    X1, Y1
-	VADDPD       192(BX), Y1, Y1
-	VMOVUPD      Y1, 192(BX)
-	VMOVUPS      estep32c10<>+0(SB), Y1
-	VDIVPS       Y2, Y1, Y1
-	VMULPS       Y1, Y4, Y4
-	VSUBPS       32(DX), Y0, Y2
-	VMULPS       Y2, Y4, Y5
-	VMULPS       Y2, Y5, Y2
-	VCVTPS2PD    X4, Y6
-	VADDPD       (BX), Y6, Y6
-	VMOVUPD      Y6, (BX)
-	VEXTRACTF128 $0x01, Y4, X4
-	VCVTPS2PD    X4, Y4
-	VADDPD       (BX), Y4, Y4
-	VMOVUPD      Y4, (BX)
-	VCVTPS2PD    X5, Y4
-	VADDPD       32(BX), Y4, Y4
-	VMOVUPD      Y4, 32(BX)
-	VEXTRACTF128 $0x01, Y5, X4
-	VCVTPS2PD    X4, Y4
-	VADDPD       32(BX), Y4, Y4
-	VMOVUPD      Y4, 32(BX)
-	VCVTPS2PD    X2, Y4
-	VADDPD       64(BX), Y4, Y4
-	VMOVUPD      Y4, 64(BX)
+	VMOVUPS      (AX), Y2
+	VSUBPS       32(DX), Y2, Y3
+	VMULPS       64(DX), Y3, Y4
+	VFNMADD213PS (DX), Y3, Y4
+	VMOVUPS      Y4, Y3
+	VSUBPS       128(DX), Y2, Y6
+	VMULPS       160(DX), Y6, Y5
+	VFNMADD213PS 96(DX), Y6, Y5
+	VMAXPS       Y5, Y3, Y3
+	VSUBPS       Y3, Y4, Y4
+	VSUBPS       Y3, Y5, Y5
+	VMINPS       Y5, Y4, Y6
+	VMOVUPS      Y6, Y7
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y7, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y7
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y7
+	VMULPS       Y7, Y7, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y11
+	VFMADD231PS  estep32c5<>+0(SB), Y7, Y11
+	VMOVUPS      estep32c6<>+0(SB), Y12
+	VFMADD231PS  estep32c7<>+0(SB), Y7, Y12
+	VFMADD231PS  Y12, Y9, Y11
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  estep32c9<>+0(SB), Y7, Y9
+	VFMADD231PS  Y9, Y10, Y11
+	VFMADD213PS  estep32c10<>+0(SB), Y7, Y11
+	VFMADD213PS  estep32c10<>+0(SB), Y7, Y11
+	VMOVUPS      Y11, Y7
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y6, Y9
+	VANDNPS      Y7, Y9, Y7
+	VMOVUPS      Y7, Y6
+	VADDPS       estep32c10<>+0(SB), Y6, Y6
+	VMOVUPS      Y7, Y8
+	VCMPPS       $0x00, estep32c12<>+0(SB), Y4, Y4
+	VBLENDVPS    Y4, estep32c10<>+0(SB), Y8, Y8
+	VMOVUPS      Y7, Y7
+	VCMPPS       $0x00, estep32c12<>+0(SB), Y5, Y4
+	VBLENDVPS    Y4, estep32c10<>+0(SB), Y7, Y7
+	VCVTPS2PD    X6, Y4
+	VEXTRACTF128 $0x01, Y6, X5
+	VCVTPS2PD    X5, Y5
+	VMULPD       Y4, Y0, Y0
+	VMULPD       Y5, Y1, Y1
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       Y4, Y3, Y4
+	VADDPD       192(BX), Y4, Y4
+	VMOVUPD      Y4, 192(BX)
+	VMOVUPS      estep32c10<>+0(SB), Y3
+	VDIVPS       Y6, Y3, Y3
+	VMULPS       Y3, Y8, Y8
+	VSUBPS       32(DX), Y2, Y4
+	VADDPS       224(BX), Y8, Y5
+	VMOVUPS      Y5, 224(BX)
+	VMULPS       Y4, Y8, Y8
+	VADDPS       256(BX), Y8, Y5
+	VMOVUPS      Y5, 256(BX)
+	VMOVUPS      288(BX), Y5
+	VFMADD231PS  Y4, Y8, Y5
+	VMOVUPS      Y5, 288(BX)
+	VMULPS       Y3, Y7, Y7
+	VSUBPS       128(DX), Y2, Y2
+	VADDPS       320(BX), Y7, Y3
+	VMOVUPS      Y3, 320(BX)
+	VMULPS       Y2, Y7, Y7
+	VADDPS       352(BX), Y7, Y3
+	VMOVUPS      Y3, 352(BX)
+	VMOVUPS      384(BX), Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VMOVUPS      Y3, 384(BX)
+	ADDQ         $0x20, AX
+	DECQ         CX
+	DECQ         SI
+	JNZ          loop
+	VMOVUPS      224(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       (BX), Y3, Y3
+	VMOVUPD      Y3, (BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       (BX), Y2, Y2
+	VMOVUPD      Y2, (BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 224(BX)
+	VMOVUPS      256(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       32(BX), Y3, Y3
+	VMOVUPD      Y3, 32(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       32(BX), Y2, Y2
+	VMOVUPD      Y2, 32(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 256(BX)
+	VMOVUPS      288(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       64(BX), Y3, Y3
+	VMOVUPD      Y3, 64(BX)
 	VEXTRACTF128 $0x01, Y2, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       64(BX), Y2, Y2
 	VMOVUPD      Y2, 64(BX)
-	VMULPS       Y1, Y3, Y3
-	VSUBPS       128(DX), Y0, Y0
-	VMULPS       Y0, Y3, Y1
-	VMULPS       Y0, Y1, Y0
-	VCVTPS2PD    X3, Y2
-	VADDPD       96(BX), Y2, Y2
-	VMOVUPD      Y2, 96(BX)
-	VEXTRACTF128 $0x01, Y3, X2
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 288(BX)
+	VMOVUPS      320(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       96(BX), Y3, Y3
+	VMOVUPD      Y3, 96(BX)
+	VEXTRACTF128 $0x01, Y2, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       96(BX), Y2, Y2
 	VMOVUPD      Y2, 96(BX)
-	VCVTPS2PD    X1, Y2
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 320(BX)
+	VMOVUPS      352(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       128(BX), Y3, Y3
+	VMOVUPD      Y3, 128(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
 	VADDPD       128(BX), Y2, Y2
 	VMOVUPD      Y2, 128(BX)
-	VEXTRACTF128 $0x01, Y1, X1
-	VCVTPS2PD    X1, Y1
-	VADDPD       128(BX), Y1, Y1
-	VMOVUPD      Y1, 128(BX)
-	VCVTPS2PD    X0, Y1
-	VADDPD       160(BX), Y1, Y1
-	VMOVUPD      Y1, 160(BX)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       160(BX), Y0, Y0
-	VMOVUPD      Y0, 160(BX)
-	ADDQ         $0x20, AX
-	DECQ         CX
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 352(BX)
+	VMOVUPS      384(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       160(BX), Y3, Y3
+	VMOVUPD      Y3, 160(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       160(BX), Y2, Y2
+	VMOVUPD      Y2, 160(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 384(BX)
+	VPSRLQ       $0x34, Y0, Y2
+	VORPD        estep64c19<>+0(SB), Y2, Y2
+	VSUBPD       estep64c20<>+0(SB), Y2, Y2
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
+	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VBLENDVPD    Y3, Y4, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y3, Y3
+	VADDPD       Y3, Y2, Y2
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y3
+	VMULPD       Y3, Y3, Y4
+	VMOVUPD      estep64c24<>+0(SB), Y5
+	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c28<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c29<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c30<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
+	VMULPD       Y4, Y5, Y5
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y3, Y5, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y2, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y2, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       192(BX), Y0, Y0
+	VMOVUPD      Y0, 192(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
+	VPSRLQ       $0x34, Y1, Y2
+	VORPD        estep64c19<>+0(SB), Y2, Y2
+	VSUBPD       estep64c20<>+0(SB), Y2, Y2
+	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c0<>+0(SB), Y1, Y1
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y3
+	VMULPD       estep64c5<>+0(SB), Y1, Y4
+	VBLENDVPD    Y3, Y4, Y1, Y1
+	VANDPD       estep64c0<>+0(SB), Y3, Y3
+	VADDPD       Y3, Y2, Y2
+	VSUBPD       estep64c0<>+0(SB), Y1, Y1
+	VADDPD       estep64c23<>+0(SB), Y1, Y4
+	VDIVPD       Y4, Y1, Y3
+	VMULPD       Y3, Y3, Y4
+	VMOVUPD      estep64c24<>+0(SB), Y5
+	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c28<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c29<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c30<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
+	VMULPD       Y4, Y5, Y5
+	VSUBPD       Y5, Y1, Y5
+	VFNMADD231PD Y3, Y5, Y1
+	VFMADD231PD  estep64c4<>+0(SB), Y2, Y1
+	VFMADD231PD  estep64c3<>+0(SB), Y2, Y1
+	VMOVUPD      Y1, Y1
+	VADDPD       192(BX), Y1, Y1
+	VMOVUPD      Y1, 192(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y1
+	MOVQ         $0x00000020, SI
 	JMP          loop
 
 done:
+	VMOVUPS      224(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       (BX), Y3, Y3
+	VMOVUPD      Y3, (BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       (BX), Y2, Y2
+	VMOVUPD      Y2, (BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 224(BX)
+	VMOVUPS      256(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       32(BX), Y3, Y3
+	VMOVUPD      Y3, 32(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       32(BX), Y2, Y2
+	VMOVUPD      Y2, 32(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 256(BX)
+	VMOVUPS      288(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       64(BX), Y3, Y3
+	VMOVUPD      Y3, 64(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       64(BX), Y2, Y2
+	VMOVUPD      Y2, 64(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 288(BX)
+	VMOVUPS      320(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       96(BX), Y3, Y3
+	VMOVUPD      Y3, 96(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       96(BX), Y2, Y2
+	VMOVUPD      Y2, 96(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 320(BX)
+	VMOVUPS      352(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       128(BX), Y3, Y3
+	VMOVUPD      Y3, 128(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       128(BX), Y2, Y2
+	VMOVUPD      Y2, 128(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 352(BX)
+	VMOVUPS      384(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       160(BX), Y3, Y3
+	VMOVUPD      Y3, 160(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       160(BX), Y2, Y2
+	VMOVUPD      Y2, 160(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 384(BX)
+	VPSRLQ       $0x34, Y0, Y2
+	VORPD        estep64c19<>+0(SB), Y2, Y2
+	VSUBPD       estep64c20<>+0(SB), Y2, Y2
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
+	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VBLENDVPD    Y3, Y4, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y3, Y3
+	VADDPD       Y3, Y2, Y2
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y3
+	VMULPD       Y3, Y3, Y4
+	VMOVUPD      estep64c24<>+0(SB), Y5
+	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c28<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c29<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c30<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
+	VMULPD       Y4, Y5, Y5
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y3, Y5, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y2, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y2, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       192(BX), Y0, Y0
+	VMOVUPD      Y0, 192(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
+	VPSRLQ       $0x34, Y1, Y0
+	VORPD        estep64c19<>+0(SB), Y0, Y0
+	VSUBPD       estep64c20<>+0(SB), Y0, Y0
+	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c0<>+0(SB), Y1, Y1
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y2
+	VMULPD       estep64c5<>+0(SB), Y1, Y3
+	VBLENDVPD    Y2, Y3, Y1, Y1
+	VANDPD       estep64c0<>+0(SB), Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VSUBPD       estep64c0<>+0(SB), Y1, Y1
+	VADDPD       estep64c23<>+0(SB), Y1, Y3
+	VDIVPD       Y3, Y1, Y2
+	VMULPD       Y2, Y2, Y3
+	VMOVUPD      estep64c24<>+0(SB), Y4
+	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
+	VMULPD       Y3, Y4, Y4
+	VSUBPD       Y4, Y1, Y4
+	VFNMADD231PD Y2, Y4, Y1
+	VFMADD231PD  estep64c4<>+0(SB), Y0, Y1
+	VFMADD231PD  estep64c3<>+0(SB), Y0, Y1
+	VMOVUPD      Y1, Y0
+	VADDPD       192(BX), Y0, Y0
+	VMOVUPD      Y0, 192(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y1
 	VZEROUPPER
 	RET
 
-DATA estep32c0<>+0(SB)/4, $0xc2d00000
-DATA estep32c0<>+4(SB)/4, $0xc2d00000
-DATA estep32c0<>+8(SB)/4, $0xc2d00000
-DATA estep32c0<>+12(SB)/4, $0xc2d00000
-DATA estep32c0<>+16(SB)/4, $0xc2d00000
-DATA estep32c0<>+20(SB)/4, $0xc2d00000
-DATA estep32c0<>+24(SB)/4, $0xc2d00000
-DATA estep32c0<>+28(SB)/4, $0xc2d00000
+DATA estep32c0<>+0(SB)/4, $0x4b400000
+DATA estep32c0<>+4(SB)/4, $0x4b400000
+DATA estep32c0<>+8(SB)/4, $0x4b400000
+DATA estep32c0<>+12(SB)/4, $0x4b400000
+DATA estep32c0<>+16(SB)/4, $0x4b400000
+DATA estep32c0<>+20(SB)/4, $0x4b400000
+DATA estep32c0<>+24(SB)/4, $0x4b400000
+DATA estep32c0<>+28(SB)/4, $0x4b400000
 GLOBL estep32c0<>(SB), RODATA|NOPTR, $32
 
 DATA estep32c1<>+0(SB)/4, $0x3fb8aa3b
@@ -1856,64 +2242,64 @@ DATA estep32c3<>+24(SB)/4, $0xb102e308
 DATA estep32c3<>+28(SB)/4, $0xb102e308
 GLOBL estep32c3<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c4<>+0(SB)/4, $0x39500d01
-DATA estep32c4<>+4(SB)/4, $0x39500d01
-DATA estep32c4<>+8(SB)/4, $0x39500d01
-DATA estep32c4<>+12(SB)/4, $0x39500d01
-DATA estep32c4<>+16(SB)/4, $0x39500d01
-DATA estep32c4<>+20(SB)/4, $0x39500d01
-DATA estep32c4<>+24(SB)/4, $0x39500d01
-DATA estep32c4<>+28(SB)/4, $0x39500d01
+DATA estep32c4<>+0(SB)/4, $0x3f000000
+DATA estep32c4<>+4(SB)/4, $0x3f000000
+DATA estep32c4<>+8(SB)/4, $0x3f000000
+DATA estep32c4<>+12(SB)/4, $0x3f000000
+DATA estep32c4<>+16(SB)/4, $0x3f000000
+DATA estep32c4<>+20(SB)/4, $0x3f000000
+DATA estep32c4<>+24(SB)/4, $0x3f000000
+DATA estep32c4<>+28(SB)/4, $0x3f000000
 GLOBL estep32c4<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c5<>+0(SB)/4, $0x3ab60b61
-DATA estep32c5<>+4(SB)/4, $0x3ab60b61
-DATA estep32c5<>+8(SB)/4, $0x3ab60b61
-DATA estep32c5<>+12(SB)/4, $0x3ab60b61
-DATA estep32c5<>+16(SB)/4, $0x3ab60b61
-DATA estep32c5<>+20(SB)/4, $0x3ab60b61
-DATA estep32c5<>+24(SB)/4, $0x3ab60b61
-DATA estep32c5<>+28(SB)/4, $0x3ab60b61
+DATA estep32c5<>+0(SB)/4, $0x3e2aaaab
+DATA estep32c5<>+4(SB)/4, $0x3e2aaaab
+DATA estep32c5<>+8(SB)/4, $0x3e2aaaab
+DATA estep32c5<>+12(SB)/4, $0x3e2aaaab
+DATA estep32c5<>+16(SB)/4, $0x3e2aaaab
+DATA estep32c5<>+20(SB)/4, $0x3e2aaaab
+DATA estep32c5<>+24(SB)/4, $0x3e2aaaab
+DATA estep32c5<>+28(SB)/4, $0x3e2aaaab
 GLOBL estep32c5<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c6<>+0(SB)/4, $0x3c088889
-DATA estep32c6<>+4(SB)/4, $0x3c088889
-DATA estep32c6<>+8(SB)/4, $0x3c088889
-DATA estep32c6<>+12(SB)/4, $0x3c088889
-DATA estep32c6<>+16(SB)/4, $0x3c088889
-DATA estep32c6<>+20(SB)/4, $0x3c088889
-DATA estep32c6<>+24(SB)/4, $0x3c088889
-DATA estep32c6<>+28(SB)/4, $0x3c088889
+DATA estep32c6<>+0(SB)/4, $0x3d2aaaab
+DATA estep32c6<>+4(SB)/4, $0x3d2aaaab
+DATA estep32c6<>+8(SB)/4, $0x3d2aaaab
+DATA estep32c6<>+12(SB)/4, $0x3d2aaaab
+DATA estep32c6<>+16(SB)/4, $0x3d2aaaab
+DATA estep32c6<>+20(SB)/4, $0x3d2aaaab
+DATA estep32c6<>+24(SB)/4, $0x3d2aaaab
+DATA estep32c6<>+28(SB)/4, $0x3d2aaaab
 GLOBL estep32c6<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c7<>+0(SB)/4, $0x3d2aaaab
-DATA estep32c7<>+4(SB)/4, $0x3d2aaaab
-DATA estep32c7<>+8(SB)/4, $0x3d2aaaab
-DATA estep32c7<>+12(SB)/4, $0x3d2aaaab
-DATA estep32c7<>+16(SB)/4, $0x3d2aaaab
-DATA estep32c7<>+20(SB)/4, $0x3d2aaaab
-DATA estep32c7<>+24(SB)/4, $0x3d2aaaab
-DATA estep32c7<>+28(SB)/4, $0x3d2aaaab
+DATA estep32c7<>+0(SB)/4, $0x3c088889
+DATA estep32c7<>+4(SB)/4, $0x3c088889
+DATA estep32c7<>+8(SB)/4, $0x3c088889
+DATA estep32c7<>+12(SB)/4, $0x3c088889
+DATA estep32c7<>+16(SB)/4, $0x3c088889
+DATA estep32c7<>+20(SB)/4, $0x3c088889
+DATA estep32c7<>+24(SB)/4, $0x3c088889
+DATA estep32c7<>+28(SB)/4, $0x3c088889
 GLOBL estep32c7<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c8<>+0(SB)/4, $0x3e2aaaab
-DATA estep32c8<>+4(SB)/4, $0x3e2aaaab
-DATA estep32c8<>+8(SB)/4, $0x3e2aaaab
-DATA estep32c8<>+12(SB)/4, $0x3e2aaaab
-DATA estep32c8<>+16(SB)/4, $0x3e2aaaab
-DATA estep32c8<>+20(SB)/4, $0x3e2aaaab
-DATA estep32c8<>+24(SB)/4, $0x3e2aaaab
-DATA estep32c8<>+28(SB)/4, $0x3e2aaaab
+DATA estep32c8<>+0(SB)/4, $0x3ab60b61
+DATA estep32c8<>+4(SB)/4, $0x3ab60b61
+DATA estep32c8<>+8(SB)/4, $0x3ab60b61
+DATA estep32c8<>+12(SB)/4, $0x3ab60b61
+DATA estep32c8<>+16(SB)/4, $0x3ab60b61
+DATA estep32c8<>+20(SB)/4, $0x3ab60b61
+DATA estep32c8<>+24(SB)/4, $0x3ab60b61
+DATA estep32c8<>+28(SB)/4, $0x3ab60b61
 GLOBL estep32c8<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c9<>+0(SB)/4, $0x3f000000
-DATA estep32c9<>+4(SB)/4, $0x3f000000
-DATA estep32c9<>+8(SB)/4, $0x3f000000
-DATA estep32c9<>+12(SB)/4, $0x3f000000
-DATA estep32c9<>+16(SB)/4, $0x3f000000
-DATA estep32c9<>+20(SB)/4, $0x3f000000
-DATA estep32c9<>+24(SB)/4, $0x3f000000
-DATA estep32c9<>+28(SB)/4, $0x3f000000
+DATA estep32c9<>+0(SB)/4, $0x39500d01
+DATA estep32c9<>+4(SB)/4, $0x39500d01
+DATA estep32c9<>+8(SB)/4, $0x39500d01
+DATA estep32c9<>+12(SB)/4, $0x39500d01
+DATA estep32c9<>+16(SB)/4, $0x39500d01
+DATA estep32c9<>+20(SB)/4, $0x39500d01
+DATA estep32c9<>+24(SB)/4, $0x39500d01
+DATA estep32c9<>+28(SB)/4, $0x39500d01
 GLOBL estep32c9<>(SB), RODATA|NOPTR, $32
 
 DATA estep32c10<>+0(SB)/4, $0x3f800000
@@ -1926,534 +2312,221 @@ DATA estep32c10<>+24(SB)/4, $0x3f800000
 DATA estep32c10<>+28(SB)/4, $0x3f800000
 GLOBL estep32c10<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c11<>+0(SB)/4, $0x4b40007f
-DATA estep32c11<>+4(SB)/4, $0x4b40007f
-DATA estep32c11<>+8(SB)/4, $0x4b40007f
-DATA estep32c11<>+12(SB)/4, $0x4b40007f
-DATA estep32c11<>+16(SB)/4, $0x4b40007f
-DATA estep32c11<>+20(SB)/4, $0x4b40007f
-DATA estep32c11<>+24(SB)/4, $0x4b40007f
-DATA estep32c11<>+28(SB)/4, $0x4b40007f
+DATA estep32c11<>+0(SB)/4, $0xc2ad0000
+DATA estep32c11<>+4(SB)/4, $0xc2ad0000
+DATA estep32c11<>+8(SB)/4, $0xc2ad0000
+DATA estep32c11<>+12(SB)/4, $0xc2ad0000
+DATA estep32c11<>+16(SB)/4, $0xc2ad0000
+DATA estep32c11<>+20(SB)/4, $0xc2ad0000
+DATA estep32c11<>+24(SB)/4, $0xc2ad0000
+DATA estep32c11<>+28(SB)/4, $0xc2ad0000
 GLOBL estep32c11<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c12<>+0(SB)/4, $0x4b000000
-DATA estep32c12<>+4(SB)/4, $0x4b000000
-DATA estep32c12<>+8(SB)/4, $0x4b000000
-DATA estep32c12<>+12(SB)/4, $0x4b000000
-DATA estep32c12<>+16(SB)/4, $0x4b000000
-DATA estep32c12<>+20(SB)/4, $0x4b000000
-DATA estep32c12<>+24(SB)/4, $0x4b000000
-DATA estep32c12<>+28(SB)/4, $0x4b000000
+DATA estep32c12<>+0(SB)/4, $0x00000000
+DATA estep32c12<>+4(SB)/4, $0x00000000
+DATA estep32c12<>+8(SB)/4, $0x00000000
+DATA estep32c12<>+12(SB)/4, $0x00000000
+DATA estep32c12<>+16(SB)/4, $0x00000000
+DATA estep32c12<>+20(SB)/4, $0x00000000
+DATA estep32c12<>+24(SB)/4, $0x00000000
+DATA estep32c12<>+28(SB)/4, $0x00000000
 GLOBL estep32c12<>(SB), RODATA|NOPTR, $32
-
-DATA estep32c13<>+0(SB)/4, $0x4b00007f
-DATA estep32c13<>+4(SB)/4, $0x4b00007f
-DATA estep32c13<>+8(SB)/4, $0x4b00007f
-DATA estep32c13<>+12(SB)/4, $0x4b00007f
-DATA estep32c13<>+16(SB)/4, $0x4b00007f
-DATA estep32c13<>+20(SB)/4, $0x4b00007f
-DATA estep32c13<>+24(SB)/4, $0x4b00007f
-DATA estep32c13<>+28(SB)/4, $0x4b00007f
-GLOBL estep32c13<>(SB), RODATA|NOPTR, $32
-
-DATA estep32c14<>+0(SB)/4, $0x007fffff
-DATA estep32c14<>+4(SB)/4, $0x007fffff
-DATA estep32c14<>+8(SB)/4, $0x007fffff
-DATA estep32c14<>+12(SB)/4, $0x007fffff
-DATA estep32c14<>+16(SB)/4, $0x007fffff
-DATA estep32c14<>+20(SB)/4, $0x007fffff
-DATA estep32c14<>+24(SB)/4, $0x007fffff
-DATA estep32c14<>+28(SB)/4, $0x007fffff
-GLOBL estep32c14<>(SB), RODATA|NOPTR, $32
-
-DATA estep32c15<>+0(SB)/4, $0x3fb504f3
-DATA estep32c15<>+4(SB)/4, $0x3fb504f3
-DATA estep32c15<>+8(SB)/4, $0x3fb504f3
-DATA estep32c15<>+12(SB)/4, $0x3fb504f3
-DATA estep32c15<>+16(SB)/4, $0x3fb504f3
-DATA estep32c15<>+20(SB)/4, $0x3fb504f3
-DATA estep32c15<>+24(SB)/4, $0x3fb504f3
-DATA estep32c15<>+28(SB)/4, $0x3fb504f3
-GLOBL estep32c15<>(SB), RODATA|NOPTR, $32
-
-DATA estep32c16<>+0(SB)/4, $0x40000000
-DATA estep32c16<>+4(SB)/4, $0x40000000
-DATA estep32c16<>+8(SB)/4, $0x40000000
-DATA estep32c16<>+12(SB)/4, $0x40000000
-DATA estep32c16<>+16(SB)/4, $0x40000000
-DATA estep32c16<>+20(SB)/4, $0x40000000
-DATA estep32c16<>+24(SB)/4, $0x40000000
-DATA estep32c16<>+28(SB)/4, $0x40000000
-GLOBL estep32c16<>(SB), RODATA|NOPTR, $32
-
-DATA estep32c17<>+0(SB)/4, $0x3e3a2e8c
-DATA estep32c17<>+4(SB)/4, $0x3e3a2e8c
-DATA estep32c17<>+8(SB)/4, $0x3e3a2e8c
-DATA estep32c17<>+12(SB)/4, $0x3e3a2e8c
-DATA estep32c17<>+16(SB)/4, $0x3e3a2e8c
-DATA estep32c17<>+20(SB)/4, $0x3e3a2e8c
-DATA estep32c17<>+24(SB)/4, $0x3e3a2e8c
-DATA estep32c17<>+28(SB)/4, $0x3e3a2e8c
-GLOBL estep32c17<>(SB), RODATA|NOPTR, $32
-
-DATA estep32c18<>+0(SB)/4, $0x3e638e39
-DATA estep32c18<>+4(SB)/4, $0x3e638e39
-DATA estep32c18<>+8(SB)/4, $0x3e638e39
-DATA estep32c18<>+12(SB)/4, $0x3e638e39
-DATA estep32c18<>+16(SB)/4, $0x3e638e39
-DATA estep32c18<>+20(SB)/4, $0x3e638e39
-DATA estep32c18<>+24(SB)/4, $0x3e638e39
-DATA estep32c18<>+28(SB)/4, $0x3e638e39
-GLOBL estep32c18<>(SB), RODATA|NOPTR, $32
-
-DATA estep32c19<>+0(SB)/4, $0x3e924925
-DATA estep32c19<>+4(SB)/4, $0x3e924925
-DATA estep32c19<>+8(SB)/4, $0x3e924925
-DATA estep32c19<>+12(SB)/4, $0x3e924925
-DATA estep32c19<>+16(SB)/4, $0x3e924925
-DATA estep32c19<>+20(SB)/4, $0x3e924925
-DATA estep32c19<>+24(SB)/4, $0x3e924925
-DATA estep32c19<>+28(SB)/4, $0x3e924925
-GLOBL estep32c19<>(SB), RODATA|NOPTR, $32
-
-DATA estep32c20<>+0(SB)/4, $0x3ecccccd
-DATA estep32c20<>+4(SB)/4, $0x3ecccccd
-DATA estep32c20<>+8(SB)/4, $0x3ecccccd
-DATA estep32c20<>+12(SB)/4, $0x3ecccccd
-DATA estep32c20<>+16(SB)/4, $0x3ecccccd
-DATA estep32c20<>+20(SB)/4, $0x3ecccccd
-DATA estep32c20<>+24(SB)/4, $0x3ecccccd
-DATA estep32c20<>+28(SB)/4, $0x3ecccccd
-GLOBL estep32c20<>(SB), RODATA|NOPTR, $32
-
-DATA estep32c21<>+0(SB)/4, $0x3f2aaaab
-DATA estep32c21<>+4(SB)/4, $0x3f2aaaab
-DATA estep32c21<>+8(SB)/4, $0x3f2aaaab
-DATA estep32c21<>+12(SB)/4, $0x3f2aaaab
-DATA estep32c21<>+16(SB)/4, $0x3f2aaaab
-DATA estep32c21<>+20(SB)/4, $0x3f2aaaab
-DATA estep32c21<>+24(SB)/4, $0x3f2aaaab
-DATA estep32c21<>+28(SB)/4, $0x3f2aaaab
-GLOBL estep32c21<>(SB), RODATA|NOPTR, $32
 
 // func estepAVX2F32K3(x []float32, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·estepAVX2F32K3(SB), NOSPLIT, $0-96
-	MOVQ x_base+0(FP), AX
-	MOVQ x_len+8(FP), CX
-	MOVQ coef_base+24(FP), DX
-	MOVQ acc_base+48(FP), BX
-	SHRQ $0x03, CX
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	MOVQ    coef_base+24(FP), DX
+	MOVQ    acc_base+48(FP), BX
+	VMOVUPD estep64c0<>+0(SB), Y0
+	VMOVUPD estep64c0<>+0(SB), Y1
+	MOVQ    $0x00000020, SI
+	SHRQ    $0x03, CX
 
 loop:
 	TESTQ        CX, CX
 	JZ           done
-	VMOVUPS      (AX), Y0
-	VSUBPS       32(DX), Y0, Y1
-	VMULPS       64(DX), Y1, Y2
-	VFNMADD213PS (DX), Y1, Y2
-	VMOVUPS      Y2, Y1
-	VSUBPS       128(DX), Y0, Y4
-	VMULPS       160(DX), Y4, Y3
-	VFNMADD213PS 96(DX), Y4, Y3
-	VMAXPS       Y3, Y1, Y1
-	VSUBPS       224(DX), Y0, Y5
-	VMULPS       256(DX), Y5, Y4
-	VFNMADD213PS 192(DX), Y5, Y4
-	VMAXPS       Y4, Y1, Y1
-	VSUBPS       Y1, Y2, Y2
-	VMAXPS       estep32c0<>+0(SB), Y2, Y2
-	VMULPS       estep32c1<>+0(SB), Y2, Y6
-	VROUNDPS     $0x08, Y6, Y6
-	VFNMADD231PS estep32c2<>+0(SB), Y6, Y2
-	VFNMADD231PS estep32c3<>+0(SB), Y6, Y2
-	VMOVUPS      estep32c4<>+0(SB), Y5
-	VFMADD213PS  estep32c5<>+0(SB), Y2, Y5
-	VFMADD213PS  estep32c6<>+0(SB), Y2, Y5
-	VFMADD213PS  estep32c7<>+0(SB), Y2, Y5
-	VFMADD213PS  estep32c8<>+0(SB), Y2, Y5
-	VFMADD213PS  estep32c9<>+0(SB), Y2, Y5
-	VFMADD213PS  estep32c10<>+0(SB), Y2, Y5
-	VFMADD213PS  estep32c10<>+0(SB), Y2, Y5
-	VMULPS       estep32c9<>+0(SB), Y6, Y2
-	VROUNDPS     $0x09, Y2, Y2
-	VSUBPS       Y2, Y6, Y6
-	VADDPS       estep32c11<>+0(SB), Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       estep32c11<>+0(SB), Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y5, Y5
-	VMOVUPS      Y5, Y2
-	VSUBPS       Y1, Y3, Y3
-	VMAXPS       estep32c0<>+0(SB), Y3, Y6
-	VMULPS       estep32c1<>+0(SB), Y6, Y7
-	VROUNDPS     $0x08, Y7, Y7
-	VFNMADD231PS estep32c2<>+0(SB), Y7, Y6
-	VFNMADD231PS estep32c3<>+0(SB), Y7, Y6
-	VMOVUPS      estep32c4<>+0(SB), Y3
-	VFMADD213PS  estep32c5<>+0(SB), Y6, Y3
-	VFMADD213PS  estep32c6<>+0(SB), Y6, Y3
-	VFMADD213PS  estep32c7<>+0(SB), Y6, Y3
-	VFMADD213PS  estep32c8<>+0(SB), Y6, Y3
-	VFMADD213PS  estep32c9<>+0(SB), Y6, Y3
-	VFMADD213PS  estep32c10<>+0(SB), Y6, Y3
-	VFMADD213PS  estep32c10<>+0(SB), Y6, Y3
-	VMULPS       estep32c9<>+0(SB), Y7, Y6
-	VROUNDPS     $0x09, Y6, Y6
-	VSUBPS       Y6, Y7, Y7
-	VADDPS       estep32c11<>+0(SB), Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y3, Y3
-	VADDPS       estep32c11<>+0(SB), Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VMULPS       Y7, Y3, Y3
-	VADDPS       Y3, Y2, Y2
-	VSUBPS       Y1, Y4, Y4
-	VMAXPS       estep32c0<>+0(SB), Y4, Y6
-	VMULPS       estep32c1<>+0(SB), Y6, Y7
-	VROUNDPS     $0x08, Y7, Y7
-	VFNMADD231PS estep32c2<>+0(SB), Y7, Y6
-	VFNMADD231PS estep32c3<>+0(SB), Y7, Y6
-	VMOVUPS      estep32c4<>+0(SB), Y4
-	VFMADD213PS  estep32c5<>+0(SB), Y6, Y4
-	VFMADD213PS  estep32c6<>+0(SB), Y6, Y4
-	VFMADD213PS  estep32c7<>+0(SB), Y6, Y4
-	VFMADD213PS  estep32c8<>+0(SB), Y6, Y4
-	VFMADD213PS  estep32c9<>+0(SB), Y6, Y4
-	VFMADD213PS  estep32c10<>+0(SB), Y6, Y4
-	VFMADD213PS  estep32c10<>+0(SB), Y6, Y4
-	VMULPS       estep32c9<>+0(SB), Y7, Y6
-	VROUNDPS     $0x09, Y6, Y6
-	VSUBPS       Y6, Y7, Y7
-	VADDPS       estep32c11<>+0(SB), Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y4, Y4
-	VADDPS       estep32c11<>+0(SB), Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VMULPS       Y7, Y4, Y4
-	VADDPS       Y4, Y2, Y2
-	VPSRLD       $0x17, Y2, Y6
-	VORPS        estep32c12<>+0(SB), Y6, Y6
-	VSUBPS       estep32c13<>+0(SB), Y6, Y6
-	VANDPS       estep32c14<>+0(SB), Y2, Y7
-	VORPS        estep32c10<>+0(SB), Y7, Y7
-	VCMPPS       $0x1e, estep32c15<>+0(SB), Y7, Y8
-	VMULPS       estep32c9<>+0(SB), Y7, Y9
-	VBLENDVPS    Y8, Y9, Y7, Y7
-	VANDPS       estep32c10<>+0(SB), Y8, Y8
-	VADDPS       Y8, Y6, Y6
-	VSUBPS       estep32c10<>+0(SB), Y7, Y7
-	VADDPS       estep32c16<>+0(SB), Y7, Y9
-	VDIVPS       Y9, Y7, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      estep32c17<>+0(SB), Y10
-	VFMADD213PS  estep32c18<>+0(SB), Y9, Y10
-	VFMADD213PS  estep32c19<>+0(SB), Y9, Y10
-	VFMADD213PS  estep32c20<>+0(SB), Y9, Y10
-	VFMADD213PS  estep32c21<>+0(SB), Y9, Y10
-	VMULPS       Y9, Y10, Y10
-	VSUBPS       Y10, Y7, Y10
-	VFNMADD231PS Y8, Y10, Y7
-	VFMADD231PS  estep32c3<>+0(SB), Y6, Y7
-	VFMADD231PS  estep32c2<>+0(SB), Y6, Y7
-	VMOVUPS      Y7, Y6
-	VADDPS       Y1, Y6, Y6
-	VCVTPS2PD    X6, Y1
-	VADDPD       288(BX), Y1, Y1
-	VMOVUPD      Y1, 288(BX)
-	VEXTRACTF128 $0x01, Y6, X1
-	VCVTPS2PD    X1, Y1
-	VADDPD       288(BX), Y1, Y1
-	VMOVUPD      Y1, 288(BX)
-	VMOVUPS      estep32c10<>+0(SB), Y1
-	VDIVPS       Y2, Y1, Y1
-	VMULPS       Y1, Y5, Y5
-	VSUBPS       32(DX), Y0, Y2
-	VMULPS       Y2, Y5, Y6
-	VMULPS       Y2, Y6, Y2
-	VCVTPS2PD    X5, Y7
-	VADDPD       (BX), Y7, Y7
-	VMOVUPD      Y7, (BX)
-	VEXTRACTF128 $0x01, Y5, X5
-	VCVTPS2PD    X5, Y5
-	VADDPD       (BX), Y5, Y5
-	VMOVUPD      Y5, (BX)
-	VCVTPS2PD    X6, Y5
-	VADDPD       32(BX), Y5, Y5
-	VMOVUPD      Y5, 32(BX)
-	VEXTRACTF128 $0x01, Y6, X5
-	VCVTPS2PD    X5, Y5
-	VADDPD       32(BX), Y5, Y5
-	VMOVUPD      Y5, 32(BX)
-	VCVTPS2PD    X2, Y5
-	VADDPD       64(BX), Y5, Y5
-	VMOVUPD      Y5, 64(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       64(BX), Y2, Y2
-	VMOVUPD      Y2, 64(BX)
-	VMULPS       Y1, Y3, Y3
-	VSUBPS       128(DX), Y0, Y2
-	VMULPS       Y2, Y3, Y5
-	VMULPS       Y2, Y5, Y2
+	VMOVUPS      (AX), Y2
+	VSUBPS       32(DX), Y2, Y3
+	VMULPS       64(DX), Y3, Y4
+	VFNMADD213PS (DX), Y3, Y4
+	VMOVUPS      Y4, Y3
+	VSUBPS       128(DX), Y2, Y6
+	VMULPS       160(DX), Y6, Y5
+	VFNMADD213PS 96(DX), Y6, Y5
+	VMAXPS       Y5, Y3, Y3
+	VSUBPS       224(DX), Y2, Y7
+	VMULPS       256(DX), Y7, Y6
+	VFNMADD213PS 192(DX), Y7, Y6
+	VMAXPS       Y6, Y3, Y3
+	VSUBPS       Y3, Y4, Y4
+	VSUBPS       Y3, Y5, Y5
+	VSUBPS       Y3, Y6, Y6
+	VMINPS       Y5, Y4, Y7
+	VMAXPS       Y5, Y4, Y8
+	VMINPS       Y6, Y8, Y8
+	VMAXPS       Y8, Y7, Y8
+	VMINPS       Y6, Y7, Y7
+	VMOVUPS      Y7, Y9
+	VMOVUPS      estep32c0<>+0(SB), Y10
+	VFMADD231PS  estep32c1<>+0(SB), Y9, Y10
+	VSUBPS       estep32c0<>+0(SB), Y10, Y11
+	VFNMADD231PS estep32c2<>+0(SB), Y11, Y9
+	VFNMADD231PS estep32c3<>+0(SB), Y11, Y9
+	VMULPS       Y9, Y9, Y11
+	VMULPS       Y11, Y11, Y12
+	VMOVUPS      estep32c4<>+0(SB), Y13
+	VFMADD231PS  estep32c5<>+0(SB), Y9, Y13
+	VMOVUPS      estep32c6<>+0(SB), Y14
+	VFMADD231PS  estep32c7<>+0(SB), Y9, Y14
+	VFMADD231PS  Y14, Y11, Y13
+	VMOVUPS      estep32c8<>+0(SB), Y11
+	VFMADD231PS  estep32c9<>+0(SB), Y9, Y11
+	VFMADD231PS  Y11, Y12, Y13
+	VFMADD213PS  estep32c10<>+0(SB), Y9, Y13
+	VFMADD213PS  estep32c10<>+0(SB), Y9, Y13
+	VMOVUPS      Y13, Y9
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       Y10, Y9, Y9
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y7, Y11
+	VANDNPS      Y9, Y11, Y9
+	VMOVUPS      Y8, Y10
+	VMOVUPS      estep32c0<>+0(SB), Y11
+	VFMADD231PS  estep32c1<>+0(SB), Y10, Y11
+	VSUBPS       estep32c0<>+0(SB), Y11, Y12
+	VFNMADD231PS estep32c2<>+0(SB), Y12, Y10
+	VFNMADD231PS estep32c3<>+0(SB), Y12, Y10
+	VMULPS       Y10, Y10, Y12
+	VMULPS       Y12, Y12, Y13
+	VMOVUPS      estep32c4<>+0(SB), Y14
+	VFMADD231PS  estep32c5<>+0(SB), Y10, Y14
+	VMOVUPS      estep32c6<>+0(SB), Y15
+	VFMADD231PS  estep32c7<>+0(SB), Y10, Y15
+	VFMADD231PS  Y15, Y12, Y14
+	VMOVUPS      estep32c8<>+0(SB), Y12
+	VFMADD231PS  estep32c9<>+0(SB), Y10, Y12
+	VFMADD231PS  Y12, Y13, Y14
+	VFMADD213PS  estep32c10<>+0(SB), Y10, Y14
+	VFMADD213PS  estep32c10<>+0(SB), Y10, Y14
+	VMOVUPS      Y14, Y10
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       Y11, Y10, Y10
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y8, Y12
+	VANDNPS      Y10, Y12, Y10
+	VMOVUPS      Y9, Y8
+	VADDPS       Y10, Y8, Y8
+	VADDPS       estep32c10<>+0(SB), Y8, Y8
+	VCMPPS       $0x00, Y7, Y4, Y11
+	VBLENDVPS    Y11, Y9, Y10, Y12
+	VCMPPS       $0x00, estep32c12<>+0(SB), Y4, Y11
+	VBLENDVPS    Y11, estep32c10<>+0(SB), Y12, Y12
+	VCMPPS       $0x00, Y7, Y5, Y11
+	VBLENDVPS    Y11, Y9, Y10, Y4
+	VCMPPS       $0x00, estep32c12<>+0(SB), Y5, Y11
+	VBLENDVPS    Y11, estep32c10<>+0(SB), Y4, Y4
+	VCMPPS       $0x00, Y7, Y6, Y11
+	VBLENDVPS    Y11, Y9, Y10, Y5
+	VCMPPS       $0x00, estep32c12<>+0(SB), Y6, Y11
+	VBLENDVPS    Y11, estep32c10<>+0(SB), Y5, Y5
+	VCVTPS2PD    X8, Y6
+	VEXTRACTF128 $0x01, Y8, X7
+	VCVTPS2PD    X7, Y7
+	VMULPD       Y6, Y0, Y0
+	VMULPD       Y7, Y1, Y1
 	VCVTPS2PD    X3, Y6
-	VADDPD       96(BX), Y6, Y6
-	VMOVUPD      Y6, 96(BX)
 	VEXTRACTF128 $0x01, Y3, X3
 	VCVTPS2PD    X3, Y3
-	VADDPD       96(BX), Y3, Y3
-	VMOVUPD      Y3, 96(BX)
-	VCVTPS2PD    X5, Y3
-	VADDPD       128(BX), Y3, Y3
-	VMOVUPD      Y3, 128(BX)
-	VEXTRACTF128 $0x01, Y5, X3
-	VCVTPS2PD    X3, Y3
-	VADDPD       128(BX), Y3, Y3
-	VMOVUPD      Y3, 128(BX)
-	VCVTPS2PD    X2, Y3
-	VADDPD       160(BX), Y3, Y3
-	VMOVUPD      Y3, 160(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       160(BX), Y2, Y2
-	VMOVUPD      Y2, 160(BX)
-	VMULPS       Y1, Y4, Y4
-	VSUBPS       224(DX), Y0, Y0
-	VMULPS       Y0, Y4, Y1
-	VMULPS       Y0, Y1, Y0
-	VCVTPS2PD    X4, Y2
-	VADDPD       192(BX), Y2, Y2
-	VMOVUPD      Y2, 192(BX)
-	VEXTRACTF128 $0x01, Y4, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       192(BX), Y2, Y2
-	VMOVUPD      Y2, 192(BX)
-	VCVTPS2PD    X1, Y2
-	VADDPD       224(BX), Y2, Y2
-	VMOVUPD      Y2, 224(BX)
-	VEXTRACTF128 $0x01, Y1, X1
-	VCVTPS2PD    X1, Y1
-	VADDPD       224(BX), Y1, Y1
-	VMOVUPD      Y1, 224(BX)
-	VCVTPS2PD    X0, Y1
-	VADDPD       256(BX), Y1, Y1
-	VMOVUPD      Y1, 256(BX)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       256(BX), Y0, Y0
-	VMOVUPD      Y0, 256(BX)
+	VADDPD       Y6, Y3, Y6
+	VADDPD       288(BX), Y6, Y6
+	VMOVUPD      Y6, 288(BX)
+	VMOVUPS      estep32c10<>+0(SB), Y3
+	VDIVPS       Y8, Y3, Y3
+	VMULPS       Y3, Y12, Y12
+	VSUBPS       32(DX), Y2, Y6
+	VADDPS       320(BX), Y12, Y7
+	VMOVUPS      Y7, 320(BX)
+	VMULPS       Y6, Y12, Y12
+	VADDPS       352(BX), Y12, Y7
+	VMOVUPS      Y7, 352(BX)
+	VMOVUPS      384(BX), Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VMOVUPS      Y7, 384(BX)
+	VMULPS       Y3, Y4, Y4
+	VSUBPS       128(DX), Y2, Y6
+	VADDPS       416(BX), Y4, Y7
+	VMOVUPS      Y7, 416(BX)
+	VMULPS       Y6, Y4, Y4
+	VADDPS       448(BX), Y4, Y7
+	VMOVUPS      Y7, 448(BX)
+	VMOVUPS      480(BX), Y7
+	VFMADD231PS  Y6, Y4, Y7
+	VMOVUPS      Y7, 480(BX)
+	VMULPS       Y3, Y5, Y5
+	VSUBPS       224(DX), Y2, Y2
+	VADDPS       512(BX), Y5, Y3
+	VMOVUPS      Y3, 512(BX)
+	VMULPS       Y2, Y5, Y5
+	VADDPS       544(BX), Y5, Y3
+	VMOVUPS      Y3, 544(BX)
+	VMOVUPS      576(BX), Y3
+	VFMADD231PS  Y2, Y5, Y3
+	VMOVUPS      Y3, 576(BX)
 	ADDQ         $0x20, AX
 	DECQ         CX
-	JMP          loop
-
-done:
-	VZEROUPPER
-	RET
-
-// func estepAVX2F32K4(x []float32, coef []float32, acc []float64, scratch []float32)
-// Requires: AVX, AVX2, FMA3
-TEXT ·estepAVX2F32K4(SB), NOSPLIT, $0-96
-	MOVQ x_base+0(FP), AX
-	MOVQ x_len+8(FP), CX
-	MOVQ coef_base+24(FP), DX
-	MOVQ acc_base+48(FP), BX
-	SHRQ $0x03, CX
-
-loop:
-	TESTQ        CX, CX
-	JZ           done
-	VMOVUPS      (AX), Y0
-	VSUBPS       32(DX), Y0, Y1
-	VMULPS       64(DX), Y1, Y2
-	VFNMADD213PS (DX), Y1, Y2
-	VMOVUPS      Y2, Y1
-	VSUBPS       128(DX), Y0, Y4
-	VMULPS       160(DX), Y4, Y3
-	VFNMADD213PS 96(DX), Y4, Y3
-	VMAXPS       Y3, Y1, Y1
-	VSUBPS       224(DX), Y0, Y5
-	VMULPS       256(DX), Y5, Y4
-	VFNMADD213PS 192(DX), Y5, Y4
-	VMAXPS       Y4, Y1, Y1
-	VSUBPS       320(DX), Y0, Y6
-	VMULPS       352(DX), Y6, Y5
-	VFNMADD213PS 288(DX), Y6, Y5
-	VMAXPS       Y5, Y1, Y1
-	VSUBPS       Y1, Y2, Y2
-	VMAXPS       estep32c0<>+0(SB), Y2, Y2
-	VMULPS       estep32c1<>+0(SB), Y2, Y7
-	VROUNDPS     $0x08, Y7, Y7
-	VFNMADD231PS estep32c2<>+0(SB), Y7, Y2
-	VFNMADD231PS estep32c3<>+0(SB), Y7, Y2
-	VMOVUPS      estep32c4<>+0(SB), Y6
-	VFMADD213PS  estep32c5<>+0(SB), Y2, Y6
-	VFMADD213PS  estep32c6<>+0(SB), Y2, Y6
-	VFMADD213PS  estep32c7<>+0(SB), Y2, Y6
-	VFMADD213PS  estep32c8<>+0(SB), Y2, Y6
-	VFMADD213PS  estep32c9<>+0(SB), Y2, Y6
-	VFMADD213PS  estep32c10<>+0(SB), Y2, Y6
-	VFMADD213PS  estep32c10<>+0(SB), Y2, Y6
-	VMULPS       estep32c9<>+0(SB), Y7, Y2
-	VROUNDPS     $0x09, Y2, Y2
-	VSUBPS       Y2, Y7, Y7
-	VADDPS       estep32c11<>+0(SB), Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y6, Y6
-	VADDPS       estep32c11<>+0(SB), Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VMULPS       Y7, Y6, Y6
-	VMOVUPS      Y6, Y2
-	VSUBPS       Y1, Y3, Y3
-	VMAXPS       estep32c0<>+0(SB), Y3, Y7
-	VMULPS       estep32c1<>+0(SB), Y7, Y8
-	VROUNDPS     $0x08, Y8, Y8
-	VFNMADD231PS estep32c2<>+0(SB), Y8, Y7
-	VFNMADD231PS estep32c3<>+0(SB), Y8, Y7
-	VMOVUPS      estep32c4<>+0(SB), Y3
-	VFMADD213PS  estep32c5<>+0(SB), Y7, Y3
-	VFMADD213PS  estep32c6<>+0(SB), Y7, Y3
-	VFMADD213PS  estep32c7<>+0(SB), Y7, Y3
-	VFMADD213PS  estep32c8<>+0(SB), Y7, Y3
-	VFMADD213PS  estep32c9<>+0(SB), Y7, Y3
-	VFMADD213PS  estep32c10<>+0(SB), Y7, Y3
-	VFMADD213PS  estep32c10<>+0(SB), Y7, Y3
-	VMULPS       estep32c9<>+0(SB), Y8, Y7
-	VROUNDPS     $0x09, Y7, Y7
-	VSUBPS       Y7, Y8, Y8
-	VADDPS       estep32c11<>+0(SB), Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VMULPS       Y7, Y3, Y3
-	VADDPS       estep32c11<>+0(SB), Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VMULPS       Y8, Y3, Y3
-	VADDPS       Y3, Y2, Y2
-	VSUBPS       Y1, Y4, Y4
-	VMAXPS       estep32c0<>+0(SB), Y4, Y7
-	VMULPS       estep32c1<>+0(SB), Y7, Y8
-	VROUNDPS     $0x08, Y8, Y8
-	VFNMADD231PS estep32c2<>+0(SB), Y8, Y7
-	VFNMADD231PS estep32c3<>+0(SB), Y8, Y7
-	VMOVUPS      estep32c4<>+0(SB), Y4
-	VFMADD213PS  estep32c5<>+0(SB), Y7, Y4
-	VFMADD213PS  estep32c6<>+0(SB), Y7, Y4
-	VFMADD213PS  estep32c7<>+0(SB), Y7, Y4
-	VFMADD213PS  estep32c8<>+0(SB), Y7, Y4
-	VFMADD213PS  estep32c9<>+0(SB), Y7, Y4
-	VFMADD213PS  estep32c10<>+0(SB), Y7, Y4
-	VFMADD213PS  estep32c10<>+0(SB), Y7, Y4
-	VMULPS       estep32c9<>+0(SB), Y8, Y7
-	VROUNDPS     $0x09, Y7, Y7
-	VSUBPS       Y7, Y8, Y8
-	VADDPS       estep32c11<>+0(SB), Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VMULPS       Y7, Y4, Y4
-	VADDPS       estep32c11<>+0(SB), Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VMULPS       Y8, Y4, Y4
-	VADDPS       Y4, Y2, Y2
-	VSUBPS       Y1, Y5, Y5
-	VMAXPS       estep32c0<>+0(SB), Y5, Y7
-	VMULPS       estep32c1<>+0(SB), Y7, Y8
-	VROUNDPS     $0x08, Y8, Y8
-	VFNMADD231PS estep32c2<>+0(SB), Y8, Y7
-	VFNMADD231PS estep32c3<>+0(SB), Y8, Y7
-	VMOVUPS      estep32c4<>+0(SB), Y5
-	VFMADD213PS  estep32c5<>+0(SB), Y7, Y5
-	VFMADD213PS  estep32c6<>+0(SB), Y7, Y5
-	VFMADD213PS  estep32c7<>+0(SB), Y7, Y5
-	VFMADD213PS  estep32c8<>+0(SB), Y7, Y5
-	VFMADD213PS  estep32c9<>+0(SB), Y7, Y5
-	VFMADD213PS  estep32c10<>+0(SB), Y7, Y5
-	VFMADD213PS  estep32c10<>+0(SB), Y7, Y5
-	VMULPS       estep32c9<>+0(SB), Y8, Y7
-	VROUNDPS     $0x09, Y7, Y7
-	VSUBPS       Y7, Y8, Y8
-	VADDPS       estep32c11<>+0(SB), Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VMULPS       Y7, Y5, Y5
-	VADDPS       estep32c11<>+0(SB), Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VMULPS       Y8, Y5, Y5
-	VADDPS       Y5, Y2, Y2
-	VPSRLD       $0x17, Y2, Y7
-	VORPS        estep32c12<>+0(SB), Y7, Y7
-	VSUBPS       estep32c13<>+0(SB), Y7, Y7
-	VANDPS       estep32c14<>+0(SB), Y2, Y8
-	VORPS        estep32c10<>+0(SB), Y8, Y8
-	VCMPPS       $0x1e, estep32c15<>+0(SB), Y8, Y9
-	VMULPS       estep32c9<>+0(SB), Y8, Y10
-	VBLENDVPS    Y9, Y10, Y8, Y8
-	VANDPS       estep32c10<>+0(SB), Y9, Y9
-	VADDPS       Y9, Y7, Y7
-	VSUBPS       estep32c10<>+0(SB), Y8, Y8
-	VADDPS       estep32c16<>+0(SB), Y8, Y10
-	VDIVPS       Y10, Y8, Y9
-	VMULPS       Y9, Y9, Y10
-	VMOVUPS      estep32c17<>+0(SB), Y11
-	VFMADD213PS  estep32c18<>+0(SB), Y10, Y11
-	VFMADD213PS  estep32c19<>+0(SB), Y10, Y11
-	VFMADD213PS  estep32c20<>+0(SB), Y10, Y11
-	VFMADD213PS  estep32c21<>+0(SB), Y10, Y11
-	VMULPS       Y10, Y11, Y11
-	VSUBPS       Y11, Y8, Y11
-	VFNMADD231PS Y9, Y11, Y8
-	VFMADD231PS  estep32c3<>+0(SB), Y7, Y8
-	VFMADD231PS  estep32c2<>+0(SB), Y7, Y8
-	VMOVUPS      Y8, Y7
-	VADDPS       Y1, Y7, Y7
-	VCVTPS2PD    X7, Y1
-	VADDPD       384(BX), Y1, Y1
-	VMOVUPD      Y1, 384(BX)
-	VEXTRACTF128 $0x01, Y7, X1
-	VCVTPS2PD    X1, Y1
-	VADDPD       384(BX), Y1, Y1
-	VMOVUPD      Y1, 384(BX)
-	VMOVUPS      estep32c10<>+0(SB), Y1
-	VDIVPS       Y2, Y1, Y1
-	VMULPS       Y1, Y6, Y6
-	VSUBPS       32(DX), Y0, Y2
-	VMULPS       Y2, Y6, Y7
-	VMULPS       Y2, Y7, Y2
-	VCVTPS2PD    X6, Y8
-	VADDPD       (BX), Y8, Y8
-	VMOVUPD      Y8, (BX)
-	VEXTRACTF128 $0x01, Y6, X6
-	VCVTPS2PD    X6, Y6
-	VADDPD       (BX), Y6, Y6
-	VMOVUPD      Y6, (BX)
-	VCVTPS2PD    X7, Y6
-	VADDPD       32(BX), Y6, Y6
-	VMOVUPD      Y6, 32(BX)
-	VEXTRACTF128 $0x01, Y7, X6
-	VCVTPS2PD    X6, Y6
-	VADDPD       32(BX), Y6, Y6
-	VMOVUPD      Y6, 32(BX)
-	VCVTPS2PD    X2, Y6
-	VADDPD       64(BX), Y6, Y6
-	VMOVUPD      Y6, 64(BX)
+	DECQ         SI
+	JNZ          loop
+	VMOVUPS      320(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       (BX), Y3, Y3
+	VMOVUPD      Y3, (BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       (BX), Y2, Y2
+	VMOVUPD      Y2, (BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 320(BX)
+	VMOVUPS      352(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       32(BX), Y3, Y3
+	VMOVUPD      Y3, 32(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       32(BX), Y2, Y2
+	VMOVUPD      Y2, 32(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 352(BX)
+	VMOVUPS      384(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       64(BX), Y3, Y3
+	VMOVUPD      Y3, 64(BX)
 	VEXTRACTF128 $0x01, Y2, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       64(BX), Y2, Y2
 	VMOVUPD      Y2, 64(BX)
-	VMULPS       Y1, Y3, Y3
-	VSUBPS       128(DX), Y0, Y2
-	VMULPS       Y2, Y3, Y6
-	VMULPS       Y2, Y6, Y2
-	VCVTPS2PD    X3, Y7
-	VADDPD       96(BX), Y7, Y7
-	VMOVUPD      Y7, 96(BX)
-	VEXTRACTF128 $0x01, Y3, X3
-	VCVTPS2PD    X3, Y3
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 384(BX)
+	VMOVUPS      416(BX), Y2
+	VCVTPS2PD    X2, Y3
 	VADDPD       96(BX), Y3, Y3
 	VMOVUPD      Y3, 96(BX)
-	VCVTPS2PD    X6, Y3
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       96(BX), Y2, Y2
+	VMOVUPD      Y2, 96(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 416(BX)
+	VMOVUPS      448(BX), Y2
+	VCVTPS2PD    X2, Y3
 	VADDPD       128(BX), Y3, Y3
 	VMOVUPD      Y3, 128(BX)
-	VEXTRACTF128 $0x01, Y6, X3
-	VCVTPS2PD    X3, Y3
-	VADDPD       128(BX), Y3, Y3
-	VMOVUPD      Y3, 128(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       128(BX), Y2, Y2
+	VMOVUPD      Y2, 128(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 448(BX)
+	VMOVUPS      480(BX), Y2
 	VCVTPS2PD    X2, Y3
 	VADDPD       160(BX), Y3, Y3
 	VMOVUPD      Y3, 160(BX)
@@ -2461,24 +2534,29 @@ loop:
 	VCVTPS2PD    X2, Y2
 	VADDPD       160(BX), Y2, Y2
 	VMOVUPD      Y2, 160(BX)
-	VMULPS       Y1, Y4, Y4
-	VSUBPS       224(DX), Y0, Y2
-	VMULPS       Y2, Y4, Y3
-	VMULPS       Y2, Y3, Y2
-	VCVTPS2PD    X4, Y6
-	VADDPD       192(BX), Y6, Y6
-	VMOVUPD      Y6, 192(BX)
-	VEXTRACTF128 $0x01, Y4, X4
-	VCVTPS2PD    X4, Y4
-	VADDPD       192(BX), Y4, Y4
-	VMOVUPD      Y4, 192(BX)
-	VCVTPS2PD    X3, Y4
-	VADDPD       224(BX), Y4, Y4
-	VMOVUPD      Y4, 224(BX)
-	VEXTRACTF128 $0x01, Y3, X3
-	VCVTPS2PD    X3, Y3
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 480(BX)
+	VMOVUPS      512(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       192(BX), Y3, Y3
+	VMOVUPD      Y3, 192(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       192(BX), Y2, Y2
+	VMOVUPD      Y2, 192(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 512(BX)
+	VMOVUPS      544(BX), Y2
+	VCVTPS2PD    X2, Y3
 	VADDPD       224(BX), Y3, Y3
 	VMOVUPD      Y3, 224(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       224(BX), Y2, Y2
+	VMOVUPD      Y2, 224(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 544(BX)
+	VMOVUPS      576(BX), Y2
 	VCVTPS2PD    X2, Y3
 	VADDPD       256(BX), Y3, Y3
 	VMOVUPD      Y3, 256(BX)
@@ -2486,203 +2564,1157 @@ loop:
 	VCVTPS2PD    X2, Y2
 	VADDPD       256(BX), Y2, Y2
 	VMOVUPD      Y2, 256(BX)
-	VMULPS       Y1, Y5, Y5
-	VSUBPS       320(DX), Y0, Y0
-	VMULPS       Y0, Y5, Y1
-	VMULPS       Y0, Y1, Y0
-	VCVTPS2PD    X5, Y2
-	VADDPD       288(BX), Y2, Y2
-	VMOVUPD      Y2, 288(BX)
-	VEXTRACTF128 $0x01, Y5, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       288(BX), Y2, Y2
-	VMOVUPD      Y2, 288(BX)
-	VCVTPS2PD    X1, Y2
-	VADDPD       320(BX), Y2, Y2
-	VMOVUPD      Y2, 320(BX)
-	VEXTRACTF128 $0x01, Y1, X1
-	VCVTPS2PD    X1, Y1
-	VADDPD       320(BX), Y1, Y1
-	VMOVUPD      Y1, 320(BX)
-	VCVTPS2PD    X0, Y1
-	VADDPD       352(BX), Y1, Y1
-	VMOVUPD      Y1, 352(BX)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       352(BX), Y0, Y0
-	VMOVUPD      Y0, 352(BX)
-	ADDQ         $0x20, AX
-	DECQ         CX
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 576(BX)
+	VPSRLQ       $0x34, Y0, Y2
+	VORPD        estep64c19<>+0(SB), Y2, Y2
+	VSUBPD       estep64c20<>+0(SB), Y2, Y2
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
+	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VBLENDVPD    Y3, Y4, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y3, Y3
+	VADDPD       Y3, Y2, Y2
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y3
+	VMULPD       Y3, Y3, Y4
+	VMOVUPD      estep64c24<>+0(SB), Y5
+	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c28<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c29<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c30<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
+	VMULPD       Y4, Y5, Y5
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y3, Y5, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y2, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y2, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       288(BX), Y0, Y0
+	VMOVUPD      Y0, 288(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
+	VPSRLQ       $0x34, Y1, Y2
+	VORPD        estep64c19<>+0(SB), Y2, Y2
+	VSUBPD       estep64c20<>+0(SB), Y2, Y2
+	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c0<>+0(SB), Y1, Y1
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y3
+	VMULPD       estep64c5<>+0(SB), Y1, Y4
+	VBLENDVPD    Y3, Y4, Y1, Y1
+	VANDPD       estep64c0<>+0(SB), Y3, Y3
+	VADDPD       Y3, Y2, Y2
+	VSUBPD       estep64c0<>+0(SB), Y1, Y1
+	VADDPD       estep64c23<>+0(SB), Y1, Y4
+	VDIVPD       Y4, Y1, Y3
+	VMULPD       Y3, Y3, Y4
+	VMOVUPD      estep64c24<>+0(SB), Y5
+	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c28<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c29<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c30<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
+	VMULPD       Y4, Y5, Y5
+	VSUBPD       Y5, Y1, Y5
+	VFNMADD231PD Y3, Y5, Y1
+	VFMADD231PD  estep64c4<>+0(SB), Y2, Y1
+	VFMADD231PD  estep64c3<>+0(SB), Y2, Y1
+	VMOVUPD      Y1, Y1
+	VADDPD       288(BX), Y1, Y1
+	VMOVUPD      Y1, 288(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y1
+	MOVQ         $0x00000020, SI
 	JMP          loop
 
 done:
+	VMOVUPS      320(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       (BX), Y3, Y3
+	VMOVUPD      Y3, (BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       (BX), Y2, Y2
+	VMOVUPD      Y2, (BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 320(BX)
+	VMOVUPS      352(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       32(BX), Y3, Y3
+	VMOVUPD      Y3, 32(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       32(BX), Y2, Y2
+	VMOVUPD      Y2, 32(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 352(BX)
+	VMOVUPS      384(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       64(BX), Y3, Y3
+	VMOVUPD      Y3, 64(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       64(BX), Y2, Y2
+	VMOVUPD      Y2, 64(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 384(BX)
+	VMOVUPS      416(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       96(BX), Y3, Y3
+	VMOVUPD      Y3, 96(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       96(BX), Y2, Y2
+	VMOVUPD      Y2, 96(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 416(BX)
+	VMOVUPS      448(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       128(BX), Y3, Y3
+	VMOVUPD      Y3, 128(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       128(BX), Y2, Y2
+	VMOVUPD      Y2, 128(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 448(BX)
+	VMOVUPS      480(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       160(BX), Y3, Y3
+	VMOVUPD      Y3, 160(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       160(BX), Y2, Y2
+	VMOVUPD      Y2, 160(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 480(BX)
+	VMOVUPS      512(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       192(BX), Y3, Y3
+	VMOVUPD      Y3, 192(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       192(BX), Y2, Y2
+	VMOVUPD      Y2, 192(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 512(BX)
+	VMOVUPS      544(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       224(BX), Y3, Y3
+	VMOVUPD      Y3, 224(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       224(BX), Y2, Y2
+	VMOVUPD      Y2, 224(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 544(BX)
+	VMOVUPS      576(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       256(BX), Y3, Y3
+	VMOVUPD      Y3, 256(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       256(BX), Y2, Y2
+	VMOVUPD      Y2, 256(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 576(BX)
+	VPSRLQ       $0x34, Y0, Y2
+	VORPD        estep64c19<>+0(SB), Y2, Y2
+	VSUBPD       estep64c20<>+0(SB), Y2, Y2
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
+	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VBLENDVPD    Y3, Y4, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y3, Y3
+	VADDPD       Y3, Y2, Y2
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y3
+	VMULPD       Y3, Y3, Y4
+	VMOVUPD      estep64c24<>+0(SB), Y5
+	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c28<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c29<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c30<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
+	VMULPD       Y4, Y5, Y5
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y3, Y5, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y2, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y2, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       288(BX), Y0, Y0
+	VMOVUPD      Y0, 288(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
+	VPSRLQ       $0x34, Y1, Y0
+	VORPD        estep64c19<>+0(SB), Y0, Y0
+	VSUBPD       estep64c20<>+0(SB), Y0, Y0
+	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c0<>+0(SB), Y1, Y1
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y2
+	VMULPD       estep64c5<>+0(SB), Y1, Y3
+	VBLENDVPD    Y2, Y3, Y1, Y1
+	VANDPD       estep64c0<>+0(SB), Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VSUBPD       estep64c0<>+0(SB), Y1, Y1
+	VADDPD       estep64c23<>+0(SB), Y1, Y3
+	VDIVPD       Y3, Y1, Y2
+	VMULPD       Y2, Y2, Y3
+	VMOVUPD      estep64c24<>+0(SB), Y4
+	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
+	VMULPD       Y3, Y4, Y4
+	VSUBPD       Y4, Y1, Y4
+	VFNMADD231PD Y2, Y4, Y1
+	VFMADD231PD  estep64c4<>+0(SB), Y0, Y1
+	VFMADD231PD  estep64c3<>+0(SB), Y0, Y1
+	VMOVUPD      Y1, Y0
+	VADDPD       288(BX), Y0, Y0
+	VMOVUPD      Y0, 288(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y1
+	VZEROUPPER
+	RET
+
+// func estepAVX2F32K4(x []float32, coef []float32, acc []float64, scratch []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·estepAVX2F32K4(SB), NOSPLIT, $0-96
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	MOVQ    coef_base+24(FP), DX
+	MOVQ    acc_base+48(FP), BX
+	VMOVUPD estep64c0<>+0(SB), Y0
+	VMOVUPD estep64c0<>+0(SB), Y1
+	MOVQ    $0x00000020, SI
+	SHRQ    $0x03, CX
+
+loop:
+	TESTQ        CX, CX
+	JZ           done
+	VMOVUPS      (AX), Y2
+	VSUBPS       32(DX), Y2, Y3
+	VMULPS       64(DX), Y3, Y4
+	VFNMADD213PS (DX), Y3, Y4
+	VMOVUPS      Y4, Y3
+	VSUBPS       128(DX), Y2, Y6
+	VMULPS       160(DX), Y6, Y5
+	VFNMADD213PS 96(DX), Y6, Y5
+	VMAXPS       Y5, Y3, Y3
+	VSUBPS       224(DX), Y2, Y7
+	VMULPS       256(DX), Y7, Y6
+	VFNMADD213PS 192(DX), Y7, Y6
+	VMAXPS       Y6, Y3, Y3
+	VSUBPS       320(DX), Y2, Y8
+	VMULPS       352(DX), Y8, Y7
+	VFNMADD213PS 288(DX), Y8, Y7
+	VMAXPS       Y7, Y3, Y3
+	VSUBPS       Y3, Y4, Y4
+	VSUBPS       Y3, Y5, Y5
+	VSUBPS       Y3, Y6, Y6
+	VSUBPS       Y3, Y7, Y7
+	VMOVUPS      Y4, Y8
+	VMOVUPS      estep32c0<>+0(SB), Y9
+	VFMADD231PS  estep32c1<>+0(SB), Y8, Y9
+	VSUBPS       estep32c0<>+0(SB), Y9, Y10
+	VFNMADD231PS estep32c2<>+0(SB), Y10, Y8
+	VFNMADD231PS estep32c3<>+0(SB), Y10, Y8
+	VMULPS       Y8, Y8, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      estep32c4<>+0(SB), Y12
+	VFMADD231PS  estep32c5<>+0(SB), Y8, Y12
+	VMOVUPS      estep32c6<>+0(SB), Y13
+	VFMADD231PS  estep32c7<>+0(SB), Y8, Y13
+	VFMADD231PS  Y13, Y10, Y12
+	VMOVUPS      estep32c8<>+0(SB), Y10
+	VFMADD231PS  estep32c9<>+0(SB), Y8, Y10
+	VFMADD231PS  Y10, Y11, Y12
+	VFMADD213PS  estep32c10<>+0(SB), Y8, Y12
+	VFMADD213PS  estep32c10<>+0(SB), Y8, Y12
+	VMOVUPS      Y12, Y8
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y4, Y10
+	VANDNPS      Y8, Y10, Y8
+	VMOVUPS      Y5, Y4
+	VMOVUPS      estep32c0<>+0(SB), Y9
+	VFMADD231PS  estep32c1<>+0(SB), Y4, Y9
+	VSUBPS       estep32c0<>+0(SB), Y9, Y10
+	VFNMADD231PS estep32c2<>+0(SB), Y10, Y4
+	VFNMADD231PS estep32c3<>+0(SB), Y10, Y4
+	VMULPS       Y4, Y4, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      estep32c4<>+0(SB), Y12
+	VFMADD231PS  estep32c5<>+0(SB), Y4, Y12
+	VMOVUPS      estep32c6<>+0(SB), Y13
+	VFMADD231PS  estep32c7<>+0(SB), Y4, Y13
+	VFMADD231PS  Y13, Y10, Y12
+	VMOVUPS      estep32c8<>+0(SB), Y10
+	VFMADD231PS  estep32c9<>+0(SB), Y4, Y10
+	VFMADD231PS  Y10, Y11, Y12
+	VFMADD213PS  estep32c10<>+0(SB), Y4, Y12
+	VFMADD213PS  estep32c10<>+0(SB), Y4, Y12
+	VMOVUPS      Y12, Y4
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y5, Y10
+	VANDNPS      Y4, Y10, Y4
+	VMOVUPS      Y6, Y5
+	VMOVUPS      estep32c0<>+0(SB), Y9
+	VFMADD231PS  estep32c1<>+0(SB), Y5, Y9
+	VSUBPS       estep32c0<>+0(SB), Y9, Y10
+	VFNMADD231PS estep32c2<>+0(SB), Y10, Y5
+	VFNMADD231PS estep32c3<>+0(SB), Y10, Y5
+	VMULPS       Y5, Y5, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      estep32c4<>+0(SB), Y12
+	VFMADD231PS  estep32c5<>+0(SB), Y5, Y12
+	VMOVUPS      estep32c6<>+0(SB), Y13
+	VFMADD231PS  estep32c7<>+0(SB), Y5, Y13
+	VFMADD231PS  Y13, Y10, Y12
+	VMOVUPS      estep32c8<>+0(SB), Y10
+	VFMADD231PS  estep32c9<>+0(SB), Y5, Y10
+	VFMADD231PS  Y10, Y11, Y12
+	VFMADD213PS  estep32c10<>+0(SB), Y5, Y12
+	VFMADD213PS  estep32c10<>+0(SB), Y5, Y12
+	VMOVUPS      Y12, Y5
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y6, Y10
+	VANDNPS      Y5, Y10, Y5
+	VMOVUPS      Y7, Y6
+	VMOVUPS      estep32c0<>+0(SB), Y9
+	VFMADD231PS  estep32c1<>+0(SB), Y6, Y9
+	VSUBPS       estep32c0<>+0(SB), Y9, Y10
+	VFNMADD231PS estep32c2<>+0(SB), Y10, Y6
+	VFNMADD231PS estep32c3<>+0(SB), Y10, Y6
+	VMULPS       Y6, Y6, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      estep32c4<>+0(SB), Y12
+	VFMADD231PS  estep32c5<>+0(SB), Y6, Y12
+	VMOVUPS      estep32c6<>+0(SB), Y13
+	VFMADD231PS  estep32c7<>+0(SB), Y6, Y13
+	VFMADD231PS  Y13, Y10, Y12
+	VMOVUPS      estep32c8<>+0(SB), Y10
+	VFMADD231PS  estep32c9<>+0(SB), Y6, Y10
+	VFMADD231PS  Y10, Y11, Y12
+	VFMADD213PS  estep32c10<>+0(SB), Y6, Y12
+	VFMADD213PS  estep32c10<>+0(SB), Y6, Y12
+	VMOVUPS      Y12, Y6
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y7, Y10
+	VANDNPS      Y6, Y10, Y6
+	VMOVUPS      Y8, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VCVTPS2PD    X7, Y9
+	VEXTRACTF128 $0x01, Y7, X10
+	VCVTPS2PD    X10, Y10
+	VMULPD       Y9, Y0, Y0
+	VMULPD       Y10, Y1, Y1
+	VCVTPS2PD    X3, Y9
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       Y9, Y3, Y9
+	VADDPD       384(BX), Y9, Y9
+	VMOVUPD      Y9, 384(BX)
+	VMOVUPS      estep32c10<>+0(SB), Y3
+	VDIVPS       Y7, Y3, Y3
+	VMULPS       Y3, Y8, Y8
+	VSUBPS       32(DX), Y2, Y7
+	VADDPS       416(BX), Y8, Y9
+	VMOVUPS      Y9, 416(BX)
+	VMULPS       Y7, Y8, Y8
+	VADDPS       448(BX), Y8, Y9
+	VMOVUPS      Y9, 448(BX)
+	VMOVUPS      480(BX), Y9
+	VFMADD231PS  Y7, Y8, Y9
+	VMOVUPS      Y9, 480(BX)
+	VMULPS       Y3, Y4, Y4
+	VSUBPS       128(DX), Y2, Y7
+	VADDPS       512(BX), Y4, Y8
+	VMOVUPS      Y8, 512(BX)
+	VMULPS       Y7, Y4, Y4
+	VADDPS       544(BX), Y4, Y8
+	VMOVUPS      Y8, 544(BX)
+	VMOVUPS      576(BX), Y8
+	VFMADD231PS  Y7, Y4, Y8
+	VMOVUPS      Y8, 576(BX)
+	VMULPS       Y3, Y5, Y5
+	VSUBPS       224(DX), Y2, Y4
+	VADDPS       608(BX), Y5, Y7
+	VMOVUPS      Y7, 608(BX)
+	VMULPS       Y4, Y5, Y5
+	VADDPS       640(BX), Y5, Y7
+	VMOVUPS      Y7, 640(BX)
+	VMOVUPS      672(BX), Y7
+	VFMADD231PS  Y4, Y5, Y7
+	VMOVUPS      Y7, 672(BX)
+	VMULPS       Y3, Y6, Y6
+	VSUBPS       320(DX), Y2, Y2
+	VADDPS       704(BX), Y6, Y3
+	VMOVUPS      Y3, 704(BX)
+	VMULPS       Y2, Y6, Y6
+	VADDPS       736(BX), Y6, Y3
+	VMOVUPS      Y3, 736(BX)
+	VMOVUPS      768(BX), Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, 768(BX)
+	ADDQ         $0x20, AX
+	DECQ         CX
+	DECQ         SI
+	JNZ          loop
+	VMOVUPS      416(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       (BX), Y3, Y3
+	VMOVUPD      Y3, (BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       (BX), Y2, Y2
+	VMOVUPD      Y2, (BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 416(BX)
+	VMOVUPS      448(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       32(BX), Y3, Y3
+	VMOVUPD      Y3, 32(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       32(BX), Y2, Y2
+	VMOVUPD      Y2, 32(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 448(BX)
+	VMOVUPS      480(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       64(BX), Y3, Y3
+	VMOVUPD      Y3, 64(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       64(BX), Y2, Y2
+	VMOVUPD      Y2, 64(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 480(BX)
+	VMOVUPS      512(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       96(BX), Y3, Y3
+	VMOVUPD      Y3, 96(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       96(BX), Y2, Y2
+	VMOVUPD      Y2, 96(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 512(BX)
+	VMOVUPS      544(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       128(BX), Y3, Y3
+	VMOVUPD      Y3, 128(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       128(BX), Y2, Y2
+	VMOVUPD      Y2, 128(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 544(BX)
+	VMOVUPS      576(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       160(BX), Y3, Y3
+	VMOVUPD      Y3, 160(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       160(BX), Y2, Y2
+	VMOVUPD      Y2, 160(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 576(BX)
+	VMOVUPS      608(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       192(BX), Y3, Y3
+	VMOVUPD      Y3, 192(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       192(BX), Y2, Y2
+	VMOVUPD      Y2, 192(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 608(BX)
+	VMOVUPS      640(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       224(BX), Y3, Y3
+	VMOVUPD      Y3, 224(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       224(BX), Y2, Y2
+	VMOVUPD      Y2, 224(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 640(BX)
+	VMOVUPS      672(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       256(BX), Y3, Y3
+	VMOVUPD      Y3, 256(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       256(BX), Y2, Y2
+	VMOVUPD      Y2, 256(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 672(BX)
+	VMOVUPS      704(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       288(BX), Y3, Y3
+	VMOVUPD      Y3, 288(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       288(BX), Y2, Y2
+	VMOVUPD      Y2, 288(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 704(BX)
+	VMOVUPS      736(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       320(BX), Y3, Y3
+	VMOVUPD      Y3, 320(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       320(BX), Y2, Y2
+	VMOVUPD      Y2, 320(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 736(BX)
+	VMOVUPS      768(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       352(BX), Y3, Y3
+	VMOVUPD      Y3, 352(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       352(BX), Y2, Y2
+	VMOVUPD      Y2, 352(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 768(BX)
+	VPSRLQ       $0x34, Y0, Y2
+	VORPD        estep64c19<>+0(SB), Y2, Y2
+	VSUBPD       estep64c20<>+0(SB), Y2, Y2
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
+	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VBLENDVPD    Y3, Y4, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y3, Y3
+	VADDPD       Y3, Y2, Y2
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y3
+	VMULPD       Y3, Y3, Y4
+	VMOVUPD      estep64c24<>+0(SB), Y5
+	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c28<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c29<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c30<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
+	VMULPD       Y4, Y5, Y5
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y3, Y5, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y2, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y2, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       384(BX), Y0, Y0
+	VMOVUPD      Y0, 384(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
+	VPSRLQ       $0x34, Y1, Y2
+	VORPD        estep64c19<>+0(SB), Y2, Y2
+	VSUBPD       estep64c20<>+0(SB), Y2, Y2
+	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c0<>+0(SB), Y1, Y1
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y3
+	VMULPD       estep64c5<>+0(SB), Y1, Y4
+	VBLENDVPD    Y3, Y4, Y1, Y1
+	VANDPD       estep64c0<>+0(SB), Y3, Y3
+	VADDPD       Y3, Y2, Y2
+	VSUBPD       estep64c0<>+0(SB), Y1, Y1
+	VADDPD       estep64c23<>+0(SB), Y1, Y4
+	VDIVPD       Y4, Y1, Y3
+	VMULPD       Y3, Y3, Y4
+	VMOVUPD      estep64c24<>+0(SB), Y5
+	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c28<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c29<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c30<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
+	VMULPD       Y4, Y5, Y5
+	VSUBPD       Y5, Y1, Y5
+	VFNMADD231PD Y3, Y5, Y1
+	VFMADD231PD  estep64c4<>+0(SB), Y2, Y1
+	VFMADD231PD  estep64c3<>+0(SB), Y2, Y1
+	VMOVUPD      Y1, Y1
+	VADDPD       384(BX), Y1, Y1
+	VMOVUPD      Y1, 384(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y1
+	MOVQ         $0x00000020, SI
+	JMP          loop
+
+done:
+	VMOVUPS      416(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       (BX), Y3, Y3
+	VMOVUPD      Y3, (BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       (BX), Y2, Y2
+	VMOVUPD      Y2, (BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 416(BX)
+	VMOVUPS      448(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       32(BX), Y3, Y3
+	VMOVUPD      Y3, 32(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       32(BX), Y2, Y2
+	VMOVUPD      Y2, 32(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 448(BX)
+	VMOVUPS      480(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       64(BX), Y3, Y3
+	VMOVUPD      Y3, 64(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       64(BX), Y2, Y2
+	VMOVUPD      Y2, 64(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 480(BX)
+	VMOVUPS      512(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       96(BX), Y3, Y3
+	VMOVUPD      Y3, 96(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       96(BX), Y2, Y2
+	VMOVUPD      Y2, 96(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 512(BX)
+	VMOVUPS      544(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       128(BX), Y3, Y3
+	VMOVUPD      Y3, 128(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       128(BX), Y2, Y2
+	VMOVUPD      Y2, 128(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 544(BX)
+	VMOVUPS      576(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       160(BX), Y3, Y3
+	VMOVUPD      Y3, 160(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       160(BX), Y2, Y2
+	VMOVUPD      Y2, 160(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 576(BX)
+	VMOVUPS      608(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       192(BX), Y3, Y3
+	VMOVUPD      Y3, 192(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       192(BX), Y2, Y2
+	VMOVUPD      Y2, 192(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 608(BX)
+	VMOVUPS      640(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       224(BX), Y3, Y3
+	VMOVUPD      Y3, 224(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       224(BX), Y2, Y2
+	VMOVUPD      Y2, 224(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 640(BX)
+	VMOVUPS      672(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       256(BX), Y3, Y3
+	VMOVUPD      Y3, 256(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       256(BX), Y2, Y2
+	VMOVUPD      Y2, 256(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 672(BX)
+	VMOVUPS      704(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       288(BX), Y3, Y3
+	VMOVUPD      Y3, 288(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       288(BX), Y2, Y2
+	VMOVUPD      Y2, 288(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 704(BX)
+	VMOVUPS      736(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       320(BX), Y3, Y3
+	VMOVUPD      Y3, 320(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       320(BX), Y2, Y2
+	VMOVUPD      Y2, 320(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 736(BX)
+	VMOVUPS      768(BX), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       352(BX), Y3, Y3
+	VMOVUPD      Y3, 352(BX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       352(BX), Y2, Y2
+	VMOVUPD      Y2, 352(BX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 768(BX)
+	VPSRLQ       $0x34, Y0, Y2
+	VORPD        estep64c19<>+0(SB), Y2, Y2
+	VSUBPD       estep64c20<>+0(SB), Y2, Y2
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
+	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VBLENDVPD    Y3, Y4, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y3, Y3
+	VADDPD       Y3, Y2, Y2
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y3
+	VMULPD       Y3, Y3, Y4
+	VMOVUPD      estep64c24<>+0(SB), Y5
+	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c28<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c29<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c30<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
+	VMULPD       Y4, Y5, Y5
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y3, Y5, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y2, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y2, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       384(BX), Y0, Y0
+	VMOVUPD      Y0, 384(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
+	VPSRLQ       $0x34, Y1, Y0
+	VORPD        estep64c19<>+0(SB), Y0, Y0
+	VSUBPD       estep64c20<>+0(SB), Y0, Y0
+	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c0<>+0(SB), Y1, Y1
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y2
+	VMULPD       estep64c5<>+0(SB), Y1, Y3
+	VBLENDVPD    Y2, Y3, Y1, Y1
+	VANDPD       estep64c0<>+0(SB), Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VSUBPD       estep64c0<>+0(SB), Y1, Y1
+	VADDPD       estep64c23<>+0(SB), Y1, Y3
+	VDIVPD       Y3, Y1, Y2
+	VMULPD       Y2, Y2, Y3
+	VMOVUPD      estep64c24<>+0(SB), Y4
+	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
+	VMULPD       Y3, Y4, Y4
+	VSUBPD       Y4, Y1, Y4
+	VFNMADD231PD Y2, Y4, Y1
+	VFMADD231PD  estep64c4<>+0(SB), Y0, Y1
+	VFMADD231PD  estep64c3<>+0(SB), Y0, Y1
+	VMOVUPD      Y1, Y0
+	VADDPD       384(BX), Y0, Y0
+	VMOVUPD      Y0, 384(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y1
 	VZEROUPPER
 	RET
 
 // func estepAVX2F32(x []float32, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·estepAVX2F32(SB), NOSPLIT, $0-96
-	MOVQ   x_base+0(FP), CX
-	MOVQ   x_len+8(FP), BX
-	MOVQ   coef_base+24(FP), SI
-	MOVQ   acc_base+48(FP), DI
-	MOVQ   scratch_base+72(FP), R8
-	MOVQ   coef_len+32(FP), AX
-	MOVQ   $0x00000018, R9
-	XORQ   DX, DX
-	DIVQ   R9
-	IMUL3Q $0x00000060, AX, DX
-	ADDQ   DI, DX
-	SHRQ   $0x03, BX
+	MOVQ    x_base+0(FP), CX
+	MOVQ    x_len+8(FP), BX
+	MOVQ    coef_base+24(FP), SI
+	MOVQ    acc_base+48(FP), DI
+	MOVQ    scratch_base+72(FP), R8
+	MOVQ    coef_len+32(FP), AX
+	MOVQ    $0x00000018, R9
+	XORQ    DX, DX
+	DIVQ    R9
+	IMUL3Q  $0x00000060, AX, DX
+	LEAQ    32(DX), R9
+	ADDQ    DI, DX
+	VMOVUPD estep64c0<>+0(SB), Y0
+	VMOVUPD estep64c0<>+0(SB), Y1
+	MOVQ    $0x00000020, R10
+	SHRQ    $0x03, BX
 
 loop:
 	TESTQ   BX, BX
 	JZ      done
-	VMOVUPS (CX), Y0
-	VMOVUPS estep32c22<>+0(SB), Y1
-	MOVQ    SI, R9
-	MOVQ    DI, R10
-	MOVQ    R8, R11
-	MOVQ    AX, R12
+	VMOVUPS (CX), Y2
+	VMOVUPS estep32c13<>+0(SB), Y3
+	MOVQ    SI, R11
+	MOVQ    DI, R12
+	MOVQ    R8, R13
+	MOVQ    AX, R14
 
 max:
-	VSUBPS       32(R9), Y0, Y3
-	VMULPS       64(R9), Y3, Y2
-	VFNMADD213PS (R9), Y3, Y2
-	VMOVUPS      Y2, (R11)
-	VMAXPS       Y2, Y1, Y1
-	ADDQ         $0x60, R9
-	ADDQ         $0x60, R10
-	ADDQ         $0x20, R11
-	DECQ         R12
+	VSUBPS       32(R11), Y2, Y5
+	VMULPS       64(R11), Y5, Y4
+	VFNMADD213PS (R11), Y5, Y4
+	VMOVUPS      Y4, (R13)
+	VMAXPS       Y4, Y3, Y3
+	ADDQ         $0x60, R11
+	ADDQ         $0x60, R12
+	ADDQ         $0x20, R13
+	DECQ         R14
 	JNZ          max
-	VXORPS       Y2, Y2, Y2
-	MOVQ         SI, R9
-	MOVQ         DI, R10
-	MOVQ         R8, R11
-	MOVQ         AX, R12
+	VXORPS       Y4, Y4, Y4
+	MOVQ         SI, R11
+	MOVQ         DI, R12
+	MOVQ         R8, R13
+	MOVQ         AX, R14
 
 exp:
-	VMOVUPS      (R11), Y3
-	VSUBPS       Y1, Y3, Y3
-	VMAXPS       estep32c0<>+0(SB), Y3, Y4
-	VMULPS       estep32c1<>+0(SB), Y4, Y5
-	VROUNDPS     $0x08, Y5, Y5
-	VFNMADD231PS estep32c2<>+0(SB), Y5, Y4
-	VFNMADD231PS estep32c3<>+0(SB), Y5, Y4
-	VMOVUPS      estep32c4<>+0(SB), Y3
-	VFMADD213PS  estep32c5<>+0(SB), Y4, Y3
-	VFMADD213PS  estep32c6<>+0(SB), Y4, Y3
-	VFMADD213PS  estep32c7<>+0(SB), Y4, Y3
-	VFMADD213PS  estep32c8<>+0(SB), Y4, Y3
-	VFMADD213PS  estep32c9<>+0(SB), Y4, Y3
-	VFMADD213PS  estep32c10<>+0(SB), Y4, Y3
-	VFMADD213PS  estep32c10<>+0(SB), Y4, Y3
-	VMULPS       estep32c9<>+0(SB), Y5, Y4
-	VROUNDPS     $0x09, Y4, Y4
-	VSUBPS       Y4, Y5, Y5
-	VADDPS       estep32c11<>+0(SB), Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y3, Y3
-	VADDPS       estep32c11<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y3, Y3
-	VMOVUPS      Y3, (R11)
-	VADDPS       Y3, Y2, Y2
-	ADDQ         $0x60, R9
-	ADDQ         $0x60, R10
-	ADDQ         $0x20, R11
-	DECQ         R12
+	VMOVUPS      (R13), Y5
+	VSUBPS       Y3, Y5, Y5
+	VMOVUPS      Y5, Y6
+	VMOVUPS      estep32c0<>+0(SB), Y7
+	VFMADD231PS  estep32c1<>+0(SB), Y6, Y7
+	VSUBPS       estep32c0<>+0(SB), Y7, Y8
+	VFNMADD231PS estep32c2<>+0(SB), Y8, Y6
+	VFNMADD231PS estep32c3<>+0(SB), Y8, Y6
+	VMULPS       Y6, Y6, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      estep32c4<>+0(SB), Y10
+	VFMADD231PS  estep32c5<>+0(SB), Y6, Y10
+	VMOVUPS      estep32c6<>+0(SB), Y11
+	VFMADD231PS  estep32c7<>+0(SB), Y6, Y11
+	VFMADD231PS  Y11, Y8, Y10
+	VMOVUPS      estep32c8<>+0(SB), Y8
+	VFMADD231PS  estep32c9<>+0(SB), Y6, Y8
+	VFMADD231PS  Y8, Y9, Y10
+	VFMADD213PS  estep32c10<>+0(SB), Y6, Y10
+	VFMADD213PS  estep32c10<>+0(SB), Y6, Y10
+	VMOVUPS      Y10, Y6
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y7, Y6, Y6
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y5, Y8
+	VANDNPS      Y6, Y8, Y6
+	VMOVUPS      Y6, (R13)
+	VADDPS       Y6, Y4, Y4
+	ADDQ         $0x60, R11
+	ADDQ         $0x60, R12
+	ADDQ         $0x20, R13
+	DECQ         R14
 	JNZ          exp
-	VPSRLD       $0x17, Y2, Y3
-	VORPS        estep32c12<>+0(SB), Y3, Y3
-	VSUBPS       estep32c13<>+0(SB), Y3, Y3
-	VANDPS       estep32c14<>+0(SB), Y2, Y4
-	VORPS        estep32c10<>+0(SB), Y4, Y4
-	VCMPPS       $0x1e, estep32c15<>+0(SB), Y4, Y5
-	VMULPS       estep32c9<>+0(SB), Y4, Y6
-	VBLENDVPS    Y5, Y6, Y4, Y4
-	VANDPS       estep32c10<>+0(SB), Y5, Y5
-	VADDPS       Y5, Y3, Y3
-	VSUBPS       estep32c10<>+0(SB), Y4, Y4
-	VADDPS       estep32c16<>+0(SB), Y4, Y6
-	VDIVPS       Y6, Y4, Y5
-	VMULPS       Y5, Y5, Y6
-	VMOVUPS      estep32c17<>+0(SB), Y7
-	VFMADD213PS  estep32c18<>+0(SB), Y6, Y7
-	VFMADD213PS  estep32c19<>+0(SB), Y6, Y7
-	VFMADD213PS  estep32c20<>+0(SB), Y6, Y7
-	VFMADD213PS  estep32c21<>+0(SB), Y6, Y7
-	VMULPS       Y6, Y7, Y7
-	VSUBPS       Y7, Y4, Y7
-	VFNMADD231PS Y5, Y7, Y4
-	VFMADD231PS  estep32c3<>+0(SB), Y3, Y4
-	VFMADD231PS  estep32c2<>+0(SB), Y3, Y4
-	VMOVUPS      Y4, Y3
-	VADDPS       Y1, Y3, Y3
-	VCVTPS2PD    X3, Y1
-	VADDPD       (DX), Y1, Y1
-	VMOVUPD      Y1, (DX)
-	VEXTRACTF128 $0x01, Y3, X1
-	VCVTPS2PD    X1, Y1
-	VADDPD       (DX), Y1, Y1
-	VMOVUPD      Y1, (DX)
-	VMOVUPS      estep32c10<>+0(SB), Y1
-	VDIVPS       Y2, Y1, Y1
-	MOVQ         SI, R9
-	MOVQ         DI, R10
-	MOVQ         R8, R11
-	MOVQ         AX, R12
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X6
+	VCVTPS2PD    X6, Y6
+	VMULPD       Y5, Y0, Y0
+	VMULPD       Y6, Y1, Y1
+	VCVTPS2PD    X3, Y5
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       Y5, Y3, Y5
+	VADDPD       (DX), Y5, Y5
+	VMOVUPD      Y5, (DX)
+	VMOVUPS      estep32c10<>+0(SB), Y3
+	VDIVPS       Y4, Y3, Y3
+	MOVQ         SI, R11
+	MOVQ         DI, R12
+	MOVQ         R8, R13
+	MOVQ         AX, R14
 
 acc:
-	VMOVUPS      (R11), Y2
-	VMULPS       Y1, Y2, Y2
-	VSUBPS       32(R9), Y0, Y3
-	VMULPS       Y3, Y2, Y4
-	VMULPS       Y3, Y4, Y3
-	VCVTPS2PD    X2, Y5
-	VADDPD       (R10), Y5, Y5
-	VMOVUPD      Y5, (R10)
+	VMOVUPS     (R13), Y4
+	VMULPS      Y3, Y4, Y4
+	VSUBPS      32(R11), Y2, Y5
+	VADDPS      (R12)(R9*1), Y4, Y6
+	VMOVUPS     Y6, (R12)(R9*1)
+	VMULPS      Y5, Y4, Y4
+	VADDPS      32(R12)(R9*1), Y4, Y6
+	VMOVUPS     Y6, 32(R12)(R9*1)
+	VMOVUPS     64(R12)(R9*1), Y6
+	VFMADD231PS Y5, Y4, Y6
+	VMOVUPS     Y6, 64(R12)(R9*1)
+	ADDQ        $0x60, R11
+	ADDQ        $0x60, R12
+	ADDQ        $0x20, R13
+	DECQ        R14
+	JNZ         acc
+	ADDQ        $0x20, CX
+	DECQ        BX
+	DECQ        R10
+	JNZ         loop
+	MOVQ        DI, R10
+	MOVQ        AX, R11
+
+flushinner:
+	VMOVUPS      (R10)(R9*1), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       (R10), Y3, Y3
+	VMOVUPD      Y3, (R10)
 	VEXTRACTF128 $0x01, Y2, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       (R10), Y2, Y2
 	VMOVUPD      Y2, (R10)
-	VCVTPS2PD    X4, Y2
-	VADDPD       32(R10), Y2, Y2
-	VMOVUPD      Y2, 32(R10)
-	VEXTRACTF128 $0x01, Y4, X2
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, (R10)(R9*1)
+	VMOVUPS      32(R10)(R9*1), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       32(R10), Y3, Y3
+	VMOVUPD      Y3, 32(R10)
+	VEXTRACTF128 $0x01, Y2, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       32(R10), Y2, Y2
 	VMOVUPD      Y2, 32(R10)
-	VCVTPS2PD    X3, Y2
-	VADDPD       64(R10), Y2, Y2
-	VMOVUPD      Y2, 64(R10)
-	VEXTRACTF128 $0x01, Y3, X2
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 32(R10)(R9*1)
+	VMOVUPS      64(R10)(R9*1), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       64(R10), Y3, Y3
+	VMOVUPD      Y3, 64(R10)
+	VEXTRACTF128 $0x01, Y2, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       64(R10), Y2, Y2
 	VMOVUPD      Y2, 64(R10)
-	ADDQ         $0x60, R9
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 64(R10)(R9*1)
 	ADDQ         $0x60, R10
-	ADDQ         $0x20, R11
-	DECQ         R12
-	JNZ          acc
-	ADDQ         $0x20, CX
-	DECQ         BX
+	DECQ         R11
+	JNZ          flushinner
+	VPSRLQ       $0x34, Y0, Y2
+	VORPD        estep64c19<>+0(SB), Y2, Y2
+	VSUBPD       estep64c20<>+0(SB), Y2, Y2
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
+	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VBLENDVPD    Y3, Y4, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y3, Y3
+	VADDPD       Y3, Y2, Y2
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y3
+	VMULPD       Y3, Y3, Y4
+	VMOVUPD      estep64c24<>+0(SB), Y5
+	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c28<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c29<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c30<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
+	VMULPD       Y4, Y5, Y5
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y3, Y5, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y2, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y2, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (DX), Y0, Y0
+	VMOVUPD      Y0, (DX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
+	VPSRLQ       $0x34, Y1, Y2
+	VORPD        estep64c19<>+0(SB), Y2, Y2
+	VSUBPD       estep64c20<>+0(SB), Y2, Y2
+	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c0<>+0(SB), Y1, Y1
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y3
+	VMULPD       estep64c5<>+0(SB), Y1, Y4
+	VBLENDVPD    Y3, Y4, Y1, Y1
+	VANDPD       estep64c0<>+0(SB), Y3, Y3
+	VADDPD       Y3, Y2, Y2
+	VSUBPD       estep64c0<>+0(SB), Y1, Y1
+	VADDPD       estep64c23<>+0(SB), Y1, Y4
+	VDIVPD       Y4, Y1, Y3
+	VMULPD       Y3, Y3, Y4
+	VMOVUPD      estep64c24<>+0(SB), Y5
+	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c28<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c29<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c30<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
+	VMULPD       Y4, Y5, Y5
+	VSUBPD       Y5, Y1, Y5
+	VFNMADD231PD Y3, Y5, Y1
+	VFMADD231PD  estep64c4<>+0(SB), Y2, Y1
+	VFMADD231PD  estep64c3<>+0(SB), Y2, Y1
+	VMOVUPD      Y1, Y1
+	VADDPD       (DX), Y1, Y1
+	VMOVUPD      Y1, (DX)
+	VMOVUPD      estep64c0<>+0(SB), Y1
+	MOVQ         $0x00000020, R10
 	JMP          loop
 
 done:
+	MOVQ DI, CX
+
+flushfinal:
+	VMOVUPS      (CX)(R9*1), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       (CX), Y3, Y3
+	VMOVUPD      Y3, (CX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       (CX), Y2, Y2
+	VMOVUPD      Y2, (CX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, (CX)(R9*1)
+	VMOVUPS      32(CX)(R9*1), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       32(CX), Y3, Y3
+	VMOVUPD      Y3, 32(CX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       32(CX), Y2, Y2
+	VMOVUPD      Y2, 32(CX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 32(CX)(R9*1)
+	VMOVUPS      64(CX)(R9*1), Y2
+	VCVTPS2PD    X2, Y3
+	VADDPD       64(CX), Y3, Y3
+	VMOVUPD      Y3, 64(CX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       64(CX), Y2, Y2
+	VMOVUPD      Y2, 64(CX)
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      Y2, 64(CX)(R9*1)
+	ADDQ         $0x60, CX
+	DECQ         AX
+	JNZ          flushfinal
+	VPSRLQ       $0x34, Y0, Y2
+	VORPD        estep64c19<>+0(SB), Y2, Y2
+	VSUBPD       estep64c20<>+0(SB), Y2, Y2
+	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c0<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
+	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VBLENDVPD    Y3, Y4, Y0, Y0
+	VANDPD       estep64c0<>+0(SB), Y3, Y3
+	VADDPD       Y3, Y2, Y2
+	VSUBPD       estep64c0<>+0(SB), Y0, Y0
+	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y3
+	VMULPD       Y3, Y3, Y4
+	VMOVUPD      estep64c24<>+0(SB), Y5
+	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c28<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c29<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c30<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
+	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
+	VMULPD       Y4, Y5, Y5
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y3, Y5, Y0
+	VFMADD231PD  estep64c4<>+0(SB), Y2, Y0
+	VFMADD231PD  estep64c3<>+0(SB), Y2, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (DX), Y0, Y0
+	VMOVUPD      Y0, (DX)
+	VMOVUPD      estep64c0<>+0(SB), Y0
+	VPSRLQ       $0x34, Y1, Y0
+	VORPD        estep64c19<>+0(SB), Y0, Y0
+	VSUBPD       estep64c20<>+0(SB), Y0, Y0
+	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c0<>+0(SB), Y1, Y1
+	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y2
+	VMULPD       estep64c5<>+0(SB), Y1, Y3
+	VBLENDVPD    Y2, Y3, Y1, Y1
+	VANDPD       estep64c0<>+0(SB), Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VSUBPD       estep64c0<>+0(SB), Y1, Y1
+	VADDPD       estep64c23<>+0(SB), Y1, Y3
+	VDIVPD       Y3, Y1, Y2
+	VMULPD       Y2, Y2, Y3
+	VMOVUPD      estep64c24<>+0(SB), Y4
+	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
+	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
+	VMULPD       Y3, Y4, Y4
+	VSUBPD       Y4, Y1, Y4
+	VFNMADD231PD Y2, Y4, Y1
+	VFMADD231PD  estep64c4<>+0(SB), Y0, Y1
+	VFMADD231PD  estep64c3<>+0(SB), Y0, Y1
+	VMOVUPD      Y1, Y0
+	VADDPD       (DX), Y0, Y0
+	VMOVUPD      Y0, (DX)
+	VMOVUPD      estep64c0<>+0(SB), Y1
 	VZEROUPPER
 	RET
 
-DATA estep32c22<>+0(SB)/4, $0xff800000
-DATA estep32c22<>+4(SB)/4, $0xff800000
-DATA estep32c22<>+8(SB)/4, $0xff800000
-DATA estep32c22<>+12(SB)/4, $0xff800000
-DATA estep32c22<>+16(SB)/4, $0xff800000
-DATA estep32c22<>+20(SB)/4, $0xff800000
-DATA estep32c22<>+24(SB)/4, $0xff800000
-DATA estep32c22<>+28(SB)/4, $0xff800000
-GLOBL estep32c22<>(SB), RODATA|NOPTR, $32
+DATA estep32c13<>+0(SB)/4, $0xff800000
+DATA estep32c13<>+4(SB)/4, $0xff800000
+DATA estep32c13<>+8(SB)/4, $0xff800000
+DATA estep32c13<>+12(SB)/4, $0xff800000
+DATA estep32c13<>+16(SB)/4, $0xff800000
+DATA estep32c13<>+20(SB)/4, $0xff800000
+DATA estep32c13<>+24(SB)/4, $0xff800000
+DATA estep32c13<>+28(SB)/4, $0xff800000
+GLOBL estep32c13<>(SB), RODATA|NOPTR, $32
 
 // func estepAVX2F32K2W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX2, FMA3
@@ -2692,6 +3724,7 @@ TEXT ·estepAVX2F32K2W(SB), NOSPLIT, $0-120
 	MOVQ w_base+24(FP), DX
 	MOVQ coef_base+48(FP), BX
 	MOVQ acc_base+72(FP), SI
+	MOVQ $0x00000020, DI
 	SHRQ $0x03, CX
 
 loop:
@@ -2710,132 +3743,151 @@ loop:
 	VFNMADD213PS 96(BX), Y5, Y4
 	VMAXPS       Y4, Y2, Y2
 	VSUBPS       Y2, Y3, Y3
-	VMAXPS       estep32c0<>+0(SB), Y3, Y3
-	VMULPS       estep32c1<>+0(SB), Y3, Y6
-	VROUNDPS     $0x08, Y6, Y6
-	VFNMADD231PS estep32c2<>+0(SB), Y6, Y3
-	VFNMADD231PS estep32c3<>+0(SB), Y6, Y3
-	VMOVUPS      estep32c4<>+0(SB), Y5
-	VFMADD213PS  estep32c5<>+0(SB), Y3, Y5
-	VFMADD213PS  estep32c6<>+0(SB), Y3, Y5
-	VFMADD213PS  estep32c7<>+0(SB), Y3, Y5
-	VFMADD213PS  estep32c8<>+0(SB), Y3, Y5
-	VFMADD213PS  estep32c9<>+0(SB), Y3, Y5
-	VFMADD213PS  estep32c10<>+0(SB), Y3, Y5
-	VFMADD213PS  estep32c10<>+0(SB), Y3, Y5
-	VMULPS       estep32c9<>+0(SB), Y6, Y3
-	VROUNDPS     $0x09, Y3, Y3
-	VSUBPS       Y3, Y6, Y6
-	VADDPS       estep32c11<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y5, Y5
-	VADDPS       estep32c11<>+0(SB), Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y5, Y5
-	VMOVUPS      Y5, Y3
 	VSUBPS       Y2, Y4, Y4
-	VMAXPS       estep32c0<>+0(SB), Y4, Y6
-	VMULPS       estep32c1<>+0(SB), Y6, Y7
-	VROUNDPS     $0x08, Y7, Y7
-	VFNMADD231PS estep32c2<>+0(SB), Y7, Y6
-	VFNMADD231PS estep32c3<>+0(SB), Y7, Y6
-	VMOVUPS      estep32c4<>+0(SB), Y4
-	VFMADD213PS  estep32c5<>+0(SB), Y6, Y4
-	VFMADD213PS  estep32c6<>+0(SB), Y6, Y4
-	VFMADD213PS  estep32c7<>+0(SB), Y6, Y4
-	VFMADD213PS  estep32c8<>+0(SB), Y6, Y4
-	VFMADD213PS  estep32c9<>+0(SB), Y6, Y4
-	VFMADD213PS  estep32c10<>+0(SB), Y6, Y4
-	VFMADD213PS  estep32c10<>+0(SB), Y6, Y4
-	VMULPS       estep32c9<>+0(SB), Y7, Y6
-	VROUNDPS     $0x09, Y6, Y6
-	VSUBPS       Y6, Y7, Y7
-	VADDPS       estep32c11<>+0(SB), Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y4, Y4
-	VADDPS       estep32c11<>+0(SB), Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VMULPS       Y7, Y4, Y4
-	VADDPS       Y4, Y3, Y3
-	VPSRLD       $0x17, Y3, Y6
-	VORPS        estep32c12<>+0(SB), Y6, Y6
-	VSUBPS       estep32c13<>+0(SB), Y6, Y6
-	VANDPS       estep32c14<>+0(SB), Y3, Y7
-	VORPS        estep32c10<>+0(SB), Y7, Y7
-	VCMPPS       $0x1e, estep32c15<>+0(SB), Y7, Y8
-	VMULPS       estep32c9<>+0(SB), Y7, Y9
-	VBLENDVPS    Y8, Y9, Y7, Y7
-	VANDPS       estep32c10<>+0(SB), Y8, Y8
-	VADDPS       Y8, Y6, Y6
-	VSUBPS       estep32c10<>+0(SB), Y7, Y7
-	VADDPS       estep32c16<>+0(SB), Y7, Y9
-	VDIVPS       Y9, Y7, Y8
+	VMINPS       Y4, Y3, Y5
+	VMOVUPS      Y5, Y6
+	VMOVUPS      estep32c0<>+0(SB), Y7
+	VFMADD231PS  estep32c1<>+0(SB), Y6, Y7
+	VSUBPS       estep32c0<>+0(SB), Y7, Y8
+	VFNMADD231PS estep32c2<>+0(SB), Y8, Y6
+	VFNMADD231PS estep32c3<>+0(SB), Y8, Y6
+	VMULPS       Y6, Y6, Y8
 	VMULPS       Y8, Y8, Y9
-	VMOVUPS      estep32c17<>+0(SB), Y10
-	VFMADD213PS  estep32c18<>+0(SB), Y9, Y10
-	VFMADD213PS  estep32c19<>+0(SB), Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y10
+	VFMADD231PS  estep32c5<>+0(SB), Y6, Y10
+	VMOVUPS      estep32c6<>+0(SB), Y11
+	VFMADD231PS  estep32c7<>+0(SB), Y6, Y11
+	VFMADD231PS  Y11, Y8, Y10
+	VMOVUPS      estep32c8<>+0(SB), Y8
+	VFMADD231PS  estep32c9<>+0(SB), Y6, Y8
+	VFMADD231PS  Y8, Y9, Y10
+	VFMADD213PS  estep32c10<>+0(SB), Y6, Y10
+	VFMADD213PS  estep32c10<>+0(SB), Y6, Y10
+	VMOVUPS      Y10, Y6
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y7, Y6, Y6
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y5, Y8
+	VANDNPS      Y6, Y8, Y6
+	VMOVUPS      Y6, Y5
+	VADDPS       estep32c10<>+0(SB), Y5, Y5
+	VMOVUPS      Y6, Y7
+	VCMPPS       $0x00, estep32c12<>+0(SB), Y3, Y3
+	VBLENDVPS    Y3, estep32c10<>+0(SB), Y7, Y7
+	VMOVUPS      Y6, Y6
+	VCMPPS       $0x00, estep32c12<>+0(SB), Y4, Y3
+	VBLENDVPS    Y3, estep32c10<>+0(SB), Y6, Y6
+	VPSRLD       $0x17, Y5, Y3
+	VORPS        estep32c14<>+0(SB), Y3, Y3
+	VSUBPS       estep32c15<>+0(SB), Y3, Y3
+	VANDPS       estep32c16<>+0(SB), Y5, Y4
+	VORPS        estep32c10<>+0(SB), Y4, Y4
+	VCMPPS       $0x1e, estep32c17<>+0(SB), Y4, Y8
+	VMULPS       estep32c4<>+0(SB), Y4, Y9
+	VBLENDVPS    Y8, Y9, Y4, Y4
+	VANDPS       estep32c10<>+0(SB), Y8, Y8
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       estep32c10<>+0(SB), Y4, Y4
+	VADDPS       estep32c18<>+0(SB), Y4, Y9
+	VDIVPS       Y9, Y4, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      estep32c19<>+0(SB), Y10
 	VFMADD213PS  estep32c20<>+0(SB), Y9, Y10
 	VFMADD213PS  estep32c21<>+0(SB), Y9, Y10
+	VFMADD213PS  estep32c22<>+0(SB), Y9, Y10
+	VFMADD213PS  estep32c23<>+0(SB), Y9, Y10
 	VMULPS       Y9, Y10, Y10
-	VSUBPS       Y10, Y7, Y10
-	VFNMADD231PS Y8, Y10, Y7
-	VFMADD231PS  estep32c3<>+0(SB), Y6, Y7
-	VFMADD231PS  estep32c2<>+0(SB), Y6, Y7
-	VMOVUPS      Y7, Y6
-	VADDPS       Y2, Y6, Y6
-	VCVTPS2PD    X6, Y2
+	VSUBPS       Y10, Y4, Y10
+	VFNMADD231PS Y8, Y10, Y4
+	VFMADD231PS  estep32c3<>+0(SB), Y3, Y4
+	VFMADD231PS  estep32c2<>+0(SB), Y3, Y4
+	VMOVUPS      Y4, Y3
+	VADDPS       Y2, Y3, Y3
+	VCVTPS2PD    X3, Y2
 	VMULPD       (DX), Y2, Y2
 	VADDPD       192(SI), Y2, Y2
 	VMOVUPD      Y2, 192(SI)
-	VEXTRACTF128 $0x01, Y6, X2
+	VEXTRACTF128 $0x01, Y3, X2
 	VCVTPS2PD    X2, Y2
 	VMULPD       32(DX), Y2, Y2
 	VADDPD       192(SI), Y2, Y2
 	VMOVUPD      Y2, 192(SI)
-	VDIVPS       Y3, Y1, Y2
-	VMULPS       Y2, Y5, Y5
+	VDIVPS       Y5, Y1, Y2
+	VMULPS       Y2, Y7, Y7
 	VSUBPS       32(BX), Y0, Y3
-	VMULPS       Y3, Y5, Y6
-	VMULPS       Y3, Y6, Y3
-	VCVTPS2PD    X5, Y7
-	VADDPD       (SI), Y7, Y7
-	VMOVUPD      Y7, (SI)
-	VEXTRACTF128 $0x01, Y5, X1
-	VCVTPS2PD    X1, Y5
-	VADDPD       (SI), Y5, Y5
-	VMOVUPD      Y5, (SI)
-	VCVTPS2PD    X6, Y5
-	VADDPD       32(SI), Y5, Y5
-	VMOVUPD      Y5, 32(SI)
-	VEXTRACTF128 $0x01, Y6, X1
-	VCVTPS2PD    X1, Y5
-	VADDPD       32(SI), Y5, Y5
-	VMOVUPD      Y5, 32(SI)
-	VCVTPS2PD    X3, Y5
-	VADDPD       64(SI), Y5, Y5
-	VMOVUPD      Y5, 64(SI)
-	VEXTRACTF128 $0x01, Y3, X1
-	VCVTPS2PD    X1, Y3
-	VADDPD       64(SI), Y3, Y3
-	VMOVUPD      Y3, 64(SI)
-	VMULPS       Y2, Y4, Y4
+	VADDPS       224(SI), Y7, Y4
+	VMOVUPS      Y4, 224(SI)
+	VMULPS       Y3, Y7, Y7
+	VADDPS       256(SI), Y7, Y4
+	VMOVUPS      Y4, 256(SI)
+	VMOVUPS      288(SI), Y4
+	VFMADD231PS  Y3, Y7, Y4
+	VMOVUPS      Y4, 288(SI)
+	VMULPS       Y2, Y6, Y6
 	VSUBPS       128(BX), Y0, Y0
-	VMULPS       Y0, Y4, Y2
-	VMULPS       Y0, Y2, Y0
-	VCVTPS2PD    X4, Y3
-	VADDPD       96(SI), Y3, Y3
-	VMOVUPD      Y3, 96(SI)
-	VEXTRACTF128 $0x01, Y4, X1
-	VCVTPS2PD    X1, Y3
-	VADDPD       96(SI), Y3, Y3
-	VMOVUPD      Y3, 96(SI)
-	VCVTPS2PD    X2, Y3
-	VADDPD       128(SI), Y3, Y3
-	VMOVUPD      Y3, 128(SI)
-	VEXTRACTF128 $0x01, Y2, X1
-	VCVTPS2PD    X1, Y2
+	VADDPS       320(SI), Y6, Y2
+	VMOVUPS      Y2, 320(SI)
+	VMULPS       Y0, Y6, Y6
+	VADDPS       352(SI), Y6, Y2
+	VMOVUPS      Y2, 352(SI)
+	VMOVUPS      384(SI), Y2
+	VFMADD231PS  Y0, Y6, Y2
+	VMOVUPS      Y2, 384(SI)
+	ADDQ         $0x20, AX
+	ADDQ         $0x40, DX
+	DECQ         CX
+	DECQ         DI
+	JNZ          loop
+	VMOVUPS      224(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       (SI), Y2, Y2
+	VMOVUPD      Y2, (SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       (SI), Y0, Y0
+	VMOVUPD      Y0, (SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 224(SI)
+	VMOVUPS      256(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       32(SI), Y2, Y2
+	VMOVUPD      Y2, 32(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 256(SI)
+	VMOVUPS      288(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       64(SI), Y2, Y2
+	VMOVUPD      Y2, 64(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       64(SI), Y0, Y0
+	VMOVUPD      Y0, 64(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 288(SI)
+	VMOVUPS      320(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       96(SI), Y2, Y2
+	VMOVUPD      Y2, 96(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       96(SI), Y0, Y0
+	VMOVUPD      Y0, 96(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 320(SI)
+	VMOVUPS      352(SI), Y0
+	VCVTPS2PD    X0, Y2
 	VADDPD       128(SI), Y2, Y2
 	VMOVUPD      Y2, 128(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       128(SI), Y0, Y0
+	VMOVUPD      Y0, 128(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 352(SI)
+	VMOVUPS      384(SI), Y0
 	VCVTPS2PD    X0, Y2
 	VADDPD       160(SI), Y2, Y2
 	VMOVUPD      Y2, 160(SI)
@@ -2843,14 +3895,174 @@ loop:
 	VCVTPS2PD    X0, Y0
 	VADDPD       160(SI), Y0, Y0
 	VMOVUPD      Y0, 160(SI)
-	ADDQ         $0x20, AX
-	ADDQ         $0x40, DX
-	DECQ         CX
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 384(SI)
+	MOVQ         $0x00000020, DI
 	JMP          loop
 
 done:
+	VMOVUPS      224(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       (SI), Y1, Y1
+	VMOVUPD      Y1, (SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       (SI), Y0, Y0
+	VMOVUPD      Y0, (SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 224(SI)
+	VMOVUPS      256(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       32(SI), Y1, Y1
+	VMOVUPD      Y1, 32(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 256(SI)
+	VMOVUPS      288(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       64(SI), Y1, Y1
+	VMOVUPD      Y1, 64(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       64(SI), Y0, Y0
+	VMOVUPD      Y0, 64(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 288(SI)
+	VMOVUPS      320(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       96(SI), Y1, Y1
+	VMOVUPD      Y1, 96(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       96(SI), Y0, Y0
+	VMOVUPD      Y0, 96(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 320(SI)
+	VMOVUPS      352(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       128(SI), Y1, Y1
+	VMOVUPD      Y1, 128(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       128(SI), Y0, Y0
+	VMOVUPD      Y0, 128(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 352(SI)
+	VMOVUPS      384(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       160(SI), Y1, Y1
+	VMOVUPD      Y1, 160(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       160(SI), Y0, Y0
+	VMOVUPD      Y0, 160(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 384(SI)
 	VZEROUPPER
 	RET
+
+DATA estep32c14<>+0(SB)/4, $0x4b000000
+DATA estep32c14<>+4(SB)/4, $0x4b000000
+DATA estep32c14<>+8(SB)/4, $0x4b000000
+DATA estep32c14<>+12(SB)/4, $0x4b000000
+DATA estep32c14<>+16(SB)/4, $0x4b000000
+DATA estep32c14<>+20(SB)/4, $0x4b000000
+DATA estep32c14<>+24(SB)/4, $0x4b000000
+DATA estep32c14<>+28(SB)/4, $0x4b000000
+GLOBL estep32c14<>(SB), RODATA|NOPTR, $32
+
+DATA estep32c15<>+0(SB)/4, $0x4b00007f
+DATA estep32c15<>+4(SB)/4, $0x4b00007f
+DATA estep32c15<>+8(SB)/4, $0x4b00007f
+DATA estep32c15<>+12(SB)/4, $0x4b00007f
+DATA estep32c15<>+16(SB)/4, $0x4b00007f
+DATA estep32c15<>+20(SB)/4, $0x4b00007f
+DATA estep32c15<>+24(SB)/4, $0x4b00007f
+DATA estep32c15<>+28(SB)/4, $0x4b00007f
+GLOBL estep32c15<>(SB), RODATA|NOPTR, $32
+
+DATA estep32c16<>+0(SB)/4, $0x007fffff
+DATA estep32c16<>+4(SB)/4, $0x007fffff
+DATA estep32c16<>+8(SB)/4, $0x007fffff
+DATA estep32c16<>+12(SB)/4, $0x007fffff
+DATA estep32c16<>+16(SB)/4, $0x007fffff
+DATA estep32c16<>+20(SB)/4, $0x007fffff
+DATA estep32c16<>+24(SB)/4, $0x007fffff
+DATA estep32c16<>+28(SB)/4, $0x007fffff
+GLOBL estep32c16<>(SB), RODATA|NOPTR, $32
+
+DATA estep32c17<>+0(SB)/4, $0x3fb504f3
+DATA estep32c17<>+4(SB)/4, $0x3fb504f3
+DATA estep32c17<>+8(SB)/4, $0x3fb504f3
+DATA estep32c17<>+12(SB)/4, $0x3fb504f3
+DATA estep32c17<>+16(SB)/4, $0x3fb504f3
+DATA estep32c17<>+20(SB)/4, $0x3fb504f3
+DATA estep32c17<>+24(SB)/4, $0x3fb504f3
+DATA estep32c17<>+28(SB)/4, $0x3fb504f3
+GLOBL estep32c17<>(SB), RODATA|NOPTR, $32
+
+DATA estep32c18<>+0(SB)/4, $0x40000000
+DATA estep32c18<>+4(SB)/4, $0x40000000
+DATA estep32c18<>+8(SB)/4, $0x40000000
+DATA estep32c18<>+12(SB)/4, $0x40000000
+DATA estep32c18<>+16(SB)/4, $0x40000000
+DATA estep32c18<>+20(SB)/4, $0x40000000
+DATA estep32c18<>+24(SB)/4, $0x40000000
+DATA estep32c18<>+28(SB)/4, $0x40000000
+GLOBL estep32c18<>(SB), RODATA|NOPTR, $32
+
+DATA estep32c19<>+0(SB)/4, $0x3e3a2e8c
+DATA estep32c19<>+4(SB)/4, $0x3e3a2e8c
+DATA estep32c19<>+8(SB)/4, $0x3e3a2e8c
+DATA estep32c19<>+12(SB)/4, $0x3e3a2e8c
+DATA estep32c19<>+16(SB)/4, $0x3e3a2e8c
+DATA estep32c19<>+20(SB)/4, $0x3e3a2e8c
+DATA estep32c19<>+24(SB)/4, $0x3e3a2e8c
+DATA estep32c19<>+28(SB)/4, $0x3e3a2e8c
+GLOBL estep32c19<>(SB), RODATA|NOPTR, $32
+
+DATA estep32c20<>+0(SB)/4, $0x3e638e39
+DATA estep32c20<>+4(SB)/4, $0x3e638e39
+DATA estep32c20<>+8(SB)/4, $0x3e638e39
+DATA estep32c20<>+12(SB)/4, $0x3e638e39
+DATA estep32c20<>+16(SB)/4, $0x3e638e39
+DATA estep32c20<>+20(SB)/4, $0x3e638e39
+DATA estep32c20<>+24(SB)/4, $0x3e638e39
+DATA estep32c20<>+28(SB)/4, $0x3e638e39
+GLOBL estep32c20<>(SB), RODATA|NOPTR, $32
+
+DATA estep32c21<>+0(SB)/4, $0x3e924925
+DATA estep32c21<>+4(SB)/4, $0x3e924925
+DATA estep32c21<>+8(SB)/4, $0x3e924925
+DATA estep32c21<>+12(SB)/4, $0x3e924925
+DATA estep32c21<>+16(SB)/4, $0x3e924925
+DATA estep32c21<>+20(SB)/4, $0x3e924925
+DATA estep32c21<>+24(SB)/4, $0x3e924925
+DATA estep32c21<>+28(SB)/4, $0x3e924925
+GLOBL estep32c21<>(SB), RODATA|NOPTR, $32
+
+DATA estep32c22<>+0(SB)/4, $0x3ecccccd
+DATA estep32c22<>+4(SB)/4, $0x3ecccccd
+DATA estep32c22<>+8(SB)/4, $0x3ecccccd
+DATA estep32c22<>+12(SB)/4, $0x3ecccccd
+DATA estep32c22<>+16(SB)/4, $0x3ecccccd
+DATA estep32c22<>+20(SB)/4, $0x3ecccccd
+DATA estep32c22<>+24(SB)/4, $0x3ecccccd
+DATA estep32c22<>+28(SB)/4, $0x3ecccccd
+GLOBL estep32c22<>(SB), RODATA|NOPTR, $32
+
+DATA estep32c23<>+0(SB)/4, $0x3f2aaaab
+DATA estep32c23<>+4(SB)/4, $0x3f2aaaab
+DATA estep32c23<>+8(SB)/4, $0x3f2aaaab
+DATA estep32c23<>+12(SB)/4, $0x3f2aaaab
+DATA estep32c23<>+16(SB)/4, $0x3f2aaaab
+DATA estep32c23<>+20(SB)/4, $0x3f2aaaab
+DATA estep32c23<>+24(SB)/4, $0x3f2aaaab
+DATA estep32c23<>+28(SB)/4, $0x3f2aaaab
+GLOBL estep32c23<>(SB), RODATA|NOPTR, $32
 
 // func estepAVX2F32K3W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX2, FMA3
@@ -2860,6 +4072,7 @@ TEXT ·estepAVX2F32K3W(SB), NOSPLIT, $0-120
 	MOVQ w_base+24(FP), DX
 	MOVQ coef_base+48(FP), BX
 	MOVQ acc_base+72(FP), SI
+	MOVQ $0x00000020, DI
 	SHRQ $0x03, CX
 
 loop:
@@ -2882,181 +4095,226 @@ loop:
 	VFNMADD213PS 192(BX), Y6, Y5
 	VMAXPS       Y5, Y2, Y2
 	VSUBPS       Y2, Y3, Y3
-	VMAXPS       estep32c0<>+0(SB), Y3, Y3
-	VMULPS       estep32c1<>+0(SB), Y3, Y7
-	VROUNDPS     $0x08, Y7, Y7
-	VFNMADD231PS estep32c2<>+0(SB), Y7, Y3
-	VFNMADD231PS estep32c3<>+0(SB), Y7, Y3
-	VMOVUPS      estep32c4<>+0(SB), Y6
-	VFMADD213PS  estep32c5<>+0(SB), Y3, Y6
-	VFMADD213PS  estep32c6<>+0(SB), Y3, Y6
-	VFMADD213PS  estep32c7<>+0(SB), Y3, Y6
-	VFMADD213PS  estep32c8<>+0(SB), Y3, Y6
-	VFMADD213PS  estep32c9<>+0(SB), Y3, Y6
-	VFMADD213PS  estep32c10<>+0(SB), Y3, Y6
-	VFMADD213PS  estep32c10<>+0(SB), Y3, Y6
-	VMULPS       estep32c9<>+0(SB), Y7, Y3
-	VROUNDPS     $0x09, Y3, Y3
-	VSUBPS       Y3, Y7, Y7
-	VADDPS       estep32c11<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y6, Y6
-	VADDPS       estep32c11<>+0(SB), Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VMULPS       Y7, Y6, Y6
-	VMOVUPS      Y6, Y3
 	VSUBPS       Y2, Y4, Y4
-	VMAXPS       estep32c0<>+0(SB), Y4, Y7
-	VMULPS       estep32c1<>+0(SB), Y7, Y8
-	VROUNDPS     $0x08, Y8, Y8
-	VFNMADD231PS estep32c2<>+0(SB), Y8, Y7
-	VFNMADD231PS estep32c3<>+0(SB), Y8, Y7
-	VMOVUPS      estep32c4<>+0(SB), Y4
-	VFMADD213PS  estep32c5<>+0(SB), Y7, Y4
-	VFMADD213PS  estep32c6<>+0(SB), Y7, Y4
-	VFMADD213PS  estep32c7<>+0(SB), Y7, Y4
-	VFMADD213PS  estep32c8<>+0(SB), Y7, Y4
-	VFMADD213PS  estep32c9<>+0(SB), Y7, Y4
-	VFMADD213PS  estep32c10<>+0(SB), Y7, Y4
-	VFMADD213PS  estep32c10<>+0(SB), Y7, Y4
-	VMULPS       estep32c9<>+0(SB), Y8, Y7
-	VROUNDPS     $0x09, Y7, Y7
-	VSUBPS       Y7, Y8, Y8
-	VADDPS       estep32c11<>+0(SB), Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VMULPS       Y7, Y4, Y4
-	VADDPS       estep32c11<>+0(SB), Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VMULPS       Y8, Y4, Y4
-	VADDPS       Y4, Y3, Y3
 	VSUBPS       Y2, Y5, Y5
-	VMAXPS       estep32c0<>+0(SB), Y5, Y7
-	VMULPS       estep32c1<>+0(SB), Y7, Y8
-	VROUNDPS     $0x08, Y8, Y8
-	VFNMADD231PS estep32c2<>+0(SB), Y8, Y7
-	VFNMADD231PS estep32c3<>+0(SB), Y8, Y7
-	VMOVUPS      estep32c4<>+0(SB), Y5
-	VFMADD213PS  estep32c5<>+0(SB), Y7, Y5
-	VFMADD213PS  estep32c6<>+0(SB), Y7, Y5
-	VFMADD213PS  estep32c7<>+0(SB), Y7, Y5
-	VFMADD213PS  estep32c8<>+0(SB), Y7, Y5
-	VFMADD213PS  estep32c9<>+0(SB), Y7, Y5
-	VFMADD213PS  estep32c10<>+0(SB), Y7, Y5
-	VFMADD213PS  estep32c10<>+0(SB), Y7, Y5
-	VMULPS       estep32c9<>+0(SB), Y8, Y7
-	VROUNDPS     $0x09, Y7, Y7
-	VSUBPS       Y7, Y8, Y8
-	VADDPS       estep32c11<>+0(SB), Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VMULPS       Y7, Y5, Y5
-	VADDPS       estep32c11<>+0(SB), Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VMULPS       Y8, Y5, Y5
-	VADDPS       Y5, Y3, Y3
-	VPSRLD       $0x17, Y3, Y7
-	VORPS        estep32c12<>+0(SB), Y7, Y7
-	VSUBPS       estep32c13<>+0(SB), Y7, Y7
-	VANDPS       estep32c14<>+0(SB), Y3, Y8
-	VORPS        estep32c10<>+0(SB), Y8, Y8
-	VCMPPS       $0x1e, estep32c15<>+0(SB), Y8, Y9
-	VMULPS       estep32c9<>+0(SB), Y8, Y10
-	VBLENDVPS    Y9, Y10, Y8, Y8
-	VANDPS       estep32c10<>+0(SB), Y9, Y9
-	VADDPS       Y9, Y7, Y7
-	VSUBPS       estep32c10<>+0(SB), Y8, Y8
-	VADDPS       estep32c16<>+0(SB), Y8, Y10
-	VDIVPS       Y10, Y8, Y9
-	VMULPS       Y9, Y9, Y10
-	VMOVUPS      estep32c17<>+0(SB), Y11
-	VFMADD213PS  estep32c18<>+0(SB), Y10, Y11
-	VFMADD213PS  estep32c19<>+0(SB), Y10, Y11
-	VFMADD213PS  estep32c20<>+0(SB), Y10, Y11
-	VFMADD213PS  estep32c21<>+0(SB), Y10, Y11
-	VMULPS       Y10, Y11, Y11
-	VSUBPS       Y11, Y8, Y11
-	VFNMADD231PS Y9, Y11, Y8
-	VFMADD231PS  estep32c3<>+0(SB), Y7, Y8
-	VFMADD231PS  estep32c2<>+0(SB), Y7, Y8
+	VMINPS       Y4, Y3, Y6
+	VMAXPS       Y4, Y3, Y7
+	VMINPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMINPS       Y5, Y6, Y6
+	VMOVUPS      Y6, Y8
+	VMOVUPS      estep32c0<>+0(SB), Y9
+	VFMADD231PS  estep32c1<>+0(SB), Y8, Y9
+	VSUBPS       estep32c0<>+0(SB), Y9, Y10
+	VFNMADD231PS estep32c2<>+0(SB), Y10, Y8
+	VFNMADD231PS estep32c3<>+0(SB), Y10, Y8
+	VMULPS       Y8, Y8, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      estep32c4<>+0(SB), Y12
+	VFMADD231PS  estep32c5<>+0(SB), Y8, Y12
+	VMOVUPS      estep32c6<>+0(SB), Y13
+	VFMADD231PS  estep32c7<>+0(SB), Y8, Y13
+	VFMADD231PS  Y13, Y10, Y12
+	VMOVUPS      estep32c8<>+0(SB), Y10
+	VFMADD231PS  estep32c9<>+0(SB), Y8, Y10
+	VFMADD231PS  Y10, Y11, Y12
+	VFMADD213PS  estep32c10<>+0(SB), Y8, Y12
+	VFMADD213PS  estep32c10<>+0(SB), Y8, Y12
+	VMOVUPS      Y12, Y8
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y6, Y10
+	VANDNPS      Y8, Y10, Y8
+	VMOVUPS      Y7, Y9
+	VMOVUPS      estep32c0<>+0(SB), Y10
+	VFMADD231PS  estep32c1<>+0(SB), Y9, Y10
+	VSUBPS       estep32c0<>+0(SB), Y10, Y11
+	VFNMADD231PS estep32c2<>+0(SB), Y11, Y9
+	VFNMADD231PS estep32c3<>+0(SB), Y11, Y9
+	VMULPS       Y9, Y9, Y11
+	VMULPS       Y11, Y11, Y12
+	VMOVUPS      estep32c4<>+0(SB), Y13
+	VFMADD231PS  estep32c5<>+0(SB), Y9, Y13
+	VMOVUPS      estep32c6<>+0(SB), Y14
+	VFMADD231PS  estep32c7<>+0(SB), Y9, Y14
+	VFMADD231PS  Y14, Y11, Y13
+	VMOVUPS      estep32c8<>+0(SB), Y11
+	VFMADD231PS  estep32c9<>+0(SB), Y9, Y11
+	VFMADD231PS  Y11, Y12, Y13
+	VFMADD213PS  estep32c10<>+0(SB), Y9, Y13
+	VFMADD213PS  estep32c10<>+0(SB), Y9, Y13
+	VMOVUPS      Y13, Y9
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       Y10, Y9, Y9
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y7, Y11
+	VANDNPS      Y9, Y11, Y9
 	VMOVUPS      Y8, Y7
-	VADDPS       Y2, Y7, Y7
-	VCVTPS2PD    X7, Y2
+	VADDPS       Y9, Y7, Y7
+	VADDPS       estep32c10<>+0(SB), Y7, Y7
+	VCMPPS       $0x00, Y6, Y3, Y10
+	VBLENDVPS    Y10, Y8, Y9, Y11
+	VCMPPS       $0x00, estep32c12<>+0(SB), Y3, Y10
+	VBLENDVPS    Y10, estep32c10<>+0(SB), Y11, Y11
+	VCMPPS       $0x00, Y6, Y4, Y10
+	VBLENDVPS    Y10, Y8, Y9, Y3
+	VCMPPS       $0x00, estep32c12<>+0(SB), Y4, Y10
+	VBLENDVPS    Y10, estep32c10<>+0(SB), Y3, Y3
+	VCMPPS       $0x00, Y6, Y5, Y10
+	VBLENDVPS    Y10, Y8, Y9, Y4
+	VCMPPS       $0x00, estep32c12<>+0(SB), Y5, Y10
+	VBLENDVPS    Y10, estep32c10<>+0(SB), Y4, Y4
+	VPSRLD       $0x17, Y7, Y5
+	VORPS        estep32c14<>+0(SB), Y5, Y5
+	VSUBPS       estep32c15<>+0(SB), Y5, Y5
+	VANDPS       estep32c16<>+0(SB), Y7, Y6
+	VORPS        estep32c10<>+0(SB), Y6, Y6
+	VCMPPS       $0x1e, estep32c17<>+0(SB), Y6, Y8
+	VMULPS       estep32c4<>+0(SB), Y6, Y9
+	VBLENDVPS    Y8, Y9, Y6, Y6
+	VANDPS       estep32c10<>+0(SB), Y8, Y8
+	VADDPS       Y8, Y5, Y5
+	VSUBPS       estep32c10<>+0(SB), Y6, Y6
+	VADDPS       estep32c18<>+0(SB), Y6, Y9
+	VDIVPS       Y9, Y6, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      estep32c19<>+0(SB), Y10
+	VFMADD213PS  estep32c20<>+0(SB), Y9, Y10
+	VFMADD213PS  estep32c21<>+0(SB), Y9, Y10
+	VFMADD213PS  estep32c22<>+0(SB), Y9, Y10
+	VFMADD213PS  estep32c23<>+0(SB), Y9, Y10
+	VMULPS       Y9, Y10, Y10
+	VSUBPS       Y10, Y6, Y10
+	VFNMADD231PS Y8, Y10, Y6
+	VFMADD231PS  estep32c3<>+0(SB), Y5, Y6
+	VFMADD231PS  estep32c2<>+0(SB), Y5, Y6
+	VMOVUPS      Y6, Y5
+	VADDPS       Y2, Y5, Y5
+	VCVTPS2PD    X5, Y2
 	VMULPD       (DX), Y2, Y2
 	VADDPD       288(SI), Y2, Y2
 	VMOVUPD      Y2, 288(SI)
-	VEXTRACTF128 $0x01, Y7, X2
+	VEXTRACTF128 $0x01, Y5, X2
 	VCVTPS2PD    X2, Y2
 	VMULPD       32(DX), Y2, Y2
 	VADDPD       288(SI), Y2, Y2
 	VMOVUPD      Y2, 288(SI)
-	VDIVPS       Y3, Y1, Y2
-	VMULPS       Y2, Y6, Y6
-	VSUBPS       32(BX), Y0, Y3
-	VMULPS       Y3, Y6, Y7
-	VMULPS       Y3, Y7, Y3
-	VCVTPS2PD    X6, Y8
-	VADDPD       (SI), Y8, Y8
-	VMOVUPD      Y8, (SI)
-	VEXTRACTF128 $0x01, Y6, X1
-	VCVTPS2PD    X1, Y6
-	VADDPD       (SI), Y6, Y6
-	VMOVUPD      Y6, (SI)
-	VCVTPS2PD    X7, Y6
-	VADDPD       32(SI), Y6, Y6
-	VMOVUPD      Y6, 32(SI)
-	VEXTRACTF128 $0x01, Y7, X1
-	VCVTPS2PD    X1, Y6
-	VADDPD       32(SI), Y6, Y6
-	VMOVUPD      Y6, 32(SI)
-	VCVTPS2PD    X3, Y6
-	VADDPD       64(SI), Y6, Y6
-	VMOVUPD      Y6, 64(SI)
-	VEXTRACTF128 $0x01, Y3, X1
-	VCVTPS2PD    X1, Y3
-	VADDPD       64(SI), Y3, Y3
-	VMOVUPD      Y3, 64(SI)
+	VDIVPS       Y7, Y1, Y2
+	VMULPS       Y2, Y11, Y11
+	VSUBPS       32(BX), Y0, Y5
+	VADDPS       320(SI), Y11, Y6
+	VMOVUPS      Y6, 320(SI)
+	VMULPS       Y5, Y11, Y11
+	VADDPS       352(SI), Y11, Y6
+	VMOVUPS      Y6, 352(SI)
+	VMOVUPS      384(SI), Y6
+	VFMADD231PS  Y5, Y11, Y6
+	VMOVUPS      Y6, 384(SI)
+	VMULPS       Y2, Y3, Y3
+	VSUBPS       128(BX), Y0, Y5
+	VADDPS       416(SI), Y3, Y6
+	VMOVUPS      Y6, 416(SI)
+	VMULPS       Y5, Y3, Y3
+	VADDPS       448(SI), Y3, Y6
+	VMOVUPS      Y6, 448(SI)
+	VMOVUPS      480(SI), Y6
+	VFMADD231PS  Y5, Y3, Y6
+	VMOVUPS      Y6, 480(SI)
 	VMULPS       Y2, Y4, Y4
-	VSUBPS       128(BX), Y0, Y3
-	VMULPS       Y3, Y4, Y6
-	VMULPS       Y3, Y6, Y3
-	VCVTPS2PD    X4, Y7
-	VADDPD       96(SI), Y7, Y7
-	VMOVUPD      Y7, 96(SI)
-	VEXTRACTF128 $0x01, Y4, X1
-	VCVTPS2PD    X1, Y4
-	VADDPD       96(SI), Y4, Y4
-	VMOVUPD      Y4, 96(SI)
-	VCVTPS2PD    X6, Y4
-	VADDPD       128(SI), Y4, Y4
-	VMOVUPD      Y4, 128(SI)
-	VEXTRACTF128 $0x01, Y6, X1
-	VCVTPS2PD    X1, Y4
-	VADDPD       128(SI), Y4, Y4
-	VMOVUPD      Y4, 128(SI)
-	VCVTPS2PD    X3, Y4
-	VADDPD       160(SI), Y4, Y4
-	VMOVUPD      Y4, 160(SI)
-	VEXTRACTF128 $0x01, Y3, X1
-	VCVTPS2PD    X1, Y3
-	VADDPD       160(SI), Y3, Y3
-	VMOVUPD      Y3, 160(SI)
-	VMULPS       Y2, Y5, Y5
 	VSUBPS       224(BX), Y0, Y0
-	VMULPS       Y0, Y5, Y2
-	VMULPS       Y0, Y2, Y0
-	VCVTPS2PD    X5, Y3
-	VADDPD       192(SI), Y3, Y3
-	VMOVUPD      Y3, 192(SI)
-	VEXTRACTF128 $0x01, Y5, X1
-	VCVTPS2PD    X1, Y3
-	VADDPD       192(SI), Y3, Y3
-	VMOVUPD      Y3, 192(SI)
-	VCVTPS2PD    X2, Y3
-	VADDPD       224(SI), Y3, Y3
-	VMOVUPD      Y3, 224(SI)
-	VEXTRACTF128 $0x01, Y2, X1
-	VCVTPS2PD    X1, Y2
+	VADDPS       512(SI), Y4, Y2
+	VMOVUPS      Y2, 512(SI)
+	VMULPS       Y0, Y4, Y4
+	VADDPS       544(SI), Y4, Y2
+	VMOVUPS      Y2, 544(SI)
+	VMOVUPS      576(SI), Y2
+	VFMADD231PS  Y0, Y4, Y2
+	VMOVUPS      Y2, 576(SI)
+	ADDQ         $0x20, AX
+	ADDQ         $0x40, DX
+	DECQ         CX
+	DECQ         DI
+	JNZ          loop
+	VMOVUPS      320(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       (SI), Y2, Y2
+	VMOVUPD      Y2, (SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       (SI), Y0, Y0
+	VMOVUPD      Y0, (SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 320(SI)
+	VMOVUPS      352(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       32(SI), Y2, Y2
+	VMOVUPD      Y2, 32(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 352(SI)
+	VMOVUPS      384(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       64(SI), Y2, Y2
+	VMOVUPD      Y2, 64(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       64(SI), Y0, Y0
+	VMOVUPD      Y0, 64(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 384(SI)
+	VMOVUPS      416(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       96(SI), Y2, Y2
+	VMOVUPD      Y2, 96(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       96(SI), Y0, Y0
+	VMOVUPD      Y0, 96(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 416(SI)
+	VMOVUPS      448(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       128(SI), Y2, Y2
+	VMOVUPD      Y2, 128(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       128(SI), Y0, Y0
+	VMOVUPD      Y0, 128(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 448(SI)
+	VMOVUPS      480(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       160(SI), Y2, Y2
+	VMOVUPD      Y2, 160(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       160(SI), Y0, Y0
+	VMOVUPD      Y0, 160(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 480(SI)
+	VMOVUPS      512(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       192(SI), Y2, Y2
+	VMOVUPD      Y2, 192(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       192(SI), Y0, Y0
+	VMOVUPD      Y0, 192(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 512(SI)
+	VMOVUPS      544(SI), Y0
+	VCVTPS2PD    X0, Y2
 	VADDPD       224(SI), Y2, Y2
 	VMOVUPD      Y2, 224(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       224(SI), Y0, Y0
+	VMOVUPD      Y0, 224(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 544(SI)
+	VMOVUPS      576(SI), Y0
 	VCVTPS2PD    X0, Y2
 	VADDPD       256(SI), Y2, Y2
 	VMOVUPD      Y2, 256(SI)
@@ -3064,12 +4322,102 @@ loop:
 	VCVTPS2PD    X0, Y0
 	VADDPD       256(SI), Y0, Y0
 	VMOVUPD      Y0, 256(SI)
-	ADDQ         $0x20, AX
-	ADDQ         $0x40, DX
-	DECQ         CX
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 576(SI)
+	MOVQ         $0x00000020, DI
 	JMP          loop
 
 done:
+	VMOVUPS      320(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       (SI), Y1, Y1
+	VMOVUPD      Y1, (SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       (SI), Y0, Y0
+	VMOVUPD      Y0, (SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 320(SI)
+	VMOVUPS      352(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       32(SI), Y1, Y1
+	VMOVUPD      Y1, 32(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 352(SI)
+	VMOVUPS      384(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       64(SI), Y1, Y1
+	VMOVUPD      Y1, 64(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       64(SI), Y0, Y0
+	VMOVUPD      Y0, 64(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 384(SI)
+	VMOVUPS      416(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       96(SI), Y1, Y1
+	VMOVUPD      Y1, 96(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       96(SI), Y0, Y0
+	VMOVUPD      Y0, 96(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 416(SI)
+	VMOVUPS      448(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       128(SI), Y1, Y1
+	VMOVUPD      Y1, 128(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       128(SI), Y0, Y0
+	VMOVUPD      Y0, 128(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 448(SI)
+	VMOVUPS      480(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       160(SI), Y1, Y1
+	VMOVUPD      Y1, 160(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       160(SI), Y0, Y0
+	VMOVUPD      Y0, 160(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 480(SI)
+	VMOVUPS      512(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       192(SI), Y1, Y1
+	VMOVUPD      Y1, 192(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       192(SI), Y0, Y0
+	VMOVUPD      Y0, 192(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 512(SI)
+	VMOVUPS      544(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       224(SI), Y1, Y1
+	VMOVUPD      Y1, 224(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       224(SI), Y0, Y0
+	VMOVUPD      Y0, 224(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 544(SI)
+	VMOVUPS      576(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       256(SI), Y1, Y1
+	VMOVUPD      Y1, 256(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       256(SI), Y0, Y0
+	VMOVUPD      Y0, 256(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 576(SI)
 	VZEROUPPER
 	RET
 
@@ -3081,6 +4429,7 @@ TEXT ·estepAVX2F32K4W(SB), NOSPLIT, $0-120
 	MOVQ w_base+24(FP), DX
 	MOVQ coef_base+48(FP), BX
 	MOVQ acc_base+72(FP), SI
+	MOVQ $0x00000020, DI
 	SHRQ $0x03, CX
 
 loop:
@@ -3107,120 +4456,124 @@ loop:
 	VFNMADD213PS 288(BX), Y7, Y6
 	VMAXPS       Y6, Y2, Y2
 	VSUBPS       Y2, Y3, Y3
-	VMAXPS       estep32c0<>+0(SB), Y3, Y3
-	VMULPS       estep32c1<>+0(SB), Y3, Y8
-	VROUNDPS     $0x08, Y8, Y8
-	VFNMADD231PS estep32c2<>+0(SB), Y8, Y3
-	VFNMADD231PS estep32c3<>+0(SB), Y8, Y3
-	VMOVUPS      estep32c4<>+0(SB), Y7
-	VFMADD213PS  estep32c5<>+0(SB), Y3, Y7
-	VFMADD213PS  estep32c6<>+0(SB), Y3, Y7
-	VFMADD213PS  estep32c7<>+0(SB), Y3, Y7
-	VFMADD213PS  estep32c8<>+0(SB), Y3, Y7
-	VFMADD213PS  estep32c9<>+0(SB), Y3, Y7
-	VFMADD213PS  estep32c10<>+0(SB), Y3, Y7
-	VFMADD213PS  estep32c10<>+0(SB), Y3, Y7
-	VMULPS       estep32c9<>+0(SB), Y8, Y3
-	VROUNDPS     $0x09, Y3, Y3
-	VSUBPS       Y3, Y8, Y8
-	VADDPS       estep32c11<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y7, Y7
-	VADDPS       estep32c11<>+0(SB), Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VMULPS       Y8, Y7, Y7
-	VMOVUPS      Y7, Y3
 	VSUBPS       Y2, Y4, Y4
-	VMAXPS       estep32c0<>+0(SB), Y4, Y8
-	VMULPS       estep32c1<>+0(SB), Y8, Y9
-	VROUNDPS     $0x08, Y9, Y9
-	VFNMADD231PS estep32c2<>+0(SB), Y9, Y8
-	VFNMADD231PS estep32c3<>+0(SB), Y9, Y8
-	VMOVUPS      estep32c4<>+0(SB), Y4
-	VFMADD213PS  estep32c5<>+0(SB), Y8, Y4
-	VFMADD213PS  estep32c6<>+0(SB), Y8, Y4
-	VFMADD213PS  estep32c7<>+0(SB), Y8, Y4
-	VFMADD213PS  estep32c8<>+0(SB), Y8, Y4
-	VFMADD213PS  estep32c9<>+0(SB), Y8, Y4
-	VFMADD213PS  estep32c10<>+0(SB), Y8, Y4
-	VFMADD213PS  estep32c10<>+0(SB), Y8, Y4
-	VMULPS       estep32c9<>+0(SB), Y9, Y8
-	VROUNDPS     $0x09, Y8, Y8
-	VSUBPS       Y8, Y9, Y9
-	VADDPS       estep32c11<>+0(SB), Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VMULPS       Y8, Y4, Y4
-	VADDPS       estep32c11<>+0(SB), Y9, Y9
-	VPSLLD       $0x17, Y9, Y9
-	VMULPS       Y9, Y4, Y4
-	VADDPS       Y4, Y3, Y3
 	VSUBPS       Y2, Y5, Y5
-	VMAXPS       estep32c0<>+0(SB), Y5, Y8
-	VMULPS       estep32c1<>+0(SB), Y8, Y9
-	VROUNDPS     $0x08, Y9, Y9
-	VFNMADD231PS estep32c2<>+0(SB), Y9, Y8
-	VFNMADD231PS estep32c3<>+0(SB), Y9, Y8
-	VMOVUPS      estep32c4<>+0(SB), Y5
-	VFMADD213PS  estep32c5<>+0(SB), Y8, Y5
-	VFMADD213PS  estep32c6<>+0(SB), Y8, Y5
-	VFMADD213PS  estep32c7<>+0(SB), Y8, Y5
-	VFMADD213PS  estep32c8<>+0(SB), Y8, Y5
-	VFMADD213PS  estep32c9<>+0(SB), Y8, Y5
-	VFMADD213PS  estep32c10<>+0(SB), Y8, Y5
-	VFMADD213PS  estep32c10<>+0(SB), Y8, Y5
-	VMULPS       estep32c9<>+0(SB), Y9, Y8
-	VROUNDPS     $0x09, Y8, Y8
-	VSUBPS       Y8, Y9, Y9
-	VADDPS       estep32c11<>+0(SB), Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VMULPS       Y8, Y5, Y5
-	VADDPS       estep32c11<>+0(SB), Y9, Y9
-	VPSLLD       $0x17, Y9, Y9
-	VMULPS       Y9, Y5, Y5
-	VADDPS       Y5, Y3, Y3
 	VSUBPS       Y2, Y6, Y6
-	VMAXPS       estep32c0<>+0(SB), Y6, Y8
-	VMULPS       estep32c1<>+0(SB), Y8, Y9
-	VROUNDPS     $0x08, Y9, Y9
-	VFNMADD231PS estep32c2<>+0(SB), Y9, Y8
-	VFNMADD231PS estep32c3<>+0(SB), Y9, Y8
-	VMOVUPS      estep32c4<>+0(SB), Y6
-	VFMADD213PS  estep32c5<>+0(SB), Y8, Y6
-	VFMADD213PS  estep32c6<>+0(SB), Y8, Y6
-	VFMADD213PS  estep32c7<>+0(SB), Y8, Y6
-	VFMADD213PS  estep32c8<>+0(SB), Y8, Y6
-	VFMADD213PS  estep32c9<>+0(SB), Y8, Y6
-	VFMADD213PS  estep32c10<>+0(SB), Y8, Y6
-	VFMADD213PS  estep32c10<>+0(SB), Y8, Y6
-	VMULPS       estep32c9<>+0(SB), Y9, Y8
-	VROUNDPS     $0x09, Y8, Y8
-	VSUBPS       Y8, Y9, Y9
-	VADDPS       estep32c11<>+0(SB), Y8, Y8
+	VMOVUPS      Y3, Y7
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y7, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y7
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y7
+	VMULPS       Y7, Y7, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y11
+	VFMADD231PS  estep32c5<>+0(SB), Y7, Y11
+	VMOVUPS      estep32c6<>+0(SB), Y12
+	VFMADD231PS  estep32c7<>+0(SB), Y7, Y12
+	VFMADD231PS  Y12, Y9, Y11
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  estep32c9<>+0(SB), Y7, Y9
+	VFMADD231PS  Y9, Y10, Y11
+	VFMADD213PS  estep32c10<>+0(SB), Y7, Y11
+	VFMADD213PS  estep32c10<>+0(SB), Y7, Y11
+	VMOVUPS      Y11, Y7
 	VPSLLD       $0x17, Y8, Y8
-	VMULPS       Y8, Y6, Y6
-	VADDPS       estep32c11<>+0(SB), Y9, Y9
-	VPSLLD       $0x17, Y9, Y9
-	VMULPS       Y9, Y6, Y6
-	VADDPS       Y6, Y3, Y3
-	VPSRLD       $0x17, Y3, Y8
-	VORPS        estep32c12<>+0(SB), Y8, Y8
-	VSUBPS       estep32c13<>+0(SB), Y8, Y8
-	VANDPS       estep32c14<>+0(SB), Y3, Y9
+	VPADDD       Y8, Y7, Y7
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y3, Y9
+	VANDNPS      Y7, Y9, Y7
+	VMOVUPS      Y4, Y3
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y3, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y3
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y3
+	VMULPS       Y3, Y3, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y11
+	VFMADD231PS  estep32c5<>+0(SB), Y3, Y11
+	VMOVUPS      estep32c6<>+0(SB), Y12
+	VFMADD231PS  estep32c7<>+0(SB), Y3, Y12
+	VFMADD231PS  Y12, Y9, Y11
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  estep32c9<>+0(SB), Y3, Y9
+	VFMADD231PS  Y9, Y10, Y11
+	VFMADD213PS  estep32c10<>+0(SB), Y3, Y11
+	VFMADD213PS  estep32c10<>+0(SB), Y3, Y11
+	VMOVUPS      Y11, Y3
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y8, Y3, Y3
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y4, Y9
+	VANDNPS      Y3, Y9, Y3
+	VMOVUPS      Y5, Y4
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y4, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y4
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y4
+	VMULPS       Y4, Y4, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y11
+	VFMADD231PS  estep32c5<>+0(SB), Y4, Y11
+	VMOVUPS      estep32c6<>+0(SB), Y12
+	VFMADD231PS  estep32c7<>+0(SB), Y4, Y12
+	VFMADD231PS  Y12, Y9, Y11
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  estep32c9<>+0(SB), Y4, Y9
+	VFMADD231PS  Y9, Y10, Y11
+	VFMADD213PS  estep32c10<>+0(SB), Y4, Y11
+	VFMADD213PS  estep32c10<>+0(SB), Y4, Y11
+	VMOVUPS      Y11, Y4
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y8, Y4, Y4
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y5, Y9
+	VANDNPS      Y4, Y9, Y4
+	VMOVUPS      Y6, Y5
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y5, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y5
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y5
+	VMULPS       Y5, Y5, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y11
+	VFMADD231PS  estep32c5<>+0(SB), Y5, Y11
+	VMOVUPS      estep32c6<>+0(SB), Y12
+	VFMADD231PS  estep32c7<>+0(SB), Y5, Y12
+	VFMADD231PS  Y12, Y9, Y11
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  estep32c9<>+0(SB), Y5, Y9
+	VFMADD231PS  Y9, Y10, Y11
+	VFMADD213PS  estep32c10<>+0(SB), Y5, Y11
+	VFMADD213PS  estep32c10<>+0(SB), Y5, Y11
+	VMOVUPS      Y11, Y5
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y8, Y5, Y5
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y6, Y9
+	VANDNPS      Y5, Y9, Y5
+	VMOVUPS      Y7, Y6
+	VADDPS       Y3, Y6, Y6
+	VADDPS       Y4, Y6, Y6
+	VADDPS       Y5, Y6, Y6
+	VPSRLD       $0x17, Y6, Y8
+	VORPS        estep32c14<>+0(SB), Y8, Y8
+	VSUBPS       estep32c15<>+0(SB), Y8, Y8
+	VANDPS       estep32c16<>+0(SB), Y6, Y9
 	VORPS        estep32c10<>+0(SB), Y9, Y9
-	VCMPPS       $0x1e, estep32c15<>+0(SB), Y9, Y10
-	VMULPS       estep32c9<>+0(SB), Y9, Y11
+	VCMPPS       $0x1e, estep32c17<>+0(SB), Y9, Y10
+	VMULPS       estep32c4<>+0(SB), Y9, Y11
 	VBLENDVPS    Y10, Y11, Y9, Y9
 	VANDPS       estep32c10<>+0(SB), Y10, Y10
 	VADDPS       Y10, Y8, Y8
 	VSUBPS       estep32c10<>+0(SB), Y9, Y9
-	VADDPS       estep32c16<>+0(SB), Y9, Y11
+	VADDPS       estep32c18<>+0(SB), Y9, Y11
 	VDIVPS       Y11, Y9, Y10
 	VMULPS       Y10, Y10, Y11
-	VMOVUPS      estep32c17<>+0(SB), Y12
-	VFMADD213PS  estep32c18<>+0(SB), Y11, Y12
-	VFMADD213PS  estep32c19<>+0(SB), Y11, Y12
+	VMOVUPS      estep32c19<>+0(SB), Y12
 	VFMADD213PS  estep32c20<>+0(SB), Y11, Y12
 	VFMADD213PS  estep32c21<>+0(SB), Y11, Y12
+	VFMADD213PS  estep32c22<>+0(SB), Y11, Y12
+	VFMADD213PS  estep32c23<>+0(SB), Y11, Y12
 	VMULPS       Y11, Y12, Y12
 	VSUBPS       Y12, Y9, Y12
 	VFNMADD231PS Y10, Y12, Y9
@@ -3237,100 +4590,163 @@ loop:
 	VMULPD       32(DX), Y2, Y2
 	VADDPD       384(SI), Y2, Y2
 	VMOVUPD      Y2, 384(SI)
-	VDIVPS       Y3, Y1, Y2
+	VDIVPS       Y6, Y1, Y2
 	VMULPS       Y2, Y7, Y7
-	VSUBPS       32(BX), Y0, Y3
-	VMULPS       Y3, Y7, Y8
-	VMULPS       Y3, Y8, Y3
-	VCVTPS2PD    X7, Y9
-	VADDPD       (SI), Y9, Y9
-	VMOVUPD      Y9, (SI)
-	VEXTRACTF128 $0x01, Y7, X1
-	VCVTPS2PD    X1, Y7
-	VADDPD       (SI), Y7, Y7
-	VMOVUPD      Y7, (SI)
-	VCVTPS2PD    X8, Y7
-	VADDPD       32(SI), Y7, Y7
-	VMOVUPD      Y7, 32(SI)
-	VEXTRACTF128 $0x01, Y8, X1
-	VCVTPS2PD    X1, Y7
-	VADDPD       32(SI), Y7, Y7
-	VMOVUPD      Y7, 32(SI)
-	VCVTPS2PD    X3, Y7
-	VADDPD       64(SI), Y7, Y7
-	VMOVUPD      Y7, 64(SI)
-	VEXTRACTF128 $0x01, Y3, X1
-	VCVTPS2PD    X1, Y3
-	VADDPD       64(SI), Y3, Y3
-	VMOVUPD      Y3, 64(SI)
+	VSUBPS       32(BX), Y0, Y6
+	VADDPS       416(SI), Y7, Y8
+	VMOVUPS      Y8, 416(SI)
+	VMULPS       Y6, Y7, Y7
+	VADDPS       448(SI), Y7, Y8
+	VMOVUPS      Y8, 448(SI)
+	VMOVUPS      480(SI), Y8
+	VFMADD231PS  Y6, Y7, Y8
+	VMOVUPS      Y8, 480(SI)
+	VMULPS       Y2, Y3, Y3
+	VSUBPS       128(BX), Y0, Y6
+	VADDPS       512(SI), Y3, Y7
+	VMOVUPS      Y7, 512(SI)
+	VMULPS       Y6, Y3, Y3
+	VADDPS       544(SI), Y3, Y7
+	VMOVUPS      Y7, 544(SI)
+	VMOVUPS      576(SI), Y7
+	VFMADD231PS  Y6, Y3, Y7
+	VMOVUPS      Y7, 576(SI)
 	VMULPS       Y2, Y4, Y4
-	VSUBPS       128(BX), Y0, Y3
-	VMULPS       Y3, Y4, Y7
-	VMULPS       Y3, Y7, Y3
-	VCVTPS2PD    X4, Y8
-	VADDPD       96(SI), Y8, Y8
-	VMOVUPD      Y8, 96(SI)
-	VEXTRACTF128 $0x01, Y4, X1
-	VCVTPS2PD    X1, Y4
-	VADDPD       96(SI), Y4, Y4
-	VMOVUPD      Y4, 96(SI)
-	VCVTPS2PD    X7, Y4
-	VADDPD       128(SI), Y4, Y4
-	VMOVUPD      Y4, 128(SI)
-	VEXTRACTF128 $0x01, Y7, X1
-	VCVTPS2PD    X1, Y4
-	VADDPD       128(SI), Y4, Y4
-	VMOVUPD      Y4, 128(SI)
-	VCVTPS2PD    X3, Y4
-	VADDPD       160(SI), Y4, Y4
-	VMOVUPD      Y4, 160(SI)
-	VEXTRACTF128 $0x01, Y3, X1
-	VCVTPS2PD    X1, Y3
-	VADDPD       160(SI), Y3, Y3
-	VMOVUPD      Y3, 160(SI)
-	VMULPS       Y2, Y5, Y5
 	VSUBPS       224(BX), Y0, Y3
-	VMULPS       Y3, Y5, Y4
-	VMULPS       Y3, Y4, Y3
-	VCVTPS2PD    X5, Y7
-	VADDPD       192(SI), Y7, Y7
-	VMOVUPD      Y7, 192(SI)
-	VEXTRACTF128 $0x01, Y5, X1
-	VCVTPS2PD    X1, Y5
-	VADDPD       192(SI), Y5, Y5
-	VMOVUPD      Y5, 192(SI)
-	VCVTPS2PD    X4, Y5
-	VADDPD       224(SI), Y5, Y5
-	VMOVUPD      Y5, 224(SI)
-	VEXTRACTF128 $0x01, Y4, X1
-	VCVTPS2PD    X1, Y4
-	VADDPD       224(SI), Y4, Y4
-	VMOVUPD      Y4, 224(SI)
-	VCVTPS2PD    X3, Y4
-	VADDPD       256(SI), Y4, Y4
-	VMOVUPD      Y4, 256(SI)
-	VEXTRACTF128 $0x01, Y3, X1
-	VCVTPS2PD    X1, Y3
-	VADDPD       256(SI), Y3, Y3
-	VMOVUPD      Y3, 256(SI)
-	VMULPS       Y2, Y6, Y6
+	VADDPS       608(SI), Y4, Y6
+	VMOVUPS      Y6, 608(SI)
+	VMULPS       Y3, Y4, Y4
+	VADDPS       640(SI), Y4, Y6
+	VMOVUPS      Y6, 640(SI)
+	VMOVUPS      672(SI), Y6
+	VFMADD231PS  Y3, Y4, Y6
+	VMOVUPS      Y6, 672(SI)
+	VMULPS       Y2, Y5, Y5
 	VSUBPS       320(BX), Y0, Y0
-	VMULPS       Y0, Y6, Y2
-	VMULPS       Y0, Y2, Y0
-	VCVTPS2PD    X6, Y3
-	VADDPD       288(SI), Y3, Y3
-	VMOVUPD      Y3, 288(SI)
-	VEXTRACTF128 $0x01, Y6, X1
-	VCVTPS2PD    X1, Y3
-	VADDPD       288(SI), Y3, Y3
-	VMOVUPD      Y3, 288(SI)
-	VCVTPS2PD    X2, Y3
-	VADDPD       320(SI), Y3, Y3
-	VMOVUPD      Y3, 320(SI)
-	VEXTRACTF128 $0x01, Y2, X1
-	VCVTPS2PD    X1, Y2
+	VADDPS       704(SI), Y5, Y2
+	VMOVUPS      Y2, 704(SI)
+	VMULPS       Y0, Y5, Y5
+	VADDPS       736(SI), Y5, Y2
+	VMOVUPS      Y2, 736(SI)
+	VMOVUPS      768(SI), Y2
+	VFMADD231PS  Y0, Y5, Y2
+	VMOVUPS      Y2, 768(SI)
+	ADDQ         $0x20, AX
+	ADDQ         $0x40, DX
+	DECQ         CX
+	DECQ         DI
+	JNZ          loop
+	VMOVUPS      416(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       (SI), Y2, Y2
+	VMOVUPD      Y2, (SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       (SI), Y0, Y0
+	VMOVUPD      Y0, (SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 416(SI)
+	VMOVUPS      448(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       32(SI), Y2, Y2
+	VMOVUPD      Y2, 32(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 448(SI)
+	VMOVUPS      480(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       64(SI), Y2, Y2
+	VMOVUPD      Y2, 64(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       64(SI), Y0, Y0
+	VMOVUPD      Y0, 64(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 480(SI)
+	VMOVUPS      512(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       96(SI), Y2, Y2
+	VMOVUPD      Y2, 96(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       96(SI), Y0, Y0
+	VMOVUPD      Y0, 96(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 512(SI)
+	VMOVUPS      544(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       128(SI), Y2, Y2
+	VMOVUPD      Y2, 128(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       128(SI), Y0, Y0
+	VMOVUPD      Y0, 128(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 544(SI)
+	VMOVUPS      576(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       160(SI), Y2, Y2
+	VMOVUPD      Y2, 160(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       160(SI), Y0, Y0
+	VMOVUPD      Y0, 160(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 576(SI)
+	VMOVUPS      608(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       192(SI), Y2, Y2
+	VMOVUPD      Y2, 192(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       192(SI), Y0, Y0
+	VMOVUPD      Y0, 192(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 608(SI)
+	VMOVUPS      640(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       224(SI), Y2, Y2
+	VMOVUPD      Y2, 224(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       224(SI), Y0, Y0
+	VMOVUPD      Y0, 224(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 640(SI)
+	VMOVUPS      672(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       256(SI), Y2, Y2
+	VMOVUPD      Y2, 256(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       256(SI), Y0, Y0
+	VMOVUPD      Y0, 256(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 672(SI)
+	VMOVUPS      704(SI), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       288(SI), Y2, Y2
+	VMOVUPD      Y2, 288(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       288(SI), Y0, Y0
+	VMOVUPD      Y0, 288(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 704(SI)
+	VMOVUPS      736(SI), Y0
+	VCVTPS2PD    X0, Y2
 	VADDPD       320(SI), Y2, Y2
 	VMOVUPD      Y2, 320(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       320(SI), Y0, Y0
+	VMOVUPD      Y0, 320(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 736(SI)
+	VMOVUPS      768(SI), Y0
 	VCVTPS2PD    X0, Y2
 	VADDPD       352(SI), Y2, Y2
 	VMOVUPD      Y2, 352(SI)
@@ -3338,12 +4754,132 @@ loop:
 	VCVTPS2PD    X0, Y0
 	VADDPD       352(SI), Y0, Y0
 	VMOVUPD      Y0, 352(SI)
-	ADDQ         $0x20, AX
-	ADDQ         $0x40, DX
-	DECQ         CX
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 768(SI)
+	MOVQ         $0x00000020, DI
 	JMP          loop
 
 done:
+	VMOVUPS      416(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       (SI), Y1, Y1
+	VMOVUPD      Y1, (SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       (SI), Y0, Y0
+	VMOVUPD      Y0, (SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 416(SI)
+	VMOVUPS      448(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       32(SI), Y1, Y1
+	VMOVUPD      Y1, 32(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 448(SI)
+	VMOVUPS      480(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       64(SI), Y1, Y1
+	VMOVUPD      Y1, 64(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       64(SI), Y0, Y0
+	VMOVUPD      Y0, 64(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 480(SI)
+	VMOVUPS      512(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       96(SI), Y1, Y1
+	VMOVUPD      Y1, 96(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       96(SI), Y0, Y0
+	VMOVUPD      Y0, 96(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 512(SI)
+	VMOVUPS      544(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       128(SI), Y1, Y1
+	VMOVUPD      Y1, 128(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       128(SI), Y0, Y0
+	VMOVUPD      Y0, 128(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 544(SI)
+	VMOVUPS      576(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       160(SI), Y1, Y1
+	VMOVUPD      Y1, 160(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       160(SI), Y0, Y0
+	VMOVUPD      Y0, 160(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 576(SI)
+	VMOVUPS      608(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       192(SI), Y1, Y1
+	VMOVUPD      Y1, 192(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       192(SI), Y0, Y0
+	VMOVUPD      Y0, 192(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 608(SI)
+	VMOVUPS      640(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       224(SI), Y1, Y1
+	VMOVUPD      Y1, 224(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       224(SI), Y0, Y0
+	VMOVUPD      Y0, 224(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 640(SI)
+	VMOVUPS      672(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       256(SI), Y1, Y1
+	VMOVUPD      Y1, 256(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       256(SI), Y0, Y0
+	VMOVUPD      Y0, 256(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 672(SI)
+	VMOVUPS      704(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       288(SI), Y1, Y1
+	VMOVUPD      Y1, 288(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       288(SI), Y0, Y0
+	VMOVUPD      Y0, 288(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 704(SI)
+	VMOVUPS      736(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       320(SI), Y1, Y1
+	VMOVUPD      Y1, 320(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       320(SI), Y0, Y0
+	VMOVUPD      Y0, 320(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 736(SI)
+	VMOVUPS      768(SI), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       352(SI), Y1, Y1
+	VMOVUPD      Y1, 352(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       352(SI), Y0, Y0
+	VMOVUPD      Y0, 352(SI)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 768(SI)
 	VZEROUPPER
 	RET
 
@@ -3361,7 +4897,9 @@ TEXT ·estepAVX2F32W(SB), NOSPLIT, $0-120
 	XORQ   DX, DX
 	DIVQ   R10
 	IMUL3Q $0x00000060, AX, DX
+	LEAQ   32(DX), R10
 	ADDQ   R8, DX
+	MOVQ   $0x00000020, R11
 	SHRQ   $0x03, BX
 
 loop:
@@ -3371,80 +4909,81 @@ loop:
 	VCVTPD2PSY  (SI), X1
 	VCVTPD2PSY  32(SI), X2
 	VINSERTF128 $0x01, X2, Y1, Y1
-	VMOVUPS     estep32c22<>+0(SB), Y2
-	MOVQ        DI, R10
-	MOVQ        R8, R11
-	MOVQ        R9, R12
-	MOVQ        AX, R13
+	VMOVUPS     estep32c13<>+0(SB), Y2
+	MOVQ        DI, R12
+	MOVQ        R8, R13
+	MOVQ        R9, R14
+	MOVQ        AX, R15
 
 max:
-	VSUBPS       32(R10), Y0, Y4
-	VMULPS       64(R10), Y4, Y3
-	VFNMADD213PS (R10), Y4, Y3
-	VMOVUPS      Y3, (R12)
+	VSUBPS       32(R12), Y0, Y4
+	VMULPS       64(R12), Y4, Y3
+	VFNMADD213PS (R12), Y4, Y3
+	VMOVUPS      Y3, (R14)
 	VMAXPS       Y3, Y2, Y2
-	ADDQ         $0x60, R10
-	ADDQ         $0x60, R11
-	ADDQ         $0x20, R12
-	DECQ         R13
+	ADDQ         $0x60, R12
+	ADDQ         $0x60, R13
+	ADDQ         $0x20, R14
+	DECQ         R15
 	JNZ          max
 	VXORPS       Y3, Y3, Y3
-	MOVQ         DI, R10
-	MOVQ         R8, R11
-	MOVQ         R9, R12
-	MOVQ         AX, R13
+	MOVQ         DI, R12
+	MOVQ         R8, R13
+	MOVQ         R9, R14
+	MOVQ         AX, R15
 
 exp:
-	VMOVUPS      (R12), Y4
+	VMOVUPS      (R14), Y4
 	VSUBPS       Y2, Y4, Y4
-	VMAXPS       estep32c0<>+0(SB), Y4, Y5
-	VMULPS       estep32c1<>+0(SB), Y5, Y6
-	VROUNDPS     $0x08, Y6, Y6
-	VFNMADD231PS estep32c2<>+0(SB), Y6, Y5
-	VFNMADD231PS estep32c3<>+0(SB), Y6, Y5
-	VMOVUPS      estep32c4<>+0(SB), Y4
-	VFMADD213PS  estep32c5<>+0(SB), Y5, Y4
-	VFMADD213PS  estep32c6<>+0(SB), Y5, Y4
-	VFMADD213PS  estep32c7<>+0(SB), Y5, Y4
-	VFMADD213PS  estep32c8<>+0(SB), Y5, Y4
-	VFMADD213PS  estep32c9<>+0(SB), Y5, Y4
-	VFMADD213PS  estep32c10<>+0(SB), Y5, Y4
-	VFMADD213PS  estep32c10<>+0(SB), Y5, Y4
-	VMULPS       estep32c9<>+0(SB), Y6, Y5
-	VROUNDPS     $0x09, Y5, Y5
-	VSUBPS       Y5, Y6, Y6
-	VADDPS       estep32c11<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y4, Y4
-	VADDPS       estep32c11<>+0(SB), Y6, Y6
+	VMOVUPS      Y4, Y5
+	VMOVUPS      estep32c0<>+0(SB), Y6
+	VFMADD231PS  estep32c1<>+0(SB), Y5, Y6
+	VSUBPS       estep32c0<>+0(SB), Y6, Y7
+	VFNMADD231PS estep32c2<>+0(SB), Y7, Y5
+	VFNMADD231PS estep32c3<>+0(SB), Y7, Y5
+	VMULPS       Y5, Y5, Y7
+	VMULPS       Y7, Y7, Y8
+	VMOVUPS      estep32c4<>+0(SB), Y9
+	VFMADD231PS  estep32c5<>+0(SB), Y5, Y9
+	VMOVUPS      estep32c6<>+0(SB), Y10
+	VFMADD231PS  estep32c7<>+0(SB), Y5, Y10
+	VFMADD231PS  Y10, Y7, Y9
+	VMOVUPS      estep32c8<>+0(SB), Y7
+	VFMADD231PS  estep32c9<>+0(SB), Y5, Y7
+	VFMADD231PS  Y7, Y8, Y9
+	VFMADD213PS  estep32c10<>+0(SB), Y5, Y9
+	VFMADD213PS  estep32c10<>+0(SB), Y5, Y9
+	VMOVUPS      Y9, Y5
 	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y4, Y4
-	VMOVUPS      Y4, (R12)
-	VADDPS       Y4, Y3, Y3
-	ADDQ         $0x60, R10
-	ADDQ         $0x60, R11
-	ADDQ         $0x20, R12
-	DECQ         R13
+	VPADDD       Y6, Y5, Y5
+	VCMPPS       $0x11, estep32c11<>+0(SB), Y4, Y7
+	VANDNPS      Y5, Y7, Y5
+	VMOVUPS      Y5, (R14)
+	VADDPS       Y5, Y3, Y3
+	ADDQ         $0x60, R12
+	ADDQ         $0x60, R13
+	ADDQ         $0x20, R14
+	DECQ         R15
 	JNZ          exp
 	VPSRLD       $0x17, Y3, Y4
-	VORPS        estep32c12<>+0(SB), Y4, Y4
-	VSUBPS       estep32c13<>+0(SB), Y4, Y4
-	VANDPS       estep32c14<>+0(SB), Y3, Y5
+	VORPS        estep32c14<>+0(SB), Y4, Y4
+	VSUBPS       estep32c15<>+0(SB), Y4, Y4
+	VANDPS       estep32c16<>+0(SB), Y3, Y5
 	VORPS        estep32c10<>+0(SB), Y5, Y5
-	VCMPPS       $0x1e, estep32c15<>+0(SB), Y5, Y6
-	VMULPS       estep32c9<>+0(SB), Y5, Y7
+	VCMPPS       $0x1e, estep32c17<>+0(SB), Y5, Y6
+	VMULPS       estep32c4<>+0(SB), Y5, Y7
 	VBLENDVPS    Y6, Y7, Y5, Y5
 	VANDPS       estep32c10<>+0(SB), Y6, Y6
 	VADDPS       Y6, Y4, Y4
 	VSUBPS       estep32c10<>+0(SB), Y5, Y5
-	VADDPS       estep32c16<>+0(SB), Y5, Y7
+	VADDPS       estep32c18<>+0(SB), Y5, Y7
 	VDIVPS       Y7, Y5, Y6
 	VMULPS       Y6, Y6, Y7
-	VMOVUPS      estep32c17<>+0(SB), Y8
-	VFMADD213PS  estep32c18<>+0(SB), Y7, Y8
-	VFMADD213PS  estep32c19<>+0(SB), Y7, Y8
+	VMOVUPS      estep32c19<>+0(SB), Y8
 	VFMADD213PS  estep32c20<>+0(SB), Y7, Y8
 	VFMADD213PS  estep32c21<>+0(SB), Y7, Y8
+	VFMADD213PS  estep32c22<>+0(SB), Y7, Y8
+	VFMADD213PS  estep32c23<>+0(SB), Y7, Y8
 	VMULPS       Y7, Y8, Y8
 	VSUBPS       Y8, Y5, Y8
 	VFNMADD231PS Y6, Y8, Y5
@@ -3462,48 +5001,109 @@ exp:
 	VADDPD       (DX), Y2, Y2
 	VMOVUPD      Y2, (DX)
 	VDIVPS       Y3, Y1, Y2
-	MOVQ         DI, R10
-	MOVQ         R8, R11
-	MOVQ         R9, R12
-	MOVQ         AX, R13
+	MOVQ         DI, R12
+	MOVQ         R8, R13
+	MOVQ         R9, R14
+	MOVQ         AX, R15
 
 acc:
-	VMOVUPS      (R12), Y3
-	VMULPS       Y2, Y3, Y3
-	VSUBPS       32(R10), Y0, Y4
-	VMULPS       Y4, Y3, Y5
-	VMULPS       Y4, Y5, Y4
-	VCVTPS2PD    X3, Y6
-	VADDPD       (R11), Y6, Y6
-	VMOVUPD      Y6, (R11)
-	VEXTRACTF128 $0x01, Y3, X1
-	VCVTPS2PD    X1, Y3
-	VADDPD       (R11), Y3, Y3
-	VMOVUPD      Y3, (R11)
-	VCVTPS2PD    X5, Y3
-	VADDPD       32(R11), Y3, Y3
-	VMOVUPD      Y3, 32(R11)
-	VEXTRACTF128 $0x01, Y5, X1
-	VCVTPS2PD    X1, Y3
-	VADDPD       32(R11), Y3, Y3
-	VMOVUPD      Y3, 32(R11)
-	VCVTPS2PD    X4, Y3
-	VADDPD       64(R11), Y3, Y3
-	VMOVUPD      Y3, 64(R11)
-	VEXTRACTF128 $0x01, Y4, X1
-	VCVTPS2PD    X1, Y3
-	VADDPD       64(R11), Y3, Y3
-	VMOVUPD      Y3, 64(R11)
-	ADDQ         $0x60, R10
+	VMOVUPS     (R14), Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      32(R12), Y0, Y4
+	VADDPS      (R13)(R10*1), Y3, Y5
+	VMOVUPS     Y5, (R13)(R10*1)
+	VMULPS      Y4, Y3, Y3
+	VADDPS      32(R13)(R10*1), Y3, Y5
+	VMOVUPS     Y5, 32(R13)(R10*1)
+	VMOVUPS     64(R13)(R10*1), Y5
+	VFMADD231PS Y4, Y3, Y5
+	VMOVUPS     Y5, 64(R13)(R10*1)
+	ADDQ        $0x60, R12
+	ADDQ        $0x60, R13
+	ADDQ        $0x20, R14
+	DECQ        R15
+	JNZ         acc
+	ADDQ        $0x20, CX
+	ADDQ        $0x40, SI
+	DECQ        BX
+	DECQ        R11
+	JNZ         loop
+	MOVQ        R8, R11
+	MOVQ        AX, R12
+
+flushinner:
+	VMOVUPS      (R11)(R10*1), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       (R11), Y2, Y2
+	VMOVUPD      Y2, (R11)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       (R11), Y0, Y0
+	VMOVUPD      Y0, (R11)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, (R11)(R10*1)
+	VMOVUPS      32(R11)(R10*1), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       32(R11), Y2, Y2
+	VMOVUPD      Y2, 32(R11)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       32(R11), Y0, Y0
+	VMOVUPD      Y0, 32(R11)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 32(R11)(R10*1)
+	VMOVUPS      64(R11)(R10*1), Y0
+	VCVTPS2PD    X0, Y2
+	VADDPD       64(R11), Y2, Y2
+	VMOVUPD      Y2, 64(R11)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       64(R11), Y0, Y0
+	VMOVUPD      Y0, 64(R11)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 64(R11)(R10*1)
 	ADDQ         $0x60, R11
-	ADDQ         $0x20, R12
-	DECQ         R13
-	JNZ          acc
-	ADDQ         $0x20, CX
-	ADDQ         $0x40, SI
-	DECQ         BX
+	DECQ         R12
+	JNZ          flushinner
+	MOVQ         $0x00000020, R11
 	JMP          loop
 
 done:
+	MOVQ R8, CX
+
+flushfinal:
+	VMOVUPS      (CX)(R10*1), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       (CX), Y1, Y1
+	VMOVUPD      Y1, (CX)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       (CX), Y0, Y0
+	VMOVUPD      Y0, (CX)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, (CX)(R10*1)
+	VMOVUPS      32(CX)(R10*1), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       32(CX), Y1, Y1
+	VMOVUPD      Y1, 32(CX)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       32(CX), Y0, Y0
+	VMOVUPD      Y0, 32(CX)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 32(CX)(R10*1)
+	VMOVUPS      64(CX)(R10*1), Y0
+	VCVTPS2PD    X0, Y1
+	VADDPD       64(CX), Y1, Y1
+	VMOVUPD      Y1, 64(CX)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       64(CX), Y0, Y0
+	VMOVUPD      Y0, 64(CX)
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, 64(CX)(R10*1)
+	ADDQ         $0x60, CX
+	DECQ         AX
+	JNZ          flushfinal
 	VZEROUPPER
 	RET

@@ -52,31 +52,41 @@ sum:
 	VMOVUPD      (R12), Y2
 	VSUBPD       Y1, Y2, Y2
 	VMAXPD       expsum64c1<>+0(SB), Y2, Y3
-	VMULPD       expsum64c2<>+0(SB), Y3, Y4
-	VROUNDPD     $0x08, Y4, Y4
-	VFNMADD231PD expsum64c3<>+0(SB), Y4, Y3
+	VMOVUPD      expsum64c2<>+0(SB), Y2
+	VFMADD231PD  expsum64c3<>+0(SB), Y3, Y2
+	VSUBPD       expsum64c2<>+0(SB), Y2, Y4
 	VFNMADD231PD expsum64c4<>+0(SB), Y4, Y3
-	VMOVUPD      expsum64c5<>+0(SB), Y2
-	VFMADD213PD  expsum64c6<>+0(SB), Y3, Y2
-	VFMADD213PD  expsum64c7<>+0(SB), Y3, Y2
-	VFMADD213PD  expsum64c8<>+0(SB), Y3, Y2
-	VFMADD213PD  expsum64c9<>+0(SB), Y3, Y2
-	VFMADD213PD  expsum64c10<>+0(SB), Y3, Y2
-	VFMADD213PD  expsum64c11<>+0(SB), Y3, Y2
-	VFMADD213PD  expsum64c12<>+0(SB), Y3, Y2
-	VFMADD213PD  expsum64c13<>+0(SB), Y3, Y2
-	VFMADD213PD  expsum64c14<>+0(SB), Y3, Y2
-	VFMADD213PD  expsum64c15<>+0(SB), Y3, Y2
-	VFMADD213PD  expsum64c16<>+0(SB), Y3, Y2
-	VFMADD213PD  expsum64c17<>+0(SB), Y3, Y2
-	VFMADD213PD  expsum64c17<>+0(SB), Y3, Y2
-	VMULPD       expsum64c16<>+0(SB), Y4, Y3
+	VFNMADD231PD expsum64c5<>+0(SB), Y4, Y3
+	VMULPD       Y3, Y3, Y2
+	VMULPD       Y2, Y2, Y5
+	VMULPD       Y5, Y5, Y6
+	VMOVUPD      expsum64c6<>+0(SB), Y7
+	VFMADD231PD  expsum64c7<>+0(SB), Y3, Y7
+	VMOVUPD      expsum64c8<>+0(SB), Y8
+	VFMADD231PD  expsum64c9<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y2, Y7
+	VMOVUPD      expsum64c10<>+0(SB), Y8
+	VFMADD231PD  expsum64c11<>+0(SB), Y3, Y8
+	VMOVUPD      expsum64c12<>+0(SB), Y9
+	VFMADD231PD  expsum64c13<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y2, Y8
+	VFMADD231PD  Y8, Y5, Y7
+	VMOVUPD      expsum64c14<>+0(SB), Y5
+	VFMADD231PD  expsum64c15<>+0(SB), Y3, Y5
+	VMOVUPD      expsum64c16<>+0(SB), Y8
+	VFMADD231PD  expsum64c17<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y2, Y5
+	VFMADD231PD  Y5, Y6, Y7
+	VFMADD213PD  expsum64c18<>+0(SB), Y3, Y7
+	VFMADD213PD  expsum64c18<>+0(SB), Y3, Y7
+	VMOVUPD      Y7, Y2
+	VMULPD       expsum64c6<>+0(SB), Y4, Y3
 	VROUNDPD     $0x09, Y3, Y3
 	VSUBPD       Y3, Y4, Y4
-	VADDPD       expsum64c18<>+0(SB), Y3, Y3
+	VADDPD       expsum64c19<>+0(SB), Y3, Y3
 	VPSLLQ       $0x34, Y3, Y3
 	VMULPD       Y3, Y2, Y2
-	VADDPD       expsum64c18<>+0(SB), Y4, Y4
+	VADDPD       expsum64c19<>+0(SB), Y4, Y4
 	VPSLLQ       $0x34, Y4, Y4
 	VMULPD       Y4, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -109,58 +119,58 @@ DATA expsum64c1<>+16(SB)/8, $0xc087500000000000
 DATA expsum64c1<>+24(SB)/8, $0xc087500000000000
 GLOBL expsum64c1<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c2<>+0(SB)/8, $0x3ff71547652b82fe
-DATA expsum64c2<>+8(SB)/8, $0x3ff71547652b82fe
-DATA expsum64c2<>+16(SB)/8, $0x3ff71547652b82fe
-DATA expsum64c2<>+24(SB)/8, $0x3ff71547652b82fe
+DATA expsum64c2<>+0(SB)/8, $0x4338000000000000
+DATA expsum64c2<>+8(SB)/8, $0x4338000000000000
+DATA expsum64c2<>+16(SB)/8, $0x4338000000000000
+DATA expsum64c2<>+24(SB)/8, $0x4338000000000000
 GLOBL expsum64c2<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c3<>+0(SB)/8, $0x3fe62e42fefa39ef
-DATA expsum64c3<>+8(SB)/8, $0x3fe62e42fefa39ef
-DATA expsum64c3<>+16(SB)/8, $0x3fe62e42fefa39ef
-DATA expsum64c3<>+24(SB)/8, $0x3fe62e42fefa39ef
+DATA expsum64c3<>+0(SB)/8, $0x3ff71547652b82fe
+DATA expsum64c3<>+8(SB)/8, $0x3ff71547652b82fe
+DATA expsum64c3<>+16(SB)/8, $0x3ff71547652b82fe
+DATA expsum64c3<>+24(SB)/8, $0x3ff71547652b82fe
 GLOBL expsum64c3<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c4<>+0(SB)/8, $0x3c7abc9e3b39803f
-DATA expsum64c4<>+8(SB)/8, $0x3c7abc9e3b39803f
-DATA expsum64c4<>+16(SB)/8, $0x3c7abc9e3b39803f
-DATA expsum64c4<>+24(SB)/8, $0x3c7abc9e3b39803f
+DATA expsum64c4<>+0(SB)/8, $0x3fe62e42fefa39ef
+DATA expsum64c4<>+8(SB)/8, $0x3fe62e42fefa39ef
+DATA expsum64c4<>+16(SB)/8, $0x3fe62e42fefa39ef
+DATA expsum64c4<>+24(SB)/8, $0x3fe62e42fefa39ef
 GLOBL expsum64c4<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c5<>+0(SB)/8, $0x3de6124613a86d09
-DATA expsum64c5<>+8(SB)/8, $0x3de6124613a86d09
-DATA expsum64c5<>+16(SB)/8, $0x3de6124613a86d09
-DATA expsum64c5<>+24(SB)/8, $0x3de6124613a86d09
+DATA expsum64c5<>+0(SB)/8, $0x3c7abc9e3b39803f
+DATA expsum64c5<>+8(SB)/8, $0x3c7abc9e3b39803f
+DATA expsum64c5<>+16(SB)/8, $0x3c7abc9e3b39803f
+DATA expsum64c5<>+24(SB)/8, $0x3c7abc9e3b39803f
 GLOBL expsum64c5<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c6<>+0(SB)/8, $0x3e21eed8eff8d898
-DATA expsum64c6<>+8(SB)/8, $0x3e21eed8eff8d898
-DATA expsum64c6<>+16(SB)/8, $0x3e21eed8eff8d898
-DATA expsum64c6<>+24(SB)/8, $0x3e21eed8eff8d898
+DATA expsum64c6<>+0(SB)/8, $0x3fe0000000000000
+DATA expsum64c6<>+8(SB)/8, $0x3fe0000000000000
+DATA expsum64c6<>+16(SB)/8, $0x3fe0000000000000
+DATA expsum64c6<>+24(SB)/8, $0x3fe0000000000000
 GLOBL expsum64c6<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c7<>+0(SB)/8, $0x3e5ae64567f544e4
-DATA expsum64c7<>+8(SB)/8, $0x3e5ae64567f544e4
-DATA expsum64c7<>+16(SB)/8, $0x3e5ae64567f544e4
-DATA expsum64c7<>+24(SB)/8, $0x3e5ae64567f544e4
+DATA expsum64c7<>+0(SB)/8, $0x3fc5555555555555
+DATA expsum64c7<>+8(SB)/8, $0x3fc5555555555555
+DATA expsum64c7<>+16(SB)/8, $0x3fc5555555555555
+DATA expsum64c7<>+24(SB)/8, $0x3fc5555555555555
 GLOBL expsum64c7<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c8<>+0(SB)/8, $0x3e927e4fb7789f5c
-DATA expsum64c8<>+8(SB)/8, $0x3e927e4fb7789f5c
-DATA expsum64c8<>+16(SB)/8, $0x3e927e4fb7789f5c
-DATA expsum64c8<>+24(SB)/8, $0x3e927e4fb7789f5c
+DATA expsum64c8<>+0(SB)/8, $0x3fa5555555555555
+DATA expsum64c8<>+8(SB)/8, $0x3fa5555555555555
+DATA expsum64c8<>+16(SB)/8, $0x3fa5555555555555
+DATA expsum64c8<>+24(SB)/8, $0x3fa5555555555555
 GLOBL expsum64c8<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c9<>+0(SB)/8, $0x3ec71de3a556c734
-DATA expsum64c9<>+8(SB)/8, $0x3ec71de3a556c734
-DATA expsum64c9<>+16(SB)/8, $0x3ec71de3a556c734
-DATA expsum64c9<>+24(SB)/8, $0x3ec71de3a556c734
+DATA expsum64c9<>+0(SB)/8, $0x3f81111111111111
+DATA expsum64c9<>+8(SB)/8, $0x3f81111111111111
+DATA expsum64c9<>+16(SB)/8, $0x3f81111111111111
+DATA expsum64c9<>+24(SB)/8, $0x3f81111111111111
 GLOBL expsum64c9<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c10<>+0(SB)/8, $0x3efa01a01a01a01a
-DATA expsum64c10<>+8(SB)/8, $0x3efa01a01a01a01a
-DATA expsum64c10<>+16(SB)/8, $0x3efa01a01a01a01a
-DATA expsum64c10<>+24(SB)/8, $0x3efa01a01a01a01a
+DATA expsum64c10<>+0(SB)/8, $0x3f56c16c16c16c17
+DATA expsum64c10<>+8(SB)/8, $0x3f56c16c16c16c17
+DATA expsum64c10<>+16(SB)/8, $0x3f56c16c16c16c17
+DATA expsum64c10<>+24(SB)/8, $0x3f56c16c16c16c17
 GLOBL expsum64c10<>(SB), RODATA|NOPTR, $32
 
 DATA expsum64c11<>+0(SB)/8, $0x3f2a01a01a01a01a
@@ -169,47 +179,53 @@ DATA expsum64c11<>+16(SB)/8, $0x3f2a01a01a01a01a
 DATA expsum64c11<>+24(SB)/8, $0x3f2a01a01a01a01a
 GLOBL expsum64c11<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c12<>+0(SB)/8, $0x3f56c16c16c16c17
-DATA expsum64c12<>+8(SB)/8, $0x3f56c16c16c16c17
-DATA expsum64c12<>+16(SB)/8, $0x3f56c16c16c16c17
-DATA expsum64c12<>+24(SB)/8, $0x3f56c16c16c16c17
+DATA expsum64c12<>+0(SB)/8, $0x3efa01a01a01a01a
+DATA expsum64c12<>+8(SB)/8, $0x3efa01a01a01a01a
+DATA expsum64c12<>+16(SB)/8, $0x3efa01a01a01a01a
+DATA expsum64c12<>+24(SB)/8, $0x3efa01a01a01a01a
 GLOBL expsum64c12<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c13<>+0(SB)/8, $0x3f81111111111111
-DATA expsum64c13<>+8(SB)/8, $0x3f81111111111111
-DATA expsum64c13<>+16(SB)/8, $0x3f81111111111111
-DATA expsum64c13<>+24(SB)/8, $0x3f81111111111111
+DATA expsum64c13<>+0(SB)/8, $0x3ec71de3a556c734
+DATA expsum64c13<>+8(SB)/8, $0x3ec71de3a556c734
+DATA expsum64c13<>+16(SB)/8, $0x3ec71de3a556c734
+DATA expsum64c13<>+24(SB)/8, $0x3ec71de3a556c734
 GLOBL expsum64c13<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c14<>+0(SB)/8, $0x3fa5555555555555
-DATA expsum64c14<>+8(SB)/8, $0x3fa5555555555555
-DATA expsum64c14<>+16(SB)/8, $0x3fa5555555555555
-DATA expsum64c14<>+24(SB)/8, $0x3fa5555555555555
+DATA expsum64c14<>+0(SB)/8, $0x3e927e4fb7789f5c
+DATA expsum64c14<>+8(SB)/8, $0x3e927e4fb7789f5c
+DATA expsum64c14<>+16(SB)/8, $0x3e927e4fb7789f5c
+DATA expsum64c14<>+24(SB)/8, $0x3e927e4fb7789f5c
 GLOBL expsum64c14<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c15<>+0(SB)/8, $0x3fc5555555555555
-DATA expsum64c15<>+8(SB)/8, $0x3fc5555555555555
-DATA expsum64c15<>+16(SB)/8, $0x3fc5555555555555
-DATA expsum64c15<>+24(SB)/8, $0x3fc5555555555555
+DATA expsum64c15<>+0(SB)/8, $0x3e5ae64567f544e4
+DATA expsum64c15<>+8(SB)/8, $0x3e5ae64567f544e4
+DATA expsum64c15<>+16(SB)/8, $0x3e5ae64567f544e4
+DATA expsum64c15<>+24(SB)/8, $0x3e5ae64567f544e4
 GLOBL expsum64c15<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c16<>+0(SB)/8, $0x3fe0000000000000
-DATA expsum64c16<>+8(SB)/8, $0x3fe0000000000000
-DATA expsum64c16<>+16(SB)/8, $0x3fe0000000000000
-DATA expsum64c16<>+24(SB)/8, $0x3fe0000000000000
+DATA expsum64c16<>+0(SB)/8, $0x3e21eed8eff8d898
+DATA expsum64c16<>+8(SB)/8, $0x3e21eed8eff8d898
+DATA expsum64c16<>+16(SB)/8, $0x3e21eed8eff8d898
+DATA expsum64c16<>+24(SB)/8, $0x3e21eed8eff8d898
 GLOBL expsum64c16<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c17<>+0(SB)/8, $0x3ff0000000000000
-DATA expsum64c17<>+8(SB)/8, $0x3ff0000000000000
-DATA expsum64c17<>+16(SB)/8, $0x3ff0000000000000
-DATA expsum64c17<>+24(SB)/8, $0x3ff0000000000000
+DATA expsum64c17<>+0(SB)/8, $0x3de6124613a86d09
+DATA expsum64c17<>+8(SB)/8, $0x3de6124613a86d09
+DATA expsum64c17<>+16(SB)/8, $0x3de6124613a86d09
+DATA expsum64c17<>+24(SB)/8, $0x3de6124613a86d09
 GLOBL expsum64c17<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c18<>+0(SB)/8, $0x43380000000003ff
-DATA expsum64c18<>+8(SB)/8, $0x43380000000003ff
-DATA expsum64c18<>+16(SB)/8, $0x43380000000003ff
-DATA expsum64c18<>+24(SB)/8, $0x43380000000003ff
+DATA expsum64c18<>+0(SB)/8, $0x3ff0000000000000
+DATA expsum64c18<>+8(SB)/8, $0x3ff0000000000000
+DATA expsum64c18<>+16(SB)/8, $0x3ff0000000000000
+DATA expsum64c18<>+24(SB)/8, $0x3ff0000000000000
 GLOBL expsum64c18<>(SB), RODATA|NOPTR, $32
+
+DATA expsum64c19<>+0(SB)/8, $0x43380000000003ff
+DATA expsum64c19<>+8(SB)/8, $0x43380000000003ff
+DATA expsum64c19<>+16(SB)/8, $0x43380000000003ff
+DATA expsum64c19<>+24(SB)/8, $0x43380000000003ff
+GLOBL expsum64c19<>(SB), RODATA|NOPTR, $32
 
 // func expSumStableAVX2F32(p []float32, stride int, pmax []float32, expsum []float32, x []float32, coef []float32)
 // Requires: AVX, AVX2, FMA3
@@ -259,25 +275,31 @@ sum:
 	VMOVUPS      (R12), Y2
 	VSUBPS       Y1, Y2, Y2
 	VMAXPS       expsum32c1<>+0(SB), Y2, Y3
-	VMULPS       expsum32c2<>+0(SB), Y3, Y4
-	VROUNDPS     $0x08, Y4, Y4
-	VFNMADD231PS expsum32c3<>+0(SB), Y4, Y3
+	VMOVUPS      expsum32c2<>+0(SB), Y2
+	VFMADD231PS  expsum32c3<>+0(SB), Y3, Y2
+	VSUBPS       expsum32c2<>+0(SB), Y2, Y4
 	VFNMADD231PS expsum32c4<>+0(SB), Y4, Y3
-	VMOVUPS      expsum32c5<>+0(SB), Y2
-	VFMADD213PS  expsum32c6<>+0(SB), Y3, Y2
-	VFMADD213PS  expsum32c7<>+0(SB), Y3, Y2
-	VFMADD213PS  expsum32c8<>+0(SB), Y3, Y2
-	VFMADD213PS  expsum32c9<>+0(SB), Y3, Y2
-	VFMADD213PS  expsum32c10<>+0(SB), Y3, Y2
-	VFMADD213PS  expsum32c11<>+0(SB), Y3, Y2
-	VFMADD213PS  expsum32c11<>+0(SB), Y3, Y2
-	VMULPS       expsum32c10<>+0(SB), Y4, Y3
+	VFNMADD231PS expsum32c5<>+0(SB), Y4, Y3
+	VMULPS       Y3, Y3, Y2
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      expsum32c6<>+0(SB), Y6
+	VFMADD231PS  expsum32c7<>+0(SB), Y3, Y6
+	VMOVUPS      expsum32c8<>+0(SB), Y7
+	VFMADD231PS  expsum32c9<>+0(SB), Y3, Y7
+	VFMADD231PS  Y7, Y2, Y6
+	VMOVUPS      expsum32c10<>+0(SB), Y2
+	VFMADD231PS  expsum32c11<>+0(SB), Y3, Y2
+	VFMADD231PS  Y2, Y5, Y6
+	VFMADD213PS  expsum32c12<>+0(SB), Y3, Y6
+	VFMADD213PS  expsum32c12<>+0(SB), Y3, Y6
+	VMOVUPS      Y6, Y2
+	VMULPS       expsum32c6<>+0(SB), Y4, Y3
 	VROUNDPS     $0x09, Y3, Y3
 	VSUBPS       Y3, Y4, Y4
-	VADDPS       expsum32c12<>+0(SB), Y3, Y3
+	VADDPS       expsum32c13<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
 	VMULPS       Y3, Y2, Y2
-	VADDPS       expsum32c12<>+0(SB), Y4, Y4
+	VADDPS       expsum32c13<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -318,64 +340,64 @@ DATA expsum32c1<>+24(SB)/4, $0xc2d00000
 DATA expsum32c1<>+28(SB)/4, $0xc2d00000
 GLOBL expsum32c1<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c2<>+0(SB)/4, $0x3fb8aa3b
-DATA expsum32c2<>+4(SB)/4, $0x3fb8aa3b
-DATA expsum32c2<>+8(SB)/4, $0x3fb8aa3b
-DATA expsum32c2<>+12(SB)/4, $0x3fb8aa3b
-DATA expsum32c2<>+16(SB)/4, $0x3fb8aa3b
-DATA expsum32c2<>+20(SB)/4, $0x3fb8aa3b
-DATA expsum32c2<>+24(SB)/4, $0x3fb8aa3b
-DATA expsum32c2<>+28(SB)/4, $0x3fb8aa3b
+DATA expsum32c2<>+0(SB)/4, $0x4b400000
+DATA expsum32c2<>+4(SB)/4, $0x4b400000
+DATA expsum32c2<>+8(SB)/4, $0x4b400000
+DATA expsum32c2<>+12(SB)/4, $0x4b400000
+DATA expsum32c2<>+16(SB)/4, $0x4b400000
+DATA expsum32c2<>+20(SB)/4, $0x4b400000
+DATA expsum32c2<>+24(SB)/4, $0x4b400000
+DATA expsum32c2<>+28(SB)/4, $0x4b400000
 GLOBL expsum32c2<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c3<>+0(SB)/4, $0x3f317218
-DATA expsum32c3<>+4(SB)/4, $0x3f317218
-DATA expsum32c3<>+8(SB)/4, $0x3f317218
-DATA expsum32c3<>+12(SB)/4, $0x3f317218
-DATA expsum32c3<>+16(SB)/4, $0x3f317218
-DATA expsum32c3<>+20(SB)/4, $0x3f317218
-DATA expsum32c3<>+24(SB)/4, $0x3f317218
-DATA expsum32c3<>+28(SB)/4, $0x3f317218
+DATA expsum32c3<>+0(SB)/4, $0x3fb8aa3b
+DATA expsum32c3<>+4(SB)/4, $0x3fb8aa3b
+DATA expsum32c3<>+8(SB)/4, $0x3fb8aa3b
+DATA expsum32c3<>+12(SB)/4, $0x3fb8aa3b
+DATA expsum32c3<>+16(SB)/4, $0x3fb8aa3b
+DATA expsum32c3<>+20(SB)/4, $0x3fb8aa3b
+DATA expsum32c3<>+24(SB)/4, $0x3fb8aa3b
+DATA expsum32c3<>+28(SB)/4, $0x3fb8aa3b
 GLOBL expsum32c3<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c4<>+0(SB)/4, $0xb102e308
-DATA expsum32c4<>+4(SB)/4, $0xb102e308
-DATA expsum32c4<>+8(SB)/4, $0xb102e308
-DATA expsum32c4<>+12(SB)/4, $0xb102e308
-DATA expsum32c4<>+16(SB)/4, $0xb102e308
-DATA expsum32c4<>+20(SB)/4, $0xb102e308
-DATA expsum32c4<>+24(SB)/4, $0xb102e308
-DATA expsum32c4<>+28(SB)/4, $0xb102e308
+DATA expsum32c4<>+0(SB)/4, $0x3f317218
+DATA expsum32c4<>+4(SB)/4, $0x3f317218
+DATA expsum32c4<>+8(SB)/4, $0x3f317218
+DATA expsum32c4<>+12(SB)/4, $0x3f317218
+DATA expsum32c4<>+16(SB)/4, $0x3f317218
+DATA expsum32c4<>+20(SB)/4, $0x3f317218
+DATA expsum32c4<>+24(SB)/4, $0x3f317218
+DATA expsum32c4<>+28(SB)/4, $0x3f317218
 GLOBL expsum32c4<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c5<>+0(SB)/4, $0x39500d01
-DATA expsum32c5<>+4(SB)/4, $0x39500d01
-DATA expsum32c5<>+8(SB)/4, $0x39500d01
-DATA expsum32c5<>+12(SB)/4, $0x39500d01
-DATA expsum32c5<>+16(SB)/4, $0x39500d01
-DATA expsum32c5<>+20(SB)/4, $0x39500d01
-DATA expsum32c5<>+24(SB)/4, $0x39500d01
-DATA expsum32c5<>+28(SB)/4, $0x39500d01
+DATA expsum32c5<>+0(SB)/4, $0xb102e308
+DATA expsum32c5<>+4(SB)/4, $0xb102e308
+DATA expsum32c5<>+8(SB)/4, $0xb102e308
+DATA expsum32c5<>+12(SB)/4, $0xb102e308
+DATA expsum32c5<>+16(SB)/4, $0xb102e308
+DATA expsum32c5<>+20(SB)/4, $0xb102e308
+DATA expsum32c5<>+24(SB)/4, $0xb102e308
+DATA expsum32c5<>+28(SB)/4, $0xb102e308
 GLOBL expsum32c5<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c6<>+0(SB)/4, $0x3ab60b61
-DATA expsum32c6<>+4(SB)/4, $0x3ab60b61
-DATA expsum32c6<>+8(SB)/4, $0x3ab60b61
-DATA expsum32c6<>+12(SB)/4, $0x3ab60b61
-DATA expsum32c6<>+16(SB)/4, $0x3ab60b61
-DATA expsum32c6<>+20(SB)/4, $0x3ab60b61
-DATA expsum32c6<>+24(SB)/4, $0x3ab60b61
-DATA expsum32c6<>+28(SB)/4, $0x3ab60b61
+DATA expsum32c6<>+0(SB)/4, $0x3f000000
+DATA expsum32c6<>+4(SB)/4, $0x3f000000
+DATA expsum32c6<>+8(SB)/4, $0x3f000000
+DATA expsum32c6<>+12(SB)/4, $0x3f000000
+DATA expsum32c6<>+16(SB)/4, $0x3f000000
+DATA expsum32c6<>+20(SB)/4, $0x3f000000
+DATA expsum32c6<>+24(SB)/4, $0x3f000000
+DATA expsum32c6<>+28(SB)/4, $0x3f000000
 GLOBL expsum32c6<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c7<>+0(SB)/4, $0x3c088889
-DATA expsum32c7<>+4(SB)/4, $0x3c088889
-DATA expsum32c7<>+8(SB)/4, $0x3c088889
-DATA expsum32c7<>+12(SB)/4, $0x3c088889
-DATA expsum32c7<>+16(SB)/4, $0x3c088889
-DATA expsum32c7<>+20(SB)/4, $0x3c088889
-DATA expsum32c7<>+24(SB)/4, $0x3c088889
-DATA expsum32c7<>+28(SB)/4, $0x3c088889
+DATA expsum32c7<>+0(SB)/4, $0x3e2aaaab
+DATA expsum32c7<>+4(SB)/4, $0x3e2aaaab
+DATA expsum32c7<>+8(SB)/4, $0x3e2aaaab
+DATA expsum32c7<>+12(SB)/4, $0x3e2aaaab
+DATA expsum32c7<>+16(SB)/4, $0x3e2aaaab
+DATA expsum32c7<>+20(SB)/4, $0x3e2aaaab
+DATA expsum32c7<>+24(SB)/4, $0x3e2aaaab
+DATA expsum32c7<>+28(SB)/4, $0x3e2aaaab
 GLOBL expsum32c7<>(SB), RODATA|NOPTR, $32
 
 DATA expsum32c8<>+0(SB)/4, $0x3d2aaaab
@@ -388,42 +410,52 @@ DATA expsum32c8<>+24(SB)/4, $0x3d2aaaab
 DATA expsum32c8<>+28(SB)/4, $0x3d2aaaab
 GLOBL expsum32c8<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c9<>+0(SB)/4, $0x3e2aaaab
-DATA expsum32c9<>+4(SB)/4, $0x3e2aaaab
-DATA expsum32c9<>+8(SB)/4, $0x3e2aaaab
-DATA expsum32c9<>+12(SB)/4, $0x3e2aaaab
-DATA expsum32c9<>+16(SB)/4, $0x3e2aaaab
-DATA expsum32c9<>+20(SB)/4, $0x3e2aaaab
-DATA expsum32c9<>+24(SB)/4, $0x3e2aaaab
-DATA expsum32c9<>+28(SB)/4, $0x3e2aaaab
+DATA expsum32c9<>+0(SB)/4, $0x3c088889
+DATA expsum32c9<>+4(SB)/4, $0x3c088889
+DATA expsum32c9<>+8(SB)/4, $0x3c088889
+DATA expsum32c9<>+12(SB)/4, $0x3c088889
+DATA expsum32c9<>+16(SB)/4, $0x3c088889
+DATA expsum32c9<>+20(SB)/4, $0x3c088889
+DATA expsum32c9<>+24(SB)/4, $0x3c088889
+DATA expsum32c9<>+28(SB)/4, $0x3c088889
 GLOBL expsum32c9<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c10<>+0(SB)/4, $0x3f000000
-DATA expsum32c10<>+4(SB)/4, $0x3f000000
-DATA expsum32c10<>+8(SB)/4, $0x3f000000
-DATA expsum32c10<>+12(SB)/4, $0x3f000000
-DATA expsum32c10<>+16(SB)/4, $0x3f000000
-DATA expsum32c10<>+20(SB)/4, $0x3f000000
-DATA expsum32c10<>+24(SB)/4, $0x3f000000
-DATA expsum32c10<>+28(SB)/4, $0x3f000000
+DATA expsum32c10<>+0(SB)/4, $0x3ab60b61
+DATA expsum32c10<>+4(SB)/4, $0x3ab60b61
+DATA expsum32c10<>+8(SB)/4, $0x3ab60b61
+DATA expsum32c10<>+12(SB)/4, $0x3ab60b61
+DATA expsum32c10<>+16(SB)/4, $0x3ab60b61
+DATA expsum32c10<>+20(SB)/4, $0x3ab60b61
+DATA expsum32c10<>+24(SB)/4, $0x3ab60b61
+DATA expsum32c10<>+28(SB)/4, $0x3ab60b61
 GLOBL expsum32c10<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c11<>+0(SB)/4, $0x3f800000
-DATA expsum32c11<>+4(SB)/4, $0x3f800000
-DATA expsum32c11<>+8(SB)/4, $0x3f800000
-DATA expsum32c11<>+12(SB)/4, $0x3f800000
-DATA expsum32c11<>+16(SB)/4, $0x3f800000
-DATA expsum32c11<>+20(SB)/4, $0x3f800000
-DATA expsum32c11<>+24(SB)/4, $0x3f800000
-DATA expsum32c11<>+28(SB)/4, $0x3f800000
+DATA expsum32c11<>+0(SB)/4, $0x39500d01
+DATA expsum32c11<>+4(SB)/4, $0x39500d01
+DATA expsum32c11<>+8(SB)/4, $0x39500d01
+DATA expsum32c11<>+12(SB)/4, $0x39500d01
+DATA expsum32c11<>+16(SB)/4, $0x39500d01
+DATA expsum32c11<>+20(SB)/4, $0x39500d01
+DATA expsum32c11<>+24(SB)/4, $0x39500d01
+DATA expsum32c11<>+28(SB)/4, $0x39500d01
 GLOBL expsum32c11<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c12<>+0(SB)/4, $0x4b40007f
-DATA expsum32c12<>+4(SB)/4, $0x4b40007f
-DATA expsum32c12<>+8(SB)/4, $0x4b40007f
-DATA expsum32c12<>+12(SB)/4, $0x4b40007f
-DATA expsum32c12<>+16(SB)/4, $0x4b40007f
-DATA expsum32c12<>+20(SB)/4, $0x4b40007f
-DATA expsum32c12<>+24(SB)/4, $0x4b40007f
-DATA expsum32c12<>+28(SB)/4, $0x4b40007f
+DATA expsum32c12<>+0(SB)/4, $0x3f800000
+DATA expsum32c12<>+4(SB)/4, $0x3f800000
+DATA expsum32c12<>+8(SB)/4, $0x3f800000
+DATA expsum32c12<>+12(SB)/4, $0x3f800000
+DATA expsum32c12<>+16(SB)/4, $0x3f800000
+DATA expsum32c12<>+20(SB)/4, $0x3f800000
+DATA expsum32c12<>+24(SB)/4, $0x3f800000
+DATA expsum32c12<>+28(SB)/4, $0x3f800000
 GLOBL expsum32c12<>(SB), RODATA|NOPTR, $32
+
+DATA expsum32c13<>+0(SB)/4, $0x4b40007f
+DATA expsum32c13<>+4(SB)/4, $0x4b40007f
+DATA expsum32c13<>+8(SB)/4, $0x4b40007f
+DATA expsum32c13<>+12(SB)/4, $0x4b40007f
+DATA expsum32c13<>+16(SB)/4, $0x4b40007f
+DATA expsum32c13<>+20(SB)/4, $0x4b40007f
+DATA expsum32c13<>+24(SB)/4, $0x4b40007f
+DATA expsum32c13<>+28(SB)/4, $0x4b40007f
+GLOBL expsum32c13<>(SB), RODATA|NOPTR, $32

@@ -80,7 +80,7 @@ func eStep[T Float](x []T, w []float64, c *Coeffs, s *Stats) {
 		m := logJoint(e, xv, c)
 		sum := 0.0
 		for k, pv := range e {
-			ek := vmath.Exp64(pv - m)
+			ek := vmath.ExpFlushed64(pv - m)
 			e[k] = ek
 			sum += ek
 		}

@@ -352,7 +352,8 @@ func closeStats(t *testing.T, what string, got, want, bound *Stats) {
 // lanes (rel64 = 0), float32's error model: P_j carries about four float32 roundings of
 // its magnitude, and to first order r_k = exp(P_k - max)/S moves by
 // r_k (dP_k - sum_j r_j dP_j); then one rounding per term of the exp-sum and for the
-// division, and a few for d, r d and r d^2. Responsibilities under float32's smallest
+// division, and a few for d, r d and r d^2, and the float32 sums of a block of 32
+// registers: up to 32 roundings more on each term. Responsibilities under float32's smallest
 // normal number (2^-126) keep only an absolute precision, added as 2^-126 per unit of
 // weight.
 func errorBound(x []float64, w []float64, c *Coeffs, rel64 float64) *Stats {
@@ -392,6 +393,7 @@ func errorBound(x []float64, w []float64, c *Coeffs, rel64 float64) *Stats {
 		for j := range r {
 			eps := u * (4*math.Abs(p[j]) + 4*mix + float64(k) + 8)
 			d := math.Abs(v - c.Mean[j])
+			eps += 32 * u
 			b.N[j] += wi * (r[j]*eps + 0x1p-126)
 			b.D[j] += wi * (r[j]*d*(eps+2*u) + 0x1p-126*d)
 			b.B[j] += wi * (r[j]*d*d*(eps+4*u) + 0x1p-126*d*d)

@@ -45,6 +45,7 @@ type Prec struct {
 	consts   *Consts
 
 	Add, Sub, Mul, Div, Max, Min, And, Or    func(ops ...operand.Op)
+	AndNot, AddInt                           func(ops ...operand.Op)
 	FMAdd213, FMAdd231, FNMAdd213, FNMAdd231 func(ops ...operand.Op)
 	Round                                    func(i, mxy, xy operand.Op)
 	Cmp                                      func(ops ...operand.Op)
@@ -60,6 +61,7 @@ func Double(prefix string) *Prec {
 	return &Prec{
 		Name: "F64", GoType: "float64", Lanes: 4, Size: 8, MantBits: 52, consts: newConsts(prefix + "64"),
 		Add: VADDPD, Sub: VSUBPD, Mul: VMULPD, Div: VDIVPD, Max: VMAXPD, Min: VMINPD, And: VANDPD, Or: VORPD,
+		AndNot: VANDNPD, AddInt: VPADDQ,
 		FMAdd213: VFMADD213PD, FMAdd231: VFMADD231PD, FNMAdd213: VFNMADD213PD, FNMAdd231: VFNMADD231PD,
 		Round: VROUNDPD, Cmp: VCMPPD, Blend: VBLENDVPD, Movu: VMOVUPD, Broadcast: VBROADCASTSD,
 		ShiftLeft: VPSLLQ, ShiftRight: VPSRLQ,
@@ -71,6 +73,7 @@ func Single(prefix string) *Prec {
 	return &Prec{
 		Name: "F32", GoType: "float32", Lanes: 8, Size: 4, MantBits: 23, consts: newConsts(prefix + "32"),
 		Add: VADDPS, Sub: VSUBPS, Mul: VMULPS, Div: VDIVPS, Max: VMAXPS, Min: VMINPS, And: VANDPS, Or: VORPS,
+		AndNot: VANDNPS, AddInt: VPADDD,
 		FMAdd213: VFMADD213PS, FMAdd231: VFMADD231PS, FNMAdd213: VFNMADD213PS, FNMAdd231: VFNMADD231PS,
 		Round: VROUNDPS, Cmp: VCMPPS, Blend: VBLENDVPS, Movu: VMOVUPS, Broadcast: VBROADCASTSS,
 		ShiftLeft: VPSLLD, ShiftRight: VPSRLD,
@@ -116,16 +119,51 @@ func (p *Prec) C(v float64) operand.Mem {
 }
 
 // expConsts are Exp's constants in p's precision.
-func (p *Prec) expConsts() (lo, hi, ln2hi, ln2lo, magic float64, coeffs []float64) {
+func (p *Prec) expConsts() (lo, hi, flush, ln2hi, ln2lo, shifter, magic float64, coeffs []float64) {
 	if p.Is64() {
-		return vmath.ExpLo64, vmath.ExpHi64, vmath.Ln2Hi64, vmath.Ln2Lo64, vmath.ExpMagic64, vmath.ExpCoeffs64
+		return vmath.ExpLo64, vmath.ExpHi64, vmath.ExpFlush64, vmath.Ln2Hi64, vmath.Ln2Lo64, vmath.Shifter64,
+			vmath.ExpMagic64, vmath.ExpCoeffs64
 	}
 	c := make([]float64, len(vmath.ExpCoeffs32))
 	for i, v := range vmath.ExpCoeffs32 {
 		c[i] = float64(v)
 	}
-	return float64(vmath.ExpLo32), float64(vmath.ExpHi32), float64(vmath.Ln2Hi32), float64(vmath.Ln2Lo32),
-		float64(vmath.ExpMagic32), c
+	return float64(vmath.ExpLo32), float64(vmath.ExpHi32), float64(vmath.ExpFlush32), float64(vmath.Ln2Hi32),
+		float64(vmath.Ln2Lo32), float64(vmath.Shifter32), float64(vmath.ExpMagic32), c
+}
+
+// Estrin emits and returns sum_k c[k] x^k evaluated in gen/vmath's Estrin order (the
+// same operations, so the same bits), depth first to keep few registers live.
+func (p *Prec) Estrin(c []float64, x VecVirtual) VecVirtual {
+	levels := 0
+	for 1<<levels < len(c) {
+		levels++
+	}
+	pows := []VecVirtual{x} // pows[l] = x^(2^l)
+	for l := 1; l < levels; l++ {
+		q := YMM()
+		p.Mul(pows[l-1], pows[l-1], q)
+		pows = append(pows, q)
+	}
+	// node(l, j) is the sum over c[j 2^l : (j+1) 2^l], times powers of x from x^0.
+	var node func(l, j int) VecVirtual
+	node = func(l, j int) VecVirtual {
+		if l == 1 {
+			v := YMM()
+			p.Movu(p.C(c[2*j]), v)
+			if 2*j+1 < len(c) {
+				p.FMAdd231(p.C(c[2*j+1]), x, v)
+			}
+			return v
+		}
+		left := node(l-1, 2*j)
+		if (2*j+1)<<(l-1) < len(c) {
+			right := node(l-1, 2*j+1)
+			p.FMAdd231(right, pows[l-1], left)
+		}
+		return left
+	}
+	return node(levels, 0)
 }
 
 // ExpDomain says what arguments an inlined Exp must handle.
@@ -134,28 +172,51 @@ type ExpDomain int
 const (
 	// ExpAll: any argument, NaN and infinities included.
 	ExpAll ExpDomain = iota
-	// ExpNonPositive: finite arguments <= 0, as in the E-step (P - max P). The upper clamp
-	// and the NaN fix-up are left out; the results are the same bits as ExpAll's.
+	// ExpNonPositive: finite arguments <= 0, as in ExpSumStable (P - max P). The upper
+	// clamp and the NaN fix-up are left out; the results are the same bits as ExpAll's.
 	ExpNonPositive
+	// ExpFlushed: finite arguments <= 0 in the E-step, vmath.ExpFlushed64's bits: 0 below
+	// ExpFlush, and above it 2^n added straight into the exponent bits, which is shorter
+	// and quicker than the two-part scaling the subnormal range needs.
+	ExpFlushed
 )
 
 // Exp emits dst = e^x lane by lane, the operations of vmath.Exp64/Exp32. x is left
 // unchanged; dst must differ from x.
 func (p *Prec) Exp(x, dst VecVirtual, dom ExpDomain) {
-	lo, hi, ln2hi, ln2lo, magic, c := p.expConsts()
+	lo, hi, flush, ln2hi, ln2lo, shifter, magic, c := p.expConsts()
 	r := YMM()
-	p.Max(p.C(lo), x, r)
-	if dom == ExpAll {
+	switch dom {
+	case ExpAll:
+		p.Max(p.C(lo), x, r)
 		p.Min(p.C(hi), r, r)
+	case ExpNonPositive:
+		p.Max(p.C(lo), x, r)
+	case ExpFlushed:
+		// No clamp: the lanes below the flush point, whatever garbage they compute
+		// (infinities, NaN), are cleared at the end.
+		p.Movu(x, r)
 	}
-	n := YMM()
-	p.Mul(p.C(math.Log2E), r, n)
-	p.Round(operand.U8(RoundNearest), n, n)
+	// n = round(r log2 e): t = r log2 e + shifter in one rounding, n = t - shifter.
+	t, n := YMM(), YMM()
+	p.Movu(p.C(shifter), t)
+	p.FMAdd231(p.C(math.Log2E), r, t)
+	p.Sub(p.C(shifter), t, n)
 	p.FNMAdd231(p.C(ln2hi), n, r)
 	p.FNMAdd231(p.C(ln2lo), n, r)
-	p.Movu(p.C(c[len(c)-1]), dst)
-	for k := len(c) - 2; k >= 0; k-- {
-		p.FMAdd213(p.C(c[k]), r, dst)
+	// (Estrin(c[2:]) r + c1) r + c0.
+	poly := p.Estrin(c[2:], r)
+	p.FMAdd213(p.C(c[1]), r, poly)
+	p.FMAdd213(p.C(c[0]), r, poly)
+	p.Movu(poly, dst)
+	if dom == ExpFlushed {
+		// 2^n into the exponent field: the low bits of t = shifter + n hold n.
+		p.ShiftLeft(operand.U8(p.MantBits), t, t)
+		p.AddInt(t, dst, dst)
+		flushed := n
+		p.Cmp(operand.U8(CmpLT), p.C(flush), x, flushed)
+		p.AndNot(dst, flushed, dst)
+		return
 	}
 	// 2^n as 2^n1 * 2^n2, n1 = floor(n/2), each built in the exponent bits.
 	n1 := r // r is no longer needed

@@ -1,0 +1,171 @@
+package kernel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gmmsimd/gmmsimd/gen"
+)
+
+// The benchmarks run every kernel once per implementation this machine has, named
+// impl=<name> so that benchstat can set them side by side (make bench). Each runs on one
+// goroutine: they measure the kernels, not the driver.
+
+// benchSizes are the sample counts; benchmarks at 16M run only where noted.
+var benchSizes = []struct {
+	name string
+	n    int
+}{{"1K", 1 << 10}, {"64K", 1 << 16}, {"1M", 1 << 20}, {"16M", 1 << 24}}
+
+// benchData returns n samples of a three-class mixture like a photo's pixel values.
+func benchData(n int) []float64 {
+	x, err := gen.Mixture(42, n, []float64{0.3, 0.45, 0.25}, []float64{0.1, 0.6, 0.8}, []float64{0.05, 0.12, 0.03})
+	if err != nil {
+		panic(err)
+	}
+	return x
+}
+
+// benchMixture is a K-component mixture spread over [0, 1].
+func benchMixture(k int) *Coeffs {
+	var w, mu, sd []float64
+	for j := range k {
+		w = append(w, 1)
+		mu = append(mu, (float64(j)+0.5)/float64(k))
+		sd = append(sd, 0.5/float64(k))
+	}
+	return NewCoeffs(w, mu, sd)
+}
+
+func BenchmarkEStep(b *testing.B) {
+	for _, kern := range available {
+		for _, k := range []int{2, 3, 4, 8} {
+			c := benchMixture(k)
+			for _, size := range benchSizes {
+				if size.n == 1<<24 && k != 3 {
+					continue
+				}
+				x := benchData(size.n)
+				x32 := to32(x)
+				s := NewStats(k)
+				b.Run(fmt.Sprintf("impl=%s/f64/K=%d/N=%s", kern.Name, k, size.name), func(b *testing.B) {
+					b.SetBytes(int64(8 * size.n))
+					for b.Loop() {
+						s.Reset()
+						kern.EStep64(x, nil, c, s)
+					}
+				})
+				b.Run(fmt.Sprintf("impl=%s/f32/K=%d/N=%s", kern.Name, k, size.name), func(b *testing.B) {
+					b.SetBytes(int64(4 * size.n))
+					for b.Loop() {
+						s.Reset()
+						kern.EStep32(x32, nil, c, s)
+					}
+				})
+			}
+		}
+	}
+}
+
+func BenchmarkEStepWeighted(b *testing.B) {
+	const n = 1 << 20
+	x := benchData(n)
+	x32 := to32(x)
+	w := uniform(rand.New(rand.NewPCG(1, 2)), n, 0, 10)
+	c := benchMixture(3)
+	s := NewStats(3)
+	for _, kern := range available {
+		b.Run(fmt.Sprintf("impl=%s/f64/K=3/N=1M", kern.Name), func(b *testing.B) {
+			b.SetBytes(8 * n)
+			for b.Loop() {
+				kern.EStep64(x, w, c, s)
+			}
+		})
+		b.Run(fmt.Sprintf("impl=%s/f32/K=3/N=1M", kern.Name), func(b *testing.B) {
+			b.SetBytes(4 * n)
+			for b.Loop() {
+				kern.EStep32(x32, w, c, s)
+			}
+		})
+	}
+}
+
+func BenchmarkExpLog(b *testing.B) {
+	const n = 1 << 20
+	rng := rand.New(rand.NewPCG(3, 4))
+	arg := uniform(rng, n, -20, 0) // as libmvec's floor measures it
+	pos := uniform(rng, n, 1, 21)
+	arg32, pos32 := to32(arg), to32(pos)
+	dst, dst32 := make([]float64, n), make([]float32, n)
+	for _, kern := range available {
+		b.Run(fmt.Sprintf("impl=%s/exp/f64", kern.Name), func(b *testing.B) {
+			b.SetBytes(8 * n)
+			for b.Loop() {
+				kern.Exp64(dst, arg)
+			}
+		})
+		b.Run(fmt.Sprintf("impl=%s/exp/f32", kern.Name), func(b *testing.B) {
+			b.SetBytes(4 * n)
+			for b.Loop() {
+				kern.Exp32(dst32, arg32)
+			}
+		})
+		b.Run(fmt.Sprintf("impl=%s/log/f64", kern.Name), func(b *testing.B) {
+			b.SetBytes(8 * n)
+			for b.Loop() {
+				kern.Log64(dst, pos)
+			}
+		})
+		b.Run(fmt.Sprintf("impl=%s/log/f32", kern.Name), func(b *testing.B) {
+			b.SetBytes(4 * n)
+			for b.Loop() {
+				kern.Log32(dst32, pos32)
+			}
+		})
+	}
+}
+
+func BenchmarkExpSumStable(b *testing.B) {
+	const n, k = 1 << 20, 3
+	x := benchData(n)
+	x32 := to32(x)
+	c := benchMixture(k)
+	p, pm, es := make([]float64, k*n), make([]float64, n), make([]float64, n)
+	p32, pm32, es32 := make([]float32, k*n), make([]float32, n), make([]float32, n)
+	for _, kern := range available {
+		b.Run(fmt.Sprintf("impl=%s/f64/K=3/N=1M", kern.Name), func(b *testing.B) {
+			b.SetBytes(8 * n)
+			for b.Loop() {
+				ExpSumStable(kern, p, pm, es, x, c)
+			}
+		})
+		b.Run(fmt.Sprintf("impl=%s/f32/K=3/N=1M", kern.Name), func(b *testing.B) {
+			b.SetBytes(4 * n)
+			for b.Loop() {
+				ExpSumStable(kern, p32, pm32, es32, x32, c)
+			}
+		})
+	}
+}
+
+func BenchmarkLogNormPDF(b *testing.B) {
+	const n = 1 << 20
+	x := benchData(n)
+	x32 := to32(x)
+	dst, dst32 := make([]float64, n), make([]float32, n)
+	for _, kern := range available {
+		b.Run(fmt.Sprintf("impl=%s/f64/N=1M", kern.Name), func(b *testing.B) {
+			b.SetBytes(8 * n)
+			for b.Loop() {
+				LogNormPDF(kern, dst, x, -1, 0.5, 20)
+			}
+		})
+		b.Run(fmt.Sprintf("impl=%s/f32/N=1M", kern.Name), func(b *testing.B) {
+			b.SetBytes(4 * n)
+			for b.Loop() {
+				LogNormPDF(kern, dst32, x32, -1, 0.5, 20)
+			}
+		})
+	}
+}

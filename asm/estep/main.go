@@ -68,14 +68,14 @@ const (
 type kernel struct {
 	p        *emit.Prec
 	d        *emit.Prec // float64, for the products and their log
-	k        int // 0: general
+	k        int        // 0: general
 	weighted bool
-	x, w     Mem      // the current register of samples and weights
-	coef     Register // base of coef
-	acc      Register // base of acc
-	scratch  Register // base of scratch (general K)
-	ncomp    Register // K (general K)
-	llp      Register // the log-likelihood accumulator (general K)
+	x, w     Mem          // the current register of samples and weights
+	coef     Register     // base of coef
+	acc      Register     // base of acc
+	scratch  Register     // base of scratch (general K)
+	ncomp    Register     // K (general K)
+	llp      Register     // the log-likelihood accumulator (general K)
 	prod     []VecVirtual // float64 products of S (unweighted): one, or two for float32
 	off32    Register     // general K, float32: bytes from a component's float64 block to its float32 one
 }

@@ -50,26 +50,23 @@ loop:
 	VFMADD231PD  estep64c12<>+0(SB), Y6, Y13
 	VFMADD231PD  Y13, Y8, Y12
 	VFMADD231PD  Y12, Y9, Y11
-	VMOVUPD      estep64c13<>+0(SB), Y9
-	VFMADD231PD  estep64c14<>+0(SB), Y6, Y9
-	VMOVUPD      estep64c15<>+0(SB), Y12
-	VFMADD231PD  estep64c16<>+0(SB), Y6, Y12
-	VFMADD231PD  Y12, Y8, Y9
-	VFMADD231PD  Y9, Y10, Y11
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y6, Y8
+	VFMADD231PD  Y8, Y10, Y11
 	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
 	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
 	VMOVUPD      Y11, Y6
 	VPSLLQ       $0x34, Y7, Y7
 	VPADDQ       Y7, Y6, Y6
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y5, Y8
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y8
 	VANDNPD      Y6, Y8, Y6
 	VMOVUPD      Y6, Y5
 	VADDPD       estep64c0<>+0(SB), Y5, Y5
 	VMOVUPD      Y6, Y7
-	VCMPPD       $0x00, estep64c18<>+0(SB), Y3, Y3
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y3, Y3
 	VBLENDVPD    Y3, estep64c0<>+0(SB), Y7, Y7
 	VMOVUPD      Y6, Y6
-	VCMPPD       $0x00, estep64c18<>+0(SB), Y4, Y3
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y4, Y3
 	VBLENDVPD    Y3, estep64c0<>+0(SB), Y6, Y6
 	VMULPD       Y5, Y0, Y0
 	VADDPD       192(BX), Y2, Y2
@@ -101,20 +98,21 @@ loop:
 	DECQ         SI
 	JNZ          loop
 	VPSRLQ       $0x34, Y0, Y1
-	VORPD        estep64c19<>+0(SB), Y1, Y1
-	VSUBPD       estep64c20<>+0(SB), Y1, Y1
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y1, Y1
+	VSUBPD       estep64c18<>+0(SB), Y1, Y1
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
-	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y2
+	VMULPD       estep64c21<>+0(SB), Y0, Y3
 	VBLENDVPD    Y2, Y3, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y1, Y1
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VADDPD       estep64c22<>+0(SB), Y0, Y3
 	VDIVPD       Y3, Y0, Y2
 	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c24<>+0(SB), Y4
+	VMOVUPD      estep64c23<>+0(SB), Y4
+	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
@@ -124,7 +122,6 @@ loop:
 	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
 	VMULPD       Y3, Y4, Y4
 	VSUBPD       Y4, Y0, Y4
 	VFNMADD231PD Y2, Y4, Y0
@@ -139,20 +136,21 @@ loop:
 
 done:
 	VPSRLQ       $0x34, Y0, Y1
-	VORPD        estep64c19<>+0(SB), Y1, Y1
-	VSUBPD       estep64c20<>+0(SB), Y1, Y1
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y1, Y1
+	VSUBPD       estep64c18<>+0(SB), Y1, Y1
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
-	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y2
+	VMULPD       estep64c21<>+0(SB), Y0, Y3
 	VBLENDVPD    Y2, Y3, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y1, Y1
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VADDPD       estep64c22<>+0(SB), Y0, Y3
 	VDIVPD       Y3, Y0, Y2
 	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c24<>+0(SB), Y4
+	VMOVUPD      estep64c23<>+0(SB), Y4
+	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
@@ -162,7 +160,6 @@ done:
 	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
 	VMULPD       Y3, Y4, Y4
 	VSUBPD       Y4, Y0, Y4
 	VFNMADD231PD Y2, Y4, Y0
@@ -205,185 +202,179 @@ DATA estep64c4<>+16(SB)/8, $0x3c7abc9e3b39803f
 DATA estep64c4<>+24(SB)/8, $0x3c7abc9e3b39803f
 GLOBL estep64c4<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c5<>+0(SB)/8, $0x3fe0000000000000
-DATA estep64c5<>+8(SB)/8, $0x3fe0000000000000
-DATA estep64c5<>+16(SB)/8, $0x3fe0000000000000
-DATA estep64c5<>+24(SB)/8, $0x3fe0000000000000
+DATA estep64c5<>+0(SB)/8, $0x3fe0000000000011
+DATA estep64c5<>+8(SB)/8, $0x3fe0000000000011
+DATA estep64c5<>+16(SB)/8, $0x3fe0000000000011
+DATA estep64c5<>+24(SB)/8, $0x3fe0000000000011
 GLOBL estep64c5<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c6<>+0(SB)/8, $0x3fc5555555555555
-DATA estep64c6<>+8(SB)/8, $0x3fc5555555555555
-DATA estep64c6<>+16(SB)/8, $0x3fc5555555555555
-DATA estep64c6<>+24(SB)/8, $0x3fc5555555555555
+DATA estep64c6<>+0(SB)/8, $0x3fc555555555555a
+DATA estep64c6<>+8(SB)/8, $0x3fc555555555555a
+DATA estep64c6<>+16(SB)/8, $0x3fc555555555555a
+DATA estep64c6<>+24(SB)/8, $0x3fc555555555555a
 GLOBL estep64c6<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c7<>+0(SB)/8, $0x3fa5555555555555
-DATA estep64c7<>+8(SB)/8, $0x3fa5555555555555
-DATA estep64c7<>+16(SB)/8, $0x3fa5555555555555
-DATA estep64c7<>+24(SB)/8, $0x3fa5555555555555
+DATA estep64c7<>+0(SB)/8, $0x3fa555555554f0bf
+DATA estep64c7<>+8(SB)/8, $0x3fa555555554f0bf
+DATA estep64c7<>+16(SB)/8, $0x3fa555555554f0bf
+DATA estep64c7<>+24(SB)/8, $0x3fa555555554f0bf
 GLOBL estep64c7<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c8<>+0(SB)/8, $0x3f81111111111111
-DATA estep64c8<>+8(SB)/8, $0x3f81111111111111
-DATA estep64c8<>+16(SB)/8, $0x3f81111111111111
-DATA estep64c8<>+24(SB)/8, $0x3f81111111111111
+DATA estep64c8<>+0(SB)/8, $0x3f8111111110f220
+DATA estep64c8<>+8(SB)/8, $0x3f8111111110f220
+DATA estep64c8<>+16(SB)/8, $0x3f8111111110f220
+DATA estep64c8<>+24(SB)/8, $0x3f8111111110f220
 GLOBL estep64c8<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c9<>+0(SB)/8, $0x3f56c16c16c16c17
-DATA estep64c9<>+8(SB)/8, $0x3f56c16c16c16c17
-DATA estep64c9<>+16(SB)/8, $0x3f56c16c16c16c17
-DATA estep64c9<>+24(SB)/8, $0x3f56c16c16c16c17
+DATA estep64c9<>+0(SB)/8, $0x3f56c16c187ff24a
+DATA estep64c9<>+8(SB)/8, $0x3f56c16c187ff24a
+DATA estep64c9<>+16(SB)/8, $0x3f56c16c187ff24a
+DATA estep64c9<>+24(SB)/8, $0x3f56c16c187ff24a
 GLOBL estep64c9<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c10<>+0(SB)/8, $0x3f2a01a01a01a01a
-DATA estep64c10<>+8(SB)/8, $0x3f2a01a01a01a01a
-DATA estep64c10<>+16(SB)/8, $0x3f2a01a01a01a01a
-DATA estep64c10<>+24(SB)/8, $0x3f2a01a01a01a01a
+DATA estep64c10<>+0(SB)/8, $0x3f2a01a01b1457b9
+DATA estep64c10<>+8(SB)/8, $0x3f2a01a01b1457b9
+DATA estep64c10<>+16(SB)/8, $0x3f2a01a01b1457b9
+DATA estep64c10<>+24(SB)/8, $0x3f2a01a01b1457b9
 GLOBL estep64c10<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c11<>+0(SB)/8, $0x3efa01a01a01a01a
-DATA estep64c11<>+8(SB)/8, $0x3efa01a01a01a01a
-DATA estep64c11<>+16(SB)/8, $0x3efa01a01a01a01a
-DATA estep64c11<>+24(SB)/8, $0x3efa01a01a01a01a
+DATA estep64c11<>+0(SB)/8, $0x3efa01991a3c8c2e
+DATA estep64c11<>+8(SB)/8, $0x3efa01991a3c8c2e
+DATA estep64c11<>+16(SB)/8, $0x3efa01991a3c8c2e
+DATA estep64c11<>+24(SB)/8, $0x3efa01991a3c8c2e
 GLOBL estep64c11<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c12<>+0(SB)/8, $0x3ec71de3a556c734
-DATA estep64c12<>+8(SB)/8, $0x3ec71de3a556c734
-DATA estep64c12<>+16(SB)/8, $0x3ec71de3a556c734
-DATA estep64c12<>+24(SB)/8, $0x3ec71de3a556c734
+DATA estep64c12<>+0(SB)/8, $0x3ec71ddf56f3c074
+DATA estep64c12<>+8(SB)/8, $0x3ec71ddf56f3c074
+DATA estep64c12<>+16(SB)/8, $0x3ec71ddf56f3c074
+DATA estep64c12<>+24(SB)/8, $0x3ec71ddf56f3c074
 GLOBL estep64c12<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c13<>+0(SB)/8, $0x3e927e4fb7789f5c
-DATA estep64c13<>+8(SB)/8, $0x3e927e4fb7789f5c
-DATA estep64c13<>+16(SB)/8, $0x3e927e4fb7789f5c
-DATA estep64c13<>+24(SB)/8, $0x3e927e4fb7789f5c
+DATA estep64c13<>+0(SB)/8, $0x3e928b40d95cf927
+DATA estep64c13<>+8(SB)/8, $0x3e928b40d95cf927
+DATA estep64c13<>+16(SB)/8, $0x3e928b40d95cf927
+DATA estep64c13<>+24(SB)/8, $0x3e928b40d95cf927
 GLOBL estep64c13<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c14<>+0(SB)/8, $0x3e5ae64567f544e4
-DATA estep64c14<>+8(SB)/8, $0x3e5ae64567f544e4
-DATA estep64c14<>+16(SB)/8, $0x3e5ae64567f544e4
-DATA estep64c14<>+24(SB)/8, $0x3e5ae64567f544e4
+DATA estep64c14<>+0(SB)/8, $0x3e5af6326f3df789
+DATA estep64c14<>+8(SB)/8, $0x3e5af6326f3df789
+DATA estep64c14<>+16(SB)/8, $0x3e5af6326f3df789
+DATA estep64c14<>+24(SB)/8, $0x3e5af6326f3df789
 GLOBL estep64c14<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c15<>+0(SB)/8, $0x3e21eed8eff8d898
-DATA estep64c15<>+8(SB)/8, $0x3e21eed8eff8d898
-DATA estep64c15<>+16(SB)/8, $0x3e21eed8eff8d898
-DATA estep64c15<>+24(SB)/8, $0x3e21eed8eff8d898
+DATA estep64c15<>+0(SB)/8, $0xc086200000000000
+DATA estep64c15<>+8(SB)/8, $0xc086200000000000
+DATA estep64c15<>+16(SB)/8, $0xc086200000000000
+DATA estep64c15<>+24(SB)/8, $0xc086200000000000
 GLOBL estep64c15<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c16<>+0(SB)/8, $0x3de6124613a86d09
-DATA estep64c16<>+8(SB)/8, $0x3de6124613a86d09
-DATA estep64c16<>+16(SB)/8, $0x3de6124613a86d09
-DATA estep64c16<>+24(SB)/8, $0x3de6124613a86d09
+DATA estep64c16<>+0(SB)/8, $0x0000000000000000
+DATA estep64c16<>+8(SB)/8, $0x0000000000000000
+DATA estep64c16<>+16(SB)/8, $0x0000000000000000
+DATA estep64c16<>+24(SB)/8, $0x0000000000000000
 GLOBL estep64c16<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c17<>+0(SB)/8, $0xc086200000000000
-DATA estep64c17<>+8(SB)/8, $0xc086200000000000
-DATA estep64c17<>+16(SB)/8, $0xc086200000000000
-DATA estep64c17<>+24(SB)/8, $0xc086200000000000
+DATA estep64c17<>+0(SB)/8, $0x4330000000000000
+DATA estep64c17<>+8(SB)/8, $0x4330000000000000
+DATA estep64c17<>+16(SB)/8, $0x4330000000000000
+DATA estep64c17<>+24(SB)/8, $0x4330000000000000
 GLOBL estep64c17<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c18<>+0(SB)/8, $0x0000000000000000
-DATA estep64c18<>+8(SB)/8, $0x0000000000000000
-DATA estep64c18<>+16(SB)/8, $0x0000000000000000
-DATA estep64c18<>+24(SB)/8, $0x0000000000000000
+DATA estep64c18<>+0(SB)/8, $0x43300000000003ff
+DATA estep64c18<>+8(SB)/8, $0x43300000000003ff
+DATA estep64c18<>+16(SB)/8, $0x43300000000003ff
+DATA estep64c18<>+24(SB)/8, $0x43300000000003ff
 GLOBL estep64c18<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c19<>+0(SB)/8, $0x4330000000000000
-DATA estep64c19<>+8(SB)/8, $0x4330000000000000
-DATA estep64c19<>+16(SB)/8, $0x4330000000000000
-DATA estep64c19<>+24(SB)/8, $0x4330000000000000
+DATA estep64c19<>+0(SB)/8, $0x000fffffffffffff
+DATA estep64c19<>+8(SB)/8, $0x000fffffffffffff
+DATA estep64c19<>+16(SB)/8, $0x000fffffffffffff
+DATA estep64c19<>+24(SB)/8, $0x000fffffffffffff
 GLOBL estep64c19<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c20<>+0(SB)/8, $0x43300000000003ff
-DATA estep64c20<>+8(SB)/8, $0x43300000000003ff
-DATA estep64c20<>+16(SB)/8, $0x43300000000003ff
-DATA estep64c20<>+24(SB)/8, $0x43300000000003ff
+DATA estep64c20<>+0(SB)/8, $0x3ff6a09e667f3bcd
+DATA estep64c20<>+8(SB)/8, $0x3ff6a09e667f3bcd
+DATA estep64c20<>+16(SB)/8, $0x3ff6a09e667f3bcd
+DATA estep64c20<>+24(SB)/8, $0x3ff6a09e667f3bcd
 GLOBL estep64c20<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c21<>+0(SB)/8, $0x000fffffffffffff
-DATA estep64c21<>+8(SB)/8, $0x000fffffffffffff
-DATA estep64c21<>+16(SB)/8, $0x000fffffffffffff
-DATA estep64c21<>+24(SB)/8, $0x000fffffffffffff
+DATA estep64c21<>+0(SB)/8, $0x3fe0000000000000
+DATA estep64c21<>+8(SB)/8, $0x3fe0000000000000
+DATA estep64c21<>+16(SB)/8, $0x3fe0000000000000
+DATA estep64c21<>+24(SB)/8, $0x3fe0000000000000
 GLOBL estep64c21<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c22<>+0(SB)/8, $0x3ff6a09e667f3bcd
-DATA estep64c22<>+8(SB)/8, $0x3ff6a09e667f3bcd
-DATA estep64c22<>+16(SB)/8, $0x3ff6a09e667f3bcd
-DATA estep64c22<>+24(SB)/8, $0x3ff6a09e667f3bcd
+DATA estep64c22<>+0(SB)/8, $0x4000000000000000
+DATA estep64c22<>+8(SB)/8, $0x4000000000000000
+DATA estep64c22<>+16(SB)/8, $0x4000000000000000
+DATA estep64c22<>+24(SB)/8, $0x4000000000000000
 GLOBL estep64c22<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c23<>+0(SB)/8, $0x4000000000000000
-DATA estep64c23<>+8(SB)/8, $0x4000000000000000
-DATA estep64c23<>+16(SB)/8, $0x4000000000000000
-DATA estep64c23<>+24(SB)/8, $0x4000000000000000
+DATA estep64c23<>+0(SB)/8, $0x3fb642c8590b2164
+DATA estep64c23<>+8(SB)/8, $0x3fb642c8590b2164
+DATA estep64c23<>+16(SB)/8, $0x3fb642c8590b2164
+DATA estep64c23<>+24(SB)/8, $0x3fb642c8590b2164
 GLOBL estep64c23<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c24<>+0(SB)/8, $0x3fb642c8590b2164
-DATA estep64c24<>+8(SB)/8, $0x3fb642c8590b2164
-DATA estep64c24<>+16(SB)/8, $0x3fb642c8590b2164
-DATA estep64c24<>+24(SB)/8, $0x3fb642c8590b2164
+DATA estep64c24<>+0(SB)/8, $0x3fb8618618618618
+DATA estep64c24<>+8(SB)/8, $0x3fb8618618618618
+DATA estep64c24<>+16(SB)/8, $0x3fb8618618618618
+DATA estep64c24<>+24(SB)/8, $0x3fb8618618618618
 GLOBL estep64c24<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c25<>+0(SB)/8, $0x3fb8618618618618
-DATA estep64c25<>+8(SB)/8, $0x3fb8618618618618
-DATA estep64c25<>+16(SB)/8, $0x3fb8618618618618
-DATA estep64c25<>+24(SB)/8, $0x3fb8618618618618
+DATA estep64c25<>+0(SB)/8, $0x3fbaf286bca1af28
+DATA estep64c25<>+8(SB)/8, $0x3fbaf286bca1af28
+DATA estep64c25<>+16(SB)/8, $0x3fbaf286bca1af28
+DATA estep64c25<>+24(SB)/8, $0x3fbaf286bca1af28
 GLOBL estep64c25<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c26<>+0(SB)/8, $0x3fbaf286bca1af28
-DATA estep64c26<>+8(SB)/8, $0x3fbaf286bca1af28
-DATA estep64c26<>+16(SB)/8, $0x3fbaf286bca1af28
-DATA estep64c26<>+24(SB)/8, $0x3fbaf286bca1af28
+DATA estep64c26<>+0(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estep64c26<>+8(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estep64c26<>+16(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estep64c26<>+24(SB)/8, $0x3fbe1e1e1e1e1e1e
 GLOBL estep64c26<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c27<>+0(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA estep64c27<>+8(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA estep64c27<>+16(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA estep64c27<>+24(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estep64c27<>+0(SB)/8, $0x3fc1111111111111
+DATA estep64c27<>+8(SB)/8, $0x3fc1111111111111
+DATA estep64c27<>+16(SB)/8, $0x3fc1111111111111
+DATA estep64c27<>+24(SB)/8, $0x3fc1111111111111
 GLOBL estep64c27<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c28<>+0(SB)/8, $0x3fc1111111111111
-DATA estep64c28<>+8(SB)/8, $0x3fc1111111111111
-DATA estep64c28<>+16(SB)/8, $0x3fc1111111111111
-DATA estep64c28<>+24(SB)/8, $0x3fc1111111111111
+DATA estep64c28<>+0(SB)/8, $0x3fc3b13b13b13b14
+DATA estep64c28<>+8(SB)/8, $0x3fc3b13b13b13b14
+DATA estep64c28<>+16(SB)/8, $0x3fc3b13b13b13b14
+DATA estep64c28<>+24(SB)/8, $0x3fc3b13b13b13b14
 GLOBL estep64c28<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c29<>+0(SB)/8, $0x3fc3b13b13b13b14
-DATA estep64c29<>+8(SB)/8, $0x3fc3b13b13b13b14
-DATA estep64c29<>+16(SB)/8, $0x3fc3b13b13b13b14
-DATA estep64c29<>+24(SB)/8, $0x3fc3b13b13b13b14
+DATA estep64c29<>+0(SB)/8, $0x3fc745d1745d1746
+DATA estep64c29<>+8(SB)/8, $0x3fc745d1745d1746
+DATA estep64c29<>+16(SB)/8, $0x3fc745d1745d1746
+DATA estep64c29<>+24(SB)/8, $0x3fc745d1745d1746
 GLOBL estep64c29<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c30<>+0(SB)/8, $0x3fc745d1745d1746
-DATA estep64c30<>+8(SB)/8, $0x3fc745d1745d1746
-DATA estep64c30<>+16(SB)/8, $0x3fc745d1745d1746
-DATA estep64c30<>+24(SB)/8, $0x3fc745d1745d1746
+DATA estep64c30<>+0(SB)/8, $0x3fcc71c71c71c71c
+DATA estep64c30<>+8(SB)/8, $0x3fcc71c71c71c71c
+DATA estep64c30<>+16(SB)/8, $0x3fcc71c71c71c71c
+DATA estep64c30<>+24(SB)/8, $0x3fcc71c71c71c71c
 GLOBL estep64c30<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c31<>+0(SB)/8, $0x3fcc71c71c71c71c
-DATA estep64c31<>+8(SB)/8, $0x3fcc71c71c71c71c
-DATA estep64c31<>+16(SB)/8, $0x3fcc71c71c71c71c
-DATA estep64c31<>+24(SB)/8, $0x3fcc71c71c71c71c
+DATA estep64c31<>+0(SB)/8, $0x3fd2492492492492
+DATA estep64c31<>+8(SB)/8, $0x3fd2492492492492
+DATA estep64c31<>+16(SB)/8, $0x3fd2492492492492
+DATA estep64c31<>+24(SB)/8, $0x3fd2492492492492
 GLOBL estep64c31<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c32<>+0(SB)/8, $0x3fd2492492492492
-DATA estep64c32<>+8(SB)/8, $0x3fd2492492492492
-DATA estep64c32<>+16(SB)/8, $0x3fd2492492492492
-DATA estep64c32<>+24(SB)/8, $0x3fd2492492492492
+DATA estep64c32<>+0(SB)/8, $0x3fd999999999999a
+DATA estep64c32<>+8(SB)/8, $0x3fd999999999999a
+DATA estep64c32<>+16(SB)/8, $0x3fd999999999999a
+DATA estep64c32<>+24(SB)/8, $0x3fd999999999999a
 GLOBL estep64c32<>(SB), RODATA|NOPTR, $32
 
-DATA estep64c33<>+0(SB)/8, $0x3fd999999999999a
-DATA estep64c33<>+8(SB)/8, $0x3fd999999999999a
-DATA estep64c33<>+16(SB)/8, $0x3fd999999999999a
-DATA estep64c33<>+24(SB)/8, $0x3fd999999999999a
+DATA estep64c33<>+0(SB)/8, $0x3fe5555555555555
+DATA estep64c33<>+8(SB)/8, $0x3fe5555555555555
+DATA estep64c33<>+16(SB)/8, $0x3fe5555555555555
+DATA estep64c33<>+24(SB)/8, $0x3fe5555555555555
 GLOBL estep64c33<>(SB), RODATA|NOPTR, $32
-
-DATA estep64c34<>+0(SB)/8, $0x3fe5555555555555
-DATA estep64c34<>+8(SB)/8, $0x3fe5555555555555
-DATA estep64c34<>+16(SB)/8, $0x3fe5555555555555
-DATA estep64c34<>+24(SB)/8, $0x3fe5555555555555
-GLOBL estep64c34<>(SB), RODATA|NOPTR, $32
 
 // func estepAVX2F64K3(x []float64, coef []float64, acc []float64, scratch []float64)
 // Requires: AVX, AVX2, FMA3
@@ -440,18 +431,15 @@ loop:
 	VFMADD231PD  estep64c12<>+0(SB), Y8, Y15
 	VFMADD231PD  Y15, Y10, Y14
 	VFMADD231PD  Y14, Y11, Y13
-	VMOVUPD      estep64c13<>+0(SB), Y11
-	VFMADD231PD  estep64c14<>+0(SB), Y8, Y11
-	VMOVUPD      estep64c15<>+0(SB), Y14
-	VFMADD231PD  estep64c16<>+0(SB), Y8, Y14
-	VFMADD231PD  Y14, Y10, Y11
-	VFMADD231PD  Y11, Y12, Y13
+	VMOVUPD      estep64c13<>+0(SB), Y10
+	VFMADD231PD  estep64c14<>+0(SB), Y8, Y10
+	VFMADD231PD  Y10, Y12, Y13
 	VFMADD213PD  estep64c0<>+0(SB), Y8, Y13
 	VFMADD213PD  estep64c0<>+0(SB), Y8, Y13
 	VMOVUPD      Y13, Y8
 	VPSLLQ       $0x34, Y9, Y9
 	VPADDQ       Y9, Y8, Y8
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y6, Y10
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y6, Y10
 	VANDNPD      Y8, Y10, Y8
 	VMOVUPD      Y7, Y9
 	VMOVUPD      estep64c1<>+0(SB), Y10
@@ -473,33 +461,30 @@ loop:
 	VFMADD231PD  estep64c12<>+0(SB), Y9, Y16
 	VFMADD231PD  Y16, Y11, Y15
 	VFMADD231PD  Y15, Y12, Y14
-	VMOVUPD      estep64c13<>+0(SB), Y12
-	VFMADD231PD  estep64c14<>+0(SB), Y9, Y12
-	VMOVUPD      estep64c15<>+0(SB), Y15
-	VFMADD231PD  estep64c16<>+0(SB), Y9, Y15
-	VFMADD231PD  Y15, Y11, Y12
-	VFMADD231PD  Y12, Y13, Y14
+	VMOVUPD      estep64c13<>+0(SB), Y11
+	VFMADD231PD  estep64c14<>+0(SB), Y9, Y11
+	VFMADD231PD  Y11, Y13, Y14
 	VFMADD213PD  estep64c0<>+0(SB), Y9, Y14
 	VFMADD213PD  estep64c0<>+0(SB), Y9, Y14
 	VMOVUPD      Y14, Y9
 	VPSLLQ       $0x34, Y10, Y10
 	VPADDQ       Y10, Y9, Y9
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y7, Y11
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y7, Y11
 	VANDNPD      Y9, Y11, Y9
 	VMOVUPD      Y8, Y7
 	VADDPD       Y9, Y7, Y7
 	VADDPD       estep64c0<>+0(SB), Y7, Y7
 	VCMPPD       $0x00, Y6, Y3, Y10
 	VBLENDVPD    Y10, Y8, Y9, Y11
-	VCMPPD       $0x00, estep64c18<>+0(SB), Y3, Y10
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y3, Y10
 	VBLENDVPD    Y10, estep64c0<>+0(SB), Y11, Y11
 	VCMPPD       $0x00, Y6, Y4, Y10
 	VBLENDVPD    Y10, Y8, Y9, Y3
-	VCMPPD       $0x00, estep64c18<>+0(SB), Y4, Y10
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y4, Y10
 	VBLENDVPD    Y10, estep64c0<>+0(SB), Y3, Y3
 	VCMPPD       $0x00, Y6, Y5, Y10
 	VBLENDVPD    Y10, Y8, Y9, Y4
-	VCMPPD       $0x00, estep64c18<>+0(SB), Y5, Y10
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y5, Y10
 	VBLENDVPD    Y10, estep64c0<>+0(SB), Y4, Y4
 	VMULPD       Y7, Y0, Y0
 	VADDPD       288(BX), Y2, Y2
@@ -541,20 +526,21 @@ loop:
 	DECQ         SI
 	JNZ          loop
 	VPSRLQ       $0x34, Y0, Y1
-	VORPD        estep64c19<>+0(SB), Y1, Y1
-	VSUBPD       estep64c20<>+0(SB), Y1, Y1
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y1, Y1
+	VSUBPD       estep64c18<>+0(SB), Y1, Y1
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
-	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y2
+	VMULPD       estep64c21<>+0(SB), Y0, Y3
 	VBLENDVPD    Y2, Y3, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y1, Y1
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VADDPD       estep64c22<>+0(SB), Y0, Y3
 	VDIVPD       Y3, Y0, Y2
 	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c24<>+0(SB), Y4
+	VMOVUPD      estep64c23<>+0(SB), Y4
+	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
@@ -564,7 +550,6 @@ loop:
 	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
 	VMULPD       Y3, Y4, Y4
 	VSUBPD       Y4, Y0, Y4
 	VFNMADD231PD Y2, Y4, Y0
@@ -579,20 +564,21 @@ loop:
 
 done:
 	VPSRLQ       $0x34, Y0, Y1
-	VORPD        estep64c19<>+0(SB), Y1, Y1
-	VSUBPD       estep64c20<>+0(SB), Y1, Y1
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y1, Y1
+	VSUBPD       estep64c18<>+0(SB), Y1, Y1
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
-	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y2
+	VMULPD       estep64c21<>+0(SB), Y0, Y3
 	VBLENDVPD    Y2, Y3, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y1, Y1
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VADDPD       estep64c22<>+0(SB), Y0, Y3
 	VDIVPD       Y3, Y0, Y2
 	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c24<>+0(SB), Y4
+	VMOVUPD      estep64c23<>+0(SB), Y4
+	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
@@ -602,7 +588,6 @@ done:
 	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
 	VMULPD       Y3, Y4, Y4
 	VSUBPD       Y4, Y0, Y4
 	VFNMADD231PD Y2, Y4, Y0
@@ -670,18 +655,15 @@ loop:
 	VFMADD231PD  estep64c12<>+0(SB), Y7, Y14
 	VFMADD231PD  Y14, Y9, Y13
 	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y10
-	VFMADD231PD  estep64c14<>+0(SB), Y7, Y10
-	VMOVUPD      estep64c15<>+0(SB), Y13
-	VFMADD231PD  estep64c16<>+0(SB), Y7, Y13
-	VFMADD231PD  Y13, Y9, Y10
-	VFMADD231PD  Y10, Y11, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
+	VFMADD231PD  Y9, Y11, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
 	VMOVUPD      Y12, Y7
 	VPSLLQ       $0x34, Y8, Y8
 	VPADDQ       Y8, Y7, Y7
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y3, Y9
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y3, Y9
 	VANDNPD      Y7, Y9, Y7
 	VMOVUPD      Y4, Y3
 	VMOVUPD      estep64c1<>+0(SB), Y8
@@ -703,18 +685,15 @@ loop:
 	VFMADD231PD  estep64c12<>+0(SB), Y3, Y14
 	VFMADD231PD  Y14, Y9, Y13
 	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y10
-	VFMADD231PD  estep64c14<>+0(SB), Y3, Y10
-	VMOVUPD      estep64c15<>+0(SB), Y13
-	VFMADD231PD  estep64c16<>+0(SB), Y3, Y13
-	VFMADD231PD  Y13, Y9, Y10
-	VFMADD231PD  Y10, Y11, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y11, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y3, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y3, Y12
 	VMOVUPD      Y12, Y3
 	VPSLLQ       $0x34, Y8, Y8
 	VPADDQ       Y8, Y3, Y3
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y4, Y9
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y9
 	VANDNPD      Y3, Y9, Y3
 	VMOVUPD      Y5, Y4
 	VMOVUPD      estep64c1<>+0(SB), Y8
@@ -736,18 +715,15 @@ loop:
 	VFMADD231PD  estep64c12<>+0(SB), Y4, Y14
 	VFMADD231PD  Y14, Y9, Y13
 	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y10
-	VFMADD231PD  estep64c14<>+0(SB), Y4, Y10
-	VMOVUPD      estep64c15<>+0(SB), Y13
-	VFMADD231PD  estep64c16<>+0(SB), Y4, Y13
-	VFMADD231PD  Y13, Y9, Y10
-	VFMADD231PD  Y10, Y11, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y4, Y9
+	VFMADD231PD  Y9, Y11, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y4, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y4, Y12
 	VMOVUPD      Y12, Y4
 	VPSLLQ       $0x34, Y8, Y8
 	VPADDQ       Y8, Y4, Y4
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y5, Y9
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y9
 	VANDNPD      Y4, Y9, Y4
 	VMOVUPD      Y6, Y5
 	VMOVUPD      estep64c1<>+0(SB), Y8
@@ -769,18 +745,15 @@ loop:
 	VFMADD231PD  estep64c12<>+0(SB), Y5, Y14
 	VFMADD231PD  Y14, Y9, Y13
 	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y10
-	VFMADD231PD  estep64c14<>+0(SB), Y5, Y10
-	VMOVUPD      estep64c15<>+0(SB), Y13
-	VFMADD231PD  estep64c16<>+0(SB), Y5, Y13
-	VFMADD231PD  Y13, Y9, Y10
-	VFMADD231PD  Y10, Y11, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y5, Y9
+	VFMADD231PD  Y9, Y11, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y5, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y5, Y12
 	VMOVUPD      Y12, Y5
 	VPSLLQ       $0x34, Y8, Y8
 	VPADDQ       Y8, Y5, Y5
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y6, Y9
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y6, Y9
 	VANDNPD      Y5, Y9, Y5
 	VMOVUPD      Y7, Y6
 	VADDPD       Y3, Y6, Y6
@@ -836,20 +809,21 @@ loop:
 	DECQ         SI
 	JNZ          loop
 	VPSRLQ       $0x34, Y0, Y1
-	VORPD        estep64c19<>+0(SB), Y1, Y1
-	VSUBPD       estep64c20<>+0(SB), Y1, Y1
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y1, Y1
+	VSUBPD       estep64c18<>+0(SB), Y1, Y1
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
-	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y2
+	VMULPD       estep64c21<>+0(SB), Y0, Y3
 	VBLENDVPD    Y2, Y3, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y1, Y1
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VADDPD       estep64c22<>+0(SB), Y0, Y3
 	VDIVPD       Y3, Y0, Y2
 	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c24<>+0(SB), Y4
+	VMOVUPD      estep64c23<>+0(SB), Y4
+	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
@@ -859,7 +833,6 @@ loop:
 	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
 	VMULPD       Y3, Y4, Y4
 	VSUBPD       Y4, Y0, Y4
 	VFNMADD231PD Y2, Y4, Y0
@@ -874,20 +847,21 @@ loop:
 
 done:
 	VPSRLQ       $0x34, Y0, Y1
-	VORPD        estep64c19<>+0(SB), Y1, Y1
-	VSUBPD       estep64c20<>+0(SB), Y1, Y1
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y1, Y1
+	VSUBPD       estep64c18<>+0(SB), Y1, Y1
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
-	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y2
+	VMULPD       estep64c21<>+0(SB), Y0, Y3
 	VBLENDVPD    Y2, Y3, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y1, Y1
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VADDPD       estep64c22<>+0(SB), Y0, Y3
 	VDIVPD       Y3, Y0, Y2
 	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c24<>+0(SB), Y4
+	VMOVUPD      estep64c23<>+0(SB), Y4
+	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
@@ -897,7 +871,6 @@ done:
 	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
 	VMULPD       Y3, Y4, Y4
 	VSUBPD       Y4, Y0, Y4
 	VFNMADD231PD Y2, Y4, Y0
@@ -932,7 +905,7 @@ loop:
 	TESTQ   BX, BX
 	JZ      done
 	VMOVUPD (CX), Y1
-	VMOVUPD estep64c35<>+0(SB), Y2
+	VMOVUPD estep64c34<>+0(SB), Y2
 	MOVQ    SI, R10
 	MOVQ    DI, R11
 	MOVQ    R8, R12
@@ -978,18 +951,15 @@ exp:
 	VFMADD231PD  estep64c12<>+0(SB), Y5, Y12
 	VFMADD231PD  Y12, Y7, Y11
 	VFMADD231PD  Y11, Y8, Y10
-	VMOVUPD      estep64c13<>+0(SB), Y8
-	VFMADD231PD  estep64c14<>+0(SB), Y5, Y8
-	VMOVUPD      estep64c15<>+0(SB), Y11
-	VFMADD231PD  estep64c16<>+0(SB), Y5, Y11
-	VFMADD231PD  Y11, Y7, Y8
-	VFMADD231PD  Y8, Y9, Y10
+	VMOVUPD      estep64c13<>+0(SB), Y7
+	VFMADD231PD  estep64c14<>+0(SB), Y5, Y7
+	VFMADD231PD  Y7, Y9, Y10
 	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
 	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
 	VMOVUPD      Y10, Y5
 	VPSLLQ       $0x34, Y6, Y6
 	VPADDQ       Y6, Y5, Y5
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y4, Y7
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y7
 	VANDNPD      Y5, Y7, Y5
 	VMOVUPD      Y5, (R12)
 	VADDPD       Y5, Y3, Y3
@@ -1030,20 +1000,21 @@ acc:
 	DECQ         R9
 	JNZ          loop
 	VPSRLQ       $0x34, Y0, Y1
-	VORPD        estep64c19<>+0(SB), Y1, Y1
-	VSUBPD       estep64c20<>+0(SB), Y1, Y1
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y1, Y1
+	VSUBPD       estep64c18<>+0(SB), Y1, Y1
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
-	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y2
+	VMULPD       estep64c21<>+0(SB), Y0, Y3
 	VBLENDVPD    Y2, Y3, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y1, Y1
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VADDPD       estep64c22<>+0(SB), Y0, Y3
 	VDIVPD       Y3, Y0, Y2
 	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c24<>+0(SB), Y4
+	VMOVUPD      estep64c23<>+0(SB), Y4
+	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
@@ -1053,7 +1024,6 @@ acc:
 	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
 	VMULPD       Y3, Y4, Y4
 	VSUBPD       Y4, Y0, Y4
 	VFNMADD231PD Y2, Y4, Y0
@@ -1068,20 +1038,21 @@ acc:
 
 done:
 	VPSRLQ       $0x34, Y0, Y1
-	VORPD        estep64c19<>+0(SB), Y1, Y1
-	VSUBPD       estep64c20<>+0(SB), Y1, Y1
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y1, Y1
+	VSUBPD       estep64c18<>+0(SB), Y1, Y1
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y2
-	VMULPD       estep64c5<>+0(SB), Y0, Y3
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y2
+	VMULPD       estep64c21<>+0(SB), Y0, Y3
 	VBLENDVPD    Y2, Y3, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y1, Y1
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y3
+	VADDPD       estep64c22<>+0(SB), Y0, Y3
 	VDIVPD       Y3, Y0, Y2
 	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c24<>+0(SB), Y4
+	VMOVUPD      estep64c23<>+0(SB), Y4
+	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
@@ -1091,7 +1062,6 @@ done:
 	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
 	VMULPD       Y3, Y4, Y4
 	VSUBPD       Y4, Y0, Y4
 	VFNMADD231PD Y2, Y4, Y0
@@ -1104,11 +1074,11 @@ done:
 	VZEROUPPER
 	RET
 
-DATA estep64c35<>+0(SB)/8, $0xfff0000000000000
-DATA estep64c35<>+8(SB)/8, $0xfff0000000000000
-DATA estep64c35<>+16(SB)/8, $0xfff0000000000000
-DATA estep64c35<>+24(SB)/8, $0xfff0000000000000
-GLOBL estep64c35<>(SB), RODATA|NOPTR, $32
+DATA estep64c34<>+0(SB)/8, $0xfff0000000000000
+DATA estep64c34<>+8(SB)/8, $0xfff0000000000000
+DATA estep64c34<>+16(SB)/8, $0xfff0000000000000
+DATA estep64c34<>+24(SB)/8, $0xfff0000000000000
+GLOBL estep64c34<>(SB), RODATA|NOPTR, $32
 
 // func estepAVX2F64K2W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
 // Requires: AVX, AVX2, FMA3
@@ -1156,42 +1126,40 @@ loop:
 	VFMADD231PD  estep64c12<>+0(SB), Y6, Y13
 	VFMADD231PD  Y13, Y8, Y12
 	VFMADD231PD  Y12, Y9, Y11
-	VMOVUPD      estep64c13<>+0(SB), Y9
-	VFMADD231PD  estep64c14<>+0(SB), Y6, Y9
-	VMOVUPD      estep64c15<>+0(SB), Y12
-	VFMADD231PD  estep64c16<>+0(SB), Y6, Y12
-	VFMADD231PD  Y12, Y8, Y9
-	VFMADD231PD  Y9, Y10, Y11
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y6, Y8
+	VFMADD231PD  Y8, Y10, Y11
 	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
 	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
 	VMOVUPD      Y11, Y6
 	VPSLLQ       $0x34, Y7, Y7
 	VPADDQ       Y7, Y6, Y6
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y5, Y8
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y8
 	VANDNPD      Y6, Y8, Y6
 	VMOVUPD      Y6, Y5
 	VADDPD       estep64c0<>+0(SB), Y5, Y5
 	VMOVUPD      Y6, Y7
-	VCMPPD       $0x00, estep64c18<>+0(SB), Y3, Y3
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y3, Y3
 	VBLENDVPD    Y3, estep64c0<>+0(SB), Y7, Y7
 	VMOVUPD      Y6, Y6
-	VCMPPD       $0x00, estep64c18<>+0(SB), Y4, Y3
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y4, Y3
 	VBLENDVPD    Y3, estep64c0<>+0(SB), Y6, Y6
 	VPSRLQ       $0x34, Y5, Y3
-	VORPD        estep64c19<>+0(SB), Y3, Y3
-	VSUBPD       estep64c20<>+0(SB), Y3, Y3
-	VANDPD       estep64c21<>+0(SB), Y5, Y4
+	VORPD        estep64c17<>+0(SB), Y3, Y3
+	VSUBPD       estep64c18<>+0(SB), Y3, Y3
+	VANDPD       estep64c19<>+0(SB), Y5, Y4
 	VORPD        estep64c0<>+0(SB), Y4, Y4
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y4, Y8
-	VMULPD       estep64c5<>+0(SB), Y4, Y9
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y4, Y8
+	VMULPD       estep64c21<>+0(SB), Y4, Y9
 	VBLENDVPD    Y8, Y9, Y4, Y4
 	VANDPD       estep64c0<>+0(SB), Y8, Y8
 	VADDPD       Y8, Y3, Y3
 	VSUBPD       estep64c0<>+0(SB), Y4, Y4
-	VADDPD       estep64c23<>+0(SB), Y4, Y9
+	VADDPD       estep64c22<>+0(SB), Y4, Y9
 	VDIVPD       Y9, Y4, Y8
 	VMULPD       Y8, Y8, Y9
-	VMOVUPD      estep64c24<>+0(SB), Y10
+	VMOVUPD      estep64c23<>+0(SB), Y10
+	VFMADD213PD  estep64c24<>+0(SB), Y9, Y10
 	VFMADD213PD  estep64c25<>+0(SB), Y9, Y10
 	VFMADD213PD  estep64c26<>+0(SB), Y9, Y10
 	VFMADD213PD  estep64c27<>+0(SB), Y9, Y10
@@ -1201,7 +1169,6 @@ loop:
 	VFMADD213PD  estep64c31<>+0(SB), Y9, Y10
 	VFMADD213PD  estep64c32<>+0(SB), Y9, Y10
 	VFMADD213PD  estep64c33<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c34<>+0(SB), Y9, Y10
 	VMULPD       Y9, Y10, Y10
 	VSUBPD       Y10, Y4, Y10
 	VFNMADD231PD Y8, Y10, Y4
@@ -1297,18 +1264,15 @@ loop:
 	VFMADD231PD  estep64c12<>+0(SB), Y8, Y15
 	VFMADD231PD  Y15, Y10, Y14
 	VFMADD231PD  Y14, Y11, Y13
-	VMOVUPD      estep64c13<>+0(SB), Y11
-	VFMADD231PD  estep64c14<>+0(SB), Y8, Y11
-	VMOVUPD      estep64c15<>+0(SB), Y14
-	VFMADD231PD  estep64c16<>+0(SB), Y8, Y14
-	VFMADD231PD  Y14, Y10, Y11
-	VFMADD231PD  Y11, Y12, Y13
+	VMOVUPD      estep64c13<>+0(SB), Y10
+	VFMADD231PD  estep64c14<>+0(SB), Y8, Y10
+	VFMADD231PD  Y10, Y12, Y13
 	VFMADD213PD  estep64c0<>+0(SB), Y8, Y13
 	VFMADD213PD  estep64c0<>+0(SB), Y8, Y13
 	VMOVUPD      Y13, Y8
 	VPSLLQ       $0x34, Y9, Y9
 	VPADDQ       Y9, Y8, Y8
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y6, Y10
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y6, Y10
 	VANDNPD      Y8, Y10, Y8
 	VMOVUPD      Y7, Y9
 	VMOVUPD      estep64c1<>+0(SB), Y10
@@ -1330,49 +1294,47 @@ loop:
 	VFMADD231PD  estep64c12<>+0(SB), Y9, Y16
 	VFMADD231PD  Y16, Y11, Y15
 	VFMADD231PD  Y15, Y12, Y14
-	VMOVUPD      estep64c13<>+0(SB), Y12
-	VFMADD231PD  estep64c14<>+0(SB), Y9, Y12
-	VMOVUPD      estep64c15<>+0(SB), Y15
-	VFMADD231PD  estep64c16<>+0(SB), Y9, Y15
-	VFMADD231PD  Y15, Y11, Y12
-	VFMADD231PD  Y12, Y13, Y14
+	VMOVUPD      estep64c13<>+0(SB), Y11
+	VFMADD231PD  estep64c14<>+0(SB), Y9, Y11
+	VFMADD231PD  Y11, Y13, Y14
 	VFMADD213PD  estep64c0<>+0(SB), Y9, Y14
 	VFMADD213PD  estep64c0<>+0(SB), Y9, Y14
 	VMOVUPD      Y14, Y9
 	VPSLLQ       $0x34, Y10, Y10
 	VPADDQ       Y10, Y9, Y9
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y7, Y11
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y7, Y11
 	VANDNPD      Y9, Y11, Y9
 	VMOVUPD      Y8, Y7
 	VADDPD       Y9, Y7, Y7
 	VADDPD       estep64c0<>+0(SB), Y7, Y7
 	VCMPPD       $0x00, Y6, Y3, Y10
 	VBLENDVPD    Y10, Y8, Y9, Y11
-	VCMPPD       $0x00, estep64c18<>+0(SB), Y3, Y10
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y3, Y10
 	VBLENDVPD    Y10, estep64c0<>+0(SB), Y11, Y11
 	VCMPPD       $0x00, Y6, Y4, Y10
 	VBLENDVPD    Y10, Y8, Y9, Y3
-	VCMPPD       $0x00, estep64c18<>+0(SB), Y4, Y10
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y4, Y10
 	VBLENDVPD    Y10, estep64c0<>+0(SB), Y3, Y3
 	VCMPPD       $0x00, Y6, Y5, Y10
 	VBLENDVPD    Y10, Y8, Y9, Y4
-	VCMPPD       $0x00, estep64c18<>+0(SB), Y5, Y10
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y5, Y10
 	VBLENDVPD    Y10, estep64c0<>+0(SB), Y4, Y4
 	VPSRLQ       $0x34, Y7, Y5
-	VORPD        estep64c19<>+0(SB), Y5, Y5
-	VSUBPD       estep64c20<>+0(SB), Y5, Y5
-	VANDPD       estep64c21<>+0(SB), Y7, Y6
+	VORPD        estep64c17<>+0(SB), Y5, Y5
+	VSUBPD       estep64c18<>+0(SB), Y5, Y5
+	VANDPD       estep64c19<>+0(SB), Y7, Y6
 	VORPD        estep64c0<>+0(SB), Y6, Y6
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y6, Y8
-	VMULPD       estep64c5<>+0(SB), Y6, Y9
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y6, Y8
+	VMULPD       estep64c21<>+0(SB), Y6, Y9
 	VBLENDVPD    Y8, Y9, Y6, Y6
 	VANDPD       estep64c0<>+0(SB), Y8, Y8
 	VADDPD       Y8, Y5, Y5
 	VSUBPD       estep64c0<>+0(SB), Y6, Y6
-	VADDPD       estep64c23<>+0(SB), Y6, Y9
+	VADDPD       estep64c22<>+0(SB), Y6, Y9
 	VDIVPD       Y9, Y6, Y8
 	VMULPD       Y8, Y8, Y9
-	VMOVUPD      estep64c24<>+0(SB), Y10
+	VMOVUPD      estep64c23<>+0(SB), Y10
+	VFMADD213PD  estep64c24<>+0(SB), Y9, Y10
 	VFMADD213PD  estep64c25<>+0(SB), Y9, Y10
 	VFMADD213PD  estep64c26<>+0(SB), Y9, Y10
 	VFMADD213PD  estep64c27<>+0(SB), Y9, Y10
@@ -1382,7 +1344,6 @@ loop:
 	VFMADD213PD  estep64c31<>+0(SB), Y9, Y10
 	VFMADD213PD  estep64c32<>+0(SB), Y9, Y10
 	VFMADD213PD  estep64c33<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c34<>+0(SB), Y9, Y10
 	VMULPD       Y9, Y10, Y10
 	VSUBPD       Y10, Y6, Y10
 	VFNMADD231PD Y8, Y10, Y6
@@ -1488,18 +1449,15 @@ loop:
 	VFMADD231PD  estep64c12<>+0(SB), Y7, Y14
 	VFMADD231PD  Y14, Y9, Y13
 	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y10
-	VFMADD231PD  estep64c14<>+0(SB), Y7, Y10
-	VMOVUPD      estep64c15<>+0(SB), Y13
-	VFMADD231PD  estep64c16<>+0(SB), Y7, Y13
-	VFMADD231PD  Y13, Y9, Y10
-	VFMADD231PD  Y10, Y11, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
+	VFMADD231PD  Y9, Y11, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
 	VMOVUPD      Y12, Y7
 	VPSLLQ       $0x34, Y8, Y8
 	VPADDQ       Y8, Y7, Y7
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y3, Y9
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y3, Y9
 	VANDNPD      Y7, Y9, Y7
 	VMOVUPD      Y4, Y3
 	VMOVUPD      estep64c1<>+0(SB), Y8
@@ -1521,18 +1479,15 @@ loop:
 	VFMADD231PD  estep64c12<>+0(SB), Y3, Y14
 	VFMADD231PD  Y14, Y9, Y13
 	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y10
-	VFMADD231PD  estep64c14<>+0(SB), Y3, Y10
-	VMOVUPD      estep64c15<>+0(SB), Y13
-	VFMADD231PD  estep64c16<>+0(SB), Y3, Y13
-	VFMADD231PD  Y13, Y9, Y10
-	VFMADD231PD  Y10, Y11, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y11, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y3, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y3, Y12
 	VMOVUPD      Y12, Y3
 	VPSLLQ       $0x34, Y8, Y8
 	VPADDQ       Y8, Y3, Y3
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y4, Y9
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y9
 	VANDNPD      Y3, Y9, Y3
 	VMOVUPD      Y5, Y4
 	VMOVUPD      estep64c1<>+0(SB), Y8
@@ -1554,18 +1509,15 @@ loop:
 	VFMADD231PD  estep64c12<>+0(SB), Y4, Y14
 	VFMADD231PD  Y14, Y9, Y13
 	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y10
-	VFMADD231PD  estep64c14<>+0(SB), Y4, Y10
-	VMOVUPD      estep64c15<>+0(SB), Y13
-	VFMADD231PD  estep64c16<>+0(SB), Y4, Y13
-	VFMADD231PD  Y13, Y9, Y10
-	VFMADD231PD  Y10, Y11, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y4, Y9
+	VFMADD231PD  Y9, Y11, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y4, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y4, Y12
 	VMOVUPD      Y12, Y4
 	VPSLLQ       $0x34, Y8, Y8
 	VPADDQ       Y8, Y4, Y4
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y5, Y9
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y9
 	VANDNPD      Y4, Y9, Y4
 	VMOVUPD      Y6, Y5
 	VMOVUPD      estep64c1<>+0(SB), Y8
@@ -1587,38 +1539,36 @@ loop:
 	VFMADD231PD  estep64c12<>+0(SB), Y5, Y14
 	VFMADD231PD  Y14, Y9, Y13
 	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y10
-	VFMADD231PD  estep64c14<>+0(SB), Y5, Y10
-	VMOVUPD      estep64c15<>+0(SB), Y13
-	VFMADD231PD  estep64c16<>+0(SB), Y5, Y13
-	VFMADD231PD  Y13, Y9, Y10
-	VFMADD231PD  Y10, Y11, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y5, Y9
+	VFMADD231PD  Y9, Y11, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y5, Y12
 	VFMADD213PD  estep64c0<>+0(SB), Y5, Y12
 	VMOVUPD      Y12, Y5
 	VPSLLQ       $0x34, Y8, Y8
 	VPADDQ       Y8, Y5, Y5
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y6, Y9
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y6, Y9
 	VANDNPD      Y5, Y9, Y5
 	VMOVUPD      Y7, Y6
 	VADDPD       Y3, Y6, Y6
 	VADDPD       Y4, Y6, Y6
 	VADDPD       Y5, Y6, Y6
 	VPSRLQ       $0x34, Y6, Y8
-	VORPD        estep64c19<>+0(SB), Y8, Y8
-	VSUBPD       estep64c20<>+0(SB), Y8, Y8
-	VANDPD       estep64c21<>+0(SB), Y6, Y9
+	VORPD        estep64c17<>+0(SB), Y8, Y8
+	VSUBPD       estep64c18<>+0(SB), Y8, Y8
+	VANDPD       estep64c19<>+0(SB), Y6, Y9
 	VORPD        estep64c0<>+0(SB), Y9, Y9
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y9, Y10
-	VMULPD       estep64c5<>+0(SB), Y9, Y11
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y9, Y10
+	VMULPD       estep64c21<>+0(SB), Y9, Y11
 	VBLENDVPD    Y10, Y11, Y9, Y9
 	VANDPD       estep64c0<>+0(SB), Y10, Y10
 	VADDPD       Y10, Y8, Y8
 	VSUBPD       estep64c0<>+0(SB), Y9, Y9
-	VADDPD       estep64c23<>+0(SB), Y9, Y11
+	VADDPD       estep64c22<>+0(SB), Y9, Y11
 	VDIVPD       Y11, Y9, Y10
 	VMULPD       Y10, Y10, Y11
-	VMOVUPD      estep64c24<>+0(SB), Y12
+	VMOVUPD      estep64c23<>+0(SB), Y12
+	VFMADD213PD  estep64c24<>+0(SB), Y11, Y12
 	VFMADD213PD  estep64c25<>+0(SB), Y11, Y12
 	VFMADD213PD  estep64c26<>+0(SB), Y11, Y12
 	VFMADD213PD  estep64c27<>+0(SB), Y11, Y12
@@ -1628,7 +1578,6 @@ loop:
 	VFMADD213PD  estep64c31<>+0(SB), Y11, Y12
 	VFMADD213PD  estep64c32<>+0(SB), Y11, Y12
 	VFMADD213PD  estep64c33<>+0(SB), Y11, Y12
-	VFMADD213PD  estep64c34<>+0(SB), Y11, Y12
 	VMULPD       Y11, Y12, Y12
 	VSUBPD       Y12, Y9, Y12
 	VFNMADD231PD Y10, Y12, Y9
@@ -1711,7 +1660,7 @@ loop:
 	JZ      done
 	VMOVUPD (CX), Y0
 	VMOVUPD (SI), Y1
-	VMOVUPD estep64c35<>+0(SB), Y2
+	VMOVUPD estep64c34<>+0(SB), Y2
 	MOVQ    DI, R10
 	MOVQ    R8, R11
 	MOVQ    R9, R12
@@ -1757,18 +1706,15 @@ exp:
 	VFMADD231PD  estep64c12<>+0(SB), Y5, Y12
 	VFMADD231PD  Y12, Y7, Y11
 	VFMADD231PD  Y11, Y8, Y10
-	VMOVUPD      estep64c13<>+0(SB), Y8
-	VFMADD231PD  estep64c14<>+0(SB), Y5, Y8
-	VMOVUPD      estep64c15<>+0(SB), Y11
-	VFMADD231PD  estep64c16<>+0(SB), Y5, Y11
-	VFMADD231PD  Y11, Y7, Y8
-	VFMADD231PD  Y8, Y9, Y10
+	VMOVUPD      estep64c13<>+0(SB), Y7
+	VFMADD231PD  estep64c14<>+0(SB), Y5, Y7
+	VFMADD231PD  Y7, Y9, Y10
 	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
 	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
 	VMOVUPD      Y10, Y5
 	VPSLLQ       $0x34, Y6, Y6
 	VPADDQ       Y6, Y5, Y5
-	VCMPPD       $0x11, estep64c17<>+0(SB), Y4, Y7
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y7
 	VANDNPD      Y5, Y7, Y5
 	VMOVUPD      Y5, (R12)
 	VADDPD       Y5, Y3, Y3
@@ -1778,20 +1724,21 @@ exp:
 	DECQ         R13
 	JNZ          exp
 	VPSRLQ       $0x34, Y3, Y4
-	VORPD        estep64c19<>+0(SB), Y4, Y4
-	VSUBPD       estep64c20<>+0(SB), Y4, Y4
-	VANDPD       estep64c21<>+0(SB), Y3, Y5
+	VORPD        estep64c17<>+0(SB), Y4, Y4
+	VSUBPD       estep64c18<>+0(SB), Y4, Y4
+	VANDPD       estep64c19<>+0(SB), Y3, Y5
 	VORPD        estep64c0<>+0(SB), Y5, Y5
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y5, Y6
-	VMULPD       estep64c5<>+0(SB), Y5, Y7
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y5, Y6
+	VMULPD       estep64c21<>+0(SB), Y5, Y7
 	VBLENDVPD    Y6, Y7, Y5, Y5
 	VANDPD       estep64c0<>+0(SB), Y6, Y6
 	VADDPD       Y6, Y4, Y4
 	VSUBPD       estep64c0<>+0(SB), Y5, Y5
-	VADDPD       estep64c23<>+0(SB), Y5, Y7
+	VADDPD       estep64c22<>+0(SB), Y5, Y7
 	VDIVPD       Y7, Y5, Y6
 	VMULPD       Y6, Y6, Y7
-	VMOVUPD      estep64c24<>+0(SB), Y8
+	VMOVUPD      estep64c23<>+0(SB), Y8
+	VFMADD213PD  estep64c24<>+0(SB), Y7, Y8
 	VFMADD213PD  estep64c25<>+0(SB), Y7, Y8
 	VFMADD213PD  estep64c26<>+0(SB), Y7, Y8
 	VFMADD213PD  estep64c27<>+0(SB), Y7, Y8
@@ -1801,7 +1748,6 @@ exp:
 	VFMADD213PD  estep64c31<>+0(SB), Y7, Y8
 	VFMADD213PD  estep64c32<>+0(SB), Y7, Y8
 	VFMADD213PD  estep64c33<>+0(SB), Y7, Y8
-	VFMADD213PD  estep64c34<>+0(SB), Y7, Y8
 	VMULPD       Y7, Y8, Y8
 	VSUBPD       Y8, Y5, Y8
 	VFNMADD231PD Y6, Y8, Y5
@@ -1885,23 +1831,22 @@ loop:
 	VFMADD231PS  estep32c7<>+0(SB), Y7, Y12
 	VFMADD231PS  Y12, Y9, Y11
 	VMOVUPS      estep32c8<>+0(SB), Y9
-	VFMADD231PS  estep32c9<>+0(SB), Y7, Y9
 	VFMADD231PS  Y9, Y10, Y11
-	VFMADD213PS  estep32c10<>+0(SB), Y7, Y11
-	VFMADD213PS  estep32c10<>+0(SB), Y7, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
 	VMOVUPS      Y11, Y7
 	VPSLLD       $0x17, Y8, Y8
 	VPADDD       Y8, Y7, Y7
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y6, Y9
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y9
 	VANDNPS      Y7, Y9, Y7
 	VMOVUPS      Y7, Y6
-	VADDPS       estep32c10<>+0(SB), Y6, Y6
+	VADDPS       estep32c9<>+0(SB), Y6, Y6
 	VMOVUPS      Y7, Y8
-	VCMPPS       $0x00, estep32c12<>+0(SB), Y4, Y4
-	VBLENDVPS    Y4, estep32c10<>+0(SB), Y8, Y8
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y4, Y4
+	VBLENDVPS    Y4, estep32c9<>+0(SB), Y8, Y8
 	VMOVUPS      Y7, Y7
-	VCMPPS       $0x00, estep32c12<>+0(SB), Y5, Y4
-	VBLENDVPS    Y4, estep32c10<>+0(SB), Y7, Y7
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y5, Y4
+	VBLENDVPS    Y4, estep32c9<>+0(SB), Y7, Y7
 	VCVTPS2PD    X6, Y4
 	VEXTRACTF128 $0x01, Y6, X5
 	VCVTPS2PD    X5, Y5
@@ -1913,7 +1858,7 @@ loop:
 	VADDPD       Y4, Y3, Y4
 	VADDPD       192(BX), Y4, Y4
 	VMOVUPD      Y4, 192(BX)
-	VMOVUPS      estep32c10<>+0(SB), Y3
+	VMOVUPS      estep32c9<>+0(SB), Y3
 	VDIVPS       Y6, Y3, Y3
 	VMULPS       Y3, Y8, Y8
 	VSUBPS       32(DX), Y2, Y4
@@ -2000,20 +1945,21 @@ loop:
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 384(BX)
 	VPSRLQ       $0x34, Y0, Y2
-	VORPD        estep64c19<>+0(SB), Y2, Y2
-	VSUBPD       estep64c20<>+0(SB), Y2, Y2
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y2, Y2
+	VSUBPD       estep64c18<>+0(SB), Y2, Y2
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
-	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y3
+	VMULPD       estep64c21<>+0(SB), Y0, Y4
 	VBLENDVPD    Y3, Y4, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y2, Y2
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VADDPD       estep64c22<>+0(SB), Y0, Y4
 	VDIVPD       Y4, Y0, Y3
 	VMULPD       Y3, Y3, Y4
-	VMOVUPD      estep64c24<>+0(SB), Y5
+	VMOVUPD      estep64c23<>+0(SB), Y5
+	VFMADD213PD  estep64c24<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
@@ -2023,7 +1969,6 @@ loop:
 	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y0, Y5
 	VFNMADD231PD Y3, Y5, Y0
@@ -2034,20 +1979,21 @@ loop:
 	VMOVUPD      Y0, 192(BX)
 	VMOVUPD      estep64c0<>+0(SB), Y0
 	VPSRLQ       $0x34, Y1, Y2
-	VORPD        estep64c19<>+0(SB), Y2, Y2
-	VSUBPD       estep64c20<>+0(SB), Y2, Y2
-	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c17<>+0(SB), Y2, Y2
+	VSUBPD       estep64c18<>+0(SB), Y2, Y2
+	VANDPD       estep64c19<>+0(SB), Y1, Y1
 	VORPD        estep64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y3
-	VMULPD       estep64c5<>+0(SB), Y1, Y4
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y1, Y3
+	VMULPD       estep64c21<>+0(SB), Y1, Y4
 	VBLENDVPD    Y3, Y4, Y1, Y1
 	VANDPD       estep64c0<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y2, Y2
 	VSUBPD       estep64c0<>+0(SB), Y1, Y1
-	VADDPD       estep64c23<>+0(SB), Y1, Y4
+	VADDPD       estep64c22<>+0(SB), Y1, Y4
 	VDIVPD       Y4, Y1, Y3
 	VMULPD       Y3, Y3, Y4
-	VMOVUPD      estep64c24<>+0(SB), Y5
+	VMOVUPD      estep64c23<>+0(SB), Y5
+	VFMADD213PD  estep64c24<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
@@ -2057,7 +2003,6 @@ loop:
 	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y1, Y5
 	VFNMADD231PD Y3, Y5, Y1
@@ -2132,20 +2077,21 @@ done:
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 384(BX)
 	VPSRLQ       $0x34, Y0, Y2
-	VORPD        estep64c19<>+0(SB), Y2, Y2
-	VSUBPD       estep64c20<>+0(SB), Y2, Y2
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y2, Y2
+	VSUBPD       estep64c18<>+0(SB), Y2, Y2
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
-	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y3
+	VMULPD       estep64c21<>+0(SB), Y0, Y4
 	VBLENDVPD    Y3, Y4, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y2, Y2
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VADDPD       estep64c22<>+0(SB), Y0, Y4
 	VDIVPD       Y4, Y0, Y3
 	VMULPD       Y3, Y3, Y4
-	VMOVUPD      estep64c24<>+0(SB), Y5
+	VMOVUPD      estep64c23<>+0(SB), Y5
+	VFMADD213PD  estep64c24<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
@@ -2155,7 +2101,6 @@ done:
 	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y0, Y5
 	VFNMADD231PD Y3, Y5, Y0
@@ -2166,20 +2111,21 @@ done:
 	VMOVUPD      Y0, 192(BX)
 	VMOVUPD      estep64c0<>+0(SB), Y0
 	VPSRLQ       $0x34, Y1, Y0
-	VORPD        estep64c19<>+0(SB), Y0, Y0
-	VSUBPD       estep64c20<>+0(SB), Y0, Y0
-	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c17<>+0(SB), Y0, Y0
+	VSUBPD       estep64c18<>+0(SB), Y0, Y0
+	VANDPD       estep64c19<>+0(SB), Y1, Y1
 	VORPD        estep64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y2
-	VMULPD       estep64c5<>+0(SB), Y1, Y3
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y1, Y2
+	VMULPD       estep64c21<>+0(SB), Y1, Y3
 	VBLENDVPD    Y2, Y3, Y1, Y1
 	VANDPD       estep64c0<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y0, Y0
 	VSUBPD       estep64c0<>+0(SB), Y1, Y1
-	VADDPD       estep64c23<>+0(SB), Y1, Y3
+	VADDPD       estep64c22<>+0(SB), Y1, Y3
 	VDIVPD       Y3, Y1, Y2
 	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c24<>+0(SB), Y4
+	VMOVUPD      estep64c23<>+0(SB), Y4
+	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
@@ -2189,7 +2135,6 @@ done:
 	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
 	VMULPD       Y3, Y4, Y4
 	VSUBPD       Y4, Y1, Y4
 	VFNMADD231PD Y2, Y4, Y1
@@ -2252,85 +2197,75 @@ DATA estep32c4<>+24(SB)/4, $0x3f000000
 DATA estep32c4<>+28(SB)/4, $0x3f000000
 GLOBL estep32c4<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c5<>+0(SB)/4, $0x3e2aaaab
-DATA estep32c5<>+4(SB)/4, $0x3e2aaaab
-DATA estep32c5<>+8(SB)/4, $0x3e2aaaab
-DATA estep32c5<>+12(SB)/4, $0x3e2aaaab
-DATA estep32c5<>+16(SB)/4, $0x3e2aaaab
-DATA estep32c5<>+20(SB)/4, $0x3e2aaaab
-DATA estep32c5<>+24(SB)/4, $0x3e2aaaab
-DATA estep32c5<>+28(SB)/4, $0x3e2aaaab
+DATA estep32c5<>+0(SB)/4, $0x3e2aaa02
+DATA estep32c5<>+4(SB)/4, $0x3e2aaa02
+DATA estep32c5<>+8(SB)/4, $0x3e2aaa02
+DATA estep32c5<>+12(SB)/4, $0x3e2aaa02
+DATA estep32c5<>+16(SB)/4, $0x3e2aaa02
+DATA estep32c5<>+20(SB)/4, $0x3e2aaa02
+DATA estep32c5<>+24(SB)/4, $0x3e2aaa02
+DATA estep32c5<>+28(SB)/4, $0x3e2aaa02
 GLOBL estep32c5<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c6<>+0(SB)/4, $0x3d2aaaab
-DATA estep32c6<>+4(SB)/4, $0x3d2aaaab
-DATA estep32c6<>+8(SB)/4, $0x3d2aaaab
-DATA estep32c6<>+12(SB)/4, $0x3d2aaaab
-DATA estep32c6<>+16(SB)/4, $0x3d2aaaab
-DATA estep32c6<>+20(SB)/4, $0x3d2aaaab
-DATA estep32c6<>+24(SB)/4, $0x3d2aaaab
-DATA estep32c6<>+28(SB)/4, $0x3d2aaaab
+DATA estep32c6<>+0(SB)/4, $0x3d2aaa56
+DATA estep32c6<>+4(SB)/4, $0x3d2aaa56
+DATA estep32c6<>+8(SB)/4, $0x3d2aaa56
+DATA estep32c6<>+12(SB)/4, $0x3d2aaa56
+DATA estep32c6<>+16(SB)/4, $0x3d2aaa56
+DATA estep32c6<>+20(SB)/4, $0x3d2aaa56
+DATA estep32c6<>+24(SB)/4, $0x3d2aaa56
+DATA estep32c6<>+28(SB)/4, $0x3d2aaa56
 GLOBL estep32c6<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c7<>+0(SB)/4, $0x3c088889
-DATA estep32c7<>+4(SB)/4, $0x3c088889
-DATA estep32c7<>+8(SB)/4, $0x3c088889
-DATA estep32c7<>+12(SB)/4, $0x3c088889
-DATA estep32c7<>+16(SB)/4, $0x3c088889
-DATA estep32c7<>+20(SB)/4, $0x3c088889
-DATA estep32c7<>+24(SB)/4, $0x3c088889
-DATA estep32c7<>+28(SB)/4, $0x3c088889
+DATA estep32c7<>+0(SB)/4, $0x3c0937da
+DATA estep32c7<>+4(SB)/4, $0x3c0937da
+DATA estep32c7<>+8(SB)/4, $0x3c0937da
+DATA estep32c7<>+12(SB)/4, $0x3c0937da
+DATA estep32c7<>+16(SB)/4, $0x3c0937da
+DATA estep32c7<>+20(SB)/4, $0x3c0937da
+DATA estep32c7<>+24(SB)/4, $0x3c0937da
+DATA estep32c7<>+28(SB)/4, $0x3c0937da
 GLOBL estep32c7<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c8<>+0(SB)/4, $0x3ab60b61
-DATA estep32c8<>+4(SB)/4, $0x3ab60b61
-DATA estep32c8<>+8(SB)/4, $0x3ab60b61
-DATA estep32c8<>+12(SB)/4, $0x3ab60b61
-DATA estep32c8<>+16(SB)/4, $0x3ab60b61
-DATA estep32c8<>+20(SB)/4, $0x3ab60b61
-DATA estep32c8<>+24(SB)/4, $0x3ab60b61
-DATA estep32c8<>+28(SB)/4, $0x3ab60b61
+DATA estep32c8<>+0(SB)/4, $0x3ab6baa0
+DATA estep32c8<>+4(SB)/4, $0x3ab6baa0
+DATA estep32c8<>+8(SB)/4, $0x3ab6baa0
+DATA estep32c8<>+12(SB)/4, $0x3ab6baa0
+DATA estep32c8<>+16(SB)/4, $0x3ab6baa0
+DATA estep32c8<>+20(SB)/4, $0x3ab6baa0
+DATA estep32c8<>+24(SB)/4, $0x3ab6baa0
+DATA estep32c8<>+28(SB)/4, $0x3ab6baa0
 GLOBL estep32c8<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c9<>+0(SB)/4, $0x39500d01
-DATA estep32c9<>+4(SB)/4, $0x39500d01
-DATA estep32c9<>+8(SB)/4, $0x39500d01
-DATA estep32c9<>+12(SB)/4, $0x39500d01
-DATA estep32c9<>+16(SB)/4, $0x39500d01
-DATA estep32c9<>+20(SB)/4, $0x39500d01
-DATA estep32c9<>+24(SB)/4, $0x39500d01
-DATA estep32c9<>+28(SB)/4, $0x39500d01
+DATA estep32c9<>+0(SB)/4, $0x3f800000
+DATA estep32c9<>+4(SB)/4, $0x3f800000
+DATA estep32c9<>+8(SB)/4, $0x3f800000
+DATA estep32c9<>+12(SB)/4, $0x3f800000
+DATA estep32c9<>+16(SB)/4, $0x3f800000
+DATA estep32c9<>+20(SB)/4, $0x3f800000
+DATA estep32c9<>+24(SB)/4, $0x3f800000
+DATA estep32c9<>+28(SB)/4, $0x3f800000
 GLOBL estep32c9<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c10<>+0(SB)/4, $0x3f800000
-DATA estep32c10<>+4(SB)/4, $0x3f800000
-DATA estep32c10<>+8(SB)/4, $0x3f800000
-DATA estep32c10<>+12(SB)/4, $0x3f800000
-DATA estep32c10<>+16(SB)/4, $0x3f800000
-DATA estep32c10<>+20(SB)/4, $0x3f800000
-DATA estep32c10<>+24(SB)/4, $0x3f800000
-DATA estep32c10<>+28(SB)/4, $0x3f800000
+DATA estep32c10<>+0(SB)/4, $0xc2ad0000
+DATA estep32c10<>+4(SB)/4, $0xc2ad0000
+DATA estep32c10<>+8(SB)/4, $0xc2ad0000
+DATA estep32c10<>+12(SB)/4, $0xc2ad0000
+DATA estep32c10<>+16(SB)/4, $0xc2ad0000
+DATA estep32c10<>+20(SB)/4, $0xc2ad0000
+DATA estep32c10<>+24(SB)/4, $0xc2ad0000
+DATA estep32c10<>+28(SB)/4, $0xc2ad0000
 GLOBL estep32c10<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c11<>+0(SB)/4, $0xc2ad0000
-DATA estep32c11<>+4(SB)/4, $0xc2ad0000
-DATA estep32c11<>+8(SB)/4, $0xc2ad0000
-DATA estep32c11<>+12(SB)/4, $0xc2ad0000
-DATA estep32c11<>+16(SB)/4, $0xc2ad0000
-DATA estep32c11<>+20(SB)/4, $0xc2ad0000
-DATA estep32c11<>+24(SB)/4, $0xc2ad0000
-DATA estep32c11<>+28(SB)/4, $0xc2ad0000
+DATA estep32c11<>+0(SB)/4, $0x00000000
+DATA estep32c11<>+4(SB)/4, $0x00000000
+DATA estep32c11<>+8(SB)/4, $0x00000000
+DATA estep32c11<>+12(SB)/4, $0x00000000
+DATA estep32c11<>+16(SB)/4, $0x00000000
+DATA estep32c11<>+20(SB)/4, $0x00000000
+DATA estep32c11<>+24(SB)/4, $0x00000000
+DATA estep32c11<>+28(SB)/4, $0x00000000
 GLOBL estep32c11<>(SB), RODATA|NOPTR, $32
-
-DATA estep32c12<>+0(SB)/4, $0x00000000
-DATA estep32c12<>+4(SB)/4, $0x00000000
-DATA estep32c12<>+8(SB)/4, $0x00000000
-DATA estep32c12<>+12(SB)/4, $0x00000000
-DATA estep32c12<>+16(SB)/4, $0x00000000
-DATA estep32c12<>+20(SB)/4, $0x00000000
-DATA estep32c12<>+24(SB)/4, $0x00000000
-DATA estep32c12<>+28(SB)/4, $0x00000000
-GLOBL estep32c12<>(SB), RODATA|NOPTR, $32
 
 // func estepAVX2F32K3(x []float32, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX2, FMA3
@@ -2382,14 +2317,13 @@ loop:
 	VFMADD231PS  estep32c7<>+0(SB), Y9, Y14
 	VFMADD231PS  Y14, Y11, Y13
 	VMOVUPS      estep32c8<>+0(SB), Y11
-	VFMADD231PS  estep32c9<>+0(SB), Y9, Y11
 	VFMADD231PS  Y11, Y12, Y13
-	VFMADD213PS  estep32c10<>+0(SB), Y9, Y13
-	VFMADD213PS  estep32c10<>+0(SB), Y9, Y13
+	VFMADD213PS  estep32c9<>+0(SB), Y9, Y13
+	VFMADD213PS  estep32c9<>+0(SB), Y9, Y13
 	VMOVUPS      Y13, Y9
 	VPSLLD       $0x17, Y10, Y10
 	VPADDD       Y10, Y9, Y9
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y7, Y11
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y7, Y11
 	VANDNPS      Y9, Y11, Y9
 	VMOVUPS      Y8, Y10
 	VMOVUPS      estep32c0<>+0(SB), Y11
@@ -2405,30 +2339,29 @@ loop:
 	VFMADD231PS  estep32c7<>+0(SB), Y10, Y15
 	VFMADD231PS  Y15, Y12, Y14
 	VMOVUPS      estep32c8<>+0(SB), Y12
-	VFMADD231PS  estep32c9<>+0(SB), Y10, Y12
 	VFMADD231PS  Y12, Y13, Y14
-	VFMADD213PS  estep32c10<>+0(SB), Y10, Y14
-	VFMADD213PS  estep32c10<>+0(SB), Y10, Y14
+	VFMADD213PS  estep32c9<>+0(SB), Y10, Y14
+	VFMADD213PS  estep32c9<>+0(SB), Y10, Y14
 	VMOVUPS      Y14, Y10
 	VPSLLD       $0x17, Y11, Y11
 	VPADDD       Y11, Y10, Y10
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y8, Y12
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y8, Y12
 	VANDNPS      Y10, Y12, Y10
 	VMOVUPS      Y9, Y8
 	VADDPS       Y10, Y8, Y8
-	VADDPS       estep32c10<>+0(SB), Y8, Y8
+	VADDPS       estep32c9<>+0(SB), Y8, Y8
 	VCMPPS       $0x00, Y7, Y4, Y11
 	VBLENDVPS    Y11, Y9, Y10, Y12
-	VCMPPS       $0x00, estep32c12<>+0(SB), Y4, Y11
-	VBLENDVPS    Y11, estep32c10<>+0(SB), Y12, Y12
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y4, Y11
+	VBLENDVPS    Y11, estep32c9<>+0(SB), Y12, Y12
 	VCMPPS       $0x00, Y7, Y5, Y11
 	VBLENDVPS    Y11, Y9, Y10, Y4
-	VCMPPS       $0x00, estep32c12<>+0(SB), Y5, Y11
-	VBLENDVPS    Y11, estep32c10<>+0(SB), Y4, Y4
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y5, Y11
+	VBLENDVPS    Y11, estep32c9<>+0(SB), Y4, Y4
 	VCMPPS       $0x00, Y7, Y6, Y11
 	VBLENDVPS    Y11, Y9, Y10, Y5
-	VCMPPS       $0x00, estep32c12<>+0(SB), Y6, Y11
-	VBLENDVPS    Y11, estep32c10<>+0(SB), Y5, Y5
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y6, Y11
+	VBLENDVPS    Y11, estep32c9<>+0(SB), Y5, Y5
 	VCVTPS2PD    X8, Y6
 	VEXTRACTF128 $0x01, Y8, X7
 	VCVTPS2PD    X7, Y7
@@ -2440,7 +2373,7 @@ loop:
 	VADDPD       Y6, Y3, Y6
 	VADDPD       288(BX), Y6, Y6
 	VMOVUPD      Y6, 288(BX)
-	VMOVUPS      estep32c10<>+0(SB), Y3
+	VMOVUPS      estep32c9<>+0(SB), Y3
 	VDIVPS       Y8, Y3, Y3
 	VMULPS       Y3, Y12, Y12
 	VSUBPS       32(DX), Y2, Y6
@@ -2567,20 +2500,21 @@ loop:
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 576(BX)
 	VPSRLQ       $0x34, Y0, Y2
-	VORPD        estep64c19<>+0(SB), Y2, Y2
-	VSUBPD       estep64c20<>+0(SB), Y2, Y2
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y2, Y2
+	VSUBPD       estep64c18<>+0(SB), Y2, Y2
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
-	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y3
+	VMULPD       estep64c21<>+0(SB), Y0, Y4
 	VBLENDVPD    Y3, Y4, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y2, Y2
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VADDPD       estep64c22<>+0(SB), Y0, Y4
 	VDIVPD       Y4, Y0, Y3
 	VMULPD       Y3, Y3, Y4
-	VMOVUPD      estep64c24<>+0(SB), Y5
+	VMOVUPD      estep64c23<>+0(SB), Y5
+	VFMADD213PD  estep64c24<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
@@ -2590,7 +2524,6 @@ loop:
 	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y0, Y5
 	VFNMADD231PD Y3, Y5, Y0
@@ -2601,20 +2534,21 @@ loop:
 	VMOVUPD      Y0, 288(BX)
 	VMOVUPD      estep64c0<>+0(SB), Y0
 	VPSRLQ       $0x34, Y1, Y2
-	VORPD        estep64c19<>+0(SB), Y2, Y2
-	VSUBPD       estep64c20<>+0(SB), Y2, Y2
-	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c17<>+0(SB), Y2, Y2
+	VSUBPD       estep64c18<>+0(SB), Y2, Y2
+	VANDPD       estep64c19<>+0(SB), Y1, Y1
 	VORPD        estep64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y3
-	VMULPD       estep64c5<>+0(SB), Y1, Y4
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y1, Y3
+	VMULPD       estep64c21<>+0(SB), Y1, Y4
 	VBLENDVPD    Y3, Y4, Y1, Y1
 	VANDPD       estep64c0<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y2, Y2
 	VSUBPD       estep64c0<>+0(SB), Y1, Y1
-	VADDPD       estep64c23<>+0(SB), Y1, Y4
+	VADDPD       estep64c22<>+0(SB), Y1, Y4
 	VDIVPD       Y4, Y1, Y3
 	VMULPD       Y3, Y3, Y4
-	VMOVUPD      estep64c24<>+0(SB), Y5
+	VMOVUPD      estep64c23<>+0(SB), Y5
+	VFMADD213PD  estep64c24<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
@@ -2624,7 +2558,6 @@ loop:
 	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y1, Y5
 	VFNMADD231PD Y3, Y5, Y1
@@ -2729,20 +2662,21 @@ done:
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 576(BX)
 	VPSRLQ       $0x34, Y0, Y2
-	VORPD        estep64c19<>+0(SB), Y2, Y2
-	VSUBPD       estep64c20<>+0(SB), Y2, Y2
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y2, Y2
+	VSUBPD       estep64c18<>+0(SB), Y2, Y2
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
-	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y3
+	VMULPD       estep64c21<>+0(SB), Y0, Y4
 	VBLENDVPD    Y3, Y4, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y2, Y2
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VADDPD       estep64c22<>+0(SB), Y0, Y4
 	VDIVPD       Y4, Y0, Y3
 	VMULPD       Y3, Y3, Y4
-	VMOVUPD      estep64c24<>+0(SB), Y5
+	VMOVUPD      estep64c23<>+0(SB), Y5
+	VFMADD213PD  estep64c24<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
@@ -2752,7 +2686,6 @@ done:
 	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y0, Y5
 	VFNMADD231PD Y3, Y5, Y0
@@ -2763,20 +2696,21 @@ done:
 	VMOVUPD      Y0, 288(BX)
 	VMOVUPD      estep64c0<>+0(SB), Y0
 	VPSRLQ       $0x34, Y1, Y0
-	VORPD        estep64c19<>+0(SB), Y0, Y0
-	VSUBPD       estep64c20<>+0(SB), Y0, Y0
-	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c17<>+0(SB), Y0, Y0
+	VSUBPD       estep64c18<>+0(SB), Y0, Y0
+	VANDPD       estep64c19<>+0(SB), Y1, Y1
 	VORPD        estep64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y2
-	VMULPD       estep64c5<>+0(SB), Y1, Y3
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y1, Y2
+	VMULPD       estep64c21<>+0(SB), Y1, Y3
 	VBLENDVPD    Y2, Y3, Y1, Y1
 	VANDPD       estep64c0<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y0, Y0
 	VSUBPD       estep64c0<>+0(SB), Y1, Y1
-	VADDPD       estep64c23<>+0(SB), Y1, Y3
+	VADDPD       estep64c22<>+0(SB), Y1, Y3
 	VDIVPD       Y3, Y1, Y2
 	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c24<>+0(SB), Y4
+	VMOVUPD      estep64c23<>+0(SB), Y4
+	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
@@ -2786,7 +2720,6 @@ done:
 	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
 	VMULPD       Y3, Y4, Y4
 	VSUBPD       Y4, Y1, Y4
 	VFNMADD231PD Y2, Y4, Y1
@@ -2849,14 +2782,13 @@ loop:
 	VFMADD231PS  estep32c7<>+0(SB), Y8, Y13
 	VFMADD231PS  Y13, Y10, Y12
 	VMOVUPS      estep32c8<>+0(SB), Y10
-	VFMADD231PS  estep32c9<>+0(SB), Y8, Y10
 	VFMADD231PS  Y10, Y11, Y12
-	VFMADD213PS  estep32c10<>+0(SB), Y8, Y12
-	VFMADD213PS  estep32c10<>+0(SB), Y8, Y12
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y12
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y12
 	VMOVUPS      Y12, Y8
 	VPSLLD       $0x17, Y9, Y9
 	VPADDD       Y9, Y8, Y8
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y4, Y10
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y10
 	VANDNPS      Y8, Y10, Y8
 	VMOVUPS      Y5, Y4
 	VMOVUPS      estep32c0<>+0(SB), Y9
@@ -2872,14 +2804,13 @@ loop:
 	VFMADD231PS  estep32c7<>+0(SB), Y4, Y13
 	VFMADD231PS  Y13, Y10, Y12
 	VMOVUPS      estep32c8<>+0(SB), Y10
-	VFMADD231PS  estep32c9<>+0(SB), Y4, Y10
 	VFMADD231PS  Y10, Y11, Y12
-	VFMADD213PS  estep32c10<>+0(SB), Y4, Y12
-	VFMADD213PS  estep32c10<>+0(SB), Y4, Y12
+	VFMADD213PS  estep32c9<>+0(SB), Y4, Y12
+	VFMADD213PS  estep32c9<>+0(SB), Y4, Y12
 	VMOVUPS      Y12, Y4
 	VPSLLD       $0x17, Y9, Y9
 	VPADDD       Y9, Y4, Y4
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y5, Y10
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y10
 	VANDNPS      Y4, Y10, Y4
 	VMOVUPS      Y6, Y5
 	VMOVUPS      estep32c0<>+0(SB), Y9
@@ -2895,14 +2826,13 @@ loop:
 	VFMADD231PS  estep32c7<>+0(SB), Y5, Y13
 	VFMADD231PS  Y13, Y10, Y12
 	VMOVUPS      estep32c8<>+0(SB), Y10
-	VFMADD231PS  estep32c9<>+0(SB), Y5, Y10
 	VFMADD231PS  Y10, Y11, Y12
-	VFMADD213PS  estep32c10<>+0(SB), Y5, Y12
-	VFMADD213PS  estep32c10<>+0(SB), Y5, Y12
+	VFMADD213PS  estep32c9<>+0(SB), Y5, Y12
+	VFMADD213PS  estep32c9<>+0(SB), Y5, Y12
 	VMOVUPS      Y12, Y5
 	VPSLLD       $0x17, Y9, Y9
 	VPADDD       Y9, Y5, Y5
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y6, Y10
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y10
 	VANDNPS      Y5, Y10, Y5
 	VMOVUPS      Y7, Y6
 	VMOVUPS      estep32c0<>+0(SB), Y9
@@ -2918,14 +2848,13 @@ loop:
 	VFMADD231PS  estep32c7<>+0(SB), Y6, Y13
 	VFMADD231PS  Y13, Y10, Y12
 	VMOVUPS      estep32c8<>+0(SB), Y10
-	VFMADD231PS  estep32c9<>+0(SB), Y6, Y10
 	VFMADD231PS  Y10, Y11, Y12
-	VFMADD213PS  estep32c10<>+0(SB), Y6, Y12
-	VFMADD213PS  estep32c10<>+0(SB), Y6, Y12
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y12
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y12
 	VMOVUPS      Y12, Y6
 	VPSLLD       $0x17, Y9, Y9
 	VPADDD       Y9, Y6, Y6
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y7, Y10
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y7, Y10
 	VANDNPS      Y6, Y10, Y6
 	VMOVUPS      Y8, Y7
 	VADDPS       Y4, Y7, Y7
@@ -2942,7 +2871,7 @@ loop:
 	VADDPD       Y9, Y3, Y9
 	VADDPD       384(BX), Y9, Y9
 	VMOVUPD      Y9, 384(BX)
-	VMOVUPS      estep32c10<>+0(SB), Y3
+	VMOVUPS      estep32c9<>+0(SB), Y3
 	VDIVPS       Y7, Y3, Y3
 	VMULPS       Y3, Y8, Y8
 	VSUBPS       32(DX), Y2, Y7
@@ -3109,20 +3038,21 @@ loop:
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 768(BX)
 	VPSRLQ       $0x34, Y0, Y2
-	VORPD        estep64c19<>+0(SB), Y2, Y2
-	VSUBPD       estep64c20<>+0(SB), Y2, Y2
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y2, Y2
+	VSUBPD       estep64c18<>+0(SB), Y2, Y2
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
-	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y3
+	VMULPD       estep64c21<>+0(SB), Y0, Y4
 	VBLENDVPD    Y3, Y4, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y2, Y2
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VADDPD       estep64c22<>+0(SB), Y0, Y4
 	VDIVPD       Y4, Y0, Y3
 	VMULPD       Y3, Y3, Y4
-	VMOVUPD      estep64c24<>+0(SB), Y5
+	VMOVUPD      estep64c23<>+0(SB), Y5
+	VFMADD213PD  estep64c24<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
@@ -3132,7 +3062,6 @@ loop:
 	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y0, Y5
 	VFNMADD231PD Y3, Y5, Y0
@@ -3143,20 +3072,21 @@ loop:
 	VMOVUPD      Y0, 384(BX)
 	VMOVUPD      estep64c0<>+0(SB), Y0
 	VPSRLQ       $0x34, Y1, Y2
-	VORPD        estep64c19<>+0(SB), Y2, Y2
-	VSUBPD       estep64c20<>+0(SB), Y2, Y2
-	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c17<>+0(SB), Y2, Y2
+	VSUBPD       estep64c18<>+0(SB), Y2, Y2
+	VANDPD       estep64c19<>+0(SB), Y1, Y1
 	VORPD        estep64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y3
-	VMULPD       estep64c5<>+0(SB), Y1, Y4
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y1, Y3
+	VMULPD       estep64c21<>+0(SB), Y1, Y4
 	VBLENDVPD    Y3, Y4, Y1, Y1
 	VANDPD       estep64c0<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y2, Y2
 	VSUBPD       estep64c0<>+0(SB), Y1, Y1
-	VADDPD       estep64c23<>+0(SB), Y1, Y4
+	VADDPD       estep64c22<>+0(SB), Y1, Y4
 	VDIVPD       Y4, Y1, Y3
 	VMULPD       Y3, Y3, Y4
-	VMOVUPD      estep64c24<>+0(SB), Y5
+	VMOVUPD      estep64c23<>+0(SB), Y5
+	VFMADD213PD  estep64c24<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
@@ -3166,7 +3096,6 @@ loop:
 	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y1, Y5
 	VFNMADD231PD Y3, Y5, Y1
@@ -3301,20 +3230,21 @@ done:
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      Y2, 768(BX)
 	VPSRLQ       $0x34, Y0, Y2
-	VORPD        estep64c19<>+0(SB), Y2, Y2
-	VSUBPD       estep64c20<>+0(SB), Y2, Y2
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y2, Y2
+	VSUBPD       estep64c18<>+0(SB), Y2, Y2
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
-	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y3
+	VMULPD       estep64c21<>+0(SB), Y0, Y4
 	VBLENDVPD    Y3, Y4, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y2, Y2
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VADDPD       estep64c22<>+0(SB), Y0, Y4
 	VDIVPD       Y4, Y0, Y3
 	VMULPD       Y3, Y3, Y4
-	VMOVUPD      estep64c24<>+0(SB), Y5
+	VMOVUPD      estep64c23<>+0(SB), Y5
+	VFMADD213PD  estep64c24<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
@@ -3324,7 +3254,6 @@ done:
 	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y0, Y5
 	VFNMADD231PD Y3, Y5, Y0
@@ -3335,20 +3264,21 @@ done:
 	VMOVUPD      Y0, 384(BX)
 	VMOVUPD      estep64c0<>+0(SB), Y0
 	VPSRLQ       $0x34, Y1, Y0
-	VORPD        estep64c19<>+0(SB), Y0, Y0
-	VSUBPD       estep64c20<>+0(SB), Y0, Y0
-	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c17<>+0(SB), Y0, Y0
+	VSUBPD       estep64c18<>+0(SB), Y0, Y0
+	VANDPD       estep64c19<>+0(SB), Y1, Y1
 	VORPD        estep64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y2
-	VMULPD       estep64c5<>+0(SB), Y1, Y3
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y1, Y2
+	VMULPD       estep64c21<>+0(SB), Y1, Y3
 	VBLENDVPD    Y2, Y3, Y1, Y1
 	VANDPD       estep64c0<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y0, Y0
 	VSUBPD       estep64c0<>+0(SB), Y1, Y1
-	VADDPD       estep64c23<>+0(SB), Y1, Y3
+	VADDPD       estep64c22<>+0(SB), Y1, Y3
 	VDIVPD       Y3, Y1, Y2
 	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c24<>+0(SB), Y4
+	VMOVUPD      estep64c23<>+0(SB), Y4
+	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
@@ -3358,7 +3288,6 @@ done:
 	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
 	VMULPD       Y3, Y4, Y4
 	VSUBPD       Y4, Y1, Y4
 	VFNMADD231PD Y2, Y4, Y1
@@ -3395,7 +3324,7 @@ loop:
 	TESTQ   BX, BX
 	JZ      done
 	VMOVUPS (CX), Y2
-	VMOVUPS estep32c13<>+0(SB), Y3
+	VMOVUPS estep32c12<>+0(SB), Y3
 	MOVQ    SI, R11
 	MOVQ    DI, R12
 	MOVQ    R8, R13
@@ -3435,14 +3364,13 @@ exp:
 	VFMADD231PS  estep32c7<>+0(SB), Y6, Y11
 	VFMADD231PS  Y11, Y8, Y10
 	VMOVUPS      estep32c8<>+0(SB), Y8
-	VFMADD231PS  estep32c9<>+0(SB), Y6, Y8
 	VFMADD231PS  Y8, Y9, Y10
-	VFMADD213PS  estep32c10<>+0(SB), Y6, Y10
-	VFMADD213PS  estep32c10<>+0(SB), Y6, Y10
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
 	VMOVUPS      Y10, Y6
 	VPSLLD       $0x17, Y7, Y7
 	VPADDD       Y7, Y6, Y6
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y5, Y8
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y8
 	VANDNPS      Y6, Y8, Y6
 	VMOVUPS      Y6, (R13)
 	VADDPS       Y6, Y4, Y4
@@ -3462,7 +3390,7 @@ exp:
 	VADDPD       Y5, Y3, Y5
 	VADDPD       (DX), Y5, Y5
 	VMOVUPD      Y5, (DX)
-	VMOVUPS      estep32c10<>+0(SB), Y3
+	VMOVUPS      estep32c9<>+0(SB), Y3
 	VDIVPS       Y4, Y3, Y3
 	MOVQ         SI, R11
 	MOVQ         DI, R12
@@ -3528,20 +3456,21 @@ flushinner:
 	DECQ         R11
 	JNZ          flushinner
 	VPSRLQ       $0x34, Y0, Y2
-	VORPD        estep64c19<>+0(SB), Y2, Y2
-	VSUBPD       estep64c20<>+0(SB), Y2, Y2
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y2, Y2
+	VSUBPD       estep64c18<>+0(SB), Y2, Y2
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
-	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y3
+	VMULPD       estep64c21<>+0(SB), Y0, Y4
 	VBLENDVPD    Y3, Y4, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y2, Y2
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VADDPD       estep64c22<>+0(SB), Y0, Y4
 	VDIVPD       Y4, Y0, Y3
 	VMULPD       Y3, Y3, Y4
-	VMOVUPD      estep64c24<>+0(SB), Y5
+	VMOVUPD      estep64c23<>+0(SB), Y5
+	VFMADD213PD  estep64c24<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
@@ -3551,7 +3480,6 @@ flushinner:
 	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y0, Y5
 	VFNMADD231PD Y3, Y5, Y0
@@ -3562,20 +3490,21 @@ flushinner:
 	VMOVUPD      Y0, (DX)
 	VMOVUPD      estep64c0<>+0(SB), Y0
 	VPSRLQ       $0x34, Y1, Y2
-	VORPD        estep64c19<>+0(SB), Y2, Y2
-	VSUBPD       estep64c20<>+0(SB), Y2, Y2
-	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c17<>+0(SB), Y2, Y2
+	VSUBPD       estep64c18<>+0(SB), Y2, Y2
+	VANDPD       estep64c19<>+0(SB), Y1, Y1
 	VORPD        estep64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y3
-	VMULPD       estep64c5<>+0(SB), Y1, Y4
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y1, Y3
+	VMULPD       estep64c21<>+0(SB), Y1, Y4
 	VBLENDVPD    Y3, Y4, Y1, Y1
 	VANDPD       estep64c0<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y2, Y2
 	VSUBPD       estep64c0<>+0(SB), Y1, Y1
-	VADDPD       estep64c23<>+0(SB), Y1, Y4
+	VADDPD       estep64c22<>+0(SB), Y1, Y4
 	VDIVPD       Y4, Y1, Y3
 	VMULPD       Y3, Y3, Y4
-	VMOVUPD      estep64c24<>+0(SB), Y5
+	VMOVUPD      estep64c23<>+0(SB), Y5
+	VFMADD213PD  estep64c24<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
@@ -3585,7 +3514,6 @@ flushinner:
 	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y1, Y5
 	VFNMADD231PD Y3, Y5, Y1
@@ -3636,20 +3564,21 @@ flushfinal:
 	DECQ         AX
 	JNZ          flushfinal
 	VPSRLQ       $0x34, Y0, Y2
-	VORPD        estep64c19<>+0(SB), Y2, Y2
-	VSUBPD       estep64c20<>+0(SB), Y2, Y2
-	VANDPD       estep64c21<>+0(SB), Y0, Y0
+	VORPD        estep64c17<>+0(SB), Y2, Y2
+	VSUBPD       estep64c18<>+0(SB), Y2, Y2
+	VANDPD       estep64c19<>+0(SB), Y0, Y0
 	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y0, Y3
-	VMULPD       estep64c5<>+0(SB), Y0, Y4
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y3
+	VMULPD       estep64c21<>+0(SB), Y0, Y4
 	VBLENDVPD    Y3, Y4, Y0, Y0
 	VANDPD       estep64c0<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y2, Y2
 	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c23<>+0(SB), Y0, Y4
+	VADDPD       estep64c22<>+0(SB), Y0, Y4
 	VDIVPD       Y4, Y0, Y3
 	VMULPD       Y3, Y3, Y4
-	VMOVUPD      estep64c24<>+0(SB), Y5
+	VMOVUPD      estep64c23<>+0(SB), Y5
+	VFMADD213PD  estep64c24<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
@@ -3659,7 +3588,6 @@ flushfinal:
 	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
 	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c34<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y0, Y5
 	VFNMADD231PD Y3, Y5, Y0
@@ -3670,20 +3598,21 @@ flushfinal:
 	VMOVUPD      Y0, (DX)
 	VMOVUPD      estep64c0<>+0(SB), Y0
 	VPSRLQ       $0x34, Y1, Y0
-	VORPD        estep64c19<>+0(SB), Y0, Y0
-	VSUBPD       estep64c20<>+0(SB), Y0, Y0
-	VANDPD       estep64c21<>+0(SB), Y1, Y1
+	VORPD        estep64c17<>+0(SB), Y0, Y0
+	VSUBPD       estep64c18<>+0(SB), Y0, Y0
+	VANDPD       estep64c19<>+0(SB), Y1, Y1
 	VORPD        estep64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, estep64c22<>+0(SB), Y1, Y2
-	VMULPD       estep64c5<>+0(SB), Y1, Y3
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y1, Y2
+	VMULPD       estep64c21<>+0(SB), Y1, Y3
 	VBLENDVPD    Y2, Y3, Y1, Y1
 	VANDPD       estep64c0<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y0, Y0
 	VSUBPD       estep64c0<>+0(SB), Y1, Y1
-	VADDPD       estep64c23<>+0(SB), Y1, Y3
+	VADDPD       estep64c22<>+0(SB), Y1, Y3
 	VDIVPD       Y3, Y1, Y2
 	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c24<>+0(SB), Y4
+	VMOVUPD      estep64c23<>+0(SB), Y4
+	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
@@ -3693,7 +3622,6 @@ flushfinal:
 	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
 	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c34<>+0(SB), Y3, Y4
 	VMULPD       Y3, Y4, Y4
 	VSUBPD       Y4, Y1, Y4
 	VFNMADD231PD Y2, Y4, Y1
@@ -3706,15 +3634,15 @@ flushfinal:
 	VZEROUPPER
 	RET
 
-DATA estep32c13<>+0(SB)/4, $0xff800000
-DATA estep32c13<>+4(SB)/4, $0xff800000
-DATA estep32c13<>+8(SB)/4, $0xff800000
-DATA estep32c13<>+12(SB)/4, $0xff800000
-DATA estep32c13<>+16(SB)/4, $0xff800000
-DATA estep32c13<>+20(SB)/4, $0xff800000
-DATA estep32c13<>+24(SB)/4, $0xff800000
-DATA estep32c13<>+28(SB)/4, $0xff800000
-GLOBL estep32c13<>(SB), RODATA|NOPTR, $32
+DATA estep32c12<>+0(SB)/4, $0xff800000
+DATA estep32c12<>+4(SB)/4, $0xff800000
+DATA estep32c12<>+8(SB)/4, $0xff800000
+DATA estep32c12<>+12(SB)/4, $0xff800000
+DATA estep32c12<>+16(SB)/4, $0xff800000
+DATA estep32c12<>+20(SB)/4, $0xff800000
+DATA estep32c12<>+24(SB)/4, $0xff800000
+DATA estep32c12<>+28(SB)/4, $0xff800000
+GLOBL estep32c12<>(SB), RODATA|NOPTR, $32
 
 // func estepAVX2F32K2W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX2, FMA3
@@ -3759,42 +3687,41 @@ loop:
 	VFMADD231PS  estep32c7<>+0(SB), Y6, Y11
 	VFMADD231PS  Y11, Y8, Y10
 	VMOVUPS      estep32c8<>+0(SB), Y8
-	VFMADD231PS  estep32c9<>+0(SB), Y6, Y8
 	VFMADD231PS  Y8, Y9, Y10
-	VFMADD213PS  estep32c10<>+0(SB), Y6, Y10
-	VFMADD213PS  estep32c10<>+0(SB), Y6, Y10
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
 	VMOVUPS      Y10, Y6
 	VPSLLD       $0x17, Y7, Y7
 	VPADDD       Y7, Y6, Y6
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y5, Y8
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y8
 	VANDNPS      Y6, Y8, Y6
 	VMOVUPS      Y6, Y5
-	VADDPS       estep32c10<>+0(SB), Y5, Y5
+	VADDPS       estep32c9<>+0(SB), Y5, Y5
 	VMOVUPS      Y6, Y7
-	VCMPPS       $0x00, estep32c12<>+0(SB), Y3, Y3
-	VBLENDVPS    Y3, estep32c10<>+0(SB), Y7, Y7
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y3, Y3
+	VBLENDVPS    Y3, estep32c9<>+0(SB), Y7, Y7
 	VMOVUPS      Y6, Y6
-	VCMPPS       $0x00, estep32c12<>+0(SB), Y4, Y3
-	VBLENDVPS    Y3, estep32c10<>+0(SB), Y6, Y6
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y4, Y3
+	VBLENDVPS    Y3, estep32c9<>+0(SB), Y6, Y6
 	VPSRLD       $0x17, Y5, Y3
-	VORPS        estep32c14<>+0(SB), Y3, Y3
-	VSUBPS       estep32c15<>+0(SB), Y3, Y3
-	VANDPS       estep32c16<>+0(SB), Y5, Y4
-	VORPS        estep32c10<>+0(SB), Y4, Y4
-	VCMPPS       $0x1e, estep32c17<>+0(SB), Y4, Y8
+	VORPS        estep32c13<>+0(SB), Y3, Y3
+	VSUBPS       estep32c14<>+0(SB), Y3, Y3
+	VANDPS       estep32c15<>+0(SB), Y5, Y4
+	VORPS        estep32c9<>+0(SB), Y4, Y4
+	VCMPPS       $0x1e, estep32c16<>+0(SB), Y4, Y8
 	VMULPS       estep32c4<>+0(SB), Y4, Y9
 	VBLENDVPS    Y8, Y9, Y4, Y4
-	VANDPS       estep32c10<>+0(SB), Y8, Y8
+	VANDPS       estep32c9<>+0(SB), Y8, Y8
 	VADDPS       Y8, Y3, Y3
-	VSUBPS       estep32c10<>+0(SB), Y4, Y4
-	VADDPS       estep32c18<>+0(SB), Y4, Y9
+	VSUBPS       estep32c9<>+0(SB), Y4, Y4
+	VADDPS       estep32c17<>+0(SB), Y4, Y9
 	VDIVPS       Y9, Y4, Y8
 	VMULPS       Y8, Y8, Y9
-	VMOVUPS      estep32c19<>+0(SB), Y10
+	VMOVUPS      estep32c18<>+0(SB), Y10
+	VFMADD213PS  estep32c19<>+0(SB), Y9, Y10
 	VFMADD213PS  estep32c20<>+0(SB), Y9, Y10
 	VFMADD213PS  estep32c21<>+0(SB), Y9, Y10
 	VFMADD213PS  estep32c22<>+0(SB), Y9, Y10
-	VFMADD213PS  estep32c23<>+0(SB), Y9, Y10
 	VMULPS       Y9, Y10, Y10
 	VSUBPS       Y10, Y4, Y10
 	VFNMADD231PS Y8, Y10, Y4
@@ -3964,105 +3891,105 @@ done:
 	VZEROUPPER
 	RET
 
-DATA estep32c14<>+0(SB)/4, $0x4b000000
-DATA estep32c14<>+4(SB)/4, $0x4b000000
-DATA estep32c14<>+8(SB)/4, $0x4b000000
-DATA estep32c14<>+12(SB)/4, $0x4b000000
-DATA estep32c14<>+16(SB)/4, $0x4b000000
-DATA estep32c14<>+20(SB)/4, $0x4b000000
-DATA estep32c14<>+24(SB)/4, $0x4b000000
-DATA estep32c14<>+28(SB)/4, $0x4b000000
+DATA estep32c13<>+0(SB)/4, $0x4b000000
+DATA estep32c13<>+4(SB)/4, $0x4b000000
+DATA estep32c13<>+8(SB)/4, $0x4b000000
+DATA estep32c13<>+12(SB)/4, $0x4b000000
+DATA estep32c13<>+16(SB)/4, $0x4b000000
+DATA estep32c13<>+20(SB)/4, $0x4b000000
+DATA estep32c13<>+24(SB)/4, $0x4b000000
+DATA estep32c13<>+28(SB)/4, $0x4b000000
+GLOBL estep32c13<>(SB), RODATA|NOPTR, $32
+
+DATA estep32c14<>+0(SB)/4, $0x4b00007f
+DATA estep32c14<>+4(SB)/4, $0x4b00007f
+DATA estep32c14<>+8(SB)/4, $0x4b00007f
+DATA estep32c14<>+12(SB)/4, $0x4b00007f
+DATA estep32c14<>+16(SB)/4, $0x4b00007f
+DATA estep32c14<>+20(SB)/4, $0x4b00007f
+DATA estep32c14<>+24(SB)/4, $0x4b00007f
+DATA estep32c14<>+28(SB)/4, $0x4b00007f
 GLOBL estep32c14<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c15<>+0(SB)/4, $0x4b00007f
-DATA estep32c15<>+4(SB)/4, $0x4b00007f
-DATA estep32c15<>+8(SB)/4, $0x4b00007f
-DATA estep32c15<>+12(SB)/4, $0x4b00007f
-DATA estep32c15<>+16(SB)/4, $0x4b00007f
-DATA estep32c15<>+20(SB)/4, $0x4b00007f
-DATA estep32c15<>+24(SB)/4, $0x4b00007f
-DATA estep32c15<>+28(SB)/4, $0x4b00007f
+DATA estep32c15<>+0(SB)/4, $0x007fffff
+DATA estep32c15<>+4(SB)/4, $0x007fffff
+DATA estep32c15<>+8(SB)/4, $0x007fffff
+DATA estep32c15<>+12(SB)/4, $0x007fffff
+DATA estep32c15<>+16(SB)/4, $0x007fffff
+DATA estep32c15<>+20(SB)/4, $0x007fffff
+DATA estep32c15<>+24(SB)/4, $0x007fffff
+DATA estep32c15<>+28(SB)/4, $0x007fffff
 GLOBL estep32c15<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c16<>+0(SB)/4, $0x007fffff
-DATA estep32c16<>+4(SB)/4, $0x007fffff
-DATA estep32c16<>+8(SB)/4, $0x007fffff
-DATA estep32c16<>+12(SB)/4, $0x007fffff
-DATA estep32c16<>+16(SB)/4, $0x007fffff
-DATA estep32c16<>+20(SB)/4, $0x007fffff
-DATA estep32c16<>+24(SB)/4, $0x007fffff
-DATA estep32c16<>+28(SB)/4, $0x007fffff
+DATA estep32c16<>+0(SB)/4, $0x3fb504f3
+DATA estep32c16<>+4(SB)/4, $0x3fb504f3
+DATA estep32c16<>+8(SB)/4, $0x3fb504f3
+DATA estep32c16<>+12(SB)/4, $0x3fb504f3
+DATA estep32c16<>+16(SB)/4, $0x3fb504f3
+DATA estep32c16<>+20(SB)/4, $0x3fb504f3
+DATA estep32c16<>+24(SB)/4, $0x3fb504f3
+DATA estep32c16<>+28(SB)/4, $0x3fb504f3
 GLOBL estep32c16<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c17<>+0(SB)/4, $0x3fb504f3
-DATA estep32c17<>+4(SB)/4, $0x3fb504f3
-DATA estep32c17<>+8(SB)/4, $0x3fb504f3
-DATA estep32c17<>+12(SB)/4, $0x3fb504f3
-DATA estep32c17<>+16(SB)/4, $0x3fb504f3
-DATA estep32c17<>+20(SB)/4, $0x3fb504f3
-DATA estep32c17<>+24(SB)/4, $0x3fb504f3
-DATA estep32c17<>+28(SB)/4, $0x3fb504f3
+DATA estep32c17<>+0(SB)/4, $0x40000000
+DATA estep32c17<>+4(SB)/4, $0x40000000
+DATA estep32c17<>+8(SB)/4, $0x40000000
+DATA estep32c17<>+12(SB)/4, $0x40000000
+DATA estep32c17<>+16(SB)/4, $0x40000000
+DATA estep32c17<>+20(SB)/4, $0x40000000
+DATA estep32c17<>+24(SB)/4, $0x40000000
+DATA estep32c17<>+28(SB)/4, $0x40000000
 GLOBL estep32c17<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c18<>+0(SB)/4, $0x40000000
-DATA estep32c18<>+4(SB)/4, $0x40000000
-DATA estep32c18<>+8(SB)/4, $0x40000000
-DATA estep32c18<>+12(SB)/4, $0x40000000
-DATA estep32c18<>+16(SB)/4, $0x40000000
-DATA estep32c18<>+20(SB)/4, $0x40000000
-DATA estep32c18<>+24(SB)/4, $0x40000000
-DATA estep32c18<>+28(SB)/4, $0x40000000
+DATA estep32c18<>+0(SB)/4, $0x3e3a2e8c
+DATA estep32c18<>+4(SB)/4, $0x3e3a2e8c
+DATA estep32c18<>+8(SB)/4, $0x3e3a2e8c
+DATA estep32c18<>+12(SB)/4, $0x3e3a2e8c
+DATA estep32c18<>+16(SB)/4, $0x3e3a2e8c
+DATA estep32c18<>+20(SB)/4, $0x3e3a2e8c
+DATA estep32c18<>+24(SB)/4, $0x3e3a2e8c
+DATA estep32c18<>+28(SB)/4, $0x3e3a2e8c
 GLOBL estep32c18<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c19<>+0(SB)/4, $0x3e3a2e8c
-DATA estep32c19<>+4(SB)/4, $0x3e3a2e8c
-DATA estep32c19<>+8(SB)/4, $0x3e3a2e8c
-DATA estep32c19<>+12(SB)/4, $0x3e3a2e8c
-DATA estep32c19<>+16(SB)/4, $0x3e3a2e8c
-DATA estep32c19<>+20(SB)/4, $0x3e3a2e8c
-DATA estep32c19<>+24(SB)/4, $0x3e3a2e8c
-DATA estep32c19<>+28(SB)/4, $0x3e3a2e8c
+DATA estep32c19<>+0(SB)/4, $0x3e638e39
+DATA estep32c19<>+4(SB)/4, $0x3e638e39
+DATA estep32c19<>+8(SB)/4, $0x3e638e39
+DATA estep32c19<>+12(SB)/4, $0x3e638e39
+DATA estep32c19<>+16(SB)/4, $0x3e638e39
+DATA estep32c19<>+20(SB)/4, $0x3e638e39
+DATA estep32c19<>+24(SB)/4, $0x3e638e39
+DATA estep32c19<>+28(SB)/4, $0x3e638e39
 GLOBL estep32c19<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c20<>+0(SB)/4, $0x3e638e39
-DATA estep32c20<>+4(SB)/4, $0x3e638e39
-DATA estep32c20<>+8(SB)/4, $0x3e638e39
-DATA estep32c20<>+12(SB)/4, $0x3e638e39
-DATA estep32c20<>+16(SB)/4, $0x3e638e39
-DATA estep32c20<>+20(SB)/4, $0x3e638e39
-DATA estep32c20<>+24(SB)/4, $0x3e638e39
-DATA estep32c20<>+28(SB)/4, $0x3e638e39
+DATA estep32c20<>+0(SB)/4, $0x3e924925
+DATA estep32c20<>+4(SB)/4, $0x3e924925
+DATA estep32c20<>+8(SB)/4, $0x3e924925
+DATA estep32c20<>+12(SB)/4, $0x3e924925
+DATA estep32c20<>+16(SB)/4, $0x3e924925
+DATA estep32c20<>+20(SB)/4, $0x3e924925
+DATA estep32c20<>+24(SB)/4, $0x3e924925
+DATA estep32c20<>+28(SB)/4, $0x3e924925
 GLOBL estep32c20<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c21<>+0(SB)/4, $0x3e924925
-DATA estep32c21<>+4(SB)/4, $0x3e924925
-DATA estep32c21<>+8(SB)/4, $0x3e924925
-DATA estep32c21<>+12(SB)/4, $0x3e924925
-DATA estep32c21<>+16(SB)/4, $0x3e924925
-DATA estep32c21<>+20(SB)/4, $0x3e924925
-DATA estep32c21<>+24(SB)/4, $0x3e924925
-DATA estep32c21<>+28(SB)/4, $0x3e924925
+DATA estep32c21<>+0(SB)/4, $0x3ecccccd
+DATA estep32c21<>+4(SB)/4, $0x3ecccccd
+DATA estep32c21<>+8(SB)/4, $0x3ecccccd
+DATA estep32c21<>+12(SB)/4, $0x3ecccccd
+DATA estep32c21<>+16(SB)/4, $0x3ecccccd
+DATA estep32c21<>+20(SB)/4, $0x3ecccccd
+DATA estep32c21<>+24(SB)/4, $0x3ecccccd
+DATA estep32c21<>+28(SB)/4, $0x3ecccccd
 GLOBL estep32c21<>(SB), RODATA|NOPTR, $32
 
-DATA estep32c22<>+0(SB)/4, $0x3ecccccd
-DATA estep32c22<>+4(SB)/4, $0x3ecccccd
-DATA estep32c22<>+8(SB)/4, $0x3ecccccd
-DATA estep32c22<>+12(SB)/4, $0x3ecccccd
-DATA estep32c22<>+16(SB)/4, $0x3ecccccd
-DATA estep32c22<>+20(SB)/4, $0x3ecccccd
-DATA estep32c22<>+24(SB)/4, $0x3ecccccd
-DATA estep32c22<>+28(SB)/4, $0x3ecccccd
+DATA estep32c22<>+0(SB)/4, $0x3f2aaaab
+DATA estep32c22<>+4(SB)/4, $0x3f2aaaab
+DATA estep32c22<>+8(SB)/4, $0x3f2aaaab
+DATA estep32c22<>+12(SB)/4, $0x3f2aaaab
+DATA estep32c22<>+16(SB)/4, $0x3f2aaaab
+DATA estep32c22<>+20(SB)/4, $0x3f2aaaab
+DATA estep32c22<>+24(SB)/4, $0x3f2aaaab
+DATA estep32c22<>+28(SB)/4, $0x3f2aaaab
 GLOBL estep32c22<>(SB), RODATA|NOPTR, $32
-
-DATA estep32c23<>+0(SB)/4, $0x3f2aaaab
-DATA estep32c23<>+4(SB)/4, $0x3f2aaaab
-DATA estep32c23<>+8(SB)/4, $0x3f2aaaab
-DATA estep32c23<>+12(SB)/4, $0x3f2aaaab
-DATA estep32c23<>+16(SB)/4, $0x3f2aaaab
-DATA estep32c23<>+20(SB)/4, $0x3f2aaaab
-DATA estep32c23<>+24(SB)/4, $0x3f2aaaab
-DATA estep32c23<>+28(SB)/4, $0x3f2aaaab
-GLOBL estep32c23<>(SB), RODATA|NOPTR, $32
 
 // func estepAVX2F32K3W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX2, FMA3
@@ -4116,14 +4043,13 @@ loop:
 	VFMADD231PS  estep32c7<>+0(SB), Y8, Y13
 	VFMADD231PS  Y13, Y10, Y12
 	VMOVUPS      estep32c8<>+0(SB), Y10
-	VFMADD231PS  estep32c9<>+0(SB), Y8, Y10
 	VFMADD231PS  Y10, Y11, Y12
-	VFMADD213PS  estep32c10<>+0(SB), Y8, Y12
-	VFMADD213PS  estep32c10<>+0(SB), Y8, Y12
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y12
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y12
 	VMOVUPS      Y12, Y8
 	VPSLLD       $0x17, Y9, Y9
 	VPADDD       Y9, Y8, Y8
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y6, Y10
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y10
 	VANDNPS      Y8, Y10, Y8
 	VMOVUPS      Y7, Y9
 	VMOVUPS      estep32c0<>+0(SB), Y10
@@ -4139,49 +4065,48 @@ loop:
 	VFMADD231PS  estep32c7<>+0(SB), Y9, Y14
 	VFMADD231PS  Y14, Y11, Y13
 	VMOVUPS      estep32c8<>+0(SB), Y11
-	VFMADD231PS  estep32c9<>+0(SB), Y9, Y11
 	VFMADD231PS  Y11, Y12, Y13
-	VFMADD213PS  estep32c10<>+0(SB), Y9, Y13
-	VFMADD213PS  estep32c10<>+0(SB), Y9, Y13
+	VFMADD213PS  estep32c9<>+0(SB), Y9, Y13
+	VFMADD213PS  estep32c9<>+0(SB), Y9, Y13
 	VMOVUPS      Y13, Y9
 	VPSLLD       $0x17, Y10, Y10
 	VPADDD       Y10, Y9, Y9
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y7, Y11
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y7, Y11
 	VANDNPS      Y9, Y11, Y9
 	VMOVUPS      Y8, Y7
 	VADDPS       Y9, Y7, Y7
-	VADDPS       estep32c10<>+0(SB), Y7, Y7
+	VADDPS       estep32c9<>+0(SB), Y7, Y7
 	VCMPPS       $0x00, Y6, Y3, Y10
 	VBLENDVPS    Y10, Y8, Y9, Y11
-	VCMPPS       $0x00, estep32c12<>+0(SB), Y3, Y10
-	VBLENDVPS    Y10, estep32c10<>+0(SB), Y11, Y11
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y3, Y10
+	VBLENDVPS    Y10, estep32c9<>+0(SB), Y11, Y11
 	VCMPPS       $0x00, Y6, Y4, Y10
 	VBLENDVPS    Y10, Y8, Y9, Y3
-	VCMPPS       $0x00, estep32c12<>+0(SB), Y4, Y10
-	VBLENDVPS    Y10, estep32c10<>+0(SB), Y3, Y3
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y4, Y10
+	VBLENDVPS    Y10, estep32c9<>+0(SB), Y3, Y3
 	VCMPPS       $0x00, Y6, Y5, Y10
 	VBLENDVPS    Y10, Y8, Y9, Y4
-	VCMPPS       $0x00, estep32c12<>+0(SB), Y5, Y10
-	VBLENDVPS    Y10, estep32c10<>+0(SB), Y4, Y4
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y5, Y10
+	VBLENDVPS    Y10, estep32c9<>+0(SB), Y4, Y4
 	VPSRLD       $0x17, Y7, Y5
-	VORPS        estep32c14<>+0(SB), Y5, Y5
-	VSUBPS       estep32c15<>+0(SB), Y5, Y5
-	VANDPS       estep32c16<>+0(SB), Y7, Y6
-	VORPS        estep32c10<>+0(SB), Y6, Y6
-	VCMPPS       $0x1e, estep32c17<>+0(SB), Y6, Y8
+	VORPS        estep32c13<>+0(SB), Y5, Y5
+	VSUBPS       estep32c14<>+0(SB), Y5, Y5
+	VANDPS       estep32c15<>+0(SB), Y7, Y6
+	VORPS        estep32c9<>+0(SB), Y6, Y6
+	VCMPPS       $0x1e, estep32c16<>+0(SB), Y6, Y8
 	VMULPS       estep32c4<>+0(SB), Y6, Y9
 	VBLENDVPS    Y8, Y9, Y6, Y6
-	VANDPS       estep32c10<>+0(SB), Y8, Y8
+	VANDPS       estep32c9<>+0(SB), Y8, Y8
 	VADDPS       Y8, Y5, Y5
-	VSUBPS       estep32c10<>+0(SB), Y6, Y6
-	VADDPS       estep32c18<>+0(SB), Y6, Y9
+	VSUBPS       estep32c9<>+0(SB), Y6, Y6
+	VADDPS       estep32c17<>+0(SB), Y6, Y9
 	VDIVPS       Y9, Y6, Y8
 	VMULPS       Y8, Y8, Y9
-	VMOVUPS      estep32c19<>+0(SB), Y10
+	VMOVUPS      estep32c18<>+0(SB), Y10
+	VFMADD213PS  estep32c19<>+0(SB), Y9, Y10
 	VFMADD213PS  estep32c20<>+0(SB), Y9, Y10
 	VFMADD213PS  estep32c21<>+0(SB), Y9, Y10
 	VFMADD213PS  estep32c22<>+0(SB), Y9, Y10
-	VFMADD213PS  estep32c23<>+0(SB), Y9, Y10
 	VMULPS       Y9, Y10, Y10
 	VSUBPS       Y10, Y6, Y10
 	VFNMADD231PS Y8, Y10, Y6
@@ -4473,14 +4398,13 @@ loop:
 	VFMADD231PS  estep32c7<>+0(SB), Y7, Y12
 	VFMADD231PS  Y12, Y9, Y11
 	VMOVUPS      estep32c8<>+0(SB), Y9
-	VFMADD231PS  estep32c9<>+0(SB), Y7, Y9
 	VFMADD231PS  Y9, Y10, Y11
-	VFMADD213PS  estep32c10<>+0(SB), Y7, Y11
-	VFMADD213PS  estep32c10<>+0(SB), Y7, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
 	VMOVUPS      Y11, Y7
 	VPSLLD       $0x17, Y8, Y8
 	VPADDD       Y8, Y7, Y7
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y3, Y9
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y3, Y9
 	VANDNPS      Y7, Y9, Y7
 	VMOVUPS      Y4, Y3
 	VMOVUPS      estep32c0<>+0(SB), Y8
@@ -4496,14 +4420,13 @@ loop:
 	VFMADD231PS  estep32c7<>+0(SB), Y3, Y12
 	VFMADD231PS  Y12, Y9, Y11
 	VMOVUPS      estep32c8<>+0(SB), Y9
-	VFMADD231PS  estep32c9<>+0(SB), Y3, Y9
 	VFMADD231PS  Y9, Y10, Y11
-	VFMADD213PS  estep32c10<>+0(SB), Y3, Y11
-	VFMADD213PS  estep32c10<>+0(SB), Y3, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y3, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y3, Y11
 	VMOVUPS      Y11, Y3
 	VPSLLD       $0x17, Y8, Y8
 	VPADDD       Y8, Y3, Y3
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y4, Y9
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y9
 	VANDNPS      Y3, Y9, Y3
 	VMOVUPS      Y5, Y4
 	VMOVUPS      estep32c0<>+0(SB), Y8
@@ -4519,14 +4442,13 @@ loop:
 	VFMADD231PS  estep32c7<>+0(SB), Y4, Y12
 	VFMADD231PS  Y12, Y9, Y11
 	VMOVUPS      estep32c8<>+0(SB), Y9
-	VFMADD231PS  estep32c9<>+0(SB), Y4, Y9
 	VFMADD231PS  Y9, Y10, Y11
-	VFMADD213PS  estep32c10<>+0(SB), Y4, Y11
-	VFMADD213PS  estep32c10<>+0(SB), Y4, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y4, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y4, Y11
 	VMOVUPS      Y11, Y4
 	VPSLLD       $0x17, Y8, Y8
 	VPADDD       Y8, Y4, Y4
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y5, Y9
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y9
 	VANDNPS      Y4, Y9, Y4
 	VMOVUPS      Y6, Y5
 	VMOVUPS      estep32c0<>+0(SB), Y8
@@ -4542,38 +4464,37 @@ loop:
 	VFMADD231PS  estep32c7<>+0(SB), Y5, Y12
 	VFMADD231PS  Y12, Y9, Y11
 	VMOVUPS      estep32c8<>+0(SB), Y9
-	VFMADD231PS  estep32c9<>+0(SB), Y5, Y9
 	VFMADD231PS  Y9, Y10, Y11
-	VFMADD213PS  estep32c10<>+0(SB), Y5, Y11
-	VFMADD213PS  estep32c10<>+0(SB), Y5, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y5, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y5, Y11
 	VMOVUPS      Y11, Y5
 	VPSLLD       $0x17, Y8, Y8
 	VPADDD       Y8, Y5, Y5
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y6, Y9
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y9
 	VANDNPS      Y5, Y9, Y5
 	VMOVUPS      Y7, Y6
 	VADDPS       Y3, Y6, Y6
 	VADDPS       Y4, Y6, Y6
 	VADDPS       Y5, Y6, Y6
 	VPSRLD       $0x17, Y6, Y8
-	VORPS        estep32c14<>+0(SB), Y8, Y8
-	VSUBPS       estep32c15<>+0(SB), Y8, Y8
-	VANDPS       estep32c16<>+0(SB), Y6, Y9
-	VORPS        estep32c10<>+0(SB), Y9, Y9
-	VCMPPS       $0x1e, estep32c17<>+0(SB), Y9, Y10
+	VORPS        estep32c13<>+0(SB), Y8, Y8
+	VSUBPS       estep32c14<>+0(SB), Y8, Y8
+	VANDPS       estep32c15<>+0(SB), Y6, Y9
+	VORPS        estep32c9<>+0(SB), Y9, Y9
+	VCMPPS       $0x1e, estep32c16<>+0(SB), Y9, Y10
 	VMULPS       estep32c4<>+0(SB), Y9, Y11
 	VBLENDVPS    Y10, Y11, Y9, Y9
-	VANDPS       estep32c10<>+0(SB), Y10, Y10
+	VANDPS       estep32c9<>+0(SB), Y10, Y10
 	VADDPS       Y10, Y8, Y8
-	VSUBPS       estep32c10<>+0(SB), Y9, Y9
-	VADDPS       estep32c18<>+0(SB), Y9, Y11
+	VSUBPS       estep32c9<>+0(SB), Y9, Y9
+	VADDPS       estep32c17<>+0(SB), Y9, Y11
 	VDIVPS       Y11, Y9, Y10
 	VMULPS       Y10, Y10, Y11
-	VMOVUPS      estep32c19<>+0(SB), Y12
+	VMOVUPS      estep32c18<>+0(SB), Y12
+	VFMADD213PS  estep32c19<>+0(SB), Y11, Y12
 	VFMADD213PS  estep32c20<>+0(SB), Y11, Y12
 	VFMADD213PS  estep32c21<>+0(SB), Y11, Y12
 	VFMADD213PS  estep32c22<>+0(SB), Y11, Y12
-	VFMADD213PS  estep32c23<>+0(SB), Y11, Y12
 	VMULPS       Y11, Y12, Y12
 	VSUBPS       Y12, Y9, Y12
 	VFNMADD231PS Y10, Y12, Y9
@@ -4909,7 +4830,7 @@ loop:
 	VCVTPD2PSY  (SI), X1
 	VCVTPD2PSY  32(SI), X2
 	VINSERTF128 $0x01, X2, Y1, Y1
-	VMOVUPS     estep32c13<>+0(SB), Y2
+	VMOVUPS     estep32c12<>+0(SB), Y2
 	MOVQ        DI, R12
 	MOVQ        R8, R13
 	MOVQ        R9, R14
@@ -4949,14 +4870,13 @@ exp:
 	VFMADD231PS  estep32c7<>+0(SB), Y5, Y10
 	VFMADD231PS  Y10, Y7, Y9
 	VMOVUPS      estep32c8<>+0(SB), Y7
-	VFMADD231PS  estep32c9<>+0(SB), Y5, Y7
 	VFMADD231PS  Y7, Y8, Y9
-	VFMADD213PS  estep32c10<>+0(SB), Y5, Y9
-	VFMADD213PS  estep32c10<>+0(SB), Y5, Y9
+	VFMADD213PS  estep32c9<>+0(SB), Y5, Y9
+	VFMADD213PS  estep32c9<>+0(SB), Y5, Y9
 	VMOVUPS      Y9, Y5
 	VPSLLD       $0x17, Y6, Y6
 	VPADDD       Y6, Y5, Y5
-	VCMPPS       $0x11, estep32c11<>+0(SB), Y4, Y7
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y7
 	VANDNPS      Y5, Y7, Y5
 	VMOVUPS      Y5, (R14)
 	VADDPS       Y5, Y3, Y3
@@ -4966,24 +4886,24 @@ exp:
 	DECQ         R15
 	JNZ          exp
 	VPSRLD       $0x17, Y3, Y4
-	VORPS        estep32c14<>+0(SB), Y4, Y4
-	VSUBPS       estep32c15<>+0(SB), Y4, Y4
-	VANDPS       estep32c16<>+0(SB), Y3, Y5
-	VORPS        estep32c10<>+0(SB), Y5, Y5
-	VCMPPS       $0x1e, estep32c17<>+0(SB), Y5, Y6
+	VORPS        estep32c13<>+0(SB), Y4, Y4
+	VSUBPS       estep32c14<>+0(SB), Y4, Y4
+	VANDPS       estep32c15<>+0(SB), Y3, Y5
+	VORPS        estep32c9<>+0(SB), Y5, Y5
+	VCMPPS       $0x1e, estep32c16<>+0(SB), Y5, Y6
 	VMULPS       estep32c4<>+0(SB), Y5, Y7
 	VBLENDVPS    Y6, Y7, Y5, Y5
-	VANDPS       estep32c10<>+0(SB), Y6, Y6
+	VANDPS       estep32c9<>+0(SB), Y6, Y6
 	VADDPS       Y6, Y4, Y4
-	VSUBPS       estep32c10<>+0(SB), Y5, Y5
-	VADDPS       estep32c18<>+0(SB), Y5, Y7
+	VSUBPS       estep32c9<>+0(SB), Y5, Y5
+	VADDPS       estep32c17<>+0(SB), Y5, Y7
 	VDIVPS       Y7, Y5, Y6
 	VMULPS       Y6, Y6, Y7
-	VMOVUPS      estep32c19<>+0(SB), Y8
+	VMOVUPS      estep32c18<>+0(SB), Y8
+	VFMADD213PS  estep32c19<>+0(SB), Y7, Y8
 	VFMADD213PS  estep32c20<>+0(SB), Y7, Y8
 	VFMADD213PS  estep32c21<>+0(SB), Y7, Y8
 	VFMADD213PS  estep32c22<>+0(SB), Y7, Y8
-	VFMADD213PS  estep32c23<>+0(SB), Y7, Y8
 	VMULPS       Y7, Y8, Y8
 	VSUBPS       Y8, Y5, Y8
 	VFNMADD231PS Y6, Y8, Y5

@@ -71,22 +71,19 @@ sum:
 	VFMADD231PD  expsum64c13<>+0(SB), Y3, Y9
 	VFMADD231PD  Y9, Y2, Y8
 	VFMADD231PD  Y8, Y5, Y7
-	VMOVUPD      expsum64c14<>+0(SB), Y5
-	VFMADD231PD  expsum64c15<>+0(SB), Y3, Y5
-	VMOVUPD      expsum64c16<>+0(SB), Y8
-	VFMADD231PD  expsum64c17<>+0(SB), Y3, Y8
-	VFMADD231PD  Y8, Y2, Y5
-	VFMADD231PD  Y5, Y6, Y7
-	VFMADD213PD  expsum64c18<>+0(SB), Y3, Y7
-	VFMADD213PD  expsum64c18<>+0(SB), Y3, Y7
+	VMOVUPD      expsum64c14<>+0(SB), Y2
+	VFMADD231PD  expsum64c15<>+0(SB), Y3, Y2
+	VFMADD231PD  Y2, Y6, Y7
+	VFMADD213PD  expsum64c16<>+0(SB), Y3, Y7
+	VFMADD213PD  expsum64c16<>+0(SB), Y3, Y7
 	VMOVUPD      Y7, Y2
-	VMULPD       expsum64c6<>+0(SB), Y4, Y3
+	VMULPD       expsum64c17<>+0(SB), Y4, Y3
 	VROUNDPD     $0x09, Y3, Y3
 	VSUBPD       Y3, Y4, Y4
-	VADDPD       expsum64c19<>+0(SB), Y3, Y3
+	VADDPD       expsum64c18<>+0(SB), Y3, Y3
 	VPSLLQ       $0x34, Y3, Y3
 	VMULPD       Y3, Y2, Y2
-	VADDPD       expsum64c19<>+0(SB), Y4, Y4
+	VADDPD       expsum64c18<>+0(SB), Y4, Y4
 	VPSLLQ       $0x34, Y4, Y4
 	VMULPD       Y4, Y2, Y2
 	VADDPD       Y2, Y0, Y0
@@ -143,89 +140,83 @@ DATA expsum64c5<>+16(SB)/8, $0x3c7abc9e3b39803f
 DATA expsum64c5<>+24(SB)/8, $0x3c7abc9e3b39803f
 GLOBL expsum64c5<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c6<>+0(SB)/8, $0x3fe0000000000000
-DATA expsum64c6<>+8(SB)/8, $0x3fe0000000000000
-DATA expsum64c6<>+16(SB)/8, $0x3fe0000000000000
-DATA expsum64c6<>+24(SB)/8, $0x3fe0000000000000
+DATA expsum64c6<>+0(SB)/8, $0x3fe0000000000011
+DATA expsum64c6<>+8(SB)/8, $0x3fe0000000000011
+DATA expsum64c6<>+16(SB)/8, $0x3fe0000000000011
+DATA expsum64c6<>+24(SB)/8, $0x3fe0000000000011
 GLOBL expsum64c6<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c7<>+0(SB)/8, $0x3fc5555555555555
-DATA expsum64c7<>+8(SB)/8, $0x3fc5555555555555
-DATA expsum64c7<>+16(SB)/8, $0x3fc5555555555555
-DATA expsum64c7<>+24(SB)/8, $0x3fc5555555555555
+DATA expsum64c7<>+0(SB)/8, $0x3fc555555555555a
+DATA expsum64c7<>+8(SB)/8, $0x3fc555555555555a
+DATA expsum64c7<>+16(SB)/8, $0x3fc555555555555a
+DATA expsum64c7<>+24(SB)/8, $0x3fc555555555555a
 GLOBL expsum64c7<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c8<>+0(SB)/8, $0x3fa5555555555555
-DATA expsum64c8<>+8(SB)/8, $0x3fa5555555555555
-DATA expsum64c8<>+16(SB)/8, $0x3fa5555555555555
-DATA expsum64c8<>+24(SB)/8, $0x3fa5555555555555
+DATA expsum64c8<>+0(SB)/8, $0x3fa555555554f0bf
+DATA expsum64c8<>+8(SB)/8, $0x3fa555555554f0bf
+DATA expsum64c8<>+16(SB)/8, $0x3fa555555554f0bf
+DATA expsum64c8<>+24(SB)/8, $0x3fa555555554f0bf
 GLOBL expsum64c8<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c9<>+0(SB)/8, $0x3f81111111111111
-DATA expsum64c9<>+8(SB)/8, $0x3f81111111111111
-DATA expsum64c9<>+16(SB)/8, $0x3f81111111111111
-DATA expsum64c9<>+24(SB)/8, $0x3f81111111111111
+DATA expsum64c9<>+0(SB)/8, $0x3f8111111110f220
+DATA expsum64c9<>+8(SB)/8, $0x3f8111111110f220
+DATA expsum64c9<>+16(SB)/8, $0x3f8111111110f220
+DATA expsum64c9<>+24(SB)/8, $0x3f8111111110f220
 GLOBL expsum64c9<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c10<>+0(SB)/8, $0x3f56c16c16c16c17
-DATA expsum64c10<>+8(SB)/8, $0x3f56c16c16c16c17
-DATA expsum64c10<>+16(SB)/8, $0x3f56c16c16c16c17
-DATA expsum64c10<>+24(SB)/8, $0x3f56c16c16c16c17
+DATA expsum64c10<>+0(SB)/8, $0x3f56c16c187ff24a
+DATA expsum64c10<>+8(SB)/8, $0x3f56c16c187ff24a
+DATA expsum64c10<>+16(SB)/8, $0x3f56c16c187ff24a
+DATA expsum64c10<>+24(SB)/8, $0x3f56c16c187ff24a
 GLOBL expsum64c10<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c11<>+0(SB)/8, $0x3f2a01a01a01a01a
-DATA expsum64c11<>+8(SB)/8, $0x3f2a01a01a01a01a
-DATA expsum64c11<>+16(SB)/8, $0x3f2a01a01a01a01a
-DATA expsum64c11<>+24(SB)/8, $0x3f2a01a01a01a01a
+DATA expsum64c11<>+0(SB)/8, $0x3f2a01a01b1457b9
+DATA expsum64c11<>+8(SB)/8, $0x3f2a01a01b1457b9
+DATA expsum64c11<>+16(SB)/8, $0x3f2a01a01b1457b9
+DATA expsum64c11<>+24(SB)/8, $0x3f2a01a01b1457b9
 GLOBL expsum64c11<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c12<>+0(SB)/8, $0x3efa01a01a01a01a
-DATA expsum64c12<>+8(SB)/8, $0x3efa01a01a01a01a
-DATA expsum64c12<>+16(SB)/8, $0x3efa01a01a01a01a
-DATA expsum64c12<>+24(SB)/8, $0x3efa01a01a01a01a
+DATA expsum64c12<>+0(SB)/8, $0x3efa01991a3c8c2e
+DATA expsum64c12<>+8(SB)/8, $0x3efa01991a3c8c2e
+DATA expsum64c12<>+16(SB)/8, $0x3efa01991a3c8c2e
+DATA expsum64c12<>+24(SB)/8, $0x3efa01991a3c8c2e
 GLOBL expsum64c12<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c13<>+0(SB)/8, $0x3ec71de3a556c734
-DATA expsum64c13<>+8(SB)/8, $0x3ec71de3a556c734
-DATA expsum64c13<>+16(SB)/8, $0x3ec71de3a556c734
-DATA expsum64c13<>+24(SB)/8, $0x3ec71de3a556c734
+DATA expsum64c13<>+0(SB)/8, $0x3ec71ddf56f3c074
+DATA expsum64c13<>+8(SB)/8, $0x3ec71ddf56f3c074
+DATA expsum64c13<>+16(SB)/8, $0x3ec71ddf56f3c074
+DATA expsum64c13<>+24(SB)/8, $0x3ec71ddf56f3c074
 GLOBL expsum64c13<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c14<>+0(SB)/8, $0x3e927e4fb7789f5c
-DATA expsum64c14<>+8(SB)/8, $0x3e927e4fb7789f5c
-DATA expsum64c14<>+16(SB)/8, $0x3e927e4fb7789f5c
-DATA expsum64c14<>+24(SB)/8, $0x3e927e4fb7789f5c
+DATA expsum64c14<>+0(SB)/8, $0x3e928b40d95cf927
+DATA expsum64c14<>+8(SB)/8, $0x3e928b40d95cf927
+DATA expsum64c14<>+16(SB)/8, $0x3e928b40d95cf927
+DATA expsum64c14<>+24(SB)/8, $0x3e928b40d95cf927
 GLOBL expsum64c14<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c15<>+0(SB)/8, $0x3e5ae64567f544e4
-DATA expsum64c15<>+8(SB)/8, $0x3e5ae64567f544e4
-DATA expsum64c15<>+16(SB)/8, $0x3e5ae64567f544e4
-DATA expsum64c15<>+24(SB)/8, $0x3e5ae64567f544e4
+DATA expsum64c15<>+0(SB)/8, $0x3e5af6326f3df789
+DATA expsum64c15<>+8(SB)/8, $0x3e5af6326f3df789
+DATA expsum64c15<>+16(SB)/8, $0x3e5af6326f3df789
+DATA expsum64c15<>+24(SB)/8, $0x3e5af6326f3df789
 GLOBL expsum64c15<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c16<>+0(SB)/8, $0x3e21eed8eff8d898
-DATA expsum64c16<>+8(SB)/8, $0x3e21eed8eff8d898
-DATA expsum64c16<>+16(SB)/8, $0x3e21eed8eff8d898
-DATA expsum64c16<>+24(SB)/8, $0x3e21eed8eff8d898
+DATA expsum64c16<>+0(SB)/8, $0x3ff0000000000000
+DATA expsum64c16<>+8(SB)/8, $0x3ff0000000000000
+DATA expsum64c16<>+16(SB)/8, $0x3ff0000000000000
+DATA expsum64c16<>+24(SB)/8, $0x3ff0000000000000
 GLOBL expsum64c16<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c17<>+0(SB)/8, $0x3de6124613a86d09
-DATA expsum64c17<>+8(SB)/8, $0x3de6124613a86d09
-DATA expsum64c17<>+16(SB)/8, $0x3de6124613a86d09
-DATA expsum64c17<>+24(SB)/8, $0x3de6124613a86d09
+DATA expsum64c17<>+0(SB)/8, $0x3fe0000000000000
+DATA expsum64c17<>+8(SB)/8, $0x3fe0000000000000
+DATA expsum64c17<>+16(SB)/8, $0x3fe0000000000000
+DATA expsum64c17<>+24(SB)/8, $0x3fe0000000000000
 GLOBL expsum64c17<>(SB), RODATA|NOPTR, $32
 
-DATA expsum64c18<>+0(SB)/8, $0x3ff0000000000000
-DATA expsum64c18<>+8(SB)/8, $0x3ff0000000000000
-DATA expsum64c18<>+16(SB)/8, $0x3ff0000000000000
-DATA expsum64c18<>+24(SB)/8, $0x3ff0000000000000
+DATA expsum64c18<>+0(SB)/8, $0x43380000000003ff
+DATA expsum64c18<>+8(SB)/8, $0x43380000000003ff
+DATA expsum64c18<>+16(SB)/8, $0x43380000000003ff
+DATA expsum64c18<>+24(SB)/8, $0x43380000000003ff
 GLOBL expsum64c18<>(SB), RODATA|NOPTR, $32
-
-DATA expsum64c19<>+0(SB)/8, $0x43380000000003ff
-DATA expsum64c19<>+8(SB)/8, $0x43380000000003ff
-DATA expsum64c19<>+16(SB)/8, $0x43380000000003ff
-DATA expsum64c19<>+24(SB)/8, $0x43380000000003ff
-GLOBL expsum64c19<>(SB), RODATA|NOPTR, $32
 
 // func expSumStableAVX2F32(p []float32, stride int, pmax []float32, expsum []float32, x []float32, coef []float32)
 // Requires: AVX, AVX2, FMA3
@@ -288,18 +279,17 @@ sum:
 	VFMADD231PS  expsum32c9<>+0(SB), Y3, Y7
 	VFMADD231PS  Y7, Y2, Y6
 	VMOVUPS      expsum32c10<>+0(SB), Y2
-	VFMADD231PS  expsum32c11<>+0(SB), Y3, Y2
 	VFMADD231PS  Y2, Y5, Y6
-	VFMADD213PS  expsum32c12<>+0(SB), Y3, Y6
-	VFMADD213PS  expsum32c12<>+0(SB), Y3, Y6
+	VFMADD213PS  expsum32c11<>+0(SB), Y3, Y6
+	VFMADD213PS  expsum32c11<>+0(SB), Y3, Y6
 	VMOVUPS      Y6, Y2
 	VMULPS       expsum32c6<>+0(SB), Y4, Y3
 	VROUNDPS     $0x09, Y3, Y3
 	VSUBPS       Y3, Y4, Y4
-	VADDPS       expsum32c13<>+0(SB), Y3, Y3
+	VADDPS       expsum32c12<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
 	VMULPS       Y3, Y2, Y2
-	VADDPS       expsum32c13<>+0(SB), Y4, Y4
+	VADDPS       expsum32c12<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y2, Y0, Y0
@@ -390,72 +380,62 @@ DATA expsum32c6<>+24(SB)/4, $0x3f000000
 DATA expsum32c6<>+28(SB)/4, $0x3f000000
 GLOBL expsum32c6<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c7<>+0(SB)/4, $0x3e2aaaab
-DATA expsum32c7<>+4(SB)/4, $0x3e2aaaab
-DATA expsum32c7<>+8(SB)/4, $0x3e2aaaab
-DATA expsum32c7<>+12(SB)/4, $0x3e2aaaab
-DATA expsum32c7<>+16(SB)/4, $0x3e2aaaab
-DATA expsum32c7<>+20(SB)/4, $0x3e2aaaab
-DATA expsum32c7<>+24(SB)/4, $0x3e2aaaab
-DATA expsum32c7<>+28(SB)/4, $0x3e2aaaab
+DATA expsum32c7<>+0(SB)/4, $0x3e2aaa02
+DATA expsum32c7<>+4(SB)/4, $0x3e2aaa02
+DATA expsum32c7<>+8(SB)/4, $0x3e2aaa02
+DATA expsum32c7<>+12(SB)/4, $0x3e2aaa02
+DATA expsum32c7<>+16(SB)/4, $0x3e2aaa02
+DATA expsum32c7<>+20(SB)/4, $0x3e2aaa02
+DATA expsum32c7<>+24(SB)/4, $0x3e2aaa02
+DATA expsum32c7<>+28(SB)/4, $0x3e2aaa02
 GLOBL expsum32c7<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c8<>+0(SB)/4, $0x3d2aaaab
-DATA expsum32c8<>+4(SB)/4, $0x3d2aaaab
-DATA expsum32c8<>+8(SB)/4, $0x3d2aaaab
-DATA expsum32c8<>+12(SB)/4, $0x3d2aaaab
-DATA expsum32c8<>+16(SB)/4, $0x3d2aaaab
-DATA expsum32c8<>+20(SB)/4, $0x3d2aaaab
-DATA expsum32c8<>+24(SB)/4, $0x3d2aaaab
-DATA expsum32c8<>+28(SB)/4, $0x3d2aaaab
+DATA expsum32c8<>+0(SB)/4, $0x3d2aaa56
+DATA expsum32c8<>+4(SB)/4, $0x3d2aaa56
+DATA expsum32c8<>+8(SB)/4, $0x3d2aaa56
+DATA expsum32c8<>+12(SB)/4, $0x3d2aaa56
+DATA expsum32c8<>+16(SB)/4, $0x3d2aaa56
+DATA expsum32c8<>+20(SB)/4, $0x3d2aaa56
+DATA expsum32c8<>+24(SB)/4, $0x3d2aaa56
+DATA expsum32c8<>+28(SB)/4, $0x3d2aaa56
 GLOBL expsum32c8<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c9<>+0(SB)/4, $0x3c088889
-DATA expsum32c9<>+4(SB)/4, $0x3c088889
-DATA expsum32c9<>+8(SB)/4, $0x3c088889
-DATA expsum32c9<>+12(SB)/4, $0x3c088889
-DATA expsum32c9<>+16(SB)/4, $0x3c088889
-DATA expsum32c9<>+20(SB)/4, $0x3c088889
-DATA expsum32c9<>+24(SB)/4, $0x3c088889
-DATA expsum32c9<>+28(SB)/4, $0x3c088889
+DATA expsum32c9<>+0(SB)/4, $0x3c0937da
+DATA expsum32c9<>+4(SB)/4, $0x3c0937da
+DATA expsum32c9<>+8(SB)/4, $0x3c0937da
+DATA expsum32c9<>+12(SB)/4, $0x3c0937da
+DATA expsum32c9<>+16(SB)/4, $0x3c0937da
+DATA expsum32c9<>+20(SB)/4, $0x3c0937da
+DATA expsum32c9<>+24(SB)/4, $0x3c0937da
+DATA expsum32c9<>+28(SB)/4, $0x3c0937da
 GLOBL expsum32c9<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c10<>+0(SB)/4, $0x3ab60b61
-DATA expsum32c10<>+4(SB)/4, $0x3ab60b61
-DATA expsum32c10<>+8(SB)/4, $0x3ab60b61
-DATA expsum32c10<>+12(SB)/4, $0x3ab60b61
-DATA expsum32c10<>+16(SB)/4, $0x3ab60b61
-DATA expsum32c10<>+20(SB)/4, $0x3ab60b61
-DATA expsum32c10<>+24(SB)/4, $0x3ab60b61
-DATA expsum32c10<>+28(SB)/4, $0x3ab60b61
+DATA expsum32c10<>+0(SB)/4, $0x3ab6baa0
+DATA expsum32c10<>+4(SB)/4, $0x3ab6baa0
+DATA expsum32c10<>+8(SB)/4, $0x3ab6baa0
+DATA expsum32c10<>+12(SB)/4, $0x3ab6baa0
+DATA expsum32c10<>+16(SB)/4, $0x3ab6baa0
+DATA expsum32c10<>+20(SB)/4, $0x3ab6baa0
+DATA expsum32c10<>+24(SB)/4, $0x3ab6baa0
+DATA expsum32c10<>+28(SB)/4, $0x3ab6baa0
 GLOBL expsum32c10<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c11<>+0(SB)/4, $0x39500d01
-DATA expsum32c11<>+4(SB)/4, $0x39500d01
-DATA expsum32c11<>+8(SB)/4, $0x39500d01
-DATA expsum32c11<>+12(SB)/4, $0x39500d01
-DATA expsum32c11<>+16(SB)/4, $0x39500d01
-DATA expsum32c11<>+20(SB)/4, $0x39500d01
-DATA expsum32c11<>+24(SB)/4, $0x39500d01
-DATA expsum32c11<>+28(SB)/4, $0x39500d01
+DATA expsum32c11<>+0(SB)/4, $0x3f800000
+DATA expsum32c11<>+4(SB)/4, $0x3f800000
+DATA expsum32c11<>+8(SB)/4, $0x3f800000
+DATA expsum32c11<>+12(SB)/4, $0x3f800000
+DATA expsum32c11<>+16(SB)/4, $0x3f800000
+DATA expsum32c11<>+20(SB)/4, $0x3f800000
+DATA expsum32c11<>+24(SB)/4, $0x3f800000
+DATA expsum32c11<>+28(SB)/4, $0x3f800000
 GLOBL expsum32c11<>(SB), RODATA|NOPTR, $32
 
-DATA expsum32c12<>+0(SB)/4, $0x3f800000
-DATA expsum32c12<>+4(SB)/4, $0x3f800000
-DATA expsum32c12<>+8(SB)/4, $0x3f800000
-DATA expsum32c12<>+12(SB)/4, $0x3f800000
-DATA expsum32c12<>+16(SB)/4, $0x3f800000
-DATA expsum32c12<>+20(SB)/4, $0x3f800000
-DATA expsum32c12<>+24(SB)/4, $0x3f800000
-DATA expsum32c12<>+28(SB)/4, $0x3f800000
+DATA expsum32c12<>+0(SB)/4, $0x4b40007f
+DATA expsum32c12<>+4(SB)/4, $0x4b40007f
+DATA expsum32c12<>+8(SB)/4, $0x4b40007f
+DATA expsum32c12<>+12(SB)/4, $0x4b40007f
+DATA expsum32c12<>+16(SB)/4, $0x4b40007f
+DATA expsum32c12<>+20(SB)/4, $0x4b40007f
+DATA expsum32c12<>+24(SB)/4, $0x4b40007f
+DATA expsum32c12<>+28(SB)/4, $0x4b40007f
 GLOBL expsum32c12<>(SB), RODATA|NOPTR, $32
-
-DATA expsum32c13<>+0(SB)/4, $0x4b40007f
-DATA expsum32c13<>+4(SB)/4, $0x4b40007f
-DATA expsum32c13<>+8(SB)/4, $0x4b40007f
-DATA expsum32c13<>+12(SB)/4, $0x4b40007f
-DATA expsum32c13<>+16(SB)/4, $0x4b40007f
-DATA expsum32c13<>+20(SB)/4, $0x4b40007f
-DATA expsum32c13<>+24(SB)/4, $0x4b40007f
-DATA expsum32c13<>+28(SB)/4, $0x4b40007f
-GLOBL expsum32c13<>(SB), RODATA|NOPTR, $32

@@ -37,22 +37,19 @@ loop:
 	VFMADD231PD  vmath64c13<>+0(SB), Y2, Y8
 	VFMADD231PD  Y8, Y1, Y7
 	VFMADD231PD  Y7, Y4, Y6
-	VMOVUPD      vmath64c14<>+0(SB), Y4
-	VFMADD231PD  vmath64c15<>+0(SB), Y2, Y4
-	VMOVUPD      vmath64c16<>+0(SB), Y7
-	VFMADD231PD  vmath64c17<>+0(SB), Y2, Y7
-	VFMADD231PD  Y7, Y1, Y4
-	VFMADD231PD  Y4, Y5, Y6
-	VFMADD213PD  vmath64c18<>+0(SB), Y2, Y6
-	VFMADD213PD  vmath64c18<>+0(SB), Y2, Y6
+	VMOVUPD      vmath64c14<>+0(SB), Y1
+	VFMADD231PD  vmath64c15<>+0(SB), Y2, Y1
+	VFMADD231PD  Y1, Y5, Y6
+	VFMADD213PD  vmath64c16<>+0(SB), Y2, Y6
+	VFMADD213PD  vmath64c16<>+0(SB), Y2, Y6
 	VMOVUPD      Y6, Y1
-	VMULPD       vmath64c6<>+0(SB), Y3, Y2
+	VMULPD       vmath64c17<>+0(SB), Y3, Y2
 	VROUNDPD     $0x09, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
-	VADDPD       vmath64c19<>+0(SB), Y2, Y2
+	VADDPD       vmath64c18<>+0(SB), Y2, Y2
 	VPSLLQ       $0x34, Y2, Y2
 	VMULPD       Y2, Y1, Y1
-	VADDPD       vmath64c19<>+0(SB), Y3, Y3
+	VADDPD       vmath64c18<>+0(SB), Y3, Y3
 	VPSLLQ       $0x34, Y3, Y3
 	VMULPD       Y3, Y1, Y1
 	VCMPPD       $0x03, Y0, Y0, Y2
@@ -103,89 +100,83 @@ DATA vmath64c5<>+16(SB)/8, $0x3c7abc9e3b39803f
 DATA vmath64c5<>+24(SB)/8, $0x3c7abc9e3b39803f
 GLOBL vmath64c5<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c6<>+0(SB)/8, $0x3fe0000000000000
-DATA vmath64c6<>+8(SB)/8, $0x3fe0000000000000
-DATA vmath64c6<>+16(SB)/8, $0x3fe0000000000000
-DATA vmath64c6<>+24(SB)/8, $0x3fe0000000000000
+DATA vmath64c6<>+0(SB)/8, $0x3fe0000000000011
+DATA vmath64c6<>+8(SB)/8, $0x3fe0000000000011
+DATA vmath64c6<>+16(SB)/8, $0x3fe0000000000011
+DATA vmath64c6<>+24(SB)/8, $0x3fe0000000000011
 GLOBL vmath64c6<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c7<>+0(SB)/8, $0x3fc5555555555555
-DATA vmath64c7<>+8(SB)/8, $0x3fc5555555555555
-DATA vmath64c7<>+16(SB)/8, $0x3fc5555555555555
-DATA vmath64c7<>+24(SB)/8, $0x3fc5555555555555
+DATA vmath64c7<>+0(SB)/8, $0x3fc555555555555a
+DATA vmath64c7<>+8(SB)/8, $0x3fc555555555555a
+DATA vmath64c7<>+16(SB)/8, $0x3fc555555555555a
+DATA vmath64c7<>+24(SB)/8, $0x3fc555555555555a
 GLOBL vmath64c7<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c8<>+0(SB)/8, $0x3fa5555555555555
-DATA vmath64c8<>+8(SB)/8, $0x3fa5555555555555
-DATA vmath64c8<>+16(SB)/8, $0x3fa5555555555555
-DATA vmath64c8<>+24(SB)/8, $0x3fa5555555555555
+DATA vmath64c8<>+0(SB)/8, $0x3fa555555554f0bf
+DATA vmath64c8<>+8(SB)/8, $0x3fa555555554f0bf
+DATA vmath64c8<>+16(SB)/8, $0x3fa555555554f0bf
+DATA vmath64c8<>+24(SB)/8, $0x3fa555555554f0bf
 GLOBL vmath64c8<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c9<>+0(SB)/8, $0x3f81111111111111
-DATA vmath64c9<>+8(SB)/8, $0x3f81111111111111
-DATA vmath64c9<>+16(SB)/8, $0x3f81111111111111
-DATA vmath64c9<>+24(SB)/8, $0x3f81111111111111
+DATA vmath64c9<>+0(SB)/8, $0x3f8111111110f220
+DATA vmath64c9<>+8(SB)/8, $0x3f8111111110f220
+DATA vmath64c9<>+16(SB)/8, $0x3f8111111110f220
+DATA vmath64c9<>+24(SB)/8, $0x3f8111111110f220
 GLOBL vmath64c9<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c10<>+0(SB)/8, $0x3f56c16c16c16c17
-DATA vmath64c10<>+8(SB)/8, $0x3f56c16c16c16c17
-DATA vmath64c10<>+16(SB)/8, $0x3f56c16c16c16c17
-DATA vmath64c10<>+24(SB)/8, $0x3f56c16c16c16c17
+DATA vmath64c10<>+0(SB)/8, $0x3f56c16c187ff24a
+DATA vmath64c10<>+8(SB)/8, $0x3f56c16c187ff24a
+DATA vmath64c10<>+16(SB)/8, $0x3f56c16c187ff24a
+DATA vmath64c10<>+24(SB)/8, $0x3f56c16c187ff24a
 GLOBL vmath64c10<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c11<>+0(SB)/8, $0x3f2a01a01a01a01a
-DATA vmath64c11<>+8(SB)/8, $0x3f2a01a01a01a01a
-DATA vmath64c11<>+16(SB)/8, $0x3f2a01a01a01a01a
-DATA vmath64c11<>+24(SB)/8, $0x3f2a01a01a01a01a
+DATA vmath64c11<>+0(SB)/8, $0x3f2a01a01b1457b9
+DATA vmath64c11<>+8(SB)/8, $0x3f2a01a01b1457b9
+DATA vmath64c11<>+16(SB)/8, $0x3f2a01a01b1457b9
+DATA vmath64c11<>+24(SB)/8, $0x3f2a01a01b1457b9
 GLOBL vmath64c11<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c12<>+0(SB)/8, $0x3efa01a01a01a01a
-DATA vmath64c12<>+8(SB)/8, $0x3efa01a01a01a01a
-DATA vmath64c12<>+16(SB)/8, $0x3efa01a01a01a01a
-DATA vmath64c12<>+24(SB)/8, $0x3efa01a01a01a01a
+DATA vmath64c12<>+0(SB)/8, $0x3efa01991a3c8c2e
+DATA vmath64c12<>+8(SB)/8, $0x3efa01991a3c8c2e
+DATA vmath64c12<>+16(SB)/8, $0x3efa01991a3c8c2e
+DATA vmath64c12<>+24(SB)/8, $0x3efa01991a3c8c2e
 GLOBL vmath64c12<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c13<>+0(SB)/8, $0x3ec71de3a556c734
-DATA vmath64c13<>+8(SB)/8, $0x3ec71de3a556c734
-DATA vmath64c13<>+16(SB)/8, $0x3ec71de3a556c734
-DATA vmath64c13<>+24(SB)/8, $0x3ec71de3a556c734
+DATA vmath64c13<>+0(SB)/8, $0x3ec71ddf56f3c074
+DATA vmath64c13<>+8(SB)/8, $0x3ec71ddf56f3c074
+DATA vmath64c13<>+16(SB)/8, $0x3ec71ddf56f3c074
+DATA vmath64c13<>+24(SB)/8, $0x3ec71ddf56f3c074
 GLOBL vmath64c13<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c14<>+0(SB)/8, $0x3e927e4fb7789f5c
-DATA vmath64c14<>+8(SB)/8, $0x3e927e4fb7789f5c
-DATA vmath64c14<>+16(SB)/8, $0x3e927e4fb7789f5c
-DATA vmath64c14<>+24(SB)/8, $0x3e927e4fb7789f5c
+DATA vmath64c14<>+0(SB)/8, $0x3e928b40d95cf927
+DATA vmath64c14<>+8(SB)/8, $0x3e928b40d95cf927
+DATA vmath64c14<>+16(SB)/8, $0x3e928b40d95cf927
+DATA vmath64c14<>+24(SB)/8, $0x3e928b40d95cf927
 GLOBL vmath64c14<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c15<>+0(SB)/8, $0x3e5ae64567f544e4
-DATA vmath64c15<>+8(SB)/8, $0x3e5ae64567f544e4
-DATA vmath64c15<>+16(SB)/8, $0x3e5ae64567f544e4
-DATA vmath64c15<>+24(SB)/8, $0x3e5ae64567f544e4
+DATA vmath64c15<>+0(SB)/8, $0x3e5af6326f3df789
+DATA vmath64c15<>+8(SB)/8, $0x3e5af6326f3df789
+DATA vmath64c15<>+16(SB)/8, $0x3e5af6326f3df789
+DATA vmath64c15<>+24(SB)/8, $0x3e5af6326f3df789
 GLOBL vmath64c15<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c16<>+0(SB)/8, $0x3e21eed8eff8d898
-DATA vmath64c16<>+8(SB)/8, $0x3e21eed8eff8d898
-DATA vmath64c16<>+16(SB)/8, $0x3e21eed8eff8d898
-DATA vmath64c16<>+24(SB)/8, $0x3e21eed8eff8d898
+DATA vmath64c16<>+0(SB)/8, $0x3ff0000000000000
+DATA vmath64c16<>+8(SB)/8, $0x3ff0000000000000
+DATA vmath64c16<>+16(SB)/8, $0x3ff0000000000000
+DATA vmath64c16<>+24(SB)/8, $0x3ff0000000000000
 GLOBL vmath64c16<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c17<>+0(SB)/8, $0x3de6124613a86d09
-DATA vmath64c17<>+8(SB)/8, $0x3de6124613a86d09
-DATA vmath64c17<>+16(SB)/8, $0x3de6124613a86d09
-DATA vmath64c17<>+24(SB)/8, $0x3de6124613a86d09
+DATA vmath64c17<>+0(SB)/8, $0x3fe0000000000000
+DATA vmath64c17<>+8(SB)/8, $0x3fe0000000000000
+DATA vmath64c17<>+16(SB)/8, $0x3fe0000000000000
+DATA vmath64c17<>+24(SB)/8, $0x3fe0000000000000
 GLOBL vmath64c17<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c18<>+0(SB)/8, $0x3ff0000000000000
-DATA vmath64c18<>+8(SB)/8, $0x3ff0000000000000
-DATA vmath64c18<>+16(SB)/8, $0x3ff0000000000000
-DATA vmath64c18<>+24(SB)/8, $0x3ff0000000000000
+DATA vmath64c18<>+0(SB)/8, $0x43380000000003ff
+DATA vmath64c18<>+8(SB)/8, $0x43380000000003ff
+DATA vmath64c18<>+16(SB)/8, $0x43380000000003ff
+DATA vmath64c18<>+24(SB)/8, $0x43380000000003ff
 GLOBL vmath64c18<>(SB), RODATA|NOPTR, $32
-
-DATA vmath64c19<>+0(SB)/8, $0x43380000000003ff
-DATA vmath64c19<>+8(SB)/8, $0x43380000000003ff
-DATA vmath64c19<>+16(SB)/8, $0x43380000000003ff
-DATA vmath64c19<>+24(SB)/8, $0x43380000000003ff
-GLOBL vmath64c19<>(SB), RODATA|NOPTR, $32
 
 // func logAVX2F64(dst []float64, x []float64)
 // Requires: AVX, AVX2, FMA3
@@ -199,26 +190,27 @@ loop:
 	TESTQ        DX, DX
 	JZ           done
 	VMOVUPD      (CX), Y0
-	VCMPPD       $0x11, vmath64c20<>+0(SB), Y0, Y1
-	VMULPD       vmath64c21<>+0(SB), Y0, Y2
+	VCMPPD       $0x11, vmath64c19<>+0(SB), Y0, Y1
+	VMULPD       vmath64c20<>+0(SB), Y0, Y2
 	VBLENDVPD    Y1, Y2, Y0, Y2
-	VANDPD       vmath64c22<>+0(SB), Y1, Y1
+	VANDPD       vmath64c21<>+0(SB), Y1, Y1
 	VPSRLQ       $0x34, Y2, Y3
-	VORPD        vmath64c21<>+0(SB), Y3, Y3
-	VSUBPD       vmath64c23<>+0(SB), Y3, Y3
+	VORPD        vmath64c20<>+0(SB), Y3, Y3
+	VSUBPD       vmath64c22<>+0(SB), Y3, Y3
 	VADDPD       Y1, Y3, Y3
-	VANDPD       vmath64c24<>+0(SB), Y2, Y1
-	VORPD        vmath64c18<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, vmath64c25<>+0(SB), Y1, Y2
-	VMULPD       vmath64c6<>+0(SB), Y1, Y4
+	VANDPD       vmath64c23<>+0(SB), Y2, Y1
+	VORPD        vmath64c16<>+0(SB), Y1, Y1
+	VCMPPD       $0x1e, vmath64c24<>+0(SB), Y1, Y2
+	VMULPD       vmath64c17<>+0(SB), Y1, Y4
 	VBLENDVPD    Y2, Y4, Y1, Y1
-	VANDPD       vmath64c18<>+0(SB), Y2, Y2
+	VANDPD       vmath64c16<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y3, Y3
-	VSUBPD       vmath64c18<>+0(SB), Y1, Y1
-	VADDPD       vmath64c26<>+0(SB), Y1, Y4
+	VSUBPD       vmath64c16<>+0(SB), Y1, Y1
+	VADDPD       vmath64c25<>+0(SB), Y1, Y4
 	VDIVPD       Y4, Y1, Y2
 	VMULPD       Y2, Y2, Y4
-	VMOVUPD      vmath64c27<>+0(SB), Y5
+	VMOVUPD      vmath64c26<>+0(SB), Y5
+	VFMADD213PD  vmath64c27<>+0(SB), Y4, Y5
 	VFMADD213PD  vmath64c28<>+0(SB), Y4, Y5
 	VFMADD213PD  vmath64c29<>+0(SB), Y4, Y5
 	VFMADD213PD  vmath64c30<>+0(SB), Y4, Y5
@@ -228,18 +220,17 @@ loop:
 	VFMADD213PD  vmath64c34<>+0(SB), Y4, Y5
 	VFMADD213PD  vmath64c35<>+0(SB), Y4, Y5
 	VFMADD213PD  vmath64c36<>+0(SB), Y4, Y5
-	VFMADD213PD  vmath64c37<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y1, Y5
 	VFNMADD231PD Y2, Y5, Y1
 	VFMADD231PD  vmath64c5<>+0(SB), Y3, Y1
 	VFMADD231PD  vmath64c4<>+0(SB), Y3, Y1
-	VCMPPD       $0x00, vmath64c38<>+0(SB), Y0, Y2
+	VCMPPD       $0x00, vmath64c37<>+0(SB), Y0, Y2
+	VBLENDVPD    Y2, vmath64c38<>+0(SB), Y1, Y1
+	VCMPPD       $0x00, vmath64c39<>+0(SB), Y0, Y2
 	VBLENDVPD    Y2, vmath64c39<>+0(SB), Y1, Y1
-	VCMPPD       $0x00, vmath64c40<>+0(SB), Y0, Y2
+	VCMPPD       $0x11, vmath64c37<>+0(SB), Y0, Y2
 	VBLENDVPD    Y2, vmath64c40<>+0(SB), Y1, Y1
-	VCMPPD       $0x11, vmath64c38<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, vmath64c41<>+0(SB), Y1, Y1
 	VCMPPD       $0x03, Y0, Y0, Y2
 	VBLENDVPD    Y2, Y0, Y1, Y1
 	VMOVUPD      Y1, Y0
@@ -253,137 +244,137 @@ done:
 	VZEROUPPER
 	RET
 
-DATA vmath64c20<>+0(SB)/8, $0x0010000000000000
-DATA vmath64c20<>+8(SB)/8, $0x0010000000000000
-DATA vmath64c20<>+16(SB)/8, $0x0010000000000000
-DATA vmath64c20<>+24(SB)/8, $0x0010000000000000
+DATA vmath64c19<>+0(SB)/8, $0x0010000000000000
+DATA vmath64c19<>+8(SB)/8, $0x0010000000000000
+DATA vmath64c19<>+16(SB)/8, $0x0010000000000000
+DATA vmath64c19<>+24(SB)/8, $0x0010000000000000
+GLOBL vmath64c19<>(SB), RODATA|NOPTR, $32
+
+DATA vmath64c20<>+0(SB)/8, $0x4330000000000000
+DATA vmath64c20<>+8(SB)/8, $0x4330000000000000
+DATA vmath64c20<>+16(SB)/8, $0x4330000000000000
+DATA vmath64c20<>+24(SB)/8, $0x4330000000000000
 GLOBL vmath64c20<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c21<>+0(SB)/8, $0x4330000000000000
-DATA vmath64c21<>+8(SB)/8, $0x4330000000000000
-DATA vmath64c21<>+16(SB)/8, $0x4330000000000000
-DATA vmath64c21<>+24(SB)/8, $0x4330000000000000
+DATA vmath64c21<>+0(SB)/8, $0xc04a000000000000
+DATA vmath64c21<>+8(SB)/8, $0xc04a000000000000
+DATA vmath64c21<>+16(SB)/8, $0xc04a000000000000
+DATA vmath64c21<>+24(SB)/8, $0xc04a000000000000
 GLOBL vmath64c21<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c22<>+0(SB)/8, $0xc04a000000000000
-DATA vmath64c22<>+8(SB)/8, $0xc04a000000000000
-DATA vmath64c22<>+16(SB)/8, $0xc04a000000000000
-DATA vmath64c22<>+24(SB)/8, $0xc04a000000000000
+DATA vmath64c22<>+0(SB)/8, $0x43300000000003ff
+DATA vmath64c22<>+8(SB)/8, $0x43300000000003ff
+DATA vmath64c22<>+16(SB)/8, $0x43300000000003ff
+DATA vmath64c22<>+24(SB)/8, $0x43300000000003ff
 GLOBL vmath64c22<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c23<>+0(SB)/8, $0x43300000000003ff
-DATA vmath64c23<>+8(SB)/8, $0x43300000000003ff
-DATA vmath64c23<>+16(SB)/8, $0x43300000000003ff
-DATA vmath64c23<>+24(SB)/8, $0x43300000000003ff
+DATA vmath64c23<>+0(SB)/8, $0x000fffffffffffff
+DATA vmath64c23<>+8(SB)/8, $0x000fffffffffffff
+DATA vmath64c23<>+16(SB)/8, $0x000fffffffffffff
+DATA vmath64c23<>+24(SB)/8, $0x000fffffffffffff
 GLOBL vmath64c23<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c24<>+0(SB)/8, $0x000fffffffffffff
-DATA vmath64c24<>+8(SB)/8, $0x000fffffffffffff
-DATA vmath64c24<>+16(SB)/8, $0x000fffffffffffff
-DATA vmath64c24<>+24(SB)/8, $0x000fffffffffffff
+DATA vmath64c24<>+0(SB)/8, $0x3ff6a09e667f3bcd
+DATA vmath64c24<>+8(SB)/8, $0x3ff6a09e667f3bcd
+DATA vmath64c24<>+16(SB)/8, $0x3ff6a09e667f3bcd
+DATA vmath64c24<>+24(SB)/8, $0x3ff6a09e667f3bcd
 GLOBL vmath64c24<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c25<>+0(SB)/8, $0x3ff6a09e667f3bcd
-DATA vmath64c25<>+8(SB)/8, $0x3ff6a09e667f3bcd
-DATA vmath64c25<>+16(SB)/8, $0x3ff6a09e667f3bcd
-DATA vmath64c25<>+24(SB)/8, $0x3ff6a09e667f3bcd
+DATA vmath64c25<>+0(SB)/8, $0x4000000000000000
+DATA vmath64c25<>+8(SB)/8, $0x4000000000000000
+DATA vmath64c25<>+16(SB)/8, $0x4000000000000000
+DATA vmath64c25<>+24(SB)/8, $0x4000000000000000
 GLOBL vmath64c25<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c26<>+0(SB)/8, $0x4000000000000000
-DATA vmath64c26<>+8(SB)/8, $0x4000000000000000
-DATA vmath64c26<>+16(SB)/8, $0x4000000000000000
-DATA vmath64c26<>+24(SB)/8, $0x4000000000000000
+DATA vmath64c26<>+0(SB)/8, $0x3fb642c8590b2164
+DATA vmath64c26<>+8(SB)/8, $0x3fb642c8590b2164
+DATA vmath64c26<>+16(SB)/8, $0x3fb642c8590b2164
+DATA vmath64c26<>+24(SB)/8, $0x3fb642c8590b2164
 GLOBL vmath64c26<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c27<>+0(SB)/8, $0x3fb642c8590b2164
-DATA vmath64c27<>+8(SB)/8, $0x3fb642c8590b2164
-DATA vmath64c27<>+16(SB)/8, $0x3fb642c8590b2164
-DATA vmath64c27<>+24(SB)/8, $0x3fb642c8590b2164
+DATA vmath64c27<>+0(SB)/8, $0x3fb8618618618618
+DATA vmath64c27<>+8(SB)/8, $0x3fb8618618618618
+DATA vmath64c27<>+16(SB)/8, $0x3fb8618618618618
+DATA vmath64c27<>+24(SB)/8, $0x3fb8618618618618
 GLOBL vmath64c27<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c28<>+0(SB)/8, $0x3fb8618618618618
-DATA vmath64c28<>+8(SB)/8, $0x3fb8618618618618
-DATA vmath64c28<>+16(SB)/8, $0x3fb8618618618618
-DATA vmath64c28<>+24(SB)/8, $0x3fb8618618618618
+DATA vmath64c28<>+0(SB)/8, $0x3fbaf286bca1af28
+DATA vmath64c28<>+8(SB)/8, $0x3fbaf286bca1af28
+DATA vmath64c28<>+16(SB)/8, $0x3fbaf286bca1af28
+DATA vmath64c28<>+24(SB)/8, $0x3fbaf286bca1af28
 GLOBL vmath64c28<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c29<>+0(SB)/8, $0x3fbaf286bca1af28
-DATA vmath64c29<>+8(SB)/8, $0x3fbaf286bca1af28
-DATA vmath64c29<>+16(SB)/8, $0x3fbaf286bca1af28
-DATA vmath64c29<>+24(SB)/8, $0x3fbaf286bca1af28
+DATA vmath64c29<>+0(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA vmath64c29<>+8(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA vmath64c29<>+16(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA vmath64c29<>+24(SB)/8, $0x3fbe1e1e1e1e1e1e
 GLOBL vmath64c29<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c30<>+0(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA vmath64c30<>+8(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA vmath64c30<>+16(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA vmath64c30<>+24(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA vmath64c30<>+0(SB)/8, $0x3fc1111111111111
+DATA vmath64c30<>+8(SB)/8, $0x3fc1111111111111
+DATA vmath64c30<>+16(SB)/8, $0x3fc1111111111111
+DATA vmath64c30<>+24(SB)/8, $0x3fc1111111111111
 GLOBL vmath64c30<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c31<>+0(SB)/8, $0x3fc1111111111111
-DATA vmath64c31<>+8(SB)/8, $0x3fc1111111111111
-DATA vmath64c31<>+16(SB)/8, $0x3fc1111111111111
-DATA vmath64c31<>+24(SB)/8, $0x3fc1111111111111
+DATA vmath64c31<>+0(SB)/8, $0x3fc3b13b13b13b14
+DATA vmath64c31<>+8(SB)/8, $0x3fc3b13b13b13b14
+DATA vmath64c31<>+16(SB)/8, $0x3fc3b13b13b13b14
+DATA vmath64c31<>+24(SB)/8, $0x3fc3b13b13b13b14
 GLOBL vmath64c31<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c32<>+0(SB)/8, $0x3fc3b13b13b13b14
-DATA vmath64c32<>+8(SB)/8, $0x3fc3b13b13b13b14
-DATA vmath64c32<>+16(SB)/8, $0x3fc3b13b13b13b14
-DATA vmath64c32<>+24(SB)/8, $0x3fc3b13b13b13b14
+DATA vmath64c32<>+0(SB)/8, $0x3fc745d1745d1746
+DATA vmath64c32<>+8(SB)/8, $0x3fc745d1745d1746
+DATA vmath64c32<>+16(SB)/8, $0x3fc745d1745d1746
+DATA vmath64c32<>+24(SB)/8, $0x3fc745d1745d1746
 GLOBL vmath64c32<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c33<>+0(SB)/8, $0x3fc745d1745d1746
-DATA vmath64c33<>+8(SB)/8, $0x3fc745d1745d1746
-DATA vmath64c33<>+16(SB)/8, $0x3fc745d1745d1746
-DATA vmath64c33<>+24(SB)/8, $0x3fc745d1745d1746
+DATA vmath64c33<>+0(SB)/8, $0x3fcc71c71c71c71c
+DATA vmath64c33<>+8(SB)/8, $0x3fcc71c71c71c71c
+DATA vmath64c33<>+16(SB)/8, $0x3fcc71c71c71c71c
+DATA vmath64c33<>+24(SB)/8, $0x3fcc71c71c71c71c
 GLOBL vmath64c33<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c34<>+0(SB)/8, $0x3fcc71c71c71c71c
-DATA vmath64c34<>+8(SB)/8, $0x3fcc71c71c71c71c
-DATA vmath64c34<>+16(SB)/8, $0x3fcc71c71c71c71c
-DATA vmath64c34<>+24(SB)/8, $0x3fcc71c71c71c71c
+DATA vmath64c34<>+0(SB)/8, $0x3fd2492492492492
+DATA vmath64c34<>+8(SB)/8, $0x3fd2492492492492
+DATA vmath64c34<>+16(SB)/8, $0x3fd2492492492492
+DATA vmath64c34<>+24(SB)/8, $0x3fd2492492492492
 GLOBL vmath64c34<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c35<>+0(SB)/8, $0x3fd2492492492492
-DATA vmath64c35<>+8(SB)/8, $0x3fd2492492492492
-DATA vmath64c35<>+16(SB)/8, $0x3fd2492492492492
-DATA vmath64c35<>+24(SB)/8, $0x3fd2492492492492
+DATA vmath64c35<>+0(SB)/8, $0x3fd999999999999a
+DATA vmath64c35<>+8(SB)/8, $0x3fd999999999999a
+DATA vmath64c35<>+16(SB)/8, $0x3fd999999999999a
+DATA vmath64c35<>+24(SB)/8, $0x3fd999999999999a
 GLOBL vmath64c35<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c36<>+0(SB)/8, $0x3fd999999999999a
-DATA vmath64c36<>+8(SB)/8, $0x3fd999999999999a
-DATA vmath64c36<>+16(SB)/8, $0x3fd999999999999a
-DATA vmath64c36<>+24(SB)/8, $0x3fd999999999999a
+DATA vmath64c36<>+0(SB)/8, $0x3fe5555555555555
+DATA vmath64c36<>+8(SB)/8, $0x3fe5555555555555
+DATA vmath64c36<>+16(SB)/8, $0x3fe5555555555555
+DATA vmath64c36<>+24(SB)/8, $0x3fe5555555555555
 GLOBL vmath64c36<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c37<>+0(SB)/8, $0x3fe5555555555555
-DATA vmath64c37<>+8(SB)/8, $0x3fe5555555555555
-DATA vmath64c37<>+16(SB)/8, $0x3fe5555555555555
-DATA vmath64c37<>+24(SB)/8, $0x3fe5555555555555
+DATA vmath64c37<>+0(SB)/8, $0x0000000000000000
+DATA vmath64c37<>+8(SB)/8, $0x0000000000000000
+DATA vmath64c37<>+16(SB)/8, $0x0000000000000000
+DATA vmath64c37<>+24(SB)/8, $0x0000000000000000
 GLOBL vmath64c37<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c38<>+0(SB)/8, $0x0000000000000000
-DATA vmath64c38<>+8(SB)/8, $0x0000000000000000
-DATA vmath64c38<>+16(SB)/8, $0x0000000000000000
-DATA vmath64c38<>+24(SB)/8, $0x0000000000000000
+DATA vmath64c38<>+0(SB)/8, $0xfff0000000000000
+DATA vmath64c38<>+8(SB)/8, $0xfff0000000000000
+DATA vmath64c38<>+16(SB)/8, $0xfff0000000000000
+DATA vmath64c38<>+24(SB)/8, $0xfff0000000000000
 GLOBL vmath64c38<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c39<>+0(SB)/8, $0xfff0000000000000
-DATA vmath64c39<>+8(SB)/8, $0xfff0000000000000
-DATA vmath64c39<>+16(SB)/8, $0xfff0000000000000
-DATA vmath64c39<>+24(SB)/8, $0xfff0000000000000
+DATA vmath64c39<>+0(SB)/8, $0x7ff0000000000000
+DATA vmath64c39<>+8(SB)/8, $0x7ff0000000000000
+DATA vmath64c39<>+16(SB)/8, $0x7ff0000000000000
+DATA vmath64c39<>+24(SB)/8, $0x7ff0000000000000
 GLOBL vmath64c39<>(SB), RODATA|NOPTR, $32
 
-DATA vmath64c40<>+0(SB)/8, $0x7ff0000000000000
-DATA vmath64c40<>+8(SB)/8, $0x7ff0000000000000
-DATA vmath64c40<>+16(SB)/8, $0x7ff0000000000000
-DATA vmath64c40<>+24(SB)/8, $0x7ff0000000000000
+DATA vmath64c40<>+0(SB)/8, $0x7ff8000000000000
+DATA vmath64c40<>+8(SB)/8, $0x7ff8000000000000
+DATA vmath64c40<>+16(SB)/8, $0x7ff8000000000000
+DATA vmath64c40<>+24(SB)/8, $0x7ff8000000000000
 GLOBL vmath64c40<>(SB), RODATA|NOPTR, $32
-
-DATA vmath64c41<>+0(SB)/8, $0x7ff8000000000000
-DATA vmath64c41<>+8(SB)/8, $0x7ff8000000000000
-DATA vmath64c41<>+16(SB)/8, $0x7ff8000000000000
-DATA vmath64c41<>+24(SB)/8, $0x7ff8000000000000
-GLOBL vmath64c41<>(SB), RODATA|NOPTR, $32
 
 // func expAVX2F32(dst []float32, x []float32)
 // Requires: AVX, AVX2, FMA3
@@ -412,18 +403,17 @@ loop:
 	VFMADD231PS  vmath32c9<>+0(SB), Y2, Y6
 	VFMADD231PS  Y6, Y1, Y5
 	VMOVUPS      vmath32c10<>+0(SB), Y1
-	VFMADD231PS  vmath32c11<>+0(SB), Y2, Y1
 	VFMADD231PS  Y1, Y4, Y5
-	VFMADD213PS  vmath32c12<>+0(SB), Y2, Y5
-	VFMADD213PS  vmath32c12<>+0(SB), Y2, Y5
+	VFMADD213PS  vmath32c11<>+0(SB), Y2, Y5
+	VFMADD213PS  vmath32c11<>+0(SB), Y2, Y5
 	VMOVUPS      Y5, Y1
 	VMULPS       vmath32c6<>+0(SB), Y3, Y2
 	VROUNDPS     $0x09, Y2, Y2
 	VSUBPS       Y2, Y3, Y3
-	VADDPS       vmath32c13<>+0(SB), Y2, Y2
+	VADDPS       vmath32c12<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
 	VMULPS       Y2, Y1, Y1
-	VADDPS       vmath32c13<>+0(SB), Y3, Y3
+	VADDPS       vmath32c12<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
 	VMULPS       Y3, Y1, Y1
 	VCMPPS       $0x03, Y0, Y0, Y2
@@ -508,75 +498,65 @@ DATA vmath32c6<>+24(SB)/4, $0x3f000000
 DATA vmath32c6<>+28(SB)/4, $0x3f000000
 GLOBL vmath32c6<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c7<>+0(SB)/4, $0x3e2aaaab
-DATA vmath32c7<>+4(SB)/4, $0x3e2aaaab
-DATA vmath32c7<>+8(SB)/4, $0x3e2aaaab
-DATA vmath32c7<>+12(SB)/4, $0x3e2aaaab
-DATA vmath32c7<>+16(SB)/4, $0x3e2aaaab
-DATA vmath32c7<>+20(SB)/4, $0x3e2aaaab
-DATA vmath32c7<>+24(SB)/4, $0x3e2aaaab
-DATA vmath32c7<>+28(SB)/4, $0x3e2aaaab
+DATA vmath32c7<>+0(SB)/4, $0x3e2aaa02
+DATA vmath32c7<>+4(SB)/4, $0x3e2aaa02
+DATA vmath32c7<>+8(SB)/4, $0x3e2aaa02
+DATA vmath32c7<>+12(SB)/4, $0x3e2aaa02
+DATA vmath32c7<>+16(SB)/4, $0x3e2aaa02
+DATA vmath32c7<>+20(SB)/4, $0x3e2aaa02
+DATA vmath32c7<>+24(SB)/4, $0x3e2aaa02
+DATA vmath32c7<>+28(SB)/4, $0x3e2aaa02
 GLOBL vmath32c7<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c8<>+0(SB)/4, $0x3d2aaaab
-DATA vmath32c8<>+4(SB)/4, $0x3d2aaaab
-DATA vmath32c8<>+8(SB)/4, $0x3d2aaaab
-DATA vmath32c8<>+12(SB)/4, $0x3d2aaaab
-DATA vmath32c8<>+16(SB)/4, $0x3d2aaaab
-DATA vmath32c8<>+20(SB)/4, $0x3d2aaaab
-DATA vmath32c8<>+24(SB)/4, $0x3d2aaaab
-DATA vmath32c8<>+28(SB)/4, $0x3d2aaaab
+DATA vmath32c8<>+0(SB)/4, $0x3d2aaa56
+DATA vmath32c8<>+4(SB)/4, $0x3d2aaa56
+DATA vmath32c8<>+8(SB)/4, $0x3d2aaa56
+DATA vmath32c8<>+12(SB)/4, $0x3d2aaa56
+DATA vmath32c8<>+16(SB)/4, $0x3d2aaa56
+DATA vmath32c8<>+20(SB)/4, $0x3d2aaa56
+DATA vmath32c8<>+24(SB)/4, $0x3d2aaa56
+DATA vmath32c8<>+28(SB)/4, $0x3d2aaa56
 GLOBL vmath32c8<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c9<>+0(SB)/4, $0x3c088889
-DATA vmath32c9<>+4(SB)/4, $0x3c088889
-DATA vmath32c9<>+8(SB)/4, $0x3c088889
-DATA vmath32c9<>+12(SB)/4, $0x3c088889
-DATA vmath32c9<>+16(SB)/4, $0x3c088889
-DATA vmath32c9<>+20(SB)/4, $0x3c088889
-DATA vmath32c9<>+24(SB)/4, $0x3c088889
-DATA vmath32c9<>+28(SB)/4, $0x3c088889
+DATA vmath32c9<>+0(SB)/4, $0x3c0937da
+DATA vmath32c9<>+4(SB)/4, $0x3c0937da
+DATA vmath32c9<>+8(SB)/4, $0x3c0937da
+DATA vmath32c9<>+12(SB)/4, $0x3c0937da
+DATA vmath32c9<>+16(SB)/4, $0x3c0937da
+DATA vmath32c9<>+20(SB)/4, $0x3c0937da
+DATA vmath32c9<>+24(SB)/4, $0x3c0937da
+DATA vmath32c9<>+28(SB)/4, $0x3c0937da
 GLOBL vmath32c9<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c10<>+0(SB)/4, $0x3ab60b61
-DATA vmath32c10<>+4(SB)/4, $0x3ab60b61
-DATA vmath32c10<>+8(SB)/4, $0x3ab60b61
-DATA vmath32c10<>+12(SB)/4, $0x3ab60b61
-DATA vmath32c10<>+16(SB)/4, $0x3ab60b61
-DATA vmath32c10<>+20(SB)/4, $0x3ab60b61
-DATA vmath32c10<>+24(SB)/4, $0x3ab60b61
-DATA vmath32c10<>+28(SB)/4, $0x3ab60b61
+DATA vmath32c10<>+0(SB)/4, $0x3ab6baa0
+DATA vmath32c10<>+4(SB)/4, $0x3ab6baa0
+DATA vmath32c10<>+8(SB)/4, $0x3ab6baa0
+DATA vmath32c10<>+12(SB)/4, $0x3ab6baa0
+DATA vmath32c10<>+16(SB)/4, $0x3ab6baa0
+DATA vmath32c10<>+20(SB)/4, $0x3ab6baa0
+DATA vmath32c10<>+24(SB)/4, $0x3ab6baa0
+DATA vmath32c10<>+28(SB)/4, $0x3ab6baa0
 GLOBL vmath32c10<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c11<>+0(SB)/4, $0x39500d01
-DATA vmath32c11<>+4(SB)/4, $0x39500d01
-DATA vmath32c11<>+8(SB)/4, $0x39500d01
-DATA vmath32c11<>+12(SB)/4, $0x39500d01
-DATA vmath32c11<>+16(SB)/4, $0x39500d01
-DATA vmath32c11<>+20(SB)/4, $0x39500d01
-DATA vmath32c11<>+24(SB)/4, $0x39500d01
-DATA vmath32c11<>+28(SB)/4, $0x39500d01
+DATA vmath32c11<>+0(SB)/4, $0x3f800000
+DATA vmath32c11<>+4(SB)/4, $0x3f800000
+DATA vmath32c11<>+8(SB)/4, $0x3f800000
+DATA vmath32c11<>+12(SB)/4, $0x3f800000
+DATA vmath32c11<>+16(SB)/4, $0x3f800000
+DATA vmath32c11<>+20(SB)/4, $0x3f800000
+DATA vmath32c11<>+24(SB)/4, $0x3f800000
+DATA vmath32c11<>+28(SB)/4, $0x3f800000
 GLOBL vmath32c11<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c12<>+0(SB)/4, $0x3f800000
-DATA vmath32c12<>+4(SB)/4, $0x3f800000
-DATA vmath32c12<>+8(SB)/4, $0x3f800000
-DATA vmath32c12<>+12(SB)/4, $0x3f800000
-DATA vmath32c12<>+16(SB)/4, $0x3f800000
-DATA vmath32c12<>+20(SB)/4, $0x3f800000
-DATA vmath32c12<>+24(SB)/4, $0x3f800000
-DATA vmath32c12<>+28(SB)/4, $0x3f800000
+DATA vmath32c12<>+0(SB)/4, $0x4b40007f
+DATA vmath32c12<>+4(SB)/4, $0x4b40007f
+DATA vmath32c12<>+8(SB)/4, $0x4b40007f
+DATA vmath32c12<>+12(SB)/4, $0x4b40007f
+DATA vmath32c12<>+16(SB)/4, $0x4b40007f
+DATA vmath32c12<>+20(SB)/4, $0x4b40007f
+DATA vmath32c12<>+24(SB)/4, $0x4b40007f
+DATA vmath32c12<>+28(SB)/4, $0x4b40007f
 GLOBL vmath32c12<>(SB), RODATA|NOPTR, $32
-
-DATA vmath32c13<>+0(SB)/4, $0x4b40007f
-DATA vmath32c13<>+4(SB)/4, $0x4b40007f
-DATA vmath32c13<>+8(SB)/4, $0x4b40007f
-DATA vmath32c13<>+12(SB)/4, $0x4b40007f
-DATA vmath32c13<>+16(SB)/4, $0x4b40007f
-DATA vmath32c13<>+20(SB)/4, $0x4b40007f
-DATA vmath32c13<>+24(SB)/4, $0x4b40007f
-DATA vmath32c13<>+28(SB)/4, $0x4b40007f
-GLOBL vmath32c13<>(SB), RODATA|NOPTR, $32
 
 // func logAVX2F32(dst []float32, x []float32)
 // Requires: AVX, AVX2, FMA3
@@ -590,41 +570,41 @@ loop:
 	TESTQ        DX, DX
 	JZ           done
 	VMOVUPS      (CX), Y0
-	VCMPPS       $0x11, vmath32c14<>+0(SB), Y0, Y1
-	VMULPS       vmath32c15<>+0(SB), Y0, Y2
+	VCMPPS       $0x11, vmath32c13<>+0(SB), Y0, Y1
+	VMULPS       vmath32c14<>+0(SB), Y0, Y2
 	VBLENDVPS    Y1, Y2, Y0, Y2
-	VANDPS       vmath32c16<>+0(SB), Y1, Y1
+	VANDPS       vmath32c15<>+0(SB), Y1, Y1
 	VPSRLD       $0x17, Y2, Y3
-	VORPS        vmath32c15<>+0(SB), Y3, Y3
-	VSUBPS       vmath32c17<>+0(SB), Y3, Y3
+	VORPS        vmath32c14<>+0(SB), Y3, Y3
+	VSUBPS       vmath32c16<>+0(SB), Y3, Y3
 	VADDPS       Y1, Y3, Y3
-	VANDPS       vmath32c18<>+0(SB), Y2, Y1
-	VORPS        vmath32c12<>+0(SB), Y1, Y1
-	VCMPPS       $0x1e, vmath32c19<>+0(SB), Y1, Y2
+	VANDPS       vmath32c17<>+0(SB), Y2, Y1
+	VORPS        vmath32c11<>+0(SB), Y1, Y1
+	VCMPPS       $0x1e, vmath32c18<>+0(SB), Y1, Y2
 	VMULPS       vmath32c6<>+0(SB), Y1, Y4
 	VBLENDVPS    Y2, Y4, Y1, Y1
-	VANDPS       vmath32c12<>+0(SB), Y2, Y2
+	VANDPS       vmath32c11<>+0(SB), Y2, Y2
 	VADDPS       Y2, Y3, Y3
-	VSUBPS       vmath32c12<>+0(SB), Y1, Y1
-	VADDPS       vmath32c20<>+0(SB), Y1, Y4
+	VSUBPS       vmath32c11<>+0(SB), Y1, Y1
+	VADDPS       vmath32c19<>+0(SB), Y1, Y4
 	VDIVPS       Y4, Y1, Y2
 	VMULPS       Y2, Y2, Y4
-	VMOVUPS      vmath32c21<>+0(SB), Y5
+	VMOVUPS      vmath32c20<>+0(SB), Y5
+	VFMADD213PS  vmath32c21<>+0(SB), Y4, Y5
 	VFMADD213PS  vmath32c22<>+0(SB), Y4, Y5
 	VFMADD213PS  vmath32c23<>+0(SB), Y4, Y5
 	VFMADD213PS  vmath32c24<>+0(SB), Y4, Y5
-	VFMADD213PS  vmath32c25<>+0(SB), Y4, Y5
 	VMULPS       Y4, Y5, Y5
 	VSUBPS       Y5, Y1, Y5
 	VFNMADD231PS Y2, Y5, Y1
 	VFMADD231PS  vmath32c5<>+0(SB), Y3, Y1
 	VFMADD231PS  vmath32c4<>+0(SB), Y3, Y1
-	VCMPPS       $0x00, vmath32c26<>+0(SB), Y0, Y2
+	VCMPPS       $0x00, vmath32c25<>+0(SB), Y0, Y2
+	VBLENDVPS    Y2, vmath32c26<>+0(SB), Y1, Y1
+	VCMPPS       $0x00, vmath32c27<>+0(SB), Y0, Y2
 	VBLENDVPS    Y2, vmath32c27<>+0(SB), Y1, Y1
-	VCMPPS       $0x00, vmath32c28<>+0(SB), Y0, Y2
+	VCMPPS       $0x11, vmath32c25<>+0(SB), Y0, Y2
 	VBLENDVPS    Y2, vmath32c28<>+0(SB), Y1, Y1
-	VCMPPS       $0x11, vmath32c26<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, vmath32c29<>+0(SB), Y1, Y1
 	VCMPPS       $0x03, Y0, Y0, Y2
 	VBLENDVPS    Y2, Y0, Y1, Y1
 	VMOVUPS      Y1, Y0
@@ -638,162 +618,162 @@ done:
 	VZEROUPPER
 	RET
 
-DATA vmath32c14<>+0(SB)/4, $0x00800000
-DATA vmath32c14<>+4(SB)/4, $0x00800000
-DATA vmath32c14<>+8(SB)/4, $0x00800000
-DATA vmath32c14<>+12(SB)/4, $0x00800000
-DATA vmath32c14<>+16(SB)/4, $0x00800000
-DATA vmath32c14<>+20(SB)/4, $0x00800000
-DATA vmath32c14<>+24(SB)/4, $0x00800000
-DATA vmath32c14<>+28(SB)/4, $0x00800000
+DATA vmath32c13<>+0(SB)/4, $0x00800000
+DATA vmath32c13<>+4(SB)/4, $0x00800000
+DATA vmath32c13<>+8(SB)/4, $0x00800000
+DATA vmath32c13<>+12(SB)/4, $0x00800000
+DATA vmath32c13<>+16(SB)/4, $0x00800000
+DATA vmath32c13<>+20(SB)/4, $0x00800000
+DATA vmath32c13<>+24(SB)/4, $0x00800000
+DATA vmath32c13<>+28(SB)/4, $0x00800000
+GLOBL vmath32c13<>(SB), RODATA|NOPTR, $32
+
+DATA vmath32c14<>+0(SB)/4, $0x4b000000
+DATA vmath32c14<>+4(SB)/4, $0x4b000000
+DATA vmath32c14<>+8(SB)/4, $0x4b000000
+DATA vmath32c14<>+12(SB)/4, $0x4b000000
+DATA vmath32c14<>+16(SB)/4, $0x4b000000
+DATA vmath32c14<>+20(SB)/4, $0x4b000000
+DATA vmath32c14<>+24(SB)/4, $0x4b000000
+DATA vmath32c14<>+28(SB)/4, $0x4b000000
 GLOBL vmath32c14<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c15<>+0(SB)/4, $0x4b000000
-DATA vmath32c15<>+4(SB)/4, $0x4b000000
-DATA vmath32c15<>+8(SB)/4, $0x4b000000
-DATA vmath32c15<>+12(SB)/4, $0x4b000000
-DATA vmath32c15<>+16(SB)/4, $0x4b000000
-DATA vmath32c15<>+20(SB)/4, $0x4b000000
-DATA vmath32c15<>+24(SB)/4, $0x4b000000
-DATA vmath32c15<>+28(SB)/4, $0x4b000000
+DATA vmath32c15<>+0(SB)/4, $0xc1b80000
+DATA vmath32c15<>+4(SB)/4, $0xc1b80000
+DATA vmath32c15<>+8(SB)/4, $0xc1b80000
+DATA vmath32c15<>+12(SB)/4, $0xc1b80000
+DATA vmath32c15<>+16(SB)/4, $0xc1b80000
+DATA vmath32c15<>+20(SB)/4, $0xc1b80000
+DATA vmath32c15<>+24(SB)/4, $0xc1b80000
+DATA vmath32c15<>+28(SB)/4, $0xc1b80000
 GLOBL vmath32c15<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c16<>+0(SB)/4, $0xc1b80000
-DATA vmath32c16<>+4(SB)/4, $0xc1b80000
-DATA vmath32c16<>+8(SB)/4, $0xc1b80000
-DATA vmath32c16<>+12(SB)/4, $0xc1b80000
-DATA vmath32c16<>+16(SB)/4, $0xc1b80000
-DATA vmath32c16<>+20(SB)/4, $0xc1b80000
-DATA vmath32c16<>+24(SB)/4, $0xc1b80000
-DATA vmath32c16<>+28(SB)/4, $0xc1b80000
+DATA vmath32c16<>+0(SB)/4, $0x4b00007f
+DATA vmath32c16<>+4(SB)/4, $0x4b00007f
+DATA vmath32c16<>+8(SB)/4, $0x4b00007f
+DATA vmath32c16<>+12(SB)/4, $0x4b00007f
+DATA vmath32c16<>+16(SB)/4, $0x4b00007f
+DATA vmath32c16<>+20(SB)/4, $0x4b00007f
+DATA vmath32c16<>+24(SB)/4, $0x4b00007f
+DATA vmath32c16<>+28(SB)/4, $0x4b00007f
 GLOBL vmath32c16<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c17<>+0(SB)/4, $0x4b00007f
-DATA vmath32c17<>+4(SB)/4, $0x4b00007f
-DATA vmath32c17<>+8(SB)/4, $0x4b00007f
-DATA vmath32c17<>+12(SB)/4, $0x4b00007f
-DATA vmath32c17<>+16(SB)/4, $0x4b00007f
-DATA vmath32c17<>+20(SB)/4, $0x4b00007f
-DATA vmath32c17<>+24(SB)/4, $0x4b00007f
-DATA vmath32c17<>+28(SB)/4, $0x4b00007f
+DATA vmath32c17<>+0(SB)/4, $0x007fffff
+DATA vmath32c17<>+4(SB)/4, $0x007fffff
+DATA vmath32c17<>+8(SB)/4, $0x007fffff
+DATA vmath32c17<>+12(SB)/4, $0x007fffff
+DATA vmath32c17<>+16(SB)/4, $0x007fffff
+DATA vmath32c17<>+20(SB)/4, $0x007fffff
+DATA vmath32c17<>+24(SB)/4, $0x007fffff
+DATA vmath32c17<>+28(SB)/4, $0x007fffff
 GLOBL vmath32c17<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c18<>+0(SB)/4, $0x007fffff
-DATA vmath32c18<>+4(SB)/4, $0x007fffff
-DATA vmath32c18<>+8(SB)/4, $0x007fffff
-DATA vmath32c18<>+12(SB)/4, $0x007fffff
-DATA vmath32c18<>+16(SB)/4, $0x007fffff
-DATA vmath32c18<>+20(SB)/4, $0x007fffff
-DATA vmath32c18<>+24(SB)/4, $0x007fffff
-DATA vmath32c18<>+28(SB)/4, $0x007fffff
+DATA vmath32c18<>+0(SB)/4, $0x3fb504f3
+DATA vmath32c18<>+4(SB)/4, $0x3fb504f3
+DATA vmath32c18<>+8(SB)/4, $0x3fb504f3
+DATA vmath32c18<>+12(SB)/4, $0x3fb504f3
+DATA vmath32c18<>+16(SB)/4, $0x3fb504f3
+DATA vmath32c18<>+20(SB)/4, $0x3fb504f3
+DATA vmath32c18<>+24(SB)/4, $0x3fb504f3
+DATA vmath32c18<>+28(SB)/4, $0x3fb504f3
 GLOBL vmath32c18<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c19<>+0(SB)/4, $0x3fb504f3
-DATA vmath32c19<>+4(SB)/4, $0x3fb504f3
-DATA vmath32c19<>+8(SB)/4, $0x3fb504f3
-DATA vmath32c19<>+12(SB)/4, $0x3fb504f3
-DATA vmath32c19<>+16(SB)/4, $0x3fb504f3
-DATA vmath32c19<>+20(SB)/4, $0x3fb504f3
-DATA vmath32c19<>+24(SB)/4, $0x3fb504f3
-DATA vmath32c19<>+28(SB)/4, $0x3fb504f3
+DATA vmath32c19<>+0(SB)/4, $0x40000000
+DATA vmath32c19<>+4(SB)/4, $0x40000000
+DATA vmath32c19<>+8(SB)/4, $0x40000000
+DATA vmath32c19<>+12(SB)/4, $0x40000000
+DATA vmath32c19<>+16(SB)/4, $0x40000000
+DATA vmath32c19<>+20(SB)/4, $0x40000000
+DATA vmath32c19<>+24(SB)/4, $0x40000000
+DATA vmath32c19<>+28(SB)/4, $0x40000000
 GLOBL vmath32c19<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c20<>+0(SB)/4, $0x40000000
-DATA vmath32c20<>+4(SB)/4, $0x40000000
-DATA vmath32c20<>+8(SB)/4, $0x40000000
-DATA vmath32c20<>+12(SB)/4, $0x40000000
-DATA vmath32c20<>+16(SB)/4, $0x40000000
-DATA vmath32c20<>+20(SB)/4, $0x40000000
-DATA vmath32c20<>+24(SB)/4, $0x40000000
-DATA vmath32c20<>+28(SB)/4, $0x40000000
+DATA vmath32c20<>+0(SB)/4, $0x3e3a2e8c
+DATA vmath32c20<>+4(SB)/4, $0x3e3a2e8c
+DATA vmath32c20<>+8(SB)/4, $0x3e3a2e8c
+DATA vmath32c20<>+12(SB)/4, $0x3e3a2e8c
+DATA vmath32c20<>+16(SB)/4, $0x3e3a2e8c
+DATA vmath32c20<>+20(SB)/4, $0x3e3a2e8c
+DATA vmath32c20<>+24(SB)/4, $0x3e3a2e8c
+DATA vmath32c20<>+28(SB)/4, $0x3e3a2e8c
 GLOBL vmath32c20<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c21<>+0(SB)/4, $0x3e3a2e8c
-DATA vmath32c21<>+4(SB)/4, $0x3e3a2e8c
-DATA vmath32c21<>+8(SB)/4, $0x3e3a2e8c
-DATA vmath32c21<>+12(SB)/4, $0x3e3a2e8c
-DATA vmath32c21<>+16(SB)/4, $0x3e3a2e8c
-DATA vmath32c21<>+20(SB)/4, $0x3e3a2e8c
-DATA vmath32c21<>+24(SB)/4, $0x3e3a2e8c
-DATA vmath32c21<>+28(SB)/4, $0x3e3a2e8c
+DATA vmath32c21<>+0(SB)/4, $0x3e638e39
+DATA vmath32c21<>+4(SB)/4, $0x3e638e39
+DATA vmath32c21<>+8(SB)/4, $0x3e638e39
+DATA vmath32c21<>+12(SB)/4, $0x3e638e39
+DATA vmath32c21<>+16(SB)/4, $0x3e638e39
+DATA vmath32c21<>+20(SB)/4, $0x3e638e39
+DATA vmath32c21<>+24(SB)/4, $0x3e638e39
+DATA vmath32c21<>+28(SB)/4, $0x3e638e39
 GLOBL vmath32c21<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c22<>+0(SB)/4, $0x3e638e39
-DATA vmath32c22<>+4(SB)/4, $0x3e638e39
-DATA vmath32c22<>+8(SB)/4, $0x3e638e39
-DATA vmath32c22<>+12(SB)/4, $0x3e638e39
-DATA vmath32c22<>+16(SB)/4, $0x3e638e39
-DATA vmath32c22<>+20(SB)/4, $0x3e638e39
-DATA vmath32c22<>+24(SB)/4, $0x3e638e39
-DATA vmath32c22<>+28(SB)/4, $0x3e638e39
+DATA vmath32c22<>+0(SB)/4, $0x3e924925
+DATA vmath32c22<>+4(SB)/4, $0x3e924925
+DATA vmath32c22<>+8(SB)/4, $0x3e924925
+DATA vmath32c22<>+12(SB)/4, $0x3e924925
+DATA vmath32c22<>+16(SB)/4, $0x3e924925
+DATA vmath32c22<>+20(SB)/4, $0x3e924925
+DATA vmath32c22<>+24(SB)/4, $0x3e924925
+DATA vmath32c22<>+28(SB)/4, $0x3e924925
 GLOBL vmath32c22<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c23<>+0(SB)/4, $0x3e924925
-DATA vmath32c23<>+4(SB)/4, $0x3e924925
-DATA vmath32c23<>+8(SB)/4, $0x3e924925
-DATA vmath32c23<>+12(SB)/4, $0x3e924925
-DATA vmath32c23<>+16(SB)/4, $0x3e924925
-DATA vmath32c23<>+20(SB)/4, $0x3e924925
-DATA vmath32c23<>+24(SB)/4, $0x3e924925
-DATA vmath32c23<>+28(SB)/4, $0x3e924925
+DATA vmath32c23<>+0(SB)/4, $0x3ecccccd
+DATA vmath32c23<>+4(SB)/4, $0x3ecccccd
+DATA vmath32c23<>+8(SB)/4, $0x3ecccccd
+DATA vmath32c23<>+12(SB)/4, $0x3ecccccd
+DATA vmath32c23<>+16(SB)/4, $0x3ecccccd
+DATA vmath32c23<>+20(SB)/4, $0x3ecccccd
+DATA vmath32c23<>+24(SB)/4, $0x3ecccccd
+DATA vmath32c23<>+28(SB)/4, $0x3ecccccd
 GLOBL vmath32c23<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c24<>+0(SB)/4, $0x3ecccccd
-DATA vmath32c24<>+4(SB)/4, $0x3ecccccd
-DATA vmath32c24<>+8(SB)/4, $0x3ecccccd
-DATA vmath32c24<>+12(SB)/4, $0x3ecccccd
-DATA vmath32c24<>+16(SB)/4, $0x3ecccccd
-DATA vmath32c24<>+20(SB)/4, $0x3ecccccd
-DATA vmath32c24<>+24(SB)/4, $0x3ecccccd
-DATA vmath32c24<>+28(SB)/4, $0x3ecccccd
+DATA vmath32c24<>+0(SB)/4, $0x3f2aaaab
+DATA vmath32c24<>+4(SB)/4, $0x3f2aaaab
+DATA vmath32c24<>+8(SB)/4, $0x3f2aaaab
+DATA vmath32c24<>+12(SB)/4, $0x3f2aaaab
+DATA vmath32c24<>+16(SB)/4, $0x3f2aaaab
+DATA vmath32c24<>+20(SB)/4, $0x3f2aaaab
+DATA vmath32c24<>+24(SB)/4, $0x3f2aaaab
+DATA vmath32c24<>+28(SB)/4, $0x3f2aaaab
 GLOBL vmath32c24<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c25<>+0(SB)/4, $0x3f2aaaab
-DATA vmath32c25<>+4(SB)/4, $0x3f2aaaab
-DATA vmath32c25<>+8(SB)/4, $0x3f2aaaab
-DATA vmath32c25<>+12(SB)/4, $0x3f2aaaab
-DATA vmath32c25<>+16(SB)/4, $0x3f2aaaab
-DATA vmath32c25<>+20(SB)/4, $0x3f2aaaab
-DATA vmath32c25<>+24(SB)/4, $0x3f2aaaab
-DATA vmath32c25<>+28(SB)/4, $0x3f2aaaab
+DATA vmath32c25<>+0(SB)/4, $0x00000000
+DATA vmath32c25<>+4(SB)/4, $0x00000000
+DATA vmath32c25<>+8(SB)/4, $0x00000000
+DATA vmath32c25<>+12(SB)/4, $0x00000000
+DATA vmath32c25<>+16(SB)/4, $0x00000000
+DATA vmath32c25<>+20(SB)/4, $0x00000000
+DATA vmath32c25<>+24(SB)/4, $0x00000000
+DATA vmath32c25<>+28(SB)/4, $0x00000000
 GLOBL vmath32c25<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c26<>+0(SB)/4, $0x00000000
-DATA vmath32c26<>+4(SB)/4, $0x00000000
-DATA vmath32c26<>+8(SB)/4, $0x00000000
-DATA vmath32c26<>+12(SB)/4, $0x00000000
-DATA vmath32c26<>+16(SB)/4, $0x00000000
-DATA vmath32c26<>+20(SB)/4, $0x00000000
-DATA vmath32c26<>+24(SB)/4, $0x00000000
-DATA vmath32c26<>+28(SB)/4, $0x00000000
+DATA vmath32c26<>+0(SB)/4, $0xff800000
+DATA vmath32c26<>+4(SB)/4, $0xff800000
+DATA vmath32c26<>+8(SB)/4, $0xff800000
+DATA vmath32c26<>+12(SB)/4, $0xff800000
+DATA vmath32c26<>+16(SB)/4, $0xff800000
+DATA vmath32c26<>+20(SB)/4, $0xff800000
+DATA vmath32c26<>+24(SB)/4, $0xff800000
+DATA vmath32c26<>+28(SB)/4, $0xff800000
 GLOBL vmath32c26<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c27<>+0(SB)/4, $0xff800000
-DATA vmath32c27<>+4(SB)/4, $0xff800000
-DATA vmath32c27<>+8(SB)/4, $0xff800000
-DATA vmath32c27<>+12(SB)/4, $0xff800000
-DATA vmath32c27<>+16(SB)/4, $0xff800000
-DATA vmath32c27<>+20(SB)/4, $0xff800000
-DATA vmath32c27<>+24(SB)/4, $0xff800000
-DATA vmath32c27<>+28(SB)/4, $0xff800000
+DATA vmath32c27<>+0(SB)/4, $0x7f800000
+DATA vmath32c27<>+4(SB)/4, $0x7f800000
+DATA vmath32c27<>+8(SB)/4, $0x7f800000
+DATA vmath32c27<>+12(SB)/4, $0x7f800000
+DATA vmath32c27<>+16(SB)/4, $0x7f800000
+DATA vmath32c27<>+20(SB)/4, $0x7f800000
+DATA vmath32c27<>+24(SB)/4, $0x7f800000
+DATA vmath32c27<>+28(SB)/4, $0x7f800000
 GLOBL vmath32c27<>(SB), RODATA|NOPTR, $32
 
-DATA vmath32c28<>+0(SB)/4, $0x7f800000
-DATA vmath32c28<>+4(SB)/4, $0x7f800000
-DATA vmath32c28<>+8(SB)/4, $0x7f800000
-DATA vmath32c28<>+12(SB)/4, $0x7f800000
-DATA vmath32c28<>+16(SB)/4, $0x7f800000
-DATA vmath32c28<>+20(SB)/4, $0x7f800000
-DATA vmath32c28<>+24(SB)/4, $0x7f800000
-DATA vmath32c28<>+28(SB)/4, $0x7f800000
+DATA vmath32c28<>+0(SB)/4, $0x7fc00000
+DATA vmath32c28<>+4(SB)/4, $0x7fc00000
+DATA vmath32c28<>+8(SB)/4, $0x7fc00000
+DATA vmath32c28<>+12(SB)/4, $0x7fc00000
+DATA vmath32c28<>+16(SB)/4, $0x7fc00000
+DATA vmath32c28<>+20(SB)/4, $0x7fc00000
+DATA vmath32c28<>+24(SB)/4, $0x7fc00000
+DATA vmath32c28<>+28(SB)/4, $0x7fc00000
 GLOBL vmath32c28<>(SB), RODATA|NOPTR, $32
-
-DATA vmath32c29<>+0(SB)/4, $0x7fc00000
-DATA vmath32c29<>+4(SB)/4, $0x7fc00000
-DATA vmath32c29<>+8(SB)/4, $0x7fc00000
-DATA vmath32c29<>+12(SB)/4, $0x7fc00000
-DATA vmath32c29<>+16(SB)/4, $0x7fc00000
-DATA vmath32c29<>+20(SB)/4, $0x7fc00000
-DATA vmath32c29<>+24(SB)/4, $0x7fc00000
-DATA vmath32c29<>+28(SB)/4, $0x7fc00000
-GLOBL vmath32c29<>(SB), RODATA|NOPTR, $32

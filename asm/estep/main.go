@@ -11,10 +11,13 @@
 //	      float32 kernels: then 3K registers of float32x8 more, N, D and B per component
 //	      again, where a block of samples adds up before it is widened into the float64
 //	      ones; they are zero again when the function returns
-//	scratch: K registers of T for P_k and then exp(P_k - max) (general K only; the
-//	         unrolled variants take it too, unused, so all share one signature)
+//	scratch: general K: K registers of T for P_k and then exp(P_k - max); unrolled K:
+//	         32K registers of T for the responsibilities of a block (see below)
 //
-// K = 2, 3 and 4 are unrolled with P_k in registers; other K loop over the components.
+// K = 2, 3 and 4 are unrolled with P_k in registers, in two passes over each block of 32
+// registers: the first computes the responsibilities into scratch, the second sums the
+// statistics in registers, free of the store-to-load chains that sums in memory make.
+// Other K loop over the components.
 // float32 lanes compute P and exp in float32 and widen the statistics to float64.
 //
 // float32 statistics add up in float32 for a block of 32 registers (256 samples, so a
@@ -104,8 +107,6 @@ func estep(p, d *emit.Prec, k int, weighted bool) {
 	kdesc := fmt.Sprintf("%d components", k)
 	if k == 0 {
 		kdesc = "K = len(coef)/" + fmt.Sprint(3*p.Lanes) + " components (K >= 1), with len(scratch) >= K*" + fmt.Sprint(p.Lanes)
-	} else {
-		kdesc += " (scratch unused)"
 	}
 	wdesc := "each sample weighing 1"
 	if weighted {
@@ -141,35 +142,115 @@ func estep(p, d *emit.Prec, k int, weighted bool) {
 		}
 		ADDQ(g.acc, g.llp)
 	}
-	body := func() {
-		if k > 0 {
-			g.unrolledBody()
-		} else {
-			g.generalBody()
-		}
-	}
-	if weighted && p.Is64() {
-		p.VectorLoop("", n, ptrs, body)
-	} else {
-		g.blockLoop(n, ptrs, body)
+	switch {
+	case k > 0:
+		g.scratch = Load(Param("scratch").Base(), GP64())
+		g.twoPassLoop(n, ptrs)
+	case weighted && p.Is64():
+		p.VectorLoop("", n, ptrs, g.generalBody)
+	default:
+		g.blockLoop(n, ptrs, g.generalBody)
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// initProducts starts the products of S at 1 (unweighted kernels).
+func (g *kernel) initProducts() {
+	if g.weighted {
+		return
+	}
+	g.prod = []VecVirtual{YMM()}
+	if !g.p.Is64() {
+		g.prod = append(g.prod, YMM())
+	}
+	for _, pr := range g.prod {
+		VMOVUPD(g.d.C(1), pr)
+	}
+}
+
+// twoPassLoop runs the unrolled kernels over blocks of logBlock registers: pass 1
+// computes each register's responsibilities into scratch and the log-likelihood; pass 2
+// sums r, r d and r d^2 in registers; then the sums go into acc (float32 ones widened)
+// and the products' logs into the log-likelihood.
+func (g *kernel) twoPassLoop(n Register, ptrs []emit.Ptr) {
+	p := g.p
+	g.initProducts()
+	SHRQ(U8(emit.Log2(p.Lanes)), n)
+	Label("block")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	count := GP64()
+	MOVQ(U32(logBlock), count)
+	CMPQ(n, count)
+	CMOVQLT(n, count)
+	SUBQ(count, n)
+	start, left, sp := GP64(), GP64(), GP64()
+	MOVQ(g.x.Base, start)
+
+	MOVQ(count, left)
+	MOVQ(g.scratch, sp)
+	Label("pass1")
+	for k, r := range g.responsibilities() {
+		p.Movu(r, Mem{Base: sp, Disp: 32 * k})
+	}
+	for _, r := range ptrs {
+		ADDQ(U8(r.Step), r.Reg)
+	}
+	ADDQ(U32(32*g.k), sp)
+	DECQ(left)
+	JNZ(LabelRef("pass1"))
+
+	sums := make([]VecVirtual, 3*g.k)
+	for i := range sums {
+		sums[i] = YMM()
+		VXORPS(sums[i], sums[i], sums[i])
+	}
+	MOVQ(count, left)
+	MOVQ(g.scratch, sp)
+	Label("pass2")
+	x := YMM()
+	p.Movu(Mem{Base: start}, x)
+	for k := range g.k {
+		r, d := YMM(), YMM()
+		p.Movu(Mem{Base: sp, Disp: 32 * k}, r)
+		p.Sub(g.coefMem(g.coef, k, offMean), x, d)
+		p.Add(r, sums[3*k], sums[3*k])
+		p.Mul(d, r, r) // r d
+		p.Add(r, sums[3*k+1], sums[3*k+1])
+		p.FMAdd231(d, r, sums[3*k+2]) // + (r d) d
+	}
+	ADDQ(U8(32), start)
+	ADDQ(U32(32*g.k), sp)
+	DECQ(left)
+	JNZ(LabelRef("pass2"))
+
+	for k := range g.k {
+		for i, off := range []int{offN, offD, offB} {
+			dst := Mem{Base: g.acc, Disp: k*block + off}
+			v := sums[3*k+i]
+			if p.Is64() {
+				VADDPD(dst, v, v)
+				VMOVUPD(v, dst)
+				continue
+			}
+			for half := range 2 {
+				w := g.widen(v, half)
+				VADDPD(dst, w, w)
+				VMOVUPD(w, dst)
+			}
+		}
+	}
+	g.flushProducts()
+	JMP(LabelRef("block"))
+	Label("done")
 }
 
 // blockLoop is VectorLoop in blocks of logBlock registers: after each block, and at the
 // end, flush adds the products' logs to the log-likelihood (unweighted) and widens the
 // float32 sums (float32).
 func (g *kernel) blockLoop(n Register, ptrs []emit.Ptr, body func()) {
-	if !g.weighted {
-		g.prod = []VecVirtual{YMM()}
-		if !g.p.Is64() {
-			g.prod = append(g.prod, YMM())
-		}
-		for _, pr := range g.prod {
-			VMOVUPD(g.d.C(1), pr)
-		}
-	}
+	g.initProducts()
 	left := GP64()
 	MOVQ(U32(logBlock), left)
 	SHRQ(U8(emit.Log2(g.p.Lanes)), n)
@@ -197,6 +278,11 @@ func (g *kernel) flush(label string) {
 	if !g.p.Is64() {
 		g.flushSingle(label)
 	}
+	g.flushProducts()
+}
+
+// flushProducts adds the logs of the products to the log-likelihood and resets them to 1.
+func (g *kernel) flushProducts() {
 	for _, pr := range g.prod {
 		l := YMM()
 		g.d.Log(pr, l, emit.LogNormalPositive)
@@ -364,8 +450,9 @@ func (g *kernel) accumulate(r, xv VecVirtual, coefBase, accBase Register, k int)
 	p.Movu(t, bm)
 }
 
-// unrolledBody is one register of samples for a fixed K, with P_k in registers.
-func (g *kernel) unrolledBody() {
+// responsibilities is pass 1 for one register of samples and a fixed K, with P_k in
+// registers: it adds the log-likelihood's share and returns the K responsibilities.
+func (g *kernel) responsibilities() []VecVirtual {
 	p := g.p
 	x := YMM()
 	p.Movu(g.x, x)
@@ -403,10 +490,10 @@ func (g *kernel) unrolledBody() {
 		}
 	}
 	inv := g.finish(m, s, w)
-	for k, e := range pk {
+	for _, e := range pk {
 		p.Mul(inv, e, e)
-		g.accumulate(e, x, g.coef, g.acc, k)
 	}
+	return pk
 }
 
 // expsSkippingTheMax replaces each a_k = P_k - max by exp(a_k), for K = 2 or 3, with one

@@ -26,7 +26,7 @@ func TestEStepAssemblyStaysInItsBuffers(t *testing.T) {
 	for _, k := range []int{1, 2, 3, 4, 5, 9} {
 		c := testMixtures()["K=16"]
 		c = &Coeffs{Const: c.Const[:k], Mean: c.Mean[:k], HalfPrec: c.HalfPrec[:k]}
-		for _, n := range []int{8, 16, 40} { // whole registers of either precision
+		for _, n := range []int{8, 16, 40, 8 * (estepBlock + 3)} { // whole registers, past one block
 			t.Run(fmt.Sprintf("F64/K=%d/n=%d", k, n), func(t *testing.T) {
 				plain, weighted := estepFuncs[float64](k)
 				runGuarded(t, rng, c, n, plain, weighted)

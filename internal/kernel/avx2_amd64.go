@@ -130,11 +130,15 @@ func estepFuncs[T Float](k int) (estepFunc[T], estepFuncW[T]) {
 	return any(estepF32[i]).(estepFunc[T]), any(estepF32W[i]).(estepFuncW[T])
 }
 
+// estepBlock is how many registers the unrolled E-step kernels take per block: their
+// scratch holds the responsibilities of a block (../../asm/estep's logBlock).
+const estepBlock = 32
+
 // estepFrame is the memory an E-step call hands the assembly (see ../../asm/estep).
 type estepFrame[T Float] struct {
 	coef    []T       // 3K registers: Const, Mean, HalfPrec per component, broadcast
 	acc     []float64 // 3K+1 registers of float64x4: N, D, B per component, log-likelihood; float32: 3K registers of float32x8 more
-	scratch []T       // K registers
+	scratch []T       // K registers (general K), estepBlock*K (unrolled K)
 }
 
 var (
@@ -157,7 +161,7 @@ func frame[T Float](c *Coeffs) *estepFrame[T] {
 		accRegs += 3 * k // the float32 block sums
 	}
 	f.acc = grow(f.acc, accRegs*4)
-	f.scratch = grow(f.scratch, k*l)
+	f.scratch = grow(f.scratch, estepBlock*k*l)
 	for j := range k {
 		for i, v := range [3]float64{c.Const[j], c.Mean[j], c.HalfPrec[j]} {
 			reg := f.coef[(3*j+i)*l : (3*j+i+1)*l]

@@ -5,98 +5,130 @@
 #include "textflag.h"
 
 // func estepAVX2F64K2(x []float64, coef []float64, acc []float64, scratch []float64)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, CMOV, FMA3
 TEXT ·estepAVX2F64K2(SB), NOSPLIT, $0-96
 	MOVQ    x_base+0(FP), AX
 	MOVQ    x_len+8(FP), CX
 	MOVQ    coef_base+24(FP), DX
 	MOVQ    acc_base+48(FP), BX
+	MOVQ    scratch_base+72(FP), SI
 	VMOVUPD estep64c0<>+0(SB), Y0
-	MOVQ    $0x00000020, SI
 	SHRQ    $0x02, CX
 
-loop:
-	TESTQ        CX, CX
-	JZ           done
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, DI
+	CMPQ    CX, DI
+	CMOVQLT CX, DI
+	SUBQ    DI, CX
+	MOVQ    AX, R8
+	MOVQ    DI, R9
+	MOVQ    SI, R10
+
+pass1:
 	VMOVUPD      (AX), Y1
 	VSUBPD       32(DX), Y1, Y2
 	VMULPD       64(DX), Y2, Y3
 	VFNMADD213PD (DX), Y2, Y3
 	VMOVUPD      Y3, Y2
-	VSUBPD       128(DX), Y1, Y5
-	VMULPD       160(DX), Y5, Y4
-	VFNMADD213PD 96(DX), Y5, Y4
-	VMAXPD       Y4, Y2, Y2
+	VSUBPD       128(DX), Y1, Y4
+	VMULPD       160(DX), Y4, Y1
+	VFNMADD213PD 96(DX), Y4, Y1
+	VMAXPD       Y1, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
-	VSUBPD       Y2, Y4, Y4
-	VMINPD       Y4, Y3, Y5
-	VMOVUPD      Y5, Y6
-	VMOVUPD      estep64c1<>+0(SB), Y7
-	VFMADD231PD  estep64c2<>+0(SB), Y6, Y7
-	VSUBPD       estep64c1<>+0(SB), Y7, Y8
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y6
-	VFNMADD231PD estep64c4<>+0(SB), Y8, Y6
-	VMULPD       Y6, Y6, Y8
+	VSUBPD       Y2, Y1, Y1
+	VMINPD       Y1, Y3, Y4
+	VMOVUPD      Y4, Y5
+	VMOVUPD      estep64c1<>+0(SB), Y6
+	VFMADD231PD  estep64c2<>+0(SB), Y5, Y6
+	VSUBPD       estep64c1<>+0(SB), Y6, Y7
+	VFNMADD231PD estep64c3<>+0(SB), Y7, Y5
+	VFNMADD231PD estep64c4<>+0(SB), Y7, Y5
+	VMULPD       Y5, Y5, Y7
+	VMULPD       Y7, Y7, Y8
 	VMULPD       Y8, Y8, Y9
-	VMULPD       Y9, Y9, Y10
-	VMOVUPD      estep64c5<>+0(SB), Y11
-	VFMADD231PD  estep64c6<>+0(SB), Y6, Y11
-	VMOVUPD      estep64c7<>+0(SB), Y12
-	VFMADD231PD  estep64c8<>+0(SB), Y6, Y12
-	VFMADD231PD  Y12, Y8, Y11
-	VMOVUPD      estep64c9<>+0(SB), Y12
-	VFMADD231PD  estep64c10<>+0(SB), Y6, Y12
-	VMOVUPD      estep64c11<>+0(SB), Y13
-	VFMADD231PD  estep64c12<>+0(SB), Y6, Y13
-	VFMADD231PD  Y13, Y8, Y12
-	VFMADD231PD  Y12, Y9, Y11
-	VMOVUPD      estep64c13<>+0(SB), Y8
-	VFMADD231PD  estep64c14<>+0(SB), Y6, Y8
-	VFMADD231PD  Y8, Y10, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
-	VMOVUPD      Y11, Y6
-	VPSLLQ       $0x34, Y7, Y7
-	VPADDQ       Y7, Y6, Y6
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y8
-	VANDNPD      Y6, Y8, Y6
-	VMOVUPD      Y6, Y5
-	VADDPD       estep64c0<>+0(SB), Y5, Y5
-	VMOVUPD      Y6, Y7
+	VMOVUPD      estep64c5<>+0(SB), Y10
+	VFMADD231PD  estep64c6<>+0(SB), Y5, Y10
+	VMOVUPD      estep64c7<>+0(SB), Y11
+	VFMADD231PD  estep64c8<>+0(SB), Y5, Y11
+	VFMADD231PD  Y11, Y7, Y10
+	VMOVUPD      estep64c9<>+0(SB), Y11
+	VFMADD231PD  estep64c10<>+0(SB), Y5, Y11
+	VMOVUPD      estep64c11<>+0(SB), Y12
+	VFMADD231PD  estep64c12<>+0(SB), Y5, Y12
+	VFMADD231PD  Y12, Y7, Y11
+	VFMADD231PD  Y11, Y8, Y10
+	VMOVUPD      estep64c13<>+0(SB), Y7
+	VFMADD231PD  estep64c14<>+0(SB), Y5, Y7
+	VFMADD231PD  Y7, Y9, Y10
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
+	VMOVUPD      Y10, Y5
+	VPSLLQ       $0x34, Y6, Y6
+	VPADDQ       Y6, Y5, Y5
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y7
+	VANDNPD      Y5, Y7, Y5
+	VMOVUPD      Y5, Y4
+	VADDPD       estep64c0<>+0(SB), Y4, Y4
+	VMOVUPD      Y5, Y6
 	VCMPPD       $0x00, estep64c16<>+0(SB), Y3, Y3
-	VBLENDVPD    Y3, estep64c0<>+0(SB), Y7, Y7
-	VMOVUPD      Y6, Y6
-	VCMPPD       $0x00, estep64c16<>+0(SB), Y4, Y3
 	VBLENDVPD    Y3, estep64c0<>+0(SB), Y6, Y6
-	VMULPD       Y5, Y0, Y0
+	VMOVUPD      Y5, Y5
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, estep64c0<>+0(SB), Y5, Y5
+	VMULPD       Y4, Y0, Y0
 	VADDPD       192(BX), Y2, Y2
 	VMOVUPD      Y2, 192(BX)
-	VMOVUPD      estep64c0<>+0(SB), Y2
-	VDIVPD       Y5, Y2, Y2
-	VMULPD       Y2, Y7, Y7
-	VSUBPD       32(DX), Y1, Y3
-	VADDPD       (BX), Y7, Y4
-	VMOVUPD      Y4, (BX)
-	VMULPD       Y3, Y7, Y7
-	VADDPD       32(BX), Y7, Y4
-	VMOVUPD      Y4, 32(BX)
-	VMOVUPD      64(BX), Y4
-	VFMADD231PD  Y3, Y7, Y4
-	VMOVUPD      Y4, 64(BX)
-	VMULPD       Y2, Y6, Y6
-	VSUBPD       128(DX), Y1, Y1
-	VADDPD       96(BX), Y6, Y2
-	VMOVUPD      Y2, 96(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y1
+	VDIVPD       Y4, Y1, Y1
 	VMULPD       Y1, Y6, Y6
-	VADDPD       128(BX), Y6, Y2
-	VMOVUPD      Y2, 128(BX)
-	VMOVUPD      160(BX), Y2
-	VFMADD231PD  Y1, Y6, Y2
-	VMOVUPD      Y2, 160(BX)
+	VMULPD       Y1, Y5, Y5
+	VMOVUPD      Y6, (R10)
+	VMOVUPD      Y5, 32(R10)
 	ADDQ         $0x20, AX
-	DECQ         CX
-	DECQ         SI
-	JNZ          loop
+	ADDQ         $0x00000040, R10
+	DECQ         R9
+	JNZ          pass1
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	MOVQ         DI, R9
+	MOVQ         SI, R10
+
+pass2:
+	VMOVUPD      (R8), Y7
+	VMOVUPD      (R10), Y8
+	VSUBPD       32(DX), Y7, Y9
+	VADDPD       Y8, Y1, Y1
+	VMULPD       Y9, Y8, Y8
+	VADDPD       Y8, Y2, Y2
+	VFMADD231PD  Y9, Y8, Y3
+	VMOVUPD      32(R10), Y8
+	VSUBPD       128(DX), Y7, Y7
+	VADDPD       Y8, Y4, Y4
+	VMULPD       Y7, Y8, Y8
+	VADDPD       Y8, Y5, Y5
+	VFMADD231PD  Y7, Y8, Y6
+	ADDQ         $0x20, R8
+	ADDQ         $0x00000040, R10
+	DECQ         R9
+	JNZ          pass2
+	VADDPD       (BX), Y1, Y1
+	VMOVUPD      Y1, (BX)
+	VADDPD       32(BX), Y2, Y2
+	VMOVUPD      Y2, 32(BX)
+	VADDPD       64(BX), Y3, Y3
+	VMOVUPD      Y3, 64(BX)
+	VADDPD       96(BX), Y4, Y4
+	VMOVUPD      Y4, 96(BX)
+	VADDPD       128(BX), Y5, Y5
+	VMOVUPD      Y5, 128(BX)
+	VADDPD       160(BX), Y6, Y6
+	VMOVUPD      Y6, 160(BX)
 	VPSRLQ       $0x34, Y0, Y1
 	VORPD        estep64c17<>+0(SB), Y1, Y1
 	VSUBPD       estep64c18<>+0(SB), Y1, Y1
@@ -131,44 +163,9 @@ loop:
 	VADDPD       192(BX), Y0, Y0
 	VMOVUPD      Y0, 192(BX)
 	VMOVUPD      estep64c0<>+0(SB), Y0
-	MOVQ         $0x00000020, SI
-	JMP          loop
+	JMP          block
 
 done:
-	VPSRLQ       $0x34, Y0, Y1
-	VORPD        estep64c17<>+0(SB), Y1, Y1
-	VSUBPD       estep64c18<>+0(SB), Y1, Y1
-	VANDPD       estep64c19<>+0(SB), Y0, Y0
-	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y2
-	VMULPD       estep64c21<>+0(SB), Y0, Y3
-	VBLENDVPD    Y2, Y3, Y0, Y0
-	VANDPD       estep64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y1, Y1
-	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c22<>+0(SB), Y0, Y3
-	VDIVPD       Y3, Y0, Y2
-	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c23<>+0(SB), Y4
-	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VMULPD       Y3, Y4, Y4
-	VSUBPD       Y4, Y0, Y4
-	VFNMADD231PD Y2, Y4, Y0
-	VFMADD231PD  estep64c4<>+0(SB), Y1, Y0
-	VFMADD231PD  estep64c3<>+0(SB), Y1, Y0
-	VMOVUPD      Y0, Y0
-	VADDPD       192(BX), Y0, Y0
-	VMOVUPD      Y0, 192(BX)
-	VMOVUPD      estep64c0<>+0(SB), Y0
 	VZEROUPPER
 	RET
 
@@ -377,19 +374,28 @@ DATA estep64c33<>+24(SB)/8, $0x3fe5555555555555
 GLOBL estep64c33<>(SB), RODATA|NOPTR, $32
 
 // func estepAVX2F64K3(x []float64, coef []float64, acc []float64, scratch []float64)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, CMOV, FMA3
 TEXT ·estepAVX2F64K3(SB), NOSPLIT, $0-96
 	MOVQ    x_base+0(FP), AX
 	MOVQ    x_len+8(FP), CX
 	MOVQ    coef_base+24(FP), DX
 	MOVQ    acc_base+48(FP), BX
+	MOVQ    scratch_base+72(FP), SI
 	VMOVUPD estep64c0<>+0(SB), Y0
-	MOVQ    $0x00000020, SI
 	SHRQ    $0x02, CX
 
-loop:
-	TESTQ        CX, CX
-	JZ           done
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, DI
+	CMPQ    CX, DI
+	CMOVQLT CX, DI
+	SUBQ    DI, CX
+	MOVQ    AX, R8
+	MOVQ    DI, R9
+	MOVQ    SI, R10
+
+pass1:
 	VMOVUPD      (AX), Y1
 	VSUBPD       32(DX), Y1, Y2
 	VMULPD       64(DX), Y2, Y3
@@ -399,18 +405,48 @@ loop:
 	VMULPD       160(DX), Y5, Y4
 	VFNMADD213PD 96(DX), Y5, Y4
 	VMAXPD       Y4, Y2, Y2
-	VSUBPD       224(DX), Y1, Y6
-	VMULPD       256(DX), Y6, Y5
-	VFNMADD213PD 192(DX), Y6, Y5
-	VMAXPD       Y5, Y2, Y2
+	VSUBPD       224(DX), Y1, Y5
+	VMULPD       256(DX), Y5, Y1
+	VFNMADD213PD 192(DX), Y5, Y1
+	VMAXPD       Y1, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
 	VSUBPD       Y2, Y4, Y4
-	VSUBPD       Y2, Y5, Y5
-	VMINPD       Y4, Y3, Y6
-	VMAXPD       Y4, Y3, Y7
-	VMINPD       Y5, Y7, Y7
-	VMAXPD       Y7, Y6, Y7
-	VMINPD       Y5, Y6, Y6
+	VSUBPD       Y2, Y1, Y1
+	VMINPD       Y4, Y3, Y5
+	VMAXPD       Y4, Y3, Y6
+	VMINPD       Y1, Y6, Y6
+	VMAXPD       Y6, Y5, Y6
+	VMINPD       Y1, Y5, Y5
+	VMOVUPD      Y5, Y7
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
+	VMULPD       Y7, Y7, Y9
+	VMULPD       Y9, Y9, Y10
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y12
+	VFMADD231PD  estep64c6<>+0(SB), Y7, Y12
+	VMOVUPD      estep64c7<>+0(SB), Y13
+	VFMADD231PD  estep64c8<>+0(SB), Y7, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VMOVUPD      estep64c9<>+0(SB), Y13
+	VFMADD231PD  estep64c10<>+0(SB), Y7, Y13
+	VMOVUPD      estep64c11<>+0(SB), Y14
+	VFMADD231PD  estep64c12<>+0(SB), Y7, Y14
+	VFMADD231PD  Y14, Y9, Y13
+	VFMADD231PD  Y13, Y10, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
+	VFMADD231PD  Y9, Y11, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
+	VMOVUPD      Y12, Y7
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y7, Y7
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y9
+	VANDNPD      Y7, Y9, Y7
 	VMOVUPD      Y6, Y8
 	VMOVUPD      estep64c1<>+0(SB), Y9
 	VFMADD231PD  estep64c2<>+0(SB), Y8, Y9
@@ -441,90 +477,90 @@ loop:
 	VPADDQ       Y9, Y8, Y8
 	VCMPPD       $0x11, estep64c15<>+0(SB), Y6, Y10
 	VANDNPD      Y8, Y10, Y8
-	VMOVUPD      Y7, Y9
-	VMOVUPD      estep64c1<>+0(SB), Y10
-	VFMADD231PD  estep64c2<>+0(SB), Y9, Y10
-	VSUBPD       estep64c1<>+0(SB), Y10, Y11
-	VFNMADD231PD estep64c3<>+0(SB), Y11, Y9
-	VFNMADD231PD estep64c4<>+0(SB), Y11, Y9
-	VMULPD       Y9, Y9, Y11
-	VMULPD       Y11, Y11, Y12
-	VMULPD       Y12, Y12, Y13
-	VMOVUPD      estep64c5<>+0(SB), Y14
-	VFMADD231PD  estep64c6<>+0(SB), Y9, Y14
-	VMOVUPD      estep64c7<>+0(SB), Y15
-	VFMADD231PD  estep64c8<>+0(SB), Y9, Y15
-	VFMADD231PD  Y15, Y11, Y14
-	VMOVUPD      estep64c9<>+0(SB), Y15
-	VFMADD231PD  estep64c10<>+0(SB), Y9, Y15
-	VMOVUPD      estep64c11<>+0(SB), Y16
-	VFMADD231PD  estep64c12<>+0(SB), Y9, Y16
-	VFMADD231PD  Y16, Y11, Y15
-	VFMADD231PD  Y15, Y12, Y14
-	VMOVUPD      estep64c13<>+0(SB), Y11
-	VFMADD231PD  estep64c14<>+0(SB), Y9, Y11
-	VFMADD231PD  Y11, Y13, Y14
-	VFMADD213PD  estep64c0<>+0(SB), Y9, Y14
-	VFMADD213PD  estep64c0<>+0(SB), Y9, Y14
-	VMOVUPD      Y14, Y9
-	VPSLLQ       $0x34, Y10, Y10
-	VPADDQ       Y10, Y9, Y9
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y7, Y11
-	VANDNPD      Y9, Y11, Y9
-	VMOVUPD      Y8, Y7
-	VADDPD       Y9, Y7, Y7
-	VADDPD       estep64c0<>+0(SB), Y7, Y7
-	VCMPPD       $0x00, Y6, Y3, Y10
-	VBLENDVPD    Y10, Y8, Y9, Y11
-	VCMPPD       $0x00, estep64c16<>+0(SB), Y3, Y10
-	VBLENDVPD    Y10, estep64c0<>+0(SB), Y11, Y11
-	VCMPPD       $0x00, Y6, Y4, Y10
-	VBLENDVPD    Y10, Y8, Y9, Y3
-	VCMPPD       $0x00, estep64c16<>+0(SB), Y4, Y10
-	VBLENDVPD    Y10, estep64c0<>+0(SB), Y3, Y3
-	VCMPPD       $0x00, Y6, Y5, Y10
-	VBLENDVPD    Y10, Y8, Y9, Y4
-	VCMPPD       $0x00, estep64c16<>+0(SB), Y5, Y10
-	VBLENDVPD    Y10, estep64c0<>+0(SB), Y4, Y4
-	VMULPD       Y7, Y0, Y0
+	VMOVUPD      Y7, Y6
+	VADDPD       Y8, Y6, Y6
+	VADDPD       estep64c0<>+0(SB), Y6, Y6
+	VCMPPD       $0x00, Y5, Y3, Y9
+	VBLENDVPD    Y9, Y7, Y8, Y10
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y3, Y9
+	VBLENDVPD    Y9, estep64c0<>+0(SB), Y10, Y10
+	VCMPPD       $0x00, Y5, Y4, Y9
+	VBLENDVPD    Y9, Y7, Y8, Y3
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y4, Y9
+	VBLENDVPD    Y9, estep64c0<>+0(SB), Y3, Y3
+	VCMPPD       $0x00, Y5, Y1, Y9
+	VBLENDVPD    Y9, Y7, Y8, Y4
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y1, Y9
+	VBLENDVPD    Y9, estep64c0<>+0(SB), Y4, Y4
+	VMULPD       Y6, Y0, Y0
 	VADDPD       288(BX), Y2, Y2
 	VMOVUPD      Y2, 288(BX)
-	VMOVUPD      estep64c0<>+0(SB), Y2
-	VDIVPD       Y7, Y2, Y2
-	VMULPD       Y2, Y11, Y11
-	VSUBPD       32(DX), Y1, Y5
-	VADDPD       (BX), Y11, Y6
-	VMOVUPD      Y6, (BX)
-	VMULPD       Y5, Y11, Y11
-	VADDPD       32(BX), Y11, Y6
-	VMOVUPD      Y6, 32(BX)
-	VMOVUPD      64(BX), Y6
-	VFMADD231PD  Y5, Y11, Y6
-	VMOVUPD      Y6, 64(BX)
-	VMULPD       Y2, Y3, Y3
-	VSUBPD       128(DX), Y1, Y5
-	VADDPD       96(BX), Y3, Y6
-	VMOVUPD      Y6, 96(BX)
-	VMULPD       Y5, Y3, Y3
-	VADDPD       128(BX), Y3, Y6
-	VMOVUPD      Y6, 128(BX)
-	VMOVUPD      160(BX), Y6
-	VFMADD231PD  Y5, Y3, Y6
-	VMOVUPD      Y6, 160(BX)
-	VMULPD       Y2, Y4, Y4
-	VSUBPD       224(DX), Y1, Y1
-	VADDPD       192(BX), Y4, Y2
-	VMOVUPD      Y2, 192(BX)
+	VMOVUPD      estep64c0<>+0(SB), Y1
+	VDIVPD       Y6, Y1, Y1
+	VMULPD       Y1, Y10, Y10
+	VMULPD       Y1, Y3, Y3
 	VMULPD       Y1, Y4, Y4
-	VADDPD       224(BX), Y4, Y2
-	VMOVUPD      Y2, 224(BX)
-	VMOVUPD      256(BX), Y2
-	VFMADD231PD  Y1, Y4, Y2
-	VMOVUPD      Y2, 256(BX)
+	VMOVUPD      Y10, (R10)
+	VMOVUPD      Y3, 32(R10)
+	VMOVUPD      Y4, 64(R10)
 	ADDQ         $0x20, AX
-	DECQ         CX
-	DECQ         SI
-	JNZ          loop
+	ADDQ         $0x00000060, R10
+	DECQ         R9
+	JNZ          pass1
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	MOVQ         DI, R9
+	MOVQ         SI, R10
+
+pass2:
+	VMOVUPD      (R8), Y10
+	VMOVUPD      (R10), Y11
+	VSUBPD       32(DX), Y10, Y12
+	VADDPD       Y11, Y1, Y1
+	VMULPD       Y12, Y11, Y11
+	VADDPD       Y11, Y2, Y2
+	VFMADD231PD  Y12, Y11, Y3
+	VMOVUPD      32(R10), Y11
+	VSUBPD       128(DX), Y10, Y12
+	VADDPD       Y11, Y4, Y4
+	VMULPD       Y12, Y11, Y11
+	VADDPD       Y11, Y5, Y5
+	VFMADD231PD  Y12, Y11, Y6
+	VMOVUPD      64(R10), Y11
+	VSUBPD       224(DX), Y10, Y10
+	VADDPD       Y11, Y7, Y7
+	VMULPD       Y10, Y11, Y11
+	VADDPD       Y11, Y8, Y8
+	VFMADD231PD  Y10, Y11, Y9
+	ADDQ         $0x20, R8
+	ADDQ         $0x00000060, R10
+	DECQ         R9
+	JNZ          pass2
+	VADDPD       (BX), Y1, Y1
+	VMOVUPD      Y1, (BX)
+	VADDPD       32(BX), Y2, Y2
+	VMOVUPD      Y2, 32(BX)
+	VADDPD       64(BX), Y3, Y3
+	VMOVUPD      Y3, 64(BX)
+	VADDPD       96(BX), Y4, Y4
+	VMOVUPD      Y4, 96(BX)
+	VADDPD       128(BX), Y5, Y5
+	VMOVUPD      Y5, 128(BX)
+	VADDPD       160(BX), Y6, Y6
+	VMOVUPD      Y6, 160(BX)
+	VADDPD       192(BX), Y7, Y7
+	VMOVUPD      Y7, 192(BX)
+	VADDPD       224(BX), Y8, Y8
+	VMOVUPD      Y8, 224(BX)
+	VADDPD       256(BX), Y9, Y9
+	VMOVUPD      Y9, 256(BX)
 	VPSRLQ       $0x34, Y0, Y1
 	VORPD        estep64c17<>+0(SB), Y1, Y1
 	VSUBPD       estep64c18<>+0(SB), Y1, Y1
@@ -559,61 +595,35 @@ loop:
 	VADDPD       288(BX), Y0, Y0
 	VMOVUPD      Y0, 288(BX)
 	VMOVUPD      estep64c0<>+0(SB), Y0
-	MOVQ         $0x00000020, SI
-	JMP          loop
+	JMP          block
 
 done:
-	VPSRLQ       $0x34, Y0, Y1
-	VORPD        estep64c17<>+0(SB), Y1, Y1
-	VSUBPD       estep64c18<>+0(SB), Y1, Y1
-	VANDPD       estep64c19<>+0(SB), Y0, Y0
-	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y2
-	VMULPD       estep64c21<>+0(SB), Y0, Y3
-	VBLENDVPD    Y2, Y3, Y0, Y0
-	VANDPD       estep64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y1, Y1
-	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c22<>+0(SB), Y0, Y3
-	VDIVPD       Y3, Y0, Y2
-	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c23<>+0(SB), Y4
-	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VMULPD       Y3, Y4, Y4
-	VSUBPD       Y4, Y0, Y4
-	VFNMADD231PD Y2, Y4, Y0
-	VFMADD231PD  estep64c4<>+0(SB), Y1, Y0
-	VFMADD231PD  estep64c3<>+0(SB), Y1, Y0
-	VMOVUPD      Y0, Y0
-	VADDPD       288(BX), Y0, Y0
-	VMOVUPD      Y0, 288(BX)
-	VMOVUPD      estep64c0<>+0(SB), Y0
 	VZEROUPPER
 	RET
 
 // func estepAVX2F64K4(x []float64, coef []float64, acc []float64, scratch []float64)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, CMOV, FMA3
 TEXT ·estepAVX2F64K4(SB), NOSPLIT, $0-96
 	MOVQ    x_base+0(FP), AX
 	MOVQ    x_len+8(FP), CX
 	MOVQ    coef_base+24(FP), DX
 	MOVQ    acc_base+48(FP), BX
+	MOVQ    scratch_base+72(FP), SI
 	VMOVUPD estep64c0<>+0(SB), Y0
-	MOVQ    $0x00000020, SI
 	SHRQ    $0x02, CX
 
-loop:
-	TESTQ        CX, CX
-	JZ           done
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, DI
+	CMPQ    CX, DI
+	CMOVQLT CX, DI
+	SUBQ    DI, CX
+	MOVQ    AX, R8
+	MOVQ    DI, R9
+	MOVQ    SI, R10
+
+pass1:
 	VMOVUPD      (AX), Y1
 	VSUBPD       32(DX), Y1, Y2
 	VMULPD       64(DX), Y2, Y3
@@ -627,187 +637,224 @@ loop:
 	VMULPD       256(DX), Y6, Y5
 	VFNMADD213PD 192(DX), Y6, Y5
 	VMAXPD       Y5, Y2, Y2
-	VSUBPD       320(DX), Y1, Y7
-	VMULPD       352(DX), Y7, Y6
-	VFNMADD213PD 288(DX), Y7, Y6
-	VMAXPD       Y6, Y2, Y2
+	VSUBPD       320(DX), Y1, Y6
+	VMULPD       352(DX), Y6, Y1
+	VFNMADD213PD 288(DX), Y6, Y1
+	VMAXPD       Y1, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
 	VSUBPD       Y2, Y4, Y4
 	VSUBPD       Y2, Y5, Y5
-	VSUBPD       Y2, Y6, Y6
-	VMOVUPD      Y3, Y7
-	VMOVUPD      estep64c1<>+0(SB), Y8
-	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
-	VSUBPD       estep64c1<>+0(SB), Y8, Y9
-	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
-	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
-	VMULPD       Y7, Y7, Y9
+	VSUBPD       Y2, Y1, Y1
+	VMOVUPD      Y3, Y6
+	VMOVUPD      estep64c1<>+0(SB), Y7
+	VFMADD231PD  estep64c2<>+0(SB), Y6, Y7
+	VSUBPD       estep64c1<>+0(SB), Y7, Y8
+	VFNMADD231PD estep64c3<>+0(SB), Y8, Y6
+	VFNMADD231PD estep64c4<>+0(SB), Y8, Y6
+	VMULPD       Y6, Y6, Y8
+	VMULPD       Y8, Y8, Y9
 	VMULPD       Y9, Y9, Y10
-	VMULPD       Y10, Y10, Y11
-	VMOVUPD      estep64c5<>+0(SB), Y12
-	VFMADD231PD  estep64c6<>+0(SB), Y7, Y12
-	VMOVUPD      estep64c7<>+0(SB), Y13
-	VFMADD231PD  estep64c8<>+0(SB), Y7, Y13
-	VFMADD231PD  Y13, Y9, Y12
-	VMOVUPD      estep64c9<>+0(SB), Y13
-	VFMADD231PD  estep64c10<>+0(SB), Y7, Y13
-	VMOVUPD      estep64c11<>+0(SB), Y14
-	VFMADD231PD  estep64c12<>+0(SB), Y7, Y14
-	VFMADD231PD  Y14, Y9, Y13
-	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y9
-	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
-	VFMADD231PD  Y9, Y11, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
-	VMOVUPD      Y12, Y7
-	VPSLLQ       $0x34, Y8, Y8
-	VPADDQ       Y8, Y7, Y7
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y3, Y9
-	VANDNPD      Y7, Y9, Y7
+	VMOVUPD      estep64c5<>+0(SB), Y11
+	VFMADD231PD  estep64c6<>+0(SB), Y6, Y11
+	VMOVUPD      estep64c7<>+0(SB), Y12
+	VFMADD231PD  estep64c8<>+0(SB), Y6, Y12
+	VFMADD231PD  Y12, Y8, Y11
+	VMOVUPD      estep64c9<>+0(SB), Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y6, Y12
+	VMOVUPD      estep64c11<>+0(SB), Y13
+	VFMADD231PD  estep64c12<>+0(SB), Y6, Y13
+	VFMADD231PD  Y13, Y8, Y12
+	VFMADD231PD  Y12, Y9, Y11
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y6, Y8
+	VFMADD231PD  Y8, Y10, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
+	VMOVUPD      Y11, Y6
+	VPSLLQ       $0x34, Y7, Y7
+	VPADDQ       Y7, Y6, Y6
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y3, Y8
+	VANDNPD      Y6, Y8, Y6
 	VMOVUPD      Y4, Y3
-	VMOVUPD      estep64c1<>+0(SB), Y8
-	VFMADD231PD  estep64c2<>+0(SB), Y3, Y8
-	VSUBPD       estep64c1<>+0(SB), Y8, Y9
-	VFNMADD231PD estep64c3<>+0(SB), Y9, Y3
-	VFNMADD231PD estep64c4<>+0(SB), Y9, Y3
-	VMULPD       Y3, Y3, Y9
+	VMOVUPD      estep64c1<>+0(SB), Y7
+	VFMADD231PD  estep64c2<>+0(SB), Y3, Y7
+	VSUBPD       estep64c1<>+0(SB), Y7, Y8
+	VFNMADD231PD estep64c3<>+0(SB), Y8, Y3
+	VFNMADD231PD estep64c4<>+0(SB), Y8, Y3
+	VMULPD       Y3, Y3, Y8
+	VMULPD       Y8, Y8, Y9
 	VMULPD       Y9, Y9, Y10
-	VMULPD       Y10, Y10, Y11
-	VMOVUPD      estep64c5<>+0(SB), Y12
-	VFMADD231PD  estep64c6<>+0(SB), Y3, Y12
-	VMOVUPD      estep64c7<>+0(SB), Y13
-	VFMADD231PD  estep64c8<>+0(SB), Y3, Y13
-	VFMADD231PD  Y13, Y9, Y12
-	VMOVUPD      estep64c9<>+0(SB), Y13
-	VFMADD231PD  estep64c10<>+0(SB), Y3, Y13
-	VMOVUPD      estep64c11<>+0(SB), Y14
-	VFMADD231PD  estep64c12<>+0(SB), Y3, Y14
-	VFMADD231PD  Y14, Y9, Y13
-	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y9
-	VFMADD231PD  estep64c14<>+0(SB), Y3, Y9
-	VFMADD231PD  Y9, Y11, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y3, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y3, Y12
-	VMOVUPD      Y12, Y3
-	VPSLLQ       $0x34, Y8, Y8
-	VPADDQ       Y8, Y3, Y3
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y9
-	VANDNPD      Y3, Y9, Y3
+	VMOVUPD      estep64c5<>+0(SB), Y11
+	VFMADD231PD  estep64c6<>+0(SB), Y3, Y11
+	VMOVUPD      estep64c7<>+0(SB), Y12
+	VFMADD231PD  estep64c8<>+0(SB), Y3, Y12
+	VFMADD231PD  Y12, Y8, Y11
+	VMOVUPD      estep64c9<>+0(SB), Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y3, Y12
+	VMOVUPD      estep64c11<>+0(SB), Y13
+	VFMADD231PD  estep64c12<>+0(SB), Y3, Y13
+	VFMADD231PD  Y13, Y8, Y12
+	VFMADD231PD  Y12, Y9, Y11
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y10, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y3, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y3, Y11
+	VMOVUPD      Y11, Y3
+	VPSLLQ       $0x34, Y7, Y7
+	VPADDQ       Y7, Y3, Y3
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y8
+	VANDNPD      Y3, Y8, Y3
 	VMOVUPD      Y5, Y4
-	VMOVUPD      estep64c1<>+0(SB), Y8
-	VFMADD231PD  estep64c2<>+0(SB), Y4, Y8
-	VSUBPD       estep64c1<>+0(SB), Y8, Y9
-	VFNMADD231PD estep64c3<>+0(SB), Y9, Y4
-	VFNMADD231PD estep64c4<>+0(SB), Y9, Y4
-	VMULPD       Y4, Y4, Y9
+	VMOVUPD      estep64c1<>+0(SB), Y7
+	VFMADD231PD  estep64c2<>+0(SB), Y4, Y7
+	VSUBPD       estep64c1<>+0(SB), Y7, Y8
+	VFNMADD231PD estep64c3<>+0(SB), Y8, Y4
+	VFNMADD231PD estep64c4<>+0(SB), Y8, Y4
+	VMULPD       Y4, Y4, Y8
+	VMULPD       Y8, Y8, Y9
 	VMULPD       Y9, Y9, Y10
-	VMULPD       Y10, Y10, Y11
-	VMOVUPD      estep64c5<>+0(SB), Y12
-	VFMADD231PD  estep64c6<>+0(SB), Y4, Y12
-	VMOVUPD      estep64c7<>+0(SB), Y13
-	VFMADD231PD  estep64c8<>+0(SB), Y4, Y13
-	VFMADD231PD  Y13, Y9, Y12
-	VMOVUPD      estep64c9<>+0(SB), Y13
-	VFMADD231PD  estep64c10<>+0(SB), Y4, Y13
-	VMOVUPD      estep64c11<>+0(SB), Y14
-	VFMADD231PD  estep64c12<>+0(SB), Y4, Y14
-	VFMADD231PD  Y14, Y9, Y13
-	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y9
-	VFMADD231PD  estep64c14<>+0(SB), Y4, Y9
-	VFMADD231PD  Y9, Y11, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y4, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y4, Y12
-	VMOVUPD      Y12, Y4
-	VPSLLQ       $0x34, Y8, Y8
-	VPADDQ       Y8, Y4, Y4
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y9
-	VANDNPD      Y4, Y9, Y4
-	VMOVUPD      Y6, Y5
-	VMOVUPD      estep64c1<>+0(SB), Y8
-	VFMADD231PD  estep64c2<>+0(SB), Y5, Y8
-	VSUBPD       estep64c1<>+0(SB), Y8, Y9
-	VFNMADD231PD estep64c3<>+0(SB), Y9, Y5
-	VFNMADD231PD estep64c4<>+0(SB), Y9, Y5
-	VMULPD       Y5, Y5, Y9
+	VMOVUPD      estep64c5<>+0(SB), Y11
+	VFMADD231PD  estep64c6<>+0(SB), Y4, Y11
+	VMOVUPD      estep64c7<>+0(SB), Y12
+	VFMADD231PD  estep64c8<>+0(SB), Y4, Y12
+	VFMADD231PD  Y12, Y8, Y11
+	VMOVUPD      estep64c9<>+0(SB), Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y4, Y12
+	VMOVUPD      estep64c11<>+0(SB), Y13
+	VFMADD231PD  estep64c12<>+0(SB), Y4, Y13
+	VFMADD231PD  Y13, Y8, Y12
+	VFMADD231PD  Y12, Y9, Y11
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y4, Y8
+	VFMADD231PD  Y8, Y10, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y4, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y4, Y11
+	VMOVUPD      Y11, Y4
+	VPSLLQ       $0x34, Y7, Y7
+	VPADDQ       Y7, Y4, Y4
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y8
+	VANDNPD      Y4, Y8, Y4
+	VMOVUPD      Y1, Y5
+	VMOVUPD      estep64c1<>+0(SB), Y7
+	VFMADD231PD  estep64c2<>+0(SB), Y5, Y7
+	VSUBPD       estep64c1<>+0(SB), Y7, Y8
+	VFNMADD231PD estep64c3<>+0(SB), Y8, Y5
+	VFNMADD231PD estep64c4<>+0(SB), Y8, Y5
+	VMULPD       Y5, Y5, Y8
+	VMULPD       Y8, Y8, Y9
 	VMULPD       Y9, Y9, Y10
-	VMULPD       Y10, Y10, Y11
-	VMOVUPD      estep64c5<>+0(SB), Y12
-	VFMADD231PD  estep64c6<>+0(SB), Y5, Y12
-	VMOVUPD      estep64c7<>+0(SB), Y13
-	VFMADD231PD  estep64c8<>+0(SB), Y5, Y13
-	VFMADD231PD  Y13, Y9, Y12
-	VMOVUPD      estep64c9<>+0(SB), Y13
-	VFMADD231PD  estep64c10<>+0(SB), Y5, Y13
-	VMOVUPD      estep64c11<>+0(SB), Y14
-	VFMADD231PD  estep64c12<>+0(SB), Y5, Y14
-	VFMADD231PD  Y14, Y9, Y13
-	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y9
-	VFMADD231PD  estep64c14<>+0(SB), Y5, Y9
-	VFMADD231PD  Y9, Y11, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y12
-	VMOVUPD      Y12, Y5
-	VPSLLQ       $0x34, Y8, Y8
-	VPADDQ       Y8, Y5, Y5
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y6, Y9
-	VANDNPD      Y5, Y9, Y5
-	VMOVUPD      Y7, Y6
-	VADDPD       Y3, Y6, Y6
-	VADDPD       Y4, Y6, Y6
-	VADDPD       Y5, Y6, Y6
-	VMULPD       Y6, Y0, Y0
+	VMOVUPD      estep64c5<>+0(SB), Y11
+	VFMADD231PD  estep64c6<>+0(SB), Y5, Y11
+	VMOVUPD      estep64c7<>+0(SB), Y12
+	VFMADD231PD  estep64c8<>+0(SB), Y5, Y12
+	VFMADD231PD  Y12, Y8, Y11
+	VMOVUPD      estep64c9<>+0(SB), Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y5, Y12
+	VMOVUPD      estep64c11<>+0(SB), Y13
+	VFMADD231PD  estep64c12<>+0(SB), Y5, Y13
+	VFMADD231PD  Y13, Y8, Y12
+	VFMADD231PD  Y12, Y9, Y11
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y5, Y8
+	VFMADD231PD  Y8, Y10, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y11
+	VMOVUPD      Y11, Y5
+	VPSLLQ       $0x34, Y7, Y7
+	VPADDQ       Y7, Y5, Y5
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y1, Y8
+	VANDNPD      Y5, Y8, Y5
+	VMOVUPD      Y6, Y1
+	VADDPD       Y3, Y1, Y1
+	VADDPD       Y4, Y1, Y1
+	VADDPD       Y5, Y1, Y1
+	VMULPD       Y1, Y0, Y0
 	VADDPD       384(BX), Y2, Y2
 	VMOVUPD      Y2, 384(BX)
 	VMOVUPD      estep64c0<>+0(SB), Y2
-	VDIVPD       Y6, Y2, Y2
-	VMULPD       Y2, Y7, Y7
-	VSUBPD       32(DX), Y1, Y6
-	VADDPD       (BX), Y7, Y8
-	VMOVUPD      Y8, (BX)
-	VMULPD       Y6, Y7, Y7
-	VADDPD       32(BX), Y7, Y8
-	VMOVUPD      Y8, 32(BX)
-	VMOVUPD      64(BX), Y8
-	VFMADD231PD  Y6, Y7, Y8
-	VMOVUPD      Y8, 64(BX)
+	VDIVPD       Y1, Y2, Y2
+	VMULPD       Y2, Y6, Y6
 	VMULPD       Y2, Y3, Y3
-	VSUBPD       128(DX), Y1, Y6
-	VADDPD       96(BX), Y3, Y7
-	VMOVUPD      Y7, 96(BX)
-	VMULPD       Y6, Y3, Y3
-	VADDPD       128(BX), Y3, Y7
-	VMOVUPD      Y7, 128(BX)
-	VMOVUPD      160(BX), Y7
-	VFMADD231PD  Y6, Y3, Y7
-	VMOVUPD      Y7, 160(BX)
 	VMULPD       Y2, Y4, Y4
-	VSUBPD       224(DX), Y1, Y3
-	VADDPD       192(BX), Y4, Y6
-	VMOVUPD      Y6, 192(BX)
-	VMULPD       Y3, Y4, Y4
-	VADDPD       224(BX), Y4, Y6
-	VMOVUPD      Y6, 224(BX)
-	VMOVUPD      256(BX), Y6
-	VFMADD231PD  Y3, Y4, Y6
-	VMOVUPD      Y6, 256(BX)
 	VMULPD       Y2, Y5, Y5
-	VSUBPD       320(DX), Y1, Y1
-	VADDPD       288(BX), Y5, Y2
-	VMOVUPD      Y2, 288(BX)
-	VMULPD       Y1, Y5, Y5
-	VADDPD       320(BX), Y5, Y2
-	VMOVUPD      Y2, 320(BX)
-	VMOVUPD      352(BX), Y2
-	VFMADD231PD  Y1, Y5, Y2
-	VMOVUPD      Y2, 352(BX)
+	VMOVUPD      Y6, (R10)
+	VMOVUPD      Y3, 32(R10)
+	VMOVUPD      Y4, 64(R10)
+	VMOVUPD      Y5, 96(R10)
 	ADDQ         $0x20, AX
-	DECQ         CX
-	DECQ         SI
-	JNZ          loop
+	ADDQ         $0x00000080, R10
+	DECQ         R9
+	JNZ          pass1
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y11, Y11, Y11
+	VXORPS       Y12, Y12, Y12
+	MOVQ         DI, R9
+	MOVQ         SI, R10
+
+pass2:
+	VMOVUPD      (R8), Y13
+	VMOVUPD      (R10), Y14
+	VSUBPD       32(DX), Y13, Y15
+	VADDPD       Y14, Y1, Y1
+	VMULPD       Y15, Y14, Y14
+	VADDPD       Y14, Y2, Y2
+	VFMADD231PD  Y15, Y14, Y3
+	VMOVUPD      32(R10), Y14
+	VSUBPD       128(DX), Y13, Y15
+	VADDPD       Y14, Y4, Y4
+	VMULPD       Y15, Y14, Y14
+	VADDPD       Y14, Y5, Y5
+	VFMADD231PD  Y15, Y14, Y6
+	VMOVUPD      64(R10), Y14
+	VSUBPD       224(DX), Y13, Y15
+	VADDPD       Y14, Y7, Y7
+	VMULPD       Y15, Y14, Y14
+	VADDPD       Y14, Y8, Y8
+	VFMADD231PD  Y15, Y14, Y9
+	VMOVUPD      96(R10), Y14
+	VSUBPD       320(DX), Y13, Y13
+	VADDPD       Y14, Y10, Y10
+	VMULPD       Y13, Y14, Y14
+	VADDPD       Y14, Y11, Y11
+	VFMADD231PD  Y13, Y14, Y12
+	ADDQ         $0x20, R8
+	ADDQ         $0x00000080, R10
+	DECQ         R9
+	JNZ          pass2
+	VADDPD       (BX), Y1, Y1
+	VMOVUPD      Y1, (BX)
+	VADDPD       32(BX), Y2, Y2
+	VMOVUPD      Y2, 32(BX)
+	VADDPD       64(BX), Y3, Y3
+	VMOVUPD      Y3, 64(BX)
+	VADDPD       96(BX), Y4, Y4
+	VMOVUPD      Y4, 96(BX)
+	VADDPD       128(BX), Y5, Y5
+	VMOVUPD      Y5, 128(BX)
+	VADDPD       160(BX), Y6, Y6
+	VMOVUPD      Y6, 160(BX)
+	VADDPD       192(BX), Y7, Y7
+	VMOVUPD      Y7, 192(BX)
+	VADDPD       224(BX), Y8, Y8
+	VMOVUPD      Y8, 224(BX)
+	VADDPD       256(BX), Y9, Y9
+	VMOVUPD      Y9, 256(BX)
+	VADDPD       288(BX), Y10, Y10
+	VMOVUPD      Y10, 288(BX)
+	VADDPD       320(BX), Y11, Y11
+	VMOVUPD      Y11, 320(BX)
+	VADDPD       352(BX), Y12, Y12
+	VMOVUPD      Y12, 352(BX)
 	VPSRLQ       $0x34, Y0, Y1
 	VORPD        estep64c17<>+0(SB), Y1, Y1
 	VSUBPD       estep64c18<>+0(SB), Y1, Y1
@@ -842,44 +889,9 @@ loop:
 	VADDPD       384(BX), Y0, Y0
 	VMOVUPD      Y0, 384(BX)
 	VMOVUPD      estep64c0<>+0(SB), Y0
-	MOVQ         $0x00000020, SI
-	JMP          loop
+	JMP          block
 
 done:
-	VPSRLQ       $0x34, Y0, Y1
-	VORPD        estep64c17<>+0(SB), Y1, Y1
-	VSUBPD       estep64c18<>+0(SB), Y1, Y1
-	VANDPD       estep64c19<>+0(SB), Y0, Y0
-	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y2
-	VMULPD       estep64c21<>+0(SB), Y0, Y3
-	VBLENDVPD    Y2, Y3, Y0, Y0
-	VANDPD       estep64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y1, Y1
-	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c22<>+0(SB), Y0, Y3
-	VDIVPD       Y3, Y0, Y2
-	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c23<>+0(SB), Y4
-	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VMULPD       Y3, Y4, Y4
-	VSUBPD       Y4, Y0, Y4
-	VFNMADD231PD Y2, Y4, Y0
-	VFMADD231PD  estep64c4<>+0(SB), Y1, Y0
-	VFMADD231PD  estep64c3<>+0(SB), Y1, Y0
-	VMOVUPD      Y0, Y0
-	VADDPD       384(BX), Y0, Y0
-	VMOVUPD      Y0, 384(BX)
-	VMOVUPD      estep64c0<>+0(SB), Y0
 	VZEROUPPER
 	RET
 
@@ -1081,147 +1093,192 @@ DATA estep64c34<>+24(SB)/8, $0xfff0000000000000
 GLOBL estep64c34<>(SB), RODATA|NOPTR, $32
 
 // func estepAVX2F64K2W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, CMOV, FMA3
 TEXT ·estepAVX2F64K2W(SB), NOSPLIT, $0-120
 	MOVQ x_base+0(FP), AX
 	MOVQ x_len+8(FP), CX
 	MOVQ w_base+24(FP), DX
 	MOVQ coef_base+48(FP), BX
 	MOVQ acc_base+72(FP), SI
+	MOVQ scratch_base+96(FP), DI
 	SHRQ $0x02, CX
 
-loop:
-	TESTQ        CX, CX
-	JZ           done
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, R8
+	CMPQ    CX, R8
+	CMOVQLT CX, R8
+	SUBQ    R8, CX
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
+
+pass1:
 	VMOVUPD      (AX), Y0
 	VMOVUPD      (DX), Y1
 	VSUBPD       32(BX), Y0, Y2
 	VMULPD       64(BX), Y2, Y3
 	VFNMADD213PD (BX), Y2, Y3
 	VMOVUPD      Y3, Y2
-	VSUBPD       128(BX), Y0, Y5
-	VMULPD       160(BX), Y5, Y4
-	VFNMADD213PD 96(BX), Y5, Y4
-	VMAXPD       Y4, Y2, Y2
+	VSUBPD       128(BX), Y0, Y4
+	VMULPD       160(BX), Y4, Y0
+	VFNMADD213PD 96(BX), Y4, Y0
+	VMAXPD       Y0, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
-	VSUBPD       Y2, Y4, Y4
-	VMINPD       Y4, Y3, Y5
+	VSUBPD       Y2, Y0, Y0
+	VMINPD       Y0, Y3, Y4
+	VMOVUPD      Y4, Y5
+	VMOVUPD      estep64c1<>+0(SB), Y6
+	VFMADD231PD  estep64c2<>+0(SB), Y5, Y6
+	VSUBPD       estep64c1<>+0(SB), Y6, Y7
+	VFNMADD231PD estep64c3<>+0(SB), Y7, Y5
+	VFNMADD231PD estep64c4<>+0(SB), Y7, Y5
+	VMULPD       Y5, Y5, Y7
+	VMULPD       Y7, Y7, Y8
+	VMULPD       Y8, Y8, Y9
+	VMOVUPD      estep64c5<>+0(SB), Y10
+	VFMADD231PD  estep64c6<>+0(SB), Y5, Y10
+	VMOVUPD      estep64c7<>+0(SB), Y11
+	VFMADD231PD  estep64c8<>+0(SB), Y5, Y11
+	VFMADD231PD  Y11, Y7, Y10
+	VMOVUPD      estep64c9<>+0(SB), Y11
+	VFMADD231PD  estep64c10<>+0(SB), Y5, Y11
+	VMOVUPD      estep64c11<>+0(SB), Y12
+	VFMADD231PD  estep64c12<>+0(SB), Y5, Y12
+	VFMADD231PD  Y12, Y7, Y11
+	VFMADD231PD  Y11, Y8, Y10
+	VMOVUPD      estep64c13<>+0(SB), Y7
+	VFMADD231PD  estep64c14<>+0(SB), Y5, Y7
+	VFMADD231PD  Y7, Y9, Y10
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
+	VMOVUPD      Y10, Y5
+	VPSLLQ       $0x34, Y6, Y6
+	VPADDQ       Y6, Y5, Y5
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y7
+	VANDNPD      Y5, Y7, Y5
+	VMOVUPD      Y5, Y4
+	VADDPD       estep64c0<>+0(SB), Y4, Y4
 	VMOVUPD      Y5, Y6
-	VMOVUPD      estep64c1<>+0(SB), Y7
-	VFMADD231PD  estep64c2<>+0(SB), Y6, Y7
-	VSUBPD       estep64c1<>+0(SB), Y7, Y8
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y6
-	VFNMADD231PD estep64c4<>+0(SB), Y8, Y6
-	VMULPD       Y6, Y6, Y8
-	VMULPD       Y8, Y8, Y9
-	VMULPD       Y9, Y9, Y10
-	VMOVUPD      estep64c5<>+0(SB), Y11
-	VFMADD231PD  estep64c6<>+0(SB), Y6, Y11
-	VMOVUPD      estep64c7<>+0(SB), Y12
-	VFMADD231PD  estep64c8<>+0(SB), Y6, Y12
-	VFMADD231PD  Y12, Y8, Y11
-	VMOVUPD      estep64c9<>+0(SB), Y12
-	VFMADD231PD  estep64c10<>+0(SB), Y6, Y12
-	VMOVUPD      estep64c11<>+0(SB), Y13
-	VFMADD231PD  estep64c12<>+0(SB), Y6, Y13
-	VFMADD231PD  Y13, Y8, Y12
-	VFMADD231PD  Y12, Y9, Y11
-	VMOVUPD      estep64c13<>+0(SB), Y8
-	VFMADD231PD  estep64c14<>+0(SB), Y6, Y8
-	VFMADD231PD  Y8, Y10, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
-	VMOVUPD      Y11, Y6
-	VPSLLQ       $0x34, Y7, Y7
-	VPADDQ       Y7, Y6, Y6
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y8
-	VANDNPD      Y6, Y8, Y6
-	VMOVUPD      Y6, Y5
-	VADDPD       estep64c0<>+0(SB), Y5, Y5
-	VMOVUPD      Y6, Y7
 	VCMPPD       $0x00, estep64c16<>+0(SB), Y3, Y3
-	VBLENDVPD    Y3, estep64c0<>+0(SB), Y7, Y7
-	VMOVUPD      Y6, Y6
-	VCMPPD       $0x00, estep64c16<>+0(SB), Y4, Y3
 	VBLENDVPD    Y3, estep64c0<>+0(SB), Y6, Y6
-	VPSRLQ       $0x34, Y5, Y3
-	VORPD        estep64c17<>+0(SB), Y3, Y3
-	VSUBPD       estep64c18<>+0(SB), Y3, Y3
-	VANDPD       estep64c19<>+0(SB), Y5, Y4
-	VORPD        estep64c0<>+0(SB), Y4, Y4
-	VCMPPD       $0x1e, estep64c20<>+0(SB), Y4, Y8
-	VMULPD       estep64c21<>+0(SB), Y4, Y9
-	VBLENDVPD    Y8, Y9, Y4, Y4
-	VANDPD       estep64c0<>+0(SB), Y8, Y8
-	VADDPD       Y8, Y3, Y3
-	VSUBPD       estep64c0<>+0(SB), Y4, Y4
-	VADDPD       estep64c22<>+0(SB), Y4, Y9
-	VDIVPD       Y9, Y4, Y8
-	VMULPD       Y8, Y8, Y9
-	VMOVUPD      estep64c23<>+0(SB), Y10
-	VFMADD213PD  estep64c24<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c25<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c26<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c27<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c28<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c29<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c30<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c31<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c32<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c33<>+0(SB), Y9, Y10
-	VMULPD       Y9, Y10, Y10
-	VSUBPD       Y10, Y4, Y10
-	VFNMADD231PD Y8, Y10, Y4
-	VFMADD231PD  estep64c4<>+0(SB), Y3, Y4
-	VFMADD231PD  estep64c3<>+0(SB), Y3, Y4
-	VMOVUPD      Y4, Y3
-	VADDPD       Y2, Y3, Y3
-	VMULPD       Y1, Y3, Y3
-	VADDPD       192(SI), Y3, Y3
-	VMOVUPD      Y3, 192(SI)
-	VDIVPD       Y5, Y1, Y1
-	VMULPD       Y1, Y7, Y7
-	VSUBPD       32(BX), Y0, Y2
-	VADDPD       (SI), Y7, Y3
-	VMOVUPD      Y3, (SI)
-	VMULPD       Y2, Y7, Y7
-	VADDPD       32(SI), Y7, Y3
-	VMOVUPD      Y3, 32(SI)
-	VMOVUPD      64(SI), Y3
-	VFMADD231PD  Y2, Y7, Y3
-	VMOVUPD      Y3, 64(SI)
-	VMULPD       Y1, Y6, Y6
-	VSUBPD       128(BX), Y0, Y0
-	VADDPD       96(SI), Y6, Y1
-	VMOVUPD      Y1, 96(SI)
+	VMOVUPD      Y5, Y5
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y0, Y3
+	VBLENDVPD    Y3, estep64c0<>+0(SB), Y5, Y5
+	VPSRLQ       $0x34, Y4, Y0
+	VORPD        estep64c17<>+0(SB), Y0, Y0
+	VSUBPD       estep64c18<>+0(SB), Y0, Y0
+	VANDPD       estep64c19<>+0(SB), Y4, Y3
+	VORPD        estep64c0<>+0(SB), Y3, Y3
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y3, Y7
+	VMULPD       estep64c21<>+0(SB), Y3, Y8
+	VBLENDVPD    Y7, Y8, Y3, Y3
+	VANDPD       estep64c0<>+0(SB), Y7, Y7
+	VADDPD       Y7, Y0, Y0
+	VSUBPD       estep64c0<>+0(SB), Y3, Y3
+	VADDPD       estep64c22<>+0(SB), Y3, Y8
+	VDIVPD       Y8, Y3, Y7
+	VMULPD       Y7, Y7, Y8
+	VMOVUPD      estep64c23<>+0(SB), Y9
+	VFMADD213PD  estep64c24<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c25<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c26<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c27<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c28<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c29<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c30<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c31<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c32<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c33<>+0(SB), Y8, Y9
+	VMULPD       Y8, Y9, Y9
+	VSUBPD       Y9, Y3, Y9
+	VFNMADD231PD Y7, Y9, Y3
+	VFMADD231PD  estep64c4<>+0(SB), Y0, Y3
+	VFMADD231PD  estep64c3<>+0(SB), Y0, Y3
+	VMOVUPD      Y3, Y0
+	VADDPD       Y2, Y0, Y0
+	VMULPD       Y1, Y0, Y0
+	VADDPD       192(SI), Y0, Y0
+	VMOVUPD      Y0, 192(SI)
+	VDIVPD       Y4, Y1, Y0
 	VMULPD       Y0, Y6, Y6
-	VADDPD       128(SI), Y6, Y1
-	VMOVUPD      Y1, 128(SI)
-	VMOVUPD      160(SI), Y1
-	VFMADD231PD  Y0, Y6, Y1
-	VMOVUPD      Y1, 160(SI)
+	VMULPD       Y0, Y5, Y5
+	VMOVUPD      Y6, (R11)
+	VMOVUPD      Y5, 32(R11)
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, DX
-	DECQ         CX
-	JMP          loop
+	ADDQ         $0x00000040, R11
+	DECQ         R10
+	JNZ          pass1
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	MOVQ         R8, R10
+	MOVQ         DI, R11
+
+pass2:
+	VMOVUPD     (R9), Y6
+	VMOVUPD     (R11), Y7
+	VSUBPD      32(BX), Y6, Y8
+	VADDPD      Y7, Y0, Y0
+	VMULPD      Y8, Y7, Y7
+	VADDPD      Y7, Y1, Y1
+	VFMADD231PD Y8, Y7, Y2
+	VMOVUPD     32(R11), Y7
+	VSUBPD      128(BX), Y6, Y6
+	VADDPD      Y7, Y3, Y3
+	VMULPD      Y6, Y7, Y7
+	VADDPD      Y7, Y4, Y4
+	VFMADD231PD Y6, Y7, Y5
+	ADDQ        $0x20, R9
+	ADDQ        $0x00000040, R11
+	DECQ        R10
+	JNZ         pass2
+	VADDPD      (SI), Y0, Y0
+	VMOVUPD     Y0, (SI)
+	VADDPD      32(SI), Y1, Y1
+	VMOVUPD     Y1, 32(SI)
+	VADDPD      64(SI), Y2, Y2
+	VMOVUPD     Y2, 64(SI)
+	VADDPD      96(SI), Y3, Y3
+	VMOVUPD     Y3, 96(SI)
+	VADDPD      128(SI), Y4, Y4
+	VMOVUPD     Y4, 128(SI)
+	VADDPD      160(SI), Y5, Y5
+	VMOVUPD     Y5, 160(SI)
+	JMP         block
 
 done:
 	VZEROUPPER
 	RET
 
 // func estepAVX2F64K3W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, CMOV, FMA3
 TEXT ·estepAVX2F64K3W(SB), NOSPLIT, $0-120
 	MOVQ x_base+0(FP), AX
 	MOVQ x_len+8(FP), CX
 	MOVQ w_base+24(FP), DX
 	MOVQ coef_base+48(FP), BX
 	MOVQ acc_base+72(FP), SI
+	MOVQ scratch_base+96(FP), DI
 	SHRQ $0x02, CX
 
-loop:
-	TESTQ        CX, CX
-	JZ           done
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, R8
+	CMPQ    CX, R8
+	CMOVQLT CX, R8
+	SUBQ    R8, CX
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
+
+pass1:
 	VMOVUPD      (AX), Y0
 	VMOVUPD      (DX), Y1
 	VSUBPD       32(BX), Y0, Y2
@@ -1232,18 +1289,48 @@ loop:
 	VMULPD       160(BX), Y5, Y4
 	VFNMADD213PD 96(BX), Y5, Y4
 	VMAXPD       Y4, Y2, Y2
-	VSUBPD       224(BX), Y0, Y6
-	VMULPD       256(BX), Y6, Y5
-	VFNMADD213PD 192(BX), Y6, Y5
-	VMAXPD       Y5, Y2, Y2
+	VSUBPD       224(BX), Y0, Y5
+	VMULPD       256(BX), Y5, Y0
+	VFNMADD213PD 192(BX), Y5, Y0
+	VMAXPD       Y0, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
 	VSUBPD       Y2, Y4, Y4
-	VSUBPD       Y2, Y5, Y5
-	VMINPD       Y4, Y3, Y6
-	VMAXPD       Y4, Y3, Y7
-	VMINPD       Y5, Y7, Y7
-	VMAXPD       Y7, Y6, Y7
-	VMINPD       Y5, Y6, Y6
+	VSUBPD       Y2, Y0, Y0
+	VMINPD       Y4, Y3, Y5
+	VMAXPD       Y4, Y3, Y6
+	VMINPD       Y0, Y6, Y6
+	VMAXPD       Y6, Y5, Y6
+	VMINPD       Y0, Y5, Y5
+	VMOVUPD      Y5, Y7
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
+	VMULPD       Y7, Y7, Y9
+	VMULPD       Y9, Y9, Y10
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y12
+	VFMADD231PD  estep64c6<>+0(SB), Y7, Y12
+	VMOVUPD      estep64c7<>+0(SB), Y13
+	VFMADD231PD  estep64c8<>+0(SB), Y7, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VMOVUPD      estep64c9<>+0(SB), Y13
+	VFMADD231PD  estep64c10<>+0(SB), Y7, Y13
+	VMOVUPD      estep64c11<>+0(SB), Y14
+	VFMADD231PD  estep64c12<>+0(SB), Y7, Y14
+	VFMADD231PD  Y14, Y9, Y13
+	VFMADD231PD  Y13, Y10, Y12
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
+	VFMADD231PD  Y9, Y11, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
+	VMOVUPD      Y12, Y7
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y7, Y7
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y9
+	VANDNPD      Y7, Y9, Y7
 	VMOVUPD      Y6, Y8
 	VMOVUPD      estep64c1<>+0(SB), Y9
 	VFMADD231PD  estep64c2<>+0(SB), Y8, Y9
@@ -1274,139 +1361,151 @@ loop:
 	VPADDQ       Y9, Y8, Y8
 	VCMPPD       $0x11, estep64c15<>+0(SB), Y6, Y10
 	VANDNPD      Y8, Y10, Y8
-	VMOVUPD      Y7, Y9
-	VMOVUPD      estep64c1<>+0(SB), Y10
-	VFMADD231PD  estep64c2<>+0(SB), Y9, Y10
-	VSUBPD       estep64c1<>+0(SB), Y10, Y11
-	VFNMADD231PD estep64c3<>+0(SB), Y11, Y9
-	VFNMADD231PD estep64c4<>+0(SB), Y11, Y9
-	VMULPD       Y9, Y9, Y11
-	VMULPD       Y11, Y11, Y12
-	VMULPD       Y12, Y12, Y13
-	VMOVUPD      estep64c5<>+0(SB), Y14
-	VFMADD231PD  estep64c6<>+0(SB), Y9, Y14
-	VMOVUPD      estep64c7<>+0(SB), Y15
-	VFMADD231PD  estep64c8<>+0(SB), Y9, Y15
-	VFMADD231PD  Y15, Y11, Y14
-	VMOVUPD      estep64c9<>+0(SB), Y15
-	VFMADD231PD  estep64c10<>+0(SB), Y9, Y15
-	VMOVUPD      estep64c11<>+0(SB), Y16
-	VFMADD231PD  estep64c12<>+0(SB), Y9, Y16
-	VFMADD231PD  Y16, Y11, Y15
-	VFMADD231PD  Y15, Y12, Y14
-	VMOVUPD      estep64c13<>+0(SB), Y11
-	VFMADD231PD  estep64c14<>+0(SB), Y9, Y11
-	VFMADD231PD  Y11, Y13, Y14
-	VFMADD213PD  estep64c0<>+0(SB), Y9, Y14
-	VFMADD213PD  estep64c0<>+0(SB), Y9, Y14
-	VMOVUPD      Y14, Y9
-	VPSLLQ       $0x34, Y10, Y10
-	VPADDQ       Y10, Y9, Y9
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y7, Y11
-	VANDNPD      Y9, Y11, Y9
-	VMOVUPD      Y8, Y7
-	VADDPD       Y9, Y7, Y7
-	VADDPD       estep64c0<>+0(SB), Y7, Y7
-	VCMPPD       $0x00, Y6, Y3, Y10
-	VBLENDVPD    Y10, Y8, Y9, Y11
-	VCMPPD       $0x00, estep64c16<>+0(SB), Y3, Y10
-	VBLENDVPD    Y10, estep64c0<>+0(SB), Y11, Y11
-	VCMPPD       $0x00, Y6, Y4, Y10
-	VBLENDVPD    Y10, Y8, Y9, Y3
-	VCMPPD       $0x00, estep64c16<>+0(SB), Y4, Y10
-	VBLENDVPD    Y10, estep64c0<>+0(SB), Y3, Y3
-	VCMPPD       $0x00, Y6, Y5, Y10
-	VBLENDVPD    Y10, Y8, Y9, Y4
-	VCMPPD       $0x00, estep64c16<>+0(SB), Y5, Y10
-	VBLENDVPD    Y10, estep64c0<>+0(SB), Y4, Y4
-	VPSRLQ       $0x34, Y7, Y5
-	VORPD        estep64c17<>+0(SB), Y5, Y5
-	VSUBPD       estep64c18<>+0(SB), Y5, Y5
-	VANDPD       estep64c19<>+0(SB), Y7, Y6
-	VORPD        estep64c0<>+0(SB), Y6, Y6
-	VCMPPD       $0x1e, estep64c20<>+0(SB), Y6, Y8
-	VMULPD       estep64c21<>+0(SB), Y6, Y9
-	VBLENDVPD    Y8, Y9, Y6, Y6
-	VANDPD       estep64c0<>+0(SB), Y8, Y8
-	VADDPD       Y8, Y5, Y5
-	VSUBPD       estep64c0<>+0(SB), Y6, Y6
-	VADDPD       estep64c22<>+0(SB), Y6, Y9
-	VDIVPD       Y9, Y6, Y8
-	VMULPD       Y8, Y8, Y9
-	VMOVUPD      estep64c23<>+0(SB), Y10
-	VFMADD213PD  estep64c24<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c25<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c26<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c27<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c28<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c29<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c30<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c31<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c32<>+0(SB), Y9, Y10
-	VFMADD213PD  estep64c33<>+0(SB), Y9, Y10
-	VMULPD       Y9, Y10, Y10
-	VSUBPD       Y10, Y6, Y10
-	VFNMADD231PD Y8, Y10, Y6
-	VFMADD231PD  estep64c4<>+0(SB), Y5, Y6
-	VFMADD231PD  estep64c3<>+0(SB), Y5, Y6
-	VMOVUPD      Y6, Y5
-	VADDPD       Y2, Y5, Y5
-	VMULPD       Y1, Y5, Y5
-	VADDPD       288(SI), Y5, Y5
-	VMOVUPD      Y5, 288(SI)
-	VDIVPD       Y7, Y1, Y1
-	VMULPD       Y1, Y11, Y11
-	VSUBPD       32(BX), Y0, Y2
-	VADDPD       (SI), Y11, Y5
-	VMOVUPD      Y5, (SI)
-	VMULPD       Y2, Y11, Y11
-	VADDPD       32(SI), Y11, Y5
-	VMOVUPD      Y5, 32(SI)
-	VMOVUPD      64(SI), Y5
-	VFMADD231PD  Y2, Y11, Y5
-	VMOVUPD      Y5, 64(SI)
-	VMULPD       Y1, Y3, Y3
-	VSUBPD       128(BX), Y0, Y2
-	VADDPD       96(SI), Y3, Y5
-	VMOVUPD      Y5, 96(SI)
-	VMULPD       Y2, Y3, Y3
-	VADDPD       128(SI), Y3, Y5
-	VMOVUPD      Y5, 128(SI)
-	VMOVUPD      160(SI), Y5
-	VFMADD231PD  Y2, Y3, Y5
-	VMOVUPD      Y5, 160(SI)
-	VMULPD       Y1, Y4, Y4
-	VSUBPD       224(BX), Y0, Y0
-	VADDPD       192(SI), Y4, Y1
-	VMOVUPD      Y1, 192(SI)
+	VMOVUPD      Y7, Y6
+	VADDPD       Y8, Y6, Y6
+	VADDPD       estep64c0<>+0(SB), Y6, Y6
+	VCMPPD       $0x00, Y5, Y3, Y9
+	VBLENDVPD    Y9, Y7, Y8, Y10
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y3, Y9
+	VBLENDVPD    Y9, estep64c0<>+0(SB), Y10, Y10
+	VCMPPD       $0x00, Y5, Y4, Y9
+	VBLENDVPD    Y9, Y7, Y8, Y3
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y4, Y9
+	VBLENDVPD    Y9, estep64c0<>+0(SB), Y3, Y3
+	VCMPPD       $0x00, Y5, Y0, Y9
+	VBLENDVPD    Y9, Y7, Y8, Y4
+	VCMPPD       $0x00, estep64c16<>+0(SB), Y0, Y9
+	VBLENDVPD    Y9, estep64c0<>+0(SB), Y4, Y4
+	VPSRLQ       $0x34, Y6, Y0
+	VORPD        estep64c17<>+0(SB), Y0, Y0
+	VSUBPD       estep64c18<>+0(SB), Y0, Y0
+	VANDPD       estep64c19<>+0(SB), Y6, Y5
+	VORPD        estep64c0<>+0(SB), Y5, Y5
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y5, Y7
+	VMULPD       estep64c21<>+0(SB), Y5, Y8
+	VBLENDVPD    Y7, Y8, Y5, Y5
+	VANDPD       estep64c0<>+0(SB), Y7, Y7
+	VADDPD       Y7, Y0, Y0
+	VSUBPD       estep64c0<>+0(SB), Y5, Y5
+	VADDPD       estep64c22<>+0(SB), Y5, Y8
+	VDIVPD       Y8, Y5, Y7
+	VMULPD       Y7, Y7, Y8
+	VMOVUPD      estep64c23<>+0(SB), Y9
+	VFMADD213PD  estep64c24<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c25<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c26<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c27<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c28<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c29<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c30<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c31<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c32<>+0(SB), Y8, Y9
+	VFMADD213PD  estep64c33<>+0(SB), Y8, Y9
+	VMULPD       Y8, Y9, Y9
+	VSUBPD       Y9, Y5, Y9
+	VFNMADD231PD Y7, Y9, Y5
+	VFMADD231PD  estep64c4<>+0(SB), Y0, Y5
+	VFMADD231PD  estep64c3<>+0(SB), Y0, Y5
+	VMOVUPD      Y5, Y0
+	VADDPD       Y2, Y0, Y0
+	VMULPD       Y1, Y0, Y0
+	VADDPD       288(SI), Y0, Y0
+	VMOVUPD      Y0, 288(SI)
+	VDIVPD       Y6, Y1, Y0
+	VMULPD       Y0, Y10, Y10
+	VMULPD       Y0, Y3, Y3
 	VMULPD       Y0, Y4, Y4
-	VADDPD       224(SI), Y4, Y1
-	VMOVUPD      Y1, 224(SI)
-	VMOVUPD      256(SI), Y1
-	VFMADD231PD  Y0, Y4, Y1
-	VMOVUPD      Y1, 256(SI)
+	VMOVUPD      Y10, (R11)
+	VMOVUPD      Y3, 32(R11)
+	VMOVUPD      Y4, 64(R11)
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, DX
-	DECQ         CX
-	JMP          loop
+	ADDQ         $0x00000060, R11
+	DECQ         R10
+	JNZ          pass1
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVQ         R8, R10
+	MOVQ         DI, R11
+
+pass2:
+	VMOVUPD     (R9), Y9
+	VMOVUPD     (R11), Y10
+	VSUBPD      32(BX), Y9, Y11
+	VADDPD      Y10, Y0, Y0
+	VMULPD      Y11, Y10, Y10
+	VADDPD      Y10, Y1, Y1
+	VFMADD231PD Y11, Y10, Y2
+	VMOVUPD     32(R11), Y10
+	VSUBPD      128(BX), Y9, Y11
+	VADDPD      Y10, Y3, Y3
+	VMULPD      Y11, Y10, Y10
+	VADDPD      Y10, Y4, Y4
+	VFMADD231PD Y11, Y10, Y5
+	VMOVUPD     64(R11), Y10
+	VSUBPD      224(BX), Y9, Y9
+	VADDPD      Y10, Y6, Y6
+	VMULPD      Y9, Y10, Y10
+	VADDPD      Y10, Y7, Y7
+	VFMADD231PD Y9, Y10, Y8
+	ADDQ        $0x20, R9
+	ADDQ        $0x00000060, R11
+	DECQ        R10
+	JNZ         pass2
+	VADDPD      (SI), Y0, Y0
+	VMOVUPD     Y0, (SI)
+	VADDPD      32(SI), Y1, Y1
+	VMOVUPD     Y1, 32(SI)
+	VADDPD      64(SI), Y2, Y2
+	VMOVUPD     Y2, 64(SI)
+	VADDPD      96(SI), Y3, Y3
+	VMOVUPD     Y3, 96(SI)
+	VADDPD      128(SI), Y4, Y4
+	VMOVUPD     Y4, 128(SI)
+	VADDPD      160(SI), Y5, Y5
+	VMOVUPD     Y5, 160(SI)
+	VADDPD      192(SI), Y6, Y6
+	VMOVUPD     Y6, 192(SI)
+	VADDPD      224(SI), Y7, Y7
+	VMOVUPD     Y7, 224(SI)
+	VADDPD      256(SI), Y8, Y8
+	VMOVUPD     Y8, 256(SI)
+	JMP         block
 
 done:
 	VZEROUPPER
 	RET
 
 // func estepAVX2F64K4W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, CMOV, FMA3
 TEXT ·estepAVX2F64K4W(SB), NOSPLIT, $0-120
 	MOVQ x_base+0(FP), AX
 	MOVQ x_len+8(FP), CX
 	MOVQ w_base+24(FP), DX
 	MOVQ coef_base+48(FP), BX
 	MOVQ acc_base+72(FP), SI
+	MOVQ scratch_base+96(FP), DI
 	SHRQ $0x02, CX
 
-loop:
-	TESTQ        CX, CX
-	JZ           done
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, R8
+	CMPQ    CX, R8
+	CMOVQLT CX, R8
+	SUBQ    R8, CX
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
+
+pass1:
 	VMOVUPD      (AX), Y0
 	VMOVUPD      (DX), Y1
 	VSUBPD       32(BX), Y0, Y2
@@ -1421,218 +1520,257 @@ loop:
 	VMULPD       256(BX), Y6, Y5
 	VFNMADD213PD 192(BX), Y6, Y5
 	VMAXPD       Y5, Y2, Y2
-	VSUBPD       320(BX), Y0, Y7
-	VMULPD       352(BX), Y7, Y6
-	VFNMADD213PD 288(BX), Y7, Y6
-	VMAXPD       Y6, Y2, Y2
+	VSUBPD       320(BX), Y0, Y6
+	VMULPD       352(BX), Y6, Y0
+	VFNMADD213PD 288(BX), Y6, Y0
+	VMAXPD       Y0, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
 	VSUBPD       Y2, Y4, Y4
 	VSUBPD       Y2, Y5, Y5
-	VSUBPD       Y2, Y6, Y6
-	VMOVUPD      Y3, Y7
-	VMOVUPD      estep64c1<>+0(SB), Y8
-	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
-	VSUBPD       estep64c1<>+0(SB), Y8, Y9
-	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
-	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
-	VMULPD       Y7, Y7, Y9
+	VSUBPD       Y2, Y0, Y0
+	VMOVUPD      Y3, Y6
+	VMOVUPD      estep64c1<>+0(SB), Y7
+	VFMADD231PD  estep64c2<>+0(SB), Y6, Y7
+	VSUBPD       estep64c1<>+0(SB), Y7, Y8
+	VFNMADD231PD estep64c3<>+0(SB), Y8, Y6
+	VFNMADD231PD estep64c4<>+0(SB), Y8, Y6
+	VMULPD       Y6, Y6, Y8
+	VMULPD       Y8, Y8, Y9
 	VMULPD       Y9, Y9, Y10
-	VMULPD       Y10, Y10, Y11
-	VMOVUPD      estep64c5<>+0(SB), Y12
-	VFMADD231PD  estep64c6<>+0(SB), Y7, Y12
-	VMOVUPD      estep64c7<>+0(SB), Y13
-	VFMADD231PD  estep64c8<>+0(SB), Y7, Y13
-	VFMADD231PD  Y13, Y9, Y12
-	VMOVUPD      estep64c9<>+0(SB), Y13
-	VFMADD231PD  estep64c10<>+0(SB), Y7, Y13
-	VMOVUPD      estep64c11<>+0(SB), Y14
-	VFMADD231PD  estep64c12<>+0(SB), Y7, Y14
-	VFMADD231PD  Y14, Y9, Y13
-	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y9
-	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
-	VFMADD231PD  Y9, Y11, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
-	VMOVUPD      Y12, Y7
-	VPSLLQ       $0x34, Y8, Y8
-	VPADDQ       Y8, Y7, Y7
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y3, Y9
-	VANDNPD      Y7, Y9, Y7
+	VMOVUPD      estep64c5<>+0(SB), Y11
+	VFMADD231PD  estep64c6<>+0(SB), Y6, Y11
+	VMOVUPD      estep64c7<>+0(SB), Y12
+	VFMADD231PD  estep64c8<>+0(SB), Y6, Y12
+	VFMADD231PD  Y12, Y8, Y11
+	VMOVUPD      estep64c9<>+0(SB), Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y6, Y12
+	VMOVUPD      estep64c11<>+0(SB), Y13
+	VFMADD231PD  estep64c12<>+0(SB), Y6, Y13
+	VFMADD231PD  Y13, Y8, Y12
+	VFMADD231PD  Y12, Y9, Y11
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y6, Y8
+	VFMADD231PD  Y8, Y10, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
+	VMOVUPD      Y11, Y6
+	VPSLLQ       $0x34, Y7, Y7
+	VPADDQ       Y7, Y6, Y6
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y3, Y8
+	VANDNPD      Y6, Y8, Y6
 	VMOVUPD      Y4, Y3
-	VMOVUPD      estep64c1<>+0(SB), Y8
-	VFMADD231PD  estep64c2<>+0(SB), Y3, Y8
-	VSUBPD       estep64c1<>+0(SB), Y8, Y9
-	VFNMADD231PD estep64c3<>+0(SB), Y9, Y3
-	VFNMADD231PD estep64c4<>+0(SB), Y9, Y3
-	VMULPD       Y3, Y3, Y9
+	VMOVUPD      estep64c1<>+0(SB), Y7
+	VFMADD231PD  estep64c2<>+0(SB), Y3, Y7
+	VSUBPD       estep64c1<>+0(SB), Y7, Y8
+	VFNMADD231PD estep64c3<>+0(SB), Y8, Y3
+	VFNMADD231PD estep64c4<>+0(SB), Y8, Y3
+	VMULPD       Y3, Y3, Y8
+	VMULPD       Y8, Y8, Y9
 	VMULPD       Y9, Y9, Y10
-	VMULPD       Y10, Y10, Y11
-	VMOVUPD      estep64c5<>+0(SB), Y12
-	VFMADD231PD  estep64c6<>+0(SB), Y3, Y12
-	VMOVUPD      estep64c7<>+0(SB), Y13
-	VFMADD231PD  estep64c8<>+0(SB), Y3, Y13
-	VFMADD231PD  Y13, Y9, Y12
-	VMOVUPD      estep64c9<>+0(SB), Y13
-	VFMADD231PD  estep64c10<>+0(SB), Y3, Y13
-	VMOVUPD      estep64c11<>+0(SB), Y14
-	VFMADD231PD  estep64c12<>+0(SB), Y3, Y14
-	VFMADD231PD  Y14, Y9, Y13
-	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y9
-	VFMADD231PD  estep64c14<>+0(SB), Y3, Y9
-	VFMADD231PD  Y9, Y11, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y3, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y3, Y12
-	VMOVUPD      Y12, Y3
-	VPSLLQ       $0x34, Y8, Y8
-	VPADDQ       Y8, Y3, Y3
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y9
-	VANDNPD      Y3, Y9, Y3
+	VMOVUPD      estep64c5<>+0(SB), Y11
+	VFMADD231PD  estep64c6<>+0(SB), Y3, Y11
+	VMOVUPD      estep64c7<>+0(SB), Y12
+	VFMADD231PD  estep64c8<>+0(SB), Y3, Y12
+	VFMADD231PD  Y12, Y8, Y11
+	VMOVUPD      estep64c9<>+0(SB), Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y3, Y12
+	VMOVUPD      estep64c11<>+0(SB), Y13
+	VFMADD231PD  estep64c12<>+0(SB), Y3, Y13
+	VFMADD231PD  Y13, Y8, Y12
+	VFMADD231PD  Y12, Y9, Y11
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y10, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y3, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y3, Y11
+	VMOVUPD      Y11, Y3
+	VPSLLQ       $0x34, Y7, Y7
+	VPADDQ       Y7, Y3, Y3
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y8
+	VANDNPD      Y3, Y8, Y3
 	VMOVUPD      Y5, Y4
-	VMOVUPD      estep64c1<>+0(SB), Y8
-	VFMADD231PD  estep64c2<>+0(SB), Y4, Y8
-	VSUBPD       estep64c1<>+0(SB), Y8, Y9
-	VFNMADD231PD estep64c3<>+0(SB), Y9, Y4
-	VFNMADD231PD estep64c4<>+0(SB), Y9, Y4
-	VMULPD       Y4, Y4, Y9
+	VMOVUPD      estep64c1<>+0(SB), Y7
+	VFMADD231PD  estep64c2<>+0(SB), Y4, Y7
+	VSUBPD       estep64c1<>+0(SB), Y7, Y8
+	VFNMADD231PD estep64c3<>+0(SB), Y8, Y4
+	VFNMADD231PD estep64c4<>+0(SB), Y8, Y4
+	VMULPD       Y4, Y4, Y8
+	VMULPD       Y8, Y8, Y9
 	VMULPD       Y9, Y9, Y10
-	VMULPD       Y10, Y10, Y11
-	VMOVUPD      estep64c5<>+0(SB), Y12
-	VFMADD231PD  estep64c6<>+0(SB), Y4, Y12
-	VMOVUPD      estep64c7<>+0(SB), Y13
-	VFMADD231PD  estep64c8<>+0(SB), Y4, Y13
-	VFMADD231PD  Y13, Y9, Y12
-	VMOVUPD      estep64c9<>+0(SB), Y13
-	VFMADD231PD  estep64c10<>+0(SB), Y4, Y13
-	VMOVUPD      estep64c11<>+0(SB), Y14
-	VFMADD231PD  estep64c12<>+0(SB), Y4, Y14
-	VFMADD231PD  Y14, Y9, Y13
-	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y9
-	VFMADD231PD  estep64c14<>+0(SB), Y4, Y9
-	VFMADD231PD  Y9, Y11, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y4, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y4, Y12
-	VMOVUPD      Y12, Y4
-	VPSLLQ       $0x34, Y8, Y8
-	VPADDQ       Y8, Y4, Y4
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y9
-	VANDNPD      Y4, Y9, Y4
-	VMOVUPD      Y6, Y5
-	VMOVUPD      estep64c1<>+0(SB), Y8
-	VFMADD231PD  estep64c2<>+0(SB), Y5, Y8
-	VSUBPD       estep64c1<>+0(SB), Y8, Y9
-	VFNMADD231PD estep64c3<>+0(SB), Y9, Y5
-	VFNMADD231PD estep64c4<>+0(SB), Y9, Y5
-	VMULPD       Y5, Y5, Y9
+	VMOVUPD      estep64c5<>+0(SB), Y11
+	VFMADD231PD  estep64c6<>+0(SB), Y4, Y11
+	VMOVUPD      estep64c7<>+0(SB), Y12
+	VFMADD231PD  estep64c8<>+0(SB), Y4, Y12
+	VFMADD231PD  Y12, Y8, Y11
+	VMOVUPD      estep64c9<>+0(SB), Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y4, Y12
+	VMOVUPD      estep64c11<>+0(SB), Y13
+	VFMADD231PD  estep64c12<>+0(SB), Y4, Y13
+	VFMADD231PD  Y13, Y8, Y12
+	VFMADD231PD  Y12, Y9, Y11
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y4, Y8
+	VFMADD231PD  Y8, Y10, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y4, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y4, Y11
+	VMOVUPD      Y11, Y4
+	VPSLLQ       $0x34, Y7, Y7
+	VPADDQ       Y7, Y4, Y4
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y8
+	VANDNPD      Y4, Y8, Y4
+	VMOVUPD      Y0, Y5
+	VMOVUPD      estep64c1<>+0(SB), Y7
+	VFMADD231PD  estep64c2<>+0(SB), Y5, Y7
+	VSUBPD       estep64c1<>+0(SB), Y7, Y8
+	VFNMADD231PD estep64c3<>+0(SB), Y8, Y5
+	VFNMADD231PD estep64c4<>+0(SB), Y8, Y5
+	VMULPD       Y5, Y5, Y8
+	VMULPD       Y8, Y8, Y9
 	VMULPD       Y9, Y9, Y10
-	VMULPD       Y10, Y10, Y11
-	VMOVUPD      estep64c5<>+0(SB), Y12
-	VFMADD231PD  estep64c6<>+0(SB), Y5, Y12
-	VMOVUPD      estep64c7<>+0(SB), Y13
-	VFMADD231PD  estep64c8<>+0(SB), Y5, Y13
-	VFMADD231PD  Y13, Y9, Y12
-	VMOVUPD      estep64c9<>+0(SB), Y13
-	VFMADD231PD  estep64c10<>+0(SB), Y5, Y13
-	VMOVUPD      estep64c11<>+0(SB), Y14
-	VFMADD231PD  estep64c12<>+0(SB), Y5, Y14
-	VFMADD231PD  Y14, Y9, Y13
-	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y9
-	VFMADD231PD  estep64c14<>+0(SB), Y5, Y9
-	VFMADD231PD  Y9, Y11, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y12
-	VMOVUPD      Y12, Y5
-	VPSLLQ       $0x34, Y8, Y8
-	VPADDQ       Y8, Y5, Y5
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y6, Y9
-	VANDNPD      Y5, Y9, Y5
-	VMOVUPD      Y7, Y6
-	VADDPD       Y3, Y6, Y6
-	VADDPD       Y4, Y6, Y6
-	VADDPD       Y5, Y6, Y6
-	VPSRLQ       $0x34, Y6, Y8
-	VORPD        estep64c17<>+0(SB), Y8, Y8
-	VSUBPD       estep64c18<>+0(SB), Y8, Y8
-	VANDPD       estep64c19<>+0(SB), Y6, Y9
-	VORPD        estep64c0<>+0(SB), Y9, Y9
-	VCMPPD       $0x1e, estep64c20<>+0(SB), Y9, Y10
-	VMULPD       estep64c21<>+0(SB), Y9, Y11
-	VBLENDVPD    Y10, Y11, Y9, Y9
-	VANDPD       estep64c0<>+0(SB), Y10, Y10
-	VADDPD       Y10, Y8, Y8
-	VSUBPD       estep64c0<>+0(SB), Y9, Y9
-	VADDPD       estep64c22<>+0(SB), Y9, Y11
-	VDIVPD       Y11, Y9, Y10
-	VMULPD       Y10, Y10, Y11
-	VMOVUPD      estep64c23<>+0(SB), Y12
-	VFMADD213PD  estep64c24<>+0(SB), Y11, Y12
-	VFMADD213PD  estep64c25<>+0(SB), Y11, Y12
-	VFMADD213PD  estep64c26<>+0(SB), Y11, Y12
-	VFMADD213PD  estep64c27<>+0(SB), Y11, Y12
-	VFMADD213PD  estep64c28<>+0(SB), Y11, Y12
-	VFMADD213PD  estep64c29<>+0(SB), Y11, Y12
-	VFMADD213PD  estep64c30<>+0(SB), Y11, Y12
-	VFMADD213PD  estep64c31<>+0(SB), Y11, Y12
-	VFMADD213PD  estep64c32<>+0(SB), Y11, Y12
-	VFMADD213PD  estep64c33<>+0(SB), Y11, Y12
-	VMULPD       Y11, Y12, Y12
-	VSUBPD       Y12, Y9, Y12
-	VFNMADD231PD Y10, Y12, Y9
-	VFMADD231PD  estep64c4<>+0(SB), Y8, Y9
-	VFMADD231PD  estep64c3<>+0(SB), Y8, Y9
-	VMOVUPD      Y9, Y8
-	VADDPD       Y2, Y8, Y8
-	VMULPD       Y1, Y8, Y8
-	VADDPD       384(SI), Y8, Y8
-	VMOVUPD      Y8, 384(SI)
-	VDIVPD       Y6, Y1, Y1
+	VMOVUPD      estep64c5<>+0(SB), Y11
+	VFMADD231PD  estep64c6<>+0(SB), Y5, Y11
+	VMOVUPD      estep64c7<>+0(SB), Y12
+	VFMADD231PD  estep64c8<>+0(SB), Y5, Y12
+	VFMADD231PD  Y12, Y8, Y11
+	VMOVUPD      estep64c9<>+0(SB), Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y5, Y12
+	VMOVUPD      estep64c11<>+0(SB), Y13
+	VFMADD231PD  estep64c12<>+0(SB), Y5, Y13
+	VFMADD231PD  Y13, Y8, Y12
+	VFMADD231PD  Y12, Y9, Y11
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y5, Y8
+	VFMADD231PD  Y8, Y10, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y11
+	VFMADD213PD  estep64c0<>+0(SB), Y5, Y11
+	VMOVUPD      Y11, Y5
+	VPSLLQ       $0x34, Y7, Y7
+	VPADDQ       Y7, Y5, Y5
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y0, Y8
+	VANDNPD      Y5, Y8, Y5
+	VMOVUPD      Y6, Y0
+	VADDPD       Y3, Y0, Y0
+	VADDPD       Y4, Y0, Y0
+	VADDPD       Y5, Y0, Y0
+	VPSRLQ       $0x34, Y0, Y7
+	VORPD        estep64c17<>+0(SB), Y7, Y7
+	VSUBPD       estep64c18<>+0(SB), Y7, Y7
+	VANDPD       estep64c19<>+0(SB), Y0, Y8
+	VORPD        estep64c0<>+0(SB), Y8, Y8
+	VCMPPD       $0x1e, estep64c20<>+0(SB), Y8, Y9
+	VMULPD       estep64c21<>+0(SB), Y8, Y10
+	VBLENDVPD    Y9, Y10, Y8, Y8
+	VANDPD       estep64c0<>+0(SB), Y9, Y9
+	VADDPD       Y9, Y7, Y7
+	VSUBPD       estep64c0<>+0(SB), Y8, Y8
+	VADDPD       estep64c22<>+0(SB), Y8, Y10
+	VDIVPD       Y10, Y8, Y9
+	VMULPD       Y9, Y9, Y10
+	VMOVUPD      estep64c23<>+0(SB), Y11
+	VFMADD213PD  estep64c24<>+0(SB), Y10, Y11
+	VFMADD213PD  estep64c25<>+0(SB), Y10, Y11
+	VFMADD213PD  estep64c26<>+0(SB), Y10, Y11
+	VFMADD213PD  estep64c27<>+0(SB), Y10, Y11
+	VFMADD213PD  estep64c28<>+0(SB), Y10, Y11
+	VFMADD213PD  estep64c29<>+0(SB), Y10, Y11
+	VFMADD213PD  estep64c30<>+0(SB), Y10, Y11
+	VFMADD213PD  estep64c31<>+0(SB), Y10, Y11
+	VFMADD213PD  estep64c32<>+0(SB), Y10, Y11
+	VFMADD213PD  estep64c33<>+0(SB), Y10, Y11
+	VMULPD       Y10, Y11, Y11
+	VSUBPD       Y11, Y8, Y11
+	VFNMADD231PD Y9, Y11, Y8
+	VFMADD231PD  estep64c4<>+0(SB), Y7, Y8
+	VFMADD231PD  estep64c3<>+0(SB), Y7, Y8
+	VMOVUPD      Y8, Y7
+	VADDPD       Y2, Y7, Y7
 	VMULPD       Y1, Y7, Y7
-	VSUBPD       32(BX), Y0, Y2
-	VADDPD       (SI), Y7, Y6
-	VMOVUPD      Y6, (SI)
-	VMULPD       Y2, Y7, Y7
-	VADDPD       32(SI), Y7, Y6
-	VMOVUPD      Y6, 32(SI)
-	VMOVUPD      64(SI), Y6
-	VFMADD231PD  Y2, Y7, Y6
-	VMOVUPD      Y6, 64(SI)
-	VMULPD       Y1, Y3, Y3
-	VSUBPD       128(BX), Y0, Y2
-	VADDPD       96(SI), Y3, Y6
-	VMOVUPD      Y6, 96(SI)
-	VMULPD       Y2, Y3, Y3
-	VADDPD       128(SI), Y3, Y6
-	VMOVUPD      Y6, 128(SI)
-	VMOVUPD      160(SI), Y6
-	VFMADD231PD  Y2, Y3, Y6
-	VMOVUPD      Y6, 160(SI)
-	VMULPD       Y1, Y4, Y4
-	VSUBPD       224(BX), Y0, Y2
-	VADDPD       192(SI), Y4, Y3
-	VMOVUPD      Y3, 192(SI)
-	VMULPD       Y2, Y4, Y4
-	VADDPD       224(SI), Y4, Y3
-	VMOVUPD      Y3, 224(SI)
-	VMOVUPD      256(SI), Y3
-	VFMADD231PD  Y2, Y4, Y3
-	VMOVUPD      Y3, 256(SI)
-	VMULPD       Y1, Y5, Y5
-	VSUBPD       320(BX), Y0, Y0
-	VADDPD       288(SI), Y5, Y1
-	VMOVUPD      Y1, 288(SI)
+	VADDPD       384(SI), Y7, Y7
+	VMOVUPD      Y7, 384(SI)
+	VDIVPD       Y0, Y1, Y0
+	VMULPD       Y0, Y6, Y6
+	VMULPD       Y0, Y3, Y3
+	VMULPD       Y0, Y4, Y4
 	VMULPD       Y0, Y5, Y5
-	VADDPD       320(SI), Y5, Y1
-	VMOVUPD      Y1, 320(SI)
-	VMOVUPD      352(SI), Y1
-	VFMADD231PD  Y0, Y5, Y1
-	VMOVUPD      Y1, 352(SI)
+	VMOVUPD      Y6, (R11)
+	VMOVUPD      Y3, 32(R11)
+	VMOVUPD      Y4, 64(R11)
+	VMOVUPD      Y5, 96(R11)
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, DX
-	DECQ         CX
-	JMP          loop
+	ADDQ         $0x00000080, R11
+	DECQ         R10
+	JNZ          pass1
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y11, Y11, Y11
+	MOVQ         R8, R10
+	MOVQ         DI, R11
+
+pass2:
+	VMOVUPD     (R9), Y12
+	VMOVUPD     (R11), Y13
+	VSUBPD      32(BX), Y12, Y14
+	VADDPD      Y13, Y0, Y0
+	VMULPD      Y14, Y13, Y13
+	VADDPD      Y13, Y1, Y1
+	VFMADD231PD Y14, Y13, Y2
+	VMOVUPD     32(R11), Y13
+	VSUBPD      128(BX), Y12, Y14
+	VADDPD      Y13, Y3, Y3
+	VMULPD      Y14, Y13, Y13
+	VADDPD      Y13, Y4, Y4
+	VFMADD231PD Y14, Y13, Y5
+	VMOVUPD     64(R11), Y13
+	VSUBPD      224(BX), Y12, Y14
+	VADDPD      Y13, Y6, Y6
+	VMULPD      Y14, Y13, Y13
+	VADDPD      Y13, Y7, Y7
+	VFMADD231PD Y14, Y13, Y8
+	VMOVUPD     96(R11), Y13
+	VSUBPD      320(BX), Y12, Y12
+	VADDPD      Y13, Y9, Y9
+	VMULPD      Y12, Y13, Y13
+	VADDPD      Y13, Y10, Y10
+	VFMADD231PD Y12, Y13, Y11
+	ADDQ        $0x20, R9
+	ADDQ        $0x00000080, R11
+	DECQ        R10
+	JNZ         pass2
+	VADDPD      (SI), Y0, Y0
+	VMOVUPD     Y0, (SI)
+	VADDPD      32(SI), Y1, Y1
+	VMOVUPD     Y1, 32(SI)
+	VADDPD      64(SI), Y2, Y2
+	VMOVUPD     Y2, 64(SI)
+	VADDPD      96(SI), Y3, Y3
+	VMOVUPD     Y3, 96(SI)
+	VADDPD      128(SI), Y4, Y4
+	VMOVUPD     Y4, 128(SI)
+	VADDPD      160(SI), Y5, Y5
+	VMOVUPD     Y5, 160(SI)
+	VADDPD      192(SI), Y6, Y6
+	VMOVUPD     Y6, 192(SI)
+	VADDPD      224(SI), Y7, Y7
+	VMOVUPD     Y7, 224(SI)
+	VADDPD      256(SI), Y8, Y8
+	VMOVUPD     Y8, 256(SI)
+	VADDPD      288(SI), Y9, Y9
+	VMOVUPD     Y9, 288(SI)
+	VADDPD      320(SI), Y10, Y10
+	VMOVUPD     Y10, 320(SI)
+	VADDPD      352(SI), Y11, Y11
+	VMOVUPD     Y11, 352(SI)
+	JMP         block
 
 done:
 	VZEROUPPER
@@ -1791,159 +1929,161 @@ done:
 	RET
 
 // func estepAVX2F32K2(x []float32, coef []float32, acc []float64, scratch []float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, CMOV, FMA3
 TEXT ·estepAVX2F32K2(SB), NOSPLIT, $0-96
 	MOVQ    x_base+0(FP), AX
 	MOVQ    x_len+8(FP), CX
 	MOVQ    coef_base+24(FP), DX
 	MOVQ    acc_base+48(FP), BX
+	MOVQ    scratch_base+72(FP), SI
 	VMOVUPD estep64c0<>+0(SB), Y0
 	VMOVUPD estep64c0<>+0(SB), Y1
-	MOVQ    $0x00000020, SI
 	SHRQ    $0x03, CX
 
-loop:
-	TESTQ        CX, CX
-	JZ           done
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, DI
+	CMPQ    CX, DI
+	CMOVQLT CX, DI
+	SUBQ    DI, CX
+	MOVQ    AX, R8
+	MOVQ    DI, R9
+	MOVQ    SI, R10
+
+pass1:
 	VMOVUPS      (AX), Y2
 	VSUBPS       32(DX), Y2, Y3
 	VMULPS       64(DX), Y3, Y4
 	VFNMADD213PS (DX), Y3, Y4
 	VMOVUPS      Y4, Y3
-	VSUBPS       128(DX), Y2, Y6
-	VMULPS       160(DX), Y6, Y5
-	VFNMADD213PS 96(DX), Y6, Y5
-	VMAXPS       Y5, Y3, Y3
+	VSUBPS       128(DX), Y2, Y5
+	VMULPS       160(DX), Y5, Y2
+	VFNMADD213PS 96(DX), Y5, Y2
+	VMAXPS       Y2, Y3, Y3
 	VSUBPS       Y3, Y4, Y4
-	VSUBPS       Y3, Y5, Y5
-	VMINPS       Y5, Y4, Y6
+	VSUBPS       Y3, Y2, Y2
+	VMINPS       Y2, Y4, Y5
+	VMOVUPS      Y5, Y6
+	VMOVUPS      estep32c0<>+0(SB), Y7
+	VFMADD231PS  estep32c1<>+0(SB), Y6, Y7
+	VSUBPS       estep32c0<>+0(SB), Y7, Y8
+	VFNMADD231PS estep32c2<>+0(SB), Y8, Y6
+	VFNMADD231PS estep32c3<>+0(SB), Y8, Y6
+	VMULPS       Y6, Y6, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      estep32c4<>+0(SB), Y10
+	VFMADD231PS  estep32c5<>+0(SB), Y6, Y10
+	VMOVUPS      estep32c6<>+0(SB), Y11
+	VFMADD231PS  estep32c7<>+0(SB), Y6, Y11
+	VFMADD231PS  Y11, Y8, Y10
+	VMOVUPS      estep32c8<>+0(SB), Y8
+	VFMADD231PS  Y8, Y9, Y10
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
+	VMOVUPS      Y10, Y6
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y7, Y6, Y6
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y8
+	VANDNPS      Y6, Y8, Y6
+	VMOVUPS      Y6, Y5
+	VADDPS       estep32c9<>+0(SB), Y5, Y5
 	VMOVUPS      Y6, Y7
-	VMOVUPS      estep32c0<>+0(SB), Y8
-	VFMADD231PS  estep32c1<>+0(SB), Y7, Y8
-	VSUBPS       estep32c0<>+0(SB), Y8, Y9
-	VFNMADD231PS estep32c2<>+0(SB), Y9, Y7
-	VFNMADD231PS estep32c3<>+0(SB), Y9, Y7
-	VMULPS       Y7, Y7, Y9
-	VMULPS       Y9, Y9, Y10
-	VMOVUPS      estep32c4<>+0(SB), Y11
-	VFMADD231PS  estep32c5<>+0(SB), Y7, Y11
-	VMOVUPS      estep32c6<>+0(SB), Y12
-	VFMADD231PS  estep32c7<>+0(SB), Y7, Y12
-	VFMADD231PS  Y12, Y9, Y11
-	VMOVUPS      estep32c8<>+0(SB), Y9
-	VFMADD231PS  Y9, Y10, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
-	VMOVUPS      Y11, Y7
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y8, Y7, Y7
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y9
-	VANDNPS      Y7, Y9, Y7
-	VMOVUPS      Y7, Y6
-	VADDPS       estep32c9<>+0(SB), Y6, Y6
-	VMOVUPS      Y7, Y8
 	VCMPPS       $0x00, estep32c11<>+0(SB), Y4, Y4
-	VBLENDVPS    Y4, estep32c9<>+0(SB), Y8, Y8
-	VMOVUPS      Y7, Y7
-	VCMPPS       $0x00, estep32c11<>+0(SB), Y5, Y4
 	VBLENDVPS    Y4, estep32c9<>+0(SB), Y7, Y7
-	VCVTPS2PD    X6, Y4
-	VEXTRACTF128 $0x01, Y6, X5
-	VCVTPS2PD    X5, Y5
-	VMULPD       Y4, Y0, Y0
-	VMULPD       Y5, Y1, Y1
-	VCVTPS2PD    X3, Y4
+	VMOVUPS      Y6, Y6
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y2, Y4
+	VBLENDVPS    Y4, estep32c9<>+0(SB), Y6, Y6
+	VCVTPS2PD    X5, Y2
+	VEXTRACTF128 $0x01, Y5, X4
+	VCVTPS2PD    X4, Y4
+	VMULPD       Y2, Y0, Y0
+	VMULPD       Y4, Y1, Y1
+	VCVTPS2PD    X3, Y2
 	VEXTRACTF128 $0x01, Y3, X3
 	VCVTPS2PD    X3, Y3
-	VADDPD       Y4, Y3, Y4
-	VADDPD       192(BX), Y4, Y4
-	VMOVUPD      Y4, 192(BX)
-	VMOVUPS      estep32c9<>+0(SB), Y3
-	VDIVPS       Y6, Y3, Y3
-	VMULPS       Y3, Y8, Y8
-	VSUBPS       32(DX), Y2, Y4
-	VADDPS       224(BX), Y8, Y5
-	VMOVUPS      Y5, 224(BX)
-	VMULPS       Y4, Y8, Y8
-	VADDPS       256(BX), Y8, Y5
-	VMOVUPS      Y5, 256(BX)
-	VMOVUPS      288(BX), Y5
-	VFMADD231PS  Y4, Y8, Y5
-	VMOVUPS      Y5, 288(BX)
-	VMULPS       Y3, Y7, Y7
-	VSUBPS       128(DX), Y2, Y2
-	VADDPS       320(BX), Y7, Y3
-	VMOVUPS      Y3, 320(BX)
+	VADDPD       Y2, Y3, Y2
+	VADDPD       192(BX), Y2, Y2
+	VMOVUPD      Y2, 192(BX)
+	VMOVUPS      estep32c9<>+0(SB), Y2
+	VDIVPS       Y5, Y2, Y2
 	VMULPS       Y2, Y7, Y7
-	VADDPS       352(BX), Y7, Y3
-	VMOVUPS      Y3, 352(BX)
-	VMOVUPS      384(BX), Y3
-	VFMADD231PS  Y2, Y7, Y3
-	VMOVUPS      Y3, 384(BX)
+	VMULPS       Y2, Y6, Y6
+	VMOVUPS      Y7, (R10)
+	VMOVUPS      Y6, 32(R10)
 	ADDQ         $0x20, AX
-	DECQ         CX
-	DECQ         SI
-	JNZ          loop
-	VMOVUPS      224(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       (BX), Y3, Y3
-	VMOVUPD      Y3, (BX)
+	ADDQ         $0x00000040, R10
+	DECQ         R9
+	JNZ          pass1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	MOVQ         DI, R9
+	MOVQ         SI, R10
+
+pass2:
+	VMOVUPS      (R8), Y8
+	VMOVUPS      (R10), Y9
+	VSUBPS       32(DX), Y8, Y10
+	VADDPS       Y9, Y2, Y2
+	VMULPS       Y10, Y9, Y9
+	VADDPS       Y9, Y3, Y3
+	VFMADD231PS  Y10, Y9, Y4
+	VMOVUPS      32(R10), Y9
+	VSUBPS       128(DX), Y8, Y8
+	VADDPS       Y9, Y5, Y5
+	VMULPS       Y8, Y9, Y9
+	VADDPS       Y9, Y6, Y6
+	VFMADD231PS  Y8, Y9, Y7
+	ADDQ         $0x20, R8
+	ADDQ         $0x00000040, R10
+	DECQ         R9
+	JNZ          pass2
+	VCVTPS2PD    X2, Y8
+	VADDPD       (BX), Y8, Y8
+	VMOVUPD      Y8, (BX)
 	VEXTRACTF128 $0x01, Y2, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       (BX), Y2, Y2
 	VMOVUPD      Y2, (BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 224(BX)
-	VMOVUPS      256(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       32(BX), Y3, Y3
-	VMOVUPD      Y3, 32(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X3, Y2
+	VADDPD       32(BX), Y2, Y2
+	VMOVUPD      Y2, 32(BX)
+	VEXTRACTF128 $0x01, Y3, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       32(BX), Y2, Y2
 	VMOVUPD      Y2, 32(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 256(BX)
-	VMOVUPS      288(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       64(BX), Y3, Y3
-	VMOVUPD      Y3, 64(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X4, Y2
+	VADDPD       64(BX), Y2, Y2
+	VMOVUPD      Y2, 64(BX)
+	VEXTRACTF128 $0x01, Y4, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       64(BX), Y2, Y2
 	VMOVUPD      Y2, 64(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 288(BX)
-	VMOVUPS      320(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       96(BX), Y3, Y3
-	VMOVUPD      Y3, 96(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X5, Y2
+	VADDPD       96(BX), Y2, Y2
+	VMOVUPD      Y2, 96(BX)
+	VEXTRACTF128 $0x01, Y5, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       96(BX), Y2, Y2
 	VMOVUPD      Y2, 96(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 320(BX)
-	VMOVUPS      352(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       128(BX), Y3, Y3
-	VMOVUPD      Y3, 128(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X6, Y2
+	VADDPD       128(BX), Y2, Y2
+	VMOVUPD      Y2, 128(BX)
+	VEXTRACTF128 $0x01, Y6, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       128(BX), Y2, Y2
 	VMOVUPD      Y2, 128(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 352(BX)
-	VMOVUPS      384(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       160(BX), Y3, Y3
-	VMOVUPD      Y3, 160(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X7, Y2
+	VADDPD       160(BX), Y2, Y2
+	VMOVUPD      Y2, 160(BX)
+	VEXTRACTF128 $0x01, Y7, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       160(BX), Y2, Y2
 	VMOVUPD      Y2, 160(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 384(BX)
 	VPSRLQ       $0x34, Y0, Y2
 	VORPD        estep64c17<>+0(SB), Y2, Y2
 	VSUBPD       estep64c18<>+0(SB), Y2, Y2
@@ -2012,138 +2152,9 @@ loop:
 	VADDPD       192(BX), Y1, Y1
 	VMOVUPD      Y1, 192(BX)
 	VMOVUPD      estep64c0<>+0(SB), Y1
-	MOVQ         $0x00000020, SI
-	JMP          loop
+	JMP          block
 
 done:
-	VMOVUPS      224(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       (BX), Y3, Y3
-	VMOVUPD      Y3, (BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       (BX), Y2, Y2
-	VMOVUPD      Y2, (BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 224(BX)
-	VMOVUPS      256(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       32(BX), Y3, Y3
-	VMOVUPD      Y3, 32(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       32(BX), Y2, Y2
-	VMOVUPD      Y2, 32(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 256(BX)
-	VMOVUPS      288(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       64(BX), Y3, Y3
-	VMOVUPD      Y3, 64(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       64(BX), Y2, Y2
-	VMOVUPD      Y2, 64(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 288(BX)
-	VMOVUPS      320(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       96(BX), Y3, Y3
-	VMOVUPD      Y3, 96(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       96(BX), Y2, Y2
-	VMOVUPD      Y2, 96(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 320(BX)
-	VMOVUPS      352(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       128(BX), Y3, Y3
-	VMOVUPD      Y3, 128(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       128(BX), Y2, Y2
-	VMOVUPD      Y2, 128(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 352(BX)
-	VMOVUPS      384(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       160(BX), Y3, Y3
-	VMOVUPD      Y3, 160(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       160(BX), Y2, Y2
-	VMOVUPD      Y2, 160(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 384(BX)
-	VPSRLQ       $0x34, Y0, Y2
-	VORPD        estep64c17<>+0(SB), Y2, Y2
-	VSUBPD       estep64c18<>+0(SB), Y2, Y2
-	VANDPD       estep64c19<>+0(SB), Y0, Y0
-	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y3
-	VMULPD       estep64c21<>+0(SB), Y0, Y4
-	VBLENDVPD    Y3, Y4, Y0, Y0
-	VANDPD       estep64c0<>+0(SB), Y3, Y3
-	VADDPD       Y3, Y2, Y2
-	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c22<>+0(SB), Y0, Y4
-	VDIVPD       Y4, Y0, Y3
-	VMULPD       Y3, Y3, Y4
-	VMOVUPD      estep64c23<>+0(SB), Y5
-	VFMADD213PD  estep64c24<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c28<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c29<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c30<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
-	VMULPD       Y4, Y5, Y5
-	VSUBPD       Y5, Y0, Y5
-	VFNMADD231PD Y3, Y5, Y0
-	VFMADD231PD  estep64c4<>+0(SB), Y2, Y0
-	VFMADD231PD  estep64c3<>+0(SB), Y2, Y0
-	VMOVUPD      Y0, Y0
-	VADDPD       192(BX), Y0, Y0
-	VMOVUPD      Y0, 192(BX)
-	VMOVUPD      estep64c0<>+0(SB), Y0
-	VPSRLQ       $0x34, Y1, Y0
-	VORPD        estep64c17<>+0(SB), Y0, Y0
-	VSUBPD       estep64c18<>+0(SB), Y0, Y0
-	VANDPD       estep64c19<>+0(SB), Y1, Y1
-	VORPD        estep64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, estep64c20<>+0(SB), Y1, Y2
-	VMULPD       estep64c21<>+0(SB), Y1, Y3
-	VBLENDVPD    Y2, Y3, Y1, Y1
-	VANDPD       estep64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y0, Y0
-	VSUBPD       estep64c0<>+0(SB), Y1, Y1
-	VADDPD       estep64c22<>+0(SB), Y1, Y3
-	VDIVPD       Y3, Y1, Y2
-	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c23<>+0(SB), Y4
-	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VMULPD       Y3, Y4, Y4
-	VSUBPD       Y4, Y1, Y4
-	VFNMADD231PD Y2, Y4, Y1
-	VFMADD231PD  estep64c4<>+0(SB), Y0, Y1
-	VFMADD231PD  estep64c3<>+0(SB), Y0, Y1
-	VMOVUPD      Y1, Y0
-	VADDPD       192(BX), Y0, Y0
-	VMOVUPD      Y0, 192(BX)
-	VMOVUPD      estep64c0<>+0(SB), Y1
 	VZEROUPPER
 	RET
 
@@ -2268,20 +2279,29 @@ DATA estep32c11<>+28(SB)/4, $0x00000000
 GLOBL estep32c11<>(SB), RODATA|NOPTR, $32
 
 // func estepAVX2F32K3(x []float32, coef []float32, acc []float64, scratch []float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, CMOV, FMA3
 TEXT ·estepAVX2F32K3(SB), NOSPLIT, $0-96
 	MOVQ    x_base+0(FP), AX
 	MOVQ    x_len+8(FP), CX
 	MOVQ    coef_base+24(FP), DX
 	MOVQ    acc_base+48(FP), BX
+	MOVQ    scratch_base+72(FP), SI
 	VMOVUPD estep64c0<>+0(SB), Y0
 	VMOVUPD estep64c0<>+0(SB), Y1
-	MOVQ    $0x00000020, SI
 	SHRQ    $0x03, CX
 
-loop:
-	TESTQ        CX, CX
-	JZ           done
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, DI
+	CMPQ    CX, DI
+	CMOVQLT CX, DI
+	SUBQ    DI, CX
+	MOVQ    AX, R8
+	MOVQ    DI, R9
+	MOVQ    SI, R10
+
+pass1:
 	VMOVUPS      (AX), Y2
 	VSUBPS       32(DX), Y2, Y3
 	VMULPS       64(DX), Y3, Y4
@@ -2291,18 +2311,40 @@ loop:
 	VMULPS       160(DX), Y6, Y5
 	VFNMADD213PS 96(DX), Y6, Y5
 	VMAXPS       Y5, Y3, Y3
-	VSUBPS       224(DX), Y2, Y7
-	VMULPS       256(DX), Y7, Y6
-	VFNMADD213PS 192(DX), Y7, Y6
-	VMAXPS       Y6, Y3, Y3
+	VSUBPS       224(DX), Y2, Y6
+	VMULPS       256(DX), Y6, Y2
+	VFNMADD213PS 192(DX), Y6, Y2
+	VMAXPS       Y2, Y3, Y3
 	VSUBPS       Y3, Y4, Y4
 	VSUBPS       Y3, Y5, Y5
-	VSUBPS       Y3, Y6, Y6
-	VMINPS       Y5, Y4, Y7
-	VMAXPS       Y5, Y4, Y8
-	VMINPS       Y6, Y8, Y8
-	VMAXPS       Y8, Y7, Y8
-	VMINPS       Y6, Y7, Y7
+	VSUBPS       Y3, Y2, Y2
+	VMINPS       Y5, Y4, Y6
+	VMAXPS       Y5, Y4, Y7
+	VMINPS       Y2, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMINPS       Y2, Y6, Y6
+	VMOVUPS      Y6, Y8
+	VMOVUPS      estep32c0<>+0(SB), Y9
+	VFMADD231PS  estep32c1<>+0(SB), Y8, Y9
+	VSUBPS       estep32c0<>+0(SB), Y9, Y10
+	VFNMADD231PS estep32c2<>+0(SB), Y10, Y8
+	VFNMADD231PS estep32c3<>+0(SB), Y10, Y8
+	VMULPS       Y8, Y8, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      estep32c4<>+0(SB), Y12
+	VFMADD231PS  estep32c5<>+0(SB), Y8, Y12
+	VMOVUPS      estep32c6<>+0(SB), Y13
+	VFMADD231PS  estep32c7<>+0(SB), Y8, Y13
+	VFMADD231PS  Y13, Y10, Y12
+	VMOVUPS      estep32c8<>+0(SB), Y10
+	VFMADD231PS  Y10, Y11, Y12
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y12
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y12
+	VMOVUPS      Y12, Y8
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y10
+	VANDNPS      Y8, Y10, Y8
 	VMOVUPS      Y7, Y9
 	VMOVUPS      estep32c0<>+0(SB), Y10
 	VFMADD231PS  estep32c1<>+0(SB), Y9, Y10
@@ -2325,180 +2367,143 @@ loop:
 	VPADDD       Y10, Y9, Y9
 	VCMPPS       $0x11, estep32c10<>+0(SB), Y7, Y11
 	VANDNPS      Y9, Y11, Y9
-	VMOVUPS      Y8, Y10
-	VMOVUPS      estep32c0<>+0(SB), Y11
-	VFMADD231PS  estep32c1<>+0(SB), Y10, Y11
-	VSUBPS       estep32c0<>+0(SB), Y11, Y12
-	VFNMADD231PS estep32c2<>+0(SB), Y12, Y10
-	VFNMADD231PS estep32c3<>+0(SB), Y12, Y10
-	VMULPS       Y10, Y10, Y12
-	VMULPS       Y12, Y12, Y13
-	VMOVUPS      estep32c4<>+0(SB), Y14
-	VFMADD231PS  estep32c5<>+0(SB), Y10, Y14
-	VMOVUPS      estep32c6<>+0(SB), Y15
-	VFMADD231PS  estep32c7<>+0(SB), Y10, Y15
-	VFMADD231PS  Y15, Y12, Y14
-	VMOVUPS      estep32c8<>+0(SB), Y12
-	VFMADD231PS  Y12, Y13, Y14
-	VFMADD213PS  estep32c9<>+0(SB), Y10, Y14
-	VFMADD213PS  estep32c9<>+0(SB), Y10, Y14
-	VMOVUPS      Y14, Y10
-	VPSLLD       $0x17, Y11, Y11
-	VPADDD       Y11, Y10, Y10
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y8, Y12
-	VANDNPS      Y10, Y12, Y10
-	VMOVUPS      Y9, Y8
-	VADDPS       Y10, Y8, Y8
-	VADDPS       estep32c9<>+0(SB), Y8, Y8
-	VCMPPS       $0x00, Y7, Y4, Y11
-	VBLENDVPS    Y11, Y9, Y10, Y12
-	VCMPPS       $0x00, estep32c11<>+0(SB), Y4, Y11
-	VBLENDVPS    Y11, estep32c9<>+0(SB), Y12, Y12
-	VCMPPS       $0x00, Y7, Y5, Y11
-	VBLENDVPS    Y11, Y9, Y10, Y4
-	VCMPPS       $0x00, estep32c11<>+0(SB), Y5, Y11
-	VBLENDVPS    Y11, estep32c9<>+0(SB), Y4, Y4
-	VCMPPS       $0x00, Y7, Y6, Y11
-	VBLENDVPS    Y11, Y9, Y10, Y5
-	VCMPPS       $0x00, estep32c11<>+0(SB), Y6, Y11
-	VBLENDVPS    Y11, estep32c9<>+0(SB), Y5, Y5
-	VCVTPS2PD    X8, Y6
-	VEXTRACTF128 $0x01, Y8, X7
-	VCVTPS2PD    X7, Y7
-	VMULPD       Y6, Y0, Y0
-	VMULPD       Y7, Y1, Y1
-	VCVTPS2PD    X3, Y6
+	VMOVUPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       estep32c9<>+0(SB), Y7, Y7
+	VCMPPS       $0x00, Y6, Y4, Y10
+	VBLENDVPS    Y10, Y8, Y9, Y11
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y4, Y10
+	VBLENDVPS    Y10, estep32c9<>+0(SB), Y11, Y11
+	VCMPPS       $0x00, Y6, Y5, Y10
+	VBLENDVPS    Y10, Y8, Y9, Y4
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y5, Y10
+	VBLENDVPS    Y10, estep32c9<>+0(SB), Y4, Y4
+	VCMPPS       $0x00, Y6, Y2, Y10
+	VBLENDVPS    Y10, Y8, Y9, Y5
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y2, Y10
+	VBLENDVPS    Y10, estep32c9<>+0(SB), Y5, Y5
+	VCVTPS2PD    X7, Y2
+	VEXTRACTF128 $0x01, Y7, X6
+	VCVTPS2PD    X6, Y6
+	VMULPD       Y2, Y0, Y0
+	VMULPD       Y6, Y1, Y1
+	VCVTPS2PD    X3, Y2
 	VEXTRACTF128 $0x01, Y3, X3
 	VCVTPS2PD    X3, Y3
-	VADDPD       Y6, Y3, Y6
-	VADDPD       288(BX), Y6, Y6
-	VMOVUPD      Y6, 288(BX)
-	VMOVUPS      estep32c9<>+0(SB), Y3
-	VDIVPS       Y8, Y3, Y3
-	VMULPS       Y3, Y12, Y12
-	VSUBPS       32(DX), Y2, Y6
-	VADDPS       320(BX), Y12, Y7
-	VMOVUPS      Y7, 320(BX)
-	VMULPS       Y6, Y12, Y12
-	VADDPS       352(BX), Y12, Y7
-	VMOVUPS      Y7, 352(BX)
-	VMOVUPS      384(BX), Y7
-	VFMADD231PS  Y6, Y12, Y7
-	VMOVUPS      Y7, 384(BX)
-	VMULPS       Y3, Y4, Y4
-	VSUBPS       128(DX), Y2, Y6
-	VADDPS       416(BX), Y4, Y7
-	VMOVUPS      Y7, 416(BX)
-	VMULPS       Y6, Y4, Y4
-	VADDPS       448(BX), Y4, Y7
-	VMOVUPS      Y7, 448(BX)
-	VMOVUPS      480(BX), Y7
-	VFMADD231PS  Y6, Y4, Y7
-	VMOVUPS      Y7, 480(BX)
-	VMULPS       Y3, Y5, Y5
-	VSUBPS       224(DX), Y2, Y2
-	VADDPS       512(BX), Y5, Y3
-	VMOVUPS      Y3, 512(BX)
+	VADDPD       Y2, Y3, Y2
+	VADDPD       288(BX), Y2, Y2
+	VMOVUPD      Y2, 288(BX)
+	VMOVUPS      estep32c9<>+0(SB), Y2
+	VDIVPS       Y7, Y2, Y2
+	VMULPS       Y2, Y11, Y11
+	VMULPS       Y2, Y4, Y4
 	VMULPS       Y2, Y5, Y5
-	VADDPS       544(BX), Y5, Y3
-	VMOVUPS      Y3, 544(BX)
-	VMOVUPS      576(BX), Y3
-	VFMADD231PS  Y2, Y5, Y3
-	VMOVUPS      Y3, 576(BX)
+	VMOVUPS      Y11, (R10)
+	VMOVUPS      Y4, 32(R10)
+	VMOVUPS      Y5, 64(R10)
 	ADDQ         $0x20, AX
-	DECQ         CX
-	DECQ         SI
-	JNZ          loop
-	VMOVUPS      320(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       (BX), Y3, Y3
-	VMOVUPD      Y3, (BX)
+	ADDQ         $0x00000060, R10
+	DECQ         R9
+	JNZ          pass1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	MOVQ         DI, R9
+	MOVQ         SI, R10
+
+pass2:
+	VMOVUPS      (R8), Y11
+	VMOVUPS      (R10), Y12
+	VSUBPS       32(DX), Y11, Y13
+	VADDPS       Y12, Y2, Y2
+	VMULPS       Y13, Y12, Y12
+	VADDPS       Y12, Y3, Y3
+	VFMADD231PS  Y13, Y12, Y4
+	VMOVUPS      32(R10), Y12
+	VSUBPS       128(DX), Y11, Y13
+	VADDPS       Y12, Y5, Y5
+	VMULPS       Y13, Y12, Y12
+	VADDPS       Y12, Y6, Y6
+	VFMADD231PS  Y13, Y12, Y7
+	VMOVUPS      64(R10), Y12
+	VSUBPS       224(DX), Y11, Y11
+	VADDPS       Y12, Y8, Y8
+	VMULPS       Y11, Y12, Y12
+	VADDPS       Y12, Y9, Y9
+	VFMADD231PS  Y11, Y12, Y10
+	ADDQ         $0x20, R8
+	ADDQ         $0x00000060, R10
+	DECQ         R9
+	JNZ          pass2
+	VCVTPS2PD    X2, Y11
+	VADDPD       (BX), Y11, Y11
+	VMOVUPD      Y11, (BX)
 	VEXTRACTF128 $0x01, Y2, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       (BX), Y2, Y2
 	VMOVUPD      Y2, (BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 320(BX)
-	VMOVUPS      352(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       32(BX), Y3, Y3
-	VMOVUPD      Y3, 32(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X3, Y2
+	VADDPD       32(BX), Y2, Y2
+	VMOVUPD      Y2, 32(BX)
+	VEXTRACTF128 $0x01, Y3, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       32(BX), Y2, Y2
 	VMOVUPD      Y2, 32(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 352(BX)
-	VMOVUPS      384(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       64(BX), Y3, Y3
-	VMOVUPD      Y3, 64(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X4, Y2
+	VADDPD       64(BX), Y2, Y2
+	VMOVUPD      Y2, 64(BX)
+	VEXTRACTF128 $0x01, Y4, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       64(BX), Y2, Y2
 	VMOVUPD      Y2, 64(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 384(BX)
-	VMOVUPS      416(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       96(BX), Y3, Y3
-	VMOVUPD      Y3, 96(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X5, Y2
+	VADDPD       96(BX), Y2, Y2
+	VMOVUPD      Y2, 96(BX)
+	VEXTRACTF128 $0x01, Y5, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       96(BX), Y2, Y2
 	VMOVUPD      Y2, 96(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 416(BX)
-	VMOVUPS      448(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       128(BX), Y3, Y3
-	VMOVUPD      Y3, 128(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X6, Y2
+	VADDPD       128(BX), Y2, Y2
+	VMOVUPD      Y2, 128(BX)
+	VEXTRACTF128 $0x01, Y6, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       128(BX), Y2, Y2
 	VMOVUPD      Y2, 128(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 448(BX)
-	VMOVUPS      480(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       160(BX), Y3, Y3
-	VMOVUPD      Y3, 160(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X7, Y2
+	VADDPD       160(BX), Y2, Y2
+	VMOVUPD      Y2, 160(BX)
+	VEXTRACTF128 $0x01, Y7, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       160(BX), Y2, Y2
 	VMOVUPD      Y2, 160(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 480(BX)
-	VMOVUPS      512(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       192(BX), Y3, Y3
-	VMOVUPD      Y3, 192(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X8, Y2
+	VADDPD       192(BX), Y2, Y2
+	VMOVUPD      Y2, 192(BX)
+	VEXTRACTF128 $0x01, Y8, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       192(BX), Y2, Y2
 	VMOVUPD      Y2, 192(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 512(BX)
-	VMOVUPS      544(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       224(BX), Y3, Y3
-	VMOVUPD      Y3, 224(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X9, Y2
+	VADDPD       224(BX), Y2, Y2
+	VMOVUPD      Y2, 224(BX)
+	VEXTRACTF128 $0x01, Y9, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       224(BX), Y2, Y2
 	VMOVUPD      Y2, 224(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 544(BX)
-	VMOVUPS      576(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       256(BX), Y3, Y3
-	VMOVUPD      Y3, 256(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X10, Y2
+	VADDPD       256(BX), Y2, Y2
+	VMOVUPD      Y2, 256(BX)
+	VEXTRACTF128 $0x01, Y10, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       256(BX), Y2, Y2
 	VMOVUPD      Y2, 256(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 576(BX)
 	VPSRLQ       $0x34, Y0, Y2
 	VORPD        estep64c17<>+0(SB), Y2, Y2
 	VSUBPD       estep64c18<>+0(SB), Y2, Y2
@@ -2567,186 +2572,36 @@ loop:
 	VADDPD       288(BX), Y1, Y1
 	VMOVUPD      Y1, 288(BX)
 	VMOVUPD      estep64c0<>+0(SB), Y1
-	MOVQ         $0x00000020, SI
-	JMP          loop
+	JMP          block
 
 done:
-	VMOVUPS      320(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       (BX), Y3, Y3
-	VMOVUPD      Y3, (BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       (BX), Y2, Y2
-	VMOVUPD      Y2, (BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 320(BX)
-	VMOVUPS      352(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       32(BX), Y3, Y3
-	VMOVUPD      Y3, 32(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       32(BX), Y2, Y2
-	VMOVUPD      Y2, 32(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 352(BX)
-	VMOVUPS      384(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       64(BX), Y3, Y3
-	VMOVUPD      Y3, 64(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       64(BX), Y2, Y2
-	VMOVUPD      Y2, 64(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 384(BX)
-	VMOVUPS      416(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       96(BX), Y3, Y3
-	VMOVUPD      Y3, 96(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       96(BX), Y2, Y2
-	VMOVUPD      Y2, 96(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 416(BX)
-	VMOVUPS      448(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       128(BX), Y3, Y3
-	VMOVUPD      Y3, 128(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       128(BX), Y2, Y2
-	VMOVUPD      Y2, 128(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 448(BX)
-	VMOVUPS      480(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       160(BX), Y3, Y3
-	VMOVUPD      Y3, 160(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       160(BX), Y2, Y2
-	VMOVUPD      Y2, 160(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 480(BX)
-	VMOVUPS      512(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       192(BX), Y3, Y3
-	VMOVUPD      Y3, 192(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       192(BX), Y2, Y2
-	VMOVUPD      Y2, 192(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 512(BX)
-	VMOVUPS      544(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       224(BX), Y3, Y3
-	VMOVUPD      Y3, 224(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       224(BX), Y2, Y2
-	VMOVUPD      Y2, 224(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 544(BX)
-	VMOVUPS      576(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       256(BX), Y3, Y3
-	VMOVUPD      Y3, 256(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       256(BX), Y2, Y2
-	VMOVUPD      Y2, 256(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 576(BX)
-	VPSRLQ       $0x34, Y0, Y2
-	VORPD        estep64c17<>+0(SB), Y2, Y2
-	VSUBPD       estep64c18<>+0(SB), Y2, Y2
-	VANDPD       estep64c19<>+0(SB), Y0, Y0
-	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y3
-	VMULPD       estep64c21<>+0(SB), Y0, Y4
-	VBLENDVPD    Y3, Y4, Y0, Y0
-	VANDPD       estep64c0<>+0(SB), Y3, Y3
-	VADDPD       Y3, Y2, Y2
-	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c22<>+0(SB), Y0, Y4
-	VDIVPD       Y4, Y0, Y3
-	VMULPD       Y3, Y3, Y4
-	VMOVUPD      estep64c23<>+0(SB), Y5
-	VFMADD213PD  estep64c24<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c28<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c29<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c30<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
-	VMULPD       Y4, Y5, Y5
-	VSUBPD       Y5, Y0, Y5
-	VFNMADD231PD Y3, Y5, Y0
-	VFMADD231PD  estep64c4<>+0(SB), Y2, Y0
-	VFMADD231PD  estep64c3<>+0(SB), Y2, Y0
-	VMOVUPD      Y0, Y0
-	VADDPD       288(BX), Y0, Y0
-	VMOVUPD      Y0, 288(BX)
-	VMOVUPD      estep64c0<>+0(SB), Y0
-	VPSRLQ       $0x34, Y1, Y0
-	VORPD        estep64c17<>+0(SB), Y0, Y0
-	VSUBPD       estep64c18<>+0(SB), Y0, Y0
-	VANDPD       estep64c19<>+0(SB), Y1, Y1
-	VORPD        estep64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, estep64c20<>+0(SB), Y1, Y2
-	VMULPD       estep64c21<>+0(SB), Y1, Y3
-	VBLENDVPD    Y2, Y3, Y1, Y1
-	VANDPD       estep64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y0, Y0
-	VSUBPD       estep64c0<>+0(SB), Y1, Y1
-	VADDPD       estep64c22<>+0(SB), Y1, Y3
-	VDIVPD       Y3, Y1, Y2
-	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c23<>+0(SB), Y4
-	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VMULPD       Y3, Y4, Y4
-	VSUBPD       Y4, Y1, Y4
-	VFNMADD231PD Y2, Y4, Y1
-	VFMADD231PD  estep64c4<>+0(SB), Y0, Y1
-	VFMADD231PD  estep64c3<>+0(SB), Y0, Y1
-	VMOVUPD      Y1, Y0
-	VADDPD       288(BX), Y0, Y0
-	VMOVUPD      Y0, 288(BX)
-	VMOVUPD      estep64c0<>+0(SB), Y1
 	VZEROUPPER
 	RET
 
 // func estepAVX2F32K4(x []float32, coef []float32, acc []float64, scratch []float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, CMOV, FMA3
 TEXT ·estepAVX2F32K4(SB), NOSPLIT, $0-96
 	MOVQ    x_base+0(FP), AX
 	MOVQ    x_len+8(FP), CX
 	MOVQ    coef_base+24(FP), DX
 	MOVQ    acc_base+48(FP), BX
+	MOVQ    scratch_base+72(FP), SI
 	VMOVUPD estep64c0<>+0(SB), Y0
 	VMOVUPD estep64c0<>+0(SB), Y1
-	MOVQ    $0x00000020, SI
 	SHRQ    $0x03, CX
 
-loop:
-	TESTQ        CX, CX
-	JZ           done
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, DI
+	CMPQ    CX, DI
+	CMOVQLT CX, DI
+	SUBQ    DI, CX
+	MOVQ    AX, R8
+	MOVQ    DI, R9
+	MOVQ    SI, R10
+
+pass1:
 	VMOVUPS      (AX), Y2
 	VSUBPS       32(DX), Y2, Y3
 	VMULPS       64(DX), Y3, Y4
@@ -2760,283 +2615,260 @@ loop:
 	VMULPS       256(DX), Y7, Y6
 	VFNMADD213PS 192(DX), Y7, Y6
 	VMAXPS       Y6, Y3, Y3
-	VSUBPS       320(DX), Y2, Y8
-	VMULPS       352(DX), Y8, Y7
-	VFNMADD213PS 288(DX), Y8, Y7
-	VMAXPS       Y7, Y3, Y3
+	VSUBPS       320(DX), Y2, Y7
+	VMULPS       352(DX), Y7, Y2
+	VFNMADD213PS 288(DX), Y7, Y2
+	VMAXPS       Y2, Y3, Y3
 	VSUBPS       Y3, Y4, Y4
 	VSUBPS       Y3, Y5, Y5
 	VSUBPS       Y3, Y6, Y6
-	VSUBPS       Y3, Y7, Y7
-	VMOVUPS      Y4, Y8
-	VMOVUPS      estep32c0<>+0(SB), Y9
-	VFMADD231PS  estep32c1<>+0(SB), Y8, Y9
-	VSUBPS       estep32c0<>+0(SB), Y9, Y10
-	VFNMADD231PS estep32c2<>+0(SB), Y10, Y8
-	VFNMADD231PS estep32c3<>+0(SB), Y10, Y8
-	VMULPS       Y8, Y8, Y10
-	VMULPS       Y10, Y10, Y11
-	VMOVUPS      estep32c4<>+0(SB), Y12
-	VFMADD231PS  estep32c5<>+0(SB), Y8, Y12
-	VMOVUPS      estep32c6<>+0(SB), Y13
-	VFMADD231PS  estep32c7<>+0(SB), Y8, Y13
-	VFMADD231PS  Y13, Y10, Y12
-	VMOVUPS      estep32c8<>+0(SB), Y10
-	VFMADD231PS  Y10, Y11, Y12
-	VFMADD213PS  estep32c9<>+0(SB), Y8, Y12
-	VFMADD213PS  estep32c9<>+0(SB), Y8, Y12
-	VMOVUPS      Y12, Y8
-	VPSLLD       $0x17, Y9, Y9
-	VPADDD       Y9, Y8, Y8
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y10
-	VANDNPS      Y8, Y10, Y8
+	VSUBPS       Y3, Y2, Y2
+	VMOVUPS      Y4, Y7
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y7, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y7
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y7
+	VMULPS       Y7, Y7, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y11
+	VFMADD231PS  estep32c5<>+0(SB), Y7, Y11
+	VMOVUPS      estep32c6<>+0(SB), Y12
+	VFMADD231PS  estep32c7<>+0(SB), Y7, Y12
+	VFMADD231PS  Y12, Y9, Y11
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  Y9, Y10, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
+	VMOVUPS      Y11, Y7
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y9
+	VANDNPS      Y7, Y9, Y7
 	VMOVUPS      Y5, Y4
-	VMOVUPS      estep32c0<>+0(SB), Y9
-	VFMADD231PS  estep32c1<>+0(SB), Y4, Y9
-	VSUBPS       estep32c0<>+0(SB), Y9, Y10
-	VFNMADD231PS estep32c2<>+0(SB), Y10, Y4
-	VFNMADD231PS estep32c3<>+0(SB), Y10, Y4
-	VMULPS       Y4, Y4, Y10
-	VMULPS       Y10, Y10, Y11
-	VMOVUPS      estep32c4<>+0(SB), Y12
-	VFMADD231PS  estep32c5<>+0(SB), Y4, Y12
-	VMOVUPS      estep32c6<>+0(SB), Y13
-	VFMADD231PS  estep32c7<>+0(SB), Y4, Y13
-	VFMADD231PS  Y13, Y10, Y12
-	VMOVUPS      estep32c8<>+0(SB), Y10
-	VFMADD231PS  Y10, Y11, Y12
-	VFMADD213PS  estep32c9<>+0(SB), Y4, Y12
-	VFMADD213PS  estep32c9<>+0(SB), Y4, Y12
-	VMOVUPS      Y12, Y4
-	VPSLLD       $0x17, Y9, Y9
-	VPADDD       Y9, Y4, Y4
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y10
-	VANDNPS      Y4, Y10, Y4
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y4, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y4
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y4
+	VMULPS       Y4, Y4, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y11
+	VFMADD231PS  estep32c5<>+0(SB), Y4, Y11
+	VMOVUPS      estep32c6<>+0(SB), Y12
+	VFMADD231PS  estep32c7<>+0(SB), Y4, Y12
+	VFMADD231PS  Y12, Y9, Y11
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  Y9, Y10, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y4, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y4, Y11
+	VMOVUPS      Y11, Y4
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y8, Y4, Y4
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y9
+	VANDNPS      Y4, Y9, Y4
 	VMOVUPS      Y6, Y5
-	VMOVUPS      estep32c0<>+0(SB), Y9
-	VFMADD231PS  estep32c1<>+0(SB), Y5, Y9
-	VSUBPS       estep32c0<>+0(SB), Y9, Y10
-	VFNMADD231PS estep32c2<>+0(SB), Y10, Y5
-	VFNMADD231PS estep32c3<>+0(SB), Y10, Y5
-	VMULPS       Y5, Y5, Y10
-	VMULPS       Y10, Y10, Y11
-	VMOVUPS      estep32c4<>+0(SB), Y12
-	VFMADD231PS  estep32c5<>+0(SB), Y5, Y12
-	VMOVUPS      estep32c6<>+0(SB), Y13
-	VFMADD231PS  estep32c7<>+0(SB), Y5, Y13
-	VFMADD231PS  Y13, Y10, Y12
-	VMOVUPS      estep32c8<>+0(SB), Y10
-	VFMADD231PS  Y10, Y11, Y12
-	VFMADD213PS  estep32c9<>+0(SB), Y5, Y12
-	VFMADD213PS  estep32c9<>+0(SB), Y5, Y12
-	VMOVUPS      Y12, Y5
-	VPSLLD       $0x17, Y9, Y9
-	VPADDD       Y9, Y5, Y5
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y10
-	VANDNPS      Y5, Y10, Y5
-	VMOVUPS      Y7, Y6
-	VMOVUPS      estep32c0<>+0(SB), Y9
-	VFMADD231PS  estep32c1<>+0(SB), Y6, Y9
-	VSUBPS       estep32c0<>+0(SB), Y9, Y10
-	VFNMADD231PS estep32c2<>+0(SB), Y10, Y6
-	VFNMADD231PS estep32c3<>+0(SB), Y10, Y6
-	VMULPS       Y6, Y6, Y10
-	VMULPS       Y10, Y10, Y11
-	VMOVUPS      estep32c4<>+0(SB), Y12
-	VFMADD231PS  estep32c5<>+0(SB), Y6, Y12
-	VMOVUPS      estep32c6<>+0(SB), Y13
-	VFMADD231PS  estep32c7<>+0(SB), Y6, Y13
-	VFMADD231PS  Y13, Y10, Y12
-	VMOVUPS      estep32c8<>+0(SB), Y10
-	VFMADD231PS  Y10, Y11, Y12
-	VFMADD213PS  estep32c9<>+0(SB), Y6, Y12
-	VFMADD213PS  estep32c9<>+0(SB), Y6, Y12
-	VMOVUPS      Y12, Y6
-	VPSLLD       $0x17, Y9, Y9
-	VPADDD       Y9, Y6, Y6
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y7, Y10
-	VANDNPS      Y6, Y10, Y6
-	VMOVUPS      Y8, Y7
-	VADDPS       Y4, Y7, Y7
-	VADDPS       Y5, Y7, Y7
-	VADDPS       Y6, Y7, Y7
-	VCVTPS2PD    X7, Y9
-	VEXTRACTF128 $0x01, Y7, X10
-	VCVTPS2PD    X10, Y10
-	VMULPD       Y9, Y0, Y0
-	VMULPD       Y10, Y1, Y1
-	VCVTPS2PD    X3, Y9
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y5, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y5
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y5
+	VMULPS       Y5, Y5, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y11
+	VFMADD231PS  estep32c5<>+0(SB), Y5, Y11
+	VMOVUPS      estep32c6<>+0(SB), Y12
+	VFMADD231PS  estep32c7<>+0(SB), Y5, Y12
+	VFMADD231PS  Y12, Y9, Y11
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  Y9, Y10, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y5, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y5, Y11
+	VMOVUPS      Y11, Y5
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y8, Y5, Y5
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y9
+	VANDNPS      Y5, Y9, Y5
+	VMOVUPS      Y2, Y6
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y6, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y6
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y6
+	VMULPS       Y6, Y6, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y11
+	VFMADD231PS  estep32c5<>+0(SB), Y6, Y11
+	VMOVUPS      estep32c6<>+0(SB), Y12
+	VFMADD231PS  estep32c7<>+0(SB), Y6, Y12
+	VFMADD231PS  Y12, Y9, Y11
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  Y9, Y10, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y11
+	VMOVUPS      Y11, Y6
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y2, Y9
+	VANDNPS      Y6, Y9, Y6
+	VMOVUPS      Y7, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VCVTPS2PD    X2, Y8
+	VEXTRACTF128 $0x01, Y2, X9
+	VCVTPS2PD    X9, Y9
+	VMULPD       Y8, Y0, Y0
+	VMULPD       Y9, Y1, Y1
+	VCVTPS2PD    X3, Y8
 	VEXTRACTF128 $0x01, Y3, X3
 	VCVTPS2PD    X3, Y3
-	VADDPD       Y9, Y3, Y9
-	VADDPD       384(BX), Y9, Y9
-	VMOVUPD      Y9, 384(BX)
+	VADDPD       Y8, Y3, Y8
+	VADDPD       384(BX), Y8, Y8
+	VMOVUPD      Y8, 384(BX)
 	VMOVUPS      estep32c9<>+0(SB), Y3
-	VDIVPS       Y7, Y3, Y3
-	VMULPS       Y3, Y8, Y8
-	VSUBPS       32(DX), Y2, Y7
-	VADDPS       416(BX), Y8, Y9
-	VMOVUPS      Y9, 416(BX)
-	VMULPS       Y7, Y8, Y8
-	VADDPS       448(BX), Y8, Y9
-	VMOVUPS      Y9, 448(BX)
-	VMOVUPS      480(BX), Y9
-	VFMADD231PS  Y7, Y8, Y9
-	VMOVUPS      Y9, 480(BX)
+	VDIVPS       Y2, Y3, Y3
+	VMULPS       Y3, Y7, Y7
 	VMULPS       Y3, Y4, Y4
-	VSUBPS       128(DX), Y2, Y7
-	VADDPS       512(BX), Y4, Y8
-	VMOVUPS      Y8, 512(BX)
-	VMULPS       Y7, Y4, Y4
-	VADDPS       544(BX), Y4, Y8
-	VMOVUPS      Y8, 544(BX)
-	VMOVUPS      576(BX), Y8
-	VFMADD231PS  Y7, Y4, Y8
-	VMOVUPS      Y8, 576(BX)
 	VMULPS       Y3, Y5, Y5
-	VSUBPS       224(DX), Y2, Y4
-	VADDPS       608(BX), Y5, Y7
-	VMOVUPS      Y7, 608(BX)
-	VMULPS       Y4, Y5, Y5
-	VADDPS       640(BX), Y5, Y7
-	VMOVUPS      Y7, 640(BX)
-	VMOVUPS      672(BX), Y7
-	VFMADD231PS  Y4, Y5, Y7
-	VMOVUPS      Y7, 672(BX)
 	VMULPS       Y3, Y6, Y6
-	VSUBPS       320(DX), Y2, Y2
-	VADDPS       704(BX), Y6, Y3
-	VMOVUPS      Y3, 704(BX)
-	VMULPS       Y2, Y6, Y6
-	VADDPS       736(BX), Y6, Y3
-	VMOVUPS      Y3, 736(BX)
-	VMOVUPS      768(BX), Y3
-	VFMADD231PS  Y2, Y6, Y3
-	VMOVUPS      Y3, 768(BX)
+	VMOVUPS      Y7, (R10)
+	VMOVUPS      Y4, 32(R10)
+	VMOVUPS      Y5, 64(R10)
+	VMOVUPS      Y6, 96(R10)
 	ADDQ         $0x20, AX
-	DECQ         CX
-	DECQ         SI
-	JNZ          loop
-	VMOVUPS      416(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       (BX), Y3, Y3
-	VMOVUPD      Y3, (BX)
+	ADDQ         $0x00000080, R10
+	DECQ         R9
+	JNZ          pass1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y11, Y11, Y11
+	VXORPS       Y12, Y12, Y12
+	VXORPS       Y13, Y13, Y13
+	MOVQ         DI, R9
+	MOVQ         SI, R10
+
+pass2:
+	VMOVUPS      (R8), Y14
+	VMOVUPS      (R10), Y15
+	VSUBPS       32(DX), Y14, Y16
+	VADDPS       Y15, Y2, Y2
+	VMULPS       Y16, Y15, Y15
+	VADDPS       Y15, Y3, Y3
+	VFMADD231PS  Y16, Y15, Y4
+	VMOVUPS      32(R10), Y15
+	VSUBPS       128(DX), Y14, Y16
+	VADDPS       Y15, Y5, Y5
+	VMULPS       Y16, Y15, Y15
+	VADDPS       Y15, Y6, Y6
+	VFMADD231PS  Y16, Y15, Y7
+	VMOVUPS      64(R10), Y15
+	VSUBPS       224(DX), Y14, Y16
+	VADDPS       Y15, Y8, Y8
+	VMULPS       Y16, Y15, Y15
+	VADDPS       Y15, Y9, Y9
+	VFMADD231PS  Y16, Y15, Y10
+	VMOVUPS      96(R10), Y15
+	VSUBPS       320(DX), Y14, Y14
+	VADDPS       Y15, Y11, Y11
+	VMULPS       Y14, Y15, Y15
+	VADDPS       Y15, Y12, Y12
+	VFMADD231PS  Y14, Y15, Y13
+	ADDQ         $0x20, R8
+	ADDQ         $0x00000080, R10
+	DECQ         R9
+	JNZ          pass2
+	VCVTPS2PD    X2, Y14
+	VADDPD       (BX), Y14, Y14
+	VMOVUPD      Y14, (BX)
 	VEXTRACTF128 $0x01, Y2, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       (BX), Y2, Y2
 	VMOVUPD      Y2, (BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 416(BX)
-	VMOVUPS      448(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       32(BX), Y3, Y3
-	VMOVUPD      Y3, 32(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X3, Y2
+	VADDPD       32(BX), Y2, Y2
+	VMOVUPD      Y2, 32(BX)
+	VEXTRACTF128 $0x01, Y3, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       32(BX), Y2, Y2
 	VMOVUPD      Y2, 32(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 448(BX)
-	VMOVUPS      480(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       64(BX), Y3, Y3
-	VMOVUPD      Y3, 64(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X4, Y2
+	VADDPD       64(BX), Y2, Y2
+	VMOVUPD      Y2, 64(BX)
+	VEXTRACTF128 $0x01, Y4, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       64(BX), Y2, Y2
 	VMOVUPD      Y2, 64(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 480(BX)
-	VMOVUPS      512(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       96(BX), Y3, Y3
-	VMOVUPD      Y3, 96(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X5, Y2
+	VADDPD       96(BX), Y2, Y2
+	VMOVUPD      Y2, 96(BX)
+	VEXTRACTF128 $0x01, Y5, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       96(BX), Y2, Y2
 	VMOVUPD      Y2, 96(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 512(BX)
-	VMOVUPS      544(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       128(BX), Y3, Y3
-	VMOVUPD      Y3, 128(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X6, Y2
+	VADDPD       128(BX), Y2, Y2
+	VMOVUPD      Y2, 128(BX)
+	VEXTRACTF128 $0x01, Y6, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       128(BX), Y2, Y2
 	VMOVUPD      Y2, 128(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 544(BX)
-	VMOVUPS      576(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       160(BX), Y3, Y3
-	VMOVUPD      Y3, 160(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X7, Y2
+	VADDPD       160(BX), Y2, Y2
+	VMOVUPD      Y2, 160(BX)
+	VEXTRACTF128 $0x01, Y7, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       160(BX), Y2, Y2
 	VMOVUPD      Y2, 160(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 576(BX)
-	VMOVUPS      608(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       192(BX), Y3, Y3
-	VMOVUPD      Y3, 192(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X8, Y2
+	VADDPD       192(BX), Y2, Y2
+	VMOVUPD      Y2, 192(BX)
+	VEXTRACTF128 $0x01, Y8, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       192(BX), Y2, Y2
 	VMOVUPD      Y2, 192(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 608(BX)
-	VMOVUPS      640(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       224(BX), Y3, Y3
-	VMOVUPD      Y3, 224(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X9, Y2
+	VADDPD       224(BX), Y2, Y2
+	VMOVUPD      Y2, 224(BX)
+	VEXTRACTF128 $0x01, Y9, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       224(BX), Y2, Y2
 	VMOVUPD      Y2, 224(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 640(BX)
-	VMOVUPS      672(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       256(BX), Y3, Y3
-	VMOVUPD      Y3, 256(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X10, Y2
+	VADDPD       256(BX), Y2, Y2
+	VMOVUPD      Y2, 256(BX)
+	VEXTRACTF128 $0x01, Y10, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       256(BX), Y2, Y2
 	VMOVUPD      Y2, 256(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 672(BX)
-	VMOVUPS      704(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       288(BX), Y3, Y3
-	VMOVUPD      Y3, 288(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X11, Y2
+	VADDPD       288(BX), Y2, Y2
+	VMOVUPD      Y2, 288(BX)
+	VEXTRACTF128 $0x01, Y11, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       288(BX), Y2, Y2
 	VMOVUPD      Y2, 288(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 704(BX)
-	VMOVUPS      736(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       320(BX), Y3, Y3
-	VMOVUPD      Y3, 320(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X12, Y2
+	VADDPD       320(BX), Y2, Y2
+	VMOVUPD      Y2, 320(BX)
+	VEXTRACTF128 $0x01, Y12, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       320(BX), Y2, Y2
 	VMOVUPD      Y2, 320(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 736(BX)
-	VMOVUPS      768(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       352(BX), Y3, Y3
-	VMOVUPD      Y3, 352(BX)
-	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X13, Y2
+	VADDPD       352(BX), Y2, Y2
+	VMOVUPD      Y2, 352(BX)
+	VEXTRACTF128 $0x01, Y13, X2
 	VCVTPS2PD    X2, Y2
 	VADDPD       352(BX), Y2, Y2
 	VMOVUPD      Y2, 352(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 768(BX)
 	VPSRLQ       $0x34, Y0, Y2
 	VORPD        estep64c17<>+0(SB), Y2, Y2
 	VSUBPD       estep64c18<>+0(SB), Y2, Y2
@@ -3105,198 +2937,9 @@ loop:
 	VADDPD       384(BX), Y1, Y1
 	VMOVUPD      Y1, 384(BX)
 	VMOVUPD      estep64c0<>+0(SB), Y1
-	MOVQ         $0x00000020, SI
-	JMP          loop
+	JMP          block
 
 done:
-	VMOVUPS      416(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       (BX), Y3, Y3
-	VMOVUPD      Y3, (BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       (BX), Y2, Y2
-	VMOVUPD      Y2, (BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 416(BX)
-	VMOVUPS      448(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       32(BX), Y3, Y3
-	VMOVUPD      Y3, 32(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       32(BX), Y2, Y2
-	VMOVUPD      Y2, 32(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 448(BX)
-	VMOVUPS      480(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       64(BX), Y3, Y3
-	VMOVUPD      Y3, 64(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       64(BX), Y2, Y2
-	VMOVUPD      Y2, 64(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 480(BX)
-	VMOVUPS      512(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       96(BX), Y3, Y3
-	VMOVUPD      Y3, 96(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       96(BX), Y2, Y2
-	VMOVUPD      Y2, 96(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 512(BX)
-	VMOVUPS      544(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       128(BX), Y3, Y3
-	VMOVUPD      Y3, 128(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       128(BX), Y2, Y2
-	VMOVUPD      Y2, 128(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 544(BX)
-	VMOVUPS      576(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       160(BX), Y3, Y3
-	VMOVUPD      Y3, 160(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       160(BX), Y2, Y2
-	VMOVUPD      Y2, 160(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 576(BX)
-	VMOVUPS      608(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       192(BX), Y3, Y3
-	VMOVUPD      Y3, 192(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       192(BX), Y2, Y2
-	VMOVUPD      Y2, 192(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 608(BX)
-	VMOVUPS      640(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       224(BX), Y3, Y3
-	VMOVUPD      Y3, 224(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       224(BX), Y2, Y2
-	VMOVUPD      Y2, 224(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 640(BX)
-	VMOVUPS      672(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       256(BX), Y3, Y3
-	VMOVUPD      Y3, 256(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       256(BX), Y2, Y2
-	VMOVUPD      Y2, 256(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 672(BX)
-	VMOVUPS      704(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       288(BX), Y3, Y3
-	VMOVUPD      Y3, 288(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       288(BX), Y2, Y2
-	VMOVUPD      Y2, 288(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 704(BX)
-	VMOVUPS      736(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       320(BX), Y3, Y3
-	VMOVUPD      Y3, 320(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       320(BX), Y2, Y2
-	VMOVUPD      Y2, 320(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 736(BX)
-	VMOVUPS      768(BX), Y2
-	VCVTPS2PD    X2, Y3
-	VADDPD       352(BX), Y3, Y3
-	VMOVUPD      Y3, 352(BX)
-	VEXTRACTF128 $0x01, Y2, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       352(BX), Y2, Y2
-	VMOVUPD      Y2, 352(BX)
-	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 768(BX)
-	VPSRLQ       $0x34, Y0, Y2
-	VORPD        estep64c17<>+0(SB), Y2, Y2
-	VSUBPD       estep64c18<>+0(SB), Y2, Y2
-	VANDPD       estep64c19<>+0(SB), Y0, Y0
-	VORPD        estep64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, estep64c20<>+0(SB), Y0, Y3
-	VMULPD       estep64c21<>+0(SB), Y0, Y4
-	VBLENDVPD    Y3, Y4, Y0, Y0
-	VANDPD       estep64c0<>+0(SB), Y3, Y3
-	VADDPD       Y3, Y2, Y2
-	VSUBPD       estep64c0<>+0(SB), Y0, Y0
-	VADDPD       estep64c22<>+0(SB), Y0, Y4
-	VDIVPD       Y4, Y0, Y3
-	VMULPD       Y3, Y3, Y4
-	VMOVUPD      estep64c23<>+0(SB), Y5
-	VFMADD213PD  estep64c24<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c25<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c26<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c27<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c28<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c29<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c30<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c31<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c32<>+0(SB), Y4, Y5
-	VFMADD213PD  estep64c33<>+0(SB), Y4, Y5
-	VMULPD       Y4, Y5, Y5
-	VSUBPD       Y5, Y0, Y5
-	VFNMADD231PD Y3, Y5, Y0
-	VFMADD231PD  estep64c4<>+0(SB), Y2, Y0
-	VFMADD231PD  estep64c3<>+0(SB), Y2, Y0
-	VMOVUPD      Y0, Y0
-	VADDPD       384(BX), Y0, Y0
-	VMOVUPD      Y0, 384(BX)
-	VMOVUPD      estep64c0<>+0(SB), Y0
-	VPSRLQ       $0x34, Y1, Y0
-	VORPD        estep64c17<>+0(SB), Y0, Y0
-	VSUBPD       estep64c18<>+0(SB), Y0, Y0
-	VANDPD       estep64c19<>+0(SB), Y1, Y1
-	VORPD        estep64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, estep64c20<>+0(SB), Y1, Y2
-	VMULPD       estep64c21<>+0(SB), Y1, Y3
-	VBLENDVPD    Y2, Y3, Y1, Y1
-	VANDPD       estep64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y0, Y0
-	VSUBPD       estep64c0<>+0(SB), Y1, Y1
-	VADDPD       estep64c22<>+0(SB), Y1, Y3
-	VDIVPD       Y3, Y1, Y2
-	VMULPD       Y2, Y2, Y3
-	VMOVUPD      estep64c23<>+0(SB), Y4
-	VFMADD213PD  estep64c24<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c25<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c26<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c27<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c28<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c29<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c30<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c31<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c32<>+0(SB), Y3, Y4
-	VFMADD213PD  estep64c33<>+0(SB), Y3, Y4
-	VMULPD       Y3, Y4, Y4
-	VSUBPD       Y4, Y1, Y4
-	VFNMADD231PD Y2, Y4, Y1
-	VFMADD231PD  estep64c4<>+0(SB), Y0, Y1
-	VFMADD231PD  estep64c3<>+0(SB), Y0, Y1
-	VMOVUPD      Y1, Y0
-	VADDPD       384(BX), Y0, Y0
-	VMOVUPD      Y0, 384(BX)
-	VMOVUPD      estep64c0<>+0(SB), Y1
 	VZEROUPPER
 	RET
 
@@ -3645,19 +3288,28 @@ DATA estep32c12<>+28(SB)/4, $0xff800000
 GLOBL estep32c12<>(SB), RODATA|NOPTR, $32
 
 // func estepAVX2F32K2W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, CMOV, FMA3
 TEXT ·estepAVX2F32K2W(SB), NOSPLIT, $0-120
 	MOVQ x_base+0(FP), AX
 	MOVQ x_len+8(FP), CX
 	MOVQ w_base+24(FP), DX
 	MOVQ coef_base+48(FP), BX
 	MOVQ acc_base+72(FP), SI
-	MOVQ $0x00000020, DI
+	MOVQ scratch_base+96(FP), DI
 	SHRQ $0x03, CX
 
-loop:
-	TESTQ        CX, CX
-	JZ           done
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, R8
+	CMPQ    CX, R8
+	CMOVQLT CX, R8
+	SUBQ    R8, CX
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
+
+pass1:
 	VMOVUPS      (AX), Y0
 	VCVTPD2PSY   (DX), X1
 	VCVTPD2PSY   32(DX), X2
@@ -3666,228 +3318,160 @@ loop:
 	VMULPS       64(BX), Y2, Y3
 	VFNMADD213PS (BX), Y2, Y3
 	VMOVUPS      Y3, Y2
-	VSUBPS       128(BX), Y0, Y5
-	VMULPS       160(BX), Y5, Y4
-	VFNMADD213PS 96(BX), Y5, Y4
-	VMAXPS       Y4, Y2, Y2
+	VSUBPS       128(BX), Y0, Y4
+	VMULPS       160(BX), Y4, Y0
+	VFNMADD213PS 96(BX), Y4, Y0
+	VMAXPS       Y0, Y2, Y2
 	VSUBPS       Y2, Y3, Y3
-	VSUBPS       Y2, Y4, Y4
-	VMINPS       Y4, Y3, Y5
+	VSUBPS       Y2, Y0, Y0
+	VMINPS       Y0, Y3, Y4
+	VMOVUPS      Y4, Y5
+	VMOVUPS      estep32c0<>+0(SB), Y6
+	VFMADD231PS  estep32c1<>+0(SB), Y5, Y6
+	VSUBPS       estep32c0<>+0(SB), Y6, Y7
+	VFNMADD231PS estep32c2<>+0(SB), Y7, Y5
+	VFNMADD231PS estep32c3<>+0(SB), Y7, Y5
+	VMULPS       Y5, Y5, Y7
+	VMULPS       Y7, Y7, Y8
+	VMOVUPS      estep32c4<>+0(SB), Y9
+	VFMADD231PS  estep32c5<>+0(SB), Y5, Y9
+	VMOVUPS      estep32c6<>+0(SB), Y10
+	VFMADD231PS  estep32c7<>+0(SB), Y5, Y10
+	VFMADD231PS  Y10, Y7, Y9
+	VMOVUPS      estep32c8<>+0(SB), Y7
+	VFMADD231PS  Y7, Y8, Y9
+	VFMADD213PS  estep32c9<>+0(SB), Y5, Y9
+	VFMADD213PS  estep32c9<>+0(SB), Y5, Y9
+	VMOVUPS      Y9, Y5
+	VPSLLD       $0x17, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y7
+	VANDNPS      Y5, Y7, Y5
+	VMOVUPS      Y5, Y4
+	VADDPS       estep32c9<>+0(SB), Y4, Y4
 	VMOVUPS      Y5, Y6
-	VMOVUPS      estep32c0<>+0(SB), Y7
-	VFMADD231PS  estep32c1<>+0(SB), Y6, Y7
-	VSUBPS       estep32c0<>+0(SB), Y7, Y8
-	VFNMADD231PS estep32c2<>+0(SB), Y8, Y6
-	VFNMADD231PS estep32c3<>+0(SB), Y8, Y6
-	VMULPS       Y6, Y6, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      estep32c4<>+0(SB), Y10
-	VFMADD231PS  estep32c5<>+0(SB), Y6, Y10
-	VMOVUPS      estep32c6<>+0(SB), Y11
-	VFMADD231PS  estep32c7<>+0(SB), Y6, Y11
-	VFMADD231PS  Y11, Y8, Y10
-	VMOVUPS      estep32c8<>+0(SB), Y8
-	VFMADD231PS  Y8, Y9, Y10
-	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
-	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
-	VMOVUPS      Y10, Y6
-	VPSLLD       $0x17, Y7, Y7
-	VPADDD       Y7, Y6, Y6
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y8
-	VANDNPS      Y6, Y8, Y6
-	VMOVUPS      Y6, Y5
-	VADDPS       estep32c9<>+0(SB), Y5, Y5
-	VMOVUPS      Y6, Y7
 	VCMPPS       $0x00, estep32c11<>+0(SB), Y3, Y3
-	VBLENDVPS    Y3, estep32c9<>+0(SB), Y7, Y7
-	VMOVUPS      Y6, Y6
-	VCMPPS       $0x00, estep32c11<>+0(SB), Y4, Y3
 	VBLENDVPS    Y3, estep32c9<>+0(SB), Y6, Y6
-	VPSRLD       $0x17, Y5, Y3
-	VORPS        estep32c13<>+0(SB), Y3, Y3
-	VSUBPS       estep32c14<>+0(SB), Y3, Y3
-	VANDPS       estep32c15<>+0(SB), Y5, Y4
-	VORPS        estep32c9<>+0(SB), Y4, Y4
-	VCMPPS       $0x1e, estep32c16<>+0(SB), Y4, Y8
-	VMULPS       estep32c4<>+0(SB), Y4, Y9
-	VBLENDVPS    Y8, Y9, Y4, Y4
-	VANDPS       estep32c9<>+0(SB), Y8, Y8
-	VADDPS       Y8, Y3, Y3
-	VSUBPS       estep32c9<>+0(SB), Y4, Y4
-	VADDPS       estep32c17<>+0(SB), Y4, Y9
-	VDIVPS       Y9, Y4, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      estep32c18<>+0(SB), Y10
-	VFMADD213PS  estep32c19<>+0(SB), Y9, Y10
-	VFMADD213PS  estep32c20<>+0(SB), Y9, Y10
-	VFMADD213PS  estep32c21<>+0(SB), Y9, Y10
-	VFMADD213PS  estep32c22<>+0(SB), Y9, Y10
-	VMULPS       Y9, Y10, Y10
-	VSUBPS       Y10, Y4, Y10
-	VFNMADD231PS Y8, Y10, Y4
-	VFMADD231PS  estep32c3<>+0(SB), Y3, Y4
-	VFMADD231PS  estep32c2<>+0(SB), Y3, Y4
-	VMOVUPS      Y4, Y3
-	VADDPS       Y2, Y3, Y3
-	VCVTPS2PD    X3, Y2
+	VMOVUPS      Y5, Y5
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y0, Y3
+	VBLENDVPS    Y3, estep32c9<>+0(SB), Y5, Y5
+	VPSRLD       $0x17, Y4, Y0
+	VORPS        estep32c13<>+0(SB), Y0, Y0
+	VSUBPS       estep32c14<>+0(SB), Y0, Y0
+	VANDPS       estep32c15<>+0(SB), Y4, Y3
+	VORPS        estep32c9<>+0(SB), Y3, Y3
+	VCMPPS       $0x1e, estep32c16<>+0(SB), Y3, Y7
+	VMULPS       estep32c4<>+0(SB), Y3, Y8
+	VBLENDVPS    Y7, Y8, Y3, Y3
+	VANDPS       estep32c9<>+0(SB), Y7, Y7
+	VADDPS       Y7, Y0, Y0
+	VSUBPS       estep32c9<>+0(SB), Y3, Y3
+	VADDPS       estep32c17<>+0(SB), Y3, Y8
+	VDIVPS       Y8, Y3, Y7
+	VMULPS       Y7, Y7, Y8
+	VMOVUPS      estep32c18<>+0(SB), Y9
+	VFMADD213PS  estep32c19<>+0(SB), Y8, Y9
+	VFMADD213PS  estep32c20<>+0(SB), Y8, Y9
+	VFMADD213PS  estep32c21<>+0(SB), Y8, Y9
+	VFMADD213PS  estep32c22<>+0(SB), Y8, Y9
+	VMULPS       Y8, Y9, Y9
+	VSUBPS       Y9, Y3, Y9
+	VFNMADD231PS Y7, Y9, Y3
+	VFMADD231PS  estep32c3<>+0(SB), Y0, Y3
+	VFMADD231PS  estep32c2<>+0(SB), Y0, Y3
+	VMOVUPS      Y3, Y0
+	VADDPS       Y2, Y0, Y0
+	VCVTPS2PD    X0, Y2
 	VMULPD       (DX), Y2, Y2
 	VADDPD       192(SI), Y2, Y2
 	VMOVUPD      Y2, 192(SI)
-	VEXTRACTF128 $0x01, Y3, X2
-	VCVTPS2PD    X2, Y2
-	VMULPD       32(DX), Y2, Y2
-	VADDPD       192(SI), Y2, Y2
-	VMOVUPD      Y2, 192(SI)
-	VDIVPS       Y5, Y1, Y2
-	VMULPS       Y2, Y7, Y7
-	VSUBPS       32(BX), Y0, Y3
-	VADDPS       224(SI), Y7, Y4
-	VMOVUPS      Y4, 224(SI)
-	VMULPS       Y3, Y7, Y7
-	VADDPS       256(SI), Y7, Y4
-	VMOVUPS      Y4, 256(SI)
-	VMOVUPS      288(SI), Y4
-	VFMADD231PS  Y3, Y7, Y4
-	VMOVUPS      Y4, 288(SI)
-	VMULPS       Y2, Y6, Y6
-	VSUBPS       128(BX), Y0, Y0
-	VADDPS       320(SI), Y6, Y2
-	VMOVUPS      Y2, 320(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VMULPD       32(DX), Y0, Y0
+	VADDPD       192(SI), Y0, Y0
+	VMOVUPD      Y0, 192(SI)
+	VDIVPS       Y4, Y1, Y0
 	VMULPS       Y0, Y6, Y6
-	VADDPS       352(SI), Y6, Y2
-	VMOVUPS      Y2, 352(SI)
-	VMOVUPS      384(SI), Y2
-	VFMADD231PS  Y0, Y6, Y2
-	VMOVUPS      Y2, 384(SI)
+	VMULPS       Y0, Y5, Y5
+	VMOVUPS      Y6, (R11)
+	VMOVUPS      Y5, 32(R11)
 	ADDQ         $0x20, AX
 	ADDQ         $0x40, DX
-	DECQ         CX
-	DECQ         DI
-	JNZ          loop
-	VMOVUPS      224(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       (SI), Y2, Y2
-	VMOVUPD      Y2, (SI)
+	ADDQ         $0x00000040, R11
+	DECQ         R10
+	JNZ          pass1
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	MOVQ         R8, R10
+	MOVQ         DI, R11
+
+pass2:
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R11), Y8
+	VSUBPS       32(BX), Y7, Y9
+	VADDPS       Y8, Y0, Y0
+	VMULPS       Y9, Y8, Y8
+	VADDPS       Y8, Y2, Y2
+	VFMADD231PS  Y9, Y8, Y3
+	VMOVUPS      32(R11), Y8
+	VSUBPS       128(BX), Y7, Y7
+	VADDPS       Y8, Y4, Y4
+	VMULPS       Y7, Y8, Y8
+	VADDPS       Y8, Y5, Y5
+	VFMADD231PS  Y7, Y8, Y6
+	ADDQ         $0x20, R9
+	ADDQ         $0x00000040, R11
+	DECQ         R10
+	JNZ          pass2
+	VCVTPS2PD    X0, Y7
+	VADDPD       (SI), Y7, Y7
+	VMOVUPD      Y7, (SI)
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       (SI), Y0, Y0
 	VMOVUPD      Y0, (SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 224(SI)
-	VMOVUPS      256(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       32(SI), Y2, Y2
-	VMOVUPD      Y2, 32(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X2, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+	VEXTRACTF128 $0x01, Y2, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 256(SI)
-	VMOVUPS      288(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       64(SI), Y2, Y2
-	VMOVUPD      Y2, 64(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X3, Y0
+	VADDPD       64(SI), Y0, Y0
+	VMOVUPD      Y0, 64(SI)
+	VEXTRACTF128 $0x01, Y3, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       64(SI), Y0, Y0
 	VMOVUPD      Y0, 64(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 288(SI)
-	VMOVUPS      320(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       96(SI), Y2, Y2
-	VMOVUPD      Y2, 96(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X4, Y0
+	VADDPD       96(SI), Y0, Y0
+	VMOVUPD      Y0, 96(SI)
+	VEXTRACTF128 $0x01, Y4, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       96(SI), Y0, Y0
 	VMOVUPD      Y0, 96(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 320(SI)
-	VMOVUPS      352(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       128(SI), Y2, Y2
-	VMOVUPD      Y2, 128(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X5, Y0
+	VADDPD       128(SI), Y0, Y0
+	VMOVUPD      Y0, 128(SI)
+	VEXTRACTF128 $0x01, Y5, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       128(SI), Y0, Y0
 	VMOVUPD      Y0, 128(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 352(SI)
-	VMOVUPS      384(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       160(SI), Y2, Y2
-	VMOVUPD      Y2, 160(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X6, Y0
+	VADDPD       160(SI), Y0, Y0
+	VMOVUPD      Y0, 160(SI)
+	VEXTRACTF128 $0x01, Y6, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       160(SI), Y0, Y0
 	VMOVUPD      Y0, 160(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 384(SI)
-	MOVQ         $0x00000020, DI
-	JMP          loop
+	JMP          block
 
 done:
-	VMOVUPS      224(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       (SI), Y1, Y1
-	VMOVUPD      Y1, (SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 224(SI)
-	VMOVUPS      256(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       32(SI), Y1, Y1
-	VMOVUPD      Y1, 32(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       32(SI), Y0, Y0
-	VMOVUPD      Y0, 32(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 256(SI)
-	VMOVUPS      288(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       64(SI), Y1, Y1
-	VMOVUPD      Y1, 64(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       64(SI), Y0, Y0
-	VMOVUPD      Y0, 64(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 288(SI)
-	VMOVUPS      320(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       96(SI), Y1, Y1
-	VMOVUPD      Y1, 96(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       96(SI), Y0, Y0
-	VMOVUPD      Y0, 96(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 320(SI)
-	VMOVUPS      352(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       128(SI), Y1, Y1
-	VMOVUPD      Y1, 128(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       128(SI), Y0, Y0
-	VMOVUPD      Y0, 128(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 352(SI)
-	VMOVUPS      384(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       160(SI), Y1, Y1
-	VMOVUPD      Y1, 160(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       160(SI), Y0, Y0
-	VMOVUPD      Y0, 160(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 384(SI)
 	VZEROUPPER
 	RET
 
@@ -3992,19 +3576,28 @@ DATA estep32c22<>+28(SB)/4, $0x3f2aaaab
 GLOBL estep32c22<>(SB), RODATA|NOPTR, $32
 
 // func estepAVX2F32K3W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, CMOV, FMA3
 TEXT ·estepAVX2F32K3W(SB), NOSPLIT, $0-120
 	MOVQ x_base+0(FP), AX
 	MOVQ x_len+8(FP), CX
 	MOVQ w_base+24(FP), DX
 	MOVQ coef_base+48(FP), BX
 	MOVQ acc_base+72(FP), SI
-	MOVQ $0x00000020, DI
+	MOVQ scratch_base+96(FP), DI
 	SHRQ $0x03, CX
 
-loop:
-	TESTQ        CX, CX
-	JZ           done
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, R8
+	CMPQ    CX, R8
+	CMOVQLT CX, R8
+	SUBQ    R8, CX
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
+
+pass1:
 	VMOVUPS      (AX), Y0
 	VCVTPD2PSY   (DX), X1
 	VCVTPD2PSY   32(DX), X2
@@ -4017,18 +3610,40 @@ loop:
 	VMULPS       160(BX), Y5, Y4
 	VFNMADD213PS 96(BX), Y5, Y4
 	VMAXPS       Y4, Y2, Y2
-	VSUBPS       224(BX), Y0, Y6
-	VMULPS       256(BX), Y6, Y5
-	VFNMADD213PS 192(BX), Y6, Y5
-	VMAXPS       Y5, Y2, Y2
+	VSUBPS       224(BX), Y0, Y5
+	VMULPS       256(BX), Y5, Y0
+	VFNMADD213PS 192(BX), Y5, Y0
+	VMAXPS       Y0, Y2, Y2
 	VSUBPS       Y2, Y3, Y3
 	VSUBPS       Y2, Y4, Y4
-	VSUBPS       Y2, Y5, Y5
-	VMINPS       Y4, Y3, Y6
-	VMAXPS       Y4, Y3, Y7
-	VMINPS       Y5, Y7, Y7
-	VMAXPS       Y7, Y6, Y7
-	VMINPS       Y5, Y6, Y6
+	VSUBPS       Y2, Y0, Y0
+	VMINPS       Y4, Y3, Y5
+	VMAXPS       Y4, Y3, Y6
+	VMINPS       Y0, Y6, Y6
+	VMAXPS       Y6, Y5, Y6
+	VMINPS       Y0, Y5, Y5
+	VMOVUPS      Y5, Y7
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y7, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y7
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y7
+	VMULPS       Y7, Y7, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y11
+	VFMADD231PS  estep32c5<>+0(SB), Y7, Y11
+	VMOVUPS      estep32c6<>+0(SB), Y12
+	VFMADD231PS  estep32c7<>+0(SB), Y7, Y12
+	VFMADD231PS  Y12, Y9, Y11
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  Y9, Y10, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
+	VMOVUPS      Y11, Y7
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y8, Y7, Y7
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y9
+	VANDNPS      Y7, Y9, Y7
 	VMOVUPS      Y6, Y8
 	VMOVUPS      estep32c0<>+0(SB), Y9
 	VFMADD231PS  estep32c1<>+0(SB), Y8, Y9
@@ -4051,315 +3666,196 @@ loop:
 	VPADDD       Y9, Y8, Y8
 	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y10
 	VANDNPS      Y8, Y10, Y8
-	VMOVUPS      Y7, Y9
-	VMOVUPS      estep32c0<>+0(SB), Y10
-	VFMADD231PS  estep32c1<>+0(SB), Y9, Y10
-	VSUBPS       estep32c0<>+0(SB), Y10, Y11
-	VFNMADD231PS estep32c2<>+0(SB), Y11, Y9
-	VFNMADD231PS estep32c3<>+0(SB), Y11, Y9
-	VMULPS       Y9, Y9, Y11
-	VMULPS       Y11, Y11, Y12
-	VMOVUPS      estep32c4<>+0(SB), Y13
-	VFMADD231PS  estep32c5<>+0(SB), Y9, Y13
-	VMOVUPS      estep32c6<>+0(SB), Y14
-	VFMADD231PS  estep32c7<>+0(SB), Y9, Y14
-	VFMADD231PS  Y14, Y11, Y13
-	VMOVUPS      estep32c8<>+0(SB), Y11
-	VFMADD231PS  Y11, Y12, Y13
-	VFMADD213PS  estep32c9<>+0(SB), Y9, Y13
-	VFMADD213PS  estep32c9<>+0(SB), Y9, Y13
-	VMOVUPS      Y13, Y9
-	VPSLLD       $0x17, Y10, Y10
-	VPADDD       Y10, Y9, Y9
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y7, Y11
-	VANDNPS      Y9, Y11, Y9
-	VMOVUPS      Y8, Y7
-	VADDPS       Y9, Y7, Y7
-	VADDPS       estep32c9<>+0(SB), Y7, Y7
-	VCMPPS       $0x00, Y6, Y3, Y10
-	VBLENDVPS    Y10, Y8, Y9, Y11
-	VCMPPS       $0x00, estep32c11<>+0(SB), Y3, Y10
-	VBLENDVPS    Y10, estep32c9<>+0(SB), Y11, Y11
-	VCMPPS       $0x00, Y6, Y4, Y10
-	VBLENDVPS    Y10, Y8, Y9, Y3
-	VCMPPS       $0x00, estep32c11<>+0(SB), Y4, Y10
-	VBLENDVPS    Y10, estep32c9<>+0(SB), Y3, Y3
-	VCMPPS       $0x00, Y6, Y5, Y10
-	VBLENDVPS    Y10, Y8, Y9, Y4
-	VCMPPS       $0x00, estep32c11<>+0(SB), Y5, Y10
-	VBLENDVPS    Y10, estep32c9<>+0(SB), Y4, Y4
-	VPSRLD       $0x17, Y7, Y5
-	VORPS        estep32c13<>+0(SB), Y5, Y5
-	VSUBPS       estep32c14<>+0(SB), Y5, Y5
-	VANDPS       estep32c15<>+0(SB), Y7, Y6
-	VORPS        estep32c9<>+0(SB), Y6, Y6
-	VCMPPS       $0x1e, estep32c16<>+0(SB), Y6, Y8
-	VMULPS       estep32c4<>+0(SB), Y6, Y9
-	VBLENDVPS    Y8, Y9, Y6, Y6
-	VANDPS       estep32c9<>+0(SB), Y8, Y8
-	VADDPS       Y8, Y5, Y5
-	VSUBPS       estep32c9<>+0(SB), Y6, Y6
-	VADDPS       estep32c17<>+0(SB), Y6, Y9
-	VDIVPS       Y9, Y6, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      estep32c18<>+0(SB), Y10
-	VFMADD213PS  estep32c19<>+0(SB), Y9, Y10
-	VFMADD213PS  estep32c20<>+0(SB), Y9, Y10
-	VFMADD213PS  estep32c21<>+0(SB), Y9, Y10
-	VFMADD213PS  estep32c22<>+0(SB), Y9, Y10
-	VMULPS       Y9, Y10, Y10
-	VSUBPS       Y10, Y6, Y10
-	VFNMADD231PS Y8, Y10, Y6
-	VFMADD231PS  estep32c3<>+0(SB), Y5, Y6
-	VFMADD231PS  estep32c2<>+0(SB), Y5, Y6
-	VMOVUPS      Y6, Y5
-	VADDPS       Y2, Y5, Y5
-	VCVTPS2PD    X5, Y2
+	VMOVUPS      Y7, Y6
+	VADDPS       Y8, Y6, Y6
+	VADDPS       estep32c9<>+0(SB), Y6, Y6
+	VCMPPS       $0x00, Y5, Y3, Y9
+	VBLENDVPS    Y9, Y7, Y8, Y10
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y3, Y9
+	VBLENDVPS    Y9, estep32c9<>+0(SB), Y10, Y10
+	VCMPPS       $0x00, Y5, Y4, Y9
+	VBLENDVPS    Y9, Y7, Y8, Y3
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y4, Y9
+	VBLENDVPS    Y9, estep32c9<>+0(SB), Y3, Y3
+	VCMPPS       $0x00, Y5, Y0, Y9
+	VBLENDVPS    Y9, Y7, Y8, Y4
+	VCMPPS       $0x00, estep32c11<>+0(SB), Y0, Y9
+	VBLENDVPS    Y9, estep32c9<>+0(SB), Y4, Y4
+	VPSRLD       $0x17, Y6, Y0
+	VORPS        estep32c13<>+0(SB), Y0, Y0
+	VSUBPS       estep32c14<>+0(SB), Y0, Y0
+	VANDPS       estep32c15<>+0(SB), Y6, Y5
+	VORPS        estep32c9<>+0(SB), Y5, Y5
+	VCMPPS       $0x1e, estep32c16<>+0(SB), Y5, Y7
+	VMULPS       estep32c4<>+0(SB), Y5, Y8
+	VBLENDVPS    Y7, Y8, Y5, Y5
+	VANDPS       estep32c9<>+0(SB), Y7, Y7
+	VADDPS       Y7, Y0, Y0
+	VSUBPS       estep32c9<>+0(SB), Y5, Y5
+	VADDPS       estep32c17<>+0(SB), Y5, Y8
+	VDIVPS       Y8, Y5, Y7
+	VMULPS       Y7, Y7, Y8
+	VMOVUPS      estep32c18<>+0(SB), Y9
+	VFMADD213PS  estep32c19<>+0(SB), Y8, Y9
+	VFMADD213PS  estep32c20<>+0(SB), Y8, Y9
+	VFMADD213PS  estep32c21<>+0(SB), Y8, Y9
+	VFMADD213PS  estep32c22<>+0(SB), Y8, Y9
+	VMULPS       Y8, Y9, Y9
+	VSUBPS       Y9, Y5, Y9
+	VFNMADD231PS Y7, Y9, Y5
+	VFMADD231PS  estep32c3<>+0(SB), Y0, Y5
+	VFMADD231PS  estep32c2<>+0(SB), Y0, Y5
+	VMOVUPS      Y5, Y0
+	VADDPS       Y2, Y0, Y0
+	VCVTPS2PD    X0, Y2
 	VMULPD       (DX), Y2, Y2
 	VADDPD       288(SI), Y2, Y2
 	VMOVUPD      Y2, 288(SI)
-	VEXTRACTF128 $0x01, Y5, X2
-	VCVTPS2PD    X2, Y2
-	VMULPD       32(DX), Y2, Y2
-	VADDPD       288(SI), Y2, Y2
-	VMOVUPD      Y2, 288(SI)
-	VDIVPS       Y7, Y1, Y2
-	VMULPS       Y2, Y11, Y11
-	VSUBPS       32(BX), Y0, Y5
-	VADDPS       320(SI), Y11, Y6
-	VMOVUPS      Y6, 320(SI)
-	VMULPS       Y5, Y11, Y11
-	VADDPS       352(SI), Y11, Y6
-	VMOVUPS      Y6, 352(SI)
-	VMOVUPS      384(SI), Y6
-	VFMADD231PS  Y5, Y11, Y6
-	VMOVUPS      Y6, 384(SI)
-	VMULPS       Y2, Y3, Y3
-	VSUBPS       128(BX), Y0, Y5
-	VADDPS       416(SI), Y3, Y6
-	VMOVUPS      Y6, 416(SI)
-	VMULPS       Y5, Y3, Y3
-	VADDPS       448(SI), Y3, Y6
-	VMOVUPS      Y6, 448(SI)
-	VMOVUPS      480(SI), Y6
-	VFMADD231PS  Y5, Y3, Y6
-	VMOVUPS      Y6, 480(SI)
-	VMULPS       Y2, Y4, Y4
-	VSUBPS       224(BX), Y0, Y0
-	VADDPS       512(SI), Y4, Y2
-	VMOVUPS      Y2, 512(SI)
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VMULPD       32(DX), Y0, Y0
+	VADDPD       288(SI), Y0, Y0
+	VMOVUPD      Y0, 288(SI)
+	VDIVPS       Y6, Y1, Y0
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y0, Y3, Y3
 	VMULPS       Y0, Y4, Y4
-	VADDPS       544(SI), Y4, Y2
-	VMOVUPS      Y2, 544(SI)
-	VMOVUPS      576(SI), Y2
-	VFMADD231PS  Y0, Y4, Y2
-	VMOVUPS      Y2, 576(SI)
+	VMOVUPS      Y10, (R11)
+	VMOVUPS      Y3, 32(R11)
+	VMOVUPS      Y4, 64(R11)
 	ADDQ         $0x20, AX
 	ADDQ         $0x40, DX
-	DECQ         CX
-	DECQ         DI
-	JNZ          loop
-	VMOVUPS      320(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       (SI), Y2, Y2
-	VMOVUPD      Y2, (SI)
+	ADDQ         $0x00000060, R11
+	DECQ         R10
+	JNZ          pass1
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	MOVQ         R8, R10
+	MOVQ         DI, R11
+
+pass2:
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R11), Y11
+	VSUBPS       32(BX), Y10, Y12
+	VADDPS       Y11, Y0, Y0
+	VMULPS       Y12, Y11, Y11
+	VADDPS       Y11, Y2, Y2
+	VFMADD231PS  Y12, Y11, Y3
+	VMOVUPS      32(R11), Y11
+	VSUBPS       128(BX), Y10, Y12
+	VADDPS       Y11, Y4, Y4
+	VMULPS       Y12, Y11, Y11
+	VADDPS       Y11, Y5, Y5
+	VFMADD231PS  Y12, Y11, Y6
+	VMOVUPS      64(R11), Y11
+	VSUBPS       224(BX), Y10, Y10
+	VADDPS       Y11, Y7, Y7
+	VMULPS       Y10, Y11, Y11
+	VADDPS       Y11, Y8, Y8
+	VFMADD231PS  Y10, Y11, Y9
+	ADDQ         $0x20, R9
+	ADDQ         $0x00000060, R11
+	DECQ         R10
+	JNZ          pass2
+	VCVTPS2PD    X0, Y10
+	VADDPD       (SI), Y10, Y10
+	VMOVUPD      Y10, (SI)
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       (SI), Y0, Y0
 	VMOVUPD      Y0, (SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 320(SI)
-	VMOVUPS      352(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       32(SI), Y2, Y2
-	VMOVUPD      Y2, 32(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X2, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+	VEXTRACTF128 $0x01, Y2, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 352(SI)
-	VMOVUPS      384(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       64(SI), Y2, Y2
-	VMOVUPD      Y2, 64(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X3, Y0
+	VADDPD       64(SI), Y0, Y0
+	VMOVUPD      Y0, 64(SI)
+	VEXTRACTF128 $0x01, Y3, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       64(SI), Y0, Y0
 	VMOVUPD      Y0, 64(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 384(SI)
-	VMOVUPS      416(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       96(SI), Y2, Y2
-	VMOVUPD      Y2, 96(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X4, Y0
+	VADDPD       96(SI), Y0, Y0
+	VMOVUPD      Y0, 96(SI)
+	VEXTRACTF128 $0x01, Y4, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       96(SI), Y0, Y0
 	VMOVUPD      Y0, 96(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 416(SI)
-	VMOVUPS      448(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       128(SI), Y2, Y2
-	VMOVUPD      Y2, 128(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X5, Y0
+	VADDPD       128(SI), Y0, Y0
+	VMOVUPD      Y0, 128(SI)
+	VEXTRACTF128 $0x01, Y5, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       128(SI), Y0, Y0
 	VMOVUPD      Y0, 128(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 448(SI)
-	VMOVUPS      480(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       160(SI), Y2, Y2
-	VMOVUPD      Y2, 160(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X6, Y0
+	VADDPD       160(SI), Y0, Y0
+	VMOVUPD      Y0, 160(SI)
+	VEXTRACTF128 $0x01, Y6, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       160(SI), Y0, Y0
 	VMOVUPD      Y0, 160(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 480(SI)
-	VMOVUPS      512(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       192(SI), Y2, Y2
-	VMOVUPD      Y2, 192(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X7, Y0
+	VADDPD       192(SI), Y0, Y0
+	VMOVUPD      Y0, 192(SI)
+	VEXTRACTF128 $0x01, Y7, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       192(SI), Y0, Y0
 	VMOVUPD      Y0, 192(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 512(SI)
-	VMOVUPS      544(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       224(SI), Y2, Y2
-	VMOVUPD      Y2, 224(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X8, Y0
+	VADDPD       224(SI), Y0, Y0
+	VMOVUPD      Y0, 224(SI)
+	VEXTRACTF128 $0x01, Y8, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       224(SI), Y0, Y0
 	VMOVUPD      Y0, 224(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 544(SI)
-	VMOVUPS      576(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       256(SI), Y2, Y2
-	VMOVUPD      Y2, 256(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X9, Y0
+	VADDPD       256(SI), Y0, Y0
+	VMOVUPD      Y0, 256(SI)
+	VEXTRACTF128 $0x01, Y9, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       256(SI), Y0, Y0
 	VMOVUPD      Y0, 256(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 576(SI)
-	MOVQ         $0x00000020, DI
-	JMP          loop
+	JMP          block
 
 done:
-	VMOVUPS      320(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       (SI), Y1, Y1
-	VMOVUPD      Y1, (SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 320(SI)
-	VMOVUPS      352(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       32(SI), Y1, Y1
-	VMOVUPD      Y1, 32(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       32(SI), Y0, Y0
-	VMOVUPD      Y0, 32(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 352(SI)
-	VMOVUPS      384(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       64(SI), Y1, Y1
-	VMOVUPD      Y1, 64(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       64(SI), Y0, Y0
-	VMOVUPD      Y0, 64(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 384(SI)
-	VMOVUPS      416(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       96(SI), Y1, Y1
-	VMOVUPD      Y1, 96(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       96(SI), Y0, Y0
-	VMOVUPD      Y0, 96(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 416(SI)
-	VMOVUPS      448(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       128(SI), Y1, Y1
-	VMOVUPD      Y1, 128(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       128(SI), Y0, Y0
-	VMOVUPD      Y0, 128(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 448(SI)
-	VMOVUPS      480(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       160(SI), Y1, Y1
-	VMOVUPD      Y1, 160(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       160(SI), Y0, Y0
-	VMOVUPD      Y0, 160(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 480(SI)
-	VMOVUPS      512(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       192(SI), Y1, Y1
-	VMOVUPD      Y1, 192(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       192(SI), Y0, Y0
-	VMOVUPD      Y0, 192(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 512(SI)
-	VMOVUPS      544(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       224(SI), Y1, Y1
-	VMOVUPD      Y1, 224(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       224(SI), Y0, Y0
-	VMOVUPD      Y0, 224(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 544(SI)
-	VMOVUPS      576(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       256(SI), Y1, Y1
-	VMOVUPD      Y1, 256(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       256(SI), Y0, Y0
-	VMOVUPD      Y0, 256(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 576(SI)
 	VZEROUPPER
 	RET
 
 // func estepAVX2F32K4W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, AVX2, CMOV, FMA3
 TEXT ·estepAVX2F32K4W(SB), NOSPLIT, $0-120
 	MOVQ x_base+0(FP), AX
 	MOVQ x_len+8(FP), CX
 	MOVQ w_base+24(FP), DX
 	MOVQ coef_base+48(FP), BX
 	MOVQ acc_base+72(FP), SI
-	MOVQ $0x00000020, DI
+	MOVQ scratch_base+96(FP), DI
 	SHRQ $0x03, CX
 
-loop:
-	TESTQ        CX, CX
-	JZ           done
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, R8
+	CMPQ    CX, R8
+	CMOVQLT CX, R8
+	SUBQ    R8, CX
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
+
+pass1:
 	VMOVUPS      (AX), Y0
 	VCVTPD2PSY   (DX), X1
 	VCVTPD2PSY   32(DX), X2
@@ -4376,431 +3872,287 @@ loop:
 	VMULPS       256(BX), Y6, Y5
 	VFNMADD213PS 192(BX), Y6, Y5
 	VMAXPS       Y5, Y2, Y2
-	VSUBPS       320(BX), Y0, Y7
-	VMULPS       352(BX), Y7, Y6
-	VFNMADD213PS 288(BX), Y7, Y6
-	VMAXPS       Y6, Y2, Y2
+	VSUBPS       320(BX), Y0, Y6
+	VMULPS       352(BX), Y6, Y0
+	VFNMADD213PS 288(BX), Y6, Y0
+	VMAXPS       Y0, Y2, Y2
 	VSUBPS       Y2, Y3, Y3
 	VSUBPS       Y2, Y4, Y4
 	VSUBPS       Y2, Y5, Y5
-	VSUBPS       Y2, Y6, Y6
-	VMOVUPS      Y3, Y7
-	VMOVUPS      estep32c0<>+0(SB), Y8
-	VFMADD231PS  estep32c1<>+0(SB), Y7, Y8
-	VSUBPS       estep32c0<>+0(SB), Y8, Y9
-	VFNMADD231PS estep32c2<>+0(SB), Y9, Y7
-	VFNMADD231PS estep32c3<>+0(SB), Y9, Y7
-	VMULPS       Y7, Y7, Y9
-	VMULPS       Y9, Y9, Y10
-	VMOVUPS      estep32c4<>+0(SB), Y11
-	VFMADD231PS  estep32c5<>+0(SB), Y7, Y11
-	VMOVUPS      estep32c6<>+0(SB), Y12
-	VFMADD231PS  estep32c7<>+0(SB), Y7, Y12
-	VFMADD231PS  Y12, Y9, Y11
-	VMOVUPS      estep32c8<>+0(SB), Y9
-	VFMADD231PS  Y9, Y10, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
-	VMOVUPS      Y11, Y7
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y8, Y7, Y7
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y3, Y9
-	VANDNPS      Y7, Y9, Y7
+	VSUBPS       Y2, Y0, Y0
+	VMOVUPS      Y3, Y6
+	VMOVUPS      estep32c0<>+0(SB), Y7
+	VFMADD231PS  estep32c1<>+0(SB), Y6, Y7
+	VSUBPS       estep32c0<>+0(SB), Y7, Y8
+	VFNMADD231PS estep32c2<>+0(SB), Y8, Y6
+	VFNMADD231PS estep32c3<>+0(SB), Y8, Y6
+	VMULPS       Y6, Y6, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      estep32c4<>+0(SB), Y10
+	VFMADD231PS  estep32c5<>+0(SB), Y6, Y10
+	VMOVUPS      estep32c6<>+0(SB), Y11
+	VFMADD231PS  estep32c7<>+0(SB), Y6, Y11
+	VFMADD231PS  Y11, Y8, Y10
+	VMOVUPS      estep32c8<>+0(SB), Y8
+	VFMADD231PS  Y8, Y9, Y10
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
+	VMOVUPS      Y10, Y6
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y7, Y6, Y6
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y3, Y8
+	VANDNPS      Y6, Y8, Y6
 	VMOVUPS      Y4, Y3
-	VMOVUPS      estep32c0<>+0(SB), Y8
-	VFMADD231PS  estep32c1<>+0(SB), Y3, Y8
-	VSUBPS       estep32c0<>+0(SB), Y8, Y9
-	VFNMADD231PS estep32c2<>+0(SB), Y9, Y3
-	VFNMADD231PS estep32c3<>+0(SB), Y9, Y3
-	VMULPS       Y3, Y3, Y9
-	VMULPS       Y9, Y9, Y10
-	VMOVUPS      estep32c4<>+0(SB), Y11
-	VFMADD231PS  estep32c5<>+0(SB), Y3, Y11
-	VMOVUPS      estep32c6<>+0(SB), Y12
-	VFMADD231PS  estep32c7<>+0(SB), Y3, Y12
-	VFMADD231PS  Y12, Y9, Y11
-	VMOVUPS      estep32c8<>+0(SB), Y9
-	VFMADD231PS  Y9, Y10, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y3, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y3, Y11
-	VMOVUPS      Y11, Y3
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y8, Y3, Y3
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y9
-	VANDNPS      Y3, Y9, Y3
+	VMOVUPS      estep32c0<>+0(SB), Y7
+	VFMADD231PS  estep32c1<>+0(SB), Y3, Y7
+	VSUBPS       estep32c0<>+0(SB), Y7, Y8
+	VFNMADD231PS estep32c2<>+0(SB), Y8, Y3
+	VFNMADD231PS estep32c3<>+0(SB), Y8, Y3
+	VMULPS       Y3, Y3, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      estep32c4<>+0(SB), Y10
+	VFMADD231PS  estep32c5<>+0(SB), Y3, Y10
+	VMOVUPS      estep32c6<>+0(SB), Y11
+	VFMADD231PS  estep32c7<>+0(SB), Y3, Y11
+	VFMADD231PS  Y11, Y8, Y10
+	VMOVUPS      estep32c8<>+0(SB), Y8
+	VFMADD231PS  Y8, Y9, Y10
+	VFMADD213PS  estep32c9<>+0(SB), Y3, Y10
+	VFMADD213PS  estep32c9<>+0(SB), Y3, Y10
+	VMOVUPS      Y10, Y3
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y7, Y3, Y3
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y8
+	VANDNPS      Y3, Y8, Y3
 	VMOVUPS      Y5, Y4
-	VMOVUPS      estep32c0<>+0(SB), Y8
-	VFMADD231PS  estep32c1<>+0(SB), Y4, Y8
-	VSUBPS       estep32c0<>+0(SB), Y8, Y9
-	VFNMADD231PS estep32c2<>+0(SB), Y9, Y4
-	VFNMADD231PS estep32c3<>+0(SB), Y9, Y4
-	VMULPS       Y4, Y4, Y9
+	VMOVUPS      estep32c0<>+0(SB), Y7
+	VFMADD231PS  estep32c1<>+0(SB), Y4, Y7
+	VSUBPS       estep32c0<>+0(SB), Y7, Y8
+	VFNMADD231PS estep32c2<>+0(SB), Y8, Y4
+	VFNMADD231PS estep32c3<>+0(SB), Y8, Y4
+	VMULPS       Y4, Y4, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      estep32c4<>+0(SB), Y10
+	VFMADD231PS  estep32c5<>+0(SB), Y4, Y10
+	VMOVUPS      estep32c6<>+0(SB), Y11
+	VFMADD231PS  estep32c7<>+0(SB), Y4, Y11
+	VFMADD231PS  Y11, Y8, Y10
+	VMOVUPS      estep32c8<>+0(SB), Y8
+	VFMADD231PS  Y8, Y9, Y10
+	VFMADD213PS  estep32c9<>+0(SB), Y4, Y10
+	VFMADD213PS  estep32c9<>+0(SB), Y4, Y10
+	VMOVUPS      Y10, Y4
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y8
+	VANDNPS      Y4, Y8, Y4
+	VMOVUPS      Y0, Y5
+	VMOVUPS      estep32c0<>+0(SB), Y7
+	VFMADD231PS  estep32c1<>+0(SB), Y5, Y7
+	VSUBPS       estep32c0<>+0(SB), Y7, Y8
+	VFNMADD231PS estep32c2<>+0(SB), Y8, Y5
+	VFNMADD231PS estep32c3<>+0(SB), Y8, Y5
+	VMULPS       Y5, Y5, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      estep32c4<>+0(SB), Y10
+	VFMADD231PS  estep32c5<>+0(SB), Y5, Y10
+	VMOVUPS      estep32c6<>+0(SB), Y11
+	VFMADD231PS  estep32c7<>+0(SB), Y5, Y11
+	VFMADD231PS  Y11, Y8, Y10
+	VMOVUPS      estep32c8<>+0(SB), Y8
+	VFMADD231PS  Y8, Y9, Y10
+	VFMADD213PS  estep32c9<>+0(SB), Y5, Y10
+	VFMADD213PS  estep32c9<>+0(SB), Y5, Y10
+	VMOVUPS      Y10, Y5
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y7, Y5, Y5
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y0, Y8
+	VANDNPS      Y5, Y8, Y5
+	VMOVUPS      Y6, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y0, Y0
+	VPSRLD       $0x17, Y0, Y7
+	VORPS        estep32c13<>+0(SB), Y7, Y7
+	VSUBPS       estep32c14<>+0(SB), Y7, Y7
+	VANDPS       estep32c15<>+0(SB), Y0, Y8
+	VORPS        estep32c9<>+0(SB), Y8, Y8
+	VCMPPS       $0x1e, estep32c16<>+0(SB), Y8, Y9
+	VMULPS       estep32c4<>+0(SB), Y8, Y10
+	VBLENDVPS    Y9, Y10, Y8, Y8
+	VANDPS       estep32c9<>+0(SB), Y9, Y9
+	VADDPS       Y9, Y7, Y7
+	VSUBPS       estep32c9<>+0(SB), Y8, Y8
+	VADDPS       estep32c17<>+0(SB), Y8, Y10
+	VDIVPS       Y10, Y8, Y9
 	VMULPS       Y9, Y9, Y10
-	VMOVUPS      estep32c4<>+0(SB), Y11
-	VFMADD231PS  estep32c5<>+0(SB), Y4, Y11
-	VMOVUPS      estep32c6<>+0(SB), Y12
-	VFMADD231PS  estep32c7<>+0(SB), Y4, Y12
-	VFMADD231PS  Y12, Y9, Y11
-	VMOVUPS      estep32c8<>+0(SB), Y9
-	VFMADD231PS  Y9, Y10, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y4, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y4, Y11
-	VMOVUPS      Y11, Y4
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y8, Y4, Y4
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y9
-	VANDNPS      Y4, Y9, Y4
-	VMOVUPS      Y6, Y5
-	VMOVUPS      estep32c0<>+0(SB), Y8
-	VFMADD231PS  estep32c1<>+0(SB), Y5, Y8
-	VSUBPS       estep32c0<>+0(SB), Y8, Y9
-	VFNMADD231PS estep32c2<>+0(SB), Y9, Y5
-	VFNMADD231PS estep32c3<>+0(SB), Y9, Y5
-	VMULPS       Y5, Y5, Y9
-	VMULPS       Y9, Y9, Y10
-	VMOVUPS      estep32c4<>+0(SB), Y11
-	VFMADD231PS  estep32c5<>+0(SB), Y5, Y11
-	VMOVUPS      estep32c6<>+0(SB), Y12
-	VFMADD231PS  estep32c7<>+0(SB), Y5, Y12
-	VFMADD231PS  Y12, Y9, Y11
-	VMOVUPS      estep32c8<>+0(SB), Y9
-	VFMADD231PS  Y9, Y10, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y5, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y5, Y11
-	VMOVUPS      Y11, Y5
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y8, Y5, Y5
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y9
-	VANDNPS      Y5, Y9, Y5
-	VMOVUPS      Y7, Y6
-	VADDPS       Y3, Y6, Y6
-	VADDPS       Y4, Y6, Y6
-	VADDPS       Y5, Y6, Y6
-	VPSRLD       $0x17, Y6, Y8
-	VORPS        estep32c13<>+0(SB), Y8, Y8
-	VSUBPS       estep32c14<>+0(SB), Y8, Y8
-	VANDPS       estep32c15<>+0(SB), Y6, Y9
-	VORPS        estep32c9<>+0(SB), Y9, Y9
-	VCMPPS       $0x1e, estep32c16<>+0(SB), Y9, Y10
-	VMULPS       estep32c4<>+0(SB), Y9, Y11
-	VBLENDVPS    Y10, Y11, Y9, Y9
-	VANDPS       estep32c9<>+0(SB), Y10, Y10
-	VADDPS       Y10, Y8, Y8
-	VSUBPS       estep32c9<>+0(SB), Y9, Y9
-	VADDPS       estep32c17<>+0(SB), Y9, Y11
-	VDIVPS       Y11, Y9, Y10
-	VMULPS       Y10, Y10, Y11
-	VMOVUPS      estep32c18<>+0(SB), Y12
-	VFMADD213PS  estep32c19<>+0(SB), Y11, Y12
-	VFMADD213PS  estep32c20<>+0(SB), Y11, Y12
-	VFMADD213PS  estep32c21<>+0(SB), Y11, Y12
-	VFMADD213PS  estep32c22<>+0(SB), Y11, Y12
-	VMULPS       Y11, Y12, Y12
-	VSUBPS       Y12, Y9, Y12
-	VFNMADD231PS Y10, Y12, Y9
-	VFMADD231PS  estep32c3<>+0(SB), Y8, Y9
-	VFMADD231PS  estep32c2<>+0(SB), Y8, Y9
-	VMOVUPS      Y9, Y8
-	VADDPS       Y2, Y8, Y8
-	VCVTPS2PD    X8, Y2
+	VMOVUPS      estep32c18<>+0(SB), Y11
+	VFMADD213PS  estep32c19<>+0(SB), Y10, Y11
+	VFMADD213PS  estep32c20<>+0(SB), Y10, Y11
+	VFMADD213PS  estep32c21<>+0(SB), Y10, Y11
+	VFMADD213PS  estep32c22<>+0(SB), Y10, Y11
+	VMULPS       Y10, Y11, Y11
+	VSUBPS       Y11, Y8, Y11
+	VFNMADD231PS Y9, Y11, Y8
+	VFMADD231PS  estep32c3<>+0(SB), Y7, Y8
+	VFMADD231PS  estep32c2<>+0(SB), Y7, Y8
+	VMOVUPS      Y8, Y7
+	VADDPS       Y2, Y7, Y7
+	VCVTPS2PD    X7, Y2
 	VMULPD       (DX), Y2, Y2
 	VADDPD       384(SI), Y2, Y2
 	VMOVUPD      Y2, 384(SI)
-	VEXTRACTF128 $0x01, Y8, X2
+	VEXTRACTF128 $0x01, Y7, X2
 	VCVTPS2PD    X2, Y2
 	VMULPD       32(DX), Y2, Y2
 	VADDPD       384(SI), Y2, Y2
 	VMOVUPD      Y2, 384(SI)
-	VDIVPS       Y6, Y1, Y2
-	VMULPS       Y2, Y7, Y7
-	VSUBPS       32(BX), Y0, Y6
-	VADDPS       416(SI), Y7, Y8
-	VMOVUPS      Y8, 416(SI)
-	VMULPS       Y6, Y7, Y7
-	VADDPS       448(SI), Y7, Y8
-	VMOVUPS      Y8, 448(SI)
-	VMOVUPS      480(SI), Y8
-	VFMADD231PS  Y6, Y7, Y8
-	VMOVUPS      Y8, 480(SI)
-	VMULPS       Y2, Y3, Y3
-	VSUBPS       128(BX), Y0, Y6
-	VADDPS       512(SI), Y3, Y7
-	VMOVUPS      Y7, 512(SI)
-	VMULPS       Y6, Y3, Y3
-	VADDPS       544(SI), Y3, Y7
-	VMOVUPS      Y7, 544(SI)
-	VMOVUPS      576(SI), Y7
-	VFMADD231PS  Y6, Y3, Y7
-	VMOVUPS      Y7, 576(SI)
-	VMULPS       Y2, Y4, Y4
-	VSUBPS       224(BX), Y0, Y3
-	VADDPS       608(SI), Y4, Y6
-	VMOVUPS      Y6, 608(SI)
-	VMULPS       Y3, Y4, Y4
-	VADDPS       640(SI), Y4, Y6
-	VMOVUPS      Y6, 640(SI)
-	VMOVUPS      672(SI), Y6
-	VFMADD231PS  Y3, Y4, Y6
-	VMOVUPS      Y6, 672(SI)
-	VMULPS       Y2, Y5, Y5
-	VSUBPS       320(BX), Y0, Y0
-	VADDPS       704(SI), Y5, Y2
-	VMOVUPS      Y2, 704(SI)
+	VDIVPS       Y0, Y1, Y0
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y0, Y3, Y3
+	VMULPS       Y0, Y4, Y4
 	VMULPS       Y0, Y5, Y5
-	VADDPS       736(SI), Y5, Y2
-	VMOVUPS      Y2, 736(SI)
-	VMOVUPS      768(SI), Y2
-	VFMADD231PS  Y0, Y5, Y2
-	VMOVUPS      Y2, 768(SI)
+	VMOVUPS      Y6, (R11)
+	VMOVUPS      Y3, 32(R11)
+	VMOVUPS      Y4, 64(R11)
+	VMOVUPS      Y5, 96(R11)
 	ADDQ         $0x20, AX
 	ADDQ         $0x40, DX
-	DECQ         CX
-	DECQ         DI
-	JNZ          loop
-	VMOVUPS      416(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       (SI), Y2, Y2
-	VMOVUPD      Y2, (SI)
+	ADDQ         $0x00000080, R11
+	DECQ         R10
+	JNZ          pass1
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y11, Y11, Y11
+	VXORPS       Y12, Y12, Y12
+	MOVQ         R8, R10
+	MOVQ         DI, R11
+
+pass2:
+	VMOVUPS      (R9), Y13
+	VMOVUPS      (R11), Y14
+	VSUBPS       32(BX), Y13, Y15
+	VADDPS       Y14, Y0, Y0
+	VMULPS       Y15, Y14, Y14
+	VADDPS       Y14, Y2, Y2
+	VFMADD231PS  Y15, Y14, Y3
+	VMOVUPS      32(R11), Y14
+	VSUBPS       128(BX), Y13, Y15
+	VADDPS       Y14, Y4, Y4
+	VMULPS       Y15, Y14, Y14
+	VADDPS       Y14, Y5, Y5
+	VFMADD231PS  Y15, Y14, Y6
+	VMOVUPS      64(R11), Y14
+	VSUBPS       224(BX), Y13, Y15
+	VADDPS       Y14, Y7, Y7
+	VMULPS       Y15, Y14, Y14
+	VADDPS       Y14, Y8, Y8
+	VFMADD231PS  Y15, Y14, Y9
+	VMOVUPS      96(R11), Y14
+	VSUBPS       320(BX), Y13, Y13
+	VADDPS       Y14, Y10, Y10
+	VMULPS       Y13, Y14, Y14
+	VADDPS       Y14, Y11, Y11
+	VFMADD231PS  Y13, Y14, Y12
+	ADDQ         $0x20, R9
+	ADDQ         $0x00000080, R11
+	DECQ         R10
+	JNZ          pass2
+	VCVTPS2PD    X0, Y13
+	VADDPD       (SI), Y13, Y13
+	VMOVUPD      Y13, (SI)
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       (SI), Y0, Y0
 	VMOVUPD      Y0, (SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 416(SI)
-	VMOVUPS      448(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       32(SI), Y2, Y2
-	VMOVUPD      Y2, 32(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X2, Y0
+	VADDPD       32(SI), Y0, Y0
+	VMOVUPD      Y0, 32(SI)
+	VEXTRACTF128 $0x01, Y2, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 448(SI)
-	VMOVUPS      480(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       64(SI), Y2, Y2
-	VMOVUPD      Y2, 64(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X3, Y0
+	VADDPD       64(SI), Y0, Y0
+	VMOVUPD      Y0, 64(SI)
+	VEXTRACTF128 $0x01, Y3, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       64(SI), Y0, Y0
 	VMOVUPD      Y0, 64(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 480(SI)
-	VMOVUPS      512(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       96(SI), Y2, Y2
-	VMOVUPD      Y2, 96(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X4, Y0
+	VADDPD       96(SI), Y0, Y0
+	VMOVUPD      Y0, 96(SI)
+	VEXTRACTF128 $0x01, Y4, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       96(SI), Y0, Y0
 	VMOVUPD      Y0, 96(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 512(SI)
-	VMOVUPS      544(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       128(SI), Y2, Y2
-	VMOVUPD      Y2, 128(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X5, Y0
+	VADDPD       128(SI), Y0, Y0
+	VMOVUPD      Y0, 128(SI)
+	VEXTRACTF128 $0x01, Y5, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       128(SI), Y0, Y0
 	VMOVUPD      Y0, 128(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 544(SI)
-	VMOVUPS      576(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       160(SI), Y2, Y2
-	VMOVUPD      Y2, 160(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X6, Y0
+	VADDPD       160(SI), Y0, Y0
+	VMOVUPD      Y0, 160(SI)
+	VEXTRACTF128 $0x01, Y6, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       160(SI), Y0, Y0
 	VMOVUPD      Y0, 160(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 576(SI)
-	VMOVUPS      608(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       192(SI), Y2, Y2
-	VMOVUPD      Y2, 192(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X7, Y0
+	VADDPD       192(SI), Y0, Y0
+	VMOVUPD      Y0, 192(SI)
+	VEXTRACTF128 $0x01, Y7, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       192(SI), Y0, Y0
 	VMOVUPD      Y0, 192(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 608(SI)
-	VMOVUPS      640(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       224(SI), Y2, Y2
-	VMOVUPD      Y2, 224(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X8, Y0
+	VADDPD       224(SI), Y0, Y0
+	VMOVUPD      Y0, 224(SI)
+	VEXTRACTF128 $0x01, Y8, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       224(SI), Y0, Y0
 	VMOVUPD      Y0, 224(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 640(SI)
-	VMOVUPS      672(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       256(SI), Y2, Y2
-	VMOVUPD      Y2, 256(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X9, Y0
+	VADDPD       256(SI), Y0, Y0
+	VMOVUPD      Y0, 256(SI)
+	VEXTRACTF128 $0x01, Y9, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       256(SI), Y0, Y0
 	VMOVUPD      Y0, 256(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 672(SI)
-	VMOVUPS      704(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       288(SI), Y2, Y2
-	VMOVUPD      Y2, 288(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X10, Y0
+	VADDPD       288(SI), Y0, Y0
+	VMOVUPD      Y0, 288(SI)
+	VEXTRACTF128 $0x01, Y10, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       288(SI), Y0, Y0
 	VMOVUPD      Y0, 288(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 704(SI)
-	VMOVUPS      736(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       320(SI), Y2, Y2
-	VMOVUPD      Y2, 320(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X11, Y0
+	VADDPD       320(SI), Y0, Y0
+	VMOVUPD      Y0, 320(SI)
+	VEXTRACTF128 $0x01, Y11, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       320(SI), Y0, Y0
 	VMOVUPD      Y0, 320(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 736(SI)
-	VMOVUPS      768(SI), Y0
-	VCVTPS2PD    X0, Y2
-	VADDPD       352(SI), Y2, Y2
-	VMOVUPD      Y2, 352(SI)
-	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X12, Y0
+	VADDPD       352(SI), Y0, Y0
+	VMOVUPD      Y0, 352(SI)
+	VEXTRACTF128 $0x01, Y12, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       352(SI), Y0, Y0
 	VMOVUPD      Y0, 352(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 768(SI)
-	MOVQ         $0x00000020, DI
-	JMP          loop
+	JMP          block
 
 done:
-	VMOVUPS      416(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       (SI), Y1, Y1
-	VMOVUPD      Y1, (SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 416(SI)
-	VMOVUPS      448(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       32(SI), Y1, Y1
-	VMOVUPD      Y1, 32(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       32(SI), Y0, Y0
-	VMOVUPD      Y0, 32(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 448(SI)
-	VMOVUPS      480(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       64(SI), Y1, Y1
-	VMOVUPD      Y1, 64(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       64(SI), Y0, Y0
-	VMOVUPD      Y0, 64(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 480(SI)
-	VMOVUPS      512(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       96(SI), Y1, Y1
-	VMOVUPD      Y1, 96(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       96(SI), Y0, Y0
-	VMOVUPD      Y0, 96(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 512(SI)
-	VMOVUPS      544(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       128(SI), Y1, Y1
-	VMOVUPD      Y1, 128(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       128(SI), Y0, Y0
-	VMOVUPD      Y0, 128(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 544(SI)
-	VMOVUPS      576(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       160(SI), Y1, Y1
-	VMOVUPD      Y1, 160(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       160(SI), Y0, Y0
-	VMOVUPD      Y0, 160(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 576(SI)
-	VMOVUPS      608(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       192(SI), Y1, Y1
-	VMOVUPD      Y1, 192(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       192(SI), Y0, Y0
-	VMOVUPD      Y0, 192(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 608(SI)
-	VMOVUPS      640(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       224(SI), Y1, Y1
-	VMOVUPD      Y1, 224(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       224(SI), Y0, Y0
-	VMOVUPD      Y0, 224(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 640(SI)
-	VMOVUPS      672(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       256(SI), Y1, Y1
-	VMOVUPD      Y1, 256(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       256(SI), Y0, Y0
-	VMOVUPD      Y0, 256(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 672(SI)
-	VMOVUPS      704(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       288(SI), Y1, Y1
-	VMOVUPD      Y1, 288(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       288(SI), Y0, Y0
-	VMOVUPD      Y0, 288(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 704(SI)
-	VMOVUPS      736(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       320(SI), Y1, Y1
-	VMOVUPD      Y1, 320(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       320(SI), Y0, Y0
-	VMOVUPD      Y0, 320(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 736(SI)
-	VMOVUPS      768(SI), Y0
-	VCVTPS2PD    X0, Y1
-	VADDPD       352(SI), Y1, Y1
-	VMOVUPD      Y1, 352(SI)
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       352(SI), Y0, Y0
-	VMOVUPD      Y0, 352(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 768(SI)
 	VZEROUPPER
 	RET
 

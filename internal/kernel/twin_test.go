@@ -353,9 +353,9 @@ func closeStats(t *testing.T, what string, got, want, bound *Stats) {
 // its magnitude, and to first order r_k = exp(P_k - max)/S moves by
 // r_k (dP_k - sum_j r_j dP_j); then one rounding per term of the exp-sum and for the
 // division, and a few for d, r d and r d^2, and the float32 sums of a block of 32
-// registers: up to 32 roundings more on each term. Responsibilities under float32's smallest
-// normal number (2^-126) keep only an absolute precision, added as 2^-126 per unit of
-// weight.
+// registers: up to 32 roundings more on each term. Responsibilities below the float32
+// exp's flush point, e^-86.5 (above float32's smallest normal number, 2^-126), are 0 in the
+// lanes: that much per unit of weight is added as an absolute error.
 func errorBound(x []float64, w []float64, c *Coeffs, rel64 float64) *Stats {
 	const u = 0x1p-24
 	k := c.K()
@@ -390,13 +390,14 @@ func errorBound(x []float64, w []float64, c *Coeffs, rel64 float64) *Stats {
 			continue
 		}
 		b.LogLik += wi * u * (4*mix + math.Abs(ll) + float64(k) + 4)
+		flushed := math.Exp(float64(vmath.ExpFlush32))
 		for j := range r {
 			eps := u * (4*math.Abs(p[j]) + 4*mix + float64(k) + 8)
 			d := math.Abs(v - c.Mean[j])
 			eps += 32 * u
-			b.N[j] += wi * (r[j]*eps + 0x1p-126)
-			b.D[j] += wi * (r[j]*d*(eps+2*u) + 0x1p-126*d)
-			b.B[j] += wi * (r[j]*d*d*(eps+4*u) + 0x1p-126*d*d)
+			b.N[j] += wi * (r[j]*eps + flushed)
+			b.D[j] += wi * (r[j]*d*(eps+2*u) + flushed*d)
+			b.B[j] += wi * (r[j]*d*d*(eps+4*u) + flushed*d*d)
 		}
 	}
 	return b

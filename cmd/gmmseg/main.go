@@ -265,13 +265,16 @@ func segmentImage(ctx context.Context, c *config, stdout io.Writer) (err error) 
 	rep.begin(opt)
 	var res *gmm.Result
 	var plane *segment.Plane
+	var fitted time.Time
 	if in.x64 != nil {
 		res, err = gmm.Fit(ctx, in.x64, opt)
+		fitted = time.Now()
 		if err == nil {
 			plane, err = segment.Segment(&res.Model, in.x64, in.width, in.height, in.maxLevel, opt)
 		}
 	} else {
 		res, err = gmm.Fit(ctx, in.x32, opt)
+		fitted = time.Now()
 		if err == nil {
 			plane, err = segment.Segment(&res.Model, in.x32, in.width, in.height, in.maxLevel, opt)
 		}
@@ -279,14 +282,14 @@ func segmentImage(ctx context.Context, c *config, stdout io.Writer) (err error) 
 	if err != nil {
 		return err
 	}
-	fitted := time.Now()
 	if err := segment.WritePNG(out, plane.Image()); err != nil {
 		return fmt.Errorf("writing the segmentation: %w", err)
 	}
 	return rep.end(res, out, timings{
-		decode: decoded.Sub(start).Seconds(),
-		fit:    fitted.Sub(decoded).Seconds(),
-		total:  time.Since(start).Seconds(),
+		decode:  decoded.Sub(start).Seconds(),
+		fit:     fitted.Sub(decoded).Seconds(),
+		segment: time.Since(fitted).Seconds(),
+		total:   time.Since(start).Seconds(),
 	})
 }
 

@@ -241,7 +241,7 @@ func TestJSONDocument(t *testing.T) {
 		len(doc.Iterations) != 3 || len(doc.Init.Means) != 2 || doc.Output != out {
 		t.Fatalf("document: %+v", doc)
 	}
-	for _, k := range []string{"decode", "fit", "total"} {
+	for _, k := range []string{"decode", "fit", "segment", "total"} {
 		if v, ok := doc.Elapsed[k]; !ok || !(v >= 0) {
 			t.Errorf("elapsed_seconds.%s = %v", k, v)
 		}

@@ -55,8 +55,9 @@ func (r *report) step(s gmm.Step) {
 		strconv.FormatFloat(s.LogLikelihood, 'g', -1, 64))
 }
 
-// timings are the phases' wall times in seconds.
-type timings struct{ decode, fit, total float64 }
+// timings are the phases' wall times in seconds: decoding (and the samples made from the
+// pixels), the fit alone, the segmentation (labels, morphology, PNG), and all of it.
+type timings struct{ decode, fit, segment, total float64 }
 
 // number is a float64 that marshals with full precision in Go's shortest 'g' form.
 type number float64
@@ -104,9 +105,10 @@ type jsonDoc struct {
 	Iterations []jsonIteration `json:"iterations"`
 	Output     string          `json:"output"`
 	Elapsed    struct {
-		Decode number `json:"decode"`
-		Fit    number `json:"fit"`
-		Total  number `json:"total"`
+		Decode  number `json:"decode"`
+		Fit     number `json:"fit"`
+		Segment number `json:"segment"`
+		Total   number `json:"total"`
 	} `json:"elapsed_seconds"`
 }
 
@@ -129,7 +131,7 @@ func (r *report) end(res *gmm.Result, out string, t timings) error {
 		d.Iterations = append(d.Iterations, jsonIteration{modelJSON(&s.Model), number(s.LogLikelihood)})
 	}
 	d.Output = out
-	d.Elapsed.Decode, d.Elapsed.Fit, d.Elapsed.Total = number(t.decode), number(t.fit), number(t.total)
+	d.Elapsed.Decode, d.Elapsed.Fit, d.Elapsed.Segment, d.Elapsed.Total = number(t.decode), number(t.fit), number(t.segment), number(t.total)
 	enc := json.NewEncoder(r.w)
 	enc.SetIndent("", " ")
 	return enc.Encode(&d)

@@ -4,33 +4,43 @@ package segment
 // side 2r+1: it removes bright specks smaller than the square.
 func Opening(p *Plane, r int) {
 	tmp := make([]uint16, len(p.Levels))
-	rank(p, r, false, tmp)
-	rank(p, r, true, tmp)
+	erode(p, r, tmp)
+	dilate(p, r, tmp)
 }
 
 // Closing is the morphological closing (dilation, then erosion) with a square of side 2r+1:
 // it fills dark specks smaller than the square.
 func Closing(p *Plane, r int) {
 	tmp := make([]uint16, len(p.Levels))
-	rank(p, r, true, tmp)
-	rank(p, r, false, tmp)
+	dilate(p, r, tmp)
+	erode(p, r, tmp)
 }
 
-// rank replaces every level of p by the minimum (erosion) or maximum (dilation) over the
-// square of side 2r+1 centred on it. Pixels outside the image are ignored, as OpenCV does
-// by default. The square is separable: rows into tmp, then columns back into p.
-func rank(p *Plane, r int, takeMax bool, tmp []uint16) {
-	w, h := p.Width, p.Height
-	pick := func(a, b uint16) uint16 { return min(a, b) }
-	if takeMax {
-		pick = func(a, b uint16) uint16 { return max(a, b) }
+// dilate is erosion of the complement: max(a, b) = ^min(^a, ^b).
+func dilate(p *Plane, r int, tmp []uint16) {
+	complement(p.Levels)
+	erode(p, r, tmp)
+	complement(p.Levels)
+}
+
+func complement(v []uint16) {
+	for i := range v {
+		v[i] = ^v[i]
 	}
+}
+
+// erode replaces every level of p by the minimum over the square of side 2r+1 centred on
+// it. Pixels outside the image are ignored, as OpenCV does by default. The square is
+// separable: rows into tmp, then columns back into p.
+func erode(p *Plane, r int, tmp []uint16) {
+	w, h := p.Width, p.Height
 	for y := range h {
 		src, dst := p.Levels[y*w:(y+1)*w], tmp[y*w:(y+1)*w]
-		for x := range w {
-			v := src[x]
-			for _, u := range src[max(x-r, 0):min(x+r+1, w)] {
-				v = pick(v, u)
+		for x := range dst {
+			win := src[max(x-r, 0):min(x+r+1, w)]
+			v := win[0]
+			for _, u := range win[1:] {
+				v = min(v, u)
 			}
 			dst[x] = v
 		}
@@ -39,8 +49,9 @@ func rank(p *Plane, r int, takeMax bool, tmp []uint16) {
 		dst := p.Levels[y*w : (y+1)*w]
 		copy(dst, tmp[y*w:(y+1)*w])
 		for yy := max(y-r, 0); yy < min(y+r+1, h); yy++ {
-			for x, u := range tmp[yy*w : (yy+1)*w] {
-				dst[x] = pick(dst[x], u)
+			src := tmp[yy*w : (yy+1)*w]
+			for x := range dst {
+				dst[x] = min(dst[x], src[x])
 			}
 		}
 	}

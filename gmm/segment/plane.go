@@ -90,10 +90,13 @@ func to8(v uint32) uint32 { return (v*255 + 32767) / 65535 }
 // Samples returns the plane's values as level/Max, the reference program's scaling of
 // pixel values to [0, 1].
 func Samples[T float32 | float64](p *Plane) []T {
+	lut := make([]T, p.Max+1)
+	for v := range lut {
+		lut[v] = T(float64(v) / float64(p.Max))
+	}
 	out := make([]T, len(p.Levels))
-	scale := float64(p.Max)
 	for i, v := range p.Levels {
-		out[i] = T(float64(v) / scale)
+		out[i] = lut[v]
 	}
 	return out
 }

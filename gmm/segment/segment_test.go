@@ -276,7 +276,7 @@ func TestMorphologyMatchesBruteForce(t *testing.T) {
 		for i := range p.Levels {
 			p.Levels[i] = uint16(rng.IntN(4) * 80)
 		}
-		want := bruteRank(bruteRank(p, 2, false), 2, true)
+		want := bruteRank(bruteRank(p, 2, false), 2, true) // open: erode, dilate
 		want = bruteRank(bruteRank(want, 2, true), 2, false)
 		Opening(p, 2)
 		Closing(p, 2)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gen"
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -325,5 +326,51 @@ func TestBadInputIsAnError(t *testing.T) {
 	res, err := Fit(context.Background(), []float32{0, float32(math.Inf(1))}, Options{Components: 1, MaxIter: 1})
 	if !errors.Is(err, ErrInvalidData) || res != nil {
 		t.Errorf("float32 Inf: Fit = %v, %v", res, err)
+	}
+}
+
+func TestKernelsAgree(t *testing.T) {
+	// Every implementation this machine runs gives the same iterations as the pure-Go
+	// one to 1e-10, in both precisions, weighted or not.
+	names := kernel.Available()
+	if len(names) < 2 {
+		t.Skip("only the generic kernels in this build or on this CPU")
+	}
+	x := sample(t, 11, 200003, truth)
+	x32 := make([]float32, len(x))
+	for i, v := range x {
+		x32[i] = float32(v)
+	}
+	w := make([]float64, len(x))
+	for i := range w {
+		w[i] = float64(1 + i%5)
+	}
+	for _, weights := range [][]float64{nil, w} {
+		for _, k := range []int{2, 3, 4, 6} {
+			opt := Options{Components: k, MaxIter: 12, Weights: weights, Kernel: "generic"}
+			want64, err := Fit(context.Background(), x, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want32, err := Fit(context.Background(), x32, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range names[:len(names)-1] {
+				opt.Kernel = name
+				got64, err := Fit(context.Background(), x, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameHistory(t, got64.History, want64.History, 1e-10)
+				// float32 lanes compute in float32; the generic code computes float32
+				// samples in float64. The two fits agree to float32's precision.
+				got32, err := Fit(context.Background(), x32, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameHistory(t, got32.History, want32.History, 1e-5)
+			}
+		}
 	}
 }

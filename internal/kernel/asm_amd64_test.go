@@ -120,3 +120,38 @@ func TestDispatchChecksEveryRequiredFeature(t *testing.T) {
 		t.Fatal("no Requires: lines in the generated assembly")
 	}
 }
+
+// BenchmarkEStepUnrolled sets each unrolled kernel beside the general loop for the same
+// K, to show where unrolling pays.
+func BenchmarkEStepUnrolled(b *testing.B) {
+	if len(accelerated()) == 0 {
+		b.Skip("this CPU lacks AVX2 or FMA3")
+	}
+	const n = 1 << 20
+	x := benchData(n)
+	x32 := to32(x)
+	for _, k := range []int{2, 3, 4} {
+		c := benchMixture(k)
+		plain64, _ := estepFuncs[float64](k)
+		general64, _ := estepFuncs[float64](0)
+		plain32, _ := estepFuncs[float32](k)
+		general32, _ := estepFuncs[float32](0)
+		f64, f32 := frame[float64](c), frame[float32](c)
+		for _, v := range []struct {
+			name string
+			run  func()
+		}{
+			{"unrolled/f64", func() { plain64(x, f64.coef, f64.acc, f64.scratch) }},
+			{"general/f64", func() { general64(x, f64.coef, f64.acc, f64.scratch) }},
+			{"unrolled/f32", func() { plain32(x32, f32.coef, f32.acc, f32.scratch) }},
+			{"general/f32", func() { general32(x32, f32.coef, f32.acc, f32.scratch) }},
+		} {
+			b.Run(fmt.Sprintf("K=%d/%s", k, v.name), func(b *testing.B) {
+				b.SetBytes(n)
+				for b.Loop() {
+					v.run()
+				}
+			})
+		}
+	}
+}

@@ -8,7 +8,7 @@ GENERATED = $(foreach p,$(ASM_PROGRAMS),internal/kernel/$(p)_amd64.s internal/ke
 BENCH ?= .
 BENCHCOUNT ?= 6
 
-.PHONY: help run generate check-generate test test-purego lint cross fuzz bench
+.PHONY: help run generate check-generate test test-purego test-race lint cross fuzz bench
 
 help:
 	@echo "run             segment the built-in example image"
@@ -16,6 +16,7 @@ help:
 	@echo "check-generate  regenerate and fail if the checked-in assembly differs"
 	@echo "test            go test ./..."
 	@echo "test-purego     the tests without assembly (-tags purego)"
+	@echo "test-race       the tests under the race detector"
 	@echo "lint            gofmt and go vet on both builds"
 	@echo "cross           build for arm64, 386 and wasm (the pure-Go fallback)"
 	@echo "fuzz            each kernel's fuzz target for FUZZTIME ($(FUZZTIME))"
@@ -40,6 +41,9 @@ test:
 
 test-purego:
 	$(GO) test -tags purego ./...
+
+test-race:
+	$(GO) test -race ./...
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -39,3 +39,21 @@ func Mixture(seed uint64, n int, weights, means, stdevs []float64) ([]float64, e
 	}
 	return x, nil
 }
+
+// Params are the weights, means and standard deviations of a mixture.
+type Params struct {
+	Weights, Means, Stdevs []float64
+}
+
+// Spread returns a k-component mixture spread over [0, 1]: equal weights, means at the
+// centres of k equal bins and standard deviations of half a bin, so that neighbours
+// overlap as the classes of a photo do.
+func Spread(k int) Params {
+	var p Params
+	for j := range k {
+		p.Weights = append(p.Weights, 1/float64(k))
+		p.Means = append(p.Means, (float64(j)+0.5)/float64(k))
+		p.Stdevs = append(p.Stdevs, 0.5/float64(k))
+	}
+	return p
+}

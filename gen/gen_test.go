@@ -43,3 +43,26 @@ func TestMixtureRejectsBadParameters(t *testing.T) {
 		}
 	}
 }
+
+func TestSpreadCoversTheUnitInterval(t *testing.T) {
+	for _, k := range []int{1, 3, 8} {
+		p := Spread(k)
+		if len(p.Weights) != k || len(p.Means) != k || len(p.Stdevs) != k {
+			t.Fatalf("k=%d: %+v", k, p)
+		}
+		total := 0.0
+		for j := range k {
+			total += p.Weights[j]
+			lo, hi := p.Means[j]-p.Stdevs[j], p.Means[j]+p.Stdevs[j]
+			if want := float64(j) / float64(k); math.Abs(lo-want) > 1e-15 {
+				t.Errorf("k=%d component %d starts its bin at %v, want %v", k, j, lo, want)
+			}
+			if want := float64(j+1) / float64(k); math.Abs(hi-want) > 1e-15 {
+				t.Errorf("k=%d component %d ends its bin at %v, want %v", k, j, hi, want)
+			}
+		}
+		if math.Abs(total-1) > 1e-15 {
+			t.Errorf("k=%d: weights sum to %v", k, total)
+		}
+	}
+}

@@ -49,8 +49,13 @@ type Options struct {
 	// Weights, when set, holds one non-negative weight per sample (a count, say): every sum
 	// of EM is weighted by it.
 	Weights []float64
-	// Threads is the number of workers; 0 means one per CPU available to the process.
+	// Threads is the number of workers that share every pass over the data; 0 means one
+	// per physical core the process may use. Results are bit-for-bit the same for any
+	// value.
 	Threads int
+	// Pin locks each worker to its own CPU for the duration of the fit (Linux only;
+	// elsewhere Fit returns an error).
+	Pin bool
 	// Kernel names the kernel implementation: "auto" or "" (the fastest this CPU runs),
 	// "generic" (pure Go), or a CPU-specific one such as "avx2".
 	Kernel string
@@ -111,20 +116,21 @@ func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result,
 	if err := opt.check(len(x)); err != nil {
 		return nil, err
 	}
-	d, err := opt.driver()
-	if err != nil {
-		return nil, err
-	}
 	model, err := opt.initial()
 	if err != nil {
 		return nil, err
 	}
+	d, err := opt.driver()
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
 	res := &Result{
 		Initial: model.Clone(),
-		History: make([]Step, 0, opt.MaxIter),
 		Kernel:  d.Kernels().Name,
 		Threads: d.Threads(),
 	}
+	var steps modelArena
 	c := kernel.NewCoeffs(model.Weights, model.Means, model.Stdevs)
 	s := kernel.NewStats(opt.Components)
 	kernel.EStep(d, x, opt.Weights, c, s)
@@ -138,7 +144,7 @@ func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result,
 		}
 		c.Set(model.Weights, model.Means, model.Stdevs)
 		kernel.EStep(d, x, opt.Weights, c, s)
-		step := Step{Iter: it, Model: model.Clone(), LogLikelihood: s.LogLik}
+		step := Step{Iter: it, Model: steps.clone(&model), LogLikelihood: s.LogLik}
 		res.History = append(res.History, step)
 		res.Model, res.LogLikelihood, res.Iterations = step.Model, step.LogLikelihood, it+1
 		if opt.Progress != nil {
@@ -227,13 +233,41 @@ func (o *Options) check(n int) error {
 	return nil
 }
 
-// driver returns the kernel driver the options ask for.
+// driver returns the kernel driver the options ask for, its workers started; the caller
+// closes it.
 func (o *Options) driver() (*kernel.Driver, error) {
 	k, err := kernel.Lookup(o.Kernel)
 	if err != nil {
 		return nil, fmt.Errorf("gmm: %w: %w", ErrInvalidOptions, err)
 	}
-	return kernel.NewDriver(k, o.Threads), nil
+	d, err := kernel.NewDriver(k, kernel.Config{Threads: o.Threads, Pin: o.Pin})
+	if err != nil {
+		return nil, fmt.Errorf("gmm: %w: %w", ErrInvalidOptions, err)
+	}
+	return d, nil
+}
+
+// modelArena hands out copies of models from chunks that double in size, so that a fit
+// of n iterations allocates O(log n) times for its History, not n times.
+type modelArena struct {
+	free  []float64
+	chunk int // models in the last chunk
+}
+
+// clone returns a copy of m whose slices come from the arena.
+func (a *modelArena) clone(m *Model) Model {
+	k := m.K()
+	if len(a.free) < 3*k {
+		a.chunk = max(1, 2*a.chunk)
+		a.free = make([]float64, 3*k*a.chunk)
+	}
+	buf := a.free[: 3*k : 3*k]
+	a.free = a.free[3*k:]
+	c := Model{Weights: buf[:k:k], Means: buf[k : 2*k : 2*k], Stdevs: buf[2*k:]}
+	copy(c.Weights, m.Weights)
+	copy(c.Means, m.Means)
+	copy(c.Stdevs, m.Stdevs)
+	return c
 }
 
 // initial returns a fresh copy of the starting model.

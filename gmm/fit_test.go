@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -177,28 +178,63 @@ func TestWeightsEqualRepetition(t *testing.T) {
 }
 
 func TestThreadsGiveIdenticalBits(t *testing.T) {
+	// 300000 samples make several tiles at any cache size (kernel.MaxTileSize).
 	x := sample(t, 7, 300000, truth)
 	x32 := make([]float32, len(x))
 	for i, v := range x {
 		x32[i] = float32(v)
 	}
-	var first []Step
-	for threads := 1; threads <= 5; threads++ {
-		opt := Options{Components: 3, MaxIter: 4, Threads: threads}
-		r64, err := Fit(context.Background(), x, opt)
-		if err != nil {
-			t.Fatal(err)
+	w := make([]float64, len(x))
+	for i := range w {
+		w[i] = float64(1 + i%3)
+	}
+	for _, name := range kernel.Available() {
+		for _, weights := range [][]float64{nil, w} {
+			var first []Step
+			for threads := 1; threads <= max(4, 2*kernel.AutoThreads()); threads++ {
+				for _, pin := range []bool{false, runtime.GOOS == "linux"} {
+					opt := Options{Components: 3, MaxIter: 4, Threads: threads, Pin: pin, Kernel: name, Weights: weights}
+					r64, err := Fit(context.Background(), x, opt)
+					if err != nil {
+						t.Fatal(err)
+					}
+					r32, err := Fit(context.Background(), x32, opt)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if r64.Threads != threads || r64.Kernel != name {
+						t.Fatalf("ran on %d threads of %s, asked for %d of %s", r64.Threads, r64.Kernel, threads, name)
+					}
+					h := append(slices.Clone(r64.History), r32.History...)
+					if first == nil {
+						first = h
+						continue
+					}
+					sameHistory(t, h, first, 0)
+				}
+			}
 		}
-		r32, err := Fit(context.Background(), x32, opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := append(slices.Clone(r64.History), r32.History...)
-		if first == nil {
-			first = h
-			continue
-		}
-		sameHistory(t, h, first, 0)
+	}
+}
+
+func TestFitAllocatesNothingPerIteration(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	// Each Step of History holds its own model; they come from chunks that double, so
+	// 64 iterations may allocate a few times more than 4, not 60 times more.
+	x := sample(t, 8, 100000, truth)
+	allocs := func(iters int) float64 {
+		opt := Options{Components: 3, MaxIter: iters, Threads: 2}
+		return testing.AllocsPerRun(3, func() {
+			if _, err := Fit(context.Background(), x, opt); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	few, many := allocs(4), allocs(64)
+	if many-few > 2*4 { // log2(64/4) = 4 more chunks of models, 4 more of History
+		t.Errorf("Fit allocates %v times for 4 iterations and %v for 64", few, many)
 	}
 }
 

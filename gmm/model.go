@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
@@ -30,7 +29,8 @@ func (m *Model) K() int { return len(m.Means) }
 
 // Clone returns a deep copy of m.
 func (m *Model) Clone() Model {
-	return Model{Weights: slices.Clone(m.Weights), Means: slices.Clone(m.Means), Stdevs: slices.Clone(m.Stdevs)}
+	var a modelArena
+	return a.clone(m)
 }
 
 // ErrInvalidModel is wrapped by every error about a malformed Model.
@@ -73,24 +73,25 @@ func (m *Model) coeffs() (*kernel.Coeffs, error) {
 	return kernel.NewCoeffs(m.Weights, m.Means, m.Stdevs), nil
 }
 
-// prepare returns m's coefficients and the driver of the model methods: the kernels
-// "auto" names, one worker per CPU.
-func (m *Model) prepare() (*kernel.Coeffs, *kernel.Driver, error) {
+// prepare returns m's coefficients and the driver that opt asks for; the caller closes
+// the driver.
+func (m *Model) prepare(opt Options) (*kernel.Coeffs, *kernel.Driver, error) {
 	c, err := m.coeffs()
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := (&Options{}).driver()
+	d, err := opt.driver()
 	return c, d, err
 }
 
 // ScoreSamples returns log p(x[n]) for every sample, the weighted log-density of the
 // mixture (weights normalised to sum to one).
 func (m *Model) ScoreSamples(x []float64) ([]float64, error) {
-	c, d, err := m.normalised().prepare()
+	c, d, err := m.normalised().prepare(Options{})
 	if err != nil {
 		return nil, err
 	}
+	defer d.Close()
 	dst := make([]float64, len(x))
 	kernel.ScoreSamples(d, dst, x, c)
 	return dst, nil
@@ -99,10 +100,11 @@ func (m *Model) ScoreSamples(x []float64) ([]float64, error) {
 // LogLikelihood returns sum_n log p(x[n]), the total log-likelihood of x under m (weights
 // normalised to sum to one).
 func (m *Model) LogLikelihood(x []float64) (float64, error) {
-	c, d, err := m.normalised().prepare()
+	c, d, err := m.normalised().prepare(Options{})
 	if err != nil {
 		return 0, err
 	}
+	defer d.Close()
 	s := kernel.NewStats(c.K())
 	kernel.EStep(d, x, nil, c, s)
 	return s.LogLik, nil
@@ -126,7 +128,11 @@ func (m *Model) Predict(x []float64) ([]int, error) {
 // given sample n, as a row-major len(x) x K matrix: row n is out[n*K : (n+1)*K] and sums
 // to one.
 func (m *Model) PredictProba(x []float64) ([]float64, error) {
-	c, d, err := m.prepare()
+	c, err := m.coeffs()
+	if err != nil {
+		return nil, err
+	}
+	kern, err := kernel.Lookup("auto")
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +140,7 @@ func (m *Model) PredictProba(x []float64) ([]float64, error) {
 	p := make([]float64, k*n)
 	pmax := make([]float64, n)
 	expsum := make([]float64, n)
-	kernel.ExpSumStable(d.Kernels(), p, pmax, expsum, x, c)
+	kernel.ExpSumStable(kern, p, pmax, expsum, x, c)
 	out := make([]float64, n*k)
 	for i := range n {
 		for j := range k {
@@ -151,14 +157,11 @@ func Classify[T float32 | float64](m *Model, dst []uint16, x []T, opt Options) e
 	if len(dst) != len(x) {
 		return fmt.Errorf("gmm: Classify: %d labels for %d samples", len(dst), len(x))
 	}
-	c, err := m.coeffs()
+	c, d, err := m.prepare(opt)
 	if err != nil {
 		return err
 	}
-	d, err := opt.driver()
-	if err != nil {
-		return err
-	}
+	defer d.Close()
 	kernel.Classify(d, dst, x, c)
 	return nil
 }

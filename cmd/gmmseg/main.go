@@ -70,6 +70,7 @@ type config struct {
 	hasThreshold  bool
 	visualization int
 	threads       int
+	pin           bool
 	kernel        string
 	precision     string
 	channel       segment.Channel
@@ -97,7 +98,8 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.IntVar(&c.iterations, "iterations", 8, "number of EM iterations")
 	fs.StringVar(&r.threshold, "subtraction-threshold", "", "with --second-image and 2 components: start background/foreground from the CIE94 difference thresholded at this `value` (2.3 is just noticeable)")
 	fs.IntVar(&c.visualization, "visualization", 0, "figures of the algorithm's state (only 0, none, is available)")
-	fs.IntVar(&c.threads, "threads", 0, "worker threads (0: one per CPU)")
+	fs.IntVar(&c.threads, "threads", 0, "worker threads (0: one per physical core)")
+	fs.BoolVar(&c.pin, "pin", false, "lock each worker thread to its own CPU (Linux)")
 	fs.StringVar(&c.kernel, "kernel", "auto", "kernel implementation: auto, generic or avx2")
 	fs.StringVar(&c.precision, "precision", "float64", "sample precision: float64 or float32")
 	fs.StringVar(&r.channel, "channel", "luma", "channel of a colour image: luma, red, green or blue (the reference read blue)")
@@ -133,7 +135,7 @@ func parseFlags(args []string) (*config, error) {
 	case c.iterations < 1:
 		return nil, usageError{fmt.Sprintf("--iterations=%d: want at least 1", c.iterations)}
 	case c.threads < 0:
-		return nil, usageError{fmt.Sprintf("--threads=%d: want 0 (one per CPU) or more", c.threads)}
+		return nil, usageError{fmt.Sprintf("--threads=%d: want 0 (one per physical core) or more", c.threads)}
 	case c.precision != "float64" && c.precision != "float32":
 		return nil, usageError{fmt.Sprintf("--precision=%s: want float64 or float32", c.precision)}
 	case c.visualization == 1:
@@ -246,6 +248,7 @@ func segmentImage(ctx context.Context, c *config, stdout io.Writer) (err error) 
 		Components: c.components,
 		MaxIter:    c.iterations,
 		Threads:    c.threads,
+		Pin:        c.pin,
 		Kernel:     c.kernel,
 		Progress:   rep.step,
 	}

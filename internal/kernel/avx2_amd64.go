@@ -139,6 +139,10 @@ type estepFrame[T Float] struct {
 	coef    []T       // 3K registers: Const, Mean, HalfPrec per component, broadcast
 	acc     []float64 // 3K+1 registers of float64x4: N, D, B per component, log-likelihood; float32: 3K registers of float32x8 more
 	scratch []T       // K registers (general K), estepBlock*K (unrolled K)
+	// tailX and tailW hold the padded last register of samples and weights: arrays on
+	// the stack would escape through the function values and cost an allocation a call.
+	tailX []T
+	tailW []float64
 }
 
 var (
@@ -162,6 +166,8 @@ func frame[T Float](c *Coeffs) *estepFrame[T] {
 	}
 	f.acc = grow(f.acc, accRegs*4)
 	f.scratch = grow(f.scratch, estepBlock*k*l)
+	f.tailX = grow(f.tailX, l)
+	f.tailW = grow(f.tailW, l)
 	for j := range k {
 		for i, v := range [3]float64{c.Const[j], c.Mean[j], c.HalfPrec[j]} {
 			reg := f.coef[(3*j+i)*l : (3*j+i+1)*l]
@@ -209,16 +215,17 @@ func eStepAVX2[T Float](x []T, w []float64, c *Coeffs, s *Stats) {
 	if whole < len(x) {
 		// The tail goes through the weighted kernel on a padded register: the padding
 		// lanes weigh 0 and add nothing.
-		var xt [maxLanes]T
-		var wt [maxLanes]float64
-		copy(xt[:], x[whole:])
+		xt, wt := f.tailX, f.tailW
+		clear(xt)
+		clear(wt)
+		copy(xt, x[whole:])
 		for i := whole; i < len(x); i++ {
 			wt[i-whole] = 1
 			if w != nil {
 				wt[i-whole] = w[i]
 			}
 		}
-		weighted(xt[:l], wt[:l], f.coef, f.acc, f.scratch)
+		weighted(xt, wt, f.coef, f.acc, f.scratch)
 	}
 	for j := range k {
 		a := f.acc[12*j:]

@@ -29,17 +29,12 @@ func benchData(n int) []float64 {
 
 // benchMixture is a K-component mixture spread over [0, 1].
 func benchMixture(k int) *Coeffs {
-	var w, mu, sd []float64
-	for j := range k {
-		w = append(w, 1)
-		mu = append(mu, (float64(j)+0.5)/float64(k))
-		sd = append(sd, 0.5/float64(k))
-	}
-	return NewCoeffs(w, mu, sd)
+	p := gen.Spread(k)
+	return NewCoeffs(p.Weights, p.Means, p.Stdevs)
 }
 
 func BenchmarkEStep(b *testing.B) {
-	for _, kern := range available {
+	for _, kern := range available() {
 		for _, k := range []int{2, 3, 4, 8} {
 			c := benchMixture(k)
 			for _, size := range benchSizes {
@@ -75,7 +70,7 @@ func BenchmarkEStepWeighted(b *testing.B) {
 	w := uniform(rand.New(rand.NewPCG(1, 2)), n, 0, 10)
 	c := benchMixture(3)
 	s := NewStats(3)
-	for _, kern := range available {
+	for _, kern := range available() {
 		b.Run(fmt.Sprintf("impl=%s/f64/K=3/N=1M", kern.Name), func(b *testing.B) {
 			b.SetBytes(8 * n)
 			for b.Loop() {
@@ -98,7 +93,7 @@ func BenchmarkExpLog(b *testing.B) {
 	pos := uniform(rng, n, 1, 21)
 	arg32, pos32 := to32(arg), to32(pos)
 	dst, dst32 := make([]float64, n), make([]float32, n)
-	for _, kern := range available {
+	for _, kern := range available() {
 		b.Run(fmt.Sprintf("impl=%s/exp/f64", kern.Name), func(b *testing.B) {
 			b.SetBytes(8 * n)
 			for b.Loop() {
@@ -133,7 +128,7 @@ func BenchmarkExpSumStable(b *testing.B) {
 	c := benchMixture(k)
 	p, pm, es := make([]float64, k*n), make([]float64, n), make([]float64, n)
 	p32, pm32, es32 := make([]float32, k*n), make([]float32, n), make([]float32, n)
-	for _, kern := range available {
+	for _, kern := range available() {
 		b.Run(fmt.Sprintf("impl=%s/f64/K=3/N=1M", kern.Name), func(b *testing.B) {
 			b.SetBytes(8 * n)
 			for b.Loop() {
@@ -154,7 +149,7 @@ func BenchmarkLogNormPDF(b *testing.B) {
 	x := benchData(n)
 	x32 := to32(x)
 	dst, dst32 := make([]float64, n), make([]float32, n)
-	for _, kern := range available {
+	for _, kern := range available() {
 		b.Run(fmt.Sprintf("impl=%s/f64/N=1M", kern.Name), func(b *testing.B) {
 			b.SetBytes(8 * n)
 			for b.Loop() {

@@ -1,32 +1,179 @@
 package kernel
 
 import (
+	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/klauspost/cpuid/v2"
 )
 
-// TileSize is the number of samples in one tile. Tiles are fixed, so each tile's partial
-// statistics, and their sum taken in tile order, are the same whatever the number of
-// workers: results are bit-for-bit identical for any thread count.
-const TileSize = 1 << 15
+// Config says how a Driver spreads its passes.
+type Config struct {
+	// Threads is the number of workers; 0 means AutoThreads().
+	Threads int
+	// Pin locks each worker to its own OS thread and that thread to one CPU: worker i to
+	// the i-th CPU the process may run on (Linux only; elsewhere NewDriver fails).
+	Pin bool
+	// TileSize is the number of samples per tile; 0 means DefaultTileSize(). Results are
+	// bit-for-bit the same for any Threads, but depend on the tile size.
+	TileSize int
+}
 
-// Driver runs kernels over data split into tiles, handing tiles out dynamically to up to
-// Threads goroutines. A Driver keeps its scratch between calls and is not safe for
-// concurrent use.
+// MinTileSize and MaxTileSize bound DefaultTileSize.
+const (
+	MinTileSize = 1 << 12
+	MaxTileSize = 1 << 18
+)
+
+// DefaultTileSize is the tile size drivers use unless told otherwise: the largest power of
+// two n such that a tile's float64 samples and a float64 result per sample (16n bytes)
+// fill at most half the L2 cache cpuid reports, within [MinTileSize, MaxTileSize]; 1<<15
+// where the L2 size is unknown. It is the same on every run of one machine, and so are the
+// results.
+func DefaultTileSize() int { return tileSizeFor(cpuid.CPU.Cache.L2) }
+
+// tileSizeFor is DefaultTileSize for an L2 cache of l2 bytes.
+func tileSizeFor(l2 int) int {
+	if l2 <= 0 {
+		return 1 << 15
+	}
+	n := MinTileSize
+	for 2*n*16 <= l2/2 && n < MaxTileSize {
+		n *= 2
+	}
+	return n
+}
+
+// AutoThreads is the number of workers that Threads = 0 stands for: one per physical core
+// the process may use (GOMAXPROCS logical CPUs over cpuid's threads per core, and no more
+// than the physical cores cpuid reports).
+func AutoThreads() int {
+	n := runtime.GOMAXPROCS(0)
+	if tpc := cpuid.CPU.ThreadsPerCore; tpc > 1 {
+		n = max(1, n/tpc)
+	}
+	if pc := cpuid.CPU.PhysicalCores; pc > 0 {
+		n = min(n, pc)
+	}
+	return n
+}
+
+// ErrPin is wrapped by the errors of NewDriver when it cannot pin its workers.
+var ErrPin = errors.New("cannot pin workers to CPUs")
+
+// A Driver runs kernels over data split into fixed tiles, which a pool of worker goroutines
+// takes one by one. Each tile's partial statistics are kept apart and summed in tile order,
+// so a pass gives the same bits whatever the number of workers.
+//
+// The workers live from NewDriver to Close: a pass wakes them and waits for them, starting
+// no goroutine and allocating nothing once the driver has seen data of that size and K.
+// A Driver is not safe for concurrent use.
 type Driver struct {
 	kern    *Kernels
 	threads int
-	partial []*Stats // per-tile statistics, reused across calls
+	tile    int
+	pin     bool
+
+	wake  []chan struct{} // one per worker; closed by Close
+	busy  sync.WaitGroup  // the workers of the current pass
+	alive sync.WaitGroup  // the worker goroutines
+	next  atomic.Int64    // the next tile to take
+	pass  pass            // the current pass, read by the workers
+
+	t64 tasks[float64]
+	t32 tasks[float32]
+	// partial holds each tile's statistics (over one backing array), reused across passes.
+	partial []Stats
+	buf     []float64
 }
 
-// NewDriver returns a driver over the kernels k with the given number of workers
-// (0 or less: one per logical CPU available to the process).
-func NewDriver(k *Kernels, threads int) *Driver {
-	if threads <= 0 {
-		threads = runtime.GOMAXPROCS(0)
+// pass is one pass over n samples: task runs once per tile.
+type pass struct {
+	task      tileTask
+	n, ntiles int
+}
+
+// tileTask is the work of a pass on tile t, the samples [lo, hi).
+type tileTask interface{ run(t, lo, hi int) }
+
+// NewDriver returns a driver over the kernels k, with its workers started. Close stops
+// them.
+func NewDriver(k *Kernels, cfg Config) (*Driver, error) {
+	if cfg.Threads < 0 {
+		return nil, fmt.Errorf("kernel: %d threads", cfg.Threads)
 	}
-	return &Driver{kern: k, threads: threads}
+	if cfg.TileSize < 0 {
+		return nil, fmt.Errorf("kernel: tile size %d", cfg.TileSize)
+	}
+	d := &Driver{kern: k, threads: cfg.Threads, tile: cfg.TileSize, pin: cfg.Pin}
+	if d.threads == 0 {
+		d.threads = AutoThreads()
+	}
+	if d.tile == 0 {
+		d.tile = DefaultTileSize()
+	}
+	var cpus []int
+	if d.pin {
+		var err error
+		if cpus, err = allowedCPUs(); err != nil {
+			return nil, fmt.Errorf("kernel: %w: %w", ErrPin, err)
+		}
+	}
+	// One worker runs on the caller's goroutine unless workers are pinned: pinning the
+	// caller's thread would outlive the driver.
+	spawn := d.threads - 1
+	if d.pin {
+		spawn = d.threads
+	}
+	errs := make(chan error, spawn)
+	for i := range spawn {
+		wake := make(chan struct{})
+		d.wake = append(d.wake, wake)
+		d.alive.Add(1)
+		cpu := -1
+		if d.pin {
+			cpu = cpus[i%len(cpus)]
+		}
+		go d.worker(wake, cpu, errs)
+	}
+	for range spawn {
+		if err := <-errs; err != nil {
+			d.Close()
+			return nil, fmt.Errorf("kernel: %w: %w", ErrPin, err)
+		}
+	}
+	return d, nil
+}
+
+// worker runs the passes it is woken for until its channel is closed. It first pins
+// itself to cpu (unless cpu < 0) and reports how that went on errs.
+func (d *Driver) worker(wake <-chan struct{}, cpu int, errs chan<- error) {
+	defer d.alive.Done()
+	if cpu >= 0 {
+		// Never unlocked: when the worker returns, its pinned thread ends with it.
+		runtime.LockOSThread()
+		if err := pinThread(cpu); err != nil {
+			errs <- err
+			return
+		}
+	}
+	errs <- nil
+	for range wake {
+		d.runTiles()
+		d.busy.Done()
+	}
+}
+
+// Close stops the workers and waits for them to end. The driver must not be used after.
+func (d *Driver) Close() {
+	for _, w := range d.wake {
+		close(w)
+	}
+	d.wake = nil
+	d.alive.Wait()
 }
 
 // Kernels returns the kernels the driver runs.
@@ -35,37 +182,63 @@ func (d *Driver) Kernels() *Kernels { return d.kern }
 // Threads returns the number of workers.
 func (d *Driver) Threads() int { return d.threads }
 
-// tiles returns the number of tiles that cover n samples.
-func tiles(n int) int { return (n + TileSize - 1) / TileSize }
+// TileSize returns the number of samples per tile.
+func (d *Driver) TileSize() int { return d.tile }
 
-// forTiles calls fn(t, lo, hi) once for every tile t covering [0, n), on up to d.threads
-// goroutines, and returns when all calls have returned.
-func (d *Driver) forTiles(n int, fn func(t, lo, hi int)) {
-	nt := tiles(n)
-	run := func(t int) { fn(t, t*TileSize, min((t+1)*TileSize, n)) }
-	workers := min(d.threads, nt)
-	if workers <= 1 {
-		for t := range nt {
-			run(t)
+// Pinned reports whether the workers are pinned to CPUs.
+func (d *Driver) Pinned() bool { return d.pin }
+
+// tiles returns the number of tiles that cover n samples.
+func (d *Driver) tiles(n int) int { return (n + d.tile - 1) / d.tile }
+
+// runTiles takes tiles of the current pass until none is left.
+func (d *Driver) runTiles() {
+	p := &d.pass
+	for {
+		t := int(d.next.Add(1)) - 1
+		if t >= p.ntiles {
+			return
 		}
-		return
+		p.task.run(t, t*d.tile, min((t+1)*d.tile, p.n))
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				t := int(next.Add(1)) - 1
-				if t >= nt {
-					return
-				}
-				run(t)
-			}
-		}()
+}
+
+// forTiles runs task on every tile covering [0, n) and returns when all have run.
+func (d *Driver) forTiles(n int, task tileTask) {
+	nt := d.tiles(n)
+	d.pass = pass{task: task, n: n, ntiles: nt}
+	d.next.Store(0)
+	// Wake no more workers than there are tiles; the caller is one of them unless the
+	// workers are pinned.
+	woken := min(len(d.wake), nt)
+	if !d.pin {
+		woken = max(0, min(len(d.wake), nt-1))
 	}
-	wg.Wait()
+	d.busy.Add(woken)
+	for _, w := range d.wake[:woken] {
+		w <- struct{}{}
+	}
+	if !d.pin {
+		d.runTiles()
+	}
+	d.busy.Wait()
+	d.pass = pass{} // drop the references to the caller's data
+}
+
+// tasks holds the reusable task values of one precision, so that starting a pass
+// allocates nothing.
+type tasks[T Float] struct {
+	estep    estepTask[T]
+	score    scoreTask[T]
+	classify classifyTask[T]
+}
+
+// taskSet returns d's tasks for T.
+func taskSet[T Float](d *Driver) *tasks[T] {
+	if is64[T]() {
+		return any(&d.t64).(*tasks[T])
+	}
+	return any(&d.t32).(*tasks[T])
 }
 
 // pick returns f64 or f32, whichever takes slices of T.
@@ -76,45 +249,99 @@ func pick[T Float, F any](f64, f32 any) F {
 	return f32.(F)
 }
 
+type estepTask[T Float] struct {
+	kern    func([]T, []float64, *Coeffs, *Stats)
+	x       []T
+	w       []float64
+	c       *Coeffs
+	partial []Stats
+}
+
+func (e *estepTask[T]) run(t, lo, hi int) {
+	p := &e.partial[t]
+	p.Reset()
+	var w []float64
+	if e.w != nil {
+		w = e.w[lo:hi]
+	}
+	e.kern(e.x[lo:hi], w, e.c, p)
+}
+
+// partials returns nt Stats of k components, reusing d's storage. Each tile's sums start a
+// cache line after the previous tile's end, so workers on neighbouring tiles never write to
+// one line (kernels may add into their Stats sample by sample).
+func (d *Driver) partials(nt, k int) []Stats {
+	const line = 64 / 8 // float64s in a cache line
+	stride := (3*k+line-1)/line*line + line
+	if len(d.partial) < nt || (nt > 0 && len(d.partial[0].N) != k) {
+		d.buf = make([]float64, stride*nt)
+		d.partial = make([]Stats, nt)
+		for t := range d.partial {
+			b := d.buf[stride*t : stride*t+3*k]
+			d.partial[t] = Stats{N: b[:k:k], D: b[k : 2*k : 2*k], B: b[2*k : 3*k : 3*k]}
+		}
+	}
+	return d.partial[:nt]
+}
+
 // EStep sets s to the statistics of x (weights w, nil for all ones) under the mixture c:
 // per-tile statistics summed in tile order.
 func EStep[T Float](d *Driver, x []T, w []float64, c *Coeffs, s *Stats) {
-	kern := pick[T, func([]T, []float64, *Coeffs, *Stats)](d.kern.EStep64, d.kern.EStep32)
-	nt := tiles(len(x))
-	for len(d.partial) < nt {
-		d.partial = append(d.partial, nil)
+	e := &taskSet[T](d).estep
+	*e = estepTask[T]{
+		kern:    pick[T, func([]T, []float64, *Coeffs, *Stats)](d.kern.EStep64, d.kern.EStep32),
+		x:       x,
+		w:       w,
+		c:       c,
+		partial: d.partials(d.tiles(len(x)), c.K()),
 	}
-	for t := range nt {
-		if p := d.partial[t]; p == nil || len(p.N) != c.K() {
-			d.partial[t] = NewStats(c.K())
-		}
-	}
-	d.forTiles(len(x), func(t, lo, hi int) {
-		p := d.partial[t]
-		p.Reset()
-		var wt []float64
-		if w != nil {
-			wt = w[lo:hi]
-		}
-		kern(x[lo:hi], wt, c, p)
-	})
+	d.forTiles(len(x), e)
 	s.Reset()
-	for t := range nt {
-		s.Add(d.partial[t])
+	for t := range e.partial {
+		s.Add(&e.partial[t])
 	}
+	*e = estepTask[T]{}
 }
+
+type scoreTask[T Float] struct {
+	kern func([]float64, []T, *Coeffs)
+	dst  []float64
+	x    []T
+	c    *Coeffs
+}
+
+func (e *scoreTask[T]) run(_, lo, hi int) { e.kern(e.dst[lo:hi], e.x[lo:hi], e.c) }
 
 // ScoreSamples sets dst[n] = log p(x[n]) under the mixture c.
 func ScoreSamples[T Float](d *Driver, dst []float64, x []T, c *Coeffs) {
-	kern := pick[T, func([]float64, []T, *Coeffs)](d.kern.ScoreSamples64, d.kern.ScoreSamples32)
-	d.forTiles(len(x), func(_, lo, hi int) { kern(dst[lo:hi], x[lo:hi], c) })
+	e := &taskSet[T](d).score
+	*e = scoreTask[T]{
+		kern: pick[T, func([]float64, []T, *Coeffs)](d.kern.ScoreSamples64, d.kern.ScoreSamples32),
+		dst:  dst, x: x, c: c,
+	}
+	d.forTiles(len(x), e)
+	*e = scoreTask[T]{}
 }
+
+type classifyTask[T Float] struct {
+	kern func([]uint16, []T, *Coeffs)
+	dst  []uint16
+	x    []T
+	c    *Coeffs
+}
+
+func (e *classifyTask[T]) run(_, lo, hi int) { e.kern(e.dst[lo:hi], e.x[lo:hi], e.c) }
 
 // Classify sets dst[n] to the index of the component with the largest weighted density
 // at x[n].
 func Classify[T Float](d *Driver, dst []uint16, x []T, c *Coeffs) {
-	kern := pick[T, func([]uint16, []T, *Coeffs)](d.kern.Classify64, d.kern.Classify32)
-	d.forTiles(len(x), func(_, lo, hi int) { kern(dst[lo:hi], x[lo:hi], c) })
+	e := &taskSet[T](d).classify
+	*e = classifyTask[T]{
+		kern: pick[T, func([]uint16, []T, *Coeffs)](d.kern.Classify64, d.kern.Classify32),
+		dst:  dst, x: x, c: c,
+	}
+	d.forTiles(len(x), e)
+	*e = classifyTask[T]{}
 }
 
 // ExpSumStable runs the reference program's kernel over x (see Kernels): p is K x len(x),

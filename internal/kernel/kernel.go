@@ -23,6 +23,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gmmsimd/gmmsimd/gen/vmath"
 )
@@ -162,9 +163,10 @@ var Generic = &Kernels{
 // ErrUnknownKernel is returned by Lookup for a name it does not know.
 var ErrUnknownKernel = errors.New("unknown kernel")
 
-// available lists the implementations this binary holds that this CPU can run, best first.
-// Generic is always last.
-var available = append(accelerated(), Generic)
+// available lists the implementations this binary holds that this CPU can run, best first;
+// Generic is always last. It reads cpuid's feature set on first use, so that a program may
+// first let the user mask features (cpuid.Flags, then cpuid.Detect after parsing them).
+var available = sync.OnceValue(func() []*Kernels { return append(accelerated(), Generic) })
 
 // mapSlice returns the slice version of a scalar function.
 func mapSlice[T Float](f func(T) T) func(dst, x []T) {
@@ -192,7 +194,7 @@ func Lookup(name string) (*Kernels, error) {
 	if name == "" || name == "auto" {
 		env := os.Getenv(EnvKernel)
 		if env == "" || env == "auto" {
-			return available[0], nil
+			return available()[0], nil
 		}
 		k, err := Lookup(env)
 		if err != nil {
@@ -200,7 +202,7 @@ func Lookup(name string) (*Kernels, error) {
 		}
 		return k, nil
 	}
-	for _, k := range available {
+	for _, k := range available() {
 		if k.Name == name {
 			return k, nil
 		}
@@ -214,8 +216,8 @@ func Lookup(name string) (*Kernels, error) {
 // Available returns the names of the kernels this binary holds and this CPU runs, fastest
 // first; "generic" is always last.
 func Available() []string {
-	out := make([]string, len(available))
-	for i, k := range available {
+	out := make([]string, len(available()))
+	for i, k := range available() {
 		out[i] = k.Name
 	}
 	return out

@@ -275,7 +275,7 @@ func TestScoreSamplesAndClassify(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	x := uniform(rng, 257, -0.2, 1.2)
 	c := threeClasses.coeffs()
-	d := NewDriver(Generic, 2)
+	d := newDriver(t, Generic, Config{Threads: 2})
 	score := make([]float64, len(x))
 	ScoreSamples(d, score, x, c)
 	labels := make([]uint16, len(x))
@@ -308,50 +308,13 @@ func TestClassifyTiesGoToTheLowestIndex(t *testing.T) {
 	}
 }
 
-func TestDriverIsDeterministicAcrossThreadCounts(t *testing.T) {
-	rng := rand.New(rand.NewPCG(13, 14))
-	n := 5*TileSize + 12345
-	x := uniform(rng, n, 0, 1)
-	w := uniform(rng, n, 0, 2)
-	c := threeClasses.coeffs()
-	whole := NewStats(3)
-	Generic.EStep64(x, w, c, whole)
-	var first *Stats
-	for threads := 1; threads <= 8; threads++ {
-		s := NewStats(3)
-		EStep(NewDriver(Generic, threads), x, w, c, s)
-		if first == nil {
-			first = s
-			checkStats(t, s, whole, 1e-12, 1e-12)
-			continue
-		}
-		for k := range s.N {
-			if s.N[k] != first.N[k] || s.D[k] != first.D[k] || s.B[k] != first.B[k] {
-				t.Fatalf("threads=%d: component %d differs from threads=1", threads, k)
-			}
-		}
-		if s.LogLik != first.LogLik {
-			t.Fatalf("threads=%d: log-likelihood %v, threads=1 gave %v", threads, s.LogLik, first.LogLik)
-		}
-	}
-}
-
-func TestDriverEmptyInput(t *testing.T) {
-	s := NewStats(2)
-	s.N[0] = 5
-	EStep(NewDriver(Generic, 3), []float32{}, nil, NewCoeffs([]float64{1, 1}, []float64{0, 1}, []float64{1, 1}), s)
-	if s.N[0] != 0 || s.LogLik != 0 {
-		t.Fatalf("statistics of no data: %+v", s)
-	}
-}
-
 func TestLookup(t *testing.T) {
 	for _, name := range []string{"", "auto"} {
-		if k, err := Lookup(name); err != nil || k != available[0] {
+		if k, err := Lookup(name); err != nil || k != available()[0] {
 			t.Errorf("Lookup(%q) = %v, %v; want the best kernels", name, k, err)
 		}
 	}
-	if got := Available(); got[len(got)-1] != "generic" || got[0] != available[0].Name {
+	if got := Available(); got[len(got)-1] != "generic" || got[0] != available()[0].Name {
 		t.Errorf("Available() = %v", got)
 	}
 	if k, err := Lookup("generic"); err != nil || k != Generic {
@@ -384,8 +347,8 @@ func TestEnvironmentOverridesAuto(t *testing.T) {
 	}
 	// An explicit name wins over the environment.
 	t.Setenv(EnvKernel, "generic")
-	if k, err := Lookup(available[0].Name); err != nil || k != available[0] {
-		t.Errorf("explicit %s: %v, %v", available[0].Name, k, err)
+	if k, err := Lookup(available()[0].Name); err != nil || k != available()[0] {
+		t.Errorf("explicit %s: %v, %v", available()[0].Name, k, err)
 	}
 	t.Setenv(EnvKernel, "sse9")
 	if _, err := Lookup("auto"); err == nil || !strings.Contains(err.Error(), EnvKernel) {

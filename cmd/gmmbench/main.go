@@ -1,0 +1,488 @@
+// Command gmmbench measures the fused E-step of gmmsimd on this CPU: every kernel
+// implementation the binary holds and the CPU runs, in float64 and float32, over a range of
+// worker counts and data sizes, and prints the CPU it ran on and one table of medians.
+//
+// With --image it repeats, on a real image, the experiment of the article that introduced the
+// reference program: the whole segmentation (decode, 8 EM iterations with 3 components,
+// labelling and clean-up) with the pure-Go kernels, then with each faster kernel on 1, 2, ...
+// threads, with the wall time of each configuration.
+//
+// Usage:
+//
+//	gmmbench [--sizes 1M,16M] [--threads 1,2] [--reps 5] [--components 3] [--json]
+//	gmmbench --image photo.jpg [--reps 3] [--json]
+//	gmmbench --cpu.disable=AVX2 ...   (pretend the CPU lacks a feature)
+//
+// Sizes take K (1024) and M (1024*1024) suffixes. Every figure is the median of --reps
+// repetitions.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gmmsimd/gmmsimd/gen"
+	"github.com/gmmsimd/gmmsimd/gmm"
+	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
+	"github.com/klauspost/cpuid/v2"
+)
+
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+func main() {
+	// cpuid's --cpu.disable and --cpu.features go on the default flag set; run parses it
+	// and only then lets cpuid look at the CPU, so the kernels see the masked features.
+	cpuid.Flags()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, flag.CommandLine, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// config is the parsed command line.
+type config struct {
+	sizes      []int
+	threads    []int
+	reps       int
+	components int
+	image      string
+	json       bool
+	minTime    time.Duration
+}
+
+func run(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
+	var c config
+	var sizes, threads string
+	fs.SetOutput(stderr)
+	fs.StringVar(&sizes, "sizes", "1M,16M", "comma-separated numbers of pixels (K and M suffixes)")
+	fs.StringVar(&threads, "threads", "", "comma-separated worker counts (default: 1 to the logical CPUs usable)")
+	fs.IntVar(&c.reps, "reps", 5, "repetitions of every measurement; the median is reported")
+	fs.IntVar(&c.components, "components", 3, "mixture components K")
+	fs.StringVar(&c.image, "image", "", "segment this image `file` with every kernel and thread count instead")
+	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of tables")
+	fs.DurationVar(&c.minTime, "min-time", 100*time.Millisecond, "least time of one repetition (passes are repeated up to it)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	cpuid.Detect()
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "gmmbench: "+format+"\n", a...)
+		return exitUsage
+	}
+	var err error
+	if c.sizes, err = parseList(sizes, parseSize); err != nil {
+		return usage("--sizes: %v", err)
+	}
+	if threads == "" {
+		for t := 1; t <= runtime.GOMAXPROCS(0); t++ {
+			c.threads = append(c.threads, t)
+		}
+	} else if c.threads, err = parseList(threads, strconv.Atoi); err != nil {
+		return usage("--threads: %v", err)
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usage("unexpected argument %q", fs.Arg(0))
+	case slices.ContainsFunc(c.sizes, func(n int) bool { return n < 1 }):
+		return usage("--sizes: want positive sizes")
+	case slices.ContainsFunc(c.threads, func(n int) bool { return n < 1 }):
+		return usage("--threads: want counts of at least 1")
+	case c.reps < 1:
+		return usage("--reps=%d: want at least 1", c.reps)
+	case c.components < 1 || c.components > kernel.MaxComponents:
+		return usage("--components=%d: want 1 to %d", c.components, kernel.MaxComponents)
+	case c.minTime < 0:
+		return usage("--min-time=%v: want a non-negative duration", c.minTime)
+	}
+	if err := bench(ctx, &c, stdout); err != nil {
+		fmt.Fprintf(stderr, "gmmbench: %v\n", strings.Join(strings.Fields(err.Error()), " "))
+		return exitError
+	}
+	return exitOK
+}
+
+// parseList parses a comma-separated list with parse.
+func parseList(s string, parse func(string) (int, error)) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		n, err := parse(strings.TrimSpace(f))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// parseSize reads a count with an optional K (1024) or M (1024*1024) suffix.
+func parseSize(s string) (int, error) {
+	mult := 1
+	switch {
+	case strings.HasSuffix(s, "K"):
+		mult, s = 1<<10, strings.TrimSuffix(s, "K")
+	case strings.HasSuffix(s, "M"):
+		mult, s = 1<<20, strings.TrimSuffix(s, "M")
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n > 1<<40/mult {
+		return 0, fmt.Errorf("bad size %q (want e.g. 4096, 64K or 16M)", s)
+	}
+	return n * mult, nil
+}
+
+// formatSize is the inverse of parseSize for the sizes it prints.
+func formatSize(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dM", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dK", n>>10)
+	}
+	return strconv.Itoa(n)
+}
+
+// machine is what the report says of the CPU and the defaults on it.
+type machine struct {
+	Vendor        string   `json:"vendor"`
+	Brand         string   `json:"brand"`
+	Family        int      `json:"family"`
+	Model         int      `json:"model"`
+	Features      []string `json:"features"`
+	PhysicalCores int      `json:"physical_cores"`
+	LogicalCores  int      `json:"logical_cores"`
+	Usable        int      `json:"usable_cpus"`
+	AutoThreads   int      `json:"auto_threads"`
+	L1D           int      `json:"l1d_bytes"`
+	L2            int      `json:"l2_bytes"`
+	L3            int      `json:"l3_bytes"`
+	TileSize      int      `json:"tile_size"`
+	Kernels       []string `json:"kernels"`
+	Chosen        string   `json:"chosen"`
+	GoVersion     string   `json:"go_version"`
+}
+
+func describe() machine {
+	i := kernel.CPU()
+	return machine{
+		Vendor: i.Vendor, Brand: i.Brand, Family: i.Family, Model: i.Model, Features: i.Features,
+		PhysicalCores: i.PhysicalCores, LogicalCores: i.LogicalCores, Usable: runtime.GOMAXPROCS(0),
+		AutoThreads: kernel.AutoThreads(), L1D: i.L1D, L2: i.L2, L3: i.L3,
+		TileSize: kernel.DefaultTileSize(), Kernels: i.Available, Chosen: i.Chosen,
+		GoVersion: runtime.Version(),
+	}
+}
+
+// report is the JSON document of a run.
+type report struct {
+	Machine machine    `json:"machine"`
+	EStep   []estepRow `json:"estep,omitempty"`
+	Image   *imageRun  `json:"image,omitempty"`
+}
+
+func bench(ctx context.Context, c *config, stdout io.Writer) error {
+	rep := report{Machine: describe()}
+	if !c.json {
+		printMachine(stdout, &rep.Machine)
+	}
+	var err error
+	if c.image != "" {
+		rep.Image, err = benchImage(ctx, c)
+		if err == nil && !c.json {
+			printImage(stdout, rep.Image)
+		}
+	} else {
+		rep.EStep, err = benchEStep(ctx, c)
+		if err == nil && !c.json {
+			printEStep(stdout, c, rep.EStep)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if c.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return nil
+}
+
+func printMachine(w io.Writer, m *machine) {
+	fmt.Fprintf(w, "cpu       %s (%s, family %d, model %d)\n", m.Brand, m.Vendor, m.Family, m.Model)
+	fmt.Fprintf(w, "features  %s\n", strings.Join(m.Features, " "))
+	fmt.Fprintf(w, "cores     %d physical, %d logical as cpuid reports them; %d usable by this process; %d workers by default\n",
+		m.PhysicalCores, m.LogicalCores, m.Usable, m.AutoThreads)
+	fmt.Fprintf(w, "caches    L1d %s, L2 %s, L3 %s; tiles of %d samples\n", cacheSize(m.L1D), cacheSize(m.L2), cacheSize(m.L3), m.TileSize)
+	fmt.Fprintf(w, "kernels   %s; chosen: %s\n", strings.Join(m.Kernels, ", "), m.Chosen)
+	fmt.Fprintf(w, "go        %s\n\n", m.GoVersion)
+}
+
+func cacheSize(n int) string {
+	if n <= 0 {
+		return "unknown"
+	}
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
+}
+
+// estepRow is one measured configuration of the E-step.
+type estepRow struct {
+	Kernel    string  `json:"kernel"`
+	Precision string  `json:"precision"`
+	Threads   int     `json:"threads"`
+	N         int     `json:"n"`
+	NsPerPx   float64 `json:"ns_per_pixel_per_iteration"` // median over the repetitions
+	PxPerSec  float64 `json:"pixels_per_second"`
+	// Speedup is over the generic kernel on one thread, same precision and size (0 when
+	// that was not measured); Efficiency is the speedup over the same kernel on one
+	// thread divided by Threads (0 likewise).
+	Speedup    float64 `json:"speedup_over_generic_1_thread,omitempty"`
+	Efficiency float64 `json:"parallel_efficiency,omitempty"`
+}
+
+// benchEStep measures every kernel x precision x threads x size.
+func benchEStep(ctx context.Context, c *config) ([]estepRow, error) {
+	truth := gen.Spread(c.components)
+	var rows []estepRow
+	for _, n := range c.sizes {
+		x, err := gen.Mixture(uint64(n), n, truth.Weights, truth.Means, truth.Stdevs)
+		if err != nil {
+			return nil, err
+		}
+		x32 := make([]float32, n)
+		for i, v := range x {
+			x32[i] = float32(v)
+		}
+		coef := kernel.NewCoeffs(truth.Weights, truth.Means, truth.Stdevs)
+		for _, name := range kernel.Available() {
+			kern, err := kernel.Lookup(name)
+			if err != nil {
+				return nil, err
+			}
+			for _, prec := range []string{"f64", "f32"} {
+				for _, t := range c.threads {
+					d, err := kernel.NewDriver(kern, kernel.Config{Threads: t})
+					if err != nil {
+						return nil, err
+					}
+					s := kernel.NewStats(c.components)
+					pass := func() { kernel.EStep(d, x, nil, coef, s) }
+					if prec == "f32" {
+						pass = func() { kernel.EStep(d, x32, nil, coef, s) }
+					}
+					ns, err := median(ctx, c, n, pass)
+					d.Close()
+					if err != nil {
+						return nil, err
+					}
+					rows = append(rows, estepRow{Kernel: name, Precision: prec, Threads: t, N: n, NsPerPx: ns, PxPerSec: 1e9 / ns})
+				}
+			}
+		}
+	}
+	ratios(rows)
+	return rows, nil
+}
+
+// median runs pass (over n pixels) c.reps times, each time as often as it takes to fill
+// c.minTime, after one pass to warm up, and returns the median in ns per pixel per pass.
+func median(ctx context.Context, c *config, n int, pass func()) (float64, error) {
+	start := time.Now()
+	pass()
+	passes := max(1, int(c.minTime/max(time.Since(start), 1)))
+	var per []float64
+	for range c.reps {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		start := time.Now()
+		for range passes {
+			pass()
+		}
+		per = append(per, float64(time.Since(start).Nanoseconds())/float64(passes)/float64(n))
+	}
+	return medianOf(per), nil
+}
+
+// medianOf returns the median of v (the mean of the middle two for an even count).
+func medianOf(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	m := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[m]
+	}
+	return (s[m-1] + s[m]) / 2
+}
+
+// ratios fills Speedup and Efficiency from the rows measured.
+func ratios(rows []estepRow) {
+	find := func(kern, prec string, threads, n int) float64 {
+		for _, r := range rows {
+			if r.Kernel == kern && r.Precision == prec && r.Threads == threads && r.N == n {
+				return r.NsPerPx
+			}
+		}
+		return 0
+	}
+	for i := range rows {
+		r := &rows[i]
+		if g := find("generic", r.Precision, 1, r.N); g > 0 {
+			r.Speedup = g / r.NsPerPx
+		}
+		if one := find(r.Kernel, r.Precision, 1, r.N); one > 0 {
+			r.Efficiency = one / r.NsPerPx / float64(r.Threads)
+		}
+	}
+}
+
+func printEStep(w io.Writer, c *config, rows []estepRow) {
+	fmt.Fprintf(w, "fused E-step, K=%d: median of %d repetitions of at least %v\n", c.components, c.reps, c.minTime)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "kernel\tprecision\tthreads\tpixels\tns/px/iter\tMpx/s\tvs generic\tefficiency\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.3f\t%.1f\t%s\t%s\t\n", r.Kernel, r.Precision, r.Threads, formatSize(r.N),
+			r.NsPerPx, r.PxPerSec/1e6, ratio(r.Speedup, "%.1fx"), ratio(100*r.Efficiency, "%.0f%%"))
+	}
+	tw.Flush()
+}
+
+// ratio formats v, or "-" when it was not measured.
+func ratio(v float64, format string) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf(format, v)
+}
+
+// imageRun is the --image experiment.
+type imageRun struct {
+	Path    string     `json:"path"`
+	Width   int        `json:"width"`
+	Height  int        `json:"height"`
+	Configs []imageRow `json:"configurations"`
+}
+
+// imageRow is the median time of one configuration's whole segmentation, and its phases.
+type imageRow struct {
+	Kernel  string  `json:"kernel"`
+	Threads int     `json:"threads"`
+	Decode  float64 `json:"decode_seconds"`
+	Fit     float64 `json:"fit_seconds"`
+	Segment float64 `json:"segment_seconds"`
+	Total   float64 `json:"total_seconds"`
+	// Speedup is the generic configuration's total over this one's.
+	Speedup float64 `json:"speedup_over_generic"`
+}
+
+// The reference article's experiment: 3 components, 8 iterations.
+const (
+	imageComponents = 3
+	imageIterations = 8
+)
+
+func benchImage(ctx context.Context, c *config) (*imageRun, error) {
+	run := &imageRun{Path: c.image}
+	configs := []imageRow{{Kernel: "generic", Threads: 1}}
+	for _, name := range kernel.Available() {
+		if name == "generic" {
+			continue
+		}
+		for _, t := range c.threads {
+			configs = append(configs, imageRow{Kernel: name, Threads: t})
+		}
+	}
+	for _, cfg := range configs {
+		var reps []imageRow
+		for range c.reps {
+			r, err := segmentOnce(ctx, c.image, cfg, run)
+			if err != nil {
+				return nil, err
+			}
+			reps = append(reps, r)
+		}
+		// The phases are medians of their own, so they need not add up to the total.
+		pick := func(f func(imageRow) float64) float64 {
+			v := make([]float64, len(reps))
+			for i, r := range reps {
+				v[i] = f(r)
+			}
+			return medianOf(v)
+		}
+		cfg.Decode = pick(func(r imageRow) float64 { return r.Decode })
+		cfg.Fit = pick(func(r imageRow) float64 { return r.Fit })
+		cfg.Segment = pick(func(r imageRow) float64 { return r.Segment })
+		cfg.Total = pick(func(r imageRow) float64 { return r.Total })
+		run.Configs = append(run.Configs, cfg)
+	}
+	for i := range run.Configs {
+		run.Configs[i].Speedup = run.Configs[0].Total / run.Configs[i].Total
+	}
+	return run, nil
+}
+
+// segmentOnce decodes the image, fits 3 components in 8 iterations and labels and cleans
+// the result, as gmmseg does (writing no file), and times each phase.
+func segmentOnce(ctx context.Context, path string, cfg imageRow, run *imageRun) (imageRow, error) {
+	start := time.Now()
+	img, err := segment.Open(path)
+	if err != nil {
+		return cfg, err
+	}
+	p, err := segment.NewPlane(img, segment.Luma)
+	if err != nil {
+		return cfg, err
+	}
+	img = nil
+	run.Width, run.Height = p.Width, p.Height
+	x := segment.Samples[float64](p)
+	decoded := time.Now()
+	opt := gmm.Options{Components: imageComponents, MaxIter: imageIterations, Kernel: cfg.Kernel, Threads: cfg.Threads}
+	res, err := gmm.Fit(ctx, x, opt)
+	if err != nil {
+		return cfg, err
+	}
+	fitted := time.Now()
+	if _, err := segment.Segment(&res.Model, x, p.Width, p.Height, p.Max, opt); err != nil {
+		return cfg, err
+	}
+	end := time.Now()
+	cfg.Decode = decoded.Sub(start).Seconds()
+	cfg.Fit = fitted.Sub(decoded).Seconds()
+	cfg.Segment = end.Sub(fitted).Seconds()
+	cfg.Total = end.Sub(start).Seconds()
+	return cfg, nil
+}
+
+func printImage(w io.Writer, r *imageRun) {
+	fmt.Fprintf(w, "%s (%dx%d, %.1f megapixels): decode, %d EM iterations with %d components, labelling and clean-up; medians in seconds\n",
+		r.Path, r.Width, r.Height, float64(r.Width*r.Height)/1e6, imageIterations, imageComponents)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "kernel\tthreads\tdecode\tfit\tsegment\ttotal\tvs generic\t")
+	for _, c := range r.Configs {
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.1fx\t\n", c.Kernel, c.Threads, c.Decode, c.Fit, c.Segment, c.Total, c.Speedup)
+	}
+	tw.Flush()
+}

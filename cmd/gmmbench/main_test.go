@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
+	"github.com/klauspost/cpuid/v2"
+)
+
+// TestMain lets a test run the command itself, with cpuid's flags, as a child process:
+// GMMBENCH_AS_MAIN=1 makes the test binary behave as gmmbench.
+func TestMain(m *testing.M) {
+	if os.Getenv("GMMBENCH_AS_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCmd(t *testing.T, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	fs := flag.NewFlagSet("gmmbench", flag.ContinueOnError)
+	code := run(context.Background(), fs, args, &out, &errOut)
+	return result{code, out.String(), errOut.String()}
+}
+
+// quick keeps the measurements of a test short.
+var quick = []string{"--reps", "3", "--min-time", "1ms"}
+
+func TestEStepTableCoversEveryConfiguration(t *testing.T) {
+	r := runCmd(t, append(quick, "--sizes", "5000,64K", "--threads", "1,2", "--json")...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var rep report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("%v in %s", err, r.stdout)
+	}
+	if rep.Machine.Chosen == "" || !slices.Equal(rep.Machine.Kernels, kernel.Available()) || rep.Machine.AutoThreads < 1 {
+		t.Errorf("machine: %+v", rep.Machine)
+	}
+	if want := len(kernel.Available()) * 2 * 2 * 2; len(rep.EStep) != want {
+		t.Fatalf("%d rows, want %d (kernels x precisions x threads x sizes)", len(rep.EStep), want)
+	}
+	for _, row := range rep.EStep {
+		if !(row.NsPerPx > 0) || !(row.PxPerSec > 0) || !(row.Speedup > 0) || !(row.Efficiency > 0) {
+			t.Errorf("row without figures: %+v", row)
+		}
+		if row.Threads == 1 && row.Efficiency != 1 {
+			t.Errorf("one thread is its own reference, efficiency %v: %+v", row.Efficiency, row)
+		}
+		if row.Kernel == "generic" && row.Threads == 1 && row.Speedup != 1 {
+			t.Errorf("generic on one thread is the speedup's reference: %+v", row)
+		}
+	}
+}
+
+func TestTextReport(t *testing.T) {
+	r := runCmd(t, append(quick, "--sizes", "4K", "--threads", "1")...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"cpu ", "features ", "caches ", "kernels ", "ns/px/iter", "generic"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the report lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestImageExperiment(t *testing.T) {
+	r := runCmd(t, "--image", "../gmmseg/camera.png", "--reps", "1", "--threads", "1,2", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var rep report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	im := rep.Image
+	if im == nil || im.Width != 512 || im.Height != 512 {
+		t.Fatalf("image: %+v", im)
+	}
+	if want := 1 + 2*(len(kernel.Available())-1); len(im.Configs) != want {
+		t.Fatalf("%d configurations, want %d: %+v", len(im.Configs), want, im.Configs)
+	}
+	if c := im.Configs[0]; c.Kernel != "generic" || c.Threads != 1 || c.Speedup != 1 {
+		t.Errorf("first configuration %+v, want generic on one thread", c)
+	}
+	for _, c := range im.Configs {
+		if !(c.Decode > 0 && c.Fit > 0 && c.Segment > 0 && c.Total >= c.Fit) {
+			t.Errorf("configuration without times: %+v", c)
+		}
+	}
+	r = runCmd(t, "--image", "no-such-file.png")
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "gmmbench: ") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("missing image: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--sizes", "12Q"}, {"--sizes", "0"}, {"--threads", "0"}, {"--threads", "x"},
+		{"--reps", "0"}, {"--components", "0"}, {"--min-time", "-1s"}, {"stray"}, {"--nope"},
+	} {
+		r := runCmd(t, args...)
+		if r.code != 2 || r.stderr == "" || strings.Contains(r.stderr, "goroutine") {
+			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
+}
+
+func TestCPUFeaturesCanBeMasked(t *testing.T) {
+	if !cpuid.CPU.Supports(cpuid.AVX2) {
+		t.Skip("this CPU has no AVX2 to mask")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "--cpu.disable=AVX2", "--sizes", "4K", "--threads", "1", "--reps", "1", "--min-time", "1ms", "--json")
+	cmd.Env = append(os.Environ(), "GMMBENCH_AS_MAIN=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var rep report
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if slices.Contains(rep.Machine.Features, "AVX2") || !slices.Equal(rep.Machine.Kernels, []string{"generic"}) || rep.Machine.Chosen != "generic" {
+		t.Errorf("with AVX2 masked: features %v, kernels %v, chosen %s", rep.Machine.Features, rep.Machine.Kernels, rep.Machine.Chosen)
+	}
+}

@@ -1,0 +1,228 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"unsafe"
+)
+
+// newDriver returns a driver that the test closes when it ends.
+func newDriver(t testing.TB, k *Kernels, cfg Config) *Driver {
+	t.Helper()
+	d, err := NewDriver(k, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d
+}
+
+// sameStats reports whether a and b hold the same bits.
+func sameStats(a, b *Stats) bool {
+	for k := range a.N {
+		if a.N[k] != b.N[k] || a.D[k] != b.D[k] || a.B[k] != b.B[k] {
+			return false
+		}
+	}
+	return a.LogLik == b.LogLik
+}
+
+// threadCounts are 1 to twice the workers Threads = 0 stands for, and at least 1 to 4.
+func threadCounts() []int {
+	var n []int
+	for i := 1; i <= max(4, 2*AutoThreads()); i++ {
+		n = append(n, i)
+	}
+	return n
+}
+
+func TestDriverIsDeterministicAcrossThreadCounts(t *testing.T) {
+	const tile = MinTileSize
+	rng := rand.New(rand.NewPCG(13, 14))
+	n := 37*tile + 1234 // tiles of every worker's share, and a partial last one
+	x := uniform(rng, n, 0, 1)
+	x32 := to32(x)
+	w := uniform(rng, n, 0, 2)
+	c := threeClasses.coeffs()
+	for _, kern := range available() {
+		for _, weights := range [][]float64{nil, w} {
+			name := fmt.Sprintf("%s/weighted=%v", kern.Name, weights != nil)
+			t.Run(name, func(t *testing.T) {
+				// The sum of the tiles, by hand, is what every thread count must give.
+				want64, want32 := NewStats(3), NewStats(3)
+				part := NewStats(3)
+				for lo := 0; lo < n; lo += tile {
+					hi := min(lo+tile, n)
+					var wt []float64
+					if weights != nil {
+						wt = weights[lo:hi]
+					}
+					part.Reset()
+					kern.EStep64(x[lo:hi], wt, c, part)
+					want64.Add(part)
+					part.Reset()
+					kern.EStep32(x32[lo:hi], wt, c, part)
+					want32.Add(part)
+				}
+				for _, threads := range threadCounts() {
+					for _, pin := range []bool{false, true} {
+						if pin && runtime.GOOS != "linux" {
+							continue
+						}
+						d := newDriver(t, kern, Config{Threads: threads, Pin: pin, TileSize: tile})
+						got := NewStats(3)
+						EStep(d, x, weights, c, got)
+						if !sameStats(got, want64) {
+							t.Errorf("threads=%d pin=%v float64: %+v, want the tile-order sum %+v", threads, pin, got, want64)
+						}
+						EStep(d, x32, weights, c, got)
+						if !sameStats(got, want32) {
+							t.Errorf("threads=%d pin=%v float32: %+v, want the tile-order sum %+v", threads, pin, got, want32)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestDriverScoreAndClassifyMatchTheKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	n := 9*MinTileSize + 77
+	x := uniform(rng, n, -0.2, 1.2)
+	c := threeClasses.coeffs()
+	for _, kern := range available() {
+		wantScore := make([]float64, n)
+		kern.ScoreSamples64(wantScore, x, c)
+		wantLabels := make([]uint16, n)
+		kern.Classify64(wantLabels, x, c)
+		for _, threads := range threadCounts() {
+			d := newDriver(t, kern, Config{Threads: threads, TileSize: MinTileSize})
+			score := make([]float64, n)
+			ScoreSamples(d, score, x, c)
+			labels := make([]uint16, n)
+			Classify(d, labels, x, c)
+			for i := range n {
+				if score[i] != wantScore[i] || labels[i] != wantLabels[i] {
+					t.Fatalf("%s threads=%d: sample %d: score %v label %d, want %v %d",
+						kern.Name, threads, i, score[i], labels[i], wantScore[i], wantLabels[i])
+				}
+			}
+		}
+	}
+}
+
+func TestDriverPassesDoNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	rng := rand.New(rand.NewPCG(17, 18))
+	n := 11*MinTileSize + 5
+	x := uniform(rng, n, 0, 1)
+	x32 := to32(x)
+	w := uniform(rng, n, 0, 2)
+	c := threeClasses.coeffs()
+	s := NewStats(3)
+	score := make([]float64, n)
+	labels := make([]uint16, n)
+	for _, kern := range available() {
+		for _, threads := range []int{1, 2, 3} {
+			d := newDriver(t, kern, Config{Threads: threads, TileSize: MinTileSize})
+			passes := func() {
+				EStep(d, x, nil, c, s)
+				EStep(d, x, w, c, s)
+				EStep(d, x32, nil, c, s)
+				EStep(d, x32, w, c, s)
+				ScoreSamples(d, score, x, c)
+				Classify(d, labels, x32, c)
+			}
+			passes() // warm: per-tile statistics are allocated once
+			if a := testing.AllocsPerRun(20, passes); a != 0 {
+				t.Errorf("%s threads=%d: %v allocations per round of passes, want 0", kern.Name, threads, a)
+			}
+		}
+	}
+}
+
+func TestDriverCloseEndsItsWorkers(t *testing.T) {
+	before := runtime.NumGoroutine()
+	d, err := NewDriver(Generic, Config{Threads: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := runtime.NumGoroutine() - before; got != 4 {
+		t.Errorf("%d goroutines started for 5 workers, want 4 (the caller is the fifth)", got)
+	}
+	s := NewStats(2)
+	EStep(d, make([]float64, 3*d.TileSize()), nil, NewCoeffs([]float64{1, 1}, []float64{0, 1}, []float64{1, 1}), s)
+	d.Close()
+	if after := runtime.NumGoroutine(); after != before {
+		t.Errorf("%d goroutines after Close, %d before NewDriver", after, before)
+	}
+}
+
+func TestDriverEmptyInput(t *testing.T) {
+	for _, threads := range []int{1, 3} {
+		s := NewStats(2)
+		s.N[0] = 5
+		d := newDriver(t, Generic, Config{Threads: threads})
+		EStep(d, []float32{}, nil, NewCoeffs([]float64{1, 1}, []float64{0, 1}, []float64{1, 1}), s)
+		if s.N[0] != 0 || s.LogLik != 0 {
+			t.Fatalf("threads=%d: statistics of no data: %+v", threads, s)
+		}
+	}
+}
+
+func TestNewDriverDefaultsAndErrors(t *testing.T) {
+	d := newDriver(t, Generic, Config{})
+	if d.Threads() != AutoThreads() || d.TileSize() != DefaultTileSize() || d.Pinned() {
+		t.Errorf("defaults: %d threads, tile %d, pinned %v; want %d, %d, false",
+			d.Threads(), d.TileSize(), d.Pinned(), AutoThreads(), DefaultTileSize())
+	}
+	if a := AutoThreads(); a < 1 || a > runtime.GOMAXPROCS(0) {
+		t.Errorf("AutoThreads() = %d with GOMAXPROCS %d", a, runtime.GOMAXPROCS(0))
+	}
+	for _, cfg := range []Config{{Threads: -1}, {TileSize: -5}} {
+		if d, err := NewDriver(Generic, cfg); err == nil {
+			d.Close()
+			t.Errorf("NewDriver(%+v) succeeded", cfg)
+		}
+	}
+	if runtime.GOOS != "linux" {
+		if _, err := NewDriver(Generic, Config{Pin: true}); !errors.Is(err, ErrPin) {
+			t.Errorf("pinning off Linux: error %v, want ErrPin", err)
+		}
+	}
+}
+
+func TestTileSizeFromL2(t *testing.T) {
+	for _, c := range []struct{ l2, want int }{
+		{-1, 1 << 15}, {0, 1 << 15},
+		{1 << 10, MinTileSize},   // tiny cache: the floor
+		{1 << 20, 1 << 15},       // 1 MiB: 32K samples take 512 KiB with their results
+		{1<<20 + 1<<19, 1 << 15}, // 1.5 MiB: 64K would need 1 MiB, more than half
+		{2 << 20, 1 << 16},       // 2 MiB
+		{1 << 30, MaxTileSize},   // huge: the ceiling
+	} {
+		if got := tileSizeFor(c.l2); got != c.want {
+			t.Errorf("tileSizeFor(%d) = %d, want %d", c.l2, got, c.want)
+		}
+	}
+}
+
+func TestTilesStatisticsShareNoCacheLine(t *testing.T) {
+	d := newDriver(t, Generic, Config{Threads: 1})
+	for _, k := range []int{1, 2, 3, 5, 8, 11} {
+		p := d.partials(4, k)
+		for i := range len(p) - 1 {
+			end := uintptr(unsafe.Pointer(&p[i].B[k-1])) + 8
+			next := uintptr(unsafe.Pointer(&p[i+1].N[0]))
+			if next < end+64 {
+				t.Errorf("K=%d: tile %d's sums end %d bytes before tile %d's begin, want 64 or more", k, i, next-end, i+1)
+			}
+		}
+	}
+}

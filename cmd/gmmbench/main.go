@@ -24,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
@@ -144,7 +145,7 @@ func parseSize(s string) (int, error) {
 		mult, s = 1<<20, strings.TrimSuffix(s, "M")
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n > 1<<40/mult {
+	if err != nil || n > math.MaxInt/mult {
 		return 0, fmt.Errorf("bad size %q (want e.g. 4096, 64K or 16M)", s)
 	}
 	return n * mult, nil
@@ -465,7 +466,7 @@ func segmentOnce(ctx context.Context, path string, cfg imageRow, run *imageRun) 
 		return cfg, err
 	}
 	fitted := time.Now()
-	if _, err := segment.Segment(&res.Model, x, p.Width, p.Height, p.Max, opt); err != nil {
+	if err := segment.Segment(&res.Model, x, p, opt); err != nil {
 		return cfg, err
 	}
 	end := time.Now()

@@ -205,12 +205,13 @@ func oneLine(err error) string {
 
 // input is the data to fit, whatever their precision.
 type input struct {
-	name          string // the first image's path (or the example's name)
-	width, height int
-	maxLevel      int       // the output's levels: 255 or 65535
-	x64           []float64 // the samples, in the precision asked for
-	x32           []float32
-	diff          []float64 // CIE94 differences in pair mode
+	name string // the first image's path (or the example's name)
+	// plane receives the segmentation: the plane the samples were made from (its levels
+	// are reused), or in pair mode an 8-bit plane without levels yet.
+	plane *segment.Plane
+	x64   []float64 // the samples, in the precision asked for
+	x32   []float32
+	diff  []float64 // CIE94 differences in pair mode
 }
 
 func segmentImage(ctx context.Context, c *config, stdout io.Writer) (err error) {
@@ -267,25 +268,24 @@ func segmentImage(ctx context.Context, c *config, stdout io.Writer) (err error) 
 	}
 	rep.begin(opt)
 	var res *gmm.Result
-	var plane *segment.Plane
 	var fitted time.Time
 	if in.x64 != nil {
 		res, err = gmm.Fit(ctx, in.x64, opt)
 		fitted = time.Now()
 		if err == nil {
-			plane, err = segment.Segment(&res.Model, in.x64, in.width, in.height, in.maxLevel, opt)
+			err = segment.Segment(&res.Model, in.x64, in.plane, opt)
 		}
 	} else {
 		res, err = gmm.Fit(ctx, in.x32, opt)
 		fitted = time.Now()
 		if err == nil {
-			plane, err = segment.Segment(&res.Model, in.x32, in.width, in.height, in.maxLevel, opt)
+			err = segment.Segment(&res.Model, in.x32, in.plane, opt)
 		}
 	}
 	if err != nil {
 		return err
 	}
-	if err := segment.WritePNG(out, plane.Image()); err != nil {
+	if err := segment.WritePNG(out, in.plane.Image()); err != nil {
 		return fmt.Errorf("writing the segmentation: %w", err)
 	}
 	return rep.end(res, out, timings{
@@ -311,8 +311,7 @@ func load(c *config) (*input, error) {
 		return nil, err
 	}
 	b := first.Bounds()
-	in.width, in.height = b.Dx(), b.Dy()
-	if n := in.width * in.height; c.components > n {
+	if n := b.Dx() * b.Dy(); c.components > n {
 		return nil, fmt.Errorf("%d components for %d pixels: want at most one per pixel", c.components, n)
 	}
 	if c.second == "" {
@@ -321,7 +320,7 @@ func load(c *config) (*input, error) {
 			return nil, err
 		}
 		first = nil // let the decoded image go before the samples are made
-		in.maxLevel = p.Max
+		in.plane = p
 		if c.precision == "float32" {
 			in.x32 = segment.Samples[float32](p)
 		} else {
@@ -337,7 +336,7 @@ func load(c *config) (*input, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s and %s: %w", c.first, c.second, err)
 	}
-	in.maxLevel = 255
+	in.plane = &segment.Plane{Width: b.Dx(), Height: b.Dy(), Max: 255}
 	if c.precision == "float32" {
 		in.x32, err = segment.Normalize[float32](in.diff)
 	} else {

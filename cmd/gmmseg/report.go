@@ -120,7 +120,7 @@ func (r *report) end(res *gmm.Result, out string, t timings) error {
 	}
 	var d jsonDoc
 	d.Image.Path, d.Image.SecondPath = r.in.name, r.c.second
-	d.Image.Width, d.Image.Height = r.in.width, r.in.height
+	d.Image.Width, d.Image.Height = r.in.plane.Width, r.in.plane.Height
 	if r.c.second == "" {
 		d.Channel = r.c.channel.String()
 	}

@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
+	"github.com/gmmsimd/gmmsimd/internal/bigmem"
+	"github.com/gmmsimd/gmmsimd/internal/parallel"
 )
 
 // Lab is a CIE L*a*b* colour (D65 white).
@@ -101,7 +103,8 @@ type band struct {
 
 func (b band) Bounds() image.Rectangle { return b.r }
 
-// bandRows is how many rows Difference converts at a time, bounding its scratch memory.
+// bandRows is how many rows Difference converts at a time on each goroutine, bounding its
+// scratch memory.
 const bandRows = 64
 
 // Difference returns the CIE94 difference of every pixel of img from the same pixel of
@@ -113,18 +116,21 @@ func Difference(ref, img image.Image) ([]float64, error) {
 	}
 	w, h := rb.Dx(), rb.Dy()
 	refLUT, imgLUT := linearLUT(1<<Depth(ref)-1), linearLUT(1<<Depth(img)-1)
-	refLab := make([]Lab, w*min(bandRows, h))
-	imgLab := make([]Lab, len(refLab))
-	d := make([]float64, w*h)
-	for y0 := 0; y0 < h; y0 += bandRows {
-		y1 := min(y0+bandRows, h)
-		labRows(rows(ref, y0, y1), refLUT, refLab)
-		labRows(rows(img, y0, y1), imgLUT, imgLab)
-		out := d[y0*w : y1*w]
-		for i := range out {
-			out[i] = DeltaE94(refLab[i], imgLab[i])
+	d := bigmem.Make[float64](w * h)
+	bands := (h + bandRows - 1) / bandRows
+	parallel.For(bands, 1, func(b0, b1 int) {
+		refLab := make([]Lab, w*min(bandRows, h))
+		imgLab := make([]Lab, len(refLab))
+		for y0 := b0 * bandRows; y0 < min(b1*bandRows, h); y0 += bandRows {
+			y1 := min(y0+bandRows, h)
+			labRows(rows(ref, y0, y1), refLUT, refLab)
+			labRows(rows(img, y0, y1), imgLUT, imgLab)
+			out := d[y0*w : y1*w]
+			for i := range out {
+				out[i] = DeltaE94(refLab[i], imgLab[i])
+			}
 		}
-	}
+	})
 	return d, nil
 }
 

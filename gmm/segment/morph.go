@@ -1,17 +1,23 @@
 package segment
 
+import "github.com/gmmsimd/gmmsimd/internal/parallel"
+
 // Opening is the morphological opening of a plane (erosion, then dilation) with a square of
 // side 2r+1: it removes bright specks smaller than the square.
-func Opening(p *Plane, r int) {
-	tmp := make([]uint16, len(p.Levels))
+func Opening(p *Plane, r int) { open(p, r, make([]uint16, len(p.Levels))) }
+
+// open is Opening with tmp, as long as p.Levels, for scratch.
+func open(p *Plane, r int, tmp []uint16) {
 	erode(p, r, tmp)
 	dilate(p, r, tmp)
 }
 
 // Closing is the morphological closing (dilation, then erosion) with a square of side 2r+1:
 // it fills dark specks smaller than the square.
-func Closing(p *Plane, r int) {
-	tmp := make([]uint16, len(p.Levels))
+func Closing(p *Plane, r int) { closing(p, r, make([]uint16, len(p.Levels))) }
+
+// closing is Closing with tmp, as long as p.Levels, for scratch.
+func closing(p *Plane, r int, tmp []uint16) {
 	dilate(p, r, tmp)
 	erode(p, r, tmp)
 }
@@ -24,35 +30,47 @@ func dilate(p *Plane, r int, tmp []uint16) {
 }
 
 func complement(v []uint16) {
-	for i := range v {
-		v[i] = ^v[i]
-	}
+	parallel.For(len(v), 1<<16, func(lo, hi int) {
+		for i := range v[lo:hi] {
+			v[lo+i] = ^v[lo+i]
+		}
+	})
 }
 
 // erode replaces every level of p by the minimum over the square of side 2r+1 centred on
 // it. Pixels outside the image are ignored, as OpenCV does by default. The square is
-// separable: rows into tmp, then columns back into p.
+// separable: rows into tmp, then columns back into p, each as the minimum of shifted
+// copies of a row (2r simple passes that stay in the L1 cache, rather than a window per
+// pixel), over bands of rows in parallel.
 func erode(p *Plane, r int, tmp []uint16) {
 	w, h := p.Width, p.Height
-	for y := range h {
-		src, dst := p.Levels[y*w:(y+1)*w], tmp[y*w:(y+1)*w]
-		for x := range dst {
-			win := src[max(x-r, 0):min(x+r+1, w)]
-			v := win[0]
-			for _, u := range win[1:] {
-				v = min(v, u)
-			}
-			dst[x] = v
-		}
-	}
-	for y := range h {
-		dst := p.Levels[y*w : (y+1)*w]
-		copy(dst, tmp[y*w:(y+1)*w])
-		for yy := max(y-r, 0); yy < min(y+r+1, h); yy++ {
-			src := tmp[yy*w : (yy+1)*w]
-			for x := range dst {
-				dst[x] = min(dst[x], src[x])
+	parallel.For(h, rowGrain(w), func(y0, y1 int) {
+		for y := y0; y < y1; y++ {
+			src, dst := p.Levels[y*w:(y+1)*w], tmp[y*w:(y+1)*w]
+			copy(dst, src)
+			for s := 1; s <= min(r, w-1); s++ {
+				minInto(dst[:w-s], src[s:]) // the neighbour s to the right
+				minInto(dst[s:], src[:w-s]) // and s to the left
 			}
 		}
+	})
+	parallel.For(h, rowGrain(w), func(y0, y1 int) {
+		for y := y0; y < y1; y++ {
+			dst := p.Levels[y*w : (y+1)*w]
+			copy(dst, tmp[y*w:(y+1)*w])
+			for yy := max(y-r, 0); yy < min(y+r+1, h); yy++ {
+				if yy != y {
+					minInto(dst, tmp[yy*w:(yy+1)*w])
+				}
+			}
+		}
+	})
+}
+
+// minInto sets dst[i] = min(dst[i], src[i]).
+func minInto(dst, src []uint16) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = min(dst[i], v)
 	}
 }

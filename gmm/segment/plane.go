@@ -3,6 +3,9 @@ package segment
 import (
 	"fmt"
 	"image"
+
+	"github.com/gmmsimd/gmmsimd/internal/bigmem"
+	"github.com/gmmsimd/gmmsimd/internal/parallel"
 )
 
 // Channel says which single value of a pixel is segmented.
@@ -49,15 +52,41 @@ type Plane struct {
 	Levels        []uint16
 }
 
-// NewPlane returns the channel ch of img as a plane of img's depth.
+// NewPlane returns the channel ch of img as a plane of img's depth. The rows are converted
+// in parallel.
+//
+// The luma of a YCbCr image (a JPEG photo) is its Y channel as stored: that is BT.601 luma
+// already, and converting to RGB and back would round it twice. OpenCV reads JPEG files
+// as gray the same way.
 func NewPlane(img image.Image, ch Channel) (*Plane, error) {
 	if ch < Luma || ch > Blue {
 		return nil, fmt.Errorf("unknown channel %v", ch)
 	}
 	b := img.Bounds()
 	p := &Plane{Width: b.Dx(), Height: b.Dy(), Max: 1<<Depth(img) - 1}
-	p.Levels = make([]uint16, p.Width*p.Height)
-	eightBit := p.Max == 255
+	p.Levels = bigmem.Make[uint16](p.Width * p.Height)
+	ycc, isYCbCr := img.(*image.YCbCr)
+	parallel.For(p.Height, rowGrain(p.Width), func(y0, y1 int) {
+		out := p.Levels[y0*p.Width : y1*p.Width]
+		if isYCbCr && ch == Luma {
+			for y := y0; y < y1; y++ {
+				i := ycc.YOffset(b.Min.X, b.Min.Y+y)
+				for x, v := range ycc.Y[i : i+p.Width] {
+					out[(y-y0)*p.Width+x] = uint16(v)
+				}
+			}
+			return
+		}
+		convertRows(rows(img, y0, y1), ch, p.Max == 255, out)
+	})
+	return p, nil
+}
+
+// rowGrain is how many rows of width pixels are worth a goroutine of their own.
+func rowGrain(width int) int { return max(1, (1<<16)/max(width, 1)) }
+
+// convertRows sets out[i] to channel ch of pixel i of img, on 8-bit levels when eightBit.
+func convertRows(img image.Image, ch Channel, eightBit bool, out []uint16) {
 	eachRGB(img, func(i int, r, g, b uint32) {
 		var v uint32
 		switch ch {
@@ -70,18 +99,17 @@ func NewPlane(img image.Image, ch Channel) (*Plane, error) {
 		default:
 			if eightBit {
 				// OpenCV's fixed-point BT.601 on 8-bit values, rounded.
-				p.Levels[i] = uint16((to8(r)*4899 + to8(g)*9617 + to8(b)*1868 + 1<<13) >> 14)
+				out[i] = uint16((to8(r)*4899 + to8(g)*9617 + to8(b)*1868 + 1<<13) >> 14)
 				return
 			}
-			p.Levels[i] = uint16((uint64(r)*19595 + uint64(g)*38470 + uint64(b)*7471 + 1<<15) >> 16)
+			out[i] = uint16((uint64(r)*19595 + uint64(g)*38470 + uint64(b)*7471 + 1<<15) >> 16)
 			return
 		}
 		if eightBit {
 			v = to8(v)
 		}
-		p.Levels[i] = uint16(v)
+		out[i] = uint16(v)
 	})
-	return p, nil
 }
 
 // to8 rounds a 16-bit-scale value to 8 bits; v*257 maps back to v exactly.
@@ -94,9 +122,11 @@ func Samples[T float32 | float64](p *Plane) []T {
 	for v := range lut {
 		lut[v] = T(float64(v) / float64(p.Max))
 	}
-	out := make([]T, len(p.Levels))
-	for i, v := range p.Levels {
-		out[i] = lut[v]
-	}
+	out := bigmem.Make[T](len(p.Levels))
+	parallel.For(len(out), 1<<16, func(lo, hi int) {
+		for i, v := range p.Levels[lo:hi] {
+			out[lo+i] = lut[v]
+		}
+	})
 	return out
 }

@@ -136,6 +136,35 @@ func TestYCbCrAndCMYKAreReadAsRGB(t *testing.T) {
 	}
 }
 
+func TestLumaOfYCbCrIsItsYChannel(t *testing.T) {
+	// Tall enough for several bands of rows; a sub-image starts inside the planes.
+	src := rgbTestImage(4, 64, 2500)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, src, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	img, err := Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ycc := img.(*image.YCbCr)
+	for _, m := range []*image.YCbCr{ycc, ycc.SubImage(image.Rect(3, 5, 50, 2400)).(*image.YCbCr)} {
+		p, err := NewPlane(m, Luma)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := m.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				want := uint16(m.Y[m.YOffset(x, y)])
+				if got := p.Levels[(y-b.Min.Y)*p.Width+x-b.Min.X]; got != want {
+					t.Fatalf("%v: luma at (%d,%d) is %d, the Y channel holds %d", b, x, y, got, want)
+				}
+			}
+		}
+	}
+}
+
 func TestSubImagesAreReadFromTheirOrigin(t *testing.T) {
 	src := rgbTestImage(3, 20, 10)
 	sub := src.SubImage(image.Rect(5, 3, 12, 9))
@@ -270,18 +299,21 @@ func zeroSizePNG() []byte {
 
 func TestMorphologyMatchesBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, size := range [][2]int{{1, 1}, {3, 2}, {5, 5}, {17, 9}, {40, 33}} {
-		w, h := size[0], size[1]
-		p := &Plane{Width: w, Height: h, Max: 255, Levels: make([]uint16, w*h)}
-		for i := range p.Levels {
-			p.Levels[i] = uint16(rng.IntN(4) * 80)
-		}
-		want := bruteRank(bruteRank(p, 2, false), 2, true) // open: erode, dilate
-		want = bruteRank(bruteRank(want, 2, true), 2, false)
-		Opening(p, 2)
-		Closing(p, 2)
-		if !slices.Equal(p.Levels, want.Levels) {
-			t.Fatalf("%dx%d: open+close differs from the brute-force filter", w, h)
+	// 300x700 spans several bands of rows, so the filter runs on several goroutines.
+	for _, size := range [][2]int{{1, 1}, {3, 2}, {5, 5}, {17, 9}, {40, 33}, {300, 700}} {
+		for _, r := range []int{1, 2, 3} {
+			w, h := size[0], size[1]
+			p := &Plane{Width: w, Height: h, Max: 255, Levels: make([]uint16, w*h)}
+			for i := range p.Levels {
+				p.Levels[i] = uint16(rng.IntN(4) * 80)
+			}
+			want := bruteRank(bruteRank(p, r, false), r, true) // open: erode, dilate
+			want = bruteRank(bruteRank(want, r, true), r, false)
+			Opening(p, r)
+			Closing(p, r)
+			if !slices.Equal(p.Levels, want.Levels) {
+				t.Fatalf("%dx%d, r=%d: open+close differs from the brute-force filter", w, h, r)
+			}
 		}
 	}
 }
@@ -425,8 +457,8 @@ func TestSegmentAndWrite(t *testing.T) {
 	}
 	x[3*w+2] = 0.9
 	m := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.1, 0.9}, Stdevs: []float64{0.05, 0.05}}
-	p, err := Segment(&m, x, w, h, 255, gmm.Options{})
-	if err != nil {
+	p := &Plane{Width: w, Height: h, Max: 255}
+	if err := Segment(&m, x, p, gmm.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	for y := range h {
@@ -440,8 +472,19 @@ func TestSegmentAndWrite(t *testing.T) {
 			}
 		}
 	}
-	if _, err := Segment(&m, x, w+1, h, 255, gmm.Options{}); err == nil {
-		t.Error("wrong size: no error")
+	for _, bad := range []*Plane{
+		{Width: w + 1, Height: h, Max: 255},
+		{Width: w, Height: h, Max: 255, Levels: make([]uint16, 3)},
+		{Width: w, Height: h, Max: 0},
+	} {
+		if err := Segment(&m, x, bad, gmm.Options{}); err == nil {
+			t.Errorf("%dx%d plane of %d levels up to %d: no error", bad.Width, bad.Height, len(bad.Levels), bad.Max)
+		}
+	}
+	// A plane's own levels are overwritten in place.
+	q := &Plane{Width: w, Height: h, Max: 255, Levels: make([]uint16, w*h)}
+	if err := Segment(&m, x, q, gmm.Options{}); err != nil || !slices.Equal(q.Levels, p.Levels) {
+		t.Errorf("segmenting into existing levels: %v, same result %v", err, slices.Equal(q.Levels, p.Levels))
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "out.png")
@@ -452,8 +495,8 @@ func TestSegmentAndWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, _ := NewPlane(back, Luma)
-	if !slices.Equal(q.Levels, p.Levels) {
+	read, _ := NewPlane(back, Luma)
+	if !slices.Equal(read.Levels, p.Levels) {
 		t.Error("the written PNG differs from the plane")
 	}
 	entries, _ := os.ReadDir(dir)

@@ -9,7 +9,7 @@
 //
 // Usage:
 //
-//	gmmbench [--sizes 1M,16M] [--threads 1,2] [--reps 5] [--components 3] [--json]
+//	gmmbench [--sizes 1M,16M] [--threads 1,2] [--reps 5] [--components 3] [--pin] [--json]
 //	gmmbench --image photo.jpg [--reps 3] [--json]
 //	gmmbench --cpu.disable=AVX2 ...   (pretend the CPU lacks a feature)
 //
@@ -64,6 +64,7 @@ type config struct {
 	reps       int
 	components int
 	image      string
+	pin        bool
 	json       bool
 	minTime    time.Duration
 }
@@ -77,6 +78,7 @@ func run(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io
 	fs.IntVar(&c.reps, "reps", 5, "repetitions of every measurement; the median is reported")
 	fs.IntVar(&c.components, "components", 3, "mixture components K")
 	fs.StringVar(&c.image, "image", "", "segment this image `file` with every kernel and thread count instead")
+	fs.BoolVar(&c.pin, "pin", false, "lock each worker thread to its own CPU (Linux)")
 	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of tables")
 	fs.DurationVar(&c.minTime, "min-time", 100*time.Millisecond, "least time of one repetition (passes are repeated up to it)")
 	if err := fs.Parse(args); err != nil {
@@ -196,12 +198,13 @@ func describe() machine {
 // report is the JSON document of a run.
 type report struct {
 	Machine machine    `json:"machine"`
+	Pinned  bool       `json:"pinned"`
 	EStep   []estepRow `json:"estep,omitempty"`
 	Image   *imageRun  `json:"image,omitempty"`
 }
 
 func bench(ctx context.Context, c *config, stdout io.Writer) error {
-	rep := report{Machine: describe()}
+	rep := report{Machine: describe(), Pinned: c.pin}
 	if !c.json {
 		printMachine(stdout, &rep.Machine)
 	}
@@ -284,7 +287,7 @@ func benchEStep(ctx context.Context, c *config) ([]estepRow, error) {
 			}
 			for _, prec := range []string{"f64", "f32"} {
 				for _, t := range c.threads {
-					d, err := kernel.NewDriver(kern, kernel.Config{Threads: t})
+					d, err := kernel.NewDriver(kern, kernel.Config{Threads: t, Pin: c.pin})
 					if err != nil {
 						return nil, err
 					}
@@ -360,7 +363,11 @@ func ratios(rows []estepRow) {
 }
 
 func printEStep(w io.Writer, c *config, rows []estepRow) {
-	fmt.Fprintf(w, "fused E-step, K=%d: median of %d repetitions of at least %v\n", c.components, c.reps, c.minTime)
+	pinned := ""
+	if c.pin {
+		pinned = ", workers pinned to CPUs"
+	}
+	fmt.Fprintf(w, "fused E-step, K=%d: median of %d repetitions of at least %v%s\n", c.components, c.reps, c.minTime, pinned)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "kernel\tprecision\tthreads\tpixels\tns/px/iter\tMpx/s\tvs generic\tefficiency\t")
 	for _, r := range rows {
@@ -418,7 +425,7 @@ func benchImage(ctx context.Context, c *config) (*imageRun, error) {
 	for _, cfg := range configs {
 		var reps []imageRow
 		for range c.reps {
-			r, err := segmentOnce(ctx, c.image, cfg, run)
+			r, err := segmentOnce(ctx, c.image, cfg, c.pin, run)
 			if err != nil {
 				return nil, err
 			}
@@ -446,7 +453,7 @@ func benchImage(ctx context.Context, c *config) (*imageRun, error) {
 
 // segmentOnce decodes the image, fits 3 components in 8 iterations and labels and cleans
 // the result, as gmmseg does (writing no file), and times each phase.
-func segmentOnce(ctx context.Context, path string, cfg imageRow, run *imageRun) (imageRow, error) {
+func segmentOnce(ctx context.Context, path string, cfg imageRow, pin bool, run *imageRun) (imageRow, error) {
 	start := time.Now()
 	img, err := segment.Open(path)
 	if err != nil {
@@ -460,7 +467,7 @@ func segmentOnce(ctx context.Context, path string, cfg imageRow, run *imageRun) 
 	run.Width, run.Height = p.Width, p.Height
 	x := segment.Samples[float64](p)
 	decoded := time.Now()
-	opt := gmm.Options{Components: imageComponents, MaxIter: imageIterations, Kernel: cfg.Kernel, Threads: cfg.Threads}
+	opt := gmm.Options{Components: imageComponents, MaxIter: imageIterations, Kernel: cfg.Kernel, Threads: cfg.Threads, Pin: pin}
 	res, err := gmm.Fit(ctx, x, opt)
 	if err != nil {
 		return cfg, err

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -65,6 +66,24 @@ func TestEStepTableCoversEveryConfiguration(t *testing.T) {
 		if row.Kernel == "generic" && row.Threads == 1 && row.Speedup != 1 {
 			t.Errorf("generic on one thread is the speedup's reference: %+v", row)
 		}
+	}
+}
+
+func TestPinnedRun(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		r := runCmd(t, append(quick, "--sizes", "4K", "--threads", "1", "--pin")...)
+		if r.code != 1 || !strings.Contains(r.stderr, "pin") {
+			t.Errorf("--pin off Linux: exit %d, stderr %q", r.code, r.stderr)
+		}
+		return
+	}
+	r := runCmd(t, append(quick, "--sizes", "4K", "--threads", "1,2", "--pin", "--json")...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var rep report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || !rep.Pinned || len(rep.EStep) == 0 {
+		t.Errorf("pinned run: %v, pinned %v, %d rows", err, rep.Pinned, len(rep.EStep))
 	}
 }
 

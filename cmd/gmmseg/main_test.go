@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -325,6 +326,43 @@ func TestKernelsAgreeEndToEnd(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+func TestThreadsAndPinningGiveTheSameOutput(t *testing.T) {
+	// The same numbers and the same segmentation, bit for bit, on any number of threads,
+	// pinned (Linux) or not.
+	var first string
+	var firstPNG []byte
+	runs := [][]string{{"--threads=1"}, {"--threads=3"}, {"--threads=0"}}
+	if runtime.GOOS == "linux" {
+		runs = append(runs, []string{"--threads=2", "--pin"})
+	}
+	for _, args := range runs {
+		out := filepath.Join(t.TempDir(), "o.png")
+		r := runCmd(t, append(args, "--json", "--out="+out)...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, r.code, r.stderr)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+			t.Fatal(err)
+		}
+		delete(doc, "elapsed_seconds")
+		delete(doc, "threads")
+		delete(doc, "output")
+		b, _ := json.Marshal(doc)
+		png, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == "" {
+			first, firstPNG = string(b), png
+			continue
+		}
+		if string(b) != first || !bytes.Equal(png, firstPNG) {
+			t.Errorf("%v: output differs from --threads=1", args)
 		}
 	}
 }

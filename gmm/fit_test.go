@@ -29,6 +29,29 @@ func sample(t testing.TB, seed uint64, n int, m Model) []float64 {
 	return x
 }
 
+// to32 rounds x to float32.
+func to32(x []float64) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range x {
+		out[i] = float32(v)
+	}
+	return out
+}
+
+// fitBoth fits the same samples in float64 and float32.
+func fitBoth(t *testing.T, x []float64, x32 []float32, opt Options) (*Result, *Result) {
+	t.Helper()
+	r64, err := Fit(context.Background(), x, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r32, err := Fit(context.Background(), x32, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r64, r32
+}
+
 func relErr(a, b float64) float64 { return math.Abs(a-b) / math.Max(math.Abs(b), 1e-300) }
 
 // sameHistory fails unless a and b agree to tol relative in every parameter and
@@ -180,10 +203,7 @@ func TestWeightsEqualRepetition(t *testing.T) {
 func TestThreadsGiveIdenticalBits(t *testing.T) {
 	// 300000 samples make several tiles at any cache size (kernel.MaxTileSize).
 	x := sample(t, 7, 300000, truth)
-	x32 := make([]float32, len(x))
-	for i, v := range x {
-		x32[i] = float32(v)
-	}
+	x32 := to32(x)
 	w := make([]float64, len(x))
 	for i := range w {
 		w[i] = float64(1 + i%3)
@@ -194,14 +214,7 @@ func TestThreadsGiveIdenticalBits(t *testing.T) {
 			for threads := 1; threads <= max(4, 2*kernel.AutoThreads()); threads++ {
 				for _, pin := range []bool{false, runtime.GOOS == "linux"} {
 					opt := Options{Components: 3, MaxIter: 4, Threads: threads, Pin: pin, Kernel: name, Weights: weights}
-					r64, err := Fit(context.Background(), x, opt)
-					if err != nil {
-						t.Fatal(err)
-					}
-					r32, err := Fit(context.Background(), x32, opt)
-					if err != nil {
-						t.Fatal(err)
-					}
+					r64, r32 := fitBoth(t, x, x32, opt)
 					if r64.Threads != threads || r64.Kernel != name {
 						t.Fatalf("ran on %d threads of %s, asked for %d of %s", r64.Threads, r64.Kernel, threads, name)
 					}
@@ -240,19 +253,9 @@ func TestFitAllocatesNothingPerIteration(t *testing.T) {
 
 func TestFloat32AgreesWithFloat64(t *testing.T) {
 	x := sample(t, 8, 100000, truth)
-	x32 := make([]float32, len(x))
-	for i, v := range x {
-		x32[i] = float32(v)
-	}
+	x32 := to32(x)
 	opt := Options{Components: 3, MaxIter: 8}
-	r64, err := Fit(context.Background(), x, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r32, err := Fit(context.Background(), x32, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r64, r32 := fitBoth(t, x, x32, opt)
 	// The samples differ by float32 rounding (6e-8 relative) and nothing else.
 	sameHistory(t, r32.History, r64.History, 1e-5)
 }
@@ -373,10 +376,7 @@ func TestKernelsAgree(t *testing.T) {
 		t.Skip("only the generic kernels in this build or on this CPU")
 	}
 	x := sample(t, 11, 200003, truth)
-	x32 := make([]float32, len(x))
-	for i, v := range x {
-		x32[i] = float32(v)
-	}
+	x32 := to32(x)
 	w := make([]float64, len(x))
 	for i := range w {
 		w[i] = float64(1 + i%5)
@@ -384,27 +384,13 @@ func TestKernelsAgree(t *testing.T) {
 	for _, weights := range [][]float64{nil, w} {
 		for _, k := range []int{2, 3, 4, 6} {
 			opt := Options{Components: k, MaxIter: 12, Weights: weights, Kernel: "generic"}
-			want64, err := Fit(context.Background(), x, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want32, err := Fit(context.Background(), x32, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
+			want64, want32 := fitBoth(t, x, x32, opt)
 			for _, name := range names[:len(names)-1] {
 				opt.Kernel = name
-				got64, err := Fit(context.Background(), x, opt)
-				if err != nil {
-					t.Fatal(err)
-				}
+				got64, got32 := fitBoth(t, x, x32, opt)
 				sameHistory(t, got64.History, want64.History, 1e-10)
 				// float32 lanes compute in float32; the generic code computes float32
 				// samples in float64. The two fits agree to float32's precision.
-				got32, err := Fit(context.Background(), x32, opt)
-				if err != nil {
-					t.Fatal(err)
-				}
 				sameHistory(t, got32.History, want32.History, 1e-5)
 			}
 		}

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gmmsimd/gmmsimd/internal/cmdtest"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/klauspost/cpuid/v2"
 )
@@ -25,17 +26,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-type result struct {
-	code           int
-	stdout, stderr string
-}
-
-func runCmd(t *testing.T, args ...string) result {
+func runCmd(t *testing.T, args ...string) cmdtest.Result {
 	t.Helper()
-	var out, errOut bytes.Buffer
 	fs := flag.NewFlagSet("gmmbench", flag.ContinueOnError)
-	code := run(context.Background(), fs, args, &out, &errOut)
-	return result{code, out.String(), errOut.String()}
+	return cmdtest.Run(func(stdout, stderr io.Writer) int { return run(context.Background(), fs, args, stdout, stderr) })
 }
 
 // quick keeps the measurements of a test short.
@@ -43,12 +37,12 @@ var quick = []string{"--reps", "3", "--min-time", "1ms"}
 
 func TestEStepTableCoversEveryConfiguration(t *testing.T) {
 	r := runCmd(t, append(quick, "--sizes", "5000,64K", "--threads", "1,2", "--json")...)
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
 	var rep report
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
-		t.Fatalf("%v in %s", err, r.stdout)
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
+		t.Fatalf("%v in %s", err, r.Stdout)
 	}
 	if rep.Machine.Chosen == "" || !slices.Equal(rep.Machine.Kernels, kernel.Available()) || rep.Machine.AutoThreads < 1 {
 		t.Errorf("machine: %+v", rep.Machine)
@@ -72,40 +66,40 @@ func TestEStepTableCoversEveryConfiguration(t *testing.T) {
 func TestPinnedRun(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		r := runCmd(t, append(quick, "--sizes", "4K", "--threads", "1", "--pin")...)
-		if r.code != 1 || !strings.Contains(r.stderr, "pin") {
-			t.Errorf("--pin off Linux: exit %d, stderr %q", r.code, r.stderr)
+		if r.Code != 1 || !strings.Contains(r.Stderr, "pin") {
+			t.Errorf("--pin off Linux: exit %d, stderr %q", r.Code, r.Stderr)
 		}
 		return
 	}
 	r := runCmd(t, append(quick, "--sizes", "4K", "--threads", "1,2", "--pin", "--json")...)
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
 	var rep report
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || !rep.Pinned || len(rep.EStep) == 0 {
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil || !rep.Pinned || len(rep.EStep) == 0 {
 		t.Errorf("pinned run: %v, pinned %v, %d rows", err, rep.Pinned, len(rep.EStep))
 	}
 }
 
 func TestTextReport(t *testing.T) {
 	r := runCmd(t, append(quick, "--sizes", "4K", "--threads", "1")...)
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
 	for _, want := range []string{"cpu ", "features ", "caches ", "kernels ", "ns/px/iter", "generic"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("the report lacks %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("the report lacks %q:\n%s", want, r.Stdout)
 		}
 	}
 }
 
 func TestImageExperiment(t *testing.T) {
 	r := runCmd(t, "--image", "../gmmseg/camera.png", "--reps", "1", "--threads", "1,2", "--json")
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
 	var rep report
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
 	im := rep.Image
@@ -124,8 +118,8 @@ func TestImageExperiment(t *testing.T) {
 		}
 	}
 	r = runCmd(t, "--image", "no-such-file.png")
-	if r.code != 1 || !strings.HasPrefix(r.stderr, "gmmbench: ") || strings.Count(r.stderr, "\n") != 1 {
-		t.Errorf("missing image: exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != 1 || !strings.HasPrefix(r.Stderr, "gmmbench: ") || strings.Count(r.Stderr, "\n") != 1 {
+		t.Errorf("missing image: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 }
 
@@ -135,8 +129,8 @@ func TestBadFlags(t *testing.T) {
 		{"--reps", "0"}, {"--components", "0"}, {"--min-time", "-1s"}, {"stray"}, {"--nope"},
 	} {
 		r := runCmd(t, args...)
-		if r.code != 2 || r.stderr == "" || strings.Contains(r.stderr, "goroutine") {
-			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+		if r.Code != 2 || r.Stderr == "" || strings.Contains(r.Stderr, "goroutine") {
+			t.Errorf("%v: exit %d, stderr %q", args, r.Code, r.Stderr)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/cmdtest"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
@@ -49,17 +51,9 @@ func sharedDir(t *testing.T) string {
 	return shared
 }
 
-// result is what a test keeps of one run of the command.
-type result struct {
-	code           int
-	stdout, stderr string
-}
-
-func runCmd(t *testing.T, args ...string) result {
+func runCmd(t *testing.T, args ...string) cmdtest.Result {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, &out, &errOut)
-	return result{code, out.String(), errOut.String()}
+	return cmdtest.Run(func(stdout, stderr io.Writer) int { return run(context.Background(), args, stdout, stderr) })
 }
 
 // refDoc is a file of ../shared/reference: the reference program's printout.
@@ -153,12 +147,12 @@ func TestParityWithTheReferenceProgram(t *testing.T) {
 					out := filepath.Join(t.TempDir(), "seg.png")
 					args := append(base[:len(base):len(base)], "--precision="+precision.name, "--kernel="+kern, "--out="+out)
 					r := runCmd(t, args...)
-					if r.code != 0 {
-						t.Fatalf("exit %d: %s", r.code, r.stderr)
+					if r.Code != 0 {
+						t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 					}
 					var doc ourDoc
-					if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
-						t.Fatalf("JSON: %v\n%s", err, r.stdout)
+					if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
+						t.Fatalf("JSON: %v\n%s", err, r.Stdout)
 					}
 					if len(doc.Iterations) != len(ref.Out) {
 						t.Fatalf("%d iterations, the reference printed %d", len(doc.Iterations), len(ref.Out))
@@ -201,12 +195,12 @@ func TestParityWithTheReferenceProgram(t *testing.T) {
 func TestNoArgumentsSegmentsTheExample(t *testing.T) {
 	t.Chdir(t.TempDir())
 	r := runCmd(t)
-	if r.code != 0 || r.stderr != "" {
-		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != 0 || r.Stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.Code, r.Stderr)
 	}
 	for _, want := range []string{"init_means= [0, 0.5, 1]", "ITERATION 0\n", "ITERATION 7\n", "log likelihood ", "wrote camera_segmented.png"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.Stdout)
 		}
 	}
 	img, err := segment.Open("camera_segmented.png")
@@ -230,11 +224,11 @@ func TestJSONDocument(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "x.png")
 	r := runCmd(t, "--json", "--components=2", "--iterations=3", "--threads=2", "--precision=float32", "--out="+out)
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
 	var doc ourDoc
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
 	if doc.Image.Path != exampleName || doc.Image.Width != 512 || doc.Image.Height != 512 ||
@@ -249,7 +243,7 @@ func TestJSONDocument(t *testing.T) {
 	}
 	// Numbers carry full precision: they parse back to the same float64.
 	ll := doc.Iterations[2].LogLikelihood
-	if !strings.Contains(r.stdout, strconv.FormatFloat(ll, 'g', -1, 64)) {
+	if !strings.Contains(r.Stdout, strconv.FormatFloat(ll, 'g', -1, 64)) {
 		t.Errorf("log-likelihood %v not printed in shortest full precision", ll)
 	}
 	if _, err := os.Stat(out); err != nil {
@@ -263,11 +257,11 @@ func TestPairWithSubtractionThreshold(t *testing.T) {
 	r := runCmd(t, "--first-image="+filepath.Join(images, "tree_frame052_background.png"),
 		"--second-image="+filepath.Join(images, "tree_frame058_hand.png"),
 		"--components=2", "--iterations=5", "--subtraction-threshold=2.3", "--out="+out)
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
-	if !strings.Contains(r.stdout, "thresholded subtraction") {
-		t.Errorf("the start is not the thresholded one:\n%s", r.stdout)
+	if !strings.Contains(r.Stdout, "thresholded subtraction") {
+		t.Errorf("the start is not the thresholded one:\n%s", r.Stdout)
 	}
 	img, err := segment.Open(out)
 	if err != nil {
@@ -282,8 +276,8 @@ func TestCPUProfile(t *testing.T) {
 	dir := t.TempDir()
 	prof := filepath.Join(dir, "cpu.pprof")
 	r := runCmd(t, "--iterations=2", "--cpuprofile="+prof, "--out="+filepath.Join(dir, "o.png"))
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
 	data, err := os.ReadFile(prof)
 	if err != nil || len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
@@ -293,8 +287,8 @@ func TestCPUProfile(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	r := runCmd(t, "--version")
-	if r.code != 0 || !strings.Contains(r.stdout, "kernels: ") || !strings.Contains(r.stdout, "generic") || !strings.Contains(r.stdout, "auto: ") {
-		t.Fatalf("exit %d, stdout %q", r.code, r.stdout)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "kernels: ") || !strings.Contains(r.Stdout, "generic") || !strings.Contains(r.Stdout, "auto: ") {
+		t.Fatalf("exit %d, stdout %q", r.Code, r.Stdout)
 	}
 }
 
@@ -303,11 +297,11 @@ func TestKernelsAgreeEndToEnd(t *testing.T) {
 	var first ourDoc
 	for i, k := range kernel.Available() {
 		r := runCmd(t, "--json", "--kernel="+k, "--out="+filepath.Join(t.TempDir(), "o.png"))
-		if r.code != 0 {
-			t.Fatalf("%s: exit %d: %s", k, r.code, r.stderr)
+		if r.Code != 0 {
+			t.Fatalf("%s: exit %d: %s", k, r.Code, r.Stderr)
 		}
 		var doc ourDoc
-		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
 			t.Fatal(err)
 		}
 		if doc.Kernel != k {
@@ -342,11 +336,11 @@ func TestThreadsAndPinningGiveTheSameOutput(t *testing.T) {
 	for _, args := range runs {
 		out := filepath.Join(t.TempDir(), "o.png")
 		r := runCmd(t, append(args, "--json", "--out="+out)...)
-		if r.code != 0 {
-			t.Fatalf("%v: exit %d: %s", args, r.code, r.stderr)
+		if r.Code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, r.Code, r.Stderr)
 		}
 		var doc map[string]any
-		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
 			t.Fatal(err)
 		}
 		delete(doc, "elapsed_seconds")
@@ -369,8 +363,8 @@ func TestThreadsAndPinningGiveTheSameOutput(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	r := runCmd(t, "-h")
-	if r.code != 0 || !strings.Contains(r.stdout, "--first-image") && !strings.Contains(r.stdout, "-first-image") {
-		t.Fatalf("exit %d, stdout %q", r.code, r.stdout)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "--first-image") && !strings.Contains(r.Stdout, "-first-image") {
+		t.Fatalf("exit %d, stdout %q", r.Code, r.Stdout)
 	}
 }
 
@@ -447,21 +441,21 @@ func TestBadInput(t *testing.T) {
 			work := t.TempDir()
 			t.Chdir(work)
 			r := runCmd(t, append(c.args, "--json")...)
-			if r.code != c.code {
-				t.Fatalf("exit %d, want %d (stderr %q)", r.code, c.code, r.stderr)
+			if r.Code != c.code {
+				t.Fatalf("exit %d, want %d (stderr %q)", r.Code, c.code, r.Stderr)
 			}
-			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
-			if len(lines) != 1 || !strings.HasPrefix(lines[0], "gmmseg: ") || !strings.HasSuffix(r.stderr, "\n") {
-				t.Fatalf("stderr is not one line: %q", r.stderr)
+			lines := strings.Split(strings.TrimSuffix(r.Stderr, "\n"), "\n")
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], "gmmseg: ") || !strings.HasSuffix(r.Stderr, "\n") {
+				t.Fatalf("stderr is not one line: %q", r.Stderr)
 			}
-			if !strings.Contains(strings.ToLower(r.stderr), strings.ToLower(c.says)) {
-				t.Errorf("stderr %q does not mention %q", r.stderr, c.says)
+			if !strings.Contains(strings.ToLower(r.Stderr), strings.ToLower(c.says)) {
+				t.Errorf("stderr %q does not mention %q", r.Stderr, c.says)
 			}
-			if strings.Contains(r.stderr, "goroutine") || strings.Contains(r.stderr, "panic") {
-				t.Errorf("stack trace: %q", r.stderr)
+			if strings.Contains(r.Stderr, "goroutine") || strings.Contains(r.Stderr, "panic") {
+				t.Errorf("stack trace: %q", r.Stderr)
 			}
-			if r.stdout != "" {
-				t.Errorf("stdout after an error: %q", r.stdout)
+			if r.Stdout != "" {
+				t.Errorf("stdout after an error: %q", r.Stdout)
 			}
 			for _, dir := range []string{work, in, filepath.Join(in, "no")} {
 				entries, _ := os.ReadDir(dir)

@@ -104,8 +104,9 @@ func TestSixteenBitChannels(t *testing.T) {
 	}
 }
 
-func TestYCbCrAndCMYKAreReadAsRGB(t *testing.T) {
-	src := rgbTestImage(2, 16, 16)
+// throughJPEG returns src encoded as JPEG and decoded again.
+func throughJPEG(t *testing.T, src image.Image) *image.YCbCr {
+	t.Helper()
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, src, &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
@@ -118,6 +119,11 @@ func TestYCbCrAndCMYKAreReadAsRGB(t *testing.T) {
 	if !ok {
 		t.Fatalf("JPEG decoded to %T", img)
 	}
+	return ycc
+}
+
+func TestYCbCrAndCMYKAreReadAsRGB(t *testing.T) {
+	ycc := throughJPEG(t, rgbTestImage(2, 16, 16))
 	p, _ := NewPlane(ycc, Red)
 	for y := range 16 {
 		for x := range 16 {
@@ -138,16 +144,7 @@ func TestYCbCrAndCMYKAreReadAsRGB(t *testing.T) {
 
 func TestLumaOfYCbCrIsItsYChannel(t *testing.T) {
 	// Tall enough for several bands of rows; a sub-image starts inside the planes.
-	src := rgbTestImage(4, 64, 2500)
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, src, &jpeg.Options{Quality: 90}); err != nil {
-		t.Fatal(err)
-	}
-	img, err := Decode(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ycc := img.(*image.YCbCr)
+	ycc := throughJPEG(t, rgbTestImage(4, 64, 2500))
 	for _, m := range []*image.YCbCr{ycc, ycc.SubImage(image.Rect(3, 5, 50, 2400)).(*image.YCbCr)} {
 		p, err := NewPlane(m, Luma)
 		if err != nil {

@@ -229,8 +229,8 @@ func (d *Driver) forTiles(n int, task tileTask) {
 // allocates nothing.
 type tasks[T Float] struct {
 	estep    estepTask[T]
-	score    scoreTask[T]
-	classify classifyTask[T]
+	score    mapTask[T, float64]
+	classify mapTask[T, uint16]
 }
 
 // taskSet returns d's tasks for T.
@@ -303,45 +303,34 @@ func EStep[T Float](d *Driver, x []T, w []float64, c *Coeffs, s *Stats) {
 	*e = estepTask[T]{}
 }
 
-type scoreTask[T Float] struct {
-	kern func([]float64, []T, *Coeffs)
-	dst  []float64
+// mapTask runs a kernel that writes one result per sample into dst.
+type mapTask[T Float, D any] struct {
+	kern func([]D, []T, *Coeffs)
+	dst  []D
 	x    []T
 	c    *Coeffs
 }
 
-func (e *scoreTask[T]) run(_, lo, hi int) { e.kern(e.dst[lo:hi], e.x[lo:hi], e.c) }
+func (e *mapTask[T, D]) run(_, lo, hi int) { e.kern(e.dst[lo:hi], e.x[lo:hi], e.c) }
+
+// mapTiles runs kern over x into dst, tile by tile, with the task value e.
+func mapTiles[T Float, D any](d *Driver, e *mapTask[T, D], kern func([]D, []T, *Coeffs), dst []D, x []T, c *Coeffs) {
+	*e = mapTask[T, D]{kern: kern, dst: dst, x: x, c: c}
+	d.forTiles(len(x), e)
+	*e = mapTask[T, D]{}
+}
 
 // ScoreSamples sets dst[n] = log p(x[n]) under the mixture c.
 func ScoreSamples[T Float](d *Driver, dst []float64, x []T, c *Coeffs) {
-	e := &taskSet[T](d).score
-	*e = scoreTask[T]{
-		kern: pick[T, func([]float64, []T, *Coeffs)](d.kern.ScoreSamples64, d.kern.ScoreSamples32),
-		dst:  dst, x: x, c: c,
-	}
-	d.forTiles(len(x), e)
-	*e = scoreTask[T]{}
+	kern := pick[T, func([]float64, []T, *Coeffs)](d.kern.ScoreSamples64, d.kern.ScoreSamples32)
+	mapTiles(d, &taskSet[T](d).score, kern, dst, x, c)
 }
-
-type classifyTask[T Float] struct {
-	kern func([]uint16, []T, *Coeffs)
-	dst  []uint16
-	x    []T
-	c    *Coeffs
-}
-
-func (e *classifyTask[T]) run(_, lo, hi int) { e.kern(e.dst[lo:hi], e.x[lo:hi], e.c) }
 
 // Classify sets dst[n] to the index of the component with the largest weighted density
 // at x[n].
 func Classify[T Float](d *Driver, dst []uint16, x []T, c *Coeffs) {
-	e := &taskSet[T](d).classify
-	*e = classifyTask[T]{
-		kern: pick[T, func([]uint16, []T, *Coeffs)](d.kern.Classify64, d.kern.Classify32),
-		dst:  dst, x: x, c: c,
-	}
-	d.forTiles(len(x), e)
-	*e = classifyTask[T]{}
+	kern := pick[T, func([]uint16, []T, *Coeffs)](d.kern.Classify64, d.kern.Classify32)
+	mapTiles(d, &taskSet[T](d).classify, kern, dst, x, c)
 }
 
 // ExpSumStable runs the reference program's kernel over x (see Kernels): p is K x len(x),

@@ -1,9 +1,9 @@
 # Build, test and measure gmmsimd. `make help` lists the targets.
 GO ?= go
 FUZZTIME ?= 3s
-FUZZ_TARGETS = FuzzExpLog FuzzLogNormPDF FuzzExpSumStable FuzzEStep
+FUZZ_TARGETS = FuzzExpLog FuzzLogNormPDF FuzzExpSumStable FuzzEStep FuzzClassify
 # The avo programs in asm/ and what each writes into internal/kernel.
-ASM_PROGRAMS = vmath lognormal expsum estep
+ASM_PROGRAMS = vmath lognormal expsum estep classify
 GENERATED = $(foreach p,$(ASM_PROGRAMS),internal/kernel/$(p)_amd64.s internal/kernel/$(p)_amd64.go)
 BENCH ?= .
 BENCHCOUNT ?= 6

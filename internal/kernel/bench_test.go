@@ -164,3 +164,25 @@ func BenchmarkLogNormPDF(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkClassify(b *testing.B) {
+	const n = 1 << 20
+	x := benchData(n)
+	x32 := to32(x)
+	c := benchMixture(3)
+	labels := make([]uint16, n)
+	for _, kern := range available() {
+		b.Run(fmt.Sprintf("impl=%s/f64/K=3/N=1M", kern.Name), func(b *testing.B) {
+			b.SetBytes(8 * n)
+			for b.Loop() {
+				kern.Classify64(labels, x, c)
+			}
+		})
+		b.Run(fmt.Sprintf("impl=%s/f32/K=3/N=1M", kern.Name), func(b *testing.B) {
+			b.SetBytes(4 * n)
+			for b.Loop() {
+				kern.Classify32(labels, x32, c)
+			}
+		})
+	}
+}

@@ -149,3 +149,22 @@ func FuzzEStep(f *testing.F) {
 		}
 	})
 }
+
+func FuzzClassify(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, uint8(2), 0.05)
+	f.Fuzz(func(t *testing.T, data []byte, k uint8, width float64) {
+		c := fuzzMixture(k, width)
+		x := pixels(data)
+		want := make([]uint16, len(x))
+		Generic.Classify64(want, x, c)
+		for _, kern := range fast(t) {
+			got := make([]uint16, len(x))
+			kern.Classify64(got, x, c)
+			for i := range x {
+				if got[i] != want[i] {
+					t.Fatalf("%s Classify64(%v) = %d, twin %d", kern.Name, x[i], got[i], want[i])
+				}
+			}
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -301,10 +302,20 @@ func TestScoreSamplesAndClassify(t *testing.T) {
 
 func TestClassifyTiesGoToTheLowestIndex(t *testing.T) {
 	c := NewCoeffs([]float64{1, 1, 1}, []float64{0.5, 0.5, 0.5}, []float64{0.1, 0.1, 0.1})
-	labels := []uint16{9}
-	Generic.Classify64(labels, []float64{0.3}, c)
-	if labels[0] != 0 {
-		t.Fatalf("label %d, want 0", labels[0])
+	x := []float64{0.3, 0.5, 0.9, 0.1, 0.7, 0.2, 0.6, 0.4, 0.8} // whole registers and a tail
+	for _, k := range available() {
+		labels := make([]uint16, len(x))
+		for i := range labels {
+			labels[i] = 9
+		}
+		k.Classify64(labels, x, c)
+		labels32 := slices.Clone(labels)
+		k.Classify32(labels32, to32(x), c)
+		for i := range x {
+			if labels[i] != 0 || labels32[i] != 0 {
+				t.Fatalf("%s: x=%v labelled %d (float64) and %d (float32), want 0", k.Name, x[i], labels[i], labels32[i])
+			}
+		}
 	}
 }
 

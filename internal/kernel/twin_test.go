@@ -465,3 +465,72 @@ func TestEStepDoesNotDependOnLength(t *testing.T) {
 		}
 	}
 }
+
+// labelsSentinel marks the uint16 guard bands of Classify's output.
+const labelsSentinel = 0xbeef
+
+// guardedLabels returns n labels starting off elements into a buffer with sentinels on both
+// sides, and a function that fails the test if a sentinel was overwritten.
+func guardedLabels(t *testing.T, n, off int) ([]uint16, func()) {
+	buf := make([]uint16, guard+off+n+guard)
+	for i := range buf {
+		buf[i] = labelsSentinel
+	}
+	lo, hi := guard+off, guard+off+n
+	return buf[lo:hi:hi], func() {
+		t.Helper()
+		for i, v := range buf {
+			if (i < lo || i >= hi) && v != labelsSentinel {
+				t.Fatalf("label %d outside the slice [%d, %d) was written: %d", i, lo, hi, v)
+			}
+		}
+	}
+}
+
+func TestClassifyTwins(t *testing.T) {
+	for _, k := range fast(t) {
+		for name, c := range testMixtures() {
+			rng := rand.New(rand.NewPCG(4, uint64(c.K())))
+			c32 := coeffs32(c)
+			for _, n := range lengths() {
+				off := offsets[n%len(offsets)]
+				x := newGuarded[float64](n, off)
+				copy(x.s(), samples(rng, n))
+				// Far outside the data too: every P_k is -Inf there and component 0 wins.
+				if n > 10 {
+					x.s()[n/2], x.s()[n/3] = 1e200, -1e200
+				}
+				got, check := guardedLabels(t, n, off)
+				want := make([]uint16, n)
+				Classify(newDriver(t, k, Config{Threads: 1}), got, x.s(), c)
+				Generic.Classify64(want, x.s(), c)
+				check()
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("%s %s n=%d: Classify64(%v) = %d, twin %d", k.Name, name, n, x.s()[i], got[i], want[i])
+					}
+				}
+				x32 := to32(x.s())
+				got32, check32 := guardedLabels(t, n, off)
+				k.Classify32(got32, x32, c)
+				check32()
+				Generic.Classify32(want, x32, c32)
+				for i, v := range x32 {
+					if got32[i] == want[i] {
+						continue
+					}
+					// float32 lanes may part from the float64 twin only where the two
+					// components are tied within float32 rounding.
+					xv := float64(v)
+					a, b := int(got32[i]), int(want[i])
+					pa := quad(xv, c32.Const[a], c32.Mean[a], c32.HalfPrec[a])
+					pb := quad(xv, c32.Const[b], c32.Mean[b], c32.HalfPrec[b])
+					scale := math.Abs(c32.Const[a]) + math.Abs(c32.Const[b]) + math.Abs(pa) + math.Abs(pb)
+					if int(got32[i]) >= c.K() || math.Abs(pa-pb) > 8*0x1p-24*scale {
+						t.Fatalf("%s %s: Classify32(%v) = %d (P %v), twin %d (P %v)", k.Name, name, v, a, pa, b, pb)
+					}
+				}
+			}
+		}
+	}
+}

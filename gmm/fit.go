@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
@@ -130,7 +131,11 @@ func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result,
 		Kernel:  d.Kernels().Name,
 		Threads: d.Threads(),
 	}
-	var steps modelArena
+	// The History of up to historyBudget bytes is allocated now, so that iterations
+	// allocate nothing; a longer one grows in doubling chunks.
+	reserve := min(opt.MaxIter, max(1, historyBudget/(3*8*opt.Components+int(unsafe.Sizeof(Step{})))))
+	res.History = make([]Step, 0, reserve)
+	steps := modelArena{chunk: reserve, free: make([]float64, 3*opt.Components*reserve)}
 	c := kernel.NewCoeffs(model.Weights, model.Means, model.Stdevs)
 	s := kernel.NewStats(opt.Components)
 	kernel.EStep(d, x, opt.Weights, c, s)
@@ -246,6 +251,9 @@ func (o *Options) driver() (*kernel.Driver, error) {
 	}
 	return d, nil
 }
+
+// historyBudget is how many bytes of History Fit reserves before the first iteration.
+const historyBudget = 1 << 20
 
 // modelArena hands out copies of models from chunks that double in size, so that a fit
 // of n iterations allocates O(log n) times for its History, not n times.

@@ -234,8 +234,6 @@ func TestFitAllocatesNothingPerIteration(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
-	// Each Step of History holds its own model; they come from chunks that double, so
-	// 64 iterations may allocate a few times more than 4, not 60 times more.
 	x := sample(t, 8, 100000, truth)
 	allocs := func(iters int) float64 {
 		opt := Options{Components: 3, MaxIter: iters, Threads: 2}
@@ -245,9 +243,29 @@ func TestFitAllocatesNothingPerIteration(t *testing.T) {
 			}
 		})
 	}
-	few, many := allocs(4), allocs(64)
-	if many-few > 2*4 { // log2(64/4) = 4 more chunks of models, 4 more of History
-		t.Errorf("Fit allocates %v times for 4 iterations and %v for 64", few, many)
+	// The History is reserved up front (historyBudget): 4 iterations and 200 allocate
+	// the same.
+	if few, many := allocs(4), allocs(200); many != few {
+		t.Errorf("Fit allocates %v times for 4 iterations and %v for 200", few, many)
+	}
+}
+
+func TestLongHistoriesGrowInChunks(t *testing.T) {
+	// Beyond the reserve, models come from chunks that double: all distinct, all intact.
+	m := truth.Clone()
+	a := modelArena{}
+	var got []Model
+	for i := range 100 {
+		m.Means[0] = float64(i)
+		got = append(got, a.clone(&m))
+	}
+	for i, g := range got {
+		if g.Means[0] != float64(i) || g.Stdevs[2] != truth.Stdevs[2] || len(g.Weights) != 3 || cap(g.Weights) != 3 {
+			t.Fatalf("model %d: %+v", i, g)
+		}
+	}
+	if a.chunk != 64 { // 1 + 2 + ... + 64 = 127 models hold 100
+		t.Errorf("after 100 models the last chunk holds %d, want 64", a.chunk)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"unsafe"
 
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
@@ -133,7 +132,7 @@ func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result,
 	}
 	// The History of up to historyBudget bytes is allocated now, so that iterations
 	// allocate nothing; a longer one grows in doubling chunks.
-	reserve := min(opt.MaxIter, max(1, historyBudget/(3*8*opt.Components+int(unsafe.Sizeof(Step{})))))
+	reserve := min(opt.MaxIter, max(1, historyBudget/(3*8*opt.Components+stepBytes)))
 	res.History = make([]Step, 0, reserve)
 	steps := modelArena{chunk: reserve, free: make([]float64, 3*opt.Components*reserve)}
 	c := kernel.NewCoeffs(model.Weights, model.Means, model.Stdevs)
@@ -252,8 +251,12 @@ func (o *Options) driver() (*kernel.Driver, error) {
 	return d, nil
 }
 
-// historyBudget is how many bytes of History Fit reserves before the first iteration.
-const historyBudget = 1 << 20
+// historyBudget is how many bytes of History Fit reserves before the first iteration, and
+// stepBytes the size of a Step itself (an int, three slice headers, a float64).
+const (
+	historyBudget = 1 << 20
+	stepBytes     = 8 + 3*24 + 8
+)
 
 // modelArena hands out copies of models from chunks that double in size, so that a fit
 // of n iterations allocates O(log n) times for its History, not n times.

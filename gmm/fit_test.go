@@ -237,15 +237,16 @@ func TestFitAllocatesNothingPerIteration(t *testing.T) {
 	x := sample(t, 8, 100000, truth)
 	allocs := func(iters int) float64 {
 		opt := Options{Components: 3, MaxIter: iters, Threads: 2}
-		return testing.AllocsPerRun(3, func() {
+		return testing.AllocsPerRun(10, func() {
 			if _, err := Fit(context.Background(), x, opt); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
-	// The History is reserved up front (historyBudget): 4 iterations and 200 allocate
-	// the same.
-	if few, many := allocs(4), allocs(200); many != few {
+	// The History is reserved up front (historyBudget), so 200 iterations allocate what 4
+	// do: one allocation per iteration would add 196. A few either way are the runtime's
+	// (a sync.Pool emptied by a collection, a worker goroutine's descriptor).
+	if few, many := allocs(4), allocs(200); math.Abs(many-few) > 8 {
 		t.Errorf("Fit allocates %v times for 4 iterations and %v for 200", few, many)
 	}
 }

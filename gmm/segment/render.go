@@ -80,7 +80,8 @@ func WritePNG(path string, img image.Image) error {
 	}
 	defer f.Abort()
 	// The fastest compression: a segmentation has few levels and long runs, which it
-	// squeezes nearly as well as the default, in half the time.
+	// squeezes nearly as well as the default (122 KB against 102 KB for a 20-megapixel
+	// photo's), in three quarters of the time.
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
 	if err := enc.Encode(f, img); err != nil {
 		return err

@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
@@ -76,6 +77,8 @@ type config struct {
 	channel       segment.Channel
 	out           string
 	cpuprofile    string
+	memprofile    string
+	quiet         bool
 	json          bool
 	version       bool
 }
@@ -105,6 +108,8 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.StringVar(&r.channel, "channel", "luma", "channel of a colour image: luma, red, green or blue (the reference read blue)")
 	fs.StringVar(&c.out, "out", "", "segmented PNG `file` (default: <image name>_segmented.png in the working directory)")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a pprof CPU profile to `file`")
+	fs.StringVar(&c.memprofile, "memprofile", "", "write a pprof memory profile to `file` at the end")
+	fs.BoolVar(&c.quiet, "q", false, "no live progress line on a terminal")
 	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of the text report")
 	fs.BoolVar(&c.version, "version", false, "print the version, the CPU's features and the kernels, then exit")
 	return fs
@@ -183,11 +188,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "gmmseg %s\n%s", version(), kernel.CPU())
 		return exitOK
 	}
-	if err := segmentImage(ctx, c, stdout); err != nil {
+	if err := segmentImage(ctx, c, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "gmmseg: %v\n", oneLine(err))
 		return exitError
 	}
 	return exitOK
+}
+
+// writeHeapProfile writes the heap profile (after a collection, so that it is up to date)
+// into f and commits it.
+func writeHeapProfile(f *atomicfile.File) error {
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	if err := f.Commit(); err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a character device, such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // version is the module version the binary was built from.
@@ -214,8 +242,20 @@ type input struct {
 	diff  []float64 // CIE94 differences in pair mode
 }
 
-func segmentImage(ctx context.Context, c *config, stdout io.Writer) (err error) {
+func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err error) {
 	start := time.Now()
+	if c.memprofile != "" {
+		prof, err := atomicfile.Create(c.memprofile)
+		if err != nil {
+			return fmt.Errorf("--memprofile: %w", err)
+		}
+		defer prof.Abort()
+		defer func() {
+			if err == nil {
+				err = writeHeapProfile(prof)
+			}
+		}()
+	}
 	if c.cpuprofile != "" {
 		prof, err := atomicfile.Create(c.cpuprofile)
 		if err != nil {
@@ -245,6 +285,10 @@ func segmentImage(ctx context.Context, c *config, stdout io.Writer) (err error) 
 	decoded := time.Now()
 
 	rep := newReport(c, in, stdout)
+	if !c.quiet && isTerminal(stderr) {
+		rep.live, rep.start = stderr, start
+		defer rep.endLive()
+	}
 	opt := gmm.Options{
 		Components: c.components,
 		MaxIter:    c.iterations,

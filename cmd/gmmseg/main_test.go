@@ -15,7 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/cmdtest"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
@@ -285,6 +287,42 @@ func TestCPUProfile(t *testing.T) {
 	}
 }
 
+func TestMemProfile(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "mem.pprof")
+	r := runCmd(t, "-q", "--iterations=2", "--memprofile="+prof, "--out="+filepath.Join(dir, "o.png"))
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	b, err := os.ReadFile(prof)
+	if err != nil || len(b) < 100 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("the memory profile is not a gzipped pprof file (%d bytes, %v)", len(b), err)
+	}
+}
+
+func TestLiveProgressLine(t *testing.T) {
+	var live bytes.Buffer
+	r := newReport(&config{iterations: 3, json: true}, nil, io.Discard)
+	r.live, r.start = &live, time.Now()
+	for i, ll := range []float64{-100, -90.5, -90.25} {
+		r.step(gmm.Step{Iter: i, LogLikelihood: ll})
+	}
+	r.endLive()
+	lines := strings.Split(live.String(), "\r\033[K")
+	if len(lines) != 4 || lines[0] != "" || !strings.HasSuffix(live.String(), "\n") {
+		t.Fatalf("live output %q: want three overwritten lines and a newline", live.String())
+	}
+	for i, want := range []string{"iteration 1/3  log-likelihood -100  change -", "iteration 2/3  log-likelihood -90.5  change 9.500e+00", "iteration 3/3  log-likelihood -90.25  change 2.500e-01"} {
+		if !strings.HasPrefix(lines[i+1], want) || !strings.Contains(lines[i+1], " s") {
+			t.Errorf("line %d = %q, want it to start with %q and end with the elapsed time", i+1, lines[i+1], want)
+		}
+	}
+	// Not a terminal: no live line at all.
+	if isTerminal(&live) {
+		t.Error("a buffer taken for a terminal")
+	}
+}
+
 func TestVersion(t *testing.T) {
 	r := runCmd(t, "--version")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "kernels: ") || !strings.Contains(r.Stdout, "generic") || !strings.Contains(r.Stdout, "auto: ") {
@@ -435,6 +473,7 @@ func TestBadInput(t *testing.T) {
 		{"second image alone", []string{"--second-image=" + f["tiny.png"]}, 2, "--first-image"},
 		{"visualization", []string{"--visualization=1"}, 2, "--visualization"},
 		{"unwritable profile", []string{"--cpuprofile=" + filepath.Join(in, "no", "p.pprof")}, 1, "--cpuprofile"},
+		{"unwritable memory profile", []string{"--memprofile=" + filepath.Join(in, "no", "m.pprof")}, 1, "--memprofile"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
 )
@@ -17,6 +18,12 @@ type report struct {
 	in         *input
 	w          io.Writer
 	initMethod string
+	// live, when set (stderr is a terminal), gets one line per iteration, each
+	// overwriting the last; start is when the run began.
+	live   io.Writer
+	start  time.Time
+	prevLL float64
+	drawn  bool
 }
 
 func newReport(c *config, in *input, w io.Writer) *report {
@@ -45,14 +52,30 @@ func (r *report) begin(opt gmm.Options) {
 		r.initMethod, floats(m.Means), floats(m.Stdevs), floats(m.Weights))
 }
 
-// step prints one iteration (text mode).
+// step prints one iteration: the live line, and the text report's block.
 func (r *report) step(s gmm.Step) {
+	if r.live != nil {
+		change := "-"
+		if s.Iter > 0 {
+			change = strconv.FormatFloat(s.LogLikelihood-r.prevLL, 'e', 3, 64)
+		}
+		r.prevLL, r.drawn = s.LogLikelihood, true
+		fmt.Fprintf(r.live, "\r\033[Kiteration %d/%d  log-likelihood %.12g  change %s  %.2f s",
+			s.Iter+1, r.c.iterations, s.LogLikelihood, change, time.Since(r.start).Seconds())
+	}
 	if r.c.json {
 		return
 	}
 	fmt.Fprintf(r.w, "ITERATION %d\nmeans %s\nstdevs %s\nweights %s\nlog likelihood %s\n",
 		s.Iter, floats(s.Model.Means), floats(s.Model.Stdevs), floats(s.Model.Weights),
 		strconv.FormatFloat(s.LogLikelihood, 'g', -1, 64))
+}
+
+// endLive ends the live line, if one was drawn.
+func (r *report) endLive() {
+	if r.drawn {
+		fmt.Fprintln(r.live)
+	}
 }
 
 // timings are the phases' wall times in seconds: decoding (and the samples made from the

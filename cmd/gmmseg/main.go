@@ -79,6 +79,8 @@ type config struct {
 	cpuprofile    string
 	memprofile    string
 	quiet         bool
+	palette       bool
+	labels        string
 	json          bool
 	version       bool
 }
@@ -108,6 +110,8 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.StringVar(&r.channel, "channel", "luma", "channel of a colour image: luma, red, green or blue (the reference read blue)")
 	fs.StringVar(&c.out, "out", "", "segmented PNG `file` (default: <image name>_segmented.png in the working directory)")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a pprof CPU profile to `file`")
+	fs.BoolVar(&c.palette, "palette", false, "colour each class (colour-blind-safe colours) instead of the gray level of its mean")
+	fs.StringVar(&c.labels, "labels", "", "also write the class of every pixel (component index, 8- or 16-bit PNG) to `file`")
 	fs.StringVar(&c.memprofile, "memprofile", "", "write a pprof memory profile to `file` at the end")
 	fs.BoolVar(&c.quiet, "q", false, "no live progress line on a terminal")
 	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of the text report")
@@ -313,24 +317,25 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 	rep.begin(opt)
 	var res *gmm.Result
 	var fitted time.Time
+	maxLevel := in.plane.Max
 	if in.x64 != nil {
 		res, err = gmm.Fit(ctx, in.x64, opt)
 		fitted = time.Now()
 		if err == nil {
-			err = segment.Segment(&res.Model, in.x64, in.plane, opt)
+			err = segment.Classes(&res.Model, in.x64, in.plane, opt)
 		}
 	} else {
 		res, err = gmm.Fit(ctx, in.x32, opt)
 		fitted = time.Now()
 		if err == nil {
-			err = segment.Segment(&res.Model, in.x32, in.plane, opt)
+			err = segment.Classes(&res.Model, in.x32, in.plane, opt)
 		}
 	}
 	if err != nil {
 		return err
 	}
-	if err := segment.WritePNG(out, in.plane.Image()); err != nil {
-		return fmt.Errorf("writing the segmentation: %w", err)
+	if err := writeOutputs(c, &res.Model, in.plane, maxLevel, out); err != nil {
+		return err
 	}
 	return rep.end(res, out, timings{
 		decode:  decoded.Sub(start).Seconds(),
@@ -338,6 +343,31 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 		segment: time.Since(fitted).Seconds(),
 		total:   time.Since(start).Seconds(),
 	})
+}
+
+// writeOutputs writes the class plane p: the class indices to --labels when asked, then
+// the segmentation to out, in colour (--palette) or as the gray levels (0..maxLevel) of the
+// components' means. If out cannot be written, the labels file is removed again.
+func writeOutputs(c *config, m *gmm.Model, p *segment.Plane, maxLevel int, out string) error {
+	if c.labels != "" {
+		if err := segment.WritePNG(c.labels, p.Image()); err != nil {
+			return fmt.Errorf("--labels: %w", err)
+		}
+	}
+	var img image.Image
+	if c.palette {
+		img = segment.ColourImage(p)
+	} else {
+		segment.MeanLevels(m, p, maxLevel)
+		img = p.Image()
+	}
+	if err := segment.WritePNG(out, img); err != nil {
+		if c.labels != "" {
+			os.Remove(c.labels)
+		}
+		return fmt.Errorf("writing the segmentation: %w", err)
+	}
+	return nil
 }
 
 // load decodes the input image(s) and returns the samples to fit.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -287,6 +288,63 @@ func TestCPUProfile(t *testing.T) {
 	}
 }
 
+func TestLabelsAndPalette(t *testing.T) {
+	dir := t.TempDir()
+	gray, colour, labels := filepath.Join(dir, "gray.png"), filepath.Join(dir, "colour.png"), filepath.Join(dir, "labels.png")
+	r := runCmd(t, "--json", "--components=4", "--out="+gray, "--labels="+labels)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	var doc ourDoc
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCmd(t, "--components=4", "--palette", "--out="+colour); r.Code != 0 {
+		t.Fatalf("--palette: exit %d: %s", r.Code, r.Stderr)
+	}
+	read := func(path string) image.Image {
+		img, err := segment.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img
+	}
+	lab, ok := read(labels).(*image.Gray)
+	if !ok {
+		t.Fatalf("labels decode to %T, want 8-bit gray", read(labels))
+	}
+	g, pal := read(gray).(*image.Gray), read(colour)
+	if _, ok := pal.(*image.Paletted); !ok {
+		t.Fatalf("--palette output decodes to %T, want paletted", pal)
+	}
+	means := doc.Iterations[len(doc.Iterations)-1].Means
+	used := map[uint8]bool{}
+	for i, k := range lab.Pix {
+		if int(k) >= 4 {
+			t.Fatalf("label %d at pixel %d", k, i)
+		}
+		used[k] = true
+		x, y := i%lab.Rect.Dx(), i/lab.Rect.Dx()
+		if want := uint8(math.Round(min(max(means[k], 0), 1) * 255)); g.GrayAt(x, y).Y != want {
+			t.Fatalf("pixel (%d,%d): gray %d, its class %d has mean level %d", x, y, g.GrayAt(x, y).Y, k, want)
+		}
+		if got := color.RGBAModel.Convert(pal.At(x, y)); got != segment.ClassColour(int(k)) {
+			t.Fatalf("pixel (%d,%d): colour %v, its class %d has %v", x, y, got, k, segment.ClassColour(int(k)))
+		}
+	}
+	if len(used) < 2 {
+		t.Errorf("only classes %v in the labels", used)
+	}
+	// The labels file is not left behind when the segmentation cannot be written.
+	lonely := filepath.Join(dir, "lonely.png")
+	if r := runCmd(t, "--labels="+lonely, "--out="+filepath.Join(dir, "no", "o.png")); r.Code != 1 {
+		t.Errorf("unwritable --out: exit %d", r.Code)
+	}
+	if _, err := os.Stat(lonely); !os.IsNotExist(err) {
+		t.Errorf("the labels file of a failed run is left behind: %v", err)
+	}
+}
+
 func TestMemProfile(t *testing.T) {
 	dir := t.TempDir()
 	prof := filepath.Join(dir, "mem.pprof")
@@ -473,6 +531,7 @@ func TestBadInput(t *testing.T) {
 		{"second image alone", []string{"--second-image=" + f["tiny.png"]}, 2, "--first-image"},
 		{"visualization", []string{"--visualization=1"}, 2, "--visualization"},
 		{"unwritable profile", []string{"--cpuprofile=" + filepath.Join(in, "no", "p.pprof")}, 1, "--cpuprofile"},
+		{"unwritable labels", []string{"--labels=" + filepath.Join(in, "no", "l.png")}, 1, "--labels"},
 		{"unwritable memory profile", []string{"--memprofile=" + filepath.Join(in, "no", "m.pprof")}, 1, "--memprofile"},
 	}
 	for _, c := range cases {

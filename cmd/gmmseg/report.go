@@ -127,6 +127,7 @@ type jsonDoc struct {
 	Init       jsonModel       `json:"init"`
 	Iterations []jsonIteration `json:"iterations"`
 	Output     string          `json:"output"`
+	Labels     string          `json:"labels,omitempty"`
 	Elapsed    struct {
 		Decode  number `json:"decode"`
 		Fit     number `json:"fit"`
@@ -138,6 +139,9 @@ type jsonDoc struct {
 // end prints the JSON document, or the text report's last line.
 func (r *report) end(res *gmm.Result, out string, t timings) error {
 	if !r.c.json {
+		if r.c.labels != "" {
+			fmt.Fprintf(r.w, "wrote %s\n", r.c.labels)
+		}
 		_, err := fmt.Fprintf(r.w, "wrote %s\n", out)
 		return err
 	}
@@ -153,7 +157,7 @@ func (r *report) end(res *gmm.Result, out string, t timings) error {
 	for _, s := range res.History {
 		d.Iterations = append(d.Iterations, jsonIteration{modelJSON(&s.Model), number(s.LogLikelihood)})
 	}
-	d.Output = out
+	d.Output, d.Labels = out, r.c.labels
 	d.Elapsed.Decode, d.Elapsed.Fit, d.Elapsed.Segment, d.Elapsed.Total = number(t.decode), number(t.fit), number(t.segment), number(t.total)
 	enc := json.NewEncoder(r.w)
 	enc.SetIndent("", " ")

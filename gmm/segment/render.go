@@ -1,10 +1,13 @@
 package segment
 
 import (
+	"cmp"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"math"
+	"slices"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
@@ -18,15 +21,31 @@ const CleanRadius = 2
 
 // Segment labels every sample of x, the pixels of p row-major, with its most responsible
 // component of m, and sets each level of p to the mean of that component as a level of
-// 0..p.Max (rounded and clipped), opened then closed with a 5x5 square. p's levels are
-// overwritten, so the plane that x was made from can hold the result without new memory;
-// nil Levels are allocated. opt.Threads and opt.Kernel say where the labelling runs.
+// 0..p.Max (rounded and clipped), opened then closed with a 5x5 square: the reference
+// program's output. It is Classes followed by MeanLevels. p's levels are overwritten, so
+// the plane that x was made from can hold the result without new memory; nil Levels are
+// allocated. opt.Threads and opt.Kernel say where the labelling runs.
 func Segment[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options) error {
+	maxLevel := p.Max
+	if maxLevel < 1 || maxLevel > math.MaxUint16 {
+		return fmt.Errorf("segment: maximum level %d, want 1..65535", maxLevel)
+	}
+	if err := Classes(m, x, p, opt); err != nil {
+		return err
+	}
+	MeanLevels(m, p, maxLevel)
+	return nil
+}
+
+// Classes sets every level of p, whose pixels x holds row-major, to the index of the most
+// responsible component of m, cleaned as Segment cleans its gray levels: opened then
+// closed with a 5x5 square, with the components ranked by mean. A rank-to-level map that
+// never decreases commutes with the minimum and maximum of the filters, so MeanLevels of
+// the result is exactly the filtered gray levels. p.Max becomes K-1; nil Levels are
+// allocated.
+func Classes[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options) error {
 	if p.Width*p.Height != len(x) || (p.Levels != nil && len(p.Levels) != len(x)) {
 		return fmt.Errorf("segment: %d samples for a %dx%d image", len(x), p.Width, p.Height)
-	}
-	if p.Max < 1 || p.Max > math.MaxUint16 {
-		return fmt.Errorf("segment: maximum level %d, want 1..65535", p.Max)
 	}
 	if p.Levels == nil {
 		p.Levels = bigmem.Make[uint16](len(x))
@@ -35,19 +54,108 @@ func Segment[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options
 	if err := gmm.Classify(m, labels, x, opt); err != nil {
 		return err
 	}
-	lut := make([]uint16, m.K())
-	for k, mu := range m.Means {
-		lut[k] = uint16(math.Round(min(max(mu, 0), 1) * float64(p.Max)))
+	// order[r] is the component of rank r, by mean (then index); rank is its inverse.
+	k := m.K()
+	order := make([]uint16, k)
+	for i := range order {
+		order[i] = uint16(i)
 	}
-	parallel.For(len(labels), 1<<16, func(lo, hi int) {
-		for i, l := range labels[lo:hi] {
-			labels[lo+i] = lut[l]
-		}
-	})
+	slices.SortStableFunc(order, func(a, b uint16) int { return cmp.Compare(m.Means[a], m.Means[b]) })
+	rank := make([]uint16, k)
+	for r, c := range order {
+		rank[c] = uint16(r)
+	}
+	remap(labels, rank)
+	p.Max = k - 1
 	tmp := bigmem.Make[uint16](len(labels))
 	open(p, CleanRadius, tmp)
 	closing(p, CleanRadius, tmp)
+	remap(labels, order)
 	return nil
+}
+
+// MeanLevels replaces every component index of p (as Classes leaves it) by the mean of
+// that component of m as a level of 0..maxLevel, rounded and clipped to [0, 1] first.
+func MeanLevels(m *gmm.Model, p *Plane, maxLevel int) {
+	lut := make([]uint16, m.K())
+	for k, mu := range m.Means {
+		lut[k] = uint16(math.Round(min(max(mu, 0), 1) * float64(maxLevel)))
+	}
+	remap(p.Levels, lut)
+	p.Max = maxLevel
+}
+
+// remap sets every v of levels to lut[v], in parallel.
+func remap(levels, lut []uint16) {
+	parallel.For(len(levels), 1<<16, func(lo, hi int) {
+		for i, v := range levels[lo:hi] {
+			levels[lo+i] = lut[v]
+		}
+	})
+}
+
+// classColours are Okabe and Ito's eight colours, told apart with every common colour
+// vision deficiency; components beyond them take hues a golden angle apart.
+var classColours = []color.RGBA{
+	{0xe6, 0x9f, 0x00, 0xff}, // orange
+	{0x56, 0xb4, 0xe9, 0xff}, // sky blue
+	{0x00, 0x9e, 0x73, 0xff}, // bluish green
+	{0xf0, 0xe4, 0x42, 0xff}, // yellow
+	{0x00, 0x72, 0xb2, 0xff}, // blue
+	{0xd5, 0x5e, 0x00, 0xff}, // vermillion
+	{0xcc, 0x79, 0xa7, 0xff}, // reddish purple
+	{0x00, 0x00, 0x00, 0xff}, // black
+}
+
+// ClassColour is the colour of component k in palette images (and figures).
+func ClassColour(k int) color.RGBA {
+	if k < len(classColours) {
+		return classColours[k]
+	}
+	h := math.Mod(float64(k-len(classColours))*137.50776405003785, 360) / 60
+	x := uint8(math.Round(255 * (1 - math.Abs(math.Mod(h, 2)-1))))
+	switch int(h) {
+	case 0:
+		return color.RGBA{255, x, 0, 255}
+	case 1:
+		return color.RGBA{x, 255, 0, 255}
+	case 2:
+		return color.RGBA{0, 255, x, 255}
+	case 3:
+		return color.RGBA{0, x, 255, 255}
+	case 4:
+		return color.RGBA{x, 0, 255, 255}
+	}
+	return color.RGBA{255, 0, x, 255}
+}
+
+// ColourImage returns the class plane p (as Classes leaves it) with each component in its
+// ClassColour: a paletted image for up to 256 components.
+func ColourImage(p *Plane) image.Image {
+	r := image.Rect(0, 0, p.Width, p.Height)
+	k := p.Max + 1
+	if k <= 256 {
+		pal := make(color.Palette, k)
+		for i := range pal {
+			pal[i] = ClassColour(i)
+		}
+		img := &image.Paletted{Pix: bigmem.Make[uint8](len(p.Levels)), Stride: p.Width, Rect: r, Palette: pal}
+		parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {
+			for i, v := range p.Levels[lo:hi] {
+				img.Pix[lo+i] = uint8(v)
+			}
+		})
+		return img
+	}
+	img := &image.RGBA{Pix: bigmem.Make[uint8](4 * len(p.Levels)), Stride: 4 * p.Width, Rect: r}
+	parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {
+		for i, v := range p.Levels[lo:hi] {
+			c := ClassColour(int(v))
+			px := img.Pix[4*(lo+i) : 4*(lo+i)+4 : 4*(lo+i)+4]
+			px[0], px[1], px[2], px[3] = c.R, c.G, c.B, c.A
+		}
+	})
+	return img
 }
 
 // Image returns p as an 8-bit gray image when its levels fit in 8 bits, 16-bit otherwise.

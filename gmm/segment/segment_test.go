@@ -508,3 +508,72 @@ func TestSegmentAndWrite(t *testing.T) {
 		t.Error("unwritable path: no error")
 	}
 }
+
+func TestClassesFilterAsTheGrayLevelsDo(t *testing.T) {
+	// Means out of index order, two of them on one 8-bit level: the class plane, mapped to
+	// levels, must be the brute-force open+close of the unfiltered levels.
+	m := gmm.Model{
+		Weights: []float64{0.25, 0.25, 0.25, 0.25},
+		Means:   []float64{0.8, 0.1, 0.5, 0.5001},
+		Stdevs:  []float64{0.05, 0.05, 0.02, 0.02},
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	w, h := 300, 700 // several bands of rows
+	x := make([]float64, w*h)
+	for i := range x {
+		x[i] = m.Means[rng.IntN(4)] + 0.03*rng.NormFloat64()
+	}
+	raw := &Plane{Width: w, Height: h, Max: 255, Levels: make([]uint16, len(x))}
+	if err := gmm.Classify(&m, raw.Levels, x, gmm.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	MeanLevels(&m, raw, 255)
+	want := bruteRank(bruteRank(raw, CleanRadius, false), CleanRadius, true)
+	want = bruteRank(bruteRank(want, CleanRadius, true), CleanRadius, false)
+
+	classes := &Plane{Width: w, Height: h, Max: 255}
+	if err := Classes(&m, x, classes, gmm.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if classes.Max != 3 || slices.Max(classes.Levels) > 3 {
+		t.Fatalf("class plane: max %d, largest value %d", classes.Max, slices.Max(classes.Levels))
+	}
+	levels := &Plane{Width: w, Height: h, Max: 255}
+	if err := Segment(&m, x, levels, gmm.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(levels.Levels, want.Levels) {
+		t.Fatal("Segment differs from filtering the gray levels")
+	}
+	MeanLevels(&m, classes, 255)
+	if !slices.Equal(classes.Levels, want.Levels) || classes.Max != 255 {
+		t.Fatal("Classes then MeanLevels differs from Segment")
+	}
+}
+
+func TestColourImage(t *testing.T) {
+	for _, k := range []int{3, 300} {
+		p := &Plane{Width: k, Height: 2, Max: k - 1, Levels: make([]uint16, 2*k)}
+		for i := range p.Levels {
+			p.Levels[i] = uint16(i % k)
+		}
+		img := ColourImage(p)
+		if _, paletted := img.(*image.Paletted); paletted != (k <= 256) {
+			t.Errorf("K=%d: %T", k, img)
+		}
+		for i, v := range p.Levels {
+			got := color.RGBAModel.Convert(img.At(i%k, i/k)).(color.RGBA)
+			if got != ClassColour(int(v)) {
+				t.Fatalf("K=%d: pixel %d is %v, want class %d's %v", k, i, got, v, ClassColour(int(v)))
+			}
+		}
+	}
+	seen := map[color.RGBA]int{}
+	for k := range 64 {
+		c := ClassColour(k)
+		if j, dup := seen[c]; dup {
+			t.Errorf("classes %d and %d share the colour %v", j, k, c)
+		}
+		seen[c] = k
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -147,20 +148,39 @@ func TestDriverPassesDoNotAllocate(t *testing.T) {
 	}
 }
 
+// workers counts the goroutines running a Driver's worker loop, from their stacks (the
+// total goroutine count moves with whatever else the test binary runs).
+func workers() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Count(string(buf[:n]), "kernel.(*Driver).worker(")
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
 func TestDriverCloseEndsItsWorkers(t *testing.T) {
-	before := runtime.NumGoroutine()
-	d, err := NewDriver(Generic, Config{Threads: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := runtime.NumGoroutine() - before; got != 4 {
-		t.Errorf("%d goroutines started for 5 workers, want 4 (the caller is the fifth)", got)
-	}
-	s := NewStats(2)
-	EStep(d, make([]float64, 3*d.TileSize()), nil, NewCoeffs([]float64{1, 1}, []float64{0, 1}, []float64{1, 1}), s)
-	d.Close()
-	if after := runtime.NumGoroutine(); after != before {
-		t.Errorf("%d goroutines after Close, %d before NewDriver", after, before)
+	before := workers()
+	for _, cfg := range []Config{{Threads: 5}, {Threads: 3, Pin: runtime.GOOS == "linux"}} {
+		d, err := NewDriver(Generic, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := cfg.Threads - 1 // the caller is the last worker
+		if cfg.Pin {
+			want = cfg.Threads // pinned workers are all the pool's
+		}
+		if got := workers() - before; got != want {
+			t.Errorf("%+v: %d worker goroutines, want %d", cfg, got, want)
+		}
+		s := NewStats(2)
+		EStep(d, make([]float64, 3*d.TileSize()), nil, NewCoeffs([]float64{1, 1}, []float64{0, 1}, []float64{1, 1}), s)
+		d.Close()
+		if after := workers(); after != before {
+			t.Errorf("%+v: %d worker goroutines after Close, %d before NewDriver", cfg, after, before)
+		}
 	}
 }
 

@@ -139,13 +139,7 @@ func ColourImage(p *Plane) image.Image {
 		for i := range pal {
 			pal[i] = ClassColour(i)
 		}
-		img := &image.Paletted{Pix: bigmem.Make[uint8](len(p.Levels)), Stride: p.Width, Rect: r, Palette: pal}
-		parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {
-			for i, v := range p.Levels[lo:hi] {
-				img.Pix[lo+i] = uint8(v)
-			}
-		})
-		return img
+		return &image.Paletted{Pix: narrow(p.Levels), Stride: p.Width, Rect: r, Palette: pal}
 	}
 	img := &image.RGBA{Pix: bigmem.Make[uint8](4 * len(p.Levels)), Stride: 4 * p.Width, Rect: r}
 	parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {
@@ -158,17 +152,22 @@ func ColourImage(p *Plane) image.Image {
 	return img
 }
 
+// narrow returns levels, each below 256, as bytes, converted in parallel.
+func narrow(levels []uint16) []uint8 {
+	out := bigmem.Make[uint8](len(levels))
+	parallel.For(len(levels), 1<<16, func(lo, hi int) {
+		for i, v := range levels[lo:hi] {
+			out[lo+i] = uint8(v)
+		}
+	})
+	return out
+}
+
 // Image returns p as an 8-bit gray image when its levels fit in 8 bits, 16-bit otherwise.
 func (p *Plane) Image() image.Image {
 	r := image.Rect(0, 0, p.Width, p.Height)
 	if p.Max <= 255 {
-		img := &image.Gray{Pix: bigmem.Make[uint8](len(p.Levels)), Stride: p.Width, Rect: r}
-		parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {
-			for i, v := range p.Levels[lo:hi] {
-				img.Pix[lo+i] = uint8(v)
-			}
-		})
-		return img
+		return &image.Gray{Pix: narrow(p.Levels), Stride: p.Width, Rect: r}
 	}
 	img := &image.Gray16{Pix: bigmem.Make[uint8](2 * len(p.Levels)), Stride: 2 * p.Width, Rect: r}
 	parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {

@@ -1,6 +1,6 @@
 // Package gen makes deterministic synthetic workloads for tests, benchmarks and gmmbench:
-// samples of Gaussian mixtures whose true parameters are known. It uses only the standard
-// library, so that every tool of the project can share it.
+// samples of Gaussian mixtures whose true parameters are known, and their float32 copies.
+// It uses only the standard library, so that every tool of the project can share it.
 package gen
 
 import (
@@ -56,4 +56,13 @@ func Spread(k int) Params {
 		p.Stdevs = append(p.Stdevs, 0.5/float64(k))
 	}
 	return p
+}
+
+// Float32s returns x rounded to float32, element by element.
+func Float32s(x []float64) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range x {
+		out[i] = float32(v)
+	}
+	return out
 }

@@ -66,3 +66,16 @@ func TestSpreadCoversTheUnitInterval(t *testing.T) {
 		}
 	}
 }
+
+func TestFloat32sRoundsEachElement(t *testing.T) {
+	x := []float64{0, 1, 0.1, -3.5e38, 1e-46, math.Inf(-1)}
+	got := Float32s(x)
+	if len(got) != len(x) {
+		t.Fatalf("%d elements for %d", len(got), len(x))
+	}
+	for i, v := range x {
+		if got[i] != float32(v) {
+			t.Errorf("element %d: %v, want %v", i, got[i], float32(v))
+		}
+	}
+}

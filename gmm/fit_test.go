@@ -8,10 +8,11 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/gmmsimd/gmmsimd/gen"
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/gmmsimd/gmmsimd/gen"
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
 var truth = Model{
@@ -27,15 +28,6 @@ func sample(t testing.TB, seed uint64, n int, m Model) []float64 {
 		t.Fatal(err)
 	}
 	return x
-}
-
-// to32 rounds x to float32.
-func to32(x []float64) []float32 {
-	out := make([]float32, len(x))
-	for i, v := range x {
-		out[i] = float32(v)
-	}
-	return out
 }
 
 // fitBoth fits the same samples in float64 and float32.
@@ -203,7 +195,7 @@ func TestWeightsEqualRepetition(t *testing.T) {
 func TestThreadsGiveIdenticalBits(t *testing.T) {
 	// 300000 samples make several tiles at any cache size (kernel.MaxTileSize).
 	x := sample(t, 7, 300000, truth)
-	x32 := to32(x)
+	x32 := gen.Float32s(x)
 	w := make([]float64, len(x))
 	for i := range w {
 		w[i] = float64(1 + i%3)
@@ -272,7 +264,7 @@ func TestLongHistoriesGrowInChunks(t *testing.T) {
 
 func TestFloat32AgreesWithFloat64(t *testing.T) {
 	x := sample(t, 8, 100000, truth)
-	x32 := to32(x)
+	x32 := gen.Float32s(x)
 	opt := Options{Components: 3, MaxIter: 8}
 	r64, r32 := fitBoth(t, x, x32, opt)
 	// The samples differ by float32 rounding (6e-8 relative) and nothing else.
@@ -395,7 +387,7 @@ func TestKernelsAgree(t *testing.T) {
 		t.Skip("only the generic kernels in this build or on this CPU")
 	}
 	x := sample(t, 11, 200003, truth)
-	x32 := to32(x)
+	x32 := gen.Float32s(x)
 	w := make([]float64, len(x))
 	for i := range w {
 		w[i] = float64(1 + i%5)

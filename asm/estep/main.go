@@ -345,6 +345,17 @@ func (g *kernel) llMem() Mem {
 // coefMem returns component k's coefficient at off.
 func (g *kernel) coefMem(base Register, k, off int) Mem { return Mem{Base: base, Disp: k*block + off} }
 
+// samples loads the current register of samples and, for the weighted kernels, their
+// weights (nil otherwise).
+func (g *kernel) samples() (x, w VecVirtual) {
+	x = YMM()
+	g.p.Movu(g.x, x)
+	if g.weighted {
+		w = g.weights()
+	}
+	return x, w
+}
+
 // weights loads the current samples' weights as a register of T (float32 lanes narrow
 // the float64 weights). Only for the weighted kernels.
 func (g *kernel) weights() VecVirtual {
@@ -454,12 +465,7 @@ func (g *kernel) accumulate(r, xv VecVirtual, coefBase, accBase Register, k int)
 // registers: it adds the log-likelihood's share and returns the K responsibilities.
 func (g *kernel) responsibilities() []VecVirtual {
 	p := g.p
-	x := YMM()
-	p.Movu(g.x, x)
-	var w VecVirtual
-	if g.weighted {
-		w = g.weights()
-	}
+	x, w := g.samples()
 	pk := make([]VecVirtual, g.k)
 	m := YMM()
 	for k := range pk {
@@ -549,12 +555,7 @@ func (g *kernel) expsSkippingTheMax(a []VecVirtual) VecVirtual {
 // P_k and then exp(P_k - max) kept in scratch.
 func (g *kernel) generalBody() {
 	p := g.p
-	x := YMM()
-	p.Movu(g.x, x)
-	var w VecVirtual
-	if g.weighted {
-		w = g.weights()
-	}
+	x, w := g.samples()
 	m, s := YMM(), YMM()
 	p.Movu(p.C(-1/zero), m)
 	g.components("max", func(cp, _, sp Register) {

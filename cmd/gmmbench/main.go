@@ -275,10 +275,7 @@ func benchEStep(ctx context.Context, c *config) ([]estepRow, error) {
 		if err != nil {
 			return nil, err
 		}
-		x32 := make([]float32, n)
-		for i, v := range x {
-			x32[i] = float32(v)
-		}
+		x32 := gen.Float32s(x)
 		coef := kernel.NewCoeffs(truth.Weights, truth.Means, truth.Stdevs)
 		for _, name := range kernel.Available() {
 			kern, err := kernel.Lookup(name)

@@ -322,13 +322,13 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 		res, err = gmm.Fit(ctx, in.x64, opt)
 		fitted = time.Now()
 		if err == nil {
-			err = segment.Classes(&res.Model, in.x64, in.plane, opt)
+			err = label(c, &res.Model, in.x64, in.plane, opt)
 		}
 	} else {
 		res, err = gmm.Fit(ctx, in.x32, opt)
 		fitted = time.Now()
 		if err == nil {
-			err = segment.Classes(&res.Model, in.x32, in.plane, opt)
+			err = label(c, &res.Model, in.x32, in.plane, opt)
 		}
 	}
 	if err != nil {
@@ -345,7 +345,20 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 	})
 }
 
-// writeOutputs writes the class plane p: the class indices to --labels when asked, then
+// classOutputs reports whether the outputs asked for need the class of every pixel
+// (--labels, --palette) rather than only the gray levels of the classes' means.
+func (c *config) classOutputs() bool { return c.labels != "" || c.palette }
+
+// label fills p from the fitted model: with the cleaned classes when the outputs need
+// them, else straight with the gray levels of the segmentation.
+func label[T float32 | float64](c *config, m *gmm.Model, x []T, p *segment.Plane, opt gmm.Options) error {
+	if c.classOutputs() {
+		return segment.Classes(m, x, p, opt)
+	}
+	return segment.Segment(m, x, p, opt)
+}
+
+// writeOutputs writes p as label left it: the class indices to --labels when asked, then
 // the segmentation to out, in colour (--palette) or as the gray levels (0..maxLevel) of the
 // components' means. If out cannot be written, the labels file is removed again.
 func writeOutputs(c *config, m *gmm.Model, p *segment.Plane, maxLevel int, out string) error {
@@ -354,13 +367,18 @@ func writeOutputs(c *config, m *gmm.Model, p *segment.Plane, maxLevel int, out s
 			return fmt.Errorf("--labels: %w", err)
 		}
 	}
-	var img image.Image
 	if c.palette {
-		img = segment.ColourImage(p)
-	} else {
-		segment.MeanLevels(m, p, maxLevel)
-		img = p.Image()
+		return writeSegmentation(c, out, segment.ColourImage(p))
 	}
+	if c.classOutputs() {
+		segment.MeanLevels(m, p, maxLevel)
+	}
+	return writeSegmentation(c, out, p.Image())
+}
+
+// writeSegmentation writes img to out; if it cannot, it removes the labels file written
+// before it.
+func writeSegmentation(c *config, out string, img image.Image) error {
 	if err := segment.WritePNG(out, img); err != nil {
 		if c.labels != "" {
 			os.Remove(c.labels)

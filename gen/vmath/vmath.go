@@ -26,6 +26,8 @@ import (
 	"math"
 	"math/big"
 	"unsafe"
+
+	"github.com/gmmsimd/gmmsimd/gen"
 )
 
 // ExpReduced bounds the reduced argument r of exp: ln2/2 and a margin for the rounding of
@@ -70,11 +72,11 @@ var (
 var (
 	Ln2Hi32, Ln2Lo32 = ln2Split32()
 	ExpLo32, ExpHi32 = float32(-104), float32(89)
-	ExpCoeffs32      = to32(chebyshevExp(6, ExpReduced))
+	ExpCoeffs32      = gen.Float32s(chebyshevExp(6, ExpReduced))
 	Shifter32        = float32(0x1.8p23)
 	ExpMagic32       = float32(0x1.8p23 + 127)
 	Sqrt2f           = float32(math.Sqrt2)
-	LogCoeffs32      = to32(atanhCoeffs(5))
+	LogCoeffs32      = gen.Float32s(atanhCoeffs(5))
 	LogTiny32        = float32(0x1p-126)
 	LogExpMagic32    = float32(0x1p23 + 127)
 )
@@ -187,14 +189,6 @@ func atanhCoeffs(n int) []float64 {
 	out := make([]float64, n)
 	for j := range out {
 		out[j], _ = big.NewRat(2, int64(2*j+3)).Float64()
-	}
-	return out
-}
-
-func to32(v []float64) []float32 {
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(x)
 	}
 	return out
 }

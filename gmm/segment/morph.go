@@ -1,24 +1,35 @@
 package segment
 
-import "github.com/gmmsimd/gmmsimd/internal/parallel"
+import (
+	"github.com/gmmsimd/gmmsimd/internal/bigmem"
+	"github.com/gmmsimd/gmmsimd/internal/parallel"
+)
 
 // Opening is the morphological opening of a plane (erosion, then dilation) with a square of
 // side 2r+1: it removes bright specks smaller than the square.
-func Opening(p *Plane, r int) { open(p, r, make([]uint16, len(p.Levels))) }
-
-// open is Opening with tmp, as long as p.Levels, for scratch.
-func open(p *Plane, r int, tmp []uint16) {
+func Opening(p *Plane, r int) {
+	tmp := make([]uint16, len(p.Levels))
 	erode(p, r, tmp)
 	dilate(p, r, tmp)
 }
 
 // Closing is the morphological closing (dilation, then erosion) with a square of side 2r+1:
 // it fills dark specks smaller than the square.
-func Closing(p *Plane, r int) { closing(p, r, make([]uint16, len(p.Levels))) }
-
-// closing is Closing with tmp, as long as p.Levels, for scratch.
-func closing(p *Plane, r int, tmp []uint16) {
+func Closing(p *Plane, r int) {
+	tmp := make([]uint16, len(p.Levels))
 	dilate(p, r, tmp)
+	erode(p, r, tmp)
+}
+
+// openClose is Opening then Closing with one scratch buffer. The two dilations in the
+// middle share their complements: erode, complement, erode twice, complement, erode.
+func openClose(p *Plane, r int) {
+	tmp := bigmem.Make[uint16](len(p.Levels))
+	erode(p, r, tmp)
+	complement(p.Levels)
+	erode(p, r, tmp)
+	erode(p, r, tmp)
+	complement(p.Levels)
 	erode(p, r, tmp)
 }
 

@@ -22,18 +22,25 @@ const CleanRadius = 2
 // Segment labels every sample of x, the pixels of p row-major, with its most responsible
 // component of m, and sets each level of p to the mean of that component as a level of
 // 0..p.Max (rounded and clipped), opened then closed with a 5x5 square: the reference
-// program's output. It is Classes followed by MeanLevels. p's levels are overwritten, so
-// the plane that x was made from can hold the result without new memory; nil Levels are
-// allocated. opt.Threads and opt.Kernel say where the labelling runs.
+// program's output, and what Classes followed by MeanLevels gives in one pass fewer. p's
+// levels are overwritten, so the plane that x was made from can hold the result without
+// new memory; nil Levels are allocated. opt.Threads and opt.Kernel say where the
+// labelling runs.
 func Segment[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options) error {
 	maxLevel := p.Max
 	if maxLevel < 1 || maxLevel > math.MaxUint16 {
 		return fmt.Errorf("segment: maximum level %d, want 1..65535", maxLevel)
 	}
-	if err := Classes(m, x, p, opt); err != nil {
+	order, err := rankedClasses(m, x, p, opt)
+	if err != nil {
 		return err
 	}
-	MeanLevels(m, p, maxLevel)
+	lut := meanLUT(m, maxLevel)
+	for r, c := range order {
+		order[r] = lut[c]
+	}
+	remap(p.Levels, order)
+	p.Max = maxLevel
 	return nil
 }
 
@@ -44,19 +51,30 @@ func Segment[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options
 // the result is exactly the filtered gray levels. p.Max becomes K-1; nil Levels are
 // allocated.
 func Classes[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options) error {
+	order, err := rankedClasses(m, x, p, opt)
+	if err != nil {
+		return err
+	}
+	remap(p.Levels, order)
+	p.Max = m.K() - 1
+	return nil
+}
+
+// rankedClasses sets every level of p to the rank by mean (then index) of the most
+// responsible component of m at that pixel of x, opened then closed with a 5x5 square,
+// and returns order, the component of each rank.
+func rankedClasses[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options) (order []uint16, err error) {
 	if p.Width*p.Height != len(x) || (p.Levels != nil && len(p.Levels) != len(x)) {
-		return fmt.Errorf("segment: %d samples for a %dx%d image", len(x), p.Width, p.Height)
+		return nil, fmt.Errorf("segment: %d samples for a %dx%d image", len(x), p.Width, p.Height)
 	}
 	if p.Levels == nil {
 		p.Levels = bigmem.Make[uint16](len(x))
 	}
-	labels := p.Levels
-	if err := gmm.Classify(m, labels, x, opt); err != nil {
-		return err
+	if err := gmm.Classify(m, p.Levels, x, opt); err != nil {
+		return nil, err
 	}
-	// order[r] is the component of rank r, by mean (then index); rank is its inverse.
 	k := m.K()
-	order := make([]uint16, k)
+	order = make([]uint16, k)
 	for i := range order {
 		order[i] = uint16(i)
 	}
@@ -65,24 +83,25 @@ func Classes[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options
 	for r, c := range order {
 		rank[c] = uint16(r)
 	}
-	remap(labels, rank)
-	p.Max = k - 1
-	tmp := bigmem.Make[uint16](len(labels))
-	open(p, CleanRadius, tmp)
-	closing(p, CleanRadius, tmp)
-	remap(labels, order)
-	return nil
+	remap(p.Levels, rank)
+	openClose(p, CleanRadius)
+	return order, nil
 }
 
 // MeanLevels replaces every component index of p (as Classes leaves it) by the mean of
 // that component of m as a level of 0..maxLevel, rounded and clipped to [0, 1] first.
 func MeanLevels(m *gmm.Model, p *Plane, maxLevel int) {
+	remap(p.Levels, meanLUT(m, maxLevel))
+	p.Max = maxLevel
+}
+
+// meanLUT maps each component of m to its mean as a level of 0..maxLevel.
+func meanLUT(m *gmm.Model, maxLevel int) []uint16 {
 	lut := make([]uint16, m.K())
 	for k, mu := range m.Means {
 		lut[k] = uint16(math.Round(min(max(mu, 0), 1) * float64(maxLevel)))
 	}
-	remap(p.Levels, lut)
-	p.Max = maxLevel
+	return lut
 }
 
 // remap sets every v of levels to lut[v], in parallel.

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/cpuid/v2"
+
+	"github.com/gmmsimd/gmmsimd/gen"
 )
 
 // The generated functions are called here directly, with every buffer they touch inside
@@ -129,7 +131,7 @@ func BenchmarkEStepUnrolled(b *testing.B) {
 	}
 	const n = 1 << 20
 	x := benchData(n)
-	x32 := to32(x)
+	x32 := gen.Float32s(x)
 	for _, k := range []int{2, 3, 4} {
 		c := benchMixture(k)
 		plain64, _ := estepFuncs[float64](k)

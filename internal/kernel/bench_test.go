@@ -42,7 +42,7 @@ func BenchmarkEStep(b *testing.B) {
 					continue
 				}
 				x := benchData(size.n)
-				x32 := to32(x)
+				x32 := gen.Float32s(x)
 				s := NewStats(k)
 				b.Run(fmt.Sprintf("impl=%s/f64/K=%d/N=%s", kern.Name, k, size.name), func(b *testing.B) {
 					b.SetBytes(int64(8 * size.n))
@@ -66,7 +66,7 @@ func BenchmarkEStep(b *testing.B) {
 func BenchmarkEStepWeighted(b *testing.B) {
 	const n = 1 << 20
 	x := benchData(n)
-	x32 := to32(x)
+	x32 := gen.Float32s(x)
 	w := uniform(rand.New(rand.NewPCG(1, 2)), n, 0, 10)
 	c := benchMixture(3)
 	s := NewStats(3)
@@ -91,7 +91,7 @@ func BenchmarkExpLog(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	arg := uniform(rng, n, -20, 0) // as libmvec's floor measures it
 	pos := uniform(rng, n, 1, 21)
-	arg32, pos32 := to32(arg), to32(pos)
+	arg32, pos32 := gen.Float32s(arg), gen.Float32s(pos)
 	dst, dst32 := make([]float64, n), make([]float32, n)
 	for _, kern := range available() {
 		b.Run(fmt.Sprintf("impl=%s/exp/f64", kern.Name), func(b *testing.B) {
@@ -124,7 +124,7 @@ func BenchmarkExpLog(b *testing.B) {
 func BenchmarkExpSumStable(b *testing.B) {
 	const n, k = 1 << 20, 3
 	x := benchData(n)
-	x32 := to32(x)
+	x32 := gen.Float32s(x)
 	c := benchMixture(k)
 	p, pm, es := make([]float64, k*n), make([]float64, n), make([]float64, n)
 	p32, pm32, es32 := make([]float32, k*n), make([]float32, n), make([]float32, n)
@@ -147,7 +147,7 @@ func BenchmarkExpSumStable(b *testing.B) {
 func BenchmarkLogNormPDF(b *testing.B) {
 	const n = 1 << 20
 	x := benchData(n)
-	x32 := to32(x)
+	x32 := gen.Float32s(x)
 	dst, dst32 := make([]float64, n), make([]float32, n)
 	for _, kern := range available() {
 		b.Run(fmt.Sprintf("impl=%s/f64/N=1M", kern.Name), func(b *testing.B) {
@@ -168,7 +168,7 @@ func BenchmarkLogNormPDF(b *testing.B) {
 func BenchmarkClassify(b *testing.B) {
 	const n = 1 << 20
 	x := benchData(n)
-	x32 := to32(x)
+	x32 := gen.Float32s(x)
 	c := benchMixture(3)
 	labels := make([]uint16, n)
 	for _, kern := range available() {

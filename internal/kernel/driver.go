@@ -87,7 +87,6 @@ type Driver struct {
 	t32 tasks[float32]
 	// partial holds each tile's statistics (over one backing array), reused across passes.
 	partial []Stats
-	buf     []float64
 }
 
 // pass is one pass over n samples: task runs once per tile.
@@ -274,10 +273,10 @@ func (d *Driver) partials(nt, k int) []Stats {
 	const line = 64 / 8 // float64s in a cache line
 	stride := (3*k+line-1)/line*line + line
 	if len(d.partial) < nt || (nt > 0 && len(d.partial[0].N) != k) {
-		d.buf = make([]float64, stride*nt)
+		buf := make([]float64, stride*nt)
 		d.partial = make([]Stats, nt)
 		for t := range d.partial {
-			b := d.buf[stride*t : stride*t+3*k]
+			b := buf[stride*t : stride*t+3*k]
 			d.partial[t] = Stats{N: b[:k:k], D: b[k : 2*k : 2*k], B: b[2*k : 3*k : 3*k]}
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/gmmsimd/gmmsimd/gen"
 )
 
 // newDriver returns a driver that the test closes when it ends.
@@ -46,7 +48,7 @@ func TestDriverIsDeterministicAcrossThreadCounts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	n := 37*tile + 1234 // tiles of every worker's share, and a partial last one
 	x := uniform(rng, n, 0, 1)
-	x32 := to32(x)
+	x32 := gen.Float32s(x)
 	w := uniform(rng, n, 0, 2)
 	c := threeClasses.coeffs()
 	for _, kern := range available() {
@@ -124,7 +126,7 @@ func TestDriverPassesDoNotAllocate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
 	n := 11*MinTileSize + 5
 	x := uniform(rng, n, 0, 1)
-	x32 := to32(x)
+	x32 := gen.Float32s(x)
 	w := uniform(rng, n, 0, 2)
 	c := threeClasses.coeffs()
 	s := NewStats(3)

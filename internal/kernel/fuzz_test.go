@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/gmmsimd/gmmsimd/gen"
 	"github.com/gmmsimd/gmmsimd/gen/vmath"
 )
 
@@ -140,7 +141,7 @@ func FuzzEStep(f *testing.F) {
 			kern.EStep64(x, w, c, got)
 			Generic.EStep64(x, w, c, want)
 			closeStats(t, kern.Name+" float64", got, want, errorBound(x, w, c, 1e-12))
-			x32 := to32(x)
+			x32 := gen.Float32s(x)
 			c32 := coeffs32(c)
 			got32, want32 := NewStats(c.K()), NewStats(c.K())
 			kern.EStep32(x32, w, c, got32)

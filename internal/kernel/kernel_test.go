@@ -10,6 +10,8 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/gmmsimd/gmmsimd/gen"
 )
 
 // mixture is a test mixture with its weights, means and stdevs.
@@ -86,14 +88,6 @@ func uniform(rng *rand.Rand, n int, lo, hi float64) []float64 {
 	return x
 }
 
-func to32(x []float64) []float32 {
-	out := make([]float32, len(x))
-	for i, v := range x {
-		out[i] = float32(v)
-	}
-	return out
-}
-
 func to64(x []float32) []float64 {
 	out := make([]float64, len(x))
 	for i, v := range x {
@@ -139,7 +133,7 @@ func TestExpSumStable(t *testing.T) {
 		p, pmax, expsum := make([]float64, k*n), make([]float64, n), make([]float64, n)
 		ExpSumStable(Generic, p, pmax, expsum, x, c)
 		p32, pmax32, expsum32 := make([]float32, k*n), make([]float32, n), make([]float32, n)
-		ExpSumStable(Generic, p32, pmax32, expsum32, to32(x), c)
+		ExpSumStable(Generic, p32, pmax32, expsum32, gen.Float32s(x), c)
 		for i, xv := range x {
 			row := make([]float64, k)
 			for j := range k {
@@ -191,7 +185,7 @@ func TestEStepMatchesExplicitResponsibilities(t *testing.T) {
 			Generic.EStep64(x, weights, threeClasses.coeffs(), got)
 			checkStats(t, got, want, 1e-12, 1e-14)
 			got32 := NewStats(3)
-			x32 := to32(x)
+			x32 := gen.Float32s(x)
 			Generic.EStep32(x32, weights, threeClasses.coeffs(), got32)
 			checkStats(t, got32, threeClasses.refStats(to64(x32), weights), 1e-12, 1e-14)
 		}
@@ -282,7 +276,7 @@ func TestScoreSamplesAndClassify(t *testing.T) {
 	labels := make([]uint16, len(x))
 	Classify(d, labels, x, c)
 	labels32 := make([]uint16, len(x))
-	Classify(d, labels32, to32(x), c)
+	Classify(d, labels32, gen.Float32s(x), c)
 	for i, xv := range x {
 		row := make([]float64, 3)
 		for k := range row {
@@ -310,7 +304,7 @@ func TestClassifyTiesGoToTheLowestIndex(t *testing.T) {
 		}
 		k.Classify64(labels, x, c)
 		labels32 := slices.Clone(labels)
-		k.Classify32(labels32, to32(x), c)
+		k.Classify32(labels32, gen.Float32s(x), c)
 		for i := range x {
 			if labels[i] != 0 || labels32[i] != 0 {
 				t.Fatalf("%s: x=%v labelled %d (float64) and %d (float32), want 0", k.Name, x[i], labels[i], labels32[i])

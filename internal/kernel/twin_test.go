@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gmmsimd/gmmsimd/gen"
 	"github.com/gmmsimd/gmmsimd/gen/vmath"
 )
 
@@ -227,7 +228,7 @@ func TestLogNormPDFTwins(t *testing.T) {
 					}
 				}
 				x32 := newGuarded[float32](n, off)
-				copy(x32.s(), to32(x.s()))
+				copy(x32.s(), gen.Float32s(x.s()))
 				got32 := newGuarded[float32](n, 0)
 				LogNormPDF(k, got32.s(), x32.s(), c.Const[j], c.Mean[j], c.HalfPrec[j])
 				got32.check(t, "LogNormPDF32")
@@ -271,7 +272,7 @@ func TestExpSumStableTwins(t *testing.T) {
 					}
 				}
 				// float32 against the float64 twin on the same float32 inputs.
-				x32 := to32(x.s())
+				x32 := gen.Float32s(x.s())
 				p32, m32, e32 := newGuarded[float32](kk*n, 0), newGuarded[float32](n, off), newGuarded[float32](n, 0)
 				ExpSumStable(k, p32.s(), m32.s(), e32.s(), x32, c)
 				p32.check(t, "P32")
@@ -427,7 +428,7 @@ func TestEStepTwins(t *testing.T) {
 					closeStats(t, what, got, want, errorBound(x.s(), w, c, 1e-12))
 					// float32 against the float64 twin on the same float32 data and
 					// coefficients, within float32's error model.
-					x32 := to32(x.s())
+					x32 := gen.Float32s(x.s())
 					c32 := coeffs32(c)
 					got32, want32 := NewStats(c.K()), NewStats(c.K())
 					k.EStep32(x32, w, c, got32)
@@ -510,7 +511,7 @@ func TestClassifyTwins(t *testing.T) {
 						t.Fatalf("%s %s n=%d: Classify64(%v) = %d, twin %d", k.Name, name, n, x.s()[i], got[i], want[i])
 					}
 				}
-				x32 := to32(x.s())
+				x32 := gen.Float32s(x.s())
 				got32, check32 := guardedLabels(t, n, off)
 				k.Classify32(got32, x32, c)
 				check32()

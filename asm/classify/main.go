@@ -18,7 +18,7 @@ import (
 
 func main() {
 	emit.Header()
-	for _, p := range []*emit.Prec{emit.Double("classify"), emit.Single("classify")} {
+	for _, p := range []*emit.Prec{emit.AVX2.Double("classify"), emit.AVX2.Single("classify")} {
 		classify(p)
 	}
 	Generate()

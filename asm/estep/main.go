@@ -1,14 +1,16 @@
-// Command estep generates the AVX2 fused E-step: per pixel the weighted normal
-// log-densities of K components, their maximum, the stable sum of exponentials, the
+// Command estep generates the fused E-step for AVX2 (256-bit registers) and AVX-512
+// (512-bit registers, the same operations in twice the lanes): per pixel the weighted
+// normal log-densities of K components, their maximum, the stable sum of exponentials, the
 // log-likelihood, the responsibilities and the shifted sufficient statistics, in one pass.
 //
-// Every function takes its coefficients and accumulators from the caller:
+// Every function takes its coefficients and accumulators from the caller, in registers of
+// W bytes (32 for AVX2, 64 for AVX-512):
 //
-//	coef: 3K registers' worth of T: for component k, Const, Mean and HalfPrec, each
-//	      repeated across a register (k*96 bytes + 0, 32, 64)
-//	acc:  3K+1 registers of float64x4: for component k, N, D and B (k*96 + 0, 32, 64),
-//	      then the log-likelihood (96K); the caller zeroes them and adds up the lanes.
-//	      float32 kernels: then 3K registers of float32x8 more, N, D and B per component
+//	coef: 3K registers of T: for component k, Const, Mean and HalfPrec, each repeated
+//	      across a register (at (3k + 0, 1, 2) W bytes)
+//	acc:  3K+1 registers of float64: for component k, N, D and B (at (3k + 0, 1, 2) W),
+//	      then the log-likelihood (3K W); the caller zeroes them and adds up the lanes.
+//	      float32 kernels: then 3K registers of float32 more, N, D and B per component
 //	      again, where a block of samples adds up before it is widened into the float64
 //	      ones; they are zero again when the function returns
 //	scratch: general K: K registers of T for P_k and then exp(P_k - max); unrolled K:
@@ -20,7 +22,7 @@
 // Other K loop over the components.
 // float32 lanes compute P and exp in float32 and widen the statistics to float64.
 //
-// float32 statistics add up in float32 for a block of 32 registers (256 samples, so a
+// float32 statistics add up in float32 for a block of 32 registers (32 samples a lane, so a
 // relative error of at most 32 float32 roundings), then widen into the float64 sums:
 // widening every term costs as much as the rest of the kernel.
 //
@@ -48,24 +50,36 @@ const logBlock = 32
 
 func main() {
 	emit.Header()
-	double := emit.Double("estep")
-	for _, p := range []*emit.Prec{double, emit.Single("estep")} {
-		for _, weighted := range []bool{false, true} {
-			for _, k := range unrolled {
-				estep(p, double, k, weighted)
+	for _, isa := range []*emit.ISA{emit.AVX2, emit.AVX512} {
+		double := isa.Double("estep")
+		for _, p := range []*emit.Prec{double, isa.Single("estep")} {
+			for _, weighted := range []bool{false, true} {
+				for _, k := range unrolled {
+					estep(p, double, k, weighted)
+				}
+				estep(p, double, 0, weighted)
 			}
-			estep(p, double, 0, weighted)
 		}
 	}
 	Generate()
 }
 
-// register offsets within a component's block of coef or acc.
+// The registers of a component's block of coef or acc, in order.
 const (
-	offConst, offMean, offHalfPrec = 0, 32, 64
-	offN, offD, offB               = 0, 32, 64
-	block                          = 96
+	offConst, offMean, offHalfPrec = 0, 1, 2
+	offN, offD, offB               = 0, 1, 2
 )
+
+// at returns the byte offset of register slot of component k's block.
+func (g *kernel) at(k, slot int) int { return (3*k + slot) * g.p.Width }
+
+// imm is a byte count as an immediate: 8 bits when they hold it.
+func imm(n int) Constant {
+	if n < 128 {
+		return U8(n)
+	}
+	return U32(n)
+}
 
 // kernel is the state of one function being emitted.
 type kernel struct {
@@ -85,7 +99,7 @@ type kernel struct {
 
 // name returns the function's name, e.g. estepAVX2F64K3W.
 func name(p *emit.Prec, k int, weighted bool) string {
-	s := "estepAVX2" + p.Name
+	s := "estep" + p.ISA.Name + p.Name
 	if k > 0 {
 		s += fmt.Sprintf("K%d", k)
 	}
@@ -117,7 +131,7 @@ func estep(p, d *emit.Prec, k int, weighted bool) {
 	g := &kernel{p: p, d: d, k: k, weighted: weighted}
 	g.x = Mem{Base: Load(Param("x").Base(), GP64())}
 	n := Load(Param("x").Len(), GP64())
-	ptrs := []emit.Ptr{{Reg: g.x.Base, Step: 32}}
+	ptrs := []emit.Ptr{{Reg: g.x.Base, Step: p.Width}}
 	if weighted {
 		g.w = Mem{Base: Load(Param("w").Base(), GP64())}
 		ptrs = append(ptrs, emit.Ptr{Reg: g.w.Base, Step: 8 * p.Lanes}) // float64 weights
@@ -135,10 +149,10 @@ func estep(p, d *emit.Prec, k int, weighted bool) {
 		DIVQ(lanes3)
 		MOVQ(RAX, g.ncomp)
 		g.llp = GP64()
-		IMUL3Q(U32(block), g.ncomp, g.llp)
+		IMUL3Q(U32(g.at(1, 0)), g.ncomp, g.llp)
 		if !p.Is64() {
 			g.off32 = GP64()
-			LEAQ(Mem{Base: g.llp, Disp: 32}, g.off32)
+			LEAQ(Mem{Base: g.llp, Disp: p.Width}, g.off32)
 		}
 		ADDQ(g.acc, g.llp)
 	}
@@ -160,9 +174,9 @@ func (g *kernel) initProducts() {
 	if g.weighted {
 		return
 	}
-	g.prod = []VecVirtual{YMM()}
+	g.prod = []VecVirtual{g.d.Vec()}
 	if !g.p.Is64() {
-		g.prod = append(g.prod, YMM())
+		g.prod = append(g.prod, g.d.Vec())
 	}
 	for _, pr := range g.prod {
 		VMOVUPD(g.d.C(1), pr)
@@ -192,42 +206,42 @@ func (g *kernel) twoPassLoop(n Register, ptrs []emit.Ptr) {
 	MOVQ(g.scratch, sp)
 	Label("pass1")
 	for k, r := range g.responsibilities() {
-		p.Movu(r, Mem{Base: sp, Disp: 32 * k})
+		p.Movu(r, Mem{Base: sp, Disp: p.Width * k})
 	}
 	for _, r := range ptrs {
-		ADDQ(U8(r.Step), r.Reg)
+		ADDQ(imm(r.Step), r.Reg)
 	}
-	ADDQ(U32(32*g.k), sp)
+	ADDQ(U32(p.Width*g.k), sp)
 	DECQ(left)
 	JNZ(LabelRef("pass1"))
 
 	sums := make([]VecVirtual, 3*g.k)
 	for i := range sums {
-		sums[i] = YMM()
-		VXORPS(sums[i], sums[i], sums[i])
+		sums[i] = p.Vec()
+		p.Zero(sums[i])
 	}
 	MOVQ(count, left)
 	MOVQ(g.scratch, sp)
 	Label("pass2")
-	x := YMM()
+	x := p.Vec()
 	p.Movu(Mem{Base: start}, x)
 	for k := range g.k {
-		r, d := YMM(), YMM()
-		p.Movu(Mem{Base: sp, Disp: 32 * k}, r)
+		r, d := p.Vec(), p.Vec()
+		p.Movu(Mem{Base: sp, Disp: p.Width * k}, r)
 		p.Sub(g.coefMem(g.coef, k, offMean), x, d)
 		p.Add(r, sums[3*k], sums[3*k])
 		p.Mul(d, r, r) // r d
 		p.Add(r, sums[3*k+1], sums[3*k+1])
 		p.FMAdd231(d, r, sums[3*k+2]) // + (r d) d
 	}
-	ADDQ(U8(32), start)
-	ADDQ(U32(32*g.k), sp)
+	ADDQ(imm(p.Width), start)
+	ADDQ(U32(p.Width*g.k), sp)
 	DECQ(left)
 	JNZ(LabelRef("pass2"))
 
 	for k := range g.k {
 		for i, off := range []int{offN, offD, offB} {
-			dst := Mem{Base: g.acc, Disp: k*block + off}
+			dst := Mem{Base: g.acc, Disp: g.at(k, off)}
 			v := sums[3*k+i]
 			if p.Is64() {
 				VADDPD(dst, v, v)
@@ -259,7 +273,7 @@ func (g *kernel) blockLoop(n Register, ptrs []emit.Ptr, body func()) {
 	JZ(LabelRef("done"))
 	body()
 	for _, r := range ptrs {
-		ADDQ(U8(r.Step), r.Reg)
+		ADDQ(imm(r.Step), r.Reg)
 	}
 	DECQ(n)
 	DECQ(left)
@@ -284,7 +298,7 @@ func (g *kernel) flush(label string) {
 // flushProducts adds the logs of the products to the log-likelihood and resets them to 1.
 func (g *kernel) flushProducts() {
 	for _, pr := range g.prod {
-		l := YMM()
+		l := g.d.Vec()
 		g.d.Log(pr, l, emit.LogNormalPositive)
 		VADDPD(g.llMem(), l, l)
 		VMOVUPD(l, g.llMem())
@@ -297,15 +311,15 @@ func (g *kernel) flushSingle(label string) {
 	each := func(ap Register, k int) {
 		for _, off := range []int{offN, offD, offB} {
 			wide := g.stat32(ap, k, off)
-			v := YMM()
+			v := g.p.Vec()
 			VMOVUPS(wide, v)
 			for half := range 2 {
 				w := g.widen(v, half)
-				dst := Mem{Base: ap, Disp: k*block + off}
+				dst := Mem{Base: ap, Disp: g.at(k, off)}
 				VADDPD(dst, w, w)
 				VMOVUPD(w, dst)
 			}
-			VXORPS(v, v, v)
+			g.p.Zero(v)
 			VMOVUPS(v, wide)
 		}
 	}
@@ -320,7 +334,7 @@ func (g *kernel) flushSingle(label string) {
 	MOVQ(g.ncomp, left)
 	Label("flush" + label)
 	each(ap, 0)
-	ADDQ(U8(block), ap)
+	ADDQ(imm(g.at(1, 0)), ap)
 	DECQ(left)
 	JNZ(LabelRef("flush" + label))
 }
@@ -329,9 +343,9 @@ func (g *kernel) flushSingle(label string) {
 // (acc for fixed K, the loop's pointer for general K).
 func (g *kernel) stat32(ap Register, k, off int) Mem {
 	if g.k > 0 {
-		return Mem{Base: ap, Disp: (3*g.k+1)*32 + k*block + off}
+		return Mem{Base: ap, Disp: g.at(g.k, 1) + g.at(k, off)}
 	}
-	return Mem{Base: ap, Index: g.off32, Scale: 1, Disp: k*block + off}
+	return Mem{Base: ap, Index: g.off32, Scale: 1, Disp: g.at(k, off)}
 }
 
 // llMem is the log-likelihood accumulator: it follows the K component blocks.
@@ -339,16 +353,16 @@ func (g *kernel) llMem() Mem {
 	if g.k == 0 {
 		return Mem{Base: g.llp}
 	}
-	return Mem{Base: g.acc, Disp: g.k * block}
+	return Mem{Base: g.acc, Disp: g.at(g.k, 0)}
 }
 
 // coefMem returns component k's coefficient at off.
-func (g *kernel) coefMem(base Register, k, off int) Mem { return Mem{Base: base, Disp: k*block + off} }
+func (g *kernel) coefMem(base Register, k, off int) Mem { return Mem{Base: base, Disp: g.at(k, off)} }
 
 // samples loads the current register of samples and, for the weighted kernels, their
 // weights (nil otherwise).
 func (g *kernel) samples() (x, w VecVirtual) {
-	x = YMM()
+	x = g.p.Vec()
 	g.p.Movu(g.x, x)
 	if g.weighted {
 		w = g.weights()
@@ -359,9 +373,16 @@ func (g *kernel) samples() (x, w VecVirtual) {
 // weights loads the current samples' weights as a register of T (float32 lanes narrow
 // the float64 weights). Only for the weighted kernels.
 func (g *kernel) weights() VecVirtual {
-	w := YMM()
+	w := g.p.Vec()
 	if g.p.Is64() {
 		VMOVUPD(g.w, w)
+		return w
+	}
+	if g.p.EVEX {
+		hi := YMM()
+		VCVTPD2PS(g.w, w.AsY())
+		VCVTPD2PS(g.w.Offset(64), hi)
+		VINSERTF64X4(U8(1), hi, w, w)
 		return w
 	}
 	hi := XMM()
@@ -394,7 +415,7 @@ func (g *kernel) finish(m, s, w VecVirtual) VecVirtual {
 		VADDPD(ll, mlo, mlo)
 		VMOVUPD(mlo, ll)
 	case p.Is64():
-		l := YMM()
+		l := p.Vec()
 		p.Log(s, l, emit.LogNormalPositive)
 		p.Add(m, l, l)
 		p.Mul(w, l, l)
@@ -402,17 +423,17 @@ func (g *kernel) finish(m, s, w VecVirtual) VecVirtual {
 		p.Movu(l, ll)
 	default:
 		// Widen m + log s: the low and high halves go to float64, times their weights.
-		l := YMM()
+		l := p.Vec()
 		p.Log(s, l, emit.LogNormalPositive)
 		p.Add(m, l, l)
 		for half := range 2 {
 			wide := g.widen(l, half)
-			VMULPD(g.w.Offset(32*half), wide, wide)
+			VMULPD(g.w.Offset(p.Width*half), wide, wide)
 			VADDPD(ll, wide, wide)
 			VMOVUPD(wide, ll)
 		}
 	}
-	inv := YMM()
+	inv := p.Vec()
 	if g.weighted {
 		p.Div(s, w, inv)
 	} else {
@@ -424,14 +445,21 @@ func (g *kernel) finish(m, s, w VecVirtual) VecVirtual {
 
 // widen returns half 0 (low) or 1 (high) of a float32 register as float64x4.
 func (g *kernel) widen(v VecVirtual, half int) VecVirtual {
-	out := YMM()
-	if half == 0 {
+	out := g.d.Vec()
+	switch {
+	case half == 0 && g.p.EVEX:
+		VCVTPS2PD(v.AsY(), out)
+	case half == 0:
 		VCVTPS2PD(v.AsX(), out)
-		return out
+	case g.p.EVEX:
+		hi := YMM()
+		VEXTRACTF64X4(U8(1), v, hi)
+		VCVTPS2PD(hi, out)
+	default:
+		hi := XMM()
+		VEXTRACTF128(U8(1), v, hi)
+		VCVTPS2PD(hi, out)
 	}
-	hi := XMM()
-	VEXTRACTF128(U8(1), v, hi)
-	VCVTPS2PD(hi, out)
 	return out
 }
 
@@ -440,17 +468,17 @@ func (g *kernel) widen(v VecVirtual, half int) VecVirtual {
 // the block's float32 ones). r is consumed.
 func (g *kernel) accumulate(r, xv VecVirtual, coefBase, accBase Register, k int) {
 	p := g.p
-	d := YMM()
+	d := p.Vec()
 	p.Sub(g.coefMem(coefBase, k, offMean), xv, d)
 	// float64 lanes add into the float64 sums, float32 lanes into the block's float32 ones.
 	mem := func(off int) Mem {
 		if p.Is64() {
-			return Mem{Base: accBase, Disp: k*block + off}
+			return Mem{Base: accBase, Disp: g.at(k, off)}
 		}
 		return g.stat32(accBase, k, off)
 	}
 	n, dm, bm := mem(offN), mem(offD), mem(offB)
-	t := YMM()
+	t := p.Vec()
 	p.Add(n, r, t)
 	p.Movu(t, n)
 	p.Mul(d, r, r) // r d
@@ -467,9 +495,9 @@ func (g *kernel) responsibilities() []VecVirtual {
 	p := g.p
 	x, w := g.samples()
 	pk := make([]VecVirtual, g.k)
-	m := YMM()
+	m := p.Vec()
 	for k := range pk {
-		pk[k] = YMM()
+		pk[k] = p.Vec()
 		p.LogJoint(x, pk[k], g.coefMem(g.coef, k, offConst), g.coefMem(g.coef, k, offMean), g.coefMem(g.coef, k, offHalfPrec))
 		if k == 0 {
 			p.Movu(pk[0], m)
@@ -485,11 +513,11 @@ func (g *kernel) responsibilities() []VecVirtual {
 		s = g.expsSkippingTheMax(pk)
 	} else {
 		for k := range pk {
-			e := YMM()
+			e := p.Vec()
 			p.Exp(pk[k], e, emit.ExpFlushed)
 			pk[k] = e
 		}
-		s = YMM()
+		s = p.Vec()
 		p.Movu(pk[0], s)
 		for _, e := range pk[1:] {
 			p.Add(e, s, s)
@@ -511,13 +539,13 @@ func (g *kernel) responsibilities() []VecVirtual {
 func (g *kernel) expsSkippingTheMax(a []VecVirtual) VecVirtual {
 	p := g.p
 	var args []VecVirtual
-	lo := YMM()
+	lo := p.Vec()
 	p.Min(a[1], a[0], lo)
 	switch len(a) {
 	case 2:
 		args = []VecVirtual{lo}
 	case 3:
-		mid, hi := YMM(), YMM()
+		mid, hi := p.Vec(), p.Vec()
 		p.Max(a[1], a[0], hi)
 		p.Min(a[2], hi, hi)
 		p.Max(hi, lo, mid) // median: max(min(a0, a1), min(max(a0, a1), a2))
@@ -526,18 +554,18 @@ func (g *kernel) expsSkippingTheMax(a []VecVirtual) VecVirtual {
 	}
 	exps := make([]VecVirtual, len(args))
 	for i, v := range args {
-		exps[i] = YMM()
+		exps[i] = p.Vec()
 		p.Exp(v, exps[i], emit.ExpFlushed)
 	}
-	s := YMM()
+	s := p.Vec()
 	p.Movu(exps[0], s)
 	for _, e := range exps[1:] {
 		p.Add(e, s, s)
 	}
 	p.Add(p.C(1), s, s)
-	mask := YMM()
+	mask := p.Mask()
 	for k, v := range a {
-		e := YMM()
+		e := p.Vec()
 		if len(exps) == 1 {
 			p.Movu(exps[0], e)
 		} else {
@@ -556,17 +584,17 @@ func (g *kernel) expsSkippingTheMax(a []VecVirtual) VecVirtual {
 func (g *kernel) generalBody() {
 	p := g.p
 	x, w := g.samples()
-	m, s := YMM(), YMM()
+	m, s := p.Vec(), p.Vec()
 	p.Movu(p.C(-1/zero), m)
 	g.components("max", func(cp, _, sp Register) {
-		pk := YMM()
+		pk := p.Vec()
 		p.LogJoint(x, pk, g.coefMem(cp, 0, offConst), g.coefMem(cp, 0, offMean), g.coefMem(cp, 0, offHalfPrec))
 		p.Movu(pk, Mem{Base: sp})
 		p.Max(pk, m, m)
 	})
-	VXORPS(s, s, s)
+	p.Zero(s)
 	g.components("exp", func(_, _, sp Register) {
-		a, e := YMM(), YMM()
+		a, e := p.Vec(), p.Vec()
 		p.Movu(Mem{Base: sp}, a)
 		p.Sub(m, a, a)
 		p.Exp(a, e, emit.ExpFlushed)
@@ -575,7 +603,7 @@ func (g *kernel) generalBody() {
 	})
 	inv := g.finish(m, s, w)
 	g.components("acc", func(cp, ap, sp Register) {
-		r := YMM()
+		r := p.Vec()
 		p.Movu(Mem{Base: sp}, r)
 		p.Mul(inv, r, r)
 		g.accumulate(r, x, cp, ap, 0)
@@ -594,9 +622,9 @@ func (g *kernel) components(label string, body func(cp, ap, sp Register)) {
 	MOVQ(g.ncomp, left)
 	Label(label)
 	body(cp, ap, sp)
-	ADDQ(U8(block), cp)
-	ADDQ(U8(block), ap)
-	ADDQ(U8(32), sp)
+	ADDQ(imm(g.at(1, 0)), cp)
+	ADDQ(imm(g.at(1, 0)), ap)
+	ADDQ(imm(g.p.Width), sp)
 	DECQ(left)
 	JNZ(LabelRef(label))
 }

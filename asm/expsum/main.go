@@ -13,7 +13,7 @@ import (
 
 func main() {
 	emit.Header()
-	for _, p := range []*emit.Prec{emit.Double("expsum"), emit.Single("expsum")} {
+	for _, p := range []*emit.Prec{emit.AVX2.Double("expsum"), emit.AVX2.Single("expsum")} {
 		expSum(p)
 	}
 	Generate()

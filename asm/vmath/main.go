@@ -13,7 +13,7 @@ import (
 
 func main() {
 	emit.Header()
-	for _, p := range []*emit.Prec{emit.Double("vmath"), emit.Single("vmath")} {
+	for _, p := range []*emit.Prec{emit.AVX2.Double("vmath"), emit.AVX2.Single("vmath")} {
 		unary(p, "exp", func(x, y VecVirtual) { p.Exp(x, y, emit.ExpAll) })
 		unary(p, "log", func(x, y VecVirtual) { p.Log(x, y, emit.LogAll) })
 	}

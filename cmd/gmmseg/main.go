@@ -105,7 +105,7 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.IntVar(&c.visualization, "visualization", 0, "figures of the algorithm's state (only 0, none, is available)")
 	fs.IntVar(&c.threads, "threads", 0, "worker threads (0: one per physical core)")
 	fs.BoolVar(&c.pin, "pin", false, "lock each worker thread to its own CPU (Linux)")
-	fs.StringVar(&c.kernel, "kernel", "auto", "kernel implementation: auto, generic or avx2")
+	fs.StringVar(&c.kernel, "kernel", "auto", "kernel implementation: auto, generic, avx2 or avx512")
 	fs.StringVar(&c.precision, "precision", "float64", "sample precision: float64 or float32")
 	fs.StringVar(&r.channel, "channel", "luma", "channel of a colour image: luma, red, green or blue (the reference read blue)")
 	fs.StringVar(&c.out, "out", "", "segmented PNG `file` (default: <image name>_segmented.png in the working directory)")

@@ -20,30 +20,46 @@ import (
 // The generated functions are called here directly, with every buffer they touch inside
 // a guarded slice, so that a write past any of them shows.
 
-func TestEStepAssemblyStaysInItsBuffers(t *testing.T) {
-	if len(accelerated()) == 0 {
+// estepSets returns the E-step function sets this CPU runs, by kernel name, or skips.
+func estepSets(t testing.TB) map[string]*estepSet {
+	t.Helper()
+	sets := map[string]*estepSet{}
+	if cpuid.CPU.Supports(avx2Features...) {
+		sets["avx2"] = avx2EStep
+	}
+	if cpuid.CPU.Supports(avx512Features...) {
+		sets["avx512"] = avx512EStep
+	}
+	if len(sets) == 0 {
 		t.Skip("this CPU lacks AVX2 or FMA3")
 	}
+	return sets
+}
+
+func TestEStepAssemblyStaysInItsBuffers(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 6))
-	for _, k := range []int{1, 2, 3, 4, 5, 9} {
-		c := testMixtures()["K=16"]
-		c = &Coeffs{Const: c.Const[:k], Mean: c.Mean[:k], HalfPrec: c.HalfPrec[:k]}
-		for _, n := range []int{8, 16, 40, 8 * (estepBlock + 3)} { // whole registers, past one block
-			t.Run(fmt.Sprintf("F64/K=%d/n=%d", k, n), func(t *testing.T) {
-				plain, weighted := estepFuncs[float64](k)
-				runGuarded(t, rng, c, n, plain, weighted)
-			})
-			t.Run(fmt.Sprintf("F32/K=%d/n=%d", k, n), func(t *testing.T) {
-				plain, weighted := estepFuncs[float32](k)
-				runGuarded(t, rng, c, n, plain, weighted)
-			})
+	for name, set := range estepSets(t) {
+		for _, k := range []int{1, 2, 3, 4, 5, 9} {
+			c := testMixtures()["K=16"]
+			c = &Coeffs{Const: c.Const[:k], Mean: c.Mean[:k], HalfPrec: c.HalfPrec[:k]}
+			// Whole registers: one, two, five, past one block.
+			for _, regs := range []int{1, 2, 5, estepBlock + 3} {
+				t.Run(fmt.Sprintf("%s/F64/K=%d/regs=%d", name, k, regs), func(t *testing.T) {
+					plain, weighted := estepFuncs[float64](set, k)
+					runGuarded(t, rng, c, set.bytes, regs*lanes[float64](set.bytes), plain, weighted)
+				})
+				t.Run(fmt.Sprintf("%s/F32/K=%d/regs=%d", name, k, regs), func(t *testing.T) {
+					plain, weighted := estepFuncs[float32](set, k)
+					runGuarded(t, rng, c, set.bytes, regs*lanes[float32](set.bytes), plain, weighted)
+				})
+			}
 		}
 	}
 }
 
-func runGuarded[T Float](t *testing.T, rng *rand.Rand, c *Coeffs, n int, plain estepFunc[T], weighted estepFuncW[T]) {
+func runGuarded[T Float](t *testing.T, rng *rand.Rand, c *Coeffs, bytes, n int, plain estepFunc[T], weighted estepFuncW[T]) {
 	k := c.K()
-	f := frame[T](c)
+	f := frame[T](c, bytes)
 	coef, acc, scratch := newGuarded[T](len(f.coef), 1), newGuarded[float64](len(f.acc), 3), newGuarded[T](len(f.scratch), 2)
 	copy(coef.s(), f.coef)
 	clear(acc.s())
@@ -64,8 +80,9 @@ func runGuarded[T Float](t *testing.T, rng *rand.Rand, c *Coeffs, n int, plain e
 	for _, v := range w.s() {
 		want += v
 	}
+	r := lanes[float64](bytes)
 	for j := range k {
-		got += laneSum(acc.s()[12*j : 12*j+4])
+		got += laneSum(acc.s()[3*j*r : (3*j+1)*r])
 	}
 	if math.Abs(got-want) > 1e-5*want {
 		t.Fatalf("the N sum to %v, the weights to %v", got, want)
@@ -73,7 +90,7 @@ func runGuarded[T Float](t *testing.T, rng *rand.Rand, c *Coeffs, n int, plain e
 }
 
 func TestExpSumStableAssemblyKeepsToItsRows(t *testing.T) {
-	if len(accelerated()) == 0 {
+	if !cpuid.CPU.Supports(avx2Features...) {
 		t.Skip("this CPU lacks AVX2 or FMA3")
 	}
 	c := threeClasses.coeffs()
@@ -104,16 +121,25 @@ func TestDispatchChecksEveryRequiredFeature(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		fn := ""
 		for _, line := range strings.Split(string(data), "\n") {
+			if rest, ok := strings.CutPrefix(line, "// func "); ok {
+				fn, _, _ = strings.Cut(rest, "(")
+			}
 			req, ok := strings.CutPrefix(line, "// Requires: ")
 			if !ok {
 				continue
 			}
 			seen++
+			// Each function is checked against the features of the set that calls it.
+			checked := avx2Features
+			if strings.Contains(fn, "AVX512") {
+				checked = avx512Features
+			}
 			for _, name := range strings.Split(req, ", ") {
 				id := cpuid.ParseFeature(name)
-				if id == cpuid.UNKNOWN || !slices.Contains(avx2Features, id) {
-					t.Errorf("%s requires %s, which the dispatch does not check", f, name)
+				if id == cpuid.UNKNOWN || !slices.Contains(checked, id) {
+					t.Errorf("%s: %s requires %s, which the dispatch does not check", f, fn, name)
 				}
 			}
 		}
@@ -126,34 +152,67 @@ func TestDispatchChecksEveryRequiredFeature(t *testing.T) {
 // BenchmarkEStepUnrolled sets each unrolled kernel beside the general loop for the same
 // K, to show where unrolling pays.
 func BenchmarkEStepUnrolled(b *testing.B) {
-	if len(accelerated()) == 0 {
-		b.Skip("this CPU lacks AVX2 or FMA3")
-	}
 	const n = 1 << 20
 	x := benchData(n)
 	x32 := gen.Float32s(x)
-	for _, k := range []int{2, 3, 4} {
-		c := benchMixture(k)
-		plain64, _ := estepFuncs[float64](k)
-		general64, _ := estepFuncs[float64](0)
-		plain32, _ := estepFuncs[float32](k)
-		general32, _ := estepFuncs[float32](0)
-		f64, f32 := frame[float64](c), frame[float32](c)
-		for _, v := range []struct {
-			name string
-			run  func()
-		}{
-			{"unrolled/f64", func() { plain64(x, f64.coef, f64.acc, f64.scratch) }},
-			{"general/f64", func() { general64(x, f64.coef, f64.acc, f64.scratch) }},
-			{"unrolled/f32", func() { plain32(x32, f32.coef, f32.acc, f32.scratch) }},
-			{"general/f32", func() { general32(x32, f32.coef, f32.acc, f32.scratch) }},
-		} {
-			b.Run(fmt.Sprintf("K=%d/%s", k, v.name), func(b *testing.B) {
-				b.SetBytes(n)
-				for b.Loop() {
-					v.run()
-				}
-			})
+	for name, set := range estepSets(b) {
+		for _, k := range []int{2, 3, 4} {
+			c := benchMixture(k)
+			plain64, _ := estepFuncs[float64](set, k)
+			general64, _ := estepFuncs[float64](set, 0)
+			plain32, _ := estepFuncs[float32](set, k)
+			general32, _ := estepFuncs[float32](set, 0)
+			f64, f32 := frame[float64](c, set.bytes), frame[float32](c, set.bytes)
+			for _, v := range []struct {
+				name string
+				run  func()
+			}{
+				{"unrolled/f64", func() { plain64(x, f64.coef, f64.acc, f64.scratch) }},
+				{"general/f64", func() { general64(x, f64.coef, f64.acc, f64.scratch) }},
+				{"unrolled/f32", func() { plain32(x32, f32.coef, f32.acc, f32.scratch) }},
+				{"general/f32", func() { general32(x32, f32.coef, f32.acc, f32.scratch) }},
+			} {
+				b.Run(fmt.Sprintf("set=%s/K=%d/%s", name, k, v.name), func(b *testing.B) {
+					b.SetBytes(n)
+					for b.Loop() {
+						v.run()
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestAVX512IsAVX2InWiderRegisters holds AVX512's E-step to its doc comment: the same
+// per-sample terms as AVX2's. With one sample weighing 1 and the others 0, every
+// statistic is that sample's term plus exact zeros, whichever lane it falls in, so the two
+// must match bit for bit; the sample walks through every lane of several registers.
+func TestAVX512IsAVX2InWiderRegisters(t *testing.T) {
+	sets := estepSets(t)
+	if sets["avx512"] == nil {
+		t.Skip("this CPU lacks AVX-512F")
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	const n = 3*16 + 5 // whole registers of either width, and a tail
+	for name, c := range testMixtures() {
+		x := samples(rng, n)
+		x32 := gen.Float32s(x)
+		for i := range n {
+			w := make([]float64, n)
+			w[i] = 1
+			what := fmt.Sprintf("%s sample %d of %d (%v)", name, i, n, x[i])
+			wide, narrow := NewStats(c.K()), NewStats(c.K())
+			AVX512.EStep64(x, w, c, wide)
+			AVX2.EStep64(x, w, c, narrow)
+			if !sameStats(wide, narrow) {
+				t.Fatalf("%s: avx512 %+v, avx2 %+v", what, wide, narrow)
+			}
+			wide32, narrow32 := NewStats(c.K()), NewStats(c.K())
+			AVX512.EStep32(x32, w, c, wide32)
+			AVX2.EStep32(x32, w, c, narrow32)
+			if !sameStats(wide32, narrow32) {
+				t.Fatalf("%s float32: avx512 %+v, avx2 %+v", what, wide32, narrow32)
+			}
 		}
 	}
 }

@@ -18,33 +18,33 @@ var AVX2 = &Kernels{
 	LogNormPDF32:   logNormPDFAVX2[float32],
 	ExpSumStable64: expSumStableAVX2[float64],
 	ExpSumStable32: expSumStableAVX2[float32],
-	EStep64:        eStepAVX2[float64],
-	EStep32:        eStepAVX2[float32],
+	EStep64:        func(x, w []float64, c *Coeffs, s *Stats) { eStepSIMD(avx2EStep, x, w, c, s) },
+	EStep32:        func(x []float32, w []float64, c *Coeffs, s *Stats) { eStepSIMD(avx2EStep, x, w, c, s) },
 	ScoreSamples64: scoreSamples[float64],
 	ScoreSamples32: scoreSamples[float32],
 	Classify64:     classifyAVX2[float64],
 	Classify32:     classifyAVX2[float32],
 }
 
-// vectorBytes is the width of an AVX2 register.
-const vectorBytes = 32
+// avx2Bytes is the width of an AVX2 register.
+const avx2Bytes = 32
 
-// maxLanes is the most elements a register holds (float32).
-const maxLanes = vectorBytes / 4
+// maxLanes is the most elements an AVX2 register holds (float32).
+const maxLanes = avx2Bytes / 4
 
-// lanes returns how many elements of T fill a register.
-func lanes[T Float]() int {
+// lanes returns how many elements of T fill a register of the given bytes.
+func lanes[T Float](bytes int) int {
 	if is64[T]() {
-		return vectorBytes / 8
+		return bytes / 8
 	}
-	return vectorBytes / 4
+	return bytes / 4
 }
 
 // wholeVectors runs f, which handles whole registers only, over all of x into dst: the
 // elements past the last whole register go through a zero-padded copy, so every element
 // takes the same path whatever the slice's length.
 func wholeVectors[T Float](f func(dst, x []T), dst, x []T) {
-	l := lanes[T]()
+	l := lanes[T](avx2Bytes)
 	n := len(x) &^ (l - 1)
 	dst = dst[:len(x)]
 	if n > 0 {
@@ -82,7 +82,7 @@ func expSumStableAVX2[T Float](p, pmax, expsum, x []T, c *Coeffs) {
 		f = any(expSumStableAVX2F64)
 	}
 	asm := f.(func(p []T, stride int, pmax, expsum, x []T, coef []T))
-	n, k, l := len(x), c.K(), lanes[T]()
+	n, k, l := len(x), c.K(), lanes[T](avx2Bytes)
 	if k == 0 {
 		return
 	}
@@ -109,25 +109,47 @@ type estepFunc[T Float] func(x, coef []T, acc []float64, scratch []T)
 
 type estepFuncW[T Float] func(x []T, w []float64, coef []T, acc []float64, scratch []T)
 
-// estepTables holds the generated E-step functions by K: index 0 is the general one.
-var (
-	estepF64  = [...]estepFunc[float64]{estepAVX2F64, nil, estepAVX2F64K2, estepAVX2F64K3, estepAVX2F64K4}
-	estepF64W = [...]estepFuncW[float64]{estepAVX2F64W, nil, estepAVX2F64K2W, estepAVX2F64K3W, estepAVX2F64K4W}
-	estepF32  = [...]estepFunc[float32]{estepAVX2F32, nil, estepAVX2F32K2, estepAVX2F32K3, estepAVX2F32K4}
-	estepF32W = [...]estepFuncW[float32]{estepAVX2F32W, nil, estepAVX2F32K2W, estepAVX2F32K3W, estepAVX2F32K4W}
-)
+// estepTable holds one precision's generated E-step functions by K: index 0 is the
+// general one.
+type estepTable[T Float] struct {
+	plain    [5]estepFunc[T]
+	weighted [5]estepFuncW[T]
+}
 
-// estepFuncs returns the functions for K components: unrolled when there is one, the
+// estepSet is one instruction set's E-step functions and the width of its registers,
+// which sets the layout of their frames.
+type estepSet struct {
+	bytes int
+	f64   estepTable[float64]
+	f32   estepTable[float32]
+}
+
+var avx2EStep = &estepSet{
+	bytes: avx2Bytes,
+	f64: estepTable[float64]{
+		plain:    [5]estepFunc[float64]{estepAVX2F64, nil, estepAVX2F64K2, estepAVX2F64K3, estepAVX2F64K4},
+		weighted: [5]estepFuncW[float64]{estepAVX2F64W, nil, estepAVX2F64K2W, estepAVX2F64K3W, estepAVX2F64K4W},
+	},
+	f32: estepTable[float32]{
+		plain:    [5]estepFunc[float32]{estepAVX2F32, nil, estepAVX2F32K2, estepAVX2F32K3, estepAVX2F32K4},
+		weighted: [5]estepFuncW[float32]{estepAVX2F32W, nil, estepAVX2F32K2W, estepAVX2F32K3W, estepAVX2F32K4W},
+	},
+}
+
+// estepFuncs returns set's functions for K components: unrolled when there is one, the
 // general loop otherwise.
-func estepFuncs[T Float](k int) (estepFunc[T], estepFuncW[T]) {
+func estepFuncs[T Float](set *estepSet, k int) (estepFunc[T], estepFuncW[T]) {
+	var t *estepTable[T]
+	if is64[T]() {
+		t = any(&set.f64).(*estepTable[T])
+	} else {
+		t = any(&set.f32).(*estepTable[T])
+	}
 	i := k
-	if k >= len(estepF64) || k < 2 {
+	if k >= len(t.plain) || k < 2 {
 		i = 0
 	}
-	if is64[T]() {
-		return any(estepF64[i]).(estepFunc[T]), any(estepF64W[i]).(estepFuncW[T])
-	}
-	return any(estepF32[i]).(estepFunc[T]), any(estepF32W[i]).(estepFuncW[T])
+	return t.plain[i], t.weighted[i]
 }
 
 // estepBlock is how many registers the unrolled E-step kernels take per block: their
@@ -135,10 +157,10 @@ func estepFuncs[T Float](k int) (estepFunc[T], estepFuncW[T]) {
 const estepBlock = 32
 
 // estepFrame is the memory an E-step or Classify call hands the assembly (see
-// ../../asm/estep).
+// ../../asm/estep), for registers of a given width.
 type estepFrame[T Float] struct {
 	coef    []T       // 3K registers: Const, Mean, HalfPrec per component, broadcast
-	acc     []float64 // 3K+1 registers of float64x4: N, D, B per component, log-likelihood; float32: 3K registers of float32x8 more
+	acc     []float64 // 3K+1 registers of float64: N, D, B per component, log-likelihood; float32: 3K registers of float32 more
 	scratch []T       // K registers (general K), estepBlock*K (unrolled K)
 	// tailX and tailW hold the padded last register of samples and weights: arrays on
 	// the stack would escape through the function values and cost an allocation a call.
@@ -152,21 +174,21 @@ var (
 	framesF32 = sync.Pool{New: func() any { return new(estepFrame[float32]) }}
 )
 
-// frame returns a frame for K components from the pool, filled with c and zeroed
-// accumulators; put it back with putFrame.
-func frame[T Float](c *Coeffs) *estepFrame[T] {
+// frame returns a frame for K components in registers of the given bytes from the pool,
+// filled with c and zeroed accumulators; put it back with putFrame.
+func frame[T Float](c *Coeffs, bytes int) *estepFrame[T] {
 	pool := &framesF32
 	if is64[T]() {
 		pool = &framesF64
 	}
 	f := pool.Get().(*estepFrame[T])
-	k, l := c.K(), lanes[T]()
+	k, l := c.K(), lanes[T](bytes)
 	f.coef = grow(f.coef, 3*k*l)
 	accRegs := 3*k + 1
 	if !is64[T]() {
 		accRegs += 3 * k // the float32 block sums
 	}
-	f.acc = grow(f.acc, accRegs*4)
+	f.acc = grow(f.acc, accRegs*lanes[float64](bytes))
 	f.scratch = grow(f.scratch, estepBlock*k*l)
 	f.tailX = grow(f.tailX, l)
 	f.tailW = grow(f.tailW, l)
@@ -199,14 +221,23 @@ func grow[E any](s []E, n int) []E {
 	return s[:n]
 }
 
-// laneSum adds the four lanes of a float64x4 accumulator in a fixed order.
-func laneSum(v []float64) float64 { return (v[0] + v[1]) + (v[2] + v[3]) }
+// laneSum adds the lanes of a float64 accumulator register (a power of two of them) in a
+// fixed order: pairwise, the halves first added up each on its own.
+func laneSum(v []float64) float64 {
+	if len(v) == 1 {
+		return v[0]
+	}
+	h := len(v) / 2
+	return laneSum(v[:h]) + laneSum(v[h:])
+}
 
-func eStepAVX2[T Float](x []T, w []float64, c *Coeffs, s *Stats) {
-	k, l := c.K(), lanes[T]()
-	f := frame[T](c)
+// eStepSIMD runs set's E-step over x: whole registers through the unrolled or general
+// function, the last partial one through the weighted function on a padded copy.
+func eStepSIMD[T Float](set *estepSet, x []T, w []float64, c *Coeffs, s *Stats) {
+	k, l := c.K(), lanes[T](set.bytes)
+	f := frame[T](c, set.bytes)
 	defer putFrame(f)
-	plain, weighted := estepFuncs[T](k)
+	plain, weighted := estepFuncs[T](set, k)
 	whole := len(x) &^ (l - 1)
 	if whole > 0 {
 		if w == nil {
@@ -230,13 +261,14 @@ func eStepAVX2[T Float](x []T, w []float64, c *Coeffs, s *Stats) {
 		}
 		weighted(xt, wt, f.coef, f.acc, f.scratch)
 	}
+	r := lanes[float64](set.bytes)
+	reg := func(i int) []float64 { return f.acc[i*r : (i+1)*r] }
 	for j := range k {
-		a := f.acc[12*j:]
-		s.N[j] += laneSum(a[0:4])
-		s.D[j] += laneSum(a[4:8])
-		s.B[j] += laneSum(a[8:12])
+		s.N[j] += laneSum(reg(3 * j))
+		s.D[j] += laneSum(reg(3*j + 1))
+		s.B[j] += laneSum(reg(3*j + 2))
 	}
-	s.LogLik += laneSum(f.acc[12*k:])
+	s.LogLik += laneSum(reg(3 * k))
 }
 
 func classifyAVX2[T Float](dst []uint16, x []T, c *Coeffs) {
@@ -245,9 +277,9 @@ func classifyAVX2[T Float](dst []uint16, x []T, c *Coeffs) {
 		f = any(classifyAVX2F64)
 	}
 	asm := f.(func(dst []uint16, x []T, coef []T))
-	fr := frame[T](c)
+	fr := frame[T](c, avx2Bytes)
 	defer putFrame(fr)
-	l := lanes[T]()
+	l := lanes[T](avx2Bytes)
 	whole := len(x) &^ (l - 1)
 	if whole > 0 {
 		asm(dst[:whole], x[:whole], fr.coef)

@@ -4,13 +4,20 @@ package kernel
 
 import "github.com/klauspost/cpuid/v2"
 
-// avx2Features are the features every generated function's "Requires:" line names.
-var avx2Features = []cpuid.FeatureID{cpuid.CMOV, cpuid.AVX, cpuid.AVX2, cpuid.FMA3}
+// The features that the generated functions' "Requires:" lines name, per kernel set.
+var (
+	avx2Features   = []cpuid.FeatureID{cpuid.CMOV, cpuid.AVX, cpuid.AVX2, cpuid.FMA3}
+	avx512Features = append([]cpuid.FeatureID{cpuid.AVX512F}, avx2Features...)
+)
 
 // accelerated lists the CPU-specific kernels this CPU runs, best first.
 func accelerated() []*Kernels {
-	if cpuid.CPU.Supports(avx2Features...) {
-		return []*Kernels{AVX2}
+	var out []*Kernels
+	if cpuid.CPU.Supports(avx512Features...) {
+		out = append(out, AVX512)
 	}
-	return nil
+	if cpuid.CPU.Supports(avx2Features...) {
+		out = append(out, AVX2)
+	}
+	return out
 }

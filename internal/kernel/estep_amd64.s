@@ -4379,3 +4379,4680 @@ flushfinal:
 	JNZ          flushfinal
 	VZEROUPPER
 	RET
+
+// func estepAVX512F64K2(x []float64, coef []float64, acc []float64, scratch []float64)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·estepAVX512F64K2(SB), NOSPLIT, $0-96
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	MOVQ    coef_base+24(FP), DX
+	MOVQ    acc_base+48(FP), BX
+	MOVQ    scratch_base+72(FP), SI
+	VMOVUPD estepz64c0<>+0(SB), Z0
+	SHRQ    $0x03, CX
+
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, DI
+	CMPQ    CX, DI
+	CMOVQLT CX, DI
+	SUBQ    DI, CX
+	MOVQ    AX, R8
+	MOVQ    DI, R9
+	MOVQ    SI, R10
+
+pass1:
+	VMOVUPD      (AX), Z1
+	VSUBPD       64(DX), Z1, Z2
+	VMULPD       128(DX), Z2, Z3
+	VFNMADD213PD (DX), Z2, Z3
+	VMOVUPD      Z3, Z2
+	VSUBPD       256(DX), Z1, Z10
+	VMULPD       320(DX), Z10, Z1
+	VFNMADD213PD 192(DX), Z10, Z1
+	VMAXPD       Z1, Z2, Z2
+	VSUBPD       Z2, Z3, Z3
+	VSUBPD       Z2, Z1, Z1
+	VMINPD       Z1, Z3, Z10
+	VMOVUPD      Z10, Z11
+	VMOVUPD      estepz64c1<>+0(SB), Z12
+	VFMADD231PD  estepz64c2<>+0(SB), Z11, Z12
+	VSUBPD       estepz64c1<>+0(SB), Z12, Z13
+	VFNMADD231PD estepz64c3<>+0(SB), Z13, Z11
+	VFNMADD231PD estepz64c4<>+0(SB), Z13, Z11
+	VMULPD       Z11, Z11, Z13
+	VMULPD       Z13, Z13, Z14
+	VMULPD       Z14, Z14, Z15
+	VMOVUPD      estepz64c5<>+0(SB), Z16
+	VFMADD231PD  estepz64c6<>+0(SB), Z11, Z16
+	VMOVUPD      estepz64c7<>+0(SB), Z17
+	VFMADD231PD  estepz64c8<>+0(SB), Z11, Z17
+	VFMADD231PD  Z17, Z13, Z16
+	VMOVUPD      estepz64c9<>+0(SB), Z17
+	VFMADD231PD  estepz64c10<>+0(SB), Z11, Z17
+	VMOVUPD      estepz64c11<>+0(SB), Z18
+	VFMADD231PD  estepz64c12<>+0(SB), Z11, Z18
+	VFMADD231PD  Z18, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z16
+	VMOVUPD      estepz64c13<>+0(SB), Z13
+	VFMADD231PD  estepz64c14<>+0(SB), Z11, Z13
+	VFMADD231PD  Z13, Z15, Z16
+	VFMADD213PD  estepz64c0<>+0(SB), Z11, Z16
+	VFMADD213PD  estepz64c0<>+0(SB), Z11, Z16
+	VMOVUPD      Z16, Z11
+	VPSLLQ       $0x34, Z12, Z12
+	VPADDQ       Z12, Z11, Z11
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z10, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z11, K1, Z11
+	VMOVUPD      Z11, Z10
+	VADDPD       estepz64c0<>+0(SB), Z10, Z10
+	VMOVUPD      Z11, Z12
+	VCMPPD       $0x00, estepz64c16<>+0(SB), Z3, K1
+	VBLENDMPD    estepz64c0<>+0(SB), Z12, K1, Z12
+	VMOVUPD      Z11, Z3
+	VCMPPD       $0x00, estepz64c16<>+0(SB), Z1, K1
+	VBLENDMPD    estepz64c0<>+0(SB), Z3, K1, Z3
+	VMULPD       Z10, Z0, Z0
+	VADDPD       384(BX), Z2, Z2
+	VMOVUPD      Z2, 384(BX)
+	VMOVUPD      estepz64c0<>+0(SB), Z1
+	VDIVPD       Z10, Z1, Z1
+	VMULPD       Z1, Z12, Z12
+	VMULPD       Z1, Z3, Z3
+	VMOVUPD      Z12, (R10)
+	VMOVUPD      Z3, 64(R10)
+	ADDQ         $0x40, AX
+	ADDQ         $0x00000080, R10
+	DECQ         R9
+	JNZ          pass1
+	VPXORQ       Z4, Z4, Z4
+	VPXORQ       Z5, Z5, Z5
+	VPXORQ       Z6, Z6, Z6
+	VPXORQ       Z7, Z7, Z7
+	VPXORQ       Z8, Z8, Z8
+	VPXORQ       Z9, Z9, Z9
+	MOVQ         DI, R9
+	MOVQ         SI, R10
+
+pass2:
+	VMOVUPD      (R8), Z1
+	VMOVUPD      (R10), Z2
+	VSUBPD       64(DX), Z1, Z3
+	VADDPD       Z2, Z4, Z4
+	VMULPD       Z3, Z2, Z2
+	VADDPD       Z2, Z5, Z5
+	VFMADD231PD  Z3, Z2, Z6
+	VMOVUPD      64(R10), Z2
+	VSUBPD       256(DX), Z1, Z1
+	VADDPD       Z2, Z7, Z7
+	VMULPD       Z1, Z2, Z2
+	VADDPD       Z2, Z8, Z8
+	VFMADD231PD  Z1, Z2, Z9
+	ADDQ         $0x40, R8
+	ADDQ         $0x00000080, R10
+	DECQ         R9
+	JNZ          pass2
+	VADDPD       (BX), Z4, Z4
+	VMOVUPD      Z4, (BX)
+	VADDPD       64(BX), Z5, Z5
+	VMOVUPD      Z5, 64(BX)
+	VADDPD       128(BX), Z6, Z6
+	VMOVUPD      Z6, 128(BX)
+	VADDPD       192(BX), Z7, Z7
+	VMOVUPD      Z7, 192(BX)
+	VADDPD       256(BX), Z8, Z8
+	VMOVUPD      Z8, 256(BX)
+	VADDPD       320(BX), Z9, Z9
+	VMOVUPD      Z9, 320(BX)
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        estepz64c17<>+0(SB), Z1, Z1
+	VSUBPD       estepz64c18<>+0(SB), Z1, Z1
+	VPANDQ       estepz64c19<>+0(SB), Z0, Z0
+	VPORQ        estepz64c0<>+0(SB), Z0, Z0
+	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z0, K1
+	VMULPD       estepz64c21<>+0(SB), Z0, Z2
+	VBLENDMPD    Z2, Z0, K1, Z0
+	VADDPD       estepz64c0<>+0(SB), Z1, K1, Z1
+	VSUBPD       estepz64c0<>+0(SB), Z0, Z0
+	VADDPD       estepz64c22<>+0(SB), Z0, Z2
+	VDIVPD       Z2, Z0, Z3
+	VMULPD       Z3, Z3, Z2
+	VMOVUPD      estepz64c23<>+0(SB), Z10
+	VFMADD213PD  estepz64c24<>+0(SB), Z2, Z10
+	VFMADD213PD  estepz64c25<>+0(SB), Z2, Z10
+	VFMADD213PD  estepz64c26<>+0(SB), Z2, Z10
+	VFMADD213PD  estepz64c27<>+0(SB), Z2, Z10
+	VFMADD213PD  estepz64c28<>+0(SB), Z2, Z10
+	VFMADD213PD  estepz64c29<>+0(SB), Z2, Z10
+	VFMADD213PD  estepz64c30<>+0(SB), Z2, Z10
+	VFMADD213PD  estepz64c31<>+0(SB), Z2, Z10
+	VFMADD213PD  estepz64c32<>+0(SB), Z2, Z10
+	VFMADD213PD  estepz64c33<>+0(SB), Z2, Z10
+	VMULPD       Z2, Z10, Z10
+	VSUBPD       Z10, Z0, Z10
+	VFNMADD231PD Z3, Z10, Z0
+	VFMADD231PD  estepz64c4<>+0(SB), Z1, Z0
+	VFMADD231PD  estepz64c3<>+0(SB), Z1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       384(BX), Z0, Z0
+	VMOVUPD      Z0, 384(BX)
+	VMOVUPD      estepz64c0<>+0(SB), Z0
+	JMP          block
+
+done:
+	VZEROUPPER
+	RET
+
+DATA estepz64c0<>+0(SB)/8, $0x3ff0000000000000
+DATA estepz64c0<>+8(SB)/8, $0x3ff0000000000000
+DATA estepz64c0<>+16(SB)/8, $0x3ff0000000000000
+DATA estepz64c0<>+24(SB)/8, $0x3ff0000000000000
+DATA estepz64c0<>+32(SB)/8, $0x3ff0000000000000
+DATA estepz64c0<>+40(SB)/8, $0x3ff0000000000000
+DATA estepz64c0<>+48(SB)/8, $0x3ff0000000000000
+DATA estepz64c0<>+56(SB)/8, $0x3ff0000000000000
+GLOBL estepz64c0<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c1<>+0(SB)/8, $0x4338000000000000
+DATA estepz64c1<>+8(SB)/8, $0x4338000000000000
+DATA estepz64c1<>+16(SB)/8, $0x4338000000000000
+DATA estepz64c1<>+24(SB)/8, $0x4338000000000000
+DATA estepz64c1<>+32(SB)/8, $0x4338000000000000
+DATA estepz64c1<>+40(SB)/8, $0x4338000000000000
+DATA estepz64c1<>+48(SB)/8, $0x4338000000000000
+DATA estepz64c1<>+56(SB)/8, $0x4338000000000000
+GLOBL estepz64c1<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c2<>+0(SB)/8, $0x3ff71547652b82fe
+DATA estepz64c2<>+8(SB)/8, $0x3ff71547652b82fe
+DATA estepz64c2<>+16(SB)/8, $0x3ff71547652b82fe
+DATA estepz64c2<>+24(SB)/8, $0x3ff71547652b82fe
+DATA estepz64c2<>+32(SB)/8, $0x3ff71547652b82fe
+DATA estepz64c2<>+40(SB)/8, $0x3ff71547652b82fe
+DATA estepz64c2<>+48(SB)/8, $0x3ff71547652b82fe
+DATA estepz64c2<>+56(SB)/8, $0x3ff71547652b82fe
+GLOBL estepz64c2<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c3<>+0(SB)/8, $0x3fe62e42fefa39ef
+DATA estepz64c3<>+8(SB)/8, $0x3fe62e42fefa39ef
+DATA estepz64c3<>+16(SB)/8, $0x3fe62e42fefa39ef
+DATA estepz64c3<>+24(SB)/8, $0x3fe62e42fefa39ef
+DATA estepz64c3<>+32(SB)/8, $0x3fe62e42fefa39ef
+DATA estepz64c3<>+40(SB)/8, $0x3fe62e42fefa39ef
+DATA estepz64c3<>+48(SB)/8, $0x3fe62e42fefa39ef
+DATA estepz64c3<>+56(SB)/8, $0x3fe62e42fefa39ef
+GLOBL estepz64c3<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c4<>+0(SB)/8, $0x3c7abc9e3b39803f
+DATA estepz64c4<>+8(SB)/8, $0x3c7abc9e3b39803f
+DATA estepz64c4<>+16(SB)/8, $0x3c7abc9e3b39803f
+DATA estepz64c4<>+24(SB)/8, $0x3c7abc9e3b39803f
+DATA estepz64c4<>+32(SB)/8, $0x3c7abc9e3b39803f
+DATA estepz64c4<>+40(SB)/8, $0x3c7abc9e3b39803f
+DATA estepz64c4<>+48(SB)/8, $0x3c7abc9e3b39803f
+DATA estepz64c4<>+56(SB)/8, $0x3c7abc9e3b39803f
+GLOBL estepz64c4<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c5<>+0(SB)/8, $0x3fe0000000000011
+DATA estepz64c5<>+8(SB)/8, $0x3fe0000000000011
+DATA estepz64c5<>+16(SB)/8, $0x3fe0000000000011
+DATA estepz64c5<>+24(SB)/8, $0x3fe0000000000011
+DATA estepz64c5<>+32(SB)/8, $0x3fe0000000000011
+DATA estepz64c5<>+40(SB)/8, $0x3fe0000000000011
+DATA estepz64c5<>+48(SB)/8, $0x3fe0000000000011
+DATA estepz64c5<>+56(SB)/8, $0x3fe0000000000011
+GLOBL estepz64c5<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c6<>+0(SB)/8, $0x3fc555555555555a
+DATA estepz64c6<>+8(SB)/8, $0x3fc555555555555a
+DATA estepz64c6<>+16(SB)/8, $0x3fc555555555555a
+DATA estepz64c6<>+24(SB)/8, $0x3fc555555555555a
+DATA estepz64c6<>+32(SB)/8, $0x3fc555555555555a
+DATA estepz64c6<>+40(SB)/8, $0x3fc555555555555a
+DATA estepz64c6<>+48(SB)/8, $0x3fc555555555555a
+DATA estepz64c6<>+56(SB)/8, $0x3fc555555555555a
+GLOBL estepz64c6<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c7<>+0(SB)/8, $0x3fa555555554f0bf
+DATA estepz64c7<>+8(SB)/8, $0x3fa555555554f0bf
+DATA estepz64c7<>+16(SB)/8, $0x3fa555555554f0bf
+DATA estepz64c7<>+24(SB)/8, $0x3fa555555554f0bf
+DATA estepz64c7<>+32(SB)/8, $0x3fa555555554f0bf
+DATA estepz64c7<>+40(SB)/8, $0x3fa555555554f0bf
+DATA estepz64c7<>+48(SB)/8, $0x3fa555555554f0bf
+DATA estepz64c7<>+56(SB)/8, $0x3fa555555554f0bf
+GLOBL estepz64c7<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c8<>+0(SB)/8, $0x3f8111111110f220
+DATA estepz64c8<>+8(SB)/8, $0x3f8111111110f220
+DATA estepz64c8<>+16(SB)/8, $0x3f8111111110f220
+DATA estepz64c8<>+24(SB)/8, $0x3f8111111110f220
+DATA estepz64c8<>+32(SB)/8, $0x3f8111111110f220
+DATA estepz64c8<>+40(SB)/8, $0x3f8111111110f220
+DATA estepz64c8<>+48(SB)/8, $0x3f8111111110f220
+DATA estepz64c8<>+56(SB)/8, $0x3f8111111110f220
+GLOBL estepz64c8<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c9<>+0(SB)/8, $0x3f56c16c187ff24a
+DATA estepz64c9<>+8(SB)/8, $0x3f56c16c187ff24a
+DATA estepz64c9<>+16(SB)/8, $0x3f56c16c187ff24a
+DATA estepz64c9<>+24(SB)/8, $0x3f56c16c187ff24a
+DATA estepz64c9<>+32(SB)/8, $0x3f56c16c187ff24a
+DATA estepz64c9<>+40(SB)/8, $0x3f56c16c187ff24a
+DATA estepz64c9<>+48(SB)/8, $0x3f56c16c187ff24a
+DATA estepz64c9<>+56(SB)/8, $0x3f56c16c187ff24a
+GLOBL estepz64c9<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c10<>+0(SB)/8, $0x3f2a01a01b1457b9
+DATA estepz64c10<>+8(SB)/8, $0x3f2a01a01b1457b9
+DATA estepz64c10<>+16(SB)/8, $0x3f2a01a01b1457b9
+DATA estepz64c10<>+24(SB)/8, $0x3f2a01a01b1457b9
+DATA estepz64c10<>+32(SB)/8, $0x3f2a01a01b1457b9
+DATA estepz64c10<>+40(SB)/8, $0x3f2a01a01b1457b9
+DATA estepz64c10<>+48(SB)/8, $0x3f2a01a01b1457b9
+DATA estepz64c10<>+56(SB)/8, $0x3f2a01a01b1457b9
+GLOBL estepz64c10<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c11<>+0(SB)/8, $0x3efa01991a3c8c2e
+DATA estepz64c11<>+8(SB)/8, $0x3efa01991a3c8c2e
+DATA estepz64c11<>+16(SB)/8, $0x3efa01991a3c8c2e
+DATA estepz64c11<>+24(SB)/8, $0x3efa01991a3c8c2e
+DATA estepz64c11<>+32(SB)/8, $0x3efa01991a3c8c2e
+DATA estepz64c11<>+40(SB)/8, $0x3efa01991a3c8c2e
+DATA estepz64c11<>+48(SB)/8, $0x3efa01991a3c8c2e
+DATA estepz64c11<>+56(SB)/8, $0x3efa01991a3c8c2e
+GLOBL estepz64c11<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c12<>+0(SB)/8, $0x3ec71ddf56f3c074
+DATA estepz64c12<>+8(SB)/8, $0x3ec71ddf56f3c074
+DATA estepz64c12<>+16(SB)/8, $0x3ec71ddf56f3c074
+DATA estepz64c12<>+24(SB)/8, $0x3ec71ddf56f3c074
+DATA estepz64c12<>+32(SB)/8, $0x3ec71ddf56f3c074
+DATA estepz64c12<>+40(SB)/8, $0x3ec71ddf56f3c074
+DATA estepz64c12<>+48(SB)/8, $0x3ec71ddf56f3c074
+DATA estepz64c12<>+56(SB)/8, $0x3ec71ddf56f3c074
+GLOBL estepz64c12<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c13<>+0(SB)/8, $0x3e928b40d95cf927
+DATA estepz64c13<>+8(SB)/8, $0x3e928b40d95cf927
+DATA estepz64c13<>+16(SB)/8, $0x3e928b40d95cf927
+DATA estepz64c13<>+24(SB)/8, $0x3e928b40d95cf927
+DATA estepz64c13<>+32(SB)/8, $0x3e928b40d95cf927
+DATA estepz64c13<>+40(SB)/8, $0x3e928b40d95cf927
+DATA estepz64c13<>+48(SB)/8, $0x3e928b40d95cf927
+DATA estepz64c13<>+56(SB)/8, $0x3e928b40d95cf927
+GLOBL estepz64c13<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c14<>+0(SB)/8, $0x3e5af6326f3df789
+DATA estepz64c14<>+8(SB)/8, $0x3e5af6326f3df789
+DATA estepz64c14<>+16(SB)/8, $0x3e5af6326f3df789
+DATA estepz64c14<>+24(SB)/8, $0x3e5af6326f3df789
+DATA estepz64c14<>+32(SB)/8, $0x3e5af6326f3df789
+DATA estepz64c14<>+40(SB)/8, $0x3e5af6326f3df789
+DATA estepz64c14<>+48(SB)/8, $0x3e5af6326f3df789
+DATA estepz64c14<>+56(SB)/8, $0x3e5af6326f3df789
+GLOBL estepz64c14<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c15<>+0(SB)/8, $0xc086200000000000
+DATA estepz64c15<>+8(SB)/8, $0xc086200000000000
+DATA estepz64c15<>+16(SB)/8, $0xc086200000000000
+DATA estepz64c15<>+24(SB)/8, $0xc086200000000000
+DATA estepz64c15<>+32(SB)/8, $0xc086200000000000
+DATA estepz64c15<>+40(SB)/8, $0xc086200000000000
+DATA estepz64c15<>+48(SB)/8, $0xc086200000000000
+DATA estepz64c15<>+56(SB)/8, $0xc086200000000000
+GLOBL estepz64c15<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c16<>+0(SB)/8, $0x0000000000000000
+DATA estepz64c16<>+8(SB)/8, $0x0000000000000000
+DATA estepz64c16<>+16(SB)/8, $0x0000000000000000
+DATA estepz64c16<>+24(SB)/8, $0x0000000000000000
+DATA estepz64c16<>+32(SB)/8, $0x0000000000000000
+DATA estepz64c16<>+40(SB)/8, $0x0000000000000000
+DATA estepz64c16<>+48(SB)/8, $0x0000000000000000
+DATA estepz64c16<>+56(SB)/8, $0x0000000000000000
+GLOBL estepz64c16<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c17<>+0(SB)/8, $0x4330000000000000
+DATA estepz64c17<>+8(SB)/8, $0x4330000000000000
+DATA estepz64c17<>+16(SB)/8, $0x4330000000000000
+DATA estepz64c17<>+24(SB)/8, $0x4330000000000000
+DATA estepz64c17<>+32(SB)/8, $0x4330000000000000
+DATA estepz64c17<>+40(SB)/8, $0x4330000000000000
+DATA estepz64c17<>+48(SB)/8, $0x4330000000000000
+DATA estepz64c17<>+56(SB)/8, $0x4330000000000000
+GLOBL estepz64c17<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c18<>+0(SB)/8, $0x43300000000003ff
+DATA estepz64c18<>+8(SB)/8, $0x43300000000003ff
+DATA estepz64c18<>+16(SB)/8, $0x43300000000003ff
+DATA estepz64c18<>+24(SB)/8, $0x43300000000003ff
+DATA estepz64c18<>+32(SB)/8, $0x43300000000003ff
+DATA estepz64c18<>+40(SB)/8, $0x43300000000003ff
+DATA estepz64c18<>+48(SB)/8, $0x43300000000003ff
+DATA estepz64c18<>+56(SB)/8, $0x43300000000003ff
+GLOBL estepz64c18<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c19<>+0(SB)/8, $0x000fffffffffffff
+DATA estepz64c19<>+8(SB)/8, $0x000fffffffffffff
+DATA estepz64c19<>+16(SB)/8, $0x000fffffffffffff
+DATA estepz64c19<>+24(SB)/8, $0x000fffffffffffff
+DATA estepz64c19<>+32(SB)/8, $0x000fffffffffffff
+DATA estepz64c19<>+40(SB)/8, $0x000fffffffffffff
+DATA estepz64c19<>+48(SB)/8, $0x000fffffffffffff
+DATA estepz64c19<>+56(SB)/8, $0x000fffffffffffff
+GLOBL estepz64c19<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c20<>+0(SB)/8, $0x3ff6a09e667f3bcd
+DATA estepz64c20<>+8(SB)/8, $0x3ff6a09e667f3bcd
+DATA estepz64c20<>+16(SB)/8, $0x3ff6a09e667f3bcd
+DATA estepz64c20<>+24(SB)/8, $0x3ff6a09e667f3bcd
+DATA estepz64c20<>+32(SB)/8, $0x3ff6a09e667f3bcd
+DATA estepz64c20<>+40(SB)/8, $0x3ff6a09e667f3bcd
+DATA estepz64c20<>+48(SB)/8, $0x3ff6a09e667f3bcd
+DATA estepz64c20<>+56(SB)/8, $0x3ff6a09e667f3bcd
+GLOBL estepz64c20<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c21<>+0(SB)/8, $0x3fe0000000000000
+DATA estepz64c21<>+8(SB)/8, $0x3fe0000000000000
+DATA estepz64c21<>+16(SB)/8, $0x3fe0000000000000
+DATA estepz64c21<>+24(SB)/8, $0x3fe0000000000000
+DATA estepz64c21<>+32(SB)/8, $0x3fe0000000000000
+DATA estepz64c21<>+40(SB)/8, $0x3fe0000000000000
+DATA estepz64c21<>+48(SB)/8, $0x3fe0000000000000
+DATA estepz64c21<>+56(SB)/8, $0x3fe0000000000000
+GLOBL estepz64c21<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c22<>+0(SB)/8, $0x4000000000000000
+DATA estepz64c22<>+8(SB)/8, $0x4000000000000000
+DATA estepz64c22<>+16(SB)/8, $0x4000000000000000
+DATA estepz64c22<>+24(SB)/8, $0x4000000000000000
+DATA estepz64c22<>+32(SB)/8, $0x4000000000000000
+DATA estepz64c22<>+40(SB)/8, $0x4000000000000000
+DATA estepz64c22<>+48(SB)/8, $0x4000000000000000
+DATA estepz64c22<>+56(SB)/8, $0x4000000000000000
+GLOBL estepz64c22<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c23<>+0(SB)/8, $0x3fb642c8590b2164
+DATA estepz64c23<>+8(SB)/8, $0x3fb642c8590b2164
+DATA estepz64c23<>+16(SB)/8, $0x3fb642c8590b2164
+DATA estepz64c23<>+24(SB)/8, $0x3fb642c8590b2164
+DATA estepz64c23<>+32(SB)/8, $0x3fb642c8590b2164
+DATA estepz64c23<>+40(SB)/8, $0x3fb642c8590b2164
+DATA estepz64c23<>+48(SB)/8, $0x3fb642c8590b2164
+DATA estepz64c23<>+56(SB)/8, $0x3fb642c8590b2164
+GLOBL estepz64c23<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c24<>+0(SB)/8, $0x3fb8618618618618
+DATA estepz64c24<>+8(SB)/8, $0x3fb8618618618618
+DATA estepz64c24<>+16(SB)/8, $0x3fb8618618618618
+DATA estepz64c24<>+24(SB)/8, $0x3fb8618618618618
+DATA estepz64c24<>+32(SB)/8, $0x3fb8618618618618
+DATA estepz64c24<>+40(SB)/8, $0x3fb8618618618618
+DATA estepz64c24<>+48(SB)/8, $0x3fb8618618618618
+DATA estepz64c24<>+56(SB)/8, $0x3fb8618618618618
+GLOBL estepz64c24<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c25<>+0(SB)/8, $0x3fbaf286bca1af28
+DATA estepz64c25<>+8(SB)/8, $0x3fbaf286bca1af28
+DATA estepz64c25<>+16(SB)/8, $0x3fbaf286bca1af28
+DATA estepz64c25<>+24(SB)/8, $0x3fbaf286bca1af28
+DATA estepz64c25<>+32(SB)/8, $0x3fbaf286bca1af28
+DATA estepz64c25<>+40(SB)/8, $0x3fbaf286bca1af28
+DATA estepz64c25<>+48(SB)/8, $0x3fbaf286bca1af28
+DATA estepz64c25<>+56(SB)/8, $0x3fbaf286bca1af28
+GLOBL estepz64c25<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c26<>+0(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estepz64c26<>+8(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estepz64c26<>+16(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estepz64c26<>+24(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estepz64c26<>+32(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estepz64c26<>+40(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estepz64c26<>+48(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estepz64c26<>+56(SB)/8, $0x3fbe1e1e1e1e1e1e
+GLOBL estepz64c26<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c27<>+0(SB)/8, $0x3fc1111111111111
+DATA estepz64c27<>+8(SB)/8, $0x3fc1111111111111
+DATA estepz64c27<>+16(SB)/8, $0x3fc1111111111111
+DATA estepz64c27<>+24(SB)/8, $0x3fc1111111111111
+DATA estepz64c27<>+32(SB)/8, $0x3fc1111111111111
+DATA estepz64c27<>+40(SB)/8, $0x3fc1111111111111
+DATA estepz64c27<>+48(SB)/8, $0x3fc1111111111111
+DATA estepz64c27<>+56(SB)/8, $0x3fc1111111111111
+GLOBL estepz64c27<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c28<>+0(SB)/8, $0x3fc3b13b13b13b14
+DATA estepz64c28<>+8(SB)/8, $0x3fc3b13b13b13b14
+DATA estepz64c28<>+16(SB)/8, $0x3fc3b13b13b13b14
+DATA estepz64c28<>+24(SB)/8, $0x3fc3b13b13b13b14
+DATA estepz64c28<>+32(SB)/8, $0x3fc3b13b13b13b14
+DATA estepz64c28<>+40(SB)/8, $0x3fc3b13b13b13b14
+DATA estepz64c28<>+48(SB)/8, $0x3fc3b13b13b13b14
+DATA estepz64c28<>+56(SB)/8, $0x3fc3b13b13b13b14
+GLOBL estepz64c28<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c29<>+0(SB)/8, $0x3fc745d1745d1746
+DATA estepz64c29<>+8(SB)/8, $0x3fc745d1745d1746
+DATA estepz64c29<>+16(SB)/8, $0x3fc745d1745d1746
+DATA estepz64c29<>+24(SB)/8, $0x3fc745d1745d1746
+DATA estepz64c29<>+32(SB)/8, $0x3fc745d1745d1746
+DATA estepz64c29<>+40(SB)/8, $0x3fc745d1745d1746
+DATA estepz64c29<>+48(SB)/8, $0x3fc745d1745d1746
+DATA estepz64c29<>+56(SB)/8, $0x3fc745d1745d1746
+GLOBL estepz64c29<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c30<>+0(SB)/8, $0x3fcc71c71c71c71c
+DATA estepz64c30<>+8(SB)/8, $0x3fcc71c71c71c71c
+DATA estepz64c30<>+16(SB)/8, $0x3fcc71c71c71c71c
+DATA estepz64c30<>+24(SB)/8, $0x3fcc71c71c71c71c
+DATA estepz64c30<>+32(SB)/8, $0x3fcc71c71c71c71c
+DATA estepz64c30<>+40(SB)/8, $0x3fcc71c71c71c71c
+DATA estepz64c30<>+48(SB)/8, $0x3fcc71c71c71c71c
+DATA estepz64c30<>+56(SB)/8, $0x3fcc71c71c71c71c
+GLOBL estepz64c30<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c31<>+0(SB)/8, $0x3fd2492492492492
+DATA estepz64c31<>+8(SB)/8, $0x3fd2492492492492
+DATA estepz64c31<>+16(SB)/8, $0x3fd2492492492492
+DATA estepz64c31<>+24(SB)/8, $0x3fd2492492492492
+DATA estepz64c31<>+32(SB)/8, $0x3fd2492492492492
+DATA estepz64c31<>+40(SB)/8, $0x3fd2492492492492
+DATA estepz64c31<>+48(SB)/8, $0x3fd2492492492492
+DATA estepz64c31<>+56(SB)/8, $0x3fd2492492492492
+GLOBL estepz64c31<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c32<>+0(SB)/8, $0x3fd999999999999a
+DATA estepz64c32<>+8(SB)/8, $0x3fd999999999999a
+DATA estepz64c32<>+16(SB)/8, $0x3fd999999999999a
+DATA estepz64c32<>+24(SB)/8, $0x3fd999999999999a
+DATA estepz64c32<>+32(SB)/8, $0x3fd999999999999a
+DATA estepz64c32<>+40(SB)/8, $0x3fd999999999999a
+DATA estepz64c32<>+48(SB)/8, $0x3fd999999999999a
+DATA estepz64c32<>+56(SB)/8, $0x3fd999999999999a
+GLOBL estepz64c32<>(SB), RODATA|NOPTR, $64
+
+DATA estepz64c33<>+0(SB)/8, $0x3fe5555555555555
+DATA estepz64c33<>+8(SB)/8, $0x3fe5555555555555
+DATA estepz64c33<>+16(SB)/8, $0x3fe5555555555555
+DATA estepz64c33<>+24(SB)/8, $0x3fe5555555555555
+DATA estepz64c33<>+32(SB)/8, $0x3fe5555555555555
+DATA estepz64c33<>+40(SB)/8, $0x3fe5555555555555
+DATA estepz64c33<>+48(SB)/8, $0x3fe5555555555555
+DATA estepz64c33<>+56(SB)/8, $0x3fe5555555555555
+GLOBL estepz64c33<>(SB), RODATA|NOPTR, $64
+
+// func estepAVX512F64K3(x []float64, coef []float64, acc []float64, scratch []float64)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·estepAVX512F64K3(SB), NOSPLIT, $0-96
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	MOVQ    coef_base+24(FP), DX
+	MOVQ    acc_base+48(FP), BX
+	MOVQ    scratch_base+72(FP), SI
+	VMOVUPD estepz64c0<>+0(SB), Z0
+	SHRQ    $0x03, CX
+
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, DI
+	CMPQ    CX, DI
+	CMOVQLT CX, DI
+	SUBQ    DI, CX
+	MOVQ    AX, R8
+	MOVQ    DI, R9
+	MOVQ    SI, R10
+
+pass1:
+	VMOVUPD      (AX), Z1
+	VSUBPD       64(DX), Z1, Z2
+	VMULPD       128(DX), Z2, Z3
+	VFNMADD213PD (DX), Z2, Z3
+	VMOVUPD      Z3, Z2
+	VSUBPD       256(DX), Z1, Z5
+	VMULPD       320(DX), Z5, Z4
+	VFNMADD213PD 192(DX), Z5, Z4
+	VMAXPD       Z4, Z2, Z2
+	VSUBPD       448(DX), Z1, Z5
+	VMULPD       512(DX), Z5, Z1
+	VFNMADD213PD 384(DX), Z5, Z1
+	VMAXPD       Z1, Z2, Z2
+	VSUBPD       Z2, Z3, Z3
+	VSUBPD       Z2, Z4, Z4
+	VSUBPD       Z2, Z1, Z1
+	VMINPD       Z4, Z3, Z5
+	VMAXPD       Z4, Z3, Z18
+	VMINPD       Z1, Z18, Z18
+	VMAXPD       Z18, Z5, Z18
+	VMINPD       Z1, Z5, Z5
+	VMOVUPD      Z5, Z19
+	VMOVUPD      estepz64c1<>+0(SB), Z20
+	VFMADD231PD  estepz64c2<>+0(SB), Z19, Z20
+	VSUBPD       estepz64c1<>+0(SB), Z20, Z21
+	VFNMADD231PD estepz64c3<>+0(SB), Z21, Z19
+	VFNMADD231PD estepz64c4<>+0(SB), Z21, Z19
+	VMULPD       Z19, Z19, Z21
+	VMULPD       Z21, Z21, Z22
+	VMULPD       Z22, Z22, Z23
+	VMOVUPD      estepz64c5<>+0(SB), Z24
+	VFMADD231PD  estepz64c6<>+0(SB), Z19, Z24
+	VMOVUPD      estepz64c7<>+0(SB), Z25
+	VFMADD231PD  estepz64c8<>+0(SB), Z19, Z25
+	VFMADD231PD  Z25, Z21, Z24
+	VMOVUPD      estepz64c9<>+0(SB), Z25
+	VFMADD231PD  estepz64c10<>+0(SB), Z19, Z25
+	VMOVUPD      estepz64c11<>+0(SB), Z26
+	VFMADD231PD  estepz64c12<>+0(SB), Z19, Z26
+	VFMADD231PD  Z26, Z21, Z25
+	VFMADD231PD  Z25, Z22, Z24
+	VMOVUPD      estepz64c13<>+0(SB), Z21
+	VFMADD231PD  estepz64c14<>+0(SB), Z19, Z21
+	VFMADD231PD  Z21, Z23, Z24
+	VFMADD213PD  estepz64c0<>+0(SB), Z19, Z24
+	VFMADD213PD  estepz64c0<>+0(SB), Z19, Z24
+	VMOVUPD      Z24, Z19
+	VPSLLQ       $0x34, Z20, Z20
+	VPADDQ       Z20, Z19, Z19
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z5, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z19, K1, Z19
+	VMOVUPD      Z18, Z20
+	VMOVUPD      estepz64c1<>+0(SB), Z21
+	VFMADD231PD  estepz64c2<>+0(SB), Z20, Z21
+	VSUBPD       estepz64c1<>+0(SB), Z21, Z22
+	VFNMADD231PD estepz64c3<>+0(SB), Z22, Z20
+	VFNMADD231PD estepz64c4<>+0(SB), Z22, Z20
+	VMULPD       Z20, Z20, Z22
+	VMULPD       Z22, Z22, Z23
+	VMULPD       Z23, Z23, Z24
+	VMOVUPD      estepz64c5<>+0(SB), Z25
+	VFMADD231PD  estepz64c6<>+0(SB), Z20, Z25
+	VMOVUPD      estepz64c7<>+0(SB), Z26
+	VFMADD231PD  estepz64c8<>+0(SB), Z20, Z26
+	VFMADD231PD  Z26, Z22, Z25
+	VMOVUPD      estepz64c9<>+0(SB), Z26
+	VFMADD231PD  estepz64c10<>+0(SB), Z20, Z26
+	VMOVUPD      estepz64c11<>+0(SB), Z27
+	VFMADD231PD  estepz64c12<>+0(SB), Z20, Z27
+	VFMADD231PD  Z27, Z22, Z26
+	VFMADD231PD  Z26, Z23, Z25
+	VMOVUPD      estepz64c13<>+0(SB), Z22
+	VFMADD231PD  estepz64c14<>+0(SB), Z20, Z22
+	VFMADD231PD  Z22, Z24, Z25
+	VFMADD213PD  estepz64c0<>+0(SB), Z20, Z25
+	VFMADD213PD  estepz64c0<>+0(SB), Z20, Z25
+	VMOVUPD      Z25, Z20
+	VPSLLQ       $0x34, Z21, Z21
+	VPADDQ       Z21, Z20, Z20
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z18, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z20, K1, Z20
+	VMOVUPD      Z19, Z18
+	VADDPD       Z20, Z18, Z18
+	VADDPD       estepz64c0<>+0(SB), Z18, Z18
+	VCMPPD       $0x00, Z5, Z3, K1
+	VBLENDMPD    Z19, Z20, K1, Z6
+	VCMPPD       $0x00, estepz64c16<>+0(SB), Z3, K1
+	VBLENDMPD    estepz64c0<>+0(SB), Z6, K1, Z6
+	VCMPPD       $0x00, Z5, Z4, K1
+	VBLENDMPD    Z19, Z20, K1, Z7
+	VCMPPD       $0x00, estepz64c16<>+0(SB), Z4, K1
+	VBLENDMPD    estepz64c0<>+0(SB), Z7, K1, Z7
+	VCMPPD       $0x00, Z5, Z1, K1
+	VBLENDMPD    Z19, Z20, K1, Z8
+	VCMPPD       $0x00, estepz64c16<>+0(SB), Z1, K1
+	VBLENDMPD    estepz64c0<>+0(SB), Z8, K1, Z8
+	VMULPD       Z18, Z0, Z0
+	VADDPD       576(BX), Z2, Z2
+	VMOVUPD      Z2, 576(BX)
+	VMOVUPD      estepz64c0<>+0(SB), Z1
+	VDIVPD       Z18, Z1, Z1
+	VMULPD       Z1, Z6, Z6
+	VMULPD       Z1, Z7, Z7
+	VMULPD       Z1, Z8, Z8
+	VMOVUPD      Z6, (R10)
+	VMOVUPD      Z7, 64(R10)
+	VMOVUPD      Z8, 128(R10)
+	ADDQ         $0x40, AX
+	ADDQ         $0x000000c0, R10
+	DECQ         R9
+	JNZ          pass1
+	VPXORQ       Z9, Z9, Z9
+	VPXORQ       Z10, Z10, Z10
+	VPXORQ       Z11, Z11, Z11
+	VPXORQ       Z12, Z12, Z12
+	VPXORQ       Z13, Z13, Z13
+	VPXORQ       Z14, Z14, Z14
+	VPXORQ       Z15, Z15, Z15
+	VPXORQ       Z16, Z16, Z16
+	VPXORQ       Z17, Z17, Z17
+	MOVQ         DI, R9
+	MOVQ         SI, R10
+
+pass2:
+	VMOVUPD      (R8), Z1
+	VMOVUPD      (R10), Z2
+	VSUBPD       64(DX), Z1, Z3
+	VADDPD       Z2, Z9, Z9
+	VMULPD       Z3, Z2, Z2
+	VADDPD       Z2, Z10, Z10
+	VFMADD231PD  Z3, Z2, Z11
+	VMOVUPD      64(R10), Z2
+	VSUBPD       256(DX), Z1, Z3
+	VADDPD       Z2, Z12, Z12
+	VMULPD       Z3, Z2, Z2
+	VADDPD       Z2, Z13, Z13
+	VFMADD231PD  Z3, Z2, Z14
+	VMOVUPD      128(R10), Z2
+	VSUBPD       448(DX), Z1, Z1
+	VADDPD       Z2, Z15, Z15
+	VMULPD       Z1, Z2, Z2
+	VADDPD       Z2, Z16, Z16
+	VFMADD231PD  Z1, Z2, Z17
+	ADDQ         $0x40, R8
+	ADDQ         $0x000000c0, R10
+	DECQ         R9
+	JNZ          pass2
+	VADDPD       (BX), Z9, Z9
+	VMOVUPD      Z9, (BX)
+	VADDPD       64(BX), Z10, Z10
+	VMOVUPD      Z10, 64(BX)
+	VADDPD       128(BX), Z11, Z11
+	VMOVUPD      Z11, 128(BX)
+	VADDPD       192(BX), Z12, Z12
+	VMOVUPD      Z12, 192(BX)
+	VADDPD       256(BX), Z13, Z13
+	VMOVUPD      Z13, 256(BX)
+	VADDPD       320(BX), Z14, Z14
+	VMOVUPD      Z14, 320(BX)
+	VADDPD       384(BX), Z15, Z15
+	VMOVUPD      Z15, 384(BX)
+	VADDPD       448(BX), Z16, Z16
+	VMOVUPD      Z16, 448(BX)
+	VADDPD       512(BX), Z17, Z17
+	VMOVUPD      Z17, 512(BX)
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        estepz64c17<>+0(SB), Z1, Z1
+	VSUBPD       estepz64c18<>+0(SB), Z1, Z1
+	VPANDQ       estepz64c19<>+0(SB), Z0, Z0
+	VPORQ        estepz64c0<>+0(SB), Z0, Z0
+	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z0, K1
+	VMULPD       estepz64c21<>+0(SB), Z0, Z2
+	VBLENDMPD    Z2, Z0, K1, Z0
+	VADDPD       estepz64c0<>+0(SB), Z1, K1, Z1
+	VSUBPD       estepz64c0<>+0(SB), Z0, Z0
+	VADDPD       estepz64c22<>+0(SB), Z0, Z2
+	VDIVPD       Z2, Z0, Z3
+	VMULPD       Z3, Z3, Z2
+	VMOVUPD      estepz64c23<>+0(SB), Z4
+	VFMADD213PD  estepz64c24<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c25<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c26<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c27<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c28<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c29<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c30<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c31<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c32<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c33<>+0(SB), Z2, Z4
+	VMULPD       Z2, Z4, Z4
+	VSUBPD       Z4, Z0, Z4
+	VFNMADD231PD Z3, Z4, Z0
+	VFMADD231PD  estepz64c4<>+0(SB), Z1, Z0
+	VFMADD231PD  estepz64c3<>+0(SB), Z1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       576(BX), Z0, Z0
+	VMOVUPD      Z0, 576(BX)
+	VMOVUPD      estepz64c0<>+0(SB), Z0
+	JMP          block
+
+done:
+	VZEROUPPER
+	RET
+
+// func estepAVX512F64K4(x []float64, coef []float64, acc []float64, scratch []float64)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·estepAVX512F64K4(SB), NOSPLIT, $0-96
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	MOVQ    coef_base+24(FP), DX
+	MOVQ    acc_base+48(FP), BX
+	MOVQ    scratch_base+72(FP), SI
+	VMOVUPD estepz64c0<>+0(SB), Z0
+	SHRQ    $0x03, CX
+
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, DI
+	CMPQ    CX, DI
+	CMOVQLT CX, DI
+	SUBQ    DI, CX
+	MOVQ    AX, R8
+	MOVQ    DI, R9
+	MOVQ    SI, R10
+
+pass1:
+	VMOVUPD      (AX), Z1
+	VSUBPD       64(DX), Z1, Z2
+	VMULPD       128(DX), Z2, Z3
+	VFNMADD213PD (DX), Z2, Z3
+	VMOVUPD      Z3, Z2
+	VSUBPD       256(DX), Z1, Z5
+	VMULPD       320(DX), Z5, Z4
+	VFNMADD213PD 192(DX), Z5, Z4
+	VMAXPD       Z4, Z2, Z2
+	VSUBPD       448(DX), Z1, Z18
+	VMULPD       512(DX), Z18, Z5
+	VFNMADD213PD 384(DX), Z18, Z5
+	VMAXPD       Z5, Z2, Z2
+	VSUBPD       640(DX), Z1, Z18
+	VMULPD       704(DX), Z18, Z1
+	VFNMADD213PD 576(DX), Z18, Z1
+	VMAXPD       Z1, Z2, Z2
+	VSUBPD       Z2, Z3, Z3
+	VSUBPD       Z2, Z4, Z4
+	VSUBPD       Z2, Z5, Z5
+	VSUBPD       Z2, Z1, Z1
+	VMOVUPD      Z3, Z18
+	VMOVUPD      estepz64c1<>+0(SB), Z19
+	VFMADD231PD  estepz64c2<>+0(SB), Z18, Z19
+	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
+	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z18
+	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z18
+	VMULPD       Z18, Z18, Z20
+	VMULPD       Z20, Z20, Z21
+	VMULPD       Z21, Z21, Z22
+	VMOVUPD      estepz64c5<>+0(SB), Z23
+	VFMADD231PD  estepz64c6<>+0(SB), Z18, Z23
+	VMOVUPD      estepz64c7<>+0(SB), Z24
+	VFMADD231PD  estepz64c8<>+0(SB), Z18, Z24
+	VFMADD231PD  Z24, Z20, Z23
+	VMOVUPD      estepz64c9<>+0(SB), Z24
+	VFMADD231PD  estepz64c10<>+0(SB), Z18, Z24
+	VMOVUPD      estepz64c11<>+0(SB), Z25
+	VFMADD231PD  estepz64c12<>+0(SB), Z18, Z25
+	VFMADD231PD  Z25, Z20, Z24
+	VFMADD231PD  Z24, Z21, Z23
+	VMOVUPD      estepz64c13<>+0(SB), Z20
+	VFMADD231PD  estepz64c14<>+0(SB), Z18, Z20
+	VFMADD231PD  Z20, Z22, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z18, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z18, Z23
+	VMOVUPD      Z23, Z18
+	VPSLLQ       $0x34, Z19, Z19
+	VPADDQ       Z19, Z18, Z18
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z3, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z18, K1, Z18
+	VMOVUPD      Z4, Z3
+	VMOVUPD      estepz64c1<>+0(SB), Z19
+	VFMADD231PD  estepz64c2<>+0(SB), Z3, Z19
+	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
+	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z3
+	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z3
+	VMULPD       Z3, Z3, Z20
+	VMULPD       Z20, Z20, Z21
+	VMULPD       Z21, Z21, Z22
+	VMOVUPD      estepz64c5<>+0(SB), Z23
+	VFMADD231PD  estepz64c6<>+0(SB), Z3, Z23
+	VMOVUPD      estepz64c7<>+0(SB), Z24
+	VFMADD231PD  estepz64c8<>+0(SB), Z3, Z24
+	VFMADD231PD  Z24, Z20, Z23
+	VMOVUPD      estepz64c9<>+0(SB), Z24
+	VFMADD231PD  estepz64c10<>+0(SB), Z3, Z24
+	VMOVUPD      estepz64c11<>+0(SB), Z25
+	VFMADD231PD  estepz64c12<>+0(SB), Z3, Z25
+	VFMADD231PD  Z25, Z20, Z24
+	VFMADD231PD  Z24, Z21, Z23
+	VMOVUPD      estepz64c13<>+0(SB), Z20
+	VFMADD231PD  estepz64c14<>+0(SB), Z3, Z20
+	VFMADD231PD  Z20, Z22, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z3, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z3, Z23
+	VMOVUPD      Z23, Z3
+	VPSLLQ       $0x34, Z19, Z19
+	VPADDQ       Z19, Z3, Z3
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z4, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z3, K1, Z3
+	VMOVUPD      Z5, Z4
+	VMOVUPD      estepz64c1<>+0(SB), Z19
+	VFMADD231PD  estepz64c2<>+0(SB), Z4, Z19
+	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
+	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z4
+	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z4
+	VMULPD       Z4, Z4, Z20
+	VMULPD       Z20, Z20, Z21
+	VMULPD       Z21, Z21, Z22
+	VMOVUPD      estepz64c5<>+0(SB), Z23
+	VFMADD231PD  estepz64c6<>+0(SB), Z4, Z23
+	VMOVUPD      estepz64c7<>+0(SB), Z24
+	VFMADD231PD  estepz64c8<>+0(SB), Z4, Z24
+	VFMADD231PD  Z24, Z20, Z23
+	VMOVUPD      estepz64c9<>+0(SB), Z24
+	VFMADD231PD  estepz64c10<>+0(SB), Z4, Z24
+	VMOVUPD      estepz64c11<>+0(SB), Z25
+	VFMADD231PD  estepz64c12<>+0(SB), Z4, Z25
+	VFMADD231PD  Z25, Z20, Z24
+	VFMADD231PD  Z24, Z21, Z23
+	VMOVUPD      estepz64c13<>+0(SB), Z20
+	VFMADD231PD  estepz64c14<>+0(SB), Z4, Z20
+	VFMADD231PD  Z20, Z22, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z4, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z4, Z23
+	VMOVUPD      Z23, Z4
+	VPSLLQ       $0x34, Z19, Z19
+	VPADDQ       Z19, Z4, Z4
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z5, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z4, K1, Z4
+	VMOVUPD      Z1, Z5
+	VMOVUPD      estepz64c1<>+0(SB), Z19
+	VFMADD231PD  estepz64c2<>+0(SB), Z5, Z19
+	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
+	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z5
+	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z5
+	VMULPD       Z5, Z5, Z20
+	VMULPD       Z20, Z20, Z21
+	VMULPD       Z21, Z21, Z22
+	VMOVUPD      estepz64c5<>+0(SB), Z23
+	VFMADD231PD  estepz64c6<>+0(SB), Z5, Z23
+	VMOVUPD      estepz64c7<>+0(SB), Z24
+	VFMADD231PD  estepz64c8<>+0(SB), Z5, Z24
+	VFMADD231PD  Z24, Z20, Z23
+	VMOVUPD      estepz64c9<>+0(SB), Z24
+	VFMADD231PD  estepz64c10<>+0(SB), Z5, Z24
+	VMOVUPD      estepz64c11<>+0(SB), Z25
+	VFMADD231PD  estepz64c12<>+0(SB), Z5, Z25
+	VFMADD231PD  Z25, Z20, Z24
+	VFMADD231PD  Z24, Z21, Z23
+	VMOVUPD      estepz64c13<>+0(SB), Z20
+	VFMADD231PD  estepz64c14<>+0(SB), Z5, Z20
+	VFMADD231PD  Z20, Z22, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z23
+	VMOVUPD      Z23, Z5
+	VPSLLQ       $0x34, Z19, Z19
+	VPADDQ       Z19, Z5, Z5
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z1, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z5, K1, Z5
+	VMOVUPD      Z18, Z1
+	VADDPD       Z3, Z1, Z1
+	VADDPD       Z4, Z1, Z1
+	VADDPD       Z5, Z1, Z1
+	VMULPD       Z1, Z0, Z0
+	VADDPD       768(BX), Z2, Z2
+	VMOVUPD      Z2, 768(BX)
+	VMOVUPD      estepz64c0<>+0(SB), Z2
+	VDIVPD       Z1, Z2, Z2
+	VMULPD       Z2, Z18, Z18
+	VMULPD       Z2, Z3, Z3
+	VMULPD       Z2, Z4, Z4
+	VMULPD       Z2, Z5, Z5
+	VMOVUPD      Z18, (R10)
+	VMOVUPD      Z3, 64(R10)
+	VMOVUPD      Z4, 128(R10)
+	VMOVUPD      Z5, 192(R10)
+	ADDQ         $0x40, AX
+	ADDQ         $0x00000100, R10
+	DECQ         R9
+	JNZ          pass1
+	VPXORQ       Z6, Z6, Z6
+	VPXORQ       Z7, Z7, Z7
+	VPXORQ       Z8, Z8, Z8
+	VPXORQ       Z9, Z9, Z9
+	VPXORQ       Z10, Z10, Z10
+	VPXORQ       Z11, Z11, Z11
+	VPXORQ       Z12, Z12, Z12
+	VPXORQ       Z13, Z13, Z13
+	VPXORQ       Z14, Z14, Z14
+	VPXORQ       Z15, Z15, Z15
+	VPXORQ       Z16, Z16, Z16
+	VPXORQ       Z17, Z17, Z17
+	MOVQ         DI, R9
+	MOVQ         SI, R10
+
+pass2:
+	VMOVUPD      (R8), Z1
+	VMOVUPD      (R10), Z2
+	VSUBPD       64(DX), Z1, Z3
+	VADDPD       Z2, Z6, Z6
+	VMULPD       Z3, Z2, Z2
+	VADDPD       Z2, Z7, Z7
+	VFMADD231PD  Z3, Z2, Z8
+	VMOVUPD      64(R10), Z2
+	VSUBPD       256(DX), Z1, Z3
+	VADDPD       Z2, Z9, Z9
+	VMULPD       Z3, Z2, Z2
+	VADDPD       Z2, Z10, Z10
+	VFMADD231PD  Z3, Z2, Z11
+	VMOVUPD      128(R10), Z2
+	VSUBPD       448(DX), Z1, Z3
+	VADDPD       Z2, Z12, Z12
+	VMULPD       Z3, Z2, Z2
+	VADDPD       Z2, Z13, Z13
+	VFMADD231PD  Z3, Z2, Z14
+	VMOVUPD      192(R10), Z2
+	VSUBPD       640(DX), Z1, Z1
+	VADDPD       Z2, Z15, Z15
+	VMULPD       Z1, Z2, Z2
+	VADDPD       Z2, Z16, Z16
+	VFMADD231PD  Z1, Z2, Z17
+	ADDQ         $0x40, R8
+	ADDQ         $0x00000100, R10
+	DECQ         R9
+	JNZ          pass2
+	VADDPD       (BX), Z6, Z6
+	VMOVUPD      Z6, (BX)
+	VADDPD       64(BX), Z7, Z7
+	VMOVUPD      Z7, 64(BX)
+	VADDPD       128(BX), Z8, Z8
+	VMOVUPD      Z8, 128(BX)
+	VADDPD       192(BX), Z9, Z9
+	VMOVUPD      Z9, 192(BX)
+	VADDPD       256(BX), Z10, Z10
+	VMOVUPD      Z10, 256(BX)
+	VADDPD       320(BX), Z11, Z11
+	VMOVUPD      Z11, 320(BX)
+	VADDPD       384(BX), Z12, Z12
+	VMOVUPD      Z12, 384(BX)
+	VADDPD       448(BX), Z13, Z13
+	VMOVUPD      Z13, 448(BX)
+	VADDPD       512(BX), Z14, Z14
+	VMOVUPD      Z14, 512(BX)
+	VADDPD       576(BX), Z15, Z15
+	VMOVUPD      Z15, 576(BX)
+	VADDPD       640(BX), Z16, Z16
+	VMOVUPD      Z16, 640(BX)
+	VADDPD       704(BX), Z17, Z17
+	VMOVUPD      Z17, 704(BX)
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        estepz64c17<>+0(SB), Z1, Z1
+	VSUBPD       estepz64c18<>+0(SB), Z1, Z1
+	VPANDQ       estepz64c19<>+0(SB), Z0, Z0
+	VPORQ        estepz64c0<>+0(SB), Z0, Z0
+	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z0, K1
+	VMULPD       estepz64c21<>+0(SB), Z0, Z2
+	VBLENDMPD    Z2, Z0, K1, Z0
+	VADDPD       estepz64c0<>+0(SB), Z1, K1, Z1
+	VSUBPD       estepz64c0<>+0(SB), Z0, Z0
+	VADDPD       estepz64c22<>+0(SB), Z0, Z2
+	VDIVPD       Z2, Z0, Z3
+	VMULPD       Z3, Z3, Z2
+	VMOVUPD      estepz64c23<>+0(SB), Z4
+	VFMADD213PD  estepz64c24<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c25<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c26<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c27<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c28<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c29<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c30<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c31<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c32<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c33<>+0(SB), Z2, Z4
+	VMULPD       Z2, Z4, Z4
+	VSUBPD       Z4, Z0, Z4
+	VFNMADD231PD Z3, Z4, Z0
+	VFMADD231PD  estepz64c4<>+0(SB), Z1, Z0
+	VFMADD231PD  estepz64c3<>+0(SB), Z1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       768(BX), Z0, Z0
+	VMOVUPD      Z0, 768(BX)
+	VMOVUPD      estepz64c0<>+0(SB), Z0
+	JMP          block
+
+done:
+	VZEROUPPER
+	RET
+
+// func estepAVX512F64(x []float64, coef []float64, acc []float64, scratch []float64)
+// Requires: AVX, AVX512F
+TEXT ·estepAVX512F64(SB), NOSPLIT, $0-96
+	MOVQ    x_base+0(FP), CX
+	MOVQ    x_len+8(FP), BX
+	MOVQ    coef_base+24(FP), SI
+	MOVQ    acc_base+48(FP), DI
+	MOVQ    scratch_base+72(FP), R8
+	MOVQ    coef_len+32(FP), AX
+	MOVQ    $0x00000018, R9
+	XORQ    DX, DX
+	DIVQ    R9
+	IMUL3Q  $0x000000c0, AX, DX
+	ADDQ    DI, DX
+	VMOVUPD estepz64c0<>+0(SB), Z0
+	MOVQ    $0x00000020, R9
+	SHRQ    $0x03, BX
+
+loop:
+	TESTQ   BX, BX
+	JZ      done
+	VMOVUPD (CX), Z1
+	VMOVUPD estepz64c34<>+0(SB), Z2
+	MOVQ    SI, R10
+	MOVQ    DI, R11
+	MOVQ    R8, R12
+	MOVQ    AX, R13
+
+max:
+	VSUBPD       64(R10), Z1, Z5
+	VMULPD       128(R10), Z5, Z4
+	VFNMADD213PD (R10), Z5, Z4
+	VMOVUPD      Z4, (R12)
+	VMAXPD       Z4, Z2, Z2
+	ADDQ         $0x000000c0, R10
+	ADDQ         $0x000000c0, R11
+	ADDQ         $0x40, R12
+	DECQ         R13
+	JNZ          max
+	VPXORQ       Z3, Z3, Z3
+	MOVQ         SI, R10
+	MOVQ         DI, R11
+	MOVQ         R8, R12
+	MOVQ         AX, R13
+
+exp:
+	VMOVUPD      (R12), Z4
+	VSUBPD       Z2, Z4, Z4
+	VMOVUPD      Z4, Z5
+	VMOVUPD      estepz64c1<>+0(SB), Z6
+	VFMADD231PD  estepz64c2<>+0(SB), Z5, Z6
+	VSUBPD       estepz64c1<>+0(SB), Z6, Z7
+	VFNMADD231PD estepz64c3<>+0(SB), Z7, Z5
+	VFNMADD231PD estepz64c4<>+0(SB), Z7, Z5
+	VMULPD       Z5, Z5, Z7
+	VMULPD       Z7, Z7, Z8
+	VMULPD       Z8, Z8, Z9
+	VMOVUPD      estepz64c5<>+0(SB), Z10
+	VFMADD231PD  estepz64c6<>+0(SB), Z5, Z10
+	VMOVUPD      estepz64c7<>+0(SB), Z11
+	VFMADD231PD  estepz64c8<>+0(SB), Z5, Z11
+	VFMADD231PD  Z11, Z7, Z10
+	VMOVUPD      estepz64c9<>+0(SB), Z11
+	VFMADD231PD  estepz64c10<>+0(SB), Z5, Z11
+	VMOVUPD      estepz64c11<>+0(SB), Z12
+	VFMADD231PD  estepz64c12<>+0(SB), Z5, Z12
+	VFMADD231PD  Z12, Z7, Z11
+	VFMADD231PD  Z11, Z8, Z10
+	VMOVUPD      estepz64c13<>+0(SB), Z7
+	VFMADD231PD  estepz64c14<>+0(SB), Z5, Z7
+	VFMADD231PD  Z7, Z9, Z10
+	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z10
+	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z10
+	VMOVUPD      Z10, Z5
+	VPSLLQ       $0x34, Z6, Z6
+	VPADDQ       Z6, Z5, Z5
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z4, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z5, K1, Z5
+	VMOVUPD      Z5, (R12)
+	VADDPD       Z5, Z3, Z3
+	ADDQ         $0x000000c0, R10
+	ADDQ         $0x000000c0, R11
+	ADDQ         $0x40, R12
+	DECQ         R13
+	JNZ          exp
+	VMULPD       Z3, Z0, Z0
+	VADDPD       (DX), Z2, Z2
+	VMOVUPD      Z2, (DX)
+	VMOVUPD      estepz64c0<>+0(SB), Z2
+	VDIVPD       Z3, Z2, Z2
+	MOVQ         SI, R10
+	MOVQ         DI, R11
+	MOVQ         R8, R12
+	MOVQ         AX, R13
+
+acc:
+	VMOVUPD      (R12), Z4
+	VMULPD       Z2, Z4, Z4
+	VSUBPD       64(R10), Z1, Z5
+	VADDPD       (R11), Z4, Z6
+	VMOVUPD      Z6, (R11)
+	VMULPD       Z5, Z4, Z4
+	VADDPD       64(R11), Z4, Z6
+	VMOVUPD      Z6, 64(R11)
+	VMOVUPD      128(R11), Z6
+	VFMADD231PD  Z5, Z4, Z6
+	VMOVUPD      Z6, 128(R11)
+	ADDQ         $0x000000c0, R10
+	ADDQ         $0x000000c0, R11
+	ADDQ         $0x40, R12
+	DECQ         R13
+	JNZ          acc
+	ADDQ         $0x40, CX
+	DECQ         BX
+	DECQ         R9
+	JNZ          loop
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        estepz64c17<>+0(SB), Z1, Z1
+	VSUBPD       estepz64c18<>+0(SB), Z1, Z1
+	VPANDQ       estepz64c19<>+0(SB), Z0, Z0
+	VPORQ        estepz64c0<>+0(SB), Z0, Z0
+	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z0, K1
+	VMULPD       estepz64c21<>+0(SB), Z0, Z2
+	VBLENDMPD    Z2, Z0, K1, Z0
+	VADDPD       estepz64c0<>+0(SB), Z1, K1, Z1
+	VSUBPD       estepz64c0<>+0(SB), Z0, Z0
+	VADDPD       estepz64c22<>+0(SB), Z0, Z2
+	VDIVPD       Z2, Z0, Z4
+	VMULPD       Z4, Z4, Z2
+	VMOVUPD      estepz64c23<>+0(SB), Z5
+	VFMADD213PD  estepz64c24<>+0(SB), Z2, Z5
+	VFMADD213PD  estepz64c25<>+0(SB), Z2, Z5
+	VFMADD213PD  estepz64c26<>+0(SB), Z2, Z5
+	VFMADD213PD  estepz64c27<>+0(SB), Z2, Z5
+	VFMADD213PD  estepz64c28<>+0(SB), Z2, Z5
+	VFMADD213PD  estepz64c29<>+0(SB), Z2, Z5
+	VFMADD213PD  estepz64c30<>+0(SB), Z2, Z5
+	VFMADD213PD  estepz64c31<>+0(SB), Z2, Z5
+	VFMADD213PD  estepz64c32<>+0(SB), Z2, Z5
+	VFMADD213PD  estepz64c33<>+0(SB), Z2, Z5
+	VMULPD       Z2, Z5, Z5
+	VSUBPD       Z5, Z0, Z5
+	VFNMADD231PD Z4, Z5, Z0
+	VFMADD231PD  estepz64c4<>+0(SB), Z1, Z0
+	VFMADD231PD  estepz64c3<>+0(SB), Z1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       (DX), Z0, Z0
+	VMOVUPD      Z0, (DX)
+	VMOVUPD      estepz64c0<>+0(SB), Z0
+	MOVQ         $0x00000020, R9
+	JMP          loop
+
+done:
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        estepz64c17<>+0(SB), Z1, Z1
+	VSUBPD       estepz64c18<>+0(SB), Z1, Z1
+	VPANDQ       estepz64c19<>+0(SB), Z0, Z0
+	VPORQ        estepz64c0<>+0(SB), Z0, Z0
+	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z0, K1
+	VMULPD       estepz64c21<>+0(SB), Z0, Z2
+	VBLENDMPD    Z2, Z0, K1, Z0
+	VADDPD       estepz64c0<>+0(SB), Z1, K1, Z1
+	VSUBPD       estepz64c0<>+0(SB), Z0, Z0
+	VADDPD       estepz64c22<>+0(SB), Z0, Z2
+	VDIVPD       Z2, Z0, Z3
+	VMULPD       Z3, Z3, Z2
+	VMOVUPD      estepz64c23<>+0(SB), Z4
+	VFMADD213PD  estepz64c24<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c25<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c26<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c27<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c28<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c29<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c30<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c31<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c32<>+0(SB), Z2, Z4
+	VFMADD213PD  estepz64c33<>+0(SB), Z2, Z4
+	VMULPD       Z2, Z4, Z4
+	VSUBPD       Z4, Z0, Z4
+	VFNMADD231PD Z3, Z4, Z0
+	VFMADD231PD  estepz64c4<>+0(SB), Z1, Z0
+	VFMADD231PD  estepz64c3<>+0(SB), Z1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       (DX), Z0, Z0
+	VMOVUPD      Z0, (DX)
+	VMOVUPD      estepz64c0<>+0(SB), Z0
+	VZEROUPPER
+	RET
+
+DATA estepz64c34<>+0(SB)/8, $0xfff0000000000000
+DATA estepz64c34<>+8(SB)/8, $0xfff0000000000000
+DATA estepz64c34<>+16(SB)/8, $0xfff0000000000000
+DATA estepz64c34<>+24(SB)/8, $0xfff0000000000000
+DATA estepz64c34<>+32(SB)/8, $0xfff0000000000000
+DATA estepz64c34<>+40(SB)/8, $0xfff0000000000000
+DATA estepz64c34<>+48(SB)/8, $0xfff0000000000000
+DATA estepz64c34<>+56(SB)/8, $0xfff0000000000000
+GLOBL estepz64c34<>(SB), RODATA|NOPTR, $64
+
+// func estepAVX512F64K2W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·estepAVX512F64K2W(SB), NOSPLIT, $0-120
+	MOVQ x_base+0(FP), AX
+	MOVQ x_len+8(FP), CX
+	MOVQ w_base+24(FP), DX
+	MOVQ coef_base+48(FP), BX
+	MOVQ acc_base+72(FP), SI
+	MOVQ scratch_base+96(FP), DI
+	SHRQ $0x03, CX
+
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, R8
+	CMPQ    CX, R8
+	CMOVQLT CX, R8
+	SUBQ    R8, CX
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
+
+pass1:
+	VMOVUPD      (AX), Z0
+	VMOVUPD      (DX), Z1
+	VSUBPD       64(BX), Z0, Z2
+	VMULPD       128(BX), Z2, Z3
+	VFNMADD213PD (BX), Z2, Z3
+	VMOVUPD      Z3, Z2
+	VSUBPD       256(BX), Z0, Z10
+	VMULPD       320(BX), Z10, Z0
+	VFNMADD213PD 192(BX), Z10, Z0
+	VMAXPD       Z0, Z2, Z2
+	VSUBPD       Z2, Z3, Z3
+	VSUBPD       Z2, Z0, Z0
+	VMINPD       Z0, Z3, Z10
+	VMOVUPD      Z10, Z11
+	VMOVUPD      estepz64c1<>+0(SB), Z12
+	VFMADD231PD  estepz64c2<>+0(SB), Z11, Z12
+	VSUBPD       estepz64c1<>+0(SB), Z12, Z13
+	VFNMADD231PD estepz64c3<>+0(SB), Z13, Z11
+	VFNMADD231PD estepz64c4<>+0(SB), Z13, Z11
+	VMULPD       Z11, Z11, Z13
+	VMULPD       Z13, Z13, Z14
+	VMULPD       Z14, Z14, Z15
+	VMOVUPD      estepz64c5<>+0(SB), Z16
+	VFMADD231PD  estepz64c6<>+0(SB), Z11, Z16
+	VMOVUPD      estepz64c7<>+0(SB), Z17
+	VFMADD231PD  estepz64c8<>+0(SB), Z11, Z17
+	VFMADD231PD  Z17, Z13, Z16
+	VMOVUPD      estepz64c9<>+0(SB), Z17
+	VFMADD231PD  estepz64c10<>+0(SB), Z11, Z17
+	VMOVUPD      estepz64c11<>+0(SB), Z18
+	VFMADD231PD  estepz64c12<>+0(SB), Z11, Z18
+	VFMADD231PD  Z18, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z16
+	VMOVUPD      estepz64c13<>+0(SB), Z13
+	VFMADD231PD  estepz64c14<>+0(SB), Z11, Z13
+	VFMADD231PD  Z13, Z15, Z16
+	VFMADD213PD  estepz64c0<>+0(SB), Z11, Z16
+	VFMADD213PD  estepz64c0<>+0(SB), Z11, Z16
+	VMOVUPD      Z16, Z11
+	VPSLLQ       $0x34, Z12, Z12
+	VPADDQ       Z12, Z11, Z11
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z10, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z11, K1, Z11
+	VMOVUPD      Z11, Z10
+	VADDPD       estepz64c0<>+0(SB), Z10, Z10
+	VMOVUPD      Z11, Z12
+	VCMPPD       $0x00, estepz64c16<>+0(SB), Z3, K1
+	VBLENDMPD    estepz64c0<>+0(SB), Z12, K1, Z12
+	VMOVUPD      Z11, Z3
+	VCMPPD       $0x00, estepz64c16<>+0(SB), Z0, K1
+	VBLENDMPD    estepz64c0<>+0(SB), Z3, K1, Z3
+	VPSRLQ       $0x34, Z10, Z0
+	VPORQ        estepz64c17<>+0(SB), Z0, Z0
+	VSUBPD       estepz64c18<>+0(SB), Z0, Z0
+	VPANDQ       estepz64c19<>+0(SB), Z10, Z11
+	VPORQ        estepz64c0<>+0(SB), Z11, Z11
+	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z11, K1
+	VMULPD       estepz64c21<>+0(SB), Z11, Z13
+	VBLENDMPD    Z13, Z11, K1, Z11
+	VADDPD       estepz64c0<>+0(SB), Z0, K1, Z0
+	VSUBPD       estepz64c0<>+0(SB), Z11, Z11
+	VADDPD       estepz64c22<>+0(SB), Z11, Z13
+	VDIVPD       Z13, Z11, Z14
+	VMULPD       Z14, Z14, Z13
+	VMOVUPD      estepz64c23<>+0(SB), Z15
+	VFMADD213PD  estepz64c24<>+0(SB), Z13, Z15
+	VFMADD213PD  estepz64c25<>+0(SB), Z13, Z15
+	VFMADD213PD  estepz64c26<>+0(SB), Z13, Z15
+	VFMADD213PD  estepz64c27<>+0(SB), Z13, Z15
+	VFMADD213PD  estepz64c28<>+0(SB), Z13, Z15
+	VFMADD213PD  estepz64c29<>+0(SB), Z13, Z15
+	VFMADD213PD  estepz64c30<>+0(SB), Z13, Z15
+	VFMADD213PD  estepz64c31<>+0(SB), Z13, Z15
+	VFMADD213PD  estepz64c32<>+0(SB), Z13, Z15
+	VFMADD213PD  estepz64c33<>+0(SB), Z13, Z15
+	VMULPD       Z13, Z15, Z15
+	VSUBPD       Z15, Z11, Z15
+	VFNMADD231PD Z14, Z15, Z11
+	VFMADD231PD  estepz64c4<>+0(SB), Z0, Z11
+	VFMADD231PD  estepz64c3<>+0(SB), Z0, Z11
+	VMOVUPD      Z11, Z0
+	VADDPD       Z2, Z0, Z0
+	VMULPD       Z1, Z0, Z0
+	VADDPD       384(SI), Z0, Z0
+	VMOVUPD      Z0, 384(SI)
+	VDIVPD       Z10, Z1, Z0
+	VMULPD       Z0, Z12, Z12
+	VMULPD       Z0, Z3, Z3
+	VMOVUPD      Z12, (R11)
+	VMOVUPD      Z3, 64(R11)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, DX
+	ADDQ         $0x00000080, R11
+	DECQ         R10
+	JNZ          pass1
+	VPXORQ       Z4, Z4, Z4
+	VPXORQ       Z5, Z5, Z5
+	VPXORQ       Z6, Z6, Z6
+	VPXORQ       Z7, Z7, Z7
+	VPXORQ       Z8, Z8, Z8
+	VPXORQ       Z9, Z9, Z9
+	MOVQ         R8, R10
+	MOVQ         DI, R11
+
+pass2:
+	VMOVUPD     (R9), Z0
+	VMOVUPD     (R11), Z1
+	VSUBPD      64(BX), Z0, Z2
+	VADDPD      Z1, Z4, Z4
+	VMULPD      Z2, Z1, Z1
+	VADDPD      Z1, Z5, Z5
+	VFMADD231PD Z2, Z1, Z6
+	VMOVUPD     64(R11), Z1
+	VSUBPD      256(BX), Z0, Z0
+	VADDPD      Z1, Z7, Z7
+	VMULPD      Z0, Z1, Z1
+	VADDPD      Z1, Z8, Z8
+	VFMADD231PD Z0, Z1, Z9
+	ADDQ        $0x40, R9
+	ADDQ        $0x00000080, R11
+	DECQ        R10
+	JNZ         pass2
+	VADDPD      (SI), Z4, Z4
+	VMOVUPD     Z4, (SI)
+	VADDPD      64(SI), Z5, Z5
+	VMOVUPD     Z5, 64(SI)
+	VADDPD      128(SI), Z6, Z6
+	VMOVUPD     Z6, 128(SI)
+	VADDPD      192(SI), Z7, Z7
+	VMOVUPD     Z7, 192(SI)
+	VADDPD      256(SI), Z8, Z8
+	VMOVUPD     Z8, 256(SI)
+	VADDPD      320(SI), Z9, Z9
+	VMOVUPD     Z9, 320(SI)
+	JMP         block
+
+done:
+	VZEROUPPER
+	RET
+
+// func estepAVX512F64K3W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·estepAVX512F64K3W(SB), NOSPLIT, $0-120
+	MOVQ x_base+0(FP), AX
+	MOVQ x_len+8(FP), CX
+	MOVQ w_base+24(FP), DX
+	MOVQ coef_base+48(FP), BX
+	MOVQ acc_base+72(FP), SI
+	MOVQ scratch_base+96(FP), DI
+	SHRQ $0x03, CX
+
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, R8
+	CMPQ    CX, R8
+	CMOVQLT CX, R8
+	SUBQ    R8, CX
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
+
+pass1:
+	VMOVUPD      (AX), Z0
+	VMOVUPD      (DX), Z1
+	VSUBPD       64(BX), Z0, Z2
+	VMULPD       128(BX), Z2, Z3
+	VFNMADD213PD (BX), Z2, Z3
+	VMOVUPD      Z3, Z2
+	VSUBPD       256(BX), Z0, Z5
+	VMULPD       320(BX), Z5, Z4
+	VFNMADD213PD 192(BX), Z5, Z4
+	VMAXPD       Z4, Z2, Z2
+	VSUBPD       448(BX), Z0, Z5
+	VMULPD       512(BX), Z5, Z0
+	VFNMADD213PD 384(BX), Z5, Z0
+	VMAXPD       Z0, Z2, Z2
+	VSUBPD       Z2, Z3, Z3
+	VSUBPD       Z2, Z4, Z4
+	VSUBPD       Z2, Z0, Z0
+	VMINPD       Z4, Z3, Z5
+	VMAXPD       Z4, Z3, Z18
+	VMINPD       Z0, Z18, Z18
+	VMAXPD       Z18, Z5, Z18
+	VMINPD       Z0, Z5, Z5
+	VMOVUPD      Z5, Z19
+	VMOVUPD      estepz64c1<>+0(SB), Z20
+	VFMADD231PD  estepz64c2<>+0(SB), Z19, Z20
+	VSUBPD       estepz64c1<>+0(SB), Z20, Z21
+	VFNMADD231PD estepz64c3<>+0(SB), Z21, Z19
+	VFNMADD231PD estepz64c4<>+0(SB), Z21, Z19
+	VMULPD       Z19, Z19, Z21
+	VMULPD       Z21, Z21, Z22
+	VMULPD       Z22, Z22, Z23
+	VMOVUPD      estepz64c5<>+0(SB), Z24
+	VFMADD231PD  estepz64c6<>+0(SB), Z19, Z24
+	VMOVUPD      estepz64c7<>+0(SB), Z25
+	VFMADD231PD  estepz64c8<>+0(SB), Z19, Z25
+	VFMADD231PD  Z25, Z21, Z24
+	VMOVUPD      estepz64c9<>+0(SB), Z25
+	VFMADD231PD  estepz64c10<>+0(SB), Z19, Z25
+	VMOVUPD      estepz64c11<>+0(SB), Z26
+	VFMADD231PD  estepz64c12<>+0(SB), Z19, Z26
+	VFMADD231PD  Z26, Z21, Z25
+	VFMADD231PD  Z25, Z22, Z24
+	VMOVUPD      estepz64c13<>+0(SB), Z21
+	VFMADD231PD  estepz64c14<>+0(SB), Z19, Z21
+	VFMADD231PD  Z21, Z23, Z24
+	VFMADD213PD  estepz64c0<>+0(SB), Z19, Z24
+	VFMADD213PD  estepz64c0<>+0(SB), Z19, Z24
+	VMOVUPD      Z24, Z19
+	VPSLLQ       $0x34, Z20, Z20
+	VPADDQ       Z20, Z19, Z19
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z5, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z19, K1, Z19
+	VMOVUPD      Z18, Z20
+	VMOVUPD      estepz64c1<>+0(SB), Z21
+	VFMADD231PD  estepz64c2<>+0(SB), Z20, Z21
+	VSUBPD       estepz64c1<>+0(SB), Z21, Z22
+	VFNMADD231PD estepz64c3<>+0(SB), Z22, Z20
+	VFNMADD231PD estepz64c4<>+0(SB), Z22, Z20
+	VMULPD       Z20, Z20, Z22
+	VMULPD       Z22, Z22, Z23
+	VMULPD       Z23, Z23, Z24
+	VMOVUPD      estepz64c5<>+0(SB), Z25
+	VFMADD231PD  estepz64c6<>+0(SB), Z20, Z25
+	VMOVUPD      estepz64c7<>+0(SB), Z26
+	VFMADD231PD  estepz64c8<>+0(SB), Z20, Z26
+	VFMADD231PD  Z26, Z22, Z25
+	VMOVUPD      estepz64c9<>+0(SB), Z26
+	VFMADD231PD  estepz64c10<>+0(SB), Z20, Z26
+	VMOVUPD      estepz64c11<>+0(SB), Z27
+	VFMADD231PD  estepz64c12<>+0(SB), Z20, Z27
+	VFMADD231PD  Z27, Z22, Z26
+	VFMADD231PD  Z26, Z23, Z25
+	VMOVUPD      estepz64c13<>+0(SB), Z22
+	VFMADD231PD  estepz64c14<>+0(SB), Z20, Z22
+	VFMADD231PD  Z22, Z24, Z25
+	VFMADD213PD  estepz64c0<>+0(SB), Z20, Z25
+	VFMADD213PD  estepz64c0<>+0(SB), Z20, Z25
+	VMOVUPD      Z25, Z20
+	VPSLLQ       $0x34, Z21, Z21
+	VPADDQ       Z21, Z20, Z20
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z18, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z20, K1, Z20
+	VMOVUPD      Z19, Z18
+	VADDPD       Z20, Z18, Z18
+	VADDPD       estepz64c0<>+0(SB), Z18, Z18
+	VCMPPD       $0x00, Z5, Z3, K1
+	VBLENDMPD    Z19, Z20, K1, Z6
+	VCMPPD       $0x00, estepz64c16<>+0(SB), Z3, K1
+	VBLENDMPD    estepz64c0<>+0(SB), Z6, K1, Z6
+	VCMPPD       $0x00, Z5, Z4, K1
+	VBLENDMPD    Z19, Z20, K1, Z7
+	VCMPPD       $0x00, estepz64c16<>+0(SB), Z4, K1
+	VBLENDMPD    estepz64c0<>+0(SB), Z7, K1, Z7
+	VCMPPD       $0x00, Z5, Z0, K1
+	VBLENDMPD    Z19, Z20, K1, Z8
+	VCMPPD       $0x00, estepz64c16<>+0(SB), Z0, K1
+	VBLENDMPD    estepz64c0<>+0(SB), Z8, K1, Z8
+	VPSRLQ       $0x34, Z18, Z0
+	VPORQ        estepz64c17<>+0(SB), Z0, Z0
+	VSUBPD       estepz64c18<>+0(SB), Z0, Z0
+	VPANDQ       estepz64c19<>+0(SB), Z18, Z3
+	VPORQ        estepz64c0<>+0(SB), Z3, Z3
+	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z3, K1
+	VMULPD       estepz64c21<>+0(SB), Z3, Z4
+	VBLENDMPD    Z4, Z3, K1, Z3
+	VADDPD       estepz64c0<>+0(SB), Z0, K1, Z0
+	VSUBPD       estepz64c0<>+0(SB), Z3, Z3
+	VADDPD       estepz64c22<>+0(SB), Z3, Z4
+	VDIVPD       Z4, Z3, Z5
+	VMULPD       Z5, Z5, Z4
+	VMOVUPD      estepz64c23<>+0(SB), Z19
+	VFMADD213PD  estepz64c24<>+0(SB), Z4, Z19
+	VFMADD213PD  estepz64c25<>+0(SB), Z4, Z19
+	VFMADD213PD  estepz64c26<>+0(SB), Z4, Z19
+	VFMADD213PD  estepz64c27<>+0(SB), Z4, Z19
+	VFMADD213PD  estepz64c28<>+0(SB), Z4, Z19
+	VFMADD213PD  estepz64c29<>+0(SB), Z4, Z19
+	VFMADD213PD  estepz64c30<>+0(SB), Z4, Z19
+	VFMADD213PD  estepz64c31<>+0(SB), Z4, Z19
+	VFMADD213PD  estepz64c32<>+0(SB), Z4, Z19
+	VFMADD213PD  estepz64c33<>+0(SB), Z4, Z19
+	VMULPD       Z4, Z19, Z19
+	VSUBPD       Z19, Z3, Z19
+	VFNMADD231PD Z5, Z19, Z3
+	VFMADD231PD  estepz64c4<>+0(SB), Z0, Z3
+	VFMADD231PD  estepz64c3<>+0(SB), Z0, Z3
+	VMOVUPD      Z3, Z0
+	VADDPD       Z2, Z0, Z0
+	VMULPD       Z1, Z0, Z0
+	VADDPD       576(SI), Z0, Z0
+	VMOVUPD      Z0, 576(SI)
+	VDIVPD       Z18, Z1, Z0
+	VMULPD       Z0, Z6, Z6
+	VMULPD       Z0, Z7, Z7
+	VMULPD       Z0, Z8, Z8
+	VMOVUPD      Z6, (R11)
+	VMOVUPD      Z7, 64(R11)
+	VMOVUPD      Z8, 128(R11)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, DX
+	ADDQ         $0x000000c0, R11
+	DECQ         R10
+	JNZ          pass1
+	VPXORQ       Z9, Z9, Z9
+	VPXORQ       Z10, Z10, Z10
+	VPXORQ       Z11, Z11, Z11
+	VPXORQ       Z12, Z12, Z12
+	VPXORQ       Z13, Z13, Z13
+	VPXORQ       Z14, Z14, Z14
+	VPXORQ       Z15, Z15, Z15
+	VPXORQ       Z16, Z16, Z16
+	VPXORQ       Z17, Z17, Z17
+	MOVQ         R8, R10
+	MOVQ         DI, R11
+
+pass2:
+	VMOVUPD     (R9), Z0
+	VMOVUPD     (R11), Z1
+	VSUBPD      64(BX), Z0, Z2
+	VADDPD      Z1, Z9, Z9
+	VMULPD      Z2, Z1, Z1
+	VADDPD      Z1, Z10, Z10
+	VFMADD231PD Z2, Z1, Z11
+	VMOVUPD     64(R11), Z1
+	VSUBPD      256(BX), Z0, Z2
+	VADDPD      Z1, Z12, Z12
+	VMULPD      Z2, Z1, Z1
+	VADDPD      Z1, Z13, Z13
+	VFMADD231PD Z2, Z1, Z14
+	VMOVUPD     128(R11), Z1
+	VSUBPD      448(BX), Z0, Z0
+	VADDPD      Z1, Z15, Z15
+	VMULPD      Z0, Z1, Z1
+	VADDPD      Z1, Z16, Z16
+	VFMADD231PD Z0, Z1, Z17
+	ADDQ        $0x40, R9
+	ADDQ        $0x000000c0, R11
+	DECQ        R10
+	JNZ         pass2
+	VADDPD      (SI), Z9, Z9
+	VMOVUPD     Z9, (SI)
+	VADDPD      64(SI), Z10, Z10
+	VMOVUPD     Z10, 64(SI)
+	VADDPD      128(SI), Z11, Z11
+	VMOVUPD     Z11, 128(SI)
+	VADDPD      192(SI), Z12, Z12
+	VMOVUPD     Z12, 192(SI)
+	VADDPD      256(SI), Z13, Z13
+	VMOVUPD     Z13, 256(SI)
+	VADDPD      320(SI), Z14, Z14
+	VMOVUPD     Z14, 320(SI)
+	VADDPD      384(SI), Z15, Z15
+	VMOVUPD     Z15, 384(SI)
+	VADDPD      448(SI), Z16, Z16
+	VMOVUPD     Z16, 448(SI)
+	VADDPD      512(SI), Z17, Z17
+	VMOVUPD     Z17, 512(SI)
+	JMP         block
+
+done:
+	VZEROUPPER
+	RET
+
+// func estepAVX512F64K4W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·estepAVX512F64K4W(SB), NOSPLIT, $0-120
+	MOVQ x_base+0(FP), AX
+	MOVQ x_len+8(FP), CX
+	MOVQ w_base+24(FP), DX
+	MOVQ coef_base+48(FP), BX
+	MOVQ acc_base+72(FP), SI
+	MOVQ scratch_base+96(FP), DI
+	SHRQ $0x03, CX
+
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, R8
+	CMPQ    CX, R8
+	CMOVQLT CX, R8
+	SUBQ    R8, CX
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
+
+pass1:
+	VMOVUPD      (AX), Z0
+	VMOVUPD      (DX), Z1
+	VSUBPD       64(BX), Z0, Z2
+	VMULPD       128(BX), Z2, Z3
+	VFNMADD213PD (BX), Z2, Z3
+	VMOVUPD      Z3, Z2
+	VSUBPD       256(BX), Z0, Z5
+	VMULPD       320(BX), Z5, Z4
+	VFNMADD213PD 192(BX), Z5, Z4
+	VMAXPD       Z4, Z2, Z2
+	VSUBPD       448(BX), Z0, Z18
+	VMULPD       512(BX), Z18, Z5
+	VFNMADD213PD 384(BX), Z18, Z5
+	VMAXPD       Z5, Z2, Z2
+	VSUBPD       640(BX), Z0, Z18
+	VMULPD       704(BX), Z18, Z0
+	VFNMADD213PD 576(BX), Z18, Z0
+	VMAXPD       Z0, Z2, Z2
+	VSUBPD       Z2, Z3, Z3
+	VSUBPD       Z2, Z4, Z4
+	VSUBPD       Z2, Z5, Z5
+	VSUBPD       Z2, Z0, Z0
+	VMOVUPD      Z3, Z18
+	VMOVUPD      estepz64c1<>+0(SB), Z19
+	VFMADD231PD  estepz64c2<>+0(SB), Z18, Z19
+	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
+	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z18
+	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z18
+	VMULPD       Z18, Z18, Z20
+	VMULPD       Z20, Z20, Z21
+	VMULPD       Z21, Z21, Z22
+	VMOVUPD      estepz64c5<>+0(SB), Z23
+	VFMADD231PD  estepz64c6<>+0(SB), Z18, Z23
+	VMOVUPD      estepz64c7<>+0(SB), Z24
+	VFMADD231PD  estepz64c8<>+0(SB), Z18, Z24
+	VFMADD231PD  Z24, Z20, Z23
+	VMOVUPD      estepz64c9<>+0(SB), Z24
+	VFMADD231PD  estepz64c10<>+0(SB), Z18, Z24
+	VMOVUPD      estepz64c11<>+0(SB), Z25
+	VFMADD231PD  estepz64c12<>+0(SB), Z18, Z25
+	VFMADD231PD  Z25, Z20, Z24
+	VFMADD231PD  Z24, Z21, Z23
+	VMOVUPD      estepz64c13<>+0(SB), Z20
+	VFMADD231PD  estepz64c14<>+0(SB), Z18, Z20
+	VFMADD231PD  Z20, Z22, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z18, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z18, Z23
+	VMOVUPD      Z23, Z18
+	VPSLLQ       $0x34, Z19, Z19
+	VPADDQ       Z19, Z18, Z18
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z3, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z18, K1, Z18
+	VMOVUPD      Z4, Z3
+	VMOVUPD      estepz64c1<>+0(SB), Z19
+	VFMADD231PD  estepz64c2<>+0(SB), Z3, Z19
+	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
+	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z3
+	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z3
+	VMULPD       Z3, Z3, Z20
+	VMULPD       Z20, Z20, Z21
+	VMULPD       Z21, Z21, Z22
+	VMOVUPD      estepz64c5<>+0(SB), Z23
+	VFMADD231PD  estepz64c6<>+0(SB), Z3, Z23
+	VMOVUPD      estepz64c7<>+0(SB), Z24
+	VFMADD231PD  estepz64c8<>+0(SB), Z3, Z24
+	VFMADD231PD  Z24, Z20, Z23
+	VMOVUPD      estepz64c9<>+0(SB), Z24
+	VFMADD231PD  estepz64c10<>+0(SB), Z3, Z24
+	VMOVUPD      estepz64c11<>+0(SB), Z25
+	VFMADD231PD  estepz64c12<>+0(SB), Z3, Z25
+	VFMADD231PD  Z25, Z20, Z24
+	VFMADD231PD  Z24, Z21, Z23
+	VMOVUPD      estepz64c13<>+0(SB), Z20
+	VFMADD231PD  estepz64c14<>+0(SB), Z3, Z20
+	VFMADD231PD  Z20, Z22, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z3, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z3, Z23
+	VMOVUPD      Z23, Z3
+	VPSLLQ       $0x34, Z19, Z19
+	VPADDQ       Z19, Z3, Z3
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z4, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z3, K1, Z3
+	VMOVUPD      Z5, Z4
+	VMOVUPD      estepz64c1<>+0(SB), Z19
+	VFMADD231PD  estepz64c2<>+0(SB), Z4, Z19
+	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
+	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z4
+	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z4
+	VMULPD       Z4, Z4, Z20
+	VMULPD       Z20, Z20, Z21
+	VMULPD       Z21, Z21, Z22
+	VMOVUPD      estepz64c5<>+0(SB), Z23
+	VFMADD231PD  estepz64c6<>+0(SB), Z4, Z23
+	VMOVUPD      estepz64c7<>+0(SB), Z24
+	VFMADD231PD  estepz64c8<>+0(SB), Z4, Z24
+	VFMADD231PD  Z24, Z20, Z23
+	VMOVUPD      estepz64c9<>+0(SB), Z24
+	VFMADD231PD  estepz64c10<>+0(SB), Z4, Z24
+	VMOVUPD      estepz64c11<>+0(SB), Z25
+	VFMADD231PD  estepz64c12<>+0(SB), Z4, Z25
+	VFMADD231PD  Z25, Z20, Z24
+	VFMADD231PD  Z24, Z21, Z23
+	VMOVUPD      estepz64c13<>+0(SB), Z20
+	VFMADD231PD  estepz64c14<>+0(SB), Z4, Z20
+	VFMADD231PD  Z20, Z22, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z4, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z4, Z23
+	VMOVUPD      Z23, Z4
+	VPSLLQ       $0x34, Z19, Z19
+	VPADDQ       Z19, Z4, Z4
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z5, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z4, K1, Z4
+	VMOVUPD      Z0, Z5
+	VMOVUPD      estepz64c1<>+0(SB), Z19
+	VFMADD231PD  estepz64c2<>+0(SB), Z5, Z19
+	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
+	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z5
+	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z5
+	VMULPD       Z5, Z5, Z20
+	VMULPD       Z20, Z20, Z21
+	VMULPD       Z21, Z21, Z22
+	VMOVUPD      estepz64c5<>+0(SB), Z23
+	VFMADD231PD  estepz64c6<>+0(SB), Z5, Z23
+	VMOVUPD      estepz64c7<>+0(SB), Z24
+	VFMADD231PD  estepz64c8<>+0(SB), Z5, Z24
+	VFMADD231PD  Z24, Z20, Z23
+	VMOVUPD      estepz64c9<>+0(SB), Z24
+	VFMADD231PD  estepz64c10<>+0(SB), Z5, Z24
+	VMOVUPD      estepz64c11<>+0(SB), Z25
+	VFMADD231PD  estepz64c12<>+0(SB), Z5, Z25
+	VFMADD231PD  Z25, Z20, Z24
+	VFMADD231PD  Z24, Z21, Z23
+	VMOVUPD      estepz64c13<>+0(SB), Z20
+	VFMADD231PD  estepz64c14<>+0(SB), Z5, Z20
+	VFMADD231PD  Z20, Z22, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z23
+	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z23
+	VMOVUPD      Z23, Z5
+	VPSLLQ       $0x34, Z19, Z19
+	VPADDQ       Z19, Z5, Z5
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z0, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z5, K1, Z5
+	VMOVUPD      Z18, Z0
+	VADDPD       Z3, Z0, Z0
+	VADDPD       Z4, Z0, Z0
+	VADDPD       Z5, Z0, Z0
+	VPSRLQ       $0x34, Z0, Z19
+	VPORQ        estepz64c17<>+0(SB), Z19, Z19
+	VSUBPD       estepz64c18<>+0(SB), Z19, Z19
+	VPANDQ       estepz64c19<>+0(SB), Z0, Z20
+	VPORQ        estepz64c0<>+0(SB), Z20, Z20
+	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z20, K1
+	VMULPD       estepz64c21<>+0(SB), Z20, Z21
+	VBLENDMPD    Z21, Z20, K1, Z20
+	VADDPD       estepz64c0<>+0(SB), Z19, K1, Z19
+	VSUBPD       estepz64c0<>+0(SB), Z20, Z20
+	VADDPD       estepz64c22<>+0(SB), Z20, Z21
+	VDIVPD       Z21, Z20, Z22
+	VMULPD       Z22, Z22, Z21
+	VMOVUPD      estepz64c23<>+0(SB), Z23
+	VFMADD213PD  estepz64c24<>+0(SB), Z21, Z23
+	VFMADD213PD  estepz64c25<>+0(SB), Z21, Z23
+	VFMADD213PD  estepz64c26<>+0(SB), Z21, Z23
+	VFMADD213PD  estepz64c27<>+0(SB), Z21, Z23
+	VFMADD213PD  estepz64c28<>+0(SB), Z21, Z23
+	VFMADD213PD  estepz64c29<>+0(SB), Z21, Z23
+	VFMADD213PD  estepz64c30<>+0(SB), Z21, Z23
+	VFMADD213PD  estepz64c31<>+0(SB), Z21, Z23
+	VFMADD213PD  estepz64c32<>+0(SB), Z21, Z23
+	VFMADD213PD  estepz64c33<>+0(SB), Z21, Z23
+	VMULPD       Z21, Z23, Z23
+	VSUBPD       Z23, Z20, Z23
+	VFNMADD231PD Z22, Z23, Z20
+	VFMADD231PD  estepz64c4<>+0(SB), Z19, Z20
+	VFMADD231PD  estepz64c3<>+0(SB), Z19, Z20
+	VMOVUPD      Z20, Z19
+	VADDPD       Z2, Z19, Z19
+	VMULPD       Z1, Z19, Z19
+	VADDPD       768(SI), Z19, Z19
+	VMOVUPD      Z19, 768(SI)
+	VDIVPD       Z0, Z1, Z0
+	VMULPD       Z0, Z18, Z18
+	VMULPD       Z0, Z3, Z3
+	VMULPD       Z0, Z4, Z4
+	VMULPD       Z0, Z5, Z5
+	VMOVUPD      Z18, (R11)
+	VMOVUPD      Z3, 64(R11)
+	VMOVUPD      Z4, 128(R11)
+	VMOVUPD      Z5, 192(R11)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, DX
+	ADDQ         $0x00000100, R11
+	DECQ         R10
+	JNZ          pass1
+	VPXORQ       Z6, Z6, Z6
+	VPXORQ       Z7, Z7, Z7
+	VPXORQ       Z8, Z8, Z8
+	VPXORQ       Z9, Z9, Z9
+	VPXORQ       Z10, Z10, Z10
+	VPXORQ       Z11, Z11, Z11
+	VPXORQ       Z12, Z12, Z12
+	VPXORQ       Z13, Z13, Z13
+	VPXORQ       Z14, Z14, Z14
+	VPXORQ       Z15, Z15, Z15
+	VPXORQ       Z16, Z16, Z16
+	VPXORQ       Z17, Z17, Z17
+	MOVQ         R8, R10
+	MOVQ         DI, R11
+
+pass2:
+	VMOVUPD     (R9), Z0
+	VMOVUPD     (R11), Z1
+	VSUBPD      64(BX), Z0, Z2
+	VADDPD      Z1, Z6, Z6
+	VMULPD      Z2, Z1, Z1
+	VADDPD      Z1, Z7, Z7
+	VFMADD231PD Z2, Z1, Z8
+	VMOVUPD     64(R11), Z1
+	VSUBPD      256(BX), Z0, Z2
+	VADDPD      Z1, Z9, Z9
+	VMULPD      Z2, Z1, Z1
+	VADDPD      Z1, Z10, Z10
+	VFMADD231PD Z2, Z1, Z11
+	VMOVUPD     128(R11), Z1
+	VSUBPD      448(BX), Z0, Z2
+	VADDPD      Z1, Z12, Z12
+	VMULPD      Z2, Z1, Z1
+	VADDPD      Z1, Z13, Z13
+	VFMADD231PD Z2, Z1, Z14
+	VMOVUPD     192(R11), Z1
+	VSUBPD      640(BX), Z0, Z0
+	VADDPD      Z1, Z15, Z15
+	VMULPD      Z0, Z1, Z1
+	VADDPD      Z1, Z16, Z16
+	VFMADD231PD Z0, Z1, Z17
+	ADDQ        $0x40, R9
+	ADDQ        $0x00000100, R11
+	DECQ        R10
+	JNZ         pass2
+	VADDPD      (SI), Z6, Z6
+	VMOVUPD     Z6, (SI)
+	VADDPD      64(SI), Z7, Z7
+	VMOVUPD     Z7, 64(SI)
+	VADDPD      128(SI), Z8, Z8
+	VMOVUPD     Z8, 128(SI)
+	VADDPD      192(SI), Z9, Z9
+	VMOVUPD     Z9, 192(SI)
+	VADDPD      256(SI), Z10, Z10
+	VMOVUPD     Z10, 256(SI)
+	VADDPD      320(SI), Z11, Z11
+	VMOVUPD     Z11, 320(SI)
+	VADDPD      384(SI), Z12, Z12
+	VMOVUPD     Z12, 384(SI)
+	VADDPD      448(SI), Z13, Z13
+	VMOVUPD     Z13, 448(SI)
+	VADDPD      512(SI), Z14, Z14
+	VMOVUPD     Z14, 512(SI)
+	VADDPD      576(SI), Z15, Z15
+	VMOVUPD     Z15, 576(SI)
+	VADDPD      640(SI), Z16, Z16
+	VMOVUPD     Z16, 640(SI)
+	VADDPD      704(SI), Z17, Z17
+	VMOVUPD     Z17, 704(SI)
+	JMP         block
+
+done:
+	VZEROUPPER
+	RET
+
+// func estepAVX512F64W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
+// Requires: AVX, AVX512F
+TEXT ·estepAVX512F64W(SB), NOSPLIT, $0-120
+	MOVQ   x_base+0(FP), CX
+	MOVQ   x_len+8(FP), BX
+	MOVQ   w_base+24(FP), SI
+	MOVQ   coef_base+48(FP), DI
+	MOVQ   acc_base+72(FP), R8
+	MOVQ   scratch_base+96(FP), R9
+	MOVQ   coef_len+56(FP), AX
+	MOVQ   $0x00000018, R10
+	XORQ   DX, DX
+	DIVQ   R10
+	IMUL3Q $0x000000c0, AX, DX
+	ADDQ   R8, DX
+	SHRQ   $0x03, BX
+
+loop:
+	TESTQ   BX, BX
+	JZ      done
+	VMOVUPD (CX), Z0
+	VMOVUPD (SI), Z1
+	VMOVUPD estepz64c34<>+0(SB), Z2
+	MOVQ    DI, R10
+	MOVQ    R8, R11
+	MOVQ    R9, R12
+	MOVQ    AX, R13
+
+max:
+	VSUBPD       64(R10), Z0, Z5
+	VMULPD       128(R10), Z5, Z4
+	VFNMADD213PD (R10), Z5, Z4
+	VMOVUPD      Z4, (R12)
+	VMAXPD       Z4, Z2, Z2
+	ADDQ         $0x000000c0, R10
+	ADDQ         $0x000000c0, R11
+	ADDQ         $0x40, R12
+	DECQ         R13
+	JNZ          max
+	VPXORQ       Z3, Z3, Z3
+	MOVQ         DI, R10
+	MOVQ         R8, R11
+	MOVQ         R9, R12
+	MOVQ         AX, R13
+
+exp:
+	VMOVUPD      (R12), Z4
+	VSUBPD       Z2, Z4, Z4
+	VMOVUPD      Z4, Z5
+	VMOVUPD      estepz64c1<>+0(SB), Z6
+	VFMADD231PD  estepz64c2<>+0(SB), Z5, Z6
+	VSUBPD       estepz64c1<>+0(SB), Z6, Z7
+	VFNMADD231PD estepz64c3<>+0(SB), Z7, Z5
+	VFNMADD231PD estepz64c4<>+0(SB), Z7, Z5
+	VMULPD       Z5, Z5, Z7
+	VMULPD       Z7, Z7, Z8
+	VMULPD       Z8, Z8, Z9
+	VMOVUPD      estepz64c5<>+0(SB), Z10
+	VFMADD231PD  estepz64c6<>+0(SB), Z5, Z10
+	VMOVUPD      estepz64c7<>+0(SB), Z11
+	VFMADD231PD  estepz64c8<>+0(SB), Z5, Z11
+	VFMADD231PD  Z11, Z7, Z10
+	VMOVUPD      estepz64c9<>+0(SB), Z11
+	VFMADD231PD  estepz64c10<>+0(SB), Z5, Z11
+	VMOVUPD      estepz64c11<>+0(SB), Z12
+	VFMADD231PD  estepz64c12<>+0(SB), Z5, Z12
+	VFMADD231PD  Z12, Z7, Z11
+	VFMADD231PD  Z11, Z8, Z10
+	VMOVUPD      estepz64c13<>+0(SB), Z7
+	VFMADD231PD  estepz64c14<>+0(SB), Z5, Z7
+	VFMADD231PD  Z7, Z9, Z10
+	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z10
+	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z10
+	VMOVUPD      Z10, Z5
+	VPSLLQ       $0x34, Z6, Z6
+	VPADDQ       Z6, Z5, Z5
+	VCMPPD       $0x11, estepz64c15<>+0(SB), Z4, K1
+	VBLENDMPD    estepz64c16<>+0(SB), Z5, K1, Z5
+	VMOVUPD      Z5, (R12)
+	VADDPD       Z5, Z3, Z3
+	ADDQ         $0x000000c0, R10
+	ADDQ         $0x000000c0, R11
+	ADDQ         $0x40, R12
+	DECQ         R13
+	JNZ          exp
+	VPSRLQ       $0x34, Z3, Z4
+	VPORQ        estepz64c17<>+0(SB), Z4, Z4
+	VSUBPD       estepz64c18<>+0(SB), Z4, Z4
+	VPANDQ       estepz64c19<>+0(SB), Z3, Z5
+	VPORQ        estepz64c0<>+0(SB), Z5, Z5
+	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z5, K1
+	VMULPD       estepz64c21<>+0(SB), Z5, Z6
+	VBLENDMPD    Z6, Z5, K1, Z5
+	VADDPD       estepz64c0<>+0(SB), Z4, K1, Z4
+	VSUBPD       estepz64c0<>+0(SB), Z5, Z5
+	VADDPD       estepz64c22<>+0(SB), Z5, Z6
+	VDIVPD       Z6, Z5, Z7
+	VMULPD       Z7, Z7, Z6
+	VMOVUPD      estepz64c23<>+0(SB), Z8
+	VFMADD213PD  estepz64c24<>+0(SB), Z6, Z8
+	VFMADD213PD  estepz64c25<>+0(SB), Z6, Z8
+	VFMADD213PD  estepz64c26<>+0(SB), Z6, Z8
+	VFMADD213PD  estepz64c27<>+0(SB), Z6, Z8
+	VFMADD213PD  estepz64c28<>+0(SB), Z6, Z8
+	VFMADD213PD  estepz64c29<>+0(SB), Z6, Z8
+	VFMADD213PD  estepz64c30<>+0(SB), Z6, Z8
+	VFMADD213PD  estepz64c31<>+0(SB), Z6, Z8
+	VFMADD213PD  estepz64c32<>+0(SB), Z6, Z8
+	VFMADD213PD  estepz64c33<>+0(SB), Z6, Z8
+	VMULPD       Z6, Z8, Z8
+	VSUBPD       Z8, Z5, Z8
+	VFNMADD231PD Z7, Z8, Z5
+	VFMADD231PD  estepz64c4<>+0(SB), Z4, Z5
+	VFMADD231PD  estepz64c3<>+0(SB), Z4, Z5
+	VMOVUPD      Z5, Z4
+	VADDPD       Z2, Z4, Z4
+	VMULPD       Z1, Z4, Z4
+	VADDPD       (DX), Z4, Z4
+	VMOVUPD      Z4, (DX)
+	VDIVPD       Z3, Z1, Z1
+	MOVQ         DI, R10
+	MOVQ         R8, R11
+	MOVQ         R9, R12
+	MOVQ         AX, R13
+
+acc:
+	VMOVUPD     (R12), Z2
+	VMULPD      Z1, Z2, Z2
+	VSUBPD      64(R10), Z0, Z4
+	VADDPD      (R11), Z2, Z5
+	VMOVUPD     Z5, (R11)
+	VMULPD      Z4, Z2, Z2
+	VADDPD      64(R11), Z2, Z5
+	VMOVUPD     Z5, 64(R11)
+	VMOVUPD     128(R11), Z5
+	VFMADD231PD Z4, Z2, Z5
+	VMOVUPD     Z5, 128(R11)
+	ADDQ        $0x000000c0, R10
+	ADDQ        $0x000000c0, R11
+	ADDQ        $0x40, R12
+	DECQ        R13
+	JNZ         acc
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, SI
+	DECQ        BX
+	JMP         loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func estepAVX512F32K2(x []float32, coef []float32, acc []float64, scratch []float32)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·estepAVX512F32K2(SB), NOSPLIT, $0-96
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	MOVQ    coef_base+24(FP), DX
+	MOVQ    acc_base+48(FP), BX
+	MOVQ    scratch_base+72(FP), SI
+	VMOVUPD estepz64c0<>+0(SB), Z0
+	VMOVUPD estepz64c0<>+0(SB), Z1
+	SHRQ    $0x04, CX
+
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, DI
+	CMPQ    CX, DI
+	CMOVQLT CX, DI
+	SUBQ    DI, CX
+	MOVQ    AX, R8
+	MOVQ    DI, R9
+	MOVQ    SI, R10
+
+pass1:
+	VMOVUPS       (AX), Z2
+	VSUBPS        64(DX), Z2, Z3
+	VMULPS        128(DX), Z3, Z4
+	VFNMADD213PS  (DX), Z3, Z4
+	VMOVUPS       Z4, Z3
+	VSUBPS        256(DX), Z2, Z11
+	VMULPS        320(DX), Z11, Z2
+	VFNMADD213PS  192(DX), Z11, Z2
+	VMAXPS        Z2, Z3, Z3
+	VSUBPS        Z3, Z4, Z4
+	VSUBPS        Z3, Z2, Z2
+	VMINPS        Z2, Z4, Z11
+	VMOVUPS       Z11, Z12
+	VMOVUPS       estepz32c0<>+0(SB), Z13
+	VFMADD231PS   estepz32c1<>+0(SB), Z12, Z13
+	VSUBPS        estepz32c0<>+0(SB), Z13, Z14
+	VFNMADD231PS  estepz32c2<>+0(SB), Z14, Z12
+	VFNMADD231PS  estepz32c3<>+0(SB), Z14, Z12
+	VMULPS        Z12, Z12, Z14
+	VMULPS        Z14, Z14, Z15
+	VMOVUPS       estepz32c4<>+0(SB), Z16
+	VFMADD231PS   estepz32c5<>+0(SB), Z12, Z16
+	VMOVUPS       estepz32c6<>+0(SB), Z17
+	VFMADD231PS   estepz32c7<>+0(SB), Z12, Z17
+	VFMADD231PS   Z17, Z14, Z16
+	VMOVUPS       estepz32c8<>+0(SB), Z14
+	VFMADD231PS   Z14, Z15, Z16
+	VFMADD213PS   estepz32c9<>+0(SB), Z12, Z16
+	VFMADD213PS   estepz32c9<>+0(SB), Z12, Z16
+	VMOVUPS       Z16, Z12
+	VPSLLD        $0x17, Z13, Z13
+	VPADDD        Z13, Z12, Z12
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z11, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z12, K1, Z12
+	VMOVUPS       Z12, Z11
+	VADDPS        estepz32c9<>+0(SB), Z11, Z11
+	VMOVUPS       Z12, Z13
+	VCMPPS        $0x00, estepz32c11<>+0(SB), Z4, K1
+	VBLENDMPS     estepz32c9<>+0(SB), Z13, K1, Z13
+	VMOVUPS       Z12, Z4
+	VCMPPS        $0x00, estepz32c11<>+0(SB), Z2, K1
+	VBLENDMPS     estepz32c9<>+0(SB), Z4, K1, Z4
+	VCVTPS2PD     Y11, Z2
+	VEXTRACTF64X4 $0x01, Z11, Y12
+	VCVTPS2PD     Y12, Z12
+	VMULPD        Z2, Z0, Z0
+	VMULPD        Z12, Z1, Z1
+	VCVTPS2PD     Y3, Z2
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        Z2, Z3, Z2
+	VADDPD        384(BX), Z2, Z2
+	VMOVUPD       Z2, 384(BX)
+	VMOVUPS       estepz32c9<>+0(SB), Z2
+	VDIVPS        Z11, Z2, Z2
+	VMULPS        Z2, Z13, Z13
+	VMULPS        Z2, Z4, Z4
+	VMOVUPS       Z13, (R10)
+	VMOVUPS       Z4, 64(R10)
+	ADDQ          $0x40, AX
+	ADDQ          $0x00000080, R10
+	DECQ          R9
+	JNZ           pass1
+	VPXORQ        Z5, Z5, Z5
+	VPXORQ        Z6, Z6, Z6
+	VPXORQ        Z7, Z7, Z7
+	VPXORQ        Z8, Z8, Z8
+	VPXORQ        Z9, Z9, Z9
+	VPXORQ        Z10, Z10, Z10
+	MOVQ          DI, R9
+	MOVQ          SI, R10
+
+pass2:
+	VMOVUPS       (R8), Z2
+	VMOVUPS       (R10), Z3
+	VSUBPS        64(DX), Z2, Z4
+	VADDPS        Z3, Z5, Z5
+	VMULPS        Z4, Z3, Z3
+	VADDPS        Z3, Z6, Z6
+	VFMADD231PS   Z4, Z3, Z7
+	VMOVUPS       64(R10), Z3
+	VSUBPS        256(DX), Z2, Z2
+	VADDPS        Z3, Z8, Z8
+	VMULPS        Z2, Z3, Z3
+	VADDPS        Z3, Z9, Z9
+	VFMADD231PS   Z2, Z3, Z10
+	ADDQ          $0x40, R8
+	ADDQ          $0x00000080, R10
+	DECQ          R9
+	JNZ           pass2
+	VCVTPS2PD     Y5, Z2
+	VADDPD        (BX), Z2, Z2
+	VMOVUPD       Z2, (BX)
+	VEXTRACTF64X4 $0x01, Z5, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        (BX), Z2, Z2
+	VMOVUPD       Z2, (BX)
+	VCVTPS2PD     Y6, Z2
+	VADDPD        64(BX), Z2, Z2
+	VMOVUPD       Z2, 64(BX)
+	VEXTRACTF64X4 $0x01, Z6, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        64(BX), Z2, Z2
+	VMOVUPD       Z2, 64(BX)
+	VCVTPS2PD     Y7, Z2
+	VADDPD        128(BX), Z2, Z2
+	VMOVUPD       Z2, 128(BX)
+	VEXTRACTF64X4 $0x01, Z7, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        128(BX), Z2, Z2
+	VMOVUPD       Z2, 128(BX)
+	VCVTPS2PD     Y8, Z2
+	VADDPD        192(BX), Z2, Z2
+	VMOVUPD       Z2, 192(BX)
+	VEXTRACTF64X4 $0x01, Z8, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        192(BX), Z2, Z2
+	VMOVUPD       Z2, 192(BX)
+	VCVTPS2PD     Y9, Z2
+	VADDPD        256(BX), Z2, Z2
+	VMOVUPD       Z2, 256(BX)
+	VEXTRACTF64X4 $0x01, Z9, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        256(BX), Z2, Z2
+	VMOVUPD       Z2, 256(BX)
+	VCVTPS2PD     Y10, Z2
+	VADDPD        320(BX), Z2, Z2
+	VMOVUPD       Z2, 320(BX)
+	VEXTRACTF64X4 $0x01, Z10, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        320(BX), Z2, Z2
+	VMOVUPD       Z2, 320(BX)
+	VPSRLQ        $0x34, Z0, Z2
+	VPORQ         estepz64c17<>+0(SB), Z2, Z2
+	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
+	VPANDQ        estepz64c19<>+0(SB), Z0, Z0
+	VPORQ         estepz64c0<>+0(SB), Z0, Z0
+	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z0, K1
+	VMULPD        estepz64c21<>+0(SB), Z0, Z3
+	VBLENDMPD     Z3, Z0, K1, Z0
+	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
+	VSUBPD        estepz64c0<>+0(SB), Z0, Z0
+	VADDPD        estepz64c22<>+0(SB), Z0, Z3
+	VDIVPD        Z3, Z0, Z4
+	VMULPD        Z4, Z4, Z3
+	VMOVUPD       estepz64c23<>+0(SB), Z11
+	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z11
+	VMULPD        Z3, Z11, Z11
+	VSUBPD        Z11, Z0, Z11
+	VFNMADD231PD  Z4, Z11, Z0
+	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z0
+	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z0
+	VMOVUPD       Z0, Z0
+	VADDPD        384(BX), Z0, Z0
+	VMOVUPD       Z0, 384(BX)
+	VMOVUPD       estepz64c0<>+0(SB), Z0
+	VPSRLQ        $0x34, Z1, Z2
+	VPORQ         estepz64c17<>+0(SB), Z2, Z2
+	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
+	VPANDQ        estepz64c19<>+0(SB), Z1, Z1
+	VPORQ         estepz64c0<>+0(SB), Z1, Z1
+	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z1, K1
+	VMULPD        estepz64c21<>+0(SB), Z1, Z3
+	VBLENDMPD     Z3, Z1, K1, Z1
+	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
+	VSUBPD        estepz64c0<>+0(SB), Z1, Z1
+	VADDPD        estepz64c22<>+0(SB), Z1, Z3
+	VDIVPD        Z3, Z1, Z4
+	VMULPD        Z4, Z4, Z3
+	VMOVUPD       estepz64c23<>+0(SB), Z11
+	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z11
+	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z11
+	VMULPD        Z3, Z11, Z11
+	VSUBPD        Z11, Z1, Z11
+	VFNMADD231PD  Z4, Z11, Z1
+	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z1
+	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z1
+	VMOVUPD       Z1, Z1
+	VADDPD        384(BX), Z1, Z1
+	VMOVUPD       Z1, 384(BX)
+	VMOVUPD       estepz64c0<>+0(SB), Z1
+	JMP           block
+
+done:
+	VZEROUPPER
+	RET
+
+DATA estepz32c0<>+0(SB)/4, $0x4b400000
+DATA estepz32c0<>+4(SB)/4, $0x4b400000
+DATA estepz32c0<>+8(SB)/4, $0x4b400000
+DATA estepz32c0<>+12(SB)/4, $0x4b400000
+DATA estepz32c0<>+16(SB)/4, $0x4b400000
+DATA estepz32c0<>+20(SB)/4, $0x4b400000
+DATA estepz32c0<>+24(SB)/4, $0x4b400000
+DATA estepz32c0<>+28(SB)/4, $0x4b400000
+DATA estepz32c0<>+32(SB)/4, $0x4b400000
+DATA estepz32c0<>+36(SB)/4, $0x4b400000
+DATA estepz32c0<>+40(SB)/4, $0x4b400000
+DATA estepz32c0<>+44(SB)/4, $0x4b400000
+DATA estepz32c0<>+48(SB)/4, $0x4b400000
+DATA estepz32c0<>+52(SB)/4, $0x4b400000
+DATA estepz32c0<>+56(SB)/4, $0x4b400000
+DATA estepz32c0<>+60(SB)/4, $0x4b400000
+GLOBL estepz32c0<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c1<>+0(SB)/4, $0x3fb8aa3b
+DATA estepz32c1<>+4(SB)/4, $0x3fb8aa3b
+DATA estepz32c1<>+8(SB)/4, $0x3fb8aa3b
+DATA estepz32c1<>+12(SB)/4, $0x3fb8aa3b
+DATA estepz32c1<>+16(SB)/4, $0x3fb8aa3b
+DATA estepz32c1<>+20(SB)/4, $0x3fb8aa3b
+DATA estepz32c1<>+24(SB)/4, $0x3fb8aa3b
+DATA estepz32c1<>+28(SB)/4, $0x3fb8aa3b
+DATA estepz32c1<>+32(SB)/4, $0x3fb8aa3b
+DATA estepz32c1<>+36(SB)/4, $0x3fb8aa3b
+DATA estepz32c1<>+40(SB)/4, $0x3fb8aa3b
+DATA estepz32c1<>+44(SB)/4, $0x3fb8aa3b
+DATA estepz32c1<>+48(SB)/4, $0x3fb8aa3b
+DATA estepz32c1<>+52(SB)/4, $0x3fb8aa3b
+DATA estepz32c1<>+56(SB)/4, $0x3fb8aa3b
+DATA estepz32c1<>+60(SB)/4, $0x3fb8aa3b
+GLOBL estepz32c1<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c2<>+0(SB)/4, $0x3f317218
+DATA estepz32c2<>+4(SB)/4, $0x3f317218
+DATA estepz32c2<>+8(SB)/4, $0x3f317218
+DATA estepz32c2<>+12(SB)/4, $0x3f317218
+DATA estepz32c2<>+16(SB)/4, $0x3f317218
+DATA estepz32c2<>+20(SB)/4, $0x3f317218
+DATA estepz32c2<>+24(SB)/4, $0x3f317218
+DATA estepz32c2<>+28(SB)/4, $0x3f317218
+DATA estepz32c2<>+32(SB)/4, $0x3f317218
+DATA estepz32c2<>+36(SB)/4, $0x3f317218
+DATA estepz32c2<>+40(SB)/4, $0x3f317218
+DATA estepz32c2<>+44(SB)/4, $0x3f317218
+DATA estepz32c2<>+48(SB)/4, $0x3f317218
+DATA estepz32c2<>+52(SB)/4, $0x3f317218
+DATA estepz32c2<>+56(SB)/4, $0x3f317218
+DATA estepz32c2<>+60(SB)/4, $0x3f317218
+GLOBL estepz32c2<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c3<>+0(SB)/4, $0xb102e308
+DATA estepz32c3<>+4(SB)/4, $0xb102e308
+DATA estepz32c3<>+8(SB)/4, $0xb102e308
+DATA estepz32c3<>+12(SB)/4, $0xb102e308
+DATA estepz32c3<>+16(SB)/4, $0xb102e308
+DATA estepz32c3<>+20(SB)/4, $0xb102e308
+DATA estepz32c3<>+24(SB)/4, $0xb102e308
+DATA estepz32c3<>+28(SB)/4, $0xb102e308
+DATA estepz32c3<>+32(SB)/4, $0xb102e308
+DATA estepz32c3<>+36(SB)/4, $0xb102e308
+DATA estepz32c3<>+40(SB)/4, $0xb102e308
+DATA estepz32c3<>+44(SB)/4, $0xb102e308
+DATA estepz32c3<>+48(SB)/4, $0xb102e308
+DATA estepz32c3<>+52(SB)/4, $0xb102e308
+DATA estepz32c3<>+56(SB)/4, $0xb102e308
+DATA estepz32c3<>+60(SB)/4, $0xb102e308
+GLOBL estepz32c3<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c4<>+0(SB)/4, $0x3f000000
+DATA estepz32c4<>+4(SB)/4, $0x3f000000
+DATA estepz32c4<>+8(SB)/4, $0x3f000000
+DATA estepz32c4<>+12(SB)/4, $0x3f000000
+DATA estepz32c4<>+16(SB)/4, $0x3f000000
+DATA estepz32c4<>+20(SB)/4, $0x3f000000
+DATA estepz32c4<>+24(SB)/4, $0x3f000000
+DATA estepz32c4<>+28(SB)/4, $0x3f000000
+DATA estepz32c4<>+32(SB)/4, $0x3f000000
+DATA estepz32c4<>+36(SB)/4, $0x3f000000
+DATA estepz32c4<>+40(SB)/4, $0x3f000000
+DATA estepz32c4<>+44(SB)/4, $0x3f000000
+DATA estepz32c4<>+48(SB)/4, $0x3f000000
+DATA estepz32c4<>+52(SB)/4, $0x3f000000
+DATA estepz32c4<>+56(SB)/4, $0x3f000000
+DATA estepz32c4<>+60(SB)/4, $0x3f000000
+GLOBL estepz32c4<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c5<>+0(SB)/4, $0x3e2aaa02
+DATA estepz32c5<>+4(SB)/4, $0x3e2aaa02
+DATA estepz32c5<>+8(SB)/4, $0x3e2aaa02
+DATA estepz32c5<>+12(SB)/4, $0x3e2aaa02
+DATA estepz32c5<>+16(SB)/4, $0x3e2aaa02
+DATA estepz32c5<>+20(SB)/4, $0x3e2aaa02
+DATA estepz32c5<>+24(SB)/4, $0x3e2aaa02
+DATA estepz32c5<>+28(SB)/4, $0x3e2aaa02
+DATA estepz32c5<>+32(SB)/4, $0x3e2aaa02
+DATA estepz32c5<>+36(SB)/4, $0x3e2aaa02
+DATA estepz32c5<>+40(SB)/4, $0x3e2aaa02
+DATA estepz32c5<>+44(SB)/4, $0x3e2aaa02
+DATA estepz32c5<>+48(SB)/4, $0x3e2aaa02
+DATA estepz32c5<>+52(SB)/4, $0x3e2aaa02
+DATA estepz32c5<>+56(SB)/4, $0x3e2aaa02
+DATA estepz32c5<>+60(SB)/4, $0x3e2aaa02
+GLOBL estepz32c5<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c6<>+0(SB)/4, $0x3d2aaa56
+DATA estepz32c6<>+4(SB)/4, $0x3d2aaa56
+DATA estepz32c6<>+8(SB)/4, $0x3d2aaa56
+DATA estepz32c6<>+12(SB)/4, $0x3d2aaa56
+DATA estepz32c6<>+16(SB)/4, $0x3d2aaa56
+DATA estepz32c6<>+20(SB)/4, $0x3d2aaa56
+DATA estepz32c6<>+24(SB)/4, $0x3d2aaa56
+DATA estepz32c6<>+28(SB)/4, $0x3d2aaa56
+DATA estepz32c6<>+32(SB)/4, $0x3d2aaa56
+DATA estepz32c6<>+36(SB)/4, $0x3d2aaa56
+DATA estepz32c6<>+40(SB)/4, $0x3d2aaa56
+DATA estepz32c6<>+44(SB)/4, $0x3d2aaa56
+DATA estepz32c6<>+48(SB)/4, $0x3d2aaa56
+DATA estepz32c6<>+52(SB)/4, $0x3d2aaa56
+DATA estepz32c6<>+56(SB)/4, $0x3d2aaa56
+DATA estepz32c6<>+60(SB)/4, $0x3d2aaa56
+GLOBL estepz32c6<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c7<>+0(SB)/4, $0x3c0937da
+DATA estepz32c7<>+4(SB)/4, $0x3c0937da
+DATA estepz32c7<>+8(SB)/4, $0x3c0937da
+DATA estepz32c7<>+12(SB)/4, $0x3c0937da
+DATA estepz32c7<>+16(SB)/4, $0x3c0937da
+DATA estepz32c7<>+20(SB)/4, $0x3c0937da
+DATA estepz32c7<>+24(SB)/4, $0x3c0937da
+DATA estepz32c7<>+28(SB)/4, $0x3c0937da
+DATA estepz32c7<>+32(SB)/4, $0x3c0937da
+DATA estepz32c7<>+36(SB)/4, $0x3c0937da
+DATA estepz32c7<>+40(SB)/4, $0x3c0937da
+DATA estepz32c7<>+44(SB)/4, $0x3c0937da
+DATA estepz32c7<>+48(SB)/4, $0x3c0937da
+DATA estepz32c7<>+52(SB)/4, $0x3c0937da
+DATA estepz32c7<>+56(SB)/4, $0x3c0937da
+DATA estepz32c7<>+60(SB)/4, $0x3c0937da
+GLOBL estepz32c7<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c8<>+0(SB)/4, $0x3ab6baa0
+DATA estepz32c8<>+4(SB)/4, $0x3ab6baa0
+DATA estepz32c8<>+8(SB)/4, $0x3ab6baa0
+DATA estepz32c8<>+12(SB)/4, $0x3ab6baa0
+DATA estepz32c8<>+16(SB)/4, $0x3ab6baa0
+DATA estepz32c8<>+20(SB)/4, $0x3ab6baa0
+DATA estepz32c8<>+24(SB)/4, $0x3ab6baa0
+DATA estepz32c8<>+28(SB)/4, $0x3ab6baa0
+DATA estepz32c8<>+32(SB)/4, $0x3ab6baa0
+DATA estepz32c8<>+36(SB)/4, $0x3ab6baa0
+DATA estepz32c8<>+40(SB)/4, $0x3ab6baa0
+DATA estepz32c8<>+44(SB)/4, $0x3ab6baa0
+DATA estepz32c8<>+48(SB)/4, $0x3ab6baa0
+DATA estepz32c8<>+52(SB)/4, $0x3ab6baa0
+DATA estepz32c8<>+56(SB)/4, $0x3ab6baa0
+DATA estepz32c8<>+60(SB)/4, $0x3ab6baa0
+GLOBL estepz32c8<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c9<>+0(SB)/4, $0x3f800000
+DATA estepz32c9<>+4(SB)/4, $0x3f800000
+DATA estepz32c9<>+8(SB)/4, $0x3f800000
+DATA estepz32c9<>+12(SB)/4, $0x3f800000
+DATA estepz32c9<>+16(SB)/4, $0x3f800000
+DATA estepz32c9<>+20(SB)/4, $0x3f800000
+DATA estepz32c9<>+24(SB)/4, $0x3f800000
+DATA estepz32c9<>+28(SB)/4, $0x3f800000
+DATA estepz32c9<>+32(SB)/4, $0x3f800000
+DATA estepz32c9<>+36(SB)/4, $0x3f800000
+DATA estepz32c9<>+40(SB)/4, $0x3f800000
+DATA estepz32c9<>+44(SB)/4, $0x3f800000
+DATA estepz32c9<>+48(SB)/4, $0x3f800000
+DATA estepz32c9<>+52(SB)/4, $0x3f800000
+DATA estepz32c9<>+56(SB)/4, $0x3f800000
+DATA estepz32c9<>+60(SB)/4, $0x3f800000
+GLOBL estepz32c9<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c10<>+0(SB)/4, $0xc2ad0000
+DATA estepz32c10<>+4(SB)/4, $0xc2ad0000
+DATA estepz32c10<>+8(SB)/4, $0xc2ad0000
+DATA estepz32c10<>+12(SB)/4, $0xc2ad0000
+DATA estepz32c10<>+16(SB)/4, $0xc2ad0000
+DATA estepz32c10<>+20(SB)/4, $0xc2ad0000
+DATA estepz32c10<>+24(SB)/4, $0xc2ad0000
+DATA estepz32c10<>+28(SB)/4, $0xc2ad0000
+DATA estepz32c10<>+32(SB)/4, $0xc2ad0000
+DATA estepz32c10<>+36(SB)/4, $0xc2ad0000
+DATA estepz32c10<>+40(SB)/4, $0xc2ad0000
+DATA estepz32c10<>+44(SB)/4, $0xc2ad0000
+DATA estepz32c10<>+48(SB)/4, $0xc2ad0000
+DATA estepz32c10<>+52(SB)/4, $0xc2ad0000
+DATA estepz32c10<>+56(SB)/4, $0xc2ad0000
+DATA estepz32c10<>+60(SB)/4, $0xc2ad0000
+GLOBL estepz32c10<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c11<>+0(SB)/4, $0x00000000
+DATA estepz32c11<>+4(SB)/4, $0x00000000
+DATA estepz32c11<>+8(SB)/4, $0x00000000
+DATA estepz32c11<>+12(SB)/4, $0x00000000
+DATA estepz32c11<>+16(SB)/4, $0x00000000
+DATA estepz32c11<>+20(SB)/4, $0x00000000
+DATA estepz32c11<>+24(SB)/4, $0x00000000
+DATA estepz32c11<>+28(SB)/4, $0x00000000
+DATA estepz32c11<>+32(SB)/4, $0x00000000
+DATA estepz32c11<>+36(SB)/4, $0x00000000
+DATA estepz32c11<>+40(SB)/4, $0x00000000
+DATA estepz32c11<>+44(SB)/4, $0x00000000
+DATA estepz32c11<>+48(SB)/4, $0x00000000
+DATA estepz32c11<>+52(SB)/4, $0x00000000
+DATA estepz32c11<>+56(SB)/4, $0x00000000
+DATA estepz32c11<>+60(SB)/4, $0x00000000
+GLOBL estepz32c11<>(SB), RODATA|NOPTR, $64
+
+// func estepAVX512F32K3(x []float32, coef []float32, acc []float64, scratch []float32)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·estepAVX512F32K3(SB), NOSPLIT, $0-96
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	MOVQ    coef_base+24(FP), DX
+	MOVQ    acc_base+48(FP), BX
+	MOVQ    scratch_base+72(FP), SI
+	VMOVUPD estepz64c0<>+0(SB), Z0
+	VMOVUPD estepz64c0<>+0(SB), Z1
+	SHRQ    $0x04, CX
+
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, DI
+	CMPQ    CX, DI
+	CMOVQLT CX, DI
+	SUBQ    DI, CX
+	MOVQ    AX, R8
+	MOVQ    DI, R9
+	MOVQ    SI, R10
+
+pass1:
+	VMOVUPS       (AX), Z2
+	VSUBPS        64(DX), Z2, Z3
+	VMULPS        128(DX), Z3, Z4
+	VFNMADD213PS  (DX), Z3, Z4
+	VMOVUPS       Z4, Z3
+	VSUBPS        256(DX), Z2, Z6
+	VMULPS        320(DX), Z6, Z5
+	VFNMADD213PS  192(DX), Z6, Z5
+	VMAXPS        Z5, Z3, Z3
+	VSUBPS        448(DX), Z2, Z6
+	VMULPS        512(DX), Z6, Z2
+	VFNMADD213PS  384(DX), Z6, Z2
+	VMAXPS        Z2, Z3, Z3
+	VSUBPS        Z3, Z4, Z4
+	VSUBPS        Z3, Z5, Z5
+	VSUBPS        Z3, Z2, Z2
+	VMINPS        Z5, Z4, Z6
+	VMAXPS        Z5, Z4, Z19
+	VMINPS        Z2, Z19, Z19
+	VMAXPS        Z19, Z6, Z19
+	VMINPS        Z2, Z6, Z6
+	VMOVUPS       Z6, Z20
+	VMOVUPS       estepz32c0<>+0(SB), Z21
+	VFMADD231PS   estepz32c1<>+0(SB), Z20, Z21
+	VSUBPS        estepz32c0<>+0(SB), Z21, Z22
+	VFNMADD231PS  estepz32c2<>+0(SB), Z22, Z20
+	VFNMADD231PS  estepz32c3<>+0(SB), Z22, Z20
+	VMULPS        Z20, Z20, Z22
+	VMULPS        Z22, Z22, Z23
+	VMOVUPS       estepz32c4<>+0(SB), Z24
+	VFMADD231PS   estepz32c5<>+0(SB), Z20, Z24
+	VMOVUPS       estepz32c6<>+0(SB), Z25
+	VFMADD231PS   estepz32c7<>+0(SB), Z20, Z25
+	VFMADD231PS   Z25, Z22, Z24
+	VMOVUPS       estepz32c8<>+0(SB), Z22
+	VFMADD231PS   Z22, Z23, Z24
+	VFMADD213PS   estepz32c9<>+0(SB), Z20, Z24
+	VFMADD213PS   estepz32c9<>+0(SB), Z20, Z24
+	VMOVUPS       Z24, Z20
+	VPSLLD        $0x17, Z21, Z21
+	VPADDD        Z21, Z20, Z20
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z6, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z20, K1, Z20
+	VMOVUPS       Z19, Z21
+	VMOVUPS       estepz32c0<>+0(SB), Z22
+	VFMADD231PS   estepz32c1<>+0(SB), Z21, Z22
+	VSUBPS        estepz32c0<>+0(SB), Z22, Z23
+	VFNMADD231PS  estepz32c2<>+0(SB), Z23, Z21
+	VFNMADD231PS  estepz32c3<>+0(SB), Z23, Z21
+	VMULPS        Z21, Z21, Z23
+	VMULPS        Z23, Z23, Z24
+	VMOVUPS       estepz32c4<>+0(SB), Z25
+	VFMADD231PS   estepz32c5<>+0(SB), Z21, Z25
+	VMOVUPS       estepz32c6<>+0(SB), Z26
+	VFMADD231PS   estepz32c7<>+0(SB), Z21, Z26
+	VFMADD231PS   Z26, Z23, Z25
+	VMOVUPS       estepz32c8<>+0(SB), Z23
+	VFMADD231PS   Z23, Z24, Z25
+	VFMADD213PS   estepz32c9<>+0(SB), Z21, Z25
+	VFMADD213PS   estepz32c9<>+0(SB), Z21, Z25
+	VMOVUPS       Z25, Z21
+	VPSLLD        $0x17, Z22, Z22
+	VPADDD        Z22, Z21, Z21
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z19, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z21, K1, Z21
+	VMOVUPS       Z20, Z19
+	VADDPS        Z21, Z19, Z19
+	VADDPS        estepz32c9<>+0(SB), Z19, Z19
+	VCMPPS        $0x00, Z6, Z4, K1
+	VBLENDMPS     Z20, Z21, K1, Z7
+	VCMPPS        $0x00, estepz32c11<>+0(SB), Z4, K1
+	VBLENDMPS     estepz32c9<>+0(SB), Z7, K1, Z7
+	VCMPPS        $0x00, Z6, Z5, K1
+	VBLENDMPS     Z20, Z21, K1, Z8
+	VCMPPS        $0x00, estepz32c11<>+0(SB), Z5, K1
+	VBLENDMPS     estepz32c9<>+0(SB), Z8, K1, Z8
+	VCMPPS        $0x00, Z6, Z2, K1
+	VBLENDMPS     Z20, Z21, K1, Z9
+	VCMPPS        $0x00, estepz32c11<>+0(SB), Z2, K1
+	VBLENDMPS     estepz32c9<>+0(SB), Z9, K1, Z9
+	VCVTPS2PD     Y19, Z2
+	VEXTRACTF64X4 $0x01, Z19, Y4
+	VCVTPS2PD     Y4, Z4
+	VMULPD        Z2, Z0, Z0
+	VMULPD        Z4, Z1, Z1
+	VCVTPS2PD     Y3, Z2
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        Z2, Z3, Z2
+	VADDPD        576(BX), Z2, Z2
+	VMOVUPD       Z2, 576(BX)
+	VMOVUPS       estepz32c9<>+0(SB), Z2
+	VDIVPS        Z19, Z2, Z2
+	VMULPS        Z2, Z7, Z7
+	VMULPS        Z2, Z8, Z8
+	VMULPS        Z2, Z9, Z9
+	VMOVUPS       Z7, (R10)
+	VMOVUPS       Z8, 64(R10)
+	VMOVUPS       Z9, 128(R10)
+	ADDQ          $0x40, AX
+	ADDQ          $0x000000c0, R10
+	DECQ          R9
+	JNZ           pass1
+	VPXORQ        Z10, Z10, Z10
+	VPXORQ        Z11, Z11, Z11
+	VPXORQ        Z12, Z12, Z12
+	VPXORQ        Z13, Z13, Z13
+	VPXORQ        Z14, Z14, Z14
+	VPXORQ        Z15, Z15, Z15
+	VPXORQ        Z16, Z16, Z16
+	VPXORQ        Z17, Z17, Z17
+	VPXORQ        Z18, Z18, Z18
+	MOVQ          DI, R9
+	MOVQ          SI, R10
+
+pass2:
+	VMOVUPS       (R8), Z2
+	VMOVUPS       (R10), Z3
+	VSUBPS        64(DX), Z2, Z4
+	VADDPS        Z3, Z10, Z10
+	VMULPS        Z4, Z3, Z3
+	VADDPS        Z3, Z11, Z11
+	VFMADD231PS   Z4, Z3, Z12
+	VMOVUPS       64(R10), Z3
+	VSUBPS        256(DX), Z2, Z4
+	VADDPS        Z3, Z13, Z13
+	VMULPS        Z4, Z3, Z3
+	VADDPS        Z3, Z14, Z14
+	VFMADD231PS   Z4, Z3, Z15
+	VMOVUPS       128(R10), Z3
+	VSUBPS        448(DX), Z2, Z2
+	VADDPS        Z3, Z16, Z16
+	VMULPS        Z2, Z3, Z3
+	VADDPS        Z3, Z17, Z17
+	VFMADD231PS   Z2, Z3, Z18
+	ADDQ          $0x40, R8
+	ADDQ          $0x000000c0, R10
+	DECQ          R9
+	JNZ           pass2
+	VCVTPS2PD     Y10, Z2
+	VADDPD        (BX), Z2, Z2
+	VMOVUPD       Z2, (BX)
+	VEXTRACTF64X4 $0x01, Z10, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        (BX), Z2, Z2
+	VMOVUPD       Z2, (BX)
+	VCVTPS2PD     Y11, Z2
+	VADDPD        64(BX), Z2, Z2
+	VMOVUPD       Z2, 64(BX)
+	VEXTRACTF64X4 $0x01, Z11, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        64(BX), Z2, Z2
+	VMOVUPD       Z2, 64(BX)
+	VCVTPS2PD     Y12, Z2
+	VADDPD        128(BX), Z2, Z2
+	VMOVUPD       Z2, 128(BX)
+	VEXTRACTF64X4 $0x01, Z12, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        128(BX), Z2, Z2
+	VMOVUPD       Z2, 128(BX)
+	VCVTPS2PD     Y13, Z2
+	VADDPD        192(BX), Z2, Z2
+	VMOVUPD       Z2, 192(BX)
+	VEXTRACTF64X4 $0x01, Z13, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        192(BX), Z2, Z2
+	VMOVUPD       Z2, 192(BX)
+	VCVTPS2PD     Y14, Z2
+	VADDPD        256(BX), Z2, Z2
+	VMOVUPD       Z2, 256(BX)
+	VEXTRACTF64X4 $0x01, Z14, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        256(BX), Z2, Z2
+	VMOVUPD       Z2, 256(BX)
+	VCVTPS2PD     Y15, Z2
+	VADDPD        320(BX), Z2, Z2
+	VMOVUPD       Z2, 320(BX)
+	VEXTRACTF64X4 $0x01, Z15, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        320(BX), Z2, Z2
+	VMOVUPD       Z2, 320(BX)
+	VCVTPS2PD     Y16, Z2
+	VADDPD        384(BX), Z2, Z2
+	VMOVUPD       Z2, 384(BX)
+	VEXTRACTF64X4 $0x01, Z16, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        384(BX), Z2, Z2
+	VMOVUPD       Z2, 384(BX)
+	VCVTPS2PD     Y17, Z2
+	VADDPD        448(BX), Z2, Z2
+	VMOVUPD       Z2, 448(BX)
+	VEXTRACTF64X4 $0x01, Z17, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        448(BX), Z2, Z2
+	VMOVUPD       Z2, 448(BX)
+	VCVTPS2PD     Y18, Z2
+	VADDPD        512(BX), Z2, Z2
+	VMOVUPD       Z2, 512(BX)
+	VEXTRACTF64X4 $0x01, Z18, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        512(BX), Z2, Z2
+	VMOVUPD       Z2, 512(BX)
+	VPSRLQ        $0x34, Z0, Z2
+	VPORQ         estepz64c17<>+0(SB), Z2, Z2
+	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
+	VPANDQ        estepz64c19<>+0(SB), Z0, Z0
+	VPORQ         estepz64c0<>+0(SB), Z0, Z0
+	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z0, K1
+	VMULPD        estepz64c21<>+0(SB), Z0, Z3
+	VBLENDMPD     Z3, Z0, K1, Z0
+	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
+	VSUBPD        estepz64c0<>+0(SB), Z0, Z0
+	VADDPD        estepz64c22<>+0(SB), Z0, Z3
+	VDIVPD        Z3, Z0, Z4
+	VMULPD        Z4, Z4, Z3
+	VMOVUPD       estepz64c23<>+0(SB), Z5
+	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z5
+	VMULPD        Z3, Z5, Z5
+	VSUBPD        Z5, Z0, Z5
+	VFNMADD231PD  Z4, Z5, Z0
+	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z0
+	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z0
+	VMOVUPD       Z0, Z0
+	VADDPD        576(BX), Z0, Z0
+	VMOVUPD       Z0, 576(BX)
+	VMOVUPD       estepz64c0<>+0(SB), Z0
+	VPSRLQ        $0x34, Z1, Z2
+	VPORQ         estepz64c17<>+0(SB), Z2, Z2
+	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
+	VPANDQ        estepz64c19<>+0(SB), Z1, Z1
+	VPORQ         estepz64c0<>+0(SB), Z1, Z1
+	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z1, K1
+	VMULPD        estepz64c21<>+0(SB), Z1, Z3
+	VBLENDMPD     Z3, Z1, K1, Z1
+	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
+	VSUBPD        estepz64c0<>+0(SB), Z1, Z1
+	VADDPD        estepz64c22<>+0(SB), Z1, Z3
+	VDIVPD        Z3, Z1, Z4
+	VMULPD        Z4, Z4, Z3
+	VMOVUPD       estepz64c23<>+0(SB), Z5
+	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z5
+	VMULPD        Z3, Z5, Z5
+	VSUBPD        Z5, Z1, Z5
+	VFNMADD231PD  Z4, Z5, Z1
+	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z1
+	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z1
+	VMOVUPD       Z1, Z1
+	VADDPD        576(BX), Z1, Z1
+	VMOVUPD       Z1, 576(BX)
+	VMOVUPD       estepz64c0<>+0(SB), Z1
+	JMP           block
+
+done:
+	VZEROUPPER
+	RET
+
+// func estepAVX512F32K4(x []float32, coef []float32, acc []float64, scratch []float32)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·estepAVX512F32K4(SB), NOSPLIT, $0-96
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	MOVQ    coef_base+24(FP), DX
+	MOVQ    acc_base+48(FP), BX
+	MOVQ    scratch_base+72(FP), SI
+	VMOVUPD estepz64c0<>+0(SB), Z0
+	VMOVUPD estepz64c0<>+0(SB), Z1
+	SHRQ    $0x04, CX
+
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, DI
+	CMPQ    CX, DI
+	CMOVQLT CX, DI
+	SUBQ    DI, CX
+	MOVQ    AX, R8
+	MOVQ    DI, R9
+	MOVQ    SI, R10
+
+pass1:
+	VMOVUPS       (AX), Z2
+	VSUBPS        64(DX), Z2, Z3
+	VMULPS        128(DX), Z3, Z4
+	VFNMADD213PS  (DX), Z3, Z4
+	VMOVUPS       Z4, Z3
+	VSUBPS        256(DX), Z2, Z6
+	VMULPS        320(DX), Z6, Z5
+	VFNMADD213PS  192(DX), Z6, Z5
+	VMAXPS        Z5, Z3, Z3
+	VSUBPS        448(DX), Z2, Z19
+	VMULPS        512(DX), Z19, Z6
+	VFNMADD213PS  384(DX), Z19, Z6
+	VMAXPS        Z6, Z3, Z3
+	VSUBPS        640(DX), Z2, Z19
+	VMULPS        704(DX), Z19, Z2
+	VFNMADD213PS  576(DX), Z19, Z2
+	VMAXPS        Z2, Z3, Z3
+	VSUBPS        Z3, Z4, Z4
+	VSUBPS        Z3, Z5, Z5
+	VSUBPS        Z3, Z6, Z6
+	VSUBPS        Z3, Z2, Z2
+	VMOVUPS       Z4, Z19
+	VMOVUPS       estepz32c0<>+0(SB), Z20
+	VFMADD231PS   estepz32c1<>+0(SB), Z19, Z20
+	VSUBPS        estepz32c0<>+0(SB), Z20, Z21
+	VFNMADD231PS  estepz32c2<>+0(SB), Z21, Z19
+	VFNMADD231PS  estepz32c3<>+0(SB), Z21, Z19
+	VMULPS        Z19, Z19, Z21
+	VMULPS        Z21, Z21, Z22
+	VMOVUPS       estepz32c4<>+0(SB), Z23
+	VFMADD231PS   estepz32c5<>+0(SB), Z19, Z23
+	VMOVUPS       estepz32c6<>+0(SB), Z24
+	VFMADD231PS   estepz32c7<>+0(SB), Z19, Z24
+	VFMADD231PS   Z24, Z21, Z23
+	VMOVUPS       estepz32c8<>+0(SB), Z21
+	VFMADD231PS   Z21, Z22, Z23
+	VFMADD213PS   estepz32c9<>+0(SB), Z19, Z23
+	VFMADD213PS   estepz32c9<>+0(SB), Z19, Z23
+	VMOVUPS       Z23, Z19
+	VPSLLD        $0x17, Z20, Z20
+	VPADDD        Z20, Z19, Z19
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z4, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z19, K1, Z19
+	VMOVUPS       Z5, Z4
+	VMOVUPS       estepz32c0<>+0(SB), Z20
+	VFMADD231PS   estepz32c1<>+0(SB), Z4, Z20
+	VSUBPS        estepz32c0<>+0(SB), Z20, Z21
+	VFNMADD231PS  estepz32c2<>+0(SB), Z21, Z4
+	VFNMADD231PS  estepz32c3<>+0(SB), Z21, Z4
+	VMULPS        Z4, Z4, Z21
+	VMULPS        Z21, Z21, Z22
+	VMOVUPS       estepz32c4<>+0(SB), Z23
+	VFMADD231PS   estepz32c5<>+0(SB), Z4, Z23
+	VMOVUPS       estepz32c6<>+0(SB), Z24
+	VFMADD231PS   estepz32c7<>+0(SB), Z4, Z24
+	VFMADD231PS   Z24, Z21, Z23
+	VMOVUPS       estepz32c8<>+0(SB), Z21
+	VFMADD231PS   Z21, Z22, Z23
+	VFMADD213PS   estepz32c9<>+0(SB), Z4, Z23
+	VFMADD213PS   estepz32c9<>+0(SB), Z4, Z23
+	VMOVUPS       Z23, Z4
+	VPSLLD        $0x17, Z20, Z20
+	VPADDD        Z20, Z4, Z4
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z5, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z4, K1, Z4
+	VMOVUPS       Z6, Z5
+	VMOVUPS       estepz32c0<>+0(SB), Z20
+	VFMADD231PS   estepz32c1<>+0(SB), Z5, Z20
+	VSUBPS        estepz32c0<>+0(SB), Z20, Z21
+	VFNMADD231PS  estepz32c2<>+0(SB), Z21, Z5
+	VFNMADD231PS  estepz32c3<>+0(SB), Z21, Z5
+	VMULPS        Z5, Z5, Z21
+	VMULPS        Z21, Z21, Z22
+	VMOVUPS       estepz32c4<>+0(SB), Z23
+	VFMADD231PS   estepz32c5<>+0(SB), Z5, Z23
+	VMOVUPS       estepz32c6<>+0(SB), Z24
+	VFMADD231PS   estepz32c7<>+0(SB), Z5, Z24
+	VFMADD231PS   Z24, Z21, Z23
+	VMOVUPS       estepz32c8<>+0(SB), Z21
+	VFMADD231PS   Z21, Z22, Z23
+	VFMADD213PS   estepz32c9<>+0(SB), Z5, Z23
+	VFMADD213PS   estepz32c9<>+0(SB), Z5, Z23
+	VMOVUPS       Z23, Z5
+	VPSLLD        $0x17, Z20, Z20
+	VPADDD        Z20, Z5, Z5
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z6, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z5, K1, Z5
+	VMOVUPS       Z2, Z6
+	VMOVUPS       estepz32c0<>+0(SB), Z20
+	VFMADD231PS   estepz32c1<>+0(SB), Z6, Z20
+	VSUBPS        estepz32c0<>+0(SB), Z20, Z21
+	VFNMADD231PS  estepz32c2<>+0(SB), Z21, Z6
+	VFNMADD231PS  estepz32c3<>+0(SB), Z21, Z6
+	VMULPS        Z6, Z6, Z21
+	VMULPS        Z21, Z21, Z22
+	VMOVUPS       estepz32c4<>+0(SB), Z23
+	VFMADD231PS   estepz32c5<>+0(SB), Z6, Z23
+	VMOVUPS       estepz32c6<>+0(SB), Z24
+	VFMADD231PS   estepz32c7<>+0(SB), Z6, Z24
+	VFMADD231PS   Z24, Z21, Z23
+	VMOVUPS       estepz32c8<>+0(SB), Z21
+	VFMADD231PS   Z21, Z22, Z23
+	VFMADD213PS   estepz32c9<>+0(SB), Z6, Z23
+	VFMADD213PS   estepz32c9<>+0(SB), Z6, Z23
+	VMOVUPS       Z23, Z6
+	VPSLLD        $0x17, Z20, Z20
+	VPADDD        Z20, Z6, Z6
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z2, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z6, K1, Z6
+	VMOVUPS       Z19, Z2
+	VADDPS        Z4, Z2, Z2
+	VADDPS        Z5, Z2, Z2
+	VADDPS        Z6, Z2, Z2
+	VCVTPS2PD     Y2, Z20
+	VEXTRACTF64X4 $0x01, Z2, Y21
+	VCVTPS2PD     Y21, Z21
+	VMULPD        Z20, Z0, Z0
+	VMULPD        Z21, Z1, Z1
+	VCVTPS2PD     Y3, Z20
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        Z20, Z3, Z20
+	VADDPD        768(BX), Z20, Z20
+	VMOVUPD       Z20, 768(BX)
+	VMOVUPS       estepz32c9<>+0(SB), Z3
+	VDIVPS        Z2, Z3, Z3
+	VMULPS        Z3, Z19, Z19
+	VMULPS        Z3, Z4, Z4
+	VMULPS        Z3, Z5, Z5
+	VMULPS        Z3, Z6, Z6
+	VMOVUPS       Z19, (R10)
+	VMOVUPS       Z4, 64(R10)
+	VMOVUPS       Z5, 128(R10)
+	VMOVUPS       Z6, 192(R10)
+	ADDQ          $0x40, AX
+	ADDQ          $0x00000100, R10
+	DECQ          R9
+	JNZ           pass1
+	VPXORQ        Z7, Z7, Z7
+	VPXORQ        Z8, Z8, Z8
+	VPXORQ        Z9, Z9, Z9
+	VPXORQ        Z10, Z10, Z10
+	VPXORQ        Z11, Z11, Z11
+	VPXORQ        Z12, Z12, Z12
+	VPXORQ        Z13, Z13, Z13
+	VPXORQ        Z14, Z14, Z14
+	VPXORQ        Z15, Z15, Z15
+	VPXORQ        Z16, Z16, Z16
+	VPXORQ        Z17, Z17, Z17
+	VPXORQ        Z18, Z18, Z18
+	MOVQ          DI, R9
+	MOVQ          SI, R10
+
+pass2:
+	VMOVUPS       (R8), Z2
+	VMOVUPS       (R10), Z3
+	VSUBPS        64(DX), Z2, Z4
+	VADDPS        Z3, Z7, Z7
+	VMULPS        Z4, Z3, Z3
+	VADDPS        Z3, Z8, Z8
+	VFMADD231PS   Z4, Z3, Z9
+	VMOVUPS       64(R10), Z3
+	VSUBPS        256(DX), Z2, Z4
+	VADDPS        Z3, Z10, Z10
+	VMULPS        Z4, Z3, Z3
+	VADDPS        Z3, Z11, Z11
+	VFMADD231PS   Z4, Z3, Z12
+	VMOVUPS       128(R10), Z3
+	VSUBPS        448(DX), Z2, Z4
+	VADDPS        Z3, Z13, Z13
+	VMULPS        Z4, Z3, Z3
+	VADDPS        Z3, Z14, Z14
+	VFMADD231PS   Z4, Z3, Z15
+	VMOVUPS       192(R10), Z3
+	VSUBPS        640(DX), Z2, Z2
+	VADDPS        Z3, Z16, Z16
+	VMULPS        Z2, Z3, Z3
+	VADDPS        Z3, Z17, Z17
+	VFMADD231PS   Z2, Z3, Z18
+	ADDQ          $0x40, R8
+	ADDQ          $0x00000100, R10
+	DECQ          R9
+	JNZ           pass2
+	VCVTPS2PD     Y7, Z2
+	VADDPD        (BX), Z2, Z2
+	VMOVUPD       Z2, (BX)
+	VEXTRACTF64X4 $0x01, Z7, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        (BX), Z2, Z2
+	VMOVUPD       Z2, (BX)
+	VCVTPS2PD     Y8, Z2
+	VADDPD        64(BX), Z2, Z2
+	VMOVUPD       Z2, 64(BX)
+	VEXTRACTF64X4 $0x01, Z8, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        64(BX), Z2, Z2
+	VMOVUPD       Z2, 64(BX)
+	VCVTPS2PD     Y9, Z2
+	VADDPD        128(BX), Z2, Z2
+	VMOVUPD       Z2, 128(BX)
+	VEXTRACTF64X4 $0x01, Z9, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        128(BX), Z2, Z2
+	VMOVUPD       Z2, 128(BX)
+	VCVTPS2PD     Y10, Z2
+	VADDPD        192(BX), Z2, Z2
+	VMOVUPD       Z2, 192(BX)
+	VEXTRACTF64X4 $0x01, Z10, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        192(BX), Z2, Z2
+	VMOVUPD       Z2, 192(BX)
+	VCVTPS2PD     Y11, Z2
+	VADDPD        256(BX), Z2, Z2
+	VMOVUPD       Z2, 256(BX)
+	VEXTRACTF64X4 $0x01, Z11, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        256(BX), Z2, Z2
+	VMOVUPD       Z2, 256(BX)
+	VCVTPS2PD     Y12, Z2
+	VADDPD        320(BX), Z2, Z2
+	VMOVUPD       Z2, 320(BX)
+	VEXTRACTF64X4 $0x01, Z12, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        320(BX), Z2, Z2
+	VMOVUPD       Z2, 320(BX)
+	VCVTPS2PD     Y13, Z2
+	VADDPD        384(BX), Z2, Z2
+	VMOVUPD       Z2, 384(BX)
+	VEXTRACTF64X4 $0x01, Z13, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        384(BX), Z2, Z2
+	VMOVUPD       Z2, 384(BX)
+	VCVTPS2PD     Y14, Z2
+	VADDPD        448(BX), Z2, Z2
+	VMOVUPD       Z2, 448(BX)
+	VEXTRACTF64X4 $0x01, Z14, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        448(BX), Z2, Z2
+	VMOVUPD       Z2, 448(BX)
+	VCVTPS2PD     Y15, Z2
+	VADDPD        512(BX), Z2, Z2
+	VMOVUPD       Z2, 512(BX)
+	VEXTRACTF64X4 $0x01, Z15, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        512(BX), Z2, Z2
+	VMOVUPD       Z2, 512(BX)
+	VCVTPS2PD     Y16, Z2
+	VADDPD        576(BX), Z2, Z2
+	VMOVUPD       Z2, 576(BX)
+	VEXTRACTF64X4 $0x01, Z16, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        576(BX), Z2, Z2
+	VMOVUPD       Z2, 576(BX)
+	VCVTPS2PD     Y17, Z2
+	VADDPD        640(BX), Z2, Z2
+	VMOVUPD       Z2, 640(BX)
+	VEXTRACTF64X4 $0x01, Z17, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        640(BX), Z2, Z2
+	VMOVUPD       Z2, 640(BX)
+	VCVTPS2PD     Y18, Z2
+	VADDPD        704(BX), Z2, Z2
+	VMOVUPD       Z2, 704(BX)
+	VEXTRACTF64X4 $0x01, Z18, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        704(BX), Z2, Z2
+	VMOVUPD       Z2, 704(BX)
+	VPSRLQ        $0x34, Z0, Z2
+	VPORQ         estepz64c17<>+0(SB), Z2, Z2
+	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
+	VPANDQ        estepz64c19<>+0(SB), Z0, Z0
+	VPORQ         estepz64c0<>+0(SB), Z0, Z0
+	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z0, K1
+	VMULPD        estepz64c21<>+0(SB), Z0, Z3
+	VBLENDMPD     Z3, Z0, K1, Z0
+	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
+	VSUBPD        estepz64c0<>+0(SB), Z0, Z0
+	VADDPD        estepz64c22<>+0(SB), Z0, Z3
+	VDIVPD        Z3, Z0, Z4
+	VMULPD        Z4, Z4, Z3
+	VMOVUPD       estepz64c23<>+0(SB), Z5
+	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z5
+	VMULPD        Z3, Z5, Z5
+	VSUBPD        Z5, Z0, Z5
+	VFNMADD231PD  Z4, Z5, Z0
+	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z0
+	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z0
+	VMOVUPD       Z0, Z0
+	VADDPD        768(BX), Z0, Z0
+	VMOVUPD       Z0, 768(BX)
+	VMOVUPD       estepz64c0<>+0(SB), Z0
+	VPSRLQ        $0x34, Z1, Z2
+	VPORQ         estepz64c17<>+0(SB), Z2, Z2
+	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
+	VPANDQ        estepz64c19<>+0(SB), Z1, Z1
+	VPORQ         estepz64c0<>+0(SB), Z1, Z1
+	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z1, K1
+	VMULPD        estepz64c21<>+0(SB), Z1, Z3
+	VBLENDMPD     Z3, Z1, K1, Z1
+	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
+	VSUBPD        estepz64c0<>+0(SB), Z1, Z1
+	VADDPD        estepz64c22<>+0(SB), Z1, Z3
+	VDIVPD        Z3, Z1, Z4
+	VMULPD        Z4, Z4, Z3
+	VMOVUPD       estepz64c23<>+0(SB), Z5
+	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z5
+	VMULPD        Z3, Z5, Z5
+	VSUBPD        Z5, Z1, Z5
+	VFNMADD231PD  Z4, Z5, Z1
+	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z1
+	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z1
+	VMOVUPD       Z1, Z1
+	VADDPD        768(BX), Z1, Z1
+	VMOVUPD       Z1, 768(BX)
+	VMOVUPD       estepz64c0<>+0(SB), Z1
+	JMP           block
+
+done:
+	VZEROUPPER
+	RET
+
+// func estepAVX512F32(x []float32, coef []float32, acc []float64, scratch []float32)
+// Requires: AVX, AVX512F
+TEXT ·estepAVX512F32(SB), NOSPLIT, $0-96
+	MOVQ    x_base+0(FP), CX
+	MOVQ    x_len+8(FP), BX
+	MOVQ    coef_base+24(FP), SI
+	MOVQ    acc_base+48(FP), DI
+	MOVQ    scratch_base+72(FP), R8
+	MOVQ    coef_len+32(FP), AX
+	MOVQ    $0x00000030, R9
+	XORQ    DX, DX
+	DIVQ    R9
+	IMUL3Q  $0x000000c0, AX, DX
+	LEAQ    64(DX), R9
+	ADDQ    DI, DX
+	VMOVUPD estepz64c0<>+0(SB), Z0
+	VMOVUPD estepz64c0<>+0(SB), Z1
+	MOVQ    $0x00000020, R10
+	SHRQ    $0x04, BX
+
+loop:
+	TESTQ   BX, BX
+	JZ      done
+	VMOVUPS (CX), Z2
+	VMOVUPS estepz32c12<>+0(SB), Z3
+	MOVQ    SI, R11
+	MOVQ    DI, R12
+	MOVQ    R8, R13
+	MOVQ    AX, R14
+
+max:
+	VSUBPS       64(R11), Z2, Z6
+	VMULPS       128(R11), Z6, Z5
+	VFNMADD213PS (R11), Z6, Z5
+	VMOVUPS      Z5, (R13)
+	VMAXPS       Z5, Z3, Z3
+	ADDQ         $0x000000c0, R11
+	ADDQ         $0x000000c0, R12
+	ADDQ         $0x40, R13
+	DECQ         R14
+	JNZ          max
+	VPXORQ       Z4, Z4, Z4
+	MOVQ         SI, R11
+	MOVQ         DI, R12
+	MOVQ         R8, R13
+	MOVQ         AX, R14
+
+exp:
+	VMOVUPS       (R13), Z5
+	VSUBPS        Z3, Z5, Z5
+	VMOVUPS       Z5, Z6
+	VMOVUPS       estepz32c0<>+0(SB), Z7
+	VFMADD231PS   estepz32c1<>+0(SB), Z6, Z7
+	VSUBPS        estepz32c0<>+0(SB), Z7, Z8
+	VFNMADD231PS  estepz32c2<>+0(SB), Z8, Z6
+	VFNMADD231PS  estepz32c3<>+0(SB), Z8, Z6
+	VMULPS        Z6, Z6, Z8
+	VMULPS        Z8, Z8, Z9
+	VMOVUPS       estepz32c4<>+0(SB), Z10
+	VFMADD231PS   estepz32c5<>+0(SB), Z6, Z10
+	VMOVUPS       estepz32c6<>+0(SB), Z11
+	VFMADD231PS   estepz32c7<>+0(SB), Z6, Z11
+	VFMADD231PS   Z11, Z8, Z10
+	VMOVUPS       estepz32c8<>+0(SB), Z8
+	VFMADD231PS   Z8, Z9, Z10
+	VFMADD213PS   estepz32c9<>+0(SB), Z6, Z10
+	VFMADD213PS   estepz32c9<>+0(SB), Z6, Z10
+	VMOVUPS       Z10, Z6
+	VPSLLD        $0x17, Z7, Z7
+	VPADDD        Z7, Z6, Z6
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z5, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z6, K1, Z6
+	VMOVUPS       Z6, (R13)
+	VADDPS        Z6, Z4, Z4
+	ADDQ          $0x000000c0, R11
+	ADDQ          $0x000000c0, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           exp
+	VCVTPS2PD     Y4, Z5
+	VEXTRACTF64X4 $0x01, Z4, Y6
+	VCVTPS2PD     Y6, Z6
+	VMULPD        Z5, Z0, Z0
+	VMULPD        Z6, Z1, Z1
+	VCVTPS2PD     Y3, Z5
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        Z5, Z3, Z5
+	VADDPD        (DX), Z5, Z5
+	VMOVUPD       Z5, (DX)
+	VMOVUPS       estepz32c9<>+0(SB), Z3
+	VDIVPS        Z4, Z3, Z3
+	MOVQ          SI, R11
+	MOVQ          DI, R12
+	MOVQ          R8, R13
+	MOVQ          AX, R14
+
+acc:
+	VMOVUPS     (R13), Z5
+	VMULPS      Z3, Z5, Z5
+	VSUBPS      64(R11), Z2, Z6
+	VADDPS      (R12)(R9*1), Z5, Z7
+	VMOVUPS     Z7, (R12)(R9*1)
+	VMULPS      Z6, Z5, Z5
+	VADDPS      64(R12)(R9*1), Z5, Z7
+	VMOVUPS     Z7, 64(R12)(R9*1)
+	VMOVUPS     128(R12)(R9*1), Z7
+	VFMADD231PS Z6, Z5, Z7
+	VMOVUPS     Z7, 128(R12)(R9*1)
+	ADDQ        $0x000000c0, R11
+	ADDQ        $0x000000c0, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         acc
+	ADDQ        $0x40, CX
+	DECQ        BX
+	DECQ        R10
+	JNZ         loop
+	MOVQ        DI, R10
+	MOVQ        AX, R11
+
+flushinner:
+	VMOVUPS       (R10)(R9*1), Z2
+	VCVTPS2PD     Y2, Z3
+	VADDPD        (R10), Z3, Z3
+	VMOVUPD       Z3, (R10)
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        (R10), Z3, Z3
+	VMOVUPD       Z3, (R10)
+	VPXORQ        Z2, Z2, Z2
+	VMOVUPS       Z2, (R10)(R9*1)
+	VMOVUPS       64(R10)(R9*1), Z2
+	VCVTPS2PD     Y2, Z3
+	VADDPD        64(R10), Z3, Z3
+	VMOVUPD       Z3, 64(R10)
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        64(R10), Z3, Z3
+	VMOVUPD       Z3, 64(R10)
+	VPXORQ        Z2, Z2, Z2
+	VMOVUPS       Z2, 64(R10)(R9*1)
+	VMOVUPS       128(R10)(R9*1), Z2
+	VCVTPS2PD     Y2, Z3
+	VADDPD        128(R10), Z3, Z3
+	VMOVUPD       Z3, 128(R10)
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        128(R10), Z3, Z3
+	VMOVUPD       Z3, 128(R10)
+	VPXORQ        Z2, Z2, Z2
+	VMOVUPS       Z2, 128(R10)(R9*1)
+	ADDQ          $0x000000c0, R10
+	DECQ          R11
+	JNZ           flushinner
+	VPSRLQ        $0x34, Z0, Z2
+	VPORQ         estepz64c17<>+0(SB), Z2, Z2
+	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
+	VPANDQ        estepz64c19<>+0(SB), Z0, Z0
+	VPORQ         estepz64c0<>+0(SB), Z0, Z0
+	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z0, K1
+	VMULPD        estepz64c21<>+0(SB), Z0, Z3
+	VBLENDMPD     Z3, Z0, K1, Z0
+	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
+	VSUBPD        estepz64c0<>+0(SB), Z0, Z0
+	VADDPD        estepz64c22<>+0(SB), Z0, Z3
+	VDIVPD        Z3, Z0, Z5
+	VMULPD        Z5, Z5, Z3
+	VMOVUPD       estepz64c23<>+0(SB), Z6
+	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z6
+	VMULPD        Z3, Z6, Z6
+	VSUBPD        Z6, Z0, Z6
+	VFNMADD231PD  Z5, Z6, Z0
+	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z0
+	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z0
+	VMOVUPD       Z0, Z0
+	VADDPD        (DX), Z0, Z0
+	VMOVUPD       Z0, (DX)
+	VMOVUPD       estepz64c0<>+0(SB), Z0
+	VPSRLQ        $0x34, Z1, Z2
+	VPORQ         estepz64c17<>+0(SB), Z2, Z2
+	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
+	VPANDQ        estepz64c19<>+0(SB), Z1, Z1
+	VPORQ         estepz64c0<>+0(SB), Z1, Z1
+	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z1, K1
+	VMULPD        estepz64c21<>+0(SB), Z1, Z3
+	VBLENDMPD     Z3, Z1, K1, Z1
+	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
+	VSUBPD        estepz64c0<>+0(SB), Z1, Z1
+	VADDPD        estepz64c22<>+0(SB), Z1, Z3
+	VDIVPD        Z3, Z1, Z5
+	VMULPD        Z5, Z5, Z3
+	VMOVUPD       estepz64c23<>+0(SB), Z6
+	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z6
+	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z6
+	VMULPD        Z3, Z6, Z6
+	VSUBPD        Z6, Z1, Z6
+	VFNMADD231PD  Z5, Z6, Z1
+	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z1
+	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z1
+	VMOVUPD       Z1, Z1
+	VADDPD        (DX), Z1, Z1
+	VMOVUPD       Z1, (DX)
+	VMOVUPD       estepz64c0<>+0(SB), Z1
+	MOVQ          $0x00000020, R10
+	JMP           loop
+
+done:
+	MOVQ DI, CX
+
+flushfinal:
+	VMOVUPS       (CX)(R9*1), Z2
+	VCVTPS2PD     Y2, Z3
+	VADDPD        (CX), Z3, Z3
+	VMOVUPD       Z3, (CX)
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        (CX), Z3, Z3
+	VMOVUPD       Z3, (CX)
+	VPXORQ        Z2, Z2, Z2
+	VMOVUPS       Z2, (CX)(R9*1)
+	VMOVUPS       64(CX)(R9*1), Z2
+	VCVTPS2PD     Y2, Z3
+	VADDPD        64(CX), Z3, Z3
+	VMOVUPD       Z3, 64(CX)
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        64(CX), Z3, Z3
+	VMOVUPD       Z3, 64(CX)
+	VPXORQ        Z2, Z2, Z2
+	VMOVUPS       Z2, 64(CX)(R9*1)
+	VMOVUPS       128(CX)(R9*1), Z2
+	VCVTPS2PD     Y2, Z3
+	VADDPD        128(CX), Z3, Z3
+	VMOVUPD       Z3, 128(CX)
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        128(CX), Z3, Z3
+	VMOVUPD       Z3, 128(CX)
+	VPXORQ        Z2, Z2, Z2
+	VMOVUPS       Z2, 128(CX)(R9*1)
+	ADDQ          $0x000000c0, CX
+	DECQ          AX
+	JNZ           flushfinal
+	VPSRLQ        $0x34, Z0, Z2
+	VPORQ         estepz64c17<>+0(SB), Z2, Z2
+	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
+	VPANDQ        estepz64c19<>+0(SB), Z0, Z0
+	VPORQ         estepz64c0<>+0(SB), Z0, Z0
+	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z0, K1
+	VMULPD        estepz64c21<>+0(SB), Z0, Z3
+	VBLENDMPD     Z3, Z0, K1, Z0
+	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
+	VSUBPD        estepz64c0<>+0(SB), Z0, Z0
+	VADDPD        estepz64c22<>+0(SB), Z0, Z3
+	VDIVPD        Z3, Z0, Z4
+	VMULPD        Z4, Z4, Z3
+	VMOVUPD       estepz64c23<>+0(SB), Z5
+	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z5
+	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z5
+	VMULPD        Z3, Z5, Z5
+	VSUBPD        Z5, Z0, Z5
+	VFNMADD231PD  Z4, Z5, Z0
+	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z0
+	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z0
+	VMOVUPD       Z0, Z0
+	VADDPD        (DX), Z0, Z0
+	VMOVUPD       Z0, (DX)
+	VMOVUPD       estepz64c0<>+0(SB), Z0
+	VPSRLQ        $0x34, Z1, Z0
+	VPORQ         estepz64c17<>+0(SB), Z0, Z0
+	VSUBPD        estepz64c18<>+0(SB), Z0, Z0
+	VPANDQ        estepz64c19<>+0(SB), Z1, Z1
+	VPORQ         estepz64c0<>+0(SB), Z1, Z1
+	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z1, K1
+	VMULPD        estepz64c21<>+0(SB), Z1, Z2
+	VBLENDMPD     Z2, Z1, K1, Z1
+	VADDPD        estepz64c0<>+0(SB), Z0, K1, Z0
+	VSUBPD        estepz64c0<>+0(SB), Z1, Z1
+	VADDPD        estepz64c22<>+0(SB), Z1, Z2
+	VDIVPD        Z2, Z1, Z3
+	VMULPD        Z3, Z3, Z2
+	VMOVUPD       estepz64c23<>+0(SB), Z4
+	VFMADD213PD   estepz64c24<>+0(SB), Z2, Z4
+	VFMADD213PD   estepz64c25<>+0(SB), Z2, Z4
+	VFMADD213PD   estepz64c26<>+0(SB), Z2, Z4
+	VFMADD213PD   estepz64c27<>+0(SB), Z2, Z4
+	VFMADD213PD   estepz64c28<>+0(SB), Z2, Z4
+	VFMADD213PD   estepz64c29<>+0(SB), Z2, Z4
+	VFMADD213PD   estepz64c30<>+0(SB), Z2, Z4
+	VFMADD213PD   estepz64c31<>+0(SB), Z2, Z4
+	VFMADD213PD   estepz64c32<>+0(SB), Z2, Z4
+	VFMADD213PD   estepz64c33<>+0(SB), Z2, Z4
+	VMULPD        Z2, Z4, Z4
+	VSUBPD        Z4, Z1, Z4
+	VFNMADD231PD  Z3, Z4, Z1
+	VFMADD231PD   estepz64c4<>+0(SB), Z0, Z1
+	VFMADD231PD   estepz64c3<>+0(SB), Z0, Z1
+	VMOVUPD       Z1, Z0
+	VADDPD        (DX), Z0, Z0
+	VMOVUPD       Z0, (DX)
+	VMOVUPD       estepz64c0<>+0(SB), Z1
+	VZEROUPPER
+	RET
+
+DATA estepz32c12<>+0(SB)/4, $0xff800000
+DATA estepz32c12<>+4(SB)/4, $0xff800000
+DATA estepz32c12<>+8(SB)/4, $0xff800000
+DATA estepz32c12<>+12(SB)/4, $0xff800000
+DATA estepz32c12<>+16(SB)/4, $0xff800000
+DATA estepz32c12<>+20(SB)/4, $0xff800000
+DATA estepz32c12<>+24(SB)/4, $0xff800000
+DATA estepz32c12<>+28(SB)/4, $0xff800000
+DATA estepz32c12<>+32(SB)/4, $0xff800000
+DATA estepz32c12<>+36(SB)/4, $0xff800000
+DATA estepz32c12<>+40(SB)/4, $0xff800000
+DATA estepz32c12<>+44(SB)/4, $0xff800000
+DATA estepz32c12<>+48(SB)/4, $0xff800000
+DATA estepz32c12<>+52(SB)/4, $0xff800000
+DATA estepz32c12<>+56(SB)/4, $0xff800000
+DATA estepz32c12<>+60(SB)/4, $0xff800000
+GLOBL estepz32c12<>(SB), RODATA|NOPTR, $64
+
+// func estepAVX512F32K2W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·estepAVX512F32K2W(SB), NOSPLIT, $0-120
+	MOVQ x_base+0(FP), AX
+	MOVQ x_len+8(FP), CX
+	MOVQ w_base+24(FP), DX
+	MOVQ coef_base+48(FP), BX
+	MOVQ acc_base+72(FP), SI
+	MOVQ scratch_base+96(FP), DI
+	SHRQ $0x04, CX
+
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, R8
+	CMPQ    CX, R8
+	CMOVQLT CX, R8
+	SUBQ    R8, CX
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
+
+pass1:
+	VMOVUPS       (AX), Z0
+	VCVTPD2PS     (DX), Y1
+	VCVTPD2PS     64(DX), Y2
+	VINSERTF64X4  $0x01, Y2, Z1, Z1
+	VSUBPS        64(BX), Z0, Z2
+	VMULPS        128(BX), Z2, Z9
+	VFNMADD213PS  (BX), Z2, Z9
+	VMOVUPS       Z9, Z2
+	VSUBPS        256(BX), Z0, Z10
+	VMULPS        320(BX), Z10, Z0
+	VFNMADD213PS  192(BX), Z10, Z0
+	VMAXPS        Z0, Z2, Z2
+	VSUBPS        Z2, Z9, Z9
+	VSUBPS        Z2, Z0, Z0
+	VMINPS        Z0, Z9, Z10
+	VMOVUPS       Z10, Z11
+	VMOVUPS       estepz32c0<>+0(SB), Z12
+	VFMADD231PS   estepz32c1<>+0(SB), Z11, Z12
+	VSUBPS        estepz32c0<>+0(SB), Z12, Z13
+	VFNMADD231PS  estepz32c2<>+0(SB), Z13, Z11
+	VFNMADD231PS  estepz32c3<>+0(SB), Z13, Z11
+	VMULPS        Z11, Z11, Z13
+	VMULPS        Z13, Z13, Z14
+	VMOVUPS       estepz32c4<>+0(SB), Z15
+	VFMADD231PS   estepz32c5<>+0(SB), Z11, Z15
+	VMOVUPS       estepz32c6<>+0(SB), Z16
+	VFMADD231PS   estepz32c7<>+0(SB), Z11, Z16
+	VFMADD231PS   Z16, Z13, Z15
+	VMOVUPS       estepz32c8<>+0(SB), Z13
+	VFMADD231PS   Z13, Z14, Z15
+	VFMADD213PS   estepz32c9<>+0(SB), Z11, Z15
+	VFMADD213PS   estepz32c9<>+0(SB), Z11, Z15
+	VMOVUPS       Z15, Z11
+	VPSLLD        $0x17, Z12, Z12
+	VPADDD        Z12, Z11, Z11
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z10, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z11, K1, Z11
+	VMOVUPS       Z11, Z10
+	VADDPS        estepz32c9<>+0(SB), Z10, Z10
+	VMOVUPS       Z11, Z12
+	VCMPPS        $0x00, estepz32c11<>+0(SB), Z9, K1
+	VBLENDMPS     estepz32c9<>+0(SB), Z12, K1, Z12
+	VMOVUPS       Z11, Z9
+	VCMPPS        $0x00, estepz32c11<>+0(SB), Z0, K1
+	VBLENDMPS     estepz32c9<>+0(SB), Z9, K1, Z9
+	VPSRLD        $0x17, Z10, Z0
+	VPORD         estepz32c13<>+0(SB), Z0, Z0
+	VSUBPS        estepz32c14<>+0(SB), Z0, Z0
+	VPANDD        estepz32c15<>+0(SB), Z10, Z11
+	VPORD         estepz32c9<>+0(SB), Z11, Z11
+	VCMPPS        $0x1e, estepz32c16<>+0(SB), Z11, K1
+	VMULPS        estepz32c4<>+0(SB), Z11, Z13
+	VBLENDMPS     Z13, Z11, K1, Z11
+	VADDPS        estepz32c9<>+0(SB), Z0, K1, Z0
+	VSUBPS        estepz32c9<>+0(SB), Z11, Z11
+	VADDPS        estepz32c17<>+0(SB), Z11, Z13
+	VDIVPS        Z13, Z11, Z14
+	VMULPS        Z14, Z14, Z13
+	VMOVUPS       estepz32c18<>+0(SB), Z15
+	VFMADD213PS   estepz32c19<>+0(SB), Z13, Z15
+	VFMADD213PS   estepz32c20<>+0(SB), Z13, Z15
+	VFMADD213PS   estepz32c21<>+0(SB), Z13, Z15
+	VFMADD213PS   estepz32c22<>+0(SB), Z13, Z15
+	VMULPS        Z13, Z15, Z15
+	VSUBPS        Z15, Z11, Z15
+	VFNMADD231PS  Z14, Z15, Z11
+	VFMADD231PS   estepz32c3<>+0(SB), Z0, Z11
+	VFMADD231PS   estepz32c2<>+0(SB), Z0, Z11
+	VMOVUPS       Z11, Z0
+	VADDPS        Z2, Z0, Z0
+	VCVTPS2PD     Y0, Z2
+	VMULPD        (DX), Z2, Z2
+	VADDPD        384(SI), Z2, Z2
+	VMOVUPD       Z2, 384(SI)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VMULPD        64(DX), Z0, Z0
+	VADDPD        384(SI), Z0, Z0
+	VMOVUPD       Z0, 384(SI)
+	VDIVPS        Z10, Z1, Z0
+	VMULPS        Z0, Z12, Z12
+	VMULPS        Z0, Z9, Z9
+	VMOVUPS       Z12, (R11)
+	VMOVUPS       Z9, 64(R11)
+	ADDQ          $0x40, AX
+	ADDQ          $0x00000080, DX
+	ADDQ          $0x00000080, R11
+	DECQ          R10
+	JNZ           pass1
+	VPXORQ        Z3, Z3, Z3
+	VPXORQ        Z4, Z4, Z4
+	VPXORQ        Z5, Z5, Z5
+	VPXORQ        Z6, Z6, Z6
+	VPXORQ        Z7, Z7, Z7
+	VPXORQ        Z8, Z8, Z8
+	MOVQ          R8, R10
+	MOVQ          DI, R11
+
+pass2:
+	VMOVUPS       (R9), Z0
+	VMOVUPS       (R11), Z2
+	VSUBPS        64(BX), Z0, Z9
+	VADDPS        Z2, Z3, Z3
+	VMULPS        Z9, Z2, Z2
+	VADDPS        Z2, Z4, Z4
+	VFMADD231PS   Z9, Z2, Z5
+	VMOVUPS       64(R11), Z2
+	VSUBPS        256(BX), Z0, Z0
+	VADDPS        Z2, Z6, Z6
+	VMULPS        Z0, Z2, Z2
+	VADDPS        Z2, Z7, Z7
+	VFMADD231PS   Z0, Z2, Z8
+	ADDQ          $0x40, R9
+	ADDQ          $0x00000080, R11
+	DECQ          R10
+	JNZ           pass2
+	VCVTPS2PD     Y3, Z0
+	VADDPD        (SI), Z0, Z0
+	VMOVUPD       Z0, (SI)
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        (SI), Z0, Z0
+	VMOVUPD       Z0, (SI)
+	VCVTPS2PD     Y4, Z0
+	VADDPD        64(SI), Z0, Z0
+	VMOVUPD       Z0, 64(SI)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        64(SI), Z0, Z0
+	VMOVUPD       Z0, 64(SI)
+	VCVTPS2PD     Y5, Z0
+	VADDPD        128(SI), Z0, Z0
+	VMOVUPD       Z0, 128(SI)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        128(SI), Z0, Z0
+	VMOVUPD       Z0, 128(SI)
+	VCVTPS2PD     Y6, Z0
+	VADDPD        192(SI), Z0, Z0
+	VMOVUPD       Z0, 192(SI)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        192(SI), Z0, Z0
+	VMOVUPD       Z0, 192(SI)
+	VCVTPS2PD     Y7, Z0
+	VADDPD        256(SI), Z0, Z0
+	VMOVUPD       Z0, 256(SI)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        256(SI), Z0, Z0
+	VMOVUPD       Z0, 256(SI)
+	VCVTPS2PD     Y8, Z0
+	VADDPD        320(SI), Z0, Z0
+	VMOVUPD       Z0, 320(SI)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        320(SI), Z0, Z0
+	VMOVUPD       Z0, 320(SI)
+	JMP           block
+
+done:
+	VZEROUPPER
+	RET
+
+DATA estepz32c13<>+0(SB)/4, $0x4b000000
+DATA estepz32c13<>+4(SB)/4, $0x4b000000
+DATA estepz32c13<>+8(SB)/4, $0x4b000000
+DATA estepz32c13<>+12(SB)/4, $0x4b000000
+DATA estepz32c13<>+16(SB)/4, $0x4b000000
+DATA estepz32c13<>+20(SB)/4, $0x4b000000
+DATA estepz32c13<>+24(SB)/4, $0x4b000000
+DATA estepz32c13<>+28(SB)/4, $0x4b000000
+DATA estepz32c13<>+32(SB)/4, $0x4b000000
+DATA estepz32c13<>+36(SB)/4, $0x4b000000
+DATA estepz32c13<>+40(SB)/4, $0x4b000000
+DATA estepz32c13<>+44(SB)/4, $0x4b000000
+DATA estepz32c13<>+48(SB)/4, $0x4b000000
+DATA estepz32c13<>+52(SB)/4, $0x4b000000
+DATA estepz32c13<>+56(SB)/4, $0x4b000000
+DATA estepz32c13<>+60(SB)/4, $0x4b000000
+GLOBL estepz32c13<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c14<>+0(SB)/4, $0x4b00007f
+DATA estepz32c14<>+4(SB)/4, $0x4b00007f
+DATA estepz32c14<>+8(SB)/4, $0x4b00007f
+DATA estepz32c14<>+12(SB)/4, $0x4b00007f
+DATA estepz32c14<>+16(SB)/4, $0x4b00007f
+DATA estepz32c14<>+20(SB)/4, $0x4b00007f
+DATA estepz32c14<>+24(SB)/4, $0x4b00007f
+DATA estepz32c14<>+28(SB)/4, $0x4b00007f
+DATA estepz32c14<>+32(SB)/4, $0x4b00007f
+DATA estepz32c14<>+36(SB)/4, $0x4b00007f
+DATA estepz32c14<>+40(SB)/4, $0x4b00007f
+DATA estepz32c14<>+44(SB)/4, $0x4b00007f
+DATA estepz32c14<>+48(SB)/4, $0x4b00007f
+DATA estepz32c14<>+52(SB)/4, $0x4b00007f
+DATA estepz32c14<>+56(SB)/4, $0x4b00007f
+DATA estepz32c14<>+60(SB)/4, $0x4b00007f
+GLOBL estepz32c14<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c15<>+0(SB)/4, $0x007fffff
+DATA estepz32c15<>+4(SB)/4, $0x007fffff
+DATA estepz32c15<>+8(SB)/4, $0x007fffff
+DATA estepz32c15<>+12(SB)/4, $0x007fffff
+DATA estepz32c15<>+16(SB)/4, $0x007fffff
+DATA estepz32c15<>+20(SB)/4, $0x007fffff
+DATA estepz32c15<>+24(SB)/4, $0x007fffff
+DATA estepz32c15<>+28(SB)/4, $0x007fffff
+DATA estepz32c15<>+32(SB)/4, $0x007fffff
+DATA estepz32c15<>+36(SB)/4, $0x007fffff
+DATA estepz32c15<>+40(SB)/4, $0x007fffff
+DATA estepz32c15<>+44(SB)/4, $0x007fffff
+DATA estepz32c15<>+48(SB)/4, $0x007fffff
+DATA estepz32c15<>+52(SB)/4, $0x007fffff
+DATA estepz32c15<>+56(SB)/4, $0x007fffff
+DATA estepz32c15<>+60(SB)/4, $0x007fffff
+GLOBL estepz32c15<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c16<>+0(SB)/4, $0x3fb504f3
+DATA estepz32c16<>+4(SB)/4, $0x3fb504f3
+DATA estepz32c16<>+8(SB)/4, $0x3fb504f3
+DATA estepz32c16<>+12(SB)/4, $0x3fb504f3
+DATA estepz32c16<>+16(SB)/4, $0x3fb504f3
+DATA estepz32c16<>+20(SB)/4, $0x3fb504f3
+DATA estepz32c16<>+24(SB)/4, $0x3fb504f3
+DATA estepz32c16<>+28(SB)/4, $0x3fb504f3
+DATA estepz32c16<>+32(SB)/4, $0x3fb504f3
+DATA estepz32c16<>+36(SB)/4, $0x3fb504f3
+DATA estepz32c16<>+40(SB)/4, $0x3fb504f3
+DATA estepz32c16<>+44(SB)/4, $0x3fb504f3
+DATA estepz32c16<>+48(SB)/4, $0x3fb504f3
+DATA estepz32c16<>+52(SB)/4, $0x3fb504f3
+DATA estepz32c16<>+56(SB)/4, $0x3fb504f3
+DATA estepz32c16<>+60(SB)/4, $0x3fb504f3
+GLOBL estepz32c16<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c17<>+0(SB)/4, $0x40000000
+DATA estepz32c17<>+4(SB)/4, $0x40000000
+DATA estepz32c17<>+8(SB)/4, $0x40000000
+DATA estepz32c17<>+12(SB)/4, $0x40000000
+DATA estepz32c17<>+16(SB)/4, $0x40000000
+DATA estepz32c17<>+20(SB)/4, $0x40000000
+DATA estepz32c17<>+24(SB)/4, $0x40000000
+DATA estepz32c17<>+28(SB)/4, $0x40000000
+DATA estepz32c17<>+32(SB)/4, $0x40000000
+DATA estepz32c17<>+36(SB)/4, $0x40000000
+DATA estepz32c17<>+40(SB)/4, $0x40000000
+DATA estepz32c17<>+44(SB)/4, $0x40000000
+DATA estepz32c17<>+48(SB)/4, $0x40000000
+DATA estepz32c17<>+52(SB)/4, $0x40000000
+DATA estepz32c17<>+56(SB)/4, $0x40000000
+DATA estepz32c17<>+60(SB)/4, $0x40000000
+GLOBL estepz32c17<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c18<>+0(SB)/4, $0x3e3a2e8c
+DATA estepz32c18<>+4(SB)/4, $0x3e3a2e8c
+DATA estepz32c18<>+8(SB)/4, $0x3e3a2e8c
+DATA estepz32c18<>+12(SB)/4, $0x3e3a2e8c
+DATA estepz32c18<>+16(SB)/4, $0x3e3a2e8c
+DATA estepz32c18<>+20(SB)/4, $0x3e3a2e8c
+DATA estepz32c18<>+24(SB)/4, $0x3e3a2e8c
+DATA estepz32c18<>+28(SB)/4, $0x3e3a2e8c
+DATA estepz32c18<>+32(SB)/4, $0x3e3a2e8c
+DATA estepz32c18<>+36(SB)/4, $0x3e3a2e8c
+DATA estepz32c18<>+40(SB)/4, $0x3e3a2e8c
+DATA estepz32c18<>+44(SB)/4, $0x3e3a2e8c
+DATA estepz32c18<>+48(SB)/4, $0x3e3a2e8c
+DATA estepz32c18<>+52(SB)/4, $0x3e3a2e8c
+DATA estepz32c18<>+56(SB)/4, $0x3e3a2e8c
+DATA estepz32c18<>+60(SB)/4, $0x3e3a2e8c
+GLOBL estepz32c18<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c19<>+0(SB)/4, $0x3e638e39
+DATA estepz32c19<>+4(SB)/4, $0x3e638e39
+DATA estepz32c19<>+8(SB)/4, $0x3e638e39
+DATA estepz32c19<>+12(SB)/4, $0x3e638e39
+DATA estepz32c19<>+16(SB)/4, $0x3e638e39
+DATA estepz32c19<>+20(SB)/4, $0x3e638e39
+DATA estepz32c19<>+24(SB)/4, $0x3e638e39
+DATA estepz32c19<>+28(SB)/4, $0x3e638e39
+DATA estepz32c19<>+32(SB)/4, $0x3e638e39
+DATA estepz32c19<>+36(SB)/4, $0x3e638e39
+DATA estepz32c19<>+40(SB)/4, $0x3e638e39
+DATA estepz32c19<>+44(SB)/4, $0x3e638e39
+DATA estepz32c19<>+48(SB)/4, $0x3e638e39
+DATA estepz32c19<>+52(SB)/4, $0x3e638e39
+DATA estepz32c19<>+56(SB)/4, $0x3e638e39
+DATA estepz32c19<>+60(SB)/4, $0x3e638e39
+GLOBL estepz32c19<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c20<>+0(SB)/4, $0x3e924925
+DATA estepz32c20<>+4(SB)/4, $0x3e924925
+DATA estepz32c20<>+8(SB)/4, $0x3e924925
+DATA estepz32c20<>+12(SB)/4, $0x3e924925
+DATA estepz32c20<>+16(SB)/4, $0x3e924925
+DATA estepz32c20<>+20(SB)/4, $0x3e924925
+DATA estepz32c20<>+24(SB)/4, $0x3e924925
+DATA estepz32c20<>+28(SB)/4, $0x3e924925
+DATA estepz32c20<>+32(SB)/4, $0x3e924925
+DATA estepz32c20<>+36(SB)/4, $0x3e924925
+DATA estepz32c20<>+40(SB)/4, $0x3e924925
+DATA estepz32c20<>+44(SB)/4, $0x3e924925
+DATA estepz32c20<>+48(SB)/4, $0x3e924925
+DATA estepz32c20<>+52(SB)/4, $0x3e924925
+DATA estepz32c20<>+56(SB)/4, $0x3e924925
+DATA estepz32c20<>+60(SB)/4, $0x3e924925
+GLOBL estepz32c20<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c21<>+0(SB)/4, $0x3ecccccd
+DATA estepz32c21<>+4(SB)/4, $0x3ecccccd
+DATA estepz32c21<>+8(SB)/4, $0x3ecccccd
+DATA estepz32c21<>+12(SB)/4, $0x3ecccccd
+DATA estepz32c21<>+16(SB)/4, $0x3ecccccd
+DATA estepz32c21<>+20(SB)/4, $0x3ecccccd
+DATA estepz32c21<>+24(SB)/4, $0x3ecccccd
+DATA estepz32c21<>+28(SB)/4, $0x3ecccccd
+DATA estepz32c21<>+32(SB)/4, $0x3ecccccd
+DATA estepz32c21<>+36(SB)/4, $0x3ecccccd
+DATA estepz32c21<>+40(SB)/4, $0x3ecccccd
+DATA estepz32c21<>+44(SB)/4, $0x3ecccccd
+DATA estepz32c21<>+48(SB)/4, $0x3ecccccd
+DATA estepz32c21<>+52(SB)/4, $0x3ecccccd
+DATA estepz32c21<>+56(SB)/4, $0x3ecccccd
+DATA estepz32c21<>+60(SB)/4, $0x3ecccccd
+GLOBL estepz32c21<>(SB), RODATA|NOPTR, $64
+
+DATA estepz32c22<>+0(SB)/4, $0x3f2aaaab
+DATA estepz32c22<>+4(SB)/4, $0x3f2aaaab
+DATA estepz32c22<>+8(SB)/4, $0x3f2aaaab
+DATA estepz32c22<>+12(SB)/4, $0x3f2aaaab
+DATA estepz32c22<>+16(SB)/4, $0x3f2aaaab
+DATA estepz32c22<>+20(SB)/4, $0x3f2aaaab
+DATA estepz32c22<>+24(SB)/4, $0x3f2aaaab
+DATA estepz32c22<>+28(SB)/4, $0x3f2aaaab
+DATA estepz32c22<>+32(SB)/4, $0x3f2aaaab
+DATA estepz32c22<>+36(SB)/4, $0x3f2aaaab
+DATA estepz32c22<>+40(SB)/4, $0x3f2aaaab
+DATA estepz32c22<>+44(SB)/4, $0x3f2aaaab
+DATA estepz32c22<>+48(SB)/4, $0x3f2aaaab
+DATA estepz32c22<>+52(SB)/4, $0x3f2aaaab
+DATA estepz32c22<>+56(SB)/4, $0x3f2aaaab
+DATA estepz32c22<>+60(SB)/4, $0x3f2aaaab
+GLOBL estepz32c22<>(SB), RODATA|NOPTR, $64
+
+// func estepAVX512F32K3W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·estepAVX512F32K3W(SB), NOSPLIT, $0-120
+	MOVQ x_base+0(FP), AX
+	MOVQ x_len+8(FP), CX
+	MOVQ w_base+24(FP), DX
+	MOVQ coef_base+48(FP), BX
+	MOVQ acc_base+72(FP), SI
+	MOVQ scratch_base+96(FP), DI
+	SHRQ $0x04, CX
+
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, R8
+	CMPQ    CX, R8
+	CMOVQLT CX, R8
+	SUBQ    R8, CX
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
+
+pass1:
+	VMOVUPS       (AX), Z0
+	VCVTPD2PS     (DX), Y1
+	VCVTPD2PS     64(DX), Y2
+	VINSERTF64X4  $0x01, Y2, Z1, Z1
+	VSUBPS        64(BX), Z0, Z2
+	VMULPS        128(BX), Z2, Z15
+	VFNMADD213PS  (BX), Z2, Z15
+	VMOVUPS       Z15, Z2
+	VSUBPS        256(BX), Z0, Z17
+	VMULPS        320(BX), Z17, Z16
+	VFNMADD213PS  192(BX), Z17, Z16
+	VMAXPS        Z16, Z2, Z2
+	VSUBPS        448(BX), Z0, Z17
+	VMULPS        512(BX), Z17, Z0
+	VFNMADD213PS  384(BX), Z17, Z0
+	VMAXPS        Z0, Z2, Z2
+	VSUBPS        Z2, Z15, Z15
+	VSUBPS        Z2, Z16, Z16
+	VSUBPS        Z2, Z0, Z0
+	VMINPS        Z16, Z15, Z17
+	VMAXPS        Z16, Z15, Z18
+	VMINPS        Z0, Z18, Z18
+	VMAXPS        Z18, Z17, Z18
+	VMINPS        Z0, Z17, Z17
+	VMOVUPS       Z17, Z19
+	VMOVUPS       estepz32c0<>+0(SB), Z20
+	VFMADD231PS   estepz32c1<>+0(SB), Z19, Z20
+	VSUBPS        estepz32c0<>+0(SB), Z20, Z21
+	VFNMADD231PS  estepz32c2<>+0(SB), Z21, Z19
+	VFNMADD231PS  estepz32c3<>+0(SB), Z21, Z19
+	VMULPS        Z19, Z19, Z21
+	VMULPS        Z21, Z21, Z22
+	VMOVUPS       estepz32c4<>+0(SB), Z23
+	VFMADD231PS   estepz32c5<>+0(SB), Z19, Z23
+	VMOVUPS       estepz32c6<>+0(SB), Z24
+	VFMADD231PS   estepz32c7<>+0(SB), Z19, Z24
+	VFMADD231PS   Z24, Z21, Z23
+	VMOVUPS       estepz32c8<>+0(SB), Z21
+	VFMADD231PS   Z21, Z22, Z23
+	VFMADD213PS   estepz32c9<>+0(SB), Z19, Z23
+	VFMADD213PS   estepz32c9<>+0(SB), Z19, Z23
+	VMOVUPS       Z23, Z19
+	VPSLLD        $0x17, Z20, Z20
+	VPADDD        Z20, Z19, Z19
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z17, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z19, K1, Z19
+	VMOVUPS       Z18, Z20
+	VMOVUPS       estepz32c0<>+0(SB), Z21
+	VFMADD231PS   estepz32c1<>+0(SB), Z20, Z21
+	VSUBPS        estepz32c0<>+0(SB), Z21, Z22
+	VFNMADD231PS  estepz32c2<>+0(SB), Z22, Z20
+	VFNMADD231PS  estepz32c3<>+0(SB), Z22, Z20
+	VMULPS        Z20, Z20, Z22
+	VMULPS        Z22, Z22, Z23
+	VMOVUPS       estepz32c4<>+0(SB), Z24
+	VFMADD231PS   estepz32c5<>+0(SB), Z20, Z24
+	VMOVUPS       estepz32c6<>+0(SB), Z25
+	VFMADD231PS   estepz32c7<>+0(SB), Z20, Z25
+	VFMADD231PS   Z25, Z22, Z24
+	VMOVUPS       estepz32c8<>+0(SB), Z22
+	VFMADD231PS   Z22, Z23, Z24
+	VFMADD213PS   estepz32c9<>+0(SB), Z20, Z24
+	VFMADD213PS   estepz32c9<>+0(SB), Z20, Z24
+	VMOVUPS       Z24, Z20
+	VPSLLD        $0x17, Z21, Z21
+	VPADDD        Z21, Z20, Z20
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z18, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z20, K1, Z20
+	VMOVUPS       Z19, Z18
+	VADDPS        Z20, Z18, Z18
+	VADDPS        estepz32c9<>+0(SB), Z18, Z18
+	VCMPPS        $0x00, Z17, Z15, K1
+	VBLENDMPS     Z19, Z20, K1, Z3
+	VCMPPS        $0x00, estepz32c11<>+0(SB), Z15, K1
+	VBLENDMPS     estepz32c9<>+0(SB), Z3, K1, Z3
+	VCMPPS        $0x00, Z17, Z16, K1
+	VBLENDMPS     Z19, Z20, K1, Z4
+	VCMPPS        $0x00, estepz32c11<>+0(SB), Z16, K1
+	VBLENDMPS     estepz32c9<>+0(SB), Z4, K1, Z4
+	VCMPPS        $0x00, Z17, Z0, K1
+	VBLENDMPS     Z19, Z20, K1, Z5
+	VCMPPS        $0x00, estepz32c11<>+0(SB), Z0, K1
+	VBLENDMPS     estepz32c9<>+0(SB), Z5, K1, Z5
+	VPSRLD        $0x17, Z18, Z0
+	VPORD         estepz32c13<>+0(SB), Z0, Z0
+	VSUBPS        estepz32c14<>+0(SB), Z0, Z0
+	VPANDD        estepz32c15<>+0(SB), Z18, Z15
+	VPORD         estepz32c9<>+0(SB), Z15, Z15
+	VCMPPS        $0x1e, estepz32c16<>+0(SB), Z15, K1
+	VMULPS        estepz32c4<>+0(SB), Z15, Z16
+	VBLENDMPS     Z16, Z15, K1, Z15
+	VADDPS        estepz32c9<>+0(SB), Z0, K1, Z0
+	VSUBPS        estepz32c9<>+0(SB), Z15, Z15
+	VADDPS        estepz32c17<>+0(SB), Z15, Z16
+	VDIVPS        Z16, Z15, Z17
+	VMULPS        Z17, Z17, Z16
+	VMOVUPS       estepz32c18<>+0(SB), Z19
+	VFMADD213PS   estepz32c19<>+0(SB), Z16, Z19
+	VFMADD213PS   estepz32c20<>+0(SB), Z16, Z19
+	VFMADD213PS   estepz32c21<>+0(SB), Z16, Z19
+	VFMADD213PS   estepz32c22<>+0(SB), Z16, Z19
+	VMULPS        Z16, Z19, Z19
+	VSUBPS        Z19, Z15, Z19
+	VFNMADD231PS  Z17, Z19, Z15
+	VFMADD231PS   estepz32c3<>+0(SB), Z0, Z15
+	VFMADD231PS   estepz32c2<>+0(SB), Z0, Z15
+	VMOVUPS       Z15, Z0
+	VADDPS        Z2, Z0, Z0
+	VCVTPS2PD     Y0, Z2
+	VMULPD        (DX), Z2, Z2
+	VADDPD        576(SI), Z2, Z2
+	VMOVUPD       Z2, 576(SI)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VMULPD        64(DX), Z0, Z0
+	VADDPD        576(SI), Z0, Z0
+	VMOVUPD       Z0, 576(SI)
+	VDIVPS        Z18, Z1, Z0
+	VMULPS        Z0, Z3, Z3
+	VMULPS        Z0, Z4, Z4
+	VMULPS        Z0, Z5, Z5
+	VMOVUPS       Z3, (R11)
+	VMOVUPS       Z4, 64(R11)
+	VMOVUPS       Z5, 128(R11)
+	ADDQ          $0x40, AX
+	ADDQ          $0x00000080, DX
+	ADDQ          $0x000000c0, R11
+	DECQ          R10
+	JNZ           pass1
+	VPXORQ        Z6, Z6, Z6
+	VPXORQ        Z7, Z7, Z7
+	VPXORQ        Z8, Z8, Z8
+	VPXORQ        Z9, Z9, Z9
+	VPXORQ        Z10, Z10, Z10
+	VPXORQ        Z11, Z11, Z11
+	VPXORQ        Z12, Z12, Z12
+	VPXORQ        Z13, Z13, Z13
+	VPXORQ        Z14, Z14, Z14
+	MOVQ          R8, R10
+	MOVQ          DI, R11
+
+pass2:
+	VMOVUPS       (R9), Z0
+	VMOVUPS       (R11), Z2
+	VSUBPS        64(BX), Z0, Z15
+	VADDPS        Z2, Z6, Z6
+	VMULPS        Z15, Z2, Z2
+	VADDPS        Z2, Z7, Z7
+	VFMADD231PS   Z15, Z2, Z8
+	VMOVUPS       64(R11), Z2
+	VSUBPS        256(BX), Z0, Z15
+	VADDPS        Z2, Z9, Z9
+	VMULPS        Z15, Z2, Z2
+	VADDPS        Z2, Z10, Z10
+	VFMADD231PS   Z15, Z2, Z11
+	VMOVUPS       128(R11), Z2
+	VSUBPS        448(BX), Z0, Z0
+	VADDPS        Z2, Z12, Z12
+	VMULPS        Z0, Z2, Z2
+	VADDPS        Z2, Z13, Z13
+	VFMADD231PS   Z0, Z2, Z14
+	ADDQ          $0x40, R9
+	ADDQ          $0x000000c0, R11
+	DECQ          R10
+	JNZ           pass2
+	VCVTPS2PD     Y6, Z0
+	VADDPD        (SI), Z0, Z0
+	VMOVUPD       Z0, (SI)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        (SI), Z0, Z0
+	VMOVUPD       Z0, (SI)
+	VCVTPS2PD     Y7, Z0
+	VADDPD        64(SI), Z0, Z0
+	VMOVUPD       Z0, 64(SI)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        64(SI), Z0, Z0
+	VMOVUPD       Z0, 64(SI)
+	VCVTPS2PD     Y8, Z0
+	VADDPD        128(SI), Z0, Z0
+	VMOVUPD       Z0, 128(SI)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        128(SI), Z0, Z0
+	VMOVUPD       Z0, 128(SI)
+	VCVTPS2PD     Y9, Z0
+	VADDPD        192(SI), Z0, Z0
+	VMOVUPD       Z0, 192(SI)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        192(SI), Z0, Z0
+	VMOVUPD       Z0, 192(SI)
+	VCVTPS2PD     Y10, Z0
+	VADDPD        256(SI), Z0, Z0
+	VMOVUPD       Z0, 256(SI)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        256(SI), Z0, Z0
+	VMOVUPD       Z0, 256(SI)
+	VCVTPS2PD     Y11, Z0
+	VADDPD        320(SI), Z0, Z0
+	VMOVUPD       Z0, 320(SI)
+	VEXTRACTF64X4 $0x01, Z11, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        320(SI), Z0, Z0
+	VMOVUPD       Z0, 320(SI)
+	VCVTPS2PD     Y12, Z0
+	VADDPD        384(SI), Z0, Z0
+	VMOVUPD       Z0, 384(SI)
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        384(SI), Z0, Z0
+	VMOVUPD       Z0, 384(SI)
+	VCVTPS2PD     Y13, Z0
+	VADDPD        448(SI), Z0, Z0
+	VMOVUPD       Z0, 448(SI)
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        448(SI), Z0, Z0
+	VMOVUPD       Z0, 448(SI)
+	VCVTPS2PD     Y14, Z0
+	VADDPD        512(SI), Z0, Z0
+	VMOVUPD       Z0, 512(SI)
+	VEXTRACTF64X4 $0x01, Z14, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        512(SI), Z0, Z0
+	VMOVUPD       Z0, 512(SI)
+	JMP           block
+
+done:
+	VZEROUPPER
+	RET
+
+// func estepAVX512F32K4W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·estepAVX512F32K4W(SB), NOSPLIT, $0-120
+	MOVQ x_base+0(FP), AX
+	MOVQ x_len+8(FP), CX
+	MOVQ w_base+24(FP), DX
+	MOVQ coef_base+48(FP), BX
+	MOVQ acc_base+72(FP), SI
+	MOVQ scratch_base+96(FP), DI
+	SHRQ $0x04, CX
+
+block:
+	TESTQ   CX, CX
+	JZ      done
+	MOVQ    $0x00000020, R8
+	CMPQ    CX, R8
+	CMOVQLT CX, R8
+	SUBQ    R8, CX
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
+
+pass1:
+	VMOVUPS       (AX), Z0
+	VCVTPD2PS     (DX), Y1
+	VCVTPD2PS     64(DX), Y2
+	VINSERTF64X4  $0x01, Y2, Z1, Z1
+	VSUBPS        64(BX), Z0, Z2
+	VMULPS        128(BX), Z2, Z15
+	VFNMADD213PS  (BX), Z2, Z15
+	VMOVUPS       Z15, Z2
+	VSUBPS        256(BX), Z0, Z17
+	VMULPS        320(BX), Z17, Z16
+	VFNMADD213PS  192(BX), Z17, Z16
+	VMAXPS        Z16, Z2, Z2
+	VSUBPS        448(BX), Z0, Z18
+	VMULPS        512(BX), Z18, Z17
+	VFNMADD213PS  384(BX), Z18, Z17
+	VMAXPS        Z17, Z2, Z2
+	VSUBPS        640(BX), Z0, Z18
+	VMULPS        704(BX), Z18, Z0
+	VFNMADD213PS  576(BX), Z18, Z0
+	VMAXPS        Z0, Z2, Z2
+	VSUBPS        Z2, Z15, Z15
+	VSUBPS        Z2, Z16, Z16
+	VSUBPS        Z2, Z17, Z17
+	VSUBPS        Z2, Z0, Z0
+	VMOVUPS       Z15, Z18
+	VMOVUPS       estepz32c0<>+0(SB), Z19
+	VFMADD231PS   estepz32c1<>+0(SB), Z18, Z19
+	VSUBPS        estepz32c0<>+0(SB), Z19, Z20
+	VFNMADD231PS  estepz32c2<>+0(SB), Z20, Z18
+	VFNMADD231PS  estepz32c3<>+0(SB), Z20, Z18
+	VMULPS        Z18, Z18, Z20
+	VMULPS        Z20, Z20, Z21
+	VMOVUPS       estepz32c4<>+0(SB), Z22
+	VFMADD231PS   estepz32c5<>+0(SB), Z18, Z22
+	VMOVUPS       estepz32c6<>+0(SB), Z23
+	VFMADD231PS   estepz32c7<>+0(SB), Z18, Z23
+	VFMADD231PS   Z23, Z20, Z22
+	VMOVUPS       estepz32c8<>+0(SB), Z20
+	VFMADD231PS   Z20, Z21, Z22
+	VFMADD213PS   estepz32c9<>+0(SB), Z18, Z22
+	VFMADD213PS   estepz32c9<>+0(SB), Z18, Z22
+	VMOVUPS       Z22, Z18
+	VPSLLD        $0x17, Z19, Z19
+	VPADDD        Z19, Z18, Z18
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z15, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z18, K1, Z18
+	VMOVUPS       Z16, Z15
+	VMOVUPS       estepz32c0<>+0(SB), Z19
+	VFMADD231PS   estepz32c1<>+0(SB), Z15, Z19
+	VSUBPS        estepz32c0<>+0(SB), Z19, Z20
+	VFNMADD231PS  estepz32c2<>+0(SB), Z20, Z15
+	VFNMADD231PS  estepz32c3<>+0(SB), Z20, Z15
+	VMULPS        Z15, Z15, Z20
+	VMULPS        Z20, Z20, Z21
+	VMOVUPS       estepz32c4<>+0(SB), Z22
+	VFMADD231PS   estepz32c5<>+0(SB), Z15, Z22
+	VMOVUPS       estepz32c6<>+0(SB), Z23
+	VFMADD231PS   estepz32c7<>+0(SB), Z15, Z23
+	VFMADD231PS   Z23, Z20, Z22
+	VMOVUPS       estepz32c8<>+0(SB), Z20
+	VFMADD231PS   Z20, Z21, Z22
+	VFMADD213PS   estepz32c9<>+0(SB), Z15, Z22
+	VFMADD213PS   estepz32c9<>+0(SB), Z15, Z22
+	VMOVUPS       Z22, Z15
+	VPSLLD        $0x17, Z19, Z19
+	VPADDD        Z19, Z15, Z15
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z16, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z15, K1, Z15
+	VMOVUPS       Z17, Z16
+	VMOVUPS       estepz32c0<>+0(SB), Z19
+	VFMADD231PS   estepz32c1<>+0(SB), Z16, Z19
+	VSUBPS        estepz32c0<>+0(SB), Z19, Z20
+	VFNMADD231PS  estepz32c2<>+0(SB), Z20, Z16
+	VFNMADD231PS  estepz32c3<>+0(SB), Z20, Z16
+	VMULPS        Z16, Z16, Z20
+	VMULPS        Z20, Z20, Z21
+	VMOVUPS       estepz32c4<>+0(SB), Z22
+	VFMADD231PS   estepz32c5<>+0(SB), Z16, Z22
+	VMOVUPS       estepz32c6<>+0(SB), Z23
+	VFMADD231PS   estepz32c7<>+0(SB), Z16, Z23
+	VFMADD231PS   Z23, Z20, Z22
+	VMOVUPS       estepz32c8<>+0(SB), Z20
+	VFMADD231PS   Z20, Z21, Z22
+	VFMADD213PS   estepz32c9<>+0(SB), Z16, Z22
+	VFMADD213PS   estepz32c9<>+0(SB), Z16, Z22
+	VMOVUPS       Z22, Z16
+	VPSLLD        $0x17, Z19, Z19
+	VPADDD        Z19, Z16, Z16
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z17, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z16, K1, Z16
+	VMOVUPS       Z0, Z17
+	VMOVUPS       estepz32c0<>+0(SB), Z19
+	VFMADD231PS   estepz32c1<>+0(SB), Z17, Z19
+	VSUBPS        estepz32c0<>+0(SB), Z19, Z20
+	VFNMADD231PS  estepz32c2<>+0(SB), Z20, Z17
+	VFNMADD231PS  estepz32c3<>+0(SB), Z20, Z17
+	VMULPS        Z17, Z17, Z20
+	VMULPS        Z20, Z20, Z21
+	VMOVUPS       estepz32c4<>+0(SB), Z22
+	VFMADD231PS   estepz32c5<>+0(SB), Z17, Z22
+	VMOVUPS       estepz32c6<>+0(SB), Z23
+	VFMADD231PS   estepz32c7<>+0(SB), Z17, Z23
+	VFMADD231PS   Z23, Z20, Z22
+	VMOVUPS       estepz32c8<>+0(SB), Z20
+	VFMADD231PS   Z20, Z21, Z22
+	VFMADD213PS   estepz32c9<>+0(SB), Z17, Z22
+	VFMADD213PS   estepz32c9<>+0(SB), Z17, Z22
+	VMOVUPS       Z22, Z17
+	VPSLLD        $0x17, Z19, Z19
+	VPADDD        Z19, Z17, Z17
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z0, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z17, K1, Z17
+	VMOVUPS       Z18, Z0
+	VADDPS        Z15, Z0, Z0
+	VADDPS        Z16, Z0, Z0
+	VADDPS        Z17, Z0, Z0
+	VPSRLD        $0x17, Z0, Z19
+	VPORD         estepz32c13<>+0(SB), Z19, Z19
+	VSUBPS        estepz32c14<>+0(SB), Z19, Z19
+	VPANDD        estepz32c15<>+0(SB), Z0, Z20
+	VPORD         estepz32c9<>+0(SB), Z20, Z20
+	VCMPPS        $0x1e, estepz32c16<>+0(SB), Z20, K1
+	VMULPS        estepz32c4<>+0(SB), Z20, Z21
+	VBLENDMPS     Z21, Z20, K1, Z20
+	VADDPS        estepz32c9<>+0(SB), Z19, K1, Z19
+	VSUBPS        estepz32c9<>+0(SB), Z20, Z20
+	VADDPS        estepz32c17<>+0(SB), Z20, Z21
+	VDIVPS        Z21, Z20, Z22
+	VMULPS        Z22, Z22, Z21
+	VMOVUPS       estepz32c18<>+0(SB), Z23
+	VFMADD213PS   estepz32c19<>+0(SB), Z21, Z23
+	VFMADD213PS   estepz32c20<>+0(SB), Z21, Z23
+	VFMADD213PS   estepz32c21<>+0(SB), Z21, Z23
+	VFMADD213PS   estepz32c22<>+0(SB), Z21, Z23
+	VMULPS        Z21, Z23, Z23
+	VSUBPS        Z23, Z20, Z23
+	VFNMADD231PS  Z22, Z23, Z20
+	VFMADD231PS   estepz32c3<>+0(SB), Z19, Z20
+	VFMADD231PS   estepz32c2<>+0(SB), Z19, Z20
+	VMOVUPS       Z20, Z19
+	VADDPS        Z2, Z19, Z19
+	VCVTPS2PD     Y19, Z2
+	VMULPD        (DX), Z2, Z2
+	VADDPD        768(SI), Z2, Z2
+	VMOVUPD       Z2, 768(SI)
+	VEXTRACTF64X4 $0x01, Z19, Y2
+	VCVTPS2PD     Y2, Z2
+	VMULPD        64(DX), Z2, Z2
+	VADDPD        768(SI), Z2, Z2
+	VMOVUPD       Z2, 768(SI)
+	VDIVPS        Z0, Z1, Z0
+	VMULPS        Z0, Z18, Z18
+	VMULPS        Z0, Z15, Z15
+	VMULPS        Z0, Z16, Z16
+	VMULPS        Z0, Z17, Z17
+	VMOVUPS       Z18, (R11)
+	VMOVUPS       Z15, 64(R11)
+	VMOVUPS       Z16, 128(R11)
+	VMOVUPS       Z17, 192(R11)
+	ADDQ          $0x40, AX
+	ADDQ          $0x00000080, DX
+	ADDQ          $0x00000100, R11
+	DECQ          R10
+	JNZ           pass1
+	VPXORQ        Z3, Z3, Z3
+	VPXORQ        Z4, Z4, Z4
+	VPXORQ        Z5, Z5, Z5
+	VPXORQ        Z6, Z6, Z6
+	VPXORQ        Z7, Z7, Z7
+	VPXORQ        Z8, Z8, Z8
+	VPXORQ        Z9, Z9, Z9
+	VPXORQ        Z10, Z10, Z10
+	VPXORQ        Z11, Z11, Z11
+	VPXORQ        Z12, Z12, Z12
+	VPXORQ        Z13, Z13, Z13
+	VPXORQ        Z14, Z14, Z14
+	MOVQ          R8, R10
+	MOVQ          DI, R11
+
+pass2:
+	VMOVUPS       (R9), Z0
+	VMOVUPS       (R11), Z2
+	VSUBPS        64(BX), Z0, Z15
+	VADDPS        Z2, Z3, Z3
+	VMULPS        Z15, Z2, Z2
+	VADDPS        Z2, Z4, Z4
+	VFMADD231PS   Z15, Z2, Z5
+	VMOVUPS       64(R11), Z2
+	VSUBPS        256(BX), Z0, Z15
+	VADDPS        Z2, Z6, Z6
+	VMULPS        Z15, Z2, Z2
+	VADDPS        Z2, Z7, Z7
+	VFMADD231PS   Z15, Z2, Z8
+	VMOVUPS       128(R11), Z2
+	VSUBPS        448(BX), Z0, Z15
+	VADDPS        Z2, Z9, Z9
+	VMULPS        Z15, Z2, Z2
+	VADDPS        Z2, Z10, Z10
+	VFMADD231PS   Z15, Z2, Z11
+	VMOVUPS       192(R11), Z2
+	VSUBPS        640(BX), Z0, Z0
+	VADDPS        Z2, Z12, Z12
+	VMULPS        Z0, Z2, Z2
+	VADDPS        Z2, Z13, Z13
+	VFMADD231PS   Z0, Z2, Z14
+	ADDQ          $0x40, R9
+	ADDQ          $0x00000100, R11
+	DECQ          R10
+	JNZ           pass2
+	VCVTPS2PD     Y3, Z0
+	VADDPD        (SI), Z0, Z0
+	VMOVUPD       Z0, (SI)
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        (SI), Z0, Z0
+	VMOVUPD       Z0, (SI)
+	VCVTPS2PD     Y4, Z0
+	VADDPD        64(SI), Z0, Z0
+	VMOVUPD       Z0, 64(SI)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        64(SI), Z0, Z0
+	VMOVUPD       Z0, 64(SI)
+	VCVTPS2PD     Y5, Z0
+	VADDPD        128(SI), Z0, Z0
+	VMOVUPD       Z0, 128(SI)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        128(SI), Z0, Z0
+	VMOVUPD       Z0, 128(SI)
+	VCVTPS2PD     Y6, Z0
+	VADDPD        192(SI), Z0, Z0
+	VMOVUPD       Z0, 192(SI)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        192(SI), Z0, Z0
+	VMOVUPD       Z0, 192(SI)
+	VCVTPS2PD     Y7, Z0
+	VADDPD        256(SI), Z0, Z0
+	VMOVUPD       Z0, 256(SI)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        256(SI), Z0, Z0
+	VMOVUPD       Z0, 256(SI)
+	VCVTPS2PD     Y8, Z0
+	VADDPD        320(SI), Z0, Z0
+	VMOVUPD       Z0, 320(SI)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        320(SI), Z0, Z0
+	VMOVUPD       Z0, 320(SI)
+	VCVTPS2PD     Y9, Z0
+	VADDPD        384(SI), Z0, Z0
+	VMOVUPD       Z0, 384(SI)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        384(SI), Z0, Z0
+	VMOVUPD       Z0, 384(SI)
+	VCVTPS2PD     Y10, Z0
+	VADDPD        448(SI), Z0, Z0
+	VMOVUPD       Z0, 448(SI)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        448(SI), Z0, Z0
+	VMOVUPD       Z0, 448(SI)
+	VCVTPS2PD     Y11, Z0
+	VADDPD        512(SI), Z0, Z0
+	VMOVUPD       Z0, 512(SI)
+	VEXTRACTF64X4 $0x01, Z11, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        512(SI), Z0, Z0
+	VMOVUPD       Z0, 512(SI)
+	VCVTPS2PD     Y12, Z0
+	VADDPD        576(SI), Z0, Z0
+	VMOVUPD       Z0, 576(SI)
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        576(SI), Z0, Z0
+	VMOVUPD       Z0, 576(SI)
+	VCVTPS2PD     Y13, Z0
+	VADDPD        640(SI), Z0, Z0
+	VMOVUPD       Z0, 640(SI)
+	VEXTRACTF64X4 $0x01, Z13, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        640(SI), Z0, Z0
+	VMOVUPD       Z0, 640(SI)
+	VCVTPS2PD     Y14, Z0
+	VADDPD        704(SI), Z0, Z0
+	VMOVUPD       Z0, 704(SI)
+	VEXTRACTF64X4 $0x01, Z14, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        704(SI), Z0, Z0
+	VMOVUPD       Z0, 704(SI)
+	JMP           block
+
+done:
+	VZEROUPPER
+	RET
+
+// func estepAVX512F32W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
+// Requires: AVX, AVX512F
+TEXT ·estepAVX512F32W(SB), NOSPLIT, $0-120
+	MOVQ   x_base+0(FP), CX
+	MOVQ   x_len+8(FP), BX
+	MOVQ   w_base+24(FP), SI
+	MOVQ   coef_base+48(FP), DI
+	MOVQ   acc_base+72(FP), R8
+	MOVQ   scratch_base+96(FP), R9
+	MOVQ   coef_len+56(FP), AX
+	MOVQ   $0x00000030, R10
+	XORQ   DX, DX
+	DIVQ   R10
+	IMUL3Q $0x000000c0, AX, DX
+	LEAQ   64(DX), R10
+	ADDQ   R8, DX
+	MOVQ   $0x00000020, R11
+	SHRQ   $0x04, BX
+
+loop:
+	TESTQ        BX, BX
+	JZ           done
+	VMOVUPS      (CX), Z0
+	VCVTPD2PS    (SI), Y1
+	VCVTPD2PS    64(SI), Y2
+	VINSERTF64X4 $0x01, Y2, Z1, Z1
+	VMOVUPS      estepz32c12<>+0(SB), Z2
+	MOVQ         DI, R12
+	MOVQ         R8, R13
+	MOVQ         R9, R14
+	MOVQ         AX, R15
+
+max:
+	VSUBPS       64(R12), Z0, Z5
+	VMULPS       128(R12), Z5, Z4
+	VFNMADD213PS (R12), Z5, Z4
+	VMOVUPS      Z4, (R14)
+	VMAXPS       Z4, Z2, Z2
+	ADDQ         $0x000000c0, R12
+	ADDQ         $0x000000c0, R13
+	ADDQ         $0x40, R14
+	DECQ         R15
+	JNZ          max
+	VPXORQ       Z3, Z3, Z3
+	MOVQ         DI, R12
+	MOVQ         R8, R13
+	MOVQ         R9, R14
+	MOVQ         AX, R15
+
+exp:
+	VMOVUPS       (R14), Z4
+	VSUBPS        Z2, Z4, Z4
+	VMOVUPS       Z4, Z5
+	VMOVUPS       estepz32c0<>+0(SB), Z6
+	VFMADD231PS   estepz32c1<>+0(SB), Z5, Z6
+	VSUBPS        estepz32c0<>+0(SB), Z6, Z7
+	VFNMADD231PS  estepz32c2<>+0(SB), Z7, Z5
+	VFNMADD231PS  estepz32c3<>+0(SB), Z7, Z5
+	VMULPS        Z5, Z5, Z7
+	VMULPS        Z7, Z7, Z8
+	VMOVUPS       estepz32c4<>+0(SB), Z9
+	VFMADD231PS   estepz32c5<>+0(SB), Z5, Z9
+	VMOVUPS       estepz32c6<>+0(SB), Z10
+	VFMADD231PS   estepz32c7<>+0(SB), Z5, Z10
+	VFMADD231PS   Z10, Z7, Z9
+	VMOVUPS       estepz32c8<>+0(SB), Z7
+	VFMADD231PS   Z7, Z8, Z9
+	VFMADD213PS   estepz32c9<>+0(SB), Z5, Z9
+	VFMADD213PS   estepz32c9<>+0(SB), Z5, Z9
+	VMOVUPS       Z9, Z5
+	VPSLLD        $0x17, Z6, Z6
+	VPADDD        Z6, Z5, Z5
+	VCMPPS        $0x11, estepz32c10<>+0(SB), Z4, K1
+	VBLENDMPS     estepz32c11<>+0(SB), Z5, K1, Z5
+	VMOVUPS       Z5, (R14)
+	VADDPS        Z5, Z3, Z3
+	ADDQ          $0x000000c0, R12
+	ADDQ          $0x000000c0, R13
+	ADDQ          $0x40, R14
+	DECQ          R15
+	JNZ           exp
+	VPSRLD        $0x17, Z3, Z4
+	VPORD         estepz32c13<>+0(SB), Z4, Z4
+	VSUBPS        estepz32c14<>+0(SB), Z4, Z4
+	VPANDD        estepz32c15<>+0(SB), Z3, Z5
+	VPORD         estepz32c9<>+0(SB), Z5, Z5
+	VCMPPS        $0x1e, estepz32c16<>+0(SB), Z5, K1
+	VMULPS        estepz32c4<>+0(SB), Z5, Z6
+	VBLENDMPS     Z6, Z5, K1, Z5
+	VADDPS        estepz32c9<>+0(SB), Z4, K1, Z4
+	VSUBPS        estepz32c9<>+0(SB), Z5, Z5
+	VADDPS        estepz32c17<>+0(SB), Z5, Z6
+	VDIVPS        Z6, Z5, Z7
+	VMULPS        Z7, Z7, Z6
+	VMOVUPS       estepz32c18<>+0(SB), Z8
+	VFMADD213PS   estepz32c19<>+0(SB), Z6, Z8
+	VFMADD213PS   estepz32c20<>+0(SB), Z6, Z8
+	VFMADD213PS   estepz32c21<>+0(SB), Z6, Z8
+	VFMADD213PS   estepz32c22<>+0(SB), Z6, Z8
+	VMULPS        Z6, Z8, Z8
+	VSUBPS        Z8, Z5, Z8
+	VFNMADD231PS  Z7, Z8, Z5
+	VFMADD231PS   estepz32c3<>+0(SB), Z4, Z5
+	VFMADD231PS   estepz32c2<>+0(SB), Z4, Z5
+	VMOVUPS       Z5, Z4
+	VADDPS        Z2, Z4, Z4
+	VCVTPS2PD     Y4, Z2
+	VMULPD        (SI), Z2, Z2
+	VADDPD        (DX), Z2, Z2
+	VMOVUPD       Z2, (DX)
+	VEXTRACTF64X4 $0x01, Z4, Y2
+	VCVTPS2PD     Y2, Z2
+	VMULPD        64(SI), Z2, Z2
+	VADDPD        (DX), Z2, Z2
+	VMOVUPD       Z2, (DX)
+	VDIVPS        Z3, Z1, Z2
+	MOVQ          DI, R12
+	MOVQ          R8, R13
+	MOVQ          R9, R14
+	MOVQ          AX, R15
+
+acc:
+	VMOVUPS     (R14), Z4
+	VMULPS      Z2, Z4, Z4
+	VSUBPS      64(R12), Z0, Z5
+	VADDPS      (R13)(R10*1), Z4, Z6
+	VMOVUPS     Z6, (R13)(R10*1)
+	VMULPS      Z5, Z4, Z4
+	VADDPS      64(R13)(R10*1), Z4, Z6
+	VMOVUPS     Z6, 64(R13)(R10*1)
+	VMOVUPS     128(R13)(R10*1), Z6
+	VFMADD231PS Z5, Z4, Z6
+	VMOVUPS     Z6, 128(R13)(R10*1)
+	ADDQ        $0x000000c0, R12
+	ADDQ        $0x000000c0, R13
+	ADDQ        $0x40, R14
+	DECQ        R15
+	JNZ         acc
+	ADDQ        $0x40, CX
+	ADDQ        $0x00000080, SI
+	DECQ        BX
+	DECQ        R11
+	JNZ         loop
+	MOVQ        R8, R11
+	MOVQ        AX, R12
+
+flushinner:
+	VMOVUPS       (R11)(R10*1), Z0
+	VCVTPS2PD     Y0, Z2
+	VADDPD        (R11), Z2, Z2
+	VMOVUPD       Z2, (R11)
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VCVTPS2PD     Y1, Z2
+	VADDPD        (R11), Z2, Z2
+	VMOVUPD       Z2, (R11)
+	VPXORQ        Z0, Z0, Z0
+	VMOVUPS       Z0, (R11)(R10*1)
+	VMOVUPS       64(R11)(R10*1), Z0
+	VCVTPS2PD     Y0, Z2
+	VADDPD        64(R11), Z2, Z2
+	VMOVUPD       Z2, 64(R11)
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VCVTPS2PD     Y1, Z2
+	VADDPD        64(R11), Z2, Z2
+	VMOVUPD       Z2, 64(R11)
+	VPXORQ        Z0, Z0, Z0
+	VMOVUPS       Z0, 64(R11)(R10*1)
+	VMOVUPS       128(R11)(R10*1), Z0
+	VCVTPS2PD     Y0, Z2
+	VADDPD        128(R11), Z2, Z2
+	VMOVUPD       Z2, 128(R11)
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VCVTPS2PD     Y1, Z2
+	VADDPD        128(R11), Z2, Z2
+	VMOVUPD       Z2, 128(R11)
+	VPXORQ        Z0, Z0, Z0
+	VMOVUPS       Z0, 128(R11)(R10*1)
+	ADDQ          $0x000000c0, R11
+	DECQ          R12
+	JNZ           flushinner
+	MOVQ          $0x00000020, R11
+	JMP           loop
+
+done:
+	MOVQ R8, CX
+
+flushfinal:
+	VMOVUPS       (CX)(R10*1), Z0
+	VCVTPS2PD     Y0, Z1
+	VADDPD        (CX), Z1, Z1
+	VMOVUPD       Z1, (CX)
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        (CX), Z1, Z1
+	VMOVUPD       Z1, (CX)
+	VPXORQ        Z0, Z0, Z0
+	VMOVUPS       Z0, (CX)(R10*1)
+	VMOVUPS       64(CX)(R10*1), Z0
+	VCVTPS2PD     Y0, Z1
+	VADDPD        64(CX), Z1, Z1
+	VMOVUPD       Z1, 64(CX)
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        64(CX), Z1, Z1
+	VMOVUPD       Z1, 64(CX)
+	VPXORQ        Z0, Z0, Z0
+	VMOVUPS       Z0, 64(CX)(R10*1)
+	VMOVUPS       128(CX)(R10*1), Z0
+	VCVTPS2PD     Y0, Z1
+	VADDPD        128(CX), Z1, Z1
+	VMOVUPD       Z1, 128(CX)
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        128(CX), Z1, Z1
+	VMOVUPD       Z1, 128(CX)
+	VPXORQ        Z0, Z0, Z0
+	VMOVUPS       Z0, 128(CX)(R10*1)
+	ADDQ          $0x000000c0, CX
+	DECQ          AX
+	JNZ           flushfinal
+	VZEROUPPER
+	RET

@@ -180,7 +180,7 @@ func mapSlice[T Float](f func(T) T) func(dst, x []T) {
 
 // known names every implementation the project has, whether or not this binary holds it
 // and this CPU runs it, so that asking for one that is missing says why.
-var known = []string{"generic", "avx2"}
+var known = []string{"generic", "avx2", "avx512"}
 
 // EnvKernel is the environment variable that, when set, says what "auto" means: a
 // kernel name, as Lookup takes it.

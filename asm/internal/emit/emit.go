@@ -35,8 +35,26 @@ const (
 	RoundFloor   = 0x09
 )
 
-// Prec is one floating-point precision on 256-bit registers.
+// ISA is an instruction set the programs emit code for.
+type ISA struct {
+	Name  string // "AVX2" or "AVX512", the infix of function names
+	Width int    // bytes in a vector register
+	// EVEX: AVX-512 encodings on 512-bit registers, where comparisons write opmask
+	// registers and blends read them.
+	EVEX bool
+	tag  string // told apart in the names of constants
+}
+
+// The instruction sets: AVX2 with FMA3 on 256-bit registers, and AVX-512 (F and DQ) on
+// 512-bit ones.
+var (
+	AVX2   = &ISA{Name: "AVX2", Width: 32}
+	AVX512 = &ISA{Name: "AVX512", Width: 64, EVEX: true, tag: "z"}
+)
+
+// Prec is one floating-point precision on one instruction set's registers.
 type Prec struct {
+	*ISA
 	Name     string // "F64" or "F32", the suffix of function names
 	GoType   string // "float64" or "float32"
 	Lanes    int    // elements in a register
@@ -49,41 +67,90 @@ type Prec struct {
 	FMAdd213, FMAdd231, FNMAdd213, FNMAdd231 func(ops ...operand.Op)
 	Round                                    func(i, mxy, xy operand.Op)
 	Cmp                                      func(ops ...operand.Op)
-	Blend                                    func(mask, a, b, dst operand.Op)
+	Blend                                    func(mask, a, b, dst operand.Op) // dst = mask ? a : b, lane by lane
 	Movu                                     func(ops ...operand.Op)
 	Broadcast                                func(ops ...operand.Op)
 	ShiftLeft, ShiftRight                    func(ops ...operand.Op)
 }
 
-// Double and Single return the two precisions, each with its own constant pool (prefix names
-// the program, so that each generated file's constants are its own).
-func Double(prefix string) *Prec {
-	return &Prec{
-		Name: "F64", GoType: "float64", Lanes: 4, Size: 8, MantBits: 52, consts: newConsts(prefix + "64"),
-		Add: VADDPD, Sub: VSUBPD, Mul: VMULPD, Div: VDIVPD, Max: VMAXPD, Min: VMINPD, And: VANDPD, Or: VORPD,
+// Double and Single return the two precisions on isa, each with its own constant pool
+// (prefix names the program, so that each generated file's constants are its own).
+func (isa *ISA) Double(prefix string) *Prec {
+	p := &Prec{
+		ISA: isa, Name: "F64", GoType: "float64", Lanes: isa.Width / 8, Size: 8, MantBits: 52,
+		consts: newConsts(prefix + isa.tag + "64"),
+		Add:    VADDPD, Sub: VSUBPD, Mul: VMULPD, Div: VDIVPD, Max: VMAXPD, Min: VMINPD, And: VANDPD, Or: VORPD,
 		AndNot: VANDNPD, AddInt: VPADDQ,
 		FMAdd213: VFMADD213PD, FMAdd231: VFMADD231PD, FNMAdd213: VFNMADD213PD, FNMAdd231: VFNMADD231PD,
 		Round: VROUNDPD, Cmp: VCMPPD, Blend: VBLENDVPD, Movu: VMOVUPD, Broadcast: VBROADCASTSD,
 		ShiftLeft: VPSLLQ, ShiftRight: VPSRLQ,
 	}
+	if isa.EVEX {
+		p.And, p.Or, p.AndNot = VPANDQ, VPORQ, VPANDNQ
+		p.Round = func(i, mxy, xy operand.Op) { VRNDSCALEPD(i, mxy, xy) }
+		p.Blend = func(mask, a, b, dst operand.Op) { VBLENDMPD(a, b, mask, dst) }
+	}
+	return p
 }
 
-// Single is the float32 precision; see Double.
-func Single(prefix string) *Prec {
-	return &Prec{
-		Name: "F32", GoType: "float32", Lanes: 8, Size: 4, MantBits: 23, consts: newConsts(prefix + "32"),
-		Add: VADDPS, Sub: VSUBPS, Mul: VMULPS, Div: VDIVPS, Max: VMAXPS, Min: VMINPS, And: VANDPS, Or: VORPS,
+// Single is the float32 precision on isa; see Double.
+func (isa *ISA) Single(prefix string) *Prec {
+	p := &Prec{
+		ISA: isa, Name: "F32", GoType: "float32", Lanes: isa.Width / 4, Size: 4, MantBits: 23,
+		consts: newConsts(prefix + isa.tag + "32"),
+		Add:    VADDPS, Sub: VSUBPS, Mul: VMULPS, Div: VDIVPS, Max: VMAXPS, Min: VMINPS, And: VANDPS, Or: VORPS,
 		AndNot: VANDNPS, AddInt: VPADDD,
 		FMAdd213: VFMADD213PS, FMAdd231: VFMADD231PS, FNMAdd213: VFNMADD213PS, FNMAdd231: VFNMADD231PS,
 		Round: VROUNDPS, Cmp: VCMPPS, Blend: VBLENDVPS, Movu: VMOVUPS, Broadcast: VBROADCASTSS,
 		ShiftLeft: VPSLLD, ShiftRight: VPSRLD,
 	}
+	if isa.EVEX {
+		p.And, p.Or, p.AndNot = VPANDD, VPORD, VPANDND
+		p.Round = func(i, mxy, xy operand.Op) { VRNDSCALEPS(i, mxy, xy) }
+		p.Blend = func(mask, a, b, dst operand.Op) { VBLENDMPS(a, b, mask, dst) }
+	}
+	return p
+}
+
+// Vec allocates a vector register of the instruction set's width.
+func (isa *ISA) Vec() VecVirtual {
+	if isa.EVEX {
+		return ZMM()
+	}
+	return YMM()
+}
+
+// Mask allocates what Cmp writes and Blend reads: an opmask register (AVX-512) or a
+// vector register (AVX2).
+func (isa *ISA) Mask() Register {
+	if isa.EVEX {
+		return K()
+	}
+	return YMM()
+}
+
+// reuse returns a mask as a vector register for AVX2, where masks are vectors, and a new
+// vector register for AVX-512.
+func (isa *ISA) reuse(mask Register) VecVirtual {
+	if isa.EVEX {
+		return isa.Vec()
+	}
+	return mask.(VecVirtual)
+}
+
+// Zero sets v to all zero bits.
+func (isa *ISA) Zero(v VecVirtual) {
+	if isa.EVEX {
+		VPXORQ(v, v, v)
+		return
+	}
+	VXORPS(v, v, v)
 }
 
 // Is64 reports whether p is float64.
 func (p *Prec) Is64() bool { return p.Size == 8 }
 
-// Consts is a pool of 32-byte constants, each a value repeated in every lane, emitted once.
+// Consts is a pool of register-wide constants, each a value repeated in every lane, emitted once.
 type Consts struct {
 	prefix string
 	mems   map[string]operand.Mem
@@ -91,7 +158,7 @@ type Consts struct {
 
 func newConsts(prefix string) *Consts { return &Consts{prefix: prefix, mems: map[string]operand.Mem{}} }
 
-// Bits returns the 32-byte constant whose every element has the bit pattern bits.
+// Bits returns the register-wide constant whose every element has the bit pattern bits.
 func (p *Prec) Bits(bits uint64) operand.Mem {
 	c := p.consts
 	key := fmt.Sprintf("%x", bits)
@@ -99,7 +166,7 @@ func (p *Prec) Bits(bits uint64) operand.Mem {
 		return m
 	}
 	m := GLOBL(fmt.Sprintf("%sc%d", c.prefix, len(c.mems)), RODATA|NOPTR)
-	for off := 0; off < 32; off += p.Size {
+	for off := 0; off < p.Width; off += p.Size {
 		if p.Is64() {
 			DATA(off, operand.U64(bits))
 		} else {
@@ -110,7 +177,7 @@ func (p *Prec) Bits(bits uint64) operand.Mem {
 	return m
 }
 
-// C returns the 32-byte constant holding v in every lane (rounded to p's precision).
+// C returns the register-wide constant holding v in every lane (rounded to p's precision).
 func (p *Prec) C(v float64) operand.Mem {
 	if p.Is64() {
 		return p.Bits(math.Float64bits(v))
@@ -141,7 +208,7 @@ func (p *Prec) Estrin(c []float64, x VecVirtual) VecVirtual {
 	}
 	pows := []VecVirtual{x} // pows[l] = x^(2^l)
 	for l := 1; l < levels; l++ {
-		q := YMM()
+		q := p.Vec()
 		p.Mul(pows[l-1], pows[l-1], q)
 		pows = append(pows, q)
 	}
@@ -149,7 +216,7 @@ func (p *Prec) Estrin(c []float64, x VecVirtual) VecVirtual {
 	var node func(l, j int) VecVirtual
 	node = func(l, j int) VecVirtual {
 		if l == 1 {
-			v := YMM()
+			v := p.Vec()
 			p.Movu(p.C(c[2*j]), v)
 			if 2*j+1 < len(c) {
 				p.FMAdd231(p.C(c[2*j+1]), x, v)
@@ -185,7 +252,7 @@ const (
 // unchanged; dst must differ from x.
 func (p *Prec) Exp(x, dst VecVirtual, dom ExpDomain) {
 	lo, hi, flush, ln2hi, ln2lo, shifter, magic, c := p.expConsts()
-	r := YMM()
+	r := p.Vec()
 	switch dom {
 	case ExpAll:
 		p.Max(p.C(lo), x, r)
@@ -198,7 +265,7 @@ func (p *Prec) Exp(x, dst VecVirtual, dom ExpDomain) {
 		p.Movu(x, r)
 	}
 	// n = round(r log2 e): t = r log2 e + shifter in one rounding, n = t - shifter.
-	t, n := YMM(), YMM()
+	t, n := p.Vec(), p.Vec()
 	p.Movu(p.C(shifter), t)
 	p.FMAdd231(p.C(math.Log2E), r, t)
 	p.Sub(p.C(shifter), t, n)
@@ -213,9 +280,16 @@ func (p *Prec) Exp(x, dst VecVirtual, dom ExpDomain) {
 		// 2^n into the exponent field: the low bits of t = shifter + n hold n.
 		p.ShiftLeft(operand.U8(p.MantBits), t, t)
 		p.AddInt(t, dst, dst)
-		flushed := n
+		var flushed Register = n
+		if p.EVEX {
+			flushed = p.Mask()
+		}
 		p.Cmp(operand.U8(CmpLT), p.C(flush), x, flushed)
-		p.AndNot(dst, flushed, dst)
+		if p.EVEX {
+			p.Blend(flushed, p.C(0), dst, dst)
+		} else {
+			p.AndNot(dst, flushed, dst)
+		}
 		return
 	}
 	// 2^n as 2^n1 * 2^n2, n1 = floor(n/2), each built in the exponent bits.
@@ -229,7 +303,10 @@ func (p *Prec) Exp(x, dst VecVirtual, dom ExpDomain) {
 		p.Mul(part, dst, dst)
 	}
 	if dom == ExpAll {
-		nan := n1
+		var nan Register = n1
+		if p.EVEX {
+			nan = p.Mask()
+		}
 		p.Cmp(operand.U8(CmpUnord), x, x, nan)
 		p.Blend(nan, x, dst, dst)
 	}
@@ -268,38 +345,47 @@ func (p *Prec) Log(x, dst VecVirtual, dom LogDomain) {
 	var adj VecVirtual
 	if dom == LogAll {
 		// Subnormals: scale by 2^MantBits and take MantBits off the exponent.
-		mask, scaled := YMM(), YMM()
-		adj = YMM()
+		mask, scaled := p.Mask(), p.Vec()
+		adj = p.Vec()
 		p.Cmp(operand.U8(CmpLT), p.C(tiny), x, mask)
 		p.Mul(p.C(scale), x, scaled)
 		p.Blend(mask, scaled, x, scaled)
-		p.And(p.C(-float64(p.MantBits)), mask, adj)
+		if p.EVEX {
+			p.Zero(adj)
+			p.Blend(mask, p.C(-float64(p.MantBits)), adj, adj)
+		} else {
+			p.And(p.C(-float64(p.MantBits)), mask, adj)
+		}
 		xs = scaled
 	}
-	e := YMM()
+	e := p.Vec()
 	p.ShiftRight(operand.U8(p.MantBits), xs, e)
 	p.Or(p.C(scale), e, e) // 2^MantBits + the biased exponent
 	p.Sub(p.C(expMagic), e, e)
 	if dom == LogAll {
 		p.Add(adj, e, e)
 	}
-	m := YMM()
+	m := p.Vec()
 	p.And(p.Bits(p.mantMask()), xs, m)
 	p.Or(one, m, m)
-	big, t := YMM(), YMM()
+	big, t := p.Mask(), p.Vec()
 	p.Cmp(operand.U8(CmpGT), p.C(sqrt2), m, big)
 	p.Mul(p.C(0.5), m, t)
 	p.Blend(big, t, m, m)
-	p.And(one, big, big)
-	p.Add(big, e, e)
+	if p.EVEX {
+		p.Add(one, e, big, e) // merge-masked: only where big
+	} else {
+		p.And(one, big, big)
+		p.Add(big, e, e)
+	}
 	f := m // m - 1
 	p.Sub(one, m, f)
-	s := big
+	s := p.reuse(big)
 	p.Add(p.C(2), f, t)
 	p.Div(t, f, s)
 	z := t
 	p.Mul(s, s, z)
-	rz := YMM()
+	rz := p.Vec()
 	p.Movu(p.C(a[len(a)-1]), rz)
 	for j := len(a) - 2; j >= 0; j-- {
 		p.FMAdd213(p.C(a[j]), z, rz)
@@ -310,7 +396,7 @@ func (p *Prec) Log(x, dst VecVirtual, dom LogDomain) {
 	p.FMAdd231(p.C(ln2lo), e, f)
 	p.FMAdd231(p.C(ln2hi), e, f)
 	if dom == LogAll {
-		mask := YMM()
+		mask := p.Mask()
 		for _, c := range []struct {
 			pred int
 			cmp  operand.Op
@@ -367,7 +453,7 @@ func (p *Prec) VectorLoop(name string, n Register, ptrs []Ptr, body func()) {
 // as Generic computes it: d = x - mean, then one fused multiply-add of -(halfPrec*d)*d
 // onto cnst. cnst, mean and halfPrec are full-register operands.
 func (p *Prec) LogJoint(x, dst VecVirtual, cnst, mean, halfPrec operand.Op) {
-	d := YMM()
+	d := p.Vec()
 	p.Sub(mean, x, d)
 	p.Mul(halfPrec, d, dst)
 	p.FNMAdd213(cnst, d, dst)

@@ -1,0 +1,30 @@
+//go:build amd64 && gc && !purego && !noasm
+
+package kernel
+
+// AVX512 is AVX2 with the fused E-step on 512-bit registers: the same operations as
+// AVX2's in eight float64 or sixteen float32 lanes, so the per-sample terms are the same
+// bits, added up across twice the lanes. It is for CPUs with AVX-512F that run 512-bit
+// instructions at full speed; the rest of its kernels are AVX2's.
+var AVX512 = func() *Kernels {
+	k := *AVX2
+	k.Name = "avx512"
+	k.EStep64 = func(x, w []float64, c *Coeffs, s *Stats) { eStepSIMD(avx512EStep, x, w, c, s) }
+	k.EStep32 = func(x []float32, w []float64, c *Coeffs, s *Stats) { eStepSIMD(avx512EStep, x, w, c, s) }
+	return &k
+}()
+
+// avx512Bytes is the width of an AVX-512 register.
+const avx512Bytes = 64
+
+var avx512EStep = &estepSet{
+	bytes: avx512Bytes,
+	f64: estepTable[float64]{
+		plain:    [5]estepFunc[float64]{estepAVX512F64, nil, estepAVX512F64K2, estepAVX512F64K3, estepAVX512F64K4},
+		weighted: [5]estepFuncW[float64]{estepAVX512F64W, nil, estepAVX512F64K2W, estepAVX512F64K3W, estepAVX512F64K4W},
+	},
+	f32: estepTable[float32]{
+		plain:    [5]estepFunc[float32]{estepAVX512F32, nil, estepAVX512F32K2, estepAVX512F32K3, estepAVX512F32K4},
+		weighted: [5]estepFuncW[float32]{estepAVX512F32W, nil, estepAVX512F32K2W, estepAVX512F32K3W, estepAVX512F32K4W},
+	},
+}

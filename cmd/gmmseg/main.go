@@ -102,7 +102,7 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.IntVar(&c.components, "components", 3, "number of mixture components (classes)")
 	fs.IntVar(&c.iterations, "iterations", 8, "number of EM iterations")
 	fs.StringVar(&r.threshold, "subtraction-threshold", "", "with --second-image and 2 components: start background/foreground from the CIE94 difference thresholded at this `value` (2.3 is just noticeable)")
-	fs.IntVar(&c.visualization, "visualization", 0, "figures of the algorithm's state (only 0, none, is available)")
+	fs.IntVar(&c.visualization, "visualization", 0, "1: also write figures of the fit next to the output (<out>_strip.png, _sheet.png, _sheet.svg, _curves.png); 0: none")
 	fs.IntVar(&c.threads, "threads", 0, "worker threads (0: one per physical core)")
 	fs.BoolVar(&c.pin, "pin", false, "lock each worker thread to its own CPU (Linux)")
 	fs.StringVar(&c.kernel, "kernel", "auto", "kernel implementation: auto, generic, avx2 or avx512")
@@ -147,9 +147,7 @@ func parseFlags(args []string) (*config, error) {
 		return nil, usageError{fmt.Sprintf("--threads=%d: want 0 (one per physical core) or more", c.threads)}
 	case c.precision != "float64" && c.precision != "float32":
 		return nil, usageError{fmt.Sprintf("--precision=%s: want float64 or float32", c.precision)}
-	case c.visualization == 1:
-		return nil, usageError{"--visualization=1: figures are not available in this version; use --visualization=0"}
-	case c.visualization != 0:
+	case c.visualization != 0 && c.visualization != 1:
 		return nil, usageError{fmt.Sprintf("--visualization=%d: want 0 or 1", c.visualization)}
 	case c.second != "" && c.first == "":
 		return nil, usageError{"--second-image needs --first-image"}
@@ -334,15 +332,32 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 	if err != nil {
 		return err
 	}
-	if err := writeOutputs(c, &res.Model, in.plane, maxLevel, out); err != nil {
+	segmented, err := writeOutputs(c, &res.Model, in.plane, maxLevel, out)
+	if err != nil {
 		return err
 	}
-	return rep.end(res, out, timings{
+	t := timings{
 		decode:  decoded.Sub(start).Seconds(),
 		fit:     fitted.Sub(decoded).Seconds(),
 		segment: time.Since(fitted).Seconds(),
-		total:   time.Since(start).Seconds(),
-	})
+	}
+	var figures []string
+	if c.visualization == 1 {
+		drawing := time.Now()
+		if in.x64 != nil {
+			figures, err = writeFigures(c, in, in.x64, res, segmented, out)
+		} else {
+			figures, err = writeFigures(c, in, in.x32, res, segmented, out)
+		}
+		if err != nil {
+			// A failed run leaves no outputs behind.
+			removeAll([]string{c.labels, out})
+			return err
+		}
+		t.figures = time.Since(drawing).Seconds()
+	}
+	t.total = time.Since(start).Seconds()
+	return rep.end(res, out, figures, t)
 }
 
 // classOutputs reports whether the outputs asked for need the class of every pixel
@@ -360,20 +375,25 @@ func label[T float32 | float64](c *config, m *gmm.Model, x []T, p *segment.Plane
 
 // writeOutputs writes p as label left it: the class indices to --labels when asked, then
 // the segmentation to out, in colour (--palette) or as the gray levels (0..maxLevel) of the
-// components' means. If out cannot be written, the labels file is removed again.
-func writeOutputs(c *config, m *gmm.Model, p *segment.Plane, maxLevel int, out string) error {
+// components' means, which it returns. If out cannot be written, the labels file is
+// removed again.
+func writeOutputs(c *config, m *gmm.Model, p *segment.Plane, maxLevel int, out string) (image.Image, error) {
 	if c.labels != "" {
 		if err := segment.WritePNG(c.labels, p.Image()); err != nil {
-			return fmt.Errorf("--labels: %w", err)
+			return nil, fmt.Errorf("--labels: %w", err)
 		}
 	}
-	if c.palette {
-		return writeSegmentation(c, out, segment.ColourImage(p))
-	}
-	if c.classOutputs() {
+	var img image.Image
+	switch {
+	case c.palette:
+		img = segment.ColourImage(p)
+	case c.classOutputs():
 		segment.MeanLevels(m, p, maxLevel)
+		img = p.Image()
+	default:
+		img = p.Image()
 	}
-	return writeSegmentation(c, out, p.Image())
+	return img, writeSegmentation(c, out, img)
 }
 
 // writeSegmentation writes img to out; if it cannot, it removes the labels file written

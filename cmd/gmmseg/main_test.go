@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -529,7 +530,7 @@ func TestBadInput(t *testing.T) {
 		{"threshold without a pair", []string{"--subtraction-threshold=2.3"}, 2, "--second-image"},
 		{"threshold not a number", []string{"--first-image=a", "--second-image=b", "--components=2", "--subtraction-threshold=x"}, 2, "not a number"},
 		{"second image alone", []string{"--second-image=" + f["tiny.png"]}, 2, "--first-image"},
-		{"visualization", []string{"--visualization=1"}, 2, "--visualization"},
+		{"visualization", []string{"--visualization=2"}, 2, "--visualization"},
 		{"unwritable profile", []string{"--cpuprofile=" + filepath.Join(in, "no", "p.pprof")}, 1, "--cpuprofile"},
 		{"unwritable labels", []string{"--labels=" + filepath.Join(in, "no", "l.png")}, 1, "--labels"},
 		{"unwritable memory profile", []string{"--memprofile=" + filepath.Join(in, "no", "m.pprof")}, 1, "--memprofile"},
@@ -564,5 +565,84 @@ func TestBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestVisualizationWritesFigures(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "seg.png")
+	r := runCmd(t, "--json", "--iterations=3", "--visualization=1", "--out="+out)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	var doc struct {
+		Figures []string `json:"figures"`
+		Elapsed struct {
+			Figures float64 `json:"figures"`
+		} `json:"elapsed_seconds"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	strip, sheetPNG, sheetSVG, curves := figurePaths(out)
+	if want := []string{strip, sheetPNG, sheetSVG, curves}; !slices.Equal(doc.Figures, want) {
+		t.Fatalf("figures %v, want %v", doc.Figures, want)
+	}
+	if doc.Elapsed.Figures <= 0 {
+		t.Errorf("elapsed figures %v", doc.Elapsed.Figures)
+	}
+	for _, p := range []string{strip, sheetPNG, curves} {
+		img, err := segment.Open(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 300 {
+			t.Errorf("%s is only %v", p, b)
+		}
+	}
+	svg, err := os.ReadFile(sheetSVG)
+	if err != nil || !bytes.Contains(svg, []byte("<svg ")) || !bytes.Contains(svg, []byte("<image ")) {
+		t.Errorf("%s is not an SVG with images (%v)", sheetSVG, err)
+	}
+	// The text report names every file written.
+	text := runCmd(t, "--iterations=2", "--visualization=1", "--out="+out)
+	for _, p := range []string{out, strip, sheetPNG, sheetSVG, curves} {
+		if !strings.Contains(text.Stdout, "wrote "+p+"\n") {
+			t.Errorf("the report does not say it wrote %s", p)
+		}
+	}
+}
+
+func TestNoVisualizationWritesNoFigures(t *testing.T) {
+	dir := t.TempDir()
+	if r := runCmd(t, "--iterations=2", "--out="+filepath.Join(dir, "seg.png")); r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "seg.png" {
+		t.Errorf("wrote %v, want only seg.png", entries)
+	}
+}
+
+func TestFailedFigureLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "seg.png")
+	labels := filepath.Join(dir, "labels.png")
+	_, _, sheetSVG, _ := figurePaths(out)
+	// A directory where the SVG goes: the figures before it are written, then it fails.
+	if err := os.Mkdir(sheetSVG, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := runCmd(t, "--iterations=2", "--visualization=1", "--labels="+labels, "--out="+out)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "--visualization") || strings.Count(r.Stderr, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != filepath.Base(sheetSVG) {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("left behind: %v", names)
 	}
 }

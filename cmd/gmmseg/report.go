@@ -79,8 +79,9 @@ func (r *report) endLive() {
 }
 
 // timings are the phases' wall times in seconds: decoding (and the samples made from the
-// pixels), the fit alone, the segmentation (labels, morphology, PNG), and all of it.
-type timings struct{ decode, fit, segment, total float64 }
+// pixels), the fit alone, the segmentation (labels, morphology, PNG), the figures
+// (--visualization=1), and all of it.
+type timings struct{ decode, fit, segment, figures, total float64 }
 
 // number is a float64 that marshals with full precision in Go's shortest 'g' form.
 type number float64
@@ -128,22 +129,29 @@ type jsonDoc struct {
 	Iterations []jsonIteration `json:"iterations"`
 	Output     string          `json:"output"`
 	Labels     string          `json:"labels,omitempty"`
+	Figures    []string        `json:"figures,omitempty"`
 	Elapsed    struct {
 		Decode  number `json:"decode"`
 		Fit     number `json:"fit"`
 		Segment number `json:"segment"`
+		Figures number `json:"figures,omitempty"`
 		Total   number `json:"total"`
 	} `json:"elapsed_seconds"`
 }
 
-// end prints the JSON document, or the text report's last line.
-func (r *report) end(res *gmm.Result, out string, t timings) error {
+// end prints the JSON document, or the text report's last lines: the files written.
+func (r *report) end(res *gmm.Result, out string, figures []string, t timings) error {
 	if !r.c.json {
+		written := append([]string{out}, figures...)
 		if r.c.labels != "" {
-			fmt.Fprintf(r.w, "wrote %s\n", r.c.labels)
+			written = append([]string{r.c.labels}, written...)
 		}
-		_, err := fmt.Fprintf(r.w, "wrote %s\n", out)
-		return err
+		for _, path := range written {
+			if _, err := fmt.Fprintf(r.w, "wrote %s\n", path); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	var d jsonDoc
 	d.Image.Path, d.Image.SecondPath = r.in.name, r.c.second
@@ -157,8 +165,9 @@ func (r *report) end(res *gmm.Result, out string, t timings) error {
 	for _, s := range res.History {
 		d.Iterations = append(d.Iterations, jsonIteration{modelJSON(&s.Model), number(s.LogLikelihood)})
 	}
-	d.Output, d.Labels = out, r.c.labels
+	d.Output, d.Labels, d.Figures = out, r.c.labels, figures
 	d.Elapsed.Decode, d.Elapsed.Fit, d.Elapsed.Segment, d.Elapsed.Total = number(t.decode), number(t.fit), number(t.segment), number(t.total)
+	d.Elapsed.Figures = number(t.figures)
 	enc := json.NewEncoder(r.w)
 	enc.SetIndent("", " ")
 	return enc.Encode(&d)

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gmmsimd/gmmsimd/gmm"
+	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/figure"
+)
+
+// figureSide is the longest side, in pixels, of the images that figures show.
+const figureSide = 400
+
+// figurePaths are the files --visualization=1 writes for the segmentation out: next to
+// it, named after it.
+func figurePaths(out string) (strip, sheetPNG, sheetSVG, curves string) {
+	base := strings.TrimSuffix(out, filepath.Ext(out))
+	return base + "_strip.png", base + "_sheet.png", base + "_sheet.svg", base + "_curves.png"
+}
+
+// writeFigures draws the fit's figures from the samples x (the pixels of in.plane,
+// row-major) and the segmentation as written, writes them (figurePaths) and returns their
+// paths. If one cannot be written, those written before it are removed.
+func writeFigures[T float32 | float64](c *config, in *input, x []T, res *gmm.Result, segmented image.Image, out string) (paths []string, err error) {
+	thumb := figure.NewThumbnail(x, in.plane.Width, in.plane.Height, figureSide)
+	f := &figure.Fit{
+		Input:      thumb.Gray,
+		InputTitle: "input (" + c.channel.String() + ")",
+		Segmented:  figure.Shrink(segmented, figureSide),
+		Initial:    res.Initial,
+		History:    res.History,
+	}
+	// 8-bit levels each get a bin of their own; other data 256 bins over [0, 1].
+	if c.second == "" && in.plane.Max == 255 {
+		f.Hist = figure.NewHistogram(x, -0.5/255, 1+0.5/255, 256)
+	} else {
+		f.Hist = figure.NewHistogram(x, 0, 1, 256)
+	}
+	if c.second != "" {
+		f.InputTitle = "CIE94 difference"
+	}
+	for i := range res.History {
+		m := &res.History[i].Model
+		colour := figure.GrayOfMean(m)
+		if c.palette {
+			colour = func(k int) color.Color { return segment.ClassColour(k) }
+		}
+		img, err := thumb.Labelled(m, colour)
+		if err != nil {
+			return nil, fmt.Errorf("--visualization: %w", err)
+		}
+		f.Iterations = append(f.Iterations, img)
+	}
+	sheet, err := figure.Sheet(f)
+	if err != nil {
+		return nil, fmt.Errorf("--visualization: %w", err)
+	}
+	strip, sheetPNG, sheetSVG, curves := figurePaths(out)
+	defer func() {
+		if err != nil {
+			removeAll(paths)
+			paths = nil
+		}
+	}()
+	for _, w := range []struct {
+		path  string
+		write func(string) error
+	}{
+		{strip, figure.Strip(f).WritePNG},
+		{sheetPNG, sheet.WritePNG},
+		{sheetSVG, sheet.WriteSVG},
+		{curves, figure.Curves(f).WritePNG},
+	} {
+		if err := w.write(w.path); err != nil {
+			return paths, fmt.Errorf("--visualization: %w", err)
+		}
+		paths = append(paths, w.path)
+	}
+	return paths, nil
+}
+
+// removeAll removes the files at paths, ignoring errors: it cleans up after a failure.
+func removeAll(paths []string) {
+	for _, p := range paths {
+		os.Remove(p)
+	}
+}

@@ -1,0 +1,305 @@
+package figure
+
+import (
+	"encoding/xml"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gmmsimd/gmmsimd/gmm"
+)
+
+func TestNewHistogramCountsEverySample(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 1000, 1 << 18} {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = rng.Float64()*1.4 - 0.2 // some below lo and above hi
+		}
+		if n > 2 {
+			x[0], x[1] = math.NaN(), 1 // NaN left out; hi itself goes in the last bin
+		}
+		const lo, hi, bins = 0, 1, 37
+		h := NewHistogram(x, lo, hi, bins)
+		want := make([]int, bins)
+		counted := 0
+		for _, v := range x {
+			if math.IsNaN(v) {
+				continue
+			}
+			b := int(math.Floor((v - lo) / (hi - lo) * bins))
+			want[min(max(b, 0), bins-1)]++
+			counted++
+		}
+		area := 0.0
+		for i, d := range h.Density {
+			if got := d * h.BinWidth() * float64(counted); math.Abs(got-float64(want[i])) > 1e-9*float64(n) {
+				t.Fatalf("n=%d: bin %d holds %v samples, want %d", n, i, got, want[i])
+			}
+			area += d * h.BinWidth()
+		}
+		if counted > 0 && math.Abs(area-1) > 1e-12 {
+			t.Errorf("n=%d: the density integrates to %v", n, area)
+		}
+	}
+}
+
+func TestThumbnailAveragesAndSamplesBlocks(t *testing.T) {
+	const w, h, side = 103, 41, 20 // a factor of 6, with partial blocks at the edges
+	x := make([]float32, w*h)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	th := NewThumbnail(x, w, h, side)
+	b := th.Gray.Bounds()
+	if b.Dx() != 18 || b.Dy() != 7 {
+		t.Fatalf("thumbnail %v, want 18x7", b)
+	}
+	for ty := range b.Dy() {
+		for tx := range b.Dx() {
+			x0, x1, y0, y1 := tx*6, min(tx*6+6, w), ty*6, min(ty*6+6, h)
+			sum := 0.0
+			for y := y0; y < y1; y++ {
+				for xx := x0; xx < x1; xx++ {
+					sum += float64(x[y*w+xx])
+				}
+			}
+			want := uint8(math.Round(255 * sum / float64((x1-x0)*(y1-y0))))
+			if got := th.Gray.GrayAt(tx, ty).Y; got != want {
+				t.Fatalf("(%d,%d): gray %d, want the block's mean %d", tx, ty, got, want)
+			}
+			if got, want := th.Samples[ty*b.Dx()+tx], float64(x[(y0+y1)/2*w+(x0+x1)/2]); got != want {
+				t.Fatalf("(%d,%d): sample %v, want the block's centre %v", tx, ty, got, want)
+			}
+		}
+	}
+}
+
+func TestShownKeepsFirstAndLast(t *testing.T) {
+	for _, n := range []int{1, 8, maxPanels, maxPanels + 1, 1000} {
+		s := shown(n)
+		if len(s) != min(n, maxPanels) || s[0] != 0 || s[len(s)-1] != n-1 {
+			t.Fatalf("shown(%d) = %v", n, s)
+		}
+		for i := 1; i < len(s); i++ {
+			if s[i] <= s[i-1] {
+				t.Fatalf("shown(%d) not increasing: %v", n, s)
+			}
+		}
+	}
+}
+
+// testFit fits a three-class synthetic image and returns what the figures need.
+func testFit(t testing.TB, width, height int) *Fit {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := make([]float64, width*height)
+	for i := range x {
+		c := (i % width) * 3 / width // three vertical bands
+		x[i] = min(1, max(0, []float64{0.15, 0.5, 0.8}[c]+0.05*rng.NormFloat64()))
+	}
+	res, err := gmm.Fit(t.Context(), x, gmm.Options{Components: 3, MaxIter: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := NewThumbnail(x, width, height, 200)
+	f := &Fit{Input: th.Gray, InputTitle: "input", Initial: res.Initial, History: res.History,
+		Hist: NewHistogram(x, 0, 1, 128)}
+	for i := range res.History {
+		img, err := th.Labelled(&res.History[i].Model, GrayOfMean(&res.History[i].Model))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Iterations = append(f.Iterations, img)
+	}
+	f.Segmented = f.Iterations[len(f.Iterations)-1]
+	return f
+}
+
+// panelsHoldData decodes the PNG at path, checks its size and that none of its n panels,
+// in rows of cols, is blank.
+func panelsHoldData(t *testing.T, path string, fig Figure, n, cols int) {
+	t.Helper()
+	img := decodePNG(t, path)
+	w, h := fig.Pixels()
+	if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
+		t.Fatalf("%s is %v, want %dx%d", path, b, w, h)
+	}
+	if blank := blankPanels(img, n, cols); len(blank) > 0 {
+		t.Errorf("%s: blank panels (column, row) %v", path, blank)
+	}
+}
+
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+// blankPanels returns the panels among the first n of img, cut into rows of cols equal
+// cells, whose middle does not vary: no data drawn (titles, at the top, are left out).
+func blankPanels(img image.Image, n, cols int) []image.Point {
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
+	rows := (n + cols - 1) / cols
+	var blank []image.Point
+	for r := range rows {
+		for c := range min(cols, n-r*cols) {
+			cell := image.Rect(c*w/cols, r*h/rows, (c+1)*w/cols, (r+1)*h/rows)
+			mid := image.Rect(cell.Min.X+cell.Dx()/5, cell.Min.Y+cell.Dy()/4, cell.Max.X-cell.Dx()/5, cell.Max.Y-cell.Dy()/5)
+			if variance(img, mid) <= 0 {
+				blank = append(blank, image.Pt(c, r))
+			}
+		}
+	}
+	return blank
+}
+
+func variance(img image.Image, r image.Rectangle) float64 {
+	var sum, sq, n float64
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			v := float64(cr + cg + cb)
+			sum += v
+			sq += v * v
+			n++
+		}
+	}
+	mean := sum / n
+	return sq/n - mean*mean
+}
+
+func TestFiguresHoldData(t *testing.T) {
+	f := testFit(t, 300, 200)
+	dir := t.TempDir()
+	sheet, err := Sheet(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		fig     Figure
+		n, cols int
+	}{
+		{"strip", Strip(f), 5, 5},
+		{"sheet", sheet, 5, 5},
+		{"curves", Curves(f), 5, 5},
+	} {
+		path := filepath.Join(dir, c.name+".png")
+		if err := c.fig.WritePNG(path); err != nil {
+			t.Fatal(err)
+		}
+		panelsHoldData(t, path, c.fig, c.n, c.cols)
+	}
+	// Rows of 8: twelve iterations make two rows.
+	f.Iterations = append(f.Iterations, f.Iterations[:5]...)
+	f.Iterations = append(f.Iterations, f.Iterations[:2]...)
+	f.History = append(f.History, f.History[:5]...)
+	f.History = append(f.History, f.History[:2]...)
+	path := filepath.Join(dir, "strip12.png")
+	strip := Strip(f)
+	if err := strip.WritePNG(path); err != nil {
+		t.Fatal(err)
+	}
+	panelsHoldData(t, path, strip, 12, 8)
+}
+
+func TestBlankPanelIsCaught(t *testing.T) {
+	// The check above must be able to fail: a panel showing one flat colour is blank.
+	flat := image.NewGray(image.Rect(0, 0, 30, 20))
+	fig := Grid([]Panel{Image("flat", flat)}, 1, PanelWidth, PanelHeight)
+	path := filepath.Join(t.TempDir(), "flat.png")
+	if err := fig.WritePNG(path); err != nil {
+		t.Fatal(err)
+	}
+	if blank := blankPanels(decodePNG(t, path), 1, 1); len(blank) != 1 {
+		t.Errorf("a flat panel was not found blank: %v", blank)
+	}
+}
+
+func TestSheetSVG(t *testing.T) {
+	f := testFit(t, 120, 80)
+	sheet, err := Sheet(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "sheet.svg")
+	if err := sheet.WriteSVG(path); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		XMLName xml.Name
+		Width   string `xml:"width,attr"`
+		Height  string `xml:"height,attr"`
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("not XML: %v", err)
+	}
+	if doc.XMLName.Local != "svg" {
+		t.Fatalf("root element %q", doc.XMLName.Local)
+	}
+	if want := fmt.Sprintf("%gpt", float64(sheet.Width)); doc.Width != want {
+		t.Errorf("width %q, want %q", doc.Width, want)
+	}
+	if n := strings.Count(string(data), "<image "); n != 2 {
+		t.Errorf("%d embedded images, want 2 (input and segmentation)", n)
+	}
+}
+
+// BenchmarkFigures times each step of --visualization=1 on a 1-megapixel and a
+// 16-megapixel image (the largest test photo is 15.9): the histogram and the thumbnail
+// pass over every pixel; the figures draw fixed-size panels.
+func BenchmarkFigures(b *testing.B) {
+	for _, side := range []int{1000, 4000} {
+		f := testFit(b, side, side)
+		x := make([]float64, side*side)
+		for i := range x {
+			x[i] = float64(i%251) / 250
+		}
+		th := NewThumbnail(x, side, side, 400)
+		dir := b.TempDir()
+		sheet, err := Sheet(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range []struct {
+			name string
+			run  func() error
+		}{
+			{"histogram", func() error { NewHistogram(x, 0, 1, 256); return nil }},
+			{"thumbnail", func() error { NewThumbnail(x, side, side, 400); return nil }},
+			{"labelled", func() error { _, err := th.Labelled(&f.History[0].Model, GrayOfMean(&f.History[0].Model)); return err }},
+			{"strip", func() error { return Strip(f).WritePNG(filepath.Join(dir, "strip.png")) }},
+			{"sheet.png", func() error { return sheet.WritePNG(filepath.Join(dir, "sheet.png")) }},
+			{"sheet.svg", func() error { return sheet.WriteSVG(filepath.Join(dir, "sheet.svg")) }},
+			{"curves", func() error { return Curves(f).WritePNG(filepath.Join(dir, "curves.png")) }},
+		} {
+			b.Run(fmt.Sprintf("%s/px=%dx%d", c.name, side, side), func(b *testing.B) {
+				for b.Loop() {
+					if err := c.run(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -8,10 +8,11 @@ GENERATED = $(foreach p,$(ASM_PROGRAMS),internal/kernel/$(p)_amd64.s internal/ke
 BENCH ?= .
 BENCHCOUNT ?= 6
 
-.PHONY: help run generate check-generate test test-purego test-race lint cross fuzz bench
+.PHONY: help run sheet generate check-generate test test-purego test-race lint cross fuzz bench
 
 help:
 	@echo "run             segment the built-in example image"
+	@echo "sheet           redraw docs/camera_segmented_sheet.png, the README's summary sheet"
 	@echo "generate        rebuild the assembly from the avo programs in asm/"
 	@echo "check-generate  regenerate and fail if the checked-in assembly differs"
 	@echo "test            go test ./..."
@@ -24,6 +25,13 @@ help:
 
 run:
 	$(GO) run ./cmd/gmmseg
+
+# The README's figure: the summary sheet of the built-in example (the other figures and
+# the segmentation are drawn in a scratch directory and dropped).
+sheet:
+	@tmp=$$(mktemp -d); \
+	$(GO) run ./cmd/gmmseg -q --visualization=1 --out "$$tmp/camera_segmented.png" >/dev/null && \
+	mkdir -p docs && cp "$$tmp/camera_segmented_sheet.png" docs/; status=$$?; rm -rf "$$tmp"; exit $$status
 
 generate:
 	$(GO) generate ./internal/kernel

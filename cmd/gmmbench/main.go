@@ -9,7 +9,7 @@
 //
 // Usage:
 //
-//	gmmbench [--sizes 1M,16M] [--threads 1,2] [--reps 5] [--components 3] [--pin] [--json]
+//	gmmbench [--sizes 1M,16M] [--threads 1,2] [--reps 5] [--components 3] [--pin] [--json] [--plot DIR]
 //	gmmbench --image photo.jpg [--reps 3] [--json]
 //	gmmbench --cpu.disable=AVX2 ...   (pretend the CPU lacks a feature)
 //
@@ -67,6 +67,7 @@ type config struct {
 	pin        bool
 	json       bool
 	minTime    time.Duration
+	plot       string
 }
 
 func run(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
@@ -81,6 +82,7 @@ func run(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io
 	fs.BoolVar(&c.pin, "pin", false, "lock each worker thread to its own CPU (Linux)")
 	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of tables")
 	fs.DurationVar(&c.minTime, "min-time", 100*time.Millisecond, "least time of one repetition (passes are repeated up to it)")
+	fs.StringVar(&c.plot, "plot", "", "also draw the E-step table into `dir`: throughput.png (against threads) and speedup.png (against size)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -116,6 +118,8 @@ func run(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io
 		return usage("--components=%d: want 1 to %d", c.components, kernel.MaxComponents)
 	case c.minTime < 0:
 		return usage("--min-time=%v: want a non-negative duration", c.minTime)
+	case c.plot != "" && c.image != "":
+		return usage("--plot draws the E-step table; it does not go with --image")
 	}
 	if err := bench(ctx, &c, stdout); err != nil {
 		fmt.Fprintf(stderr, "gmmbench: %v\n", strings.Join(strings.Fields(err.Error()), " "))
@@ -201,6 +205,7 @@ type report struct {
 	Pinned  bool       `json:"pinned"`
 	EStep   []estepRow `json:"estep,omitempty"`
 	Image   *imageRun  `json:"image,omitempty"`
+	Plots   []string   `json:"plots,omitempty"`
 }
 
 func bench(ctx context.Context, c *config, stdout io.Writer) error {
@@ -218,6 +223,14 @@ func bench(ctx context.Context, c *config, stdout io.Writer) error {
 		rep.EStep, err = benchEStep(ctx, c)
 		if err == nil && !c.json {
 			printEStep(stdout, c, rep.EStep)
+		}
+		if err == nil && c.plot != "" {
+			rep.Plots, err = writePlots(c.plot, rep.EStep)
+		}
+		if err == nil && !c.json {
+			for _, p := range rep.Plots {
+				fmt.Fprintf(stdout, "wrote %s\n", p)
+			}
 		}
 	}
 	if err != nil {

@@ -7,12 +7,15 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/cmdtest"
+	"github.com/gmmsimd/gmmsimd/internal/figure/figuretest"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/klauspost/cpuid/v2"
 )
@@ -127,6 +130,7 @@ func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--sizes", "12Q"}, {"--sizes", "0"}, {"--threads", "0"}, {"--threads", "x"},
 		{"--reps", "0"}, {"--components", "0"}, {"--min-time", "-1s"}, {"stray"}, {"--nope"},
+		{"--image", "x.png", "--plot", "dir"},
 	} {
 		r := runCmd(t, args...)
 		if r.Code != 2 || r.Stderr == "" || strings.Contains(r.Stderr, "goroutine") {
@@ -155,5 +159,42 @@ func TestCPUFeaturesCanBeMasked(t *testing.T) {
 	}
 	if slices.Contains(rep.Machine.Features, "AVX2") || !slices.Equal(rep.Machine.Kernels, []string{"generic"}) || rep.Machine.Chosen != "generic" {
 		t.Errorf("with AVX2 masked: features %v, kernels %v, chosen %s", rep.Machine.Features, rep.Machine.Kernels, rep.Machine.Chosen)
+	}
+}
+
+func TestPlots(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "plots") // made by gmmbench
+	r := runCmd(t, append(quick, "--sizes", "4K,16K", "--threads", "1,2", "--json", "--plot", dir)...)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	var rep report
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, "throughput.png"), filepath.Join(dir, "speedup.png")}
+	if !slices.Equal(rep.Plots, want) {
+		t.Fatalf("plots %v, want %v", rep.Plots, want)
+	}
+	for _, p := range want {
+		img, err := segment.Open(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if b := img.Bounds(); b.Dx() < 500 || b.Dy() < 400 {
+			t.Errorf("%s is only %v", p, b)
+		}
+		if blank := figuretest.BlankPanels(img, 1, 1); len(blank) > 0 {
+			t.Errorf("%s is blank", p)
+		}
+	}
+	// A file where the directory should be: one error line, exit 1.
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runCmd(t, append(quick, "--sizes", "4K", "--threads", "1", "--plot", file)...)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "--plot") || strings.Count(r.Stderr, "\n") != 1 {
+		t.Errorf("unwritable --plot: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
+	"github.com/gmmsimd/gmmsimd/internal/figure/figuretest"
 )
 
 func TestNewHistogramCountsEverySample(t *testing.T) {
@@ -132,7 +133,7 @@ func panelsHoldData(t *testing.T, path string, fig Figure, n, cols int) {
 	if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
 		t.Fatalf("%s is %v, want %dx%d", path, b, w, h)
 	}
-	if blank := blankPanels(img, n, cols); len(blank) > 0 {
+	if blank := figuretest.BlankPanels(img, n, cols); len(blank) > 0 {
 		t.Errorf("%s: blank panels (column, row) %v", path, blank)
 	}
 }
@@ -149,39 +150,6 @@ func decodePNG(t *testing.T, path string) image.Image {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return img
-}
-
-// blankPanels returns the panels among the first n of img, cut into rows of cols equal
-// cells, whose middle does not vary: no data drawn (titles, at the top, are left out).
-func blankPanels(img image.Image, n, cols int) []image.Point {
-	w, h := img.Bounds().Dx(), img.Bounds().Dy()
-	rows := (n + cols - 1) / cols
-	var blank []image.Point
-	for r := range rows {
-		for c := range min(cols, n-r*cols) {
-			cell := image.Rect(c*w/cols, r*h/rows, (c+1)*w/cols, (r+1)*h/rows)
-			mid := image.Rect(cell.Min.X+cell.Dx()/5, cell.Min.Y+cell.Dy()/4, cell.Max.X-cell.Dx()/5, cell.Max.Y-cell.Dy()/5)
-			if variance(img, mid) <= 0 {
-				blank = append(blank, image.Pt(c, r))
-			}
-		}
-	}
-	return blank
-}
-
-func variance(img image.Image, r image.Rectangle) float64 {
-	var sum, sq, n float64
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			cr, cg, cb, _ := img.At(x, y).RGBA()
-			v := float64(cr + cg + cb)
-			sum += v
-			sq += v * v
-			n++
-		}
-	}
-	mean := sum / n
-	return sq/n - mean*mean
 }
 
 func TestFiguresHoldData(t *testing.T) {
@@ -227,7 +195,7 @@ func TestBlankPanelIsCaught(t *testing.T) {
 	if err := fig.WritePNG(path); err != nil {
 		t.Fatal(err)
 	}
-	if blank := blankPanels(decodePNG(t, path), 1, 1); len(blank) != 1 {
+	if blank := figuretest.BlankPanels(decodePNG(t, path), 1, 1); len(blank) != 1 {
 		t.Errorf("a flat panel was not found blank: %v", blank)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/cmdtest"
+	"github.com/gmmsimd/gmmsimd/internal/figure/figuretest"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
@@ -591,13 +592,20 @@ func TestVisualizationWritesFigures(t *testing.T) {
 	if doc.Elapsed.Figures <= 0 {
 		t.Errorf("elapsed figures %v", doc.Elapsed.Figures)
 	}
-	for _, p := range []string{strip, sheetPNG, curves} {
-		img, err := segment.Open(p)
+	// Three iterations: three panels in the strip and the curves, five in the sheet.
+	for _, f := range []struct {
+		path   string
+		panels int
+	}{{strip, 3}, {sheetPNG, 5}, {curves, 3}} {
+		img, err := segment.Open(f.path)
 		if err != nil {
-			t.Fatalf("%s: %v", p, err)
+			t.Fatalf("%s: %v", f.path, err)
 		}
-		if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 300 {
-			t.Errorf("%s is only %v", p, b)
+		if b := img.Bounds(); b.Dx() < 400*f.panels/2 || b.Dy() < 300 {
+			t.Errorf("%s is only %v", f.path, b)
+		}
+		if blank := figuretest.BlankPanels(img, f.panels, f.panels); len(blank) > 0 {
+			t.Errorf("%s: blank panels %v", f.path, blank)
 		}
 	}
 	svg, err := os.ReadFile(sheetSVG)

@@ -2,8 +2,11 @@ package gmm_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log"
+	"math"
+	"math/rand/v2"
 
 	"github.com/gmmsimd/gmmsimd/gen"
 	"github.com/gmmsimd/gmmsimd/gmm"
@@ -39,4 +42,49 @@ func ExampleModel_Predict() {
 	}
 	fmt.Println(labels)
 	// Output: [0 0 0 1 1]
+}
+
+// Choose the number of components by BIC: fit K = 1..4 to samples of a 2-component
+// mixture and keep the lowest.
+func ExampleModel_BIC() {
+	truth := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.3, 0.7}, Stdevs: []float64{0.05, 0.05}}
+	x, _, err := truth.Sample(rand.New(rand.NewPCG(1, 1)), 20000)
+	if err != nil {
+		log.Fatal(err)
+	}
+	best, bestK := math.Inf(1), 0
+	for k := 1; k <= 4; k++ {
+		res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: k, MaxIter: 300, Tol: 1e-9, MinVariance: 1e-9})
+		if err != nil {
+			log.Fatal(err)
+		}
+		bic, err := res.Model.BIC(x)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if bic < best {
+			best, bestK = bic, k
+		}
+	}
+	fmt.Println("components:", bestK)
+	// Output: components: 2
+}
+
+// Save a model as JSON and read it back, validated.
+func ExampleModel_MarshalJSON() {
+	m := gmm.Model{Weights: []float64{0.25, 0.75}, Means: []float64{0.1, 0.6}, Stdevs: []float64{0.02, 0.1}}
+	data, err := json.Marshal(m)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(data))
+	var back gmm.Model
+	if err := json.Unmarshal(data, &back); err != nil {
+		log.Fatal(err)
+	}
+	err = json.Unmarshal([]byte(`{"weights": [1], "means": [0], "stdevs": [-1]}`), &back)
+	fmt.Println(err)
+	// Output:
+	// {"weights":[0.25,0.75],"means":[0.1,0.6],"stdevs":[0.02,0.1]}
+	// invalid model: stdev 0 is -1, want positive, finite and above 1e-154
 }

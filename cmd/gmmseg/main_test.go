@@ -23,38 +23,9 @@ import (
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/cmdtest"
 	"github.com/gmmsimd/gmmsimd/internal/figure/figuretest"
+	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
-
-// sharedDir is the project's shared data (reference outputs, test photos): $GMMSIMD_SHARED,
-// or the directory "shared" beside the module's root.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("GMMSIMD_SHARED"); d != "" {
-		return d
-	}
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			if _, err := os.Stat(filepath.Join(dir, "internal", "kernel")); err == nil {
-				break
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("cannot find the module root")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "reference")); err != nil {
-		t.Fatalf("the shared data are missing (%v): put them at %s or set GMMSIMD_SHARED", err, shared)
-	}
-	return shared
-}
 
 func runCmd(t *testing.T, args ...string) cmdtest.Result {
 	t.Helper()
@@ -119,7 +90,7 @@ func argsOf(t *testing.T, command, dir string) []string {
 func relErr(a, b float64) float64 { return math.Abs(a-b) / math.Max(math.Abs(b), 1e-300) }
 
 func TestParityWithTheReferenceProgram(t *testing.T) {
-	shared := sharedDir(t)
+	shared := sharedtest.Dir(t)
 	files, err := filepath.Glob(filepath.Join(shared, "reference", "*.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -257,7 +228,7 @@ func TestJSONDocument(t *testing.T) {
 }
 
 func TestPairWithSubtractionThreshold(t *testing.T) {
-	images := filepath.Join(sharedDir(t), "testdata", "images")
+	images := filepath.Join(sharedtest.Dir(t), "testdata", "images")
 	out := filepath.Join(t.TempDir(), "pair.png")
 	r := runCmd(t, "--first-image="+filepath.Join(images, "tree_frame052_background.png"),
 		"--second-image="+filepath.Join(images, "tree_frame058_hand.png"),

@@ -1,0 +1,111 @@
+package gmm
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Score returns the mean log-likelihood per sample of x under m, scikit-learn's score.
+func (m *Model) Score(x []float64) (float64, error) {
+	if len(x) == 0 {
+		return 0, fmt.Errorf("gmm: %w: no samples to score", ErrInvalidData)
+	}
+	ll, err := m.LogLikelihood(x)
+	return ll / float64(len(x)), err
+}
+
+// NumParameters is the number of free parameters of m: K means, K variances and K - 1
+// weights (the last is what the others leave), scikit-learn's count for one-dimensional
+// data.
+func (m *Model) NumParameters() int { return 3*m.K() - 1 }
+
+// BIC returns the Bayesian information criterion of m on x, -2 log L + NumParameters ln N:
+// lower is better, and the penalty grows with the number of samples.
+func (m *Model) BIC(x []float64) (float64, error) {
+	ll, err := m.penalised(x)
+	return -2*ll + float64(m.NumParameters())*math.Log(float64(len(x))), err
+}
+
+// AIC returns the Akaike information criterion of m on x, -2 log L + 2 NumParameters:
+// lower is better.
+func (m *Model) AIC(x []float64) (float64, error) {
+	ll, err := m.penalised(x)
+	return -2*ll + 2*float64(m.NumParameters()), err
+}
+
+// penalised is the log-likelihood that BIC and AIC penalise: of at least one sample.
+func (m *Model) penalised(x []float64) (float64, error) {
+	if len(x) == 0 {
+		return 0, fmt.Errorf("gmm: %w: no samples to judge the model on", ErrInvalidData)
+	}
+	return m.LogLikelihood(x)
+}
+
+// Sample draws n samples from m and returns them with the component each came from: the
+// component by its weight (weights normalised to sum to one), then the value from its
+// normal distribution. The same rng state gives the same samples.
+func (m *Model) Sample(rng *rand.Rand, n int) (x []float64, component []int, err error) {
+	if err := m.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if n < 0 {
+		return nil, nil, fmt.Errorf("gmm: Sample: %d samples, want 0 or more", n)
+	}
+	cum := make([]float64, m.K())
+	total := 0.0
+	for k, w := range m.Weights {
+		total += w
+		cum[k] = total
+	}
+	x, component = make([]float64, n), make([]int, n)
+	for i := range x {
+		u := rng.Float64() * total
+		k := 0
+		for k < len(cum)-1 && u >= cum[k] {
+			k++
+		}
+		component[i] = k
+		x[i] = m.Means[k] + m.Stdevs[k]*rng.NormFloat64()
+	}
+	return x, component, nil
+}
+
+// modelJSON is Model's JSON form.
+type modelJSON struct {
+	Weights []float64 `json:"weights"`
+	Means   []float64 `json:"means"`
+	Stdevs  []float64 `json:"stdevs"`
+}
+
+// MarshalJSON writes m as {"weights": [...], "means": [...], "stdevs": [...]}, every
+// number in the shortest form that reads back to the same bits. An invalid model is an
+// error.
+func (m Model) MarshalJSON() ([]byte, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(modelJSON{m.Weights, m.Means, m.Stdevs})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes, rejecting unknown fields, missing ones and
+// any model that Validate rejects; on error m is left unchanged.
+func (m *Model) UnmarshalJSON(data []byte) error {
+	var j modelJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return fmt.Errorf("gmm: %w: %w", ErrInvalidModel, err)
+	}
+	if j.Weights == nil || j.Means == nil || j.Stdevs == nil {
+		return fmt.Errorf("gmm: %w: want \"weights\", \"means\" and \"stdevs\"", ErrInvalidModel)
+	}
+	n := Model{Weights: j.Weights, Means: j.Means, Stdevs: j.Stdevs}
+	if err := n.Validate(); err != nil {
+		return err
+	}
+	*m = n
+	return nil
+}

@@ -23,8 +23,8 @@ import (
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/cmdtest"
 	"github.com/gmmsimd/gmmsimd/internal/figure/figuretest"
-	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
+	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 )
 
 func runCmd(t *testing.T, args ...string) cmdtest.Result {

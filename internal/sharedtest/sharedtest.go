@@ -37,4 +37,3 @@ func Dir(t testing.TB) string {
 	}
 	return shared
 }
-

@@ -9,25 +9,6 @@ import (
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
-// Init chooses the starting model of Fit when Options.InitModel is nil.
-type Init int
-
-const (
-	// InitEvenlySpaced is the reference program's start: means evenly spaced over [0, 1]
-	// (numpy's linspace(0, 1, K): 0 alone for K = 1), every variance 10/255, equal weights. It suits
-	// data scaled to [0, 1], such as pixel values.
-	InitEvenlySpaced Init = iota
-)
-
-// String returns the initialisation's name.
-func (i Init) String() string {
-	switch i {
-	case InitEvenlySpaced:
-		return "evenly-spaced"
-	}
-	return fmt.Sprintf("Init(%d)", int(i))
-}
-
 // Options configure Fit. The zero value is not usable: Components and MaxIter must be set.
 type Options struct {
 	// Components is the number of mixture components K, from 1 to the number of samples.
@@ -40,6 +21,14 @@ type Options struct {
 	Tol float64
 	// Init is the starting model when InitModel is nil.
 	Init Init
+	// Seed seeds the random initialisations (InitKMeansPP, InitRandomFromData): the same
+	// Seed gives the same fit.
+	Seed uint64
+	// NInit is how many times the fit runs, from different starts of a random Init, of
+	// which the one with the highest final log-likelihood is kept (scikit-learn's n_init;
+	// 0 means 1). Restart r draws from Seed and r, and all of them share one pool of
+	// workers. A deterministic start runs once, whatever NInit.
+	NInit int
 	// InitModel, when set, is the starting model; its K must equal Components.
 	InitModel *Model
 	// MinVariance is added to every variance after each M-step (scikit-learn's reg_covar).
@@ -59,7 +48,8 @@ type Options struct {
 	// Kernel names the kernel implementation: "auto" or "" (the fastest this CPU runs),
 	// "generic" (pure Go), or a CPU-specific one such as "avx2".
 	Kernel string
-	// Progress, when set, is called after every iteration with that iteration's Step.
+	// Progress, when set, is called after every iteration with that iteration's Step (with
+	// restarts, after every iteration of each run in turn).
 	Progress func(Step)
 }
 
@@ -116,15 +106,41 @@ func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result,
 	if err := opt.check(len(x)); err != nil {
 		return nil, err
 	}
-	model, err := opt.initial()
-	if err != nil {
-		return nil, err
-	}
 	d, err := opt.driver()
 	if err != nil {
 		return nil, err
 	}
 	defer d.Close()
+	runs := 1
+	if opt.InitModel == nil && opt.Init.random() {
+		runs = max(1, opt.NInit)
+	}
+	var best *Result
+	var collapsed error
+	for r := range runs {
+		model, err := startModel(&opt, x, r)
+		if err != nil {
+			return nil, err
+		}
+		res, err := em(ctx, d, x, &opt, model, total)
+		switch {
+		case errors.Is(err, ErrCollapsed) && runs > 1:
+			collapsed = err // another start may do without
+		case err != nil:
+			return res, err
+		case best == nil || res.LogLikelihood > best.LogLikelihood:
+			best = res
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("gmm: every one of %d starts collapsed; the last: %w", runs, collapsed)
+	}
+	return best, nil
+}
+
+// em runs the EM iterations of Fit from model on d's workers; total is the samples'
+// weight.
+func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *Options, model Model, total float64) (*Result, error) {
 	res := &Result{
 		Initial: model.Clone(),
 		Kernel:  d.Kernels().Name,
@@ -229,6 +245,8 @@ func (o *Options) check(n int) error {
 		return fmt.Errorf("gmm: %w: Tol is %v, want non-negative and finite", ErrInvalidOptions, o.Tol)
 	case !(o.MinVariance >= 0) || math.IsInf(o.MinVariance, 0):
 		return fmt.Errorf("gmm: %w: MinVariance is %v, want non-negative and finite", ErrInvalidOptions, o.MinVariance)
+	case o.NInit < 0:
+		return fmt.Errorf("gmm: %w: NInit is %d, want 0 or more", ErrInvalidOptions, o.NInit)
 	case o.Threads < 0:
 		return fmt.Errorf("gmm: %w: Threads is %d, want 0 (automatic) or more", ErrInvalidOptions, o.Threads)
 	case o.InitModel != nil && o.InitModel.K() != o.Components:
@@ -279,21 +297,6 @@ func (a *modelArena) clone(m *Model) Model {
 	copy(c.Means, m.Means)
 	copy(c.Stdevs, m.Stdevs)
 	return c
-}
-
-// initial returns a fresh copy of the starting model.
-func (o *Options) initial() (Model, error) {
-	if o.InitModel != nil {
-		if err := o.InitModel.Validate(); err != nil {
-			return Model{}, fmt.Errorf("gmm: InitModel: %w", err)
-		}
-		return o.InitModel.Clone(), nil
-	}
-	switch o.Init {
-	case InitEvenlySpaced:
-		return EvenlySpaced(o.Components), nil
-	}
-	return Model{}, fmt.Errorf("gmm: %w: unknown Init %v", ErrInvalidOptions, o.Init)
 }
 
 // EvenlySpaced returns the reference program's starting model with k components (see

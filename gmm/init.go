@@ -1,0 +1,265 @@
+package gmm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+)
+
+// Init chooses the starting model of Fit when Options.InitModel is nil.
+type Init int
+
+const (
+	// InitEvenlySpaced is the reference program's start: means evenly spaced over [0, 1]
+	// (numpy's linspace(0, 1, K): 0 alone for K = 1), every variance 10/255, equal weights. It suits
+	// data scaled to [0, 1], such as pixel values.
+	InitEvenlySpaced Init = iota
+	// InitQuantiles puts the means at the (k + 1/2)/K quantiles of the data (weighted,
+	// read off a histogram of 65536 bins between the smallest and largest sample), every
+	// standard deviation at the data's divided by K, and equal weights. It is
+	// deterministic and suits data of any scale.
+	InitQuantiles
+	// InitKMeansPP is scikit-learn's "k-means++": K centres chosen by k-means++ seeding
+	// (each sample drawn with probability proportional to its weight times its squared
+	// distance to the nearest centre so far; Options.Seed), then every component from the
+	// samples nearest its centre: their share of the weight, their mean and their
+	// standard deviation.
+	InitKMeansPP
+	// InitRandomFromData takes K samples drawn by weight (Options.Seed), distinct values
+	// when the data have them, as the means, every standard deviation at the data's
+	// divided by K, and equal weights.
+	InitRandomFromData
+)
+
+var initNames = []string{"evenly-spaced", "quantiles", "kmeans++", "random-from-data"}
+
+// String returns the initialisation's name, as ParseInit reads it.
+func (i Init) String() string {
+	if i >= 0 && int(i) < len(initNames) {
+		return initNames[i]
+	}
+	return fmt.Sprintf("Init(%d)", int(i))
+}
+
+// ParseInit returns the initialisation called name: evenly-spaced, quantiles, kmeans++ or
+// random-from-data.
+func ParseInit(name string) (Init, error) {
+	for i, n := range initNames {
+		if n == name {
+			return Init(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown initialisation %q (want %s)", ErrInvalidOptions, name, strings.Join(initNames, ", "))
+}
+
+// random reports whether the initialisation draws on Options.Seed, so that restarts
+// (Options.NInit) differ.
+func (i Init) random() bool { return i == InitKMeansPP || i == InitRandomFromData }
+
+// summary is what the initialisations need to know of the data.
+type summary struct {
+	total, mean, stdev, min, max float64
+}
+
+// summarise returns the weighted mean and standard deviation (shifted by the first
+// sample, so that an offset does not cancel the variance away), and the range of x.
+func summarise[T float32 | float64](x []T, w []float64) summary {
+	s := summary{min: math.Inf(1), max: math.Inf(-1)}
+	shift := float64(x[0])
+	var sum, sq float64
+	for i, v := range x {
+		f, c := float64(v), weight(w, i)
+		s.min, s.max = math.Min(s.min, f), math.Max(s.max, f)
+		if c == 0 {
+			continue
+		}
+		d := f - shift
+		s.total += c
+		sum += c * d
+		sq += c * d * d
+	}
+	m := sum / s.total
+	s.mean = shift + m
+	s.stdev = math.Sqrt(math.Max(sq/s.total-m*m, 0))
+	return s
+}
+
+// weight is sample i's weight: w[i], or 1 without weights.
+func weight(w []float64, i int) float64 {
+	if w == nil {
+		return 1
+	}
+	return w[i]
+}
+
+// spread is the starting standard deviation of the inits that set one for every
+// component: the data's over K, or, for constant data, a small positive one so that the
+// model is valid (EM then finds the variance collapsing: see Options.MinVariance).
+func (s summary) spread(k int) float64 {
+	if sd := s.stdev / float64(k); sd > 0 && !math.IsInf(0.5/(sd*sd), 0) {
+		return sd
+	}
+	return 1e-3 * math.Max(1, math.Abs(s.mean))
+}
+
+// startModel returns the starting model of run r (restarts 0, 1, ...) for the samples x.
+func startModel[T float32 | float64](o *Options, x []T, r int) (Model, error) {
+	if o.InitModel != nil {
+		if err := o.InitModel.Validate(); err != nil {
+			return Model{}, fmt.Errorf("gmm: InitModel: %w", err)
+		}
+		return o.InitModel.Clone(), nil
+	}
+	k := o.Components
+	if o.Init == InitEvenlySpaced {
+		return EvenlySpaced(k), nil
+	}
+	s := summarise(x, o.Weights)
+	rng := rand.New(rand.NewPCG(o.Seed, uint64(r)))
+	m := Model{Weights: make([]float64, k), Means: make([]float64, k), Stdevs: make([]float64, k)}
+	for i := range k {
+		m.Weights[i], m.Stdevs[i] = 1/float64(k), s.spread(k)
+	}
+	switch o.Init {
+	case InitQuantiles:
+		quantiles(x, o.Weights, s, m.Means)
+	case InitRandomFromData:
+		randomFromData(x, o.Weights, s, rng, m.Means)
+	case InitKMeansPP:
+		kmeansPP(x, o.Weights, s, rng, &m)
+	default:
+		return Model{}, fmt.Errorf("gmm: %w: unknown Init %v", ErrInvalidOptions, o.Init)
+	}
+	return m, nil
+}
+
+// quantileBins is how finely InitQuantiles reads the data's distribution.
+const quantileBins = 1 << 16
+
+// quantiles sets means[k] to the (k + 1/2)/K weighted quantile of x, interpolated within
+// the histogram bin it falls in.
+func quantiles[T float32 | float64](x []T, w []float64, s summary, means []float64) {
+	width := (s.max - s.min) / quantileBins
+	if !(width > 0) {
+		for k := range means {
+			means[k] = s.min
+		}
+		return
+	}
+	hist := make([]float64, quantileBins)
+	for i, v := range x {
+		b := min(int((float64(v)-s.min)/width), quantileBins-1)
+		hist[b] += weight(w, i)
+	}
+	k, below := 0, 0.0
+	for b, h := range hist {
+		for k < len(means) {
+			target := (float64(k) + 0.5) / float64(len(means)) * s.total
+			if below+h < target {
+				break
+			}
+			means[k] = s.min + width*(float64(b)+(target-below)/h)
+			k++
+		}
+		below += h
+	}
+	for ; k < len(means); k++ { // rounding left the last targets past the end
+		means[k] = s.max
+	}
+}
+
+// draw returns the index of a sample drawn with probability proportional to p(i), which
+// sums to total over x.
+func draw(n int, p func(i int) float64, total float64, rng *rand.Rand) int {
+	u := rng.Float64() * total
+	last := -1
+	for i := range n {
+		pi := p(i)
+		if pi <= 0 {
+			continue
+		}
+		last = i
+		if u < pi {
+			return i
+		}
+		u -= pi
+	}
+	return max(last, 0) // rounding ran past the end
+}
+
+// randomFromData sets the means to samples drawn by weight, redrawing (a few times) one
+// that repeats a value already taken.
+func randomFromData[T float32 | float64](x []T, w []float64, s summary, rng *rand.Rand, means []float64) {
+	for k := range means {
+		for try := 0; ; try++ {
+			v := float64(x[draw(len(x), func(i int) float64 { return weight(w, i) }, s.total, rng)])
+			if try == 32 || !contains(means[:k], v) {
+				means[k] = v
+				break
+			}
+		}
+	}
+}
+
+func contains(v []float64, x float64) bool {
+	for _, e := range v {
+		if e == x {
+			return true
+		}
+	}
+	return false
+}
+
+// kmeansPP chooses K centres by k-means++ seeding, then sets every component of m from the
+// samples nearest its centre. A centre that no sample is nearest to (the data have fewer
+// distinct values than K) gets the weight 1e-3/K, its centre as mean and m's spread.
+func kmeansPP[T float32 | float64](x []T, w []float64, s summary, rng *rand.Rand, m *Model) {
+	k := m.K()
+	centres := make([]float64, 0, k)
+	centres = append(centres, float64(x[draw(len(x), func(i int) float64 { return weight(w, i) }, s.total, rng)]))
+	d2 := func(i int) float64 {
+		v, best := float64(x[i]), math.Inf(1)
+		for _, c := range centres {
+			best = math.Min(best, (v-c)*(v-c))
+		}
+		return weight(w, i) * best
+	}
+	for len(centres) < k {
+		total := 0.0
+		for i := range x {
+			total += d2(i)
+		}
+		if !(total > 0) { // fewer distinct values than K: repeat one
+			centres = append(centres, centres[len(centres)-1])
+			continue
+		}
+		centres = append(centres, float64(x[draw(len(x), d2, total, rng)]))
+	}
+	n, sum, sq := make([]float64, k), make([]float64, k), make([]float64, k)
+	for i, v := range x {
+		f, best := float64(v), 0
+		for j := 1; j < k; j++ {
+			if math.Abs(f-centres[j]) < math.Abs(f-centres[best]) {
+				best = j
+			}
+		}
+		c, d := weight(w, i), f-centres[best]
+		n[best] += c
+		sum[best] += c * d
+		sq[best] += c * d * d
+	}
+	for j := range k {
+		m.Means[j] = centres[j]
+		if !(n[j] > 0) {
+			m.Weights[j] = 1e-3 / float64(k)
+			continue
+		}
+		shift := sum[j] / n[j]
+		m.Weights[j] = n[j] / s.total
+		m.Means[j] = centres[j] + shift
+		if v := sq[j]/n[j] - shift*shift; v > 0 && !math.IsInf(0.5/v, 0) {
+			m.Stdevs[j] = math.Sqrt(v)
+		}
+	}
+}

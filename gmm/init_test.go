@@ -1,0 +1,165 @@
+package gmm
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"testing"
+)
+
+func TestInitNames(t *testing.T) {
+	for _, i := range []Init{InitEvenlySpaced, InitQuantiles, InitKMeansPP, InitRandomFromData} {
+		got, err := ParseInit(i.String())
+		if err != nil || got != i {
+			t.Errorf("ParseInit(%q) = %v, %v", i.String(), got, err)
+		}
+	}
+	if _, err := ParseInit("kmeans"); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("unknown name: %v", err)
+	}
+}
+
+// initial fits nothing: it returns the starting model Fit would use (one iteration run).
+func initial(t *testing.T, x []float64, opt Options) Model {
+	t.Helper()
+	opt.MaxIter = 1
+	res, err := Fit(t.Context(), x, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Initial.Validate(); err != nil {
+		t.Fatalf("%v start: %v", opt.Init, err)
+	}
+	return res.Initial
+}
+
+func TestInitQuantiles(t *testing.T) {
+	x := sample(t, 21, 100000, truth)
+	m := initial(t, x, Options{Components: 3, Init: InitQuantiles})
+	sorted := slices.Sorted(slices.Values(x))
+	width := (sorted[len(sorted)-1] - sorted[0]) / quantileBins
+	for k, q := range []float64{1.0 / 6, 0.5, 5.0 / 6} {
+		want := sorted[int(q*float64(len(x)))]
+		if math.Abs(m.Means[k]-want) > 2*width+1e-12 {
+			t.Errorf("mean %d = %v, the %.3f quantile is %v", k, m.Means[k], q, want)
+		}
+	}
+	// Integer weights are repetitions: weight 3 on every sample below 0.3 moves the
+	// quantiles as three copies of them would.
+	w := make([]float64, len(x))
+	var rep []float64
+	for i, v := range x {
+		w[i] = 1
+		if v < 0.3 {
+			w[i] = 3
+		}
+		for range int(w[i]) {
+			rep = append(rep, v)
+		}
+	}
+	weighted := initial(t, x, Options{Components: 3, Init: InitQuantiles, Weights: w})
+	repeated := initial(t, rep, Options{Components: 3, Init: InitQuantiles})
+	for k := range 3 {
+		if math.Abs(weighted.Means[k]-repeated.Means[k]) > 1e-12 {
+			t.Errorf("weighted mean %d = %v, repeated %v", k, weighted.Means[k], repeated.Means[k])
+		}
+	}
+}
+
+func TestRandomInitsAreSeeded(t *testing.T) {
+	x := sample(t, 22, 20000, truth)
+	for _, init := range []Init{InitKMeansPP, InitRandomFromData} {
+		a := initial(t, x, Options{Components: 3, Init: init, Seed: 7})
+		b := initial(t, x, Options{Components: 3, Init: init, Seed: 7})
+		c := initial(t, x, Options{Components: 3, Init: init, Seed: 8})
+		if !slices.Equal(a.Means, b.Means) || !slices.Equal(a.Stdevs, b.Stdevs) || !slices.Equal(a.Weights, b.Weights) {
+			t.Errorf("%v: the same seed gave %v and %v", init, a, b)
+		}
+		if slices.Equal(a.Means, c.Means) {
+			t.Errorf("%v: seeds 7 and 8 gave the same means %v", init, a.Means)
+		}
+		if init == InitRandomFromData {
+			for _, mu := range a.Means {
+				if !slices.Contains(x, mu) {
+					t.Errorf("random-from-data mean %v is not a sample", mu)
+				}
+			}
+			if len(slices.Compact(slices.Sorted(slices.Values(a.Means)))) != 3 {
+				t.Errorf("random-from-data means repeat: %v", a.Means)
+			}
+		}
+	}
+}
+
+func TestKMeansPPFindsTheClusters(t *testing.T) {
+	x := sample(t, 23, 30000, truth)
+	// Samples of weight 0 far away must never become centres.
+	x = append(x, 50, 60, 70)
+	w := make([]float64, len(x))
+	for i := range w[:len(w)-3] {
+		w[i] = 1
+	}
+	for seed := range uint64(10) {
+		m := initial(t, x, Options{Components: 3, Init: InitKMeansPP, Seed: seed, Weights: w})
+		means := slices.Sorted(slices.Values(m.Means))
+		for k, mu := range means {
+			if math.Abs(mu-truth.Means[k]) > 0.05 {
+				t.Errorf("seed %d: k-means++ start %v, the clusters are at %v", seed, means, truth.Means)
+				break
+			}
+		}
+	}
+}
+
+func TestNInitKeepsTheBestStart(t *testing.T) {
+	// Four tight clusters, started from random samples: some starts put two means in one
+	// cluster and stay in that local optimum.
+	four := Model{Weights: []float64{1, 1, 1, 1}, Means: []float64{0, 1, 2, 3}, Stdevs: []float64{0.05, 0.05, 0.05, 0.05}}
+	x := sample(t, 24, 4000, four)
+	var prev float64
+	var improved bool
+	for n := 1; n <= 8; n++ {
+		res, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 100, Init: InitRandomFromData, Seed: 3, NInit: n, MinVariance: 1e-9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Restarts 0..n-1 are a prefix of restarts 0..n: the best can only improve.
+		if n > 1 && res.LogLikelihood < prev {
+			t.Fatalf("NInit=%d: log-likelihood %v below NInit=%d's %v", n, res.LogLikelihood, n-1, prev)
+		}
+		improved = improved || (n > 1 && res.LogLikelihood > prev+1)
+		prev = res.LogLikelihood
+	}
+	if !improved {
+		t.Error("no restart found a better optimum than the first: the test data make none")
+	}
+	// A deterministic start runs once whatever NInit.
+	calls := 0
+	if _, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 5, NInit: 6, Progress: func(Step) { calls++ }}); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 5 {
+		t.Errorf("evenly spaced start with NInit=6: %d iterations, want 5", calls)
+	}
+	if _, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 5, NInit: -1}); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("NInit=-1: %v", err)
+	}
+}
+
+func TestInitsOnDegenerateData(t *testing.T) {
+	for _, x := range [][]float64{
+		{0.5, 0.5, 0.5, 0.5},          // constant
+		{0.2, 0.2, 0.2, 0.7, 0.7},     // two values, K = 3
+		{1e9, 1e9 + 1, 1e9 + 2, 1e9},  // a large offset
+		{-3, 4, 1e-300, 0, 5e-324, 2}, // tiny and subnormal values
+	} {
+		for _, init := range []Init{InitQuantiles, InitKMeansPP, InitRandomFromData} {
+			m := initial(t, x, Options{Components: 3, Init: init, MinVariance: 1e-6})
+			for _, v := range slices.Concat(m.Weights, m.Means, m.Stdevs) {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					t.Fatalf("%v on %v: start %v", init, x, m)
+				}
+			}
+		}
+	}
+}

@@ -1,12 +1,14 @@
 package gmm_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/gmmsimd/gmmsimd/gen"
 	"github.com/gmmsimd/gmmsimd/gmm"
@@ -87,4 +89,58 @@ func ExampleModel_MarshalJSON() {
 	// Output:
 	// {"weights":[0.25,0.75],"means":[0.1,0.6],"stdevs":[0.02,0.1]}
 	// invalid model: stdev 0 is -1, want positive, finite and above 1e-154
+}
+
+// Start from k-means++ seeding, four times from different seeds, on data far from [0, 1]
+// (where the reference's evenly spaced start would not suit them).
+func ExampleFit_kMeansPP() {
+	x, err := gen.Mixture(2, 50000, []float64{0.5, 0.3, 0.2}, []float64{-40, 10, 55}, []float64{4, 3, 6})
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := gmm.Fit(context.Background(), x, gmm.Options{
+		Components: 3, MaxIter: 300, Tol: 1e-9, Init: gmm.InitKMeansPP, Seed: 1, NInit: 4,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	m := res.Model
+	for _, k := range sortedByMean(m) {
+		fmt.Printf("weight %.2f  mean %.0f  stdev %.0f\n", m.Weights[k], m.Means[k], m.Stdevs[k])
+	}
+	// Output:
+	// weight 0.50  mean -40  stdev 4
+	// weight 0.30  mean 10  stdev 3
+	// weight 0.20  mean 55  stdev 6
+}
+
+// Degenerate data give a valid mixture, not an error: here three components for two
+// distinct values. Each value gets components of its own, whose variance is the floor: a
+// millionth of the data's (2.16 here).
+func ExampleFit_degenerate() {
+	x := []float64{2, 2, 2, 2, 2, 2, 5, 5, 5, 5}
+	res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: 3, MaxIter: 50, Init: gmm.InitQuantiles})
+	if err != nil {
+		log.Fatal(err)
+	}
+	m := res.Model
+	for _, k := range sortedByMean(m) {
+		fmt.Printf("weight %.2f  mean %.2f  stdev %.4f\n", m.Weights[k], m.Means[k], m.Stdevs[k])
+	}
+	fmt.Println("valid:", m.Validate() == nil)
+	// Output:
+	// weight 0.30  mean 2.00  stdev 0.0015
+	// weight 0.30  mean 2.00  stdev 0.0015
+	// weight 0.40  mean 5.00  stdev 0.0015
+	// valid: true
+}
+
+// sortedByMean returns m's component indices in increasing order of their means.
+func sortedByMean(m gmm.Model) []int {
+	order := make([]int, m.K())
+	for k := range order {
+		order[k] = k
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(m.Means[a], m.Means[b]) })
+	return order
 }

@@ -31,9 +31,9 @@ type Options struct {
 	NInit int
 	// InitModel, when set, is the starting model; its K must equal Components.
 	InitModel *Model
-	// MinVariance is added to every variance after each M-step (scikit-learn's reg_covar).
-	// 0 leaves the M-step exact; a component whose variance then reaches zero stops the fit
-	// with ErrCollapsed.
+	// MinVariance is added to every variance after each M-step (scikit-learn's reg_covar);
+	// 0, the default, leaves the M-step exact, as in the reference program. Whatever its
+	// value, no variance falls below the floor described at Fit.
 	MinVariance float64
 	// Weights, when set, holds one non-negative weight per sample (a count, say): every sum
 	// of EM is weighted by it.
@@ -48,15 +48,18 @@ type Options struct {
 	// Kernel names the kernel implementation: "auto" or "" (the fastest this CPU runs),
 	// "generic" (pure Go), or a CPU-specific one such as "avx2".
 	Kernel string
-	// Progress, when set, is called after every iteration with that iteration's Step (with
-	// restarts, after every iteration of each run in turn).
+	// Progress, when set, is called with each run's starting model (a Step with Iter -1),
+	// then after every iteration with that iteration's Step; with restarts, for each run in
+	// turn.
 	Progress func(Step)
 }
 
 // Step is the state after one EM iteration: the parameters after its M-step and the total
 // log-likelihood of the data under those parameters (the reference program's printout).
+// Iter counts from 0; -1 marks a run's starting model. Run is the restart (see
+// Options.NInit) it belongs to, from 0.
 type Step struct {
-	Iter          int
+	Run, Iter     int
 	Model         Model
 	LogLikelihood float64
 }
@@ -73,8 +76,13 @@ type Result struct {
 	Converged bool
 	// Iterations is len(History).
 	Iterations int
+	// Reseeded lists the components that lost all their weight and were started again
+	// (see Fit), in the order it happened; empty for a fit without such an event.
+	Reseeded []Reseed
 	// LogLikelihood is the total log-likelihood of the data under Model.
 	LogLikelihood float64
+	// Run is the restart that gave Model, from 0 (see Options.NInit).
+	Run int
 	// Kernel and Threads say where the passes ran: the kernel implementation's name and
 	// the number of workers.
 	Kernel  string
@@ -87,9 +95,11 @@ var ErrInvalidData = errors.New("invalid data")
 // ErrInvalidOptions is wrapped by errors about Options.
 var ErrInvalidOptions = errors.New("invalid options")
 
-// ErrCollapsed is wrapped by the error Fit returns when a component loses all its weight
-// or its variance reaches zero.
-var ErrCollapsed = errors.New("component collapsed")
+// Reseed records a component that lost all its weight in the M-step of iteration Iter and
+// was started again by splitting component From.
+type Reseed struct {
+	Iter, Component, From int
+}
 
 // Fit runs EM on the samples x and returns the fitted mixture with its history.
 //
@@ -98,6 +108,24 @@ var ErrCollapsed = errors.New("component collapsed")
 // log-likelihood; one more pass gives the log-likelihood after the last M-step. If ctx is
 // cancelled, Fit stops between iterations and returns the iterations done so far with an
 // error that wraps ctx.Err().
+//
+// Degenerate data never give NaN, nor an error. Two rules keep every model valid:
+//
+//   - Variance floor. No component's variance falls below 1e-6 of the data's variance
+//     (the weighted variance of x, which every M-step knows from its statistics), nor below
+//     1e-18 max(mean², 1) so that constant data get one too. The floor is a bound, not an
+//     addition: an M-step whose variances are all above it is exact, and EM under the bound
+//     still never lowers the log-likelihood. A component that settles on one repeated value
+//     keeps the floor's variance.
+//   - Split. A component whose responsibilities all underflow to zero (it lies far from
+//     every sample) is started again from the component with the largest weight times
+//     variance: the two share that one's weight equally, their means sit half its
+//     standard deviation either side of its mean, and their standard deviation is
+//     sqrt(3)/2 of its (or the floor's), so that the pair has its mean and variance. Result.Reseeded records
+//     each split; the iteration of a split may lower the log-likelihood.
+//
+// So constant data, data of two distinct values and more components than distinct values
+// all give a valid mixture of Components components.
 func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result, error) {
 	total, err := checkData(x, opt.Weights)
 	if err != nil {
@@ -116,32 +144,27 @@ func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result,
 		runs = max(1, opt.NInit)
 	}
 	var best *Result
-	var collapsed error
 	for r := range runs {
 		model, err := startModel(&opt, x, r)
 		if err != nil {
 			return nil, err
 		}
-		res, err := em(ctx, d, x, &opt, model, total)
-		switch {
-		case errors.Is(err, ErrCollapsed) && runs > 1:
-			collapsed = err // another start may do without
-		case err != nil:
+		res, err := em(ctx, d, x, &opt, model, total, r)
+		if err != nil {
 			return res, err
-		case best == nil || res.LogLikelihood > best.LogLikelihood:
+		}
+		if best == nil || res.LogLikelihood > best.LogLikelihood {
 			best = res
 		}
-	}
-	if best == nil {
-		return nil, fmt.Errorf("gmm: every one of %d starts collapsed; the last: %w", runs, collapsed)
 	}
 	return best, nil
 }
 
-// em runs the EM iterations of Fit from model on d's workers; total is the samples'
-// weight.
-func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *Options, model Model, total float64) (*Result, error) {
+// em runs the EM iterations of Fit's run r from model on d's workers; total is the
+// samples' weight.
+func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *Options, model Model, total float64, r int) (*Result, error) {
 	res := &Result{
+		Run:     r,
 		Initial: model.Clone(),
 		Kernel:  d.Kernels().Name,
 		Threads: d.Threads(),
@@ -155,22 +178,24 @@ func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *
 	s := kernel.NewStats(opt.Components)
 	kernel.EStep(d, x, opt.Weights, c, s)
 	prevLL := s.LogLik
+	if opt.Progress != nil {
+		opt.Progress(Step{Run: r, Iter: -1, Model: res.Initial, LogLikelihood: prevLL})
+	}
 	for it := range opt.MaxIter {
 		if err := ctx.Err(); err != nil {
 			return res, fmt.Errorf("gmm: fit stopped after %d iterations: %w", it, err)
 		}
-		if err := mStep(&model, c, s, total, opt.MinVariance); err != nil {
-			return res, fmt.Errorf("gmm: iteration %d: %w", it, err)
-		}
+		reseeded := len(res.Reseeded)
+		res.Reseeded = mStep(&model, c, s, opt.MinVariance, it, res.Reseeded)
 		c.Set(model.Weights, model.Means, model.Stdevs)
 		kernel.EStep(d, x, opt.Weights, c, s)
-		step := Step{Iter: it, Model: steps.clone(&model), LogLikelihood: s.LogLik}
+		step := Step{Run: r, Iter: it, Model: steps.clone(&model), LogLikelihood: s.LogLik}
 		res.History = append(res.History, step)
 		res.Model, res.LogLikelihood, res.Iterations = step.Model, step.LogLikelihood, it+1
 		if opt.Progress != nil {
 			opt.Progress(step)
 		}
-		if opt.Tol > 0 && math.Abs(s.LogLik-prevLL)/total < opt.Tol {
+		if opt.Tol > 0 && len(res.Reseeded) == reseeded && math.Abs(s.LogLik-prevLL)/total < opt.Tol {
 			res.Converged = true
 			break
 		}
@@ -180,25 +205,84 @@ func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *
 }
 
 // mStep sets m to the maximum-likelihood mixture given the statistics s, gathered under
-// the coefficients c, of data whose weights sum to total.
-func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, total, minVar float64) error {
+// the coefficients c, with minVar added to every variance and the floor and split rules of
+// Fit applied. It appends the splits of iteration it to reseeded and returns it.
+func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, reseeded []Reseed) []Reseed {
+	// The weights are shares of the responsibilities' sum rather than of the samples'
+	// weight, which it equals up to rounding: float32 lanes round each responsibility to
+	// float32, and the weights should still sum to one.
+	var total float64
+	for _, n := range s.N {
+		if n > 0 {
+			total += n
+		}
+	}
+	// Weights, means and raw variances (in m.Stdevs for now) first, for the data's
+	// moments; a component left without weight gets weight 0 until it is split into.
+	var mean float64
 	for k := range m.Means {
 		n := s.N[k]
-		if !(n > 0) {
-			return fmt.Errorf("%w: component %d has no responsibility left (mean %v, stdev %v)",
-				ErrCollapsed, k, m.Means[k], m.Stdevs[k])
-		}
 		shift := s.D[k] / n
-		v := s.B[k]/n - shift*shift + minVar
-		if !(v > 0) || math.IsInf(0.5/v, 0) {
-			return fmt.Errorf("%w: component %d has variance %v (weight %v, mean %v); set MinVariance",
-				ErrCollapsed, k, v, n/total, c.Mean[k]+shift)
+		m.Weights[k], m.Means[k] = n/total, c.Mean[k]+shift
+		if !(m.Weights[k] > 0) || math.IsInf(m.Means[k], 0) {
+			m.Weights[k] = 0
+			continue
 		}
-		m.Weights[k] = n / total
-		m.Means[k] = c.Mean[k] + shift
-		m.Stdevs[k] = math.Sqrt(v)
+		m.Stdevs[k] = max(s.B[k]/n-shift*shift, 0)
+		mean += m.Weights[k] * m.Means[k]
 	}
-	return nil
+	// The law of total variance, around the mean so that an offset does not cancel it.
+	var variance float64
+	for k := range m.Means {
+		if m.Weights[k] > 0 {
+			d := m.Means[k] - mean
+			variance += m.Weights[k] * (m.Stdevs[k] + d*d)
+		}
+	}
+	floor := varianceFloor(variance, mean)
+	for k := range m.Means {
+		if m.Weights[k] > 0 {
+			m.Stdevs[k] = math.Sqrt(max(m.Stdevs[k]+minVar, floor))
+		}
+	}
+	for k := range m.Means {
+		if m.Weights[k] == 0 {
+			from := widest(m)
+			split(m, from, k, math.Sqrt(floor))
+			reseeded = append(reseeded, Reseed{Iter: it, Component: k, From: from})
+		}
+	}
+	return reseeded
+}
+
+// varianceFloor is the smallest variance an M-step gives, for data of the given variance
+// and mean (see Fit).
+func varianceFloor(variance, mean float64) float64 {
+	return 1e-6 * max(variance, 1e-12*max(mean*mean, 1))
+}
+
+// widest returns the component of m with the largest weight times variance, among those
+// with weight.
+func widest(m *Model) int {
+	best, spread := -1, 0.0
+	for k, w := range m.Weights {
+		if v := w * m.Stdevs[k] * m.Stdevs[k]; w > 0 && (best < 0 || v > spread) {
+			best, spread = k, v
+		}
+	}
+	return best
+}
+
+// split shares component from of m with component to: half its weight each, means half a
+// standard deviation either side, and the standard deviation that keeps the pair's mean
+// and variance those of the component split (or minStdev, if larger).
+func split(m *Model, from, to int, minStdev float64) {
+	mu, sd := m.Means[from], m.Stdevs[from]
+	m.Weights[from] /= 2
+	m.Weights[to] = m.Weights[from]
+	m.Means[from], m.Means[to] = mu-sd/2, mu+sd/2
+	m.Stdevs[from] = max(sd*math.Sqrt(3)/2, minStdev)
+	m.Stdevs[to] = m.Stdevs[from]
 }
 
 // checkData validates the samples and weights and returns the total weight.

@@ -319,28 +319,6 @@ func TestContextCancellationStopsBetweenIterations(t *testing.T) {
 	}
 }
 
-func TestCollapseIsAnErrorOrFlooredNeverNaN(t *testing.T) {
-	x := []float64{0.2, 0.2, 0.2, 0.2, 0.7, 0.7, 0.7}
-	_, err := Fit(context.Background(), x, Options{Components: 2, MaxIter: 20})
-	if !errors.Is(err, ErrCollapsed) {
-		t.Fatalf("two point masses: error %v, want ErrCollapsed", err)
-	}
-	res, err := Fit(context.Background(), x, Options{Components: 2, MaxIter: 20, MinVariance: 1e-6})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range res.History {
-		for _, v := range slices.Concat(s.Model.Means, s.Model.Stdevs, s.Model.Weights, []float64{s.LogLikelihood}) {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				t.Fatalf("iteration %d: %v", s.Iter, s.Model)
-			}
-		}
-	}
-	if m := res.Model.Means; math.Abs(m[0]-0.2) > 1e-9 || math.Abs(m[1]-0.7) > 1e-9 {
-		t.Fatalf("means %v, want 0.2 and 0.7", m)
-	}
-}
-
 func TestBadInputIsAnError(t *testing.T) {
 	good := []float64{0.1, 0.5, 0.9}
 	bad := Model{Weights: []float64{1}, Means: []float64{0}, Stdevs: []float64{0}}

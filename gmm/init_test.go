@@ -119,9 +119,26 @@ func TestNInitKeepsTheBestStart(t *testing.T) {
 	var prev float64
 	var improved bool
 	for n := 1; n <= 8; n++ {
-		res, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 100, Init: InitRandomFromData, Seed: 3, NInit: n, MinVariance: 1e-9})
+		// Progress reports every run's start and iterations; the Result is the run whose
+		// last step has the highest log-likelihood.
+		last := map[int]Step{}
+		progress := func(s Step) {
+			if s.Iter == -1 && s.Run != len(last) {
+				t.Fatalf("run %d started after %d runs", s.Run, len(last))
+			}
+			last[s.Run] = s
+		}
+		res, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 100, Init: InitRandomFromData, Seed: 3, NInit: n, MinVariance: 1e-9, Progress: progress})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(last) != n || last[res.Run].LogLikelihood != res.LogLikelihood || !slices.Equal(last[res.Run].Model.Means, res.Model.Means) {
+			t.Fatalf("NInit=%d: %d runs reported; kept run %d (log-likelihood %v), its last step %v", n, len(last), res.Run, res.LogLikelihood, last[res.Run])
+		}
+		for r, s := range last {
+			if s.LogLikelihood > res.LogLikelihood {
+				t.Fatalf("NInit=%d: run %d ended at %v, above the kept run %d's %v", n, r, s.LogLikelihood, res.Run, res.LogLikelihood)
+			}
 		}
 		// Restarts 0..n-1 are a prefix of restarts 0..n: the best can only improve.
 		if n > 1 && res.LogLikelihood < prev {
@@ -134,12 +151,19 @@ func TestNInitKeepsTheBestStart(t *testing.T) {
 		t.Error("no restart found a better optimum than the first: the test data make none")
 	}
 	// A deterministic start runs once whatever NInit.
-	calls := 0
-	if _, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 5, NInit: 6, Progress: func(Step) { calls++ }}); err != nil {
+	starts, calls := 0, 0
+	count := func(s Step) {
+		if s.Iter < 0 {
+			starts++
+		} else {
+			calls++
+		}
+	}
+	if _, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 5, NInit: 6, Progress: count}); err != nil {
 		t.Fatal(err)
 	}
-	if calls != 5 {
-		t.Errorf("evenly spaced start with NInit=6: %d iterations, want 5", calls)
+	if starts != 1 || calls != 5 {
+		t.Errorf("evenly spaced start with NInit=6: %d starts and %d iterations, want 1 and 5", starts, calls)
 	}
 	if _, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 5, NInit: -1}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("NInit=-1: %v", err)

@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -67,6 +68,13 @@ type config struct {
 	first, second string
 	components    int
 	iterations    int
+	init          gmm.Init
+	seed          uint64
+	nInit         int
+	tol           float64
+	minVariance   float64
+	saveModel     string
+	model         string
 	threshold     float64
 	hasThreshold  bool
 	visualization int
@@ -91,7 +99,7 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 // rawFlags are the flags kept as text until parseFlags checks them.
-type rawFlags struct{ threshold, channel string }
+type rawFlags struct{ threshold, channel, init string }
 
 // newFlagSet declares every flag, storing into c and r.
 func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
@@ -100,7 +108,15 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.StringVar(&c.first, "first-image", "", "image `file` to segment (default: the built-in example, "+exampleName+")")
 	fs.StringVar(&c.second, "second-image", "", "second image `file` of the same size: segment the CIE94 difference of the pair")
 	fs.IntVar(&c.components, "components", 3, "number of mixture components (classes)")
-	fs.IntVar(&c.iterations, "iterations", 8, "number of EM iterations")
+	fs.IntVar(&c.iterations, "iterations", 8, "number of EM iterations (at most, with --tol)")
+	fs.IntVar(&c.iterations, "max-iter", 8, "the same as --iterations")
+	fs.StringVar(&r.init, "init", "evenly-spaced", "starting mixture: evenly-spaced (the reference's), quantiles, kmeans++ or random-from-data")
+	fs.Uint64Var(&c.seed, "seed", 0, "seed of the random starts (kmeans++, random-from-data)")
+	fs.IntVar(&c.nInit, "n-init", 1, "fits from that many random starts, keeping the one of highest log-likelihood")
+	fs.Float64Var(&c.tol, "tol", 0, "stop once the mean log-likelihood per pixel gains less than this (0: run every iteration)")
+	fs.Float64Var(&c.minVariance, "min-variance", 0, "add this to every variance after each M-step (scikit-learn's reg_covar)")
+	fs.StringVar(&c.saveModel, "save-model", "", "also write the fitted mixture as JSON to `file`")
+	fs.StringVar(&c.model, "model", "", "segment with the mixture saved in `file` by --save-model, without fitting")
 	fs.StringVar(&r.threshold, "subtraction-threshold", "", "with --second-image and 2 components: start background/foreground from the CIE94 difference thresholded at this `value` (2.3 is just noticeable)")
 	fs.IntVar(&c.visualization, "visualization", 0, "1: also write figures of the fit next to the output (<out>_strip.png, _sheet.png, _sheet.svg, _curves.png); 0: none")
 	fs.IntVar(&c.threads, "threads", 0, "worker threads (0: one per physical core)")
@@ -136,13 +152,37 @@ func parseFlags(args []string) (*config, error) {
 	if c.channel, err = segment.ParseChannel(raw.channel); err != nil {
 		return nil, usageError{"--channel: " + err.Error()}
 	}
+	if c.init, err = gmm.ParseInit(raw.init); err != nil {
+		return nil, usageError{"--init: " + strings.TrimPrefix(err.Error(), gmm.ErrInvalidOptions.Error()+": ")}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if c.model != "" {
+		for _, name := range fittingFlags {
+			if set[name] {
+				return nil, usageError{fmt.Sprintf("--%s is about fitting; --model segments with a saved mixture instead", name)}
+			}
+		}
+		if c.visualization != 0 {
+			return nil, usageError{"--visualization draws a fit; --model segments with a saved mixture instead"}
+		}
+		if !set["components"] {
+			c.components = 0 // the model's
+		}
+	}
 	switch {
-	case c.components < 1:
+	case c.components < 1 && c.model == "":
 		return nil, usageError{fmt.Sprintf("--components=%d: want at least 1", c.components)}
 	case c.components > kernel.MaxComponents:
 		return nil, usageError{fmt.Sprintf("--components=%d: at most %d are supported", c.components, kernel.MaxComponents)}
 	case c.iterations < 1:
 		return nil, usageError{fmt.Sprintf("--iterations=%d: want at least 1", c.iterations)}
+	case c.nInit < 1:
+		return nil, usageError{fmt.Sprintf("--n-init=%d: want at least 1", c.nInit)}
+	case !(c.tol >= 0) || math.IsInf(c.tol, 0):
+		return nil, usageError{fmt.Sprintf("--tol=%v: want 0 or a positive number", c.tol)}
+	case !(c.minVariance >= 0) || math.IsInf(c.minVariance, 0):
+		return nil, usageError{fmt.Sprintf("--min-variance=%v: want 0 or a positive number", c.minVariance)}
 	case c.threads < 0:
 		return nil, usageError{fmt.Sprintf("--threads=%d: want 0 (one per physical core) or more", c.threads)}
 	case c.precision != "float64" && c.precision != "float32":
@@ -166,6 +206,9 @@ func parseFlags(args []string) (*config, error) {
 	}
 	return c, nil
 }
+
+// fittingFlags are the flags that only a fit uses, which --model leaves out.
+var fittingFlags = []string{"iterations", "max-iter", "init", "seed", "n-init", "tol", "min-variance", "subtraction-threshold", "save-model"}
 
 // usage prints the flags' help.
 func usage(w io.Writer) {
@@ -276,6 +319,13 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 			}
 		}()
 	}
+	var saved *gmm.Model
+	if c.model != "" {
+		if saved, err = loadModel(c); err != nil {
+			return err
+		}
+		c.components = saved.K()
+	}
 	in, err := load(c)
 	if err != nil {
 		return err
@@ -292,12 +342,17 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 		defer rep.endLive()
 	}
 	opt := gmm.Options{
-		Components: c.components,
-		MaxIter:    c.iterations,
-		Threads:    c.threads,
-		Pin:        c.pin,
-		Kernel:     c.kernel,
-		Progress:   rep.step,
+		Components:  c.components,
+		MaxIter:     c.iterations,
+		Tol:         c.tol,
+		Init:        c.init,
+		Seed:        c.seed,
+		NInit:       c.nInit,
+		MinVariance: c.minVariance,
+		Threads:     c.threads,
+		Pin:         c.pin,
+		Kernel:      c.kernel,
+		Progress:    rep.step,
 	}
 	if c.hasThreshold {
 		var m gmm.Model
@@ -312,27 +367,43 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 		opt.InitModel = &m
 		rep.initMethod = "thresholded subtraction"
 	}
-	rep.begin(opt)
 	var res *gmm.Result
-	var fitted time.Time
-	maxLevel := in.plane.Max
-	if in.x64 != nil {
+	switch {
+	case saved != nil:
+		res, err = savedResult(c, saved)
+		rep.saved(saved)
+	case in.x64 != nil:
 		res, err = gmm.Fit(ctx, in.x64, opt)
-		fitted = time.Now()
-		if err == nil {
-			err = label(c, &res.Model, in.x64, in.plane, opt)
-		}
-	} else {
+	default:
 		res, err = gmm.Fit(ctx, in.x32, opt)
-		fitted = time.Now()
-		if err == nil {
-			err = label(c, &res.Model, in.x32, in.plane, opt)
-		}
 	}
 	if err != nil {
 		return err
 	}
-	segmented, err := writeOutputs(c, &res.Model, in.plane, maxLevel, out)
+	fitted := time.Now()
+	// From here on, a failure removes every file the run wrote.
+	var written []string
+	defer func() {
+		if err != nil {
+			removeAll(written)
+		}
+	}()
+	if c.saveModel != "" {
+		if err := writeModel(c.saveModel, &res.Model); err != nil {
+			return fmt.Errorf("--save-model: %w", err)
+		}
+		written = append(written, c.saveModel)
+	}
+	maxLevel := in.plane.Max
+	if in.x64 != nil {
+		err = label(c, &res.Model, in.x64, in.plane, opt)
+	} else {
+		err = label(c, &res.Model, in.x32, in.plane, opt)
+	}
+	if err != nil {
+		return err
+	}
+	segmented, err := writeOutputs(c, &res.Model, in.plane, maxLevel, out, &written)
 	if err != nil {
 		return err
 	}
@@ -350,14 +421,59 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 			figures, err = writeFigures(c, in, in.x32, res, segmented, out)
 		}
 		if err != nil {
-			// A failed run leaves no outputs behind.
-			removeAll([]string{c.labels, out})
 			return err
 		}
 		t.figures = time.Since(drawing).Seconds()
 	}
 	t.total = time.Since(start).Seconds()
 	return rep.end(res, out, figures, t)
+}
+
+// loadModel reads the mixture of --model, checked against --components when that is set.
+func loadModel(c *config) (*gmm.Model, error) {
+	data, err := os.ReadFile(c.model)
+	if err != nil {
+		return nil, fmt.Errorf("--model: %w", err)
+	}
+	var m gmm.Model
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("--model %s: %w", c.model, err)
+	}
+	if c.components != 0 && c.components != m.K() {
+		return nil, fmt.Errorf("--model %s has %d components, --components=%d", c.model, m.K(), c.components)
+	}
+	return &m, nil
+}
+
+// savedResult stands for the fit that --model skips: the saved mixture, no iterations,
+// and where the segmentation's passes run.
+func savedResult(c *config, m *gmm.Model) (*gmm.Result, error) {
+	k, err := kernel.Lookup(c.kernel)
+	if err != nil {
+		return nil, err
+	}
+	threads := c.threads
+	if threads == 0 {
+		threads = kernel.AutoThreads()
+	}
+	return &gmm.Result{Model: *m, Initial: *m, Kernel: k.Name, Threads: threads}, nil
+}
+
+// writeModel writes m as JSON to path, atomically.
+func writeModel(path string, m *gmm.Model) error {
+	data, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return err
+	}
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := f.Write(append(data, '\n')); err != nil {
+		return err
+	}
+	return f.Commit()
 }
 
 // classOutputs reports whether the outputs asked for need the class of every pixel
@@ -375,13 +491,13 @@ func label[T float32 | float64](c *config, m *gmm.Model, x []T, p *segment.Plane
 
 // writeOutputs writes p as label left it: the class indices to --labels when asked, then
 // the segmentation to out, in colour (--palette) or as the gray levels (0..maxLevel) of the
-// components' means, which it returns. If out cannot be written, the labels file is
-// removed again.
-func writeOutputs(c *config, m *gmm.Model, p *segment.Plane, maxLevel int, out string) (image.Image, error) {
+// components' means, which it returns. It adds the paths it wrote to written.
+func writeOutputs(c *config, m *gmm.Model, p *segment.Plane, maxLevel int, out string, written *[]string) (image.Image, error) {
 	if c.labels != "" {
 		if err := segment.WritePNG(c.labels, p.Image()); err != nil {
 			return nil, fmt.Errorf("--labels: %w", err)
 		}
+		*written = append(*written, c.labels)
 	}
 	var img image.Image
 	switch {
@@ -393,19 +509,11 @@ func writeOutputs(c *config, m *gmm.Model, p *segment.Plane, maxLevel int, out s
 	default:
 		img = p.Image()
 	}
-	return img, writeSegmentation(c, out, img)
-}
-
-// writeSegmentation writes img to out; if it cannot, it removes the labels file written
-// before it.
-func writeSegmentation(c *config, out string, img image.Image) error {
 	if err := segment.WritePNG(out, img); err != nil {
-		if c.labels != "" {
-			os.Remove(c.labels)
-		}
-		return fmt.Errorf("writing the segmentation: %w", err)
+		return nil, fmt.Errorf("writing the segmentation: %w", err)
 	}
-	return nil
+	*written = append(*written, out)
+	return img, nil
 }
 
 // load decodes the input image(s) and returns the samples to fit.

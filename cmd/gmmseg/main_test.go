@@ -335,6 +335,7 @@ func TestLiveProgressLine(t *testing.T) {
 	var live bytes.Buffer
 	r := newReport(&config{iterations: 3, json: true}, nil, io.Discard)
 	r.live, r.start = &live, time.Now()
+	r.step(gmm.Step{Iter: -1, LogLikelihood: -120}) // the start: no line of its own
 	for i, ll := range []float64{-100, -90.5, -90.25} {
 		r.step(gmm.Step{Iter: i, LogLikelihood: ll})
 	}
@@ -343,7 +344,7 @@ func TestLiveProgressLine(t *testing.T) {
 	if len(lines) != 4 || lines[0] != "" || !strings.HasSuffix(live.String(), "\n") {
 		t.Fatalf("live output %q: want three overwritten lines and a newline", live.String())
 	}
-	for i, want := range []string{"iteration 1/3  log-likelihood -100  change -", "iteration 2/3  log-likelihood -90.5  change 9.500e+00", "iteration 3/3  log-likelihood -90.25  change 2.500e-01"} {
+	for i, want := range []string{"iteration 1/3  log-likelihood -100  change 2.000e+01", "iteration 2/3  log-likelihood -90.5  change 9.500e+00", "iteration 3/3  log-likelihood -90.25  change 2.500e-01"} {
 		if !strings.HasPrefix(lines[i+1], want) || !strings.Contains(lines[i+1], " s") {
 			t.Errorf("line %d = %q, want it to start with %q and end with the elapsed time", i+1, lines[i+1], want)
 		}
@@ -456,12 +457,14 @@ func badFiles(t *testing.T, dir string) map[string]string {
 	// Width and height 0 in the IHDR chunk; the decoder refuses it before the CRC matters.
 	copy(zero[16:24], make([]byte, 8))
 	files := map[string][]byte{
-		"text.png":      []byte("plain text, not an image at all"),
-		"truncated.png": exampleImage[:len(exampleImage)/3],
-		"truncated.jpg": jpg.Bytes()[:jpg.Len()/3],
-		"zero.png":      zero,
-		"tiny.png":      tiny.Bytes(),
-		"other.png":     other.Bytes(),
+		"text.png":       []byte("plain text, not an image at all"),
+		"truncated.png":  exampleImage[:len(exampleImage)/3],
+		"truncated.jpg":  jpg.Bytes()[:jpg.Len()/3],
+		"zero.png":       zero,
+		"tiny.png":       tiny.Bytes(),
+		"other.png":      other.Bytes(),
+		"bad-model.json": []byte(`{"weights": [1, 1], "means": [0, 1], "stdevs": [0.1, -2]}`),
+		"model.json":     []byte(`{"weights": [0.5, 0.5], "means": [0.25, 0.75], "stdevs": [0.1, 0.1]}`),
 	}
 	paths := map[string]string{}
 	for name, data := range files {
@@ -506,6 +509,19 @@ func TestBadInput(t *testing.T) {
 		{"unwritable profile", []string{"--cpuprofile=" + filepath.Join(in, "no", "p.pprof")}, 1, "--cpuprofile"},
 		{"unwritable labels", []string{"--labels=" + filepath.Join(in, "no", "l.png")}, 1, "--labels"},
 		{"unwritable memory profile", []string{"--memprofile=" + filepath.Join(in, "no", "m.pprof")}, 1, "--memprofile"},
+		{"unknown init", []string{"--init=magic"}, 2, "magic"},
+		{"no starts", []string{"--n-init=0"}, 2, "--n-init=0"},
+		{"negative tol", []string{"--tol=-1"}, 2, "--tol"},
+		{"NaN min variance", []string{"--min-variance=NaN"}, 2, "--min-variance"},
+		{"zero max-iter", []string{"--max-iter=0"}, 2, "--iterations=0"},
+		{"missing model", []string{"--model=" + filepath.Join(in, "nope.json")}, 1, "no such file"},
+		{"model not JSON", []string{"--model=" + f["text.png"]}, 1, "--model"},
+		{"invalid model", []string{"--model=" + f["bad-model.json"]}, 1, "stdev 1 is -2"},
+		{"model of other K", []string{"--model=" + f["model.json"], "--components=3"}, 1, "has 2 components"},
+		{"model and a fit flag", []string{"--model=" + f["model.json"], "--tol=1e-3"}, 2, "--tol"},
+		{"model and figures", []string{"--model=" + f["model.json"], "--visualization=1"}, 2, "--visualization"},
+		{"unwritable saved model", []string{"--save-model=" + filepath.Join(in, "no", "m.json")}, 1, "--save-model"},
+		{"saved model removed", []string{"--save-model=m.json", "--labels=l.png", "--out=" + filepath.Join(in, "no", "x.png")}, 1, "writing the segmentation"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -27,7 +27,15 @@ type report struct {
 }
 
 func newReport(c *config, in *input, w io.Writer) *report {
-	return &report{c: c, in: in, w: w, initMethod: "evenly spaced components"}
+	return &report{c: c, in: in, w: w, initMethod: initMethods[c.init]}
+}
+
+// initMethods describe the starts in the text report.
+var initMethods = map[gmm.Init]string{
+	gmm.InitEvenlySpaced:   "evenly spaced components",
+	gmm.InitQuantiles:      "the quantiles of the data",
+	gmm.InitKMeansPP:       "k-means++ seeding",
+	gmm.InitRandomFromData: "pixels drawn at random",
 }
 
 // floats formats numbers with full precision, as the reference printed Python floats.
@@ -39,29 +47,22 @@ func floats(v []float64) string {
 	return "[" + strings.Join(s, ", ") + "]"
 }
 
-// begin prints the starting model (text mode).
-func (r *report) begin(opt gmm.Options) {
-	if r.c.json {
+// step prints one step of the fit: a run's start (Iter -1) or an iteration, as the live
+// line and as the text report's block.
+func (r *report) step(s gmm.Step) {
+	if s.Iter < 0 {
+		r.begin(s)
 		return
 	}
-	m := gmm.EvenlySpaced(opt.Components)
-	if opt.InitModel != nil {
-		m = *opt.InitModel
-	}
-	fmt.Fprintf(r.w, "Initializing the mixture from %s.\ninit_means= %s\ninit_stdevs= %s\ninit_weights= %s\n",
-		r.initMethod, floats(m.Means), floats(m.Stdevs), floats(m.Weights))
-}
-
-// step prints one iteration: the live line, and the text report's block.
-func (r *report) step(s gmm.Step) {
 	if r.live != nil {
-		change := "-"
-		if s.Iter > 0 {
-			change = strconv.FormatFloat(s.LogLikelihood-r.prevLL, 'e', 3, 64)
-		}
+		change := strconv.FormatFloat(s.LogLikelihood-r.prevLL, 'e', 3, 64)
 		r.prevLL, r.drawn = s.LogLikelihood, true
-		fmt.Fprintf(r.live, "\r\033[Kiteration %d/%d  log-likelihood %.12g  change %s  %.2f s",
-			s.Iter+1, r.c.iterations, s.LogLikelihood, change, time.Since(r.start).Seconds())
+		run := ""
+		if r.c.nInit > 1 {
+			run = fmt.Sprintf("start %d/%d  ", s.Run+1, r.c.nInit)
+		}
+		fmt.Fprintf(r.live, "\r\033[K%siteration %d/%d  log-likelihood %.12g  change %s  %.2f s",
+			run, s.Iter+1, r.c.iterations, s.LogLikelihood, change, time.Since(r.start).Seconds())
 	}
 	if r.c.json {
 		return
@@ -69,6 +70,29 @@ func (r *report) step(s gmm.Step) {
 	fmt.Fprintf(r.w, "ITERATION %d\nmeans %s\nstdevs %s\nweights %s\nlog likelihood %s\n",
 		s.Iter, floats(s.Model.Means), floats(s.Model.Stdevs), floats(s.Model.Weights),
 		strconv.FormatFloat(s.LogLikelihood, 'g', -1, 64))
+}
+
+// begin prints a run's starting model (text mode), as the reference did.
+func (r *report) begin(s gmm.Step) {
+	r.prevLL = s.LogLikelihood
+	if r.c.json {
+		return
+	}
+	if r.c.nInit > 1 {
+		fmt.Fprintf(r.w, "START %d of %d\n", s.Run+1, r.c.nInit)
+	}
+	m := &s.Model
+	fmt.Fprintf(r.w, "Initializing the mixture from %s.\ninit_means= %s\ninit_stdevs= %s\ninit_weights= %s\n",
+		r.initMethod, floats(m.Means), floats(m.Stdevs), floats(m.Weights))
+}
+
+// saved prints the mixture of --model (text mode).
+func (r *report) saved(m *gmm.Model) {
+	if r.c.json {
+		return
+	}
+	fmt.Fprintf(r.w, "Segmenting with the mixture in %s.\nmeans %s\nstdevs %s\nweights %s\n",
+		r.c.model, floats(m.Means), floats(m.Stdevs), floats(m.Weights))
 }
 
 // endLive ends the live line, if one was drawn.
@@ -113,6 +137,13 @@ type jsonIteration struct {
 	LogLikelihood number `json:"log_likelihood"`
 }
 
+// jsonReseed is a gmm.Reseed.
+type jsonReseed struct {
+	Iteration int `json:"iteration"`
+	Component int `json:"component"`
+	From      int `json:"from"`
+}
+
 type jsonDoc struct {
 	Image struct {
 		Path       string `json:"path"`
@@ -125,8 +156,16 @@ type jsonDoc struct {
 	Threads    int             `json:"threads"`
 	Precision  string          `json:"precision"`
 	Components int             `json:"components"`
+	InitMethod string          `json:"init_method"`
+	Seed       *uint64         `json:"seed,omitempty"`
+	NInit      int             `json:"n_init,omitempty"`
+	Run        *int            `json:"run,omitempty"`
 	Init       jsonModel       `json:"init"`
 	Iterations []jsonIteration `json:"iterations"`
+	Converged  bool            `json:"converged"`
+	Reseeded   []jsonReseed    `json:"reseeded,omitempty"`
+	ModelFile  string          `json:"model_file,omitempty"`
+	SavedModel string          `json:"saved_model,omitempty"`
 	Output     string          `json:"output"`
 	Labels     string          `json:"labels,omitempty"`
 	Figures    []string        `json:"figures,omitempty"`
@@ -142,11 +181,19 @@ type jsonDoc struct {
 // end prints the JSON document, or the text report's last lines: the files written.
 func (r *report) end(res *gmm.Result, out string, figures []string, t timings) error {
 	if !r.c.json {
-		written := append([]string{out}, figures...)
-		if r.c.labels != "" {
-			written = append([]string{r.c.labels}, written...)
+		if r.c.nInit > 1 {
+			fmt.Fprintf(r.w, "kept start %d of %d (log likelihood %s)\n", res.Run+1, r.c.nInit, strconv.FormatFloat(res.LogLikelihood, 'g', -1, 64))
 		}
-		for _, path := range written {
+		for _, e := range res.Reseeded {
+			fmt.Fprintf(r.w, "note: component %d had no weight left after iteration %d and was split from component %d\n", e.Component, e.Iter, e.From)
+		}
+		var written []string
+		for _, path := range []string{r.c.saveModel, r.c.labels, out} {
+			if path != "" {
+				written = append(written, path)
+			}
+		}
+		for _, path := range append(written, figures...) {
 			if _, err := fmt.Fprintf(r.w, "wrote %s\n", path); err != nil {
 				return err
 			}
@@ -161,7 +208,21 @@ func (r *report) end(res *gmm.Result, out string, figures []string, t timings) e
 	}
 	d.Kernel, d.Threads = res.Kernel, res.Threads
 	d.Precision, d.Components = r.c.precision, r.c.components
+	d.InitMethod = r.c.init.String()
+	switch {
+	case r.c.model != "":
+		d.InitMethod, d.ModelFile = "model-file", r.c.model
+	case r.c.hasThreshold:
+		d.InitMethod = "thresholded-subtraction"
+	case r.c.init == gmm.InitKMeansPP || r.c.init == gmm.InitRandomFromData:
+		d.Seed, d.NInit, d.Run = &r.c.seed, r.c.nInit, &res.Run
+	}
+	d.Converged, d.SavedModel = res.Converged, r.c.saveModel
+	for _, e := range res.Reseeded {
+		d.Reseeded = append(d.Reseeded, jsonReseed{e.Iter, e.Component, e.From})
+	}
 	d.Init = modelJSON(&res.Initial)
+	d.Iterations = []jsonIteration{} // [] rather than null when --model skips the fit
 	for _, s := range res.History {
 		d.Iterations = append(d.Iterations, jsonIteration{modelJSON(&s.Model), number(s.LogLikelihood)})
 	}

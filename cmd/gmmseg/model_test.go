@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gmmsimd/gmmsimd/gmm"
+	"github.com/gmmsimd/gmmsimd/gmm/segment"
+)
+
+// exampleSamples are the built-in example's luma samples, as gmmseg fits them.
+func exampleSamples(t *testing.T) []float64 {
+	t.Helper()
+	img, err := segment.Decode(bytes.NewReader(exampleImage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := segment.NewPlane(img, segment.Luma)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return segment.Samples[float64](p)
+}
+
+// fitDoc is the part of the JSON document about the fit's options.
+type fitDoc struct {
+	ourDoc
+	InitMethod string `json:"init_method"`
+	Seed       *uint64
+	NInit      int `json:"n_init"`
+	Run        *int
+	Converged  bool
+	ModelFile  string `json:"model_file"`
+	SavedModel string `json:"saved_model"`
+}
+
+func decodeDoc(t *testing.T, stdout string) fitDoc {
+	t.Helper()
+	var d fitDoc
+	if err := json.Unmarshal([]byte(stdout), &d); err != nil {
+		t.Fatalf("%v:\n%s", err, stdout)
+	}
+	return d
+}
+
+func TestFitFlagsReachTheLibrary(t *testing.T) {
+	dir := t.TempDir()
+	r := runCmd(t, "--json", "--components=4", "--init=kmeans++", "--seed=7", "--n-init=3",
+		"--tol=1e-4", "--max-iter=200", "--min-variance=1e-5", "--out="+filepath.Join(dir, "o.png"))
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	doc := decodeDoc(t, r.Stdout)
+	want, err := gmm.Fit(t.Context(), exampleSamples(t), gmm.Options{
+		Components: 4, Init: gmm.InitKMeansPP, Seed: 7, NInit: 3, Tol: 1e-4, MaxIter: 200, MinVariance: 1e-5,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.InitMethod != "kmeans++" || doc.Seed == nil || *doc.Seed != 7 || doc.NInit != 3 ||
+		doc.Run == nil || *doc.Run != want.Run || doc.Converged != want.Converged || !want.Converged {
+		t.Fatalf("document %+v; the library's fit: run %d, converged %v", doc, want.Run, want.Converged)
+	}
+	if len(doc.Iterations) != want.Iterations || !slices.Equal(doc.Init.Means, want.Initial.Means) {
+		t.Fatalf("%d iterations from %v; the library: %d from %v", len(doc.Iterations), doc.Init.Means, want.Iterations, want.Initial.Means)
+	}
+	last := doc.Iterations[len(doc.Iterations)-1]
+	if !slices.Equal(last.Means, want.Model.Means) || !slices.Equal(last.Stdevs, want.Model.Stdevs) ||
+		!slices.Equal(last.Weights, want.Model.Weights) || last.LogLikelihood != want.LogLikelihood {
+		t.Fatalf("final mixture %+v, the library's %+v", last, want.Model)
+	}
+
+	// --max-iter is --iterations: without --tol, exactly that many.
+	r = runCmd(t, "--json", "--max-iter=3", "--out="+filepath.Join(dir, "o.png"))
+	if doc := decodeDoc(t, r.Stdout); r.Code != 0 || len(doc.Iterations) != 3 || doc.Converged || doc.InitMethod != "evenly-spaced" || doc.Seed != nil {
+		t.Fatalf("--max-iter=3: exit %d, %d iterations, %+v", r.Code, len(doc.Iterations), doc)
+	}
+}
+
+func TestTextReportShowsEachStart(t *testing.T) {
+	dir := t.TempDir()
+	r := runCmd(t, "--init=random-from-data", "--seed=2", "--n-init=2", "--iterations=2", "--out="+filepath.Join(dir, "o.png"))
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	res, err := gmm.Fit(t.Context(), exampleSamples(t), gmm.Options{Components: 3, Init: gmm.InitRandomFromData, Seed: 2, NInit: 2, MaxIter: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"START 1 of 2\nInitializing the mixture from pixels drawn at random.\n",
+		"START 2 of 2\n",
+		"init_means= " + floats(res.Initial.Means) + "\n",
+		"kept start " + string(rune('1'+res.Run)) + " of 2",
+	} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+	if n := strings.Count(r.Stdout, "ITERATION "); n != 4 {
+		t.Errorf("%d iteration blocks, want 2 per start", n)
+	}
+}
+
+func TestSavedModelSegmentsOtherImages(t *testing.T) {
+	dir := t.TempDir()
+	saved, fitLabels, out := filepath.Join(dir, "m.json"), filepath.Join(dir, "fit.png"), filepath.Join(dir, "o.png")
+	r := runCmd(t, "--json", "--components=4", "--save-model="+saved, "--labels="+fitLabels, "--out="+out)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	fit := decodeDoc(t, r.Stdout)
+	data, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m gmm.Model
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	last := fit.Iterations[len(fit.Iterations)-1]
+	if fit.SavedModel != saved || !slices.Equal(m.Means, last.Means) || !slices.Equal(m.Stdevs, last.Stdevs) || !slices.Equal(m.Weights, last.Weights) {
+		t.Fatalf("saved %+v, the fit ended at %+v", m, last)
+	}
+
+	// Segmenting with the saved mixture, no fit: the same classes, pixel for pixel.
+	modelLabels := filepath.Join(dir, "model.png")
+	for _, prec := range []string{"float64", "float32"} {
+		r = runCmd(t, "--json", "--model="+saved, "--precision="+prec, "--labels="+modelLabels, "--out="+out)
+		if r.Code != 0 {
+			t.Fatalf("--model: exit %d: %s", r.Code, r.Stderr)
+		}
+		doc := decodeDoc(t, r.Stdout)
+		if doc.ModelFile != saved || doc.InitMethod != "model-file" || len(doc.Iterations) != 0 || doc.Components != 4 ||
+			!slices.Equal(doc.Init.Means, m.Means) || !strings.Contains(r.Stdout, `"iterations": []`) {
+			t.Fatalf("--model document: %+v\n%s", doc, r.Stdout)
+		}
+		a, b := readBytes(t, fitLabels), readBytes(t, modelLabels)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: the labels from --model differ from the fit's", prec)
+		}
+	}
+	r = runCmd(t, "--model="+saved, "--components=4", "--out="+out)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Segmenting with the mixture in "+saved) || strings.Contains(r.Stdout, "ITERATION") {
+		t.Fatalf("text report with --model: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+func readBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -139,6 +139,12 @@ func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result,
 		return nil, err
 	}
 	defer d.Close()
+	return fit(ctx, d, x, opt, total)
+}
+
+// fit runs Fit's starts on d's workers, for samples x (weights opt.Weights) whose weights
+// sum to total, and returns the best.
+func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt Options, total float64) (*Result, error) {
 	runs := 1
 	if opt.InitModel == nil && opt.Init.random() {
 		runs = max(1, opt.NInit)

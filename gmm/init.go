@@ -63,11 +63,13 @@ type summary struct {
 }
 
 // summarise returns the weighted mean and standard deviation (shifted by the first
-// sample, so that an offset does not cancel the variance away), and the range of x.
+// sample, so that an offset does not cancel the variance away), and the range of x. Its
+// sums are compensated, so that the summary of a histogram and of the samples it counts
+// agree to the last bits, and so do the starts made from them.
 func summarise[T float32 | float64](x []T, w []float64) summary {
 	s := summary{min: math.Inf(1), max: math.Inf(-1)}
 	shift := float64(x[0])
-	var sum, sq float64
+	var total, sum, sq compensated
 	for i, v := range x {
 		f, c := float64(v), weight(w, i)
 		s.min, s.max = math.Min(s.min, f), math.Max(s.max, f)
@@ -75,15 +77,32 @@ func summarise[T float32 | float64](x []T, w []float64) summary {
 			continue
 		}
 		d := f - shift
-		s.total += c
-		sum += c * d
-		sq += c * d * d
+		total.add(c)
+		sum.add(c * d)
+		sq.add(c * d * d)
 	}
-	m := sum / s.total
+	s.total = total.value()
+	m := sum.value() / s.total
 	s.mean = shift + m
-	s.stdev = math.Sqrt(math.Max(sq/s.total-m*m, 0))
+	s.stdev = math.Sqrt(math.Max(sq.value()/s.total-m*m, 0))
 	return s
 }
+
+// compensated is a sum that carries its rounding errors along (Neumaier's variant of
+// Kahan summation).
+type compensated struct{ sum, err float64 }
+
+func (a *compensated) add(v float64) {
+	t := a.sum + v
+	if math.Abs(a.sum) >= math.Abs(v) {
+		a.err += (a.sum - t) + v
+	} else {
+		a.err += (v - t) + a.sum
+	}
+	a.sum = t
+}
+
+func (a *compensated) value() float64 { return a.sum + a.err }
 
 // weight is sample i's weight: w[i], or 1 without weights.
 func weight(w []float64, i int) float64 {

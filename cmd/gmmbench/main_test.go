@@ -109,11 +109,21 @@ func TestImageExperiment(t *testing.T) {
 	if im == nil || im.Width != 512 || im.Height != 512 {
 		t.Fatalf("image: %+v", im)
 	}
-	if want := 1 + 2*(len(kernel.Available())-1); len(im.Configs) != want {
+	// Every pixel: generic on one thread, each faster kernel on 1 and 2; the histogram:
+	// every kernel on 1 and 2.
+	kernels := len(kernel.Available())
+	if want := 1 + 2*(kernels-1) + 2*kernels; len(im.Configs) != want {
 		t.Fatalf("%d configurations, want %d: %+v", len(im.Configs), want, im.Configs)
 	}
-	if c := im.Configs[0]; c.Kernel != "generic" || c.Threads != 1 || c.Speedup != 1 {
-		t.Errorf("first configuration %+v, want generic on one thread", c)
+	if c := im.Configs[0]; c.Method != "pixels" || c.Kernel != "generic" || c.Threads != 1 || c.Speedup != 1 {
+		t.Errorf("first configuration %+v, want generic on one thread over the pixels", c)
+	}
+	methods := map[string]int{}
+	for _, c := range im.Configs {
+		methods[c.Method]++
+	}
+	if methods["pixels"] != 1+2*(kernels-1) || methods["histogram"] != 2*kernels {
+		t.Errorf("configurations by method: %v", methods)
 	}
 	for _, c := range im.Configs {
 		if !(c.Decode > 0 && c.Fit > 0 && c.Segment > 0 && c.Total >= c.Fit) {

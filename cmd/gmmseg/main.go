@@ -82,6 +82,8 @@ type config struct {
 	pin           bool
 	kernel        string
 	precision     string
+	method        string
+	histogram     bool // the fit runs on the levels' histogram (--method)
 	channel       segment.Channel
 	out           string
 	cpuprofile    string
@@ -123,6 +125,7 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.BoolVar(&c.pin, "pin", false, "lock each worker thread to its own CPU (Linux)")
 	fs.StringVar(&c.kernel, "kernel", "auto", "kernel implementation: auto, generic, avx2 or avx512")
 	fs.StringVar(&c.precision, "precision", "float64", "sample precision: float64 or float32")
+	fs.StringVar(&c.method, "method", "auto", "histogram (EM on the counts of the pixel levels: the same fit, faster), pixels (EM on every pixel), or auto: histogram but for a pair's colour differences")
 	fs.StringVar(&r.channel, "channel", "luma", "channel of a colour image: luma, red, green or blue (the reference read blue)")
 	fs.StringVar(&c.out, "out", "", "segmented PNG `file` (default: <image name>_segmented.png in the working directory)")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a pprof CPU profile to `file`")
@@ -191,7 +194,12 @@ func parseFlags(args []string) (*config, error) {
 		return nil, usageError{fmt.Sprintf("--visualization=%d: want 0 or 1", c.visualization)}
 	case c.second != "" && c.first == "":
 		return nil, usageError{"--second-image needs --first-image"}
+	case c.method != "auto" && c.method != "histogram" && c.method != "pixels":
+		return nil, usageError{fmt.Sprintf("--method=%s: want auto, histogram or pixels", c.method)}
+	case c.method == "histogram" && c.second != "":
+		return nil, usageError{"--method=histogram needs integer pixels; a pair is segmented on its CIE94 differences, with --method=pixels"}
 	}
+	c.histogram = c.method == "histogram" || (c.method == "auto" && c.second == "")
 	if _, err := kernel.Lookup(c.kernel); err != nil && !c.version {
 		return nil, usageError{"--kernel: " + err.Error()}
 	}
@@ -282,9 +290,11 @@ type input struct {
 	// plane receives the segmentation: the plane the samples were made from (its levels
 	// are reused), or in pair mode an 8-bit plane without levels yet.
 	plane *segment.Plane
-	x64   []float64 // the samples, in the precision asked for
-	x32   []float32
-	diff  []float64 // CIE94 differences in pair mode
+	// x64 or x32 holds the samples, in the precision asked for; neither, on the histogram
+	// path without figures.
+	x64  []float64
+	x32  []float32
+	diff []float64 // CIE94 differences in pair mode
 }
 
 func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err error) {
@@ -372,10 +382,14 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 	case saved != nil:
 		res, err = savedResult(c, saved)
 		rep.saved(saved)
-	case in.x64 != nil:
-		res, err = gmm.Fit(ctx, in.x64, opt)
-	default:
+	case c.histogram && c.precision == "float32":
+		res, err = gmm.FitLevels[float32](ctx, in.plane.Levels, in.plane.Max, opt)
+	case c.histogram:
+		res, err = gmm.FitLevels[float64](ctx, in.plane.Levels, in.plane.Max, opt)
+	case c.precision == "float32":
 		res, err = gmm.Fit(ctx, in.x32, opt)
+	default:
+		res, err = gmm.Fit(ctx, in.x64, opt)
 	}
 	if err != nil {
 		return err
@@ -395,10 +409,15 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 		written = append(written, c.saveModel)
 	}
 	maxLevel := in.plane.Max
-	if in.x64 != nil {
-		err = label(c, &res.Model, in.x64, in.plane, opt)
+	// The histogram path labels the plane's own levels through a table (nil samples).
+	x64, x32 := in.x64, in.x32
+	if c.histogram {
+		x64, x32 = nil, nil
+	}
+	if c.precision == "float32" {
+		err = label(c, &res.Model, x32, in.plane, opt)
 	} else {
-		err = label(c, &res.Model, in.x32, in.plane, opt)
+		err = label(c, &res.Model, x64, in.plane, opt)
 	}
 	if err != nil {
 		return err
@@ -415,7 +434,7 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 	var figures []string
 	if c.visualization == 1 {
 		drawing := time.Now()
-		if in.x64 != nil {
+		if c.precision == "float64" {
 			figures, err = writeFigures(c, in, in.x64, res, segmented, out)
 		} else {
 			figures, err = writeFigures(c, in, in.x32, res, segmented, out)
@@ -541,6 +560,9 @@ func load(c *config) (*input, error) {
 		}
 		first = nil // let the decoded image go before the samples are made
 		in.plane = p
+		if c.histogram && c.visualization == 0 {
+			return in, nil // the fit and the labels need only the levels
+		}
 		if c.precision == "float32" {
 			in.x32 = segment.Samples[float32](p)
 		} else {

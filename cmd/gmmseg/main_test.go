@@ -117,11 +117,14 @@ func TestParityWithTheReferenceProgram(t *testing.T) {
 			name string
 			tol  float64
 		}{{"float64", 1e-9}, {"float32", 1e-4}} {
-			for _, kern := range []string{"generic", "auto"} {
-				name := filepath.Base(file) + "/" + precision.name + "/" + kern
+			// Generic kernels on every pixel; the fastest kernels by the default method
+			// (the histogram for an image, every pixel for a pair).
+			for _, way := range [][2]string{{"generic", "pixels"}, {"auto", "auto"}} {
+				kern, method := way[0], way[1]
+				name := filepath.Base(file) + "/" + precision.name + "/" + kern + "/" + method
 				t.Run(name, func(t *testing.T) {
 					out := filepath.Join(t.TempDir(), "seg.png")
-					args := append(base[:len(base):len(base)], "--precision="+precision.name, "--kernel="+kern, "--out="+out)
+					args := append(base[:len(base):len(base)], "--precision="+precision.name, "--kernel="+kern, "--method="+method, "--out="+out)
 					r := runCmd(t, args...)
 					if r.Code != 0 {
 						t.Fatalf("exit %d: %s", r.Code, r.Stderr)
@@ -510,6 +513,8 @@ func TestBadInput(t *testing.T) {
 		{"unwritable labels", []string{"--labels=" + filepath.Join(in, "no", "l.png")}, 1, "--labels"},
 		{"unwritable memory profile", []string{"--memprofile=" + filepath.Join(in, "no", "m.pprof")}, 1, "--memprofile"},
 		{"unknown init", []string{"--init=magic"}, 2, "magic"},
+		{"unknown method", []string{"--method=magic"}, 2, "--method=magic"},
+		{"histogram of a pair", []string{"--first-image=" + f["tiny.png"], "--second-image=" + f["tiny.png"], "--method=histogram"}, 2, "CIE94"},
 		{"no starts", []string{"--n-init=0"}, 2, "--n-init=0"},
 		{"negative tol", []string{"--tol=-1"}, 2, "--tol"},
 		{"NaN min variance", []string{"--min-variance=NaN"}, 2, "--min-variance"},

@@ -13,8 +13,9 @@ import (
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
 )
 
-// exampleSamples are the built-in example's luma samples, as gmmseg fits them.
-func exampleSamples(t *testing.T) []float64 {
+// fitExample fits the built-in example's luma as gmmseg does by default, on the histogram
+// of its levels.
+func fitExample(t *testing.T, opt gmm.Options) *gmm.Result {
 	t.Helper()
 	img, err := segment.Decode(bytes.NewReader(exampleImage))
 	if err != nil {
@@ -24,12 +25,17 @@ func exampleSamples(t *testing.T) []float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return segment.Samples[float64](p)
+	res, err := gmm.FitLevels[float64](t.Context(), p.Levels, p.Max, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 // fitDoc is the part of the JSON document about the fit's options.
 type fitDoc struct {
 	ourDoc
+	Method     string
 	InitMethod string `json:"init_method"`
 	Seed       *uint64
 	NInit      int `json:"n_init"`
@@ -56,12 +62,9 @@ func TestFitFlagsReachTheLibrary(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
 	doc := decodeDoc(t, r.Stdout)
-	want, err := gmm.Fit(t.Context(), exampleSamples(t), gmm.Options{
+	want := fitExample(t, gmm.Options{
 		Components: 4, Init: gmm.InitKMeansPP, Seed: 7, NInit: 3, Tol: 1e-4, MaxIter: 200, MinVariance: 1e-5,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if doc.InitMethod != "kmeans++" || doc.Seed == nil || *doc.Seed != 7 || doc.NInit != 3 ||
 		doc.Run == nil || *doc.Run != want.Run || doc.Converged != want.Converged || !want.Converged {
 		t.Fatalf("document %+v; the library's fit: run %d, converged %v", doc, want.Run, want.Converged)
@@ -88,10 +91,7 @@ func TestTextReportShowsEachStart(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
-	res, err := gmm.Fit(t.Context(), exampleSamples(t), gmm.Options{Components: 3, Init: gmm.InitRandomFromData, Seed: 2, NInit: 2, MaxIter: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := fitExample(t, gmm.Options{Components: 3, Init: gmm.InitRandomFromData, Seed: 2, NInit: 2, MaxIter: 2})
 	for _, want := range []string{
 		"START 1 of 2\nInitializing the mixture from pixels drawn at random.\n",
 		"START 2 of 2\n",
@@ -158,4 +158,40 @@ func readBytes(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestHistogramAndPixelsGiveTheSameSegmentation(t *testing.T) {
+	dir := t.TempDir()
+	var docs [2]fitDoc
+	var outputs [2][]byte
+	for i, method := range []string{"histogram", "pixels"} {
+		out, labels := filepath.Join(dir, method+".png"), filepath.Join(dir, method+"_labels.png")
+		r := runCmd(t, "--json", "--components=4", "--method="+method, "--labels="+labels, "--out="+out)
+		if r.Code != 0 {
+			t.Fatalf("%s: exit %d: %s", method, r.Code, r.Stderr)
+		}
+		docs[i] = decodeDoc(t, r.Stdout)
+		if docs[i].Method != method {
+			t.Fatalf("--method=%s: the document says %q", method, docs[i].Method)
+		}
+		outputs[i] = append(readBytes(t, out), readBytes(t, labels)...)
+	}
+	if !bytes.Equal(outputs[0], outputs[1]) {
+		t.Error("the two methods wrote different segmentations")
+	}
+	for i, h := range docs[0].Iterations {
+		p := docs[1].Iterations[i]
+		for k := range h.Means {
+			for _, v := range [][2]float64{{h.Means[k], p.Means[k]}, {h.Stdevs[k], p.Stdevs[k]}, {h.Weights[k], p.Weights[k]}} {
+				if e := relErr(v[0], v[1]); e > 1e-12 {
+					t.Fatalf("iteration %d: histogram %v, pixels %v", i, h, p)
+				}
+			}
+		}
+	}
+	// auto is the histogram for one image.
+	r := runCmd(t, "--json", "--iterations=1", "--out="+filepath.Join(dir, "auto.png"))
+	if doc := decodeDoc(t, r.Stdout); doc.Method != "histogram" {
+		t.Errorf("--method=auto on an image: %q", doc.Method)
+	}
 }

@@ -155,6 +155,7 @@ type jsonDoc struct {
 	Kernel     string          `json:"kernel"`
 	Threads    int             `json:"threads"`
 	Precision  string          `json:"precision"`
+	Method     string          `json:"method"`
 	Components int             `json:"components"`
 	InitMethod string          `json:"init_method"`
 	Seed       *uint64         `json:"seed,omitempty"`
@@ -208,6 +209,10 @@ func (r *report) end(res *gmm.Result, out string, figures []string, t timings) e
 	}
 	d.Kernel, d.Threads = res.Kernel, res.Threads
 	d.Precision, d.Components = r.c.precision, r.c.components
+	d.Method = "pixels"
+	if r.c.histogram {
+		d.Method = "histogram"
+	}
 	d.InitMethod = r.c.init.String()
 	switch {
 	case r.c.model != "":

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 
+	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/internal/bigmem"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
 )
@@ -118,10 +119,7 @@ func to8(v uint32) uint32 { return (v*255 + 32767) / 65535 }
 // Samples returns the plane's values as level/Max, the reference program's scaling of
 // pixel values to [0, 1].
 func Samples[T float32 | float64](p *Plane) []T {
-	lut := make([]T, p.Max+1)
-	for v := range lut {
-		lut[v] = T(float64(v) / float64(p.Max))
-	}
+	lut := gmm.LevelValues[T](p.Max)
 	out := bigmem.Make[T](len(p.Levels))
 	parallel.For(len(out), 1<<16, func(lo, hi int) {
 		for i, v := range p.Levels[lo:hi] {

@@ -24,8 +24,10 @@ const CleanRadius = 2
 // 0..p.Max (rounded and clipped), opened then closed with a 5x5 square: the reference
 // program's output, and what Classes followed by MeanLevels gives in one pass fewer. p's
 // levels are overwritten, so the plane that x was made from can hold the result without
-// new memory; nil Levels are allocated. opt.Threads and opt.Kernel say where the
-// labelling runs.
+// new memory; nil Levels are allocated. With x nil, the samples are p's own levels
+// (level/p.Max in the precision T, as Samples makes them), labelled through a table of
+// their classes (gmm.ClassifyLevels): the same labels, without per-pixel arithmetic.
+// opt.Threads and opt.Kernel say where the labelling runs.
 func Segment[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options) error {
 	maxLevel := p.Max
 	if maxLevel < 1 || maxLevel > math.MaxUint16 {
@@ -49,7 +51,7 @@ func Segment[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options
 // closed with a 5x5 square, with the components ranked by mean. A rank-to-level map that
 // never decreases commutes with the minimum and maximum of the filters, so MeanLevels of
 // the result is exactly the filtered gray levels. p.Max becomes K-1; nil Levels are
-// allocated.
+// allocated. x may be nil, as for Segment.
 func Classes[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options) error {
 	order, err := rankedClasses(m, x, p, opt)
 	if err != nil {
@@ -64,13 +66,21 @@ func Classes[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options
 // responsible component of m at that pixel of x, opened then closed with a 5x5 square,
 // and returns order, the component of each rank.
 func rankedClasses[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options) (order []uint16, err error) {
-	if p.Width*p.Height != len(x) || (p.Levels != nil && len(p.Levels) != len(x)) {
-		return nil, fmt.Errorf("segment: %d samples for a %dx%d image", len(x), p.Width, p.Height)
+	if x == nil {
+		if len(p.Levels) != p.Width*p.Height {
+			return nil, fmt.Errorf("segment: %d levels for a %dx%d image", len(p.Levels), p.Width, p.Height)
+		}
+		err = gmm.ClassifyLevels[T](m, p.Levels, p.Levels, p.Max, opt)
+	} else {
+		if p.Width*p.Height != len(x) || (p.Levels != nil && len(p.Levels) != len(x)) {
+			return nil, fmt.Errorf("segment: %d samples for a %dx%d image", len(x), p.Width, p.Height)
+		}
+		if p.Levels == nil {
+			p.Levels = bigmem.Make[uint16](len(x))
+		}
+		err = gmm.Classify(m, p.Levels, x, opt)
 	}
-	if p.Levels == nil {
-		p.Levels = bigmem.Make[uint16](len(x))
-	}
-	if err := gmm.Classify(m, p.Levels, x, opt); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	k := m.K()

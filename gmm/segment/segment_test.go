@@ -577,3 +577,37 @@ func TestColourImage(t *testing.T) {
 		seen[c] = k
 	}
 }
+
+func TestSegmentFromLevelsIsSegmentFromSamples(t *testing.T) {
+	m := gmm.Model{Weights: []float64{0.3, 0.4, 0.3}, Means: []float64{0.2, 0.5, 0.8}, Stdevs: []float64{0.1, 0.05, 0.1}}
+	for _, maxLevel := range []int{255, 65535} {
+		rng := rand.New(rand.NewPCG(7, uint64(maxLevel)))
+		w, h := 67, 45
+		src := &Plane{Width: w, Height: h, Max: maxLevel, Levels: make([]uint16, w*h)}
+		for i := range src.Levels {
+			src.Levels[i] = uint16(rng.IntN(maxLevel + 1))
+		}
+		for _, classes := range []bool{false, true} {
+			run := func(p *Plane, x []float32) *Plane {
+				var err error
+				if classes {
+					err = Classes(&m, x, p, gmm.Options{})
+				} else {
+					err = Segment(&m, x, p, gmm.Options{})
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				return p
+			}
+			fromSamples := run(&Plane{Width: w, Height: h, Max: maxLevel}, Samples[float32](src))
+			fromLevels := run(&Plane{Width: w, Height: h, Max: maxLevel, Levels: slices.Clone(src.Levels)}, nil)
+			if !slices.Equal(fromLevels.Levels, fromSamples.Levels) || fromLevels.Max != fromSamples.Max {
+				t.Fatalf("max %d, classes %v: labels from the levels differ from those of the samples", maxLevel, classes)
+			}
+		}
+	}
+	if err := Segment[float64](&m, nil, &Plane{Width: 2, Height: 2, Max: 255}, gmm.Options{}); err == nil {
+		t.Error("no samples and no levels: no error")
+	}
+}

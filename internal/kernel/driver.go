@@ -83,8 +83,12 @@ type Driver struct {
 	next  atomic.Int64    // the next tile to take
 	pass  pass            // the current pass, read by the workers
 
-	t64 tasks[float64]
-	t32 tasks[float32]
+	t64  tasks[float64]
+	t32  tasks[float32]
+	hist histogramTask
+	// histRows are the workers' level counts (Histogram), allocated on first use and kept
+	// zeroed between passes.
+	histRows [][]uint64
 	// partial holds each tile's statistics (over one backing array), reused across passes.
 	partial []Stats
 }
@@ -95,8 +99,9 @@ type pass struct {
 	n, ntiles int
 }
 
-// tileTask is the work of a pass on tile t, the samples [lo, hi).
-type tileTask interface{ run(t, lo, hi int) }
+// tileTask is the work of a pass on tile t, the samples [lo, hi), run by worker w (0 to
+// Threads-1; no two tiles run at once on one worker).
+type tileTask interface{ run(w, t, lo, hi int) }
 
 // NewDriver returns a driver over the kernels k, with its workers started. Close stops
 // them.
@@ -136,7 +141,7 @@ func NewDriver(k *Kernels, cfg Config) (*Driver, error) {
 		if d.pin {
 			cpu = cpus[i%len(cpus)]
 		}
-		go d.worker(wake, cpu, errs)
+		go d.worker(i, wake, cpu, errs)
 	}
 	for range spawn {
 		if err := <-errs; err != nil {
@@ -147,9 +152,9 @@ func NewDriver(k *Kernels, cfg Config) (*Driver, error) {
 	return d, nil
 }
 
-// worker runs the passes it is woken for until its channel is closed. It first pins
-// itself to cpu (unless cpu < 0) and reports how that went on errs.
-func (d *Driver) worker(wake <-chan struct{}, cpu int, errs chan<- error) {
+// worker runs the passes it is woken for, as worker w, until its channel is closed. It
+// first pins itself to cpu (unless cpu < 0) and reports how that went on errs.
+func (d *Driver) worker(w int, wake <-chan struct{}, cpu int, errs chan<- error) {
 	defer d.alive.Done()
 	if cpu >= 0 {
 		// Never unlocked: when the worker returns, its pinned thread ends with it.
@@ -161,7 +166,7 @@ func (d *Driver) worker(wake <-chan struct{}, cpu int, errs chan<- error) {
 	}
 	errs <- nil
 	for range wake {
-		d.runTiles()
+		d.runTiles(w)
 		d.busy.Done()
 	}
 }
@@ -190,15 +195,15 @@ func (d *Driver) Pinned() bool { return d.pin }
 // tiles returns the number of tiles that cover n samples.
 func (d *Driver) tiles(n int) int { return (n + d.tile - 1) / d.tile }
 
-// runTiles takes tiles of the current pass until none is left.
-func (d *Driver) runTiles() {
+// runTiles takes tiles of the current pass, as worker w, until none is left.
+func (d *Driver) runTiles(w int) {
 	p := &d.pass
 	for {
 		t := int(d.next.Add(1)) - 1
 		if t >= p.ntiles {
 			return
 		}
-		p.task.run(t, t*d.tile, min((t+1)*d.tile, p.n))
+		p.task.run(w, t, t*d.tile, min((t+1)*d.tile, p.n))
 	}
 }
 
@@ -218,7 +223,7 @@ func (d *Driver) forTiles(n int, task tileTask) {
 		w <- struct{}{}
 	}
 	if !d.pin {
-		d.runTiles()
+		d.runTiles(d.threads - 1) // the spawned workers are 0 to Threads-2
 	}
 	d.busy.Wait()
 	d.pass = pass{} // drop the references to the caller's data
@@ -256,7 +261,7 @@ type estepTask[T Float] struct {
 	partial []Stats
 }
 
-func (e *estepTask[T]) run(t, lo, hi int) {
+func (e *estepTask[T]) run(_, t, lo, hi int) {
 	p := &e.partial[t]
 	p.Reset()
 	var w []float64
@@ -310,7 +315,7 @@ type mapTask[T Float, D any] struct {
 	c    *Coeffs
 }
 
-func (e *mapTask[T, D]) run(_, lo, hi int) { e.kern(e.dst[lo:hi], e.x[lo:hi], e.c) }
+func (e *mapTask[T, D]) run(_, _, lo, hi int) { e.kern(e.dst[lo:hi], e.x[lo:hi], e.c) }
 
 // mapTiles runs kern over x into dst, tile by tile, with the task value e.
 func mapTiles[T Float, D any](d *Driver, e *mapTask[T, D], kern func([]D, []T, *Coeffs), dst []D, x []T, c *Coeffs) {
@@ -330,6 +335,53 @@ func ScoreSamples[T Float](d *Driver, dst []float64, x []T, c *Coeffs) {
 func Classify[T Float](d *Driver, dst []uint16, x []T, c *Coeffs) {
 	kern := pick[T, func([]uint16, []T, *Coeffs)](d.kern.Classify64, d.kern.Classify32)
 	mapTiles(d, &taskSet[T](d).classify, kern, dst, x, c)
+}
+
+// histogramTask counts levels into one row of counts per worker.
+type histogramTask struct {
+	levels []uint16
+	counts [][]uint64
+}
+
+func (h *histogramTask) run(w, _, lo, hi int) {
+	c := h.counts[w]
+	for _, v := range h.levels[lo:hi] {
+		c[v]++
+	}
+}
+
+// Histogram sets counts[v] to the number of times v occurs in levels, for every v, and
+// returns the largest level seen (-1 for no levels). counts must have 65536 entries, one
+// per uint16. Each worker counts into a row of its own and the rows are added after: the
+// counts are integers, so the result does not depend on who counted what.
+func Histogram(d *Driver, counts []uint64, levels []uint16) int {
+	const n = 1 << 16
+	if len(counts) != n {
+		panic(fmt.Sprintf("kernel: Histogram: %d counts, want %d", len(counts), n))
+	}
+	if len(d.histRows) != d.threads {
+		d.histRows = make([][]uint64, d.threads)
+		for w := range d.histRows {
+			d.histRows[w] = make([]uint64, n)
+		}
+	}
+	h := &d.hist
+	*h = histogramTask{levels: levels, counts: d.histRows}
+	d.forTiles(len(levels), h)
+	*h = histogramTask{}
+	top := -1
+	for v := range counts {
+		var sum uint64
+		for _, row := range d.histRows {
+			sum += row[v]
+			row[v] = 0 // ready for the next pass
+		}
+		counts[v] = sum
+		if sum > 0 {
+			top = v
+		}
+	}
+	return top
 }
 
 // ExpSumStable runs the reference program's kernel over x (see Kernels): p is K x len(x),

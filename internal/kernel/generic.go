@@ -71,9 +71,36 @@ func expSumStable[T Float](p, pmax, expsum, x []T, c *Coeffs) {
 	}
 }
 
+// eStepBlock is how many samples the Go E-step sums on their own before adding them to
+// the tile's statistics: two levels of sums keep the rounding error of a tile's sums near
+// that of the SIMD kernels' lane-wise ones, instead of growing with the tile's length.
+const eStepBlock = 256
+
 func eStep[T Float](x []T, w []float64, c *Coeffs, s *Stats) {
 	var buf [scratchK]float64
 	e := scratch(&buf, c.K())
+	var blockBuf [3 * scratchK]float64
+	k := c.K()
+	blockSums := blockBuf[:]
+	if 3*k > len(blockBuf) {
+		blockSums = make([]float64, 3*k)
+	}
+	block := Stats{N: blockSums[:k:k], D: blockSums[k : 2*k : 2*k], B: blockSums[2*k : 3*k : 3*k]}
+	for lo := 0; lo < len(x); lo += eStepBlock {
+		hi := min(lo+eStepBlock, len(x))
+		var wb []float64
+		if w != nil {
+			wb = w[lo:hi]
+		}
+		block.Reset()
+		eStepSums(x[lo:hi], wb, c, e, &block)
+		s.Add(&block)
+	}
+}
+
+// eStepSums adds the statistics of x (weights w, nil for all ones) under c into s; e is
+// scratch of K entries.
+func eStepSums[T Float](x []T, w []float64, c *Coeffs, e []float64, s *Stats) {
 	ll := 0.0
 	for i, v := range x {
 		xv := float64(v)

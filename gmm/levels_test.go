@@ -1,0 +1,240 @@
+package gmm_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/gmmsimd/gmmsimd/gen"
+	. "github.com/gmmsimd/gmmsimd/gmm"
+	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
+)
+
+var truth = Model{
+	Weights: []float64{0.3, 0.5, 0.2},
+	Means:   []float64{0.15, 0.5, 0.85},
+	Stdevs:  []float64{0.04, 0.08, 0.03},
+}
+
+// quantised returns n samples of the mixture m as levels of 0..maxLevel (rounded,
+// clipped).
+func quantised(t *testing.T, seed uint64, n, maxLevel int, m Model) []uint16 {
+	t.Helper()
+	x, err := gen.Mixture(seed, n, m.Weights, m.Means, m.Stdevs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	levels := make([]uint16, n)
+	for i, v := range x {
+		levels[i] = uint16(math.Round(min(max(v, 0), 1) * float64(maxLevel)))
+	}
+	return levels
+}
+
+// samplesOf returns the samples that levels stand for.
+func samplesOf[T float32 | float64](levels []uint16, maxLevel int) []T {
+	values := LevelValues[T](maxLevel)
+	x := make([]T, len(levels))
+	for i, l := range levels {
+		x[i] = values[l]
+	}
+	return x
+}
+
+func relErr(a, b float64) float64 { return math.Abs(a-b) / math.Max(math.Abs(b), 1e-300) }
+
+// sumAbsLogP returns the sum of |log p(x_n)| under m, the scale of the log-likelihood's
+// rounding.
+func sumAbsLogP(t *testing.T, m *Model, x []float64) float64 {
+	t.Helper()
+	terms, err := m.ScoreSamples(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, v := range terms {
+		sum += math.Abs(v)
+	}
+	return sum
+}
+
+// sameFit fails unless the fits got and want agree to tol relative in every parameter of
+// every iteration, and in every log-likelihood to tol relative to scale, the sum of
+// |log p(x_n)| (sumAbsLogP): the log-likelihood of values in [0, 1] adds up terms of both
+// signs, and two orders of summing millions of them can differ by more than 1e-12 of the
+// total when it cancels, by far less than 1e-12 of what was summed.
+func sameFit(t *testing.T, what string, got, want *Result, scale, tol float64) {
+	t.Helper()
+	if len(got.History) != len(want.History) {
+		t.Fatalf("%s: %d iterations, want %d", what, len(got.History), len(want.History))
+	}
+	for i := range got.History {
+		g, w := got.History[i], want.History[i]
+		for _, p := range [][2][]float64{{g.Model.Means, w.Model.Means}, {g.Model.Stdevs, w.Model.Stdevs}, {g.Model.Weights, w.Model.Weights}} {
+			for k := range p[0] {
+				if e := relErr(p[0][k], p[1][k]); !(e <= tol) {
+					t.Fatalf("%s: iteration %d: %.17g vs %.17g (rel err %.2g > %.2g)", what, i, p[0][k], p[1][k], e, tol)
+				}
+			}
+		}
+		if e := math.Abs(g.LogLikelihood-w.LogLikelihood) / scale; !(e <= tol) {
+			t.Fatalf("%s: iteration %d: log-likelihood %.17g vs %.17g (%.2g of the sum of |log p|)", what, i, g.LogLikelihood, w.LogLikelihood, e)
+		}
+	}
+}
+
+
+// checkLevels fits levels by both paths and compares them: every iteration, in both
+// precisions (float32 with the kernels named, "auto" and maybe "generic"), and the labels.
+func checkLevels(t *testing.T, what string, levels []uint16, maxLevel int, opt Options, kernels32 ...string) {
+	t.Helper()
+	x := samplesOf[float64](levels, maxLevel)
+	want, err := Fit(t.Context(), x, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := FitLevels[float64](t.Context(), levels, maxLevel, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The terms' magnitudes hardly change from one iteration to the next: the final
+	// model's sum is every iteration's scale.
+	scale := sumAbsLogP(t, &want.Model, x)
+	sameFit(t, what, got, want, scale, 1e-12)
+	// float32 samples: the generic kernels compute them in float64, and the two paths
+	// agree as closely; SIMD float32 lanes round every responsibility to float32 and add
+	// blocks of 32 in float32 (TestKernelsAgree), so there the paths agree to float32's
+	// precision.
+	x32 := samplesOf[float32](levels, maxLevel)
+	tol32 := map[string]float64{"generic": 1e-12, "auto": 1e-5}
+	for _, kern := range kernels32 {
+		o := opt
+		o.Kernel = kern
+		want32, err := Fit(t.Context(), x32, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got32, err := FitLevels[float32](t.Context(), levels, maxLevel, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameFit(t, what+", float32, "+kern, got32, want32, scale, tol32[kern])
+	}
+	// Labels through the table are the labels of the samples, exactly.
+	wantLabels := make([]uint16, len(levels))
+	if err := Classify(&got.Model, wantLabels, x, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	gotLabels := slices.Clone(levels)
+	if err := ClassifyLevels[float64](&got.Model, gotLabels, gotLabels, maxLevel, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(gotLabels, wantLabels) {
+		t.Fatalf("%s: ClassifyLevels differs from Classify", what)
+	}
+}
+
+func TestFitLevelsIsFitOnTheSamples(t *testing.T) {
+	for _, maxLevel := range []int{255, 65535, 1023} {
+		levels := quantised(t, 50, 100003, maxLevel, truth)
+		for _, init := range []Init{InitEvenlySpaced, InitQuantiles} {
+			for _, k := range []int{2, 3, 5} {
+				checkLevels(t, fmt.Sprintf("max %d, %v, K=%d", maxLevel, init, k), levels, maxLevel, Options{Components: k, MaxIter: 15, Init: init}, "generic", "auto")
+			}
+		}
+	}
+}
+
+func TestFitLevelsIsFitOnEveryTestImage(t *testing.T) {
+	images := filepath.Join(sharedtest.Dir(t), "testdata", "images")
+	entries, err := os.ReadDir(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, e := range entries {
+		if filepath.Ext(e.Name()) == ".md" {
+			continue
+		}
+		img, err := segment.Open(filepath.Join(images, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := segment.NewPlane(img, segment.Luma)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLevels(t, e.Name(), p.Levels, p.Max, Options{Components: 3, MaxIter: 8}, "auto")
+		checked++
+	}
+	if checked < 5 {
+		t.Fatalf("only %d images in %s", checked, images)
+	}
+}
+
+func TestFitLevelsCountsEverySampleOnAnyThreads(t *testing.T) {
+	// More components than distinct levels is fine: the samples are what count.
+	levels := slices.Repeat([]uint16{3, 3, 9}, 1000)
+	var first *Result
+	for _, threads := range []int{1, 2, 3, 8} {
+		res, err := FitLevels[float64](t.Context(), levels, 15, Options{Components: 4, MaxIter: 10, Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := res.Model.Validate(); err != nil || res.Model.K() != 4 {
+			t.Fatalf("%d threads: %v, %v", threads, res.Model, err)
+		}
+		if first == nil {
+			first = res
+		}
+		for i := range res.History {
+			if !slices.Equal(res.History[i].Model.Means, first.History[i].Model.Means) || res.History[i].LogLikelihood != first.History[i].LogLikelihood {
+				t.Fatalf("%d threads: iteration %d differs from 1 thread's", threads, i)
+			}
+		}
+	}
+	w := 0.0
+	for k, mu := range first.Model.Means {
+		if math.Abs(mu-3.0/15) < 1e-9 {
+			w += first.Model.Weights[k]
+		}
+	}
+	if math.Abs(w-2.0/3) > 1e-12 {
+		t.Errorf("components on level 3 weigh %v, want 2/3: %v", w, first.Model)
+	}
+}
+
+func TestFitLevelsBadInput(t *testing.T) {
+	good := []uint16{0, 1, 2, 3}
+	cases := map[string]struct {
+		levels []uint16
+		max    int
+		opt    Options
+		want   error
+	}{
+		"no samples":      {nil, 255, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
+		"max 0":           {good, 0, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
+		"max too large":   {good, 65536, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
+		"level above max": {good, 2, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
+		"weights":         {good, 255, Options{Components: 1, MaxIter: 1, Weights: []float64{1, 1, 1, 1}}, ErrInvalidOptions},
+		"too many":        {good, 255, Options{Components: 5, MaxIter: 1}, ErrInvalidOptions},
+	}
+	for name, c := range cases {
+		if res, err := FitLevels[float64](t.Context(), c.levels, c.max, c.opt); !errors.Is(err, c.want) || res != nil {
+			t.Errorf("%s: FitLevels = %v, %v; want an error wrapping %v", name, res, err, c.want)
+		}
+	}
+	m := EvenlySpaced(2)
+	dst := make([]uint16, 4)
+	if err := ClassifyLevels[float64](&m, dst, good, 2, Options{}); !errors.Is(err, ErrInvalidData) {
+		t.Errorf("ClassifyLevels with a level above the maximum: %v", err)
+	}
+	if err := ClassifyLevels[float64](&m, dst[:3], good, 255, Options{}); err == nil {
+		t.Error("ClassifyLevels with a short dst: no error")
+	}
+}

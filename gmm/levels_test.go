@@ -88,7 +88,6 @@ func sameFit(t *testing.T, what string, got, want *Result, scale, tol float64) {
 	}
 }
 
-
 // checkLevels fits levels by both paths and compares them: every iteration, in both
 // precisions (float32 with the kernels named, "auto" and maybe "generic"), and the labels.
 func checkLevels(t *testing.T, what string, levels []uint16, maxLevel int, opt Options, kernels32 ...string) {

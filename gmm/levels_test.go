@@ -10,12 +10,12 @@ import (
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gen"
-	. "github.com/gmmsimd/gmmsimd/gmm"
+	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 )
 
-var truth = Model{
+var truth = gmm.Model{
 	Weights: []float64{0.3, 0.5, 0.2},
 	Means:   []float64{0.15, 0.5, 0.85},
 	Stdevs:  []float64{0.04, 0.08, 0.03},
@@ -23,7 +23,7 @@ var truth = Model{
 
 // quantised returns n samples of the mixture m as levels of 0..maxLevel (rounded,
 // clipped).
-func quantised(t *testing.T, seed uint64, n, maxLevel int, m Model) []uint16 {
+func quantised(t *testing.T, seed uint64, n, maxLevel int, m gmm.Model) []uint16 {
 	t.Helper()
 	x, err := gen.Mixture(seed, n, m.Weights, m.Means, m.Stdevs)
 	if err != nil {
@@ -38,7 +38,7 @@ func quantised(t *testing.T, seed uint64, n, maxLevel int, m Model) []uint16 {
 
 // samplesOf returns the samples that levels stand for.
 func samplesOf[T float32 | float64](levels []uint16, maxLevel int) []T {
-	values := LevelValues[T](maxLevel)
+	values := gmm.LevelValues[T](maxLevel)
 	x := make([]T, len(levels))
 	for i, l := range levels {
 		x[i] = values[l]
@@ -50,7 +50,7 @@ func relErr(a, b float64) float64 { return math.Abs(a-b) / math.Max(math.Abs(b),
 
 // sumAbsLogP returns the sum of |log p(x_n)| under m, the scale of the log-likelihood's
 // rounding.
-func sumAbsLogP(t *testing.T, m *Model, x []float64) float64 {
+func sumAbsLogP(t *testing.T, m *gmm.Model, x []float64) float64 {
 	t.Helper()
 	terms, err := m.ScoreSamples(x)
 	if err != nil {
@@ -68,7 +68,7 @@ func sumAbsLogP(t *testing.T, m *Model, x []float64) float64 {
 // |log p(x_n)| (sumAbsLogP): the log-likelihood of values in [0, 1] adds up terms of both
 // signs, and two orders of summing millions of them can differ by more than 1e-12 of the
 // total when it cancels, by far less than 1e-12 of what was summed.
-func sameFit(t *testing.T, what string, got, want *Result, scale, tol float64) {
+func sameFit(t *testing.T, what string, got, want *gmm.Result, scale, tol float64) {
 	t.Helper()
 	if len(got.History) != len(want.History) {
 		t.Fatalf("%s: %d iterations, want %d", what, len(got.History), len(want.History))
@@ -90,14 +90,14 @@ func sameFit(t *testing.T, what string, got, want *Result, scale, tol float64) {
 
 // checkLevels fits levels by both paths and compares them: every iteration, in both
 // precisions (float32 with the kernels named, "auto" and maybe "generic"), and the labels.
-func checkLevels(t *testing.T, what string, levels []uint16, maxLevel int, opt Options, kernels32 ...string) {
+func checkLevels(t *testing.T, what string, levels []uint16, maxLevel int, opt gmm.Options, kernels32 ...string) {
 	t.Helper()
 	x := samplesOf[float64](levels, maxLevel)
-	want, err := Fit(t.Context(), x, opt)
+	want, err := gmm.Fit(t.Context(), x, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := FitLevels[float64](t.Context(), levels, maxLevel, opt)
+	got, err := gmm.FitLevels[float64](t.Context(), levels, maxLevel, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,11 +114,11 @@ func checkLevels(t *testing.T, what string, levels []uint16, maxLevel int, opt O
 	for _, kern := range kernels32 {
 		o := opt
 		o.Kernel = kern
-		want32, err := Fit(t.Context(), x32, o)
+		want32, err := gmm.Fit(t.Context(), x32, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got32, err := FitLevels[float32](t.Context(), levels, maxLevel, o)
+		got32, err := gmm.FitLevels[float32](t.Context(), levels, maxLevel, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,24 +126,24 @@ func checkLevels(t *testing.T, what string, levels []uint16, maxLevel int, opt O
 	}
 	// Labels through the table are the labels of the samples, exactly.
 	wantLabels := make([]uint16, len(levels))
-	if err := Classify(&got.Model, wantLabels, x, Options{}); err != nil {
+	if err := gmm.Classify(&got.Model, wantLabels, x, gmm.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	gotLabels := slices.Clone(levels)
-	if err := ClassifyLevels[float64](&got.Model, gotLabels, gotLabels, maxLevel, Options{}); err != nil {
+	if err := gmm.ClassifyLevels[float64](&got.Model, gotLabels, gotLabels, maxLevel, gmm.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(gotLabels, wantLabels) {
-		t.Fatalf("%s: ClassifyLevels differs from Classify", what)
+		t.Fatalf("%s: gmm.ClassifyLevels differs from gmm.Classify", what)
 	}
 }
 
 func TestFitLevelsIsFitOnTheSamples(t *testing.T) {
 	for _, maxLevel := range []int{255, 65535, 1023} {
 		levels := quantised(t, 50, 100003, maxLevel, truth)
-		for _, init := range []Init{InitEvenlySpaced, InitQuantiles} {
+		for _, init := range []gmm.Init{gmm.InitEvenlySpaced, gmm.InitQuantiles} {
 			for _, k := range []int{2, 3, 5} {
-				checkLevels(t, fmt.Sprintf("max %d, %v, K=%d", maxLevel, init, k), levels, maxLevel, Options{Components: k, MaxIter: 15, Init: init}, "generic", "auto")
+				checkLevels(t, fmt.Sprintf("max %d, %v, K=%d", maxLevel, init, k), levels, maxLevel, gmm.Options{Components: k, MaxIter: 15, Init: init}, "generic", "auto")
 			}
 		}
 	}
@@ -168,7 +168,7 @@ func TestFitLevelsIsFitOnEveryTestImage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkLevels(t, e.Name(), p.Levels, p.Max, Options{Components: 3, MaxIter: 8}, "auto")
+		checkLevels(t, e.Name(), p.Levels, p.Max, gmm.Options{Components: 3, MaxIter: 8}, "auto")
 		checked++
 	}
 	if checked < 5 {
@@ -179,9 +179,9 @@ func TestFitLevelsIsFitOnEveryTestImage(t *testing.T) {
 func TestFitLevelsCountsEverySampleOnAnyThreads(t *testing.T) {
 	// More components than distinct levels is fine: the samples are what count.
 	levels := slices.Repeat([]uint16{3, 3, 9}, 1000)
-	var first *Result
+	var first *gmm.Result
 	for _, threads := range []int{1, 2, 3, 8} {
-		res, err := FitLevels[float64](t.Context(), levels, 15, Options{Components: 4, MaxIter: 10, Threads: threads})
+		res, err := gmm.FitLevels[float64](t.Context(), levels, 15, gmm.Options{Components: 4, MaxIter: 10, Threads: threads})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,27 +213,27 @@ func TestFitLevelsBadInput(t *testing.T) {
 	cases := map[string]struct {
 		levels []uint16
 		max    int
-		opt    Options
+		opt    gmm.Options
 		want   error
 	}{
-		"no samples":      {nil, 255, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
-		"max 0":           {good, 0, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
-		"max too large":   {good, 65536, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
-		"level above max": {good, 2, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
-		"weights":         {good, 255, Options{Components: 1, MaxIter: 1, Weights: []float64{1, 1, 1, 1}}, ErrInvalidOptions},
-		"too many":        {good, 255, Options{Components: 5, MaxIter: 1}, ErrInvalidOptions},
+		"no samples":      {nil, 255, gmm.Options{Components: 1, MaxIter: 1}, gmm.ErrInvalidData},
+		"max 0":           {good, 0, gmm.Options{Components: 1, MaxIter: 1}, gmm.ErrInvalidData},
+		"max too large":   {good, 65536, gmm.Options{Components: 1, MaxIter: 1}, gmm.ErrInvalidData},
+		"level above max": {good, 2, gmm.Options{Components: 1, MaxIter: 1}, gmm.ErrInvalidData},
+		"weights":         {good, 255, gmm.Options{Components: 1, MaxIter: 1, Weights: []float64{1, 1, 1, 1}}, gmm.ErrInvalidOptions},
+		"too many":        {good, 255, gmm.Options{Components: 5, MaxIter: 1}, gmm.ErrInvalidOptions},
 	}
 	for name, c := range cases {
-		if res, err := FitLevels[float64](t.Context(), c.levels, c.max, c.opt); !errors.Is(err, c.want) || res != nil {
-			t.Errorf("%s: FitLevels = %v, %v; want an error wrapping %v", name, res, err, c.want)
+		if res, err := gmm.FitLevels[float64](t.Context(), c.levels, c.max, c.opt); !errors.Is(err, c.want) || res != nil {
+			t.Errorf("%s: gmm.FitLevels = %v, %v; want an error wrapping %v", name, res, err, c.want)
 		}
 	}
-	m := EvenlySpaced(2)
+	m := gmm.EvenlySpaced(2)
 	dst := make([]uint16, 4)
-	if err := ClassifyLevels[float64](&m, dst, good, 2, Options{}); !errors.Is(err, ErrInvalidData) {
-		t.Errorf("ClassifyLevels with a level above the maximum: %v", err)
+	if err := gmm.ClassifyLevels[float64](&m, dst, good, 2, gmm.Options{}); !errors.Is(err, gmm.ErrInvalidData) {
+		t.Errorf("gmm.ClassifyLevels with a level above the maximum: %v", err)
 	}
-	if err := ClassifyLevels[float64](&m, dst[:3], good, 255, Options{}); err == nil {
-		t.Error("ClassifyLevels with a short dst: no error")
+	if err := gmm.ClassifyLevels[float64](&m, dst[:3], good, 255, gmm.Options{}); err == nil {
+		t.Error("gmm.ClassifyLevels with a short dst: no error")
 	}
 }

@@ -144,3 +144,17 @@ func sortedByMean(m gmm.Model) []int {
 	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(m.Means[a], m.Means[b]) })
 	return order
 }
+
+// Let the data choose the number of components: the lowest BIC among K = 1..5.
+func ExampleSelectComponents() {
+	x, err := gen.Mixture(4, 20000, []float64{0.3, 0.4, 0.3}, []float64{0.15, 0.5, 0.85}, []float64{0.05, 0.05, 0.05})
+	if err != nil {
+		log.Fatal(err)
+	}
+	sel, err := gmm.SelectComponents(context.Background(), x, 1, 5, gmm.Options{MaxIter: 200, Tol: 1e-8, Init: gmm.InitKMeansPP, Seed: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("components:", sel.Candidates[sel.Best].K)
+	// Output: components: 3
+}

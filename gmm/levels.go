@@ -39,14 +39,8 @@ func checkMaxLevel(maxLevel int) error {
 // same distribution but not the same samples. Options.Weights must be nil: FitLevels
 // counts every sample once.
 func FitLevels[T float32 | float64](ctx context.Context, levels []uint16, maxLevel int, opt Options) (*Result, error) {
-	if err := checkMaxLevel(maxLevel); err != nil {
+	if err := checkLevels(levels, maxLevel, &opt); err != nil {
 		return nil, err
-	}
-	if len(levels) == 0 {
-		return nil, fmt.Errorf("gmm: %w: no samples", ErrInvalidData)
-	}
-	if opt.Weights != nil {
-		return nil, fmt.Errorf("gmm: %w: FitLevels takes no Weights; use Fit for weighted samples", ErrInvalidOptions)
 	}
 	if err := opt.check(len(levels)); err != nil {
 		return nil, err
@@ -56,6 +50,30 @@ func FitLevels[T float32 | float64](ctx context.Context, levels []uint16, maxLev
 		return nil, err
 	}
 	defer d.Close()
+	x, err := levelHistogram[T](d, levels, maxLevel, &opt)
+	if err != nil {
+		return nil, err
+	}
+	return fit(ctx, d, x, opt, float64(len(levels)))
+}
+
+// checkLevels validates integer data and the options of the histogram path.
+func checkLevels(levels []uint16, maxLevel int, opt *Options) error {
+	if err := checkMaxLevel(maxLevel); err != nil {
+		return err
+	}
+	if len(levels) == 0 {
+		return fmt.Errorf("gmm: %w: no samples", ErrInvalidData)
+	}
+	if opt.Weights != nil {
+		return fmt.Errorf("gmm: %w: the histogram path takes no Weights; use Fit for weighted samples", ErrInvalidOptions)
+	}
+	return nil
+}
+
+// levelHistogram counts the levels on d's workers and returns the values of the levels
+// that occur, setting opt.Weights to their counts.
+func levelHistogram[T float32 | float64](d *kernel.Driver, levels []uint16, maxLevel int, opt *Options) ([]T, error) {
 	counts := make([]uint64, 1<<16)
 	if top := kernel.Histogram(d, counts, levels); top > maxLevel {
 		return nil, fmt.Errorf("gmm: %w: level %d above the maximum level %d", ErrInvalidData, top, maxLevel)
@@ -70,7 +88,7 @@ func FitLevels[T float32 | float64](ctx context.Context, levels []uint16, maxLev
 		}
 	}
 	opt.Weights = w
-	return fit(ctx, d, x, opt, float64(len(levels)))
+	return x, nil
 }
 
 // ClassifyLevels sets dst[n] to the index of the most responsible component of m for the

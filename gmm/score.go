@@ -26,7 +26,13 @@ func (m *Model) NumParameters() int { return 3*m.K() - 1 }
 // lower is better, and the penalty grows with the number of samples.
 func (m *Model) BIC(x []float64) (float64, error) {
 	ll, err := m.penalised(x)
-	return -2*ll + float64(m.NumParameters())*math.Log(float64(len(x))), err
+	return bic(ll, m.NumParameters(), float64(len(x))), err
+}
+
+// bic is the Bayesian information criterion of a model of params free parameters whose
+// log-likelihood on n samples is ll.
+func bic(ll float64, params int, n float64) float64 {
+	return -2*ll + float64(params)*math.Log(n)
 }
 
 // AIC returns the Akaike information criterion of m on x, -2 log L + 2 NumParameters:

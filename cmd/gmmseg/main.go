@@ -67,6 +67,8 @@ func main() {
 type config struct {
 	first, second string
 	components    int
+	autoK         bool   // --components=auto: choose by BIC within kRange
+	kRange        [2]int // --components-range
 	iterations    int
 	init          gmm.Init
 	seed          uint64
@@ -101,7 +103,7 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 // rawFlags are the flags kept as text until parseFlags checks them.
-type rawFlags struct{ threshold, channel, init string }
+type rawFlags struct{ threshold, channel, init, components, kRange string }
 
 // newFlagSet declares every flag, storing into c and r.
 func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
@@ -109,7 +111,8 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.first, "first-image", "", "image `file` to segment (default: the built-in example, "+exampleName+")")
 	fs.StringVar(&c.second, "second-image", "", "second image `file` of the same size: segment the CIE94 difference of the pair")
-	fs.IntVar(&c.components, "components", 3, "number of mixture components (classes)")
+	fs.StringVar(&r.components, "components", "3", "number of mixture components (classes), or auto: the lowest BIC within --components-range")
+	fs.StringVar(&r.kRange, "components-range", "1-8", "with --components=auto, the numbers of components `lo-hi` to try")
 	fs.IntVar(&c.iterations, "iterations", 8, "number of EM iterations (at most, with --tol)")
 	fs.IntVar(&c.iterations, "max-iter", 8, "the same as --iterations")
 	fs.StringVar(&r.init, "init", "evenly-spaced", "starting mixture: evenly-spaced (the reference's), quantiles, kmeans++ or random-from-data")
@@ -155,6 +158,9 @@ func parseFlags(args []string) (*config, error) {
 	if c.channel, err = segment.ParseChannel(raw.channel); err != nil {
 		return nil, usageError{"--channel: " + err.Error()}
 	}
+	if err := parseComponents(c, raw); err != nil {
+		return nil, err
+	}
 	if c.init, err = gmm.ParseInit(raw.init); err != nil {
 		return nil, usageError{"--init: " + strings.TrimPrefix(err.Error(), gmm.ErrInvalidOptions.Error()+": ")}
 	}
@@ -169,12 +175,15 @@ func parseFlags(args []string) (*config, error) {
 		if c.visualization != 0 {
 			return nil, usageError{"--visualization draws a fit; --model segments with a saved mixture instead"}
 		}
+		if c.autoK {
+			return nil, usageError{"--components=auto chooses by fitting; --model segments with a saved mixture instead"}
+		}
 		if !set["components"] {
 			c.components = 0 // the model's
 		}
 	}
 	switch {
-	case c.components < 1 && c.model == "":
+	case c.components < 1 && c.model == "" && !c.autoK:
 		return nil, usageError{fmt.Sprintf("--components=%d: want at least 1", c.components)}
 	case c.components > kernel.MaxComponents:
 		return nil, usageError{fmt.Sprintf("--components=%d: at most %d are supported", c.components, kernel.MaxComponents)}
@@ -215,8 +224,30 @@ func parseFlags(args []string) (*config, error) {
 	return c, nil
 }
 
+// parseComponents reads --components (a number or auto) and --components-range.
+func parseComponents(c *config, raw rawFlags) error {
+	if raw.components == "auto" {
+		c.autoK = true
+		lo, hi, ok := strings.Cut(raw.kRange, "-")
+		var err1, err2 error
+		c.kRange[0], err1 = strconv.Atoi(lo)
+		c.kRange[1], err2 = strconv.Atoi(hi)
+		if !ok || err1 != nil || err2 != nil || c.kRange[0] < 1 || c.kRange[1] < c.kRange[0] || c.kRange[1] > kernel.MaxComponents {
+			return usageError{fmt.Sprintf("--components-range=%s: want lo-hi, 1 <= lo <= hi <= %d", raw.kRange, kernel.MaxComponents)}
+		}
+		c.components = c.kRange[1] // the most any fit asks for, for the checks on the image
+		return nil
+	}
+	k, err := strconv.Atoi(raw.components)
+	if err != nil {
+		return usageError{fmt.Sprintf("--components=%s: want a number or auto", raw.components)}
+	}
+	c.components = k
+	return nil
+}
+
 // fittingFlags are the flags that only a fit uses, which --model leaves out.
-var fittingFlags = []string{"iterations", "max-iter", "init", "seed", "n-init", "tol", "min-variance", "subtraction-threshold", "save-model"}
+var fittingFlags = []string{"components-range", "iterations", "max-iter", "init", "seed", "n-init", "tol", "min-variance", "subtraction-threshold", "save-model"}
 
 // usage prints the flags' help.
 func usage(w io.Writer) {
@@ -378,18 +409,11 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 		rep.initMethod = "thresholded subtraction"
 	}
 	var res *gmm.Result
-	switch {
-	case saved != nil:
+	if saved != nil {
 		res, err = savedResult(c, saved)
 		rep.saved(saved)
-	case c.histogram && c.precision == "float32":
-		res, err = gmm.FitLevels[float32](ctx, in.plane.Levels, in.plane.Max, opt)
-	case c.histogram:
-		res, err = gmm.FitLevels[float64](ctx, in.plane.Levels, in.plane.Max, opt)
-	case c.precision == "float32":
-		res, err = gmm.Fit(ctx, in.x32, opt)
-	default:
-		res, err = gmm.Fit(ctx, in.x64, opt)
+	} else {
+		res, err = fitImage(ctx, c, in, opt, rep)
 	}
 	if err != nil {
 		return err
@@ -446,6 +470,47 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 	}
 	t.total = time.Since(start).Seconds()
 	return rep.end(res, out, figures, t)
+}
+
+// fitImage fits the input as c asks: on the levels' histogram or every pixel, in float64
+// or float32, with c.components or, for --components=auto, the number of components of
+// lowest BIC, whose table rep prints.
+func fitImage(ctx context.Context, c *config, in *input, opt gmm.Options, rep *report) (*gmm.Result, error) {
+	if !c.autoK {
+		switch {
+		case c.histogram && c.precision == "float32":
+			return gmm.FitLevels[float32](ctx, in.plane.Levels, in.plane.Max, opt)
+		case c.histogram:
+			return gmm.FitLevels[float64](ctx, in.plane.Levels, in.plane.Max, opt)
+		case c.precision == "float32":
+			return gmm.Fit(ctx, in.x32, opt)
+		default:
+			return gmm.Fit(ctx, in.x64, opt)
+		}
+	}
+	// The candidates' fits show on the live line only; the report then prints the BIC
+	// table and the chosen fit, as if it had been the only one.
+	opt.Progress = rep.liveStep
+	lo, hi := c.kRange[0], c.kRange[1]
+	var sel *gmm.Selection
+	var err error
+	switch {
+	case c.histogram && c.precision == "float32":
+		sel, err = gmm.SelectComponentsLevels[float32](ctx, in.plane.Levels, in.plane.Max, lo, hi, opt)
+	case c.histogram:
+		sel, err = gmm.SelectComponentsLevels[float64](ctx, in.plane.Levels, in.plane.Max, lo, hi, opt)
+	case c.precision == "float32":
+		sel, err = gmm.SelectComponents(ctx, in.x32, lo, hi, opt)
+	default:
+		sel, err = gmm.SelectComponents(ctx, in.x64, lo, hi, opt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := sel.Candidates[sel.Best].Result
+	c.components = res.Model.K()
+	rep.selection(sel)
+	return res, nil
 }
 
 // loadModel reads the mixture of --model, checked against --components when that is set.

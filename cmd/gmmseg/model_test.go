@@ -195,3 +195,53 @@ func TestHistogramAndPixelsGiveTheSameSegmentation(t *testing.T) {
 		t.Errorf("--method=auto on an image: %q", doc.Method)
 	}
 }
+
+func TestComponentsAutoKeepsTheLowestBIC(t *testing.T) {
+	dir := t.TempDir()
+	r := runCmd(t, "--json", "--components=auto", "--components-range=2-4", "--iterations=20", "--out="+filepath.Join(dir, "o.png"))
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	var doc struct {
+		fitDoc
+		Selection []struct {
+			Components    int
+			LogLikelihood float64 `json:"log_likelihood"`
+			BIC           float64 `json:"bic"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	img, err := segment.Decode(bytes.NewReader(exampleImage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := segment.NewPlane(img, segment.Luma)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := gmm.SelectComponentsLevels[float64](t.Context(), p.Levels, p.Max, 2, 4, gmm.Options{MaxIter: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := sel.Candidates[sel.Best]
+	if len(doc.Selection) != 3 || doc.Components != best.K || len(doc.Iterations) != 20 || len(doc.Init.Means) != best.K {
+		t.Fatalf("document: %d candidates, %d components, %d iterations; want 3, %d, 20", len(doc.Selection), doc.Components, len(doc.Iterations), best.K)
+	}
+	for i, c := range doc.Selection {
+		want := sel.Candidates[i]
+		if c.Components != want.K || c.BIC != want.BIC || c.LogLikelihood != want.Result.LogLikelihood {
+			t.Errorf("row %d: %+v, the library: K=%d BIC %v", i, c, want.K, want.BIC)
+		}
+	}
+	if last := doc.Iterations[19]; !slices.Equal(last.Means, best.Result.Model.Means) {
+		t.Errorf("the iterations shown are not the chosen fit's")
+	}
+	// The text report prints the table, then the chosen fit.
+	r = runCmd(t, "--components=auto", "--components-range=2-4", "--iterations=20", "--out="+filepath.Join(dir, "o.png"))
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Choosing the number of components by BIC, from 2 to 4:") ||
+		!strings.Contains(r.Stdout, "<- lowest") || strings.Count(r.Stdout, "ITERATION ") != 20 {
+		t.Fatalf("exit %d, text report:\n%s", r.Code, r.Stdout)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
@@ -24,6 +25,7 @@ type report struct {
 	start  time.Time
 	prevLL float64
 	drawn  bool
+	bic    []jsonCandidate // --components=auto's table
 }
 
 func newReport(c *config, in *input, w io.Writer) *report {
@@ -50,8 +52,18 @@ func floats(v []float64) string {
 // step prints one step of the fit: a run's start (Iter -1) or an iteration, as the live
 // line and as the text report's block.
 func (r *report) step(s gmm.Step) {
+	r.liveStep(s)
 	if s.Iter < 0 {
 		r.begin(s)
+		return
+	}
+	r.block(s)
+}
+
+// liveStep shows an iteration on the live line, when there is one.
+func (r *report) liveStep(s gmm.Step) {
+	if s.Iter < 0 {
+		r.prevLL = s.LogLikelihood
 		return
 	}
 	if r.live != nil {
@@ -61,9 +73,21 @@ func (r *report) step(s gmm.Step) {
 		if r.c.nInit > 1 {
 			run = fmt.Sprintf("start %d/%d  ", s.Run+1, r.c.nInit)
 		}
-		fmt.Fprintf(r.live, "\r\033[K%siteration %d/%d  log-likelihood %.12g  change %s  %.2f s",
-			run, s.Iter+1, r.c.iterations, s.LogLikelihood, change, time.Since(r.start).Seconds())
+		fmt.Fprintf(r.live, "\r\033[K%s%siteration %d/%d  log-likelihood %.12g  change %s  %.2f s",
+			r.candidate(s), run, s.Iter+1, r.c.iterations, s.LogLikelihood, change, time.Since(r.start).Seconds())
 	}
+}
+
+// candidate names the number of components on the live line of --components=auto.
+func (r *report) candidate(s gmm.Step) string {
+	if !r.c.autoK {
+		return ""
+	}
+	return fmt.Sprintf("K=%d  ", s.Model.K())
+}
+
+// block prints an iteration's block of the text report.
+func (r *report) block(s gmm.Step) {
 	if r.c.json {
 		return
 	}
@@ -74,7 +98,6 @@ func (r *report) step(s gmm.Step) {
 
 // begin prints a run's starting model (text mode), as the reference did.
 func (r *report) begin(s gmm.Step) {
-	r.prevLL = s.LogLikelihood
 	if r.c.json {
 		return
 	}
@@ -84,6 +107,34 @@ func (r *report) begin(s gmm.Step) {
 	m := &s.Model
 	fmt.Fprintf(r.w, "Initializing the mixture from %s.\ninit_means= %s\ninit_stdevs= %s\ninit_weights= %s\n",
 		r.initMethod, floats(m.Means), floats(m.Stdevs), floats(m.Weights))
+}
+
+// selection prints the BIC table of --components=auto (text mode) and the chosen fit as
+// the report of a single fit would have shown it, and keeps the table for the JSON
+// document.
+func (r *report) selection(sel *gmm.Selection) {
+	for _, cand := range sel.Candidates {
+		r.bic = append(r.bic, jsonCandidate{cand.K, number(cand.Result.LogLikelihood), number(cand.BIC)})
+	}
+	if r.c.json {
+		return
+	}
+	fmt.Fprintf(r.w, "Choosing the number of components by BIC, from %d to %d:\n", r.c.kRange[0], r.c.kRange[1])
+	tw := tabwriter.NewWriter(r.w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "components\tlog likelihood\tBIC\t")
+	for i, cand := range sel.Candidates {
+		mark := ""
+		if i == sel.Best {
+			mark = "  <- lowest"
+		}
+		fmt.Fprintf(tw, "%d\t%.6f\t%.6f\t%s\n", cand.K, cand.Result.LogLikelihood, cand.BIC, mark)
+	}
+	tw.Flush()
+	res := sel.Candidates[sel.Best].Result
+	r.begin(gmm.Step{Run: res.Run, Iter: -1, Model: res.Initial})
+	for _, s := range res.History {
+		r.block(s)
+	}
 }
 
 // saved prints the mixture of --model (text mode).
@@ -137,6 +188,13 @@ type jsonIteration struct {
 	LogLikelihood number `json:"log_likelihood"`
 }
 
+// jsonCandidate is a row of --components=auto's table.
+type jsonCandidate struct {
+	Components    int    `json:"components"`
+	LogLikelihood number `json:"log_likelihood"`
+	BIC           number `json:"bic"`
+}
+
 // jsonReseed is a gmm.Reseed.
 type jsonReseed struct {
 	Iteration int `json:"iteration"`
@@ -157,6 +215,7 @@ type jsonDoc struct {
 	Precision  string          `json:"precision"`
 	Method     string          `json:"method"`
 	Components int             `json:"components"`
+	Selection  []jsonCandidate `json:"selection,omitempty"`
 	InitMethod string          `json:"init_method"`
 	Seed       *uint64         `json:"seed,omitempty"`
 	NInit      int             `json:"n_init,omitempty"`
@@ -208,7 +267,7 @@ func (r *report) end(res *gmm.Result, out string, figures []string, t timings) e
 		d.Channel = r.c.channel.String()
 	}
 	d.Kernel, d.Threads = res.Kernel, res.Threads
-	d.Precision, d.Components = r.c.precision, r.c.components
+	d.Precision, d.Components, d.Selection = r.c.precision, r.c.components, r.bic
 	d.Method = "pixels"
 	if r.c.histogram {
 		d.Method = "histogram"

@@ -1,0 +1,98 @@
+package gmm
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
+)
+
+// Candidate is one number of components that SelectComponents fitted.
+type Candidate struct {
+	K      int
+	Result *Result
+	// BIC is the Bayesian information criterion of the fitted model on the data,
+	// -2 log L + (3K - 1) ln N (N the samples' total weight): lower is better.
+	BIC float64
+}
+
+// Selection is the outcome of SelectComponents: every candidate, from the fewest
+// components to the most, and the index of the one with the lowest BIC (the fewest
+// components on a tie).
+type Selection struct {
+	Candidates []Candidate
+	Best       int
+}
+
+// SelectComponents fits the samples x with every number of components from lo to hi
+// (opt.Components is ignored; every fit uses the rest of opt and one pool of workers) and
+// picks the one of lowest BIC, scikit-learn's usual way of choosing K.
+func SelectComponents[T float32 | float64](ctx context.Context, x []T, lo, hi int, opt Options) (*Selection, error) {
+	total, err := checkData(x, opt.Weights)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCandidates(opt, len(x), lo, hi); err != nil {
+		return nil, err
+	}
+	d, err := opt.driver()
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return selectOn(ctx, d, x, total, lo, hi, opt)
+}
+
+// SelectComponentsLevels is SelectComponents on the histogram path (see FitLevels): one
+// pass counts the levels, then every candidate is fitted to the counts.
+func SelectComponentsLevels[T float32 | float64](ctx context.Context, levels []uint16, maxLevel, lo, hi int, opt Options) (*Selection, error) {
+	if err := checkLevels(levels, maxLevel, &opt); err != nil {
+		return nil, err
+	}
+	if err := checkCandidates(opt, len(levels), lo, hi); err != nil {
+		return nil, err
+	}
+	d, err := opt.driver()
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	x, err := levelHistogram[T](d, levels, maxLevel, &opt)
+	if err != nil {
+		return nil, err
+	}
+	return selectOn(ctx, d, x, float64(len(levels)), lo, hi, opt)
+}
+
+// checkCandidates validates the range of SelectComponents and the options of its fits, for
+// n samples.
+func checkCandidates(opt Options, n, lo, hi int) error {
+	if lo < 1 || hi < lo {
+		return fmt.Errorf("gmm: %w: components from %d to %d, want 1 <= lo <= hi", ErrInvalidOptions, lo, hi)
+	}
+	for _, k := range []int{lo, hi} {
+		opt.Components = k
+		if err := opt.check(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// selectOn fits x (weights opt.Weights, summing to total) with lo to hi components on d's
+// workers.
+func selectOn[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, total float64, lo, hi int, opt Options) (*Selection, error) {
+	s := &Selection{}
+	for k := lo; k <= hi; k++ {
+		opt.Components = k
+		res, err := fit(ctx, d, x, opt, total)
+		if err != nil {
+			return nil, fmt.Errorf("gmm: %d components: %w", k, err)
+		}
+		s.Candidates = append(s.Candidates, Candidate{K: k, Result: res, BIC: bic(res.LogLikelihood, res.Model.NumParameters(), total)})
+		if c := s.Candidates; c[len(c)-1].BIC < c[s.Best].BIC {
+			s.Best = len(c) - 1
+		}
+	}
+	return s, nil
+}

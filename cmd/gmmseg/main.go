@@ -10,6 +10,7 @@
 // Usage:
 //
 //	gmmseg [--first-image FILE] [--second-image FILE] [--components K] [--iterations N] [flags]
+//	gmmseg [flags] FILE|FOLDER|PATTERN...    (a batch: every image, several at once)
 //
 // Run gmmseg -h for every flag.
 package main
@@ -91,10 +92,17 @@ type config struct {
 	cpuprofile    string
 	memprofile    string
 	quiet         bool
-	palette       bool
-	labels        string
-	json          bool
-	version       bool
+	// inputs are the command's arguments: files, folders or glob patterns of a batch.
+	inputs []string
+	outDir string
+	jobs   int
+	memory int // MiB for a batch's images in flight
+	// compact prints the JSON document on one line (a batch's).
+	compact bool
+	palette bool
+	labels  string
+	json    bool
+	version bool
 }
 
 // usageError is a misuse of the command line (exit status 2).
@@ -136,7 +144,10 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.StringVar(&c.labels, "labels", "", "also write the class of every pixel (component index, 8- or 16-bit PNG) to `file`")
 	fs.StringVar(&c.memprofile, "memprofile", "", "write a pprof memory profile to `file` at the end")
 	fs.BoolVar(&c.quiet, "q", false, "no live progress line on a terminal")
-	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of the text report")
+	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of the text report (in a batch, one line per image)")
+	fs.StringVar(&c.outDir, "out-dir", ".", "in a batch, the `folder` where each image's outputs go, named after it")
+	fs.IntVar(&c.jobs, "jobs", 0, "in a batch, images segmented at once (0: one per core, within --memory)")
+	fs.IntVar(&c.memory, "memory", 2048, "in a batch, the `MiB` the images in flight may take (estimated from their sizes)")
 	fs.BoolVar(&c.version, "version", false, "print the version, the CPU's features and the kernels, then exit")
 	return fs
 }
@@ -151,8 +162,9 @@ func parseFlags(args []string) (*config, error) {
 		}
 		return nil, usageError{err.Error()}
 	}
-	if fs.NArg() > 0 {
-		return nil, usageError{fmt.Sprintf("unexpected argument %q (images are given with --first-image)", fs.Arg(0))}
+	c.inputs = fs.Args()
+	if err := checkBatch(c, fs); err != nil {
+		return nil, err
 	}
 	var err error
 	if c.channel, err = segment.ParseChannel(raw.channel); err != nil {
@@ -272,7 +284,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "gmmseg %s\n%s", version(), kernel.CPU())
 		return exitOK
 	}
-	if err := segmentImage(ctx, c, stdout, stderr); err != nil {
+	if len(c.inputs) > 0 {
+		return runBatch(ctx, c, stdout, stderr)
+	}
+	err = withProfiles(c, func() error {
+		_, err := segmentImage(ctx, c, stdout, stderr)
+		return err
+	})
+	if err != nil {
 		fmt.Fprintf(stderr, "gmmseg: %v\n", oneLine(err))
 		return exitError
 	}
@@ -328,8 +347,9 @@ type input struct {
 	diff []float64 // CIE94 differences in pair mode
 }
 
-func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err error) {
-	start := time.Now()
+// withProfiles runs f with the CPU profile (--cpuprofile) running, and writes the heap
+// profile (--memprofile) after it: the profiles of a whole run, one image or a batch.
+func withProfiles(c *config, f func() error) (err error) {
 	if c.memprofile != "" {
 		prof, err := atomicfile.Create(c.memprofile)
 		if err != nil {
@@ -360,16 +380,31 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 			}
 		}()
 	}
+	return f()
+}
+
+// outcome is what segmentImage did: the fit and the files it wrote.
+type outcome struct {
+	res     *gmm.Result
+	out     string
+	figures []string
+	t       timings
+}
+
+// segmentImage segments c.first (or the pair, or the built-in example) as c says, reports
+// on stdout and writes the outputs; on failure it leaves none of them behind.
+func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (_ *outcome, err error) {
+	start := time.Now()
 	var saved *gmm.Model
 	if c.model != "" {
 		if saved, err = loadModel(c); err != nil {
-			return err
+			return nil, err
 		}
 		c.components = saved.K()
 	}
 	in, err := load(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out := c.out
 	if out == "" {
@@ -403,7 +438,7 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 			m, err = segment.ThresholdModel(in.diff, in.x32, c.threshold)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		opt.InitModel = &m
 		rep.initMethod = "thresholded subtraction"
@@ -416,7 +451,7 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 		res, err = fitImage(ctx, c, in, opt, rep)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fitted := time.Now()
 	// From here on, a failure removes every file the run wrote.
@@ -428,7 +463,7 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 	}()
 	if c.saveModel != "" {
 		if err := writeModel(c.saveModel, &res.Model); err != nil {
-			return fmt.Errorf("--save-model: %w", err)
+			return nil, fmt.Errorf("--save-model: %w", err)
 		}
 		written = append(written, c.saveModel)
 	}
@@ -444,11 +479,11 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 		err = label(c, &res.Model, x64, in.plane, opt)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	segmented, err := writeOutputs(c, &res.Model, in.plane, maxLevel, out, &written)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t := timings{
 		decode:  decoded.Sub(start).Seconds(),
@@ -464,12 +499,12 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (err
 			figures, err = writeFigures(c, in, in.x32, res, segmented, out)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		t.figures = time.Since(drawing).Seconds()
 	}
 	t.total = time.Since(start).Seconds()
-	return rep.end(res, out, figures, t)
+	return &outcome{res, out, figures, t}, rep.end(res, out, figures, t)
 }
 
 // fitImage fits the input as c asks: on the levels' histogram or every pixel, in float64

@@ -294,6 +294,8 @@ func (r *report) end(res *gmm.Result, out string, figures []string, t timings) e
 	d.Elapsed.Decode, d.Elapsed.Fit, d.Elapsed.Segment, d.Elapsed.Total = number(t.decode), number(t.fit), number(t.segment), number(t.total)
 	d.Elapsed.Figures = number(t.figures)
 	enc := json.NewEncoder(r.w)
-	enc.SetIndent("", " ")
+	if !r.c.compact {
+		enc.SetIndent("", " ")
+	}
 	return enc.Encode(&d)
 }

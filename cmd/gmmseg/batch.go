@@ -1,0 +1,294 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// perFileFlags are the flags that name one output file, which a batch names after each
+// image instead.
+var perFileFlags = []string{"first-image", "second-image", "out", "labels", "save-model", "subtraction-threshold"}
+
+// checkBatch rejects the flags that a batch (arguments after the flags) cannot take, and
+// the batch flags without a batch.
+func checkBatch(c *config, fs *flag.FlagSet) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if len(c.inputs) == 0 {
+		for _, name := range []string{"out-dir", "jobs", "memory"} {
+			if set[name] {
+				return usageError{fmt.Sprintf("--%s is for a batch: give the images as arguments", name)}
+			}
+		}
+		return nil
+	}
+	for _, name := range perFileFlags {
+		if set[name] {
+			return usageError{fmt.Sprintf("--%s names one image's file; a batch (images as arguments) names each image's outputs after it in --out-dir", name)}
+		}
+	}
+	switch {
+	case c.jobs < 0:
+		return usageError{fmt.Sprintf("--jobs=%d: want 0 (one per core) or more", c.jobs)}
+	case c.memory < 1:
+		return usageError{fmt.Sprintf("--memory=%d: want at least 1 MiB", c.memory)}
+	}
+	return nil
+}
+
+// imageExts are the extensions of the files a folder contributes to a batch.
+var imageExts = []string{".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
+
+// expandInputs turns the arguments into the batch's files: a folder gives its images (by
+// extension, not recursing), a pattern with *, ? or [ the files it matches, anything else
+// itself (a missing file fails on its own turn). A folder or pattern that gives nothing is
+// an error, and so are two inputs whose outputs would have the same name.
+func expandInputs(args []string, outDir string) ([]string, error) {
+	var files []string
+	for _, arg := range args {
+		if fi, err := os.Stat(arg); err == nil && fi.IsDir() {
+			entries, err := os.ReadDir(arg)
+			if err != nil {
+				return nil, err
+			}
+			n := len(files)
+			for _, e := range entries {
+				if !e.IsDir() && slices.Contains(imageExts, strings.ToLower(filepath.Ext(e.Name()))) {
+					files = append(files, filepath.Join(arg, e.Name()))
+				}
+			}
+			if len(files) == n {
+				return nil, usageError{fmt.Sprintf("folder %s holds no image (%s)", arg, strings.Join(imageExts, " "))}
+			}
+			continue
+		}
+		if strings.ContainsAny(arg, "*?[") {
+			matches, err := filepath.Glob(arg)
+			if err != nil {
+				return nil, usageError{fmt.Sprintf("pattern %q: %v", arg, err)}
+			}
+			if len(matches) == 0 {
+				return nil, usageError{fmt.Sprintf("pattern %q matches no file", arg)}
+			}
+			files = append(files, matches...)
+			continue
+		}
+		files = append(files, arg)
+	}
+	seen := map[string]string{}
+	for _, f := range files {
+		out := batchOutput(f, outDir)
+		if other, ok := seen[out]; ok {
+			return nil, usageError{fmt.Sprintf("%s and %s would both write %s", other, f, out)}
+		}
+		seen[out] = f
+	}
+	return files, nil
+}
+
+// batchOutput is where a batch writes the segmentation of file.
+func batchOutput(file, outDir string) string {
+	return filepath.Join(outDir, strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))+"_segmented.png")
+}
+
+// runBatch segments every input on its own, several at once, and returns the exit status:
+// exitError if any image failed. Each image prints one line (text: what it found and
+// wrote; --json: its document), a failed one its error; on a terminal a progress bar shows
+// the images done, the rate and the time left.
+func runBatch(ctx context.Context, c *config, stdout, stderr io.Writer) int {
+	files, err := expandInputs(c.inputs, c.outDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "gmmseg: %v\n", err)
+		return exitUsage
+	}
+	b := &batch{c: c, stdout: stdout, stderr: stderr}
+	if !c.quiet && isTerminal(stderr) {
+		b.bar = newBar(len(files), stderr)
+	}
+	err = withProfiles(c, func() error { b.run(ctx, files); return nil })
+	if b.bar != nil {
+		b.bar.Finish()
+		fmt.Fprintln(stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "gmmseg: %v\n", oneLine(err))
+		return exitError
+	}
+	if b.failed > 0 {
+		fmt.Fprintf(stderr, "gmmseg: %d of %d images failed\n", b.failed, len(files))
+		return exitError
+	}
+	return exitOK
+}
+
+// newBar returns the batch's progress bar on w: images done of n, images per second, and
+// the time left.
+func newBar(n int, w io.Writer) *progressbar.ProgressBar {
+	return progressbar.NewOptions(n,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("segmenting"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("images"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+	)
+}
+
+// batch is a batch run's shared state.
+type batch struct {
+	c              *config
+	stdout, stderr io.Writer
+	bar            *progressbar.ProgressBar // nil when not on a terminal
+
+	mu     sync.Mutex // the output, the bar and failed
+	failed int
+}
+
+// run segments files on a pool of workers, each image taking its share of the memory
+// budget while in flight.
+func (b *batch) run(ctx context.Context, files []string) {
+	jobs := b.c.jobs
+	if jobs == 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	jobs = min(jobs, len(files))
+	// The images in flight share the cores: each fit gets its part, unless --threads says.
+	threads := b.c.threads
+	if threads == 0 {
+		threads = max(1, runtime.GOMAXPROCS(0)/jobs)
+	}
+	mem := newBudget(int64(b.c.memory) << 20)
+	next := make(chan string)
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Go(func() {
+			for file := range next {
+				need := b.estimate(file)
+				mem.acquire(need)
+				b.one(ctx, file, threads)
+				mem.release(need)
+			}
+		})
+	}
+	for _, f := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- f
+	}
+	close(next)
+	wg.Wait()
+}
+
+// estimate is the memory, in bytes, that segmenting file is expected to take at its peak:
+// from its size in pixels (read from its header), the bytes per pixel of the decoded
+// image, the plane, the clean-up's buffer and the samples the method needs.
+func (b *batch) estimate(file string) int64 {
+	f, err := os.Open(file)
+	if err != nil {
+		return 0 // it fails at once
+	}
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return 0
+	}
+	perPixel := int64(12)
+	if !b.c.histogram || b.c.visualization == 1 {
+		perPixel += map[string]int64{"float64": 8, "float32": 4}[b.c.precision]
+	}
+	return int64(cfg.Width) * int64(cfg.Height) * perPixel
+}
+
+// one segments file and prints its line.
+func (b *batch) one(ctx context.Context, file string, threads int) {
+	c := *b.c
+	c.first, c.out, c.threads = file, batchOutput(file, b.c.outDir), threads
+	c.quiet, c.compact = true, true
+	var doc bytes.Buffer
+	w := io.Discard
+	if c.json {
+		w = &doc
+	}
+	o, err := segmentImage(ctx, &c, w, io.Discard)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.bar != nil {
+		b.bar.Clear()
+	}
+	switch {
+	case err != nil:
+		b.failed++
+		fmt.Fprintf(b.stderr, "gmmseg: %s: %v\n", file, oneLine(err))
+		if c.json {
+			var line jsonFailure
+			line.Image.Path, line.Error = file, oneLine(err)
+			json.NewEncoder(b.stdout).Encode(&line)
+		}
+	case c.json:
+		b.stdout.Write(doc.Bytes())
+	default:
+		m := &o.res.Model
+		fmt.Fprintf(b.stdout, "%s: %d components, means %s, log likelihood %s, wrote %s (%.2f s)\n",
+			file, m.K(), floats(m.Means), strconv.FormatFloat(o.res.LogLikelihood, 'g', -1, 64), strings.Join(append([]string{o.out}, o.figures...), ", "), o.t.total)
+	}
+	if b.bar != nil {
+		b.bar.Add(1)
+	}
+}
+
+// jsonFailure is the JSON line of an image that failed.
+type jsonFailure struct {
+	Image struct {
+		Path string `json:"path"`
+	} `json:"image"`
+	Error string `json:"error"`
+}
+
+// budget is a memory budget that goroutines take parts of, waiting while it is spent. A
+// part larger than the whole is granted when nothing else is taken, so that every image
+// runs.
+type budget struct {
+	mu         sync.Mutex
+	cond       *sync.Cond
+	cap, taken int64
+}
+
+func newBudget(n int64) *budget {
+	b := &budget{cap: n}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+func (b *budget) acquire(n int64) {
+	b.mu.Lock()
+	for b.taken > 0 && b.taken+n > b.cap {
+		b.cond.Wait()
+	}
+	b.taken += n
+	b.mu.Unlock()
+}
+
+func (b *budget) release(n int64) {
+	b.mu.Lock()
+	b.taken -= n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/gen"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
+	"github.com/gmmsimd/gmmsimd/internal/race"
 )
 
 var truth = Model{
@@ -223,7 +224,7 @@ func TestThreadsGiveIdenticalBits(t *testing.T) {
 }
 
 func TestFitAllocatesNothingPerIteration(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
 	x := sample(t, 8, 100000, truth)

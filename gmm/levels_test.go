@@ -12,6 +12,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/gen"
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/race"
 	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 )
 
@@ -150,6 +151,9 @@ func TestFitLevelsIsFitOnTheSamples(t *testing.T) {
 }
 
 func TestFitLevelsIsFitOnEveryTestImage(t *testing.T) {
+	if race.Enabled {
+		t.Skip("minutes under the race detector for no race to find: the synthetic test runs the same code")
+	}
 	images := filepath.Join(sharedtest.Dir(t), "testdata", "images")
 	entries, err := os.ReadDir(images)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/gmmsimd/gmmsimd/gen"
+	"github.com/gmmsimd/gmmsimd/internal/race"
 )
 
 // newDriver returns a driver that the test closes when it ends.
@@ -120,7 +121,7 @@ func TestDriverScoreAndClassifyMatchTheKernels(t *testing.T) {
 }
 
 func TestDriverPassesDoNotAllocate(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
 	rng := rand.New(rand.NewPCG(17, 18))

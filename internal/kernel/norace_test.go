@@ -1,6 +1,0 @@
-//go:build !race
-
-package kernel
-
-// raceEnabled reports a -race build (see race_test.go).
-const raceEnabled = false

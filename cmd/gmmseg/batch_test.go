@@ -106,7 +106,8 @@ func TestBatchSegmentsAFolder(t *testing.T) {
 
 func TestBatchOfPatternsAndFiles(t *testing.T) {
 	in, out := batchDir(t, false), t.TempDir()
-	r := runCmd(t, "--out-dir="+out, "--iterations=2", "--jobs=1", filepath.Join(in, "*.png"), filepath.Join(in, "c.jpg"))
+	// Flags may come after the images, and "--" ends the flags.
+	r := runCmd(t, "--out-dir="+out, filepath.Join(in, "*.png"), "--iterations=2", "--jobs=1", "--", filepath.Join(in, "c.jpg"))
 	if r.Code != 0 {
 		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
@@ -148,6 +149,7 @@ func TestBatchUsageErrors(t *testing.T) {
 		{[]string{"--jobs=-1", in}, "--jobs=-1"},
 		{[]string{"--memory=0", in}, "--memory=0"},
 		{[]string{"--out-dir=" + other}, "--out-dir is for a batch"},
+		{[]string{in, "--colour=red"}, "colour"},
 	} {
 		r := runCmd(t, c.args...)
 		if r.Code != 2 || !strings.Contains(r.Stderr, c.says) || strings.Count(r.Stderr, "\n") != 1 {
@@ -205,5 +207,15 @@ func TestBudget(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("a part larger than the budget never ran")
+	}
+}
+
+func TestDashDashEndsTheFlags(t *testing.T) {
+	c, err := parseFlags([]string{"a.png", "--iterations=3", "--", "--json", "b.png"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.iterations != 3 || c.json || len(c.inputs) != 3 || c.inputs[1] != "--json" {
+		t.Errorf("iterations %d, json %v, inputs %q", c.iterations, c.json, c.inputs)
 	}
 }

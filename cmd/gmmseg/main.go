@@ -156,13 +156,26 @@ func parseFlags(args []string) (*config, error) {
 	c := &config{}
 	var raw rawFlags
 	fs := newFlagSet(c, &raw)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
+	// Flags may follow the images (gmmseg photos/ --json): parse again after each
+	// argument, up to a "--", after which everything is an image.
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
 		}
-		return nil, usageError{err.Error()}
+		left := fs.Args()
+		if len(left) == 0 {
+			break
+		}
+		if consumed := len(rest) - len(left); consumed > 0 && rest[consumed-1] == "--" {
+			c.inputs = append(c.inputs, left...)
+			break
+		}
+		c.inputs = append(c.inputs, left[0])
+		rest = left[1:]
 	}
-	c.inputs = fs.Args()
 	if err := checkBatch(c, fs); err != nil {
 		return nil, err
 	}
@@ -263,7 +276,7 @@ var fittingFlags = []string{"components-range", "iterations", "max-iter", "init"
 
 // usage prints the flags' help.
 func usage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: gmmseg [flags]\n\nSegments an image with a Gaussian mixture fitted by EM.\nWith no --first-image it segments the built-in example.\n\nFlags:\n")
+	fmt.Fprintf(w, "Usage: gmmseg [flags]\n       gmmseg [flags] FILE|FOLDER|PATTERN... [flags]\n\nSegments an image with a Gaussian mixture fitted by EM.\nWith no --first-image it segments the built-in example; given images as arguments,\nit segments each of them, several at once.\n\nFlags:\n")
 	fs := newFlagSet(&config{}, &rawFlags{})
 	fs.SetOutput(w)
 	fs.PrintDefaults()

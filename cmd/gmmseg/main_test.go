@@ -500,7 +500,6 @@ func TestBadInput(t *testing.T) {
 		{"pair of different sizes", []string{"--first-image=" + f["tiny.png"], "--second-image=" + f["other.png"], "--components=2"}, 1, "differ in size"},
 		{"unwritable --out", []string{"--iterations=1", "--out=" + filepath.Join(in, "no", "dir", "x.png")}, 1, "writing the segmentation"},
 		{"unknown flag", []string{"--colour=red"}, 2, "colour"},
-		{"stray argument", []string{"image.png"}, 2, "image.png"},
 		{"bad channel", []string{"--channel=alpha"}, 2, "alpha"},
 		{"bad precision", []string{"--precision=float16"}, 2, "float16"},
 		{"bad kernel", []string{"--kernel=sse9"}, 2, "sse9"},

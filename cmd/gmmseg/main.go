@@ -183,14 +183,17 @@ func parseFlags(args []string) (*config, error) {
 	if c.channel, err = segment.ParseChannel(raw.channel); err != nil {
 		return nil, usageError{"--channel: " + err.Error()}
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if err := parseComponents(c, raw); err != nil {
 		return nil, err
+	}
+	if set["components-range"] && !c.autoK {
+		return nil, usageError{"--components-range goes with --components=auto"}
 	}
 	if c.init, err = gmm.ParseInit(raw.init); err != nil {
 		return nil, usageError{"--init: " + strings.TrimPrefix(err.Error(), gmm.ErrInvalidOptions.Error()+": ")}
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if c.model != "" {
 		for _, name := range fittingFlags {
 			if set[name] {

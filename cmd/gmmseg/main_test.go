@@ -516,6 +516,7 @@ func TestBadInput(t *testing.T) {
 		{"components not a number", []string{"--components=many"}, 2, "--components=many"},
 		{"backwards range", []string{"--components=auto", "--components-range=5-2"}, 2, "--components-range=5-2"},
 		{"range not a range", []string{"--components=auto", "--components-range=3"}, 2, "--components-range=3"},
+		{"range without auto", []string{"--components-range=2-4"}, 2, "--components=auto"},
 		{"auto with a model", []string{"--components=auto", "--model=" + f["model.json"]}, 2, "--model"},
 		{"histogram of a pair", []string{"--first-image=" + f["tiny.png"], "--second-image=" + f["tiny.png"], "--method=histogram"}, 2, "CIE94"},
 		{"no starts", []string{"--n-init=0"}, 2, "--n-init=0"},

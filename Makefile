@@ -1,7 +1,7 @@
 # Build, test and measure gmmsimd. `make help` lists the targets.
 GO ?= go
 FUZZTIME ?= 3s
-FUZZ_TARGETS = FuzzExpLog FuzzLogNormPDF FuzzExpSumStable FuzzEStep FuzzClassify
+FUZZ_TARGETS = FuzzExpLog FuzzLogNormPDF FuzzExpSumStable FuzzEStep FuzzClassify FuzzMinU16
 # The avo programs in asm/ and what each writes into internal/kernel.
 ASM_PROGRAMS = vmath lognormal expsum estep classify
 GENERATED = $(foreach p,$(ASM_PROGRAMS),internal/kernel/$(p)_amd64.s internal/kernel/$(p)_amd64.go)

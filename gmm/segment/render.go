@@ -12,6 +12,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
 	"github.com/gmmsimd/gmmsimd/internal/bigmem"
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
 )
 
@@ -27,7 +28,8 @@ const CleanRadius = 2
 // new memory; nil Levels are allocated. With x nil, the samples are p's own levels
 // (level/p.Max in the precision T, as Samples makes them), labelled through a table of
 // their classes (gmm.ClassifyLevels): the same labels, without per-pixel arithmetic.
-// opt.Threads and opt.Kernel say where the labelling runs.
+// opt.Threads and opt.Kernel say where the labelling (and the clean-up's minimum filters)
+// run.
 func Segment[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options) error {
 	maxLevel := p.Max
 	if maxLevel < 1 || maxLevel > math.MaxUint16 {
@@ -94,7 +96,11 @@ func rankedClasses[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.O
 		rank[c] = uint16(r)
 	}
 	remap(p.Levels, rank)
-	openClose(p, CleanRadius)
+	kern, err := kernel.Lookup(opt.Kernel)
+	if err != nil {
+		return nil, err
+	}
+	openClose(p, CleanRadius, kern.MinU16)
 	return order, nil
 }
 

@@ -24,6 +24,21 @@ var AVX2 = &Kernels{
 	ScoreSamples32: scoreSamples[float32],
 	Classify64:     classifyAVX2[float64],
 	Classify32:     classifyAVX2[float32],
+	MinU16:         minU16SIMD,
+}
+
+// minU16Block is how many elements minU16AVX2 takes at a time.
+const minU16Block = 64
+
+// minU16SIMD runs minU16AVX2 over the whole blocks of dst and the Go loop over the rest:
+// a minimum is exact, so the path an element takes does not change it.
+func minU16SIMD(dst, src []uint16) {
+	src = src[:len(dst)]
+	n := len(dst) &^ (minU16Block - 1)
+	if n > 0 {
+		minU16AVX2(dst[:n], src[:n])
+	}
+	minU16(dst[n:], src[n:])
 }
 
 // avx2Bytes is the width of an AVX2 register.

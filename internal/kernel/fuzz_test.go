@@ -3,6 +3,7 @@ package kernel
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gen"
@@ -165,6 +166,29 @@ func FuzzClassify(f *testing.F) {
 				if got[i] != want[i] {
 					t.Fatalf("%s Classify64(%v) = %d, twin %d", kern.Name, x[i], got[i], want[i])
 				}
+			}
+		}
+	})
+}
+
+func FuzzMinU16(f *testing.F) {
+	f.Add([]byte{0, 0, 255, 255, 0, 128, 255, 127, 1, 0, 0, 1}, uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, split uint8) {
+		v := make([]uint16, len(data)/2)
+		for i := range v {
+			v[i] = binary.LittleEndian.Uint16(data[2*i:])
+		}
+		// dst is the first part, src the rest (at least as long); an odd split starts dst
+		// off any alignment.
+		h := min(int(split), len(v)/2)
+		dst, src := v[:h], v[h:]
+		want := slices.Clone(dst)
+		Generic.MinU16(want, src)
+		for _, kern := range fast(t) {
+			got := slices.Clone(dst)
+			kern.MinU16(got, src)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s MinU16(%v, %v) = %v, twin %v", kern.Name, dst, src, got, want)
 			}
 		}
 	})

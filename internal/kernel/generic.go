@@ -156,3 +156,10 @@ func classify[T Float](dst []uint16, x []T, c *Coeffs) {
 		dst[i] = uint16(arg)
 	}
 }
+
+func minU16(dst, src []uint16) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = min(dst[i], v)
+	}
+}

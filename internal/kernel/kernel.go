@@ -1,7 +1,8 @@
 // Package kernel holds the per-pixel loops of Gaussian-mixture EM: the weighted normal
 // log-density of a slice, the reference program's stable exp-sum, the fused E-step that
 // returns sufficient statistics and the log-likelihood in one streaming pass, per-sample
-// scores and hard assignments.
+// scores and hard assignments; and the element-wise minimum that the segmentation's
+// clean-up filters are made of.
 //
 // Every kernel exists as a pure-Go reference (this file's siblings, always built) and may
 // have faster twins for particular CPUs; a Kernels value bundles one implementation of
@@ -137,6 +138,11 @@ type Kernels struct {
 	ScoreSamples32 func(dst []float64, x []float32, c *Coeffs)
 	Classify64     func(dst []uint16, x []float64, c *Coeffs)
 	Classify32     func(dst []uint16, x []float32, c *Coeffs)
+
+	// MinU16 sets dst[i] = min(dst[i], src[i]) for every i < len(dst); src is at least as
+	// long. It is the inner loop of the segmentation's minimum filters, not a mixture
+	// kernel, but its fast twin is picked the same way.
+	MinU16 func(dst, src []uint16)
 }
 
 // Generic is the pure-Go implementation, built on every platform. It computes in float64
@@ -158,6 +164,7 @@ var Generic = &Kernels{
 	ScoreSamples32: scoreSamples[float32],
 	Classify64:     classify[float64],
 	Classify32:     classify[float32],
+	MinU16:         minU16,
 }
 
 // ErrUnknownKernel is returned by Lookup for a name it does not know.

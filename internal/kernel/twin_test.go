@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gen"
@@ -533,5 +534,52 @@ func TestClassifyTwins(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestMinU16Twins(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	edges := []uint16{0, 1, 0x7fff, 0x8000, 0x8001, 0xfffe, 0xffff}
+	value := func() uint16 {
+		if rng.IntN(4) == 0 {
+			return edges[rng.IntN(len(edges))]
+		}
+		return uint16(rng.Uint32())
+	}
+	for _, k := range fast(t) {
+		for _, n := range lengths() {
+			off := offsets[n%len(offsets)]
+			src := make([]uint16, off+n)[off:]
+			for i := range src {
+				src[i] = value()
+			}
+			got, check := guardedLabels(t, n, offsets[(n+2)%len(offsets)])
+			for i := range got {
+				got[i] = value()
+			}
+			want := slices.Clone(got)
+			k.MinU16(got, src)
+			check()
+			Generic.MinU16(want, src)
+			for i := range want {
+				if got[i] != want[i] || want[i] > src[i] {
+					t.Fatalf("%s n=%d: element %d = %d, twin %d (src %d)", k.Name, n, i, got[i], want[i], src[i])
+				}
+			}
+			// src longer than dst: only len(dst) elements count.
+			if n > 0 {
+				tail := slices.Clone(got[:n-1])
+				k.MinU16(tail, src)
+				if !slices.Equal(tail, got[:n-1]) {
+					t.Fatalf("%s n=%d: a shorter dst changed", k.Name, n)
+				}
+			}
+		}
+	}
+	// The Go loop is a minimum.
+	dst := []uint16{5, 0, 0xffff, 7}
+	Generic.MinU16(dst, []uint16{3, 9, 0x8000, 7, 1})
+	if !slices.Equal(dst, []uint16{3, 0, 0x8000, 7}) {
+		t.Errorf("generic MinU16: %v", dst)
 	}
 }

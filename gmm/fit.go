@@ -127,20 +127,36 @@ type Reseed struct {
 // So constant data, data of two distinct values and more components than distinct values
 // all give a valid mixture of Components components.
 func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result, error) {
+	return onSamples(x, opt, checkFit, func(d *kernel.Driver, x []T, opt Options, total float64) (*Result, error) {
+		return fit(ctx, d, x, opt, total)
+	})
+}
+
+// runner is the work of Fit or SelectComponents once the data are checked and the
+// workers started: EM on d over x, weighted by opt.Weights, whose weights sum to total.
+type runner[T float32 | float64, R any] func(d *kernel.Driver, x []T, opt Options, total float64) (R, error)
+
+// onSamples checks x, and opt with check for len(x) samples, starts opt's workers and
+// runs run on them.
+func onSamples[T float32 | float64, R any](x []T, opt Options, check func(Options, int) error, run runner[T, R]) (R, error) {
+	var none R
 	total, err := checkData(x, opt.Weights)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	if err := opt.check(len(x)); err != nil {
-		return nil, err
+	if err := check(opt, len(x)); err != nil {
+		return none, err
 	}
 	d, err := opt.driver()
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	defer d.Close()
-	return fit(ctx, d, x, opt, total)
+	return run(d, x, opt, total)
 }
+
+// checkFit checks the options of one fit of n samples.
+func checkFit(o Options, n int) error { return o.check(n) }
 
 // fit runs Fit's starts on d's workers, for samples x (weights opt.Weights) whose weights
 // sum to total, and returns the best.

@@ -39,56 +39,56 @@ func checkMaxLevel(maxLevel int) error {
 // same distribution but not the same samples. Options.Weights must be nil: FitLevels
 // counts every sample once.
 func FitLevels[T float32 | float64](ctx context.Context, levels []uint16, maxLevel int, opt Options) (*Result, error) {
-	if err := checkLevels(levels, maxLevel, &opt); err != nil {
-		return nil, err
+	return onLevels(levels, maxLevel, opt, checkFit, func(d *kernel.Driver, x []T, opt Options, total float64) (*Result, error) {
+		return fit(ctx, d, x, opt, total)
+	})
+}
+
+// onLevels is onSamples for integer data (see FitLevels): it checks levels, and opt with
+// check for len(levels) samples, starts opt's workers, counts the levels on them and runs
+// run on the distinct levels with their counts as weights.
+func onLevels[T float32 | float64, R any](levels []uint16, maxLevel int, opt Options, check func(Options, int) error, run runner[T, R]) (R, error) {
+	var none R
+	if err := checkMaxLevel(maxLevel); err != nil {
+		return none, err
 	}
-	if err := opt.check(len(levels)); err != nil {
-		return nil, err
+	switch {
+	case len(levels) == 0:
+		return none, fmt.Errorf("gmm: %w: no samples", ErrInvalidData)
+	case opt.Weights != nil:
+		return none, fmt.Errorf("gmm: %w: the histogram path takes no Weights; use Fit for weighted samples", ErrInvalidOptions)
+	}
+	if err := check(opt, len(levels)); err != nil {
+		return none, err
 	}
 	d, err := opt.driver()
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	defer d.Close()
-	x, err := levelHistogram[T](d, levels, maxLevel, &opt)
+	x, w, err := levelHistogram[T](d, levels, maxLevel)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	return fit(ctx, d, x, opt, float64(len(levels)))
-}
-
-// checkLevels validates integer data and the options of the histogram path.
-func checkLevels(levels []uint16, maxLevel int, opt *Options) error {
-	if err := checkMaxLevel(maxLevel); err != nil {
-		return err
-	}
-	if len(levels) == 0 {
-		return fmt.Errorf("gmm: %w: no samples", ErrInvalidData)
-	}
-	if opt.Weights != nil {
-		return fmt.Errorf("gmm: %w: the histogram path takes no Weights; use Fit for weighted samples", ErrInvalidOptions)
-	}
-	return nil
+	opt.Weights = w
+	return run(d, x, opt, float64(len(levels)))
 }
 
 // levelHistogram counts the levels on d's workers and returns the values of the levels
-// that occur, setting opt.Weights to their counts.
-func levelHistogram[T float32 | float64](d *kernel.Driver, levels []uint16, maxLevel int, opt *Options) ([]T, error) {
-	counts := make([]uint64, 1<<16)
-	if top := kernel.Histogram(d, counts, levels); top > maxLevel {
-		return nil, fmt.Errorf("gmm: %w: level %d above the maximum level %d", ErrInvalidData, top, maxLevel)
+// that occur with their counts.
+func levelHistogram[T float32 | float64](d *kernel.Driver, levels []uint16, maxLevel int) (x []T, counts []float64, err error) {
+	all := make([]uint64, 1<<16)
+	if top := kernel.Histogram(d, all, levels); top > maxLevel {
+		return nil, nil, fmt.Errorf("gmm: %w: level %d above the maximum level %d", ErrInvalidData, top, maxLevel)
 	}
 	values := LevelValues[T](maxLevel)
-	var x []T
-	var w []float64
-	for l, c := range counts[:maxLevel+1] {
+	for l, c := range all[:maxLevel+1] {
 		if c > 0 {
 			x = append(x, values[l])
-			w = append(w, float64(c))
+			counts = append(counts, float64(c))
 		}
 	}
-	opt.Weights = w
-	return x, nil
+	return x, counts, nil
 }
 
 // ClassifyLevels sets dst[n] to the index of the most responsible component of m for the

@@ -89,19 +89,26 @@ func sameFit(t *testing.T, what string, got, want *gmm.Result, scale, tol float6
 	}
 }
 
-// checkLevels fits levels by both paths and compares them: every iteration, in both
-// precisions (float32 with the kernels named, "auto" and maybe "generic"), and the labels.
-func checkLevels(t *testing.T, what string, levels []uint16, maxLevel int, opt gmm.Options, kernels32 ...string) {
+// bothPaths fits levels on the histogram path (got) and as samples (want, of the samples
+// x) in the precision T.
+func bothPaths[T float32 | float64](t *testing.T, levels []uint16, maxLevel int, opt gmm.Options) (x []T, got, want *gmm.Result) {
 	t.Helper()
-	x := samplesOf[float64](levels, maxLevel)
+	x = samplesOf[T](levels, maxLevel)
 	want, err := gmm.Fit(t.Context(), x, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := gmm.FitLevels[float64](t.Context(), levels, maxLevel, opt)
-	if err != nil {
+	if got, err = gmm.FitLevels[T](t.Context(), levels, maxLevel, opt); err != nil {
 		t.Fatal(err)
 	}
+	return x, got, want
+}
+
+// checkLevels fits levels by both paths and compares them: every iteration, in both
+// precisions (float32 with the kernels named, "auto" and maybe "generic"), and the labels.
+func checkLevels(t *testing.T, what string, levels []uint16, maxLevel int, opt gmm.Options, kernels32 ...string) {
+	t.Helper()
+	x, got, want := bothPaths[float64](t, levels, maxLevel, opt)
 	// The terms' magnitudes hardly change from one iteration to the next: the final
 	// model's sum is every iteration's scale.
 	scale := sumAbsLogP(t, &want.Model, x)
@@ -110,19 +117,11 @@ func checkLevels(t *testing.T, what string, levels []uint16, maxLevel int, opt g
 	// agree as closely; SIMD float32 lanes round every responsibility to float32 and add
 	// blocks of 32 in float32 (TestKernelsAgree), so there the paths agree to float32's
 	// precision.
-	x32 := samplesOf[float32](levels, maxLevel)
 	tol32 := map[string]float64{"generic": 1e-12, "auto": 1e-5}
 	for _, kern := range kernels32 {
 		o := opt
 		o.Kernel = kern
-		want32, err := gmm.Fit(t.Context(), x32, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got32, err := gmm.FitLevels[float32](t.Context(), levels, maxLevel, o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, got32, want32 := bothPaths[float32](t, levels, maxLevel, o)
 		sameFit(t, what+", float32, "+kern, got32, want32, scale, tol32[kern])
 	}
 	// Labels through the table are the labels of the samples, exactly.

@@ -409,10 +409,11 @@ type outcome struct {
 
 // segmentImage segments c.first (or the pair, or the built-in example) as c says, reports
 // on stdout and writes the outputs; on failure it leaves none of them behind.
-func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (_ *outcome, err error) {
+func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (*outcome, error) {
 	start := time.Now()
 	var saved *gmm.Model
 	if c.model != "" {
+		var err error
 		if saved, err = loadModel(c); err != nil {
 			return nil, err
 		}
@@ -446,25 +447,43 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (_ *
 		Kernel:      c.kernel,
 		Progress:    rep.step,
 	}
+	run := &job{c: c, in: in, rep: rep, opt: opt, saved: saved, out: out, start: start, decoded: decoded}
+	if c.precision == "float32" {
+		return segmentAs(ctx, run, in.x32)
+	}
+	return segmentAs(ctx, run, in.x64)
+}
+
+// job is one image's run as segmentImage has set it up: the input decoded, the report
+// begun, the fit's options made.
+type job struct {
+	c              *config
+	in             *input
+	rep            *report
+	opt            gmm.Options
+	saved          *gmm.Model // --model's mixture, if given
+	out            string
+	start, decoded time.Time
+}
+
+// segmentAs fits (or takes the saved mixture), segments and writes the outputs of j, whose
+// samples in the precision asked for are x (nil on the histogram path without figures).
+func segmentAs[T float32 | float64](ctx context.Context, j *job, x []T) (_ *outcome, err error) {
+	c, in, opt := j.c, j.in, j.opt
 	if c.hasThreshold {
-		var m gmm.Model
-		if in.x64 != nil {
-			m, err = segment.ThresholdModel(in.diff, in.x64, c.threshold)
-		} else {
-			m, err = segment.ThresholdModel(in.diff, in.x32, c.threshold)
-		}
+		m, err := segment.ThresholdModel(in.diff, x, c.threshold)
 		if err != nil {
 			return nil, err
 		}
 		opt.InitModel = &m
-		rep.initMethod = "thresholded subtraction"
+		j.rep.initMethod = "thresholded subtraction"
 	}
 	var res *gmm.Result
-	if saved != nil {
-		res, err = savedResult(c, saved)
-		rep.saved(saved)
+	if j.saved != nil {
+		res, err = savedResult(c, j.saved)
+		j.rep.saved(j.saved)
 	} else {
-		res, err = fitImage(ctx, c, in, opt, rep)
+		res, err = fitImage(ctx, c, in, x, opt, j.rep)
 	}
 	if err != nil {
 		return nil, err
@@ -485,59 +504,43 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (_ *
 	}
 	maxLevel := in.plane.Max
 	// The histogram path labels the plane's own levels through a table (nil samples).
-	x64, x32 := in.x64, in.x32
+	labelled := x
 	if c.histogram {
-		x64, x32 = nil, nil
+		labelled = nil
 	}
-	if c.precision == "float32" {
-		err = label(c, &res.Model, x32, in.plane, opt)
-	} else {
-		err = label(c, &res.Model, x64, in.plane, opt)
-	}
-	if err != nil {
+	if err := label(c, &res.Model, labelled, in.plane, opt); err != nil {
 		return nil, err
 	}
-	segmented, err := writeOutputs(c, &res.Model, in.plane, maxLevel, out, &written)
+	segmented, err := writeOutputs(c, &res.Model, in.plane, maxLevel, j.out, &written)
 	if err != nil {
 		return nil, err
 	}
 	t := timings{
-		decode:  decoded.Sub(start).Seconds(),
-		fit:     fitted.Sub(decoded).Seconds(),
+		decode:  j.decoded.Sub(j.start).Seconds(),
+		fit:     fitted.Sub(j.decoded).Seconds(),
 		segment: time.Since(fitted).Seconds(),
 	}
 	var figures []string
 	if c.visualization == 1 {
 		drawing := time.Now()
-		if c.precision == "float64" {
-			figures, err = writeFigures(c, in, in.x64, res, segmented, out)
-		} else {
-			figures, err = writeFigures(c, in, in.x32, res, segmented, out)
-		}
-		if err != nil {
+		if figures, err = writeFigures(c, in, x, res, segmented, j.out); err != nil {
 			return nil, err
 		}
 		t.figures = time.Since(drawing).Seconds()
 	}
-	t.total = time.Since(start).Seconds()
-	return &outcome{res, out, figures, t}, rep.end(res, out, figures, t)
+	t.total = time.Since(j.start).Seconds()
+	return &outcome{res, j.out, figures, t}, j.rep.end(res, j.out, figures, t)
 }
 
-// fitImage fits the input as c asks: on the levels' histogram or every pixel, in float64
-// or float32, with c.components or, for --components=auto, the number of components of
-// lowest BIC, whose table rep prints.
-func fitImage(ctx context.Context, c *config, in *input, opt gmm.Options, rep *report) (*gmm.Result, error) {
+// fitImage fits the samples x (or, on the histogram path, the plane's levels) as c asks:
+// with c.components or, for --components=auto, the number of components of lowest BIC,
+// whose table rep prints.
+func fitImage[T float32 | float64](ctx context.Context, c *config, in *input, x []T, opt gmm.Options, rep *report) (*gmm.Result, error) {
 	if !c.autoK {
-		switch {
-		case c.histogram && c.precision == "float32":
-			return gmm.FitLevels[float32](ctx, in.plane.Levels, in.plane.Max, opt)
-		case c.histogram:
-			return gmm.FitLevels[float64](ctx, in.plane.Levels, in.plane.Max, opt)
-		case c.precision == "float32":
-			return gmm.Fit(ctx, in.x32, opt)
-		default:
-			return gmm.Fit(ctx, in.x64, opt)
+		if c.histogram {
+			return gmm.FitLevels[T](ctx, in.plane.Levels, in.plane.Max, opt)
 		}
+		return gmm.Fit(ctx, x, opt)
 	}
 	// The candidates' fits show on the live line only; the report then prints the BIC
 	// table and the chosen fit, as if it had been the only one.
@@ -545,15 +548,10 @@ func fitImage(ctx context.Context, c *config, in *input, opt gmm.Options, rep *r
 	lo, hi := c.kRange[0], c.kRange[1]
 	var sel *gmm.Selection
 	var err error
-	switch {
-	case c.histogram && c.precision == "float32":
-		sel, err = gmm.SelectComponentsLevels[float32](ctx, in.plane.Levels, in.plane.Max, lo, hi, opt)
-	case c.histogram:
-		sel, err = gmm.SelectComponentsLevels[float64](ctx, in.plane.Levels, in.plane.Max, lo, hi, opt)
-	case c.precision == "float32":
-		sel, err = gmm.SelectComponents(ctx, in.x32, lo, hi, opt)
-	default:
-		sel, err = gmm.SelectComponents(ctx, in.x64, lo, hi, opt)
+	if c.histogram {
+		sel, err = gmm.SelectComponentsLevels[T](ctx, in.plane.Levels, in.plane.Max, lo, hi, opt)
+	} else {
+		sel, err = gmm.SelectComponents(ctx, x, lo, hi, opt)
 	}
 	if err != nil {
 		return nil, err

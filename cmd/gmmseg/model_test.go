@@ -13,9 +13,8 @@ import (
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
 )
 
-// fitExample fits the built-in example's luma as gmmseg does by default, on the histogram
-// of its levels.
-func fitExample(t *testing.T, opt gmm.Options) *gmm.Result {
+// examplePlane is the built-in example's luma, as gmmseg reads it.
+func examplePlane(t *testing.T) *segment.Plane {
 	t.Helper()
 	img, err := segment.Decode(bytes.NewReader(exampleImage))
 	if err != nil {
@@ -25,6 +24,14 @@ func fitExample(t *testing.T, opt gmm.Options) *gmm.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+// fitExample fits the built-in example's luma as gmmseg does by default, on the histogram
+// of its levels.
+func fitExample(t *testing.T, opt gmm.Options) *gmm.Result {
+	t.Helper()
+	p := examplePlane(t)
 	res, err := gmm.FitLevels[float64](t.Context(), p.Levels, p.Max, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -213,14 +220,7 @@ func TestComponentsAutoKeepsTheLowestBIC(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	img, err := segment.Decode(bytes.NewReader(exampleImage))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := segment.NewPlane(img, segment.Luma)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := examplePlane(t)
 	sel, err := gmm.SelectComponentsLevels[float64](t.Context(), p.Levels, p.Max, 2, 4, gmm.Options{MaxIter: 20})
 	if err != nil {
 		t.Fatal(err)

@@ -281,8 +281,7 @@ func (d *Driver) partials(nt, k int) []Stats {
 		buf := make([]float64, stride*nt)
 		d.partial = make([]Stats, nt)
 		for t := range d.partial {
-			b := buf[stride*t : stride*t+3*k]
-			d.partial[t] = Stats{N: b[:k:k], D: b[k : 2*k : 2*k], B: b[2*k : 3*k : 3*k]}
+			d.partial[t] = statsIn(buf[stride*t:], k)
 		}
 	}
 	return d.partial[:nt]

@@ -79,13 +79,14 @@ const eStepBlock = 256
 func eStep[T Float](x []T, w []float64, c *Coeffs, s *Stats) {
 	var buf [scratchK]float64
 	e := scratch(&buf, c.K())
+	// The block's sums live on the stack up to scratchK components.
 	var blockBuf [3 * scratchK]float64
 	k := c.K()
 	blockSums := blockBuf[:]
 	if 3*k > len(blockBuf) {
 		blockSums = make([]float64, 3*k)
 	}
-	block := Stats{N: blockSums[:k:k], D: blockSums[k : 2*k : 2*k], B: blockSums[2*k : 3*k : 3*k]}
+	block := statsIn(blockSums, k)
 	for lo := 0; lo < len(x); lo += eStepBlock {
 		hi := min(lo+eStepBlock, len(x))
 		var wb []float64

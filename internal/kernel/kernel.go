@@ -86,8 +86,13 @@ type Stats struct {
 
 // NewStats returns zeroed statistics for k components.
 func NewStats(k int) *Stats {
-	buf := make([]float64, 3*k)
-	return &Stats{N: buf[:k:k], D: buf[k : 2*k : 2*k], B: buf[2*k:]}
+	s := statsIn(make([]float64, 3*k), k)
+	return &s
+}
+
+// statsIn returns statistics for k components kept in the first 3k elements of buf.
+func statsIn(buf []float64, k int) Stats {
+	return Stats{N: buf[:k:k], D: buf[k : 2*k : 2*k], B: buf[2*k : 3*k : 3*k]}
 }
 
 // Reset zeroes s.

@@ -57,9 +57,10 @@ func cameraSamples(t *testing.T, shared string) []float64 {
 
 func TestAgreesWithScikitLearn(t *testing.T) {
 	shared := sharedtest.Dir(t)
+	sharedtest.Need(t, filepath.Join(shared, "reference", "sklearn_camera_k3_reg0.json"))
 	files, err := filepath.Glob(filepath.Join(shared, "reference", "sklearn_*.json"))
 	if err != nil || len(files) == 0 {
-		t.Skipf("no scikit-learn references in %s (%v)", shared, err)
+		t.Fatalf("no scikit-learn references in %s (%v)", shared, err)
 	}
 	x := cameraSamples(t, shared)
 	maxIter := regexp.MustCompile(`max_iter=(\d+)`)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
-	"github.com/gmmsimd/gmmsimd/internal/figure"
+	"github.com/gmmsimd/gmmsimd/cmd/internal/figure"
 )
 
 // figureSide is the longest side, in pixels, of the images that figures show.

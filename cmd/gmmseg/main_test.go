@@ -21,8 +21,8 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
-	"github.com/gmmsimd/gmmsimd/internal/cmdtest"
-	"github.com/gmmsimd/gmmsimd/internal/figure/figuretest"
+	"github.com/gmmsimd/gmmsimd/cmd/internal/cmdtest"
+	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 )

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/internal/figure/figuretest"
+	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
 )
 
 func TestNewHistogramCountsEverySample(t *testing.T) {

@@ -184,7 +184,7 @@ func TestFloat32VarianceWithoutCancellation(t *testing.T) {
 		x[i] = float64(v) // the same values, exactly
 	}
 	for _, kern := range kernel.Available() {
-		opt := Options{Components: 1, MaxIter: 3, Kernel: kern}
+		opt := Options{Components: 1, MaxIter: 3, Exec: Exec{Kernel: kern}}
 		r64, r32 := fitBoth(t, x, x32, opt)
 		if e := relErr(r32.Model.Stdevs[0], r64.Model.Stdevs[0]); e > 1e-4 {
 			t.Errorf("%s: float32 stdev %v, float64 %v (rel err %.2g)", kern, r32.Model.Stdevs[0], r64.Model.Stdevs[0], e)

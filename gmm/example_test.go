@@ -36,19 +36,67 @@ func ExampleFit() {
 }
 
 // Assign values to the components of a known mixture.
-func ExampleModel_Predict() {
+func ExamplePredict() {
 	m := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0, 1}, Stdevs: []float64{0.2, 0.2}}
-	labels, err := m.Predict([]float64{-0.3, 0.2, 0.49, 0.51, 1.4})
-	if err != nil {
+	x := []float64{-0.3, 0.2, 0.49, 0.51, 1.4}
+	labels := make([]uint16, len(x))
+	if err := gmm.Predict(&m, labels, x, gmm.Exec{}); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(labels)
 	// Output: [0 0 0 1 1]
 }
 
+// Fit 8-bit data through their histogram: CountLevels gives the distinct values with
+// their counts, and Fit takes the counts as weights. The fit is the one over every
+// sample, over at most 256 points.
+func ExampleCountLevels() {
+	levels := []uint16{10, 10, 12, 11, 200, 201, 199, 200, 10, 11}
+	values := make([]float64, 256) // level l stands for l/255
+	for l := range values {
+		values[l] = float64(l) / 255
+	}
+	x, counts, err := gmm.CountLevels(levels, values, gmm.Exec{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(x), "distinct levels, counts", counts)
+	opt := gmm.Options{Components: 2, MaxIter: 20, Weights: counts}
+	res, err := gmm.Fit(context.Background(), x, opt)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("means %.3f, weights %.1f\n", res.Model.Means, res.Model.Weights)
+	// Output:
+	// 6 distinct levels, counts [3 2 1 1 2 1]
+	// means [0.042 0.784], weights [0.6 0.4]
+}
+
+// Keep the workers alive across calls, as a service labelling one frame after another
+// would: every call that names the pool runs on its workers.
+func ExamplePool() {
+	pool, err := gmm.NewPool(gmm.Exec{Threads: 2})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	exec := gmm.Exec{Pool: pool}
+	m := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.2, 0.8}, Stdevs: []float64{0.1, 0.1}}
+	labels := make([]uint16, 4)
+	for _, frame := range [][]float32{{0.1, 0.9, 0.3, 0.7}, {0.8, 0.85, 0.15, 0.5}} {
+		if err := gmm.Predict(&m, labels, frame, exec); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(labels)
+	}
+	// Output:
+	// [0 1 0 1]
+	// [1 1 0 0]
+}
+
 // Choose the number of components by BIC: fit K = 1..4 to samples of a 2-component
 // mixture and keep the lowest.
-func ExampleModel_BIC() {
+func ExampleBIC() {
 	truth := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.3, 0.7}, Stdevs: []float64{0.05, 0.05}}
 	x, _, err := truth.Sample(rand.New(rand.NewPCG(1, 1)), 20000)
 	if err != nil {
@@ -60,7 +108,7 @@ func ExampleModel_BIC() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		bic, err := res.Model.BIC(x)
+		bic, err := gmm.BIC(&res.Model, x, gmm.Exec{})
 		if err != nil {
 			log.Fatal(err)
 		}

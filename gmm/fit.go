@@ -5,13 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
 // Options configure Fit. The zero value is not usable: Components and MaxIter must be set.
 type Options struct {
-	// Components is the number of mixture components K, from 1 to the number of samples.
+	// Exec says where the passes run.
+	Exec
+	// Components is the number of mixture components K: from 1 to the number of samples,
+	// or with Weights, to kernel's maximum (the rules for degenerate data at Fit keep every
+	// model valid).
 	Components int
 	// MaxIter is the number of EM iterations to run at most (at least 1).
 	MaxIter int
@@ -36,18 +41,9 @@ type Options struct {
 	// value, no variance falls below the floor described at Fit.
 	MinVariance float64
 	// Weights, when set, holds one non-negative weight per sample (a count, say): every sum
-	// of EM is weighted by it.
+	// of EM is weighted by it. CountLevels gives integer data as distinct values and
+	// their counts, which fit as the samples they count do.
 	Weights []float64
-	// Threads is the number of workers that share every pass over the data; 0 means one
-	// per physical core the process may use. Results are bit-for-bit the same for any
-	// value.
-	Threads int
-	// Pin locks each worker to its own CPU for the duration of the fit (Linux only;
-	// elsewhere Fit returns an error).
-	Pin bool
-	// Kernel names the kernel implementation: "auto" or "" (the fastest this CPU runs),
-	// "generic" (pure Go), or a CPU-specific one such as "avx2".
-	Kernel string
 	// Progress, when set, is called with each run's starting model (a Step with Iter -1),
 	// then after every iteration with that iteration's Step; with restarts, for each run in
 	// turn.
@@ -74,8 +70,6 @@ type Result struct {
 	History []Step
 	// Converged reports whether Tol stopped the fit before MaxIter (never when Tol == 0).
 	Converged bool
-	// Iterations is len(History).
-	Iterations int
 	// Reseeded lists the components that lost all their weight and were started again
 	// (see Fit), in the order it happened; empty for a fit without such an event.
 	Reseeded []Reseed
@@ -126,43 +120,26 @@ type Reseed struct {
 //
 // So constant data, data of two distinct values and more components than distinct values
 // all give a valid mixture of Components components.
-func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result, error) {
-	return onSamples(x, opt, checkFit, func(d *kernel.Driver, x []T, opt Options, total float64) (*Result, error) {
-		return fit(ctx, d, x, opt, total)
-	})
-}
-
-// runner is the work of Fit or SelectComponents once the data are checked and the
-// workers started: EM on d over x, weighted by opt.Weights, whose weights sum to total.
-type runner[T float32 | float64, R any] func(d *kernel.Driver, x []T, opt Options, total float64) (R, error)
-
-// onSamples checks x, and opt with check for len(x) samples, starts opt's workers and
-// runs run on them.
-func onSamples[T float32 | float64, R any](x []T, opt Options, check func(Options, int) error, run runner[T, R]) (R, error) {
-	var none R
+func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (res *Result, err error) {
 	total, err := checkData(x, opt.Weights)
 	if err != nil {
-		return none, err
+		return nil, err
 	}
-	if err := check(opt, len(x)); err != nil {
-		return none, err
+	if err := opt.check(len(x)); err != nil {
+		return nil, err
 	}
-	d, err := opt.driver()
-	if err != nil {
-		return none, err
-	}
-	defer d.Close()
-	return run(d, x, opt, total)
+	err = opt.run(func(d *kernel.Driver) error {
+		res, err = fit(ctx, d, x, opt, total)
+		return err
+	})
+	return res, err
 }
-
-// checkFit checks the options of one fit of n samples.
-func checkFit(o Options, n int) error { return o.check(n) }
 
 // fit runs Fit's starts on d's workers, for samples x (weights opt.Weights) whose weights
 // sum to total, and returns the best.
 func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt Options, total float64) (*Result, error) {
 	runs := 1
-	if opt.InitModel == nil && opt.Init.random() {
+	if opt.InitModel == nil && opt.Init.Random() {
 		runs = max(1, opt.NInit)
 	}
 	var best *Result
@@ -213,7 +190,7 @@ func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *
 		kernel.EStep(d, x, opt.Weights, c, s)
 		step := Step{Run: r, Iter: it, Model: steps.clone(&model), LogLikelihood: s.LogLik}
 		res.History = append(res.History, step)
-		res.Model, res.LogLikelihood, res.Iterations = step.Model, step.LogLikelihood, it+1
+		res.Model, res.LogLikelihood = step.Model, step.LogLikelihood
 		if opt.Progress != nil {
 			opt.Progress(step)
 		}
@@ -338,10 +315,13 @@ func checkData[T float32 | float64](x []T, w []float64) (float64, error) {
 
 // check validates the options for n samples.
 func (o *Options) check(n int) error {
+	if err := o.Exec.check(); err != nil {
+		return err
+	}
 	switch {
 	case o.Components < 1:
 		return fmt.Errorf("gmm: %w: Components is %d, want at least 1", ErrInvalidOptions, o.Components)
-	case o.Components > n:
+	case o.Components > n && o.Weights == nil:
 		return fmt.Errorf("gmm: %w: %d components for %d samples", ErrInvalidOptions, o.Components, n)
 	case o.Components > kernel.MaxComponents:
 		return fmt.Errorf("gmm: %w: %d components, at most %d are supported", ErrInvalidOptions, o.Components, kernel.MaxComponents)
@@ -353,33 +333,17 @@ func (o *Options) check(n int) error {
 		return fmt.Errorf("gmm: %w: MinVariance is %v, want non-negative and finite", ErrInvalidOptions, o.MinVariance)
 	case o.NInit < 0:
 		return fmt.Errorf("gmm: %w: NInit is %d, want 0 or more", ErrInvalidOptions, o.NInit)
-	case o.Threads < 0:
-		return fmt.Errorf("gmm: %w: Threads is %d, want 0 (automatic) or more", ErrInvalidOptions, o.Threads)
 	case o.InitModel != nil && o.InitModel.K() != o.Components:
 		return fmt.Errorf("gmm: %w: InitModel has %d components, Components is %d", ErrInvalidOptions, o.InitModel.K(), o.Components)
 	}
 	return nil
 }
 
-// driver returns the kernel driver the options ask for, its workers started; the caller
-// closes it.
-func (o *Options) driver() (*kernel.Driver, error) {
-	k, err := kernel.Lookup(o.Kernel)
-	if err != nil {
-		return nil, fmt.Errorf("gmm: %w: %w", ErrInvalidOptions, err)
-	}
-	d, err := kernel.NewDriver(k, kernel.Config{Threads: o.Threads, Pin: o.Pin})
-	if err != nil {
-		return nil, fmt.Errorf("gmm: %w: %w", ErrInvalidOptions, err)
-	}
-	return d, nil
-}
-
 // historyBudget is how many bytes of History Fit reserves before the first iteration, and
-// stepBytes the size of a Step itself (an int, three slice headers, a float64).
+// stepBytes the size of a Step itself (two ints, three slice headers, a float64).
 const (
 	historyBudget = 1 << 20
-	stepBytes     = 8 + 3*24 + 8
+	stepBytes     = int(unsafe.Sizeof(Step{}))
 )
 
 // modelArena hands out copies of models from chunks that double in size, so that a fit
@@ -405,10 +369,10 @@ func (a *modelArena) clone(m *Model) Model {
 	return c
 }
 
-// EvenlySpaced returns the reference program's starting model with k components (see
+// evenlySpaced returns the reference program's starting model with k components (see
 // InitEvenlySpaced). Its weights are 1/k; the reference uses 1, which gives the same
 // responsibilities and so the same fit.
-func EvenlySpaced(k int) Model {
+func evenlySpaced(k int) Model {
 	m := Model{Weights: make([]float64, k), Means: make([]float64, k), Stdevs: make([]float64, k)}
 	stdev := math.Sqrt(10.0 / 255)
 	for i := range k {

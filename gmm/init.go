@@ -53,9 +53,9 @@ func ParseInit(name string) (Init, error) {
 	return 0, fmt.Errorf("%w: unknown initialisation %q (want %s)", ErrInvalidOptions, name, strings.Join(initNames, ", "))
 }
 
-// random reports whether the initialisation draws on Options.Seed, so that restarts
+// Random reports whether the initialisation draws on Options.Seed, so that restarts
 // (Options.NInit) differ.
-func (i Init) random() bool { return i == InitKMeansPP || i == InitRandomFromData }
+func (i Init) Random() bool { return i == InitKMeansPP || i == InitRandomFromData }
 
 // summary is what the initialisations need to know of the data.
 type summary struct {
@@ -132,7 +132,7 @@ func startModel[T float32 | float64](o *Options, x []T, r int) (Model, error) {
 	}
 	k := o.Components
 	if o.Init == InitEvenlySpaced {
-		return EvenlySpaced(k), nil
+		return evenlySpaced(k), nil
 	}
 	s := summarise(x, o.Weights)
 	rng := rand.New(rand.NewPCG(o.Seed, uint64(r)))

@@ -39,7 +39,7 @@ func quantised(t *testing.T, seed uint64, n, maxLevel int, m gmm.Model) []uint16
 
 // samplesOf returns the samples that levels stand for.
 func samplesOf[T float32 | float64](levels []uint16, maxLevel int) []T {
-	values := gmm.LevelValues[T](maxLevel)
+	values := segment.LevelValues[T](maxLevel)
 	x := make([]T, len(levels))
 	for i, l := range levels {
 		x[i] = values[l]
@@ -53,7 +53,7 @@ func relErr(a, b float64) float64 { return math.Abs(a-b) / math.Max(math.Abs(b),
 // rounding.
 func sumAbsLogP(t *testing.T, m *gmm.Model, x []float64) float64 {
 	t.Helper()
-	terms, err := m.ScoreSamples(x)
+	terms, err := gmm.ScoreSamples(m, x, gmm.Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,10 +98,22 @@ func bothPaths[T float32 | float64](t *testing.T, levels []uint16, maxLevel int,
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err = gmm.FitLevels[T](t.Context(), levels, maxLevel, opt); err != nil {
+	return x, histogramFit[T](t, levels, maxLevel, opt), want
+}
+
+// histogramFit fits levels on the histogram path: CountLevels, then Fit on the counts.
+func histogramFit[T float32 | float64](t *testing.T, levels []uint16, maxLevel int, opt gmm.Options) *gmm.Result {
+	t.Helper()
+	values, counts, err := gmm.CountLevels(levels, segment.LevelValues[T](maxLevel), opt.Exec)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return x, got, want
+	opt.Weights = counts
+	res, err := gmm.Fit(t.Context(), values, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 // checkLevels fits levels by both paths and compares them: every iteration, in both
@@ -120,21 +132,22 @@ func checkLevels(t *testing.T, what string, levels []uint16, maxLevel int, opt g
 	tol32 := map[string]float64{"generic": 1e-12, "auto": 1e-5}
 	for _, kern := range kernels32 {
 		o := opt
-		o.Kernel = kern
+		o.Exec.Kernel = kern
 		_, got32, want32 := bothPaths[float32](t, levels, maxLevel, o)
 		sameFit(t, what+", float32, "+kern, got32, want32, scale, tol32[kern])
 	}
-	// Labels through the table are the labels of the samples, exactly.
-	wantLabels := make([]uint16, len(levels))
-	if err := gmm.Classify(&got.Model, wantLabels, x, gmm.Options{}); err != nil {
+	// Labels through the image side's table of levels are the labels of the samples,
+	// exactly.
+	wantLabels := &segment.Plane{Width: len(levels), Height: 1, Max: maxLevel}
+	if err := segment.Classes(&got.Model, x, wantLabels, gmm.Exec{}); err != nil {
 		t.Fatal(err)
 	}
-	gotLabels := slices.Clone(levels)
-	if err := gmm.ClassifyLevels[float64](&got.Model, gotLabels, gotLabels, maxLevel, gmm.Options{}); err != nil {
+	gotLabels := &segment.Plane{Width: len(levels), Height: 1, Max: maxLevel, Levels: slices.Clone(levels)}
+	if err := segment.Classes[float64](&got.Model, nil, gotLabels, gmm.Exec{}); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(gotLabels, wantLabels) {
-		t.Fatalf("%s: gmm.ClassifyLevels differs from gmm.Classify", what)
+	if !slices.Equal(gotLabels.Levels, wantLabels.Levels) {
+		t.Fatalf("%s: the labels through the table of levels differ from the samples'", what)
 	}
 }
 
@@ -188,10 +201,7 @@ func TestFitLevelsCountsEverySampleOnAnyThreads(t *testing.T) {
 	levels := slices.Repeat([]uint16{3, 3, 9}, 1000)
 	var first *gmm.Result
 	for _, threads := range []int{1, 2, 3, 8} {
-		res, err := gmm.FitLevels[float64](t.Context(), levels, 15, gmm.Options{Components: 4, MaxIter: 10, Threads: threads})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := histogramFit[float64](t, levels, 15, gmm.Options{Components: 4, MaxIter: 10, Exec: gmm.Exec{Threads: threads}})
 		if err := res.Model.Validate(); err != nil || res.Model.K() != 4 {
 			t.Fatalf("%d threads: %v, %v", threads, res.Model, err)
 		}
@@ -215,32 +225,51 @@ func TestFitLevelsCountsEverySampleOnAnyThreads(t *testing.T) {
 	}
 }
 
-func TestFitLevelsBadInput(t *testing.T) {
+func TestCountLevelsBadInput(t *testing.T) {
 	good := []uint16{0, 1, 2, 3}
 	cases := map[string]struct {
 		levels []uint16
-		max    int
-		opt    gmm.Options
+		values []float64
+		exec   gmm.Exec
 		want   error
 	}{
-		"no samples":      {nil, 255, gmm.Options{Components: 1, MaxIter: 1}, gmm.ErrInvalidData},
-		"max 0":           {good, 0, gmm.Options{Components: 1, MaxIter: 1}, gmm.ErrInvalidData},
-		"max too large":   {good, 65536, gmm.Options{Components: 1, MaxIter: 1}, gmm.ErrInvalidData},
-		"level above max": {good, 2, gmm.Options{Components: 1, MaxIter: 1}, gmm.ErrInvalidData},
-		"weights":         {good, 255, gmm.Options{Components: 1, MaxIter: 1, Weights: []float64{1, 1, 1, 1}}, gmm.ErrInvalidOptions},
-		"too many":        {good, 255, gmm.Options{Components: 5, MaxIter: 1}, gmm.ErrInvalidOptions},
+		"no levels":         {nil, segment.LevelValues[float64](255), gmm.Exec{}, gmm.ErrInvalidData},
+		"no values":         {good, nil, gmm.Exec{}, gmm.ErrInvalidData},
+		"too many values":   {good, make([]float64, 1<<16+1), gmm.Exec{}, gmm.ErrInvalidData},
+		"level above max":   {good, segment.LevelValues[float64](2), gmm.Exec{}, gmm.ErrInvalidData},
+		"negative threads":  {good, segment.LevelValues[float64](255), gmm.Exec{Threads: -1}, gmm.ErrInvalidOptions},
+		"an unknown kernel": {good, segment.LevelValues[float64](255), gmm.Exec{Kernel: "sse9"}, gmm.ErrInvalidOptions},
 	}
 	for name, c := range cases {
-		if res, err := gmm.FitLevels[float64](t.Context(), c.levels, c.max, c.opt); !errors.Is(err, c.want) || res != nil {
-			t.Errorf("%s: gmm.FitLevels = %v, %v; want an error wrapping %v", name, res, err, c.want)
+		if x, counts, err := gmm.CountLevels(c.levels, c.values, c.exec); !errors.Is(err, c.want) || x != nil || counts != nil {
+			t.Errorf("%s: gmm.CountLevels = %v, %v, %v; want an error wrapping %v", name, x, counts, err, c.want)
 		}
 	}
-	m := gmm.EvenlySpaced(2)
-	dst := make([]uint16, 4)
-	if err := gmm.ClassifyLevels[float64](&m, dst, good, 2, gmm.Options{}); !errors.Is(err, gmm.ErrInvalidData) {
-		t.Errorf("gmm.ClassifyLevels with a level above the maximum: %v", err)
+}
+
+func TestSelectComponentsOnTheCountsIsOnTheSamples(t *testing.T) {
+	levels := quantised(t, 61, 50000, 255, truth)
+	x := samplesOf[float64](levels, 255)
+	opt := gmm.Options{MaxIter: 30}
+	want, err := gmm.SelectComponents(t.Context(), x, 2, 5, opt)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := gmm.ClassifyLevels[float64](&m, dst[:3], good, 255, gmm.Options{}); err == nil {
-		t.Error("gmm.ClassifyLevels with a short dst: no error")
+	values, counts, err := gmm.CountLevels(levels, segment.LevelValues[float64](255), gmm.Exec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Weights = counts
+	got, err := gmm.SelectComponents(t.Context(), values, 2, 5, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Best != want.Best || len(got.Candidates) != len(want.Candidates) {
+		t.Fatalf("best %d of %d, pixels: %d of %d", got.Best, len(got.Candidates), want.Best, len(want.Candidates))
+	}
+	for i := range got.Candidates {
+		if e := math.Abs(got.Candidates[i].BIC-want.Candidates[i].BIC) / float64(len(x)); e > 1e-12 {
+			t.Errorf("K=%d: BIC %v, pixels %v", got.Candidates[i].K, got.Candidates[i].BIC, want.Candidates[i].BIC)
+		}
 	}
 }

@@ -9,11 +9,8 @@ import (
 )
 
 // Score returns the mean log-likelihood per sample of x under m, scikit-learn's score.
-func (m *Model) Score(x []float64) (float64, error) {
-	if len(x) == 0 {
-		return 0, fmt.Errorf("gmm: %w: no samples to score", ErrInvalidData)
-	}
-	ll, err := m.LogLikelihood(x)
+func Score[T float32 | float64](m *Model, x []T, e Exec) (float64, error) {
+	ll, err := penalised(m, x, e)
 	return ll / float64(len(x)), err
 }
 
@@ -24,8 +21,8 @@ func (m *Model) NumParameters() int { return 3*m.K() - 1 }
 
 // BIC returns the Bayesian information criterion of m on x, -2 log L + NumParameters ln N:
 // lower is better, and the penalty grows with the number of samples.
-func (m *Model) BIC(x []float64) (float64, error) {
-	ll, err := m.penalised(x)
+func BIC[T float32 | float64](m *Model, x []T, e Exec) (float64, error) {
+	ll, err := penalised(m, x, e)
 	return bic(ll, m.NumParameters(), float64(len(x))), err
 }
 
@@ -37,17 +34,17 @@ func bic(ll float64, params int, n float64) float64 {
 
 // AIC returns the Akaike information criterion of m on x, -2 log L + 2 NumParameters:
 // lower is better.
-func (m *Model) AIC(x []float64) (float64, error) {
-	ll, err := m.penalised(x)
+func AIC[T float32 | float64](m *Model, x []T, e Exec) (float64, error) {
+	ll, err := penalised(m, x, e)
 	return -2*ll + 2*float64(m.NumParameters()), err
 }
 
-// penalised is the log-likelihood that BIC and AIC penalise: of at least one sample.
-func (m *Model) penalised(x []float64) (float64, error) {
+// penalised is the log-likelihood that Score, BIC and AIC use: of at least one sample.
+func penalised[T float32 | float64](m *Model, x []T, e Exec) (float64, error) {
 	if len(x) == 0 {
 		return 0, fmt.Errorf("gmm: %w: no samples to judge the model on", ErrInvalidData)
 	}
-	return m.LogLikelihood(x)
+	return LogLikelihood(m, x, e)
 }
 
 // Sample draws n samples from m and returns them with the component each came from: the

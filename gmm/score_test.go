@@ -81,7 +81,7 @@ func TestAgreesWithScikitLearn(t *testing.T) {
 		for _, kern := range []string{"generic", "auto"} {
 			name := filepath.Base(file) + "/" + kern
 			res, err := Fit(t.Context(), x, Options{Components: ref.Init.K(), MaxIter: iters, InitModel: &ref.Init,
-				MinVariance: ref.RegCovar, Kernel: kern})
+				MinVariance: ref.RegCovar, Exec: Exec{Kernel: kern}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,12 +98,12 @@ func TestAgreesWithScikitLearn(t *testing.T) {
 			n := float64(len(x))
 			// scikit-learn's lower bound is of the parameters before its last M-step.
 			lower := res.History[len(res.History)-2].LogLikelihood / n
-			score, err := res.Model.Score(x)
+			score, err := Score(&res.Model, x, Exec{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			bic, _ := res.Model.BIC(x)
-			aic, _ := res.Model.AIC(x)
+			bic, _ := BIC(&res.Model, x, Exec{})
+			aic, _ := AIC(&res.Model, x, Exec{})
 			for _, v := range []struct {
 				what      string
 				got, want float64
@@ -125,19 +125,19 @@ func TestAgreesWithScikitLearn(t *testing.T) {
 
 func TestBICAndAICAreTheirFormulas(t *testing.T) {
 	x := sample(t, 11, 5000, truth)
-	ll, err := truth.LogLikelihood(x)
+	ll, err := LogLikelihood(&truth, x, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bic, err := truth.BIC(x)
+	bic, err := BIC(&truth, x, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	aic, err := truth.AIC(x)
+	aic, err := AIC(&truth, x, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	score, err := truth.Score(x)
+	score, err := Score(&truth, x, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,15 +157,15 @@ func TestBICAndAICAreTheirFormulas(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b, _ := res.Model.BIC(x); b < best {
+		if b, _ := BIC(&res.Model, x, Exec{}); b < best {
 			best, bestK = b, k
 		}
 	}
 	if bestK != 3 {
 		t.Errorf("BIC picks K = %d for samples of 3 components", bestK)
 	}
-	for _, f := range []func([]float64) (float64, error){truth.BIC, truth.AIC, truth.Score} {
-		if _, err := f(nil); !errors.Is(err, ErrInvalidData) {
+	for _, f := range []func(*Model, []float64, Exec) (float64, error){BIC[float64], AIC[float64], Score[float64]} {
+		if _, err := f(&truth, nil, Exec{}); !errors.Is(err, ErrInvalidData) {
 			t.Errorf("no samples: %v, want ErrInvalidData", err)
 		}
 	}

@@ -26,49 +26,51 @@ type Selection struct {
 
 // SelectComponents fits the samples x with every number of components from lo to hi
 // (opt.Components is ignored; every fit uses the rest of opt and one pool of workers) and
-// picks the one of lowest BIC, scikit-learn's usual way of choosing K.
-func SelectComponents[T float32 | float64](ctx context.Context, x []T, lo, hi int, opt Options) (*Selection, error) {
-	return onSamples(x, opt, candidates(lo, hi), selectRun[T](ctx, lo, hi))
-}
-
-// SelectComponentsLevels is SelectComponents on the histogram path (see FitLevels): one
-// pass counts the levels, then every candidate is fitted to the counts.
-func SelectComponentsLevels[T float32 | float64](ctx context.Context, levels []uint16, maxLevel, lo, hi int, opt Options) (*Selection, error) {
-	return onLevels(levels, maxLevel, opt, candidates(lo, hi), selectRun[T](ctx, lo, hi))
-}
-
-// candidates returns the check of SelectComponents' range and of the options of its fits.
-func candidates(lo, hi int) func(Options, int) error {
-	return func(opt Options, n int) error {
-		if lo < 1 || hi < lo {
-			return fmt.Errorf("gmm: %w: components from %d to %d, want 1 <= lo <= hi", ErrInvalidOptions, lo, hi)
-		}
-		for _, k := range []int{lo, hi} {
-			opt.Components = k
-			if err := opt.check(n); err != nil {
-				return err
-			}
-		}
-		return nil
+// picks the one of lowest BIC, scikit-learn's usual way of choosing K. With
+// opt.Weights, N in the BIC is their sum.
+func SelectComponents[T float32 | float64](ctx context.Context, x []T, lo, hi int, opt Options) (sel *Selection, err error) {
+	total, err := checkData(x, opt.Weights)
+	if err != nil {
+		return nil, err
 	}
+	if err := checkRange(opt, len(x), lo, hi); err != nil {
+		return nil, err
+	}
+	err = opt.run(func(d *kernel.Driver) error {
+		sel, err = selectK(ctx, d, x, lo, hi, opt, total)
+		return err
+	})
+	return sel, err
 }
 
-// selectRun returns the work of SelectComponents: fit lo to hi components on the workers
-// and keep the lowest BIC.
-func selectRun[T float32 | float64](ctx context.Context, lo, hi int) runner[T, *Selection] {
-	return func(d *kernel.Driver, x []T, opt Options, total float64) (*Selection, error) {
-		s := &Selection{}
-		for k := lo; k <= hi; k++ {
-			opt.Components = k
-			res, err := fit(ctx, d, x, opt, total)
-			if err != nil {
-				return nil, fmt.Errorf("gmm: %d components: %w", k, err)
-			}
-			s.Candidates = append(s.Candidates, Candidate{K: k, Result: res, BIC: bic(res.LogLikelihood, res.Model.NumParameters(), total)})
-			if c := s.Candidates; c[len(c)-1].BIC < c[s.Best].BIC {
-				s.Best = len(c) - 1
-			}
-		}
-		return s, nil
+// checkRange checks SelectComponents' range and the options of its fits, for n samples.
+func checkRange(opt Options, n, lo, hi int) error {
+	if lo < 1 || hi < lo {
+		return fmt.Errorf("gmm: %w: components from %d to %d, want 1 <= lo <= hi", ErrInvalidOptions, lo, hi)
 	}
+	for _, k := range []int{lo, hi} {
+		opt.Components = k
+		if err := opt.check(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// selectK fits lo to hi components to x (weights opt.Weights summing to total) on d's
+// workers and keeps the lowest BIC.
+func selectK[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, lo, hi int, opt Options, total float64) (*Selection, error) {
+	s := &Selection{}
+	for k := lo; k <= hi; k++ {
+		opt.Components = k
+		res, err := fit(ctx, d, x, opt, total)
+		if err != nil {
+			return nil, fmt.Errorf("gmm: %d components: %w", k, err)
+		}
+		s.Candidates = append(s.Candidates, Candidate{K: k, Result: res, BIC: bic(res.LogLikelihood, res.Model.NumParameters(), total)})
+		if c := s.Candidates; c[len(c)-1].BIC < c[s.Best].BIC {
+			s.Best = len(c) - 1
+		}
+	}
+	return s, nil
 }

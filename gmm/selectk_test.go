@@ -2,7 +2,6 @@ package gmm
 
 import (
 	"errors"
-	"math"
 	"testing"
 )
 
@@ -20,7 +19,7 @@ func TestSelectComponentsFindsTheMixture(t *testing.T) {
 			t.Fatalf("candidate %d: K %d, model of %d", i, c.K, c.Result.Model.K())
 		}
 		// The BIC is Model.BIC's on the data, and the best is the lowest.
-		want, err := c.Result.Model.BIC(x)
+		want, err := BIC(&c.Result.Model, x, Exec{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,33 +32,6 @@ func TestSelectComponentsFindsTheMixture(t *testing.T) {
 	}
 }
 
-func TestSelectComponentsLevelsIsSelectComponents(t *testing.T) {
-	x := sample(t, 61, 50000, truth)
-	levels := make([]uint16, len(x))
-	values := LevelValues[float64](255)
-	for i, v := range x {
-		levels[i] = uint16(math.Round(min(max(v, 0), 1) * 255))
-		x[i] = values[levels[i]]
-	}
-	opt := Options{MaxIter: 30}
-	want, err := SelectComponents(t.Context(), x, 2, 5, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := SelectComponentsLevels[float64](t.Context(), levels, 255, 2, 5, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Best != want.Best || len(got.Candidates) != len(want.Candidates) {
-		t.Fatalf("best %d of %d, pixels: %d of %d", got.Best, len(got.Candidates), want.Best, len(want.Candidates))
-	}
-	for i := range got.Candidates {
-		if e := math.Abs(got.Candidates[i].BIC-want.Candidates[i].BIC) / float64(len(x)); e > 1e-12 {
-			t.Errorf("K=%d: BIC %v, pixels %v", got.Candidates[i].K, got.Candidates[i].BIC, want.Candidates[i].BIC)
-		}
-	}
-}
-
 func TestSelectComponentsBadRanges(t *testing.T) {
 	x := []float64{0.1, 0.2, 0.3, 0.4}
 	for _, r := range [][2]int{{0, 3}, {3, 2}, {2, 5}} {
@@ -67,7 +39,7 @@ func TestSelectComponentsBadRanges(t *testing.T) {
 			t.Errorf("components %d to %d: %v", r[0], r[1], err)
 		}
 	}
-	if _, err := SelectComponentsLevels[float64](t.Context(), []uint16{1, 2}, 255, 1, 2, Options{MaxIter: 0}); !errors.Is(err, ErrInvalidOptions) {
+	if _, err := SelectComponents(t.Context(), x, 1, 2, Options{MaxIter: 0}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("MaxIter 0: %v", err)
 	}
 }

@@ -27,6 +27,7 @@ func main() {
 func classify(p *emit.Prec) {
 	fn := "classifyAVX2" + p.Name
 	TEXT(fn, NOSPLIT, fmt.Sprintf("func(dst []uint16, x []%[1]s, coef []%[1]s)", p.GoType))
+	Pragma("noescape")
 	Doc(fmt.Sprintf("%s sets dst[i] to argmax_k P_k(x[i]) (the lowest k on ties) for i < len(x), which must be a multiple of %d and at most len(dst), under the K >= 1 components in coef (the E-step's layout).", fn, p.Lanes))
 	dst := Load(Param("dst").Base(), GP64())
 	src := Load(Param("x").Base(), GP64())

@@ -126,6 +126,7 @@ func estep(p, d *emit.Prec, k int, weighted bool) {
 	if weighted {
 		wdesc = "sample i weighing w[i]"
 	}
+	Pragma("noescape")
 	Doc(fmt.Sprintf("%s adds to acc the E-step statistics of x (len(x) a multiple of %d), %s, under the mixture of %s in coef; see the generator for the layout.", fn, p.Lanes, wdesc, kdesc))
 
 	g := &kernel{p: p, d: d, k: k, weighted: weighted}

@@ -24,6 +24,7 @@ func main() {
 func expSum(p *emit.Prec) {
 	fn := "expSumStableAVX2" + p.Name
 	TEXT(fn, NOSPLIT, fmt.Sprintf("func(p []%[1]s, stride int, pmax, expsum, x []%[1]s, coef []%[1]s)", p.GoType))
+	Pragma("noescape")
 	Doc(fmt.Sprintf("%s sets, for i < len(x) (a multiple of %d), p[k*stride+i] = P_k(x[i]), pmax[i] = max_k P_k(x[i]) and expsum[i] = sum_k exp(P_k(x[i]) - pmax[i]), for the K = len(coef)/3 components whose (Const, Mean, HalfPrec) are coef[3k:3k+3].", fn, p.Lanes))
 	pp := Load(Param("p").Base(), GP64())
 	stride := Load(Param("stride"), GP64())

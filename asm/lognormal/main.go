@@ -15,6 +15,7 @@ func main() {
 	for _, p := range []*emit.Prec{emit.AVX2.Double("lognormal"), emit.AVX2.Single("lognormal")} {
 		fn := "logNormPDFAVX2" + p.Name
 		TEXT(fn, NOSPLIT, fmt.Sprintf("func(dst, x []%s, cnst, mean, halfPrec %s)", p.GoType, p.GoType))
+		Pragma("noescape")
 		Doc(fmt.Sprintf("%s sets dst[i] = cnst - halfPrec*(x[i]-mean)^2 for i < len(x), which must be a multiple of %d and at most len(dst).", fn, p.Lanes))
 		dst := Mem{Base: Load(Param("dst").Base(), GP64())}
 		src := Mem{Base: Load(Param("x").Base(), GP64())}

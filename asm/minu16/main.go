@@ -19,6 +19,7 @@ const (
 func main() {
 	emit.Header()
 	TEXT("minU16AVX2", NOSPLIT, "func(dst, src []uint16)")
+	Pragma("noescape")
 	Doc("minU16AVX2 sets dst[i] = min(dst[i], src[i]) for i < len(dst), which must be a multiple of 64 and at most len(src).")
 	dst := Load(Param("dst").Base(), GP64())
 	src := Load(Param("src").Base(), GP64())

@@ -24,6 +24,7 @@ func main() {
 func unary(p *emit.Prec, name string, f func(x, y VecVirtual)) {
 	fn := name + "AVX2" + p.Name
 	TEXT(fn, NOSPLIT, fmt.Sprintf("func(dst, x []%s)", p.GoType))
+	Pragma("noescape")
 	Doc(fmt.Sprintf("%s sets dst[i] = %s(x[i]) (gen/vmath's algorithm) for i < len(x), which must be a multiple of %d and at most len(dst).", fn, name, p.Lanes))
 	dst := Mem{Base: Load(Param("dst").Base(), GP64())}
 	src := Mem{Base: Load(Param("x").Base(), GP64())}

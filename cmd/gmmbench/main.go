@@ -489,18 +489,19 @@ func segmentOnce(ctx context.Context, path string, cfg imageRow, pin bool, run *
 		x = segment.Samples[float64](p)
 	}
 	decoded := time.Now()
-	opt := gmm.Options{Components: imageComponents, MaxIter: imageIterations, Kernel: cfg.Kernel, Threads: cfg.Threads, Pin: pin}
-	var res *gmm.Result
+	opt := gmm.Options{Components: imageComponents, MaxIter: imageIterations, Exec: gmm.Exec{Kernel: cfg.Kernel, Threads: cfg.Threads, Pin: pin}}
+	fitX := x
 	if x == nil {
-		res, err = gmm.FitLevels[float64](ctx, p.Levels, p.Max, opt)
-	} else {
-		res, err = gmm.Fit(ctx, x, opt)
+		if fitX, opt.Weights, err = segment.Histogram[float64](p, opt.Exec); err != nil {
+			return cfg, err
+		}
 	}
+	res, err := gmm.Fit(ctx, fitX, opt)
 	if err != nil {
 		return cfg, err
 	}
 	fitted := time.Now()
-	if err := segment.Segment(&res.Model, x, p, opt); err != nil {
+	if err := segment.Segment(&res.Model, x, p, opt.Exec); err != nil {
 		return cfg, err
 	}
 	end := time.Now()

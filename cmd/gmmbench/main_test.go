@@ -13,9 +13,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/cmd/internal/cmdtest"
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
+	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/klauspost/cpuid/v2"
 )

@@ -39,7 +39,6 @@ import (
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
 // exampleImage is segmented when no --first-image is given: camera.png (512x512, 8-bit
@@ -213,8 +212,8 @@ func parseFlags(args []string) (*config, error) {
 	switch {
 	case c.components < 1 && c.model == "" && !c.autoK:
 		return nil, usageError{fmt.Sprintf("--components=%d: want at least 1", c.components)}
-	case c.components > kernel.MaxComponents:
-		return nil, usageError{fmt.Sprintf("--components=%d: at most %d are supported", c.components, kernel.MaxComponents)}
+	case c.components > gmm.MaxComponents:
+		return nil, usageError{fmt.Sprintf("--components=%d: at most %d are supported", c.components, gmm.MaxComponents)}
 	case c.iterations < 1:
 		return nil, usageError{fmt.Sprintf("--iterations=%d: want at least 1", c.iterations)}
 	case c.nInit < 1:
@@ -237,8 +236,8 @@ func parseFlags(args []string) (*config, error) {
 		return nil, usageError{"--method=histogram needs integer pixels; a pair is segmented on its CIE94 differences, with --method=pixels"}
 	}
 	c.histogram = c.method == "histogram" || (c.method == "auto" && c.second == "")
-	if _, err := kernel.Lookup(c.kernel); err != nil && !c.version {
-		return nil, usageError{"--kernel: " + err.Error()}
+	if err := c.exec().Validate(); err != nil && !c.version {
+		return nil, usageError{"--kernel: " + strings.TrimPrefix(err.Error(), "gmm: "+gmm.ErrInvalidOptions.Error()+": ")}
 	}
 	if raw.threshold != "" {
 		if c.threshold, err = strconv.ParseFloat(raw.threshold, 64); err != nil || math.IsNaN(c.threshold) {
@@ -260,8 +259,8 @@ func parseComponents(c *config, raw rawFlags) error {
 		var err1, err2 error
 		c.kRange[0], err1 = strconv.Atoi(lo)
 		c.kRange[1], err2 = strconv.Atoi(hi)
-		if !ok || err1 != nil || err2 != nil || c.kRange[0] < 1 || c.kRange[1] < c.kRange[0] || c.kRange[1] > kernel.MaxComponents {
-			return usageError{fmt.Sprintf("--components-range=%s: want lo-hi, 1 <= lo <= hi <= %d", raw.kRange, kernel.MaxComponents)}
+		if !ok || err1 != nil || err2 != nil || c.kRange[0] < 1 || c.kRange[1] < c.kRange[0] || c.kRange[1] > gmm.MaxComponents {
+			return usageError{fmt.Sprintf("--components-range=%s: want lo-hi, 1 <= lo <= hi <= %d", raw.kRange, gmm.MaxComponents)}
 		}
 		c.components = c.kRange[1] // the most any fit asks for, for the checks on the image
 		return nil
@@ -297,7 +296,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if c.version {
-		fmt.Fprintf(stdout, "gmmseg %s\n%s", version(), kernel.CPU())
+		fmt.Fprintf(stdout, "gmmseg %s\n%s", version(), gmm.Machine())
 		return exitOK
 	}
 	if len(c.inputs) > 0 {
@@ -412,14 +411,15 @@ type outcome struct {
 func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (*outcome, error) {
 	start := time.Now()
 	var saved *gmm.Model
+	k := c.components // the most components a fit asks for
 	if c.model != "" {
 		var err error
 		if saved, err = loadModel(c); err != nil {
 			return nil, err
 		}
-		c.components = saved.K()
+		k = saved.K()
 	}
-	in, err := load(c)
+	in, err := load(c, k)
 	if err != nil {
 		return nil, err
 	}
@@ -442,9 +442,7 @@ func segmentImage(ctx context.Context, c *config, stdout, stderr io.Writer) (*ou
 		Seed:        c.seed,
 		NInit:       c.nInit,
 		MinVariance: c.minVariance,
-		Threads:     c.threads,
-		Pin:         c.pin,
-		Kernel:      c.kernel,
+		Exec:        c.exec(),
 		Progress:    rep.step,
 	}
 	run := &job{c: c, in: in, rep: rep, opt: opt, saved: saved, out: out, start: start, decoded: decoded}
@@ -468,8 +466,15 @@ type job struct {
 
 // segmentAs fits (or takes the saved mixture), segments and writes the outputs of j, whose
 // samples in the precision asked for are x (nil on the histogram path without figures).
+// The fit and the labelling share one pool of workers.
 func segmentAs[T float32 | float64](ctx context.Context, j *job, x []T) (_ *outcome, err error) {
 	c, in, opt := j.c, j.in, j.opt
+	pool, err := gmm.NewPool(opt.Exec)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+	opt.Exec = gmm.Exec{Pool: pool}
 	if c.hasThreshold {
 		m, err := segment.ThresholdModel(in.diff, x, c.threshold)
 		if err != nil {
@@ -480,7 +485,7 @@ func segmentAs[T float32 | float64](ctx context.Context, j *job, x []T) (_ *outc
 	}
 	var res *gmm.Result
 	if j.saved != nil {
-		res, err = savedResult(c, j.saved)
+		res = savedResult(j.saved, pool)
 		j.rep.saved(j.saved)
 	} else {
 		res, err = fitImage(ctx, c, in, x, opt, j.rep)
@@ -508,7 +513,7 @@ func segmentAs[T float32 | float64](ctx context.Context, j *job, x []T) (_ *outc
 	if c.histogram {
 		labelled = nil
 	}
-	if err := label(c, &res.Model, labelled, in.plane, opt); err != nil {
+	if err := label(c, &res.Model, labelled, in.plane, opt.Exec); err != nil {
 		return nil, err
 	}
 	segmented, err := writeOutputs(c, &res.Model, in.plane, maxLevel, j.out, &written)
@@ -536,30 +541,24 @@ func segmentAs[T float32 | float64](ctx context.Context, j *job, x []T) (_ *outc
 // with c.components or, for --components=auto, the number of components of lowest BIC,
 // whose table rep prints.
 func fitImage[T float32 | float64](ctx context.Context, c *config, in *input, x []T, opt gmm.Options, rep *report) (*gmm.Result, error) {
-	if !c.autoK {
-		if c.histogram {
-			return gmm.FitLevels[T](ctx, in.plane.Levels, in.plane.Max, opt)
+	if c.histogram {
+		var err error
+		if x, opt.Weights, err = segment.Histogram[T](in.plane, opt.Exec); err != nil {
+			return nil, err
 		}
+	}
+	if !c.autoK {
 		return gmm.Fit(ctx, x, opt)
 	}
 	// The candidates' fits show on the live line only; the report then prints the BIC
 	// table and the chosen fit, as if it had been the only one.
 	opt.Progress = rep.liveStep
-	lo, hi := c.kRange[0], c.kRange[1]
-	var sel *gmm.Selection
-	var err error
-	if c.histogram {
-		sel, err = gmm.SelectComponentsLevels[T](ctx, in.plane.Levels, in.plane.Max, lo, hi, opt)
-	} else {
-		sel, err = gmm.SelectComponents(ctx, x, lo, hi, opt)
-	}
+	sel, err := gmm.SelectComponents(ctx, x, c.kRange[0], c.kRange[1], opt)
 	if err != nil {
 		return nil, err
 	}
-	res := sel.Candidates[sel.Best].Result
-	c.components = res.Model.K()
 	rep.selection(sel)
-	return res, nil
+	return sel.Candidates[sel.Best].Result, nil
 }
 
 // loadModel reads the mixture of --model, checked against --components when that is set.
@@ -579,17 +578,14 @@ func loadModel(c *config) (*gmm.Model, error) {
 }
 
 // savedResult stands for the fit that --model skips: the saved mixture, no iterations,
-// and where the segmentation's passes run.
-func savedResult(c *config, m *gmm.Model) (*gmm.Result, error) {
-	k, err := kernel.Lookup(c.kernel)
-	if err != nil {
-		return nil, err
-	}
-	threads := c.threads
-	if threads == 0 {
-		threads = kernel.AutoThreads()
-	}
-	return &gmm.Result{Model: *m, Initial: *m, Kernel: k.Name, Threads: threads}, nil
+// and the pool where the segmentation's passes run.
+func savedResult(m *gmm.Model, pool *gmm.Pool) *gmm.Result {
+	return &gmm.Result{Model: *m, Initial: *m, Kernel: pool.Kernel(), Threads: pool.Threads()}
+}
+
+// exec is where the command line asks the passes to run.
+func (c *config) exec() gmm.Exec {
+	return gmm.Exec{Threads: c.threads, Pin: c.pin, Kernel: c.kernel}
 }
 
 // writeModel writes m as JSON to path, atomically.
@@ -615,11 +611,11 @@ func (c *config) classOutputs() bool { return c.labels != "" || c.palette }
 
 // label fills p from the fitted model: with the cleaned classes when the outputs need
 // them, else straight with the gray levels of the segmentation.
-func label[T float32 | float64](c *config, m *gmm.Model, x []T, p *segment.Plane, opt gmm.Options) error {
+func label[T float32 | float64](c *config, m *gmm.Model, x []T, p *segment.Plane, e gmm.Exec) error {
 	if c.classOutputs() {
-		return segment.Classes(m, x, p, opt)
+		return segment.Classes(m, x, p, e)
 	}
-	return segment.Segment(m, x, p, opt)
+	return segment.Segment(m, x, p, e)
 }
 
 // writeOutputs writes p as label left it: the class indices to --labels when asked, then
@@ -649,8 +645,8 @@ func writeOutputs(c *config, m *gmm.Model, p *segment.Plane, maxLevel int, out s
 	return img, nil
 }
 
-// load decodes the input image(s) and returns the samples to fit.
-func load(c *config) (*input, error) {
+// load decodes the input image(s) and returns the samples to fit with up to k components.
+func load(c *config, k int) (*input, error) {
 	var first image.Image
 	var err error
 	in := &input{name: c.first}
@@ -664,8 +660,8 @@ func load(c *config) (*input, error) {
 		return nil, err
 	}
 	b := first.Bounds()
-	if n := b.Dx() * b.Dy(); c.components > n {
-		return nil, fmt.Errorf("%d components for %d pixels: want at most one per pixel", c.components, n)
+	if n := b.Dx() * b.Dy(); k > n {
+		return nil, fmt.Errorf("%d components for %d pixels: want at most one per pixel", k, n)
 	}
 	if c.second == "" {
 		p, err := segment.NewPlane(first, c.channel)

@@ -19,10 +19,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/cmd/internal/cmdtest"
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
+	"github.com/gmmsimd/gmmsimd/gmm"
+	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 )

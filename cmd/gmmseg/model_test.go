@@ -31,8 +31,12 @@ func examplePlane(t *testing.T) *segment.Plane {
 // of its levels.
 func fitExample(t *testing.T, opt gmm.Options) *gmm.Result {
 	t.Helper()
-	p := examplePlane(t)
-	res, err := gmm.FitLevels[float64](t.Context(), p.Levels, p.Max, opt)
+	x, counts, err := segment.Histogram[float64](examplePlane(t), gmm.Exec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Weights = counts
+	res, err := gmm.Fit(t.Context(), x, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,8 +80,8 @@ func TestFitFlagsReachTheLibrary(t *testing.T) {
 		doc.Run == nil || *doc.Run != want.Run || doc.Converged != want.Converged || !want.Converged {
 		t.Fatalf("document %+v; the library's fit: run %d, converged %v", doc, want.Run, want.Converged)
 	}
-	if len(doc.Iterations) != want.Iterations || !slices.Equal(doc.Init.Means, want.Initial.Means) {
-		t.Fatalf("%d iterations from %v; the library: %d from %v", len(doc.Iterations), doc.Init.Means, want.Iterations, want.Initial.Means)
+	if len(doc.Iterations) != len(want.History) || !slices.Equal(doc.Init.Means, want.Initial.Means) {
+		t.Fatalf("%d iterations from %v; the library: %d from %v", len(doc.Iterations), doc.Init.Means, len(want.History), want.Initial.Means)
 	}
 	last := doc.Iterations[len(doc.Iterations)-1]
 	if !slices.Equal(last.Means, want.Model.Means) || !slices.Equal(last.Stdevs, want.Model.Stdevs) ||
@@ -220,8 +224,11 @@ func TestComponentsAutoKeepsTheLowestBIC(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	p := examplePlane(t)
-	sel, err := gmm.SelectComponentsLevels[float64](t.Context(), p.Levels, p.Max, 2, 4, gmm.Options{MaxIter: 20})
+	x, counts, err := segment.Histogram[float64](examplePlane(t), gmm.Exec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := gmm.SelectComponents(t.Context(), x, 2, 4, gmm.Options{MaxIter: 20, Weights: counts})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -267,7 +267,7 @@ func (r *report) end(res *gmm.Result, out string, figures []string, t timings) e
 		d.Channel = r.c.channel.String()
 	}
 	d.Kernel, d.Threads = res.Kernel, res.Threads
-	d.Precision, d.Components, d.Selection = r.c.precision, r.c.components, r.bic
+	d.Precision, d.Components, d.Selection = r.c.precision, res.Model.K(), r.bic
 	d.Method = "pixels"
 	if r.c.histogram {
 		d.Method = "histogram"
@@ -278,7 +278,7 @@ func (r *report) end(res *gmm.Result, out string, figures []string, t timings) e
 		d.InitMethod, d.ModelFile = "model-file", r.c.model
 	case r.c.hasThreshold:
 		d.InitMethod = "thresholded-subtraction"
-	case r.c.init == gmm.InitKMeansPP || r.c.init == gmm.InitRandomFromData:
+	case r.c.init.Random():
 		d.Seed, d.NInit, d.Run = &r.c.seed, r.c.nInit, &res.Run
 	}
 	d.Converged, d.SavedModel = res.Converged, r.c.saveModel

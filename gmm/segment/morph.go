@@ -2,54 +2,42 @@ package segment
 
 import (
 	"github.com/gmmsimd/gmmsimd/internal/bigmem"
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
+	"github.com/gmmsimd/gmmsimd/internal/minimum"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
 )
-
-// minFunc sets dst[i] = min(dst[i], src[i]): a kernel's MinU16, the filters' inner loop.
-type minFunc = func(dst, src []uint16)
-
-// fastestMin is the MinU16 of the kernels "auto" picks (the pure-Go one if GMMSIMD_KERNEL
-// names none this CPU runs: a minimum is the same whichever computes it).
-func fastestMin() minFunc {
-	if k, err := kernel.Lookup("auto"); err == nil {
-		return k.MinU16
-	}
-	return kernel.Generic.MinU16
-}
 
 // Opening is the morphological opening of a plane (erosion, then dilation) with a square of
 // side 2r+1: it removes bright specks smaller than the square.
 func Opening(p *Plane, r int) {
-	tmp, mins := make([]uint16, len(p.Levels)), fastestMin()
-	erode(p, r, tmp, mins)
-	dilate(p, r, tmp, mins)
+	tmp := make([]uint16, len(p.Levels))
+	erode(p, r, tmp)
+	dilate(p, r, tmp)
 }
 
 // Closing is the morphological closing (dilation, then erosion) with a square of side 2r+1:
 // it fills dark specks smaller than the square.
 func Closing(p *Plane, r int) {
-	tmp, mins := make([]uint16, len(p.Levels)), fastestMin()
-	dilate(p, r, tmp, mins)
-	erode(p, r, tmp, mins)
+	tmp := make([]uint16, len(p.Levels))
+	dilate(p, r, tmp)
+	erode(p, r, tmp)
 }
 
 // openClose is Opening then Closing with one scratch buffer. The two dilations in the
 // middle share their complements: erode, complement, erode twice, complement, erode.
-func openClose(p *Plane, r int, mins minFunc) {
+func openClose(p *Plane, r int) {
 	tmp := bigmem.Make[uint16](len(p.Levels))
-	erode(p, r, tmp, mins)
+	erode(p, r, tmp)
 	complement(p.Levels)
-	erode(p, r, tmp, mins)
-	erode(p, r, tmp, mins)
+	erode(p, r, tmp)
+	erode(p, r, tmp)
 	complement(p.Levels)
-	erode(p, r, tmp, mins)
+	erode(p, r, tmp)
 }
 
 // dilate is erosion of the complement: max(a, b) = ^min(^a, ^b).
-func dilate(p *Plane, r int, tmp []uint16, mins minFunc) {
+func dilate(p *Plane, r int, tmp []uint16) {
 	complement(p.Levels)
-	erode(p, r, tmp, mins)
+	erode(p, r, tmp)
 	complement(p.Levels)
 }
 
@@ -65,16 +53,16 @@ func complement(v []uint16) {
 // it. Pixels outside the image are ignored, as OpenCV does by default. The square is
 // separable: rows into tmp, then columns back into p, each as the minimum of shifted
 // copies of a row (2r simple passes that stay in the L1 cache, rather than a window per
-// pixel), over bands of rows in parallel; mins is the element-wise minimum.
-func erode(p *Plane, r int, tmp []uint16, mins minFunc) {
+// pixel), over bands of rows in parallel.
+func erode(p *Plane, r int, tmp []uint16) {
 	w, h := p.Width, p.Height
 	parallel.For(h, rowGrain(w), func(y0, y1 int) {
 		for y := y0; y < y1; y++ {
 			src, dst := p.Levels[y*w:(y+1)*w], tmp[y*w:(y+1)*w]
 			copy(dst, src)
 			for s := 1; s <= min(r, w-1); s++ {
-				mins(dst[:w-s], src[s:]) // the neighbour s to the right
-				mins(dst[s:], src[:w-s]) // and s to the left
+				minimum.Into(dst[:w-s], src[s:]) // the neighbour s to the right
+				minimum.Into(dst[s:], src[:w-s]) // and s to the left
 			}
 		}
 	})
@@ -84,7 +72,7 @@ func erode(p *Plane, r int, tmp []uint16, mins minFunc) {
 			copy(dst, tmp[y*w:(y+1)*w])
 			for yy := max(y-r, 0); yy < min(y+r+1, h); yy++ {
 				if yy != y {
-					mins(dst, tmp[yy*w:(yy+1)*w])
+					minimum.Into(dst, tmp[yy*w:(yy+1)*w])
 				}
 			}
 		}

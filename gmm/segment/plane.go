@@ -116,10 +116,29 @@ func convertRows(img image.Image, ch Channel, eightBit bool, out []uint16) {
 // to8 rounds a 16-bit-scale value to 8 bits; v*257 maps back to v exactly.
 func to8(v uint32) uint32 { return (v*255 + 32767) / 65535 }
 
+// Histogram returns the distinct levels of p as samples (LevelValues in the precision T)
+// with their counts, counted on e's workers: gmm.Fit on them with the counts as
+// Options.Weights is the fit over every pixel, over at most p.Max+1 points.
+func Histogram[T float32 | float64](p *Plane, e gmm.Exec) (x []T, counts []float64, err error) {
+	return gmm.CountLevels(p.Levels, LevelValues[T](p.Max), e)
+}
+
+// LevelValues returns the sample that each level 0..maxLevel stands for, level/maxLevel
+// (pixel values scaled to [0, 1], as the reference program scales them), in the precision
+// T: what Samples makes of a plane's levels, and what gmm.CountLevels gives back for the
+// levels it counts.
+func LevelValues[T float32 | float64](maxLevel int) []T {
+	v := make([]T, maxLevel+1)
+	for l := range v {
+		v[l] = T(float64(l) / float64(maxLevel))
+	}
+	return v
+}
+
 // Samples returns the plane's values as level/Max, the reference program's scaling of
 // pixel values to [0, 1].
 func Samples[T float32 | float64](p *Plane) []T {
-	lut := gmm.LevelValues[T](p.Max)
+	lut := LevelValues[T](p.Max)
 	out := bigmem.Make[T](len(p.Levels))
 	parallel.For(len(out), 1<<16, func(lo, hi int) {
 		for i, v := range p.Levels[lo:hi] {

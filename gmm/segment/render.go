@@ -8,11 +8,11 @@ import (
 	"image/png"
 	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
 	"github.com/gmmsimd/gmmsimd/internal/bigmem"
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
 )
 
@@ -26,16 +26,14 @@ const CleanRadius = 2
 // program's output, and what Classes followed by MeanLevels gives in one pass fewer. p's
 // levels are overwritten, so the plane that x was made from can hold the result without
 // new memory; nil Levels are allocated. With x nil, the samples are p's own levels
-// (level/p.Max in the precision T, as Samples makes them), labelled through a table of
-// their classes (gmm.ClassifyLevels): the same labels, without per-pixel arithmetic.
-// opt.Threads and opt.Kernel say where the labelling (and the clean-up's minimum filters)
-// run.
-func Segment[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options) error {
+// (LevelValues, as Samples makes them), labelled through a table of their classes: the
+// same labels, without per-pixel arithmetic. e says where the labelling runs.
+func Segment[T float32 | float64](m *gmm.Model, x []T, p *Plane, e gmm.Exec) error {
 	maxLevel := p.Max
 	if maxLevel < 1 || maxLevel > math.MaxUint16 {
 		return fmt.Errorf("segment: maximum level %d, want 1..65535", maxLevel)
 	}
-	order, err := rankedClasses(m, x, p, opt)
+	order, err := rankedClasses(m, x, p, e)
 	if err != nil {
 		return err
 	}
@@ -54,8 +52,8 @@ func Segment[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options
 // never decreases commutes with the minimum and maximum of the filters, so MeanLevels of
 // the result is exactly the filtered gray levels. p.Max becomes K-1; nil Levels are
 // allocated. x may be nil, as for Segment.
-func Classes[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options) error {
-	order, err := rankedClasses(m, x, p, opt)
+func Classes[T float32 | float64](m *gmm.Model, x []T, p *Plane, e gmm.Exec) error {
+	order, err := rankedClasses(m, x, p, e)
 	if err != nil {
 		return err
 	}
@@ -67,12 +65,12 @@ func Classes[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options
 // rankedClasses sets every level of p to the rank by mean (then index) of the most
 // responsible component of m at that pixel of x, opened then closed with a 5x5 square,
 // and returns order, the component of each rank.
-func rankedClasses[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.Options) (order []uint16, err error) {
+func rankedClasses[T float32 | float64](m *gmm.Model, x []T, p *Plane, e gmm.Exec) (order []uint16, err error) {
 	if x == nil {
 		if len(p.Levels) != p.Width*p.Height {
 			return nil, fmt.Errorf("segment: %d levels for a %dx%d image", len(p.Levels), p.Width, p.Height)
 		}
-		err = gmm.ClassifyLevels[T](m, p.Levels, p.Levels, p.Max, opt)
+		err = levelClasses[T](m, p, e)
 	} else {
 		if p.Width*p.Height != len(x) || (p.Levels != nil && len(p.Levels) != len(x)) {
 			return nil, fmt.Errorf("segment: %d samples for a %dx%d image", len(x), p.Width, p.Height)
@@ -80,7 +78,7 @@ func rankedClasses[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.O
 		if p.Levels == nil {
 			p.Levels = bigmem.Make[uint16](len(x))
 		}
-		err = gmm.Classify(m, p.Levels, x, opt)
+		err = gmm.Predict(m, p.Levels, x, e)
 	}
 	if err != nil {
 		return nil, err
@@ -96,12 +94,35 @@ func rankedClasses[T float32 | float64](m *gmm.Model, x []T, p *Plane, opt gmm.O
 		rank[c] = uint16(r)
 	}
 	remap(p.Levels, rank)
-	kern, err := kernel.Lookup(opt.Kernel)
-	if err != nil {
-		return nil, err
-	}
-	openClose(p, CleanRadius, kern.MinU16)
+	openClose(p, CleanRadius)
 	return order, nil
+}
+
+// levelClasses sets every level of p to the most responsible component of m for the
+// sample that the level stands for (LevelValues in the precision T), through a table of
+// the p.Max+1 levels' classes. A level above p.Max is an error.
+func levelClasses[T float32 | float64](m *gmm.Model, p *Plane, e gmm.Exec) error {
+	if p.Max < 1 || p.Max > math.MaxUint16 {
+		return fmt.Errorf("segment: maximum level %d, want 1..65535", p.Max)
+	}
+	lut := make([]uint16, p.Max+1)
+	if err := gmm.Predict(m, lut, LevelValues[T](p.Max), e); err != nil {
+		return err
+	}
+	var above atomic.Bool
+	parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {
+		for i, v := range p.Levels[lo:hi] {
+			if int(v) >= len(lut) {
+				above.Store(true)
+				return
+			}
+			p.Levels[lo+i] = lut[v]
+		}
+	})
+	if above.Load() {
+		return fmt.Errorf("segment: a level above the maximum level %d", p.Max)
+	}
+	return nil
 }
 
 // MeanLevels replaces every component index of p (as Classes leaves it) by the mean of

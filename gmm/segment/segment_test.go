@@ -455,7 +455,7 @@ func TestSegmentAndWrite(t *testing.T) {
 	x[3*w+2] = 0.9
 	m := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.1, 0.9}, Stdevs: []float64{0.05, 0.05}}
 	p := &Plane{Width: w, Height: h, Max: 255}
-	if err := Segment(&m, x, p, gmm.Options{}); err != nil {
+	if err := Segment(&m, x, p, gmm.Exec{}); err != nil {
 		t.Fatal(err)
 	}
 	for y := range h {
@@ -474,13 +474,13 @@ func TestSegmentAndWrite(t *testing.T) {
 		{Width: w, Height: h, Max: 255, Levels: make([]uint16, 3)},
 		{Width: w, Height: h, Max: 0},
 	} {
-		if err := Segment(&m, x, bad, gmm.Options{}); err == nil {
+		if err := Segment(&m, x, bad, gmm.Exec{}); err == nil {
 			t.Errorf("%dx%d plane of %d levels up to %d: no error", bad.Width, bad.Height, len(bad.Levels), bad.Max)
 		}
 	}
 	// A plane's own levels are overwritten in place.
 	q := &Plane{Width: w, Height: h, Max: 255, Levels: make([]uint16, w*h)}
-	if err := Segment(&m, x, q, gmm.Options{}); err != nil || !slices.Equal(q.Levels, p.Levels) {
+	if err := Segment(&m, x, q, gmm.Exec{}); err != nil || !slices.Equal(q.Levels, p.Levels) {
 		t.Errorf("segmenting into existing levels: %v, same result %v", err, slices.Equal(q.Levels, p.Levels))
 	}
 	dir := t.TempDir()
@@ -524,7 +524,7 @@ func TestClassesFilterAsTheGrayLevelsDo(t *testing.T) {
 		x[i] = m.Means[rng.IntN(4)] + 0.03*rng.NormFloat64()
 	}
 	raw := &Plane{Width: w, Height: h, Max: 255, Levels: make([]uint16, len(x))}
-	if err := gmm.Classify(&m, raw.Levels, x, gmm.Options{}); err != nil {
+	if err := gmm.Predict(&m, raw.Levels, x, gmm.Exec{}); err != nil {
 		t.Fatal(err)
 	}
 	MeanLevels(&m, raw, 255)
@@ -532,14 +532,14 @@ func TestClassesFilterAsTheGrayLevelsDo(t *testing.T) {
 	want = bruteRank(bruteRank(want, CleanRadius, true), CleanRadius, false)
 
 	classes := &Plane{Width: w, Height: h, Max: 255}
-	if err := Classes(&m, x, classes, gmm.Options{}); err != nil {
+	if err := Classes(&m, x, classes, gmm.Exec{}); err != nil {
 		t.Fatal(err)
 	}
 	if classes.Max != 3 || slices.Max(classes.Levels) > 3 {
 		t.Fatalf("class plane: max %d, largest value %d", classes.Max, slices.Max(classes.Levels))
 	}
 	levels := &Plane{Width: w, Height: h, Max: 255}
-	if err := Segment(&m, x, levels, gmm.Options{}); err != nil {
+	if err := Segment(&m, x, levels, gmm.Exec{}); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(levels.Levels, want.Levels) {
@@ -591,9 +591,9 @@ func TestSegmentFromLevelsIsSegmentFromSamples(t *testing.T) {
 			run := func(p *Plane, x []float32) *Plane {
 				var err error
 				if classes {
-					err = Classes(&m, x, p, gmm.Options{})
+					err = Classes(&m, x, p, gmm.Exec{})
 				} else {
-					err = Segment(&m, x, p, gmm.Options{})
+					err = Segment(&m, x, p, gmm.Exec{})
 				}
 				if err != nil {
 					t.Fatal(err)
@@ -607,7 +607,7 @@ func TestSegmentFromLevelsIsSegmentFromSamples(t *testing.T) {
 			}
 		}
 	}
-	if err := Segment[float64](&m, nil, &Plane{Width: 2, Height: 2, Max: 255}, gmm.Options{}); err == nil {
+	if err := Segment[float64](&m, nil, &Plane{Width: 2, Height: 2, Max: 255}, gmm.Exec{}); err == nil {
 		t.Error("no samples and no levels: no error")
 	}
 }

@@ -45,21 +45,19 @@ func TestEStepAssemblyStaysInItsBuffers(t *testing.T) {
 			// Whole registers: one, two, five, past one block.
 			for _, regs := range []int{1, 2, 5, estepBlock + 3} {
 				t.Run(fmt.Sprintf("%s/F64/K=%d/regs=%d", name, k, regs), func(t *testing.T) {
-					plain, weighted := estepFuncs[float64](set, k)
-					runGuarded(t, rng, c, set.bytes, regs*lanes[float64](set.bytes), plain, weighted)
+					runGuarded(t, rng, c, &set.f64, regs*lanes[float64](set.f64.bytes), k)
 				})
 				t.Run(fmt.Sprintf("%s/F32/K=%d/regs=%d", name, k, regs), func(t *testing.T) {
-					plain, weighted := estepFuncs[float32](set, k)
-					runGuarded(t, rng, c, set.bytes, regs*lanes[float32](set.bytes), plain, weighted)
+					runGuarded(t, rng, c, &set.f32, regs*lanes[float32](set.f32.bytes), k)
 				})
 			}
 		}
 	}
 }
 
-func runGuarded[T Float](t *testing.T, rng *rand.Rand, c *Coeffs, bytes, n int, plain estepFunc[T], weighted estepFuncW[T]) {
-	k := c.K()
-	f := frame[T](c, bytes)
+func runGuarded[T Float](t *testing.T, rng *rand.Rand, c *Coeffs, table *estepTable[T], n, k int) {
+	plain, weighted := table.funcs(k)
+	f := table.frame(c)
 	coef, acc, scratch := newGuarded[T](len(f.coef), 1), newGuarded[float64](len(f.acc), 3), newGuarded[T](len(f.scratch), 2)
 	copy(coef.s(), f.coef)
 	clear(acc.s())
@@ -80,7 +78,7 @@ func runGuarded[T Float](t *testing.T, rng *rand.Rand, c *Coeffs, bytes, n int, 
 	for _, v := range w.s() {
 		want += v
 	}
-	r := lanes[float64](bytes)
+	r := lanes[float64](table.bytes)
 	for j := range k {
 		got += laneSum(acc.s()[3*j*r : (3*j+1)*r])
 	}
@@ -99,7 +97,11 @@ func TestExpSumStableAssemblyKeepsToItsRows(t *testing.T) {
 	p := newGuarded[float64](3*stride, 0)
 	gap := sentinel[float64]()
 	pmax, es := make([]float64, n), make([]float64, n)
-	expSumStableAVX2F64(p.s(), stride, pmax, es, x, scalarCoeffs[float64](c))
+	var coef []float64 // (Const, Mean, HalfPrec) per component
+	for j := range c.K() {
+		coef = append(coef, c.Const[j], c.Mean[j], c.HalfPrec[j])
+	}
+	expSumStableAVX2F64(p.s(), stride, pmax, es, x, coef)
 	p.check(t, "P")
 	for row := range 3 {
 		for j := n; j < stride; j++ {
@@ -158,11 +160,11 @@ func BenchmarkEStepUnrolled(b *testing.B) {
 	for name, set := range estepSets(b) {
 		for _, k := range []int{2, 3, 4} {
 			c := benchMixture(k)
-			plain64, _ := estepFuncs[float64](set, k)
-			general64, _ := estepFuncs[float64](set, 0)
-			plain32, _ := estepFuncs[float32](set, k)
-			general32, _ := estepFuncs[float32](set, 0)
-			f64, f32 := frame[float64](c, set.bytes), frame[float32](c, set.bytes)
+			plain64, _ := set.f64.funcs(k)
+			general64, _ := set.f64.funcs(0)
+			plain32, _ := set.f32.funcs(k)
+			general32, _ := set.f32.funcs(0)
+			f64, f32 := set.f64.frame(c), set.f32.frame(c)
 			for _, v := range []struct {
 				name string
 				run  func()
@@ -202,14 +204,14 @@ func TestAVX512IsAVX2InWiderRegisters(t *testing.T) {
 			w[i] = 1
 			what := fmt.Sprintf("%s sample %d of %d (%v)", name, i, n, x[i])
 			wide, narrow := NewStats(c.K()), NewStats(c.K())
-			AVX512.EStep64(x, w, c, wide)
-			AVX2.EStep64(x, w, c, narrow)
+			AVX512.F64.EStep(x, w, c, wide)
+			AVX2.F64.EStep(x, w, c, narrow)
 			if !sameStats(wide, narrow) {
 				t.Fatalf("%s: avx512 %+v, avx2 %+v", what, wide, narrow)
 			}
 			wide32, narrow32 := NewStats(c.K()), NewStats(c.K())
-			AVX512.EStep32(x32, w, c, wide32)
-			AVX2.EStep32(x32, w, c, narrow32)
+			AVX512.F32.EStep(x32, w, c, wide32)
+			AVX2.F32.EStep(x32, w, c, narrow32)
 			if !sameStats(wide32, narrow32) {
 				t.Fatalf("%s float32: avx512 %+v, avx2 %+v", what, wide32, narrow32)
 			}

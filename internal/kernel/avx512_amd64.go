@@ -9,8 +9,8 @@ package kernel
 var AVX512 = func() *Kernels {
 	k := *AVX2
 	k.Name = "avx512"
-	k.EStep64 = func(x, w []float64, c *Coeffs, s *Stats) { eStepSIMD(avx512EStep, x, w, c, s) }
-	k.EStep32 = func(x []float32, w []float64, c *Coeffs, s *Stats) { eStepSIMD(avx512EStep, x, w, c, s) }
+	k.F64.EStep = avx512EStep.f64.run
+	k.F32.EStep = avx512EStep.f32.run
 	return &k
 }()
 
@@ -18,12 +18,13 @@ var AVX512 = func() *Kernels {
 const avx512Bytes = 64
 
 var avx512EStep = &estepSet{
-	bytes: avx512Bytes,
 	f64: estepTable[float64]{
+		bytes:    avx512Bytes,
 		plain:    [5]estepFunc[float64]{estepAVX512F64, nil, estepAVX512F64K2, estepAVX512F64K3, estepAVX512F64K4},
 		weighted: [5]estepFuncW[float64]{estepAVX512F64W, nil, estepAVX512F64K2W, estepAVX512F64K3W, estepAVX512F64K4W},
 	},
 	f32: estepTable[float32]{
+		bytes:    avx512Bytes,
 		plain:    [5]estepFunc[float32]{estepAVX512F32, nil, estepAVX512F32K2, estepAVX512F32K3, estepAVX512F32K4},
 		weighted: [5]estepFuncW[float32]{estepAVX512F32W, nil, estepAVX512F32K2W, estepAVX512F32K3W, estepAVX512F32K4W},
 	},

@@ -48,14 +48,14 @@ func BenchmarkEStep(b *testing.B) {
 					b.SetBytes(int64(8 * size.n))
 					for b.Loop() {
 						s.Reset()
-						kern.EStep64(x, nil, c, s)
+						kern.F64.EStep(x, nil, c, s)
 					}
 				})
 				b.Run(fmt.Sprintf("impl=%s/f32/K=%d/N=%s", kern.Name, k, size.name), func(b *testing.B) {
 					b.SetBytes(int64(4 * size.n))
 					for b.Loop() {
 						s.Reset()
-						kern.EStep32(x32, nil, c, s)
+						kern.F32.EStep(x32, nil, c, s)
 					}
 				})
 			}
@@ -74,13 +74,13 @@ func BenchmarkEStepWeighted(b *testing.B) {
 		b.Run(fmt.Sprintf("impl=%s/f64/K=3/N=1M", kern.Name), func(b *testing.B) {
 			b.SetBytes(8 * n)
 			for b.Loop() {
-				kern.EStep64(x, w, c, s)
+				kern.F64.EStep(x, w, c, s)
 			}
 		})
 		b.Run(fmt.Sprintf("impl=%s/f32/K=3/N=1M", kern.Name), func(b *testing.B) {
 			b.SetBytes(4 * n)
 			for b.Loop() {
-				kern.EStep32(x32, w, c, s)
+				kern.F32.EStep(x32, w, c, s)
 			}
 		})
 	}
@@ -97,25 +97,25 @@ func BenchmarkExpLog(b *testing.B) {
 		b.Run(fmt.Sprintf("impl=%s/exp/f64", kern.Name), func(b *testing.B) {
 			b.SetBytes(8 * n)
 			for b.Loop() {
-				kern.Exp64(dst, arg)
+				kern.F64.Exp(dst, arg)
 			}
 		})
 		b.Run(fmt.Sprintf("impl=%s/exp/f32", kern.Name), func(b *testing.B) {
 			b.SetBytes(4 * n)
 			for b.Loop() {
-				kern.Exp32(dst32, arg32)
+				kern.F32.Exp(dst32, arg32)
 			}
 		})
 		b.Run(fmt.Sprintf("impl=%s/log/f64", kern.Name), func(b *testing.B) {
 			b.SetBytes(8 * n)
 			for b.Loop() {
-				kern.Log64(dst, pos)
+				kern.F64.Log(dst, pos)
 			}
 		})
 		b.Run(fmt.Sprintf("impl=%s/log/f32", kern.Name), func(b *testing.B) {
 			b.SetBytes(4 * n)
 			for b.Loop() {
-				kern.Log32(dst32, pos32)
+				kern.F32.Log(dst32, pos32)
 			}
 		})
 	}
@@ -175,32 +175,13 @@ func BenchmarkClassify(b *testing.B) {
 		b.Run(fmt.Sprintf("impl=%s/f64/K=3/N=1M", kern.Name), func(b *testing.B) {
 			b.SetBytes(8 * n)
 			for b.Loop() {
-				kern.Classify64(labels, x, c)
+				kern.F64.Classify(labels, x, c)
 			}
 		})
 		b.Run(fmt.Sprintf("impl=%s/f32/K=3/N=1M", kern.Name), func(b *testing.B) {
 			b.SetBytes(4 * n)
 			for b.Loop() {
-				kern.Classify32(labels, x32, c)
-			}
-		})
-	}
-}
-
-// BenchmarkMinU16 is one row of a 4096-pixel-wide image against its neighbour, as the
-// clean-up's erosion does it, in the L1 cache.
-func BenchmarkMinU16(b *testing.B) {
-	const n = 4096
-	rng := rand.New(rand.NewPCG(8, 8))
-	dst, src := make([]uint16, n), make([]uint16, n)
-	for i := range src {
-		dst[i], src[i] = uint16(rng.Uint32()), uint16(rng.Uint32())
-	}
-	for _, kern := range available() {
-		b.Run(fmt.Sprintf("impl=%s/N=4K", kern.Name), func(b *testing.B) {
-			b.SetBytes(2 * n)
-			for b.Loop() {
-				kern.MinU16(dst, src)
+				kern.F32.Classify(labels, x32, c)
 			}
 		})
 	}

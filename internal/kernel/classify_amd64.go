@@ -5,7 +5,11 @@
 package kernel
 
 // classifyAVX2F64 sets dst[i] to argmax_k P_k(x[i]) (the lowest k on ties) for i < len(x), which must be a multiple of 4 and at most len(dst), under the K >= 1 components in coef (the E-step's layout).
+//
+//go:noescape
 func classifyAVX2F64(dst []uint16, x []float64, coef []float64)
 
 // classifyAVX2F32 sets dst[i] to argmax_k P_k(x[i]) (the lowest k on ties) for i < len(x), which must be a multiple of 8 and at most len(dst), under the K >= 1 components in coef (the E-step's layout).
+//
+//go:noescape
 func classifyAVX2F32(dst []uint16, x []float32, coef []float32)

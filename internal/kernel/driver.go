@@ -3,10 +3,12 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
 
+	"github.com/gmmsimd/gmmsimd/gen/vmath"
 	"github.com/klauspost/cpuid/v2"
 )
 
@@ -233,24 +235,20 @@ func (d *Driver) forTiles(n int, task tileTask) {
 // allocates nothing.
 type tasks[T Float] struct {
 	estep    estepTask[T]
-	score    mapTask[T, float64]
-	classify mapTask[T, uint16]
+	classify classifyTask[T]
+	expSum   expSumTask[T]
 }
 
-// taskSet returns d's tasks for T.
-func taskSet[T Float](d *Driver) *tasks[T] {
-	if is64[T]() {
-		return any(&d.t64).(*tasks[T])
+// tasksOf returns d's tasks for T and its kernels for T.
+func tasksOf[T Float](d *Driver) (*tasks[T], *Set[T]) {
+	var t *tasks[T]
+	switch p := any(&t).(type) {
+	case **tasks[float64]:
+		*p = &d.t64
+	case **tasks[float32]:
+		*p = &d.t32
 	}
-	return any(&d.t32).(*tasks[T])
-}
-
-// pick returns f64 or f32, whichever takes slices of T.
-func pick[T Float, F any](f64, f32 any) F {
-	if is64[T]() {
-		return f64.(F)
-	}
-	return f32.(F)
+	return t, Of[T](d.kern)
 }
 
 type estepTask[T Float] struct {
@@ -290,14 +288,9 @@ func (d *Driver) partials(nt, k int) []Stats {
 // EStep sets s to the statistics of x (weights w, nil for all ones) under the mixture c:
 // per-tile statistics summed in tile order.
 func EStep[T Float](d *Driver, x []T, w []float64, c *Coeffs, s *Stats) {
-	e := &taskSet[T](d).estep
-	*e = estepTask[T]{
-		kern:    pick[T, func([]T, []float64, *Coeffs, *Stats)](d.kern.EStep64, d.kern.EStep32),
-		x:       x,
-		w:       w,
-		c:       c,
-		partial: d.partials(d.tiles(len(x)), c.K()),
-	}
+	ts, set := tasksOf[T](d)
+	e := &ts.estep
+	*e = estepTask[T]{kern: set.EStep, x: x, w: w, c: c, partial: d.partials(d.tiles(len(x)), c.K())}
 	d.forTiles(len(x), e)
 	s.Reset()
 	for t := range e.partial {
@@ -306,34 +299,99 @@ func EStep[T Float](d *Driver, x []T, w []float64, c *Coeffs, s *Stats) {
 	*e = estepTask[T]{}
 }
 
-// mapTask runs a kernel that writes one result per sample into dst.
-type mapTask[T Float, D any] struct {
-	kern func([]D, []T, *Coeffs)
-	dst  []D
+// classifyTask labels a tile.
+type classifyTask[T Float] struct {
+	kern func([]uint16, []T, *Coeffs)
+	dst  []uint16
 	x    []T
 	c    *Coeffs
 }
 
-func (e *mapTask[T, D]) run(_, _, lo, hi int) { e.kern(e.dst[lo:hi], e.x[lo:hi], e.c) }
-
-// mapTiles runs kern over x into dst, tile by tile, with the task value e.
-func mapTiles[T Float, D any](d *Driver, e *mapTask[T, D], kern func([]D, []T, *Coeffs), dst []D, x []T, c *Coeffs) {
-	*e = mapTask[T, D]{kern: kern, dst: dst, x: x, c: c}
-	d.forTiles(len(x), e)
-	*e = mapTask[T, D]{}
-}
-
-// ScoreSamples sets dst[n] = log p(x[n]) under the mixture c.
-func ScoreSamples[T Float](d *Driver, dst []float64, x []T, c *Coeffs) {
-	kern := pick[T, func([]float64, []T, *Coeffs)](d.kern.ScoreSamples64, d.kern.ScoreSamples32)
-	mapTiles(d, &taskSet[T](d).score, kern, dst, x, c)
-}
+func (e *classifyTask[T]) run(_, _, lo, hi int) { e.kern(e.dst[lo:hi], e.x[lo:hi], e.c) }
 
 // Classify sets dst[n] to the index of the component with the largest weighted density
 // at x[n].
 func Classify[T Float](d *Driver, dst []uint16, x []T, c *Coeffs) {
-	kern := pick[T, func([]uint16, []T, *Coeffs)](d.kern.Classify64, d.kern.Classify32)
-	mapTiles(d, &taskSet[T](d).classify, kern, dst, x, c)
+	ts, set := tasksOf[T](d)
+	e := &ts.classify
+	*e = classifyTask[T]{kern: set.Classify, dst: dst, x: x, c: c}
+	d.forTiles(len(x), e)
+	*e = classifyTask[T]{}
+}
+
+// expSumTask runs the stable exp-sum over a tile, a chunk at a time in its worker's
+// scratch, and turns it into per-sample scores (k == 0) or the rows of the
+// responsibilities (k == K).
+type expSumTask[T Float] struct {
+	kern    func(p, pmax, expsum, x []T, c *Coeffs)
+	dst     []float64
+	x       []T
+	c       *Coeffs
+	k       int
+	chunk   int
+	scratch [][]T // per worker: K*chunk log-joints, chunk maxima, chunk sums
+}
+
+// expSumScratch is about how many elements of scratch a worker of ScoreSamples or
+// Responsibilities takes, whatever K.
+const expSumScratch = 1 << 16
+
+func (e *expSumTask[T]) run(w, _, lo, hi int) {
+	k := e.c.K()
+	for ; lo < hi; lo += e.chunk {
+		n := min(e.chunk, hi-lo)
+		buf := e.scratch[w]
+		p, pmax, sum := buf[:k*n], buf[k*n:(k+1)*n], buf[(k+1)*n:(k+2)*n]
+		e.kern(p, pmax, sum, e.x[lo:lo+n], e.c)
+		for i := range n {
+			m, s := float64(pmax[i]), float64(sum[i])
+			if e.k == 0 {
+				e.dst[lo+i] = m + vmath.Log64(s)
+				continue
+			}
+			row := e.dst[(lo+i)*k : (lo+i+1)*k]
+			for j := range row {
+				row[j] = math.Exp(float64(p[j*n+i])-m) / s
+			}
+		}
+	}
+}
+
+// expSums runs the stable exp-sum over x on d's workers into dst: scores (perSample) or
+// the responsibilities' rows.
+func expSums[T Float](d *Driver, dst []float64, x []T, c *Coeffs, rows bool) {
+	k := c.K()
+	ts, set := tasksOf[T](d)
+	e := &ts.expSum
+	scratch := e.scratch
+	*e = expSumTask[T]{kern: set.ExpSumStable, dst: dst, x: x, c: c}
+	if rows {
+		e.k = k
+	}
+	e.chunk = max(1, min(d.tile, expSumScratch/(k+2)))
+	// The workers' scratch is kept for the next pass, grown when K asks for more.
+	if len(scratch) != d.threads || len(scratch[0]) < (k+2)*e.chunk {
+		scratch = make([][]T, d.threads)
+		for w := range scratch {
+			scratch[w] = make([]T, max((k+2)*e.chunk, expSumScratch))
+		}
+	}
+	e.scratch = scratch
+	d.forTiles(len(x), e)
+	*e = expSumTask[T]{scratch: scratch}
+}
+
+// ScoreSamples sets dst[n] = log p(x[n]) = pmax + log(expsum) under the mixture c, from the
+// stable exp-sum of every tile.
+func ScoreSamples[T Float](d *Driver, dst []float64, x []T, c *Coeffs) {
+	expSums(d, dst[:len(x)], x, c, false)
+}
+
+// Responsibilities sets row n of dst, dst[n*K : (n+1)*K], to the responsibilities
+// exp(P_k(x[n]) - pmax) / expsum of x[n] under the mixture c, from the stable exp-sum of
+// every tile.
+func Responsibilities[T Float](d *Driver, dst []float64, x []T, c *Coeffs) {
+	expSums(d, dst[:len(x)*c.K()], x, c, true)
 }
 
 // histogramTask counts levels into one row of counts per worker.
@@ -383,15 +441,14 @@ func Histogram(d *Driver, counts []uint64, levels []uint16) int {
 	return top
 }
 
-// ExpSumStable runs the reference program's kernel over x (see Kernels): p is K x len(x),
-// component-major. It runs on one goroutine, like the reference's Python path: it exists
-// for parity tests and benchmarks, not for fitting.
+// ExpSumStable runs the reference program's kernel over x (see Set) on one goroutine:
+// p is K x len(x), component-major.
 func ExpSumStable[T Float](k *Kernels, p, pmax, expsum, x []T, c *Coeffs) {
-	pick[T, func(p, pmax, expsum, x []T, c *Coeffs)](k.ExpSumStable64, k.ExpSumStable32)(p, pmax, expsum, x, c)
+	Of[T](k).ExpSumStable(p, pmax, expsum, x, c)
 }
 
 // LogNormPDF sets dst[n] = cnst - halfPrec*(x[n]-mean)^2, the weighted log-density of one
-// component.
+// component, on one goroutine.
 func LogNormPDF[T Float](k *Kernels, dst, x []T, cnst, mean, halfPrec float64) {
-	pick[T, func(dst, x []T, cnst, mean, halfPrec float64)](k.LogNormPDF64, k.LogNormPDF32)(dst, x, cnst, mean, halfPrec)
+	Of[T](k).LogNormPDF(dst, x, cnst, mean, halfPrec)
 }

@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/gmmsimd/gmmsimd/gen"
+	"github.com/gmmsimd/gmmsimd/gen/vmath"
 	"github.com/gmmsimd/gmmsimd/internal/race"
 )
 
@@ -66,10 +67,10 @@ func TestDriverIsDeterministicAcrossThreadCounts(t *testing.T) {
 						wt = weights[lo:hi]
 					}
 					part.Reset()
-					kern.EStep64(x[lo:hi], wt, c, part)
+					kern.F64.EStep(x[lo:hi], wt, c, part)
 					want64.Add(part)
 					part.Reset()
-					kern.EStep32(x32[lo:hi], wt, c, part)
+					kern.F32.EStep(x32[lo:hi], wt, c, part)
 					want32.Add(part)
 				}
 				for _, threads := range threadCounts() {
@@ -100,10 +101,15 @@ func TestDriverScoreAndClassifyMatchTheKernels(t *testing.T) {
 	x := uniform(rng, n, -0.2, 1.2)
 	c := threeClasses.coeffs()
 	for _, kern := range available() {
+		// The scores are the stable exp-sum's, sample by sample.
+		p, pmax, expsum := make([]float64, c.K()*n), make([]float64, n), make([]float64, n)
+		kern.F64.ExpSumStable(p, pmax, expsum, x, c)
 		wantScore := make([]float64, n)
-		kern.ScoreSamples64(wantScore, x, c)
+		for i := range n {
+			wantScore[i] = pmax[i] + vmath.Log64(expsum[i])
+		}
 		wantLabels := make([]uint16, n)
-		kern.Classify64(wantLabels, x, c)
+		kern.F64.Classify(wantLabels, x, c)
 		for _, threads := range threadCounts() {
 			d := newDriver(t, kern, Config{Threads: threads, TileSize: MinTileSize})
 			score := make([]float64, n)

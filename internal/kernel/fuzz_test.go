@@ -3,7 +3,6 @@ package kernel
 import (
 	"encoding/binary"
 	"math"
-	"slices"
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gen"
@@ -55,8 +54,8 @@ func FuzzExpLog(f *testing.F) {
 		for _, k := range fast(t) {
 			x := floats64(data)
 			e, l := make([]float64, len(x)), make([]float64, len(x))
-			k.Exp64(e, x)
-			k.Log64(l, x)
+			k.F64.Exp(e, x)
+			k.F64.Log(l, x)
 			for i, v := range x {
 				if math.Float64bits(e[i]) != math.Float64bits(vmath.Exp64(v)) || math.Float64bits(l[i]) != math.Float64bits(vmath.Log64(v)) {
 					t.Fatalf("%s at %v: exp %v log %v; twin %v %v", k.Name, v, e[i], l[i], vmath.Exp64(v), vmath.Log64(v))
@@ -67,8 +66,8 @@ func FuzzExpLog(f *testing.F) {
 				x32[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
 			}
 			e32, l32 := make([]float32, len(x32)), make([]float32, len(x32))
-			k.Exp32(e32, x32)
-			k.Log32(l32, x32)
+			k.F32.Exp(e32, x32)
+			k.F32.Log(l32, x32)
 			for i, v := range x32 {
 				if ulpDiff32(e32[i], vmath.Exp32(v)) > 1 || ulpDiff32(l32[i], vmath.Log32(v)) > 1 {
 					t.Fatalf("%s at %v: exp %v log %v; twin %v %v", k.Name, v, e32[i], l32[i], vmath.Exp32(v), vmath.Log32(v))
@@ -139,14 +138,14 @@ func FuzzEStep(f *testing.F) {
 				}
 			}
 			got, want := NewStats(c.K()), NewStats(c.K())
-			kern.EStep64(x, w, c, got)
-			Generic.EStep64(x, w, c, want)
+			kern.F64.EStep(x, w, c, got)
+			Generic.F64.EStep(x, w, c, want)
 			closeStats(t, kern.Name+" float64", got, want, errorBound(x, w, c, 1e-12))
 			x32 := gen.Float32s(x)
 			c32 := coeffs32(c)
 			got32, want32 := NewStats(c.K()), NewStats(c.K())
-			kern.EStep32(x32, w, c, got32)
-			Generic.EStep64(to64(x32), w, c32, want32)
+			kern.F32.EStep(x32, w, c, got32)
+			Generic.F64.EStep(to64(x32), w, c32, want32)
 			closeStats(t, kern.Name+" float32", got32, want32, errorBound(to64(x32), w, c32, 0))
 		}
 	})
@@ -158,37 +157,14 @@ func FuzzClassify(f *testing.F) {
 		c := fuzzMixture(k, width)
 		x := pixels(data)
 		want := make([]uint16, len(x))
-		Generic.Classify64(want, x, c)
+		Generic.F64.Classify(want, x, c)
 		for _, kern := range fast(t) {
 			got := make([]uint16, len(x))
-			kern.Classify64(got, x, c)
+			kern.F64.Classify(got, x, c)
 			for i := range x {
 				if got[i] != want[i] {
 					t.Fatalf("%s Classify64(%v) = %d, twin %d", kern.Name, x[i], got[i], want[i])
 				}
-			}
-		}
-	})
-}
-
-func FuzzMinU16(f *testing.F) {
-	f.Add([]byte{0, 0, 255, 255, 0, 128, 255, 127, 1, 0, 0, 1}, uint8(3))
-	f.Fuzz(func(t *testing.T, data []byte, split uint8) {
-		v := make([]uint16, len(data)/2)
-		for i := range v {
-			v[i] = binary.LittleEndian.Uint16(data[2*i:])
-		}
-		// dst is the first part, src the rest (at least as long); an odd split starts dst
-		// off any alignment.
-		h := min(int(split), len(v)/2)
-		dst, src := v[:h], v[h:]
-		want := slices.Clone(dst)
-		Generic.MinU16(want, src)
-		for _, kern := range fast(t) {
-			got := slices.Clone(dst)
-			kern.MinU16(got, src)
-			if !slices.Equal(got, want) {
-				t.Fatalf("%s MinU16(%v, %v) = %v, twin %v", kern.Name, dst, src, got, want)
 			}
 		}
 	})

@@ -7,4 +7,3 @@ package kernel
 //go:generate go run -C ../../asm ./expsum -out ../internal/kernel/expsum_amd64.s -stubs ../internal/kernel/expsum_amd64.go -pkg kernel
 //go:generate go run -C ../../asm ./estep -out ../internal/kernel/estep_amd64.s -stubs ../internal/kernel/estep_amd64.go -pkg kernel
 //go:generate go run -C ../../asm ./classify -out ../internal/kernel/classify_amd64.s -stubs ../internal/kernel/classify_amd64.go -pkg kernel
-//go:generate go run -C ../../asm ./minu16 -out ../internal/kernel/minu16_amd64.s -stubs ../internal/kernel/minu16_amd64.go -pkg kernel

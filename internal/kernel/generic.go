@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/gmmsimd/gmmsimd/gen/vmath"
 )
@@ -10,11 +11,7 @@ import (
 type Float interface{ float32 | float64 }
 
 // is64 reports whether T is float64.
-func is64[T Float]() bool {
-	var zero T
-	_, ok := any(zero).(float64)
-	return ok
-}
+func is64[T Float]() bool { return unsafe.Sizeof(T(0)) == 8 }
 
 // scratchK is the largest K whose per-call scratch lives on the stack.
 const scratchK = 16
@@ -130,20 +127,6 @@ func eStepSums[T Float](x []T, w []float64, c *Coeffs, e []float64, s *Stats) {
 	s.LogLik += ll
 }
 
-func scoreSamples[T Float](dst []float64, x []T, c *Coeffs) {
-	dst = dst[:len(x)]
-	var buf [scratchK]float64
-	p := scratch(&buf, c.K())
-	for i, v := range x {
-		m := logJoint(p, float64(v), c)
-		sum := 0.0
-		for _, pv := range p {
-			sum += vmath.Exp64(pv - m)
-		}
-		dst[i] = m + vmath.Log64(sum)
-	}
-}
-
 func classify[T Float](dst []uint16, x []T, c *Coeffs) {
 	dst = dst[:len(x)]
 	for i, v := range x {
@@ -155,12 +138,5 @@ func classify[T Float](dst []uint16, x []T, c *Coeffs) {
 			}
 		}
 		dst[i] = uint16(arg)
-	}
-}
-
-func minU16(dst, src []uint16) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] = min(dst[i], v)
 	}
 }

@@ -1,12 +1,12 @@
 // Package kernel holds the per-pixel loops of Gaussian-mixture EM: the weighted normal
-// log-density of a slice, the reference program's stable exp-sum, the fused E-step that
-// returns sufficient statistics and the log-likelihood in one streaming pass, per-sample
-// scores and hard assignments; and the element-wise minimum that the segmentation's
-// clean-up filters are made of.
+// log-density of a slice, the reference program's stable exp-sum (which scoring and soft
+// assignments use), the fused E-step that returns sufficient statistics and the
+// log-likelihood in one streaming pass, and hard assignments; and the Driver that runs
+// them over tiles on a pool of workers.
 //
 // Every kernel exists as a pure-Go reference (this file's siblings, always built) and may
 // have faster twins for particular CPUs; a Kernels value bundles one implementation of
-// each, and Lookup picks one by name. The package knows nothing of images or options: its
+// each, a typed Set per precision, and Lookup picks one by name. The package knows nothing of images or options: its
 // inputs are slices and the coefficients of a mixture.
 //
 // The log-density of component k is the quadratic
@@ -113,63 +113,66 @@ func (s *Stats) Add(o *Stats) {
 	s.LogLik += o.LogLik
 }
 
-// Kernels is one implementation of every kernel, in both precisions. Inputs of float32
-// kernels are float32; statistics, weights and coefficients are always float64.
+// Set is one implementation of every mixture kernel for samples of type T. Statistics,
+// weights and coefficients are float64 whatever T.
 //
 // Contracts shared by all implementations (the tests hold every implementation to them):
+//   - Exp, Log: dst[i] = exp(x[i]) or log(x[i]) (the project's own, vmath's), for
+//     i < len(x) <= len(dst).
 //   - LogNormPDF: dst[n] = P(x[n]) for one component; len(dst) == len(x).
 //   - ExpSumStable: for N = len(x), p is K x N component-major (p[k*N+n] = P_k(x[n])),
 //     pmax[n] = max_k P_k(x[n]) (a running max that starts at -Inf) and
 //     expsum[n] = sum_k exp(P_k(x[n]) - pmax[n]), the reference program's
 //     compute_expsum_stable one for one.
 //   - EStep: adds the statistics of x (weights w, nil for all ones) to s.
-//   - ScoreSamples: dst[n] = log p(x[n]) = pmax + log(expsum).
 //   - Classify: dst[n] = argmax_k P_k(x[n]), the lowest k on ties.
+type Set[T Float] struct {
+	Exp, Log     func(dst, x []T)
+	LogNormPDF   func(dst, x []T, cnst, mean, halfPrec float64)
+	ExpSumStable func(p, pmax, expsum, x []T, c *Coeffs)
+	EStep        func(x []T, w []float64, c *Coeffs, s *Stats)
+	Classify     func(dst []uint16, x []T, c *Coeffs)
+}
+
+// Kernels is one implementation of the kernels, named, with a Set per precision.
 type Kernels struct {
 	Name string
+	F64  Set[float64]
+	F32  Set[float32]
+}
 
-	// Exp and Log are the project's own exp and log (gen/vmath) over slices:
-	// dst[i] = exp(x[i]) or log(x[i]), len(dst) >= len(x).
-	Exp64, Log64 func(dst, x []float64)
-	Exp32, Log32 func(dst, x []float32)
+// Of returns k's Set for samples of type T: the one place where the precision is chosen,
+// once per pass, not per sample or per kernel.
+func Of[T Float](k *Kernels) *Set[T] {
+	var s *Set[T]
+	switch p := any(&s).(type) {
+	case **Set[float64]:
+		*p = &k.F64
+	case **Set[float32]:
+		*p = &k.F32
+	}
+	return s
+}
 
-	LogNormPDF64   func(dst, x []float64, cnst, mean, halfPrec float64)
-	LogNormPDF32   func(dst, x []float32, cnst, mean, halfPrec float64)
-	ExpSumStable64 func(p, pmax, expsum, x []float64, c *Coeffs)
-	ExpSumStable32 func(p, pmax, expsum, x []float32, c *Coeffs)
-	EStep64        func(x []float64, w []float64, c *Coeffs, s *Stats)
-	EStep32        func(x []float32, w []float64, c *Coeffs, s *Stats)
-	ScoreSamples64 func(dst, x []float64, c *Coeffs)
-	ScoreSamples32 func(dst []float64, x []float32, c *Coeffs)
-	Classify64     func(dst []uint16, x []float64, c *Coeffs)
-	Classify32     func(dst []uint16, x []float32, c *Coeffs)
-
-	// MinU16 sets dst[i] = min(dst[i], src[i]) for every i < len(dst); src is at least as
-	// long. It is the inner loop of the segmentation's minimum filters, not a mixture
-	// kernel, but its fast twin is picked the same way.
-	MinU16 func(dst, src []uint16)
+// genericSet is the pure-Go Set for T, with the scalar exp and log of that precision.
+func genericSet[T Float](exp, log func(T) T) Set[T] {
+	return Set[T]{
+		Exp:          mapSlice(exp),
+		Log:          mapSlice(log),
+		LogNormPDF:   logNormPDF[T],
+		ExpSumStable: expSumStable[T],
+		EStep:        eStep[T],
+		Classify:     classify[T],
+	}
 }
 
 // Generic is the pure-Go implementation, built on every platform. It computes in float64
-// whatever the input precision, with gen/vmath's exp and log: it is the reference that
+// whatever the input precision, with vmath's exp and log: it is the reference that
 // faster twins are tested against.
 var Generic = &Kernels{
-	Name:           "generic",
-	Exp64:          mapSlice(vmath.Exp64),
-	Log64:          mapSlice(vmath.Log64),
-	Exp32:          mapSlice(vmath.Exp32),
-	Log32:          mapSlice(vmath.Log32),
-	LogNormPDF64:   logNormPDF[float64],
-	LogNormPDF32:   logNormPDF[float32],
-	ExpSumStable64: expSumStable[float64],
-	ExpSumStable32: expSumStable[float32],
-	EStep64:        eStep[float64],
-	EStep32:        eStep[float32],
-	ScoreSamples64: scoreSamples[float64],
-	ScoreSamples32: scoreSamples[float32],
-	Classify64:     classify[float64],
-	Classify32:     classify[float32],
-	MinU16:         minU16,
+	Name: "generic",
+	F64:  genericSet(vmath.Exp64, vmath.Log64),
+	F32:  genericSet(vmath.Exp32, vmath.Log32),
 }
 
 // ErrUnknownKernel is returned by Lookup for a name it does not know.

@@ -5,7 +5,11 @@
 package kernel
 
 // logNormPDFAVX2F64 sets dst[i] = cnst - halfPrec*(x[i]-mean)^2 for i < len(x), which must be a multiple of 4 and at most len(dst).
+//
+//go:noescape
 func logNormPDFAVX2F64(dst []float64, x []float64, cnst float64, mean float64, halfPrec float64)
 
 // logNormPDFAVX2F32 sets dst[i] = cnst - halfPrec*(x[i]-mean)^2 for i < len(x), which must be a multiple of 8 and at most len(dst).
+//
+//go:noescape
 func logNormPDFAVX2F32(dst []float32, x []float32, cnst float32, mean float32, halfPrec float32)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gen"
@@ -133,8 +132,8 @@ func TestExpLogTwins(t *testing.T) {
 				x64 := newGuarded[float64](n, off)
 				fill(rng, x64.s(), -750, 712)
 				e64, l64 := newGuarded[float64](n, off), newGuarded[float64](n, 0)
-				k.Exp64(e64.s(), x64.s())
-				k.Log64(l64.s(), x64.s())
+				k.F64.Exp(e64.s(), x64.s())
+				k.F64.Log(l64.s(), x64.s())
 				e64.check(t, "Exp64")
 				l64.check(t, "Log64")
 				for i, v := range x64.s() {
@@ -148,8 +147,8 @@ func TestExpLogTwins(t *testing.T) {
 				x32 := newGuarded[float32](n, off)
 				fill(rng, x32.s(), -105, 90)
 				e32, l32 := newGuarded[float32](n, 0), newGuarded[float32](n, off)
-				k.Exp32(e32.s(), x32.s())
-				k.Log32(l32.s(), x32.s())
+				k.F32.Exp(e32.s(), x32.s())
+				k.F32.Log(l32.s(), x32.s())
 				e32.check(t, "Exp32")
 				l32.check(t, "Log32")
 				for i, v := range x32.s() {
@@ -309,7 +308,7 @@ func TestExpSumStableTwins(t *testing.T) {
 // result alone would ask for more than any summation order gives.
 func statScale(x []float64, w []float64, c *Coeffs) *Stats {
 	s := NewStats(c.K())
-	Generic.EStep64(x, w, c, s)
+	Generic.F64.EStep(x, w, c, s)
 	// Replace D by the sum of |r d|: bound it by N * max |d| over the data.
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range x {
@@ -422,8 +421,8 @@ func TestEStepTwins(t *testing.T) {
 				for _, w := range [][]float64{nil, wg.s()} {
 					what := fmt.Sprintf("%s %s n=%d weighted=%v", k.Name, name, n, w != nil)
 					got, want := NewStats(c.K()), NewStats(c.K())
-					k.EStep64(x.s(), w, c, got)
-					Generic.EStep64(x.s(), w, c, want)
+					k.F64.EStep(x.s(), w, c, got)
+					Generic.F64.EStep(x.s(), w, c, want)
 					// float64: the same per-sample terms, summed in another order (four
 					// lanes): 1e-12 of the terms' magnitude leaves room for nothing else.
 					closeStats(t, what, got, want, errorBound(x.s(), w, c, 1e-12))
@@ -432,8 +431,8 @@ func TestEStepTwins(t *testing.T) {
 					x32 := gen.Float32s(x.s())
 					c32 := coeffs32(c)
 					got32, want32 := NewStats(c.K()), NewStats(c.K())
-					k.EStep32(x32, w, c, got32)
-					Generic.EStep64(to64(x32), w, c32, want32)
+					k.F32.EStep(x32, w, c, got32)
+					Generic.F64.EStep(to64(x32), w, c32, want32)
 					closeStats(t, what+" float32", got32, want32, errorBound(to64(x32), w, c32, 0))
 					for _, v := range append(append(got32.N, got32.D...), append(got32.B, got32.LogLik)...) {
 						if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -457,12 +456,12 @@ func TestEStepDoesNotDependOnLength(t *testing.T) {
 		x := samples(rng, 37)
 		w := uniform(rng, 37, 0.5, 2)
 		base := NewStats(3)
-		k.EStep64(x, w, c, base)
+		k.F64.EStep(x, w, c, base)
 		for extra := 1; extra <= 9; extra++ {
 			xe := append(append([]float64{}, x...), samples(rng, extra)...)
 			we := append(append([]float64{}, w...), make([]float64, extra)...)
 			s := NewStats(3)
-			k.EStep64(xe, we, c, s)
+			k.F64.EStep(xe, we, c, s)
 			closeStats(t, fmt.Sprintf("%s +%d zero-weight samples", k.Name, extra), s, base, errorBound(x, w, c, 1e-14))
 		}
 	}
@@ -505,7 +504,7 @@ func TestClassifyTwins(t *testing.T) {
 				got, check := guardedLabels(t, n, off)
 				want := make([]uint16, n)
 				Classify(newDriver(t, k, Config{Threads: 1}), got, x.s(), c)
-				Generic.Classify64(want, x.s(), c)
+				Generic.F64.Classify(want, x.s(), c)
 				check()
 				for i := range want {
 					if got[i] != want[i] {
@@ -514,9 +513,9 @@ func TestClassifyTwins(t *testing.T) {
 				}
 				x32 := gen.Float32s(x.s())
 				got32, check32 := guardedLabels(t, n, off)
-				k.Classify32(got32, x32, c)
+				k.F32.Classify(got32, x32, c)
 				check32()
-				Generic.Classify32(want, x32, c32)
+				Generic.F32.Classify(want, x32, c32)
 				for i, v := range x32 {
 					if got32[i] == want[i] {
 						continue
@@ -534,52 +533,5 @@ func TestClassifyTwins(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-func TestMinU16Twins(t *testing.T) {
-	rng := rand.New(rand.NewPCG(9, 9))
-	edges := []uint16{0, 1, 0x7fff, 0x8000, 0x8001, 0xfffe, 0xffff}
-	value := func() uint16 {
-		if rng.IntN(4) == 0 {
-			return edges[rng.IntN(len(edges))]
-		}
-		return uint16(rng.Uint32())
-	}
-	for _, k := range fast(t) {
-		for _, n := range lengths() {
-			off := offsets[n%len(offsets)]
-			src := make([]uint16, off+n)[off:]
-			for i := range src {
-				src[i] = value()
-			}
-			got, check := guardedLabels(t, n, offsets[(n+2)%len(offsets)])
-			for i := range got {
-				got[i] = value()
-			}
-			want := slices.Clone(got)
-			k.MinU16(got, src)
-			check()
-			Generic.MinU16(want, src)
-			for i := range want {
-				if got[i] != want[i] || want[i] > src[i] {
-					t.Fatalf("%s n=%d: element %d = %d, twin %d (src %d)", k.Name, n, i, got[i], want[i], src[i])
-				}
-			}
-			// src longer than dst: only len(dst) elements count.
-			if n > 0 {
-				tail := slices.Clone(got[:n-1])
-				k.MinU16(tail, src)
-				if !slices.Equal(tail, got[:n-1]) {
-					t.Fatalf("%s n=%d: a shorter dst changed", k.Name, n)
-				}
-			}
-		}
-	}
-	// The Go loop is a minimum.
-	dst := []uint16{5, 0, 0xffff, 7}
-	Generic.MinU16(dst, []uint16{3, 9, 0x8000, 7, 1})
-	if !slices.Equal(dst, []uint16{3, 0, 0x8000, 7}) {
-		t.Errorf("generic MinU16: %v", dst)
 	}
 }

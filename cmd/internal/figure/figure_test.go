@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
+	"github.com/gmmsimd/gmmsimd/gmm"
 )
 
 func TestNewHistogramCountsEverySample(t *testing.T) {

@@ -1,0 +1,153 @@
+package gmm
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
+)
+
+// Exec says where the passes over the data run: Fit, SelectComponents, CountLevels, the
+// scoring functions and Predict take it (Options embeds it). The zero value runs each call
+// on one worker per physical core, with the fastest kernels this CPU has, started for the
+// call and stopped after it.
+type Exec struct {
+	// Threads is the number of workers that share every pass; 0 means one per physical
+	// core the process may use. Results are bit-for-bit the same for any value.
+	Threads int
+	// Pin locks each worker to its own CPU (Linux only; elsewhere it is an error).
+	Pin bool
+	// Kernel names the kernel implementation: "auto" or "" (the fastest this CPU runs,
+	// unless $GMMSIMD_KERNEL names another), "generic" (pure Go), or a CPU-specific one
+	// such as "avx2" or "avx512".
+	Kernel string
+	// Pool, when set, runs the passes on its workers, which outlive the call: a service
+	// that fits or labels one frame after another starts them once. Threads, Pin and
+	// Kernel must then be zero: the pool was made with its own.
+	Pool *Pool
+}
+
+// ErrClosed is returned by the calls that run on a Pool that was closed.
+var ErrClosed = errors.New("gmm: the pool is closed")
+
+// A Pool keeps workers alive across calls: pass it in Exec.Pool. It is safe for
+// concurrent use; calls that share it take turns, each with every worker. Close it when
+// done.
+type Pool struct {
+	mu sync.Mutex
+	d  *kernel.Driver // nil once closed
+}
+
+// NewPool starts the workers that e describes (e.Pool must be nil).
+func NewPool(e Exec) (*Pool, error) {
+	if e.Pool != nil {
+		return nil, fmt.Errorf("gmm: %w: NewPool of an Exec that already has a Pool", ErrInvalidOptions)
+	}
+	d, err := e.start()
+	if err != nil {
+		return nil, err
+	}
+	return &Pool{d: d}, nil
+}
+
+// Close stops the workers. Calls after it that use the pool return ErrClosed; closing
+// twice is harmless.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.d != nil {
+		p.d.Close()
+		p.d = nil
+	}
+}
+
+// Kernel returns the name of the kernel implementation the pool runs ("" once closed).
+func (p *Pool) Kernel() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.d == nil {
+		return ""
+	}
+	return p.d.Kernels().Name
+}
+
+// Threads returns the number of workers (0 once closed).
+func (p *Pool) Threads() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.d == nil {
+		return 0
+	}
+	return p.d.Threads()
+}
+
+// MaxComponents is the most components a model may have: labels are uint16.
+const MaxComponents = kernel.MaxComponents
+
+// Machine describes, on a few lines, this CPU as cpuid sees it and the kernel
+// implementations this binary runs on it, fastest first, with what "auto" picks.
+func Machine() string { return kernel.CPU().String() }
+
+// Validate reports whether e can run: Threads not negative, a Kernel this binary holds
+// and this CPU runs, and no other setting beside a Pool. It starts no worker.
+func (e Exec) Validate() error {
+	if err := e.check(); err != nil {
+		return err
+	}
+	if e.Pool == nil {
+		if _, err := kernel.Lookup(e.Kernel); err != nil {
+			return fmt.Errorf("gmm: %w: %w", ErrInvalidOptions, err)
+		}
+	}
+	return nil
+}
+
+// check validates e's fields.
+func (e *Exec) check() error {
+	switch {
+	case e.Threads < 0:
+		return fmt.Errorf("gmm: %w: Threads is %d, want 0 (automatic) or more", ErrInvalidOptions, e.Threads)
+	case e.Pool != nil && (e.Threads != 0 || e.Pin || e.Kernel != ""):
+		return fmt.Errorf("gmm: %w: Threads, Pin and Kernel are the Pool's; leave them zero with a Pool", ErrInvalidOptions)
+	}
+	return nil
+}
+
+// start returns a driver with the workers e describes, started.
+func (e *Exec) start() (*kernel.Driver, error) {
+	if err := e.check(); err != nil {
+		return nil, err
+	}
+	k, err := kernel.Lookup(e.Kernel)
+	if err != nil {
+		return nil, fmt.Errorf("gmm: %w: %w", ErrInvalidOptions, err)
+	}
+	d, err := kernel.NewDriver(k, kernel.Config{Threads: e.Threads, Pin: e.Pin})
+	if err != nil {
+		return nil, fmt.Errorf("gmm: %w: %w", ErrInvalidOptions, err)
+	}
+	return d, nil
+}
+
+// run runs f on the workers e asks for: the Pool's, held for the call, or workers started
+// for the call and stopped after it.
+func (e *Exec) run(f func(d *kernel.Driver) error) error {
+	if p := e.Pool; p != nil {
+		if err := e.check(); err != nil {
+			return err
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.d == nil {
+			return ErrClosed
+		}
+		return f(p.d)
+	}
+	d, err := e.start()
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return f(d)
+}

@@ -1,5 +1,5 @@
 // Command vmath generates the AVX2 versions of gmmsimd's exp and log over whole slices,
-// which the tests hold to gen/vmath and the benchmarks measure.
+// which the tests hold to internal/vmath and the benchmarks measure.
 package main
 
 import (
@@ -25,7 +25,7 @@ func unary(p *emit.Prec, name string, f func(x, y VecVirtual)) {
 	fn := name + "AVX2" + p.Name
 	TEXT(fn, NOSPLIT, fmt.Sprintf("func(dst, x []%s)", p.GoType))
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets dst[i] = %s(x[i]) (gen/vmath's algorithm) for i < len(x), which must be a multiple of %d and at most len(dst).", fn, name, p.Lanes))
+	Doc(fmt.Sprintf("%s sets dst[i] = %s(x[i]) (internal/vmath's algorithm) for i < len(x), which must be a multiple of %d and at most len(dst).", fn, name, p.Lanes))
 	dst := Mem{Base: Load(Param("dst").Base(), GP64())}
 	src := Mem{Base: Load(Param("x").Base(), GP64())}
 	n := Load(Param("x").Len(), GP64())

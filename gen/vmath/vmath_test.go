@@ -1,10 +1,15 @@
 package vmath
 
 import (
+	"bytes"
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
+
+	rt "github.com/gmmsimd/gmmsimd/internal/vmath"
 )
 
 // exactExp is e^x correctly rounded to float64 (to prec bits, which is plenty).
@@ -121,13 +126,13 @@ func TestExp64Accuracy(t *testing.T) {
 	var worst uint64
 	var at float64
 	for x := range expArgs64 {
-		if d := err64(Exp64(x), math.Exp(x), func() float64 { return exactExp(x) }); d > worst {
+		if d := err64(rt.Exp64(x), math.Exp(x), func() float64 { return exactExp(x) }); d > worst {
 			worst, at = d, x
 		}
 	}
 	t.Logf("Exp64: largest error %d ulp (at %v)", worst, at)
 	if worst > 1 {
-		t.Fatalf("Exp64(%v) = %v, exact %v: %d ulp apart", at, Exp64(at), exactExp(at), worst)
+		t.Fatalf("rt.Exp64(%v) = %v, exact %v: %d ulp apart", at, rt.Exp64(at), exactExp(at), worst)
 	}
 }
 
@@ -135,7 +140,7 @@ func TestExp32Accuracy(t *testing.T) {
 	var worst uint64
 	var at float32
 	check := func(x float32) {
-		if d := ulps32(Exp32(x), float32(math.Exp(float64(x)))); d > worst {
+		if d := ulps32(rt.Exp32(x), float32(math.Exp(float64(x)))); d > worst {
 			worst, at = d, x
 		}
 	}
@@ -153,7 +158,7 @@ func TestExp32Accuracy(t *testing.T) {
 	}
 	t.Logf("Exp32: largest error %d ulp (at %v)", worst, at)
 	if worst > 1 {
-		t.Fatalf("Exp32(%v) = %v, want %v: %d ulp apart", at, Exp32(at), float32(math.Exp(float64(at))), worst)
+		t.Fatalf("rt.Exp32(%v) = %v, want %v: %d ulp apart", at, rt.Exp32(at), float32(math.Exp(float64(at))), worst)
 	}
 }
 
@@ -161,7 +166,7 @@ func TestLog64Accuracy(t *testing.T) {
 	var worst uint64
 	var at float64
 	check := func(x float64) {
-		if d := err64(Log64(x), math.Log(x), func() float64 { return exactLog(x) }); d > worst {
+		if d := err64(rt.Log64(x), math.Log(x), func() float64 { return exactLog(x) }); d > worst {
 			worst, at = d, x
 		}
 	}
@@ -182,9 +187,9 @@ func TestLog64Accuracy(t *testing.T) {
 	}
 	t.Logf("Log64: largest error %d ulp (at %v)", worst, at)
 	if worst > 1 {
-		t.Fatalf("Log64(%v) = %v, exact %v: %d ulp apart", at, Log64(at), exactLog(at), worst)
+		t.Fatalf("rt.Log64(%v) = %v, exact %v: %d ulp apart", at, rt.Log64(at), exactLog(at), worst)
 	}
-	if !math.IsNaN(Log64(-1)) || !math.IsInf(Log64(0), -1) || !math.IsInf(Log64(math.Inf(1)), 1) {
+	if !math.IsNaN(rt.Log64(-1)) || !math.IsInf(rt.Log64(0), -1) || !math.IsInf(rt.Log64(math.Inf(1)), 1) {
 		t.Fatal("special values")
 	}
 }
@@ -193,7 +198,7 @@ func TestLog32Accuracy(t *testing.T) {
 	var worst uint64
 	var at float32
 	check := func(x float32) {
-		if d := ulps32(Log32(x), float32(math.Log(float64(x)))); d > worst {
+		if d := ulps32(rt.Log32(x), float32(math.Log(float64(x)))); d > worst {
 			worst, at = d, x
 		}
 	}
@@ -213,7 +218,7 @@ func TestLog32Accuracy(t *testing.T) {
 	}
 	t.Logf("Log32: largest error %d ulp (at %v)", worst, at)
 	if worst > 1 {
-		t.Fatalf("Log32(%v) = %v, want %v: %d ulp apart", at, Log32(at), float32(math.Log(float64(at))), worst)
+		t.Fatalf("rt.Log32(%v) = %v, want %v: %d ulp apart", at, rt.Log32(at), float32(math.Log(float64(at))), worst)
 	}
 }
 
@@ -233,13 +238,56 @@ func TestExactReferences(t *testing.T) {
 	}
 }
 
+// TestGeneratedConstantsAreDerived derives the constants again and holds the generated
+// file to them: the file is what gencoeffs writes, and the values the package runs with
+// are the derived ones.
+func TestGeneratedConstantsAreDerived(t *testing.T) {
+	d := Derive()
+	want, err := d.Source("gen/vmath/gencoeffs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join("..", "..", "internal", "vmath", "coeffs.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("internal/vmath/coeffs.go is not what gencoeffs writes: run go generate ./internal/vmath")
+	}
+	same := func(name string, got, want []float64) {
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d coefficients, derived %d", name, len(got), len(want))
+		}
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Errorf("%s[%d] = %x, derived %x", name, i, got[i], want[i])
+			}
+		}
+	}
+	same("ln2 split", []float64{rt.Ln2Hi64, rt.Ln2Lo64, float64(rt.Ln2Hi32), float64(rt.Ln2Lo32)},
+		[]float64{d.Ln2Hi64, d.Ln2Lo64, float64(d.Ln2Hi32), float64(d.Ln2Lo32)})
+	same("ExpCoeffs64", rt.ExpCoeffs64, d.ExpCoeffs64)
+	same("LogCoeffs64", rt.LogCoeffs64, d.LogCoeffs64)
+	same("ExpCoeffs32", widen(rt.ExpCoeffs32), widen(d.ExpCoeffs32))
+	same("LogCoeffs32", widen(rt.LogCoeffs32), widen(d.LogCoeffs32))
+}
+
+func widen(x []float32) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v)
+	}
+	return out
+}
+
 func TestConstants(t *testing.T) {
-	if Ln2Hi64 != math.Ln2 || Ln2Lo64 == 0 || math.Abs(Ln2Lo64) > 1e-16 {
-		t.Errorf("ln2 split %v + %v", Ln2Hi64, Ln2Lo64)
+	d := Derive()
+	if d.Ln2Hi64 != math.Ln2 || d.Ln2Lo64 == 0 || math.Abs(d.Ln2Lo64) > 1e-16 {
+		t.Errorf("ln2 split %v + %v", d.Ln2Hi64, d.Ln2Lo64)
 	}
 	// The interpolating polynomial is near Taylor's series 1, 1, 1/2, 1/6, ...: closely
 	// in the low terms, within a percent in the top ones, which absorb the truncated tail.
-	for k, c := range ExpCoeffs64 {
+	for k, c := range d.ExpCoeffs64 {
 		fact := 1.0
 		for i := 2; i <= k; i++ {
 			fact *= float64(i)
@@ -252,20 +300,10 @@ func TestConstants(t *testing.T) {
 			t.Errorf("exp coefficient %d = %v, far from 1/%d!", k, c, k)
 		}
 	}
-	if ExpCoeffs64[0] != 1 {
-		t.Errorf("exp coefficient 0 = %v, want 1", ExpCoeffs64[0])
+	if d.ExpCoeffs64[0] != 1 {
+		t.Errorf("exp coefficient 0 = %v, want 1", d.ExpCoeffs64[0])
 	}
-	if LogCoeffs64[0] != 2.0/3 || LogCoeffs64[1] != 0.4 {
-		t.Errorf("log coefficients %v", LogCoeffs64[:2])
-	}
-	for n := -1022.0; n <= 1023; n++ {
-		if pow2(n) != math.Ldexp(1, int(n)) {
-			t.Fatalf("pow2(%v) = %v", n, pow2(n))
-		}
-	}
-	for n := float32(-126); n <= 127; n++ {
-		if pow2f(n) != float32(math.Ldexp(1, int(n))) {
-			t.Fatalf("pow2f(%v) = %v", n, pow2f(n))
-		}
+	if d.LogCoeffs64[0] != 2.0/3 || d.LogCoeffs64[1] != 0.4 {
+		t.Errorf("log coefficients %v", d.LogCoeffs64[:2])
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/gmmsimd/gmmsimd/gen/vmath"
+	"github.com/gmmsimd/gmmsimd/internal/vmath"
 	"github.com/klauspost/cpuid/v2"
 )
 

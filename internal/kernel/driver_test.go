@@ -11,8 +11,8 @@ import (
 	"unsafe"
 
 	"github.com/gmmsimd/gmmsimd/gen"
-	"github.com/gmmsimd/gmmsimd/gen/vmath"
 	"github.com/gmmsimd/gmmsimd/internal/race"
+	"github.com/gmmsimd/gmmsimd/internal/vmath"
 )
 
 // newDriver returns a driver that the test closes when it ends.

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gen"
-	"github.com/gmmsimd/gmmsimd/gen/vmath"
+	"github.com/gmmsimd/gmmsimd/internal/vmath"
 )
 
 // The fuzz targets compare every CPU-specific kernel with its Go twin on inputs made from

@@ -4,7 +4,7 @@ import (
 	"math"
 	"unsafe"
 
-	"github.com/gmmsimd/gmmsimd/gen/vmath"
+	"github.com/gmmsimd/gmmsimd/internal/vmath"
 )
 
 // Float is the element type of a data slice.

@@ -26,7 +26,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/gmmsimd/gmmsimd/gen/vmath"
+	"github.com/gmmsimd/gmmsimd/internal/vmath"
 )
 
 // MaxComponents is the largest number of components the kernels accept; hard assignments

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gen"
-	"github.com/gmmsimd/gmmsimd/gen/vmath"
+	"github.com/gmmsimd/gmmsimd/internal/vmath"
 )
 
 // fast returns the CPU-specific kernels of this build and CPU, or skips the test: a

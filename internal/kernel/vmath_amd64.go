@@ -4,22 +4,22 @@
 
 package kernel
 
-// expAVX2F64 sets dst[i] = exp(x[i]) (gen/vmath's algorithm) for i < len(x), which must be a multiple of 4 and at most len(dst).
+// expAVX2F64 sets dst[i] = exp(x[i]) (internal/vmath's algorithm) for i < len(x), which must be a multiple of 4 and at most len(dst).
 //
 //go:noescape
 func expAVX2F64(dst []float64, x []float64)
 
-// logAVX2F64 sets dst[i] = log(x[i]) (gen/vmath's algorithm) for i < len(x), which must be a multiple of 4 and at most len(dst).
+// logAVX2F64 sets dst[i] = log(x[i]) (internal/vmath's algorithm) for i < len(x), which must be a multiple of 4 and at most len(dst).
 //
 //go:noescape
 func logAVX2F64(dst []float64, x []float64)
 
-// expAVX2F32 sets dst[i] = exp(x[i]) (gen/vmath's algorithm) for i < len(x), which must be a multiple of 8 and at most len(dst).
+// expAVX2F32 sets dst[i] = exp(x[i]) (internal/vmath's algorithm) for i < len(x), which must be a multiple of 8 and at most len(dst).
 //
 //go:noescape
 func expAVX2F32(dst []float32, x []float32)
 
-// logAVX2F32 sets dst[i] = log(x[i]) (gen/vmath's algorithm) for i < len(x), which must be a multiple of 8 and at most len(dst).
+// logAVX2F32 sets dst[i] = log(x[i]) (internal/vmath's algorithm) for i < len(x), which must be a multiple of 8 and at most len(dst).
 //
 //go:noescape
 func logAVX2F32(dst []float32, x []float32)

@@ -1,6 +1,6 @@
 // Package emit holds what the avo programs of gmmsimd share: a description of each
 // floating-point precision's AVX2 instructions, a pool of vector constants, and the
-// emitters of exp and log, which perform the operations of gen/vmath's scalar functions
+// emitters of exp and log, which perform the operations of internal/vmath's scalar functions
 // in the same order, lane by lane.
 package emit
 
@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/gmmsimd/gmmsimd/gen/vmath"
+	"github.com/gmmsimd/gmmsimd/internal/vmath"
 	. "github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -199,7 +199,7 @@ func (p *Prec) expConsts() (lo, hi, flush, ln2hi, ln2lo, shifter, magic float64,
 		float64(vmath.Ln2Lo32), float64(vmath.Shifter32), float64(vmath.ExpMagic32), c
 }
 
-// Estrin emits and returns sum_k c[k] x^k evaluated in gen/vmath's Estrin order (the
+// Estrin emits and returns sum_k c[k] x^k evaluated in internal/vmath's Estrin order (the
 // same operations, so the same bits), depth first to keep few registers live.
 func (p *Prec) Estrin(c []float64, x VecVirtual) VecVirtual {
 	levels := 0

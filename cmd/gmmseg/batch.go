@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"image"
 	"io"
@@ -26,9 +25,7 @@ var perFileFlags = []string{"first-image", "second-image", "out", "labels", "sav
 
 // checkBatch rejects the flags that a batch (arguments after the flags) cannot take, and
 // the batch flags without a batch.
-func checkBatch(c *config, fs *flag.FlagSet) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+func checkBatch(c *config, set map[string]bool) error {
 	if len(c.inputs) == 0 {
 		for _, name := range []string{"out-dir", "jobs", "memory"} {
 			if set[name] {
@@ -110,7 +107,7 @@ func batchOutput(file, outDir string) string {
 // exitError if any image failed. Each image prints one line (text: what it found and
 // wrote; --json: its document), a failed one its error; on a terminal a progress bar shows
 // the images done, the rate and the time left.
-func runBatch(ctx context.Context, c *config, stdout, stderr io.Writer) int {
+func runBatch(ctx context.Context, c *plan, stdout, stderr io.Writer) int {
 	files, err := expandInputs(c.inputs, c.outDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "gmmseg: %v\n", err)
@@ -120,7 +117,7 @@ func runBatch(ctx context.Context, c *config, stdout, stderr io.Writer) int {
 	if !c.quiet && isTerminal(stderr) {
 		b.bar = newBar(len(files), stderr)
 	}
-	err = withProfiles(c, func() error { b.run(ctx, files); return nil })
+	err = withProfiles(c.config, func() error { b.run(ctx, files); return nil })
 	if b.bar != nil {
 		b.bar.Finish()
 		fmt.Fprintln(stderr)
@@ -153,7 +150,7 @@ func newBar(n int, w io.Writer) *progressbar.ProgressBar {
 
 // batch is a batch run's shared state.
 type batch struct {
-	c              *config
+	c              *plan
 	stdout, stderr io.Writer
 	bar            *progressbar.ProgressBar // nil when not on a terminal
 
@@ -219,15 +216,13 @@ func (b *batch) estimate(file string) int64 {
 
 // one segments file and prints its line.
 func (b *batch) one(ctx context.Context, file string, threads int) {
-	c := *b.c
-	c.first, c.out, c.threads = file, batchOutput(file, b.c.outDir), threads
-	c.quiet, c.compact = true, true
+	c := b.c.forImage(file, batchOutput(file, b.c.outDir), threads)
 	var doc bytes.Buffer
 	w := io.Discard
 	if c.json {
 		w = &doc
 	}
-	o, err := segmentImage(ctx, &c, w, io.Discard)
+	o, err := segmentImage(ctx, c, w, io.Discard)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.bar != nil {

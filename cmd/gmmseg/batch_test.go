@@ -169,7 +169,7 @@ func TestBatchProgressBar(t *testing.T) {
 		t.Fatal(err)
 	}
 	var bar, stdout bytes.Buffer
-	b := &batch{c: c, stdout: &stdout, stderr: &bytes.Buffer{}, bar: newBar(len(files), &bar)}
+	b := &batch{c: newPlan(c), stdout: &stdout, stderr: &bytes.Buffer{}, bar: newBar(len(files), &bar)}
 	b.run(t.Context(), files)
 	b.bar.Finish()
 	// The bar's last state: every image done, with the rate.

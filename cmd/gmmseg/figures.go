@@ -26,7 +26,7 @@ func figurePaths(out string) (strip, sheetPNG, sheetSVG, curves string) {
 // writeFigures draws the fit's figures from the samples x (the pixels of in.plane,
 // row-major) and the segmentation as written, writes them (figurePaths) and returns their
 // paths. If one cannot be written, those written before it are removed.
-func writeFigures[T float32 | float64](c *config, in *input, x []T, res *gmm.Result, segmented image.Image, out string) (paths []string, err error) {
+func writeFigures[T float32 | float64](c *plan, in *input, x []T, res *gmm.Result, segmented image.Image, out string) (paths []string, err error) {
 	thumb := figure.NewThumbnail(x, in.plane.Width, in.plane.Height, figureSide)
 	f := &figure.Fit{
 		Input:      thumb.Gray,

@@ -336,7 +336,7 @@ func TestMemProfile(t *testing.T) {
 
 func TestLiveProgressLine(t *testing.T) {
 	var live bytes.Buffer
-	r := newReport(&config{iterations: 3, json: true}, nil, io.Discard)
+	r := newReport(newPlan(&config{iterations: 3, json: true}), nil, io.Discard)
 	r.live, r.start = &live, time.Now()
 	r.step(gmm.Step{Iter: -1, LogLikelihood: -120}) // the start: no line of its own
 	for i, ll := range []float64{-100, -90.5, -90.25} {

@@ -15,10 +15,9 @@ import (
 // report prints what gmmseg does: the text report as the fit goes, or one JSON document at
 // the end.
 type report struct {
-	c          *config
-	in         *input
-	w          io.Writer
-	initMethod string
+	c  *plan
+	in *input
+	w  io.Writer
 	// live, when set (stderr is a terminal), gets one line per iteration, each
 	// overwriting the last; start is when the run began.
 	live   io.Writer
@@ -28,16 +27,8 @@ type report struct {
 	bic    []jsonCandidate // --components=auto's table
 }
 
-func newReport(c *config, in *input, w io.Writer) *report {
-	return &report{c: c, in: in, w: w, initMethod: initMethods[c.init]}
-}
-
-// initMethods describe the starts in the text report.
-var initMethods = map[gmm.Init]string{
-	gmm.InitEvenlySpaced:   "evenly spaced components",
-	gmm.InitQuantiles:      "the quantiles of the data",
-	gmm.InitKMeansPP:       "k-means++ seeding",
-	gmm.InitRandomFromData: "pixels drawn at random",
+func newReport(c *plan, in *input, w io.Writer) *report {
+	return &report{c: c, in: in, w: w}
 }
 
 // floats formats numbers with full precision, as the reference printed Python floats.
@@ -80,7 +71,7 @@ func (r *report) liveStep(s gmm.Step) {
 
 // candidate names the number of components on the live line of --components=auto.
 func (r *report) candidate(s gmm.Step) string {
-	if !r.c.autoK {
+	if !r.c.choose {
 		return ""
 	}
 	return fmt.Sprintf("K=%d  ", s.Model.K())
@@ -106,7 +97,7 @@ func (r *report) begin(s gmm.Step) {
 	}
 	m := &s.Model
 	fmt.Fprintf(r.w, "Initializing the mixture from %s.\ninit_means= %s\ninit_stdevs= %s\ninit_weights= %s\n",
-		r.initMethod, floats(m.Means), floats(m.Stdevs), floats(m.Weights))
+		r.c.startText, floats(m.Means), floats(m.Stdevs), floats(m.Weights))
 }
 
 // selection prints the BIC table of --components=auto (text mode) and the chosen fit as
@@ -119,7 +110,7 @@ func (r *report) selection(sel *gmm.Selection) {
 	if r.c.json {
 		return
 	}
-	fmt.Fprintf(r.w, "Choosing the number of components by BIC, from %d to %d:\n", r.c.kRange[0], r.c.kRange[1])
+	fmt.Fprintf(r.w, "Choosing the number of components by BIC, from %d to %d:\n", r.c.kLo, r.c.kHi)
 	tw := tabwriter.NewWriter(r.w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "components\tlog likelihood\tBIC\t")
 	for i, cand := range sel.Candidates {
@@ -240,26 +231,31 @@ type jsonDoc struct {
 
 // end prints the JSON document, or the text report's last lines: the files written.
 func (r *report) end(res *gmm.Result, out string, figures []string, t timings) error {
-	if !r.c.json {
-		if r.c.nInit > 1 {
-			fmt.Fprintf(r.w, "kept start %d of %d (log likelihood %s)\n", res.Run+1, r.c.nInit, strconv.FormatFloat(res.LogLikelihood, 'g', -1, 64))
-		}
-		for _, e := range res.Reseeded {
-			fmt.Fprintf(r.w, "note: component %d had no weight left after iteration %d and was split from component %d\n", e.Component, e.Iter, e.From)
-		}
-		var written []string
-		for _, path := range []string{r.c.saveModel, r.c.labels, out} {
-			if path != "" {
-				written = append(written, path)
-			}
-		}
-		for _, path := range append(written, figures...) {
-			if _, err := fmt.Fprintf(r.w, "wrote %s\n", path); err != nil {
-				return err
-			}
-		}
-		return nil
+	if r.c.json {
+		return r.document(res, out, figures, t)
 	}
+	if r.c.nInit > 1 {
+		fmt.Fprintf(r.w, "kept start %d of %d (log likelihood %s)\n", res.Run+1, r.c.nInit, strconv.FormatFloat(res.LogLikelihood, 'g', -1, 64))
+	}
+	for _, e := range res.Reseeded {
+		fmt.Fprintf(r.w, "note: component %d had no weight left after iteration %d and was split from component %d\n", e.Component, e.Iter, e.From)
+	}
+	var written []string
+	for _, path := range []string{r.c.saveModel, r.c.labels, out} {
+		if path != "" {
+			written = append(written, path)
+		}
+	}
+	for _, path := range append(written, figures...) {
+		if _, err := fmt.Fprintf(r.w, "wrote %s\n", path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// document prints the JSON document of the run that gave res and wrote out and figures.
+func (r *report) document(res *gmm.Result, out string, figures []string, t timings) error {
 	var d jsonDoc
 	d.Image.Path, d.Image.SecondPath = r.in.name, r.c.second
 	d.Image.Width, d.Image.Height = r.in.plane.Width, r.in.plane.Height
@@ -272,13 +268,11 @@ func (r *report) end(res *gmm.Result, out string, figures []string, t timings) e
 	if r.c.histogram {
 		d.Method = "histogram"
 	}
-	d.InitMethod = r.c.init.String()
-	switch {
-	case r.c.model != "":
-		d.InitMethod, d.ModelFile = "model-file", r.c.model
-	case r.c.hasThreshold:
-		d.InitMethod = "thresholded-subtraction"
-	case r.c.init.Random():
+	d.InitMethod = r.c.start
+	if r.c.model != "" {
+		d.ModelFile = r.c.model
+	}
+	if r.c.seeded {
 		d.Seed, d.NInit, d.Run = &r.c.seed, r.c.nInit, &res.Run
 	}
 	d.Converged, d.SavedModel = res.Converged, r.c.saveModel

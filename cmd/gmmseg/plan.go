@@ -1,0 +1,63 @@
+package main
+
+import "github.com/gmmsimd/gmmsimd/gmm"
+
+// plan is what a run does, derived once from the config it carries (which it does not
+// change): on which data the mixture is fitted, with how many components, from which
+// start. Every image of a batch follows the same plan.
+type plan struct {
+	*config
+	// histogram: the fit runs on the counts of the image's levels (--method), not on
+	// every pixel.
+	histogram bool
+	// choose: fit every number of components from kLo to kHi and keep the lowest BIC
+	// (--components=auto); otherwise kLo == kHi is the one number fitted, or 0 with
+	// --model when --components is not given: the saved mixture's.
+	choose   bool
+	kLo, kHi int
+	// start names the starting mixture as the JSON document does (init_method), and
+	// startText as the text report says it; seeded: it draws on --seed.
+	start, startText string
+	seeded           bool
+}
+
+// initTexts describe the starts in the text report.
+var initTexts = map[gmm.Init]string{
+	gmm.InitEvenlySpaced:   "evenly spaced components",
+	gmm.InitQuantiles:      "the quantiles of the data",
+	gmm.InitKMeansPP:       "k-means++ seeding",
+	gmm.InitRandomFromData: "pixels drawn at random",
+}
+
+// newPlan derives the plan of the command line c.
+func newPlan(c *config) *plan {
+	p := &plan{
+		config:    c,
+		histogram: c.method == "histogram" || (c.method == "auto" && c.second == ""),
+		kLo:       c.components,
+		kHi:       c.components,
+	}
+	if c.autoK {
+		p.choose, p.kLo, p.kHi = true, c.kRange[0], c.kRange[1]
+	}
+	switch {
+	case c.model != "":
+		p.start, p.startText = "model-file", "the mixture in "+c.model
+	case c.hasThreshold:
+		p.start, p.startText = "thresholded-subtraction", "thresholded subtraction"
+	default:
+		p.start, p.startText, p.seeded = c.init.String(), initTexts[c.init], c.init.Random()
+	}
+	return p
+}
+
+// forImage returns the plan of one image of a batch: this plan with the image's own
+// input and output, threads, and the quiet one-line report of a batch.
+func (p *plan) forImage(file, out string, threads int) *plan {
+	c := *p.config
+	c.first, c.out, c.threads = file, out, threads
+	c.quiet, c.compact = true, true
+	q := *p
+	q.config = &c
+	return &q
+}

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gmmsimd/gmmsimd/gmm"
+	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
+)
+
+// input is the data to fit, whatever their precision.
+type input struct {
+	name string // the first image's path (or the example's name)
+	// plane receives the segmentation: the plane the samples were made from (its levels
+	// are reused), or in pair mode an 8-bit plane without levels yet.
+	plane *segment.Plane
+	// x64 or x32 holds the samples, in the precision asked for; neither, on the histogram
+	// path without figures.
+	x64  []float64
+	x32  []float32
+	diff []float64 // CIE94 differences in pair mode
+}
+
+// outcome is what segmentImage did: the fit and the files it wrote.
+type outcome struct {
+	res     *gmm.Result
+	out     string
+	figures []string
+	t       timings
+}
+
+// job is one image's run as segmentImage has set it up: the input decoded, the report
+// begun.
+type job struct {
+	c              *plan
+	in             *input
+	rep            *report
+	saved          *gmm.Model // --model's mixture, if given
+	out            string
+	start, decoded time.Time
+}
+
+// segmentImage segments c.first (or the pair, or the built-in example) as c plans,
+// reports on stdout and writes the outputs; on failure it leaves none of them behind.
+func segmentImage(ctx context.Context, c *plan, stdout, stderr io.Writer) (*outcome, error) {
+	start := time.Now()
+	saved, err := loadModel(c)
+	if err != nil {
+		return nil, err
+	}
+	k := c.kHi // the most components a fit asks for
+	if saved != nil {
+		k = saved.K()
+	}
+	in, err := load(c, k)
+	if err != nil {
+		return nil, err
+	}
+	out := c.out
+	if out == "" {
+		out = strings.TrimSuffix(filepath.Base(in.name), filepath.Ext(in.name)) + "_segmented.png"
+	}
+	j := &job{c: c, in: in, rep: newReport(c, in, stdout), saved: saved, out: out, start: start, decoded: time.Now()}
+	if !c.quiet && isTerminal(stderr) {
+		j.rep.live, j.rep.start = stderr, start
+		defer j.rep.endLive()
+	}
+	if c.precision == "float32" {
+		return segmentAs(ctx, j, in.x32)
+	}
+	return segmentAs(ctx, j, in.x64)
+}
+
+// segmentAs fits (or takes the saved mixture), segments and writes the outputs of j, whose
+// samples in the precision asked for are x (nil on the histogram path without figures).
+// The fit and the labelling share one pool of workers.
+func segmentAs[T float32 | float64](ctx context.Context, j *job, x []T) (*outcome, error) {
+	pool, err := gmm.NewPool(j.c.exec())
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+	exec := gmm.Exec{Pool: pool}
+	var res *gmm.Result
+	if j.saved != nil {
+		res = &gmm.Result{Model: *j.saved, Initial: *j.saved, Kernel: pool.Kernel(), Threads: pool.Threads()}
+		j.rep.saved(j.saved)
+	} else if res, err = fitImage(ctx, j, x, exec); err != nil {
+		return nil, err
+	}
+	return writeAll(j, res, x, exec, time.Now())
+}
+
+// fitImage fits the samples x (or, on the histogram path, the counts of the plane's
+// levels) on exec's workers as j's plan says: with one number of components or, choosing,
+// the number of lowest BIC, whose table the report prints.
+func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, exec gmm.Exec) (*gmm.Result, error) {
+	c := j.c
+	opt := gmm.Options{
+		Exec: exec, Components: c.kLo, MaxIter: c.iterations, Tol: c.tol, Init: c.init,
+		Seed: c.seed, NInit: c.nInit, MinVariance: c.minVariance, Progress: j.rep.step,
+	}
+	if c.hasThreshold {
+		m, err := segment.ThresholdModel(j.in.diff, x, c.threshold)
+		if err != nil {
+			return nil, err
+		}
+		opt.InitModel = &m
+	}
+	if c.histogram {
+		var err error
+		if x, opt.Weights, err = segment.Histogram[T](j.in.plane, exec); err != nil {
+			return nil, err
+		}
+	}
+	if !c.choose {
+		return gmm.Fit(ctx, x, opt)
+	}
+	// The candidates' fits show on the live line only; the report then prints the BIC
+	// table and the chosen fit, as if it had been the only one.
+	opt.Progress = j.rep.liveStep
+	sel, err := gmm.SelectComponents(ctx, x, c.kLo, c.kHi, opt)
+	if err != nil {
+		return nil, err
+	}
+	j.rep.selection(sel)
+	return sel.Candidates[sel.Best].Result, nil
+}
+
+// writeAll writes every output of j for the mixture res fitted by fitted (samples x, on
+// exec's workers), draws the figures and ends the report; on failure it removes what it
+// wrote.
+func writeAll[T float32 | float64](j *job, res *gmm.Result, x []T, exec gmm.Exec, fitted time.Time) (_ *outcome, err error) {
+	c, in := j.c, j.in
+	var written []string
+	defer func() {
+		if err != nil {
+			removeAll(written)
+		}
+	}()
+	if c.saveModel != "" {
+		if err := writeModel(c.saveModel, &res.Model); err != nil {
+			return nil, fmt.Errorf("--save-model: %w", err)
+		}
+		written = append(written, c.saveModel)
+	}
+	maxLevel := in.plane.Max
+	// The histogram path labels the plane's own levels through a table (nil samples).
+	labelled := x
+	if c.histogram {
+		labelled = nil
+	}
+	if err := label(c, &res.Model, labelled, in.plane, exec); err != nil {
+		return nil, err
+	}
+	segmented, err := writeOutputs(c, &res.Model, in.plane, maxLevel, j.out, &written)
+	if err != nil {
+		return nil, err
+	}
+	t := timings{decode: j.decoded.Sub(j.start).Seconds(), fit: fitted.Sub(j.decoded).Seconds(), segment: time.Since(fitted).Seconds()}
+	var figures []string
+	if c.visualization == 1 {
+		drawing := time.Now()
+		if figures, err = writeFigures(c, in, x, res, segmented, j.out); err != nil {
+			return nil, err
+		}
+		written = append(written, figures...)
+		t.figures = time.Since(drawing).Seconds()
+	}
+	t.total = time.Since(j.start).Seconds()
+	return &outcome{res, j.out, figures, t}, j.rep.end(res, j.out, figures, t)
+}
+
+// loadModel reads the mixture of --model (nil without it), checked against --components
+// when that is set.
+func loadModel(c *plan) (*gmm.Model, error) {
+	if c.model == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(c.model)
+	if err != nil {
+		return nil, fmt.Errorf("--model: %w", err)
+	}
+	var m gmm.Model
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("--model %s: %w", c.model, err)
+	}
+	if c.kLo != 0 && c.kLo != m.K() {
+		return nil, fmt.Errorf("--model %s has %d components, --components=%d", c.model, m.K(), c.kLo)
+	}
+	return &m, nil
+}
+
+func writeModel(path string, m *gmm.Model) error {
+	data, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return err
+	}
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := f.Write(append(data, '\n')); err != nil {
+		return err
+	}
+	return f.Commit()
+}
+
+// classOutputs reports whether the outputs asked for need the class of every pixel
+// (--labels, --palette) rather than only the gray levels of the classes' means.
+func (c *plan) classOutputs() bool { return c.labels != "" || c.palette }
+
+// label fills p from the fitted model: with the cleaned classes when the outputs need
+// them, else straight with the gray levels of the segmentation.
+func label[T float32 | float64](c *plan, m *gmm.Model, x []T, p *segment.Plane, e gmm.Exec) error {
+	if c.classOutputs() {
+		return segment.Classes(m, x, p, e)
+	}
+	return segment.Segment(m, x, p, e)
+}
+
+// writeOutputs writes p as label left it: the class indices to --labels when asked, then
+// the segmentation to out, in colour (--palette) or as the gray levels (0..maxLevel) of the
+// components' means, which it returns. It adds the paths it wrote to written.
+func writeOutputs(c *plan, m *gmm.Model, p *segment.Plane, maxLevel int, out string, written *[]string) (image.Image, error) {
+	if c.labels != "" {
+		if err := segment.WritePNG(c.labels, p.Image()); err != nil {
+			return nil, fmt.Errorf("--labels: %w", err)
+		}
+		*written = append(*written, c.labels)
+	}
+	var img image.Image
+	switch {
+	case c.palette:
+		img = segment.ColourImage(p)
+	case c.classOutputs():
+		segment.MeanLevels(m, p, maxLevel)
+		img = p.Image()
+	default:
+		img = p.Image()
+	}
+	if err := segment.WritePNG(out, img); err != nil {
+		return nil, fmt.Errorf("writing the segmentation: %w", err)
+	}
+	*written = append(*written, out)
+	return img, nil
+}
+
+// load decodes the input image(s) and returns the samples to fit with up to k components.
+func load(c *plan, k int) (*input, error) {
+	var first image.Image
+	var err error
+	in := &input{name: c.first}
+	if c.first == "" {
+		in.name = exampleName
+		first, err = segment.Decode(bytes.NewReader(exampleImage))
+	} else {
+		first, err = segment.Open(c.first)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b := first.Bounds()
+	if n := b.Dx() * b.Dy(); k > n {
+		return nil, fmt.Errorf("%d components for %d pixels: want at most one per pixel", k, n)
+	}
+	if c.second == "" {
+		p, err := segment.NewPlane(first, c.channel)
+		if err != nil {
+			return nil, err
+		}
+		first = nil // let the decoded image go before the samples are made
+		in.plane = p
+		if c.histogram && c.visualization == 0 {
+			return in, nil // the fit and the labels need only the levels
+		}
+		if c.precision == "float32" {
+			in.x32 = segment.Samples[float32](p)
+		} else {
+			in.x64 = segment.Samples[float64](p)
+		}
+		return in, nil
+	}
+	second, err := segment.Open(c.second)
+	if err != nil {
+		return nil, err
+	}
+	in.diff, err = segment.Difference(first, second)
+	if err != nil {
+		return nil, fmt.Errorf("%s and %s: %w", c.first, c.second, err)
+	}
+	in.plane = &segment.Plane{Width: b.Dx(), Height: b.Dy(), Max: 255}
+	if c.precision == "float32" {
+		in.x32, err = segment.Normalize[float32](in.diff)
+	} else {
+		in.x64, err = segment.Normalize[float64](in.diff)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s and %s: %w", c.first, c.second, err)
+	}
+	return in, nil
+}

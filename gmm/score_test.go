@@ -79,46 +79,52 @@ func TestAgreesWithScikitLearn(t *testing.T) {
 		}
 		iters, _ := strconv.Atoi(m[1])
 		for _, kern := range []string{"generic", "auto"} {
-			name := filepath.Base(file) + "/" + kern
-			res, err := Fit(t.Context(), x, Options{Components: ref.Init.K(), MaxIter: iters, InitModel: &ref.Init,
-				MinVariance: ref.RegCovar, Exec: Exec{Kernel: kern}})
-			if err != nil {
-				t.Fatal(err)
+			checkScikitLearn(t, filepath.Base(file)+"/"+kern, x, &ref, iters, Exec{Kernel: kern})
+		}
+	}
+}
+
+// checkScikitLearn fits x from ref's start for iters iterations on e's kernels and holds
+// the result to scikit-learn's ref at 1e-8: the final parameters, the lower bound, the
+// score, BIC and AIC, and the number of parameters.
+func checkScikitLearn(t *testing.T, name string, x []float64, ref *sklearnFit, iters int, e Exec) {
+	res, err := Fit(t.Context(), x, Options{Components: ref.Init.K(), MaxIter: iters, InitModel: &ref.Init,
+		MinVariance: ref.RegCovar, Exec: e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tol = 1e-8
+	for _, p := range [][2][]float64{
+		{res.Model.Means, ref.Final.Means}, {res.Model.Stdevs, ref.Final.Stdevs}, {res.Model.Weights, ref.Final.Weights},
+	} {
+		for k := range p[1] {
+			if e := relErr(p[0][k], p[1][k]); !(e <= tol) {
+				t.Errorf("%s: final parameter %.17g, scikit-learn %.17g (rel err %.2g)", name, p[0][k], p[1][k], e)
 			}
-			const tol = 1e-8
-			for _, p := range [][2][]float64{
-				{res.Model.Means, ref.Final.Means}, {res.Model.Stdevs, ref.Final.Stdevs}, {res.Model.Weights, ref.Final.Weights},
-			} {
-				for k := range p[1] {
-					if e := relErr(p[0][k], p[1][k]); !(e <= tol) {
-						t.Errorf("%s: final parameter %.17g, scikit-learn %.17g (rel err %.2g)", name, p[0][k], p[1][k], e)
-					}
-				}
-			}
-			n := float64(len(x))
-			// scikit-learn's lower bound is of the parameters before its last M-step.
-			lower := res.History[len(res.History)-2].LogLikelihood / n
-			score, err := Score(&res.Model, x, Exec{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			bic, _ := BIC(&res.Model, x, Exec{})
-			aic, _ := AIC(&res.Model, x, Exec{})
-			for _, v := range []struct {
-				what      string
-				got, want float64
-			}{
-				{"lower bound", lower, ref.LowerBound},
-				{"score", score, ref.Score},
-				{"last step's log-likelihood / N", res.LogLikelihood / n, ref.Score},
-				{"BIC", bic, ref.BIC},
-				{"AIC", aic, ref.AIC},
-				{"parameters", float64(res.Model.NumParameters()), float64(ref.NParams)},
-			} {
-				if e := relErr(v.got, v.want); !(e <= tol) {
-					t.Errorf("%s: %s %.17g, scikit-learn %.17g (rel err %.2g)", name, v.what, v.got, v.want, e)
-				}
-			}
+		}
+	}
+	n := float64(len(x))
+	// scikit-learn's lower bound is of the parameters before its last M-step.
+	lower := res.History[len(res.History)-2].LogLikelihood / n
+	score, err := Score(&res.Model, x, Exec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bic, _ := BIC(&res.Model, x, Exec{})
+	aic, _ := AIC(&res.Model, x, Exec{})
+	for _, v := range []struct {
+		what      string
+		got, want float64
+	}{
+		{"lower bound", lower, ref.LowerBound},
+		{"score", score, ref.Score},
+		{"last step's log-likelihood / N", res.LogLikelihood / n, ref.Score},
+		{"BIC", bic, ref.BIC},
+		{"AIC", aic, ref.AIC},
+		{"parameters", float64(res.Model.NumParameters()), float64(ref.NParams)},
+	} {
+		if e := relErr(v.got, v.want); !(e <= tol) {
+			t.Errorf("%s: %s %.17g, scikit-learn %.17g (rel err %.2g)", name, v.what, v.got, v.want, e)
 		}
 	}
 }

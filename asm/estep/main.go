@@ -202,7 +202,18 @@ func (g *kernel) twoPassLoop(n Register, ptrs []emit.Ptr) {
 	SUBQ(count, n)
 	start, left, sp := GP64(), GP64(), GP64()
 	MOVQ(g.x.Base, start)
+	g.responsibilityPass(count, left, sp, ptrs)
+	sums := g.momentPass(count, left, sp, start)
+	g.addSums(sums)
+	g.flushProducts()
+	JMP(LabelRef("block"))
+	Label("done")
+}
 
+// responsibilityPass is pass 1 over count registers: every sample's responsibilities
+// into the scratch (sp walks it, left counts down), the pointers ptrs stepping on.
+func (g *kernel) responsibilityPass(count, left, sp Register, ptrs []emit.Ptr) {
+	p := g.p
 	MOVQ(count, left)
 	MOVQ(g.scratch, sp)
 	Label("pass1")
@@ -215,7 +226,12 @@ func (g *kernel) twoPassLoop(n Register, ptrs []emit.Ptr) {
 	ADDQ(U32(p.Width*g.k), sp)
 	DECQ(left)
 	JNZ(LabelRef("pass1"))
+}
 
+// momentPass is pass 2 over the same count registers, from the samples at start: each
+// component's N, D and B sums of the block, returned as 3K registers.
+func (g *kernel) momentPass(count, left, sp, start Register) []VecVirtual {
+	p := g.p
 	sums := make([]VecVirtual, 3*g.k)
 	for i := range sums {
 		sums[i] = p.Vec()
@@ -239,7 +255,13 @@ func (g *kernel) twoPassLoop(n Register, ptrs []emit.Ptr) {
 	ADDQ(U32(p.Width*g.k), sp)
 	DECQ(left)
 	JNZ(LabelRef("pass2"))
+	return sums
+}
 
+// addSums adds a block's sums into the float64 accumulators (float32 sums widened, half
+// a register at a time).
+func (g *kernel) addSums(sums []VecVirtual) {
+	p := g.p
 	for k := range g.k {
 		for i, off := range []int{offN, offD, offB} {
 			dst := Mem{Base: g.acc, Disp: g.at(k, off)}
@@ -256,9 +278,6 @@ func (g *kernel) twoPassLoop(n Register, ptrs []emit.Ptr) {
 			}
 		}
 	}
-	g.flushProducts()
-	JMP(LabelRef("block"))
-	Label("done")
 }
 
 // blockLoop is VectorLoop in blocks of logBlock registers: after each block, and at the

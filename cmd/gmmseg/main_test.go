@@ -125,43 +125,7 @@ func TestParityWithTheReferenceProgram(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					out := filepath.Join(t.TempDir(), "seg.png")
 					args := append(base[:len(base):len(base)], "--precision="+precision.name, "--kernel="+kern, "--method="+method, "--out="+out)
-					r := runCmd(t, args...)
-					if r.Code != 0 {
-						t.Fatalf("exit %d: %s", r.Code, r.Stderr)
-					}
-					var doc ourDoc
-					if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
-						t.Fatalf("JSON: %v\n%s", err, r.Stdout)
-					}
-					if len(doc.Iterations) != len(ref.Out) {
-						t.Fatalf("%d iterations, the reference printed %d", len(doc.Iterations), len(ref.Out))
-					}
-					for k := range ref.Init.Means {
-						if doc.Init.Means[k] != ref.Init.Means[k] || relErr(doc.Init.Stdevs[k], ref.Init.Stdevs[k]) > 1e-15 {
-							t.Fatalf("init differs: %v vs %v", doc.Init, ref.Init)
-						}
-					}
-					worst := 0.0
-					for i, want := range ref.Out {
-						got := doc.Iterations[i]
-						pairs := [][2][]float64{
-							{got.Means, want.Means}, {got.Stdevs, want.Stdevs}, {got.Weights, want.Weights},
-							{{got.LogLikelihood}, {want.LogLikelihood}},
-						}
-						for _, p := range pairs {
-							if len(p[0]) != len(p[1]) {
-								t.Fatalf("iteration %d: %d values, want %d", i, len(p[0]), len(p[1]))
-							}
-							for k := range p[1] {
-								e := relErr(p[0][k], p[1][k])
-								worst = max(worst, e)
-								if !(e <= precision.tol) {
-									t.Errorf("iteration %d: %.17g, reference %.17g (rel err %.3g)", i, p[0][k], p[1][k], e)
-								}
-							}
-						}
-					}
-					t.Logf("largest relative difference from the reference: %.3g", worst)
+					checkParity(t, &ref, args, precision.tol)
 				})
 			}
 		}
@@ -169,6 +133,49 @@ func TestParityWithTheReferenceProgram(t *testing.T) {
 	if checked == 0 {
 		t.Fatal("no reference printout found")
 	}
+}
+
+// checkParity runs gmmseg with args and holds its document to the reference's printout
+// ref: the same start, and every iteration's parameters and log-likelihood within tol
+// relative.
+func checkParity(t *testing.T, ref *refDoc, args []string, tol float64) {
+	r := runCmd(t, args...)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	var doc ourDoc
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, r.Stdout)
+	}
+	if len(doc.Iterations) != len(ref.Out) {
+		t.Fatalf("%d iterations, the reference printed %d", len(doc.Iterations), len(ref.Out))
+	}
+	for k := range ref.Init.Means {
+		if doc.Init.Means[k] != ref.Init.Means[k] || relErr(doc.Init.Stdevs[k], ref.Init.Stdevs[k]) > 1e-15 {
+			t.Fatalf("init differs: %v vs %v", doc.Init, ref.Init)
+		}
+	}
+	worst := 0.0
+	for i, want := range ref.Out {
+		got := doc.Iterations[i]
+		pairs := [][2][]float64{
+			{got.Means, want.Means}, {got.Stdevs, want.Stdevs}, {got.Weights, want.Weights},
+			{{got.LogLikelihood}, {want.LogLikelihood}},
+		}
+		for _, p := range pairs {
+			if len(p[0]) != len(p[1]) {
+				t.Fatalf("iteration %d: %d values, want %d", i, len(p[0]), len(p[1]))
+			}
+			for k := range p[1] {
+				e := relErr(p[0][k], p[1][k])
+				worst = max(worst, e)
+				if !(e <= tol) {
+					t.Errorf("iteration %d: %.17g, reference %.17g (rel err %.3g)", i, p[0][k], p[1][k], e)
+				}
+			}
+		}
+	}
+	t.Logf("largest relative difference from the reference: %.3g", worst)
 }
 
 func TestNoArgumentsSegmentsTheExample(t *testing.T) {
@@ -480,15 +487,18 @@ func badFiles(t *testing.T, dir string) map[string]string {
 	return paths
 }
 
-func TestBadInput(t *testing.T) {
-	in := t.TempDir()
-	f := badFiles(t, in)
-	cases := []struct {
-		name string
-		args []string
-		code int
-		says string
-	}{
+// badInput is a command line that must fail: with exit code code and an error that says
+// something.
+type badInput struct {
+	name string
+	args []string
+	code int
+	says string
+}
+
+// badInputs are TestBadInput's cases, over the files f planted in the folder in.
+func badInputs(in string, f map[string]string) []badInput {
+	return []badInput{
 		{"missing file", []string{"--first-image=" + filepath.Join(in, "nope.png")}, 1, "no such file"},
 		{"not an image", []string{"--first-image=" + f["text.png"]}, 1, "not a PNG"},
 		{"truncated PNG", []string{"--first-image=" + f["truncated.png"]}, 1, "truncated"},
@@ -532,36 +542,46 @@ func TestBadInput(t *testing.T) {
 		{"unwritable saved model", []string{"--save-model=" + filepath.Join(in, "no", "m.json")}, 1, "--save-model"},
 		{"saved model removed", []string{"--save-model=m.json", "--labels=l.png", "--out=" + filepath.Join(in, "no", "x.png")}, 1, "writing the segmentation"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			work := t.TempDir()
-			t.Chdir(work)
-			r := runCmd(t, append(c.args, "--json")...)
-			if r.Code != c.code {
-				t.Fatalf("exit %d, want %d (stderr %q)", r.Code, c.code, r.Stderr)
+}
+
+func TestBadInput(t *testing.T) {
+	in := t.TempDir()
+	f := badFiles(t, in)
+	for _, c := range badInputs(in, f) {
+		t.Run(c.name, func(t *testing.T) { checkBadInput(t, c, in, f) })
+	}
+}
+
+// checkBadInput runs c in a fresh working folder and checks that it fails as it must: one
+// line on stderr saying what is wrong, no stack trace, nothing on stdout, and no file
+// left behind but the planted ones f in the folder in.
+func checkBadInput(t *testing.T, c badInput, in string, f map[string]string) {
+	work := t.TempDir()
+	t.Chdir(work)
+	r := runCmd(t, append(c.args, "--json")...)
+	if r.Code != c.code {
+		t.Fatalf("exit %d, want %d (stderr %q)", r.Code, c.code, r.Stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.Stderr, "\n"), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "gmmseg: ") || !strings.HasSuffix(r.Stderr, "\n") {
+		t.Fatalf("stderr is not one line: %q", r.Stderr)
+	}
+	if !strings.Contains(strings.ToLower(r.Stderr), strings.ToLower(c.says)) {
+		t.Errorf("stderr %q does not mention %q", r.Stderr, c.says)
+	}
+	if strings.Contains(r.Stderr, "goroutine") || strings.Contains(r.Stderr, "panic") {
+		t.Errorf("stack trace: %q", r.Stderr)
+	}
+	if r.Stdout != "" {
+		t.Errorf("stdout after an error: %q", r.Stdout)
+	}
+	for _, dir := range []string{work, in, filepath.Join(in, "no")} {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if _, planted := f[e.Name()]; !planted {
+				t.Errorf("left behind: %s", filepath.Join(dir, e.Name()))
 			}
-			lines := strings.Split(strings.TrimSuffix(r.Stderr, "\n"), "\n")
-			if len(lines) != 1 || !strings.HasPrefix(lines[0], "gmmseg: ") || !strings.HasSuffix(r.Stderr, "\n") {
-				t.Fatalf("stderr is not one line: %q", r.Stderr)
-			}
-			if !strings.Contains(strings.ToLower(r.Stderr), strings.ToLower(c.says)) {
-				t.Errorf("stderr %q does not mention %q", r.Stderr, c.says)
-			}
-			if strings.Contains(r.Stderr, "goroutine") || strings.Contains(r.Stderr, "panic") {
-				t.Errorf("stack trace: %q", r.Stderr)
-			}
-			if r.Stdout != "" {
-				t.Errorf("stdout after an error: %q", r.Stdout)
-			}
-			for _, dir := range []string{work, in, filepath.Join(in, "no")} {
-				entries, _ := os.ReadDir(dir)
-				for _, e := range entries {
-					if _, planted := f[e.Name()]; !planted {
-						t.Errorf("left behind: %s", filepath.Join(dir, e.Name()))
-					}
-				}
-			}
-		})
+		}
 	}
 }
 

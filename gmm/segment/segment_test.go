@@ -483,6 +483,12 @@ func TestSegmentAndWrite(t *testing.T) {
 	if err := Segment(&m, x, q, gmm.Exec{}); err != nil || !slices.Equal(q.Levels, p.Levels) {
 		t.Errorf("segmenting into existing levels: %v, same result %v", err, slices.Equal(q.Levels, p.Levels))
 	}
+	checkWritePNG(t, p)
+}
+
+// checkWritePNG writes p as a PNG and reads it back, and checks that an unwritable path is
+// an error.
+func checkWritePNG(t *testing.T, p *Plane) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "out.png")
 	if err := WritePNG(path, p.Image()); err != nil {

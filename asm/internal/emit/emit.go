@@ -292,16 +292,8 @@ func (p *Prec) Exp(x, dst VecVirtual, dom ExpDomain) {
 		}
 		return
 	}
-	// 2^n as 2^n1 * 2^n2, n1 = floor(n/2), each built in the exponent bits.
 	n1 := r // r is no longer needed
-	p.Mul(p.C(0.5), n, n1)
-	p.Round(operand.U8(RoundFloor), n1, n1)
-	p.Sub(n1, n, n)
-	for _, part := range []VecVirtual{n1, n} {
-		p.Add(p.C(magic), part, part)
-		p.ShiftLeft(operand.U8(p.MantBits), part, part)
-		p.Mul(part, dst, dst)
-	}
+	p.expScale(n, n1, dst, magic)
 	if dom == ExpAll {
 		var nan Register = n1
 		if p.EVEX {
@@ -309,6 +301,20 @@ func (p *Prec) Exp(x, dst VecVirtual, dom ExpDomain) {
 		}
 		p.Cmp(operand.U8(CmpUnord), x, x, nan)
 		p.Blend(nan, x, dst, dst)
+	}
+}
+
+// expScale multiplies dst by 2^n, built in the exponent bits as 2^n1 * 2^n2 with
+// n1 = floor(n/2) so that subnormal and near-overflow results are right; n1 is a free
+// register, and n is overwritten.
+func (p *Prec) expScale(n, n1, dst VecVirtual, magic float64) {
+	p.Mul(p.C(0.5), n, n1)
+	p.Round(operand.U8(RoundFloor), n1, n1)
+	p.Sub(n1, n, n)
+	for _, part := range []VecVirtual{n1, n} {
+		p.Add(p.C(magic), part, part)
+		p.ShiftLeft(operand.U8(p.MantBits), part, part)
+		p.Mul(part, dst, dst)
 	}
 }
 
@@ -344,31 +350,47 @@ func (p *Prec) Log(x, dst VecVirtual, dom LogDomain) {
 	xs := x
 	var adj VecVirtual
 	if dom == LogAll {
-		// Subnormals: scale by 2^MantBits and take MantBits off the exponent.
-		mask, scaled := p.Mask(), p.Vec()
-		adj = p.Vec()
-		p.Cmp(operand.U8(CmpLT), p.C(tiny), x, mask)
-		p.Mul(p.C(scale), x, scaled)
-		p.Blend(mask, scaled, x, scaled)
-		if p.EVEX {
-			p.Zero(adj)
-			p.Blend(mask, p.C(-float64(p.MantBits)), adj, adj)
-		} else {
-			p.And(p.C(-float64(p.MantBits)), mask, adj)
-		}
-		xs = scaled
+		xs, adj = p.logScaleSubnormals(x, tiny, scale)
 	}
-	e := p.Vec()
+	e, m, t, big := p.logSplit(xs, adj, one, scale, expMagic, sqrt2)
+	f := p.logSeries(e, m, t, big, one, a, ln2hi, ln2lo)
+	if dom == LogAll {
+		p.logSpecials(x, f, nan)
+	}
+	p.Movu(f, dst)
+}
+
+// logScaleSubnormals returns x with its subnormal lanes scaled by 2^MantBits, and the
+// amount (-MantBits there, 0 elsewhere) to take off their exponent.
+func (p *Prec) logScaleSubnormals(x VecVirtual, tiny, scale float64) (scaled, adj VecVirtual) {
+	mask := p.Mask()
+	scaled, adj = p.Vec(), p.Vec()
+	p.Cmp(operand.U8(CmpLT), p.C(tiny), x, mask)
+	p.Mul(p.C(scale), x, scaled)
+	p.Blend(mask, scaled, x, scaled)
+	if p.EVEX {
+		p.Zero(adj)
+		p.Blend(mask, p.C(-float64(p.MantBits)), adj, adj)
+	} else {
+		p.And(p.C(-float64(p.MantBits)), mask, adj)
+	}
+	return scaled, adj
+}
+
+// logSplit splits the positive normal xs into its exponent e (plus adj, when set) and
+// its mantissa m in [sqrt(1/2), sqrt(2)); t and big are registers it leaves free.
+func (p *Prec) logSplit(xs, adj VecVirtual, one operand.Mem, scale, expMagic, sqrt2 float64) (e, m, t VecVirtual, big Register) {
+	e = p.Vec()
 	p.ShiftRight(operand.U8(p.MantBits), xs, e)
 	p.Or(p.C(scale), e, e) // 2^MantBits + the biased exponent
 	p.Sub(p.C(expMagic), e, e)
-	if dom == LogAll {
+	if adj != nil {
 		p.Add(adj, e, e)
 	}
-	m := p.Vec()
+	m = p.Vec()
 	p.And(p.Bits(p.mantMask()), xs, m)
 	p.Or(one, m, m)
-	big, t := p.Mask(), p.Vec()
+	big, t = p.Mask(), p.Vec()
 	p.Cmp(operand.U8(CmpGT), p.C(sqrt2), m, big)
 	p.Mul(p.C(0.5), m, t)
 	p.Blend(big, t, m, m)
@@ -378,6 +400,12 @@ func (p *Prec) Log(x, dst VecVirtual, dom LogDomain) {
 		p.And(one, big, big)
 		p.Add(big, e, e)
 	}
+	return e, m, t, big
+}
+
+// logSeries returns log(m) + e ln2 = f - s (f - R(s^2)) + e ln2, f = m - 1, s = f/(2+f),
+// in m's register; t and big are free registers.
+func (p *Prec) logSeries(e, m, t VecVirtual, big Register, one operand.Mem, a []float64, ln2hi, ln2lo float64) VecVirtual {
 	f := m // m - 1
 	p.Sub(one, m, f)
 	s := p.reuse(big)
@@ -395,23 +423,26 @@ func (p *Prec) Log(x, dst VecVirtual, dom LogDomain) {
 	p.FNMAdd231(s, rz, f)
 	p.FMAdd231(p.C(ln2lo), e, f)
 	p.FMAdd231(p.C(ln2hi), e, f)
-	if dom == LogAll {
-		mask := p.Mask()
-		for _, c := range []struct {
-			pred int
-			cmp  operand.Op
-			val  operand.Op
-		}{
-			{CmpEQ, p.C(0), p.C(math.Inf(-1))},
-			{CmpEQ, p.C(math.Inf(1)), p.C(math.Inf(1))},
-			{CmpLT, p.C(0), p.C(nan)},
-			{CmpUnord, x, x},
-		} {
-			p.Cmp(operand.U8(c.pred), c.cmp, x, mask)
-			p.Blend(mask, c.val, f, f)
-		}
+	return f
+}
+
+// logSpecials sets the lanes of f whose x is 0, +Inf, negative or NaN to log's value
+// there.
+func (p *Prec) logSpecials(x, f VecVirtual, nan float64) {
+	mask := p.Mask()
+	for _, c := range []struct {
+		pred int
+		cmp  operand.Op
+		val  operand.Op
+	}{
+		{CmpEQ, p.C(0), p.C(math.Inf(-1))},
+		{CmpEQ, p.C(math.Inf(1)), p.C(math.Inf(1))},
+		{CmpLT, p.C(0), p.C(nan)},
+		{CmpUnord, x, x},
+	} {
+		p.Cmp(operand.U8(c.pred), c.cmp, x, mask)
+		p.Blend(mask, c.val, f, f)
 	}
-	p.Movu(f, dst)
 }
 
 // mantMask is the mask of the explicit mantissa bits.

@@ -50,7 +50,7 @@ func ParseInit(name string) (Init, error) {
 			return Init(i), nil
 		}
 	}
-	return 0, fmt.Errorf("%w: unknown initialisation %q (want %s)", ErrInvalidOptions, name, strings.Join(initNames, ", "))
+	return 0, fmt.Errorf("gmm: %w: unknown initialisation %q (want %s)", ErrInvalidOptions, name, strings.Join(initNames, ", "))
 }
 
 // Random reports whether the initialisation draws on Options.Seed, so that restarts
@@ -126,7 +126,7 @@ func (s summary) spread(k int) float64 {
 func startModel[T float32 | float64](o *Options, x []T, r int) (Model, error) {
 	if o.InitModel != nil {
 		if err := o.InitModel.Validate(); err != nil {
-			return Model{}, fmt.Errorf("gmm: InitModel: %w", err)
+			return Model{}, fmt.Errorf("InitModel: %w", err)
 		}
 		return o.InitModel.Clone(), nil
 	}

@@ -53,24 +53,24 @@ var ErrInvalidModel = errors.New("invalid model")
 func (m *Model) Validate() error {
 	k := len(m.Means)
 	if k == 0 {
-		return fmt.Errorf("%w: no components", ErrInvalidModel)
+		return fmt.Errorf("gmm: %w: no components", ErrInvalidModel)
 	}
 	if k > kernel.MaxComponents {
-		return fmt.Errorf("%w: %d components, at most %d are supported", ErrInvalidModel, k, kernel.MaxComponents)
+		return fmt.Errorf("gmm: %w: %d components, at most %d are supported", ErrInvalidModel, k, kernel.MaxComponents)
 	}
 	if len(m.Weights) != k || len(m.Stdevs) != k {
-		return fmt.Errorf("%w: %d weights, %d means and %d stdevs: want the same number of each",
+		return fmt.Errorf("gmm: %w: %d weights, %d means and %d stdevs: want the same number of each",
 			ErrInvalidModel, len(m.Weights), k, len(m.Stdevs))
 	}
 	for i := range k {
 		if w := m.Weights[i]; !(w > 0) || math.IsInf(w, 0) {
-			return fmt.Errorf("%w: weight %d is %v, want positive and finite", ErrInvalidModel, i, w)
+			return fmt.Errorf("gmm: %w: weight %d is %v, want positive and finite", ErrInvalidModel, i, w)
 		}
 		if mu := m.Means[i]; math.IsNaN(mu) || math.IsInf(mu, 0) {
-			return fmt.Errorf("%w: mean %d is %v, want finite", ErrInvalidModel, i, mu)
+			return fmt.Errorf("gmm: %w: mean %d is %v, want finite", ErrInvalidModel, i, mu)
 		}
 		if s := m.Stdevs[i]; !(s > 0) || math.IsInf(s, 0) || math.IsInf(0.5/(s*s), 0) {
-			return fmt.Errorf("%w: stdev %d is %v, want positive, finite and above 1e-154", ErrInvalidModel, i, s)
+			return fmt.Errorf("gmm: %w: stdev %d is %v, want positive, finite and above 1e-154", ErrInvalidModel, i, s)
 		}
 	}
 	return nil

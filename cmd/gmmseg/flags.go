@@ -157,7 +157,7 @@ func parseArgs(fs *flag.FlagSet, args []string, c *config) error {
 func parseValues(c *config, raw rawFlags, set map[string]bool) error {
 	var err error
 	if c.channel, err = segment.ParseChannel(raw.channel); err != nil {
-		return usageError{"--channel: " + err.Error()}
+		return usageError{"--channel: " + reason(err)}
 	}
 	if err := parseComponents(c, raw); err != nil {
 		return err
@@ -166,7 +166,7 @@ func parseValues(c *config, raw rawFlags, set map[string]bool) error {
 		return usageError{"--components-range goes with --components=auto"}
 	}
 	if c.init, err = gmm.ParseInit(raw.init); err != nil {
-		return usageError{"--init: " + strings.TrimPrefix(err.Error(), gmm.ErrInvalidOptions.Error()+": ")}
+		return usageError{"--init: " + reason(err)}
 	}
 	return nil
 }
@@ -228,7 +228,7 @@ func checkChoices(c *config) error {
 		return usageError{"--method=histogram needs integer pixels; a pair is segmented on its CIE94 differences, with --method=pixels"}
 	}
 	if err := c.exec().Validate(); err != nil && !c.version {
-		return usageError{"--kernel: " + strings.TrimPrefix(err.Error(), "gmm: "+gmm.ErrInvalidOptions.Error()+": ")}
+		return usageError{"--kernel: " + reason(err)}
 	}
 	return nil
 }
@@ -247,6 +247,16 @@ func parseThreshold(c *config, raw string) error {
 		return usageError{"--subtraction-threshold needs --second-image and --components=2"}
 	}
 	return nil
+}
+
+// reason is the message of a library's error about a flag's value, without the packages'
+// prefixes and the kind of error, to follow the flag's name on a usage line.
+func reason(err error) string {
+	msg := err.Error()
+	for _, prefix := range []string{"gmm: ", gmm.ErrInvalidOptions.Error() + ": ", "kernel: ", "segment: "} {
+		msg = strings.TrimPrefix(msg, prefix)
+	}
+	return msg
 }
 
 // exec is where the command line asks the passes to run.

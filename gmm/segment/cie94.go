@@ -112,7 +112,7 @@ const bandRows = 64
 func Difference(ref, img image.Image) ([]float64, error) {
 	rb, ib := ref.Bounds(), img.Bounds()
 	if rb.Dx() != ib.Dx() || rb.Dy() != ib.Dy() {
-		return nil, fmt.Errorf("the images differ in size: %dx%d and %dx%d", rb.Dx(), rb.Dy(), ib.Dx(), ib.Dy())
+		return nil, fmt.Errorf("segment: the images differ in size: %dx%d and %dx%d", rb.Dx(), rb.Dy(), ib.Dx(), ib.Dy())
 	}
 	w, h := rb.Dx(), rb.Dy()
 	refLUT, imgLUT := linearLUT(1<<Depth(ref)-1), linearLUT(1<<Depth(img)-1)
@@ -138,14 +138,14 @@ func Difference(ref, img image.Image) ([]float64, error) {
 // leaves nothing to segment, is an error.
 func Normalize[T float32 | float64](d []float64) ([]T, error) {
 	if len(d) == 0 {
-		return nil, fmt.Errorf("no values to normalize")
+		return nil, fmt.Errorf("segment: no values to normalize")
 	}
 	lo, hi := d[0], d[0]
 	for _, v := range d {
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	if !(hi > lo) {
-		return nil, fmt.Errorf("the difference is %v at every pixel: nothing to segment", lo)
+		return nil, fmt.Errorf("segment: the difference is %v at every pixel: nothing to segment", lo)
 	}
 	out := make([]T, len(d))
 	for i, v := range d {
@@ -161,7 +161,7 @@ func Normalize[T float32 | float64](d []float64) ([]T, error) {
 // whose samples are not all equal.
 func ThresholdModel[T float32 | float64](d []float64, x []T, threshold float64) (gmm.Model, error) {
 	if len(d) != len(x) {
-		return gmm.Model{}, fmt.Errorf("%d differences for %d samples", len(d), len(x))
+		return gmm.Model{}, fmt.Errorf("segment: %d differences for %d samples", len(d), len(x))
 	}
 	var n, sum [2]float64
 	for i, v := range d {
@@ -176,7 +176,7 @@ func ThresholdModel[T float32 | float64](d []float64, x []T, threshold float64) 
 	m := gmm.Model{Weights: make([]float64, 2), Means: make([]float64, 2), Stdevs: make([]float64, 2)}
 	for c := range 2 {
 		if n[c] == 0 {
-			return gmm.Model{}, fmt.Errorf("subtraction threshold %v leaves the %s empty", threshold, names[c])
+			return gmm.Model{}, fmt.Errorf("segment: subtraction threshold %v leaves the %s empty", threshold, names[c])
 		}
 		m.Means[c] = sum[c] / n[c]
 		m.Weights[c] = n[c] / float64(len(d))
@@ -192,7 +192,7 @@ func ThresholdModel[T float32 | float64](d []float64, x []T, threshold float64) 
 	}
 	for c := range 2 {
 		if !(ss[c] > 0) {
-			return gmm.Model{}, fmt.Errorf("subtraction threshold %v leaves the %s with no spread", threshold, names[c])
+			return gmm.Model{}, fmt.Errorf("segment: subtraction threshold %v leaves the %s with no spread", threshold, names[c])
 		}
 		m.Stdevs[c] = math.Sqrt(ss[c] / n[c])
 	}

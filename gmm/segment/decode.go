@@ -28,6 +28,15 @@ var ErrNotImage = errors.New("not a " + Formats + " image")
 // Decode reads one image from r. A truncated or corrupt file, and an image with no pixels,
 // are errors.
 func Decode(r io.Reader) (image.Image, error) {
+	img, err := decode(r)
+	if err != nil {
+		return nil, fmt.Errorf("segment: %w", err)
+	}
+	return img, nil
+}
+
+// decode is Decode, its errors without the package's prefix.
+func decode(r io.Reader) (image.Image, error) {
 	img, format, err := image.Decode(r)
 	switch {
 	case errors.Is(err, image.ErrFormat):
@@ -47,12 +56,12 @@ func Decode(r io.Reader) (image.Image, error) {
 func Open(path string) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("segment: %w", err)
 	}
 	defer f.Close()
-	img, err := Decode(f)
+	img, err := decode(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("segment: %s: %w", path, err)
 	}
 	return img, nil
 }

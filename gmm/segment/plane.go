@@ -41,7 +41,7 @@ func ParseChannel(name string) (Channel, error) {
 			return Channel(c), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown channel %q (want luma, red, green or blue)", name)
+	return 0, fmt.Errorf("segment: unknown channel %q (want luma, red, green or blue)", name)
 }
 
 // Plane is one value per pixel, row-major, as integer levels 0..Max: 255 for 8-bit images,
@@ -61,7 +61,7 @@ type Plane struct {
 // as gray the same way.
 func NewPlane(img image.Image, ch Channel) (*Plane, error) {
 	if ch < Luma || ch > Blue {
-		return nil, fmt.Errorf("unknown channel %v", ch)
+		return nil, fmt.Errorf("segment: unknown channel %v", ch)
 	}
 	b := img.Bounds()
 	p := &Plane{Width: b.Dx(), Height: b.Dy(), Max: 1<<Depth(img) - 1}

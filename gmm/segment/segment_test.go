@@ -2,12 +2,14 @@ package segment
 
 import (
 	"bytes"
+	"errors"
 	"hash/crc32"
 	"image"
 	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -276,7 +278,7 @@ func TestDecodeErrors(t *testing.T) {
 			t.Errorf("%s: error spans lines: %q", name, err)
 		}
 	}
-	if _, err := Open(filepath.Join(t.TempDir(), "missing.png")); !os.IsNotExist(err) {
+	if _, err := Open(filepath.Join(t.TempDir(), "missing.png")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }

@@ -211,19 +211,28 @@ func Lookup(name string) (*Kernels, error) {
 		if env == "" || env == "auto" {
 			return available()[0], nil
 		}
-		k, err := Lookup(env)
+		k, err := byName(env)
 		if err != nil {
-			return nil, fmt.Errorf("%s=%s: %w", EnvKernel, env, err)
+			return nil, fmt.Errorf("kernel: %s=%s: %w", EnvKernel, env, err)
 		}
 		return k, nil
 	}
+	k, err := byName(name)
+	if err != nil {
+		return nil, fmt.Errorf("kernel: %w", err)
+	}
+	return k, nil
+}
+
+// byName returns the kernels called name, which this binary must hold and this CPU run.
+func byName(name string) (*Kernels, error) {
 	for _, k := range available() {
 		if k.Name == name {
 			return k, nil
 		}
 	}
 	if slices.Contains(known, name) {
-		return nil, fmt.Errorf("kernel %q is not available: this binary was built without it (purego, noasm or another architecture) or this CPU lacks its features", name)
+		return nil, fmt.Errorf("%q is not available: this binary was built without it (purego, noasm or another architecture) or this CPU lacks its features", name)
 	}
 	return nil, fmt.Errorf("%w %q (want auto, %s)", ErrUnknownKernel, name, strings.Join(known, ", "))
 }

@@ -51,17 +51,25 @@ func logNormPDF[T Float](dst, x []T, cnst, mean, halfPrec float64) {
 	}
 }
 
+// expSumStable is the reference program's two steps: each component's weighted
+// log-density over x (logNormPDF, a row of p), then the stable exp-sum of the rows,
+// sample by sample (its compute_expsum_stable).
 func expSumStable[T Float](p, pmax, expsum, x []T, c *Coeffs) {
 	n := len(x)
 	pmax, expsum = pmax[:n], expsum[:n]
-	var buf [scratchK]float64
-	pk := scratch(&buf, c.K())
-	for i, v := range x {
-		m := logJoint(pk, float64(v), c)
+	for k := range c.K() {
+		logNormPDF(p[k*n:(k+1)*n], x, c.Const[k], c.Mean[k], c.HalfPrec[k])
+	}
+	for i := range n {
+		m := math.Inf(-1)
+		for k := range c.K() {
+			if v := float64(p[k*n+i]); v > m {
+				m = v
+			}
+		}
 		s := 0.0
-		for k, pv := range pk {
-			p[k*n+i] = T(pv)
-			s += vmath.Exp64(pv - m)
+		for k := range c.K() {
+			s += vmath.Exp64(float64(p[k*n+i]) - m)
 		}
 		pmax[i] = T(m)
 		expsum[i] = T(s)

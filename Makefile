@@ -11,7 +11,7 @@ BENCHCOUNT ?= 6
 help:
 	@echo "run             segment the built-in example image"
 	@echo "sheet           redraw docs/camera_segmented_sheet.png, the README's summary sheet"
-	@echo "generate        rebuild the assembly from the avo programs in asm/"
+	@echo "generate        rerun every generator: the assembly (asm/) and exp/log constants (gen/vmath)"
 	@echo "check-generate  regenerate everything and fail if the tree then differs from git's"
 	@echo "test            go test ./..."
 	@echo "test-purego     the tests without assembly (-tags purego)"

@@ -120,7 +120,7 @@ type Reseed struct {
 //
 // So constant data, data of two distinct values and more components than distinct values
 // all give a valid mixture of Components components.
-func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (res *Result, err error) {
+func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result, error) {
 	total, err := checkData(x, opt.Weights)
 	if err != nil {
 		return nil, err
@@ -128,7 +128,8 @@ func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (res *Res
 	if err := opt.check(len(x)); err != nil {
 		return nil, err
 	}
-	err = opt.run(func(d *kernel.Driver) error {
+	var res *Result
+	err = opt.run(func(d *kernel.Driver) (err error) {
 		res, err = fit(ctx, d, x, opt, total)
 		return err
 	})

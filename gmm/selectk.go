@@ -28,7 +28,7 @@ type Selection struct {
 // (opt.Components is ignored; every fit uses the rest of opt and one pool of workers) and
 // picks the one of lowest BIC, scikit-learn's usual way of choosing K. With
 // opt.Weights, N in the BIC is their sum.
-func SelectComponents[T float32 | float64](ctx context.Context, x []T, lo, hi int, opt Options) (sel *Selection, err error) {
+func SelectComponents[T float32 | float64](ctx context.Context, x []T, lo, hi int, opt Options) (*Selection, error) {
 	total, err := checkData(x, opt.Weights)
 	if err != nil {
 		return nil, err
@@ -36,7 +36,8 @@ func SelectComponents[T float32 | float64](ctx context.Context, x []T, lo, hi in
 	if err := checkRange(opt, len(x), lo, hi); err != nil {
 		return nil, err
 	}
-	err = opt.run(func(d *kernel.Driver) error {
+	var sel *Selection
+	err = opt.run(func(d *kernel.Driver) (err error) {
 		sel, err = selectK(ctx, d, x, lo, hi, opt, total)
 		return err
 	})

@@ -21,7 +21,7 @@ func main() {
 	for _, p := range []*emit.Prec{emit.AVX2.Double("classify"), emit.AVX2.Single("classify")} {
 		classify(p)
 	}
-	Generate()
+	emit.Finish()
 }
 
 func classify(p *emit.Prec) {

@@ -61,7 +61,7 @@ func main() {
 			}
 		}
 	}
-	Generate()
+	emit.Finish()
 }
 
 // The registers of a component's block of coef or acc, in order.
@@ -129,6 +129,7 @@ func estep(p, d *emit.Prec, k int, weighted bool) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s adds to acc the E-step statistics of x (len(x) a multiple of %d), %s, under the mixture of %s in coef; see the generator for the layout.", fn, p.Lanes, wdesc, kdesc))
 
+	p.Begin() // d shares p's constants
 	g := &kernel{p: p, d: d, k: k, weighted: weighted}
 	g.x = Mem{Base: Load(Param("x").Base(), GP64())}
 	n := Load(Param("x").Len(), GP64())

@@ -16,7 +16,7 @@ func main() {
 	for _, p := range []*emit.Prec{emit.AVX2.Double("expsum"), emit.AVX2.Single("expsum")} {
 		expSum(p)
 	}
-	Generate()
+	emit.Finish()
 }
 
 // expSum emits expSumStableAVX2<P>(p, stride, pmax, expsum, x, coef): coef holds K

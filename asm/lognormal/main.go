@@ -40,5 +40,5 @@ func main() {
 		VZEROUPPER()
 		RET()
 	}
-	Generate()
+	emit.Finish()
 }

@@ -41,5 +41,5 @@ func main() {
 	Label("done")
 	VZEROUPPER()
 	RET()
-	Generate()
+	emit.Finish()
 }

@@ -17,7 +17,7 @@ func main() {
 		unary(p, "exp", func(x, y VecVirtual) { p.Exp(x, y, emit.ExpAll) })
 		unary(p, "log", func(x, y VecVirtual) { p.Log(x, y, emit.LogAll) })
 	}
-	Generate()
+	emit.Finish()
 }
 
 // unary emits name+"AVX2"+p.Name(dst, x), dst[i] = f(x[i]) for whole vectors.

@@ -4383,1341 +4383,88 @@ flushfinal:
 // func estepAVX512F64K2(x []float64, coef []float64, acc []float64, scratch []float64)
 // Requires: AVX, AVX512F, CMOV
 TEXT ·estepAVX512F64K2(SB), NOSPLIT, $0-96
-	MOVQ    x_base+0(FP), AX
-	MOVQ    x_len+8(FP), CX
-	MOVQ    coef_base+24(FP), DX
-	MOVQ    acc_base+48(FP), BX
-	MOVQ    scratch_base+72(FP), SI
-	VMOVUPD estepz64c0<>+0(SB), Z0
-	SHRQ    $0x03, CX
+	LEAQ    estepzpool<>+63(SB), AX
+	ANDQ    $-64, AX
+	MOVQ    x_base+0(FP), CX
+	MOVQ    x_len+8(FP), DX
+	MOVQ    coef_base+24(FP), BX
+	MOVQ    acc_base+48(FP), SI
+	MOVQ    scratch_base+72(FP), DI
+	VMOVUPD (AX), Z0
+	SHRQ    $0x03, DX
 
 block:
-	TESTQ   CX, CX
+	TESTQ   DX, DX
 	JZ      done
-	MOVQ    $0x00000020, DI
-	CMPQ    CX, DI
-	CMOVQLT CX, DI
-	SUBQ    DI, CX
-	MOVQ    AX, R8
-	MOVQ    DI, R9
-	MOVQ    SI, R10
+	MOVQ    $0x00000020, R8
+	CMPQ    DX, R8
+	CMOVQLT DX, R8
+	SUBQ    R8, DX
+	MOVQ    CX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
 
 pass1:
-	VMOVUPD      (AX), Z1
-	VSUBPD       64(DX), Z1, Z2
-	VMULPD       128(DX), Z2, Z3
-	VFNMADD213PD (DX), Z2, Z3
+	VMOVUPD      (CX), Z1
+	VSUBPD       64(BX), Z1, Z2
+	VMULPD       128(BX), Z2, Z3
+	VFNMADD213PD (BX), Z2, Z3
 	VMOVUPD      Z3, Z2
-	VSUBPD       256(DX), Z1, Z10
-	VMULPD       320(DX), Z10, Z1
-	VFNMADD213PD 192(DX), Z10, Z1
+	VSUBPD       256(BX), Z1, Z10
+	VMULPD       320(BX), Z10, Z1
+	VFNMADD213PD 192(BX), Z10, Z1
 	VMAXPD       Z1, Z2, Z2
 	VSUBPD       Z2, Z3, Z3
 	VSUBPD       Z2, Z1, Z1
 	VMINPD       Z1, Z3, Z10
 	VMOVUPD      Z10, Z11
-	VMOVUPD      estepz64c1<>+0(SB), Z12
-	VFMADD231PD  estepz64c2<>+0(SB), Z11, Z12
-	VSUBPD       estepz64c1<>+0(SB), Z12, Z13
-	VFNMADD231PD estepz64c3<>+0(SB), Z13, Z11
-	VFNMADD231PD estepz64c4<>+0(SB), Z13, Z11
+	VMOVUPD      64(AX), Z12
+	VFMADD231PD  128(AX), Z11, Z12
+	VSUBPD       64(AX), Z12, Z13
+	VFNMADD231PD 192(AX), Z13, Z11
+	VFNMADD231PD 256(AX), Z13, Z11
 	VMULPD       Z11, Z11, Z13
 	VMULPD       Z13, Z13, Z14
 	VMULPD       Z14, Z14, Z15
-	VMOVUPD      estepz64c5<>+0(SB), Z16
-	VFMADD231PD  estepz64c6<>+0(SB), Z11, Z16
-	VMOVUPD      estepz64c7<>+0(SB), Z17
-	VFMADD231PD  estepz64c8<>+0(SB), Z11, Z17
+	VMOVUPD      320(AX), Z16
+	VFMADD231PD  384(AX), Z11, Z16
+	VMOVUPD      448(AX), Z17
+	VFMADD231PD  512(AX), Z11, Z17
 	VFMADD231PD  Z17, Z13, Z16
-	VMOVUPD      estepz64c9<>+0(SB), Z17
-	VFMADD231PD  estepz64c10<>+0(SB), Z11, Z17
-	VMOVUPD      estepz64c11<>+0(SB), Z18
-	VFMADD231PD  estepz64c12<>+0(SB), Z11, Z18
+	VMOVUPD      576(AX), Z17
+	VFMADD231PD  640(AX), Z11, Z17
+	VMOVUPD      704(AX), Z18
+	VFMADD231PD  768(AX), Z11, Z18
 	VFMADD231PD  Z18, Z13, Z17
 	VFMADD231PD  Z17, Z14, Z16
-	VMOVUPD      estepz64c13<>+0(SB), Z13
-	VFMADD231PD  estepz64c14<>+0(SB), Z11, Z13
+	VMOVUPD      832(AX), Z13
+	VFMADD231PD  896(AX), Z11, Z13
 	VFMADD231PD  Z13, Z15, Z16
-	VFMADD213PD  estepz64c0<>+0(SB), Z11, Z16
-	VFMADD213PD  estepz64c0<>+0(SB), Z11, Z16
+	VFMADD213PD  (AX), Z11, Z16
+	VFMADD213PD  (AX), Z11, Z16
 	VMOVUPD      Z16, Z11
 	VPSLLQ       $0x34, Z12, Z12
 	VPADDQ       Z12, Z11, Z11
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z10, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z11, K1, Z11
+	VCMPPD       $0x11, 960(AX), Z10, K1
+	VBLENDMPD    1024(AX), Z11, K1, Z11
 	VMOVUPD      Z11, Z10
-	VADDPD       estepz64c0<>+0(SB), Z10, Z10
+	VADDPD       (AX), Z10, Z10
 	VMOVUPD      Z11, Z12
-	VCMPPD       $0x00, estepz64c16<>+0(SB), Z3, K1
-	VBLENDMPD    estepz64c0<>+0(SB), Z12, K1, Z12
+	VCMPPD       $0x00, 1024(AX), Z3, K1
+	VBLENDMPD    (AX), Z12, K1, Z12
 	VMOVUPD      Z11, Z3
-	VCMPPD       $0x00, estepz64c16<>+0(SB), Z1, K1
-	VBLENDMPD    estepz64c0<>+0(SB), Z3, K1, Z3
+	VCMPPD       $0x00, 1024(AX), Z1, K1
+	VBLENDMPD    (AX), Z3, K1, Z3
 	VMULPD       Z10, Z0, Z0
-	VADDPD       384(BX), Z2, Z2
-	VMOVUPD      Z2, 384(BX)
-	VMOVUPD      estepz64c0<>+0(SB), Z1
+	VADDPD       384(SI), Z2, Z2
+	VMOVUPD      Z2, 384(SI)
+	VMOVUPD      (AX), Z1
 	VDIVPD       Z10, Z1, Z1
 	VMULPD       Z1, Z12, Z12
 	VMULPD       Z1, Z3, Z3
-	VMOVUPD      Z12, (R10)
-	VMOVUPD      Z3, 64(R10)
-	ADDQ         $0x40, AX
-	ADDQ         $0x00000080, R10
-	DECQ         R9
-	JNZ          pass1
-	VPXORQ       Z4, Z4, Z4
-	VPXORQ       Z5, Z5, Z5
-	VPXORQ       Z6, Z6, Z6
-	VPXORQ       Z7, Z7, Z7
-	VPXORQ       Z8, Z8, Z8
-	VPXORQ       Z9, Z9, Z9
-	MOVQ         DI, R9
-	MOVQ         SI, R10
-
-pass2:
-	VMOVUPD      (R8), Z1
-	VMOVUPD      (R10), Z2
-	VSUBPD       64(DX), Z1, Z3
-	VADDPD       Z2, Z4, Z4
-	VMULPD       Z3, Z2, Z2
-	VADDPD       Z2, Z5, Z5
-	VFMADD231PD  Z3, Z2, Z6
-	VMOVUPD      64(R10), Z2
-	VSUBPD       256(DX), Z1, Z1
-	VADDPD       Z2, Z7, Z7
-	VMULPD       Z1, Z2, Z2
-	VADDPD       Z2, Z8, Z8
-	VFMADD231PD  Z1, Z2, Z9
-	ADDQ         $0x40, R8
-	ADDQ         $0x00000080, R10
-	DECQ         R9
-	JNZ          pass2
-	VADDPD       (BX), Z4, Z4
-	VMOVUPD      Z4, (BX)
-	VADDPD       64(BX), Z5, Z5
-	VMOVUPD      Z5, 64(BX)
-	VADDPD       128(BX), Z6, Z6
-	VMOVUPD      Z6, 128(BX)
-	VADDPD       192(BX), Z7, Z7
-	VMOVUPD      Z7, 192(BX)
-	VADDPD       256(BX), Z8, Z8
-	VMOVUPD      Z8, 256(BX)
-	VADDPD       320(BX), Z9, Z9
-	VMOVUPD      Z9, 320(BX)
-	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        estepz64c17<>+0(SB), Z1, Z1
-	VSUBPD       estepz64c18<>+0(SB), Z1, Z1
-	VPANDQ       estepz64c19<>+0(SB), Z0, Z0
-	VPORQ        estepz64c0<>+0(SB), Z0, Z0
-	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z0, K1
-	VMULPD       estepz64c21<>+0(SB), Z0, Z2
-	VBLENDMPD    Z2, Z0, K1, Z0
-	VADDPD       estepz64c0<>+0(SB), Z1, K1, Z1
-	VSUBPD       estepz64c0<>+0(SB), Z0, Z0
-	VADDPD       estepz64c22<>+0(SB), Z0, Z2
-	VDIVPD       Z2, Z0, Z3
-	VMULPD       Z3, Z3, Z2
-	VMOVUPD      estepz64c23<>+0(SB), Z10
-	VFMADD213PD  estepz64c24<>+0(SB), Z2, Z10
-	VFMADD213PD  estepz64c25<>+0(SB), Z2, Z10
-	VFMADD213PD  estepz64c26<>+0(SB), Z2, Z10
-	VFMADD213PD  estepz64c27<>+0(SB), Z2, Z10
-	VFMADD213PD  estepz64c28<>+0(SB), Z2, Z10
-	VFMADD213PD  estepz64c29<>+0(SB), Z2, Z10
-	VFMADD213PD  estepz64c30<>+0(SB), Z2, Z10
-	VFMADD213PD  estepz64c31<>+0(SB), Z2, Z10
-	VFMADD213PD  estepz64c32<>+0(SB), Z2, Z10
-	VFMADD213PD  estepz64c33<>+0(SB), Z2, Z10
-	VMULPD       Z2, Z10, Z10
-	VSUBPD       Z10, Z0, Z10
-	VFNMADD231PD Z3, Z10, Z0
-	VFMADD231PD  estepz64c4<>+0(SB), Z1, Z0
-	VFMADD231PD  estepz64c3<>+0(SB), Z1, Z0
-	VMOVUPD      Z0, Z0
-	VADDPD       384(BX), Z0, Z0
-	VMOVUPD      Z0, 384(BX)
-	VMOVUPD      estepz64c0<>+0(SB), Z0
-	JMP          block
-
-done:
-	VZEROUPPER
-	RET
-
-DATA estepz64c0<>+0(SB)/8, $0x3ff0000000000000
-DATA estepz64c0<>+8(SB)/8, $0x3ff0000000000000
-DATA estepz64c0<>+16(SB)/8, $0x3ff0000000000000
-DATA estepz64c0<>+24(SB)/8, $0x3ff0000000000000
-DATA estepz64c0<>+32(SB)/8, $0x3ff0000000000000
-DATA estepz64c0<>+40(SB)/8, $0x3ff0000000000000
-DATA estepz64c0<>+48(SB)/8, $0x3ff0000000000000
-DATA estepz64c0<>+56(SB)/8, $0x3ff0000000000000
-GLOBL estepz64c0<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c1<>+0(SB)/8, $0x4338000000000000
-DATA estepz64c1<>+8(SB)/8, $0x4338000000000000
-DATA estepz64c1<>+16(SB)/8, $0x4338000000000000
-DATA estepz64c1<>+24(SB)/8, $0x4338000000000000
-DATA estepz64c1<>+32(SB)/8, $0x4338000000000000
-DATA estepz64c1<>+40(SB)/8, $0x4338000000000000
-DATA estepz64c1<>+48(SB)/8, $0x4338000000000000
-DATA estepz64c1<>+56(SB)/8, $0x4338000000000000
-GLOBL estepz64c1<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c2<>+0(SB)/8, $0x3ff71547652b82fe
-DATA estepz64c2<>+8(SB)/8, $0x3ff71547652b82fe
-DATA estepz64c2<>+16(SB)/8, $0x3ff71547652b82fe
-DATA estepz64c2<>+24(SB)/8, $0x3ff71547652b82fe
-DATA estepz64c2<>+32(SB)/8, $0x3ff71547652b82fe
-DATA estepz64c2<>+40(SB)/8, $0x3ff71547652b82fe
-DATA estepz64c2<>+48(SB)/8, $0x3ff71547652b82fe
-DATA estepz64c2<>+56(SB)/8, $0x3ff71547652b82fe
-GLOBL estepz64c2<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c3<>+0(SB)/8, $0x3fe62e42fefa39ef
-DATA estepz64c3<>+8(SB)/8, $0x3fe62e42fefa39ef
-DATA estepz64c3<>+16(SB)/8, $0x3fe62e42fefa39ef
-DATA estepz64c3<>+24(SB)/8, $0x3fe62e42fefa39ef
-DATA estepz64c3<>+32(SB)/8, $0x3fe62e42fefa39ef
-DATA estepz64c3<>+40(SB)/8, $0x3fe62e42fefa39ef
-DATA estepz64c3<>+48(SB)/8, $0x3fe62e42fefa39ef
-DATA estepz64c3<>+56(SB)/8, $0x3fe62e42fefa39ef
-GLOBL estepz64c3<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c4<>+0(SB)/8, $0x3c7abc9e3b39803f
-DATA estepz64c4<>+8(SB)/8, $0x3c7abc9e3b39803f
-DATA estepz64c4<>+16(SB)/8, $0x3c7abc9e3b39803f
-DATA estepz64c4<>+24(SB)/8, $0x3c7abc9e3b39803f
-DATA estepz64c4<>+32(SB)/8, $0x3c7abc9e3b39803f
-DATA estepz64c4<>+40(SB)/8, $0x3c7abc9e3b39803f
-DATA estepz64c4<>+48(SB)/8, $0x3c7abc9e3b39803f
-DATA estepz64c4<>+56(SB)/8, $0x3c7abc9e3b39803f
-GLOBL estepz64c4<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c5<>+0(SB)/8, $0x3fe0000000000011
-DATA estepz64c5<>+8(SB)/8, $0x3fe0000000000011
-DATA estepz64c5<>+16(SB)/8, $0x3fe0000000000011
-DATA estepz64c5<>+24(SB)/8, $0x3fe0000000000011
-DATA estepz64c5<>+32(SB)/8, $0x3fe0000000000011
-DATA estepz64c5<>+40(SB)/8, $0x3fe0000000000011
-DATA estepz64c5<>+48(SB)/8, $0x3fe0000000000011
-DATA estepz64c5<>+56(SB)/8, $0x3fe0000000000011
-GLOBL estepz64c5<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c6<>+0(SB)/8, $0x3fc555555555555a
-DATA estepz64c6<>+8(SB)/8, $0x3fc555555555555a
-DATA estepz64c6<>+16(SB)/8, $0x3fc555555555555a
-DATA estepz64c6<>+24(SB)/8, $0x3fc555555555555a
-DATA estepz64c6<>+32(SB)/8, $0x3fc555555555555a
-DATA estepz64c6<>+40(SB)/8, $0x3fc555555555555a
-DATA estepz64c6<>+48(SB)/8, $0x3fc555555555555a
-DATA estepz64c6<>+56(SB)/8, $0x3fc555555555555a
-GLOBL estepz64c6<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c7<>+0(SB)/8, $0x3fa555555554f0bf
-DATA estepz64c7<>+8(SB)/8, $0x3fa555555554f0bf
-DATA estepz64c7<>+16(SB)/8, $0x3fa555555554f0bf
-DATA estepz64c7<>+24(SB)/8, $0x3fa555555554f0bf
-DATA estepz64c7<>+32(SB)/8, $0x3fa555555554f0bf
-DATA estepz64c7<>+40(SB)/8, $0x3fa555555554f0bf
-DATA estepz64c7<>+48(SB)/8, $0x3fa555555554f0bf
-DATA estepz64c7<>+56(SB)/8, $0x3fa555555554f0bf
-GLOBL estepz64c7<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c8<>+0(SB)/8, $0x3f8111111110f220
-DATA estepz64c8<>+8(SB)/8, $0x3f8111111110f220
-DATA estepz64c8<>+16(SB)/8, $0x3f8111111110f220
-DATA estepz64c8<>+24(SB)/8, $0x3f8111111110f220
-DATA estepz64c8<>+32(SB)/8, $0x3f8111111110f220
-DATA estepz64c8<>+40(SB)/8, $0x3f8111111110f220
-DATA estepz64c8<>+48(SB)/8, $0x3f8111111110f220
-DATA estepz64c8<>+56(SB)/8, $0x3f8111111110f220
-GLOBL estepz64c8<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c9<>+0(SB)/8, $0x3f56c16c187ff24a
-DATA estepz64c9<>+8(SB)/8, $0x3f56c16c187ff24a
-DATA estepz64c9<>+16(SB)/8, $0x3f56c16c187ff24a
-DATA estepz64c9<>+24(SB)/8, $0x3f56c16c187ff24a
-DATA estepz64c9<>+32(SB)/8, $0x3f56c16c187ff24a
-DATA estepz64c9<>+40(SB)/8, $0x3f56c16c187ff24a
-DATA estepz64c9<>+48(SB)/8, $0x3f56c16c187ff24a
-DATA estepz64c9<>+56(SB)/8, $0x3f56c16c187ff24a
-GLOBL estepz64c9<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c10<>+0(SB)/8, $0x3f2a01a01b1457b9
-DATA estepz64c10<>+8(SB)/8, $0x3f2a01a01b1457b9
-DATA estepz64c10<>+16(SB)/8, $0x3f2a01a01b1457b9
-DATA estepz64c10<>+24(SB)/8, $0x3f2a01a01b1457b9
-DATA estepz64c10<>+32(SB)/8, $0x3f2a01a01b1457b9
-DATA estepz64c10<>+40(SB)/8, $0x3f2a01a01b1457b9
-DATA estepz64c10<>+48(SB)/8, $0x3f2a01a01b1457b9
-DATA estepz64c10<>+56(SB)/8, $0x3f2a01a01b1457b9
-GLOBL estepz64c10<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c11<>+0(SB)/8, $0x3efa01991a3c8c2e
-DATA estepz64c11<>+8(SB)/8, $0x3efa01991a3c8c2e
-DATA estepz64c11<>+16(SB)/8, $0x3efa01991a3c8c2e
-DATA estepz64c11<>+24(SB)/8, $0x3efa01991a3c8c2e
-DATA estepz64c11<>+32(SB)/8, $0x3efa01991a3c8c2e
-DATA estepz64c11<>+40(SB)/8, $0x3efa01991a3c8c2e
-DATA estepz64c11<>+48(SB)/8, $0x3efa01991a3c8c2e
-DATA estepz64c11<>+56(SB)/8, $0x3efa01991a3c8c2e
-GLOBL estepz64c11<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c12<>+0(SB)/8, $0x3ec71ddf56f3c074
-DATA estepz64c12<>+8(SB)/8, $0x3ec71ddf56f3c074
-DATA estepz64c12<>+16(SB)/8, $0x3ec71ddf56f3c074
-DATA estepz64c12<>+24(SB)/8, $0x3ec71ddf56f3c074
-DATA estepz64c12<>+32(SB)/8, $0x3ec71ddf56f3c074
-DATA estepz64c12<>+40(SB)/8, $0x3ec71ddf56f3c074
-DATA estepz64c12<>+48(SB)/8, $0x3ec71ddf56f3c074
-DATA estepz64c12<>+56(SB)/8, $0x3ec71ddf56f3c074
-GLOBL estepz64c12<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c13<>+0(SB)/8, $0x3e928b40d95cf927
-DATA estepz64c13<>+8(SB)/8, $0x3e928b40d95cf927
-DATA estepz64c13<>+16(SB)/8, $0x3e928b40d95cf927
-DATA estepz64c13<>+24(SB)/8, $0x3e928b40d95cf927
-DATA estepz64c13<>+32(SB)/8, $0x3e928b40d95cf927
-DATA estepz64c13<>+40(SB)/8, $0x3e928b40d95cf927
-DATA estepz64c13<>+48(SB)/8, $0x3e928b40d95cf927
-DATA estepz64c13<>+56(SB)/8, $0x3e928b40d95cf927
-GLOBL estepz64c13<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c14<>+0(SB)/8, $0x3e5af6326f3df789
-DATA estepz64c14<>+8(SB)/8, $0x3e5af6326f3df789
-DATA estepz64c14<>+16(SB)/8, $0x3e5af6326f3df789
-DATA estepz64c14<>+24(SB)/8, $0x3e5af6326f3df789
-DATA estepz64c14<>+32(SB)/8, $0x3e5af6326f3df789
-DATA estepz64c14<>+40(SB)/8, $0x3e5af6326f3df789
-DATA estepz64c14<>+48(SB)/8, $0x3e5af6326f3df789
-DATA estepz64c14<>+56(SB)/8, $0x3e5af6326f3df789
-GLOBL estepz64c14<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c15<>+0(SB)/8, $0xc086200000000000
-DATA estepz64c15<>+8(SB)/8, $0xc086200000000000
-DATA estepz64c15<>+16(SB)/8, $0xc086200000000000
-DATA estepz64c15<>+24(SB)/8, $0xc086200000000000
-DATA estepz64c15<>+32(SB)/8, $0xc086200000000000
-DATA estepz64c15<>+40(SB)/8, $0xc086200000000000
-DATA estepz64c15<>+48(SB)/8, $0xc086200000000000
-DATA estepz64c15<>+56(SB)/8, $0xc086200000000000
-GLOBL estepz64c15<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c16<>+0(SB)/8, $0x0000000000000000
-DATA estepz64c16<>+8(SB)/8, $0x0000000000000000
-DATA estepz64c16<>+16(SB)/8, $0x0000000000000000
-DATA estepz64c16<>+24(SB)/8, $0x0000000000000000
-DATA estepz64c16<>+32(SB)/8, $0x0000000000000000
-DATA estepz64c16<>+40(SB)/8, $0x0000000000000000
-DATA estepz64c16<>+48(SB)/8, $0x0000000000000000
-DATA estepz64c16<>+56(SB)/8, $0x0000000000000000
-GLOBL estepz64c16<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c17<>+0(SB)/8, $0x4330000000000000
-DATA estepz64c17<>+8(SB)/8, $0x4330000000000000
-DATA estepz64c17<>+16(SB)/8, $0x4330000000000000
-DATA estepz64c17<>+24(SB)/8, $0x4330000000000000
-DATA estepz64c17<>+32(SB)/8, $0x4330000000000000
-DATA estepz64c17<>+40(SB)/8, $0x4330000000000000
-DATA estepz64c17<>+48(SB)/8, $0x4330000000000000
-DATA estepz64c17<>+56(SB)/8, $0x4330000000000000
-GLOBL estepz64c17<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c18<>+0(SB)/8, $0x43300000000003ff
-DATA estepz64c18<>+8(SB)/8, $0x43300000000003ff
-DATA estepz64c18<>+16(SB)/8, $0x43300000000003ff
-DATA estepz64c18<>+24(SB)/8, $0x43300000000003ff
-DATA estepz64c18<>+32(SB)/8, $0x43300000000003ff
-DATA estepz64c18<>+40(SB)/8, $0x43300000000003ff
-DATA estepz64c18<>+48(SB)/8, $0x43300000000003ff
-DATA estepz64c18<>+56(SB)/8, $0x43300000000003ff
-GLOBL estepz64c18<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c19<>+0(SB)/8, $0x000fffffffffffff
-DATA estepz64c19<>+8(SB)/8, $0x000fffffffffffff
-DATA estepz64c19<>+16(SB)/8, $0x000fffffffffffff
-DATA estepz64c19<>+24(SB)/8, $0x000fffffffffffff
-DATA estepz64c19<>+32(SB)/8, $0x000fffffffffffff
-DATA estepz64c19<>+40(SB)/8, $0x000fffffffffffff
-DATA estepz64c19<>+48(SB)/8, $0x000fffffffffffff
-DATA estepz64c19<>+56(SB)/8, $0x000fffffffffffff
-GLOBL estepz64c19<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c20<>+0(SB)/8, $0x3ff6a09e667f3bcd
-DATA estepz64c20<>+8(SB)/8, $0x3ff6a09e667f3bcd
-DATA estepz64c20<>+16(SB)/8, $0x3ff6a09e667f3bcd
-DATA estepz64c20<>+24(SB)/8, $0x3ff6a09e667f3bcd
-DATA estepz64c20<>+32(SB)/8, $0x3ff6a09e667f3bcd
-DATA estepz64c20<>+40(SB)/8, $0x3ff6a09e667f3bcd
-DATA estepz64c20<>+48(SB)/8, $0x3ff6a09e667f3bcd
-DATA estepz64c20<>+56(SB)/8, $0x3ff6a09e667f3bcd
-GLOBL estepz64c20<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c21<>+0(SB)/8, $0x3fe0000000000000
-DATA estepz64c21<>+8(SB)/8, $0x3fe0000000000000
-DATA estepz64c21<>+16(SB)/8, $0x3fe0000000000000
-DATA estepz64c21<>+24(SB)/8, $0x3fe0000000000000
-DATA estepz64c21<>+32(SB)/8, $0x3fe0000000000000
-DATA estepz64c21<>+40(SB)/8, $0x3fe0000000000000
-DATA estepz64c21<>+48(SB)/8, $0x3fe0000000000000
-DATA estepz64c21<>+56(SB)/8, $0x3fe0000000000000
-GLOBL estepz64c21<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c22<>+0(SB)/8, $0x4000000000000000
-DATA estepz64c22<>+8(SB)/8, $0x4000000000000000
-DATA estepz64c22<>+16(SB)/8, $0x4000000000000000
-DATA estepz64c22<>+24(SB)/8, $0x4000000000000000
-DATA estepz64c22<>+32(SB)/8, $0x4000000000000000
-DATA estepz64c22<>+40(SB)/8, $0x4000000000000000
-DATA estepz64c22<>+48(SB)/8, $0x4000000000000000
-DATA estepz64c22<>+56(SB)/8, $0x4000000000000000
-GLOBL estepz64c22<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c23<>+0(SB)/8, $0x3fb642c8590b2164
-DATA estepz64c23<>+8(SB)/8, $0x3fb642c8590b2164
-DATA estepz64c23<>+16(SB)/8, $0x3fb642c8590b2164
-DATA estepz64c23<>+24(SB)/8, $0x3fb642c8590b2164
-DATA estepz64c23<>+32(SB)/8, $0x3fb642c8590b2164
-DATA estepz64c23<>+40(SB)/8, $0x3fb642c8590b2164
-DATA estepz64c23<>+48(SB)/8, $0x3fb642c8590b2164
-DATA estepz64c23<>+56(SB)/8, $0x3fb642c8590b2164
-GLOBL estepz64c23<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c24<>+0(SB)/8, $0x3fb8618618618618
-DATA estepz64c24<>+8(SB)/8, $0x3fb8618618618618
-DATA estepz64c24<>+16(SB)/8, $0x3fb8618618618618
-DATA estepz64c24<>+24(SB)/8, $0x3fb8618618618618
-DATA estepz64c24<>+32(SB)/8, $0x3fb8618618618618
-DATA estepz64c24<>+40(SB)/8, $0x3fb8618618618618
-DATA estepz64c24<>+48(SB)/8, $0x3fb8618618618618
-DATA estepz64c24<>+56(SB)/8, $0x3fb8618618618618
-GLOBL estepz64c24<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c25<>+0(SB)/8, $0x3fbaf286bca1af28
-DATA estepz64c25<>+8(SB)/8, $0x3fbaf286bca1af28
-DATA estepz64c25<>+16(SB)/8, $0x3fbaf286bca1af28
-DATA estepz64c25<>+24(SB)/8, $0x3fbaf286bca1af28
-DATA estepz64c25<>+32(SB)/8, $0x3fbaf286bca1af28
-DATA estepz64c25<>+40(SB)/8, $0x3fbaf286bca1af28
-DATA estepz64c25<>+48(SB)/8, $0x3fbaf286bca1af28
-DATA estepz64c25<>+56(SB)/8, $0x3fbaf286bca1af28
-GLOBL estepz64c25<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c26<>+0(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA estepz64c26<>+8(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA estepz64c26<>+16(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA estepz64c26<>+24(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA estepz64c26<>+32(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA estepz64c26<>+40(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA estepz64c26<>+48(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA estepz64c26<>+56(SB)/8, $0x3fbe1e1e1e1e1e1e
-GLOBL estepz64c26<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c27<>+0(SB)/8, $0x3fc1111111111111
-DATA estepz64c27<>+8(SB)/8, $0x3fc1111111111111
-DATA estepz64c27<>+16(SB)/8, $0x3fc1111111111111
-DATA estepz64c27<>+24(SB)/8, $0x3fc1111111111111
-DATA estepz64c27<>+32(SB)/8, $0x3fc1111111111111
-DATA estepz64c27<>+40(SB)/8, $0x3fc1111111111111
-DATA estepz64c27<>+48(SB)/8, $0x3fc1111111111111
-DATA estepz64c27<>+56(SB)/8, $0x3fc1111111111111
-GLOBL estepz64c27<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c28<>+0(SB)/8, $0x3fc3b13b13b13b14
-DATA estepz64c28<>+8(SB)/8, $0x3fc3b13b13b13b14
-DATA estepz64c28<>+16(SB)/8, $0x3fc3b13b13b13b14
-DATA estepz64c28<>+24(SB)/8, $0x3fc3b13b13b13b14
-DATA estepz64c28<>+32(SB)/8, $0x3fc3b13b13b13b14
-DATA estepz64c28<>+40(SB)/8, $0x3fc3b13b13b13b14
-DATA estepz64c28<>+48(SB)/8, $0x3fc3b13b13b13b14
-DATA estepz64c28<>+56(SB)/8, $0x3fc3b13b13b13b14
-GLOBL estepz64c28<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c29<>+0(SB)/8, $0x3fc745d1745d1746
-DATA estepz64c29<>+8(SB)/8, $0x3fc745d1745d1746
-DATA estepz64c29<>+16(SB)/8, $0x3fc745d1745d1746
-DATA estepz64c29<>+24(SB)/8, $0x3fc745d1745d1746
-DATA estepz64c29<>+32(SB)/8, $0x3fc745d1745d1746
-DATA estepz64c29<>+40(SB)/8, $0x3fc745d1745d1746
-DATA estepz64c29<>+48(SB)/8, $0x3fc745d1745d1746
-DATA estepz64c29<>+56(SB)/8, $0x3fc745d1745d1746
-GLOBL estepz64c29<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c30<>+0(SB)/8, $0x3fcc71c71c71c71c
-DATA estepz64c30<>+8(SB)/8, $0x3fcc71c71c71c71c
-DATA estepz64c30<>+16(SB)/8, $0x3fcc71c71c71c71c
-DATA estepz64c30<>+24(SB)/8, $0x3fcc71c71c71c71c
-DATA estepz64c30<>+32(SB)/8, $0x3fcc71c71c71c71c
-DATA estepz64c30<>+40(SB)/8, $0x3fcc71c71c71c71c
-DATA estepz64c30<>+48(SB)/8, $0x3fcc71c71c71c71c
-DATA estepz64c30<>+56(SB)/8, $0x3fcc71c71c71c71c
-GLOBL estepz64c30<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c31<>+0(SB)/8, $0x3fd2492492492492
-DATA estepz64c31<>+8(SB)/8, $0x3fd2492492492492
-DATA estepz64c31<>+16(SB)/8, $0x3fd2492492492492
-DATA estepz64c31<>+24(SB)/8, $0x3fd2492492492492
-DATA estepz64c31<>+32(SB)/8, $0x3fd2492492492492
-DATA estepz64c31<>+40(SB)/8, $0x3fd2492492492492
-DATA estepz64c31<>+48(SB)/8, $0x3fd2492492492492
-DATA estepz64c31<>+56(SB)/8, $0x3fd2492492492492
-GLOBL estepz64c31<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c32<>+0(SB)/8, $0x3fd999999999999a
-DATA estepz64c32<>+8(SB)/8, $0x3fd999999999999a
-DATA estepz64c32<>+16(SB)/8, $0x3fd999999999999a
-DATA estepz64c32<>+24(SB)/8, $0x3fd999999999999a
-DATA estepz64c32<>+32(SB)/8, $0x3fd999999999999a
-DATA estepz64c32<>+40(SB)/8, $0x3fd999999999999a
-DATA estepz64c32<>+48(SB)/8, $0x3fd999999999999a
-DATA estepz64c32<>+56(SB)/8, $0x3fd999999999999a
-GLOBL estepz64c32<>(SB), RODATA|NOPTR, $64
-
-DATA estepz64c33<>+0(SB)/8, $0x3fe5555555555555
-DATA estepz64c33<>+8(SB)/8, $0x3fe5555555555555
-DATA estepz64c33<>+16(SB)/8, $0x3fe5555555555555
-DATA estepz64c33<>+24(SB)/8, $0x3fe5555555555555
-DATA estepz64c33<>+32(SB)/8, $0x3fe5555555555555
-DATA estepz64c33<>+40(SB)/8, $0x3fe5555555555555
-DATA estepz64c33<>+48(SB)/8, $0x3fe5555555555555
-DATA estepz64c33<>+56(SB)/8, $0x3fe5555555555555
-GLOBL estepz64c33<>(SB), RODATA|NOPTR, $64
-
-// func estepAVX512F64K3(x []float64, coef []float64, acc []float64, scratch []float64)
-// Requires: AVX, AVX512F, CMOV
-TEXT ·estepAVX512F64K3(SB), NOSPLIT, $0-96
-	MOVQ    x_base+0(FP), AX
-	MOVQ    x_len+8(FP), CX
-	MOVQ    coef_base+24(FP), DX
-	MOVQ    acc_base+48(FP), BX
-	MOVQ    scratch_base+72(FP), SI
-	VMOVUPD estepz64c0<>+0(SB), Z0
-	SHRQ    $0x03, CX
-
-block:
-	TESTQ   CX, CX
-	JZ      done
-	MOVQ    $0x00000020, DI
-	CMPQ    CX, DI
-	CMOVQLT CX, DI
-	SUBQ    DI, CX
-	MOVQ    AX, R8
-	MOVQ    DI, R9
-	MOVQ    SI, R10
-
-pass1:
-	VMOVUPD      (AX), Z1
-	VSUBPD       64(DX), Z1, Z2
-	VMULPD       128(DX), Z2, Z3
-	VFNMADD213PD (DX), Z2, Z3
-	VMOVUPD      Z3, Z2
-	VSUBPD       256(DX), Z1, Z5
-	VMULPD       320(DX), Z5, Z4
-	VFNMADD213PD 192(DX), Z5, Z4
-	VMAXPD       Z4, Z2, Z2
-	VSUBPD       448(DX), Z1, Z5
-	VMULPD       512(DX), Z5, Z1
-	VFNMADD213PD 384(DX), Z5, Z1
-	VMAXPD       Z1, Z2, Z2
-	VSUBPD       Z2, Z3, Z3
-	VSUBPD       Z2, Z4, Z4
-	VSUBPD       Z2, Z1, Z1
-	VMINPD       Z4, Z3, Z5
-	VMAXPD       Z4, Z3, Z18
-	VMINPD       Z1, Z18, Z18
-	VMAXPD       Z18, Z5, Z18
-	VMINPD       Z1, Z5, Z5
-	VMOVUPD      Z5, Z19
-	VMOVUPD      estepz64c1<>+0(SB), Z20
-	VFMADD231PD  estepz64c2<>+0(SB), Z19, Z20
-	VSUBPD       estepz64c1<>+0(SB), Z20, Z21
-	VFNMADD231PD estepz64c3<>+0(SB), Z21, Z19
-	VFNMADD231PD estepz64c4<>+0(SB), Z21, Z19
-	VMULPD       Z19, Z19, Z21
-	VMULPD       Z21, Z21, Z22
-	VMULPD       Z22, Z22, Z23
-	VMOVUPD      estepz64c5<>+0(SB), Z24
-	VFMADD231PD  estepz64c6<>+0(SB), Z19, Z24
-	VMOVUPD      estepz64c7<>+0(SB), Z25
-	VFMADD231PD  estepz64c8<>+0(SB), Z19, Z25
-	VFMADD231PD  Z25, Z21, Z24
-	VMOVUPD      estepz64c9<>+0(SB), Z25
-	VFMADD231PD  estepz64c10<>+0(SB), Z19, Z25
-	VMOVUPD      estepz64c11<>+0(SB), Z26
-	VFMADD231PD  estepz64c12<>+0(SB), Z19, Z26
-	VFMADD231PD  Z26, Z21, Z25
-	VFMADD231PD  Z25, Z22, Z24
-	VMOVUPD      estepz64c13<>+0(SB), Z21
-	VFMADD231PD  estepz64c14<>+0(SB), Z19, Z21
-	VFMADD231PD  Z21, Z23, Z24
-	VFMADD213PD  estepz64c0<>+0(SB), Z19, Z24
-	VFMADD213PD  estepz64c0<>+0(SB), Z19, Z24
-	VMOVUPD      Z24, Z19
-	VPSLLQ       $0x34, Z20, Z20
-	VPADDQ       Z20, Z19, Z19
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z5, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z19, K1, Z19
-	VMOVUPD      Z18, Z20
-	VMOVUPD      estepz64c1<>+0(SB), Z21
-	VFMADD231PD  estepz64c2<>+0(SB), Z20, Z21
-	VSUBPD       estepz64c1<>+0(SB), Z21, Z22
-	VFNMADD231PD estepz64c3<>+0(SB), Z22, Z20
-	VFNMADD231PD estepz64c4<>+0(SB), Z22, Z20
-	VMULPD       Z20, Z20, Z22
-	VMULPD       Z22, Z22, Z23
-	VMULPD       Z23, Z23, Z24
-	VMOVUPD      estepz64c5<>+0(SB), Z25
-	VFMADD231PD  estepz64c6<>+0(SB), Z20, Z25
-	VMOVUPD      estepz64c7<>+0(SB), Z26
-	VFMADD231PD  estepz64c8<>+0(SB), Z20, Z26
-	VFMADD231PD  Z26, Z22, Z25
-	VMOVUPD      estepz64c9<>+0(SB), Z26
-	VFMADD231PD  estepz64c10<>+0(SB), Z20, Z26
-	VMOVUPD      estepz64c11<>+0(SB), Z27
-	VFMADD231PD  estepz64c12<>+0(SB), Z20, Z27
-	VFMADD231PD  Z27, Z22, Z26
-	VFMADD231PD  Z26, Z23, Z25
-	VMOVUPD      estepz64c13<>+0(SB), Z22
-	VFMADD231PD  estepz64c14<>+0(SB), Z20, Z22
-	VFMADD231PD  Z22, Z24, Z25
-	VFMADD213PD  estepz64c0<>+0(SB), Z20, Z25
-	VFMADD213PD  estepz64c0<>+0(SB), Z20, Z25
-	VMOVUPD      Z25, Z20
-	VPSLLQ       $0x34, Z21, Z21
-	VPADDQ       Z21, Z20, Z20
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z18, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z20, K1, Z20
-	VMOVUPD      Z19, Z18
-	VADDPD       Z20, Z18, Z18
-	VADDPD       estepz64c0<>+0(SB), Z18, Z18
-	VCMPPD       $0x00, Z5, Z3, K1
-	VBLENDMPD    Z19, Z20, K1, Z6
-	VCMPPD       $0x00, estepz64c16<>+0(SB), Z3, K1
-	VBLENDMPD    estepz64c0<>+0(SB), Z6, K1, Z6
-	VCMPPD       $0x00, Z5, Z4, K1
-	VBLENDMPD    Z19, Z20, K1, Z7
-	VCMPPD       $0x00, estepz64c16<>+0(SB), Z4, K1
-	VBLENDMPD    estepz64c0<>+0(SB), Z7, K1, Z7
-	VCMPPD       $0x00, Z5, Z1, K1
-	VBLENDMPD    Z19, Z20, K1, Z8
-	VCMPPD       $0x00, estepz64c16<>+0(SB), Z1, K1
-	VBLENDMPD    estepz64c0<>+0(SB), Z8, K1, Z8
-	VMULPD       Z18, Z0, Z0
-	VADDPD       576(BX), Z2, Z2
-	VMOVUPD      Z2, 576(BX)
-	VMOVUPD      estepz64c0<>+0(SB), Z1
-	VDIVPD       Z18, Z1, Z1
-	VMULPD       Z1, Z6, Z6
-	VMULPD       Z1, Z7, Z7
-	VMULPD       Z1, Z8, Z8
-	VMOVUPD      Z6, (R10)
-	VMOVUPD      Z7, 64(R10)
-	VMOVUPD      Z8, 128(R10)
-	ADDQ         $0x40, AX
-	ADDQ         $0x000000c0, R10
-	DECQ         R9
-	JNZ          pass1
-	VPXORQ       Z9, Z9, Z9
-	VPXORQ       Z10, Z10, Z10
-	VPXORQ       Z11, Z11, Z11
-	VPXORQ       Z12, Z12, Z12
-	VPXORQ       Z13, Z13, Z13
-	VPXORQ       Z14, Z14, Z14
-	VPXORQ       Z15, Z15, Z15
-	VPXORQ       Z16, Z16, Z16
-	VPXORQ       Z17, Z17, Z17
-	MOVQ         DI, R9
-	MOVQ         SI, R10
-
-pass2:
-	VMOVUPD      (R8), Z1
-	VMOVUPD      (R10), Z2
-	VSUBPD       64(DX), Z1, Z3
-	VADDPD       Z2, Z9, Z9
-	VMULPD       Z3, Z2, Z2
-	VADDPD       Z2, Z10, Z10
-	VFMADD231PD  Z3, Z2, Z11
-	VMOVUPD      64(R10), Z2
-	VSUBPD       256(DX), Z1, Z3
-	VADDPD       Z2, Z12, Z12
-	VMULPD       Z3, Z2, Z2
-	VADDPD       Z2, Z13, Z13
-	VFMADD231PD  Z3, Z2, Z14
-	VMOVUPD      128(R10), Z2
-	VSUBPD       448(DX), Z1, Z1
-	VADDPD       Z2, Z15, Z15
-	VMULPD       Z1, Z2, Z2
-	VADDPD       Z2, Z16, Z16
-	VFMADD231PD  Z1, Z2, Z17
-	ADDQ         $0x40, R8
-	ADDQ         $0x000000c0, R10
-	DECQ         R9
-	JNZ          pass2
-	VADDPD       (BX), Z9, Z9
-	VMOVUPD      Z9, (BX)
-	VADDPD       64(BX), Z10, Z10
-	VMOVUPD      Z10, 64(BX)
-	VADDPD       128(BX), Z11, Z11
-	VMOVUPD      Z11, 128(BX)
-	VADDPD       192(BX), Z12, Z12
-	VMOVUPD      Z12, 192(BX)
-	VADDPD       256(BX), Z13, Z13
-	VMOVUPD      Z13, 256(BX)
-	VADDPD       320(BX), Z14, Z14
-	VMOVUPD      Z14, 320(BX)
-	VADDPD       384(BX), Z15, Z15
-	VMOVUPD      Z15, 384(BX)
-	VADDPD       448(BX), Z16, Z16
-	VMOVUPD      Z16, 448(BX)
-	VADDPD       512(BX), Z17, Z17
-	VMOVUPD      Z17, 512(BX)
-	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        estepz64c17<>+0(SB), Z1, Z1
-	VSUBPD       estepz64c18<>+0(SB), Z1, Z1
-	VPANDQ       estepz64c19<>+0(SB), Z0, Z0
-	VPORQ        estepz64c0<>+0(SB), Z0, Z0
-	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z0, K1
-	VMULPD       estepz64c21<>+0(SB), Z0, Z2
-	VBLENDMPD    Z2, Z0, K1, Z0
-	VADDPD       estepz64c0<>+0(SB), Z1, K1, Z1
-	VSUBPD       estepz64c0<>+0(SB), Z0, Z0
-	VADDPD       estepz64c22<>+0(SB), Z0, Z2
-	VDIVPD       Z2, Z0, Z3
-	VMULPD       Z3, Z3, Z2
-	VMOVUPD      estepz64c23<>+0(SB), Z4
-	VFMADD213PD  estepz64c24<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c25<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c26<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c27<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c28<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c29<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c30<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c31<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c32<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c33<>+0(SB), Z2, Z4
-	VMULPD       Z2, Z4, Z4
-	VSUBPD       Z4, Z0, Z4
-	VFNMADD231PD Z3, Z4, Z0
-	VFMADD231PD  estepz64c4<>+0(SB), Z1, Z0
-	VFMADD231PD  estepz64c3<>+0(SB), Z1, Z0
-	VMOVUPD      Z0, Z0
-	VADDPD       576(BX), Z0, Z0
-	VMOVUPD      Z0, 576(BX)
-	VMOVUPD      estepz64c0<>+0(SB), Z0
-	JMP          block
-
-done:
-	VZEROUPPER
-	RET
-
-// func estepAVX512F64K4(x []float64, coef []float64, acc []float64, scratch []float64)
-// Requires: AVX, AVX512F, CMOV
-TEXT ·estepAVX512F64K4(SB), NOSPLIT, $0-96
-	MOVQ    x_base+0(FP), AX
-	MOVQ    x_len+8(FP), CX
-	MOVQ    coef_base+24(FP), DX
-	MOVQ    acc_base+48(FP), BX
-	MOVQ    scratch_base+72(FP), SI
-	VMOVUPD estepz64c0<>+0(SB), Z0
-	SHRQ    $0x03, CX
-
-block:
-	TESTQ   CX, CX
-	JZ      done
-	MOVQ    $0x00000020, DI
-	CMPQ    CX, DI
-	CMOVQLT CX, DI
-	SUBQ    DI, CX
-	MOVQ    AX, R8
-	MOVQ    DI, R9
-	MOVQ    SI, R10
-
-pass1:
-	VMOVUPD      (AX), Z1
-	VSUBPD       64(DX), Z1, Z2
-	VMULPD       128(DX), Z2, Z3
-	VFNMADD213PD (DX), Z2, Z3
-	VMOVUPD      Z3, Z2
-	VSUBPD       256(DX), Z1, Z5
-	VMULPD       320(DX), Z5, Z4
-	VFNMADD213PD 192(DX), Z5, Z4
-	VMAXPD       Z4, Z2, Z2
-	VSUBPD       448(DX), Z1, Z18
-	VMULPD       512(DX), Z18, Z5
-	VFNMADD213PD 384(DX), Z18, Z5
-	VMAXPD       Z5, Z2, Z2
-	VSUBPD       640(DX), Z1, Z18
-	VMULPD       704(DX), Z18, Z1
-	VFNMADD213PD 576(DX), Z18, Z1
-	VMAXPD       Z1, Z2, Z2
-	VSUBPD       Z2, Z3, Z3
-	VSUBPD       Z2, Z4, Z4
-	VSUBPD       Z2, Z5, Z5
-	VSUBPD       Z2, Z1, Z1
-	VMOVUPD      Z3, Z18
-	VMOVUPD      estepz64c1<>+0(SB), Z19
-	VFMADD231PD  estepz64c2<>+0(SB), Z18, Z19
-	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
-	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z18
-	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z18
-	VMULPD       Z18, Z18, Z20
-	VMULPD       Z20, Z20, Z21
-	VMULPD       Z21, Z21, Z22
-	VMOVUPD      estepz64c5<>+0(SB), Z23
-	VFMADD231PD  estepz64c6<>+0(SB), Z18, Z23
-	VMOVUPD      estepz64c7<>+0(SB), Z24
-	VFMADD231PD  estepz64c8<>+0(SB), Z18, Z24
-	VFMADD231PD  Z24, Z20, Z23
-	VMOVUPD      estepz64c9<>+0(SB), Z24
-	VFMADD231PD  estepz64c10<>+0(SB), Z18, Z24
-	VMOVUPD      estepz64c11<>+0(SB), Z25
-	VFMADD231PD  estepz64c12<>+0(SB), Z18, Z25
-	VFMADD231PD  Z25, Z20, Z24
-	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      estepz64c13<>+0(SB), Z20
-	VFMADD231PD  estepz64c14<>+0(SB), Z18, Z20
-	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z18, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z18, Z23
-	VMOVUPD      Z23, Z18
-	VPSLLQ       $0x34, Z19, Z19
-	VPADDQ       Z19, Z18, Z18
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z3, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z18, K1, Z18
-	VMOVUPD      Z4, Z3
-	VMOVUPD      estepz64c1<>+0(SB), Z19
-	VFMADD231PD  estepz64c2<>+0(SB), Z3, Z19
-	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
-	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z3
-	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z3
-	VMULPD       Z3, Z3, Z20
-	VMULPD       Z20, Z20, Z21
-	VMULPD       Z21, Z21, Z22
-	VMOVUPD      estepz64c5<>+0(SB), Z23
-	VFMADD231PD  estepz64c6<>+0(SB), Z3, Z23
-	VMOVUPD      estepz64c7<>+0(SB), Z24
-	VFMADD231PD  estepz64c8<>+0(SB), Z3, Z24
-	VFMADD231PD  Z24, Z20, Z23
-	VMOVUPD      estepz64c9<>+0(SB), Z24
-	VFMADD231PD  estepz64c10<>+0(SB), Z3, Z24
-	VMOVUPD      estepz64c11<>+0(SB), Z25
-	VFMADD231PD  estepz64c12<>+0(SB), Z3, Z25
-	VFMADD231PD  Z25, Z20, Z24
-	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      estepz64c13<>+0(SB), Z20
-	VFMADD231PD  estepz64c14<>+0(SB), Z3, Z20
-	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z3, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z3, Z23
-	VMOVUPD      Z23, Z3
-	VPSLLQ       $0x34, Z19, Z19
-	VPADDQ       Z19, Z3, Z3
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z4, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z3, K1, Z3
-	VMOVUPD      Z5, Z4
-	VMOVUPD      estepz64c1<>+0(SB), Z19
-	VFMADD231PD  estepz64c2<>+0(SB), Z4, Z19
-	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
-	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z4
-	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z4
-	VMULPD       Z4, Z4, Z20
-	VMULPD       Z20, Z20, Z21
-	VMULPD       Z21, Z21, Z22
-	VMOVUPD      estepz64c5<>+0(SB), Z23
-	VFMADD231PD  estepz64c6<>+0(SB), Z4, Z23
-	VMOVUPD      estepz64c7<>+0(SB), Z24
-	VFMADD231PD  estepz64c8<>+0(SB), Z4, Z24
-	VFMADD231PD  Z24, Z20, Z23
-	VMOVUPD      estepz64c9<>+0(SB), Z24
-	VFMADD231PD  estepz64c10<>+0(SB), Z4, Z24
-	VMOVUPD      estepz64c11<>+0(SB), Z25
-	VFMADD231PD  estepz64c12<>+0(SB), Z4, Z25
-	VFMADD231PD  Z25, Z20, Z24
-	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      estepz64c13<>+0(SB), Z20
-	VFMADD231PD  estepz64c14<>+0(SB), Z4, Z20
-	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z4, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z4, Z23
-	VMOVUPD      Z23, Z4
-	VPSLLQ       $0x34, Z19, Z19
-	VPADDQ       Z19, Z4, Z4
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z5, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z4, K1, Z4
-	VMOVUPD      Z1, Z5
-	VMOVUPD      estepz64c1<>+0(SB), Z19
-	VFMADD231PD  estepz64c2<>+0(SB), Z5, Z19
-	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
-	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z5
-	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z5
-	VMULPD       Z5, Z5, Z20
-	VMULPD       Z20, Z20, Z21
-	VMULPD       Z21, Z21, Z22
-	VMOVUPD      estepz64c5<>+0(SB), Z23
-	VFMADD231PD  estepz64c6<>+0(SB), Z5, Z23
-	VMOVUPD      estepz64c7<>+0(SB), Z24
-	VFMADD231PD  estepz64c8<>+0(SB), Z5, Z24
-	VFMADD231PD  Z24, Z20, Z23
-	VMOVUPD      estepz64c9<>+0(SB), Z24
-	VFMADD231PD  estepz64c10<>+0(SB), Z5, Z24
-	VMOVUPD      estepz64c11<>+0(SB), Z25
-	VFMADD231PD  estepz64c12<>+0(SB), Z5, Z25
-	VFMADD231PD  Z25, Z20, Z24
-	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      estepz64c13<>+0(SB), Z20
-	VFMADD231PD  estepz64c14<>+0(SB), Z5, Z20
-	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z23
-	VMOVUPD      Z23, Z5
-	VPSLLQ       $0x34, Z19, Z19
-	VPADDQ       Z19, Z5, Z5
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z1, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z5, K1, Z5
-	VMOVUPD      Z18, Z1
-	VADDPD       Z3, Z1, Z1
-	VADDPD       Z4, Z1, Z1
-	VADDPD       Z5, Z1, Z1
-	VMULPD       Z1, Z0, Z0
-	VADDPD       768(BX), Z2, Z2
-	VMOVUPD      Z2, 768(BX)
-	VMOVUPD      estepz64c0<>+0(SB), Z2
-	VDIVPD       Z1, Z2, Z2
-	VMULPD       Z2, Z18, Z18
-	VMULPD       Z2, Z3, Z3
-	VMULPD       Z2, Z4, Z4
-	VMULPD       Z2, Z5, Z5
-	VMOVUPD      Z18, (R10)
-	VMOVUPD      Z3, 64(R10)
-	VMOVUPD      Z4, 128(R10)
-	VMOVUPD      Z5, 192(R10)
-	ADDQ         $0x40, AX
-	ADDQ         $0x00000100, R10
-	DECQ         R9
-	JNZ          pass1
-	VPXORQ       Z6, Z6, Z6
-	VPXORQ       Z7, Z7, Z7
-	VPXORQ       Z8, Z8, Z8
-	VPXORQ       Z9, Z9, Z9
-	VPXORQ       Z10, Z10, Z10
-	VPXORQ       Z11, Z11, Z11
-	VPXORQ       Z12, Z12, Z12
-	VPXORQ       Z13, Z13, Z13
-	VPXORQ       Z14, Z14, Z14
-	VPXORQ       Z15, Z15, Z15
-	VPXORQ       Z16, Z16, Z16
-	VPXORQ       Z17, Z17, Z17
-	MOVQ         DI, R9
-	MOVQ         SI, R10
-
-pass2:
-	VMOVUPD      (R8), Z1
-	VMOVUPD      (R10), Z2
-	VSUBPD       64(DX), Z1, Z3
-	VADDPD       Z2, Z6, Z6
-	VMULPD       Z3, Z2, Z2
-	VADDPD       Z2, Z7, Z7
-	VFMADD231PD  Z3, Z2, Z8
-	VMOVUPD      64(R10), Z2
-	VSUBPD       256(DX), Z1, Z3
-	VADDPD       Z2, Z9, Z9
-	VMULPD       Z3, Z2, Z2
-	VADDPD       Z2, Z10, Z10
-	VFMADD231PD  Z3, Z2, Z11
-	VMOVUPD      128(R10), Z2
-	VSUBPD       448(DX), Z1, Z3
-	VADDPD       Z2, Z12, Z12
-	VMULPD       Z3, Z2, Z2
-	VADDPD       Z2, Z13, Z13
-	VFMADD231PD  Z3, Z2, Z14
-	VMOVUPD      192(R10), Z2
-	VSUBPD       640(DX), Z1, Z1
-	VADDPD       Z2, Z15, Z15
-	VMULPD       Z1, Z2, Z2
-	VADDPD       Z2, Z16, Z16
-	VFMADD231PD  Z1, Z2, Z17
-	ADDQ         $0x40, R8
-	ADDQ         $0x00000100, R10
-	DECQ         R9
-	JNZ          pass2
-	VADDPD       (BX), Z6, Z6
-	VMOVUPD      Z6, (BX)
-	VADDPD       64(BX), Z7, Z7
-	VMOVUPD      Z7, 64(BX)
-	VADDPD       128(BX), Z8, Z8
-	VMOVUPD      Z8, 128(BX)
-	VADDPD       192(BX), Z9, Z9
-	VMOVUPD      Z9, 192(BX)
-	VADDPD       256(BX), Z10, Z10
-	VMOVUPD      Z10, 256(BX)
-	VADDPD       320(BX), Z11, Z11
-	VMOVUPD      Z11, 320(BX)
-	VADDPD       384(BX), Z12, Z12
-	VMOVUPD      Z12, 384(BX)
-	VADDPD       448(BX), Z13, Z13
-	VMOVUPD      Z13, 448(BX)
-	VADDPD       512(BX), Z14, Z14
-	VMOVUPD      Z14, 512(BX)
-	VADDPD       576(BX), Z15, Z15
-	VMOVUPD      Z15, 576(BX)
-	VADDPD       640(BX), Z16, Z16
-	VMOVUPD      Z16, 640(BX)
-	VADDPD       704(BX), Z17, Z17
-	VMOVUPD      Z17, 704(BX)
-	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        estepz64c17<>+0(SB), Z1, Z1
-	VSUBPD       estepz64c18<>+0(SB), Z1, Z1
-	VPANDQ       estepz64c19<>+0(SB), Z0, Z0
-	VPORQ        estepz64c0<>+0(SB), Z0, Z0
-	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z0, K1
-	VMULPD       estepz64c21<>+0(SB), Z0, Z2
-	VBLENDMPD    Z2, Z0, K1, Z0
-	VADDPD       estepz64c0<>+0(SB), Z1, K1, Z1
-	VSUBPD       estepz64c0<>+0(SB), Z0, Z0
-	VADDPD       estepz64c22<>+0(SB), Z0, Z2
-	VDIVPD       Z2, Z0, Z3
-	VMULPD       Z3, Z3, Z2
-	VMOVUPD      estepz64c23<>+0(SB), Z4
-	VFMADD213PD  estepz64c24<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c25<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c26<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c27<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c28<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c29<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c30<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c31<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c32<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c33<>+0(SB), Z2, Z4
-	VMULPD       Z2, Z4, Z4
-	VSUBPD       Z4, Z0, Z4
-	VFNMADD231PD Z3, Z4, Z0
-	VFMADD231PD  estepz64c4<>+0(SB), Z1, Z0
-	VFMADD231PD  estepz64c3<>+0(SB), Z1, Z0
-	VMOVUPD      Z0, Z0
-	VADDPD       768(BX), Z0, Z0
-	VMOVUPD      Z0, 768(BX)
-	VMOVUPD      estepz64c0<>+0(SB), Z0
-	JMP          block
-
-done:
-	VZEROUPPER
-	RET
-
-// func estepAVX512F64(x []float64, coef []float64, acc []float64, scratch []float64)
-// Requires: AVX, AVX512F
-TEXT ·estepAVX512F64(SB), NOSPLIT, $0-96
-	MOVQ    x_base+0(FP), CX
-	MOVQ    x_len+8(FP), BX
-	MOVQ    coef_base+24(FP), SI
-	MOVQ    acc_base+48(FP), DI
-	MOVQ    scratch_base+72(FP), R8
-	MOVQ    coef_len+32(FP), AX
-	MOVQ    $0x00000018, R9
-	XORQ    DX, DX
-	DIVQ    R9
-	IMUL3Q  $0x000000c0, AX, DX
-	ADDQ    DI, DX
-	VMOVUPD estepz64c0<>+0(SB), Z0
-	MOVQ    $0x00000020, R9
-	SHRQ    $0x03, BX
-
-loop:
-	TESTQ   BX, BX
-	JZ      done
-	VMOVUPD (CX), Z1
-	VMOVUPD estepz64c34<>+0(SB), Z2
-	MOVQ    SI, R10
-	MOVQ    DI, R11
-	MOVQ    R8, R12
-	MOVQ    AX, R13
-
-max:
-	VSUBPD       64(R10), Z1, Z5
-	VMULPD       128(R10), Z5, Z4
-	VFNMADD213PD (R10), Z5, Z4
-	VMOVUPD      Z4, (R12)
-	VMAXPD       Z4, Z2, Z2
-	ADDQ         $0x000000c0, R10
-	ADDQ         $0x000000c0, R11
-	ADDQ         $0x40, R12
-	DECQ         R13
-	JNZ          max
-	VPXORQ       Z3, Z3, Z3
-	MOVQ         SI, R10
-	MOVQ         DI, R11
-	MOVQ         R8, R12
-	MOVQ         AX, R13
-
-exp:
-	VMOVUPD      (R12), Z4
-	VSUBPD       Z2, Z4, Z4
-	VMOVUPD      Z4, Z5
-	VMOVUPD      estepz64c1<>+0(SB), Z6
-	VFMADD231PD  estepz64c2<>+0(SB), Z5, Z6
-	VSUBPD       estepz64c1<>+0(SB), Z6, Z7
-	VFNMADD231PD estepz64c3<>+0(SB), Z7, Z5
-	VFNMADD231PD estepz64c4<>+0(SB), Z7, Z5
-	VMULPD       Z5, Z5, Z7
-	VMULPD       Z7, Z7, Z8
-	VMULPD       Z8, Z8, Z9
-	VMOVUPD      estepz64c5<>+0(SB), Z10
-	VFMADD231PD  estepz64c6<>+0(SB), Z5, Z10
-	VMOVUPD      estepz64c7<>+0(SB), Z11
-	VFMADD231PD  estepz64c8<>+0(SB), Z5, Z11
-	VFMADD231PD  Z11, Z7, Z10
-	VMOVUPD      estepz64c9<>+0(SB), Z11
-	VFMADD231PD  estepz64c10<>+0(SB), Z5, Z11
-	VMOVUPD      estepz64c11<>+0(SB), Z12
-	VFMADD231PD  estepz64c12<>+0(SB), Z5, Z12
-	VFMADD231PD  Z12, Z7, Z11
-	VFMADD231PD  Z11, Z8, Z10
-	VMOVUPD      estepz64c13<>+0(SB), Z7
-	VFMADD231PD  estepz64c14<>+0(SB), Z5, Z7
-	VFMADD231PD  Z7, Z9, Z10
-	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z10
-	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z10
-	VMOVUPD      Z10, Z5
-	VPSLLQ       $0x34, Z6, Z6
-	VPADDQ       Z6, Z5, Z5
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z4, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z5, K1, Z5
-	VMOVUPD      Z5, (R12)
-	VADDPD       Z5, Z3, Z3
-	ADDQ         $0x000000c0, R10
-	ADDQ         $0x000000c0, R11
-	ADDQ         $0x40, R12
-	DECQ         R13
-	JNZ          exp
-	VMULPD       Z3, Z0, Z0
-	VADDPD       (DX), Z2, Z2
-	VMOVUPD      Z2, (DX)
-	VMOVUPD      estepz64c0<>+0(SB), Z2
-	VDIVPD       Z3, Z2, Z2
-	MOVQ         SI, R10
-	MOVQ         DI, R11
-	MOVQ         R8, R12
-	MOVQ         AX, R13
-
-acc:
-	VMOVUPD      (R12), Z4
-	VMULPD       Z2, Z4, Z4
-	VSUBPD       64(R10), Z1, Z5
-	VADDPD       (R11), Z4, Z6
-	VMOVUPD      Z6, (R11)
-	VMULPD       Z5, Z4, Z4
-	VADDPD       64(R11), Z4, Z6
-	VMOVUPD      Z6, 64(R11)
-	VMOVUPD      128(R11), Z6
-	VFMADD231PD  Z5, Z4, Z6
-	VMOVUPD      Z6, 128(R11)
-	ADDQ         $0x000000c0, R10
-	ADDQ         $0x000000c0, R11
-	ADDQ         $0x40, R12
-	DECQ         R13
-	JNZ          acc
-	ADDQ         $0x40, CX
-	DECQ         BX
-	DECQ         R9
-	JNZ          loop
-	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        estepz64c17<>+0(SB), Z1, Z1
-	VSUBPD       estepz64c18<>+0(SB), Z1, Z1
-	VPANDQ       estepz64c19<>+0(SB), Z0, Z0
-	VPORQ        estepz64c0<>+0(SB), Z0, Z0
-	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z0, K1
-	VMULPD       estepz64c21<>+0(SB), Z0, Z2
-	VBLENDMPD    Z2, Z0, K1, Z0
-	VADDPD       estepz64c0<>+0(SB), Z1, K1, Z1
-	VSUBPD       estepz64c0<>+0(SB), Z0, Z0
-	VADDPD       estepz64c22<>+0(SB), Z0, Z2
-	VDIVPD       Z2, Z0, Z4
-	VMULPD       Z4, Z4, Z2
-	VMOVUPD      estepz64c23<>+0(SB), Z5
-	VFMADD213PD  estepz64c24<>+0(SB), Z2, Z5
-	VFMADD213PD  estepz64c25<>+0(SB), Z2, Z5
-	VFMADD213PD  estepz64c26<>+0(SB), Z2, Z5
-	VFMADD213PD  estepz64c27<>+0(SB), Z2, Z5
-	VFMADD213PD  estepz64c28<>+0(SB), Z2, Z5
-	VFMADD213PD  estepz64c29<>+0(SB), Z2, Z5
-	VFMADD213PD  estepz64c30<>+0(SB), Z2, Z5
-	VFMADD213PD  estepz64c31<>+0(SB), Z2, Z5
-	VFMADD213PD  estepz64c32<>+0(SB), Z2, Z5
-	VFMADD213PD  estepz64c33<>+0(SB), Z2, Z5
-	VMULPD       Z2, Z5, Z5
-	VSUBPD       Z5, Z0, Z5
-	VFNMADD231PD Z4, Z5, Z0
-	VFMADD231PD  estepz64c4<>+0(SB), Z1, Z0
-	VFMADD231PD  estepz64c3<>+0(SB), Z1, Z0
-	VMOVUPD      Z0, Z0
-	VADDPD       (DX), Z0, Z0
-	VMOVUPD      Z0, (DX)
-	VMOVUPD      estepz64c0<>+0(SB), Z0
-	MOVQ         $0x00000020, R9
-	JMP          loop
-
-done:
-	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        estepz64c17<>+0(SB), Z1, Z1
-	VSUBPD       estepz64c18<>+0(SB), Z1, Z1
-	VPANDQ       estepz64c19<>+0(SB), Z0, Z0
-	VPORQ        estepz64c0<>+0(SB), Z0, Z0
-	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z0, K1
-	VMULPD       estepz64c21<>+0(SB), Z0, Z2
-	VBLENDMPD    Z2, Z0, K1, Z0
-	VADDPD       estepz64c0<>+0(SB), Z1, K1, Z1
-	VSUBPD       estepz64c0<>+0(SB), Z0, Z0
-	VADDPD       estepz64c22<>+0(SB), Z0, Z2
-	VDIVPD       Z2, Z0, Z3
-	VMULPD       Z3, Z3, Z2
-	VMOVUPD      estepz64c23<>+0(SB), Z4
-	VFMADD213PD  estepz64c24<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c25<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c26<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c27<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c28<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c29<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c30<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c31<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c32<>+0(SB), Z2, Z4
-	VFMADD213PD  estepz64c33<>+0(SB), Z2, Z4
-	VMULPD       Z2, Z4, Z4
-	VSUBPD       Z4, Z0, Z4
-	VFNMADD231PD Z3, Z4, Z0
-	VFMADD231PD  estepz64c4<>+0(SB), Z1, Z0
-	VFMADD231PD  estepz64c3<>+0(SB), Z1, Z0
-	VMOVUPD      Z0, Z0
-	VADDPD       (DX), Z0, Z0
-	VMOVUPD      Z0, (DX)
-	VMOVUPD      estepz64c0<>+0(SB), Z0
-	VZEROUPPER
-	RET
-
-DATA estepz64c34<>+0(SB)/8, $0xfff0000000000000
-DATA estepz64c34<>+8(SB)/8, $0xfff0000000000000
-DATA estepz64c34<>+16(SB)/8, $0xfff0000000000000
-DATA estepz64c34<>+24(SB)/8, $0xfff0000000000000
-DATA estepz64c34<>+32(SB)/8, $0xfff0000000000000
-DATA estepz64c34<>+40(SB)/8, $0xfff0000000000000
-DATA estepz64c34<>+48(SB)/8, $0xfff0000000000000
-DATA estepz64c34<>+56(SB)/8, $0xfff0000000000000
-GLOBL estepz64c34<>(SB), RODATA|NOPTR, $64
-
-// func estepAVX512F64K2W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
-// Requires: AVX, AVX512F, CMOV
-TEXT ·estepAVX512F64K2W(SB), NOSPLIT, $0-120
-	MOVQ x_base+0(FP), AX
-	MOVQ x_len+8(FP), CX
-	MOVQ w_base+24(FP), DX
-	MOVQ coef_base+48(FP), BX
-	MOVQ acc_base+72(FP), SI
-	MOVQ scratch_base+96(FP), DI
-	SHRQ $0x03, CX
-
-block:
-	TESTQ   CX, CX
-	JZ      done
-	MOVQ    $0x00000020, R8
-	CMPQ    CX, R8
-	CMOVQLT CX, R8
-	SUBQ    R8, CX
-	MOVQ    AX, R9
-	MOVQ    R8, R10
-	MOVQ    DI, R11
-
-pass1:
-	VMOVUPD      (AX), Z0
-	VMOVUPD      (DX), Z1
-	VSUBPD       64(BX), Z0, Z2
-	VMULPD       128(BX), Z2, Z3
-	VFNMADD213PD (BX), Z2, Z3
-	VMOVUPD      Z3, Z2
-	VSUBPD       256(BX), Z0, Z10
-	VMULPD       320(BX), Z10, Z0
-	VFNMADD213PD 192(BX), Z10, Z0
-	VMAXPD       Z0, Z2, Z2
-	VSUBPD       Z2, Z3, Z3
-	VSUBPD       Z2, Z0, Z0
-	VMINPD       Z0, Z3, Z10
-	VMOVUPD      Z10, Z11
-	VMOVUPD      estepz64c1<>+0(SB), Z12
-	VFMADD231PD  estepz64c2<>+0(SB), Z11, Z12
-	VSUBPD       estepz64c1<>+0(SB), Z12, Z13
-	VFNMADD231PD estepz64c3<>+0(SB), Z13, Z11
-	VFNMADD231PD estepz64c4<>+0(SB), Z13, Z11
-	VMULPD       Z11, Z11, Z13
-	VMULPD       Z13, Z13, Z14
-	VMULPD       Z14, Z14, Z15
-	VMOVUPD      estepz64c5<>+0(SB), Z16
-	VFMADD231PD  estepz64c6<>+0(SB), Z11, Z16
-	VMOVUPD      estepz64c7<>+0(SB), Z17
-	VFMADD231PD  estepz64c8<>+0(SB), Z11, Z17
-	VFMADD231PD  Z17, Z13, Z16
-	VMOVUPD      estepz64c9<>+0(SB), Z17
-	VFMADD231PD  estepz64c10<>+0(SB), Z11, Z17
-	VMOVUPD      estepz64c11<>+0(SB), Z18
-	VFMADD231PD  estepz64c12<>+0(SB), Z11, Z18
-	VFMADD231PD  Z18, Z13, Z17
-	VFMADD231PD  Z17, Z14, Z16
-	VMOVUPD      estepz64c13<>+0(SB), Z13
-	VFMADD231PD  estepz64c14<>+0(SB), Z11, Z13
-	VFMADD231PD  Z13, Z15, Z16
-	VFMADD213PD  estepz64c0<>+0(SB), Z11, Z16
-	VFMADD213PD  estepz64c0<>+0(SB), Z11, Z16
-	VMOVUPD      Z16, Z11
-	VPSLLQ       $0x34, Z12, Z12
-	VPADDQ       Z12, Z11, Z11
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z10, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z11, K1, Z11
-	VMOVUPD      Z11, Z10
-	VADDPD       estepz64c0<>+0(SB), Z10, Z10
-	VMOVUPD      Z11, Z12
-	VCMPPD       $0x00, estepz64c16<>+0(SB), Z3, K1
-	VBLENDMPD    estepz64c0<>+0(SB), Z12, K1, Z12
-	VMOVUPD      Z11, Z3
-	VCMPPD       $0x00, estepz64c16<>+0(SB), Z0, K1
-	VBLENDMPD    estepz64c0<>+0(SB), Z3, K1, Z3
-	VPSRLQ       $0x34, Z10, Z0
-	VPORQ        estepz64c17<>+0(SB), Z0, Z0
-	VSUBPD       estepz64c18<>+0(SB), Z0, Z0
-	VPANDQ       estepz64c19<>+0(SB), Z10, Z11
-	VPORQ        estepz64c0<>+0(SB), Z11, Z11
-	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z11, K1
-	VMULPD       estepz64c21<>+0(SB), Z11, Z13
-	VBLENDMPD    Z13, Z11, K1, Z11
-	VADDPD       estepz64c0<>+0(SB), Z0, K1, Z0
-	VSUBPD       estepz64c0<>+0(SB), Z11, Z11
-	VADDPD       estepz64c22<>+0(SB), Z11, Z13
-	VDIVPD       Z13, Z11, Z14
-	VMULPD       Z14, Z14, Z13
-	VMOVUPD      estepz64c23<>+0(SB), Z15
-	VFMADD213PD  estepz64c24<>+0(SB), Z13, Z15
-	VFMADD213PD  estepz64c25<>+0(SB), Z13, Z15
-	VFMADD213PD  estepz64c26<>+0(SB), Z13, Z15
-	VFMADD213PD  estepz64c27<>+0(SB), Z13, Z15
-	VFMADD213PD  estepz64c28<>+0(SB), Z13, Z15
-	VFMADD213PD  estepz64c29<>+0(SB), Z13, Z15
-	VFMADD213PD  estepz64c30<>+0(SB), Z13, Z15
-	VFMADD213PD  estepz64c31<>+0(SB), Z13, Z15
-	VFMADD213PD  estepz64c32<>+0(SB), Z13, Z15
-	VFMADD213PD  estepz64c33<>+0(SB), Z13, Z15
-	VMULPD       Z13, Z15, Z15
-	VSUBPD       Z15, Z11, Z15
-	VFNMADD231PD Z14, Z15, Z11
-	VFMADD231PD  estepz64c4<>+0(SB), Z0, Z11
-	VFMADD231PD  estepz64c3<>+0(SB), Z0, Z11
-	VMOVUPD      Z11, Z0
-	VADDPD       Z2, Z0, Z0
-	VMULPD       Z1, Z0, Z0
-	VADDPD       384(SI), Z0, Z0
-	VMOVUPD      Z0, 384(SI)
-	VDIVPD       Z10, Z1, Z0
-	VMULPD       Z0, Z12, Z12
-	VMULPD       Z0, Z3, Z3
 	VMOVUPD      Z12, (R11)
 	VMOVUPD      Z3, 64(R11)
-	ADDQ         $0x40, AX
-	ADDQ         $0x40, DX
+	ADDQ         $0x40, CX
 	ADDQ         $0x00000080, R11
 	DECQ         R10
 	JNZ          pass1
@@ -5731,204 +4478,207 @@ pass1:
 	MOVQ         DI, R11
 
 pass2:
-	VMOVUPD     (R9), Z0
-	VMOVUPD     (R11), Z1
-	VSUBPD      64(BX), Z0, Z2
-	VADDPD      Z1, Z4, Z4
-	VMULPD      Z2, Z1, Z1
-	VADDPD      Z1, Z5, Z5
-	VFMADD231PD Z2, Z1, Z6
-	VMOVUPD     64(R11), Z1
-	VSUBPD      256(BX), Z0, Z0
-	VADDPD      Z1, Z7, Z7
-	VMULPD      Z0, Z1, Z1
-	VADDPD      Z1, Z8, Z8
-	VFMADD231PD Z0, Z1, Z9
-	ADDQ        $0x40, R9
-	ADDQ        $0x00000080, R11
-	DECQ        R10
-	JNZ         pass2
-	VADDPD      (SI), Z4, Z4
-	VMOVUPD     Z4, (SI)
-	VADDPD      64(SI), Z5, Z5
-	VMOVUPD     Z5, 64(SI)
-	VADDPD      128(SI), Z6, Z6
-	VMOVUPD     Z6, 128(SI)
-	VADDPD      192(SI), Z7, Z7
-	VMOVUPD     Z7, 192(SI)
-	VADDPD      256(SI), Z8, Z8
-	VMOVUPD     Z8, 256(SI)
-	VADDPD      320(SI), Z9, Z9
-	VMOVUPD     Z9, 320(SI)
-	JMP         block
+	VMOVUPD      (R9), Z1
+	VMOVUPD      (R11), Z2
+	VSUBPD       64(BX), Z1, Z3
+	VADDPD       Z2, Z4, Z4
+	VMULPD       Z3, Z2, Z2
+	VADDPD       Z2, Z5, Z5
+	VFMADD231PD  Z3, Z2, Z6
+	VMOVUPD      64(R11), Z2
+	VSUBPD       256(BX), Z1, Z1
+	VADDPD       Z2, Z7, Z7
+	VMULPD       Z1, Z2, Z2
+	VADDPD       Z2, Z8, Z8
+	VFMADD231PD  Z1, Z2, Z9
+	ADDQ         $0x40, R9
+	ADDQ         $0x00000080, R11
+	DECQ         R10
+	JNZ          pass2
+	VADDPD       (SI), Z4, Z4
+	VMOVUPD      Z4, (SI)
+	VADDPD       64(SI), Z5, Z5
+	VMOVUPD      Z5, 64(SI)
+	VADDPD       128(SI), Z6, Z6
+	VMOVUPD      Z6, 128(SI)
+	VADDPD       192(SI), Z7, Z7
+	VMOVUPD      Z7, 192(SI)
+	VADDPD       256(SI), Z8, Z8
+	VMOVUPD      Z8, 256(SI)
+	VADDPD       320(SI), Z9, Z9
+	VMOVUPD      Z9, 320(SI)
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        1088(AX), Z1, Z1
+	VSUBPD       1152(AX), Z1, Z1
+	VPANDQ       1216(AX), Z0, Z0
+	VPORQ        (AX), Z0, Z0
+	VCMPPD       $0x1e, 1280(AX), Z0, K1
+	VMULPD       1344(AX), Z0, Z2
+	VBLENDMPD    Z2, Z0, K1, Z0
+	VADDPD       (AX), Z1, K1, Z1
+	VSUBPD       (AX), Z0, Z0
+	VADDPD       1408(AX), Z0, Z2
+	VDIVPD       Z2, Z0, Z3
+	VMULPD       Z3, Z3, Z2
+	VMOVUPD      1472(AX), Z10
+	VFMADD213PD  1536(AX), Z2, Z10
+	VFMADD213PD  1600(AX), Z2, Z10
+	VFMADD213PD  1664(AX), Z2, Z10
+	VFMADD213PD  1728(AX), Z2, Z10
+	VFMADD213PD  1792(AX), Z2, Z10
+	VFMADD213PD  1856(AX), Z2, Z10
+	VFMADD213PD  1920(AX), Z2, Z10
+	VFMADD213PD  1984(AX), Z2, Z10
+	VFMADD213PD  2048(AX), Z2, Z10
+	VFMADD213PD  2112(AX), Z2, Z10
+	VMULPD       Z2, Z10, Z10
+	VSUBPD       Z10, Z0, Z10
+	VFNMADD231PD Z3, Z10, Z0
+	VFMADD231PD  256(AX), Z1, Z0
+	VFMADD231PD  192(AX), Z1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       384(SI), Z0, Z0
+	VMOVUPD      Z0, 384(SI)
+	VMOVUPD      (AX), Z0
+	JMP          block
 
 done:
 	VZEROUPPER
 	RET
 
-// func estepAVX512F64K3W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
+// func estepAVX512F64K3(x []float64, coef []float64, acc []float64, scratch []float64)
 // Requires: AVX, AVX512F, CMOV
-TEXT ·estepAVX512F64K3W(SB), NOSPLIT, $0-120
-	MOVQ x_base+0(FP), AX
-	MOVQ x_len+8(FP), CX
-	MOVQ w_base+24(FP), DX
-	MOVQ coef_base+48(FP), BX
-	MOVQ acc_base+72(FP), SI
-	MOVQ scratch_base+96(FP), DI
-	SHRQ $0x03, CX
+TEXT ·estepAVX512F64K3(SB), NOSPLIT, $0-96
+	LEAQ    estepzpool<>+63(SB), AX
+	ANDQ    $-64, AX
+	MOVQ    x_base+0(FP), CX
+	MOVQ    x_len+8(FP), DX
+	MOVQ    coef_base+24(FP), BX
+	MOVQ    acc_base+48(FP), SI
+	MOVQ    scratch_base+72(FP), DI
+	VMOVUPD (AX), Z0
+	SHRQ    $0x03, DX
 
 block:
-	TESTQ   CX, CX
+	TESTQ   DX, DX
 	JZ      done
 	MOVQ    $0x00000020, R8
-	CMPQ    CX, R8
-	CMOVQLT CX, R8
-	SUBQ    R8, CX
-	MOVQ    AX, R9
+	CMPQ    DX, R8
+	CMOVQLT DX, R8
+	SUBQ    R8, DX
+	MOVQ    CX, R9
 	MOVQ    R8, R10
 	MOVQ    DI, R11
 
 pass1:
-	VMOVUPD      (AX), Z0
-	VMOVUPD      (DX), Z1
-	VSUBPD       64(BX), Z0, Z2
+	VMOVUPD      (CX), Z1
+	VSUBPD       64(BX), Z1, Z2
 	VMULPD       128(BX), Z2, Z3
 	VFNMADD213PD (BX), Z2, Z3
 	VMOVUPD      Z3, Z2
-	VSUBPD       256(BX), Z0, Z5
+	VSUBPD       256(BX), Z1, Z5
 	VMULPD       320(BX), Z5, Z4
 	VFNMADD213PD 192(BX), Z5, Z4
 	VMAXPD       Z4, Z2, Z2
-	VSUBPD       448(BX), Z0, Z5
-	VMULPD       512(BX), Z5, Z0
-	VFNMADD213PD 384(BX), Z5, Z0
-	VMAXPD       Z0, Z2, Z2
+	VSUBPD       448(BX), Z1, Z5
+	VMULPD       512(BX), Z5, Z1
+	VFNMADD213PD 384(BX), Z5, Z1
+	VMAXPD       Z1, Z2, Z2
 	VSUBPD       Z2, Z3, Z3
 	VSUBPD       Z2, Z4, Z4
-	VSUBPD       Z2, Z0, Z0
+	VSUBPD       Z2, Z1, Z1
 	VMINPD       Z4, Z3, Z5
 	VMAXPD       Z4, Z3, Z18
-	VMINPD       Z0, Z18, Z18
+	VMINPD       Z1, Z18, Z18
 	VMAXPD       Z18, Z5, Z18
-	VMINPD       Z0, Z5, Z5
+	VMINPD       Z1, Z5, Z5
 	VMOVUPD      Z5, Z19
-	VMOVUPD      estepz64c1<>+0(SB), Z20
-	VFMADD231PD  estepz64c2<>+0(SB), Z19, Z20
-	VSUBPD       estepz64c1<>+0(SB), Z20, Z21
-	VFNMADD231PD estepz64c3<>+0(SB), Z21, Z19
-	VFNMADD231PD estepz64c4<>+0(SB), Z21, Z19
+	VMOVUPD      64(AX), Z20
+	VFMADD231PD  128(AX), Z19, Z20
+	VSUBPD       64(AX), Z20, Z21
+	VFNMADD231PD 192(AX), Z21, Z19
+	VFNMADD231PD 256(AX), Z21, Z19
 	VMULPD       Z19, Z19, Z21
 	VMULPD       Z21, Z21, Z22
 	VMULPD       Z22, Z22, Z23
-	VMOVUPD      estepz64c5<>+0(SB), Z24
-	VFMADD231PD  estepz64c6<>+0(SB), Z19, Z24
-	VMOVUPD      estepz64c7<>+0(SB), Z25
-	VFMADD231PD  estepz64c8<>+0(SB), Z19, Z25
+	VMOVUPD      320(AX), Z24
+	VFMADD231PD  384(AX), Z19, Z24
+	VMOVUPD      448(AX), Z25
+	VFMADD231PD  512(AX), Z19, Z25
 	VFMADD231PD  Z25, Z21, Z24
-	VMOVUPD      estepz64c9<>+0(SB), Z25
-	VFMADD231PD  estepz64c10<>+0(SB), Z19, Z25
-	VMOVUPD      estepz64c11<>+0(SB), Z26
-	VFMADD231PD  estepz64c12<>+0(SB), Z19, Z26
+	VMOVUPD      576(AX), Z25
+	VFMADD231PD  640(AX), Z19, Z25
+	VMOVUPD      704(AX), Z26
+	VFMADD231PD  768(AX), Z19, Z26
 	VFMADD231PD  Z26, Z21, Z25
 	VFMADD231PD  Z25, Z22, Z24
-	VMOVUPD      estepz64c13<>+0(SB), Z21
-	VFMADD231PD  estepz64c14<>+0(SB), Z19, Z21
+	VMOVUPD      832(AX), Z21
+	VFMADD231PD  896(AX), Z19, Z21
 	VFMADD231PD  Z21, Z23, Z24
-	VFMADD213PD  estepz64c0<>+0(SB), Z19, Z24
-	VFMADD213PD  estepz64c0<>+0(SB), Z19, Z24
+	VFMADD213PD  (AX), Z19, Z24
+	VFMADD213PD  (AX), Z19, Z24
 	VMOVUPD      Z24, Z19
 	VPSLLQ       $0x34, Z20, Z20
 	VPADDQ       Z20, Z19, Z19
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z5, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z19, K1, Z19
+	VCMPPD       $0x11, 960(AX), Z5, K1
+	VBLENDMPD    1024(AX), Z19, K1, Z19
 	VMOVUPD      Z18, Z20
-	VMOVUPD      estepz64c1<>+0(SB), Z21
-	VFMADD231PD  estepz64c2<>+0(SB), Z20, Z21
-	VSUBPD       estepz64c1<>+0(SB), Z21, Z22
-	VFNMADD231PD estepz64c3<>+0(SB), Z22, Z20
-	VFNMADD231PD estepz64c4<>+0(SB), Z22, Z20
+	VMOVUPD      64(AX), Z21
+	VFMADD231PD  128(AX), Z20, Z21
+	VSUBPD       64(AX), Z21, Z22
+	VFNMADD231PD 192(AX), Z22, Z20
+	VFNMADD231PD 256(AX), Z22, Z20
 	VMULPD       Z20, Z20, Z22
 	VMULPD       Z22, Z22, Z23
 	VMULPD       Z23, Z23, Z24
-	VMOVUPD      estepz64c5<>+0(SB), Z25
-	VFMADD231PD  estepz64c6<>+0(SB), Z20, Z25
-	VMOVUPD      estepz64c7<>+0(SB), Z26
-	VFMADD231PD  estepz64c8<>+0(SB), Z20, Z26
+	VMOVUPD      320(AX), Z25
+	VFMADD231PD  384(AX), Z20, Z25
+	VMOVUPD      448(AX), Z26
+	VFMADD231PD  512(AX), Z20, Z26
 	VFMADD231PD  Z26, Z22, Z25
-	VMOVUPD      estepz64c9<>+0(SB), Z26
-	VFMADD231PD  estepz64c10<>+0(SB), Z20, Z26
-	VMOVUPD      estepz64c11<>+0(SB), Z27
-	VFMADD231PD  estepz64c12<>+0(SB), Z20, Z27
+	VMOVUPD      576(AX), Z26
+	VFMADD231PD  640(AX), Z20, Z26
+	VMOVUPD      704(AX), Z27
+	VFMADD231PD  768(AX), Z20, Z27
 	VFMADD231PD  Z27, Z22, Z26
 	VFMADD231PD  Z26, Z23, Z25
-	VMOVUPD      estepz64c13<>+0(SB), Z22
-	VFMADD231PD  estepz64c14<>+0(SB), Z20, Z22
+	VMOVUPD      832(AX), Z22
+	VFMADD231PD  896(AX), Z20, Z22
 	VFMADD231PD  Z22, Z24, Z25
-	VFMADD213PD  estepz64c0<>+0(SB), Z20, Z25
-	VFMADD213PD  estepz64c0<>+0(SB), Z20, Z25
+	VFMADD213PD  (AX), Z20, Z25
+	VFMADD213PD  (AX), Z20, Z25
 	VMOVUPD      Z25, Z20
 	VPSLLQ       $0x34, Z21, Z21
 	VPADDQ       Z21, Z20, Z20
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z18, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z20, K1, Z20
+	VCMPPD       $0x11, 960(AX), Z18, K1
+	VBLENDMPD    1024(AX), Z20, K1, Z20
 	VMOVUPD      Z19, Z18
 	VADDPD       Z20, Z18, Z18
-	VADDPD       estepz64c0<>+0(SB), Z18, Z18
+	VADDPD       (AX), Z18, Z18
 	VCMPPD       $0x00, Z5, Z3, K1
 	VBLENDMPD    Z19, Z20, K1, Z6
-	VCMPPD       $0x00, estepz64c16<>+0(SB), Z3, K1
-	VBLENDMPD    estepz64c0<>+0(SB), Z6, K1, Z6
+	VCMPPD       $0x00, 1024(AX), Z3, K1
+	VBLENDMPD    (AX), Z6, K1, Z6
 	VCMPPD       $0x00, Z5, Z4, K1
 	VBLENDMPD    Z19, Z20, K1, Z7
-	VCMPPD       $0x00, estepz64c16<>+0(SB), Z4, K1
-	VBLENDMPD    estepz64c0<>+0(SB), Z7, K1, Z7
-	VCMPPD       $0x00, Z5, Z0, K1
+	VCMPPD       $0x00, 1024(AX), Z4, K1
+	VBLENDMPD    (AX), Z7, K1, Z7
+	VCMPPD       $0x00, Z5, Z1, K1
 	VBLENDMPD    Z19, Z20, K1, Z8
-	VCMPPD       $0x00, estepz64c16<>+0(SB), Z0, K1
-	VBLENDMPD    estepz64c0<>+0(SB), Z8, K1, Z8
-	VPSRLQ       $0x34, Z18, Z0
-	VPORQ        estepz64c17<>+0(SB), Z0, Z0
-	VSUBPD       estepz64c18<>+0(SB), Z0, Z0
-	VPANDQ       estepz64c19<>+0(SB), Z18, Z3
-	VPORQ        estepz64c0<>+0(SB), Z3, Z3
-	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z3, K1
-	VMULPD       estepz64c21<>+0(SB), Z3, Z4
-	VBLENDMPD    Z4, Z3, K1, Z3
-	VADDPD       estepz64c0<>+0(SB), Z0, K1, Z0
-	VSUBPD       estepz64c0<>+0(SB), Z3, Z3
-	VADDPD       estepz64c22<>+0(SB), Z3, Z4
-	VDIVPD       Z4, Z3, Z5
-	VMULPD       Z5, Z5, Z4
-	VMOVUPD      estepz64c23<>+0(SB), Z19
-	VFMADD213PD  estepz64c24<>+0(SB), Z4, Z19
-	VFMADD213PD  estepz64c25<>+0(SB), Z4, Z19
-	VFMADD213PD  estepz64c26<>+0(SB), Z4, Z19
-	VFMADD213PD  estepz64c27<>+0(SB), Z4, Z19
-	VFMADD213PD  estepz64c28<>+0(SB), Z4, Z19
-	VFMADD213PD  estepz64c29<>+0(SB), Z4, Z19
-	VFMADD213PD  estepz64c30<>+0(SB), Z4, Z19
-	VFMADD213PD  estepz64c31<>+0(SB), Z4, Z19
-	VFMADD213PD  estepz64c32<>+0(SB), Z4, Z19
-	VFMADD213PD  estepz64c33<>+0(SB), Z4, Z19
-	VMULPD       Z4, Z19, Z19
-	VSUBPD       Z19, Z3, Z19
-	VFNMADD231PD Z5, Z19, Z3
-	VFMADD231PD  estepz64c4<>+0(SB), Z0, Z3
-	VFMADD231PD  estepz64c3<>+0(SB), Z0, Z3
-	VMOVUPD      Z3, Z0
-	VADDPD       Z2, Z0, Z0
-	VMULPD       Z1, Z0, Z0
-	VADDPD       576(SI), Z0, Z0
-	VMOVUPD      Z0, 576(SI)
-	VDIVPD       Z18, Z1, Z0
-	VMULPD       Z0, Z6, Z6
-	VMULPD       Z0, Z7, Z7
-	VMULPD       Z0, Z8, Z8
+	VCMPPD       $0x00, 1024(AX), Z1, K1
+	VBLENDMPD    (AX), Z8, K1, Z8
+	VMULPD       Z18, Z0, Z0
+	VADDPD       576(SI), Z2, Z2
+	VMOVUPD      Z2, 576(SI)
+	VMOVUPD      (AX), Z1
+	VDIVPD       Z18, Z1, Z1
+	VMULPD       Z1, Z6, Z6
+	VMULPD       Z1, Z7, Z7
+	VMULPD       Z1, Z8, Z8
 	VMOVUPD      Z6, (R11)
 	VMOVUPD      Z7, 64(R11)
 	VMOVUPD      Z8, 128(R11)
-	ADDQ         $0x40, AX
-	ADDQ         $0x40, DX
+	ADDQ         $0x40, CX
 	ADDQ         $0x000000c0, R11
 	DECQ         R10
 	JNZ          pass1
@@ -5945,267 +4695,270 @@ pass1:
 	MOVQ         DI, R11
 
 pass2:
-	VMOVUPD     (R9), Z0
-	VMOVUPD     (R11), Z1
-	VSUBPD      64(BX), Z0, Z2
-	VADDPD      Z1, Z9, Z9
-	VMULPD      Z2, Z1, Z1
-	VADDPD      Z1, Z10, Z10
-	VFMADD231PD Z2, Z1, Z11
-	VMOVUPD     64(R11), Z1
-	VSUBPD      256(BX), Z0, Z2
-	VADDPD      Z1, Z12, Z12
-	VMULPD      Z2, Z1, Z1
-	VADDPD      Z1, Z13, Z13
-	VFMADD231PD Z2, Z1, Z14
-	VMOVUPD     128(R11), Z1
-	VSUBPD      448(BX), Z0, Z0
-	VADDPD      Z1, Z15, Z15
-	VMULPD      Z0, Z1, Z1
-	VADDPD      Z1, Z16, Z16
-	VFMADD231PD Z0, Z1, Z17
-	ADDQ        $0x40, R9
-	ADDQ        $0x000000c0, R11
-	DECQ        R10
-	JNZ         pass2
-	VADDPD      (SI), Z9, Z9
-	VMOVUPD     Z9, (SI)
-	VADDPD      64(SI), Z10, Z10
-	VMOVUPD     Z10, 64(SI)
-	VADDPD      128(SI), Z11, Z11
-	VMOVUPD     Z11, 128(SI)
-	VADDPD      192(SI), Z12, Z12
-	VMOVUPD     Z12, 192(SI)
-	VADDPD      256(SI), Z13, Z13
-	VMOVUPD     Z13, 256(SI)
-	VADDPD      320(SI), Z14, Z14
-	VMOVUPD     Z14, 320(SI)
-	VADDPD      384(SI), Z15, Z15
-	VMOVUPD     Z15, 384(SI)
-	VADDPD      448(SI), Z16, Z16
-	VMOVUPD     Z16, 448(SI)
-	VADDPD      512(SI), Z17, Z17
-	VMOVUPD     Z17, 512(SI)
-	JMP         block
+	VMOVUPD      (R9), Z1
+	VMOVUPD      (R11), Z2
+	VSUBPD       64(BX), Z1, Z3
+	VADDPD       Z2, Z9, Z9
+	VMULPD       Z3, Z2, Z2
+	VADDPD       Z2, Z10, Z10
+	VFMADD231PD  Z3, Z2, Z11
+	VMOVUPD      64(R11), Z2
+	VSUBPD       256(BX), Z1, Z3
+	VADDPD       Z2, Z12, Z12
+	VMULPD       Z3, Z2, Z2
+	VADDPD       Z2, Z13, Z13
+	VFMADD231PD  Z3, Z2, Z14
+	VMOVUPD      128(R11), Z2
+	VSUBPD       448(BX), Z1, Z1
+	VADDPD       Z2, Z15, Z15
+	VMULPD       Z1, Z2, Z2
+	VADDPD       Z2, Z16, Z16
+	VFMADD231PD  Z1, Z2, Z17
+	ADDQ         $0x40, R9
+	ADDQ         $0x000000c0, R11
+	DECQ         R10
+	JNZ          pass2
+	VADDPD       (SI), Z9, Z9
+	VMOVUPD      Z9, (SI)
+	VADDPD       64(SI), Z10, Z10
+	VMOVUPD      Z10, 64(SI)
+	VADDPD       128(SI), Z11, Z11
+	VMOVUPD      Z11, 128(SI)
+	VADDPD       192(SI), Z12, Z12
+	VMOVUPD      Z12, 192(SI)
+	VADDPD       256(SI), Z13, Z13
+	VMOVUPD      Z13, 256(SI)
+	VADDPD       320(SI), Z14, Z14
+	VMOVUPD      Z14, 320(SI)
+	VADDPD       384(SI), Z15, Z15
+	VMOVUPD      Z15, 384(SI)
+	VADDPD       448(SI), Z16, Z16
+	VMOVUPD      Z16, 448(SI)
+	VADDPD       512(SI), Z17, Z17
+	VMOVUPD      Z17, 512(SI)
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        1088(AX), Z1, Z1
+	VSUBPD       1152(AX), Z1, Z1
+	VPANDQ       1216(AX), Z0, Z0
+	VPORQ        (AX), Z0, Z0
+	VCMPPD       $0x1e, 1280(AX), Z0, K1
+	VMULPD       1344(AX), Z0, Z2
+	VBLENDMPD    Z2, Z0, K1, Z0
+	VADDPD       (AX), Z1, K1, Z1
+	VSUBPD       (AX), Z0, Z0
+	VADDPD       1408(AX), Z0, Z2
+	VDIVPD       Z2, Z0, Z3
+	VMULPD       Z3, Z3, Z2
+	VMOVUPD      1472(AX), Z4
+	VFMADD213PD  1536(AX), Z2, Z4
+	VFMADD213PD  1600(AX), Z2, Z4
+	VFMADD213PD  1664(AX), Z2, Z4
+	VFMADD213PD  1728(AX), Z2, Z4
+	VFMADD213PD  1792(AX), Z2, Z4
+	VFMADD213PD  1856(AX), Z2, Z4
+	VFMADD213PD  1920(AX), Z2, Z4
+	VFMADD213PD  1984(AX), Z2, Z4
+	VFMADD213PD  2048(AX), Z2, Z4
+	VFMADD213PD  2112(AX), Z2, Z4
+	VMULPD       Z2, Z4, Z4
+	VSUBPD       Z4, Z0, Z4
+	VFNMADD231PD Z3, Z4, Z0
+	VFMADD231PD  256(AX), Z1, Z0
+	VFMADD231PD  192(AX), Z1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       576(SI), Z0, Z0
+	VMOVUPD      Z0, 576(SI)
+	VMOVUPD      (AX), Z0
+	JMP          block
 
 done:
 	VZEROUPPER
 	RET
 
-// func estepAVX512F64K4W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
+// func estepAVX512F64K4(x []float64, coef []float64, acc []float64, scratch []float64)
 // Requires: AVX, AVX512F, CMOV
-TEXT ·estepAVX512F64K4W(SB), NOSPLIT, $0-120
-	MOVQ x_base+0(FP), AX
-	MOVQ x_len+8(FP), CX
-	MOVQ w_base+24(FP), DX
-	MOVQ coef_base+48(FP), BX
-	MOVQ acc_base+72(FP), SI
-	MOVQ scratch_base+96(FP), DI
-	SHRQ $0x03, CX
+TEXT ·estepAVX512F64K4(SB), NOSPLIT, $0-96
+	LEAQ    estepzpool<>+63(SB), AX
+	ANDQ    $-64, AX
+	MOVQ    x_base+0(FP), CX
+	MOVQ    x_len+8(FP), DX
+	MOVQ    coef_base+24(FP), BX
+	MOVQ    acc_base+48(FP), SI
+	MOVQ    scratch_base+72(FP), DI
+	VMOVUPD (AX), Z0
+	SHRQ    $0x03, DX
 
 block:
-	TESTQ   CX, CX
+	TESTQ   DX, DX
 	JZ      done
 	MOVQ    $0x00000020, R8
-	CMPQ    CX, R8
-	CMOVQLT CX, R8
-	SUBQ    R8, CX
-	MOVQ    AX, R9
+	CMPQ    DX, R8
+	CMOVQLT DX, R8
+	SUBQ    R8, DX
+	MOVQ    CX, R9
 	MOVQ    R8, R10
 	MOVQ    DI, R11
 
 pass1:
-	VMOVUPD      (AX), Z0
-	VMOVUPD      (DX), Z1
-	VSUBPD       64(BX), Z0, Z2
+	VMOVUPD      (CX), Z1
+	VSUBPD       64(BX), Z1, Z2
 	VMULPD       128(BX), Z2, Z3
 	VFNMADD213PD (BX), Z2, Z3
 	VMOVUPD      Z3, Z2
-	VSUBPD       256(BX), Z0, Z5
+	VSUBPD       256(BX), Z1, Z5
 	VMULPD       320(BX), Z5, Z4
 	VFNMADD213PD 192(BX), Z5, Z4
 	VMAXPD       Z4, Z2, Z2
-	VSUBPD       448(BX), Z0, Z18
+	VSUBPD       448(BX), Z1, Z18
 	VMULPD       512(BX), Z18, Z5
 	VFNMADD213PD 384(BX), Z18, Z5
 	VMAXPD       Z5, Z2, Z2
-	VSUBPD       640(BX), Z0, Z18
-	VMULPD       704(BX), Z18, Z0
-	VFNMADD213PD 576(BX), Z18, Z0
-	VMAXPD       Z0, Z2, Z2
+	VSUBPD       640(BX), Z1, Z18
+	VMULPD       704(BX), Z18, Z1
+	VFNMADD213PD 576(BX), Z18, Z1
+	VMAXPD       Z1, Z2, Z2
 	VSUBPD       Z2, Z3, Z3
 	VSUBPD       Z2, Z4, Z4
 	VSUBPD       Z2, Z5, Z5
-	VSUBPD       Z2, Z0, Z0
+	VSUBPD       Z2, Z1, Z1
 	VMOVUPD      Z3, Z18
-	VMOVUPD      estepz64c1<>+0(SB), Z19
-	VFMADD231PD  estepz64c2<>+0(SB), Z18, Z19
-	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
-	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z18
-	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z18
+	VMOVUPD      64(AX), Z19
+	VFMADD231PD  128(AX), Z18, Z19
+	VSUBPD       64(AX), Z19, Z20
+	VFNMADD231PD 192(AX), Z20, Z18
+	VFNMADD231PD 256(AX), Z20, Z18
 	VMULPD       Z18, Z18, Z20
 	VMULPD       Z20, Z20, Z21
 	VMULPD       Z21, Z21, Z22
-	VMOVUPD      estepz64c5<>+0(SB), Z23
-	VFMADD231PD  estepz64c6<>+0(SB), Z18, Z23
-	VMOVUPD      estepz64c7<>+0(SB), Z24
-	VFMADD231PD  estepz64c8<>+0(SB), Z18, Z24
+	VMOVUPD      320(AX), Z23
+	VFMADD231PD  384(AX), Z18, Z23
+	VMOVUPD      448(AX), Z24
+	VFMADD231PD  512(AX), Z18, Z24
 	VFMADD231PD  Z24, Z20, Z23
-	VMOVUPD      estepz64c9<>+0(SB), Z24
-	VFMADD231PD  estepz64c10<>+0(SB), Z18, Z24
-	VMOVUPD      estepz64c11<>+0(SB), Z25
-	VFMADD231PD  estepz64c12<>+0(SB), Z18, Z25
+	VMOVUPD      576(AX), Z24
+	VFMADD231PD  640(AX), Z18, Z24
+	VMOVUPD      704(AX), Z25
+	VFMADD231PD  768(AX), Z18, Z25
 	VFMADD231PD  Z25, Z20, Z24
 	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      estepz64c13<>+0(SB), Z20
-	VFMADD231PD  estepz64c14<>+0(SB), Z18, Z20
+	VMOVUPD      832(AX), Z20
+	VFMADD231PD  896(AX), Z18, Z20
 	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z18, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z18, Z23
+	VFMADD213PD  (AX), Z18, Z23
+	VFMADD213PD  (AX), Z18, Z23
 	VMOVUPD      Z23, Z18
 	VPSLLQ       $0x34, Z19, Z19
 	VPADDQ       Z19, Z18, Z18
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z3, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z18, K1, Z18
+	VCMPPD       $0x11, 960(AX), Z3, K1
+	VBLENDMPD    1024(AX), Z18, K1, Z18
 	VMOVUPD      Z4, Z3
-	VMOVUPD      estepz64c1<>+0(SB), Z19
-	VFMADD231PD  estepz64c2<>+0(SB), Z3, Z19
-	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
-	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z3
-	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z3
+	VMOVUPD      64(AX), Z19
+	VFMADD231PD  128(AX), Z3, Z19
+	VSUBPD       64(AX), Z19, Z20
+	VFNMADD231PD 192(AX), Z20, Z3
+	VFNMADD231PD 256(AX), Z20, Z3
 	VMULPD       Z3, Z3, Z20
 	VMULPD       Z20, Z20, Z21
 	VMULPD       Z21, Z21, Z22
-	VMOVUPD      estepz64c5<>+0(SB), Z23
-	VFMADD231PD  estepz64c6<>+0(SB), Z3, Z23
-	VMOVUPD      estepz64c7<>+0(SB), Z24
-	VFMADD231PD  estepz64c8<>+0(SB), Z3, Z24
+	VMOVUPD      320(AX), Z23
+	VFMADD231PD  384(AX), Z3, Z23
+	VMOVUPD      448(AX), Z24
+	VFMADD231PD  512(AX), Z3, Z24
 	VFMADD231PD  Z24, Z20, Z23
-	VMOVUPD      estepz64c9<>+0(SB), Z24
-	VFMADD231PD  estepz64c10<>+0(SB), Z3, Z24
-	VMOVUPD      estepz64c11<>+0(SB), Z25
-	VFMADD231PD  estepz64c12<>+0(SB), Z3, Z25
+	VMOVUPD      576(AX), Z24
+	VFMADD231PD  640(AX), Z3, Z24
+	VMOVUPD      704(AX), Z25
+	VFMADD231PD  768(AX), Z3, Z25
 	VFMADD231PD  Z25, Z20, Z24
 	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      estepz64c13<>+0(SB), Z20
-	VFMADD231PD  estepz64c14<>+0(SB), Z3, Z20
+	VMOVUPD      832(AX), Z20
+	VFMADD231PD  896(AX), Z3, Z20
 	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z3, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z3, Z23
+	VFMADD213PD  (AX), Z3, Z23
+	VFMADD213PD  (AX), Z3, Z23
 	VMOVUPD      Z23, Z3
 	VPSLLQ       $0x34, Z19, Z19
 	VPADDQ       Z19, Z3, Z3
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z4, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z3, K1, Z3
+	VCMPPD       $0x11, 960(AX), Z4, K1
+	VBLENDMPD    1024(AX), Z3, K1, Z3
 	VMOVUPD      Z5, Z4
-	VMOVUPD      estepz64c1<>+0(SB), Z19
-	VFMADD231PD  estepz64c2<>+0(SB), Z4, Z19
-	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
-	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z4
-	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z4
+	VMOVUPD      64(AX), Z19
+	VFMADD231PD  128(AX), Z4, Z19
+	VSUBPD       64(AX), Z19, Z20
+	VFNMADD231PD 192(AX), Z20, Z4
+	VFNMADD231PD 256(AX), Z20, Z4
 	VMULPD       Z4, Z4, Z20
 	VMULPD       Z20, Z20, Z21
 	VMULPD       Z21, Z21, Z22
-	VMOVUPD      estepz64c5<>+0(SB), Z23
-	VFMADD231PD  estepz64c6<>+0(SB), Z4, Z23
-	VMOVUPD      estepz64c7<>+0(SB), Z24
-	VFMADD231PD  estepz64c8<>+0(SB), Z4, Z24
+	VMOVUPD      320(AX), Z23
+	VFMADD231PD  384(AX), Z4, Z23
+	VMOVUPD      448(AX), Z24
+	VFMADD231PD  512(AX), Z4, Z24
 	VFMADD231PD  Z24, Z20, Z23
-	VMOVUPD      estepz64c9<>+0(SB), Z24
-	VFMADD231PD  estepz64c10<>+0(SB), Z4, Z24
-	VMOVUPD      estepz64c11<>+0(SB), Z25
-	VFMADD231PD  estepz64c12<>+0(SB), Z4, Z25
+	VMOVUPD      576(AX), Z24
+	VFMADD231PD  640(AX), Z4, Z24
+	VMOVUPD      704(AX), Z25
+	VFMADD231PD  768(AX), Z4, Z25
 	VFMADD231PD  Z25, Z20, Z24
 	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      estepz64c13<>+0(SB), Z20
-	VFMADD231PD  estepz64c14<>+0(SB), Z4, Z20
+	VMOVUPD      832(AX), Z20
+	VFMADD231PD  896(AX), Z4, Z20
 	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z4, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z4, Z23
+	VFMADD213PD  (AX), Z4, Z23
+	VFMADD213PD  (AX), Z4, Z23
 	VMOVUPD      Z23, Z4
 	VPSLLQ       $0x34, Z19, Z19
 	VPADDQ       Z19, Z4, Z4
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z5, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z4, K1, Z4
-	VMOVUPD      Z0, Z5
-	VMOVUPD      estepz64c1<>+0(SB), Z19
-	VFMADD231PD  estepz64c2<>+0(SB), Z5, Z19
-	VSUBPD       estepz64c1<>+0(SB), Z19, Z20
-	VFNMADD231PD estepz64c3<>+0(SB), Z20, Z5
-	VFNMADD231PD estepz64c4<>+0(SB), Z20, Z5
+	VCMPPD       $0x11, 960(AX), Z5, K1
+	VBLENDMPD    1024(AX), Z4, K1, Z4
+	VMOVUPD      Z1, Z5
+	VMOVUPD      64(AX), Z19
+	VFMADD231PD  128(AX), Z5, Z19
+	VSUBPD       64(AX), Z19, Z20
+	VFNMADD231PD 192(AX), Z20, Z5
+	VFNMADD231PD 256(AX), Z20, Z5
 	VMULPD       Z5, Z5, Z20
 	VMULPD       Z20, Z20, Z21
 	VMULPD       Z21, Z21, Z22
-	VMOVUPD      estepz64c5<>+0(SB), Z23
-	VFMADD231PD  estepz64c6<>+0(SB), Z5, Z23
-	VMOVUPD      estepz64c7<>+0(SB), Z24
-	VFMADD231PD  estepz64c8<>+0(SB), Z5, Z24
+	VMOVUPD      320(AX), Z23
+	VFMADD231PD  384(AX), Z5, Z23
+	VMOVUPD      448(AX), Z24
+	VFMADD231PD  512(AX), Z5, Z24
 	VFMADD231PD  Z24, Z20, Z23
-	VMOVUPD      estepz64c9<>+0(SB), Z24
-	VFMADD231PD  estepz64c10<>+0(SB), Z5, Z24
-	VMOVUPD      estepz64c11<>+0(SB), Z25
-	VFMADD231PD  estepz64c12<>+0(SB), Z5, Z25
+	VMOVUPD      576(AX), Z24
+	VFMADD231PD  640(AX), Z5, Z24
+	VMOVUPD      704(AX), Z25
+	VFMADD231PD  768(AX), Z5, Z25
 	VFMADD231PD  Z25, Z20, Z24
 	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      estepz64c13<>+0(SB), Z20
-	VFMADD231PD  estepz64c14<>+0(SB), Z5, Z20
+	VMOVUPD      832(AX), Z20
+	VFMADD231PD  896(AX), Z5, Z20
 	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z23
-	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z23
+	VFMADD213PD  (AX), Z5, Z23
+	VFMADD213PD  (AX), Z5, Z23
 	VMOVUPD      Z23, Z5
 	VPSLLQ       $0x34, Z19, Z19
 	VPADDQ       Z19, Z5, Z5
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z0, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z5, K1, Z5
-	VMOVUPD      Z18, Z0
-	VADDPD       Z3, Z0, Z0
-	VADDPD       Z4, Z0, Z0
-	VADDPD       Z5, Z0, Z0
-	VPSRLQ       $0x34, Z0, Z19
-	VPORQ        estepz64c17<>+0(SB), Z19, Z19
-	VSUBPD       estepz64c18<>+0(SB), Z19, Z19
-	VPANDQ       estepz64c19<>+0(SB), Z0, Z20
-	VPORQ        estepz64c0<>+0(SB), Z20, Z20
-	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z20, K1
-	VMULPD       estepz64c21<>+0(SB), Z20, Z21
-	VBLENDMPD    Z21, Z20, K1, Z20
-	VADDPD       estepz64c0<>+0(SB), Z19, K1, Z19
-	VSUBPD       estepz64c0<>+0(SB), Z20, Z20
-	VADDPD       estepz64c22<>+0(SB), Z20, Z21
-	VDIVPD       Z21, Z20, Z22
-	VMULPD       Z22, Z22, Z21
-	VMOVUPD      estepz64c23<>+0(SB), Z23
-	VFMADD213PD  estepz64c24<>+0(SB), Z21, Z23
-	VFMADD213PD  estepz64c25<>+0(SB), Z21, Z23
-	VFMADD213PD  estepz64c26<>+0(SB), Z21, Z23
-	VFMADD213PD  estepz64c27<>+0(SB), Z21, Z23
-	VFMADD213PD  estepz64c28<>+0(SB), Z21, Z23
-	VFMADD213PD  estepz64c29<>+0(SB), Z21, Z23
-	VFMADD213PD  estepz64c30<>+0(SB), Z21, Z23
-	VFMADD213PD  estepz64c31<>+0(SB), Z21, Z23
-	VFMADD213PD  estepz64c32<>+0(SB), Z21, Z23
-	VFMADD213PD  estepz64c33<>+0(SB), Z21, Z23
-	VMULPD       Z21, Z23, Z23
-	VSUBPD       Z23, Z20, Z23
-	VFNMADD231PD Z22, Z23, Z20
-	VFMADD231PD  estepz64c4<>+0(SB), Z19, Z20
-	VFMADD231PD  estepz64c3<>+0(SB), Z19, Z20
-	VMOVUPD      Z20, Z19
-	VADDPD       Z2, Z19, Z19
-	VMULPD       Z1, Z19, Z19
-	VADDPD       768(SI), Z19, Z19
-	VMOVUPD      Z19, 768(SI)
-	VDIVPD       Z0, Z1, Z0
-	VMULPD       Z0, Z18, Z18
-	VMULPD       Z0, Z3, Z3
-	VMULPD       Z0, Z4, Z4
-	VMULPD       Z0, Z5, Z5
+	VCMPPD       $0x11, 960(AX), Z1, K1
+	VBLENDMPD    1024(AX), Z5, K1, Z5
+	VMOVUPD      Z18, Z1
+	VADDPD       Z3, Z1, Z1
+	VADDPD       Z4, Z1, Z1
+	VADDPD       Z5, Z1, Z1
+	VMULPD       Z1, Z0, Z0
+	VADDPD       768(SI), Z2, Z2
+	VMOVUPD      Z2, 768(SI)
+	VMOVUPD      (AX), Z2
+	VDIVPD       Z1, Z2, Z2
+	VMULPD       Z2, Z18, Z18
+	VMULPD       Z2, Z3, Z3
+	VMULPD       Z2, Z4, Z4
+	VMULPD       Z2, Z5, Z5
 	VMOVUPD      Z18, (R11)
 	VMOVUPD      Z3, 64(R11)
 	VMOVUPD      Z4, 128(R11)
 	VMOVUPD      Z5, 192(R11)
-	ADDQ         $0x40, AX
-	ADDQ         $0x40, DX
+	ADDQ         $0x40, CX
 	ADDQ         $0x00000100, R11
 	DECQ         R10
 	JNZ          pass1
@@ -6225,59 +4978,970 @@ pass1:
 	MOVQ         DI, R11
 
 pass2:
-	VMOVUPD     (R9), Z0
-	VMOVUPD     (R11), Z1
-	VSUBPD      64(BX), Z0, Z2
-	VADDPD      Z1, Z6, Z6
+	VMOVUPD      (R9), Z1
+	VMOVUPD      (R11), Z2
+	VSUBPD       64(BX), Z1, Z3
+	VADDPD       Z2, Z6, Z6
+	VMULPD       Z3, Z2, Z2
+	VADDPD       Z2, Z7, Z7
+	VFMADD231PD  Z3, Z2, Z8
+	VMOVUPD      64(R11), Z2
+	VSUBPD       256(BX), Z1, Z3
+	VADDPD       Z2, Z9, Z9
+	VMULPD       Z3, Z2, Z2
+	VADDPD       Z2, Z10, Z10
+	VFMADD231PD  Z3, Z2, Z11
+	VMOVUPD      128(R11), Z2
+	VSUBPD       448(BX), Z1, Z3
+	VADDPD       Z2, Z12, Z12
+	VMULPD       Z3, Z2, Z2
+	VADDPD       Z2, Z13, Z13
+	VFMADD231PD  Z3, Z2, Z14
+	VMOVUPD      192(R11), Z2
+	VSUBPD       640(BX), Z1, Z1
+	VADDPD       Z2, Z15, Z15
+	VMULPD       Z1, Z2, Z2
+	VADDPD       Z2, Z16, Z16
+	VFMADD231PD  Z1, Z2, Z17
+	ADDQ         $0x40, R9
+	ADDQ         $0x00000100, R11
+	DECQ         R10
+	JNZ          pass2
+	VADDPD       (SI), Z6, Z6
+	VMOVUPD      Z6, (SI)
+	VADDPD       64(SI), Z7, Z7
+	VMOVUPD      Z7, 64(SI)
+	VADDPD       128(SI), Z8, Z8
+	VMOVUPD      Z8, 128(SI)
+	VADDPD       192(SI), Z9, Z9
+	VMOVUPD      Z9, 192(SI)
+	VADDPD       256(SI), Z10, Z10
+	VMOVUPD      Z10, 256(SI)
+	VADDPD       320(SI), Z11, Z11
+	VMOVUPD      Z11, 320(SI)
+	VADDPD       384(SI), Z12, Z12
+	VMOVUPD      Z12, 384(SI)
+	VADDPD       448(SI), Z13, Z13
+	VMOVUPD      Z13, 448(SI)
+	VADDPD       512(SI), Z14, Z14
+	VMOVUPD      Z14, 512(SI)
+	VADDPD       576(SI), Z15, Z15
+	VMOVUPD      Z15, 576(SI)
+	VADDPD       640(SI), Z16, Z16
+	VMOVUPD      Z16, 640(SI)
+	VADDPD       704(SI), Z17, Z17
+	VMOVUPD      Z17, 704(SI)
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        1088(AX), Z1, Z1
+	VSUBPD       1152(AX), Z1, Z1
+	VPANDQ       1216(AX), Z0, Z0
+	VPORQ        (AX), Z0, Z0
+	VCMPPD       $0x1e, 1280(AX), Z0, K1
+	VMULPD       1344(AX), Z0, Z2
+	VBLENDMPD    Z2, Z0, K1, Z0
+	VADDPD       (AX), Z1, K1, Z1
+	VSUBPD       (AX), Z0, Z0
+	VADDPD       1408(AX), Z0, Z2
+	VDIVPD       Z2, Z0, Z3
+	VMULPD       Z3, Z3, Z2
+	VMOVUPD      1472(AX), Z4
+	VFMADD213PD  1536(AX), Z2, Z4
+	VFMADD213PD  1600(AX), Z2, Z4
+	VFMADD213PD  1664(AX), Z2, Z4
+	VFMADD213PD  1728(AX), Z2, Z4
+	VFMADD213PD  1792(AX), Z2, Z4
+	VFMADD213PD  1856(AX), Z2, Z4
+	VFMADD213PD  1920(AX), Z2, Z4
+	VFMADD213PD  1984(AX), Z2, Z4
+	VFMADD213PD  2048(AX), Z2, Z4
+	VFMADD213PD  2112(AX), Z2, Z4
+	VMULPD       Z2, Z4, Z4
+	VSUBPD       Z4, Z0, Z4
+	VFNMADD231PD Z3, Z4, Z0
+	VFMADD231PD  256(AX), Z1, Z0
+	VFMADD231PD  192(AX), Z1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       768(SI), Z0, Z0
+	VMOVUPD      Z0, 768(SI)
+	VMOVUPD      (AX), Z0
+	JMP          block
+
+done:
+	VZEROUPPER
+	RET
+
+// func estepAVX512F64(x []float64, coef []float64, acc []float64, scratch []float64)
+// Requires: AVX, AVX512F
+TEXT ·estepAVX512F64(SB), NOSPLIT, $0-96
+	LEAQ    estepzpool<>+63(SB), CX
+	ANDQ    $-64, CX
+	MOVQ    x_base+0(FP), BX
+	MOVQ    x_len+8(FP), SI
+	MOVQ    coef_base+24(FP), DI
+	MOVQ    acc_base+48(FP), R8
+	MOVQ    scratch_base+72(FP), R9
+	MOVQ    coef_len+32(FP), AX
+	MOVQ    $0x00000018, R10
+	XORQ    DX, DX
+	DIVQ    R10
+	IMUL3Q  $0x000000c0, AX, DX
+	ADDQ    R8, DX
+	VMOVUPD (CX), Z0
+	MOVQ    $0x00000020, R10
+	SHRQ    $0x03, SI
+
+loop:
+	TESTQ   SI, SI
+	JZ      done
+	VMOVUPD (BX), Z1
+	VMOVUPD 2176(CX), Z2
+	MOVQ    DI, R11
+	MOVQ    R8, R12
+	MOVQ    R9, R13
+	MOVQ    AX, R14
+
+max:
+	VSUBPD       64(R11), Z1, Z5
+	VMULPD       128(R11), Z5, Z4
+	VFNMADD213PD (R11), Z5, Z4
+	VMOVUPD      Z4, (R13)
+	VMAXPD       Z4, Z2, Z2
+	ADDQ         $0x000000c0, R11
+	ADDQ         $0x000000c0, R12
+	ADDQ         $0x40, R13
+	DECQ         R14
+	JNZ          max
+	VPXORQ       Z3, Z3, Z3
+	MOVQ         DI, R11
+	MOVQ         R8, R12
+	MOVQ         R9, R13
+	MOVQ         AX, R14
+
+exp:
+	VMOVUPD      (R13), Z4
+	VSUBPD       Z2, Z4, Z4
+	VMOVUPD      Z4, Z5
+	VMOVUPD      64(CX), Z6
+	VFMADD231PD  128(CX), Z5, Z6
+	VSUBPD       64(CX), Z6, Z7
+	VFNMADD231PD 192(CX), Z7, Z5
+	VFNMADD231PD 256(CX), Z7, Z5
+	VMULPD       Z5, Z5, Z7
+	VMULPD       Z7, Z7, Z8
+	VMULPD       Z8, Z8, Z9
+	VMOVUPD      320(CX), Z10
+	VFMADD231PD  384(CX), Z5, Z10
+	VMOVUPD      448(CX), Z11
+	VFMADD231PD  512(CX), Z5, Z11
+	VFMADD231PD  Z11, Z7, Z10
+	VMOVUPD      576(CX), Z11
+	VFMADD231PD  640(CX), Z5, Z11
+	VMOVUPD      704(CX), Z12
+	VFMADD231PD  768(CX), Z5, Z12
+	VFMADD231PD  Z12, Z7, Z11
+	VFMADD231PD  Z11, Z8, Z10
+	VMOVUPD      832(CX), Z7
+	VFMADD231PD  896(CX), Z5, Z7
+	VFMADD231PD  Z7, Z9, Z10
+	VFMADD213PD  (CX), Z5, Z10
+	VFMADD213PD  (CX), Z5, Z10
+	VMOVUPD      Z10, Z5
+	VPSLLQ       $0x34, Z6, Z6
+	VPADDQ       Z6, Z5, Z5
+	VCMPPD       $0x11, 960(CX), Z4, K1
+	VBLENDMPD    1024(CX), Z5, K1, Z5
+	VMOVUPD      Z5, (R13)
+	VADDPD       Z5, Z3, Z3
+	ADDQ         $0x000000c0, R11
+	ADDQ         $0x000000c0, R12
+	ADDQ         $0x40, R13
+	DECQ         R14
+	JNZ          exp
+	VMULPD       Z3, Z0, Z0
+	VADDPD       (DX), Z2, Z2
+	VMOVUPD      Z2, (DX)
+	VMOVUPD      (CX), Z2
+	VDIVPD       Z3, Z2, Z2
+	MOVQ         DI, R11
+	MOVQ         R8, R12
+	MOVQ         R9, R13
+	MOVQ         AX, R14
+
+acc:
+	VMOVUPD      (R13), Z4
+	VMULPD       Z2, Z4, Z4
+	VSUBPD       64(R11), Z1, Z5
+	VADDPD       (R12), Z4, Z6
+	VMOVUPD      Z6, (R12)
+	VMULPD       Z5, Z4, Z4
+	VADDPD       64(R12), Z4, Z6
+	VMOVUPD      Z6, 64(R12)
+	VMOVUPD      128(R12), Z6
+	VFMADD231PD  Z5, Z4, Z6
+	VMOVUPD      Z6, 128(R12)
+	ADDQ         $0x000000c0, R11
+	ADDQ         $0x000000c0, R12
+	ADDQ         $0x40, R13
+	DECQ         R14
+	JNZ          acc
+	ADDQ         $0x40, BX
+	DECQ         SI
+	DECQ         R10
+	JNZ          loop
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        1088(CX), Z1, Z1
+	VSUBPD       1152(CX), Z1, Z1
+	VPANDQ       1216(CX), Z0, Z0
+	VPORQ        (CX), Z0, Z0
+	VCMPPD       $0x1e, 1280(CX), Z0, K1
+	VMULPD       1344(CX), Z0, Z2
+	VBLENDMPD    Z2, Z0, K1, Z0
+	VADDPD       (CX), Z1, K1, Z1
+	VSUBPD       (CX), Z0, Z0
+	VADDPD       1408(CX), Z0, Z2
+	VDIVPD       Z2, Z0, Z4
+	VMULPD       Z4, Z4, Z2
+	VMOVUPD      1472(CX), Z5
+	VFMADD213PD  1536(CX), Z2, Z5
+	VFMADD213PD  1600(CX), Z2, Z5
+	VFMADD213PD  1664(CX), Z2, Z5
+	VFMADD213PD  1728(CX), Z2, Z5
+	VFMADD213PD  1792(CX), Z2, Z5
+	VFMADD213PD  1856(CX), Z2, Z5
+	VFMADD213PD  1920(CX), Z2, Z5
+	VFMADD213PD  1984(CX), Z2, Z5
+	VFMADD213PD  2048(CX), Z2, Z5
+	VFMADD213PD  2112(CX), Z2, Z5
+	VMULPD       Z2, Z5, Z5
+	VSUBPD       Z5, Z0, Z5
+	VFNMADD231PD Z4, Z5, Z0
+	VFMADD231PD  256(CX), Z1, Z0
+	VFMADD231PD  192(CX), Z1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       (DX), Z0, Z0
+	VMOVUPD      Z0, (DX)
+	VMOVUPD      (CX), Z0
+	MOVQ         $0x00000020, R10
+	JMP          loop
+
+done:
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        1088(CX), Z1, Z1
+	VSUBPD       1152(CX), Z1, Z1
+	VPANDQ       1216(CX), Z0, Z0
+	VPORQ        (CX), Z0, Z0
+	VCMPPD       $0x1e, 1280(CX), Z0, K1
+	VMULPD       1344(CX), Z0, Z2
+	VBLENDMPD    Z2, Z0, K1, Z0
+	VADDPD       (CX), Z1, K1, Z1
+	VSUBPD       (CX), Z0, Z0
+	VADDPD       1408(CX), Z0, Z2
+	VDIVPD       Z2, Z0, Z3
+	VMULPD       Z3, Z3, Z2
+	VMOVUPD      1472(CX), Z4
+	VFMADD213PD  1536(CX), Z2, Z4
+	VFMADD213PD  1600(CX), Z2, Z4
+	VFMADD213PD  1664(CX), Z2, Z4
+	VFMADD213PD  1728(CX), Z2, Z4
+	VFMADD213PD  1792(CX), Z2, Z4
+	VFMADD213PD  1856(CX), Z2, Z4
+	VFMADD213PD  1920(CX), Z2, Z4
+	VFMADD213PD  1984(CX), Z2, Z4
+	VFMADD213PD  2048(CX), Z2, Z4
+	VFMADD213PD  2112(CX), Z2, Z4
+	VMULPD       Z2, Z4, Z4
+	VSUBPD       Z4, Z0, Z4
+	VFNMADD231PD Z3, Z4, Z0
+	VFMADD231PD  256(CX), Z1, Z0
+	VFMADD231PD  192(CX), Z1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       (DX), Z0, Z0
+	VMOVUPD      Z0, (DX)
+	VMOVUPD      (CX), Z0
+	VZEROUPPER
+	RET
+
+// func estepAVX512F64K2W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·estepAVX512F64K2W(SB), NOSPLIT, $0-120
+	LEAQ estepzpool<>+63(SB), AX
+	ANDQ $-64, AX
+	MOVQ x_base+0(FP), CX
+	MOVQ x_len+8(FP), DX
+	MOVQ w_base+24(FP), BX
+	MOVQ coef_base+48(FP), SI
+	MOVQ acc_base+72(FP), DI
+	MOVQ scratch_base+96(FP), R8
+	SHRQ $0x03, DX
+
+block:
+	TESTQ   DX, DX
+	JZ      done
+	MOVQ    $0x00000020, R9
+	CMPQ    DX, R9
+	CMOVQLT DX, R9
+	SUBQ    R9, DX
+	MOVQ    CX, R10
+	MOVQ    R9, R11
+	MOVQ    R8, R12
+
+pass1:
+	VMOVUPD      (CX), Z0
+	VMOVUPD      (BX), Z1
+	VSUBPD       64(SI), Z0, Z2
+	VMULPD       128(SI), Z2, Z3
+	VFNMADD213PD (SI), Z2, Z3
+	VMOVUPD      Z3, Z2
+	VSUBPD       256(SI), Z0, Z10
+	VMULPD       320(SI), Z10, Z0
+	VFNMADD213PD 192(SI), Z10, Z0
+	VMAXPD       Z0, Z2, Z2
+	VSUBPD       Z2, Z3, Z3
+	VSUBPD       Z2, Z0, Z0
+	VMINPD       Z0, Z3, Z10
+	VMOVUPD      Z10, Z11
+	VMOVUPD      64(AX), Z12
+	VFMADD231PD  128(AX), Z11, Z12
+	VSUBPD       64(AX), Z12, Z13
+	VFNMADD231PD 192(AX), Z13, Z11
+	VFNMADD231PD 256(AX), Z13, Z11
+	VMULPD       Z11, Z11, Z13
+	VMULPD       Z13, Z13, Z14
+	VMULPD       Z14, Z14, Z15
+	VMOVUPD      320(AX), Z16
+	VFMADD231PD  384(AX), Z11, Z16
+	VMOVUPD      448(AX), Z17
+	VFMADD231PD  512(AX), Z11, Z17
+	VFMADD231PD  Z17, Z13, Z16
+	VMOVUPD      576(AX), Z17
+	VFMADD231PD  640(AX), Z11, Z17
+	VMOVUPD      704(AX), Z18
+	VFMADD231PD  768(AX), Z11, Z18
+	VFMADD231PD  Z18, Z13, Z17
+	VFMADD231PD  Z17, Z14, Z16
+	VMOVUPD      832(AX), Z13
+	VFMADD231PD  896(AX), Z11, Z13
+	VFMADD231PD  Z13, Z15, Z16
+	VFMADD213PD  (AX), Z11, Z16
+	VFMADD213PD  (AX), Z11, Z16
+	VMOVUPD      Z16, Z11
+	VPSLLQ       $0x34, Z12, Z12
+	VPADDQ       Z12, Z11, Z11
+	VCMPPD       $0x11, 960(AX), Z10, K1
+	VBLENDMPD    1024(AX), Z11, K1, Z11
+	VMOVUPD      Z11, Z10
+	VADDPD       (AX), Z10, Z10
+	VMOVUPD      Z11, Z12
+	VCMPPD       $0x00, 1024(AX), Z3, K1
+	VBLENDMPD    (AX), Z12, K1, Z12
+	VMOVUPD      Z11, Z3
+	VCMPPD       $0x00, 1024(AX), Z0, K1
+	VBLENDMPD    (AX), Z3, K1, Z3
+	VPSRLQ       $0x34, Z10, Z0
+	VPORQ        1088(AX), Z0, Z0
+	VSUBPD       1152(AX), Z0, Z0
+	VPANDQ       1216(AX), Z10, Z11
+	VPORQ        (AX), Z11, Z11
+	VCMPPD       $0x1e, 1280(AX), Z11, K1
+	VMULPD       1344(AX), Z11, Z13
+	VBLENDMPD    Z13, Z11, K1, Z11
+	VADDPD       (AX), Z0, K1, Z0
+	VSUBPD       (AX), Z11, Z11
+	VADDPD       1408(AX), Z11, Z13
+	VDIVPD       Z13, Z11, Z14
+	VMULPD       Z14, Z14, Z13
+	VMOVUPD      1472(AX), Z15
+	VFMADD213PD  1536(AX), Z13, Z15
+	VFMADD213PD  1600(AX), Z13, Z15
+	VFMADD213PD  1664(AX), Z13, Z15
+	VFMADD213PD  1728(AX), Z13, Z15
+	VFMADD213PD  1792(AX), Z13, Z15
+	VFMADD213PD  1856(AX), Z13, Z15
+	VFMADD213PD  1920(AX), Z13, Z15
+	VFMADD213PD  1984(AX), Z13, Z15
+	VFMADD213PD  2048(AX), Z13, Z15
+	VFMADD213PD  2112(AX), Z13, Z15
+	VMULPD       Z13, Z15, Z15
+	VSUBPD       Z15, Z11, Z15
+	VFNMADD231PD Z14, Z15, Z11
+	VFMADD231PD  256(AX), Z0, Z11
+	VFMADD231PD  192(AX), Z0, Z11
+	VMOVUPD      Z11, Z0
+	VADDPD       Z2, Z0, Z0
+	VMULPD       Z1, Z0, Z0
+	VADDPD       384(DI), Z0, Z0
+	VMOVUPD      Z0, 384(DI)
+	VDIVPD       Z10, Z1, Z0
+	VMULPD       Z0, Z12, Z12
+	VMULPD       Z0, Z3, Z3
+	VMOVUPD      Z12, (R12)
+	VMOVUPD      Z3, 64(R12)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, BX
+	ADDQ         $0x00000080, R12
+	DECQ         R11
+	JNZ          pass1
+	VPXORQ       Z4, Z4, Z4
+	VPXORQ       Z5, Z5, Z5
+	VPXORQ       Z6, Z6, Z6
+	VPXORQ       Z7, Z7, Z7
+	VPXORQ       Z8, Z8, Z8
+	VPXORQ       Z9, Z9, Z9
+	MOVQ         R9, R11
+	MOVQ         R8, R12
+
+pass2:
+	VMOVUPD     (R10), Z0
+	VMOVUPD     (R12), Z1
+	VSUBPD      64(SI), Z0, Z2
+	VADDPD      Z1, Z4, Z4
 	VMULPD      Z2, Z1, Z1
+	VADDPD      Z1, Z5, Z5
+	VFMADD231PD Z2, Z1, Z6
+	VMOVUPD     64(R12), Z1
+	VSUBPD      256(SI), Z0, Z0
 	VADDPD      Z1, Z7, Z7
-	VFMADD231PD Z2, Z1, Z8
-	VMOVUPD     64(R11), Z1
-	VSUBPD      256(BX), Z0, Z2
+	VMULPD      Z0, Z1, Z1
+	VADDPD      Z1, Z8, Z8
+	VFMADD231PD Z0, Z1, Z9
+	ADDQ        $0x40, R10
+	ADDQ        $0x00000080, R12
+	DECQ        R11
+	JNZ         pass2
+	VADDPD      (DI), Z4, Z4
+	VMOVUPD     Z4, (DI)
+	VADDPD      64(DI), Z5, Z5
+	VMOVUPD     Z5, 64(DI)
+	VADDPD      128(DI), Z6, Z6
+	VMOVUPD     Z6, 128(DI)
+	VADDPD      192(DI), Z7, Z7
+	VMOVUPD     Z7, 192(DI)
+	VADDPD      256(DI), Z8, Z8
+	VMOVUPD     Z8, 256(DI)
+	VADDPD      320(DI), Z9, Z9
+	VMOVUPD     Z9, 320(DI)
+	JMP         block
+
+done:
+	VZEROUPPER
+	RET
+
+// func estepAVX512F64K3W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·estepAVX512F64K3W(SB), NOSPLIT, $0-120
+	LEAQ estepzpool<>+63(SB), AX
+	ANDQ $-64, AX
+	MOVQ x_base+0(FP), CX
+	MOVQ x_len+8(FP), DX
+	MOVQ w_base+24(FP), BX
+	MOVQ coef_base+48(FP), SI
+	MOVQ acc_base+72(FP), DI
+	MOVQ scratch_base+96(FP), R8
+	SHRQ $0x03, DX
+
+block:
+	TESTQ   DX, DX
+	JZ      done
+	MOVQ    $0x00000020, R9
+	CMPQ    DX, R9
+	CMOVQLT DX, R9
+	SUBQ    R9, DX
+	MOVQ    CX, R10
+	MOVQ    R9, R11
+	MOVQ    R8, R12
+
+pass1:
+	VMOVUPD      (CX), Z0
+	VMOVUPD      (BX), Z1
+	VSUBPD       64(SI), Z0, Z2
+	VMULPD       128(SI), Z2, Z3
+	VFNMADD213PD (SI), Z2, Z3
+	VMOVUPD      Z3, Z2
+	VSUBPD       256(SI), Z0, Z5
+	VMULPD       320(SI), Z5, Z4
+	VFNMADD213PD 192(SI), Z5, Z4
+	VMAXPD       Z4, Z2, Z2
+	VSUBPD       448(SI), Z0, Z5
+	VMULPD       512(SI), Z5, Z0
+	VFNMADD213PD 384(SI), Z5, Z0
+	VMAXPD       Z0, Z2, Z2
+	VSUBPD       Z2, Z3, Z3
+	VSUBPD       Z2, Z4, Z4
+	VSUBPD       Z2, Z0, Z0
+	VMINPD       Z4, Z3, Z5
+	VMAXPD       Z4, Z3, Z18
+	VMINPD       Z0, Z18, Z18
+	VMAXPD       Z18, Z5, Z18
+	VMINPD       Z0, Z5, Z5
+	VMOVUPD      Z5, Z19
+	VMOVUPD      64(AX), Z20
+	VFMADD231PD  128(AX), Z19, Z20
+	VSUBPD       64(AX), Z20, Z21
+	VFNMADD231PD 192(AX), Z21, Z19
+	VFNMADD231PD 256(AX), Z21, Z19
+	VMULPD       Z19, Z19, Z21
+	VMULPD       Z21, Z21, Z22
+	VMULPD       Z22, Z22, Z23
+	VMOVUPD      320(AX), Z24
+	VFMADD231PD  384(AX), Z19, Z24
+	VMOVUPD      448(AX), Z25
+	VFMADD231PD  512(AX), Z19, Z25
+	VFMADD231PD  Z25, Z21, Z24
+	VMOVUPD      576(AX), Z25
+	VFMADD231PD  640(AX), Z19, Z25
+	VMOVUPD      704(AX), Z26
+	VFMADD231PD  768(AX), Z19, Z26
+	VFMADD231PD  Z26, Z21, Z25
+	VFMADD231PD  Z25, Z22, Z24
+	VMOVUPD      832(AX), Z21
+	VFMADD231PD  896(AX), Z19, Z21
+	VFMADD231PD  Z21, Z23, Z24
+	VFMADD213PD  (AX), Z19, Z24
+	VFMADD213PD  (AX), Z19, Z24
+	VMOVUPD      Z24, Z19
+	VPSLLQ       $0x34, Z20, Z20
+	VPADDQ       Z20, Z19, Z19
+	VCMPPD       $0x11, 960(AX), Z5, K1
+	VBLENDMPD    1024(AX), Z19, K1, Z19
+	VMOVUPD      Z18, Z20
+	VMOVUPD      64(AX), Z21
+	VFMADD231PD  128(AX), Z20, Z21
+	VSUBPD       64(AX), Z21, Z22
+	VFNMADD231PD 192(AX), Z22, Z20
+	VFNMADD231PD 256(AX), Z22, Z20
+	VMULPD       Z20, Z20, Z22
+	VMULPD       Z22, Z22, Z23
+	VMULPD       Z23, Z23, Z24
+	VMOVUPD      320(AX), Z25
+	VFMADD231PD  384(AX), Z20, Z25
+	VMOVUPD      448(AX), Z26
+	VFMADD231PD  512(AX), Z20, Z26
+	VFMADD231PD  Z26, Z22, Z25
+	VMOVUPD      576(AX), Z26
+	VFMADD231PD  640(AX), Z20, Z26
+	VMOVUPD      704(AX), Z27
+	VFMADD231PD  768(AX), Z20, Z27
+	VFMADD231PD  Z27, Z22, Z26
+	VFMADD231PD  Z26, Z23, Z25
+	VMOVUPD      832(AX), Z22
+	VFMADD231PD  896(AX), Z20, Z22
+	VFMADD231PD  Z22, Z24, Z25
+	VFMADD213PD  (AX), Z20, Z25
+	VFMADD213PD  (AX), Z20, Z25
+	VMOVUPD      Z25, Z20
+	VPSLLQ       $0x34, Z21, Z21
+	VPADDQ       Z21, Z20, Z20
+	VCMPPD       $0x11, 960(AX), Z18, K1
+	VBLENDMPD    1024(AX), Z20, K1, Z20
+	VMOVUPD      Z19, Z18
+	VADDPD       Z20, Z18, Z18
+	VADDPD       (AX), Z18, Z18
+	VCMPPD       $0x00, Z5, Z3, K1
+	VBLENDMPD    Z19, Z20, K1, Z6
+	VCMPPD       $0x00, 1024(AX), Z3, K1
+	VBLENDMPD    (AX), Z6, K1, Z6
+	VCMPPD       $0x00, Z5, Z4, K1
+	VBLENDMPD    Z19, Z20, K1, Z7
+	VCMPPD       $0x00, 1024(AX), Z4, K1
+	VBLENDMPD    (AX), Z7, K1, Z7
+	VCMPPD       $0x00, Z5, Z0, K1
+	VBLENDMPD    Z19, Z20, K1, Z8
+	VCMPPD       $0x00, 1024(AX), Z0, K1
+	VBLENDMPD    (AX), Z8, K1, Z8
+	VPSRLQ       $0x34, Z18, Z0
+	VPORQ        1088(AX), Z0, Z0
+	VSUBPD       1152(AX), Z0, Z0
+	VPANDQ       1216(AX), Z18, Z3
+	VPORQ        (AX), Z3, Z3
+	VCMPPD       $0x1e, 1280(AX), Z3, K1
+	VMULPD       1344(AX), Z3, Z4
+	VBLENDMPD    Z4, Z3, K1, Z3
+	VADDPD       (AX), Z0, K1, Z0
+	VSUBPD       (AX), Z3, Z3
+	VADDPD       1408(AX), Z3, Z4
+	VDIVPD       Z4, Z3, Z5
+	VMULPD       Z5, Z5, Z4
+	VMOVUPD      1472(AX), Z19
+	VFMADD213PD  1536(AX), Z4, Z19
+	VFMADD213PD  1600(AX), Z4, Z19
+	VFMADD213PD  1664(AX), Z4, Z19
+	VFMADD213PD  1728(AX), Z4, Z19
+	VFMADD213PD  1792(AX), Z4, Z19
+	VFMADD213PD  1856(AX), Z4, Z19
+	VFMADD213PD  1920(AX), Z4, Z19
+	VFMADD213PD  1984(AX), Z4, Z19
+	VFMADD213PD  2048(AX), Z4, Z19
+	VFMADD213PD  2112(AX), Z4, Z19
+	VMULPD       Z4, Z19, Z19
+	VSUBPD       Z19, Z3, Z19
+	VFNMADD231PD Z5, Z19, Z3
+	VFMADD231PD  256(AX), Z0, Z3
+	VFMADD231PD  192(AX), Z0, Z3
+	VMOVUPD      Z3, Z0
+	VADDPD       Z2, Z0, Z0
+	VMULPD       Z1, Z0, Z0
+	VADDPD       576(DI), Z0, Z0
+	VMOVUPD      Z0, 576(DI)
+	VDIVPD       Z18, Z1, Z0
+	VMULPD       Z0, Z6, Z6
+	VMULPD       Z0, Z7, Z7
+	VMULPD       Z0, Z8, Z8
+	VMOVUPD      Z6, (R12)
+	VMOVUPD      Z7, 64(R12)
+	VMOVUPD      Z8, 128(R12)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, BX
+	ADDQ         $0x000000c0, R12
+	DECQ         R11
+	JNZ          pass1
+	VPXORQ       Z9, Z9, Z9
+	VPXORQ       Z10, Z10, Z10
+	VPXORQ       Z11, Z11, Z11
+	VPXORQ       Z12, Z12, Z12
+	VPXORQ       Z13, Z13, Z13
+	VPXORQ       Z14, Z14, Z14
+	VPXORQ       Z15, Z15, Z15
+	VPXORQ       Z16, Z16, Z16
+	VPXORQ       Z17, Z17, Z17
+	MOVQ         R9, R11
+	MOVQ         R8, R12
+
+pass2:
+	VMOVUPD     (R10), Z0
+	VMOVUPD     (R12), Z1
+	VSUBPD      64(SI), Z0, Z2
 	VADDPD      Z1, Z9, Z9
 	VMULPD      Z2, Z1, Z1
 	VADDPD      Z1, Z10, Z10
 	VFMADD231PD Z2, Z1, Z11
-	VMOVUPD     128(R11), Z1
-	VSUBPD      448(BX), Z0, Z2
+	VMOVUPD     64(R12), Z1
+	VSUBPD      256(SI), Z0, Z2
 	VADDPD      Z1, Z12, Z12
 	VMULPD      Z2, Z1, Z1
 	VADDPD      Z1, Z13, Z13
 	VFMADD231PD Z2, Z1, Z14
-	VMOVUPD     192(R11), Z1
-	VSUBPD      640(BX), Z0, Z0
+	VMOVUPD     128(R12), Z1
+	VSUBPD      448(SI), Z0, Z0
 	VADDPD      Z1, Z15, Z15
 	VMULPD      Z0, Z1, Z1
 	VADDPD      Z1, Z16, Z16
 	VFMADD231PD Z0, Z1, Z17
-	ADDQ        $0x40, R9
-	ADDQ        $0x00000100, R11
-	DECQ        R10
+	ADDQ        $0x40, R10
+	ADDQ        $0x000000c0, R12
+	DECQ        R11
 	JNZ         pass2
-	VADDPD      (SI), Z6, Z6
-	VMOVUPD     Z6, (SI)
-	VADDPD      64(SI), Z7, Z7
-	VMOVUPD     Z7, 64(SI)
-	VADDPD      128(SI), Z8, Z8
-	VMOVUPD     Z8, 128(SI)
-	VADDPD      192(SI), Z9, Z9
-	VMOVUPD     Z9, 192(SI)
-	VADDPD      256(SI), Z10, Z10
-	VMOVUPD     Z10, 256(SI)
-	VADDPD      320(SI), Z11, Z11
-	VMOVUPD     Z11, 320(SI)
-	VADDPD      384(SI), Z12, Z12
-	VMOVUPD     Z12, 384(SI)
-	VADDPD      448(SI), Z13, Z13
-	VMOVUPD     Z13, 448(SI)
-	VADDPD      512(SI), Z14, Z14
-	VMOVUPD     Z14, 512(SI)
-	VADDPD      576(SI), Z15, Z15
-	VMOVUPD     Z15, 576(SI)
-	VADDPD      640(SI), Z16, Z16
-	VMOVUPD     Z16, 640(SI)
-	VADDPD      704(SI), Z17, Z17
-	VMOVUPD     Z17, 704(SI)
+	VADDPD      (DI), Z9, Z9
+	VMOVUPD     Z9, (DI)
+	VADDPD      64(DI), Z10, Z10
+	VMOVUPD     Z10, 64(DI)
+	VADDPD      128(DI), Z11, Z11
+	VMOVUPD     Z11, 128(DI)
+	VADDPD      192(DI), Z12, Z12
+	VMOVUPD     Z12, 192(DI)
+	VADDPD      256(DI), Z13, Z13
+	VMOVUPD     Z13, 256(DI)
+	VADDPD      320(DI), Z14, Z14
+	VMOVUPD     Z14, 320(DI)
+	VADDPD      384(DI), Z15, Z15
+	VMOVUPD     Z15, 384(DI)
+	VADDPD      448(DI), Z16, Z16
+	VMOVUPD     Z16, 448(DI)
+	VADDPD      512(DI), Z17, Z17
+	VMOVUPD     Z17, 512(DI)
+	JMP         block
+
+done:
+	VZEROUPPER
+	RET
+
+// func estepAVX512F64K4W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
+// Requires: AVX, AVX512F, CMOV
+TEXT ·estepAVX512F64K4W(SB), NOSPLIT, $0-120
+	LEAQ estepzpool<>+63(SB), AX
+	ANDQ $-64, AX
+	MOVQ x_base+0(FP), CX
+	MOVQ x_len+8(FP), DX
+	MOVQ w_base+24(FP), BX
+	MOVQ coef_base+48(FP), SI
+	MOVQ acc_base+72(FP), DI
+	MOVQ scratch_base+96(FP), R8
+	SHRQ $0x03, DX
+
+block:
+	TESTQ   DX, DX
+	JZ      done
+	MOVQ    $0x00000020, R9
+	CMPQ    DX, R9
+	CMOVQLT DX, R9
+	SUBQ    R9, DX
+	MOVQ    CX, R10
+	MOVQ    R9, R11
+	MOVQ    R8, R12
+
+pass1:
+	VMOVUPD      (CX), Z0
+	VMOVUPD      (BX), Z1
+	VSUBPD       64(SI), Z0, Z2
+	VMULPD       128(SI), Z2, Z3
+	VFNMADD213PD (SI), Z2, Z3
+	VMOVUPD      Z3, Z2
+	VSUBPD       256(SI), Z0, Z5
+	VMULPD       320(SI), Z5, Z4
+	VFNMADD213PD 192(SI), Z5, Z4
+	VMAXPD       Z4, Z2, Z2
+	VSUBPD       448(SI), Z0, Z18
+	VMULPD       512(SI), Z18, Z5
+	VFNMADD213PD 384(SI), Z18, Z5
+	VMAXPD       Z5, Z2, Z2
+	VSUBPD       640(SI), Z0, Z18
+	VMULPD       704(SI), Z18, Z0
+	VFNMADD213PD 576(SI), Z18, Z0
+	VMAXPD       Z0, Z2, Z2
+	VSUBPD       Z2, Z3, Z3
+	VSUBPD       Z2, Z4, Z4
+	VSUBPD       Z2, Z5, Z5
+	VSUBPD       Z2, Z0, Z0
+	VMOVUPD      Z3, Z18
+	VMOVUPD      64(AX), Z19
+	VFMADD231PD  128(AX), Z18, Z19
+	VSUBPD       64(AX), Z19, Z20
+	VFNMADD231PD 192(AX), Z20, Z18
+	VFNMADD231PD 256(AX), Z20, Z18
+	VMULPD       Z18, Z18, Z20
+	VMULPD       Z20, Z20, Z21
+	VMULPD       Z21, Z21, Z22
+	VMOVUPD      320(AX), Z23
+	VFMADD231PD  384(AX), Z18, Z23
+	VMOVUPD      448(AX), Z24
+	VFMADD231PD  512(AX), Z18, Z24
+	VFMADD231PD  Z24, Z20, Z23
+	VMOVUPD      576(AX), Z24
+	VFMADD231PD  640(AX), Z18, Z24
+	VMOVUPD      704(AX), Z25
+	VFMADD231PD  768(AX), Z18, Z25
+	VFMADD231PD  Z25, Z20, Z24
+	VFMADD231PD  Z24, Z21, Z23
+	VMOVUPD      832(AX), Z20
+	VFMADD231PD  896(AX), Z18, Z20
+	VFMADD231PD  Z20, Z22, Z23
+	VFMADD213PD  (AX), Z18, Z23
+	VFMADD213PD  (AX), Z18, Z23
+	VMOVUPD      Z23, Z18
+	VPSLLQ       $0x34, Z19, Z19
+	VPADDQ       Z19, Z18, Z18
+	VCMPPD       $0x11, 960(AX), Z3, K1
+	VBLENDMPD    1024(AX), Z18, K1, Z18
+	VMOVUPD      Z4, Z3
+	VMOVUPD      64(AX), Z19
+	VFMADD231PD  128(AX), Z3, Z19
+	VSUBPD       64(AX), Z19, Z20
+	VFNMADD231PD 192(AX), Z20, Z3
+	VFNMADD231PD 256(AX), Z20, Z3
+	VMULPD       Z3, Z3, Z20
+	VMULPD       Z20, Z20, Z21
+	VMULPD       Z21, Z21, Z22
+	VMOVUPD      320(AX), Z23
+	VFMADD231PD  384(AX), Z3, Z23
+	VMOVUPD      448(AX), Z24
+	VFMADD231PD  512(AX), Z3, Z24
+	VFMADD231PD  Z24, Z20, Z23
+	VMOVUPD      576(AX), Z24
+	VFMADD231PD  640(AX), Z3, Z24
+	VMOVUPD      704(AX), Z25
+	VFMADD231PD  768(AX), Z3, Z25
+	VFMADD231PD  Z25, Z20, Z24
+	VFMADD231PD  Z24, Z21, Z23
+	VMOVUPD      832(AX), Z20
+	VFMADD231PD  896(AX), Z3, Z20
+	VFMADD231PD  Z20, Z22, Z23
+	VFMADD213PD  (AX), Z3, Z23
+	VFMADD213PD  (AX), Z3, Z23
+	VMOVUPD      Z23, Z3
+	VPSLLQ       $0x34, Z19, Z19
+	VPADDQ       Z19, Z3, Z3
+	VCMPPD       $0x11, 960(AX), Z4, K1
+	VBLENDMPD    1024(AX), Z3, K1, Z3
+	VMOVUPD      Z5, Z4
+	VMOVUPD      64(AX), Z19
+	VFMADD231PD  128(AX), Z4, Z19
+	VSUBPD       64(AX), Z19, Z20
+	VFNMADD231PD 192(AX), Z20, Z4
+	VFNMADD231PD 256(AX), Z20, Z4
+	VMULPD       Z4, Z4, Z20
+	VMULPD       Z20, Z20, Z21
+	VMULPD       Z21, Z21, Z22
+	VMOVUPD      320(AX), Z23
+	VFMADD231PD  384(AX), Z4, Z23
+	VMOVUPD      448(AX), Z24
+	VFMADD231PD  512(AX), Z4, Z24
+	VFMADD231PD  Z24, Z20, Z23
+	VMOVUPD      576(AX), Z24
+	VFMADD231PD  640(AX), Z4, Z24
+	VMOVUPD      704(AX), Z25
+	VFMADD231PD  768(AX), Z4, Z25
+	VFMADD231PD  Z25, Z20, Z24
+	VFMADD231PD  Z24, Z21, Z23
+	VMOVUPD      832(AX), Z20
+	VFMADD231PD  896(AX), Z4, Z20
+	VFMADD231PD  Z20, Z22, Z23
+	VFMADD213PD  (AX), Z4, Z23
+	VFMADD213PD  (AX), Z4, Z23
+	VMOVUPD      Z23, Z4
+	VPSLLQ       $0x34, Z19, Z19
+	VPADDQ       Z19, Z4, Z4
+	VCMPPD       $0x11, 960(AX), Z5, K1
+	VBLENDMPD    1024(AX), Z4, K1, Z4
+	VMOVUPD      Z0, Z5
+	VMOVUPD      64(AX), Z19
+	VFMADD231PD  128(AX), Z5, Z19
+	VSUBPD       64(AX), Z19, Z20
+	VFNMADD231PD 192(AX), Z20, Z5
+	VFNMADD231PD 256(AX), Z20, Z5
+	VMULPD       Z5, Z5, Z20
+	VMULPD       Z20, Z20, Z21
+	VMULPD       Z21, Z21, Z22
+	VMOVUPD      320(AX), Z23
+	VFMADD231PD  384(AX), Z5, Z23
+	VMOVUPD      448(AX), Z24
+	VFMADD231PD  512(AX), Z5, Z24
+	VFMADD231PD  Z24, Z20, Z23
+	VMOVUPD      576(AX), Z24
+	VFMADD231PD  640(AX), Z5, Z24
+	VMOVUPD      704(AX), Z25
+	VFMADD231PD  768(AX), Z5, Z25
+	VFMADD231PD  Z25, Z20, Z24
+	VFMADD231PD  Z24, Z21, Z23
+	VMOVUPD      832(AX), Z20
+	VFMADD231PD  896(AX), Z5, Z20
+	VFMADD231PD  Z20, Z22, Z23
+	VFMADD213PD  (AX), Z5, Z23
+	VFMADD213PD  (AX), Z5, Z23
+	VMOVUPD      Z23, Z5
+	VPSLLQ       $0x34, Z19, Z19
+	VPADDQ       Z19, Z5, Z5
+	VCMPPD       $0x11, 960(AX), Z0, K1
+	VBLENDMPD    1024(AX), Z5, K1, Z5
+	VMOVUPD      Z18, Z0
+	VADDPD       Z3, Z0, Z0
+	VADDPD       Z4, Z0, Z0
+	VADDPD       Z5, Z0, Z0
+	VPSRLQ       $0x34, Z0, Z19
+	VPORQ        1088(AX), Z19, Z19
+	VSUBPD       1152(AX), Z19, Z19
+	VPANDQ       1216(AX), Z0, Z20
+	VPORQ        (AX), Z20, Z20
+	VCMPPD       $0x1e, 1280(AX), Z20, K1
+	VMULPD       1344(AX), Z20, Z21
+	VBLENDMPD    Z21, Z20, K1, Z20
+	VADDPD       (AX), Z19, K1, Z19
+	VSUBPD       (AX), Z20, Z20
+	VADDPD       1408(AX), Z20, Z21
+	VDIVPD       Z21, Z20, Z22
+	VMULPD       Z22, Z22, Z21
+	VMOVUPD      1472(AX), Z23
+	VFMADD213PD  1536(AX), Z21, Z23
+	VFMADD213PD  1600(AX), Z21, Z23
+	VFMADD213PD  1664(AX), Z21, Z23
+	VFMADD213PD  1728(AX), Z21, Z23
+	VFMADD213PD  1792(AX), Z21, Z23
+	VFMADD213PD  1856(AX), Z21, Z23
+	VFMADD213PD  1920(AX), Z21, Z23
+	VFMADD213PD  1984(AX), Z21, Z23
+	VFMADD213PD  2048(AX), Z21, Z23
+	VFMADD213PD  2112(AX), Z21, Z23
+	VMULPD       Z21, Z23, Z23
+	VSUBPD       Z23, Z20, Z23
+	VFNMADD231PD Z22, Z23, Z20
+	VFMADD231PD  256(AX), Z19, Z20
+	VFMADD231PD  192(AX), Z19, Z20
+	VMOVUPD      Z20, Z19
+	VADDPD       Z2, Z19, Z19
+	VMULPD       Z1, Z19, Z19
+	VADDPD       768(DI), Z19, Z19
+	VMOVUPD      Z19, 768(DI)
+	VDIVPD       Z0, Z1, Z0
+	VMULPD       Z0, Z18, Z18
+	VMULPD       Z0, Z3, Z3
+	VMULPD       Z0, Z4, Z4
+	VMULPD       Z0, Z5, Z5
+	VMOVUPD      Z18, (R12)
+	VMOVUPD      Z3, 64(R12)
+	VMOVUPD      Z4, 128(R12)
+	VMOVUPD      Z5, 192(R12)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, BX
+	ADDQ         $0x00000100, R12
+	DECQ         R11
+	JNZ          pass1
+	VPXORQ       Z6, Z6, Z6
+	VPXORQ       Z7, Z7, Z7
+	VPXORQ       Z8, Z8, Z8
+	VPXORQ       Z9, Z9, Z9
+	VPXORQ       Z10, Z10, Z10
+	VPXORQ       Z11, Z11, Z11
+	VPXORQ       Z12, Z12, Z12
+	VPXORQ       Z13, Z13, Z13
+	VPXORQ       Z14, Z14, Z14
+	VPXORQ       Z15, Z15, Z15
+	VPXORQ       Z16, Z16, Z16
+	VPXORQ       Z17, Z17, Z17
+	MOVQ         R9, R11
+	MOVQ         R8, R12
+
+pass2:
+	VMOVUPD     (R10), Z0
+	VMOVUPD     (R12), Z1
+	VSUBPD      64(SI), Z0, Z2
+	VADDPD      Z1, Z6, Z6
+	VMULPD      Z2, Z1, Z1
+	VADDPD      Z1, Z7, Z7
+	VFMADD231PD Z2, Z1, Z8
+	VMOVUPD     64(R12), Z1
+	VSUBPD      256(SI), Z0, Z2
+	VADDPD      Z1, Z9, Z9
+	VMULPD      Z2, Z1, Z1
+	VADDPD      Z1, Z10, Z10
+	VFMADD231PD Z2, Z1, Z11
+	VMOVUPD     128(R12), Z1
+	VSUBPD      448(SI), Z0, Z2
+	VADDPD      Z1, Z12, Z12
+	VMULPD      Z2, Z1, Z1
+	VADDPD      Z1, Z13, Z13
+	VFMADD231PD Z2, Z1, Z14
+	VMOVUPD     192(R12), Z1
+	VSUBPD      640(SI), Z0, Z0
+	VADDPD      Z1, Z15, Z15
+	VMULPD      Z0, Z1, Z1
+	VADDPD      Z1, Z16, Z16
+	VFMADD231PD Z0, Z1, Z17
+	ADDQ        $0x40, R10
+	ADDQ        $0x00000100, R12
+	DECQ        R11
+	JNZ         pass2
+	VADDPD      (DI), Z6, Z6
+	VMOVUPD     Z6, (DI)
+	VADDPD      64(DI), Z7, Z7
+	VMOVUPD     Z7, 64(DI)
+	VADDPD      128(DI), Z8, Z8
+	VMOVUPD     Z8, 128(DI)
+	VADDPD      192(DI), Z9, Z9
+	VMOVUPD     Z9, 192(DI)
+	VADDPD      256(DI), Z10, Z10
+	VMOVUPD     Z10, 256(DI)
+	VADDPD      320(DI), Z11, Z11
+	VMOVUPD     Z11, 320(DI)
+	VADDPD      384(DI), Z12, Z12
+	VMOVUPD     Z12, 384(DI)
+	VADDPD      448(DI), Z13, Z13
+	VMOVUPD     Z13, 448(DI)
+	VADDPD      512(DI), Z14, Z14
+	VMOVUPD     Z14, 512(DI)
+	VADDPD      576(DI), Z15, Z15
+	VMOVUPD     Z15, 576(DI)
+	VADDPD      640(DI), Z16, Z16
+	VMOVUPD     Z16, 640(DI)
+	VADDPD      704(DI), Z17, Z17
+	VMOVUPD     Z17, 704(DI)
 	JMP         block
 
 done:
@@ -6287,148 +5951,150 @@ done:
 // func estepAVX512F64W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
 // Requires: AVX, AVX512F
 TEXT ·estepAVX512F64W(SB), NOSPLIT, $0-120
-	MOVQ   x_base+0(FP), CX
-	MOVQ   x_len+8(FP), BX
-	MOVQ   w_base+24(FP), SI
-	MOVQ   coef_base+48(FP), DI
-	MOVQ   acc_base+72(FP), R8
-	MOVQ   scratch_base+96(FP), R9
+	LEAQ   estepzpool<>+63(SB), CX
+	ANDQ   $-64, CX
+	MOVQ   x_base+0(FP), BX
+	MOVQ   x_len+8(FP), SI
+	MOVQ   w_base+24(FP), DI
+	MOVQ   coef_base+48(FP), R8
+	MOVQ   acc_base+72(FP), R9
+	MOVQ   scratch_base+96(FP), R10
 	MOVQ   coef_len+56(FP), AX
-	MOVQ   $0x00000018, R10
+	MOVQ   $0x00000018, R11
 	XORQ   DX, DX
-	DIVQ   R10
+	DIVQ   R11
 	IMUL3Q $0x000000c0, AX, DX
-	ADDQ   R8, DX
-	SHRQ   $0x03, BX
+	ADDQ   R9, DX
+	SHRQ   $0x03, SI
 
 loop:
-	TESTQ   BX, BX
+	TESTQ   SI, SI
 	JZ      done
-	VMOVUPD (CX), Z0
-	VMOVUPD (SI), Z1
-	VMOVUPD estepz64c34<>+0(SB), Z2
-	MOVQ    DI, R10
+	VMOVUPD (BX), Z0
+	VMOVUPD (DI), Z1
+	VMOVUPD 2176(CX), Z2
 	MOVQ    R8, R11
 	MOVQ    R9, R12
-	MOVQ    AX, R13
+	MOVQ    R10, R13
+	MOVQ    AX, R14
 
 max:
-	VSUBPD       64(R10), Z0, Z5
-	VMULPD       128(R10), Z5, Z4
-	VFNMADD213PD (R10), Z5, Z4
-	VMOVUPD      Z4, (R12)
+	VSUBPD       64(R11), Z0, Z5
+	VMULPD       128(R11), Z5, Z4
+	VFNMADD213PD (R11), Z5, Z4
+	VMOVUPD      Z4, (R13)
 	VMAXPD       Z4, Z2, Z2
-	ADDQ         $0x000000c0, R10
 	ADDQ         $0x000000c0, R11
-	ADDQ         $0x40, R12
-	DECQ         R13
+	ADDQ         $0x000000c0, R12
+	ADDQ         $0x40, R13
+	DECQ         R14
 	JNZ          max
 	VPXORQ       Z3, Z3, Z3
-	MOVQ         DI, R10
 	MOVQ         R8, R11
 	MOVQ         R9, R12
-	MOVQ         AX, R13
+	MOVQ         R10, R13
+	MOVQ         AX, R14
 
 exp:
-	VMOVUPD      (R12), Z4
+	VMOVUPD      (R13), Z4
 	VSUBPD       Z2, Z4, Z4
 	VMOVUPD      Z4, Z5
-	VMOVUPD      estepz64c1<>+0(SB), Z6
-	VFMADD231PD  estepz64c2<>+0(SB), Z5, Z6
-	VSUBPD       estepz64c1<>+0(SB), Z6, Z7
-	VFNMADD231PD estepz64c3<>+0(SB), Z7, Z5
-	VFNMADD231PD estepz64c4<>+0(SB), Z7, Z5
+	VMOVUPD      64(CX), Z6
+	VFMADD231PD  128(CX), Z5, Z6
+	VSUBPD       64(CX), Z6, Z7
+	VFNMADD231PD 192(CX), Z7, Z5
+	VFNMADD231PD 256(CX), Z7, Z5
 	VMULPD       Z5, Z5, Z7
 	VMULPD       Z7, Z7, Z8
 	VMULPD       Z8, Z8, Z9
-	VMOVUPD      estepz64c5<>+0(SB), Z10
-	VFMADD231PD  estepz64c6<>+0(SB), Z5, Z10
-	VMOVUPD      estepz64c7<>+0(SB), Z11
-	VFMADD231PD  estepz64c8<>+0(SB), Z5, Z11
+	VMOVUPD      320(CX), Z10
+	VFMADD231PD  384(CX), Z5, Z10
+	VMOVUPD      448(CX), Z11
+	VFMADD231PD  512(CX), Z5, Z11
 	VFMADD231PD  Z11, Z7, Z10
-	VMOVUPD      estepz64c9<>+0(SB), Z11
-	VFMADD231PD  estepz64c10<>+0(SB), Z5, Z11
-	VMOVUPD      estepz64c11<>+0(SB), Z12
-	VFMADD231PD  estepz64c12<>+0(SB), Z5, Z12
+	VMOVUPD      576(CX), Z11
+	VFMADD231PD  640(CX), Z5, Z11
+	VMOVUPD      704(CX), Z12
+	VFMADD231PD  768(CX), Z5, Z12
 	VFMADD231PD  Z12, Z7, Z11
 	VFMADD231PD  Z11, Z8, Z10
-	VMOVUPD      estepz64c13<>+0(SB), Z7
-	VFMADD231PD  estepz64c14<>+0(SB), Z5, Z7
+	VMOVUPD      832(CX), Z7
+	VFMADD231PD  896(CX), Z5, Z7
 	VFMADD231PD  Z7, Z9, Z10
-	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z10
-	VFMADD213PD  estepz64c0<>+0(SB), Z5, Z10
+	VFMADD213PD  (CX), Z5, Z10
+	VFMADD213PD  (CX), Z5, Z10
 	VMOVUPD      Z10, Z5
 	VPSLLQ       $0x34, Z6, Z6
 	VPADDQ       Z6, Z5, Z5
-	VCMPPD       $0x11, estepz64c15<>+0(SB), Z4, K1
-	VBLENDMPD    estepz64c16<>+0(SB), Z5, K1, Z5
-	VMOVUPD      Z5, (R12)
+	VCMPPD       $0x11, 960(CX), Z4, K1
+	VBLENDMPD    1024(CX), Z5, K1, Z5
+	VMOVUPD      Z5, (R13)
 	VADDPD       Z5, Z3, Z3
-	ADDQ         $0x000000c0, R10
 	ADDQ         $0x000000c0, R11
-	ADDQ         $0x40, R12
-	DECQ         R13
+	ADDQ         $0x000000c0, R12
+	ADDQ         $0x40, R13
+	DECQ         R14
 	JNZ          exp
 	VPSRLQ       $0x34, Z3, Z4
-	VPORQ        estepz64c17<>+0(SB), Z4, Z4
-	VSUBPD       estepz64c18<>+0(SB), Z4, Z4
-	VPANDQ       estepz64c19<>+0(SB), Z3, Z5
-	VPORQ        estepz64c0<>+0(SB), Z5, Z5
-	VCMPPD       $0x1e, estepz64c20<>+0(SB), Z5, K1
-	VMULPD       estepz64c21<>+0(SB), Z5, Z6
+	VPORQ        1088(CX), Z4, Z4
+	VSUBPD       1152(CX), Z4, Z4
+	VPANDQ       1216(CX), Z3, Z5
+	VPORQ        (CX), Z5, Z5
+	VCMPPD       $0x1e, 1280(CX), Z5, K1
+	VMULPD       1344(CX), Z5, Z6
 	VBLENDMPD    Z6, Z5, K1, Z5
-	VADDPD       estepz64c0<>+0(SB), Z4, K1, Z4
-	VSUBPD       estepz64c0<>+0(SB), Z5, Z5
-	VADDPD       estepz64c22<>+0(SB), Z5, Z6
+	VADDPD       (CX), Z4, K1, Z4
+	VSUBPD       (CX), Z5, Z5
+	VADDPD       1408(CX), Z5, Z6
 	VDIVPD       Z6, Z5, Z7
 	VMULPD       Z7, Z7, Z6
-	VMOVUPD      estepz64c23<>+0(SB), Z8
-	VFMADD213PD  estepz64c24<>+0(SB), Z6, Z8
-	VFMADD213PD  estepz64c25<>+0(SB), Z6, Z8
-	VFMADD213PD  estepz64c26<>+0(SB), Z6, Z8
-	VFMADD213PD  estepz64c27<>+0(SB), Z6, Z8
-	VFMADD213PD  estepz64c28<>+0(SB), Z6, Z8
-	VFMADD213PD  estepz64c29<>+0(SB), Z6, Z8
-	VFMADD213PD  estepz64c30<>+0(SB), Z6, Z8
-	VFMADD213PD  estepz64c31<>+0(SB), Z6, Z8
-	VFMADD213PD  estepz64c32<>+0(SB), Z6, Z8
-	VFMADD213PD  estepz64c33<>+0(SB), Z6, Z8
+	VMOVUPD      1472(CX), Z8
+	VFMADD213PD  1536(CX), Z6, Z8
+	VFMADD213PD  1600(CX), Z6, Z8
+	VFMADD213PD  1664(CX), Z6, Z8
+	VFMADD213PD  1728(CX), Z6, Z8
+	VFMADD213PD  1792(CX), Z6, Z8
+	VFMADD213PD  1856(CX), Z6, Z8
+	VFMADD213PD  1920(CX), Z6, Z8
+	VFMADD213PD  1984(CX), Z6, Z8
+	VFMADD213PD  2048(CX), Z6, Z8
+	VFMADD213PD  2112(CX), Z6, Z8
 	VMULPD       Z6, Z8, Z8
 	VSUBPD       Z8, Z5, Z8
 	VFNMADD231PD Z7, Z8, Z5
-	VFMADD231PD  estepz64c4<>+0(SB), Z4, Z5
-	VFMADD231PD  estepz64c3<>+0(SB), Z4, Z5
+	VFMADD231PD  256(CX), Z4, Z5
+	VFMADD231PD  192(CX), Z4, Z5
 	VMOVUPD      Z5, Z4
 	VADDPD       Z2, Z4, Z4
 	VMULPD       Z1, Z4, Z4
 	VADDPD       (DX), Z4, Z4
 	VMOVUPD      Z4, (DX)
 	VDIVPD       Z3, Z1, Z1
-	MOVQ         DI, R10
 	MOVQ         R8, R11
 	MOVQ         R9, R12
-	MOVQ         AX, R13
+	MOVQ         R10, R13
+	MOVQ         AX, R14
 
 acc:
-	VMOVUPD     (R12), Z2
+	VMOVUPD     (R13), Z2
 	VMULPD      Z1, Z2, Z2
-	VSUBPD      64(R10), Z0, Z4
-	VADDPD      (R11), Z2, Z5
-	VMOVUPD     Z5, (R11)
+	VSUBPD      64(R11), Z0, Z4
+	VADDPD      (R12), Z2, Z5
+	VMOVUPD     Z5, (R12)
 	VMULPD      Z4, Z2, Z2
-	VADDPD      64(R11), Z2, Z5
-	VMOVUPD     Z5, 64(R11)
-	VMOVUPD     128(R11), Z5
+	VADDPD      64(R12), Z2, Z5
+	VMOVUPD     Z5, 64(R12)
+	VMOVUPD     128(R12), Z5
 	VFMADD231PD Z4, Z2, Z5
-	VMOVUPD     Z5, 128(R11)
-	ADDQ        $0x000000c0, R10
+	VMOVUPD     Z5, 128(R12)
 	ADDQ        $0x000000c0, R11
-	ADDQ        $0x40, R12
-	DECQ        R13
+	ADDQ        $0x000000c0, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
 	JNZ         acc
-	ADDQ        $0x40, CX
-	ADDQ        $0x40, SI
-	DECQ        BX
+	ADDQ        $0x40, BX
+	ADDQ        $0x40, DI
+	DECQ        SI
 	JMP         loop
 
 done:
@@ -6438,69 +6104,71 @@ done:
 // func estepAVX512F32K2(x []float32, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX512F, CMOV
 TEXT ·estepAVX512F32K2(SB), NOSPLIT, $0-96
-	MOVQ    x_base+0(FP), AX
-	MOVQ    x_len+8(FP), CX
-	MOVQ    coef_base+24(FP), DX
-	MOVQ    acc_base+48(FP), BX
-	MOVQ    scratch_base+72(FP), SI
-	VMOVUPD estepz64c0<>+0(SB), Z0
-	VMOVUPD estepz64c0<>+0(SB), Z1
-	SHRQ    $0x04, CX
+	LEAQ    estepzpool<>+63(SB), AX
+	ANDQ    $-64, AX
+	MOVQ    x_base+0(FP), CX
+	MOVQ    x_len+8(FP), DX
+	MOVQ    coef_base+24(FP), BX
+	MOVQ    acc_base+48(FP), SI
+	MOVQ    scratch_base+72(FP), DI
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	SHRQ    $0x04, DX
 
 block:
-	TESTQ   CX, CX
+	TESTQ   DX, DX
 	JZ      done
-	MOVQ    $0x00000020, DI
-	CMPQ    CX, DI
-	CMOVQLT CX, DI
-	SUBQ    DI, CX
-	MOVQ    AX, R8
-	MOVQ    DI, R9
-	MOVQ    SI, R10
+	MOVQ    $0x00000020, R8
+	CMPQ    DX, R8
+	CMOVQLT DX, R8
+	SUBQ    R8, DX
+	MOVQ    CX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
 
 pass1:
-	VMOVUPS       (AX), Z2
-	VSUBPS        64(DX), Z2, Z3
-	VMULPS        128(DX), Z3, Z4
-	VFNMADD213PS  (DX), Z3, Z4
+	VMOVUPS       (CX), Z2
+	VSUBPS        64(BX), Z2, Z3
+	VMULPS        128(BX), Z3, Z4
+	VFNMADD213PS  (BX), Z3, Z4
 	VMOVUPS       Z4, Z3
-	VSUBPS        256(DX), Z2, Z11
-	VMULPS        320(DX), Z11, Z2
-	VFNMADD213PS  192(DX), Z11, Z2
+	VSUBPS        256(BX), Z2, Z11
+	VMULPS        320(BX), Z11, Z2
+	VFNMADD213PS  192(BX), Z11, Z2
 	VMAXPS        Z2, Z3, Z3
 	VSUBPS        Z3, Z4, Z4
 	VSUBPS        Z3, Z2, Z2
 	VMINPS        Z2, Z4, Z11
 	VMOVUPS       Z11, Z12
-	VMOVUPS       estepz32c0<>+0(SB), Z13
-	VFMADD231PS   estepz32c1<>+0(SB), Z12, Z13
-	VSUBPS        estepz32c0<>+0(SB), Z13, Z14
-	VFNMADD231PS  estepz32c2<>+0(SB), Z14, Z12
-	VFNMADD231PS  estepz32c3<>+0(SB), Z14, Z12
+	VMOVUPS       2240(AX), Z13
+	VFMADD231PS   2304(AX), Z12, Z13
+	VSUBPS        2240(AX), Z13, Z14
+	VFNMADD231PS  2368(AX), Z14, Z12
+	VFNMADD231PS  2432(AX), Z14, Z12
 	VMULPS        Z12, Z12, Z14
 	VMULPS        Z14, Z14, Z15
-	VMOVUPS       estepz32c4<>+0(SB), Z16
-	VFMADD231PS   estepz32c5<>+0(SB), Z12, Z16
-	VMOVUPS       estepz32c6<>+0(SB), Z17
-	VFMADD231PS   estepz32c7<>+0(SB), Z12, Z17
+	VMOVUPS       2496(AX), Z16
+	VFMADD231PS   2560(AX), Z12, Z16
+	VMOVUPS       2624(AX), Z17
+	VFMADD231PS   2688(AX), Z12, Z17
 	VFMADD231PS   Z17, Z14, Z16
-	VMOVUPS       estepz32c8<>+0(SB), Z14
+	VMOVUPS       2752(AX), Z14
 	VFMADD231PS   Z14, Z15, Z16
-	VFMADD213PS   estepz32c9<>+0(SB), Z12, Z16
-	VFMADD213PS   estepz32c9<>+0(SB), Z12, Z16
+	VFMADD213PS   2816(AX), Z12, Z16
+	VFMADD213PS   2816(AX), Z12, Z16
 	VMOVUPS       Z16, Z12
 	VPSLLD        $0x17, Z13, Z13
 	VPADDD        Z13, Z12, Z12
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z11, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z12, K1, Z12
+	VCMPPS        $0x11, 2880(AX), Z11, K1
+	VBLENDMPS     2944(AX), Z12, K1, Z12
 	VMOVUPS       Z12, Z11
-	VADDPS        estepz32c9<>+0(SB), Z11, Z11
+	VADDPS        2816(AX), Z11, Z11
 	VMOVUPS       Z12, Z13
-	VCMPPS        $0x00, estepz32c11<>+0(SB), Z4, K1
-	VBLENDMPS     estepz32c9<>+0(SB), Z13, K1, Z13
+	VCMPPS        $0x00, 2944(AX), Z4, K1
+	VBLENDMPS     2816(AX), Z13, K1, Z13
 	VMOVUPS       Z12, Z4
-	VCMPPS        $0x00, estepz32c11<>+0(SB), Z2, K1
-	VBLENDMPS     estepz32c9<>+0(SB), Z4, K1, Z4
+	VCMPPS        $0x00, 2944(AX), Z2, K1
+	VBLENDMPS     2816(AX), Z4, K1, Z4
 	VCVTPS2PD     Y11, Z2
 	VEXTRACTF64X4 $0x01, Z11, Y12
 	VCVTPS2PD     Y12, Z12
@@ -6510,17 +6178,17 @@ pass1:
 	VEXTRACTF64X4 $0x01, Z3, Y3
 	VCVTPS2PD     Y3, Z3
 	VADDPD        Z2, Z3, Z2
-	VADDPD        384(BX), Z2, Z2
-	VMOVUPD       Z2, 384(BX)
-	VMOVUPS       estepz32c9<>+0(SB), Z2
+	VADDPD        384(SI), Z2, Z2
+	VMOVUPD       Z2, 384(SI)
+	VMOVUPS       2816(AX), Z2
 	VDIVPS        Z11, Z2, Z2
 	VMULPS        Z2, Z13, Z13
 	VMULPS        Z2, Z4, Z4
-	VMOVUPS       Z13, (R10)
-	VMOVUPS       Z4, 64(R10)
-	ADDQ          $0x40, AX
-	ADDQ          $0x00000080, R10
-	DECQ          R9
+	VMOVUPS       Z13, (R11)
+	VMOVUPS       Z4, 64(R11)
+	ADDQ          $0x40, CX
+	ADDQ          $0x00000080, R11
+	DECQ          R10
 	JNZ           pass1
 	VPXORQ        Z5, Z5, Z5
 	VPXORQ        Z6, Z6, Z6
@@ -6528,393 +6196,179 @@ pass1:
 	VPXORQ        Z8, Z8, Z8
 	VPXORQ        Z9, Z9, Z9
 	VPXORQ        Z10, Z10, Z10
-	MOVQ          DI, R9
-	MOVQ          SI, R10
+	MOVQ          R8, R10
+	MOVQ          DI, R11
 
 pass2:
-	VMOVUPS       (R8), Z2
-	VMOVUPS       (R10), Z3
-	VSUBPS        64(DX), Z2, Z4
+	VMOVUPS       (R9), Z2
+	VMOVUPS       (R11), Z3
+	VSUBPS        64(BX), Z2, Z4
 	VADDPS        Z3, Z5, Z5
 	VMULPS        Z4, Z3, Z3
 	VADDPS        Z3, Z6, Z6
 	VFMADD231PS   Z4, Z3, Z7
-	VMOVUPS       64(R10), Z3
-	VSUBPS        256(DX), Z2, Z2
+	VMOVUPS       64(R11), Z3
+	VSUBPS        256(BX), Z2, Z2
 	VADDPS        Z3, Z8, Z8
 	VMULPS        Z2, Z3, Z3
 	VADDPS        Z3, Z9, Z9
 	VFMADD231PS   Z2, Z3, Z10
-	ADDQ          $0x40, R8
-	ADDQ          $0x00000080, R10
-	DECQ          R9
+	ADDQ          $0x40, R9
+	ADDQ          $0x00000080, R11
+	DECQ          R10
 	JNZ           pass2
 	VCVTPS2PD     Y5, Z2
-	VADDPD        (BX), Z2, Z2
-	VMOVUPD       Z2, (BX)
+	VADDPD        (SI), Z2, Z2
+	VMOVUPD       Z2, (SI)
 	VEXTRACTF64X4 $0x01, Z5, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        (BX), Z2, Z2
-	VMOVUPD       Z2, (BX)
+	VADDPD        (SI), Z2, Z2
+	VMOVUPD       Z2, (SI)
 	VCVTPS2PD     Y6, Z2
-	VADDPD        64(BX), Z2, Z2
-	VMOVUPD       Z2, 64(BX)
+	VADDPD        64(SI), Z2, Z2
+	VMOVUPD       Z2, 64(SI)
 	VEXTRACTF64X4 $0x01, Z6, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        64(BX), Z2, Z2
-	VMOVUPD       Z2, 64(BX)
+	VADDPD        64(SI), Z2, Z2
+	VMOVUPD       Z2, 64(SI)
 	VCVTPS2PD     Y7, Z2
-	VADDPD        128(BX), Z2, Z2
-	VMOVUPD       Z2, 128(BX)
+	VADDPD        128(SI), Z2, Z2
+	VMOVUPD       Z2, 128(SI)
 	VEXTRACTF64X4 $0x01, Z7, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        128(BX), Z2, Z2
-	VMOVUPD       Z2, 128(BX)
+	VADDPD        128(SI), Z2, Z2
+	VMOVUPD       Z2, 128(SI)
 	VCVTPS2PD     Y8, Z2
-	VADDPD        192(BX), Z2, Z2
-	VMOVUPD       Z2, 192(BX)
+	VADDPD        192(SI), Z2, Z2
+	VMOVUPD       Z2, 192(SI)
 	VEXTRACTF64X4 $0x01, Z8, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        192(BX), Z2, Z2
-	VMOVUPD       Z2, 192(BX)
+	VADDPD        192(SI), Z2, Z2
+	VMOVUPD       Z2, 192(SI)
 	VCVTPS2PD     Y9, Z2
-	VADDPD        256(BX), Z2, Z2
-	VMOVUPD       Z2, 256(BX)
+	VADDPD        256(SI), Z2, Z2
+	VMOVUPD       Z2, 256(SI)
 	VEXTRACTF64X4 $0x01, Z9, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        256(BX), Z2, Z2
-	VMOVUPD       Z2, 256(BX)
+	VADDPD        256(SI), Z2, Z2
+	VMOVUPD       Z2, 256(SI)
 	VCVTPS2PD     Y10, Z2
-	VADDPD        320(BX), Z2, Z2
-	VMOVUPD       Z2, 320(BX)
+	VADDPD        320(SI), Z2, Z2
+	VMOVUPD       Z2, 320(SI)
 	VEXTRACTF64X4 $0x01, Z10, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        320(BX), Z2, Z2
-	VMOVUPD       Z2, 320(BX)
+	VADDPD        320(SI), Z2, Z2
+	VMOVUPD       Z2, 320(SI)
 	VPSRLQ        $0x34, Z0, Z2
-	VPORQ         estepz64c17<>+0(SB), Z2, Z2
-	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
-	VPANDQ        estepz64c19<>+0(SB), Z0, Z0
-	VPORQ         estepz64c0<>+0(SB), Z0, Z0
-	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z0, K1
-	VMULPD        estepz64c21<>+0(SB), Z0, Z3
+	VPORQ         1088(AX), Z2, Z2
+	VSUBPD        1152(AX), Z2, Z2
+	VPANDQ        1216(AX), Z0, Z0
+	VPORQ         (AX), Z0, Z0
+	VCMPPD        $0x1e, 1280(AX), Z0, K1
+	VMULPD        1344(AX), Z0, Z3
 	VBLENDMPD     Z3, Z0, K1, Z0
-	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
-	VSUBPD        estepz64c0<>+0(SB), Z0, Z0
-	VADDPD        estepz64c22<>+0(SB), Z0, Z3
+	VADDPD        (AX), Z2, K1, Z2
+	VSUBPD        (AX), Z0, Z0
+	VADDPD        1408(AX), Z0, Z3
 	VDIVPD        Z3, Z0, Z4
 	VMULPD        Z4, Z4, Z3
-	VMOVUPD       estepz64c23<>+0(SB), Z11
-	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z11
+	VMOVUPD       1472(AX), Z11
+	VFMADD213PD   1536(AX), Z3, Z11
+	VFMADD213PD   1600(AX), Z3, Z11
+	VFMADD213PD   1664(AX), Z3, Z11
+	VFMADD213PD   1728(AX), Z3, Z11
+	VFMADD213PD   1792(AX), Z3, Z11
+	VFMADD213PD   1856(AX), Z3, Z11
+	VFMADD213PD   1920(AX), Z3, Z11
+	VFMADD213PD   1984(AX), Z3, Z11
+	VFMADD213PD   2048(AX), Z3, Z11
+	VFMADD213PD   2112(AX), Z3, Z11
 	VMULPD        Z3, Z11, Z11
 	VSUBPD        Z11, Z0, Z11
 	VFNMADD231PD  Z4, Z11, Z0
-	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z0
-	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z0
+	VFMADD231PD   256(AX), Z2, Z0
+	VFMADD231PD   192(AX), Z2, Z0
 	VMOVUPD       Z0, Z0
-	VADDPD        384(BX), Z0, Z0
-	VMOVUPD       Z0, 384(BX)
-	VMOVUPD       estepz64c0<>+0(SB), Z0
+	VADDPD        384(SI), Z0, Z0
+	VMOVUPD       Z0, 384(SI)
+	VMOVUPD       (AX), Z0
 	VPSRLQ        $0x34, Z1, Z2
-	VPORQ         estepz64c17<>+0(SB), Z2, Z2
-	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
-	VPANDQ        estepz64c19<>+0(SB), Z1, Z1
-	VPORQ         estepz64c0<>+0(SB), Z1, Z1
-	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z1, K1
-	VMULPD        estepz64c21<>+0(SB), Z1, Z3
+	VPORQ         1088(AX), Z2, Z2
+	VSUBPD        1152(AX), Z2, Z2
+	VPANDQ        1216(AX), Z1, Z1
+	VPORQ         (AX), Z1, Z1
+	VCMPPD        $0x1e, 1280(AX), Z1, K1
+	VMULPD        1344(AX), Z1, Z3
 	VBLENDMPD     Z3, Z1, K1, Z1
-	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
-	VSUBPD        estepz64c0<>+0(SB), Z1, Z1
-	VADDPD        estepz64c22<>+0(SB), Z1, Z3
+	VADDPD        (AX), Z2, K1, Z2
+	VSUBPD        (AX), Z1, Z1
+	VADDPD        1408(AX), Z1, Z3
 	VDIVPD        Z3, Z1, Z4
 	VMULPD        Z4, Z4, Z3
-	VMOVUPD       estepz64c23<>+0(SB), Z11
-	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z11
-	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z11
+	VMOVUPD       1472(AX), Z11
+	VFMADD213PD   1536(AX), Z3, Z11
+	VFMADD213PD   1600(AX), Z3, Z11
+	VFMADD213PD   1664(AX), Z3, Z11
+	VFMADD213PD   1728(AX), Z3, Z11
+	VFMADD213PD   1792(AX), Z3, Z11
+	VFMADD213PD   1856(AX), Z3, Z11
+	VFMADD213PD   1920(AX), Z3, Z11
+	VFMADD213PD   1984(AX), Z3, Z11
+	VFMADD213PD   2048(AX), Z3, Z11
+	VFMADD213PD   2112(AX), Z3, Z11
 	VMULPD        Z3, Z11, Z11
 	VSUBPD        Z11, Z1, Z11
 	VFNMADD231PD  Z4, Z11, Z1
-	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z1
-	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z1
+	VFMADD231PD   256(AX), Z2, Z1
+	VFMADD231PD   192(AX), Z2, Z1
 	VMOVUPD       Z1, Z1
-	VADDPD        384(BX), Z1, Z1
-	VMOVUPD       Z1, 384(BX)
-	VMOVUPD       estepz64c0<>+0(SB), Z1
+	VADDPD        384(SI), Z1, Z1
+	VMOVUPD       Z1, 384(SI)
+	VMOVUPD       (AX), Z1
 	JMP           block
 
 done:
 	VZEROUPPER
 	RET
 
-DATA estepz32c0<>+0(SB)/4, $0x4b400000
-DATA estepz32c0<>+4(SB)/4, $0x4b400000
-DATA estepz32c0<>+8(SB)/4, $0x4b400000
-DATA estepz32c0<>+12(SB)/4, $0x4b400000
-DATA estepz32c0<>+16(SB)/4, $0x4b400000
-DATA estepz32c0<>+20(SB)/4, $0x4b400000
-DATA estepz32c0<>+24(SB)/4, $0x4b400000
-DATA estepz32c0<>+28(SB)/4, $0x4b400000
-DATA estepz32c0<>+32(SB)/4, $0x4b400000
-DATA estepz32c0<>+36(SB)/4, $0x4b400000
-DATA estepz32c0<>+40(SB)/4, $0x4b400000
-DATA estepz32c0<>+44(SB)/4, $0x4b400000
-DATA estepz32c0<>+48(SB)/4, $0x4b400000
-DATA estepz32c0<>+52(SB)/4, $0x4b400000
-DATA estepz32c0<>+56(SB)/4, $0x4b400000
-DATA estepz32c0<>+60(SB)/4, $0x4b400000
-GLOBL estepz32c0<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c1<>+0(SB)/4, $0x3fb8aa3b
-DATA estepz32c1<>+4(SB)/4, $0x3fb8aa3b
-DATA estepz32c1<>+8(SB)/4, $0x3fb8aa3b
-DATA estepz32c1<>+12(SB)/4, $0x3fb8aa3b
-DATA estepz32c1<>+16(SB)/4, $0x3fb8aa3b
-DATA estepz32c1<>+20(SB)/4, $0x3fb8aa3b
-DATA estepz32c1<>+24(SB)/4, $0x3fb8aa3b
-DATA estepz32c1<>+28(SB)/4, $0x3fb8aa3b
-DATA estepz32c1<>+32(SB)/4, $0x3fb8aa3b
-DATA estepz32c1<>+36(SB)/4, $0x3fb8aa3b
-DATA estepz32c1<>+40(SB)/4, $0x3fb8aa3b
-DATA estepz32c1<>+44(SB)/4, $0x3fb8aa3b
-DATA estepz32c1<>+48(SB)/4, $0x3fb8aa3b
-DATA estepz32c1<>+52(SB)/4, $0x3fb8aa3b
-DATA estepz32c1<>+56(SB)/4, $0x3fb8aa3b
-DATA estepz32c1<>+60(SB)/4, $0x3fb8aa3b
-GLOBL estepz32c1<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c2<>+0(SB)/4, $0x3f317218
-DATA estepz32c2<>+4(SB)/4, $0x3f317218
-DATA estepz32c2<>+8(SB)/4, $0x3f317218
-DATA estepz32c2<>+12(SB)/4, $0x3f317218
-DATA estepz32c2<>+16(SB)/4, $0x3f317218
-DATA estepz32c2<>+20(SB)/4, $0x3f317218
-DATA estepz32c2<>+24(SB)/4, $0x3f317218
-DATA estepz32c2<>+28(SB)/4, $0x3f317218
-DATA estepz32c2<>+32(SB)/4, $0x3f317218
-DATA estepz32c2<>+36(SB)/4, $0x3f317218
-DATA estepz32c2<>+40(SB)/4, $0x3f317218
-DATA estepz32c2<>+44(SB)/4, $0x3f317218
-DATA estepz32c2<>+48(SB)/4, $0x3f317218
-DATA estepz32c2<>+52(SB)/4, $0x3f317218
-DATA estepz32c2<>+56(SB)/4, $0x3f317218
-DATA estepz32c2<>+60(SB)/4, $0x3f317218
-GLOBL estepz32c2<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c3<>+0(SB)/4, $0xb102e308
-DATA estepz32c3<>+4(SB)/4, $0xb102e308
-DATA estepz32c3<>+8(SB)/4, $0xb102e308
-DATA estepz32c3<>+12(SB)/4, $0xb102e308
-DATA estepz32c3<>+16(SB)/4, $0xb102e308
-DATA estepz32c3<>+20(SB)/4, $0xb102e308
-DATA estepz32c3<>+24(SB)/4, $0xb102e308
-DATA estepz32c3<>+28(SB)/4, $0xb102e308
-DATA estepz32c3<>+32(SB)/4, $0xb102e308
-DATA estepz32c3<>+36(SB)/4, $0xb102e308
-DATA estepz32c3<>+40(SB)/4, $0xb102e308
-DATA estepz32c3<>+44(SB)/4, $0xb102e308
-DATA estepz32c3<>+48(SB)/4, $0xb102e308
-DATA estepz32c3<>+52(SB)/4, $0xb102e308
-DATA estepz32c3<>+56(SB)/4, $0xb102e308
-DATA estepz32c3<>+60(SB)/4, $0xb102e308
-GLOBL estepz32c3<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c4<>+0(SB)/4, $0x3f000000
-DATA estepz32c4<>+4(SB)/4, $0x3f000000
-DATA estepz32c4<>+8(SB)/4, $0x3f000000
-DATA estepz32c4<>+12(SB)/4, $0x3f000000
-DATA estepz32c4<>+16(SB)/4, $0x3f000000
-DATA estepz32c4<>+20(SB)/4, $0x3f000000
-DATA estepz32c4<>+24(SB)/4, $0x3f000000
-DATA estepz32c4<>+28(SB)/4, $0x3f000000
-DATA estepz32c4<>+32(SB)/4, $0x3f000000
-DATA estepz32c4<>+36(SB)/4, $0x3f000000
-DATA estepz32c4<>+40(SB)/4, $0x3f000000
-DATA estepz32c4<>+44(SB)/4, $0x3f000000
-DATA estepz32c4<>+48(SB)/4, $0x3f000000
-DATA estepz32c4<>+52(SB)/4, $0x3f000000
-DATA estepz32c4<>+56(SB)/4, $0x3f000000
-DATA estepz32c4<>+60(SB)/4, $0x3f000000
-GLOBL estepz32c4<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c5<>+0(SB)/4, $0x3e2aaa02
-DATA estepz32c5<>+4(SB)/4, $0x3e2aaa02
-DATA estepz32c5<>+8(SB)/4, $0x3e2aaa02
-DATA estepz32c5<>+12(SB)/4, $0x3e2aaa02
-DATA estepz32c5<>+16(SB)/4, $0x3e2aaa02
-DATA estepz32c5<>+20(SB)/4, $0x3e2aaa02
-DATA estepz32c5<>+24(SB)/4, $0x3e2aaa02
-DATA estepz32c5<>+28(SB)/4, $0x3e2aaa02
-DATA estepz32c5<>+32(SB)/4, $0x3e2aaa02
-DATA estepz32c5<>+36(SB)/4, $0x3e2aaa02
-DATA estepz32c5<>+40(SB)/4, $0x3e2aaa02
-DATA estepz32c5<>+44(SB)/4, $0x3e2aaa02
-DATA estepz32c5<>+48(SB)/4, $0x3e2aaa02
-DATA estepz32c5<>+52(SB)/4, $0x3e2aaa02
-DATA estepz32c5<>+56(SB)/4, $0x3e2aaa02
-DATA estepz32c5<>+60(SB)/4, $0x3e2aaa02
-GLOBL estepz32c5<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c6<>+0(SB)/4, $0x3d2aaa56
-DATA estepz32c6<>+4(SB)/4, $0x3d2aaa56
-DATA estepz32c6<>+8(SB)/4, $0x3d2aaa56
-DATA estepz32c6<>+12(SB)/4, $0x3d2aaa56
-DATA estepz32c6<>+16(SB)/4, $0x3d2aaa56
-DATA estepz32c6<>+20(SB)/4, $0x3d2aaa56
-DATA estepz32c6<>+24(SB)/4, $0x3d2aaa56
-DATA estepz32c6<>+28(SB)/4, $0x3d2aaa56
-DATA estepz32c6<>+32(SB)/4, $0x3d2aaa56
-DATA estepz32c6<>+36(SB)/4, $0x3d2aaa56
-DATA estepz32c6<>+40(SB)/4, $0x3d2aaa56
-DATA estepz32c6<>+44(SB)/4, $0x3d2aaa56
-DATA estepz32c6<>+48(SB)/4, $0x3d2aaa56
-DATA estepz32c6<>+52(SB)/4, $0x3d2aaa56
-DATA estepz32c6<>+56(SB)/4, $0x3d2aaa56
-DATA estepz32c6<>+60(SB)/4, $0x3d2aaa56
-GLOBL estepz32c6<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c7<>+0(SB)/4, $0x3c0937da
-DATA estepz32c7<>+4(SB)/4, $0x3c0937da
-DATA estepz32c7<>+8(SB)/4, $0x3c0937da
-DATA estepz32c7<>+12(SB)/4, $0x3c0937da
-DATA estepz32c7<>+16(SB)/4, $0x3c0937da
-DATA estepz32c7<>+20(SB)/4, $0x3c0937da
-DATA estepz32c7<>+24(SB)/4, $0x3c0937da
-DATA estepz32c7<>+28(SB)/4, $0x3c0937da
-DATA estepz32c7<>+32(SB)/4, $0x3c0937da
-DATA estepz32c7<>+36(SB)/4, $0x3c0937da
-DATA estepz32c7<>+40(SB)/4, $0x3c0937da
-DATA estepz32c7<>+44(SB)/4, $0x3c0937da
-DATA estepz32c7<>+48(SB)/4, $0x3c0937da
-DATA estepz32c7<>+52(SB)/4, $0x3c0937da
-DATA estepz32c7<>+56(SB)/4, $0x3c0937da
-DATA estepz32c7<>+60(SB)/4, $0x3c0937da
-GLOBL estepz32c7<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c8<>+0(SB)/4, $0x3ab6baa0
-DATA estepz32c8<>+4(SB)/4, $0x3ab6baa0
-DATA estepz32c8<>+8(SB)/4, $0x3ab6baa0
-DATA estepz32c8<>+12(SB)/4, $0x3ab6baa0
-DATA estepz32c8<>+16(SB)/4, $0x3ab6baa0
-DATA estepz32c8<>+20(SB)/4, $0x3ab6baa0
-DATA estepz32c8<>+24(SB)/4, $0x3ab6baa0
-DATA estepz32c8<>+28(SB)/4, $0x3ab6baa0
-DATA estepz32c8<>+32(SB)/4, $0x3ab6baa0
-DATA estepz32c8<>+36(SB)/4, $0x3ab6baa0
-DATA estepz32c8<>+40(SB)/4, $0x3ab6baa0
-DATA estepz32c8<>+44(SB)/4, $0x3ab6baa0
-DATA estepz32c8<>+48(SB)/4, $0x3ab6baa0
-DATA estepz32c8<>+52(SB)/4, $0x3ab6baa0
-DATA estepz32c8<>+56(SB)/4, $0x3ab6baa0
-DATA estepz32c8<>+60(SB)/4, $0x3ab6baa0
-GLOBL estepz32c8<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c9<>+0(SB)/4, $0x3f800000
-DATA estepz32c9<>+4(SB)/4, $0x3f800000
-DATA estepz32c9<>+8(SB)/4, $0x3f800000
-DATA estepz32c9<>+12(SB)/4, $0x3f800000
-DATA estepz32c9<>+16(SB)/4, $0x3f800000
-DATA estepz32c9<>+20(SB)/4, $0x3f800000
-DATA estepz32c9<>+24(SB)/4, $0x3f800000
-DATA estepz32c9<>+28(SB)/4, $0x3f800000
-DATA estepz32c9<>+32(SB)/4, $0x3f800000
-DATA estepz32c9<>+36(SB)/4, $0x3f800000
-DATA estepz32c9<>+40(SB)/4, $0x3f800000
-DATA estepz32c9<>+44(SB)/4, $0x3f800000
-DATA estepz32c9<>+48(SB)/4, $0x3f800000
-DATA estepz32c9<>+52(SB)/4, $0x3f800000
-DATA estepz32c9<>+56(SB)/4, $0x3f800000
-DATA estepz32c9<>+60(SB)/4, $0x3f800000
-GLOBL estepz32c9<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c10<>+0(SB)/4, $0xc2ad0000
-DATA estepz32c10<>+4(SB)/4, $0xc2ad0000
-DATA estepz32c10<>+8(SB)/4, $0xc2ad0000
-DATA estepz32c10<>+12(SB)/4, $0xc2ad0000
-DATA estepz32c10<>+16(SB)/4, $0xc2ad0000
-DATA estepz32c10<>+20(SB)/4, $0xc2ad0000
-DATA estepz32c10<>+24(SB)/4, $0xc2ad0000
-DATA estepz32c10<>+28(SB)/4, $0xc2ad0000
-DATA estepz32c10<>+32(SB)/4, $0xc2ad0000
-DATA estepz32c10<>+36(SB)/4, $0xc2ad0000
-DATA estepz32c10<>+40(SB)/4, $0xc2ad0000
-DATA estepz32c10<>+44(SB)/4, $0xc2ad0000
-DATA estepz32c10<>+48(SB)/4, $0xc2ad0000
-DATA estepz32c10<>+52(SB)/4, $0xc2ad0000
-DATA estepz32c10<>+56(SB)/4, $0xc2ad0000
-DATA estepz32c10<>+60(SB)/4, $0xc2ad0000
-GLOBL estepz32c10<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c11<>+0(SB)/4, $0x00000000
-DATA estepz32c11<>+4(SB)/4, $0x00000000
-DATA estepz32c11<>+8(SB)/4, $0x00000000
-DATA estepz32c11<>+12(SB)/4, $0x00000000
-DATA estepz32c11<>+16(SB)/4, $0x00000000
-DATA estepz32c11<>+20(SB)/4, $0x00000000
-DATA estepz32c11<>+24(SB)/4, $0x00000000
-DATA estepz32c11<>+28(SB)/4, $0x00000000
-DATA estepz32c11<>+32(SB)/4, $0x00000000
-DATA estepz32c11<>+36(SB)/4, $0x00000000
-DATA estepz32c11<>+40(SB)/4, $0x00000000
-DATA estepz32c11<>+44(SB)/4, $0x00000000
-DATA estepz32c11<>+48(SB)/4, $0x00000000
-DATA estepz32c11<>+52(SB)/4, $0x00000000
-DATA estepz32c11<>+56(SB)/4, $0x00000000
-DATA estepz32c11<>+60(SB)/4, $0x00000000
-GLOBL estepz32c11<>(SB), RODATA|NOPTR, $64
-
 // func estepAVX512F32K3(x []float32, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX512F, CMOV
 TEXT ·estepAVX512F32K3(SB), NOSPLIT, $0-96
-	MOVQ    x_base+0(FP), AX
-	MOVQ    x_len+8(FP), CX
-	MOVQ    coef_base+24(FP), DX
-	MOVQ    acc_base+48(FP), BX
-	MOVQ    scratch_base+72(FP), SI
-	VMOVUPD estepz64c0<>+0(SB), Z0
-	VMOVUPD estepz64c0<>+0(SB), Z1
-	SHRQ    $0x04, CX
+	LEAQ    estepzpool<>+63(SB), AX
+	ANDQ    $-64, AX
+	MOVQ    x_base+0(FP), CX
+	MOVQ    x_len+8(FP), DX
+	MOVQ    coef_base+24(FP), BX
+	MOVQ    acc_base+48(FP), SI
+	MOVQ    scratch_base+72(FP), DI
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	SHRQ    $0x04, DX
 
 block:
-	TESTQ   CX, CX
+	TESTQ   DX, DX
 	JZ      done
-	MOVQ    $0x00000020, DI
-	CMPQ    CX, DI
-	CMOVQLT CX, DI
-	SUBQ    DI, CX
-	MOVQ    AX, R8
-	MOVQ    DI, R9
-	MOVQ    SI, R10
+	MOVQ    $0x00000020, R8
+	CMPQ    DX, R8
+	CMOVQLT DX, R8
+	SUBQ    R8, DX
+	MOVQ    CX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
 
 pass1:
-	VMOVUPS       (AX), Z2
-	VSUBPS        64(DX), Z2, Z3
-	VMULPS        128(DX), Z3, Z4
-	VFNMADD213PS  (DX), Z3, Z4
+	VMOVUPS       (CX), Z2
+	VSUBPS        64(BX), Z2, Z3
+	VMULPS        128(BX), Z3, Z4
+	VFNMADD213PS  (BX), Z3, Z4
 	VMOVUPS       Z4, Z3
-	VSUBPS        256(DX), Z2, Z6
-	VMULPS        320(DX), Z6, Z5
-	VFNMADD213PS  192(DX), Z6, Z5
+	VSUBPS        256(BX), Z2, Z6
+	VMULPS        320(BX), Z6, Z5
+	VFNMADD213PS  192(BX), Z6, Z5
 	VMAXPS        Z5, Z3, Z3
-	VSUBPS        448(DX), Z2, Z6
-	VMULPS        512(DX), Z6, Z2
-	VFNMADD213PS  384(DX), Z6, Z2
+	VSUBPS        448(BX), Z2, Z6
+	VMULPS        512(BX), Z6, Z2
+	VFNMADD213PS  384(BX), Z6, Z2
 	VMAXPS        Z2, Z3, Z3
 	VSUBPS        Z3, Z4, Z4
 	VSUBPS        Z3, Z5, Z5
@@ -6925,64 +6379,64 @@ pass1:
 	VMAXPS        Z19, Z6, Z19
 	VMINPS        Z2, Z6, Z6
 	VMOVUPS       Z6, Z20
-	VMOVUPS       estepz32c0<>+0(SB), Z21
-	VFMADD231PS   estepz32c1<>+0(SB), Z20, Z21
-	VSUBPS        estepz32c0<>+0(SB), Z21, Z22
-	VFNMADD231PS  estepz32c2<>+0(SB), Z22, Z20
-	VFNMADD231PS  estepz32c3<>+0(SB), Z22, Z20
+	VMOVUPS       2240(AX), Z21
+	VFMADD231PS   2304(AX), Z20, Z21
+	VSUBPS        2240(AX), Z21, Z22
+	VFNMADD231PS  2368(AX), Z22, Z20
+	VFNMADD231PS  2432(AX), Z22, Z20
 	VMULPS        Z20, Z20, Z22
 	VMULPS        Z22, Z22, Z23
-	VMOVUPS       estepz32c4<>+0(SB), Z24
-	VFMADD231PS   estepz32c5<>+0(SB), Z20, Z24
-	VMOVUPS       estepz32c6<>+0(SB), Z25
-	VFMADD231PS   estepz32c7<>+0(SB), Z20, Z25
+	VMOVUPS       2496(AX), Z24
+	VFMADD231PS   2560(AX), Z20, Z24
+	VMOVUPS       2624(AX), Z25
+	VFMADD231PS   2688(AX), Z20, Z25
 	VFMADD231PS   Z25, Z22, Z24
-	VMOVUPS       estepz32c8<>+0(SB), Z22
+	VMOVUPS       2752(AX), Z22
 	VFMADD231PS   Z22, Z23, Z24
-	VFMADD213PS   estepz32c9<>+0(SB), Z20, Z24
-	VFMADD213PS   estepz32c9<>+0(SB), Z20, Z24
+	VFMADD213PS   2816(AX), Z20, Z24
+	VFMADD213PS   2816(AX), Z20, Z24
 	VMOVUPS       Z24, Z20
 	VPSLLD        $0x17, Z21, Z21
 	VPADDD        Z21, Z20, Z20
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z6, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z20, K1, Z20
+	VCMPPS        $0x11, 2880(AX), Z6, K1
+	VBLENDMPS     2944(AX), Z20, K1, Z20
 	VMOVUPS       Z19, Z21
-	VMOVUPS       estepz32c0<>+0(SB), Z22
-	VFMADD231PS   estepz32c1<>+0(SB), Z21, Z22
-	VSUBPS        estepz32c0<>+0(SB), Z22, Z23
-	VFNMADD231PS  estepz32c2<>+0(SB), Z23, Z21
-	VFNMADD231PS  estepz32c3<>+0(SB), Z23, Z21
+	VMOVUPS       2240(AX), Z22
+	VFMADD231PS   2304(AX), Z21, Z22
+	VSUBPS        2240(AX), Z22, Z23
+	VFNMADD231PS  2368(AX), Z23, Z21
+	VFNMADD231PS  2432(AX), Z23, Z21
 	VMULPS        Z21, Z21, Z23
 	VMULPS        Z23, Z23, Z24
-	VMOVUPS       estepz32c4<>+0(SB), Z25
-	VFMADD231PS   estepz32c5<>+0(SB), Z21, Z25
-	VMOVUPS       estepz32c6<>+0(SB), Z26
-	VFMADD231PS   estepz32c7<>+0(SB), Z21, Z26
+	VMOVUPS       2496(AX), Z25
+	VFMADD231PS   2560(AX), Z21, Z25
+	VMOVUPS       2624(AX), Z26
+	VFMADD231PS   2688(AX), Z21, Z26
 	VFMADD231PS   Z26, Z23, Z25
-	VMOVUPS       estepz32c8<>+0(SB), Z23
+	VMOVUPS       2752(AX), Z23
 	VFMADD231PS   Z23, Z24, Z25
-	VFMADD213PS   estepz32c9<>+0(SB), Z21, Z25
-	VFMADD213PS   estepz32c9<>+0(SB), Z21, Z25
+	VFMADD213PS   2816(AX), Z21, Z25
+	VFMADD213PS   2816(AX), Z21, Z25
 	VMOVUPS       Z25, Z21
 	VPSLLD        $0x17, Z22, Z22
 	VPADDD        Z22, Z21, Z21
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z19, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z21, K1, Z21
+	VCMPPS        $0x11, 2880(AX), Z19, K1
+	VBLENDMPS     2944(AX), Z21, K1, Z21
 	VMOVUPS       Z20, Z19
 	VADDPS        Z21, Z19, Z19
-	VADDPS        estepz32c9<>+0(SB), Z19, Z19
+	VADDPS        2816(AX), Z19, Z19
 	VCMPPS        $0x00, Z6, Z4, K1
 	VBLENDMPS     Z20, Z21, K1, Z7
-	VCMPPS        $0x00, estepz32c11<>+0(SB), Z4, K1
-	VBLENDMPS     estepz32c9<>+0(SB), Z7, K1, Z7
+	VCMPPS        $0x00, 2944(AX), Z4, K1
+	VBLENDMPS     2816(AX), Z7, K1, Z7
 	VCMPPS        $0x00, Z6, Z5, K1
 	VBLENDMPS     Z20, Z21, K1, Z8
-	VCMPPS        $0x00, estepz32c11<>+0(SB), Z5, K1
-	VBLENDMPS     estepz32c9<>+0(SB), Z8, K1, Z8
+	VCMPPS        $0x00, 2944(AX), Z5, K1
+	VBLENDMPS     2816(AX), Z8, K1, Z8
 	VCMPPS        $0x00, Z6, Z2, K1
 	VBLENDMPS     Z20, Z21, K1, Z9
-	VCMPPS        $0x00, estepz32c11<>+0(SB), Z2, K1
-	VBLENDMPS     estepz32c9<>+0(SB), Z9, K1, Z9
+	VCMPPS        $0x00, 2944(AX), Z2, K1
+	VBLENDMPS     2816(AX), Z9, K1, Z9
 	VCVTPS2PD     Y19, Z2
 	VEXTRACTF64X4 $0x01, Z19, Y4
 	VCVTPS2PD     Y4, Z4
@@ -6992,19 +6446,19 @@ pass1:
 	VEXTRACTF64X4 $0x01, Z3, Y3
 	VCVTPS2PD     Y3, Z3
 	VADDPD        Z2, Z3, Z2
-	VADDPD        576(BX), Z2, Z2
-	VMOVUPD       Z2, 576(BX)
-	VMOVUPS       estepz32c9<>+0(SB), Z2
+	VADDPD        576(SI), Z2, Z2
+	VMOVUPD       Z2, 576(SI)
+	VMOVUPS       2816(AX), Z2
 	VDIVPS        Z19, Z2, Z2
 	VMULPS        Z2, Z7, Z7
 	VMULPS        Z2, Z8, Z8
 	VMULPS        Z2, Z9, Z9
-	VMOVUPS       Z7, (R10)
-	VMOVUPS       Z8, 64(R10)
-	VMOVUPS       Z9, 128(R10)
-	ADDQ          $0x40, AX
-	ADDQ          $0x000000c0, R10
-	DECQ          R9
+	VMOVUPS       Z7, (R11)
+	VMOVUPS       Z8, 64(R11)
+	VMOVUPS       Z9, 128(R11)
+	ADDQ          $0x40, CX
+	ADDQ          $0x000000c0, R11
+	DECQ          R10
 	JNZ           pass1
 	VPXORQ        Z10, Z10, Z10
 	VPXORQ        Z11, Z11, Z11
@@ -7015,162 +6469,162 @@ pass1:
 	VPXORQ        Z16, Z16, Z16
 	VPXORQ        Z17, Z17, Z17
 	VPXORQ        Z18, Z18, Z18
-	MOVQ          DI, R9
-	MOVQ          SI, R10
+	MOVQ          R8, R10
+	MOVQ          DI, R11
 
 pass2:
-	VMOVUPS       (R8), Z2
-	VMOVUPS       (R10), Z3
-	VSUBPS        64(DX), Z2, Z4
+	VMOVUPS       (R9), Z2
+	VMOVUPS       (R11), Z3
+	VSUBPS        64(BX), Z2, Z4
 	VADDPS        Z3, Z10, Z10
 	VMULPS        Z4, Z3, Z3
 	VADDPS        Z3, Z11, Z11
 	VFMADD231PS   Z4, Z3, Z12
-	VMOVUPS       64(R10), Z3
-	VSUBPS        256(DX), Z2, Z4
+	VMOVUPS       64(R11), Z3
+	VSUBPS        256(BX), Z2, Z4
 	VADDPS        Z3, Z13, Z13
 	VMULPS        Z4, Z3, Z3
 	VADDPS        Z3, Z14, Z14
 	VFMADD231PS   Z4, Z3, Z15
-	VMOVUPS       128(R10), Z3
-	VSUBPS        448(DX), Z2, Z2
+	VMOVUPS       128(R11), Z3
+	VSUBPS        448(BX), Z2, Z2
 	VADDPS        Z3, Z16, Z16
 	VMULPS        Z2, Z3, Z3
 	VADDPS        Z3, Z17, Z17
 	VFMADD231PS   Z2, Z3, Z18
-	ADDQ          $0x40, R8
-	ADDQ          $0x000000c0, R10
-	DECQ          R9
+	ADDQ          $0x40, R9
+	ADDQ          $0x000000c0, R11
+	DECQ          R10
 	JNZ           pass2
 	VCVTPS2PD     Y10, Z2
-	VADDPD        (BX), Z2, Z2
-	VMOVUPD       Z2, (BX)
+	VADDPD        (SI), Z2, Z2
+	VMOVUPD       Z2, (SI)
 	VEXTRACTF64X4 $0x01, Z10, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        (BX), Z2, Z2
-	VMOVUPD       Z2, (BX)
+	VADDPD        (SI), Z2, Z2
+	VMOVUPD       Z2, (SI)
 	VCVTPS2PD     Y11, Z2
-	VADDPD        64(BX), Z2, Z2
-	VMOVUPD       Z2, 64(BX)
+	VADDPD        64(SI), Z2, Z2
+	VMOVUPD       Z2, 64(SI)
 	VEXTRACTF64X4 $0x01, Z11, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        64(BX), Z2, Z2
-	VMOVUPD       Z2, 64(BX)
+	VADDPD        64(SI), Z2, Z2
+	VMOVUPD       Z2, 64(SI)
 	VCVTPS2PD     Y12, Z2
-	VADDPD        128(BX), Z2, Z2
-	VMOVUPD       Z2, 128(BX)
+	VADDPD        128(SI), Z2, Z2
+	VMOVUPD       Z2, 128(SI)
 	VEXTRACTF64X4 $0x01, Z12, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        128(BX), Z2, Z2
-	VMOVUPD       Z2, 128(BX)
+	VADDPD        128(SI), Z2, Z2
+	VMOVUPD       Z2, 128(SI)
 	VCVTPS2PD     Y13, Z2
-	VADDPD        192(BX), Z2, Z2
-	VMOVUPD       Z2, 192(BX)
+	VADDPD        192(SI), Z2, Z2
+	VMOVUPD       Z2, 192(SI)
 	VEXTRACTF64X4 $0x01, Z13, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        192(BX), Z2, Z2
-	VMOVUPD       Z2, 192(BX)
+	VADDPD        192(SI), Z2, Z2
+	VMOVUPD       Z2, 192(SI)
 	VCVTPS2PD     Y14, Z2
-	VADDPD        256(BX), Z2, Z2
-	VMOVUPD       Z2, 256(BX)
+	VADDPD        256(SI), Z2, Z2
+	VMOVUPD       Z2, 256(SI)
 	VEXTRACTF64X4 $0x01, Z14, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        256(BX), Z2, Z2
-	VMOVUPD       Z2, 256(BX)
+	VADDPD        256(SI), Z2, Z2
+	VMOVUPD       Z2, 256(SI)
 	VCVTPS2PD     Y15, Z2
-	VADDPD        320(BX), Z2, Z2
-	VMOVUPD       Z2, 320(BX)
+	VADDPD        320(SI), Z2, Z2
+	VMOVUPD       Z2, 320(SI)
 	VEXTRACTF64X4 $0x01, Z15, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        320(BX), Z2, Z2
-	VMOVUPD       Z2, 320(BX)
+	VADDPD        320(SI), Z2, Z2
+	VMOVUPD       Z2, 320(SI)
 	VCVTPS2PD     Y16, Z2
-	VADDPD        384(BX), Z2, Z2
-	VMOVUPD       Z2, 384(BX)
+	VADDPD        384(SI), Z2, Z2
+	VMOVUPD       Z2, 384(SI)
 	VEXTRACTF64X4 $0x01, Z16, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        384(BX), Z2, Z2
-	VMOVUPD       Z2, 384(BX)
+	VADDPD        384(SI), Z2, Z2
+	VMOVUPD       Z2, 384(SI)
 	VCVTPS2PD     Y17, Z2
-	VADDPD        448(BX), Z2, Z2
-	VMOVUPD       Z2, 448(BX)
+	VADDPD        448(SI), Z2, Z2
+	VMOVUPD       Z2, 448(SI)
 	VEXTRACTF64X4 $0x01, Z17, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        448(BX), Z2, Z2
-	VMOVUPD       Z2, 448(BX)
+	VADDPD        448(SI), Z2, Z2
+	VMOVUPD       Z2, 448(SI)
 	VCVTPS2PD     Y18, Z2
-	VADDPD        512(BX), Z2, Z2
-	VMOVUPD       Z2, 512(BX)
+	VADDPD        512(SI), Z2, Z2
+	VMOVUPD       Z2, 512(SI)
 	VEXTRACTF64X4 $0x01, Z18, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        512(BX), Z2, Z2
-	VMOVUPD       Z2, 512(BX)
+	VADDPD        512(SI), Z2, Z2
+	VMOVUPD       Z2, 512(SI)
 	VPSRLQ        $0x34, Z0, Z2
-	VPORQ         estepz64c17<>+0(SB), Z2, Z2
-	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
-	VPANDQ        estepz64c19<>+0(SB), Z0, Z0
-	VPORQ         estepz64c0<>+0(SB), Z0, Z0
-	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z0, K1
-	VMULPD        estepz64c21<>+0(SB), Z0, Z3
+	VPORQ         1088(AX), Z2, Z2
+	VSUBPD        1152(AX), Z2, Z2
+	VPANDQ        1216(AX), Z0, Z0
+	VPORQ         (AX), Z0, Z0
+	VCMPPD        $0x1e, 1280(AX), Z0, K1
+	VMULPD        1344(AX), Z0, Z3
 	VBLENDMPD     Z3, Z0, K1, Z0
-	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
-	VSUBPD        estepz64c0<>+0(SB), Z0, Z0
-	VADDPD        estepz64c22<>+0(SB), Z0, Z3
+	VADDPD        (AX), Z2, K1, Z2
+	VSUBPD        (AX), Z0, Z0
+	VADDPD        1408(AX), Z0, Z3
 	VDIVPD        Z3, Z0, Z4
 	VMULPD        Z4, Z4, Z3
-	VMOVUPD       estepz64c23<>+0(SB), Z5
-	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z5
+	VMOVUPD       1472(AX), Z5
+	VFMADD213PD   1536(AX), Z3, Z5
+	VFMADD213PD   1600(AX), Z3, Z5
+	VFMADD213PD   1664(AX), Z3, Z5
+	VFMADD213PD   1728(AX), Z3, Z5
+	VFMADD213PD   1792(AX), Z3, Z5
+	VFMADD213PD   1856(AX), Z3, Z5
+	VFMADD213PD   1920(AX), Z3, Z5
+	VFMADD213PD   1984(AX), Z3, Z5
+	VFMADD213PD   2048(AX), Z3, Z5
+	VFMADD213PD   2112(AX), Z3, Z5
 	VMULPD        Z3, Z5, Z5
 	VSUBPD        Z5, Z0, Z5
 	VFNMADD231PD  Z4, Z5, Z0
-	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z0
-	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z0
+	VFMADD231PD   256(AX), Z2, Z0
+	VFMADD231PD   192(AX), Z2, Z0
 	VMOVUPD       Z0, Z0
-	VADDPD        576(BX), Z0, Z0
-	VMOVUPD       Z0, 576(BX)
-	VMOVUPD       estepz64c0<>+0(SB), Z0
+	VADDPD        576(SI), Z0, Z0
+	VMOVUPD       Z0, 576(SI)
+	VMOVUPD       (AX), Z0
 	VPSRLQ        $0x34, Z1, Z2
-	VPORQ         estepz64c17<>+0(SB), Z2, Z2
-	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
-	VPANDQ        estepz64c19<>+0(SB), Z1, Z1
-	VPORQ         estepz64c0<>+0(SB), Z1, Z1
-	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z1, K1
-	VMULPD        estepz64c21<>+0(SB), Z1, Z3
+	VPORQ         1088(AX), Z2, Z2
+	VSUBPD        1152(AX), Z2, Z2
+	VPANDQ        1216(AX), Z1, Z1
+	VPORQ         (AX), Z1, Z1
+	VCMPPD        $0x1e, 1280(AX), Z1, K1
+	VMULPD        1344(AX), Z1, Z3
 	VBLENDMPD     Z3, Z1, K1, Z1
-	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
-	VSUBPD        estepz64c0<>+0(SB), Z1, Z1
-	VADDPD        estepz64c22<>+0(SB), Z1, Z3
+	VADDPD        (AX), Z2, K1, Z2
+	VSUBPD        (AX), Z1, Z1
+	VADDPD        1408(AX), Z1, Z3
 	VDIVPD        Z3, Z1, Z4
 	VMULPD        Z4, Z4, Z3
-	VMOVUPD       estepz64c23<>+0(SB), Z5
-	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z5
+	VMOVUPD       1472(AX), Z5
+	VFMADD213PD   1536(AX), Z3, Z5
+	VFMADD213PD   1600(AX), Z3, Z5
+	VFMADD213PD   1664(AX), Z3, Z5
+	VFMADD213PD   1728(AX), Z3, Z5
+	VFMADD213PD   1792(AX), Z3, Z5
+	VFMADD213PD   1856(AX), Z3, Z5
+	VFMADD213PD   1920(AX), Z3, Z5
+	VFMADD213PD   1984(AX), Z3, Z5
+	VFMADD213PD   2048(AX), Z3, Z5
+	VFMADD213PD   2112(AX), Z3, Z5
 	VMULPD        Z3, Z5, Z5
 	VSUBPD        Z5, Z1, Z5
 	VFNMADD231PD  Z4, Z5, Z1
-	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z1
-	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z1
+	VFMADD231PD   256(AX), Z2, Z1
+	VFMADD231PD   192(AX), Z2, Z1
 	VMOVUPD       Z1, Z1
-	VADDPD        576(BX), Z1, Z1
-	VMOVUPD       Z1, 576(BX)
-	VMOVUPD       estepz64c0<>+0(SB), Z1
+	VADDPD        576(SI), Z1, Z1
+	VMOVUPD       Z1, 576(SI)
+	VMOVUPD       (AX), Z1
 	JMP           block
 
 done:
@@ -7180,136 +6634,138 @@ done:
 // func estepAVX512F32K4(x []float32, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX512F, CMOV
 TEXT ·estepAVX512F32K4(SB), NOSPLIT, $0-96
-	MOVQ    x_base+0(FP), AX
-	MOVQ    x_len+8(FP), CX
-	MOVQ    coef_base+24(FP), DX
-	MOVQ    acc_base+48(FP), BX
-	MOVQ    scratch_base+72(FP), SI
-	VMOVUPD estepz64c0<>+0(SB), Z0
-	VMOVUPD estepz64c0<>+0(SB), Z1
-	SHRQ    $0x04, CX
+	LEAQ    estepzpool<>+63(SB), AX
+	ANDQ    $-64, AX
+	MOVQ    x_base+0(FP), CX
+	MOVQ    x_len+8(FP), DX
+	MOVQ    coef_base+24(FP), BX
+	MOVQ    acc_base+48(FP), SI
+	MOVQ    scratch_base+72(FP), DI
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	SHRQ    $0x04, DX
 
 block:
-	TESTQ   CX, CX
+	TESTQ   DX, DX
 	JZ      done
-	MOVQ    $0x00000020, DI
-	CMPQ    CX, DI
-	CMOVQLT CX, DI
-	SUBQ    DI, CX
-	MOVQ    AX, R8
-	MOVQ    DI, R9
-	MOVQ    SI, R10
+	MOVQ    $0x00000020, R8
+	CMPQ    DX, R8
+	CMOVQLT DX, R8
+	SUBQ    R8, DX
+	MOVQ    CX, R9
+	MOVQ    R8, R10
+	MOVQ    DI, R11
 
 pass1:
-	VMOVUPS       (AX), Z2
-	VSUBPS        64(DX), Z2, Z3
-	VMULPS        128(DX), Z3, Z4
-	VFNMADD213PS  (DX), Z3, Z4
+	VMOVUPS       (CX), Z2
+	VSUBPS        64(BX), Z2, Z3
+	VMULPS        128(BX), Z3, Z4
+	VFNMADD213PS  (BX), Z3, Z4
 	VMOVUPS       Z4, Z3
-	VSUBPS        256(DX), Z2, Z6
-	VMULPS        320(DX), Z6, Z5
-	VFNMADD213PS  192(DX), Z6, Z5
+	VSUBPS        256(BX), Z2, Z6
+	VMULPS        320(BX), Z6, Z5
+	VFNMADD213PS  192(BX), Z6, Z5
 	VMAXPS        Z5, Z3, Z3
-	VSUBPS        448(DX), Z2, Z19
-	VMULPS        512(DX), Z19, Z6
-	VFNMADD213PS  384(DX), Z19, Z6
+	VSUBPS        448(BX), Z2, Z19
+	VMULPS        512(BX), Z19, Z6
+	VFNMADD213PS  384(BX), Z19, Z6
 	VMAXPS        Z6, Z3, Z3
-	VSUBPS        640(DX), Z2, Z19
-	VMULPS        704(DX), Z19, Z2
-	VFNMADD213PS  576(DX), Z19, Z2
+	VSUBPS        640(BX), Z2, Z19
+	VMULPS        704(BX), Z19, Z2
+	VFNMADD213PS  576(BX), Z19, Z2
 	VMAXPS        Z2, Z3, Z3
 	VSUBPS        Z3, Z4, Z4
 	VSUBPS        Z3, Z5, Z5
 	VSUBPS        Z3, Z6, Z6
 	VSUBPS        Z3, Z2, Z2
 	VMOVUPS       Z4, Z19
-	VMOVUPS       estepz32c0<>+0(SB), Z20
-	VFMADD231PS   estepz32c1<>+0(SB), Z19, Z20
-	VSUBPS        estepz32c0<>+0(SB), Z20, Z21
-	VFNMADD231PS  estepz32c2<>+0(SB), Z21, Z19
-	VFNMADD231PS  estepz32c3<>+0(SB), Z21, Z19
+	VMOVUPS       2240(AX), Z20
+	VFMADD231PS   2304(AX), Z19, Z20
+	VSUBPS        2240(AX), Z20, Z21
+	VFNMADD231PS  2368(AX), Z21, Z19
+	VFNMADD231PS  2432(AX), Z21, Z19
 	VMULPS        Z19, Z19, Z21
 	VMULPS        Z21, Z21, Z22
-	VMOVUPS       estepz32c4<>+0(SB), Z23
-	VFMADD231PS   estepz32c5<>+0(SB), Z19, Z23
-	VMOVUPS       estepz32c6<>+0(SB), Z24
-	VFMADD231PS   estepz32c7<>+0(SB), Z19, Z24
+	VMOVUPS       2496(AX), Z23
+	VFMADD231PS   2560(AX), Z19, Z23
+	VMOVUPS       2624(AX), Z24
+	VFMADD231PS   2688(AX), Z19, Z24
 	VFMADD231PS   Z24, Z21, Z23
-	VMOVUPS       estepz32c8<>+0(SB), Z21
+	VMOVUPS       2752(AX), Z21
 	VFMADD231PS   Z21, Z22, Z23
-	VFMADD213PS   estepz32c9<>+0(SB), Z19, Z23
-	VFMADD213PS   estepz32c9<>+0(SB), Z19, Z23
+	VFMADD213PS   2816(AX), Z19, Z23
+	VFMADD213PS   2816(AX), Z19, Z23
 	VMOVUPS       Z23, Z19
 	VPSLLD        $0x17, Z20, Z20
 	VPADDD        Z20, Z19, Z19
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z4, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z19, K1, Z19
+	VCMPPS        $0x11, 2880(AX), Z4, K1
+	VBLENDMPS     2944(AX), Z19, K1, Z19
 	VMOVUPS       Z5, Z4
-	VMOVUPS       estepz32c0<>+0(SB), Z20
-	VFMADD231PS   estepz32c1<>+0(SB), Z4, Z20
-	VSUBPS        estepz32c0<>+0(SB), Z20, Z21
-	VFNMADD231PS  estepz32c2<>+0(SB), Z21, Z4
-	VFNMADD231PS  estepz32c3<>+0(SB), Z21, Z4
+	VMOVUPS       2240(AX), Z20
+	VFMADD231PS   2304(AX), Z4, Z20
+	VSUBPS        2240(AX), Z20, Z21
+	VFNMADD231PS  2368(AX), Z21, Z4
+	VFNMADD231PS  2432(AX), Z21, Z4
 	VMULPS        Z4, Z4, Z21
 	VMULPS        Z21, Z21, Z22
-	VMOVUPS       estepz32c4<>+0(SB), Z23
-	VFMADD231PS   estepz32c5<>+0(SB), Z4, Z23
-	VMOVUPS       estepz32c6<>+0(SB), Z24
-	VFMADD231PS   estepz32c7<>+0(SB), Z4, Z24
+	VMOVUPS       2496(AX), Z23
+	VFMADD231PS   2560(AX), Z4, Z23
+	VMOVUPS       2624(AX), Z24
+	VFMADD231PS   2688(AX), Z4, Z24
 	VFMADD231PS   Z24, Z21, Z23
-	VMOVUPS       estepz32c8<>+0(SB), Z21
+	VMOVUPS       2752(AX), Z21
 	VFMADD231PS   Z21, Z22, Z23
-	VFMADD213PS   estepz32c9<>+0(SB), Z4, Z23
-	VFMADD213PS   estepz32c9<>+0(SB), Z4, Z23
+	VFMADD213PS   2816(AX), Z4, Z23
+	VFMADD213PS   2816(AX), Z4, Z23
 	VMOVUPS       Z23, Z4
 	VPSLLD        $0x17, Z20, Z20
 	VPADDD        Z20, Z4, Z4
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z5, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z4, K1, Z4
+	VCMPPS        $0x11, 2880(AX), Z5, K1
+	VBLENDMPS     2944(AX), Z4, K1, Z4
 	VMOVUPS       Z6, Z5
-	VMOVUPS       estepz32c0<>+0(SB), Z20
-	VFMADD231PS   estepz32c1<>+0(SB), Z5, Z20
-	VSUBPS        estepz32c0<>+0(SB), Z20, Z21
-	VFNMADD231PS  estepz32c2<>+0(SB), Z21, Z5
-	VFNMADD231PS  estepz32c3<>+0(SB), Z21, Z5
+	VMOVUPS       2240(AX), Z20
+	VFMADD231PS   2304(AX), Z5, Z20
+	VSUBPS        2240(AX), Z20, Z21
+	VFNMADD231PS  2368(AX), Z21, Z5
+	VFNMADD231PS  2432(AX), Z21, Z5
 	VMULPS        Z5, Z5, Z21
 	VMULPS        Z21, Z21, Z22
-	VMOVUPS       estepz32c4<>+0(SB), Z23
-	VFMADD231PS   estepz32c5<>+0(SB), Z5, Z23
-	VMOVUPS       estepz32c6<>+0(SB), Z24
-	VFMADD231PS   estepz32c7<>+0(SB), Z5, Z24
+	VMOVUPS       2496(AX), Z23
+	VFMADD231PS   2560(AX), Z5, Z23
+	VMOVUPS       2624(AX), Z24
+	VFMADD231PS   2688(AX), Z5, Z24
 	VFMADD231PS   Z24, Z21, Z23
-	VMOVUPS       estepz32c8<>+0(SB), Z21
+	VMOVUPS       2752(AX), Z21
 	VFMADD231PS   Z21, Z22, Z23
-	VFMADD213PS   estepz32c9<>+0(SB), Z5, Z23
-	VFMADD213PS   estepz32c9<>+0(SB), Z5, Z23
+	VFMADD213PS   2816(AX), Z5, Z23
+	VFMADD213PS   2816(AX), Z5, Z23
 	VMOVUPS       Z23, Z5
 	VPSLLD        $0x17, Z20, Z20
 	VPADDD        Z20, Z5, Z5
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z6, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z5, K1, Z5
+	VCMPPS        $0x11, 2880(AX), Z6, K1
+	VBLENDMPS     2944(AX), Z5, K1, Z5
 	VMOVUPS       Z2, Z6
-	VMOVUPS       estepz32c0<>+0(SB), Z20
-	VFMADD231PS   estepz32c1<>+0(SB), Z6, Z20
-	VSUBPS        estepz32c0<>+0(SB), Z20, Z21
-	VFNMADD231PS  estepz32c2<>+0(SB), Z21, Z6
-	VFNMADD231PS  estepz32c3<>+0(SB), Z21, Z6
+	VMOVUPS       2240(AX), Z20
+	VFMADD231PS   2304(AX), Z6, Z20
+	VSUBPS        2240(AX), Z20, Z21
+	VFNMADD231PS  2368(AX), Z21, Z6
+	VFNMADD231PS  2432(AX), Z21, Z6
 	VMULPS        Z6, Z6, Z21
 	VMULPS        Z21, Z21, Z22
-	VMOVUPS       estepz32c4<>+0(SB), Z23
-	VFMADD231PS   estepz32c5<>+0(SB), Z6, Z23
-	VMOVUPS       estepz32c6<>+0(SB), Z24
-	VFMADD231PS   estepz32c7<>+0(SB), Z6, Z24
+	VMOVUPS       2496(AX), Z23
+	VFMADD231PS   2560(AX), Z6, Z23
+	VMOVUPS       2624(AX), Z24
+	VFMADD231PS   2688(AX), Z6, Z24
 	VFMADD231PS   Z24, Z21, Z23
-	VMOVUPS       estepz32c8<>+0(SB), Z21
+	VMOVUPS       2752(AX), Z21
 	VFMADD231PS   Z21, Z22, Z23
-	VFMADD213PS   estepz32c9<>+0(SB), Z6, Z23
-	VFMADD213PS   estepz32c9<>+0(SB), Z6, Z23
+	VFMADD213PS   2816(AX), Z6, Z23
+	VFMADD213PS   2816(AX), Z6, Z23
 	VMOVUPS       Z23, Z6
 	VPSLLD        $0x17, Z20, Z20
 	VPADDD        Z20, Z6, Z6
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z2, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z6, K1, Z6
+	VCMPPS        $0x11, 2880(AX), Z2, K1
+	VBLENDMPS     2944(AX), Z6, K1, Z6
 	VMOVUPS       Z19, Z2
 	VADDPS        Z4, Z2, Z2
 	VADDPS        Z5, Z2, Z2
@@ -7323,21 +6779,21 @@ pass1:
 	VEXTRACTF64X4 $0x01, Z3, Y3
 	VCVTPS2PD     Y3, Z3
 	VADDPD        Z20, Z3, Z20
-	VADDPD        768(BX), Z20, Z20
-	VMOVUPD       Z20, 768(BX)
-	VMOVUPS       estepz32c9<>+0(SB), Z3
+	VADDPD        768(SI), Z20, Z20
+	VMOVUPD       Z20, 768(SI)
+	VMOVUPS       2816(AX), Z3
 	VDIVPS        Z2, Z3, Z3
 	VMULPS        Z3, Z19, Z19
 	VMULPS        Z3, Z4, Z4
 	VMULPS        Z3, Z5, Z5
 	VMULPS        Z3, Z6, Z6
-	VMOVUPS       Z19, (R10)
-	VMOVUPS       Z4, 64(R10)
-	VMOVUPS       Z5, 128(R10)
-	VMOVUPS       Z6, 192(R10)
-	ADDQ          $0x40, AX
-	ADDQ          $0x00000100, R10
-	DECQ          R9
+	VMOVUPS       Z19, (R11)
+	VMOVUPS       Z4, 64(R11)
+	VMOVUPS       Z5, 128(R11)
+	VMOVUPS       Z6, 192(R11)
+	ADDQ          $0x40, CX
+	ADDQ          $0x00000100, R11
+	DECQ          R10
 	JNZ           pass1
 	VPXORQ        Z7, Z7, Z7
 	VPXORQ        Z8, Z8, Z8
@@ -7351,189 +6807,189 @@ pass1:
 	VPXORQ        Z16, Z16, Z16
 	VPXORQ        Z17, Z17, Z17
 	VPXORQ        Z18, Z18, Z18
-	MOVQ          DI, R9
-	MOVQ          SI, R10
+	MOVQ          R8, R10
+	MOVQ          DI, R11
 
 pass2:
-	VMOVUPS       (R8), Z2
-	VMOVUPS       (R10), Z3
-	VSUBPS        64(DX), Z2, Z4
+	VMOVUPS       (R9), Z2
+	VMOVUPS       (R11), Z3
+	VSUBPS        64(BX), Z2, Z4
 	VADDPS        Z3, Z7, Z7
 	VMULPS        Z4, Z3, Z3
 	VADDPS        Z3, Z8, Z8
 	VFMADD231PS   Z4, Z3, Z9
-	VMOVUPS       64(R10), Z3
-	VSUBPS        256(DX), Z2, Z4
+	VMOVUPS       64(R11), Z3
+	VSUBPS        256(BX), Z2, Z4
 	VADDPS        Z3, Z10, Z10
 	VMULPS        Z4, Z3, Z3
 	VADDPS        Z3, Z11, Z11
 	VFMADD231PS   Z4, Z3, Z12
-	VMOVUPS       128(R10), Z3
-	VSUBPS        448(DX), Z2, Z4
+	VMOVUPS       128(R11), Z3
+	VSUBPS        448(BX), Z2, Z4
 	VADDPS        Z3, Z13, Z13
 	VMULPS        Z4, Z3, Z3
 	VADDPS        Z3, Z14, Z14
 	VFMADD231PS   Z4, Z3, Z15
-	VMOVUPS       192(R10), Z3
-	VSUBPS        640(DX), Z2, Z2
+	VMOVUPS       192(R11), Z3
+	VSUBPS        640(BX), Z2, Z2
 	VADDPS        Z3, Z16, Z16
 	VMULPS        Z2, Z3, Z3
 	VADDPS        Z3, Z17, Z17
 	VFMADD231PS   Z2, Z3, Z18
-	ADDQ          $0x40, R8
-	ADDQ          $0x00000100, R10
-	DECQ          R9
+	ADDQ          $0x40, R9
+	ADDQ          $0x00000100, R11
+	DECQ          R10
 	JNZ           pass2
 	VCVTPS2PD     Y7, Z2
-	VADDPD        (BX), Z2, Z2
-	VMOVUPD       Z2, (BX)
+	VADDPD        (SI), Z2, Z2
+	VMOVUPD       Z2, (SI)
 	VEXTRACTF64X4 $0x01, Z7, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        (BX), Z2, Z2
-	VMOVUPD       Z2, (BX)
+	VADDPD        (SI), Z2, Z2
+	VMOVUPD       Z2, (SI)
 	VCVTPS2PD     Y8, Z2
-	VADDPD        64(BX), Z2, Z2
-	VMOVUPD       Z2, 64(BX)
+	VADDPD        64(SI), Z2, Z2
+	VMOVUPD       Z2, 64(SI)
 	VEXTRACTF64X4 $0x01, Z8, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        64(BX), Z2, Z2
-	VMOVUPD       Z2, 64(BX)
+	VADDPD        64(SI), Z2, Z2
+	VMOVUPD       Z2, 64(SI)
 	VCVTPS2PD     Y9, Z2
-	VADDPD        128(BX), Z2, Z2
-	VMOVUPD       Z2, 128(BX)
+	VADDPD        128(SI), Z2, Z2
+	VMOVUPD       Z2, 128(SI)
 	VEXTRACTF64X4 $0x01, Z9, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        128(BX), Z2, Z2
-	VMOVUPD       Z2, 128(BX)
+	VADDPD        128(SI), Z2, Z2
+	VMOVUPD       Z2, 128(SI)
 	VCVTPS2PD     Y10, Z2
-	VADDPD        192(BX), Z2, Z2
-	VMOVUPD       Z2, 192(BX)
+	VADDPD        192(SI), Z2, Z2
+	VMOVUPD       Z2, 192(SI)
 	VEXTRACTF64X4 $0x01, Z10, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        192(BX), Z2, Z2
-	VMOVUPD       Z2, 192(BX)
+	VADDPD        192(SI), Z2, Z2
+	VMOVUPD       Z2, 192(SI)
 	VCVTPS2PD     Y11, Z2
-	VADDPD        256(BX), Z2, Z2
-	VMOVUPD       Z2, 256(BX)
+	VADDPD        256(SI), Z2, Z2
+	VMOVUPD       Z2, 256(SI)
 	VEXTRACTF64X4 $0x01, Z11, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        256(BX), Z2, Z2
-	VMOVUPD       Z2, 256(BX)
+	VADDPD        256(SI), Z2, Z2
+	VMOVUPD       Z2, 256(SI)
 	VCVTPS2PD     Y12, Z2
-	VADDPD        320(BX), Z2, Z2
-	VMOVUPD       Z2, 320(BX)
+	VADDPD        320(SI), Z2, Z2
+	VMOVUPD       Z2, 320(SI)
 	VEXTRACTF64X4 $0x01, Z12, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        320(BX), Z2, Z2
-	VMOVUPD       Z2, 320(BX)
+	VADDPD        320(SI), Z2, Z2
+	VMOVUPD       Z2, 320(SI)
 	VCVTPS2PD     Y13, Z2
-	VADDPD        384(BX), Z2, Z2
-	VMOVUPD       Z2, 384(BX)
+	VADDPD        384(SI), Z2, Z2
+	VMOVUPD       Z2, 384(SI)
 	VEXTRACTF64X4 $0x01, Z13, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        384(BX), Z2, Z2
-	VMOVUPD       Z2, 384(BX)
+	VADDPD        384(SI), Z2, Z2
+	VMOVUPD       Z2, 384(SI)
 	VCVTPS2PD     Y14, Z2
-	VADDPD        448(BX), Z2, Z2
-	VMOVUPD       Z2, 448(BX)
+	VADDPD        448(SI), Z2, Z2
+	VMOVUPD       Z2, 448(SI)
 	VEXTRACTF64X4 $0x01, Z14, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        448(BX), Z2, Z2
-	VMOVUPD       Z2, 448(BX)
+	VADDPD        448(SI), Z2, Z2
+	VMOVUPD       Z2, 448(SI)
 	VCVTPS2PD     Y15, Z2
-	VADDPD        512(BX), Z2, Z2
-	VMOVUPD       Z2, 512(BX)
+	VADDPD        512(SI), Z2, Z2
+	VMOVUPD       Z2, 512(SI)
 	VEXTRACTF64X4 $0x01, Z15, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        512(BX), Z2, Z2
-	VMOVUPD       Z2, 512(BX)
+	VADDPD        512(SI), Z2, Z2
+	VMOVUPD       Z2, 512(SI)
 	VCVTPS2PD     Y16, Z2
-	VADDPD        576(BX), Z2, Z2
-	VMOVUPD       Z2, 576(BX)
+	VADDPD        576(SI), Z2, Z2
+	VMOVUPD       Z2, 576(SI)
 	VEXTRACTF64X4 $0x01, Z16, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        576(BX), Z2, Z2
-	VMOVUPD       Z2, 576(BX)
+	VADDPD        576(SI), Z2, Z2
+	VMOVUPD       Z2, 576(SI)
 	VCVTPS2PD     Y17, Z2
-	VADDPD        640(BX), Z2, Z2
-	VMOVUPD       Z2, 640(BX)
+	VADDPD        640(SI), Z2, Z2
+	VMOVUPD       Z2, 640(SI)
 	VEXTRACTF64X4 $0x01, Z17, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        640(BX), Z2, Z2
-	VMOVUPD       Z2, 640(BX)
+	VADDPD        640(SI), Z2, Z2
+	VMOVUPD       Z2, 640(SI)
 	VCVTPS2PD     Y18, Z2
-	VADDPD        704(BX), Z2, Z2
-	VMOVUPD       Z2, 704(BX)
+	VADDPD        704(SI), Z2, Z2
+	VMOVUPD       Z2, 704(SI)
 	VEXTRACTF64X4 $0x01, Z18, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        704(BX), Z2, Z2
-	VMOVUPD       Z2, 704(BX)
+	VADDPD        704(SI), Z2, Z2
+	VMOVUPD       Z2, 704(SI)
 	VPSRLQ        $0x34, Z0, Z2
-	VPORQ         estepz64c17<>+0(SB), Z2, Z2
-	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
-	VPANDQ        estepz64c19<>+0(SB), Z0, Z0
-	VPORQ         estepz64c0<>+0(SB), Z0, Z0
-	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z0, K1
-	VMULPD        estepz64c21<>+0(SB), Z0, Z3
+	VPORQ         1088(AX), Z2, Z2
+	VSUBPD        1152(AX), Z2, Z2
+	VPANDQ        1216(AX), Z0, Z0
+	VPORQ         (AX), Z0, Z0
+	VCMPPD        $0x1e, 1280(AX), Z0, K1
+	VMULPD        1344(AX), Z0, Z3
 	VBLENDMPD     Z3, Z0, K1, Z0
-	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
-	VSUBPD        estepz64c0<>+0(SB), Z0, Z0
-	VADDPD        estepz64c22<>+0(SB), Z0, Z3
+	VADDPD        (AX), Z2, K1, Z2
+	VSUBPD        (AX), Z0, Z0
+	VADDPD        1408(AX), Z0, Z3
 	VDIVPD        Z3, Z0, Z4
 	VMULPD        Z4, Z4, Z3
-	VMOVUPD       estepz64c23<>+0(SB), Z5
-	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z5
+	VMOVUPD       1472(AX), Z5
+	VFMADD213PD   1536(AX), Z3, Z5
+	VFMADD213PD   1600(AX), Z3, Z5
+	VFMADD213PD   1664(AX), Z3, Z5
+	VFMADD213PD   1728(AX), Z3, Z5
+	VFMADD213PD   1792(AX), Z3, Z5
+	VFMADD213PD   1856(AX), Z3, Z5
+	VFMADD213PD   1920(AX), Z3, Z5
+	VFMADD213PD   1984(AX), Z3, Z5
+	VFMADD213PD   2048(AX), Z3, Z5
+	VFMADD213PD   2112(AX), Z3, Z5
 	VMULPD        Z3, Z5, Z5
 	VSUBPD        Z5, Z0, Z5
 	VFNMADD231PD  Z4, Z5, Z0
-	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z0
-	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z0
+	VFMADD231PD   256(AX), Z2, Z0
+	VFMADD231PD   192(AX), Z2, Z0
 	VMOVUPD       Z0, Z0
-	VADDPD        768(BX), Z0, Z0
-	VMOVUPD       Z0, 768(BX)
-	VMOVUPD       estepz64c0<>+0(SB), Z0
+	VADDPD        768(SI), Z0, Z0
+	VMOVUPD       Z0, 768(SI)
+	VMOVUPD       (AX), Z0
 	VPSRLQ        $0x34, Z1, Z2
-	VPORQ         estepz64c17<>+0(SB), Z2, Z2
-	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
-	VPANDQ        estepz64c19<>+0(SB), Z1, Z1
-	VPORQ         estepz64c0<>+0(SB), Z1, Z1
-	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z1, K1
-	VMULPD        estepz64c21<>+0(SB), Z1, Z3
+	VPORQ         1088(AX), Z2, Z2
+	VSUBPD        1152(AX), Z2, Z2
+	VPANDQ        1216(AX), Z1, Z1
+	VPORQ         (AX), Z1, Z1
+	VCMPPD        $0x1e, 1280(AX), Z1, K1
+	VMULPD        1344(AX), Z1, Z3
 	VBLENDMPD     Z3, Z1, K1, Z1
-	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
-	VSUBPD        estepz64c0<>+0(SB), Z1, Z1
-	VADDPD        estepz64c22<>+0(SB), Z1, Z3
+	VADDPD        (AX), Z2, K1, Z2
+	VSUBPD        (AX), Z1, Z1
+	VADDPD        1408(AX), Z1, Z3
 	VDIVPD        Z3, Z1, Z4
 	VMULPD        Z4, Z4, Z3
-	VMOVUPD       estepz64c23<>+0(SB), Z5
-	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z5
+	VMOVUPD       1472(AX), Z5
+	VFMADD213PD   1536(AX), Z3, Z5
+	VFMADD213PD   1600(AX), Z3, Z5
+	VFMADD213PD   1664(AX), Z3, Z5
+	VFMADD213PD   1728(AX), Z3, Z5
+	VFMADD213PD   1792(AX), Z3, Z5
+	VFMADD213PD   1856(AX), Z3, Z5
+	VFMADD213PD   1920(AX), Z3, Z5
+	VFMADD213PD   1984(AX), Z3, Z5
+	VFMADD213PD   2048(AX), Z3, Z5
+	VFMADD213PD   2112(AX), Z3, Z5
 	VMULPD        Z3, Z5, Z5
 	VSUBPD        Z5, Z1, Z5
 	VFNMADD231PD  Z4, Z5, Z1
-	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z1
-	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z1
+	VFMADD231PD   256(AX), Z2, Z1
+	VFMADD231PD   192(AX), Z2, Z1
 	VMOVUPD       Z1, Z1
-	VADDPD        768(BX), Z1, Z1
-	VMOVUPD       Z1, 768(BX)
-	VMOVUPD       estepz64c0<>+0(SB), Z1
+	VADDPD        768(SI), Z1, Z1
+	VMOVUPD       Z1, 768(SI)
+	VMOVUPD       (AX), Z1
 	JMP           block
 
 done:
@@ -7543,81 +6999,83 @@ done:
 // func estepAVX512F32(x []float32, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX512F
 TEXT ·estepAVX512F32(SB), NOSPLIT, $0-96
-	MOVQ    x_base+0(FP), CX
-	MOVQ    x_len+8(FP), BX
-	MOVQ    coef_base+24(FP), SI
-	MOVQ    acc_base+48(FP), DI
-	MOVQ    scratch_base+72(FP), R8
+	LEAQ    estepzpool<>+63(SB), CX
+	ANDQ    $-64, CX
+	MOVQ    x_base+0(FP), BX
+	MOVQ    x_len+8(FP), SI
+	MOVQ    coef_base+24(FP), DI
+	MOVQ    acc_base+48(FP), R8
+	MOVQ    scratch_base+72(FP), R9
 	MOVQ    coef_len+32(FP), AX
-	MOVQ    $0x00000030, R9
+	MOVQ    $0x00000030, R10
 	XORQ    DX, DX
-	DIVQ    R9
+	DIVQ    R10
 	IMUL3Q  $0x000000c0, AX, DX
-	LEAQ    64(DX), R9
-	ADDQ    DI, DX
-	VMOVUPD estepz64c0<>+0(SB), Z0
-	VMOVUPD estepz64c0<>+0(SB), Z1
-	MOVQ    $0x00000020, R10
-	SHRQ    $0x04, BX
+	LEAQ    64(DX), R10
+	ADDQ    R8, DX
+	VMOVUPD (CX), Z0
+	VMOVUPD (CX), Z1
+	MOVQ    $0x00000020, R11
+	SHRQ    $0x04, SI
 
 loop:
-	TESTQ   BX, BX
+	TESTQ   SI, SI
 	JZ      done
-	VMOVUPS (CX), Z2
-	VMOVUPS estepz32c12<>+0(SB), Z3
-	MOVQ    SI, R11
+	VMOVUPS (BX), Z2
+	VMOVUPS 3008(CX), Z3
 	MOVQ    DI, R12
 	MOVQ    R8, R13
-	MOVQ    AX, R14
+	MOVQ    R9, R14
+	MOVQ    AX, R15
 
 max:
-	VSUBPS       64(R11), Z2, Z6
-	VMULPS       128(R11), Z6, Z5
-	VFNMADD213PS (R11), Z6, Z5
-	VMOVUPS      Z5, (R13)
+	VSUBPS       64(R12), Z2, Z6
+	VMULPS       128(R12), Z6, Z5
+	VFNMADD213PS (R12), Z6, Z5
+	VMOVUPS      Z5, (R14)
 	VMAXPS       Z5, Z3, Z3
-	ADDQ         $0x000000c0, R11
 	ADDQ         $0x000000c0, R12
-	ADDQ         $0x40, R13
-	DECQ         R14
+	ADDQ         $0x000000c0, R13
+	ADDQ         $0x40, R14
+	DECQ         R15
 	JNZ          max
 	VPXORQ       Z4, Z4, Z4
-	MOVQ         SI, R11
 	MOVQ         DI, R12
 	MOVQ         R8, R13
-	MOVQ         AX, R14
+	MOVQ         R9, R14
+	MOVQ         AX, R15
 
 exp:
-	VMOVUPS       (R13), Z5
+	VMOVUPS       (R14), Z5
 	VSUBPS        Z3, Z5, Z5
 	VMOVUPS       Z5, Z6
-	VMOVUPS       estepz32c0<>+0(SB), Z7
-	VFMADD231PS   estepz32c1<>+0(SB), Z6, Z7
-	VSUBPS        estepz32c0<>+0(SB), Z7, Z8
-	VFNMADD231PS  estepz32c2<>+0(SB), Z8, Z6
-	VFNMADD231PS  estepz32c3<>+0(SB), Z8, Z6
+	VMOVUPS       2240(CX), Z7
+	VFMADD231PS   2304(CX), Z6, Z7
+	VSUBPS        2240(CX), Z7, Z8
+	VFNMADD231PS  2368(CX), Z8, Z6
+	VFNMADD231PS  2432(CX), Z8, Z6
 	VMULPS        Z6, Z6, Z8
 	VMULPS        Z8, Z8, Z9
-	VMOVUPS       estepz32c4<>+0(SB), Z10
-	VFMADD231PS   estepz32c5<>+0(SB), Z6, Z10
-	VMOVUPS       estepz32c6<>+0(SB), Z11
-	VFMADD231PS   estepz32c7<>+0(SB), Z6, Z11
+	VMOVUPS       2496(CX), Z10
+	VFMADD231PS   2560(CX), Z6, Z10
+	VMOVUPS       2624(CX), Z11
+	VFMADD231PS   2688(CX), Z6, Z11
 	VFMADD231PS   Z11, Z8, Z10
-	VMOVUPS       estepz32c8<>+0(SB), Z8
+	VMOVUPS       2752(CX), Z8
 	VFMADD231PS   Z8, Z9, Z10
-	VFMADD213PS   estepz32c9<>+0(SB), Z6, Z10
-	VFMADD213PS   estepz32c9<>+0(SB), Z6, Z10
+	VFMADD213PS   2816(CX), Z6, Z10
+	VFMADD213PS   2816(CX), Z6, Z10
 	VMOVUPS       Z10, Z6
 	VPSLLD        $0x17, Z7, Z7
 	VPADDD        Z7, Z6, Z6
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z5, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z6, K1, Z6
-	VMOVUPS       Z6, (R13)
+	VCMPPS        $0x11, 2880(CX), Z5, K1
+	VBLENDMPS     2944(CX), Z6, K1, Z6
+	VMOVUPS       Z6, (R14)
 	VADDPS        Z6, Z4, Z4
-	ADDQ          $0x000000c0, R11
 	ADDQ          $0x000000c0, R12
-	ADDQ          $0x40, R13
-	DECQ          R14
+	ADDQ          $0x000000c0, R13
+	ADDQ          $0x40, R14
+	DECQ          R15
 	JNZ           exp
 	VCVTPS2PD     Y4, Z5
 	VEXTRACTF64X4 $0x01, Z4, Y6
@@ -7630,375 +7088,359 @@ exp:
 	VADDPD        Z5, Z3, Z5
 	VADDPD        (DX), Z5, Z5
 	VMOVUPD       Z5, (DX)
-	VMOVUPS       estepz32c9<>+0(SB), Z3
+	VMOVUPS       2816(CX), Z3
 	VDIVPS        Z4, Z3, Z3
-	MOVQ          SI, R11
 	MOVQ          DI, R12
 	MOVQ          R8, R13
-	MOVQ          AX, R14
+	MOVQ          R9, R14
+	MOVQ          AX, R15
 
 acc:
-	VMOVUPS     (R13), Z5
+	VMOVUPS     (R14), Z5
 	VMULPS      Z3, Z5, Z5
-	VSUBPS      64(R11), Z2, Z6
-	VADDPS      (R12)(R9*1), Z5, Z7
-	VMOVUPS     Z7, (R12)(R9*1)
+	VSUBPS      64(R12), Z2, Z6
+	VADDPS      (R13)(R10*1), Z5, Z7
+	VMOVUPS     Z7, (R13)(R10*1)
 	VMULPS      Z6, Z5, Z5
-	VADDPS      64(R12)(R9*1), Z5, Z7
-	VMOVUPS     Z7, 64(R12)(R9*1)
-	VMOVUPS     128(R12)(R9*1), Z7
+	VADDPS      64(R13)(R10*1), Z5, Z7
+	VMOVUPS     Z7, 64(R13)(R10*1)
+	VMOVUPS     128(R13)(R10*1), Z7
 	VFMADD231PS Z6, Z5, Z7
-	VMOVUPS     Z7, 128(R12)(R9*1)
-	ADDQ        $0x000000c0, R11
+	VMOVUPS     Z7, 128(R13)(R10*1)
 	ADDQ        $0x000000c0, R12
-	ADDQ        $0x40, R13
-	DECQ        R14
+	ADDQ        $0x000000c0, R13
+	ADDQ        $0x40, R14
+	DECQ        R15
 	JNZ         acc
-	ADDQ        $0x40, CX
-	DECQ        BX
-	DECQ        R10
+	ADDQ        $0x40, BX
+	DECQ        SI
+	DECQ        R11
 	JNZ         loop
-	MOVQ        DI, R10
-	MOVQ        AX, R11
+	MOVQ        R8, R11
+	MOVQ        AX, R12
 
 flushinner:
-	VMOVUPS       (R10)(R9*1), Z2
+	VMOVUPS       (R11)(R10*1), Z2
 	VCVTPS2PD     Y2, Z3
-	VADDPD        (R10), Z3, Z3
-	VMOVUPD       Z3, (R10)
+	VADDPD        (R11), Z3, Z3
+	VMOVUPD       Z3, (R11)
 	VEXTRACTF64X4 $0x01, Z2, Y3
 	VCVTPS2PD     Y3, Z3
-	VADDPD        (R10), Z3, Z3
-	VMOVUPD       Z3, (R10)
+	VADDPD        (R11), Z3, Z3
+	VMOVUPD       Z3, (R11)
 	VPXORQ        Z2, Z2, Z2
-	VMOVUPS       Z2, (R10)(R9*1)
-	VMOVUPS       64(R10)(R9*1), Z2
+	VMOVUPS       Z2, (R11)(R10*1)
+	VMOVUPS       64(R11)(R10*1), Z2
 	VCVTPS2PD     Y2, Z3
-	VADDPD        64(R10), Z3, Z3
-	VMOVUPD       Z3, 64(R10)
+	VADDPD        64(R11), Z3, Z3
+	VMOVUPD       Z3, 64(R11)
 	VEXTRACTF64X4 $0x01, Z2, Y3
 	VCVTPS2PD     Y3, Z3
-	VADDPD        64(R10), Z3, Z3
-	VMOVUPD       Z3, 64(R10)
+	VADDPD        64(R11), Z3, Z3
+	VMOVUPD       Z3, 64(R11)
 	VPXORQ        Z2, Z2, Z2
-	VMOVUPS       Z2, 64(R10)(R9*1)
-	VMOVUPS       128(R10)(R9*1), Z2
+	VMOVUPS       Z2, 64(R11)(R10*1)
+	VMOVUPS       128(R11)(R10*1), Z2
 	VCVTPS2PD     Y2, Z3
-	VADDPD        128(R10), Z3, Z3
-	VMOVUPD       Z3, 128(R10)
+	VADDPD        128(R11), Z3, Z3
+	VMOVUPD       Z3, 128(R11)
 	VEXTRACTF64X4 $0x01, Z2, Y3
 	VCVTPS2PD     Y3, Z3
-	VADDPD        128(R10), Z3, Z3
-	VMOVUPD       Z3, 128(R10)
+	VADDPD        128(R11), Z3, Z3
+	VMOVUPD       Z3, 128(R11)
 	VPXORQ        Z2, Z2, Z2
-	VMOVUPS       Z2, 128(R10)(R9*1)
-	ADDQ          $0x000000c0, R10
-	DECQ          R11
+	VMOVUPS       Z2, 128(R11)(R10*1)
+	ADDQ          $0x000000c0, R11
+	DECQ          R12
 	JNZ           flushinner
 	VPSRLQ        $0x34, Z0, Z2
-	VPORQ         estepz64c17<>+0(SB), Z2, Z2
-	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
-	VPANDQ        estepz64c19<>+0(SB), Z0, Z0
-	VPORQ         estepz64c0<>+0(SB), Z0, Z0
-	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z0, K1
-	VMULPD        estepz64c21<>+0(SB), Z0, Z3
+	VPORQ         1088(CX), Z2, Z2
+	VSUBPD        1152(CX), Z2, Z2
+	VPANDQ        1216(CX), Z0, Z0
+	VPORQ         (CX), Z0, Z0
+	VCMPPD        $0x1e, 1280(CX), Z0, K1
+	VMULPD        1344(CX), Z0, Z3
 	VBLENDMPD     Z3, Z0, K1, Z0
-	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
-	VSUBPD        estepz64c0<>+0(SB), Z0, Z0
-	VADDPD        estepz64c22<>+0(SB), Z0, Z3
+	VADDPD        (CX), Z2, K1, Z2
+	VSUBPD        (CX), Z0, Z0
+	VADDPD        1408(CX), Z0, Z3
 	VDIVPD        Z3, Z0, Z5
 	VMULPD        Z5, Z5, Z3
-	VMOVUPD       estepz64c23<>+0(SB), Z6
-	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z6
+	VMOVUPD       1472(CX), Z6
+	VFMADD213PD   1536(CX), Z3, Z6
+	VFMADD213PD   1600(CX), Z3, Z6
+	VFMADD213PD   1664(CX), Z3, Z6
+	VFMADD213PD   1728(CX), Z3, Z6
+	VFMADD213PD   1792(CX), Z3, Z6
+	VFMADD213PD   1856(CX), Z3, Z6
+	VFMADD213PD   1920(CX), Z3, Z6
+	VFMADD213PD   1984(CX), Z3, Z6
+	VFMADD213PD   2048(CX), Z3, Z6
+	VFMADD213PD   2112(CX), Z3, Z6
 	VMULPD        Z3, Z6, Z6
 	VSUBPD        Z6, Z0, Z6
 	VFNMADD231PD  Z5, Z6, Z0
-	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z0
-	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z0
+	VFMADD231PD   256(CX), Z2, Z0
+	VFMADD231PD   192(CX), Z2, Z0
 	VMOVUPD       Z0, Z0
 	VADDPD        (DX), Z0, Z0
 	VMOVUPD       Z0, (DX)
-	VMOVUPD       estepz64c0<>+0(SB), Z0
+	VMOVUPD       (CX), Z0
 	VPSRLQ        $0x34, Z1, Z2
-	VPORQ         estepz64c17<>+0(SB), Z2, Z2
-	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
-	VPANDQ        estepz64c19<>+0(SB), Z1, Z1
-	VPORQ         estepz64c0<>+0(SB), Z1, Z1
-	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z1, K1
-	VMULPD        estepz64c21<>+0(SB), Z1, Z3
+	VPORQ         1088(CX), Z2, Z2
+	VSUBPD        1152(CX), Z2, Z2
+	VPANDQ        1216(CX), Z1, Z1
+	VPORQ         (CX), Z1, Z1
+	VCMPPD        $0x1e, 1280(CX), Z1, K1
+	VMULPD        1344(CX), Z1, Z3
 	VBLENDMPD     Z3, Z1, K1, Z1
-	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
-	VSUBPD        estepz64c0<>+0(SB), Z1, Z1
-	VADDPD        estepz64c22<>+0(SB), Z1, Z3
+	VADDPD        (CX), Z2, K1, Z2
+	VSUBPD        (CX), Z1, Z1
+	VADDPD        1408(CX), Z1, Z3
 	VDIVPD        Z3, Z1, Z5
 	VMULPD        Z5, Z5, Z3
-	VMOVUPD       estepz64c23<>+0(SB), Z6
-	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z6
-	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z6
+	VMOVUPD       1472(CX), Z6
+	VFMADD213PD   1536(CX), Z3, Z6
+	VFMADD213PD   1600(CX), Z3, Z6
+	VFMADD213PD   1664(CX), Z3, Z6
+	VFMADD213PD   1728(CX), Z3, Z6
+	VFMADD213PD   1792(CX), Z3, Z6
+	VFMADD213PD   1856(CX), Z3, Z6
+	VFMADD213PD   1920(CX), Z3, Z6
+	VFMADD213PD   1984(CX), Z3, Z6
+	VFMADD213PD   2048(CX), Z3, Z6
+	VFMADD213PD   2112(CX), Z3, Z6
 	VMULPD        Z3, Z6, Z6
 	VSUBPD        Z6, Z1, Z6
 	VFNMADD231PD  Z5, Z6, Z1
-	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z1
-	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z1
+	VFMADD231PD   256(CX), Z2, Z1
+	VFMADD231PD   192(CX), Z2, Z1
 	VMOVUPD       Z1, Z1
 	VADDPD        (DX), Z1, Z1
 	VMOVUPD       Z1, (DX)
-	VMOVUPD       estepz64c0<>+0(SB), Z1
-	MOVQ          $0x00000020, R10
+	VMOVUPD       (CX), Z1
+	MOVQ          $0x00000020, R11
 	JMP           loop
 
 done:
-	MOVQ DI, CX
+	MOVQ R8, BX
 
 flushfinal:
-	VMOVUPS       (CX)(R9*1), Z2
+	VMOVUPS       (BX)(R10*1), Z2
 	VCVTPS2PD     Y2, Z3
-	VADDPD        (CX), Z3, Z3
-	VMOVUPD       Z3, (CX)
+	VADDPD        (BX), Z3, Z3
+	VMOVUPD       Z3, (BX)
 	VEXTRACTF64X4 $0x01, Z2, Y3
 	VCVTPS2PD     Y3, Z3
-	VADDPD        (CX), Z3, Z3
-	VMOVUPD       Z3, (CX)
+	VADDPD        (BX), Z3, Z3
+	VMOVUPD       Z3, (BX)
 	VPXORQ        Z2, Z2, Z2
-	VMOVUPS       Z2, (CX)(R9*1)
-	VMOVUPS       64(CX)(R9*1), Z2
+	VMOVUPS       Z2, (BX)(R10*1)
+	VMOVUPS       64(BX)(R10*1), Z2
 	VCVTPS2PD     Y2, Z3
-	VADDPD        64(CX), Z3, Z3
-	VMOVUPD       Z3, 64(CX)
+	VADDPD        64(BX), Z3, Z3
+	VMOVUPD       Z3, 64(BX)
 	VEXTRACTF64X4 $0x01, Z2, Y3
 	VCVTPS2PD     Y3, Z3
-	VADDPD        64(CX), Z3, Z3
-	VMOVUPD       Z3, 64(CX)
+	VADDPD        64(BX), Z3, Z3
+	VMOVUPD       Z3, 64(BX)
 	VPXORQ        Z2, Z2, Z2
-	VMOVUPS       Z2, 64(CX)(R9*1)
-	VMOVUPS       128(CX)(R9*1), Z2
+	VMOVUPS       Z2, 64(BX)(R10*1)
+	VMOVUPS       128(BX)(R10*1), Z2
 	VCVTPS2PD     Y2, Z3
-	VADDPD        128(CX), Z3, Z3
-	VMOVUPD       Z3, 128(CX)
+	VADDPD        128(BX), Z3, Z3
+	VMOVUPD       Z3, 128(BX)
 	VEXTRACTF64X4 $0x01, Z2, Y3
 	VCVTPS2PD     Y3, Z3
-	VADDPD        128(CX), Z3, Z3
-	VMOVUPD       Z3, 128(CX)
+	VADDPD        128(BX), Z3, Z3
+	VMOVUPD       Z3, 128(BX)
 	VPXORQ        Z2, Z2, Z2
-	VMOVUPS       Z2, 128(CX)(R9*1)
-	ADDQ          $0x000000c0, CX
+	VMOVUPS       Z2, 128(BX)(R10*1)
+	ADDQ          $0x000000c0, BX
 	DECQ          AX
 	JNZ           flushfinal
 	VPSRLQ        $0x34, Z0, Z2
-	VPORQ         estepz64c17<>+0(SB), Z2, Z2
-	VSUBPD        estepz64c18<>+0(SB), Z2, Z2
-	VPANDQ        estepz64c19<>+0(SB), Z0, Z0
-	VPORQ         estepz64c0<>+0(SB), Z0, Z0
-	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z0, K1
-	VMULPD        estepz64c21<>+0(SB), Z0, Z3
+	VPORQ         1088(CX), Z2, Z2
+	VSUBPD        1152(CX), Z2, Z2
+	VPANDQ        1216(CX), Z0, Z0
+	VPORQ         (CX), Z0, Z0
+	VCMPPD        $0x1e, 1280(CX), Z0, K1
+	VMULPD        1344(CX), Z0, Z3
 	VBLENDMPD     Z3, Z0, K1, Z0
-	VADDPD        estepz64c0<>+0(SB), Z2, K1, Z2
-	VSUBPD        estepz64c0<>+0(SB), Z0, Z0
-	VADDPD        estepz64c22<>+0(SB), Z0, Z3
+	VADDPD        (CX), Z2, K1, Z2
+	VSUBPD        (CX), Z0, Z0
+	VADDPD        1408(CX), Z0, Z3
 	VDIVPD        Z3, Z0, Z4
 	VMULPD        Z4, Z4, Z3
-	VMOVUPD       estepz64c23<>+0(SB), Z5
-	VFMADD213PD   estepz64c24<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c25<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c26<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c27<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c28<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c29<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c30<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c31<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c32<>+0(SB), Z3, Z5
-	VFMADD213PD   estepz64c33<>+0(SB), Z3, Z5
+	VMOVUPD       1472(CX), Z5
+	VFMADD213PD   1536(CX), Z3, Z5
+	VFMADD213PD   1600(CX), Z3, Z5
+	VFMADD213PD   1664(CX), Z3, Z5
+	VFMADD213PD   1728(CX), Z3, Z5
+	VFMADD213PD   1792(CX), Z3, Z5
+	VFMADD213PD   1856(CX), Z3, Z5
+	VFMADD213PD   1920(CX), Z3, Z5
+	VFMADD213PD   1984(CX), Z3, Z5
+	VFMADD213PD   2048(CX), Z3, Z5
+	VFMADD213PD   2112(CX), Z3, Z5
 	VMULPD        Z3, Z5, Z5
 	VSUBPD        Z5, Z0, Z5
 	VFNMADD231PD  Z4, Z5, Z0
-	VFMADD231PD   estepz64c4<>+0(SB), Z2, Z0
-	VFMADD231PD   estepz64c3<>+0(SB), Z2, Z0
+	VFMADD231PD   256(CX), Z2, Z0
+	VFMADD231PD   192(CX), Z2, Z0
 	VMOVUPD       Z0, Z0
 	VADDPD        (DX), Z0, Z0
 	VMOVUPD       Z0, (DX)
-	VMOVUPD       estepz64c0<>+0(SB), Z0
+	VMOVUPD       (CX), Z0
 	VPSRLQ        $0x34, Z1, Z0
-	VPORQ         estepz64c17<>+0(SB), Z0, Z0
-	VSUBPD        estepz64c18<>+0(SB), Z0, Z0
-	VPANDQ        estepz64c19<>+0(SB), Z1, Z1
-	VPORQ         estepz64c0<>+0(SB), Z1, Z1
-	VCMPPD        $0x1e, estepz64c20<>+0(SB), Z1, K1
-	VMULPD        estepz64c21<>+0(SB), Z1, Z2
+	VPORQ         1088(CX), Z0, Z0
+	VSUBPD        1152(CX), Z0, Z0
+	VPANDQ        1216(CX), Z1, Z1
+	VPORQ         (CX), Z1, Z1
+	VCMPPD        $0x1e, 1280(CX), Z1, K1
+	VMULPD        1344(CX), Z1, Z2
 	VBLENDMPD     Z2, Z1, K1, Z1
-	VADDPD        estepz64c0<>+0(SB), Z0, K1, Z0
-	VSUBPD        estepz64c0<>+0(SB), Z1, Z1
-	VADDPD        estepz64c22<>+0(SB), Z1, Z2
+	VADDPD        (CX), Z0, K1, Z0
+	VSUBPD        (CX), Z1, Z1
+	VADDPD        1408(CX), Z1, Z2
 	VDIVPD        Z2, Z1, Z3
 	VMULPD        Z3, Z3, Z2
-	VMOVUPD       estepz64c23<>+0(SB), Z4
-	VFMADD213PD   estepz64c24<>+0(SB), Z2, Z4
-	VFMADD213PD   estepz64c25<>+0(SB), Z2, Z4
-	VFMADD213PD   estepz64c26<>+0(SB), Z2, Z4
-	VFMADD213PD   estepz64c27<>+0(SB), Z2, Z4
-	VFMADD213PD   estepz64c28<>+0(SB), Z2, Z4
-	VFMADD213PD   estepz64c29<>+0(SB), Z2, Z4
-	VFMADD213PD   estepz64c30<>+0(SB), Z2, Z4
-	VFMADD213PD   estepz64c31<>+0(SB), Z2, Z4
-	VFMADD213PD   estepz64c32<>+0(SB), Z2, Z4
-	VFMADD213PD   estepz64c33<>+0(SB), Z2, Z4
+	VMOVUPD       1472(CX), Z4
+	VFMADD213PD   1536(CX), Z2, Z4
+	VFMADD213PD   1600(CX), Z2, Z4
+	VFMADD213PD   1664(CX), Z2, Z4
+	VFMADD213PD   1728(CX), Z2, Z4
+	VFMADD213PD   1792(CX), Z2, Z4
+	VFMADD213PD   1856(CX), Z2, Z4
+	VFMADD213PD   1920(CX), Z2, Z4
+	VFMADD213PD   1984(CX), Z2, Z4
+	VFMADD213PD   2048(CX), Z2, Z4
+	VFMADD213PD   2112(CX), Z2, Z4
 	VMULPD        Z2, Z4, Z4
 	VSUBPD        Z4, Z1, Z4
 	VFNMADD231PD  Z3, Z4, Z1
-	VFMADD231PD   estepz64c4<>+0(SB), Z0, Z1
-	VFMADD231PD   estepz64c3<>+0(SB), Z0, Z1
+	VFMADD231PD   256(CX), Z0, Z1
+	VFMADD231PD   192(CX), Z0, Z1
 	VMOVUPD       Z1, Z0
 	VADDPD        (DX), Z0, Z0
 	VMOVUPD       Z0, (DX)
-	VMOVUPD       estepz64c0<>+0(SB), Z1
+	VMOVUPD       (CX), Z1
 	VZEROUPPER
 	RET
-
-DATA estepz32c12<>+0(SB)/4, $0xff800000
-DATA estepz32c12<>+4(SB)/4, $0xff800000
-DATA estepz32c12<>+8(SB)/4, $0xff800000
-DATA estepz32c12<>+12(SB)/4, $0xff800000
-DATA estepz32c12<>+16(SB)/4, $0xff800000
-DATA estepz32c12<>+20(SB)/4, $0xff800000
-DATA estepz32c12<>+24(SB)/4, $0xff800000
-DATA estepz32c12<>+28(SB)/4, $0xff800000
-DATA estepz32c12<>+32(SB)/4, $0xff800000
-DATA estepz32c12<>+36(SB)/4, $0xff800000
-DATA estepz32c12<>+40(SB)/4, $0xff800000
-DATA estepz32c12<>+44(SB)/4, $0xff800000
-DATA estepz32c12<>+48(SB)/4, $0xff800000
-DATA estepz32c12<>+52(SB)/4, $0xff800000
-DATA estepz32c12<>+56(SB)/4, $0xff800000
-DATA estepz32c12<>+60(SB)/4, $0xff800000
-GLOBL estepz32c12<>(SB), RODATA|NOPTR, $64
 
 // func estepAVX512F32K2W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX512F, CMOV
 TEXT ·estepAVX512F32K2W(SB), NOSPLIT, $0-120
-	MOVQ x_base+0(FP), AX
-	MOVQ x_len+8(FP), CX
-	MOVQ w_base+24(FP), DX
-	MOVQ coef_base+48(FP), BX
-	MOVQ acc_base+72(FP), SI
-	MOVQ scratch_base+96(FP), DI
-	SHRQ $0x04, CX
+	LEAQ estepzpool<>+63(SB), AX
+	ANDQ $-64, AX
+	MOVQ x_base+0(FP), CX
+	MOVQ x_len+8(FP), DX
+	MOVQ w_base+24(FP), BX
+	MOVQ coef_base+48(FP), SI
+	MOVQ acc_base+72(FP), DI
+	MOVQ scratch_base+96(FP), R8
+	SHRQ $0x04, DX
 
 block:
-	TESTQ   CX, CX
+	TESTQ   DX, DX
 	JZ      done
-	MOVQ    $0x00000020, R8
-	CMPQ    CX, R8
-	CMOVQLT CX, R8
-	SUBQ    R8, CX
-	MOVQ    AX, R9
-	MOVQ    R8, R10
-	MOVQ    DI, R11
+	MOVQ    $0x00000020, R9
+	CMPQ    DX, R9
+	CMOVQLT DX, R9
+	SUBQ    R9, DX
+	MOVQ    CX, R10
+	MOVQ    R9, R11
+	MOVQ    R8, R12
 
 pass1:
-	VMOVUPS       (AX), Z0
-	VCVTPD2PS     (DX), Y1
-	VCVTPD2PS     64(DX), Y2
+	VMOVUPS       (CX), Z0
+	VCVTPD2PS     (BX), Y1
+	VCVTPD2PS     64(BX), Y2
 	VINSERTF64X4  $0x01, Y2, Z1, Z1
-	VSUBPS        64(BX), Z0, Z2
-	VMULPS        128(BX), Z2, Z9
-	VFNMADD213PS  (BX), Z2, Z9
+	VSUBPS        64(SI), Z0, Z2
+	VMULPS        128(SI), Z2, Z9
+	VFNMADD213PS  (SI), Z2, Z9
 	VMOVUPS       Z9, Z2
-	VSUBPS        256(BX), Z0, Z10
-	VMULPS        320(BX), Z10, Z0
-	VFNMADD213PS  192(BX), Z10, Z0
+	VSUBPS        256(SI), Z0, Z10
+	VMULPS        320(SI), Z10, Z0
+	VFNMADD213PS  192(SI), Z10, Z0
 	VMAXPS        Z0, Z2, Z2
 	VSUBPS        Z2, Z9, Z9
 	VSUBPS        Z2, Z0, Z0
 	VMINPS        Z0, Z9, Z10
 	VMOVUPS       Z10, Z11
-	VMOVUPS       estepz32c0<>+0(SB), Z12
-	VFMADD231PS   estepz32c1<>+0(SB), Z11, Z12
-	VSUBPS        estepz32c0<>+0(SB), Z12, Z13
-	VFNMADD231PS  estepz32c2<>+0(SB), Z13, Z11
-	VFNMADD231PS  estepz32c3<>+0(SB), Z13, Z11
+	VMOVUPS       2240(AX), Z12
+	VFMADD231PS   2304(AX), Z11, Z12
+	VSUBPS        2240(AX), Z12, Z13
+	VFNMADD231PS  2368(AX), Z13, Z11
+	VFNMADD231PS  2432(AX), Z13, Z11
 	VMULPS        Z11, Z11, Z13
 	VMULPS        Z13, Z13, Z14
-	VMOVUPS       estepz32c4<>+0(SB), Z15
-	VFMADD231PS   estepz32c5<>+0(SB), Z11, Z15
-	VMOVUPS       estepz32c6<>+0(SB), Z16
-	VFMADD231PS   estepz32c7<>+0(SB), Z11, Z16
+	VMOVUPS       2496(AX), Z15
+	VFMADD231PS   2560(AX), Z11, Z15
+	VMOVUPS       2624(AX), Z16
+	VFMADD231PS   2688(AX), Z11, Z16
 	VFMADD231PS   Z16, Z13, Z15
-	VMOVUPS       estepz32c8<>+0(SB), Z13
+	VMOVUPS       2752(AX), Z13
 	VFMADD231PS   Z13, Z14, Z15
-	VFMADD213PS   estepz32c9<>+0(SB), Z11, Z15
-	VFMADD213PS   estepz32c9<>+0(SB), Z11, Z15
+	VFMADD213PS   2816(AX), Z11, Z15
+	VFMADD213PS   2816(AX), Z11, Z15
 	VMOVUPS       Z15, Z11
 	VPSLLD        $0x17, Z12, Z12
 	VPADDD        Z12, Z11, Z11
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z10, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z11, K1, Z11
+	VCMPPS        $0x11, 2880(AX), Z10, K1
+	VBLENDMPS     2944(AX), Z11, K1, Z11
 	VMOVUPS       Z11, Z10
-	VADDPS        estepz32c9<>+0(SB), Z10, Z10
+	VADDPS        2816(AX), Z10, Z10
 	VMOVUPS       Z11, Z12
-	VCMPPS        $0x00, estepz32c11<>+0(SB), Z9, K1
-	VBLENDMPS     estepz32c9<>+0(SB), Z12, K1, Z12
+	VCMPPS        $0x00, 2944(AX), Z9, K1
+	VBLENDMPS     2816(AX), Z12, K1, Z12
 	VMOVUPS       Z11, Z9
-	VCMPPS        $0x00, estepz32c11<>+0(SB), Z0, K1
-	VBLENDMPS     estepz32c9<>+0(SB), Z9, K1, Z9
+	VCMPPS        $0x00, 2944(AX), Z0, K1
+	VBLENDMPS     2816(AX), Z9, K1, Z9
 	VPSRLD        $0x17, Z10, Z0
-	VPORD         estepz32c13<>+0(SB), Z0, Z0
-	VSUBPS        estepz32c14<>+0(SB), Z0, Z0
-	VPANDD        estepz32c15<>+0(SB), Z10, Z11
-	VPORD         estepz32c9<>+0(SB), Z11, Z11
-	VCMPPS        $0x1e, estepz32c16<>+0(SB), Z11, K1
-	VMULPS        estepz32c4<>+0(SB), Z11, Z13
+	VPORD         3072(AX), Z0, Z0
+	VSUBPS        3136(AX), Z0, Z0
+	VPANDD        3200(AX), Z10, Z11
+	VPORD         2816(AX), Z11, Z11
+	VCMPPS        $0x1e, 3264(AX), Z11, K1
+	VMULPS        2496(AX), Z11, Z13
 	VBLENDMPS     Z13, Z11, K1, Z11
-	VADDPS        estepz32c9<>+0(SB), Z0, K1, Z0
-	VSUBPS        estepz32c9<>+0(SB), Z11, Z11
-	VADDPS        estepz32c17<>+0(SB), Z11, Z13
+	VADDPS        2816(AX), Z0, K1, Z0
+	VSUBPS        2816(AX), Z11, Z11
+	VADDPS        3328(AX), Z11, Z13
 	VDIVPS        Z13, Z11, Z14
 	VMULPS        Z14, Z14, Z13
-	VMOVUPS       estepz32c18<>+0(SB), Z15
-	VFMADD213PS   estepz32c19<>+0(SB), Z13, Z15
-	VFMADD213PS   estepz32c20<>+0(SB), Z13, Z15
-	VFMADD213PS   estepz32c21<>+0(SB), Z13, Z15
-	VFMADD213PS   estepz32c22<>+0(SB), Z13, Z15
+	VMOVUPS       3392(AX), Z15
+	VFMADD213PS   3456(AX), Z13, Z15
+	VFMADD213PS   3520(AX), Z13, Z15
+	VFMADD213PS   3584(AX), Z13, Z15
+	VFMADD213PS   3648(AX), Z13, Z15
 	VMULPS        Z13, Z15, Z15
 	VSUBPS        Z15, Z11, Z15
 	VFNMADD231PS  Z14, Z15, Z11
-	VFMADD231PS   estepz32c3<>+0(SB), Z0, Z11
-	VFMADD231PS   estepz32c2<>+0(SB), Z0, Z11
+	VFMADD231PS   2432(AX), Z0, Z11
+	VFMADD231PS   2368(AX), Z0, Z11
 	VMOVUPS       Z11, Z0
 	VADDPS        Z2, Z0, Z0
 	VCVTPS2PD     Y0, Z2
-	VMULPD        (DX), Z2, Z2
-	VADDPD        384(SI), Z2, Z2
-	VMOVUPD       Z2, 384(SI)
+	VMULPD        (BX), Z2, Z2
+	VADDPD        384(DI), Z2, Z2
+	VMOVUPD       Z2, 384(DI)
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
-	VMULPD        64(DX), Z0, Z0
-	VADDPD        384(SI), Z0, Z0
-	VMOVUPD       Z0, 384(SI)
+	VMULPD        64(BX), Z0, Z0
+	VADDPD        384(DI), Z0, Z0
+	VMOVUPD       Z0, 384(DI)
 	VDIVPS        Z10, Z1, Z0
 	VMULPS        Z0, Z12, Z12
 	VMULPS        Z0, Z9, Z9
-	VMOVUPS       Z12, (R11)
-	VMOVUPS       Z9, 64(R11)
-	ADDQ          $0x40, AX
-	ADDQ          $0x00000080, DX
-	ADDQ          $0x00000080, R11
-	DECQ          R10
+	VMOVUPS       Z12, (R12)
+	VMOVUPS       Z9, 64(R12)
+	ADDQ          $0x40, CX
+	ADDQ          $0x00000080, BX
+	ADDQ          $0x00000080, R12
+	DECQ          R11
 	JNZ           pass1
 	VPXORQ        Z3, Z3, Z3
 	VPXORQ        Z4, Z4, Z4
@@ -8006,293 +7448,115 @@ pass1:
 	VPXORQ        Z6, Z6, Z6
 	VPXORQ        Z7, Z7, Z7
 	VPXORQ        Z8, Z8, Z8
-	MOVQ          R8, R10
-	MOVQ          DI, R11
+	MOVQ          R9, R11
+	MOVQ          R8, R12
 
 pass2:
-	VMOVUPS       (R9), Z0
-	VMOVUPS       (R11), Z2
-	VSUBPS        64(BX), Z0, Z9
+	VMOVUPS       (R10), Z0
+	VMOVUPS       (R12), Z2
+	VSUBPS        64(SI), Z0, Z9
 	VADDPS        Z2, Z3, Z3
 	VMULPS        Z9, Z2, Z2
 	VADDPS        Z2, Z4, Z4
 	VFMADD231PS   Z9, Z2, Z5
-	VMOVUPS       64(R11), Z2
-	VSUBPS        256(BX), Z0, Z0
+	VMOVUPS       64(R12), Z2
+	VSUBPS        256(SI), Z0, Z0
 	VADDPS        Z2, Z6, Z6
 	VMULPS        Z0, Z2, Z2
 	VADDPS        Z2, Z7, Z7
 	VFMADD231PS   Z0, Z2, Z8
-	ADDQ          $0x40, R9
-	ADDQ          $0x00000080, R11
-	DECQ          R10
+	ADDQ          $0x40, R10
+	ADDQ          $0x00000080, R12
+	DECQ          R11
 	JNZ           pass2
 	VCVTPS2PD     Y3, Z0
-	VADDPD        (SI), Z0, Z0
-	VMOVUPD       Z0, (SI)
+	VADDPD        (DI), Z0, Z0
+	VMOVUPD       Z0, (DI)
 	VEXTRACTF64X4 $0x01, Z3, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        (SI), Z0, Z0
-	VMOVUPD       Z0, (SI)
+	VADDPD        (DI), Z0, Z0
+	VMOVUPD       Z0, (DI)
 	VCVTPS2PD     Y4, Z0
-	VADDPD        64(SI), Z0, Z0
-	VMOVUPD       Z0, 64(SI)
+	VADDPD        64(DI), Z0, Z0
+	VMOVUPD       Z0, 64(DI)
 	VEXTRACTF64X4 $0x01, Z4, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        64(SI), Z0, Z0
-	VMOVUPD       Z0, 64(SI)
+	VADDPD        64(DI), Z0, Z0
+	VMOVUPD       Z0, 64(DI)
 	VCVTPS2PD     Y5, Z0
-	VADDPD        128(SI), Z0, Z0
-	VMOVUPD       Z0, 128(SI)
+	VADDPD        128(DI), Z0, Z0
+	VMOVUPD       Z0, 128(DI)
 	VEXTRACTF64X4 $0x01, Z5, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        128(SI), Z0, Z0
-	VMOVUPD       Z0, 128(SI)
+	VADDPD        128(DI), Z0, Z0
+	VMOVUPD       Z0, 128(DI)
 	VCVTPS2PD     Y6, Z0
-	VADDPD        192(SI), Z0, Z0
-	VMOVUPD       Z0, 192(SI)
+	VADDPD        192(DI), Z0, Z0
+	VMOVUPD       Z0, 192(DI)
 	VEXTRACTF64X4 $0x01, Z6, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        192(SI), Z0, Z0
-	VMOVUPD       Z0, 192(SI)
+	VADDPD        192(DI), Z0, Z0
+	VMOVUPD       Z0, 192(DI)
 	VCVTPS2PD     Y7, Z0
-	VADDPD        256(SI), Z0, Z0
-	VMOVUPD       Z0, 256(SI)
+	VADDPD        256(DI), Z0, Z0
+	VMOVUPD       Z0, 256(DI)
 	VEXTRACTF64X4 $0x01, Z7, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        256(SI), Z0, Z0
-	VMOVUPD       Z0, 256(SI)
+	VADDPD        256(DI), Z0, Z0
+	VMOVUPD       Z0, 256(DI)
 	VCVTPS2PD     Y8, Z0
-	VADDPD        320(SI), Z0, Z0
-	VMOVUPD       Z0, 320(SI)
+	VADDPD        320(DI), Z0, Z0
+	VMOVUPD       Z0, 320(DI)
 	VEXTRACTF64X4 $0x01, Z8, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        320(SI), Z0, Z0
-	VMOVUPD       Z0, 320(SI)
+	VADDPD        320(DI), Z0, Z0
+	VMOVUPD       Z0, 320(DI)
 	JMP           block
 
 done:
 	VZEROUPPER
 	RET
 
-DATA estepz32c13<>+0(SB)/4, $0x4b000000
-DATA estepz32c13<>+4(SB)/4, $0x4b000000
-DATA estepz32c13<>+8(SB)/4, $0x4b000000
-DATA estepz32c13<>+12(SB)/4, $0x4b000000
-DATA estepz32c13<>+16(SB)/4, $0x4b000000
-DATA estepz32c13<>+20(SB)/4, $0x4b000000
-DATA estepz32c13<>+24(SB)/4, $0x4b000000
-DATA estepz32c13<>+28(SB)/4, $0x4b000000
-DATA estepz32c13<>+32(SB)/4, $0x4b000000
-DATA estepz32c13<>+36(SB)/4, $0x4b000000
-DATA estepz32c13<>+40(SB)/4, $0x4b000000
-DATA estepz32c13<>+44(SB)/4, $0x4b000000
-DATA estepz32c13<>+48(SB)/4, $0x4b000000
-DATA estepz32c13<>+52(SB)/4, $0x4b000000
-DATA estepz32c13<>+56(SB)/4, $0x4b000000
-DATA estepz32c13<>+60(SB)/4, $0x4b000000
-GLOBL estepz32c13<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c14<>+0(SB)/4, $0x4b00007f
-DATA estepz32c14<>+4(SB)/4, $0x4b00007f
-DATA estepz32c14<>+8(SB)/4, $0x4b00007f
-DATA estepz32c14<>+12(SB)/4, $0x4b00007f
-DATA estepz32c14<>+16(SB)/4, $0x4b00007f
-DATA estepz32c14<>+20(SB)/4, $0x4b00007f
-DATA estepz32c14<>+24(SB)/4, $0x4b00007f
-DATA estepz32c14<>+28(SB)/4, $0x4b00007f
-DATA estepz32c14<>+32(SB)/4, $0x4b00007f
-DATA estepz32c14<>+36(SB)/4, $0x4b00007f
-DATA estepz32c14<>+40(SB)/4, $0x4b00007f
-DATA estepz32c14<>+44(SB)/4, $0x4b00007f
-DATA estepz32c14<>+48(SB)/4, $0x4b00007f
-DATA estepz32c14<>+52(SB)/4, $0x4b00007f
-DATA estepz32c14<>+56(SB)/4, $0x4b00007f
-DATA estepz32c14<>+60(SB)/4, $0x4b00007f
-GLOBL estepz32c14<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c15<>+0(SB)/4, $0x007fffff
-DATA estepz32c15<>+4(SB)/4, $0x007fffff
-DATA estepz32c15<>+8(SB)/4, $0x007fffff
-DATA estepz32c15<>+12(SB)/4, $0x007fffff
-DATA estepz32c15<>+16(SB)/4, $0x007fffff
-DATA estepz32c15<>+20(SB)/4, $0x007fffff
-DATA estepz32c15<>+24(SB)/4, $0x007fffff
-DATA estepz32c15<>+28(SB)/4, $0x007fffff
-DATA estepz32c15<>+32(SB)/4, $0x007fffff
-DATA estepz32c15<>+36(SB)/4, $0x007fffff
-DATA estepz32c15<>+40(SB)/4, $0x007fffff
-DATA estepz32c15<>+44(SB)/4, $0x007fffff
-DATA estepz32c15<>+48(SB)/4, $0x007fffff
-DATA estepz32c15<>+52(SB)/4, $0x007fffff
-DATA estepz32c15<>+56(SB)/4, $0x007fffff
-DATA estepz32c15<>+60(SB)/4, $0x007fffff
-GLOBL estepz32c15<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c16<>+0(SB)/4, $0x3fb504f3
-DATA estepz32c16<>+4(SB)/4, $0x3fb504f3
-DATA estepz32c16<>+8(SB)/4, $0x3fb504f3
-DATA estepz32c16<>+12(SB)/4, $0x3fb504f3
-DATA estepz32c16<>+16(SB)/4, $0x3fb504f3
-DATA estepz32c16<>+20(SB)/4, $0x3fb504f3
-DATA estepz32c16<>+24(SB)/4, $0x3fb504f3
-DATA estepz32c16<>+28(SB)/4, $0x3fb504f3
-DATA estepz32c16<>+32(SB)/4, $0x3fb504f3
-DATA estepz32c16<>+36(SB)/4, $0x3fb504f3
-DATA estepz32c16<>+40(SB)/4, $0x3fb504f3
-DATA estepz32c16<>+44(SB)/4, $0x3fb504f3
-DATA estepz32c16<>+48(SB)/4, $0x3fb504f3
-DATA estepz32c16<>+52(SB)/4, $0x3fb504f3
-DATA estepz32c16<>+56(SB)/4, $0x3fb504f3
-DATA estepz32c16<>+60(SB)/4, $0x3fb504f3
-GLOBL estepz32c16<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c17<>+0(SB)/4, $0x40000000
-DATA estepz32c17<>+4(SB)/4, $0x40000000
-DATA estepz32c17<>+8(SB)/4, $0x40000000
-DATA estepz32c17<>+12(SB)/4, $0x40000000
-DATA estepz32c17<>+16(SB)/4, $0x40000000
-DATA estepz32c17<>+20(SB)/4, $0x40000000
-DATA estepz32c17<>+24(SB)/4, $0x40000000
-DATA estepz32c17<>+28(SB)/4, $0x40000000
-DATA estepz32c17<>+32(SB)/4, $0x40000000
-DATA estepz32c17<>+36(SB)/4, $0x40000000
-DATA estepz32c17<>+40(SB)/4, $0x40000000
-DATA estepz32c17<>+44(SB)/4, $0x40000000
-DATA estepz32c17<>+48(SB)/4, $0x40000000
-DATA estepz32c17<>+52(SB)/4, $0x40000000
-DATA estepz32c17<>+56(SB)/4, $0x40000000
-DATA estepz32c17<>+60(SB)/4, $0x40000000
-GLOBL estepz32c17<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c18<>+0(SB)/4, $0x3e3a2e8c
-DATA estepz32c18<>+4(SB)/4, $0x3e3a2e8c
-DATA estepz32c18<>+8(SB)/4, $0x3e3a2e8c
-DATA estepz32c18<>+12(SB)/4, $0x3e3a2e8c
-DATA estepz32c18<>+16(SB)/4, $0x3e3a2e8c
-DATA estepz32c18<>+20(SB)/4, $0x3e3a2e8c
-DATA estepz32c18<>+24(SB)/4, $0x3e3a2e8c
-DATA estepz32c18<>+28(SB)/4, $0x3e3a2e8c
-DATA estepz32c18<>+32(SB)/4, $0x3e3a2e8c
-DATA estepz32c18<>+36(SB)/4, $0x3e3a2e8c
-DATA estepz32c18<>+40(SB)/4, $0x3e3a2e8c
-DATA estepz32c18<>+44(SB)/4, $0x3e3a2e8c
-DATA estepz32c18<>+48(SB)/4, $0x3e3a2e8c
-DATA estepz32c18<>+52(SB)/4, $0x3e3a2e8c
-DATA estepz32c18<>+56(SB)/4, $0x3e3a2e8c
-DATA estepz32c18<>+60(SB)/4, $0x3e3a2e8c
-GLOBL estepz32c18<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c19<>+0(SB)/4, $0x3e638e39
-DATA estepz32c19<>+4(SB)/4, $0x3e638e39
-DATA estepz32c19<>+8(SB)/4, $0x3e638e39
-DATA estepz32c19<>+12(SB)/4, $0x3e638e39
-DATA estepz32c19<>+16(SB)/4, $0x3e638e39
-DATA estepz32c19<>+20(SB)/4, $0x3e638e39
-DATA estepz32c19<>+24(SB)/4, $0x3e638e39
-DATA estepz32c19<>+28(SB)/4, $0x3e638e39
-DATA estepz32c19<>+32(SB)/4, $0x3e638e39
-DATA estepz32c19<>+36(SB)/4, $0x3e638e39
-DATA estepz32c19<>+40(SB)/4, $0x3e638e39
-DATA estepz32c19<>+44(SB)/4, $0x3e638e39
-DATA estepz32c19<>+48(SB)/4, $0x3e638e39
-DATA estepz32c19<>+52(SB)/4, $0x3e638e39
-DATA estepz32c19<>+56(SB)/4, $0x3e638e39
-DATA estepz32c19<>+60(SB)/4, $0x3e638e39
-GLOBL estepz32c19<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c20<>+0(SB)/4, $0x3e924925
-DATA estepz32c20<>+4(SB)/4, $0x3e924925
-DATA estepz32c20<>+8(SB)/4, $0x3e924925
-DATA estepz32c20<>+12(SB)/4, $0x3e924925
-DATA estepz32c20<>+16(SB)/4, $0x3e924925
-DATA estepz32c20<>+20(SB)/4, $0x3e924925
-DATA estepz32c20<>+24(SB)/4, $0x3e924925
-DATA estepz32c20<>+28(SB)/4, $0x3e924925
-DATA estepz32c20<>+32(SB)/4, $0x3e924925
-DATA estepz32c20<>+36(SB)/4, $0x3e924925
-DATA estepz32c20<>+40(SB)/4, $0x3e924925
-DATA estepz32c20<>+44(SB)/4, $0x3e924925
-DATA estepz32c20<>+48(SB)/4, $0x3e924925
-DATA estepz32c20<>+52(SB)/4, $0x3e924925
-DATA estepz32c20<>+56(SB)/4, $0x3e924925
-DATA estepz32c20<>+60(SB)/4, $0x3e924925
-GLOBL estepz32c20<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c21<>+0(SB)/4, $0x3ecccccd
-DATA estepz32c21<>+4(SB)/4, $0x3ecccccd
-DATA estepz32c21<>+8(SB)/4, $0x3ecccccd
-DATA estepz32c21<>+12(SB)/4, $0x3ecccccd
-DATA estepz32c21<>+16(SB)/4, $0x3ecccccd
-DATA estepz32c21<>+20(SB)/4, $0x3ecccccd
-DATA estepz32c21<>+24(SB)/4, $0x3ecccccd
-DATA estepz32c21<>+28(SB)/4, $0x3ecccccd
-DATA estepz32c21<>+32(SB)/4, $0x3ecccccd
-DATA estepz32c21<>+36(SB)/4, $0x3ecccccd
-DATA estepz32c21<>+40(SB)/4, $0x3ecccccd
-DATA estepz32c21<>+44(SB)/4, $0x3ecccccd
-DATA estepz32c21<>+48(SB)/4, $0x3ecccccd
-DATA estepz32c21<>+52(SB)/4, $0x3ecccccd
-DATA estepz32c21<>+56(SB)/4, $0x3ecccccd
-DATA estepz32c21<>+60(SB)/4, $0x3ecccccd
-GLOBL estepz32c21<>(SB), RODATA|NOPTR, $64
-
-DATA estepz32c22<>+0(SB)/4, $0x3f2aaaab
-DATA estepz32c22<>+4(SB)/4, $0x3f2aaaab
-DATA estepz32c22<>+8(SB)/4, $0x3f2aaaab
-DATA estepz32c22<>+12(SB)/4, $0x3f2aaaab
-DATA estepz32c22<>+16(SB)/4, $0x3f2aaaab
-DATA estepz32c22<>+20(SB)/4, $0x3f2aaaab
-DATA estepz32c22<>+24(SB)/4, $0x3f2aaaab
-DATA estepz32c22<>+28(SB)/4, $0x3f2aaaab
-DATA estepz32c22<>+32(SB)/4, $0x3f2aaaab
-DATA estepz32c22<>+36(SB)/4, $0x3f2aaaab
-DATA estepz32c22<>+40(SB)/4, $0x3f2aaaab
-DATA estepz32c22<>+44(SB)/4, $0x3f2aaaab
-DATA estepz32c22<>+48(SB)/4, $0x3f2aaaab
-DATA estepz32c22<>+52(SB)/4, $0x3f2aaaab
-DATA estepz32c22<>+56(SB)/4, $0x3f2aaaab
-DATA estepz32c22<>+60(SB)/4, $0x3f2aaaab
-GLOBL estepz32c22<>(SB), RODATA|NOPTR, $64
-
 // func estepAVX512F32K3W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX512F, CMOV
 TEXT ·estepAVX512F32K3W(SB), NOSPLIT, $0-120
-	MOVQ x_base+0(FP), AX
-	MOVQ x_len+8(FP), CX
-	MOVQ w_base+24(FP), DX
-	MOVQ coef_base+48(FP), BX
-	MOVQ acc_base+72(FP), SI
-	MOVQ scratch_base+96(FP), DI
-	SHRQ $0x04, CX
+	LEAQ estepzpool<>+63(SB), AX
+	ANDQ $-64, AX
+	MOVQ x_base+0(FP), CX
+	MOVQ x_len+8(FP), DX
+	MOVQ w_base+24(FP), BX
+	MOVQ coef_base+48(FP), SI
+	MOVQ acc_base+72(FP), DI
+	MOVQ scratch_base+96(FP), R8
+	SHRQ $0x04, DX
 
 block:
-	TESTQ   CX, CX
+	TESTQ   DX, DX
 	JZ      done
-	MOVQ    $0x00000020, R8
-	CMPQ    CX, R8
-	CMOVQLT CX, R8
-	SUBQ    R8, CX
-	MOVQ    AX, R9
-	MOVQ    R8, R10
-	MOVQ    DI, R11
+	MOVQ    $0x00000020, R9
+	CMPQ    DX, R9
+	CMOVQLT DX, R9
+	SUBQ    R9, DX
+	MOVQ    CX, R10
+	MOVQ    R9, R11
+	MOVQ    R8, R12
 
 pass1:
-	VMOVUPS       (AX), Z0
-	VCVTPD2PS     (DX), Y1
-	VCVTPD2PS     64(DX), Y2
+	VMOVUPS       (CX), Z0
+	VCVTPD2PS     (BX), Y1
+	VCVTPD2PS     64(BX), Y2
 	VINSERTF64X4  $0x01, Y2, Z1, Z1
-	VSUBPS        64(BX), Z0, Z2
-	VMULPS        128(BX), Z2, Z15
-	VFNMADD213PS  (BX), Z2, Z15
+	VSUBPS        64(SI), Z0, Z2
+	VMULPS        128(SI), Z2, Z15
+	VFNMADD213PS  (SI), Z2, Z15
 	VMOVUPS       Z15, Z2
-	VSUBPS        256(BX), Z0, Z17
-	VMULPS        320(BX), Z17, Z16
-	VFNMADD213PS  192(BX), Z17, Z16
+	VSUBPS        256(SI), Z0, Z17
+	VMULPS        320(SI), Z17, Z16
+	VFNMADD213PS  192(SI), Z17, Z16
 	VMAXPS        Z16, Z2, Z2
-	VSUBPS        448(BX), Z0, Z17
-	VMULPS        512(BX), Z17, Z0
-	VFNMADD213PS  384(BX), Z17, Z0
+	VSUBPS        448(SI), Z0, Z17
+	VMULPS        512(SI), Z17, Z0
+	VFNMADD213PS  384(SI), Z17, Z0
 	VMAXPS        Z0, Z2, Z2
 	VSUBPS        Z2, Z15, Z15
 	VSUBPS        Z2, Z16, Z16
@@ -8303,109 +7567,109 @@ pass1:
 	VMAXPS        Z18, Z17, Z18
 	VMINPS        Z0, Z17, Z17
 	VMOVUPS       Z17, Z19
-	VMOVUPS       estepz32c0<>+0(SB), Z20
-	VFMADD231PS   estepz32c1<>+0(SB), Z19, Z20
-	VSUBPS        estepz32c0<>+0(SB), Z20, Z21
-	VFNMADD231PS  estepz32c2<>+0(SB), Z21, Z19
-	VFNMADD231PS  estepz32c3<>+0(SB), Z21, Z19
+	VMOVUPS       2240(AX), Z20
+	VFMADD231PS   2304(AX), Z19, Z20
+	VSUBPS        2240(AX), Z20, Z21
+	VFNMADD231PS  2368(AX), Z21, Z19
+	VFNMADD231PS  2432(AX), Z21, Z19
 	VMULPS        Z19, Z19, Z21
 	VMULPS        Z21, Z21, Z22
-	VMOVUPS       estepz32c4<>+0(SB), Z23
-	VFMADD231PS   estepz32c5<>+0(SB), Z19, Z23
-	VMOVUPS       estepz32c6<>+0(SB), Z24
-	VFMADD231PS   estepz32c7<>+0(SB), Z19, Z24
+	VMOVUPS       2496(AX), Z23
+	VFMADD231PS   2560(AX), Z19, Z23
+	VMOVUPS       2624(AX), Z24
+	VFMADD231PS   2688(AX), Z19, Z24
 	VFMADD231PS   Z24, Z21, Z23
-	VMOVUPS       estepz32c8<>+0(SB), Z21
+	VMOVUPS       2752(AX), Z21
 	VFMADD231PS   Z21, Z22, Z23
-	VFMADD213PS   estepz32c9<>+0(SB), Z19, Z23
-	VFMADD213PS   estepz32c9<>+0(SB), Z19, Z23
+	VFMADD213PS   2816(AX), Z19, Z23
+	VFMADD213PS   2816(AX), Z19, Z23
 	VMOVUPS       Z23, Z19
 	VPSLLD        $0x17, Z20, Z20
 	VPADDD        Z20, Z19, Z19
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z17, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z19, K1, Z19
+	VCMPPS        $0x11, 2880(AX), Z17, K1
+	VBLENDMPS     2944(AX), Z19, K1, Z19
 	VMOVUPS       Z18, Z20
-	VMOVUPS       estepz32c0<>+0(SB), Z21
-	VFMADD231PS   estepz32c1<>+0(SB), Z20, Z21
-	VSUBPS        estepz32c0<>+0(SB), Z21, Z22
-	VFNMADD231PS  estepz32c2<>+0(SB), Z22, Z20
-	VFNMADD231PS  estepz32c3<>+0(SB), Z22, Z20
+	VMOVUPS       2240(AX), Z21
+	VFMADD231PS   2304(AX), Z20, Z21
+	VSUBPS        2240(AX), Z21, Z22
+	VFNMADD231PS  2368(AX), Z22, Z20
+	VFNMADD231PS  2432(AX), Z22, Z20
 	VMULPS        Z20, Z20, Z22
 	VMULPS        Z22, Z22, Z23
-	VMOVUPS       estepz32c4<>+0(SB), Z24
-	VFMADD231PS   estepz32c5<>+0(SB), Z20, Z24
-	VMOVUPS       estepz32c6<>+0(SB), Z25
-	VFMADD231PS   estepz32c7<>+0(SB), Z20, Z25
+	VMOVUPS       2496(AX), Z24
+	VFMADD231PS   2560(AX), Z20, Z24
+	VMOVUPS       2624(AX), Z25
+	VFMADD231PS   2688(AX), Z20, Z25
 	VFMADD231PS   Z25, Z22, Z24
-	VMOVUPS       estepz32c8<>+0(SB), Z22
+	VMOVUPS       2752(AX), Z22
 	VFMADD231PS   Z22, Z23, Z24
-	VFMADD213PS   estepz32c9<>+0(SB), Z20, Z24
-	VFMADD213PS   estepz32c9<>+0(SB), Z20, Z24
+	VFMADD213PS   2816(AX), Z20, Z24
+	VFMADD213PS   2816(AX), Z20, Z24
 	VMOVUPS       Z24, Z20
 	VPSLLD        $0x17, Z21, Z21
 	VPADDD        Z21, Z20, Z20
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z18, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z20, K1, Z20
+	VCMPPS        $0x11, 2880(AX), Z18, K1
+	VBLENDMPS     2944(AX), Z20, K1, Z20
 	VMOVUPS       Z19, Z18
 	VADDPS        Z20, Z18, Z18
-	VADDPS        estepz32c9<>+0(SB), Z18, Z18
+	VADDPS        2816(AX), Z18, Z18
 	VCMPPS        $0x00, Z17, Z15, K1
 	VBLENDMPS     Z19, Z20, K1, Z3
-	VCMPPS        $0x00, estepz32c11<>+0(SB), Z15, K1
-	VBLENDMPS     estepz32c9<>+0(SB), Z3, K1, Z3
+	VCMPPS        $0x00, 2944(AX), Z15, K1
+	VBLENDMPS     2816(AX), Z3, K1, Z3
 	VCMPPS        $0x00, Z17, Z16, K1
 	VBLENDMPS     Z19, Z20, K1, Z4
-	VCMPPS        $0x00, estepz32c11<>+0(SB), Z16, K1
-	VBLENDMPS     estepz32c9<>+0(SB), Z4, K1, Z4
+	VCMPPS        $0x00, 2944(AX), Z16, K1
+	VBLENDMPS     2816(AX), Z4, K1, Z4
 	VCMPPS        $0x00, Z17, Z0, K1
 	VBLENDMPS     Z19, Z20, K1, Z5
-	VCMPPS        $0x00, estepz32c11<>+0(SB), Z0, K1
-	VBLENDMPS     estepz32c9<>+0(SB), Z5, K1, Z5
+	VCMPPS        $0x00, 2944(AX), Z0, K1
+	VBLENDMPS     2816(AX), Z5, K1, Z5
 	VPSRLD        $0x17, Z18, Z0
-	VPORD         estepz32c13<>+0(SB), Z0, Z0
-	VSUBPS        estepz32c14<>+0(SB), Z0, Z0
-	VPANDD        estepz32c15<>+0(SB), Z18, Z15
-	VPORD         estepz32c9<>+0(SB), Z15, Z15
-	VCMPPS        $0x1e, estepz32c16<>+0(SB), Z15, K1
-	VMULPS        estepz32c4<>+0(SB), Z15, Z16
+	VPORD         3072(AX), Z0, Z0
+	VSUBPS        3136(AX), Z0, Z0
+	VPANDD        3200(AX), Z18, Z15
+	VPORD         2816(AX), Z15, Z15
+	VCMPPS        $0x1e, 3264(AX), Z15, K1
+	VMULPS        2496(AX), Z15, Z16
 	VBLENDMPS     Z16, Z15, K1, Z15
-	VADDPS        estepz32c9<>+0(SB), Z0, K1, Z0
-	VSUBPS        estepz32c9<>+0(SB), Z15, Z15
-	VADDPS        estepz32c17<>+0(SB), Z15, Z16
+	VADDPS        2816(AX), Z0, K1, Z0
+	VSUBPS        2816(AX), Z15, Z15
+	VADDPS        3328(AX), Z15, Z16
 	VDIVPS        Z16, Z15, Z17
 	VMULPS        Z17, Z17, Z16
-	VMOVUPS       estepz32c18<>+0(SB), Z19
-	VFMADD213PS   estepz32c19<>+0(SB), Z16, Z19
-	VFMADD213PS   estepz32c20<>+0(SB), Z16, Z19
-	VFMADD213PS   estepz32c21<>+0(SB), Z16, Z19
-	VFMADD213PS   estepz32c22<>+0(SB), Z16, Z19
+	VMOVUPS       3392(AX), Z19
+	VFMADD213PS   3456(AX), Z16, Z19
+	VFMADD213PS   3520(AX), Z16, Z19
+	VFMADD213PS   3584(AX), Z16, Z19
+	VFMADD213PS   3648(AX), Z16, Z19
 	VMULPS        Z16, Z19, Z19
 	VSUBPS        Z19, Z15, Z19
 	VFNMADD231PS  Z17, Z19, Z15
-	VFMADD231PS   estepz32c3<>+0(SB), Z0, Z15
-	VFMADD231PS   estepz32c2<>+0(SB), Z0, Z15
+	VFMADD231PS   2432(AX), Z0, Z15
+	VFMADD231PS   2368(AX), Z0, Z15
 	VMOVUPS       Z15, Z0
 	VADDPS        Z2, Z0, Z0
 	VCVTPS2PD     Y0, Z2
-	VMULPD        (DX), Z2, Z2
-	VADDPD        576(SI), Z2, Z2
-	VMOVUPD       Z2, 576(SI)
+	VMULPD        (BX), Z2, Z2
+	VADDPD        576(DI), Z2, Z2
+	VMOVUPD       Z2, 576(DI)
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
-	VMULPD        64(DX), Z0, Z0
-	VADDPD        576(SI), Z0, Z0
-	VMOVUPD       Z0, 576(SI)
+	VMULPD        64(BX), Z0, Z0
+	VADDPD        576(DI), Z0, Z0
+	VMOVUPD       Z0, 576(DI)
 	VDIVPS        Z18, Z1, Z0
 	VMULPS        Z0, Z3, Z3
 	VMULPS        Z0, Z4, Z4
 	VMULPS        Z0, Z5, Z5
-	VMOVUPS       Z3, (R11)
-	VMOVUPS       Z4, 64(R11)
-	VMOVUPS       Z5, 128(R11)
-	ADDQ          $0x40, AX
-	ADDQ          $0x00000080, DX
-	ADDQ          $0x000000c0, R11
-	DECQ          R10
+	VMOVUPS       Z3, (R12)
+	VMOVUPS       Z4, 64(R12)
+	VMOVUPS       Z5, 128(R12)
+	ADDQ          $0x40, CX
+	ADDQ          $0x00000080, BX
+	ADDQ          $0x000000c0, R12
+	DECQ          R11
 	JNZ           pass1
 	VPXORQ        Z6, Z6, Z6
 	VPXORQ        Z7, Z7, Z7
@@ -8416,96 +7680,96 @@ pass1:
 	VPXORQ        Z12, Z12, Z12
 	VPXORQ        Z13, Z13, Z13
 	VPXORQ        Z14, Z14, Z14
-	MOVQ          R8, R10
-	MOVQ          DI, R11
+	MOVQ          R9, R11
+	MOVQ          R8, R12
 
 pass2:
-	VMOVUPS       (R9), Z0
-	VMOVUPS       (R11), Z2
-	VSUBPS        64(BX), Z0, Z15
+	VMOVUPS       (R10), Z0
+	VMOVUPS       (R12), Z2
+	VSUBPS        64(SI), Z0, Z15
 	VADDPS        Z2, Z6, Z6
 	VMULPS        Z15, Z2, Z2
 	VADDPS        Z2, Z7, Z7
 	VFMADD231PS   Z15, Z2, Z8
-	VMOVUPS       64(R11), Z2
-	VSUBPS        256(BX), Z0, Z15
+	VMOVUPS       64(R12), Z2
+	VSUBPS        256(SI), Z0, Z15
 	VADDPS        Z2, Z9, Z9
 	VMULPS        Z15, Z2, Z2
 	VADDPS        Z2, Z10, Z10
 	VFMADD231PS   Z15, Z2, Z11
-	VMOVUPS       128(R11), Z2
-	VSUBPS        448(BX), Z0, Z0
+	VMOVUPS       128(R12), Z2
+	VSUBPS        448(SI), Z0, Z0
 	VADDPS        Z2, Z12, Z12
 	VMULPS        Z0, Z2, Z2
 	VADDPS        Z2, Z13, Z13
 	VFMADD231PS   Z0, Z2, Z14
-	ADDQ          $0x40, R9
-	ADDQ          $0x000000c0, R11
-	DECQ          R10
+	ADDQ          $0x40, R10
+	ADDQ          $0x000000c0, R12
+	DECQ          R11
 	JNZ           pass2
 	VCVTPS2PD     Y6, Z0
-	VADDPD        (SI), Z0, Z0
-	VMOVUPD       Z0, (SI)
+	VADDPD        (DI), Z0, Z0
+	VMOVUPD       Z0, (DI)
 	VEXTRACTF64X4 $0x01, Z6, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        (SI), Z0, Z0
-	VMOVUPD       Z0, (SI)
+	VADDPD        (DI), Z0, Z0
+	VMOVUPD       Z0, (DI)
 	VCVTPS2PD     Y7, Z0
-	VADDPD        64(SI), Z0, Z0
-	VMOVUPD       Z0, 64(SI)
+	VADDPD        64(DI), Z0, Z0
+	VMOVUPD       Z0, 64(DI)
 	VEXTRACTF64X4 $0x01, Z7, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        64(SI), Z0, Z0
-	VMOVUPD       Z0, 64(SI)
+	VADDPD        64(DI), Z0, Z0
+	VMOVUPD       Z0, 64(DI)
 	VCVTPS2PD     Y8, Z0
-	VADDPD        128(SI), Z0, Z0
-	VMOVUPD       Z0, 128(SI)
+	VADDPD        128(DI), Z0, Z0
+	VMOVUPD       Z0, 128(DI)
 	VEXTRACTF64X4 $0x01, Z8, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        128(SI), Z0, Z0
-	VMOVUPD       Z0, 128(SI)
+	VADDPD        128(DI), Z0, Z0
+	VMOVUPD       Z0, 128(DI)
 	VCVTPS2PD     Y9, Z0
-	VADDPD        192(SI), Z0, Z0
-	VMOVUPD       Z0, 192(SI)
+	VADDPD        192(DI), Z0, Z0
+	VMOVUPD       Z0, 192(DI)
 	VEXTRACTF64X4 $0x01, Z9, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        192(SI), Z0, Z0
-	VMOVUPD       Z0, 192(SI)
+	VADDPD        192(DI), Z0, Z0
+	VMOVUPD       Z0, 192(DI)
 	VCVTPS2PD     Y10, Z0
-	VADDPD        256(SI), Z0, Z0
-	VMOVUPD       Z0, 256(SI)
+	VADDPD        256(DI), Z0, Z0
+	VMOVUPD       Z0, 256(DI)
 	VEXTRACTF64X4 $0x01, Z10, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        256(SI), Z0, Z0
-	VMOVUPD       Z0, 256(SI)
+	VADDPD        256(DI), Z0, Z0
+	VMOVUPD       Z0, 256(DI)
 	VCVTPS2PD     Y11, Z0
-	VADDPD        320(SI), Z0, Z0
-	VMOVUPD       Z0, 320(SI)
+	VADDPD        320(DI), Z0, Z0
+	VMOVUPD       Z0, 320(DI)
 	VEXTRACTF64X4 $0x01, Z11, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        320(SI), Z0, Z0
-	VMOVUPD       Z0, 320(SI)
+	VADDPD        320(DI), Z0, Z0
+	VMOVUPD       Z0, 320(DI)
 	VCVTPS2PD     Y12, Z0
-	VADDPD        384(SI), Z0, Z0
-	VMOVUPD       Z0, 384(SI)
+	VADDPD        384(DI), Z0, Z0
+	VMOVUPD       Z0, 384(DI)
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        384(SI), Z0, Z0
-	VMOVUPD       Z0, 384(SI)
+	VADDPD        384(DI), Z0, Z0
+	VMOVUPD       Z0, 384(DI)
 	VCVTPS2PD     Y13, Z0
-	VADDPD        448(SI), Z0, Z0
-	VMOVUPD       Z0, 448(SI)
+	VADDPD        448(DI), Z0, Z0
+	VMOVUPD       Z0, 448(DI)
 	VEXTRACTF64X4 $0x01, Z13, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        448(SI), Z0, Z0
-	VMOVUPD       Z0, 448(SI)
+	VADDPD        448(DI), Z0, Z0
+	VMOVUPD       Z0, 448(DI)
 	VCVTPS2PD     Y14, Z0
-	VADDPD        512(SI), Z0, Z0
-	VMOVUPD       Z0, 512(SI)
+	VADDPD        512(DI), Z0, Z0
+	VMOVUPD       Z0, 512(DI)
 	VEXTRACTF64X4 $0x01, Z14, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        512(SI), Z0, Z0
-	VMOVUPD       Z0, 512(SI)
+	VADDPD        512(DI), Z0, Z0
+	VMOVUPD       Z0, 512(DI)
 	JMP           block
 
 done:
@@ -8515,189 +7779,191 @@ done:
 // func estepAVX512F32K4W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX512F, CMOV
 TEXT ·estepAVX512F32K4W(SB), NOSPLIT, $0-120
-	MOVQ x_base+0(FP), AX
-	MOVQ x_len+8(FP), CX
-	MOVQ w_base+24(FP), DX
-	MOVQ coef_base+48(FP), BX
-	MOVQ acc_base+72(FP), SI
-	MOVQ scratch_base+96(FP), DI
-	SHRQ $0x04, CX
+	LEAQ estepzpool<>+63(SB), AX
+	ANDQ $-64, AX
+	MOVQ x_base+0(FP), CX
+	MOVQ x_len+8(FP), DX
+	MOVQ w_base+24(FP), BX
+	MOVQ coef_base+48(FP), SI
+	MOVQ acc_base+72(FP), DI
+	MOVQ scratch_base+96(FP), R8
+	SHRQ $0x04, DX
 
 block:
-	TESTQ   CX, CX
+	TESTQ   DX, DX
 	JZ      done
-	MOVQ    $0x00000020, R8
-	CMPQ    CX, R8
-	CMOVQLT CX, R8
-	SUBQ    R8, CX
-	MOVQ    AX, R9
-	MOVQ    R8, R10
-	MOVQ    DI, R11
+	MOVQ    $0x00000020, R9
+	CMPQ    DX, R9
+	CMOVQLT DX, R9
+	SUBQ    R9, DX
+	MOVQ    CX, R10
+	MOVQ    R9, R11
+	MOVQ    R8, R12
 
 pass1:
-	VMOVUPS       (AX), Z0
-	VCVTPD2PS     (DX), Y1
-	VCVTPD2PS     64(DX), Y2
+	VMOVUPS       (CX), Z0
+	VCVTPD2PS     (BX), Y1
+	VCVTPD2PS     64(BX), Y2
 	VINSERTF64X4  $0x01, Y2, Z1, Z1
-	VSUBPS        64(BX), Z0, Z2
-	VMULPS        128(BX), Z2, Z15
-	VFNMADD213PS  (BX), Z2, Z15
+	VSUBPS        64(SI), Z0, Z2
+	VMULPS        128(SI), Z2, Z15
+	VFNMADD213PS  (SI), Z2, Z15
 	VMOVUPS       Z15, Z2
-	VSUBPS        256(BX), Z0, Z17
-	VMULPS        320(BX), Z17, Z16
-	VFNMADD213PS  192(BX), Z17, Z16
+	VSUBPS        256(SI), Z0, Z17
+	VMULPS        320(SI), Z17, Z16
+	VFNMADD213PS  192(SI), Z17, Z16
 	VMAXPS        Z16, Z2, Z2
-	VSUBPS        448(BX), Z0, Z18
-	VMULPS        512(BX), Z18, Z17
-	VFNMADD213PS  384(BX), Z18, Z17
+	VSUBPS        448(SI), Z0, Z18
+	VMULPS        512(SI), Z18, Z17
+	VFNMADD213PS  384(SI), Z18, Z17
 	VMAXPS        Z17, Z2, Z2
-	VSUBPS        640(BX), Z0, Z18
-	VMULPS        704(BX), Z18, Z0
-	VFNMADD213PS  576(BX), Z18, Z0
+	VSUBPS        640(SI), Z0, Z18
+	VMULPS        704(SI), Z18, Z0
+	VFNMADD213PS  576(SI), Z18, Z0
 	VMAXPS        Z0, Z2, Z2
 	VSUBPS        Z2, Z15, Z15
 	VSUBPS        Z2, Z16, Z16
 	VSUBPS        Z2, Z17, Z17
 	VSUBPS        Z2, Z0, Z0
 	VMOVUPS       Z15, Z18
-	VMOVUPS       estepz32c0<>+0(SB), Z19
-	VFMADD231PS   estepz32c1<>+0(SB), Z18, Z19
-	VSUBPS        estepz32c0<>+0(SB), Z19, Z20
-	VFNMADD231PS  estepz32c2<>+0(SB), Z20, Z18
-	VFNMADD231PS  estepz32c3<>+0(SB), Z20, Z18
+	VMOVUPS       2240(AX), Z19
+	VFMADD231PS   2304(AX), Z18, Z19
+	VSUBPS        2240(AX), Z19, Z20
+	VFNMADD231PS  2368(AX), Z20, Z18
+	VFNMADD231PS  2432(AX), Z20, Z18
 	VMULPS        Z18, Z18, Z20
 	VMULPS        Z20, Z20, Z21
-	VMOVUPS       estepz32c4<>+0(SB), Z22
-	VFMADD231PS   estepz32c5<>+0(SB), Z18, Z22
-	VMOVUPS       estepz32c6<>+0(SB), Z23
-	VFMADD231PS   estepz32c7<>+0(SB), Z18, Z23
+	VMOVUPS       2496(AX), Z22
+	VFMADD231PS   2560(AX), Z18, Z22
+	VMOVUPS       2624(AX), Z23
+	VFMADD231PS   2688(AX), Z18, Z23
 	VFMADD231PS   Z23, Z20, Z22
-	VMOVUPS       estepz32c8<>+0(SB), Z20
+	VMOVUPS       2752(AX), Z20
 	VFMADD231PS   Z20, Z21, Z22
-	VFMADD213PS   estepz32c9<>+0(SB), Z18, Z22
-	VFMADD213PS   estepz32c9<>+0(SB), Z18, Z22
+	VFMADD213PS   2816(AX), Z18, Z22
+	VFMADD213PS   2816(AX), Z18, Z22
 	VMOVUPS       Z22, Z18
 	VPSLLD        $0x17, Z19, Z19
 	VPADDD        Z19, Z18, Z18
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z15, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z18, K1, Z18
+	VCMPPS        $0x11, 2880(AX), Z15, K1
+	VBLENDMPS     2944(AX), Z18, K1, Z18
 	VMOVUPS       Z16, Z15
-	VMOVUPS       estepz32c0<>+0(SB), Z19
-	VFMADD231PS   estepz32c1<>+0(SB), Z15, Z19
-	VSUBPS        estepz32c0<>+0(SB), Z19, Z20
-	VFNMADD231PS  estepz32c2<>+0(SB), Z20, Z15
-	VFNMADD231PS  estepz32c3<>+0(SB), Z20, Z15
+	VMOVUPS       2240(AX), Z19
+	VFMADD231PS   2304(AX), Z15, Z19
+	VSUBPS        2240(AX), Z19, Z20
+	VFNMADD231PS  2368(AX), Z20, Z15
+	VFNMADD231PS  2432(AX), Z20, Z15
 	VMULPS        Z15, Z15, Z20
 	VMULPS        Z20, Z20, Z21
-	VMOVUPS       estepz32c4<>+0(SB), Z22
-	VFMADD231PS   estepz32c5<>+0(SB), Z15, Z22
-	VMOVUPS       estepz32c6<>+0(SB), Z23
-	VFMADD231PS   estepz32c7<>+0(SB), Z15, Z23
+	VMOVUPS       2496(AX), Z22
+	VFMADD231PS   2560(AX), Z15, Z22
+	VMOVUPS       2624(AX), Z23
+	VFMADD231PS   2688(AX), Z15, Z23
 	VFMADD231PS   Z23, Z20, Z22
-	VMOVUPS       estepz32c8<>+0(SB), Z20
+	VMOVUPS       2752(AX), Z20
 	VFMADD231PS   Z20, Z21, Z22
-	VFMADD213PS   estepz32c9<>+0(SB), Z15, Z22
-	VFMADD213PS   estepz32c9<>+0(SB), Z15, Z22
+	VFMADD213PS   2816(AX), Z15, Z22
+	VFMADD213PS   2816(AX), Z15, Z22
 	VMOVUPS       Z22, Z15
 	VPSLLD        $0x17, Z19, Z19
 	VPADDD        Z19, Z15, Z15
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z16, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z15, K1, Z15
+	VCMPPS        $0x11, 2880(AX), Z16, K1
+	VBLENDMPS     2944(AX), Z15, K1, Z15
 	VMOVUPS       Z17, Z16
-	VMOVUPS       estepz32c0<>+0(SB), Z19
-	VFMADD231PS   estepz32c1<>+0(SB), Z16, Z19
-	VSUBPS        estepz32c0<>+0(SB), Z19, Z20
-	VFNMADD231PS  estepz32c2<>+0(SB), Z20, Z16
-	VFNMADD231PS  estepz32c3<>+0(SB), Z20, Z16
+	VMOVUPS       2240(AX), Z19
+	VFMADD231PS   2304(AX), Z16, Z19
+	VSUBPS        2240(AX), Z19, Z20
+	VFNMADD231PS  2368(AX), Z20, Z16
+	VFNMADD231PS  2432(AX), Z20, Z16
 	VMULPS        Z16, Z16, Z20
 	VMULPS        Z20, Z20, Z21
-	VMOVUPS       estepz32c4<>+0(SB), Z22
-	VFMADD231PS   estepz32c5<>+0(SB), Z16, Z22
-	VMOVUPS       estepz32c6<>+0(SB), Z23
-	VFMADD231PS   estepz32c7<>+0(SB), Z16, Z23
+	VMOVUPS       2496(AX), Z22
+	VFMADD231PS   2560(AX), Z16, Z22
+	VMOVUPS       2624(AX), Z23
+	VFMADD231PS   2688(AX), Z16, Z23
 	VFMADD231PS   Z23, Z20, Z22
-	VMOVUPS       estepz32c8<>+0(SB), Z20
+	VMOVUPS       2752(AX), Z20
 	VFMADD231PS   Z20, Z21, Z22
-	VFMADD213PS   estepz32c9<>+0(SB), Z16, Z22
-	VFMADD213PS   estepz32c9<>+0(SB), Z16, Z22
+	VFMADD213PS   2816(AX), Z16, Z22
+	VFMADD213PS   2816(AX), Z16, Z22
 	VMOVUPS       Z22, Z16
 	VPSLLD        $0x17, Z19, Z19
 	VPADDD        Z19, Z16, Z16
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z17, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z16, K1, Z16
+	VCMPPS        $0x11, 2880(AX), Z17, K1
+	VBLENDMPS     2944(AX), Z16, K1, Z16
 	VMOVUPS       Z0, Z17
-	VMOVUPS       estepz32c0<>+0(SB), Z19
-	VFMADD231PS   estepz32c1<>+0(SB), Z17, Z19
-	VSUBPS        estepz32c0<>+0(SB), Z19, Z20
-	VFNMADD231PS  estepz32c2<>+0(SB), Z20, Z17
-	VFNMADD231PS  estepz32c3<>+0(SB), Z20, Z17
+	VMOVUPS       2240(AX), Z19
+	VFMADD231PS   2304(AX), Z17, Z19
+	VSUBPS        2240(AX), Z19, Z20
+	VFNMADD231PS  2368(AX), Z20, Z17
+	VFNMADD231PS  2432(AX), Z20, Z17
 	VMULPS        Z17, Z17, Z20
 	VMULPS        Z20, Z20, Z21
-	VMOVUPS       estepz32c4<>+0(SB), Z22
-	VFMADD231PS   estepz32c5<>+0(SB), Z17, Z22
-	VMOVUPS       estepz32c6<>+0(SB), Z23
-	VFMADD231PS   estepz32c7<>+0(SB), Z17, Z23
+	VMOVUPS       2496(AX), Z22
+	VFMADD231PS   2560(AX), Z17, Z22
+	VMOVUPS       2624(AX), Z23
+	VFMADD231PS   2688(AX), Z17, Z23
 	VFMADD231PS   Z23, Z20, Z22
-	VMOVUPS       estepz32c8<>+0(SB), Z20
+	VMOVUPS       2752(AX), Z20
 	VFMADD231PS   Z20, Z21, Z22
-	VFMADD213PS   estepz32c9<>+0(SB), Z17, Z22
-	VFMADD213PS   estepz32c9<>+0(SB), Z17, Z22
+	VFMADD213PS   2816(AX), Z17, Z22
+	VFMADD213PS   2816(AX), Z17, Z22
 	VMOVUPS       Z22, Z17
 	VPSLLD        $0x17, Z19, Z19
 	VPADDD        Z19, Z17, Z17
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z0, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z17, K1, Z17
+	VCMPPS        $0x11, 2880(AX), Z0, K1
+	VBLENDMPS     2944(AX), Z17, K1, Z17
 	VMOVUPS       Z18, Z0
 	VADDPS        Z15, Z0, Z0
 	VADDPS        Z16, Z0, Z0
 	VADDPS        Z17, Z0, Z0
 	VPSRLD        $0x17, Z0, Z19
-	VPORD         estepz32c13<>+0(SB), Z19, Z19
-	VSUBPS        estepz32c14<>+0(SB), Z19, Z19
-	VPANDD        estepz32c15<>+0(SB), Z0, Z20
-	VPORD         estepz32c9<>+0(SB), Z20, Z20
-	VCMPPS        $0x1e, estepz32c16<>+0(SB), Z20, K1
-	VMULPS        estepz32c4<>+0(SB), Z20, Z21
+	VPORD         3072(AX), Z19, Z19
+	VSUBPS        3136(AX), Z19, Z19
+	VPANDD        3200(AX), Z0, Z20
+	VPORD         2816(AX), Z20, Z20
+	VCMPPS        $0x1e, 3264(AX), Z20, K1
+	VMULPS        2496(AX), Z20, Z21
 	VBLENDMPS     Z21, Z20, K1, Z20
-	VADDPS        estepz32c9<>+0(SB), Z19, K1, Z19
-	VSUBPS        estepz32c9<>+0(SB), Z20, Z20
-	VADDPS        estepz32c17<>+0(SB), Z20, Z21
+	VADDPS        2816(AX), Z19, K1, Z19
+	VSUBPS        2816(AX), Z20, Z20
+	VADDPS        3328(AX), Z20, Z21
 	VDIVPS        Z21, Z20, Z22
 	VMULPS        Z22, Z22, Z21
-	VMOVUPS       estepz32c18<>+0(SB), Z23
-	VFMADD213PS   estepz32c19<>+0(SB), Z21, Z23
-	VFMADD213PS   estepz32c20<>+0(SB), Z21, Z23
-	VFMADD213PS   estepz32c21<>+0(SB), Z21, Z23
-	VFMADD213PS   estepz32c22<>+0(SB), Z21, Z23
+	VMOVUPS       3392(AX), Z23
+	VFMADD213PS   3456(AX), Z21, Z23
+	VFMADD213PS   3520(AX), Z21, Z23
+	VFMADD213PS   3584(AX), Z21, Z23
+	VFMADD213PS   3648(AX), Z21, Z23
 	VMULPS        Z21, Z23, Z23
 	VSUBPS        Z23, Z20, Z23
 	VFNMADD231PS  Z22, Z23, Z20
-	VFMADD231PS   estepz32c3<>+0(SB), Z19, Z20
-	VFMADD231PS   estepz32c2<>+0(SB), Z19, Z20
+	VFMADD231PS   2432(AX), Z19, Z20
+	VFMADD231PS   2368(AX), Z19, Z20
 	VMOVUPS       Z20, Z19
 	VADDPS        Z2, Z19, Z19
 	VCVTPS2PD     Y19, Z2
-	VMULPD        (DX), Z2, Z2
-	VADDPD        768(SI), Z2, Z2
-	VMOVUPD       Z2, 768(SI)
+	VMULPD        (BX), Z2, Z2
+	VADDPD        768(DI), Z2, Z2
+	VMOVUPD       Z2, 768(DI)
 	VEXTRACTF64X4 $0x01, Z19, Y2
 	VCVTPS2PD     Y2, Z2
-	VMULPD        64(DX), Z2, Z2
-	VADDPD        768(SI), Z2, Z2
-	VMOVUPD       Z2, 768(SI)
+	VMULPD        64(BX), Z2, Z2
+	VADDPD        768(DI), Z2, Z2
+	VMOVUPD       Z2, 768(DI)
 	VDIVPS        Z0, Z1, Z0
 	VMULPS        Z0, Z18, Z18
 	VMULPS        Z0, Z15, Z15
 	VMULPS        Z0, Z16, Z16
 	VMULPS        Z0, Z17, Z17
-	VMOVUPS       Z18, (R11)
-	VMOVUPS       Z15, 64(R11)
-	VMOVUPS       Z16, 128(R11)
-	VMOVUPS       Z17, 192(R11)
-	ADDQ          $0x40, AX
-	ADDQ          $0x00000080, DX
-	ADDQ          $0x00000100, R11
-	DECQ          R10
+	VMOVUPS       Z18, (R12)
+	VMOVUPS       Z15, 64(R12)
+	VMOVUPS       Z16, 128(R12)
+	VMOVUPS       Z17, 192(R12)
+	ADDQ          $0x40, CX
+	ADDQ          $0x00000080, BX
+	ADDQ          $0x00000100, R12
+	DECQ          R11
 	JNZ           pass1
 	VPXORQ        Z3, Z3, Z3
 	VPXORQ        Z4, Z4, Z4
@@ -8711,123 +7977,123 @@ pass1:
 	VPXORQ        Z12, Z12, Z12
 	VPXORQ        Z13, Z13, Z13
 	VPXORQ        Z14, Z14, Z14
-	MOVQ          R8, R10
-	MOVQ          DI, R11
+	MOVQ          R9, R11
+	MOVQ          R8, R12
 
 pass2:
-	VMOVUPS       (R9), Z0
-	VMOVUPS       (R11), Z2
-	VSUBPS        64(BX), Z0, Z15
+	VMOVUPS       (R10), Z0
+	VMOVUPS       (R12), Z2
+	VSUBPS        64(SI), Z0, Z15
 	VADDPS        Z2, Z3, Z3
 	VMULPS        Z15, Z2, Z2
 	VADDPS        Z2, Z4, Z4
 	VFMADD231PS   Z15, Z2, Z5
-	VMOVUPS       64(R11), Z2
-	VSUBPS        256(BX), Z0, Z15
+	VMOVUPS       64(R12), Z2
+	VSUBPS        256(SI), Z0, Z15
 	VADDPS        Z2, Z6, Z6
 	VMULPS        Z15, Z2, Z2
 	VADDPS        Z2, Z7, Z7
 	VFMADD231PS   Z15, Z2, Z8
-	VMOVUPS       128(R11), Z2
-	VSUBPS        448(BX), Z0, Z15
+	VMOVUPS       128(R12), Z2
+	VSUBPS        448(SI), Z0, Z15
 	VADDPS        Z2, Z9, Z9
 	VMULPS        Z15, Z2, Z2
 	VADDPS        Z2, Z10, Z10
 	VFMADD231PS   Z15, Z2, Z11
-	VMOVUPS       192(R11), Z2
-	VSUBPS        640(BX), Z0, Z0
+	VMOVUPS       192(R12), Z2
+	VSUBPS        640(SI), Z0, Z0
 	VADDPS        Z2, Z12, Z12
 	VMULPS        Z0, Z2, Z2
 	VADDPS        Z2, Z13, Z13
 	VFMADD231PS   Z0, Z2, Z14
-	ADDQ          $0x40, R9
-	ADDQ          $0x00000100, R11
-	DECQ          R10
+	ADDQ          $0x40, R10
+	ADDQ          $0x00000100, R12
+	DECQ          R11
 	JNZ           pass2
 	VCVTPS2PD     Y3, Z0
-	VADDPD        (SI), Z0, Z0
-	VMOVUPD       Z0, (SI)
+	VADDPD        (DI), Z0, Z0
+	VMOVUPD       Z0, (DI)
 	VEXTRACTF64X4 $0x01, Z3, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        (SI), Z0, Z0
-	VMOVUPD       Z0, (SI)
+	VADDPD        (DI), Z0, Z0
+	VMOVUPD       Z0, (DI)
 	VCVTPS2PD     Y4, Z0
-	VADDPD        64(SI), Z0, Z0
-	VMOVUPD       Z0, 64(SI)
+	VADDPD        64(DI), Z0, Z0
+	VMOVUPD       Z0, 64(DI)
 	VEXTRACTF64X4 $0x01, Z4, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        64(SI), Z0, Z0
-	VMOVUPD       Z0, 64(SI)
+	VADDPD        64(DI), Z0, Z0
+	VMOVUPD       Z0, 64(DI)
 	VCVTPS2PD     Y5, Z0
-	VADDPD        128(SI), Z0, Z0
-	VMOVUPD       Z0, 128(SI)
+	VADDPD        128(DI), Z0, Z0
+	VMOVUPD       Z0, 128(DI)
 	VEXTRACTF64X4 $0x01, Z5, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        128(SI), Z0, Z0
-	VMOVUPD       Z0, 128(SI)
+	VADDPD        128(DI), Z0, Z0
+	VMOVUPD       Z0, 128(DI)
 	VCVTPS2PD     Y6, Z0
-	VADDPD        192(SI), Z0, Z0
-	VMOVUPD       Z0, 192(SI)
+	VADDPD        192(DI), Z0, Z0
+	VMOVUPD       Z0, 192(DI)
 	VEXTRACTF64X4 $0x01, Z6, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        192(SI), Z0, Z0
-	VMOVUPD       Z0, 192(SI)
+	VADDPD        192(DI), Z0, Z0
+	VMOVUPD       Z0, 192(DI)
 	VCVTPS2PD     Y7, Z0
-	VADDPD        256(SI), Z0, Z0
-	VMOVUPD       Z0, 256(SI)
+	VADDPD        256(DI), Z0, Z0
+	VMOVUPD       Z0, 256(DI)
 	VEXTRACTF64X4 $0x01, Z7, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        256(SI), Z0, Z0
-	VMOVUPD       Z0, 256(SI)
+	VADDPD        256(DI), Z0, Z0
+	VMOVUPD       Z0, 256(DI)
 	VCVTPS2PD     Y8, Z0
-	VADDPD        320(SI), Z0, Z0
-	VMOVUPD       Z0, 320(SI)
+	VADDPD        320(DI), Z0, Z0
+	VMOVUPD       Z0, 320(DI)
 	VEXTRACTF64X4 $0x01, Z8, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        320(SI), Z0, Z0
-	VMOVUPD       Z0, 320(SI)
+	VADDPD        320(DI), Z0, Z0
+	VMOVUPD       Z0, 320(DI)
 	VCVTPS2PD     Y9, Z0
-	VADDPD        384(SI), Z0, Z0
-	VMOVUPD       Z0, 384(SI)
+	VADDPD        384(DI), Z0, Z0
+	VMOVUPD       Z0, 384(DI)
 	VEXTRACTF64X4 $0x01, Z9, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        384(SI), Z0, Z0
-	VMOVUPD       Z0, 384(SI)
+	VADDPD        384(DI), Z0, Z0
+	VMOVUPD       Z0, 384(DI)
 	VCVTPS2PD     Y10, Z0
-	VADDPD        448(SI), Z0, Z0
-	VMOVUPD       Z0, 448(SI)
+	VADDPD        448(DI), Z0, Z0
+	VMOVUPD       Z0, 448(DI)
 	VEXTRACTF64X4 $0x01, Z10, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        448(SI), Z0, Z0
-	VMOVUPD       Z0, 448(SI)
+	VADDPD        448(DI), Z0, Z0
+	VMOVUPD       Z0, 448(DI)
 	VCVTPS2PD     Y11, Z0
-	VADDPD        512(SI), Z0, Z0
-	VMOVUPD       Z0, 512(SI)
+	VADDPD        512(DI), Z0, Z0
+	VMOVUPD       Z0, 512(DI)
 	VEXTRACTF64X4 $0x01, Z11, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        512(SI), Z0, Z0
-	VMOVUPD       Z0, 512(SI)
+	VADDPD        512(DI), Z0, Z0
+	VMOVUPD       Z0, 512(DI)
 	VCVTPS2PD     Y12, Z0
-	VADDPD        576(SI), Z0, Z0
-	VMOVUPD       Z0, 576(SI)
+	VADDPD        576(DI), Z0, Z0
+	VMOVUPD       Z0, 576(DI)
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        576(SI), Z0, Z0
-	VMOVUPD       Z0, 576(SI)
+	VADDPD        576(DI), Z0, Z0
+	VMOVUPD       Z0, 576(DI)
 	VCVTPS2PD     Y13, Z0
-	VADDPD        640(SI), Z0, Z0
-	VMOVUPD       Z0, 640(SI)
+	VADDPD        640(DI), Z0, Z0
+	VMOVUPD       Z0, 640(DI)
 	VEXTRACTF64X4 $0x01, Z13, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        640(SI), Z0, Z0
-	VMOVUPD       Z0, 640(SI)
+	VADDPD        640(DI), Z0, Z0
+	VMOVUPD       Z0, 640(DI)
 	VCVTPS2PD     Y14, Z0
-	VADDPD        704(SI), Z0, Z0
-	VMOVUPD       Z0, 704(SI)
+	VADDPD        704(DI), Z0, Z0
+	VMOVUPD       Z0, 704(DI)
 	VEXTRACTF64X4 $0x01, Z14, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        704(SI), Z0, Z0
-	VMOVUPD       Z0, 704(SI)
+	VADDPD        704(DI), Z0, Z0
+	VMOVUPD       Z0, 704(DI)
 	JMP           block
 
 done:
@@ -8836,192 +8102,194 @@ done:
 
 // func estepAVX512F32W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX512F
-TEXT ·estepAVX512F32W(SB), NOSPLIT, $0-120
-	MOVQ   x_base+0(FP), CX
-	MOVQ   x_len+8(FP), BX
-	MOVQ   w_base+24(FP), SI
-	MOVQ   coef_base+48(FP), DI
-	MOVQ   acc_base+72(FP), R8
-	MOVQ   scratch_base+96(FP), R9
+TEXT ·estepAVX512F32W(SB), NOSPLIT, $8-120
+	LEAQ   estepzpool<>+63(SB), CX
+	ANDQ   $-64, CX
+	MOVQ   x_base+0(FP), BX
+	MOVQ   x_len+8(FP), SI
+	MOVQ   w_base+24(FP), DI
+	MOVQ   coef_base+48(FP), R8
+	MOVQ   acc_base+72(FP), R9
+	MOVQ   scratch_base+96(FP), R10
 	MOVQ   coef_len+56(FP), AX
-	MOVQ   $0x00000030, R10
+	MOVQ   $0x00000030, R11
 	XORQ   DX, DX
-	DIVQ   R10
+	DIVQ   R11
 	IMUL3Q $0x000000c0, AX, DX
-	LEAQ   64(DX), R10
-	ADDQ   R8, DX
-	MOVQ   $0x00000020, R11
-	SHRQ   $0x04, BX
+	LEAQ   64(DX), R11
+	ADDQ   R9, DX
+	MOVQ   $0x00000020, R12
+	SHRQ   $0x04, SI
 
 loop:
-	TESTQ        BX, BX
+	TESTQ        SI, SI
 	JZ           done
-	VMOVUPS      (CX), Z0
-	VCVTPD2PS    (SI), Y1
-	VCVTPD2PS    64(SI), Y2
+	VMOVUPS      (BX), Z0
+	VCVTPD2PS    (DI), Y1
+	VCVTPD2PS    64(DI), Y2
 	VINSERTF64X4 $0x01, Y2, Z1, Z1
-	VMOVUPS      estepz32c12<>+0(SB), Z2
-	MOVQ         DI, R12
+	VMOVUPS      3008(CX), Z2
 	MOVQ         R8, R13
 	MOVQ         R9, R14
-	MOVQ         AX, R15
+	MOVQ         R10, R15
+	MOVQ         AX, BP
 
 max:
-	VSUBPS       64(R12), Z0, Z5
-	VMULPS       128(R12), Z5, Z4
-	VFNMADD213PS (R12), Z5, Z4
-	VMOVUPS      Z4, (R14)
+	VSUBPS       64(R13), Z0, Z5
+	VMULPS       128(R13), Z5, Z4
+	VFNMADD213PS (R13), Z5, Z4
+	VMOVUPS      Z4, (R15)
 	VMAXPS       Z4, Z2, Z2
-	ADDQ         $0x000000c0, R12
 	ADDQ         $0x000000c0, R13
-	ADDQ         $0x40, R14
-	DECQ         R15
+	ADDQ         $0x000000c0, R14
+	ADDQ         $0x40, R15
+	DECQ         BP
 	JNZ          max
 	VPXORQ       Z3, Z3, Z3
-	MOVQ         DI, R12
 	MOVQ         R8, R13
 	MOVQ         R9, R14
-	MOVQ         AX, R15
+	MOVQ         R10, R15
+	MOVQ         AX, BP
 
 exp:
-	VMOVUPS       (R14), Z4
+	VMOVUPS       (R15), Z4
 	VSUBPS        Z2, Z4, Z4
 	VMOVUPS       Z4, Z5
-	VMOVUPS       estepz32c0<>+0(SB), Z6
-	VFMADD231PS   estepz32c1<>+0(SB), Z5, Z6
-	VSUBPS        estepz32c0<>+0(SB), Z6, Z7
-	VFNMADD231PS  estepz32c2<>+0(SB), Z7, Z5
-	VFNMADD231PS  estepz32c3<>+0(SB), Z7, Z5
+	VMOVUPS       2240(CX), Z6
+	VFMADD231PS   2304(CX), Z5, Z6
+	VSUBPS        2240(CX), Z6, Z7
+	VFNMADD231PS  2368(CX), Z7, Z5
+	VFNMADD231PS  2432(CX), Z7, Z5
 	VMULPS        Z5, Z5, Z7
 	VMULPS        Z7, Z7, Z8
-	VMOVUPS       estepz32c4<>+0(SB), Z9
-	VFMADD231PS   estepz32c5<>+0(SB), Z5, Z9
-	VMOVUPS       estepz32c6<>+0(SB), Z10
-	VFMADD231PS   estepz32c7<>+0(SB), Z5, Z10
+	VMOVUPS       2496(CX), Z9
+	VFMADD231PS   2560(CX), Z5, Z9
+	VMOVUPS       2624(CX), Z10
+	VFMADD231PS   2688(CX), Z5, Z10
 	VFMADD231PS   Z10, Z7, Z9
-	VMOVUPS       estepz32c8<>+0(SB), Z7
+	VMOVUPS       2752(CX), Z7
 	VFMADD231PS   Z7, Z8, Z9
-	VFMADD213PS   estepz32c9<>+0(SB), Z5, Z9
-	VFMADD213PS   estepz32c9<>+0(SB), Z5, Z9
+	VFMADD213PS   2816(CX), Z5, Z9
+	VFMADD213PS   2816(CX), Z5, Z9
 	VMOVUPS       Z9, Z5
 	VPSLLD        $0x17, Z6, Z6
 	VPADDD        Z6, Z5, Z5
-	VCMPPS        $0x11, estepz32c10<>+0(SB), Z4, K1
-	VBLENDMPS     estepz32c11<>+0(SB), Z5, K1, Z5
-	VMOVUPS       Z5, (R14)
+	VCMPPS        $0x11, 2880(CX), Z4, K1
+	VBLENDMPS     2944(CX), Z5, K1, Z5
+	VMOVUPS       Z5, (R15)
 	VADDPS        Z5, Z3, Z3
-	ADDQ          $0x000000c0, R12
 	ADDQ          $0x000000c0, R13
-	ADDQ          $0x40, R14
-	DECQ          R15
+	ADDQ          $0x000000c0, R14
+	ADDQ          $0x40, R15
+	DECQ          BP
 	JNZ           exp
 	VPSRLD        $0x17, Z3, Z4
-	VPORD         estepz32c13<>+0(SB), Z4, Z4
-	VSUBPS        estepz32c14<>+0(SB), Z4, Z4
-	VPANDD        estepz32c15<>+0(SB), Z3, Z5
-	VPORD         estepz32c9<>+0(SB), Z5, Z5
-	VCMPPS        $0x1e, estepz32c16<>+0(SB), Z5, K1
-	VMULPS        estepz32c4<>+0(SB), Z5, Z6
+	VPORD         3072(CX), Z4, Z4
+	VSUBPS        3136(CX), Z4, Z4
+	VPANDD        3200(CX), Z3, Z5
+	VPORD         2816(CX), Z5, Z5
+	VCMPPS        $0x1e, 3264(CX), Z5, K1
+	VMULPS        2496(CX), Z5, Z6
 	VBLENDMPS     Z6, Z5, K1, Z5
-	VADDPS        estepz32c9<>+0(SB), Z4, K1, Z4
-	VSUBPS        estepz32c9<>+0(SB), Z5, Z5
-	VADDPS        estepz32c17<>+0(SB), Z5, Z6
+	VADDPS        2816(CX), Z4, K1, Z4
+	VSUBPS        2816(CX), Z5, Z5
+	VADDPS        3328(CX), Z5, Z6
 	VDIVPS        Z6, Z5, Z7
 	VMULPS        Z7, Z7, Z6
-	VMOVUPS       estepz32c18<>+0(SB), Z8
-	VFMADD213PS   estepz32c19<>+0(SB), Z6, Z8
-	VFMADD213PS   estepz32c20<>+0(SB), Z6, Z8
-	VFMADD213PS   estepz32c21<>+0(SB), Z6, Z8
-	VFMADD213PS   estepz32c22<>+0(SB), Z6, Z8
+	VMOVUPS       3392(CX), Z8
+	VFMADD213PS   3456(CX), Z6, Z8
+	VFMADD213PS   3520(CX), Z6, Z8
+	VFMADD213PS   3584(CX), Z6, Z8
+	VFMADD213PS   3648(CX), Z6, Z8
 	VMULPS        Z6, Z8, Z8
 	VSUBPS        Z8, Z5, Z8
 	VFNMADD231PS  Z7, Z8, Z5
-	VFMADD231PS   estepz32c3<>+0(SB), Z4, Z5
-	VFMADD231PS   estepz32c2<>+0(SB), Z4, Z5
+	VFMADD231PS   2432(CX), Z4, Z5
+	VFMADD231PS   2368(CX), Z4, Z5
 	VMOVUPS       Z5, Z4
 	VADDPS        Z2, Z4, Z4
 	VCVTPS2PD     Y4, Z2
-	VMULPD        (SI), Z2, Z2
+	VMULPD        (DI), Z2, Z2
 	VADDPD        (DX), Z2, Z2
 	VMOVUPD       Z2, (DX)
 	VEXTRACTF64X4 $0x01, Z4, Y2
 	VCVTPS2PD     Y2, Z2
-	VMULPD        64(SI), Z2, Z2
+	VMULPD        64(DI), Z2, Z2
 	VADDPD        (DX), Z2, Z2
 	VMOVUPD       Z2, (DX)
 	VDIVPS        Z3, Z1, Z2
-	MOVQ          DI, R12
 	MOVQ          R8, R13
 	MOVQ          R9, R14
-	MOVQ          AX, R15
+	MOVQ          R10, R15
+	MOVQ          AX, BP
 
 acc:
-	VMOVUPS     (R14), Z4
+	VMOVUPS     (R15), Z4
 	VMULPS      Z2, Z4, Z4
-	VSUBPS      64(R12), Z0, Z5
-	VADDPS      (R13)(R10*1), Z4, Z6
-	VMOVUPS     Z6, (R13)(R10*1)
+	VSUBPS      64(R13), Z0, Z5
+	VADDPS      (R14)(R11*1), Z4, Z6
+	VMOVUPS     Z6, (R14)(R11*1)
 	VMULPS      Z5, Z4, Z4
-	VADDPS      64(R13)(R10*1), Z4, Z6
-	VMOVUPS     Z6, 64(R13)(R10*1)
-	VMOVUPS     128(R13)(R10*1), Z6
+	VADDPS      64(R14)(R11*1), Z4, Z6
+	VMOVUPS     Z6, 64(R14)(R11*1)
+	VMOVUPS     128(R14)(R11*1), Z6
 	VFMADD231PS Z5, Z4, Z6
-	VMOVUPS     Z6, 128(R13)(R10*1)
-	ADDQ        $0x000000c0, R12
+	VMOVUPS     Z6, 128(R14)(R11*1)
 	ADDQ        $0x000000c0, R13
-	ADDQ        $0x40, R14
-	DECQ        R15
+	ADDQ        $0x000000c0, R14
+	ADDQ        $0x40, R15
+	DECQ        BP
 	JNZ         acc
-	ADDQ        $0x40, CX
-	ADDQ        $0x00000080, SI
-	DECQ        BX
-	DECQ        R11
+	ADDQ        $0x40, BX
+	ADDQ        $0x00000080, DI
+	DECQ        SI
+	DECQ        R12
 	JNZ         loop
-	MOVQ        R8, R11
-	MOVQ        AX, R12
+	MOVQ        R9, R12
+	MOVQ        AX, R13
 
 flushinner:
-	VMOVUPS       (R11)(R10*1), Z0
+	VMOVUPS       (R12)(R11*1), Z0
 	VCVTPS2PD     Y0, Z2
-	VADDPD        (R11), Z2, Z2
-	VMOVUPD       Z2, (R11)
+	VADDPD        (R12), Z2, Z2
+	VMOVUPD       Z2, (R12)
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VCVTPS2PD     Y1, Z2
-	VADDPD        (R11), Z2, Z2
-	VMOVUPD       Z2, (R11)
+	VADDPD        (R12), Z2, Z2
+	VMOVUPD       Z2, (R12)
 	VPXORQ        Z0, Z0, Z0
-	VMOVUPS       Z0, (R11)(R10*1)
-	VMOVUPS       64(R11)(R10*1), Z0
+	VMOVUPS       Z0, (R12)(R11*1)
+	VMOVUPS       64(R12)(R11*1), Z0
 	VCVTPS2PD     Y0, Z2
-	VADDPD        64(R11), Z2, Z2
-	VMOVUPD       Z2, 64(R11)
+	VADDPD        64(R12), Z2, Z2
+	VMOVUPD       Z2, 64(R12)
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VCVTPS2PD     Y1, Z2
-	VADDPD        64(R11), Z2, Z2
-	VMOVUPD       Z2, 64(R11)
+	VADDPD        64(R12), Z2, Z2
+	VMOVUPD       Z2, 64(R12)
 	VPXORQ        Z0, Z0, Z0
-	VMOVUPS       Z0, 64(R11)(R10*1)
-	VMOVUPS       128(R11)(R10*1), Z0
+	VMOVUPS       Z0, 64(R12)(R11*1)
+	VMOVUPS       128(R12)(R11*1), Z0
 	VCVTPS2PD     Y0, Z2
-	VADDPD        128(R11), Z2, Z2
-	VMOVUPD       Z2, 128(R11)
+	VADDPD        128(R12), Z2, Z2
+	VMOVUPD       Z2, 128(R12)
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VCVTPS2PD     Y1, Z2
-	VADDPD        128(R11), Z2, Z2
-	VMOVUPD       Z2, 128(R11)
+	VADDPD        128(R12), Z2, Z2
+	VMOVUPD       Z2, 128(R12)
 	VPXORQ        Z0, Z0, Z0
-	VMOVUPS       Z0, 128(R11)(R10*1)
-	ADDQ          $0x000000c0, R11
-	DECQ          R12
+	VMOVUPS       Z0, 128(R12)(R11*1)
+	ADDQ          $0x000000c0, R12
+	DECQ          R13
 	JNZ           flushinner
-	MOVQ          $0x00000020, R11
+	MOVQ          $0x00000020, R12
 	JMP           loop
 
 done:
-	MOVQ R8, CX
+	MOVQ R9, CX
 
 flushfinal:
-	VMOVUPS       (CX)(R10*1), Z0
+	VMOVUPS       (CX)(R11*1), Z0
 	VCVTPS2PD     Y0, Z1
 	VADDPD        (CX), Z1, Z1
 	VMOVUPD       Z1, (CX)
@@ -9030,8 +8298,8 @@ flushfinal:
 	VADDPD        (CX), Z1, Z1
 	VMOVUPD       Z1, (CX)
 	VPXORQ        Z0, Z0, Z0
-	VMOVUPS       Z0, (CX)(R10*1)
-	VMOVUPS       64(CX)(R10*1), Z0
+	VMOVUPS       Z0, (CX)(R11*1)
+	VMOVUPS       64(CX)(R11*1), Z0
 	VCVTPS2PD     Y0, Z1
 	VADDPD        64(CX), Z1, Z1
 	VMOVUPD       Z1, 64(CX)
@@ -9040,8 +8308,8 @@ flushfinal:
 	VADDPD        64(CX), Z1, Z1
 	VMOVUPD       Z1, 64(CX)
 	VPXORQ        Z0, Z0, Z0
-	VMOVUPS       Z0, 64(CX)(R10*1)
-	VMOVUPS       128(CX)(R10*1), Z0
+	VMOVUPS       Z0, 64(CX)(R11*1)
+	VMOVUPS       128(CX)(R11*1), Z0
 	VCVTPS2PD     Y0, Z1
 	VADDPD        128(CX), Z1, Z1
 	VMOVUPD       Z1, 128(CX)
@@ -9050,9 +8318,667 @@ flushfinal:
 	VADDPD        128(CX), Z1, Z1
 	VMOVUPD       Z1, 128(CX)
 	VPXORQ        Z0, Z0, Z0
-	VMOVUPS       Z0, 128(CX)(R10*1)
+	VMOVUPS       Z0, 128(CX)(R11*1)
 	ADDQ          $0x000000c0, CX
 	DECQ          AX
 	JNZ           flushfinal
 	VZEROUPPER
 	RET
+
+DATA estepzpool<>+0(SB)/8, $0x3ff0000000000000
+DATA estepzpool<>+8(SB)/8, $0x3ff0000000000000
+DATA estepzpool<>+16(SB)/8, $0x3ff0000000000000
+DATA estepzpool<>+24(SB)/8, $0x3ff0000000000000
+DATA estepzpool<>+32(SB)/8, $0x3ff0000000000000
+DATA estepzpool<>+40(SB)/8, $0x3ff0000000000000
+DATA estepzpool<>+48(SB)/8, $0x3ff0000000000000
+DATA estepzpool<>+56(SB)/8, $0x3ff0000000000000
+DATA estepzpool<>+64(SB)/8, $0x4338000000000000
+DATA estepzpool<>+72(SB)/8, $0x4338000000000000
+DATA estepzpool<>+80(SB)/8, $0x4338000000000000
+DATA estepzpool<>+88(SB)/8, $0x4338000000000000
+DATA estepzpool<>+96(SB)/8, $0x4338000000000000
+DATA estepzpool<>+104(SB)/8, $0x4338000000000000
+DATA estepzpool<>+112(SB)/8, $0x4338000000000000
+DATA estepzpool<>+120(SB)/8, $0x4338000000000000
+DATA estepzpool<>+128(SB)/8, $0x3ff71547652b82fe
+DATA estepzpool<>+136(SB)/8, $0x3ff71547652b82fe
+DATA estepzpool<>+144(SB)/8, $0x3ff71547652b82fe
+DATA estepzpool<>+152(SB)/8, $0x3ff71547652b82fe
+DATA estepzpool<>+160(SB)/8, $0x3ff71547652b82fe
+DATA estepzpool<>+168(SB)/8, $0x3ff71547652b82fe
+DATA estepzpool<>+176(SB)/8, $0x3ff71547652b82fe
+DATA estepzpool<>+184(SB)/8, $0x3ff71547652b82fe
+DATA estepzpool<>+192(SB)/8, $0x3fe62e42fefa39ef
+DATA estepzpool<>+200(SB)/8, $0x3fe62e42fefa39ef
+DATA estepzpool<>+208(SB)/8, $0x3fe62e42fefa39ef
+DATA estepzpool<>+216(SB)/8, $0x3fe62e42fefa39ef
+DATA estepzpool<>+224(SB)/8, $0x3fe62e42fefa39ef
+DATA estepzpool<>+232(SB)/8, $0x3fe62e42fefa39ef
+DATA estepzpool<>+240(SB)/8, $0x3fe62e42fefa39ef
+DATA estepzpool<>+248(SB)/8, $0x3fe62e42fefa39ef
+DATA estepzpool<>+256(SB)/8, $0x3c7abc9e3b39803f
+DATA estepzpool<>+264(SB)/8, $0x3c7abc9e3b39803f
+DATA estepzpool<>+272(SB)/8, $0x3c7abc9e3b39803f
+DATA estepzpool<>+280(SB)/8, $0x3c7abc9e3b39803f
+DATA estepzpool<>+288(SB)/8, $0x3c7abc9e3b39803f
+DATA estepzpool<>+296(SB)/8, $0x3c7abc9e3b39803f
+DATA estepzpool<>+304(SB)/8, $0x3c7abc9e3b39803f
+DATA estepzpool<>+312(SB)/8, $0x3c7abc9e3b39803f
+DATA estepzpool<>+320(SB)/8, $0x3fe0000000000011
+DATA estepzpool<>+328(SB)/8, $0x3fe0000000000011
+DATA estepzpool<>+336(SB)/8, $0x3fe0000000000011
+DATA estepzpool<>+344(SB)/8, $0x3fe0000000000011
+DATA estepzpool<>+352(SB)/8, $0x3fe0000000000011
+DATA estepzpool<>+360(SB)/8, $0x3fe0000000000011
+DATA estepzpool<>+368(SB)/8, $0x3fe0000000000011
+DATA estepzpool<>+376(SB)/8, $0x3fe0000000000011
+DATA estepzpool<>+384(SB)/8, $0x3fc555555555555a
+DATA estepzpool<>+392(SB)/8, $0x3fc555555555555a
+DATA estepzpool<>+400(SB)/8, $0x3fc555555555555a
+DATA estepzpool<>+408(SB)/8, $0x3fc555555555555a
+DATA estepzpool<>+416(SB)/8, $0x3fc555555555555a
+DATA estepzpool<>+424(SB)/8, $0x3fc555555555555a
+DATA estepzpool<>+432(SB)/8, $0x3fc555555555555a
+DATA estepzpool<>+440(SB)/8, $0x3fc555555555555a
+DATA estepzpool<>+448(SB)/8, $0x3fa555555554f0bf
+DATA estepzpool<>+456(SB)/8, $0x3fa555555554f0bf
+DATA estepzpool<>+464(SB)/8, $0x3fa555555554f0bf
+DATA estepzpool<>+472(SB)/8, $0x3fa555555554f0bf
+DATA estepzpool<>+480(SB)/8, $0x3fa555555554f0bf
+DATA estepzpool<>+488(SB)/8, $0x3fa555555554f0bf
+DATA estepzpool<>+496(SB)/8, $0x3fa555555554f0bf
+DATA estepzpool<>+504(SB)/8, $0x3fa555555554f0bf
+DATA estepzpool<>+512(SB)/8, $0x3f8111111110f220
+DATA estepzpool<>+520(SB)/8, $0x3f8111111110f220
+DATA estepzpool<>+528(SB)/8, $0x3f8111111110f220
+DATA estepzpool<>+536(SB)/8, $0x3f8111111110f220
+DATA estepzpool<>+544(SB)/8, $0x3f8111111110f220
+DATA estepzpool<>+552(SB)/8, $0x3f8111111110f220
+DATA estepzpool<>+560(SB)/8, $0x3f8111111110f220
+DATA estepzpool<>+568(SB)/8, $0x3f8111111110f220
+DATA estepzpool<>+576(SB)/8, $0x3f56c16c187ff24a
+DATA estepzpool<>+584(SB)/8, $0x3f56c16c187ff24a
+DATA estepzpool<>+592(SB)/8, $0x3f56c16c187ff24a
+DATA estepzpool<>+600(SB)/8, $0x3f56c16c187ff24a
+DATA estepzpool<>+608(SB)/8, $0x3f56c16c187ff24a
+DATA estepzpool<>+616(SB)/8, $0x3f56c16c187ff24a
+DATA estepzpool<>+624(SB)/8, $0x3f56c16c187ff24a
+DATA estepzpool<>+632(SB)/8, $0x3f56c16c187ff24a
+DATA estepzpool<>+640(SB)/8, $0x3f2a01a01b1457b9
+DATA estepzpool<>+648(SB)/8, $0x3f2a01a01b1457b9
+DATA estepzpool<>+656(SB)/8, $0x3f2a01a01b1457b9
+DATA estepzpool<>+664(SB)/8, $0x3f2a01a01b1457b9
+DATA estepzpool<>+672(SB)/8, $0x3f2a01a01b1457b9
+DATA estepzpool<>+680(SB)/8, $0x3f2a01a01b1457b9
+DATA estepzpool<>+688(SB)/8, $0x3f2a01a01b1457b9
+DATA estepzpool<>+696(SB)/8, $0x3f2a01a01b1457b9
+DATA estepzpool<>+704(SB)/8, $0x3efa01991a3c8c2e
+DATA estepzpool<>+712(SB)/8, $0x3efa01991a3c8c2e
+DATA estepzpool<>+720(SB)/8, $0x3efa01991a3c8c2e
+DATA estepzpool<>+728(SB)/8, $0x3efa01991a3c8c2e
+DATA estepzpool<>+736(SB)/8, $0x3efa01991a3c8c2e
+DATA estepzpool<>+744(SB)/8, $0x3efa01991a3c8c2e
+DATA estepzpool<>+752(SB)/8, $0x3efa01991a3c8c2e
+DATA estepzpool<>+760(SB)/8, $0x3efa01991a3c8c2e
+DATA estepzpool<>+768(SB)/8, $0x3ec71ddf56f3c074
+DATA estepzpool<>+776(SB)/8, $0x3ec71ddf56f3c074
+DATA estepzpool<>+784(SB)/8, $0x3ec71ddf56f3c074
+DATA estepzpool<>+792(SB)/8, $0x3ec71ddf56f3c074
+DATA estepzpool<>+800(SB)/8, $0x3ec71ddf56f3c074
+DATA estepzpool<>+808(SB)/8, $0x3ec71ddf56f3c074
+DATA estepzpool<>+816(SB)/8, $0x3ec71ddf56f3c074
+DATA estepzpool<>+824(SB)/8, $0x3ec71ddf56f3c074
+DATA estepzpool<>+832(SB)/8, $0x3e928b40d95cf927
+DATA estepzpool<>+840(SB)/8, $0x3e928b40d95cf927
+DATA estepzpool<>+848(SB)/8, $0x3e928b40d95cf927
+DATA estepzpool<>+856(SB)/8, $0x3e928b40d95cf927
+DATA estepzpool<>+864(SB)/8, $0x3e928b40d95cf927
+DATA estepzpool<>+872(SB)/8, $0x3e928b40d95cf927
+DATA estepzpool<>+880(SB)/8, $0x3e928b40d95cf927
+DATA estepzpool<>+888(SB)/8, $0x3e928b40d95cf927
+DATA estepzpool<>+896(SB)/8, $0x3e5af6326f3df789
+DATA estepzpool<>+904(SB)/8, $0x3e5af6326f3df789
+DATA estepzpool<>+912(SB)/8, $0x3e5af6326f3df789
+DATA estepzpool<>+920(SB)/8, $0x3e5af6326f3df789
+DATA estepzpool<>+928(SB)/8, $0x3e5af6326f3df789
+DATA estepzpool<>+936(SB)/8, $0x3e5af6326f3df789
+DATA estepzpool<>+944(SB)/8, $0x3e5af6326f3df789
+DATA estepzpool<>+952(SB)/8, $0x3e5af6326f3df789
+DATA estepzpool<>+960(SB)/8, $0xc086200000000000
+DATA estepzpool<>+968(SB)/8, $0xc086200000000000
+DATA estepzpool<>+976(SB)/8, $0xc086200000000000
+DATA estepzpool<>+984(SB)/8, $0xc086200000000000
+DATA estepzpool<>+992(SB)/8, $0xc086200000000000
+DATA estepzpool<>+1000(SB)/8, $0xc086200000000000
+DATA estepzpool<>+1008(SB)/8, $0xc086200000000000
+DATA estepzpool<>+1016(SB)/8, $0xc086200000000000
+DATA estepzpool<>+1024(SB)/8, $0x0000000000000000
+DATA estepzpool<>+1032(SB)/8, $0x0000000000000000
+DATA estepzpool<>+1040(SB)/8, $0x0000000000000000
+DATA estepzpool<>+1048(SB)/8, $0x0000000000000000
+DATA estepzpool<>+1056(SB)/8, $0x0000000000000000
+DATA estepzpool<>+1064(SB)/8, $0x0000000000000000
+DATA estepzpool<>+1072(SB)/8, $0x0000000000000000
+DATA estepzpool<>+1080(SB)/8, $0x0000000000000000
+DATA estepzpool<>+1088(SB)/8, $0x4330000000000000
+DATA estepzpool<>+1096(SB)/8, $0x4330000000000000
+DATA estepzpool<>+1104(SB)/8, $0x4330000000000000
+DATA estepzpool<>+1112(SB)/8, $0x4330000000000000
+DATA estepzpool<>+1120(SB)/8, $0x4330000000000000
+DATA estepzpool<>+1128(SB)/8, $0x4330000000000000
+DATA estepzpool<>+1136(SB)/8, $0x4330000000000000
+DATA estepzpool<>+1144(SB)/8, $0x4330000000000000
+DATA estepzpool<>+1152(SB)/8, $0x43300000000003ff
+DATA estepzpool<>+1160(SB)/8, $0x43300000000003ff
+DATA estepzpool<>+1168(SB)/8, $0x43300000000003ff
+DATA estepzpool<>+1176(SB)/8, $0x43300000000003ff
+DATA estepzpool<>+1184(SB)/8, $0x43300000000003ff
+DATA estepzpool<>+1192(SB)/8, $0x43300000000003ff
+DATA estepzpool<>+1200(SB)/8, $0x43300000000003ff
+DATA estepzpool<>+1208(SB)/8, $0x43300000000003ff
+DATA estepzpool<>+1216(SB)/8, $0x000fffffffffffff
+DATA estepzpool<>+1224(SB)/8, $0x000fffffffffffff
+DATA estepzpool<>+1232(SB)/8, $0x000fffffffffffff
+DATA estepzpool<>+1240(SB)/8, $0x000fffffffffffff
+DATA estepzpool<>+1248(SB)/8, $0x000fffffffffffff
+DATA estepzpool<>+1256(SB)/8, $0x000fffffffffffff
+DATA estepzpool<>+1264(SB)/8, $0x000fffffffffffff
+DATA estepzpool<>+1272(SB)/8, $0x000fffffffffffff
+DATA estepzpool<>+1280(SB)/8, $0x3ff6a09e667f3bcd
+DATA estepzpool<>+1288(SB)/8, $0x3ff6a09e667f3bcd
+DATA estepzpool<>+1296(SB)/8, $0x3ff6a09e667f3bcd
+DATA estepzpool<>+1304(SB)/8, $0x3ff6a09e667f3bcd
+DATA estepzpool<>+1312(SB)/8, $0x3ff6a09e667f3bcd
+DATA estepzpool<>+1320(SB)/8, $0x3ff6a09e667f3bcd
+DATA estepzpool<>+1328(SB)/8, $0x3ff6a09e667f3bcd
+DATA estepzpool<>+1336(SB)/8, $0x3ff6a09e667f3bcd
+DATA estepzpool<>+1344(SB)/8, $0x3fe0000000000000
+DATA estepzpool<>+1352(SB)/8, $0x3fe0000000000000
+DATA estepzpool<>+1360(SB)/8, $0x3fe0000000000000
+DATA estepzpool<>+1368(SB)/8, $0x3fe0000000000000
+DATA estepzpool<>+1376(SB)/8, $0x3fe0000000000000
+DATA estepzpool<>+1384(SB)/8, $0x3fe0000000000000
+DATA estepzpool<>+1392(SB)/8, $0x3fe0000000000000
+DATA estepzpool<>+1400(SB)/8, $0x3fe0000000000000
+DATA estepzpool<>+1408(SB)/8, $0x4000000000000000
+DATA estepzpool<>+1416(SB)/8, $0x4000000000000000
+DATA estepzpool<>+1424(SB)/8, $0x4000000000000000
+DATA estepzpool<>+1432(SB)/8, $0x4000000000000000
+DATA estepzpool<>+1440(SB)/8, $0x4000000000000000
+DATA estepzpool<>+1448(SB)/8, $0x4000000000000000
+DATA estepzpool<>+1456(SB)/8, $0x4000000000000000
+DATA estepzpool<>+1464(SB)/8, $0x4000000000000000
+DATA estepzpool<>+1472(SB)/8, $0x3fb642c8590b2164
+DATA estepzpool<>+1480(SB)/8, $0x3fb642c8590b2164
+DATA estepzpool<>+1488(SB)/8, $0x3fb642c8590b2164
+DATA estepzpool<>+1496(SB)/8, $0x3fb642c8590b2164
+DATA estepzpool<>+1504(SB)/8, $0x3fb642c8590b2164
+DATA estepzpool<>+1512(SB)/8, $0x3fb642c8590b2164
+DATA estepzpool<>+1520(SB)/8, $0x3fb642c8590b2164
+DATA estepzpool<>+1528(SB)/8, $0x3fb642c8590b2164
+DATA estepzpool<>+1536(SB)/8, $0x3fb8618618618618
+DATA estepzpool<>+1544(SB)/8, $0x3fb8618618618618
+DATA estepzpool<>+1552(SB)/8, $0x3fb8618618618618
+DATA estepzpool<>+1560(SB)/8, $0x3fb8618618618618
+DATA estepzpool<>+1568(SB)/8, $0x3fb8618618618618
+DATA estepzpool<>+1576(SB)/8, $0x3fb8618618618618
+DATA estepzpool<>+1584(SB)/8, $0x3fb8618618618618
+DATA estepzpool<>+1592(SB)/8, $0x3fb8618618618618
+DATA estepzpool<>+1600(SB)/8, $0x3fbaf286bca1af28
+DATA estepzpool<>+1608(SB)/8, $0x3fbaf286bca1af28
+DATA estepzpool<>+1616(SB)/8, $0x3fbaf286bca1af28
+DATA estepzpool<>+1624(SB)/8, $0x3fbaf286bca1af28
+DATA estepzpool<>+1632(SB)/8, $0x3fbaf286bca1af28
+DATA estepzpool<>+1640(SB)/8, $0x3fbaf286bca1af28
+DATA estepzpool<>+1648(SB)/8, $0x3fbaf286bca1af28
+DATA estepzpool<>+1656(SB)/8, $0x3fbaf286bca1af28
+DATA estepzpool<>+1664(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estepzpool<>+1672(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estepzpool<>+1680(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estepzpool<>+1688(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estepzpool<>+1696(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estepzpool<>+1704(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estepzpool<>+1712(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estepzpool<>+1720(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA estepzpool<>+1728(SB)/8, $0x3fc1111111111111
+DATA estepzpool<>+1736(SB)/8, $0x3fc1111111111111
+DATA estepzpool<>+1744(SB)/8, $0x3fc1111111111111
+DATA estepzpool<>+1752(SB)/8, $0x3fc1111111111111
+DATA estepzpool<>+1760(SB)/8, $0x3fc1111111111111
+DATA estepzpool<>+1768(SB)/8, $0x3fc1111111111111
+DATA estepzpool<>+1776(SB)/8, $0x3fc1111111111111
+DATA estepzpool<>+1784(SB)/8, $0x3fc1111111111111
+DATA estepzpool<>+1792(SB)/8, $0x3fc3b13b13b13b14
+DATA estepzpool<>+1800(SB)/8, $0x3fc3b13b13b13b14
+DATA estepzpool<>+1808(SB)/8, $0x3fc3b13b13b13b14
+DATA estepzpool<>+1816(SB)/8, $0x3fc3b13b13b13b14
+DATA estepzpool<>+1824(SB)/8, $0x3fc3b13b13b13b14
+DATA estepzpool<>+1832(SB)/8, $0x3fc3b13b13b13b14
+DATA estepzpool<>+1840(SB)/8, $0x3fc3b13b13b13b14
+DATA estepzpool<>+1848(SB)/8, $0x3fc3b13b13b13b14
+DATA estepzpool<>+1856(SB)/8, $0x3fc745d1745d1746
+DATA estepzpool<>+1864(SB)/8, $0x3fc745d1745d1746
+DATA estepzpool<>+1872(SB)/8, $0x3fc745d1745d1746
+DATA estepzpool<>+1880(SB)/8, $0x3fc745d1745d1746
+DATA estepzpool<>+1888(SB)/8, $0x3fc745d1745d1746
+DATA estepzpool<>+1896(SB)/8, $0x3fc745d1745d1746
+DATA estepzpool<>+1904(SB)/8, $0x3fc745d1745d1746
+DATA estepzpool<>+1912(SB)/8, $0x3fc745d1745d1746
+DATA estepzpool<>+1920(SB)/8, $0x3fcc71c71c71c71c
+DATA estepzpool<>+1928(SB)/8, $0x3fcc71c71c71c71c
+DATA estepzpool<>+1936(SB)/8, $0x3fcc71c71c71c71c
+DATA estepzpool<>+1944(SB)/8, $0x3fcc71c71c71c71c
+DATA estepzpool<>+1952(SB)/8, $0x3fcc71c71c71c71c
+DATA estepzpool<>+1960(SB)/8, $0x3fcc71c71c71c71c
+DATA estepzpool<>+1968(SB)/8, $0x3fcc71c71c71c71c
+DATA estepzpool<>+1976(SB)/8, $0x3fcc71c71c71c71c
+DATA estepzpool<>+1984(SB)/8, $0x3fd2492492492492
+DATA estepzpool<>+1992(SB)/8, $0x3fd2492492492492
+DATA estepzpool<>+2000(SB)/8, $0x3fd2492492492492
+DATA estepzpool<>+2008(SB)/8, $0x3fd2492492492492
+DATA estepzpool<>+2016(SB)/8, $0x3fd2492492492492
+DATA estepzpool<>+2024(SB)/8, $0x3fd2492492492492
+DATA estepzpool<>+2032(SB)/8, $0x3fd2492492492492
+DATA estepzpool<>+2040(SB)/8, $0x3fd2492492492492
+DATA estepzpool<>+2048(SB)/8, $0x3fd999999999999a
+DATA estepzpool<>+2056(SB)/8, $0x3fd999999999999a
+DATA estepzpool<>+2064(SB)/8, $0x3fd999999999999a
+DATA estepzpool<>+2072(SB)/8, $0x3fd999999999999a
+DATA estepzpool<>+2080(SB)/8, $0x3fd999999999999a
+DATA estepzpool<>+2088(SB)/8, $0x3fd999999999999a
+DATA estepzpool<>+2096(SB)/8, $0x3fd999999999999a
+DATA estepzpool<>+2104(SB)/8, $0x3fd999999999999a
+DATA estepzpool<>+2112(SB)/8, $0x3fe5555555555555
+DATA estepzpool<>+2120(SB)/8, $0x3fe5555555555555
+DATA estepzpool<>+2128(SB)/8, $0x3fe5555555555555
+DATA estepzpool<>+2136(SB)/8, $0x3fe5555555555555
+DATA estepzpool<>+2144(SB)/8, $0x3fe5555555555555
+DATA estepzpool<>+2152(SB)/8, $0x3fe5555555555555
+DATA estepzpool<>+2160(SB)/8, $0x3fe5555555555555
+DATA estepzpool<>+2168(SB)/8, $0x3fe5555555555555
+DATA estepzpool<>+2176(SB)/8, $0xfff0000000000000
+DATA estepzpool<>+2184(SB)/8, $0xfff0000000000000
+DATA estepzpool<>+2192(SB)/8, $0xfff0000000000000
+DATA estepzpool<>+2200(SB)/8, $0xfff0000000000000
+DATA estepzpool<>+2208(SB)/8, $0xfff0000000000000
+DATA estepzpool<>+2216(SB)/8, $0xfff0000000000000
+DATA estepzpool<>+2224(SB)/8, $0xfff0000000000000
+DATA estepzpool<>+2232(SB)/8, $0xfff0000000000000
+DATA estepzpool<>+2240(SB)/4, $0x4b400000
+DATA estepzpool<>+2244(SB)/4, $0x4b400000
+DATA estepzpool<>+2248(SB)/4, $0x4b400000
+DATA estepzpool<>+2252(SB)/4, $0x4b400000
+DATA estepzpool<>+2256(SB)/4, $0x4b400000
+DATA estepzpool<>+2260(SB)/4, $0x4b400000
+DATA estepzpool<>+2264(SB)/4, $0x4b400000
+DATA estepzpool<>+2268(SB)/4, $0x4b400000
+DATA estepzpool<>+2272(SB)/4, $0x4b400000
+DATA estepzpool<>+2276(SB)/4, $0x4b400000
+DATA estepzpool<>+2280(SB)/4, $0x4b400000
+DATA estepzpool<>+2284(SB)/4, $0x4b400000
+DATA estepzpool<>+2288(SB)/4, $0x4b400000
+DATA estepzpool<>+2292(SB)/4, $0x4b400000
+DATA estepzpool<>+2296(SB)/4, $0x4b400000
+DATA estepzpool<>+2300(SB)/4, $0x4b400000
+DATA estepzpool<>+2304(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2308(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2312(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2316(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2320(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2324(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2328(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2332(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2336(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2340(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2344(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2348(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2352(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2356(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2360(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2364(SB)/4, $0x3fb8aa3b
+DATA estepzpool<>+2368(SB)/4, $0x3f317218
+DATA estepzpool<>+2372(SB)/4, $0x3f317218
+DATA estepzpool<>+2376(SB)/4, $0x3f317218
+DATA estepzpool<>+2380(SB)/4, $0x3f317218
+DATA estepzpool<>+2384(SB)/4, $0x3f317218
+DATA estepzpool<>+2388(SB)/4, $0x3f317218
+DATA estepzpool<>+2392(SB)/4, $0x3f317218
+DATA estepzpool<>+2396(SB)/4, $0x3f317218
+DATA estepzpool<>+2400(SB)/4, $0x3f317218
+DATA estepzpool<>+2404(SB)/4, $0x3f317218
+DATA estepzpool<>+2408(SB)/4, $0x3f317218
+DATA estepzpool<>+2412(SB)/4, $0x3f317218
+DATA estepzpool<>+2416(SB)/4, $0x3f317218
+DATA estepzpool<>+2420(SB)/4, $0x3f317218
+DATA estepzpool<>+2424(SB)/4, $0x3f317218
+DATA estepzpool<>+2428(SB)/4, $0x3f317218
+DATA estepzpool<>+2432(SB)/4, $0xb102e308
+DATA estepzpool<>+2436(SB)/4, $0xb102e308
+DATA estepzpool<>+2440(SB)/4, $0xb102e308
+DATA estepzpool<>+2444(SB)/4, $0xb102e308
+DATA estepzpool<>+2448(SB)/4, $0xb102e308
+DATA estepzpool<>+2452(SB)/4, $0xb102e308
+DATA estepzpool<>+2456(SB)/4, $0xb102e308
+DATA estepzpool<>+2460(SB)/4, $0xb102e308
+DATA estepzpool<>+2464(SB)/4, $0xb102e308
+DATA estepzpool<>+2468(SB)/4, $0xb102e308
+DATA estepzpool<>+2472(SB)/4, $0xb102e308
+DATA estepzpool<>+2476(SB)/4, $0xb102e308
+DATA estepzpool<>+2480(SB)/4, $0xb102e308
+DATA estepzpool<>+2484(SB)/4, $0xb102e308
+DATA estepzpool<>+2488(SB)/4, $0xb102e308
+DATA estepzpool<>+2492(SB)/4, $0xb102e308
+DATA estepzpool<>+2496(SB)/4, $0x3f000000
+DATA estepzpool<>+2500(SB)/4, $0x3f000000
+DATA estepzpool<>+2504(SB)/4, $0x3f000000
+DATA estepzpool<>+2508(SB)/4, $0x3f000000
+DATA estepzpool<>+2512(SB)/4, $0x3f000000
+DATA estepzpool<>+2516(SB)/4, $0x3f000000
+DATA estepzpool<>+2520(SB)/4, $0x3f000000
+DATA estepzpool<>+2524(SB)/4, $0x3f000000
+DATA estepzpool<>+2528(SB)/4, $0x3f000000
+DATA estepzpool<>+2532(SB)/4, $0x3f000000
+DATA estepzpool<>+2536(SB)/4, $0x3f000000
+DATA estepzpool<>+2540(SB)/4, $0x3f000000
+DATA estepzpool<>+2544(SB)/4, $0x3f000000
+DATA estepzpool<>+2548(SB)/4, $0x3f000000
+DATA estepzpool<>+2552(SB)/4, $0x3f000000
+DATA estepzpool<>+2556(SB)/4, $0x3f000000
+DATA estepzpool<>+2560(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2564(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2568(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2572(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2576(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2580(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2584(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2588(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2592(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2596(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2600(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2604(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2608(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2612(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2616(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2620(SB)/4, $0x3e2aaa02
+DATA estepzpool<>+2624(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2628(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2632(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2636(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2640(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2644(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2648(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2652(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2656(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2660(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2664(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2668(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2672(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2676(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2680(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2684(SB)/4, $0x3d2aaa56
+DATA estepzpool<>+2688(SB)/4, $0x3c0937da
+DATA estepzpool<>+2692(SB)/4, $0x3c0937da
+DATA estepzpool<>+2696(SB)/4, $0x3c0937da
+DATA estepzpool<>+2700(SB)/4, $0x3c0937da
+DATA estepzpool<>+2704(SB)/4, $0x3c0937da
+DATA estepzpool<>+2708(SB)/4, $0x3c0937da
+DATA estepzpool<>+2712(SB)/4, $0x3c0937da
+DATA estepzpool<>+2716(SB)/4, $0x3c0937da
+DATA estepzpool<>+2720(SB)/4, $0x3c0937da
+DATA estepzpool<>+2724(SB)/4, $0x3c0937da
+DATA estepzpool<>+2728(SB)/4, $0x3c0937da
+DATA estepzpool<>+2732(SB)/4, $0x3c0937da
+DATA estepzpool<>+2736(SB)/4, $0x3c0937da
+DATA estepzpool<>+2740(SB)/4, $0x3c0937da
+DATA estepzpool<>+2744(SB)/4, $0x3c0937da
+DATA estepzpool<>+2748(SB)/4, $0x3c0937da
+DATA estepzpool<>+2752(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2756(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2760(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2764(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2768(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2772(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2776(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2780(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2784(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2788(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2792(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2796(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2800(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2804(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2808(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2812(SB)/4, $0x3ab6baa0
+DATA estepzpool<>+2816(SB)/4, $0x3f800000
+DATA estepzpool<>+2820(SB)/4, $0x3f800000
+DATA estepzpool<>+2824(SB)/4, $0x3f800000
+DATA estepzpool<>+2828(SB)/4, $0x3f800000
+DATA estepzpool<>+2832(SB)/4, $0x3f800000
+DATA estepzpool<>+2836(SB)/4, $0x3f800000
+DATA estepzpool<>+2840(SB)/4, $0x3f800000
+DATA estepzpool<>+2844(SB)/4, $0x3f800000
+DATA estepzpool<>+2848(SB)/4, $0x3f800000
+DATA estepzpool<>+2852(SB)/4, $0x3f800000
+DATA estepzpool<>+2856(SB)/4, $0x3f800000
+DATA estepzpool<>+2860(SB)/4, $0x3f800000
+DATA estepzpool<>+2864(SB)/4, $0x3f800000
+DATA estepzpool<>+2868(SB)/4, $0x3f800000
+DATA estepzpool<>+2872(SB)/4, $0x3f800000
+DATA estepzpool<>+2876(SB)/4, $0x3f800000
+DATA estepzpool<>+2880(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2884(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2888(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2892(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2896(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2900(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2904(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2908(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2912(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2916(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2920(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2924(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2928(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2932(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2936(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2940(SB)/4, $0xc2ad0000
+DATA estepzpool<>+2944(SB)/4, $0x00000000
+DATA estepzpool<>+2948(SB)/4, $0x00000000
+DATA estepzpool<>+2952(SB)/4, $0x00000000
+DATA estepzpool<>+2956(SB)/4, $0x00000000
+DATA estepzpool<>+2960(SB)/4, $0x00000000
+DATA estepzpool<>+2964(SB)/4, $0x00000000
+DATA estepzpool<>+2968(SB)/4, $0x00000000
+DATA estepzpool<>+2972(SB)/4, $0x00000000
+DATA estepzpool<>+2976(SB)/4, $0x00000000
+DATA estepzpool<>+2980(SB)/4, $0x00000000
+DATA estepzpool<>+2984(SB)/4, $0x00000000
+DATA estepzpool<>+2988(SB)/4, $0x00000000
+DATA estepzpool<>+2992(SB)/4, $0x00000000
+DATA estepzpool<>+2996(SB)/4, $0x00000000
+DATA estepzpool<>+3000(SB)/4, $0x00000000
+DATA estepzpool<>+3004(SB)/4, $0x00000000
+DATA estepzpool<>+3008(SB)/4, $0xff800000
+DATA estepzpool<>+3012(SB)/4, $0xff800000
+DATA estepzpool<>+3016(SB)/4, $0xff800000
+DATA estepzpool<>+3020(SB)/4, $0xff800000
+DATA estepzpool<>+3024(SB)/4, $0xff800000
+DATA estepzpool<>+3028(SB)/4, $0xff800000
+DATA estepzpool<>+3032(SB)/4, $0xff800000
+DATA estepzpool<>+3036(SB)/4, $0xff800000
+DATA estepzpool<>+3040(SB)/4, $0xff800000
+DATA estepzpool<>+3044(SB)/4, $0xff800000
+DATA estepzpool<>+3048(SB)/4, $0xff800000
+DATA estepzpool<>+3052(SB)/4, $0xff800000
+DATA estepzpool<>+3056(SB)/4, $0xff800000
+DATA estepzpool<>+3060(SB)/4, $0xff800000
+DATA estepzpool<>+3064(SB)/4, $0xff800000
+DATA estepzpool<>+3068(SB)/4, $0xff800000
+DATA estepzpool<>+3072(SB)/4, $0x4b000000
+DATA estepzpool<>+3076(SB)/4, $0x4b000000
+DATA estepzpool<>+3080(SB)/4, $0x4b000000
+DATA estepzpool<>+3084(SB)/4, $0x4b000000
+DATA estepzpool<>+3088(SB)/4, $0x4b000000
+DATA estepzpool<>+3092(SB)/4, $0x4b000000
+DATA estepzpool<>+3096(SB)/4, $0x4b000000
+DATA estepzpool<>+3100(SB)/4, $0x4b000000
+DATA estepzpool<>+3104(SB)/4, $0x4b000000
+DATA estepzpool<>+3108(SB)/4, $0x4b000000
+DATA estepzpool<>+3112(SB)/4, $0x4b000000
+DATA estepzpool<>+3116(SB)/4, $0x4b000000
+DATA estepzpool<>+3120(SB)/4, $0x4b000000
+DATA estepzpool<>+3124(SB)/4, $0x4b000000
+DATA estepzpool<>+3128(SB)/4, $0x4b000000
+DATA estepzpool<>+3132(SB)/4, $0x4b000000
+DATA estepzpool<>+3136(SB)/4, $0x4b00007f
+DATA estepzpool<>+3140(SB)/4, $0x4b00007f
+DATA estepzpool<>+3144(SB)/4, $0x4b00007f
+DATA estepzpool<>+3148(SB)/4, $0x4b00007f
+DATA estepzpool<>+3152(SB)/4, $0x4b00007f
+DATA estepzpool<>+3156(SB)/4, $0x4b00007f
+DATA estepzpool<>+3160(SB)/4, $0x4b00007f
+DATA estepzpool<>+3164(SB)/4, $0x4b00007f
+DATA estepzpool<>+3168(SB)/4, $0x4b00007f
+DATA estepzpool<>+3172(SB)/4, $0x4b00007f
+DATA estepzpool<>+3176(SB)/4, $0x4b00007f
+DATA estepzpool<>+3180(SB)/4, $0x4b00007f
+DATA estepzpool<>+3184(SB)/4, $0x4b00007f
+DATA estepzpool<>+3188(SB)/4, $0x4b00007f
+DATA estepzpool<>+3192(SB)/4, $0x4b00007f
+DATA estepzpool<>+3196(SB)/4, $0x4b00007f
+DATA estepzpool<>+3200(SB)/4, $0x007fffff
+DATA estepzpool<>+3204(SB)/4, $0x007fffff
+DATA estepzpool<>+3208(SB)/4, $0x007fffff
+DATA estepzpool<>+3212(SB)/4, $0x007fffff
+DATA estepzpool<>+3216(SB)/4, $0x007fffff
+DATA estepzpool<>+3220(SB)/4, $0x007fffff
+DATA estepzpool<>+3224(SB)/4, $0x007fffff
+DATA estepzpool<>+3228(SB)/4, $0x007fffff
+DATA estepzpool<>+3232(SB)/4, $0x007fffff
+DATA estepzpool<>+3236(SB)/4, $0x007fffff
+DATA estepzpool<>+3240(SB)/4, $0x007fffff
+DATA estepzpool<>+3244(SB)/4, $0x007fffff
+DATA estepzpool<>+3248(SB)/4, $0x007fffff
+DATA estepzpool<>+3252(SB)/4, $0x007fffff
+DATA estepzpool<>+3256(SB)/4, $0x007fffff
+DATA estepzpool<>+3260(SB)/4, $0x007fffff
+DATA estepzpool<>+3264(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3268(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3272(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3276(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3280(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3284(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3288(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3292(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3296(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3300(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3304(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3308(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3312(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3316(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3320(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3324(SB)/4, $0x3fb504f3
+DATA estepzpool<>+3328(SB)/4, $0x40000000
+DATA estepzpool<>+3332(SB)/4, $0x40000000
+DATA estepzpool<>+3336(SB)/4, $0x40000000
+DATA estepzpool<>+3340(SB)/4, $0x40000000
+DATA estepzpool<>+3344(SB)/4, $0x40000000
+DATA estepzpool<>+3348(SB)/4, $0x40000000
+DATA estepzpool<>+3352(SB)/4, $0x40000000
+DATA estepzpool<>+3356(SB)/4, $0x40000000
+DATA estepzpool<>+3360(SB)/4, $0x40000000
+DATA estepzpool<>+3364(SB)/4, $0x40000000
+DATA estepzpool<>+3368(SB)/4, $0x40000000
+DATA estepzpool<>+3372(SB)/4, $0x40000000
+DATA estepzpool<>+3376(SB)/4, $0x40000000
+DATA estepzpool<>+3380(SB)/4, $0x40000000
+DATA estepzpool<>+3384(SB)/4, $0x40000000
+DATA estepzpool<>+3388(SB)/4, $0x40000000
+DATA estepzpool<>+3392(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3396(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3400(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3404(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3408(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3412(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3416(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3420(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3424(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3428(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3432(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3436(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3440(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3444(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3448(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3452(SB)/4, $0x3e3a2e8c
+DATA estepzpool<>+3456(SB)/4, $0x3e638e39
+DATA estepzpool<>+3460(SB)/4, $0x3e638e39
+DATA estepzpool<>+3464(SB)/4, $0x3e638e39
+DATA estepzpool<>+3468(SB)/4, $0x3e638e39
+DATA estepzpool<>+3472(SB)/4, $0x3e638e39
+DATA estepzpool<>+3476(SB)/4, $0x3e638e39
+DATA estepzpool<>+3480(SB)/4, $0x3e638e39
+DATA estepzpool<>+3484(SB)/4, $0x3e638e39
+DATA estepzpool<>+3488(SB)/4, $0x3e638e39
+DATA estepzpool<>+3492(SB)/4, $0x3e638e39
+DATA estepzpool<>+3496(SB)/4, $0x3e638e39
+DATA estepzpool<>+3500(SB)/4, $0x3e638e39
+DATA estepzpool<>+3504(SB)/4, $0x3e638e39
+DATA estepzpool<>+3508(SB)/4, $0x3e638e39
+DATA estepzpool<>+3512(SB)/4, $0x3e638e39
+DATA estepzpool<>+3516(SB)/4, $0x3e638e39
+DATA estepzpool<>+3520(SB)/4, $0x3e924925
+DATA estepzpool<>+3524(SB)/4, $0x3e924925
+DATA estepzpool<>+3528(SB)/4, $0x3e924925
+DATA estepzpool<>+3532(SB)/4, $0x3e924925
+DATA estepzpool<>+3536(SB)/4, $0x3e924925
+DATA estepzpool<>+3540(SB)/4, $0x3e924925
+DATA estepzpool<>+3544(SB)/4, $0x3e924925
+DATA estepzpool<>+3548(SB)/4, $0x3e924925
+DATA estepzpool<>+3552(SB)/4, $0x3e924925
+DATA estepzpool<>+3556(SB)/4, $0x3e924925
+DATA estepzpool<>+3560(SB)/4, $0x3e924925
+DATA estepzpool<>+3564(SB)/4, $0x3e924925
+DATA estepzpool<>+3568(SB)/4, $0x3e924925
+DATA estepzpool<>+3572(SB)/4, $0x3e924925
+DATA estepzpool<>+3576(SB)/4, $0x3e924925
+DATA estepzpool<>+3580(SB)/4, $0x3e924925
+DATA estepzpool<>+3584(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3588(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3592(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3596(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3600(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3604(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3608(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3612(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3616(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3620(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3624(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3628(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3632(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3636(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3640(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3644(SB)/4, $0x3ecccccd
+DATA estepzpool<>+3648(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3652(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3656(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3660(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3664(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3668(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3672(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3676(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3680(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3684(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3688(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3692(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3696(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3700(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3704(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3708(SB)/4, $0x3f2aaaab
+DATA estepzpool<>+3712(SB)/8, $0x0000000000000000
+DATA estepzpool<>+3720(SB)/8, $0x0000000000000000
+DATA estepzpool<>+3728(SB)/8, $0x0000000000000000
+DATA estepzpool<>+3736(SB)/8, $0x0000000000000000
+DATA estepzpool<>+3744(SB)/8, $0x0000000000000000
+DATA estepzpool<>+3752(SB)/8, $0x0000000000000000
+DATA estepzpool<>+3760(SB)/8, $0x0000000000000000
+DATA estepzpool<>+3768(SB)/8, $0x0000000000000000
+GLOBL estepzpool<>(SB), RODATA|NOPTR, $3776

@@ -6,7 +6,9 @@ package emit
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/gmmsimd/gmmsimd/internal/vmath"
 	. "github.com/mmcloughlin/avo/build"
@@ -78,7 +80,7 @@ type Prec struct {
 func (isa *ISA) Double(prefix string) *Prec {
 	p := &Prec{
 		ISA: isa, Name: "F64", GoType: "float64", Lanes: isa.Width / 8, Size: 8, MantBits: 52,
-		consts: newConsts(prefix + isa.tag + "64"),
+		consts: constsFor(prefix, isa, "64"),
 		Add:    VADDPD, Sub: VSUBPD, Mul: VMULPD, Div: VDIVPD, Max: VMAXPD, Min: VMINPD, And: VANDPD, Or: VORPD,
 		AndNot: VANDNPD, AddInt: VPADDQ,
 		FMAdd213: VFMADD213PD, FMAdd231: VFMADD231PD, FNMAdd213: VFNMADD213PD, FNMAdd231: VFNMADD231PD,
@@ -97,7 +99,7 @@ func (isa *ISA) Double(prefix string) *Prec {
 func (isa *ISA) Single(prefix string) *Prec {
 	p := &Prec{
 		ISA: isa, Name: "F32", GoType: "float32", Lanes: isa.Width / 4, Size: 4, MantBits: 23,
-		consts: newConsts(prefix + isa.tag + "32"),
+		consts: constsFor(prefix, isa, "32"),
 		Add:    VADDPS, Sub: VSUBPS, Mul: VMULPS, Div: VDIVPS, Max: VMAXPS, Min: VMINPS, And: VANDPS, Or: VORPS,
 		AndNot: VANDNPS, AddInt: VPADDD,
 		FMAdd213: VFMADD213PS, FMAdd231: VFMADD231PS, FNMAdd213: VFNMADD213PS, FNMAdd231: VFNMADD231PS,
@@ -110,6 +112,15 @@ func (isa *ISA) Single(prefix string) *Prec {
 		p.Blend = func(mask, a, b, dst operand.Op) { VBLENDMPS(a, b, mask, dst) }
 	}
 	return p
+}
+
+// constsFor returns the constants of a precision (bits "64" or "32") of the program
+// prefix on isa: its own pool, or the aligned pool it shares with the other precision.
+func constsFor(prefix string, isa *ISA, bits string) *Consts {
+	if isa.EVEX {
+		return pool(prefix, isa)
+	}
+	return newConsts(prefix + isa.tag + bits)
 }
 
 // Vec allocates a vector register of the instruction set's width.
@@ -150,18 +161,63 @@ func (isa *ISA) Zero(v VecVirtual) {
 // Is64 reports whether p is float64.
 func (p *Prec) Is64() bool { return p.Size == 8 }
 
-// Consts is a pool of register-wide constants, each a value repeated in every lane, emitted once.
+// Consts is a pool of register-wide constants. The linker aligns data to at most 32
+// bytes, so a 64-byte (AVX-512) constant of its own would straddle two cache lines as
+// often as not, which made every load of it a split load and the AVX-512 E-step a third
+// slower in one build than in another. An AVX-512 pool is therefore one symbol whose
+// functions first round its address up to 64 bytes into a register (Begin), and every
+// constant is a 64-byte slot of it; narrower registers keep a symbol per constant.
 type Consts struct {
 	prefix string
 	mems   map[string]operand.Mem
+	// The aligned pool (EVEX): its slots' bit patterns, element size, and the register
+	// that holds its aligned address in the function being emitted.
+	slots [][]uint64
+	size  []int
+	base  Register
 }
 
 func newConsts(prefix string) *Consts { return &Consts{prefix: prefix, mems: map[string]operand.Mem{}} }
 
+// pools are the aligned pools, by name, so that both precisions of a program share one
+// (and one base register); Finish writes them.
+var pools = map[string]*Consts{}
+
+// pool returns the aligned pool of the program prefix on isa.
+func pool(prefix string, isa *ISA) *Consts {
+	name := prefix + isa.tag
+	if c, ok := pools[name]; ok {
+		return c
+	}
+	c := newConsts(name)
+	pools[name] = c
+	return c
+}
+
+// Begin starts the use of p's constants in a new function: for an aligned pool, it loads
+// the pool's address rounded up to 64 bytes into a register that the function keeps.
+// Call it right after TEXT, before any constant is used.
+func (p *Prec) Begin() {
+	c := p.consts
+	if !p.EVEX {
+		return
+	}
+	c.base = GP64()
+	LEAQ(c.symbol().Offset(63), c.base)
+	ANDQ(operand.I32(-64), c.base)
+}
+
+func (c *Consts) symbol() operand.Mem {
+	return operand.Mem{Symbol: operand.NewStaticSymbol(c.prefix + "pool"), Base: StaticBase}
+}
+
 // Bits returns the register-wide constant whose every element has the bit pattern bits.
 func (p *Prec) Bits(bits uint64) operand.Mem {
 	c := p.consts
-	key := fmt.Sprintf("%x", bits)
+	key := fmt.Sprintf("%d:%x", p.Size, bits)
+	if p.EVEX {
+		return c.slot(key, bits, p.Size)
+	}
 	if m, ok := c.mems[key]; ok {
 		return m
 	}
@@ -175,6 +231,50 @@ func (p *Prec) Bits(bits uint64) operand.Mem {
 	}
 	c.mems[key] = m
 	return m
+}
+
+// slot returns the pool's 64-byte slot of elements of size bytes with the pattern bits,
+// relative to the base register that Begin loaded.
+func (c *Consts) slot(key string, bits uint64, size int) operand.Mem {
+	if c.base == nil {
+		panic("emit: a constant of an aligned pool used before Begin")
+	}
+	i, ok := c.index(key)
+	if !ok {
+		i = len(c.slots)
+		c.mems[key] = operand.Mem{Disp: i}
+		c.slots = append(c.slots, []uint64{bits})
+		c.size = append(c.size, size)
+	}
+	return operand.Mem{Base: c.base, Disp: 64 * i}
+}
+
+func (c *Consts) index(key string) (int, bool) {
+	m, ok := c.mems[key]
+	return m.Disp, ok
+}
+
+// Finish writes the aligned pools, then the file: what the programs call instead of
+// avo's Generate.
+func Finish() {
+	for _, name := range slices.Sorted(maps.Keys(pools)) {
+		c := pools[name]
+		GLOBL(c.prefix+"pool", RODATA|NOPTR)
+		for i, bits := range c.slots {
+			for off := 0; off < 64; off += c.size[i] {
+				if c.size[i] == 8 {
+					DATA(64*i+off, operand.U64(bits[0]))
+				} else {
+					DATA(64*i+off, operand.U32(uint32(bits[0])))
+				}
+			}
+		}
+		// 63 bytes of slack, for the rounding up.
+		for off := 0; off < 64; off += 8 {
+			DATA(64*len(c.slots)+off, operand.U64(0))
+		}
+	}
+	Generate()
 }
 
 // C returns the register-wide constant holding v in every lane (rounded to p's precision).

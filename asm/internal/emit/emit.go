@@ -166,7 +166,10 @@ func (p *Prec) Is64() bool { return p.Size == 8 }
 // often as not, which made every load of it a split load and the AVX-512 E-step a third
 // slower in one build than in another. An AVX-512 pool is therefore one symbol whose
 // functions first round its address up to 64 bytes into a register (Begin), and every
-// constant is a 64-byte slot of it; narrower registers keep a symbol per constant.
+// constant is a 64-byte load from its slot. The rounding moves the base by up to 63 bytes
+// from the symbol, by an amount known only once linked, so each slot is 128 bytes of the
+// same value: a 64-byte load at slot*128 + (0 to 63) reads the slot's value in every lane,
+// whatever the symbol's alignment. Narrower registers keep a symbol per constant.
 type Consts struct {
 	prefix string
 	mems   map[string]operand.Mem
@@ -233,8 +236,8 @@ func (p *Prec) Bits(bits uint64) operand.Mem {
 	return m
 }
 
-// slot returns the pool's 64-byte slot of elements of size bytes with the pattern bits,
-// relative to the base register that Begin loaded.
+// slot returns the pool's slot of elements of size bytes with the pattern bits, relative
+// to the base register that Begin loaded.
 func (c *Consts) slot(key string, bits uint64, size int) operand.Mem {
 	if c.base == nil {
 		panic("emit: a constant of an aligned pool used before Begin")
@@ -246,8 +249,12 @@ func (c *Consts) slot(key string, bits uint64, size int) operand.Mem {
 		c.slots = append(c.slots, []uint64{bits})
 		c.size = append(c.size, size)
 	}
-	return operand.Mem{Base: c.base, Disp: 64 * i}
+	return operand.Mem{Base: c.base, Disp: poolSlot * i}
 }
+
+// poolSlot is the bytes of an aligned pool's slot: a 64-byte register and the 63 bytes the
+// base may move by.
+const poolSlot = 128
 
 func (c *Consts) index(key string) (int, bool) {
 	m, ok := c.mems[key]
@@ -261,17 +268,13 @@ func Finish() {
 		c := pools[name]
 		GLOBL(c.prefix+"pool", RODATA|NOPTR)
 		for i, bits := range c.slots {
-			for off := 0; off < 64; off += c.size[i] {
+			for off := 0; off < poolSlot; off += c.size[i] {
 				if c.size[i] == 8 {
-					DATA(64*i+off, operand.U64(bits[0]))
+					DATA(poolSlot*i+off, operand.U64(bits[0]))
 				} else {
-					DATA(64*i+off, operand.U32(uint32(bits[0])))
+					DATA(poolSlot*i+off, operand.U32(uint32(bits[0])))
 				}
 			}
-		}
-		// 63 bytes of slack, for the rounding up.
-		for off := 0; off < 64; off += 8 {
-			DATA(64*len(c.slots)+off, operand.U64(0))
 		}
 	}
 	Generate()

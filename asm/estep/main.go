@@ -109,26 +109,30 @@ func name(p *emit.Prec, k int, weighted bool) string {
 	return s
 }
 
-func estep(p, d *emit.Prec, k int, weighted bool) {
+// declare starts the function of p for k components (0: any), with its Go declaration and
+// a doc comment that states the loop it computes.
+func declare(p *emit.Prec, k int, weighted bool) {
 	fn := name(p, k, weighted)
-	args := fmt.Sprintf("x []%s", p.GoType)
+	args, weight := fmt.Sprintf("x []%s", p.GoType), "1"
 	if weighted {
-		args += ", w []float64"
+		args, weight = args+", w []float64", "w[i]"
 	}
-	// Every variant takes scratch, so that Go can hold them all in one table by K.
+	// Every variant takes scratch, so that Go calls them all alike.
 	args += fmt.Sprintf(", coef []%[1]s, acc []float64, scratch []%[1]s", p.GoType)
 	TEXT(fn, NOSPLIT, "func("+args+")")
-	kdesc := fmt.Sprintf("%d components", k)
+	kdesc := fmt.Sprintf("the %d components", k)
 	if k == 0 {
-		kdesc = "K = len(coef)/" + fmt.Sprint(3*p.Lanes) + " components (K >= 1), with len(scratch) >= K*" + fmt.Sprint(p.Lanes)
-	}
-	wdesc := "each sample weighing 1"
-	if weighted {
-		wdesc = "sample i weighing w[i]"
+		kdesc = fmt.Sprintf("the K = len(coef)/%d components (K >= 1; len(scratch) >= K*%d)", 3*p.Lanes, p.Lanes)
 	}
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s adds to acc the E-step statistics of x (len(x) a multiple of %d), %s, under the mixture of %s in coef; see the generator for the layout.", fn, p.Lanes, wdesc, kdesc))
+	Doc(fmt.Sprintf("%s computes, for i < len(x) (a multiple of %d) and %s in coef (layout: see the generator), "+
+		"with c = %s, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: "+
+		"N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.",
+		fn, p.Lanes, kdesc, weight))
+}
 
+func estep(p, d *emit.Prec, k int, weighted bool) {
+	declare(p, k, weighted)
 	p.Begin() // d shares p's constants
 	g := &kernel{p: p, d: d, k: k, weighted: weighted}
 	g.x = Mem{Base: Load(Param("x").Base(), GP64())}

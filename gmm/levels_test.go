@@ -180,7 +180,7 @@ func TestFitLevelsIsFitOnEveryTestImage(t *testing.T) {
 		if filepath.Ext(e.Name()) == ".md" {
 			continue
 		}
-		img, err := segment.Open(filepath.Join(images, e.Name()))
+		img, err := segment.Open(filepath.Join(images, e.Name()), 0)
 		if err != nil {
 			t.Fatal(err)
 		}

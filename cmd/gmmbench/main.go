@@ -474,7 +474,7 @@ func benchImage(ctx context.Context, c *config) (*imageRun, error) {
 // file), and times each phase.
 func segmentOnce(ctx context.Context, path string, cfg imageRow, pin bool, run *imageRun) (imageRow, error) {
 	start := time.Now()
-	img, err := segment.Open(path)
+	img, err := segment.Open(path, 0)
 	if err != nil {
 		return cfg, err
 	}

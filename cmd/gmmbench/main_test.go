@@ -187,7 +187,7 @@ func TestPlots(t *testing.T) {
 		t.Fatalf("plots %v, want %v", rep.Plots, want)
 	}
 	for _, p := range want {
-		img, err := segment.Open(p)
+		img, err := segment.Open(p, 0)
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/imagetest"
 )
 
 // batchDir writes three images (the example as PNG, a crop of it as PNG and as JPEG) and,
@@ -27,7 +28,7 @@ func batchDir(t *testing.T, bad bool) string {
 		}
 	}
 	write("a.png", exampleImage)
-	img, err := segment.Decode(bytes.NewReader(exampleImage))
+	img, err := segment.Decode(bytes.NewReader(exampleImage), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestBatchSegmentsAFolder(t *testing.T) {
 		if want := filepath.Join(out, base+"_segmented.png"); doc.Output != want || len(doc.Iterations) != 4 {
 			t.Errorf("%s: output %q, %d iterations; want %q, 4", doc.Image.Path, doc.Output, len(doc.Iterations), want)
 		}
-		if _, err := segment.Open(doc.Output); err != nil {
+		if _, err := segment.Open(doc.Output, 0); err != nil {
 			t.Error(err)
 		}
 		ok++
@@ -217,5 +218,27 @@ func TestDashDashEndsTheFlags(t *testing.T) {
 	}
 	if c.iterations != 3 || c.json || len(c.inputs) != 3 || c.inputs[1] != "--json" {
 		t.Errorf("iterations %d, json %v, inputs %q", c.iterations, c.json, c.inputs)
+	}
+}
+
+// A file whose header claims a huge image is one failed image of a batch, refused from its
+// header, while the others are segmented.
+func TestBatchRefusesAHeaderBomb(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	for name, data := range map[string][]byte{"a.png": exampleImage, "bomb.bmp": imagetest.Bombs()[".bmp"]} {
+		if err := os.WriteFile(filepath.Join(in, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runCmd(t, "--out-dir="+out, "--iterations=2", in)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "bomb.bmp") || !strings.Contains(r.Stderr, "image too large") ||
+		!strings.Contains(r.Stderr, "1 of 2 images failed") {
+		t.Fatalf("exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "a_segmented.png")); err != nil {
+		t.Errorf("the good image was not segmented: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "bomb_segmented.png")); err == nil {
+		t.Error("the refused image has an output")
 	}
 }

@@ -47,6 +47,9 @@ type config struct {
 	outDir string
 	jobs   int
 	memory int // MiB for a batch's images in flight
+	// maxPixels is the largest image decoded: a bigger header is refused before any pixel
+	// is allocated.
+	maxPixels int64
 	// compact prints the JSON document on one line (a batch's).
 	compact bool
 	palette bool
@@ -98,6 +101,7 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.StringVar(&c.outDir, "out-dir", ".", "in a batch, the `folder` where each image's outputs go, named after it")
 	fs.IntVar(&c.jobs, "jobs", 0, "in a batch, images segmented at once (0: one per core, within --memory)")
 	fs.IntVar(&c.memory, "memory", 2048, "in a batch, the `MiB` the images in flight may take (estimated from their sizes)")
+	fs.Int64Var(&c.maxPixels, "max-pixels", segment.DefaultMaxPixels, "refuse an image of more `pixels` than this, from its header, before decoding it")
 	fs.BoolVar(&c.version, "version", false, "print the version, the CPU's features and the kernels, then exit")
 	return fs
 }
@@ -211,6 +215,8 @@ func checkNumbers(c *config) error {
 		return usageError{fmt.Sprintf("--threads=%d: want 0 (one per physical core) or more", c.threads)}
 	case c.visualization != 0 && c.visualization != 1:
 		return usageError{fmt.Sprintf("--visualization=%d: want 0 or 1", c.visualization)}
+	case c.maxPixels < 1:
+		return usageError{fmt.Sprintf("--max-pixels=%d: want at least 1", c.maxPixels)}
 	}
 	return nil
 }

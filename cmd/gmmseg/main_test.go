@@ -23,6 +23,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/imagetest"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 )
@@ -189,7 +190,7 @@ func TestNoArgumentsSegmentsTheExample(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.Stdout)
 		}
 	}
-	img, err := segment.Open("camera_segmented.png")
+	img, err := segment.Open("camera_segmented.png", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +250,7 @@ func TestPairWithSubtractionThreshold(t *testing.T) {
 	if !strings.Contains(r.Stdout, "thresholded subtraction") {
 		t.Errorf("the start is not the thresholded one:\n%s", r.Stdout)
 	}
-	img, err := segment.Open(out)
+	img, err := segment.Open(out, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +287,7 @@ func TestLabelsAndPalette(t *testing.T) {
 		t.Fatalf("--palette: exit %d: %s", r.Code, r.Stderr)
 	}
 	read := func(path string) image.Image {
-		img, err := segment.Open(path)
+		img, err := segment.Open(path, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -476,6 +477,9 @@ func badFiles(t *testing.T, dir string) map[string]string {
 		"bad-model.json": []byte(`{"weights": [1, 1], "means": [0, 1], "stdevs": [0.1, -2]}`),
 		"model.json":     []byte(`{"weights": [0.5, 0.5], "means": [0.25, 0.75], "stdevs": [0.1, 0.1]}`),
 	}
+	for ext, data := range imagetest.Bombs() {
+		files["bomb"+ext] = data
+	}
 	paths := map[string]string{}
 	for name, data := range files {
 		p := filepath.Join(dir, name)
@@ -504,6 +508,12 @@ func badInputs(in string, f map[string]string) []badInput {
 		{"truncated PNG", []string{"--first-image=" + f["truncated.png"]}, 1, "truncated"},
 		{"truncated JPEG", []string{"--first-image=" + f["truncated.jpg"]}, 1, "jpeg"},
 		{"0x0 image", []string{"--first-image=" + f["zero.png"]}, 1, "png"},
+		{"BMP header bomb", []string{"--first-image=" + f["bomb.bmp"]}, 1, "--max-pixels"},
+		{"TIFF header bomb", []string{"--first-image=" + f["bomb.tif"]}, 1, "10000000000 pixels"},
+		{"WebP header bomb", []string{"--first-image=" + f["bomb.webp"]}, 1, "image too large"},
+		{"bomb as the pair's second", []string{"--first-image=" + f["tiny.png"], "--second-image=" + f["bomb.png"], "--components=2"}, 1, "image too large"},
+		{"a lower pixel limit", []string{"--first-image=" + f["other.png"], "--max-pixels=8"}, 1, "3x3, 9 pixels, above the limit of 8"},
+		{"no pixels allowed", []string{"--max-pixels=0"}, 2, "--max-pixels=0"},
 		{"zero components", []string{"--components=0"}, 2, "--components=0"},
 		{"more components than pixels", []string{"--first-image=" + f["tiny.png"], "--components=5"}, 1, "5 components for 4 pixels"},
 		{"zero iterations", []string{"--iterations=0"}, 2, "--iterations=0"},
@@ -613,7 +623,7 @@ func TestVisualizationWritesFigures(t *testing.T) {
 		path   string
 		panels int
 	}{{strip, 3}, {sheetPNG, 5}, {curves, 3}} {
-		img, err := segment.Open(f.path)
+		img, err := segment.Open(f.path, 0)
 		if err != nil {
 			t.Fatalf("%s: %v", f.path, err)
 		}

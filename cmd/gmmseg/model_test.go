@@ -16,7 +16,7 @@ import (
 // examplePlane is the built-in example's luma, as gmmseg reads it.
 func examplePlane(t *testing.T) *segment.Plane {
 	t.Helper()
-	img, err := segment.Decode(bytes.NewReader(exampleImage))
+	img, err := segment.Decode(bytes.NewReader(exampleImage), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

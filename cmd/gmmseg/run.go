@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"io"
@@ -256,6 +257,16 @@ func writeOutputs(c *plan, m *gmm.Model, p *segment.Plane, maxLevel int, out str
 	return img, nil
 }
 
+// open decodes the image file at path within --max-pixels, which the error about a larger
+// one names.
+func (c *plan) open(path string) (image.Image, error) {
+	img, err := segment.Open(path, c.maxPixels)
+	if errors.Is(err, segment.ErrTooLarge) {
+		return nil, fmt.Errorf("%w (--max-pixels raises the limit)", err)
+	}
+	return img, err
+}
+
 // load decodes the input image(s) and returns the samples to fit with up to k components.
 func load(c *plan, k int) (*input, error) {
 	var first image.Image
@@ -263,9 +274,9 @@ func load(c *plan, k int) (*input, error) {
 	in := &input{name: c.first}
 	if c.first == "" {
 		in.name = exampleName
-		first, err = segment.Decode(bytes.NewReader(exampleImage))
+		first, err = segment.Decode(bytes.NewReader(exampleImage), c.maxPixels)
 	} else {
-		first, err = segment.Open(c.first)
+		first, err = c.open(c.first)
 	}
 	if err != nil {
 		return nil, err
@@ -291,7 +302,7 @@ func load(c *plan, k int) (*input, error) {
 		}
 		return in, nil
 	}
-	second, err := segment.Open(c.second)
+	second, err := c.open(c.second)
 	if err != nil {
 		return nil, err
 	}

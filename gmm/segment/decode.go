@@ -4,6 +4,8 @@
 package segment
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -25,10 +27,21 @@ const Formats = "PNG, JPEG, GIF, BMP, TIFF or WebP"
 // ErrNotImage is wrapped by Decode's error for data in none of the Formats.
 var ErrNotImage = errors.New("not a " + Formats + " image")
 
-// Decode reads one image from r. A truncated or corrupt file, and an image with no pixels,
-// are errors.
-func Decode(r io.Reader) (image.Image, error) {
-	img, err := decode(r)
+// DefaultMaxPixels is the most pixels Decode and Open accept when given no limit: 2^28,
+// 16384 x 16384. gmmseg needs about 12 bytes a pixel on the histogram path and 20 on the
+// pixels path, so that is 3 to 5 GiB.
+const DefaultMaxPixels = 1 << 28
+
+// ErrTooLarge is wrapped by the error about an image whose header claims more pixels than
+// the limit.
+var ErrTooLarge = errors.New("image too large")
+
+// Decode reads one image from r. Its size is read from its header first: more than
+// maxPixels pixels (DefaultMaxPixels for 0 or less) is an error, before any pixel is
+// allocated, so a small file that claims a huge image costs nothing. A truncated or
+// corrupt file, and an image with no pixels, are errors too.
+func Decode(r io.Reader, maxPixels int64) (image.Image, error) {
+	img, err := decode(r, maxPixels)
 	if err != nil {
 		return nil, fmt.Errorf("segment: %w", err)
 	}
@@ -36,15 +49,27 @@ func Decode(r io.Reader) (image.Image, error) {
 }
 
 // decode is Decode, its errors without the package's prefix.
-func decode(r io.Reader) (image.Image, error) {
-	img, format, err := image.Decode(r)
+func decode(r io.Reader, maxPixels int64) (image.Image, error) {
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxPixels
+	}
+	// The header is read twice: once for the size, then again by the decoder, from a copy
+	// of what the first reading consumed.
+	var head bytes.Buffer
+	cfg, format, err := image.DecodeConfig(io.TeeReader(r, &head))
+	if err != nil {
+		return nil, decodeError(format, err)
+	}
+	w, h := int64(cfg.Width), int64(cfg.Height)
 	switch {
-	case errors.Is(err, image.ErrFormat):
-		return nil, ErrNotImage
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return nil, fmt.Errorf("%s data end too early: the file is truncated", format)
-	case err != nil:
-		return nil, fmt.Errorf("corrupt %s data: %w", format, err)
+	case w <= 0 || h <= 0:
+		return nil, fmt.Errorf("the %s image has no pixels (%dx%d)", format, w, h)
+	case w*h > maxPixels:
+		return nil, fmt.Errorf("%w: the %s header says %dx%d, %d pixels, above the limit of %d", ErrTooLarge, format, w, h, w*h, maxPixels)
+	}
+	img, format, err := image.Decode(io.MultiReader(&head, r))
+	if err != nil {
+		return nil, decodeError(format, err)
 	}
 	if b := img.Bounds(); b.Empty() {
 		return nil, fmt.Errorf("the %s image has no pixels (%dx%d)", format, b.Dx(), b.Dy())
@@ -52,14 +77,25 @@ func decode(r io.Reader) (image.Image, error) {
 	return img, nil
 }
 
-// Open decodes the image file at path.
-func Open(path string) (image.Image, error) {
+// decodeError is the error of a failed decoding of format.
+func decodeError(format string, err error) error {
+	switch {
+	case errors.Is(err, image.ErrFormat):
+		return ErrNotImage
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return fmt.Errorf("%s data end too early: the file is truncated", format)
+	}
+	return fmt.Errorf("corrupt %s data: %w", format, err)
+}
+
+// Open decodes the image file at path, as Decode does.
+func Open(path string, maxPixels int64) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("segment: %w", err)
 	}
 	defer f.Close()
-	img, err := decode(f)
+	img, err := decode(bufio.NewReader(f), maxPixels)
 	if err != nil {
 		return nil, fmt.Errorf("segment: %s: %w", path, err)
 	}

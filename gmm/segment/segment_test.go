@@ -3,6 +3,7 @@ package segment
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -14,11 +15,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
+	"github.com/gmmsimd/gmmsimd/internal/imagetest"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 )
@@ -113,7 +116,7 @@ func throughJPEG(t *testing.T, src image.Image) *image.YCbCr {
 	if err := jpeg.Encode(&buf, src, &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
-	img, err := Decode(&buf)
+	img, err := Decode(&buf, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +213,7 @@ func TestDecodeEveryFormat(t *testing.T) {
 		if err := enc(&buf); err != nil {
 			t.Fatal(err)
 		}
-		img, err := Decode(&buf)
+		img, err := Decode(&buf, 0)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -220,11 +223,11 @@ func TestDecodeEveryFormat(t *testing.T) {
 		}
 	}
 	// WebP: a lossless crop of the example photo must decode to the photo's pixels.
-	img, err := Open("testdata/camera-crop.webp")
+	img, err := Open("testdata/camera-crop.webp", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	photo, err := Open("../../cmd/gmmseg/camera.png")
+	photo, err := Open("../../cmd/gmmseg/camera.png", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +272,7 @@ func TestDecodeErrors(t *testing.T) {
 		"0x0 png":        zeroSizePNG(),
 	}
 	for name, data := range cases {
-		img, err := Decode(bytes.NewReader(data))
+		img, err := Decode(bytes.NewReader(data), 0)
 		if err == nil || img != nil {
 			t.Errorf("%s: Decode = %v, %v", name, img, err)
 			continue
@@ -278,7 +281,7 @@ func TestDecodeErrors(t *testing.T) {
 			t.Errorf("%s: error spans lines: %q", name, err)
 		}
 	}
-	if _, err := Open(filepath.Join(t.TempDir(), "missing.png")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := Open(filepath.Join(t.TempDir(), "missing.png"), 0); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }
@@ -496,7 +499,7 @@ func checkWritePNG(t *testing.T, p *Plane) {
 	if err := WritePNG(path, p.Image()); err != nil {
 		t.Fatal(err)
 	}
-	back, err := Open(path)
+	back, err := Open(path, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -617,5 +620,49 @@ func TestSegmentFromLevelsIsSegmentFromSamples(t *testing.T) {
 	}
 	if err := Segment[float64](&m, nil, &Plane{Width: 2, Height: 2, Max: 255}, gmm.Exec{}); err == nil {
 		t.Error("no samples and no levels: no error")
+	}
+}
+
+// TestHeaderBombs feeds every format a file whose header claims billions of pixels: each
+// is refused from its header, as too large, without allocating the image.
+func TestHeaderBombs(t *testing.T) {
+	for ext, data := range imagetest.Bombs() {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		img, err := Decode(bytes.NewReader(data), 0)
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, ErrTooLarge) || img != nil {
+			t.Errorf("%s bomb: %v, %v; want an error wrapping ErrTooLarge", ext, img, err)
+			continue
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+			t.Errorf("%s bomb: %d bytes allocated to refuse it", ext, alloc)
+		}
+		if !strings.Contains(err.Error(), fmt.Sprint(DefaultMaxPixels)) {
+			t.Errorf("%s bomb: %q does not name the limit", ext, err)
+		}
+		// The same file on disk, through Open.
+		path := filepath.Join(t.TempDir(), "bomb"+ext)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(path, 0); !errors.Is(err, ErrTooLarge) {
+			t.Errorf("%s bomb through Open: %v", ext, err)
+		}
+	}
+}
+
+// TestPixelLimit holds Decode to the limit it is given, to the pixel.
+func TestPixelLimit(t *testing.T) {
+	data, err := os.ReadFile("../../cmd/gmmseg/camera.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decode(bytes.NewReader(data), 512*512); err != nil {
+		t.Errorf("512x512 within a limit of 512*512: %v", err)
+	}
+	_, err = Decode(bytes.NewReader(data), 512*512-1)
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "512x512") {
+		t.Errorf("512x512 above a limit of 512*512-1: %v", err)
 	}
 }

@@ -13,8 +13,9 @@ import (
 // on one worker per physical core, with the fastest kernels this CPU has, started for the
 // call and stopped after it.
 type Exec struct {
-	// Threads is the number of workers that share every pass; 0 means one per physical
-	// core the process may use. Results are bit-for-bit the same for any value.
+	// Threads is the number of workers that share every pass, at most MaxThreads; 0 means
+	// one per physical core the process may use. Results are bit-for-bit the same for
+	// any value.
 	Threads int
 	// Pin locks each worker to its own CPU (Linux only; elsewhere it is an error).
 	Pin bool
@@ -85,6 +86,11 @@ func (p *Pool) Threads() int {
 // MaxComponents is the most components a model may have: labels are uint16.
 const MaxComponents = kernel.MaxComponents
 
+// MaxThreads is the most workers an Exec may ask for: more is an error, not clamped.
+// Workers beyond the cores gain nothing, and a worker's buffers are made only when it
+// takes part in a pass.
+const MaxThreads = kernel.MaxThreads
+
 // Machine describes, on a few lines, this CPU as cpuid sees it and the kernel
 // implementations this binary runs on it, fastest first, with what "auto" picks.
 func Machine() string { return kernel.CPU().String() }
@@ -106,8 +112,8 @@ func (e Exec) Validate() error {
 // check validates e's fields.
 func (e *Exec) check() error {
 	switch {
-	case e.Threads < 0:
-		return fmt.Errorf("gmm: %w: Threads is %d, want 0 (automatic) or more", ErrInvalidOptions, e.Threads)
+	case e.Threads < 0 || e.Threads > MaxThreads:
+		return fmt.Errorf("gmm: %w: Threads is %d, want 0 (automatic) to %d", ErrInvalidOptions, e.Threads, MaxThreads)
 	case e.Pool != nil && (e.Threads != 0 || e.Pin || e.Kernel != ""):
 		return fmt.Errorf("gmm: %w: Threads, Pin and Kernel are the Pool's; leave them zero with a Pool", ErrInvalidOptions)
 	}

@@ -2,7 +2,10 @@ package gmm
 
 import (
 	"errors"
+	"math"
+	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -114,5 +117,67 @@ func TestScoringFloat32(t *testing.T) {
 				t.Fatalf("%s: float32 responsibilities of %d sum to %v", kern, i, s)
 			}
 		}
+	}
+}
+
+// Scoring and labelling refuse what Fit refuses: NaN and infinite samples, in either
+// precision.
+func TestScoringRefusesWhatFitRefuses(t *testing.T) {
+	for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		x := []float64{0.9, bad, 0.2}
+		x32 := []float32{0.9, float32(bad), 0.2}
+		calls := map[string]func() error{
+			"Fit":           func() error { _, err := Fit(t.Context(), x, Options{Components: 1, MaxIter: 1}); return err },
+			"ScoreSamples":  func() error { _, err := ScoreSamples(&truth, x, Exec{}); return err },
+			"LogLikelihood": func() error { _, err := LogLikelihood(&truth, x32, Exec{}); return err },
+			"Score":         func() error { _, err := Score(&truth, x, Exec{}); return err },
+			"BIC":           func() error { _, err := BIC(&truth, x32, Exec{}); return err },
+			"AIC":           func() error { _, err := AIC(&truth, x, Exec{}); return err },
+			"Predict":       func() error { return Predict(&truth, make([]uint16, 3), x32, Exec{}) },
+			"PredictProba":  func() error { _, err := PredictProba(&truth, x, Exec{}); return err },
+		}
+		for name, call := range calls {
+			if err := call(); !errors.Is(err, ErrInvalidData) || !strings.Contains(err.Error(), "sample 1") {
+				t.Errorf("%s of a sample %v: %v, want ErrInvalidData naming sample 1", name, bad, err)
+			}
+		}
+	}
+}
+
+// Threads is bounded, and the workers that a pass does not need cost no buffers: a
+// thousand threads over a few levels count them in one table, not a thousand.
+func TestThreadsBoundAndCost(t *testing.T) {
+	if _, err := NewPool(Exec{Threads: MaxThreads + 1}); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("%d threads: %v", MaxThreads+1, err)
+	}
+	levels := make([]uint16, 1000)
+	for i := range levels {
+		levels[i] = uint16(i % 256)
+	}
+	values := make([]float64, 256)
+	for l := range values {
+		values[l] = float64(l) / 255
+	}
+	pool, err := NewPool(Exec{Threads: MaxThreads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	x, counts, err := CountLevels(levels, values, Exec{Pool: pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ScoreSamples(&truth, x, Exec{Pool: pool}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if len(x) != 256 || counts[0] != 4 || counts[255] != 3 {
+		t.Errorf("%d values, counts %v ... %v", len(x), counts[0], counts[255])
+	}
+	// One table of 65536 counts (512 KiB) and one scratch buffer, not MaxThreads of them.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+		t.Errorf("%d threads over 1000 levels allocated %d bytes", MaxThreads, alloc)
 	}
 }

@@ -285,15 +285,24 @@ func split(m *Model, from, to int, minStdev float64) {
 	m.Stdevs[to] = m.Stdevs[from]
 }
 
+// checkFinite reports the first sample of x that is NaN or infinite: what Fit, scoring
+// and Predict refuse alike.
+func checkFinite[T float32 | float64](x []T) error {
+	for i, v := range x {
+		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("gmm: %w: sample %d is %v", ErrInvalidData, i, f)
+		}
+	}
+	return nil
+}
+
 // checkData validates the samples and weights and returns the total weight.
 func checkData[T float32 | float64](x []T, w []float64) (float64, error) {
 	if len(x) == 0 {
 		return 0, fmt.Errorf("gmm: %w: no samples", ErrInvalidData)
 	}
-	for i, v := range x {
-		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
-			return 0, fmt.Errorf("gmm: %w: sample %d is %v", ErrInvalidData, i, f)
-		}
+	if err := checkFinite(x); err != nil {
+		return 0, err
 	}
 	if w == nil {
 		return float64(len(x)), nil

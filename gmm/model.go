@@ -86,10 +86,14 @@ func (m *Model) coeffs() (*kernel.Coeffs, error) {
 
 // ScoreSamples returns log p(x[n]) for every sample, the weighted log-density of the
 // mixture m (weights normalised to sum to one), on e's workers: the reference program's
-// stable exp-sum, max_k P_k + log sum_k exp(P_k - max_k P_k).
+// stable exp-sum, max_k P_k + log sum_k exp(P_k - max_k P_k). Like every function that
+// scores or labels samples, it refuses a NaN or infinite one (ErrInvalidData), as Fit does.
 func ScoreSamples[T float32 | float64](m *Model, x []T, e Exec) ([]float64, error) {
 	c, err := m.normalised().coeffs()
 	if err != nil {
+		return nil, err
+	}
+	if err := checkFinite(x); err != nil {
 		return nil, err
 	}
 	dst := make([]float64, len(x))
@@ -104,6 +108,9 @@ func ScoreSamples[T float32 | float64](m *Model, x []T, e Exec) ([]float64, erro
 func LogLikelihood[T float32 | float64](m *Model, x []T, e Exec) (float64, error) {
 	c, err := m.normalised().coeffs()
 	if err != nil {
+		return 0, err
+	}
+	if err := checkFinite(x); err != nil {
 		return 0, err
 	}
 	s := kernel.NewStats(c.K())
@@ -124,6 +131,9 @@ func Predict[T float32 | float64](m *Model, dst []uint16, x []T, e Exec) error {
 	if err != nil {
 		return err
 	}
+	if err := checkFinite(x); err != nil {
+		return err
+	}
 	return e.run(func(d *kernel.Driver) error {
 		kernel.Classify(d, dst, x, c)
 		return nil
@@ -137,6 +147,9 @@ func Predict[T float32 | float64](m *Model, dst []uint16, x []T, e Exec) error {
 func PredictProba[T float32 | float64](m *Model, x []T, e Exec) ([]float64, error) {
 	c, err := m.coeffs()
 	if err != nil {
+		return nil, err
+	}
+	if err := checkFinite(x); err != nil {
 		return nil, err
 	}
 	out := make([]float64, len(x)*c.K())

@@ -211,8 +211,8 @@ func checkNumbers(c *config) error {
 		return usageError{fmt.Sprintf("--tol=%v: want 0 or a positive number", c.tol)}
 	case !(c.minVariance >= 0) || math.IsInf(c.minVariance, 0):
 		return usageError{fmt.Sprintf("--min-variance=%v: want 0 or a positive number", c.minVariance)}
-	case c.threads < 0:
-		return usageError{fmt.Sprintf("--threads=%d: want 0 (one per physical core) or more", c.threads)}
+	case c.threads < 0 || c.threads > gmm.MaxThreads:
+		return usageError{fmt.Sprintf("--threads=%d: want 0 (one per physical core) to %d", c.threads, gmm.MaxThreads)}
 	case c.visualization != 0 && c.visualization != 1:
 		return usageError{fmt.Sprintf("--visualization=%d: want 0 or 1", c.visualization)}
 	case c.maxPixels < 1:

@@ -524,6 +524,7 @@ func badInputs(in string, f map[string]string) []badInput {
 		{"bad precision", []string{"--precision=float16"}, 2, "float16"},
 		{"bad kernel", []string{"--kernel=sse9"}, 2, "sse9"},
 		{"negative threads", []string{"--threads=-1"}, 2, "--threads"},
+		{"absurd threads", []string{"--threads=100000"}, 2, "--threads=100000: want 0 (one per physical core) to 1024"},
 		{"threshold without a pair", []string{"--subtraction-threshold=2.3"}, 2, "--second-image"},
 		{"threshold not a number", []string{"--first-image=a", "--second-image=b", "--components=2", "--subtraction-threshold=x"}, 2, "not a number"},
 		{"second image alone", []string{"--second-image=" + f["tiny.png"]}, 2, "--first-image"},

@@ -63,6 +63,10 @@ func AutoThreads() int {
 	return n
 }
 
+// MaxThreads is the most workers a Driver starts. Past the cores there is nothing to gain,
+// and each worker holds buffers of its own (made only once it takes a tile).
+const MaxThreads = 1024
+
 // ErrPin is wrapped by the errors of NewDriver when it cannot pin its workers.
 var ErrPin = errors.New("cannot pin workers to CPUs")
 
@@ -108,8 +112,8 @@ type tileTask interface{ run(w, t, lo, hi int) }
 // NewDriver returns a driver over the kernels k, with its workers started. Close stops
 // them.
 func NewDriver(k *Kernels, cfg Config) (*Driver, error) {
-	if cfg.Threads < 0 {
-		return nil, fmt.Errorf("kernel: %d threads", cfg.Threads)
+	if cfg.Threads < 0 || cfg.Threads > MaxThreads {
+		return nil, fmt.Errorf("kernel: %d threads, want 0 (automatic) to %d", cfg.Threads, MaxThreads)
 	}
 	if cfg.TileSize < 0 {
 		return nil, fmt.Errorf("kernel: tile size %d", cfg.TileSize)
@@ -214,12 +218,7 @@ func (d *Driver) forTiles(n int, task tileTask) {
 	nt := d.tiles(n)
 	d.pass = pass{task: task, n: n, ntiles: nt}
 	d.next.Store(0)
-	// Wake no more workers than there are tiles; the caller is one of them unless the
-	// workers are pinned.
-	woken := min(len(d.wake), nt)
-	if !d.pin {
-		woken = max(0, min(len(d.wake), nt-1))
-	}
+	woken := d.woken(nt)
 	d.busy.Add(woken)
 	for _, w := range d.wake[:woken] {
 		w <- struct{}{}
@@ -229,6 +228,28 @@ func (d *Driver) forTiles(n int, task tileTask) {
 	}
 	d.busy.Wait()
 	d.pass = pass{} // drop the references to the caller's data
+}
+
+// woken is how many of the spawned workers a pass of nt tiles wakes: no more than there
+// are tiles, the caller being one of them unless the workers are pinned.
+func (d *Driver) woken(nt int) int {
+	if d.pin {
+		return min(len(d.wake), nt)
+	}
+	return max(0, min(len(d.wake), nt-1))
+}
+
+// eachWorker calls f with the index of every worker that may take a tile of a pass over
+// n samples (the woken ones, and the caller's), so that buffers of their own are made
+// for them, and only them, before the pass.
+func (d *Driver) eachWorker(n int, f func(w int)) {
+	woken := d.woken(d.tiles(n))
+	for w := range woken {
+		f(w)
+	}
+	if !d.pin && n > 0 {
+		f(d.threads - 1)
+	}
 }
 
 // tasks holds the reusable task values of one precision, so that starting a pass
@@ -369,13 +390,15 @@ func expSums[T Float](d *Driver, dst []float64, x []T, c *Coeffs, rows bool) {
 		e.k = k
 	}
 	e.chunk = max(1, min(d.tile, expSumScratch/(k+2)))
-	// The workers' scratch is kept for the next pass, grown when K asks for more.
-	if len(scratch) != d.threads || len(scratch[0]) < (k+2)*e.chunk {
+	// Scratch for the workers of this pass only, kept for the next one.
+	if len(scratch) != d.threads {
 		scratch = make([][]T, d.threads)
-		for w := range scratch {
+	}
+	d.eachWorker(len(x), func(w int) {
+		if len(scratch[w]) < (k+2)*e.chunk {
 			scratch[w] = make([]T, max((k+2)*e.chunk, expSumScratch))
 		}
-	}
+	})
 	e.scratch = scratch
 	d.forTiles(len(x), e)
 	*e = expSumTask[T]{scratch: scratch}
@@ -418,10 +441,14 @@ func Histogram(d *Driver, counts []uint64, levels []uint16) int {
 	}
 	if len(d.histRows) != d.threads {
 		d.histRows = make([][]uint64, d.threads)
-		for w := range d.histRows {
+	}
+	// Rows for the workers of this pass only: a thousand threads over a small image must
+	// not cost a thousand tables.
+	d.eachWorker(len(levels), func(w int) {
+		if d.histRows[w] == nil {
 			d.histRows[w] = make([]uint64, n)
 		}
-	}
+	})
 	h := &d.hist
 	*h = histogramTask{levels: levels, counts: d.histRows}
 	d.forTiles(len(levels), h)
@@ -430,8 +457,10 @@ func Histogram(d *Driver, counts []uint64, levels []uint16) int {
 	for v := range counts {
 		var sum uint64
 		for _, row := range d.histRows {
-			sum += row[v]
-			row[v] = 0 // ready for the next pass
+			if row != nil {
+				sum += row[v]
+				row[v] = 0 // ready for the next pass
+			}
 		}
 		counts[v] = sum
 		if sum > 0 {

@@ -1,6 +1,7 @@
 package gmm
 
 import (
+	"errors"
 	"math"
 	"slices"
 	"testing"
@@ -191,6 +192,31 @@ func TestFloat32VarianceWithoutCancellation(t *testing.T) {
 		}
 		if e := relErr(r64.Model.Stdevs[0], 0.01); e > 0.01 {
 			t.Errorf("%s: stdev %v, want about 0.01", kern, r64.Model.Stdevs[0])
+		}
+	}
+}
+
+// Finite samples whose squares overflow leave no component any weight: an error on every
+// kernel, never an index panic. (float32 lanes overflow from about 1e19, where the
+// float64 arithmetic of the generic kernel does not: until the fit runs in a scaled
+// frame, those give a model there and the error on the SIMD kernels.)
+func TestHugeSamplesAreAnErrorNotAPanic(t *testing.T) {
+	for _, kern := range kernel.Available() {
+		e := Exec{Kernel: kern}
+		res, err := Fit(t.Context(), []float64{0, .5, 1, 1e200}, Options{Components: 2, MaxIter: 2, Exec: e})
+		if !errors.Is(err, ErrUnfittable) || res == nil || len(res.History) != 0 {
+			t.Errorf("%s: Fit of 1e200: %v, %v", kern, res, err)
+		}
+		if _, err := SelectComponents(t.Context(), []float64{0, .5, 1, 1e200}, 1, 3, Options{MaxIter: 2, Exec: e}); !errors.Is(err, ErrUnfittable) {
+			t.Errorf("%s: SelectComponents of 1e200: %v", kern, err)
+		}
+		res, err = Fit(t.Context(), []float32{0, .5, 1, 1e19}, Options{Components: 2, MaxIter: 2, Exec: e})
+		if err == nil {
+			if verr := res.Model.Validate(); verr != nil {
+				t.Errorf("%s: Fit of 1e19 in float32: %v", kern, verr)
+			}
+		} else if !errors.Is(err, ErrUnfittable) {
+			t.Errorf("%s: Fit of 1e19 in float32: %v", kern, err)
 		}
 	}
 }

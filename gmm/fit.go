@@ -86,6 +86,12 @@ type Result struct {
 // ErrInvalidData is wrapped by errors about the samples or their weights.
 var ErrInvalidData = errors.New("invalid data")
 
+// ErrUnfittable is wrapped by the error of a fit whose statistics leave no component any
+// weight: samples so far from the model that every density underflows, such as finite
+// values whose squares overflow (above about 1e154 in float64, 1e19 in float32 lanes).
+// Scaling the data fits them.
+var ErrUnfittable = errors.New("the samples leave no component any weight")
+
 // ErrInvalidOptions is wrapped by errors about Options.
 var ErrInvalidOptions = errors.New("invalid options")
 
@@ -186,7 +192,10 @@ func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *
 			return res, fmt.Errorf("gmm: fit stopped after %d iterations: %w", it, err)
 		}
 		reseeded := len(res.Reseeded)
-		res.Reseeded = mStep(&model, c, s, opt.MinVariance, it, res.Reseeded)
+		var err error
+		if res.Reseeded, err = mStep(&model, c, s, opt.MinVariance, it, res.Reseeded); err != nil {
+			return res, fmt.Errorf("gmm: iteration %d: %w", it, err)
+		}
 		c.Set(model.Weights, model.Means, model.Stdevs)
 		kernel.EStep(d, x, opt.Weights, c, s)
 		step := Step{Run: r, Iter: it, Model: steps.clone(&model), LogLikelihood: s.LogLik}
@@ -206,8 +215,9 @@ func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *
 
 // mStep sets m to the maximum-likelihood mixture given the statistics s, gathered under
 // the coefficients c, with minVar added to every variance and the floor and split rules of
-// Fit applied. It appends the splits of iteration it to reseeded and returns it.
-func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, reseeded []Reseed) []Reseed {
+// Fit applied. It appends the splits of iteration it to reseeded and returns it. If no
+// component keeps any weight there is nothing to split from: that is ErrUnfittable.
+func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, reseeded []Reseed) ([]Reseed, error) {
 	// The weights are shares of the responsibilities' sum rather than of the samples'
 	// weight, which it equals up to rounding: float32 lanes round each responsibility to
 	// float32, and the weights should still sum to one.
@@ -248,11 +258,14 @@ func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, 
 	for k := range m.Means {
 		if m.Weights[k] == 0 {
 			from := widest(m)
+			if from < 0 {
+				return reseeded, ErrUnfittable
+			}
 			split(m, from, k, math.Sqrt(floor))
 			reseeded = append(reseeded, Reseed{Iter: it, Component: k, From: from})
 		}
 	}
-	return reseeded
+	return reseeded, nil
 }
 
 // varianceFloor is the smallest variance an M-step gives, for data of the given variance

@@ -126,7 +126,7 @@ func (s summary) spread(k int) float64 {
 func startModel[T float32 | float64](o *Options, x []T, r int) (Model, error) {
 	if o.InitModel != nil {
 		if err := o.InitModel.Validate(); err != nil {
-			return Model{}, fmt.Errorf("InitModel: %w", err)
+			return Model{}, fmt.Errorf("%w (InitModel)", err)
 		}
 		return o.InitModel.Clone(), nil
 	}

@@ -66,7 +66,7 @@ func selectK[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, 
 		opt.Components = k
 		res, err := fit(ctx, d, x, opt, total)
 		if err != nil {
-			return nil, fmt.Errorf("gmm: %d components: %w", k, err)
+			return nil, fmt.Errorf("%w (fitting %d components)", err, k)
 		}
 		s.Candidates = append(s.Candidates, Candidate{K: k, Result: res, BIC: bic(res.LogLikelihood, res.Model.NumParameters(), total)})
 		if c := s.Candidates; c[len(c)-1].BIC < c[s.Best].BIC {

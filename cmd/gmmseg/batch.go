@@ -65,7 +65,7 @@ func expandInputs(args []string, outDir string) ([]string, error) {
 			}
 			n := len(files)
 			for _, e := range entries {
-				if !e.IsDir() && slices.Contains(imageExts, strings.ToLower(filepath.Ext(e.Name()))) {
+				if !e.IsDir() && slices.Contains(imageExts, strings.ToLower(filepath.Ext(e.Name()))) && !isOutput(e.Name()) {
 					files = append(files, filepath.Join(arg, e.Name()))
 				}
 			}
@@ -100,7 +100,20 @@ func expandInputs(args []string, outDir string) ([]string, error) {
 
 // batchOutput is where a batch writes the segmentation of file.
 func batchOutput(file, outDir string) string {
-	return filepath.Join(outDir, strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))+"_segmented.png")
+	return filepath.Join(outDir, strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))+outputSuffix+".png")
+}
+
+// isOutput reports whether a file of a folder is one that gmmseg writes (a segmentation or
+// its figures), which a batch over that folder does not take as an input: --out-dir may
+// be the input folder, run after run.
+func isOutput(name string) bool {
+	stem := strings.TrimSuffix(name, filepath.Ext(name))
+	for _, s := range append([]string{""}, figureSuffixes...) {
+		if strings.HasSuffix(stem, outputSuffix+s) {
+			return true
+		}
+	}
+	return false
 }
 
 // runBatch segments every input on its own, several at once, and returns the exit status:
@@ -112,6 +125,12 @@ func runBatch(ctx context.Context, c *plan, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "gmmseg: %v\n", err)
 		return exitUsage
+	}
+	// The output folder is made first, as mkdir -p would, so that no image is decoded and
+	// fitted only to fail on writing.
+	if err := os.MkdirAll(c.outDir, 0o755); err != nil {
+		fmt.Fprintf(stderr, "gmmseg: --out-dir: %v\n", err)
+		return exitError
 	}
 	b := &batch{c: c, stdout: stdout, stderr: stderr}
 	if !c.quiet && isTerminal(stderr) {

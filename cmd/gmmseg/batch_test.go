@@ -242,3 +242,37 @@ func TestBatchRefusesAHeaderBomb(t *testing.T) {
 		t.Error("the refused image has an output")
 	}
 }
+
+// --out-dir may not exist yet (it is made, as mkdir -p would) and may be the input folder:
+// the outputs of one run are not the inputs of the next.
+func TestBatchOutDirMadeAndReused(t *testing.T) {
+	in := t.TempDir()
+	for _, name := range []string{"a.png", "b.png"} {
+		if err := os.WriteFile(filepath.Join(in, name), exampleImage, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nested := filepath.Join(t.TempDir(), "x", "y")
+	for _, out := range []string{nested, in, in} {
+		r := runCmd(t, "--out-dir="+out, "--iterations=2", "--visualization=1", in)
+		if r.Code != 0 || strings.Count(r.Stdout, "\n") != 2 {
+			t.Fatalf("--out-dir=%s: exit %d, stdout %q, stderr %q", out, r.Code, r.Stdout, r.Stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(nested, "a_segmented.png")); err != nil {
+		t.Error(err)
+	}
+	entries, _ := os.ReadDir(in)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), "_segmented_segmented") {
+			t.Errorf("an output was taken as an input: %s", e.Name())
+		}
+	}
+	// An out-dir that cannot be made is one error before any work.
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	r := runCmd(t, "--out-dir="+filepath.Join(file, "sub"), in)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "--out-dir") || strings.Count(r.Stderr, "\n") != 1 {
+		t.Errorf("unmakeable --out-dir: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+}

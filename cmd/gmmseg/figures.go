@@ -20,8 +20,14 @@ const figureSide = 400
 // it, named after it.
 func figurePaths(out string) (strip, sheetPNG, sheetSVG, curves string) {
 	base := strings.TrimSuffix(out, filepath.Ext(out))
-	return base + "_strip.png", base + "_sheet.png", base + "_sheet.svg", base + "_curves.png"
+	return base + figureSuffixes[0] + ".png", base + figureSuffixes[1] + ".png", base + figureSuffixes[1] + ".svg", base + figureSuffixes[2] + ".png"
 }
+
+// outputSuffix ends the name of an image's segmentation, and figureSuffixes those of its
+// figures after it: <name>_segmented.png, <name>_segmented_strip.png, ...
+const outputSuffix = "_segmented"
+
+var figureSuffixes = []string{"_strip", "_sheet", "_curves"}
 
 // writeFigures draws the fit's figures from the samples x (the pixels of in.plane,
 // row-major) and the segmentation as written, writes them (figurePaths) and returns their

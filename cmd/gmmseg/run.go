@@ -68,7 +68,7 @@ func segmentImage(ctx context.Context, c *plan, stdout, stderr io.Writer) (*outc
 	}
 	out := c.out
 	if out == "" {
-		out = strings.TrimSuffix(filepath.Base(in.name), filepath.Ext(in.name)) + "_segmented.png"
+		out = strings.TrimSuffix(filepath.Base(in.name), filepath.Ext(in.name)) + outputSuffix + ".png"
 	}
 	j := &job{c: c, in: in, rep: newReport(c, in, stdout), saved: saved, out: out, start: start, decoded: time.Now()}
 	if !c.quiet && isTerminal(stderr) {

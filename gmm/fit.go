@@ -18,7 +18,8 @@ type Options struct {
 	// or with Weights, to kernel's maximum (the rules for degenerate data at Fit keep every
 	// model valid).
 	Components int
-	// MaxIter is the number of EM iterations to run at most (at least 1).
+	// MaxIter is the number of EM iterations to run at most, from 1 to MaxIterations.
+	// Result.History keeps every iteration run: 3K+12 numbers each.
 	MaxIter int
 	// Tol stops the fit early once the mean log-likelihood per sample (per unit of weight)
 	// changes by less than Tol from one iteration to the next, scikit-learn's rule. With
@@ -85,6 +86,10 @@ type Result struct {
 
 // ErrInvalidData is wrapped by errors about the samples or their weights.
 var ErrInvalidData = errors.New("invalid data")
+
+// MaxIterations is the most iterations a fit may ask for: History, which keeps them all,
+// then stays within 24 MB a component.
+const MaxIterations = 1_000_000
 
 // ErrUnfittable is wrapped by the error of a fit whose statistics leave no component any
 // weight: samples so far from the model that every density underflows, such as finite
@@ -348,8 +353,8 @@ func (o *Options) check(n int) error {
 		return fmt.Errorf("gmm: %w: %d components for %d samples", ErrInvalidOptions, o.Components, n)
 	case o.Components > kernel.MaxComponents:
 		return fmt.Errorf("gmm: %w: %d components, at most %d are supported", ErrInvalidOptions, o.Components, kernel.MaxComponents)
-	case o.MaxIter < 1:
-		return fmt.Errorf("gmm: %w: MaxIter is %d, want at least 1", ErrInvalidOptions, o.MaxIter)
+	case o.MaxIter < 1 || o.MaxIter > MaxIterations:
+		return fmt.Errorf("gmm: %w: MaxIter is %d, want 1 to %d", ErrInvalidOptions, o.MaxIter, MaxIterations)
 	case !(o.Tol >= 0) || math.IsInf(o.Tol, 0):
 		return fmt.Errorf("gmm: %w: Tol is %v, want non-negative and finite", ErrInvalidOptions, o.Tol)
 	case !(o.MinVariance >= 0) || math.IsInf(o.MinVariance, 0):

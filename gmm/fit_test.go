@@ -337,6 +337,8 @@ func TestBadInputIsAnError(t *testing.T) {
 		"negative tol":       {good, Options{Components: 2, MaxIter: 1, Tol: -1}, ErrInvalidOptions},
 		"NaN min variance":   {good, Options{Components: 2, MaxIter: 1, MinVariance: math.NaN()}, ErrInvalidOptions},
 		"negative threads":   {good, Options{Components: 2, MaxIter: 1, Exec: Exec{Threads: -1}}, ErrInvalidOptions},
+		"endless":            {good, Options{Components: 2, MaxIter: MaxIterations + 1}, ErrInvalidOptions},
+		"absurd threads":     {good, Options{Components: 2, MaxIter: 1, Exec: Exec{Threads: MaxThreads + 1}}, ErrInvalidOptions},
 		"short weights":      {good, Options{Components: 2, MaxIter: 1, Weights: []float64{1, 1}}, ErrInvalidData},
 		"negative weight":    {good, Options{Components: 2, MaxIter: 1, Weights: []float64{1, -1, 1}}, ErrInvalidData},
 		"NaN weight":         {good, Options{Components: 2, MaxIter: 1, Weights: []float64{1, math.NaN(), 1}}, ErrInvalidData},

@@ -203,8 +203,8 @@ func checkNumbers(c *config) error {
 		return usageError{fmt.Sprintf("--components=%d: want at least 1", c.components)}
 	case c.components > gmm.MaxComponents:
 		return usageError{fmt.Sprintf("--components=%d: at most %d are supported", c.components, gmm.MaxComponents)}
-	case c.iterations < 1:
-		return usageError{fmt.Sprintf("--iterations=%d: want at least 1", c.iterations)}
+	case c.iterations < 1 || c.iterations > gmm.MaxIterations:
+		return usageError{fmt.Sprintf("--iterations=%d: want 1 to %d", c.iterations, gmm.MaxIterations)}
 	case c.nInit < 1:
 		return usageError{fmt.Sprintf("--n-init=%d: want at least 1", c.nInit)}
 	case !(c.tol >= 0) || math.IsInf(c.tol, 0):

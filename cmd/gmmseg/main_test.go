@@ -517,6 +517,7 @@ func badInputs(in string, f map[string]string) []badInput {
 		{"zero components", []string{"--components=0"}, 2, "--components=0"},
 		{"more components than pixels", []string{"--first-image=" + f["tiny.png"], "--components=5"}, 1, "5 components for 4 pixels"},
 		{"zero iterations", []string{"--iterations=0"}, 2, "--iterations=0"},
+		{"endless iterations", []string{"--iterations=1000001"}, 2, "--iterations=1000001: want 1 to 1000000"},
 		{"pair of different sizes", []string{"--first-image=" + f["tiny.png"], "--second-image=" + f["other.png"], "--components=2"}, 1, "differ in size"},
 		{"unwritable --out", []string{"--iterations=1", "--out=" + filepath.Join(in, "no", "dir", "x.png")}, 1, "writing the segmentation"},
 		{"unknown flag", []string{"--colour=red"}, 2, "colour"},

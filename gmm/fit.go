@@ -111,8 +111,9 @@ type Reseed struct {
 // Every iteration is one streaming pass over x that computes, under the current
 // parameters, the responsibilities, the sufficient statistics of the next M-step and the
 // log-likelihood; one more pass gives the log-likelihood after the last M-step. If ctx is
-// cancelled, Fit stops between iterations and returns the iterations done so far with an
-// error that wraps ctx.Err().
+// cancelled, Fit stops between iterations and returns, with an error that wraps ctx.Err(),
+// the best start that finished (Options.NInit) or else the one cut short: its iterations
+// done so far, and its Model the last of them (the start, if none ended).
 //
 // Degenerate data never give NaN, nor an error. Two rules keep every model valid:
 //
@@ -161,6 +162,9 @@ func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt 
 			return nil, err
 		}
 		res, err := em(ctx, d, x, &opt, model, total, r)
+		if err != nil && best != nil {
+			return best, err // the best finished start, not the one cut short
+		}
 		if err != nil {
 			return res, err
 		}
@@ -189,6 +193,8 @@ func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *
 	s := kernel.NewStats(opt.Components)
 	kernel.EStep(d, x, opt.Weights, c, s)
 	prevLL := s.LogLik
+	// Until an iteration ends, the result is the start: what a fit cancelled at once gives.
+	res.Model, res.LogLikelihood = res.Initial, prevLL
 	if opt.Progress != nil {
 		opt.Progress(Step{Run: r, Iter: -1, Model: res.Initial, LogLikelihood: prevLL})
 	}

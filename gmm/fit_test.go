@@ -388,3 +388,38 @@ func TestKernelsAgree(t *testing.T) {
 		}
 	}
 }
+
+// Cancellation keeps what finished: the best finished start of NInit, the finished
+// candidates of SelectComponents, and, cancelled at once, the start itself.
+func TestCancellationKeepsFinishedWork(t *testing.T) {
+	x := sample(t, 12, 5000, truth)
+	ctx, cancel := context.WithCancel(t.Context())
+	opt := Options{Components: 3, MaxIter: 5, Init: InitKMeansPP, NInit: 4, Progress: func(s Step) {
+		if s.Run == 2 && s.Iter == 1 {
+			cancel()
+		}
+	}}
+	res, err := Fit(ctx, x, opt)
+	if !errors.Is(err, context.Canceled) || res == nil || res.Run > 1 || len(res.History) != 5 {
+		t.Errorf("NInit cancelled in the third start: run %v, %d iterations, %v; want a finished start", res.Run, len(res.History), err)
+	}
+
+	ctx, cancel = context.WithCancel(t.Context())
+	opt = Options{MaxIter: 3, Progress: func(s Step) {
+		if s.Model.K() == 3 && s.Iter == 0 {
+			cancel()
+		}
+	}}
+	sel, err := SelectComponents(ctx, x, 1, 4, opt)
+	if !errors.Is(err, context.Canceled) || sel == nil || len(sel.Candidates) != 2 || sel.Candidates[1].K != 2 {
+		t.Errorf("SelectComponents cancelled at K=3: %+v, %v; want the candidates K=1 and 2", sel, err)
+	}
+
+	ctx, cancel = context.WithCancel(t.Context())
+	cancel()
+	res, err = Fit(ctx, x, Options{Components: 3, MaxIter: 5})
+	if !errors.Is(err, context.Canceled) || res == nil || res.Model.Validate() != nil || len(res.History) != 0 ||
+		!slices.Equal(res.Model.Means, res.Initial.Means) || res.LogLikelihood == 0 {
+		t.Errorf("cancelled before the first iteration: %+v, %v; want the start and its log-likelihood", res, err)
+	}
+}

@@ -27,7 +27,9 @@ type Selection struct {
 // SelectComponents fits the samples x with every number of components from lo to hi
 // (opt.Components is ignored; every fit uses the rest of opt and one pool of workers) and
 // picks the one of lowest BIC, scikit-learn's usual way of choosing K. With
-// opt.Weights, N in the BIC is their sum.
+// opt.Weights, N in the BIC is their sum. If a fit fails or ctx is cancelled, the error
+// comes with the Selection of the candidates that finished before it (maybe none: then
+// Best means nothing).
 func SelectComponents[T float32 | float64](ctx context.Context, x []T, lo, hi int, opt Options) (*Selection, error) {
 	total, err := checkData(x, opt.Weights)
 	if err != nil {
@@ -66,7 +68,7 @@ func selectK[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, 
 		opt.Components = k
 		res, err := fit(ctx, d, x, opt, total)
 		if err != nil {
-			return nil, fmt.Errorf("%w (fitting %d components)", err, k)
+			return s, fmt.Errorf("%w (fitting %d components)", err, k) // the candidates finished
 		}
 		s.Candidates = append(s.Candidates, Candidate{K: k, Result: res, BIC: bic(res.LogLikelihood, res.Model.NumParameters(), total)})
 		if c := s.Candidates; c[len(c)-1].BIC < c[s.Best].BIC {

@@ -1,6 +1,7 @@
 package gmm
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"slices"
@@ -219,4 +220,33 @@ func TestHugeSamplesAreAnErrorNotAPanic(t *testing.T) {
 			t.Errorf("%s: Fit of 1e19 in float32: %v", kern, err)
 		}
 	}
+}
+
+// FuzzFit: any float64 samples give a valid model or an error, never a panic, and the same
+// outcome on every kernel.
+func FuzzFit(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0xe0, 0x3f, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x9a, 0x99, 0x99, 0x99, 0x99, 0x99, 0xb9, 0x3f}, uint8(2))
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0xc3, 0x1c, 0x5c, 0x65, 0x3e, 0x85, 0x7a, 0x69}, uint8(1)) // 0 and 1e200
+	f.Fuzz(func(t *testing.T, data []byte, k uint8) {
+		x := make([]float64, len(data)/8)
+		for i := range x {
+			x[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
+		}
+		opt := Options{Components: 1 + int(k%4), MaxIter: 3}
+		var first error
+		for i, kern := range kernel.Available() {
+			opt.Exec = Exec{Kernel: kern}
+			res, err := Fit(t.Context(), x, opt)
+			if err == nil {
+				if verr := res.Model.Validate(); verr != nil {
+					t.Fatalf("%s: %v gives an invalid model: %v", kern, x, verr)
+				}
+			}
+			if i == 0 {
+				first = err
+			} else if (err == nil) != (first == nil) {
+				t.Fatalf("%v: %s gives %v, %s gives %v", x, kernel.Available()[0], first, kern, err)
+			}
+		}
+	})
 }

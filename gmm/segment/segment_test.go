@@ -666,3 +666,27 @@ func TestPixelLimit(t *testing.T) {
 		t.Errorf("512x512 above a limit of 512*512-1: %v", err)
 	}
 }
+
+// FuzzDecode: any bytes decode to an image within the limit or to an error, never a panic,
+// and never more than the limit's worth of pixels.
+func FuzzDecode(f *testing.F) {
+	for _, data := range imagetest.Bombs() {
+		f.Add(data)
+	}
+	var small bytes.Buffer
+	png.Encode(&small, image.NewGray(image.Rect(0, 0, 3, 2)))
+	f.Add(small.Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const limit = 1 << 16
+		img, err := Decode(bytes.NewReader(data), limit)
+		if err != nil {
+			if img != nil {
+				t.Fatalf("an image and an error: %v", err)
+			}
+			return
+		}
+		if b := img.Bounds(); b.Empty() || int64(b.Dx())*int64(b.Dy()) > limit {
+			t.Fatalf("decoded %v past the limit of %d pixels", b, limit)
+		}
+	})
+}

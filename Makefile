@@ -31,7 +31,9 @@ sheet:
 	$(GO) run ./cmd/gmmseg -q --visualization=1 --out "$$tmp/camera_segmented.png" >/dev/null && \
 	mkdir -p docs && cp "$$tmp/camera_segmented_sheet.png" docs/; status=$$?; rm -rf "$$tmp"; exit $$status
 
+# The exp/log constants first: the avo programs read them when they emit the assembly.
 generate:
+	$(GO) generate ./internal/vmath
 	$(GO) generate ./...
 
 # Regenerates every generated file and fails if the tree then differs from what git holds

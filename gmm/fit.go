@@ -142,6 +142,7 @@ func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result,
 	}
 	var res *Result
 	err = opt.run(func(d *kernel.Driver) (err error) {
+		defer d.Interruptible(ctx)()
 		res, err = fit(ctx, d, x, opt, total)
 		return err
 	})
@@ -157,7 +158,7 @@ func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt 
 	}
 	var best *Result
 	for r := range runs {
-		model, err := startModel(&opt, x, r)
+		model, err := startModel(ctx, &opt, x, r)
 		if err != nil {
 			return nil, err
 		}
@@ -192,9 +193,14 @@ func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *
 	c := kernel.NewCoeffs(model.Weights, model.Means, model.Stdevs)
 	s := kernel.NewStats(opt.Components)
 	kernel.EStep(d, x, opt.Weights, c, s)
+	// Until an iteration ends, the result is the start: what a fit cancelled at once gives,
+	// with a NaN log-likelihood if its pass was cut.
+	res.Model, res.LogLikelihood = res.Initial, math.NaN()
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("gmm: fit stopped before its first iteration: %w", err)
+	}
 	prevLL := s.LogLik
-	// Until an iteration ends, the result is the start: what a fit cancelled at once gives.
-	res.Model, res.LogLikelihood = res.Initial, prevLL
+	res.LogLikelihood = prevLL
 	if opt.Progress != nil {
 		opt.Progress(Step{Run: r, Iter: -1, Model: res.Initial, LogLikelihood: prevLL})
 	}
@@ -209,6 +215,9 @@ func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *
 		}
 		c.Set(model.Weights, model.Means, model.Stdevs)
 		kernel.EStep(d, x, opt.Weights, c, s)
+		if err := ctx.Err(); err != nil { // the pass was cut: its statistics are partial
+			return res, fmt.Errorf("gmm: fit stopped after %d iterations: %w", it, err)
+		}
 		step := Step{Run: r, Iter: it, Model: steps.clone(&model), LogLikelihood: s.LogLik}
 		res.History = append(res.History, step)
 		res.Model, res.LogLikelihood = step.Model, step.LogLikelihood

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -419,7 +420,31 @@ func TestCancellationKeepsFinishedWork(t *testing.T) {
 	cancel()
 	res, err = Fit(ctx, x, Options{Components: 3, MaxIter: 5})
 	if !errors.Is(err, context.Canceled) || res == nil || res.Model.Validate() != nil || len(res.History) != 0 ||
-		!slices.Equal(res.Model.Means, res.Initial.Means) || res.LogLikelihood == 0 {
-		t.Errorf("cancelled before the first iteration: %+v, %v; want the start and its log-likelihood", res, err)
+		!slices.Equal(res.Model.Means, res.Initial.Means) || !math.IsNaN(res.LogLikelihood) {
+		t.Errorf("cancelled before the first iteration: %+v, %v; want the start, its log-likelihood unknown (NaN)", res, err)
+	}
+}
+
+// A cancellation stops a pass within a tile, and k-means++ seeding within 1<<16 samples,
+// not at the end of the pass: on the slowest kernel, a fit of 2M samples returns soon
+// after it.
+func TestCancellationStopsWithinAPass(t *testing.T) {
+	x := sample(t, 13, 1<<21, truth)
+	for _, init := range []Init{InitEvenlySpaced, InitKMeansPP} {
+		ctx, cancel := context.WithCancel(t.Context())
+		var cancelled time.Time
+		time.AfterFunc(30*time.Millisecond, func() { cancelled = time.Now(); cancel() })
+		res, err := Fit(ctx, x, Options{Components: 8, MaxIter: 100, Init: init, Exec: Exec{Kernel: "generic", Threads: 1}})
+		late := time.Since(cancelled)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("%v: %v", init, err)
+		}
+		if late > time.Second && !race.Enabled { // the race detector slows every sample tenfold
+			t.Errorf("%v: returned %v after the cancellation", init, late)
+		}
+		if res != nil && res.Model.Validate() != nil {
+			t.Errorf("%v: cancelled fit's model: %v", init, res.Model.Validate())
+		}
+		t.Logf("%v: returned %v after the cancellation", init, late)
 	}
 }

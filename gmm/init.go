@@ -1,6 +1,7 @@
 package gmm
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -122,8 +123,9 @@ func (s summary) spread(k int) float64 {
 	return 1e-3 * math.Max(1, math.Abs(s.mean))
 }
 
-// startModel returns the starting model of run r (restarts 0, 1, ...) for the samples x.
-func startModel[T float32 | float64](o *Options, x []T, r int) (Model, error) {
+// startModel returns the starting model of run r (restarts 0, 1, ...) for the samples x;
+// k-means++ seeding, the one start that passes over the samples K times, stops on ctx.
+func startModel[T float32 | float64](ctx context.Context, o *Options, x []T, r int) (Model, error) {
 	if o.InitModel != nil {
 		if err := o.InitModel.Validate(); err != nil {
 			return Model{}, fmt.Errorf("%w (InitModel)", err)
@@ -146,7 +148,9 @@ func startModel[T float32 | float64](o *Options, x []T, r int) (Model, error) {
 	case InitRandomFromData:
 		randomFromData(x, o.Weights, s, rng, m.Means)
 	case InitKMeansPP:
-		kmeansPP(x, o.Weights, s, rng, &m)
+		if err := kmeansPP(ctx, x, o.Weights, s, rng, &m); err != nil {
+			return Model{}, fmt.Errorf("gmm: k-means++ seeding stopped: %w", err)
+		}
 	default:
 		return Model{}, fmt.Errorf("gmm: %w: unknown Init %v", ErrInvalidOptions, o.Init)
 	}
@@ -233,11 +237,21 @@ func contains(v []float64, x float64) bool {
 // kmeansPP chooses K centres by k-means++ seeding, then sets every component of m from the
 // samples nearest its centre. A centre that no sample is nearest to (the data have fewer
 // distinct values than K) gets the weight 1e-3/K, its centre as mean and m's spread.
-func kmeansPP[T float32 | float64](x []T, w []float64, s summary, rng *rand.Rand, m *Model) {
+func kmeansPP[T float32 | float64](ctx context.Context, x []T, w []float64, s summary, rng *rand.Rand, m *Model) error {
 	k := m.K()
 	centres := make([]float64, 0, k)
 	centres = append(centres, float64(x[draw(len(x), func(i int) float64 { return weight(w, i) }, s.total, rng)]))
+	// Each centre passes over the samples twice (sum, then draw), at K distances a sample:
+	// the context is looked at every 1<<16 samples, and a cancelled one stops the seeding
+	// there.
+	stopped := false
 	d2 := func(i int) float64 {
+		if i&(1<<16-1) == 0 && ctx.Err() != nil {
+			stopped = true
+		}
+		if stopped {
+			return math.Inf(1) // ends a draw at once; nothing drawn after it is used
+		}
 		v, best := float64(x[i]), math.Inf(1)
 		for _, c := range centres {
 			best = math.Min(best, (v-c)*(v-c))
@@ -246,15 +260,30 @@ func kmeansPP[T float32 | float64](x []T, w []float64, s summary, rng *rand.Rand
 	}
 	for len(centres) < k {
 		total := 0.0
-		for i := range x {
+		for i := 0; i < len(x) && !stopped; i++ {
 			total += d2(i)
+		}
+		if stopped {
+			return ctx.Err()
 		}
 		if !(total > 0) { // fewer distinct values than K: repeat one
 			centres = append(centres, centres[len(centres)-1])
 			continue
 		}
 		centres = append(centres, float64(x[draw(len(x), d2, total, rng)]))
+		if stopped {
+			return ctx.Err()
+		}
 	}
+	fromCentres(x, w, s.total, centres, m)
+	return nil
+}
+
+// fromCentres sets every component of m from the samples nearest its centre: their share
+// of the weight total, their mean and their standard deviation (a centre with no sample
+// keeps itself as the mean, a small weight and m's standard deviation).
+func fromCentres[T float32 | float64](x []T, w []float64, total float64, centres []float64, m *Model) {
+	k := len(centres)
 	n, sum, sq := make([]float64, k), make([]float64, k), make([]float64, k)
 	for i, v := range x {
 		f, best := float64(v), 0
@@ -275,7 +304,7 @@ func kmeansPP[T float32 | float64](x []T, w []float64, s summary, rng *rand.Rand
 			continue
 		}
 		shift := sum[j] / n[j]
-		m.Weights[j] = n[j] / s.total
+		m.Weights[j] = n[j] / total
 		m.Means[j] = centres[j] + shift
 		if v := sq[j]/n[j] - shift*shift; v > 0 && !math.IsInf(0.5/v, 0) {
 			m.Stdevs[j] = math.Sqrt(v)

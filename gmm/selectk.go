@@ -40,6 +40,7 @@ func SelectComponents[T float32 | float64](ctx context.Context, x []T, lo, hi in
 	}
 	var sel *Selection
 	err = opt.run(func(d *kernel.Driver) (err error) {
+		defer d.Interruptible(ctx)()
 		sel, err = selectK(ctx, d, x, lo, hi, opt, total)
 		return err
 	})

@@ -141,6 +141,10 @@ func runBatch(ctx context.Context, c *plan, stdout, stderr io.Writer) int {
 		b.bar.Finish()
 		fmt.Fprintln(stderr)
 	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "gmmseg: interrupted")
+		return exitInterrupted
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "gmmseg: %v\n", oneLine(err))
 		return exitError
@@ -242,6 +246,9 @@ func (b *batch) one(ctx context.Context, file string, threads int) {
 		w = &doc
 	}
 	o, err := segmentImage(ctx, c, w, io.Discard)
+	if ctx.Err() != nil {
+		return // interrupted: runBatch says so once
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.bar != nil {

@@ -46,6 +46,9 @@ const (
 	exitOK    = 0
 	exitError = 1 // bad input or a failure while running
 	exitUsage = 2 // flag misuse
+	// exitInterrupted is a run stopped by SIGINT (128 + the signal's number, as shells
+	// report it): its outputs are removed.
+	exitInterrupted = 130
 )
 
 func main() {
@@ -78,7 +81,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		_, err := segmentImage(ctx, p, stdout, stderr)
 		return err
 	})
-	if err != nil {
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "gmmseg: interrupted")
+		return exitInterrupted
+	case err != nil:
 		fmt.Fprintf(stderr, "gmmseg: %v\n", oneLine(err))
 		return exitError
 	}

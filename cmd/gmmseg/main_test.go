@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/imagetest"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
+	"github.com/gmmsimd/gmmsimd/internal/race"
 	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 )
 
@@ -680,5 +682,46 @@ func TestFailedFigureLeavesNothing(t *testing.T) {
 			names = append(names, e.Name())
 		}
 		t.Errorf("left behind: %v", names)
+	}
+}
+
+// An interrupt (the context SIGINT cancels) ends a run within a tile or a sample block of
+// any step: exit 130, one line, and no output left, for one image and for a batch.
+func TestInterruptExits130LeavingNothing(t *testing.T) {
+	in := t.TempDir()
+	for _, name := range []string{"a.png", "b.png"} {
+		if err := os.WriteFile(filepath.Join(in, name), exampleImage, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The pure-Go kernel over every pixel, for many iterations: seconds of work.
+	slow := []string{"--kernel=generic", "--method=pixels", "--components=16", "--iterations=200", "--threads=1"}
+	for name, args := range map[string][]string{
+		"one image":          append([]string{"--first-image=" + filepath.Join(in, "a.png"), "--save-model=m.json", "--labels=l.png"}, slow...),
+		"kmeans++ seeding":   append([]string{"--init=kmeans++", "--first-image=" + filepath.Join(in, "a.png")}, slow...),
+		"batch":              append([]string{"--out-dir=out", in}, slow...),
+		"batch with figures": append([]string{"--out-dir=out", "--visualization=1", in}, slow...),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			ctx, cancel := context.WithCancel(t.Context())
+			var cancelled time.Time
+			time.AfterFunc(300*time.Millisecond, func() { cancelled = time.Now(); cancel() })
+			r := cmdtest.Run(func(stdout, stderr io.Writer) int { return run(ctx, args, stdout, stderr) })
+			late := time.Since(cancelled)
+			if r.Code != exitInterrupted || r.Stderr != "gmmseg: interrupted\n" {
+				t.Fatalf("exit %d, stderr %q; want %d and one line", r.Code, r.Stderr, exitInterrupted)
+			}
+			if late > 500*time.Millisecond && !race.Enabled {
+				t.Errorf("ended %v after the interrupt", late)
+			}
+			filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+				if !d.IsDir() {
+					t.Errorf("left behind: %s", path)
+				}
+				return nil
+			})
+			t.Logf("ended %v after the interrupt", late)
+		})
 	}
 }

@@ -62,7 +62,7 @@ func segmentImage(ctx context.Context, c *plan, stdout, stderr io.Writer) (*outc
 	if saved != nil {
 		k = saved.K()
 	}
-	in, err := load(c, k)
+	in, err := untilDone(ctx, func() (*input, error) { return load(c, k) })
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,28 @@ func segmentAs[T float32 | float64](ctx context.Context, j *job, x []T) (*outcom
 	} else if res, err = fitImage(ctx, j, x, exec); err != nil {
 		return nil, err
 	}
-	return writeAll(j, res, x, exec, time.Now())
+	return writeAll(ctx, j, res, x, exec, time.Now())
+}
+
+// untilDone returns f's results, or ctx's error as soon as ctx is done: a decoder cannot
+// be stopped, so it is left to finish on its own while the command ends.
+func untilDone[R any](ctx context.Context, f func() (R, error)) (R, error) {
+	type result struct {
+		r   R
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := f()
+		done <- result{r, err}
+	}()
+	select {
+	case res := <-done:
+		return res.r, res.err
+	case <-ctx.Done():
+		var none R
+		return none, ctx.Err()
+	}
 }
 
 // fitImage fits the samples x (or, on the histogram path, the counts of the plane's
@@ -140,7 +161,7 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, exec gmm.
 // writeAll writes every output of j for the mixture res fitted by fitted (samples x, on
 // exec's workers), draws the figures and ends the report; on failure it removes what it
 // wrote.
-func writeAll[T float32 | float64](j *job, res *gmm.Result, x []T, exec gmm.Exec, fitted time.Time) (_ *outcome, err error) {
+func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result, x []T, exec gmm.Exec, fitted time.Time) (_ *outcome, err error) {
 	c, in := j.c, j.in
 	var written []string
 	defer func() {
@@ -148,6 +169,10 @@ func writeAll[T float32 | float64](j *job, res *gmm.Result, x []T, exec gmm.Exec
 			removeAll(written)
 		}
 	}()
+	// An interrupt between the steps stops the run, and the files written go.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if c.saveModel != "" {
 		if err := writeModel(c.saveModel, &res.Model); err != nil {
 			return nil, fmt.Errorf("--save-model: %w", err)
@@ -161,6 +186,9 @@ func writeAll[T float32 | float64](j *job, res *gmm.Result, x []T, exec gmm.Exec
 		labelled = nil
 	}
 	if err := label(c, &res.Model, labelled, in.plane, exec); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	segmented, err := writeOutputs(c, &res.Model, in.plane, maxLevel, j.out, &written)
@@ -178,6 +206,9 @@ func writeAll[T float32 | float64](j *job, res *gmm.Result, x []T, exec gmm.Exec
 		t.figures = time.Since(drawing).Seconds()
 	}
 	t.total = time.Since(j.start).Seconds()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	return &outcome{res, j.out, figures, t}, j.rep.end(res, j.out, figures, t)
 }
 

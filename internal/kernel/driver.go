@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -97,12 +98,28 @@ type Driver struct {
 	histRows [][]uint64
 	// partial holds each tile's statistics (over one backing array), reused across passes.
 	partial []Stats
+	// interrupt, when set (Interruptible), stops the passes from handing out tiles.
+	interrupt *atomic.Bool
+}
+
+// Interruptible makes the passes until release is called stop within a tile of ctx's
+// cancellation: the workers take no more tiles, and the pass returns with its results
+// partial. The caller checks ctx.Err() after each pass and drops what a cut pass gave.
+func (d *Driver) Interruptible(ctx context.Context) (release func()) {
+	flag := new(atomic.Bool) // one per call, so that a late cancellation touches no later call
+	stop := context.AfterFunc(ctx, func() { flag.Store(true) })
+	d.interrupt = flag
+	return func() {
+		stop()
+		d.interrupt = nil
+	}
 }
 
 // pass is one pass over n samples: task runs once per tile.
 type pass struct {
 	task      tileTask
 	n, ntiles int
+	stop      *atomic.Bool // set: hand out no more tiles (see Interruptible)
 }
 
 // tileTask is the work of a pass on tile t, the samples [lo, hi), run by worker w (0 to
@@ -205,6 +222,9 @@ func (d *Driver) tiles(n int) int { return (n + d.tile - 1) / d.tile }
 func (d *Driver) runTiles(w int) {
 	p := &d.pass
 	for {
+		if p.stop != nil && p.stop.Load() {
+			return
+		}
 		t := int(d.next.Add(1)) - 1
 		if t >= p.ntiles {
 			return
@@ -216,7 +236,7 @@ func (d *Driver) runTiles(w int) {
 // forTiles runs task on every tile covering [0, n) and returns when all have run.
 func (d *Driver) forTiles(n int, task tileTask) {
 	nt := d.tiles(n)
-	d.pass = pass{task: task, n: n, ntiles: nt}
+	d.pass = pass{task: task, n: n, ntiles: nt, stop: d.interrupt}
 	d.next.Store(0)
 	woken := d.woken(nt)
 	d.busy.Add(woken)

@@ -76,6 +76,19 @@ func (m *Model) Validate() error {
 	return nil
 }
 
+// prepared returns m's coefficients, its weights normalised to sum to one if normalise,
+// once m and the samples x are checked.
+func prepared[T float32 | float64](m *Model, x []T, normalise bool) (*kernel.Coeffs, error) {
+	if normalise {
+		m = m.normalised()
+	}
+	c, err := m.coeffs()
+	if err != nil {
+		return nil, err
+	}
+	return c, checkFinite(x)
+}
+
 // coeffs returns m in the kernels' form, after validating it.
 func (m *Model) coeffs() (*kernel.Coeffs, error) {
 	if err := m.Validate(); err != nil {
@@ -89,11 +102,8 @@ func (m *Model) coeffs() (*kernel.Coeffs, error) {
 // stable exp-sum, max_k P_k + log sum_k exp(P_k - max_k P_k). Like every function that
 // scores or labels samples, it refuses a NaN or infinite one (ErrInvalidData), as Fit does.
 func ScoreSamples[T float32 | float64](m *Model, x []T, e Exec) ([]float64, error) {
-	c, err := m.normalised().coeffs()
+	c, err := prepared(m, x, true)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkFinite(x); err != nil {
 		return nil, err
 	}
 	dst := make([]float64, len(x))
@@ -106,11 +116,8 @@ func ScoreSamples[T float32 | float64](m *Model, x []T, e Exec) ([]float64, erro
 // LogLikelihood returns sum_n log p(x[n]), the total log-likelihood of x under m (weights
 // normalised to sum to one), in one fused pass on e's workers.
 func LogLikelihood[T float32 | float64](m *Model, x []T, e Exec) (float64, error) {
-	c, err := m.normalised().coeffs()
+	c, err := prepared(m, x, true)
 	if err != nil {
-		return 0, err
-	}
-	if err := checkFinite(x); err != nil {
 		return 0, err
 	}
 	s := kernel.NewStats(c.K())
@@ -127,11 +134,8 @@ func Predict[T float32 | float64](m *Model, dst []uint16, x []T, e Exec) error {
 	if len(dst) != len(x) {
 		return fmt.Errorf("gmm: Predict: %d labels for %d samples", len(dst), len(x))
 	}
-	c, err := m.coeffs()
+	c, err := prepared(m, x, false)
 	if err != nil {
-		return err
-	}
-	if err := checkFinite(x); err != nil {
 		return err
 	}
 	return e.run(func(d *kernel.Driver) error {
@@ -145,11 +149,8 @@ func Predict[T float32 | float64](m *Model, dst []uint16, x []T, e Exec) error {
 // to one. They come from the reference program's stable exp-sum, exp(P_k - max) / sum,
 // on e's workers.
 func PredictProba[T float32 | float64](m *Model, x []T, e Exec) ([]float64, error) {
-	c, err := m.coeffs()
+	c, err := prepared(m, x, false)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkFinite(x); err != nil {
 		return nil, err
 	}
 	out := make([]float64, len(x)*c.K())

@@ -489,15 +489,3 @@ func Histogram(d *Driver, counts []uint64, levels []uint16) int {
 	}
 	return top
 }
-
-// ExpSumStable runs the reference program's kernel over x (see Set) on one goroutine:
-// p is K x len(x), component-major.
-func ExpSumStable[T Float](k *Kernels, p, pmax, expsum, x []T, c *Coeffs) {
-	Of[T](k).ExpSumStable(p, pmax, expsum, x, c)
-}
-
-// LogNormPDF sets dst[n] = cnst - halfPrec*(x[n]-mean)^2, the weighted log-density of one
-// component, on one goroutine.
-func LogNormPDF[T Float](k *Kernels, dst, x []T, cnst, mean, halfPrec float64) {
-	Of[T](k).LogNormPDF(dst, x, cnst, mean, halfPrec)
-}

@@ -98,36 +98,33 @@ func Machine() string { return kernel.CPU().String() }
 // Validate reports whether e can run: Threads not negative, a Kernel this binary holds
 // and this CPU runs, and no other setting beside a Pool. It starts no worker.
 func (e Exec) Validate() error {
-	if err := e.check(); err != nil {
-		return err
-	}
-	if e.Pool == nil {
-		if _, err := kernel.Lookup(e.Kernel); err != nil {
-			return fmt.Errorf("gmm: %w: %w", ErrInvalidOptions, err)
-		}
-	}
-	return nil
+	_, err := e.kernels()
+	return err
 }
 
-// check validates e's fields.
-func (e *Exec) check() error {
+// kernels checks e's fields and returns the kernels it names (none with a Pool, whose
+// kernels are its own).
+func (e *Exec) kernels() (*kernel.Kernels, error) {
 	switch {
 	case e.Threads < 0 || e.Threads > MaxThreads:
-		return fmt.Errorf("gmm: %w: Threads is %d, want 0 (automatic) to %d", ErrInvalidOptions, e.Threads, MaxThreads)
+		return nil, fmt.Errorf("gmm: %w: Threads is %d, want 0 (automatic) to %d", ErrInvalidOptions, e.Threads, MaxThreads)
 	case e.Pool != nil && (e.Threads != 0 || e.Pin || e.Kernel != ""):
-		return fmt.Errorf("gmm: %w: Threads, Pin and Kernel are the Pool's; leave them zero with a Pool", ErrInvalidOptions)
-	}
-	return nil
-}
-
-// start returns a driver with the workers e describes, started.
-func (e *Exec) start() (*kernel.Driver, error) {
-	if err := e.check(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("gmm: %w: Threads, Pin and Kernel are the Pool's; leave them zero with a Pool", ErrInvalidOptions)
+	case e.Pool != nil:
+		return nil, nil
 	}
 	k, err := kernel.Lookup(e.Kernel)
 	if err != nil {
 		return nil, fmt.Errorf("gmm: %w: %w", ErrInvalidOptions, err)
+	}
+	return k, nil
+}
+
+// start returns a driver with the workers e describes, started.
+func (e *Exec) start() (*kernel.Driver, error) {
+	k, err := e.kernels()
+	if err != nil {
+		return nil, err
 	}
 	d, err := kernel.NewDriver(k, kernel.Config{Threads: e.Threads, Pin: e.Pin})
 	if err != nil {
@@ -140,7 +137,7 @@ func (e *Exec) start() (*kernel.Driver, error) {
 // for the call and stopped after it.
 func (e *Exec) run(f func(d *kernel.Driver) error) error {
 	if p := e.Pool; p != nil {
-		if err := e.check(); err != nil {
+		if _, err := e.kernels(); err != nil {
 			return err
 		}
 		p.mu.Lock()

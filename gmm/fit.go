@@ -15,7 +15,7 @@ type Options struct {
 	// Exec says where the passes run.
 	Exec
 	// Components is the number of mixture components K: from 1 to the number of samples,
-	// or with Weights, to kernel's maximum (the rules for degenerate data at Fit keep every
+	// or with Weights, to MaxComponents (the rules for degenerate data at Fit keep every
 	// model valid).
 	Components int
 	// MaxIter is the number of EM iterations to run at most, from 1 to MaxIterations.
@@ -111,9 +111,11 @@ type Reseed struct {
 // Every iteration is one streaming pass over x that computes, under the current
 // parameters, the responsibilities, the sufficient statistics of the next M-step and the
 // log-likelihood; one more pass gives the log-likelihood after the last M-step. If ctx is
-// cancelled, Fit stops between iterations and returns, with an error that wraps ctx.Err(),
-// the best start that finished (Options.NInit) or else the one cut short: its iterations
-// done so far, and its Model the last of them (the start, if none ended).
+// cancelled, Fit stops within a tile of the pass under way (within 65536 samples of
+// k-means++ seeding) and returns, with an error that wraps ctx.Err(), the best start that
+// finished (Options.NInit) or else the one cut short: its iterations done so far, and its
+// Model the last of them (the start, if none ended, with a NaN LogLikelihood if its first
+// pass was cut).
 //
 // Degenerate data never give NaN, nor an error. Two rules keep every model valid:
 //
@@ -159,14 +161,14 @@ func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt 
 	var best *Result
 	for r := range runs {
 		model, err := startModel(ctx, &opt, x, r)
-		if err != nil {
-			return nil, err
+		var res *Result
+		if err == nil {
+			res, err = em(ctx, d, x, &opt, model, total, r)
 		}
-		res, err := em(ctx, d, x, &opt, model, total, r)
-		if err != nil && best != nil {
+		switch {
+		case err != nil && best != nil:
 			return best, err // the best finished start, not the one cut short
-		}
-		if err != nil {
+		case err != nil:
 			return res, err
 		}
 		if best == nil || res.LogLikelihood > best.LogLikelihood {
@@ -358,7 +360,7 @@ func checkData[T float32 | float64](x []T, w []float64) (float64, error) {
 
 // check validates the options for n samples.
 func (o *Options) check(n int) error {
-	if err := o.Exec.check(); err != nil {
+	if _, err := o.Exec.kernels(); err != nil {
 		return err
 	}
 	switch {

@@ -109,17 +109,7 @@ func levelClasses[T float32 | float64](m *gmm.Model, p *Plane, e gmm.Exec) error
 	if err := gmm.Predict(m, lut, LevelValues[T](p.Max), e); err != nil {
 		return err
 	}
-	var above atomic.Bool
-	parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {
-		for i, v := range p.Levels[lo:hi] {
-			if int(v) >= len(lut) {
-				above.Store(true)
-				return
-			}
-			p.Levels[lo+i] = lut[v]
-		}
-	})
-	if above.Load() {
+	if !remap(p.Levels, lut) {
 		return fmt.Errorf("segment: a level above the maximum level %d", p.Max)
 	}
 	return nil
@@ -141,13 +131,21 @@ func meanLUT(m *gmm.Model, maxLevel int) []uint16 {
 	return lut
 }
 
-// remap sets every v of levels to lut[v], in parallel.
-func remap(levels, lut []uint16) {
+// remap sets every v of levels to lut[v], in parallel, and reports whether lut had an
+// entry for every one (a level without one stops its band of rows unmapped). The callers
+// whose table covers every level by construction leave the report aside.
+func remap(levels, lut []uint16) (covered bool) {
+	var beyond atomic.Bool
 	parallel.For(len(levels), 1<<16, func(lo, hi int) {
 		for i, v := range levels[lo:hi] {
+			if int(v) >= len(lut) {
+				beyond.Store(true)
+				return
+			}
 			levels[lo+i] = lut[v]
 		}
 	})
+	return !beyond.Load()
 }
 
 // classColours are Okabe and Ito's eight colours, told apart with every common colour

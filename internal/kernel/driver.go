@@ -361,14 +361,14 @@ func Classify[T Float](d *Driver, dst []uint16, x []T, c *Coeffs) {
 }
 
 // expSumTask runs the stable exp-sum over a tile, a chunk at a time in its worker's
-// scratch, and turns it into per-sample scores (k == 0) or the rows of the
-// responsibilities (k == K).
+// scratch, and turns it into per-sample scores or, with rows, the rows of the
+// responsibilities.
 type expSumTask[T Float] struct {
 	kern    func(p, pmax, expsum, x []T, c *Coeffs)
 	dst     []float64
 	x       []T
 	c       *Coeffs
-	k       int
+	rows    bool
 	chunk   int
 	scratch [][]T // per worker: K*chunk log-joints, chunk maxima, chunk sums
 }
@@ -386,7 +386,7 @@ func (e *expSumTask[T]) run(w, _, lo, hi int) {
 		e.kern(p, pmax, sum, e.x[lo:lo+n], e.c)
 		for i := range n {
 			m, s := float64(pmax[i]), float64(sum[i])
-			if e.k == 0 {
+			if !e.rows {
 				e.dst[lo+i] = m + vmath.Log64(s)
 				continue
 			}
@@ -398,17 +398,14 @@ func (e *expSumTask[T]) run(w, _, lo, hi int) {
 	}
 }
 
-// expSums runs the stable exp-sum over x on d's workers into dst: scores (perSample) or
+// expSums runs the stable exp-sum over x on d's workers into dst: scores, or with rows
 // the responsibilities' rows.
 func expSums[T Float](d *Driver, dst []float64, x []T, c *Coeffs, rows bool) {
 	k := c.K()
 	ts, set := tasksOf[T](d)
 	e := &ts.expSum
 	scratch := e.scratch
-	*e = expSumTask[T]{kern: set.ExpSumStable, dst: dst, x: x, c: c}
-	if rows {
-		e.k = k
-	}
+	*e = expSumTask[T]{kern: set.ExpSumStable, dst: dst, x: x, c: c, rows: rows}
 	e.chunk = max(1, min(d.tile, expSumScratch/(k+2)))
 	// Scratch for the workers of this pass only, kept for the next one.
 	if len(scratch) != d.threads {

@@ -28,8 +28,8 @@ const Formats = "PNG, JPEG, GIF, BMP, TIFF or WebP"
 var ErrNotImage = errors.New("not a " + Formats + " image")
 
 // DefaultMaxPixels is the most pixels Decode and Open accept when given no limit: 2^28,
-// 16384 x 16384. gmmseg needs about 12 bytes a pixel on the histogram path and 20 on the
-// pixels path, so that is 3 to 5 GiB.
+// 16384 x 16384. At gmmseg's own estimate of 12 bytes a pixel on the histogram path and
+// 20 on the pixels path (its batch memory budget), that is 3 to 5 GiB.
 const DefaultMaxPixels = 1 << 28
 
 // ErrTooLarge is wrapped by the error about an image whose header claims more pixels than

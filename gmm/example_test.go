@@ -40,7 +40,7 @@ func ExamplePredict() {
 	m := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0, 1}, Stdevs: []float64{0.2, 0.2}}
 	x := []float64{-0.3, 0.2, 0.49, 0.51, 1.4}
 	labels := make([]uint16, len(x))
-	if err := gmm.Predict(&m, labels, x, gmm.Exec{}); err != nil {
+	if err := gmm.Predict(context.Background(), &m, labels, x, gmm.Exec{}); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(labels)
@@ -56,7 +56,7 @@ func ExampleCountLevels() {
 	for l := range values {
 		values[l] = float64(l) / 255
 	}
-	x, counts, err := gmm.CountLevels(levels, values, gmm.Exec{})
+	x, counts, err := gmm.CountLevels(context.Background(), levels, values, gmm.Exec{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func ExamplePool() {
 	m := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.2, 0.8}, Stdevs: []float64{0.1, 0.1}}
 	labels := make([]uint16, 4)
 	for _, frame := range [][]float32{{0.1, 0.9, 0.3, 0.7}, {0.8, 0.85, 0.15, 0.5}} {
-		if err := gmm.Predict(&m, labels, frame, exec); err != nil {
+		if err := gmm.Predict(context.Background(), &m, labels, frame, exec); err != nil {
 			log.Fatal(err)
 		}
 		fmt.Println(labels)
@@ -108,7 +108,7 @@ func ExampleBIC() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		bic, err := gmm.BIC(&res.Model, x, gmm.Exec{})
+		bic, err := gmm.BIC(context.Background(), &res.Model, x, gmm.Exec{})
 		if err != nil {
 			log.Fatal(err)
 		}

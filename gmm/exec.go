@@ -1,6 +1,7 @@
 package gmm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -134,8 +135,13 @@ func (e *Exec) start() (*kernel.Driver, error) {
 }
 
 // run runs f on the workers e asks for: the Pool's, held for the call, or workers started
-// for the call and stopped after it.
-func (e *Exec) run(f func(d *kernel.Driver) error) error {
+// for the call and stopped after it. Its passes stop within a tile of ctx's cancellation
+// (see kernel.Driver.Interruptible): f checks ctx after each pass.
+func (e *Exec) run(ctx context.Context, f func(d *kernel.Driver) error) error {
+	run := func(d *kernel.Driver) error {
+		defer d.Interruptible(ctx)()
+		return f(d)
+	}
 	if p := e.Pool; p != nil {
 		if _, err := e.kernels(); err != nil {
 			return err
@@ -145,12 +151,21 @@ func (e *Exec) run(f func(d *kernel.Driver) error) error {
 		if p.d == nil {
 			return ErrClosed
 		}
-		return f(p.d)
+		return run(p.d)
 	}
 	d, err := e.start()
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	return f(d)
+	return run(d)
+}
+
+// stopped returns nil, or if ctx is done, the error of a call it stopped: one that wraps
+// ctx.Err(), after which the call returns no result.
+func stopped(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("gmm: stopped: %w", err)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package gmm
 
 import (
+	"context"
 	"errors"
 	"math"
 	"runtime"
@@ -40,10 +41,10 @@ func TestPoolRunsWhatExecRuns(t *testing.T) {
 				t.Errorf("on the pool: %v, %v; alone: %v, %v", got.Model.Means, got.LogLikelihood, want.Model.Means, want.LogLikelihood)
 			}
 			labels, alone := make([]uint16, len(x)), make([]uint16, len(x))
-			if err := Predict(&want.Model, labels, x, Exec{Pool: pool}); err != nil {
+			if err := Predict(t.Context(), &want.Model, labels, x, Exec{Pool: pool}); err != nil {
 				t.Error(err)
 			}
-			if err := Predict(&want.Model, alone, x, Exec{}); err != nil {
+			if err := Predict(t.Context(), &want.Model, alone, x, Exec{}); err != nil {
 				t.Error(err)
 			}
 			if !slices.Equal(labels, alone) {
@@ -63,7 +64,7 @@ func TestPoolMisuse(t *testing.T) {
 	if _, err := NewPool(Exec{Pool: pool}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("a pool of a pool: %v", err)
 	}
-	if err := Predict(&truth, make([]uint16, 3), x, Exec{Pool: pool, Threads: 2}); !errors.Is(err, ErrInvalidOptions) {
+	if err := Predict(t.Context(), &truth, make([]uint16, 3), x, Exec{Pool: pool, Threads: 2}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("a pool with threads: %v", err)
 	}
 	if _, err := Fit(t.Context(), x, Options{Components: 1, MaxIter: 1, Exec: Exec{Pool: pool, Kernel: "generic"}}); !errors.Is(err, ErrInvalidOptions) {
@@ -71,7 +72,7 @@ func TestPoolMisuse(t *testing.T) {
 	}
 	pool.Close()
 	pool.Close() // harmless
-	if err := Predict(&truth, make([]uint16, 3), x, Exec{Pool: pool}); !errors.Is(err, ErrClosed) {
+	if err := Predict(t.Context(), &truth, make([]uint16, 3), x, Exec{Pool: pool}); !errors.Is(err, ErrClosed) {
 		t.Errorf("a closed pool: %v", err)
 	}
 	if pool.Threads() != 0 || pool.Kernel() != "" {
@@ -97,15 +98,15 @@ func TestScoringFloat32(t *testing.T) {
 	}
 	for _, kern := range []string{"generic", "auto"} {
 		e := Exec{Kernel: kern}
-		want, err := ScoreSamples(&m, x64, e)
+		want, err := ScoreSamples(t.Context(), &m, x64, e)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := ScoreSamples(&m, x32, e)
+		got, err := ScoreSamples(t.Context(), &m, x32, e)
 		if err != nil {
 			t.Fatal(err)
 		}
-		proba, err := PredictProba(&m, x32, e)
+		proba, err := PredictProba(t.Context(), &m, x32, e)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,13 +129,13 @@ func TestScoringRefusesWhatFitRefuses(t *testing.T) {
 		x32 := []float32{0.9, float32(bad), 0.2}
 		calls := map[string]func() error{
 			"Fit":           func() error { _, err := Fit(t.Context(), x, Options{Components: 1, MaxIter: 1}); return err },
-			"ScoreSamples":  func() error { _, err := ScoreSamples(&truth, x, Exec{}); return err },
-			"LogLikelihood": func() error { _, err := LogLikelihood(&truth, x32, Exec{}); return err },
-			"Score":         func() error { _, err := Score(&truth, x, Exec{}); return err },
-			"BIC":           func() error { _, err := BIC(&truth, x32, Exec{}); return err },
-			"AIC":           func() error { _, err := AIC(&truth, x, Exec{}); return err },
-			"Predict":       func() error { return Predict(&truth, make([]uint16, 3), x32, Exec{}) },
-			"PredictProba":  func() error { _, err := PredictProba(&truth, x, Exec{}); return err },
+			"ScoreSamples":  func() error { _, err := ScoreSamples(t.Context(), &truth, x, Exec{}); return err },
+			"LogLikelihood": func() error { _, err := LogLikelihood(t.Context(), &truth, x32, Exec{}); return err },
+			"Score":         func() error { _, err := Score(t.Context(), &truth, x, Exec{}); return err },
+			"BIC":           func() error { _, err := BIC(t.Context(), &truth, x32, Exec{}); return err },
+			"AIC":           func() error { _, err := AIC(t.Context(), &truth, x, Exec{}); return err },
+			"Predict":       func() error { return Predict(t.Context(), &truth, make([]uint16, 3), x32, Exec{}) },
+			"PredictProba":  func() error { _, err := PredictProba(t.Context(), &truth, x, Exec{}); return err },
 		}
 		for name, call := range calls {
 			if err := call(); !errors.Is(err, ErrInvalidData) || !strings.Contains(err.Error(), "sample 1") {
@@ -165,11 +166,11 @@ func TestThreadsBoundAndCost(t *testing.T) {
 	defer pool.Close()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	x, counts, err := CountLevels(levels, values, Exec{Pool: pool})
+	x, counts, err := CountLevels(t.Context(), levels, values, Exec{Pool: pool})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ScoreSamples(&truth, x, Exec{Pool: pool}); err != nil {
+	if _, err := ScoreSamples(t.Context(), &truth, x, Exec{Pool: pool}); err != nil {
 		t.Fatal(err)
 	}
 	runtime.ReadMemStats(&after)
@@ -181,3 +182,38 @@ func TestThreadsBoundAndCost(t *testing.T) {
 		t.Errorf("%d threads over 1000 levels allocated %d bytes", MaxThreads, alloc)
 	}
 }
+
+// Every pass over the samples stops on a cancelled context, with an error that wraps its
+// cause and no result: a context already done runs no tile at all.
+func TestCancelledContextStopsEveryPass(t *testing.T) {
+	x := sample(t, 14, 1<<18, truth)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	e := Exec{Threads: 2}
+	check := func(name string, err error, result bool) {
+		t.Helper()
+		if !errors.Is(err, context.Canceled) || result {
+			t.Errorf("%s: err %v, result %v: want context.Canceled and no result", name, err, result)
+		}
+	}
+	scores, err := ScoreSamples(ctx, &truth, x, e)
+	check("ScoreSamples", err, scores != nil)
+	proba, err := PredictProba(ctx, &truth, x, e)
+	check("PredictProba", err, proba != nil)
+	for name, f := range map[string]func(context.Context, *Model, []float64, Exec) (float64, error){
+		"LogLikelihood": LogLikelihood[float64], "Score": Score[float64], "BIC": BIC[float64], "AIC": AIC[float64],
+	} {
+		v, err := f(ctx, &truth, x, e)
+		check(name, err, !math.IsNaN(v))
+	}
+	levels := make([]uint16, len(x))
+	for i := range levels {
+		levels[i] = untouched
+	}
+	check("Predict", Predict(ctx, &truth, levels, x, e), slices.ContainsFunc(levels, func(v uint16) bool { return v != untouched }))
+	xs, counts, err := CountLevels(ctx, levels, make([]float64, 1<<16), e)
+	check("CountLevels", err, xs != nil || counts != nil)
+}
+
+// untouched marks labels that no pass wrote.
+const untouched = 0xfff0

@@ -143,8 +143,7 @@ func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result,
 		return nil, err
 	}
 	var res *Result
-	err = opt.run(func(d *kernel.Driver) (err error) {
-		defer d.Interruptible(ctx)()
+	err = opt.run(ctx, func(d *kernel.Driver) (err error) {
 		res, err = fit(ctx, d, x, opt, total)
 		return err
 	})

@@ -1,6 +1,7 @@
 package gmm
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
@@ -13,7 +14,8 @@ import (
 // log-likelihoods agree to rounding, 1e-12 relative in the tests), over at most
 // len(values) points instead of len(levels): the histogram path of an image. So do
 // SelectComponents and the scoring functions. A level of len(values) or more is an error.
-func CountLevels[T float32 | float64](levels []uint16, values []T, e Exec) (x []T, counts []float64, err error) {
+// If ctx is cancelled, counting stops within a tile and the error wraps ctx.Err().
+func CountLevels[T float32 | float64](ctx context.Context, levels []uint16, values []T, e Exec) (x []T, counts []float64, err error) {
 	switch {
 	case len(levels) == 0:
 		return nil, nil, fmt.Errorf("gmm: %w: no levels", ErrInvalidData)
@@ -22,9 +24,9 @@ func CountLevels[T float32 | float64](levels []uint16, values []T, e Exec) (x []
 	}
 	all := make([]uint64, 1<<16)
 	top := 0
-	err = e.run(func(d *kernel.Driver) error {
+	err = e.run(ctx, func(d *kernel.Driver) error {
 		top = kernel.Histogram(d, all, levels)
-		return nil
+		return stopped(ctx)
 	})
 	if err != nil {
 		return nil, nil, err

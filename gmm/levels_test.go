@@ -53,7 +53,7 @@ func relErr(a, b float64) float64 { return math.Abs(a-b) / math.Max(math.Abs(b),
 // rounding.
 func sumAbsLogP(t *testing.T, m *gmm.Model, x []float64) float64 {
 	t.Helper()
-	terms, err := gmm.ScoreSamples(m, x, gmm.Exec{})
+	terms, err := gmm.ScoreSamples(t.Context(), m, x, gmm.Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func bothPaths[T float32 | float64](t *testing.T, levels []uint16, maxLevel int,
 // histogramFit fits levels on the histogram path: CountLevels, then Fit on the counts.
 func histogramFit[T float32 | float64](t *testing.T, levels []uint16, maxLevel int, opt gmm.Options) *gmm.Result {
 	t.Helper()
-	values, counts, err := gmm.CountLevels(levels, segment.LevelValues[T](maxLevel), opt.Exec)
+	values, counts, err := gmm.CountLevels(t.Context(), levels, segment.LevelValues[T](maxLevel), opt.Exec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,11 +139,11 @@ func checkLevels(t *testing.T, what string, levels []uint16, maxLevel int, opt g
 	// Labels through the image side's table of levels are the labels of the samples,
 	// exactly.
 	wantLabels := &segment.Plane{Width: len(levels), Height: 1, Max: maxLevel}
-	if err := segment.Classes(&got.Model, x, wantLabels, gmm.Exec{}); err != nil {
+	if err := segment.Classes(t.Context(), &got.Model, x, wantLabels, gmm.Exec{}); err != nil {
 		t.Fatal(err)
 	}
 	gotLabels := &segment.Plane{Width: len(levels), Height: 1, Max: maxLevel, Levels: slices.Clone(levels)}
-	if err := segment.Classes[float64](&got.Model, nil, gotLabels, gmm.Exec{}); err != nil {
+	if err := segment.Classes[float64](t.Context(), &got.Model, nil, gotLabels, gmm.Exec{}); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(gotLabels.Levels, wantLabels.Levels) {
@@ -241,7 +241,7 @@ func TestCountLevelsBadInput(t *testing.T) {
 		"an unknown kernel": {good, segment.LevelValues[float64](255), gmm.Exec{Kernel: "sse9"}, gmm.ErrInvalidOptions},
 	}
 	for name, c := range cases {
-		if x, counts, err := gmm.CountLevels(c.levels, c.values, c.exec); !errors.Is(err, c.want) || x != nil || counts != nil {
+		if x, counts, err := gmm.CountLevels(t.Context(), c.levels, c.values, c.exec); !errors.Is(err, c.want) || x != nil || counts != nil {
 			t.Errorf("%s: gmm.CountLevels = %v, %v, %v; want an error wrapping %v", name, x, counts, err, c.want)
 		}
 	}
@@ -255,7 +255,7 @@ func TestSelectComponentsOnTheCountsIsOnTheSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	values, counts, err := gmm.CountLevels(levels, segment.LevelValues[float64](255), gmm.Exec{})
+	values, counts, err := gmm.CountLevels(t.Context(), levels, segment.LevelValues[float64](255), gmm.Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}

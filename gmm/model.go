@@ -20,6 +20,7 @@
 package gmm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -100,37 +101,47 @@ func (m *Model) coeffs() (*kernel.Coeffs, error) {
 // ScoreSamples returns log p(x[n]) for every sample, the weighted log-density of the
 // mixture m (weights normalised to sum to one), on e's workers: the reference program's
 // stable exp-sum, max_k P_k + log sum_k exp(P_k - max_k P_k). Like every function that
-// scores or labels samples, it refuses a NaN or infinite one (ErrInvalidData), as Fit does.
-func ScoreSamples[T float32 | float64](m *Model, x []T, e Exec) ([]float64, error) {
+// scores or labels samples, it refuses a NaN or infinite one (ErrInvalidData), as Fit does,
+// and stops within a tile of ctx's cancellation with an error that wraps ctx.Err() and no
+// result.
+func ScoreSamples[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) ([]float64, error) {
 	c, err := prepared(m, x, true)
 	if err != nil {
 		return nil, err
 	}
 	dst := make([]float64, len(x))
-	return dst, e.run(func(d *kernel.Driver) error {
+	err = e.run(ctx, func(d *kernel.Driver) error {
 		kernel.ScoreSamples(d, dst, x, c)
-		return nil
+		return stopped(ctx)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return dst, nil
 }
 
 // LogLikelihood returns sum_n log p(x[n]), the total log-likelihood of x under m (weights
 // normalised to sum to one), in one fused pass on e's workers.
-func LogLikelihood[T float32 | float64](m *Model, x []T, e Exec) (float64, error) {
+func LogLikelihood[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
 	c, err := prepared(m, x, true)
 	if err != nil {
 		return 0, err
 	}
 	s := kernel.NewStats(c.K())
-	return s.LogLik, e.run(func(d *kernel.Driver) error {
+	err = e.run(ctx, func(d *kernel.Driver) error {
 		kernel.EStep(d, x, nil, c, s)
-		return nil
+		return stopped(ctx)
 	})
+	if err != nil {
+		return math.NaN(), err
+	}
+	return s.LogLik, nil
 }
 
 // Predict sets dst[n] to the index of the most responsible component of m for x[n], the
 // lowest index on ties, on e's workers. dst must be as long as x (it may be a plane of
-// pixel labels that the caller keeps).
-func Predict[T float32 | float64](m *Model, dst []uint16, x []T, e Exec) error {
+// pixel labels that the caller keeps). If ctx is cancelled, dst is left partly set.
+func Predict[T float32 | float64](ctx context.Context, m *Model, dst []uint16, x []T, e Exec) error {
 	if len(dst) != len(x) {
 		return fmt.Errorf("gmm: Predict: %d labels for %d samples", len(dst), len(x))
 	}
@@ -138,9 +149,9 @@ func Predict[T float32 | float64](m *Model, dst []uint16, x []T, e Exec) error {
 	if err != nil {
 		return err
 	}
-	return e.run(func(d *kernel.Driver) error {
+	return e.run(ctx, func(d *kernel.Driver) error {
 		kernel.Classify(d, dst, x, c)
-		return nil
+		return stopped(ctx)
 	})
 }
 
@@ -148,16 +159,20 @@ func Predict[T float32 | float64](m *Model, dst []uint16, x []T, e Exec) error {
 // given sample n, as a row-major len(x) x K matrix: row n is out[n*K : (n+1)*K] and sums
 // to one. They come from the reference program's stable exp-sum, exp(P_k - max) / sum,
 // on e's workers.
-func PredictProba[T float32 | float64](m *Model, x []T, e Exec) ([]float64, error) {
+func PredictProba[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) ([]float64, error) {
 	c, err := prepared(m, x, false)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]float64, len(x)*c.K())
-	return out, e.run(func(d *kernel.Driver) error {
+	err = e.run(ctx, func(d *kernel.Driver) error {
 		kernel.Responsibilities(d, out, x, c)
-		return nil
+		return stopped(ctx)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // normalised returns m with weights that sum to one (m itself when they already do).

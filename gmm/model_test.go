@@ -23,19 +23,19 @@ func TestModelMethods(t *testing.T) {
 	// Weights that do not sum to one: the methods normalise them.
 	m := Model{Weights: []float64{2, 5, 3}, Means: []float64{0.1, 0.5, 0.9}, Stdevs: []float64{0.05, 0.2, 0.03}}
 	x := sample(t, 20, 1001, truth)
-	score, err := ScoreSamples(&m, x, Exec{})
+	score, err := ScoreSamples(t.Context(), &m, x, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	labels := make([]uint16, len(x))
-	if err := Predict(&m, labels, x, Exec{}); err != nil {
+	if err := Predict(t.Context(), &m, labels, x, Exec{}); err != nil {
 		t.Fatal(err)
 	}
-	proba, err := PredictProba(&m, x, Exec{})
+	proba, err := PredictProba(t.Context(), &m, x, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ll, err := LogLikelihood(&m, x, Exec{})
+	ll, err := LogLikelihood(t.Context(), &m, x, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,26 +87,26 @@ func TestInvalidModels(t *testing.T) {
 		if err := m.Validate(); !errors.Is(err, ErrInvalidModel) {
 			t.Errorf("%s: Validate = %v", name, err)
 		}
-		if _, err := ScoreSamples(&m, x, Exec{}); !errors.Is(err, ErrInvalidModel) {
+		if _, err := ScoreSamples(t.Context(), &m, x, Exec{}); !errors.Is(err, ErrInvalidModel) {
 			t.Errorf("%s: ScoreSamples error %v", name, err)
 		}
-		if _, err := LogLikelihood(&m, x, Exec{}); !errors.Is(err, ErrInvalidModel) {
+		if _, err := LogLikelihood(t.Context(), &m, x, Exec{}); !errors.Is(err, ErrInvalidModel) {
 			t.Errorf("%s: LogLikelihood error %v", name, err)
 		}
-		if err := Predict(&m, make([]uint16, len(x)), x, Exec{}); !errors.Is(err, ErrInvalidModel) {
+		if err := Predict(t.Context(), &m, make([]uint16, len(x)), x, Exec{}); !errors.Is(err, ErrInvalidModel) {
 			t.Errorf("%s: Predict error %v", name, err)
 		}
-		if _, err := PredictProba(&m, x, Exec{}); !errors.Is(err, ErrInvalidModel) {
+		if _, err := PredictProba(t.Context(), &m, x, Exec{}); !errors.Is(err, ErrInvalidModel) {
 			t.Errorf("%s: PredictProba error %v", name, err)
 		}
 	}
 }
 
 func TestPredictChecksItsArguments(t *testing.T) {
-	if err := Predict(&truth, make([]uint16, 2), []float32{1}, Exec{}); err == nil {
+	if err := Predict(t.Context(), &truth, make([]uint16, 2), []float32{1}, Exec{}); err == nil {
 		t.Error("labels of the wrong length: no error")
 	}
-	if err := Predict(&truth, make([]uint16, 1), []float32{1}, Exec{Kernel: "sse9"}); !errors.Is(err, ErrInvalidOptions) {
+	if err := Predict(t.Context(), &truth, make([]uint16, 1), []float32{1}, Exec{Kernel: "sse9"}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("unknown kernel: error %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package gmm
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -9,8 +10,8 @@ import (
 )
 
 // Score returns the mean log-likelihood per sample of x under m, scikit-learn's score.
-func Score[T float32 | float64](m *Model, x []T, e Exec) (float64, error) {
-	ll, err := penalised(m, x, e)
+func Score[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
+	ll, err := penalised(ctx, m, x, e)
 	return ll / float64(len(x)), err
 }
 
@@ -21,8 +22,8 @@ func (m *Model) NumParameters() int { return 3*m.K() - 1 }
 
 // BIC returns the Bayesian information criterion of m on x, -2 log L + NumParameters ln N:
 // lower is better, and the penalty grows with the number of samples.
-func BIC[T float32 | float64](m *Model, x []T, e Exec) (float64, error) {
-	ll, err := penalised(m, x, e)
+func BIC[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
+	ll, err := penalised(ctx, m, x, e)
 	return bic(ll, m.NumParameters(), float64(len(x))), err
 }
 
@@ -34,17 +35,17 @@ func bic(ll float64, params int, n float64) float64 {
 
 // AIC returns the Akaike information criterion of m on x, -2 log L + 2 NumParameters:
 // lower is better.
-func AIC[T float32 | float64](m *Model, x []T, e Exec) (float64, error) {
-	ll, err := penalised(m, x, e)
+func AIC[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
+	ll, err := penalised(ctx, m, x, e)
 	return -2*ll + 2*float64(m.NumParameters()), err
 }
 
 // penalised is the log-likelihood that Score, BIC and AIC use: of at least one sample.
-func penalised[T float32 | float64](m *Model, x []T, e Exec) (float64, error) {
+func penalised[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
 	if len(x) == 0 {
 		return 0, fmt.Errorf("gmm: %w: no samples to judge the model on", ErrInvalidData)
 	}
-	return LogLikelihood(m, x, e)
+	return LogLikelihood(ctx, m, x, e)
 }
 
 // Sample draws n samples from m and returns them with the component each came from: the

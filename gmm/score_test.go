@@ -1,6 +1,7 @@
 package gmm
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"image"
@@ -106,12 +107,12 @@ func checkScikitLearn(t *testing.T, name string, x []float64, ref *sklearnFit, i
 	n := float64(len(x))
 	// scikit-learn's lower bound is of the parameters before its last M-step.
 	lower := res.History[len(res.History)-2].LogLikelihood / n
-	score, err := Score(&res.Model, x, Exec{})
+	score, err := Score(t.Context(), &res.Model, x, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bic, _ := BIC(&res.Model, x, Exec{})
-	aic, _ := AIC(&res.Model, x, Exec{})
+	bic, _ := BIC(t.Context(), &res.Model, x, Exec{})
+	aic, _ := AIC(t.Context(), &res.Model, x, Exec{})
 	for _, v := range []struct {
 		what      string
 		got, want float64
@@ -131,19 +132,19 @@ func checkScikitLearn(t *testing.T, name string, x []float64, ref *sklearnFit, i
 
 func TestBICAndAICAreTheirFormulas(t *testing.T) {
 	x := sample(t, 11, 5000, truth)
-	ll, err := LogLikelihood(&truth, x, Exec{})
+	ll, err := LogLikelihood(t.Context(), &truth, x, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bic, err := BIC(&truth, x, Exec{})
+	bic, err := BIC(t.Context(), &truth, x, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	aic, err := AIC(&truth, x, Exec{})
+	aic, err := AIC(t.Context(), &truth, x, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	score, err := Score(&truth, x, Exec{})
+	score, err := Score(t.Context(), &truth, x, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,15 +164,15 @@ func TestBICAndAICAreTheirFormulas(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b, _ := BIC(&res.Model, x, Exec{}); b < best {
+		if b, _ := BIC(t.Context(), &res.Model, x, Exec{}); b < best {
 			best, bestK = b, k
 		}
 	}
 	if bestK != 3 {
 		t.Errorf("BIC picks K = %d for samples of 3 components", bestK)
 	}
-	for _, f := range []func(*Model, []float64, Exec) (float64, error){BIC[float64], AIC[float64], Score[float64]} {
-		if _, err := f(&truth, nil, Exec{}); !errors.Is(err, ErrInvalidData) {
+	for _, f := range []func(context.Context, *Model, []float64, Exec) (float64, error){BIC[float64], AIC[float64], Score[float64]} {
+		if _, err := f(t.Context(), &truth, nil, Exec{}); !errors.Is(err, ErrInvalidData) {
 			t.Errorf("no samples: %v, want ErrInvalidData", err)
 		}
 	}

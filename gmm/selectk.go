@@ -39,8 +39,7 @@ func SelectComponents[T float32 | float64](ctx context.Context, x []T, lo, hi in
 		return nil, err
 	}
 	var sel *Selection
-	err = opt.run(func(d *kernel.Driver) (err error) {
-		defer d.Interruptible(ctx)()
+	err = opt.run(ctx, func(d *kernel.Driver) (err error) {
 		sel, err = selectK(ctx, d, x, lo, hi, opt, total)
 		return err
 	})

@@ -19,7 +19,7 @@ func TestSelectComponentsFindsTheMixture(t *testing.T) {
 			t.Fatalf("candidate %d: K %d, model of %d", i, c.K, c.Result.Model.K())
 		}
 		// The BIC is Model.BIC's on the data, and the best is the lowest.
-		want, err := BIC(&c.Result.Model, x, Exec{})
+		want, err := BIC(t.Context(), &c.Result.Model, x, Exec{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -492,7 +492,7 @@ func segmentOnce(ctx context.Context, path string, cfg imageRow, pin bool, run *
 	opt := gmm.Options{Components: imageComponents, MaxIter: imageIterations, Exec: gmm.Exec{Kernel: cfg.Kernel, Threads: cfg.Threads, Pin: pin}}
 	fitX := x
 	if x == nil {
-		if fitX, opt.Weights, err = segment.Histogram[float64](p, opt.Exec); err != nil {
+		if fitX, opt.Weights, err = segment.Histogram[float64](ctx, p, opt.Exec); err != nil {
 			return cfg, err
 		}
 	}
@@ -501,7 +501,7 @@ func segmentOnce(ctx context.Context, path string, cfg imageRow, pin bool, run *
 		return cfg, err
 	}
 	fitted := time.Now()
-	if err := segment.Segment(&res.Model, x, p, opt.Exec); err != nil {
+	if err := segment.Segment(ctx, &res.Model, x, p, opt.Exec); err != nil {
 		return cfg, err
 	}
 	end := time.Now()

@@ -31,7 +31,7 @@ func examplePlane(t *testing.T) *segment.Plane {
 // of its levels.
 func fitExample(t *testing.T, opt gmm.Options) *gmm.Result {
 	t.Helper()
-	x, counts, err := segment.Histogram[float64](examplePlane(t), gmm.Exec{})
+	x, counts, err := segment.Histogram[float64](t.Context(), examplePlane(t), gmm.Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestComponentsAutoKeepsTheLowestBIC(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	x, counts, err := segment.Histogram[float64](examplePlane(t), gmm.Exec{})
+	x, counts, err := segment.Histogram[float64](t.Context(), examplePlane(t), gmm.Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,7 +140,7 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, exec gmm.
 	}
 	if c.histogram {
 		var err error
-		if x, opt.Weights, err = segment.Histogram[T](j.in.plane, exec); err != nil {
+		if x, opt.Weights, err = segment.Histogram[T](ctx, j.in.plane, exec); err != nil {
 			return nil, err
 		}
 	}
@@ -185,10 +185,7 @@ func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result,
 	if c.histogram {
 		labelled = nil
 	}
-	if err := label(c, &res.Model, labelled, in.plane, exec); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := label(ctx, c, &res.Model, labelled, in.plane, exec); err != nil {
 		return nil, err
 	}
 	segmented, err := writeOutputs(c, &res.Model, in.plane, maxLevel, j.out, &written)
@@ -254,11 +251,11 @@ func (c *plan) classOutputs() bool { return c.labels != "" || c.palette }
 
 // label fills p from the fitted model: with the cleaned classes when the outputs need
 // them, else straight with the gray levels of the segmentation.
-func label[T float32 | float64](c *plan, m *gmm.Model, x []T, p *segment.Plane, e gmm.Exec) error {
+func label[T float32 | float64](ctx context.Context, c *plan, m *gmm.Model, x []T, p *segment.Plane, e gmm.Exec) error {
 	if c.classOutputs() {
-		return segment.Classes(m, x, p, e)
+		return segment.Classes(ctx, m, x, p, e)
 	}
-	return segment.Segment(m, x, p, e)
+	return segment.Segment(ctx, m, x, p, e)
 }
 
 // writeOutputs writes p as label left it: the class indices to --labels when asked, then

@@ -1,48 +1,52 @@
 package segment
 
 import (
+	"context"
+
 	"github.com/gmmsimd/gmmsimd/internal/bigmem"
 	"github.com/gmmsimd/gmmsimd/internal/minimum"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
 )
 
 // Opening is the morphological opening of a plane (erosion, then dilation) with a square of
-// side 2r+1: it removes bright specks smaller than the square.
-func Opening(p *Plane, r int) {
-	tmp := make([]uint16, len(p.Levels))
-	erode(p, r, tmp)
-	dilate(p, r, tmp)
+// side 2r+1: it removes bright specks smaller than the square. If ctx is cancelled it
+// stops within a band of rows, with p's levels partly filtered, and returns ctx.Err().
+func Opening(ctx context.Context, p *Plane, r int) error {
+	return filter(ctx, p, r, erode, complement, erode, complement)
 }
 
 // Closing is the morphological closing (dilation, then erosion) with a square of side 2r+1:
-// it fills dark specks smaller than the square.
-func Closing(p *Plane, r int) {
-	tmp := make([]uint16, len(p.Levels))
-	dilate(p, r, tmp)
-	erode(p, r, tmp)
+// it fills dark specks smaller than the square. It stops on ctx's cancellation as Opening
+// does.
+func Closing(ctx context.Context, p *Plane, r int) error {
+	return filter(ctx, p, r, complement, erode, complement, erode)
 }
 
 // openClose is Opening then Closing with one scratch buffer. The two dilations in the
-// middle share their complements: erode, complement, erode twice, complement, erode.
-func openClose(p *Plane, r int) {
+// middle share their complements (a dilation is the complement's erosion:
+// max(a, b) = ^min(^a, ^b)): erode, complement, erode twice, complement, erode.
+func openClose(ctx context.Context, p *Plane, r int) error {
+	return filter(ctx, p, r, erode, complement, erode, erode, complement, erode)
+}
+
+// step is one stage of a filter over p's levels, with a scratch plane tmp.
+type step func(ctx context.Context, p *Plane, r int, tmp []uint16) error
+
+// filter runs the steps in turn with one scratch plane, until one is cut short.
+func filter(ctx context.Context, p *Plane, r int, steps ...step) error {
 	tmp := bigmem.Make[uint16](len(p.Levels))
-	erode(p, r, tmp)
-	complement(p.Levels)
-	erode(p, r, tmp)
-	erode(p, r, tmp)
-	complement(p.Levels)
-	erode(p, r, tmp)
+	for _, s := range steps {
+		if err := s(ctx, p, r, tmp); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// dilate is erosion of the complement: max(a, b) = ^min(^a, ^b).
-func dilate(p *Plane, r int, tmp []uint16) {
-	complement(p.Levels)
-	erode(p, r, tmp)
-	complement(p.Levels)
-}
-
-func complement(v []uint16) {
-	parallel.For(len(v), 1<<16, func(lo, hi int) {
+// complement replaces every level v of p by ^v.
+func complement(ctx context.Context, p *Plane, _ int, _ []uint16) error {
+	v := p.Levels
+	return parallel.ForContext(ctx, len(v), 1<<16, func(lo, hi int) {
 		for i := range v[lo:hi] {
 			v[lo+i] = ^v[lo+i]
 		}
@@ -54,9 +58,9 @@ func complement(v []uint16) {
 // separable: rows into tmp, then columns back into p, each as the minimum of shifted
 // copies of a row (2r simple passes that stay in the L1 cache, rather than a window per
 // pixel), over bands of rows in parallel.
-func erode(p *Plane, r int, tmp []uint16) {
+func erode(ctx context.Context, p *Plane, r int, tmp []uint16) error {
 	w, h := p.Width, p.Height
-	parallel.For(h, rowGrain(w), func(y0, y1 int) {
+	err := parallel.ForContext(ctx, h, rowGrain(w), func(y0, y1 int) {
 		for y := y0; y < y1; y++ {
 			src, dst := p.Levels[y*w:(y+1)*w], tmp[y*w:(y+1)*w]
 			copy(dst, src)
@@ -66,7 +70,10 @@ func erode(p *Plane, r int, tmp []uint16) {
 			}
 		}
 	})
-	parallel.For(h, rowGrain(w), func(y0, y1 int) {
+	if err != nil {
+		return err
+	}
+	return parallel.ForContext(ctx, h, rowGrain(w), func(y0, y1 int) {
 		for y := y0; y < y1; y++ {
 			dst := p.Levels[y*w : (y+1)*w]
 			copy(dst, tmp[y*w:(y+1)*w])

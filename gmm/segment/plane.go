@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"context"
 	"fmt"
 	"image"
 
@@ -118,9 +119,10 @@ func to8(v uint32) uint32 { return (v*255 + 32767) / 65535 }
 
 // Histogram returns the distinct levels of p as samples (LevelValues in the precision T)
 // with their counts, counted on e's workers: gmm.Fit on them with the counts as
-// Options.Weights is the fit over every pixel, over at most p.Max+1 points.
-func Histogram[T float32 | float64](p *Plane, e gmm.Exec) (x []T, counts []float64, err error) {
-	return gmm.CountLevels(p.Levels, LevelValues[T](p.Max), e)
+// Options.Weights is the fit over every pixel, over at most p.Max+1 points. ctx stops the
+// counting as it stops gmm.CountLevels.
+func Histogram[T float32 | float64](ctx context.Context, p *Plane, e gmm.Exec) (x []T, counts []float64, err error) {
+	return gmm.CountLevels(ctx, p.Levels, LevelValues[T](p.Max), e)
 }
 
 // LevelValues returns the sample that each level 0..maxLevel stands for, level/maxLevel

@@ -2,6 +2,7 @@ package segment
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -27,13 +28,15 @@ const CleanRadius = 2
 // levels are overwritten, so the plane that x was made from can hold the result without
 // new memory; nil Levels are allocated. With x nil, the samples are p's own levels
 // (LevelValues, as Samples makes them), labelled through a table of their classes: the
-// same labels, without per-pixel arithmetic. e says where the labelling runs.
-func Segment[T float32 | float64](m *gmm.Model, x []T, p *Plane, e gmm.Exec) error {
+// same labels, without per-pixel arithmetic. e says where the labelling runs. If ctx is
+// cancelled, the labelling or the filters stop within a tile or a band of rows, p's levels
+// are left partly done, and the error wraps ctx.Err().
+func Segment[T float32 | float64](ctx context.Context, m *gmm.Model, x []T, p *Plane, e gmm.Exec) error {
 	maxLevel := p.Max
 	if maxLevel < 1 || maxLevel > math.MaxUint16 {
 		return fmt.Errorf("segment: maximum level %d, want 1..65535", maxLevel)
 	}
-	order, err := rankedClasses(m, x, p, e)
+	order, err := rankedClasses(ctx, m, x, p, e)
 	if err != nil {
 		return err
 	}
@@ -51,9 +54,9 @@ func Segment[T float32 | float64](m *gmm.Model, x []T, p *Plane, e gmm.Exec) err
 // closed with a 5x5 square, with the components ranked by mean. A rank-to-level map that
 // never decreases commutes with the minimum and maximum of the filters, so MeanLevels of
 // the result is exactly the filtered gray levels. p.Max becomes K-1; nil Levels are
-// allocated. x may be nil, as for Segment.
-func Classes[T float32 | float64](m *gmm.Model, x []T, p *Plane, e gmm.Exec) error {
-	order, err := rankedClasses(m, x, p, e)
+// allocated. x may be nil, and ctx stops it, as for Segment.
+func Classes[T float32 | float64](ctx context.Context, m *gmm.Model, x []T, p *Plane, e gmm.Exec) error {
+	order, err := rankedClasses(ctx, m, x, p, e)
 	if err != nil {
 		return err
 	}
@@ -65,12 +68,12 @@ func Classes[T float32 | float64](m *gmm.Model, x []T, p *Plane, e gmm.Exec) err
 // rankedClasses sets every level of p to the rank by mean (then index) of the most
 // responsible component of m at that pixel of x, opened then closed with a 5x5 square,
 // and returns order, the component of each rank.
-func rankedClasses[T float32 | float64](m *gmm.Model, x []T, p *Plane, e gmm.Exec) (order []uint16, err error) {
+func rankedClasses[T float32 | float64](ctx context.Context, m *gmm.Model, x []T, p *Plane, e gmm.Exec) (order []uint16, err error) {
 	if x == nil {
 		if len(p.Levels) != p.Width*p.Height {
 			return nil, fmt.Errorf("segment: %d levels for a %dx%d image", len(p.Levels), p.Width, p.Height)
 		}
-		err = levelClasses[T](m, p, e)
+		err = levelClasses[T](ctx, m, p, e)
 	} else {
 		if p.Width*p.Height != len(x) || (p.Levels != nil && len(p.Levels) != len(x)) {
 			return nil, fmt.Errorf("segment: %d samples for a %dx%d image", len(x), p.Width, p.Height)
@@ -78,7 +81,7 @@ func rankedClasses[T float32 | float64](m *gmm.Model, x []T, p *Plane, e gmm.Exe
 		if p.Levels == nil {
 			p.Levels = bigmem.Make[uint16](len(x))
 		}
-		err = gmm.Predict(m, p.Levels, x, e)
+		err = gmm.Predict(ctx, m, p.Levels, x, e)
 	}
 	if err != nil {
 		return nil, err
@@ -94,19 +97,21 @@ func rankedClasses[T float32 | float64](m *gmm.Model, x []T, p *Plane, e gmm.Exe
 		rank[c] = uint16(r)
 	}
 	remap(p.Levels, rank)
-	openClose(p, CleanRadius)
+	if err := openClose(ctx, p, CleanRadius); err != nil {
+		return nil, fmt.Errorf("segment: %w", err)
+	}
 	return order, nil
 }
 
 // levelClasses sets every level of p to the most responsible component of m for the
 // sample that the level stands for (LevelValues in the precision T), through a table of
 // the p.Max+1 levels' classes. A level above p.Max is an error.
-func levelClasses[T float32 | float64](m *gmm.Model, p *Plane, e gmm.Exec) error {
+func levelClasses[T float32 | float64](ctx context.Context, m *gmm.Model, p *Plane, e gmm.Exec) error {
 	if p.Max < 1 || p.Max > math.MaxUint16 {
 		return fmt.Errorf("segment: maximum level %d, want 1..65535", p.Max)
 	}
 	lut := make([]uint16, p.Max+1)
-	if err := gmm.Predict(m, lut, LevelValues[T](p.Max), e); err != nil {
+	if err := gmm.Predict(ctx, m, lut, LevelValues[T](p.Max), e); err != nil {
 		return err
 	}
 	if !remap(p.Levels, lut) {

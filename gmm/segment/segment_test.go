@@ -2,6 +2,7 @@ package segment
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -311,8 +312,12 @@ func TestMorphologyMatchesBruteForce(t *testing.T) {
 			}
 			want := bruteRank(bruteRank(p, r, false), r, true) // open: erode, dilate
 			want = bruteRank(bruteRank(want, r, true), r, false)
-			Opening(p, r)
-			Closing(p, r)
+			if err := Opening(t.Context(), p, r); err != nil {
+				t.Fatal(err)
+			}
+			if err := Closing(t.Context(), p, r); err != nil {
+				t.Fatal(err)
+			}
 			if !slices.Equal(p.Levels, want.Levels) {
 				t.Fatalf("%dx%d, r=%d: open+close differs from the brute-force filter", w, h, r)
 			}
@@ -353,7 +358,9 @@ func TestOpeningRemovesSpecksAndKeepsShapes(t *testing.T) {
 	}
 	set(1, 1, 3, 200)   // a 3x3 speck: gone after opening
 	set(10, 10, 7, 200) // a 7x7 square: kept
-	Opening(p, 2)
+	if err := Opening(t.Context(), p, 2); err != nil {
+		t.Fatal(err)
+	}
 	if p.Levels[2*20+2] != 0 || p.Levels[13*20+13] != 200 || p.Levels[10*20+10] != 200 {
 		t.Fatalf("opening: speck %d, square centre %d, corner %d", p.Levels[2*20+2], p.Levels[13*20+13], p.Levels[10*20+10])
 	}
@@ -460,7 +467,7 @@ func TestSegmentAndWrite(t *testing.T) {
 	x[3*w+2] = 0.9
 	m := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.1, 0.9}, Stdevs: []float64{0.05, 0.05}}
 	p := &Plane{Width: w, Height: h, Max: 255}
-	if err := Segment(&m, x, p, gmm.Exec{}); err != nil {
+	if err := Segment(t.Context(), &m, x, p, gmm.Exec{}); err != nil {
 		t.Fatal(err)
 	}
 	for y := range h {
@@ -479,13 +486,13 @@ func TestSegmentAndWrite(t *testing.T) {
 		{Width: w, Height: h, Max: 255, Levels: make([]uint16, 3)},
 		{Width: w, Height: h, Max: 0},
 	} {
-		if err := Segment(&m, x, bad, gmm.Exec{}); err == nil {
+		if err := Segment(t.Context(), &m, x, bad, gmm.Exec{}); err == nil {
 			t.Errorf("%dx%d plane of %d levels up to %d: no error", bad.Width, bad.Height, len(bad.Levels), bad.Max)
 		}
 	}
 	// A plane's own levels are overwritten in place.
 	q := &Plane{Width: w, Height: h, Max: 255, Levels: make([]uint16, w*h)}
-	if err := Segment(&m, x, q, gmm.Exec{}); err != nil || !slices.Equal(q.Levels, p.Levels) {
+	if err := Segment(t.Context(), &m, x, q, gmm.Exec{}); err != nil || !slices.Equal(q.Levels, p.Levels) {
 		t.Errorf("segmenting into existing levels: %v, same result %v", err, slices.Equal(q.Levels, p.Levels))
 	}
 	checkWritePNG(t, p)
@@ -535,7 +542,7 @@ func TestClassesFilterAsTheGrayLevelsDo(t *testing.T) {
 		x[i] = m.Means[rng.IntN(4)] + 0.03*rng.NormFloat64()
 	}
 	raw := &Plane{Width: w, Height: h, Max: 255, Levels: make([]uint16, len(x))}
-	if err := gmm.Predict(&m, raw.Levels, x, gmm.Exec{}); err != nil {
+	if err := gmm.Predict(t.Context(), &m, raw.Levels, x, gmm.Exec{}); err != nil {
 		t.Fatal(err)
 	}
 	MeanLevels(&m, raw, 255)
@@ -543,14 +550,14 @@ func TestClassesFilterAsTheGrayLevelsDo(t *testing.T) {
 	want = bruteRank(bruteRank(want, CleanRadius, true), CleanRadius, false)
 
 	classes := &Plane{Width: w, Height: h, Max: 255}
-	if err := Classes(&m, x, classes, gmm.Exec{}); err != nil {
+	if err := Classes(t.Context(), &m, x, classes, gmm.Exec{}); err != nil {
 		t.Fatal(err)
 	}
 	if classes.Max != 3 || slices.Max(classes.Levels) > 3 {
 		t.Fatalf("class plane: max %d, largest value %d", classes.Max, slices.Max(classes.Levels))
 	}
 	levels := &Plane{Width: w, Height: h, Max: 255}
-	if err := Segment(&m, x, levels, gmm.Exec{}); err != nil {
+	if err := Segment(t.Context(), &m, x, levels, gmm.Exec{}); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(levels.Levels, want.Levels) {
@@ -602,9 +609,9 @@ func TestSegmentFromLevelsIsSegmentFromSamples(t *testing.T) {
 			run := func(p *Plane, x []float32) *Plane {
 				var err error
 				if classes {
-					err = Classes(&m, x, p, gmm.Exec{})
+					err = Classes(t.Context(), &m, x, p, gmm.Exec{})
 				} else {
-					err = Segment(&m, x, p, gmm.Exec{})
+					err = Segment(t.Context(), &m, x, p, gmm.Exec{})
 				}
 				if err != nil {
 					t.Fatal(err)
@@ -618,7 +625,7 @@ func TestSegmentFromLevelsIsSegmentFromSamples(t *testing.T) {
 			}
 		}
 	}
-	if err := Segment[float64](&m, nil, &Plane{Width: 2, Height: 2, Max: 255}, gmm.Exec{}); err == nil {
+	if err := Segment[float64](t.Context(), &m, nil, &Plane{Width: 2, Height: 2, Max: 255}, gmm.Exec{}); err == nil {
 		t.Error("no samples and no levels: no error")
 	}
 }
@@ -689,4 +696,32 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("decoded %v past the limit of %d pixels", b, limit)
 		}
 	})
+}
+
+// A cancelled context stops labelling and the filters: an error that wraps its cause, and
+// with a context already done, no pixel touched.
+func TestCancelledContextStopsLabellingAndFilters(t *testing.T) {
+	m := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.2, 0.8}, Stdevs: []float64{0.1, 0.1}}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	src := &Plane{Width: 600, Height: 500, Max: 255, Levels: make([]uint16, 600*500)}
+	for i := range src.Levels {
+		src.Levels[i] = uint16(i % 256)
+	}
+	steps := map[string]func(p *Plane) error{
+		"Segment":         func(p *Plane) error { return Segment[float32](ctx, &m, nil, p, gmm.Exec{}) },
+		"Classes":         func(p *Plane) error { return Classes(ctx, &m, Samples[float32](src), p, gmm.Exec{}) },
+		"Opening":         func(p *Plane) error { return Opening(ctx, p, 2) },
+		"Closing":         func(p *Plane) error { return Closing(ctx, p, 2) },
+		"Histogram (fit)": func(p *Plane) error { _, _, err := Histogram[float64](ctx, p, gmm.Exec{}); return err },
+	}
+	for name, step := range steps {
+		p := &Plane{Width: src.Width, Height: src.Height, Max: src.Max, Levels: slices.Clone(src.Levels)}
+		if err := step(p); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: %v, want context.Canceled", name, err)
+		}
+		if !slices.Equal(p.Levels, src.Levels) {
+			t.Errorf("%s: levels changed under a context already cancelled", name)
+		}
+	}
 }

@@ -106,7 +106,8 @@ type Driver struct {
 // cancellation: the workers take no more tiles, and the pass returns with its results
 // partial. The caller checks ctx.Err() after each pass and drops what a cut pass gave.
 func (d *Driver) Interruptible(ctx context.Context) (release func()) {
-	flag := new(atomic.Bool) // one per call, so that a late cancellation touches no later call
+	flag := new(atomic.Bool)     // one per call, so that a late cancellation touches no later call
+	flag.Store(ctx.Err() != nil) // a context already done runs no tile (AfterFunc would be late)
 	stop := context.AfterFunc(ctx, func() { flag.Store(true) })
 	d.interrupt = flag
 	return func() {

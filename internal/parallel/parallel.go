@@ -3,26 +3,48 @@
 package parallel
 
 import (
+	"context"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
-// For calls fn(lo, hi) on consecutive ranges that cover [0, n) exactly once, on up to
-// GOMAXPROCS goroutines, and returns when every call has returned. Ranges hold at least
-// grain elements (but the last), so that small loops stay on the caller's goroutine.
+// For is ForContext that nothing cancels.
 func For(n, grain int, fn func(lo, hi int)) {
+	_ = ForContext(context.Background(), n, grain, fn) // nil: nothing cancels it
+}
+
+// ForContext calls fn(lo, hi) on consecutive ranges of grain elements (the last may be shorter)
+// that cover [0, n) exactly once, on up to GOMAXPROCS goroutines that take the ranges one
+// by one, and returns when every call has returned. A loop of one range stays on the
+// caller's goroutine.
+//
+// Once ctx is cancelled no range starts: ForContext returns ctx.Err() after the ranges under way,
+// with [0, n) partly done. It returns nil when every range ran.
+func ForContext(ctx context.Context, n, grain int, fn func(lo, hi int)) error {
 	if n <= 0 {
-		return
+		return ctx.Err()
 	}
-	parts := min(runtime.GOMAXPROCS(0), max(1, n/max(grain, 1)))
-	if parts == 1 {
-		fn(0, n)
-		return
+	grain = max(grain, 1)
+	ranges := (n + grain - 1) / grain
+	var next atomic.Int64
+	take := func() {
+		for ctx.Err() == nil {
+			r := int(next.Add(1)) - 1
+			if r >= ranges {
+				return
+			}
+			fn(r*grain, min((r+1)*grain, n))
+		}
 	}
 	var wg sync.WaitGroup
-	for p := range parts {
-		lo, hi := n*p/parts, n*(p+1)/parts
-		wg.Go(func() { fn(lo, hi) })
+	for range min(runtime.GOMAXPROCS(0), ranges) - 1 {
+		wg.Go(take)
 	}
+	take()
 	wg.Wait()
+	if int(next.Load()) < ranges {
+		return ctx.Err() // some range never started
+	}
+	return nil
 }

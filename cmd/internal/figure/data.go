@@ -6,6 +6,7 @@
 package figure
 
 import (
+	"context"
 	"image"
 	"image/color"
 	"math"
@@ -106,7 +107,7 @@ func NewThumbnail[T float32 | float64](x []T, width, height, maxSide int) *Thumb
 // its most responsible component k.
 func (t *Thumbnail) Labelled(m *gmm.Model, colour func(k int) color.Color) (image.Image, error) {
 	labels := make([]uint16, len(t.Samples))
-	if err := gmm.Predict(m, labels, t.Samples, gmm.Exec{}); err != nil {
+	if err := gmm.Predict(context.Background(), m, labels, t.Samples, gmm.Exec{}); err != nil {
 		return nil, err
 	}
 	pal := make(color.Palette, m.K())

@@ -136,7 +136,7 @@ func ExampleModel_MarshalJSON() {
 	fmt.Println(err)
 	// Output:
 	// {"weights":[0.25,0.75],"means":[0.1,0.6],"stdevs":[0.02,0.1]}
-	// gmm: invalid model: stdev 0 is -1, want positive, finite and above 1e-154
+	// gmm: invalid model: stdev 0 is -1, want positive and finite
 }
 
 // Start from k-means++ seeding, four times from different seeds, on data far from [0, 1]

@@ -92,9 +92,8 @@ var ErrInvalidData = errors.New("invalid data")
 const MaxIterations = 1_000_000
 
 // ErrUnfittable is wrapped by the error of a fit whose statistics leave no component any
-// weight: samples so far from the model that every density underflows, such as finite
-// values whose squares overflow (above about 1e154 in float64, 1e19 in float32 lanes).
-// Scaling the data fits them.
+// weight: samples so far from every component of the start that every density
+// underflows, which only a start model far outside the data gives (Options.InitModel).
 var ErrUnfittable = errors.New("the samples leave no component any weight")
 
 // ErrInvalidOptions is wrapped by errors about Options.
@@ -134,8 +133,15 @@ type Reseed struct {
 //
 // So constant data, data of two distinct values and more components than distinct values
 // all give a valid mixture of Components components.
+//
+// Finite samples of any magnitude, from subnormal to ±MaxFloat64, fit alike on every
+// kernel. Samples within 2^32 of zero whose range is zero or at least 2^-32 fit where
+// they are. Others fit on a copy mapped onto [0, 1] by their range, where every square
+// and density is finite in either precision and an offset cannot hide their spread: the
+// start (InitModel too), MinVariance, the models and the log-likelihoods are mapped in and
+// out, exactly up to rounding, and the rules above apply in that frame.
 func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result, error) {
-	total, err := checkData(x, opt.Weights)
+	data, err := checkData(x, opt.Weights)
 	if err != nil {
 		return nil, err
 	}
@@ -144,25 +150,25 @@ func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result,
 	}
 	var res *Result
 	err = opt.run(ctx, func(d *kernel.Driver) (err error) {
-		res, err = fit(ctx, d, x, opt, total)
+		res, err = fit(ctx, d, samplesIn(data.frame, x), opt, data)
 		return err
 	})
 	return res, err
 }
 
-// fit runs Fit's starts on d's workers, for samples x (weights opt.Weights) whose weights
-// sum to total, and returns the best.
-func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt Options, total float64) (*Result, error) {
+// fit runs Fit's starts on d's workers, for the samples x in the data's frame (weights
+// opt.Weights), and returns the best.
+func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt Options, data dataset) (*Result, error) {
 	runs := 1
 	if opt.InitModel == nil && opt.Init.Random() {
 		runs = max(1, opt.NInit)
 	}
 	var best *Result
 	for r := range runs {
-		model, err := startModel(ctx, &opt, x, r)
+		model, err := startModel(ctx, &opt, x, data.frame, r)
 		var res *Result
 		if err == nil {
-			res, err = em(ctx, d, x, &opt, model, total, r)
+			res, err = em(ctx, d, x, &opt, model, data, r)
 		}
 		switch {
 		case err != nil && best != nil:
@@ -177,15 +183,18 @@ func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt 
 	return best, nil
 }
 
-// em runs the EM iterations of Fit's run r from model on d's workers; total is the
-// samples' weight.
-func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *Options, model Model, total float64, r int) (*Result, error) {
+// em runs the EM iterations of Fit's run r from model on d's workers, for the samples x
+// and the model in the data's frame; the result is in the data's units.
+func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *Options, model Model, data dataset, r int) (*Result, error) {
+	f, total := data.frame, data.total
 	res := &Result{
 		Run:     r,
 		Initial: model.Clone(),
 		Kernel:  d.Kernels().Name,
 		Threads: d.Threads(),
 	}
+	f.modelOut(&res.Initial)
+	minVar := f.varianceIn(opt.MinVariance)
 	// The History of up to historyBudget bytes is allocated now, so that iterations
 	// allocate nothing; a longer one grows in doubling chunks.
 	reserve := min(opt.MaxIter, max(1, historyBudget/(3*8*opt.Components+stepBytes)))
@@ -201,9 +210,9 @@ func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *
 		return res, fmt.Errorf("gmm: fit stopped before its first iteration: %w", err)
 	}
 	prevLL := s.LogLik
-	res.LogLikelihood = prevLL
+	res.LogLikelihood = f.logLikOut(prevLL, total)
 	if opt.Progress != nil {
-		opt.Progress(Step{Run: r, Iter: -1, Model: res.Initial, LogLikelihood: prevLL})
+		opt.Progress(Step{Run: r, Iter: -1, Model: res.Initial, LogLikelihood: res.LogLikelihood})
 	}
 	for it := range opt.MaxIter {
 		if err := ctx.Err(); err != nil {
@@ -211,7 +220,7 @@ func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *
 		}
 		reseeded := len(res.Reseeded)
 		var err error
-		if res.Reseeded, err = mStep(&model, c, s, opt.MinVariance, it, res.Reseeded); err != nil {
+		if res.Reseeded, err = mStep(&model, c, s, minVar, it, res.Reseeded); err != nil {
 			return res, fmt.Errorf("gmm: iteration %d: %w", it, err)
 		}
 		c.Set(model.Weights, model.Means, model.Stdevs)
@@ -219,7 +228,8 @@ func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *
 		if err := ctx.Err(); err != nil { // the pass was cut: its statistics are partial
 			return res, fmt.Errorf("gmm: fit stopped after %d iterations: %w", it, err)
 		}
-		step := Step{Run: r, Iter: it, Model: steps.clone(&model), LogLikelihood: s.LogLik}
+		step := Step{Run: r, Iter: it, Model: steps.clone(&model), LogLikelihood: f.logLikOut(s.LogLik, total)}
+		f.modelOut(&step.Model)
 		res.History = append(res.History, step)
 		res.Model, res.LogLikelihood = step.Model, step.LogLikelihood
 		if opt.Progress != nil {
@@ -319,42 +329,54 @@ func split(m *Model, from, to int, minStdev float64) {
 	m.Stdevs[to] = m.Stdevs[from]
 }
 
-// checkFinite reports the first sample of x that is NaN or infinite: what Fit, scoring
-// and Predict refuse alike.
-func checkFinite[T float32 | float64](x []T) error {
+// checkFinite reports the first sample of x that is NaN or infinite, what Fit, scoring
+// and Predict refuse alike, and otherwise returns the samples' range.
+func checkFinite[T float32 | float64](x []T) (lo, hi float64, err error) {
+	lo, hi = math.Inf(1), math.Inf(-1)
 	for i, v := range x {
-		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
-			return fmt.Errorf("gmm: %w: sample %d is %v", ErrInvalidData, i, f)
+		f := float64(v)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, 0, fmt.Errorf("gmm: %w: sample %d is %v", ErrInvalidData, i, f)
 		}
+		lo, hi = min(lo, f), max(hi, f)
 	}
-	return nil
+	return lo, hi, nil
 }
 
-// checkData validates the samples and weights and returns the total weight.
-func checkData[T float32 | float64](x []T, w []float64) (float64, error) {
+// dataset is what Fit knows of its samples once checked: their weights' sum and the
+// frame it fits them in.
+type dataset struct {
+	total float64
+	frame frame
+}
+
+// checkData validates the samples and weights.
+func checkData[T float32 | float64](x []T, w []float64) (dataset, error) {
 	if len(x) == 0 {
-		return 0, fmt.Errorf("gmm: %w: no samples", ErrInvalidData)
+		return dataset{}, fmt.Errorf("gmm: %w: no samples", ErrInvalidData)
 	}
-	if err := checkFinite(x); err != nil {
-		return 0, err
+	lo, hi, err := checkFinite(x)
+	if err != nil {
+		return dataset{}, err
 	}
+	data := dataset{total: float64(len(x)), frame: frameOf(lo, hi)}
 	if w == nil {
-		return float64(len(x)), nil
+		return data, nil
 	}
 	if len(w) != len(x) {
-		return 0, fmt.Errorf("gmm: %w: %d weights for %d samples", ErrInvalidData, len(w), len(x))
+		return dataset{}, fmt.Errorf("gmm: %w: %d weights for %d samples", ErrInvalidData, len(w), len(x))
 	}
-	total := 0.0
+	data.total = 0
 	for i, v := range w {
 		if !(v >= 0) || math.IsInf(v, 0) {
-			return 0, fmt.Errorf("gmm: %w: weight %d is %v, want non-negative and finite", ErrInvalidData, i, v)
+			return dataset{}, fmt.Errorf("gmm: %w: weight %d is %v, want non-negative and finite", ErrInvalidData, i, v)
 		}
-		total += v
+		data.total += v
 	}
-	if !(total > 0) || math.IsInf(total, 0) {
-		return 0, fmt.Errorf("gmm: %w: the weights sum to %v", ErrInvalidData, total)
+	if !(data.total > 0) || math.IsInf(data.total, 0) {
+		return dataset{}, fmt.Errorf("gmm: %w: the weights sum to %v", ErrInvalidData, data.total)
 	}
-	return total, nil
+	return data, nil
 }
 
 // check validates the options for n samples.

@@ -123,14 +123,15 @@ func (s summary) spread(k int) float64 {
 	return 1e-3 * math.Max(1, math.Abs(s.mean))
 }
 
-// startModel returns the starting model of run r (restarts 0, 1, ...) for the samples x;
+// startModel returns the starting model of run r (restarts 0, 1, ...) for the samples x in
+// the frame f (InitModel is in the data's units);
 // k-means++ seeding, the one start that passes over the samples K times, stops on ctx.
-func startModel[T float32 | float64](ctx context.Context, o *Options, x []T, r int) (Model, error) {
+func startModel[T float32 | float64](ctx context.Context, o *Options, x []T, f frame, r int) (Model, error) {
 	if o.InitModel != nil {
 		if err := o.InitModel.Validate(); err != nil {
 			return Model{}, fmt.Errorf("%w (InitModel)", err)
 		}
-		return o.InitModel.Clone(), nil
+		return f.modelIn(o.InitModel), nil
 	}
 	k := o.Components
 	if o.Init == InitEvenlySpaced {

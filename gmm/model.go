@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
@@ -49,8 +50,8 @@ func (m *Model) Clone() Model {
 var ErrInvalidModel = errors.New("invalid model")
 
 // Validate reports whether m is a usable mixture: 1 to kernel.MaxComponents components,
-// positive finite weights, finite means, and standard deviations that are positive and
-// large enough for 1/(2 sigma^2) to be finite. Weights need not sum to one.
+// positive finite weights, finite means, and positive finite standard deviations. Weights
+// need not sum to one.
 func (m *Model) Validate() error {
 	k := len(m.Means)
 	if k == 0 {
@@ -70,32 +71,98 @@ func (m *Model) Validate() error {
 		if mu := m.Means[i]; math.IsNaN(mu) || math.IsInf(mu, 0) {
 			return fmt.Errorf("gmm: %w: mean %d is %v, want finite", ErrInvalidModel, i, mu)
 		}
-		if s := m.Stdevs[i]; !(s > 0) || math.IsInf(s, 0) || math.IsInf(0.5/(s*s), 0) {
-			return fmt.Errorf("gmm: %w: stdev %d is %v, want positive, finite and above 1e-154", ErrInvalidModel, i, s)
+		if s := m.Stdevs[i]; !(s > 0) || math.IsInf(s, 0) {
+			return fmt.Errorf("gmm: %w: stdev %d is %v, want positive and finite", ErrInvalidModel, i, s)
 		}
 	}
 	return nil
 }
 
-// prepared returns m's coefficients, its weights normalised to sum to one if normalise,
-// once m and the samples x are checked.
-func prepared[T float32 | float64](m *Model, x []T, normalise bool) (*kernel.Coeffs, error) {
+// scoring is a model and samples made ready for the kernels: the samples x and m's
+// coefficients as they are, or where the samples or the model are extreme (see tame), a
+// float64 copy of both in the frame f of the model's own range, where every log-density
+// the kernels compute is as exact as float64 holds it: -Inf only where it truly
+// underflows.
+type scoring[T float32 | float64] struct {
+	c      *kernel.Coeffs
+	x      []T
+	framed []float64 // non-nil: the samples in the frame f
+	f      frame
+}
+
+// prepared returns m and x ready for scoring, m's weights normalised to sum to one if
+// normalise, once m and the samples x are checked.
+func prepared[T float32 | float64](m *Model, x []T, normalise bool) (*scoring[T], error) {
 	if normalise {
 		m = m.normalised()
 	}
-	c, err := m.coeffs()
-	if err != nil {
-		return nil, err
-	}
-	return c, checkFinite(x)
-}
-
-// coeffs returns m in the kernels' form, after validating it.
-func (m *Model) coeffs() (*kernel.Coeffs, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	return kernel.NewCoeffs(m.Weights, m.Means, m.Stdevs), nil
+	lo, hi, err := checkFinite(x)
+	if err != nil {
+		return nil, err
+	}
+	if tame(m, lo, hi) {
+		return &scoring[T]{c: m.coeffs(), x: x, f: identityFrame}, nil
+	}
+	s := &scoring[T]{f: m.frame(), framed: make([]float64, len(x))}
+	for i, v := range x {
+		s.framed[i] = max(-math.MaxFloat64, min(s.f.in(float64(v)), math.MaxFloat64))
+	}
+	in := s.f.modelIn(m)
+	s.c = in.coeffs()
+	return s, nil
+}
+
+// tame reports whether the kernels score samples in [lo, hi] under m as they are, in either
+// precision: samples and means within 2^32 of zero and standard deviations from 2^-16 to
+// 2^32 keep every (x - mu)^2 / (2 sigma^2) below 2^99, finite in float32 lanes too.
+func tame(m *Model, lo, hi float64) bool {
+	if max(-lo, hi) > tameMagnitude {
+		return false
+	}
+	for k, mu := range m.Means {
+		if sd := m.Stdevs[k]; math.Abs(mu) > tameMagnitude || sd < 0x1p-16 || sd > tameMagnitude {
+			return false
+		}
+	}
+	return true
+}
+
+// frame returns the frame of m's own range, from the lowest mean less its standard
+// deviation to the highest mean plus its, scaled down if need be so that the narrowest
+// component is at least minStdev wide in it.
+func (m *Model) frame() frame {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for k, mu := range m.Means {
+		sd := m.Stdevs[k]
+		lo = min(lo, max(mu-sd, -math.MaxFloat64))
+		hi = max(hi, min(mu+sd, math.MaxFloat64))
+	}
+	f := frameOf(lo, hi)
+	if narrowest := slices.Min(m.Stdevs); f.stdevIn(narrowest) < minStdev {
+		f.scale = narrowest / minStdev
+		if f.half {
+			f.scale /= 2
+		}
+	}
+	return f
+}
+
+// run runs a pass of the kernels over the samples: score over s.x, or over the frame's
+// float64 copy.
+func run[T float32 | float64](s *scoring[T], d *kernel.Driver, onX func(*kernel.Driver, []T), onFramed func(*kernel.Driver, []float64)) {
+	if s.framed != nil {
+		onFramed(d, s.framed)
+		return
+	}
+	onX(d, s.x)
+}
+
+// coeffs returns m, a valid model, in the kernels' form.
+func (m *Model) coeffs() *kernel.Coeffs {
+	return kernel.NewCoeffs(m.Weights, m.Means, m.Stdevs)
 }
 
 // ScoreSamples returns log p(x[n]) for every sample, the weighted log-density of the
@@ -103,19 +170,26 @@ func (m *Model) coeffs() (*kernel.Coeffs, error) {
 // stable exp-sum, max_k P_k + log sum_k exp(P_k - max_k P_k). Like every function that
 // scores or labels samples, it refuses a NaN or infinite one (ErrInvalidData), as Fit does,
 // and stops within a tile of ctx's cancellation with an error that wraps ctx.Err() and no
-// result.
+// result. Samples and models of any magnitude score alike (see Fit); a sample under which
+// every component's density underflows scores -Inf.
 func ScoreSamples[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) ([]float64, error) {
-	c, err := prepared(m, x, true)
+	s, err := prepared(m, x, true)
 	if err != nil {
 		return nil, err
 	}
 	dst := make([]float64, len(x))
 	err = e.run(ctx, func(d *kernel.Driver) error {
-		kernel.ScoreSamples(d, dst, x, c)
+		run(s, d, func(d *kernel.Driver, x []T) { kernel.ScoreSamples(d, dst, x, s.c) },
+			func(d *kernel.Driver, x []float64) { kernel.ScoreSamples(d, dst, x, s.c) })
 		return stopped(ctx)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if s.f != identityFrame {
+		for i := range dst {
+			dst[i] = s.f.logLikOut(dst[i], 1)
+		}
 	}
 	return dst, nil
 }
@@ -123,19 +197,20 @@ func ScoreSamples[T float32 | float64](ctx context.Context, m *Model, x []T, e E
 // LogLikelihood returns sum_n log p(x[n]), the total log-likelihood of x under m (weights
 // normalised to sum to one), in one fused pass on e's workers.
 func LogLikelihood[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
-	c, err := prepared(m, x, true)
+	s, err := prepared(m, x, true)
 	if err != nil {
 		return 0, err
 	}
-	s := kernel.NewStats(c.K())
+	stats := kernel.NewStats(s.c.K())
 	err = e.run(ctx, func(d *kernel.Driver) error {
-		kernel.EStep(d, x, nil, c, s)
+		run(s, d, func(d *kernel.Driver, x []T) { kernel.EStep(d, x, nil, s.c, stats) },
+			func(d *kernel.Driver, x []float64) { kernel.EStep(d, x, nil, s.c, stats) })
 		return stopped(ctx)
 	})
 	if err != nil {
 		return math.NaN(), err
 	}
-	return s.LogLik, nil
+	return s.f.logLikOut(stats.LogLik, float64(len(x))), nil
 }
 
 // Predict sets dst[n] to the index of the most responsible component of m for x[n], the
@@ -145,12 +220,13 @@ func Predict[T float32 | float64](ctx context.Context, m *Model, dst []uint16, x
 	if len(dst) != len(x) {
 		return fmt.Errorf("gmm: Predict: %d labels for %d samples", len(dst), len(x))
 	}
-	c, err := prepared(m, x, false)
+	s, err := prepared(m, x, false)
 	if err != nil {
 		return err
 	}
 	return e.run(ctx, func(d *kernel.Driver) error {
-		kernel.Classify(d, dst, x, c)
+		run(s, d, func(d *kernel.Driver, x []T) { kernel.Classify(d, dst, x, s.c) },
+			func(d *kernel.Driver, x []float64) { kernel.Classify(d, dst, x, s.c) })
 		return stopped(ctx)
 	})
 }
@@ -158,15 +234,17 @@ func Predict[T float32 | float64](ctx context.Context, m *Model, dst []uint16, x
 // PredictProba returns the responsibilities r_nk, the posterior probability of component k
 // given sample n, as a row-major len(x) x K matrix: row n is out[n*K : (n+1)*K] and sums
 // to one. They come from the reference program's stable exp-sum, exp(P_k - max) / sum,
-// on e's workers.
+// on e's workers; a sample under which every component's density underflows gets
+// responsibility 1 on component 0, the label Predict gives it.
 func PredictProba[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) ([]float64, error) {
-	c, err := prepared(m, x, false)
+	s, err := prepared(m, x, false)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float64, len(x)*c.K())
+	out := make([]float64, len(x)*m.K())
 	err = e.run(ctx, func(d *kernel.Driver) error {
-		kernel.Responsibilities(d, out, x, c)
+		run(s, d, func(d *kernel.Driver, x []T) { kernel.Responsibilities(d, out, x, s.c) },
+			func(d *kernel.Driver, x []float64) { kernel.Responsibilities(d, out, x, s.c) })
 		return stopped(ctx)
 	})
 	if err != nil {

@@ -31,7 +31,7 @@ type Selection struct {
 // comes with the Selection of the candidates that finished before it (maybe none: then
 // Best means nothing).
 func SelectComponents[T float32 | float64](ctx context.Context, x []T, lo, hi int, opt Options) (*Selection, error) {
-	total, err := checkData(x, opt.Weights)
+	data, err := checkData(x, opt.Weights)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +40,7 @@ func SelectComponents[T float32 | float64](ctx context.Context, x []T, lo, hi in
 	}
 	var sel *Selection
 	err = opt.run(ctx, func(d *kernel.Driver) (err error) {
-		sel, err = selectK(ctx, d, x, lo, hi, opt, total)
+		sel, err = selectK(ctx, d, samplesIn(data.frame, x), lo, hi, opt, data)
 		return err
 	})
 	return sel, err
@@ -60,17 +60,17 @@ func checkRange(opt Options, n, lo, hi int) error {
 	return nil
 }
 
-// selectK fits lo to hi components to x (weights opt.Weights summing to total) on d's
-// workers and keeps the lowest BIC.
-func selectK[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, lo, hi int, opt Options, total float64) (*Selection, error) {
+// selectK fits lo to hi components to x, the samples in the data's frame (weights
+// opt.Weights), on d's workers and keeps the lowest BIC.
+func selectK[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, lo, hi int, opt Options, data dataset) (*Selection, error) {
 	s := &Selection{}
 	for k := lo; k <= hi; k++ {
 		opt.Components = k
-		res, err := fit(ctx, d, x, opt, total)
+		res, err := fit(ctx, d, x, opt, data)
 		if err != nil {
 			return s, fmt.Errorf("%w (fitting %d components)", err, k) // the candidates finished
 		}
-		s.Candidates = append(s.Candidates, Candidate{K: k, Result: res, BIC: bic(res.LogLikelihood, res.Model.NumParameters(), total)})
+		s.Candidates = append(s.Candidates, Candidate{K: k, Result: res, BIC: bic(res.LogLikelihood, res.Model.NumParameters(), data.total)})
 		if c := s.Candidates; c[len(c)-1].BIC < c[s.Best].BIC {
 			s.Best = len(c) - 1
 		}

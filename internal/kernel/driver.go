@@ -392,6 +392,11 @@ func (e *expSumTask[T]) run(w, _, lo, hi int) {
 				continue
 			}
 			row := e.dst[(lo+i)*k : (lo+i+1)*k]
+			if math.IsInf(m, -1) { // every density underflows: Classify's choice, component 0
+				clear(row)
+				row[0] = 1
+				continue
+			}
 			for j := range row {
 				row[j] = math.Exp(float64(p[j*n+i])-m) / s
 			}
@@ -430,7 +435,8 @@ func ScoreSamples[T Float](d *Driver, dst []float64, x []T, c *Coeffs) {
 
 // Responsibilities sets row n of dst, dst[n*K : (n+1)*K], to the responsibilities
 // exp(P_k(x[n]) - pmax) / expsum of x[n] under the mixture c, from the stable exp-sum of
-// every tile.
+// every tile. A sample under which every P_k is -Inf gets all of its responsibility on
+// component 0, the label Classify gives it.
 func Responsibilities[T Float](d *Driver, dst []float64, x []T, c *Coeffs) {
 	expSums(d, dst[:len(x)*c.K()], x, c, true)
 }

@@ -68,8 +68,10 @@ func expSumStable[T Float](p, pmax, expsum, x []T, c *Coeffs) {
 			}
 		}
 		s := 0.0
-		for k := range c.K() {
-			s += vmath.Exp64(float64(p[k*n+i]) - m)
+		if m > math.Inf(-1) { // else every term would be exp(NaN): the sum is 0, as in the SIMD lanes
+			for k := range c.K() {
+				s += vmath.Exp64(float64(p[k*n+i]) - m)
+			}
 		}
 		pmax[i] = T(m)
 		expsum[i] = T(s)

@@ -1,0 +1,142 @@
+package gmm
+
+import (
+	"math"
+)
+
+// A frame is where EM runs: the samples y = (x - origin) / scale. Data of ordinary
+// magnitude run in the identity frame, on the caller's samples, and give the same bits as
+// without one. Data whose range or offset is extreme (see frameOf) run in the frame that
+// maps their range onto [0, 1], on a copy: there every square and every density is
+// finite in both precisions, and the variance floor resolves structure that an offset
+// would hide. The fitted models are mapped back, exactly up to rounding.
+type frame struct {
+	origin, scale float64
+	// half says that origin, scale and the samples are taken at half their value, so
+	// that hi - lo cannot overflow: y = (x/2 - origin) / scale.
+	half bool
+}
+
+// identityFrame is the frame of data of ordinary magnitude.
+var identityFrame = frame{scale: 1}
+
+// Bounds of the identity frame: samples within tameMagnitude of 0 whose range is at least
+// tameSpan (or zero) fit where they are.
+const (
+	tameMagnitude = 0x1p32
+	tameSpan      = 0x1p-32
+)
+
+// minStdev is the smallest standard deviation the kernels take: 1/(2 sigma^2) is finite.
+// A model's components are clamped to it in the frame the kernels run in.
+const minStdev = 0x1p-510
+
+// frameOf returns the frame for samples in [lo, hi], both finite.
+func frameOf(lo, hi float64) frame {
+	span := hi - lo
+	switch {
+	case math.Max(-lo, hi) <= tameMagnitude && (span == 0 || span >= tameSpan):
+		return identityFrame
+	case math.IsInf(span, 0):
+		return frame{origin: lo / 2, scale: hi/2 - lo/2, half: true}
+	case span == 0: // constant data far from 0: a frame on their magnitude
+		return frame{origin: lo, scale: math.Abs(lo)}
+	}
+	return frame{origin: lo, scale: span}
+}
+
+// in returns the sample x in the frame.
+func (f frame) in(x float64) float64 {
+	if f.half {
+		x /= 2
+	}
+	return (x - f.origin) / f.scale
+}
+
+// out returns the frame's sample y in the data's units, clamped to the finite range.
+func (f frame) out(y float64) float64 {
+	x := f.origin + y*f.scale
+	if f.half {
+		x *= 2
+	}
+	return math.Max(-math.MaxFloat64, math.Min(x, math.MaxFloat64))
+}
+
+// logScale is log of the frame's scale in the data's units: a density in the frame is
+// the data's density times it.
+func (f frame) logScale() float64 {
+	if f.half {
+		return math.Log(f.scale) + math.Ln2
+	}
+	return math.Log(f.scale)
+}
+
+// stdevIn and stdevOut map a standard deviation into and out of the frame.
+func (f frame) stdevIn(sd float64) float64 {
+	if f.half {
+		sd /= 2
+	}
+	return sd / f.scale
+}
+
+func (f frame) stdevOut(sd float64) float64 {
+	sd *= f.scale
+	if f.half {
+		sd *= 2
+	}
+	return math.Max(math.SmallestNonzeroFloat64, math.Min(sd, math.MaxFloat64))
+}
+
+// varianceIn maps a variance (Options.MinVariance) into the frame, capped where its square
+// root would no longer be a valid standard deviation.
+func (f frame) varianceIn(v float64) float64 {
+	s := f.scale
+	if f.half {
+		s *= 2
+	}
+	return math.Min(v/s/s, 0x1p1000) // not v/(s*s), which is 0/0 for a scale below 1e-162
+}
+
+// modelIn returns m in the frame, clamped to what the kernels take there: a component far
+// outside the frame's range may leave the float range, and one narrower than minStdev
+// is widened to it.
+func (f frame) modelIn(m *Model) Model {
+	c := m.Clone()
+	for k := range c.Means {
+		c.Means[k] = math.Max(-math.MaxFloat64, math.Min(f.in(c.Means[k]), math.MaxFloat64))
+		c.Stdevs[k] = math.Max(minStdev, math.Min(f.stdevIn(c.Stdevs[k]), math.MaxFloat64))
+	}
+	return c
+}
+
+// modelOut maps m, a model in the frame, back to the data's units in place.
+func (f frame) modelOut(m *Model) {
+	if f == identityFrame {
+		return
+	}
+	for k := range m.Means {
+		m.Means[k] = f.out(m.Means[k])
+		m.Stdevs[k] = f.stdevOut(m.Stdevs[k])
+	}
+}
+
+// logLikOut maps a log-likelihood of samples of total weight in the frame to the data's
+// units.
+func (f frame) logLikOut(ll, total float64) float64 {
+	if f == identityFrame {
+		return ll
+	}
+	return ll - total*f.logScale()
+}
+
+// samplesIn returns x in the frame: x itself in the identity frame, else a copy.
+func samplesIn[T float32 | float64](f frame, x []T) []T {
+	if f == identityFrame {
+		return x
+	}
+	y := make([]T, len(x))
+	for i, v := range x {
+		y[i] = T(f.in(float64(v)))
+	}
+	return y
+}

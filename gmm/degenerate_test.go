@@ -2,6 +2,7 @@ package gmm
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -381,31 +382,47 @@ func TestFitIsAffineEquivariant(t *testing.T) {
 	}
 }
 
-// FuzzFit: any float64 samples give a valid model or an error, never a panic, and the same
-// outcome on every kernel.
+// FuzzFit: any samples, read as float64 and as float32, give a valid model on every
+// kernel when they are finite (and at least as many as the components), an
+// ErrInvalidData error when they are not, never a panic.
 func FuzzFit(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0xe0, 0x3f, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x9a, 0x99, 0x99, 0x99, 0x99, 0x99, 0xb9, 0x3f}, uint8(2))
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0xc3, 0x1c, 0x5c, 0x65, 0x3e, 0x85, 0x7a, 0x69}, uint8(1)) // 0 and 1e200
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xef, 0x7f, 1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xef, 0xff}, uint8(3))
 	f.Fuzz(func(t *testing.T, data []byte, k uint8) {
 		x := make([]float64, len(data)/8)
 		for i := range x {
 			x[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
 		}
-		opt := Options{Components: 1 + int(k%4), MaxIter: 3}
-		var first error
-		for i, kern := range kernel.Available() {
-			opt.Exec = Exec{Kernel: kern}
-			res, err := Fit(t.Context(), x, opt)
-			if err == nil {
-				if verr := res.Model.Validate(); verr != nil {
-					t.Fatalf("%s: %v gives an invalid model: %v", kern, x, verr)
-				}
-			}
-			if i == 0 {
-				first = err
-			} else if (err == nil) != (first == nil) {
-				t.Fatalf("%v: %s gives %v, %s gives %v", x, kernel.Available()[0], first, kern, err)
-			}
+		x32 := make([]float32, len(data)/4)
+		for i := range x32 {
+			x32[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
 		}
+		fitsOrRefuses(t, x, 1+int(k%4))
+		fitsOrRefuses(t, x32, 1+int(k%4))
 	})
+}
+
+// fitsOrRefuses fails unless x fits with k components on every kernel to a valid model,
+// or is refused as invalid data everywhere when it holds NaN or Inf.
+func fitsOrRefuses[T float32 | float64](t *testing.T, x []T, k int) {
+	t.Helper()
+	finite := !slices.ContainsFunc(x, func(v T) bool { return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) })
+	for _, kern := range kernel.Available() {
+		res, err := Fit(t.Context(), x, Options{Components: k, MaxIter: 3, Exec: Exec{Kernel: kern}})
+		switch {
+		case len(x) == 0 || !finite:
+			if !errors.Is(err, ErrInvalidData) {
+				t.Fatalf("%s: %v: %v, want ErrInvalidData", kern, x, err)
+			}
+		case k > len(x):
+			if !errors.Is(err, ErrInvalidOptions) {
+				t.Fatalf("%s: %d components for %v: %v, want ErrInvalidOptions", kern, k, x, err)
+			}
+		case err != nil:
+			t.Fatalf("%s: %d components for %v: %v", kern, k, x, err)
+		default:
+			checkValid(t, fmt.Sprintf("%s: %d components for %v", kern, k, x), res, k)
+		}
+	}
 }

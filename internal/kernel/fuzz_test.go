@@ -21,20 +21,36 @@ func floats64(data []byte) []float64 {
 	return out
 }
 
-// pixels reads the bytes as finite sample values in [-0.5, 1.5], 16 bits each: the
-// kernels' contract is finite data.
-func pixels(data []byte) []float64 {
-	out := make([]float64, len(data)/2)
+// samplesIn reads the bytes as finite samples, 8 bytes each, the kernels' contract: where
+// bit 6 of a sample's last byte is clear, a value in [-0.5, 1.5] from its first two bytes
+// (the range of pixels, where the mixtures lie); else the bytes' float64 of either sign,
+// subnormals included, taken modulo limit (a non-finite one becomes limit/3).
+func samplesIn(data []byte, limit float64) []float64 {
+	out := make([]float64, len(data)/8)
 	for i := range out {
-		out[i] = -0.5 + 2*float64(binary.LittleEndian.Uint16(data[2*i:]))/65535
+		b := data[8*i : 8*i+8]
+		if b[7]&0x40 == 0 {
+			out[i] = -0.5 + 2*float64(binary.LittleEndian.Uint16(b))/65535
+			continue
+		}
+		v := math.Float64frombits(binary.LittleEndian.Uint64(b))
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			v = limit / 3
+		}
+		out[i] = math.Mod(v, limit)
 	}
 	return out
 }
 
-// fuzzMixture builds a valid mixture of 1 to 64 components from a seed byte and a
-// width parameter.
-func fuzzMixture(k uint8, width float64) *Coeffs {
-	n := int(k)%64 + 1
+// lanes32 is the magnitude of the samples that the float32 lanes take: with components
+// at least 1e-4 wide near [0, 1], every (x - mu)^2 / (2 sigma^2) is finite in float32.
+const lanes32 = 0x1p32
+
+// fuzzMixture builds a valid mixture of 1 to MaxComponents components from a count and a
+// width parameter, their means spread over [0, 1]; more components come with fewer
+// samples (see fuzzSamples).
+func fuzzMixture(k uint16, width float64) *Coeffs {
+	n := int(k)%MaxComponents + 1
 	if math.IsNaN(width) || math.IsInf(width, 0) {
 		width = 0.1
 	}
@@ -46,6 +62,12 @@ func fuzzMixture(k uint8, width float64) *Coeffs {
 		s = append(s, sd*(1+float64(j%4)))
 	}
 	return NewCoeffs(w, mu, s)
+}
+
+// fuzzSamples keeps at most as many samples as hold K x N within 1<<20, so that a large
+// K stays quick.
+func fuzzSamples(x []float64, c *Coeffs) []float64 {
+	return x[:min(len(x), max(1, (1<<20)/c.K()))]
 }
 
 func FuzzExpLog(f *testing.F) {
@@ -78,14 +100,14 @@ func FuzzExpLog(f *testing.F) {
 }
 
 func FuzzLogNormPDF(f *testing.F) {
-	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 0.5, 0.1)
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0x40}, 0.5, 0.1)
 	f.Fuzz(func(t *testing.T, data []byte, mean, sd float64) {
 		if math.IsNaN(mean) || math.IsInf(mean, 0) || !(sd > 1e-150) || math.IsInf(sd, 0) {
-			return // not a valid component
+			return // not a component the kernels take (see minStdev in gmm)
 		}
 		c := NewCoeffs([]float64{1}, []float64{mean}, []float64{sd})
 		for _, k := range fast(t) {
-			x := pixels(data)
+			x := samplesIn(data, math.MaxFloat64)
 			got, want := make([]float64, len(x)), make([]float64, len(x))
 			LogNormPDF(k, got, x, c.Const[0], c.Mean[0], c.HalfPrec[0])
 			LogNormPDF(Generic, want, x, c.Const[0], c.Mean[0], c.HalfPrec[0])
@@ -99,11 +121,12 @@ func FuzzLogNormPDF(f *testing.F) {
 }
 
 func FuzzExpSumStable(f *testing.F) {
-	f.Add([]byte{0, 0, 0xff, 0x7f, 0xff, 0xff, 1, 2, 3}, uint8(2), 0.05)
-	f.Fuzz(func(t *testing.T, data []byte, k uint8, width float64) {
+	f.Add([]byte{0, 0, 0xff, 0x7f, 0xff, 0xff, 1, 2, 3, 0, 0, 0, 0, 0, 0xf0, 0x7f}, uint16(2), 0.05)
+	f.Add([]byte{0, 0, 0xff, 0x7f, 0xff, 0xff, 1, 2, 3, 0, 0, 0, 0, 0, 0xf0, 0x3f}, uint16(MaxComponents-1), 0.05)
+	f.Fuzz(func(t *testing.T, data []byte, k uint16, width float64) {
 		c := fuzzMixture(k, width)
 		for _, kern := range fast(t) {
-			x := pixels(data)
+			x := fuzzSamples(samplesIn(data, math.MaxFloat64), c)
 			n, kk := len(x), c.K()
 			p, pm, es := make([]float64, kk*n), make([]float64, n), make([]float64, n)
 			wp, wm, we := make([]float64, kk*n), make([]float64, n), make([]float64, n)
@@ -119,22 +142,30 @@ func FuzzExpSumStable(f *testing.F) {
 					t.Fatalf("%s at %d: %v %v, twin %v %v", kern.Name, i, pm[i], es[i], wm[i], we[i])
 				}
 			}
+			x32 := gen.Float32s(fuzzSamples(samplesIn(data, lanes32), c))
+			n = len(x32)
+			p32, m32, e32 := make([]float32, kk*n), make([]float32, n), make([]float32, n)
+			ExpSumStable(kern, p32, m32, e32, x32, c)
+			checkExpSum32(t, kern.Name, x32, c, p32, m32, e32)
 		}
 	})
 }
 
 func FuzzEStep(f *testing.F) {
-	f.Add([]byte{0, 0x10, 0, 0x80, 0xff, 0xff, 0x34, 0x12, 9, 9, 9}, uint8(2), 0.1, false)
-	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, uint8(6), 0.01, true)
-	f.Fuzz(func(t *testing.T, data []byte, k uint8, width float64, weighted bool) {
+	f.Add([]byte{0, 0x10, 0, 0x80, 0xff, 0xff, 0x34, 0x12, 9, 9, 9, 9, 9, 9, 9, 0x41}, uint16(2), 0.1, false)
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, uint16(6), 0.01, true)
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, uint16(MaxComponents-1), 0.01, true)
+	f.Fuzz(func(t *testing.T, data []byte, k uint16, width float64, weighted bool) {
 		c := fuzzMixture(k, width)
 		for _, kern := range fast(t) {
-			x := pixels(data)
+			// Samples the float32 lanes take, in both precisions: the fit's frame keeps
+			// its samples in [0, 1].
+			x := fuzzSamples(samplesIn(data, lanes32), c)
 			var w []float64
 			if weighted {
 				w = make([]float64, len(x))
 				for i := range w {
-					w[i] = float64(data[2*i]) / 16 // counts, zero included
+					w[i] = float64(data[8*i]) / 16 // counts, zero included
 				}
 			}
 			got, want := NewStats(c.K()), NewStats(c.K())
@@ -152,12 +183,14 @@ func FuzzEStep(f *testing.F) {
 }
 
 func FuzzClassify(f *testing.F) {
-	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, uint8(2), 0.05)
-	f.Fuzz(func(t *testing.T, data []byte, k uint8, width float64) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, uint16(2), 0.05)
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 0x48, 9, 10, 11, 12, 13, 14, 15, 16, 17}, uint16(MaxComponents-1), 0.05)
+	f.Fuzz(func(t *testing.T, data []byte, k uint16, width float64) {
 		c := fuzzMixture(k, width)
-		x := pixels(data)
+		x := fuzzSamples(samplesIn(data, math.MaxFloat64), c)
 		want := make([]uint16, len(x))
 		Generic.F64.Classify(want, x, c)
+		x32 := gen.Float32s(fuzzSamples(samplesIn(data, lanes32), c))
 		for _, kern := range fast(t) {
 			got := make([]uint16, len(x))
 			kern.F64.Classify(got, x, c)
@@ -166,6 +199,9 @@ func FuzzClassify(f *testing.F) {
 					t.Fatalf("%s Classify64(%v) = %d, twin %d", kern.Name, x[i], got[i], want[i])
 				}
 			}
+			got32 := make([]uint16, len(x32))
+			kern.F32.Classify(got32, x32, c)
+			checkClassify32(t, kern.Name, x32, c, got32)
 		}
 	})
 }

@@ -45,6 +45,15 @@ type Params struct {
 	Weights, Means, Stdevs []float64
 }
 
+// Variances returns the squares of p's standard deviations.
+func (p Params) Variances() []float64 {
+	v := make([]float64, len(p.Stdevs))
+	for k, sd := range p.Stdevs {
+		v[k] = sd * sd
+	}
+	return v
+}
+
 // Spread returns a k-component mixture spread over [0, 1]: equal weights, means at the
 // centres of k equal bins and standard deviations of half a bin, so that neighbours
 // overlap as the classes of a photo do.

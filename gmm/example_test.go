@@ -27,7 +27,7 @@ func ExampleFit() {
 	m := res.Model
 	fmt.Printf("converged: %v\n", res.Converged)
 	for k := range m.K() {
-		fmt.Printf("weight %.2f  mean %.2f  stdev %.2f\n", m.Weights[k], m.Means[k], m.Stdevs[k])
+		fmt.Printf("weight %.2f  mean %.2f  stdev %.2f\n", m.Weights[k], m.Means[k], m.Stdevs()[k])
 	}
 	// Output:
 	// converged: true
@@ -37,7 +37,7 @@ func ExampleFit() {
 
 // Assign values to the components of a known mixture.
 func ExamplePredict() {
-	m := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0, 1}, Stdevs: []float64{0.2, 0.2}}
+	m := gmm.NewModel([]float64{0.5, 0.5}, []float64{0, 1}, []float64{0.2, 0.2})
 	x := []float64{-0.3, 0.2, 0.49, 0.51, 1.4}
 	labels := make([]uint16, len(x))
 	if err := gmm.Predict(context.Background(), &m, labels, x, gmm.Exec{}); err != nil {
@@ -81,7 +81,7 @@ func ExamplePool() {
 	}
 	defer pool.Close()
 	exec := gmm.Exec{Pool: pool}
-	m := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.2, 0.8}, Stdevs: []float64{0.1, 0.1}}
+	m := gmm.NewModel([]float64{0.5, 0.5}, []float64{0.2, 0.8}, []float64{0.1, 0.1})
 	labels := make([]uint16, 4)
 	for _, frame := range [][]float32{{0.1, 0.9, 0.3, 0.7}, {0.8, 0.85, 0.15, 0.5}} {
 		if err := gmm.Predict(context.Background(), &m, labels, frame, exec); err != nil {
@@ -97,7 +97,7 @@ func ExamplePool() {
 // Choose the number of components by BIC: fit K = 1..4 to samples of a 2-component
 // mixture and keep the lowest.
 func ExampleBIC() {
-	truth := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.3, 0.7}, Stdevs: []float64{0.05, 0.05}}
+	truth := gmm.NewModel([]float64{0.5, 0.5}, []float64{0.3, 0.7}, []float64{0.05, 0.05})
 	x, _, err := truth.Sample(rand.New(rand.NewPCG(1, 1)), 20000)
 	if err != nil {
 		log.Fatal(err)
@@ -122,7 +122,7 @@ func ExampleBIC() {
 
 // Save a model as JSON and read it back, validated.
 func ExampleModel_MarshalJSON() {
-	m := gmm.Model{Weights: []float64{0.25, 0.75}, Means: []float64{0.1, 0.6}, Stdevs: []float64{0.02, 0.1}}
+	m := gmm.Model{Weights: []float64{0.25, 0.75}, Means: []float64{0.1, 0.6}, Covariances: []float64{0.0004, 0.01}}
 	data, err := json.Marshal(m)
 	if err != nil {
 		log.Fatal(err)
@@ -135,7 +135,7 @@ func ExampleModel_MarshalJSON() {
 	err = json.Unmarshal([]byte(`{"weights": [1], "means": [0], "stdevs": [-1]}`), &back)
 	fmt.Println(err)
 	// Output:
-	// {"weights":[0.25,0.75],"means":[0.1,0.6],"stdevs":[0.02,0.1]}
+	// {"dims":1,"covariance":"full","weights":[0.25,0.75],"means":[0.1,0.6],"covariances":[0.0004,0.01]}
 	// gmm: invalid model: stdev 0 is -1, want positive and finite
 }
 
@@ -154,7 +154,7 @@ func ExampleFit_kMeansPP() {
 	}
 	m := res.Model
 	for _, k := range sortedByMean(m) {
-		fmt.Printf("weight %.2f  mean %.0f  stdev %.0f\n", m.Weights[k], m.Means[k], m.Stdevs[k])
+		fmt.Printf("weight %.2f  mean %.0f  stdev %.0f\n", m.Weights[k], m.Means[k], m.Stdevs()[k])
 	}
 	// Output:
 	// weight 0.50  mean -40  stdev 4
@@ -173,7 +173,7 @@ func ExampleFit_degenerate() {
 	}
 	m := res.Model
 	for _, k := range sortedByMean(m) {
-		fmt.Printf("weight %.2f  mean %.2f  stdev %.4f\n", m.Weights[k], m.Means[k], m.Stdevs[k])
+		fmt.Printf("weight %.2f  mean %.2f  stdev %.4f\n", m.Weights[k], m.Means[k], m.Stdevs()[k])
 	}
 	fmt.Println("valid:", m.Validate() == nil)
 	// Output:

@@ -89,7 +89,7 @@ func TestPoolMisuse(t *testing.T) {
 // float32 samples score and split as the same values in float64 do, to float32's
 // precision, on every kernel.
 func TestScoringFloat32(t *testing.T) {
-	m := Model{Weights: []float64{2, 5, 3}, Means: []float64{0.1, 0.5, 0.9}, Stdevs: []float64{0.05, 0.2, 0.03}}
+	m := NewModel([]float64{2, 5, 3}, []float64{0.1, 0.5, 0.9}, []float64{0.05, 0.2, 0.03})
 	x64 := sample(t, 21, 3001, truth)
 	x32 := make([]float32, len(x64))
 	for i, v := range x64 {

@@ -139,7 +139,10 @@ type Reseed struct {
 // they are. Others fit on a copy mapped onto [0, 1] by their range, where every square
 // and density is finite in either precision and an offset cannot hide their spread: the
 // start (InitModel too), MinVariance, the models and the log-likelihoods are mapped in and
-// out, exactly up to rounding, and the rules above apply in that frame.
+// out, exactly up to rounding, and the rules above apply in that frame. A model holds
+// variances, as scikit-learn's does: a component whose standard deviation in the data's
+// units is above 1.3e154 or below about 1e-162 has no float64 variance, and its variance
+// is clamped to the float64 range (MaxFloat64, or the smallest subnormal).
 func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result, error) {
 	data, err := checkData(x, opt.Weights)
 	if err != nil {
@@ -200,7 +203,7 @@ func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *
 	reserve := min(opt.MaxIter, max(1, historyBudget/(3*8*opt.Components+stepBytes)))
 	res.History = make([]Step, 0, reserve)
 	steps := modelArena{chunk: reserve, free: make([]float64, 3*opt.Components*reserve)}
-	c := kernel.NewCoeffs(model.Weights, model.Means, model.Stdevs)
+	c := model.coeffs()
 	s := kernel.NewStats(opt.Components)
 	kernel.EStep(d, x, opt.Weights, c, s)
 	// Until an iteration ends, the result is the start: what a fit cancelled at once gives,
@@ -223,7 +226,7 @@ func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *
 		if res.Reseeded, err = mStep(&model, c, s, minVar, it, res.Reseeded); err != nil {
 			return res, fmt.Errorf("gmm: iteration %d: %w", it, err)
 		}
-		c.Set(model.Weights, model.Means, model.Stdevs)
+		model.setCoeffs(c)
 		kernel.EStep(d, x, opt.Weights, c, s)
 		if err := ctx.Err(); err != nil { // the pass was cut: its statistics are partial
 			return res, fmt.Errorf("gmm: fit stopped after %d iterations: %w", it, err)
@@ -258,8 +261,8 @@ func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, 
 			total += n
 		}
 	}
-	// Weights, means and raw variances (in m.Stdevs for now) first, for the data's
-	// moments; a component left without weight gets weight 0 until it is split into.
+	// Weights, means and raw variances first, for the data's moments; a component left
+	// without weight gets weight 0 until it is split into.
 	var mean float64
 	for k := range m.Means {
 		n := s.N[k]
@@ -269,7 +272,7 @@ func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, 
 			m.Weights[k] = 0
 			continue
 		}
-		m.Stdevs[k] = max(s.B[k]/n-shift*shift, 0)
+		m.Covariances[k] = max(s.B[k]/n-shift*shift, 0)
 		mean += m.Weights[k] * m.Means[k]
 	}
 	// The law of total variance, around the mean so that an offset does not cancel it.
@@ -277,13 +280,13 @@ func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, 
 	for k := range m.Means {
 		if m.Weights[k] > 0 {
 			d := m.Means[k] - mean
-			variance += m.Weights[k] * (m.Stdevs[k] + d*d)
+			variance += m.Weights[k] * (m.Covariances[k] + d*d)
 		}
 	}
 	floor := varianceFloor(variance, mean)
 	for k := range m.Means {
 		if m.Weights[k] > 0 {
-			m.Stdevs[k] = math.Sqrt(max(m.Stdevs[k]+minVar, floor))
+			m.Covariances[k] = max(m.Covariances[k]+minVar, floor)
 		}
 	}
 	for k := range m.Means {
@@ -292,7 +295,7 @@ func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, 
 			if from < 0 {
 				return reseeded, ErrUnfittable
 			}
-			split(m, from, k, math.Sqrt(floor))
+			split(m, from, k, floor)
 			reseeded = append(reseeded, Reseed{Iter: it, Component: k, From: from})
 		}
 	}
@@ -310,7 +313,7 @@ func varianceFloor(variance, mean float64) float64 {
 func widest(m *Model) int {
 	best, spread := -1, 0.0
 	for k, w := range m.Weights {
-		if v := w * m.Stdevs[k] * m.Stdevs[k]; w > 0 && (best < 0 || v > spread) {
+		if v := w * m.Covariances[k]; w > 0 && (best < 0 || v > spread) {
 			best, spread = k, v
 		}
 	}
@@ -318,15 +321,16 @@ func widest(m *Model) int {
 }
 
 // split shares component from of m with component to: half its weight each, means half a
-// standard deviation either side, and the standard deviation that keeps the pair's mean
-// and variance those of the component split (or minStdev, if larger).
-func split(m *Model, from, to int, minStdev float64) {
-	mu, sd := m.Means[from], m.Stdevs[from]
+// standard deviation either side, and the variance that keeps the pair's mean and
+// variance those of the component split (or minVar, if larger).
+func split(m *Model, from, to int, minVar float64) {
+	mu, v := m.Means[from], m.Covariances[from]
+	sd := math.Sqrt(v)
 	m.Weights[from] /= 2
 	m.Weights[to] = m.Weights[from]
 	m.Means[from], m.Means[to] = mu-sd/2, mu+sd/2
-	m.Stdevs[from] = max(sd*math.Sqrt(3)/2, minStdev)
-	m.Stdevs[to] = m.Stdevs[from]
+	m.Covariances[from] = max(v*3/4, minVar)
+	m.Covariances[to] = m.Covariances[from]
 }
 
 // checkFinite reports the first sample of x that is NaN or infinite, what Fit, scoring
@@ -421,17 +425,19 @@ type modelArena struct {
 
 // clone returns a copy of m whose slices come from the arena.
 func (a *modelArena) clone(m *Model) Model {
-	k := m.K()
-	if len(a.free) < 3*k {
+	nw, nm, nc := len(m.Weights), len(m.Means), len(m.Covariances)
+	n := nw + nm + nc
+	if len(a.free) < n {
 		a.chunk = max(1, 2*a.chunk)
-		a.free = make([]float64, 3*k*a.chunk)
+		a.free = make([]float64, n*a.chunk)
 	}
-	buf := a.free[: 3*k : 3*k]
-	a.free = a.free[3*k:]
-	c := Model{Weights: buf[:k:k], Means: buf[k : 2*k : 2*k], Stdevs: buf[2*k:]}
+	buf := a.free[:n:n]
+	a.free = a.free[n:]
+	c := Model{Dims: m.Dims, Covariance: m.Covariance,
+		Weights: buf[:nw:nw], Means: buf[nw : nw+nm : nw+nm], Covariances: buf[nw+nm:]}
 	copy(c.Weights, m.Weights)
 	copy(c.Means, m.Means)
-	copy(c.Stdevs, m.Stdevs)
+	copy(c.Covariances, m.Covariances)
 	return c
 }
 
@@ -439,11 +445,10 @@ func (a *modelArena) clone(m *Model) Model {
 // InitEvenlySpaced). Its weights are 1/k; the reference uses 1, which gives the same
 // responsibilities and so the same fit.
 func evenlySpaced(k int) Model {
-	m := Model{Weights: make([]float64, k), Means: make([]float64, k), Stdevs: make([]float64, k)}
-	stdev := math.Sqrt(10.0 / 255)
+	m := Model{Weights: make([]float64, k), Means: make([]float64, k), Covariances: make([]float64, k)}
 	for i := range k {
 		m.Weights[i] = 1 / float64(k)
-		m.Stdevs[i] = stdev
+		m.Covariances[i] = 10.0 / 255
 		// As numpy's linspace: i times the step, and the last mean exactly 1.
 		m.Means[i] = float64(i) * (1 / float64(max(k-1, 1)))
 	}

@@ -17,15 +17,11 @@ import (
 	"github.com/gmmsimd/gmmsimd/internal/race"
 )
 
-var truth = Model{
-	Weights: []float64{0.3, 0.5, 0.2},
-	Means:   []float64{0.15, 0.5, 0.85},
-	Stdevs:  []float64{0.04, 0.08, 0.03},
-}
+var truth = NewModel([]float64{0.3, 0.5, 0.2}, []float64{0.15, 0.5, 0.85}, []float64{0.04, 0.08, 0.03})
 
 func sample(t testing.TB, seed uint64, n int, m Model) []float64 {
 	t.Helper()
-	x, err := gen.Mixture(seed, n, m.Weights, m.Means, m.Stdevs)
+	x, err := gen.Mixture(seed, n, m.Weights, m.Means, m.Stdevs())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +54,7 @@ func sameHistory(t *testing.T, a, b []Step, tol float64) {
 	for i := range a {
 		for _, p := range [][2][]float64{
 			{a[i].Model.Means, b[i].Model.Means},
-			{a[i].Model.Stdevs, b[i].Model.Stdevs},
+			{a[i].Model.Stdevs(), b[i].Model.Stdevs()},
 			{a[i].Model.Weights, b[i].Model.Weights},
 			{{a[i].LogLikelihood}, {b[i].LogLikelihood}},
 		} {
@@ -82,11 +78,11 @@ func TestFitRecoversAKnownMixture(t *testing.T) {
 	}
 	for k := range 3 {
 		if math.Abs(res.Model.Means[k]-truth.Means[k]) > 0.005 ||
-			math.Abs(res.Model.Stdevs[k]-truth.Stdevs[k]) > 0.005 ||
+			math.Abs(res.Model.Stdevs()[k]-truth.Stdevs()[k]) > 0.005 ||
 			math.Abs(res.Model.Weights[k]-truth.Weights[k]) > 0.01 {
 			t.Errorf("component %d: got %v %v %v, truth %v %v %v", k,
-				res.Model.Weights[k], res.Model.Means[k], res.Model.Stdevs[k],
-				truth.Weights[k], truth.Means[k], truth.Stdevs[k])
+				res.Model.Weights[k], res.Model.Means[k], res.Model.Stdevs()[k],
+				truth.Weights[k], truth.Means[k], truth.Stdevs()[k])
 		}
 	}
 	if relErr(floats.Sum(res.Model.Weights), 1) > 1e-12 {
@@ -120,7 +116,7 @@ func TestHistoryLogLikelihoodIsOfItsParameters(t *testing.T) {
 		p := make([]float64, 3)
 		for _, v := range x {
 			for k := range p {
-				p[k] = math.Log(s.Model.Weights[k]) + distuv.Normal{Mu: s.Model.Means[k], Sigma: s.Model.Stdevs[k]}.LogProb(v)
+				p[k] = math.Log(s.Model.Weights[k]) + distuv.Normal{Mu: s.Model.Means[k], Sigma: s.Model.Stdevs()[k]}.LogProb(v)
 			}
 			want += floats.LogSumExp(p)
 		}
@@ -255,7 +251,7 @@ func TestLongHistoriesGrowInChunks(t *testing.T) {
 		got = append(got, a.clone(&m))
 	}
 	for i, g := range got {
-		if g.Means[0] != float64(i) || g.Stdevs[2] != truth.Stdevs[2] || len(g.Weights) != 3 || cap(g.Weights) != 3 {
+		if g.Means[0] != float64(i) || g.Stdevs()[2] != truth.Stdevs()[2] || len(g.Weights) != 3 || cap(g.Weights) != 3 {
 			t.Fatalf("model %d: %+v", i, g)
 		}
 	}
@@ -295,8 +291,8 @@ func TestEvenlySpacedIsTheReferenceStart(t *testing.T) {
 		t.Errorf("means %v", m.Means)
 	}
 	for k := range 4 {
-		if m.Stdevs[k] != math.Sqrt(10.0/255) || m.Weights[k] != 0.25 {
-			t.Errorf("component %d: stdev %v weight %v", k, m.Stdevs[k], m.Weights[k])
+		if m.Stdevs()[k] != math.Sqrt(10.0/255) || m.Weights[k] != 0.25 {
+			t.Errorf("component %d: stdev %v weight %v", k, m.Stdevs()[k], m.Weights[k])
 		}
 	}
 	if one := evenlySpaced(1); one.Means[0] != 0 || one.Weights[0] != 1 {
@@ -323,7 +319,7 @@ func TestContextCancellationStopsBetweenIterations(t *testing.T) {
 
 func TestBadInputIsAnError(t *testing.T) {
 	good := []float64{0.1, 0.5, 0.9}
-	bad := Model{Weights: []float64{1}, Means: []float64{0}, Stdevs: []float64{0}}
+	bad := NewModel([]float64{1}, []float64{0}, []float64{0})
 	cases := map[string]struct {
 		x    []float64
 		opt  Options

@@ -71,30 +71,25 @@ func (f frame) logScale() float64 {
 	return math.Log(f.scale)
 }
 
-// stdevIn and stdevOut map a standard deviation into and out of the frame.
-func (f frame) stdevIn(sd float64) float64 {
-	if f.half {
-		sd /= 2
-	}
-	return sd / f.scale
-}
-
-func (f frame) stdevOut(sd float64) float64 {
-	sd *= f.scale
-	if f.half {
-		sd *= 2
-	}
-	return math.Max(math.SmallestNonzeroFloat64, math.Min(sd, math.MaxFloat64))
-}
-
-// varianceIn maps a variance (Options.MinVariance) into the frame, capped where its square
-// root would no longer be a valid standard deviation.
+// varianceIn maps a variance into the frame, up to 2^1000 (a MinVariance far above the
+// data's spread).
 func (f frame) varianceIn(v float64) float64 {
-	s := f.scale
+	v = v / f.scale / f.scale // not v/(s*s), which is 0/0 for a scale below 1e-162
 	if f.half {
-		s *= 2
+		v /= 4
 	}
-	return math.Min(v/s/s, 0x1p1000) // not v/(s*s), which is 0/0 for a scale below 1e-162
+	return math.Min(v, 0x1p1000)
+}
+
+// varianceOut maps a variance out of the frame, clamped to the positive float64 range:
+// a spread beyond 1e154 or below 1e-162 has no float64 variance.
+func (f frame) varianceOut(v float64) float64 {
+	if f.half {
+		v = v * f.scale * 2 * f.scale * 2
+	} else {
+		v = v * f.scale * f.scale
+	}
+	return math.Max(math.SmallestNonzeroFloat64, math.Min(v, math.MaxFloat64))
 }
 
 // modelIn returns m in the frame, clamped to what the kernels take there: a component far
@@ -104,7 +99,9 @@ func (f frame) modelIn(m *Model) Model {
 	c := m.Clone()
 	for k := range c.Means {
 		c.Means[k] = math.Max(-math.MaxFloat64, math.Min(f.in(c.Means[k]), math.MaxFloat64))
-		c.Stdevs[k] = math.Max(minStdev, math.Min(f.stdevIn(c.Stdevs[k]), math.MaxFloat64))
+	}
+	for k, v := range c.Covariances {
+		c.Covariances[k] = math.Max(minStdev*minStdev, math.Min(f.varianceIn(v), math.MaxFloat64))
 	}
 	return c
 }
@@ -116,7 +113,9 @@ func (f frame) modelOut(m *Model) {
 	}
 	for k := range m.Means {
 		m.Means[k] = f.out(m.Means[k])
-		m.Stdevs[k] = f.stdevOut(m.Stdevs[k])
+	}
+	for k, v := range m.Covariances {
+		m.Covariances[k] = f.varianceOut(v)
 	}
 }
 

@@ -139,9 +139,9 @@ func startModel[T float32 | float64](ctx context.Context, o *Options, x []T, f f
 	}
 	s := summarise(x, o.Weights)
 	rng := rand.New(rand.NewPCG(o.Seed, uint64(r)))
-	m := Model{Weights: make([]float64, k), Means: make([]float64, k), Stdevs: make([]float64, k)}
+	m := Model{Weights: make([]float64, k), Means: make([]float64, k), Covariances: make([]float64, k)}
 	for i := range k {
-		m.Weights[i], m.Stdevs[i] = 1/float64(k), s.spread(k)
+		m.Weights[i], m.Covariances[i] = 1/float64(k), s.spread(k)*s.spread(k)
 	}
 	switch o.Init {
 	case InitQuantiles:
@@ -308,7 +308,7 @@ func fromCentres[T float32 | float64](x []T, w []float64, total float64, centres
 		m.Weights[j] = n[j] / total
 		m.Means[j] = centres[j] + shift
 		if v := sq[j]/n[j] - shift*shift; v > 0 && !math.IsInf(0.5/v, 0) {
-			m.Stdevs[j] = math.Sqrt(v)
+			m.Covariances[j] = v
 		}
 	}
 }

@@ -72,7 +72,7 @@ func TestRandomInitsAreSeeded(t *testing.T) {
 		a := initial(t, x, Options{Components: 3, Init: init, Seed: 7})
 		b := initial(t, x, Options{Components: 3, Init: init, Seed: 7})
 		c := initial(t, x, Options{Components: 3, Init: init, Seed: 8})
-		if !slices.Equal(a.Means, b.Means) || !slices.Equal(a.Stdevs, b.Stdevs) || !slices.Equal(a.Weights, b.Weights) {
+		if !slices.Equal(a.Means, b.Means) || !slices.Equal(a.Stdevs(), b.Stdevs()) || !slices.Equal(a.Weights, b.Weights) {
 			t.Errorf("%v: the same seed gave %v and %v", init, a, b)
 		}
 		if slices.Equal(a.Means, c.Means) {
@@ -114,7 +114,7 @@ func TestKMeansPPFindsTheClusters(t *testing.T) {
 func TestNInitKeepsTheBestStart(t *testing.T) {
 	// Four tight clusters, started from random samples: some starts put two means in one
 	// cluster and stay in that local optimum.
-	four := Model{Weights: []float64{1, 1, 1, 1}, Means: []float64{0, 1, 2, 3}, Stdevs: []float64{0.05, 0.05, 0.05, 0.05}}
+	four := NewModel([]float64{1, 1, 1, 1}, []float64{0, 1, 2, 3}, []float64{0.05, 0.05, 0.05, 0.05})
 	x := sample(t, 24, 4000, four)
 	var prev float64
 	var improved bool
@@ -179,7 +179,7 @@ func TestInitsOnDegenerateData(t *testing.T) {
 	} {
 		for _, init := range []Init{InitQuantiles, InitKMeansPP, InitRandomFromData} {
 			m := initial(t, x, Options{Components: 3, Init: init, MinVariance: 1e-6})
-			for _, v := range slices.Concat(m.Weights, m.Means, m.Stdevs) {
+			for _, v := range slices.Concat(m.Weights, m.Means, m.Stdevs()) {
 				if math.IsNaN(v) || math.IsInf(v, 0) {
 					t.Fatalf("%v on %v: start %v", init, x, m)
 				}

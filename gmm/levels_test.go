@@ -16,17 +16,13 @@ import (
 	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 )
 
-var truth = gmm.Model{
-	Weights: []float64{0.3, 0.5, 0.2},
-	Means:   []float64{0.15, 0.5, 0.85},
-	Stdevs:  []float64{0.04, 0.08, 0.03},
-}
+var truth = gmm.NewModel([]float64{0.3, 0.5, 0.2}, []float64{0.15, 0.5, 0.85}, []float64{0.04, 0.08, 0.03})
 
 // quantised returns n samples of the mixture m as levels of 0..maxLevel (rounded,
 // clipped).
 func quantised(t *testing.T, seed uint64, n, maxLevel int, m gmm.Model) []uint16 {
 	t.Helper()
-	x, err := gen.Mixture(seed, n, m.Weights, m.Means, m.Stdevs)
+	x, err := gen.Mixture(seed, n, m.Weights, m.Means, m.Stdevs())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +72,7 @@ func sameFit(t *testing.T, what string, got, want *gmm.Result, scale, tol float6
 	}
 	for i := range got.History {
 		g, w := got.History[i], want.History[i]
-		for _, p := range [][2][]float64{{g.Model.Means, w.Model.Means}, {g.Model.Stdevs, w.Model.Stdevs}, {g.Model.Weights, w.Model.Weights}} {
+		for _, p := range [][2][]float64{{g.Model.Means, w.Model.Means}, {g.Model.Stdevs(), w.Model.Stdevs()}, {g.Model.Weights, w.Model.Weights}} {
 			for k := range p[0] {
 				if e := relErr(p[0][k], p[1][k]); !(e <= tol) {
 					t.Fatalf("%s: iteration %d: %.17g vs %.17g (rel err %.2g > %.2g)", what, i, p[0][k], p[1][k], e, tol)

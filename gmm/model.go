@@ -29,16 +29,91 @@ import (
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
-// Model is a one-dimensional Gaussian mixture: component k has weight Weights[k], mean
-// Means[k] and standard deviation Stdevs[k]. The three slices have the same length K.
+// Covariance is the form of a mixture's covariances, scikit-learn's covariance_type.
+type Covariance int
+
+// The covariance types. For one-dimensional data Full, Diag and Spherical are the same
+// mixture: one variance per component.
+const (
+	// Full: each component has its own d x d covariance (the default).
+	Full Covariance = iota
+	// Diag: each component has its own diagonal covariance, d variances.
+	Diag
+	// Spherical: each component has one variance, shared by its d features.
+	Spherical
+	// Tied: every component has the same d x d covariance.
+	Tied
+)
+
+var covarianceNames = [...]string{Full: "full", Diag: "diag", Spherical: "spherical", Tied: "tied"}
+
+// String returns scikit-learn's name of the type: "full", "diag", "spherical" or "tied".
+func (c Covariance) String() string {
+	if c < 0 || int(c) >= len(covarianceNames) {
+		return fmt.Sprintf("Covariance(%d)", int(c))
+	}
+	return covarianceNames[c]
+}
+
+// ParseCovariance returns the type that String names.
+func ParseCovariance(name string) (Covariance, error) {
+	for c, n := range covarianceNames {
+		if n == name {
+			return Covariance(c), nil
+		}
+	}
+	return 0, fmt.Errorf("gmm: %w: unknown covariance type %q (want full, diag, spherical or tied)", ErrInvalidOptions, name)
+}
+
+// Model is a Gaussian mixture of K components over Dims features (0 means 1): component k
+// has weight Weights[k] and mean Means[k*Dims : (k+1)*Dims]. Covariances holds the
+// covariances flat, in scikit-learn's covariances_ order for the Covariance type. For
+// one-dimensional models, the only kind so far, that is K variances (one for Tied).
 type Model struct {
-	Weights []float64
-	Means   []float64
-	Stdevs  []float64
+	Dims        int
+	Covariance  Covariance
+	Weights     []float64
+	Means       []float64
+	Covariances []float64
+}
+
+// NewModel returns the one-dimensional mixture of the given weights, means and standard
+// deviations (the three of the same length). A standard deviation that is not positive
+// and finite gives a model that Validate rejects.
+func NewModel(weights, means, stdevs []float64) Model {
+	m := Model{Weights: weights, Means: means, Covariances: make([]float64, len(stdevs))}
+	for k, sd := range stdevs {
+		m.Covariances[k] = sd * sd
+		if !(sd > 0) {
+			m.Covariances[k] = math.NaN()
+		}
+	}
+	return m
 }
 
 // K returns the number of components.
-func (m *Model) K() int { return len(m.Means) }
+func (m *Model) K() int { return len(m.Weights) }
+
+// Stdevs returns the standard deviation of each component of a one-dimensional model, the
+// square roots of its variances (nil for another model).
+func (m *Model) Stdevs() []float64 {
+	if max(m.Dims, 1) != 1 {
+		return nil
+	}
+	sd := make([]float64, m.K())
+	for k := range sd {
+		sd[k] = math.Sqrt(m.variance(k))
+	}
+	return sd
+}
+
+// variance returns the variance of component k of a valid one-dimensional model.
+func (m *Model) variance(k int) float64 {
+	if m.Covariance == Tied {
+		return m.Covariances[0]
+	}
+	return m.Covariances[k]
+}
 
 // Clone returns a deep copy of m.
 func (m *Model) Clone() Model {
@@ -49,20 +124,31 @@ func (m *Model) Clone() Model {
 // ErrInvalidModel is wrapped by every error about a malformed Model.
 var ErrInvalidModel = errors.New("invalid model")
 
-// Validate reports whether m is a usable mixture: 1 to kernel.MaxComponents components,
-// positive finite weights, finite means, and positive finite standard deviations. Weights
-// need not sum to one.
+// Validate reports whether m is a usable mixture: one dimension (so far), 1 to
+// MaxComponents components, a known covariance type, positive finite weights, finite
+// means, and positive finite variances, as many as the type has. Weights need not sum to
+// one.
 func (m *Model) Validate() error {
-	k := len(m.Means)
+	k := len(m.Weights)
+	if m.Dims < 0 || m.Dims > 1 {
+		return fmt.Errorf("gmm: %w: %d dimensions: models are one-dimensional so far", ErrInvalidModel, m.Dims)
+	}
+	if m.Covariance < Full || m.Covariance > Tied {
+		return fmt.Errorf("gmm: %w: %v", ErrInvalidModel, m.Covariance)
+	}
 	if k == 0 {
 		return fmt.Errorf("gmm: %w: no components", ErrInvalidModel)
 	}
 	if k > kernel.MaxComponents {
 		return fmt.Errorf("gmm: %w: %d components, at most %d are supported", ErrInvalidModel, k, kernel.MaxComponents)
 	}
-	if len(m.Weights) != k || len(m.Stdevs) != k {
-		return fmt.Errorf("gmm: %w: %d weights, %d means and %d stdevs: want the same number of each",
-			ErrInvalidModel, len(m.Weights), k, len(m.Stdevs))
+	nv := k
+	if m.Covariance == Tied {
+		nv = 1
+	}
+	if len(m.Means) != k || len(m.Covariances) != nv {
+		return fmt.Errorf("gmm: %w: %d weights, %d means and %d covariances: want %d, %d and %d (%v)",
+			ErrInvalidModel, k, len(m.Means), len(m.Covariances), k, k, nv, m.Covariance)
 	}
 	for i := range k {
 		if w := m.Weights[i]; !(w > 0) || math.IsInf(w, 0) {
@@ -71,8 +157,10 @@ func (m *Model) Validate() error {
 		if mu := m.Means[i]; math.IsNaN(mu) || math.IsInf(mu, 0) {
 			return fmt.Errorf("gmm: %w: mean %d is %v, want finite", ErrInvalidModel, i, mu)
 		}
-		if s := m.Stdevs[i]; !(s > 0) || math.IsInf(s, 0) {
-			return fmt.Errorf("gmm: %w: stdev %d is %v, want positive and finite", ErrInvalidModel, i, s)
+	}
+	for i, v := range m.Covariances {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("gmm: %w: variance %d is %v, want positive and finite", ErrInvalidModel, i, v)
 		}
 	}
 	return nil
@@ -122,8 +210,13 @@ func tame(m *Model, lo, hi float64) bool {
 	if max(-lo, hi) > tameMagnitude {
 		return false
 	}
-	for k, mu := range m.Means {
-		if sd := m.Stdevs[k]; math.Abs(mu) > tameMagnitude || sd < 0x1p-16 || sd > tameMagnitude {
+	for _, mu := range m.Means {
+		if math.Abs(mu) > tameMagnitude {
+			return false
+		}
+	}
+	for _, v := range m.Covariances {
+		if v < 0x1p-32 || v > tameMagnitude*tameMagnitude {
 			return false
 		}
 	}
@@ -136,13 +229,13 @@ func tame(m *Model, lo, hi float64) bool {
 func (m *Model) frame() frame {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for k, mu := range m.Means {
-		sd := m.Stdevs[k]
+		sd := math.Sqrt(m.variance(k))
 		lo = min(lo, max(mu-sd, -math.MaxFloat64))
 		hi = max(hi, min(mu+sd, math.MaxFloat64))
 	}
 	f := frameOf(lo, hi)
-	if narrowest := slices.Min(m.Stdevs); f.stdevIn(narrowest) < minStdev {
-		f.scale = narrowest / minStdev
+	if narrowest := slices.Min(m.Covariances); f.varianceIn(narrowest) < minStdev*minStdev {
+		f.scale = math.Sqrt(narrowest) / minStdev
 		if f.half {
 			f.scale /= 2
 		}
@@ -160,9 +253,22 @@ func run[T float32 | float64](s *scoring[T], d *kernel.Driver, onX func(*kernel.
 	onX(d, s.x)
 }
 
-// coeffs returns m, a valid model, in the kernels' form.
+// coeffs returns m, a valid model whose variances the kernels take, in their form.
 func (m *Model) coeffs() *kernel.Coeffs {
-	return kernel.NewCoeffs(m.Weights, m.Means, m.Stdevs)
+	c := kernel.NewCoeffs(m.Weights, m.Means, m.Covariances) // the sizes; setCoeffs sets them
+	m.setCoeffs(c)
+	return c
+}
+
+// setCoeffs sets c, of m's K, to m.
+func (m *Model) setCoeffs(c *kernel.Coeffs) {
+	if m.Covariance != Tied {
+		c.Set(m.Weights, m.Means, m.Covariances)
+		return
+	}
+	for k := range m.Weights {
+		c.Set(m.Weights[k:k+1], m.Means[k:k+1], m.Covariances)
+	}
 }
 
 // ScoreSamples returns log p(x[n]) for every sample, the weighted log-density of the

@@ -14,14 +14,14 @@ func refLogJoint(m *Model, x float64) []float64 {
 	total := floats.Sum(m.Weights)
 	p := make([]float64, m.K())
 	for k := range p {
-		p[k] = math.Log(m.Weights[k]/total) + distuv.Normal{Mu: m.Means[k], Sigma: m.Stdevs[k]}.LogProb(x)
+		p[k] = math.Log(m.Weights[k]/total) + distuv.Normal{Mu: m.Means[k], Sigma: m.Stdevs()[k]}.LogProb(x)
 	}
 	return p
 }
 
 func TestModelMethods(t *testing.T) {
 	// Weights that do not sum to one: the methods normalise them.
-	m := Model{Weights: []float64{2, 5, 3}, Means: []float64{0.1, 0.5, 0.9}, Stdevs: []float64{0.05, 0.2, 0.03}}
+	m := NewModel([]float64{2, 5, 3}, []float64{0.1, 0.5, 0.9}, []float64{0.05, 0.2, 0.03})
 	x := sample(t, 20, 1001, truth)
 	score, err := ScoreSamples(t.Context(), &m, x, Exec{})
 	if err != nil {
@@ -68,18 +68,18 @@ func TestModelMethods(t *testing.T) {
 func TestInvalidModels(t *testing.T) {
 	cases := map[string]Model{
 		"empty":         {},
-		"ragged":        {Weights: []float64{1}, Means: []float64{0, 1}, Stdevs: []float64{1, 1}},
-		"zero weight":   {Weights: []float64{0}, Means: []float64{0}, Stdevs: []float64{1}},
-		"NaN mean":      {Weights: []float64{1}, Means: []float64{math.NaN()}, Stdevs: []float64{1}},
-		"Inf mean":      {Weights: []float64{1}, Means: []float64{math.Inf(1)}, Stdevs: []float64{1}},
-		"zero stdev":    {Weights: []float64{1}, Means: []float64{0}, Stdevs: []float64{0}},
-		"Inf stdev":     {Weights: []float64{1}, Means: []float64{0}, Stdevs: []float64{math.Inf(1)}},
-		"Inf weight":    {Weights: []float64{math.Inf(1)}, Means: []float64{0}, Stdevs: []float64{1}},
-		"negative":      {Weights: []float64{-1}, Means: []float64{0}, Stdevs: []float64{1}},
-		"NaN stdev":     {Weights: []float64{1}, Means: []float64{0}, Stdevs: []float64{math.NaN()}},
-		"NaN weight":    {Weights: []float64{math.NaN()}, Means: []float64{0}, Stdevs: []float64{1}},
-		"negative sd":   {Weights: []float64{1}, Means: []float64{0}, Stdevs: []float64{-1}},
-		"short weights": {Weights: []float64{}, Means: []float64{0}, Stdevs: []float64{1}},
+		"ragged":        {Weights: []float64{1}, Means: []float64{0, 1}, Covariances: []float64{1, 1}},
+		"zero weight":   {Weights: []float64{0}, Means: []float64{0}, Covariances: []float64{1}},
+		"NaN mean":      {Weights: []float64{1}, Means: []float64{math.NaN()}, Covariances: []float64{1}},
+		"Inf mean":      {Weights: []float64{1}, Means: []float64{math.Inf(1)}, Covariances: []float64{1}},
+		"zero stdev":    {Weights: []float64{1}, Means: []float64{0}, Covariances: []float64{0}},
+		"Inf stdev":     {Weights: []float64{1}, Means: []float64{0}, Covariances: []float64{math.Inf(1)}},
+		"Inf weight":    {Weights: []float64{math.Inf(1)}, Means: []float64{0}, Covariances: []float64{1}},
+		"negative":      {Weights: []float64{-1}, Means: []float64{0}, Covariances: []float64{1}},
+		"NaN stdev":     {Weights: []float64{1}, Means: []float64{0}, Covariances: []float64{math.NaN()}},
+		"NaN weight":    {Weights: []float64{math.NaN()}, Means: []float64{0}, Covariances: []float64{1}},
+		"negative sd":   {Weights: []float64{1}, Means: []float64{0}, Covariances: []float64{-1}},
+		"short weights": {Weights: []float64{}, Means: []float64{0}, Covariances: []float64{1}},
 	}
 	x := []float64{0.5}
 	for name, m := range cases {

@@ -15,10 +15,9 @@ func Score[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (f
 	return ll / float64(len(x)), err
 }
 
-// NumParameters is the number of free parameters of m: K means, K variances and K - 1
-// weights (the last is what the others leave), scikit-learn's count for one-dimensional
-// data.
-func (m *Model) NumParameters() int { return 3*m.K() - 1 }
+// NumParameters is the number of free parameters of m, scikit-learn's count: K means, its
+// variances (K, or one when Tied) and K - 1 weights (the last is what the others leave).
+func (m *Model) NumParameters() int { return 2*m.K() - 1 + len(m.Covariances) }
 
 // BIC returns the Bayesian information criterion of m on x, -2 log L + NumParameters ln N:
 // lower is better, and the penalty grows with the number of samples.
@@ -72,30 +71,36 @@ func (m *Model) Sample(rng *rand.Rand, n int) (x []float64, component []int, err
 			k++
 		}
 		component[i] = k
-		x[i] = m.Means[k] + m.Stdevs[k]*rng.NormFloat64()
+		x[i] = m.Means[k] + math.Sqrt(m.variance(k))*rng.NormFloat64()
 	}
 	return x, component, nil
 }
 
-// modelJSON is Model's JSON form.
+// modelJSON is Model's JSON form; Stdevs is the form of earlier versions, read only.
 type modelJSON struct {
-	Weights []float64 `json:"weights"`
-	Means   []float64 `json:"means"`
-	Stdevs  []float64 `json:"stdevs"`
+	Dims        int       `json:"dims"`
+	Covariance  string    `json:"covariance"`
+	Weights     []float64 `json:"weights"`
+	Means       []float64 `json:"means"`
+	Covariances []float64 `json:"covariances,omitempty"`
+	Stdevs      []float64 `json:"stdevs,omitempty"`
 }
 
-// MarshalJSON writes m as {"weights": [...], "means": [...], "stdevs": [...]}, every
-// number in the shortest form that reads back to the same bits. An invalid model is an
-// error.
+// MarshalJSON writes m as {"dims": d, "covariance": "full", "weights": [...],
+// "means": [...], "covariances": [...]} (d at least 1), every number in the shortest form
+// that reads back to the same bits. An invalid model is an error.
 func (m Model) MarshalJSON() ([]byte, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	return json.Marshal(modelJSON{m.Weights, m.Means, m.Stdevs})
+	return json.Marshal(modelJSON{Dims: max(m.Dims, 1), Covariance: m.Covariance.String(),
+		Weights: m.Weights, Means: m.Means, Covariances: m.Covariances})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes, rejecting unknown fields, missing ones and
-// any model that Validate rejects; on error m is left unchanged.
+// any model that Validate rejects; on error m is left unchanged. It also reads the
+// one-dimensional form of earlier versions, {"weights": [...], "means": [...],
+// "stdevs": [...]}.
 func (m *Model) UnmarshalJSON(data []byte) error {
 	var j modelJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -103,10 +108,28 @@ func (m *Model) UnmarshalJSON(data []byte) error {
 	if err := dec.Decode(&j); err != nil {
 		return fmt.Errorf("gmm: %w: %w", ErrInvalidModel, err)
 	}
-	if j.Weights == nil || j.Means == nil || j.Stdevs == nil {
-		return fmt.Errorf("gmm: %w: want \"weights\", \"means\" and \"stdevs\"", ErrInvalidModel)
+	n := Model{Dims: j.Dims, Weights: j.Weights, Means: j.Means, Covariances: j.Covariances}
+	switch {
+	case j.Weights == nil || j.Means == nil:
+		return fmt.Errorf("gmm: %w: want \"weights\" and \"means\"", ErrInvalidModel)
+	case j.Stdevs != nil && (j.Covariances != nil || j.Dims > 1 || j.Covariance != ""):
+		return fmt.Errorf("gmm: %w: \"stdevs\" are for one-dimensional models without \"covariances\"", ErrInvalidModel)
+	case j.Stdevs != nil:
+		for k, sd := range j.Stdevs {
+			if !(sd > 0) || math.IsInf(sd, 0) {
+				return fmt.Errorf("gmm: %w: stdev %d is %v, want positive and finite", ErrInvalidModel, k, sd)
+			}
+		}
+		n = NewModel(j.Weights, j.Means, j.Stdevs)
+	case j.Covariances == nil || j.Covariance == "":
+		return fmt.Errorf("gmm: %w: want \"covariance\" and \"covariances\" (or \"stdevs\")", ErrInvalidModel)
+	default:
+		c, err := ParseCovariance(j.Covariance)
+		if err != nil {
+			return fmt.Errorf("gmm: %w: %w", ErrInvalidModel, err)
+		}
+		n.Covariance = c
 	}
-	n := Model{Weights: j.Weights, Means: j.Means, Stdevs: j.Stdevs}
 	if err := n.Validate(); err != nil {
 		return err
 	}

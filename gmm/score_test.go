@@ -96,7 +96,7 @@ func checkScikitLearn(t *testing.T, name string, x []float64, ref *sklearnFit, i
 	}
 	const tol = 1e-8
 	for _, p := range [][2][]float64{
-		{res.Model.Means, ref.Final.Means}, {res.Model.Stdevs, ref.Final.Stdevs}, {res.Model.Weights, ref.Final.Weights},
+		{res.Model.Means, ref.Final.Means}, {res.Model.Stdevs(), ref.Final.Stdevs()}, {res.Model.Weights, ref.Final.Weights},
 	} {
 		for k := range p[1] {
 			if e := relErr(p[0][k], p[1][k]); !(e <= tol) {
@@ -201,12 +201,12 @@ func TestSampleFollowsTheModel(t *testing.T) {
 			t.Errorf("component %d: share %v, weight %v", k, share, w)
 		}
 		mean, sd := stat.MeanStdDev(xs, nil)
-		se := truth.Stdevs[k] / math.Sqrt(float64(len(xs)))
+		se := truth.Stdevs()[k] / math.Sqrt(float64(len(xs)))
 		if math.Abs(mean-truth.Means[k]) > 5*se {
 			t.Errorf("component %d: mean %v, want %v", k, mean, truth.Means[k])
 		}
-		if math.Abs(sd-truth.Stdevs[k]) > 5*se/math.Sqrt2 {
-			t.Errorf("component %d: stdev %v, want %v", k, sd, truth.Stdevs[k])
+		if math.Abs(sd-truth.Stdevs()[k]) > 5*se/math.Sqrt2 {
+			t.Errorf("component %d: stdev %v, want %v", k, sd, truth.Stdevs()[k])
 		}
 	}
 	if _, _, err := (&Model{}).Sample(rand.New(rand.NewPCG(1, 2)), 3); !errors.Is(err, ErrInvalidModel) {
@@ -221,11 +221,11 @@ func TestModelJSON(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for range 100 {
 		k := 1 + rng.IntN(9)
-		m := Model{Weights: make([]float64, k), Means: make([]float64, k), Stdevs: make([]float64, k)}
+		m := Model{Weights: make([]float64, k), Means: make([]float64, k), Covariances: make([]float64, k)}
 		for i := range k {
 			m.Weights[i] = rng.Float64() + 1e-300
 			m.Means[i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(40)-20))
-			m.Stdevs[i] = rng.ExpFloat64() + 1e-150
+			m.Covariances[i] = rng.ExpFloat64() + 1e-300
 		}
 		data, err := json.Marshal(m)
 		if err != nil {
@@ -235,7 +235,7 @@ func TestModelJSON(t *testing.T) {
 		if err := json.Unmarshal(data, &back); err != nil {
 			t.Fatalf("%s: %v", data, err)
 		}
-		for _, p := range [][2][]float64{{m.Weights, back.Weights}, {m.Means, back.Means}, {m.Stdevs, back.Stdevs}} {
+		for _, p := range [][2][]float64{{m.Weights, back.Weights}, {m.Means, back.Means}, {m.Covariances, back.Covariances}} {
 			for i := range p[0] {
 				if math.Float64bits(p[0][i]) != math.Float64bits(p[1][i]) {
 					t.Fatalf("%s read back as %v", data, back)
@@ -243,10 +243,10 @@ func TestModelJSON(t *testing.T) {
 			}
 		}
 	}
-	if _, err := json.Marshal(Model{Weights: []float64{1}, Means: []float64{0}, Stdevs: []float64{-1}}); !errors.Is(err, ErrInvalidModel) {
+	if _, err := json.Marshal(NewModel([]float64{1}, []float64{0}, []float64{-1})); !errors.Is(err, ErrInvalidModel) {
 		t.Errorf("marshalling an invalid model: %v", err)
 	}
-	keep := Model{Weights: []float64{1}, Means: []float64{2}, Stdevs: []float64{3}}
+	keep := NewModel([]float64{1}, []float64{2}, []float64{3})
 	for _, bad := range []string{
 		`{"weights": [1], "means": [0]}`,
 		`{"weights": [1], "means": [0], "stdevs": [0]}`,

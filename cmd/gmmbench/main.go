@@ -290,7 +290,7 @@ func benchEStep(ctx context.Context, c *config) ([]estepRow, error) {
 			return nil, err
 		}
 		x32 := gen.Float32s(x)
-		coef := kernel.NewCoeffs(truth.Weights, truth.Means, truth.Stdevs)
+		coef := kernel.NewCoeffs(truth.Weights, truth.Means, truth.Variances())
 		for _, name := range kernel.Available() {
 			kern, err := kernel.Lookup(name)
 			if err != nil {

@@ -84,7 +84,7 @@ func TestFitFlagsReachTheLibrary(t *testing.T) {
 		t.Fatalf("%d iterations from %v; the library: %d from %v", len(doc.Iterations), doc.Init.Means, len(want.History), want.Initial.Means)
 	}
 	last := doc.Iterations[len(doc.Iterations)-1]
-	if !slices.Equal(last.Means, want.Model.Means) || !slices.Equal(last.Stdevs, want.Model.Stdevs) ||
+	if !slices.Equal(last.Means, want.Model.Means) || !slices.Equal(last.Stdevs, want.Model.Stdevs()) ||
 		!slices.Equal(last.Weights, want.Model.Weights) || last.LogLikelihood != want.LogLikelihood {
 		t.Fatalf("final mixture %+v, the library's %+v", last, want.Model)
 	}
@@ -135,7 +135,7 @@ func TestSavedModelSegmentsOtherImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := fit.Iterations[len(fit.Iterations)-1]
-	if fit.SavedModel != saved || !slices.Equal(m.Means, last.Means) || !slices.Equal(m.Stdevs, last.Stdevs) || !slices.Equal(m.Weights, last.Weights) {
+	if fit.SavedModel != saved || !slices.Equal(m.Means, last.Means) || !slices.Equal(m.Stdevs(), last.Stdevs) || !slices.Equal(m.Weights, last.Weights) {
 		t.Fatalf("saved %+v, the fit ended at %+v", m, last)
 	}
 

@@ -83,7 +83,7 @@ func (r *report) block(s gmm.Step) {
 		return
 	}
 	fmt.Fprintf(r.w, "ITERATION %d\nmeans %s\nstdevs %s\nweights %s\nlog likelihood %s\n",
-		s.Iter, floats(s.Model.Means), floats(s.Model.Stdevs), floats(s.Model.Weights),
+		s.Iter, floats(s.Model.Means), floats(s.Model.Stdevs()), floats(s.Model.Weights),
 		strconv.FormatFloat(s.LogLikelihood, 'g', -1, 64))
 }
 
@@ -97,7 +97,7 @@ func (r *report) begin(s gmm.Step) {
 	}
 	m := &s.Model
 	fmt.Fprintf(r.w, "Initializing the mixture from %s.\ninit_means= %s\ninit_stdevs= %s\ninit_weights= %s\n",
-		r.c.startText, floats(m.Means), floats(m.Stdevs), floats(m.Weights))
+		r.c.startText, floats(m.Means), floats(m.Stdevs()), floats(m.Weights))
 }
 
 // selection prints the BIC table of --components=auto (text mode) and the chosen fit as
@@ -134,7 +134,7 @@ func (r *report) saved(m *gmm.Model) {
 		return
 	}
 	fmt.Fprintf(r.w, "Segmenting with the mixture in %s.\nmeans %s\nstdevs %s\nweights %s\n",
-		r.c.model, floats(m.Means), floats(m.Stdevs), floats(m.Weights))
+		r.c.model, floats(m.Means), floats(m.Stdevs()), floats(m.Weights))
 }
 
 // endLive ends the live line, if one was drawn.
@@ -171,7 +171,7 @@ type jsonModel struct {
 }
 
 func modelJSON(m *gmm.Model) jsonModel {
-	return jsonModel{numbers(m.Means), numbers(m.Stdevs), numbers(m.Weights)}
+	return jsonModel{numbers(m.Means), numbers(m.Stdevs()), numbers(m.Weights)}
 }
 
 type jsonIteration struct {

@@ -173,7 +173,7 @@ func ThresholdModel[T float32 | float64](d []float64, x []T, threshold float64) 
 		sum[c] += float64(x[i])
 	}
 	names := [2]string{"background (difference <= threshold)", "foreground (difference > threshold)"}
-	m := gmm.Model{Weights: make([]float64, 2), Means: make([]float64, 2), Stdevs: make([]float64, 2)}
+	m := gmm.Model{Weights: make([]float64, 2), Means: make([]float64, 2), Covariances: make([]float64, 2)}
 	for c := range 2 {
 		if n[c] == 0 {
 			return gmm.Model{}, fmt.Errorf("segment: subtraction threshold %v leaves the %s empty", threshold, names[c])
@@ -194,7 +194,7 @@ func ThresholdModel[T float32 | float64](d []float64, x []T, threshold float64) 
 		if !(ss[c] > 0) {
 			return gmm.Model{}, fmt.Errorf("segment: subtraction threshold %v leaves the %s with no spread", threshold, names[c])
 		}
-		m.Stdevs[c] = math.Sqrt(ss[c] / n[c])
+		m.Covariances[c] = ss[c] / n[c]
 	}
 	return m, nil
 }

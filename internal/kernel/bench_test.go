@@ -30,7 +30,7 @@ func benchData(n int) []float64 {
 // benchMixture is a K-component mixture spread over [0, 1].
 func benchMixture(k int) *Coeffs {
 	p := gen.Spread(k)
-	return NewCoeffs(p.Weights, p.Means, p.Stdevs)
+	return byStdev(p.Weights, p.Means, p.Stdevs)
 }
 
 func BenchmarkEStep(b *testing.B) {

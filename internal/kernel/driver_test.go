@@ -202,7 +202,7 @@ func TestDriverCloseEndsItsWorkers(t *testing.T) {
 			t.Errorf("%+v: %d worker goroutines, want %d", cfg, got, want)
 		}
 		s := NewStats(2)
-		EStep(d, make([]float64, 3*d.TileSize()), nil, NewCoeffs([]float64{1, 1}, []float64{0, 1}, []float64{1, 1}), s)
+		EStep(d, make([]float64, 3*d.TileSize()), nil, byStdev([]float64{1, 1}, []float64{0, 1}, []float64{1, 1}), s)
 		d.Close()
 		if n := settle(0); n != 0 {
 			t.Errorf("%+v: %d worker goroutines a second after Close", cfg, n)
@@ -215,7 +215,7 @@ func TestDriverEmptyInput(t *testing.T) {
 		s := NewStats(2)
 		s.N[0] = 5
 		d := newDriver(t, Generic, Config{Threads: threads})
-		EStep(d, []float32{}, nil, NewCoeffs([]float64{1, 1}, []float64{0, 1}, []float64{1, 1}), s)
+		EStep(d, []float32{}, nil, byStdev([]float64{1, 1}, []float64{0, 1}, []float64{1, 1}), s)
 		if s.N[0] != 0 || s.LogLik != 0 {
 			t.Fatalf("threads=%d: statistics of no data: %+v", threads, s)
 		}

@@ -61,7 +61,7 @@ func fuzzMixture(k uint16, width float64) *Coeffs {
 		mu = append(mu, float64(j)/float64(n))
 		s = append(s, sd*(1+float64(j%4)))
 	}
-	return NewCoeffs(w, mu, s)
+	return byStdev(w, mu, s)
 }
 
 // fuzzSamples keeps at most as many samples as hold K x N within 1<<20, so that a large
@@ -105,7 +105,7 @@ func FuzzLogNormPDF(f *testing.F) {
 		if math.IsNaN(mean) || math.IsInf(mean, 0) || !(sd > 1e-150) || math.IsInf(sd, 0) {
 			return // not a component the kernels take (see minStdev in gmm)
 		}
-		c := NewCoeffs([]float64{1}, []float64{mean}, []float64{sd})
+		c := byStdev([]float64{1}, []float64{mean}, []float64{sd})
 		for _, k := range fast(t) {
 			x := samplesIn(data, math.MaxFloat64)
 			got, want := make([]float64, len(x)), make([]float64, len(x))

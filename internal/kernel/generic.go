@@ -115,7 +115,10 @@ func eStepSums[T Float](x []T, w []float64, c *Coeffs, e []float64, s *Stats) {
 		m := logJoint(e, xv, c)
 		sum := 0.0
 		for k, pv := range e {
-			ek := vmath.ExpFlushed64(pv - m)
+			ek := 0.0 // where every P_k is -Inf, as in the SIMD lanes: log p is -Inf
+			if m > math.Inf(-1) {
+				ek = vmath.ExpFlushed64(pv - m)
+			}
 			e[k] = ek
 			sum += ek
 		}

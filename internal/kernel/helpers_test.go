@@ -13,3 +13,13 @@ func ExpSumStable[T Float](k *Kernels, p, pmax, expsum, x []T, c *Coeffs) {
 func LogNormPDF[T Float](k *Kernels, dst, x []T, cnst, mean, halfPrec float64) {
 	Of[T](k).LogNormPDF(dst, x, cnst, mean, halfPrec)
 }
+
+// byStdev returns the coefficients of the mixture with the given weights, means and
+// standard deviations.
+func byStdev(weights, means, stdevs []float64) *Coeffs {
+	v := make([]float64, len(stdevs))
+	for k, sd := range stdevs {
+		v[k] = sd * sd
+	}
+	return NewCoeffs(weights, means, v)
+}

@@ -42,27 +42,28 @@ type Coeffs struct {
 }
 
 // NewCoeffs returns the coefficients of the mixture with the given weights, means and
-// standard deviations. Weights need not sum to one: a common factor shifts every P_k by the
-// same constant and leaves responsibilities unchanged (the reference program starts from
-// weights of 1). The caller validates: weights > 0, stdevs > 0 and finite.
-func NewCoeffs(weights, means, stdevs []float64) *Coeffs {
+// variances. Weights need not sum to one: a common factor shifts every P_k by the same
+// constant and leaves responsibilities unchanged (the reference program starts from
+// weights of 1). The caller validates: weights > 0, variances > 0 with 1/(2 variance)
+// finite.
+func NewCoeffs(weights, means, variances []float64) *Coeffs {
 	k := len(means)
 	c := &Coeffs{
 		Const:    make([]float64, k),
 		Mean:     make([]float64, k),
 		HalfPrec: make([]float64, k),
 	}
-	c.Set(weights, means, stdevs)
+	c.Set(weights, means, variances)
 	return c
 }
 
 // Set overwrites c with the given mixture, which must have c's number of components.
-func (c *Coeffs) Set(weights, means, stdevs []float64) {
+func (c *Coeffs) Set(weights, means, variances []float64) {
 	const halfLog2Pi = 0.9189385332046727417803297364056176398613974736377834128171515404
 	for k := range c.Mean {
-		c.Const[k] = math.Log(weights[k]) - math.Log(stdevs[k]) - halfLog2Pi
+		c.Const[k] = math.Log(weights[k]) - 0.5*math.Log(variances[k]) - halfLog2Pi
 		c.Mean[k] = means[k]
-		c.HalfPrec[k] = 0.5 / (stdevs[k] * stdevs[k])
+		c.HalfPrec[k] = 0.5 / variances[k]
 	}
 }
 

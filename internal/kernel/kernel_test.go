@@ -17,7 +17,7 @@ import (
 // mixture is a test mixture with its weights, means and stdevs.
 type mixture struct{ w, mu, sd []float64 }
 
-func (m mixture) coeffs() *Coeffs { return NewCoeffs(m.w, m.mu, m.sd) }
+func (m mixture) coeffs() *Coeffs { return byStdev(m.w, m.mu, m.sd) }
 
 // refLogJoint is log(w_k) + the log-density of N(mu_k, sd_k) at x, from gonum.
 func (m mixture) refLogJoint(k int, x float64) float64 {
@@ -112,7 +112,7 @@ func TestNewCoeffsIsTheLogDensity(t *testing.T) {
 func TestLogNormPDFNeverUnderflows(t *testing.T) {
 	// Far in the tail the density underflows to 0, so log(pdf) would be -Inf; the
 	// quadratic stays finite and exact.
-	c := NewCoeffs([]float64{1}, []float64{0}, []float64{1e-3})
+	c := byStdev([]float64{1}, []float64{0}, []float64{1e-3})
 	dst := make([]float64, 1)
 	LogNormPDF(Generic, dst, []float64{1}, c.Const[0], c.Mean[0], c.HalfPrec[0])
 	want := -math.Log(1e-3) - 0.5*math.Log(2*math.Pi) - 0.5e6
@@ -165,7 +165,7 @@ func TestExpSumStable(t *testing.T) {
 func TestExpSumStableMaxStartsAtMinusInfinity(t *testing.T) {
 	// Every P is far below the smallest positive double: a running max started there (the
 	// reference's C++ bug) would report 2.2e-308 instead of the true maximum.
-	c := NewCoeffs([]float64{1, 1}, []float64{0, 1}, []float64{0.01, 0.01})
+	c := byStdev([]float64{1, 1}, []float64{0, 1}, []float64{0.01, 0.01})
 	x := []float64{10}
 	p, pmax, expsum := make([]float64, 2), make([]float64, 1), make([]float64, 1)
 	ExpSumStable(Generic, p, pmax, expsum, x, c)
@@ -295,7 +295,7 @@ func TestScoreSamplesAndClassify(t *testing.T) {
 }
 
 func TestClassifyTiesGoToTheLowestIndex(t *testing.T) {
-	c := NewCoeffs([]float64{1, 1, 1}, []float64{0.5, 0.5, 0.5}, []float64{0.1, 0.1, 0.1})
+	c := byStdev([]float64{1, 1, 1}, []float64{0.5, 0.5, 0.5}, []float64{0.1, 0.1, 0.1})
 	x := []float64{0.3, 0.5, 0.9, 0.1, 0.7, 0.2, 0.6, 0.4, 0.8} // whole registers and a tail
 	for _, k := range available() {
 		labels := make([]uint16, len(x))

@@ -171,10 +171,10 @@ func TestExpLogTwins(t *testing.T) {
 func testMixtures() map[string]*Coeffs {
 	out := map[string]*Coeffs{
 		"K=3":          threeClasses.coeffs(),
-		"K=1":          NewCoeffs([]float64{1}, []float64{0.4}, []float64{0.2}),
-		"K=2 far":      NewCoeffs([]float64{0.5, 0.5}, []float64{0.5, 1e6}, []float64{0.2, 0.1}),
-		"K=2 tiny":     NewCoeffs([]float64{0.5, 0.5}, []float64{0.5, 0.3}, []float64{0.2, 1e-12}),
-		"K=4 unnormal": NewCoeffs([]float64{1, 2, 3, 4}, []float64{0, 0.3, 0.6, 1}, []float64{0.1, 0.05, 0.2, 0.08}),
+		"K=1":          byStdev([]float64{1}, []float64{0.4}, []float64{0.2}),
+		"K=2 far":      byStdev([]float64{0.5, 0.5}, []float64{0.5, 1e6}, []float64{0.2, 0.1}),
+		"K=2 tiny":     byStdev([]float64{0.5, 0.5}, []float64{0.5, 0.3}, []float64{0.2, 1e-12}),
+		"K=4 unnormal": byStdev([]float64{1, 2, 3, 4}, []float64{0, 0.3, 0.6, 1}, []float64{0.1, 0.05, 0.2, 0.08}),
 	}
 	for _, k := range []int{5, 7, 16, 64} {
 		var w, mu, sd []float64
@@ -183,7 +183,7 @@ func testMixtures() map[string]*Coeffs {
 			mu = append(mu, float64(j)/float64(k))
 			sd = append(sd, 0.01+0.003*float64(j))
 		}
-		out[fmt.Sprintf("K=%d", k)] = NewCoeffs(w, mu, sd)
+		out[fmt.Sprintf("K=%d", k)] = byStdev(w, mu, sd)
 	}
 	return out
 }
@@ -466,6 +466,25 @@ func TestEStepTwins(t *testing.T) {
 				}
 				x.check(t, "x")
 				wg.check(t, "w")
+			}
+		}
+	}
+}
+
+// A sample under which every P_k is -Inf (1e200 from components 1e-150 wide) has log p
+// -Inf on every kernel, not NaN; no finite responsibilities exist for it, and its
+// statistics are NaN alike (Fit's frame keeps its samples within reach).
+func TestEStepBeyondEveryComponent(t *testing.T) {
+	c := byStdev([]float64{0.5, 0.5}, []float64{0, 1}, []float64{1e-150, 0.5})
+	for _, k := range Available() {
+		kern, _ := Lookup(k)
+		for n := 1; n <= 9; n++ {
+			x := make([]float64, n)
+			x[n/2] = 1e200
+			s := NewStats(c.K())
+			kern.F64.EStep(x, nil, c, s)
+			if !math.IsInf(s.LogLik, -1) || !math.IsNaN(s.N[0]) {
+				t.Errorf("%s n=%d: log-likelihood %v, N %v; want -Inf and NaN", k, n, s.LogLik, s.N)
 			}
 		}
 	}

@@ -210,8 +210,9 @@ func yMax(h Histogram, models ...*gmm.Model) float64 {
 	top := slices.Max(h.Density)
 	peak := 0.0
 	for _, m := range models {
+		sd := m.Stdevs()
 		for _, x := range curveXs(h, m) {
-			peak = max(peak, mixtureAt(m, x))
+			peak = max(peak, mixtureAt(m, sd, x))
 		}
 	}
 	if top == 0 {
@@ -249,11 +250,11 @@ func addComponents(p *plot.Plot, m *gmm.Model, legend bool) {
 	}
 	addMixture(p, m, name, draw.LineStyle{Color: color.Black, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(3), vg.Points(2)}})
 	xs := curveXs(Histogram{Lo: p.X.Min, Hi: p.X.Max}, m)
-	total := weightSum(m)
+	total, sd := weightSum(m), m.Stdevs()
 	for k := range m.K() {
 		pts := make(plotter.XYs, len(xs))
 		for i, x := range xs {
-			pts[i] = plotter.XY{X: x, Y: m.Weights[k] / total * normal(x, m.Means[k], m.Stdevs[k])}
+			pts[i] = plotter.XY{X: x, Y: m.Weights[k] / total * normal(x, m.Means[k], sd[k])}
 		}
 		l := &plotter.Line{XYs: pts, LineStyle: draw.LineStyle{Color: segment.ClassColour(k), Width: vg.Points(2)}}
 		p.Add(l)
@@ -270,8 +271,9 @@ func addComponents(p *plot.Plot, m *gmm.Model, legend bool) {
 func addMixture(p *plot.Plot, m *gmm.Model, name string, style draw.LineStyle) {
 	xs := curveXs(Histogram{Lo: p.X.Min, Hi: p.X.Max}, m)
 	pts := make(plotter.XYs, len(xs))
+	sd := m.Stdevs()
 	for i, x := range xs {
-		pts[i] = plotter.XY{X: x, Y: mixtureAt(m, x)}
+		pts[i] = plotter.XY{X: x, Y: mixtureAt(m, sd, x)}
 	}
 	l := &plotter.Line{XYs: pts, LineStyle: style}
 	p.Add(l)
@@ -290,9 +292,10 @@ func curveXs(h Histogram, m *gmm.Model) []float64 {
 	for i := range even + 1 {
 		xs = append(xs, h.Lo+(h.Hi-h.Lo)*float64(i)/even)
 	}
+	sd := m.Stdevs()
 	for k := range m.K() {
 		for j := -16; j <= 16; j++ {
-			if x := m.Means[k] + float64(j)*m.Stdevs[k]/4; x > h.Lo && x < h.Hi {
+			if x := m.Means[k] + float64(j)*sd[k]/4; x > h.Lo && x < h.Hi {
 				xs = append(xs, x)
 			}
 		}
@@ -309,11 +312,12 @@ func weightSum(m *gmm.Model) float64 {
 	return s
 }
 
-// mixtureAt is the mixture density of m at x, its weights normalised.
-func mixtureAt(m *gmm.Model, x float64) float64 {
+// mixtureAt is the mixture density at x of m, whose standard deviations are sd, its
+// weights normalised.
+func mixtureAt(m *gmm.Model, sd []float64, x float64) float64 {
 	total, y := weightSum(m), 0.0
 	for k := range m.K() {
-		y += m.Weights[k] / total * normal(x, m.Means[k], m.Stdevs[k])
+		y += m.Weights[k] / total * normal(x, m.Means[k], sd[k])
 	}
 	return y
 }

@@ -18,6 +18,13 @@ type Options struct {
 	// or with Weights, to MaxComponents (the rules for degenerate data at Fit keep every
 	// model valid).
 	Components int
+	// Dims is the number of features of each sample: 0 or 1, one-dimensional samples,
+	// the only kind so far.
+	Dims int
+	// Covariance is the type of the fitted covariances: Full (the zero value), Diag,
+	// Spherical or Tied. With one dimension the first three are the same mixture, one
+	// variance per component; Tied shares one variance among them all.
+	Covariance Covariance
 	// MaxIter is the number of EM iterations to run at most, from 1 to MaxIterations.
 	// Result.History keeps every iteration run: 3K+12 numbers each.
 	MaxIter int
@@ -35,7 +42,9 @@ type Options struct {
 	// 0 means 1). Restart r draws from Seed and r, and all of them share one pool of
 	// workers. A deterministic start runs once, whatever NInit.
 	NInit int
-	// InitModel, when set, is the starting model; its K must equal Components.
+	// InitModel, when set, is the starting model; its K must equal Components. A model of
+	// another covariance type starts the fit as its nearest of the type asked for (Tied
+	// pools the variances by weight).
 	InitModel *Model
 	// MinVariance is added to every variance after each M-step (scikit-learn's reg_covar);
 	// 0, the default, leaves the M-step exact, as in the reference program. Whatever its
@@ -262,8 +271,10 @@ func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, 
 		}
 	}
 	// Weights, means and raw variances first, for the data's moments; a component left
-	// without weight gets weight 0 until it is split into.
-	var mean float64
+	// without weight gets weight 0 until it is split into. Tied components share the
+	// variance within them, pooled over the components.
+	tied := m.Covariance == Tied
+	var mean, pooled float64
 	for k := range m.Means {
 		n := s.N[k]
 		shift := s.D[k] / n
@@ -272,20 +283,31 @@ func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, 
 			m.Weights[k] = 0
 			continue
 		}
-		m.Covariances[k] = max(s.B[k]/n-shift*shift, 0)
+		v := max(s.B[k]/n-shift*shift, 0)
+		if tied {
+			pooled += m.Weights[k] * v
+		} else {
+			m.Covariances[k] = v
+		}
 		mean += m.Weights[k] * m.Means[k]
 	}
 	// The law of total variance, around the mean so that an offset does not cancel it.
-	var variance float64
+	variance := pooled
 	for k := range m.Means {
 		if m.Weights[k] > 0 {
 			d := m.Means[k] - mean
-			variance += m.Weights[k] * (m.Covariances[k] + d*d)
+			variance += m.Weights[k] * d * d
+			if !tied {
+				variance += m.Weights[k] * m.Covariances[k]
+			}
 		}
 	}
 	floor := varianceFloor(variance, mean)
+	if tied {
+		m.Covariances[0] = max(pooled+minVar, floor)
+	}
 	for k := range m.Means {
-		if m.Weights[k] > 0 {
+		if m.Weights[k] > 0 && !tied {
 			m.Covariances[k] = max(m.Covariances[k]+minVar, floor)
 		}
 	}
@@ -313,7 +335,7 @@ func varianceFloor(variance, mean float64) float64 {
 func widest(m *Model) int {
 	best, spread := -1, 0.0
 	for k, w := range m.Weights {
-		if v := w * m.Covariances[k]; w > 0 && (best < 0 || v > spread) {
+		if v := w * m.variance(k); w > 0 && (best < 0 || v > spread) {
 			best, spread = k, v
 		}
 	}
@@ -322,15 +344,18 @@ func widest(m *Model) int {
 
 // split shares component from of m with component to: half its weight each, means half a
 // standard deviation either side, and the variance that keeps the pair's mean and
-// variance those of the component split (or minVar, if larger).
+// variance those of the component split (or minVar, if larger). Tied components keep
+// the variance they share.
 func split(m *Model, from, to int, minVar float64) {
-	mu, v := m.Means[from], m.Covariances[from]
+	mu, v := m.Means[from], m.variance(from)
 	sd := math.Sqrt(v)
 	m.Weights[from] /= 2
 	m.Weights[to] = m.Weights[from]
 	m.Means[from], m.Means[to] = mu-sd/2, mu+sd/2
-	m.Covariances[from] = max(v*3/4, minVar)
-	m.Covariances[to] = m.Covariances[from]
+	if m.Covariance != Tied {
+		m.Covariances[from] = max(v*3/4, minVar)
+		m.Covariances[to] = m.Covariances[from]
+	}
 }
 
 // checkFinite reports the first sample of x that is NaN or infinite, what Fit, scoring
@@ -403,6 +428,10 @@ func (o *Options) check(n int) error {
 		return fmt.Errorf("gmm: %w: MinVariance is %v, want non-negative and finite", ErrInvalidOptions, o.MinVariance)
 	case o.NInit < 0:
 		return fmt.Errorf("gmm: %w: NInit is %d, want 0 or more", ErrInvalidOptions, o.NInit)
+	case o.Dims < 0 || o.Dims > 1:
+		return fmt.Errorf("gmm: %w: Dims is %d: fits are one-dimensional so far", ErrInvalidOptions, o.Dims)
+	case o.Covariance < Full || o.Covariance > Tied:
+		return fmt.Errorf("gmm: %w: %v", ErrInvalidOptions, o.Covariance)
 	case o.InitModel != nil && o.InitModel.K() != o.Components:
 		return fmt.Errorf("gmm: %w: InitModel has %d components, Components is %d", ErrInvalidOptions, o.InitModel.K(), o.Components)
 	}

@@ -131,8 +131,19 @@ func startModel[T float32 | float64](ctx context.Context, o *Options, x []T, f f
 		if err := o.InitModel.Validate(); err != nil {
 			return Model{}, fmt.Errorf("%w (InitModel)", err)
 		}
-		return f.modelIn(o.InitModel), nil
+		in := f.modelIn(o.InitModel)
+		return in.as(o.Covariance), nil
 	}
+	m, err := dataStart(ctx, o, x, r)
+	if err != nil {
+		return Model{}, err
+	}
+	return m.as(o.Covariance), nil
+}
+
+// dataStart returns the start of run r that Init makes of the samples x, with a variance
+// per component.
+func dataStart[T float32 | float64](ctx context.Context, o *Options, x []T, r int) (Model, error) {
 	k := o.Components
 	if o.Init == InitEvenlySpaced {
 		return evenlySpaced(k), nil

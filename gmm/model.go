@@ -115,6 +115,29 @@ func (m *Model) variance(k int) float64 {
 	return m.Covariances[k]
 }
 
+// as returns m, a valid one-dimensional model, with covariances of type c: the variances
+// pooled by weight into one for Tied, that one given to every component from Tied, else
+// the same variances.
+func (m *Model) as(c Covariance) Model {
+	out := m.Clone()
+	out.Covariance = c
+	switch {
+	case c == Tied && m.Covariance != Tied:
+		var pooled, total float64
+		for k, w := range m.Weights {
+			pooled += w * m.Covariances[k]
+			total += w
+		}
+		out.Covariances = []float64{pooled / total}
+	case c != Tied && m.Covariance == Tied:
+		out.Covariances = make([]float64, m.K())
+		for k := range out.Covariances {
+			out.Covariances[k] = m.Covariances[0]
+		}
+	}
+	return out
+}
+
 // Clone returns a deep copy of m.
 func (m *Model) Clone() Model {
 	var a modelArena
@@ -255,9 +278,11 @@ func run[T float32 | float64](s *scoring[T], d *kernel.Driver, onX func(*kernel.
 
 // coeffs returns m, a valid model whose variances the kernels take, in their form.
 func (m *Model) coeffs() *kernel.Coeffs {
-	c := kernel.NewCoeffs(m.Weights, m.Means, m.Covariances) // the sizes; setCoeffs sets them
-	m.setCoeffs(c)
-	return c
+	v := make([]float64, m.K())
+	for k := range v {
+		v[k] = m.variance(k)
+	}
+	return kernel.NewCoeffs(m.Weights, m.Means, v)
 }
 
 // setCoeffs sets c, of m's K, to m.
@@ -267,7 +292,7 @@ func (m *Model) setCoeffs(c *kernel.Coeffs) {
 		return
 	}
 	for k := range m.Weights {
-		c.Set(m.Weights[k:k+1], m.Means[k:k+1], m.Covariances)
+		c.SetComponent(k, m.Weights[k], m.Means[k], m.Covariances[0])
 	}
 }
 

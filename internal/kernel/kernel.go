@@ -59,12 +59,17 @@ func NewCoeffs(weights, means, variances []float64) *Coeffs {
 
 // Set overwrites c with the given mixture, which must have c's number of components.
 func (c *Coeffs) Set(weights, means, variances []float64) {
-	const halfLog2Pi = 0.9189385332046727417803297364056176398613974736377834128171515404
 	for k := range c.Mean {
-		c.Const[k] = math.Log(weights[k]) - 0.5*math.Log(variances[k]) - halfLog2Pi
-		c.Mean[k] = means[k]
-		c.HalfPrec[k] = 0.5 / variances[k]
+		c.SetComponent(k, weights[k], means[k], variances[k])
 	}
+}
+
+// SetComponent overwrites component k of c.
+func (c *Coeffs) SetComponent(k int, weight, mean, variance float64) {
+	const halfLog2Pi = 0.9189385332046727417803297364056176398613974736377834128171515404
+	c.Const[k] = math.Log(weight) - 0.5*math.Log(variance) - halfLog2Pi
+	c.Mean[k] = mean
+	c.HalfPrec[k] = 0.5 / variance
 }
 
 // K returns the number of components.

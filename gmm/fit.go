@@ -18,8 +18,9 @@ type Options struct {
 	// or with Weights, to MaxComponents (the rules for degenerate data at Fit keep every
 	// model valid).
 	Components int
-	// Dims is the number of features of each sample: 0 or 1, one-dimensional samples,
-	// the only kind so far.
+	// Dims is the number of features of each sample, from 1 to MaxDims (0 means 1): the
+	// samples are then len(x)/Dims rows of Dims values, row-major, as gonum's
+	// mat.NewDense(n, Dims, x) reads them.
 	Dims int
 	// Covariance is the type of the fitted covariances: Full (the zero value), Diag,
 	// Spherical or Tied. With one dimension the first three are the same mixture, one
@@ -153,11 +154,11 @@ type Reseed struct {
 // units is above 1.3e154 or below about 1e-162 has no float64 variance, and its variance
 // is clamped to the float64 range (MaxFloat64, or the smallest subnormal).
 func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result, error) {
-	data, err := checkData(x, opt.Weights)
+	data, err := checkData(x, opt.Weights, opt.Dims)
 	if err != nil {
 		return nil, err
 	}
-	if err := opt.check(len(x)); err != nil {
+	if err := opt.check(data.n); err != nil {
 		return nil, err
 	}
 	var res *Result
@@ -180,7 +181,7 @@ func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt 
 		model, err := startModel(ctx, &opt, x, data.frame, r)
 		var res *Result
 		if err == nil {
-			res, err = em(ctx, d, x, &opt, model, data, r)
+			res, err = em(ctx, newEngine(d, x, &opt, &model), &opt, model, data, r)
 		}
 		switch {
 		case err != nil && best != nil:
@@ -195,33 +196,70 @@ func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt 
 	return best, nil
 }
 
-// em runs the EM iterations of Fit's run r from model on d's workers, for the samples x
-// and the model in the data's frame; the result is in the data's units.
-func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *Options, model Model, data dataset, r int) (*Result, error) {
-	f, total := data.frame, data.total
-	res := &Result{
-		Run:     r,
-		Initial: model.Clone(),
-		Kernel:  d.Kernels().Name,
-		Threads: d.Threads(),
+// An engine runs the passes and M-steps of one kind of mixture over its samples.
+type engine interface {
+	// pass sets the statistics to those of an E-step under m, with m's log-likelihood.
+	pass(m *Model)
+	logLik() float64
+	// mStep sets m from the statistics, the rules of Fit applied, and appends the splits
+	// of iteration it to reseeded.
+	mStep(m *Model, minVar float64, it int, reseeded []Reseed) ([]Reseed, error)
+	kernels() (name string, threads int)
+}
+
+// oneDim is the engine of one-dimensional mixtures.
+type oneDim[T float32 | float64] struct {
+	d *kernel.Driver
+	x []T
+	w []float64
+	c *kernel.Coeffs
+	s *kernel.Stats
+}
+
+func (e *oneDim[T]) pass(m *Model) {
+	m.setCoeffs(e.c)
+	kernel.EStep(e.d, e.x, e.w, e.c, e.s)
+}
+
+func (e *oneDim[T]) logLik() float64 { return e.s.LogLik }
+
+func (e *oneDim[T]) mStep(m *Model, minVar float64, it int, reseeded []Reseed) ([]Reseed, error) {
+	return mStep(m, e.c, e.s, minVar, it, reseeded)
+}
+
+func (e *oneDim[T]) kernels() (string, int) { return e.d.Kernels().Name, e.d.Threads() }
+
+// newEngine returns the engine of the fit opt asks for, over the samples x on d's
+// workers, sized for models like m.
+func newEngine[T float32 | float64](d *kernel.Driver, x []T, opt *Options, m *Model) engine {
+	if opt.Dims > 1 {
+		return newMultiDim(d, x, opt, m)
 	}
+	return &oneDim[T]{d: d, x: x, w: opt.Weights, c: m.coeffs(), s: kernel.NewStats(m.K())}
+}
+
+// em runs the EM iterations of Fit's run r from model on e, for the samples and the model
+// in the data's frame; the result is in the data's units.
+func em(ctx context.Context, e engine, opt *Options, model Model, data dataset, r int) (*Result, error) {
+	f, total := data.frame, data.total
+	res := &Result{Run: r, Initial: model.Clone()}
+	res.Kernel, res.Threads = e.kernels()
 	f.modelOut(&res.Initial)
 	minVar := f.varianceIn(opt.MinVariance)
 	// The History of up to historyBudget bytes is allocated now, so that iterations
 	// allocate nothing; a longer one grows in doubling chunks.
-	reserve := min(opt.MaxIter, max(1, historyBudget/(3*8*opt.Components+stepBytes)))
+	numbers := len(model.Weights) + len(model.Means) + len(model.Covariances)
+	reserve := min(opt.MaxIter, max(1, historyBudget/(8*numbers+stepBytes)))
 	res.History = make([]Step, 0, reserve)
-	steps := modelArena{chunk: reserve, free: make([]float64, 3*opt.Components*reserve)}
-	c := model.coeffs()
-	s := kernel.NewStats(opt.Components)
-	kernel.EStep(d, x, opt.Weights, c, s)
+	steps := modelArena{chunk: reserve, free: make([]float64, numbers*reserve)}
+	e.pass(&model)
 	// Until an iteration ends, the result is the start: what a fit cancelled at once gives,
 	// with a NaN log-likelihood if its pass was cut.
 	res.Model, res.LogLikelihood = res.Initial, math.NaN()
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("gmm: fit stopped before its first iteration: %w", err)
 	}
-	prevLL := s.LogLik
+	prevLL := e.logLik()
 	res.LogLikelihood = f.logLikOut(prevLL, total)
 	if opt.Progress != nil {
 		opt.Progress(Step{Run: r, Iter: -1, Model: res.Initial, LogLikelihood: res.LogLikelihood})
@@ -232,26 +270,26 @@ func em[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt *
 		}
 		reseeded := len(res.Reseeded)
 		var err error
-		if res.Reseeded, err = mStep(&model, c, s, minVar, it, res.Reseeded); err != nil {
+		if res.Reseeded, err = e.mStep(&model, minVar, it, res.Reseeded); err != nil {
 			return res, fmt.Errorf("gmm: iteration %d: %w", it, err)
 		}
-		model.setCoeffs(c)
-		kernel.EStep(d, x, opt.Weights, c, s)
+		e.pass(&model)
 		if err := ctx.Err(); err != nil { // the pass was cut: its statistics are partial
 			return res, fmt.Errorf("gmm: fit stopped after %d iterations: %w", it, err)
 		}
-		step := Step{Run: r, Iter: it, Model: steps.clone(&model), LogLikelihood: f.logLikOut(s.LogLik, total)}
+		ll := e.logLik()
+		step := Step{Run: r, Iter: it, Model: steps.clone(&model), LogLikelihood: f.logLikOut(ll, total)}
 		f.modelOut(&step.Model)
 		res.History = append(res.History, step)
 		res.Model, res.LogLikelihood = step.Model, step.LogLikelihood
 		if opt.Progress != nil {
 			opt.Progress(step)
 		}
-		if opt.Tol > 0 && len(res.Reseeded) == reseeded && math.Abs(s.LogLik-prevLL)/total < opt.Tol {
+		if opt.Tol > 0 && len(res.Reseeded) == reseeded && math.Abs(ll-prevLL)/total < opt.Tol {
 			res.Converged = true
 			break
 		}
-		prevLL = s.LogLik
+		prevLL = ll
 	}
 	return res, nil
 }
@@ -330,12 +368,12 @@ func varianceFloor(variance, mean float64) float64 {
 	return 1e-6 * max(variance, 1e-12*max(mean*mean, 1))
 }
 
-// widest returns the component of m with the largest weight times variance, among those
-// with weight.
+// widest returns the component of m with the largest weight times variance (its total
+// variance, over several features), among those with weight.
 func widest(m *Model) int {
 	best, spread := -1, 0.0
 	for k, w := range m.Weights {
-		if v := w * m.variance(k); w > 0 && (best < 0 || v > spread) {
+		if v := m.spread(k); w > 0 && (best < 0 || v > spread) {
 			best, spread = k, v
 		}
 	}
@@ -372,28 +410,36 @@ func checkFinite[T float32 | float64](x []T) (lo, hi float64, err error) {
 	return lo, hi, nil
 }
 
-// dataset is what Fit knows of its samples once checked: their weights' sum and the
-// frame it fits them in.
+// dataset is what Fit knows of its samples once checked: how many there are, their
+// weights' sum and the frame it fits them in.
 type dataset struct {
+	n     int
 	total float64
 	frame frame
 }
 
-// checkData validates the samples and weights.
-func checkData[T float32 | float64](x []T, w []float64) (dataset, error) {
-	if len(x) == 0 {
+// checkData validates the samples of dims features each (0 means 1) and their weights.
+func checkData[T float32 | float64](x []T, w []float64, dims int) (dataset, error) {
+	d := max(dims, 1)
+	switch {
+	case len(x) == 0:
 		return dataset{}, fmt.Errorf("gmm: %w: no samples", ErrInvalidData)
+	case dims < 0 || dims > MaxDims:
+		return dataset{}, fmt.Errorf("gmm: %w: Dims is %d, want 0 to %d", ErrInvalidOptions, dims, MaxDims)
+	case len(x)%d != 0:
+		return dataset{}, fmt.Errorf("gmm: %w: %d values are not samples of %d features", ErrInvalidData, len(x), d)
 	}
 	lo, hi, err := checkFinite(x)
 	if err != nil {
 		return dataset{}, err
 	}
-	data := dataset{total: float64(len(x)), frame: frameOf(lo, hi)}
+	n := len(x) / d
+	data := dataset{n: n, total: float64(n), frame: frameOf(lo, hi)}
 	if w == nil {
 		return data, nil
 	}
-	if len(w) != len(x) {
-		return dataset{}, fmt.Errorf("gmm: %w: %d weights for %d samples", ErrInvalidData, len(w), len(x))
+	if len(w) != n {
+		return dataset{}, fmt.Errorf("gmm: %w: %d weights for %d samples", ErrInvalidData, len(w), n)
 	}
 	data.total = 0
 	for i, v := range w {
@@ -428,8 +474,6 @@ func (o *Options) check(n int) error {
 		return fmt.Errorf("gmm: %w: MinVariance is %v, want non-negative and finite", ErrInvalidOptions, o.MinVariance)
 	case o.NInit < 0:
 		return fmt.Errorf("gmm: %w: NInit is %d, want 0 or more", ErrInvalidOptions, o.NInit)
-	case o.Dims < 0 || o.Dims > 1:
-		return fmt.Errorf("gmm: %w: Dims is %d: fits are one-dimensional so far", ErrInvalidOptions, o.Dims)
 	case o.Covariance < Full || o.Covariance > Tied:
 		return fmt.Errorf("gmm: %w: %v", ErrInvalidOptions, o.Covariance)
 	case o.InitModel != nil && o.InitModel.K() != o.Components:

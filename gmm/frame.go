@@ -101,7 +101,11 @@ func (f frame) modelIn(m *Model) Model {
 		c.Means[k] = math.Max(-math.MaxFloat64, math.Min(f.in(c.Means[k]), math.MaxFloat64))
 	}
 	for k, v := range c.Covariances {
-		c.Covariances[k] = math.Max(minStdev*minStdev, math.Min(f.varianceIn(v), math.MaxFloat64))
+		v = math.Max(-math.MaxFloat64, math.Min(f.varianceIn(v), math.MaxFloat64))
+		if m.Dims <= 1 { // variances; over several features a covariance may be negative
+			v = math.Max(minStdev*minStdev, v)
+		}
+		c.Covariances[k] = v
 	}
 	return c
 }
@@ -115,6 +119,10 @@ func (f frame) modelOut(m *Model) {
 		m.Means[k] = f.out(m.Means[k])
 	}
 	for k, v := range m.Covariances {
+		if m.Dims > 1 && v < 0 {
+			m.Covariances[k] = -f.varianceOut(-v)
+			continue
+		}
 		m.Covariances[k] = f.varianceOut(v)
 	}
 }

@@ -131,10 +131,17 @@ func startModel[T float32 | float64](ctx context.Context, o *Options, x []T, f f
 		if err := o.InitModel.Validate(); err != nil {
 			return Model{}, fmt.Errorf("%w (InitModel)", err)
 		}
+		if max(o.InitModel.Dims, 1) != max(o.Dims, 1) {
+			return Model{}, fmt.Errorf("gmm: %w: InitModel has %d dimensions, the samples %d", ErrInvalidOptions, max(o.InitModel.Dims, 1), max(o.Dims, 1))
+		}
 		in := f.modelIn(o.InitModel)
 		return in.as(o.Covariance), nil
 	}
-	m, err := dataStart(ctx, o, x, r)
+	start := dataStart[T]
+	if o.Dims > 1 {
+		start = multiStart[T]
+	}
+	m, err := start(ctx, o, x, r)
 	if err != nil {
 		return Model{}, err
 	}

@@ -67,8 +67,10 @@ func ParseCovariance(name string) (Covariance, error) {
 
 // Model is a Gaussian mixture of K components over Dims features (0 means 1): component k
 // has weight Weights[k] and mean Means[k*Dims : (k+1)*Dims]. Covariances holds the
-// covariances flat, in scikit-learn's covariances_ order for the Covariance type. For
-// one-dimensional models, the only kind so far, that is K variances (one for Tied).
+// covariances flat, in scikit-learn's covariances_ order for the Covariance type: K x d x d
+// for Full, K x d for Diag (each component's variances), K for Spherical (one variance
+// each), d x d for Tied (one matrix for all). With one dimension that is K variances, or
+// one for Tied.
 type Model struct {
 	Dims        int
 	Covariance  Covariance
@@ -115,10 +117,13 @@ func (m *Model) variance(k int) float64 {
 	return m.Covariances[k]
 }
 
-// as returns m, a valid one-dimensional model, with covariances of type c: the variances
+// as returns m, a valid model, with covariances of type c. In one dimension: the variances
 // pooled by weight into one for Tied, that one given to every component from Tied, else
-// the same variances.
+// the same variances; over several, see asMulti.
 func (m *Model) as(c Covariance) Model {
+	if m.Dims > 1 {
+		return m.asMulti(c)
+	}
 	out := m.Clone()
 	out.Covariance = c
 	switch {
@@ -147,14 +152,14 @@ func (m *Model) Clone() Model {
 // ErrInvalidModel is wrapped by every error about a malformed Model.
 var ErrInvalidModel = errors.New("invalid model")
 
-// Validate reports whether m is a usable mixture: one dimension (so far), 1 to
-// MaxComponents components, a known covariance type, positive finite weights, finite
-// means, and positive finite variances, as many as the type has. Weights need not sum to
-// one.
+// Validate reports whether m is a usable mixture: 1 to MaxComponents components, a known
+// covariance type, positive finite weights, finite means, and covariances in the shape
+// of the type (see Model) that are symmetric and positive definite (variances positive
+// and finite), over 1 to MaxDims features. Weights need not sum to one.
 func (m *Model) Validate() error {
 	k := len(m.Weights)
-	if m.Dims < 0 || m.Dims > 1 {
-		return fmt.Errorf("gmm: %w: %d dimensions: models are one-dimensional so far", ErrInvalidModel, m.Dims)
+	if m.Dims < 0 {
+		return fmt.Errorf("gmm: %w: %d dimensions", ErrInvalidModel, m.Dims)
 	}
 	if m.Covariance < Full || m.Covariance > Tied {
 		return fmt.Errorf("gmm: %w: %v", ErrInvalidModel, m.Covariance)
@@ -165,6 +170,14 @@ func (m *Model) Validate() error {
 	if k > kernel.MaxComponents {
 		return fmt.Errorf("gmm: %w: %d components, at most %d are supported", ErrInvalidModel, k, kernel.MaxComponents)
 	}
+	for i, w := range m.Weights {
+		if !(w > 0) || math.IsInf(w, 0) {
+			return fmt.Errorf("gmm: %w: weight %d is %v, want positive and finite", ErrInvalidModel, i, w)
+		}
+	}
+	if m.Dims > 1 {
+		return m.validateMulti()
+	}
 	nv := k
 	if m.Covariance == Tied {
 		nv = 1
@@ -174,9 +187,6 @@ func (m *Model) Validate() error {
 			ErrInvalidModel, k, len(m.Means), len(m.Covariances), k, k, nv, m.Covariance)
 	}
 	for i := range k {
-		if w := m.Weights[i]; !(w > 0) || math.IsInf(w, 0) {
-			return fmt.Errorf("gmm: %w: weight %d is %v, want positive and finite", ErrInvalidModel, i, w)
-		}
 		if mu := m.Means[i]; math.IsNaN(mu) || math.IsInf(mu, 0) {
 			return fmt.Errorf("gmm: %w: mean %d is %v, want finite", ErrInvalidModel, i, mu)
 		}
@@ -304,6 +314,9 @@ func (m *Model) setCoeffs(c *kernel.Coeffs) {
 // result. Samples and models of any magnitude score alike (see Fit); a sample under which
 // every component's density underflows scores -Inf.
 func ScoreSamples[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) ([]float64, error) {
+	if m.Dims > 1 {
+		return multiScores(ctx, m, x, e, false)
+	}
 	s, err := prepared(m, x, true)
 	if err != nil {
 		return nil, err
@@ -328,6 +341,21 @@ func ScoreSamples[T float32 | float64](ctx context.Context, m *Model, x []T, e E
 // LogLikelihood returns sum_n log p(x[n]), the total log-likelihood of x under m (weights
 // normalised to sum to one), in one fused pass on e's workers.
 func LogLikelihood[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
+	if m.Dims > 1 {
+		c, err := multiPrepared(m, x, true)
+		if err != nil {
+			return 0, err
+		}
+		stats := kernel.NewMultiStats(c.K(), c.D)
+		err = e.run(ctx, func(d *kernel.Driver) error {
+			kernel.DriveMultiEStep(d, x, nil, c, stats)
+			return stopped(ctx)
+		})
+		if err != nil {
+			return math.NaN(), err
+		}
+		return stats.LogLik, nil
+	}
 	s, err := prepared(m, x, true)
 	if err != nil {
 		return 0, err
@@ -348,8 +376,18 @@ func LogLikelihood[T float32 | float64](ctx context.Context, m *Model, x []T, e 
 // lowest index on ties, on e's workers. dst must be as long as x (it may be a plane of
 // pixel labels that the caller keeps). If ctx is cancelled, dst is left partly set.
 func Predict[T float32 | float64](ctx context.Context, m *Model, dst []uint16, x []T, e Exec) error {
-	if len(dst) != len(x) {
-		return fmt.Errorf("gmm: Predict: %d labels for %d samples", len(dst), len(x))
+	if n := m.samples(len(x)); len(dst) != n || n*m.dims() != len(x) {
+		return fmt.Errorf("gmm: %w: Predict: %d labels for %d values of %d features", ErrInvalidData, len(dst), len(x), m.dims())
+	}
+	if m.Dims > 1 {
+		c, err := multiPrepared(m, x, false)
+		if err != nil {
+			return err
+		}
+		return e.run(ctx, func(d *kernel.Driver) error {
+			kernel.DriveMultiClassify(d, dst, x, c)
+			return stopped(ctx)
+		})
 	}
 	s, err := prepared(m, x, false)
 	if err != nil {
@@ -368,6 +406,9 @@ func Predict[T float32 | float64](ctx context.Context, m *Model, dst []uint16, x
 // on e's workers; a sample under which every component's density underflows gets
 // responsibility 1 on component 0, the label Predict gives it.
 func PredictProba[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) ([]float64, error) {
+	if m.Dims > 1 {
+		return multiScores(ctx, m, x, e, true)
+	}
 	s, err := prepared(m, x, false)
 	if err != nil {
 		return nil, err

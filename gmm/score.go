@@ -12,18 +12,31 @@ import (
 // Score returns the mean log-likelihood per sample of x under m, scikit-learn's score.
 func Score[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
 	ll, err := penalised(ctx, m, x, e)
-	return ll / float64(len(x)), err
+	return ll / float64(m.samples(len(x))), err
 }
 
-// NumParameters is the number of free parameters of m, scikit-learn's count: K means, its
-// variances (K, or one when Tied) and K - 1 weights (the last is what the others leave).
-func (m *Model) NumParameters() int { return 2*m.K() - 1 + len(m.Covariances) }
+// NumParameters is the number of free parameters of m, scikit-learn's count: K d means,
+// K - 1 weights (the last is what the others leave) and the covariances' free entries:
+// K d (d+1)/2 for Full, K d for Diag, K for Spherical, d (d+1)/2 for Tied.
+func (m *Model) NumParameters() int {
+	k, d := m.K(), m.dims()
+	cov := k * d * (d + 1) / 2
+	switch m.Covariance {
+	case Diag:
+		cov = k * d
+	case Spherical:
+		cov = k
+	case Tied:
+		cov = d * (d + 1) / 2
+	}
+	return cov + k*d + k - 1
+}
 
 // BIC returns the Bayesian information criterion of m on x, -2 log L + NumParameters ln N:
 // lower is better, and the penalty grows with the number of samples.
 func BIC[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
 	ll, err := penalised(ctx, m, x, e)
-	return bic(ll, m.NumParameters(), float64(len(x))), err
+	return bic(ll, m.NumParameters(), float64(m.samples(len(x)))), err
 }
 
 // bic is the Bayesian information criterion of a model of params free parameters whose

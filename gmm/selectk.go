@@ -31,11 +31,11 @@ type Selection struct {
 // comes with the Selection of the candidates that finished before it (maybe none: then
 // Best means nothing).
 func SelectComponents[T float32 | float64](ctx context.Context, x []T, lo, hi int, opt Options) (*Selection, error) {
-	data, err := checkData(x, opt.Weights)
+	data, err := checkData(x, opt.Weights, opt.Dims)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkRange(opt, len(x), lo, hi); err != nil {
+	if err := checkRange(opt, data.n, lo, hi); err != nil {
 		return nil, err
 	}
 	var sel *Selection

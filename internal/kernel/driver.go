@@ -96,8 +96,10 @@ type Driver struct {
 	// histRows are the workers' level counts (Histogram), allocated on first use and kept
 	// zeroed between passes.
 	histRows [][]uint64
-	// partial holds each tile's statistics (over one backing array), reused across passes.
-	partial []Stats
+	// partial holds each tile's statistics (over one backing array), reused across passes;
+	// mpartial the same for the multichannel E-step.
+	partial  []Stats
+	mpartial []MultiStats
 	// interrupt, when set (Interruptible), stops the passes from handing out tiles.
 	interrupt *atomic.Bool
 }

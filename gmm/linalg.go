@@ -1,0 +1,111 @@
+package gmm
+
+import "math"
+
+// The small dense algebra of the multichannel mixtures: d x d matrices row-major, d at
+// most kernel.MaxDims.
+
+// cholesky sets l to the lower-triangular Cholesky factor of the symmetric matrix a
+// (a = l l^T; only a's upper triangle is read) and returns true. With floor != nil, a
+// pivot (the variance of feature j left once features 0..j-1 are known) below floor[j]
+// is raised to it, and a's diagonal with it, so that a stays the matrix l factors: a
+// bound on the conditional variances that leaves every well-conditioned matrix as it
+// is. Without floor, a pivot that is not positive fails (false).
+func cholesky(l, a []float64, d int, floor []float64) bool {
+	clear(l)
+	for j := range d {
+		p := a[j*d+j]
+		for k := range j {
+			p -= l[j*d+k] * l[j*d+k]
+		}
+		if floor != nil && !(p >= floor[j]) {
+			a[j*d+j] += floor[j] - p
+			p = floor[j]
+		}
+		if !(p > 0) || math.IsInf(p, 0) {
+			return false
+		}
+		ljj := math.Sqrt(p)
+		l[j*d+j] = ljj
+		for i := j + 1; i < d; i++ {
+			s := a[j*d+i] // the upper triangle: a[i][j] = a[j][i]
+			for k := range j {
+				s -= l[i*d+k] * l[j*d+k]
+			}
+			l[i*d+j] = s / ljj
+		}
+	}
+	return true
+}
+
+// precisionFactor sets u to the upper-triangular U with U U^T = (l l^T)^-1, the transpose
+// of l's inverse, and returns sum_j log U_jj.
+func precisionFactor(u, l []float64, d int) float64 {
+	clear(u)
+	logDet := 0.0
+	// Column c of l^-1 solves l z = e_c by forward substitution; U = (l^-1)^T takes it
+	// as row c.
+	for c := range d {
+		for i := c; i < d; i++ {
+			s := 0.0
+			if i == c {
+				s = 1
+			}
+			for k := c; k < i; k++ {
+				s -= l[i*d+k] * u[c*d+k]
+			}
+			u[c*d+i] = s / l[i*d+i]
+		}
+		logDet += math.Log(u[c*d+c])
+	}
+	return logDet
+}
+
+// symmetrise copies a's upper triangle onto its lower one.
+func symmetrise(a []float64, d int) {
+	for i := range d {
+		for j := i + 1; j < d; j++ {
+			a[j*d+i] = a[i*d+j]
+		}
+	}
+}
+
+// principalAxis returns the largest eigenvalue of the symmetric positive semi-definite a
+// and a unit eigenvector, by power iteration from the axis of a's largest diagonal entry
+// (enough to split a component along its widest direction).
+func principalAxis(a []float64, d int) (float64, []float64) {
+	v, next := make([]float64, d), make([]float64, d)
+	top := 0
+	for j := range d {
+		if a[j*d+j] > a[top*d+top] {
+			top = j
+		}
+	}
+	v[top] = 1
+	lambda := a[top*d+top]
+	for range 100 {
+		norm := 0.0
+		for i := range d {
+			s := 0.0
+			for j := range d {
+				s += a[i*d+j] * v[j]
+			}
+			next[i] = s
+			norm += s * s
+		}
+		norm = math.Sqrt(norm)
+		if !(norm > 0) {
+			break
+		}
+		for i := range d {
+			next[i] /= norm
+		}
+		v, next = next, v
+		if math.Abs(norm-lambda) <= 1e-12*norm {
+			lambda = norm
+			break
+		}
+		lambda = norm
+	}
+	return lambda, v
+}

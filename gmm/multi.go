@@ -1,0 +1,429 @@
+package gmm
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
+)
+
+// MaxDims is the most features a sample may have.
+const MaxDims = kernel.MaxDims
+
+// dims returns the number of features of m's samples.
+func (m *Model) dims() int { return max(m.Dims, 1) }
+
+// covarianceLen returns how many numbers the covariances of k components over d features
+// hold for type c, in scikit-learn's covariances_ shapes.
+func covarianceLen(c Covariance, k, d int) int {
+	switch c {
+	case Diag:
+		return k * d
+	case Spherical:
+		return k
+	case Tied:
+		return d * d
+	}
+	return k * d * d
+}
+
+// covariance returns component k's covariance as a d x d matrix in a.
+func (m *Model) covariance(a []float64, k int) {
+	d := m.dims()
+	clear(a)
+	switch m.Covariance {
+	case Full:
+		copy(a, m.Covariances[k*d*d:(k+1)*d*d])
+	case Tied:
+		copy(a, m.Covariances)
+	case Diag:
+		for j := range d {
+			a[j*d+j] = m.Covariances[k*d+j]
+		}
+	case Spherical:
+		for j := range d {
+			a[j*d+j] = m.Covariances[k]
+		}
+	}
+}
+
+// validateMulti reports whether m, of Dims > 1, is a usable mixture: the shapes of its
+// type, finite numbers, symmetric positive-definite covariances.
+func (m *Model) validateMulti() error {
+	k, d := len(m.Weights), m.Dims
+	if d > MaxDims {
+		return fmt.Errorf("gmm: %w: %d dimensions, at most %d are supported", ErrInvalidModel, d, MaxDims)
+	}
+	if len(m.Means) != k*d || len(m.Covariances) != covarianceLen(m.Covariance, k, d) {
+		return fmt.Errorf("gmm: %w: %d means and %d covariances for %d components over %d features (%v): want %d and %d",
+			ErrInvalidModel, len(m.Means), len(m.Covariances), k, d, m.Covariance, k*d, covarianceLen(m.Covariance, k, d))
+	}
+	for i, v := range m.Means {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("gmm: %w: mean %d of component %d is %v, want finite", ErrInvalidModel, i%d, i/d, v)
+		}
+	}
+	a, l := make([]float64, d*d), make([]float64, d*d)
+	for c := range k {
+		m.covariance(a, c)
+		for i := range d {
+			for j := i + 1; j < d; j++ {
+				if x, y := a[i*d+j], a[j*d+i]; math.Abs(x-y) > 1e-12*(math.Abs(x)+math.Abs(y)) {
+					return fmt.Errorf("gmm: %w: covariance of component %d is not symmetric (%v and %v)", ErrInvalidModel, c, x, y)
+				}
+			}
+		}
+		if !cholesky(l, a, d, nil) {
+			return fmt.Errorf("gmm: %w: covariance of component %d is not positive definite", ErrInvalidModel, c)
+		}
+		if m.Covariance == Tied {
+			break
+		}
+	}
+	return nil
+}
+
+// multiWork is the scratch of the multichannel M-step and coefficients: d x d matrices.
+type multiWork struct{ a, l []float64 }
+
+func newMultiWork(d int) *multiWork {
+	return &multiWork{a: make([]float64, d*d), l: make([]float64, d*d)}
+}
+
+// setMultiCoeffs sets c to m, a model whose covariances are positive definite, in the
+// kernels' form: each precision's Cholesky factor and the constant of each log-joint.
+func (m *Model) setMultiCoeffs(c *kernel.MultiCoeffs, w *multiWork) {
+	d := m.dims()
+	halfDLog2Pi := float64(d) / 2 * math.Log(2*math.Pi)
+	copy(c.Mean, m.Means)
+	var logDet float64
+	for k := range m.Weights {
+		if k == 0 || m.Covariance != Tied {
+			m.covariance(w.a, k)
+			if !cholesky(w.l, w.a, d, nil) {
+				// Validated models and M-steps under the floor never get here; a pivot
+				// of the smallest normal keeps the coefficients finite if one does.
+				floor := make([]float64, d)
+				for j := range floor {
+					floor[j] = 0x1p-1022
+				}
+				cholesky(w.l, w.a, d, floor)
+			}
+			logDet = precisionFactor(c.Prec[k*d*d:(k+1)*d*d], w.l, d)
+		} else {
+			copy(c.Prec[k*d*d:(k+1)*d*d], c.Prec[:d*d])
+		}
+		c.Const[k] = math.Log(m.Weights[k]) + logDet - halfDLog2Pi
+	}
+}
+
+// multiDim is the engine of mixtures over Dims > 1 features.
+type multiDim[T float32 | float64] struct {
+	d    *kernel.Driver
+	x    []T
+	w    []float64
+	c    *kernel.MultiCoeffs
+	s    *kernel.MultiStats
+	work *multiWork
+}
+
+func newMultiDim[T float32 | float64](d *kernel.Driver, x []T, opt *Options, m *Model) *multiDim[T] {
+	diag := opt.Covariance == Diag || opt.Covariance == Spherical
+	return &multiDim[T]{d: d, x: x, w: opt.Weights, c: kernel.NewMultiCoeffs(m.K(), opt.Dims, diag),
+		s: kernel.NewMultiStats(m.K(), opt.Dims), work: newMultiWork(opt.Dims)}
+}
+
+func (e *multiDim[T]) pass(m *Model) {
+	m.setMultiCoeffs(e.c, e.work)
+	kernel.DriveMultiEStep(e.d, e.x, e.w, e.c, e.s)
+}
+
+func (e *multiDim[T]) logLik() float64 { return e.s.LogLik }
+
+func (e *multiDim[T]) kernels() (string, int) { return e.d.Kernels().Name, e.d.Threads() }
+
+func (e *multiDim[T]) mStep(m *Model, minVar float64, it int, reseeded []Reseed) ([]Reseed, error) {
+	return mStepMulti(m, e.c, e.s, minVar, it, reseeded, e.work)
+}
+
+// mStepMulti sets m, of Dims > 1, to the maximum-likelihood mixture given the statistics
+// s gathered under c, scikit-learn's M-step for m's covariance type with minVar added to
+// every variance (reg_covar), under the floor and split rules of Fit.
+func mStepMulti(m *Model, c *kernel.MultiCoeffs, s *kernel.MultiStats, minVar float64, it int, reseeded []Reseed, w *multiWork) ([]Reseed, error) {
+	d, k := c.D, c.K()
+	var total float64
+	for _, n := range s.N {
+		if n > 0 {
+			total += n
+		}
+	}
+	// Weights and means, and each component's scatter around its new mean in place of
+	// its second moments (upper triangle, or diagonal for diagonal coefficients).
+	scatter := s.Q
+	for j := range k {
+		n := s.N[j]
+		m.Weights[j] = n / total
+		if !(m.Weights[j] > 0) {
+			m.Weights[j] = 0
+			continue
+		}
+		for a := range d {
+			shift := s.S[j*d+a] / n
+			m.Means[j*d+a] = c.Mean[j*d+a] + shift
+			for b := a; b < d; b++ {
+				if c.Diag && b != a {
+					continue
+				}
+				q := &scatter[(j*d+a)*d+b]
+				*q = *q/n - shift*s.S[j*d+b]/n
+			}
+		}
+		if !finite(m.Means[j*d : (j+1)*d]) {
+			m.Weights[j] = 0
+		}
+	}
+	floor := featureFloors(m, scatter, d)
+	setCovariances(m, scatter, minVar, floor, w)
+	for j := range k {
+		if m.Weights[j] == 0 {
+			from := widest(m)
+			if from < 0 {
+				return reseeded, ErrUnfittable
+			}
+			splitMulti(m, from, j, floor, w)
+			reseeded = append(reseeded, Reseed{Iter: it, Component: j, From: from})
+		}
+	}
+	return reseeded, nil
+}
+
+// finite reports whether every v is finite.
+func finite(v []float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// featureFloors returns the smallest variance of each feature that an M-step gives: 1e-6
+// of the data's variance of that feature (from the weights, means and scatters, the law
+// of total variance), and at least 1e-18 max(mean², 1), as in one dimension.
+func featureFloors(m *Model, scatter []float64, d int) []float64 {
+	floor := make([]float64, d)
+	for a := range d {
+		mean := 0.0
+		for j, wt := range m.Weights {
+			mean += wt * m.Means[j*d+a]
+		}
+		variance := 0.0
+		for j, wt := range m.Weights {
+			if wt > 0 {
+				dm := m.Means[j*d+a] - mean
+				variance += wt * (scatter[(j*d+a)*d+a] + dm*dm)
+			}
+		}
+		floor[a] = varianceFloor(variance, mean)
+	}
+	return floor
+}
+
+// setCovariances sets m's covariances from the components' scatters: for Full, each
+// scatter; Diag, its diagonal; Spherical, the diagonal's mean; Tied, the scatters pooled
+// by weight; minVar added to each variance, and the floor applied (the conditional
+// variances of Full and Tied, through the Cholesky factor: see cholesky).
+func setCovariances(m *Model, scatter []float64, minVar float64, floor []float64, w *multiWork) {
+	d := m.Dims
+	if m.Covariance == Tied {
+		clear(w.a)
+		for j, wt := range m.Weights {
+			if wt > 0 {
+				for i, v := range scatter[j*d*d : (j+1)*d*d] {
+					w.a[i] += wt * v
+				}
+			}
+		}
+		floored(w, minVar, floor, d)
+		copy(m.Covariances, w.a)
+		return
+	}
+	for j, wt := range m.Weights {
+		if wt == 0 {
+			continue
+		}
+		sc := scatter[j*d*d : (j+1)*d*d]
+		switch m.Covariance {
+		case Full:
+			copy(w.a, sc)
+			floored(w, minVar, floor, d)
+			copy(m.Covariances[j*d*d:(j+1)*d*d], w.a)
+		case Diag:
+			for a := range d {
+				m.Covariances[j*d+a] = max(sc[a*d+a]+minVar, floor[a])
+			}
+		case Spherical:
+			v, f := 0.0, 0.0
+			for a := range d {
+				v += sc[a*d+a] + minVar
+				f += floor[a]
+			}
+			m.Covariances[j] = max(v/float64(d), f/float64(d))
+		}
+	}
+}
+
+// floored adds minVar to the diagonal of the matrix in w.a (upper triangle read), bounds
+// its conditional variances by floor and makes it symmetric.
+func floored(w *multiWork, minVar float64, floor []float64, d int) {
+	for a := range d {
+		w.a[a*d+a] += minVar
+	}
+	cholesky(w.l, w.a, d, floor)
+	symmetrise(w.a, d)
+}
+
+// splitMulti starts component to of m again from component from, split along its
+// principal axis: half its weight each, means half a standard deviation along the axis
+// either side, and for Full the covariance less a quarter of the axis' variance along
+// it, which keeps the pair's mean and covariance (then floored). Diagonal, spherical and
+// tied covariances are kept.
+func splitMulti(m *Model, from, to int, floor []float64, w *multiWork) {
+	d := m.Dims
+	m.covariance(w.a, from)
+	lambda, axis := principalAxis(w.a, d)
+	half := math.Sqrt(max(lambda, 0)) / 2
+	m.Weights[from] /= 2
+	m.Weights[to] = m.Weights[from]
+	for a := range d {
+		mu := m.Means[from*d+a]
+		m.Means[from*d+a], m.Means[to*d+a] = mu-half*axis[a], mu+half*axis[a]
+	}
+	switch m.Covariance {
+	case Full:
+		for a := range d {
+			for b := range d {
+				w.a[a*d+b] -= lambda / 4 * axis[a] * axis[b]
+			}
+		}
+		floored(w, 0, floor, d)
+		copy(m.Covariances[from*d*d:(from+1)*d*d], w.a)
+		copy(m.Covariances[to*d*d:(to+1)*d*d], w.a)
+	case Diag:
+		copy(m.Covariances[to*d:(to+1)*d], m.Covariances[from*d:(from+1)*d])
+	case Spherical:
+		m.Covariances[to] = m.Covariances[from]
+	}
+}
+
+// spread is component k's weight times its total variance (the trace of its covariance):
+// the widest component is split into one left without weight.
+func (m *Model) spread(k int) float64 {
+	d := m.dims()
+	if d == 1 {
+		return m.Weights[k] * m.variance(k)
+	}
+	t := 0.0
+	switch m.Covariance {
+	case Full:
+		for a := range d {
+			t += m.Covariances[k*d*d+a*d+a]
+		}
+	case Tied:
+		for a := range d {
+			t += m.Covariances[a*d+a]
+		}
+	case Diag:
+		for a := range d {
+			t += m.Covariances[k*d+a]
+		}
+	case Spherical:
+		t = float64(d) * m.Covariances[k]
+	}
+	return m.Weights[k] * t
+}
+
+// asMulti returns m, a valid model of Dims > 1, with covariances of type c: each
+// component's covariance as a matrix, then its diagonal (Diag), the diagonal's mean
+// (Spherical), or the matrices pooled by weight (Tied).
+func (m *Model) asMulti(c Covariance) Model {
+	k, d := m.K(), m.Dims
+	out := Model{Dims: d, Covariance: c, Weights: append([]float64(nil), m.Weights...),
+		Means: append([]float64(nil), m.Means...), Covariances: make([]float64, covarianceLen(c, k, d))}
+	a := make([]float64, d*d)
+	total := 0.0
+	for _, w := range m.Weights {
+		total += w
+	}
+	for j := range k {
+		m.covariance(a, j)
+		switch c {
+		case Full:
+			copy(out.Covariances[j*d*d:], a)
+		case Tied:
+			for i, v := range a {
+				out.Covariances[i] += m.Weights[j] / total * v
+			}
+		case Diag:
+			for b := range d {
+				out.Covariances[j*d+b] = a[b*d+b]
+			}
+		case Spherical:
+			for b := range d {
+				out.Covariances[j] += a[b*d+b] / float64(d)
+			}
+		}
+	}
+	return out
+}
+
+// multiPrepared returns m, of Dims > 1 and its weights normalised to sum to one if
+// normalise, in the kernels' form, once m and the samples x (Dims features each) are
+// checked. The multichannel kernels compute in float64 whatever T.
+func multiPrepared[T float32 | float64](m *Model, x []T, normalise bool) (*kernel.MultiCoeffs, error) {
+	if normalise {
+		m = m.normalised()
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	if len(x)%m.Dims != 0 {
+		return nil, fmt.Errorf("gmm: %w: %d values are not samples of %d features", ErrInvalidData, len(x), m.Dims)
+	}
+	if _, _, err := checkFinite(x); err != nil {
+		return nil, err
+	}
+	c := kernel.NewMultiCoeffs(m.K(), m.Dims, m.Covariance == Diag || m.Covariance == Spherical)
+	m.setMultiCoeffs(c, newMultiWork(m.Dims))
+	return c, nil
+}
+
+// samples returns how many samples x holds for m.
+func (m *Model) samples(n int) int { return n / m.dims() }
+
+// multiScores returns the log-density of every sample of x under m, of Dims > 1 (its
+// weights normalised), or with resp the responsibilities' rows, on e's workers.
+func multiScores[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec, resp bool) ([]float64, error) {
+	c, err := multiPrepared(m, x, true)
+	if err != nil {
+		return nil, err
+	}
+	n := m.samples(len(x))
+	score := make([]float64, n)
+	var rows []float64
+	if resp {
+		rows = make([]float64, n*m.K())
+	}
+	err = e.run(ctx, func(d *kernel.Driver) error {
+		kernel.DriveMultiScores(d, score, rows, x, c)
+		return stopped(ctx)
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case resp:
+		return rows, nil
+	}
+	return score, nil
+}

@@ -1,0 +1,347 @@
+package kernel
+
+import (
+	"math"
+
+	"github.com/gmmsimd/gmmsimd/internal/vmath"
+)
+
+// The multichannel kernels: samples of D features, row-major (x[n*D+j]), and components
+// whose precision (inverse covariance) is U U^T for an upper-triangular U, scikit-learn's
+// precisions_cholesky_. The log-joint of component k is
+//
+//	P_k(x) = Const[k] - |U_k^T (x - mu_k)|^2 / 2
+//
+// with Const[k] = log w_k + sum_j log (U_k)_jj - D/2 log(2 pi): no inverse and no
+// determinant is ever formed.
+
+// MaxDims is the most features a sample of the multichannel kernels may have.
+const MaxDims = 32
+
+// MultiCoeffs is a K-component mixture over D features in the form the multichannel
+// kernels read.
+type MultiCoeffs struct {
+	D     int
+	Const []float64 // K: log w_k + sum_j log (U_k)_jj - D/2 log(2 pi)
+	Mean  []float64 // K x D
+	// Prec holds each U_k, D x D row-major, upper-triangular (below the diagonal unread).
+	Prec []float64
+	// Diag says that every U_k is diagonal: only (U_k)_jj is read, and the statistics keep
+	// only the diagonal of the second moments.
+	Diag bool
+}
+
+// K returns the number of components.
+func (c *MultiCoeffs) K() int { return len(c.Const) }
+
+// NewMultiCoeffs returns zeroed coefficients of k components over d features.
+func NewMultiCoeffs(k, d int, diag bool) *MultiCoeffs {
+	return &MultiCoeffs{D: d, Const: make([]float64, k), Mean: make([]float64, k*d), Prec: make([]float64, k*d*d), Diag: diag}
+}
+
+// MultiStats are the sufficient statistics of a multichannel E-step over samples x_n with
+// weights c_n and responsibilities r_nk, shifted by each component's mean mu_k (the
+// coefficients' Mean) against cancellation:
+//
+//	N[k] = sum_n c_n r_nk
+//	S[k*D+j] = sum_n c_n r_nk (x_nj - mu_kj)
+//	Q[(k*D+j)*D+l] = sum_n c_n r_nk (x_nj - mu_kj)(x_nl - mu_kl), for j <= l (j == l only
+//	  for diagonal coefficients); the rest stays 0
+//	LogLik = sum_n c_n log p(x_n)
+type MultiStats struct {
+	N, S, Q []float64
+	LogLik  float64
+}
+
+// MultiStatsSize is the number of float64s that statistics of k components over d
+// features hold.
+func MultiStatsSize(k, d int) int { return k * (1 + d + d*d) }
+
+// NewMultiStats returns zeroed statistics of k components over d features.
+func NewMultiStats(k, d int) *MultiStats {
+	s := multiStatsIn(make([]float64, MultiStatsSize(k, d)), k, d)
+	return &s
+}
+
+// multiStatsIn returns statistics kept in buf.
+func multiStatsIn(buf []float64, k, d int) MultiStats {
+	n, s := k, k*d
+	return MultiStats{N: buf[:n:n], S: buf[n : n+s : n+s], Q: buf[n+s : MultiStatsSize(k, d) : MultiStatsSize(k, d)]}
+}
+
+// Reset zeroes s.
+func (s *MultiStats) Reset() {
+	clear(s.N)
+	clear(s.S)
+	clear(s.Q)
+	s.LogLik = 0
+}
+
+// Add adds o to s.
+func (s *MultiStats) Add(o *MultiStats) {
+	for i, v := range o.N {
+		s.N[i] += v
+	}
+	for i, v := range o.S {
+		s.S[i] += v
+	}
+	for i, v := range o.Q {
+		s.Q[i] += v
+	}
+	s.LogLik += o.LogLik
+}
+
+// multiScratch is the per-call working memory of the multichannel kernels.
+type multiScratch struct {
+	p    []float64 // K log-joints
+	diff []float64 // D: x - mu_k
+}
+
+func newMultiScratch(c *MultiCoeffs) multiScratch {
+	return multiScratch{p: make([]float64, c.K()), diff: make([]float64, c.D)}
+}
+
+// multiLogJoint sets p[k] = P_k(x) for the sample x (D features) and returns max_k p[k].
+func multiLogJoint(p, diff, x []float64, c *MultiCoeffs) float64 {
+	d := c.D
+	m := math.Inf(-1)
+	for k := range p {
+		mu := c.Mean[k*d : (k+1)*d]
+		u := c.Prec[k*d*d : (k+1)*d*d]
+		q := 0.0
+		if c.Diag {
+			for j := range d {
+				y := (x[j] - mu[j]) * u[j*d+j]
+				q = math.FMA(y, y, q)
+			}
+		} else {
+			for j := range d {
+				diff[j] = x[j] - mu[j]
+			}
+			// y_j = sum_{i <= j} diff_i U_ij: column j of U above the diagonal.
+			for j := range d {
+				y := 0.0
+				for i := 0; i <= j; i++ {
+					y = math.FMA(diff[i], u[i*d+j], y)
+				}
+				q = math.FMA(y, y, q)
+			}
+		}
+		v := c.Const[k] - q/2
+		p[k] = v
+		m = max(m, v)
+	}
+	return m
+}
+
+// sample returns sample n of x, D features, as float64 in buf.
+func sample[T Float](buf []float64, x []T, n int) []float64 {
+	d := len(buf)
+	for j, v := range x[n*d : (n+1)*d] {
+		buf[j] = float64(v)
+	}
+	return buf
+}
+
+// MultiEStep adds the statistics of the samples x (weights w, nil for all ones) under c to
+// s: log-joints, their running maximum, the stable exp-sum, the responsibilities and the
+// shifted moments in one pass, all in float64, with no per-sample storage beyond K
+// numbers. Samples beyond every component (every P_k -Inf) give log p = -Inf, as the
+// one-dimensional kernels do.
+func MultiEStep[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats) {
+	d, k := c.D, c.K()
+	sc := newMultiScratch(c)
+	xs := make([]float64, d)
+	block := NewMultiStats(k, d)
+	n := len(x) / d
+	for lo := 0; lo < n; lo += eStepBlock {
+		block.Reset()
+		for i := lo; i < min(lo+eStepBlock, n); i++ {
+			wi := 1.0
+			if w != nil {
+				wi = w[i]
+			}
+			multiSampleStats(sample(xs, x, i), wi, c, sc, block)
+		}
+		s.Add(block)
+	}
+}
+
+// multiSampleStats adds the statistics of one sample xs of weight wi to s.
+func multiSampleStats(xs []float64, wi float64, c *MultiCoeffs, sc multiScratch, s *MultiStats) {
+	d := c.D
+	m := multiLogJoint(sc.p, sc.diff, xs, c)
+	sum := 0.0
+	for k, pv := range sc.p {
+		e := 0.0
+		if m > math.Inf(-1) {
+			e = vmath.ExpFlushed64(pv - m)
+		}
+		sc.p[k] = e
+		sum += e
+	}
+	s.LogLik += wi * (m + vmath.Log64(sum))
+	scale := wi / sum
+	for k, e := range sc.p {
+		r := e * scale
+		if r == 0 {
+			continue
+		}
+		s.N[k] += r
+		mu := c.Mean[k*d : (k+1)*d]
+		sk := s.S[k*d : (k+1)*d]
+		q := s.Q[k*d*d : (k+1)*d*d]
+		for j := range d {
+			sc.diff[j] = xs[j] - mu[j]
+			sk[j] = math.FMA(r, sc.diff[j], sk[j])
+		}
+		for j := range d {
+			rd := r * sc.diff[j]
+			if c.Diag {
+				q[j*d+j] = math.FMA(rd, sc.diff[j], q[j*d+j])
+				continue
+			}
+			for l := j; l < d; l++ {
+				q[j*d+l] = math.FMA(rd, sc.diff[l], q[j*d+l])
+			}
+		}
+	}
+}
+
+// MultiClassify sets dst[n] to argmax_k P_k(x_n), the lowest k on ties.
+func MultiClassify[T Float](dst []uint16, x []T, c *MultiCoeffs) {
+	sc := newMultiScratch(c)
+	xs := make([]float64, c.D)
+	for i := range dst {
+		multiLogJoint(sc.p, sc.diff, sample(xs, x, i), c)
+		best, arg := math.Inf(-1), 0
+		for k, v := range sc.p {
+			if v > best {
+				best, arg = v, k
+			}
+		}
+		dst[i] = uint16(arg)
+	}
+}
+
+// MultiScores sets score[n] = log p(x_n), the stable exp-sum max_k P_k + log sum_k
+// exp(P_k - max), and, if resp is not nil, resp[n*K : (n+1)*K] to the responsibilities
+// (a sample beyond every component: score -Inf and responsibility 1 on component 0, its
+// label).
+func MultiScores[T Float](score, resp []float64, x []T, c *MultiCoeffs) {
+	sc := newMultiScratch(c)
+	xs := make([]float64, c.D)
+	k := c.K()
+	for i := range score {
+		m := multiLogJoint(sc.p, sc.diff, sample(xs, x, i), c)
+		if math.IsInf(m, -1) {
+			score[i] = m
+			if resp != nil {
+				row := resp[i*k : (i+1)*k]
+				clear(row)
+				row[0] = 1
+			}
+			continue
+		}
+		sum := 0.0
+		for j, v := range sc.p {
+			sc.p[j] = vmath.Exp64(v - m)
+			sum += sc.p[j]
+		}
+		score[i] = m + vmath.Log64(sum)
+		if resp != nil {
+			for j, e := range sc.p {
+				resp[i*k+j] = e / sum
+			}
+		}
+	}
+}
+
+// multiEStepTask runs MultiEStep on a tile into the tile's own statistics.
+type multiEStepTask[T Float] struct {
+	x       []T
+	w       []float64
+	c       *MultiCoeffs
+	partial []MultiStats
+}
+
+func (e *multiEStepTask[T]) run(_, t, lo, hi int) {
+	p := &e.partial[t]
+	p.Reset()
+	var w []float64
+	if e.w != nil {
+		w = e.w[lo:hi]
+	}
+	d := e.c.D
+	MultiEStep(e.x[lo*d:hi*d], w, e.c, p)
+}
+
+// multiPartials returns nt statistics of k components over d features, reusing the
+// driver's storage, each starting a cache line after the last one's end.
+func (dr *Driver) multiPartials(nt, k, d int) []MultiStats {
+	const line = 64 / 8
+	size := MultiStatsSize(k, d)
+	stride := (size+line-1)/line*line + line
+	if len(dr.mpartial) < nt || (nt > 0 && (len(dr.mpartial[0].N) != k || len(dr.mpartial[0].S) != k*d)) {
+		buf := make([]float64, stride*nt)
+		dr.mpartial = make([]MultiStats, nt)
+		for t := range dr.mpartial {
+			dr.mpartial[t] = multiStatsIn(buf[stride*t:], k, d)
+		}
+	}
+	return dr.mpartial[:nt]
+}
+
+// MultiPartialsBytes is how many bytes the per-tile statistics of a multichannel E-step
+// over n samples take on a driver with tiles of tile samples: what a caller bounds before
+// the pass allocates it.
+func MultiPartialsBytes(n, tile, k, d int) int64 {
+	nt := int64((n + tile - 1) / tile)
+	return nt * int64(MultiStatsSize(k, d)+16) * 8
+}
+
+// DriveMultiEStep sets s to the statistics of the samples x (D features each, weights w)
+// under c, per-tile statistics summed in tile order: the same bits for any number of
+// workers.
+func DriveMultiEStep[T Float](dr *Driver, x []T, w []float64, c *MultiCoeffs, s *MultiStats) {
+	n := len(x) / c.D
+	task := &multiEStepTask[T]{x: x, w: w, c: c, partial: dr.multiPartials(dr.tiles(n), c.K(), c.D)}
+	dr.forTiles(n, task)
+	s.Reset()
+	for t := range task.partial {
+		s.Add(&task.partial[t])
+	}
+}
+
+// multiTask labels or scores a tile.
+type multiTask[T Float] struct {
+	x           []T
+	c           *MultiCoeffs
+	labels      []uint16
+	score, resp []float64
+}
+
+func (e *multiTask[T]) run(_, _, lo, hi int) {
+	d, k := e.c.D, e.c.K()
+	x := e.x[lo*d : hi*d]
+	if e.labels != nil {
+		MultiClassify(e.labels[lo:hi], x, e.c)
+		return
+	}
+	var resp []float64
+	if e.resp != nil {
+		resp = e.resp[lo*k : hi*k]
+	}
+	MultiScores(e.score[lo:hi], resp, x, e.c)
+}
+
+// DriveMultiClassify sets dst[n] to the most responsible component of sample n of x.
+func DriveMultiClassify[T Float](dr *Driver, dst []uint16, x []T, c *MultiCoeffs) {
+	dr.forTiles(len(dst), &multiTask[T]{x: x, c: c, labels: dst})
+}
+
+// DriveMultiScores sets score[n] to log p(x_n) and, with resp, the responsibilities' rows
+// (see MultiScores).
+func DriveMultiScores[T Float](dr *Driver, score, resp []float64, x []T, c *MultiCoeffs) {
+	dr.forTiles(len(score), &multiTask[T]{x: x, c: c, score: score, resp: resp})
+}

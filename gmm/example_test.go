@@ -12,6 +12,7 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/gen"
 	"github.com/gmmsimd/gmmsimd/gmm"
+	"gonum.org/v1/gonum/mat"
 )
 
 // Fit two classes of pixel-like values with the reference program's evenly spaced start.
@@ -205,4 +206,29 @@ func ExampleSelectComponents() {
 	}
 	fmt.Println("components:", sel.Candidates[sel.Best].K)
 	// Output: components: 3
+}
+
+// Fit colour samples, n rows of 3 features in one row-major slice: gonum's layout, so a
+// mat.Dense made over the slice shares it, and the fitted means read as a K x 3 matrix.
+func ExampleFit_colour() {
+	m := gmm.Model{Dims: 3, Weights: []float64{0.5, 0.5}, Means: []float64{0.2, 0.3, 0.8, 0.9, 0.5, 0.1},
+		Covariances: []float64{0.01, 0.002, 0, 0.002, 0.01, 0, 0, 0, 0.01, 0.01, 0, 0, 0, 0.01, 0, 0, 0, 0.01}}
+	x, _, err := m.Sample(rand.New(rand.NewPCG(1, 2)), 20000)
+	if err != nil {
+		log.Fatal(err)
+	}
+	samples := mat.NewDense(len(x)/3, 3, x) // shares x
+	res, err := gmm.Fit(context.Background(), samples.RawMatrix().Data, gmm.Options{
+		Dims: 3, Covariance: gmm.Full, Components: 2, MaxIter: 100, Tol: 1e-8, Init: gmm.InitKMeansPP})
+	if err != nil {
+		log.Fatal(err)
+	}
+	means := mat.NewDense(2, 3, res.Model.Means)
+	for k := range 2 {
+		r := means.RawRowView(k)
+		fmt.Printf("weight %.2f  mean %.2f %.2f %.2f\n", res.Model.Weights[k], r[0], r[1], r[2])
+	}
+	// Unordered output:
+	// weight 0.50  mean 0.20 0.30 0.80
+	// weight 0.50  mean 0.90 0.50 0.10
 }

@@ -1,13 +1,15 @@
-// Package gmm fits one-dimensional Gaussian mixture models with Expectation-Maximization
-// and uses them: per-sample log-likelihoods, hard and soft assignments, information
-// criteria.
+// Package gmm fits Gaussian mixture models with Expectation-Maximization and uses them:
+// per-sample log-likelihoods, hard and soft assignments, information criteria, sampling.
 //
-// Fit takes float32 or float64 samples, optionally weighted, and runs every pass over the
-// data in a single streaming kernel that computes responsibilities, sufficient statistics
-// and the log-likelihood together, so no N x K matrix is ever held in memory. The kernels
-// run on several goroutines over fixed tiles whose partial sums are added in tile order:
+// Fit takes float32 or float64 samples of one or several features (Options.Dims, rows of
+// a row-major slice, gonum's layout), optionally weighted, with scikit-learn's covariance
+// types (Full, Diag, Spherical, Tied), and runs every pass over the data in a single
+// streaming kernel that computes responsibilities, sufficient statistics and the
+// log-likelihood together, so no N x K matrix is ever held in memory. The kernels run on
+// several goroutines over fixed tiles whose partial sums are added in tile order:
 // results are the same, bit for bit, whatever the number of threads. Exec says where the
-// passes run, and a Pool keeps the workers alive across calls.
+// passes run, and a Pool keeps the workers alive across calls. One-dimensional passes
+// run in AVX2 or AVX-512 where the CPU has them; the multichannel ones in Go so far.
 //
 // Integer data (pixel levels) go through CountLevels first: their distinct values with
 // their counts as weights are the same fit over a few hundred points.

@@ -60,14 +60,16 @@ func penalised[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec
 	return LogLikelihood(ctx, m, x, e)
 }
 
-// Sample draws n samples from m and returns them with the component each came from: the
-// component by its weight (weights normalised to sum to one), then the value from its
-// normal distribution. The same rng state gives the same samples.
+// Sample draws n samples from m and returns them, row-major (n x Dims), with the component
+// each came from: the component by its weight (weights normalised to sum to one), then
+// the sample from its normal distribution, mu + L z for the Cholesky factor L of its
+// covariance and z standard normal. The same rng state gives the same samples.
 func (m *Model) Sample(rng *rand.Rand, n int) (x []float64, component []int, err error) {
 	if err := m.Validate(); err != nil {
 		return nil, nil, err
 	}
-	if n < 0 {
+	d := m.dims()
+	if n < 0 || n > math.MaxInt/d {
 		return nil, nil, fmt.Errorf("gmm: Sample: %d samples, want 0 or more", n)
 	}
 	cum := make([]float64, m.K())
@@ -76,15 +78,36 @@ func (m *Model) Sample(rng *rand.Rand, n int) (x []float64, component []int, err
 		total += w
 		cum[k] = total
 	}
-	x, component = make([]float64, n), make([]int, n)
-	for i := range x {
+	factors := make([]float64, m.K()*d*d) // each component's L
+	a := make([]float64, d*d)
+	for k := range m.K() {
+		if d == 1 {
+			factors[k] = math.Sqrt(m.variance(k))
+			continue
+		}
+		m.covariance(a, k)
+		cholesky(factors[k*d*d:(k+1)*d*d], a, d, nil) // positive definite: Validate
+	}
+	x, component = make([]float64, n*d), make([]int, n)
+	z := make([]float64, d)
+	for i := range n {
 		u := rng.Float64() * total
 		k := 0
 		for k < len(cum)-1 && u >= cum[k] {
 			k++
 		}
 		component[i] = k
-		x[i] = m.Means[k] + math.Sqrt(m.variance(k))*rng.NormFloat64()
+		for a := range z {
+			z[a] = rng.NormFloat64()
+		}
+		l := factors[k*d*d : (k+1)*d*d]
+		for a := range d {
+			v := m.Means[k*d+a]
+			for b := 0; b <= a; b++ {
+				v += l[a*d+b] * z[b]
+			}
+			x[i*d+a] = v
+		}
 	}
 	return x, component, nil
 }

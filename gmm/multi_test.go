@@ -1,0 +1,270 @@
+package gmm
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// colours draws n samples of d features from k well-separated blobs, row-major.
+func colours(seed uint64, n, d, k int) []float64 {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	x := make([]float64, n*d)
+	for i := range n {
+		c := i % k
+		for a := range d {
+			x[i*d+a] = (float64(c)+0.5)/float64(k) + 0.03*rng.NormFloat64()*float64(1+a%2)
+		}
+	}
+	return x
+}
+
+// checkValidMulti fails unless every step of res is a valid mixture of k components with
+// weights summing to one and a finite log-likelihood.
+func checkValidMulti(t *testing.T, what string, res *Result, k int) {
+	t.Helper()
+	for _, s := range res.History {
+		if err := s.Model.Validate(); err != nil || s.Model.K() != k {
+			t.Fatalf("%s: iteration %d: %v (%d components)", what, s.Iter, err, s.Model.K())
+		}
+		sum := 0.0
+		for _, w := range s.Model.Weights {
+			sum += w
+		}
+		if math.Abs(sum-1) > 1e-12 || math.IsNaN(s.LogLikelihood) || math.IsInf(s.LogLikelihood, 0) {
+			t.Fatalf("%s: iteration %d: weights sum to %v, log-likelihood %v", what, s.Iter, sum, s.LogLikelihood)
+		}
+	}
+}
+
+var allTypes = []Covariance{Full, Diag, Spherical, Tied}
+
+// A multichannel fit gives the same bits whatever the number of workers, and float32
+// samples give the float64 fit of the same values: the kernels compute in float64.
+func TestMultiFitIsBitIdenticalAcrossThreads(t *testing.T) {
+	x := colours(1, 20000, 3, 4)
+	x32 := make([]float32, len(x))
+	for i, v := range x {
+		x32[i] = float32(v)
+		x[i] = float64(x32[i])
+	}
+	for _, c := range allTypes {
+		opt := Options{Dims: 3, Covariance: c, Components: 4, MaxIter: 8, Init: InitKMeansPP, Seed: 3}
+		var first *Result
+		for _, threads := range []int{1, 2, 5} {
+			opt.Threads = threads
+			res, err := Fit(t.Context(), x, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkValidMulti(t, c.String(), res, 4)
+			if first == nil {
+				first = res
+				res32, err := Fit(t.Context(), x32, opt)
+				if err != nil || !slices.Equal(res32.Model.Covariances, res.Model.Covariances) {
+					t.Errorf("%v: float32 samples fit to %v (%v), float64 to %v", c, res32.Model, err, res.Model)
+				}
+				continue
+			}
+			if !slices.Equal(res.Model.Means, first.Model.Means) || !slices.Equal(res.Model.Covariances, first.Model.Covariances) ||
+				res.LogLikelihood != first.LogLikelihood {
+				t.Errorf("%v: %d threads give another fit", c, threads)
+			}
+		}
+	}
+}
+
+// Weights count samples: a weighted fit is the fit of the samples repeated.
+func TestMultiWeightsCountSamples(t *testing.T) {
+	x := colours(2, 600, 2, 3)
+	w := make([]float64, 600)
+	var rep []float64
+	for i := range w {
+		w[i] = float64(1 + i%3)
+		for range int(w[i]) {
+			rep = append(rep, x[2*i:2*i+2]...)
+		}
+	}
+	for _, c := range allTypes {
+		opt := Options{Dims: 2, Covariance: c, Components: 3, MaxIter: 10, Init: InitQuantiles}
+		a, err := Fit(t.Context(), rep, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt.Weights = w
+		b, err := Fit(t.Context(), x, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range a.History {
+			if relErr(a.History[i].LogLikelihood, b.History[i].LogLikelihood) > 1e-11 {
+				t.Fatalf("%v iteration %d: repeated %v, weighted %v", c, i, a.History[i].LogLikelihood, b.History[i].LogLikelihood)
+			}
+		}
+	}
+}
+
+// Degenerate colour data give valid mixtures of every type, never NaN: a constant
+// channel, two colours only, more components than distinct colours, all one colour.
+func TestMultiDegenerateData(t *testing.T) {
+	constant := colours(3, 900, 3, 3)
+	for i := range 900 {
+		constant[i*3+1] = 0.5
+	}
+	var two, one []float64
+	for i := range 1000 {
+		if i%3 == 0 {
+			two = append(two, 0.9, 0.1, 0.2)
+		} else {
+			two = append(two, 0.2, 0.3, 0.9)
+		}
+		one = append(one, 0.4, 0.4, 0.4)
+	}
+	for name, x := range map[string][]float64{"constant channel": constant, "two colours": two, "one colour": one} {
+		for _, c := range allTypes {
+			for _, init := range []Init{InitEvenlySpaced, InitQuantiles, InitKMeansPP, InitRandomFromData} {
+				res, err := Fit(t.Context(), x, Options{Dims: 3, Covariance: c, Components: 5, MaxIter: 15, Init: init})
+				if err != nil {
+					t.Fatalf("%s, %v, %v: %v", name, c, init, err)
+				}
+				checkValidMulti(t, fmt.Sprintf("%s, %v, %v", name, c, init), res, 5)
+			}
+		}
+	}
+}
+
+// A component that loses every sample is split from the widest along its principal
+// axis: the two halves straddle its mean along the axis.
+func TestMultiSplitAlongThePrincipalAxis(t *testing.T) {
+	x := colours(4, 4000, 2, 1)
+	for i := range 4000 { // stretch the blob along (1, 1)
+		s := float64(i%100)/100 - 0.5
+		x[2*i] += s
+		x[2*i+1] += s
+	}
+	far := Model{Dims: 2, Weights: []float64{0.5, 0.5}, Means: []float64{0.5, 0.5, 1e6, -1e6},
+		Covariances: []float64{0.1, 0, 0, 0.1, 1e-6, 0, 0, 1e-6}}
+	res, err := Fit(t.Context(), x, Options{Dims: 2, Components: 2, MaxIter: 1, InitModel: &far})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Reseeded) != 1 || res.Reseeded[0].Component != 1 {
+		t.Fatalf("reseeded %v, want component 1", res.Reseeded)
+	}
+	// The axis of the data's covariance, in closed form for 2 x 2: the angle
+	// atan2(2 c_xy, c_xx - c_yy) / 2.
+	_, cov := moments(x, nil, 2)
+	angle := math.Atan2(2*cov[1], cov[0]-cov[3]) / 2
+	m := res.Model.Means
+	dx, dy := m[2]-m[0], m[3]-m[1]
+	if got := math.Atan2(dy, dx); math.Abs(got-angle) > 1e-6 {
+		t.Errorf("the halves are %v apart, at %v rad; the principal axis is at %v", []float64{dx, dy}, got, angle)
+	}
+	// Half a standard deviation along the axis either side: sqrt(lambda) apart.
+	lambda := (cov[0]+cov[3])/2 + math.Hypot((cov[0]-cov[3])/2, cov[1])
+	if d := math.Hypot(dx, dy); math.Abs(d-math.Sqrt(lambda)) > 1e-9 {
+		t.Errorf("the halves are %v apart, want sqrt(lambda) = %v", d, math.Sqrt(lambda))
+	}
+}
+
+// Models over several features validate their shapes, symmetry and positive
+// definiteness, and survive JSON.
+func TestMultiModelValidation(t *testing.T) {
+	ok := Model{Dims: 2, Weights: []float64{1, 1}, Means: []float64{0, 0, 1, 1},
+		Covariances: []float64{1, 0.5, 0.5, 1, 2, -1, -1, 2}}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := map[string]func(m *Model){
+		"asymmetric":    func(m *Model) { m.Covariances[1] = 0.4 },
+		"not definite":  func(m *Model) { m.Covariances[1], m.Covariances[2] = 2, 2 },
+		"short means":   func(m *Model) { m.Means = m.Means[:3] },
+		"diag shape":    func(m *Model) { m.Covariance = Diag },
+		"NaN mean":      func(m *Model) { m.Means[2] = math.NaN() },
+		"too many dims": func(m *Model) { m.Dims = MaxDims + 1 },
+	}
+	for name, spoil := range bad {
+		m := ok.Clone()
+		spoil(&m)
+		if err := m.Validate(); !errors.Is(err, ErrInvalidModel) {
+			t.Errorf("%s: %v", name, err)
+		}
+		if _, err := m.MarshalJSON(); err == nil {
+			t.Errorf("%s: marshalled", name)
+		}
+	}
+	data, err := ok.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Model
+	if err := back.UnmarshalJSON(data); err != nil || !slices.Equal(back.Covariances, ok.Covariances) || back.Dims != 2 {
+		t.Fatalf("%s read back as %v (%v)", data, back, err)
+	}
+}
+
+// Bad multichannel input is an error: a sample count not divisible by Dims, Dims beyond
+// MaxDims, a start of another dimension.
+func TestMultiBadInput(t *testing.T) {
+	x := colours(5, 100, 3, 2)
+	if _, err := Fit(t.Context(), x[:299], Options{Dims: 3, Components: 2, MaxIter: 1}); !errors.Is(err, ErrInvalidData) {
+		t.Errorf("299 values of 3 features: %v", err)
+	}
+	if _, err := Fit(t.Context(), x, Options{Dims: MaxDims + 1, Components: 2, MaxIter: 1}); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("Dims %d: %v", MaxDims+1, err)
+	}
+	one := NewModel([]float64{1, 1}, []float64{0, 1}, []float64{1, 1})
+	if _, err := Fit(t.Context(), x, Options{Dims: 3, Components: 2, MaxIter: 1, InitModel: &one}); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("a 1-D start for 3-D samples: %v", err)
+	}
+	m := Model{Dims: 3, Weights: []float64{1}, Means: []float64{0, 0, 0}, Covariances: []float64{1}, Covariance: Spherical}
+	if err := Predict(t.Context(), &m, make([]uint16, 33), x[:100], Exec{}); !errors.Is(err, ErrInvalidData) {
+		t.Errorf("Predict of 100 values of 3 features: %v", err)
+	}
+}
+
+// Samples drawn from a full-covariance model have its mean and covariance, and fit back
+// to it.
+func TestMultiSample(t *testing.T) {
+	m := Model{Dims: 2, Weights: []float64{0.3, 0.7}, Means: []float64{0, 0, 3, 1},
+		Covariances: []float64{1, 0.6, 0.6, 0.5, 0.2, -0.1, -0.1, 0.3}}
+	x, comp, err := m.Sample(rand.New(rand.NewPCG(9, 9)), 200000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range 2 {
+		var sx, sy, sxx, sxy, syy, n float64
+		for i, c := range comp {
+			if c == k {
+				a, b := x[2*i]-m.Means[2*k], x[2*i+1]-m.Means[2*k+1]
+				sx, sy, sxx, sxy, syy, n = sx+a, sy+b, sxx+a*a, sxy+a*b, syy+b*b, n+1
+			}
+		}
+		got := []float64{sx / n, sy / n, sxx / n, sxy / n, syy / n}
+		cov := m.Covariances[4*k:]
+		want := []float64{0, 0, cov[0], cov[1], cov[3]}
+		for i := range got {
+			// Five standard errors of a mean or a second moment of n draws.
+			if se := 5 * math.Sqrt(2*max(cov[0], cov[3])*max(cov[0], cov[3])/n); math.Abs(got[i]-want[i]) > se {
+				t.Errorf("component %d: moment %d is %v, want %v within %v", k, i, got[i], want[i], se)
+			}
+		}
+	}
+	res, err := Fit(t.Context(), x, Options{Dims: 2, Components: 2, MaxIter: 100, Tol: 1e-10, Init: InitKMeansPP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Model
+	if r.Means[0] > r.Means[2] { // the components in m's order
+		r = Model{Dims: 2, Weights: []float64{r.Weights[1], r.Weights[0]}, Means: []float64{r.Means[2], r.Means[3], r.Means[0], r.Means[1]},
+			Covariances: append(append([]float64(nil), r.Covariances[4:]...), r.Covariances[:4]...)}
+	}
+	for i := range m.Covariances {
+		if math.Abs(r.Covariances[i]-m.Covariances[i]) > 0.02 {
+			t.Fatalf("fitted %v, drawn from %v", r, m)
+		}
+	}
+}

@@ -10,7 +10,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
 )
 
-// Channel says which single value of a pixel is segmented.
+// Channel says which value of a pixel is segmented: a single channel, or a colour space.
 type Channel int
 
 const (
@@ -23,9 +23,13 @@ const (
 	Green
 	// Blue is the blue channel: what the reference program read (OpenCV's first channel).
 	Blue
+	// RGB, CIELab and YCbCr are colour spaces: three values a pixel (see ColourSamples).
+	RGB
+	CIELab
+	YCbCr
 )
 
-var channelNames = [...]string{Luma: "luma", Red: "red", Green: "green", Blue: "blue"}
+var channelNames = [...]string{Luma: "luma", Red: "red", Green: "green", Blue: "blue", RGB: "rgb", CIELab: "lab", YCbCr: "ycbcr"}
 
 // String returns the channel's name, as ParseChannel reads it.
 func (c Channel) String() string {
@@ -35,14 +39,15 @@ func (c Channel) String() string {
 	return fmt.Sprintf("Channel(%d)", int(c))
 }
 
-// ParseChannel returns the channel called name: luma, red, green or blue.
+// ParseChannel returns the channel called name: luma, red, green or blue, or the colour
+// spaces rgb, lab and ycbcr.
 func ParseChannel(name string) (Channel, error) {
 	for c, n := range channelNames {
 		if n == name {
 			return Channel(c), nil
 		}
 	}
-	return 0, fmt.Errorf("segment: unknown channel %q (want luma, red, green or blue)", name)
+	return 0, fmt.Errorf("segment: unknown channel %q (want luma, red, green, blue, rgb, lab or ycbcr)", name)
 }
 
 // Plane is one value per pixel, row-major, as integer levels 0..Max: 255 for 8-bit images,
@@ -62,7 +67,7 @@ type Plane struct {
 // as gray the same way.
 func NewPlane(img image.Image, ch Channel) (*Plane, error) {
 	if ch < Luma || ch > Blue {
-		return nil, fmt.Errorf("segment: unknown channel %v", ch)
+		return nil, fmt.Errorf("segment: %v is not a single channel", ch)
 	}
 	b := img.Bounds()
 	p := &Plane{Width: b.Dx(), Height: b.Dy(), Max: 1<<Depth(img) - 1}

@@ -92,15 +92,22 @@ func rankedClasses[T float32 | float64](ctx context.Context, m *gmm.Model, x []T
 		order[i] = uint16(i)
 	}
 	slices.SortStableFunc(order, func(a, b uint16) int { return cmp.Compare(m.Means[a], m.Means[b]) })
-	rank := make([]uint16, k)
+	return order, rankAndClean(ctx, p, order)
+}
+
+// rankAndClean sets every level of p, a component's index, to its rank in order (the
+// component of each rank), then opens and closes the ranks with a 5x5 square: a map from
+// ranks to levels that never decreases commutes with the filters' minima and maxima.
+func rankAndClean(ctx context.Context, p *Plane, order []uint16) error {
+	rank := make([]uint16, len(order))
 	for r, c := range order {
 		rank[c] = uint16(r)
 	}
 	remap(p.Levels, rank)
 	if err := openClose(ctx, p, CleanRadius); err != nil {
-		return nil, fmt.Errorf("segment: %w", err)
+		return fmt.Errorf("segment: %w", err)
 	}
-	return order, nil
+	return nil
 }
 
 // levelClasses sets every level of p to the most responsible component of m for the

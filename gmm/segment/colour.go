@@ -1,0 +1,193 @@
+package segment
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"slices"
+
+	"github.com/gmmsimd/gmmsimd/gmm"
+	"github.com/gmmsimd/gmmsimd/internal/bigmem"
+	"github.com/gmmsimd/gmmsimd/internal/parallel"
+)
+
+// Dims is how many values a pixel of the channel has: 3 for the colour spaces, 1 for the
+// single channels.
+func (c Channel) Dims() int {
+	if c >= RGB {
+		return 3
+	}
+	return 1
+}
+
+// ColourSamples returns the pixels of img in the colour space ch (RGB, CIELab or YCbCr) as
+// samples of 3 features, row-major: R, G, B as level/Max in [0, 1]; CIE L*a*b* (D65) of
+// the pixels read as sRGB, in its own units (L* 0..100); or the JPEG's Y, Cb, Cr over 255
+// (of a YCbCr image, its planes with the chroma of each pixel's nearest sample; of
+// another, BT.601 full-range YCbCr of its RGB). The rows are converted in parallel.
+func ColourSamples[T float32 | float64](img image.Image, ch Channel) ([]T, error) {
+	if ch < RGB || ch > YCbCr {
+		return nil, fmt.Errorf("segment: %v is not a colour space", ch)
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	maxLevel := 1<<Depth(img) - 1
+	out := bigmem.Make[T](3 * w * h)
+	lut := linearLUT(maxLevel)
+	ycc, isYCbCr := img.(*image.YCbCr)
+	parallel.For(h, rowGrain(w), func(y0, y1 int) {
+		dst := out[3*y0*w : 3*y1*w]
+		if ch == YCbCr && isYCbCr {
+			for y := y0; y < y1; y++ {
+				for x := range w {
+					yi := ycc.YOffset(b.Min.X+x, b.Min.Y+y)
+					ci := ycc.COffset(b.Min.X+x, b.Min.Y+y)
+					o := dst[3*((y-y0)*w+x):]
+					o[0], o[1], o[2] = T(float64(ycc.Y[yi])/255), T(float64(ycc.Cb[ci])/255), T(float64(ycc.Cr[ci])/255)
+				}
+			}
+			return
+		}
+		eachRGB(rows(img, y0, y1), func(i int, r, g, bl uint32) {
+			if maxLevel == 255 {
+				r, g, bl = to8(r), to8(g), to8(bl)
+			}
+			o := dst[3*i : 3*i+3 : 3*i+3]
+			switch ch {
+			case RGB:
+				o[0], o[1], o[2] = T(float64(r)/float64(maxLevel)), T(float64(g)/float64(maxLevel)), T(float64(bl)/float64(maxLevel))
+			case CIELab:
+				c := LabFromLinear(lut[r], lut[g], lut[bl])
+				o[0], o[1], o[2] = T(c.L), T(c.A), T(c.B)
+			case YCbCr:
+				rf, gf, bf := float64(r)/float64(maxLevel), float64(g)/float64(maxLevel), float64(bl)/float64(maxLevel)
+				yy, cb, cr := ycbcrFromRGB(rf, gf, bf)
+				o[0], o[1], o[2] = T(yy), T(cb), T(cr)
+			}
+		})
+	})
+	return out, nil
+}
+
+// ycbcrFromRGB is JPEG's full-range BT.601 YCbCr of R, G, B in [0, 1], over 255: Cb and Cr
+// centred on 128/255.
+func ycbcrFromRGB(r, g, b float64) (y, cb, cr float64) {
+	y = 0.299*r + 0.587*g + 0.114*b
+	cb = 128.0/255 - 0.168735892*r - 0.331264108*g + 0.5*b
+	cr = 128.0/255 + 0.5*r - 0.418687589*g - 0.081312411*b
+	return y, cb, cr
+}
+
+// rgbFromColour returns the sRGB colour, R, G, B in [0, 1] (not clipped), of a sample of
+// the colour space ch.
+func rgbFromColour(v []float64, ch Channel) (r, g, b float64) {
+	switch ch {
+	case CIELab:
+		return srgbFromLab(Lab{v[0], v[1], v[2]})
+	case YCbCr:
+		y, cb, cr := v[0], v[1]-128.0/255, v[2]-128.0/255
+		return y + 1.402*cr, y - 0.344136286*cb - 0.714136286*cr, y + 1.772*cb
+	}
+	return v[0], v[1], v[2]
+}
+
+// srgbFromLab converts L*a*b* (D65) to sRGB in [0, 1] (not clipped), inverting
+// LabFromLinear and the sRGB transfer function.
+func srgbFromLab(c Lab) (r, g, b float64) {
+	const delta = 6.0 / 29
+	inv := func(f float64) float64 {
+		if f > delta {
+			return f * f * f
+		}
+		return 3 * delta * delta * (f - 4.0/29)
+	}
+	fy := (c.L + 16) / 116
+	x, y, z := whiteX*inv(fy+c.A/500), whiteY*inv(fy), whiteZ*inv(fy-c.B/200)
+	lr := 3.2404542*x - 1.5371385*y - 0.4985314*z
+	lg := -0.9692660*x + 1.8760108*y + 0.0415560*z
+	lb := 0.0556434*x - 0.2040259*y + 1.0572252*z
+	return linearToSRGB(lr), linearToSRGB(lg), linearToSRGB(lb)
+}
+
+// linearToSRGB applies the sRGB transfer function to a linear value.
+func linearToSRGB(c float64) float64 {
+	if c <= 0.0031308 {
+		return 12.92 * c
+	}
+	return 1.055*math.Pow(c, 1/2.4) - 0.055
+}
+
+// meanColours returns each component's mean of the colour model m (samples of the space
+// ch) as an sRGB colour of levels 0..maxLevel, rounded and clipped.
+func meanColours(m *gmm.Model, ch Channel, maxLevel int) [][3]uint16 {
+	out := make([][3]uint16, m.K())
+	for k := range out {
+		r, g, b := rgbFromColour(m.Means[3*k:3*k+3], ch)
+		for i, v := range []float64{r, g, b} {
+			out[k][i] = uint16(math.Round(min(max(v, 0), 1) * float64(maxLevel)))
+		}
+	}
+	return out
+}
+
+// ColourClasses sets every level of p to the index of the most responsible component of
+// the colour model m (samples of the space ch) for the pixel that x holds, row-major,
+// cleaned as Classes cleans them: opened then closed with a 5x5 square, on the components
+// ranked by the luma of their mean colour. p.Max becomes K-1; nil Levels are allocated.
+// ctx stops it as it stops Segment.
+func ColourClasses[T float32 | float64](ctx context.Context, m *gmm.Model, x []T, p *Plane, ch Channel, e gmm.Exec) error {
+	if ch.Dims() != 3 || m.Dims != 3 {
+		return fmt.Errorf("segment: a model of %d features for the colour space %v", m.Dims, ch)
+	}
+	if 3*p.Width*p.Height != len(x) || (p.Levels != nil && 3*len(p.Levels) != len(x)) {
+		return fmt.Errorf("segment: %d colour samples for a %dx%d image", len(x)/3, p.Width, p.Height)
+	}
+	if p.Levels == nil {
+		p.Levels = bigmem.Make[uint16](len(x) / 3)
+	}
+	if err := gmm.Predict(ctx, m, p.Levels, x, e); err != nil {
+		return err
+	}
+	cols := meanColours(m, ch, 65535)
+	luma := func(c [3]uint16) float64 { return 0.299*float64(c[0]) + 0.587*float64(c[1]) + 0.114*float64(c[2]) }
+	order := make([]uint16, m.K())
+	for i := range order {
+		order[i] = uint16(i)
+	}
+	slices.SortStableFunc(order, func(a, b uint16) int { return cmp.Compare(luma(cols[a]), luma(cols[b])) })
+	if err := rankAndClean(ctx, p, order); err != nil {
+		return err
+	}
+	remap(p.Levels, order)
+	p.Max = m.K() - 1
+	return nil
+}
+
+// MeanColourImage returns the image of p's classes (as ColourClasses leaves them) in the
+// mean colour of each component of the colour model m (samples of the space ch), as 8-bit
+// sRGB or, with maxLevel 65535, 16-bit.
+func MeanColourImage(m *gmm.Model, p *Plane, ch Channel, maxLevel int) image.Image {
+	cols := meanColours(m, ch, maxLevel)
+	r := image.Rect(0, 0, p.Width, p.Height)
+	if maxLevel > 255 {
+		img := image.NewNRGBA64(r)
+		parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {
+			for i, v := range p.Levels[lo:hi] {
+				c := cols[v]
+				img.SetNRGBA64((lo+i)%p.Width, (lo+i)/p.Width, color.NRGBA64{c[0], c[1], c[2], 0xffff})
+			}
+		})
+		return img
+	}
+	img := image.NewNRGBA(r)
+	parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {
+		for i, v := range p.Levels[lo:hi] {
+			c := cols[v]
+			copy(img.Pix[4*(lo+i):], []uint8{uint8(c[0]), uint8(c[1]), uint8(c[2]), 0xff})
+		}
+	})
+	return img
+}

@@ -38,6 +38,7 @@ type config struct {
 	precision     string
 	method        string
 	channel       segment.Channel
+	covariance    gmm.Covariance
 	out           string
 	cpuprofile    string
 	memprofile    string
@@ -64,7 +65,7 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 // rawFlags are the flags kept as text until parseFlags checks them.
-type rawFlags struct{ threshold, channel, init, components, kRange string }
+type rawFlags struct{ threshold, channel, covariance, init, components, kRange string }
 
 // newFlagSet declares every flag, storing into c and r.
 func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
@@ -90,7 +91,8 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.StringVar(&c.kernel, "kernel", "auto", "kernel implementation: auto, generic, avx2 or avx512")
 	fs.StringVar(&c.precision, "precision", "float64", "sample precision: float64 or float32")
 	fs.StringVar(&c.method, "method", "auto", "histogram (EM on the counts of the pixel levels: the same fit, faster), pixels (EM on every pixel), or auto: histogram but for a pair's colour differences")
-	fs.StringVar(&r.channel, "channel", "luma", "channel of a colour image: luma, red, green or blue (the reference read blue)")
+	fs.StringVar(&r.channel, "channel", "luma", "what is segmented: luma, red, green or blue (one channel; the reference read blue), or the colour spaces rgb, lab or ycbcr")
+	fs.StringVar(&r.covariance, "covariance", "full", "with a colour space, the covariances: full, diag, spherical or tied")
 	fs.StringVar(&c.out, "out", "", "segmented PNG `file` (default: <image name>_segmented.png in the working directory)")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a pprof CPU profile to `file`")
 	fs.BoolVar(&c.palette, "palette", false, "colour each class (colour-blind-safe colours) instead of the gray level of its mean")
@@ -163,6 +165,12 @@ func parseValues(c *config, raw rawFlags, set map[string]bool) error {
 	if c.channel, err = segment.ParseChannel(raw.channel); err != nil {
 		return usageError{"--channel: " + reason(err)}
 	}
+	if c.covariance, err = gmm.ParseCovariance(raw.covariance); err != nil {
+		return usageError{"--covariance: " + reason(err)}
+	}
+	if set["covariance"] && c.channel.Dims() == 1 {
+		return usageError{"--covariance goes with a colour space (--channel=rgb, lab or ycbcr)"}
+	}
 	if err := parseComponents(c, raw); err != nil {
 		return err
 	}
@@ -232,6 +240,12 @@ func checkChoices(c *config) error {
 		return usageError{fmt.Sprintf("--method=%s: want auto, histogram or pixels", c.method)}
 	case c.method == "histogram" && c.second != "":
 		return usageError{"--method=histogram needs integer pixels; a pair is segmented on its CIE94 differences, with --method=pixels"}
+	case c.channel.Dims() > 1 && c.second != "":
+		return usageError{"a pair is segmented on its CIE94 differences, one value a pixel: --channel=" + c.channel.String() + " does not apply"}
+	case c.channel.Dims() > 1 && c.method == "histogram":
+		return usageError{"--method=histogram counts the levels of one channel; a colour space is fitted over its pixels (--method=pixels)"}
+	case c.channel.Dims() > 1 && c.visualization != 0:
+		return usageError{"--visualization draws the figures of one channel; they are not drawn for a colour space"}
 	}
 	if err := c.exec().Validate(); err != nil && !c.version {
 		return usageError{"--kernel: " + reason(err)}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"slices"
@@ -251,4 +253,82 @@ func TestComponentsAutoKeepsTheLowestBIC(t *testing.T) {
 		!strings.Contains(r.Stdout, "<- lowest") || strings.Count(r.Stdout, "ITERATION ") != 20 {
 		t.Fatalf("exit %d, text report:\n%s", r.Code, r.Stdout)
 	}
+}
+
+// A colour run fits the pixels in the colour space asked for, writes each pixel in its
+// class's mean colour, reports means of 3 values and covariances in their type's shape,
+// and its saved model segments the image again without fitting, to the same output.
+func TestColourRun(t *testing.T) {
+	dir := t.TempDir()
+	out, saved, again := filepath.Join(dir, "o.png"), filepath.Join(dir, "m.json"), filepath.Join(dir, "again.png")
+	in := filepath.Join(dir, "in.png")
+	src := image.NewNRGBA(image.Rect(0, 0, 60, 40))
+	for i := range 60 * 40 {
+		c := [][3]uint8{{200, 40, 60}, {30, 50, 150}, {90, 160, 70}}[(i%60)/20]
+		copy(src.Pix[4*i:], []uint8{c[0] + uint8(i%7), c[1], c[2] + uint8(i%5), 255})
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cov := range []string{"full", "diag", "spherical", "tied"} {
+		r := runCmd(t, "--first-image="+in, "--channel=lab", "--covariance="+cov, "--components=3", "--iterations=5", "--json",
+			"--out="+out, "--save-model="+saved)
+		if r.Code != 0 {
+			t.Fatalf("%s: status %d: %s", cov, r.Code, r.Stderr)
+		}
+		var doc struct {
+			Channel    string
+			Method     string
+			Iterations []struct {
+				Means       [][]float64
+				Covariance  string
+				Covariances json.RawMessage
+			}
+		}
+		if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
+			t.Fatal(err)
+		}
+		last := doc.Iterations[len(doc.Iterations)-1]
+		if doc.Channel != "lab" || doc.Method != "pixels" || len(last.Means) != 3 || len(last.Means[0]) != 3 || last.Covariance != cov {
+			t.Fatalf("%s: document %s", cov, r.Stdout)
+		}
+		if !coloured(readPNG(t, out)) {
+			t.Fatalf("%s: the output has no colour", cov)
+		}
+		r = runCmd(t, "--first-image="+in, "--channel=lab", "--model="+saved, "--out="+again)
+		if r.Code != 0 {
+			t.Fatalf("%s: --model: status %d: %s", cov, r.Code, r.Stderr)
+		}
+		if !bytes.Equal(readBytes(t, out), readBytes(t, again)) {
+			t.Errorf("%s: the saved model segments the image otherwise", cov)
+		}
+	}
+}
+
+// readPNG decodes the PNG at path.
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(readBytes(t, path)))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+// coloured reports whether some pixel of img is not a gray.
+func coloured(img image.Image) bool {
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r != g || g != bl {
+				return true
+			}
+		}
+	}
+	return false
 }

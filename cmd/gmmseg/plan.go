@@ -8,7 +8,7 @@ import "github.com/gmmsimd/gmmsimd/gmm"
 type plan struct {
 	*config
 	// histogram: the fit runs on the counts of the image's levels (--method), not on
-	// every pixel.
+	// every pixel; never for a colour space.
 	histogram bool
 	// choose: fit every number of components from kLo to kHi and keep the lowest BIC
 	// (--components=auto); otherwise kLo == kHi is the one number fitted, or 0 with
@@ -33,7 +33,7 @@ var initTexts = map[gmm.Init]string{
 func newPlan(c *config) *plan {
 	p := &plan{
 		config:    c,
-		histogram: c.method == "histogram" || (c.method == "auto" && c.second == ""),
+		histogram: c.method == "histogram" || (c.method == "auto" && c.second == "" && c.channel.Dims() == 1),
 		kLo:       c.components,
 		kHi:       c.components,
 	}

@@ -82,9 +82,8 @@ func (r *report) block(s gmm.Step) {
 	if r.c.json {
 		return
 	}
-	fmt.Fprintf(r.w, "ITERATION %d\nmeans %s\nstdevs %s\nweights %s\nlog likelihood %s\n",
-		s.Iter, floats(s.Model.Means), floats(s.Model.Stdevs()), floats(s.Model.Weights),
-		strconv.FormatFloat(s.LogLikelihood, 'g', -1, 64))
+	fmt.Fprintf(r.w, "ITERATION %d\n%sweights %s\nlog likelihood %s\n",
+		s.Iter, modelText("", &s.Model), floats(s.Model.Weights), strconv.FormatFloat(s.LogLikelihood, 'g', -1, 64))
 }
 
 // begin prints a run's starting model (text mode), as the reference did.
@@ -96,8 +95,8 @@ func (r *report) begin(s gmm.Step) {
 		fmt.Fprintf(r.w, "START %d of %d\n", s.Run+1, r.c.nInit)
 	}
 	m := &s.Model
-	fmt.Fprintf(r.w, "Initializing the mixture from %s.\ninit_means= %s\ninit_stdevs= %s\ninit_weights= %s\n",
-		r.c.startText, floats(m.Means), floats(m.Stdevs()), floats(m.Weights))
+	fmt.Fprintf(r.w, "Initializing the mixture from %s.\n%sinit_weights= %s\n",
+		r.c.startText, modelText("init_", m), floats(m.Weights))
 }
 
 // selection prints the BIC table of --components=auto (text mode) and the chosen fit as
@@ -133,8 +132,8 @@ func (r *report) saved(m *gmm.Model) {
 	if r.c.json {
 		return
 	}
-	fmt.Fprintf(r.w, "Segmenting with the mixture in %s.\nmeans %s\nstdevs %s\nweights %s\n",
-		r.c.model, floats(m.Means), floats(m.Stdevs()), floats(m.Weights))
+	fmt.Fprintf(r.w, "Segmenting with the mixture in %s.\n%sweights %s\n",
+		r.c.model, modelText("", m), floats(m.Weights))
 }
 
 // endLive ends the live line, if one was drawn.
@@ -164,14 +163,65 @@ func numbers(v []float64) []number {
 	return out
 }
 
+// jsonModel is a mixture in the JSON document: for one channel, the reference's means,
+// stdevs and weights; for a colour space, the means as K rows and the covariances in
+// their type's shape (scikit-learn's).
 type jsonModel struct {
-	Means   []number `json:"means"`
-	Stdevs  []number `json:"stdevs"`
-	Weights []number `json:"weights"`
+	Means       any      `json:"means"`
+	Stdevs      []number `json:"stdevs,omitempty"`
+	Covariance  string   `json:"covariance,omitempty"`
+	Covariances any      `json:"covariances,omitempty"`
+	Weights     []number `json:"weights"`
 }
 
 func modelJSON(m *gmm.Model) jsonModel {
-	return jsonModel{numbers(m.Means), numbers(m.Stdevs()), numbers(m.Weights)}
+	if m.Dims <= 1 {
+		return jsonModel{Means: numbers(m.Means), Stdevs: numbers(m.Stdevs()), Weights: numbers(m.Weights)}
+	}
+	k, d := m.K(), m.Dims
+	j := jsonModel{Means: rows(m.Means, d), Covariance: m.Covariance.String(), Weights: numbers(m.Weights)}
+	switch m.Covariance {
+	case gmm.Full:
+		mats := make([][][]number, k)
+		for c := range mats {
+			mats[c] = rows(m.Covariances[c*d*d:(c+1)*d*d], d)
+		}
+		j.Covariances = mats
+	case gmm.Diag:
+		j.Covariances = rows(m.Covariances, d)
+	case gmm.Tied:
+		j.Covariances = rows(m.Covariances, d)
+	default:
+		j.Covariances = numbers(m.Covariances)
+	}
+	return j
+}
+
+// rows splits v into rows of d numbers.
+func rows(v []float64, d int) [][]number {
+	out := make([][]number, len(v)/d)
+	for i := range out {
+		out[i] = numbers(v[i*d : (i+1)*d])
+	}
+	return out
+}
+
+// modelText is the lines of the text report that give m's means and spreads, their
+// names after prefix: for one channel the reference's means and stdevs, for a colour
+// space the means of each component and its covariances.
+func modelText(prefix string, m *gmm.Model) string {
+	if m.Dims <= 1 {
+		sep := " "
+		if prefix != "" {
+			sep = "= " // the reference's init_means= lines
+		}
+		return fmt.Sprintf("%smeans%s%s\n%sstdevs%s%s\n", prefix, sep, floats(m.Means), prefix, sep, floats(m.Stdevs()))
+	}
+	var means []string
+	for c := range m.K() {
+		means = append(means, floats(m.Means[c*m.Dims:(c+1)*m.Dims]))
+	}
+	return fmt.Sprintf("%smeans %s\n%scovariances (%v) %s\n", prefix, strings.Join(means, " "), prefix, m.Covariance, floats(m.Covariances))
 }
 
 type jsonIteration struct {

@@ -130,6 +130,7 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, exec gmm.
 	opt := gmm.Options{
 		Exec: exec, Components: c.kLo, MaxIter: c.iterations, Tol: c.tol, Init: c.init,
 		Seed: c.seed, NInit: c.nInit, MinVariance: c.minVariance, Progress: j.rep.step,
+		Dims: c.channel.Dims(), Covariance: c.covariance,
 	}
 	if c.hasThreshold {
 		m, err := segment.ThresholdModel(j.in.diff, x, c.threshold)
@@ -226,6 +227,9 @@ func loadModel(c *plan) (*gmm.Model, error) {
 	if c.kLo != 0 && c.kLo != m.K() {
 		return nil, fmt.Errorf("--model %s has %d components, --components=%d", c.model, m.K(), c.kLo)
 	}
+	if d := max(m.Dims, 1); d != c.channel.Dims() {
+		return nil, fmt.Errorf("--model %s is a mixture of %d features; --channel=%s has %d", c.model, d, c.channel, c.channel.Dims())
+	}
 	return &m, nil
 }
 
@@ -252,6 +256,9 @@ func (c *plan) classOutputs() bool { return c.labels != "" || c.palette }
 // label fills p from the fitted model: with the cleaned classes when the outputs need
 // them, else straight with the gray levels of the segmentation.
 func label[T float32 | float64](ctx context.Context, c *plan, m *gmm.Model, x []T, p *segment.Plane, e gmm.Exec) error {
+	if c.channel.Dims() > 1 {
+		return segment.ColourClasses(ctx, m, x, p, c.channel, e)
+	}
 	if c.classOutputs() {
 		return segment.Classes(ctx, m, x, p, e)
 	}
@@ -272,6 +279,8 @@ func writeOutputs(c *plan, m *gmm.Model, p *segment.Plane, maxLevel int, out str
 	switch {
 	case c.palette:
 		img = segment.ColourImage(p)
+	case c.channel.Dims() > 1:
+		img = segment.MeanColourImage(m, p, c.channel, maxLevel)
 	case c.classOutputs():
 		segment.MeanLevels(m, p, maxLevel)
 		img = p.Image()
@@ -312,6 +321,16 @@ func load(c *plan, k int) (*input, error) {
 	b := first.Bounds()
 	if n := b.Dx() * b.Dy(); k > n {
 		return nil, fmt.Errorf("%d components for %d pixels: want at most one per pixel", k, n)
+	}
+	if c.channel.Dims() > 1 {
+		// The colour samples, three a pixel; the plane receives the classes.
+		in.plane = &segment.Plane{Width: b.Dx(), Height: b.Dy(), Max: 1<<segment.Depth(first) - 1}
+		if c.precision == "float32" {
+			in.x32, err = segment.ColourSamples[float32](first, c.channel)
+		} else {
+			in.x64, err = segment.ColourSamples[float64](first, c.channel)
+		}
+		return in, err
 	}
 	if c.second == "" {
 		p, err := segment.NewPlane(first, c.channel)

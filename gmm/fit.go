@@ -172,6 +172,9 @@ func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result,
 // fit runs Fit's starts on d's workers, for the samples x in the data's frame (weights
 // opt.Weights), and returns the best.
 func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt Options, data dataset) (*Result, error) {
+	if err := checkStatsMemory(d, data.n, opt.Components, opt.Dims); err != nil {
+		return nil, err
+	}
 	runs := 1
 	if opt.InitModel == nil && opt.Init.Random() {
 		runs = max(1, opt.NInit)

@@ -350,6 +350,9 @@ func LogLikelihood[T float32 | float64](ctx context.Context, m *Model, x []T, e 
 		}
 		stats := kernel.NewMultiStats(c.K(), c.D)
 		err = e.run(ctx, func(d *kernel.Driver) error {
+			if err := checkStatsMemory(d, m.samples(len(x)), c.K(), c.D); err != nil {
+				return err
+			}
 			kernel.DriveMultiEStep(d, x, nil, c, stats)
 			return stopped(ctx)
 		})

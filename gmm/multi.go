@@ -378,6 +378,24 @@ func (m *Model) asMulti(c Covariance) Model {
 	return out
 }
 
+// MaxStatsBytes bounds the memory of a multichannel pass's statistics, K (1 + d + d^2)
+// numbers for each tile of samples, which are summed in tile order for the same bits at
+// any thread count: a pass that would need more is an error before it allocates them.
+const MaxStatsBytes = 1 << 30
+
+// checkStatsMemory refuses a pass over n samples of dims features with k components on d
+// whose per-tile statistics would pass MaxStatsBytes.
+func checkStatsMemory(d *kernel.Driver, n, k, dims int) error {
+	if dims <= 1 {
+		return nil
+	}
+	if b := kernel.MultiPartialsBytes(n, d.TileSize(), k, dims); b > MaxStatsBytes {
+		return fmt.Errorf("gmm: %w: %d components over %d features need %d MiB of statistics for %d samples, above %d MiB",
+			ErrInvalidOptions, k, dims, b>>20, n, MaxStatsBytes>>20)
+	}
+	return nil
+}
+
 // multiPrepared returns m, of Dims > 1 and its weights normalised to sum to one if
 // normalise, in the kernels' form, once m and the samples x (Dims features each) are
 // checked. The multichannel kernels compute in float64 whatever T.

@@ -6,7 +6,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
 // colours draws n samples of d features from k well-separated blobs, row-major.
@@ -266,5 +269,27 @@ func TestMultiSample(t *testing.T) {
 		if math.Abs(r.Covariances[i]-m.Covariances[i]) > 0.02 {
 			t.Fatalf("fitted %v, drawn from %v", r, m)
 		}
+	}
+}
+
+// A multichannel pass whose per-tile statistics would pass MaxStatsBytes is refused
+// before they are allocated.
+func TestMultiStatsMemoryIsBounded(t *testing.T) {
+	k, err := kernel.Lookup("generic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := kernel.NewDriver(k, kernel.Config{Threads: 1, TileSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	// 16 tiles of K (1 + 32 + 32^2) numbers: 4.4 GB for K = 32768, 32 KiB for K = 4.
+	err = checkStatsMemory(d, 65536, MaxComponents/2, 32)
+	if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "MiB of statistics") {
+		t.Errorf("K = %d over 32 features: %v", MaxComponents/2, err)
+	}
+	if err := checkStatsMemory(d, 65536, 4, 32); err != nil {
+		t.Errorf("K = 4 over 32 features: %v", err)
 	}
 }

@@ -230,11 +230,13 @@ func (b *batch) estimate(file string) int64 {
 	if err != nil {
 		return 0
 	}
-	perPixel := int64(12)
+	perPixel, fixed := int64(12), int64(0)
 	if !b.c.histogram || b.c.visualization == 1 {
-		perPixel += map[string]int64{"float64": 8, "float32": 4}[b.c.precision]
+		perPixel += int64(b.c.channel.Dims()) * map[string]int64{"float64": 8, "float32": 4}[b.c.precision]
+	} else if b.c.channel.Dims() > 1 {
+		fixed = 64 << 20 // the colour table
 	}
-	return int64(cfg.Width) * int64(cfg.Height) * perPixel
+	return int64(cfg.Width)*int64(cfg.Height)*perPixel + fixed
 }
 
 // one segments file and prints its line.

@@ -242,8 +242,6 @@ func checkChoices(c *config) error {
 		return usageError{"--method=histogram needs integer pixels; a pair is segmented on its CIE94 differences, with --method=pixels"}
 	case c.channel.Dims() > 1 && c.second != "":
 		return usageError{"a pair is segmented on its CIE94 differences, one value a pixel: --channel=" + c.channel.String() + " does not apply"}
-	case c.channel.Dims() > 1 && c.method == "histogram":
-		return usageError{"--method=histogram counts the levels of one channel; a colour space is fitted over its pixels (--method=pixels)"}
 	case c.channel.Dims() > 1 && c.visualization != 0:
 		return usageError{"--visualization draws the figures of one channel; they are not drawn for a colour space"}
 	}

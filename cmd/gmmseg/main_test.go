@@ -557,7 +557,6 @@ func badInputs(in string, f map[string]string) []badInput {
 		{"saved model removed", []string{"--save-model=m.json", "--labels=l.png", "--out=" + filepath.Join(in, "no", "x.png")}, 1, "writing the segmentation"},
 		{"covariance of one channel", []string{"--covariance=diag"}, 2, "--covariance goes with a colour space"},
 		{"unknown covariance", []string{"--channel=rgb", "--covariance=round"}, 2, "round"},
-		{"histogram of colours", []string{"--channel=rgb", "--method=histogram"}, 2, "--method=pixels"},
 		{"colour pair", []string{"--first-image=" + f["tiny.png"], "--second-image=" + f["tiny.png"], "--channel=lab", "--components=2"}, 2, "CIE94"},
 		{"colour figures", []string{"--channel=rgb", "--visualization=1"}, 2, "colour space"},
 		{"model of one channel for colours", []string{"--model=" + f["model.json"], "--channel=rgb"}, 1, "mixture of 1 features; --channel=rgb has 3"},

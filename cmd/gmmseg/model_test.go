@@ -255,7 +255,8 @@ func TestComponentsAutoKeepsTheLowestBIC(t *testing.T) {
 	}
 }
 
-// A colour run fits the pixels in the colour space asked for, writes each pixel in its
+// A colour run fits the image's distinct colours (or, with --method=pixels, every pixel,
+// to the same segmentation) in the colour space asked for, writes each pixel in its
 // class's mean colour, reports means of 3 values and covariances in their type's shape,
 // and its saved model segments the image again without fitting, to the same output.
 func TestColourRun(t *testing.T) {
@@ -293,8 +294,14 @@ func TestColourRun(t *testing.T) {
 			t.Fatal(err)
 		}
 		last := doc.Iterations[len(doc.Iterations)-1]
-		if doc.Channel != "lab" || doc.Method != "pixels" || len(last.Means) != 3 || len(last.Means[0]) != 3 || last.Covariance != cov {
+		if doc.Channel != "lab" || doc.Method != "histogram" || len(last.Means) != 3 || len(last.Means[0]) != 3 || last.Covariance != cov {
 			t.Fatalf("%s: document %s", cov, r.Stdout)
+		}
+		// Over every pixel: the same fit, to rounding, and the same classes.
+		pixels := filepath.Join(dir, "pixels.png")
+		if r := runCmd(t, "--first-image="+in, "--channel=lab", "--covariance="+cov, "--components=3", "--iterations=5",
+			"--method=pixels", "--out="+pixels); r.Code != 0 || !bytes.Equal(readBytes(t, out), readBytes(t, pixels)) {
+			t.Fatalf("%s: --method=pixels: status %d %s, or another segmentation", cov, r.Code, r.Stderr)
 		}
 		if !coloured(readPNG(t, out)) {
 			t.Fatalf("%s: the output has no colour", cov)

@@ -7,8 +7,8 @@ import "github.com/gmmsimd/gmmsimd/gmm"
 // start. Every image of a batch follows the same plan.
 type plan struct {
 	*config
-	// histogram: the fit runs on the counts of the image's levels (--method), not on
-	// every pixel; never for a colour space.
+	// histogram: the fit runs on the counts of the image's levels or 8-bit colours
+	// (--method), not on every pixel.
 	histogram bool
 	// choose: fit every number of components from kLo to kHi and keep the lowest BIC
 	// (--components=auto); otherwise kLo == kHi is the one number fitted, or 0 with
@@ -33,7 +33,7 @@ var initTexts = map[gmm.Init]string{
 func newPlan(c *config) *plan {
 	p := &plan{
 		config:    c,
-		histogram: c.method == "histogram" || (c.method == "auto" && c.second == "" && c.channel.Dims() == 1),
+		histogram: c.method == "histogram" || (c.method == "auto" && c.second == ""),
 		kLo:       c.components,
 		kHi:       c.components,
 	}

@@ -255,6 +255,7 @@ type jsonDoc struct {
 	Threads    int             `json:"threads"`
 	Precision  string          `json:"precision"`
 	Method     string          `json:"method"`
+	Colours    int             `json:"distinct_colours,omitempty"`
 	Components int             `json:"components"`
 	Selection  []jsonCandidate `json:"selection,omitempty"`
 	InitMethod string          `json:"init_method"`
@@ -314,9 +315,9 @@ func (r *report) document(res *gmm.Result, out string, figures []string, t timin
 	}
 	d.Kernel, d.Threads = res.Kernel, res.Threads
 	d.Precision, d.Components, d.Selection = r.c.precision, res.Model.K(), r.bic
-	d.Method = "pixels"
-	if r.c.histogram {
-		d.Method = "histogram"
+	d.Method = r.in.method
+	if r.c.channel.Dims() > 1 {
+		d.Colours = len(r.in.weights) // the colour histogram's
 	}
 	d.InitMethod = r.c.start
 	if r.c.model != "" {

@@ -29,6 +29,12 @@ type input struct {
 	x64  []float64
 	x32  []float32
 	diff []float64 // CIE94 differences in pair mode
+	// method is where the fit runs, "histogram" or "pixels"; on a colour histogram, the
+	// samples are its distinct colours, weights their counts, and classes labels the
+	// pixels through it.
+	method  string
+	weights []float64
+	classes func(ctx context.Context, m *gmm.Model, p *segment.Plane, e gmm.Exec) error
 }
 
 // outcome is what segmentImage did: the fit and the files it wrote.
@@ -139,7 +145,10 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, exec gmm.
 		}
 		opt.InitModel = &m
 	}
-	if c.histogram {
+	switch {
+	case j.in.weights != nil:
+		opt.Weights = j.in.weights
+	case j.in.method == "histogram":
 		var err error
 		if x, opt.Weights, err = segment.Histogram[T](ctx, j.in.plane, exec); err != nil {
 			return nil, err
@@ -181,12 +190,16 @@ func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result,
 		written = append(written, c.saveModel)
 	}
 	maxLevel := in.plane.Max
-	// The histogram path labels the plane's own levels through a table (nil samples).
-	labelled := x
-	if c.histogram {
-		labelled = nil
+	// The histogram path labels the plane's own levels, or the colours, through a table.
+	switch {
+	case in.classes != nil:
+		err = in.classes(ctx, &res.Model, in.plane, exec)
+	case in.method == "histogram":
+		err = label[T](ctx, c, &res.Model, nil, in.plane, exec)
+	default:
+		err = label(ctx, c, &res.Model, x, in.plane, exec)
 	}
-	if err := label(ctx, c, &res.Model, labelled, in.plane, exec); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	segmented, err := writeOutputs(c, &res.Model, in.plane, maxLevel, j.out, &written)
@@ -322,15 +335,12 @@ func load(c *plan, k int) (*input, error) {
 	if n := b.Dx() * b.Dy(); k > n {
 		return nil, fmt.Errorf("%d components for %d pixels: want at most one per pixel", k, n)
 	}
+	in.method = "pixels"
+	if c.histogram {
+		in.method = "histogram"
+	}
 	if c.channel.Dims() > 1 {
-		// The colour samples, three a pixel; the plane receives the classes.
-		in.plane = &segment.Plane{Width: b.Dx(), Height: b.Dy(), Max: 1<<segment.Depth(first) - 1}
-		if c.precision == "float32" {
-			in.x32, err = segment.ColourSamples[float32](first, c.channel)
-		} else {
-			in.x64, err = segment.ColourSamples[float64](first, c.channel)
-		}
-		return in, err
+		return loadColours(c, in, first)
 	}
 	if c.second == "" {
 		p, err := segment.NewPlane(first, c.channel)
@@ -367,4 +377,40 @@ func load(c *plan, k int) (*input, error) {
 		return nil, fmt.Errorf("%s and %s: %w", c.first, c.second, err)
 	}
 	return in, nil
+}
+
+// loadColours sets in to fit img's pixels in the colour space of c: on the histogram of
+// its distinct colours (--method=histogram or auto, for an 8-bit image) or on every pixel
+// (16-bit images under auto, --method=pixels). The plane receives the classes.
+func loadColours(c *plan, in *input, img image.Image) (*input, error) {
+	b := img.Bounds()
+	depth := segment.Depth(img)
+	in.plane = &segment.Plane{Width: b.Dx(), Height: b.Dy(), Max: 1<<depth - 1}
+	if c.histogram && depth != 8 && c.method == "histogram" {
+		return nil, fmt.Errorf("--method=histogram counts 8-bit colours; this image has %d bits (--method=pixels fits them)", depth)
+	}
+	var err error
+	switch {
+	case c.histogram && depth == 8 && c.precision == "float32":
+		in.x32, in.weights, in.classes, err = colourHistogram[float32](c, img)
+	case c.histogram && depth == 8:
+		in.x64, in.weights, in.classes, err = colourHistogram[float64](c, img)
+	case c.precision == "float32":
+		in.method = "pixels"
+		in.x32, err = segment.ColourSamples[float32](img, c.channel)
+	default:
+		in.method = "pixels"
+		in.x64, err = segment.ColourSamples[float64](img, c.channel)
+	}
+	return in, err
+}
+
+// colourHistogram counts img's distinct colours in c's space and returns them as samples,
+// their counts, and the labelling of the pixels through them.
+func colourHistogram[T float32 | float64](c *plan, img image.Image) ([]T, []float64, func(context.Context, *gmm.Model, *segment.Plane, gmm.Exec) error, error) {
+	h, err := segment.NewColourHistogram[T](context.Background(), img, c.channel)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return h.X, h.Counts, h.Classes, nil
 }

@@ -55,21 +55,26 @@ func ColourSamples[T float32 | float64](img image.Image, ch Channel) ([]T, error
 			if maxLevel == 255 {
 				r, g, bl = to8(r), to8(g), to8(bl)
 			}
-			o := dst[3*i : 3*i+3 : 3*i+3]
-			switch ch {
-			case RGB:
-				o[0], o[1], o[2] = T(float64(r)/float64(maxLevel)), T(float64(g)/float64(maxLevel)), T(float64(bl)/float64(maxLevel))
-			case CIELab:
-				c := LabFromLinear(lut[r], lut[g], lut[bl])
-				o[0], o[1], o[2] = T(c.L), T(c.A), T(c.B)
-			case YCbCr:
-				rf, gf, bf := float64(r)/float64(maxLevel), float64(g)/float64(maxLevel), float64(bl)/float64(maxLevel)
-				yy, cb, cr := ycbcrFromRGB(rf, gf, bf)
-				o[0], o[1], o[2] = T(yy), T(cb), T(cr)
-			}
+			inSpace(dst[3*i:3*i+3:3*i+3], r, g, bl, maxLevel, ch, lut)
 		})
 	})
 	return out, nil
+}
+
+// inSpace sets o to the sample of the colour space ch of the pixel of levels r, g, b
+// (0..maxLevel), read as sRGB through lut (linearLUT(maxLevel)).
+func inSpace[T float32 | float64](o []T, r, g, b uint32, maxLevel int, ch Channel, lut []float64) {
+	switch ch {
+	case RGB:
+		o[0], o[1], o[2] = T(float64(r)/float64(maxLevel)), T(float64(g)/float64(maxLevel)), T(float64(b)/float64(maxLevel))
+	case CIELab:
+		c := LabFromLinear(lut[r], lut[g], lut[b])
+		o[0], o[1], o[2] = T(c.L), T(c.A), T(c.B)
+	case YCbCr:
+		rf, gf, bf := float64(r)/float64(maxLevel), float64(g)/float64(maxLevel), float64(b)/float64(maxLevel)
+		yy, cb, cr := ycbcrFromRGB(rf, gf, bf)
+		o[0], o[1], o[2] = T(yy), T(cb), T(cr)
+	}
 }
 
 // ycbcrFromRGB is JPEG's full-range BT.601 YCbCr of R, G, B in [0, 1], over 255: Cb and Cr
@@ -151,6 +156,13 @@ func ColourClasses[T float32 | float64](ctx context.Context, m *gmm.Model, x []T
 	if err := gmm.Predict(ctx, m, p.Levels, x, e); err != nil {
 		return err
 	}
+	return cleanColourClasses(ctx, m, p, ch)
+}
+
+// cleanColourClasses opens and closes the classes of p (component indices of the colour
+// model m, of the space ch) with a 5x5 square, on the components ranked by the luma of
+// their mean colour, and sets p.Max to K-1.
+func cleanColourClasses(ctx context.Context, m *gmm.Model, p *Plane, ch Channel) error {
 	cols := meanColours(m, ch, 65535)
 	luma := func(c [3]uint16) float64 { return 0.299*float64(c[0]) + 0.587*float64(c[1]) + 0.114*float64(c[2]) }
 	order := make([]uint16, m.K())

@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"math"
@@ -93,6 +94,71 @@ func TestColourSegmentation(t *testing.T) {
 		}
 		if p.Levels[3*w+3] == p.Levels[3*w+w-3] || p.Max != 1 {
 			t.Errorf("%v: one class for both halves", ch)
+		}
+	}
+}
+
+// The colour histogram's fit is the fit over every pixel (to 1e-12 on every iteration),
+// and its labels are the pixels' labels, in every space, of an RGB image and of a JPEG's
+// YCbCr planes.
+func TestColourHistogramIsThePixelFit(t *testing.T) {
+	src := rgbTestImage(21, 120, 90)
+	for i := range src.Pix { // fewer distinct colours, as a photo's are spread
+		src.Pix[i] &^= 7
+	}
+	for _, img := range []image.Image{src, throughJPEG(t, src)} {
+		for _, ch := range []Channel{RGB, CIELab, YCbCr} {
+			checkHistogramFit[float64](t, img, ch)
+			checkHistogramFit[float32](t, img, ch)
+		}
+	}
+}
+
+func checkHistogramFit[T float32 | float64](t *testing.T, img image.Image, ch Channel) {
+	t.Helper()
+	what := fmt.Sprintf("%T %v %T", img, ch, T(0))
+	x, err := ColourSamples[T](img, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewColourHistogram[T](t.Context(), img, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0.0
+	for _, c := range h.Counts {
+		total += c
+	}
+	if int(total) != len(x)/3 || len(h.X) != 3*len(h.Counts) || len(h.Counts) >= len(x)/3 {
+		t.Fatalf("%s: %d colours counting %v pixels, of %d", what, len(h.Counts), total, len(x)/3)
+	}
+	opt := gmm.Options{Dims: 3, Components: 4, MaxIter: 10, Init: gmm.InitQuantiles}
+	pix, err := gmm.Fit(t.Context(), x, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Weights = h.Counts
+	hist, err := gmm.Fit(t.Context(), h.X, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range pix.History {
+		a, b := pix.History[i].LogLikelihood, hist.History[i].LogLikelihood
+		if math.Abs(a-b) > 1e-12*math.Abs(a) {
+			t.Fatalf("%s: iteration %d: pixels %v, histogram %v", what, i, a, b)
+		}
+	}
+	b := img.Bounds()
+	p1, p2 := &Plane{Width: b.Dx(), Height: b.Dy()}, &Plane{Width: b.Dx(), Height: b.Dy()}
+	if err := ColourClasses(t.Context(), &pix.Model, x, p1, ch, gmm.Exec{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Classes(t.Context(), &pix.Model, p2, gmm.Exec{}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range p1.Levels {
+		if p1.Levels[i] != p2.Levels[i] {
+			t.Fatalf("%s: pixel %d: label %d from the samples, %d through the histogram", what, i, p1.Levels[i], p2.Levels[i])
 		}
 	}
 }

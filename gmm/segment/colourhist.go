@@ -1,0 +1,126 @@
+package segment
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"runtime"
+
+	"github.com/gmmsimd/gmmsimd/gmm"
+	"github.com/gmmsimd/gmmsimd/internal/bigmem"
+	"github.com/gmmsimd/gmmsimd/internal/parallel"
+)
+
+// codes is how many colours of three 8-bit values there are: a table indexed by colour.
+const codes = 1 << 24
+
+// A ColourHistogram is the distinct colours of an 8-bit image in a colour space, with how
+// many pixels have each: gmm.Fit on them with the counts as Options.Weights is the fit over
+// every pixel, over a few hundred thousand points at most for a photo rather than its
+// millions of pixels. It keeps each pixel's colour code (4 bytes a pixel) and a table from
+// each code to the colour's index (64 MiB), to label the pixels after.
+type ColourHistogram[T float32 | float64] struct {
+	width, height int
+	ch            Channel
+	codes         []uint32 // each pixel's R, G, B (or Y, Cb, Cr) bytes as one number
+	table         []uint32 // colour code -> index among the distinct colours
+	// X holds the distinct colours as samples, three values each, and Counts how many
+	// pixels have each: Fit's samples and Options.Weights.
+	X      []T
+	Counts []float64
+}
+
+// NewColourHistogram counts the distinct colours of img, an 8-bit image, in the colour
+// space ch: as samples (ColourSamples' values, three a colour, in increasing order of
+// their R, G, B bytes, or of Y, Cb, Cr for a YCbCr image in ycbcr) with their counts. The
+// codes are read, then counted into the table, on the CPUs: by bands of rows, then by
+// ranges of colours; ctx stops it between them.
+func NewColourHistogram[T float32 | float64](ctx context.Context, img image.Image, ch Channel) (*ColourHistogram[T], error) {
+	if ch.Dims() != 3 {
+		return nil, fmt.Errorf("segment: %v is not a colour space", ch)
+	}
+	if Depth(img) != 8 {
+		return nil, fmt.Errorf("segment: a colour histogram needs an 8-bit image, not %d-bit", Depth(img))
+	}
+	b := img.Bounds()
+	h := &ColourHistogram[T]{width: b.Dx(), height: b.Dy(), ch: ch, codes: bigmem.Make[uint32](b.Dx() * b.Dy())}
+	ycc, planes := img.(*image.YCbCr)
+	planes = planes && ch == YCbCr
+	err := parallel.ForContext(ctx, h.height, rowGrain(h.width), func(y0, y1 int) {
+		out := h.codes[y0*h.width : y1*h.width]
+		if planes {
+			for y := y0; y < y1; y++ {
+				for x := range h.width {
+					yi := ycc.YOffset(b.Min.X+x, b.Min.Y+y)
+					ci := ycc.COffset(b.Min.X+x, b.Min.Y+y)
+					out[(y-y0)*h.width+x] = uint32(ycc.Y[yi])<<16 | uint32(ycc.Cb[ci])<<8 | uint32(ycc.Cr[ci])
+				}
+			}
+			return
+		}
+		eachRGB(rows(img, y0, y1), func(i int, r, g, bl uint32) { out[i] = to8(r)<<16 | to8(g)<<8 | to8(bl) })
+	})
+	if err != nil {
+		return nil, err
+	}
+	h.table = bigmem.Make[uint32](codes)
+	parts := runtime.GOMAXPROCS(0)
+	err = parallel.ForContext(ctx, parts, 1, func(lo, hi int) {
+		from, to := uint32(lo*codes/parts), uint32(hi*codes/parts)
+		for _, c := range h.codes {
+			if c >= from && c < to {
+				h.table[c]++
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Each distinct colour as ColourSamples makes a pixel of it.
+	lut := linearLUT(255)
+	var o [3]T
+	for c, n := range h.table {
+		if n == 0 {
+			continue
+		}
+		h.table[c] = uint32(len(h.Counts))
+		h.Counts = append(h.Counts, float64(n))
+		v0, v1, v2 := uint32(c)>>16, uint32(c)>>8&0xff, uint32(c)&0xff
+		if planes {
+			o = [3]T{T(float64(v0) / 255), T(float64(v1) / 255), T(float64(v2) / 255)}
+		} else {
+			inSpace(o[:], v0, v1, v2, 255, ch, lut)
+		}
+		h.X = append(h.X, o[:]...)
+	}
+	return h, nil
+}
+
+// Classes sets every level of p (allocated if nil) to the most responsible component of m
+// for its pixel's colour, through the table: the distinct colours are labelled, then each
+// pixel takes its colour's label; then cleaned as ColourClasses cleans. It gives the same
+// labels as ColourClasses on the pixels' samples in the precision T.
+func (h *ColourHistogram[T]) Classes(ctx context.Context, m *gmm.Model, p *Plane, e gmm.Exec) error {
+	if p.Width != h.width || p.Height != h.height {
+		return fmt.Errorf("segment: a %dx%d plane for a %dx%d image", p.Width, p.Height, h.width, h.height)
+	}
+	if m.Dims != 3 {
+		return fmt.Errorf("segment: a model of %d features for the colour space %v", m.Dims, h.ch)
+	}
+	labels := make([]uint16, len(h.Counts))
+	if err := gmm.Predict(ctx, m, labels, h.X, e); err != nil {
+		return err
+	}
+	if p.Levels == nil {
+		p.Levels = bigmem.Make[uint16](p.Width * p.Height)
+	}
+	err := parallel.ForContext(ctx, len(h.codes), 1<<16, func(lo, hi int) {
+		for i, c := range h.codes[lo:hi] {
+			p.Levels[lo+i] = labels[h.table[c]]
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return cleanColourClasses(ctx, m, p, h.ch)
+}

@@ -29,6 +29,7 @@ type config struct {
 	minVariance   float64
 	saveModel     string
 	model         string
+	initModel     string
 	threshold     float64
 	hasThreshold  bool
 	visualization int
@@ -84,6 +85,7 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.Float64Var(&c.minVariance, "min-variance", 0, "add this to every variance after each M-step (scikit-learn's reg_covar)")
 	fs.StringVar(&c.saveModel, "save-model", "", "also write the fitted mixture as JSON to `file`")
 	fs.StringVar(&c.model, "model", "", "segment with the mixture saved in `file` by --save-model, without fitting")
+	fs.StringVar(&c.initModel, "init-model", "", "start EM from the mixture saved in `file` by --save-model and go on fitting (the next frame from the last one's fit)")
 	fs.StringVar(&r.threshold, "subtraction-threshold", "", "with --second-image and 2 components: start background/foreground from the CIE94 difference thresholded at this `value` (2.3 is just noticeable)")
 	fs.IntVar(&c.visualization, "visualization", 0, "1: also write figures of the fit next to the output (<out>_strip.png, _sheet.png, _sheet.svg, _curves.png); 0: none")
 	fs.IntVar(&c.threads, "threads", 0, "worker threads (0: one per physical core)")
@@ -180,6 +182,19 @@ func parseValues(c *config, raw rawFlags, set map[string]bool) error {
 	if c.init, err = gmm.ParseInit(raw.init); err != nil {
 		return usageError{"--init: " + reason(err)}
 	}
+	if c.initModel != "" {
+		for _, name := range []string{"init", "seed", "n-init", "subtraction-threshold"} {
+			if set[name] {
+				return usageError{fmt.Sprintf("--%s chooses a start; --init-model gives one", name)}
+			}
+		}
+		if c.autoK {
+			return usageError{"--components=auto fits several numbers of components; --init-model gives one start"}
+		}
+		if !set["components"] {
+			c.components = 0 // the model's
+		}
+	}
 	return nil
 }
 
@@ -207,7 +222,7 @@ func checkModel(c *config, set map[string]bool) error {
 // checkNumbers checks the numeric flags' ranges.
 func checkNumbers(c *config) error {
 	switch {
-	case c.components < 1 && c.model == "" && !c.autoK:
+	case c.components < 1 && c.model == "" && c.initModel == "" && !c.autoK:
 		return usageError{fmt.Sprintf("--components=%d: want at least 1", c.components)}
 	case c.components > gmm.MaxComponents:
 		return usageError{fmt.Sprintf("--components=%d: at most %d are supported", c.components, gmm.MaxComponents)}
@@ -304,7 +319,7 @@ func parseComponents(c *config, raw rawFlags) error {
 }
 
 // fittingFlags are the flags that only a fit uses, which --model leaves out.
-var fittingFlags = []string{"components-range", "iterations", "max-iter", "init", "seed", "n-init", "tol", "min-variance", "subtraction-threshold", "save-model"}
+var fittingFlags = []string{"components-range", "iterations", "max-iter", "init", "seed", "n-init", "tol", "min-variance", "subtraction-threshold", "save-model", "init-model"}
 
 // usage prints the flags' help.
 func usage(w io.Writer) {

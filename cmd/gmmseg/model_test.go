@@ -339,3 +339,26 @@ func coloured(img image.Image) bool {
 	}
 	return false
 }
+
+// --init-model goes on fitting from a saved mixture: one iteration saved, then one more
+// from it, is the fit of two iterations, bit for bit.
+func TestInitModelContinuesTheFit(t *testing.T) {
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "m.json")
+	if r := runCmd(t, "--iterations=1", "--save-model="+saved, "--out="+filepath.Join(dir, "a.png")); r.Code != 0 {
+		t.Fatal(r.Stderr)
+	}
+	r := runCmd(t, "--init-model="+saved, "--iterations=1", "--json", "--out="+filepath.Join(dir, "b.png"))
+	if r.Code != 0 {
+		t.Fatal(r.Stderr)
+	}
+	two := runCmd(t, "--iterations=2", "--json", "--out="+filepath.Join(dir, "c.png"))
+	cont, whole := decodeDoc(t, r.Stdout), decodeDoc(t, two.Stdout)
+	if cont.InitMethod != "init-model" || len(cont.Iterations) != 1 {
+		t.Fatalf("document %s", r.Stdout)
+	}
+	got, want := cont.Iterations[0], whole.Iterations[1]
+	if got.LogLikelihood != want.LogLikelihood || !slices.Equal(got.Means, want.Means) || !slices.Equal(got.Stdevs, want.Stdevs) {
+		t.Errorf("continued: %+v; two iterations: %+v", got, want)
+	}
+}

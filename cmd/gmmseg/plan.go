@@ -43,6 +43,8 @@ func newPlan(c *config) *plan {
 	switch {
 	case c.model != "":
 		p.start, p.startText = "model-file", "the mixture in "+c.model
+	case c.initModel != "":
+		p.start, p.startText = "init-model", "the mixture in "+c.initModel
 	case c.hasThreshold:
 		p.start, p.startText = "thresholded-subtraction", "thresholded subtraction"
 	default:

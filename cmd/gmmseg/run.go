@@ -52,6 +52,7 @@ type job struct {
 	in             *input
 	rep            *report
 	saved          *gmm.Model // --model's mixture, if given
+	initModel      *gmm.Model // --init-model's mixture, if given
 	out            string
 	start, decoded time.Time
 }
@@ -60,13 +61,20 @@ type job struct {
 // reports on stdout and writes the outputs; on failure it leaves none of them behind.
 func segmentImage(ctx context.Context, c *plan, stdout, stderr io.Writer) (*outcome, error) {
 	start := time.Now()
-	saved, err := loadModel(c)
+	saved, err := loadModel(c, "--model", c.model)
+	if err != nil {
+		return nil, err
+	}
+	initModel, err := loadModel(c, "--init-model", c.initModel)
 	if err != nil {
 		return nil, err
 	}
 	k := c.kHi // the most components a fit asks for
 	if saved != nil {
 		k = saved.K()
+	}
+	if initModel != nil {
+		k = initModel.K()
 	}
 	in, err := untilDone(ctx, func() (*input, error) { return load(c, k) })
 	if err != nil {
@@ -76,7 +84,7 @@ func segmentImage(ctx context.Context, c *plan, stdout, stderr io.Writer) (*outc
 	if out == "" {
 		out = strings.TrimSuffix(filepath.Base(in.name), filepath.Ext(in.name)) + outputSuffix + ".png"
 	}
-	j := &job{c: c, in: in, rep: newReport(c, in, stdout), saved: saved, out: out, start: start, decoded: time.Now()}
+	j := &job{c: c, in: in, rep: newReport(c, in, stdout), saved: saved, initModel: initModel, out: out, start: start, decoded: time.Now()}
 	if !c.quiet && isTerminal(stderr) {
 		j.rep.live, j.rep.start = stderr, start
 		defer j.rep.endLive()
@@ -144,6 +152,9 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, exec gmm.
 			return nil, err
 		}
 		opt.InitModel = &m
+	}
+	if j.initModel != nil {
+		opt.InitModel, opt.Components = j.initModel, j.initModel.K()
 	}
 	switch {
 	case j.in.weights != nil:
@@ -223,25 +234,25 @@ func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result,
 	return &outcome{res, j.out, figures, t}, j.rep.end(res, j.out, figures, t)
 }
 
-// loadModel reads the mixture of --model (nil without it), checked against --components
-// when that is set.
-func loadModel(c *plan) (*gmm.Model, error) {
-	if c.model == "" {
+// loadModel reads the mixture saved in path for the flag (nil without one), checked
+// against --components when that is set and against the channel's dimension.
+func loadModel(c *plan, flag, path string) (*gmm.Model, error) {
+	if path == "" {
 		return nil, nil
 	}
-	data, err := os.ReadFile(c.model)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("--model: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	var m gmm.Model
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("--model %s: %w", c.model, err)
+		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
 	}
 	if c.kLo != 0 && c.kLo != m.K() {
-		return nil, fmt.Errorf("--model %s has %d components, --components=%d", c.model, m.K(), c.kLo)
+		return nil, fmt.Errorf("%s %s has %d components, --components=%d", flag, path, m.K(), c.kLo)
 	}
 	if d := max(m.Dims, 1); d != c.channel.Dims() {
-		return nil, fmt.Errorf("--model %s is a mixture of %d features; --channel=%s has %d", c.model, d, c.channel, c.channel.Dims())
+		return nil, fmt.Errorf("%s %s is a mixture of %d features; --channel=%s has %d", flag, path, d, c.channel, c.channel.Dims())
 	}
 	return &m, nil
 }

@@ -30,6 +30,7 @@ type config struct {
 	saveModel     string
 	model         string
 	initModel     string
+	bits          int
 	threshold     float64
 	hasThreshold  bool
 	visualization int
@@ -85,6 +86,7 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.Float64Var(&c.minVariance, "min-variance", 0, "add this to every variance after each M-step (scikit-learn's reg_covar)")
 	fs.StringVar(&c.saveModel, "save-model", "", "also write the fitted mixture as JSON to `file`")
 	fs.StringVar(&c.model, "model", "", "segment with the mixture saved in `file` by --save-model, without fitting")
+	fs.IntVar(&c.bits, "bits", 0, "the `bits` a 16-bit image's levels use, 8 to 16 (0: the fewest, from 8, that hold its maximum): level/(2^bits - 1) is fitted")
 	fs.StringVar(&c.initModel, "init-model", "", "start EM from the mixture saved in `file` by --save-model and go on fitting (the next frame from the last one's fit)")
 	fs.StringVar(&r.threshold, "subtraction-threshold", "", "with --second-image and 2 components: start background/foreground from the CIE94 difference thresholded at this `value` (2.3 is just noticeable)")
 	fs.IntVar(&c.visualization, "visualization", 0, "1: also write figures of the fit next to the output (<out>_strip.png, _sheet.png, _sheet.svg, _curves.png); 0: none")
@@ -238,6 +240,8 @@ func checkNumbers(c *config) error {
 		return usageError{fmt.Sprintf("--threads=%d: want 0 (one per physical core) to %d", c.threads, gmm.MaxThreads)}
 	case c.visualization != 0 && c.visualization != 1:
 		return usageError{fmt.Sprintf("--visualization=%d: want 0 or 1", c.visualization)}
+	case c.bits != 0 && (c.bits < 8 || c.bits > 16):
+		return usageError{fmt.Sprintf("--bits=%d: want 8 to 16, or 0 (automatic)", c.bits)}
 	case c.maxPixels < 1:
 		return usageError{fmt.Sprintf("--max-pixels=%d: want at least 1", c.maxPixels)}
 	}

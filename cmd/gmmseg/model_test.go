@@ -362,3 +362,55 @@ func TestInitModelContinuesTheFit(t *testing.T) {
 		t.Errorf("continued: %+v; two iterations: %+v", got, want)
 	}
 }
+
+// 8-bit data saved as 16-bit fit as the 8-bit file does (bits 8, found from the maximum),
+// and their segmentation is the 8-bit one's levels in a 16-bit PNG; --bits=16 reads them
+// as a sliver of the 16-bit range instead.
+func TestSixteenBitFileOfEightBitData(t *testing.T) {
+	p := examplePlane(t)
+	wide := image.NewGray16(image.Rect(0, 0, p.Width, p.Height))
+	for i, v := range p.Levels {
+		wide.Pix[2*i], wide.Pix[2*i+1] = 0, uint8(v)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "camera16.png")
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, wide); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	narrow := runCmd(t, "--json", "--out="+filepath.Join(dir, "a.png"))
+	r := runCmd(t, "--first-image="+in, "--json", "--out="+filepath.Join(dir, "b.png"))
+	if r.Code != 0 || narrow.Code != 0 {
+		t.Fatal(r.Stderr, narrow.Stderr)
+	}
+	var bits struct{ Bits int }
+	if err := json.Unmarshal([]byte(r.Stdout), &bits); err != nil || bits.Bits != 8 {
+		t.Fatalf("bits %d (%v)", bits.Bits, err)
+	}
+	a, b := decodeDoc(t, narrow.Stdout), decodeDoc(t, r.Stdout)
+	for i := range a.Iterations {
+		if a.Iterations[i].LogLikelihood != b.Iterations[i].LogLikelihood || !slices.Equal(a.Iterations[i].Means, b.Iterations[i].Means) {
+			t.Fatalf("iteration %d: 8-bit file %+v, 16-bit file %+v", i, a.Iterations[i], b.Iterations[i])
+		}
+	}
+	out8, out16 := readPNG(t, filepath.Join(dir, "a.png")), readPNG(t, filepath.Join(dir, "b.png"))
+	g16, ok := out16.(*image.Gray16)
+	if !ok {
+		t.Fatalf("the output of a 16-bit image is a %T", out16)
+	}
+	for i, v := range out8.(*image.Gray).Pix {
+		if g16.Pix[2*i] != 0 || g16.Pix[2*i+1] != v {
+			t.Fatalf("pixel %d: %d in 16 bits, %d in 8", i, int(g16.Pix[2*i])<<8|int(g16.Pix[2*i+1]), v)
+		}
+	}
+	sliver := runCmd(t, "--first-image="+in, "--bits=16", "--json", "--out="+filepath.Join(dir, "c.png"))
+	if s := decodeDoc(t, sliver.Stdout); sliver.Code != 0 || s.Iterations[0].LogLikelihood == a.Iterations[0].LogLikelihood {
+		t.Errorf("--bits=16: status %d, the same fit as 8 bits", sliver.Code)
+	}
+	if r := runCmd(t, "--bits=12"); r.Code != 1 || !strings.Contains(r.Stderr, "8-bit") {
+		t.Errorf("--bits=12 of an 8-bit image: status %d, %q", r.Code, r.Stderr)
+	}
+}

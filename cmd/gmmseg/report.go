@@ -256,6 +256,7 @@ type jsonDoc struct {
 	Precision  string          `json:"precision"`
 	Method     string          `json:"method"`
 	Colours    int             `json:"distinct_colours,omitempty"`
+	Bits       int             `json:"bits,omitempty"`
 	Components int             `json:"components"`
 	Selection  []jsonCandidate `json:"selection,omitempty"`
 	InitMethod string          `json:"init_method"`
@@ -319,6 +320,7 @@ func (r *report) document(res *gmm.Result, out string, figures []string, t timin
 	if r.c.channel.Dims() > 1 {
 		d.Colours = len(r.in.weights) // the colour histogram's
 	}
+	d.Bits = r.in.bits
 	d.InitMethod = r.c.start
 	if r.c.model != "" {
 		d.ModelFile = r.c.model

@@ -34,6 +34,10 @@ type input struct {
 	// pixels through it.
 	method  string
 	weights []float64
+	// bits is how many bits the single channel's levels use (see --bits); wide, that the
+	// image is 16-bit, and so its gray output.
+	bits int
+	wide bool
 	classes func(ctx context.Context, m *gmm.Model, p *segment.Plane, e gmm.Exec) error
 }
 
@@ -213,7 +217,7 @@ func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result,
 	if err != nil {
 		return nil, err
 	}
-	segmented, err := writeOutputs(c, &res.Model, in.plane, maxLevel, j.out, &written)
+	segmented, err := writeOutputs(c, &res.Model, in, maxLevel, j.out, &written)
 	if err != nil {
 		return nil, err
 	}
@@ -289,10 +293,12 @@ func label[T float32 | float64](ctx context.Context, c *plan, m *gmm.Model, x []
 	return segment.Segment(ctx, m, x, p, e)
 }
 
-// writeOutputs writes p as label left it: the class indices to --labels when asked, then
-// the segmentation to out, in colour (--palette) or as the gray levels (0..maxLevel) of the
-// components' means, which it returns. It adds the paths it wrote to written.
-func writeOutputs(c *plan, m *gmm.Model, p *segment.Plane, maxLevel int, out string, written *[]string) (image.Image, error) {
+// writeOutputs writes in's plane as label left it: the class indices to --labels when
+// asked, then the segmentation to out, in colour (--palette) or as the gray levels
+// (0..maxLevel, 16-bit for a 16-bit image) of the components' means, which it returns. It
+// adds the paths it wrote to written.
+func writeOutputs(c *plan, m *gmm.Model, in *input, maxLevel int, out string, written *[]string) (image.Image, error) {
+	p := in.plane
 	if c.labels != "" {
 		if err := segment.WritePNG(c.labels, p.Image()); err != nil {
 			return nil, fmt.Errorf("--labels: %w", err)
@@ -307,9 +313,9 @@ func writeOutputs(c *plan, m *gmm.Model, p *segment.Plane, maxLevel int, out str
 		img = segment.MeanColourImage(m, p, c.channel, maxLevel)
 	case c.classOutputs():
 		segment.MeanLevels(m, p, maxLevel)
-		img = p.Image()
+		img = gray(p, in.wide)
 	default:
-		img = p.Image()
+		img = gray(p, in.wide)
 	}
 	if err := segment.WritePNG(out, img); err != nil {
 		return nil, fmt.Errorf("writing the segmentation: %w", err)
@@ -356,6 +362,9 @@ func load(c *plan, k int) (*input, error) {
 	if c.second == "" {
 		p, err := segment.NewPlane(first, c.channel)
 		if err != nil {
+			return nil, err
+		}
+		if err := useBits(c, in, p); err != nil {
 			return nil, err
 		}
 		first = nil // let the decoded image go before the samples are made
@@ -424,4 +433,33 @@ func colourHistogram[T float32 | float64](c *plan, img image.Image) ([]T, []floa
 		return nil, nil, nil, err
 	}
 	return h.X, h.Counts, h.Classes, nil
+}
+
+// gray returns the plane of gray levels as an image: 16-bit if wide.
+func gray(p *segment.Plane, wide bool) image.Image {
+	if wide {
+		return p.Image16()
+	}
+	return p.Image()
+}
+
+// useBits scales a 16-bit image's plane p by the bits its levels use (--bits, or the
+// fewest from 8 that hold its maximum), so that 8-bit data saved as 16-bit fit as the
+// 8-bit file does; an 8-bit image uses 8.
+func useBits(c *plan, in *input, p *segment.Plane) error {
+	in.bits, in.wide = 8, p.Max > 255
+	if !in.wide {
+		if c.bits != 0 && c.bits != 8 {
+			return fmt.Errorf("--bits=%d: the image is 8-bit", c.bits)
+		}
+		return nil
+	}
+	in.bits = c.bits
+	if in.bits == 0 {
+		in.bits = p.UsedBits()
+	}
+	if err := p.SetBits(in.bits); err != nil {
+		return fmt.Errorf("--bits=%d: %w", c.bits, err)
+	}
+	return nil
 }

@@ -59,6 +59,35 @@ type Plane struct {
 	Levels        []uint16
 }
 
+// UsedBits returns the smallest b from 8 to 16 such that every level of p is at most
+// 2^b - 1: 12 for a 12-bit sensor's data in a 16-bit file, 8 for 8-bit data saved as
+// 16-bit.
+func (p *Plane) UsedBits() int {
+	top := uint16(0)
+	for _, v := range p.Levels {
+		top = max(top, v)
+	}
+	b := 8
+	for b < 16 && int(top) > 1<<b-1 {
+		b++
+	}
+	return b
+}
+
+// SetBits makes p's levels those of a b-bit image (8 to 16): Max = 2^b - 1, so that
+// Samples and the histogram scale them by it, as a b-bit file's. A level above Max is an
+// error.
+func (p *Plane) SetBits(b int) error {
+	if b < 8 || b > 16 {
+		return fmt.Errorf("segment: %d bits, want 8 to 16", b)
+	}
+	if used := p.UsedBits(); used > b {
+		return fmt.Errorf("segment: the image uses %d bits, more than %d", used, b)
+	}
+	p.Max = 1<<b - 1
+	return nil
+}
+
 // NewPlane returns the channel ch of img as a plane of img's depth. The rows are converted
 // in parallel.
 //

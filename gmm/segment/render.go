@@ -231,10 +231,16 @@ func narrow(levels []uint16) []uint8 {
 
 // Image returns p as an 8-bit gray image when its levels fit in 8 bits, 16-bit otherwise.
 func (p *Plane) Image() image.Image {
-	r := image.Rect(0, 0, p.Width, p.Height)
 	if p.Max <= 255 {
-		return &image.Gray{Pix: narrow(p.Levels), Stride: p.Width, Rect: r}
+		return &image.Gray{Pix: narrow(p.Levels), Stride: p.Width, Rect: image.Rect(0, 0, p.Width, p.Height)}
 	}
+	return p.Image16()
+}
+
+// Image16 returns p as a 16-bit gray image, its levels as they are: the output of a
+// 16-bit image stays 16-bit whatever its levels' range (see SetBits).
+func (p *Plane) Image16() image.Image {
+	r := image.Rect(0, 0, p.Width, p.Height)
 	img := &image.Gray16{Pix: bigmem.Make[uint8](2 * len(p.Levels)), Stride: 2 * p.Width, Rect: r}
 	parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {
 		for i, v := range p.Levels[lo:hi] {

@@ -36,8 +36,8 @@ type input struct {
 	weights []float64
 	// bits is how many bits the single channel's levels use (see --bits); wide, that the
 	// image is 16-bit, and so its gray output.
-	bits int
-	wide bool
+	bits    int
+	wide    bool
 	classes func(ctx context.Context, m *gmm.Model, p *segment.Plane, e gmm.Exec) error
 }
 

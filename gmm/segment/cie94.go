@@ -115,6 +115,7 @@ func Difference(ref, img image.Image) ([]float64, error) {
 		return nil, fmt.Errorf("segment: the images differ in size: %dx%d and %dx%d", rb.Dx(), rb.Dy(), ib.Dx(), ib.Dy())
 	}
 	w, h := rb.Dx(), rb.Dy()
+	ref, img = asRGB(ref), asRGB(img) // a JPEG's colours as libjpeg decodes them
 	refLUT, imgLUT := linearLUT(1<<Depth(ref)-1), linearLUT(1<<Depth(img)-1)
 	d := bigmem.Make[float64](w * h)
 	bands := (h + bandRows - 1) / bandRows

@@ -26,8 +26,9 @@ func (c Channel) Dims() int {
 // ColourSamples returns the pixels of img in the colour space ch (RGB, CIELab or YCbCr) as
 // samples of 3 features, row-major: R, G, B as level/Max in [0, 1]; CIE L*a*b* (D65) of
 // the pixels read as sRGB, in its own units (L* 0..100); or the JPEG's Y, Cb, Cr over 255
-// (of a YCbCr image, its planes with the chroma of each pixel's nearest sample; of
-// another, BT.601 full-range YCbCr of its RGB). The rows are converted in parallel.
+// (of a YCbCr image, its planes; of another, BT.601 full-range YCbCr of its RGB). A JPEG's
+// chroma is upsampled, and its RGB converted, as libjpeg does (see asRGB). The rows are
+// converted in parallel.
 func ColourSamples[T float32 | float64](img image.Image, ch Channel) ([]T, error) {
 	if ch < RGB || ch > YCbCr {
 		return nil, fmt.Errorf("segment: %v is not a colour space", ch)
@@ -37,16 +38,22 @@ func ColourSamples[T float32 | float64](img image.Image, ch Channel) ([]T, error
 	maxLevel := 1<<Depth(img) - 1
 	out := bigmem.Make[T](3 * w * h)
 	lut := linearLUT(maxLevel)
-	ycc, isYCbCr := img.(*image.YCbCr)
+	ycc, planes := img.(*image.YCbCr)
+	planes = planes && ch == YCbCr
+	var cb, cr []uint8
+	if planes {
+		cb, cr = fullChroma(ycc)
+	} else {
+		img = asRGB(img)
+	}
 	parallel.For(h, rowGrain(w), func(y0, y1 int) {
 		dst := out[3*y0*w : 3*y1*w]
-		if ch == YCbCr && isYCbCr {
+		if planes {
 			for y := y0; y < y1; y++ {
+				yi := ycc.YOffset(b.Min.X, b.Min.Y+y)
 				for x := range w {
-					yi := ycc.YOffset(b.Min.X+x, b.Min.Y+y)
-					ci := ycc.COffset(b.Min.X+x, b.Min.Y+y)
 					o := dst[3*((y-y0)*w+x):]
-					o[0], o[1], o[2] = T(float64(ycc.Y[yi])/255), T(float64(ycc.Cb[ci])/255), T(float64(ycc.Cr[ci])/255)
+					o[0], o[1], o[2] = T(float64(ycc.Y[yi+x])/255), T(float64(cb[y*w+x])/255), T(float64(cr[y*w+x])/255)
 				}
 			}
 			return

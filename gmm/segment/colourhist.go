@@ -46,14 +46,20 @@ func NewColourHistogram[T float32 | float64](ctx context.Context, img image.Imag
 	h := &ColourHistogram[T]{width: b.Dx(), height: b.Dy(), ch: ch, codes: bigmem.Make[uint32](b.Dx() * b.Dy())}
 	ycc, planes := img.(*image.YCbCr)
 	planes = planes && ch == YCbCr
+	var cb, cr []uint8
+	if planes {
+		cb, cr = fullChroma(ycc)
+	} else {
+		img = asRGB(img)
+	}
 	err := parallel.ForContext(ctx, h.height, rowGrain(h.width), func(y0, y1 int) {
 		out := h.codes[y0*h.width : y1*h.width]
 		if planes {
 			for y := y0; y < y1; y++ {
+				yi := ycc.YOffset(b.Min.X, b.Min.Y+y)
 				for x := range h.width {
-					yi := ycc.YOffset(b.Min.X+x, b.Min.Y+y)
-					ci := ycc.COffset(b.Min.X+x, b.Min.Y+y)
-					out[(y-y0)*h.width+x] = uint32(ycc.Y[yi])<<16 | uint32(ycc.Cb[ci])<<8 | uint32(ycc.Cr[ci])
+					i := y*h.width + x
+					out[i-y0*h.width] = uint32(ycc.Y[yi+x])<<16 | uint32(cb[i])<<8 | uint32(cr[i])
 				}
 			}
 			return

@@ -102,6 +102,9 @@ func NewPlane(img image.Image, ch Channel) (*Plane, error) {
 	p := &Plane{Width: b.Dx(), Height: b.Dy(), Max: 1<<Depth(img) - 1}
 	p.Levels = bigmem.Make[uint16](p.Width * p.Height)
 	ycc, isYCbCr := img.(*image.YCbCr)
+	if isYCbCr && ch != Luma {
+		img = asRGB(img) // red, green or blue as libjpeg decodes them
+	}
 	parallel.For(p.Height, rowGrain(p.Width), func(y0, y1 int) {
 		out := p.Levels[y0*p.Width : y1*p.Width]
 		if isYCbCr && ch == Luma {

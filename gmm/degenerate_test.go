@@ -396,29 +396,51 @@ func FuzzFit(f *testing.F) {
 		for i := range x32 {
 			x32[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
 		}
-		fitsOrRefuses(t, x, 1+int(k%4))
-		fitsOrRefuses(t, x32, 1+int(k%4))
+		fitsOrRefuses(t, x, 1+int(k%4), 0, Full)
+		fitsOrRefuses(t, x32, 1+int(k%4), 0, Full)
 	})
 }
 
-// fitsOrRefuses fails unless x fits with k components on every kernel to a valid model,
-// or is refused as invalid data everywhere when it holds NaN or Inf.
-func fitsOrRefuses[T float32 | float64](t *testing.T, x []T, k int) {
+// FuzzFitMulti: any samples of 2 or 3 features, in either precision and of every
+// covariance type, give a valid model when they are finite, an error when they are not,
+// never a panic.
+func FuzzFitMulti(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0xe0, 0x3f, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x9a, 0x99, 0x99, 0x99, 0x99, 0x99, 0xb9, 0x3f, 1, 2, 3, 4, 5, 6, 7, 8}, uint8(2))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xef, 0x7f, 1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xef, 0xff, 0, 0, 0, 0, 0, 0, 0, 0}, uint8(7))
+	f.Fuzz(func(t *testing.T, data []byte, k uint8) {
+		x := make([]float64, len(data)/8)
+		for i := range x {
+			x[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
+		}
+		dims := 2 + int(k/4%2)
+		x = x[:len(x)/dims*dims]
+		cov := Covariance(k / 8 % 4)
+		fitsOrRefuses(t, x, 1+int(k%4), dims, cov)
+	})
+}
+
+// fitsOrRefuses fails unless x, samples of dims features, fits with k components of type
+// cov on every kernel to a valid model, or is refused as invalid data everywhere when it
+// holds NaN or Inf.
+func fitsOrRefuses[T float32 | float64](t *testing.T, x []T, k, dims int, cov Covariance) {
 	t.Helper()
 	finite := !slices.ContainsFunc(x, func(v T) bool { return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) })
+	n := len(x) / max(dims, 1)
 	for _, kern := range kernel.Available() {
-		res, err := Fit(t.Context(), x, Options{Components: k, MaxIter: 3, Exec: Exec{Kernel: kern}})
+		res, err := Fit(t.Context(), x, Options{Components: k, MaxIter: 3, Dims: dims, Covariance: cov, Exec: Exec{Kernel: kern}})
 		switch {
 		case len(x) == 0 || !finite:
 			if !errors.Is(err, ErrInvalidData) {
 				t.Fatalf("%s: %v: %v, want ErrInvalidData", kern, x, err)
 			}
-		case k > len(x):
+		case k > n:
 			if !errors.Is(err, ErrInvalidOptions) {
 				t.Fatalf("%s: %d components for %v: %v, want ErrInvalidOptions", kern, k, x, err)
 			}
 		case err != nil:
 			t.Fatalf("%s: %d components for %v: %v", kern, k, x, err)
+		case dims > 1:
+			checkValidMulti(t, fmt.Sprintf("%s: %d components of %v for %v", kern, k, cov, x), res, k)
 		default:
 			checkValid(t, fmt.Sprintf("%s: %d components for %v", kern, k, x), res, k)
 		}

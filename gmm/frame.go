@@ -102,7 +102,7 @@ func (f frame) modelIn(m *Model) Model {
 	}
 	for k, v := range c.Covariances {
 		v = math.Max(-math.MaxFloat64, math.Min(f.varianceIn(v), math.MaxFloat64))
-		if m.Dims <= 1 { // variances; over several features a covariance may be negative
+		if m.isVariance(k) { // a covariance off the diagonal may be negative, or 0
 			v = math.Max(minStdev*minStdev, v)
 		}
 		c.Covariances[k] = v
@@ -118,12 +118,40 @@ func (f frame) modelOut(m *Model) {
 	for k := range m.Means {
 		m.Means[k] = f.out(m.Means[k])
 	}
-	for k, v := range m.Covariances {
-		if m.Dims > 1 && v < 0 {
-			m.Covariances[k] = -f.varianceOut(-v)
-			continue
+	if m.Dims > 1 && (m.Covariance == Full || m.Covariance == Tied) {
+		d := m.Dims
+		for c := 0; c < len(m.Covariances); c += d * d {
+			f.matrixOut(m.Covariances[c:c+d*d], d)
 		}
+		return
+	}
+	for k, v := range m.Covariances {
 		m.Covariances[k] = f.varianceOut(v)
+	}
+}
+
+// matrixOut maps the covariance matrix a (d x d, positive definite) out of the frame: by
+// the square of the frame's span, as one factor, so that it stays positive definite. A
+// factor that would take an entry past the float64 range, or the smallest variance below
+// 2^-1000, is bounded so that they stay within it: a spread the data's units cannot hold
+// is clamped, as a variance's is, keeping the shape of the covariance.
+func (f frame) matrixOut(a []float64, d int) {
+	top, low := 0.0, math.Inf(1)
+	for i, v := range a {
+		top = max(top, math.Abs(v))
+		if i/d == i%d {
+			low = min(low, v)
+		}
+	}
+	logF := 2 * math.Log(f.scale)
+	if f.half {
+		logF += 2 * math.Ln2
+	}
+	logF = max(logF, -1000*math.Ln2-math.Log(low))
+	logF = min(logF, math.Log(math.MaxFloat64/4)-math.Log(top))
+	half := math.Exp(logF / 2) // applied twice: the factor itself may pass the range
+	for i := range a {
+		a[i] = a[i] * half * half
 	}
 }
 

@@ -11,6 +11,20 @@ import (
 // MaxDims is the most features a sample may have.
 const MaxDims = kernel.MaxDims
 
+// isVariance reports whether Covariances[i] is a variance (on a covariance's diagonal)
+// rather than a covariance of two features.
+func (m *Model) isVariance(i int) bool {
+	d := m.dims()
+	switch m.Covariance {
+	case Full:
+		i %= d * d
+	case Tied:
+	default:
+		return true
+	}
+	return i/d == i%d
+}
+
 // dims returns the number of features of m's samples.
 func (m *Model) dims() int { return max(m.Dims, 1) }
 

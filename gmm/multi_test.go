@@ -293,3 +293,29 @@ func TestMultiStatsMemoryIsBounded(t *testing.T) {
 		t.Errorf("K = 4 over 32 features: %v", err)
 	}
 }
+
+// SelectComponents chooses the covariance type with the number of components: on two
+// blobs, 2 components of the type of lowest BIC among all 12 candidates, each fitted as
+// the type it names.
+func TestSelectComponentsAndCovariance(t *testing.T) {
+	x := colours(6, 4000, 2, 2)
+	sel, err := SelectComponents(t.Context(), x, 1, 3, Options{Dims: 2, MaxIter: 50, Tol: 1e-8, Init: InitKMeansPP}, Full, Diag, Spherical, Tied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sel.Candidates) != 12 {
+		t.Fatalf("%d candidates, want 12", len(sel.Candidates))
+	}
+	best := sel.Candidates[sel.Best]
+	for _, c := range sel.Candidates {
+		if c.BIC < best.BIC {
+			t.Fatalf("best %v/%d has BIC %v, %v/%d has %v", best.Covariance, best.K, best.BIC, c.Covariance, c.K, c.BIC)
+		}
+		if c.Result.Model.Covariance != c.Covariance {
+			t.Fatalf("candidate %v/%d fitted a %v model", c.Covariance, c.K, c.Result.Model.Covariance)
+		}
+	}
+	if best.K != 2 {
+		t.Errorf("chose %v with %d components", best.Covariance, best.K)
+	}
+}

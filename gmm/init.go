@@ -8,18 +8,23 @@ import (
 	"strings"
 )
 
-// Init chooses the starting model of Fit when Options.InitModel is nil.
+// Init chooses the starting model of Fit when Options.InitModel is nil. Over several
+// features (Options.Dims > 1) every start is K centres, then each component made of the
+// samples nearest its centre (see each Init for its centres).
 type Init int
 
 const (
 	// InitEvenlySpaced is the reference program's start: means evenly spaced over [0, 1]
 	// (numpy's linspace(0, 1, K): 0 alone for K = 1), every variance 10/255, equal weights. It suits
-	// data scaled to [0, 1], such as pixel values.
+	// data scaled to [0, 1], such as pixel values. Over several features the centres are
+	// evenly spaced along the data's principal axis, from its lowest projection to its
+	// highest.
 	InitEvenlySpaced Init = iota
 	// InitQuantiles puts the means at the (k + 1/2)/K quantiles of the data (weighted,
 	// read off a histogram of 65536 bins between the smallest and largest sample), every
 	// standard deviation at the data's divided by K, and equal weights. It is
-	// deterministic and suits data of any scale.
+	// deterministic and suits data of any scale. Over several features the centres lie
+	// at those quantiles of the projections on the data's principal axis.
 	InitQuantiles
 	// InitKMeansPP is scikit-learn's "k-means++": K centres chosen by k-means++ seeding
 	// (each sample drawn with probability proportional to its weight times its squared
@@ -31,9 +36,14 @@ const (
 	// when the data have them, as the means, every standard deviation at the data's
 	// divided by K, and equal weights.
 	InitRandomFromData
+	// InitKMeans is scikit-learn's default start, "kmeans": k-means++ centres
+	// (Options.Seed), then Lloyd's iterations until the centres move by less than 1e-4 of
+	// the data's mean variance (squared) or 300 have run, then each component from the
+	// samples nearest its centre: one M-step from the clusters.
+	InitKMeans
 )
 
-var initNames = []string{"evenly-spaced", "quantiles", "kmeans++", "random-from-data"}
+var initNames = []string{"evenly-spaced", "quantiles", "kmeans++", "random-from-data", "kmeans"}
 
 // String returns the initialisation's name, as ParseInit reads it.
 func (i Init) String() string {
@@ -43,8 +53,8 @@ func (i Init) String() string {
 	return fmt.Sprintf("Init(%d)", int(i))
 }
 
-// ParseInit returns the initialisation called name: evenly-spaced, quantiles, kmeans++ or
-// random-from-data.
+// ParseInit returns the initialisation called name: evenly-spaced, quantiles, kmeans++,
+// random-from-data or kmeans.
 func ParseInit(name string) (Init, error) {
 	for i, n := range initNames {
 		if n == name {
@@ -56,7 +66,7 @@ func ParseInit(name string) (Init, error) {
 
 // Random reports whether the initialisation draws on Options.Seed, so that restarts
 // (Options.NInit) differ.
-func (i Init) Random() bool { return i == InitKMeansPP || i == InitRandomFromData }
+func (i Init) Random() bool { return i == InitKMeansPP || i == InitRandomFromData || i == InitKMeans }
 
 // summary is what the initialisations need to know of the data.
 type summary struct {
@@ -138,7 +148,7 @@ func startModel[T float32 | float64](ctx context.Context, o *Options, x []T, f f
 		return in.as(o.Covariance), nil
 	}
 	start := dataStart[T]
-	if o.Dims > 1 {
+	if o.Dims > 1 || o.Init == InitKMeans {
 		start = multiStart[T]
 	}
 	m, err := start(ctx, o, x, r)

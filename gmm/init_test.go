@@ -8,13 +8,13 @@ import (
 )
 
 func TestInitNames(t *testing.T) {
-	for _, i := range []Init{InitEvenlySpaced, InitQuantiles, InitKMeansPP, InitRandomFromData} {
+	for _, i := range []Init{InitEvenlySpaced, InitQuantiles, InitKMeansPP, InitRandomFromData, InitKMeans} {
 		got, err := ParseInit(i.String())
 		if err != nil || got != i {
 			t.Errorf("ParseInit(%q) = %v, %v", i.String(), got, err)
 		}
 	}
-	if _, err := ParseInit("kmeans"); !errors.Is(err, ErrInvalidOptions) {
+	if _, err := ParseInit("kmedians"); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("unknown name: %v", err)
 	}
 }
@@ -184,6 +184,32 @@ func TestInitsOnDegenerateData(t *testing.T) {
 					t.Fatalf("%v on %v: start %v", init, x, m)
 				}
 			}
+		}
+	}
+}
+
+// InitKMeans converges Lloyd's iterations: on three blobs, each start's means are the
+// blobs' means, whatever the seed, and the fit from it is scikit-learn's default start.
+func TestInitKMeans(t *testing.T) {
+	x := sample(t, 41, 30000, truth)
+	for seed := range uint64(4) {
+		m := initial(t, x, Options{Components: 3, Init: InitKMeans, Seed: seed})
+		got := slices.Clone(m.Means)
+		slices.Sort(got)
+		for k, mu := range got {
+			if math.Abs(mu-truth.Means[k]) > 0.02 {
+				t.Errorf("seed %d: means %v, the blobs' %v", seed, got, truth.Means)
+				break
+			}
+		}
+	}
+	// Over several features as well.
+	xs := colours(7, 3000, 3, 3)
+	m := initial(t, xs, Options{Dims: 3, Components: 3, Init: InitKMeans, Seed: 1})
+	for k := range 3 {
+		c := m.Means[3*k]
+		if r := math.Mod(c*3, 1); math.Abs(r-0.5) > 0.05 {
+			t.Errorf("3-D k-means centre %v, not a blob's", m.Means[3*k:3*k+3])
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 // from the lowest projection to the highest (the 1-D start spans [0, 1] instead), or at
 // the (k + 1/2)/K weighted quantiles of the projections.
 func multiStart[T float32 | float64](ctx context.Context, o *Options, x []T, r int) (Model, error) {
-	d, k := o.Dims, o.Components
+	d, k := max(o.Dims, 1), o.Components
 	n := len(x) / d
 	mean, cov := moments(x, o.Weights, d)
 	var centres []float64
@@ -41,11 +41,16 @@ func multiStart[T float32 | float64](ctx context.Context, o *Options, x []T, r i
 				centres = append(centres, mean[a]+t[c]*axis[a])
 			}
 		}
-	case InitRandomFromData, InitKMeansPP:
+	case InitRandomFromData, InitKMeansPP, InitKMeans:
 		rng := rand.New(rand.NewPCG(o.Seed, uint64(r)))
 		var err error
-		if centres, err = seeds(ctx, x, o.Weights, d, k, o.Init == InitKMeansPP, rng); err != nil {
+		if centres, err = seeds(ctx, x, o.Weights, d, k, o.Init != InitRandomFromData, rng); err != nil {
 			return Model{}, fmt.Errorf("gmm: k-means++ seeding stopped: %w", err)
+		}
+		if o.Init == InitKMeans {
+			if err := lloyd(ctx, x, o.Weights, d, centres, cov); err != nil {
+				return Model{}, fmt.Errorf("gmm: k-means stopped: %w", err)
+			}
 		}
 	default:
 		return Model{}, fmt.Errorf("gmm: %w: unknown Init %v", ErrInvalidOptions, o.Init)
@@ -202,4 +207,54 @@ func fromCentresMulti[T float32 | float64](x []T, w []float64, d int, centres, c
 		m.Weights[c] /= total
 	}
 	return m
+}
+
+// lloyd runs Lloyd's k-means iterations on the centres (k x d, in place) over the samples
+// x (weights w): each centre moves to the weighted mean of the samples nearest it, until
+// the centres move by less, in squared distance summed, than 1e-4 of the mean of the
+// data's variances cov's diagonal holds (scikit-learn's tolerance), or 300 iterations. A
+// centre nearest no sample stays. The context is looked at every 1<<16 samples.
+func lloyd[T float32 | float64](ctx context.Context, x []T, w []float64, d int, centres, cov []float64) error {
+	k, n := len(centres)/d, len(x)/d
+	tol := 0.0
+	for a := range d {
+		tol += cov[a*d+a]
+	}
+	tol *= 1e-4 / float64(d)
+	sum, mass := make([]float64, k*d), make([]float64, k)
+	for range 300 {
+		clear(sum)
+		clear(mass)
+		for i := range n {
+			if i&(1<<16-1) == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			best, bestD := 0, math.Inf(1)
+			for c := range k {
+				if dd := dist2(x[i*d:(i+1)*d], centres[c*d:]); dd < bestD {
+					best, bestD = c, dd
+				}
+			}
+			wi := weight(w, i)
+			mass[best] += wi
+			for a := range d {
+				sum[best*d+a] += wi * float64(x[i*d+a])
+			}
+		}
+		shift := 0.0
+		for c := range k {
+			if !(mass[c] > 0) {
+				continue
+			}
+			for a := range d {
+				next := sum[c*d+a] / mass[c]
+				shift += (next - centres[c*d+a]) * (next - centres[c*d+a])
+				centres[c*d+a] = next
+			}
+		}
+		if shift <= tol {
+			break
+		}
+	}
+	return nil
 }

@@ -27,6 +27,7 @@ var initTexts = map[gmm.Init]string{
 	gmm.InitQuantiles:      "the quantiles of the data",
 	gmm.InitKMeansPP:       "k-means++ seeding",
 	gmm.InitRandomFromData: "pixels drawn at random",
+	gmm.InitKMeans:         "k-means (k-means++ seeding, then Lloyd's iterations)",
 }
 
 // newPlan derives the plan of the command line c.

@@ -61,6 +61,7 @@ func main() {
 // config is the parsed command line.
 type config struct {
 	sizes      []int
+	dims       []int
 	threads    []int
 	reps       int
 	components int
@@ -73,12 +74,13 @@ type config struct {
 
 func run(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	var c config
-	var sizes, threads string
+	var sizes, threads, dims string
 	fs.SetOutput(stderr)
 	fs.StringVar(&sizes, "sizes", "1M,16M", "comma-separated numbers of pixels (K and M suffixes)")
 	fs.StringVar(&threads, "threads", "", "comma-separated worker counts (default: 1 to the logical CPUs usable)")
 	fs.IntVar(&c.reps, "reps", 5, "repetitions of every measurement; the median is reported")
 	fs.IntVar(&c.components, "components", 3, "mixture components K")
+	fs.StringVar(&dims, "dims", "1,3", "comma-separated features per sample: 1 (the SIMD kernels), or more (the multichannel pass, full covariances)")
 	fs.StringVar(&c.image, "image", "", "segment this image `file` with every kernel and thread count instead")
 	fs.BoolVar(&c.pin, "pin", false, "lock each worker thread to its own CPU (Linux)")
 	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of tables")
@@ -98,6 +100,9 @@ func run(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io
 	var err error
 	if c.sizes, err = parseList(sizes, parseSize); err != nil {
 		return usage("--sizes: %v", err)
+	}
+	if c.dims, err = parseList(dims, strconv.Atoi); err != nil || slices.ContainsFunc(c.dims, func(d int) bool { return d < 1 || d > kernel.MaxDims }) {
+		return usage("--dims=%s: want numbers from 1 to %d", dims, kernel.MaxDims)
 	}
 	if threads == "" {
 		for t := 1; t <= runtime.GOMAXPROCS(0); t++ {
@@ -267,6 +272,7 @@ func cacheSize(n int) string {
 
 // estepRow is one measured configuration of the E-step.
 type estepRow struct {
+	Dims      int     `json:"dims"`
 	Kernel    string  `json:"kernel"`
 	Precision string  `json:"precision"`
 	Threads   int     `json:"threads"`
@@ -280,10 +286,25 @@ type estepRow struct {
 	Efficiency float64 `json:"parallel_efficiency,omitempty"`
 }
 
-// benchEStep measures every kernel x precision x threads x size.
+// benchEStep measures every kernel x precision x threads x size, and the multichannel
+// pass for every --dims above 1.
 func benchEStep(ctx context.Context, c *config) ([]estepRow, error) {
 	truth := gen.Spread(c.components)
 	var rows []estepRow
+	for _, d := range c.dims {
+		if d == 1 {
+			continue
+		}
+		r, err := benchMulti(ctx, c, d)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r...)
+	}
+	if !slices.Contains(c.dims, 1) {
+		ratios(rows)
+		return rows, nil
+	}
 	for _, n := range c.sizes {
 		x, err := gen.Mixture(uint64(n), n, truth.Weights, truth.Means, truth.Stdevs)
 		if err != nil {
@@ -312,7 +333,7 @@ func benchEStep(ctx context.Context, c *config) ([]estepRow, error) {
 					if err != nil {
 						return nil, err
 					}
-					rows = append(rows, estepRow{Kernel: name, Precision: prec, Threads: t, N: n, NsPerPx: ns, PxPerSec: 1e9 / ns})
+					rows = append(rows, estepRow{Dims: 1, Kernel: name, Precision: prec, Threads: t, N: n, NsPerPx: ns, PxPerSec: 1e9 / ns})
 				}
 			}
 		}
@@ -354,9 +375,9 @@ func medianOf(v []float64) float64 {
 
 // ratios fills Speedup and Efficiency from the rows measured.
 func ratios(rows []estepRow) {
-	find := func(kern, prec string, threads, n int) float64 {
+	find := func(d int, kern, prec string, threads, n int) float64 {
 		for _, r := range rows {
-			if r.Kernel == kern && r.Precision == prec && r.Threads == threads && r.N == n {
+			if r.Dims == d && r.Kernel == kern && r.Precision == prec && r.Threads == threads && r.N == n {
 				return r.NsPerPx
 			}
 		}
@@ -364,10 +385,10 @@ func ratios(rows []estepRow) {
 	}
 	for i := range rows {
 		r := &rows[i]
-		if g := find("generic", r.Precision, 1, r.N); g > 0 {
+		if g := find(r.Dims, "generic", r.Precision, 1, r.N); g > 0 {
 			r.Speedup = g / r.NsPerPx
 		}
-		if one := find(r.Kernel, r.Precision, 1, r.N); one > 0 {
+		if one := find(r.Dims, r.Kernel, r.Precision, 1, r.N); one > 0 {
 			r.Efficiency = one / r.NsPerPx / float64(r.Threads)
 		}
 	}
@@ -380,9 +401,9 @@ func printEStep(w io.Writer, c *config, rows []estepRow) {
 	}
 	fmt.Fprintf(w, "fused E-step, K=%d: median of %d repetitions of at least %v%s\n", c.components, c.reps, c.minTime, pinned)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "kernel\tprecision\tthreads\tpixels\tns/px/iter\tMpx/s\tvs generic\tefficiency\t")
+	fmt.Fprintln(tw, "dims\tkernel\tprecision\tthreads\tpixels\tns/px/iter\tMpx/s\tvs generic\tefficiency\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.3f\t%.1f\t%s\t%s\t\n", r.Kernel, r.Precision, r.Threads, formatSize(r.N),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%.3f\t%.1f\t%s\t%s\t\n", r.Dims, r.Kernel, r.Precision, r.Threads, formatSize(r.N),
 			r.NsPerPx, r.PxPerSec/1e6, ratio(r.Speedup, "%.1fx"), ratio(100*r.Efficiency, "%.0f%%"))
 	}
 	tw.Flush()
@@ -521,4 +542,51 @@ func printImage(w io.Writer, r *imageRun) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%.3f\t%.4f\t%.3f\t%.3f\t%.1fx\t\n", c.Method, c.Kernel, c.Threads, c.Decode, c.Fit, c.Segment, c.Total, c.Speedup)
 	}
 	tw.Flush()
+}
+
+// benchMulti measures the multichannel pass over samples of d features, full covariances,
+// in both precisions and every thread count and size: the Go kernel, the only one so far.
+func benchMulti(ctx context.Context, c *config, d int) ([]estepRow, error) {
+	k := c.components
+	coef := kernel.NewMultiCoeffs(k, d, false)
+	for j := range k {
+		const sd = 0.1
+		coef.Const[j] = math.Log(1/float64(k)) - float64(d)*math.Log(sd) - float64(d)/2*math.Log(2*math.Pi)
+		for a := range d {
+			coef.Mean[j*d+a] = (float64(j) + 0.5) / float64(k)
+			coef.Prec[j*d*d+a*d+a] = 1 / sd
+		}
+	}
+	kern, err := kernel.Lookup("generic")
+	if err != nil {
+		return nil, err
+	}
+	var rows []estepRow
+	for _, n := range c.sizes {
+		x, err := gen.Mixture(uint64(n), n*d, []float64{1}, []float64{0.5}, []float64{0.3})
+		if err != nil {
+			return nil, err
+		}
+		x32 := gen.Float32s(x)
+		for _, prec := range []string{"f64", "f32"} {
+			for _, t := range c.threads {
+				dr, err := kernel.NewDriver(kern, kernel.Config{Threads: t, Pin: c.pin})
+				if err != nil {
+					return nil, err
+				}
+				s := kernel.NewMultiStats(k, d)
+				pass := func() { kernel.DriveMultiEStep(dr, x, nil, coef, s) }
+				if prec == "f32" {
+					pass = func() { kernel.DriveMultiEStep(dr, x32, nil, coef, s) }
+				}
+				ns, err := median(ctx, c, n, pass)
+				dr.Close()
+				if err != nil {
+					return nil, err
+				}
+				rows = append(rows, estepRow{Dims: d, Kernel: "generic", Precision: prec, Threads: t, N: n, NsPerPx: ns, PxPerSec: 1e9 / ns})
+			}
+		}
+	}
+	return rows, nil
 }

@@ -50,8 +50,12 @@ func TestEStepTableCoversEveryConfiguration(t *testing.T) {
 	if rep.Machine.Chosen == "" || !slices.Equal(rep.Machine.Kernels, kernel.Available()) || rep.Machine.AutoThreads < 1 {
 		t.Errorf("machine: %+v", rep.Machine)
 	}
-	if want := len(kernel.Available()) * 2 * 2 * 2; len(rep.EStep) != want {
-		t.Fatalf("%d rows, want %d (kernels x precisions x threads x sizes)", len(rep.EStep), want)
+	// The one-dimensional kernels, and the multichannel pass (--dims defaults to 1,3).
+	if want := (len(kernel.Available()) + 1) * 2 * 2 * 2; len(rep.EStep) != want {
+		t.Fatalf("%d rows, want %d ((kernels + the 3-D pass) x precisions x threads x sizes)", len(rep.EStep), want)
+	}
+	if n := len(slices.DeleteFunc(slices.Clone(rep.EStep), func(r estepRow) bool { return r.Dims != 3 })); n != 8 {
+		t.Errorf("%d rows of 3 features, want 8", n)
 	}
 	for _, row := range rep.EStep {
 		if !(row.NsPerPx > 0) || !(row.PxPerSec > 0) || !(row.Speedup > 0) || !(row.Efficiency > 0) {

@@ -42,6 +42,19 @@ func covarianceLen(c Covariance, k, d int) int {
 	return k * d * d
 }
 
+// CovarianceOf returns component k's covariance as a d x d matrix, row-major, whatever
+// m's covariance type (a variance alone in one dimension).
+func (m *Model) CovarianceOf(k int) []float64 {
+	d := m.dims()
+	a := make([]float64, d*d)
+	if d == 1 {
+		a[0] = m.variance(k)
+		return a
+	}
+	m.covariance(a, k)
+	return a
+}
+
 // covariance returns component k's covariance as a d x d matrix in a.
 func (m *Model) covariance(a []float64, k int) {
 	d := m.dims()

@@ -33,6 +33,9 @@ var figureSuffixes = []string{"_strip", "_sheet", "_curves"}
 // row-major) and the segmentation as written, writes them (figurePaths) and returns their
 // paths. If one cannot be written, those written before it are removed.
 func writeFigures[T float32 | float64](c *plan, in *input, x []T, res *gmm.Result, segmented image.Image, out string) (paths []string, err error) {
+	if c.channel.Dims() > 1 {
+		return writeColourFigures(c, in, res, segmented, out)
+	}
 	thumb := figure.NewThumbnail(x, in.plane.Width, in.plane.Height, figureSide)
 	f := &figure.Fit{
 		Input:      thumb.Gray,
@@ -67,27 +70,55 @@ func writeFigures[T float32 | float64](c *plan, in *input, x []T, res *gmm.Resul
 		return nil, fmt.Errorf("--visualization: %w", err)
 	}
 	strip, sheetPNG, sheetSVG, curves := figurePaths(out)
-	defer func() {
-		if err != nil {
-			removeAll(paths)
-			paths = nil
-		}
-	}()
-	for _, w := range []struct {
-		path  string
-		write func(string) error
-	}{
+	return writeEach([]figureFile{
 		{strip, figure.Strip(f).WritePNG},
 		{sheetPNG, sheet.WritePNG},
 		{sheetSVG, sheet.WriteSVG},
 		{curves, figure.Curves(f).WritePNG},
-	} {
-		if err := w.write(w.path); err != nil {
-			return paths, fmt.Errorf("--visualization: %w", err)
+	})
+}
+
+// figureFile is a figure to write at path.
+type figureFile struct {
+	path  string
+	write func(string) error
+}
+
+// writeEach writes the figures in turn and returns their paths; if one cannot be
+// written, those written before it are removed.
+func writeEach(files []figureFile) ([]string, error) {
+	var paths []string
+	for _, f := range files {
+		if err := f.write(f.path); err != nil {
+			removeAll(paths)
+			return nil, fmt.Errorf("--visualization: %w", err)
 		}
-		paths = append(paths, w.path)
+		paths = append(paths, f.path)
 	}
 	return paths, nil
+}
+
+// writeColourFigures draws the figures of a fit in a colour space (the strip and the
+// sheet; the density curves are one channel's) from the shrunk input load kept.
+func writeColourFigures(c *plan, in *input, res *gmm.Result, segmented image.Image, out string) ([]string, error) {
+	f := &figure.ColourFit{
+		Input: in.thumb, Segmented: figure.Shrink(segmented, figureSide), Samples: in.thumbX,
+		Names: c.channel.Coordinates(), Space: c.channel, History: res.History,
+		Colour: func(m *gmm.Model, k int) color.Color { return segment.MeanColour(m, k, c.channel) },
+	}
+	if c.palette {
+		f.Colour = func(_ *gmm.Model, k int) color.Color { return segment.ClassColour(k) }
+	}
+	strip, err := figure.ColourStrip(f)
+	if err != nil {
+		return nil, fmt.Errorf("--visualization: %w", err)
+	}
+	sheet, err := figure.ColourSheet(f)
+	if err != nil {
+		return nil, fmt.Errorf("--visualization: %w", err)
+	}
+	stripPath, sheetPNG, sheetSVG, _ := figurePaths(out)
+	return writeEach([]figureFile{{stripPath, strip.WritePNG}, {sheetPNG, sheet.WritePNG}, {sheetSVG, sheet.WriteSVG}})
 }
 
 // removeAll removes the files at paths, ignoring errors: it cleans up after a failure.

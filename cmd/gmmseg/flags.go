@@ -261,8 +261,6 @@ func checkChoices(c *config) error {
 		return usageError{"--method=histogram needs integer pixels; a pair is segmented on its CIE94 differences, with --method=pixels"}
 	case c.channel.Dims() > 1 && c.second != "":
 		return usageError{"a pair is segmented on its CIE94 differences, one value a pixel: --channel=" + c.channel.String() + " does not apply"}
-	case c.channel.Dims() > 1 && c.visualization != 0:
-		return usageError{"--visualization draws the figures of one channel; they are not drawn for a colour space"}
 	}
 	if err := c.exec().Validate(); err != nil && !c.version {
 		return usageError{"--kernel: " + reason(err)}

@@ -562,7 +562,6 @@ func badInputs(in string, f map[string]string) []badInput {
 		{"init-model of one channel for colours", []string{"--init-model=" + f["model.json"], "--channel=lab"}, 1, "--init-model"},
 		{"unknown covariance", []string{"--channel=rgb", "--covariance=round"}, 2, "round"},
 		{"colour pair", []string{"--first-image=" + f["tiny.png"], "--second-image=" + f["tiny.png"], "--channel=lab", "--components=2"}, 2, "CIE94"},
-		{"colour figures", []string{"--channel=rgb", "--visualization=1"}, 2, "colour space"},
 		{"model of one channel for colours", []string{"--model=" + f["model.json"], "--channel=rgb"}, 1, "mixture of 1 features; --channel=rgb has 3"},
 	}
 }

@@ -314,6 +314,21 @@ func TestColourRun(t *testing.T) {
 			t.Errorf("%s: the saved model segments the image otherwise", cov)
 		}
 	}
+	// The colour figures: the strip and the sheet (PNG and SVG), no density curves.
+	figs := filepath.Join(dir, "figs.png")
+	r := runCmd(t, "--first-image="+in, "--channel=ycbcr", "--components=3", "--iterations=3", "--visualization=1", "--out="+figs)
+	if r.Code != 0 {
+		t.Fatalf("--visualization=1: status %d: %s", r.Code, r.Stderr)
+	}
+	strip, sheetPNG, sheetSVG, curves := figurePaths(figs)
+	for _, p := range []string{strip, sheetPNG, sheetSVG} {
+		if len(readBytes(t, p)) == 0 || !strings.Contains(r.Stdout, "wrote "+p) {
+			t.Errorf("%s: not written or not reported", p)
+		}
+	}
+	if _, err := os.Stat(curves); err == nil {
+		t.Errorf("%s: density curves of a colour space", curves)
+	}
 }
 
 // readPNG decodes the PNG at path.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gmmsimd/gmmsimd/cmd/internal/figure"
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
@@ -36,8 +37,12 @@ type input struct {
 	weights []float64
 	// bits is how many bits the single channel's levels use (see --bits); wide, that the
 	// image is 16-bit, and so its gray output.
-	bits    int
-	wide    bool
+	bits int
+	wide bool
+	// thumb is a colour image shrunk for the figures and thumbX its pixels in the colour
+	// space (--visualization=1).
+	thumb   image.Image
+	thumbX  []float64
 	classes func(ctx context.Context, m *gmm.Model, p *segment.Plane, e gmm.Exec) error
 }
 
@@ -406,6 +411,10 @@ func loadColours(c *plan, in *input, img image.Image) (*input, error) {
 	b := img.Bounds()
 	depth := segment.Depth(img)
 	in.plane = &segment.Plane{Width: b.Dx(), Height: b.Dy(), Max: 1<<depth - 1}
+	if c.visualization == 1 {
+		in.thumb = figure.Shrink(img, figureSide)
+		in.thumbX, _ = segment.ColourSamples[float64](in.thumb, c.channel) // a colour space: no error
+	}
 	if c.histogram && depth != 8 && c.method == "histogram" {
 		return nil, fmt.Errorf("--method=histogram counts 8-bit colours; this image has %d bits (--method=pixels fits them)", depth)
 	}

@@ -145,6 +145,24 @@ func meanColours(m *gmm.Model, ch Channel, maxLevel int) [][3]uint16 {
 	return out
 }
 
+// MeanColour is component k's mean of the colour model m (samples of the space ch) as an
+// 8-bit sRGB colour: the colour MeanColourImage paints its class.
+func MeanColour(m *gmm.Model, k int, ch Channel) color.NRGBA {
+	c := meanColours(m, ch, 255)[k]
+	return color.NRGBA{uint8(c[0]), uint8(c[1]), uint8(c[2]), 0xff}
+}
+
+// Coordinates names the three values of a pixel in the colour space c.
+func (c Channel) Coordinates() [3]string {
+	switch c {
+	case CIELab:
+		return [3]string{"L*", "a*", "b*"}
+	case YCbCr:
+		return [3]string{"Y", "Cb", "Cr"}
+	}
+	return [3]string{"R", "G", "B"}
+}
+
 // ColourClasses sets every level of p to the index of the most responsible component of
 // the colour model m (samples of the space ch) for the pixel that x holds, row-major,
 // cleaned as Classes cleans them: opened then closed with a 5x5 square, on the components

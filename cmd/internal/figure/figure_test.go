@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"math"
 	"math/rand/v2"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
 	"github.com/gmmsimd/gmmsimd/gmm"
+	"github.com/gmmsimd/gmmsimd/gmm/segment"
 )
 
 func TestNewHistogramCountsEverySample(t *testing.T) {
@@ -268,6 +270,47 @@ func BenchmarkFigures(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// The colour figures of a fit hold data in every panel: the strip's segmentations, and the
+// sheet's input, segmentation, two colour planes with ellipses, and log-likelihood.
+func TestColourFiguresHoldData(t *testing.T) {
+	src := image.NewNRGBA(image.Rect(0, 0, 120, 80))
+	for i := range 120 * 80 {
+		c := [][3]uint8{{200, 40, 60}, {30, 50, 150}, {90, 160, 70}}[(i%120)/40]
+		copy(src.Pix[4*i:], []uint8{c[0] + uint8(i*7%31), c[1] + uint8(i*5%29), c[2] + uint8(i*3%37), 255})
+	}
+	for _, space := range []segment.Channel{segment.RGB, segment.CIELab, segment.YCbCr} {
+		x, err := segment.ColourSamples[float64](src, space)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := gmm.Fit(t.Context(), x, gmm.Options{Dims: 3, Components: 3, MaxIter: 5, Init: gmm.InitKMeans, Covariance: gmm.Full})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &ColourFit{Input: src, Segmented: src, Samples: x, Names: space.Coordinates(), Space: space, History: res.History,
+			Colour: func(m *gmm.Model, k int) color.Color { return segment.MeanColour(m, k, space) }}
+		strip, err := ColourStrip(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sheet, err := ColourSheet(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		for name, c := range map[string]struct {
+			fig  Figure
+			n, k int
+		}{"strip": {strip, 5, 5}, "sheet": {sheet, 5, 5}} {
+			path := filepath.Join(dir, name+".png")
+			if err := c.fig.WritePNG(path); err != nil {
+				t.Fatal(err)
+			}
+			panelsHoldData(t, path, c.fig, c.n, c.k)
 		}
 	}
 }

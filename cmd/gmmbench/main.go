@@ -24,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
 	"io"
 	"math"
 	"os"
@@ -66,6 +67,7 @@ type config struct {
 	reps       int
 	components int
 	image      string
+	channel    segment.Channel
 	pin        bool
 	json       bool
 	minTime    time.Duration
@@ -82,6 +84,10 @@ func run(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io
 	fs.IntVar(&c.components, "components", 3, "mixture components K")
 	fs.StringVar(&dims, "dims", "1,3", "comma-separated features per sample: 1 (the SIMD kernels), or more (the multichannel pass, full covariances)")
 	fs.StringVar(&c.image, "image", "", "segment this image `file` with every kernel and thread count instead")
+	fs.Func("channel", "with --image, what is segmented, as gmmseg's --channel: luma (default), red, green, blue, or the colour spaces rgb, lab, ycbcr (full covariances)", func(s string) (err error) {
+		c.channel, err = segment.ParseChannel(s)
+		return err
+	})
 	fs.BoolVar(&c.pin, "pin", false, "lock each worker thread to its own CPU (Linux)")
 	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of tables")
 	fs.DurationVar(&c.minTime, "min-time", 100*time.Millisecond, "least time of one repetition (passes are repeated up to it)")
@@ -420,6 +426,7 @@ func ratio(v float64, format string) string {
 // imageRun is the --image experiment.
 type imageRun struct {
 	Path    string     `json:"path"`
+	Channel string     `json:"channel"`
 	Width   int        `json:"width"`
 	Height  int        `json:"height"`
 	Configs []imageRow `json:"configurations"`
@@ -446,17 +453,21 @@ const (
 )
 
 func benchImage(ctx context.Context, c *config) (*imageRun, error) {
-	run := &imageRun{Path: c.image}
+	run := &imageRun{Path: c.image, Channel: c.channel.String()}
+	kernels := kernel.Available()
+	if c.channel.Dims() > 1 {
+		kernels = []string{"generic"} // the multichannel passes have no other kernel yet
+	}
 	configs := []imageRow{{Method: "pixels", Kernel: "generic", Threads: 1}}
-	for _, name := range kernel.Available() {
-		if name == "generic" {
-			continue
-		}
+	for _, name := range kernels {
 		for _, t := range c.threads {
-			configs = append(configs, imageRow{Method: "pixels", Kernel: name, Threads: t})
+			// generic on one thread is the first; on more, only where no other runs
+			if name != "generic" || (c.channel.Dims() > 1 && t != 1) {
+				configs = append(configs, imageRow{Method: "pixels", Kernel: name, Threads: t})
+			}
 		}
 	}
-	for _, name := range kernel.Available() {
+	for _, name := range kernels {
 		for _, t := range c.threads {
 			configs = append(configs, imageRow{Method: "histogram", Kernel: name, Threads: t})
 		}
@@ -464,7 +475,7 @@ func benchImage(ctx context.Context, c *config) (*imageRun, error) {
 	for _, cfg := range configs {
 		var reps []imageRow
 		for range c.reps {
-			r, err := segmentOnce(ctx, c.image, cfg, c.pin, run)
+			r, err := segmentOnce(ctx, c, cfg, run)
 			if err != nil {
 				return nil, err
 			}
@@ -491,15 +502,19 @@ func benchImage(ctx context.Context, c *config) (*imageRun, error) {
 }
 
 // segmentOnce decodes the image, fits 3 components in 8 iterations (over the pixels or
-// their levels' histogram) and labels and cleans the result, as gmmseg does (writing no
-// file), and times each phase.
-func segmentOnce(ctx context.Context, path string, cfg imageRow, pin bool, run *imageRun) (imageRow, error) {
+// their levels' or colours' histogram) and labels and cleans the result, as gmmseg does
+// (writing no file), and times each phase.
+func segmentOnce(ctx context.Context, c *config, cfg imageRow, run *imageRun) (imageRow, error) {
 	start := time.Now()
-	img, err := segment.Open(path, 0)
+	img, err := segment.Open(c.image, 0)
 	if err != nil {
 		return cfg, err
 	}
-	p, err := segment.NewPlane(img, segment.Luma)
+	opt := gmm.Options{Components: imageComponents, MaxIter: imageIterations, Exec: gmm.Exec{Kernel: cfg.Kernel, Threads: cfg.Threads, Pin: c.pin}}
+	if c.channel.Dims() > 1 {
+		return segmentColourOnce(ctx, img, c.channel, cfg, opt, run, start)
+	}
+	p, err := segment.NewPlane(img, c.channel)
 	if err != nil {
 		return cfg, err
 	}
@@ -510,7 +525,6 @@ func segmentOnce(ctx context.Context, path string, cfg imageRow, pin bool, run *
 		x = segment.Samples[float64](p)
 	}
 	decoded := time.Now()
-	opt := gmm.Options{Components: imageComponents, MaxIter: imageIterations, Exec: gmm.Exec{Kernel: cfg.Kernel, Threads: cfg.Threads, Pin: pin}}
 	fitX := x
 	if x == nil {
 		if fitX, opt.Weights, err = segment.Histogram[float64](ctx, p, opt.Exec); err != nil {
@@ -525,17 +539,62 @@ func segmentOnce(ctx context.Context, path string, cfg imageRow, pin bool, run *
 	if err := segment.Segment(ctx, &res.Model, x, p, opt.Exec); err != nil {
 		return cfg, err
 	}
+	return timed(cfg, start, decoded, fitted), nil
+}
+
+// timed sets cfg's phases from their ends, the segmentation's being now.
+func timed(cfg imageRow, start, decoded, fitted time.Time) imageRow {
 	end := time.Now()
 	cfg.Decode = decoded.Sub(start).Seconds()
 	cfg.Fit = fitted.Sub(decoded).Seconds()
 	cfg.Segment = end.Sub(fitted).Seconds()
 	cfg.Total = end.Sub(start).Seconds()
-	return cfg, nil
+	return cfg
+}
+
+// segmentColourOnce is segmentOnce in the colour space ch: full covariances over every
+// pixel, or over the distinct colours of an 8-bit image (the histogram).
+func segmentColourOnce(ctx context.Context, img image.Image, ch segment.Channel, cfg imageRow, opt gmm.Options, run *imageRun, start time.Time) (imageRow, error) {
+	b := img.Bounds()
+	run.Width, run.Height = b.Dx(), b.Dy()
+	opt.Dims = 3
+	p := &segment.Plane{Width: b.Dx(), Height: b.Dy()}
+	if cfg.Method == "pixels" {
+		x, err := segment.ColourSamples[float64](img, ch)
+		if err != nil {
+			return cfg, err
+		}
+		decoded := time.Now()
+		res, err := gmm.Fit(ctx, x, opt)
+		if err != nil {
+			return cfg, err
+		}
+		fitted := time.Now()
+		if err := segment.ColourClasses(ctx, &res.Model, x, p, ch, opt.Exec); err != nil {
+			return cfg, err
+		}
+		return timed(cfg, start, decoded, fitted), nil
+	}
+	h, err := segment.NewColourHistogram[float64](ctx, img, ch)
+	if err != nil {
+		return cfg, err
+	}
+	decoded := time.Now()
+	opt.Weights = h.Counts
+	res, err := gmm.Fit(ctx, h.X, opt)
+	if err != nil {
+		return cfg, err
+	}
+	fitted := time.Now()
+	if err := h.Classes(ctx, &res.Model, p, opt.Exec); err != nil {
+		return cfg, err
+	}
+	return timed(cfg, start, decoded, fitted), nil
 }
 
 func printImage(w io.Writer, r *imageRun) {
-	fmt.Fprintf(w, "%s (%dx%d, %.1f megapixels): decode, %d EM iterations with %d components, labelling and clean-up; medians in seconds\n",
-		r.Path, r.Width, r.Height, float64(r.Width*r.Height)/1e6, imageIterations, imageComponents)
+	fmt.Fprintf(w, "%s (%dx%d, %.1f megapixels, %s): decode, %d EM iterations with %d components, labelling and clean-up; medians in seconds\n",
+		r.Path, r.Width, r.Height, float64(r.Width*r.Height)/1e6, r.Channel, imageIterations, imageComponents)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "method\tkernel\tthreads\tdecode\tfit\tsegment\ttotal\tvs generic\t")
 	for _, c := range r.Configs {

@@ -212,3 +212,28 @@ func TestPlots(t *testing.T) {
 		t.Errorf("unwritable --plot: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 }
+
+// --image with a colour space times the multichannel fit over the pixels and over the
+// colour histogram, on the Go kernel, every thread count.
+func TestImageExperimentInColour(t *testing.T) {
+	r := runCmd(t, "--image", "../../gmm/segment/testdata/jpeg/s2x2.jpg", "--channel", "lab", "--reps", "1", "--threads", "1,2", "--json")
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	var rep report
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	im := rep.Image
+	if im == nil || im.Channel != "lab" || len(im.Configs) != 4 {
+		t.Fatalf("image: %+v", im)
+	}
+	for _, c := range im.Configs {
+		if c.Kernel != "generic" || !(c.Total > 0) || !(c.Fit > 0) {
+			t.Errorf("configuration %+v", c)
+		}
+	}
+	if r := runCmd(t, "--image", "x.png", "--channel", "alpha"); r.Code != 2 {
+		t.Errorf("--channel=alpha: exit %d", r.Code)
+	}
+}

@@ -302,15 +302,7 @@ func em(ctx context.Context, e engine, opt *Options, model Model, data dataset, 
 // Fit applied. It appends the splits of iteration it to reseeded and returns it. If no
 // component keeps any weight there is nothing to split from: that is ErrUnfittable.
 func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, reseeded []Reseed) ([]Reseed, error) {
-	// The weights are shares of the responsibilities' sum rather than of the samples'
-	// weight, which it equals up to rounding: float32 lanes round each responsibility to
-	// float32, and the weights should still sum to one.
-	var total float64
-	for _, n := range s.N {
-		if n > 0 {
-			total += n
-		}
-	}
+	total := weightOf(s.N)
 	// Weights, means and raw variances first, for the data's moments; a component left
 	// without weight gets weight 0 until it is split into. Tied components share the
 	// variance within them, pooled over the components.
@@ -352,13 +344,34 @@ func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, 
 			m.Covariances[k] = max(m.Covariances[k]+minVar, floor)
 		}
 	}
-	for k := range m.Means {
-		if m.Weights[k] == 0 {
+	return reseed(m, it, reseeded, func(from, to int) { split(m, from, to, floor) })
+}
+
+// weightOf is the sum of the responsibilities' sums n, over the components that have
+// any: the weights are shares of it rather than of the samples' weight, which it equals
+// up to rounding, since float32 lanes round each responsibility to float32 and the
+// weights should still sum to one.
+func weightOf(n []float64) float64 {
+	total := 0.0
+	for _, v := range n {
+		if v > 0 {
+			total += v
+		}
+	}
+	return total
+}
+
+// reseed starts again every component of m left without weight by splitting the widest
+// into it, and appends the splits of iteration it to reseeded. If no component keeps any
+// weight there is nothing to split from: that is ErrUnfittable.
+func reseed(m *Model, it int, reseeded []Reseed, split func(from, to int)) ([]Reseed, error) {
+	for k, w := range m.Weights {
+		if w == 0 {
 			from := widest(m)
 			if from < 0 {
 				return reseeded, ErrUnfittable
 			}
-			split(m, from, k, floor)
+			split(from, k)
 			reseeded = append(reseeded, Reseed{Iter: it, Component: k, From: from})
 		}
 	}

@@ -179,12 +179,7 @@ func (e *multiDim[T]) mStep(m *Model, minVar float64, it int, reseeded []Reseed)
 // every variance (reg_covar), under the floor and split rules of Fit.
 func mStepMulti(m *Model, c *kernel.MultiCoeffs, s *kernel.MultiStats, minVar float64, it int, reseeded []Reseed, w *multiWork) ([]Reseed, error) {
 	d, k := c.D, c.K()
-	var total float64
-	for _, n := range s.N {
-		if n > 0 {
-			total += n
-		}
-	}
+	total := weightOf(s.N)
 	// Weights and means, and each component's scatter around its new mean in place of
 	// its second moments (upper triangle, or diagonal for diagonal coefficients).
 	scatter := s.Q
@@ -212,17 +207,7 @@ func mStepMulti(m *Model, c *kernel.MultiCoeffs, s *kernel.MultiStats, minVar fl
 	}
 	floor := featureFloors(m, scatter, d)
 	setCovariances(m, scatter, minVar, floor, w)
-	for j := range k {
-		if m.Weights[j] == 0 {
-			from := widest(m)
-			if from < 0 {
-				return reseeded, ErrUnfittable
-			}
-			splitMulti(m, from, j, floor, w)
-			reseeded = append(reseeded, Reseed{Iter: it, Component: j, From: from})
-		}
-	}
-	return reseeded, nil
+	return reseed(m, it, reseeded, func(from, to int) { splitMulti(m, from, to, floor, w) })
 }
 
 // finite reports whether every v is finite.

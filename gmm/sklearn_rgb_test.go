@@ -140,17 +140,7 @@ func TestColourFitsMatchScikitLearn(t *testing.T) {
 				x = rgbSamples(t, filepath.Join(sharedtest.Dir(t), "testdata", "images", ref.Data.Image), ref.Data.SHA256)
 			}
 			n := float64(len(x) / 3)
-			start := Model{Dims: 3, Weights: []float64{0.25, 0.25, 0.25, 0.25}}
-			for _, mu := range ref.Settings.Means {
-				start.Means = append(start.Means, mu...)
-			}
-			start.Covariances = make([]float64, covarianceLen(Full, 4, 3))
-			for k := range 4 {
-				for a := range 3 {
-					start.Covariances[k*9+a*4] = 0.01
-				}
-			}
-			start = start.as(c)
+			start := sklearnStart(ref, c)
 			var first float64
 			res, err := Fit(t.Context(), x, Options{Dims: 3, Covariance: c, Components: 4, MaxIter: len(ref.History),
 				MinVariance: ref.Settings.Reg, InitModel: &start, Progress: func(s Step) {
@@ -181,6 +171,22 @@ func TestColourFitsMatchScikitLearn(t *testing.T) {
 			checkFinal(t, &res.Model, x, ref, tol)
 		})
 	}
+}
+
+// sklearnStart is the references' start in the type c: weights 1/4, the given means,
+// covariances 0.01 I.
+func sklearnStart(ref sklearnRGB, c Covariance) Model {
+	start := Model{Dims: 3, Weights: []float64{0.25, 0.25, 0.25, 0.25}}
+	for _, mu := range ref.Settings.Means {
+		start.Means = append(start.Means, mu...)
+	}
+	start.Covariances = make([]float64, covarianceLen(Full, 4, 3))
+	for k := range 4 {
+		for a := range 3 {
+			start.Covariances[k*9+a*4] = 0.01
+		}
+	}
+	return start.as(c)
 }
 
 // checkFinal compares the scores of the fitted model m on x with scikit-learn's.

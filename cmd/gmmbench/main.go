@@ -74,15 +74,17 @@ type config struct {
 	plot       string
 }
 
-func run(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
-	var c config
-	var sizes, threads, dims string
-	fs.SetOutput(stderr)
-	fs.StringVar(&sizes, "sizes", "1M,16M", "comma-separated numbers of pixels (K and M suffixes)")
-	fs.StringVar(&threads, "threads", "", "comma-separated worker counts (default: 1 to the logical CPUs usable)")
+// lists are the flags that take comma-separated lists, kept as text until parsed.
+type lists struct{ sizes, threads, dims string }
+
+// define defines the flags on fs, into c and l.
+func define(fs *flag.FlagSet, c *config, l *lists) {
+	sizes, threads, dims := &l.sizes, &l.threads, &l.dims
+	fs.StringVar(sizes, "sizes", "1M,16M", "comma-separated numbers of pixels (K and M suffixes)")
+	fs.StringVar(threads, "threads", "", "comma-separated worker counts (default: 1 to the logical CPUs usable)")
 	fs.IntVar(&c.reps, "reps", 5, "repetitions of every measurement; the median is reported")
 	fs.IntVar(&c.components, "components", 3, "mixture components K")
-	fs.StringVar(&dims, "dims", "1,3", "comma-separated features per sample: 1 (the SIMD kernels), or more (the multichannel pass, full covariances)")
+	fs.StringVar(dims, "dims", "1,3", "comma-separated features per sample: 1 (the SIMD kernels), or more (the multichannel pass, full covariances)")
 	fs.StringVar(&c.image, "image", "", "segment this image `file` with every kernel and thread count instead")
 	fs.Func("channel", "with --image, what is segmented, as gmmseg's --channel: luma (default), red, green, blue, or the colour spaces rgb, lab, ycbcr (full covariances)", func(s string) (err error) {
 		c.channel, err = segment.ParseChannel(s)
@@ -92,12 +94,20 @@ func run(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io
 	fs.BoolVar(&c.json, "json", false, "print one JSON document instead of tables")
 	fs.DurationVar(&c.minTime, "min-time", 100*time.Millisecond, "least time of one repetition (passes are repeated up to it)")
 	fs.StringVar(&c.plot, "plot", "", "also draw the E-step table into `dir`: throughput.png (against threads) and speedup.png (against size)")
+}
+
+func run(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
+	var c config
+	var l lists
+	fs.SetOutput(stderr)
+	define(fs, &c, &l)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
 	}
+	sizes, threads, dims := l.sizes, l.threads, l.dims
 	cpuid.Detect()
 	usage := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "gmmbench: "+format+"\n", a...)

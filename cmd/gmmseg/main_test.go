@@ -555,6 +555,12 @@ func badInputs(in string, f map[string]string) []badInput {
 		{"model and figures", []string{"--model=" + f["model.json"], "--visualization=1"}, 2, "--visualization"},
 		{"unwritable saved model", []string{"--save-model=" + filepath.Join(in, "no", "m.json")}, 1, "--save-model"},
 		{"saved model removed", []string{"--save-model=m.json", "--labels=l.png", "--out=" + filepath.Join(in, "no", "x.png")}, 1, "writing the segmentation"},
+	}
+}
+
+// colourBadInputs are TestBadInput's cases about colour spaces and saved models.
+func colourBadInputs(f map[string]string) []badInput {
+	return []badInput{
 		{"covariance of one channel", []string{"--covariance=diag"}, 2, "--covariance goes with a colour space"},
 		{"init-model and init", []string{"--init-model=" + f["model.json"], "--init=kmeans++"}, 2, "--init-model gives one"},
 		{"init-model and model", []string{"--init-model=" + f["model.json"], "--model=" + f["model.json"]}, 2, "--init-model is about fitting"},
@@ -563,13 +569,14 @@ func badInputs(in string, f map[string]string) []badInput {
 		{"unknown covariance", []string{"--channel=rgb", "--covariance=round"}, 2, "round"},
 		{"colour pair", []string{"--first-image=" + f["tiny.png"], "--second-image=" + f["tiny.png"], "--channel=lab", "--components=2"}, 2, "CIE94"},
 		{"model of one channel for colours", []string{"--model=" + f["model.json"], "--channel=rgb"}, 1, "mixture of 1 features; --channel=rgb has 3"},
+		{"bits out of range", []string{"--bits=17"}, 2, "--bits=17"},
 	}
 }
 
 func TestBadInput(t *testing.T) {
 	in := t.TempDir()
 	f := badFiles(t, in)
-	for _, c := range badInputs(in, f) {
+	for _, c := range append(badInputs(in, f), colourBadInputs(f)...) {
 		t.Run(c.name, func(t *testing.T) { checkBadInput(t, c, in, f) })
 	}
 }

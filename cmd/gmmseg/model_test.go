@@ -262,19 +262,7 @@ func TestComponentsAutoKeepsTheLowestBIC(t *testing.T) {
 func TestColourRun(t *testing.T) {
 	dir := t.TempDir()
 	out, saved, again := filepath.Join(dir, "o.png"), filepath.Join(dir, "m.json"), filepath.Join(dir, "again.png")
-	in := filepath.Join(dir, "in.png")
-	src := image.NewNRGBA(image.Rect(0, 0, 60, 40))
-	for i := range 60 * 40 {
-		c := [][3]uint8{{200, 40, 60}, {30, 50, 150}, {90, 160, 70}}[(i%60)/20]
-		copy(src.Pix[4*i:], []uint8{c[0] + uint8(i%7), c[1], c[2] + uint8(i%5), 255})
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(in, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	in := threeColours(t, dir)
 	for _, cov := range []string{"full", "diag", "spherical", "tied"} {
 		r := runCmd(t, "--first-image="+in, "--channel=lab", "--covariance="+cov, "--components=3", "--iterations=5", "--json",
 			"--out="+out, "--save-model="+saved)
@@ -329,6 +317,26 @@ func TestColourRun(t *testing.T) {
 	if _, err := os.Stat(curves); err == nil {
 		t.Errorf("%s: density curves of a colour space", curves)
 	}
+}
+
+// threeColours writes a 60x40 PNG of three noisy colours side by side in dir and returns
+// its path.
+func threeColours(t *testing.T, dir string) string {
+	t.Helper()
+	src := image.NewNRGBA(image.Rect(0, 0, 60, 40))
+	for i := range 60 * 40 {
+		c := [][3]uint8{{200, 40, 60}, {30, 50, 150}, {90, 160, 70}}[(i%60)/20]
+		copy(src.Pix[4*i:], []uint8{c[0] + uint8(i%7), c[1], c[2] + uint8(i%5), 255})
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, src); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "in.png")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // readPNG decodes the PNG at path.

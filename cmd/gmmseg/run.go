@@ -361,29 +361,38 @@ func load(c *plan, k int) (*input, error) {
 	if c.histogram {
 		in.method = "histogram"
 	}
-	if c.channel.Dims() > 1 {
+	switch {
+	case c.channel.Dims() > 1:
 		return loadColours(c, in, first)
+	case c.second == "":
+		return loadPlane(c, in, first)
 	}
-	if c.second == "" {
-		p, err := segment.NewPlane(first, c.channel)
-		if err != nil {
-			return nil, err
-		}
-		if err := useBits(c, in, p); err != nil {
-			return nil, err
-		}
-		first = nil // let the decoded image go before the samples are made
-		in.plane = p
-		if c.histogram && c.visualization == 0 {
-			return in, nil // the fit and the labels need only the levels
-		}
-		if c.precision == "float32" {
-			in.x32 = segment.Samples[float32](p)
-		} else {
-			in.x64 = segment.Samples[float64](p)
-		}
-		return in, nil
+	return loadPair(c, in, first)
+}
+
+// loadPlane sets in to fit the channel of img that c asks for.
+func loadPlane(c *plan, in *input, img image.Image) (*input, error) {
+	p, err := segment.NewPlane(img, c.channel)
+	if err != nil {
+		return nil, err
 	}
+	if err := useBits(c, in, p); err != nil {
+		return nil, err
+	}
+	in.plane = p
+	if c.histogram && c.visualization == 0 {
+		return in, nil // the fit and the labels need only the levels
+	}
+	if c.precision == "float32" {
+		in.x32 = segment.Samples[float32](p)
+	} else {
+		in.x64 = segment.Samples[float64](p)
+	}
+	return in, nil
+}
+
+// loadPair sets in to fit the CIE94 differences of c's second image from first.
+func loadPair(c *plan, in *input, first image.Image) (*input, error) {
 	second, err := c.open(c.second)
 	if err != nil {
 		return nil, err
@@ -392,6 +401,7 @@ func load(c *plan, k int) (*input, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s and %s: %w", c.first, c.second, err)
 	}
+	b := first.Bounds()
 	in.plane = &segment.Plane{Width: b.Dx(), Height: b.Dy(), Max: 255}
 	if c.precision == "float32" {
 		in.x32, err = segment.Normalize[float32](in.diff)

@@ -43,43 +43,13 @@ func NewColourHistogram[T float32 | float64](ctx context.Context, img image.Imag
 		return nil, fmt.Errorf("segment: a colour histogram needs an 8-bit image, not %d-bit", Depth(img))
 	}
 	b := img.Bounds()
-	h := &ColourHistogram[T]{width: b.Dx(), height: b.Dy(), ch: ch, codes: bigmem.Make[uint32](b.Dx() * b.Dy())}
-	ycc, planes := img.(*image.YCbCr)
+	h := &ColourHistogram[T]{width: b.Dx(), height: b.Dy(), ch: ch}
+	_, planes := img.(*image.YCbCr)
 	planes = planes && ch == YCbCr
-	var cb, cr []uint8
-	if planes {
-		cb, cr = fullChroma(ycc)
-	} else {
-		img = asRGB(img)
-	}
-	err := parallel.ForContext(ctx, h.height, rowGrain(h.width), func(y0, y1 int) {
-		out := h.codes[y0*h.width : y1*h.width]
-		if planes {
-			for y := y0; y < y1; y++ {
-				yi := ycc.YOffset(b.Min.X, b.Min.Y+y)
-				for x := range h.width {
-					i := y*h.width + x
-					out[i-y0*h.width] = uint32(ycc.Y[yi+x])<<16 | uint32(cb[i])<<8 | uint32(cr[i])
-				}
-			}
-			return
-		}
-		eachRGB(rows(img, y0, y1), func(i int, r, g, bl uint32) { out[i] = to8(r)<<16 | to8(g)<<8 | to8(bl) })
-	})
-	if err != nil {
+	if err := h.readCodes(ctx, img, planes); err != nil {
 		return nil, err
 	}
-	h.table = bigmem.Make[uint32](codes)
-	parts := runtime.GOMAXPROCS(0)
-	err = parallel.ForContext(ctx, parts, 1, func(lo, hi int) {
-		from, to := uint32(lo*codes/parts), uint32(hi*codes/parts)
-		for _, c := range h.codes {
-			if c >= from && c < to {
-				h.table[c]++
-			}
-		}
-	})
-	if err != nil {
+	if err := h.count(ctx); err != nil {
 		return nil, err
 	}
 	// Each distinct colour as ColourSamples makes a pixel of it.
@@ -100,6 +70,50 @@ func NewColourHistogram[T float32 | float64](ctx context.Context, img image.Imag
 		h.X = append(h.X, o[:]...)
 	}
 	return h, nil
+}
+
+// readCodes sets every pixel's colour code from img: its R, G, B as libjpeg decodes a
+// JPEG, or with planes a YCbCr image's own Y, Cb, Cr (chroma upsampled), by bands of
+// rows on the CPUs.
+func (h *ColourHistogram[T]) readCodes(ctx context.Context, img image.Image, planes bool) error {
+	b := img.Bounds()
+	h.codes = bigmem.Make[uint32](h.width * h.height)
+	ycc, _ := img.(*image.YCbCr)
+	var cb, cr []uint8
+	if planes {
+		cb, cr = fullChroma(ycc)
+	} else {
+		img = asRGB(img)
+	}
+	return parallel.ForContext(ctx, h.height, rowGrain(h.width), func(y0, y1 int) {
+		out := h.codes[y0*h.width : y1*h.width]
+		if planes {
+			for y := y0; y < y1; y++ {
+				yi := ycc.YOffset(b.Min.X, b.Min.Y+y)
+				for x := range h.width {
+					i := y*h.width + x
+					out[i-y0*h.width] = uint32(ycc.Y[yi+x])<<16 | uint32(cb[i])<<8 | uint32(cr[i])
+				}
+			}
+			return
+		}
+		eachRGB(rows(img, y0, y1), func(i int, r, g, bl uint32) { out[i] = to8(r)<<16 | to8(g)<<8 | to8(bl) })
+	})
+}
+
+// count sets the table to how many pixels have each code, each CPU counting a range of
+// codes over every pixel, so that no two write one entry.
+func (h *ColourHistogram[T]) count(ctx context.Context) error {
+	h.table = bigmem.Make[uint32](codes)
+	parts := runtime.GOMAXPROCS(0)
+	return parallel.ForContext(ctx, parts, 1, func(lo, hi int) {
+		from, to := uint32(lo*codes/parts), uint32(hi*codes/parts)
+		for _, c := range h.codes {
+			if c >= from && c < to {
+				h.table[c]++
+			}
+		}
+	})
 }
 
 // Classes sets every level of p (allocated if nil) to the most responsible component of m

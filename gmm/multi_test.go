@@ -319,3 +319,24 @@ func TestSelectComponentsAndCovariance(t *testing.T) {
 		t.Errorf("chose %v with %d components", best.Covariance, best.K)
 	}
 }
+
+// Samples far beyond every component of a multichannel model score -Inf, not NaN, and
+// take component 0 with responsibility 1; finite ones score as the closed form says.
+func TestMultiScoresBeyondReach(t *testing.T) {
+	m := Model{Dims: 2, Weights: []float64{0.5, 0.5}, Means: []float64{0, 0, 1, 1},
+		Covariances: []float64{1, 0.5, 0.5, 1, 1e-4, 0.9e-4, 0.9e-4, 1e-4}}
+	x := []float64{0, 0, 1e300, -1e300, math.MaxFloat64, math.MaxFloat64, -math.MaxFloat64, 1}
+	scores, err := ScoreSamples(t.Context(), &m, x, Exec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At (0, 0): 0.5 N(0; 0, S) with det S = 0.75, and component 1's 1e4 sigma away.
+	want0 := math.Log(0.5 / (2 * math.Pi * math.Sqrt(0.75)))
+	if math.Abs(scores[0]-want0) > 1e-12 || !math.IsInf(scores[1], -1) || !math.IsInf(scores[2], -1) || !math.IsInf(scores[3], -1) {
+		t.Errorf("scores %v, want [%v -Inf -Inf -Inf]", scores, want0)
+	}
+	proba, err := PredictProba(t.Context(), &m, x, Exec{})
+	if err != nil || slices.ContainsFunc(proba, math.IsNaN) || proba[2] != 1 || proba[4] != 1 {
+		t.Errorf("responsibilities %v (%v)", proba, err)
+	}
+}

@@ -128,6 +128,9 @@ func multiLogJoint(p, diff, x []float64, c *MultiCoeffs) float64 {
 			}
 		}
 		v := c.Const[k] - q/2
+		if v != v { // x - mu overflowed and met a zero of U (Inf x 0): beyond reach
+			v = math.Inf(-1)
+		}
 		p[k] = v
 		m = max(m, v)
 	}

@@ -570,7 +570,7 @@ func segmentColourOnce(ctx context.Context, img image.Image, ch segment.Channel,
 	opt.Dims = 3
 	p := &segment.Plane{Width: b.Dx(), Height: b.Dy()}
 	if cfg.Method == "pixels" {
-		x, err := segment.ColourSamples[float64](img, ch)
+		x, err := segment.ColourSamples[float64](img, ch, 0)
 		if err != nil {
 			return cfg, err
 		}

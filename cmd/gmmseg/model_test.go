@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"image"
+	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -435,5 +436,56 @@ func TestSixteenBitFileOfEightBitData(t *testing.T) {
 	}
 	if r := runCmd(t, "--bits=12"); r.Code != 1 || !strings.Contains(r.Stderr, "8-bit") {
 		t.Errorf("--bits=12 of an 8-bit image: status %d, %q", r.Code, r.Stderr)
+	}
+}
+
+// 8-bit colours saved as 16-bit fit in a colour space as the 8-bit file does (over the
+// pixels: the colour histogram counts 8-bit files), and come out as a 16-bit image.
+func TestSixteenBitColoursOfEightBitData(t *testing.T) {
+	dir := t.TempDir()
+	in8 := threeColours(t, dir)
+	src := readPNG(t, in8)
+	b := src.Bounds()
+	wide := image.NewNRGBA64(b)
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			r, g, bl, _ := src.At(x, y).RGBA()
+			wide.SetNRGBA64(x, y, color.NRGBA64{uint16(r >> 8), uint16(g >> 8), uint16(bl >> 8), 0xffff})
+		}
+	}
+	in16 := filepath.Join(dir, "in16.png")
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, wide); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in16, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--channel=rgb", "--components=3", "--iterations=5", "--method=pixels", "--json"}
+	a := runCmd(t, append(args, "--first-image="+in8, "--out="+filepath.Join(dir, "a.png"))...)
+	b16 := runCmd(t, append(args, "--first-image="+in16, "--out="+filepath.Join(dir, "b.png"))...)
+	if a.Code != 0 || b16.Code != 0 {
+		t.Fatal(a.Stderr, b16.Stderr)
+	}
+	var da, db struct {
+		Bits       int
+		Iterations []struct{ LogLikelihood float64 `json:"log_likelihood"` }
+	}
+	if err := json.Unmarshal([]byte(a.Stdout), &da); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(b16.Stdout), &db); err != nil {
+		t.Fatal(err)
+	}
+	if db.Bits != 8 || len(da.Iterations) != len(db.Iterations) {
+		t.Fatalf("bits %d, %d and %d iterations", db.Bits, len(da.Iterations), len(db.Iterations))
+	}
+	for i := range da.Iterations {
+		if da.Iterations[i] != db.Iterations[i] {
+			t.Fatalf("iteration %d: 8-bit %v, 16-bit %v", i, da.Iterations[i], db.Iterations[i])
+		}
+	}
+	if out := readPNG(t, filepath.Join(dir, "b.png")); segment.Depth(out) != 16 {
+		t.Errorf("the output of a 16-bit image is a %T", out)
 	}
 }

@@ -315,7 +315,11 @@ func writeOutputs(c *plan, m *gmm.Model, in *input, maxLevel int, out string, wr
 	case c.palette:
 		img = segment.ColourImage(p)
 	case c.channel.Dims() > 1:
-		img = segment.MeanColourImage(m, p, c.channel, maxLevel)
+		depth := 8
+		if in.wide {
+			depth = 16
+		}
+		img = segment.MeanColourImage(m, p, c.channel, maxLevel, depth)
 	case c.classOutputs():
 		segment.MeanLevels(m, p, maxLevel)
 		img = gray(p, in.wide)
@@ -420,10 +424,13 @@ func loadPair(c *plan, in *input, first image.Image) (*input, error) {
 func loadColours(c *plan, in *input, img image.Image) (*input, error) {
 	b := img.Bounds()
 	depth := segment.Depth(img)
-	in.plane = &segment.Plane{Width: b.Dx(), Height: b.Dy(), Max: 1<<depth - 1}
+	if err := chooseBits(c, in, depth > 8, func() int { return segment.UsedBits(img) }); err != nil {
+		return nil, err
+	}
+	in.plane = &segment.Plane{Width: b.Dx(), Height: b.Dy(), Max: 1<<in.bits - 1}
 	if c.visualization == 1 {
 		in.thumb = figure.Shrink(img, figureSide)
-		in.thumbX, _ = segment.ColourSamples[float64](in.thumb, c.channel) // a colour space: no error
+		in.thumbX, _ = segment.ColourSamples[float64](in.thumb, c.channel, 0) // a colour space: no error
 	}
 	if c.histogram && depth != 8 && c.method == "histogram" {
 		return nil, fmt.Errorf("--method=histogram counts 8-bit colours; this image has %d bits (--method=pixels fits them)", depth)
@@ -436,10 +443,13 @@ func loadColours(c *plan, in *input, img image.Image) (*input, error) {
 		in.x64, in.weights, in.classes, err = colourHistogram[float64](c, img)
 	case c.precision == "float32":
 		in.method = "pixels"
-		in.x32, err = segment.ColourSamples[float32](img, c.channel)
+		in.x32, err = segment.ColourSamples[float32](img, c.channel, in.bits)
 	default:
 		in.method = "pixels"
-		in.x64, err = segment.ColourSamples[float64](img, c.channel)
+		in.x64, err = segment.ColourSamples[float64](img, c.channel, in.bits)
+	}
+	if err != nil && c.bits != 0 {
+		return nil, fmt.Errorf("--bits=%d: %w", c.bits, err)
 	}
 	return in, err
 }
@@ -466,8 +476,20 @@ func gray(p *segment.Plane, wide bool) image.Image {
 // fewest from 8 that hold its maximum), so that 8-bit data saved as 16-bit fit as the
 // 8-bit file does; an 8-bit image uses 8.
 func useBits(c *plan, in *input, p *segment.Plane) error {
-	in.bits, in.wide = 8, p.Max > 255
-	if !in.wide {
+	if err := chooseBits(c, in, p.Max > 255, p.UsedBits); err != nil {
+		return err
+	}
+	if err := p.SetBits(in.bits); err != nil {
+		return fmt.Errorf("--bits=%d: %w", c.bits, err)
+	}
+	return nil
+}
+
+// chooseBits sets in.bits and in.wide for an image, 16-bit if wide, whose levels use the
+// bits used() counts: --bits, or those; 8 for an 8-bit image.
+func chooseBits(c *plan, in *input, wide bool, used func() int) error {
+	in.bits, in.wide = 8, wide
+	if !wide {
 		if c.bits != 0 && c.bits != 8 {
 			return fmt.Errorf("--bits=%d: the image is 8-bit", c.bits)
 		}
@@ -475,10 +497,7 @@ func useBits(c *plan, in *input, p *segment.Plane) error {
 	}
 	in.bits = c.bits
 	if in.bits == 0 {
-		in.bits = p.UsedBits()
-	}
-	if err := p.SetBits(in.bits); err != nil {
-		return fmt.Errorf("--bits=%d: %w", c.bits, err)
+		in.bits = used()
 	}
 	return nil
 }

@@ -27,15 +27,23 @@ func (c Channel) Dims() int {
 // samples of 3 features, row-major: R, G, B as level/Max in [0, 1]; CIE L*a*b* (D65) of
 // the pixels read as sRGB, in its own units (L* 0..100); or the JPEG's Y, Cb, Cr over 255
 // (of a YCbCr image, its planes; of another, BT.601 full-range YCbCr of its RGB). A JPEG's
-// chroma is upsampled, and its RGB converted, as libjpeg does (see asRGB). The rows are
-// converted in parallel.
-func ColourSamples[T float32 | float64](img image.Image, ch Channel) ([]T, error) {
+// chroma is upsampled, and its RGB converted, as libjpeg does (see asRGB). The levels of a
+// 16-bit image are read as those of a bits-bit one (Max 2^bits - 1; 0 means 16, see
+// UsedBits); a level above that is an error. The rows are converted in parallel.
+func ColourSamples[T float32 | float64](img image.Image, ch Channel, bits int) ([]T, error) {
 	if ch < RGB || ch > YCbCr {
 		return nil, fmt.Errorf("segment: %v is not a colour space", ch)
 	}
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	maxLevel := 1<<Depth(img) - 1
+	eightBit := maxLevel == 255 // eachRGB gives 8-bit levels on the 16-bit scale
+	if maxLevel > 255 && bits != 0 {
+		if bits < 8 || bits > 16 || UsedBits(img) > bits {
+			return nil, fmt.Errorf("segment: %d bits for an image that uses %d", bits, UsedBits(img))
+		}
+		maxLevel = 1<<bits - 1
+	}
 	out := bigmem.Make[T](3 * w * h)
 	lut := linearLUT(maxLevel)
 	ycc, planes := img.(*image.YCbCr)
@@ -59,7 +67,7 @@ func ColourSamples[T float32 | float64](img image.Image, ch Channel) ([]T, error
 			return
 		}
 		eachRGB(rows(img, y0, y1), func(i int, r, g, bl uint32) {
-			if maxLevel == 255 {
+			if eightBit {
 				r, g, bl = to8(r), to8(g), to8(bl)
 			}
 			inSpace(dst[3*i:3*i+3:3*i+3], r, g, bl, maxLevel, ch, lut)
@@ -82,6 +90,21 @@ func inSpace[T float32 | float64](o []T, r, g, b uint32, maxLevel int, ch Channe
 		yy, cb, cr := ycbcrFromRGB(rf, gf, bf)
 		o[0], o[1], o[2] = T(yy), T(cb), T(cr)
 	}
+}
+
+// UsedBits returns the fewest bits from 8 to 16 that hold every channel of every pixel
+// of img: 8 for an 8-bit image or 8-bit data saved as 16-bit, 12 for a 12-bit sensor's.
+func UsedBits(img image.Image) int {
+	if Depth(img) == 8 {
+		return 8
+	}
+	top := uint32(0)
+	eachRGB(img, func(_ int, r, g, b uint32) { top = max(top, r, g, b) })
+	bits := 8
+	for bits < 16 && top > 1<<bits-1 {
+		bits++
+	}
+	return bits
 }
 
 // ycbcrFromRGB is JPEG's full-range BT.601 YCbCr of R, G, B in [0, 1], over 255: Cb and Cr
@@ -204,12 +227,12 @@ func cleanColourClasses(ctx context.Context, m *gmm.Model, p *Plane, ch Channel)
 }
 
 // MeanColourImage returns the image of p's classes (as ColourClasses leaves them) in the
-// mean colour of each component of the colour model m (samples of the space ch), as 8-bit
-// sRGB or, with maxLevel 65535, 16-bit.
-func MeanColourImage(m *gmm.Model, p *Plane, ch Channel, maxLevel int) image.Image {
+// mean colour of each component of the colour model m (samples of the space ch), as sRGB
+// levels 0..maxLevel in an image of depth bits (8 or 16: the input's).
+func MeanColourImage(m *gmm.Model, p *Plane, ch Channel, maxLevel, depth int) image.Image {
 	cols := meanColours(m, ch, maxLevel)
 	r := image.Rect(0, 0, p.Width, p.Height)
-	if maxLevel > 255 {
+	if depth > 8 || maxLevel > 255 {
 		img := image.NewNRGBA64(r)
 		parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {
 			for i, v := range p.Levels[lo:hi] {

@@ -13,12 +13,12 @@ import (
 
 func TestColourSamples(t *testing.T) {
 	img := rgbTestImage(11, 13, 7)
-	x, err := ColourSamples[float64](img, RGB)
+	x, err := ColourSamples[float64](img, RGB, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lab, _ := ColourSamples[float64](img, CIELab)
-	ycc, _ := ColourSamples[float64](img, YCbCr)
+	lab, _ := ColourSamples[float64](img, CIELab, 0)
+	ycc, _ := ColourSamples[float64](img, YCbCr, 0)
 	for i := range 13 * 7 {
 		c := img.NRGBAAt(i%13, i/13)
 		want := []float64{float64(c.R) / 255, float64(c.G) / 255, float64(c.B) / 255}
@@ -46,11 +46,11 @@ func TestColourSamples(t *testing.T) {
 	}
 	white := image.NewNRGBA(image.Rect(0, 0, 1, 1))
 	white.Pix = []uint8{255, 255, 255, 255}
-	l, _ := ColourSamples[float64](white, CIELab)
+	l, _ := ColourSamples[float64](white, CIELab, 0)
 	if math.Abs(l[0]-100) > 1e-3 || math.Abs(l[1]) > 1e-3 || math.Abs(l[2]) > 1e-3 {
 		t.Errorf("white is L*a*b* %v", l)
 	}
-	if _, err := ColourSamples[float64](img, Luma); err == nil {
+	if _, err := ColourSamples[float64](img, Luma, 0); err == nil {
 		t.Error("luma as a colour space: no error")
 	}
 	if _, err := NewPlane(img, RGB); err == nil {
@@ -74,7 +74,7 @@ func TestColourSegmentation(t *testing.T) {
 		}
 	}
 	for _, ch := range []Channel{RGB, CIELab, YCbCr} {
-		x, err := ColourSamples[float64](img, ch)
+		x, err := ColourSamples[float64](img, ch, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestColourSegmentation(t *testing.T) {
 		if err := ColourClasses(t.Context(), &res.Model, x, p, ch, gmm.Exec{}); err != nil {
 			t.Fatal(err)
 		}
-		out := MeanColourImage(&res.Model, p, ch, 255).(*image.NRGBA)
+		out := MeanColourImage(&res.Model, p, ch, 255, 8).(*image.NRGBA)
 		left, right := out.NRGBAAt(3, 3), out.NRGBAAt(w-3, 3)
 		dark := res.Model.Means[3*int(p.Levels[3*w+3]) : 3*int(p.Levels[3*w+3])+3]
 		if math.Abs(float64(left.B)-151) > 3 || math.Abs(float64(right.R)-202) > 3 {
@@ -117,7 +117,7 @@ func TestColourHistogramIsThePixelFit(t *testing.T) {
 func checkHistogramFit[T float32 | float64](t *testing.T, img image.Image, ch Channel) {
 	t.Helper()
 	what := fmt.Sprintf("%T %v %T", img, ch, T(0))
-	x, err := ColourSamples[T](img, ch)
+	x, err := ColourSamples[T](img, ch, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

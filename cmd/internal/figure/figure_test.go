@@ -283,7 +283,7 @@ func TestColourFiguresHoldData(t *testing.T) {
 		copy(src.Pix[4*i:], []uint8{c[0] + uint8(i*7%31), c[1] + uint8(i*5%29), c[2] + uint8(i*3%37), 255})
 	}
 	for _, space := range []segment.Channel{segment.RGB, segment.CIELab, segment.YCbCr} {
-		x, err := segment.ColourSamples[float64](src, space)
+		x, err := segment.ColourSamples[float64](src, space, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

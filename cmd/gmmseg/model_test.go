@@ -469,7 +469,9 @@ func TestSixteenBitColoursOfEightBitData(t *testing.T) {
 	}
 	var da, db struct {
 		Bits       int
-		Iterations []struct{ LogLikelihood float64 `json:"log_likelihood"` }
+		Iterations []struct {
+			LogLikelihood float64 `json:"log_likelihood"`
+		}
 	}
 	if err := json.Unmarshal([]byte(a.Stdout), &da); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"image/color"
 	"io"
 	"os"
 	"path/filepath"
@@ -231,10 +232,18 @@ func (b *batch) estimate(file string) int64 {
 		return 0
 	}
 	perPixel, fixed := int64(12), int64(0)
-	if !b.c.histogram || b.c.visualization == 1 {
+	colour := b.c.channel.Dims() > 1
+	wide := cfg.ColorModel == color.RGBA64Model || cfg.ColorModel == color.NRGBA64Model || cfg.ColorModel == color.Gray16Model
+	histogram := b.c.histogram && !(colour && wide) // 16-bit colours go over the pixels
+	if colour {
+		perPixel += 6 // a JPEG's RGB as libjpeg decodes it, and its chroma
+	}
+	switch {
+	case !histogram || b.c.visualization == 1:
 		perPixel += int64(b.c.channel.Dims()) * map[string]int64{"float64": 8, "float32": 4}[b.c.precision]
-	} else if b.c.channel.Dims() > 1 {
-		fixed = 64 << 20 // the colour table
+	case colour:
+		perPixel += 4    // each pixel's colour code
+		fixed = 64 << 20 // the table of colours
 	}
 	return int64(cfg.Width)*int64(cfg.Height)*perPixel + fixed
 }

@@ -430,7 +430,7 @@ func loadColours(c *plan, in *input, img image.Image) (*input, error) {
 	in.plane = &segment.Plane{Width: b.Dx(), Height: b.Dy(), Max: 1<<in.bits - 1}
 	if c.visualization == 1 {
 		in.thumb = figure.Shrink(img, figureSide)
-		in.thumbX, _ = segment.ColourSamples[float64](in.thumb, c.channel, 0) // a colour space: no error
+		in.thumbX, _ = segment.ColourSamples[float64](in.thumb, c.channel, in.bits) // its pixels are img's: no error
 	}
 	if c.histogram && depth != 8 && c.method == "histogram" {
 		return nil, fmt.Errorf("--method=histogram counts 8-bit colours; this image has %d bits (--method=pixels fits them)", depth)

@@ -15,6 +15,7 @@ import (
 	xdraw "golang.org/x/image/draw"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
+	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
 )
 
@@ -125,7 +126,8 @@ func (t *Thumbnail) Labelled(m *gmm.Model, colour func(k int) color.Color) (imag
 }
 
 // Shrink returns img scaled down by nearest neighbour (class images must not blend) so
-// that neither side exceeds maxSide; a smaller image is returned as it is.
+// that neither side exceeds maxSide, 16-bit if img is; a smaller image is returned as it
+// is.
 func Shrink(img image.Image, maxSide int) image.Image {
 	b := img.Bounds()
 	if b.Dx() <= maxSide && b.Dy() <= maxSide {
@@ -133,7 +135,10 @@ func Shrink(img image.Image, maxSide int) image.Image {
 	}
 	scale := float64(maxSide) / float64(max(b.Dx(), b.Dy()))
 	w, h := max(1, int(float64(b.Dx())*scale)), max(1, int(float64(b.Dy())*scale))
-	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	var out xdraw.Image = image.NewRGBA(image.Rect(0, 0, w, h))
+	if segment.Depth(img) == 16 { // keep 16-bit levels: a 16-bit image's samples read them
+		out = image.NewRGBA64(out.Bounds())
+	}
 	xdraw.NearestNeighbor.Scale(out, out.Bounds(), img, b, xdraw.Src, nil)
 	return out
 }

@@ -66,35 +66,34 @@ func TestTiedOneDimensional(t *testing.T) {
 // and the log-likelihood of m.
 func tiedStep(x []float64, m Model) (w, mu []float64, v, ll float64) {
 	k := m.K()
-	n, sx := make([]float64, k), make([]float64, k)
-	r := make([]float64, k)
-	for _, xi := range x {
-		s := 0.0
+	// Each sample's responsibilities under m, and its density.
+	r := make([]float64, len(x)*k)
+	for i, xi := range x {
+		row, s := r[i*k:(i+1)*k], 0.0
 		for j := range k {
 			d := xi - m.Means[j]
-			r[j] = m.Weights[j] / math.Sqrt(2*math.Pi*m.Covariances[0]) * math.Exp(-d*d/(2*m.Covariances[0]))
-			s += r[j]
+			row[j] = m.Weights[j] / math.Sqrt(2*math.Pi*m.Covariances[0]) * math.Exp(-d*d/(2*m.Covariances[0]))
+			s += row[j]
 		}
 		ll += math.Log(s)
-		for j := range k {
-			n[j] += r[j] / s
-			sx[j] += r[j] / s * xi
+		for j := range row {
+			row[j] /= s
 		}
 	}
 	w, mu = make([]float64, k), make([]float64, k)
-	for j := range k {
-		w[j], mu[j] = n[j]/float64(len(x)), sx[j]/n[j]
-	}
-	for _, xi := range x {
-		s := 0.0
-		for j := range k {
-			d := xi - m.Means[j]
-			r[j] = m.Weights[j] / math.Sqrt(2*math.Pi*m.Covariances[0]) * math.Exp(-d*d/(2*m.Covariances[0]))
-			s += r[j]
+	for i, xi := range x {
+		for j, rj := range r[i*k : (i+1)*k] {
+			w[j] += rj
+			mu[j] += rj * xi
 		}
-		for j := range k {
+	}
+	for j := range k {
+		w[j], mu[j] = w[j]/float64(len(x)), mu[j]/w[j]
+	}
+	for i, xi := range x {
+		for j, rj := range r[i*k : (i+1)*k] {
 			d := xi - mu[j]
-			v += r[j] / s * d * d
+			v += rj * d * d
 		}
 	}
 	return w, mu, v / float64(len(x)), ll

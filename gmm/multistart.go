@@ -139,6 +139,18 @@ func dist2[T float32 | float64](v []T, c []float64) float64 {
 	return s
 }
 
+// nearest returns the centre nearest the sample v (the first on a tie).
+func nearest[T float32 | float64](v []T, centres []float64) int {
+	d := len(v)
+	best, bestD := 0, math.Inf(1)
+	for c := 0; c*d < len(centres); c++ {
+		if dd := dist2(v, centres[c*d:]); dd < bestD {
+			best, bestD = c, dd
+		}
+	}
+	return best
+}
+
 // taken reports whether the sample v is one of the centres.
 func taken[T float32 | float64](centres []float64, v []T) bool {
 	d := len(v)
@@ -161,12 +173,7 @@ func fromCentresMulti[T float32 | float64](x []T, w []float64, d int, centres, c
 	sum, sq := make([]float64, k*d), make([]float64, k*d*d)
 	total := 0.0
 	for i := range n {
-		best, bestD := 0, math.Inf(1)
-		for c := range k {
-			if dd := dist2(x[i*d:(i+1)*d], centres[c*d:]); dd < bestD {
-				best, bestD = c, dd
-			}
-		}
+		best := nearest(x[i*d:(i+1)*d], centres)
 		wi := weight(w, i)
 		total += wi
 		m.Weights[best] += wi
@@ -229,12 +236,7 @@ func lloyd[T float32 | float64](ctx context.Context, x []T, w []float64, d int, 
 			if i&(1<<16-1) == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
-			best, bestD := 0, math.Inf(1)
-			for c := range k {
-				if dd := dist2(x[i*d:(i+1)*d], centres[c*d:]); dd < bestD {
-					best, bestD = c, dd
-				}
-			}
+			best := nearest(x[i*d:(i+1)*d], centres)
 			wi := weight(w, i)
 			mass[best] += wi
 			for a := range d {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"image"
-	"image/png"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/gmmsimd/gmmsimd/internal/imagetest"
 	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 )
 
@@ -36,15 +36,7 @@ type sklearnFit struct {
 // cameraSamples are camera.png's gray levels / 255, as the scikit-learn runs read them.
 func cameraSamples(t *testing.T, shared string) []float64 {
 	t.Helper()
-	f, err := os.Open(filepath.Join(shared, "testdata", "images", "camera.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := imagetest.Read(t, filepath.Join(shared, "testdata", "images", "camera.png"))
 	g, ok := img.(*image.Gray)
 	if !ok {
 		t.Fatalf("camera.png decodes to %T, want 8-bit gray", img)

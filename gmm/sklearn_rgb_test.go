@@ -5,12 +5,12 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/gmmsimd/gmmsimd/internal/imagetest"
 	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 )
 
@@ -50,15 +50,7 @@ type sklearnRGB struct {
 // reference's hash of the same array.
 func rgbSamples(t *testing.T, path, sum string) []float64 {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := imagetest.Read(t, path)
 	b := img.Bounds()
 	x := make([]float64, 0, 3*b.Dx()*b.Dy())
 	for y := b.Min.Y; y < b.Max.Y; y++ {

@@ -100,8 +100,11 @@ func TestTextReport(t *testing.T) {
 	}
 }
 
-func TestImageExperiment(t *testing.T) {
-	r := runCmd(t, "--image", "../gmmseg/camera.png", "--reps", "1", "--threads", "1,2", "--json")
+// imageExperiment runs --image on path (once, on 1 and 2 threads) with the flags more and
+// returns its report.
+func imageExperiment(t *testing.T, path string, more ...string) *imageRun {
+	t.Helper()
+	r := runCmd(t, append([]string{"--image", path, "--reps", "1", "--threads", "1,2", "--json"}, more...)...)
 	if r.Code != 0 {
 		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
@@ -109,7 +112,11 @@ func TestImageExperiment(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	im := rep.Image
+	return rep.Image
+}
+
+func TestImageExperiment(t *testing.T) {
+	im := imageExperiment(t, "../gmmseg/camera.png")
 	if im == nil || im.Width != 512 || im.Height != 512 {
 		t.Fatalf("image: %+v", im)
 	}
@@ -134,7 +141,7 @@ func TestImageExperiment(t *testing.T) {
 			t.Errorf("configuration without times: %+v", c)
 		}
 	}
-	r = runCmd(t, "--image", "no-such-file.png")
+	r := runCmd(t, "--image", "no-such-file.png")
 	if r.Code != 1 || !strings.HasPrefix(r.Stderr, "gmmbench: ") || strings.Count(r.Stderr, "\n") != 1 {
 		t.Errorf("missing image: exit %d, stderr %q", r.Code, r.Stderr)
 	}
@@ -216,15 +223,7 @@ func TestPlots(t *testing.T) {
 // --image with a colour space times the multichannel fit over the pixels and over the
 // colour histogram, on the Go kernel, every thread count.
 func TestImageExperimentInColour(t *testing.T) {
-	r := runCmd(t, "--image", "../../gmm/segment/testdata/jpeg/s2x2.jpg", "--channel", "lab", "--reps", "1", "--threads", "1,2", "--json")
-	if r.Code != 0 {
-		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
-	}
-	var rep report
-	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
-		t.Fatal(err)
-	}
-	im := rep.Image
+	im := imageExperiment(t, "../../gmm/segment/testdata/jpeg/s2x2.jpg", "--channel", "lab")
 	if im == nil || im.Channel != "lab" || len(im.Configs) != 4 {
 		t.Fatalf("image: %+v", im)
 	}

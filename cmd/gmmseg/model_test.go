@@ -14,6 +14,7 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/imagetest"
 )
 
 // examplePlane is the built-in example's luma, as gmmseg reads it.
@@ -292,7 +293,7 @@ func TestColourRun(t *testing.T) {
 			"--method=pixels", "--out="+pixels); r.Code != 0 || !bytes.Equal(readBytes(t, out), readBytes(t, pixels)) {
 			t.Fatalf("%s: --method=pixels: status %d %s, or another segmentation", cov, r.Code, r.Stderr)
 		}
-		if !coloured(readPNG(t, out)) {
+		if !coloured(imagetest.Read(t, out)) {
 			t.Fatalf("%s: the output has no colour", cov)
 		}
 		r = runCmd(t, "--first-image="+in, "--channel=lab", "--model="+saved, "--out="+again)
@@ -338,16 +339,6 @@ func threeColours(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// readPNG decodes the PNG at path.
-func readPNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	img, err := png.Decode(bytes.NewReader(readBytes(t, path)))
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
 }
 
 // coloured reports whether some pixel of img is not a gray.
@@ -420,7 +411,7 @@ func TestSixteenBitFileOfEightBitData(t *testing.T) {
 			t.Fatalf("iteration %d: 8-bit file %+v, 16-bit file %+v", i, a.Iterations[i], b.Iterations[i])
 		}
 	}
-	out8, out16 := readPNG(t, filepath.Join(dir, "a.png")), readPNG(t, filepath.Join(dir, "b.png"))
+	out8, out16 := imagetest.Read(t, filepath.Join(dir, "a.png")), imagetest.Read(t, filepath.Join(dir, "b.png"))
 	g16, ok := out16.(*image.Gray16)
 	if !ok {
 		t.Fatalf("the output of a 16-bit image is a %T", out16)
@@ -444,7 +435,7 @@ func TestSixteenBitFileOfEightBitData(t *testing.T) {
 func TestSixteenBitColoursOfEightBitData(t *testing.T) {
 	dir := t.TempDir()
 	in8 := threeColours(t, dir)
-	src := readPNG(t, in8)
+	src := imagetest.Read(t, in8)
 	b := src.Bounds()
 	wide := image.NewNRGBA64(b)
 	for y := range b.Dy() {
@@ -487,7 +478,7 @@ func TestSixteenBitColoursOfEightBitData(t *testing.T) {
 			t.Fatalf("iteration %d: 8-bit %v, 16-bit %v", i, da.Iterations[i], db.Iterations[i])
 		}
 	}
-	if out := readPNG(t, filepath.Join(dir, "b.png")); segment.Depth(out) != 16 {
+	if out := imagetest.Read(t, filepath.Join(dir, "b.png")); segment.Depth(out) != 16 {
 		t.Errorf("the output of a 16-bit image is a %T", out)
 	}
 }

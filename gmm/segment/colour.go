@@ -37,43 +37,76 @@ func ColourSamples[T float32 | float64](img image.Image, ch Channel, bits int) (
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	maxLevel := 1<<Depth(img) - 1
-	eightBit := maxLevel == 255 // eachRGB gives 8-bit levels on the 16-bit scale
-	if maxLevel > 255 && bits != 0 {
-		if bits < 8 || bits > 16 || UsedBits(img) > bits {
-			return nil, fmt.Errorf("segment: %d bits for an image that uses %d", bits, UsedBits(img))
+	if maxLevel > 255 && bits != 0 && bits != 16 {
+		// Every level must be at most 2^bits - 1: one scan of the channels' maximum.
+		if used := UsedBits(img); bits < 8 || bits > 16 || used > bits {
+			return nil, fmt.Errorf("segment: %d bits for an image that uses %d", bits, used)
 		}
 		maxLevel = 1<<bits - 1
 	}
 	out := bigmem.Make[T](3 * w * h)
 	lut := linearLUT(maxLevel)
-	ycc, planes := img.(*image.YCbCr)
-	planes = planes && ch == YCbCr
-	var cb, cr []uint8
-	if planes {
-		cb, cr = fullChroma(ycc)
-	} else {
-		img = asRGB(img)
-	}
+	src := newColourSource(img, ch)
 	parallel.For(h, rowGrain(w), func(y0, y1 int) {
 		dst := out[3*y0*w : 3*y1*w]
-		if planes {
-			for y := y0; y < y1; y++ {
-				yi := ycc.YOffset(b.Min.X, b.Min.Y+y)
-				for x := range w {
-					o := dst[3*((y-y0)*w+x):]
-					o[0], o[1], o[2] = T(float64(ycc.Y[yi+x])/255), T(float64(cb[y*w+x])/255), T(float64(cr[y*w+x])/255)
-				}
-			}
-			return
-		}
-		eachRGB(rows(img, y0, y1), func(i int, r, g, bl uint32) {
-			if eightBit {
-				r, g, bl = to8(r), to8(g), to8(bl)
-			}
-			inSpace(dst[3*i:3*i+3:3*i+3], r, g, bl, maxLevel, ch, lut)
+		src.rows(y0, y1, func(i int, v0, v1, v2 uint32) {
+			sampleOf(src, dst[3*i:3*i+3:3*i+3], v0, v1, v2, maxLevel, lut)
 		})
 	})
 	return out, nil
+}
+
+// colourSource is an image as the colour spaces read it: for ycbcr, a YCbCr image's own
+// planes, the chroma upsampled to full resolution; else its RGB, a JPEG's as libjpeg
+// decodes it (asRGB).
+type colourSource struct {
+	ch     Channel
+	img    image.Image  // the RGB, without planes
+	ycc    *image.YCbCr // the planes, if read
+	cb, cr []uint8
+}
+
+func newColourSource(img image.Image, ch Channel) *colourSource {
+	if ycc, ok := img.(*image.YCbCr); ok && ch == YCbCr {
+		cb, cr := fullChroma(ycc)
+		return &colourSource{ch: ch, ycc: ycc, cb: cb, cr: cr}
+	}
+	return &colourSource{ch: ch, img: asRGB(img)}
+}
+
+// rows calls f for every pixel of the rows [y0, y1), with its index from the band's first
+// and its three values: Y, Cb, Cr bytes of the planes, or R, G, B levels (0..255 for an
+// 8-bit image, 0..65535 for a 16-bit one).
+func (s *colourSource) rows(y0, y1 int, f func(i int, v0, v1, v2 uint32)) {
+	if s.ycc == nil {
+		eightBit := Depth(s.img) == 8 // eachRGB gives 8-bit levels on the 16-bit scale
+		eachRGB(rows(s.img, y0, y1), func(i int, r, g, b uint32) {
+			if eightBit {
+				r, g, b = to8(r), to8(g), to8(b)
+			}
+			f(i, r, g, b)
+		})
+		return
+	}
+	bd := s.ycc.Bounds()
+	w := bd.Dx()
+	for y := y0; y < y1; y++ {
+		yi := s.ycc.YOffset(bd.Min.X, bd.Min.Y+y)
+		for x := range w {
+			f((y-y0)*w+x, uint32(s.ycc.Y[yi+x]), uint32(s.cb[y*w+x]), uint32(s.cr[y*w+x]))
+		}
+	}
+}
+
+// sampleOf sets o to the sample of the space of the values v0, v1, v2 that s.rows gives:
+// the planes' bytes over 255, or the RGB levels (0..maxLevel, linear light through lut)
+// in the space (inSpace).
+func sampleOf[T float32 | float64](s *colourSource, o []T, v0, v1, v2 uint32, maxLevel int, lut []float64) {
+	if s.ycc != nil {
+		o[0], o[1], o[2] = T(float64(v0)/255), T(float64(v1)/255), T(float64(v2)/255)
+		return
+	}
+	inSpace(o, v0, v1, v2, maxLevel, s.ch, lut)
 }
 
 // inSpace sets o to the sample of the colour space ch of the pixel of levels r, g, b
@@ -100,11 +133,7 @@ func UsedBits(img image.Image) int {
 	}
 	top := uint32(0)
 	eachRGB(img, func(_ int, r, g, b uint32) { top = max(top, r, g, b) })
-	bits := 8
-	for bits < 16 && top > 1<<bits-1 {
-		bits++
-	}
-	return bits
+	return bitsFor(top)
 }
 
 // ycbcrFromRGB is JPEG's full-range BT.601 YCbCr of R, G, B in [0, 1], over 255: Cb and Cr
@@ -160,18 +189,24 @@ func linearToSRGB(c float64) float64 {
 func meanColours(m *gmm.Model, ch Channel, maxLevel int) [][3]uint16 {
 	out := make([][3]uint16, m.K())
 	for k := range out {
-		r, g, b := rgbFromColour(m.Means[3*k:3*k+3], ch)
-		for i, v := range []float64{r, g, b} {
-			out[k][i] = uint16(math.Round(min(max(v, 0), 1) * float64(maxLevel)))
-		}
+		out[k] = meanColour(m, k, ch, maxLevel)
 	}
 	return out
+}
+
+// meanColour is component k's entry of meanColours.
+func meanColour(m *gmm.Model, k int, ch Channel, maxLevel int) (c [3]uint16) {
+	r, g, b := rgbFromColour(m.Means[3*k:3*k+3], ch)
+	for i, v := range []float64{r, g, b} {
+		c[i] = uint16(math.Round(min(max(v, 0), 1) * float64(maxLevel)))
+	}
+	return c
 }
 
 // MeanColour is component k's mean of the colour model m (samples of the space ch) as an
 // 8-bit sRGB colour: the colour MeanColourImage paints its class.
 func MeanColour(m *gmm.Model, k int, ch Channel) color.NRGBA {
-	c := meanColours(m, ch, 255)[k]
+	c := meanColour(m, k, ch, 255)
 	return color.NRGBA{uint8(c[0]), uint8(c[1]), uint8(c[2]), 0xff}
 }
 

@@ -44,9 +44,8 @@ func NewColourHistogram[T float32 | float64](ctx context.Context, img image.Imag
 	}
 	b := img.Bounds()
 	h := &ColourHistogram[T]{width: b.Dx(), height: b.Dy(), ch: ch}
-	_, planes := img.(*image.YCbCr)
-	planes = planes && ch == YCbCr
-	if err := h.readCodes(ctx, img, planes); err != nil {
+	src := newColourSource(img, ch)
+	if err := h.readCodes(ctx, src); err != nil {
 		return nil, err
 	}
 	if err := h.count(ctx); err != nil {
@@ -61,43 +60,19 @@ func NewColourHistogram[T float32 | float64](ctx context.Context, img image.Imag
 		}
 		h.table[c] = uint32(len(h.Counts))
 		h.Counts = append(h.Counts, float64(n))
-		v0, v1, v2 := uint32(c)>>16, uint32(c)>>8&0xff, uint32(c)&0xff
-		if planes {
-			o = [3]T{T(float64(v0) / 255), T(float64(v1) / 255), T(float64(v2) / 255)}
-		} else {
-			inSpace(o[:], v0, v1, v2, 255, ch, lut)
-		}
+		sampleOf(src, o[:], uint32(c)>>16, uint32(c)>>8&0xff, uint32(c)&0xff, 255, lut)
 		h.X = append(h.X, o[:]...)
 	}
 	return h, nil
 }
 
-// readCodes sets every pixel's colour code from img: its R, G, B as libjpeg decodes a
-// JPEG, or with planes a YCbCr image's own Y, Cb, Cr (chroma upsampled), by bands of
-// rows on the CPUs.
-func (h *ColourHistogram[T]) readCodes(ctx context.Context, img image.Image, planes bool) error {
-	b := img.Bounds()
+// readCodes sets every pixel's colour code, its three values from src (8 bits each) as
+// one number, by bands of rows on the CPUs.
+func (h *ColourHistogram[T]) readCodes(ctx context.Context, src *colourSource) error {
 	h.codes = bigmem.Make[uint32](h.width * h.height)
-	ycc, _ := img.(*image.YCbCr)
-	var cb, cr []uint8
-	if planes {
-		cb, cr = fullChroma(ycc)
-	} else {
-		img = asRGB(img)
-	}
 	return parallel.ForContext(ctx, h.height, rowGrain(h.width), func(y0, y1 int) {
 		out := h.codes[y0*h.width : y1*h.width]
-		if planes {
-			for y := y0; y < y1; y++ {
-				yi := ycc.YOffset(b.Min.X, b.Min.Y+y)
-				for x := range h.width {
-					i := y*h.width + x
-					out[i-y0*h.width] = uint32(ycc.Y[yi+x])<<16 | uint32(cb[i])<<8 | uint32(cr[i])
-				}
-			}
-			return
-		}
-		eachRGB(rows(img, y0, y1), func(i int, r, g, bl uint32) { out[i] = to8(r)<<16 | to8(g)<<8 | to8(bl) })
+		src.rows(y0, y1, func(i int, v0, v1, v2 uint32) { out[i] = v0<<16 | v1<<8 | v2 })
 	})
 }
 

@@ -67,8 +67,13 @@ func (p *Plane) UsedBits() int {
 	for _, v := range p.Levels {
 		top = max(top, v)
 	}
+	return bitsFor(uint32(top))
+}
+
+// bitsFor is the fewest bits from 8 to 16 that hold the level top.
+func bitsFor(top uint32) int {
 	b := 8
-	for b < 16 && int(top) > 1<<b-1 {
+	for b < 16 && top > 1<<b-1 {
 		b++
 	}
 	return b

@@ -3,12 +3,10 @@ package segment
 import (
 	"image"
 	"image/color"
-	"image/jpeg"
-	"image/png"
-	"io"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gmmsimd/gmmsimd/internal/imagetest"
 )
 
 // Each subsampling's JPEG converts to the RGB that libjpeg-turbo 2.1's djpeg (fancy
@@ -20,8 +18,8 @@ import (
 // Go's own nearest-sample conversion is far off wherever the chroma is subsampled.
 func TestFancyUpsamplingMatchesLibjpeg(t *testing.T) {
 	for _, name := range []string{"s1x1", "s2x1", "s2x2", "s1x2", "t1x1", "t2x1", "t2x2", "t1x2"} {
-		img := decodeFile(t, filepath.Join("testdata", "jpeg", name+".jpg"), jpeg.Decode)
-		want := decodeFile(t, filepath.Join("testdata", "jpeg", name+".libjpeg.png"), png.Decode)
+		img := imagetest.Read(t, filepath.Join("testdata", "jpeg", name+".jpg"))
+		want := imagetest.Read(t, filepath.Join("testdata", "jpeg", name+".libjpeg.png"))
 		got := asRGB(img)
 		worst, nearest := 0, 0
 		b := img.Bounds()
@@ -42,20 +40,6 @@ func TestFancyUpsamplingMatchesLibjpeg(t *testing.T) {
 		}
 		t.Logf("%s: fancy %d, nearest %d levels from libjpeg", name, worst, nearest)
 	}
-}
-
-func decodeFile(t *testing.T, path string, dec func(io.Reader) (image.Image, error)) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := dec(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
 }
 
 // diff is the largest difference of two colours' channels.

@@ -10,6 +10,8 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"os"
+	"testing"
 
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
@@ -114,4 +116,20 @@ func webpBomb() []byte {
 		b.Write([]byte{byte(side), byte(side >> 8), byte(side >> 16)})
 	}
 	return b.Bytes()
+}
+
+// Read decodes the image file at path, of any format the project decodes, and fails the
+// test if it cannot.
+func Read(t testing.TB, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
 }

@@ -55,10 +55,14 @@ func labelled(f *ColourFit, m *gmm.Model) (image.Image, error) {
 	if err := gmm.Predict(context.Background(), m, labels, f.Samples, gmm.Exec{}); err != nil {
 		return nil, err
 	}
+	pal := make([]color.Color, m.K()) // one colour a component, not one a pixel
+	for k := range pal {
+		pal[k] = f.Colour(m, k)
+	}
 	b := f.Input.Bounds()
 	img := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	for i, l := range labels {
-		img.Set(i%b.Dx(), i/b.Dx(), f.Colour(m, int(l)))
+		img.Set(i%b.Dx(), i/b.Dx(), pal[l])
 	}
 	return img, nil
 }

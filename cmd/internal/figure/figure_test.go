@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/imagetest"
 )
 
 func TestNewHistogramCountsEverySample(t *testing.T) {
@@ -130,7 +130,7 @@ func testFit(t testing.TB, width, height int) *Fit {
 // in rows of cols, is blank.
 func panelsHoldData(t *testing.T, path string, fig Figure, n, cols int) {
 	t.Helper()
-	img := decodePNG(t, path)
+	img := imagetest.Read(t, path)
 	w, h := fig.Pixels()
 	if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
 		t.Fatalf("%s is %v, want %dx%d", path, b, w, h)
@@ -138,20 +138,6 @@ func panelsHoldData(t *testing.T, path string, fig Figure, n, cols int) {
 	if blank := figuretest.BlankPanels(img, n, cols); len(blank) > 0 {
 		t.Errorf("%s: blank panels (column, row) %v", path, blank)
 	}
-}
-
-func decodePNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
 }
 
 func TestFiguresHoldData(t *testing.T) {
@@ -197,7 +183,7 @@ func TestBlankPanelIsCaught(t *testing.T) {
 	if err := fig.WritePNG(path); err != nil {
 		t.Fatal(err)
 	}
-	if blank := figuretest.BlankPanels(decodePNG(t, path), 1, 1); len(blank) != 1 {
+	if blank := figuretest.BlankPanels(imagetest.Read(t, path), 1, 1); len(blank) != 1 {
 		t.Errorf("a flat panel was not found blank: %v", blank)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -416,8 +417,31 @@ func FuzzFitMulti(f *testing.F) {
 		x = x[:len(x)/dims*dims]
 		cov := Covariance(k / 8 % 4)
 		fitsOrRefuses(t, x, 1+int(k%4), dims, cov)
+		readsAsHeld(t, x, 1+int(k%4), dims, cov)
 	})
 }
+
+// readsAsHeld fails unless FitSource of x, read through a Source, gives what Fit of x
+// gives: the same result or the same error.
+func readsAsHeld(t *testing.T, x []float64, k, dims int, cov Covariance) {
+	t.Helper()
+	opt := Options{Components: k, MaxIter: 3, Dims: dims, Covariance: cov}
+	want, err := Fit(t.Context(), x, opt)
+	got, err2 := FitSource[float64](t.Context(), heldSource{x, dims}, opt)
+	if fmt.Sprint(err) != fmt.Sprint(err2) || !reflect.DeepEqual(got, want) {
+		t.Fatalf("%d components of %v for %v: FitSource gave %v (%v), Fit %v (%v)", k, cov, x, got, err2, want, err)
+	}
+}
+
+// heldSource reads samples of d features from a slice it does not show.
+type heldSource struct {
+	x []float64
+	d int
+}
+
+func (s heldSource) Len() int { return len(s.x) / s.d }
+
+func (s heldSource) Read(dst []float64, lo int) { copy(dst, s.x[lo*s.d:]) }
 
 // fitsOrRefuses fails unless x, samples of dims features, fits with k components of type
 // cov on every kernel to a valid model, or is refused as invalid data everywhere when it

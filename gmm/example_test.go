@@ -232,3 +232,48 @@ func ExampleFit_colour() {
 	// weight 0.50  mean 0.20 0.30 0.80
 	// weight 0.50  mean 0.90 0.50 0.10
 }
+
+// planes are samples of 3 features held as three planes of bytes, as an image's
+// channels are: a gmm.Source that converts a block at a time.
+type planes struct{ r, g, b []uint8 }
+
+func (p planes) Len() int { return len(p.r) }
+
+func (p planes) Read(dst []float32, lo int) {
+	for i := range len(dst) / 3 {
+		dst[3*i], dst[3*i+1], dst[3*i+2] = float32(p.r[lo+i])/255, float32(p.g[lo+i])/255, float32(p.b[lo+i])/255
+	}
+}
+
+// Fit and label samples held in planes, read tile by tile: no copy of them all is made.
+func ExampleFitSource() {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n = 100000
+	p := planes{make([]uint8, n), make([]uint8, n), make([]uint8, n)}
+	for i := range n { // a red half and a blue half, with noise
+		v := func(mean float64) uint8 { return uint8(math.Round(mean + 10*rng.NormFloat64())) }
+		if i < n/2 {
+			p.r[i], p.g[i], p.b[i] = v(200), v(40), v(40)
+		} else {
+			p.r[i], p.g[i], p.b[i] = v(30), v(60), v(190)
+		}
+	}
+	ctx := context.Background()
+	res, err := gmm.FitSource[float32](ctx, p, gmm.Options{Dims: 3, Components: 2, MaxIter: 50, Tol: 1e-6})
+	if err != nil {
+		log.Fatal(err)
+	}
+	labels := make([]uint16, n)
+	if err := gmm.PredictSource[float32](ctx, &res.Model, labels, p, gmm.Exec{}); err != nil {
+		log.Fatal(err)
+	}
+	for k := range 2 {
+		mu := res.Model.Means[3*k : 3*k+3]
+		fmt.Printf("weight %.2f  mean %.0f %.0f %.0f\n", res.Model.Weights[k], 255*mu[0], 255*mu[1], 255*mu[2])
+	}
+	fmt.Println("first and last samples apart:", labels[0] != labels[n-1])
+	// Unordered output:
+	// weight 0.50  mean 200 40 40
+	// weight 0.50  mean 30 60 190
+	// first and last samples apart: true
+}

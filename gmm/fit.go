@@ -154,24 +154,43 @@ type Reseed struct {
 // units is above 1.3e154 or below about 1e-162 has no float64 variance, and its variance
 // is clamped to the float64 range (MaxFloat64, or the smallest subnormal).
 func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result, error) {
-	data, err := checkData(x, opt.Weights, opt.Dims)
+	s, data, err := checkData(x, opt.Weights, opt.Dims)
 	if err != nil {
 		return nil, err
 	}
+	return fitChecked(ctx, s, opt, data)
+}
+
+// FitSource is Fit for samples that src holds (opt.Dims features each), read tile by tile
+// into buffers in cache: a multichannel fit never holds a copy of them all. The values
+// are those Fit of the samples in one slice gives, bit for bit. src is read once to check
+// the samples, once or more for the start (once a Lloyd iteration of InitKMeans, K times
+// for InitKMeansPP's seeds) and once an iteration. One-dimensional samples are read into
+// one slice, the layout the one-dimensional kernels take.
+func FitSource[T float32 | float64](ctx context.Context, src Source[T], opt Options) (*Result, error) {
+	s, data, err := checkSource(src, opt.Weights, opt.Dims)
+	if err != nil {
+		return nil, err
+	}
+	return fitChecked(ctx, s, opt, data)
+}
+
+// fitChecked runs Fit on the checked samples s, in the data's frame.
+func fitChecked[T float32 | float64](ctx context.Context, s *samples[T], opt Options, data dataset) (*Result, error) {
 	if err := opt.check(data.n); err != nil {
 		return nil, err
 	}
 	var res *Result
-	err = opt.run(ctx, func(d *kernel.Driver) (err error) {
-		res, err = fit(ctx, d, samplesIn(data.frame, x), opt, data)
+	err := opt.run(ctx, func(d *kernel.Driver) (err error) {
+		res, err = fit(ctx, d, s, opt, data)
 		return err
 	})
 	return res, err
 }
 
-// fit runs Fit's starts on d's workers, for the samples x in the data's frame (weights
+// fit runs Fit's starts on d's workers, for the samples s in the data's frame (weights
 // opt.Weights), and returns the best.
-func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt Options, data dataset) (*Result, error) {
+func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, s *samples[T], opt Options, data dataset) (*Result, error) {
 	if err := checkStatsMemory(d, data.n, opt.Components, opt.Dims); err != nil {
 		return nil, err
 	}
@@ -181,10 +200,10 @@ func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, opt 
 	}
 	var best *Result
 	for r := range runs {
-		model, err := startModel(ctx, &opt, x, data.frame, r)
+		model, err := startModel(ctx, &opt, s, data.frame, r)
 		var res *Result
 		if err == nil {
-			res, err = em(ctx, newEngine(d, x, &opt, &model), &opt, model, data, r)
+			res, err = em(ctx, newEngine(d, s, &opt, &model), &opt, model, data, r)
 		}
 		switch {
 		case err != nil && best != nil:
@@ -232,13 +251,13 @@ func (e *oneDim[T]) mStep(m *Model, minVar float64, it int, reseeded []Reseed) (
 
 func (e *oneDim[T]) kernels() (string, int) { return e.d.Kernels().Name, e.d.Threads() }
 
-// newEngine returns the engine of the fit opt asks for, over the samples x on d's
+// newEngine returns the engine of the fit opt asks for, over the samples s on d's
 // workers, sized for models like m.
-func newEngine[T float32 | float64](d *kernel.Driver, x []T, opt *Options, m *Model) engine {
+func newEngine[T float32 | float64](d *kernel.Driver, s *samples[T], opt *Options, m *Model) engine {
 	if opt.Dims > 1 {
-		return newMultiDim(d, x, opt, m)
+		return newMultiDim(d, s, opt, m)
 	}
-	return &oneDim[T]{d: d, x: x, w: opt.Weights, c: m.coeffs(), s: kernel.NewStats(m.K())}
+	return &oneDim[T]{d: d, x: s.held(), w: opt.Weights, c: m.coeffs(), s: kernel.NewStats(m.K())}
 }
 
 // em runs the EM iterations of Fit's run r from model on e, for the samples and the model
@@ -412,14 +431,15 @@ func split(m *Model, from, to int, minVar float64) {
 	}
 }
 
-// checkFinite reports the first sample of x that is NaN or infinite, what Fit, scoring
-// and Predict refuse alike, and otherwise returns the samples' range.
-func checkFinite[T float32 | float64](x []T) (lo, hi float64, err error) {
+// checkFinite reports the first value of x that is NaN or infinite, what Fit, scoring
+// and Predict refuse alike, as the value first+i of the data, and otherwise returns the
+// values' range.
+func checkFinite[T float32 | float64](x []T, first int) (lo, hi float64, err error) {
 	lo, hi = math.Inf(1), math.Inf(-1)
 	for i, v := range x {
 		f := float64(v)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return 0, 0, fmt.Errorf("gmm: %w: sample %d is %v", ErrInvalidData, i, f)
+			return 0, 0, fmt.Errorf("gmm: %w: sample %d is %v", ErrInvalidData, first+i, f)
 		}
 		lo, hi = min(lo, f), max(hi, f)
 	}
@@ -434,40 +454,68 @@ type dataset struct {
 	frame frame
 }
 
-// checkData validates the samples of dims features each (0 means 1) and their weights.
-func checkData[T float32 | float64](x []T, w []float64, dims int) (dataset, error) {
+// checkData validates the samples x, of dims features each (0 means 1), and their
+// weights w, and returns them as the fit reads them, with what it knows of them.
+func checkData[T float32 | float64](x []T, w []float64, dims int) (*samples[T], dataset, error) {
 	d := max(dims, 1)
 	switch {
 	case len(x) == 0:
-		return dataset{}, fmt.Errorf("gmm: %w: no samples", ErrInvalidData)
+		return nil, dataset{}, fmt.Errorf("gmm: %w: no samples", ErrInvalidData)
 	case dims < 0 || dims > MaxDims:
-		return dataset{}, fmt.Errorf("gmm: %w: Dims is %d, want 0 to %d", ErrInvalidOptions, dims, MaxDims)
+		return nil, dataset{}, fmt.Errorf("gmm: %w: Dims is %d, want 0 to %d", ErrInvalidOptions, dims, MaxDims)
 	case len(x)%d != 0:
-		return dataset{}, fmt.Errorf("gmm: %w: %d values are not samples of %d features", ErrInvalidData, len(x), d)
+		return nil, dataset{}, fmt.Errorf("gmm: %w: %d values are not samples of %d features", ErrInvalidData, len(x), d)
 	}
-	lo, hi, err := checkFinite(x)
+	return checkSamples(rowSamples(x, d), w)
+}
+
+// checkSource is checkData for samples that src holds.
+func checkSource[T float32 | float64](src Source[T], w []float64, dims int) (*samples[T], dataset, error) {
+	switch {
+	case dims < 0 || dims > MaxDims:
+		return nil, dataset{}, fmt.Errorf("gmm: %w: Dims is %d, want 0 to %d", ErrInvalidOptions, dims, MaxDims)
+	case src == nil || src.Len() <= 0:
+		return nil, dataset{}, fmt.Errorf("gmm: %w: no samples", ErrInvalidData)
+	}
+	return checkSamples(&samples[T]{src: src, n: src.Len(), d: max(dims, 1), f: identityFrame}, w)
+}
+
+// checkSamples checks that the samples s are finite and their weights w valid, in one
+// pass over them, and puts s in the frame the fit runs in: a slice is mapped on a copy,
+// a source as it is read.
+func checkSamples[T float32 | float64](s *samples[T], w []float64) (*samples[T], dataset, error) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	err := s.each(context.Background(), func(first int, x []T) error {
+		l, h, err := checkFinite(x, first*s.d)
+		lo, hi = min(lo, l), max(hi, h)
+		return err
+	})
 	if err != nil {
-		return dataset{}, err
+		return nil, dataset{}, err
 	}
-	n := len(x) / d
-	data := dataset{n: n, total: float64(n), frame: frameOf(lo, hi)}
+	data := dataset{n: s.n, total: float64(s.n), frame: frameOf(lo, hi)}
+	if s.x != nil {
+		s.x = samplesIn(data.frame, s.x)
+	} else {
+		s.f = data.frame
+	}
 	if w == nil {
-		return data, nil
+		return s, data, nil
 	}
-	if len(w) != n {
-		return dataset{}, fmt.Errorf("gmm: %w: %d weights for %d samples", ErrInvalidData, len(w), n)
+	if len(w) != s.n {
+		return nil, dataset{}, fmt.Errorf("gmm: %w: %d weights for %d samples", ErrInvalidData, len(w), s.n)
 	}
 	data.total = 0
 	for i, v := range w {
 		if !(v >= 0) || math.IsInf(v, 0) {
-			return dataset{}, fmt.Errorf("gmm: %w: weight %d is %v, want non-negative and finite", ErrInvalidData, i, v)
+			return nil, dataset{}, fmt.Errorf("gmm: %w: weight %d is %v, want non-negative and finite", ErrInvalidData, i, v)
 		}
 		data.total += v
 	}
 	if !(data.total > 0) || math.IsInf(data.total, 0) {
-		return dataset{}, fmt.Errorf("gmm: %w: the weights sum to %v", ErrInvalidData, data.total)
+		return nil, dataset{}, fmt.Errorf("gmm: %w: the weights sum to %v", ErrInvalidData, data.total)
 	}
-	return data, nil
+	return s, data, nil
 }
 
 // check validates the options for n samples.

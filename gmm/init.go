@@ -133,10 +133,10 @@ func (s summary) spread(k int) float64 {
 	return 1e-3 * math.Max(1, math.Abs(s.mean))
 }
 
-// startModel returns the starting model of run r (restarts 0, 1, ...) for the samples x in
-// the frame f (InitModel is in the data's units);
-// k-means++ seeding, the one start that passes over the samples K times, stops on ctx.
-func startModel[T float32 | float64](ctx context.Context, o *Options, x []T, f frame, r int) (Model, error) {
+// startModel returns the starting model of run r (restarts 0, 1, ...) for the samples s in
+// the frame f (InitModel is in the data's units); the starts that pass over the samples
+// more than once (k-means++ seeding, Lloyd's iterations) stop on ctx.
+func startModel[T float32 | float64](ctx context.Context, o *Options, s *samples[T], f frame, r int) (Model, error) {
 	if o.InitModel != nil {
 		if err := o.InitModel.Validate(); err != nil {
 			return Model{}, fmt.Errorf("%w (InitModel)", err)
@@ -147,11 +147,13 @@ func startModel[T float32 | float64](ctx context.Context, o *Options, x []T, f f
 		in := f.modelIn(o.InitModel)
 		return in.as(o.Covariance), nil
 	}
-	start := dataStart[T]
+	var m Model
+	var err error
 	if o.Dims > 1 || o.Init == InitKMeans {
-		start = multiStart[T]
+		m, err = multiStart(ctx, o, s, r)
+	} else {
+		m, err = dataStart(ctx, o, s.held(), r)
 	}
-	m, err := start(ctx, o, x, r)
 	if err != nil {
 		return Model{}, err
 	}

@@ -222,7 +222,7 @@ func prepared[T float32 | float64](m *Model, x []T, normalise bool) (*scoring[T]
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	lo, hi, err := checkFinite(x)
+	lo, hi, err := checkFinite(x, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -344,16 +344,20 @@ func ScoreSamples[T float32 | float64](ctx context.Context, m *Model, x []T, e E
 // normalised to sum to one), in one fused pass on e's workers.
 func LogLikelihood[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
 	if m.Dims > 1 {
-		c, err := multiPrepared(m, x, true)
+		s, err := scored(m, x)
+		if err != nil {
+			return 0, err
+		}
+		c, err := multiPrepared(m, s, true)
 		if err != nil {
 			return 0, err
 		}
 		stats := kernel.NewMultiStats(c.K(), c.D)
 		err = e.run(ctx, func(d *kernel.Driver) error {
-			if err := checkStatsMemory(d, m.samples(len(x)), c.K(), c.D); err != nil {
+			if err := checkStatsMemory(d, s.n, c.K(), c.D); err != nil {
 				return err
 			}
-			kernel.DriveMultiEStep(d, x, nil, c, stats)
+			kernel.DriveMultiEStep(d, s.tiles(d), s.n, nil, c, stats)
 			return stopped(ctx)
 		})
 		if err != nil {
@@ -385,14 +389,7 @@ func Predict[T float32 | float64](ctx context.Context, m *Model, dst []uint16, x
 		return fmt.Errorf("gmm: %w: Predict: %d labels for %d values of %d features", ErrInvalidData, len(dst), len(x), m.dims())
 	}
 	if m.Dims > 1 {
-		c, err := multiPrepared(m, x, false)
-		if err != nil {
-			return err
-		}
-		return e.run(ctx, func(d *kernel.Driver) error {
-			kernel.DriveMultiClassify(d, dst, x, c)
-			return stopped(ctx)
-		})
+		return predictMulti(ctx, m, dst, rowSamples(x, m.Dims), e)
 	}
 	s, err := prepared(m, x, false)
 	if err != nil {
@@ -401,6 +398,36 @@ func Predict[T float32 | float64](ctx context.Context, m *Model, dst []uint16, x
 	return e.run(ctx, func(d *kernel.Driver) error {
 		run(s, d, func(d *kernel.Driver, x []T) { kernel.Classify(d, dst, x, s.c) },
 			func(d *kernel.Driver, x []float64) { kernel.Classify(d, dst, x, s.c) })
+		return stopped(ctx)
+	})
+}
+
+// PredictSource is Predict for samples that src holds (m.Dims features each): those of a
+// multichannel model are read tile by tile into buffers in cache, never copied whole,
+// once to check them and once to label them; one-dimensional ones are read into one
+// slice first.
+func PredictSource[T float32 | float64](ctx context.Context, m *Model, dst []uint16, src Source[T], e Exec) error {
+	switch {
+	case src == nil:
+		return fmt.Errorf("gmm: %w: PredictSource: no source", ErrInvalidData)
+	case len(dst) != src.Len():
+		return fmt.Errorf("gmm: %w: PredictSource: %d labels for %d samples", ErrInvalidData, len(dst), src.Len())
+	}
+	s := &samples[T]{src: src, n: src.Len(), d: m.dims(), f: identityFrame}
+	if m.Dims <= 1 {
+		return Predict(ctx, m, dst, s.held(), e)
+	}
+	return predictMulti(ctx, m, dst, s, e)
+}
+
+// predictMulti is Predict for m of Dims > 1 and the samples s.
+func predictMulti[T float32 | float64](ctx context.Context, m *Model, dst []uint16, s *samples[T], e Exec) error {
+	c, err := multiPrepared(m, s, false)
+	if err != nil {
+		return err
+	}
+	return e.run(ctx, func(d *kernel.Driver) error {
+		kernel.DriveMultiClassify(d, dst, s.tiles(d), c)
 		return stopped(ctx)
 	})
 }

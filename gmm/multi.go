@@ -148,22 +148,23 @@ func (m *Model) setMultiCoeffs(c *kernel.MultiCoeffs, w *multiWork) {
 // multiDim is the engine of mixtures over Dims > 1 features.
 type multiDim[T float32 | float64] struct {
 	d    *kernel.Driver
-	x    []T
+	x    kernel.Tiles[T]
+	n    int
 	w    []float64
 	c    *kernel.MultiCoeffs
 	s    *kernel.MultiStats
 	work *multiWork
 }
 
-func newMultiDim[T float32 | float64](d *kernel.Driver, x []T, opt *Options, m *Model) *multiDim[T] {
+func newMultiDim[T float32 | float64](d *kernel.Driver, s *samples[T], opt *Options, m *Model) *multiDim[T] {
 	diag := opt.Covariance == Diag || opt.Covariance == Spherical
-	return &multiDim[T]{d: d, x: x, w: opt.Weights, c: kernel.NewMultiCoeffs(m.K(), opt.Dims, diag),
+	return &multiDim[T]{d: d, x: s.tiles(d), n: s.n, w: opt.Weights, c: kernel.NewMultiCoeffs(m.K(), opt.Dims, diag),
 		s: kernel.NewMultiStats(m.K(), opt.Dims), work: newMultiWork(opt.Dims)}
 }
 
 func (e *multiDim[T]) pass(m *Model) {
 	m.setMultiCoeffs(e.c, e.work)
-	kernel.DriveMultiEStep(e.d, e.x, e.w, e.c, e.s)
+	kernel.DriveMultiEStep(e.d, e.x, e.n, e.w, e.c, e.s)
 }
 
 func (e *multiDim[T]) logLik() float64 { return e.s.LogLik }
@@ -409,24 +410,33 @@ func checkStatsMemory(d *kernel.Driver, n, k, dims int) error {
 }
 
 // multiPrepared returns m, of Dims > 1 and its weights normalised to sum to one if
-// normalise, in the kernels' form, once m and the samples x (Dims features each) are
-// checked. The multichannel kernels compute in float64 whatever T.
-func multiPrepared[T float32 | float64](m *Model, x []T, normalise bool) (*kernel.MultiCoeffs, error) {
+// normalise, in the kernels' form, once m and the samples s are checked (one pass over
+// them). The multichannel kernels compute in float64 whatever T.
+func multiPrepared[T float32 | float64](m *Model, s *samples[T], normalise bool) (*kernel.MultiCoeffs, error) {
 	if normalise {
 		m = m.normalised()
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	if len(x)%m.Dims != 0 {
-		return nil, fmt.Errorf("gmm: %w: %d values are not samples of %d features", ErrInvalidData, len(x), m.Dims)
-	}
-	if _, _, err := checkFinite(x); err != nil {
+	err := s.each(context.Background(), func(lo int, x []T) error {
+		_, _, err := checkFinite(x, lo*s.d)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	c := kernel.NewMultiCoeffs(m.K(), m.Dims, m.Covariance == Diag || m.Covariance == Spherical)
 	m.setMultiCoeffs(c, newMultiWork(m.Dims))
 	return c, nil
+}
+
+// scored returns the values x as samples of m's Dims features, for scoring.
+func scored[T float32 | float64](m *Model, x []T) (*samples[T], error) {
+	if len(x)%m.dims() != 0 {
+		return nil, fmt.Errorf("gmm: %w: %d values are not samples of %d features", ErrInvalidData, len(x), m.dims())
+	}
+	return rowSamples(x, m.dims()), nil
 }
 
 // samples returns how many samples x holds for m.
@@ -435,18 +445,22 @@ func (m *Model) samples(n int) int { return n / m.dims() }
 // multiScores returns the log-density of every sample of x under m, of Dims > 1 (its
 // weights normalised), or with resp the responsibilities' rows, on e's workers.
 func multiScores[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec, resp bool) ([]float64, error) {
-	c, err := multiPrepared(m, x, true)
+	s, err := scored(m, x)
 	if err != nil {
 		return nil, err
 	}
-	n := m.samples(len(x))
+	c, err := multiPrepared(m, s, true)
+	if err != nil {
+		return nil, err
+	}
+	n := s.n
 	score := make([]float64, n)
 	var rows []float64
 	if resp {
 		rows = make([]float64, n*m.K())
 	}
 	err = e.run(ctx, func(d *kernel.Driver) error {
-		kernel.DriveMultiScores(d, score, rows, x, c)
+		kernel.DriveMultiScores(d, score, rows, s.tiles(d), c)
 		return stopped(ctx)
 	})
 	switch {

@@ -1,6 +1,7 @@
 package gmm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -159,7 +160,7 @@ func TestMultiSplitAlongThePrincipalAxis(t *testing.T) {
 	}
 	// The axis of the data's covariance, in closed form for 2 x 2: the angle
 	// atan2(2 c_xy, c_xx - c_yy) / 2.
-	_, cov := moments(x, nil, 2)
+	_, cov, _ := moments(context.Background(), rowSamples(x, 2), nil)
 	angle := math.Atan2(2*cov[1], cov[0]-cov[3]) / 2
 	m := res.Model.Means
 	dx, dy := m[2]-m[0], m[3]-m[1]

@@ -7,108 +7,146 @@ import (
 	"math/rand/v2"
 )
 
-// multiStart returns the start of run r for samples x of o.Dims features: K centres, as
-// Init chooses them, then each component from the samples nearest its centre (its
-// weight, mean and covariance), the covariances floored as an M-step floors them. The
-// centres of InitEvenlySpaced and InitQuantiles lie on the data's principal axis: evenly
-// from the lowest projection to the highest (the 1-D start spans [0, 1] instead), or at
-// the (k + 1/2)/K weighted quantiles of the projections.
-func multiStart[T float32 | float64](ctx context.Context, o *Options, x []T, r int) (Model, error) {
-	d, k := max(o.Dims, 1), o.Components
-	n := len(x) / d
-	mean, cov := moments(x, o.Weights, d)
+// multiStart returns the start of run r for the samples s: K centres, as Init chooses
+// them, then each component from the samples nearest its centre (its weight, mean and
+// covariance), the covariances floored as an M-step floors them. The centres of
+// InitEvenlySpaced and InitQuantiles lie on the data's principal axis: evenly from the
+// lowest projection to the highest (the 1-D start spans [0, 1] instead), or at the
+// (k + 1/2)/K weighted quantiles of the projections.
+func multiStart[T float32 | float64](ctx context.Context, o *Options, s *samples[T], r int) (Model, error) {
+	d, k := s.d, o.Components
+	mean, cov, err := moments(ctx, s, o.Weights)
+	if err != nil {
+		return Model{}, fmt.Errorf("gmm: the start stopped: %w", err)
+	}
 	var centres []float64
 	switch o.Init {
 	case InitEvenlySpaced, InitQuantiles:
 		_, axis := principalAxis(cov, d)
-		proj := make([]float64, n)
-		for i := range n {
-			for a := range d {
-				proj[i] += (float64(x[i*d+a]) - mean[a]) * axis[a]
+		proj := make([]float64, s.n)
+		err := s.each(ctx, func(lo int, x []T) error {
+			for i := range len(x) / d {
+				for a := range d {
+					proj[lo+i] += (float64(x[i*d+a]) - mean[a]) * axis[a]
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return Model{}, fmt.Errorf("gmm: the start stopped: %w", err)
 		}
-		s := summarise(proj, o.Weights)
-		t := make([]float64, k)
-		if o.Init == InitQuantiles {
-			quantiles(proj, o.Weights, s, t)
-		} else {
-			for c := range t {
-				t[c] = s.min + (s.max-s.min)*float64(c)/float64(max(k-1, 1))
-			}
-		}
-		for c := range k {
-			for a := range d {
-				centres = append(centres, mean[a]+t[c]*axis[a])
-			}
-		}
+		centres = alongAxis(o, proj, mean, axis)
 	case InitRandomFromData, InitKMeansPP, InitKMeans:
 		rng := rand.New(rand.NewPCG(o.Seed, uint64(r)))
-		var err error
-		if centres, err = seeds(ctx, x, o.Weights, d, k, o.Init != InitRandomFromData, rng); err != nil {
+		if centres, err = seeds(ctx, s, o.Weights, k, o.Init != InitRandomFromData, rng); err != nil {
 			return Model{}, fmt.Errorf("gmm: k-means++ seeding stopped: %w", err)
 		}
 		if o.Init == InitKMeans {
-			if err := lloyd(ctx, x, o.Weights, d, centres, cov); err != nil {
+			if err := lloyd(ctx, s, o.Weights, centres, cov); err != nil {
 				return Model{}, fmt.Errorf("gmm: k-means stopped: %w", err)
 			}
 		}
 	default:
 		return Model{}, fmt.Errorf("gmm: %w: unknown Init %v", ErrInvalidOptions, o.Init)
 	}
-	return fromCentresMulti(x, o.Weights, d, centres, cov), nil
+	m, err := fromCentresMulti(ctx, s, o.Weights, centres, cov)
+	if err != nil {
+		return Model{}, fmt.Errorf("gmm: the start stopped: %w", err)
+	}
+	return m, nil
 }
 
-// moments returns the weighted mean and covariance (d x d) of the samples x.
-func moments[T float32 | float64](x []T, w []float64, d int) (mean, cov []float64) {
-	n := len(x) / d
+// alongAxis returns the K centres of InitEvenlySpaced or InitQuantiles on the axis
+// through mean, given the samples' projections on it.
+func alongAxis(o *Options, proj, mean, axis []float64) []float64 {
+	k, d := o.Components, len(mean)
+	s := summarise(proj, o.Weights)
+	t := make([]float64, k)
+	if o.Init == InitQuantiles {
+		quantiles(proj, o.Weights, s, t)
+	} else {
+		for c := range t {
+			t[c] = s.min + (s.max-s.min)*float64(c)/float64(max(k-1, 1))
+		}
+	}
+	centres := make([]float64, 0, k*d)
+	for c := range k {
+		for a := range d {
+			centres = append(centres, mean[a]+t[c]*axis[a])
+		}
+	}
+	return centres
+}
+
+// moments returns the weighted mean and covariance (d x d) of the samples s.
+func moments[T float32 | float64](ctx context.Context, s *samples[T], w []float64) (mean, cov []float64, err error) {
+	d := s.d
 	mean, cov = make([]float64, d), make([]float64, d*d)
 	total := 0.0
-	for i := range n {
-		wi := weight(w, i)
-		total += wi
-		for a := range d {
-			mean[a] += wi * float64(x[i*d+a])
+	err = s.each(ctx, func(lo int, x []T) error {
+		for i := range len(x) / d {
+			wi := weight(w, lo+i)
+			total += wi
+			for a := range d {
+				mean[a] += wi * float64(x[i*d+a])
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	for a := range d {
 		mean[a] /= total
 	}
-	for i := range n {
-		wi := weight(w, i)
-		for a := range d {
-			da := float64(x[i*d+a]) - mean[a]
-			for b := a; b < d; b++ {
-				cov[a*d+b] += wi * da * (float64(x[i*d+b]) - mean[b])
+	err = s.each(ctx, func(lo int, x []T) error {
+		for i := range len(x) / d {
+			wi := weight(w, lo+i)
+			for a := range d {
+				da := float64(x[i*d+a]) - mean[a]
+				for b := a; b < d; b++ {
+					cov[a*d+b] += wi * da * (float64(x[i*d+b]) - mean[b])
+				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	for i := range cov {
 		cov[i] /= total
 	}
 	symmetrise(cov, d)
-	return mean, cov
+	return mean, cov, nil
 }
 
-// seeds returns k centres drawn from the samples: by weight (InitRandomFromData, redrawing
-// a few times one already taken), or by k-means++'s rule, by weight times the squared
-// distance to the nearest centre so far. The context is looked at every 1<<16 samples.
-func seeds[T float32 | float64](ctx context.Context, x []T, w []float64, d, k int, plusPlus bool, rng *rand.Rand) ([]float64, error) {
-	n := len(x) / d
+// seeds returns k centres drawn from the samples s: by weight (InitRandomFromData,
+// redrawing a few times one already taken), or by k-means++'s rule, by weight times the
+// squared distance to the nearest centre so far.
+func seeds[T float32 | float64](ctx context.Context, s *samples[T], w []float64, k int, plusPlus bool, rng *rand.Rand) ([]float64, error) {
+	n, d := s.n, s.d
 	centres := make([]float64, 0, k*d)
 	nearest := make([]float64, n) // squared distance to the nearest centre
 	for i := range nearest {
 		nearest[i] = math.Inf(1)
 	}
 	p := func(i int) float64 { return weight(w, i) }
+	buf := make([]T, d)
 	for c := range k {
+		if c > 0 && plusPlus {
+			err := s.each(ctx, func(lo int, x []T) error {
+				for i := range len(x) / d {
+					nearest[lo+i] = min(nearest[lo+i], dist2(x[i*d:(i+1)*d], centres[(c-1)*d:]))
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
 		total := 0.0
 		for i := range n {
-			if i&(1<<16-1) == 0 && ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if c > 0 && plusPlus {
-				nearest[i] = min(nearest[i], dist2(x[i*d:(i+1)*d], centres[(c-1)*d:]))
-			}
 			total += p(i)
 		}
 		if c > 0 && plusPlus && total > 0 {
@@ -119,11 +157,11 @@ func seeds[T float32 | float64](ctx context.Context, x []T, w []float64, d, k in
 			}
 		}
 		i := draw(n, p, total, rng)
-		for try := 0; !plusPlus && try < 32 && taken(centres, x[i*d:(i+1)*d]); try++ {
+		for try := 0; !plusPlus && try < 32 && taken(centres, s.at(i, buf)); try++ {
 			i = draw(n, p, total, rng)
 		}
-		for a := range d {
-			centres = append(centres, float64(x[i*d+a]))
+		for _, v := range s.at(i, buf) {
+			centres = append(centres, float64(v))
 		}
 	}
 	return centres, nil
@@ -166,24 +204,30 @@ func taken[T float32 | float64](centres []float64, v []T) bool {
 // samples nearest centre c: their share of the weight, their mean and their covariance,
 // floored. A centre no sample is nearest to gets the weight 1e-3/K, its centre as mean
 // and the data's covariance cov over K^2.
-func fromCentresMulti[T float32 | float64](x []T, w []float64, d int, centres, cov []float64) Model {
+func fromCentresMulti[T float32 | float64](ctx context.Context, s *samples[T], w []float64, centres, cov []float64) (Model, error) {
+	d := s.d
 	k := len(centres) / d
-	n := len(x) / d
 	m := Model{Dims: d, Weights: make([]float64, k), Means: make([]float64, k*d), Covariances: make([]float64, k*d*d)}
 	sum, sq := make([]float64, k*d), make([]float64, k*d*d)
 	total := 0.0
-	for i := range n {
-		best := nearest(x[i*d:(i+1)*d], centres)
-		wi := weight(w, i)
-		total += wi
-		m.Weights[best] += wi
-		for a := range d {
-			da := float64(x[i*d+a]) - centres[best*d+a]
-			sum[best*d+a] += wi * da
-			for b := a; b < d; b++ {
-				sq[(best*d+a)*d+b] += wi * da * (float64(x[i*d+b]) - centres[best*d+b])
+	err := s.each(ctx, func(lo int, x []T) error {
+		for i := range len(x) / d {
+			best := nearest(x[i*d:(i+1)*d], centres)
+			wi := weight(w, lo+i)
+			total += wi
+			m.Weights[best] += wi
+			for a := range d {
+				da := float64(x[i*d+a]) - centres[best*d+a]
+				sum[best*d+a] += wi * da
+				for b := a; b < d; b++ {
+					sq[(best*d+a)*d+b] += wi * da * (float64(x[i*d+b]) - centres[best*d+b])
+				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return Model{}, err
 	}
 	floor := make([]float64, d)
 	for a := range d {
@@ -213,16 +257,17 @@ func fromCentresMulti[T float32 | float64](x []T, w []float64, d int, centres, c
 	for c := range m.Weights {
 		m.Weights[c] /= total
 	}
-	return m
+	return m, nil
 }
 
 // lloyd runs Lloyd's k-means iterations on the centres (k x d, in place) over the samples
-// x (weights w): each centre moves to the weighted mean of the samples nearest it, until
+// s (weights w): each centre moves to the weighted mean of the samples nearest it, until
 // the centres move by less, in squared distance summed, than 1e-4 of the mean of the
 // data's variances cov's diagonal holds (scikit-learn's tolerance), or 300 iterations. A
-// centre nearest no sample stays. The context is looked at every 1<<16 samples.
-func lloyd[T float32 | float64](ctx context.Context, x []T, w []float64, d int, centres, cov []float64) error {
-	k, n := len(centres)/d, len(x)/d
+// centre nearest no sample stays.
+func lloyd[T float32 | float64](ctx context.Context, s *samples[T], w []float64, centres, cov []float64) error {
+	d := s.d
+	k := len(centres) / d
 	tol := 0.0
 	for a := range d {
 		tol += cov[a*d+a]
@@ -232,16 +277,19 @@ func lloyd[T float32 | float64](ctx context.Context, x []T, w []float64, d int, 
 	for range 300 {
 		clear(sum)
 		clear(mass)
-		for i := range n {
-			if i&(1<<16-1) == 0 && ctx.Err() != nil {
-				return ctx.Err()
+		err := s.each(ctx, func(lo int, x []T) error {
+			for i := range len(x) / d {
+				best := nearest(x[i*d:(i+1)*d], centres)
+				wi := weight(w, lo+i)
+				mass[best] += wi
+				for a := range d {
+					sum[best*d+a] += wi * float64(x[i*d+a])
+				}
 			}
-			best := nearest(x[i*d:(i+1)*d], centres)
-			wi := weight(w, i)
-			mass[best] += wi
-			for a := range d {
-				sum[best*d+a] += wi * float64(x[i*d+a])
-			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		shift := 0.0
 		for c := range k {

@@ -35,16 +35,31 @@ type Selection struct {
 // cancelled, the error comes with the Selection of the candidates that finished before
 // it (maybe none: then Best means nothing).
 func SelectComponents[T float32 | float64](ctx context.Context, x []T, lo, hi int, opt Options, types ...Covariance) (*Selection, error) {
-	data, err := checkData(x, opt.Weights, opt.Dims)
+	s, data, err := checkData(x, opt.Weights, opt.Dims)
 	if err != nil {
 		return nil, err
 	}
+	return selectChecked(ctx, s, lo, hi, opt, data, types)
+}
+
+// SelectComponentsSource is SelectComponents for samples that src holds, read as
+// FitSource reads them.
+func SelectComponentsSource[T float32 | float64](ctx context.Context, src Source[T], lo, hi int, opt Options, types ...Covariance) (*Selection, error) {
+	s, data, err := checkSource(src, opt.Weights, opt.Dims)
+	if err != nil {
+		return nil, err
+	}
+	return selectChecked(ctx, s, lo, hi, opt, data, types)
+}
+
+// selectChecked runs SelectComponents on the checked samples s, in the data's frame.
+func selectChecked[T float32 | float64](ctx context.Context, s *samples[T], lo, hi int, opt Options, data dataset, types []Covariance) (*Selection, error) {
 	if err := checkRange(opt, data.n, lo, hi, types); err != nil {
 		return nil, err
 	}
 	var sel *Selection
-	err = opt.run(ctx, func(d *kernel.Driver) (err error) {
-		sel, err = selectK(ctx, d, samplesIn(data.frame, x), lo, hi, opt, data, types)
+	err := opt.run(ctx, func(d *kernel.Driver) (err error) {
+		sel, err = selectK(ctx, d, s, lo, hi, opt, data, types)
 		return err
 	})
 	return sel, err
@@ -68,28 +83,28 @@ func checkRange(opt Options, n, lo, hi int, types []Covariance) error {
 	return nil
 }
 
-// selectK fits lo to hi components of each covariance type (opt's without types) to x,
+// selectK fits lo to hi components of each covariance type (opt's without types) to s,
 // the samples in the data's frame (weights opt.Weights), on d's workers and keeps the
 // lowest BIC.
-func selectK[T float32 | float64](ctx context.Context, d *kernel.Driver, x []T, lo, hi int, opt Options, data dataset, types []Covariance) (*Selection, error) {
+func selectK[T float32 | float64](ctx context.Context, d *kernel.Driver, s *samples[T], lo, hi int, opt Options, data dataset, types []Covariance) (*Selection, error) {
 	if len(types) == 0 {
 		types = []Covariance{opt.Covariance}
 	}
-	s := &Selection{}
+	sel := &Selection{}
 	for _, c := range types {
 		opt.Covariance = c
 		for k := lo; k <= hi; k++ {
 			opt.Components = k
-			res, err := fit(ctx, d, x, opt, data)
+			res, err := fit(ctx, d, s, opt, data)
 			if err != nil {
-				return s, fmt.Errorf("%w (fitting %d components, %v)", err, k, c) // the candidates finished
+				return sel, fmt.Errorf("%w (fitting %d components, %v)", err, k, c) // the candidates finished
 			}
-			s.Candidates = append(s.Candidates, Candidate{K: k, Covariance: c, Result: res,
+			sel.Candidates = append(sel.Candidates, Candidate{K: k, Covariance: c, Result: res,
 				BIC: bic(res.LogLikelihood, res.Model.NumParameters(), data.total)})
-			if cs := s.Candidates; cs[len(cs)-1].BIC < cs[s.Best].BIC {
-				s.Best = len(cs) - 1
+			if cs := sel.Candidates; cs[len(cs)-1].BIC < cs[sel.Best].BIC {
+				sel.Best = len(cs) - 1
 			}
 		}
 	}
-	return s, nil
+	return sel, nil
 }

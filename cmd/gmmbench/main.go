@@ -570,17 +570,17 @@ func segmentColourOnce(ctx context.Context, img image.Image, ch segment.Channel,
 	opt.Dims = 3
 	p := &segment.Plane{Width: b.Dx(), Height: b.Dy()}
 	if cfg.Method == "pixels" {
-		x, err := segment.ColourSamples[float64](img, ch, 0)
+		px, err := segment.ColourPixels[float64](img, ch, 0)
 		if err != nil {
 			return cfg, err
 		}
 		decoded := time.Now()
-		res, err := gmm.Fit(ctx, x, opt)
+		res, err := gmm.FitSource(ctx, px, opt)
 		if err != nil {
 			return cfg, err
 		}
 		fitted := time.Now()
-		if err := segment.ColourClasses(ctx, &res.Model, x, p, ch, opt.Exec); err != nil {
+		if err := segment.ColourClasses(ctx, &res.Model, px, p, ch, opt.Exec); err != nil {
 			return cfg, err
 		}
 		return timed(cfg, start, decoded, fitted), nil
@@ -644,9 +644,9 @@ func benchMulti(ctx context.Context, c *config, d int) ([]estepRow, error) {
 					return nil, err
 				}
 				s := kernel.NewMultiStats(k, d)
-				pass := func() { kernel.DriveMultiEStep(dr, x, nil, coef, s) }
+				pass := func() { kernel.DriveMultiEStep(dr, kernel.Rows[float64]{X: x, D: d}, n, nil, coef, s) }
 				if prec == "f32" {
-					pass = func() { kernel.DriveMultiEStep(dr, x32, nil, coef, s) }
+					pass = func() { kernel.DriveMultiEStep(dr, kernel.Rows[float32]{X: x32, D: d}, n, nil, coef, s) }
 				}
 				ns, err := median(ctx, c, n, pass)
 				dr.Close()

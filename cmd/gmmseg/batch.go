@@ -239,11 +239,12 @@ func (b *batch) estimate(file string) int64 {
 		perPixel += 6 // a JPEG's RGB as libjpeg decodes it, and its chroma
 	}
 	switch {
-	case !histogram || b.c.visualization == 1:
-		perPixel += int64(b.c.channel.Dims()) * map[string]int64{"float64": 8, "float32": 4}[b.c.precision]
+	case colour && !histogram: // the pixels are read from the image as the passes need them
 	case colour:
 		perPixel += 4    // each pixel's colour code
 		fixed = 64 << 20 // the table of colours
+	case !histogram || b.c.visualization == 1:
+		perPixel += map[string]int64{"float64": 8, "float32": 4}[b.c.precision]
 	}
 	return int64(cfg.Width)*int64(cfg.Height)*perPixel + fixed
 }

@@ -26,10 +26,13 @@ type input struct {
 	// are reused), or in pair mode an 8-bit plane without levels yet.
 	plane *segment.Plane
 	// x64 or x32 holds the samples, in the precision asked for; neither, on the histogram
-	// path without figures.
-	x64  []float64
-	x32  []float32
-	diff []float64 // CIE94 differences in pair mode
+	// path without figures, or over a colour image's pixels, which src64 or src32 read
+	// from the image as the passes need them.
+	x64   []float64
+	x32   []float32
+	src64 gmm.Source[float64]
+	src32 gmm.Source[float32]
+	diff  []float64 // CIE94 differences in pair mode
 	// method is where the fit runs, "histogram" or "pixels"; on a colour histogram, the
 	// samples are its distinct colours, weights their counts, and classes labels the
 	// pixels through it.
@@ -99,15 +102,16 @@ func segmentImage(ctx context.Context, c *plan, stdout, stderr io.Writer) (*outc
 		defer j.rep.endLive()
 	}
 	if c.precision == "float32" {
-		return segmentAs(ctx, j, in.x32)
+		return segmentAs(ctx, j, in.x32, in.src32)
 	}
-	return segmentAs(ctx, j, in.x64)
+	return segmentAs(ctx, j, in.x64, in.src64)
 }
 
 // segmentAs fits (or takes the saved mixture), segments and writes the outputs of j, whose
-// samples in the precision asked for are x (nil on the histogram path without figures).
-// The fit and the labelling share one pool of workers.
-func segmentAs[T float32 | float64](ctx context.Context, j *job, x []T) (*outcome, error) {
+// samples in the precision asked for are x (nil on the histogram path without figures),
+// or read from src (a colour image's pixels). The fit and the labelling share one pool of
+// workers.
+func segmentAs[T float32 | float64](ctx context.Context, j *job, x []T, src gmm.Source[T]) (*outcome, error) {
 	pool, err := gmm.NewPool(j.c.exec())
 	if err != nil {
 		return nil, err
@@ -118,10 +122,10 @@ func segmentAs[T float32 | float64](ctx context.Context, j *job, x []T) (*outcom
 	if j.saved != nil {
 		res = &gmm.Result{Model: *j.saved, Initial: *j.saved, Kernel: pool.Kernel(), Threads: pool.Threads()}
 		j.rep.saved(j.saved)
-	} else if res, err = fitImage(ctx, j, x, exec); err != nil {
+	} else if res, err = fitImage(ctx, j, x, src, exec); err != nil {
 		return nil, err
 	}
-	return writeAll(ctx, j, res, x, exec, time.Now())
+	return writeAll(ctx, j, res, x, src, exec, time.Now())
 }
 
 // untilDone returns f's results, or ctx's error as soon as ctx is done: a decoder cannot
@@ -148,7 +152,7 @@ func untilDone[R any](ctx context.Context, f func() (R, error)) (R, error) {
 // fitImage fits the samples x (or, on the histogram path, the counts of the plane's
 // levels) on exec's workers as j's plan says: with one number of components or, choosing,
 // the number of lowest BIC, whose table the report prints.
-func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, exec gmm.Exec) (*gmm.Result, error) {
+func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, src gmm.Source[T], exec gmm.Exec) (*gmm.Result, error) {
 	c := j.c
 	opt := gmm.Options{
 		Exec: exec, Components: c.kLo, MaxIter: c.iterations, Tol: c.tol, Init: c.init,
@@ -174,13 +178,21 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, exec gmm.
 			return nil, err
 		}
 	}
-	if !c.choose {
+	if !c.choose && src != nil {
+		return gmm.FitSource(ctx, src, opt)
+	} else if !c.choose {
 		return gmm.Fit(ctx, x, opt)
 	}
 	// The candidates' fits show on the live line only; the report then prints the BIC
 	// table and the chosen fit, as if it had been the only one.
 	opt.Progress = j.rep.liveStep
-	sel, err := gmm.SelectComponents(ctx, x, c.kLo, c.kHi, opt)
+	var sel *gmm.Selection
+	var err error
+	if src != nil {
+		sel, err = gmm.SelectComponentsSource(ctx, src, c.kLo, c.kHi, opt)
+	} else {
+		sel, err = gmm.SelectComponents(ctx, x, c.kLo, c.kHi, opt)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +203,7 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, exec gmm.
 // writeAll writes every output of j for the mixture res fitted by fitted (samples x, on
 // exec's workers), draws the figures and ends the report; on failure it removes what it
 // wrote.
-func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result, x []T, exec gmm.Exec, fitted time.Time) (_ *outcome, err error) {
+func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result, x []T, src gmm.Source[T], exec gmm.Exec, fitted time.Time) (_ *outcome, err error) {
 	c, in := j.c, j.in
 	var written []string
 	defer func() {
@@ -214,6 +226,8 @@ func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result,
 	switch {
 	case in.classes != nil:
 		err = in.classes(ctx, &res.Model, in.plane, exec)
+	case src != nil:
+		err = segment.ColourClasses(ctx, &res.Model, src, in.plane, c.channel, exec)
 	case in.method == "histogram":
 		err = label[T](ctx, c, &res.Model, nil, in.plane, exec)
 	default:
@@ -289,9 +303,6 @@ func (c *plan) classOutputs() bool { return c.labels != "" || c.palette }
 // label fills p from the fitted model: with the cleaned classes when the outputs need
 // them, else straight with the gray levels of the segmentation.
 func label[T float32 | float64](ctx context.Context, c *plan, m *gmm.Model, x []T, p *segment.Plane, e gmm.Exec) error {
-	if c.channel.Dims() > 1 {
-		return segment.ColourClasses(ctx, m, x, p, c.channel, e)
-	}
 	if c.classOutputs() {
 		return segment.Classes(ctx, m, x, p, e)
 	}
@@ -443,15 +454,24 @@ func loadColours(c *plan, in *input, img image.Image) (*input, error) {
 		in.x64, in.weights, in.classes, err = colourHistogram[float64](c, img)
 	case c.precision == "float32":
 		in.method = "pixels"
-		in.x32, err = segment.ColourSamples[float32](img, c.channel, in.bits)
+		in.src32, err = pixels[float32](img, c.channel, in.bits)
 	default:
 		in.method = "pixels"
-		in.x64, err = segment.ColourSamples[float64](img, c.channel, in.bits)
+		in.src64, err = pixels[float64](img, c.channel, in.bits)
 	}
 	if err != nil && c.bits != 0 {
 		return nil, fmt.Errorf("--bits=%d: %w", c.bits, err)
 	}
 	return in, err
+}
+
+// pixels returns img's pixels as samples of the colour space ch, read as they are needed.
+func pixels[T float32 | float64](img image.Image, ch segment.Channel, bits int) (gmm.Source[T], error) {
+	px, err := segment.ColourPixels[T](img, ch, bits)
+	if err != nil {
+		return nil, err // not a nil *Pixels in an interface
+	}
+	return px, nil
 }
 
 // colourHistogram counts img's distinct colours in c's space and returns them as samples,

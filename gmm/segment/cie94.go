@@ -85,8 +85,13 @@ func labRows(img image.Image, lut []float64, out []Lab) {
 
 // rows returns the rows [y0, y1) of img, counted from its top.
 func rows(img image.Image, y0, y1 int) image.Image {
-	b := img.Bounds()
-	r := image.Rect(b.Min.X, b.Min.Y+y0, b.Max.X, b.Min.Y+y1)
+	return window(img, image.Rect(0, y0, img.Bounds().Dx(), y1))
+}
+
+// window returns the rectangle r of img, in coordinates from img's first pixel, as an
+// image of its own bounds.
+func window(img image.Image, r image.Rectangle) image.Image {
+	r = r.Add(img.Bounds().Min)
 	if s, ok := img.(interface {
 		SubImage(image.Rectangle) image.Image
 	}); ok {

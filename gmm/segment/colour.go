@@ -30,12 +30,36 @@ func (c Channel) Dims() int {
 // chroma is upsampled, and its RGB converted, as libjpeg does (see asRGB). The levels of a
 // 16-bit image are read as those of a bits-bit one (Max 2^bits - 1; 0 means 16, see
 // UsedBits); a level above that is an error. The rows are converted in parallel.
+// ColourPixels gives the same samples without the copy.
 func ColourSamples[T float32 | float64](img image.Image, ch Channel, bits int) ([]T, error) {
+	p, err := ColourPixels[T](img, ch, bits)
+	if err != nil {
+		return nil, err
+	}
+	out := bigmem.Make[T](3 * p.n)
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
+	parallel.For(h, rowGrain(w), func(y0, y1 int) { p.Read(out[3*y0*w:3*y1*w], y0*w) })
+	return out, nil
+}
+
+// Pixels are an image's pixels as samples of a colour space, read a block at a time: a
+// gmm.Source (see ColourPixels).
+type Pixels[T float32 | float64] struct {
+	src      *colourSource
+	n        int
+	maxLevel int
+	lut      []float64
+}
+
+// ColourPixels returns the pixels of img in the colour space ch as a gmm.Source of the
+// samples ColourSamples gives, converted from the image as they are read: gmm.FitSource
+// and gmm.PredictSource then fit and label them tile by tile, in cache, and never hold
+// them all (the JPEG's RGB that libjpeg would decode is made once, 4 bytes a pixel, for
+// rgb and lab; its upsampled chroma, 2 bytes a pixel, for ycbcr).
+func ColourPixels[T float32 | float64](img image.Image, ch Channel, bits int) (*Pixels[T], error) {
 	if ch < RGB || ch > YCbCr {
 		return nil, fmt.Errorf("segment: %v is not a colour space", ch)
 	}
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
 	maxLevel := 1<<Depth(img) - 1
 	if maxLevel > 255 && bits != 0 && bits != 16 {
 		// Every level must be at most 2^bits - 1: one scan of the channels' maximum.
@@ -44,16 +68,18 @@ func ColourSamples[T float32 | float64](img image.Image, ch Channel, bits int) (
 		}
 		maxLevel = 1<<bits - 1
 	}
-	out := bigmem.Make[T](3 * w * h)
-	lut := linearLUT(maxLevel)
-	src := newColourSource(img, ch)
-	parallel.For(h, rowGrain(w), func(y0, y1 int) {
-		dst := out[3*y0*w : 3*y1*w]
-		src.rows(y0, y1, func(i int, v0, v1, v2 uint32) {
-			sampleOf(src, dst[3*i:3*i+3:3*i+3], v0, v1, v2, maxLevel, lut)
-		})
+	b := img.Bounds()
+	return &Pixels[T]{src: newColourSource(img, ch), n: b.Dx() * b.Dy(), maxLevel: maxLevel, lut: linearLUT(maxLevel)}, nil
+}
+
+// Len returns the number of pixels.
+func (p *Pixels[T]) Len() int { return p.n }
+
+// Read sets dst to the samples of the pixels from lo on, row by row, 3 values each.
+func (p *Pixels[T]) Read(dst []T, lo int) {
+	p.src.span(lo, lo+len(dst)/3, func(i int, v0, v1, v2 uint32) {
+		sampleOf(p.src, dst[3*i:3*i+3:3*i+3], v0, v1, v2, p.maxLevel, p.lut)
 	})
-	return out, nil
 }
 
 // colourSource is an image as the colour spaces read it: for ycbcr, a YCbCr image's own
@@ -74,27 +100,33 @@ func newColourSource(img image.Image, ch Channel) *colourSource {
 	return &colourSource{ch: ch, img: asRGB(img)}
 }
 
-// rows calls f for every pixel of the rows [y0, y1), with its index from the band's first
-// and its three values: Y, Cb, Cr bytes of the planes, or R, G, B levels (0..255 for an
-// 8-bit image, 0..65535 for a 16-bit one).
-func (s *colourSource) rows(y0, y1 int, f func(i int, v0, v1, v2 uint32)) {
-	if s.ycc == nil {
-		eightBit := Depth(s.img) == 8 // eachRGB gives 8-bit levels on the 16-bit scale
-		eachRGB(rows(s.img, y0, y1), func(i int, r, g, b uint32) {
+// span calls f for every pixel of [lo, hi), pixels counted row by row from the image's
+// first, with its index from lo and its three values: Y, Cb, Cr bytes of the planes, or
+// R, G, B levels (0..255 for an 8-bit image, 0..65535 for a 16-bit one).
+func (s *colourSource) span(lo, hi int, f func(i int, v0, v1, v2 uint32)) {
+	img := s.img
+	if s.ycc != nil {
+		img = s.ycc
+	}
+	bd := img.Bounds()
+	w := bd.Dx()
+	eightBit := Depth(img) == 8 // eachRGB gives 8-bit levels on the 16-bit scale
+	for y := lo / w; y*w < hi; y++ {
+		x0, x1 := max(lo-y*w, 0), min(hi-y*w, w)
+		first := y*w + x0 - lo
+		if s.ycc != nil {
+			yi := s.ycc.YOffset(bd.Min.X, bd.Min.Y+y)
+			for x := x0; x < x1; x++ {
+				f(first+x-x0, uint32(s.ycc.Y[yi+x]), uint32(s.cb[y*w+x]), uint32(s.cr[y*w+x]))
+			}
+			continue
+		}
+		eachRGB(window(img, image.Rect(x0, y, x1, y+1)), func(i int, r, g, b uint32) {
 			if eightBit {
 				r, g, b = to8(r), to8(g), to8(b)
 			}
-			f(i, r, g, b)
+			f(first+i, r, g, b)
 		})
-		return
-	}
-	bd := s.ycc.Bounds()
-	w := bd.Dx()
-	for y := y0; y < y1; y++ {
-		yi := s.ycc.YOffset(bd.Min.X, bd.Min.Y+y)
-		for x := range w {
-			f((y-y0)*w+x, uint32(s.ycc.Y[yi+x]), uint32(s.cb[y*w+x]), uint32(s.cr[y*w+x]))
-		}
 	}
 }
 
@@ -222,21 +254,21 @@ func (c Channel) Coordinates() [3]string {
 }
 
 // ColourClasses sets every level of p to the index of the most responsible component of
-// the colour model m (samples of the space ch) for the pixel that x holds, row-major,
-// cleaned as Classes cleans them: opened then closed with a 5x5 square, on the components
-// ranked by the luma of their mean colour. p.Max becomes K-1; nil Levels are allocated.
-// ctx stops it as it stops Segment.
-func ColourClasses[T float32 | float64](ctx context.Context, m *gmm.Model, x []T, p *Plane, ch Channel, e gmm.Exec) error {
+// the colour model m (samples of the space ch) for its pixel, as src gives them (see
+// ColourPixels), cleaned as Classes cleans them: opened then closed with a 5x5 square, on
+// the components ranked by the luma of their mean colour. p.Max becomes K-1; nil Levels
+// are allocated. ctx stops it as it stops Segment.
+func ColourClasses[T float32 | float64](ctx context.Context, m *gmm.Model, src gmm.Source[T], p *Plane, ch Channel, e gmm.Exec) error {
 	if ch.Dims() != 3 || m.Dims != 3 {
 		return fmt.Errorf("segment: a model of %d features for the colour space %v", m.Dims, ch)
 	}
-	if 3*p.Width*p.Height != len(x) || (p.Levels != nil && 3*len(p.Levels) != len(x)) {
-		return fmt.Errorf("segment: %d colour samples for a %dx%d image", len(x)/3, p.Width, p.Height)
+	if n := src.Len(); p.Width*p.Height != n || (p.Levels != nil && len(p.Levels) != n) {
+		return fmt.Errorf("segment: %d colour samples for a %dx%d image", n, p.Width, p.Height)
 	}
 	if p.Levels == nil {
-		p.Levels = bigmem.Make[uint16](len(x) / 3)
+		p.Levels = bigmem.Make[uint16](src.Len())
 	}
-	if err := gmm.Predict(ctx, m, p.Levels, x, e); err != nil {
+	if err := gmm.PredictSource(ctx, m, p.Levels, src, e); err != nil {
 		return err
 	}
 	return cleanColourClasses(ctx, m, p, ch)

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/color/palette"
+	"image/draw"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
@@ -74,16 +77,16 @@ func TestColourSegmentation(t *testing.T) {
 		}
 	}
 	for _, ch := range []Channel{RGB, CIELab, YCbCr} {
-		x, err := ColourSamples[float64](img, ch, 0)
+		px, err := ColourPixels[float64](img, ch, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := gmm.Fit(t.Context(), x, gmm.Options{Dims: 3, Components: 2, MaxIter: 20, Init: gmm.InitKMeansPP})
+		res, err := gmm.FitSource(t.Context(), px, gmm.Options{Dims: 3, Components: 2, MaxIter: 20, Init: gmm.InitKMeansPP})
 		if err != nil {
 			t.Fatal(err)
 		}
 		p := &Plane{Width: w, Height: h}
-		if err := ColourClasses(t.Context(), &res.Model, x, p, ch, gmm.Exec{}); err != nil {
+		if err := ColourClasses(t.Context(), &res.Model, px, p, ch, gmm.Exec{}); err != nil {
 			t.Fatal(err)
 		}
 		out := MeanColourImage(&res.Model, p, ch, 255, 8).(*image.NRGBA)
@@ -137,6 +140,17 @@ func checkHistogramFit[T float32 | float64](t *testing.T, img image.Image, ch Ch
 	if err != nil {
 		t.Fatal(err)
 	}
+	px, err := ColourPixels[T](img, ch, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := gmm.FitSource(t.Context(), px, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(read.History, pix.History) {
+		t.Fatalf("%s: the fit of the pixels read tile by tile differs from the fit of their copy", what)
+	}
 	opt.Weights = h.Counts
 	hist, err := gmm.Fit(t.Context(), h.X, opt)
 	if err != nil {
@@ -150,7 +164,7 @@ func checkHistogramFit[T float32 | float64](t *testing.T, img image.Image, ch Ch
 	}
 	b := img.Bounds()
 	p1, p2 := &Plane{Width: b.Dx(), Height: b.Dy()}, &Plane{Width: b.Dx(), Height: b.Dy()}
-	if err := ColourClasses(t.Context(), &pix.Model, x, p1, ch, gmm.Exec{}); err != nil {
+	if err := ColourClasses(t.Context(), &pix.Model, px, p1, ch, gmm.Exec{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.Classes(t.Context(), &pix.Model, p2, gmm.Exec{}); err != nil {
@@ -162,3 +176,42 @@ func checkHistogramFit[T float32 | float64](t *testing.T, img image.Image, ch Ch
 		}
 	}
 }
+
+// Pixels read any span of pixels, across rows and from any first pixel, as ColourSamples
+// converts them: of every image type the decoders give (an offset window of it too, and
+// an image without SubImage), in every colour space.
+func TestPixelsReadSpansAsColourSamples(t *testing.T) {
+	rgba := rgbTestImage(5, 37, 23)
+	jpeg := throughJPEG(t, rgba)
+	nrgba64 := image.NewNRGBA64(image.Rect(0, 0, 37, 23))
+	draw.Draw(nrgba64, nrgba64.Bounds(), rgba, image.Point{}, draw.Src)
+	paletted := image.NewPaletted(image.Rect(0, 0, 37, 23), palette.Plan9)
+	draw.Draw(paletted, paletted.Bounds(), rgba, image.Point{}, draw.Src)
+	window := rgba.SubImage(image.Rect(3, 2, 30, 21))
+	for _, img := range []image.Image{rgba, jpeg, nrgba64, paletted, window, jpeg.SubImage(image.Rect(4, 3, 33, 20)), noSubImage{rgba}} {
+		for _, ch := range []Channel{RGB, CIELab, YCbCr} {
+			want, err := ColourSamples[float64](img, ch, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			px, err := ColourPixels[float64](img, ch, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := px.Len()
+			if 3*n != len(want) {
+				t.Fatalf("%T %v: %d pixels, %d samples", img, ch, n, len(want)/3)
+			}
+			for _, span := range [][2]int{{0, n}, {0, 1}, {n - 1, n}, {5, 40}, {36, 38}, {37, 74}, {100, 333}, {3, 3}} {
+				got := make([]float64, 3*(span[1]-span[0]))
+				px.Read(got, span[0])
+				if !reflect.DeepEqual(got, want[3*span[0]:3*span[1]]) {
+					t.Errorf("%T %v: pixels %v read unlike ColourSamples", img, ch, span)
+				}
+			}
+		}
+	}
+}
+
+// noSubImage is an image type without a SubImage method.
+type noSubImage struct{ image.Image }

@@ -72,7 +72,7 @@ func (h *ColourHistogram[T]) readCodes(ctx context.Context, src *colourSource) e
 	h.codes = bigmem.Make[uint32](h.width * h.height)
 	return parallel.ForContext(ctx, h.height, rowGrain(h.width), func(y0, y1 int) {
 		out := h.codes[y0*h.width : y1*h.width]
-		src.rows(y0, y1, func(i int, v0, v1, v2 uint32) { out[i] = v0<<16 | v1<<8 | v2 })
+		src.span(y0*h.width, y1*h.width, func(i int, v0, v1, v2 uint32) { out[i] = v0<<16 | v1<<8 | v2 })
 	})
 }
 

@@ -111,7 +111,7 @@ func TestSixteenBitChannels(t *testing.T) {
 }
 
 // throughJPEG returns src encoded as JPEG and decoded again.
-func throughJPEG(t *testing.T, src image.Image) *image.YCbCr {
+func throughJPEG(t testing.TB, src image.Image) *image.YCbCr {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, src, &jpeg.Options{Quality: 90}); err != nil {

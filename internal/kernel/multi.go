@@ -260,23 +260,61 @@ func MultiScores[T Float](score, resp []float64, x []T, c *MultiCoeffs) {
 	}
 }
 
+// Tiles gives the multichannel passes their samples a tile at a time, row-major, D
+// features each: from one slice that holds them so (Rows), or read from another form
+// (image planes, say) into a buffer of one tile per worker, in cache (ReadTiles).
+type Tiles[T Float] interface {
+	// Tile returns the samples [lo, hi) for worker w.
+	Tile(w, lo, hi int) []T
+}
+
+// Rows are samples held row-major in one slice, D features each: a tile is a slice of it.
+type Rows[T Float] struct {
+	X []T
+	D int
+}
+
+// Tile returns the samples [lo, hi) of r.
+func (r Rows[T]) Tile(_, lo, hi int) []T { return r.X[lo*r.D : hi*r.D] }
+
+// readTiles are samples read tile by tile into a buffer of each worker's own.
+type readTiles[T Float] struct {
+	d    int
+	read func(dst []T, lo int)
+	buf  [][]T
+}
+
+func (r *readTiles[T]) Tile(w, lo, hi int) []T {
+	dst := r.buf[w][:(hi-lo)*r.d]
+	r.read(dst, lo)
+	return dst
+}
+
+// ReadTiles returns the n samples of d features that read gives, read tile by tile on
+// dr's workers: read sets dst to the samples from lo on, row-major, len(dst)/d of them.
+// Each worker gets a buffer of one tile now, so that the passes allocate nothing.
+func ReadTiles[T Float](dr *Driver, n, d int, read func(dst []T, lo int)) Tiles[T] {
+	r := &readTiles[T]{d: d, read: read, buf: make([][]T, dr.threads)}
+	dr.eachWorker(n, func(w int) { r.buf[w] = make([]T, min(dr.tile, n)*d) })
+	return r
+}
+
 // multiEStepTask runs MultiEStep on a tile into the tile's own statistics.
 type multiEStepTask[T Float] struct {
-	x       []T
+	x       Tiles[T]
 	w       []float64
 	c       *MultiCoeffs
 	partial []MultiStats
 }
 
-func (e *multiEStepTask[T]) run(_, t, lo, hi int) {
+func (e *multiEStepTask[T]) run(worker, t, lo, hi int) {
 	p := &e.partial[t]
 	p.Reset()
 	var w []float64
 	if e.w != nil {
 		w = e.w[lo:hi]
 	}
-	d := e.c.D
-	MultiEStep(e.x[lo*d:hi*d], w, e.c, p)
+	MultiEStep(e.x.Tile(worker, lo, hi), w, e.c, p)
 }
 
 // multiPartials returns nt statistics of k components over d features, reusing the
@@ -303,11 +341,10 @@ func MultiPartialsBytes(n, tile, k, d int) int64 {
 	return nt * int64(MultiStatsSize(k, d)+16) * 8
 }
 
-// DriveMultiEStep sets s to the statistics of the samples x (D features each, weights w)
-// under c, per-tile statistics summed in tile order: the same bits for any number of
+// DriveMultiEStep sets s to the statistics of the n samples x (D features each, weights
+// w) under c, per-tile statistics summed in tile order: the same bits for any number of
 // workers.
-func DriveMultiEStep[T Float](dr *Driver, x []T, w []float64, c *MultiCoeffs, s *MultiStats) {
-	n := len(x) / c.D
+func DriveMultiEStep[T Float](dr *Driver, x Tiles[T], n int, w []float64, c *MultiCoeffs, s *MultiStats) {
 	task := &multiEStepTask[T]{x: x, w: w, c: c, partial: dr.multiPartials(dr.tiles(n), c.K(), c.D)}
 	dr.forTiles(n, task)
 	s.Reset()
@@ -318,15 +355,15 @@ func DriveMultiEStep[T Float](dr *Driver, x []T, w []float64, c *MultiCoeffs, s 
 
 // multiTask labels or scores a tile.
 type multiTask[T Float] struct {
-	x           []T
+	x           Tiles[T]
 	c           *MultiCoeffs
 	labels      []uint16
 	score, resp []float64
 }
 
-func (e *multiTask[T]) run(_, _, lo, hi int) {
-	d, k := e.c.D, e.c.K()
-	x := e.x[lo*d : hi*d]
+func (e *multiTask[T]) run(worker, _, lo, hi int) {
+	k := e.c.K()
+	x := e.x.Tile(worker, lo, hi)
 	if e.labels != nil {
 		MultiClassify(e.labels[lo:hi], x, e.c)
 		return
@@ -339,12 +376,12 @@ func (e *multiTask[T]) run(_, _, lo, hi int) {
 }
 
 // DriveMultiClassify sets dst[n] to the most responsible component of sample n of x.
-func DriveMultiClassify[T Float](dr *Driver, dst []uint16, x []T, c *MultiCoeffs) {
+func DriveMultiClassify[T Float](dr *Driver, dst []uint16, x Tiles[T], c *MultiCoeffs) {
 	dr.forTiles(len(dst), &multiTask[T]{x: x, c: c, labels: dst})
 }
 
 // DriveMultiScores sets score[n] to log p(x_n) and, with resp, the responsibilities' rows
 // (see MultiScores).
-func DriveMultiScores[T Float](dr *Driver, score, resp []float64, x []T, c *MultiCoeffs) {
+func DriveMultiScores[T Float](dr *Driver, score, resp []float64, x Tiles[T], c *MultiCoeffs) {
 	dr.forTiles(len(score), &multiTask[T]{x: x, c: c, score: score, resp: resp})
 }

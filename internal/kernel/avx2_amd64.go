@@ -19,6 +19,7 @@ var AVX2 = &Kernels{
 		LogNormPDF:   logNormPDFSIMD(logNormPDFAVX2F64),
 		ExpSumStable: expSumStableSIMD(expSumStableAVX2F64),
 		EStep:        avx2EStep.f64.run,
+		MultiEStep:   avx2Multi.f64.eStep,
 		Classify:     avx2EStep.f64.classifier(classifyAVX2F64),
 	},
 	F32: Set[float32]{
@@ -27,6 +28,7 @@ var AVX2 = &Kernels{
 		LogNormPDF:   logNormPDFSIMD(logNormPDFAVX2F32),
 		ExpSumStable: expSumStableSIMD(expSumStableAVX2F32),
 		EStep:        avx2EStep.f32.run,
+		MultiEStep:   avx2Multi.f32.eStep,
 		Classify:     avx2EStep.f32.classifier(classifyAVX2F32),
 	},
 }
@@ -286,4 +288,21 @@ func (t *estepTable[T]) classifier(asm func(dst []uint16, x []T, coef []T)) func
 			copy(dst[whole:len(x)], fr.tailL)
 		}
 	}
+}
+
+// avx2Multi is AVX2's multichannel E-step in both precisions.
+var avx2Multi = struct {
+	f64 *multiTable[float64]
+	f32 *multiTable[float32]
+}{
+	f64: &multiTable[float64]{
+		bytes: avx2Bytes,
+		full:  [5]multiShape[float64]{{}, {}, {resp: multiRespAVX2F64D2Full, respW: multiRespAVX2F64D2FullW, moments: multiMomentsAVX2F64D2Full}, {resp: multiRespAVX2F64D3Full, respW: multiRespAVX2F64D3FullW, moments: multiMomentsAVX2F64D3Full}, {resp: multiRespAVX2F64D4Full, respW: multiRespAVX2F64D4FullW, moments: multiMomentsAVX2F64D4Full}},
+		diag:  [5]multiShape[float64]{{}, {}, {resp: multiRespAVX2F64D2Diag, respW: multiRespAVX2F64D2DiagW, moments: multiMomentsAVX2F64D2Diag}, {resp: multiRespAVX2F64D3Diag, respW: multiRespAVX2F64D3DiagW, moments: multiMomentsAVX2F64D3Diag}, {resp: multiRespAVX2F64D4Diag, respW: multiRespAVX2F64D4DiagW, moments: multiMomentsAVX2F64D4Diag}},
+	},
+	f32: &multiTable[float32]{
+		bytes: avx2Bytes,
+		full:  [5]multiShape[float32]{{}, {}, {resp: multiRespAVX2F32D2Full, respW: multiRespAVX2F32D2FullW, moments: multiMomentsAVX2F32D2Full}, {resp: multiRespAVX2F32D3Full, respW: multiRespAVX2F32D3FullW, moments: multiMomentsAVX2F32D3Full}, {resp: multiRespAVX2F32D4Full, respW: multiRespAVX2F32D4FullW, moments: multiMomentsAVX2F32D4Full}},
+		diag:  [5]multiShape[float32]{{}, {}, {resp: multiRespAVX2F32D2Diag, respW: multiRespAVX2F32D2DiagW, moments: multiMomentsAVX2F32D2Diag}, {resp: multiRespAVX2F32D3Diag, respW: multiRespAVX2F32D3DiagW, moments: multiMomentsAVX2F32D3Diag}, {resp: multiRespAVX2F32D4Diag, respW: multiRespAVX2F32D4DiagW, moments: multiMomentsAVX2F32D4Diag}},
+	},
 }

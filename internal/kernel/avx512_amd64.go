@@ -11,6 +11,8 @@ var AVX512 = func() *Kernels {
 	k.Name = "avx512"
 	k.F64.EStep = avx512EStep.f64.run
 	k.F32.EStep = avx512EStep.f32.run
+	k.F64.MultiEStep = avx512Multi.f64.eStep
+	k.F32.MultiEStep = avx512Multi.f32.eStep
 	return &k
 }()
 
@@ -27,5 +29,22 @@ var avx512EStep = &estepSet{
 		bytes:    avx512Bytes,
 		plain:    [5]estepFunc[float32]{estepAVX512F32, nil, estepAVX512F32K2, estepAVX512F32K3, estepAVX512F32K4},
 		weighted: [5]estepFuncW[float32]{estepAVX512F32W, nil, estepAVX512F32K2W, estepAVX512F32K3W, estepAVX512F32K4W},
+	},
+}
+
+// avx512Multi is AVX512's multichannel E-step in both precisions.
+var avx512Multi = struct {
+	f64 *multiTable[float64]
+	f32 *multiTable[float32]
+}{
+	f64: &multiTable[float64]{
+		bytes: avx512Bytes,
+		full:  [5]multiShape[float64]{{}, {}, {resp: multiRespAVX512F64D2Full, respW: multiRespAVX512F64D2FullW, moments: multiMomentsAVX512F64D2Full}, {resp: multiRespAVX512F64D3Full, respW: multiRespAVX512F64D3FullW, moments: multiMomentsAVX512F64D3Full}, {resp: multiRespAVX512F64D4Full, respW: multiRespAVX512F64D4FullW, moments: multiMomentsAVX512F64D4Full}},
+		diag:  [5]multiShape[float64]{{}, {}, {resp: multiRespAVX512F64D2Diag, respW: multiRespAVX512F64D2DiagW, moments: multiMomentsAVX512F64D2Diag}, {resp: multiRespAVX512F64D3Diag, respW: multiRespAVX512F64D3DiagW, moments: multiMomentsAVX512F64D3Diag}, {resp: multiRespAVX512F64D4Diag, respW: multiRespAVX512F64D4DiagW, moments: multiMomentsAVX512F64D4Diag}},
+	},
+	f32: &multiTable[float32]{
+		bytes: avx512Bytes,
+		full:  [5]multiShape[float32]{{}, {}, {resp: multiRespAVX512F32D2Full, respW: multiRespAVX512F32D2FullW, moments: multiMomentsAVX512F32D2Full}, {resp: multiRespAVX512F32D3Full, respW: multiRespAVX512F32D3FullW, moments: multiMomentsAVX512F32D3Full}, {resp: multiRespAVX512F32D4Full, respW: multiRespAVX512F32D4FullW, moments: multiMomentsAVX512F32D4Full}},
+		diag:  [5]multiShape[float32]{{}, {}, {resp: multiRespAVX512F32D2Diag, respW: multiRespAVX512F32D2DiagW, moments: multiMomentsAVX512F32D2Diag}, {resp: multiRespAVX512F32D3Diag, respW: multiRespAVX512F32D3DiagW, moments: multiMomentsAVX512F32D3Diag}, {resp: multiRespAVX512F32D4Diag, respW: multiRespAVX512F32D4DiagW, moments: multiMomentsAVX512F32D4Diag}},
 	},
 }

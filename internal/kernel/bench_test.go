@@ -186,3 +186,59 @@ func BenchmarkClassify(b *testing.B) {
 		})
 	}
 }
+
+// benchMulti returns K components over d features, means spread over [0, 1]^d and
+// factors of a correlated covariance (or its diagonal), and n uniform samples.
+func benchMulti(k, d, n int, diag bool) (*MultiCoeffs, []float64) {
+	rng := rand.New(rand.NewPCG(uint64(k), uint64(d)))
+	c := randomMultiCoeffs(rng, k, d, diag)
+	return c, uniform(rng, n*d, 0, 1)
+}
+
+// randomMultiCoeffs returns K components over d features: means in [0, 1]^d, factors
+// with a diagonal in [4, 12] and entries above it in [-2, 2] (none, diagonal), Const in
+// [-1, 1].
+func randomMultiCoeffs(rng *rand.Rand, k, d int, diag bool) *MultiCoeffs {
+	c := NewMultiCoeffs(k, d, diag)
+	for q := range k {
+		c.Const[q] = 2*rng.Float64() - 1
+		for j := range d {
+			c.Mean[q*d+j] = rng.Float64()
+			c.Prec[(q*d+j)*d+j] = 4 + 8*rng.Float64()
+			for l := j + 1; l < d && !diag; l++ {
+				c.Prec[(q*d+j)*d+l] = 4*rng.Float64() - 2
+			}
+		}
+	}
+	return c
+}
+
+func BenchmarkMultiEStep(b *testing.B) {
+	const n = 1 << 20
+	for _, kern := range available() {
+		for _, sh := range []struct {
+			d, k int
+			diag bool
+		}{{3, 5, false}, {3, 5, true}, {2, 5, false}, {4, 5, false}, {3, 8, false}} {
+			c, x := benchMulti(sh.k, sh.d, n, sh.diag)
+			x32 := gen.Float32s(x)
+			s := NewMultiStats(sh.k, sh.d)
+			cov := map[bool]string{false: "full", true: "diag"}[sh.diag]
+			name := fmt.Sprintf("impl=%s/%%s/d=%d/%s/K=%d/N=1M", kern.Name, sh.d, cov, sh.k)
+			b.Run(fmt.Sprintf(name, "f64"), func(b *testing.B) {
+				b.SetBytes(int64(8 * n * sh.d))
+				for b.Loop() {
+					s.Reset()
+					kern.F64.MultiEStep(x, nil, c, s)
+				}
+			})
+			b.Run(fmt.Sprintf(name, "f32"), func(b *testing.B) {
+				b.SetBytes(int64(4 * n * sh.d))
+				for b.Loop() {
+					s.Reset()
+					kern.F32.MultiEStep(x32, nil, c, s)
+				}
+			})
+		}
+	}
+}

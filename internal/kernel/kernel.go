@@ -132,12 +132,15 @@ func (s *Stats) Add(o *Stats) {
 //     compute_expsum_stable one for one.
 //   - EStep: adds the statistics of x (weights w, nil for all ones) to s.
 //   - Classify: dst[n] = argmax_k P_k(x[n]), the lowest k on ties.
+//   - MultiEStep: adds the statistics of the samples x (row-major, c.D features each;
+//     weights w, nil for all ones) under the multichannel coefficients c to s.
 type Set[T Float] struct {
 	Exp, Log     func(dst, x []T)
 	LogNormPDF   func(dst, x []T, cnst, mean, halfPrec float64)
 	ExpSumStable func(p, pmax, expsum, x []T, c *Coeffs)
 	EStep        func(x []T, w []float64, c *Coeffs, s *Stats)
 	Classify     func(dst []uint16, x []T, c *Coeffs)
+	MultiEStep   func(x []T, w []float64, c *MultiCoeffs, s *MultiStats)
 }
 
 // Kernels is one implementation of the kernels, named, with a Set per precision.
@@ -169,6 +172,7 @@ func genericSet[T Float](exp, log func(T) T) Set[T] {
 		ExpSumStable: expSumStable[T],
 		EStep:        eStep[T],
 		Classify:     classify[T],
+		MultiEStep:   MultiEStep[T],
 	}
 }
 

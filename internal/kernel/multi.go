@@ -301,6 +301,7 @@ func ReadTiles[T Float](dr *Driver, n, d int, read func(dst []T, lo int)) Tiles[
 
 // multiEStepTask runs MultiEStep on a tile into the tile's own statistics.
 type multiEStepTask[T Float] struct {
+	kern    func(x []T, w []float64, c *MultiCoeffs, s *MultiStats)
 	x       Tiles[T]
 	w       []float64
 	c       *MultiCoeffs
@@ -314,7 +315,7 @@ func (e *multiEStepTask[T]) run(worker, t, lo, hi int) {
 	if e.w != nil {
 		w = e.w[lo:hi]
 	}
-	MultiEStep(e.x.Tile(worker, lo, hi), w, e.c, p)
+	e.kern(e.x.Tile(worker, lo, hi), w, e.c, p)
 }
 
 // multiPartials returns nt statistics of k components over d features, reusing the
@@ -345,7 +346,7 @@ func MultiPartialsBytes(n, tile, k, d int) int64 {
 // w) under c, per-tile statistics summed in tile order: the same bits for any number of
 // workers.
 func DriveMultiEStep[T Float](dr *Driver, x Tiles[T], n int, w []float64, c *MultiCoeffs, s *MultiStats) {
-	task := &multiEStepTask[T]{x: x, w: w, c: c, partial: dr.multiPartials(dr.tiles(n), c.K(), c.D)}
+	task := &multiEStepTask[T]{kern: Of[T](dr.kern).MultiEStep, x: x, w: w, c: c, partial: dr.multiPartials(dr.tiles(n), c.K(), c.D)}
 	dr.forTiles(n, task)
 	s.Reset()
 	for t := range task.partial {

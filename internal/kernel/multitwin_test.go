@@ -1,0 +1,303 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gmmsimd/gmmsimd/internal/race"
+	"github.com/gmmsimd/gmmsimd/internal/vmath"
+)
+
+// multiCase is a set of multichannel coefficients the twin tests run, with how far from
+// [-0.2, 1.2]^D its samples may lie.
+type multiCase struct {
+	name string
+	c    *MultiCoeffs
+}
+
+// multiCases returns the coefficient sets of the twin tests for D features: K = 1 to 8
+// and 33, full and diagonal factors, with the special cases: a component far from all
+// data, a near-singular one (a factor entry of 1e6: a variance of 1e-12), and Const of
+// both signs.
+func multiCases(d int) []multiCase {
+	var out []multiCase
+	for _, diag := range []bool{false, true} {
+		kind := map[bool]string{false: "full", true: "diag"}[diag]
+		for _, k := range []int{1, 2, 3, 4, 5, 6, 7, 8, 33} {
+			rng := rand.New(rand.NewPCG(uint64(k), uint64(d)))
+			out = append(out, multiCase{fmt.Sprintf("d=%d %s K=%d", d, kind, k), randomMultiCoeffs(rng, k, d, diag)})
+		}
+		rng := rand.New(rand.NewPCG(9, uint64(d)))
+		far := randomMultiCoeffs(rng, 3, d, diag)
+		far.Mean[d] = 1e6
+		out = append(out, multiCase{fmt.Sprintf("d=%d %s K=3 far", d, kind), far})
+		narrow := randomMultiCoeffs(rng, 3, d, diag)
+		narrow.Prec[(2*d+d-1)*d+d-1] = 1e6
+		out = append(out, multiCase{fmt.Sprintf("d=%d %s K=3 near-singular", d, kind), narrow})
+	}
+	return out
+}
+
+// multiCoeffs32 returns c rounded to float32, as the float32 lanes see it.
+func multiCoeffs32(c *MultiCoeffs) *MultiCoeffs {
+	out := NewMultiCoeffs(c.K(), c.D, c.Diag)
+	for i, v := range c.Const {
+		out.Const[i] = float64(float32(v))
+	}
+	for i, v := range c.Mean {
+		out.Mean[i] = float64(float32(v))
+	}
+	for i, v := range c.Prec {
+		out.Prec[i] = float64(float32(v))
+	}
+	return out
+}
+
+// multiBound returns, statistic by statistic, how far the tested lanes may be from the Go
+// twin on the samples x (weights w). float64 lanes (rel64 > 0) compute every term as the
+// twin does and add up in another order: rel64 times the sum of the terms' magnitudes.
+// float32 lanes (rel64 = 0): the 1-D kernels' error model (see errorBound) with the
+// roundings of a D-dimensional log-joint: P_k carries about 2D + 4 float32 roundings of
+// its magnitude, and r_k moves by r_k (dP_k - sum_j r_j dP_j) to first order; a sample
+// whose log-joints float32 cannot resolve (eps of 1/2 or more) may give its whole weight
+// to any component.
+func multiBound(x []float64, w []float64, c *MultiCoeffs, rel64 float64) *MultiStats {
+	const u = 0x1p-24
+	d, k := c.D, c.K()
+	b := NewMultiStats(k, d)
+	sc := newMultiScratch(c)
+	r := make([]float64, k)
+	flushed := math.Exp(float64(vmath.ExpFlush32))
+	for i := range len(x) / d {
+		xi := x[i*d : (i+1)*d]
+		wi := 1.0
+		if w != nil {
+			wi = w[i]
+		}
+		m := multiLogJoint(sc.p, sc.diff, xi, c)
+		sum := 0.0
+		for j, v := range sc.p {
+			r[j] = math.Exp(v - m)
+			sum += r[j]
+		}
+		mix := 0.0
+		for j := range r {
+			r[j] /= sum
+			mix += r[j] * math.Abs(sc.p[j])
+		}
+		ll := m + math.Log(sum)
+		roundings := float64(2*d + 4)
+		if rel64 > 0 {
+			b.LogLik += wi * rel64 * (math.Abs(m) + math.Abs(ll) + 1)
+		} else {
+			b.LogLik += wi * u * (roundings*mix + math.Abs(ll) + float64(k) + 4)
+		}
+		for j := range k {
+			e := rel64 * r[j]
+			if rel64 == 0 {
+				eps := u * (roundings*math.Abs(sc.p[j]) + roundings*mix + float64(k) + 8)
+				e = r[j]*(eps+36*u) + flushed
+				if eps >= 0.5 {
+					e = 1
+				}
+			}
+			e *= wi
+			b.N[j] += e
+			for a := range d {
+				da := math.Abs(xi[a] - c.Mean[j*d+a])
+				b.S[j*d+a] += e * da
+				for l := a; l < d; l++ {
+					b.Q[(j*d+a)*d+l] += e * da * math.Abs(xi[l]-c.Mean[j*d+l])
+				}
+			}
+		}
+	}
+	return b
+}
+
+// closeMulti fails unless got and want differ by at most bound, statistic by statistic
+// (the entries below the diagonal of Q, which stay 0, too).
+func closeMulti(t *testing.T, what string, got, want, bound *MultiStats) {
+	t.Helper()
+	cmp := func(name string, i int, g, w, b float64) {
+		if math.IsNaN(g) != math.IsNaN(w) || math.Abs(g-w) > b {
+			t.Fatalf("%s: %s[%d] = %.17g, twin %.17g (diff %.3g > bound %.3g)", what, name, i, g, w, math.Abs(g-w), b)
+		}
+	}
+	for i := range want.N {
+		cmp("N", i, got.N[i], want.N[i], bound.N[i])
+	}
+	for i := range want.S {
+		cmp("S", i, got.S[i], want.S[i], bound.S[i])
+	}
+	for i := range want.Q {
+		cmp("Q", i, got.Q[i], want.Q[i], bound.Q[i])
+	}
+	cmp("LogLik", 0, got.LogLik, want.LogLik, bound.LogLik)
+}
+
+// guardedStats returns statistics of k components over d features in one buffer with
+// sentinels on both sides, and a check that fails the test if one was overwritten.
+func guardedStats(t *testing.T, k, d int) (*MultiStats, func()) {
+	g := newGuarded[float64](MultiStatsSize(k, d), 3)
+	clear(g.s())
+	s := multiStatsIn(g.s(), k, d)
+	return &s, func() { t.Helper(); g.check(t, "statistics") }
+}
+
+// multiSamples returns n samples of d features in [-0.2, 1.2], starting off elements into
+// a guarded buffer.
+func multiSamples(rng *rand.Rand, n, d, off int) guarded[float64] {
+	x := newGuarded[float64](n*d, off)
+	copy(x.s(), uniform(rng, n*d, -0.2, 1.2))
+	return x
+}
+
+// Every multichannel E-step agrees with the Go twin, for D = 2 to 5 (5 runs the twin
+// itself), full and diagonal factors, K = 1 to 8 and 33, lengths 0 to 300 and large,
+// unaligned starts, weighted and not, in both precisions, writing nothing outside its
+// statistics.
+func TestMultiEStepTwins(t *testing.T) {
+	for _, kern := range fast(t) {
+		for d := 2; d <= 5; d++ {
+			for ci, mc := range multiCases(d) {
+				rng := rand.New(rand.NewPCG(uint64(ci), uint64(d)))
+				for _, n := range multiLengths(ci) {
+					off := offsets[n%len(offsets)]
+					x := multiSamples(rng, n, d, off)
+					wg := newGuarded[float64](n, off)
+					copy(wg.s(), uniform(rng, n, 0, 3))
+					for _, w := range [][]float64{nil, wg.s()} {
+						what := fmt.Sprintf("%s %s n=%d weighted=%v", kern.Name, mc.name, n, w != nil)
+						checkMultiTwin(t, what, kern, x.s(), w, mc.c)
+					}
+					x.check(t, "x")
+					wg.check(t, "w")
+				}
+			}
+		}
+	}
+}
+
+// multiLengths are the lengths the twin test runs for case ci: all of 0..300 for every
+// fourth case, a spread of them for the rest, and large ones for every fifth. The race
+// detector, which slows the Go twin tenfold and finds nothing in code without goroutines,
+// gets the spread alone.
+func multiLengths(ci int) []int {
+	var out []int
+	for n := range 301 {
+		if (ci%4 == 0 && !race.Enabled) || n < 34 || n%23 == 0 {
+			out = append(out, n)
+		}
+	}
+	if ci%5 == 0 && !race.Enabled {
+		out = append(out, 1023, 4096+5, 20001)
+	}
+	return out
+}
+
+// checkMultiTwin compares kern's multichannel E-step with the Go twin's on x (weights w)
+// under c, in float64 and float32.
+func checkMultiTwin(t *testing.T, what string, kern *Kernels, x, w []float64, c *MultiCoeffs) {
+	t.Helper()
+	k, d := c.K(), c.D
+	got, check := guardedStats(t, k, d)
+	want := NewMultiStats(k, d)
+	kern.F64.MultiEStep(x, w, c, got)
+	MultiEStep(x, w, c, want)
+	check()
+	closeMulti(t, what, got, want, multiBound(x, w, c, 1e-12))
+	x32 := make([]float32, len(x))
+	x64 := make([]float64, len(x))
+	for i, v := range x {
+		x32[i] = float32(v)
+		x64[i] = float64(x32[i])
+	}
+	got32, check32 := guardedStats(t, k, d)
+	want32 := NewMultiStats(k, d)
+	kern.F32.MultiEStep(x32, w, c, got32)
+	check32()
+	if d > 4 { // no lanes of its own: the Go twin itself
+		MultiEStep(x32, w, c, want32)
+		closeMulti(t, what+" float32", got32, want32, NewMultiStats(k, d))
+		return
+	}
+	c32 := multiCoeffs32(c)
+	MultiEStep(x64, w, c32, want32)
+	closeMulti(t, what+" float32", got32, want32, multiBound(x64, w, c32, 0))
+}
+
+// A sample under which every P_k is -Inf (1e200 from components 1e-150 wide) has log p
+// -Inf on every kernel, whether it falls in a whole register or the tail; its statistics
+// are NaN alike, as in one dimension.
+func TestMultiEStepBeyondEveryComponent(t *testing.T) {
+	for _, name := range Available() {
+		kern, _ := Lookup(name)
+		for _, diag := range []bool{false, true} {
+			c := fuzzMultiMixture(1, 3, diag, 1e-150) // two components
+			for n := 1; n <= 40; n++ {
+				x := make([]float64, 3*n)
+				x[3*(n/2)+1] = 1e200
+				s := NewMultiStats(2, 3)
+				kern.F64.MultiEStep(x, nil, c, s)
+				if !math.IsInf(s.LogLik, -1) || !math.IsNaN(s.N[0]) {
+					t.Errorf("%s diag=%v n=%d: log-likelihood %v, N %v; want -Inf and NaN", name, diag, n, s.LogLik, s.N)
+				}
+			}
+		}
+	}
+}
+
+// fuzzMultiMixture builds a valid mixture of 1 to MaxComponents components over d
+// features from a count and a width: means spread over [0, 1]^d, standard deviations of
+// about width (at least 1e-4 unless width is below it), correlated for full factors.
+func fuzzMultiMixture(k uint16, d int, diag bool, width float64) *MultiCoeffs {
+	n := int(k)%MaxComponents + 1
+	if math.IsNaN(width) || math.IsInf(width, 0) {
+		width = 0.1
+	}
+	sd := math.Mod(math.Abs(width), 1)
+	if sd >= 1e-100 {
+		sd += 1e-4
+	}
+	c := NewMultiCoeffs(n, d, diag)
+	for q := range n {
+		c.Const[q] = math.Log(float64(1+q%3)) - float64(d)/2*math.Log(2*math.Pi)
+		for j := range d {
+			c.Mean[q*d+j] = math.Mod(float64(q*(j+1))*0.618034, 1)
+			u := 1 / (sd * float64(1+(q+j)%4))
+			c.Prec[(q*d+j)*d+j] = u
+			c.Const[q] += math.Log(u)
+			for l := j + 1; l < d && !diag; l++ {
+				c.Prec[(q*d+j)*d+l] = -0.3 * u
+			}
+		}
+	}
+	return c
+}
+
+func FuzzMultiEStep(f *testing.F) {
+	f.Add([]byte{0, 0x10, 0, 0x80, 0xff, 0xff, 0x34, 0x12, 9, 9, 9, 9, 9, 9, 9, 0x41, 3, 3, 3, 3, 3, 3, 3, 3}, uint16(4), uint8(1), 0.1, false)
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25}, uint16(7), uint8(6), 0.01, true)
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25}, uint16(MaxComponents-1), uint8(2), 0.01, true)
+	f.Fuzz(func(t *testing.T, data []byte, k uint16, shape uint8, width float64, weighted bool) {
+		d := 2 + int(shape%3)
+		c := fuzzMultiMixture(k, d, shape&4 != 0, width)
+		// Samples the float32 lanes take (see FuzzEStep); K x N within 1<<18.
+		x := samplesIn(data, lanes32)
+		n := min(len(x)/d, max(1, (1<<18)/c.K()))
+		x = x[:n*d]
+		var w []float64
+		if weighted {
+			w = make([]float64, n)
+			for i := range w {
+				w[i] = float64(data[8*i]) / 16 // counts, zero included
+			}
+		}
+		for _, kern := range fast(t) {
+			checkMultiTwin(t, fmt.Sprintf("%s d=%d %s", kern.Name, d, map[bool]string{false: "full", true: "diag"}[c.Diag]), kern, x, w, c)
+		}
+	})
+}

@@ -141,7 +141,7 @@ func checkHistogramFit[T float32 | float64](t *testing.T, img image.Image, ch Ch
 	if err != nil {
 		t.Fatal(err)
 	}
-	px := checkPixelsFit(t, what, img, ch, opt, pix)
+	px := checkPixelsFit[T](t, what, img, ch, opt, pix)
 	opt.Weights = h.Counts
 	hist, err := gmm.Fit(t.Context(), h.X, opt)
 	if err != nil {

@@ -28,6 +28,9 @@
 // multiply-adds of y_j^2, P = Const - q/2; a NaN (an infinite d met a zero of U) becomes
 // -Inf, out of reach, as in the Go twin.
 //
+// classify labels a block: per register of samples, the running maximum of P_k and the
+// index of the first component that reaches it, as floating-point lanes packed to uint16.
+//
 // Statistics add up in float64. float32 lanes sum a block (at most 32 registers, so 32
 // terms a lane) in float32 and widen the sums once into acc, as the 1-D float32 kernels do.
 // The log-likelihood: unweighted, sum log S = log prod S, the lanes multiplying S into a
@@ -59,6 +62,7 @@ func main() {
 					resp(p, double, s, false)
 					resp(p, double, s, true)
 					moments(p, double, s)
+					classify(p, s)
 				}
 			}
 		}
@@ -503,4 +507,79 @@ func addSum(p, dbl *emit.Prec, v VecVirtual, dst Mem) {
 	VADDPD(hi, lo, lo)
 	VADDPD(dst, lo, lo)
 	VMOVUPD(lo, dst)
+}
+
+// classify emits the labelling of p's lanes for shape s.
+func classify(p *emit.Prec, s shape) {
+	fn := "multiClassify" + p.ISA.Name + p.Name + s.suffix()
+	TEXT(fn, NOSPLIT, fmt.Sprintf("func(dst []uint16, x []%[1]s, coef []%[1]s, n int)", p.GoType))
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of %d features whose planes x holds "+
+		"(n a multiple of %d, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/%d components in coef (layout: see the generator).",
+		fn, s.d, p.Lanes, s.values()))
+	p.Begin()
+	x := Load(Param("x").Base(), GP64())
+	n := Load(Param("n"), GP64())
+	xp := newPlanes(x, n, s.d, p.Size)
+	dst := Load(Param("dst").Base(), GP64())
+	coef := Load(Param("coef").Base(), GP64())
+	ncoef := Load(Param("coef").Len(), GP64())
+	end := GP64()
+	LEAQ(Mem{Base: coef, Index: ncoef, Scale: uint8(p.Size)}, end)
+	g := &sweep{p: p, s: s, coef: coef, end: end}
+	p.VectorLoop("", n, []emit.Ptr{{Reg: x, Step: p.Width}, {Reg: dst, Step: 2 * p.Lanes}}, func() {
+		xs := make([]VecVirtual, s.d)
+		for j := range xs {
+			xs[j] = p.Vec()
+			p.Movu(xp.at(j), xs[j])
+		}
+		best, idx, k := p.Vec(), p.Vec(), p.Vec()
+		p.Movu(p.C(math.Inf(-1)), best)
+		p.Zero(idx)
+		p.Zero(k)
+		cp := GP64()
+		MOVQ(coef, cp)
+		Label("component")
+		pk := g.logJoint(xs, cp)
+		// Strictly greater: an equal later component leaves the earlier index.
+		better := p.Mask()
+		p.Cmp(U8(emit.CmpGT), best, pk, better)
+		p.Blend(better, pk, best, best)
+		p.Blend(better, k, idx, idx)
+		p.Add(p.C(1), k, k)
+		ADDQ(U32(s.values()*p.Size), cp)
+		CMPQ(cp, end)
+		JB(LabelRef("component"))
+		storeLabels(p, idx, Mem{Base: dst})
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// storeLabels writes the lanes of idx, whole numbers below 65536, as uint16 at dst.
+func storeLabels(p *emit.Prec, idx VecVirtual, dst Mem) {
+	switch {
+	case p.Is64() && p.EVEX:
+		w, hi := YMM(), XMM()
+		VCVTTPD2DQ(idx, w)
+		VEXTRACTI128(U8(1), w, hi)
+		VPACKUSDW(hi, w.AsX(), hi)
+		VMOVDQU(hi, dst)
+	case p.EVEX:
+		w, out := ZMM(), YMM()
+		VCVTTPS2DQ(idx, w)
+		VPMOVDW(w, out)
+		VMOVDQU(out, dst)
+	case p.Is64():
+		w := XMM()
+		VCVTTPD2DQY(idx, w)
+		VPACKUSDW(w, w, w)
+		VMOVQ(w, dst)
+	default:
+		w, hi := YMM(), XMM()
+		VCVTTPS2DQ(idx, w)
+		VEXTRACTI128(U8(1), w, hi)
+		VPACKUSDW(hi, w.AsX(), hi)
+		VMOVDQU(hi, dst)
+	}
 }

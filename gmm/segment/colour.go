@@ -45,10 +45,9 @@ func ColourSamples[T float32 | float64](img image.Image, ch Channel, bits int) (
 // Pixels are an image's pixels as samples of a colour space, read a block at a time: a
 // gmm.Source (see ColourPixels).
 type Pixels[T float32 | float64] struct {
-	src      *colourSource
-	n        int
-	maxLevel int
-	lut      []float64
+	src *colourSource
+	n   int
+	lv  levels
 }
 
 // ColourPixels returns the pixels of img in the colour space ch as a gmm.Source of the
@@ -69,17 +68,61 @@ func ColourPixels[T float32 | float64](img image.Image, ch Channel, bits int) (*
 		maxLevel = 1<<bits - 1
 	}
 	b := img.Bounds()
-	return &Pixels[T]{src: newColourSource(img, ch), n: b.Dx() * b.Dy(), maxLevel: maxLevel, lut: linearLUT(maxLevel)}, nil
+	return &Pixels[T]{src: newColourSource(img, ch), n: b.Dx() * b.Dy(), lv: newLevels(maxLevel)}, nil
 }
 
 // Len returns the number of pixels.
 func (p *Pixels[T]) Len() int { return p.n }
 
-// Read sets dst to the samples of the pixels from lo on, row by row, 3 values each.
+// Read sets dst to the samples of the pixels from lo on, row by row, 3 values each. The
+// planes of a JPEG and 8-bit RGBA, what the decoders give, are read in loops of their
+// own; other images through their RGB values.
 func (p *Pixels[T]) Read(dst []T, lo int) {
-	p.src.span(lo, lo+len(dst)/3, func(i int, v0, v1, v2 uint32) {
-		sampleOf(p.src, dst[3*i:3*i+3:3*i+3], v0, v1, v2, p.maxLevel, p.lut)
-	})
+	s := p.src
+	hi := lo + len(dst)/3
+	var pix []uint8
+	stride := 0
+	switch m := s.img.(type) {
+	case *image.RGBA:
+		pix, stride = m.Pix, m.Stride
+	case *image.NRGBA:
+		pix, stride = m.Pix, m.Stride
+	}
+	switch {
+	case s.ycc != nil:
+		w := s.ycc.Bounds().Dx()
+		unit := p.lv.unit[:256]
+		eachRow(lo, hi, w, func(y, x0, x1, first int) {
+			yy := s.ycc.Y[s.ycc.YOffset(s.ycc.Rect.Min.X, s.ycc.Rect.Min.Y+y)+x0:][:x1-x0]
+			cb, cr := s.cb[y*w+x0:y*w+x1], s.cr[y*w+x0:y*w+x1]
+			out := dst[3*first : 3*(first+x1-x0)]
+			for i, v := range yy {
+				o := out[3*i : 3*i+3 : 3*i+3]
+				o[0], o[1], o[2] = T(unit[v]), T(unit[cb[i]]), T(unit[cr[i]])
+			}
+		})
+	case pix != nil && s.ch == RGB:
+		unit := p.lv.unit[:256]
+		eachRow(lo, hi, s.img.Bounds().Dx(), func(y, x0, x1, first int) {
+			row := pix[y*stride+4*x0 : y*stride+4*x1]
+			out := dst[3*first : 3*(first+x1-x0)]
+			for i := range x1 - x0 {
+				px, o := row[4*i:4*i+3:4*i+3], out[3*i:3*i+3:3*i+3]
+				o[0], o[1], o[2] = T(unit[px[0]]), T(unit[px[1]]), T(unit[px[2]])
+			}
+		})
+	case pix != nil:
+		eachRow(lo, hi, s.img.Bounds().Dx(), func(y, x0, x1, first int) {
+			row := pix[y*stride+4*x0 : y*stride+4*x1]
+			for i := range x1 - x0 {
+				inSpace(dst[3*(first+i):3*(first+i)+3:3*(first+i)+3], uint32(row[4*i]), uint32(row[4*i+1]), uint32(row[4*i+2]), s.ch, p.lv)
+			}
+		})
+	default:
+		s.span(lo, hi, func(i int, v0, v1, v2 uint32) {
+			sampleOf(s, dst[3*i:3*i+3:3*i+3], v0, v1, v2, p.lv)
+		})
+	}
 }
 
 // colourSource is an image as the colour spaces read it: for ycbcr, a YCbCr image's own
@@ -111,15 +154,13 @@ func (s *colourSource) span(lo, hi int, f func(i int, v0, v1, v2 uint32)) {
 	bd := img.Bounds()
 	w := bd.Dx()
 	eightBit := Depth(img) == 8 // eachRGB gives 8-bit levels on the 16-bit scale
-	for y := lo / w; y*w < hi; y++ {
-		x0, x1 := max(lo-y*w, 0), min(hi-y*w, w)
-		first := y*w + x0 - lo
+	eachRow(lo, hi, w, func(y, x0, x1, first int) {
 		if s.ycc != nil {
 			yi := s.ycc.YOffset(bd.Min.X, bd.Min.Y+y)
 			for x := x0; x < x1; x++ {
 				f(first+x-x0, uint32(s.ycc.Y[yi+x]), uint32(s.cb[y*w+x]), uint32(s.cr[y*w+x]))
 			}
-			continue
+			return
 		}
 		eachRGB(window(img, image.Rect(x0, y, x1, y+1)), func(i int, r, g, b uint32) {
 			if eightBit {
@@ -127,32 +168,51 @@ func (s *colourSource) span(lo, hi int, f func(i int, v0, v1, v2 uint32)) {
 			}
 			f(first+i, r, g, b)
 		})
+	})
+}
+
+// eachRow calls f for each row y that the pixels [lo, hi) of an image w pixels wide meet,
+// with the columns [x0, x1) they take in it and the index of its first one from lo.
+func eachRow(lo, hi, w int, f func(y, x0, x1, first int)) {
+	for y := lo / w; y*w < hi; y++ {
+		x0, x1 := max(lo-y*w, 0), min(hi-y*w, w)
+		f(y, x0, x1, y*w+x0-lo)
 	}
 }
 
-// sampleOf sets o to the sample of the space of the values v0, v1, v2 that s.rows gives:
-// the planes' bytes over 255, or the RGB levels (0..maxLevel, linear light through lut)
-// in the space (inSpace).
-func sampleOf[T float32 | float64](s *colourSource, o []T, v0, v1, v2 uint32, maxLevel int, lut []float64) {
+// levels are the tables that turn the levels 0..max of a channel into samples: unit
+// holds level/max, linear the level's linear light (read as sRGB).
+type levels struct{ unit, linear []float64 }
+
+func newLevels(maxLevel int) levels {
+	unit := make([]float64, maxLevel+1)
+	for v := range unit {
+		unit[v] = float64(v) / float64(maxLevel)
+	}
+	return levels{unit: unit, linear: linearLUT(maxLevel)}
+}
+
+// sampleOf sets o to the sample of the space of the values v0, v1, v2 that s.span gives:
+// the planes' bytes over 255, or the RGB levels (0..max of lv) in the space (inSpace).
+func sampleOf[T float32 | float64](s *colourSource, o []T, v0, v1, v2 uint32, lv levels) {
 	if s.ycc != nil {
-		o[0], o[1], o[2] = T(float64(v0)/255), T(float64(v1)/255), T(float64(v2)/255)
+		o[0], o[1], o[2] = T(lv.unit[v0]), T(lv.unit[v1]), T(lv.unit[v2])
 		return
 	}
-	inSpace(o, v0, v1, v2, maxLevel, s.ch, lut)
+	inSpace(o, v0, v1, v2, s.ch, lv)
 }
 
-// inSpace sets o to the sample of the colour space ch of the pixel of levels r, g, b
-// (0..maxLevel), read as sRGB through lut (linearLUT(maxLevel)).
-func inSpace[T float32 | float64](o []T, r, g, b uint32, maxLevel int, ch Channel, lut []float64) {
+// inSpace sets o to the sample of the colour space ch of the pixel of levels r, g, b,
+// read as sRGB through lv.
+func inSpace[T float32 | float64](o []T, r, g, b uint32, ch Channel, lv levels) {
 	switch ch {
 	case RGB:
-		o[0], o[1], o[2] = T(float64(r)/float64(maxLevel)), T(float64(g)/float64(maxLevel)), T(float64(b)/float64(maxLevel))
+		o[0], o[1], o[2] = T(lv.unit[r]), T(lv.unit[g]), T(lv.unit[b])
 	case CIELab:
-		c := LabFromLinear(lut[r], lut[g], lut[b])
+		c := LabFromLinear(lv.linear[r], lv.linear[g], lv.linear[b])
 		o[0], o[1], o[2] = T(c.L), T(c.A), T(c.B)
 	case YCbCr:
-		rf, gf, bf := float64(r)/float64(maxLevel), float64(g)/float64(maxLevel), float64(b)/float64(maxLevel)
-		yy, cb, cr := ycbcrFromRGB(rf, gf, bf)
+		yy, cb, cr := ycbcrFromRGB(lv.unit[r], lv.unit[g], lv.unit[b])
 		o[0], o[1], o[2] = T(yy), T(cb), T(cr)
 	}
 }

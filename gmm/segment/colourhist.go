@@ -52,7 +52,7 @@ func NewColourHistogram[T float32 | float64](ctx context.Context, img image.Imag
 		return nil, err
 	}
 	// Each distinct colour as ColourSamples makes a pixel of it.
-	lut := linearLUT(255)
+	lv := newLevels(255)
 	var o [3]T
 	for c, n := range h.table {
 		if n == 0 {
@@ -60,7 +60,7 @@ func NewColourHistogram[T float32 | float64](ctx context.Context, img image.Imag
 		}
 		h.table[c] = uint32(len(h.Counts))
 		h.Counts = append(h.Counts, float64(n))
-		sampleOf(src, o[:], uint32(c)>>16, uint32(c)>>8&0xff, uint32(c)&0xff, 255, lut)
+		sampleOf(src, o[:], uint32(c)>>16, uint32(c)>>8&0xff, uint32(c)&0xff, lv)
 		h.X = append(h.X, o[:]...)
 	}
 	return h, nil

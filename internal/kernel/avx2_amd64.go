@@ -14,22 +14,24 @@ import (
 var AVX2 = &Kernels{
 	Name: "avx2",
 	F64: Set[float64]{
-		Exp:          whole(expAVX2F64),
-		Log:          whole(logAVX2F64),
-		LogNormPDF:   logNormPDFSIMD(logNormPDFAVX2F64),
-		ExpSumStable: expSumStableSIMD(expSumStableAVX2F64),
-		EStep:        avx2EStep.f64.run,
-		MultiEStep:   avx2Multi.f64.eStep,
-		Classify:     avx2EStep.f64.classifier(classifyAVX2F64),
+		Exp:           whole(expAVX2F64),
+		Log:           whole(logAVX2F64),
+		LogNormPDF:    logNormPDFSIMD(logNormPDFAVX2F64),
+		ExpSumStable:  expSumStableSIMD(expSumStableAVX2F64),
+		EStep:         avx2EStep.f64.run,
+		MultiEStep:    avx2Multi.f64.eStep,
+		MultiClassify: avx2Multi.f64.classify,
+		Classify:      avx2EStep.f64.classifier(classifyAVX2F64),
 	},
 	F32: Set[float32]{
-		Exp:          whole(expAVX2F32),
-		Log:          whole(logAVX2F32),
-		LogNormPDF:   logNormPDFSIMD(logNormPDFAVX2F32),
-		ExpSumStable: expSumStableSIMD(expSumStableAVX2F32),
-		EStep:        avx2EStep.f32.run,
-		MultiEStep:   avx2Multi.f32.eStep,
-		Classify:     avx2EStep.f32.classifier(classifyAVX2F32),
+		Exp:           whole(expAVX2F32),
+		Log:           whole(logAVX2F32),
+		LogNormPDF:    logNormPDFSIMD(logNormPDFAVX2F32),
+		ExpSumStable:  expSumStableSIMD(expSumStableAVX2F32),
+		EStep:         avx2EStep.f32.run,
+		MultiEStep:    avx2Multi.f32.eStep,
+		MultiClassify: avx2Multi.f32.classify,
+		Classify:      avx2EStep.f32.classifier(classifyAVX2F32),
 	},
 }
 
@@ -297,12 +299,12 @@ var avx2Multi = struct {
 }{
 	f64: &multiTable[float64]{
 		bytes: avx2Bytes,
-		full:  [5]multiShape[float64]{{}, {}, {resp: multiRespAVX2F64D2Full, respW: multiRespAVX2F64D2FullW, moments: multiMomentsAVX2F64D2Full}, {resp: multiRespAVX2F64D3Full, respW: multiRespAVX2F64D3FullW, moments: multiMomentsAVX2F64D3Full}, {resp: multiRespAVX2F64D4Full, respW: multiRespAVX2F64D4FullW, moments: multiMomentsAVX2F64D4Full}},
-		diag:  [5]multiShape[float64]{{}, {}, {resp: multiRespAVX2F64D2Diag, respW: multiRespAVX2F64D2DiagW, moments: multiMomentsAVX2F64D2Diag}, {resp: multiRespAVX2F64D3Diag, respW: multiRespAVX2F64D3DiagW, moments: multiMomentsAVX2F64D3Diag}, {resp: multiRespAVX2F64D4Diag, respW: multiRespAVX2F64D4DiagW, moments: multiMomentsAVX2F64D4Diag}},
+		full:  [5]multiShape[float64]{{}, {}, {resp: multiRespAVX2F64D2Full, respW: multiRespAVX2F64D2FullW, moments: multiMomentsAVX2F64D2Full, classify: multiClassifyAVX2F64D2Full}, {resp: multiRespAVX2F64D3Full, respW: multiRespAVX2F64D3FullW, moments: multiMomentsAVX2F64D3Full, classify: multiClassifyAVX2F64D3Full}, {resp: multiRespAVX2F64D4Full, respW: multiRespAVX2F64D4FullW, moments: multiMomentsAVX2F64D4Full, classify: multiClassifyAVX2F64D4Full}},
+		diag:  [5]multiShape[float64]{{}, {}, {resp: multiRespAVX2F64D2Diag, respW: multiRespAVX2F64D2DiagW, moments: multiMomentsAVX2F64D2Diag, classify: multiClassifyAVX2F64D2Diag}, {resp: multiRespAVX2F64D3Diag, respW: multiRespAVX2F64D3DiagW, moments: multiMomentsAVX2F64D3Diag, classify: multiClassifyAVX2F64D3Diag}, {resp: multiRespAVX2F64D4Diag, respW: multiRespAVX2F64D4DiagW, moments: multiMomentsAVX2F64D4Diag, classify: multiClassifyAVX2F64D4Diag}},
 	},
 	f32: &multiTable[float32]{
 		bytes: avx2Bytes,
-		full:  [5]multiShape[float32]{{}, {}, {resp: multiRespAVX2F32D2Full, respW: multiRespAVX2F32D2FullW, moments: multiMomentsAVX2F32D2Full}, {resp: multiRespAVX2F32D3Full, respW: multiRespAVX2F32D3FullW, moments: multiMomentsAVX2F32D3Full}, {resp: multiRespAVX2F32D4Full, respW: multiRespAVX2F32D4FullW, moments: multiMomentsAVX2F32D4Full}},
-		diag:  [5]multiShape[float32]{{}, {}, {resp: multiRespAVX2F32D2Diag, respW: multiRespAVX2F32D2DiagW, moments: multiMomentsAVX2F32D2Diag}, {resp: multiRespAVX2F32D3Diag, respW: multiRespAVX2F32D3DiagW, moments: multiMomentsAVX2F32D3Diag}, {resp: multiRespAVX2F32D4Diag, respW: multiRespAVX2F32D4DiagW, moments: multiMomentsAVX2F32D4Diag}},
+		full:  [5]multiShape[float32]{{}, {}, {resp: multiRespAVX2F32D2Full, respW: multiRespAVX2F32D2FullW, moments: multiMomentsAVX2F32D2Full, classify: multiClassifyAVX2F32D2Full}, {resp: multiRespAVX2F32D3Full, respW: multiRespAVX2F32D3FullW, moments: multiMomentsAVX2F32D3Full, classify: multiClassifyAVX2F32D3Full}, {resp: multiRespAVX2F32D4Full, respW: multiRespAVX2F32D4FullW, moments: multiMomentsAVX2F32D4Full, classify: multiClassifyAVX2F32D4Full}},
+		diag:  [5]multiShape[float32]{{}, {}, {resp: multiRespAVX2F32D2Diag, respW: multiRespAVX2F32D2DiagW, moments: multiMomentsAVX2F32D2Diag, classify: multiClassifyAVX2F32D2Diag}, {resp: multiRespAVX2F32D3Diag, respW: multiRespAVX2F32D3DiagW, moments: multiMomentsAVX2F32D3Diag, classify: multiClassifyAVX2F32D3Diag}, {resp: multiRespAVX2F32D4Diag, respW: multiRespAVX2F32D4DiagW, moments: multiMomentsAVX2F32D4Diag, classify: multiClassifyAVX2F32D4Diag}},
 	},
 }

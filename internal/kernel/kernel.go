@@ -134,13 +134,16 @@ func (s *Stats) Add(o *Stats) {
 //   - Classify: dst[n] = argmax_k P_k(x[n]), the lowest k on ties.
 //   - MultiEStep: adds the statistics of the samples x (row-major, c.D features each;
 //     weights w, nil for all ones) under the multichannel coefficients c to s.
+//   - MultiClassify: dst[n] = argmax_k P_k(x_n) for the samples x (row-major, c.D
+//     features each), the lowest k on ties.
 type Set[T Float] struct {
-	Exp, Log     func(dst, x []T)
-	LogNormPDF   func(dst, x []T, cnst, mean, halfPrec float64)
-	ExpSumStable func(p, pmax, expsum, x []T, c *Coeffs)
-	EStep        func(x []T, w []float64, c *Coeffs, s *Stats)
-	Classify     func(dst []uint16, x []T, c *Coeffs)
-	MultiEStep   func(x []T, w []float64, c *MultiCoeffs, s *MultiStats)
+	Exp, Log      func(dst, x []T)
+	LogNormPDF    func(dst, x []T, cnst, mean, halfPrec float64)
+	ExpSumStable  func(p, pmax, expsum, x []T, c *Coeffs)
+	EStep         func(x []T, w []float64, c *Coeffs, s *Stats)
+	Classify      func(dst []uint16, x []T, c *Coeffs)
+	MultiEStep    func(x []T, w []float64, c *MultiCoeffs, s *MultiStats)
+	MultiClassify func(dst []uint16, x []T, c *MultiCoeffs)
 }
 
 // Kernels is one implementation of the kernels, named, with a Set per precision.
@@ -166,13 +169,14 @@ func Of[T Float](k *Kernels) *Set[T] {
 // genericSet is the pure-Go Set for T, with the scalar exp and log of that precision.
 func genericSet[T Float](exp, log func(T) T) Set[T] {
 	return Set[T]{
-		Exp:          mapSlice(exp),
-		Log:          mapSlice(log),
-		LogNormPDF:   logNormPDF[T],
-		ExpSumStable: expSumStable[T],
-		EStep:        eStep[T],
-		Classify:     classify[T],
-		MultiEStep:   MultiEStep[T],
+		Exp:           mapSlice(exp),
+		Log:           mapSlice(log),
+		LogNormPDF:    logNormPDF[T],
+		ExpSumStable:  expSumStable[T],
+		EStep:         eStep[T],
+		Classify:      classify[T],
+		MultiEStep:    MultiEStep[T],
+		MultiClassify: MultiClassify[T],
 	}
 }
 

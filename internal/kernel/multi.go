@@ -356,6 +356,7 @@ func DriveMultiEStep[T Float](dr *Driver, x Tiles[T], n int, w []float64, c *Mul
 
 // multiTask labels or scores a tile.
 type multiTask[T Float] struct {
+	classify    func(dst []uint16, x []T, c *MultiCoeffs)
 	x           Tiles[T]
 	c           *MultiCoeffs
 	labels      []uint16
@@ -366,7 +367,7 @@ func (e *multiTask[T]) run(worker, _, lo, hi int) {
 	k := e.c.K()
 	x := e.x.Tile(worker, lo, hi)
 	if e.labels != nil {
-		MultiClassify(e.labels[lo:hi], x, e.c)
+		e.classify(e.labels[lo:hi], x, e.c)
 		return
 	}
 	var resp []float64
@@ -378,7 +379,7 @@ func (e *multiTask[T]) run(worker, _, lo, hi int) {
 
 // DriveMultiClassify sets dst[n] to the most responsible component of sample n of x.
 func DriveMultiClassify[T Float](dr *Driver, dst []uint16, x Tiles[T], c *MultiCoeffs) {
-	dr.forTiles(len(dst), &multiTask[T]{x: x, c: c, labels: dst})
+	dr.forTiles(len(dst), &multiTask[T]{classify: Of[T](dr.kern).MultiClassify, x: x, c: c, labels: dst})
 }
 
 // DriveMultiScores sets score[n] to log p(x_n) and, with resp, the responsibilities' rows

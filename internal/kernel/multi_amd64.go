@@ -19,6 +19,11 @@ func multiRespAVX2F64D2FullW(x []float64, w []float64, coef []float64, r []float
 //go:noescape
 func multiMomentsAVX2F64D2Full(x []float64, r []float64, mu []float64, acc []float64, n int)
 
+// multiClassifyAVX2F64D2Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 4, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/6 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX2F64D2Full(dst []uint16, x []float64, coef []float64, n int)
+
 // multiRespAVX2F64D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes.
 //
 //go:noescape
@@ -33,6 +38,11 @@ func multiRespAVX2F64D2DiagW(x []float64, w []float64, coef []float64, r []float
 //
 //go:noescape
 func multiMomentsAVX2F64D2Diag(x []float64, r []float64, mu []float64, acc []float64, n int)
+
+// multiClassifyAVX2F64D2Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 4, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/5 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX2F64D2Diag(dst []uint16, x []float64, coef []float64, n int)
 
 // multiRespAVX2F64D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes.
 //
@@ -49,6 +59,11 @@ func multiRespAVX2F64D3FullW(x []float64, w []float64, coef []float64, r []float
 //go:noescape
 func multiMomentsAVX2F64D3Full(x []float64, r []float64, mu []float64, acc []float64, n int)
 
+// multiClassifyAVX2F64D3Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 4, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/10 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX2F64D3Full(dst []uint16, x []float64, coef []float64, n int)
+
 // multiRespAVX2F64D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes.
 //
 //go:noescape
@@ -63,6 +78,11 @@ func multiRespAVX2F64D3DiagW(x []float64, w []float64, coef []float64, r []float
 //
 //go:noescape
 func multiMomentsAVX2F64D3Diag(x []float64, r []float64, mu []float64, acc []float64, n int)
+
+// multiClassifyAVX2F64D3Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 4, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/7 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX2F64D3Diag(dst []uint16, x []float64, coef []float64, n int)
 
 // multiRespAVX2F64D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes.
 //
@@ -79,6 +99,11 @@ func multiRespAVX2F64D4FullW(x []float64, w []float64, coef []float64, r []float
 //go:noescape
 func multiMomentsAVX2F64D4Full(x []float64, r []float64, mu []float64, acc []float64, n int)
 
+// multiClassifyAVX2F64D4Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 4, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/15 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX2F64D4Full(dst []uint16, x []float64, coef []float64, n int)
+
 // multiRespAVX2F64D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes.
 //
 //go:noescape
@@ -93,6 +118,11 @@ func multiRespAVX2F64D4DiagW(x []float64, w []float64, coef []float64, r []float
 //
 //go:noescape
 func multiMomentsAVX2F64D4Diag(x []float64, r []float64, mu []float64, acc []float64, n int)
+
+// multiClassifyAVX2F64D4Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 4, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/9 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX2F64D4Diag(dst []uint16, x []float64, coef []float64, n int)
 
 // multiRespAVX2F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes.
 //
@@ -109,6 +139,11 @@ func multiRespAVX2F32D2FullW(x []float32, w []float64, coef []float32, r []float
 //go:noescape
 func multiMomentsAVX2F32D2Full(x []float32, r []float32, mu []float32, acc []float64, n int)
 
+// multiClassifyAVX2F32D2Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/6 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX2F32D2Full(dst []uint16, x []float32, coef []float32, n int)
+
 // multiRespAVX2F32D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes.
 //
 //go:noescape
@@ -123,6 +158,11 @@ func multiRespAVX2F32D2DiagW(x []float32, w []float64, coef []float32, r []float
 //
 //go:noescape
 func multiMomentsAVX2F32D2Diag(x []float32, r []float32, mu []float32, acc []float64, n int)
+
+// multiClassifyAVX2F32D2Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/5 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX2F32D2Diag(dst []uint16, x []float32, coef []float32, n int)
 
 // multiRespAVX2F32D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes.
 //
@@ -139,6 +179,11 @@ func multiRespAVX2F32D3FullW(x []float32, w []float64, coef []float32, r []float
 //go:noescape
 func multiMomentsAVX2F32D3Full(x []float32, r []float32, mu []float32, acc []float64, n int)
 
+// multiClassifyAVX2F32D3Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/10 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX2F32D3Full(dst []uint16, x []float32, coef []float32, n int)
+
 // multiRespAVX2F32D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes.
 //
 //go:noescape
@@ -153,6 +198,11 @@ func multiRespAVX2F32D3DiagW(x []float32, w []float64, coef []float32, r []float
 //
 //go:noescape
 func multiMomentsAVX2F32D3Diag(x []float32, r []float32, mu []float32, acc []float64, n int)
+
+// multiClassifyAVX2F32D3Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/7 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX2F32D3Diag(dst []uint16, x []float32, coef []float32, n int)
 
 // multiRespAVX2F32D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes.
 //
@@ -169,6 +219,11 @@ func multiRespAVX2F32D4FullW(x []float32, w []float64, coef []float32, r []float
 //go:noescape
 func multiMomentsAVX2F32D4Full(x []float32, r []float32, mu []float32, acc []float64, n int)
 
+// multiClassifyAVX2F32D4Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/15 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX2F32D4Full(dst []uint16, x []float32, coef []float32, n int)
+
 // multiRespAVX2F32D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes.
 //
 //go:noescape
@@ -183,6 +238,11 @@ func multiRespAVX2F32D4DiagW(x []float32, w []float64, coef []float32, r []float
 //
 //go:noescape
 func multiMomentsAVX2F32D4Diag(x []float32, r []float32, mu []float32, acc []float64, n int)
+
+// multiClassifyAVX2F32D4Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/9 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX2F32D4Diag(dst []uint16, x []float32, coef []float32, n int)
 
 // multiRespAVX512F64D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes.
 //
@@ -199,6 +259,11 @@ func multiRespAVX512F64D2FullW(x []float64, w []float64, coef []float64, r []flo
 //go:noescape
 func multiMomentsAVX512F64D2Full(x []float64, r []float64, mu []float64, acc []float64, n int)
 
+// multiClassifyAVX512F64D2Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/6 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX512F64D2Full(dst []uint16, x []float64, coef []float64, n int)
+
 // multiRespAVX512F64D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes.
 //
 //go:noescape
@@ -213,6 +278,11 @@ func multiRespAVX512F64D2DiagW(x []float64, w []float64, coef []float64, r []flo
 //
 //go:noescape
 func multiMomentsAVX512F64D2Diag(x []float64, r []float64, mu []float64, acc []float64, n int)
+
+// multiClassifyAVX512F64D2Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/5 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX512F64D2Diag(dst []uint16, x []float64, coef []float64, n int)
 
 // multiRespAVX512F64D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes.
 //
@@ -229,6 +299,11 @@ func multiRespAVX512F64D3FullW(x []float64, w []float64, coef []float64, r []flo
 //go:noescape
 func multiMomentsAVX512F64D3Full(x []float64, r []float64, mu []float64, acc []float64, n int)
 
+// multiClassifyAVX512F64D3Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/10 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX512F64D3Full(dst []uint16, x []float64, coef []float64, n int)
+
 // multiRespAVX512F64D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes.
 //
 //go:noescape
@@ -243,6 +318,11 @@ func multiRespAVX512F64D3DiagW(x []float64, w []float64, coef []float64, r []flo
 //
 //go:noescape
 func multiMomentsAVX512F64D3Diag(x []float64, r []float64, mu []float64, acc []float64, n int)
+
+// multiClassifyAVX512F64D3Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/7 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX512F64D3Diag(dst []uint16, x []float64, coef []float64, n int)
 
 // multiRespAVX512F64D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes.
 //
@@ -259,6 +339,11 @@ func multiRespAVX512F64D4FullW(x []float64, w []float64, coef []float64, r []flo
 //go:noescape
 func multiMomentsAVX512F64D4Full(x []float64, r []float64, mu []float64, acc []float64, n int)
 
+// multiClassifyAVX512F64D4Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/15 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX512F64D4Full(dst []uint16, x []float64, coef []float64, n int)
+
 // multiRespAVX512F64D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes.
 //
 //go:noescape
@@ -273,6 +358,11 @@ func multiRespAVX512F64D4DiagW(x []float64, w []float64, coef []float64, r []flo
 //
 //go:noescape
 func multiMomentsAVX512F64D4Diag(x []float64, r []float64, mu []float64, acc []float64, n int)
+
+// multiClassifyAVX512F64D4Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/9 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX512F64D4Diag(dst []uint16, x []float64, coef []float64, n int)
 
 // multiRespAVX512F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes.
 //
@@ -289,6 +379,11 @@ func multiRespAVX512F32D2FullW(x []float32, w []float64, coef []float32, r []flo
 //go:noescape
 func multiMomentsAVX512F32D2Full(x []float32, r []float32, mu []float32, acc []float64, n int)
 
+// multiClassifyAVX512F32D2Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/6 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX512F32D2Full(dst []uint16, x []float32, coef []float32, n int)
+
 // multiRespAVX512F32D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes.
 //
 //go:noescape
@@ -303,6 +398,11 @@ func multiRespAVX512F32D2DiagW(x []float32, w []float64, coef []float32, r []flo
 //
 //go:noescape
 func multiMomentsAVX512F32D2Diag(x []float32, r []float32, mu []float32, acc []float64, n int)
+
+// multiClassifyAVX512F32D2Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/5 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX512F32D2Diag(dst []uint16, x []float32, coef []float32, n int)
 
 // multiRespAVX512F32D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes.
 //
@@ -319,6 +419,11 @@ func multiRespAVX512F32D3FullW(x []float32, w []float64, coef []float32, r []flo
 //go:noescape
 func multiMomentsAVX512F32D3Full(x []float32, r []float32, mu []float32, acc []float64, n int)
 
+// multiClassifyAVX512F32D3Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/10 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX512F32D3Full(dst []uint16, x []float32, coef []float32, n int)
+
 // multiRespAVX512F32D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes.
 //
 //go:noescape
@@ -333,6 +438,11 @@ func multiRespAVX512F32D3DiagW(x []float32, w []float64, coef []float32, r []flo
 //
 //go:noescape
 func multiMomentsAVX512F32D3Diag(x []float32, r []float32, mu []float32, acc []float64, n int)
+
+// multiClassifyAVX512F32D3Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/7 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX512F32D3Diag(dst []uint16, x []float32, coef []float32, n int)
 
 // multiRespAVX512F32D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes.
 //
@@ -349,6 +459,11 @@ func multiRespAVX512F32D4FullW(x []float32, w []float64, coef []float32, r []flo
 //go:noescape
 func multiMomentsAVX512F32D4Full(x []float32, r []float32, mu []float32, acc []float64, n int)
 
+// multiClassifyAVX512F32D4Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/15 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX512F32D4Full(dst []uint16, x []float32, coef []float32, n int)
+
 // multiRespAVX512F32D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes.
 //
 //go:noescape
@@ -363,3 +478,8 @@ func multiRespAVX512F32D4DiagW(x []float32, w []float64, coef []float32, r []flo
 //
 //go:noescape
 func multiMomentsAVX512F32D4Diag(x []float32, r []float32, mu []float32, acc []float64, n int)
+
+// multiClassifyAVX512F32D4Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/9 components in coef (layout: see the generator).
+//
+//go:noescape
+func multiClassifyAVX512F32D4Diag(dst []uint16, x []float32, coef []float32, n int)

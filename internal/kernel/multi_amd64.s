@@ -623,6 +623,65 @@ g0done:
 	VZEROUPPER
 	RET
 
+// func multiClassifyAVX2F64D2Full(dst []uint16, x []float64, coef []float64, n int)
+// Requires: AVX, FMA3
+TEXT ·multiClassifyAVX2F64D2Full(SB), NOSPLIT, $0-80
+	MOVQ   x_base+24(FP), AX
+	MOVQ   n+72(FP), CX
+	IMUL3Q $0x08, CX, DX
+	IMUL3Q $0x01, DX, DX
+	MOVQ   dst_base+0(FP), BX
+	MOVQ   coef_base+48(FP), SI
+	MOVQ   coef_len+56(FP), DI
+	LEAQ   (SI)(DI*8), DI
+	SHRQ   $0x02, CX
+
+loop:
+	TESTQ   CX, CX
+	JZ      done
+	VMOVUPD (AX), Y0
+	VMOVUPD (AX)(DX*1), Y1
+	VMOVUPD multi64c1<>+0(SB), Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	MOVQ    SI, R8
+
+component:
+	VBROADCASTSD 8(R8), Y5
+	VSUBPD       Y5, Y0, Y5
+	VBROADCASTSD 16(R8), Y6
+	VSUBPD       Y6, Y1, Y6
+	VBROADCASTSD 24(R8), Y7
+	VMULPD       Y7, Y5, Y7
+	VMULPD       Y7, Y7, Y7
+	VBROADCASTSD 32(R8), Y8
+	VMULPD       Y8, Y5, Y5
+	VBROADCASTSD 40(R8), Y8
+	VFMADD231PD  Y8, Y6, Y5
+	VFMADD231PD  Y5, Y5, Y7
+	VBROADCASTSD (R8), Y5
+	VFNMADD231PD multi64c2<>+0(SB), Y7, Y5
+	VCMPPD       $0x03, Y5, Y5, Y6
+	VBLENDVPD    Y6, multi64c1<>+0(SB), Y5, Y5
+	VCMPPD       $0x1e, Y2, Y5, Y6
+	VBLENDVPD    Y6, Y5, Y2, Y2
+	VBLENDVPD    Y6, Y4, Y3, Y3
+	VADDPD       multi64c0<>+0(SB), Y4, Y4
+	ADDQ         $0x00000030, R8
+	CMPQ         R8, DI
+	JB           component
+	VCVTTPD2DQY  Y3, X0
+	VPACKUSDW    X0, X0, X0
+	VMOVQ        X0, (BX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JMP          loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func multiRespAVX2F64D2Diag(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·multiRespAVX2F64D2Diag(SB), NOSPLIT, $0-128
@@ -997,6 +1056,63 @@ g0done:
 	VMOVUPD Y3, 96(AX)
 	VADDPD  128(AX), Y4, Y4
 	VMOVUPD Y4, 128(AX)
+	VZEROUPPER
+	RET
+
+// func multiClassifyAVX2F64D2Diag(dst []uint16, x []float64, coef []float64, n int)
+// Requires: AVX, FMA3
+TEXT ·multiClassifyAVX2F64D2Diag(SB), NOSPLIT, $0-80
+	MOVQ   x_base+24(FP), AX
+	MOVQ   n+72(FP), CX
+	IMUL3Q $0x08, CX, DX
+	IMUL3Q $0x01, DX, DX
+	MOVQ   dst_base+0(FP), BX
+	MOVQ   coef_base+48(FP), SI
+	MOVQ   coef_len+56(FP), DI
+	LEAQ   (SI)(DI*8), DI
+	SHRQ   $0x02, CX
+
+loop:
+	TESTQ   CX, CX
+	JZ      done
+	VMOVUPD (AX), Y0
+	VMOVUPD (AX)(DX*1), Y1
+	VMOVUPD multi64c1<>+0(SB), Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	MOVQ    SI, R8
+
+component:
+	VBROADCASTSD 8(R8), Y5
+	VSUBPD       Y5, Y0, Y5
+	VBROADCASTSD 16(R8), Y6
+	VSUBPD       Y6, Y1, Y6
+	VBROADCASTSD 24(R8), Y7
+	VMULPD       Y7, Y5, Y5
+	VMULPD       Y5, Y5, Y5
+	VBROADCASTSD 32(R8), Y7
+	VMULPD       Y7, Y6, Y6
+	VFMADD231PD  Y6, Y6, Y5
+	VBROADCASTSD (R8), Y6
+	VFNMADD231PD multi64c2<>+0(SB), Y5, Y6
+	VCMPPD       $0x03, Y6, Y6, Y5
+	VBLENDVPD    Y5, multi64c1<>+0(SB), Y6, Y6
+	VCMPPD       $0x1e, Y2, Y6, Y5
+	VBLENDVPD    Y5, Y6, Y2, Y2
+	VBLENDVPD    Y5, Y4, Y3, Y3
+	VADDPD       multi64c0<>+0(SB), Y4, Y4
+	ADDQ         $0x00000028, R8
+	CMPQ         R8, DI
+	JB           component
+	VCVTTPD2DQY  Y3, X0
+	VPACKUSDW    X0, X0, X0
+	VMOVQ        X0, (BX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JMP          loop
+
+done:
 	VZEROUPPER
 	RET
 
@@ -1428,6 +1544,76 @@ g0done:
 	VZEROUPPER
 	RET
 
+// func multiClassifyAVX2F64D3Full(dst []uint16, x []float64, coef []float64, n int)
+// Requires: AVX, FMA3
+TEXT ·multiClassifyAVX2F64D3Full(SB), NOSPLIT, $0-80
+	MOVQ   x_base+24(FP), AX
+	MOVQ   n+72(FP), CX
+	IMUL3Q $0x08, CX, DX
+	IMUL3Q $0x01, DX, BX
+	IMUL3Q $0x02, DX, DX
+	MOVQ   dst_base+0(FP), SI
+	MOVQ   coef_base+48(FP), DI
+	MOVQ   coef_len+56(FP), R8
+	LEAQ   (DI)(R8*8), R8
+	SHRQ   $0x02, CX
+
+loop:
+	TESTQ   CX, CX
+	JZ      done
+	VMOVUPD (AX), Y0
+	VMOVUPD (AX)(BX*1), Y1
+	VMOVUPD (AX)(DX*1), Y2
+	VMOVUPD multi64c1<>+0(SB), Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	MOVQ    DI, R9
+
+component:
+	VBROADCASTSD 8(R9), Y6
+	VSUBPD       Y6, Y0, Y6
+	VBROADCASTSD 16(R9), Y7
+	VSUBPD       Y7, Y1, Y7
+	VBROADCASTSD 24(R9), Y8
+	VSUBPD       Y8, Y2, Y8
+	VBROADCASTSD 32(R9), Y9
+	VMULPD       Y9, Y6, Y9
+	VMULPD       Y9, Y9, Y9
+	VBROADCASTSD 40(R9), Y10
+	VMULPD       Y10, Y6, Y10
+	VBROADCASTSD 48(R9), Y11
+	VFMADD231PD  Y11, Y7, Y10
+	VFMADD231PD  Y10, Y10, Y9
+	VBROADCASTSD 56(R9), Y10
+	VMULPD       Y10, Y6, Y6
+	VBROADCASTSD 64(R9), Y10
+	VFMADD231PD  Y10, Y7, Y6
+	VBROADCASTSD 72(R9), Y7
+	VFMADD231PD  Y7, Y8, Y6
+	VFMADD231PD  Y6, Y6, Y9
+	VBROADCASTSD (R9), Y6
+	VFNMADD231PD multi64c2<>+0(SB), Y9, Y6
+	VCMPPD       $0x03, Y6, Y6, Y7
+	VBLENDVPD    Y7, multi64c1<>+0(SB), Y6, Y6
+	VCMPPD       $0x1e, Y3, Y6, Y7
+	VBLENDVPD    Y7, Y6, Y3, Y3
+	VBLENDVPD    Y7, Y5, Y4, Y4
+	VADDPD       multi64c0<>+0(SB), Y5, Y5
+	ADDQ         $0x00000050, R9
+	CMPQ         R9, R8
+	JB           component
+	VCVTTPD2DQY  Y4, X0
+	VPACKUSDW    X0, X0, X0
+	VMOVQ        X0, (SI)
+	ADDQ         $0x20, AX
+	ADDQ         $0x08, SI
+	DECQ         CX
+	JMP          loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func multiRespAVX2F64D3Diag(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·multiRespAVX2F64D3Diag(SB), NOSPLIT, $0-128
@@ -1829,6 +2015,70 @@ g0done:
 	VMOVUPD Y5, 160(AX)
 	VADDPD  192(AX), Y6, Y6
 	VMOVUPD Y6, 192(AX)
+	VZEROUPPER
+	RET
+
+// func multiClassifyAVX2F64D3Diag(dst []uint16, x []float64, coef []float64, n int)
+// Requires: AVX, FMA3
+TEXT ·multiClassifyAVX2F64D3Diag(SB), NOSPLIT, $0-80
+	MOVQ   x_base+24(FP), AX
+	MOVQ   n+72(FP), CX
+	IMUL3Q $0x08, CX, DX
+	IMUL3Q $0x01, DX, BX
+	IMUL3Q $0x02, DX, DX
+	MOVQ   dst_base+0(FP), SI
+	MOVQ   coef_base+48(FP), DI
+	MOVQ   coef_len+56(FP), R8
+	LEAQ   (DI)(R8*8), R8
+	SHRQ   $0x02, CX
+
+loop:
+	TESTQ   CX, CX
+	JZ      done
+	VMOVUPD (AX), Y0
+	VMOVUPD (AX)(BX*1), Y1
+	VMOVUPD (AX)(DX*1), Y2
+	VMOVUPD multi64c1<>+0(SB), Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	MOVQ    DI, R9
+
+component:
+	VBROADCASTSD 8(R9), Y6
+	VSUBPD       Y6, Y0, Y6
+	VBROADCASTSD 16(R9), Y7
+	VSUBPD       Y7, Y1, Y7
+	VBROADCASTSD 24(R9), Y8
+	VSUBPD       Y8, Y2, Y8
+	VBROADCASTSD 32(R9), Y9
+	VMULPD       Y9, Y6, Y6
+	VMULPD       Y6, Y6, Y6
+	VBROADCASTSD 40(R9), Y9
+	VMULPD       Y9, Y7, Y7
+	VFMADD231PD  Y7, Y7, Y6
+	VBROADCASTSD 48(R9), Y7
+	VMULPD       Y7, Y8, Y7
+	VFMADD231PD  Y7, Y7, Y6
+	VBROADCASTSD (R9), Y7
+	VFNMADD231PD multi64c2<>+0(SB), Y6, Y7
+	VCMPPD       $0x03, Y7, Y7, Y6
+	VBLENDVPD    Y6, multi64c1<>+0(SB), Y7, Y7
+	VCMPPD       $0x1e, Y3, Y7, Y6
+	VBLENDVPD    Y6, Y7, Y3, Y3
+	VBLENDVPD    Y6, Y5, Y4, Y4
+	VADDPD       multi64c0<>+0(SB), Y5, Y5
+	ADDQ         $0x00000038, R9
+	CMPQ         R9, R8
+	JB           component
+	VCVTTPD2DQY  Y4, X0
+	VPACKUSDW    X0, X0, X0
+	VMOVQ        X0, (SI)
+	ADDQ         $0x20, AX
+	ADDQ         $0x08, SI
+	DECQ         CX
+	JMP          loop
+
+done:
 	VZEROUPPER
 	RET
 
@@ -2344,6 +2594,89 @@ g1done:
 	VZEROUPPER
 	RET
 
+// func multiClassifyAVX2F64D4Full(dst []uint16, x []float64, coef []float64, n int)
+// Requires: AVX, FMA3
+TEXT ·multiClassifyAVX2F64D4Full(SB), NOSPLIT, $0-80
+	MOVQ   x_base+24(FP), AX
+	MOVQ   n+72(FP), CX
+	IMUL3Q $0x08, CX, DX
+	IMUL3Q $0x01, DX, BX
+	IMUL3Q $0x02, DX, SI
+	IMUL3Q $0x03, DX, DX
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   coef_base+48(FP), R8
+	MOVQ   coef_len+56(FP), R9
+	LEAQ   (R8)(R9*8), R9
+	SHRQ   $0x02, CX
+
+loop:
+	TESTQ   CX, CX
+	JZ      done
+	VMOVUPD (AX), Y0
+	VMOVUPD (AX)(BX*1), Y1
+	VMOVUPD (AX)(SI*1), Y2
+	VMOVUPD (AX)(DX*1), Y3
+	VMOVUPD multi64c1<>+0(SB), Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	MOVQ    R8, R10
+
+component:
+	VBROADCASTSD 8(R10), Y7
+	VSUBPD       Y7, Y0, Y7
+	VBROADCASTSD 16(R10), Y8
+	VSUBPD       Y8, Y1, Y8
+	VBROADCASTSD 24(R10), Y9
+	VSUBPD       Y9, Y2, Y9
+	VBROADCASTSD 32(R10), Y10
+	VSUBPD       Y10, Y3, Y10
+	VBROADCASTSD 40(R10), Y11
+	VMULPD       Y11, Y7, Y11
+	VMULPD       Y11, Y11, Y11
+	VBROADCASTSD 48(R10), Y12
+	VMULPD       Y12, Y7, Y12
+	VBROADCASTSD 56(R10), Y13
+	VFMADD231PD  Y13, Y8, Y12
+	VFMADD231PD  Y12, Y12, Y11
+	VBROADCASTSD 64(R10), Y12
+	VMULPD       Y12, Y7, Y12
+	VBROADCASTSD 72(R10), Y13
+	VFMADD231PD  Y13, Y8, Y12
+	VBROADCASTSD 80(R10), Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VFMADD231PD  Y12, Y12, Y11
+	VBROADCASTSD 88(R10), Y12
+	VMULPD       Y12, Y7, Y7
+	VBROADCASTSD 96(R10), Y12
+	VFMADD231PD  Y12, Y8, Y7
+	VBROADCASTSD 104(R10), Y8
+	VFMADD231PD  Y8, Y9, Y7
+	VBROADCASTSD 112(R10), Y8
+	VFMADD231PD  Y8, Y10, Y7
+	VFMADD231PD  Y7, Y7, Y11
+	VBROADCASTSD (R10), Y7
+	VFNMADD231PD multi64c2<>+0(SB), Y11, Y7
+	VCMPPD       $0x03, Y7, Y7, Y8
+	VBLENDVPD    Y8, multi64c1<>+0(SB), Y7, Y7
+	VCMPPD       $0x1e, Y4, Y7, Y8
+	VBLENDVPD    Y8, Y7, Y4, Y4
+	VBLENDVPD    Y8, Y6, Y5, Y5
+	VADDPD       multi64c0<>+0(SB), Y6, Y6
+	ADDQ         $0x00000078, R10
+	CMPQ         R10, R9
+	JB           component
+	VCVTTPD2DQY  Y5, X0
+	VPACKUSDW    X0, X0, X0
+	VMOVQ        X0, (DI)
+	ADDQ         $0x20, AX
+	ADDQ         $0x08, DI
+	DECQ         CX
+	JMP          loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func multiRespAVX2F64D4Diag(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·multiRespAVX2F64D4Diag(SB), NOSPLIT, $0-128
@@ -2772,6 +3105,77 @@ g0done:
 	VMOVUPD Y7, 224(AX)
 	VADDPD  256(AX), Y8, Y8
 	VMOVUPD Y8, 256(AX)
+	VZEROUPPER
+	RET
+
+// func multiClassifyAVX2F64D4Diag(dst []uint16, x []float64, coef []float64, n int)
+// Requires: AVX, FMA3
+TEXT ·multiClassifyAVX2F64D4Diag(SB), NOSPLIT, $0-80
+	MOVQ   x_base+24(FP), AX
+	MOVQ   n+72(FP), CX
+	IMUL3Q $0x08, CX, DX
+	IMUL3Q $0x01, DX, BX
+	IMUL3Q $0x02, DX, SI
+	IMUL3Q $0x03, DX, DX
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   coef_base+48(FP), R8
+	MOVQ   coef_len+56(FP), R9
+	LEAQ   (R8)(R9*8), R9
+	SHRQ   $0x02, CX
+
+loop:
+	TESTQ   CX, CX
+	JZ      done
+	VMOVUPD (AX), Y0
+	VMOVUPD (AX)(BX*1), Y1
+	VMOVUPD (AX)(SI*1), Y2
+	VMOVUPD (AX)(DX*1), Y3
+	VMOVUPD multi64c1<>+0(SB), Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	MOVQ    R8, R10
+
+component:
+	VBROADCASTSD 8(R10), Y7
+	VSUBPD       Y7, Y0, Y7
+	VBROADCASTSD 16(R10), Y8
+	VSUBPD       Y8, Y1, Y8
+	VBROADCASTSD 24(R10), Y9
+	VSUBPD       Y9, Y2, Y9
+	VBROADCASTSD 32(R10), Y10
+	VSUBPD       Y10, Y3, Y10
+	VBROADCASTSD 40(R10), Y11
+	VMULPD       Y11, Y7, Y7
+	VMULPD       Y7, Y7, Y7
+	VBROADCASTSD 48(R10), Y11
+	VMULPD       Y11, Y8, Y8
+	VFMADD231PD  Y8, Y8, Y7
+	VBROADCASTSD 56(R10), Y8
+	VMULPD       Y8, Y9, Y8
+	VFMADD231PD  Y8, Y8, Y7
+	VBROADCASTSD 64(R10), Y8
+	VMULPD       Y8, Y10, Y8
+	VFMADD231PD  Y8, Y8, Y7
+	VBROADCASTSD (R10), Y8
+	VFNMADD231PD multi64c2<>+0(SB), Y7, Y8
+	VCMPPD       $0x03, Y8, Y8, Y7
+	VBLENDVPD    Y7, multi64c1<>+0(SB), Y8, Y8
+	VCMPPD       $0x1e, Y4, Y8, Y7
+	VBLENDVPD    Y7, Y8, Y4, Y4
+	VBLENDVPD    Y7, Y6, Y5, Y5
+	VADDPD       multi64c0<>+0(SB), Y6, Y6
+	ADDQ         $0x00000048, R10
+	CMPQ         R10, R9
+	JB           component
+	VCVTTPD2DQY  Y5, X0
+	VPACKUSDW    X0, X0, X0
+	VMOVQ        X0, (DI)
+	ADDQ         $0x20, AX
+	ADDQ         $0x08, DI
+	DECQ         CX
+	JMP          loop
+
+done:
 	VZEROUPPER
 	RET
 
@@ -3495,6 +3899,66 @@ g0done:
 	VZEROUPPER
 	RET
 
+// func multiClassifyAVX2F32D2Full(dst []uint16, x []float32, coef []float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·multiClassifyAVX2F32D2Full(SB), NOSPLIT, $0-80
+	MOVQ   x_base+24(FP), AX
+	MOVQ   n+72(FP), CX
+	IMUL3Q $0x04, CX, DX
+	IMUL3Q $0x01, DX, DX
+	MOVQ   dst_base+0(FP), BX
+	MOVQ   coef_base+48(FP), SI
+	MOVQ   coef_len+56(FP), DI
+	LEAQ   (SI)(DI*4), DI
+	SHRQ   $0x03, CX
+
+loop:
+	TESTQ   CX, CX
+	JZ      done
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(DX*1), Y1
+	VMOVUPS multi32c0<>+0(SB), Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	MOVQ    SI, R8
+
+component:
+	VBROADCASTSS 4(R8), Y5
+	VSUBPS       Y5, Y0, Y5
+	VBROADCASTSS 8(R8), Y6
+	VSUBPS       Y6, Y1, Y6
+	VBROADCASTSS 12(R8), Y7
+	VMULPS       Y7, Y5, Y7
+	VMULPS       Y7, Y7, Y7
+	VBROADCASTSS 16(R8), Y8
+	VMULPS       Y8, Y5, Y5
+	VBROADCASTSS 20(R8), Y8
+	VFMADD231PS  Y8, Y6, Y5
+	VFMADD231PS  Y5, Y5, Y7
+	VBROADCASTSS (R8), Y5
+	VFNMADD231PS multi32c1<>+0(SB), Y7, Y5
+	VCMPPS       $0x03, Y5, Y5, Y6
+	VBLENDVPS    Y6, multi32c0<>+0(SB), Y5, Y5
+	VCMPPS       $0x1e, Y2, Y5, Y6
+	VBLENDVPS    Y6, Y5, Y2, Y2
+	VBLENDVPS    Y6, Y4, Y3, Y3
+	VADDPS       multi32c11<>+0(SB), Y4, Y4
+	ADDQ         $0x00000018, R8
+	CMPQ         R8, DI
+	JB           component
+	VCVTTPS2DQ   Y3, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKUSDW    X1, X0, X1
+	VMOVDQU      X1, (BX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x10, BX
+	DECQ         CX
+	JMP          loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func multiRespAVX2F32D2Diag(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·multiRespAVX2F32D2Diag(SB), NOSPLIT, $0-128
@@ -3930,6 +4394,64 @@ g0done:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       128(AX), Y0, Y0
 	VMOVUPD      Y0, 128(AX)
+	VZEROUPPER
+	RET
+
+// func multiClassifyAVX2F32D2Diag(dst []uint16, x []float32, coef []float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·multiClassifyAVX2F32D2Diag(SB), NOSPLIT, $0-80
+	MOVQ   x_base+24(FP), AX
+	MOVQ   n+72(FP), CX
+	IMUL3Q $0x04, CX, DX
+	IMUL3Q $0x01, DX, DX
+	MOVQ   dst_base+0(FP), BX
+	MOVQ   coef_base+48(FP), SI
+	MOVQ   coef_len+56(FP), DI
+	LEAQ   (SI)(DI*4), DI
+	SHRQ   $0x03, CX
+
+loop:
+	TESTQ   CX, CX
+	JZ      done
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(DX*1), Y1
+	VMOVUPS multi32c0<>+0(SB), Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	MOVQ    SI, R8
+
+component:
+	VBROADCASTSS 4(R8), Y5
+	VSUBPS       Y5, Y0, Y5
+	VBROADCASTSS 8(R8), Y6
+	VSUBPS       Y6, Y1, Y6
+	VBROADCASTSS 12(R8), Y7
+	VMULPS       Y7, Y5, Y5
+	VMULPS       Y5, Y5, Y5
+	VBROADCASTSS 16(R8), Y7
+	VMULPS       Y7, Y6, Y6
+	VFMADD231PS  Y6, Y6, Y5
+	VBROADCASTSS (R8), Y6
+	VFNMADD231PS multi32c1<>+0(SB), Y5, Y6
+	VCMPPS       $0x03, Y6, Y6, Y5
+	VBLENDVPS    Y5, multi32c0<>+0(SB), Y6, Y6
+	VCMPPS       $0x1e, Y2, Y6, Y5
+	VBLENDVPS    Y5, Y6, Y2, Y2
+	VBLENDVPS    Y5, Y4, Y3, Y3
+	VADDPS       multi32c11<>+0(SB), Y4, Y4
+	ADDQ         $0x00000014, R8
+	CMPQ         R8, DI
+	JB           component
+	VCVTTPS2DQ   Y3, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKUSDW    X1, X0, X1
+	VMOVDQU      X1, (BX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x10, BX
+	DECQ         CX
+	JMP          loop
+
+done:
 	VZEROUPPER
 	RET
 
@@ -4442,6 +4964,77 @@ g0done:
 	VZEROUPPER
 	RET
 
+// func multiClassifyAVX2F32D3Full(dst []uint16, x []float32, coef []float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·multiClassifyAVX2F32D3Full(SB), NOSPLIT, $0-80
+	MOVQ   x_base+24(FP), AX
+	MOVQ   n+72(FP), CX
+	IMUL3Q $0x04, CX, DX
+	IMUL3Q $0x01, DX, BX
+	IMUL3Q $0x02, DX, DX
+	MOVQ   dst_base+0(FP), SI
+	MOVQ   coef_base+48(FP), DI
+	MOVQ   coef_len+56(FP), R8
+	LEAQ   (DI)(R8*4), R8
+	SHRQ   $0x03, CX
+
+loop:
+	TESTQ   CX, CX
+	JZ      done
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(BX*1), Y1
+	VMOVUPS (AX)(DX*1), Y2
+	VMOVUPS multi32c0<>+0(SB), Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	MOVQ    DI, R9
+
+component:
+	VBROADCASTSS 4(R9), Y6
+	VSUBPS       Y6, Y0, Y6
+	VBROADCASTSS 8(R9), Y7
+	VSUBPS       Y7, Y1, Y7
+	VBROADCASTSS 12(R9), Y8
+	VSUBPS       Y8, Y2, Y8
+	VBROADCASTSS 16(R9), Y9
+	VMULPS       Y9, Y6, Y9
+	VMULPS       Y9, Y9, Y9
+	VBROADCASTSS 20(R9), Y10
+	VMULPS       Y10, Y6, Y10
+	VBROADCASTSS 24(R9), Y11
+	VFMADD231PS  Y11, Y7, Y10
+	VFMADD231PS  Y10, Y10, Y9
+	VBROADCASTSS 28(R9), Y10
+	VMULPS       Y10, Y6, Y6
+	VBROADCASTSS 32(R9), Y10
+	VFMADD231PS  Y10, Y7, Y6
+	VBROADCASTSS 36(R9), Y7
+	VFMADD231PS  Y7, Y8, Y6
+	VFMADD231PS  Y6, Y6, Y9
+	VBROADCASTSS (R9), Y6
+	VFNMADD231PS multi32c1<>+0(SB), Y9, Y6
+	VCMPPS       $0x03, Y6, Y6, Y7
+	VBLENDVPS    Y7, multi32c0<>+0(SB), Y6, Y6
+	VCMPPS       $0x1e, Y3, Y6, Y7
+	VBLENDVPS    Y7, Y6, Y3, Y3
+	VBLENDVPS    Y7, Y5, Y4, Y4
+	VADDPS       multi32c11<>+0(SB), Y5, Y5
+	ADDQ         $0x00000028, R9
+	CMPQ         R9, R8
+	JB           component
+	VCVTTPS2DQ   Y4, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKUSDW    X1, X0, X1
+	VMOVDQU      X1, (SI)
+	ADDQ         $0x20, AX
+	ADDQ         $0x10, SI
+	DECQ         CX
+	JMP          loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func multiRespAVX2F32D3Diag(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·multiRespAVX2F32D3Diag(SB), NOSPLIT, $0-128
@@ -4912,6 +5505,71 @@ g0done:
 	VADDPD       Y1, Y0, Y0
 	VADDPD       192(AX), Y0, Y0
 	VMOVUPD      Y0, 192(AX)
+	VZEROUPPER
+	RET
+
+// func multiClassifyAVX2F32D3Diag(dst []uint16, x []float32, coef []float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·multiClassifyAVX2F32D3Diag(SB), NOSPLIT, $0-80
+	MOVQ   x_base+24(FP), AX
+	MOVQ   n+72(FP), CX
+	IMUL3Q $0x04, CX, DX
+	IMUL3Q $0x01, DX, BX
+	IMUL3Q $0x02, DX, DX
+	MOVQ   dst_base+0(FP), SI
+	MOVQ   coef_base+48(FP), DI
+	MOVQ   coef_len+56(FP), R8
+	LEAQ   (DI)(R8*4), R8
+	SHRQ   $0x03, CX
+
+loop:
+	TESTQ   CX, CX
+	JZ      done
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(BX*1), Y1
+	VMOVUPS (AX)(DX*1), Y2
+	VMOVUPS multi32c0<>+0(SB), Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	MOVQ    DI, R9
+
+component:
+	VBROADCASTSS 4(R9), Y6
+	VSUBPS       Y6, Y0, Y6
+	VBROADCASTSS 8(R9), Y7
+	VSUBPS       Y7, Y1, Y7
+	VBROADCASTSS 12(R9), Y8
+	VSUBPS       Y8, Y2, Y8
+	VBROADCASTSS 16(R9), Y9
+	VMULPS       Y9, Y6, Y6
+	VMULPS       Y6, Y6, Y6
+	VBROADCASTSS 20(R9), Y9
+	VMULPS       Y9, Y7, Y7
+	VFMADD231PS  Y7, Y7, Y6
+	VBROADCASTSS 24(R9), Y7
+	VMULPS       Y7, Y8, Y7
+	VFMADD231PS  Y7, Y7, Y6
+	VBROADCASTSS (R9), Y7
+	VFNMADD231PS multi32c1<>+0(SB), Y6, Y7
+	VCMPPS       $0x03, Y7, Y7, Y6
+	VBLENDVPS    Y6, multi32c0<>+0(SB), Y7, Y7
+	VCMPPS       $0x1e, Y3, Y7, Y6
+	VBLENDVPS    Y6, Y7, Y3, Y3
+	VBLENDVPS    Y6, Y5, Y4, Y4
+	VADDPS       multi32c11<>+0(SB), Y5, Y5
+	ADDQ         $0x0000001c, R9
+	CMPQ         R9, R8
+	JB           component
+	VCVTTPS2DQ   Y4, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKUSDW    X1, X0, X1
+	VMOVDQU      X1, (SI)
+	ADDQ         $0x20, AX
+	ADDQ         $0x10, SI
+	DECQ         CX
+	JMP          loop
+
+done:
 	VZEROUPPER
 	RET
 
@@ -5528,6 +6186,90 @@ g1done:
 	VZEROUPPER
 	RET
 
+// func multiClassifyAVX2F32D4Full(dst []uint16, x []float32, coef []float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·multiClassifyAVX2F32D4Full(SB), NOSPLIT, $0-80
+	MOVQ   x_base+24(FP), AX
+	MOVQ   n+72(FP), CX
+	IMUL3Q $0x04, CX, DX
+	IMUL3Q $0x01, DX, BX
+	IMUL3Q $0x02, DX, SI
+	IMUL3Q $0x03, DX, DX
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   coef_base+48(FP), R8
+	MOVQ   coef_len+56(FP), R9
+	LEAQ   (R8)(R9*4), R9
+	SHRQ   $0x03, CX
+
+loop:
+	TESTQ   CX, CX
+	JZ      done
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(BX*1), Y1
+	VMOVUPS (AX)(SI*1), Y2
+	VMOVUPS (AX)(DX*1), Y3
+	VMOVUPS multi32c0<>+0(SB), Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	MOVQ    R8, R10
+
+component:
+	VBROADCASTSS 4(R10), Y7
+	VSUBPS       Y7, Y0, Y7
+	VBROADCASTSS 8(R10), Y8
+	VSUBPS       Y8, Y1, Y8
+	VBROADCASTSS 12(R10), Y9
+	VSUBPS       Y9, Y2, Y9
+	VBROADCASTSS 16(R10), Y10
+	VSUBPS       Y10, Y3, Y10
+	VBROADCASTSS 20(R10), Y11
+	VMULPS       Y11, Y7, Y11
+	VMULPS       Y11, Y11, Y11
+	VBROADCASTSS 24(R10), Y12
+	VMULPS       Y12, Y7, Y12
+	VBROADCASTSS 28(R10), Y13
+	VFMADD231PS  Y13, Y8, Y12
+	VFMADD231PS  Y12, Y12, Y11
+	VBROADCASTSS 32(R10), Y12
+	VMULPS       Y12, Y7, Y12
+	VBROADCASTSS 36(R10), Y13
+	VFMADD231PS  Y13, Y8, Y12
+	VBROADCASTSS 40(R10), Y13
+	VFMADD231PS  Y13, Y9, Y12
+	VFMADD231PS  Y12, Y12, Y11
+	VBROADCASTSS 44(R10), Y12
+	VMULPS       Y12, Y7, Y7
+	VBROADCASTSS 48(R10), Y12
+	VFMADD231PS  Y12, Y8, Y7
+	VBROADCASTSS 52(R10), Y8
+	VFMADD231PS  Y8, Y9, Y7
+	VBROADCASTSS 56(R10), Y8
+	VFMADD231PS  Y8, Y10, Y7
+	VFMADD231PS  Y7, Y7, Y11
+	VBROADCASTSS (R10), Y7
+	VFNMADD231PS multi32c1<>+0(SB), Y11, Y7
+	VCMPPS       $0x03, Y7, Y7, Y8
+	VBLENDVPS    Y8, multi32c0<>+0(SB), Y7, Y7
+	VCMPPS       $0x1e, Y4, Y7, Y8
+	VBLENDVPS    Y8, Y7, Y4, Y4
+	VBLENDVPS    Y8, Y6, Y5, Y5
+	VADDPS       multi32c11<>+0(SB), Y6, Y6
+	ADDQ         $0x0000003c, R10
+	CMPQ         R10, R9
+	JB           component
+	VCVTTPS2DQ   Y5, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKUSDW    X1, X0, X1
+	VMOVDQU      X1, (DI)
+	ADDQ         $0x20, AX
+	ADDQ         $0x10, DI
+	DECQ         CX
+	JMP          loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func multiRespAVX2F32D4Diag(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·multiRespAVX2F32D4Diag(SB), NOSPLIT, $0-128
@@ -6036,6 +6778,78 @@ g0done:
 	VZEROUPPER
 	RET
 
+// func multiClassifyAVX2F32D4Diag(dst []uint16, x []float32, coef []float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·multiClassifyAVX2F32D4Diag(SB), NOSPLIT, $0-80
+	MOVQ   x_base+24(FP), AX
+	MOVQ   n+72(FP), CX
+	IMUL3Q $0x04, CX, DX
+	IMUL3Q $0x01, DX, BX
+	IMUL3Q $0x02, DX, SI
+	IMUL3Q $0x03, DX, DX
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   coef_base+48(FP), R8
+	MOVQ   coef_len+56(FP), R9
+	LEAQ   (R8)(R9*4), R9
+	SHRQ   $0x03, CX
+
+loop:
+	TESTQ   CX, CX
+	JZ      done
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(BX*1), Y1
+	VMOVUPS (AX)(SI*1), Y2
+	VMOVUPS (AX)(DX*1), Y3
+	VMOVUPS multi32c0<>+0(SB), Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	MOVQ    R8, R10
+
+component:
+	VBROADCASTSS 4(R10), Y7
+	VSUBPS       Y7, Y0, Y7
+	VBROADCASTSS 8(R10), Y8
+	VSUBPS       Y8, Y1, Y8
+	VBROADCASTSS 12(R10), Y9
+	VSUBPS       Y9, Y2, Y9
+	VBROADCASTSS 16(R10), Y10
+	VSUBPS       Y10, Y3, Y10
+	VBROADCASTSS 20(R10), Y11
+	VMULPS       Y11, Y7, Y7
+	VMULPS       Y7, Y7, Y7
+	VBROADCASTSS 24(R10), Y11
+	VMULPS       Y11, Y8, Y8
+	VFMADD231PS  Y8, Y8, Y7
+	VBROADCASTSS 28(R10), Y8
+	VMULPS       Y8, Y9, Y8
+	VFMADD231PS  Y8, Y8, Y7
+	VBROADCASTSS 32(R10), Y8
+	VMULPS       Y8, Y10, Y8
+	VFMADD231PS  Y8, Y8, Y7
+	VBROADCASTSS (R10), Y8
+	VFNMADD231PS multi32c1<>+0(SB), Y7, Y8
+	VCMPPS       $0x03, Y8, Y8, Y7
+	VBLENDVPS    Y7, multi32c0<>+0(SB), Y8, Y8
+	VCMPPS       $0x1e, Y4, Y8, Y7
+	VBLENDVPS    Y7, Y8, Y4, Y4
+	VBLENDVPS    Y7, Y6, Y5, Y5
+	VADDPS       multi32c11<>+0(SB), Y6, Y6
+	ADDQ         $0x00000024, R10
+	CMPQ         R10, R9
+	JB           component
+	VCVTTPS2DQ   Y5, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKUSDW    X1, X0, X1
+	VMOVDQU      X1, (DI)
+	ADDQ         $0x20, AX
+	ADDQ         $0x10, DI
+	DECQ         CX
+	JMP          loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func multiRespAVX512F64D2Full(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
 TEXT ·multiRespAVX512F64D2Full(SB), NOSPLIT, $0-128
@@ -6427,6 +7241,68 @@ g0done:
 	VZEROUPPER
 	RET
 
+// func multiClassifyAVX512F64D2Full(dst []uint16, x []float64, coef []float64, n int)
+// Requires: AVX, AVX2, AVX512F
+TEXT ·multiClassifyAVX512F64D2Full(SB), NOSPLIT, $0-80
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   n+72(FP), DX
+	IMUL3Q $0x08, DX, BX
+	IMUL3Q $0x01, BX, BX
+	MOVQ   dst_base+0(FP), SI
+	MOVQ   coef_base+48(FP), DI
+	MOVQ   coef_len+56(FP), R8
+	LEAQ   (DI)(R8*8), R8
+	SHRQ   $0x03, DX
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPD (CX), Z0
+	VMOVUPD (CX)(BX*1), Z1
+	VMOVUPD 128(AX), Z2
+	VPXORQ  Z3, Z3, Z3
+	VPXORQ  Z4, Z4, Z4
+	MOVQ    DI, R9
+
+component:
+	VBROADCASTSD 8(R9), Z5
+	VSUBPD       Z5, Z0, Z5
+	VBROADCASTSD 16(R9), Z6
+	VSUBPD       Z6, Z1, Z6
+	VBROADCASTSD 24(R9), Z7
+	VMULPD       Z7, Z5, Z7
+	VMULPD       Z7, Z7, Z7
+	VBROADCASTSD 32(R9), Z8
+	VMULPD       Z8, Z5, Z5
+	VBROADCASTSD 40(R9), Z8
+	VFMADD231PD  Z8, Z6, Z5
+	VFMADD231PD  Z5, Z5, Z7
+	VBROADCASTSD (R9), Z5
+	VFNMADD231PD 256(AX), Z7, Z5
+	VCMPPD       $0x03, Z5, Z5, K1
+	VBLENDMPD    128(AX), Z5, K1, Z5
+	VCMPPD       $0x1e, Z2, Z5, K1
+	VBLENDMPD    Z5, Z2, K1, Z2
+	VBLENDMPD    Z4, Z3, K1, Z3
+	VADDPD       (AX), Z4, Z4
+	ADDQ         $0x00000030, R9
+	CMPQ         R9, R8
+	JB           component
+	VCVTTPD2DQ   Z3, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKUSDW    X1, X0, X1
+	VMOVDQU      X1, (SI)
+	ADDQ         $0x40, CX
+	ADDQ         $0x10, SI
+	DECQ         DX
+	JMP          loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func multiRespAVX512F64D2Diag(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
 TEXT ·multiRespAVX512F64D2Diag(SB), NOSPLIT, $0-128
@@ -6807,6 +7683,66 @@ g0done:
 	VMOVUPD Z3, 192(AX)
 	VADDPD  256(AX), Z4, Z4
 	VMOVUPD Z4, 256(AX)
+	VZEROUPPER
+	RET
+
+// func multiClassifyAVX512F64D2Diag(dst []uint16, x []float64, coef []float64, n int)
+// Requires: AVX, AVX2, AVX512F
+TEXT ·multiClassifyAVX512F64D2Diag(SB), NOSPLIT, $0-80
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   n+72(FP), DX
+	IMUL3Q $0x08, DX, BX
+	IMUL3Q $0x01, BX, BX
+	MOVQ   dst_base+0(FP), SI
+	MOVQ   coef_base+48(FP), DI
+	MOVQ   coef_len+56(FP), R8
+	LEAQ   (DI)(R8*8), R8
+	SHRQ   $0x03, DX
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPD (CX), Z0
+	VMOVUPD (CX)(BX*1), Z1
+	VMOVUPD 128(AX), Z2
+	VPXORQ  Z3, Z3, Z3
+	VPXORQ  Z4, Z4, Z4
+	MOVQ    DI, R9
+
+component:
+	VBROADCASTSD 8(R9), Z5
+	VSUBPD       Z5, Z0, Z5
+	VBROADCASTSD 16(R9), Z6
+	VSUBPD       Z6, Z1, Z6
+	VBROADCASTSD 24(R9), Z7
+	VMULPD       Z7, Z5, Z5
+	VMULPD       Z5, Z5, Z5
+	VBROADCASTSD 32(R9), Z7
+	VMULPD       Z7, Z6, Z6
+	VFMADD231PD  Z6, Z6, Z5
+	VBROADCASTSD (R9), Z6
+	VFNMADD231PD 256(AX), Z5, Z6
+	VCMPPD       $0x03, Z6, Z6, K1
+	VBLENDMPD    128(AX), Z6, K1, Z6
+	VCMPPD       $0x1e, Z2, Z6, K1
+	VBLENDMPD    Z6, Z2, K1, Z2
+	VBLENDMPD    Z4, Z3, K1, Z3
+	VADDPD       (AX), Z4, Z4
+	ADDQ         $0x00000028, R9
+	CMPQ         R9, R8
+	JB           component
+	VCVTTPD2DQ   Z3, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKUSDW    X1, X0, X1
+	VMOVDQU      X1, (SI)
+	ADDQ         $0x40, CX
+	ADDQ         $0x10, SI
+	DECQ         DX
+	JMP          loop
+
+done:
 	VZEROUPPER
 	RET
 
@@ -7244,6 +8180,79 @@ g0done:
 	VZEROUPPER
 	RET
 
+// func multiClassifyAVX512F64D3Full(dst []uint16, x []float64, coef []float64, n int)
+// Requires: AVX, AVX2, AVX512F
+TEXT ·multiClassifyAVX512F64D3Full(SB), NOSPLIT, $0-80
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   n+72(FP), DX
+	IMUL3Q $0x08, DX, BX
+	IMUL3Q $0x01, BX, SI
+	IMUL3Q $0x02, BX, BX
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   coef_base+48(FP), R8
+	MOVQ   coef_len+56(FP), R9
+	LEAQ   (R8)(R9*8), R9
+	SHRQ   $0x03, DX
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPD (CX), Z0
+	VMOVUPD (CX)(SI*1), Z1
+	VMOVUPD (CX)(BX*1), Z2
+	VMOVUPD 128(AX), Z3
+	VPXORQ  Z4, Z4, Z4
+	VPXORQ  Z5, Z5, Z5
+	MOVQ    R8, R10
+
+component:
+	VBROADCASTSD 8(R10), Z6
+	VSUBPD       Z6, Z0, Z6
+	VBROADCASTSD 16(R10), Z7
+	VSUBPD       Z7, Z1, Z7
+	VBROADCASTSD 24(R10), Z8
+	VSUBPD       Z8, Z2, Z8
+	VBROADCASTSD 32(R10), Z9
+	VMULPD       Z9, Z6, Z9
+	VMULPD       Z9, Z9, Z9
+	VBROADCASTSD 40(R10), Z10
+	VMULPD       Z10, Z6, Z10
+	VBROADCASTSD 48(R10), Z11
+	VFMADD231PD  Z11, Z7, Z10
+	VFMADD231PD  Z10, Z10, Z9
+	VBROADCASTSD 56(R10), Z10
+	VMULPD       Z10, Z6, Z6
+	VBROADCASTSD 64(R10), Z10
+	VFMADD231PD  Z10, Z7, Z6
+	VBROADCASTSD 72(R10), Z7
+	VFMADD231PD  Z7, Z8, Z6
+	VFMADD231PD  Z6, Z6, Z9
+	VBROADCASTSD (R10), Z6
+	VFNMADD231PD 256(AX), Z9, Z6
+	VCMPPD       $0x03, Z6, Z6, K1
+	VBLENDMPD    128(AX), Z6, K1, Z6
+	VCMPPD       $0x1e, Z3, Z6, K1
+	VBLENDMPD    Z6, Z3, K1, Z3
+	VBLENDMPD    Z5, Z4, K1, Z4
+	VADDPD       (AX), Z5, Z5
+	ADDQ         $0x00000050, R10
+	CMPQ         R10, R9
+	JB           component
+	VCVTTPD2DQ   Z4, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKUSDW    X1, X0, X1
+	VMOVDQU      X1, (DI)
+	ADDQ         $0x40, CX
+	ADDQ         $0x10, DI
+	DECQ         DX
+	JMP          loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func multiRespAVX512F64D3Diag(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
 TEXT ·multiRespAVX512F64D3Diag(SB), NOSPLIT, $0-128
@@ -7651,6 +8660,73 @@ g0done:
 	VMOVUPD Z5, 320(AX)
 	VADDPD  384(AX), Z6, Z6
 	VMOVUPD Z6, 384(AX)
+	VZEROUPPER
+	RET
+
+// func multiClassifyAVX512F64D3Diag(dst []uint16, x []float64, coef []float64, n int)
+// Requires: AVX, AVX2, AVX512F
+TEXT ·multiClassifyAVX512F64D3Diag(SB), NOSPLIT, $0-80
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   n+72(FP), DX
+	IMUL3Q $0x08, DX, BX
+	IMUL3Q $0x01, BX, SI
+	IMUL3Q $0x02, BX, BX
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   coef_base+48(FP), R8
+	MOVQ   coef_len+56(FP), R9
+	LEAQ   (R8)(R9*8), R9
+	SHRQ   $0x03, DX
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPD (CX), Z0
+	VMOVUPD (CX)(SI*1), Z1
+	VMOVUPD (CX)(BX*1), Z2
+	VMOVUPD 128(AX), Z3
+	VPXORQ  Z4, Z4, Z4
+	VPXORQ  Z5, Z5, Z5
+	MOVQ    R8, R10
+
+component:
+	VBROADCASTSD 8(R10), Z6
+	VSUBPD       Z6, Z0, Z6
+	VBROADCASTSD 16(R10), Z7
+	VSUBPD       Z7, Z1, Z7
+	VBROADCASTSD 24(R10), Z8
+	VSUBPD       Z8, Z2, Z8
+	VBROADCASTSD 32(R10), Z9
+	VMULPD       Z9, Z6, Z6
+	VMULPD       Z6, Z6, Z6
+	VBROADCASTSD 40(R10), Z9
+	VMULPD       Z9, Z7, Z7
+	VFMADD231PD  Z7, Z7, Z6
+	VBROADCASTSD 48(R10), Z7
+	VMULPD       Z7, Z8, Z7
+	VFMADD231PD  Z7, Z7, Z6
+	VBROADCASTSD (R10), Z7
+	VFNMADD231PD 256(AX), Z6, Z7
+	VCMPPD       $0x03, Z7, Z7, K1
+	VBLENDMPD    128(AX), Z7, K1, Z7
+	VCMPPD       $0x1e, Z3, Z7, K1
+	VBLENDMPD    Z7, Z3, K1, Z3
+	VBLENDMPD    Z5, Z4, K1, Z4
+	VADDPD       (AX), Z5, Z5
+	ADDQ         $0x00000038, R10
+	CMPQ         R10, R9
+	JB           component
+	VCVTTPD2DQ   Z4, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKUSDW    X1, X0, X1
+	VMOVDQU      X1, (DI)
+	ADDQ         $0x40, CX
+	ADDQ         $0x10, DI
+	DECQ         DX
+	JMP          loop
+
+done:
 	VZEROUPPER
 	RET
 
@@ -8139,6 +9215,92 @@ g0done:
 	VZEROUPPER
 	RET
 
+// func multiClassifyAVX512F64D4Full(dst []uint16, x []float64, coef []float64, n int)
+// Requires: AVX, AVX2, AVX512F
+TEXT ·multiClassifyAVX512F64D4Full(SB), NOSPLIT, $0-80
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   n+72(FP), DX
+	IMUL3Q $0x08, DX, BX
+	IMUL3Q $0x01, BX, SI
+	IMUL3Q $0x02, BX, DI
+	IMUL3Q $0x03, BX, BX
+	MOVQ   dst_base+0(FP), R8
+	MOVQ   coef_base+48(FP), R9
+	MOVQ   coef_len+56(FP), R10
+	LEAQ   (R9)(R10*8), R10
+	SHRQ   $0x03, DX
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPD (CX), Z0
+	VMOVUPD (CX)(SI*1), Z1
+	VMOVUPD (CX)(DI*1), Z2
+	VMOVUPD (CX)(BX*1), Z3
+	VMOVUPD 128(AX), Z4
+	VPXORQ  Z5, Z5, Z5
+	VPXORQ  Z6, Z6, Z6
+	MOVQ    R9, R11
+
+component:
+	VBROADCASTSD 8(R11), Z7
+	VSUBPD       Z7, Z0, Z7
+	VBROADCASTSD 16(R11), Z8
+	VSUBPD       Z8, Z1, Z8
+	VBROADCASTSD 24(R11), Z9
+	VSUBPD       Z9, Z2, Z9
+	VBROADCASTSD 32(R11), Z10
+	VSUBPD       Z10, Z3, Z10
+	VBROADCASTSD 40(R11), Z11
+	VMULPD       Z11, Z7, Z11
+	VMULPD       Z11, Z11, Z11
+	VBROADCASTSD 48(R11), Z12
+	VMULPD       Z12, Z7, Z12
+	VBROADCASTSD 56(R11), Z13
+	VFMADD231PD  Z13, Z8, Z12
+	VFMADD231PD  Z12, Z12, Z11
+	VBROADCASTSD 64(R11), Z12
+	VMULPD       Z12, Z7, Z12
+	VBROADCASTSD 72(R11), Z13
+	VFMADD231PD  Z13, Z8, Z12
+	VBROADCASTSD 80(R11), Z13
+	VFMADD231PD  Z13, Z9, Z12
+	VFMADD231PD  Z12, Z12, Z11
+	VBROADCASTSD 88(R11), Z12
+	VMULPD       Z12, Z7, Z7
+	VBROADCASTSD 96(R11), Z12
+	VFMADD231PD  Z12, Z8, Z7
+	VBROADCASTSD 104(R11), Z8
+	VFMADD231PD  Z8, Z9, Z7
+	VBROADCASTSD 112(R11), Z8
+	VFMADD231PD  Z8, Z10, Z7
+	VFMADD231PD  Z7, Z7, Z11
+	VBROADCASTSD (R11), Z7
+	VFNMADD231PD 256(AX), Z11, Z7
+	VCMPPD       $0x03, Z7, Z7, K1
+	VBLENDMPD    128(AX), Z7, K1, Z7
+	VCMPPD       $0x1e, Z4, Z7, K1
+	VBLENDMPD    Z7, Z4, K1, Z4
+	VBLENDMPD    Z6, Z5, K1, Z5
+	VADDPD       (AX), Z6, Z6
+	ADDQ         $0x00000078, R11
+	CMPQ         R11, R10
+	JB           component
+	VCVTTPD2DQ   Z5, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKUSDW    X1, X0, X1
+	VMOVDQU      X1, (R8)
+	ADDQ         $0x40, CX
+	ADDQ         $0x10, R8
+	DECQ         DX
+	JMP          loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func multiRespAVX512F64D4Diag(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
 TEXT ·multiRespAVX512F64D4Diag(SB), NOSPLIT, $0-128
@@ -8573,6 +9735,80 @@ g0done:
 	VMOVUPD Z7, 448(AX)
 	VADDPD  512(AX), Z8, Z8
 	VMOVUPD Z8, 512(AX)
+	VZEROUPPER
+	RET
+
+// func multiClassifyAVX512F64D4Diag(dst []uint16, x []float64, coef []float64, n int)
+// Requires: AVX, AVX2, AVX512F
+TEXT ·multiClassifyAVX512F64D4Diag(SB), NOSPLIT, $0-80
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   n+72(FP), DX
+	IMUL3Q $0x08, DX, BX
+	IMUL3Q $0x01, BX, SI
+	IMUL3Q $0x02, BX, DI
+	IMUL3Q $0x03, BX, BX
+	MOVQ   dst_base+0(FP), R8
+	MOVQ   coef_base+48(FP), R9
+	MOVQ   coef_len+56(FP), R10
+	LEAQ   (R9)(R10*8), R10
+	SHRQ   $0x03, DX
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPD (CX), Z0
+	VMOVUPD (CX)(SI*1), Z1
+	VMOVUPD (CX)(DI*1), Z2
+	VMOVUPD (CX)(BX*1), Z3
+	VMOVUPD 128(AX), Z4
+	VPXORQ  Z5, Z5, Z5
+	VPXORQ  Z6, Z6, Z6
+	MOVQ    R9, R11
+
+component:
+	VBROADCASTSD 8(R11), Z7
+	VSUBPD       Z7, Z0, Z7
+	VBROADCASTSD 16(R11), Z8
+	VSUBPD       Z8, Z1, Z8
+	VBROADCASTSD 24(R11), Z9
+	VSUBPD       Z9, Z2, Z9
+	VBROADCASTSD 32(R11), Z10
+	VSUBPD       Z10, Z3, Z10
+	VBROADCASTSD 40(R11), Z11
+	VMULPD       Z11, Z7, Z7
+	VMULPD       Z7, Z7, Z7
+	VBROADCASTSD 48(R11), Z11
+	VMULPD       Z11, Z8, Z8
+	VFMADD231PD  Z8, Z8, Z7
+	VBROADCASTSD 56(R11), Z8
+	VMULPD       Z8, Z9, Z8
+	VFMADD231PD  Z8, Z8, Z7
+	VBROADCASTSD 64(R11), Z8
+	VMULPD       Z8, Z10, Z8
+	VFMADD231PD  Z8, Z8, Z7
+	VBROADCASTSD (R11), Z8
+	VFNMADD231PD 256(AX), Z7, Z8
+	VCMPPD       $0x03, Z8, Z8, K1
+	VBLENDMPD    128(AX), Z8, K1, Z8
+	VCMPPD       $0x1e, Z4, Z8, K1
+	VBLENDMPD    Z8, Z4, K1, Z4
+	VBLENDMPD    Z6, Z5, K1, Z5
+	VADDPD       (AX), Z6, Z6
+	ADDQ         $0x00000048, R11
+	CMPQ         R11, R10
+	JB           component
+	VCVTTPD2DQ   Z5, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKUSDW    X1, X0, X1
+	VMOVDQU      X1, (R8)
+	ADDQ         $0x40, CX
+	ADDQ         $0x10, R8
+	DECQ         DX
+	JMP          loop
+
+done:
 	VZEROUPPER
 	RET
 
@@ -9032,6 +10268,67 @@ g0done:
 	VZEROUPPER
 	RET
 
+// func multiClassifyAVX512F32D2Full(dst []uint16, x []float32, coef []float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·multiClassifyAVX512F32D2Full(SB), NOSPLIT, $0-80
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   n+72(FP), DX
+	IMUL3Q $0x04, DX, BX
+	IMUL3Q $0x01, BX, BX
+	MOVQ   dst_base+0(FP), SI
+	MOVQ   coef_base+48(FP), DI
+	MOVQ   coef_len+56(FP), R8
+	LEAQ   (DI)(R8*4), R8
+	SHRQ   $0x04, DX
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPS (CX), Z0
+	VMOVUPS (CX)(BX*1), Z1
+	VMOVUPS 4992(AX), Z2
+	VPXORQ  Z3, Z3, Z3
+	VPXORQ  Z4, Z4, Z4
+	MOVQ    DI, R9
+
+component:
+	VBROADCASTSS 4(R9), Z5
+	VSUBPS       Z5, Z0, Z5
+	VBROADCASTSS 8(R9), Z6
+	VSUBPS       Z6, Z1, Z6
+	VBROADCASTSS 12(R9), Z7
+	VMULPS       Z7, Z5, Z7
+	VMULPS       Z7, Z7, Z7
+	VBROADCASTSS 16(R9), Z8
+	VMULPS       Z8, Z5, Z5
+	VBROADCASTSS 20(R9), Z8
+	VFMADD231PS  Z8, Z6, Z5
+	VFMADD231PS  Z5, Z5, Z7
+	VBROADCASTSS (R9), Z5
+	VFNMADD231PS 5120(AX), Z7, Z5
+	VCMPPS       $0x03, Z5, Z5, K1
+	VBLENDMPS    4992(AX), Z5, K1, Z5
+	VCMPPS       $0x1e, Z2, Z5, K1
+	VBLENDMPS    Z5, Z2, K1, Z2
+	VBLENDMPS    Z4, Z3, K1, Z3
+	VADDPS       6400(AX), Z4, Z4
+	ADDQ         $0x00000018, R9
+	CMPQ         R9, R8
+	JB           component
+	VCVTTPS2DQ   Z3, Z0
+	VPMOVDW      Z0, Y0
+	VMOVDQU      Y0, (SI)
+	ADDQ         $0x40, CX
+	ADDQ         $0x20, SI
+	DECQ         DX
+	JMP          loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func multiRespAVX512F32D2Diag(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
 // Requires: AVX, AVX512F
 TEXT ·multiRespAVX512F32D2Diag(SB), NOSPLIT, $0-128
@@ -9473,6 +10770,65 @@ g0done:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        256(AX), Z0, Z0
 	VMOVUPD       Z0, 256(AX)
+	VZEROUPPER
+	RET
+
+// func multiClassifyAVX512F32D2Diag(dst []uint16, x []float32, coef []float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·multiClassifyAVX512F32D2Diag(SB), NOSPLIT, $0-80
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   n+72(FP), DX
+	IMUL3Q $0x04, DX, BX
+	IMUL3Q $0x01, BX, BX
+	MOVQ   dst_base+0(FP), SI
+	MOVQ   coef_base+48(FP), DI
+	MOVQ   coef_len+56(FP), R8
+	LEAQ   (DI)(R8*4), R8
+	SHRQ   $0x04, DX
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPS (CX), Z0
+	VMOVUPS (CX)(BX*1), Z1
+	VMOVUPS 4992(AX), Z2
+	VPXORQ  Z3, Z3, Z3
+	VPXORQ  Z4, Z4, Z4
+	MOVQ    DI, R9
+
+component:
+	VBROADCASTSS 4(R9), Z5
+	VSUBPS       Z5, Z0, Z5
+	VBROADCASTSS 8(R9), Z6
+	VSUBPS       Z6, Z1, Z6
+	VBROADCASTSS 12(R9), Z7
+	VMULPS       Z7, Z5, Z5
+	VMULPS       Z5, Z5, Z5
+	VBROADCASTSS 16(R9), Z7
+	VMULPS       Z7, Z6, Z6
+	VFMADD231PS  Z6, Z6, Z5
+	VBROADCASTSS (R9), Z6
+	VFNMADD231PS 5120(AX), Z5, Z6
+	VCMPPS       $0x03, Z6, Z6, K1
+	VBLENDMPS    4992(AX), Z6, K1, Z6
+	VCMPPS       $0x1e, Z2, Z6, K1
+	VBLENDMPS    Z6, Z2, K1, Z2
+	VBLENDMPS    Z4, Z3, K1, Z3
+	VADDPS       6400(AX), Z4, Z4
+	ADDQ         $0x00000014, R9
+	CMPQ         R9, R8
+	JB           component
+	VCVTTPS2DQ   Z3, Z0
+	VPMOVDW      Z0, Y0
+	VMOVDQU      Y0, (SI)
+	ADDQ         $0x40, CX
+	ADDQ         $0x20, SI
+	DECQ         DX
+	JMP          loop
+
+done:
 	VZEROUPPER
 	RET
 
@@ -9991,6 +11347,78 @@ g0done:
 	VZEROUPPER
 	RET
 
+// func multiClassifyAVX512F32D3Full(dst []uint16, x []float32, coef []float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·multiClassifyAVX512F32D3Full(SB), NOSPLIT, $0-80
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   n+72(FP), DX
+	IMUL3Q $0x04, DX, BX
+	IMUL3Q $0x01, BX, SI
+	IMUL3Q $0x02, BX, BX
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   coef_base+48(FP), R8
+	MOVQ   coef_len+56(FP), R9
+	LEAQ   (R8)(R9*4), R9
+	SHRQ   $0x04, DX
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPS (CX), Z0
+	VMOVUPS (CX)(SI*1), Z1
+	VMOVUPS (CX)(BX*1), Z2
+	VMOVUPS 4992(AX), Z3
+	VPXORQ  Z4, Z4, Z4
+	VPXORQ  Z5, Z5, Z5
+	MOVQ    R8, R10
+
+component:
+	VBROADCASTSS 4(R10), Z6
+	VSUBPS       Z6, Z0, Z6
+	VBROADCASTSS 8(R10), Z7
+	VSUBPS       Z7, Z1, Z7
+	VBROADCASTSS 12(R10), Z8
+	VSUBPS       Z8, Z2, Z8
+	VBROADCASTSS 16(R10), Z9
+	VMULPS       Z9, Z6, Z9
+	VMULPS       Z9, Z9, Z9
+	VBROADCASTSS 20(R10), Z10
+	VMULPS       Z10, Z6, Z10
+	VBROADCASTSS 24(R10), Z11
+	VFMADD231PS  Z11, Z7, Z10
+	VFMADD231PS  Z10, Z10, Z9
+	VBROADCASTSS 28(R10), Z10
+	VMULPS       Z10, Z6, Z6
+	VBROADCASTSS 32(R10), Z10
+	VFMADD231PS  Z10, Z7, Z6
+	VBROADCASTSS 36(R10), Z7
+	VFMADD231PS  Z7, Z8, Z6
+	VFMADD231PS  Z6, Z6, Z9
+	VBROADCASTSS (R10), Z6
+	VFNMADD231PS 5120(AX), Z9, Z6
+	VCMPPS       $0x03, Z6, Z6, K1
+	VBLENDMPS    4992(AX), Z6, K1, Z6
+	VCMPPS       $0x1e, Z3, Z6, K1
+	VBLENDMPS    Z6, Z3, K1, Z3
+	VBLENDMPS    Z5, Z4, K1, Z4
+	VADDPS       6400(AX), Z5, Z5
+	ADDQ         $0x00000028, R10
+	CMPQ         R10, R9
+	JB           component
+	VCVTTPS2DQ   Z4, Z0
+	VPMOVDW      Z0, Y0
+	VMOVDQU      Y0, (DI)
+	ADDQ         $0x40, CX
+	ADDQ         $0x20, DI
+	DECQ         DX
+	JMP          loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func multiRespAVX512F32D3Diag(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
 // Requires: AVX, AVX512F
 TEXT ·multiRespAVX512F32D3Diag(SB), NOSPLIT, $0-128
@@ -10467,6 +11895,72 @@ g0done:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        384(AX), Z0, Z0
 	VMOVUPD       Z0, 384(AX)
+	VZEROUPPER
+	RET
+
+// func multiClassifyAVX512F32D3Diag(dst []uint16, x []float32, coef []float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·multiClassifyAVX512F32D3Diag(SB), NOSPLIT, $0-80
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   n+72(FP), DX
+	IMUL3Q $0x04, DX, BX
+	IMUL3Q $0x01, BX, SI
+	IMUL3Q $0x02, BX, BX
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   coef_base+48(FP), R8
+	MOVQ   coef_len+56(FP), R9
+	LEAQ   (R8)(R9*4), R9
+	SHRQ   $0x04, DX
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPS (CX), Z0
+	VMOVUPS (CX)(SI*1), Z1
+	VMOVUPS (CX)(BX*1), Z2
+	VMOVUPS 4992(AX), Z3
+	VPXORQ  Z4, Z4, Z4
+	VPXORQ  Z5, Z5, Z5
+	MOVQ    R8, R10
+
+component:
+	VBROADCASTSS 4(R10), Z6
+	VSUBPS       Z6, Z0, Z6
+	VBROADCASTSS 8(R10), Z7
+	VSUBPS       Z7, Z1, Z7
+	VBROADCASTSS 12(R10), Z8
+	VSUBPS       Z8, Z2, Z8
+	VBROADCASTSS 16(R10), Z9
+	VMULPS       Z9, Z6, Z6
+	VMULPS       Z6, Z6, Z6
+	VBROADCASTSS 20(R10), Z9
+	VMULPS       Z9, Z7, Z7
+	VFMADD231PS  Z7, Z7, Z6
+	VBROADCASTSS 24(R10), Z7
+	VMULPS       Z7, Z8, Z7
+	VFMADD231PS  Z7, Z7, Z6
+	VBROADCASTSS (R10), Z7
+	VFNMADD231PS 5120(AX), Z6, Z7
+	VCMPPS       $0x03, Z7, Z7, K1
+	VBLENDMPS    4992(AX), Z7, K1, Z7
+	VCMPPS       $0x1e, Z3, Z7, K1
+	VBLENDMPS    Z7, Z3, K1, Z3
+	VBLENDMPS    Z5, Z4, K1, Z4
+	VADDPS       6400(AX), Z5, Z5
+	ADDQ         $0x0000001c, R10
+	CMPQ         R10, R9
+	JB           component
+	VCVTTPS2DQ   Z4, Z0
+	VPMOVDW      Z0, Y0
+	VMOVDQU      Y0, (DI)
+	ADDQ         $0x40, CX
+	ADDQ         $0x20, DI
+	DECQ         DX
+	JMP          loop
+
+done:
 	VZEROUPPER
 	RET
 
@@ -11056,6 +12550,91 @@ g0done:
 	VZEROUPPER
 	RET
 
+// func multiClassifyAVX512F32D4Full(dst []uint16, x []float32, coef []float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·multiClassifyAVX512F32D4Full(SB), NOSPLIT, $0-80
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   n+72(FP), DX
+	IMUL3Q $0x04, DX, BX
+	IMUL3Q $0x01, BX, SI
+	IMUL3Q $0x02, BX, DI
+	IMUL3Q $0x03, BX, BX
+	MOVQ   dst_base+0(FP), R8
+	MOVQ   coef_base+48(FP), R9
+	MOVQ   coef_len+56(FP), R10
+	LEAQ   (R9)(R10*4), R10
+	SHRQ   $0x04, DX
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPS (CX), Z0
+	VMOVUPS (CX)(SI*1), Z1
+	VMOVUPS (CX)(DI*1), Z2
+	VMOVUPS (CX)(BX*1), Z3
+	VMOVUPS 4992(AX), Z4
+	VPXORQ  Z5, Z5, Z5
+	VPXORQ  Z6, Z6, Z6
+	MOVQ    R9, R11
+
+component:
+	VBROADCASTSS 4(R11), Z7
+	VSUBPS       Z7, Z0, Z7
+	VBROADCASTSS 8(R11), Z8
+	VSUBPS       Z8, Z1, Z8
+	VBROADCASTSS 12(R11), Z9
+	VSUBPS       Z9, Z2, Z9
+	VBROADCASTSS 16(R11), Z10
+	VSUBPS       Z10, Z3, Z10
+	VBROADCASTSS 20(R11), Z11
+	VMULPS       Z11, Z7, Z11
+	VMULPS       Z11, Z11, Z11
+	VBROADCASTSS 24(R11), Z12
+	VMULPS       Z12, Z7, Z12
+	VBROADCASTSS 28(R11), Z13
+	VFMADD231PS  Z13, Z8, Z12
+	VFMADD231PS  Z12, Z12, Z11
+	VBROADCASTSS 32(R11), Z12
+	VMULPS       Z12, Z7, Z12
+	VBROADCASTSS 36(R11), Z13
+	VFMADD231PS  Z13, Z8, Z12
+	VBROADCASTSS 40(R11), Z13
+	VFMADD231PS  Z13, Z9, Z12
+	VFMADD231PS  Z12, Z12, Z11
+	VBROADCASTSS 44(R11), Z12
+	VMULPS       Z12, Z7, Z7
+	VBROADCASTSS 48(R11), Z12
+	VFMADD231PS  Z12, Z8, Z7
+	VBROADCASTSS 52(R11), Z8
+	VFMADD231PS  Z8, Z9, Z7
+	VBROADCASTSS 56(R11), Z8
+	VFMADD231PS  Z8, Z10, Z7
+	VFMADD231PS  Z7, Z7, Z11
+	VBROADCASTSS (R11), Z7
+	VFNMADD231PS 5120(AX), Z11, Z7
+	VCMPPS       $0x03, Z7, Z7, K1
+	VBLENDMPS    4992(AX), Z7, K1, Z7
+	VCMPPS       $0x1e, Z4, Z7, K1
+	VBLENDMPS    Z7, Z4, K1, Z4
+	VBLENDMPS    Z6, Z5, K1, Z5
+	VADDPS       6400(AX), Z6, Z6
+	ADDQ         $0x0000003c, R11
+	CMPQ         R11, R10
+	JB           component
+	VCVTTPS2DQ   Z5, Z0
+	VPMOVDW      Z0, Y0
+	VMOVDQU      Y0, (R8)
+	ADDQ         $0x40, CX
+	ADDQ         $0x20, R8
+	DECQ         DX
+	JMP          loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func multiRespAVX512F32D4Diag(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
 // Requires: AVX, AVX512F
 TEXT ·multiRespAVX512F32D4Diag(SB), NOSPLIT, $0-128
@@ -11567,6 +13146,79 @@ g0done:
 	VADDPD        Z1, Z0, Z0
 	VADDPD        512(AX), Z0, Z0
 	VMOVUPD       Z0, 512(AX)
+	VZEROUPPER
+	RET
+
+// func multiClassifyAVX512F32D4Diag(dst []uint16, x []float32, coef []float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·multiClassifyAVX512F32D4Diag(SB), NOSPLIT, $0-80
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   n+72(FP), DX
+	IMUL3Q $0x04, DX, BX
+	IMUL3Q $0x01, BX, SI
+	IMUL3Q $0x02, BX, DI
+	IMUL3Q $0x03, BX, BX
+	MOVQ   dst_base+0(FP), R8
+	MOVQ   coef_base+48(FP), R9
+	MOVQ   coef_len+56(FP), R10
+	LEAQ   (R9)(R10*4), R10
+	SHRQ   $0x04, DX
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPS (CX), Z0
+	VMOVUPS (CX)(SI*1), Z1
+	VMOVUPS (CX)(DI*1), Z2
+	VMOVUPS (CX)(BX*1), Z3
+	VMOVUPS 4992(AX), Z4
+	VPXORQ  Z5, Z5, Z5
+	VPXORQ  Z6, Z6, Z6
+	MOVQ    R9, R11
+
+component:
+	VBROADCASTSS 4(R11), Z7
+	VSUBPS       Z7, Z0, Z7
+	VBROADCASTSS 8(R11), Z8
+	VSUBPS       Z8, Z1, Z8
+	VBROADCASTSS 12(R11), Z9
+	VSUBPS       Z9, Z2, Z9
+	VBROADCASTSS 16(R11), Z10
+	VSUBPS       Z10, Z3, Z10
+	VBROADCASTSS 20(R11), Z11
+	VMULPS       Z11, Z7, Z7
+	VMULPS       Z7, Z7, Z7
+	VBROADCASTSS 24(R11), Z11
+	VMULPS       Z11, Z8, Z8
+	VFMADD231PS  Z8, Z8, Z7
+	VBROADCASTSS 28(R11), Z8
+	VMULPS       Z8, Z9, Z8
+	VFMADD231PS  Z8, Z8, Z7
+	VBROADCASTSS 32(R11), Z8
+	VMULPS       Z8, Z10, Z8
+	VFMADD231PS  Z8, Z8, Z7
+	VBROADCASTSS (R11), Z8
+	VFNMADD231PS 5120(AX), Z7, Z8
+	VCMPPS       $0x03, Z8, Z8, K1
+	VBLENDMPS    4992(AX), Z8, K1, Z8
+	VCMPPS       $0x1e, Z4, Z8, K1
+	VBLENDMPS    Z8, Z4, K1, Z4
+	VBLENDMPS    Z6, Z5, K1, Z5
+	VADDPS       6400(AX), Z6, Z6
+	ADDQ         $0x00000024, R11
+	CMPQ         R11, R10
+	JB           component
+	VCVTTPS2DQ   Z5, Z0
+	VPMOVDW      Z0, Y0
+	VMOVDQU      Y0, (R8)
+	ADDQ         $0x40, CX
+	ADDQ         $0x20, R8
+	DECQ         DX
+	JMP          loop
+
+done:
 	VZEROUPPER
 	RET
 

@@ -7,15 +7,17 @@ import "sync"
 // multiResp and multiMoments are the signatures of the generated multichannel sweeps (see
 // ../../asm/multi).
 type (
-	multiResp[T Float]    func(x []T, w []float64, coef []T, r []T, ll []float64, n int)
-	multiMoments[T Float] func(x []T, r []T, mu []T, acc []float64, n int)
+	multiResp[T Float]     func(x []T, w []float64, coef []T, r []T, ll []float64, n int)
+	multiMoments[T Float]  func(x []T, r []T, mu []T, acc []float64, n int)
+	multiClassify[T Float] func(dst []uint16, x []T, coef []T, n int)
 )
 
-// multiShape is one shape's pair of sweeps: unweighted and weighted responsibilities, and
-// the moments.
+// multiShape is one shape's generated functions: the two sweeps (unweighted and weighted
+// responsibilities, and the moments) and the labelling.
 type multiShape[T Float] struct {
 	resp, respW multiResp[T]
 	moments     multiMoments[T]
+	classify    multiClassify[T]
 }
 
 // multiTable is one instruction set's multichannel E-step for one precision: its sweeps
@@ -206,4 +208,28 @@ func transpose[T Float](planes, x []T, d, n int) {
 			}
 		}
 	}
+}
+
+// classify is the table's MultiClassify: for D of 2 to 4, blocks of whole registers of
+// samples, transposed to planes, through the generated labelling; the samples past the
+// last whole register one by one through Generic's code, under c rounded to T. Other D
+// run Generic's kernel.
+func (t *multiTable[T]) classify(dst []uint16, x []T, c *MultiCoeffs) {
+	sh := t.shape(c)
+	if sh == nil {
+		MultiClassify(dst, x, c)
+		return
+	}
+	f := t.frame(c)
+	defer t.frames.Put(f)
+	d, l := c.D, lanes[T](t.bytes)
+	n := len(dst)
+	whole := n &^ (l - 1)
+	for lo := 0; lo < whole; lo += multiBlock * l {
+		nb := min(multiBlock*l, whole-lo)
+		planes := f.planes[:d*nb]
+		transpose(planes, x[lo*d:(lo+nb)*d], d, nb)
+		sh.classify(dst[lo:lo+nb], planes, f.coef, nb)
+	}
+	MultiClassify(dst[whole:], x[whole*d:], &f.tail)
 }

@@ -285,9 +285,9 @@ func FuzzMultiEStep(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, k uint16, shape uint8, width float64, weighted bool) {
 		d := 2 + int(shape%3)
 		c := fuzzMultiMixture(k, d, shape&4 != 0, width)
-		// Samples the float32 lanes take (see FuzzEStep); K x N within 1<<18.
+		// Samples the float32 lanes take (see FuzzEStep); K x N within 1<<16.
 		x := samplesIn(data, lanes32)
-		n := min(len(x)/d, max(1, (1<<18)/c.K()))
+		n := min(len(x)/d, max(1, (1<<16)/c.K()))
 		x = x[:n*d]
 		var w []float64
 		if weighted {
@@ -298,6 +298,109 @@ func FuzzMultiEStep(f *testing.F) {
 		}
 		for _, kern := range fast(t) {
 			checkMultiTwin(t, fmt.Sprintf("%s d=%d %s", kern.Name, d, map[bool]string{false: "full", true: "diag"}[c.Diag]), kern, x, w, c)
+		}
+	})
+}
+
+// Every multichannel labelling agrees with the Go twin: float64 lanes label as it does,
+// sample for sample (their log-joints are its operations), float32 lanes too but where
+// two components tie within float32 rounding; nothing is written outside the labels.
+func TestMultiClassifyTwins(t *testing.T) {
+	for _, kern := range fast(t) {
+		for d := 2; d <= 5; d++ {
+			for ci, mc := range multiCases(d) {
+				rng := rand.New(rand.NewPCG(uint64(ci), uint64(d)))
+				for _, n := range multiLengths(ci) {
+					off := offsets[n%len(offsets)]
+					x := multiSamples(rng, n, d, off)
+					if n > 10 { // far outside the data: every P_k is -Inf and component 0 wins
+						x.s()[d*(n/2)] = 1e200
+					}
+					what := fmt.Sprintf("%s %s n=%d", kern.Name, mc.name, n)
+					got, check := guardedLabels(t, n, off)
+					want := make([]uint16, n)
+					kern.F64.MultiClassify(got, x.s(), mc.c)
+					MultiClassify(want, x.s(), mc.c)
+					check()
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("%s: sample %d labelled %d, twin %d", what, i, got[i], want[i])
+						}
+					}
+					x32 := make([]float32, len(x.s()))
+					for i, v := range x.s() {
+						x32[i] = float32(v)
+					}
+					got32, check32 := guardedLabels(t, n, off)
+					kern.F32.MultiClassify(got32, x32, mc.c)
+					check32()
+					checkMultiClassify32(t, what, x32, mc.c, got32)
+					x.check(t, "x")
+				}
+			}
+		}
+	}
+}
+
+// checkMultiClassify32 fails unless the float32 labels got of x under c are the Go twin's
+// on the same float32 inputs and c rounded to float32, but where two components' log-joints
+// tie within the float32 rounding of a D-dimensional log-joint.
+func checkMultiClassify32(t *testing.T, what string, x []float32, c *MultiCoeffs, got []uint16) {
+	t.Helper()
+	d := c.D
+	c32 := multiCoeffs32(c)
+	if d > 4 { // no lanes of its own: the Go twin itself
+		c32 = c
+	}
+	x64 := make([]float64, len(x))
+	for i, v := range x {
+		x64[i] = float64(v)
+	}
+	want := make([]uint16, len(got))
+	MultiClassify(want, x64, c32)
+	sc := newMultiScratch(c32)
+	for i := range got {
+		if got[i] == want[i] {
+			continue
+		}
+		a, b := int(got[i]), int(want[i])
+		if a >= c.K() {
+			t.Fatalf("%s: sample %d labelled %d of %d components", what, i, a, c.K())
+		}
+		multiLogJoint(sc.p, sc.diff, x64[i*d:(i+1)*d], c32)
+		scale := math.Abs(c32.Const[a]) + math.Abs(c32.Const[b]) + math.Abs(sc.p[a]) + math.Abs(sc.p[b])
+		if math.Abs(sc.p[a]-sc.p[b]) > float64(2*d+4)*0x1p-24*scale {
+			t.Fatalf("%s: sample %d labelled %d (P %v), twin %d (P %v)", what, i, a, sc.p[a], b, sc.p[b])
+		}
+	}
+}
+
+func FuzzMultiClassify(f *testing.F) {
+	f.Add([]byte{0, 0x10, 0, 0x80, 0xff, 0xff, 0x34, 0x12, 9, 9, 9, 9, 9, 9, 9, 0x41, 3, 3, 3, 3, 3, 3, 3, 3}, uint16(4), uint8(1), 0.1)
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25}, uint16(MaxComponents-1), uint8(6), 0.01)
+	f.Fuzz(func(t *testing.T, data []byte, k uint16, shape uint8, width float64) {
+		d := 2 + int(shape%3)
+		c := fuzzMultiMixture(k, d, shape&4 != 0, width)
+		x := samplesIn(data, lanes32)
+		n := min(len(x)/d, max(1, (1<<16)/c.K()))
+		x = x[:n*d]
+		x32 := make([]float32, len(x))
+		for i, v := range x {
+			x32[i] = float32(v)
+		}
+		want := make([]uint16, n)
+		MultiClassify(want, x, c)
+		for _, kern := range fast(t) {
+			got := make([]uint16, n)
+			kern.F64.MultiClassify(got, x, c)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%s d=%d: sample %v labelled %d, twin %d", kern.Name, d, x[i*d:(i+1)*d], got[i], want[i])
+				}
+			}
+			got32 := make([]uint16, n)
+			kern.F32.MultiClassify(got32, x32, c)
+			checkMultiClassify32(t, kern.Name, x32, c, got32)
 		}
 	})
 }

@@ -200,7 +200,7 @@ func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, s *samples[
 	}
 	var best *Result
 	for r := range runs {
-		model, err := startModel(ctx, &opt, s, data.frame, r)
+		model, err := startModel(ctx, d, &opt, s, data.frame, r)
 		var res *Result
 		if err == nil {
 			res, err = em(ctx, newEngine(d, s, &opt, &model), &opt, model, data, r)
@@ -484,12 +484,7 @@ func checkSource[T float32 | float64](src Source[T], w []float64, dims int) (*sa
 // pass over them, and puts s in the frame the fit runs in: a slice is mapped on a copy,
 // a source as it is read.
 func checkSamples[T float32 | float64](s *samples[T], w []float64) (*samples[T], dataset, error) {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	err := s.each(context.Background(), func(first int, x []T) error {
-		l, h, err := checkFinite(x, first*s.d)
-		lo, hi = min(lo, l), max(hi, h)
-		return err
-	})
+	lo, hi, err := s.valueRange()
 	if err != nil {
 		return nil, dataset{}, err
 	}

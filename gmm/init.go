@@ -3,6 +3,7 @@ package gmm
 import (
 	"context"
 	"fmt"
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -134,9 +135,9 @@ func (s summary) spread(k int) float64 {
 }
 
 // startModel returns the starting model of run r (restarts 0, 1, ...) for the samples s in
-// the frame f (InitModel is in the data's units); the starts that pass over the samples
-// more than once (k-means++ seeding, Lloyd's iterations) stop on ctx.
-func startModel[T float32 | float64](ctx context.Context, o *Options, s *samples[T], f frame, r int) (Model, error) {
+// the frame f (InitModel is in the data's units); the starts of several features pass
+// over the samples on d's workers. Every start stops on ctx.
+func startModel[T float32 | float64](ctx context.Context, d *kernel.Driver, o *Options, s *samples[T], f frame, r int) (Model, error) {
 	if o.InitModel != nil {
 		if err := o.InitModel.Validate(); err != nil {
 			return Model{}, fmt.Errorf("%w (InitModel)", err)
@@ -150,7 +151,7 @@ func startModel[T float32 | float64](ctx context.Context, o *Options, s *samples
 	var m Model
 	var err error
 	if o.Dims > 1 || o.Init == InitKMeans {
-		m, err = multiStart(ctx, o, s, r)
+		m, err = multiStart(ctx, o, s.onDriver(d), r)
 	} else {
 		m, err = dataStart(ctx, o, s.held(), r)
 	}

@@ -419,11 +419,7 @@ func multiPrepared[T float32 | float64](m *Model, s *samples[T], normalise bool)
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	err := s.each(context.Background(), func(lo int, x []T) error {
-		_, _, err := checkFinite(x, lo*s.d)
-		return err
-	})
-	if err != nil {
+	if _, _, err := s.valueRange(); err != nil {
 		return nil, err
 	}
 	c := kernel.NewMultiCoeffs(m.K(), m.Dims, m.Covariance == Diag || m.Covariance == Spherical)

@@ -185,7 +185,12 @@ func TestMultiSplitAlongThePrincipalAxis(t *testing.T) {
 	}
 	// The axis of the data's covariance, in closed form for 2 x 2: the angle
 	// atan2(2 c_xy, c_xx - c_yy) / 2.
-	_, cov, _ := moments(context.Background(), rowSamples(x, 2), nil)
+	dr, err := kernel.NewDriver(kernel.Generic, kernel.Config{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dr.Close()
+	_, cov, _ := moments(context.Background(), rowSamples(x, 2).onDriver(dr), nil)
 	angle := math.Atan2(2*cov[1], cov[0]-cov[3]) / 2
 	m := res.Model.Means
 	dx, dy := m[2]-m[0], m[3]-m[1]

@@ -3,6 +3,7 @@ package gmm
 import (
 	"context"
 	"fmt"
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"math"
 	"math/rand/v2"
 )
@@ -13,7 +14,7 @@ import (
 // InitEvenlySpaced and InitQuantiles lie on the data's principal axis: evenly from the
 // lowest projection to the highest (the 1-D start spans [0, 1] instead), or at the
 // (k + 1/2)/K weighted quantiles of the projections.
-func multiStart[T float32 | float64](ctx context.Context, o *Options, s *samples[T], r int) (Model, error) {
+func multiStart[T float32 | float64](ctx context.Context, o *Options, s *tiled[T], r int) (Model, error) {
 	d, k := s.d, o.Components
 	mean, cov, err := moments(ctx, s, o.Weights)
 	if err != nil {
@@ -24,13 +25,12 @@ func multiStart[T float32 | float64](ctx context.Context, o *Options, s *samples
 	case InitEvenlySpaced, InitQuantiles:
 		_, axis := principalAxis(cov, d)
 		proj := make([]float64, s.n)
-		err := s.each(ctx, func(lo int, x []T) error {
+		err := s.eachTile(ctx, func(_, lo int, x []T) {
 			for i := range len(x) / d {
 				for a := range d {
 					proj[lo+i] += (float64(x[i*d+a]) - mean[a]) * axis[a]
 				}
 			}
-			return nil
 		})
 		if err != nil {
 			return Model{}, fmt.Errorf("gmm: the start stopped: %w", err)
@@ -78,41 +78,55 @@ func alongAxis(o *Options, proj, mean, axis []float64) []float64 {
 	return centres
 }
 
-// moments returns the weighted mean and covariance (d x d) of the samples s.
-func moments[T float32 | float64](ctx context.Context, s *samples[T], w []float64) (mean, cov []float64, err error) {
+// moments returns the weighted mean and covariance (d x d) of the samples s, in two
+// passes on the workers.
+func moments[T float32 | float64](ctx context.Context, s *tiled[T], w []float64) (mean, cov []float64, err error) {
 	d := s.d
 	mean, cov = make([]float64, d), make([]float64, d*d)
-	total := 0.0
-	err = s.each(ctx, func(lo int, x []T) error {
+	part := make([]float64, s.count*(d+1)) // per tile: the weighted sums, then the weight
+	err = s.eachTile(ctx, func(t, lo int, x []T) {
+		p := part[t*(d+1) : (t+1)*(d+1)]
 		for i := range len(x) / d {
 			wi := weight(w, lo+i)
-			total += wi
+			p[d] += wi
 			for a := range d {
-				mean[a] += wi * float64(x[i*d+a])
+				p[a] += wi * float64(x[i*d+a])
 			}
 		}
-		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
+	total := 0.0
+	for t := range s.count {
+		total += part[t*(d+1)+d]
+		for a := range d {
+			mean[a] += part[t*(d+1)+a]
+		}
+	}
 	for a := range d {
 		mean[a] /= total
 	}
-	err = s.each(ctx, func(lo int, x []T) error {
+	part = make([]float64, s.count*d*d)
+	err = s.eachTile(ctx, func(t, lo int, x []T) {
+		p := part[t*d*d : (t+1)*d*d]
 		for i := range len(x) / d {
 			wi := weight(w, lo+i)
 			for a := range d {
 				da := float64(x[i*d+a]) - mean[a]
 				for b := a; b < d; b++ {
-					cov[a*d+b] += wi * da * (float64(x[i*d+b]) - mean[b])
+					p[a*d+b] += wi * da * (float64(x[i*d+b]) - mean[b])
 				}
 			}
 		}
-		return nil
 	})
 	if err != nil {
 		return nil, nil, err
+	}
+	for t := range s.count {
+		for i := range cov {
+			cov[i] += part[t*d*d+i]
+		}
 	}
 	for i := range cov {
 		cov[i] /= total
@@ -124,7 +138,7 @@ func moments[T float32 | float64](ctx context.Context, s *samples[T], w []float6
 // seeds returns k centres drawn from the samples s: by weight (InitRandomFromData,
 // redrawing a few times one already taken), or by k-means++'s rule, by weight times the
 // squared distance to the nearest centre so far.
-func seeds[T float32 | float64](ctx context.Context, s *samples[T], w []float64, k int, plusPlus bool, rng *rand.Rand) ([]float64, error) {
+func seeds[T float32 | float64](ctx context.Context, s *tiled[T], w []float64, k int, plusPlus bool, rng *rand.Rand) ([]float64, error) {
 	n, d := s.n, s.d
 	centres := make([]float64, 0, k*d)
 	nearest := make([]float64, n) // squared distance to the nearest centre
@@ -135,11 +149,10 @@ func seeds[T float32 | float64](ctx context.Context, s *samples[T], w []float64,
 	buf := make([]T, d)
 	for c := range k {
 		if c > 0 && plusPlus {
-			err := s.each(ctx, func(lo int, x []T) error {
+			err := s.eachTile(ctx, func(_, lo int, x []T) {
 				for i := range len(x) / d {
 					nearest[lo+i] = min(nearest[lo+i], dist2(x[i*d:(i+1)*d], centres[(c-1)*d:]))
 				}
-				return nil
 			})
 			if err != nil {
 				return nil, err
@@ -204,31 +217,35 @@ func taken[T float32 | float64](centres []float64, v []T) bool {
 // samples nearest centre c: their share of the weight, their mean and their covariance,
 // floored. A centre no sample is nearest to gets the weight 1e-3/K, its centre as mean
 // and the data's covariance cov over K^2.
-func fromCentresMulti[T float32 | float64](ctx context.Context, s *samples[T], w []float64, centres, cov []float64) (Model, error) {
+func fromCentresMulti[T float32 | float64](ctx context.Context, s *tiled[T], w []float64, centres, cov []float64) (Model, error) {
 	d := s.d
 	k := len(centres) / d
 	m := Model{Dims: d, Weights: make([]float64, k), Means: make([]float64, k*d), Covariances: make([]float64, k*d*d)}
-	sum, sq := make([]float64, k*d), make([]float64, k*d*d)
-	total := 0.0
-	err := s.each(ctx, func(lo int, x []T) error {
+	// Per tile: each cluster's weight (N), shifted sums (S) and products (Q), and the
+	// total weight (LogLik).
+	parts := newPartials(s.count, k, d)
+	err := s.eachTile(ctx, func(t, lo int, x []T) {
+		p := &parts[t]
 		for i := range len(x) / d {
 			best := nearest(x[i*d:(i+1)*d], centres)
 			wi := weight(w, lo+i)
-			total += wi
-			m.Weights[best] += wi
+			p.LogLik += wi
+			p.N[best] += wi
 			for a := range d {
 				da := float64(x[i*d+a]) - centres[best*d+a]
-				sum[best*d+a] += wi * da
+				p.S[best*d+a] += wi * da
 				for b := a; b < d; b++ {
-					sq[(best*d+a)*d+b] += wi * da * (float64(x[i*d+b]) - centres[best*d+b])
+					p.Q[(best*d+a)*d+b] += wi * da * (float64(x[i*d+b]) - centres[best*d+b])
 				}
 			}
 		}
-		return nil
 	})
 	if err != nil {
 		return Model{}, err
 	}
+	all := sumPartials(parts, k, d)
+	copy(m.Weights, all.N)
+	sum, sq, total := all.S, all.Q, all.LogLik
 	floor := make([]float64, d)
 	for a := range d {
 		floor[a] = varianceFloor(cov[a*d+a], 0)
@@ -265,7 +282,7 @@ func fromCentresMulti[T float32 | float64](ctx context.Context, s *samples[T], w
 // the centres move by less, in squared distance summed, than 1e-4 of the mean of the
 // data's variances cov's diagonal holds (scikit-learn's tolerance), or 300 iterations. A
 // centre nearest no sample stays.
-func lloyd[T float32 | float64](ctx context.Context, s *samples[T], w []float64, centres, cov []float64) error {
+func lloyd[T float32 | float64](ctx context.Context, s *tiled[T], w []float64, centres, cov []float64) error {
 	d := s.d
 	k := len(centres) / d
 	tol := 0.0
@@ -273,24 +290,27 @@ func lloyd[T float32 | float64](ctx context.Context, s *samples[T], w []float64,
 		tol += cov[a*d+a]
 	}
 	tol *= 1e-4 / float64(d)
-	sum, mass := make([]float64, k*d), make([]float64, k)
+	parts := newPartials(s.count, k, d) // per tile: each cluster's weight (N) and sums (S)
 	for range 300 {
-		clear(sum)
-		clear(mass)
-		err := s.each(ctx, func(lo int, x []T) error {
+		for t := range parts {
+			parts[t].Reset()
+		}
+		err := s.eachTile(ctx, func(t, lo int, x []T) {
+			p := &parts[t]
 			for i := range len(x) / d {
 				best := nearest(x[i*d:(i+1)*d], centres)
 				wi := weight(w, lo+i)
-				mass[best] += wi
+				p.N[best] += wi
 				for a := range d {
-					sum[best*d+a] += wi * float64(x[i*d+a])
+					p.S[best*d+a] += wi * float64(x[i*d+a])
 				}
 			}
-			return nil
 		})
 		if err != nil {
 			return err
 		}
+		all := sumPartials(parts, k, d)
+		sum, mass := all.S, all.N
 		shift := 0.0
 		for c := range k {
 			if !(mass[c] > 0) {
@@ -307,4 +327,23 @@ func lloyd[T float32 | float64](ctx context.Context, s *samples[T], w []float64,
 		}
 	}
 	return nil
+}
+
+// newPartials returns n zeroed statistics of k components over d features: one per tile
+// of a pass, what checkStatsMemory bounds.
+func newPartials(n, k, d int) []kernel.MultiStats {
+	out := make([]kernel.MultiStats, n)
+	for t := range out {
+		out[t] = *kernel.NewMultiStats(k, d)
+	}
+	return out
+}
+
+// sumPartials returns the sum of the tiles' statistics, added up in tile order.
+func sumPartials(parts []kernel.MultiStats, k, d int) *kernel.MultiStats {
+	all := kernel.NewMultiStats(k, d)
+	for t := range parts {
+		all.Add(&parts[t])
+	}
+	return all
 }

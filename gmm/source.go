@@ -2,6 +2,8 @@ package gmm
 
 import (
 	"context"
+	"fmt"
+	"math"
 
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
@@ -17,6 +19,15 @@ type Source[T float32 | float64] interface {
 	// features, all below Len. It is called from several goroutines at once, on
 	// disjoint ranges, and must give the same values for a sample every time.
 	Read(dst []T, lo int)
+}
+
+// A RangedSource is a Source that knows where its values lie: every value it reads is
+// finite and within Range. FitSource, SelectComponentsSource and PredictSource then skip
+// the pass that checks the samples; a source whose values leave its range gets fits and
+// labels of no meaning.
+type RangedSource[T float32 | float64] interface {
+	Source[T]
+	Range() (lo, hi float64)
 }
 
 // blockSamples is how many samples the starts and checks read from a source at a time.
@@ -83,6 +94,48 @@ func (s *samples[T]) each(ctx context.Context, f func(lo int, x []T) error) erro
 		}
 	}
 	return nil
+}
+
+// tiled are samples as the passes of a start read them on a driver's workers, a tile at
+// a time; each tile's results are kept apart and added up in tile order by the caller,
+// so that a start gives the same bits for any number of workers.
+type tiled[T float32 | float64] struct {
+	*samples[T]
+	dr    *kernel.Driver
+	tiles kernel.Tiles[T]
+	count int // tiles in a pass
+}
+
+// onDriver returns s as the passes on d read them.
+func (s *samples[T]) onDriver(d *kernel.Driver) *tiled[T] {
+	return &tiled[T]{samples: s, dr: d, tiles: s.tiles(d), count: d.Tiles(s.n)}
+}
+
+// eachTile calls f with the index of every tile, its first sample and its samples, on
+// the workers: f writes only to its tile's results. It returns ctx's error if ctx stopped
+// the pass.
+func (tl *tiled[T]) eachTile(ctx context.Context, f func(t, lo int, x []T)) error {
+	tl.dr.ForTiles(tl.n, func(w, t, lo, hi int) { f(t, lo, tl.tiles.Tile(w, lo, hi)) })
+	return ctx.Err()
+}
+
+// valueRange returns the range of the samples' values, from a RangedSource's word or one
+// pass over them that fails on the first NaN or infinite value.
+func (s *samples[T]) valueRange() (lo, hi float64, err error) {
+	if r, ok := s.src.(RangedSource[T]); ok {
+		lo, hi = r.Range()
+		if !(lo <= hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+			return 0, 0, fmt.Errorf("gmm: %w: a source's range [%v, %v]", ErrInvalidData, lo, hi)
+		}
+		return lo, hi, nil
+	}
+	lo, hi = math.Inf(1), math.Inf(-1)
+	err = s.each(context.Background(), func(first int, x []T) error {
+		l, h, err := checkFinite(x, first*s.d)
+		lo, hi = min(lo, l), max(hi, h)
+		return err
+	})
+	return lo, hi, err
 }
 
 // at returns sample i, in buf if the samples are read.

@@ -148,6 +148,7 @@ func TestSourceErrors(t *testing.T) {
 		{"NaN", fitSourceErr(copySource[float64]{bad, 3}, opt), fitErr.Error()},
 		{"weights", fitSourceErr(copySource[float64]{x, 3}, gmm.Options{Dims: 3, Components: 2, MaxIter: 5, Weights: []float64{1}}), "1 weights for 100 samples"},
 		{"dims", fitSourceErr(copySource[float64]{x, 3}, gmm.Options{Dims: 40, Components: 2, MaxIter: 5}), "Dims is 40"},
+		{"range", fitSourceErr(rangedSource{copySource[float64]{x, 3}, math.NaN()}, opt), "a source's range [NaN, 1]"},
 		{"predict nil", gmm.PredictSource[float64](t.Context(), &m, nil, nil, gmm.Exec{}), "no source"},
 		{"predict length", gmm.PredictSource(t.Context(), &m, make([]uint16, 99), copySource[float64]{x, 3}, gmm.Exec{}), "99 labels for 100 samples"},
 		{"predict NaN", gmm.PredictSource(t.Context(), &m, make([]uint16, 100), copySource[float64]{bad, 3}, gmm.Exec{}), fitErr.Error()},
@@ -162,6 +163,14 @@ func TestSourceErrors(t *testing.T) {
 		t.Errorf("a cancelled fit from a source: %v", err)
 	}
 }
+
+// rangedSource is a source that states its values' range, [lo, 1].
+type rangedSource struct {
+	copySource[float64]
+	lo float64
+}
+
+func (s rangedSource) Range() (lo, hi float64) { return s.lo, 1 }
 
 func fitSourceErr(src gmm.Source[float64], opt gmm.Options) error {
 	_, err := gmm.FitSource(context.Background(), src, opt)

@@ -74,6 +74,19 @@ func ColourPixels[T float32 | float64](img image.Image, ch Channel, bits int) (*
 // Len returns the number of pixels.
 func (p *Pixels[T]) Len() int { return p.n }
 
+// Range returns bounds on the samples' values, which makes Pixels a gmm.RangedSource: R,
+// G, B in [0, 1]; Y, Cb, Cr within [-1, 2] (Cb and Cr of an RGB image reach 1.002);
+// L*, a*, b* within [-128, 128].
+func (p *Pixels[T]) Range() (lo, hi float64) {
+	switch p.src.ch {
+	case RGB:
+		return 0, 1
+	case YCbCr:
+		return -1, 2
+	}
+	return -128, 128
+}
+
 // Read sets dst to the samples of the pixels from lo on, row by row, 3 values each. The
 // planes of a JPEG and 8-bit RGBA, what the decoders give, are read in loops of their
 // own; other images through their RGB values.

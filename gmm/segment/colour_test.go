@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
@@ -194,6 +195,9 @@ func TestPixelsReadSpansAsColourSamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := px.Len()
+			if lo, hi := px.Range(); slices.ContainsFunc(want, func(v float64) bool { return v < lo || v > hi }) {
+				t.Errorf("%T %v: a sample outside the range [%v, %v]", img, ch, lo, hi)
+			}
 			if 3*n != len(want) {
 				t.Fatalf("%T %v: %d pixels, %d samples", img, ch, n, len(want)/3)
 			}

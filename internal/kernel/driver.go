@@ -221,6 +221,20 @@ func (d *Driver) Pinned() bool { return d.pin }
 // tiles returns the number of tiles that cover n samples.
 func (d *Driver) tiles(n int) int { return (n + d.tile - 1) / d.tile }
 
+// Tiles returns the number of tiles of a pass over n samples.
+func (d *Driver) Tiles(n int) int { return d.tiles(n) }
+
+// ForTiles calls f(w, t, lo, hi) for every tile t of a pass over n samples, its samples
+// [lo, hi), on d's workers (w is the worker's index, below Threads). The tiles are the
+// kernels', so that results kept per tile and added up in tile order give the same bits
+// for any number of workers. f must write only to its tile's results.
+func (d *Driver) ForTiles(n int, f func(w, t, lo, hi int)) { d.forTiles(n, tileFunc(f)) }
+
+// tileFunc is a function run on every tile of a pass.
+type tileFunc func(w, t, lo, hi int)
+
+func (f tileFunc) run(w, t, lo, hi int) { f(w, t, lo, hi) }
+
 // runTiles takes tiles of the current pass, as worker w, until none is left.
 func (d *Driver) runTiles(w int) {
 	p := &d.pass

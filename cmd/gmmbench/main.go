@@ -614,7 +614,7 @@ func printImage(w io.Writer, r *imageRun) {
 }
 
 // benchMulti measures the multichannel pass over samples of d features, full covariances,
-// in both precisions and every thread count and size: the Go kernel, the only one so far.
+// on every kernel, in both precisions and every thread count and size.
 func benchMulti(ctx context.Context, c *config, d int) ([]estepRow, error) {
 	k := c.components
 	coef := kernel.NewMultiCoeffs(k, d, false)
@@ -626,10 +626,6 @@ func benchMulti(ctx context.Context, c *config, d int) ([]estepRow, error) {
 			coef.Prec[j*d*d+a*d+a] = 1 / sd
 		}
 	}
-	kern, err := kernel.Lookup("generic")
-	if err != nil {
-		return nil, err
-	}
 	var rows []estepRow
 	for _, n := range c.sizes {
 		x, err := gen.Mixture(uint64(n), n*d, []float64{1}, []float64{0.5}, []float64{0.3})
@@ -637,23 +633,29 @@ func benchMulti(ctx context.Context, c *config, d int) ([]estepRow, error) {
 			return nil, err
 		}
 		x32 := gen.Float32s(x)
-		for _, prec := range []string{"f64", "f32"} {
-			for _, t := range c.threads {
-				dr, err := kernel.NewDriver(kern, kernel.Config{Threads: t, Pin: c.pin})
-				if err != nil {
-					return nil, err
+		for _, name := range kernel.Available() {
+			kern, err := kernel.Lookup(name)
+			if err != nil {
+				return nil, err
+			}
+			for _, prec := range []string{"f64", "f32"} {
+				for _, t := range c.threads {
+					dr, err := kernel.NewDriver(kern, kernel.Config{Threads: t, Pin: c.pin})
+					if err != nil {
+						return nil, err
+					}
+					s := kernel.NewMultiStats(k, d)
+					pass := func() { kernel.DriveMultiEStep(dr, kernel.Rows[float64]{X: x, D: d}, n, nil, coef, s) }
+					if prec == "f32" {
+						pass = func() { kernel.DriveMultiEStep(dr, kernel.Rows[float32]{X: x32, D: d}, n, nil, coef, s) }
+					}
+					ns, err := median(ctx, c, n, pass)
+					dr.Close()
+					if err != nil {
+						return nil, err
+					}
+					rows = append(rows, estepRow{Dims: d, Kernel: name, Precision: prec, Threads: t, N: n, NsPerPx: ns, PxPerSec: 1e9 / ns})
 				}
-				s := kernel.NewMultiStats(k, d)
-				pass := func() { kernel.DriveMultiEStep(dr, kernel.Rows[float64]{X: x, D: d}, n, nil, coef, s) }
-				if prec == "f32" {
-					pass = func() { kernel.DriveMultiEStep(dr, kernel.Rows[float32]{X: x32, D: d}, n, nil, coef, s) }
-				}
-				ns, err := median(ctx, c, n, pass)
-				dr.Close()
-				if err != nil {
-					return nil, err
-				}
-				rows = append(rows, estepRow{Dims: d, Kernel: "generic", Precision: prec, Threads: t, N: n, NsPerPx: ns, PxPerSec: 1e9 / ns})
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // multiStart returns the start of run r for the samples s: K centres, as Init chooses
@@ -24,18 +25,15 @@ func multiStart[T float32 | float64](ctx context.Context, o *Options, s *tiled[T
 	switch o.Init {
 	case InitEvenlySpaced, InitQuantiles:
 		_, axis := principalAxis(cov, d)
-		proj := make([]float64, s.n)
-		err := s.eachTile(ctx, func(_, lo int, x []T) {
-			for i := range len(x) / d {
-				for a := range d {
-					proj[lo+i] += (float64(x[i*d+a]) - mean[a]) * axis[a]
-				}
-			}
-		})
+		t, err := axisPoints(ctx, o, s, mean, axis)
 		if err != nil {
 			return Model{}, fmt.Errorf("gmm: the start stopped: %w", err)
 		}
-		centres = alongAxis(o, proj, mean, axis)
+		for c := range k {
+			for a := range d {
+				centres = append(centres, mean[a]+t[c]*axis[a])
+			}
+		}
 	case InitRandomFromData, InitKMeansPP, InitKMeans:
 		rng := rand.New(rand.NewPCG(o.Seed, uint64(r)))
 		if centres, err = seeds(ctx, s, o.Weights, k, o.Init != InitRandomFromData, rng); err != nil {
@@ -56,26 +54,43 @@ func multiStart[T float32 | float64](ctx context.Context, o *Options, s *tiled[T
 	return m, nil
 }
 
-// alongAxis returns the K centres of InitEvenlySpaced or InitQuantiles on the axis
-// through mean, given the samples' projections on it.
-func alongAxis(o *Options, proj, mean, axis []float64) []float64 {
-	k, d := o.Components, len(mean)
-	s := summarise(proj, o.Weights)
+// axisPoints returns where the K centres of InitEvenlySpaced or InitQuantiles lie on the
+// axis through mean, as distances along it: evenly from the lowest projection of a sample
+// to the highest (their range, found tile by tile), or at the weighted quantiles of the
+// projections (which are kept, one a sample).
+func axisPoints[T float32 | float64](ctx context.Context, o *Options, s *tiled[T], mean, axis []float64) ([]float64, error) {
+	d, k := s.d, o.Components
+	project := func(x []T, i int) float64 {
+		p := 0.0
+		for a := range d {
+			p += (float64(x[i*d+a]) - mean[a]) * axis[a]
+		}
+		return p
+	}
 	t := make([]float64, k)
 	if o.Init == InitQuantiles {
-		quantiles(proj, o.Weights, s, t)
-	} else {
-		for c := range t {
-			t[c] = s.min + (s.max-s.min)*float64(c)/float64(max(k-1, 1))
-		}
+		proj := make([]float64, s.n)
+		err := s.eachTile(ctx, func(_, lo int, x []T) {
+			for i := range len(x) / d {
+				proj[lo+i] = project(x, i)
+			}
+		})
+		quantiles(proj, o.Weights, summarise(proj, o.Weights), t)
+		return t, err
 	}
-	centres := make([]float64, 0, k*d)
-	for c := range k {
-		for a := range d {
-			centres = append(centres, mean[a]+t[c]*axis[a])
+	lo, hi := make([]float64, s.count), make([]float64, s.count) // per tile
+	err := s.eachTile(ctx, func(tile, _ int, x []T) {
+		lo[tile], hi[tile] = math.Inf(1), math.Inf(-1)
+		for i := range len(x) / d {
+			p := project(x, i)
+			lo[tile], hi[tile] = math.Min(lo[tile], p), math.Max(hi[tile], p)
 		}
+	})
+	least, most := slices.Min(lo), slices.Max(hi)
+	for c := range t {
+		t[c] = least + (most-least)*float64(c)/float64(max(k-1, 1))
 	}
-	return centres
+	return t, err
 }
 
 // moments returns the weighted mean and covariance (d x d) of the samples s, in two

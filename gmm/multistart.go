@@ -80,11 +80,12 @@ func axisPoints[T float32 | float64](ctx context.Context, o *Options, s *tiled[T
 	}
 	lo, hi := make([]float64, s.count), make([]float64, s.count) // per tile
 	err := s.eachTile(ctx, func(tile, _ int, x []T) {
-		lo[tile], hi[tile] = math.Inf(1), math.Inf(-1)
+		least, most := math.Inf(1), math.Inf(-1) // kept here, not in lo and hi, which tiles share cache lines of
 		for i := range len(x) / d {
 			p := project(x, i)
-			lo[tile], hi[tile] = math.Min(lo[tile], p), math.Max(hi[tile], p)
+			least, most = min(least, p), max(most, p)
 		}
+		lo[tile], hi[tile] = least, most
 	})
 	least, most := slices.Min(lo), slices.Max(hi)
 	for c := range t {
@@ -100,7 +101,7 @@ func moments[T float32 | float64](ctx context.Context, s *tiled[T], w []float64)
 	mean, cov = make([]float64, d), make([]float64, d*d)
 	part := make([]float64, s.count*(d+1)) // per tile: the weighted sums, then the weight
 	err = s.eachTile(ctx, func(t, lo int, x []T) {
-		p := part[t*(d+1) : (t+1)*(d+1)]
+		p := make([]float64, d+1) // summed here: neighbouring tiles' parts share cache lines
 		for i := range len(x) / d {
 			wi := weight(w, lo+i)
 			p[d] += wi
@@ -108,6 +109,7 @@ func moments[T float32 | float64](ctx context.Context, s *tiled[T], w []float64)
 				p[a] += wi * float64(x[i*d+a])
 			}
 		}
+		copy(part[t*(d+1):], p)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -124,7 +126,8 @@ func moments[T float32 | float64](ctx context.Context, s *tiled[T], w []float64)
 	}
 	part = make([]float64, s.count*d*d)
 	err = s.eachTile(ctx, func(t, lo int, x []T) {
-		p := part[t*d*d : (t+1)*d*d]
+		p := make([]float64, d*d) // summed here: neighbouring tiles' parts share cache lines
+		defer copy(part[t*d*d:], p)
 		for i := range len(x) / d {
 			wi := weight(w, lo+i)
 			for a := range d {
@@ -241,10 +244,12 @@ func fromCentresMulti[T float32 | float64](ctx context.Context, s *tiled[T], w [
 	parts := newPartials(s.count, k, d)
 	err := s.eachTile(ctx, func(t, lo int, x []T) {
 		p := &parts[t]
+		total := 0.0 // summed here: neighbouring tiles' LogLik share cache lines
+		defer func() { p.LogLik = total }()
 		for i := range len(x) / d {
 			best := nearest(x[i*d:(i+1)*d], centres)
 			wi := weight(w, lo+i)
-			p.LogLik += wi
+			total += wi
 			p.N[best] += wi
 			for a := range d {
 				da := float64(x[i*d+a]) - centres[best*d+a]

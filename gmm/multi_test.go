@@ -371,3 +371,45 @@ func TestMultiScoresBeyondReach(t *testing.T) {
 		t.Errorf("responsibilities %v (%v)", proba, err)
 	}
 }
+
+// Whole multichannel fits on every kernel agree with the generic kernel's to 1e-10
+// relative at every iteration (the log-likelihood and the final parameters), for 2 to 5
+// features, every covariance type, weighted or not.
+func TestMultiFitKernelsAgree(t *testing.T) {
+	for d := 2; d <= 5; d++ {
+		x := colours(uint64(d), 5003, d, 4)
+		w := make([]float64, len(x)/d)
+		for i := range w {
+			w[i] = float64(1 + i%3)
+		}
+		for _, c := range allTypes {
+			for _, weights := range [][]float64{nil, w} {
+				opt := Options{Dims: d, Covariance: c, Components: 4, MaxIter: 15, Init: InitQuantiles, Weights: weights}
+				opt.Kernel = "generic"
+				want, err := Fit(t.Context(), x, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, kern := range kernel.Available() {
+					opt.Kernel = kern
+					got, err := Fit(t.Context(), x, opt)
+					if err != nil {
+						t.Fatal(err)
+					}
+					what := fmt.Sprintf("%s d=%d %v weighted=%v", kern, d, c, weights != nil)
+					for i, s := range want.History {
+						if a, b := got.History[i].LogLikelihood, s.LogLikelihood; math.Abs(a-b) > 1e-10*math.Abs(b) {
+							t.Fatalf("%s: iteration %d: log-likelihood %v, generic %v", what, i, a, b)
+						}
+					}
+					for i, v := range slices.Concat(want.Model.Weights, want.Model.Means, want.Model.Covariances) {
+						g := slices.Concat(got.Model.Weights, got.Model.Means, got.Model.Covariances)[i]
+						if math.Abs(g-v) > 1e-10*math.Abs(v) {
+							t.Fatalf("%s: parameter %d is %v, generic %v", what, i, g, v)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -242,3 +242,24 @@ func BenchmarkMultiEStep(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTranspose is what the multichannel kernels pay to turn a block of row-major
+// samples into planes, per sample.
+func BenchmarkTranspose(b *testing.B) {
+	const d, n = 3, 256
+	x := uniform(rand.New(rand.NewPCG(1, 1)), d*n, 0, 1)
+	planes := make([]float64, d*n)
+	b.Run("f64/d=3", func(b *testing.B) {
+		for b.Loop() {
+			transpose(planes, x, d, n)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/sample")
+	})
+	x32, planes32 := gen.Float32s(x), make([]float32, d*n)
+	b.Run("f32/d=3", func(b *testing.B) {
+		for b.Loop() {
+			transpose(planes32, x32, d, n)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/sample")
+	})
+}

@@ -387,3 +387,21 @@ func DriveMultiClassify[T Float](dr *Driver, dst []uint16, x Tiles[T], c *MultiC
 func DriveMultiScores[T Float](dr *Driver, score, resp []float64, x Tiles[T], c *MultiCoeffs) {
 	dr.forTiles(len(score), &multiTask[T]{x: x, c: c, score: score, resp: resp})
 }
+
+// transpose sets planes (d planes of n) to the n samples of d features in x, row-major.
+func transpose[T Float](planes, x []T, d, n int) {
+	switch d {
+	case 3:
+		p0, p1, p2 := planes[:n], planes[n:2*n], planes[2*n:3*n]
+		for i := range n {
+			v := x[3*i : 3*i+3 : 3*i+3]
+			p0[i], p1[i], p2[i] = v[0], v[1], v[2]
+		}
+	default:
+		for i := range n {
+			for j := range d {
+				planes[j*n+i] = x[i*d+j]
+			}
+		}
+	}
+}

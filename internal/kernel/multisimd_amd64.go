@@ -192,24 +192,6 @@ func (f *multiFrame[T]) addInto(s *MultiStats, terms [][2]int, k, d, l int) {
 	s.LogLik += laneSum(f.ll)
 }
 
-// transpose sets planes (d planes of n) to the n samples of d features in x, row-major.
-func transpose[T Float](planes, x []T, d, n int) {
-	switch d {
-	case 3:
-		p0, p1, p2 := planes[:n], planes[n:2*n], planes[2*n:3*n]
-		for i := range n {
-			v := x[3*i : 3*i+3 : 3*i+3]
-			p0[i], p1[i], p2[i] = v[0], v[1], v[2]
-		}
-	default:
-		for i := range n {
-			for j := range d {
-				planes[j*n+i] = x[i*d+j]
-			}
-		}
-	}
-}
-
 // classify is the table's MultiClassify: for D of 2 to 4, blocks of whole registers of
 // samples, transposed to planes, through the generated labelling; the samples past the
 // last whole register one by one through Generic's code, under c rounded to T. Other D

@@ -13,7 +13,6 @@ import (
 	"github.com/gmmsimd/gmmsimd/asm/internal/emit"
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
-	. "github.com/mmcloughlin/avo/reg"
 )
 
 func main() {
@@ -54,24 +53,8 @@ func classify(p *emit.Prec) {
 		ADDQ(U8(96), cp)
 		CMPQ(cp, end)
 		JB(LabelRef("component"))
-		store(p, idx, Mem{Base: dst})
+		p.StoreLabels(idx, Mem{Base: dst})
 	})
 	VZEROUPPER()
 	RET()
-}
-
-// store writes the lanes of idx, whole numbers below 65536, as uint16 at dst.
-func store(p *emit.Prec, idx VecVirtual, dst Mem) {
-	if p.Is64() {
-		w := XMM()
-		VCVTTPD2DQY(idx, w)
-		VPACKUSDW(w, w, w)
-		VMOVQ(w, dst)
-		return
-	}
-	w, hi := YMM(), XMM()
-	VCVTTPS2DQ(idx, w)
-	VEXTRACTI128(U8(1), w, hi)
-	VPACKUSDW(hi, w.AsX(), hi)
-	VMOVDQU(hi, dst)
 }

@@ -397,25 +397,7 @@ func (g *kernel) samples() (x, w VecVirtual) {
 
 // weights loads the current samples' weights as a register of T (float32 lanes narrow
 // the float64 weights). Only for the weighted kernels.
-func (g *kernel) weights() VecVirtual {
-	w := g.p.Vec()
-	if g.p.Is64() {
-		VMOVUPD(g.w, w)
-		return w
-	}
-	if g.p.EVEX {
-		hi := YMM()
-		VCVTPD2PS(g.w, w.AsY())
-		VCVTPD2PS(g.w.Offset(64), hi)
-		VINSERTF64X4(U8(1), hi, w, w)
-		return w
-	}
-	hi := XMM()
-	VCVTPD2PSY(g.w, w.AsX())
-	VCVTPD2PSY(g.w.Offset(32), hi)
-	VINSERTF128(U8(1), hi, w, w)
-	return w
-}
+func (g *kernel) weights() VecVirtual { return g.p.LoadWeights(g.w) }
 
 // finish emits, from the max m and the exp-sum s, the log-likelihood's share of these
 // samples, and returns the register of w/s (1/s unweighted), by which each
@@ -468,25 +450,8 @@ func (g *kernel) finish(m, s, w VecVirtual) VecVirtual {
 	return inv
 }
 
-// widen returns half 0 (low) or 1 (high) of a float32 register as float64x4.
-func (g *kernel) widen(v VecVirtual, half int) VecVirtual {
-	out := g.d.Vec()
-	switch {
-	case half == 0 && g.p.EVEX:
-		VCVTPS2PD(v.AsY(), out)
-	case half == 0:
-		VCVTPS2PD(v.AsX(), out)
-	case g.p.EVEX:
-		hi := YMM()
-		VEXTRACTF64X4(U8(1), v, hi)
-		VCVTPS2PD(hi, out)
-	default:
-		hi := XMM()
-		VEXTRACTF128(U8(1), v, hi)
-		VCVTPS2PD(hi, out)
-	}
-	return out
-}
+// widen returns half 0 (low) or 1 (high) of a float32 register as float64.
+func (g *kernel) widen(v VecVirtual, half int) VecVirtual { return g.p.Widen(v, half) }
 
 // accumulate emits, for responsibility r of component k at samples x (register xv):
 // N += r, D += r d, B += r d^2 with d = x - mean, into the component's sums (float64, or

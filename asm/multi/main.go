@@ -316,10 +316,10 @@ func (g *sweep) finish(m, s VecVirtual) VecVirtual {
 			VADDPD(ll, m, m)
 			VMOVUPD(m, ll)
 		} else {
-			VMULPD(widen(g.dbl, s, 0), g.prod[0], g.prod[0])
-			VMULPD(widen(g.dbl, s, 1), g.prod[1], g.prod[1])
-			lo := widen(g.dbl, m, 0)
-			VADDPD(widen(g.dbl, m, 1), lo, lo)
+			VMULPD(p.Widen(s, 0), g.prod[0], g.prod[0])
+			VMULPD(p.Widen(s, 1), g.prod[1], g.prod[1])
+			lo := p.Widen(m, 0)
+			VADDPD(p.Widen(m, 1), lo, lo)
 			VADDPD(ll, lo, lo)
 			VMOVUPD(lo, ll)
 		}
@@ -337,55 +337,15 @@ func (g *sweep) finish(m, s VecVirtual) VecVirtual {
 	for half := range halves {
 		wide := l
 		if !p.Is64() {
-			wide = widen(g.dbl, l, half)
+			wide = p.Widen(l, half)
 		}
 		VMULPD(Mem{Base: g.w, Disp: g.dbl.Width * half}, wide, wide)
 		VADDPD(ll, wide, wide)
 		VMOVUPD(wide, ll)
 	}
-	wv := weights(p, Mem{Base: g.w})
+	wv := p.LoadWeights(Mem{Base: g.w})
 	p.Div(s, wv, inv)
 	return inv
-}
-
-// weights loads a register of float64 weights as T (float32 lanes narrow them).
-func weights(p *emit.Prec, w Mem) VecVirtual {
-	v := p.Vec()
-	switch {
-	case p.Is64():
-		VMOVUPD(w, v)
-	case p.EVEX:
-		hi := YMM()
-		VCVTPD2PS(w, v.AsY())
-		VCVTPD2PS(w.Offset(64), hi)
-		VINSERTF64X4(U8(1), hi, v, v)
-	default:
-		hi := XMM()
-		VCVTPD2PSY(w, v.AsX())
-		VCVTPD2PSY(w.Offset(32), hi)
-		VINSERTF128(U8(1), hi, v, v)
-	}
-	return v
-}
-
-// widen returns half 0 (low) or 1 (high) of a float32 register as float64.
-func widen(dbl *emit.Prec, v VecVirtual, half int) VecVirtual {
-	out := dbl.Vec()
-	switch {
-	case half == 0 && dbl.EVEX:
-		VCVTPS2PD(v.AsY(), out)
-	case half == 0:
-		VCVTPS2PD(v.AsX(), out)
-	case dbl.EVEX:
-		hi := YMM()
-		VEXTRACTF64X4(U8(1), v, hi)
-		VCVTPS2PD(hi, out)
-	default:
-		hi := XMM()
-		VEXTRACTF128(U8(1), v, hi)
-		VCVTPS2PD(hi, out)
-	}
-	return out
 }
 
 // term is one of the moments' sums: N (j = l = -1), S_j (l = -1) or Q_jl.
@@ -465,7 +425,7 @@ func moments(p, dbl *emit.Prec, s shape) {
 		})
 		acc := Load(Param("acc").Base(), GP64())
 		for i, t := range grp {
-			addSum(p, dbl, sums[i], Mem{Base: acc, Disp: t * dbl.Width})
+			addSum(p, sums[i], Mem{Base: acc, Disp: t * dbl.Width})
 		}
 	}
 	VZEROUPPER()
@@ -497,13 +457,13 @@ func accumulate(p *emit.Prec, all []term, grp []int, sums []VecVirtual, r VecVir
 
 // addSum adds a register of sums into the float64 lanes at dst (float32 ones widened, both
 // halves into the same lanes).
-func addSum(p, dbl *emit.Prec, v VecVirtual, dst Mem) {
+func addSum(p *emit.Prec, v VecVirtual, dst Mem) {
 	if p.Is64() {
 		VADDPD(dst, v, v)
 		VMOVUPD(v, dst)
 		return
 	}
-	lo, hi := widen(dbl, v, 0), widen(dbl, v, 1)
+	lo, hi := p.Widen(v, 0), p.Widen(v, 1)
 	VADDPD(hi, lo, lo)
 	VADDPD(dst, lo, lo)
 	VMOVUPD(lo, dst)
@@ -550,36 +510,8 @@ func classify(p *emit.Prec, s shape) {
 		ADDQ(U32(s.values()*p.Size), cp)
 		CMPQ(cp, end)
 		JB(LabelRef("component"))
-		storeLabels(p, idx, Mem{Base: dst})
+		p.StoreLabels(idx, Mem{Base: dst})
 	})
 	VZEROUPPER()
 	RET()
-}
-
-// storeLabels writes the lanes of idx, whole numbers below 65536, as uint16 at dst.
-func storeLabels(p *emit.Prec, idx VecVirtual, dst Mem) {
-	switch {
-	case p.Is64() && p.EVEX:
-		w, hi := YMM(), XMM()
-		VCVTTPD2DQ(idx, w)
-		VEXTRACTI128(U8(1), w, hi)
-		VPACKUSDW(hi, w.AsX(), hi)
-		VMOVDQU(hi, dst)
-	case p.EVEX:
-		w, out := ZMM(), YMM()
-		VCVTTPS2DQ(idx, w)
-		VPMOVDW(w, out)
-		VMOVDQU(out, dst)
-	case p.Is64():
-		w := XMM()
-		VCVTTPD2DQY(idx, w)
-		VPACKUSDW(w, w, w)
-		VMOVQ(w, dst)
-	default:
-		w, hi := YMM(), XMM()
-		VCVTTPS2DQ(idx, w)
-		VEXTRACTI128(U8(1), w, hi)
-		VPACKUSDW(hi, w.AsX(), hi)
-		VMOVDQU(hi, dst)
-	}
 }

@@ -328,33 +328,47 @@ func benchEStep(ctx context.Context, c *config) ([]estepRow, error) {
 		}
 		x32 := gen.Float32s(x)
 		coef := kernel.NewCoeffs(truth.Weights, truth.Means, truth.Variances())
-		for _, name := range kernel.Available() {
-			kern, err := kernel.Lookup(name)
-			if err != nil {
-				return nil, err
+		s := kernel.NewStats(c.components)
+		r, err := measure(ctx, c, n, 1, func(d *kernel.Driver, prec string) func() {
+			if prec == "f32" {
+				return func() { kernel.EStep(d, x32, nil, coef, s) }
 			}
-			for _, prec := range []string{"f64", "f32"} {
-				for _, t := range c.threads {
-					d, err := kernel.NewDriver(kern, kernel.Config{Threads: t, Pin: c.pin})
-					if err != nil {
-						return nil, err
-					}
-					s := kernel.NewStats(c.components)
-					pass := func() { kernel.EStep(d, x, nil, coef, s) }
-					if prec == "f32" {
-						pass = func() { kernel.EStep(d, x32, nil, coef, s) }
-					}
-					ns, err := median(ctx, c, n, pass)
-					d.Close()
-					if err != nil {
-						return nil, err
-					}
-					rows = append(rows, estepRow{Dims: 1, Kernel: name, Precision: prec, Threads: t, N: n, NsPerPx: ns, PxPerSec: 1e9 / ns})
+			return func() { kernel.EStep(d, x, nil, coef, s) }
+		})
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r...)
+	}
+	ratios(rows)
+	return rows, nil
+}
+
+// measure returns a row of the pass over n samples of dims features that pass makes for
+// a driver and a precision ("f64" or "f32"), for every kernel, precision and thread
+// count.
+func measure(ctx context.Context, c *config, n, dims int, pass func(d *kernel.Driver, prec string) func()) ([]estepRow, error) {
+	var rows []estepRow
+	for _, name := range kernel.Available() {
+		kern, err := kernel.Lookup(name)
+		if err != nil {
+			return nil, err
+		}
+		for _, prec := range []string{"f64", "f32"} {
+			for _, t := range c.threads {
+				d, err := kernel.NewDriver(kern, kernel.Config{Threads: t, Pin: c.pin})
+				if err != nil {
+					return nil, err
 				}
+				ns, err := median(ctx, c, n, pass(d, prec))
+				d.Close()
+				if err != nil {
+					return nil, err
+				}
+				rows = append(rows, estepRow{Dims: dims, Kernel: name, Precision: prec, Threads: t, N: n, NsPerPx: ns, PxPerSec: 1e9 / ns})
 			}
 		}
 	}
-	ratios(rows)
 	return rows, nil
 }
 
@@ -633,31 +647,17 @@ func benchMulti(ctx context.Context, c *config, d int) ([]estepRow, error) {
 			return nil, err
 		}
 		x32 := gen.Float32s(x)
-		for _, name := range kernel.Available() {
-			kern, err := kernel.Lookup(name)
-			if err != nil {
-				return nil, err
+		s := kernel.NewMultiStats(k, d)
+		r, err := measure(ctx, c, n, d, func(dr *kernel.Driver, prec string) func() {
+			if prec == "f32" {
+				return func() { kernel.DriveMultiEStep(dr, kernel.Rows[float32]{X: x32, D: d}, n, nil, coef, s) }
 			}
-			for _, prec := range []string{"f64", "f32"} {
-				for _, t := range c.threads {
-					dr, err := kernel.NewDriver(kern, kernel.Config{Threads: t, Pin: c.pin})
-					if err != nil {
-						return nil, err
-					}
-					s := kernel.NewMultiStats(k, d)
-					pass := func() { kernel.DriveMultiEStep(dr, kernel.Rows[float64]{X: x, D: d}, n, nil, coef, s) }
-					if prec == "f32" {
-						pass = func() { kernel.DriveMultiEStep(dr, kernel.Rows[float32]{X: x32, D: d}, n, nil, coef, s) }
-					}
-					ns, err := median(ctx, c, n, pass)
-					dr.Close()
-					if err != nil {
-						return nil, err
-					}
-					rows = append(rows, estepRow{Dims: d, Kernel: name, Precision: prec, Threads: t, N: n, NsPerPx: ns, PxPerSec: 1e9 / ns})
-				}
-			}
+			return func() { kernel.DriveMultiEStep(dr, kernel.Rows[float64]{X: x, D: d}, n, nil, coef, s) }
+		})
+		if err != nil {
+			return nil, err
 		}
+		rows = append(rows, r...)
 	}
 	return rows, nil
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gmmsimd/gmmsimd/gen"
 	"github.com/gmmsimd/gmmsimd/internal/race"
 	"github.com/gmmsimd/gmmsimd/internal/vmath"
 )
@@ -160,21 +161,28 @@ func multiSamples(rng *rand.Rand, n, d, off int) guarded[float64] {
 // unaligned starts, weighted and not, in both precisions, writing nothing outside its
 // statistics.
 func TestMultiEStepTwins(t *testing.T) {
+	eachMultiCase(t, func(kern *Kernels, mc multiCase, rng *rand.Rand, x guarded[float64], n, off int) {
+		wg := newGuarded[float64](n, off)
+		copy(wg.s(), uniform(rng, n, 0, 3))
+		for _, w := range [][]float64{nil, wg.s()} {
+			what := fmt.Sprintf("%s %s n=%d weighted=%v", kern.Name, mc.name, n, w != nil)
+			checkMultiTwin(t, what, kern, x.s(), w, mc.c)
+		}
+		x.check(t, "x")
+		wg.check(t, "w")
+	})
+}
+
+// eachMultiCase calls f for every CPU-specific kernel, every case of 2 to 5 features and
+// each of its lengths, with n samples starting off elements into a guarded buffer.
+func eachMultiCase(t *testing.T, f func(kern *Kernels, mc multiCase, rng *rand.Rand, x guarded[float64], n, off int)) {
 	for _, kern := range fast(t) {
 		for d := 2; d <= 5; d++ {
 			for ci, mc := range multiCases(d) {
 				rng := rand.New(rand.NewPCG(uint64(ci), uint64(d)))
 				for _, n := range multiLengths(ci) {
 					off := offsets[n%len(offsets)]
-					x := multiSamples(rng, n, d, off)
-					wg := newGuarded[float64](n, off)
-					copy(wg.s(), uniform(rng, n, 0, 3))
-					for _, w := range [][]float64{nil, wg.s()} {
-						what := fmt.Sprintf("%s %s n=%d weighted=%v", kern.Name, mc.name, n, w != nil)
-						checkMultiTwin(t, what, kern, x.s(), w, mc.c)
-					}
-					x.check(t, "x")
-					wg.check(t, "w")
+					f(kern, mc, rng, multiSamples(rng, n, d, off), n, off)
 				}
 			}
 		}
@@ -209,12 +217,8 @@ func checkMultiTwin(t *testing.T, what string, kern *Kernels, x, w []float64, c 
 	MultiEStep(x, w, c, want)
 	check()
 	closeMulti(t, what, got, want, multiBound(x, w, c, 1e-12))
-	x32 := make([]float32, len(x))
-	x64 := make([]float64, len(x))
-	for i, v := range x {
-		x32[i] = float32(v)
-		x64[i] = float64(x32[i])
-	}
+	x32 := gen.Float32s(x)
+	x64 := to64(x32)
 	got32, check32 := guardedStats(t, k, d)
 	want32 := NewMultiStats(k, d)
 	kern.F32.MultiEStep(x32, w, c, got32)
@@ -306,40 +310,27 @@ func FuzzMultiEStep(f *testing.F) {
 // sample for sample (their log-joints are its operations), float32 lanes too but where
 // two components tie within float32 rounding; nothing is written outside the labels.
 func TestMultiClassifyTwins(t *testing.T) {
-	for _, kern := range fast(t) {
-		for d := 2; d <= 5; d++ {
-			for ci, mc := range multiCases(d) {
-				rng := rand.New(rand.NewPCG(uint64(ci), uint64(d)))
-				for _, n := range multiLengths(ci) {
-					off := offsets[n%len(offsets)]
-					x := multiSamples(rng, n, d, off)
-					if n > 10 { // far outside the data: every P_k is -Inf and component 0 wins
-						x.s()[d*(n/2)] = 1e200
-					}
-					what := fmt.Sprintf("%s %s n=%d", kern.Name, mc.name, n)
-					got, check := guardedLabels(t, n, off)
-					want := make([]uint16, n)
-					kern.F64.MultiClassify(got, x.s(), mc.c)
-					MultiClassify(want, x.s(), mc.c)
-					check()
-					for i := range want {
-						if got[i] != want[i] {
-							t.Fatalf("%s: sample %d labelled %d, twin %d", what, i, got[i], want[i])
-						}
-					}
-					x32 := make([]float32, len(x.s()))
-					for i, v := range x.s() {
-						x32[i] = float32(v)
-					}
-					got32, check32 := guardedLabels(t, n, off)
-					kern.F32.MultiClassify(got32, x32, mc.c)
-					check32()
-					checkMultiClassify32(t, what, x32, mc.c, got32)
-					x.check(t, "x")
-				}
+	eachMultiCase(t, func(kern *Kernels, mc multiCase, _ *rand.Rand, x guarded[float64], n, off int) {
+		if n > 10 { // far outside the data: every P_k is -Inf and component 0 wins
+			x.s()[mc.c.D*(n/2)] = 1e200
+		}
+		what := fmt.Sprintf("%s %s n=%d", kern.Name, mc.name, n)
+		got, check := guardedLabels(t, n, off)
+		want := make([]uint16, n)
+		kern.F64.MultiClassify(got, x.s(), mc.c)
+		MultiClassify(want, x.s(), mc.c)
+		check()
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%s: sample %d labelled %d, twin %d", what, i, got[i], want[i])
 			}
 		}
-	}
+		got32, check32 := guardedLabels(t, n, off)
+		kern.F32.MultiClassify(got32, gen.Float32s(x.s()), mc.c)
+		check32()
+		checkMultiClassify32(t, what, gen.Float32s(x.s()), mc.c, got32)
+		x.check(t, "x")
+	})
 }
 
 // checkMultiClassify32 fails unless the float32 labels got of x under c are the Go twin's
@@ -352,10 +343,7 @@ func checkMultiClassify32(t *testing.T, what string, x []float32, c *MultiCoeffs
 	if d > 4 { // no lanes of its own: the Go twin itself
 		c32 = c
 	}
-	x64 := make([]float64, len(x))
-	for i, v := range x {
-		x64[i] = float64(v)
-	}
+	x64 := to64(x)
 	want := make([]uint16, len(got))
 	MultiClassify(want, x64, c32)
 	sc := newMultiScratch(c32)
@@ -384,10 +372,7 @@ func FuzzMultiClassify(f *testing.F) {
 		x := samplesIn(data, lanes32)
 		n := min(len(x)/d, max(1, (1<<16)/c.K()))
 		x = x[:n*d]
-		x32 := make([]float32, len(x))
-		for i, v := range x {
-			x32[i] = float32(v)
-		}
+		x32 := gen.Float32s(x)
 		want := make([]uint16, n)
 		MultiClassify(want, x, c)
 		for _, kern := range fast(t) {

@@ -87,14 +87,14 @@ type kernel struct {
 	d        *emit.Prec // float64, for the products and their log
 	k        int        // 0: general
 	weighted bool
-	x, w     Mem          // the current register of samples and weights
-	coef     Register     // base of coef
-	acc      Register     // base of acc
-	scratch  Register     // base of scratch (general K)
-	ncomp    Register     // K (general K)
-	llp      Register     // the log-likelihood accumulator (general K)
-	prod     []VecVirtual // float64 products of S (unweighted): one, or two for float32
-	off32    Register     // general K, float32: bytes from a component's float64 block to its float32 one
+	x, w     Mem            // the current register of samples and weights
+	coef     Register       // base of coef
+	acc      Register       // base of acc
+	scratch  Register       // base of scratch (general K)
+	ncomp    Register       // K (general K)
+	llp      Register       // the log-likelihood accumulator (general K)
+	prod     *emit.Products // float64 products of S (unweighted)
+	off32    Register       // general K, float32: bytes from a component's float64 block to its float32 one
 }
 
 // name returns the function's name, e.g. estepAVX2F64K3W.
@@ -177,15 +177,8 @@ func estep(p, d *emit.Prec, k int, weighted bool) {
 
 // initProducts starts the products of S at 1 (unweighted kernels).
 func (g *kernel) initProducts() {
-	if g.weighted {
-		return
-	}
-	g.prod = []VecVirtual{g.d.Vec()}
-	if !g.p.Is64() {
-		g.prod = append(g.prod, g.d.Vec())
-	}
-	for _, pr := range g.prod {
-		VMOVUPD(g.d.C(1), pr)
+	if !g.weighted {
+		g.prod = g.p.NewProducts(g.d)
 	}
 }
 
@@ -322,12 +315,8 @@ func (g *kernel) flush(label string) {
 
 // flushProducts adds the logs of the products to the log-likelihood and resets them to 1.
 func (g *kernel) flushProducts() {
-	for _, pr := range g.prod {
-		l := g.d.Vec()
-		g.d.Log(pr, l, emit.LogNormalPositive)
-		VADDPD(g.llMem(), l, l)
-		VMOVUPD(l, g.llMem())
-		VMOVUPD(g.d.C(1), pr)
+	if g.prod != nil {
+		g.prod.Flush(g.llMem(), emit.LogNormalPositive, true)
 	}
 }
 
@@ -407,20 +396,7 @@ func (g *kernel) finish(m, s, w VecVirtual) VecVirtual {
 	ll := g.llMem()
 	switch {
 	case !g.weighted:
-		// m now; log s later, through the products.
-		if p.Is64() {
-			VMULPD(s, g.prod[0], g.prod[0])
-			VADDPD(ll, m, m)
-			VMOVUPD(m, ll)
-			break
-		}
-		lo, hi := g.widen(s, 0), g.widen(s, 1)
-		VMULPD(lo, g.prod[0], g.prod[0])
-		VMULPD(hi, g.prod[1], g.prod[1])
-		mlo, mhi := g.widen(m, 0), g.widen(m, 1)
-		VADDPD(mlo, mhi, mlo)
-		VADDPD(ll, mlo, mlo)
-		VMOVUPD(mlo, ll)
+		g.prod.Add(m, s, ll) // m now; log s later, through the products
 	case p.Is64():
 		l := p.Vec()
 		p.Log(s, l, emit.LogNormalPositive)

@@ -164,9 +164,13 @@ func resp(p, dbl *emit.Prec, s shape, weighted bool) {
 		ptrs = append(ptrs, emit.Ptr{Reg: wp, Step: 8 * p.Lanes})
 	}
 	g := &sweep{p: p, dbl: dbl, s: s, coef: coef, end: end, stride: stride, llp: llp, w: wp}
-	g.initProducts(weighted)
+	if !weighted {
+		g.prod = p.NewProducts(dbl)
+	}
 	p.VectorLoop("", n, ptrs, func() { g.respBody(xp, rb) })
-	g.flushProducts()
+	if g.prod != nil {
+		g.prod.Flush(Mem{Base: llp}, emit.LogAll, false) // a product is 0 where every component is out of reach
+	}
 	VZEROUPPER()
 	RET()
 }
@@ -175,36 +179,11 @@ func resp(p, dbl *emit.Prec, s shape, weighted bool) {
 type sweep struct {
 	p, dbl    *emit.Prec
 	s         shape
-	coef, end Register // coef's base and end
-	stride    Register // bytes from one plane of r to the next
-	llp       Register // ll
-	w         Register // the current weights (weighted), else nil
-	prod      []VecVirtual
-}
-
-// initProducts starts the float64 products of S at 1 (unweighted): one register, or one
-// per half of a float32 register.
-func (g *sweep) initProducts(weighted bool) {
-	if weighted {
-		return
-	}
-	g.prod = []VecVirtual{g.dbl.Vec()}
-	if !g.p.Is64() {
-		g.prod = append(g.prod, g.dbl.Vec())
-	}
-	for _, pr := range g.prod {
-		VMOVUPD(g.dbl.C(1), pr)
-	}
-}
-
-// flushProducts adds the logs of the products into ll.
-func (g *sweep) flushProducts() {
-	for _, pr := range g.prod {
-		l := g.dbl.Vec()
-		g.dbl.Log(pr, l, emit.LogAll) // a product is 0 where every component is out of reach
-		VADDPD(Mem{Base: g.llp}, l, l)
-		VMOVUPD(l, Mem{Base: g.llp})
-	}
+	coef, end Register       // coef's base and end
+	stride    Register       // bytes from one plane of r to the next
+	llp       Register       // ll
+	w         Register       // the current weights (weighted), else nil
+	prod      *emit.Products // unweighted
 }
 
 // components emits a loop over the components: body gets the pointer to component k's
@@ -311,18 +290,7 @@ func (g *sweep) finish(m, s VecVirtual) VecVirtual {
 	ll := Mem{Base: g.llp}
 	inv := p.Vec()
 	if g.w == nil {
-		if p.Is64() {
-			VMULPD(s, g.prod[0], g.prod[0])
-			VADDPD(ll, m, m)
-			VMOVUPD(m, ll)
-		} else {
-			VMULPD(p.Widen(s, 0), g.prod[0], g.prod[0])
-			VMULPD(p.Widen(s, 1), g.prod[1], g.prod[1])
-			lo := p.Widen(m, 0)
-			VADDPD(p.Widen(m, 1), lo, lo)
-			VADDPD(ll, lo, lo)
-			VMOVUPD(lo, ll)
-		}
+		g.prod.Add(m, s, ll)
 		p.Movu(p.C(1), inv)
 		p.Div(s, inv, inv)
 		return inv

@@ -93,14 +93,7 @@ func (p *Pixels[T]) Range() (lo, hi float64) {
 func (p *Pixels[T]) Read(dst []T, lo int) {
 	s := p.src
 	hi := lo + len(dst)/3
-	var pix []uint8
-	stride := 0
-	switch m := s.img.(type) {
-	case *image.RGBA:
-		pix, stride = m.Pix, m.Stride
-	case *image.NRGBA:
-		pix, stride = m.Pix, m.Stride
-	}
+	pix, stride := rgba8(s.img)
 	switch {
 	case s.ycc != nil:
 		w := s.ycc.Bounds().Dx()
@@ -167,7 +160,15 @@ func (s *colourSource) span(lo, hi int, f func(i int, v0, v1, v2 uint32)) {
 	bd := img.Bounds()
 	w := bd.Dx()
 	eightBit := Depth(img) == 8 // eachRGB gives 8-bit levels on the 16-bit scale
+	pix, stride := rgba8(img)
 	eachRow(lo, hi, w, func(y, x0, x1, first int) {
+		if pix != nil {
+			row := pix[y*stride+4*x0 : y*stride+4*x1]
+			for i := range x1 - x0 {
+				f(first+i, uint32(row[4*i]), uint32(row[4*i+1]), uint32(row[4*i+2]))
+			}
+			return
+		}
 		if s.ycc != nil {
 			yi := s.ycc.YOffset(bd.Min.X, bd.Min.Y+y)
 			for x := x0; x < x1; x++ {
@@ -182,6 +183,18 @@ func (s *colourSource) span(lo, hi int, f func(i int, v0, v1, v2 uint32)) {
 			f(first+i, r, g, b)
 		})
 	})
+}
+
+// rgba8 returns the bytes of an 8-bit RGBA or NRGBA image (R, G, B, A a pixel) and the
+// bytes from one row to the next, or nil for another image.
+func rgba8(img image.Image) (pix []uint8, stride int) {
+	switch m := img.(type) {
+	case *image.RGBA:
+		return m.Pix, m.Stride
+	case *image.NRGBA:
+		return m.Pix, m.Stride
+	}
+	return nil, 0
 }
 
 // eachRow calls f for each row y that the pixels [lo, hi) of an image w pixels wide meet,
@@ -368,10 +381,24 @@ func cleanColourClasses(ctx context.Context, m *gmm.Model, p *Plane, ch Channel)
 
 // MeanColourImage returns the image of p's classes (as ColourClasses leaves them) in the
 // mean colour of each component of the colour model m (samples of the space ch), as sRGB
-// levels 0..maxLevel in an image of depth bits (8 or 16: the input's).
+// levels 0..maxLevel in an image of depth bits (8 or 16: the input's). An 8-bit image of
+// at most 256 components is paletted, a byte a pixel, and so is its PNG.
 func MeanColourImage(m *gmm.Model, p *Plane, ch Channel, maxLevel, depth int) image.Image {
 	cols := meanColours(m, ch, maxLevel)
 	r := image.Rect(0, 0, p.Width, p.Height)
+	if depth <= 8 && maxLevel <= 255 && len(cols) <= 256 {
+		pal := make(color.Palette, len(cols))
+		for k, c := range cols {
+			pal[k] = color.NRGBA{uint8(c[0]), uint8(c[1]), uint8(c[2]), 0xff}
+		}
+		img := image.NewPaletted(r, pal)
+		parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {
+			for i, v := range p.Levels[lo:hi] {
+				img.Pix[lo+i] = uint8(v)
+			}
+		})
+		return img
+	}
 	if depth > 8 || maxLevel > 255 {
 		img := image.NewNRGBA64(r)
 		parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {
@@ -386,7 +413,8 @@ func MeanColourImage(m *gmm.Model, p *Plane, ch Channel, maxLevel, depth int) im
 	parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {
 		for i, v := range p.Levels[lo:hi] {
 			c := cols[v]
-			copy(img.Pix[4*(lo+i):], []uint8{uint8(c[0]), uint8(c[1]), uint8(c[2]), 0xff})
+			px := img.Pix[4*(lo+i) : 4*(lo+i)+4 : 4*(lo+i)+4]
+			px[0], px[1], px[2], px[3] = uint8(c[0]), uint8(c[1]), uint8(c[2]), 0xff
 		}
 	})
 	return img

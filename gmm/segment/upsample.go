@@ -178,14 +178,18 @@ func asRGB(img image.Image) image.Image {
 	}
 	b := ycc.Bounds()
 	w, h := b.Dx(), b.Dy()
-	cb, cr := fullChroma(ycc)
 	out := image.NewNRGBA(image.Rect(0, 0, w, h))
 	parallel.For(h, rowGrain(w), func(y0, y1 int) {
+		cb, cr := make([]uint8, w), make([]uint8, w) // a row's chroma, upsampled
 		for y := y0; y < y1; y++ {
-			yi := ycc.YOffset(b.Min.X, b.Min.Y+y)
-			for x := range w {
-				r, g, bl := jpegRGB(ycc.Y[yi+x], cb[y*w+x], cr[y*w+x])
-				copy(out.Pix[4*(y*w+x):], []uint8{r, g, bl, 0xff})
+			upsampleRow(cb, ycc, ycc.Cb, y)
+			upsampleRow(cr, ycc, ycc.Cr, y)
+			yy := ycc.Y[ycc.YOffset(b.Min.X, b.Min.Y+y):][:w]
+			row := out.Pix[4*y*w : 4*(y+1)*w]
+			for x, v := range yy {
+				px := row[4*x : 4*x+4 : 4*x+4]
+				px[0], px[1], px[2] = jpegRGB(v, cb[x], cr[x])
+				px[3] = 0xff
 			}
 		}
 	})

@@ -263,7 +263,14 @@ func fromCentresMulti[T float32 | float64](ctx context.Context, s *tiled[T], w [
 	if err != nil {
 		return Model{}, err
 	}
-	all := sumPartials(parts, k, d)
+	clustersToModel(&m, sumPartials(parts, k, d), centres, cov)
+	return m, nil
+}
+
+// clustersToModel sets m from the clusters' statistics (N their weights, S and Q their
+// sums shifted by the centres, LogLik the total weight), as fromCentresMulti says.
+func clustersToModel(m *Model, all *kernel.MultiStats, centres, cov []float64) {
+	d, k := m.Dims, m.K()
 	copy(m.Weights, all.N)
 	sum, sq, total := all.S, all.Q, all.LogLik
 	floor := make([]float64, d)
@@ -294,7 +301,6 @@ func fromCentresMulti[T float32 | float64](ctx context.Context, s *tiled[T], w [
 	for c := range m.Weights {
 		m.Weights[c] /= total
 	}
-	return m, nil
 }
 
 // lloyd runs Lloyd's k-means iterations on the centres (k x d, in place) over the samples

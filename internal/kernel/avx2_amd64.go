@@ -214,14 +214,6 @@ func (t *estepTable[T]) frame(c *Coeffs) *estepFrame[T] {
 	return f
 }
 
-// grow returns s resized to n elements, reusing its memory when it is large enough.
-func grow[E any](s []E, n int) []E {
-	if cap(s) < n {
-		return make([]E, n)
-	}
-	return s[:n]
-}
-
 // laneSum adds the lanes of a float64 accumulator register (a power of two of them) in a
 // fixed order: pairwise, the halves first added up each on its own.
 func laneSum(v []float64) float64 {

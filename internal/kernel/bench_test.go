@@ -229,14 +229,14 @@ func BenchmarkMultiEStep(b *testing.B) {
 				b.SetBytes(int64(8 * n * sh.d))
 				for b.Loop() {
 					s.Reset()
-					kern.F64.MultiEStep(x, nil, c, s)
+					kern.F64.MultiEStep(x, nil, c, s, nil)
 				}
 			})
 			b.Run(fmt.Sprintf(name, "f32"), func(b *testing.B) {
 				b.SetBytes(int64(4 * n * sh.d))
 				for b.Loop() {
 					s.Reset()
-					kern.F32.MultiEStep(x32, nil, c, s)
+					kern.F32.MultiEStep(x32, nil, c, s, nil)
 				}
 			})
 		}

@@ -100,6 +100,8 @@ type Driver struct {
 	// mpartial the same for the multichannel E-step.
 	partial  []Stats
 	mpartial []MultiStats
+	// scratch is each worker's memory for the multichannel kernels.
+	scratch []Scratch
 	// interrupt, when set (Interruptible), stops the passes from handing out tiles.
 	interrupt *atomic.Bool
 }
@@ -145,6 +147,7 @@ func NewDriver(k *Kernels, cfg Config) (*Driver, error) {
 	if d.tile == 0 {
 		d.tile = DefaultTileSize()
 	}
+	d.scratch = make([]Scratch, d.threads)
 	var cpus []int
 	if d.pin {
 		var err error
@@ -292,9 +295,11 @@ func (d *Driver) eachWorker(n int, f func(w int)) {
 // tasks holds the reusable task values of one precision, so that starting a pass
 // allocates nothing.
 type tasks[T Float] struct {
-	estep    estepTask[T]
-	classify classifyTask[T]
-	expSum   expSumTask[T]
+	estep      estepTask[T]
+	classify   classifyTask[T]
+	expSum     expSumTask[T]
+	multiEStep multiEStepTask[T]
+	multi      multiTask[T]
 }
 
 // tasksOf returns d's tasks for T and its kernels for T.

@@ -136,14 +136,16 @@ func (s *Stats) Add(o *Stats) {
 //     weights w, nil for all ones) under the multichannel coefficients c to s.
 //   - MultiClassify: dst[n] = argmax_k P_k(x_n) for the samples x (row-major, c.D
 //     features each), the lowest k on ties.
+//   - The multichannel kernels keep their working memory in sc, a worker's (nil: memory
+//     of the call's own).
 type Set[T Float] struct {
 	Exp, Log      func(dst, x []T)
 	LogNormPDF    func(dst, x []T, cnst, mean, halfPrec float64)
 	ExpSumStable  func(p, pmax, expsum, x []T, c *Coeffs)
 	EStep         func(x []T, w []float64, c *Coeffs, s *Stats)
 	Classify      func(dst []uint16, x []T, c *Coeffs)
-	MultiEStep    func(x []T, w []float64, c *MultiCoeffs, s *MultiStats)
-	MultiClassify func(dst []uint16, x []T, c *MultiCoeffs)
+	MultiEStep    func(x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch)
+	MultiClassify func(dst []uint16, x []T, c *MultiCoeffs, sc *Scratch)
 }
 
 // Kernels is one implementation of the kernels, named, with a Set per precision.
@@ -175,8 +177,8 @@ func genericSet[T Float](exp, log func(T) T) Set[T] {
 		ExpSumStable:  expSumStable[T],
 		EStep:         eStep[T],
 		Classify:      classify[T],
-		MultiEStep:    MultiEStep[T],
-		MultiClassify: MultiClassify[T],
+		MultiEStep:    multiEStepIn[T],
+		MultiClassify: multiClassifyIn[T],
 	}
 }
 

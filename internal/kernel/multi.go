@@ -91,14 +91,38 @@ func (s *MultiStats) Add(o *MultiStats) {
 	s.LogLik += o.LogLik
 }
 
-// multiScratch is the per-call working memory of the multichannel kernels.
-type multiScratch struct {
-	p    []float64 // K log-joints
-	diff []float64 // D: x - mu_k
+// Scratch is one worker's working memory for the multichannel kernels: a driver keeps one
+// per worker, so that its passes allocate nothing once each has seen data of that shape.
+type Scratch struct {
+	multi            multiScratch // the Go kernels'
+	frame64, frame32 any          // the CPU-specific kernels' own, by precision
 }
 
-func newMultiScratch(c *MultiCoeffs) multiScratch {
-	return multiScratch{p: make([]float64, c.K()), diff: make([]float64, c.D)}
+// multiScratch is the working memory of the multichannel Go kernels.
+type multiScratch struct {
+	p     []float64 // K log-joints
+	diff  []float64 // D: x - mu_k
+	xs    []float64 // D: the sample in float64
+	block []float64 // the statistics of a block of samples (MultiStatsSize)
+}
+
+// goScratch returns sc's memory for the Go kernels (new memory for nil sc), sized for c.
+func goScratch(sc *Scratch, c *MultiCoeffs) *multiScratch {
+	if sc == nil {
+		sc = new(Scratch)
+	}
+	m := &sc.multi
+	m.p, m.diff, m.xs = grow(m.p, c.K()), grow(m.diff, c.D), grow(m.xs, c.D)
+	m.block = grow(m.block, MultiStatsSize(c.K(), c.D))
+	return m
+}
+
+// grow returns s resized to n elements, reusing its memory when it is large enough.
+func grow[E any](s []E, n int) []E {
+	if cap(s) < n {
+		return make([]E, n)
+	}
+	return s[:n]
 }
 
 // multiLogJoint sets p[k] = P_k(x) for the sample x (D features) and returns max_k p[k].
@@ -152,10 +176,14 @@ func sample[T Float](buf []float64, x []T, n int) []float64 {
 // numbers. Samples beyond every component (every P_k -Inf) give log p = -Inf, as the
 // one-dimensional kernels do.
 func MultiEStep[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats) {
+	multiEStepIn(x, w, c, s, nil)
+}
+
+// multiEStepIn is MultiEStep in a worker's scratch.
+func multiEStepIn[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats, scratch *Scratch) {
 	d, k := c.D, c.K()
-	sc := newMultiScratch(c)
-	xs := make([]float64, d)
-	block := NewMultiStats(k, d)
+	sc := goScratch(scratch, c)
+	block := multiStatsIn(sc.block, k, d)
 	n := len(x) / d
 	for lo := 0; lo < n; lo += eStepBlock {
 		block.Reset()
@@ -164,14 +192,14 @@ func MultiEStep[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats) {
 			if w != nil {
 				wi = w[i]
 			}
-			multiSampleStats(sample(xs, x, i), wi, c, sc, block)
+			multiSampleStats(sample(sc.xs, x, i), wi, c, sc, &block)
 		}
-		s.Add(block)
+		s.Add(&block)
 	}
 }
 
 // multiSampleStats adds the statistics of one sample xs of weight wi to s.
-func multiSampleStats(xs []float64, wi float64, c *MultiCoeffs, sc multiScratch, s *MultiStats) {
+func multiSampleStats(xs []float64, wi float64, c *MultiCoeffs, sc *multiScratch, s *MultiStats) {
 	d := c.D
 	m := multiLogJoint(sc.p, sc.diff, xs, c)
 	sum := 0.0
@@ -213,10 +241,14 @@ func multiSampleStats(xs []float64, wi float64, c *MultiCoeffs, sc multiScratch,
 
 // MultiClassify sets dst[n] to argmax_k P_k(x_n), the lowest k on ties.
 func MultiClassify[T Float](dst []uint16, x []T, c *MultiCoeffs) {
-	sc := newMultiScratch(c)
-	xs := make([]float64, c.D)
+	multiClassifyIn(dst, x, c, nil)
+}
+
+// multiClassifyIn is MultiClassify in a worker's scratch.
+func multiClassifyIn[T Float](dst []uint16, x []T, c *MultiCoeffs, scratch *Scratch) {
+	sc := goScratch(scratch, c)
 	for i := range dst {
-		multiLogJoint(sc.p, sc.diff, sample(xs, x, i), c)
+		multiLogJoint(sc.p, sc.diff, sample(sc.xs, x, i), c)
 		best, arg := math.Inf(-1), 0
 		for k, v := range sc.p {
 			if v > best {
@@ -232,11 +264,15 @@ func MultiClassify[T Float](dst []uint16, x []T, c *MultiCoeffs) {
 // (a sample beyond every component: score -Inf and responsibility 1 on component 0, its
 // label).
 func MultiScores[T Float](score, resp []float64, x []T, c *MultiCoeffs) {
-	sc := newMultiScratch(c)
-	xs := make([]float64, c.D)
+	multiScoresIn(score, resp, x, c, nil)
+}
+
+// multiScoresIn is MultiScores in a worker's scratch.
+func multiScoresIn[T Float](score, resp []float64, x []T, c *MultiCoeffs, scratch *Scratch) {
+	sc := goScratch(scratch, c)
 	k := c.K()
 	for i := range score {
-		m := multiLogJoint(sc.p, sc.diff, sample(xs, x, i), c)
+		m := multiLogJoint(sc.p, sc.diff, sample(sc.xs, x, i), c)
 		if math.IsInf(m, -1) {
 			score[i] = m
 			if resp != nil {
@@ -301,7 +337,8 @@ func ReadTiles[T Float](dr *Driver, n, d int, read func(dst []T, lo int)) Tiles[
 
 // multiEStepTask runs MultiEStep on a tile into the tile's own statistics.
 type multiEStepTask[T Float] struct {
-	kern    func(x []T, w []float64, c *MultiCoeffs, s *MultiStats)
+	kern    func(x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch)
+	scratch []Scratch // one a worker
 	x       Tiles[T]
 	w       []float64
 	c       *MultiCoeffs
@@ -315,7 +352,7 @@ func (e *multiEStepTask[T]) run(worker, t, lo, hi int) {
 	if e.w != nil {
 		w = e.w[lo:hi]
 	}
-	e.kern(e.x.Tile(worker, lo, hi), w, e.c, p)
+	e.kern(e.x.Tile(worker, lo, hi), w, e.c, p, &e.scratch[worker])
 }
 
 // multiPartials returns nt statistics of k components over d features, reusing the
@@ -346,7 +383,9 @@ func MultiPartialsBytes(n, tile, k, d int) int64 {
 // w) under c, per-tile statistics summed in tile order: the same bits for any number of
 // workers.
 func DriveMultiEStep[T Float](dr *Driver, x Tiles[T], n int, w []float64, c *MultiCoeffs, s *MultiStats) {
-	task := &multiEStepTask[T]{kern: Of[T](dr.kern).MultiEStep, x: x, w: w, c: c, partial: dr.multiPartials(dr.tiles(n), c.K(), c.D)}
+	t, set := tasksOf[T](dr)
+	task := &t.multiEStep
+	*task = multiEStepTask[T]{kern: set.MultiEStep, scratch: dr.scratch, x: x, w: w, c: c, partial: dr.multiPartials(dr.tiles(n), c.K(), c.D)}
 	dr.forTiles(n, task)
 	s.Reset()
 	for t := range task.partial {
@@ -356,7 +395,8 @@ func DriveMultiEStep[T Float](dr *Driver, x Tiles[T], n int, w []float64, c *Mul
 
 // multiTask labels or scores a tile.
 type multiTask[T Float] struct {
-	classify    func(dst []uint16, x []T, c *MultiCoeffs)
+	classify    func(dst []uint16, x []T, c *MultiCoeffs, sc *Scratch)
+	scratch     []Scratch // one a worker
 	x           Tiles[T]
 	c           *MultiCoeffs
 	labels      []uint16
@@ -367,25 +407,29 @@ func (e *multiTask[T]) run(worker, _, lo, hi int) {
 	k := e.c.K()
 	x := e.x.Tile(worker, lo, hi)
 	if e.labels != nil {
-		e.classify(e.labels[lo:hi], x, e.c)
+		e.classify(e.labels[lo:hi], x, e.c, &e.scratch[worker])
 		return
 	}
 	var resp []float64
 	if e.resp != nil {
 		resp = e.resp[lo*k : hi*k]
 	}
-	MultiScores(e.score[lo:hi], resp, x, e.c)
+	multiScoresIn(e.score[lo:hi], resp, x, e.c, &e.scratch[worker])
 }
 
 // DriveMultiClassify sets dst[n] to the most responsible component of sample n of x.
 func DriveMultiClassify[T Float](dr *Driver, dst []uint16, x Tiles[T], c *MultiCoeffs) {
-	dr.forTiles(len(dst), &multiTask[T]{classify: Of[T](dr.kern).MultiClassify, x: x, c: c, labels: dst})
+	t, set := tasksOf[T](dr)
+	t.multi = multiTask[T]{classify: set.MultiClassify, scratch: dr.scratch, x: x, c: c, labels: dst}
+	dr.forTiles(len(dst), &t.multi)
 }
 
 // DriveMultiScores sets score[n] to log p(x_n) and, with resp, the responsibilities' rows
 // (see MultiScores).
 func DriveMultiScores[T Float](dr *Driver, score, resp []float64, x Tiles[T], c *MultiCoeffs) {
-	dr.forTiles(len(score), &multiTask[T]{x: x, c: c, score: score, resp: resp})
+	t, _ := tasksOf[T](dr)
+	t.multi = multiTask[T]{scratch: dr.scratch, x: x, c: c, score: score, resp: resp}
+	dr.forTiles(len(score), &t.multi)
 }
 
 // transpose sets planes (d planes of n) to the n samples of d features in x, row-major.

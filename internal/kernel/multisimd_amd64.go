@@ -2,8 +2,6 @@
 
 package kernel
 
-import "sync"
-
 // multiResp and multiMoments are the signatures of the generated multichannel sweeps (see
 // ../../asm/multi).
 type (
@@ -21,13 +19,11 @@ type multiShape[T Float] struct {
 }
 
 // multiTable is one instruction set's multichannel E-step for one precision: its sweeps
-// by D (2 to 4) and diagonal or full factor, the width of its registers, and a pool of
-// frames.
+// by D (2 to 4) and diagonal or full factor, and the width of its registers.
 type multiTable[T Float] struct {
-	bytes  int
-	full   [5]multiShape[T]
-	diag   [5]multiShape[T]
-	frames sync.Pool
+	bytes int
+	full  [5]multiShape[T]
+	diag  [5]multiShape[T]
 }
 
 // multiBlock is how many registers of samples a block holds: the sweeps' limit (float32
@@ -54,49 +50,67 @@ type multiFrame[T Float] struct {
 	// under c rounded to T, as the lanes see it.
 	tail MultiCoeffs
 	gen  multiScratch
-	xs   []float64
 }
 
-// factorTerms returns U's entries (i, j) in the sweeps' order: column by column down to
-// the diagonal, or the diagonal alone.
-func factorTerms(d int, diag bool) [][2]int {
-	var out [][2]int
-	for j := range d {
-		for i := range j + 1 {
-			if !diag || i == j {
-				out = append(out, [2]int{i, j})
+// multiLayout is where the sweeps of one shape find their numbers: U's entries (i, j)
+// in coef's order, column by column down to the diagonal (or the diagonal alone), and the
+// moments' sums in acc's order, as indices into MultiStats' S (one feature, l = -1) and Q
+// (j, l): N first ({-1, -1}), then S_j, then Q_jl row by row.
+type multiLayout struct{ factor, terms [][2]int }
+
+// multiLayouts are the layouts by diagonal factor and D (2 to 4), made once.
+var multiLayouts = func() (out [2][5]multiLayout) {
+	for di, diag := range []bool{false, true} {
+		for d := 2; d <= 4; d++ {
+			l := &out[di][d]
+			for j := range d {
+				for i := range j + 1 {
+					if !diag || i == j {
+						l.factor = append(l.factor, [2]int{i, j})
+					}
+				}
+			}
+			l.terms = append(l.terms, [2]int{-1, -1})
+			for j := range d {
+				l.terms = append(l.terms, [2]int{j, -1})
+			}
+			for j := range d {
+				for m := j; m < d; m++ {
+					if !diag || m == j {
+						l.terms = append(l.terms, [2]int{j, m})
+					}
+				}
 			}
 		}
 	}
 	return out
+}()
+
+// layoutOf returns the layout of c's shape (D of 2 to 4).
+func layoutOf(c *MultiCoeffs) *multiLayout {
+	if c.Diag {
+		return &multiLayouts[1][c.D]
+	}
+	return &multiLayouts[0][c.D]
 }
 
-// momentTerms returns the moments' sums in the sweeps' order as indices into MultiStats'
-// S (one feature, l = -1) and Q (j, l): N first ({-1, -1}), then S_j, then Q_jl row by row.
-func momentTerms(d int, diag bool) [][2]int {
-	out := [][2]int{{-1, -1}}
-	for j := range d {
-		out = append(out, [2]int{j, -1})
+// frame returns sc's frame for T (a new one for nil sc), c in its layout and the sums
+// zeroed.
+func (t *multiTable[T]) frame(c *MultiCoeffs, sc *Scratch) *multiFrame[T] {
+	if sc == nil {
+		sc = new(Scratch)
 	}
-	for j := range d {
-		for l := j; l < d; l++ {
-			if !diag || l == j {
-				out = append(out, [2]int{j, l})
-			}
-		}
+	slot := &sc.frame32
+	if is64[T]() {
+		slot = &sc.frame64
 	}
-	return out
-}
-
-// frame returns a frame for c from the pool, c in its layout and the sums zeroed; put it back
-// with t.frames.Put.
-func (t *multiTable[T]) frame(c *MultiCoeffs) *multiFrame[T] {
-	f, _ := t.frames.Get().(*multiFrame[T])
+	f, _ := (*slot).(*multiFrame[T])
 	if f == nil {
 		f = new(multiFrame[T])
+		*slot = f
 	}
 	k, d, l := c.K(), c.D, lanes[T](t.bytes)
-	u := factorTerms(d, c.Diag)
+	u := layoutOf(c).factor
 	vals := 1 + d + len(u)
 	f.coef = grow(f.coef, k*vals)
 	for j := range k {
@@ -111,12 +125,11 @@ func (t *multiTable[T]) frame(c *MultiCoeffs) *multiFrame[T] {
 	}
 	f.planes = grow(f.planes, d*multiBlock*l)
 	f.r = grow(f.r, k*multiBlock*l)
-	f.acc = grow(f.acc, k*len(momentTerms(d, c.Diag))*lanes[float64](t.bytes))
+	f.acc = grow(f.acc, k*len(layoutOf(c).terms)*lanes[float64](t.bytes))
 	f.ll = grow(f.ll, lanes[float64](t.bytes))
 	clear(f.acc)
 	clear(f.ll)
-	f.gen = multiScratch{p: grow(f.gen.p, k), diff: grow(f.gen.diff, d)}
-	f.xs = grow(f.xs, d)
+	f.gen.p, f.gen.diff, f.gen.xs = grow(f.gen.p, k), grow(f.gen.diff, d), grow(f.gen.xs, d)
 	f.tail = MultiCoeffs{D: d, Diag: c.Diag, Const: roundedTo[T](f.tail.Const, c.Const),
 		Mean: roundedTo[T](f.tail.Mean, c.Mean), Prec: roundedTo[T](f.tail.Prec, c.Prec)}
 	return f
@@ -134,19 +147,18 @@ func roundedTo[T Float](buf, v []float64) []float64 {
 // eStep is the table's MultiEStep: for D of 2 to 4, blocks of whole registers of samples,
 // transposed to planes, through the two sweeps; the samples past the last whole register
 // one by one through Generic's code, under c rounded to T. Other D run Generic's kernel.
-func (t *multiTable[T]) eStep(x []T, w []float64, c *MultiCoeffs, s *MultiStats) {
+func (t *multiTable[T]) eStep(x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch) {
 	sh := t.shape(c)
 	if sh == nil {
-		MultiEStep(x, w, c, s)
+		multiEStepIn(x, w, c, s, sc)
 		return
 	}
-	f := t.frame(c)
-	defer t.frames.Put(f)
+	f := t.frame(c, sc)
 	d, k, l := c.D, c.K(), lanes[T](t.bytes)
 	n := len(x) / d
 	whole := n &^ (l - 1)
-	vals := 1 + d + len(factorTerms(d, c.Diag))
-	terms := momentTerms(d, c.Diag)
+	vals := 1 + d + len(layoutOf(c).factor)
+	terms := layoutOf(c).terms
 	stride := len(terms) * lanes[float64](t.bytes)
 	for lo := 0; lo < whole; lo += multiBlock * l {
 		nb := min(multiBlock*l, whole-lo)
@@ -169,7 +181,7 @@ func (t *multiTable[T]) eStep(x []T, w []float64, c *MultiCoeffs, s *MultiStats)
 		if w != nil {
 			wi = w[i]
 		}
-		multiSampleStats(sample(f.xs, x, i), wi, &f.tail, f.gen, s)
+		multiSampleStats(sample(f.gen.xs, x, i), wi, &f.tail, &f.gen, s)
 	}
 }
 
@@ -196,14 +208,13 @@ func (f *multiFrame[T]) addInto(s *MultiStats, terms [][2]int, k, d, l int) {
 // samples, transposed to planes, through the generated labelling; the samples past the
 // last whole register one by one through Generic's code, under c rounded to T. Other D
 // run Generic's kernel.
-func (t *multiTable[T]) classify(dst []uint16, x []T, c *MultiCoeffs) {
+func (t *multiTable[T]) classify(dst []uint16, x []T, c *MultiCoeffs, sc *Scratch) {
 	sh := t.shape(c)
 	if sh == nil {
-		MultiClassify(dst, x, c)
+		multiClassifyIn(dst, x, c, sc)
 		return
 	}
-	f := t.frame(c)
-	defer t.frames.Put(f)
+	f := t.frame(c, sc)
 	d, l := c.D, lanes[T](t.bytes)
 	n := len(dst)
 	whole := n &^ (l - 1)
@@ -213,5 +224,5 @@ func (t *multiTable[T]) classify(dst []uint16, x []T, c *MultiCoeffs) {
 		transpose(planes, x[lo*d:(lo+nb)*d], d, nb)
 		sh.classify(dst[lo:lo+nb], planes, f.coef, nb)
 	}
-	MultiClassify(dst[whole:], x[whole*d:], &f.tail)
+	multiClassifyIn(dst[whole:], x[whole*d:], &f.tail, sc)
 }

@@ -68,7 +68,7 @@ func multiBound(x []float64, w []float64, c *MultiCoeffs, rel64 float64) *MultiS
 	const u = 0x1p-24
 	d, k := c.D, c.K()
 	b := NewMultiStats(k, d)
-	sc := newMultiScratch(c)
+	sc := goScratch(nil, c)
 	r := make([]float64, k)
 	flushed := math.Exp(float64(vmath.ExpFlush32))
 	for i := range len(x) / d {
@@ -161,12 +161,12 @@ func multiSamples(rng *rand.Rand, n, d, off int) guarded[float64] {
 // unaligned starts, weighted and not, in both precisions, writing nothing outside its
 // statistics.
 func TestMultiEStepTwins(t *testing.T) {
-	eachMultiCase(t, func(kern *Kernels, mc multiCase, rng *rand.Rand, x guarded[float64], n, off int) {
+	eachMultiCase(t, func(kern *Kernels, mc multiCase, rng *rand.Rand, x guarded[float64], n, off int, sc *Scratch) {
 		wg := newGuarded[float64](n, off)
 		copy(wg.s(), uniform(rng, n, 0, 3))
 		for _, w := range [][]float64{nil, wg.s()} {
 			what := fmt.Sprintf("%s %s n=%d weighted=%v", kern.Name, mc.name, n, w != nil)
-			checkMultiTwin(t, what, kern, x.s(), w, mc.c)
+			checkMultiTwin(t, what, kern, x.s(), w, mc.c, sc)
 		}
 		x.check(t, "x")
 		wg.check(t, "w")
@@ -174,15 +174,17 @@ func TestMultiEStepTwins(t *testing.T) {
 }
 
 // eachMultiCase calls f for every CPU-specific kernel, every case of 2 to 5 features and
-// each of its lengths, with n samples starting off elements into a guarded buffer.
-func eachMultiCase(t *testing.T, f func(kern *Kernels, mc multiCase, rng *rand.Rand, x guarded[float64], n, off int)) {
+// each of its lengths, with n samples starting off elements into a guarded buffer, and
+// the kernel's scratch, which goes from shape to shape as a worker's does.
+func eachMultiCase(t *testing.T, f func(kern *Kernels, mc multiCase, rng *rand.Rand, x guarded[float64], n, off int, sc *Scratch)) {
 	for _, kern := range fast(t) {
+		sc := new(Scratch)
 		for d := 2; d <= 5; d++ {
 			for ci, mc := range multiCases(d) {
 				rng := rand.New(rand.NewPCG(uint64(ci), uint64(d)))
 				for _, n := range multiLengths(ci) {
 					off := offsets[n%len(offsets)]
-					f(kern, mc, rng, multiSamples(rng, n, d, off), n, off)
+					f(kern, mc, rng, multiSamples(rng, n, d, off), n, off, sc)
 				}
 			}
 		}
@@ -206,14 +208,14 @@ func multiLengths(ci int) []int {
 	return out
 }
 
-// checkMultiTwin compares kern's multichannel E-step with the Go twin's on x (weights w)
-// under c, in float64 and float32.
-func checkMultiTwin(t *testing.T, what string, kern *Kernels, x, w []float64, c *MultiCoeffs) {
+// checkMultiTwin compares kern's multichannel E-step (in the scratch sc) with the Go
+// twin's on x (weights w) under c, in float64 and float32.
+func checkMultiTwin(t *testing.T, what string, kern *Kernels, x, w []float64, c *MultiCoeffs, sc *Scratch) {
 	t.Helper()
 	k, d := c.K(), c.D
 	got, check := guardedStats(t, k, d)
 	want := NewMultiStats(k, d)
-	kern.F64.MultiEStep(x, w, c, got)
+	kern.F64.MultiEStep(x, w, c, got, sc)
 	MultiEStep(x, w, c, want)
 	check()
 	closeMulti(t, what, got, want, multiBound(x, w, c, 1e-12))
@@ -221,7 +223,7 @@ func checkMultiTwin(t *testing.T, what string, kern *Kernels, x, w []float64, c 
 	x64 := to64(x32)
 	got32, check32 := guardedStats(t, k, d)
 	want32 := NewMultiStats(k, d)
-	kern.F32.MultiEStep(x32, w, c, got32)
+	kern.F32.MultiEStep(x32, w, c, got32, sc)
 	check32()
 	if d > 4 { // no lanes of its own: the Go twin itself
 		MultiEStep(x32, w, c, want32)
@@ -245,7 +247,7 @@ func TestMultiEStepBeyondEveryComponent(t *testing.T) {
 				x := make([]float64, 3*n)
 				x[3*(n/2)+1] = 1e200
 				s := NewMultiStats(2, 3)
-				kern.F64.MultiEStep(x, nil, c, s)
+				kern.F64.MultiEStep(x, nil, c, s, nil)
 				if !math.IsInf(s.LogLik, -1) || !math.IsNaN(s.N[0]) {
 					t.Errorf("%s diag=%v n=%d: log-likelihood %v, N %v; want -Inf and NaN", name, diag, n, s.LogLik, s.N)
 				}
@@ -301,7 +303,7 @@ func FuzzMultiEStep(f *testing.F) {
 			}
 		}
 		for _, kern := range fast(t) {
-			checkMultiTwin(t, fmt.Sprintf("%s d=%d %s", kern.Name, d, map[bool]string{false: "full", true: "diag"}[c.Diag]), kern, x, w, c)
+			checkMultiTwin(t, fmt.Sprintf("%s d=%d %s", kern.Name, d, map[bool]string{false: "full", true: "diag"}[c.Diag]), kern, x, w, c, nil)
 		}
 	})
 }
@@ -310,14 +312,14 @@ func FuzzMultiEStep(f *testing.F) {
 // sample for sample (their log-joints are its operations), float32 lanes too but where
 // two components tie within float32 rounding; nothing is written outside the labels.
 func TestMultiClassifyTwins(t *testing.T) {
-	eachMultiCase(t, func(kern *Kernels, mc multiCase, _ *rand.Rand, x guarded[float64], n, off int) {
+	eachMultiCase(t, func(kern *Kernels, mc multiCase, _ *rand.Rand, x guarded[float64], n, off int, sc *Scratch) {
 		if n > 10 { // far outside the data: every P_k is -Inf and component 0 wins
 			x.s()[mc.c.D*(n/2)] = 1e200
 		}
 		what := fmt.Sprintf("%s %s n=%d", kern.Name, mc.name, n)
 		got, check := guardedLabels(t, n, off)
 		want := make([]uint16, n)
-		kern.F64.MultiClassify(got, x.s(), mc.c)
+		kern.F64.MultiClassify(got, x.s(), mc.c, sc)
 		MultiClassify(want, x.s(), mc.c)
 		check()
 		for i := range want {
@@ -326,7 +328,7 @@ func TestMultiClassifyTwins(t *testing.T) {
 			}
 		}
 		got32, check32 := guardedLabels(t, n, off)
-		kern.F32.MultiClassify(got32, gen.Float32s(x.s()), mc.c)
+		kern.F32.MultiClassify(got32, gen.Float32s(x.s()), mc.c, sc)
 		check32()
 		checkMultiClassify32(t, what, gen.Float32s(x.s()), mc.c, got32)
 		x.check(t, "x")
@@ -346,7 +348,7 @@ func checkMultiClassify32(t *testing.T, what string, x []float32, c *MultiCoeffs
 	x64 := to64(x)
 	want := make([]uint16, len(got))
 	MultiClassify(want, x64, c32)
-	sc := newMultiScratch(c32)
+	sc := goScratch(nil, c32)
 	for i := range got {
 		if got[i] == want[i] {
 			continue
@@ -377,14 +379,14 @@ func FuzzMultiClassify(f *testing.F) {
 		MultiClassify(want, x, c)
 		for _, kern := range fast(t) {
 			got := make([]uint16, n)
-			kern.F64.MultiClassify(got, x, c)
+			kern.F64.MultiClassify(got, x, c, nil)
 			for i := range want {
 				if got[i] != want[i] {
 					t.Fatalf("%s d=%d: sample %v labelled %d, twin %d", kern.Name, d, x[i*d:(i+1)*d], got[i], want[i])
 				}
 			}
 			got32 := make([]uint16, n)
-			kern.F32.MultiClassify(got32, x32, c)
+			kern.F32.MultiClassify(got32, x32, c, nil)
 			checkMultiClassify32(t, kern.Name, x32, c, got32)
 		}
 	})

@@ -218,3 +218,82 @@ func TestAVX512IsAVX2InWiderRegisters(t *testing.T) {
 		}
 	}
 }
+
+// multiTables returns the multichannel tables this CPU runs, by kernel name and precision.
+func multiTables(t testing.TB) map[string]func(rng *rand.Rand, t *testing.T, c *MultiCoeffs, n int) {
+	t.Helper()
+	out := map[string]func(*rand.Rand, *testing.T, *MultiCoeffs, int){}
+	for name := range estepSets(t) {
+		tables := avx2Multi
+		if name == "avx512" {
+			tables = avx512Multi
+		}
+		out[name+"/F64"] = func(rng *rand.Rand, t *testing.T, c *MultiCoeffs, n int) { runMultiGuarded(t, rng, tables.f64, c, n) }
+		out[name+"/F32"] = func(rng *rand.Rand, t *testing.T, c *MultiCoeffs, n int) { runMultiGuarded(t, rng, tables.f32, c, n) }
+	}
+	return out
+}
+
+// The multichannel sweeps and labelling write their responsibilities, sums, log-likelihood
+// and labels inside their buffers, and read only theirs: every shape, K of 1 to 9, whole
+// registers from one to a full block.
+func TestMultiAssemblyStaysInItsBuffers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for name, run := range multiTables(t) {
+		for d := 2; d <= 4; d++ {
+			for _, diag := range []bool{false, true} {
+				for _, k := range []int{1, 2, 5, 9} {
+					c := randomMultiCoeffs(rng, k, d, diag)
+					for _, regs := range []int{1, 2, 7, multiBlock} {
+						t.Run(fmt.Sprintf("%s/d=%d/diag=%v/K=%d/regs=%d", name, d, diag, k, regs), func(t *testing.T) {
+							run(rng, t, c, regs)
+						})
+					}
+				}
+			}
+		}
+	}
+}
+
+// runMultiGuarded runs every generated function of table's shape for c on regs registers
+// of random samples, each buffer guarded, and checks that the responsibilities of each
+// sample sum to its weight.
+func runMultiGuarded[T Float](t *testing.T, rng *rand.Rand, table *multiTable[T], c *MultiCoeffs, regs int) {
+	sh, f := table.shape(c), table.frame(c, nil)
+	d, k, n := c.D, c.K(), regs*lanes[T](table.bytes)
+	terms := len(layoutOf(c).terms)
+	x, w := newGuarded[T](d*n, 1), newGuarded[float64](n, 3)
+	for i := range x.s() {
+		x.s()[i] = T(rng.Float64())
+	}
+	for i := range w.s() {
+		w.s()[i] = 1 + rng.Float64()
+	}
+	coef := newGuarded[T](len(f.coef), 2)
+	copy(coef.s(), f.coef)
+	r, ll := newGuarded[T](k*n, 1), newGuarded[float64](lanes[float64](table.bytes), 2)
+	acc := newGuarded[float64](terms*lanes[float64](table.bytes), 1)
+	labels, check := guardedLabels(t, n, 3)
+	clear(ll.s())
+	clear(acc.s())
+	sh.resp(x.s(), nil, coef.s(), r.s(), ll.s(), n)
+	sh.respW(x.s(), w.s(), coef.s(), r.s(), ll.s(), n)
+	sh.moments(x.s(), r.s()[:n], coef.s()[1:1+d], acc.s(), n)
+	sh.classify(labels, x.s(), coef.s(), n)
+	for _, g := range []interface{ check(*testing.T, string) }{x, coef, r} {
+		g.check(t, "x, coef or r")
+	}
+	w.check(t, "w")
+	ll.check(t, "ll")
+	acc.check(t, "acc")
+	check()
+	for i := range n {
+		sum := 0.0
+		for j := range k {
+			sum += float64(r.s()[j*n+i])
+		}
+		if math.Abs(sum-w.s()[i]) > 1e-5*w.s()[i] || int(labels[i]) >= k {
+			t.Fatalf("sample %d: responsibilities sum to %v, weight %v; label %d of %d", i, sum, w.s()[i], labels[i], k)
+		}
+	}
+}

@@ -164,9 +164,11 @@ func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result,
 // FitSource is Fit for samples that src holds (opt.Dims features each), read tile by tile
 // into buffers in cache: a multichannel fit never holds a copy of them all. The values
 // are those Fit of the samples in one slice gives, bit for bit. src is read once to check
-// the samples, once or more for the start (once a Lloyd iteration of InitKMeans, K times
-// for InitKMeansPP's seeds) and once an iteration. One-dimensional samples are read into
-// one slice, the layout the one-dimensional kernels take.
+// the samples (not at all if it is a RangedSource), a few times for the start (twice for
+// the moments, then once along the principal axis, or once a seed of InitKMeansPP and a
+// Lloyd iteration of InitKMeans, then once for the clusters) and once an iteration.
+// One-dimensional samples are read into one slice, the layout the one-dimensional
+// kernels take.
 func FitSource[T float32 | float64](ctx context.Context, src Source[T], opt Options) (*Result, error) {
 	s, data, err := checkSource(src, opt.Weights, opt.Dims)
 	if err != nil {

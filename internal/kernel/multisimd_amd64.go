@@ -2,8 +2,8 @@
 
 package kernel
 
-// multiResp and multiMoments are the signatures of the generated multichannel sweeps (see
-// ../../asm/multi).
+// multiResp, multiMoments and multiClassify are the signatures of the generated
+// multichannel sweeps and labelling (see ../../asm/multi).
 type (
 	multiResp[T Float]     func(x []T, w []float64, coef []T, r []T, ll []float64, n int)
 	multiMoments[T Float]  func(x []T, r []T, mu []T, acc []float64, n int)
@@ -41,8 +41,9 @@ func (t *multiTable[T]) shape(c *MultiCoeffs) *multiShape[T] {
 	return &t.full[c.D]
 }
 
-// multiFrame is the memory of a multichannel E-step call: c in the sweeps' layout, a block of samples as planes, its responsibilities, the moments' lanes (K x
-// terms registers of float64) and the log-likelihood's lanes.
+// multiFrame is a worker's memory for the multichannel kernels of one precision: c in the
+// sweeps' layout, a block of samples as planes, its responsibilities, the moments' lanes
+// (K x terms registers of float64) and the log-likelihood's lanes.
 type multiFrame[T Float] struct {
 	coef, planes, r []T
 	acc, ll         []float64

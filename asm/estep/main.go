@@ -559,14 +559,7 @@ func (g *kernel) generalBody() {
 		p.Max(pk, m, m)
 	})
 	p.Zero(s)
-	g.components("exp", func(_, _, sp Register) {
-		a, e := p.Vec(), p.Vec()
-		p.Movu(Mem{Base: sp}, a)
-		p.Sub(m, a, a)
-		p.Exp(a, e, emit.ExpFlushed)
-		p.Movu(e, Mem{Base: sp})
-		p.Add(e, s, s)
-	})
+	g.components("exp", func(_, _, sp Register) { p.ExpSumTerm(Mem{Base: sp}, m, s) })
 	inv := g.finish(m, s, w)
 	g.components("acc", func(cp, ap, sp Register) {
 		r := p.Vec()

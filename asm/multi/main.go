@@ -221,14 +221,7 @@ func (g *sweep) respBody(xp planes, rb Register) {
 	p.Blend(mask, p.C(0), m, m)
 	sum := p.Vec()
 	p.Zero(sum)
-	g.components("exp", rb, func(_, rk Register) {
-		a, e := p.Vec(), p.Vec()
-		p.Movu(Mem{Base: rk}, a)
-		p.Sub(m, a, a)
-		p.Exp(a, e, emit.ExpFlushed)
-		p.Movu(e, Mem{Base: rk})
-		p.Add(e, sum, sum)
-	})
+	g.components("exp", rb, func(_, rk Register) { p.ExpSumTerm(Mem{Base: rk}, m, sum) })
 	inv := g.finish(m, sum)
 	g.components("resp", rb, func(_, rk Register) {
 		e := p.Vec()

@@ -715,3 +715,14 @@ func (pr *Products) Flush(ll operand.Mem, dom LogDomain, reset bool) {
 		}
 	}
 }
+
+// ExpSumTerm replaces the register at mem, a log-joint, by exp(it - m) (flushed to 0
+// below exp's range) and adds that to sum: one term of the stable exp-sum.
+func (p *Prec) ExpSumTerm(mem operand.Mem, m, sum VecVirtual) {
+	a, e := p.Vec(), p.Vec()
+	p.Movu(mem, a)
+	p.Sub(m, a, a)
+	p.Exp(a, e, ExpFlushed)
+	p.Movu(e, mem)
+	p.Add(e, sum, sum)
+}

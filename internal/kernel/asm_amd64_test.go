@@ -57,7 +57,7 @@ func TestEStepAssemblyStaysInItsBuffers(t *testing.T) {
 
 func runGuarded[T Float](t *testing.T, rng *rand.Rand, c *Coeffs, table *estepTable[T], n, k int) {
 	plain, weighted := table.funcs(k)
-	f := table.frame(c)
+	f := table.frame(c, nil)
 	coef, acc, scratch := newGuarded[T](len(f.coef), 1), newGuarded[float64](len(f.acc), 3), newGuarded[T](len(f.scratch), 2)
 	copy(coef.s(), f.coef)
 	clear(acc.s())
@@ -164,7 +164,7 @@ func BenchmarkEStepUnrolled(b *testing.B) {
 			general64, _ := set.f64.funcs(0)
 			plain32, _ := set.f32.funcs(k)
 			general32, _ := set.f32.funcs(0)
-			f64, f32 := set.f64.frame(c), set.f32.frame(c)
+			f64, f32 := set.f64.frame(c, nil), set.f32.frame(c, nil)
 			for _, v := range []struct {
 				name string
 				run  func()
@@ -204,14 +204,14 @@ func TestAVX512IsAVX2InWiderRegisters(t *testing.T) {
 			w[i] = 1
 			what := fmt.Sprintf("%s sample %d of %d (%v)", name, i, n, x[i])
 			wide, narrow := NewStats(c.K()), NewStats(c.K())
-			AVX512.F64.EStep(x, w, c, wide)
-			AVX2.F64.EStep(x, w, c, narrow)
+			AVX512.F64.EStep(x, w, c, wide, nil)
+			AVX2.F64.EStep(x, w, c, narrow, nil)
 			if !sameStats(wide, narrow) {
 				t.Fatalf("%s: avx512 %+v, avx2 %+v", what, wide, narrow)
 			}
 			wide32, narrow32 := NewStats(c.K()), NewStats(c.K())
-			AVX512.F32.EStep(x32, w, c, wide32)
-			AVX2.F32.EStep(x32, w, c, narrow32)
+			AVX512.F32.EStep(x32, w, c, wide32, nil)
+			AVX2.F32.EStep(x32, w, c, narrow32, nil)
 			if !sameStats(wide32, narrow32) {
 				t.Fatalf("%s float32: avx512 %+v, avx2 %+v", what, wide32, narrow32)
 			}

@@ -48,14 +48,14 @@ func BenchmarkEStep(b *testing.B) {
 					b.SetBytes(int64(8 * size.n))
 					for b.Loop() {
 						s.Reset()
-						kern.F64.EStep(x, nil, c, s)
+						kern.F64.EStep(x, nil, c, s, nil)
 					}
 				})
 				b.Run(fmt.Sprintf("impl=%s/f32/K=%d/N=%s", kern.Name, k, size.name), func(b *testing.B) {
 					b.SetBytes(int64(4 * size.n))
 					for b.Loop() {
 						s.Reset()
-						kern.F32.EStep(x32, nil, c, s)
+						kern.F32.EStep(x32, nil, c, s, nil)
 					}
 				})
 			}
@@ -74,13 +74,13 @@ func BenchmarkEStepWeighted(b *testing.B) {
 		b.Run(fmt.Sprintf("impl=%s/f64/K=3/N=1M", kern.Name), func(b *testing.B) {
 			b.SetBytes(8 * n)
 			for b.Loop() {
-				kern.F64.EStep(x, w, c, s)
+				kern.F64.EStep(x, w, c, s, nil)
 			}
 		})
 		b.Run(fmt.Sprintf("impl=%s/f32/K=3/N=1M", kern.Name), func(b *testing.B) {
 			b.SetBytes(4 * n)
 			for b.Loop() {
-				kern.F32.EStep(x32, w, c, s)
+				kern.F32.EStep(x32, w, c, s, nil)
 			}
 		})
 	}
@@ -175,13 +175,13 @@ func BenchmarkClassify(b *testing.B) {
 		b.Run(fmt.Sprintf("impl=%s/f64/K=3/N=1M", kern.Name), func(b *testing.B) {
 			b.SetBytes(8 * n)
 			for b.Loop() {
-				kern.F64.Classify(labels, x, c)
+				kern.F64.Classify(labels, x, c, nil)
 			}
 		})
 		b.Run(fmt.Sprintf("impl=%s/f32/K=3/N=1M", kern.Name), func(b *testing.B) {
 			b.SetBytes(4 * n)
 			for b.Loop() {
-				kern.F32.Classify(labels, x32, c)
+				kern.F32.Classify(labels, x32, c, nil)
 			}
 		})
 	}

@@ -315,21 +315,22 @@ func tasksOf[T Float](d *Driver) (*tasks[T], *Set[T]) {
 }
 
 type estepTask[T Float] struct {
-	kern    func([]T, []float64, *Coeffs, *Stats)
+	kern    func([]T, []float64, *Coeffs, *Stats, *Scratch)
+	scratch []Scratch // one a worker
 	x       []T
 	w       []float64
 	c       *Coeffs
 	partial []Stats
 }
 
-func (e *estepTask[T]) run(_, t, lo, hi int) {
+func (e *estepTask[T]) run(worker, t, lo, hi int) {
 	p := &e.partial[t]
 	p.Reset()
 	var w []float64
 	if e.w != nil {
 		w = e.w[lo:hi]
 	}
-	e.kern(e.x[lo:hi], w, e.c, p)
+	e.kern(e.x[lo:hi], w, e.c, p, &e.scratch[worker])
 }
 
 // partials returns nt Stats of k components, reusing d's storage. Each tile's sums start a
@@ -353,7 +354,7 @@ func (d *Driver) partials(nt, k int) []Stats {
 func EStep[T Float](d *Driver, x []T, w []float64, c *Coeffs, s *Stats) {
 	ts, set := tasksOf[T](d)
 	e := &ts.estep
-	*e = estepTask[T]{kern: set.EStep, x: x, w: w, c: c, partial: d.partials(d.tiles(len(x)), c.K())}
+	*e = estepTask[T]{kern: set.EStep, scratch: d.scratch, x: x, w: w, c: c, partial: d.partials(d.tiles(len(x)), c.K())}
 	d.forTiles(len(x), e)
 	s.Reset()
 	for t := range e.partial {
@@ -364,20 +365,23 @@ func EStep[T Float](d *Driver, x []T, w []float64, c *Coeffs, s *Stats) {
 
 // classifyTask labels a tile.
 type classifyTask[T Float] struct {
-	kern func([]uint16, []T, *Coeffs)
-	dst  []uint16
-	x    []T
-	c    *Coeffs
+	kern    func([]uint16, []T, *Coeffs, *Scratch)
+	scratch []Scratch // one a worker
+	dst     []uint16
+	x       []T
+	c       *Coeffs
 }
 
-func (e *classifyTask[T]) run(_, _, lo, hi int) { e.kern(e.dst[lo:hi], e.x[lo:hi], e.c) }
+func (e *classifyTask[T]) run(worker, _, lo, hi int) {
+	e.kern(e.dst[lo:hi], e.x[lo:hi], e.c, &e.scratch[worker])
+}
 
 // Classify sets dst[n] to the index of the component with the largest weighted density
 // at x[n].
 func Classify[T Float](d *Driver, dst []uint16, x []T, c *Coeffs) {
 	ts, set := tasksOf[T](d)
 	e := &ts.classify
-	*e = classifyTask[T]{kern: set.Classify, dst: dst, x: x, c: c}
+	*e = classifyTask[T]{kern: set.Classify, scratch: d.scratch, dst: dst, x: x, c: c}
 	d.forTiles(len(x), e)
 	*e = classifyTask[T]{}
 }
@@ -386,7 +390,8 @@ func Classify[T Float](d *Driver, dst []uint16, x []T, c *Coeffs) {
 // scratch, and turns it into per-sample scores or, with rows, the rows of the
 // responsibilities.
 type expSumTask[T Float] struct {
-	kern    func(p, pmax, expsum, x []T, c *Coeffs)
+	kern    func(p, pmax, expsum, x []T, c *Coeffs, sc *Scratch)
+	frames  []Scratch // one a worker
 	dst     []float64
 	x       []T
 	c       *Coeffs
@@ -405,7 +410,7 @@ func (e *expSumTask[T]) run(w, _, lo, hi int) {
 		n := min(e.chunk, hi-lo)
 		buf := e.scratch[w]
 		p, pmax, sum := buf[:k*n], buf[k*n:(k+1)*n], buf[(k+1)*n:(k+2)*n]
-		e.kern(p, pmax, sum, e.x[lo:lo+n], e.c)
+		e.kern(p, pmax, sum, e.x[lo:lo+n], e.c, &e.frames[w])
 		for i := range n {
 			m, s := float64(pmax[i]), float64(sum[i])
 			if !e.rows {
@@ -432,7 +437,7 @@ func expSums[T Float](d *Driver, dst []float64, x []T, c *Coeffs, rows bool) {
 	ts, set := tasksOf[T](d)
 	e := &ts.expSum
 	scratch := e.scratch
-	*e = expSumTask[T]{kern: set.ExpSumStable, dst: dst, x: x, c: c, rows: rows}
+	*e = expSumTask[T]{kern: set.ExpSumStable, frames: d.scratch, dst: dst, x: x, c: c, rows: rows}
 	e.chunk = max(1, min(d.tile, expSumScratch/(k+2)))
 	// Scratch for the workers of this pass only, kept for the next one.
 	if len(scratch) != d.threads {

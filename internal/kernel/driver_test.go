@@ -67,10 +67,10 @@ func TestDriverIsDeterministicAcrossThreadCounts(t *testing.T) {
 						wt = weights[lo:hi]
 					}
 					part.Reset()
-					kern.F64.EStep(x[lo:hi], wt, c, part)
+					kern.F64.EStep(x[lo:hi], wt, c, part, nil)
 					want64.Add(part)
 					part.Reset()
-					kern.F32.EStep(x32[lo:hi], wt, c, part)
+					kern.F32.EStep(x32[lo:hi], wt, c, part, nil)
 					want32.Add(part)
 				}
 				for _, threads := range threadCounts() {
@@ -103,13 +103,13 @@ func TestDriverScoreAndClassifyMatchTheKernels(t *testing.T) {
 	for _, kern := range available() {
 		// The scores are the stable exp-sum's, sample by sample.
 		p, pmax, expsum := make([]float64, c.K()*n), make([]float64, n), make([]float64, n)
-		kern.F64.ExpSumStable(p, pmax, expsum, x, c)
+		kern.F64.ExpSumStable(p, pmax, expsum, x, c, nil)
 		wantScore := make([]float64, n)
 		for i := range n {
 			wantScore[i] = pmax[i] + vmath.Log64(expsum[i])
 		}
 		wantLabels := make([]uint16, n)
-		kern.F64.Classify(wantLabels, x, c)
+		kern.F64.Classify(wantLabels, x, c, nil)
 		for _, threads := range threadCounts() {
 			d := newDriver(t, kern, Config{Threads: threads, TileSize: MinTileSize})
 			score := make([]float64, n)
@@ -170,14 +170,12 @@ func TestDriverPassesDoNotAllocate(t *testing.T) {
 			if a := testing.AllocsPerRun(20, passes); a != 0 {
 				t.Errorf("%s threads=%d: %v allocations per round of passes, want 0", kern.Name, threads, a)
 			}
-			// Apart, and on one worker: the 1-D kernels' frames come from sync.Pools, whose
-			// per-CPU slots a worker moved between CPUs by the longer multichannel passes
-			// can miss (one allocation a round, seen when the two ran in one round), and
-			// on two workers CI once saw one a round that 18 runs here never did (CI runs
-			// test binaries side by side, so the caller often waits for a busy worker:
-			// the runtime's waiting is a suspect, not found). One worker runs the same
-			// kernel code in the same scratch without the waits, which the 1-D passes
-			// share.
+			// On one worker: on two, CI once saw one allocation a round of these passes
+			// that 24 runs here, idle and loaded, never did (the 1-D passes, their frames
+			// then in sync.Pools, once did the same in CI; now every kernel keeps its
+			// frames in the workers' scratch). One worker runs the same kernel code in
+			// the same scratch; the waits between workers, the one difference, are the
+			// 1-D passes' too.
 			multi() // warm each worker's scratch
 			if threads > 1 {
 				continue

@@ -169,14 +169,14 @@ func FuzzEStep(f *testing.F) {
 				}
 			}
 			got, want := NewStats(c.K()), NewStats(c.K())
-			kern.F64.EStep(x, w, c, got)
-			Generic.F64.EStep(x, w, c, want)
+			kern.F64.EStep(x, w, c, got, nil)
+			Generic.F64.EStep(x, w, c, want, nil)
 			closeStats(t, kern.Name+" float64", got, want, errorBound(x, w, c, 1e-12))
 			x32 := gen.Float32s(x)
 			c32 := coeffs32(c)
 			got32, want32 := NewStats(c.K()), NewStats(c.K())
-			kern.F32.EStep(x32, w, c, got32)
-			Generic.F64.EStep(to64(x32), w, c32, want32)
+			kern.F32.EStep(x32, w, c, got32, nil)
+			Generic.F64.EStep(to64(x32), w, c32, want32, nil)
 			closeStats(t, kern.Name+" float32", got32, want32, errorBound(to64(x32), w, c32, 0))
 		}
 	})
@@ -189,18 +189,18 @@ func FuzzClassify(f *testing.F) {
 		c := fuzzMixture(k, width)
 		x := fuzzSamples(samplesIn(data, math.MaxFloat64), c)
 		want := make([]uint16, len(x))
-		Generic.F64.Classify(want, x, c)
+		Generic.F64.Classify(want, x, c, nil)
 		x32 := gen.Float32s(fuzzSamples(samplesIn(data, lanes32), c))
 		for _, kern := range fast(t) {
 			got := make([]uint16, len(x))
-			kern.F64.Classify(got, x, c)
+			kern.F64.Classify(got, x, c, nil)
 			for i := range x {
 				if got[i] != want[i] {
 					t.Fatalf("%s Classify64(%v) = %d, twin %d", kern.Name, x[i], got[i], want[i])
 				}
 			}
 			got32 := make([]uint16, len(x32))
-			kern.F32.Classify(got32, x32, c)
+			kern.F32.Classify(got32, x32, c, nil)
 			checkClassify32(t, kern.Name, x32, c, got32)
 		}
 	})

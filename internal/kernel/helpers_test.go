@@ -5,7 +5,7 @@ package kernel
 // ExpSumStable runs the reference program's kernel over x (see Set) on one goroutine:
 // p is K x len(x), component-major.
 func ExpSumStable[T Float](k *Kernels, p, pmax, expsum, x []T, c *Coeffs) {
-	Of[T](k).ExpSumStable(p, pmax, expsum, x, c)
+	Of[T](k).ExpSumStable(p, pmax, expsum, x, c, nil)
 }
 
 // LogNormPDF sets dst[n] = cnst - halfPrec*(x[n]-mean)^2, the weighted log-density of one

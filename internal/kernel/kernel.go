@@ -136,14 +136,14 @@ func (s *Stats) Add(o *Stats) {
 //     weights w, nil for all ones) under the multichannel coefficients c to s.
 //   - MultiClassify: dst[n] = argmax_k P_k(x_n) for the samples x (row-major, c.D
 //     features each), the lowest k on ties.
-//   - The multichannel kernels keep their working memory in sc, a worker's (nil: memory
-//     of the call's own).
+//   - Kernels that need working memory keep it in sc, a worker's (nil: memory of the
+//     call's own).
 type Set[T Float] struct {
 	Exp, Log      func(dst, x []T)
 	LogNormPDF    func(dst, x []T, cnst, mean, halfPrec float64)
-	ExpSumStable  func(p, pmax, expsum, x []T, c *Coeffs)
-	EStep         func(x []T, w []float64, c *Coeffs, s *Stats)
-	Classify      func(dst []uint16, x []T, c *Coeffs)
+	ExpSumStable  func(p, pmax, expsum, x []T, c *Coeffs, sc *Scratch)
+	EStep         func(x []T, w []float64, c *Coeffs, s *Stats, sc *Scratch)
+	Classify      func(dst []uint16, x []T, c *Coeffs, sc *Scratch)
 	MultiEStep    func(x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch)
 	MultiClassify func(dst []uint16, x []T, c *MultiCoeffs, sc *Scratch)
 }
@@ -174,9 +174,9 @@ func genericSet[T Float](exp, log func(T) T) Set[T] {
 		Exp:           mapSlice(exp),
 		Log:           mapSlice(log),
 		LogNormPDF:    logNormPDF[T],
-		ExpSumStable:  expSumStable[T],
-		EStep:         eStep[T],
-		Classify:      classify[T],
+		ExpSumStable:  func(p, pmax, expsum, x []T, c *Coeffs, _ *Scratch) { expSumStable(p, pmax, expsum, x, c) },
+		EStep:         func(x []T, w []float64, c *Coeffs, s *Stats, _ *Scratch) { eStep(x, w, c, s) },
+		Classify:      func(dst []uint16, x []T, c *Coeffs, _ *Scratch) { classify(dst, x, c) },
 		MultiEStep:    multiEStepIn[T],
 		MultiClassify: multiClassifyIn[T],
 	}

@@ -182,11 +182,11 @@ func TestEStepMatchesExplicitResponsibilities(t *testing.T) {
 		for _, weights := range [][]float64{nil, w} {
 			want := threeClasses.refStats(x, weights)
 			got := NewStats(3)
-			Generic.F64.EStep(x, weights, threeClasses.coeffs(), got)
+			Generic.F64.EStep(x, weights, threeClasses.coeffs(), got, nil)
 			checkStats(t, got, want, 1e-12, 1e-14)
 			got32 := NewStats(3)
 			x32 := gen.Float32s(x)
-			Generic.F32.EStep(x32, weights, threeClasses.coeffs(), got32)
+			Generic.F32.EStep(x32, weights, threeClasses.coeffs(), got32, nil)
 			checkStats(t, got32, threeClasses.refStats(to64(x32), weights), 1e-12, 1e-14)
 		}
 	}
@@ -197,9 +197,9 @@ func TestEStepAccumulates(t *testing.T) {
 	x := uniform(rng, 300, 0, 1)
 	c := threeClasses.coeffs()
 	whole, parts := NewStats(3), NewStats(3)
-	Generic.F64.EStep(x, nil, c, whole)
-	Generic.F64.EStep(x[:100], nil, c, parts)
-	Generic.F64.EStep(x[100:], nil, c, parts)
+	Generic.F64.EStep(x, nil, c, whole, nil)
+	Generic.F64.EStep(x[:100], nil, c, parts, nil)
+	Generic.F64.EStep(x[100:], nil, c, parts, nil)
 	checkStats(t, parts, whole, 1e-13, 1e-14)
 }
 
@@ -216,8 +216,8 @@ func TestIntegerWeightsEqualRepetition(t *testing.T) {
 	}
 	c := threeClasses.coeffs()
 	weighted, plain := NewStats(3), NewStats(3)
-	Generic.F64.EStep(x, w, c, weighted)
-	Generic.F64.EStep(repeated, nil, c, plain)
+	Generic.F64.EStep(x, w, c, weighted, nil)
+	Generic.F64.EStep(repeated, nil, c, plain, nil)
 	checkStats(t, weighted, plain, 1e-12, 1e-14)
 }
 
@@ -245,7 +245,7 @@ func TestEStepSpecialComponents(t *testing.T) {
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) {
 			got := NewStats(len(m.mu))
-			Generic.F64.EStep(x, nil, m.coeffs(), got)
+			Generic.F64.EStep(x, nil, m.coeffs(), got, nil)
 			for k := range got.N {
 				for _, v := range []float64{got.N[k], got.D[k], got.B[k]} {
 					if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -302,9 +302,9 @@ func TestClassifyTiesGoToTheLowestIndex(t *testing.T) {
 		for i := range labels {
 			labels[i] = 9
 		}
-		k.F64.Classify(labels, x, c)
+		k.F64.Classify(labels, x, c, nil)
 		labels32 := slices.Clone(labels)
-		k.F32.Classify(labels32, gen.Float32s(x), c)
+		k.F32.Classify(labels32, gen.Float32s(x), c, nil)
 		for i := range x {
 			if labels[i] != 0 || labels32[i] != 0 {
 				t.Fatalf("%s: x=%v labelled %d (float64) and %d (float32), want 0", k.Name, x[i], labels[i], labels32[i])

@@ -91,11 +91,35 @@ func (s *MultiStats) Add(o *MultiStats) {
 	s.LogLik += o.LogLik
 }
 
-// Scratch is one worker's working memory for the multichannel kernels: a driver keeps one
-// per worker, so that its passes allocate nothing once each has seen data of that shape.
+// Scratch is one worker's working memory for the kernels: a driver keeps one per worker,
+// so that its passes allocate nothing once each has seen data of that shape.
 type Scratch struct {
-	multi            multiScratch // the Go kernels'
-	frame64, frame32 any          // the CPU-specific kernels' own, by precision
+	multi multiScratch // the multichannel Go kernels'
+	// The CPU-specific kernels' own frames, by kind and precision (see slotOf).
+	estep, expSum, multiFrame [2]any
+}
+
+// slotOf returns the slot of slots for precision T.
+func slotOf[T Float](slots *[2]any) *any {
+	if is64[T]() {
+		return &slots[0]
+	}
+	return &slots[1]
+}
+
+// frameIn returns the frame of type F in the slot for T of sc (a new one for nil sc),
+// made the first time.
+func frameIn[T Float, F any](sc *Scratch, slots func(*Scratch) *[2]any) *F {
+	if sc == nil {
+		return new(F)
+	}
+	slot := slotOf[T](slots(sc))
+	f, _ := (*slot).(*F)
+	if f == nil {
+		f = new(F)
+		*slot = f
+	}
+	return f
 }
 
 // multiScratch is the working memory of the multichannel Go kernels.

@@ -98,18 +98,7 @@ func layoutOf(c *MultiCoeffs) *multiLayout {
 // frame returns sc's frame for T (a new one for nil sc), c in its layout and the sums
 // zeroed.
 func (t *multiTable[T]) frame(c *MultiCoeffs, sc *Scratch) *multiFrame[T] {
-	if sc == nil {
-		sc = new(Scratch)
-	}
-	slot := &sc.frame32
-	if is64[T]() {
-		slot = &sc.frame64
-	}
-	f, _ := (*slot).(*multiFrame[T])
-	if f == nil {
-		f = new(multiFrame[T])
-		*slot = f
-	}
+	f := frameIn[T, multiFrame[T]](sc, func(sc *Scratch) *[2]any { return &sc.multiFrame })
 	k, d, l := c.K(), c.D, lanes[T](t.bytes)
 	u := layoutOf(c).factor
 	vals := 1 + d + len(u)

@@ -323,7 +323,7 @@ func checkExpSum32(t testing.TB, what string, x []float32, c *Coeffs, p, pmax, e
 // result alone would ask for more than any summation order gives.
 func statScale(x []float64, w []float64, c *Coeffs) *Stats {
 	s := NewStats(c.K())
-	Generic.F64.EStep(x, w, c, s)
+	Generic.F64.EStep(x, w, c, s, nil)
 	// Replace D by the sum of |r d|: bound it by N * max |d| over the data.
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range x {
@@ -445,8 +445,8 @@ func TestEStepTwins(t *testing.T) {
 				for _, w := range [][]float64{nil, wg.s()} {
 					what := fmt.Sprintf("%s %s n=%d weighted=%v", k.Name, name, n, w != nil)
 					got, want := NewStats(c.K()), NewStats(c.K())
-					k.F64.EStep(x.s(), w, c, got)
-					Generic.F64.EStep(x.s(), w, c, want)
+					k.F64.EStep(x.s(), w, c, got, nil)
+					Generic.F64.EStep(x.s(), w, c, want, nil)
 					// float64: the same per-sample terms, summed in another order (four
 					// lanes): 1e-12 of the terms' magnitude leaves room for nothing else.
 					closeStats(t, what, got, want, errorBound(x.s(), w, c, 1e-12))
@@ -455,8 +455,8 @@ func TestEStepTwins(t *testing.T) {
 					x32 := gen.Float32s(x.s())
 					c32 := coeffs32(c)
 					got32, want32 := NewStats(c.K()), NewStats(c.K())
-					k.F32.EStep(x32, w, c, got32)
-					Generic.F64.EStep(to64(x32), w, c32, want32)
+					k.F32.EStep(x32, w, c, got32, nil)
+					Generic.F64.EStep(to64(x32), w, c32, want32, nil)
 					closeStats(t, what+" float32", got32, want32, errorBound(to64(x32), w, c32, 0))
 					for _, v := range append(append(got32.N, got32.D...), append(got32.B, got32.LogLik)...) {
 						if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -482,7 +482,7 @@ func TestEStepBeyondEveryComponent(t *testing.T) {
 			x := make([]float64, n)
 			x[n/2] = 1e200
 			s := NewStats(c.K())
-			kern.F64.EStep(x, nil, c, s)
+			kern.F64.EStep(x, nil, c, s, nil)
 			if !math.IsInf(s.LogLik, -1) || !math.IsNaN(s.N[0]) {
 				t.Errorf("%s n=%d: log-likelihood %v, N %v; want -Inf and NaN", k, n, s.LogLik, s.N)
 			}
@@ -499,12 +499,12 @@ func TestEStepDoesNotDependOnLength(t *testing.T) {
 		x := samples(rng, 37)
 		w := uniform(rng, 37, 0.5, 2)
 		base := NewStats(3)
-		k.F64.EStep(x, w, c, base)
+		k.F64.EStep(x, w, c, base, nil)
 		for extra := 1; extra <= 9; extra++ {
 			xe := append(append([]float64{}, x...), samples(rng, extra)...)
 			we := append(append([]float64{}, w...), make([]float64, extra)...)
 			s := NewStats(3)
-			k.F64.EStep(xe, we, c, s)
+			k.F64.EStep(xe, we, c, s, nil)
 			closeStats(t, fmt.Sprintf("%s +%d zero-weight samples", k.Name, extra), s, base, errorBound(x, w, c, 1e-14))
 		}
 	}
@@ -546,7 +546,7 @@ func TestClassifyTwins(t *testing.T) {
 				got, check := guardedLabels(t, n, off)
 				want := make([]uint16, n)
 				Classify(newDriver(t, k, Config{Threads: 1}), got, x.s(), c)
-				Generic.F64.Classify(want, x.s(), c)
+				Generic.F64.Classify(want, x.s(), c, nil)
 				check()
 				for i := range want {
 					if got[i] != want[i] {
@@ -555,7 +555,7 @@ func TestClassifyTwins(t *testing.T) {
 				}
 				x32 := gen.Float32s(x.s())
 				got32, check32 := guardedLabels(t, n, off)
-				k.F32.Classify(got32, x32, c)
+				k.F32.Classify(got32, x32, c, nil)
 				check32()
 				checkClassify32(t, k.Name+" "+name, x32, c, got32)
 			}
@@ -570,7 +570,7 @@ func checkClassify32(t testing.TB, what string, x []float32, c *Coeffs, got []ui
 	t.Helper()
 	c32 := coeffs32(c)
 	want := make([]uint16, len(x))
-	Generic.F32.Classify(want, x, c32)
+	Generic.F32.Classify(want, x, c32, nil)
 	for i, v := range x {
 		if got[i] == want[i] {
 			continue

@@ -200,12 +200,16 @@ func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, s *samples[
 	if opt.InitModel == nil && opt.Init.Random() {
 		runs = max(1, opt.NInit)
 	}
+	if s.d == 1 {
+		s.held() // the one-dimensional kernels take one slice
+	}
+	tl := s.onDriver(d) // the tiles every start and engine read
 	var best *Result
 	for r := range runs {
-		model, err := startModel(ctx, d, &opt, s, data.frame, r)
+		model, err := startModel(ctx, &opt, tl, data.frame, r)
 		var res *Result
 		if err == nil {
-			res, err = em(ctx, newEngine(d, s, &opt, &model), &opt, model, data, r)
+			res, err = em(ctx, newEngine(tl, &opt, &model), &opt, model, data, r)
 		}
 		switch {
 		case err != nil && best != nil:
@@ -253,13 +257,13 @@ func (e *oneDim[T]) mStep(m *Model, minVar float64, it int, reseeded []Reseed) (
 
 func (e *oneDim[T]) kernels() (string, int) { return e.d.Kernels().Name, e.d.Threads() }
 
-// newEngine returns the engine of the fit opt asks for, over the samples s on d's
-// workers, sized for models like m.
-func newEngine[T float32 | float64](d *kernel.Driver, s *samples[T], opt *Options, m *Model) engine {
+// newEngine returns the engine of the fit opt asks for, over the samples s on their
+// driver's workers, sized for models like m.
+func newEngine[T float32 | float64](s *tiled[T], opt *Options, m *Model) engine {
 	if opt.Dims > 1 {
-		return newMultiDim(d, s, opt, m)
+		return newMultiDim(s, opt, m)
 	}
-	return &oneDim[T]{d: d, x: s.held(), w: opt.Weights, c: m.coeffs(), s: kernel.NewStats(m.K())}
+	return &oneDim[T]{d: s.dr, x: s.held(), w: opt.Weights, c: m.coeffs(), s: kernel.NewStats(m.K())}
 }
 
 // em runs the EM iterations of Fit's run r from model on e, for the samples and the model

@@ -3,7 +3,6 @@ package gmm
 import (
 	"context"
 	"fmt"
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -136,8 +135,8 @@ func (s summary) spread(k int) float64 {
 
 // startModel returns the starting model of run r (restarts 0, 1, ...) for the samples s in
 // the frame f (InitModel is in the data's units); the starts of several features pass
-// over the samples on d's workers. Every start stops on ctx.
-func startModel[T float32 | float64](ctx context.Context, d *kernel.Driver, o *Options, s *samples[T], f frame, r int) (Model, error) {
+// over the samples on their driver's workers. Every start stops on ctx.
+func startModel[T float32 | float64](ctx context.Context, o *Options, s *tiled[T], f frame, r int) (Model, error) {
 	if o.InitModel != nil {
 		if err := o.InitModel.Validate(); err != nil {
 			return Model{}, fmt.Errorf("%w (InitModel)", err)
@@ -151,7 +150,7 @@ func startModel[T float32 | float64](ctx context.Context, d *kernel.Driver, o *O
 	var m Model
 	var err error
 	if o.Dims > 1 || o.Init == InitKMeans {
-		m, err = multiStart(ctx, o, s.onDriver(d), r)
+		m, err = multiStart(ctx, o, s, r)
 	} else {
 		m, err = dataStart(ctx, o, s.held(), r)
 	}

@@ -156,9 +156,9 @@ type multiDim[T float32 | float64] struct {
 	work *multiWork
 }
 
-func newMultiDim[T float32 | float64](d *kernel.Driver, s *samples[T], opt *Options, m *Model) *multiDim[T] {
+func newMultiDim[T float32 | float64](s *tiled[T], opt *Options, m *Model) *multiDim[T] {
 	diag := opt.Covariance == Diag || opt.Covariance == Spherical
-	return &multiDim[T]{d: d, x: s.tiles(d), n: s.n, w: opt.Weights, c: kernel.NewMultiCoeffs(m.K(), opt.Dims, diag),
+	return &multiDim[T]{d: s.dr, x: s.tiles, n: s.n, w: opt.Weights, c: kernel.NewMultiCoeffs(m.K(), opt.Dims, diag),
 		s: kernel.NewMultiStats(m.K(), opt.Dims), work: newMultiWork(opt.Dims)}
 }
 

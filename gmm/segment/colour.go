@@ -88,8 +88,8 @@ func (p *Pixels[T]) Range() (lo, hi float64) {
 }
 
 // Read sets dst to the samples of the pixels from lo on, row by row, 3 values each. The
-// planes of a JPEG and 8-bit RGBA, what the decoders give, are read in loops of their
-// own; other images through their RGB values.
+// planes of a JPEG and 8-bit RGBA in rgb, what the decoders give, are read in loops of
+// their own; the rest through span's values.
 func (p *Pixels[T]) Read(dst []T, lo int) {
 	s := p.src
 	hi := lo + len(dst)/3
@@ -115,13 +115,6 @@ func (p *Pixels[T]) Read(dst []T, lo int) {
 			for i := range x1 - x0 {
 				px, o := row[4*i:4*i+3:4*i+3], out[3*i:3*i+3:3*i+3]
 				o[0], o[1], o[2] = T(unit[px[0]]), T(unit[px[1]]), T(unit[px[2]])
-			}
-		})
-	case pix != nil:
-		eachRow(lo, hi, s.img.Bounds().Dx(), func(y, x0, x1, first int) {
-			row := pix[y*stride+4*x0 : y*stride+4*x1]
-			for i := range x1 - x0 {
-				inSpace(dst[3*(first+i):3*(first+i)+3:3*(first+i)+3], uint32(row[4*i]), uint32(row[4*i+1]), uint32(row[4*i+2]), s.ch, p.lv)
 			}
 		})
 	default:

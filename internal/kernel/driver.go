@@ -326,11 +326,15 @@ type estepTask[T Float] struct {
 func (e *estepTask[T]) run(worker, t, lo, hi int) {
 	p := &e.partial[t]
 	p.Reset()
-	var w []float64
-	if e.w != nil {
-		w = e.w[lo:hi]
+	e.kern(e.x[lo:hi], weightsOf(e.w, lo, hi), e.c, p, &e.scratch[worker])
+}
+
+// weightsOf returns the weights of the samples [lo, hi), or nil without weights.
+func weightsOf(w []float64, lo, hi int) []float64 {
+	if w == nil {
+		return nil
 	}
-	e.kern(e.x[lo:hi], w, e.c, p, &e.scratch[worker])
+	return w[lo:hi]
 }
 
 // partials returns nt Stats of k components, reusing d's storage. Each tile's sums start a

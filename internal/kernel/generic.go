@@ -96,12 +96,8 @@ func eStep[T Float](x []T, w []float64, c *Coeffs, s *Stats) {
 	block := statsIn(blockSums, k)
 	for lo := 0; lo < len(x); lo += eStepBlock {
 		hi := min(lo+eStepBlock, len(x))
-		var wb []float64
-		if w != nil {
-			wb = w[lo:hi]
-		}
 		block.Reset()
-		eStepSums(x[lo:hi], wb, c, e, &block)
+		eStepSums(x[lo:hi], weightsOf(w, lo, hi), c, e, &block)
 		s.Add(&block)
 	}
 }

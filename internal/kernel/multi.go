@@ -372,11 +372,7 @@ type multiEStepTask[T Float] struct {
 func (e *multiEStepTask[T]) run(worker, t, lo, hi int) {
 	p := &e.partial[t]
 	p.Reset()
-	var w []float64
-	if e.w != nil {
-		w = e.w[lo:hi]
-	}
-	e.kern(e.x.Tile(worker, lo, hi), w, e.c, p, &e.scratch[worker])
+	e.kern(e.x.Tile(worker, lo, hi), weightsOf(e.w, lo, hi), e.c, p, &e.scratch[worker])
 }
 
 // multiPartials returns nt statistics of k components over d features, reusing the

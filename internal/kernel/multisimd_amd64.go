@@ -47,10 +47,9 @@ func (t *multiTable[T]) shape(c *MultiCoeffs) *multiShape[T] {
 type multiFrame[T Float] struct {
 	coef, planes, r []T
 	acc, ll         []float64
-	// The samples past the last whole register go one by one through Generic's code,
-	// under c rounded to T, as the lanes see it.
-	tail MultiCoeffs
-	gen  multiScratch
+	// rounded is c rounded to float32, as float32 lanes see it: the samples past the
+	// last whole register go one by one through Generic's code under it.
+	rounded MultiCoeffs
 }
 
 // multiLayout is where the sweeps of one shape find their numbers: U's entries (i, j)
@@ -119,19 +118,43 @@ func (t *multiTable[T]) frame(c *MultiCoeffs, sc *Scratch) *multiFrame[T] {
 	f.ll = grow(f.ll, lanes[float64](t.bytes))
 	clear(f.acc)
 	clear(f.ll)
-	f.gen.p, f.gen.diff, f.gen.xs = grow(f.gen.p, k), grow(f.gen.diff, d), grow(f.gen.xs, d)
-	f.tail = MultiCoeffs{D: d, Diag: c.Diag, Const: roundedTo[T](f.tail.Const, c.Const),
-		Mean: roundedTo[T](f.tail.Mean, c.Mean), Prec: roundedTo[T](f.tail.Prec, c.Prec)}
 	return f
 }
 
-// roundedTo returns v's values rounded to T, in buf's memory if it is large enough.
-func roundedTo[T Float](buf, v []float64) []float64 {
+// tail returns c as the lanes of T see it, for the samples past the last whole register:
+// c itself in float64, else c rounded to float32 in f.
+func (f *multiFrame[T]) tail(c *MultiCoeffs) *MultiCoeffs {
+	if is64[T]() {
+		return c
+	}
+	r := &f.rounded
+	*r = MultiCoeffs{D: c.D, Diag: c.Diag, Const: rounded32(r.Const, c.Const), Mean: rounded32(r.Mean, c.Mean),
+		Prec: rounded32(r.Prec, c.Prec)}
+	return r
+}
+
+// rounded32 returns v's values rounded to float32, in buf's memory if it is large enough.
+func rounded32(buf, v []float64) []float64 {
 	buf = grow(buf, len(v))
 	for i, x := range v {
-		buf[i] = float64(T(x))
+		buf[i] = float64(float32(x))
 	}
 	return buf
+}
+
+// blocks calls f for each block of whole registers of the n samples of d features in x,
+// with the block's first sample, its length and its samples transposed to planes in f's
+// buffer; it returns how many samples the blocks cover.
+func (t *multiTable[T]) blocks(fr *multiFrame[T], x []T, d, n int, f func(lo, nb int, planes []T)) int {
+	l := lanes[T](t.bytes)
+	whole := n &^ (l - 1)
+	for lo := 0; lo < whole; lo += multiBlock * l {
+		nb := min(multiBlock*l, whole-lo)
+		planes := fr.planes[:d*nb]
+		transpose(planes, x[lo*d:(lo+nb)*d], d, nb)
+		f(lo, nb, planes)
+	}
+	return whole
 }
 
 // eStep is the table's MultiEStep: for D of 2 to 4, blocks of whole registers of samples,
@@ -144,16 +167,11 @@ func (t *multiTable[T]) eStep(x []T, w []float64, c *MultiCoeffs, s *MultiStats,
 		return
 	}
 	f := t.frame(c, sc)
-	d, k, l := c.D, c.K(), lanes[T](t.bytes)
-	n := len(x) / d
-	whole := n &^ (l - 1)
+	d, k, n := c.D, c.K(), len(x)/c.D
 	vals := 1 + d + len(layoutOf(c).factor)
 	terms := layoutOf(c).terms
 	stride := len(terms) * lanes[float64](t.bytes)
-	for lo := 0; lo < whole; lo += multiBlock * l {
-		nb := min(multiBlock*l, whole-lo)
-		planes := f.planes[:d*nb]
-		transpose(planes, x[lo*d:(lo+nb)*d], d, nb)
+	whole := t.blocks(f, x, d, n, func(lo, nb int, planes []T) {
 		r := f.r[:k*nb]
 		if w == nil {
 			sh.resp(planes, nil, f.coef, r, f.ll, nb)
@@ -164,15 +182,9 @@ func (t *multiTable[T]) eStep(x []T, w []float64, c *MultiCoeffs, s *MultiStats,
 			mu := f.coef[j*vals+1 : j*vals+1+d]
 			sh.moments(planes, r[j*nb:(j+1)*nb], mu, f.acc[j*stride:(j+1)*stride], nb)
 		}
-	}
+	})
 	f.addInto(s, terms, k, d, lanes[float64](t.bytes))
-	for i := whole; i < n; i++ {
-		wi := 1.0
-		if w != nil {
-			wi = w[i]
-		}
-		multiSampleStats(sample(f.gen.xs, x, i), wi, &f.tail, &f.gen, s)
-	}
+	multiEStepIn(x[whole*d:], weightsOf(w, whole, n), f.tail(c), s, sc)
 }
 
 // addInto adds the frame's lane sums into s: the moments of the k components (the
@@ -205,14 +217,8 @@ func (t *multiTable[T]) classify(dst []uint16, x []T, c *MultiCoeffs, sc *Scratc
 		return
 	}
 	f := t.frame(c, sc)
-	d, l := c.D, lanes[T](t.bytes)
-	n := len(dst)
-	whole := n &^ (l - 1)
-	for lo := 0; lo < whole; lo += multiBlock * l {
-		nb := min(multiBlock*l, whole-lo)
-		planes := f.planes[:d*nb]
-		transpose(planes, x[lo*d:(lo+nb)*d], d, nb)
+	whole := t.blocks(f, x, c.D, len(dst), func(lo, nb int, planes []T) {
 		sh.classify(dst[lo:lo+nb], planes, f.coef, nb)
-	}
-	multiClassifyIn(dst[whole:], x[whole*d:], &f.tail, sc)
+	})
+	multiClassifyIn(dst[whole:], x[whole*c.D:], f.tail(c), sc)
 }

@@ -235,12 +235,11 @@ func (b *batch) estimate(file string) int64 {
 	colour := b.c.channel.Dims() > 1
 	wide := cfg.ColorModel == color.RGBA64Model || cfg.ColorModel == color.NRGBA64Model || cfg.ColorModel == color.Gray16Model
 	histogram := b.c.histogram && !(colour && wide) // 16-bit colours go over the pixels
-	if colour {
-		perPixel += 6 // a JPEG's RGB as libjpeg decodes it, and its chroma
-	}
 	switch {
-	case colour && !histogram: // the pixels are read from the image as the passes need them
-	case colour:
+	case colour && !histogram: // read from the image as the passes need them
+		perPixel += 4 // a JPEG's RGB as libjpeg decodes it, kept (or its chroma: 2)
+	case colour: // a JPEG's planes read a row at a time
+
 		perPixel += 4    // each pixel's colour code
 		fixed = 64 << 20 // the table of colours
 	case !histogram || b.c.visualization == 1:

@@ -67,8 +67,10 @@ func ColourPixels[T float32 | float64](img image.Image, ch Channel, bits int) (*
 		}
 		maxLevel = 1<<bits - 1
 	}
+	src := newColourSource(img, ch)
+	src.keep() // read once a pass
 	b := img.Bounds()
-	return &Pixels[T]{src: newColourSource(img, ch), n: b.Dx() * b.Dy(), lv: newLevels(maxLevel)}, nil
+	return &Pixels[T]{src: src, n: b.Dx() * b.Dy(), lv: newLevels(maxLevel)}, nil
 }
 
 // Len returns the number of pixels.
@@ -95,7 +97,7 @@ func (p *Pixels[T]) Read(dst []T, lo int) {
 	hi := lo + len(dst)/3
 	pix, stride := rgba8(s.img)
 	switch {
-	case s.ycc != nil:
+	case s.planes():
 		w := s.ycc.Bounds().Dx()
 		unit := p.lv.unit[:256]
 		eachRow(lo, hi, w, func(y, x0, x1, first int) {
@@ -124,37 +126,50 @@ func (p *Pixels[T]) Read(dst []T, lo int) {
 	}
 }
 
-// colourSource is an image as the colour spaces read it: for ycbcr, a YCbCr image's own
-// planes, the chroma upsampled to full resolution; else its RGB, a JPEG's as libjpeg
-// decodes it (asRGB).
+// colourSource is an image as the colour spaces read it: a YCbCr image (a JPEG) by its
+// planes, the chroma upsampled and, for rgb and lab, converted as libjpeg decodes them
+// (see asRGB), row by row as they are read; any other by its RGB. A source read more than
+// once is kept (keep) ready to read: the planes' upsampled chroma, or the JPEG's RGB.
 type colourSource struct {
 	ch     Channel
-	img    image.Image  // the RGB, without planes
-	ycc    *image.YCbCr // the planes, if read
-	cb, cr []uint8
+	img    image.Image  // the image, or the RGB a JPEG's planes decode to once kept
+	ycc    *image.YCbCr // a JPEG's planes, while read from
+	cb, cr []uint8      // ycbcr's upsampled chroma, once kept
 }
 
 func newColourSource(img image.Image, ch Channel) *colourSource {
-	if ycc, ok := img.(*image.YCbCr); ok && ch == YCbCr {
-		cb, cr := fullChroma(ycc)
-		return &colourSource{ch: ch, ycc: ycc, cb: cb, cr: cr}
+	if ycc, ok := img.(*image.YCbCr); ok {
+		return &colourSource{ch: ch, img: img, ycc: ycc}
 	}
-	return &colourSource{ch: ch, img: asRGB(img)}
+	return &colourSource{ch: ch, img: img}
 }
+
+// keep makes s quick to read again and again: the chroma upsampled once for ycbcr (2
+// bytes a pixel), or the RGB converted once for the other spaces (4 bytes a pixel).
+func (s *colourSource) keep() {
+	switch {
+	case s.ycc == nil:
+	case s.ch == YCbCr:
+		s.cb, s.cr = fullChroma(s.ycc)
+	default:
+		s.img, s.ycc = asRGB(s.ycc), nil
+	}
+}
+
+// planes tells whether span gives a JPEG's Y, Cb, Cr bytes rather than R, G, B levels.
+func (s *colourSource) planes() bool { return s.ycc != nil && s.ch == YCbCr }
 
 // span calls f for every pixel of [lo, hi), pixels counted row by row from the image's
 // first, with its index from lo and its three values: Y, Cb, Cr bytes of the planes, or
 // R, G, B levels (0..255 for an 8-bit image, 0..65535 for a 16-bit one).
 func (s *colourSource) span(lo, hi int, f func(i int, v0, v1, v2 uint32)) {
-	img := s.img
 	if s.ycc != nil {
-		img = s.ycc
+		s.planeSpan(lo, hi, f)
+		return
 	}
-	bd := img.Bounds()
-	w := bd.Dx()
-	eightBit := Depth(img) == 8 // eachRGB gives 8-bit levels on the 16-bit scale
-	pix, stride := rgba8(img)
-	eachRow(lo, hi, w, func(y, x0, x1, first int) {
+	eightBit := Depth(s.img) == 8 // eachRGB gives 8-bit levels on the 16-bit scale
+	pix, stride := rgba8(s.img)
+	eachRow(lo, hi, s.img.Bounds().Dx(), func(y, x0, x1, first int) {
 		if pix != nil {
 			row := pix[y*stride+4*x0 : y*stride+4*x1]
 			for i := range x1 - x0 {
@@ -162,19 +177,43 @@ func (s *colourSource) span(lo, hi int, f func(i int, v0, v1, v2 uint32)) {
 			}
 			return
 		}
-		if s.ycc != nil {
-			yi := s.ycc.YOffset(bd.Min.X, bd.Min.Y+y)
-			for x := x0; x < x1; x++ {
-				f(first+x-x0, uint32(s.ycc.Y[yi+x]), uint32(s.cb[y*w+x]), uint32(s.cr[y*w+x]))
-			}
-			return
-		}
-		eachRGB(window(img, image.Rect(x0, y, x1, y+1)), func(i int, r, g, b uint32) {
+		eachRGB(window(s.img, image.Rect(x0, y, x1, y+1)), func(i int, r, g, b uint32) {
 			if eightBit {
 				r, g, b = to8(r), to8(g), to8(b)
 			}
 			f(first+i, r, g, b)
 		})
+	})
+}
+
+// planeSpan is span of a JPEG's planes: its chroma kept, or upsampled a row at a time;
+// converted to RGB unless s reads ycbcr.
+func (s *colourSource) planeSpan(lo, hi int, f func(i int, v0, v1, v2 uint32)) {
+	ycc := s.ycc
+	w := ycc.Bounds().Dx()
+	var cbRow, crRow []uint8
+	if s.cb == nil {
+		cbRow, crRow = make([]uint8, w), make([]uint8, w)
+	}
+	eachRow(lo, hi, w, func(y, x0, x1, first int) {
+		cb, cr := cbRow, crRow
+		if s.cb != nil {
+			cb, cr = s.cb[y*w:(y+1)*w], s.cr[y*w:(y+1)*w]
+		} else {
+			upsampleRow(cb, ycc, ycc.Cb, y)
+			upsampleRow(cr, ycc, ycc.Cr, y)
+		}
+		yy := ycc.Y[ycc.YOffset(ycc.Rect.Min.X, ycc.Rect.Min.Y+y):][:w]
+		if s.ch == YCbCr {
+			for x := x0; x < x1; x++ {
+				f(first+x-x0, uint32(yy[x]), uint32(cb[x]), uint32(cr[x]))
+			}
+			return
+		}
+		for x := x0; x < x1; x++ {
+			r, g, b := jpegRGB(yy[x], cb[x], cr[x])
+			f(first+x-x0, uint32(r), uint32(g), uint32(b))
+		}
 	})
 }
 
@@ -214,7 +253,7 @@ func newLevels(maxLevel int) levels {
 // sampleOf sets o to the sample of the space of the values v0, v1, v2 that s.span gives:
 // the planes' bytes over 255, or the RGB levels (0..max of lv) in the space (inSpace).
 func sampleOf[T float32 | float64](s *colourSource, o []T, v0, v1, v2 uint32, lv levels) {
-	if s.ycc != nil {
+	if s.planes() {
 		o[0], o[1], o[2] = T(lv.unit[v0]), T(lv.unit[v1]), T(lv.unit[v2])
 		return
 	}

@@ -34,7 +34,8 @@ type ColourHistogram[T float32 | float64] struct {
 // space ch: as samples (ColourSamples' values, three a colour, in increasing order of
 // their R, G, B bytes, or of Y, Cb, Cr for a YCbCr image in ycbcr) with their counts. The
 // codes are read, then counted into the table, on the CPUs: by bands of rows, then by
-// ranges of colours; ctx stops it between them.
+// ranges of colours; ctx stops it between them. A JPEG's planes are upsampled and
+// converted a row at a time as the codes are read: no whole RGB copy is made.
 func NewColourHistogram[T float32 | float64](ctx context.Context, img image.Image, ch Channel) (*ColourHistogram[T], error) {
 	if ch.Dims() != 3 {
 		return nil, fmt.Errorf("segment: %v is not a colour space", ch)
@@ -52,6 +53,11 @@ func NewColourHistogram[T float32 | float64](ctx context.Context, img image.Imag
 		return nil, err
 	}
 	// Each distinct colour as ColourSamples makes a pixel of it.
+	distinct := 0
+	for _, n := range h.table {
+		distinct += int(min(n, 1))
+	}
+	h.Counts, h.X = make([]float64, 0, distinct), make([]T, 0, 3*distinct)
 	lv := newLevels(255)
 	var o [3]T
 	for c, n := range h.table {

@@ -179,19 +179,13 @@ func asRGB(img image.Image) image.Image {
 	b := ycc.Bounds()
 	w, h := b.Dx(), b.Dy()
 	out := image.NewNRGBA(image.Rect(0, 0, w, h))
+	src := newColourSource(ycc, RGB)
 	parallel.For(h, rowGrain(w), func(y0, y1 int) {
-		cb, cr := make([]uint8, w), make([]uint8, w) // a row's chroma, upsampled
-		for y := y0; y < y1; y++ {
-			upsampleRow(cb, ycc, ycc.Cb, y)
-			upsampleRow(cr, ycc, ycc.Cr, y)
-			yy := ycc.Y[ycc.YOffset(b.Min.X, b.Min.Y+y):][:w]
-			row := out.Pix[4*y*w : 4*(y+1)*w]
-			for x, v := range yy {
-				px := row[4*x : 4*x+4 : 4*x+4]
-				px[0], px[1], px[2] = jpegRGB(v, cb[x], cr[x])
-				px[3] = 0xff
-			}
-		}
+		pix := out.Pix[4*y0*w : 4*y1*w]
+		src.span(y0*w, y1*w, func(i int, r, g, b uint32) {
+			px := pix[4*i : 4*i+4 : 4*i+4]
+			px[0], px[1], px[2], px[3] = uint8(r), uint8(g), uint8(b), 0xff
+		})
 	})
 	return out
 }

@@ -13,17 +13,6 @@ type Float interface{ float32 | float64 }
 // is64 reports whether T is float64.
 func is64[T Float]() bool { return unsafe.Sizeof(T(0)) == 8 }
 
-// scratchK is the largest K whose per-call scratch lives on the stack.
-const scratchK = 16
-
-// scratch returns a K-length buffer, from buf when it is large enough.
-func scratch(buf *[scratchK]float64, k int) []float64 {
-	if k <= scratchK {
-		return buf[:k]
-	}
-	return make([]float64, k)
-}
-
 // quad is the weighted log-density cnst - halfPrec*(x-mean)^2 as every implementation
 // computes it: one fused multiply-add of -(halfPrec*d)*d onto cnst.
 func quad(x, cnst, mean, halfPrec float64) float64 {
@@ -31,17 +20,25 @@ func quad(x, cnst, mean, halfPrec float64) float64 {
 	return math.FMA(-(halfPrec * d), d, cnst)
 }
 
-// logJoint writes P_k(x) to p and returns max_k P_k(x), starting from -Inf.
-func logJoint(p []float64, x float64, c *Coeffs) float64 {
-	m := math.Inf(-1)
+// logJoint writes P_k(x) to p and returns max_k P_k(x), starting from -Inf, and the
+// lowest k where it is reached (-1 if every P_k is -Inf or NaN). P_k is NaN only where x
+// is, and then for every k. Written without a branch on the comparisons, which samples
+// of a mixture would mispredict.
+func logJoint(p []float64, x float64, c *Coeffs) (m float64, top int) {
+	m, top = math.Inf(-1), -1
+	cn, mean, hp := c.Const[:len(p)], c.Mean[:len(p)], c.HalfPrec[:len(p)]
 	for k := range p {
-		v := quad(x, c.Const[k], c.Mean[k], c.HalfPrec[k])
+		v := quad(x, cn[k], mean[k], hp[k])
 		p[k] = v
 		if v > m {
-			m = v
+			top = k
 		}
+		m = max(m, v)
 	}
-	return m
+	if m != m {
+		return math.Inf(-1), -1
+	}
+	return m, top
 }
 
 func logNormPDF[T Float](dst, x []T, cnst, mean, halfPrec float64) {
@@ -83,69 +80,64 @@ func expSumStable[T Float](p, pmax, expsum, x []T, c *Coeffs) {
 // that of the SIMD kernels' lane-wise ones, instead of growing with the tile's length.
 const eStepBlock = 256
 
-func eStep[T Float](x []T, w []float64, c *Coeffs, s *Stats) {
-	var buf [scratchK]float64
-	e := scratch(&buf, c.K())
-	// The block's sums live on the stack up to scratchK components.
-	var blockBuf [3 * scratchK]float64
+func eStep[T Float](x []T, w []float64, c *Coeffs, s *Stats, sc *Scratch) {
 	k := c.K()
-	blockSums := blockBuf[:]
-	if 3*k > len(blockBuf) {
-		blockSums = make([]float64, 3*k)
-	}
-	block := statsIn(blockSums, k)
+	ch := chunkFor(sc, k, 3*k)
+	block := statsIn(ch.stats, k)
 	for lo := 0; lo < len(x); lo += eStepBlock {
 		hi := min(lo+eStepBlock, len(x))
 		block.Reset()
-		eStepSums(x[lo:hi], weightsOf(w, lo, hi), c, e, &block)
+		eStepSums(x[lo:hi], weightsOf(w, lo, hi), c, ch, &block)
 		s.Add(&block)
 	}
 }
 
-// eStepSums adds the statistics of x (weights w, nil for all ones) under c into s; e is
-// scratch of K entries.
-func eStepSums[T Float](x []T, w []float64, c *Coeffs, e []float64, s *Stats) {
+// eStepSums adds the statistics of x (weights w, nil for all ones) under c into s, a
+// chunk of samples at a time. Products that a sum takes are rounded on their own
+// (float64(...)): Go may fuse a product into the next addition on some CPUs (arm64), and
+// these sums must be the same on every one.
+func eStepSums[T Float](x []T, w []float64, c *Coeffs, ch *expChunk, s *Stats) {
+	k := c.K()
+	mean := c.Mean[:k]
+	n, d, b := s.N[:k], s.D[:k], s.B[:k]
 	ll := 0.0
-	for i, v := range x {
-		xv := float64(v)
-		m := logJoint(e, xv, c)
-		sum := 0.0
-		for k, pv := range e {
-			ek := 0.0 // where every P_k is -Inf, as in the SIMD lanes: log p is -Inf
-			if m > math.Inf(-1) {
-				ek = vmath.ExpFlushed64(pv - m)
+	step := chunkLen(k)
+	for lo := 0; lo < len(x); lo += step {
+		hi := min(lo+step, len(x))
+		xs := inFloat64(ch, x[lo:hi])
+		for i, v := range xs {
+			ch.max[i], ch.top[i] = logJoint(ch.row(i), v, c)
+		}
+		ch.expSums(hi - lo)
+		for i, xv := range xs {
+			wi := 1.0
+			if w != nil {
+				wi = w[lo+i]
 			}
-			e[k] = ek
-			sum += ek
-		}
-		wi := 1.0
-		if w != nil {
-			wi = w[i]
-		}
-		ll += wi * (m + vmath.Log64(sum))
-		scale := wi / sum
-		for k, ek := range e {
-			r := ek * scale
-			d := xv - c.Mean[k]
-			rd := r * d
-			s.N[k] += r
-			s.D[k] += rd
-			s.B[k] = math.FMA(rd, d, s.B[k])
+			ll += float64(wi * (ch.max[i] + ch.log[i]))
+			scale := wi / ch.sum[i]
+			for j, e := range ch.row(i) {
+				r := float64(e * scale)
+				dj := xv - mean[j]
+				rd := float64(r * dj)
+				n[j] += r
+				d[j] += rd
+				b[j] = math.FMA(rd, dj, b[j])
+			}
 		}
 	}
 	s.LogLik += ll
 }
 
-func classify[T Float](dst []uint16, x []T, c *Coeffs) {
-	dst = dst[:len(x)]
-	for i, v := range x {
-		xv := float64(v)
-		best, arg := math.Inf(-1), 0
-		for k := range c.Mean {
-			if p := quad(xv, c.Const[k], c.Mean[k], c.HalfPrec[k]); p > best {
-				best, arg = p, k
-			}
+func classify[T Float](dst []uint16, x []T, c *Coeffs, sc *Scratch) {
+	k := c.K()
+	ch, step := chunkFor(sc, k, 0), chunkLen(k)
+	x = x[:len(dst)]
+	for lo := 0; lo < len(x); lo += step {
+		hi := min(lo+step, len(x))
+		for i, v := range inFloat64(ch, x[lo:hi]) {
+			_, top := logJoint(ch.row(0), v, c)
+			dst[lo+i] = uint16(max(top, 0))
 		}
-		dst[i] = uint16(arg)
 	}
 }

@@ -175,8 +175,8 @@ func genericSet[T Float](exp, log func(T) T) Set[T] {
 		Log:           mapSlice(log),
 		LogNormPDF:    logNormPDF[T],
 		ExpSumStable:  func(p, pmax, expsum, x []T, c *Coeffs, _ *Scratch) { expSumStable(p, pmax, expsum, x, c) },
-		EStep:         func(x []T, w []float64, c *Coeffs, s *Stats, _ *Scratch) { eStep(x, w, c, s) },
-		Classify:      func(dst []uint16, x []T, c *Coeffs, _ *Scratch) { classify(dst, x, c) },
+		EStep:         eStep[T],
+		Classify:      classify[T],
 		MultiEStep:    multiEStepIn[T],
 		MultiClassify: multiClassifyIn[T],
 	}

@@ -94,6 +94,7 @@ func (s *MultiStats) Add(o *MultiStats) {
 // Scratch is one worker's working memory for the kernels: a driver keeps one per worker,
 // so that its passes allocate nothing once each has seen data of that shape.
 type Scratch struct {
+	chunk expChunk     // the Go E-steps'
 	multi multiScratch // the multichannel Go kernels'
 	// The CPU-specific kernels' own frames, by kind and precision (see slotOf).
 	estep, expSum, multiFrame [2]any
@@ -124,10 +125,9 @@ func frameIn[T Float, F any](sc *Scratch, slots func(*Scratch) *[2]any) *F {
 
 // multiScratch is the working memory of the multichannel Go kernels.
 type multiScratch struct {
-	p     []float64 // K log-joints
-	diff  []float64 // D: x - mu_k
-	xs    []float64 // D: the sample in float64
-	block []float64 // the statistics of a block of samples (MultiStatsSize)
+	p    []float64 // K log-joints
+	diff []float64 // D: x - mu_k
+	xs   []float64 // D: the sample in float64
 }
 
 // goScratch returns sc's memory for the Go kernels (new memory for nil sc), sized for c.
@@ -137,7 +137,6 @@ func goScratch(sc *Scratch, c *MultiCoeffs) *multiScratch {
 	}
 	m := &sc.multi
 	m.p, m.diff, m.xs = grow(m.p, c.K()), grow(m.diff, c.D), grow(m.xs, c.D)
-	m.block = grow(m.block, MultiStatsSize(c.K(), c.D))
 	return m
 }
 
@@ -149,10 +148,12 @@ func grow[E any](s []E, n int) []E {
 	return s[:n]
 }
 
-// multiLogJoint sets p[k] = P_k(x) for the sample x (D features) and returns max_k p[k].
-func multiLogJoint(p, diff, x []float64, c *MultiCoeffs) float64 {
+// multiLogJoint sets p[k] = P_k(x) for the sample x (D features) and returns max_k p[k]
+// and the lowest k where it is reached (-1 if every P_k is -Inf), without a branch on the
+// comparisons (see logJoint).
+func multiLogJoint(p, diff, x []float64, c *MultiCoeffs) (m float64, top int) {
 	d := c.D
-	m := math.Inf(-1)
+	m, top = math.Inf(-1), -1
 	for k := range p {
 		mu := c.Mean[k*d : (k+1)*d]
 		u := c.Prec[k*d*d : (k+1)*d*d]
@@ -180,9 +181,12 @@ func multiLogJoint(p, diff, x []float64, c *MultiCoeffs) float64 {
 			v = math.Inf(-1)
 		}
 		p[k] = v
+		if v > m {
+			top = k
+		}
 		m = max(m, v)
 	}
-	return m
+	return m, top
 }
 
 // sample returns sample n of x, D features, as float64 in buf.
@@ -203,42 +207,44 @@ func MultiEStep[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats) {
 	multiEStepIn(x, w, c, s, nil)
 }
 
-// multiEStepIn is MultiEStep in a worker's scratch.
+// multiEStepIn is MultiEStep in a worker's scratch, a chunk of samples at a time (see
+// expChunk).
 func multiEStepIn[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats, scratch *Scratch) {
+	if scratch == nil {
+		scratch = new(Scratch)
+	}
 	d, k := c.D, c.K()
-	sc := goScratch(scratch, c)
-	block := multiStatsIn(sc.block, k, d)
-	n := len(x) / d
+	sc, ch := goScratch(scratch, c), chunkFor(scratch, k, MultiStatsSize(k, d))
+	block := multiStatsIn(ch.stats, k, d)
+	n, step := len(x)/d, chunkLen(k)
 	for lo := 0; lo < n; lo += eStepBlock {
 		block.Reset()
-		for i := lo; i < min(lo+eStepBlock, n); i++ {
-			wi := 1.0
-			if w != nil {
-				wi = w[i]
+		for first := lo; first < min(lo+eStepBlock, n); first += step {
+			last := min(first+step, lo+eStepBlock, n)
+			for i := first; i < last; i++ {
+				ch.max[i-first], ch.top[i-first] = multiLogJoint(ch.row(i-first), sc.diff, sample(sc.xs, x, i), c)
 			}
-			multiSampleStats(sample(sc.xs, x, i), wi, c, sc, &block)
+			ch.expSums(last - first)
+			for i := first; i < last; i++ {
+				wi := 1.0
+				if w != nil {
+					wi = w[i]
+				}
+				block.LogLik += float64(wi * (ch.max[i-first] + ch.log[i-first]))
+				multiSampleStats(sample(sc.xs, x, i), ch.row(i-first), wi/ch.sum[i-first], c, sc, &block)
+			}
 		}
 		s.Add(&block)
 	}
 }
 
-// multiSampleStats adds the statistics of one sample xs of weight wi to s.
-func multiSampleStats(xs []float64, wi float64, c *MultiCoeffs, sc *multiScratch, s *MultiStats) {
+// multiSampleStats adds the moments of one sample xs, whose exp(P_k - max) are e and
+// whose responsibilities are e times scale, to s. Products that a sum takes are rounded
+// on their own, as in eStepSums.
+func multiSampleStats(xs, e []float64, scale float64, c *MultiCoeffs, sc *multiScratch, s *MultiStats) {
 	d := c.D
-	m := multiLogJoint(sc.p, sc.diff, xs, c)
-	sum := 0.0
-	for k, pv := range sc.p {
-		e := 0.0
-		if m > math.Inf(-1) {
-			e = vmath.ExpFlushed64(pv - m)
-		}
-		sc.p[k] = e
-		sum += e
-	}
-	s.LogLik += wi * (m + vmath.Log64(sum))
-	scale := wi / sum
-	for k, e := range sc.p {
-		r := e * scale
+	for k, ek := range e {
+		r := float64(ek * scale)
 		if r == 0 {
 			continue
 		}
@@ -272,14 +278,8 @@ func MultiClassify[T Float](dst []uint16, x []T, c *MultiCoeffs) {
 func multiClassifyIn[T Float](dst []uint16, x []T, c *MultiCoeffs, scratch *Scratch) {
 	sc := goScratch(scratch, c)
 	for i := range dst {
-		multiLogJoint(sc.p, sc.diff, sample(sc.xs, x, i), c)
-		best, arg := math.Inf(-1), 0
-		for k, v := range sc.p {
-			if v > best {
-				best, arg = v, k
-			}
-		}
-		dst[i] = uint16(arg)
+		_, top := multiLogJoint(sc.p, sc.diff, sample(sc.xs, x, i), c)
+		dst[i] = uint16(max(top, 0))
 	}
 }
 
@@ -296,7 +296,7 @@ func multiScoresIn[T Float](score, resp []float64, x []T, c *MultiCoeffs, scratc
 	sc := goScratch(scratch, c)
 	k := c.K()
 	for i := range score {
-		m := multiLogJoint(sc.p, sc.diff, sample(sc.xs, x, i), c)
+		m, _ := multiLogJoint(sc.p, sc.diff, sample(sc.xs, x, i), c)
 		if math.IsInf(m, -1) {
 			score[i] = m
 			if resp != nil {

@@ -77,7 +77,7 @@ func multiBound(x []float64, w []float64, c *MultiCoeffs, rel64 float64) *MultiS
 		if w != nil {
 			wi = w[i]
 		}
-		m := multiLogJoint(sc.p, sc.diff, xi, c)
+		m, _ := multiLogJoint(sc.p, sc.diff, xi, c)
 		sum := 0.0
 		for j, v := range sc.p {
 			r[j] = math.Exp(v - m)

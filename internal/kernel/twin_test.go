@@ -340,7 +340,8 @@ func statScale(x []float64, w []float64, c *Coeffs) *Stats {
 			wi = w[i]
 		}
 		p := make([]float64, c.K())
-		total += wi * (math.Abs(logJoint(p, x[i], c)) + math.Log(float64(c.K())))
+		m, _ := logJoint(p, x[i], c)
+		total += wi * (math.Abs(m) + math.Log(float64(c.K())))
 	}
 	s.LogLik = total
 	return s
@@ -386,7 +387,7 @@ func errorBound(x []float64, w []float64, c *Coeffs, rel64 float64) *Stats {
 		if w != nil {
 			wi = w[i]
 		}
-		m := logJoint(p, v, c)
+		m, _ := logJoint(p, v, c)
 		sum := 0.0
 		for j := range p {
 			r[j] = math.Exp(p[j] - m)

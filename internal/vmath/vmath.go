@@ -27,7 +27,6 @@ package vmath
 
 import (
 	"math"
-	"unsafe"
 )
 
 //go:generate go run ../../gen/vmath/gencoeffs -out coeffs.go
@@ -89,79 +88,112 @@ func pow2f(n float32) float32 {
 	return math.Float32frombits(math.Float32bits(ExpMagic32+n) << 23)
 }
 
-// fma is T's fused multiply-add a*b + c: math.FMA for float64 (called directly, so that
-// the compiler uses the instruction), fma32 for float32.
-func fma[T float32 | float64](a, b, c T) T {
-	if unsafe.Sizeof(a) == 8 {
-		return T(math.FMA(float64(a), float64(b), float64(c)))
-	}
-	return T(fma32(float32(a), float32(b), float32(c)))
-}
-
-// Estrin evaluates sum_k c[k] x^k (len(c) <= 32) in Estrin's scheme, the order the vector
-// code uses: terms paired as c[2j] + c[2j+1] x, then pairs of those joined with x^2, then
-// with x^4, and so on, each join one fused multiply-add; an odd one out at a level passes
-// up as is.
-func Estrin[T float32 | float64](c []T, x T) T {
-	var buf [16]T
-	n := 0
-	for j := 0; j < len(c); j += 2 {
-		buf[n] = c[j]
-		if j+1 < len(c) {
-			buf[n] = fma(c[j+1], x, c[j])
-		}
-		n++
-	}
-	pow := x * x
-	for n > 1 {
-		m := 0
-		for j := 0; j < n; j += 2 {
-			buf[m] = buf[j]
-			if j+1 < n {
-				buf[m] = fma(buf[j+1], pow, buf[j])
-			}
-			m++
-		}
-		n = m
-		if n > 1 {
-			pow *= pow
-		}
-	}
-	return buf[0]
-}
-
 // Exp64 returns e^x. Over 10^7 random arguments spread over the whole range and the
 // edge cases, its largest error measured against math.Exp is 1 ulp (see the tests).
 // Exp64(NaN) = NaN, Exp64(+Inf) = +Inf, Exp64(-Inf) = 0; arguments above 709.78 give
 // +Inf and below -745.14 give 0.
 func Exp64(x float64) float64 {
-	if x != x {
-		return x
-	}
-	x = math.Min(math.Max(x, ExpLo64), ExpHi64)
-	n := math.FMA(x, Log2E, Shifter64) - Shifter64
-	r := math.FMA(-n, Ln2Hi64, x)
-	r = math.FMA(-n, Ln2Lo64, r)
-	c := ExpCoeffs64
-	p := math.FMA(math.FMA(Estrin(c[2:], r), r, c[1]), r, c[0])
-	n1 := math.Floor(n * 0.5)
-	p *= pow2(n1)
-	return p * pow2(n-n1)
+	v := [1]float64{x}
+	exps64(v[:], v[:], math.Inf(-1))
+	return v[0]
 }
 
 // ExpFlushed64 is Exp64 for finite x <= 0 as the E-step uses it: 0 below ExpFlush64
 // (where e^x < 3.4e-308), the same bits as Exp64 elsewhere.
 func ExpFlushed64(x float64) float64 {
-	if x < ExpFlush64 {
-		return 0
+	v := [1]float64{x}
+	exps64(v[:], v[:], ExpFlush64)
+	return v[0]
+}
+
+// Exp64s sets dst[i] = Exp64(x[i]) for i < len(x) <= len(dst); dst may be x.
+func Exp64s(dst, x []float64) { exps64(dst, x, math.Inf(-1)) }
+
+// ExpFlushed64s sets dst[i] = ExpFlushed64(x[i]) for i < len(x) <= len(dst); dst may be
+// x.
+func ExpFlushed64s(dst, x []float64) { exps64(dst, x, ExpFlush64) }
+
+// exps64 is Exp64 over a slice, 0 below flush. A loop over independent arguments lets
+// the CPU overlap their dependency chains (tens of cycles each); the whole computation is
+// written out in it, so that no call stands between the fused multiply-adds: the terms of
+// the polynomial from r^2 up in Estrin's form (pairs c_2j + c_2j+1 r, joined with r^2,
+// then r^4, then r^8, the odd pair out passing up a level as it is), then two Horner
+// steps; 2^n as 2^n1 2^(n-n1).
+func exps64(dst, x []float64, flush float64) {
+	dst = dst[:len(x)]
+	c := (*[12]float64)(ExpCoeffs64)
+	for i, v := range x {
+		a := v
+		switch { // NaN, and the clamp: branches that stay predicted
+		case v != v:
+			dst[i] = v
+			continue
+		case v < ExpLo64:
+			a = ExpLo64
+		case v > ExpHi64:
+			a = ExpHi64
+		}
+		n := math.FMA(a, Log2E, Shifter64) - Shifter64
+		r := math.FMA(-n, Ln2Hi64, a)
+		r = math.FMA(-n, Ln2Lo64, r)
+		r2 := r * r
+		r4 := r2 * r2
+		lo := math.FMA(math.FMA(c[5], r, c[4]), r2, math.FMA(c[3], r, c[2]))
+		hi := math.FMA(math.FMA(c[9], r, c[8]), r2, math.FMA(c[7], r, c[6]))
+		e := math.FMA(math.FMA(c[11], r, c[10]), r4*r4, math.FMA(hi, r4, lo))
+		p := math.FMA(math.FMA(e, r, c[1]), r, c[0])
+		n1 := math.Floor(n * 0.5)
+		p *= pow2(n1)
+		p *= pow2(n - n1)
+		if v < flush {
+			p = 0
+		}
+		dst[i] = p
 	}
-	return Exp64(x)
 }
 
 // Log64 returns the natural logarithm of x. Its largest error measured against math.Log
 // is 1 ulp (see the tests). Log64(0) = -Inf, Log64(+Inf) = +Inf, Log64 of a negative
 // number is NaN64, Log64(NaN) = NaN.
 func Log64(x float64) float64 {
+	v := [1]float64{x}
+	Log64s(v[:], v[:])
+	return v[0]
+}
+
+// Log64s sets dst[i] = Log64(x[i]) for i < len(x) <= len(dst); dst may be x. Like exps64,
+// a loop over independent arguments with the computation written out in it: x = 2^e m,
+// subnormal x scaled up by 2^52 first; m > sqrt(2) halved (one off its exponent: exact)
+// and e one more, without a branch that mantissas spread at random would mispredict; then
+// the series in s = f/(2+f), f = m - 1, and e ln2 added in two parts.
+func Log64s(dst, x []float64) {
+	dst = dst[:len(x)]
+	for i, v := range x {
+		adj := 0.0
+		if !(v >= LogTiny64 && v <= math.MaxFloat64) {
+			if !(v > 0 && v < LogTiny64) {
+				dst[i] = logSpecial64(v)
+				continue
+			}
+			v *= 0x1p52
+			adj = -52
+		}
+		bits := math.Float64bits(v)
+		e := math.Float64frombits(bits>>52|math.Float64bits(0x1p52)) - LogExpMagic64 + adj
+		over := (math.Float64bits(Sqrt2) - (bits&(1<<52-1) | math.Float64bits(1))) >> 63
+		m := math.Float64frombits(bits&(1<<52-1) | math.Float64bits(1) - over<<52)
+		e += float64(over)
+		f := m - 1
+		s := f / (2 + f)
+		z := s * s
+		rz := float64(logSeries64(z) * z) // rounded: f - rz must not fuse into one operation
+		lp := math.FMA(-s, f-rz, f)
+		dst[i] = math.FMA(e, Ln2Hi64, math.FMA(e, Ln2Lo64, lp))
+	}
+}
+
+// logSpecial64 is Log64 of NaN, negative numbers, zero and +Inf.
+func logSpecial64(x float64) float64 {
 	switch {
 	case x != x:
 		return x
@@ -169,33 +201,15 @@ func Log64(x float64) float64 {
 		return NaN64
 	case x == 0:
 		return math.Inf(-1)
-	case math.IsInf(x, 1):
-		return x
 	}
-	adj := 0.0
-	if x < LogTiny64 {
-		x *= 0x1p52
-		adj = -52
-	}
-	bits := math.Float64bits(x)
-	e := math.Float64frombits(bits>>52|math.Float64bits(0x1p52)) - LogExpMagic64
-	e += adj
-	m := math.Float64frombits(bits&(1<<52-1) | math.Float64bits(1))
-	if m > Sqrt2 {
-		m *= 0.5
-		e++
-	}
-	f := m - 1
-	s := f / (2 + f)
-	z := s * s
-	a := LogCoeffs64
-	rz := a[len(a)-1]
-	for j := len(a) - 2; j >= 0; j-- {
-		rz = math.FMA(rz, z, a[j])
-	}
-	rz *= z
-	lp := math.FMA(-s, f-rz, f)
-	return math.FMA(e, Ln2Hi64, math.FMA(e, Ln2Lo64, lp))
+	return x // +Inf
+}
+
+// logSeries64 is sum_j LogCoeffs64[j] z^j in Horner's form, written out.
+func logSeries64(z float64) float64 {
+	a := (*[11]float64)(LogCoeffs64)
+	s := math.FMA(math.FMA(math.FMA(math.FMA(math.FMA(a[10], z, a[9]), z, a[8]), z, a[7]), z, a[6]), z, a[5])
+	return math.FMA(math.FMA(math.FMA(math.FMA(math.FMA(s, z, a[4]), z, a[3]), z, a[2]), z, a[1]), z, a[0])
 }
 
 // fma32 is a float32 fused multiply-add as far as Go can express it: the product of two
@@ -215,16 +229,34 @@ func Exp32(x float32) float32 {
 	n := fma32(x, float32(Log2E), Shifter32) - Shifter32
 	r := fma32(-n, Ln2Hi32, x)
 	r = fma32(-n, Ln2Lo32, r)
-	c := ExpCoeffs32
-	p := fma32(fma32(Estrin(c[2:], r), r, c[1]), r, c[0])
+	p := expPoly32(r)
 	n1 := float32(math.Floor(float64(n * 0.5)))
 	p *= pow2f(n1)
 	return p * pow2f(n-n1)
 }
 
+// expPoly32 is expPoly64's float32 counterpart: c_2..c_6 in Estrin's form (c_6 joined
+// with r^4), then two Horner steps.
+func expPoly32(r float32) float32 {
+	c := (*[7]float32)(ExpCoeffs32)
+	r2 := r * r
+	e := fma32(c[6], r2*r2, fma32(fma32(c[5], r, c[4]), r2, fma32(c[3], r, c[2])))
+	return fma32(fma32(e, r, c[1]), r, c[0])
+}
+
 // Log32 returns the natural logarithm of x in float32. Its largest error measured against
 // math.Log rounded to float32 is 1 ulp (see the tests).
 func Log32(x float32) float32 {
+	if !(x >= LogTiny32 && x <= math.MaxFloat32) {
+		return logSpecial32(x)
+	}
+	bits := math.Float32bits(x)
+	e := math.Float32frombits(bits>>23|math.Float32bits(0x1p23)) - LogExpMagic32
+	return logMantissa32(math.Float32frombits(bits&(1<<23-1)|math.Float32bits(1)), e)
+}
+
+// logSpecial32 is logSpecial64's float32 counterpart.
+func logSpecial32(x float32) float32 {
 	switch {
 	case x != x:
 		return x
@@ -235,28 +267,22 @@ func Log32(x float32) float32 {
 	case math.IsInf(float64(x), 1):
 		return x
 	}
-	adj := float32(0)
-	if x < LogTiny32 {
-		x *= 0x1p23
-		adj = -23
-	}
-	bits := math.Float32bits(x)
+	bits := math.Float32bits(x * 0x1p23)
 	e := math.Float32frombits(bits>>23|math.Float32bits(0x1p23)) - LogExpMagic32
-	e += adj
-	m := math.Float32frombits(bits&(1<<23-1) | math.Float32bits(1))
-	if m > Sqrt2f {
-		m *= 0.5
-		e++
-	}
+	return logMantissa32(math.Float32frombits(bits&(1<<23-1)|math.Float32bits(1)), e-23)
+}
+
+// logMantissa32 is logMantissa64's float32 counterpart.
+func logMantissa32(m, e float32) float32 {
+	bits := math.Float32bits(m)
+	over := (math.Float32bits(Sqrt2f) - bits) >> 31
+	m = math.Float32frombits(bits - over<<23)
+	e += float32(over)
 	f := m - 1
 	s := f / (2 + f)
 	z := s * s
-	a := LogCoeffs32
-	rz := a[len(a)-1]
-	for j := len(a) - 2; j >= 0; j-- {
-		rz = fma32(rz, z, a[j])
-	}
-	rz *= z
+	a := (*[5]float32)(LogCoeffs32)
+	rz := float32(fma32(fma32(fma32(fma32(a[4], z, a[3]), z, a[2]), z, a[1]), z, a[0]) * z) // rounded, as in Log64
 	lp := fma32(-s, f-rz, f)
 	return fma32(e, Ln2Hi32, fma32(e, Ln2Lo32, lp))
 }

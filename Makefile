@@ -6,7 +6,7 @@ FUZZTIME ?= 2000x
 BENCH ?= .
 BENCHCOUNT ?= 6
 
-.PHONY: help run sheet generate check-generate test test-purego test-race lint cross fuzz bench
+.PHONY: help run sheet generate check-generate test test-purego test-race test-arm64 lint cross fuzz bench
 
 help:
 	@echo "run             segment the built-in example image"
@@ -17,6 +17,7 @@ help:
 	@echo "test-purego     the tests without assembly (-tags purego)"
 	@echo "test-race       the tests under the race detector"
 	@echo "lint            gofmt and go vet on both builds"
+	@echo "test-arm64      the library's tests on arm64 under qemu-user (-short), installed if missing"
 	@echo "cross           build for arm64, 386 and wasm (the pure-Go fallback)"
 	@echo "fuzz            every fuzz target for FUZZTIME ($(FUZZTIME))"
 	@echo "bench           kernel benchmarks, generic against avx2, through benchstat"
@@ -51,6 +52,18 @@ test-purego:
 
 test-race:
 	$(GO) test -race ./...
+
+# arm64 runs the pure-Go kernels, where Go may fuse a product into the next addition:
+# the tests hold it to the same numbers as amd64. -short trims what an emulator makes
+# slow (the full runs cover it natively); internal/bigmem is left out, its test reading
+# the huge-page advice that qemu-user does not pass on. Debian's qemu-user-static is
+# installed first if it is missing.
+test-arm64:
+	@command -v qemu-aarch64-static >/dev/null || { \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null; }
+	GOARCH=arm64 $(GO) test -short -exec qemu-aarch64-static ./internal/kernel ./internal/vmath \
+		./internal/minimum ./internal/parallel ./internal/atomicfile ./gmm/... ./gen/...
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

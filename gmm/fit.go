@@ -341,22 +341,24 @@ func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, 
 			m.Weights[k] = 0
 			continue
 		}
-		v := max(s.B[k]/n-shift*shift, 0)
+		v := max(s.B[k]/n-float64(shift*shift), 0)
 		if tied {
-			pooled += m.Weights[k] * v
+			// float64(...) rounds a product on its own, as everywhere a sum takes one: Go may fuse
+			// it into the addition on some CPUs (arm64), and the numbers must not depend on which.
+			pooled += float64(m.Weights[k] * v)
 		} else {
 			m.Covariances[k] = v
 		}
-		mean += m.Weights[k] * m.Means[k]
+		mean += float64(m.Weights[k] * m.Means[k])
 	}
 	// The law of total variance, around the mean so that an offset does not cancel it.
 	variance := pooled
 	for k := range m.Means {
 		if m.Weights[k] > 0 {
 			d := m.Means[k] - mean
-			variance += m.Weights[k] * d * d
+			variance += float64(m.Weights[k] * d * d)
 			if !tied {
-				variance += m.Weights[k] * m.Covariances[k]
+				variance += float64(m.Weights[k] * m.Covariances[k])
 			}
 		}
 	}

@@ -55,7 +55,7 @@ func (f frame) in(x float64) float64 {
 
 // out returns the frame's sample y in the data's units, clamped to the finite range.
 func (f frame) out(y float64) float64 {
-	x := f.origin + y*f.scale
+	x := f.origin + float64(y*f.scale)
 	if f.half {
 		x *= 2
 	}

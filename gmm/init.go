@@ -213,7 +213,7 @@ func quantiles[T float32 | float64](x []T, w []float64, s summary, means []float
 			if below+h < target {
 				break
 			}
-			means[k] = s.min + width*(float64(b)+(target-below)/h)
+			means[k] = s.min + float64(width*(float64(b)+(target-below)/h))
 			k++
 		}
 		below += h
@@ -325,8 +325,8 @@ func fromCentres[T float32 | float64](x []T, w []float64, total float64, centres
 		}
 		c, d := weight(w, i), f-centres[best]
 		n[best] += c
-		sum[best] += c * d
-		sq[best] += c * d * d
+		sum[best] += float64(c * d)
+		sq[best] += float64(c * d * d)
 	}
 	for j := range k {
 		m.Means[j] = centres[j]

@@ -148,11 +148,15 @@ func checkLevels(t *testing.T, what string, levels []uint16, maxLevel int, opt g
 }
 
 func TestFitLevelsIsFitOnTheSamples(t *testing.T) {
-	for _, maxLevel := range []int{255, 65535, 1023} {
+	maxLevels := []int{255, 65535, 1023}
+	if testing.Short() { // under an emulator: one table of levels
+		maxLevels = maxLevels[:1]
+	}
+	for _, maxLevel := range maxLevels {
 		levels := quantised(t, 50, 100003, maxLevel, truth)
 		ks := []int{2, 3, 5}
-		if race.Enabled {
-			ks = ks[1:2] // the race detector needs the passes, not every K
+		if race.Enabled || testing.Short() {
+			ks = ks[1:2] // the race detector and an emulator need the passes, not every K
 		}
 		for _, init := range []gmm.Init{gmm.InitEvenlySpaced, gmm.InitQuantiles} {
 			for _, k := range ks {
@@ -163,8 +167,8 @@ func TestFitLevelsIsFitOnTheSamples(t *testing.T) {
 }
 
 func TestFitLevelsIsFitOnEveryTestImage(t *testing.T) {
-	if race.Enabled {
-		t.Skip("minutes under the race detector for no race to find: the synthetic test runs the same code")
+	if race.Enabled || testing.Short() {
+		t.Skip("minutes under the race detector or an emulator: the synthetic test runs the same code, and the full run these photos")
 	}
 	images := filepath.Join(sharedtest.Dir(t), "testdata", "images")
 	entries, err := os.ReadDir(images)

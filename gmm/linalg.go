@@ -91,7 +91,7 @@ func principalAxis(a []float64, d int) (float64, []float64) {
 				s += a[i*d+j] * v[j]
 			}
 			next[i] = s
-			norm += s * s
+			norm += float64(s * s)
 		}
 		norm = math.Sqrt(norm)
 		if !(norm > 0) {

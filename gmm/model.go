@@ -132,7 +132,7 @@ func (m *Model) as(c Covariance) Model {
 	case c == Tied && m.Covariance != Tied:
 		var pooled, total float64
 		for k, w := range m.Weights {
-			pooled += w * m.Covariances[k]
+			pooled += float64(w * m.Covariances[k])
 			total += w
 		}
 		out.Covariances = []float64{pooled / total}

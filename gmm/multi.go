@@ -229,13 +229,13 @@ func featureFloors(m *Model, scatter []float64, d int) []float64 {
 	for a := range d {
 		mean := 0.0
 		for j, wt := range m.Weights {
-			mean += wt * m.Means[j*d+a]
+			mean += float64(wt * m.Means[j*d+a])
 		}
 		variance := 0.0
 		for j, wt := range m.Weights {
 			if wt > 0 {
 				dm := m.Means[j*d+a] - mean
-				variance += wt * (scatter[(j*d+a)*d+a] + dm*dm)
+				variance += float64(wt * (scatter[(j*d+a)*d+a] + float64(dm*dm)))
 			}
 		}
 		floor[a] = varianceFloor(variance, mean)
@@ -254,7 +254,7 @@ func setCovariances(m *Model, scatter []float64, minVar float64, floor []float64
 		for j, wt := range m.Weights {
 			if wt > 0 {
 				for i, v := range scatter[j*d*d : (j+1)*d*d] {
-					w.a[i] += wt * v
+					w.a[i] += float64(wt * v)
 				}
 			}
 		}
@@ -317,7 +317,7 @@ func splitMulti(m *Model, from, to int, floor []float64, w *multiWork) {
 	case Full:
 		for a := range d {
 			for b := range d {
-				w.a[a*d+b] -= lambda / 4 * axis[a] * axis[b]
+				w.a[a*d+b] -= float64(lambda / 4 * axis[a] * axis[b])
 			}
 		}
 		floored(w, 0, floor, d)
@@ -376,7 +376,7 @@ func (m *Model) asMulti(c Covariance) Model {
 			copy(out.Covariances[j*d*d:], a)
 		case Tied:
 			for i, v := range a {
-				out.Covariances[i] += m.Weights[j] / total * v
+				out.Covariances[i] += float64(m.Weights[j] / total * v)
 			}
 		case Diag:
 			for b := range d {

@@ -203,7 +203,7 @@ func dist2[T float32 | float64](v []T, c []float64) float64 {
 	s := 0.0
 	for a, x := range v {
 		diff := float64(x) - c[a]
-		s += diff * diff
+		s += float64(diff * diff)
 	}
 	return s
 }

@@ -21,24 +21,35 @@ func quad(x, cnst, mean, halfPrec float64) float64 {
 }
 
 // logJoint writes P_k(x) to p and returns max_k P_k(x), starting from -Inf, and the
-// lowest k where it is reached (-1 if every P_k is -Inf or NaN). P_k is NaN only where x
-// is, and then for every k. Written without a branch on the comparisons, which samples
-// of a mixture would mispredict.
+// lowest k where it is reached (-1 if every P_k is -Inf or NaN).
 func logJoint(p []float64, x float64, c *Coeffs) (m float64, top int) {
-	m, top = math.Inf(-1), -1
+	best := uint64(negInf)
+	top = -1
 	cn, mean, hp := c.Const[:len(p)], c.Mean[:len(p)], c.HalfPrec[:len(p)]
 	for k := range p {
 		v := quad(x, cn[k], mean[k], hp[k])
 		p[k] = v
-		if v > m {
-			top = k
-		}
-		m = max(m, v)
+		best, top = raise(best, top, v, k)
 	}
-	if m != m {
-		return math.Inf(-1), -1
+	return math.Float64frombits(best), top
+}
+
+// negInf is the bits of -Inf, where a running maximum starts.
+const negInf = 0xfff0000000000000
+
+// raise is a step of a running maximum kept as bits, best, at index top: v at index k
+// takes its place if it is greater (so ties keep the first, and NaN never enters).
+// Selected as integers, which Go does without a branch: the samples of a mixture would
+// mispredict one.
+func raise(best uint64, top int, v float64, k int) (uint64, int) {
+	bits, gt := math.Float64bits(v), v > math.Float64frombits(best)
+	if gt {
+		best = bits
 	}
-	return m, top
+	if gt {
+		top = k
+	}
+	return best, top
 }
 
 func logNormPDF[T Float](dst, x []T, cnst, mean, halfPrec float64) {

@@ -168,11 +168,11 @@ func Of[T Float](k *Kernels) *Set[T] {
 	return s
 }
 
-// genericSet is the pure-Go Set for T, with the scalar exp and log of that precision.
-func genericSet[T Float](exp, log func(T) T) Set[T] {
+// genericSet is the pure-Go Set for T, with the exp and log of that precision.
+func genericSet[T Float](exp, log func(dst, x []T)) Set[T] {
 	return Set[T]{
-		Exp:           mapSlice(exp),
-		Log:           mapSlice(log),
+		Exp:           exp,
+		Log:           log,
 		LogNormPDF:    logNormPDF[T],
 		ExpSumStable:  func(p, pmax, expsum, x []T, c *Coeffs, _ *Scratch) { expSumStable(p, pmax, expsum, x, c) },
 		EStep:         eStep[T],
@@ -187,8 +187,8 @@ func genericSet[T Float](exp, log func(T) T) Set[T] {
 // faster twins are tested against.
 var Generic = &Kernels{
 	Name: "generic",
-	F64:  genericSet(vmath.Exp64, vmath.Log64),
-	F32:  genericSet(vmath.Exp32, vmath.Log32),
+	F64:  genericSet(vmath.Exp64s, vmath.Log64s),
+	F32:  genericSet(mapSlice(vmath.Exp32), mapSlice(vmath.Log32)),
 }
 
 // ErrUnknownKernel is returned by Lookup for a name it does not know.

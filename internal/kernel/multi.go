@@ -149,11 +149,11 @@ func grow[E any](s []E, n int) []E {
 }
 
 // multiLogJoint sets p[k] = P_k(x) for the sample x (D features) and returns max_k p[k]
-// and the lowest k where it is reached (-1 if every P_k is -Inf), without a branch on the
-// comparisons (see logJoint).
+// and the lowest k where it is reached (-1 if every P_k is -Inf).
 func multiLogJoint(p, diff, x []float64, c *MultiCoeffs) (m float64, top int) {
 	d := c.D
-	m, top = math.Inf(-1), -1
+	best := uint64(negInf)
+	top = -1
 	for k := range p {
 		mu := c.Mean[k*d : (k+1)*d]
 		u := c.Prec[k*d*d : (k+1)*d*d]
@@ -181,12 +181,9 @@ func multiLogJoint(p, diff, x []float64, c *MultiCoeffs) (m float64, top int) {
 			v = math.Inf(-1)
 		}
 		p[k] = v
-		if v > m {
-			top = k
-		}
-		m = max(m, v)
+		best, top = raise(best, top, v, k)
 	}
-	return m, top
+	return math.Float64frombits(best), top
 }
 
 // sample returns sample n of x, D features, as float64 in buf.

@@ -6,7 +6,7 @@ FUZZTIME ?= 2000x
 BENCH ?= .
 BENCHCOUNT ?= 6
 
-.PHONY: help run sheet generate check-generate test test-purego test-race test-arm64 lint cross fuzz bench
+.PHONY: help run sheet generate check-generate test test-purego test-race test-arm64 test-wasm lint cross fuzz bench
 
 help:
 	@echo "run             segment the built-in example image"
@@ -18,6 +18,7 @@ help:
 	@echo "test-race       the tests under the race detector"
 	@echo "lint            gofmt and go vet on both builds"
 	@echo "test-arm64      the library's tests on arm64 under qemu-user (-short), installed if missing"
+	@echo "test-wasm       the kernels' and exp/log's tests on js/wasm under Node.js (-short)"
 	@echo "cross           build for arm64, 386 and wasm (the pure-Go fallback)"
 	@echo "fuzz            every fuzz target for FUZZTIME ($(FUZZTIME))"
 	@echo "bench           kernel benchmarks, generic against avx2, through benchstat"
@@ -64,6 +65,16 @@ test-arm64:
 		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null; }
 	GOARCH=arm64 $(GO) test -short -exec qemu-aarch64-static ./internal/kernel ./internal/vmath \
 		./internal/minimum ./internal/parallel ./internal/atomicfile ./gmm/... ./gen/...
+
+# js/wasm runs the pure-Go kernels too, under Node.js (Debian's nodejs if it is missing):
+# the numerical packages, -short. (386 is only built: qemu-user's i386 cannot start Go's
+# runtime.)
+test-wasm:
+	@command -v node >/dev/null || { \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; }
+	PATH="$$PATH:$$($(GO) env GOROOT)/lib/wasm" GOOS=js GOARCH=wasm $(GO) test -short \
+		./internal/vmath ./internal/kernel ./internal/minimum
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

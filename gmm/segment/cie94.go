@@ -39,11 +39,14 @@ func labF(t float64) float64 {
 
 // LabFromLinear converts linear-light sRGB (R, G, B in [0, 1]) to L*a*b* through XYZ.
 func LabFromLinear(r, g, b float64) Lab {
-	x := 0.4124564*r + 0.3575761*g + 0.1804375*b
-	y := 0.2126729*r + 0.7151522*g + 0.0721750*b
-	z := 0.0193339*r + 0.1191920*g + 0.9503041*b
+	// Every product rounded on its own (float64), here and in the colour conversions:
+	// Go fuses a*b + c into one operation on some CPUs (arm64), and colours must be the
+	// same on all.
+	x := float64(0.4124564*r) + float64(0.3575761*g) + float64(0.1804375*b)
+	y := float64(0.2126729*r) + float64(0.7151522*g) + float64(0.0721750*b)
+	z := float64(0.0193339*r) + float64(0.1191920*g) + float64(0.9503041*b)
 	fx, fy, fz := labF(x/whiteX), labF(y/whiteY), labF(z/whiteZ)
-	return Lab{L: 116*fy - 16, A: 500 * (fx - fy), B: 200 * (fy - fz)}
+	return Lab{L: float64(116*fy) - 16, A: 500 * (fx - fy), B: 200 * (fy - fz)}
 }
 
 // DeltaE94 is the CIE94 colour difference of c from the reference colour ref, with the
@@ -57,9 +60,9 @@ func DeltaE94(ref, c Lab) float64 {
 	dC := c1 - c2
 	da, db := ref.A-c.A, ref.B-c.B
 	dH2 := max(da*da+db*db-dC*dC, 0) // rounding can make it slightly negative
-	sC := 1 + k1*c1
-	sH := 1 + k2*c1
-	return math.Sqrt(dL*dL + (dC/sC)*(dC/sC) + dH2/(sH*sH))
+	sC := 1 + float64(k1*c1)
+	sH := 1 + float64(k2*c1)
+	return math.Sqrt(float64(dL*dL) + float64((dC/sC)*(dC/sC)) + dH2/(sH*sH))
 }
 
 // linearLUT maps the levels 0..max of one channel to linear light.
@@ -194,7 +197,7 @@ func ThresholdModel[T float32 | float64](d []float64, x []T, threshold float64) 
 			c = 1
 		}
 		dev := float64(x[i]) - m.Means[c]
-		ss[c] += dev * dev
+		ss[c] += float64(dev * dev)
 	}
 	for c := range 2 {
 		if !(ss[c] > 0) {

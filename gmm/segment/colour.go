@@ -289,9 +289,9 @@ func UsedBits(img image.Image) int {
 // ycbcrFromRGB is JPEG's full-range BT.601 YCbCr of R, G, B in [0, 1], over 255: Cb and Cr
 // centred on 128/255.
 func ycbcrFromRGB(r, g, b float64) (y, cb, cr float64) {
-	y = 0.299*r + 0.587*g + 0.114*b
-	cb = 128.0/255 - 0.168735892*r - 0.331264108*g + 0.5*b
-	cr = 128.0/255 + 0.5*r - 0.418687589*g - 0.081312411*b
+	y = float64(0.299*r) + float64(0.587*g) + float64(0.114*b)
+	cb = 128.0/255 - float64(0.168735892*r) - float64(0.331264108*g) + float64(0.5*b)
+	cr = 128.0/255 + float64(0.5*r) - float64(0.418687589*g) - float64(0.081312411*b)
 	return y, cb, cr
 }
 
@@ -303,7 +303,7 @@ func rgbFromColour(v []float64, ch Channel) (r, g, b float64) {
 		return srgbFromLab(Lab{v[0], v[1], v[2]})
 	case YCbCr:
 		y, cb, cr := v[0], v[1]-128.0/255, v[2]-128.0/255
-		return y + 1.402*cr, y - 0.344136286*cb - 0.714136286*cr, y + 1.772*cb
+		return y + float64(1.402*cr), y - float64(0.344136286*cb) - float64(0.714136286*cr), y + float64(1.772*cb)
 	}
 	return v[0], v[1], v[2]
 }
@@ -320,9 +320,9 @@ func srgbFromLab(c Lab) (r, g, b float64) {
 	}
 	fy := (c.L + 16) / 116
 	x, y, z := whiteX*inv(fy+c.A/500), whiteY*inv(fy), whiteZ*inv(fy-c.B/200)
-	lr := 3.2404542*x - 1.5371385*y - 0.4985314*z
-	lg := -0.9692660*x + 1.8760108*y + 0.0415560*z
-	lb := 0.0556434*x - 0.2040259*y + 1.0572252*z
+	lr := float64(3.2404542*x) - float64(1.5371385*y) - float64(0.4985314*z)
+	lg := float64(-0.9692660*x) + float64(1.8760108*y) + float64(0.0415560*z)
+	lb := float64(0.0556434*x) - float64(0.2040259*y) + float64(1.0572252*z)
 	return linearToSRGB(lr), linearToSRGB(lg), linearToSRGB(lb)
 }
 
@@ -331,7 +331,7 @@ func linearToSRGB(c float64) float64 {
 	if c <= 0.0031308 {
 		return 12.92 * c
 	}
-	return 1.055*math.Pow(c, 1/2.4) - 0.055
+	return float64(1.055*math.Pow(c, 1/2.4)) - 0.055
 }
 
 // meanColours returns each component's mean of the colour model m (samples of the space

@@ -1,10 +1,10 @@
 // Package vmath defines gmmsimd's exp and log: their constants, shared with the avo
-// programs that emit the vector code, and scalar Go versions that perform the same
-// operations in the same order. The float64 functions here and the AVX2 lanes give the
-// same bits; the float32 ones agree to one ulp (Go has no float32 fused multiply-add).
-// The polynomial coefficients and the split ln2 are derived in big floats by ../../gen/vmath
-// at `go generate` time and written into coeffs.go as literals: nothing is computed at
-// start-up.
+// programs that emit the vector code, and Go versions (loops over slices, written out,
+// and scalar calls of them) that perform the same operations in the same order. The
+// float64 functions here and the AVX2 lanes give the same bits; the float32 ones agree
+// to one ulp (Go has no float32 fused multiply-add). The polynomial coefficients and the
+// split ln2 are derived in big floats by ../../gen/vmath at `go generate` time and written
+// into coeffs.go as literals: nothing is computed at start-up.
 //
 // Exp: x = n ln2 + r with n = round(x log2 e) (rounded by adding a shifter within one
 // fused multiply-add) and r reduced with a two-part ln2 through

@@ -27,7 +27,7 @@ type expChunk struct {
 	top  []int     // the first k where P_k is largest; -1 where every P_k is -Inf or NaN
 	max  []float64 // max_k P_k
 	sum  []float64 // sum_k exp(P_k - max), in component order
-	log  []float64 // log sum
+	log  []float64 // log sum, or the logs of products of sums (see logLik)
 	// stats holds the statistics of a block of samples, summed on their own before they
 	// join a tile's.
 	stats []float64
@@ -63,7 +63,7 @@ func inFloat64[T Float](ch *expChunk, in []T) []float64 {
 func (ch *expChunk) row(i int) []float64 { return ch.p[i*ch.k : (i+1)*ch.k : (i+1)*ch.k] }
 
 // expSums turns the log-joints of the chunk's first n samples, with their max and top
-// set, into exp(P_k - max) (0 for every k where top is -1), and sets sum and log. The
+// set, into exp(P_k - max) (0 for every k where top is -1), and sets sum. The
 // largest term's exp is exp(0) = 1 exactly and is not computed, as in the SIMD lanes:
 // each sample's other K-1 arguments are packed, without a branch, before the exps run.
 func (ch *expChunk) expSums(n int) {
@@ -95,7 +95,40 @@ func (ch *expChunk) expSums(n int) {
 		}
 		ch.sum[i] = s
 	}
-	vmath.Log64s(ch.log, ch.sum[:n])
+}
+
+// productGroup is how many exp-sums are multiplied before one log, as in the SIMD lanes:
+// each is in [1, K], so 32 of them stay below K^32 <= 2^512 (K <= MaxComponents).
+const productGroup = 32
+
+// addLogLik returns ll plus the log-likelihood of the chunk's first n samples, with sum
+// set, whose weights are w (nil for all ones): sum_i w_i (max_i + log sum_i), added in
+// sample order. Unweighted, as the SIMD lanes take it: the maxima, then the logs of
+// products of productGroup sums, one log for 32 samples rather than one each.
+func (ch *expChunk) addLogLik(ll float64, n int, w []float64) float64 {
+	if w != nil {
+		vmath.Log64s(ch.log, ch.sum[:n])
+		for i, wi := range w[:n] {
+			ll += float64(wi * (ch.max[i] + ch.log[i]))
+		}
+		return ll
+	}
+	for _, m := range ch.max[:n] {
+		ll += m
+	}
+	prods := ch.log[:0]
+	for lo := 0; lo < n; lo += productGroup {
+		p := 1.0
+		for _, s := range ch.sum[lo:min(lo+productGroup, n)] {
+			p *= s
+		}
+		prods = append(prods, p)
+	}
+	vmath.Log64s(prods, prods)
+	for _, l := range prods {
+		ll += l
+	}
+	return ll
 }
 
 // one is the bits of 1.0.

@@ -10,7 +10,8 @@ import (
 )
 
 // The Go E-step's chunks, their packed exps and the skipped largest term give the same
-// bits as one sample at a time with every exp computed: for K = 1 to 5, 40 and 600 (one
+// bits as one sample at a time with every exp computed (the unweighted log-likelihood,
+// whose logs are taken of products of exp-sums, to 1e-12 of its terms' magnitude): for K = 1 to 5, 40 and 600 (one
 // sample a chunk), ties between components, weighted or not, over lengths that end chunks
 // and blocks anywhere, and a last sample beyond every component, infinite or NaN.
 func TestGoEStepIsOneSampleAtATime(t *testing.T) {
@@ -30,7 +31,13 @@ func TestGoEStepIsOneSampleAtATime(t *testing.T) {
 			for _, w := range [][]float64{nil, uniform(rng, n, 0, 3)} {
 				got, want := NewStats(k), NewStats(k)
 				eStep(x, w, c, got, sc)
-				oneAtATime(x, w, c, want)
+				magnitude := oneAtATime(x, w, c, want)
+				if w == nil { // log S summed as logs of products: to rounding
+					if d := math.Abs(got.LogLik - want.LogLik); !(d <= 1e-12*magnitude) && got.LogLik != want.LogLik {
+						t.Fatalf("K=%d n=%d: log-likelihood %v, one at a time %v", k, n, got.LogLik, want.LogLik)
+					}
+					got.LogLik = want.LogLik
+				}
 				if !reflect.DeepEqual(statsBits(got), statsBits(want)) {
 					t.Fatalf("K=%d n=%d weighted %v: chunks %+v, one at a time %+v", k, n, w != nil, got, want)
 				}
@@ -40,8 +47,9 @@ func TestGoEStepIsOneSampleAtATime(t *testing.T) {
 }
 
 // oneAtATime is the Go E-step sample by sample, every exp computed, in blocks of
-// eStepBlock as eStep sums them.
-func oneAtATime(x, w []float64, c *Coeffs, s *Stats) {
+// eStepBlock as eStep sums them, and a log per sample. It returns the magnitude of the
+// log-likelihood's terms, sum_n w_n (|max_n| + log K).
+func oneAtATime(x, w []float64, c *Coeffs, s *Stats) (magnitude float64) {
 	k := c.K()
 	p := make([]float64, k)
 	for lo := 0; lo < len(x); lo += eStepBlock {
@@ -67,6 +75,7 @@ func oneAtATime(x, w []float64, c *Coeffs, s *Stats) {
 				wi = w[i]
 			}
 			ll += float64(wi * (m + vmath.Log64(sum)))
+			magnitude += wi * (math.Abs(m) + math.Log(float64(k)))
 			for j, e := range p {
 				r := float64(e * (wi / sum))
 				d := x[i] - c.Mean[j]
@@ -78,6 +87,7 @@ func oneAtATime(x, w []float64, c *Coeffs, s *Stats) {
 		block.LogLik = ll
 		s.Add(block)
 	}
+	return magnitude
 }
 
 // statsBits returns the statistics as bits, every NaN as one, whatever its payload.

@@ -120,12 +120,12 @@ func eStepSums[T Float](x []T, w []float64, c *Coeffs, ch *expChunk, s *Stats) {
 			ch.max[i], ch.top[i] = logJoint(ch.row(i), v, c)
 		}
 		ch.expSums(hi - lo)
+		ll = ch.addLogLik(ll, hi-lo, weightsOf(w, lo, hi))
 		for i, xv := range xs {
 			wi := 1.0
 			if w != nil {
 				wi = w[lo+i]
 			}
-			ll += float64(wi * (ch.max[i] + ch.log[i]))
 			scale := wi / ch.sum[i]
 			for j, e := range ch.row(i) {
 				r := float64(e * scale)

@@ -222,12 +222,12 @@ func multiEStepIn[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc
 				ch.max[i-first], ch.top[i-first] = multiLogJoint(ch.row(i-first), sc.diff, sample(sc.xs, x, i), c)
 			}
 			ch.expSums(last - first)
+			block.LogLik = ch.addLogLik(block.LogLik, last-first, weightsOf(w, first, last))
 			for i := first; i < last; i++ {
 				wi := 1.0
 				if w != nil {
 					wi = w[i]
 				}
-				block.LogLik += float64(wi * (ch.max[i-first] + ch.log[i-first]))
 				multiSampleStats(sample(sc.xs, x, i), ch.row(i-first), wi/ch.sum[i-first], c, sc, &block)
 			}
 		}

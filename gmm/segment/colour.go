@@ -138,10 +138,8 @@ type colourSource struct {
 }
 
 func newColourSource(img image.Image, ch Channel) *colourSource {
-	if ycc, ok := img.(*image.YCbCr); ok {
-		return &colourSource{ch: ch, img: img, ycc: ycc}
-	}
-	return &colourSource{ch: ch, img: img}
+	ycc, _ := img.(*image.YCbCr)
+	return &colourSource{ch: ch, img: img, ycc: ycc}
 }
 
 // keep makes s quick to read again and again: the chroma upsampled once for ycbcr (2

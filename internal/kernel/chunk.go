@@ -27,7 +27,7 @@ type expChunk struct {
 	top  []int     // the first k where P_k is largest; -1 where every P_k is -Inf or NaN
 	max  []float64 // max_k P_k
 	sum  []float64 // sum_k exp(P_k - max), in component order
-	log  []float64 // log sum, or the logs of products of sums (see logLik)
+	log  []float64 // log sum, or the logs of products of sums (see addLogLik)
 	// stats holds the statistics of a block of samples, summed on their own before they
 	// join a tile's.
 	stats []float64

@@ -218,6 +218,9 @@ func multiEStepIn[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc
 		block.Reset()
 		for first := lo; first < min(lo+eStepBlock, n); first += step {
 			last := min(first+step, lo+eStepBlock, n)
+			// Each sample is converted twice, for its log-joints and its moments: into one
+			// D-long buffer that stays in L1, which measured 2-3% faster than converting a
+			// chunk's samples once into an array of them.
 			for i := first; i < last; i++ {
 				ch.max[i-first], ch.top[i-first] = multiLogJoint(ch.row(i-first), sc.diff, sample(sc.xs, x, i), c)
 			}

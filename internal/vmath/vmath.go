@@ -180,8 +180,9 @@ func Log64s(dst, x []float64) {
 		}
 		bits := math.Float64bits(v)
 		e := math.Float64frombits(bits>>52|math.Float64bits(0x1p52)) - LogExpMagic64 + adj
-		over := (math.Float64bits(Sqrt2) - (bits&(1<<52-1) | math.Float64bits(1))) >> 63
-		m := math.Float64frombits(bits&(1<<52-1) | math.Float64bits(1) - over<<52)
+		mant := bits&(1<<52-1) | math.Float64bits(1) // m in [1, 2)
+		over := (math.Float64bits(Sqrt2) - mant) >> 63
+		m := math.Float64frombits(mant - over<<52)
 		e += float64(over)
 		f := m - 1
 		s := f / (2 + f)

@@ -277,3 +277,58 @@ func ExampleFitSource() {
 	// weight 0.50  mean 30 60 190
 	// first and last samples apart: true
 }
+
+// Fit one mixture to samples held in shards, as an engine that runs the E-steps where the
+// shards are would: summaries first, then each pass's statistics, merged.
+func ExampleNewEM() {
+	var shards [][]float64
+	for seed := range uint64(4) {
+		x, err := gen.Mixture(seed, 25000, []float64{0.4, 0.6}, []float64{0.2, 0.7}, []float64{0.05, 0.1})
+		if err != nil {
+			log.Fatal(err)
+		}
+		shards = append(shards, x)
+	}
+	var summary gmm.Summary
+	for _, x := range shards {
+		s, err := gmm.Summarize(x, nil, 1)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if summary, err = summary.Merge(s); err != nil {
+			log.Fatal(err)
+		}
+	}
+	em, err := gmm.NewEM(gmm.Options{Components: 2, MaxIter: 100, Tol: 1e-8}, summary)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	for !em.Done() {
+		p := em.Params() // shipped to the shards with p.MarshalBinary
+		var all *gmm.Stats
+		for _, x := range shards {
+			s, err := gmm.EStep(ctx, p, x, nil, gmm.Exec{}) // shipped back with s.MarshalBinary
+			if err != nil {
+				log.Fatal(err)
+			}
+			if all == nil {
+				all = s
+			} else if err := all.Merge(s); err != nil {
+				log.Fatal(err)
+			}
+		}
+		if err := em.Update(all); err != nil {
+			log.Fatal(err)
+		}
+	}
+	res := em.Result()
+	fmt.Printf("converged: %v\n", res.Converged)
+	for k := range res.Model.K() {
+		fmt.Printf("weight %.2f  mean %.2f  stdev %.2f\n", res.Model.Weights[k], res.Model.Means[k], res.Model.Stdevs()[k])
+	}
+	// Output:
+	// converged: true
+	// weight 0.40  mean 0.20  stdev 0.05
+	// weight 0.60  mean 0.70  stdev 0.10
+}

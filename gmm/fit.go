@@ -179,7 +179,7 @@ func FitSource[T float32 | float64](ctx context.Context, src Source[T], opt Opti
 
 // fitChecked runs Fit on the checked samples s, in the data's frame.
 func fitChecked[T float32 | float64](ctx context.Context, s *samples[T], opt Options, data dataset) (*Result, error) {
-	if err := opt.check(data.n); err != nil {
+	if err := opt.check(data.n, opt.Weights != nil); err != nil {
 		return nil, err
 	}
 	var res *Result
@@ -233,6 +233,8 @@ type engine interface {
 	// of iteration it to reseeded.
 	mStep(m *Model, minVar float64, it int, reseeded []Reseed) ([]Reseed, error)
 	kernels() (name string, threads int)
+	// statistics copies the pass's statistics into s, of the same shape.
+	statistics(s *Stats)
 }
 
 // oneDim is the engine of one-dimensional mixtures.
@@ -257,6 +259,13 @@ func (e *oneDim[T]) mStep(m *Model, minVar float64, it int, reseeded []Reseed) (
 
 func (e *oneDim[T]) kernels() (string, int) { return e.d.Kernels().Name, e.d.Threads() }
 
+func (e *oneDim[T]) statistics(s *Stats) {
+	copy(s.n, e.s.N)
+	copy(s.first, e.s.D)
+	copy(s.second, e.s.B)
+	s.ll = e.s.LogLik
+}
+
 // newEngine returns the engine of the fit opt asks for, over the samples s on their
 // driver's workers, sized for models like m.
 func newEngine[T float32 | float64](s *tiled[T], opt *Options, m *Model) engine {
@@ -264,62 +273,6 @@ func newEngine[T float32 | float64](s *tiled[T], opt *Options, m *Model) engine 
 		return newMultiDim(s, opt, m)
 	}
 	return &oneDim[T]{d: s.dr, x: s.held(), w: opt.Weights, c: m.coeffs(), s: kernel.NewStats(m.K())}
-}
-
-// em runs the EM iterations of Fit's run r from model on e, for the samples and the model
-// in the data's frame; the result is in the data's units.
-func em(ctx context.Context, e engine, opt *Options, model Model, data dataset, r int) (*Result, error) {
-	f, total := data.frame, data.total
-	res := &Result{Run: r, Initial: model.Clone()}
-	res.Kernel, res.Threads = e.kernels()
-	f.modelOut(&res.Initial)
-	minVar := f.varianceIn(opt.MinVariance)
-	// The History of up to historyBudget bytes is allocated now, so that iterations
-	// allocate nothing; a longer one grows in doubling chunks.
-	numbers := len(model.Weights) + len(model.Means) + len(model.Covariances)
-	reserve := min(opt.MaxIter, max(1, historyBudget/(8*numbers+stepBytes)))
-	res.History = make([]Step, 0, reserve)
-	steps := modelArena{chunk: reserve, free: make([]float64, numbers*reserve)}
-	e.pass(&model)
-	// Until an iteration ends, the result is the start: what a fit cancelled at once gives,
-	// with a NaN log-likelihood if its pass was cut.
-	res.Model, res.LogLikelihood = res.Initial, math.NaN()
-	if err := ctx.Err(); err != nil {
-		return res, fmt.Errorf("gmm: fit stopped before its first iteration: %w", err)
-	}
-	prevLL := e.logLik()
-	res.LogLikelihood = f.logLikOut(prevLL, total)
-	if opt.Progress != nil {
-		opt.Progress(Step{Run: r, Iter: -1, Model: res.Initial, LogLikelihood: res.LogLikelihood})
-	}
-	for it := range opt.MaxIter {
-		if err := ctx.Err(); err != nil {
-			return res, fmt.Errorf("gmm: fit stopped after %d iterations: %w", it, err)
-		}
-		reseeded := len(res.Reseeded)
-		var err error
-		if res.Reseeded, err = e.mStep(&model, minVar, it, res.Reseeded); err != nil {
-			return res, fmt.Errorf("gmm: iteration %d: %w", it, err)
-		}
-		e.pass(&model)
-		if err := ctx.Err(); err != nil { // the pass was cut: its statistics are partial
-			return res, fmt.Errorf("gmm: fit stopped after %d iterations: %w", it, err)
-		}
-		ll := e.logLik()
-		step := Step{Run: r, Iter: it, Model: steps.clone(&model), LogLikelihood: f.logLikOut(ll, total)}
-		f.modelOut(&step.Model)
-		res.History = append(res.History, step)
-		res.Model, res.LogLikelihood = step.Model, step.LogLikelihood
-		if opt.Progress != nil {
-			opt.Progress(step)
-		}
-		if opt.Tol > 0 && len(res.Reseeded) == reseeded && math.Abs(ll-prevLL)/total < opt.Tol {
-			res.Converged = true
-			break
-		}
-		prevLL = ll
-	}
-	return res, nil
 }
 
 // mStep sets m to the maximum-likelihood mixture given the statistics s, gathered under
@@ -465,16 +418,24 @@ type dataset struct {
 // checkData validates the samples x, of dims features each (0 means 1), and their
 // weights w, and returns them as the fit reads them, with what it knows of them.
 func checkData[T float32 | float64](x []T, w []float64, dims int) (*samples[T], dataset, error) {
-	d := max(dims, 1)
-	switch {
-	case len(x) == 0:
-		return nil, dataset{}, fmt.Errorf("gmm: %w: no samples", ErrInvalidData)
-	case dims < 0 || dims > MaxDims:
-		return nil, dataset{}, fmt.Errorf("gmm: %w: Dims is %d, want 0 to %d", ErrInvalidOptions, dims, MaxDims)
-	case len(x)%d != 0:
-		return nil, dataset{}, fmt.Errorf("gmm: %w: %d values are not samples of %d features", ErrInvalidData, len(x), d)
+	if err := checkShape(len(x), dims); err != nil {
+		return nil, dataset{}, err
 	}
-	return checkSamples(rowSamples(x, d), w)
+	if len(x) == 0 {
+		return nil, dataset{}, fmt.Errorf("gmm: %w: no samples", ErrInvalidData)
+	}
+	return checkSamples(rowSamples(x, max(dims, 1)), w)
+}
+
+// checkShape checks that n values are samples of dims features each (0 means 1).
+func checkShape(n, dims int) error {
+	switch {
+	case dims < 0 || dims > MaxDims:
+		return fmt.Errorf("gmm: %w: Dims is %d, want 0 to %d", ErrInvalidOptions, dims, MaxDims)
+	case n%max(dims, 1) != 0:
+		return fmt.Errorf("gmm: %w: %d values are not samples of %d features", ErrInvalidData, n, max(dims, 1))
+	}
+	return nil
 }
 
 // checkSource is checkData for samples that src holds.
@@ -505,15 +466,8 @@ func checkSamples[T float32 | float64](s *samples[T], w []float64) (*samples[T],
 	if w == nil {
 		return s, data, nil
 	}
-	if len(w) != s.n {
-		return nil, dataset{}, fmt.Errorf("gmm: %w: %d weights for %d samples", ErrInvalidData, len(w), s.n)
-	}
-	data.total = 0
-	for i, v := range w {
-		if !(v >= 0) || math.IsInf(v, 0) {
-			return nil, dataset{}, fmt.Errorf("gmm: %w: weight %d is %v, want non-negative and finite", ErrInvalidData, i, v)
-		}
-		data.total += v
+	if data.total, err = checkWeights(w, s.n); err != nil {
+		return nil, dataset{}, err
 	}
 	if !(data.total > 0) || math.IsInf(data.total, 0) {
 		return nil, dataset{}, fmt.Errorf("gmm: %w: the weights sum to %v", ErrInvalidData, data.total)
@@ -521,15 +475,30 @@ func checkSamples[T float32 | float64](s *samples[T], w []float64) (*samples[T],
 	return s, data, nil
 }
 
-// check validates the options for n samples.
-func (o *Options) check(n int) error {
+// checkWeights checks that w holds one non-negative finite weight for each of n samples,
+// and returns their sum.
+func checkWeights(w []float64, n int) (total float64, err error) {
+	if len(w) != n {
+		return 0, fmt.Errorf("gmm: %w: %d weights for %d samples", ErrInvalidData, len(w), n)
+	}
+	for i, v := range w {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			return 0, fmt.Errorf("gmm: %w: weight %d is %v, want non-negative and finite", ErrInvalidData, i, v)
+		}
+		total += v
+	}
+	return total, nil
+}
+
+// check validates the options for n samples, weighted or not.
+func (o *Options) check(n int, weighted bool) error {
 	if _, err := o.Exec.kernels(); err != nil {
 		return err
 	}
 	switch {
 	case o.Components < 1:
 		return fmt.Errorf("gmm: %w: Components is %d, want at least 1", ErrInvalidOptions, o.Components)
-	case o.Components > n && o.Weights == nil:
+	case o.Components > n && !weighted:
 		return fmt.Errorf("gmm: %w: %d components for %d samples", ErrInvalidOptions, o.Components, n)
 	case o.Components > kernel.MaxComponents:
 		return fmt.Errorf("gmm: %w: %d components, at most %d are supported", ErrInvalidOptions, o.Components, kernel.MaxComponents)

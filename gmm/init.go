@@ -137,15 +137,8 @@ func (s summary) spread(k int) float64 {
 // the frame f (InitModel is in the data's units); the starts of several features pass
 // over the samples on their driver's workers. Every start stops on ctx.
 func startModel[T float32 | float64](ctx context.Context, o *Options, s *tiled[T], f frame, r int) (Model, error) {
-	if o.InitModel != nil {
-		if err := o.InitModel.Validate(); err != nil {
-			return Model{}, fmt.Errorf("%w (InitModel)", err)
-		}
-		if max(o.InitModel.Dims, 1) != max(o.Dims, 1) {
-			return Model{}, fmt.Errorf("gmm: %w: InitModel has %d dimensions, the samples %d", ErrInvalidOptions, max(o.InitModel.Dims, 1), max(o.Dims, 1))
-		}
-		in := f.modelIn(o.InitModel)
-		return in.as(o.Covariance), nil
+	if m, ok, err := givenStart(o, f); ok || err != nil {
+		return m, err
 	}
 	var m Model
 	var err error
@@ -158,6 +151,21 @@ func startModel[T float32 | float64](ctx context.Context, o *Options, s *tiled[T
 		return Model{}, err
 	}
 	return m.as(o.Covariance), nil
+}
+
+// givenStart returns o.InitModel as the start in the frame f, and whether there is one.
+func givenStart(o *Options, f frame) (Model, bool, error) {
+	if o.InitModel == nil {
+		return Model{}, false, nil
+	}
+	if err := o.InitModel.Validate(); err != nil {
+		return Model{}, false, fmt.Errorf("%w (InitModel)", err)
+	}
+	if max(o.InitModel.Dims, 1) != max(o.Dims, 1) {
+		return Model{}, false, fmt.Errorf("gmm: %w: InitModel has %d dimensions, the samples %d", ErrInvalidOptions, max(o.InitModel.Dims, 1), max(o.Dims, 1))
+	}
+	in := f.modelIn(o.InitModel)
+	return in.as(o.Covariance), true, nil
 }
 
 // dataStart returns the start of run r that Init makes of the samples x, with a variance

@@ -171,6 +171,13 @@ func (e *multiDim[T]) logLik() float64 { return e.s.LogLik }
 
 func (e *multiDim[T]) kernels() (string, int) { return e.d.Kernels().Name, e.d.Threads() }
 
+func (e *multiDim[T]) statistics(s *Stats) {
+	copy(s.n, e.s.N)
+	copy(s.first, e.s.S)
+	copy(s.second, e.s.Q)
+	s.ll = e.s.LogLik
+}
+
 func (e *multiDim[T]) mStep(m *Model, minVar float64, it int, reseeded []Reseed) ([]Reseed, error) {
 	return mStepMulti(m, e.c, e.s, minVar, it, reseeded, e.work)
 }

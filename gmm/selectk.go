@@ -75,7 +75,7 @@ func checkRange(opt Options, n, lo, hi int, types []Covariance) error {
 		opt.Covariance = c
 		for _, k := range []int{lo, hi} {
 			opt.Components = k
-			if err := opt.check(n); err != nil {
+			if err := opt.check(n, opt.Weights != nil); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,259 @@
+package gmm
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
+)
+
+// Summary is what a fit over shards learns of its samples in a first pass: their number
+// of features, how many there are, their total weight and the range of their values.
+// The Summaries of two shards merge into that of their union, and NewEM starts from the
+// whole collection's. Its fields are exported so that any encoder ships it exactly.
+type Summary struct {
+	// Dims is the number of features of each sample, at least 1.
+	Dims int
+	// Samples is how many samples, and Weight the sum of their weights (Samples without
+	// weights); Weighted says that some shard had weights.
+	Samples  int
+	Weight   float64
+	Weighted bool
+	// Min and Max bound every value of every feature.
+	Min, Max float64
+}
+
+// Summarize returns the Summary of the samples x, of dims features each (0 means 1),
+// with their weights w (nil for none): it refuses what Fit refuses, a NaN or infinite
+// value or a bad weight.
+func Summarize[T float32 | float64](x []T, w []float64, dims int) (Summary, error) {
+	d := max(dims, 1)
+	if err := checkShape(len(x), dims); err != nil {
+		return Summary{}, err
+	}
+	lo, hi, err := checkFinite(x, 0)
+	if err != nil {
+		return Summary{}, err
+	}
+	n := len(x) / d
+	s := Summary{Dims: d, Samples: n, Weight: float64(n), Weighted: w != nil, Min: lo, Max: hi}
+	if w != nil {
+		if s.Weight, err = checkWeights(w, n); err != nil {
+			return Summary{}, err
+		}
+	}
+	return s, nil
+}
+
+// Merge returns the Summary of the union of the shards that s and o summarise. The zero
+// Summary is the summary of no shard: merged with another, it gives that one.
+func (s Summary) Merge(o Summary) (Summary, error) {
+	switch {
+	case o.Samples == 0:
+		return s, nil
+	case s.Samples == 0:
+		return o, nil
+	case s.Dims != o.Dims:
+		return Summary{}, fmt.Errorf("gmm: %w: shards of %d and %d features", ErrInvalidData, s.Dims, o.Dims)
+	}
+	return Summary{Dims: s.Dims, Samples: s.Samples + o.Samples, Weight: s.Weight + o.Weight,
+		Weighted: s.Weighted || o.Weighted, Min: min(s.Min, o.Min), Max: max(s.Max, o.Max)}, nil
+}
+
+// dataset returns what Fit would know of the samples s summarises, once checked.
+func (s Summary) dataset() (dataset, error) {
+	switch {
+	case s.Samples <= 0 || s.Dims < 1 || s.Dims > MaxDims:
+		return dataset{}, fmt.Errorf("gmm: %w: a summary of %d samples of %d features", ErrInvalidData, s.Samples, s.Dims)
+	case !(s.Min <= s.Max) || math.IsInf(s.Min, 0) || math.IsInf(s.Max, 0):
+		return dataset{}, fmt.Errorf("gmm: %w: a summary's range [%v, %v]", ErrInvalidData, s.Min, s.Max)
+	case !(s.Weight > 0) || math.IsInf(s.Weight, 0):
+		return dataset{}, fmt.Errorf("gmm: %w: the weights sum to %v", ErrInvalidData, s.Weight)
+	}
+	return dataset{n: s.Samples, total: s.Weight, frame: frameOf(s.Min, s.Max)}, nil
+}
+
+// NewEM returns the EM of opt over the samples that summary describes, to be driven
+// through Params, EStep and Update. It starts from opt.InitModel or, for one-dimensional
+// samples, InitEvenlySpaced: the starts that read no samples. opt.Weights must be nil,
+// the weights going with each shard to EStep; opt.Exec, Seed and NInit play no part.
+func NewEM(opt Options, summary Summary) (*EM, error) {
+	data, err := summary.dataset()
+	switch {
+	case err != nil:
+		return nil, err
+	case max(opt.Dims, 1) != summary.Dims:
+		return nil, fmt.Errorf("gmm: %w: Dims is %d, the samples have %d features", ErrInvalidOptions, opt.Dims, summary.Dims)
+	case opt.Weights != nil:
+		return nil, fmt.Errorf("gmm: %w: the weights of a fit over shards go with each shard to EStep", ErrInvalidOptions)
+	}
+	if err := opt.check(data.n, summary.Weighted); err != nil {
+		return nil, err
+	}
+	start, ok, err := givenStart(&opt, data.frame)
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok && (opt.Dims > 1 || opt.Init != InitEvenlySpaced):
+		return nil, fmt.Errorf("gmm: %w: a fit over shards starts from InitModel or, in one dimension, from InitEvenlySpaced", ErrInvalidOptions)
+	case !ok:
+		even := evenlySpaced(opt.Components)
+		start = even.as(opt.Covariance)
+	}
+	return newEM(&opt, start, data, 0), nil
+}
+
+// Done reports whether the run has ended: MaxIter iterations, convergence (Options.Tol)
+// or an error from Update.
+func (e *EM) Done() bool { return e.done }
+
+// Result returns the run's result so far: what Fit returns once Done. Its Kernel and
+// Threads are empty, the passes having run elsewhere.
+func (e *EM) Result() *Result { return e.res }
+
+// Params returns what every shard's EStep of the next pass takes: the current model, in
+// the frame the fit runs in, and the pass's number.
+func (e *EM) Params() *Params {
+	return &Params{model: e.model.Clone(), frame: e.data.frame, pass: e.passes}
+}
+
+// Update takes in the pass made under Params: the statistics of every sample, merged.
+// It records the iteration that the pass ends (or the start's log-likelihood) and runs
+// the next M-step, as Fit does. Statistics of another pass, or that cover another number
+// of samples than the Summary, are an error that leaves the run as it was.
+func (e *EM) Update(s *Stats) error {
+	k, d := e.model.K(), e.model.dims()
+	switch {
+	case e.done:
+		return fmt.Errorf("gmm: %w: Update after the run ended", ErrInvalidData)
+	case s.pass != e.passes:
+		return fmt.Errorf("gmm: %w: statistics of pass %d, want pass %d", ErrInvalidData, s.pass, e.passes)
+	case s.samples != e.data.n:
+		return fmt.Errorf("gmm: %w: statistics of %d samples, the summary has %d", ErrInvalidData, s.samples, e.data.n)
+	case s.k != k || s.d != d:
+		return fmt.Errorf("gmm: %w: statistics of %d components over %d features, want %d over %d", ErrInvalidData, s.k, s.d, k, d)
+	}
+	return e.update(s)
+}
+
+// Params are the parameters of one pass of an EM over shards: the model in the frame the
+// fit runs in (see Fit) and the pass's number. MarshalBinary encodes them for shipping
+// to the shards.
+type Params struct {
+	model Model
+	frame frame
+	pass  int
+}
+
+// Model returns the model the pass runs under, in the data's units.
+func (p *Params) Model() Model {
+	m := p.model.Clone()
+	p.frame.modelOut(&m)
+	return m
+}
+
+// Stats are the sufficient statistics of a pass over a shard under Params: per component
+// the sum of the responsibilities, and the sums of the first and second moments of the
+// samples around the component's mean, in float64 whatever the samples' precision;
+// with the shard's log-likelihood, its number of samples and the pass's number. The
+// Stats of two shards under the same Params merge into those of their union.
+type Stats struct {
+	k, d, pass, samples int
+	// n, first and second are kernel.Stats' N, D and B for one feature, and
+	// kernel.MultiStats' N, S and Q for more.
+	n, first, second []float64
+	ll               float64
+}
+
+// newStats returns zero statistics of k components over d features for pass.
+func newStats(k, d, pass int) *Stats {
+	return &Stats{k: k, d: d, pass: pass, n: make([]float64, k), first: make([]float64, k*d), second: make([]float64, k*d*d)}
+}
+
+// LogLikelihood returns the total log-likelihood of the shard's samples under the
+// pass's model, in the frame the fit runs in.
+func (s *Stats) LogLikelihood() float64 { return s.ll }
+
+// Samples returns how many samples the statistics cover.
+func (s *Stats) Samples() int { return s.samples }
+
+// Merge adds o, the statistics of another shard under the same Params, to s: the sums
+// are added, so that merging is associative and commutative up to rounding.
+func (s *Stats) Merge(o *Stats) error {
+	if s.k != o.k || s.d != o.d || s.pass != o.pass {
+		return fmt.Errorf("gmm: %w: merging statistics of pass %d (%d components over %d features) with pass %d (%d over %d)",
+			ErrInvalidData, s.pass, s.k, s.d, o.pass, o.k, o.d)
+	}
+	for i, v := range o.n {
+		s.n[i] += v
+	}
+	for i, v := range o.first {
+		s.first[i] += v
+	}
+	for i, v := range o.second {
+		s.second[i] += v
+	}
+	s.ll += o.ll
+	s.samples += o.samples
+	return nil
+}
+
+func (s *Stats) logLik() float64 { return s.ll }
+
+// mStep is the M-step of the statistics s, gathered under m.
+func (s *Stats) mStep(m *Model, minVar float64, it int, reseeded []Reseed) ([]Reseed, error) {
+	if s.d == 1 {
+		return mStep(m, m.coeffs(), &kernel.Stats{N: s.n, D: s.first, B: s.second, LogLik: s.ll}, minVar, it, reseeded)
+	}
+	// The multichannel M-step turns the second moments into scatter in place: on a copy.
+	c := kernel.NewMultiCoeffs(s.k, s.d, m.Covariance == Diag || m.Covariance == Spherical)
+	w := newMultiWork(s.d)
+	m.setMultiCoeffs(c, w)
+	ms := kernel.MultiStats{N: s.n, S: s.first, Q: append([]float64(nil), s.second...), LogLik: s.ll}
+	return mStepMulti(m, c, &ms, minVar, it, reseeded, w)
+}
+
+// EStep returns the statistics of the shard x (samples of the model's features, row-major)
+// with weights w (nil for none) under p, computed on e's workers with the kernels Fit
+// runs. It refuses what Fit refuses, and stops within a tile of ctx's cancellation with
+// an error that wraps ctx.Err() and no statistics. An empty shard gives zero statistics.
+func EStep[T float32 | float64](ctx context.Context, p *Params, x []T, w []float64, e Exec) (*Stats, error) {
+	d := p.model.dims()
+	if err := checkShape(len(x), d); err != nil {
+		return nil, err
+	}
+	n := len(x) / d
+	out := newStats(p.model.K(), d, p.pass)
+	if n == 0 {
+		return out, nil
+	}
+	if _, _, err := checkFinite(x, 0); err != nil {
+		return nil, err
+	}
+	if w != nil {
+		if _, err := checkWeights(w, n); err != nil {
+			return nil, err
+		}
+	}
+	s := rowSamples(samplesIn(p.frame, x), d)
+	opt := Options{Dims: d, Covariance: p.model.Covariance, Weights: w}
+	err := e.run(ctx, func(dr *kernel.Driver) error {
+		if err := checkStatsMemory(dr, n, out.k, d); err != nil {
+			return err
+		}
+		m := p.model
+		eng := newEngine(s.onDriver(dr), &opt, &m)
+		eng.pass(&m)
+		if err := stopped(ctx); err != nil {
+			return err
+		}
+		eng.statistics(out)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.samples = n
+	return out, nil
+}

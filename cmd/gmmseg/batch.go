@@ -11,12 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/gmmsimd/gmmsimd/internal/inputs"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -49,60 +49,18 @@ func checkBatch(c *config, set map[string]bool) error {
 	return nil
 }
 
-// imageExts are the extensions of the files a folder contributes to a batch.
-var imageExts = []string{".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
-
-// expandInputs turns the arguments into the batch's files: a folder gives its images (by
-// extension, not recursing), a pattern with *, ? or [ the files it matches, anything else
-// itself (a missing file fails on its own turn). A folder or pattern that gives nothing is
-// an error, and so are two inputs whose outputs would have the same name.
+// expandInputs turns the arguments into the batch's files (inputs.Expand): a folder's
+// images leave out gmmseg's own outputs.
 func expandInputs(args []string, outDir string) ([]string, error) {
-	var files []string
-	for _, arg := range args {
-		if fi, err := os.Stat(arg); err == nil && fi.IsDir() {
-			entries, err := os.ReadDir(arg)
-			if err != nil {
-				return nil, err
-			}
-			n := len(files)
-			for _, e := range entries {
-				if !e.IsDir() && slices.Contains(imageExts, strings.ToLower(filepath.Ext(e.Name()))) && !isOutput(e.Name()) {
-					files = append(files, filepath.Join(arg, e.Name()))
-				}
-			}
-			if len(files) == n {
-				return nil, usageError{fmt.Sprintf("folder %s holds no image (%s)", arg, strings.Join(imageExts, " "))}
-			}
-			continue
-		}
-		if strings.ContainsAny(arg, "*?[") {
-			matches, err := filepath.Glob(arg)
-			if err != nil {
-				return nil, usageError{fmt.Sprintf("pattern %q: %v", arg, err)}
-			}
-			if len(matches) == 0 {
-				return nil, usageError{fmt.Sprintf("pattern %q matches no file", arg)}
-			}
-			files = append(files, matches...)
-			continue
-		}
-		files = append(files, arg)
-	}
-	seen := map[string]string{}
-	for _, f := range files {
-		out := batchOutput(f, outDir)
-		if other, ok := seen[out]; ok {
-			return nil, usageError{fmt.Sprintf("%s and %s would both write %s", other, f, out)}
-		}
-		seen[out] = f
+	files, err := inputs.Expand(args, outDir, outputSuffix, isOutput)
+	if err != nil {
+		return nil, usageError{err.Error()}
 	}
 	return files, nil
 }
 
 // batchOutput is where a batch writes the segmentation of file.
-func batchOutput(file, outDir string) string {
-	return filepath.Join(outDir, strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))+outputSuffix+".png")
-}
+func batchOutput(file, outDir string) string { return inputs.Output(file, outDir, outputSuffix) }
 
 // isOutput reports whether a file of a folder is one that gmmseg writes (a segmentation or
 // its figures), which a batch over that folder does not take as an input: --out-dir may

@@ -3,12 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,7 +14,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure"
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
-	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
+	"github.com/gmmsimd/gmmsimd/internal/modelfile"
 )
 
 // input is the data to fit, whatever their precision.
@@ -216,7 +214,7 @@ func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result,
 		return nil, err
 	}
 	if c.saveModel != "" {
-		if err := writeModel(c.saveModel, &res.Model); err != nil {
+		if err := modelfile.Write(c.saveModel, &res.Model); err != nil {
 			return nil, fmt.Errorf("--save-model: %w", err)
 		}
 		written = append(written, c.saveModel)
@@ -263,13 +261,9 @@ func loadModel(c *plan, flag, path string) (*gmm.Model, error) {
 	if path == "" {
 		return nil, nil
 	}
-	data, err := os.ReadFile(path)
+	m, err := modelfile.Read(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", flag, err)
-	}
-	var m gmm.Model
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
 	}
 	if c.kLo != 0 && c.kLo != m.K() {
 		return nil, fmt.Errorf("%s %s has %d components, --components=%d", flag, path, m.K(), c.kLo)
@@ -277,23 +271,7 @@ func loadModel(c *plan, flag, path string) (*gmm.Model, error) {
 	if d := max(m.Dims, 1); d != c.channel.Dims() {
 		return nil, fmt.Errorf("%s %s is a mixture of %d features; --channel=%s has %d", flag, path, d, c.channel, c.channel.Dims())
 	}
-	return &m, nil
-}
-
-func writeModel(path string, m *gmm.Model) error {
-	data, err := json.MarshalIndent(m, "", " ")
-	if err != nil {
-		return err
-	}
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		return err
-	}
-	return f.Commit()
+	return m, nil
 }
 
 // classOutputs reports whether the outputs asked for need the class of every pixel

@@ -1,0 +1,47 @@
+package modelfile
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/gmmsimd/gmmsimd/gmm"
+)
+
+func TestWriteThenRead(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "m.json")
+	m := gmm.NewModel([]float64{0.25, 0.75}, []float64{0.1, 1.0 / 3}, []float64{0.01, 0.2})
+	m.Dims = 1 // as the JSON form names it
+	if err := Write(p, &m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(*got, m) {
+		t.Fatalf("read %+v, wrote %+v", *got, m)
+	}
+}
+
+func TestBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Read(filepath.Join(dir, "missing.json")); err == nil {
+		t.Error("a missing file read")
+	}
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(bad); err == nil {
+		t.Error("broken JSON read")
+	}
+	m := gmm.NewModel([]float64{1}, []float64{0}, []float64{1})
+	if err := Write(filepath.Join(dir, "no", "such", "dir.json"), &m); err == nil {
+		t.Error("wrote into a missing folder")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files left in the folder", len(entries))
+	}
+}

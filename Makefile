@@ -6,7 +6,7 @@ FUZZTIME ?= 2000x
 BENCH ?= .
 BENCHCOUNT ?= 6
 
-.PHONY: help run sheet generate check-generate test test-purego test-race test-arm64 test-wasm lint cross fuzz bench
+.PHONY: help run sheet generate check-generate test test-purego test-race test-arm64 test-wasm test-beam lint cross fuzz bench
 
 help:
 	@echo "run             segment the built-in example image"
@@ -19,6 +19,7 @@ help:
 	@echo "lint            gofmt and go vet on both builds"
 	@echo "test-arm64      the library's tests on arm64 under qemu-user (-short), installed if missing"
 	@echo "test-wasm       the kernels' and exp/log's tests on js/wasm under Node.js (-short)"
+	@echo "test-beam       vet and test beam/, its own module (Apache Beam, on prism), also under -race"
 	@echo "cross           build for arm64, 386 and wasm (the pure-Go fallback)"
 	@echo "fuzz            every fuzz target for FUZZTIME ($(FUZZTIME))"
 	@echo "bench           kernel benchmarks, generic against avx2, through benchstat"
@@ -75,6 +76,11 @@ test-wasm:
 		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; }
 	PATH="$$PATH:$$($(GO) env GOROOT)/lib/wasm" GOOS=js GOARCH=wasm $(GO) test -short \
 		./internal/vmath ./internal/kernel ./internal/minimum
+
+# beam/ is a module of its own, so that the library's users never download Beam: its
+# tests run the pipelines on prism, in-process.
+test-beam:
+	cd beam && $(GO) vet ./... && $(GO) test ./... && $(GO) test -race ./...
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

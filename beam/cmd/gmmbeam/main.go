@@ -1,0 +1,71 @@
+// Command gmmbeam fits one Gaussian mixture to a whole collection of images on Apache
+// Beam, so that every image's classes mean the same thing, and optionally segments every
+// image with it. It runs on prism, Beam's in-process runner, by default: nothing to
+// install. Beam's own flags (--runner, --endpoint, --project, ...) send the same pipelines
+// to a Flink or Spark job server or to Dataflow.
+//
+// Usage:
+//
+//	gmmbeam --input FILE|FOLDER|PATTERN [--input ...] [--components K] [--iterations N]
+//	        [--channel luma|red|green|blue|rgb|lab|ycbcr] [--method auto|histogram|pixels]
+//	        [--model-out FILE] [--out-dir DIR] [--runner prism]
+//
+// An image that cannot be read is reported on stderr (its path and why) and left out of
+// the fit; the exit status is then 1, after the outputs are written. Bad flags exit 2.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/gmmsimd/gmmsimd/beam/gmmbeam"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitError = 1 // bad input, a failed image or a failure while running
+	exitUsage = 2 // flag misuse
+)
+
+func main() {
+	c := newConfig(flag.CommandLine)
+	flag.Parse()
+	beam.Init() // a worker started by a runner stops here
+	gmmbeam.Quiet()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, c, flag.Args(), os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run runs the command as c says (args: what is left after the flags) and returns the
+// exit status.
+func run(ctx context.Context, c *config, args []string, stdout, stderr io.Writer) int {
+	p, err := c.plan(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "gmmbeam: %v\n", err)
+		if _, ok := err.(usageError); ok {
+			return exitUsage
+		}
+		return exitError
+	}
+	out, err := p.run(ctx, stdout)
+	for _, f := range out.failures {
+		fmt.Fprintf(stderr, "gmmbeam: %s: %s\n", f.Key, f.Err)
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "gmmbeam: %v\n", err)
+		return exitError
+	case len(out.failures) > 0:
+		fmt.Fprintf(stderr, "gmmbeam: %d of %d images failed\n", len(out.failures), len(p.files))
+		return exitError
+	}
+	return exitOK
+}

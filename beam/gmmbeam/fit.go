@@ -1,0 +1,182 @@
+package gmmbeam
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/gmmsimd/gmmsimd/gmm"
+)
+
+// Source builds, in a pipeline's scope, the collection to fit: a PCollection of Shard
+// (or, for FitHistogram, of gmm.Histogram binary forms), and one of Failure for the inputs
+// that could not be read. Every pipeline of a fit builds it again: it must give the same
+// shards each time.
+type Source func(s beam.Scope) (shards, failed beam.PCollection)
+
+// sampleSize is about how many samples of each shard the start of Fit takes.
+const sampleSize = 1024
+
+func init() {
+	register.DoFn2x1[Shard, func([]byte), error](&digestFn{})
+	register.DoFn3x1[context.Context, Shard, func([]byte), error](&eStepFn{})
+}
+
+// Fit fits a mixture to the shards that src builds, as gmm.Fit would over them all
+// (opt.Dims features each, weighted by each shard's Weights). A first pipeline merges the
+// shards' summaries and a sample of each; then one pipeline per EM pass merges their
+// statistics, which gmm.EM turns into the next model. The start is opt.InitModel or, in
+// one dimension, InitEvenlySpaced, which need no samples; otherwise opt.Init's start made
+// from the shards' samples (about 1024 each, unweighted, in order of key). opt.Weights
+// must be nil and opt.Progress is called as Fit calls it. It returns the failures the
+// first pipeline reported; a later pass that reports others is an error, since its
+// statistics would not be those of the same samples.
+func Fit(ctx context.Context, src Source, opt gmm.Options, cfg Config) (*gmm.Result, []Failure, error) {
+	got, failures, err := cfg.runFor(ctx, "summary", func(s beam.Scope) (beam.PCollection, []result) {
+		shards, failed := src(s)
+		return failed, []result{{"digest", beam.ParDo(s, &digestFn{Dims: max(opt.Dims, 1)}, shards), kindDigest}}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	var d digest
+	if len(got[0]) > 0 {
+		if err := json.Unmarshal(got[0], &d); err != nil {
+			return nil, failures, err
+		}
+	}
+	if d.Summary.Samples == 0 {
+		return nil, failures, ErrNoSamples
+	}
+	if err := startFromSamples(ctx, &opt, d.Samples); err != nil {
+		return nil, failures, err
+	}
+	em, err := gmm.NewEM(opt, d.Summary)
+	if err != nil {
+		return nil, failures, err
+	}
+	for pass := 0; !em.Done(); pass++ {
+		if err := runPass(ctx, src, em, pass, failures, cfg); err != nil {
+			return em.Result(), failures, err
+		}
+	}
+	return em.Result(), failures, nil
+}
+
+// runPass makes one pass of em over the shards in a pipeline of its own.
+func runPass(ctx context.Context, src Source, em *gmm.EM, pass int, failures []Failure, cfg Config) error {
+	params, err := em.Params().MarshalBinary()
+	if err != nil {
+		return err
+	}
+	got, again, err := cfg.runFor(ctx, fmt.Sprintf("pass-%d", pass), func(s beam.Scope) (beam.PCollection, []result) {
+		shards, failed := src(s)
+		return failed, []result{{"stats", beam.ParDo(s, &eStepFn{Params: params}, shards), kindStats}}
+	})
+	switch {
+	case err != nil:
+		return err
+	case !slices.Equal(again, failures):
+		return fmt.Errorf("gmmbeam: pass %d: %d inputs failed, %d in the first pass", pass, len(again), len(failures))
+	case len(got[0]) == 0:
+		return ErrNoSamples
+	}
+	var st gmm.Stats
+	if err := st.UnmarshalBinary(got[0]); err != nil {
+		return err
+	}
+	return em.Update(&st)
+}
+
+// startFromSamples sets opt.InitModel to opt.Init's start over the shards' samples,
+// unless opt has a start that needs none.
+func startFromSamples(ctx context.Context, opt *gmm.Options, samples []keyed) error {
+	if opt.InitModel != nil || (max(opt.Dims, 1) == 1 && opt.Init == gmm.InitEvenlySpaced) {
+		return nil
+	}
+	var x []float64
+	for _, s := range samples {
+		x = append(x, s.X...)
+	}
+	o := *opt
+	o.MaxIter, o.Tol, o.Progress = 1, 0, nil
+	res, err := gmm.Fit(ctx, x, o)
+	if err != nil {
+		return fmt.Errorf("gmmbeam: the start from %d sampled values: %w", len(x), err)
+	}
+	opt.InitModel = &res.Initial
+	return nil
+}
+
+// digestFn turns a shard into its digest: its summary and a sample of it.
+type digestFn struct{ Dims int }
+
+func (f *digestFn) ProcessElement(sh Shard, emit func([]byte)) error {
+	sum, err := gmm.Summarize(sh.X, sh.Weights, f.Dims)
+	if err != nil {
+		return fmt.Errorf("shard %s: %w", sh.Key, err)
+	}
+	n := sum.Samples
+	step := max(1, (n+sampleSize-1)/sampleSize)
+	var sample []float64
+	for i := 0; i < n; i += step {
+		sample = append(sample, sh.X[i*f.Dims:(i+1)*f.Dims]...)
+	}
+	b, err := json.Marshal(digest{Summary: sum, Samples: []keyed{{sh.Key, sample}}})
+	if err != nil {
+		return err
+	}
+	emit(b)
+	return nil
+}
+
+// eStepFn turns a shard into its statistics under Params (gmm.Params' binary form).
+type eStepFn struct {
+	Params []byte
+	p      *gmm.Params
+}
+
+func (f *eStepFn) Setup() error {
+	f.p = new(gmm.Params)
+	return f.p.UnmarshalBinary(f.Params)
+}
+
+func (f *eStepFn) ProcessElement(ctx context.Context, sh Shard, emit func([]byte)) error {
+	st, err := gmm.EStep(ctx, f.p, sh.X, sh.Weights, gmm.Exec{})
+	if err != nil {
+		return fmt.Errorf("shard %s: %w", sh.Key, err)
+	}
+	b, err := st.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	emit(b)
+	return nil
+}
+
+// FitHistogram fits a mixture to the histograms that src builds (gmm.Histogram binary
+// forms): one pipeline merges them, exactly, into the collection's, and gmm.Fit runs on
+// it with opt (Weights the counts, Dims the histogram's) on this machine. It returns the
+// fit, the collection's histogram and the failures reported.
+func FitHistogram(ctx context.Context, src Source, opt gmm.Options, cfg Config) (*gmm.Result, *gmm.Histogram, []Failure, error) {
+	got, failures, err := cfg.runFor(ctx, "histogram", func(s beam.Scope) (beam.PCollection, []result) {
+		hists, failed := src(s)
+		return failed, []result{{"histogram", hists, kindHistogram}}
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(got[0]) == 0 {
+		return nil, nil, failures, ErrNoSamples
+	}
+	h := new(gmm.Histogram)
+	if err := h.UnmarshalBinary(got[0]); err != nil {
+		return nil, nil, failures, err
+	}
+	opt.Weights, opt.Dims = h.Counts, h.Dims
+	res, err := gmm.Fit(ctx, h.Values, opt)
+	return res, h, failures, err
+}

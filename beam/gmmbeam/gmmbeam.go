@@ -1,0 +1,182 @@
+// Package gmmbeam fits one Gaussian mixture to a whole collection of samples or images
+// on Apache Beam: on the in-process prism runner by default, or on any runner Beam
+// reaches (Flink, Spark, Dataflow).
+//
+// Two paths, as gmmseg has:
+//
+//   - Histograms (FitHistogram): one pipeline counts the distinct values (levels or
+//     colours) of every image, the counts merged exactly by addition; EM then runs on
+//     the launching machine over the collection's histogram. Exact and one pass.
+//   - Pixels (Fit): one pipeline summarises the shards (count, weight, range) and
+//     draws a sample of each for the start; then one pipeline per EM pass computes every
+//     shard's statistics under the current model (gmm.EStep) and merges them; the
+//     launcher's gmm.EM takes each merged pass and runs the M-step. The EM, its rules,
+//     MaxIter and Tol are the library's own: Beam only makes the passes.
+//
+// One pipeline per pass, rather than iterations unrolled into one acyclic graph, keeps
+// the graph the same whatever MaxIter, lets Tol stop the fit when it converges, and keeps
+// the run's state in one place. Each pass ships the model to the workers (in the DoFn)
+// and K(1 + d + d^2) + 4 numbers per shard back.
+package gmmbeam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
+)
+
+// Shard is a block of samples that one worker holds: X row-major, Dims features each,
+// with one weight a sample in Weights (nil for none). Key names it: failures and the
+// start's sample are ordered by it.
+type Shard struct {
+	Key     string
+	X       []float64
+	Weights []float64
+}
+
+// Failure is an input that could not be read: its key (an image's path) and why.
+type Failure struct {
+	Key, Err string
+}
+
+// Config says where the pipelines run.
+type Config struct {
+	// Run runs a pipeline; nil runs it on the runner that Beam's --runner flag names,
+	// prism (in-process) by default.
+	Run func(ctx context.Context, p *beam.Pipeline) error
+	// Temp is a folder (a local path, or a URL of a filesystem Beam has registered) that
+	// the workers and the launcher both reach: each pipeline leaves its result there.
+	Temp string
+}
+
+// run runs p as c says.
+func (c *Config) run(ctx context.Context, p *beam.Pipeline) error {
+	if c.Run != nil {
+		return c.Run(ctx, p)
+	}
+	return beamx.Run(ctx, p)
+}
+
+// Quiet turns the runner's own logging down to errors: prism reports every job's states
+// at info level, and a stopped worker at warning level.
+func Quiet() { beamlog.SetupLogging("error", "text") }
+
+func init() {
+	register.DoFn2x1[context.Context, []byte, error](&writeFn{})
+	register.DoFn2x0[Failure, func([]byte)](&failureLineFn{})
+	register.Emitter1[[]byte]()
+	register.Combiner1[[]byte](&mergeFn{})
+}
+
+// writeFn writes its one element, a result, to Path.
+type writeFn struct{ Path string }
+
+func (f *writeFn) ProcessElement(ctx context.Context, b []byte) error {
+	return writeFile(ctx, f.Path, b)
+}
+
+// writeFile writes b to the file at p, on any filesystem Beam has registered.
+func writeFile(ctx context.Context, p string, b []byte) error {
+	fs, err := filesystem.New(ctx, p)
+	if err != nil {
+		return err
+	}
+	defer fs.Close()
+	w, err := fs.OpenWrite(ctx, p)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// readFile returns the file at p, and false without error if there is none: the
+// result of a pipeline whose collection was empty.
+func readFile(ctx context.Context, p string) ([]byte, bool, error) {
+	fs, err := filesystem.New(ctx, p)
+	if err != nil {
+		return nil, false, err
+	}
+	defer fs.Close()
+	found, err := fs.List(ctx, p)
+	if err != nil || len(found) == 0 {
+		return nil, false, err
+	}
+	r, err := fs.OpenRead(ctx, p)
+	if err != nil {
+		return nil, false, err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	return b, err == nil, err
+}
+
+// result is a pipeline's output left in Temp: merged into one element, then written.
+type result struct {
+	name string
+	col  beam.PCollection
+	kind string // what mergeFn merges
+}
+
+// runFor builds a pipeline with build, runs it, and returns each result's bytes (nil
+// for an empty collection) and the failures reported, sorted.
+func (c *Config) runFor(ctx context.Context, pass string, build func(s beam.Scope) (failed beam.PCollection, out []result)) ([][]byte, []Failure, error) {
+	p, s := beam.NewPipelineWithRoot()
+	failed, out := build(s)
+	dir := path.Join(c.Temp, pass)
+	failures := result{"failures", beam.ParDo(s, &failureLineFn{}, failed), kindLines}
+	for _, r := range append(out, failures) {
+		merged := beam.Combine(s.Scope(r.name), &mergeFn{Kind: r.kind}, r.col)
+		beam.ParDo0(s, &writeFn{Path: path.Join(dir, r.name)}, merged)
+	}
+	if err := c.run(ctx, p); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", pass, err)
+	}
+	var got [][]byte
+	for _, r := range append(out, failures) {
+		b, _, err := readFile(ctx, path.Join(dir, r.name))
+		if err != nil {
+			return nil, nil, err
+		}
+		got = append(got, b)
+	}
+	return got[:len(out)], parseFailures(got[len(out)]), nil
+}
+
+// failureLineFn writes a failure as one line: its key, a tab, its error.
+type failureLineFn struct{}
+
+func (f *failureLineFn) ProcessElement(fl Failure, emit func([]byte)) {
+	emit([]byte(fl.Key + "\t" + strings.ReplaceAll(fl.Err, "\n", " ") + "\n"))
+}
+
+// parseFailures reads the failure lines back, in order of key.
+func parseFailures(b []byte) []Failure {
+	var out []Failure
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if key, msg, ok := strings.Cut(line, "\t"); ok {
+			out = append(out, Failure{key, msg})
+		}
+	}
+	slices.SortFunc(out, func(a, b Failure) int { return strings.Compare(a.Key, b.Key) })
+	return out
+}
+
+// ErrNoSamples is the error of a fit whose collection gave no samples: empty, or every
+// input failed.
+var ErrNoSamples = errors.New("gmmbeam: the collection holds no samples")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
@@ -185,18 +186,17 @@ func (s *Stats) Merge(o *Stats) error {
 		return fmt.Errorf("gmm: %w: merging statistics of pass %d (%d components over %d features) with pass %d (%d over %d)",
 			ErrInvalidData, s.pass, s.k, s.d, o.pass, o.k, o.d)
 	}
-	for i, v := range o.n {
-		s.n[i] += v
-	}
-	for i, v := range o.first {
-		s.first[i] += v
-	}
-	for i, v := range o.second {
-		s.second[i] += v
-	}
-	s.ll += o.ll
+	sum := s.kernelStats()
+	sum.Add(o.kernelStats())
+	s.ll = sum.LogLik
 	s.samples += o.samples
 	return nil
+}
+
+// kernelStats returns s as the multichannel kernels' statistics (for one feature too:
+// the same sums, laid out alike), sharing its numbers.
+func (s *Stats) kernelStats() *kernel.MultiStats {
+	return &kernel.MultiStats{N: s.n, S: s.first, Q: s.second, LogLik: s.ll}
 }
 
 func (s *Stats) logLik() float64 { return s.ll }
@@ -210,8 +210,9 @@ func (s *Stats) mStep(m *Model, minVar float64, it int, reseeded []Reseed) ([]Re
 	c := kernel.NewMultiCoeffs(s.k, s.d, m.Covariance == Diag || m.Covariance == Spherical)
 	w := newMultiWork(s.d)
 	m.setMultiCoeffs(c, w)
-	ms := kernel.MultiStats{N: s.n, S: s.first, Q: append([]float64(nil), s.second...), LogLik: s.ll}
-	return mStepMulti(m, c, &ms, minVar, it, reseeded, w)
+	ms := s.kernelStats()
+	ms.Q = slices.Clone(ms.Q)
+	return mStepMulti(m, c, ms, minVar, it, reseeded, w)
 }
 
 // EStep returns the statistics of the shard x (samples of the model's features, row-major)

@@ -87,43 +87,54 @@ func (f *writeFn) ProcessElement(ctx context.Context, b []byte) error {
 	return writeFile(ctx, f.Path, b)
 }
 
-// writeFile writes b to the file at p, on any filesystem Beam has registered.
-func writeFile(ctx context.Context, p string, b []byte) error {
+// onFS calls f with the filesystem that Beam has registered for the path p (local files
+// for a plain path).
+func onFS[R any](ctx context.Context, p string, f func(fs filesystem.Interface) (R, error)) (R, error) {
 	fs, err := filesystem.New(ctx, p)
 	if err != nil {
-		return err
+		var none R
+		return none, err
 	}
 	defer fs.Close()
-	w, err := fs.OpenWrite(ctx, p)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(b); err != nil {
-		w.Close()
-		return err
-	}
-	return w.Close()
+	return f(fs)
 }
 
-// readFile returns the file at p, and false without error if there is none: the
-// result of a pipeline whose collection was empty.
-func readFile(ctx context.Context, p string) ([]byte, bool, error) {
-	fs, err := filesystem.New(ctx, p)
-	if err != nil {
-		return nil, false, err
-	}
-	defer fs.Close()
-	found, err := fs.List(ctx, p)
-	if err != nil || len(found) == 0 {
-		return nil, false, err
-	}
-	r, err := fs.OpenRead(ctx, p)
-	if err != nil {
-		return nil, false, err
-	}
-	defer r.Close()
-	b, err := io.ReadAll(r)
-	return b, err == nil, err
+// writeFile writes b to the file at p.
+func writeFile(ctx context.Context, p string, b []byte) error {
+	_, err := onFS(ctx, p, func(fs filesystem.Interface) (struct{}, error) {
+		w, err := fs.OpenWrite(ctx, p)
+		if err != nil {
+			return struct{}{}, err
+		}
+		if _, err := w.Write(b); err != nil {
+			w.Close()
+			return struct{}{}, err
+		}
+		return struct{}{}, w.Close()
+	})
+	return err
+}
+
+// List returns the files that pattern (a URL of a filesystem Beam has registered, with
+// glob characters) matches.
+func List(ctx context.Context, pattern string) ([]string, error) {
+	return onFS(ctx, pattern, func(fs filesystem.Interface) ([]string, error) { return fs.List(ctx, pattern) })
+}
+
+// readFile returns the file at p, or nil if there is none: the result of a pipeline
+// whose collection was empty.
+func readFile(ctx context.Context, p string) ([]byte, error) {
+	return onFS(ctx, p, func(fs filesystem.Interface) ([]byte, error) {
+		if found, err := fs.List(ctx, p); err != nil || len(found) == 0 {
+			return nil, err
+		}
+		r, err := fs.OpenRead(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
+		return io.ReadAll(r)
+	})
 }
 
 // result is a pipeline's output left in Temp: merged into one element, then written.
@@ -149,7 +160,7 @@ func (c *Config) runFor(ctx context.Context, pass string, build func(s beam.Scop
 	}
 	var got [][]byte
 	for _, r := range append(out, failures) {
-		b, _, err := readFile(ctx, path.Join(dir, r.name))
+		b, err := readFile(ctx, path.Join(dir, r.name))
 		if err != nil {
 			return nil, nil, err
 		}

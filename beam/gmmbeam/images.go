@@ -53,17 +53,14 @@ func (im Images) Histograms() Source {
 
 // open reads and decodes the image at p.
 func open(ctx context.Context, p string, maxPixels int64) (image.Image, error) {
-	fs, err := filesystem.New(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	defer fs.Close()
-	r, err := fs.OpenRead(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return segment.Decode(r, maxPixels)
+	return onFS(ctx, p, func(fs filesystem.Interface) (image.Image, error) {
+		r, err := fs.OpenRead(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
+		return segment.Decode(r, maxPixels)
+	})
 }
 
 // samples returns img's pixels as samples of the channel or colour space ch.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -89,9 +90,9 @@ func (c *config) plan(args []string) (*plan, error) {
 			return nil, fmt.Errorf("--out-dir %s is not a folder", c.outDir)
 		}
 	}
-	files, err := inputs.Expand(c.inputs, c.outDir, gmmbeam.OutputSuffix, isOutput)
+	files, err := expand(c.inputs, c.outDir)
 	if err != nil {
-		return nil, usageError{err.Error()}
+		return nil, err
 	}
 	p := &plan{c: c, files: files, method: "histogram",
 		images: gmmbeam.Images{Paths: files, Channel: ch, MaxPixels: c.maxPixels},
@@ -121,6 +122,35 @@ func (p *plan) loadInitModel() error {
 	}
 	p.opt.InitModel = m
 	return nil
+}
+
+// expand turns the --input values into files: local files, folders and patterns as
+// gmmseg takes them (inputs.Expand), and URLs of a filesystem Beam has registered
+// (gs://bucket/frames/*.png) as that filesystem lists them.
+func expand(args []string, outDir string) ([]string, error) {
+	var local, files []string
+	for _, arg := range args {
+		if !strings.Contains(arg, "://") {
+			local = append(local, arg)
+			continue
+		}
+		found, err := gmmbeam.List(context.Background(), arg)
+		if err != nil {
+			return nil, fmt.Errorf("--input %s: %w", arg, err)
+		}
+		if len(found) == 0 {
+			return nil, usageError{fmt.Sprintf("--input %s matches no file", arg)}
+		}
+		files = append(files, found...)
+	}
+	if len(local) > 0 {
+		more, err := inputs.Expand(local, outDir, gmmbeam.OutputSuffix, isOutput)
+		if err != nil {
+			return nil, usageError{err.Error()}
+		}
+		files = append(files, more...)
+	}
+	return files, nil
 }
 
 // isOutput reports whether a file of a folder is a segmentation that gmmbeam or gmmseg

@@ -151,8 +151,22 @@ func (s *Stats) MarshalBinary() ([]byte, error) {
 	w.float(s.ll)
 	w.floats(s.n)
 	w.floats(s.first)
-	w.floats(s.second)
+	s.eachUpper(func(i int) { w.float(s.second[i]) })
 	return w.b, nil
+}
+
+// eachUpper calls f with the index in s.second of every second moment on or above a
+// component's diagonal: the M-step reads no other, the matrices being symmetric, so that
+// the binary form carries K(1 + d + d(d+1)/2) numbers.
+func (s *Stats) eachUpper(f func(i int)) {
+	d := s.d
+	for j := range s.k {
+		for a := range d {
+			for b := a; b < d; b++ {
+				f((j*d+a)*d + b)
+			}
+		}
+	}
 }
 
 // UnmarshalBinary sets s to the Stats that data encodes, which it checks: at most
@@ -167,14 +181,14 @@ func (s *Stats) UnmarshalBinary(data []byte) error {
 		return u.err
 	case k < 1 || d < 1:
 		return fmt.Errorf("gmm: %w: statistics of %d components over %d features", ErrInvalidData, k, d)
-	case len(u.b) != 8*kernel.MultiStatsSize(k, d):
+	case len(u.b) != 8*k*(1+d+d*(d+1)/2):
 		return fmt.Errorf("gmm: %w: %d bytes of statistics of %d components over %d features", ErrInvalidData, len(u.b), k, d)
 	}
 	t := newStats(k, d, pass)
 	t.samples, t.ll = samples, ll
 	copy(t.n, u.floats(k))
 	copy(t.first, u.floats(len(t.first)))
-	copy(t.second, u.floats(len(t.second)))
+	t.eachUpper(func(i int) { t.second[i] = u.float() })
 	if err := u.close(); err != nil {
 		return err
 	}

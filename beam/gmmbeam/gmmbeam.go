@@ -16,7 +16,7 @@
 // One pipeline per pass, rather than iterations unrolled into one acyclic graph, keeps
 // the graph the same whatever MaxIter, lets Tol stop the fit when it converges, and keeps
 // the run's state in one place. Each pass ships the model to the workers (in the DoFn)
-// and K(1 + d + d^2) + 4 numbers per shard back.
+// and, per shard, K(1 + d + d(d+1)/2) + 5 numbers back (gmm.Stats' binary form).
 package gmmbeam
 
 import (

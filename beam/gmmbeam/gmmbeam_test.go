@@ -151,21 +151,30 @@ func TestHistogramPathIsExact(t *testing.T) {
 }
 
 // The pixel path is gmm.Fit over the collection's pixels, one after the other, from the
-// same start, to 1e-12.
+// same start, to 1e-12; Tol stops both at the same iteration.
 func TestPixelPathIsFit(t *testing.T) {
 	files := collection(t)
-	for _, ch := range []segment.Channel{segment.Luma, segment.CIELab} {
-		opt := gmm.Options{Components: 3, Dims: ch.Dims(), MaxIter: 5}
-		res, failures, err := Fit(t.Context(), Images{Paths: files, Channel: ch}.Shards(), opt, config(t))
+	for _, c := range []struct {
+		ch  segment.Channel
+		tol float64
+	}{{segment.Luma, 0}, {segment.CIELab, 0}, {segment.Luma, 1e-4}} {
+		opt := gmm.Options{Components: 3, Dims: c.ch.Dims(), MaxIter: 5, Tol: c.tol}
+		if c.tol > 0 {
+			opt.MaxIter = 200
+		}
+		res, failures, err := Fit(t.Context(), Images{Paths: files, Channel: c.ch}.Shards(), opt, config(t))
 		if err != nil || len(failures) > 0 {
-			t.Fatalf("%v: %v %v", ch, err, failures)
+			t.Fatalf("%v: %v %v", c.ch, err, failures)
 		}
 		opt.InitModel = &res.Initial
-		fit, err := gmm.Fit(t.Context(), concatenated(t, files, ch), opt)
+		fit, err := gmm.Fit(t.Context(), concatenated(t, files, c.ch), opt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		same(t, ch.String(), res, fit, 1e-12)
+		same(t, c.ch.String(), res, fit, 1e-12)
+		if res.Converged != (c.tol > 0) || fit.Converged != res.Converged {
+			t.Fatalf("%v, tol %v: converged %v, gmm.Fit %v, after %d iterations", c.ch, c.tol, res.Converged, fit.Converged, len(res.History))
+		}
 	}
 }
 

@@ -7,10 +7,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/gmmsimd/gmmsimd/gmm"
 )
 
-// What mergeFn merges: the binary forms of gmm.Stats or gmm.Histogram, digests (JSON),
+// What mergeAllFn merges: the binary forms of gmm.Stats or gmm.Histogram, digests (JSON),
 // or lines of text.
 const (
 	kindStats     = "stats"
@@ -19,52 +20,85 @@ const (
 	kindLines     = "lines"
 )
 
-// mergeFn merges encoded values of its Kind into one: the combine of every result. An
-// empty value is the merge of none.
-type mergeFn struct{ Kind string }
+func init() {
+	register.DoFn3x1[int, func(*[]byte) bool, func([]byte), error](&mergeAllFn{})
+	register.Iter1[[]byte]()
+}
 
-func (f *mergeFn) MergeAccumulators(a, b []byte) ([]byte, error) {
-	switch {
-	case len(a) == 0:
-		return b, nil
-	case len(b) == 0:
-		return a, nil
+// mergeAllFn merges every encoded value of its Kind, grouped under one key, into one:
+// each is decoded once and merged in memory, so that the work grows with the values'
+// total size (a combine that re-encodes its accumulator for every input grows with its
+// square).
+type mergeAllFn struct{ Kind string }
+
+func (f *mergeAllFn) ProcessElement(_ int, values func(*[]byte) bool, emit func([]byte)) error {
+	var all [][]byte
+	var b []byte
+	for values(&b) {
+		all = append(all, b)
 	}
-	switch f.Kind {
+	out, err := mergeAll(f.Kind, all)
+	if err != nil {
+		return err
+	}
+	emit(out)
+	return nil
+}
+
+// mergeAll merges the encoded values of kind into one encoded value, the same whatever
+// their order (up to rounding for statistics).
+func mergeAll(kind string, all [][]byte) ([]byte, error) {
+	switch kind {
 	case kindStats:
-		return mergeForms(a, b, new(gmm.Stats), new(gmm.Stats))
+		return mergeStats(all)
 	case kindHistogram:
-		return mergeForms(a, b, new(gmm.Histogram), new(gmm.Histogram))
+		return mergeHistograms(all)
 	case kindDigest:
-		return mergeDigests(a, b)
+		return mergeDigests(all)
 	case kindLines:
-		lines := append(bytes.SplitAfter(a, []byte("\n")), bytes.SplitAfter(b, []byte("\n"))...)
-		slices.SortFunc(lines, bytes.Compare)
-		return bytes.Join(lines, nil), nil
+		slices.SortFunc(all, bytes.Compare)
+		return bytes.Join(all, nil), nil
 	}
-	return nil, fmt.Errorf("gmmbeam: no merge of %q", f.Kind)
+	return nil, fmt.Errorf("gmmbeam: no merge of %q", kind)
 }
 
-// mergeable is a value with a binary form that merges with another of its kind.
-type mergeable[T any] interface {
-	*T
-	MarshalBinary() ([]byte, error)
-	UnmarshalBinary([]byte) error
-	Merge(*T) error
+func mergeStats(all [][]byte) ([]byte, error) {
+	var sum *gmm.Stats
+	for _, b := range all {
+		s := new(gmm.Stats)
+		if err := s.UnmarshalBinary(b); err != nil {
+			return nil, err
+		}
+		if sum == nil {
+			sum = s
+		} else if err := sum.Merge(s); err != nil {
+			return nil, err
+		}
+	}
+	return sum.MarshalBinary()
 }
 
-// mergeForms decodes a into x and b into y, merges y into x and encodes x.
-func mergeForms[T any, P mergeable[T]](a, b []byte, x, y P) ([]byte, error) {
-	if err := x.UnmarshalBinary(a); err != nil {
+// mergeHistograms makes one histogram of every row of all: sorted once, the counts of
+// equal rows added exactly.
+func mergeHistograms(all [][]byte) ([]byte, error) {
+	var values, counts []float64
+	dims := 0
+	for _, b := range all {
+		var h gmm.Histogram
+		if err := h.UnmarshalBinary(b); err != nil {
+			return nil, err
+		}
+		if dims != 0 && h.Dims != dims {
+			return nil, fmt.Errorf("gmmbeam: histograms of %d and %d features", dims, h.Dims)
+		}
+		dims = h.Dims
+		values, counts = append(values, h.Values...), append(counts, h.Counts...)
+	}
+	h, err := gmm.NewHistogram(values, counts, dims)
+	if err != nil {
 		return nil, err
 	}
-	if err := y.UnmarshalBinary(b); err != nil {
-		return nil, err
-	}
-	if err := x.Merge((*T)(y)); err != nil {
-		return nil, err
-	}
-	return x.MarshalBinary()
+	return h.MarshalBinary()
 }
 
 // digest is what the first pass of Fit learns of shards: their summary, merged, and a
@@ -80,19 +114,19 @@ type keyed struct {
 	X   []float64
 }
 
-func mergeDigests(a, b []byte) ([]byte, error) {
-	var x, y digest
-	if err := json.Unmarshal(a, &x); err != nil {
-		return nil, err
+func mergeDigests(all [][]byte) ([]byte, error) {
+	var sum digest
+	for _, b := range all {
+		var d digest
+		if err := json.Unmarshal(b, &d); err != nil {
+			return nil, err
+		}
+		var err error
+		if sum.Summary, err = sum.Summary.Merge(d.Summary); err != nil {
+			return nil, err
+		}
+		sum.Samples = append(sum.Samples, d.Samples...)
 	}
-	if err := json.Unmarshal(b, &y); err != nil {
-		return nil, err
-	}
-	var err error
-	if x.Summary, err = x.Summary.Merge(y.Summary); err != nil {
-		return nil, err
-	}
-	x.Samples = append(x.Samples, y.Samples...)
-	slices.SortFunc(x.Samples, func(p, q keyed) int { return strings.Compare(p.Key, q.Key) })
-	return json.Marshal(x)
+	slices.SortFunc(sum.Samples, func(p, q keyed) int { return strings.Compare(p.Key, q.Key) })
+	return json.Marshal(sum)
 }

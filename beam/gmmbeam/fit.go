@@ -133,19 +133,31 @@ func (f *digestFn) ProcessElement(sh Shard, emit func([]byte)) error {
 	return nil
 }
 
-// eStepFn turns a shard into its statistics under Params (gmm.Params' binary form).
+// eStepFn turns a shard into its statistics under Params (gmm.Params' binary form), on
+// workers that live as long as the DoFn instance: one shard after another reuses them.
 type eStepFn struct {
 	Params []byte
 	p      *gmm.Params
+	pool   *gmm.Pool
 }
 
-func (f *eStepFn) Setup() error {
+func (f *eStepFn) Setup() (err error) {
 	f.p = new(gmm.Params)
-	return f.p.UnmarshalBinary(f.Params)
+	if err := f.p.UnmarshalBinary(f.Params); err != nil {
+		return err
+	}
+	f.pool, err = gmm.NewPool(gmm.Exec{})
+	return err
+}
+
+func (f *eStepFn) Teardown() {
+	if f.pool != nil {
+		f.pool.Close()
+	}
 }
 
 func (f *eStepFn) ProcessElement(ctx context.Context, sh Shard, emit func([]byte)) error {
-	st, err := gmm.EStep(ctx, f.p, sh.X, sh.Weights, gmm.Exec{})
+	st, err := gmm.EStep(ctx, f.p, sh.X, sh.Weights, gmm.Exec{Pool: f.pool})
 	if err != nil {
 		return fmt.Errorf("shard %s: %w", sh.Key, err)
 	}

@@ -77,7 +77,6 @@ func init() {
 	register.DoFn2x1[context.Context, []byte, error](&writeFn{})
 	register.DoFn2x0[Failure, func([]byte)](&failureLineFn{})
 	register.Emitter1[[]byte]()
-	register.Combiner1[[]byte](&mergeFn{})
 }
 
 // writeFn writes its one element, a result, to Path.
@@ -141,7 +140,7 @@ func readFile(ctx context.Context, p string) ([]byte, error) {
 type result struct {
 	name string
 	col  beam.PCollection
-	kind string // what mergeFn merges
+	kind string // what mergeAllFn merges
 }
 
 // runFor builds a pipeline with build, runs it, and returns each result's bytes (nil
@@ -152,7 +151,9 @@ func (c *Config) runFor(ctx context.Context, pass string, build func(s beam.Scop
 	dir := path.Join(c.Temp, pass)
 	failures := result{"failures", beam.ParDo(s, &failureLineFn{}, failed), kindLines}
 	for _, r := range append(out, failures) {
-		merged := beam.Combine(s.Scope(r.name), &mergeFn{Kind: r.kind}, r.col)
+		s := s.Scope(r.name)
+		grouped := beam.GroupByKey(s, beam.AddFixedKey(s, r.col))
+		merged := beam.ParDo(s, &mergeAllFn{Kind: r.kind}, grouped)
 		beam.ParDo0(s, &writeFn{Path: path.Join(dir, r.name)}, merged)
 	}
 	if err := c.run(ctx, p); err != nil {

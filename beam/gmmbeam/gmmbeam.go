@@ -20,7 +20,9 @@
 package gmmbeam
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -75,7 +77,7 @@ func Quiet() { beamlog.SetupLogging("error", "text") }
 
 func init() {
 	register.DoFn2x1[context.Context, []byte, error](&writeFn{})
-	register.DoFn2x0[Failure, func([]byte)](&failureLineFn{})
+	register.DoFn2x1[Failure, func([]byte), error](&failureLineFn{})
 	register.Emitter1[[]byte]()
 }
 
@@ -149,8 +151,8 @@ func (c *Config) runFor(ctx context.Context, pass string, build func(s beam.Scop
 	p, s := beam.NewPipelineWithRoot()
 	failed, out := build(s)
 	dir := path.Join(c.Temp, pass)
-	failures := result{"failures", beam.ParDo(s, &failureLineFn{}, failed), kindLines}
-	for _, r := range append(out, failures) {
+	lines := result{"failures", beam.ParDo(s, &failureLineFn{}, failed), kindLines}
+	for _, r := range append(out, lines) {
 		s := s.Scope(r.name)
 		grouped := beam.GroupByKey(s, beam.AddFixedKey(s, r.col))
 		merged := beam.ParDo(s, &mergeAllFn{Kind: r.kind}, grouped)
@@ -160,33 +162,41 @@ func (c *Config) runFor(ctx context.Context, pass string, build func(s beam.Scop
 		return nil, nil, fmt.Errorf("%s: %w", pass, err)
 	}
 	var got [][]byte
-	for _, r := range append(out, failures) {
+	for _, r := range append(out, lines) {
 		b, err := readFile(ctx, path.Join(dir, r.name))
 		if err != nil {
 			return nil, nil, err
 		}
 		got = append(got, b)
 	}
-	return got[:len(out)], parseFailures(got[len(out)]), nil
+	failures, err := parseFailures(got[len(out)])
+	return got[:len(out)], failures, err
 }
 
-// failureLineFn writes a failure as one line: its key, a tab, its error.
+// failureLineFn writes a failure as one line of JSON: a path may hold a tab or a newline.
 type failureLineFn struct{}
 
-func (f *failureLineFn) ProcessElement(fl Failure, emit func([]byte)) {
-	emit([]byte(fl.Key + "\t" + strings.ReplaceAll(fl.Err, "\n", " ") + "\n"))
+func (f *failureLineFn) ProcessElement(fl Failure, emit func([]byte)) error {
+	b, err := json.Marshal(fl)
+	if err != nil {
+		return err
+	}
+	emit(append(b, '\n'))
+	return nil
 }
 
 // parseFailures reads the failure lines back, in order of key.
-func parseFailures(b []byte) []Failure {
+func parseFailures(b []byte) ([]Failure, error) {
 	var out []Failure
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if key, msg, ok := strings.Cut(line, "\t"); ok {
-			out = append(out, Failure{key, msg})
+	for line := range bytes.Lines(b) {
+		var f Failure
+		if err := json.Unmarshal(line, &f); err != nil {
+			return nil, fmt.Errorf("gmmbeam: a failure's line: %w", err)
 		}
+		out = append(out, f)
 	}
 	slices.SortFunc(out, func(a, b Failure) int { return strings.Compare(a.Key, b.Key) })
-	return out
+	return out, nil
 }
 
 // ErrNoSamples is the error of a fit whose collection gave no samples: empty, or every

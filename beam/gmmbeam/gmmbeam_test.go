@@ -227,7 +227,11 @@ func TestBrokenFilesAreReported(t *testing.T) {
 	if err := os.WriteFile(bomb, imagetest.Bombs()["png"], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	all := append([]string{broken, missing, bomb}, files...)
+	odd := filepath.Join(dir, "a\tname\nwith controls.png") // failures are lines of text
+	if err := os.WriteFile(odd, []byte("\x89PNG\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	all := append([]string{broken, missing, bomb, odd}, files...)
 	opt := gmm.Options{Components: 2, MaxIter: 4}
 	want, _, _, err := FitHistogram(t.Context(), Images{Paths: files}.Histograms(), opt, config(t))
 	if err != nil {
@@ -253,14 +257,14 @@ func TestBrokenFilesAreReported(t *testing.T) {
 			}
 			keys = append(keys, f.Key)
 		}
-		if wantKeys := []string{bomb, broken, missing}; !slices.Equal(keys, sorted(wantKeys)) {
+		if wantKeys := []string{bomb, broken, missing, odd}; !slices.Equal(keys, sorted(wantKeys)) {
 			t.Fatalf("%s: failures %v, want %v", name, keys, sorted(wantKeys))
 		}
 		same(t, name, res, want, 1e-12)
 	}
 	out := t.TempDir()
 	failures, err := Images{Paths: all}.Segment(t.Context(), &want.Model, out, config(t))
-	if err != nil || len(failures) != 3 {
+	if err != nil || len(failures) != 4 {
 		t.Fatalf("segmentation: %v, %d failures", err, len(failures))
 	}
 	if written, _ := os.ReadDir(out); len(written) != len(files) {

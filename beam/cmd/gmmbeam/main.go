@@ -21,6 +21,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/gmmsimd/gmmsimd/beam/gmmbeam"
@@ -44,6 +47,15 @@ func main() {
 	os.Exit(code)
 }
 
+// printable returns s, quoted if it holds a control character: a failure stays one
+// line whatever a file's name.
+func printable(s string) string {
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
 // run runs the command as c says (args: what is left after the flags) and returns the
 // exit status.
 func run(ctx context.Context, c *config, args []string, stdout, stderr io.Writer) int {
@@ -57,7 +69,7 @@ func run(ctx context.Context, c *config, args []string, stdout, stderr io.Writer
 	}
 	out, err := p.run(ctx, stdout)
 	for _, f := range out.failures {
-		fmt.Fprintf(stderr, "gmmbeam: %s: %s\n", f.Key, f.Err)
+		fmt.Fprintf(stderr, "gmmbeam: %s: %s\n", printable(f.Key), printable(f.Err))
 	}
 	switch {
 	case err != nil:

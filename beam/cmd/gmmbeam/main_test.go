@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -84,13 +85,15 @@ func TestFitsAndSegmentsAFolder(t *testing.T) {
 // the exit status says that an image failed.
 func TestABrokenImageFailsTheRunNotTheFit(t *testing.T) {
 	dir := images(t)
-	broken := filepath.Join(dir, "broken.jpg")
+	broken := filepath.Join(dir, "broken\n.jpg") // a name of two lines: reported on one
+
 	if err := os.WriteFile(broken, []byte("\xff\xd8 truncated"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	model := filepath.Join(t.TempDir(), "m.json")
 	code, stdout, stderr := runArgs(t, "--input", dir, "--model-out", model)
-	if code != exitError || !strings.Contains(stderr, broken+": ") || !strings.Contains(stderr, "1 of 3 images failed") {
+	if code != exitError || !strings.Contains(stderr, strconv.Quote(broken)+": ") || !strings.Contains(stderr, "1 of 3 images failed") ||
+		strings.Count(stderr, "\n") != 2 {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 	if !strings.Contains(stdout, "images: 2 read, 1 failed") {

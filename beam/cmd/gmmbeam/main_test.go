@@ -86,7 +86,6 @@ func TestFitsAndSegmentsAFolder(t *testing.T) {
 func TestABrokenImageFailsTheRunNotTheFit(t *testing.T) {
 	dir := images(t)
 	broken := filepath.Join(dir, "broken\n.jpg") // a name of two lines: reported on one
-
 	if err := os.WriteFile(broken, []byte("\xff\xd8 truncated"), 0o644); err != nil {
 		t.Fatal(err)
 	}

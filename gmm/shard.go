@@ -121,8 +121,9 @@ func (e *EM) Params() *Params {
 
 // Update takes in the pass made under Params: the statistics of every sample, merged.
 // It records the iteration that the pass ends (or the start's log-likelihood) and runs
-// the next M-step, as Fit does. Statistics of another pass, or that cover another number
-// of samples than the Summary, are an error that leaves the run as it was.
+// the next M-step, as Fit does. Statistics of another pass or shape, that cover another
+// number of samples than the Summary, or with a NaN sum (no pass over finite samples gives
+// one), are an error that leaves the run as it was.
 func (e *EM) Update(s *Stats) error {
 	k, d := e.model.K(), e.model.dims()
 	switch {
@@ -134,9 +135,13 @@ func (e *EM) Update(s *Stats) error {
 		return fmt.Errorf("gmm: %w: statistics of %d samples, the summary has %d", ErrInvalidData, s.samples, e.data.n)
 	case s.k != k || s.d != d:
 		return fmt.Errorf("gmm: %w: statistics of %d components over %d features, want %d over %d", ErrInvalidData, s.k, s.d, k, d)
+	case slices.ContainsFunc(s.n, isNaN) || slices.ContainsFunc(s.first, isNaN) || slices.ContainsFunc(s.second, isNaN):
+		return fmt.Errorf("gmm: %w: statistics with a NaN sum", ErrInvalidData)
 	}
 	return e.update(s)
 }
+
+func isNaN(v float64) bool { return math.IsNaN(v) }
 
 // Params are the parameters of one pass of an EM over shards: the model in the frame the
 // fit runs in (see Fit) and the pass's number. MarshalBinary encodes them for shipping

@@ -311,6 +311,14 @@ func TestEMRefusesMismatchedStats(t *testing.T) {
 	if err := other.Update(full); !errors.Is(err, ErrInvalidData) {
 		t.Fatalf("3 components' statistics for 2: %v", err)
 	}
+	bad, err := EStep(t.Context(), em.Params(), x, nil, Exec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad.first[1] = math.NaN()
+	if err := em.Update(bad); !errors.Is(err, ErrInvalidData) {
+		t.Fatalf("a NaN first moment: %v", err)
+	}
 	if len(em.Result().History) != 0 || em.Done() {
 		t.Fatalf("refused statistics changed the run: %d steps", len(em.Result().History))
 	}

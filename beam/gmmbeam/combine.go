@@ -106,6 +106,7 @@ func mergeHistograms(all [][]byte) ([]byte, error) {
 type digest struct {
 	Summary gmm.Summary
 	Samples []keyed
+	Spilled []string // the files the shards were spilled to
 }
 
 // keyed is a shard's sample, named by the shard's key.
@@ -126,6 +127,7 @@ func mergeDigests(all [][]byte) ([]byte, error) {
 			return nil, err
 		}
 		sum.Samples = append(sum.Samples, d.Samples...)
+		sum.Spilled = append(sum.Spilled, d.Spilled...)
 	}
 	slices.SortFunc(sum.Samples, func(p, q keyed) int { return strings.Compare(p.Key, q.Key) })
 	return json.Marshal(sum)

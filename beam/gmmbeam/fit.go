@@ -4,7 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
+	"math/rand/v2"
+	"path"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -21,23 +22,25 @@ type Source func(s beam.Scope) (shards, failed beam.PCollection)
 const sampleSize = 1024
 
 func init() {
-	register.DoFn2x1[Shard, func([]byte), error](&digestFn{})
-	register.DoFn3x1[context.Context, Shard, func([]byte), error](&eStepFn{})
+	register.DoFn3x1[context.Context, Shard, func([]byte), error](&digestFn{})
+	register.DoFn3x1[context.Context, string, func([]byte), error](&eStepFn{})
 }
 
 // Fit fits a mixture to the shards that src builds, as gmm.Fit would over them all
 // (opt.Dims features each, weighted by each shard's Weights). A first pipeline merges the
 // shards' summaries and a sample of each; then one pipeline per EM pass merges their
-// statistics, which gmm.EM turns into the next model. The start is opt.InitModel or, in
+// statistics, which gmm.EM turns into the next model. The first pipeline spills every
+// shard to Temp in a binary form (8 bytes a value), which the passes read: the shards are
+// made (images decoded) once, and the files are removed when Fit returns. The start is opt.InitModel or, in
 // one dimension, InitEvenlySpaced, which need no samples; otherwise opt.Init's start made
 // from the shards' samples (about 1024 each, unweighted, in order of key). opt.Weights
-// must be nil and opt.Progress is called as Fit calls it. It returns the failures the
-// first pipeline reported; a later pass that reports others is an error, since its
-// statistics would not be those of the same samples.
+// must be nil and opt.Progress is called as Fit calls it. It returns the failures that the
+// first pipeline reported.
 func Fit(ctx context.Context, src Source, opt gmm.Options, cfg Config) (*gmm.Result, []Failure, error) {
+	spill := path.Join(cfg.Temp, "shards")
 	got, failures, err := cfg.runFor(ctx, "summary", func(s beam.Scope) (beam.PCollection, []result) {
 		shards, failed := src(s)
-		return failed, []result{{"digest", beam.ParDo(s, &digestFn{Dims: max(opt.Dims, 1)}, shards), kindDigest}}
+		return failed, []result{{"digest", beam.ParDo(s, &digestFn{Dims: max(opt.Dims, 1), Spill: spill}, shards), kindDigest}}
 	})
 	if err != nil {
 		return nil, nil, err
@@ -48,6 +51,7 @@ func Fit(ctx context.Context, src Source, opt gmm.Options, cfg Config) (*gmm.Res
 			return nil, failures, err
 		}
 	}
+	defer removeAll(ctx, d.Spilled)
 	if d.Summary.Samples == 0 {
 		return nil, failures, ErrNoSamples
 	}
@@ -59,28 +63,26 @@ func Fit(ctx context.Context, src Source, opt gmm.Options, cfg Config) (*gmm.Res
 		return nil, failures, err
 	}
 	for pass := 0; !em.Done(); pass++ {
-		if err := runPass(ctx, src, em, pass, failures, cfg); err != nil {
+		if err := runPass(ctx, d.Spilled, em, pass, cfg); err != nil {
 			return em.Result(), failures, err
 		}
 	}
 	return em.Result(), failures, nil
 }
 
-// runPass makes one pass of em over the shards in a pipeline of its own.
-func runPass(ctx context.Context, src Source, em *gmm.EM, pass int, failures []Failure, cfg Config) error {
+// runPass makes one pass of em over the shards spilled in files, in a pipeline of its own.
+func runPass(ctx context.Context, files []string, em *gmm.EM, pass int, cfg Config) error {
 	params, err := em.Params().MarshalBinary()
 	if err != nil {
 		return err
 	}
-	got, again, err := cfg.runFor(ctx, fmt.Sprintf("pass-%d", pass), func(s beam.Scope) (beam.PCollection, []result) {
-		shards, failed := src(s)
-		return failed, []result{{"stats", beam.ParDo(s, &eStepFn{Params: params}, shards), kindStats}}
+	got, _, err := cfg.runFor(ctx, fmt.Sprintf("pass-%d", pass), func(s beam.Scope) (beam.PCollection, []result) {
+		paths := beam.Reshuffle(s, beam.CreateList(s, files))
+		return beam.CreateList(s, []Failure{}), []result{{"stats", beam.ParDo(s, &eStepFn{Params: params}, paths), kindStats}}
 	})
 	switch {
 	case err != nil:
 		return err
-	case !slices.Equal(again, failures):
-		return fmt.Errorf("gmmbeam: pass %d: %d inputs failed, %d in the first pass", pass, len(again), len(failures))
 	case len(got[0]) == 0:
 		return ErrNoSamples
 	}
@@ -111,10 +113,15 @@ func startFromSamples(ctx context.Context, opt *gmm.Options, samples []keyed) er
 	return nil
 }
 
-// digestFn turns a shard into its digest: its summary and a sample of it.
-type digestFn struct{ Dims int }
+// digestFn turns a shard into its digest: its summary and a sample of it; and spills the
+// shard, in its binary form, to a file of its own in the folder Spill, which the passes
+// read rather than making the shard again (decoding an image costs more than reading it).
+type digestFn struct {
+	Dims  int
+	Spill string
+}
 
-func (f *digestFn) ProcessElement(sh Shard, emit func([]byte)) error {
+func (f *digestFn) ProcessElement(ctx context.Context, sh Shard, emit func([]byte)) error {
 	sum, err := gmm.Summarize(sh.X, sh.Weights, f.Dims)
 	if err != nil {
 		return fmt.Errorf("shard %s: %w", sh.Key, err)
@@ -125,7 +132,16 @@ func (f *digestFn) ProcessElement(sh Shard, emit func([]byte)) error {
 	for i := 0; i < n; i += step {
 		sample = append(sample, sh.X[i*f.Dims:(i+1)*f.Dims]...)
 	}
-	b, err := json.Marshal(digest{Summary: sum, Samples: []keyed{{sh.Key, sample}}})
+	// A name of its own: a collection may hold one key twice.
+	file := path.Join(f.Spill, fmt.Sprintf("%016x.shard", rand.Uint64()))
+	form, err := encodeShard(sh)
+	if err == nil {
+		err = writeFile(ctx, file, form)
+	}
+	if err != nil {
+		return fmt.Errorf("shard %s: %w", sh.Key, err)
+	}
+	b, err := json.Marshal(digest{Summary: sum, Samples: []keyed{{sh.Key, sample}}, Spilled: []string{file}})
 	if err != nil {
 		return err
 	}
@@ -133,8 +149,9 @@ func (f *digestFn) ProcessElement(sh Shard, emit func([]byte)) error {
 	return nil
 }
 
-// eStepFn turns a shard into its statistics under Params (gmm.Params' binary form), on
-// workers that live as long as the DoFn instance: one shard after another reuses them.
+// eStepFn turns a spilled shard into its statistics under Params (gmm.Params' binary
+// form), on workers that live as long as the DoFn instance: one shard after another
+// reuses them.
 type eStepFn struct {
 	Params []byte
 	p      *gmm.Params
@@ -156,7 +173,15 @@ func (f *eStepFn) Teardown() {
 	}
 }
 
-func (f *eStepFn) ProcessElement(ctx context.Context, sh Shard, emit func([]byte)) error {
+func (f *eStepFn) ProcessElement(ctx context.Context, file string, emit func([]byte)) error {
+	form, err := readFile(ctx, file)
+	if err != nil {
+		return err
+	}
+	sh, err := decodeShard(form)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
 	st, err := gmm.EStep(ctx, f.p, sh.X, sh.Weights, gmm.Exec{Pool: f.pool})
 	if err != nil {
 		return fmt.Errorf("shard %s: %w", sh.Key, err)

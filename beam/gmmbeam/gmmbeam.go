@@ -7,11 +7,12 @@
 //   - Histograms (FitHistogram): one pipeline counts the distinct values (levels or
 //     colours) of every image, the counts merged exactly by addition; EM then runs on
 //     the launching machine over the collection's histogram. Exact and one pass.
-//   - Pixels (Fit): one pipeline summarises the shards (count, weight, range) and
-//     draws a sample of each for the start; then one pipeline per EM pass computes every
-//     shard's statistics under the current model (gmm.EStep) and merges them; the
-//     launcher's gmm.EM takes each merged pass and runs the M-step. The EM, its rules,
-//     MaxIter and Tol are the library's own: Beam only makes the passes.
+//   - Pixels (Fit): one pipeline summarises the shards (count, weight, range), draws a
+//     sample of each for the start and spills each shard to a file; then one pipeline
+//     per EM pass computes every shard's statistics under the current model (gmm.EStep)
+//     and merges them; the launcher's gmm.EM takes each merged pass and runs the M-step.
+//     The EM, its rules, MaxIter and Tol are the library's own: Beam only makes the
+//     passes.
 //
 // One pipeline per pass, rather than iterations unrolled into one acyclic graph, keeps
 // the graph the same whatever MaxIter, lets Tol stop the fit when it converges, and keeps
@@ -136,6 +137,18 @@ func readFile(ctx context.Context, p string) ([]byte, error) {
 		defer r.Close()
 		return io.ReadAll(r)
 	})
+}
+
+// removeAll removes the files, where their filesystem can.
+func removeAll(ctx context.Context, files []string) {
+	for _, f := range files {
+		onFS(ctx, f, func(fs filesystem.Interface) (struct{}, error) {
+			if r, ok := fs.(filesystem.Remover); ok {
+				return struct{}{}, r.Remove(ctx, f)
+			}
+			return struct{}{}, nil
+		})
+	}
 }
 
 // result is a pipeline's output left in Temp: merged into one element, then written.

@@ -162,9 +162,13 @@ func TestPixelPathIsFit(t *testing.T) {
 		if c.tol > 0 {
 			opt.MaxIter = 200
 		}
-		res, failures, err := Fit(t.Context(), Images{Paths: files, Channel: c.ch}.Shards(), opt, config(t))
+		cfg := config(t)
+		res, failures, err := Fit(t.Context(), Images{Paths: files, Channel: c.ch}.Shards(), opt, cfg)
 		if err != nil || len(failures) > 0 {
 			t.Fatalf("%v: %v %v", c.ch, err, failures)
+		}
+		if left, _ := filepath.Glob(filepath.Join(cfg.Temp, "shards", "*")); len(left) > 0 {
+			t.Fatalf("%v: %d spilled shards left behind", c.ch, len(left))
 		}
 		opt.InitModel = &res.Initial
 		fit, err := gmm.Fit(t.Context(), concatenated(t, files, c.ch), opt)

@@ -46,7 +46,7 @@ func newConfig(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.initModel, "init-model", "", "start from the mixture saved in this JSON `file` (as --model-out writes it)")
 	fs.StringVar(&c.modelOut, "model-out", "", "write the fitted mixture as JSON to this `file` (gmmseg --model reads it)")
 	fs.StringVar(&c.outDir, "out-dir", "", "segment every image with the fitted mixture into this `folder`: <name>_segmented.png")
-	fs.StringVar(&c.temp, "temp", "", "a `folder` that the workers and this program share, for the pipelines' results (default: a new one, removed after)")
+	fs.StringVar(&c.temp, "temp", "", "a `folder` that the workers and this program share, for the pipelines' results and the pixel path's spilled samples (default: a new one, removed after)")
 	fs.Int64Var(&c.maxPixels, "max-pixels", segment.DefaultMaxPixels, "refuse an image of more `pixels` than this, from its header, before decoding it")
 	return c
 }

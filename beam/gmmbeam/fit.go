@@ -28,14 +28,14 @@ func init() {
 
 // Fit fits a mixture to the shards that src builds, as gmm.Fit would over them all
 // (opt.Dims features each, weighted by each shard's Weights). A first pipeline merges the
-// shards' summaries and a sample of each; then one pipeline per EM pass merges their
-// statistics, which gmm.EM turns into the next model. The first pipeline spills every
-// shard to Temp in a binary form (8 bytes a value), which the passes read: the shards are
-// made (images decoded) once, and the files are removed when Fit returns. The start is opt.InitModel or, in
-// one dimension, InitEvenlySpaced, which need no samples; otherwise opt.Init's start made
-// from the shards' samples (about 1024 each, unweighted, in order of key). opt.Weights
-// must be nil and opt.Progress is called as Fit calls it. It returns the failures that the
-// first pipeline reported.
+// shards' summaries and a sample of each, and spills every shard to cfg.Temp in a binary
+// form (8 bytes a value); then one pipeline per EM pass reads them back and merges their
+// statistics, which gmm.EM turns into the next model. So the shards are made (images
+// decoded) once; the files are removed when Fit returns (a runner's retried bundle may
+// leave one behind). The start is opt.InitModel or, in one dimension, InitEvenlySpaced,
+// which need no samples; otherwise opt.Init's start made from the shards' samples (about
+// 1024 each, unweighted, in order of key). opt.Weights must be nil and opt.Progress is
+// called as Fit calls it. It returns the failures that the first pipeline reported.
 func Fit(ctx context.Context, src Source, opt gmm.Options, cfg Config) (*gmm.Result, []Failure, error) {
 	spill := path.Join(cfg.Temp, "shards")
 	got, failures, err := cfg.runFor(ctx, "summary", func(s beam.Scope) (beam.PCollection, []result) {

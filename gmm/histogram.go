@@ -49,7 +49,7 @@ func NewHistogram[T float32 | float64](x []T, counts []float64, dims int) (*Hist
 		if counts != nil {
 			h.Counts[i] = counts[i]
 		}
-		if c := h.Counts[i]; !(c >= 0 && c <= MaxCount && c == math.Trunc(c)) {
+		if c := h.Counts[i]; !isCount(c) {
 			return nil, fmt.Errorf("gmm: %w: count %d is %v, want an integer from 0 to 2^53", ErrInvalidData, i, c)
 		}
 	}
@@ -66,6 +66,9 @@ func NewHistogram[T float32 | float64](x []T, counts []float64, dims int) (*Hist
 	}
 	return out, nil
 }
+
+// isCount reports whether c is an integer from 0 to MaxCount.
+func isCount(c float64) bool { return c >= 0 && c <= MaxCount && c == math.Trunc(c) }
 
 // row returns sample i.
 func (h *Histogram) row(i int) []float64 { return h.Values[i*h.Dims : (i+1)*h.Dims] }
@@ -133,7 +136,7 @@ func (h *Histogram) validate() error {
 		}
 	}
 	for i, c := range h.Counts {
-		if !(c >= 1 && c <= MaxCount && c == math.Trunc(c)) {
+		if !(c >= 1 && isCount(c)) {
 			return fmt.Errorf("gmm: %w: count %d is %v", ErrInvalidData, i, c)
 		}
 		if i > 0 && slices.Compare(h.row(i-1), h.row(i)) >= 0 {

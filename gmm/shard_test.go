@@ -20,7 +20,7 @@ func shardsOf[T float32 | float64](rng *rand.Rand, x []T, w []float64, d, count 
 	for range count - 1 {
 		cuts = append(cuts, rng.IntN(n+1))
 	}
-	sortInts(cuts)
+	slices.Sort(cuts)
 	for i := 1; i < len(cuts); i++ {
 		lo, hi := cuts[i-1], cuts[i]
 		xs = append(xs, x[lo*d:hi*d])
@@ -31,14 +31,6 @@ func shardsOf[T float32 | float64](rng *rand.Rand, x []T, w []float64, d, count 
 		}
 	}
 	return xs, ws
-}
-
-func sortInts(v []int) {
-	for i := 1; i < len(v); i++ {
-		for j := i; j > 0 && v[j] < v[j-1]; j-- {
-			v[j], v[j-1] = v[j-1], v[j]
-		}
-	}
 }
 
 // fitShards runs EM over the shards as an engine would: a summary merged from theirs,

@@ -203,10 +203,7 @@ func (f *segmentFn) segment(ctx context.Context, img image.Image, out string) er
 		if err := segment.Segment[float64](ctx, &f.m, nil, p, gmm.Exec{}); err != nil {
 			return err
 		}
-		if depth > 8 {
-			return segment.WritePNG(out, p.Image16())
-		}
-		return segment.WritePNG(out, p.Image())
+		return segment.WritePNG(out, p.Image()) // 16-bit for a 16-bit image: Segment keeps p.Max
 	}
 	src, err := segment.ColourPixels[float64](img, ch, depth)
 	if err != nil {

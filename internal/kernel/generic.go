@@ -140,15 +140,34 @@ func eStepSums[T Float](x []T, w []float64, c *Coeffs, ch *expChunk, s *Stats) {
 	s.LogLik += ll
 }
 
-func classify[T Float](dst []uint16, x []T, c *Coeffs, sc *Scratch) {
+// classify labels x four samples at a time: their running maxima (kept as bits, as
+// logJoint keeps them) are four independent compare-and-select chains that the CPU
+// overlaps, where one sample's components in a row wait on each other, and each
+// component's numbers are loaded once for the four. The operations, and so the labels,
+// are logJoint's. It needs no scratch memory.
+func classify[T Float](dst []uint16, x []T, c *Coeffs, _ *Scratch) {
 	k := c.K()
-	ch, step := chunkFor(sc, k, 0), chunkLen(k)
+	cn, mean, hp := c.Const[:k], c.Mean[:k], c.HalfPrec[:k]
 	x = x[:len(dst)]
-	for lo := 0; lo < len(x); lo += step {
-		hi := min(lo+step, len(x))
-		for i, v := range inFloat64(ch, x[lo:hi]) {
-			_, top := logJoint(ch.row(0), v, c)
-			dst[lo+i] = uint16(max(top, 0))
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		x0, x1, x2, x3 := float64(x[i]), float64(x[i+1]), float64(x[i+2]), float64(x[i+3])
+		b0, b1, b2, b3 := uint64(negInf), uint64(negInf), uint64(negInf), uint64(negInf)
+		t0, t1, t2, t3 := -1, -1, -1, -1
+		for j := range k {
+			b0, t0 = raise(b0, t0, quad(x0, cn[j], mean[j], hp[j]), j)
+			b1, t1 = raise(b1, t1, quad(x1, cn[j], mean[j], hp[j]), j)
+			b2, t2 = raise(b2, t2, quad(x2, cn[j], mean[j], hp[j]), j)
+			b3, t3 = raise(b3, t3, quad(x3, cn[j], mean[j], hp[j]), j)
 		}
+		d := dst[i : i+4 : i+4]
+		d[0], d[1], d[2], d[3] = uint16(max(t0, 0)), uint16(max(t1, 0)), uint16(max(t2, 0)), uint16(max(t3, 0))
+	}
+	for ; i < len(x); i++ {
+		b, t := uint64(negInf), -1
+		for j := range k {
+			b, t = raise(b, t, quad(float64(x[i]), cn[j], mean[j], hp[j]), j)
+		}
+		dst[i] = uint16(max(t, 0))
 	}
 }

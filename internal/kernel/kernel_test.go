@@ -294,6 +294,28 @@ func TestScoreSamplesAndClassify(t *testing.T) {
 	}
 }
 
+// The Go labelling, four samples at a time, gives logJoint's label of each sample on its
+// own: every length (whole groups of four and each tail), NaN and infinite samples
+// (every P_k -Inf or NaN: label 0) included.
+func TestGenericClassifyIsLogJointsArgmax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	c := threeClasses.coeffs()
+	p := make([]float64, c.K())
+	for n := range 14 {
+		x := uniform(rng, n, -0.2, 1.2)
+		if n > 3 {
+			x[1], x[3] = math.NaN(), math.Inf(-1)
+		}
+		got := make([]uint16, n)
+		Generic.F64.Classify(got, x, c, nil)
+		for i, v := range x {
+			if _, top := logJoint(p, v, c); int(got[i]) != max(top, 0) {
+				t.Fatalf("n=%d: x[%d] = %v labelled %d, logJoint's top %d", n, i, v, got[i], top)
+			}
+		}
+	}
+}
+
 func TestClassifyTiesGoToTheLowestIndex(t *testing.T) {
 	c := byStdev([]float64{1, 1, 1}, []float64{0.5, 0.5, 0.5}, []float64{0.1, 0.1, 0.1})
 	x := []float64{0.3, 0.5, 0.9, 0.1, 0.7, 0.2, 0.6, 0.4, 0.8} // whole registers and a tail

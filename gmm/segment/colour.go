@@ -110,13 +110,14 @@ func (p *Pixels[T]) Read(dst []T, lo int) {
 			}
 		})
 	case pix != nil && s.ch == RGB:
-		unit := p.lv.unit[:256]
+		unit := (*[256]float64)(p.lv.unit) // a byte indexes it without a bounds check
 		eachRow(lo, hi, s.img.Bounds().Dx(), func(y, x0, x1, first int) {
 			row := pix[y*stride+4*x0 : y*stride+4*x1]
 			out := dst[3*first : 3*(first+x1-x0)]
-			for i := range x1 - x0 {
-				px, o := row[4*i:4*i+3:4*i+3], out[3*i:3*i+3:3*i+3]
-				o[0], o[1], o[2] = T(unit[px[0]]), T(unit[px[1]]), T(unit[px[2]])
+			// The lengths checked where the loop tests them, no index is checked again.
+			for len(row) >= 4 && len(out) >= 3 {
+				out[0], out[1], out[2] = T(unit[row[0]]), T(unit[row[1]]), T(unit[row[2]])
+				row, out = row[4:], out[3:]
 			}
 		})
 	default:

@@ -243,6 +243,22 @@ func BenchmarkMultiEStep(b *testing.B) {
 	}
 }
 
+// BenchmarkMultiClassify is the labelling of samples of several features (the colour
+// segmentation's last pass), per sample.
+func BenchmarkMultiClassify(b *testing.B) {
+	const n = 1 << 20
+	for _, kern := range available() {
+		c, x := benchMulti(5, 3, n, false)
+		dst := make([]uint16, n)
+		b.Run(fmt.Sprintf("impl=%s/f64/d=3/full/K=5/N=1M", kern.Name), func(b *testing.B) {
+			b.SetBytes(int64(8 * n * 3))
+			for b.Loop() {
+				kern.F64.MultiClassify(dst, x, c, nil)
+			}
+		})
+	}
+}
+
 // BenchmarkTranspose is what the multichannel kernels pay to turn a block of row-major
 // samples into planes, per sample.
 func BenchmarkTranspose(b *testing.B) {

@@ -270,6 +270,17 @@ func (g *sweep) logJoint(xs []VecVirtual, cp Register) VecVirtual {
 	}
 	pk := value(0)
 	p.FNMAdd231(p.C(0.5), q, pk) // Const - q/2, q/2 exact
+	if p.EVEX {
+		// One fix-up by each lane's class: a quiet or signalling NaN (class 0 or 1, the
+		// table's low two nibbles) takes token 4, -Inf; every other class token 0, the
+		// lane unchanged.
+		fixup := VFIXUPIMMPD
+		if !p.Is64() {
+			fixup = VFIXUPIMMPS
+		}
+		fixup(U8(0), p.Bits(0x44), pk, pk)
+		return pk
+	}
 	mask := p.Mask()
 	p.Cmp(U8(emit.CmpUnord), pk, pk, mask)
 	p.Blend(mask, p.C(math.Inf(-1)), pk, pk)

@@ -39,36 +39,35 @@ pass1:
 	VSUBPD       Y2, Y3, Y3
 	VSUBPD       Y2, Y1, Y1
 	VMINPD       Y1, Y3, Y4
-	VMOVUPD      Y4, Y5
-	VMOVUPD      estep64c1<>+0(SB), Y6
-	VFMADD231PD  estep64c2<>+0(SB), Y5, Y6
-	VSUBPD       estep64c1<>+0(SB), Y6, Y7
-	VFNMADD231PD estep64c3<>+0(SB), Y7, Y5
-	VFNMADD231PD estep64c4<>+0(SB), Y7, Y5
-	VMULPD       Y5, Y5, Y7
-	VMULPD       Y7, Y7, Y8
+	VMOVUPD      Y4, Y6
+	VMOVUPD      estep64c1<>+0(SB), Y7
+	VFMADD231PD  estep64c2<>+0(SB), Y6, Y7
+	VSUBPD       estep64c1<>+0(SB), Y7, Y8
+	VFNMADD231PD estep64c3<>+0(SB), Y8, Y6
+	VFNMADD231PD estep64c4<>+0(SB), Y8, Y6
+	VMULPD       Y6, Y6, Y8
 	VMULPD       Y8, Y8, Y9
-	VMOVUPD      estep64c5<>+0(SB), Y10
-	VFMADD231PD  estep64c6<>+0(SB), Y5, Y10
+	VMULPD       Y9, Y9, Y10
+	VMOVUPD      estep64c5<>+0(SB), Y5
+	VFMADD231PD  estep64c6<>+0(SB), Y6, Y5
 	VMOVUPD      estep64c7<>+0(SB), Y11
-	VFMADD231PD  estep64c8<>+0(SB), Y5, Y11
-	VFMADD231PD  Y11, Y7, Y10
+	VFMADD231PD  estep64c8<>+0(SB), Y6, Y11
+	VFMADD231PD  Y11, Y8, Y5
 	VMOVUPD      estep64c9<>+0(SB), Y11
-	VFMADD231PD  estep64c10<>+0(SB), Y5, Y11
+	VFMADD231PD  estep64c10<>+0(SB), Y6, Y11
 	VMOVUPD      estep64c11<>+0(SB), Y12
-	VFMADD231PD  estep64c12<>+0(SB), Y5, Y12
-	VFMADD231PD  Y12, Y7, Y11
-	VFMADD231PD  Y11, Y8, Y10
-	VMOVUPD      estep64c13<>+0(SB), Y7
-	VFMADD231PD  estep64c14<>+0(SB), Y5, Y7
-	VFMADD231PD  Y7, Y9, Y10
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
-	VMOVUPD      Y10, Y5
-	VPSLLQ       $0x34, Y6, Y6
-	VPADDQ       Y6, Y5, Y5
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y7
-	VANDNPD      Y5, Y7, Y5
+	VFMADD231PD  estep64c12<>+0(SB), Y6, Y12
+	VFMADD231PD  Y12, Y8, Y11
+	VFMADD231PD  Y11, Y9, Y5
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y6, Y8
+	VFMADD231PD  Y8, Y10, Y5
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y5
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y5
+	VPSLLQ       $0x34, Y7, Y7
+	VPADDQ       Y7, Y5, Y5
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y8
+	VANDNPD      Y5, Y8, Y5
 	VMOVUPD      Y5, Y4
 	VADDPD       estep64c0<>+0(SB), Y4, Y4
 	VMOVUPD      Y5, Y6
@@ -417,37 +416,7 @@ pass1:
 	VMINPD       Y1, Y6, Y6
 	VMAXPD       Y6, Y5, Y6
 	VMINPD       Y1, Y5, Y5
-	VMOVUPD      Y5, Y7
-	VMOVUPD      estep64c1<>+0(SB), Y8
-	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
-	VSUBPD       estep64c1<>+0(SB), Y8, Y9
-	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
-	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
-	VMULPD       Y7, Y7, Y9
-	VMULPD       Y9, Y9, Y10
-	VMULPD       Y10, Y10, Y11
-	VMOVUPD      estep64c5<>+0(SB), Y12
-	VFMADD231PD  estep64c6<>+0(SB), Y7, Y12
-	VMOVUPD      estep64c7<>+0(SB), Y13
-	VFMADD231PD  estep64c8<>+0(SB), Y7, Y13
-	VFMADD231PD  Y13, Y9, Y12
-	VMOVUPD      estep64c9<>+0(SB), Y13
-	VFMADD231PD  estep64c10<>+0(SB), Y7, Y13
-	VMOVUPD      estep64c11<>+0(SB), Y14
-	VFMADD231PD  estep64c12<>+0(SB), Y7, Y14
-	VFMADD231PD  Y14, Y9, Y13
-	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y9
-	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
-	VFMADD231PD  Y9, Y11, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
-	VMOVUPD      Y12, Y7
-	VPSLLQ       $0x34, Y8, Y8
-	VPADDQ       Y8, Y7, Y7
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y9
-	VANDNPD      Y7, Y9, Y7
-	VMOVUPD      Y6, Y8
+	VMOVUPD      Y5, Y8
 	VMOVUPD      estep64c1<>+0(SB), Y9
 	VFMADD231PD  estep64c2<>+0(SB), Y8, Y9
 	VSUBPD       estep64c1<>+0(SB), Y9, Y10
@@ -456,27 +425,55 @@ pass1:
 	VMULPD       Y8, Y8, Y10
 	VMULPD       Y10, Y10, Y11
 	VMULPD       Y11, Y11, Y12
-	VMOVUPD      estep64c5<>+0(SB), Y13
-	VFMADD231PD  estep64c6<>+0(SB), Y8, Y13
-	VMOVUPD      estep64c7<>+0(SB), Y14
-	VFMADD231PD  estep64c8<>+0(SB), Y8, Y14
+	VMOVUPD      estep64c5<>+0(SB), Y7
+	VFMADD231PD  estep64c6<>+0(SB), Y8, Y7
+	VMOVUPD      estep64c7<>+0(SB), Y13
+	VFMADD231PD  estep64c8<>+0(SB), Y8, Y13
+	VFMADD231PD  Y13, Y10, Y7
+	VMOVUPD      estep64c9<>+0(SB), Y13
+	VFMADD231PD  estep64c10<>+0(SB), Y8, Y13
+	VMOVUPD      estep64c11<>+0(SB), Y14
+	VFMADD231PD  estep64c12<>+0(SB), Y8, Y14
 	VFMADD231PD  Y14, Y10, Y13
-	VMOVUPD      estep64c9<>+0(SB), Y14
-	VFMADD231PD  estep64c10<>+0(SB), Y8, Y14
-	VMOVUPD      estep64c11<>+0(SB), Y15
-	VFMADD231PD  estep64c12<>+0(SB), Y8, Y15
-	VFMADD231PD  Y15, Y10, Y14
-	VFMADD231PD  Y14, Y11, Y13
+	VFMADD231PD  Y13, Y11, Y7
 	VMOVUPD      estep64c13<>+0(SB), Y10
 	VFMADD231PD  estep64c14<>+0(SB), Y8, Y10
-	VFMADD231PD  Y10, Y12, Y13
-	VFMADD213PD  estep64c0<>+0(SB), Y8, Y13
-	VFMADD213PD  estep64c0<>+0(SB), Y8, Y13
-	VMOVUPD      Y13, Y8
+	VFMADD231PD  Y10, Y12, Y7
+	VFMADD213PD  estep64c0<>+0(SB), Y8, Y7
+	VFMADD213PD  estep64c0<>+0(SB), Y8, Y7
 	VPSLLQ       $0x34, Y9, Y9
-	VPADDQ       Y9, Y8, Y8
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y6, Y10
-	VANDNPD      Y8, Y10, Y8
+	VPADDQ       Y9, Y7, Y7
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y10
+	VANDNPD      Y7, Y10, Y7
+	VMOVUPD      Y6, Y9
+	VMOVUPD      estep64c1<>+0(SB), Y10
+	VFMADD231PD  estep64c2<>+0(SB), Y9, Y10
+	VSUBPD       estep64c1<>+0(SB), Y10, Y11
+	VFNMADD231PD estep64c3<>+0(SB), Y11, Y9
+	VFNMADD231PD estep64c4<>+0(SB), Y11, Y9
+	VMULPD       Y9, Y9, Y11
+	VMULPD       Y11, Y11, Y12
+	VMULPD       Y12, Y12, Y13
+	VMOVUPD      estep64c5<>+0(SB), Y8
+	VFMADD231PD  estep64c6<>+0(SB), Y9, Y8
+	VMOVUPD      estep64c7<>+0(SB), Y14
+	VFMADD231PD  estep64c8<>+0(SB), Y9, Y14
+	VFMADD231PD  Y14, Y11, Y8
+	VMOVUPD      estep64c9<>+0(SB), Y14
+	VFMADD231PD  estep64c10<>+0(SB), Y9, Y14
+	VMOVUPD      estep64c11<>+0(SB), Y15
+	VFMADD231PD  estep64c12<>+0(SB), Y9, Y15
+	VFMADD231PD  Y15, Y11, Y14
+	VFMADD231PD  Y14, Y12, Y8
+	VMOVUPD      estep64c13<>+0(SB), Y11
+	VFMADD231PD  estep64c14<>+0(SB), Y9, Y11
+	VFMADD231PD  Y11, Y13, Y8
+	VFMADD213PD  estep64c0<>+0(SB), Y9, Y8
+	VFMADD213PD  estep64c0<>+0(SB), Y9, Y8
+	VPSLLQ       $0x34, Y10, Y10
+	VPADDQ       Y10, Y8, Y8
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y6, Y11
+	VANDNPD      Y8, Y11, Y8
 	VMOVUPD      Y7, Y6
 	VADDPD       Y8, Y6, Y6
 	VADDPD       estep64c0<>+0(SB), Y6, Y6
@@ -645,126 +642,122 @@ pass1:
 	VSUBPD       Y2, Y4, Y4
 	VSUBPD       Y2, Y5, Y5
 	VSUBPD       Y2, Y1, Y1
-	VMOVUPD      Y3, Y6
-	VMOVUPD      estep64c1<>+0(SB), Y7
-	VFMADD231PD  estep64c2<>+0(SB), Y6, Y7
-	VSUBPD       estep64c1<>+0(SB), Y7, Y8
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y6
-	VFNMADD231PD estep64c4<>+0(SB), Y8, Y6
-	VMULPD       Y6, Y6, Y8
-	VMULPD       Y8, Y8, Y9
+	VMOVUPD      Y3, Y7
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
+	VMULPD       Y7, Y7, Y9
 	VMULPD       Y9, Y9, Y10
-	VMOVUPD      estep64c5<>+0(SB), Y11
-	VFMADD231PD  estep64c6<>+0(SB), Y6, Y11
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y6
+	VFMADD231PD  estep64c6<>+0(SB), Y7, Y6
 	VMOVUPD      estep64c7<>+0(SB), Y12
-	VFMADD231PD  estep64c8<>+0(SB), Y6, Y12
-	VFMADD231PD  Y12, Y8, Y11
+	VFMADD231PD  estep64c8<>+0(SB), Y7, Y12
+	VFMADD231PD  Y12, Y9, Y6
 	VMOVUPD      estep64c9<>+0(SB), Y12
-	VFMADD231PD  estep64c10<>+0(SB), Y6, Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y7, Y12
 	VMOVUPD      estep64c11<>+0(SB), Y13
-	VFMADD231PD  estep64c12<>+0(SB), Y6, Y13
-	VFMADD231PD  Y13, Y8, Y12
-	VFMADD231PD  Y12, Y9, Y11
-	VMOVUPD      estep64c13<>+0(SB), Y8
-	VFMADD231PD  estep64c14<>+0(SB), Y6, Y8
-	VFMADD231PD  Y8, Y10, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
-	VMOVUPD      Y11, Y6
-	VPSLLQ       $0x34, Y7, Y7
-	VPADDQ       Y7, Y6, Y6
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y3, Y8
-	VANDNPD      Y6, Y8, Y6
-	VMOVUPD      Y4, Y3
-	VMOVUPD      estep64c1<>+0(SB), Y7
-	VFMADD231PD  estep64c2<>+0(SB), Y3, Y7
-	VSUBPD       estep64c1<>+0(SB), Y7, Y8
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y3
-	VFNMADD231PD estep64c4<>+0(SB), Y8, Y3
-	VMULPD       Y3, Y3, Y8
-	VMULPD       Y8, Y8, Y9
+	VFMADD231PD  estep64c12<>+0(SB), Y7, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VFMADD231PD  Y12, Y10, Y6
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
+	VFMADD231PD  Y9, Y11, Y6
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y6
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y6
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y6, Y6
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y3, Y9
+	VANDNPD      Y6, Y9, Y6
+	VMOVUPD      Y4, Y7
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
+	VMULPD       Y7, Y7, Y9
 	VMULPD       Y9, Y9, Y10
-	VMOVUPD      estep64c5<>+0(SB), Y11
-	VFMADD231PD  estep64c6<>+0(SB), Y3, Y11
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y3
+	VFMADD231PD  estep64c6<>+0(SB), Y7, Y3
 	VMOVUPD      estep64c7<>+0(SB), Y12
-	VFMADD231PD  estep64c8<>+0(SB), Y3, Y12
-	VFMADD231PD  Y12, Y8, Y11
+	VFMADD231PD  estep64c8<>+0(SB), Y7, Y12
+	VFMADD231PD  Y12, Y9, Y3
 	VMOVUPD      estep64c9<>+0(SB), Y12
-	VFMADD231PD  estep64c10<>+0(SB), Y3, Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y7, Y12
 	VMOVUPD      estep64c11<>+0(SB), Y13
-	VFMADD231PD  estep64c12<>+0(SB), Y3, Y13
-	VFMADD231PD  Y13, Y8, Y12
-	VFMADD231PD  Y12, Y9, Y11
-	VMOVUPD      estep64c13<>+0(SB), Y8
-	VFMADD231PD  estep64c14<>+0(SB), Y3, Y8
-	VFMADD231PD  Y8, Y10, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y3, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y3, Y11
-	VMOVUPD      Y11, Y3
-	VPSLLQ       $0x34, Y7, Y7
-	VPADDQ       Y7, Y3, Y3
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y8
-	VANDNPD      Y3, Y8, Y3
-	VMOVUPD      Y5, Y4
-	VMOVUPD      estep64c1<>+0(SB), Y7
-	VFMADD231PD  estep64c2<>+0(SB), Y4, Y7
-	VSUBPD       estep64c1<>+0(SB), Y7, Y8
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y4
-	VFNMADD231PD estep64c4<>+0(SB), Y8, Y4
-	VMULPD       Y4, Y4, Y8
-	VMULPD       Y8, Y8, Y9
+	VFMADD231PD  estep64c12<>+0(SB), Y7, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VFMADD231PD  Y12, Y10, Y3
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
+	VFMADD231PD  Y9, Y11, Y3
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y3
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y3
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y3, Y3
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y9
+	VANDNPD      Y3, Y9, Y3
+	VMOVUPD      Y5, Y7
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
+	VMULPD       Y7, Y7, Y9
 	VMULPD       Y9, Y9, Y10
-	VMOVUPD      estep64c5<>+0(SB), Y11
-	VFMADD231PD  estep64c6<>+0(SB), Y4, Y11
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y4
+	VFMADD231PD  estep64c6<>+0(SB), Y7, Y4
 	VMOVUPD      estep64c7<>+0(SB), Y12
-	VFMADD231PD  estep64c8<>+0(SB), Y4, Y12
-	VFMADD231PD  Y12, Y8, Y11
+	VFMADD231PD  estep64c8<>+0(SB), Y7, Y12
+	VFMADD231PD  Y12, Y9, Y4
 	VMOVUPD      estep64c9<>+0(SB), Y12
-	VFMADD231PD  estep64c10<>+0(SB), Y4, Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y7, Y12
 	VMOVUPD      estep64c11<>+0(SB), Y13
-	VFMADD231PD  estep64c12<>+0(SB), Y4, Y13
-	VFMADD231PD  Y13, Y8, Y12
-	VFMADD231PD  Y12, Y9, Y11
-	VMOVUPD      estep64c13<>+0(SB), Y8
-	VFMADD231PD  estep64c14<>+0(SB), Y4, Y8
-	VFMADD231PD  Y8, Y10, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y4, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y4, Y11
-	VMOVUPD      Y11, Y4
-	VPSLLQ       $0x34, Y7, Y7
-	VPADDQ       Y7, Y4, Y4
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y8
-	VANDNPD      Y4, Y8, Y4
-	VMOVUPD      Y1, Y5
-	VMOVUPD      estep64c1<>+0(SB), Y7
-	VFMADD231PD  estep64c2<>+0(SB), Y5, Y7
-	VSUBPD       estep64c1<>+0(SB), Y7, Y8
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y5
-	VFNMADD231PD estep64c4<>+0(SB), Y8, Y5
-	VMULPD       Y5, Y5, Y8
-	VMULPD       Y8, Y8, Y9
+	VFMADD231PD  estep64c12<>+0(SB), Y7, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VFMADD231PD  Y12, Y10, Y4
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
+	VFMADD231PD  Y9, Y11, Y4
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y4
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y4
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y4, Y4
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y9
+	VANDNPD      Y4, Y9, Y4
+	VMOVUPD      Y1, Y7
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
+	VMULPD       Y7, Y7, Y9
 	VMULPD       Y9, Y9, Y10
-	VMOVUPD      estep64c5<>+0(SB), Y11
-	VFMADD231PD  estep64c6<>+0(SB), Y5, Y11
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y5
+	VFMADD231PD  estep64c6<>+0(SB), Y7, Y5
 	VMOVUPD      estep64c7<>+0(SB), Y12
-	VFMADD231PD  estep64c8<>+0(SB), Y5, Y12
-	VFMADD231PD  Y12, Y8, Y11
+	VFMADD231PD  estep64c8<>+0(SB), Y7, Y12
+	VFMADD231PD  Y12, Y9, Y5
 	VMOVUPD      estep64c9<>+0(SB), Y12
-	VFMADD231PD  estep64c10<>+0(SB), Y5, Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y7, Y12
 	VMOVUPD      estep64c11<>+0(SB), Y13
-	VFMADD231PD  estep64c12<>+0(SB), Y5, Y13
-	VFMADD231PD  Y13, Y8, Y12
-	VFMADD231PD  Y12, Y9, Y11
-	VMOVUPD      estep64c13<>+0(SB), Y8
-	VFMADD231PD  estep64c14<>+0(SB), Y5, Y8
-	VFMADD231PD  Y8, Y10, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y11
-	VMOVUPD      Y11, Y5
-	VPSLLQ       $0x34, Y7, Y7
-	VPADDQ       Y7, Y5, Y5
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y1, Y8
-	VANDNPD      Y5, Y8, Y5
+	VFMADD231PD  estep64c12<>+0(SB), Y7, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VFMADD231PD  Y12, Y10, Y5
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
+	VFMADD231PD  Y9, Y11, Y5
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y5
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y5
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y5, Y5
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y1, Y9
+	VANDNPD      Y5, Y9, Y5
 	VMOVUPD      Y6, Y1
 	VADDPD       Y3, Y1, Y1
 	VADDPD       Y4, Y1, Y1
@@ -943,36 +936,35 @@ max:
 exp:
 	VMOVUPD      (R12), Y4
 	VSUBPD       Y2, Y4, Y4
-	VMOVUPD      Y4, Y5
-	VMOVUPD      estep64c1<>+0(SB), Y6
-	VFMADD231PD  estep64c2<>+0(SB), Y5, Y6
-	VSUBPD       estep64c1<>+0(SB), Y6, Y7
-	VFNMADD231PD estep64c3<>+0(SB), Y7, Y5
-	VFNMADD231PD estep64c4<>+0(SB), Y7, Y5
-	VMULPD       Y5, Y5, Y7
-	VMULPD       Y7, Y7, Y8
+	VMOVUPD      Y4, Y6
+	VMOVUPD      estep64c1<>+0(SB), Y7
+	VFMADD231PD  estep64c2<>+0(SB), Y6, Y7
+	VSUBPD       estep64c1<>+0(SB), Y7, Y8
+	VFNMADD231PD estep64c3<>+0(SB), Y8, Y6
+	VFNMADD231PD estep64c4<>+0(SB), Y8, Y6
+	VMULPD       Y6, Y6, Y8
 	VMULPD       Y8, Y8, Y9
-	VMOVUPD      estep64c5<>+0(SB), Y10
-	VFMADD231PD  estep64c6<>+0(SB), Y5, Y10
+	VMULPD       Y9, Y9, Y10
+	VMOVUPD      estep64c5<>+0(SB), Y5
+	VFMADD231PD  estep64c6<>+0(SB), Y6, Y5
 	VMOVUPD      estep64c7<>+0(SB), Y11
-	VFMADD231PD  estep64c8<>+0(SB), Y5, Y11
-	VFMADD231PD  Y11, Y7, Y10
+	VFMADD231PD  estep64c8<>+0(SB), Y6, Y11
+	VFMADD231PD  Y11, Y8, Y5
 	VMOVUPD      estep64c9<>+0(SB), Y11
-	VFMADD231PD  estep64c10<>+0(SB), Y5, Y11
+	VFMADD231PD  estep64c10<>+0(SB), Y6, Y11
 	VMOVUPD      estep64c11<>+0(SB), Y12
-	VFMADD231PD  estep64c12<>+0(SB), Y5, Y12
-	VFMADD231PD  Y12, Y7, Y11
-	VFMADD231PD  Y11, Y8, Y10
-	VMOVUPD      estep64c13<>+0(SB), Y7
-	VFMADD231PD  estep64c14<>+0(SB), Y5, Y7
-	VFMADD231PD  Y7, Y9, Y10
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
-	VMOVUPD      Y10, Y5
-	VPSLLQ       $0x34, Y6, Y6
-	VPADDQ       Y6, Y5, Y5
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y7
-	VANDNPD      Y5, Y7, Y5
+	VFMADD231PD  estep64c12<>+0(SB), Y6, Y12
+	VFMADD231PD  Y12, Y8, Y11
+	VFMADD231PD  Y11, Y9, Y5
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y6, Y8
+	VFMADD231PD  Y8, Y10, Y5
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y5
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y5
+	VPSLLQ       $0x34, Y7, Y7
+	VPADDQ       Y7, Y5, Y5
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y8
+	VANDNPD      Y5, Y8, Y5
 	VMOVUPD      Y5, (R12)
 	VADDPD       Y5, Y3, Y3
 	ADDQ         $0x60, R10
@@ -1128,36 +1120,35 @@ pass1:
 	VSUBPD       Y2, Y3, Y3
 	VSUBPD       Y2, Y0, Y0
 	VMINPD       Y0, Y3, Y4
-	VMOVUPD      Y4, Y5
-	VMOVUPD      estep64c1<>+0(SB), Y6
-	VFMADD231PD  estep64c2<>+0(SB), Y5, Y6
-	VSUBPD       estep64c1<>+0(SB), Y6, Y7
-	VFNMADD231PD estep64c3<>+0(SB), Y7, Y5
-	VFNMADD231PD estep64c4<>+0(SB), Y7, Y5
-	VMULPD       Y5, Y5, Y7
-	VMULPD       Y7, Y7, Y8
+	VMOVUPD      Y4, Y6
+	VMOVUPD      estep64c1<>+0(SB), Y7
+	VFMADD231PD  estep64c2<>+0(SB), Y6, Y7
+	VSUBPD       estep64c1<>+0(SB), Y7, Y8
+	VFNMADD231PD estep64c3<>+0(SB), Y8, Y6
+	VFNMADD231PD estep64c4<>+0(SB), Y8, Y6
+	VMULPD       Y6, Y6, Y8
 	VMULPD       Y8, Y8, Y9
-	VMOVUPD      estep64c5<>+0(SB), Y10
-	VFMADD231PD  estep64c6<>+0(SB), Y5, Y10
+	VMULPD       Y9, Y9, Y10
+	VMOVUPD      estep64c5<>+0(SB), Y5
+	VFMADD231PD  estep64c6<>+0(SB), Y6, Y5
 	VMOVUPD      estep64c7<>+0(SB), Y11
-	VFMADD231PD  estep64c8<>+0(SB), Y5, Y11
-	VFMADD231PD  Y11, Y7, Y10
+	VFMADD231PD  estep64c8<>+0(SB), Y6, Y11
+	VFMADD231PD  Y11, Y8, Y5
 	VMOVUPD      estep64c9<>+0(SB), Y11
-	VFMADD231PD  estep64c10<>+0(SB), Y5, Y11
+	VFMADD231PD  estep64c10<>+0(SB), Y6, Y11
 	VMOVUPD      estep64c11<>+0(SB), Y12
-	VFMADD231PD  estep64c12<>+0(SB), Y5, Y12
-	VFMADD231PD  Y12, Y7, Y11
-	VFMADD231PD  Y11, Y8, Y10
-	VMOVUPD      estep64c13<>+0(SB), Y7
-	VFMADD231PD  estep64c14<>+0(SB), Y5, Y7
-	VFMADD231PD  Y7, Y9, Y10
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
-	VMOVUPD      Y10, Y5
-	VPSLLQ       $0x34, Y6, Y6
-	VPADDQ       Y6, Y5, Y5
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y7
-	VANDNPD      Y5, Y7, Y5
+	VFMADD231PD  estep64c12<>+0(SB), Y6, Y12
+	VFMADD231PD  Y12, Y8, Y11
+	VFMADD231PD  Y11, Y9, Y5
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y6, Y8
+	VFMADD231PD  Y8, Y10, Y5
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y5
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y5
+	VPSLLQ       $0x34, Y7, Y7
+	VPADDQ       Y7, Y5, Y5
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y8
+	VANDNPD      Y5, Y8, Y5
 	VMOVUPD      Y5, Y4
 	VADDPD       estep64c0<>+0(SB), Y4, Y4
 	VMOVUPD      Y5, Y6
@@ -1301,37 +1292,7 @@ pass1:
 	VMINPD       Y0, Y6, Y6
 	VMAXPD       Y6, Y5, Y6
 	VMINPD       Y0, Y5, Y5
-	VMOVUPD      Y5, Y7
-	VMOVUPD      estep64c1<>+0(SB), Y8
-	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
-	VSUBPD       estep64c1<>+0(SB), Y8, Y9
-	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
-	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
-	VMULPD       Y7, Y7, Y9
-	VMULPD       Y9, Y9, Y10
-	VMULPD       Y10, Y10, Y11
-	VMOVUPD      estep64c5<>+0(SB), Y12
-	VFMADD231PD  estep64c6<>+0(SB), Y7, Y12
-	VMOVUPD      estep64c7<>+0(SB), Y13
-	VFMADD231PD  estep64c8<>+0(SB), Y7, Y13
-	VFMADD231PD  Y13, Y9, Y12
-	VMOVUPD      estep64c9<>+0(SB), Y13
-	VFMADD231PD  estep64c10<>+0(SB), Y7, Y13
-	VMOVUPD      estep64c11<>+0(SB), Y14
-	VFMADD231PD  estep64c12<>+0(SB), Y7, Y14
-	VFMADD231PD  Y14, Y9, Y13
-	VFMADD231PD  Y13, Y10, Y12
-	VMOVUPD      estep64c13<>+0(SB), Y9
-	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
-	VFMADD231PD  Y9, Y11, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
-	VFMADD213PD  estep64c0<>+0(SB), Y7, Y12
-	VMOVUPD      Y12, Y7
-	VPSLLQ       $0x34, Y8, Y8
-	VPADDQ       Y8, Y7, Y7
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y9
-	VANDNPD      Y7, Y9, Y7
-	VMOVUPD      Y6, Y8
+	VMOVUPD      Y5, Y8
 	VMOVUPD      estep64c1<>+0(SB), Y9
 	VFMADD231PD  estep64c2<>+0(SB), Y8, Y9
 	VSUBPD       estep64c1<>+0(SB), Y9, Y10
@@ -1340,27 +1301,55 @@ pass1:
 	VMULPD       Y8, Y8, Y10
 	VMULPD       Y10, Y10, Y11
 	VMULPD       Y11, Y11, Y12
-	VMOVUPD      estep64c5<>+0(SB), Y13
-	VFMADD231PD  estep64c6<>+0(SB), Y8, Y13
-	VMOVUPD      estep64c7<>+0(SB), Y14
-	VFMADD231PD  estep64c8<>+0(SB), Y8, Y14
+	VMOVUPD      estep64c5<>+0(SB), Y7
+	VFMADD231PD  estep64c6<>+0(SB), Y8, Y7
+	VMOVUPD      estep64c7<>+0(SB), Y13
+	VFMADD231PD  estep64c8<>+0(SB), Y8, Y13
+	VFMADD231PD  Y13, Y10, Y7
+	VMOVUPD      estep64c9<>+0(SB), Y13
+	VFMADD231PD  estep64c10<>+0(SB), Y8, Y13
+	VMOVUPD      estep64c11<>+0(SB), Y14
+	VFMADD231PD  estep64c12<>+0(SB), Y8, Y14
 	VFMADD231PD  Y14, Y10, Y13
-	VMOVUPD      estep64c9<>+0(SB), Y14
-	VFMADD231PD  estep64c10<>+0(SB), Y8, Y14
-	VMOVUPD      estep64c11<>+0(SB), Y15
-	VFMADD231PD  estep64c12<>+0(SB), Y8, Y15
-	VFMADD231PD  Y15, Y10, Y14
-	VFMADD231PD  Y14, Y11, Y13
+	VFMADD231PD  Y13, Y11, Y7
 	VMOVUPD      estep64c13<>+0(SB), Y10
 	VFMADD231PD  estep64c14<>+0(SB), Y8, Y10
-	VFMADD231PD  Y10, Y12, Y13
-	VFMADD213PD  estep64c0<>+0(SB), Y8, Y13
-	VFMADD213PD  estep64c0<>+0(SB), Y8, Y13
-	VMOVUPD      Y13, Y8
+	VFMADD231PD  Y10, Y12, Y7
+	VFMADD213PD  estep64c0<>+0(SB), Y8, Y7
+	VFMADD213PD  estep64c0<>+0(SB), Y8, Y7
 	VPSLLQ       $0x34, Y9, Y9
-	VPADDQ       Y9, Y8, Y8
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y6, Y10
-	VANDNPD      Y8, Y10, Y8
+	VPADDQ       Y9, Y7, Y7
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y10
+	VANDNPD      Y7, Y10, Y7
+	VMOVUPD      Y6, Y9
+	VMOVUPD      estep64c1<>+0(SB), Y10
+	VFMADD231PD  estep64c2<>+0(SB), Y9, Y10
+	VSUBPD       estep64c1<>+0(SB), Y10, Y11
+	VFNMADD231PD estep64c3<>+0(SB), Y11, Y9
+	VFNMADD231PD estep64c4<>+0(SB), Y11, Y9
+	VMULPD       Y9, Y9, Y11
+	VMULPD       Y11, Y11, Y12
+	VMULPD       Y12, Y12, Y13
+	VMOVUPD      estep64c5<>+0(SB), Y8
+	VFMADD231PD  estep64c6<>+0(SB), Y9, Y8
+	VMOVUPD      estep64c7<>+0(SB), Y14
+	VFMADD231PD  estep64c8<>+0(SB), Y9, Y14
+	VFMADD231PD  Y14, Y11, Y8
+	VMOVUPD      estep64c9<>+0(SB), Y14
+	VFMADD231PD  estep64c10<>+0(SB), Y9, Y14
+	VMOVUPD      estep64c11<>+0(SB), Y15
+	VFMADD231PD  estep64c12<>+0(SB), Y9, Y15
+	VFMADD231PD  Y15, Y11, Y14
+	VFMADD231PD  Y14, Y12, Y8
+	VMOVUPD      estep64c13<>+0(SB), Y11
+	VFMADD231PD  estep64c14<>+0(SB), Y9, Y11
+	VFMADD231PD  Y11, Y13, Y8
+	VFMADD213PD  estep64c0<>+0(SB), Y9, Y8
+	VFMADD213PD  estep64c0<>+0(SB), Y9, Y8
+	VPSLLQ       $0x34, Y10, Y10
+	VPADDQ       Y10, Y8, Y8
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y6, Y11
+	VANDNPD      Y8, Y11, Y8
 	VMOVUPD      Y7, Y6
 	VADDPD       Y8, Y6, Y6
 	VADDPD       estep64c0<>+0(SB), Y6, Y6
@@ -1528,126 +1517,122 @@ pass1:
 	VSUBPD       Y2, Y4, Y4
 	VSUBPD       Y2, Y5, Y5
 	VSUBPD       Y2, Y0, Y0
-	VMOVUPD      Y3, Y6
-	VMOVUPD      estep64c1<>+0(SB), Y7
-	VFMADD231PD  estep64c2<>+0(SB), Y6, Y7
-	VSUBPD       estep64c1<>+0(SB), Y7, Y8
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y6
-	VFNMADD231PD estep64c4<>+0(SB), Y8, Y6
-	VMULPD       Y6, Y6, Y8
-	VMULPD       Y8, Y8, Y9
+	VMOVUPD      Y3, Y7
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
+	VMULPD       Y7, Y7, Y9
 	VMULPD       Y9, Y9, Y10
-	VMOVUPD      estep64c5<>+0(SB), Y11
-	VFMADD231PD  estep64c6<>+0(SB), Y6, Y11
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y6
+	VFMADD231PD  estep64c6<>+0(SB), Y7, Y6
 	VMOVUPD      estep64c7<>+0(SB), Y12
-	VFMADD231PD  estep64c8<>+0(SB), Y6, Y12
-	VFMADD231PD  Y12, Y8, Y11
+	VFMADD231PD  estep64c8<>+0(SB), Y7, Y12
+	VFMADD231PD  Y12, Y9, Y6
 	VMOVUPD      estep64c9<>+0(SB), Y12
-	VFMADD231PD  estep64c10<>+0(SB), Y6, Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y7, Y12
 	VMOVUPD      estep64c11<>+0(SB), Y13
-	VFMADD231PD  estep64c12<>+0(SB), Y6, Y13
-	VFMADD231PD  Y13, Y8, Y12
-	VFMADD231PD  Y12, Y9, Y11
-	VMOVUPD      estep64c13<>+0(SB), Y8
-	VFMADD231PD  estep64c14<>+0(SB), Y6, Y8
-	VFMADD231PD  Y8, Y10, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y6, Y11
-	VMOVUPD      Y11, Y6
-	VPSLLQ       $0x34, Y7, Y7
-	VPADDQ       Y7, Y6, Y6
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y3, Y8
-	VANDNPD      Y6, Y8, Y6
-	VMOVUPD      Y4, Y3
-	VMOVUPD      estep64c1<>+0(SB), Y7
-	VFMADD231PD  estep64c2<>+0(SB), Y3, Y7
-	VSUBPD       estep64c1<>+0(SB), Y7, Y8
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y3
-	VFNMADD231PD estep64c4<>+0(SB), Y8, Y3
-	VMULPD       Y3, Y3, Y8
-	VMULPD       Y8, Y8, Y9
+	VFMADD231PD  estep64c12<>+0(SB), Y7, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VFMADD231PD  Y12, Y10, Y6
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
+	VFMADD231PD  Y9, Y11, Y6
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y6
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y6
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y6, Y6
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y3, Y9
+	VANDNPD      Y6, Y9, Y6
+	VMOVUPD      Y4, Y7
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
+	VMULPD       Y7, Y7, Y9
 	VMULPD       Y9, Y9, Y10
-	VMOVUPD      estep64c5<>+0(SB), Y11
-	VFMADD231PD  estep64c6<>+0(SB), Y3, Y11
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y3
+	VFMADD231PD  estep64c6<>+0(SB), Y7, Y3
 	VMOVUPD      estep64c7<>+0(SB), Y12
-	VFMADD231PD  estep64c8<>+0(SB), Y3, Y12
-	VFMADD231PD  Y12, Y8, Y11
+	VFMADD231PD  estep64c8<>+0(SB), Y7, Y12
+	VFMADD231PD  Y12, Y9, Y3
 	VMOVUPD      estep64c9<>+0(SB), Y12
-	VFMADD231PD  estep64c10<>+0(SB), Y3, Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y7, Y12
 	VMOVUPD      estep64c11<>+0(SB), Y13
-	VFMADD231PD  estep64c12<>+0(SB), Y3, Y13
-	VFMADD231PD  Y13, Y8, Y12
-	VFMADD231PD  Y12, Y9, Y11
-	VMOVUPD      estep64c13<>+0(SB), Y8
-	VFMADD231PD  estep64c14<>+0(SB), Y3, Y8
-	VFMADD231PD  Y8, Y10, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y3, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y3, Y11
-	VMOVUPD      Y11, Y3
-	VPSLLQ       $0x34, Y7, Y7
-	VPADDQ       Y7, Y3, Y3
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y8
-	VANDNPD      Y3, Y8, Y3
-	VMOVUPD      Y5, Y4
-	VMOVUPD      estep64c1<>+0(SB), Y7
-	VFMADD231PD  estep64c2<>+0(SB), Y4, Y7
-	VSUBPD       estep64c1<>+0(SB), Y7, Y8
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y4
-	VFNMADD231PD estep64c4<>+0(SB), Y8, Y4
-	VMULPD       Y4, Y4, Y8
-	VMULPD       Y8, Y8, Y9
+	VFMADD231PD  estep64c12<>+0(SB), Y7, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VFMADD231PD  Y12, Y10, Y3
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
+	VFMADD231PD  Y9, Y11, Y3
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y3
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y3
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y3, Y3
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y9
+	VANDNPD      Y3, Y9, Y3
+	VMOVUPD      Y5, Y7
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
+	VMULPD       Y7, Y7, Y9
 	VMULPD       Y9, Y9, Y10
-	VMOVUPD      estep64c5<>+0(SB), Y11
-	VFMADD231PD  estep64c6<>+0(SB), Y4, Y11
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y4
+	VFMADD231PD  estep64c6<>+0(SB), Y7, Y4
 	VMOVUPD      estep64c7<>+0(SB), Y12
-	VFMADD231PD  estep64c8<>+0(SB), Y4, Y12
-	VFMADD231PD  Y12, Y8, Y11
+	VFMADD231PD  estep64c8<>+0(SB), Y7, Y12
+	VFMADD231PD  Y12, Y9, Y4
 	VMOVUPD      estep64c9<>+0(SB), Y12
-	VFMADD231PD  estep64c10<>+0(SB), Y4, Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y7, Y12
 	VMOVUPD      estep64c11<>+0(SB), Y13
-	VFMADD231PD  estep64c12<>+0(SB), Y4, Y13
-	VFMADD231PD  Y13, Y8, Y12
-	VFMADD231PD  Y12, Y9, Y11
-	VMOVUPD      estep64c13<>+0(SB), Y8
-	VFMADD231PD  estep64c14<>+0(SB), Y4, Y8
-	VFMADD231PD  Y8, Y10, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y4, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y4, Y11
-	VMOVUPD      Y11, Y4
-	VPSLLQ       $0x34, Y7, Y7
-	VPADDQ       Y7, Y4, Y4
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y8
-	VANDNPD      Y4, Y8, Y4
-	VMOVUPD      Y0, Y5
-	VMOVUPD      estep64c1<>+0(SB), Y7
-	VFMADD231PD  estep64c2<>+0(SB), Y5, Y7
-	VSUBPD       estep64c1<>+0(SB), Y7, Y8
-	VFNMADD231PD estep64c3<>+0(SB), Y8, Y5
-	VFNMADD231PD estep64c4<>+0(SB), Y8, Y5
-	VMULPD       Y5, Y5, Y8
-	VMULPD       Y8, Y8, Y9
+	VFMADD231PD  estep64c12<>+0(SB), Y7, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VFMADD231PD  Y12, Y10, Y4
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
+	VFMADD231PD  Y9, Y11, Y4
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y4
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y4
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y4, Y4
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y5, Y9
+	VANDNPD      Y4, Y9, Y4
+	VMOVUPD      Y0, Y7
+	VMOVUPD      estep64c1<>+0(SB), Y8
+	VFMADD231PD  estep64c2<>+0(SB), Y7, Y8
+	VSUBPD       estep64c1<>+0(SB), Y8, Y9
+	VFNMADD231PD estep64c3<>+0(SB), Y9, Y7
+	VFNMADD231PD estep64c4<>+0(SB), Y9, Y7
+	VMULPD       Y7, Y7, Y9
 	VMULPD       Y9, Y9, Y10
-	VMOVUPD      estep64c5<>+0(SB), Y11
-	VFMADD231PD  estep64c6<>+0(SB), Y5, Y11
+	VMULPD       Y10, Y10, Y11
+	VMOVUPD      estep64c5<>+0(SB), Y5
+	VFMADD231PD  estep64c6<>+0(SB), Y7, Y5
 	VMOVUPD      estep64c7<>+0(SB), Y12
-	VFMADD231PD  estep64c8<>+0(SB), Y5, Y12
-	VFMADD231PD  Y12, Y8, Y11
+	VFMADD231PD  estep64c8<>+0(SB), Y7, Y12
+	VFMADD231PD  Y12, Y9, Y5
 	VMOVUPD      estep64c9<>+0(SB), Y12
-	VFMADD231PD  estep64c10<>+0(SB), Y5, Y12
+	VFMADD231PD  estep64c10<>+0(SB), Y7, Y12
 	VMOVUPD      estep64c11<>+0(SB), Y13
-	VFMADD231PD  estep64c12<>+0(SB), Y5, Y13
-	VFMADD231PD  Y13, Y8, Y12
-	VFMADD231PD  Y12, Y9, Y11
-	VMOVUPD      estep64c13<>+0(SB), Y8
-	VFMADD231PD  estep64c14<>+0(SB), Y5, Y8
-	VFMADD231PD  Y8, Y10, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y11
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y11
-	VMOVUPD      Y11, Y5
-	VPSLLQ       $0x34, Y7, Y7
-	VPADDQ       Y7, Y5, Y5
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y0, Y8
-	VANDNPD      Y5, Y8, Y5
+	VFMADD231PD  estep64c12<>+0(SB), Y7, Y13
+	VFMADD231PD  Y13, Y9, Y12
+	VFMADD231PD  Y12, Y10, Y5
+	VMOVUPD      estep64c13<>+0(SB), Y9
+	VFMADD231PD  estep64c14<>+0(SB), Y7, Y9
+	VFMADD231PD  Y9, Y11, Y5
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y5
+	VFMADD213PD  estep64c0<>+0(SB), Y7, Y5
+	VPSLLQ       $0x34, Y8, Y8
+	VPADDQ       Y8, Y5, Y5
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y0, Y9
+	VANDNPD      Y5, Y9, Y5
 	VMOVUPD      Y6, Y0
 	VADDPD       Y3, Y0, Y0
 	VADDPD       Y4, Y0, Y0
@@ -1824,36 +1809,35 @@ max:
 exp:
 	VMOVUPD      (R12), Y4
 	VSUBPD       Y2, Y4, Y4
-	VMOVUPD      Y4, Y5
-	VMOVUPD      estep64c1<>+0(SB), Y6
-	VFMADD231PD  estep64c2<>+0(SB), Y5, Y6
-	VSUBPD       estep64c1<>+0(SB), Y6, Y7
-	VFNMADD231PD estep64c3<>+0(SB), Y7, Y5
-	VFNMADD231PD estep64c4<>+0(SB), Y7, Y5
-	VMULPD       Y5, Y5, Y7
-	VMULPD       Y7, Y7, Y8
+	VMOVUPD      Y4, Y6
+	VMOVUPD      estep64c1<>+0(SB), Y7
+	VFMADD231PD  estep64c2<>+0(SB), Y6, Y7
+	VSUBPD       estep64c1<>+0(SB), Y7, Y8
+	VFNMADD231PD estep64c3<>+0(SB), Y8, Y6
+	VFNMADD231PD estep64c4<>+0(SB), Y8, Y6
+	VMULPD       Y6, Y6, Y8
 	VMULPD       Y8, Y8, Y9
-	VMOVUPD      estep64c5<>+0(SB), Y10
-	VFMADD231PD  estep64c6<>+0(SB), Y5, Y10
+	VMULPD       Y9, Y9, Y10
+	VMOVUPD      estep64c5<>+0(SB), Y5
+	VFMADD231PD  estep64c6<>+0(SB), Y6, Y5
 	VMOVUPD      estep64c7<>+0(SB), Y11
-	VFMADD231PD  estep64c8<>+0(SB), Y5, Y11
-	VFMADD231PD  Y11, Y7, Y10
+	VFMADD231PD  estep64c8<>+0(SB), Y6, Y11
+	VFMADD231PD  Y11, Y8, Y5
 	VMOVUPD      estep64c9<>+0(SB), Y11
-	VFMADD231PD  estep64c10<>+0(SB), Y5, Y11
+	VFMADD231PD  estep64c10<>+0(SB), Y6, Y11
 	VMOVUPD      estep64c11<>+0(SB), Y12
-	VFMADD231PD  estep64c12<>+0(SB), Y5, Y12
-	VFMADD231PD  Y12, Y7, Y11
-	VFMADD231PD  Y11, Y8, Y10
-	VMOVUPD      estep64c13<>+0(SB), Y7
-	VFMADD231PD  estep64c14<>+0(SB), Y5, Y7
-	VFMADD231PD  Y7, Y9, Y10
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
-	VFMADD213PD  estep64c0<>+0(SB), Y5, Y10
-	VMOVUPD      Y10, Y5
-	VPSLLQ       $0x34, Y6, Y6
-	VPADDQ       Y6, Y5, Y5
-	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y7
-	VANDNPD      Y5, Y7, Y5
+	VFMADD231PD  estep64c12<>+0(SB), Y6, Y12
+	VFMADD231PD  Y12, Y8, Y11
+	VFMADD231PD  Y11, Y9, Y5
+	VMOVUPD      estep64c13<>+0(SB), Y8
+	VFMADD231PD  estep64c14<>+0(SB), Y6, Y8
+	VFMADD231PD  Y8, Y10, Y5
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y5
+	VFMADD213PD  estep64c0<>+0(SB), Y6, Y5
+	VPSLLQ       $0x34, Y7, Y7
+	VPADDQ       Y7, Y5, Y5
+	VCMPPD       $0x11, estep64c15<>+0(SB), Y4, Y8
+	VANDNPD      Y5, Y8, Y5
 	VMOVUPD      Y5, (R12)
 	VADDPD       Y5, Y3, Y3
 	ADDQ         $0x60, R10
@@ -1964,28 +1948,27 @@ pass1:
 	VSUBPS       Y3, Y4, Y4
 	VSUBPS       Y3, Y2, Y2
 	VMINPS       Y2, Y4, Y5
-	VMOVUPS      Y5, Y6
-	VMOVUPS      estep32c0<>+0(SB), Y7
-	VFMADD231PS  estep32c1<>+0(SB), Y6, Y7
-	VSUBPS       estep32c0<>+0(SB), Y7, Y8
-	VFNMADD231PS estep32c2<>+0(SB), Y8, Y6
-	VFNMADD231PS estep32c3<>+0(SB), Y8, Y6
-	VMULPS       Y6, Y6, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      estep32c4<>+0(SB), Y10
-	VFMADD231PS  estep32c5<>+0(SB), Y6, Y10
+	VMOVUPS      Y5, Y7
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y7, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y7
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y7
+	VMULPS       Y7, Y7, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y6
+	VFMADD231PS  estep32c5<>+0(SB), Y7, Y6
 	VMOVUPS      estep32c6<>+0(SB), Y11
-	VFMADD231PS  estep32c7<>+0(SB), Y6, Y11
-	VFMADD231PS  Y11, Y8, Y10
-	VMOVUPS      estep32c8<>+0(SB), Y8
-	VFMADD231PS  Y8, Y9, Y10
-	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
-	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
-	VMOVUPS      Y10, Y6
-	VPSLLD       $0x17, Y7, Y7
-	VPADDD       Y7, Y6, Y6
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y8
-	VANDNPS      Y6, Y8, Y6
+	VFMADD231PS  estep32c7<>+0(SB), Y7, Y11
+	VFMADD231PS  Y11, Y9, Y6
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  Y9, Y10, Y6
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y6
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y6
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y9
+	VANDNPS      Y6, Y9, Y6
 	VMOVUPS      Y6, Y5
 	VADDPS       estep32c9<>+0(SB), Y5, Y5
 	VMOVUPS      Y6, Y7
@@ -2323,29 +2306,7 @@ pass1:
 	VMINPS       Y2, Y7, Y7
 	VMAXPS       Y7, Y6, Y7
 	VMINPS       Y2, Y6, Y6
-	VMOVUPS      Y6, Y8
-	VMOVUPS      estep32c0<>+0(SB), Y9
-	VFMADD231PS  estep32c1<>+0(SB), Y8, Y9
-	VSUBPS       estep32c0<>+0(SB), Y9, Y10
-	VFNMADD231PS estep32c2<>+0(SB), Y10, Y8
-	VFNMADD231PS estep32c3<>+0(SB), Y10, Y8
-	VMULPS       Y8, Y8, Y10
-	VMULPS       Y10, Y10, Y11
-	VMOVUPS      estep32c4<>+0(SB), Y12
-	VFMADD231PS  estep32c5<>+0(SB), Y8, Y12
-	VMOVUPS      estep32c6<>+0(SB), Y13
-	VFMADD231PS  estep32c7<>+0(SB), Y8, Y13
-	VFMADD231PS  Y13, Y10, Y12
-	VMOVUPS      estep32c8<>+0(SB), Y10
-	VFMADD231PS  Y10, Y11, Y12
-	VFMADD213PS  estep32c9<>+0(SB), Y8, Y12
-	VFMADD213PS  estep32c9<>+0(SB), Y8, Y12
-	VMOVUPS      Y12, Y8
-	VPSLLD       $0x17, Y9, Y9
-	VPADDD       Y9, Y8, Y8
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y10
-	VANDNPS      Y8, Y10, Y8
-	VMOVUPS      Y7, Y9
+	VMOVUPS      Y6, Y9
 	VMOVUPS      estep32c0<>+0(SB), Y10
 	VFMADD231PS  estep32c1<>+0(SB), Y9, Y10
 	VSUBPS       estep32c0<>+0(SB), Y10, Y11
@@ -2353,20 +2314,40 @@ pass1:
 	VFNMADD231PS estep32c3<>+0(SB), Y11, Y9
 	VMULPS       Y9, Y9, Y11
 	VMULPS       Y11, Y11, Y12
-	VMOVUPS      estep32c4<>+0(SB), Y13
-	VFMADD231PS  estep32c5<>+0(SB), Y9, Y13
-	VMOVUPS      estep32c6<>+0(SB), Y14
-	VFMADD231PS  estep32c7<>+0(SB), Y9, Y14
-	VFMADD231PS  Y14, Y11, Y13
+	VMOVUPS      estep32c4<>+0(SB), Y8
+	VFMADD231PS  estep32c5<>+0(SB), Y9, Y8
+	VMOVUPS      estep32c6<>+0(SB), Y13
+	VFMADD231PS  estep32c7<>+0(SB), Y9, Y13
+	VFMADD231PS  Y13, Y11, Y8
 	VMOVUPS      estep32c8<>+0(SB), Y11
-	VFMADD231PS  Y11, Y12, Y13
-	VFMADD213PS  estep32c9<>+0(SB), Y9, Y13
-	VFMADD213PS  estep32c9<>+0(SB), Y9, Y13
-	VMOVUPS      Y13, Y9
+	VFMADD231PS  Y11, Y12, Y8
+	VFMADD213PS  estep32c9<>+0(SB), Y9, Y8
+	VFMADD213PS  estep32c9<>+0(SB), Y9, Y8
 	VPSLLD       $0x17, Y10, Y10
-	VPADDD       Y10, Y9, Y9
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y7, Y11
-	VANDNPS      Y9, Y11, Y9
+	VPADDD       Y10, Y8, Y8
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y11
+	VANDNPS      Y8, Y11, Y8
+	VMOVUPS      Y7, Y10
+	VMOVUPS      estep32c0<>+0(SB), Y11
+	VFMADD231PS  estep32c1<>+0(SB), Y10, Y11
+	VSUBPS       estep32c0<>+0(SB), Y11, Y12
+	VFNMADD231PS estep32c2<>+0(SB), Y12, Y10
+	VFNMADD231PS estep32c3<>+0(SB), Y12, Y10
+	VMULPS       Y10, Y10, Y12
+	VMULPS       Y12, Y12, Y13
+	VMOVUPS      estep32c4<>+0(SB), Y9
+	VFMADD231PS  estep32c5<>+0(SB), Y10, Y9
+	VMOVUPS      estep32c6<>+0(SB), Y14
+	VFMADD231PS  estep32c7<>+0(SB), Y10, Y14
+	VFMADD231PS  Y14, Y12, Y9
+	VMOVUPS      estep32c8<>+0(SB), Y12
+	VFMADD231PS  Y12, Y13, Y9
+	VFMADD213PS  estep32c9<>+0(SB), Y10, Y9
+	VFMADD213PS  estep32c9<>+0(SB), Y10, Y9
+	VPSLLD       $0x17, Y11, Y11
+	VPADDD       Y11, Y9, Y9
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y7, Y12
+	VANDNPS      Y9, Y12, Y9
 	VMOVUPS      Y8, Y7
 	VADDPS       Y9, Y7, Y7
 	VADDPS       estep32c9<>+0(SB), Y7, Y7
@@ -2623,94 +2604,90 @@ pass1:
 	VSUBPS       Y3, Y5, Y5
 	VSUBPS       Y3, Y6, Y6
 	VSUBPS       Y3, Y2, Y2
-	VMOVUPS      Y4, Y7
-	VMOVUPS      estep32c0<>+0(SB), Y8
-	VFMADD231PS  estep32c1<>+0(SB), Y7, Y8
-	VSUBPS       estep32c0<>+0(SB), Y8, Y9
-	VFNMADD231PS estep32c2<>+0(SB), Y9, Y7
-	VFNMADD231PS estep32c3<>+0(SB), Y9, Y7
-	VMULPS       Y7, Y7, Y9
-	VMULPS       Y9, Y9, Y10
-	VMOVUPS      estep32c4<>+0(SB), Y11
-	VFMADD231PS  estep32c5<>+0(SB), Y7, Y11
+	VMOVUPS      Y4, Y8
+	VMOVUPS      estep32c0<>+0(SB), Y9
+	VFMADD231PS  estep32c1<>+0(SB), Y8, Y9
+	VSUBPS       estep32c0<>+0(SB), Y9, Y10
+	VFNMADD231PS estep32c2<>+0(SB), Y10, Y8
+	VFNMADD231PS estep32c3<>+0(SB), Y10, Y8
+	VMULPS       Y8, Y8, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      estep32c4<>+0(SB), Y7
+	VFMADD231PS  estep32c5<>+0(SB), Y8, Y7
 	VMOVUPS      estep32c6<>+0(SB), Y12
-	VFMADD231PS  estep32c7<>+0(SB), Y7, Y12
-	VFMADD231PS  Y12, Y9, Y11
-	VMOVUPS      estep32c8<>+0(SB), Y9
-	VFMADD231PS  Y9, Y10, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
-	VMOVUPS      Y11, Y7
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y8, Y7, Y7
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y9
-	VANDNPS      Y7, Y9, Y7
-	VMOVUPS      Y5, Y4
-	VMOVUPS      estep32c0<>+0(SB), Y8
-	VFMADD231PS  estep32c1<>+0(SB), Y4, Y8
-	VSUBPS       estep32c0<>+0(SB), Y8, Y9
-	VFNMADD231PS estep32c2<>+0(SB), Y9, Y4
-	VFNMADD231PS estep32c3<>+0(SB), Y9, Y4
-	VMULPS       Y4, Y4, Y9
-	VMULPS       Y9, Y9, Y10
-	VMOVUPS      estep32c4<>+0(SB), Y11
-	VFMADD231PS  estep32c5<>+0(SB), Y4, Y11
+	VFMADD231PS  estep32c7<>+0(SB), Y8, Y12
+	VFMADD231PS  Y12, Y10, Y7
+	VMOVUPS      estep32c8<>+0(SB), Y10
+	VFMADD231PS  Y10, Y11, Y7
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y7
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y7
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       Y9, Y7, Y7
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y10
+	VANDNPS      Y7, Y10, Y7
+	VMOVUPS      Y5, Y8
+	VMOVUPS      estep32c0<>+0(SB), Y9
+	VFMADD231PS  estep32c1<>+0(SB), Y8, Y9
+	VSUBPS       estep32c0<>+0(SB), Y9, Y10
+	VFNMADD231PS estep32c2<>+0(SB), Y10, Y8
+	VFNMADD231PS estep32c3<>+0(SB), Y10, Y8
+	VMULPS       Y8, Y8, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      estep32c4<>+0(SB), Y4
+	VFMADD231PS  estep32c5<>+0(SB), Y8, Y4
 	VMOVUPS      estep32c6<>+0(SB), Y12
-	VFMADD231PS  estep32c7<>+0(SB), Y4, Y12
-	VFMADD231PS  Y12, Y9, Y11
-	VMOVUPS      estep32c8<>+0(SB), Y9
-	VFMADD231PS  Y9, Y10, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y4, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y4, Y11
-	VMOVUPS      Y11, Y4
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y8, Y4, Y4
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y9
-	VANDNPS      Y4, Y9, Y4
-	VMOVUPS      Y6, Y5
-	VMOVUPS      estep32c0<>+0(SB), Y8
-	VFMADD231PS  estep32c1<>+0(SB), Y5, Y8
-	VSUBPS       estep32c0<>+0(SB), Y8, Y9
-	VFNMADD231PS estep32c2<>+0(SB), Y9, Y5
-	VFNMADD231PS estep32c3<>+0(SB), Y9, Y5
-	VMULPS       Y5, Y5, Y9
-	VMULPS       Y9, Y9, Y10
-	VMOVUPS      estep32c4<>+0(SB), Y11
-	VFMADD231PS  estep32c5<>+0(SB), Y5, Y11
+	VFMADD231PS  estep32c7<>+0(SB), Y8, Y12
+	VFMADD231PS  Y12, Y10, Y4
+	VMOVUPS      estep32c8<>+0(SB), Y10
+	VFMADD231PS  Y10, Y11, Y4
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y4
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y4
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       Y9, Y4, Y4
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y10
+	VANDNPS      Y4, Y10, Y4
+	VMOVUPS      Y6, Y8
+	VMOVUPS      estep32c0<>+0(SB), Y9
+	VFMADD231PS  estep32c1<>+0(SB), Y8, Y9
+	VSUBPS       estep32c0<>+0(SB), Y9, Y10
+	VFNMADD231PS estep32c2<>+0(SB), Y10, Y8
+	VFNMADD231PS estep32c3<>+0(SB), Y10, Y8
+	VMULPS       Y8, Y8, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      estep32c4<>+0(SB), Y5
+	VFMADD231PS  estep32c5<>+0(SB), Y8, Y5
 	VMOVUPS      estep32c6<>+0(SB), Y12
-	VFMADD231PS  estep32c7<>+0(SB), Y5, Y12
-	VFMADD231PS  Y12, Y9, Y11
-	VMOVUPS      estep32c8<>+0(SB), Y9
-	VFMADD231PS  Y9, Y10, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y5, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y5, Y11
-	VMOVUPS      Y11, Y5
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y8, Y5, Y5
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y9
-	VANDNPS      Y5, Y9, Y5
-	VMOVUPS      Y2, Y6
-	VMOVUPS      estep32c0<>+0(SB), Y8
-	VFMADD231PS  estep32c1<>+0(SB), Y6, Y8
-	VSUBPS       estep32c0<>+0(SB), Y8, Y9
-	VFNMADD231PS estep32c2<>+0(SB), Y9, Y6
-	VFNMADD231PS estep32c3<>+0(SB), Y9, Y6
-	VMULPS       Y6, Y6, Y9
-	VMULPS       Y9, Y9, Y10
-	VMOVUPS      estep32c4<>+0(SB), Y11
-	VFMADD231PS  estep32c5<>+0(SB), Y6, Y11
+	VFMADD231PS  estep32c7<>+0(SB), Y8, Y12
+	VFMADD231PS  Y12, Y10, Y5
+	VMOVUPS      estep32c8<>+0(SB), Y10
+	VFMADD231PS  Y10, Y11, Y5
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y5
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y5
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       Y9, Y5, Y5
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y10
+	VANDNPS      Y5, Y10, Y5
+	VMOVUPS      Y2, Y8
+	VMOVUPS      estep32c0<>+0(SB), Y9
+	VFMADD231PS  estep32c1<>+0(SB), Y8, Y9
+	VSUBPS       estep32c0<>+0(SB), Y9, Y10
+	VFNMADD231PS estep32c2<>+0(SB), Y10, Y8
+	VFNMADD231PS estep32c3<>+0(SB), Y10, Y8
+	VMULPS       Y8, Y8, Y10
+	VMULPS       Y10, Y10, Y11
+	VMOVUPS      estep32c4<>+0(SB), Y6
+	VFMADD231PS  estep32c5<>+0(SB), Y8, Y6
 	VMOVUPS      estep32c6<>+0(SB), Y12
-	VFMADD231PS  estep32c7<>+0(SB), Y6, Y12
-	VFMADD231PS  Y12, Y9, Y11
-	VMOVUPS      estep32c8<>+0(SB), Y9
-	VFMADD231PS  Y9, Y10, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y6, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y6, Y11
-	VMOVUPS      Y11, Y6
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y8, Y6, Y6
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y2, Y9
-	VANDNPS      Y6, Y9, Y6
+	VFMADD231PS  estep32c7<>+0(SB), Y8, Y12
+	VFMADD231PS  Y12, Y10, Y6
+	VMOVUPS      estep32c8<>+0(SB), Y10
+	VFMADD231PS  Y10, Y11, Y6
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y6
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y6
+	VPSLLD       $0x17, Y9, Y9
+	VPADDD       Y9, Y6, Y6
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y2, Y10
+	VANDNPS      Y6, Y10, Y6
 	VMOVUPS      Y7, Y2
 	VADDPS       Y4, Y2, Y2
 	VADDPS       Y5, Y2, Y2
@@ -2993,28 +2970,27 @@ max:
 exp:
 	VMOVUPS      (R13), Y5
 	VSUBPS       Y3, Y5, Y5
-	VMOVUPS      Y5, Y6
-	VMOVUPS      estep32c0<>+0(SB), Y7
-	VFMADD231PS  estep32c1<>+0(SB), Y6, Y7
-	VSUBPS       estep32c0<>+0(SB), Y7, Y8
-	VFNMADD231PS estep32c2<>+0(SB), Y8, Y6
-	VFNMADD231PS estep32c3<>+0(SB), Y8, Y6
-	VMULPS       Y6, Y6, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      estep32c4<>+0(SB), Y10
-	VFMADD231PS  estep32c5<>+0(SB), Y6, Y10
+	VMOVUPS      Y5, Y7
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y7, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y7
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y7
+	VMULPS       Y7, Y7, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y6
+	VFMADD231PS  estep32c5<>+0(SB), Y7, Y6
 	VMOVUPS      estep32c6<>+0(SB), Y11
-	VFMADD231PS  estep32c7<>+0(SB), Y6, Y11
-	VFMADD231PS  Y11, Y8, Y10
-	VMOVUPS      estep32c8<>+0(SB), Y8
-	VFMADD231PS  Y8, Y9, Y10
-	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
-	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
-	VMOVUPS      Y10, Y6
-	VPSLLD       $0x17, Y7, Y7
-	VPADDD       Y7, Y6, Y6
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y8
-	VANDNPS      Y6, Y8, Y6
+	VFMADD231PS  estep32c7<>+0(SB), Y7, Y11
+	VFMADD231PS  Y11, Y9, Y6
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  Y9, Y10, Y6
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y6
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y6
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y9
+	VANDNPS      Y6, Y9, Y6
 	VMOVUPS      Y6, (R13)
 	VADDPS       Y6, Y4, Y4
 	ADDQ         $0x60, R11
@@ -3325,28 +3301,27 @@ pass1:
 	VSUBPS       Y2, Y3, Y3
 	VSUBPS       Y2, Y0, Y0
 	VMINPS       Y0, Y3, Y4
-	VMOVUPS      Y4, Y5
-	VMOVUPS      estep32c0<>+0(SB), Y6
-	VFMADD231PS  estep32c1<>+0(SB), Y5, Y6
-	VSUBPS       estep32c0<>+0(SB), Y6, Y7
-	VFNMADD231PS estep32c2<>+0(SB), Y7, Y5
-	VFNMADD231PS estep32c3<>+0(SB), Y7, Y5
-	VMULPS       Y5, Y5, Y7
-	VMULPS       Y7, Y7, Y8
-	VMOVUPS      estep32c4<>+0(SB), Y9
-	VFMADD231PS  estep32c5<>+0(SB), Y5, Y9
+	VMOVUPS      Y4, Y6
+	VMOVUPS      estep32c0<>+0(SB), Y7
+	VFMADD231PS  estep32c1<>+0(SB), Y6, Y7
+	VSUBPS       estep32c0<>+0(SB), Y7, Y8
+	VFNMADD231PS estep32c2<>+0(SB), Y8, Y6
+	VFNMADD231PS estep32c3<>+0(SB), Y8, Y6
+	VMULPS       Y6, Y6, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      estep32c4<>+0(SB), Y5
+	VFMADD231PS  estep32c5<>+0(SB), Y6, Y5
 	VMOVUPS      estep32c6<>+0(SB), Y10
-	VFMADD231PS  estep32c7<>+0(SB), Y5, Y10
-	VFMADD231PS  Y10, Y7, Y9
-	VMOVUPS      estep32c8<>+0(SB), Y7
-	VFMADD231PS  Y7, Y8, Y9
-	VFMADD213PS  estep32c9<>+0(SB), Y5, Y9
-	VFMADD213PS  estep32c9<>+0(SB), Y5, Y9
-	VMOVUPS      Y9, Y5
-	VPSLLD       $0x17, Y6, Y6
-	VPADDD       Y6, Y5, Y5
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y7
-	VANDNPS      Y5, Y7, Y5
+	VFMADD231PS  estep32c7<>+0(SB), Y6, Y10
+	VFMADD231PS  Y10, Y8, Y5
+	VMOVUPS      estep32c8<>+0(SB), Y8
+	VFMADD231PS  Y8, Y9, Y5
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y5
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y5
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y7, Y5, Y5
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y8
+	VANDNPS      Y5, Y8, Y5
 	VMOVUPS      Y5, Y4
 	VADDPS       estep32c9<>+0(SB), Y4, Y4
 	VMOVUPS      Y5, Y6
@@ -3622,29 +3597,7 @@ pass1:
 	VMINPS       Y0, Y6, Y6
 	VMAXPS       Y6, Y5, Y6
 	VMINPS       Y0, Y5, Y5
-	VMOVUPS      Y5, Y7
-	VMOVUPS      estep32c0<>+0(SB), Y8
-	VFMADD231PS  estep32c1<>+0(SB), Y7, Y8
-	VSUBPS       estep32c0<>+0(SB), Y8, Y9
-	VFNMADD231PS estep32c2<>+0(SB), Y9, Y7
-	VFNMADD231PS estep32c3<>+0(SB), Y9, Y7
-	VMULPS       Y7, Y7, Y9
-	VMULPS       Y9, Y9, Y10
-	VMOVUPS      estep32c4<>+0(SB), Y11
-	VFMADD231PS  estep32c5<>+0(SB), Y7, Y11
-	VMOVUPS      estep32c6<>+0(SB), Y12
-	VFMADD231PS  estep32c7<>+0(SB), Y7, Y12
-	VFMADD231PS  Y12, Y9, Y11
-	VMOVUPS      estep32c8<>+0(SB), Y9
-	VFMADD231PS  Y9, Y10, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
-	VFMADD213PS  estep32c9<>+0(SB), Y7, Y11
-	VMOVUPS      Y11, Y7
-	VPSLLD       $0x17, Y8, Y8
-	VPADDD       Y8, Y7, Y7
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y9
-	VANDNPS      Y7, Y9, Y7
-	VMOVUPS      Y6, Y8
+	VMOVUPS      Y5, Y8
 	VMOVUPS      estep32c0<>+0(SB), Y9
 	VFMADD231PS  estep32c1<>+0(SB), Y8, Y9
 	VSUBPS       estep32c0<>+0(SB), Y9, Y10
@@ -3652,20 +3605,40 @@ pass1:
 	VFNMADD231PS estep32c3<>+0(SB), Y10, Y8
 	VMULPS       Y8, Y8, Y10
 	VMULPS       Y10, Y10, Y11
-	VMOVUPS      estep32c4<>+0(SB), Y12
-	VFMADD231PS  estep32c5<>+0(SB), Y8, Y12
-	VMOVUPS      estep32c6<>+0(SB), Y13
-	VFMADD231PS  estep32c7<>+0(SB), Y8, Y13
-	VFMADD231PS  Y13, Y10, Y12
+	VMOVUPS      estep32c4<>+0(SB), Y7
+	VFMADD231PS  estep32c5<>+0(SB), Y8, Y7
+	VMOVUPS      estep32c6<>+0(SB), Y12
+	VFMADD231PS  estep32c7<>+0(SB), Y8, Y12
+	VFMADD231PS  Y12, Y10, Y7
 	VMOVUPS      estep32c8<>+0(SB), Y10
-	VFMADD231PS  Y10, Y11, Y12
-	VFMADD213PS  estep32c9<>+0(SB), Y8, Y12
-	VFMADD213PS  estep32c9<>+0(SB), Y8, Y12
-	VMOVUPS      Y12, Y8
+	VFMADD231PS  Y10, Y11, Y7
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y7
+	VFMADD213PS  estep32c9<>+0(SB), Y8, Y7
 	VPSLLD       $0x17, Y9, Y9
-	VPADDD       Y9, Y8, Y8
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y10
-	VANDNPS      Y8, Y10, Y8
+	VPADDD       Y9, Y7, Y7
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y10
+	VANDNPS      Y7, Y10, Y7
+	VMOVUPS      Y6, Y9
+	VMOVUPS      estep32c0<>+0(SB), Y10
+	VFMADD231PS  estep32c1<>+0(SB), Y9, Y10
+	VSUBPS       estep32c0<>+0(SB), Y10, Y11
+	VFNMADD231PS estep32c2<>+0(SB), Y11, Y9
+	VFNMADD231PS estep32c3<>+0(SB), Y11, Y9
+	VMULPS       Y9, Y9, Y11
+	VMULPS       Y11, Y11, Y12
+	VMOVUPS      estep32c4<>+0(SB), Y8
+	VFMADD231PS  estep32c5<>+0(SB), Y9, Y8
+	VMOVUPS      estep32c6<>+0(SB), Y13
+	VFMADD231PS  estep32c7<>+0(SB), Y9, Y13
+	VFMADD231PS  Y13, Y11, Y8
+	VMOVUPS      estep32c8<>+0(SB), Y11
+	VFMADD231PS  Y11, Y12, Y8
+	VFMADD213PS  estep32c9<>+0(SB), Y9, Y8
+	VFMADD213PS  estep32c9<>+0(SB), Y9, Y8
+	VPSLLD       $0x17, Y10, Y10
+	VPADDD       Y10, Y8, Y8
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y6, Y11
+	VANDNPS      Y8, Y11, Y8
 	VMOVUPS      Y7, Y6
 	VADDPS       Y8, Y6, Y6
 	VADDPS       estep32c9<>+0(SB), Y6, Y6
@@ -3880,94 +3853,90 @@ pass1:
 	VSUBPS       Y2, Y4, Y4
 	VSUBPS       Y2, Y5, Y5
 	VSUBPS       Y2, Y0, Y0
-	VMOVUPS      Y3, Y6
-	VMOVUPS      estep32c0<>+0(SB), Y7
-	VFMADD231PS  estep32c1<>+0(SB), Y6, Y7
-	VSUBPS       estep32c0<>+0(SB), Y7, Y8
-	VFNMADD231PS estep32c2<>+0(SB), Y8, Y6
-	VFNMADD231PS estep32c3<>+0(SB), Y8, Y6
-	VMULPS       Y6, Y6, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      estep32c4<>+0(SB), Y10
-	VFMADD231PS  estep32c5<>+0(SB), Y6, Y10
+	VMOVUPS      Y3, Y7
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y7, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y7
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y7
+	VMULPS       Y7, Y7, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y6
+	VFMADD231PS  estep32c5<>+0(SB), Y7, Y6
 	VMOVUPS      estep32c6<>+0(SB), Y11
-	VFMADD231PS  estep32c7<>+0(SB), Y6, Y11
-	VFMADD231PS  Y11, Y8, Y10
-	VMOVUPS      estep32c8<>+0(SB), Y8
-	VFMADD231PS  Y8, Y9, Y10
-	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
-	VFMADD213PS  estep32c9<>+0(SB), Y6, Y10
-	VMOVUPS      Y10, Y6
-	VPSLLD       $0x17, Y7, Y7
-	VPADDD       Y7, Y6, Y6
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y3, Y8
-	VANDNPS      Y6, Y8, Y6
-	VMOVUPS      Y4, Y3
-	VMOVUPS      estep32c0<>+0(SB), Y7
-	VFMADD231PS  estep32c1<>+0(SB), Y3, Y7
-	VSUBPS       estep32c0<>+0(SB), Y7, Y8
-	VFNMADD231PS estep32c2<>+0(SB), Y8, Y3
-	VFNMADD231PS estep32c3<>+0(SB), Y8, Y3
-	VMULPS       Y3, Y3, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      estep32c4<>+0(SB), Y10
-	VFMADD231PS  estep32c5<>+0(SB), Y3, Y10
+	VFMADD231PS  estep32c7<>+0(SB), Y7, Y11
+	VFMADD231PS  Y11, Y9, Y6
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  Y9, Y10, Y6
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y6
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y6
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y8, Y6, Y6
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y3, Y9
+	VANDNPS      Y6, Y9, Y6
+	VMOVUPS      Y4, Y7
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y7, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y7
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y7
+	VMULPS       Y7, Y7, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y3
+	VFMADD231PS  estep32c5<>+0(SB), Y7, Y3
 	VMOVUPS      estep32c6<>+0(SB), Y11
-	VFMADD231PS  estep32c7<>+0(SB), Y3, Y11
-	VFMADD231PS  Y11, Y8, Y10
-	VMOVUPS      estep32c8<>+0(SB), Y8
-	VFMADD231PS  Y8, Y9, Y10
-	VFMADD213PS  estep32c9<>+0(SB), Y3, Y10
-	VFMADD213PS  estep32c9<>+0(SB), Y3, Y10
-	VMOVUPS      Y10, Y3
-	VPSLLD       $0x17, Y7, Y7
-	VPADDD       Y7, Y3, Y3
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y8
-	VANDNPS      Y3, Y8, Y3
-	VMOVUPS      Y5, Y4
-	VMOVUPS      estep32c0<>+0(SB), Y7
-	VFMADD231PS  estep32c1<>+0(SB), Y4, Y7
-	VSUBPS       estep32c0<>+0(SB), Y7, Y8
-	VFNMADD231PS estep32c2<>+0(SB), Y8, Y4
-	VFNMADD231PS estep32c3<>+0(SB), Y8, Y4
-	VMULPS       Y4, Y4, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      estep32c4<>+0(SB), Y10
-	VFMADD231PS  estep32c5<>+0(SB), Y4, Y10
+	VFMADD231PS  estep32c7<>+0(SB), Y7, Y11
+	VFMADD231PS  Y11, Y9, Y3
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  Y9, Y10, Y3
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y3
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y3
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y8, Y3, Y3
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y9
+	VANDNPS      Y3, Y9, Y3
+	VMOVUPS      Y5, Y7
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y7, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y7
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y7
+	VMULPS       Y7, Y7, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y4
+	VFMADD231PS  estep32c5<>+0(SB), Y7, Y4
 	VMOVUPS      estep32c6<>+0(SB), Y11
-	VFMADD231PS  estep32c7<>+0(SB), Y4, Y11
-	VFMADD231PS  Y11, Y8, Y10
-	VMOVUPS      estep32c8<>+0(SB), Y8
-	VFMADD231PS  Y8, Y9, Y10
-	VFMADD213PS  estep32c9<>+0(SB), Y4, Y10
-	VFMADD213PS  estep32c9<>+0(SB), Y4, Y10
-	VMOVUPS      Y10, Y4
-	VPSLLD       $0x17, Y7, Y7
-	VPADDD       Y7, Y4, Y4
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y8
-	VANDNPS      Y4, Y8, Y4
-	VMOVUPS      Y0, Y5
-	VMOVUPS      estep32c0<>+0(SB), Y7
-	VFMADD231PS  estep32c1<>+0(SB), Y5, Y7
-	VSUBPS       estep32c0<>+0(SB), Y7, Y8
-	VFNMADD231PS estep32c2<>+0(SB), Y8, Y5
-	VFNMADD231PS estep32c3<>+0(SB), Y8, Y5
-	VMULPS       Y5, Y5, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      estep32c4<>+0(SB), Y10
-	VFMADD231PS  estep32c5<>+0(SB), Y5, Y10
+	VFMADD231PS  estep32c7<>+0(SB), Y7, Y11
+	VFMADD231PS  Y11, Y9, Y4
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  Y9, Y10, Y4
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y4
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y4
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y8, Y4, Y4
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y5, Y9
+	VANDNPS      Y4, Y9, Y4
+	VMOVUPS      Y0, Y7
+	VMOVUPS      estep32c0<>+0(SB), Y8
+	VFMADD231PS  estep32c1<>+0(SB), Y7, Y8
+	VSUBPS       estep32c0<>+0(SB), Y8, Y9
+	VFNMADD231PS estep32c2<>+0(SB), Y9, Y7
+	VFNMADD231PS estep32c3<>+0(SB), Y9, Y7
+	VMULPS       Y7, Y7, Y9
+	VMULPS       Y9, Y9, Y10
+	VMOVUPS      estep32c4<>+0(SB), Y5
+	VFMADD231PS  estep32c5<>+0(SB), Y7, Y5
 	VMOVUPS      estep32c6<>+0(SB), Y11
-	VFMADD231PS  estep32c7<>+0(SB), Y5, Y11
-	VFMADD231PS  Y11, Y8, Y10
-	VMOVUPS      estep32c8<>+0(SB), Y8
-	VFMADD231PS  Y8, Y9, Y10
-	VFMADD213PS  estep32c9<>+0(SB), Y5, Y10
-	VFMADD213PS  estep32c9<>+0(SB), Y5, Y10
-	VMOVUPS      Y10, Y5
-	VPSLLD       $0x17, Y7, Y7
-	VPADDD       Y7, Y5, Y5
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y0, Y8
-	VANDNPS      Y5, Y8, Y5
+	VFMADD231PS  estep32c7<>+0(SB), Y7, Y11
+	VFMADD231PS  Y11, Y9, Y5
+	VMOVUPS      estep32c8<>+0(SB), Y9
+	VFMADD231PS  Y9, Y10, Y5
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y5
+	VFMADD213PS  estep32c9<>+0(SB), Y7, Y5
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       Y8, Y5, Y5
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y0, Y9
+	VANDNPS      Y5, Y9, Y5
 	VMOVUPS      Y6, Y0
 	VADDPS       Y3, Y0, Y0
 	VADDPS       Y4, Y0, Y0
@@ -4208,28 +4177,27 @@ max:
 exp:
 	VMOVUPS      (R14), Y4
 	VSUBPS       Y2, Y4, Y4
-	VMOVUPS      Y4, Y5
-	VMOVUPS      estep32c0<>+0(SB), Y6
-	VFMADD231PS  estep32c1<>+0(SB), Y5, Y6
-	VSUBPS       estep32c0<>+0(SB), Y6, Y7
-	VFNMADD231PS estep32c2<>+0(SB), Y7, Y5
-	VFNMADD231PS estep32c3<>+0(SB), Y7, Y5
-	VMULPS       Y5, Y5, Y7
-	VMULPS       Y7, Y7, Y8
-	VMOVUPS      estep32c4<>+0(SB), Y9
-	VFMADD231PS  estep32c5<>+0(SB), Y5, Y9
+	VMOVUPS      Y4, Y6
+	VMOVUPS      estep32c0<>+0(SB), Y7
+	VFMADD231PS  estep32c1<>+0(SB), Y6, Y7
+	VSUBPS       estep32c0<>+0(SB), Y7, Y8
+	VFNMADD231PS estep32c2<>+0(SB), Y8, Y6
+	VFNMADD231PS estep32c3<>+0(SB), Y8, Y6
+	VMULPS       Y6, Y6, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      estep32c4<>+0(SB), Y5
+	VFMADD231PS  estep32c5<>+0(SB), Y6, Y5
 	VMOVUPS      estep32c6<>+0(SB), Y10
-	VFMADD231PS  estep32c7<>+0(SB), Y5, Y10
-	VFMADD231PS  Y10, Y7, Y9
-	VMOVUPS      estep32c8<>+0(SB), Y7
-	VFMADD231PS  Y7, Y8, Y9
-	VFMADD213PS  estep32c9<>+0(SB), Y5, Y9
-	VFMADD213PS  estep32c9<>+0(SB), Y5, Y9
-	VMOVUPS      Y9, Y5
-	VPSLLD       $0x17, Y6, Y6
-	VPADDD       Y6, Y5, Y5
-	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y7
-	VANDNPS      Y5, Y7, Y5
+	VFMADD231PS  estep32c7<>+0(SB), Y6, Y10
+	VFMADD231PS  Y10, Y8, Y5
+	VMOVUPS      estep32c8<>+0(SB), Y8
+	VFMADD231PS  Y8, Y9, Y5
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y5
+	VFMADD213PS  estep32c9<>+0(SB), Y6, Y5
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y7, Y5, Y5
+	VCMPPS       $0x11, estep32c10<>+0(SB), Y4, Y8
+	VANDNPS      Y5, Y8, Y5
 	VMOVUPS      Y5, (R14)
 	VADDPS       Y5, Y3, Y3
 	ADDQ         $0x60, R12
@@ -4417,36 +4385,34 @@ pass1:
 	VSUBPD       Z2, Z3, Z3
 	VSUBPD       Z2, Z1, Z1
 	VMINPD       Z1, Z3, Z10
-	VMOVUPD      Z10, Z11
-	VMOVUPD      128(AX), Z12
-	VFMADD231PD  256(AX), Z11, Z12
-	VSUBPD       128(AX), Z12, Z13
-	VFNMADD231PD 384(AX), Z13, Z11
-	VFNMADD231PD 512(AX), Z13, Z11
-	VMULPD       Z11, Z11, Z13
-	VMULPD       Z13, Z13, Z14
+	VMOVUPD      Z10, Z12
+	VMOVUPD      128(AX), Z13
+	VFMADD231PD  256(AX), Z12, Z13
+	VSUBPD       128(AX), Z13, Z11
+	VFNMADD231PD 384(AX), Z11, Z12
+	VFNMADD231PD 512(AX), Z11, Z12
+	VMULPD       Z12, Z12, Z14
 	VMULPD       Z14, Z14, Z15
-	VMOVUPD      640(AX), Z16
-	VFMADD231PD  768(AX), Z11, Z16
+	VMULPD       Z15, Z15, Z16
+	VMOVUPD      640(AX), Z11
+	VFMADD231PD  768(AX), Z12, Z11
 	VMOVUPD      896(AX), Z17
-	VFMADD231PD  1024(AX), Z11, Z17
-	VFMADD231PD  Z17, Z13, Z16
+	VFMADD231PD  1024(AX), Z12, Z17
+	VFMADD231PD  Z17, Z14, Z11
 	VMOVUPD      1152(AX), Z17
-	VFMADD231PD  1280(AX), Z11, Z17
+	VFMADD231PD  1280(AX), Z12, Z17
 	VMOVUPD      1408(AX), Z18
-	VFMADD231PD  1536(AX), Z11, Z18
-	VFMADD231PD  Z18, Z13, Z17
-	VFMADD231PD  Z17, Z14, Z16
-	VMOVUPD      1664(AX), Z13
-	VFMADD231PD  1792(AX), Z11, Z13
-	VFMADD231PD  Z13, Z15, Z16
-	VFMADD213PD  (AX), Z11, Z16
-	VFMADD213PD  (AX), Z11, Z16
-	VMOVUPD      Z16, Z11
-	VPSLLQ       $0x34, Z12, Z12
-	VPADDQ       Z12, Z11, Z11
-	VCMPPD       $0x11, 1920(AX), Z10, K1
-	VBLENDMPD    2048(AX), Z11, K1, Z11
+	VFMADD231PD  1536(AX), Z12, Z18
+	VFMADD231PD  Z18, Z14, Z17
+	VFMADD231PD  Z17, Z15, Z11
+	VMOVUPD      1664(AX), Z14
+	VFMADD231PD  1792(AX), Z12, Z14
+	VFMADD231PD  Z14, Z16, Z11
+	VFMADD213PD  (AX), Z12, Z11
+	VFMADD213PD  (AX), Z12, Z11
+	VPSLLQ       $0x34, Z13, Z13
+	VCMPPD       $0x15, 1920(AX), Z10, K1
+	VPADDQ.Z     Z13, Z11, K1, Z11
 	VMOVUPD      Z11, Z10
 	VADDPD       (AX), Z10, Z10
 	VMOVUPD      Z11, Z12
@@ -4592,66 +4558,62 @@ pass1:
 	VMINPD       Z1, Z18, Z18
 	VMAXPD       Z18, Z5, Z18
 	VMINPD       Z1, Z5, Z5
-	VMOVUPD      Z5, Z19
-	VMOVUPD      128(AX), Z20
-	VFMADD231PD  256(AX), Z19, Z20
-	VSUBPD       128(AX), Z20, Z21
-	VFNMADD231PD 384(AX), Z21, Z19
-	VFNMADD231PD 512(AX), Z21, Z19
-	VMULPD       Z19, Z19, Z21
-	VMULPD       Z21, Z21, Z22
-	VMULPD       Z22, Z22, Z23
-	VMOVUPD      640(AX), Z24
-	VFMADD231PD  768(AX), Z19, Z24
-	VMOVUPD      896(AX), Z25
-	VFMADD231PD  1024(AX), Z19, Z25
-	VFMADD231PD  Z25, Z21, Z24
-	VMOVUPD      1152(AX), Z25
-	VFMADD231PD  1280(AX), Z19, Z25
-	VMOVUPD      1408(AX), Z26
-	VFMADD231PD  1536(AX), Z19, Z26
-	VFMADD231PD  Z26, Z21, Z25
-	VFMADD231PD  Z25, Z22, Z24
-	VMOVUPD      1664(AX), Z21
-	VFMADD231PD  1792(AX), Z19, Z21
-	VFMADD231PD  Z21, Z23, Z24
-	VFMADD213PD  (AX), Z19, Z24
-	VFMADD213PD  (AX), Z19, Z24
-	VMOVUPD      Z24, Z19
-	VPSLLQ       $0x34, Z20, Z20
-	VPADDQ       Z20, Z19, Z19
-	VCMPPD       $0x11, 1920(AX), Z5, K1
-	VBLENDMPD    2048(AX), Z19, K1, Z19
-	VMOVUPD      Z18, Z20
+	VMOVUPD      Z5, Z20
 	VMOVUPD      128(AX), Z21
 	VFMADD231PD  256(AX), Z20, Z21
-	VSUBPD       128(AX), Z21, Z22
-	VFNMADD231PD 384(AX), Z22, Z20
-	VFNMADD231PD 512(AX), Z22, Z20
+	VSUBPD       128(AX), Z21, Z19
+	VFNMADD231PD 384(AX), Z19, Z20
+	VFNMADD231PD 512(AX), Z19, Z20
 	VMULPD       Z20, Z20, Z22
 	VMULPD       Z22, Z22, Z23
 	VMULPD       Z23, Z23, Z24
-	VMOVUPD      640(AX), Z25
-	VFMADD231PD  768(AX), Z20, Z25
-	VMOVUPD      896(AX), Z26
-	VFMADD231PD  1024(AX), Z20, Z26
+	VMOVUPD      640(AX), Z19
+	VFMADD231PD  768(AX), Z20, Z19
+	VMOVUPD      896(AX), Z25
+	VFMADD231PD  1024(AX), Z20, Z25
+	VFMADD231PD  Z25, Z22, Z19
+	VMOVUPD      1152(AX), Z25
+	VFMADD231PD  1280(AX), Z20, Z25
+	VMOVUPD      1408(AX), Z26
+	VFMADD231PD  1536(AX), Z20, Z26
 	VFMADD231PD  Z26, Z22, Z25
-	VMOVUPD      1152(AX), Z26
-	VFMADD231PD  1280(AX), Z20, Z26
-	VMOVUPD      1408(AX), Z27
-	VFMADD231PD  1536(AX), Z20, Z27
-	VFMADD231PD  Z27, Z22, Z26
-	VFMADD231PD  Z26, Z23, Z25
+	VFMADD231PD  Z25, Z23, Z19
 	VMOVUPD      1664(AX), Z22
 	VFMADD231PD  1792(AX), Z20, Z22
-	VFMADD231PD  Z22, Z24, Z25
-	VFMADD213PD  (AX), Z20, Z25
-	VFMADD213PD  (AX), Z20, Z25
-	VMOVUPD      Z25, Z20
+	VFMADD231PD  Z22, Z24, Z19
+	VFMADD213PD  (AX), Z20, Z19
+	VFMADD213PD  (AX), Z20, Z19
 	VPSLLQ       $0x34, Z21, Z21
-	VPADDQ       Z21, Z20, Z20
-	VCMPPD       $0x11, 1920(AX), Z18, K1
-	VBLENDMPD    2048(AX), Z20, K1, Z20
+	VCMPPD       $0x15, 1920(AX), Z5, K1
+	VPADDQ.Z     Z21, Z19, K1, Z19
+	VMOVUPD      Z18, Z21
+	VMOVUPD      128(AX), Z22
+	VFMADD231PD  256(AX), Z21, Z22
+	VSUBPD       128(AX), Z22, Z20
+	VFNMADD231PD 384(AX), Z20, Z21
+	VFNMADD231PD 512(AX), Z20, Z21
+	VMULPD       Z21, Z21, Z23
+	VMULPD       Z23, Z23, Z24
+	VMULPD       Z24, Z24, Z25
+	VMOVUPD      640(AX), Z20
+	VFMADD231PD  768(AX), Z21, Z20
+	VMOVUPD      896(AX), Z26
+	VFMADD231PD  1024(AX), Z21, Z26
+	VFMADD231PD  Z26, Z23, Z20
+	VMOVUPD      1152(AX), Z26
+	VFMADD231PD  1280(AX), Z21, Z26
+	VMOVUPD      1408(AX), Z27
+	VFMADD231PD  1536(AX), Z21, Z27
+	VFMADD231PD  Z27, Z23, Z26
+	VFMADD231PD  Z26, Z24, Z20
+	VMOVUPD      1664(AX), Z23
+	VFMADD231PD  1792(AX), Z21, Z23
+	VFMADD231PD  Z23, Z25, Z20
+	VFMADD213PD  (AX), Z21, Z20
+	VFMADD213PD  (AX), Z21, Z20
+	VPSLLQ       $0x34, Z22, Z22
+	VCMPPD       $0x15, 1920(AX), Z18, K1
+	VPADDQ.Z     Z22, Z20, K1, Z20
 	VMOVUPD      Z19, Z18
 	VADDPD       Z20, Z18, Z18
 	VADDPD       (AX), Z18, Z18
@@ -4821,126 +4783,118 @@ pass1:
 	VSUBPD       Z2, Z4, Z4
 	VSUBPD       Z2, Z5, Z5
 	VSUBPD       Z2, Z1, Z1
-	VMOVUPD      Z3, Z18
-	VMOVUPD      128(AX), Z19
-	VFMADD231PD  256(AX), Z18, Z19
-	VSUBPD       128(AX), Z19, Z20
-	VFNMADD231PD 384(AX), Z20, Z18
-	VFNMADD231PD 512(AX), Z20, Z18
-	VMULPD       Z18, Z18, Z20
-	VMULPD       Z20, Z20, Z21
+	VMOVUPD      Z3, Z19
+	VMOVUPD      128(AX), Z20
+	VFMADD231PD  256(AX), Z19, Z20
+	VSUBPD       128(AX), Z20, Z18
+	VFNMADD231PD 384(AX), Z18, Z19
+	VFNMADD231PD 512(AX), Z18, Z19
+	VMULPD       Z19, Z19, Z21
 	VMULPD       Z21, Z21, Z22
-	VMOVUPD      640(AX), Z23
-	VFMADD231PD  768(AX), Z18, Z23
+	VMULPD       Z22, Z22, Z23
+	VMOVUPD      640(AX), Z18
+	VFMADD231PD  768(AX), Z19, Z18
 	VMOVUPD      896(AX), Z24
-	VFMADD231PD  1024(AX), Z18, Z24
-	VFMADD231PD  Z24, Z20, Z23
+	VFMADD231PD  1024(AX), Z19, Z24
+	VFMADD231PD  Z24, Z21, Z18
 	VMOVUPD      1152(AX), Z24
-	VFMADD231PD  1280(AX), Z18, Z24
+	VFMADD231PD  1280(AX), Z19, Z24
 	VMOVUPD      1408(AX), Z25
-	VFMADD231PD  1536(AX), Z18, Z25
-	VFMADD231PD  Z25, Z20, Z24
-	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      1664(AX), Z20
-	VFMADD231PD  1792(AX), Z18, Z20
-	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  (AX), Z18, Z23
-	VFMADD213PD  (AX), Z18, Z23
-	VMOVUPD      Z23, Z18
-	VPSLLQ       $0x34, Z19, Z19
-	VPADDQ       Z19, Z18, Z18
-	VCMPPD       $0x11, 1920(AX), Z3, K1
-	VBLENDMPD    2048(AX), Z18, K1, Z18
-	VMOVUPD      Z4, Z3
-	VMOVUPD      128(AX), Z19
-	VFMADD231PD  256(AX), Z3, Z19
-	VSUBPD       128(AX), Z19, Z20
-	VFNMADD231PD 384(AX), Z20, Z3
-	VFNMADD231PD 512(AX), Z20, Z3
-	VMULPD       Z3, Z3, Z20
-	VMULPD       Z20, Z20, Z21
+	VFMADD231PD  1536(AX), Z19, Z25
+	VFMADD231PD  Z25, Z21, Z24
+	VFMADD231PD  Z24, Z22, Z18
+	VMOVUPD      1664(AX), Z21
+	VFMADD231PD  1792(AX), Z19, Z21
+	VFMADD231PD  Z21, Z23, Z18
+	VFMADD213PD  (AX), Z19, Z18
+	VFMADD213PD  (AX), Z19, Z18
+	VPSLLQ       $0x34, Z20, Z20
+	VCMPPD       $0x15, 1920(AX), Z3, K1
+	VPADDQ.Z     Z20, Z18, K1, Z18
+	VMOVUPD      Z4, Z19
+	VMOVUPD      128(AX), Z20
+	VFMADD231PD  256(AX), Z19, Z20
+	VSUBPD       128(AX), Z20, Z3
+	VFNMADD231PD 384(AX), Z3, Z19
+	VFNMADD231PD 512(AX), Z3, Z19
+	VMULPD       Z19, Z19, Z21
 	VMULPD       Z21, Z21, Z22
-	VMOVUPD      640(AX), Z23
-	VFMADD231PD  768(AX), Z3, Z23
+	VMULPD       Z22, Z22, Z23
+	VMOVUPD      640(AX), Z3
+	VFMADD231PD  768(AX), Z19, Z3
 	VMOVUPD      896(AX), Z24
-	VFMADD231PD  1024(AX), Z3, Z24
-	VFMADD231PD  Z24, Z20, Z23
+	VFMADD231PD  1024(AX), Z19, Z24
+	VFMADD231PD  Z24, Z21, Z3
 	VMOVUPD      1152(AX), Z24
-	VFMADD231PD  1280(AX), Z3, Z24
+	VFMADD231PD  1280(AX), Z19, Z24
 	VMOVUPD      1408(AX), Z25
-	VFMADD231PD  1536(AX), Z3, Z25
-	VFMADD231PD  Z25, Z20, Z24
-	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      1664(AX), Z20
-	VFMADD231PD  1792(AX), Z3, Z20
-	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  (AX), Z3, Z23
-	VFMADD213PD  (AX), Z3, Z23
-	VMOVUPD      Z23, Z3
-	VPSLLQ       $0x34, Z19, Z19
-	VPADDQ       Z19, Z3, Z3
-	VCMPPD       $0x11, 1920(AX), Z4, K1
-	VBLENDMPD    2048(AX), Z3, K1, Z3
-	VMOVUPD      Z5, Z4
-	VMOVUPD      128(AX), Z19
-	VFMADD231PD  256(AX), Z4, Z19
-	VSUBPD       128(AX), Z19, Z20
-	VFNMADD231PD 384(AX), Z20, Z4
-	VFNMADD231PD 512(AX), Z20, Z4
-	VMULPD       Z4, Z4, Z20
-	VMULPD       Z20, Z20, Z21
+	VFMADD231PD  1536(AX), Z19, Z25
+	VFMADD231PD  Z25, Z21, Z24
+	VFMADD231PD  Z24, Z22, Z3
+	VMOVUPD      1664(AX), Z21
+	VFMADD231PD  1792(AX), Z19, Z21
+	VFMADD231PD  Z21, Z23, Z3
+	VFMADD213PD  (AX), Z19, Z3
+	VFMADD213PD  (AX), Z19, Z3
+	VPSLLQ       $0x34, Z20, Z20
+	VCMPPD       $0x15, 1920(AX), Z4, K1
+	VPADDQ.Z     Z20, Z3, K1, Z3
+	VMOVUPD      Z5, Z19
+	VMOVUPD      128(AX), Z20
+	VFMADD231PD  256(AX), Z19, Z20
+	VSUBPD       128(AX), Z20, Z4
+	VFNMADD231PD 384(AX), Z4, Z19
+	VFNMADD231PD 512(AX), Z4, Z19
+	VMULPD       Z19, Z19, Z21
 	VMULPD       Z21, Z21, Z22
-	VMOVUPD      640(AX), Z23
-	VFMADD231PD  768(AX), Z4, Z23
+	VMULPD       Z22, Z22, Z23
+	VMOVUPD      640(AX), Z4
+	VFMADD231PD  768(AX), Z19, Z4
 	VMOVUPD      896(AX), Z24
-	VFMADD231PD  1024(AX), Z4, Z24
-	VFMADD231PD  Z24, Z20, Z23
+	VFMADD231PD  1024(AX), Z19, Z24
+	VFMADD231PD  Z24, Z21, Z4
 	VMOVUPD      1152(AX), Z24
-	VFMADD231PD  1280(AX), Z4, Z24
+	VFMADD231PD  1280(AX), Z19, Z24
 	VMOVUPD      1408(AX), Z25
-	VFMADD231PD  1536(AX), Z4, Z25
-	VFMADD231PD  Z25, Z20, Z24
-	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      1664(AX), Z20
-	VFMADD231PD  1792(AX), Z4, Z20
-	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  (AX), Z4, Z23
-	VFMADD213PD  (AX), Z4, Z23
-	VMOVUPD      Z23, Z4
-	VPSLLQ       $0x34, Z19, Z19
-	VPADDQ       Z19, Z4, Z4
-	VCMPPD       $0x11, 1920(AX), Z5, K1
-	VBLENDMPD    2048(AX), Z4, K1, Z4
-	VMOVUPD      Z1, Z5
-	VMOVUPD      128(AX), Z19
-	VFMADD231PD  256(AX), Z5, Z19
-	VSUBPD       128(AX), Z19, Z20
-	VFNMADD231PD 384(AX), Z20, Z5
-	VFNMADD231PD 512(AX), Z20, Z5
-	VMULPD       Z5, Z5, Z20
-	VMULPD       Z20, Z20, Z21
+	VFMADD231PD  1536(AX), Z19, Z25
+	VFMADD231PD  Z25, Z21, Z24
+	VFMADD231PD  Z24, Z22, Z4
+	VMOVUPD      1664(AX), Z21
+	VFMADD231PD  1792(AX), Z19, Z21
+	VFMADD231PD  Z21, Z23, Z4
+	VFMADD213PD  (AX), Z19, Z4
+	VFMADD213PD  (AX), Z19, Z4
+	VPSLLQ       $0x34, Z20, Z20
+	VCMPPD       $0x15, 1920(AX), Z5, K1
+	VPADDQ.Z     Z20, Z4, K1, Z4
+	VMOVUPD      Z1, Z19
+	VMOVUPD      128(AX), Z20
+	VFMADD231PD  256(AX), Z19, Z20
+	VSUBPD       128(AX), Z20, Z5
+	VFNMADD231PD 384(AX), Z5, Z19
+	VFNMADD231PD 512(AX), Z5, Z19
+	VMULPD       Z19, Z19, Z21
 	VMULPD       Z21, Z21, Z22
-	VMOVUPD      640(AX), Z23
-	VFMADD231PD  768(AX), Z5, Z23
+	VMULPD       Z22, Z22, Z23
+	VMOVUPD      640(AX), Z5
+	VFMADD231PD  768(AX), Z19, Z5
 	VMOVUPD      896(AX), Z24
-	VFMADD231PD  1024(AX), Z5, Z24
-	VFMADD231PD  Z24, Z20, Z23
+	VFMADD231PD  1024(AX), Z19, Z24
+	VFMADD231PD  Z24, Z21, Z5
 	VMOVUPD      1152(AX), Z24
-	VFMADD231PD  1280(AX), Z5, Z24
+	VFMADD231PD  1280(AX), Z19, Z24
 	VMOVUPD      1408(AX), Z25
-	VFMADD231PD  1536(AX), Z5, Z25
-	VFMADD231PD  Z25, Z20, Z24
-	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      1664(AX), Z20
-	VFMADD231PD  1792(AX), Z5, Z20
-	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  (AX), Z5, Z23
-	VFMADD213PD  (AX), Z5, Z23
-	VMOVUPD      Z23, Z5
-	VPSLLQ       $0x34, Z19, Z19
-	VPADDQ       Z19, Z5, Z5
-	VCMPPD       $0x11, 1920(AX), Z1, K1
-	VBLENDMPD    2048(AX), Z5, K1, Z5
+	VFMADD231PD  1536(AX), Z19, Z25
+	VFMADD231PD  Z25, Z21, Z24
+	VFMADD231PD  Z24, Z22, Z5
+	VMOVUPD      1664(AX), Z21
+	VFMADD231PD  1792(AX), Z19, Z21
+	VFMADD231PD  Z21, Z23, Z5
+	VFMADD213PD  (AX), Z19, Z5
+	VFMADD213PD  (AX), Z19, Z5
+	VPSLLQ       $0x34, Z20, Z20
+	VCMPPD       $0x15, 1920(AX), Z1, K1
+	VPADDQ.Z     Z20, Z5, K1, Z5
 	VMOVUPD      Z18, Z1
 	VADDPD       Z3, Z1, Z1
 	VADDPD       Z4, Z1, Z1
@@ -5120,36 +5074,34 @@ max:
 exp:
 	VMOVUPD      (R13), Z4
 	VSUBPD       Z2, Z4, Z4
-	VMOVUPD      Z4, Z5
-	VMOVUPD      128(CX), Z6
-	VFMADD231PD  256(CX), Z5, Z6
-	VSUBPD       128(CX), Z6, Z7
-	VFNMADD231PD 384(CX), Z7, Z5
-	VFNMADD231PD 512(CX), Z7, Z5
-	VMULPD       Z5, Z5, Z7
-	VMULPD       Z7, Z7, Z8
+	VMOVUPD      Z4, Z6
+	VMOVUPD      128(CX), Z7
+	VFMADD231PD  256(CX), Z6, Z7
+	VSUBPD       128(CX), Z7, Z5
+	VFNMADD231PD 384(CX), Z5, Z6
+	VFNMADD231PD 512(CX), Z5, Z6
+	VMULPD       Z6, Z6, Z8
 	VMULPD       Z8, Z8, Z9
-	VMOVUPD      640(CX), Z10
-	VFMADD231PD  768(CX), Z5, Z10
+	VMULPD       Z9, Z9, Z10
+	VMOVUPD      640(CX), Z5
+	VFMADD231PD  768(CX), Z6, Z5
 	VMOVUPD      896(CX), Z11
-	VFMADD231PD  1024(CX), Z5, Z11
-	VFMADD231PD  Z11, Z7, Z10
+	VFMADD231PD  1024(CX), Z6, Z11
+	VFMADD231PD  Z11, Z8, Z5
 	VMOVUPD      1152(CX), Z11
-	VFMADD231PD  1280(CX), Z5, Z11
+	VFMADD231PD  1280(CX), Z6, Z11
 	VMOVUPD      1408(CX), Z12
-	VFMADD231PD  1536(CX), Z5, Z12
-	VFMADD231PD  Z12, Z7, Z11
-	VFMADD231PD  Z11, Z8, Z10
-	VMOVUPD      1664(CX), Z7
-	VFMADD231PD  1792(CX), Z5, Z7
-	VFMADD231PD  Z7, Z9, Z10
-	VFMADD213PD  (CX), Z5, Z10
-	VFMADD213PD  (CX), Z5, Z10
-	VMOVUPD      Z10, Z5
-	VPSLLQ       $0x34, Z6, Z6
-	VPADDQ       Z6, Z5, Z5
-	VCMPPD       $0x11, 1920(CX), Z4, K1
-	VBLENDMPD    2048(CX), Z5, K1, Z5
+	VFMADD231PD  1536(CX), Z6, Z12
+	VFMADD231PD  Z12, Z8, Z11
+	VFMADD231PD  Z11, Z9, Z5
+	VMOVUPD      1664(CX), Z8
+	VFMADD231PD  1792(CX), Z6, Z8
+	VFMADD231PD  Z8, Z10, Z5
+	VFMADD213PD  (CX), Z6, Z5
+	VFMADD213PD  (CX), Z6, Z5
+	VPSLLQ       $0x34, Z7, Z7
+	VCMPPD       $0x15, 1920(CX), Z4, K1
+	VPADDQ.Z     Z7, Z5, K1, Z5
 	VMOVUPD      Z5, (R13)
 	VADDPD       Z5, Z3, Z3
 	ADDQ         $0x000000c0, R11
@@ -5299,36 +5251,34 @@ pass1:
 	VSUBPD       Z2, Z3, Z3
 	VSUBPD       Z2, Z0, Z0
 	VMINPD       Z0, Z3, Z10
-	VMOVUPD      Z10, Z11
-	VMOVUPD      128(AX), Z12
-	VFMADD231PD  256(AX), Z11, Z12
-	VSUBPD       128(AX), Z12, Z13
-	VFNMADD231PD 384(AX), Z13, Z11
-	VFNMADD231PD 512(AX), Z13, Z11
-	VMULPD       Z11, Z11, Z13
-	VMULPD       Z13, Z13, Z14
+	VMOVUPD      Z10, Z12
+	VMOVUPD      128(AX), Z13
+	VFMADD231PD  256(AX), Z12, Z13
+	VSUBPD       128(AX), Z13, Z11
+	VFNMADD231PD 384(AX), Z11, Z12
+	VFNMADD231PD 512(AX), Z11, Z12
+	VMULPD       Z12, Z12, Z14
 	VMULPD       Z14, Z14, Z15
-	VMOVUPD      640(AX), Z16
-	VFMADD231PD  768(AX), Z11, Z16
+	VMULPD       Z15, Z15, Z16
+	VMOVUPD      640(AX), Z11
+	VFMADD231PD  768(AX), Z12, Z11
 	VMOVUPD      896(AX), Z17
-	VFMADD231PD  1024(AX), Z11, Z17
-	VFMADD231PD  Z17, Z13, Z16
+	VFMADD231PD  1024(AX), Z12, Z17
+	VFMADD231PD  Z17, Z14, Z11
 	VMOVUPD      1152(AX), Z17
-	VFMADD231PD  1280(AX), Z11, Z17
+	VFMADD231PD  1280(AX), Z12, Z17
 	VMOVUPD      1408(AX), Z18
-	VFMADD231PD  1536(AX), Z11, Z18
-	VFMADD231PD  Z18, Z13, Z17
-	VFMADD231PD  Z17, Z14, Z16
-	VMOVUPD      1664(AX), Z13
-	VFMADD231PD  1792(AX), Z11, Z13
-	VFMADD231PD  Z13, Z15, Z16
-	VFMADD213PD  (AX), Z11, Z16
-	VFMADD213PD  (AX), Z11, Z16
-	VMOVUPD      Z16, Z11
-	VPSLLQ       $0x34, Z12, Z12
-	VPADDQ       Z12, Z11, Z11
-	VCMPPD       $0x11, 1920(AX), Z10, K1
-	VBLENDMPD    2048(AX), Z11, K1, Z11
+	VFMADD231PD  1536(AX), Z12, Z18
+	VFMADD231PD  Z18, Z14, Z17
+	VFMADD231PD  Z17, Z15, Z11
+	VMOVUPD      1664(AX), Z14
+	VFMADD231PD  1792(AX), Z12, Z14
+	VFMADD231PD  Z14, Z16, Z11
+	VFMADD213PD  (AX), Z12, Z11
+	VFMADD213PD  (AX), Z12, Z11
+	VPSLLQ       $0x34, Z13, Z13
+	VCMPPD       $0x15, 1920(AX), Z10, K1
+	VPADDQ.Z     Z13, Z11, K1, Z11
 	VMOVUPD      Z11, Z10
 	VADDPD       (AX), Z10, Z10
 	VMOVUPD      Z11, Z12
@@ -5473,66 +5423,62 @@ pass1:
 	VMINPD       Z0, Z18, Z18
 	VMAXPD       Z18, Z5, Z18
 	VMINPD       Z0, Z5, Z5
-	VMOVUPD      Z5, Z19
-	VMOVUPD      128(AX), Z20
-	VFMADD231PD  256(AX), Z19, Z20
-	VSUBPD       128(AX), Z20, Z21
-	VFNMADD231PD 384(AX), Z21, Z19
-	VFNMADD231PD 512(AX), Z21, Z19
-	VMULPD       Z19, Z19, Z21
-	VMULPD       Z21, Z21, Z22
-	VMULPD       Z22, Z22, Z23
-	VMOVUPD      640(AX), Z24
-	VFMADD231PD  768(AX), Z19, Z24
-	VMOVUPD      896(AX), Z25
-	VFMADD231PD  1024(AX), Z19, Z25
-	VFMADD231PD  Z25, Z21, Z24
-	VMOVUPD      1152(AX), Z25
-	VFMADD231PD  1280(AX), Z19, Z25
-	VMOVUPD      1408(AX), Z26
-	VFMADD231PD  1536(AX), Z19, Z26
-	VFMADD231PD  Z26, Z21, Z25
-	VFMADD231PD  Z25, Z22, Z24
-	VMOVUPD      1664(AX), Z21
-	VFMADD231PD  1792(AX), Z19, Z21
-	VFMADD231PD  Z21, Z23, Z24
-	VFMADD213PD  (AX), Z19, Z24
-	VFMADD213PD  (AX), Z19, Z24
-	VMOVUPD      Z24, Z19
-	VPSLLQ       $0x34, Z20, Z20
-	VPADDQ       Z20, Z19, Z19
-	VCMPPD       $0x11, 1920(AX), Z5, K1
-	VBLENDMPD    2048(AX), Z19, K1, Z19
-	VMOVUPD      Z18, Z20
+	VMOVUPD      Z5, Z20
 	VMOVUPD      128(AX), Z21
 	VFMADD231PD  256(AX), Z20, Z21
-	VSUBPD       128(AX), Z21, Z22
-	VFNMADD231PD 384(AX), Z22, Z20
-	VFNMADD231PD 512(AX), Z22, Z20
+	VSUBPD       128(AX), Z21, Z19
+	VFNMADD231PD 384(AX), Z19, Z20
+	VFNMADD231PD 512(AX), Z19, Z20
 	VMULPD       Z20, Z20, Z22
 	VMULPD       Z22, Z22, Z23
 	VMULPD       Z23, Z23, Z24
-	VMOVUPD      640(AX), Z25
-	VFMADD231PD  768(AX), Z20, Z25
-	VMOVUPD      896(AX), Z26
-	VFMADD231PD  1024(AX), Z20, Z26
+	VMOVUPD      640(AX), Z19
+	VFMADD231PD  768(AX), Z20, Z19
+	VMOVUPD      896(AX), Z25
+	VFMADD231PD  1024(AX), Z20, Z25
+	VFMADD231PD  Z25, Z22, Z19
+	VMOVUPD      1152(AX), Z25
+	VFMADD231PD  1280(AX), Z20, Z25
+	VMOVUPD      1408(AX), Z26
+	VFMADD231PD  1536(AX), Z20, Z26
 	VFMADD231PD  Z26, Z22, Z25
-	VMOVUPD      1152(AX), Z26
-	VFMADD231PD  1280(AX), Z20, Z26
-	VMOVUPD      1408(AX), Z27
-	VFMADD231PD  1536(AX), Z20, Z27
-	VFMADD231PD  Z27, Z22, Z26
-	VFMADD231PD  Z26, Z23, Z25
+	VFMADD231PD  Z25, Z23, Z19
 	VMOVUPD      1664(AX), Z22
 	VFMADD231PD  1792(AX), Z20, Z22
-	VFMADD231PD  Z22, Z24, Z25
-	VFMADD213PD  (AX), Z20, Z25
-	VFMADD213PD  (AX), Z20, Z25
-	VMOVUPD      Z25, Z20
+	VFMADD231PD  Z22, Z24, Z19
+	VFMADD213PD  (AX), Z20, Z19
+	VFMADD213PD  (AX), Z20, Z19
 	VPSLLQ       $0x34, Z21, Z21
-	VPADDQ       Z21, Z20, Z20
-	VCMPPD       $0x11, 1920(AX), Z18, K1
-	VBLENDMPD    2048(AX), Z20, K1, Z20
+	VCMPPD       $0x15, 1920(AX), Z5, K1
+	VPADDQ.Z     Z21, Z19, K1, Z19
+	VMOVUPD      Z18, Z21
+	VMOVUPD      128(AX), Z22
+	VFMADD231PD  256(AX), Z21, Z22
+	VSUBPD       128(AX), Z22, Z20
+	VFNMADD231PD 384(AX), Z20, Z21
+	VFNMADD231PD 512(AX), Z20, Z21
+	VMULPD       Z21, Z21, Z23
+	VMULPD       Z23, Z23, Z24
+	VMULPD       Z24, Z24, Z25
+	VMOVUPD      640(AX), Z20
+	VFMADD231PD  768(AX), Z21, Z20
+	VMOVUPD      896(AX), Z26
+	VFMADD231PD  1024(AX), Z21, Z26
+	VFMADD231PD  Z26, Z23, Z20
+	VMOVUPD      1152(AX), Z26
+	VFMADD231PD  1280(AX), Z21, Z26
+	VMOVUPD      1408(AX), Z27
+	VFMADD231PD  1536(AX), Z21, Z27
+	VFMADD231PD  Z27, Z23, Z26
+	VFMADD231PD  Z26, Z24, Z20
+	VMOVUPD      1664(AX), Z23
+	VFMADD231PD  1792(AX), Z21, Z23
+	VFMADD231PD  Z23, Z25, Z20
+	VFMADD213PD  (AX), Z21, Z20
+	VFMADD213PD  (AX), Z21, Z20
+	VPSLLQ       $0x34, Z22, Z22
+	VCMPPD       $0x15, 1920(AX), Z18, K1
+	VPADDQ.Z     Z22, Z20, K1, Z20
 	VMOVUPD      Z19, Z18
 	VADDPD       Z20, Z18, Z18
 	VADDPD       (AX), Z18, Z18
@@ -5701,126 +5647,118 @@ pass1:
 	VSUBPD       Z2, Z4, Z4
 	VSUBPD       Z2, Z5, Z5
 	VSUBPD       Z2, Z0, Z0
-	VMOVUPD      Z3, Z18
-	VMOVUPD      128(AX), Z19
-	VFMADD231PD  256(AX), Z18, Z19
-	VSUBPD       128(AX), Z19, Z20
-	VFNMADD231PD 384(AX), Z20, Z18
-	VFNMADD231PD 512(AX), Z20, Z18
-	VMULPD       Z18, Z18, Z20
-	VMULPD       Z20, Z20, Z21
+	VMOVUPD      Z3, Z19
+	VMOVUPD      128(AX), Z20
+	VFMADD231PD  256(AX), Z19, Z20
+	VSUBPD       128(AX), Z20, Z18
+	VFNMADD231PD 384(AX), Z18, Z19
+	VFNMADD231PD 512(AX), Z18, Z19
+	VMULPD       Z19, Z19, Z21
 	VMULPD       Z21, Z21, Z22
-	VMOVUPD      640(AX), Z23
-	VFMADD231PD  768(AX), Z18, Z23
+	VMULPD       Z22, Z22, Z23
+	VMOVUPD      640(AX), Z18
+	VFMADD231PD  768(AX), Z19, Z18
 	VMOVUPD      896(AX), Z24
-	VFMADD231PD  1024(AX), Z18, Z24
-	VFMADD231PD  Z24, Z20, Z23
+	VFMADD231PD  1024(AX), Z19, Z24
+	VFMADD231PD  Z24, Z21, Z18
 	VMOVUPD      1152(AX), Z24
-	VFMADD231PD  1280(AX), Z18, Z24
+	VFMADD231PD  1280(AX), Z19, Z24
 	VMOVUPD      1408(AX), Z25
-	VFMADD231PD  1536(AX), Z18, Z25
-	VFMADD231PD  Z25, Z20, Z24
-	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      1664(AX), Z20
-	VFMADD231PD  1792(AX), Z18, Z20
-	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  (AX), Z18, Z23
-	VFMADD213PD  (AX), Z18, Z23
-	VMOVUPD      Z23, Z18
-	VPSLLQ       $0x34, Z19, Z19
-	VPADDQ       Z19, Z18, Z18
-	VCMPPD       $0x11, 1920(AX), Z3, K1
-	VBLENDMPD    2048(AX), Z18, K1, Z18
-	VMOVUPD      Z4, Z3
-	VMOVUPD      128(AX), Z19
-	VFMADD231PD  256(AX), Z3, Z19
-	VSUBPD       128(AX), Z19, Z20
-	VFNMADD231PD 384(AX), Z20, Z3
-	VFNMADD231PD 512(AX), Z20, Z3
-	VMULPD       Z3, Z3, Z20
-	VMULPD       Z20, Z20, Z21
+	VFMADD231PD  1536(AX), Z19, Z25
+	VFMADD231PD  Z25, Z21, Z24
+	VFMADD231PD  Z24, Z22, Z18
+	VMOVUPD      1664(AX), Z21
+	VFMADD231PD  1792(AX), Z19, Z21
+	VFMADD231PD  Z21, Z23, Z18
+	VFMADD213PD  (AX), Z19, Z18
+	VFMADD213PD  (AX), Z19, Z18
+	VPSLLQ       $0x34, Z20, Z20
+	VCMPPD       $0x15, 1920(AX), Z3, K1
+	VPADDQ.Z     Z20, Z18, K1, Z18
+	VMOVUPD      Z4, Z19
+	VMOVUPD      128(AX), Z20
+	VFMADD231PD  256(AX), Z19, Z20
+	VSUBPD       128(AX), Z20, Z3
+	VFNMADD231PD 384(AX), Z3, Z19
+	VFNMADD231PD 512(AX), Z3, Z19
+	VMULPD       Z19, Z19, Z21
 	VMULPD       Z21, Z21, Z22
-	VMOVUPD      640(AX), Z23
-	VFMADD231PD  768(AX), Z3, Z23
+	VMULPD       Z22, Z22, Z23
+	VMOVUPD      640(AX), Z3
+	VFMADD231PD  768(AX), Z19, Z3
 	VMOVUPD      896(AX), Z24
-	VFMADD231PD  1024(AX), Z3, Z24
-	VFMADD231PD  Z24, Z20, Z23
+	VFMADD231PD  1024(AX), Z19, Z24
+	VFMADD231PD  Z24, Z21, Z3
 	VMOVUPD      1152(AX), Z24
-	VFMADD231PD  1280(AX), Z3, Z24
+	VFMADD231PD  1280(AX), Z19, Z24
 	VMOVUPD      1408(AX), Z25
-	VFMADD231PD  1536(AX), Z3, Z25
-	VFMADD231PD  Z25, Z20, Z24
-	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      1664(AX), Z20
-	VFMADD231PD  1792(AX), Z3, Z20
-	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  (AX), Z3, Z23
-	VFMADD213PD  (AX), Z3, Z23
-	VMOVUPD      Z23, Z3
-	VPSLLQ       $0x34, Z19, Z19
-	VPADDQ       Z19, Z3, Z3
-	VCMPPD       $0x11, 1920(AX), Z4, K1
-	VBLENDMPD    2048(AX), Z3, K1, Z3
-	VMOVUPD      Z5, Z4
-	VMOVUPD      128(AX), Z19
-	VFMADD231PD  256(AX), Z4, Z19
-	VSUBPD       128(AX), Z19, Z20
-	VFNMADD231PD 384(AX), Z20, Z4
-	VFNMADD231PD 512(AX), Z20, Z4
-	VMULPD       Z4, Z4, Z20
-	VMULPD       Z20, Z20, Z21
+	VFMADD231PD  1536(AX), Z19, Z25
+	VFMADD231PD  Z25, Z21, Z24
+	VFMADD231PD  Z24, Z22, Z3
+	VMOVUPD      1664(AX), Z21
+	VFMADD231PD  1792(AX), Z19, Z21
+	VFMADD231PD  Z21, Z23, Z3
+	VFMADD213PD  (AX), Z19, Z3
+	VFMADD213PD  (AX), Z19, Z3
+	VPSLLQ       $0x34, Z20, Z20
+	VCMPPD       $0x15, 1920(AX), Z4, K1
+	VPADDQ.Z     Z20, Z3, K1, Z3
+	VMOVUPD      Z5, Z19
+	VMOVUPD      128(AX), Z20
+	VFMADD231PD  256(AX), Z19, Z20
+	VSUBPD       128(AX), Z20, Z4
+	VFNMADD231PD 384(AX), Z4, Z19
+	VFNMADD231PD 512(AX), Z4, Z19
+	VMULPD       Z19, Z19, Z21
 	VMULPD       Z21, Z21, Z22
-	VMOVUPD      640(AX), Z23
-	VFMADD231PD  768(AX), Z4, Z23
+	VMULPD       Z22, Z22, Z23
+	VMOVUPD      640(AX), Z4
+	VFMADD231PD  768(AX), Z19, Z4
 	VMOVUPD      896(AX), Z24
-	VFMADD231PD  1024(AX), Z4, Z24
-	VFMADD231PD  Z24, Z20, Z23
+	VFMADD231PD  1024(AX), Z19, Z24
+	VFMADD231PD  Z24, Z21, Z4
 	VMOVUPD      1152(AX), Z24
-	VFMADD231PD  1280(AX), Z4, Z24
+	VFMADD231PD  1280(AX), Z19, Z24
 	VMOVUPD      1408(AX), Z25
-	VFMADD231PD  1536(AX), Z4, Z25
-	VFMADD231PD  Z25, Z20, Z24
-	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      1664(AX), Z20
-	VFMADD231PD  1792(AX), Z4, Z20
-	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  (AX), Z4, Z23
-	VFMADD213PD  (AX), Z4, Z23
-	VMOVUPD      Z23, Z4
-	VPSLLQ       $0x34, Z19, Z19
-	VPADDQ       Z19, Z4, Z4
-	VCMPPD       $0x11, 1920(AX), Z5, K1
-	VBLENDMPD    2048(AX), Z4, K1, Z4
-	VMOVUPD      Z0, Z5
-	VMOVUPD      128(AX), Z19
-	VFMADD231PD  256(AX), Z5, Z19
-	VSUBPD       128(AX), Z19, Z20
-	VFNMADD231PD 384(AX), Z20, Z5
-	VFNMADD231PD 512(AX), Z20, Z5
-	VMULPD       Z5, Z5, Z20
-	VMULPD       Z20, Z20, Z21
+	VFMADD231PD  1536(AX), Z19, Z25
+	VFMADD231PD  Z25, Z21, Z24
+	VFMADD231PD  Z24, Z22, Z4
+	VMOVUPD      1664(AX), Z21
+	VFMADD231PD  1792(AX), Z19, Z21
+	VFMADD231PD  Z21, Z23, Z4
+	VFMADD213PD  (AX), Z19, Z4
+	VFMADD213PD  (AX), Z19, Z4
+	VPSLLQ       $0x34, Z20, Z20
+	VCMPPD       $0x15, 1920(AX), Z5, K1
+	VPADDQ.Z     Z20, Z4, K1, Z4
+	VMOVUPD      Z0, Z19
+	VMOVUPD      128(AX), Z20
+	VFMADD231PD  256(AX), Z19, Z20
+	VSUBPD       128(AX), Z20, Z5
+	VFNMADD231PD 384(AX), Z5, Z19
+	VFNMADD231PD 512(AX), Z5, Z19
+	VMULPD       Z19, Z19, Z21
 	VMULPD       Z21, Z21, Z22
-	VMOVUPD      640(AX), Z23
-	VFMADD231PD  768(AX), Z5, Z23
+	VMULPD       Z22, Z22, Z23
+	VMOVUPD      640(AX), Z5
+	VFMADD231PD  768(AX), Z19, Z5
 	VMOVUPD      896(AX), Z24
-	VFMADD231PD  1024(AX), Z5, Z24
-	VFMADD231PD  Z24, Z20, Z23
+	VFMADD231PD  1024(AX), Z19, Z24
+	VFMADD231PD  Z24, Z21, Z5
 	VMOVUPD      1152(AX), Z24
-	VFMADD231PD  1280(AX), Z5, Z24
+	VFMADD231PD  1280(AX), Z19, Z24
 	VMOVUPD      1408(AX), Z25
-	VFMADD231PD  1536(AX), Z5, Z25
-	VFMADD231PD  Z25, Z20, Z24
-	VFMADD231PD  Z24, Z21, Z23
-	VMOVUPD      1664(AX), Z20
-	VFMADD231PD  1792(AX), Z5, Z20
-	VFMADD231PD  Z20, Z22, Z23
-	VFMADD213PD  (AX), Z5, Z23
-	VFMADD213PD  (AX), Z5, Z23
-	VMOVUPD      Z23, Z5
-	VPSLLQ       $0x34, Z19, Z19
-	VPADDQ       Z19, Z5, Z5
-	VCMPPD       $0x11, 1920(AX), Z0, K1
-	VBLENDMPD    2048(AX), Z5, K1, Z5
+	VFMADD231PD  1536(AX), Z19, Z25
+	VFMADD231PD  Z25, Z21, Z24
+	VFMADD231PD  Z24, Z22, Z5
+	VMOVUPD      1664(AX), Z21
+	VFMADD231PD  1792(AX), Z19, Z21
+	VFMADD231PD  Z21, Z23, Z5
+	VFMADD213PD  (AX), Z19, Z5
+	VFMADD213PD  (AX), Z19, Z5
+	VPSLLQ       $0x34, Z20, Z20
+	VCMPPD       $0x15, 1920(AX), Z0, K1
+	VPADDQ.Z     Z20, Z5, K1, Z5
 	VMOVUPD      Z18, Z0
 	VADDPD       Z3, Z0, Z0
 	VADDPD       Z4, Z0, Z0
@@ -5998,36 +5936,34 @@ max:
 exp:
 	VMOVUPD      (R13), Z4
 	VSUBPD       Z2, Z4, Z4
-	VMOVUPD      Z4, Z5
-	VMOVUPD      128(CX), Z6
-	VFMADD231PD  256(CX), Z5, Z6
-	VSUBPD       128(CX), Z6, Z7
-	VFNMADD231PD 384(CX), Z7, Z5
-	VFNMADD231PD 512(CX), Z7, Z5
-	VMULPD       Z5, Z5, Z7
-	VMULPD       Z7, Z7, Z8
+	VMOVUPD      Z4, Z6
+	VMOVUPD      128(CX), Z7
+	VFMADD231PD  256(CX), Z6, Z7
+	VSUBPD       128(CX), Z7, Z5
+	VFNMADD231PD 384(CX), Z5, Z6
+	VFNMADD231PD 512(CX), Z5, Z6
+	VMULPD       Z6, Z6, Z8
 	VMULPD       Z8, Z8, Z9
-	VMOVUPD      640(CX), Z10
-	VFMADD231PD  768(CX), Z5, Z10
+	VMULPD       Z9, Z9, Z10
+	VMOVUPD      640(CX), Z5
+	VFMADD231PD  768(CX), Z6, Z5
 	VMOVUPD      896(CX), Z11
-	VFMADD231PD  1024(CX), Z5, Z11
-	VFMADD231PD  Z11, Z7, Z10
+	VFMADD231PD  1024(CX), Z6, Z11
+	VFMADD231PD  Z11, Z8, Z5
 	VMOVUPD      1152(CX), Z11
-	VFMADD231PD  1280(CX), Z5, Z11
+	VFMADD231PD  1280(CX), Z6, Z11
 	VMOVUPD      1408(CX), Z12
-	VFMADD231PD  1536(CX), Z5, Z12
-	VFMADD231PD  Z12, Z7, Z11
-	VFMADD231PD  Z11, Z8, Z10
-	VMOVUPD      1664(CX), Z7
-	VFMADD231PD  1792(CX), Z5, Z7
-	VFMADD231PD  Z7, Z9, Z10
-	VFMADD213PD  (CX), Z5, Z10
-	VFMADD213PD  (CX), Z5, Z10
-	VMOVUPD      Z10, Z5
-	VPSLLQ       $0x34, Z6, Z6
-	VPADDQ       Z6, Z5, Z5
-	VCMPPD       $0x11, 1920(CX), Z4, K1
-	VBLENDMPD    2048(CX), Z5, K1, Z5
+	VFMADD231PD  1536(CX), Z6, Z12
+	VFMADD231PD  Z12, Z8, Z11
+	VFMADD231PD  Z11, Z9, Z5
+	VMOVUPD      1664(CX), Z8
+	VFMADD231PD  1792(CX), Z6, Z8
+	VFMADD231PD  Z8, Z10, Z5
+	VFMADD213PD  (CX), Z6, Z5
+	VFMADD213PD  (CX), Z6, Z5
+	VPSLLQ       $0x34, Z7, Z7
+	VCMPPD       $0x15, 1920(CX), Z4, K1
+	VPADDQ.Z     Z7, Z5, K1, Z5
 	VMOVUPD      Z5, (R13)
 	VADDPD       Z5, Z3, Z3
 	ADDQ         $0x000000c0, R11
@@ -6139,28 +6075,26 @@ pass1:
 	VSUBPS        Z3, Z4, Z4
 	VSUBPS        Z3, Z2, Z2
 	VMINPS        Z2, Z4, Z11
-	VMOVUPS       Z11, Z12
-	VMOVUPS       4480(AX), Z13
-	VFMADD231PS   4608(AX), Z12, Z13
-	VSUBPS        4480(AX), Z13, Z14
-	VFNMADD231PS  4736(AX), Z14, Z12
-	VFNMADD231PS  4864(AX), Z14, Z12
-	VMULPS        Z12, Z12, Z14
-	VMULPS        Z14, Z14, Z15
-	VMOVUPS       4992(AX), Z16
-	VFMADD231PS   5120(AX), Z12, Z16
+	VMOVUPS       Z11, Z13
+	VMOVUPS       4480(AX), Z14
+	VFMADD231PS   4608(AX), Z13, Z14
+	VSUBPS        4480(AX), Z14, Z12
+	VFNMADD231PS  4736(AX), Z12, Z13
+	VFNMADD231PS  4864(AX), Z12, Z13
+	VMULPS        Z13, Z13, Z15
+	VMULPS        Z15, Z15, Z16
+	VMOVUPS       4992(AX), Z12
+	VFMADD231PS   5120(AX), Z13, Z12
 	VMOVUPS       5248(AX), Z17
-	VFMADD231PS   5376(AX), Z12, Z17
-	VFMADD231PS   Z17, Z14, Z16
-	VMOVUPS       5504(AX), Z14
-	VFMADD231PS   Z14, Z15, Z16
-	VFMADD213PS   5632(AX), Z12, Z16
-	VFMADD213PS   5632(AX), Z12, Z16
-	VMOVUPS       Z16, Z12
-	VPSLLD        $0x17, Z13, Z13
-	VPADDD        Z13, Z12, Z12
-	VCMPPS        $0x11, 5760(AX), Z11, K1
-	VBLENDMPS     5888(AX), Z12, K1, Z12
+	VFMADD231PS   5376(AX), Z13, Z17
+	VFMADD231PS   Z17, Z15, Z12
+	VMOVUPS       5504(AX), Z15
+	VFMADD231PS   Z15, Z16, Z12
+	VFMADD213PS   5632(AX), Z13, Z12
+	VFMADD213PS   5632(AX), Z13, Z12
+	VPSLLD        $0x17, Z14, Z14
+	VCMPPS        $0x15, 5760(AX), Z11, K1
+	VPADDD.Z      Z14, Z12, K1, Z12
 	VMOVUPS       Z12, Z11
 	VADDPS        5632(AX), Z11, Z11
 	VMOVUPS       Z12, Z13
@@ -6378,50 +6312,46 @@ pass1:
 	VMINPS        Z2, Z19, Z19
 	VMAXPS        Z19, Z6, Z19
 	VMINPS        Z2, Z6, Z6
-	VMOVUPS       Z6, Z20
-	VMOVUPS       4480(AX), Z21
-	VFMADD231PS   4608(AX), Z20, Z21
-	VSUBPS        4480(AX), Z21, Z22
-	VFNMADD231PS  4736(AX), Z22, Z20
-	VFNMADD231PS  4864(AX), Z22, Z20
-	VMULPS        Z20, Z20, Z22
-	VMULPS        Z22, Z22, Z23
-	VMOVUPS       4992(AX), Z24
-	VFMADD231PS   5120(AX), Z20, Z24
-	VMOVUPS       5248(AX), Z25
-	VFMADD231PS   5376(AX), Z20, Z25
-	VFMADD231PS   Z25, Z22, Z24
-	VMOVUPS       5504(AX), Z22
-	VFMADD231PS   Z22, Z23, Z24
-	VFMADD213PS   5632(AX), Z20, Z24
-	VFMADD213PS   5632(AX), Z20, Z24
-	VMOVUPS       Z24, Z20
-	VPSLLD        $0x17, Z21, Z21
-	VPADDD        Z21, Z20, Z20
-	VCMPPS        $0x11, 5760(AX), Z6, K1
-	VBLENDMPS     5888(AX), Z20, K1, Z20
-	VMOVUPS       Z19, Z21
+	VMOVUPS       Z6, Z21
 	VMOVUPS       4480(AX), Z22
 	VFMADD231PS   4608(AX), Z21, Z22
-	VSUBPS        4480(AX), Z22, Z23
-	VFNMADD231PS  4736(AX), Z23, Z21
-	VFNMADD231PS  4864(AX), Z23, Z21
+	VSUBPS        4480(AX), Z22, Z20
+	VFNMADD231PS  4736(AX), Z20, Z21
+	VFNMADD231PS  4864(AX), Z20, Z21
 	VMULPS        Z21, Z21, Z23
 	VMULPS        Z23, Z23, Z24
-	VMOVUPS       4992(AX), Z25
-	VFMADD231PS   5120(AX), Z21, Z25
-	VMOVUPS       5248(AX), Z26
-	VFMADD231PS   5376(AX), Z21, Z26
-	VFMADD231PS   Z26, Z23, Z25
+	VMOVUPS       4992(AX), Z20
+	VFMADD231PS   5120(AX), Z21, Z20
+	VMOVUPS       5248(AX), Z25
+	VFMADD231PS   5376(AX), Z21, Z25
+	VFMADD231PS   Z25, Z23, Z20
 	VMOVUPS       5504(AX), Z23
-	VFMADD231PS   Z23, Z24, Z25
-	VFMADD213PS   5632(AX), Z21, Z25
-	VFMADD213PS   5632(AX), Z21, Z25
-	VMOVUPS       Z25, Z21
+	VFMADD231PS   Z23, Z24, Z20
+	VFMADD213PS   5632(AX), Z21, Z20
+	VFMADD213PS   5632(AX), Z21, Z20
 	VPSLLD        $0x17, Z22, Z22
-	VPADDD        Z22, Z21, Z21
-	VCMPPS        $0x11, 5760(AX), Z19, K1
-	VBLENDMPS     5888(AX), Z21, K1, Z21
+	VCMPPS        $0x15, 5760(AX), Z6, K1
+	VPADDD.Z      Z22, Z20, K1, Z20
+	VMOVUPS       Z19, Z22
+	VMOVUPS       4480(AX), Z23
+	VFMADD231PS   4608(AX), Z22, Z23
+	VSUBPS        4480(AX), Z23, Z21
+	VFNMADD231PS  4736(AX), Z21, Z22
+	VFNMADD231PS  4864(AX), Z21, Z22
+	VMULPS        Z22, Z22, Z24
+	VMULPS        Z24, Z24, Z25
+	VMOVUPS       4992(AX), Z21
+	VFMADD231PS   5120(AX), Z22, Z21
+	VMOVUPS       5248(AX), Z26
+	VFMADD231PS   5376(AX), Z22, Z26
+	VFMADD231PS   Z26, Z24, Z21
+	VMOVUPS       5504(AX), Z24
+	VFMADD231PS   Z24, Z25, Z21
+	VFMADD213PS   5632(AX), Z22, Z21
+	VFMADD213PS   5632(AX), Z22, Z21
+	VPSLLD        $0x17, Z23, Z23
+	VCMPPS        $0x15, 5760(AX), Z19, K1
+	VPADDD.Z      Z23, Z21, K1, Z21
 	VMOVUPS       Z20, Z19
 	VADDPS        Z21, Z19, Z19
 	VADDPS        5632(AX), Z19, Z19
@@ -6678,94 +6608,86 @@ pass1:
 	VSUBPS        Z3, Z5, Z5
 	VSUBPS        Z3, Z6, Z6
 	VSUBPS        Z3, Z2, Z2
-	VMOVUPS       Z4, Z19
-	VMOVUPS       4480(AX), Z20
-	VFMADD231PS   4608(AX), Z19, Z20
-	VSUBPS        4480(AX), Z20, Z21
-	VFNMADD231PS  4736(AX), Z21, Z19
-	VFNMADD231PS  4864(AX), Z21, Z19
-	VMULPS        Z19, Z19, Z21
-	VMULPS        Z21, Z21, Z22
-	VMOVUPS       4992(AX), Z23
-	VFMADD231PS   5120(AX), Z19, Z23
+	VMOVUPS       Z4, Z20
+	VMOVUPS       4480(AX), Z21
+	VFMADD231PS   4608(AX), Z20, Z21
+	VSUBPS        4480(AX), Z21, Z19
+	VFNMADD231PS  4736(AX), Z19, Z20
+	VFNMADD231PS  4864(AX), Z19, Z20
+	VMULPS        Z20, Z20, Z22
+	VMULPS        Z22, Z22, Z23
+	VMOVUPS       4992(AX), Z19
+	VFMADD231PS   5120(AX), Z20, Z19
 	VMOVUPS       5248(AX), Z24
-	VFMADD231PS   5376(AX), Z19, Z24
-	VFMADD231PS   Z24, Z21, Z23
-	VMOVUPS       5504(AX), Z21
-	VFMADD231PS   Z21, Z22, Z23
-	VFMADD213PS   5632(AX), Z19, Z23
-	VFMADD213PS   5632(AX), Z19, Z23
-	VMOVUPS       Z23, Z19
-	VPSLLD        $0x17, Z20, Z20
-	VPADDD        Z20, Z19, Z19
-	VCMPPS        $0x11, 5760(AX), Z4, K1
-	VBLENDMPS     5888(AX), Z19, K1, Z19
-	VMOVUPS       Z5, Z4
-	VMOVUPS       4480(AX), Z20
-	VFMADD231PS   4608(AX), Z4, Z20
-	VSUBPS        4480(AX), Z20, Z21
-	VFNMADD231PS  4736(AX), Z21, Z4
-	VFNMADD231PS  4864(AX), Z21, Z4
-	VMULPS        Z4, Z4, Z21
-	VMULPS        Z21, Z21, Z22
-	VMOVUPS       4992(AX), Z23
-	VFMADD231PS   5120(AX), Z4, Z23
+	VFMADD231PS   5376(AX), Z20, Z24
+	VFMADD231PS   Z24, Z22, Z19
+	VMOVUPS       5504(AX), Z22
+	VFMADD231PS   Z22, Z23, Z19
+	VFMADD213PS   5632(AX), Z20, Z19
+	VFMADD213PS   5632(AX), Z20, Z19
+	VPSLLD        $0x17, Z21, Z21
+	VCMPPS        $0x15, 5760(AX), Z4, K1
+	VPADDD.Z      Z21, Z19, K1, Z19
+	VMOVUPS       Z5, Z20
+	VMOVUPS       4480(AX), Z21
+	VFMADD231PS   4608(AX), Z20, Z21
+	VSUBPS        4480(AX), Z21, Z4
+	VFNMADD231PS  4736(AX), Z4, Z20
+	VFNMADD231PS  4864(AX), Z4, Z20
+	VMULPS        Z20, Z20, Z22
+	VMULPS        Z22, Z22, Z23
+	VMOVUPS       4992(AX), Z4
+	VFMADD231PS   5120(AX), Z20, Z4
 	VMOVUPS       5248(AX), Z24
-	VFMADD231PS   5376(AX), Z4, Z24
-	VFMADD231PS   Z24, Z21, Z23
-	VMOVUPS       5504(AX), Z21
-	VFMADD231PS   Z21, Z22, Z23
-	VFMADD213PS   5632(AX), Z4, Z23
-	VFMADD213PS   5632(AX), Z4, Z23
-	VMOVUPS       Z23, Z4
-	VPSLLD        $0x17, Z20, Z20
-	VPADDD        Z20, Z4, Z4
-	VCMPPS        $0x11, 5760(AX), Z5, K1
-	VBLENDMPS     5888(AX), Z4, K1, Z4
-	VMOVUPS       Z6, Z5
-	VMOVUPS       4480(AX), Z20
-	VFMADD231PS   4608(AX), Z5, Z20
-	VSUBPS        4480(AX), Z20, Z21
-	VFNMADD231PS  4736(AX), Z21, Z5
-	VFNMADD231PS  4864(AX), Z21, Z5
-	VMULPS        Z5, Z5, Z21
-	VMULPS        Z21, Z21, Z22
-	VMOVUPS       4992(AX), Z23
-	VFMADD231PS   5120(AX), Z5, Z23
+	VFMADD231PS   5376(AX), Z20, Z24
+	VFMADD231PS   Z24, Z22, Z4
+	VMOVUPS       5504(AX), Z22
+	VFMADD231PS   Z22, Z23, Z4
+	VFMADD213PS   5632(AX), Z20, Z4
+	VFMADD213PS   5632(AX), Z20, Z4
+	VPSLLD        $0x17, Z21, Z21
+	VCMPPS        $0x15, 5760(AX), Z5, K1
+	VPADDD.Z      Z21, Z4, K1, Z4
+	VMOVUPS       Z6, Z20
+	VMOVUPS       4480(AX), Z21
+	VFMADD231PS   4608(AX), Z20, Z21
+	VSUBPS        4480(AX), Z21, Z5
+	VFNMADD231PS  4736(AX), Z5, Z20
+	VFNMADD231PS  4864(AX), Z5, Z20
+	VMULPS        Z20, Z20, Z22
+	VMULPS        Z22, Z22, Z23
+	VMOVUPS       4992(AX), Z5
+	VFMADD231PS   5120(AX), Z20, Z5
 	VMOVUPS       5248(AX), Z24
-	VFMADD231PS   5376(AX), Z5, Z24
-	VFMADD231PS   Z24, Z21, Z23
-	VMOVUPS       5504(AX), Z21
-	VFMADD231PS   Z21, Z22, Z23
-	VFMADD213PS   5632(AX), Z5, Z23
-	VFMADD213PS   5632(AX), Z5, Z23
-	VMOVUPS       Z23, Z5
-	VPSLLD        $0x17, Z20, Z20
-	VPADDD        Z20, Z5, Z5
-	VCMPPS        $0x11, 5760(AX), Z6, K1
-	VBLENDMPS     5888(AX), Z5, K1, Z5
-	VMOVUPS       Z2, Z6
-	VMOVUPS       4480(AX), Z20
-	VFMADD231PS   4608(AX), Z6, Z20
-	VSUBPS        4480(AX), Z20, Z21
-	VFNMADD231PS  4736(AX), Z21, Z6
-	VFNMADD231PS  4864(AX), Z21, Z6
-	VMULPS        Z6, Z6, Z21
-	VMULPS        Z21, Z21, Z22
-	VMOVUPS       4992(AX), Z23
-	VFMADD231PS   5120(AX), Z6, Z23
+	VFMADD231PS   5376(AX), Z20, Z24
+	VFMADD231PS   Z24, Z22, Z5
+	VMOVUPS       5504(AX), Z22
+	VFMADD231PS   Z22, Z23, Z5
+	VFMADD213PS   5632(AX), Z20, Z5
+	VFMADD213PS   5632(AX), Z20, Z5
+	VPSLLD        $0x17, Z21, Z21
+	VCMPPS        $0x15, 5760(AX), Z6, K1
+	VPADDD.Z      Z21, Z5, K1, Z5
+	VMOVUPS       Z2, Z20
+	VMOVUPS       4480(AX), Z21
+	VFMADD231PS   4608(AX), Z20, Z21
+	VSUBPS        4480(AX), Z21, Z6
+	VFNMADD231PS  4736(AX), Z6, Z20
+	VFNMADD231PS  4864(AX), Z6, Z20
+	VMULPS        Z20, Z20, Z22
+	VMULPS        Z22, Z22, Z23
+	VMOVUPS       4992(AX), Z6
+	VFMADD231PS   5120(AX), Z20, Z6
 	VMOVUPS       5248(AX), Z24
-	VFMADD231PS   5376(AX), Z6, Z24
-	VFMADD231PS   Z24, Z21, Z23
-	VMOVUPS       5504(AX), Z21
-	VFMADD231PS   Z21, Z22, Z23
-	VFMADD213PS   5632(AX), Z6, Z23
-	VFMADD213PS   5632(AX), Z6, Z23
-	VMOVUPS       Z23, Z6
-	VPSLLD        $0x17, Z20, Z20
-	VPADDD        Z20, Z6, Z6
-	VCMPPS        $0x11, 5760(AX), Z2, K1
-	VBLENDMPS     5888(AX), Z6, K1, Z6
+	VFMADD231PS   5376(AX), Z20, Z24
+	VFMADD231PS   Z24, Z22, Z6
+	VMOVUPS       5504(AX), Z22
+	VFMADD231PS   Z22, Z23, Z6
+	VFMADD213PS   5632(AX), Z20, Z6
+	VFMADD213PS   5632(AX), Z20, Z6
+	VPSLLD        $0x17, Z21, Z21
+	VCMPPS        $0x15, 5760(AX), Z2, K1
+	VPADDD.Z      Z21, Z6, K1, Z6
 	VMOVUPS       Z19, Z2
 	VADDPS        Z4, Z2, Z2
 	VADDPS        Z5, Z2, Z2
@@ -7048,28 +6970,26 @@ max:
 exp:
 	VMOVUPS       (R14), Z5
 	VSUBPS        Z3, Z5, Z5
-	VMOVUPS       Z5, Z6
-	VMOVUPS       4480(CX), Z7
-	VFMADD231PS   4608(CX), Z6, Z7
-	VSUBPS        4480(CX), Z7, Z8
-	VFNMADD231PS  4736(CX), Z8, Z6
-	VFNMADD231PS  4864(CX), Z8, Z6
-	VMULPS        Z6, Z6, Z8
-	VMULPS        Z8, Z8, Z9
-	VMOVUPS       4992(CX), Z10
-	VFMADD231PS   5120(CX), Z6, Z10
+	VMOVUPS       Z5, Z7
+	VMOVUPS       4480(CX), Z8
+	VFMADD231PS   4608(CX), Z7, Z8
+	VSUBPS        4480(CX), Z8, Z6
+	VFNMADD231PS  4736(CX), Z6, Z7
+	VFNMADD231PS  4864(CX), Z6, Z7
+	VMULPS        Z7, Z7, Z9
+	VMULPS        Z9, Z9, Z10
+	VMOVUPS       4992(CX), Z6
+	VFMADD231PS   5120(CX), Z7, Z6
 	VMOVUPS       5248(CX), Z11
-	VFMADD231PS   5376(CX), Z6, Z11
-	VFMADD231PS   Z11, Z8, Z10
-	VMOVUPS       5504(CX), Z8
-	VFMADD231PS   Z8, Z9, Z10
-	VFMADD213PS   5632(CX), Z6, Z10
-	VFMADD213PS   5632(CX), Z6, Z10
-	VMOVUPS       Z10, Z6
-	VPSLLD        $0x17, Z7, Z7
-	VPADDD        Z7, Z6, Z6
-	VCMPPS        $0x11, 5760(CX), Z5, K1
-	VBLENDMPS     5888(CX), Z6, K1, Z6
+	VFMADD231PS   5376(CX), Z7, Z11
+	VFMADD231PS   Z11, Z9, Z6
+	VMOVUPS       5504(CX), Z9
+	VFMADD231PS   Z9, Z10, Z6
+	VFMADD213PS   5632(CX), Z7, Z6
+	VFMADD213PS   5632(CX), Z7, Z6
+	VPSLLD        $0x17, Z8, Z8
+	VCMPPS        $0x15, 5760(CX), Z5, K1
+	VPADDD.Z      Z8, Z6, K1, Z6
 	VMOVUPS       Z6, (R14)
 	VADDPS        Z6, Z4, Z4
 	ADDQ          $0x000000c0, R12
@@ -7368,28 +7288,26 @@ pass1:
 	VSUBPS        Z2, Z9, Z9
 	VSUBPS        Z2, Z0, Z0
 	VMINPS        Z0, Z9, Z10
-	VMOVUPS       Z10, Z11
-	VMOVUPS       4480(AX), Z12
-	VFMADD231PS   4608(AX), Z11, Z12
-	VSUBPS        4480(AX), Z12, Z13
-	VFNMADD231PS  4736(AX), Z13, Z11
-	VFNMADD231PS  4864(AX), Z13, Z11
-	VMULPS        Z11, Z11, Z13
-	VMULPS        Z13, Z13, Z14
-	VMOVUPS       4992(AX), Z15
-	VFMADD231PS   5120(AX), Z11, Z15
+	VMOVUPS       Z10, Z12
+	VMOVUPS       4480(AX), Z13
+	VFMADD231PS   4608(AX), Z12, Z13
+	VSUBPS        4480(AX), Z13, Z11
+	VFNMADD231PS  4736(AX), Z11, Z12
+	VFNMADD231PS  4864(AX), Z11, Z12
+	VMULPS        Z12, Z12, Z14
+	VMULPS        Z14, Z14, Z15
+	VMOVUPS       4992(AX), Z11
+	VFMADD231PS   5120(AX), Z12, Z11
 	VMOVUPS       5248(AX), Z16
-	VFMADD231PS   5376(AX), Z11, Z16
-	VFMADD231PS   Z16, Z13, Z15
-	VMOVUPS       5504(AX), Z13
-	VFMADD231PS   Z13, Z14, Z15
-	VFMADD213PS   5632(AX), Z11, Z15
-	VFMADD213PS   5632(AX), Z11, Z15
-	VMOVUPS       Z15, Z11
-	VPSLLD        $0x17, Z12, Z12
-	VPADDD        Z12, Z11, Z11
-	VCMPPS        $0x11, 5760(AX), Z10, K1
-	VBLENDMPS     5888(AX), Z11, K1, Z11
+	VFMADD231PS   5376(AX), Z12, Z16
+	VFMADD231PS   Z16, Z14, Z11
+	VMOVUPS       5504(AX), Z14
+	VFMADD231PS   Z14, Z15, Z11
+	VFMADD213PS   5632(AX), Z12, Z11
+	VFMADD213PS   5632(AX), Z12, Z11
+	VPSLLD        $0x17, Z13, Z13
+	VCMPPS        $0x15, 5760(AX), Z10, K1
+	VPADDD.Z      Z13, Z11, K1, Z11
 	VMOVUPS       Z11, Z10
 	VADDPS        5632(AX), Z10, Z10
 	VMOVUPS       Z11, Z12
@@ -7566,50 +7484,46 @@ pass1:
 	VMINPS        Z0, Z18, Z18
 	VMAXPS        Z18, Z17, Z18
 	VMINPS        Z0, Z17, Z17
-	VMOVUPS       Z17, Z19
-	VMOVUPS       4480(AX), Z20
-	VFMADD231PS   4608(AX), Z19, Z20
-	VSUBPS        4480(AX), Z20, Z21
-	VFNMADD231PS  4736(AX), Z21, Z19
-	VFNMADD231PS  4864(AX), Z21, Z19
-	VMULPS        Z19, Z19, Z21
-	VMULPS        Z21, Z21, Z22
-	VMOVUPS       4992(AX), Z23
-	VFMADD231PS   5120(AX), Z19, Z23
-	VMOVUPS       5248(AX), Z24
-	VFMADD231PS   5376(AX), Z19, Z24
-	VFMADD231PS   Z24, Z21, Z23
-	VMOVUPS       5504(AX), Z21
-	VFMADD231PS   Z21, Z22, Z23
-	VFMADD213PS   5632(AX), Z19, Z23
-	VFMADD213PS   5632(AX), Z19, Z23
-	VMOVUPS       Z23, Z19
-	VPSLLD        $0x17, Z20, Z20
-	VPADDD        Z20, Z19, Z19
-	VCMPPS        $0x11, 5760(AX), Z17, K1
-	VBLENDMPS     5888(AX), Z19, K1, Z19
-	VMOVUPS       Z18, Z20
+	VMOVUPS       Z17, Z20
 	VMOVUPS       4480(AX), Z21
 	VFMADD231PS   4608(AX), Z20, Z21
-	VSUBPS        4480(AX), Z21, Z22
-	VFNMADD231PS  4736(AX), Z22, Z20
-	VFNMADD231PS  4864(AX), Z22, Z20
+	VSUBPS        4480(AX), Z21, Z19
+	VFNMADD231PS  4736(AX), Z19, Z20
+	VFNMADD231PS  4864(AX), Z19, Z20
 	VMULPS        Z20, Z20, Z22
 	VMULPS        Z22, Z22, Z23
-	VMOVUPS       4992(AX), Z24
-	VFMADD231PS   5120(AX), Z20, Z24
-	VMOVUPS       5248(AX), Z25
-	VFMADD231PS   5376(AX), Z20, Z25
-	VFMADD231PS   Z25, Z22, Z24
+	VMOVUPS       4992(AX), Z19
+	VFMADD231PS   5120(AX), Z20, Z19
+	VMOVUPS       5248(AX), Z24
+	VFMADD231PS   5376(AX), Z20, Z24
+	VFMADD231PS   Z24, Z22, Z19
 	VMOVUPS       5504(AX), Z22
-	VFMADD231PS   Z22, Z23, Z24
-	VFMADD213PS   5632(AX), Z20, Z24
-	VFMADD213PS   5632(AX), Z20, Z24
-	VMOVUPS       Z24, Z20
+	VFMADD231PS   Z22, Z23, Z19
+	VFMADD213PS   5632(AX), Z20, Z19
+	VFMADD213PS   5632(AX), Z20, Z19
 	VPSLLD        $0x17, Z21, Z21
-	VPADDD        Z21, Z20, Z20
-	VCMPPS        $0x11, 5760(AX), Z18, K1
-	VBLENDMPS     5888(AX), Z20, K1, Z20
+	VCMPPS        $0x15, 5760(AX), Z17, K1
+	VPADDD.Z      Z21, Z19, K1, Z19
+	VMOVUPS       Z18, Z21
+	VMOVUPS       4480(AX), Z22
+	VFMADD231PS   4608(AX), Z21, Z22
+	VSUBPS        4480(AX), Z22, Z20
+	VFNMADD231PS  4736(AX), Z20, Z21
+	VFNMADD231PS  4864(AX), Z20, Z21
+	VMULPS        Z21, Z21, Z23
+	VMULPS        Z23, Z23, Z24
+	VMOVUPS       4992(AX), Z20
+	VFMADD231PS   5120(AX), Z21, Z20
+	VMOVUPS       5248(AX), Z25
+	VFMADD231PS   5376(AX), Z21, Z25
+	VFMADD231PS   Z25, Z23, Z20
+	VMOVUPS       5504(AX), Z23
+	VFMADD231PS   Z23, Z24, Z20
+	VFMADD213PS   5632(AX), Z21, Z20
+	VFMADD213PS   5632(AX), Z21, Z20
+	VPSLLD        $0x17, Z22, Z22
+	VCMPPS        $0x15, 5760(AX), Z18, K1
+	VPADDD.Z      Z22, Z20, K1, Z20
 	VMOVUPS       Z19, Z18
 	VADDPS        Z20, Z18, Z18
 	VADDPS        5632(AX), Z18, Z18
@@ -7825,94 +7739,86 @@ pass1:
 	VSUBPS        Z2, Z16, Z16
 	VSUBPS        Z2, Z17, Z17
 	VSUBPS        Z2, Z0, Z0
-	VMOVUPS       Z15, Z18
-	VMOVUPS       4480(AX), Z19
-	VFMADD231PS   4608(AX), Z18, Z19
-	VSUBPS        4480(AX), Z19, Z20
-	VFNMADD231PS  4736(AX), Z20, Z18
-	VFNMADD231PS  4864(AX), Z20, Z18
-	VMULPS        Z18, Z18, Z20
-	VMULPS        Z20, Z20, Z21
-	VMOVUPS       4992(AX), Z22
-	VFMADD231PS   5120(AX), Z18, Z22
+	VMOVUPS       Z15, Z19
+	VMOVUPS       4480(AX), Z20
+	VFMADD231PS   4608(AX), Z19, Z20
+	VSUBPS        4480(AX), Z20, Z18
+	VFNMADD231PS  4736(AX), Z18, Z19
+	VFNMADD231PS  4864(AX), Z18, Z19
+	VMULPS        Z19, Z19, Z21
+	VMULPS        Z21, Z21, Z22
+	VMOVUPS       4992(AX), Z18
+	VFMADD231PS   5120(AX), Z19, Z18
 	VMOVUPS       5248(AX), Z23
-	VFMADD231PS   5376(AX), Z18, Z23
-	VFMADD231PS   Z23, Z20, Z22
-	VMOVUPS       5504(AX), Z20
-	VFMADD231PS   Z20, Z21, Z22
-	VFMADD213PS   5632(AX), Z18, Z22
-	VFMADD213PS   5632(AX), Z18, Z22
-	VMOVUPS       Z22, Z18
-	VPSLLD        $0x17, Z19, Z19
-	VPADDD        Z19, Z18, Z18
-	VCMPPS        $0x11, 5760(AX), Z15, K1
-	VBLENDMPS     5888(AX), Z18, K1, Z18
-	VMOVUPS       Z16, Z15
-	VMOVUPS       4480(AX), Z19
-	VFMADD231PS   4608(AX), Z15, Z19
-	VSUBPS        4480(AX), Z19, Z20
-	VFNMADD231PS  4736(AX), Z20, Z15
-	VFNMADD231PS  4864(AX), Z20, Z15
-	VMULPS        Z15, Z15, Z20
-	VMULPS        Z20, Z20, Z21
-	VMOVUPS       4992(AX), Z22
-	VFMADD231PS   5120(AX), Z15, Z22
+	VFMADD231PS   5376(AX), Z19, Z23
+	VFMADD231PS   Z23, Z21, Z18
+	VMOVUPS       5504(AX), Z21
+	VFMADD231PS   Z21, Z22, Z18
+	VFMADD213PS   5632(AX), Z19, Z18
+	VFMADD213PS   5632(AX), Z19, Z18
+	VPSLLD        $0x17, Z20, Z20
+	VCMPPS        $0x15, 5760(AX), Z15, K1
+	VPADDD.Z      Z20, Z18, K1, Z18
+	VMOVUPS       Z16, Z19
+	VMOVUPS       4480(AX), Z20
+	VFMADD231PS   4608(AX), Z19, Z20
+	VSUBPS        4480(AX), Z20, Z15
+	VFNMADD231PS  4736(AX), Z15, Z19
+	VFNMADD231PS  4864(AX), Z15, Z19
+	VMULPS        Z19, Z19, Z21
+	VMULPS        Z21, Z21, Z22
+	VMOVUPS       4992(AX), Z15
+	VFMADD231PS   5120(AX), Z19, Z15
 	VMOVUPS       5248(AX), Z23
-	VFMADD231PS   5376(AX), Z15, Z23
-	VFMADD231PS   Z23, Z20, Z22
-	VMOVUPS       5504(AX), Z20
-	VFMADD231PS   Z20, Z21, Z22
-	VFMADD213PS   5632(AX), Z15, Z22
-	VFMADD213PS   5632(AX), Z15, Z22
-	VMOVUPS       Z22, Z15
-	VPSLLD        $0x17, Z19, Z19
-	VPADDD        Z19, Z15, Z15
-	VCMPPS        $0x11, 5760(AX), Z16, K1
-	VBLENDMPS     5888(AX), Z15, K1, Z15
-	VMOVUPS       Z17, Z16
-	VMOVUPS       4480(AX), Z19
-	VFMADD231PS   4608(AX), Z16, Z19
-	VSUBPS        4480(AX), Z19, Z20
-	VFNMADD231PS  4736(AX), Z20, Z16
-	VFNMADD231PS  4864(AX), Z20, Z16
-	VMULPS        Z16, Z16, Z20
-	VMULPS        Z20, Z20, Z21
-	VMOVUPS       4992(AX), Z22
-	VFMADD231PS   5120(AX), Z16, Z22
+	VFMADD231PS   5376(AX), Z19, Z23
+	VFMADD231PS   Z23, Z21, Z15
+	VMOVUPS       5504(AX), Z21
+	VFMADD231PS   Z21, Z22, Z15
+	VFMADD213PS   5632(AX), Z19, Z15
+	VFMADD213PS   5632(AX), Z19, Z15
+	VPSLLD        $0x17, Z20, Z20
+	VCMPPS        $0x15, 5760(AX), Z16, K1
+	VPADDD.Z      Z20, Z15, K1, Z15
+	VMOVUPS       Z17, Z19
+	VMOVUPS       4480(AX), Z20
+	VFMADD231PS   4608(AX), Z19, Z20
+	VSUBPS        4480(AX), Z20, Z16
+	VFNMADD231PS  4736(AX), Z16, Z19
+	VFNMADD231PS  4864(AX), Z16, Z19
+	VMULPS        Z19, Z19, Z21
+	VMULPS        Z21, Z21, Z22
+	VMOVUPS       4992(AX), Z16
+	VFMADD231PS   5120(AX), Z19, Z16
 	VMOVUPS       5248(AX), Z23
-	VFMADD231PS   5376(AX), Z16, Z23
-	VFMADD231PS   Z23, Z20, Z22
-	VMOVUPS       5504(AX), Z20
-	VFMADD231PS   Z20, Z21, Z22
-	VFMADD213PS   5632(AX), Z16, Z22
-	VFMADD213PS   5632(AX), Z16, Z22
-	VMOVUPS       Z22, Z16
-	VPSLLD        $0x17, Z19, Z19
-	VPADDD        Z19, Z16, Z16
-	VCMPPS        $0x11, 5760(AX), Z17, K1
-	VBLENDMPS     5888(AX), Z16, K1, Z16
-	VMOVUPS       Z0, Z17
-	VMOVUPS       4480(AX), Z19
-	VFMADD231PS   4608(AX), Z17, Z19
-	VSUBPS        4480(AX), Z19, Z20
-	VFNMADD231PS  4736(AX), Z20, Z17
-	VFNMADD231PS  4864(AX), Z20, Z17
-	VMULPS        Z17, Z17, Z20
-	VMULPS        Z20, Z20, Z21
-	VMOVUPS       4992(AX), Z22
-	VFMADD231PS   5120(AX), Z17, Z22
+	VFMADD231PS   5376(AX), Z19, Z23
+	VFMADD231PS   Z23, Z21, Z16
+	VMOVUPS       5504(AX), Z21
+	VFMADD231PS   Z21, Z22, Z16
+	VFMADD213PS   5632(AX), Z19, Z16
+	VFMADD213PS   5632(AX), Z19, Z16
+	VPSLLD        $0x17, Z20, Z20
+	VCMPPS        $0x15, 5760(AX), Z17, K1
+	VPADDD.Z      Z20, Z16, K1, Z16
+	VMOVUPS       Z0, Z19
+	VMOVUPS       4480(AX), Z20
+	VFMADD231PS   4608(AX), Z19, Z20
+	VSUBPS        4480(AX), Z20, Z17
+	VFNMADD231PS  4736(AX), Z17, Z19
+	VFNMADD231PS  4864(AX), Z17, Z19
+	VMULPS        Z19, Z19, Z21
+	VMULPS        Z21, Z21, Z22
+	VMOVUPS       4992(AX), Z17
+	VFMADD231PS   5120(AX), Z19, Z17
 	VMOVUPS       5248(AX), Z23
-	VFMADD231PS   5376(AX), Z17, Z23
-	VFMADD231PS   Z23, Z20, Z22
-	VMOVUPS       5504(AX), Z20
-	VFMADD231PS   Z20, Z21, Z22
-	VFMADD213PS   5632(AX), Z17, Z22
-	VFMADD213PS   5632(AX), Z17, Z22
-	VMOVUPS       Z22, Z17
-	VPSLLD        $0x17, Z19, Z19
-	VPADDD        Z19, Z17, Z17
-	VCMPPS        $0x11, 5760(AX), Z0, K1
-	VBLENDMPS     5888(AX), Z17, K1, Z17
+	VFMADD231PS   5376(AX), Z19, Z23
+	VFMADD231PS   Z23, Z21, Z17
+	VMOVUPS       5504(AX), Z21
+	VFMADD231PS   Z21, Z22, Z17
+	VFMADD213PS   5632(AX), Z19, Z17
+	VFMADD213PS   5632(AX), Z19, Z17
+	VPSLLD        $0x17, Z20, Z20
+	VCMPPS        $0x15, 5760(AX), Z0, K1
+	VPADDD.Z      Z20, Z17, K1, Z17
 	VMOVUPS       Z18, Z0
 	VADDPS        Z15, Z0, Z0
 	VADDPS        Z16, Z0, Z0
@@ -8154,28 +8060,26 @@ max:
 exp:
 	VMOVUPS       (R15), Z4
 	VSUBPS        Z2, Z4, Z4
-	VMOVUPS       Z4, Z5
-	VMOVUPS       4480(CX), Z6
-	VFMADD231PS   4608(CX), Z5, Z6
-	VSUBPS        4480(CX), Z6, Z7
-	VFNMADD231PS  4736(CX), Z7, Z5
-	VFNMADD231PS  4864(CX), Z7, Z5
-	VMULPS        Z5, Z5, Z7
-	VMULPS        Z7, Z7, Z8
-	VMOVUPS       4992(CX), Z9
-	VFMADD231PS   5120(CX), Z5, Z9
+	VMOVUPS       Z4, Z6
+	VMOVUPS       4480(CX), Z7
+	VFMADD231PS   4608(CX), Z6, Z7
+	VSUBPS        4480(CX), Z7, Z5
+	VFNMADD231PS  4736(CX), Z5, Z6
+	VFNMADD231PS  4864(CX), Z5, Z6
+	VMULPS        Z6, Z6, Z8
+	VMULPS        Z8, Z8, Z9
+	VMOVUPS       4992(CX), Z5
+	VFMADD231PS   5120(CX), Z6, Z5
 	VMOVUPS       5248(CX), Z10
-	VFMADD231PS   5376(CX), Z5, Z10
-	VFMADD231PS   Z10, Z7, Z9
-	VMOVUPS       5504(CX), Z7
-	VFMADD231PS   Z7, Z8, Z9
-	VFMADD213PS   5632(CX), Z5, Z9
-	VFMADD213PS   5632(CX), Z5, Z9
-	VMOVUPS       Z9, Z5
-	VPSLLD        $0x17, Z6, Z6
-	VPADDD        Z6, Z5, Z5
-	VCMPPS        $0x11, 5760(CX), Z4, K1
-	VBLENDMPS     5888(CX), Z5, K1, Z5
+	VFMADD231PS   5376(CX), Z6, Z10
+	VFMADD231PS   Z10, Z8, Z5
+	VMOVUPS       5504(CX), Z8
+	VFMADD231PS   Z8, Z9, Z5
+	VFMADD213PS   5632(CX), Z6, Z5
+	VFMADD213PS   5632(CX), Z6, Z5
+	VPSLLD        $0x17, Z7, Z7
+	VCMPPS        $0x15, 5760(CX), Z4, K1
+	VPADDD.Z      Z7, Z5, K1, Z5
 	VMOVUPS       Z5, (R15)
 	VADDPS        Z5, Z3, Z3
 	ADDQ          $0x000000c0, R13

@@ -57,26 +57,25 @@ sum:
 	VSUBPD       expsum64c2<>+0(SB), Y2, Y4
 	VFNMADD231PD expsum64c4<>+0(SB), Y4, Y3
 	VFNMADD231PD expsum64c5<>+0(SB), Y4, Y3
-	VMULPD       Y3, Y3, Y2
-	VMULPD       Y2, Y2, Y5
+	VMULPD       Y3, Y3, Y5
 	VMULPD       Y5, Y5, Y6
-	VMOVUPD      expsum64c6<>+0(SB), Y7
-	VFMADD231PD  expsum64c7<>+0(SB), Y3, Y7
+	VMULPD       Y6, Y6, Y7
+	VMOVUPD      expsum64c6<>+0(SB), Y2
+	VFMADD231PD  expsum64c7<>+0(SB), Y3, Y2
 	VMOVUPD      expsum64c8<>+0(SB), Y8
 	VFMADD231PD  expsum64c9<>+0(SB), Y3, Y8
-	VFMADD231PD  Y8, Y2, Y7
+	VFMADD231PD  Y8, Y5, Y2
 	VMOVUPD      expsum64c10<>+0(SB), Y8
 	VFMADD231PD  expsum64c11<>+0(SB), Y3, Y8
 	VMOVUPD      expsum64c12<>+0(SB), Y9
 	VFMADD231PD  expsum64c13<>+0(SB), Y3, Y9
-	VFMADD231PD  Y9, Y2, Y8
-	VFMADD231PD  Y8, Y5, Y7
-	VMOVUPD      expsum64c14<>+0(SB), Y2
-	VFMADD231PD  expsum64c15<>+0(SB), Y3, Y2
-	VFMADD231PD  Y2, Y6, Y7
-	VFMADD213PD  expsum64c16<>+0(SB), Y3, Y7
-	VFMADD213PD  expsum64c16<>+0(SB), Y3, Y7
-	VMOVUPD      Y7, Y2
+	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  Y8, Y6, Y2
+	VMOVUPD      expsum64c14<>+0(SB), Y5
+	VFMADD231PD  expsum64c15<>+0(SB), Y3, Y5
+	VFMADD231PD  Y5, Y7, Y2
+	VFMADD213PD  expsum64c16<>+0(SB), Y3, Y2
+	VFMADD213PD  expsum64c16<>+0(SB), Y3, Y2
 	VMULPD       expsum64c17<>+0(SB), Y4, Y3
 	VROUNDPD     $0x09, Y3, Y3
 	VSUBPD       Y3, Y4, Y4
@@ -271,18 +270,17 @@ sum:
 	VSUBPS       expsum32c2<>+0(SB), Y2, Y4
 	VFNMADD231PS expsum32c4<>+0(SB), Y4, Y3
 	VFNMADD231PS expsum32c5<>+0(SB), Y4, Y3
-	VMULPS       Y3, Y3, Y2
-	VMULPS       Y2, Y2, Y5
-	VMOVUPS      expsum32c6<>+0(SB), Y6
-	VFMADD231PS  expsum32c7<>+0(SB), Y3, Y6
+	VMULPS       Y3, Y3, Y5
+	VMULPS       Y5, Y5, Y6
+	VMOVUPS      expsum32c6<>+0(SB), Y2
+	VFMADD231PS  expsum32c7<>+0(SB), Y3, Y2
 	VMOVUPS      expsum32c8<>+0(SB), Y7
 	VFMADD231PS  expsum32c9<>+0(SB), Y3, Y7
-	VFMADD231PS  Y7, Y2, Y6
-	VMOVUPS      expsum32c10<>+0(SB), Y2
-	VFMADD231PS  Y2, Y5, Y6
-	VFMADD213PS  expsum32c11<>+0(SB), Y3, Y6
-	VFMADD213PS  expsum32c11<>+0(SB), Y3, Y6
-	VMOVUPS      Y6, Y2
+	VFMADD231PS  Y7, Y5, Y2
+	VMOVUPS      expsum32c10<>+0(SB), Y5
+	VFMADD231PS  Y5, Y6, Y2
+	VFMADD213PS  expsum32c11<>+0(SB), Y3, Y2
+	VFMADD213PS  expsum32c11<>+0(SB), Y3, Y2
 	VMULPS       expsum32c6<>+0(SB), Y4, Y3
 	VROUNDPS     $0x09, Y3, Y3
 	VSUBPS       Y3, Y4, Y4

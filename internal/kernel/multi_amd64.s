@@ -61,36 +61,35 @@ max:
 exp:
 	VMOVUPD      (R11), Y2
 	VSUBPD       Y3, Y2, Y2
-	VMOVUPD      Y2, Y4
-	VMOVUPD      multi64c4<>+0(SB), Y5
-	VFMADD231PD  multi64c5<>+0(SB), Y4, Y5
-	VSUBPD       multi64c4<>+0(SB), Y5, Y6
-	VFNMADD231PD multi64c6<>+0(SB), Y6, Y4
-	VFNMADD231PD multi64c7<>+0(SB), Y6, Y4
-	VMULPD       Y4, Y4, Y6
-	VMULPD       Y6, Y6, Y7
+	VMOVUPD      Y2, Y5
+	VMOVUPD      multi64c4<>+0(SB), Y6
+	VFMADD231PD  multi64c5<>+0(SB), Y5, Y6
+	VSUBPD       multi64c4<>+0(SB), Y6, Y7
+	VFNMADD231PD multi64c6<>+0(SB), Y7, Y5
+	VFNMADD231PD multi64c7<>+0(SB), Y7, Y5
+	VMULPD       Y5, Y5, Y7
 	VMULPD       Y7, Y7, Y8
-	VMOVUPD      multi64c8<>+0(SB), Y9
-	VFMADD231PD  multi64c9<>+0(SB), Y4, Y9
+	VMULPD       Y8, Y8, Y9
+	VMOVUPD      multi64c8<>+0(SB), Y4
+	VFMADD231PD  multi64c9<>+0(SB), Y5, Y4
 	VMOVUPD      multi64c10<>+0(SB), Y10
-	VFMADD231PD  multi64c11<>+0(SB), Y4, Y10
-	VFMADD231PD  Y10, Y6, Y9
+	VFMADD231PD  multi64c11<>+0(SB), Y5, Y10
+	VFMADD231PD  Y10, Y7, Y4
 	VMOVUPD      multi64c12<>+0(SB), Y10
-	VFMADD231PD  multi64c13<>+0(SB), Y4, Y10
+	VFMADD231PD  multi64c13<>+0(SB), Y5, Y10
 	VMOVUPD      multi64c14<>+0(SB), Y11
-	VFMADD231PD  multi64c15<>+0(SB), Y4, Y11
-	VFMADD231PD  Y11, Y6, Y10
-	VFMADD231PD  Y10, Y7, Y9
-	VMOVUPD      multi64c16<>+0(SB), Y6
-	VFMADD231PD  multi64c17<>+0(SB), Y4, Y6
-	VFMADD231PD  Y6, Y8, Y9
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y9
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y9
-	VMOVUPD      Y9, Y4
-	VPSLLQ       $0x34, Y5, Y5
-	VPADDQ       Y5, Y4, Y4
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y6
-	VANDNPD      Y4, Y6, Y4
+	VFMADD231PD  multi64c15<>+0(SB), Y5, Y11
+	VFMADD231PD  Y11, Y7, Y10
+	VFMADD231PD  Y10, Y8, Y4
+	VMOVUPD      multi64c16<>+0(SB), Y7
+	VFMADD231PD  multi64c17<>+0(SB), Y5, Y7
+	VFMADD231PD  Y7, Y9, Y4
+	VFMADD213PD  multi64c0<>+0(SB), Y5, Y4
+	VFMADD213PD  multi64c0<>+0(SB), Y5, Y4
+	VPSLLQ       $0x34, Y6, Y6
+	VPADDQ       Y6, Y4, Y4
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y7
+	VANDNPD      Y4, Y7, Y4
 	VMOVUPD      Y4, (R11)
 	VADDPD       Y4, Y1, Y1
 	ADDQ         $0x00000030, R10
@@ -459,36 +458,35 @@ max:
 exp:
 	VMOVUPD      (R12), Y1
 	VSUBPD       Y2, Y1, Y1
-	VMOVUPD      Y1, Y3
-	VMOVUPD      multi64c4<>+0(SB), Y4
-	VFMADD231PD  multi64c5<>+0(SB), Y3, Y4
-	VSUBPD       multi64c4<>+0(SB), Y4, Y5
-	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
-	VFNMADD231PD multi64c7<>+0(SB), Y5, Y3
-	VMULPD       Y3, Y3, Y5
-	VMULPD       Y5, Y5, Y6
+	VMOVUPD      Y1, Y4
+	VMOVUPD      multi64c4<>+0(SB), Y5
+	VFMADD231PD  multi64c5<>+0(SB), Y4, Y5
+	VSUBPD       multi64c4<>+0(SB), Y5, Y6
+	VFNMADD231PD multi64c6<>+0(SB), Y6, Y4
+	VFNMADD231PD multi64c7<>+0(SB), Y6, Y4
+	VMULPD       Y4, Y4, Y6
 	VMULPD       Y6, Y6, Y7
-	VMOVUPD      multi64c8<>+0(SB), Y8
-	VFMADD231PD  multi64c9<>+0(SB), Y3, Y8
+	VMULPD       Y7, Y7, Y8
+	VMOVUPD      multi64c8<>+0(SB), Y3
+	VFMADD231PD  multi64c9<>+0(SB), Y4, Y3
 	VMOVUPD      multi64c10<>+0(SB), Y9
-	VFMADD231PD  multi64c11<>+0(SB), Y3, Y9
-	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  multi64c11<>+0(SB), Y4, Y9
+	VFMADD231PD  Y9, Y6, Y3
 	VMOVUPD      multi64c12<>+0(SB), Y9
-	VFMADD231PD  multi64c13<>+0(SB), Y3, Y9
+	VFMADD231PD  multi64c13<>+0(SB), Y4, Y9
 	VMOVUPD      multi64c14<>+0(SB), Y10
-	VFMADD231PD  multi64c15<>+0(SB), Y3, Y10
-	VFMADD231PD  Y10, Y5, Y9
-	VFMADD231PD  Y9, Y6, Y8
-	VMOVUPD      multi64c16<>+0(SB), Y5
-	VFMADD231PD  multi64c17<>+0(SB), Y3, Y5
-	VFMADD231PD  Y5, Y7, Y8
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y8
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y8
-	VMOVUPD      Y8, Y3
-	VPSLLQ       $0x34, Y4, Y4
-	VPADDQ       Y4, Y3, Y3
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
-	VANDNPD      Y3, Y5, Y3
+	VFMADD231PD  multi64c15<>+0(SB), Y4, Y10
+	VFMADD231PD  Y10, Y6, Y9
+	VFMADD231PD  Y9, Y7, Y3
+	VMOVUPD      multi64c16<>+0(SB), Y6
+	VFMADD231PD  multi64c17<>+0(SB), Y4, Y6
+	VFMADD231PD  Y6, Y8, Y3
+	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
+	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
+	VPSLLQ       $0x34, Y5, Y5
+	VPADDQ       Y5, Y3, Y3
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y6
+	VANDNPD      Y3, Y6, Y3
 	VMOVUPD      Y3, (R12)
 	VADDPD       Y3, Y0, Y0
 	ADDQ         $0x00000030, R11
@@ -737,36 +735,35 @@ max:
 exp:
 	VMOVUPD      (R11), Y2
 	VSUBPD       Y3, Y2, Y2
-	VMOVUPD      Y2, Y4
-	VMOVUPD      multi64c4<>+0(SB), Y5
-	VFMADD231PD  multi64c5<>+0(SB), Y4, Y5
-	VSUBPD       multi64c4<>+0(SB), Y5, Y6
-	VFNMADD231PD multi64c6<>+0(SB), Y6, Y4
-	VFNMADD231PD multi64c7<>+0(SB), Y6, Y4
-	VMULPD       Y4, Y4, Y6
-	VMULPD       Y6, Y6, Y7
+	VMOVUPD      Y2, Y5
+	VMOVUPD      multi64c4<>+0(SB), Y6
+	VFMADD231PD  multi64c5<>+0(SB), Y5, Y6
+	VSUBPD       multi64c4<>+0(SB), Y6, Y7
+	VFNMADD231PD multi64c6<>+0(SB), Y7, Y5
+	VFNMADD231PD multi64c7<>+0(SB), Y7, Y5
+	VMULPD       Y5, Y5, Y7
 	VMULPD       Y7, Y7, Y8
-	VMOVUPD      multi64c8<>+0(SB), Y9
-	VFMADD231PD  multi64c9<>+0(SB), Y4, Y9
+	VMULPD       Y8, Y8, Y9
+	VMOVUPD      multi64c8<>+0(SB), Y4
+	VFMADD231PD  multi64c9<>+0(SB), Y5, Y4
 	VMOVUPD      multi64c10<>+0(SB), Y10
-	VFMADD231PD  multi64c11<>+0(SB), Y4, Y10
-	VFMADD231PD  Y10, Y6, Y9
+	VFMADD231PD  multi64c11<>+0(SB), Y5, Y10
+	VFMADD231PD  Y10, Y7, Y4
 	VMOVUPD      multi64c12<>+0(SB), Y10
-	VFMADD231PD  multi64c13<>+0(SB), Y4, Y10
+	VFMADD231PD  multi64c13<>+0(SB), Y5, Y10
 	VMOVUPD      multi64c14<>+0(SB), Y11
-	VFMADD231PD  multi64c15<>+0(SB), Y4, Y11
-	VFMADD231PD  Y11, Y6, Y10
-	VFMADD231PD  Y10, Y7, Y9
-	VMOVUPD      multi64c16<>+0(SB), Y6
-	VFMADD231PD  multi64c17<>+0(SB), Y4, Y6
-	VFMADD231PD  Y6, Y8, Y9
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y9
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y9
-	VMOVUPD      Y9, Y4
-	VPSLLQ       $0x34, Y5, Y5
-	VPADDQ       Y5, Y4, Y4
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y6
-	VANDNPD      Y4, Y6, Y4
+	VFMADD231PD  multi64c15<>+0(SB), Y5, Y11
+	VFMADD231PD  Y11, Y7, Y10
+	VFMADD231PD  Y10, Y8, Y4
+	VMOVUPD      multi64c16<>+0(SB), Y7
+	VFMADD231PD  multi64c17<>+0(SB), Y5, Y7
+	VFMADD231PD  Y7, Y9, Y4
+	VFMADD213PD  multi64c0<>+0(SB), Y5, Y4
+	VFMADD213PD  multi64c0<>+0(SB), Y5, Y4
+	VPSLLQ       $0x34, Y6, Y6
+	VPADDQ       Y6, Y4, Y4
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y7
+	VANDNPD      Y4, Y7, Y4
 	VMOVUPD      Y4, (R11)
 	VADDPD       Y4, Y1, Y1
 	ADDQ         $0x00000028, R10
@@ -899,36 +896,35 @@ max:
 exp:
 	VMOVUPD      (R12), Y1
 	VSUBPD       Y2, Y1, Y1
-	VMOVUPD      Y1, Y3
-	VMOVUPD      multi64c4<>+0(SB), Y4
-	VFMADD231PD  multi64c5<>+0(SB), Y3, Y4
-	VSUBPD       multi64c4<>+0(SB), Y4, Y5
-	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
-	VFNMADD231PD multi64c7<>+0(SB), Y5, Y3
-	VMULPD       Y3, Y3, Y5
-	VMULPD       Y5, Y5, Y6
+	VMOVUPD      Y1, Y4
+	VMOVUPD      multi64c4<>+0(SB), Y5
+	VFMADD231PD  multi64c5<>+0(SB), Y4, Y5
+	VSUBPD       multi64c4<>+0(SB), Y5, Y6
+	VFNMADD231PD multi64c6<>+0(SB), Y6, Y4
+	VFNMADD231PD multi64c7<>+0(SB), Y6, Y4
+	VMULPD       Y4, Y4, Y6
 	VMULPD       Y6, Y6, Y7
-	VMOVUPD      multi64c8<>+0(SB), Y8
-	VFMADD231PD  multi64c9<>+0(SB), Y3, Y8
+	VMULPD       Y7, Y7, Y8
+	VMOVUPD      multi64c8<>+0(SB), Y3
+	VFMADD231PD  multi64c9<>+0(SB), Y4, Y3
 	VMOVUPD      multi64c10<>+0(SB), Y9
-	VFMADD231PD  multi64c11<>+0(SB), Y3, Y9
-	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  multi64c11<>+0(SB), Y4, Y9
+	VFMADD231PD  Y9, Y6, Y3
 	VMOVUPD      multi64c12<>+0(SB), Y9
-	VFMADD231PD  multi64c13<>+0(SB), Y3, Y9
+	VFMADD231PD  multi64c13<>+0(SB), Y4, Y9
 	VMOVUPD      multi64c14<>+0(SB), Y10
-	VFMADD231PD  multi64c15<>+0(SB), Y3, Y10
-	VFMADD231PD  Y10, Y5, Y9
-	VFMADD231PD  Y9, Y6, Y8
-	VMOVUPD      multi64c16<>+0(SB), Y5
-	VFMADD231PD  multi64c17<>+0(SB), Y3, Y5
-	VFMADD231PD  Y5, Y7, Y8
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y8
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y8
-	VMOVUPD      Y8, Y3
-	VPSLLQ       $0x34, Y4, Y4
-	VPADDQ       Y4, Y3, Y3
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
-	VANDNPD      Y3, Y5, Y3
+	VFMADD231PD  multi64c15<>+0(SB), Y4, Y10
+	VFMADD231PD  Y10, Y6, Y9
+	VFMADD231PD  Y9, Y7, Y3
+	VMOVUPD      multi64c16<>+0(SB), Y6
+	VFMADD231PD  multi64c17<>+0(SB), Y4, Y6
+	VFMADD231PD  Y6, Y8, Y3
+	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
+	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
+	VPSLLQ       $0x34, Y5, Y5
+	VPADDQ       Y5, Y3, Y3
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y6
+	VANDNPD      Y3, Y6, Y3
 	VMOVUPD      Y3, (R12)
 	VADDPD       Y3, Y0, Y0
 	ADDQ         $0x00000028, R11
@@ -1184,36 +1180,35 @@ max:
 exp:
 	VMOVUPD      (R12), Y2
 	VSUBPD       Y4, Y2, Y2
-	VMOVUPD      Y2, Y3
-	VMOVUPD      multi64c4<>+0(SB), Y5
-	VFMADD231PD  multi64c5<>+0(SB), Y3, Y5
-	VSUBPD       multi64c4<>+0(SB), Y5, Y6
-	VFNMADD231PD multi64c6<>+0(SB), Y6, Y3
-	VFNMADD231PD multi64c7<>+0(SB), Y6, Y3
-	VMULPD       Y3, Y3, Y6
-	VMULPD       Y6, Y6, Y7
+	VMOVUPD      Y2, Y5
+	VMOVUPD      multi64c4<>+0(SB), Y6
+	VFMADD231PD  multi64c5<>+0(SB), Y5, Y6
+	VSUBPD       multi64c4<>+0(SB), Y6, Y7
+	VFNMADD231PD multi64c6<>+0(SB), Y7, Y5
+	VFNMADD231PD multi64c7<>+0(SB), Y7, Y5
+	VMULPD       Y5, Y5, Y7
 	VMULPD       Y7, Y7, Y8
-	VMOVUPD      multi64c8<>+0(SB), Y9
-	VFMADD231PD  multi64c9<>+0(SB), Y3, Y9
+	VMULPD       Y8, Y8, Y9
+	VMOVUPD      multi64c8<>+0(SB), Y3
+	VFMADD231PD  multi64c9<>+0(SB), Y5, Y3
 	VMOVUPD      multi64c10<>+0(SB), Y10
-	VFMADD231PD  multi64c11<>+0(SB), Y3, Y10
-	VFMADD231PD  Y10, Y6, Y9
+	VFMADD231PD  multi64c11<>+0(SB), Y5, Y10
+	VFMADD231PD  Y10, Y7, Y3
 	VMOVUPD      multi64c12<>+0(SB), Y10
-	VFMADD231PD  multi64c13<>+0(SB), Y3, Y10
+	VFMADD231PD  multi64c13<>+0(SB), Y5, Y10
 	VMOVUPD      multi64c14<>+0(SB), Y11
-	VFMADD231PD  multi64c15<>+0(SB), Y3, Y11
-	VFMADD231PD  Y11, Y6, Y10
-	VFMADD231PD  Y10, Y7, Y9
-	VMOVUPD      multi64c16<>+0(SB), Y6
-	VFMADD231PD  multi64c17<>+0(SB), Y3, Y6
-	VFMADD231PD  Y6, Y8, Y9
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y9
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y9
-	VMOVUPD      Y9, Y3
-	VPSLLQ       $0x34, Y5, Y5
-	VPADDQ       Y5, Y3, Y3
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y6
-	VANDNPD      Y3, Y6, Y3
+	VFMADD231PD  multi64c15<>+0(SB), Y5, Y11
+	VFMADD231PD  Y11, Y7, Y10
+	VFMADD231PD  Y10, Y8, Y3
+	VMOVUPD      multi64c16<>+0(SB), Y7
+	VFMADD231PD  multi64c17<>+0(SB), Y5, Y7
+	VFMADD231PD  Y7, Y9, Y3
+	VFMADD213PD  multi64c0<>+0(SB), Y5, Y3
+	VFMADD213PD  multi64c0<>+0(SB), Y5, Y3
+	VPSLLQ       $0x34, Y6, Y6
+	VPADDQ       Y6, Y3, Y3
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y7
+	VANDNPD      Y3, Y7, Y3
 	VMOVUPD      Y3, (R12)
 	VADDPD       Y3, Y1, Y1
 	ADDQ         $0x00000050, R11
@@ -1359,36 +1354,35 @@ max:
 exp:
 	VMOVUPD      (R13), Y1
 	VSUBPD       Y3, Y1, Y1
-	VMOVUPD      Y1, Y2
-	VMOVUPD      multi64c4<>+0(SB), Y4
-	VFMADD231PD  multi64c5<>+0(SB), Y2, Y4
-	VSUBPD       multi64c4<>+0(SB), Y4, Y5
-	VFNMADD231PD multi64c6<>+0(SB), Y5, Y2
-	VFNMADD231PD multi64c7<>+0(SB), Y5, Y2
-	VMULPD       Y2, Y2, Y5
-	VMULPD       Y5, Y5, Y6
+	VMOVUPD      Y1, Y4
+	VMOVUPD      multi64c4<>+0(SB), Y5
+	VFMADD231PD  multi64c5<>+0(SB), Y4, Y5
+	VSUBPD       multi64c4<>+0(SB), Y5, Y6
+	VFNMADD231PD multi64c6<>+0(SB), Y6, Y4
+	VFNMADD231PD multi64c7<>+0(SB), Y6, Y4
+	VMULPD       Y4, Y4, Y6
 	VMULPD       Y6, Y6, Y7
-	VMOVUPD      multi64c8<>+0(SB), Y8
-	VFMADD231PD  multi64c9<>+0(SB), Y2, Y8
+	VMULPD       Y7, Y7, Y8
+	VMOVUPD      multi64c8<>+0(SB), Y2
+	VFMADD231PD  multi64c9<>+0(SB), Y4, Y2
 	VMOVUPD      multi64c10<>+0(SB), Y9
-	VFMADD231PD  multi64c11<>+0(SB), Y2, Y9
-	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  multi64c11<>+0(SB), Y4, Y9
+	VFMADD231PD  Y9, Y6, Y2
 	VMOVUPD      multi64c12<>+0(SB), Y9
-	VFMADD231PD  multi64c13<>+0(SB), Y2, Y9
+	VFMADD231PD  multi64c13<>+0(SB), Y4, Y9
 	VMOVUPD      multi64c14<>+0(SB), Y10
-	VFMADD231PD  multi64c15<>+0(SB), Y2, Y10
-	VFMADD231PD  Y10, Y5, Y9
-	VFMADD231PD  Y9, Y6, Y8
-	VMOVUPD      multi64c16<>+0(SB), Y5
-	VFMADD231PD  multi64c17<>+0(SB), Y2, Y5
-	VFMADD231PD  Y5, Y7, Y8
-	VFMADD213PD  multi64c0<>+0(SB), Y2, Y8
-	VFMADD213PD  multi64c0<>+0(SB), Y2, Y8
-	VMOVUPD      Y8, Y2
-	VPSLLQ       $0x34, Y4, Y4
-	VPADDQ       Y4, Y2, Y2
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
-	VANDNPD      Y2, Y5, Y2
+	VFMADD231PD  multi64c15<>+0(SB), Y4, Y10
+	VFMADD231PD  Y10, Y6, Y9
+	VFMADD231PD  Y9, Y7, Y2
+	VMOVUPD      multi64c16<>+0(SB), Y6
+	VFMADD231PD  multi64c17<>+0(SB), Y4, Y6
+	VFMADD231PD  Y6, Y8, Y2
+	VFMADD213PD  multi64c0<>+0(SB), Y4, Y2
+	VFMADD213PD  multi64c0<>+0(SB), Y4, Y2
+	VPSLLQ       $0x34, Y5, Y5
+	VPADDQ       Y5, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y6
+	VANDNPD      Y2, Y6, Y2
 	VMOVUPD      Y2, (R13)
 	VADDPD       Y2, Y0, Y0
 	ADDQ         $0x00000050, R12
@@ -1676,36 +1670,35 @@ max:
 exp:
 	VMOVUPD      (R12), Y2
 	VSUBPD       Y4, Y2, Y2
-	VMOVUPD      Y2, Y3
-	VMOVUPD      multi64c4<>+0(SB), Y5
-	VFMADD231PD  multi64c5<>+0(SB), Y3, Y5
-	VSUBPD       multi64c4<>+0(SB), Y5, Y6
-	VFNMADD231PD multi64c6<>+0(SB), Y6, Y3
-	VFNMADD231PD multi64c7<>+0(SB), Y6, Y3
-	VMULPD       Y3, Y3, Y6
-	VMULPD       Y6, Y6, Y7
+	VMOVUPD      Y2, Y5
+	VMOVUPD      multi64c4<>+0(SB), Y6
+	VFMADD231PD  multi64c5<>+0(SB), Y5, Y6
+	VSUBPD       multi64c4<>+0(SB), Y6, Y7
+	VFNMADD231PD multi64c6<>+0(SB), Y7, Y5
+	VFNMADD231PD multi64c7<>+0(SB), Y7, Y5
+	VMULPD       Y5, Y5, Y7
 	VMULPD       Y7, Y7, Y8
-	VMOVUPD      multi64c8<>+0(SB), Y9
-	VFMADD231PD  multi64c9<>+0(SB), Y3, Y9
+	VMULPD       Y8, Y8, Y9
+	VMOVUPD      multi64c8<>+0(SB), Y3
+	VFMADD231PD  multi64c9<>+0(SB), Y5, Y3
 	VMOVUPD      multi64c10<>+0(SB), Y10
-	VFMADD231PD  multi64c11<>+0(SB), Y3, Y10
-	VFMADD231PD  Y10, Y6, Y9
+	VFMADD231PD  multi64c11<>+0(SB), Y5, Y10
+	VFMADD231PD  Y10, Y7, Y3
 	VMOVUPD      multi64c12<>+0(SB), Y10
-	VFMADD231PD  multi64c13<>+0(SB), Y3, Y10
+	VFMADD231PD  multi64c13<>+0(SB), Y5, Y10
 	VMOVUPD      multi64c14<>+0(SB), Y11
-	VFMADD231PD  multi64c15<>+0(SB), Y3, Y11
-	VFMADD231PD  Y11, Y6, Y10
-	VFMADD231PD  Y10, Y7, Y9
-	VMOVUPD      multi64c16<>+0(SB), Y6
-	VFMADD231PD  multi64c17<>+0(SB), Y3, Y6
-	VFMADD231PD  Y6, Y8, Y9
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y9
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y9
-	VMOVUPD      Y9, Y3
-	VPSLLQ       $0x34, Y5, Y5
-	VPADDQ       Y5, Y3, Y3
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y6
-	VANDNPD      Y3, Y6, Y3
+	VFMADD231PD  multi64c15<>+0(SB), Y5, Y11
+	VFMADD231PD  Y11, Y7, Y10
+	VFMADD231PD  Y10, Y8, Y3
+	VMOVUPD      multi64c16<>+0(SB), Y7
+	VFMADD231PD  multi64c17<>+0(SB), Y5, Y7
+	VFMADD231PD  Y7, Y9, Y3
+	VFMADD213PD  multi64c0<>+0(SB), Y5, Y3
+	VFMADD213PD  multi64c0<>+0(SB), Y5, Y3
+	VPSLLQ       $0x34, Y6, Y6
+	VPADDQ       Y6, Y3, Y3
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y7
+	VANDNPD      Y3, Y7, Y3
 	VMOVUPD      Y3, (R12)
 	VADDPD       Y3, Y1, Y1
 	ADDQ         $0x00000038, R11
@@ -1845,36 +1838,35 @@ max:
 exp:
 	VMOVUPD      (R13), Y1
 	VSUBPD       Y3, Y1, Y1
-	VMOVUPD      Y1, Y2
-	VMOVUPD      multi64c4<>+0(SB), Y4
-	VFMADD231PD  multi64c5<>+0(SB), Y2, Y4
-	VSUBPD       multi64c4<>+0(SB), Y4, Y5
-	VFNMADD231PD multi64c6<>+0(SB), Y5, Y2
-	VFNMADD231PD multi64c7<>+0(SB), Y5, Y2
-	VMULPD       Y2, Y2, Y5
-	VMULPD       Y5, Y5, Y6
+	VMOVUPD      Y1, Y4
+	VMOVUPD      multi64c4<>+0(SB), Y5
+	VFMADD231PD  multi64c5<>+0(SB), Y4, Y5
+	VSUBPD       multi64c4<>+0(SB), Y5, Y6
+	VFNMADD231PD multi64c6<>+0(SB), Y6, Y4
+	VFNMADD231PD multi64c7<>+0(SB), Y6, Y4
+	VMULPD       Y4, Y4, Y6
 	VMULPD       Y6, Y6, Y7
-	VMOVUPD      multi64c8<>+0(SB), Y8
-	VFMADD231PD  multi64c9<>+0(SB), Y2, Y8
+	VMULPD       Y7, Y7, Y8
+	VMOVUPD      multi64c8<>+0(SB), Y2
+	VFMADD231PD  multi64c9<>+0(SB), Y4, Y2
 	VMOVUPD      multi64c10<>+0(SB), Y9
-	VFMADD231PD  multi64c11<>+0(SB), Y2, Y9
-	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  multi64c11<>+0(SB), Y4, Y9
+	VFMADD231PD  Y9, Y6, Y2
 	VMOVUPD      multi64c12<>+0(SB), Y9
-	VFMADD231PD  multi64c13<>+0(SB), Y2, Y9
+	VFMADD231PD  multi64c13<>+0(SB), Y4, Y9
 	VMOVUPD      multi64c14<>+0(SB), Y10
-	VFMADD231PD  multi64c15<>+0(SB), Y2, Y10
-	VFMADD231PD  Y10, Y5, Y9
-	VFMADD231PD  Y9, Y6, Y8
-	VMOVUPD      multi64c16<>+0(SB), Y5
-	VFMADD231PD  multi64c17<>+0(SB), Y2, Y5
-	VFMADD231PD  Y5, Y7, Y8
-	VFMADD213PD  multi64c0<>+0(SB), Y2, Y8
-	VFMADD213PD  multi64c0<>+0(SB), Y2, Y8
-	VMOVUPD      Y8, Y2
-	VPSLLQ       $0x34, Y4, Y4
-	VPADDQ       Y4, Y2, Y2
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
-	VANDNPD      Y2, Y5, Y2
+	VFMADD231PD  multi64c15<>+0(SB), Y4, Y10
+	VFMADD231PD  Y10, Y6, Y9
+	VFMADD231PD  Y9, Y7, Y2
+	VMOVUPD      multi64c16<>+0(SB), Y6
+	VFMADD231PD  multi64c17<>+0(SB), Y4, Y6
+	VFMADD231PD  Y6, Y8, Y2
+	VFMADD213PD  multi64c0<>+0(SB), Y4, Y2
+	VFMADD213PD  multi64c0<>+0(SB), Y4, Y2
+	VPSLLQ       $0x34, Y5, Y5
+	VPADDQ       Y5, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y6
+	VANDNPD      Y2, Y6, Y2
 	VMOVUPD      Y2, (R13)
 	VADDPD       Y2, Y0, Y0
 	ADDQ         $0x00000038, R12
@@ -2163,36 +2155,35 @@ max:
 exp:
 	VMOVUPD      (R13), Y2
 	VSUBPD       Y5, Y2, Y2
-	VMOVUPD      Y2, Y3
-	VMOVUPD      multi64c4<>+0(SB), Y4
-	VFMADD231PD  multi64c5<>+0(SB), Y3, Y4
-	VSUBPD       multi64c4<>+0(SB), Y4, Y6
-	VFNMADD231PD multi64c6<>+0(SB), Y6, Y3
-	VFNMADD231PD multi64c7<>+0(SB), Y6, Y3
-	VMULPD       Y3, Y3, Y6
-	VMULPD       Y6, Y6, Y7
+	VMOVUPD      Y2, Y4
+	VMOVUPD      multi64c4<>+0(SB), Y6
+	VFMADD231PD  multi64c5<>+0(SB), Y4, Y6
+	VSUBPD       multi64c4<>+0(SB), Y6, Y7
+	VFNMADD231PD multi64c6<>+0(SB), Y7, Y4
+	VFNMADD231PD multi64c7<>+0(SB), Y7, Y4
+	VMULPD       Y4, Y4, Y7
 	VMULPD       Y7, Y7, Y8
-	VMOVUPD      multi64c8<>+0(SB), Y9
-	VFMADD231PD  multi64c9<>+0(SB), Y3, Y9
+	VMULPD       Y8, Y8, Y9
+	VMOVUPD      multi64c8<>+0(SB), Y3
+	VFMADD231PD  multi64c9<>+0(SB), Y4, Y3
 	VMOVUPD      multi64c10<>+0(SB), Y10
-	VFMADD231PD  multi64c11<>+0(SB), Y3, Y10
-	VFMADD231PD  Y10, Y6, Y9
+	VFMADD231PD  multi64c11<>+0(SB), Y4, Y10
+	VFMADD231PD  Y10, Y7, Y3
 	VMOVUPD      multi64c12<>+0(SB), Y10
-	VFMADD231PD  multi64c13<>+0(SB), Y3, Y10
+	VFMADD231PD  multi64c13<>+0(SB), Y4, Y10
 	VMOVUPD      multi64c14<>+0(SB), Y11
-	VFMADD231PD  multi64c15<>+0(SB), Y3, Y11
-	VFMADD231PD  Y11, Y6, Y10
-	VFMADD231PD  Y10, Y7, Y9
-	VMOVUPD      multi64c16<>+0(SB), Y6
-	VFMADD231PD  multi64c17<>+0(SB), Y3, Y6
-	VFMADD231PD  Y6, Y8, Y9
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y9
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y9
-	VMOVUPD      Y9, Y3
-	VPSLLQ       $0x34, Y4, Y4
-	VPADDQ       Y4, Y3, Y3
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y6
-	VANDNPD      Y3, Y6, Y3
+	VFMADD231PD  multi64c15<>+0(SB), Y4, Y11
+	VFMADD231PD  Y11, Y7, Y10
+	VFMADD231PD  Y10, Y8, Y3
+	VMOVUPD      multi64c16<>+0(SB), Y7
+	VFMADD231PD  multi64c17<>+0(SB), Y4, Y7
+	VFMADD231PD  Y7, Y9, Y3
+	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
+	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
+	VPSLLQ       $0x34, Y6, Y6
+	VPADDQ       Y6, Y3, Y3
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y7
+	VANDNPD      Y3, Y7, Y3
 	VMOVUPD      Y3, (R13)
 	VADDPD       Y3, Y1, Y1
 	ADDQ         $0x00000078, R12
@@ -2351,36 +2342,35 @@ max:
 exp:
 	VMOVUPD      (R14), Y1
 	VSUBPD       Y4, Y1, Y1
-	VMOVUPD      Y1, Y2
-	VMOVUPD      multi64c4<>+0(SB), Y3
-	VFMADD231PD  multi64c5<>+0(SB), Y2, Y3
-	VSUBPD       multi64c4<>+0(SB), Y3, Y5
-	VFNMADD231PD multi64c6<>+0(SB), Y5, Y2
-	VFNMADD231PD multi64c7<>+0(SB), Y5, Y2
-	VMULPD       Y2, Y2, Y5
-	VMULPD       Y5, Y5, Y6
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c4<>+0(SB), Y5
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y5
+	VSUBPD       multi64c4<>+0(SB), Y5, Y6
+	VFNMADD231PD multi64c6<>+0(SB), Y6, Y3
+	VFNMADD231PD multi64c7<>+0(SB), Y6, Y3
+	VMULPD       Y3, Y3, Y6
 	VMULPD       Y6, Y6, Y7
-	VMOVUPD      multi64c8<>+0(SB), Y8
-	VFMADD231PD  multi64c9<>+0(SB), Y2, Y8
+	VMULPD       Y7, Y7, Y8
+	VMOVUPD      multi64c8<>+0(SB), Y2
+	VFMADD231PD  multi64c9<>+0(SB), Y3, Y2
 	VMOVUPD      multi64c10<>+0(SB), Y9
-	VFMADD231PD  multi64c11<>+0(SB), Y2, Y9
-	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  multi64c11<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y6, Y2
 	VMOVUPD      multi64c12<>+0(SB), Y9
-	VFMADD231PD  multi64c13<>+0(SB), Y2, Y9
+	VFMADD231PD  multi64c13<>+0(SB), Y3, Y9
 	VMOVUPD      multi64c14<>+0(SB), Y10
-	VFMADD231PD  multi64c15<>+0(SB), Y2, Y10
-	VFMADD231PD  Y10, Y5, Y9
-	VFMADD231PD  Y9, Y6, Y8
-	VMOVUPD      multi64c16<>+0(SB), Y5
-	VFMADD231PD  multi64c17<>+0(SB), Y2, Y5
-	VFMADD231PD  Y5, Y7, Y8
-	VFMADD213PD  multi64c0<>+0(SB), Y2, Y8
-	VFMADD213PD  multi64c0<>+0(SB), Y2, Y8
-	VMOVUPD      Y8, Y2
-	VPSLLQ       $0x34, Y3, Y3
-	VPADDQ       Y3, Y2, Y2
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
-	VANDNPD      Y2, Y5, Y2
+	VFMADD231PD  multi64c15<>+0(SB), Y3, Y10
+	VFMADD231PD  Y10, Y6, Y9
+	VFMADD231PD  Y9, Y7, Y2
+	VMOVUPD      multi64c16<>+0(SB), Y6
+	VFMADD231PD  multi64c17<>+0(SB), Y3, Y6
+	VFMADD231PD  Y6, Y8, Y2
+	VFMADD213PD  multi64c0<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c0<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y5, Y5
+	VPADDQ       Y5, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y6
+	VANDNPD      Y2, Y6, Y2
 	VMOVUPD      Y2, (R14)
 	VADDPD       Y2, Y0, Y0
 	ADDQ         $0x00000078, R13
@@ -2746,36 +2736,35 @@ max:
 exp:
 	VMOVUPD      (R13), Y2
 	VSUBPD       Y5, Y2, Y2
-	VMOVUPD      Y2, Y3
-	VMOVUPD      multi64c4<>+0(SB), Y4
-	VFMADD231PD  multi64c5<>+0(SB), Y3, Y4
-	VSUBPD       multi64c4<>+0(SB), Y4, Y6
-	VFNMADD231PD multi64c6<>+0(SB), Y6, Y3
-	VFNMADD231PD multi64c7<>+0(SB), Y6, Y3
-	VMULPD       Y3, Y3, Y6
-	VMULPD       Y6, Y6, Y7
+	VMOVUPD      Y2, Y4
+	VMOVUPD      multi64c4<>+0(SB), Y6
+	VFMADD231PD  multi64c5<>+0(SB), Y4, Y6
+	VSUBPD       multi64c4<>+0(SB), Y6, Y7
+	VFNMADD231PD multi64c6<>+0(SB), Y7, Y4
+	VFNMADD231PD multi64c7<>+0(SB), Y7, Y4
+	VMULPD       Y4, Y4, Y7
 	VMULPD       Y7, Y7, Y8
-	VMOVUPD      multi64c8<>+0(SB), Y9
-	VFMADD231PD  multi64c9<>+0(SB), Y3, Y9
+	VMULPD       Y8, Y8, Y9
+	VMOVUPD      multi64c8<>+0(SB), Y3
+	VFMADD231PD  multi64c9<>+0(SB), Y4, Y3
 	VMOVUPD      multi64c10<>+0(SB), Y10
-	VFMADD231PD  multi64c11<>+0(SB), Y3, Y10
-	VFMADD231PD  Y10, Y6, Y9
+	VFMADD231PD  multi64c11<>+0(SB), Y4, Y10
+	VFMADD231PD  Y10, Y7, Y3
 	VMOVUPD      multi64c12<>+0(SB), Y10
-	VFMADD231PD  multi64c13<>+0(SB), Y3, Y10
+	VFMADD231PD  multi64c13<>+0(SB), Y4, Y10
 	VMOVUPD      multi64c14<>+0(SB), Y11
-	VFMADD231PD  multi64c15<>+0(SB), Y3, Y11
-	VFMADD231PD  Y11, Y6, Y10
-	VFMADD231PD  Y10, Y7, Y9
-	VMOVUPD      multi64c16<>+0(SB), Y6
-	VFMADD231PD  multi64c17<>+0(SB), Y3, Y6
-	VFMADD231PD  Y6, Y8, Y9
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y9
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y9
-	VMOVUPD      Y9, Y3
-	VPSLLQ       $0x34, Y4, Y4
-	VPADDQ       Y4, Y3, Y3
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y6
-	VANDNPD      Y3, Y6, Y3
+	VFMADD231PD  multi64c15<>+0(SB), Y4, Y11
+	VFMADD231PD  Y11, Y7, Y10
+	VFMADD231PD  Y10, Y8, Y3
+	VMOVUPD      multi64c16<>+0(SB), Y7
+	VFMADD231PD  multi64c17<>+0(SB), Y4, Y7
+	VFMADD231PD  Y7, Y9, Y3
+	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
+	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
+	VPSLLQ       $0x34, Y6, Y6
+	VPADDQ       Y6, Y3, Y3
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y7
+	VANDNPD      Y3, Y7, Y3
 	VMOVUPD      Y3, (R13)
 	VADDPD       Y3, Y1, Y1
 	ADDQ         $0x00000048, R12
@@ -2922,36 +2911,35 @@ max:
 exp:
 	VMOVUPD      (R14), Y1
 	VSUBPD       Y4, Y1, Y1
-	VMOVUPD      Y1, Y2
-	VMOVUPD      multi64c4<>+0(SB), Y3
-	VFMADD231PD  multi64c5<>+0(SB), Y2, Y3
-	VSUBPD       multi64c4<>+0(SB), Y3, Y5
-	VFNMADD231PD multi64c6<>+0(SB), Y5, Y2
-	VFNMADD231PD multi64c7<>+0(SB), Y5, Y2
-	VMULPD       Y2, Y2, Y5
-	VMULPD       Y5, Y5, Y6
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c4<>+0(SB), Y5
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y5
+	VSUBPD       multi64c4<>+0(SB), Y5, Y6
+	VFNMADD231PD multi64c6<>+0(SB), Y6, Y3
+	VFNMADD231PD multi64c7<>+0(SB), Y6, Y3
+	VMULPD       Y3, Y3, Y6
 	VMULPD       Y6, Y6, Y7
-	VMOVUPD      multi64c8<>+0(SB), Y8
-	VFMADD231PD  multi64c9<>+0(SB), Y2, Y8
+	VMULPD       Y7, Y7, Y8
+	VMOVUPD      multi64c8<>+0(SB), Y2
+	VFMADD231PD  multi64c9<>+0(SB), Y3, Y2
 	VMOVUPD      multi64c10<>+0(SB), Y9
-	VFMADD231PD  multi64c11<>+0(SB), Y2, Y9
-	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  multi64c11<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y6, Y2
 	VMOVUPD      multi64c12<>+0(SB), Y9
-	VFMADD231PD  multi64c13<>+0(SB), Y2, Y9
+	VFMADD231PD  multi64c13<>+0(SB), Y3, Y9
 	VMOVUPD      multi64c14<>+0(SB), Y10
-	VFMADD231PD  multi64c15<>+0(SB), Y2, Y10
-	VFMADD231PD  Y10, Y5, Y9
-	VFMADD231PD  Y9, Y6, Y8
-	VMOVUPD      multi64c16<>+0(SB), Y5
-	VFMADD231PD  multi64c17<>+0(SB), Y2, Y5
-	VFMADD231PD  Y5, Y7, Y8
-	VFMADD213PD  multi64c0<>+0(SB), Y2, Y8
-	VFMADD213PD  multi64c0<>+0(SB), Y2, Y8
-	VMOVUPD      Y8, Y2
-	VPSLLQ       $0x34, Y3, Y3
-	VPADDQ       Y3, Y2, Y2
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
-	VANDNPD      Y2, Y5, Y2
+	VFMADD231PD  multi64c15<>+0(SB), Y3, Y10
+	VFMADD231PD  Y10, Y6, Y9
+	VFMADD231PD  Y9, Y7, Y2
+	VMOVUPD      multi64c16<>+0(SB), Y6
+	VFMADD231PD  multi64c17<>+0(SB), Y3, Y6
+	VFMADD231PD  Y6, Y8, Y2
+	VFMADD213PD  multi64c0<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c0<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y5, Y5
+	VPADDQ       Y5, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y6
+	VANDNPD      Y2, Y6, Y2
 	VMOVUPD      Y2, (R14)
 	VADDPD       Y2, Y0, Y0
 	ADDQ         $0x00000048, R13
@@ -3237,28 +3225,27 @@ max:
 exp:
 	VMOVUPS      (R11), Y3
 	VSUBPS       Y4, Y3, Y3
-	VMOVUPS      Y3, Y5
-	VMOVUPS      multi32c3<>+0(SB), Y6
-	VFMADD231PS  multi32c4<>+0(SB), Y5, Y6
-	VSUBPS       multi32c3<>+0(SB), Y6, Y7
-	VFNMADD231PS multi32c5<>+0(SB), Y7, Y5
-	VFNMADD231PS multi32c6<>+0(SB), Y7, Y5
-	VMULPS       Y5, Y5, Y7
-	VMULPS       Y7, Y7, Y8
-	VMOVUPS      multi32c1<>+0(SB), Y9
-	VFMADD231PS  multi32c7<>+0(SB), Y5, Y9
+	VMOVUPS      Y3, Y6
+	VMOVUPS      multi32c3<>+0(SB), Y7
+	VFMADD231PS  multi32c4<>+0(SB), Y6, Y7
+	VSUBPS       multi32c3<>+0(SB), Y7, Y8
+	VFNMADD231PS multi32c5<>+0(SB), Y8, Y6
+	VFNMADD231PS multi32c6<>+0(SB), Y8, Y6
+	VMULPS       Y6, Y6, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      multi32c1<>+0(SB), Y5
+	VFMADD231PS  multi32c7<>+0(SB), Y6, Y5
 	VMOVUPS      multi32c8<>+0(SB), Y10
-	VFMADD231PS  multi32c9<>+0(SB), Y5, Y10
-	VFMADD231PS  Y10, Y7, Y9
-	VMOVUPS      multi32c10<>+0(SB), Y7
-	VFMADD231PS  Y7, Y8, Y9
-	VFMADD213PS  multi32c11<>+0(SB), Y5, Y9
-	VFMADD213PS  multi32c11<>+0(SB), Y5, Y9
-	VMOVUPS      Y9, Y5
-	VPSLLD       $0x17, Y6, Y6
-	VPADDD       Y6, Y5, Y5
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y7
-	VANDNPS      Y5, Y7, Y5
+	VFMADD231PS  multi32c9<>+0(SB), Y6, Y10
+	VFMADD231PS  Y10, Y8, Y5
+	VMOVUPS      multi32c10<>+0(SB), Y8
+	VFMADD231PS  Y8, Y9, Y5
+	VFMADD213PS  multi32c11<>+0(SB), Y6, Y5
+	VFMADD213PS  multi32c11<>+0(SB), Y6, Y5
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y7, Y5, Y5
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y8
+	VANDNPS      Y5, Y8, Y5
 	VMOVUPS      Y5, (R11)
 	VADDPS       Y5, Y2, Y2
 	ADDQ         $0x00000018, R10
@@ -3577,28 +3564,27 @@ max:
 exp:
 	VMOVUPS      (R12), Y1
 	VSUBPS       Y2, Y1, Y1
-	VMOVUPS      Y1, Y3
-	VMOVUPS      multi32c3<>+0(SB), Y4
-	VFMADD231PS  multi32c4<>+0(SB), Y3, Y4
-	VSUBPS       multi32c3<>+0(SB), Y4, Y5
-	VFNMADD231PS multi32c5<>+0(SB), Y5, Y3
-	VFNMADD231PS multi32c6<>+0(SB), Y5, Y3
-	VMULPS       Y3, Y3, Y5
-	VMULPS       Y5, Y5, Y6
-	VMOVUPS      multi32c1<>+0(SB), Y8
-	VFMADD231PS  multi32c7<>+0(SB), Y3, Y8
+	VMOVUPS      Y1, Y4
+	VMOVUPS      multi32c3<>+0(SB), Y5
+	VFMADD231PS  multi32c4<>+0(SB), Y4, Y5
+	VSUBPS       multi32c3<>+0(SB), Y5, Y6
+	VFNMADD231PS multi32c5<>+0(SB), Y6, Y4
+	VFNMADD231PS multi32c6<>+0(SB), Y6, Y4
+	VMULPS       Y4, Y4, Y6
+	VMULPS       Y6, Y6, Y8
+	VMOVUPS      multi32c1<>+0(SB), Y3
+	VFMADD231PS  multi32c7<>+0(SB), Y4, Y3
 	VMOVUPS      multi32c8<>+0(SB), Y9
-	VFMADD231PS  multi32c9<>+0(SB), Y3, Y9
-	VFMADD231PS  Y9, Y5, Y8
-	VMOVUPS      multi32c10<>+0(SB), Y5
-	VFMADD231PS  Y5, Y6, Y8
-	VFMADD213PS  multi32c11<>+0(SB), Y3, Y8
-	VFMADD213PS  multi32c11<>+0(SB), Y3, Y8
-	VMOVUPS      Y8, Y3
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       Y4, Y3, Y3
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y5
-	VANDNPS      Y3, Y5, Y3
+	VFMADD231PS  multi32c9<>+0(SB), Y4, Y9
+	VFMADD231PS  Y9, Y6, Y3
+	VMOVUPS      multi32c10<>+0(SB), Y6
+	VFMADD231PS  Y6, Y8, Y3
+	VFMADD213PS  multi32c11<>+0(SB), Y4, Y3
+	VFMADD213PS  multi32c11<>+0(SB), Y4, Y3
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y5, Y3, Y3
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y6
+	VANDNPS      Y3, Y6, Y3
 	VMOVUPS      Y3, (R12)
 	VADDPS       Y3, Y0, Y0
 	ADDQ         $0x00000018, R11
@@ -4015,28 +4001,27 @@ max:
 exp:
 	VMOVUPS      (R11), Y3
 	VSUBPS       Y4, Y3, Y3
-	VMOVUPS      Y3, Y5
-	VMOVUPS      multi32c3<>+0(SB), Y6
-	VFMADD231PS  multi32c4<>+0(SB), Y5, Y6
-	VSUBPS       multi32c3<>+0(SB), Y6, Y7
-	VFNMADD231PS multi32c5<>+0(SB), Y7, Y5
-	VFNMADD231PS multi32c6<>+0(SB), Y7, Y5
-	VMULPS       Y5, Y5, Y7
-	VMULPS       Y7, Y7, Y8
-	VMOVUPS      multi32c1<>+0(SB), Y9
-	VFMADD231PS  multi32c7<>+0(SB), Y5, Y9
+	VMOVUPS      Y3, Y6
+	VMOVUPS      multi32c3<>+0(SB), Y7
+	VFMADD231PS  multi32c4<>+0(SB), Y6, Y7
+	VSUBPS       multi32c3<>+0(SB), Y7, Y8
+	VFNMADD231PS multi32c5<>+0(SB), Y8, Y6
+	VFNMADD231PS multi32c6<>+0(SB), Y8, Y6
+	VMULPS       Y6, Y6, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      multi32c1<>+0(SB), Y5
+	VFMADD231PS  multi32c7<>+0(SB), Y6, Y5
 	VMOVUPS      multi32c8<>+0(SB), Y10
-	VFMADD231PS  multi32c9<>+0(SB), Y5, Y10
-	VFMADD231PS  Y10, Y7, Y9
-	VMOVUPS      multi32c10<>+0(SB), Y7
-	VFMADD231PS  Y7, Y8, Y9
-	VFMADD213PS  multi32c11<>+0(SB), Y5, Y9
-	VFMADD213PS  multi32c11<>+0(SB), Y5, Y9
-	VMOVUPS      Y9, Y5
-	VPSLLD       $0x17, Y6, Y6
-	VPADDD       Y6, Y5, Y5
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y7
-	VANDNPS      Y5, Y7, Y5
+	VFMADD231PS  multi32c9<>+0(SB), Y6, Y10
+	VFMADD231PS  Y10, Y8, Y5
+	VMOVUPS      multi32c10<>+0(SB), Y8
+	VFMADD231PS  Y8, Y9, Y5
+	VFMADD213PS  multi32c11<>+0(SB), Y6, Y5
+	VFMADD213PS  multi32c11<>+0(SB), Y6, Y5
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y7, Y5, Y5
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y8
+	VANDNPS      Y5, Y8, Y5
 	VMOVUPS      Y5, (R11)
 	VADDPS       Y5, Y2, Y2
 	ADDQ         $0x00000014, R10
@@ -4223,28 +4208,27 @@ max:
 exp:
 	VMOVUPS      (R12), Y1
 	VSUBPS       Y2, Y1, Y1
-	VMOVUPS      Y1, Y3
-	VMOVUPS      multi32c3<>+0(SB), Y4
-	VFMADD231PS  multi32c4<>+0(SB), Y3, Y4
-	VSUBPS       multi32c3<>+0(SB), Y4, Y5
-	VFNMADD231PS multi32c5<>+0(SB), Y5, Y3
-	VFNMADD231PS multi32c6<>+0(SB), Y5, Y3
-	VMULPS       Y3, Y3, Y5
-	VMULPS       Y5, Y5, Y7
-	VMOVUPS      multi32c1<>+0(SB), Y8
-	VFMADD231PS  multi32c7<>+0(SB), Y3, Y8
+	VMOVUPS      Y1, Y4
+	VMOVUPS      multi32c3<>+0(SB), Y5
+	VFMADD231PS  multi32c4<>+0(SB), Y4, Y5
+	VSUBPS       multi32c3<>+0(SB), Y5, Y7
+	VFNMADD231PS multi32c5<>+0(SB), Y7, Y4
+	VFNMADD231PS multi32c6<>+0(SB), Y7, Y4
+	VMULPS       Y4, Y4, Y7
+	VMULPS       Y7, Y7, Y8
+	VMOVUPS      multi32c1<>+0(SB), Y3
+	VFMADD231PS  multi32c7<>+0(SB), Y4, Y3
 	VMOVUPS      multi32c8<>+0(SB), Y9
-	VFMADD231PS  multi32c9<>+0(SB), Y3, Y9
-	VFMADD231PS  Y9, Y5, Y8
-	VMOVUPS      multi32c10<>+0(SB), Y5
-	VFMADD231PS  Y5, Y7, Y8
-	VFMADD213PS  multi32c11<>+0(SB), Y3, Y8
-	VFMADD213PS  multi32c11<>+0(SB), Y3, Y8
-	VMOVUPS      Y8, Y3
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       Y4, Y3, Y3
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y5
-	VANDNPS      Y3, Y5, Y3
+	VFMADD231PS  multi32c9<>+0(SB), Y4, Y9
+	VFMADD231PS  Y9, Y7, Y3
+	VMOVUPS      multi32c10<>+0(SB), Y7
+	VFMADD231PS  Y7, Y8, Y3
+	VFMADD213PS  multi32c11<>+0(SB), Y4, Y3
+	VFMADD213PS  multi32c11<>+0(SB), Y4, Y3
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y5, Y3, Y3
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y7
+	VANDNPS      Y3, Y7, Y3
 	VMOVUPS      Y3, (R12)
 	VADDPS       Y3, Y0, Y0
 	ADDQ         $0x00000014, R11
@@ -4524,28 +4508,27 @@ max:
 exp:
 	VMOVUPS      (R12), Y3
 	VSUBPS       Y5, Y3, Y3
-	VMOVUPS      Y3, Y4
-	VMOVUPS      multi32c3<>+0(SB), Y6
-	VFMADD231PS  multi32c4<>+0(SB), Y4, Y6
-	VSUBPS       multi32c3<>+0(SB), Y6, Y7
-	VFNMADD231PS multi32c5<>+0(SB), Y7, Y4
-	VFNMADD231PS multi32c6<>+0(SB), Y7, Y4
-	VMULPS       Y4, Y4, Y7
-	VMULPS       Y7, Y7, Y8
-	VMOVUPS      multi32c1<>+0(SB), Y9
-	VFMADD231PS  multi32c7<>+0(SB), Y4, Y9
+	VMOVUPS      Y3, Y6
+	VMOVUPS      multi32c3<>+0(SB), Y7
+	VFMADD231PS  multi32c4<>+0(SB), Y6, Y7
+	VSUBPS       multi32c3<>+0(SB), Y7, Y8
+	VFNMADD231PS multi32c5<>+0(SB), Y8, Y6
+	VFNMADD231PS multi32c6<>+0(SB), Y8, Y6
+	VMULPS       Y6, Y6, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      multi32c1<>+0(SB), Y4
+	VFMADD231PS  multi32c7<>+0(SB), Y6, Y4
 	VMOVUPS      multi32c8<>+0(SB), Y10
-	VFMADD231PS  multi32c9<>+0(SB), Y4, Y10
-	VFMADD231PS  Y10, Y7, Y9
-	VMOVUPS      multi32c10<>+0(SB), Y7
-	VFMADD231PS  Y7, Y8, Y9
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y9
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y9
-	VMOVUPS      Y9, Y4
-	VPSLLD       $0x17, Y6, Y6
-	VPADDD       Y6, Y4, Y4
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y7
-	VANDNPS      Y4, Y7, Y4
+	VFMADD231PS  multi32c9<>+0(SB), Y6, Y10
+	VFMADD231PS  Y10, Y8, Y4
+	VMOVUPS      multi32c10<>+0(SB), Y8
+	VFMADD231PS  Y8, Y9, Y4
+	VFMADD213PS  multi32c11<>+0(SB), Y6, Y4
+	VFMADD213PS  multi32c11<>+0(SB), Y6, Y4
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y8
+	VANDNPS      Y4, Y8, Y4
 	VMOVUPS      Y4, (R12)
 	VADDPS       Y4, Y2, Y2
 	ADDQ         $0x00000028, R11
@@ -4745,28 +4728,27 @@ max:
 exp:
 	VMOVUPS      (R13), Y1
 	VSUBPS       Y3, Y1, Y1
-	VMOVUPS      Y1, Y2
-	VMOVUPS      multi32c3<>+0(SB), Y4
-	VFMADD231PS  multi32c4<>+0(SB), Y2, Y4
-	VSUBPS       multi32c3<>+0(SB), Y4, Y5
-	VFNMADD231PS multi32c5<>+0(SB), Y5, Y2
-	VFNMADD231PS multi32c6<>+0(SB), Y5, Y2
-	VMULPS       Y2, Y2, Y5
-	VMULPS       Y5, Y5, Y6
-	VMOVUPS      multi32c1<>+0(SB), Y7
-	VFMADD231PS  multi32c7<>+0(SB), Y2, Y7
+	VMOVUPS      Y1, Y4
+	VMOVUPS      multi32c3<>+0(SB), Y5
+	VFMADD231PS  multi32c4<>+0(SB), Y4, Y5
+	VSUBPS       multi32c3<>+0(SB), Y5, Y6
+	VFNMADD231PS multi32c5<>+0(SB), Y6, Y4
+	VFNMADD231PS multi32c6<>+0(SB), Y6, Y4
+	VMULPS       Y4, Y4, Y6
+	VMULPS       Y6, Y6, Y7
+	VMOVUPS      multi32c1<>+0(SB), Y2
+	VFMADD231PS  multi32c7<>+0(SB), Y4, Y2
 	VMOVUPS      multi32c8<>+0(SB), Y8
-	VFMADD231PS  multi32c9<>+0(SB), Y2, Y8
-	VFMADD231PS  Y8, Y5, Y7
-	VMOVUPS      multi32c10<>+0(SB), Y5
-	VFMADD231PS  Y5, Y6, Y7
-	VFMADD213PS  multi32c11<>+0(SB), Y2, Y7
-	VFMADD213PS  multi32c11<>+0(SB), Y2, Y7
-	VMOVUPS      Y7, Y2
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       Y4, Y2, Y2
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y5
-	VANDNPS      Y2, Y5, Y2
+	VFMADD231PS  multi32c9<>+0(SB), Y4, Y8
+	VFMADD231PS  Y8, Y6, Y2
+	VMOVUPS      multi32c10<>+0(SB), Y6
+	VFMADD231PS  Y6, Y7, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y4, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y4, Y2
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y6
+	VANDNPS      Y2, Y6, Y2
 	VMOVUPS      Y2, (R13)
 	VADDPS       Y2, Y0, Y0
 	ADDQ         $0x00000028, R12
@@ -5098,28 +5080,27 @@ max:
 exp:
 	VMOVUPS      (R12), Y3
 	VSUBPS       Y5, Y3, Y3
-	VMOVUPS      Y3, Y4
-	VMOVUPS      multi32c3<>+0(SB), Y6
-	VFMADD231PS  multi32c4<>+0(SB), Y4, Y6
-	VSUBPS       multi32c3<>+0(SB), Y6, Y7
-	VFNMADD231PS multi32c5<>+0(SB), Y7, Y4
-	VFNMADD231PS multi32c6<>+0(SB), Y7, Y4
-	VMULPS       Y4, Y4, Y7
-	VMULPS       Y7, Y7, Y8
-	VMOVUPS      multi32c1<>+0(SB), Y9
-	VFMADD231PS  multi32c7<>+0(SB), Y4, Y9
+	VMOVUPS      Y3, Y6
+	VMOVUPS      multi32c3<>+0(SB), Y7
+	VFMADD231PS  multi32c4<>+0(SB), Y6, Y7
+	VSUBPS       multi32c3<>+0(SB), Y7, Y8
+	VFNMADD231PS multi32c5<>+0(SB), Y8, Y6
+	VFNMADD231PS multi32c6<>+0(SB), Y8, Y6
+	VMULPS       Y6, Y6, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      multi32c1<>+0(SB), Y4
+	VFMADD231PS  multi32c7<>+0(SB), Y6, Y4
 	VMOVUPS      multi32c8<>+0(SB), Y10
-	VFMADD231PS  multi32c9<>+0(SB), Y4, Y10
-	VFMADD231PS  Y10, Y7, Y9
-	VMOVUPS      multi32c10<>+0(SB), Y7
-	VFMADD231PS  Y7, Y8, Y9
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y9
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y9
-	VMOVUPS      Y9, Y4
-	VPSLLD       $0x17, Y6, Y6
-	VPADDD       Y6, Y4, Y4
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y7
-	VANDNPS      Y4, Y7, Y4
+	VFMADD231PS  multi32c9<>+0(SB), Y6, Y10
+	VFMADD231PS  Y10, Y8, Y4
+	VMOVUPS      multi32c10<>+0(SB), Y8
+	VFMADD231PS  Y8, Y9, Y4
+	VFMADD213PS  multi32c11<>+0(SB), Y6, Y4
+	VFMADD213PS  multi32c11<>+0(SB), Y6, Y4
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y8
+	VANDNPS      Y4, Y8, Y4
 	VMOVUPS      Y4, (R12)
 	VADDPS       Y4, Y2, Y2
 	ADDQ         $0x0000001c, R11
@@ -5313,28 +5294,27 @@ max:
 exp:
 	VMOVUPS      (R13), Y1
 	VSUBPS       Y3, Y1, Y1
-	VMOVUPS      Y1, Y2
-	VMOVUPS      multi32c3<>+0(SB), Y4
-	VFMADD231PS  multi32c4<>+0(SB), Y2, Y4
-	VSUBPS       multi32c3<>+0(SB), Y4, Y5
-	VFNMADD231PS multi32c5<>+0(SB), Y5, Y2
-	VFNMADD231PS multi32c6<>+0(SB), Y5, Y2
-	VMULPS       Y2, Y2, Y5
-	VMULPS       Y5, Y5, Y6
-	VMOVUPS      multi32c1<>+0(SB), Y7
-	VFMADD231PS  multi32c7<>+0(SB), Y2, Y7
+	VMOVUPS      Y1, Y4
+	VMOVUPS      multi32c3<>+0(SB), Y5
+	VFMADD231PS  multi32c4<>+0(SB), Y4, Y5
+	VSUBPS       multi32c3<>+0(SB), Y5, Y6
+	VFNMADD231PS multi32c5<>+0(SB), Y6, Y4
+	VFNMADD231PS multi32c6<>+0(SB), Y6, Y4
+	VMULPS       Y4, Y4, Y6
+	VMULPS       Y6, Y6, Y7
+	VMOVUPS      multi32c1<>+0(SB), Y2
+	VFMADD231PS  multi32c7<>+0(SB), Y4, Y2
 	VMOVUPS      multi32c8<>+0(SB), Y9
-	VFMADD231PS  multi32c9<>+0(SB), Y2, Y9
-	VFMADD231PS  Y9, Y5, Y7
-	VMOVUPS      multi32c10<>+0(SB), Y5
-	VFMADD231PS  Y5, Y6, Y7
-	VFMADD213PS  multi32c11<>+0(SB), Y2, Y7
-	VFMADD213PS  multi32c11<>+0(SB), Y2, Y7
-	VMOVUPS      Y7, Y2
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       Y4, Y2, Y2
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y5
-	VANDNPS      Y2, Y5, Y2
+	VFMADD231PS  multi32c9<>+0(SB), Y4, Y9
+	VFMADD231PS  Y9, Y6, Y2
+	VMOVUPS      multi32c10<>+0(SB), Y6
+	VFMADD231PS  Y6, Y7, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y4, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y4, Y2
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y6
+	VANDNPS      Y2, Y6, Y2
 	VMOVUPS      Y2, (R13)
 	VADDPS       Y2, Y0, Y0
 	ADDQ         $0x0000001c, R12
@@ -5655,28 +5635,27 @@ max:
 exp:
 	VMOVUPS      (R13), Y3
 	VSUBPS       Y6, Y3, Y3
-	VMOVUPS      Y3, Y4
-	VMOVUPS      multi32c3<>+0(SB), Y5
-	VFMADD231PS  multi32c4<>+0(SB), Y4, Y5
-	VSUBPS       multi32c3<>+0(SB), Y5, Y7
-	VFNMADD231PS multi32c5<>+0(SB), Y7, Y4
-	VFNMADD231PS multi32c6<>+0(SB), Y7, Y4
-	VMULPS       Y4, Y4, Y7
-	VMULPS       Y7, Y7, Y8
-	VMOVUPS      multi32c1<>+0(SB), Y9
-	VFMADD231PS  multi32c7<>+0(SB), Y4, Y9
+	VMOVUPS      Y3, Y5
+	VMOVUPS      multi32c3<>+0(SB), Y7
+	VFMADD231PS  multi32c4<>+0(SB), Y5, Y7
+	VSUBPS       multi32c3<>+0(SB), Y7, Y8
+	VFNMADD231PS multi32c5<>+0(SB), Y8, Y5
+	VFNMADD231PS multi32c6<>+0(SB), Y8, Y5
+	VMULPS       Y5, Y5, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      multi32c1<>+0(SB), Y4
+	VFMADD231PS  multi32c7<>+0(SB), Y5, Y4
 	VMOVUPS      multi32c8<>+0(SB), Y10
-	VFMADD231PS  multi32c9<>+0(SB), Y4, Y10
-	VFMADD231PS  Y10, Y7, Y9
-	VMOVUPS      multi32c10<>+0(SB), Y7
-	VFMADD231PS  Y7, Y8, Y9
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y9
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y9
-	VMOVUPS      Y9, Y4
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       Y5, Y4, Y4
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y7
-	VANDNPS      Y4, Y7, Y4
+	VFMADD231PS  multi32c9<>+0(SB), Y5, Y10
+	VFMADD231PS  Y10, Y8, Y4
+	VMOVUPS      multi32c10<>+0(SB), Y8
+	VFMADD231PS  Y8, Y9, Y4
+	VFMADD213PS  multi32c11<>+0(SB), Y5, Y4
+	VFMADD213PS  multi32c11<>+0(SB), Y5, Y4
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y8
+	VANDNPS      Y4, Y8, Y4
 	VMOVUPS      Y4, (R13)
 	VADDPS       Y4, Y2, Y2
 	ADDQ         $0x0000003c, R12
@@ -5889,28 +5868,27 @@ max:
 exp:
 	VMOVUPS      (R14), Y1
 	VSUBPS       Y4, Y1, Y1
-	VMOVUPS      Y1, Y2
-	VMOVUPS      multi32c3<>+0(SB), Y3
-	VFMADD231PS  multi32c4<>+0(SB), Y2, Y3
-	VSUBPS       multi32c3<>+0(SB), Y3, Y5
-	VFNMADD231PS multi32c5<>+0(SB), Y5, Y2
-	VFNMADD231PS multi32c6<>+0(SB), Y5, Y2
-	VMULPS       Y2, Y2, Y5
-	VMULPS       Y5, Y5, Y6
-	VMOVUPS      multi32c1<>+0(SB), Y7
-	VFMADD231PS  multi32c7<>+0(SB), Y2, Y7
+	VMOVUPS      Y1, Y3
+	VMOVUPS      multi32c3<>+0(SB), Y5
+	VFMADD231PS  multi32c4<>+0(SB), Y3, Y5
+	VSUBPS       multi32c3<>+0(SB), Y5, Y6
+	VFNMADD231PS multi32c5<>+0(SB), Y6, Y3
+	VFNMADD231PS multi32c6<>+0(SB), Y6, Y3
+	VMULPS       Y3, Y3, Y6
+	VMULPS       Y6, Y6, Y7
+	VMOVUPS      multi32c1<>+0(SB), Y2
+	VFMADD231PS  multi32c7<>+0(SB), Y3, Y2
 	VMOVUPS      multi32c8<>+0(SB), Y8
-	VFMADD231PS  multi32c9<>+0(SB), Y2, Y8
-	VFMADD231PS  Y8, Y5, Y7
-	VMOVUPS      multi32c10<>+0(SB), Y5
-	VFMADD231PS  Y5, Y6, Y7
-	VFMADD213PS  multi32c11<>+0(SB), Y2, Y7
-	VFMADD213PS  multi32c11<>+0(SB), Y2, Y7
-	VMOVUPS      Y7, Y2
-	VPSLLD       $0x17, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y5
-	VANDNPS      Y2, Y5, Y2
+	VFMADD231PS  multi32c9<>+0(SB), Y3, Y8
+	VFMADD231PS  Y8, Y6, Y2
+	VMOVUPS      multi32c10<>+0(SB), Y6
+	VFMADD231PS  Y6, Y7, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y6
+	VANDNPS      Y2, Y6, Y2
 	VMOVUPS      Y2, (R14)
 	VADDPS       Y2, Y0, Y0
 	ADDQ         $0x0000003c, R13
@@ -6340,28 +6318,27 @@ max:
 exp:
 	VMOVUPS      (R13), Y3
 	VSUBPS       Y6, Y3, Y3
-	VMOVUPS      Y3, Y4
-	VMOVUPS      multi32c3<>+0(SB), Y5
-	VFMADD231PS  multi32c4<>+0(SB), Y4, Y5
-	VSUBPS       multi32c3<>+0(SB), Y5, Y7
-	VFNMADD231PS multi32c5<>+0(SB), Y7, Y4
-	VFNMADD231PS multi32c6<>+0(SB), Y7, Y4
-	VMULPS       Y4, Y4, Y7
-	VMULPS       Y7, Y7, Y8
-	VMOVUPS      multi32c1<>+0(SB), Y9
-	VFMADD231PS  multi32c7<>+0(SB), Y4, Y9
+	VMOVUPS      Y3, Y5
+	VMOVUPS      multi32c3<>+0(SB), Y7
+	VFMADD231PS  multi32c4<>+0(SB), Y5, Y7
+	VSUBPS       multi32c3<>+0(SB), Y7, Y8
+	VFNMADD231PS multi32c5<>+0(SB), Y8, Y5
+	VFNMADD231PS multi32c6<>+0(SB), Y8, Y5
+	VMULPS       Y5, Y5, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      multi32c1<>+0(SB), Y4
+	VFMADD231PS  multi32c7<>+0(SB), Y5, Y4
 	VMOVUPS      multi32c8<>+0(SB), Y10
-	VFMADD231PS  multi32c9<>+0(SB), Y4, Y10
-	VFMADD231PS  Y10, Y7, Y9
-	VMOVUPS      multi32c10<>+0(SB), Y7
-	VFMADD231PS  Y7, Y8, Y9
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y9
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y9
-	VMOVUPS      Y9, Y4
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       Y5, Y4, Y4
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y7
-	VANDNPS      Y4, Y7, Y4
+	VFMADD231PS  multi32c9<>+0(SB), Y5, Y10
+	VFMADD231PS  Y10, Y8, Y4
+	VMOVUPS      multi32c10<>+0(SB), Y8
+	VFMADD231PS  Y8, Y9, Y4
+	VFMADD213PS  multi32c11<>+0(SB), Y5, Y4
+	VFMADD213PS  multi32c11<>+0(SB), Y5, Y4
+	VPSLLD       $0x17, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y8
+	VANDNPS      Y4, Y8, Y4
 	VMOVUPS      Y4, (R13)
 	VADDPS       Y4, Y2, Y2
 	ADDQ         $0x00000024, R12
@@ -6562,28 +6539,27 @@ max:
 exp:
 	VMOVUPS      (R14), Y1
 	VSUBPS       Y4, Y1, Y1
-	VMOVUPS      Y1, Y2
-	VMOVUPS      multi32c3<>+0(SB), Y3
-	VFMADD231PS  multi32c4<>+0(SB), Y2, Y3
-	VSUBPS       multi32c3<>+0(SB), Y3, Y5
-	VFNMADD231PS multi32c5<>+0(SB), Y5, Y2
-	VFNMADD231PS multi32c6<>+0(SB), Y5, Y2
-	VMULPS       Y2, Y2, Y5
-	VMULPS       Y5, Y5, Y6
-	VMOVUPS      multi32c1<>+0(SB), Y7
-	VFMADD231PS  multi32c7<>+0(SB), Y2, Y7
+	VMOVUPS      Y1, Y3
+	VMOVUPS      multi32c3<>+0(SB), Y5
+	VFMADD231PS  multi32c4<>+0(SB), Y3, Y5
+	VSUBPS       multi32c3<>+0(SB), Y5, Y6
+	VFNMADD231PS multi32c5<>+0(SB), Y6, Y3
+	VFNMADD231PS multi32c6<>+0(SB), Y6, Y3
+	VMULPS       Y3, Y3, Y6
+	VMULPS       Y6, Y6, Y7
+	VMOVUPS      multi32c1<>+0(SB), Y2
+	VFMADD231PS  multi32c7<>+0(SB), Y3, Y2
 	VMOVUPS      multi32c8<>+0(SB), Y8
-	VFMADD231PS  multi32c9<>+0(SB), Y2, Y8
-	VFMADD231PS  Y8, Y5, Y7
-	VMOVUPS      multi32c10<>+0(SB), Y5
-	VFMADD231PS  Y5, Y6, Y7
-	VFMADD213PS  multi32c11<>+0(SB), Y2, Y7
-	VFMADD213PS  multi32c11<>+0(SB), Y2, Y7
-	VMOVUPS      Y7, Y2
-	VPSLLD       $0x17, Y3, Y3
-	VPADDD       Y3, Y2, Y2
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y5
-	VANDNPS      Y2, Y5, Y2
+	VFMADD231PS  multi32c9<>+0(SB), Y3, Y8
+	VFMADD231PS  Y8, Y6, Y2
+	VMOVUPS      multi32c10<>+0(SB), Y6
+	VFMADD231PS  Y6, Y7, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y6
+	VANDNPS      Y2, Y6, Y2
 	VMOVUPS      Y2, (R14)
 	VADDPS       Y2, Y0, Y0
 	ADDQ         $0x00000024, R13
@@ -6892,8 +6868,7 @@ max:
 	VFMADD231PD  Z4, Z4, Z6
 	VBROADCASTSD (R11), Z4
 	VFNMADD231PD 256(AX), Z6, Z4
-	VCMPPD       $0x03, Z4, Z4, K1
-	VBLENDMPD    128(AX), Z4, K1, Z4
+	VFIXUPIMMPD  $0x00, 384(AX), Z4, Z4
 	VMOVUPD      Z4, (R12)
 	VMAXPD       Z4, Z3, Z3
 	ADDQ         $0x00000030, R11
@@ -6901,7 +6876,7 @@ max:
 	CMPQ         R11, R9
 	JB           max
 	VCMPPD       $0x00, 128(AX), Z3, K1
-	VBLENDMPD    384(AX), Z3, K1, Z3
+	VBLENDMPD    512(AX), Z3, K1, Z3
 	VPXORQ       Z8, Z8, Z8
 	MOVQ         R8, R11
 	MOVQ         SI, R12
@@ -6909,36 +6884,34 @@ max:
 exp:
 	VMOVUPD      (R12), Z1
 	VSUBPD       Z3, Z1, Z1
-	VMOVUPD      Z1, Z2
-	VMOVUPD      512(AX), Z4
-	VFMADD231PD  640(AX), Z2, Z4
-	VSUBPD       512(AX), Z4, Z5
-	VFNMADD231PD 768(AX), Z5, Z2
-	VFNMADD231PD 896(AX), Z5, Z2
-	VMULPD       Z2, Z2, Z5
-	VMULPD       Z5, Z5, Z6
+	VMOVUPD      Z1, Z4
+	VMOVUPD      640(AX), Z5
+	VFMADD231PD  768(AX), Z4, Z5
+	VSUBPD       640(AX), Z5, Z2
+	VFNMADD231PD 896(AX), Z2, Z4
+	VFNMADD231PD 1024(AX), Z2, Z4
+	VMULPD       Z4, Z4, Z6
 	VMULPD       Z6, Z6, Z7
-	VMOVUPD      1024(AX), Z10
-	VFMADD231PD  1152(AX), Z2, Z10
-	VMOVUPD      1280(AX), Z11
-	VFMADD231PD  1408(AX), Z2, Z11
-	VFMADD231PD  Z11, Z5, Z10
-	VMOVUPD      1536(AX), Z11
-	VFMADD231PD  1664(AX), Z2, Z11
-	VMOVUPD      1792(AX), Z12
-	VFMADD231PD  1920(AX), Z2, Z12
-	VFMADD231PD  Z12, Z5, Z11
-	VFMADD231PD  Z11, Z6, Z10
-	VMOVUPD      2048(AX), Z5
-	VFMADD231PD  2176(AX), Z2, Z5
-	VFMADD231PD  Z5, Z7, Z10
-	VFMADD213PD  (AX), Z2, Z10
-	VFMADD213PD  (AX), Z2, Z10
-	VMOVUPD      Z10, Z2
-	VPSLLQ       $0x34, Z4, Z4
-	VPADDQ       Z4, Z2, Z2
-	VCMPPD       $0x11, 2304(AX), Z1, K1
-	VBLENDMPD    384(AX), Z2, K1, Z2
+	VMULPD       Z7, Z7, Z10
+	VMOVUPD      1152(AX), Z2
+	VFMADD231PD  1280(AX), Z4, Z2
+	VMOVUPD      1408(AX), Z11
+	VFMADD231PD  1536(AX), Z4, Z11
+	VFMADD231PD  Z11, Z6, Z2
+	VMOVUPD      1664(AX), Z11
+	VFMADD231PD  1792(AX), Z4, Z11
+	VMOVUPD      1920(AX), Z12
+	VFMADD231PD  2048(AX), Z4, Z12
+	VFMADD231PD  Z12, Z6, Z11
+	VFMADD231PD  Z11, Z7, Z2
+	VMOVUPD      2176(AX), Z6
+	VFMADD231PD  2304(AX), Z4, Z6
+	VFMADD231PD  Z6, Z10, Z2
+	VFMADD213PD  (AX), Z4, Z2
+	VFMADD213PD  (AX), Z4, Z2
+	VPSLLQ       $0x34, Z5, Z5
+	VCMPPD       $0x15, 2432(AX), Z1, K1
+	VPADDQ.Z     Z5, Z2, K1, Z2
 	VMOVUPD      Z2, (R12)
 	VADDPD       Z2, Z8, Z8
 	ADDQ         $0x00000030, R11
@@ -6967,27 +6940,26 @@ resp:
 	JMP     loop
 
 done:
-	VCMPPD       $0x11, 2432(AX), Z0, K1
-	VMULPD       2560(AX), Z0, Z1
+	VCMPPD       $0x11, 2560(AX), Z0, K1
+	VMULPD       2688(AX), Z0, Z1
 	VBLENDMPD    Z1, Z0, K1, Z1
 	VPXORQ       Z9, Z9, Z9
-	VBLENDMPD    2688(AX), Z9, K1, Z9
+	VBLENDMPD    2816(AX), Z9, K1, Z9
 	VPSRLQ       $0x34, Z1, Z2
-	VPORQ        2560(AX), Z2, Z2
-	VSUBPD       2816(AX), Z2, Z2
+	VPORQ        2688(AX), Z2, Z2
+	VSUBPD       2944(AX), Z2, Z2
 	VADDPD       Z9, Z2, Z2
-	VPANDQ       2944(AX), Z1, Z1
+	VPANDQ       3072(AX), Z1, Z1
 	VPORQ        (AX), Z1, Z1
-	VCMPPD       $0x1e, 3072(AX), Z1, K1
+	VCMPPD       $0x1e, 3200(AX), Z1, K1
 	VMULPD       256(AX), Z1, Z3
 	VBLENDMPD    Z3, Z1, K1, Z1
 	VADDPD       (AX), Z2, K1, Z2
 	VSUBPD       (AX), Z1, Z1
-	VADDPD       3200(AX), Z1, Z3
+	VADDPD       3328(AX), Z1, Z3
 	VDIVPD       Z3, Z1, Z4
 	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z3, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
 	VFMADD213PD  3712(AX), Z3, Z5
 	VFMADD213PD  3840(AX), Z3, Z5
@@ -6997,17 +6969,18 @@ done:
 	VFMADD213PD  4352(AX), Z3, Z5
 	VFMADD213PD  4480(AX), Z3, Z5
 	VFMADD213PD  4608(AX), Z3, Z5
+	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z1, Z5
 	VFNMADD231PD Z4, Z5, Z1
+	VFMADD231PD  1024(AX), Z2, Z1
 	VFMADD231PD  896(AX), Z2, Z1
-	VFMADD231PD  768(AX), Z2, Z1
-	VCMPPD       $0x00, 384(AX), Z0, K1
+	VCMPPD       $0x00, 512(AX), Z0, K1
 	VBLENDMPD    128(AX), Z1, K1, Z1
-	VCMPPD       $0x00, 4736(AX), Z0, K1
-	VBLENDMPD    4736(AX), Z1, K1, Z1
-	VCMPPD       $0x11, 384(AX), Z0, K1
+	VCMPPD       $0x00, 4864(AX), Z0, K1
 	VBLENDMPD    4864(AX), Z1, K1, Z1
+	VCMPPD       $0x11, 512(AX), Z0, K1
+	VBLENDMPD    4992(AX), Z1, K1, Z1
 	VCMPPD       $0x03, Z0, Z0, K1
 	VBLENDMPD    Z0, Z1, K1, Z1
 	VMOVUPD      Z1, Z0
@@ -7058,8 +7031,7 @@ max:
 	VFMADD231PD  Z3, Z3, Z5
 	VBROADCASTSD (R12), Z3
 	VFNMADD231PD 256(AX), Z5, Z3
-	VCMPPD       $0x03, Z3, Z3, K1
-	VBLENDMPD    128(AX), Z3, K1, Z3
+	VFIXUPIMMPD  $0x00, 384(AX), Z3, Z3
 	VMOVUPD      Z3, (R13)
 	VMAXPD       Z3, Z2, Z2
 	ADDQ         $0x00000030, R12
@@ -7067,7 +7039,7 @@ max:
 	CMPQ         R12, R9
 	JB           max
 	VCMPPD       $0x00, 128(AX), Z2, K1
-	VBLENDMPD    384(AX), Z2, K1, Z2
+	VBLENDMPD    512(AX), Z2, K1, Z2
 	VPXORQ       Z7, Z7, Z7
 	MOVQ         R8, R12
 	MOVQ         SI, R13
@@ -7075,63 +7047,60 @@ max:
 exp:
 	VMOVUPD      (R13), Z0
 	VSUBPD       Z2, Z0, Z0
-	VMOVUPD      Z0, Z1
-	VMOVUPD      512(AX), Z3
-	VFMADD231PD  640(AX), Z1, Z3
-	VSUBPD       512(AX), Z3, Z4
-	VFNMADD231PD 768(AX), Z4, Z1
-	VFNMADD231PD 896(AX), Z4, Z1
-	VMULPD       Z1, Z1, Z4
-	VMULPD       Z4, Z4, Z5
+	VMOVUPD      Z0, Z3
+	VMOVUPD      640(AX), Z4
+	VFMADD231PD  768(AX), Z3, Z4
+	VSUBPD       640(AX), Z4, Z1
+	VFNMADD231PD 896(AX), Z1, Z3
+	VFNMADD231PD 1024(AX), Z1, Z3
+	VMULPD       Z3, Z3, Z5
 	VMULPD       Z5, Z5, Z6
-	VMOVUPD      1024(AX), Z9
-	VFMADD231PD  1152(AX), Z1, Z9
-	VMOVUPD      1280(AX), Z10
-	VFMADD231PD  1408(AX), Z1, Z10
-	VFMADD231PD  Z10, Z4, Z9
-	VMOVUPD      1536(AX), Z10
-	VFMADD231PD  1664(AX), Z1, Z10
-	VMOVUPD      1792(AX), Z11
-	VFMADD231PD  1920(AX), Z1, Z11
-	VFMADD231PD  Z11, Z4, Z10
-	VFMADD231PD  Z10, Z5, Z9
-	VMOVUPD      2048(AX), Z4
-	VFMADD231PD  2176(AX), Z1, Z4
-	VFMADD231PD  Z4, Z6, Z9
-	VFMADD213PD  (AX), Z1, Z9
-	VFMADD213PD  (AX), Z1, Z9
-	VMOVUPD      Z9, Z1
-	VPSLLQ       $0x34, Z3, Z3
-	VPADDQ       Z3, Z1, Z1
-	VCMPPD       $0x11, 2304(AX), Z0, K1
-	VBLENDMPD    384(AX), Z1, K1, Z1
+	VMULPD       Z6, Z6, Z9
+	VMOVUPD      1152(AX), Z1
+	VFMADD231PD  1280(AX), Z3, Z1
+	VMOVUPD      1408(AX), Z10
+	VFMADD231PD  1536(AX), Z3, Z10
+	VFMADD231PD  Z10, Z5, Z1
+	VMOVUPD      1664(AX), Z10
+	VFMADD231PD  1792(AX), Z3, Z10
+	VMOVUPD      1920(AX), Z11
+	VFMADD231PD  2048(AX), Z3, Z11
+	VFMADD231PD  Z11, Z5, Z10
+	VFMADD231PD  Z10, Z6, Z1
+	VMOVUPD      2176(AX), Z5
+	VFMADD231PD  2304(AX), Z3, Z5
+	VFMADD231PD  Z5, Z9, Z1
+	VFMADD213PD  (AX), Z3, Z1
+	VFMADD213PD  (AX), Z3, Z1
+	VPSLLQ       $0x34, Z4, Z4
+	VCMPPD       $0x15, 2432(AX), Z0, K1
+	VPADDQ.Z     Z4, Z1, K1, Z1
 	VMOVUPD      Z1, (R13)
 	VADDPD       Z1, Z7, Z7
 	ADDQ         $0x00000030, R12
 	ADDQ         DI, R13
 	CMPQ         R12, R9
 	JB           exp
-	VCMPPD       $0x11, 2432(AX), Z7, K1
-	VMULPD       2560(AX), Z7, Z0
+	VCMPPD       $0x11, 2560(AX), Z7, K1
+	VMULPD       2688(AX), Z7, Z0
 	VBLENDMPD    Z0, Z7, K1, Z0
 	VPXORQ       Z8, Z8, Z8
-	VBLENDMPD    2688(AX), Z8, K1, Z8
+	VBLENDMPD    2816(AX), Z8, K1, Z8
 	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        2560(AX), Z1, Z1
-	VSUBPD       2816(AX), Z1, Z1
+	VPORQ        2688(AX), Z1, Z1
+	VSUBPD       2944(AX), Z1, Z1
 	VADDPD       Z8, Z1, Z1
-	VPANDQ       2944(AX), Z0, Z0
+	VPANDQ       3072(AX), Z0, Z0
 	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3072(AX), Z0, K1
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
 	VMULPD       256(AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
 	VADDPD       (AX), Z1, K1, Z1
 	VSUBPD       (AX), Z0, Z0
-	VADDPD       3200(AX), Z0, Z3
+	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z3, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
 	VFMADD213PD  3712(AX), Z3, Z5
 	VFMADD213PD  3840(AX), Z3, Z5
@@ -7141,17 +7110,18 @@ exp:
 	VFMADD213PD  4352(AX), Z3, Z5
 	VFMADD213PD  4480(AX), Z3, Z5
 	VFMADD213PD  4608(AX), Z3, Z5
+	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
+	VFMADD231PD  1024(AX), Z1, Z0
 	VFMADD231PD  896(AX), Z1, Z0
-	VFMADD231PD  768(AX), Z1, Z0
-	VCMPPD       $0x00, 384(AX), Z7, K1
+	VCMPPD       $0x00, 512(AX), Z7, K1
 	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4736(AX), Z7, K1
-	VBLENDMPD    4736(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 384(AX), Z7, K1
+	VCMPPD       $0x00, 4864(AX), Z7, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 512(AX), Z7, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
 	VCMPPD       $0x03, Z7, Z7, K1
 	VBLENDMPD    Z7, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
@@ -7281,8 +7251,7 @@ component:
 	VFMADD231PD  Z5, Z5, Z7
 	VBROADCASTSD (R9), Z5
 	VFNMADD231PD 256(AX), Z7, Z5
-	VCMPPD       $0x03, Z5, Z5, K1
-	VBLENDMPD    128(AX), Z5, K1, Z5
+	VFIXUPIMMPD  $0x00, 384(AX), Z5, Z5
 	VCMPPD       $0x1e, Z2, Z5, K1
 	VBLENDMPD    Z5, Z2, K1, Z2
 	VBLENDMPD    Z4, Z3, K1, Z3
@@ -7343,8 +7312,7 @@ max:
 	VFMADD231PD  Z5, Z5, Z4
 	VBROADCASTSD (R11), Z5
 	VFNMADD231PD 256(AX), Z4, Z5
-	VCMPPD       $0x03, Z5, Z5, K1
-	VBLENDMPD    128(AX), Z5, K1, Z5
+	VFIXUPIMMPD  $0x00, 384(AX), Z5, Z5
 	VMOVUPD      Z5, (R12)
 	VMAXPD       Z5, Z3, Z3
 	ADDQ         $0x00000028, R11
@@ -7352,7 +7320,7 @@ max:
 	CMPQ         R11, R9
 	JB           max
 	VCMPPD       $0x00, 128(AX), Z3, K1
-	VBLENDMPD    384(AX), Z3, K1, Z3
+	VBLENDMPD    512(AX), Z3, K1, Z3
 	VPXORQ       Z7, Z7, Z7
 	MOVQ         R8, R11
 	MOVQ         SI, R12
@@ -7360,36 +7328,34 @@ max:
 exp:
 	VMOVUPD      (R12), Z1
 	VSUBPD       Z3, Z1, Z1
-	VMOVUPD      Z1, Z2
-	VMOVUPD      512(AX), Z4
-	VFMADD231PD  640(AX), Z2, Z4
-	VSUBPD       512(AX), Z4, Z5
-	VFNMADD231PD 768(AX), Z5, Z2
-	VFNMADD231PD 896(AX), Z5, Z2
-	VMULPD       Z2, Z2, Z5
-	VMULPD       Z5, Z5, Z6
+	VMOVUPD      Z1, Z4
+	VMOVUPD      640(AX), Z5
+	VFMADD231PD  768(AX), Z4, Z5
+	VSUBPD       640(AX), Z5, Z2
+	VFNMADD231PD 896(AX), Z2, Z4
+	VFNMADD231PD 1024(AX), Z2, Z4
+	VMULPD       Z4, Z4, Z6
 	VMULPD       Z6, Z6, Z9
-	VMOVUPD      1024(AX), Z10
-	VFMADD231PD  1152(AX), Z2, Z10
-	VMOVUPD      1280(AX), Z11
-	VFMADD231PD  1408(AX), Z2, Z11
-	VFMADD231PD  Z11, Z5, Z10
-	VMOVUPD      1536(AX), Z11
-	VFMADD231PD  1664(AX), Z2, Z11
-	VMOVUPD      1792(AX), Z12
-	VFMADD231PD  1920(AX), Z2, Z12
-	VFMADD231PD  Z12, Z5, Z11
-	VFMADD231PD  Z11, Z6, Z10
-	VMOVUPD      2048(AX), Z5
-	VFMADD231PD  2176(AX), Z2, Z5
-	VFMADD231PD  Z5, Z9, Z10
-	VFMADD213PD  (AX), Z2, Z10
-	VFMADD213PD  (AX), Z2, Z10
-	VMOVUPD      Z10, Z2
-	VPSLLQ       $0x34, Z4, Z4
-	VPADDQ       Z4, Z2, Z2
-	VCMPPD       $0x11, 2304(AX), Z1, K1
-	VBLENDMPD    384(AX), Z2, K1, Z2
+	VMULPD       Z9, Z9, Z10
+	VMOVUPD      1152(AX), Z2
+	VFMADD231PD  1280(AX), Z4, Z2
+	VMOVUPD      1408(AX), Z11
+	VFMADD231PD  1536(AX), Z4, Z11
+	VFMADD231PD  Z11, Z6, Z2
+	VMOVUPD      1664(AX), Z11
+	VFMADD231PD  1792(AX), Z4, Z11
+	VMOVUPD      1920(AX), Z12
+	VFMADD231PD  2048(AX), Z4, Z12
+	VFMADD231PD  Z12, Z6, Z11
+	VFMADD231PD  Z11, Z9, Z2
+	VMOVUPD      2176(AX), Z6
+	VFMADD231PD  2304(AX), Z4, Z6
+	VFMADD231PD  Z6, Z10, Z2
+	VFMADD213PD  (AX), Z4, Z2
+	VFMADD213PD  (AX), Z4, Z2
+	VPSLLQ       $0x34, Z5, Z5
+	VCMPPD       $0x15, 2432(AX), Z1, K1
+	VPADDQ.Z     Z5, Z2, K1, Z2
 	VMOVUPD      Z2, (R12)
 	VADDPD       Z2, Z7, Z7
 	ADDQ         $0x00000028, R11
@@ -7418,27 +7384,26 @@ resp:
 	JMP     loop
 
 done:
-	VCMPPD       $0x11, 2432(AX), Z0, K1
-	VMULPD       2560(AX), Z0, Z1
+	VCMPPD       $0x11, 2560(AX), Z0, K1
+	VMULPD       2688(AX), Z0, Z1
 	VBLENDMPD    Z1, Z0, K1, Z1
 	VPXORQ       Z8, Z8, Z8
-	VBLENDMPD    2688(AX), Z8, K1, Z8
+	VBLENDMPD    2816(AX), Z8, K1, Z8
 	VPSRLQ       $0x34, Z1, Z2
-	VPORQ        2560(AX), Z2, Z2
-	VSUBPD       2816(AX), Z2, Z2
+	VPORQ        2688(AX), Z2, Z2
+	VSUBPD       2944(AX), Z2, Z2
 	VADDPD       Z8, Z2, Z2
-	VPANDQ       2944(AX), Z1, Z1
+	VPANDQ       3072(AX), Z1, Z1
 	VPORQ        (AX), Z1, Z1
-	VCMPPD       $0x1e, 3072(AX), Z1, K1
+	VCMPPD       $0x1e, 3200(AX), Z1, K1
 	VMULPD       256(AX), Z1, Z3
 	VBLENDMPD    Z3, Z1, K1, Z1
 	VADDPD       (AX), Z2, K1, Z2
 	VSUBPD       (AX), Z1, Z1
-	VADDPD       3200(AX), Z1, Z3
+	VADDPD       3328(AX), Z1, Z3
 	VDIVPD       Z3, Z1, Z4
 	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z3, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
 	VFMADD213PD  3712(AX), Z3, Z5
 	VFMADD213PD  3840(AX), Z3, Z5
@@ -7448,17 +7413,18 @@ done:
 	VFMADD213PD  4352(AX), Z3, Z5
 	VFMADD213PD  4480(AX), Z3, Z5
 	VFMADD213PD  4608(AX), Z3, Z5
+	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z1, Z5
 	VFNMADD231PD Z4, Z5, Z1
+	VFMADD231PD  1024(AX), Z2, Z1
 	VFMADD231PD  896(AX), Z2, Z1
-	VFMADD231PD  768(AX), Z2, Z1
-	VCMPPD       $0x00, 384(AX), Z0, K1
+	VCMPPD       $0x00, 512(AX), Z0, K1
 	VBLENDMPD    128(AX), Z1, K1, Z1
-	VCMPPD       $0x00, 4736(AX), Z0, K1
-	VBLENDMPD    4736(AX), Z1, K1, Z1
-	VCMPPD       $0x11, 384(AX), Z0, K1
+	VCMPPD       $0x00, 4864(AX), Z0, K1
 	VBLENDMPD    4864(AX), Z1, K1, Z1
+	VCMPPD       $0x11, 512(AX), Z0, K1
+	VBLENDMPD    4992(AX), Z1, K1, Z1
 	VCMPPD       $0x03, Z0, Z0, K1
 	VBLENDMPD    Z0, Z1, K1, Z1
 	VMOVUPD      Z1, Z0
@@ -7507,8 +7473,7 @@ max:
 	VFMADD231PD  Z4, Z4, Z3
 	VBROADCASTSD (R12), Z4
 	VFNMADD231PD 256(AX), Z3, Z4
-	VCMPPD       $0x03, Z4, Z4, K1
-	VBLENDMPD    128(AX), Z4, K1, Z4
+	VFIXUPIMMPD  $0x00, 384(AX), Z4, Z4
 	VMOVUPD      Z4, (R13)
 	VMAXPD       Z4, Z2, Z2
 	ADDQ         $0x00000028, R12
@@ -7516,7 +7481,7 @@ max:
 	CMPQ         R12, R9
 	JB           max
 	VCMPPD       $0x00, 128(AX), Z2, K1
-	VBLENDMPD    384(AX), Z2, K1, Z2
+	VBLENDMPD    512(AX), Z2, K1, Z2
 	VPXORQ       Z6, Z6, Z6
 	MOVQ         R8, R12
 	MOVQ         SI, R13
@@ -7524,63 +7489,60 @@ max:
 exp:
 	VMOVUPD      (R13), Z0
 	VSUBPD       Z2, Z0, Z0
-	VMOVUPD      Z0, Z1
-	VMOVUPD      512(AX), Z3
-	VFMADD231PD  640(AX), Z1, Z3
-	VSUBPD       512(AX), Z3, Z4
-	VFNMADD231PD 768(AX), Z4, Z1
-	VFNMADD231PD 896(AX), Z4, Z1
-	VMULPD       Z1, Z1, Z4
-	VMULPD       Z4, Z4, Z5
+	VMOVUPD      Z0, Z3
+	VMOVUPD      640(AX), Z4
+	VFMADD231PD  768(AX), Z3, Z4
+	VSUBPD       640(AX), Z4, Z1
+	VFNMADD231PD 896(AX), Z1, Z3
+	VFNMADD231PD 1024(AX), Z1, Z3
+	VMULPD       Z3, Z3, Z5
 	VMULPD       Z5, Z5, Z8
-	VMOVUPD      1024(AX), Z9
-	VFMADD231PD  1152(AX), Z1, Z9
-	VMOVUPD      1280(AX), Z10
-	VFMADD231PD  1408(AX), Z1, Z10
-	VFMADD231PD  Z10, Z4, Z9
-	VMOVUPD      1536(AX), Z10
-	VFMADD231PD  1664(AX), Z1, Z10
-	VMOVUPD      1792(AX), Z11
-	VFMADD231PD  1920(AX), Z1, Z11
-	VFMADD231PD  Z11, Z4, Z10
-	VFMADD231PD  Z10, Z5, Z9
-	VMOVUPD      2048(AX), Z4
-	VFMADD231PD  2176(AX), Z1, Z4
-	VFMADD231PD  Z4, Z8, Z9
-	VFMADD213PD  (AX), Z1, Z9
-	VFMADD213PD  (AX), Z1, Z9
-	VMOVUPD      Z9, Z1
-	VPSLLQ       $0x34, Z3, Z3
-	VPADDQ       Z3, Z1, Z1
-	VCMPPD       $0x11, 2304(AX), Z0, K1
-	VBLENDMPD    384(AX), Z1, K1, Z1
+	VMULPD       Z8, Z8, Z9
+	VMOVUPD      1152(AX), Z1
+	VFMADD231PD  1280(AX), Z3, Z1
+	VMOVUPD      1408(AX), Z10
+	VFMADD231PD  1536(AX), Z3, Z10
+	VFMADD231PD  Z10, Z5, Z1
+	VMOVUPD      1664(AX), Z10
+	VFMADD231PD  1792(AX), Z3, Z10
+	VMOVUPD      1920(AX), Z11
+	VFMADD231PD  2048(AX), Z3, Z11
+	VFMADD231PD  Z11, Z5, Z10
+	VFMADD231PD  Z10, Z8, Z1
+	VMOVUPD      2176(AX), Z5
+	VFMADD231PD  2304(AX), Z3, Z5
+	VFMADD231PD  Z5, Z9, Z1
+	VFMADD213PD  (AX), Z3, Z1
+	VFMADD213PD  (AX), Z3, Z1
+	VPSLLQ       $0x34, Z4, Z4
+	VCMPPD       $0x15, 2432(AX), Z0, K1
+	VPADDQ.Z     Z4, Z1, K1, Z1
 	VMOVUPD      Z1, (R13)
 	VADDPD       Z1, Z6, Z6
 	ADDQ         $0x00000028, R12
 	ADDQ         DI, R13
 	CMPQ         R12, R9
 	JB           exp
-	VCMPPD       $0x11, 2432(AX), Z6, K1
-	VMULPD       2560(AX), Z6, Z0
+	VCMPPD       $0x11, 2560(AX), Z6, K1
+	VMULPD       2688(AX), Z6, Z0
 	VBLENDMPD    Z0, Z6, K1, Z0
 	VPXORQ       Z7, Z7, Z7
-	VBLENDMPD    2688(AX), Z7, K1, Z7
+	VBLENDMPD    2816(AX), Z7, K1, Z7
 	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        2560(AX), Z1, Z1
-	VSUBPD       2816(AX), Z1, Z1
+	VPORQ        2688(AX), Z1, Z1
+	VSUBPD       2944(AX), Z1, Z1
 	VADDPD       Z7, Z1, Z1
-	VPANDQ       2944(AX), Z0, Z0
+	VPANDQ       3072(AX), Z0, Z0
 	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3072(AX), Z0, K1
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
 	VMULPD       256(AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
 	VADDPD       (AX), Z1, K1, Z1
 	VSUBPD       (AX), Z0, Z0
-	VADDPD       3200(AX), Z0, Z3
+	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z3, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
 	VFMADD213PD  3712(AX), Z3, Z5
 	VFMADD213PD  3840(AX), Z3, Z5
@@ -7590,17 +7552,18 @@ exp:
 	VFMADD213PD  4352(AX), Z3, Z5
 	VFMADD213PD  4480(AX), Z3, Z5
 	VFMADD213PD  4608(AX), Z3, Z5
+	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
+	VFMADD231PD  1024(AX), Z1, Z0
 	VFMADD231PD  896(AX), Z1, Z0
-	VFMADD231PD  768(AX), Z1, Z0
-	VCMPPD       $0x00, 384(AX), Z6, K1
+	VCMPPD       $0x00, 512(AX), Z6, K1
 	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4736(AX), Z6, K1
-	VBLENDMPD    4736(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 384(AX), Z6, K1
+	VCMPPD       $0x00, 4864(AX), Z6, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 512(AX), Z6, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
 	VCMPPD       $0x03, Z6, Z6, K1
 	VBLENDMPD    Z6, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
@@ -7724,8 +7687,7 @@ component:
 	VFMADD231PD  Z6, Z6, Z5
 	VBROADCASTSD (R9), Z6
 	VFNMADD231PD 256(AX), Z5, Z6
-	VCMPPD       $0x03, Z6, Z6, K1
-	VBLENDMPD    128(AX), Z6, K1, Z6
+	VFIXUPIMMPD  $0x00, 384(AX), Z6, Z6
 	VCMPPD       $0x1e, Z2, Z6, K1
 	VBLENDMPD    Z6, Z2, K1, Z2
 	VBLENDMPD    Z4, Z3, K1, Z3
@@ -7799,8 +7761,7 @@ max:
 	VFMADD231PD  Z5, Z5, Z8
 	VBROADCASTSD (R12), Z5
 	VFNMADD231PD 256(AX), Z8, Z5
-	VCMPPD       $0x03, Z5, Z5, K1
-	VBLENDMPD    128(AX), Z5, K1, Z5
+	VFIXUPIMMPD  $0x00, 384(AX), Z5, Z5
 	VMOVUPD      Z5, (R13)
 	VMAXPD       Z5, Z4, Z4
 	ADDQ         $0x00000050, R12
@@ -7808,7 +7769,7 @@ max:
 	CMPQ         R12, R10
 	JB           max
 	VCMPPD       $0x00, 128(AX), Z4, K1
-	VBLENDMPD    384(AX), Z4, K1, Z4
+	VBLENDMPD    512(AX), Z4, K1, Z4
 	VPXORQ       Z11, Z11, Z11
 	MOVQ         R9, R12
 	MOVQ         DI, R13
@@ -7816,36 +7777,34 @@ max:
 exp:
 	VMOVUPD      (R13), Z1
 	VSUBPD       Z4, Z1, Z1
-	VMOVUPD      Z1, Z2
-	VMOVUPD      512(AX), Z3
-	VFMADD231PD  640(AX), Z2, Z3
-	VSUBPD       512(AX), Z3, Z5
-	VFNMADD231PD 768(AX), Z5, Z2
-	VFNMADD231PD 896(AX), Z5, Z2
-	VMULPD       Z2, Z2, Z5
-	VMULPD       Z5, Z5, Z6
+	VMOVUPD      Z1, Z3
+	VMOVUPD      640(AX), Z5
+	VFMADD231PD  768(AX), Z3, Z5
+	VSUBPD       640(AX), Z5, Z2
+	VFNMADD231PD 896(AX), Z2, Z3
+	VFNMADD231PD 1024(AX), Z2, Z3
+	VMULPD       Z3, Z3, Z6
 	VMULPD       Z6, Z6, Z7
-	VMOVUPD      1024(AX), Z8
-	VFMADD231PD  1152(AX), Z2, Z8
-	VMOVUPD      1280(AX), Z9
-	VFMADD231PD  1408(AX), Z2, Z9
-	VFMADD231PD  Z9, Z5, Z8
-	VMOVUPD      1536(AX), Z9
-	VFMADD231PD  1664(AX), Z2, Z9
-	VMOVUPD      1792(AX), Z10
-	VFMADD231PD  1920(AX), Z2, Z10
-	VFMADD231PD  Z10, Z5, Z9
-	VFMADD231PD  Z9, Z6, Z8
-	VMOVUPD      2048(AX), Z5
-	VFMADD231PD  2176(AX), Z2, Z5
-	VFMADD231PD  Z5, Z7, Z8
-	VFMADD213PD  (AX), Z2, Z8
-	VFMADD213PD  (AX), Z2, Z8
-	VMOVUPD      Z8, Z2
-	VPSLLQ       $0x34, Z3, Z3
-	VPADDQ       Z3, Z2, Z2
-	VCMPPD       $0x11, 2304(AX), Z1, K1
-	VBLENDMPD    384(AX), Z2, K1, Z2
+	VMULPD       Z7, Z7, Z8
+	VMOVUPD      1152(AX), Z2
+	VFMADD231PD  1280(AX), Z3, Z2
+	VMOVUPD      1408(AX), Z9
+	VFMADD231PD  1536(AX), Z3, Z9
+	VFMADD231PD  Z9, Z6, Z2
+	VMOVUPD      1664(AX), Z9
+	VFMADD231PD  1792(AX), Z3, Z9
+	VMOVUPD      1920(AX), Z10
+	VFMADD231PD  2048(AX), Z3, Z10
+	VFMADD231PD  Z10, Z6, Z9
+	VFMADD231PD  Z9, Z7, Z2
+	VMOVUPD      2176(AX), Z6
+	VFMADD231PD  2304(AX), Z3, Z6
+	VFMADD231PD  Z6, Z8, Z2
+	VFMADD213PD  (AX), Z3, Z2
+	VFMADD213PD  (AX), Z3, Z2
+	VPSLLQ       $0x34, Z5, Z5
+	VCMPPD       $0x15, 2432(AX), Z1, K1
+	VPADDQ.Z     Z5, Z2, K1, Z2
 	VMOVUPD      Z2, (R13)
 	VADDPD       Z2, Z11, Z11
 	ADDQ         $0x00000050, R12
@@ -7874,27 +7833,26 @@ resp:
 	JMP     loop
 
 done:
-	VCMPPD       $0x11, 2432(AX), Z0, K1
-	VMULPD       2560(AX), Z0, Z1
+	VCMPPD       $0x11, 2560(AX), Z0, K1
+	VMULPD       2688(AX), Z0, Z1
 	VBLENDMPD    Z1, Z0, K1, Z1
 	VPXORQ       Z12, Z12, Z12
-	VBLENDMPD    2688(AX), Z12, K1, Z12
+	VBLENDMPD    2816(AX), Z12, K1, Z12
 	VPSRLQ       $0x34, Z1, Z2
-	VPORQ        2560(AX), Z2, Z2
-	VSUBPD       2816(AX), Z2, Z2
+	VPORQ        2688(AX), Z2, Z2
+	VSUBPD       2944(AX), Z2, Z2
 	VADDPD       Z12, Z2, Z2
-	VPANDQ       2944(AX), Z1, Z1
+	VPANDQ       3072(AX), Z1, Z1
 	VPORQ        (AX), Z1, Z1
-	VCMPPD       $0x1e, 3072(AX), Z1, K1
+	VCMPPD       $0x1e, 3200(AX), Z1, K1
 	VMULPD       256(AX), Z1, Z3
 	VBLENDMPD    Z3, Z1, K1, Z1
 	VADDPD       (AX), Z2, K1, Z2
 	VSUBPD       (AX), Z1, Z1
-	VADDPD       3200(AX), Z1, Z3
+	VADDPD       3328(AX), Z1, Z3
 	VDIVPD       Z3, Z1, Z4
 	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z3, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
 	VFMADD213PD  3712(AX), Z3, Z5
 	VFMADD213PD  3840(AX), Z3, Z5
@@ -7904,17 +7862,18 @@ done:
 	VFMADD213PD  4352(AX), Z3, Z5
 	VFMADD213PD  4480(AX), Z3, Z5
 	VFMADD213PD  4608(AX), Z3, Z5
+	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z1, Z5
 	VFNMADD231PD Z4, Z5, Z1
+	VFMADD231PD  1024(AX), Z2, Z1
 	VFMADD231PD  896(AX), Z2, Z1
-	VFMADD231PD  768(AX), Z2, Z1
-	VCMPPD       $0x00, 384(AX), Z0, K1
+	VCMPPD       $0x00, 512(AX), Z0, K1
 	VBLENDMPD    128(AX), Z1, K1, Z1
-	VCMPPD       $0x00, 4736(AX), Z0, K1
-	VBLENDMPD    4736(AX), Z1, K1, Z1
-	VCMPPD       $0x11, 384(AX), Z0, K1
+	VCMPPD       $0x00, 4864(AX), Z0, K1
 	VBLENDMPD    4864(AX), Z1, K1, Z1
+	VCMPPD       $0x11, 512(AX), Z0, K1
+	VBLENDMPD    4992(AX), Z1, K1, Z1
 	VCMPPD       $0x03, Z0, Z0, K1
 	VBLENDMPD    Z0, Z1, K1, Z1
 	VMOVUPD      Z1, Z0
@@ -7976,8 +7935,7 @@ max:
 	VFMADD231PD  Z4, Z4, Z7
 	VBROADCASTSD (R13), Z4
 	VFNMADD231PD 256(AX), Z7, Z4
-	VCMPPD       $0x03, Z4, Z4, K1
-	VBLENDMPD    128(AX), Z4, K1, Z4
+	VFIXUPIMMPD  $0x00, 384(AX), Z4, Z4
 	VMOVUPD      Z4, (R14)
 	VMAXPD       Z4, Z3, Z3
 	ADDQ         $0x00000050, R13
@@ -7985,7 +7943,7 @@ max:
 	CMPQ         R13, R10
 	JB           max
 	VCMPPD       $0x00, 128(AX), Z3, K1
-	VBLENDMPD    384(AX), Z3, K1, Z3
+	VBLENDMPD    512(AX), Z3, K1, Z3
 	VPXORQ       Z10, Z10, Z10
 	MOVQ         R9, R13
 	MOVQ         DI, R14
@@ -7993,63 +7951,60 @@ max:
 exp:
 	VMOVUPD      (R14), Z0
 	VSUBPD       Z3, Z0, Z0
-	VMOVUPD      Z0, Z1
-	VMOVUPD      512(AX), Z2
-	VFMADD231PD  640(AX), Z1, Z2
-	VSUBPD       512(AX), Z2, Z4
-	VFNMADD231PD 768(AX), Z4, Z1
-	VFNMADD231PD 896(AX), Z4, Z1
-	VMULPD       Z1, Z1, Z4
-	VMULPD       Z4, Z4, Z5
+	VMOVUPD      Z0, Z2
+	VMOVUPD      640(AX), Z4
+	VFMADD231PD  768(AX), Z2, Z4
+	VSUBPD       640(AX), Z4, Z1
+	VFNMADD231PD 896(AX), Z1, Z2
+	VFNMADD231PD 1024(AX), Z1, Z2
+	VMULPD       Z2, Z2, Z5
 	VMULPD       Z5, Z5, Z6
-	VMOVUPD      1024(AX), Z7
-	VFMADD231PD  1152(AX), Z1, Z7
-	VMOVUPD      1280(AX), Z8
-	VFMADD231PD  1408(AX), Z1, Z8
-	VFMADD231PD  Z8, Z4, Z7
-	VMOVUPD      1536(AX), Z8
-	VFMADD231PD  1664(AX), Z1, Z8
-	VMOVUPD      1792(AX), Z9
-	VFMADD231PD  1920(AX), Z1, Z9
-	VFMADD231PD  Z9, Z4, Z8
-	VFMADD231PD  Z8, Z5, Z7
-	VMOVUPD      2048(AX), Z4
-	VFMADD231PD  2176(AX), Z1, Z4
-	VFMADD231PD  Z4, Z6, Z7
-	VFMADD213PD  (AX), Z1, Z7
-	VFMADD213PD  (AX), Z1, Z7
-	VMOVUPD      Z7, Z1
-	VPSLLQ       $0x34, Z2, Z2
-	VPADDQ       Z2, Z1, Z1
-	VCMPPD       $0x11, 2304(AX), Z0, K1
-	VBLENDMPD    384(AX), Z1, K1, Z1
+	VMULPD       Z6, Z6, Z7
+	VMOVUPD      1152(AX), Z1
+	VFMADD231PD  1280(AX), Z2, Z1
+	VMOVUPD      1408(AX), Z8
+	VFMADD231PD  1536(AX), Z2, Z8
+	VFMADD231PD  Z8, Z5, Z1
+	VMOVUPD      1664(AX), Z8
+	VFMADD231PD  1792(AX), Z2, Z8
+	VMOVUPD      1920(AX), Z9
+	VFMADD231PD  2048(AX), Z2, Z9
+	VFMADD231PD  Z9, Z5, Z8
+	VFMADD231PD  Z8, Z6, Z1
+	VMOVUPD      2176(AX), Z5
+	VFMADD231PD  2304(AX), Z2, Z5
+	VFMADD231PD  Z5, Z7, Z1
+	VFMADD213PD  (AX), Z2, Z1
+	VFMADD213PD  (AX), Z2, Z1
+	VPSLLQ       $0x34, Z4, Z4
+	VCMPPD       $0x15, 2432(AX), Z0, K1
+	VPADDQ.Z     Z4, Z1, K1, Z1
 	VMOVUPD      Z1, (R14)
 	VADDPD       Z1, Z10, Z10
 	ADDQ         $0x00000050, R13
 	ADDQ         R8, R14
 	CMPQ         R13, R10
 	JB           exp
-	VCMPPD       $0x11, 2432(AX), Z10, K1
-	VMULPD       2560(AX), Z10, Z0
+	VCMPPD       $0x11, 2560(AX), Z10, K1
+	VMULPD       2688(AX), Z10, Z0
 	VBLENDMPD    Z0, Z10, K1, Z0
 	VPXORQ       Z11, Z11, Z11
-	VBLENDMPD    2688(AX), Z11, K1, Z11
+	VBLENDMPD    2816(AX), Z11, K1, Z11
 	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        2560(AX), Z1, Z1
-	VSUBPD       2816(AX), Z1, Z1
+	VPORQ        2688(AX), Z1, Z1
+	VSUBPD       2944(AX), Z1, Z1
 	VADDPD       Z11, Z1, Z1
-	VPANDQ       2944(AX), Z0, Z0
+	VPANDQ       3072(AX), Z0, Z0
 	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3072(AX), Z0, K1
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
 	VMULPD       256(AX), Z0, Z2
 	VBLENDMPD    Z2, Z0, K1, Z0
 	VADDPD       (AX), Z1, K1, Z1
 	VSUBPD       (AX), Z0, Z0
-	VADDPD       3200(AX), Z0, Z2
+	VADDPD       3328(AX), Z0, Z2
 	VDIVPD       Z2, Z0, Z4
 	VMULPD       Z4, Z4, Z2
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z2, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z2, Z5
 	VFMADD213PD  3712(AX), Z2, Z5
 	VFMADD213PD  3840(AX), Z2, Z5
@@ -8059,17 +8014,18 @@ exp:
 	VFMADD213PD  4352(AX), Z2, Z5
 	VFMADD213PD  4480(AX), Z2, Z5
 	VFMADD213PD  4608(AX), Z2, Z5
+	VFMADD213PD  4736(AX), Z2, Z5
 	VMULPD       Z2, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
+	VFMADD231PD  1024(AX), Z1, Z0
 	VFMADD231PD  896(AX), Z1, Z0
-	VFMADD231PD  768(AX), Z1, Z0
-	VCMPPD       $0x00, 384(AX), Z10, K1
+	VCMPPD       $0x00, 512(AX), Z10, K1
 	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4736(AX), Z10, K1
-	VBLENDMPD    4736(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 384(AX), Z10, K1
+	VCMPPD       $0x00, 4864(AX), Z10, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 512(AX), Z10, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
 	VCMPPD       $0x03, Z10, Z10, K1
 	VBLENDMPD    Z10, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
@@ -8231,8 +8187,7 @@ component:
 	VFMADD231PD  Z6, Z6, Z9
 	VBROADCASTSD (R10), Z6
 	VFNMADD231PD 256(AX), Z9, Z6
-	VCMPPD       $0x03, Z6, Z6, K1
-	VBLENDMPD    128(AX), Z6, K1, Z6
+	VFIXUPIMMPD  $0x00, 384(AX), Z6, Z6
 	VCMPPD       $0x1e, Z3, Z6, K1
 	VBLENDMPD    Z6, Z3, K1, Z3
 	VBLENDMPD    Z5, Z4, K1, Z4
@@ -8300,8 +8255,7 @@ max:
 	VFMADD231PD  Z6, Z6, Z5
 	VBROADCASTSD (R12), Z6
 	VFNMADD231PD 256(AX), Z5, Z6
-	VCMPPD       $0x03, Z6, Z6, K1
-	VBLENDMPD    128(AX), Z6, K1, Z6
+	VFIXUPIMMPD  $0x00, 384(AX), Z6, Z6
 	VMOVUPD      Z6, (R13)
 	VMAXPD       Z6, Z4, Z4
 	ADDQ         $0x00000038, R12
@@ -8309,7 +8263,7 @@ max:
 	CMPQ         R12, R10
 	JB           max
 	VCMPPD       $0x00, 128(AX), Z4, K1
-	VBLENDMPD    384(AX), Z4, K1, Z4
+	VBLENDMPD    512(AX), Z4, K1, Z4
 	VPXORQ       Z9, Z9, Z9
 	MOVQ         R9, R12
 	MOVQ         DI, R13
@@ -8317,36 +8271,34 @@ max:
 exp:
 	VMOVUPD      (R13), Z1
 	VSUBPD       Z4, Z1, Z1
-	VMOVUPD      Z1, Z2
-	VMOVUPD      512(AX), Z3
-	VFMADD231PD  640(AX), Z2, Z3
-	VSUBPD       512(AX), Z3, Z5
-	VFNMADD231PD 768(AX), Z5, Z2
-	VFNMADD231PD 896(AX), Z5, Z2
-	VMULPD       Z2, Z2, Z5
-	VMULPD       Z5, Z5, Z6
+	VMOVUPD      Z1, Z3
+	VMOVUPD      640(AX), Z5
+	VFMADD231PD  768(AX), Z3, Z5
+	VSUBPD       640(AX), Z5, Z2
+	VFNMADD231PD 896(AX), Z2, Z3
+	VFNMADD231PD 1024(AX), Z2, Z3
+	VMULPD       Z3, Z3, Z6
 	VMULPD       Z6, Z6, Z7
-	VMOVUPD      1024(AX), Z8
-	VFMADD231PD  1152(AX), Z2, Z8
-	VMOVUPD      1280(AX), Z11
-	VFMADD231PD  1408(AX), Z2, Z11
-	VFMADD231PD  Z11, Z5, Z8
-	VMOVUPD      1536(AX), Z11
-	VFMADD231PD  1664(AX), Z2, Z11
-	VMOVUPD      1792(AX), Z12
-	VFMADD231PD  1920(AX), Z2, Z12
-	VFMADD231PD  Z12, Z5, Z11
-	VFMADD231PD  Z11, Z6, Z8
-	VMOVUPD      2048(AX), Z5
-	VFMADD231PD  2176(AX), Z2, Z5
-	VFMADD231PD  Z5, Z7, Z8
-	VFMADD213PD  (AX), Z2, Z8
-	VFMADD213PD  (AX), Z2, Z8
-	VMOVUPD      Z8, Z2
-	VPSLLQ       $0x34, Z3, Z3
-	VPADDQ       Z3, Z2, Z2
-	VCMPPD       $0x11, 2304(AX), Z1, K1
-	VBLENDMPD    384(AX), Z2, K1, Z2
+	VMULPD       Z7, Z7, Z8
+	VMOVUPD      1152(AX), Z2
+	VFMADD231PD  1280(AX), Z3, Z2
+	VMOVUPD      1408(AX), Z11
+	VFMADD231PD  1536(AX), Z3, Z11
+	VFMADD231PD  Z11, Z6, Z2
+	VMOVUPD      1664(AX), Z11
+	VFMADD231PD  1792(AX), Z3, Z11
+	VMOVUPD      1920(AX), Z12
+	VFMADD231PD  2048(AX), Z3, Z12
+	VFMADD231PD  Z12, Z6, Z11
+	VFMADD231PD  Z11, Z7, Z2
+	VMOVUPD      2176(AX), Z6
+	VFMADD231PD  2304(AX), Z3, Z6
+	VFMADD231PD  Z6, Z8, Z2
+	VFMADD213PD  (AX), Z3, Z2
+	VFMADD213PD  (AX), Z3, Z2
+	VPSLLQ       $0x34, Z5, Z5
+	VCMPPD       $0x15, 2432(AX), Z1, K1
+	VPADDQ.Z     Z5, Z2, K1, Z2
 	VMOVUPD      Z2, (R13)
 	VADDPD       Z2, Z9, Z9
 	ADDQ         $0x00000038, R12
@@ -8375,27 +8327,26 @@ resp:
 	JMP     loop
 
 done:
-	VCMPPD       $0x11, 2432(AX), Z0, K1
-	VMULPD       2560(AX), Z0, Z1
+	VCMPPD       $0x11, 2560(AX), Z0, K1
+	VMULPD       2688(AX), Z0, Z1
 	VBLENDMPD    Z1, Z0, K1, Z1
 	VPXORQ       Z10, Z10, Z10
-	VBLENDMPD    2688(AX), Z10, K1, Z10
+	VBLENDMPD    2816(AX), Z10, K1, Z10
 	VPSRLQ       $0x34, Z1, Z2
-	VPORQ        2560(AX), Z2, Z2
-	VSUBPD       2816(AX), Z2, Z2
+	VPORQ        2688(AX), Z2, Z2
+	VSUBPD       2944(AX), Z2, Z2
 	VADDPD       Z10, Z2, Z2
-	VPANDQ       2944(AX), Z1, Z1
+	VPANDQ       3072(AX), Z1, Z1
 	VPORQ        (AX), Z1, Z1
-	VCMPPD       $0x1e, 3072(AX), Z1, K1
+	VCMPPD       $0x1e, 3200(AX), Z1, K1
 	VMULPD       256(AX), Z1, Z3
 	VBLENDMPD    Z3, Z1, K1, Z1
 	VADDPD       (AX), Z2, K1, Z2
 	VSUBPD       (AX), Z1, Z1
-	VADDPD       3200(AX), Z1, Z3
+	VADDPD       3328(AX), Z1, Z3
 	VDIVPD       Z3, Z1, Z4
 	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z3, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
 	VFMADD213PD  3712(AX), Z3, Z5
 	VFMADD213PD  3840(AX), Z3, Z5
@@ -8405,17 +8356,18 @@ done:
 	VFMADD213PD  4352(AX), Z3, Z5
 	VFMADD213PD  4480(AX), Z3, Z5
 	VFMADD213PD  4608(AX), Z3, Z5
+	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z1, Z5
 	VFNMADD231PD Z4, Z5, Z1
+	VFMADD231PD  1024(AX), Z2, Z1
 	VFMADD231PD  896(AX), Z2, Z1
-	VFMADD231PD  768(AX), Z2, Z1
-	VCMPPD       $0x00, 384(AX), Z0, K1
+	VCMPPD       $0x00, 512(AX), Z0, K1
 	VBLENDMPD    128(AX), Z1, K1, Z1
-	VCMPPD       $0x00, 4736(AX), Z0, K1
-	VBLENDMPD    4736(AX), Z1, K1, Z1
-	VCMPPD       $0x11, 384(AX), Z0, K1
+	VCMPPD       $0x00, 4864(AX), Z0, K1
 	VBLENDMPD    4864(AX), Z1, K1, Z1
+	VCMPPD       $0x11, 512(AX), Z0, K1
+	VBLENDMPD    4992(AX), Z1, K1, Z1
 	VCMPPD       $0x03, Z0, Z0, K1
 	VBLENDMPD    Z0, Z1, K1, Z1
 	VMOVUPD      Z1, Z0
@@ -8471,8 +8423,7 @@ max:
 	VFMADD231PD  Z5, Z5, Z4
 	VBROADCASTSD (R13), Z5
 	VFNMADD231PD 256(AX), Z4, Z5
-	VCMPPD       $0x03, Z5, Z5, K1
-	VBLENDMPD    128(AX), Z5, K1, Z5
+	VFIXUPIMMPD  $0x00, 384(AX), Z5, Z5
 	VMOVUPD      Z5, (R14)
 	VMAXPD       Z5, Z3, Z3
 	ADDQ         $0x00000038, R13
@@ -8480,7 +8431,7 @@ max:
 	CMPQ         R13, R10
 	JB           max
 	VCMPPD       $0x00, 128(AX), Z3, K1
-	VBLENDMPD    384(AX), Z3, K1, Z3
+	VBLENDMPD    512(AX), Z3, K1, Z3
 	VPXORQ       Z8, Z8, Z8
 	MOVQ         R9, R13
 	MOVQ         DI, R14
@@ -8488,63 +8439,60 @@ max:
 exp:
 	VMOVUPD      (R14), Z0
 	VSUBPD       Z3, Z0, Z0
-	VMOVUPD      Z0, Z1
-	VMOVUPD      512(AX), Z2
-	VFMADD231PD  640(AX), Z1, Z2
-	VSUBPD       512(AX), Z2, Z4
-	VFNMADD231PD 768(AX), Z4, Z1
-	VFNMADD231PD 896(AX), Z4, Z1
-	VMULPD       Z1, Z1, Z4
-	VMULPD       Z4, Z4, Z5
+	VMOVUPD      Z0, Z2
+	VMOVUPD      640(AX), Z4
+	VFMADD231PD  768(AX), Z2, Z4
+	VSUBPD       640(AX), Z4, Z1
+	VFNMADD231PD 896(AX), Z1, Z2
+	VFNMADD231PD 1024(AX), Z1, Z2
+	VMULPD       Z2, Z2, Z5
 	VMULPD       Z5, Z5, Z6
-	VMOVUPD      1024(AX), Z7
-	VFMADD231PD  1152(AX), Z1, Z7
-	VMOVUPD      1280(AX), Z10
-	VFMADD231PD  1408(AX), Z1, Z10
-	VFMADD231PD  Z10, Z4, Z7
-	VMOVUPD      1536(AX), Z10
-	VFMADD231PD  1664(AX), Z1, Z10
-	VMOVUPD      1792(AX), Z11
-	VFMADD231PD  1920(AX), Z1, Z11
-	VFMADD231PD  Z11, Z4, Z10
-	VFMADD231PD  Z10, Z5, Z7
-	VMOVUPD      2048(AX), Z4
-	VFMADD231PD  2176(AX), Z1, Z4
-	VFMADD231PD  Z4, Z6, Z7
-	VFMADD213PD  (AX), Z1, Z7
-	VFMADD213PD  (AX), Z1, Z7
-	VMOVUPD      Z7, Z1
-	VPSLLQ       $0x34, Z2, Z2
-	VPADDQ       Z2, Z1, Z1
-	VCMPPD       $0x11, 2304(AX), Z0, K1
-	VBLENDMPD    384(AX), Z1, K1, Z1
+	VMULPD       Z6, Z6, Z7
+	VMOVUPD      1152(AX), Z1
+	VFMADD231PD  1280(AX), Z2, Z1
+	VMOVUPD      1408(AX), Z10
+	VFMADD231PD  1536(AX), Z2, Z10
+	VFMADD231PD  Z10, Z5, Z1
+	VMOVUPD      1664(AX), Z10
+	VFMADD231PD  1792(AX), Z2, Z10
+	VMOVUPD      1920(AX), Z11
+	VFMADD231PD  2048(AX), Z2, Z11
+	VFMADD231PD  Z11, Z5, Z10
+	VFMADD231PD  Z10, Z6, Z1
+	VMOVUPD      2176(AX), Z5
+	VFMADD231PD  2304(AX), Z2, Z5
+	VFMADD231PD  Z5, Z7, Z1
+	VFMADD213PD  (AX), Z2, Z1
+	VFMADD213PD  (AX), Z2, Z1
+	VPSLLQ       $0x34, Z4, Z4
+	VCMPPD       $0x15, 2432(AX), Z0, K1
+	VPADDQ.Z     Z4, Z1, K1, Z1
 	VMOVUPD      Z1, (R14)
 	VADDPD       Z1, Z8, Z8
 	ADDQ         $0x00000038, R13
 	ADDQ         R8, R14
 	CMPQ         R13, R10
 	JB           exp
-	VCMPPD       $0x11, 2432(AX), Z8, K1
-	VMULPD       2560(AX), Z8, Z0
+	VCMPPD       $0x11, 2560(AX), Z8, K1
+	VMULPD       2688(AX), Z8, Z0
 	VBLENDMPD    Z0, Z8, K1, Z0
 	VPXORQ       Z9, Z9, Z9
-	VBLENDMPD    2688(AX), Z9, K1, Z9
+	VBLENDMPD    2816(AX), Z9, K1, Z9
 	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        2560(AX), Z1, Z1
-	VSUBPD       2816(AX), Z1, Z1
+	VPORQ        2688(AX), Z1, Z1
+	VSUBPD       2944(AX), Z1, Z1
 	VADDPD       Z9, Z1, Z1
-	VPANDQ       2944(AX), Z0, Z0
+	VPANDQ       3072(AX), Z0, Z0
 	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3072(AX), Z0, K1
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
 	VMULPD       256(AX), Z0, Z2
 	VBLENDMPD    Z2, Z0, K1, Z0
 	VADDPD       (AX), Z1, K1, Z1
 	VSUBPD       (AX), Z0, Z0
-	VADDPD       3200(AX), Z0, Z2
+	VADDPD       3328(AX), Z0, Z2
 	VDIVPD       Z2, Z0, Z4
 	VMULPD       Z4, Z4, Z2
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z2, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z2, Z5
 	VFMADD213PD  3712(AX), Z2, Z5
 	VFMADD213PD  3840(AX), Z2, Z5
@@ -8554,17 +8502,18 @@ exp:
 	VFMADD213PD  4352(AX), Z2, Z5
 	VFMADD213PD  4480(AX), Z2, Z5
 	VFMADD213PD  4608(AX), Z2, Z5
+	VFMADD213PD  4736(AX), Z2, Z5
 	VMULPD       Z2, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
+	VFMADD231PD  1024(AX), Z1, Z0
 	VFMADD231PD  896(AX), Z1, Z0
-	VFMADD231PD  768(AX), Z1, Z0
-	VCMPPD       $0x00, 384(AX), Z8, K1
+	VCMPPD       $0x00, 512(AX), Z8, K1
 	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4736(AX), Z8, K1
-	VBLENDMPD    4736(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 384(AX), Z8, K1
+	VCMPPD       $0x00, 4864(AX), Z8, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 512(AX), Z8, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
 	VCMPPD       $0x03, Z8, Z8, K1
 	VBLENDMPD    Z8, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
@@ -8708,8 +8657,7 @@ component:
 	VFMADD231PD  Z7, Z7, Z6
 	VBROADCASTSD (R10), Z7
 	VFNMADD231PD 256(AX), Z6, Z7
-	VCMPPD       $0x03, Z7, Z7, K1
-	VBLENDMPD    128(AX), Z7, K1, Z7
+	VFIXUPIMMPD  $0x00, 384(AX), Z7, Z7
 	VCMPPD       $0x1e, Z3, Z7, K1
 	VBLENDMPD    Z7, Z3, K1, Z3
 	VBLENDMPD    Z5, Z4, K1, Z4
@@ -8796,8 +8744,7 @@ max:
 	VFMADD231PD  Z6, Z6, Z10
 	VBROADCASTSD (R13), Z6
 	VFNMADD231PD 256(AX), Z10, Z6
-	VCMPPD       $0x03, Z6, Z6, K1
-	VBLENDMPD    128(AX), Z6, K1, Z6
+	VFIXUPIMMPD  $0x00, 384(AX), Z6, Z6
 	VMOVUPD      Z6, (R14)
 	VMAXPD       Z6, Z5, Z5
 	ADDQ         $0x00000078, R13
@@ -8805,7 +8752,7 @@ max:
 	CMPQ         R13, R11
 	JB           max
 	VCMPPD       $0x00, 128(AX), Z5, K1
-	VBLENDMPD    384(AX), Z5, K1, Z5
+	VBLENDMPD    512(AX), Z5, K1, Z5
 	VPXORQ       Z13, Z13, Z13
 	MOVQ         R10, R13
 	MOVQ         R8, R14
@@ -8813,36 +8760,34 @@ max:
 exp:
 	VMOVUPD      (R14), Z1
 	VSUBPD       Z5, Z1, Z1
-	VMOVUPD      Z1, Z2
-	VMOVUPD      512(AX), Z3
-	VFMADD231PD  640(AX), Z2, Z3
-	VSUBPD       512(AX), Z3, Z4
-	VFNMADD231PD 768(AX), Z4, Z2
-	VFNMADD231PD 896(AX), Z4, Z2
-	VMULPD       Z2, Z2, Z4
-	VMULPD       Z4, Z4, Z6
+	VMOVUPD      Z1, Z3
+	VMOVUPD      640(AX), Z4
+	VFMADD231PD  768(AX), Z3, Z4
+	VSUBPD       640(AX), Z4, Z2
+	VFNMADD231PD 896(AX), Z2, Z3
+	VFNMADD231PD 1024(AX), Z2, Z3
+	VMULPD       Z3, Z3, Z6
 	VMULPD       Z6, Z6, Z7
-	VMOVUPD      1024(AX), Z8
-	VFMADD231PD  1152(AX), Z2, Z8
-	VMOVUPD      1280(AX), Z9
-	VFMADD231PD  1408(AX), Z2, Z9
-	VFMADD231PD  Z9, Z4, Z8
-	VMOVUPD      1536(AX), Z9
-	VFMADD231PD  1664(AX), Z2, Z9
-	VMOVUPD      1792(AX), Z10
-	VFMADD231PD  1920(AX), Z2, Z10
-	VFMADD231PD  Z10, Z4, Z9
-	VFMADD231PD  Z9, Z6, Z8
-	VMOVUPD      2048(AX), Z4
-	VFMADD231PD  2176(AX), Z2, Z4
-	VFMADD231PD  Z4, Z7, Z8
-	VFMADD213PD  (AX), Z2, Z8
-	VFMADD213PD  (AX), Z2, Z8
-	VMOVUPD      Z8, Z2
-	VPSLLQ       $0x34, Z3, Z3
-	VPADDQ       Z3, Z2, Z2
-	VCMPPD       $0x11, 2304(AX), Z1, K1
-	VBLENDMPD    384(AX), Z2, K1, Z2
+	VMULPD       Z7, Z7, Z8
+	VMOVUPD      1152(AX), Z2
+	VFMADD231PD  1280(AX), Z3, Z2
+	VMOVUPD      1408(AX), Z9
+	VFMADD231PD  1536(AX), Z3, Z9
+	VFMADD231PD  Z9, Z6, Z2
+	VMOVUPD      1664(AX), Z9
+	VFMADD231PD  1792(AX), Z3, Z9
+	VMOVUPD      1920(AX), Z10
+	VFMADD231PD  2048(AX), Z3, Z10
+	VFMADD231PD  Z10, Z6, Z9
+	VFMADD231PD  Z9, Z7, Z2
+	VMOVUPD      2176(AX), Z6
+	VFMADD231PD  2304(AX), Z3, Z6
+	VFMADD231PD  Z6, Z8, Z2
+	VFMADD213PD  (AX), Z3, Z2
+	VFMADD213PD  (AX), Z3, Z2
+	VPSLLQ       $0x34, Z4, Z4
+	VCMPPD       $0x15, 2432(AX), Z1, K1
+	VPADDQ.Z     Z4, Z2, K1, Z2
 	VMOVUPD      Z2, (R14)
 	VADDPD       Z2, Z13, Z13
 	ADDQ         $0x00000078, R13
@@ -8871,27 +8816,26 @@ resp:
 	JMP     loop
 
 done:
-	VCMPPD       $0x11, 2432(AX), Z0, K1
-	VMULPD       2560(AX), Z0, Z1
+	VCMPPD       $0x11, 2560(AX), Z0, K1
+	VMULPD       2688(AX), Z0, Z1
 	VBLENDMPD    Z1, Z0, K1, Z1
 	VPXORQ       Z14, Z14, Z14
-	VBLENDMPD    2688(AX), Z14, K1, Z14
+	VBLENDMPD    2816(AX), Z14, K1, Z14
 	VPSRLQ       $0x34, Z1, Z2
-	VPORQ        2560(AX), Z2, Z2
-	VSUBPD       2816(AX), Z2, Z2
+	VPORQ        2688(AX), Z2, Z2
+	VSUBPD       2944(AX), Z2, Z2
 	VADDPD       Z14, Z2, Z2
-	VPANDQ       2944(AX), Z1, Z1
+	VPANDQ       3072(AX), Z1, Z1
 	VPORQ        (AX), Z1, Z1
-	VCMPPD       $0x1e, 3072(AX), Z1, K1
+	VCMPPD       $0x1e, 3200(AX), Z1, K1
 	VMULPD       256(AX), Z1, Z3
 	VBLENDMPD    Z3, Z1, K1, Z1
 	VADDPD       (AX), Z2, K1, Z2
 	VSUBPD       (AX), Z1, Z1
-	VADDPD       3200(AX), Z1, Z3
+	VADDPD       3328(AX), Z1, Z3
 	VDIVPD       Z3, Z1, Z4
 	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z3, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
 	VFMADD213PD  3712(AX), Z3, Z5
 	VFMADD213PD  3840(AX), Z3, Z5
@@ -8901,17 +8845,18 @@ done:
 	VFMADD213PD  4352(AX), Z3, Z5
 	VFMADD213PD  4480(AX), Z3, Z5
 	VFMADD213PD  4608(AX), Z3, Z5
+	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z1, Z5
 	VFNMADD231PD Z4, Z5, Z1
+	VFMADD231PD  1024(AX), Z2, Z1
 	VFMADD231PD  896(AX), Z2, Z1
-	VFMADD231PD  768(AX), Z2, Z1
-	VCMPPD       $0x00, 384(AX), Z0, K1
+	VCMPPD       $0x00, 512(AX), Z0, K1
 	VBLENDMPD    128(AX), Z1, K1, Z1
-	VCMPPD       $0x00, 4736(AX), Z0, K1
-	VBLENDMPD    4736(AX), Z1, K1, Z1
-	VCMPPD       $0x11, 384(AX), Z0, K1
+	VCMPPD       $0x00, 4864(AX), Z0, K1
 	VBLENDMPD    4864(AX), Z1, K1, Z1
+	VCMPPD       $0x11, 512(AX), Z0, K1
+	VBLENDMPD    4992(AX), Z1, K1, Z1
 	VCMPPD       $0x03, Z0, Z0, K1
 	VBLENDMPD    Z0, Z1, K1, Z1
 	VMOVUPD      Z1, Z0
@@ -8986,8 +8931,7 @@ max:
 	VFMADD231PD  Z5, Z5, Z9
 	VBROADCASTSD (R14), Z5
 	VFNMADD231PD 256(AX), Z9, Z5
-	VCMPPD       $0x03, Z5, Z5, K1
-	VBLENDMPD    128(AX), Z5, K1, Z5
+	VFIXUPIMMPD  $0x00, 384(AX), Z5, Z5
 	VMOVUPD      Z5, (R15)
 	VMAXPD       Z5, Z4, Z4
 	ADDQ         $0x00000078, R14
@@ -8995,7 +8939,7 @@ max:
 	CMPQ         R14, R11
 	JB           max
 	VCMPPD       $0x00, 128(AX), Z4, K1
-	VBLENDMPD    384(AX), Z4, K1, Z4
+	VBLENDMPD    512(AX), Z4, K1, Z4
 	VPXORQ       Z12, Z12, Z12
 	MOVQ         R10, R14
 	MOVQ         R8, R15
@@ -9003,63 +8947,60 @@ max:
 exp:
 	VMOVUPD      (R15), Z0
 	VSUBPD       Z4, Z0, Z0
-	VMOVUPD      Z0, Z1
-	VMOVUPD      512(AX), Z2
-	VFMADD231PD  640(AX), Z1, Z2
-	VSUBPD       512(AX), Z2, Z3
-	VFNMADD231PD 768(AX), Z3, Z1
-	VFNMADD231PD 896(AX), Z3, Z1
-	VMULPD       Z1, Z1, Z3
-	VMULPD       Z3, Z3, Z5
+	VMOVUPD      Z0, Z2
+	VMOVUPD      640(AX), Z3
+	VFMADD231PD  768(AX), Z2, Z3
+	VSUBPD       640(AX), Z3, Z1
+	VFNMADD231PD 896(AX), Z1, Z2
+	VFNMADD231PD 1024(AX), Z1, Z2
+	VMULPD       Z2, Z2, Z5
 	VMULPD       Z5, Z5, Z6
-	VMOVUPD      1024(AX), Z7
-	VFMADD231PD  1152(AX), Z1, Z7
-	VMOVUPD      1280(AX), Z8
-	VFMADD231PD  1408(AX), Z1, Z8
-	VFMADD231PD  Z8, Z3, Z7
-	VMOVUPD      1536(AX), Z8
-	VFMADD231PD  1664(AX), Z1, Z8
-	VMOVUPD      1792(AX), Z9
-	VFMADD231PD  1920(AX), Z1, Z9
-	VFMADD231PD  Z9, Z3, Z8
-	VFMADD231PD  Z8, Z5, Z7
-	VMOVUPD      2048(AX), Z3
-	VFMADD231PD  2176(AX), Z1, Z3
-	VFMADD231PD  Z3, Z6, Z7
-	VFMADD213PD  (AX), Z1, Z7
-	VFMADD213PD  (AX), Z1, Z7
-	VMOVUPD      Z7, Z1
-	VPSLLQ       $0x34, Z2, Z2
-	VPADDQ       Z2, Z1, Z1
-	VCMPPD       $0x11, 2304(AX), Z0, K1
-	VBLENDMPD    384(AX), Z1, K1, Z1
+	VMULPD       Z6, Z6, Z7
+	VMOVUPD      1152(AX), Z1
+	VFMADD231PD  1280(AX), Z2, Z1
+	VMOVUPD      1408(AX), Z8
+	VFMADD231PD  1536(AX), Z2, Z8
+	VFMADD231PD  Z8, Z5, Z1
+	VMOVUPD      1664(AX), Z8
+	VFMADD231PD  1792(AX), Z2, Z8
+	VMOVUPD      1920(AX), Z9
+	VFMADD231PD  2048(AX), Z2, Z9
+	VFMADD231PD  Z9, Z5, Z8
+	VFMADD231PD  Z8, Z6, Z1
+	VMOVUPD      2176(AX), Z5
+	VFMADD231PD  2304(AX), Z2, Z5
+	VFMADD231PD  Z5, Z7, Z1
+	VFMADD213PD  (AX), Z2, Z1
+	VFMADD213PD  (AX), Z2, Z1
+	VPSLLQ       $0x34, Z3, Z3
+	VCMPPD       $0x15, 2432(AX), Z0, K1
+	VPADDQ.Z     Z3, Z1, K1, Z1
 	VMOVUPD      Z1, (R15)
 	VADDPD       Z1, Z12, Z12
 	ADDQ         $0x00000078, R14
 	ADDQ         R9, R15
 	CMPQ         R14, R11
 	JB           exp
-	VCMPPD       $0x11, 2432(AX), Z12, K1
-	VMULPD       2560(AX), Z12, Z0
+	VCMPPD       $0x11, 2560(AX), Z12, K1
+	VMULPD       2688(AX), Z12, Z0
 	VBLENDMPD    Z0, Z12, K1, Z0
 	VPXORQ       Z13, Z13, Z13
-	VBLENDMPD    2688(AX), Z13, K1, Z13
+	VBLENDMPD    2816(AX), Z13, K1, Z13
 	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        2560(AX), Z1, Z1
-	VSUBPD       2816(AX), Z1, Z1
+	VPORQ        2688(AX), Z1, Z1
+	VSUBPD       2944(AX), Z1, Z1
 	VADDPD       Z13, Z1, Z1
-	VPANDQ       2944(AX), Z0, Z0
+	VPANDQ       3072(AX), Z0, Z0
 	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3072(AX), Z0, K1
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
 	VMULPD       256(AX), Z0, Z2
 	VBLENDMPD    Z2, Z0, K1, Z0
 	VADDPD       (AX), Z1, K1, Z1
 	VSUBPD       (AX), Z0, Z0
-	VADDPD       3200(AX), Z0, Z2
+	VADDPD       3328(AX), Z0, Z2
 	VDIVPD       Z2, Z0, Z3
 	VMULPD       Z3, Z3, Z2
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z2, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z2, Z5
 	VFMADD213PD  3712(AX), Z2, Z5
 	VFMADD213PD  3840(AX), Z2, Z5
@@ -9069,17 +9010,18 @@ exp:
 	VFMADD213PD  4352(AX), Z2, Z5
 	VFMADD213PD  4480(AX), Z2, Z5
 	VFMADD213PD  4608(AX), Z2, Z5
+	VFMADD213PD  4736(AX), Z2, Z5
 	VMULPD       Z2, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z3, Z5, Z0
+	VFMADD231PD  1024(AX), Z1, Z0
 	VFMADD231PD  896(AX), Z1, Z0
-	VFMADD231PD  768(AX), Z1, Z0
-	VCMPPD       $0x00, 384(AX), Z12, K1
+	VCMPPD       $0x00, 512(AX), Z12, K1
 	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4736(AX), Z12, K1
-	VBLENDMPD    4736(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 384(AX), Z12, K1
+	VCMPPD       $0x00, 4864(AX), Z12, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 512(AX), Z12, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
 	VCMPPD       $0x03, Z12, Z12, K1
 	VBLENDMPD    Z12, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
@@ -9279,8 +9221,7 @@ component:
 	VFMADD231PD  Z7, Z7, Z11
 	VBROADCASTSD (R11), Z7
 	VFNMADD231PD 256(AX), Z11, Z7
-	VCMPPD       $0x03, Z7, Z7, K1
-	VBLENDMPD    128(AX), Z7, K1, Z7
+	VFIXUPIMMPD  $0x00, 384(AX), Z7, Z7
 	VCMPPD       $0x1e, Z4, Z7, K1
 	VBLENDMPD    Z7, Z4, K1, Z4
 	VBLENDMPD    Z6, Z5, K1, Z5
@@ -9355,8 +9296,7 @@ max:
 	VFMADD231PD  Z7, Z7, Z6
 	VBROADCASTSD (R13), Z7
 	VFNMADD231PD 256(AX), Z6, Z7
-	VCMPPD       $0x03, Z7, Z7, K1
-	VBLENDMPD    128(AX), Z7, K1, Z7
+	VFIXUPIMMPD  $0x00, 384(AX), Z7, Z7
 	VMOVUPD      Z7, (R14)
 	VMAXPD       Z7, Z5, Z5
 	ADDQ         $0x00000048, R13
@@ -9364,7 +9304,7 @@ max:
 	CMPQ         R13, R11
 	JB           max
 	VCMPPD       $0x00, 128(AX), Z5, K1
-	VBLENDMPD    384(AX), Z5, K1, Z5
+	VBLENDMPD    512(AX), Z5, K1, Z5
 	VPXORQ       Z11, Z11, Z11
 	MOVQ         R10, R13
 	MOVQ         R8, R14
@@ -9372,36 +9312,34 @@ max:
 exp:
 	VMOVUPD      (R14), Z1
 	VSUBPD       Z5, Z1, Z1
-	VMOVUPD      Z1, Z2
-	VMOVUPD      512(AX), Z3
-	VFMADD231PD  640(AX), Z2, Z3
-	VSUBPD       512(AX), Z3, Z4
-	VFNMADD231PD 768(AX), Z4, Z2
-	VFNMADD231PD 896(AX), Z4, Z2
-	VMULPD       Z2, Z2, Z4
-	VMULPD       Z4, Z4, Z6
+	VMOVUPD      Z1, Z3
+	VMOVUPD      640(AX), Z4
+	VFMADD231PD  768(AX), Z3, Z4
+	VSUBPD       640(AX), Z4, Z2
+	VFNMADD231PD 896(AX), Z2, Z3
+	VFNMADD231PD 1024(AX), Z2, Z3
+	VMULPD       Z3, Z3, Z6
 	VMULPD       Z6, Z6, Z7
-	VMOVUPD      1024(AX), Z8
-	VFMADD231PD  1152(AX), Z2, Z8
-	VMOVUPD      1280(AX), Z9
-	VFMADD231PD  1408(AX), Z2, Z9
-	VFMADD231PD  Z9, Z4, Z8
-	VMOVUPD      1536(AX), Z9
-	VFMADD231PD  1664(AX), Z2, Z9
-	VMOVUPD      1792(AX), Z10
-	VFMADD231PD  1920(AX), Z2, Z10
-	VFMADD231PD  Z10, Z4, Z9
-	VFMADD231PD  Z9, Z6, Z8
-	VMOVUPD      2048(AX), Z4
-	VFMADD231PD  2176(AX), Z2, Z4
-	VFMADD231PD  Z4, Z7, Z8
-	VFMADD213PD  (AX), Z2, Z8
-	VFMADD213PD  (AX), Z2, Z8
-	VMOVUPD      Z8, Z2
-	VPSLLQ       $0x34, Z3, Z3
-	VPADDQ       Z3, Z2, Z2
-	VCMPPD       $0x11, 2304(AX), Z1, K1
-	VBLENDMPD    384(AX), Z2, K1, Z2
+	VMULPD       Z7, Z7, Z8
+	VMOVUPD      1152(AX), Z2
+	VFMADD231PD  1280(AX), Z3, Z2
+	VMOVUPD      1408(AX), Z9
+	VFMADD231PD  1536(AX), Z3, Z9
+	VFMADD231PD  Z9, Z6, Z2
+	VMOVUPD      1664(AX), Z9
+	VFMADD231PD  1792(AX), Z3, Z9
+	VMOVUPD      1920(AX), Z10
+	VFMADD231PD  2048(AX), Z3, Z10
+	VFMADD231PD  Z10, Z6, Z9
+	VFMADD231PD  Z9, Z7, Z2
+	VMOVUPD      2176(AX), Z6
+	VFMADD231PD  2304(AX), Z3, Z6
+	VFMADD231PD  Z6, Z8, Z2
+	VFMADD213PD  (AX), Z3, Z2
+	VFMADD213PD  (AX), Z3, Z2
+	VPSLLQ       $0x34, Z4, Z4
+	VCMPPD       $0x15, 2432(AX), Z1, K1
+	VPADDQ.Z     Z4, Z2, K1, Z2
 	VMOVUPD      Z2, (R14)
 	VADDPD       Z2, Z11, Z11
 	ADDQ         $0x00000048, R13
@@ -9430,27 +9368,26 @@ resp:
 	JMP     loop
 
 done:
-	VCMPPD       $0x11, 2432(AX), Z0, K1
-	VMULPD       2560(AX), Z0, Z1
+	VCMPPD       $0x11, 2560(AX), Z0, K1
+	VMULPD       2688(AX), Z0, Z1
 	VBLENDMPD    Z1, Z0, K1, Z1
 	VPXORQ       Z12, Z12, Z12
-	VBLENDMPD    2688(AX), Z12, K1, Z12
+	VBLENDMPD    2816(AX), Z12, K1, Z12
 	VPSRLQ       $0x34, Z1, Z2
-	VPORQ        2560(AX), Z2, Z2
-	VSUBPD       2816(AX), Z2, Z2
+	VPORQ        2688(AX), Z2, Z2
+	VSUBPD       2944(AX), Z2, Z2
 	VADDPD       Z12, Z2, Z2
-	VPANDQ       2944(AX), Z1, Z1
+	VPANDQ       3072(AX), Z1, Z1
 	VPORQ        (AX), Z1, Z1
-	VCMPPD       $0x1e, 3072(AX), Z1, K1
+	VCMPPD       $0x1e, 3200(AX), Z1, K1
 	VMULPD       256(AX), Z1, Z3
 	VBLENDMPD    Z3, Z1, K1, Z1
 	VADDPD       (AX), Z2, K1, Z2
 	VSUBPD       (AX), Z1, Z1
-	VADDPD       3200(AX), Z1, Z3
+	VADDPD       3328(AX), Z1, Z3
 	VDIVPD       Z3, Z1, Z4
 	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z3, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
 	VFMADD213PD  3712(AX), Z3, Z5
 	VFMADD213PD  3840(AX), Z3, Z5
@@ -9460,17 +9397,18 @@ done:
 	VFMADD213PD  4352(AX), Z3, Z5
 	VFMADD213PD  4480(AX), Z3, Z5
 	VFMADD213PD  4608(AX), Z3, Z5
+	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z1, Z5
 	VFNMADD231PD Z4, Z5, Z1
+	VFMADD231PD  1024(AX), Z2, Z1
 	VFMADD231PD  896(AX), Z2, Z1
-	VFMADD231PD  768(AX), Z2, Z1
-	VCMPPD       $0x00, 384(AX), Z0, K1
+	VCMPPD       $0x00, 512(AX), Z0, K1
 	VBLENDMPD    128(AX), Z1, K1, Z1
-	VCMPPD       $0x00, 4736(AX), Z0, K1
-	VBLENDMPD    4736(AX), Z1, K1, Z1
-	VCMPPD       $0x11, 384(AX), Z0, K1
+	VCMPPD       $0x00, 4864(AX), Z0, K1
 	VBLENDMPD    4864(AX), Z1, K1, Z1
+	VCMPPD       $0x11, 512(AX), Z0, K1
+	VBLENDMPD    4992(AX), Z1, K1, Z1
 	VCMPPD       $0x03, Z0, Z0, K1
 	VBLENDMPD    Z0, Z1, K1, Z1
 	VMOVUPD      Z1, Z0
@@ -9533,8 +9471,7 @@ max:
 	VFMADD231PD  Z6, Z6, Z5
 	VBROADCASTSD (R14), Z6
 	VFNMADD231PD 256(AX), Z5, Z6
-	VCMPPD       $0x03, Z6, Z6, K1
-	VBLENDMPD    128(AX), Z6, K1, Z6
+	VFIXUPIMMPD  $0x00, 384(AX), Z6, Z6
 	VMOVUPD      Z6, (R15)
 	VMAXPD       Z6, Z4, Z4
 	ADDQ         $0x00000048, R14
@@ -9542,7 +9479,7 @@ max:
 	CMPQ         R14, R11
 	JB           max
 	VCMPPD       $0x00, 128(AX), Z4, K1
-	VBLENDMPD    384(AX), Z4, K1, Z4
+	VBLENDMPD    512(AX), Z4, K1, Z4
 	VPXORQ       Z10, Z10, Z10
 	MOVQ         R10, R14
 	MOVQ         R8, R15
@@ -9550,63 +9487,60 @@ max:
 exp:
 	VMOVUPD      (R15), Z0
 	VSUBPD       Z4, Z0, Z0
-	VMOVUPD      Z0, Z1
-	VMOVUPD      512(AX), Z2
-	VFMADD231PD  640(AX), Z1, Z2
-	VSUBPD       512(AX), Z2, Z3
-	VFNMADD231PD 768(AX), Z3, Z1
-	VFNMADD231PD 896(AX), Z3, Z1
-	VMULPD       Z1, Z1, Z3
-	VMULPD       Z3, Z3, Z5
+	VMOVUPD      Z0, Z2
+	VMOVUPD      640(AX), Z3
+	VFMADD231PD  768(AX), Z2, Z3
+	VSUBPD       640(AX), Z3, Z1
+	VFNMADD231PD 896(AX), Z1, Z2
+	VFNMADD231PD 1024(AX), Z1, Z2
+	VMULPD       Z2, Z2, Z5
 	VMULPD       Z5, Z5, Z6
-	VMOVUPD      1024(AX), Z7
-	VFMADD231PD  1152(AX), Z1, Z7
-	VMOVUPD      1280(AX), Z8
-	VFMADD231PD  1408(AX), Z1, Z8
-	VFMADD231PD  Z8, Z3, Z7
-	VMOVUPD      1536(AX), Z8
-	VFMADD231PD  1664(AX), Z1, Z8
-	VMOVUPD      1792(AX), Z9
-	VFMADD231PD  1920(AX), Z1, Z9
-	VFMADD231PD  Z9, Z3, Z8
-	VFMADD231PD  Z8, Z5, Z7
-	VMOVUPD      2048(AX), Z3
-	VFMADD231PD  2176(AX), Z1, Z3
-	VFMADD231PD  Z3, Z6, Z7
-	VFMADD213PD  (AX), Z1, Z7
-	VFMADD213PD  (AX), Z1, Z7
-	VMOVUPD      Z7, Z1
-	VPSLLQ       $0x34, Z2, Z2
-	VPADDQ       Z2, Z1, Z1
-	VCMPPD       $0x11, 2304(AX), Z0, K1
-	VBLENDMPD    384(AX), Z1, K1, Z1
+	VMULPD       Z6, Z6, Z7
+	VMOVUPD      1152(AX), Z1
+	VFMADD231PD  1280(AX), Z2, Z1
+	VMOVUPD      1408(AX), Z8
+	VFMADD231PD  1536(AX), Z2, Z8
+	VFMADD231PD  Z8, Z5, Z1
+	VMOVUPD      1664(AX), Z8
+	VFMADD231PD  1792(AX), Z2, Z8
+	VMOVUPD      1920(AX), Z9
+	VFMADD231PD  2048(AX), Z2, Z9
+	VFMADD231PD  Z9, Z5, Z8
+	VFMADD231PD  Z8, Z6, Z1
+	VMOVUPD      2176(AX), Z5
+	VFMADD231PD  2304(AX), Z2, Z5
+	VFMADD231PD  Z5, Z7, Z1
+	VFMADD213PD  (AX), Z2, Z1
+	VFMADD213PD  (AX), Z2, Z1
+	VPSLLQ       $0x34, Z3, Z3
+	VCMPPD       $0x15, 2432(AX), Z0, K1
+	VPADDQ.Z     Z3, Z1, K1, Z1
 	VMOVUPD      Z1, (R15)
 	VADDPD       Z1, Z10, Z10
 	ADDQ         $0x00000048, R14
 	ADDQ         R9, R15
 	CMPQ         R14, R11
 	JB           exp
-	VCMPPD       $0x11, 2432(AX), Z10, K1
-	VMULPD       2560(AX), Z10, Z0
+	VCMPPD       $0x11, 2560(AX), Z10, K1
+	VMULPD       2688(AX), Z10, Z0
 	VBLENDMPD    Z0, Z10, K1, Z0
 	VPXORQ       Z11, Z11, Z11
-	VBLENDMPD    2688(AX), Z11, K1, Z11
+	VBLENDMPD    2816(AX), Z11, K1, Z11
 	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        2560(AX), Z1, Z1
-	VSUBPD       2816(AX), Z1, Z1
+	VPORQ        2688(AX), Z1, Z1
+	VSUBPD       2944(AX), Z1, Z1
 	VADDPD       Z11, Z1, Z1
-	VPANDQ       2944(AX), Z0, Z0
+	VPANDQ       3072(AX), Z0, Z0
 	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3072(AX), Z0, K1
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
 	VMULPD       256(AX), Z0, Z2
 	VBLENDMPD    Z2, Z0, K1, Z0
 	VADDPD       (AX), Z1, K1, Z1
 	VSUBPD       (AX), Z0, Z0
-	VADDPD       3200(AX), Z0, Z2
+	VADDPD       3328(AX), Z0, Z2
 	VDIVPD       Z2, Z0, Z3
 	VMULPD       Z3, Z3, Z2
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z2, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z2, Z5
 	VFMADD213PD  3712(AX), Z2, Z5
 	VFMADD213PD  3840(AX), Z2, Z5
@@ -9616,17 +9550,18 @@ exp:
 	VFMADD213PD  4352(AX), Z2, Z5
 	VFMADD213PD  4480(AX), Z2, Z5
 	VFMADD213PD  4608(AX), Z2, Z5
+	VFMADD213PD  4736(AX), Z2, Z5
 	VMULPD       Z2, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z3, Z5, Z0
+	VFMADD231PD  1024(AX), Z1, Z0
 	VFMADD231PD  896(AX), Z1, Z0
-	VFMADD231PD  768(AX), Z1, Z0
-	VCMPPD       $0x00, 384(AX), Z10, K1
+	VCMPPD       $0x00, 512(AX), Z10, K1
 	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4736(AX), Z10, K1
-	VBLENDMPD    4736(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 384(AX), Z10, K1
+	VCMPPD       $0x00, 4864(AX), Z10, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 512(AX), Z10, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
 	VCMPPD       $0x03, Z10, Z10, K1
 	VBLENDMPD    Z10, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
@@ -9790,8 +9725,7 @@ component:
 	VFMADD231PD  Z8, Z8, Z7
 	VBROADCASTSD (R11), Z8
 	VFNMADD231PD 256(AX), Z7, Z8
-	VCMPPD       $0x03, Z8, Z8, K1
-	VBLENDMPD    128(AX), Z8, K1, Z8
+	VFIXUPIMMPD  $0x00, 384(AX), Z8, Z8
 	VCMPPD       $0x1e, Z4, Z8, K1
 	VBLENDMPD    Z8, Z4, K1, Z4
 	VBLENDMPD    Z6, Z5, K1, Z5
@@ -9836,7 +9770,7 @@ loop:
 	JZ      done
 	VMOVUPS (CX), Z2
 	VMOVUPS (CX)(BX*1), Z3
-	VMOVUPS 4992(AX), Z4
+	VMOVUPS 5120(AX), Z4
 	MOVQ    R8, R11
 	MOVQ    SI, R12
 
@@ -9854,17 +9788,16 @@ max:
 	VFMADD231PS  Z8, Z6, Z5
 	VFMADD231PS  Z5, Z5, Z7
 	VBROADCASTSS (R11), Z5
-	VFNMADD231PS 5120(AX), Z7, Z5
-	VCMPPS       $0x03, Z5, Z5, K1
-	VBLENDMPS    4992(AX), Z5, K1, Z5
+	VFNMADD231PS 5248(AX), Z7, Z5
+	VFIXUPIMMPS  $0x00, 5376(AX), Z5, Z5
 	VMOVUPS      Z5, (R12)
 	VMAXPS       Z5, Z4, Z4
 	ADDQ         $0x00000018, R11
 	ADDQ         DI, R12
 	CMPQ         R11, R9
 	JB           max
-	VCMPPS       $0x00, 4992(AX), Z4, K1
-	VBLENDMPS    5248(AX), Z4, K1, Z4
+	VCMPPS       $0x00, 5120(AX), Z4, K1
+	VBLENDMPS    5504(AX), Z4, K1, Z4
 	VPXORQ       Z9, Z9, Z9
 	MOVQ         R8, R11
 	MOVQ         SI, R12
@@ -9872,28 +9805,26 @@ max:
 exp:
 	VMOVUPS       (R12), Z2
 	VSUBPS        Z4, Z2, Z2
-	VMOVUPS       Z2, Z3
-	VMOVUPS       5376(AX), Z5
-	VFMADD231PS   5504(AX), Z3, Z5
-	VSUBPS        5376(AX), Z5, Z6
-	VFNMADD231PS  5632(AX), Z6, Z3
-	VFNMADD231PS  5760(AX), Z6, Z3
-	VMULPS        Z3, Z3, Z6
-	VMULPS        Z6, Z6, Z7
-	VMOVUPS       5120(AX), Z8
-	VFMADD231PS   5888(AX), Z3, Z8
-	VMOVUPS       6016(AX), Z12
-	VFMADD231PS   6144(AX), Z3, Z12
-	VFMADD231PS   Z12, Z6, Z8
-	VMOVUPS       6272(AX), Z6
-	VFMADD231PS   Z6, Z7, Z8
-	VFMADD213PS   6400(AX), Z3, Z8
-	VFMADD213PS   6400(AX), Z3, Z8
-	VMOVUPS       Z8, Z3
-	VPSLLD        $0x17, Z5, Z5
-	VPADDD        Z5, Z3, Z3
-	VCMPPS        $0x11, 6528(AX), Z2, K1
-	VBLENDMPS     5248(AX), Z3, K1, Z3
+	VMOVUPS       Z2, Z5
+	VMOVUPS       5632(AX), Z6
+	VFMADD231PS   5760(AX), Z5, Z6
+	VSUBPS        5632(AX), Z6, Z3
+	VFNMADD231PS  5888(AX), Z3, Z5
+	VFNMADD231PS  6016(AX), Z3, Z5
+	VMULPS        Z5, Z5, Z7
+	VMULPS        Z7, Z7, Z8
+	VMOVUPS       5248(AX), Z3
+	VFMADD231PS   6144(AX), Z5, Z3
+	VMOVUPS       6272(AX), Z12
+	VFMADD231PS   6400(AX), Z5, Z12
+	VFMADD231PS   Z12, Z7, Z3
+	VMOVUPS       6528(AX), Z7
+	VFMADD231PS   Z7, Z8, Z3
+	VFMADD213PS   6656(AX), Z5, Z3
+	VFMADD213PS   6656(AX), Z5, Z3
+	VPSLLD        $0x17, Z6, Z6
+	VCMPPS        $0x15, 6784(AX), Z2, K1
+	VPADDD.Z      Z6, Z3, K1, Z3
 	VMOVUPS       Z3, (R12)
 	VADDPS        Z3, Z9, Z9
 	ADDQ          $0x00000018, R11
@@ -9911,7 +9842,7 @@ exp:
 	VADDPD        Z2, Z3, Z2
 	VADDPD        (R10), Z2, Z2
 	VMOVUPD       Z2, (R10)
-	VMOVUPS       6400(AX), Z2
+	VMOVUPS       6656(AX), Z2
 	VDIVPS        Z9, Z2, Z2
 	MOVQ          R8, R11
 	MOVQ          SI, R12
@@ -9930,27 +9861,26 @@ resp:
 	JMP     loop
 
 done:
-	VCMPPD       $0x11, 2432(AX), Z0, K1
-	VMULPD       2560(AX), Z0, Z2
+	VCMPPD       $0x11, 2560(AX), Z0, K1
+	VMULPD       2688(AX), Z0, Z2
 	VBLENDMPD    Z2, Z0, K1, Z2
 	VPXORQ       Z10, Z10, Z10
-	VBLENDMPD    2688(AX), Z10, K1, Z10
+	VBLENDMPD    2816(AX), Z10, K1, Z10
 	VPSRLQ       $0x34, Z2, Z3
-	VPORQ        2560(AX), Z3, Z3
-	VSUBPD       2816(AX), Z3, Z3
+	VPORQ        2688(AX), Z3, Z3
+	VSUBPD       2944(AX), Z3, Z3
 	VADDPD       Z10, Z3, Z3
-	VPANDQ       2944(AX), Z2, Z2
+	VPANDQ       3072(AX), Z2, Z2
 	VPORQ        (AX), Z2, Z2
-	VCMPPD       $0x1e, 3072(AX), Z2, K1
+	VCMPPD       $0x1e, 3200(AX), Z2, K1
 	VMULPD       256(AX), Z2, Z4
 	VBLENDMPD    Z4, Z2, K1, Z2
 	VADDPD       (AX), Z3, K1, Z3
 	VSUBPD       (AX), Z2, Z2
-	VADDPD       3200(AX), Z2, Z4
+	VADDPD       3328(AX), Z2, Z4
 	VDIVPD       Z4, Z2, Z5
 	VMULPD       Z5, Z5, Z4
-	VMOVUPD      3328(AX), Z6
-	VFMADD213PD  3456(AX), Z4, Z6
+	VMOVUPD      3456(AX), Z6
 	VFMADD213PD  3584(AX), Z4, Z6
 	VFMADD213PD  3712(AX), Z4, Z6
 	VFMADD213PD  3840(AX), Z4, Z6
@@ -9960,43 +9890,43 @@ done:
 	VFMADD213PD  4352(AX), Z4, Z6
 	VFMADD213PD  4480(AX), Z4, Z6
 	VFMADD213PD  4608(AX), Z4, Z6
+	VFMADD213PD  4736(AX), Z4, Z6
 	VMULPD       Z4, Z6, Z6
 	VSUBPD       Z6, Z2, Z6
 	VFNMADD231PD Z5, Z6, Z2
+	VFMADD231PD  1024(AX), Z3, Z2
 	VFMADD231PD  896(AX), Z3, Z2
-	VFMADD231PD  768(AX), Z3, Z2
-	VCMPPD       $0x00, 384(AX), Z0, K1
+	VCMPPD       $0x00, 512(AX), Z0, K1
 	VBLENDMPD    128(AX), Z2, K1, Z2
-	VCMPPD       $0x00, 4736(AX), Z0, K1
-	VBLENDMPD    4736(AX), Z2, K1, Z2
-	VCMPPD       $0x11, 384(AX), Z0, K1
+	VCMPPD       $0x00, 4864(AX), Z0, K1
 	VBLENDMPD    4864(AX), Z2, K1, Z2
+	VCMPPD       $0x11, 512(AX), Z0, K1
+	VBLENDMPD    4992(AX), Z2, K1, Z2
 	VCMPPD       $0x03, Z0, Z0, K1
 	VBLENDMPD    Z0, Z2, K1, Z2
 	VMOVUPD      Z2, Z0
 	VADDPD       (R10), Z0, Z0
 	VMOVUPD      Z0, (R10)
-	VCMPPD       $0x11, 2432(AX), Z1, K1
-	VMULPD       2560(AX), Z1, Z0
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
 	VBLENDMPD    Z0, Z1, K1, Z0
 	VPXORQ       Z11, Z11, Z11
-	VBLENDMPD    2688(AX), Z11, K1, Z11
+	VBLENDMPD    2816(AX), Z11, K1, Z11
 	VPSRLQ       $0x34, Z0, Z2
-	VPORQ        2560(AX), Z2, Z2
-	VSUBPD       2816(AX), Z2, Z2
+	VPORQ        2688(AX), Z2, Z2
+	VSUBPD       2944(AX), Z2, Z2
 	VADDPD       Z11, Z2, Z2
-	VPANDQ       2944(AX), Z0, Z0
+	VPANDQ       3072(AX), Z0, Z0
 	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3072(AX), Z0, K1
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
 	VMULPD       256(AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
 	VADDPD       (AX), Z2, K1, Z2
 	VSUBPD       (AX), Z0, Z0
-	VADDPD       3200(AX), Z0, Z3
+	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z3, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
 	VFMADD213PD  3712(AX), Z3, Z5
 	VFMADD213PD  3840(AX), Z3, Z5
@@ -10006,17 +9936,18 @@ done:
 	VFMADD213PD  4352(AX), Z3, Z5
 	VFMADD213PD  4480(AX), Z3, Z5
 	VFMADD213PD  4608(AX), Z3, Z5
+	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
+	VFMADD231PD  1024(AX), Z2, Z0
 	VFMADD231PD  896(AX), Z2, Z0
-	VFMADD231PD  768(AX), Z2, Z0
-	VCMPPD       $0x00, 384(AX), Z1, K1
+	VCMPPD       $0x00, 512(AX), Z1, K1
 	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4736(AX), Z1, K1
-	VBLENDMPD    4736(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 384(AX), Z1, K1
+	VCMPPD       $0x00, 4864(AX), Z1, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 512(AX), Z1, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
 	VCMPPD       $0x03, Z1, Z1, K1
 	VBLENDMPD    Z1, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
@@ -10048,7 +9979,7 @@ loop:
 	JZ      done
 	VMOVUPS (CX), Z0
 	VMOVUPS (CX)(BX*1), Z1
-	VMOVUPS 4992(AX), Z2
+	VMOVUPS 5120(AX), Z2
 	MOVQ    R8, R12
 	MOVQ    SI, R13
 
@@ -10066,17 +9997,16 @@ max:
 	VFMADD231PS  Z6, Z4, Z3
 	VFMADD231PS  Z3, Z3, Z5
 	VBROADCASTSS (R12), Z3
-	VFNMADD231PS 5120(AX), Z5, Z3
-	VCMPPS       $0x03, Z3, Z3, K1
-	VBLENDMPS    4992(AX), Z3, K1, Z3
+	VFNMADD231PS 5248(AX), Z5, Z3
+	VFIXUPIMMPS  $0x00, 5376(AX), Z3, Z3
 	VMOVUPS      Z3, (R13)
 	VMAXPS       Z3, Z2, Z2
 	ADDQ         $0x00000018, R12
 	ADDQ         DI, R13
 	CMPQ         R12, R9
 	JB           max
-	VCMPPS       $0x00, 4992(AX), Z2, K1
-	VBLENDMPS    5248(AX), Z2, K1, Z2
+	VCMPPS       $0x00, 5120(AX), Z2, K1
+	VBLENDMPS    5504(AX), Z2, K1, Z2
 	VPXORQ       Z7, Z7, Z7
 	MOVQ         R8, R12
 	MOVQ         SI, R13
@@ -10084,69 +10014,67 @@ max:
 exp:
 	VMOVUPS       (R13), Z0
 	VSUBPS        Z2, Z0, Z0
-	VMOVUPS       Z0, Z1
-	VMOVUPS       5376(AX), Z3
-	VFMADD231PS   5504(AX), Z1, Z3
-	VSUBPS        5376(AX), Z3, Z4
-	VFNMADD231PS  5632(AX), Z4, Z1
-	VFNMADD231PS  5760(AX), Z4, Z1
-	VMULPS        Z1, Z1, Z4
-	VMULPS        Z4, Z4, Z5
-	VMOVUPS       5120(AX), Z6
-	VFMADD231PS   5888(AX), Z1, Z6
-	VMOVUPS       6016(AX), Z10
-	VFMADD231PS   6144(AX), Z1, Z10
-	VFMADD231PS   Z10, Z4, Z6
-	VMOVUPS       6272(AX), Z4
-	VFMADD231PS   Z4, Z5, Z6
-	VFMADD213PS   6400(AX), Z1, Z6
-	VFMADD213PS   6400(AX), Z1, Z6
-	VMOVUPS       Z6, Z1
-	VPSLLD        $0x17, Z3, Z3
-	VPADDD        Z3, Z1, Z1
-	VCMPPS        $0x11, 6528(AX), Z0, K1
-	VBLENDMPS     5248(AX), Z1, K1, Z1
+	VMOVUPS       Z0, Z3
+	VMOVUPS       5632(AX), Z4
+	VFMADD231PS   5760(AX), Z3, Z4
+	VSUBPS        5632(AX), Z4, Z1
+	VFNMADD231PS  5888(AX), Z1, Z3
+	VFNMADD231PS  6016(AX), Z1, Z3
+	VMULPS        Z3, Z3, Z5
+	VMULPS        Z5, Z5, Z6
+	VMOVUPS       5248(AX), Z1
+	VFMADD231PS   6144(AX), Z3, Z1
+	VMOVUPS       6272(AX), Z10
+	VFMADD231PS   6400(AX), Z3, Z10
+	VFMADD231PS   Z10, Z5, Z1
+	VMOVUPS       6528(AX), Z5
+	VFMADD231PS   Z5, Z6, Z1
+	VFMADD213PS   6656(AX), Z3, Z1
+	VFMADD213PS   6656(AX), Z3, Z1
+	VPSLLD        $0x17, Z4, Z4
+	VCMPPS        $0x15, 6784(AX), Z0, K1
+	VPADDD.Z      Z4, Z1, K1, Z1
 	VMOVUPS       Z1, (R13)
 	VADDPS        Z1, Z7, Z7
 	ADDQ          $0x00000018, R12
 	ADDQ          DI, R13
 	CMPQ          R12, R9
 	JB            exp
-	VCMPPS        $0x11, 6656(AX), Z7, K1
-	VMULPS        6784(AX), Z7, Z0
+	VCMPPS        $0x11, 6912(AX), Z7, K1
+	VMULPS        7040(AX), Z7, Z0
 	VBLENDMPS     Z0, Z7, K1, Z0
 	VPXORQ        Z8, Z8, Z8
-	VBLENDMPS     6912(AX), Z8, K1, Z8
+	VBLENDMPS     7168(AX), Z8, K1, Z8
 	VPSRLD        $0x17, Z0, Z1
-	VPORD         6784(AX), Z1, Z1
-	VSUBPS        7040(AX), Z1, Z1
+	VPORD         7040(AX), Z1, Z1
+	VSUBPS        7296(AX), Z1, Z1
 	VADDPS        Z8, Z1, Z1
-	VPANDD        7168(AX), Z0, Z0
-	VPORD         6400(AX), Z0, Z0
-	VCMPPS        $0x1e, 7296(AX), Z0, K1
-	VMULPS        5120(AX), Z0, Z3
+	VPANDD        7424(AX), Z0, Z0
+	VPORD         6656(AX), Z0, Z0
+	VCMPPS        $0x1e, 7552(AX), Z0, K1
+	VMULPS        5248(AX), Z0, Z3
 	VBLENDMPS     Z3, Z0, K1, Z0
-	VADDPS        6400(AX), Z1, K1, Z1
-	VSUBPS        6400(AX), Z0, Z0
-	VADDPS        7424(AX), Z0, Z3
+	VADDPS        6656(AX), Z1, K1, Z1
+	VSUBPS        6656(AX), Z0, Z0
+	VADDPS        7680(AX), Z0, Z3
 	VDIVPS        Z3, Z0, Z4
 	VMULPS        Z4, Z4, Z3
-	VMOVUPS       7552(AX), Z5
-	VFMADD213PS   7680(AX), Z3, Z5
-	VFMADD213PS   7808(AX), Z3, Z5
+	VMOVUPS       7808(AX), Z5
 	VFMADD213PS   7936(AX), Z3, Z5
 	VFMADD213PS   8064(AX), Z3, Z5
+	VFMADD213PS   8192(AX), Z3, Z5
+	VFMADD213PS   8320(AX), Z3, Z5
 	VMULPS        Z3, Z5, Z5
 	VSUBPS        Z5, Z0, Z5
 	VFNMADD231PS  Z4, Z5, Z0
-	VFMADD231PS   5760(AX), Z1, Z0
-	VFMADD231PS   5632(AX), Z1, Z0
-	VCMPPS        $0x00, 5248(AX), Z7, K1
-	VBLENDMPS     4992(AX), Z0, K1, Z0
-	VCMPPS        $0x00, 8192(AX), Z7, K1
-	VBLENDMPS     8192(AX), Z0, K1, Z0
-	VCMPPS        $0x11, 5248(AX), Z7, K1
-	VBLENDMPS     8320(AX), Z0, K1, Z0
+	VFMADD231PS   6016(AX), Z1, Z0
+	VFMADD231PS   5888(AX), Z1, Z0
+	VCMPPS        $0x00, 5504(AX), Z7, K1
+	VBLENDMPS     5120(AX), Z0, K1, Z0
+	VCMPPS        $0x00, 8448(AX), Z7, K1
+	VBLENDMPS     8448(AX), Z0, K1, Z0
+	VCMPPS        $0x11, 5504(AX), Z7, K1
+	VBLENDMPS     8576(AX), Z0, K1, Z0
 	VCMPPS        $0x03, Z7, Z7, K1
 	VBLENDMPS     Z7, Z0, K1, Z0
 	VMOVUPS       Z0, Z0
@@ -10288,7 +10216,7 @@ loop:
 	JZ      done
 	VMOVUPS (CX), Z0
 	VMOVUPS (CX)(BX*1), Z1
-	VMOVUPS 4992(AX), Z2
+	VMOVUPS 5120(AX), Z2
 	VPXORQ  Z3, Z3, Z3
 	VPXORQ  Z4, Z4, Z4
 	MOVQ    DI, R9
@@ -10307,13 +10235,12 @@ component:
 	VFMADD231PS  Z8, Z6, Z5
 	VFMADD231PS  Z5, Z5, Z7
 	VBROADCASTSS (R9), Z5
-	VFNMADD231PS 5120(AX), Z7, Z5
-	VCMPPS       $0x03, Z5, Z5, K1
-	VBLENDMPS    4992(AX), Z5, K1, Z5
+	VFNMADD231PS 5248(AX), Z7, Z5
+	VFIXUPIMMPS  $0x00, 5376(AX), Z5, Z5
 	VCMPPS       $0x1e, Z2, Z5, K1
 	VBLENDMPS    Z5, Z2, K1, Z2
 	VBLENDMPS    Z4, Z3, K1, Z3
-	VADDPS       6400(AX), Z4, Z4
+	VADDPS       6656(AX), Z4, Z4
 	ADDQ         $0x00000018, R9
 	CMPQ         R9, R8
 	JB           component
@@ -10353,7 +10280,7 @@ loop:
 	JZ      done
 	VMOVUPS (CX), Z2
 	VMOVUPS (CX)(BX*1), Z3
-	VMOVUPS 4992(AX), Z4
+	VMOVUPS 5120(AX), Z4
 	MOVQ    R8, R11
 	MOVQ    SI, R12
 
@@ -10369,17 +10296,16 @@ max:
 	VMULPS       Z7, Z6, Z6
 	VFMADD231PS  Z6, Z6, Z5
 	VBROADCASTSS (R11), Z6
-	VFNMADD231PS 5120(AX), Z5, Z6
-	VCMPPS       $0x03, Z6, Z6, K1
-	VBLENDMPS    4992(AX), Z6, K1, Z6
+	VFNMADD231PS 5248(AX), Z5, Z6
+	VFIXUPIMMPS  $0x00, 5376(AX), Z6, Z6
 	VMOVUPS      Z6, (R12)
 	VMAXPS       Z6, Z4, Z4
 	ADDQ         $0x00000014, R11
 	ADDQ         DI, R12
 	CMPQ         R11, R9
 	JB           max
-	VCMPPS       $0x00, 4992(AX), Z4, K1
-	VBLENDMPS    5248(AX), Z4, K1, Z4
+	VCMPPS       $0x00, 5120(AX), Z4, K1
+	VBLENDMPS    5504(AX), Z4, K1, Z4
 	VPXORQ       Z8, Z8, Z8
 	MOVQ         R8, R11
 	MOVQ         SI, R12
@@ -10387,28 +10313,26 @@ max:
 exp:
 	VMOVUPS       (R12), Z2
 	VSUBPS        Z4, Z2, Z2
-	VMOVUPS       Z2, Z3
-	VMOVUPS       5376(AX), Z5
-	VFMADD231PS   5504(AX), Z3, Z5
-	VSUBPS        5376(AX), Z5, Z6
-	VFNMADD231PS  5632(AX), Z6, Z3
-	VFNMADD231PS  5760(AX), Z6, Z3
-	VMULPS        Z3, Z3, Z6
-	VMULPS        Z6, Z6, Z7
-	VMOVUPS       5120(AX), Z11
-	VFMADD231PS   5888(AX), Z3, Z11
-	VMOVUPS       6016(AX), Z12
-	VFMADD231PS   6144(AX), Z3, Z12
-	VFMADD231PS   Z12, Z6, Z11
-	VMOVUPS       6272(AX), Z6
-	VFMADD231PS   Z6, Z7, Z11
-	VFMADD213PS   6400(AX), Z3, Z11
-	VFMADD213PS   6400(AX), Z3, Z11
-	VMOVUPS       Z11, Z3
-	VPSLLD        $0x17, Z5, Z5
-	VPADDD        Z5, Z3, Z3
-	VCMPPS        $0x11, 6528(AX), Z2, K1
-	VBLENDMPS     5248(AX), Z3, K1, Z3
+	VMOVUPS       Z2, Z5
+	VMOVUPS       5632(AX), Z6
+	VFMADD231PS   5760(AX), Z5, Z6
+	VSUBPS        5632(AX), Z6, Z3
+	VFNMADD231PS  5888(AX), Z3, Z5
+	VFNMADD231PS  6016(AX), Z3, Z5
+	VMULPS        Z5, Z5, Z7
+	VMULPS        Z7, Z7, Z11
+	VMOVUPS       5248(AX), Z3
+	VFMADD231PS   6144(AX), Z5, Z3
+	VMOVUPS       6272(AX), Z12
+	VFMADD231PS   6400(AX), Z5, Z12
+	VFMADD231PS   Z12, Z7, Z3
+	VMOVUPS       6528(AX), Z7
+	VFMADD231PS   Z7, Z11, Z3
+	VFMADD213PS   6656(AX), Z5, Z3
+	VFMADD213PS   6656(AX), Z5, Z3
+	VPSLLD        $0x17, Z6, Z6
+	VCMPPS        $0x15, 6784(AX), Z2, K1
+	VPADDD.Z      Z6, Z3, K1, Z3
 	VMOVUPS       Z3, (R12)
 	VADDPS        Z3, Z8, Z8
 	ADDQ          $0x00000014, R11
@@ -10426,7 +10350,7 @@ exp:
 	VADDPD        Z2, Z3, Z2
 	VADDPD        (R10), Z2, Z2
 	VMOVUPD       Z2, (R10)
-	VMOVUPS       6400(AX), Z2
+	VMOVUPS       6656(AX), Z2
 	VDIVPS        Z8, Z2, Z2
 	MOVQ          R8, R11
 	MOVQ          SI, R12
@@ -10445,27 +10369,26 @@ resp:
 	JMP     loop
 
 done:
-	VCMPPD       $0x11, 2432(AX), Z0, K1
-	VMULPD       2560(AX), Z0, Z2
+	VCMPPD       $0x11, 2560(AX), Z0, K1
+	VMULPD       2688(AX), Z0, Z2
 	VBLENDMPD    Z2, Z0, K1, Z2
 	VPXORQ       Z9, Z9, Z9
-	VBLENDMPD    2688(AX), Z9, K1, Z9
+	VBLENDMPD    2816(AX), Z9, K1, Z9
 	VPSRLQ       $0x34, Z2, Z3
-	VPORQ        2560(AX), Z3, Z3
-	VSUBPD       2816(AX), Z3, Z3
+	VPORQ        2688(AX), Z3, Z3
+	VSUBPD       2944(AX), Z3, Z3
 	VADDPD       Z9, Z3, Z3
-	VPANDQ       2944(AX), Z2, Z2
+	VPANDQ       3072(AX), Z2, Z2
 	VPORQ        (AX), Z2, Z2
-	VCMPPD       $0x1e, 3072(AX), Z2, K1
+	VCMPPD       $0x1e, 3200(AX), Z2, K1
 	VMULPD       256(AX), Z2, Z4
 	VBLENDMPD    Z4, Z2, K1, Z2
 	VADDPD       (AX), Z3, K1, Z3
 	VSUBPD       (AX), Z2, Z2
-	VADDPD       3200(AX), Z2, Z4
+	VADDPD       3328(AX), Z2, Z4
 	VDIVPD       Z4, Z2, Z5
 	VMULPD       Z5, Z5, Z4
-	VMOVUPD      3328(AX), Z6
-	VFMADD213PD  3456(AX), Z4, Z6
+	VMOVUPD      3456(AX), Z6
 	VFMADD213PD  3584(AX), Z4, Z6
 	VFMADD213PD  3712(AX), Z4, Z6
 	VFMADD213PD  3840(AX), Z4, Z6
@@ -10475,43 +10398,43 @@ done:
 	VFMADD213PD  4352(AX), Z4, Z6
 	VFMADD213PD  4480(AX), Z4, Z6
 	VFMADD213PD  4608(AX), Z4, Z6
+	VFMADD213PD  4736(AX), Z4, Z6
 	VMULPD       Z4, Z6, Z6
 	VSUBPD       Z6, Z2, Z6
 	VFNMADD231PD Z5, Z6, Z2
+	VFMADD231PD  1024(AX), Z3, Z2
 	VFMADD231PD  896(AX), Z3, Z2
-	VFMADD231PD  768(AX), Z3, Z2
-	VCMPPD       $0x00, 384(AX), Z0, K1
+	VCMPPD       $0x00, 512(AX), Z0, K1
 	VBLENDMPD    128(AX), Z2, K1, Z2
-	VCMPPD       $0x00, 4736(AX), Z0, K1
-	VBLENDMPD    4736(AX), Z2, K1, Z2
-	VCMPPD       $0x11, 384(AX), Z0, K1
+	VCMPPD       $0x00, 4864(AX), Z0, K1
 	VBLENDMPD    4864(AX), Z2, K1, Z2
+	VCMPPD       $0x11, 512(AX), Z0, K1
+	VBLENDMPD    4992(AX), Z2, K1, Z2
 	VCMPPD       $0x03, Z0, Z0, K1
 	VBLENDMPD    Z0, Z2, K1, Z2
 	VMOVUPD      Z2, Z0
 	VADDPD       (R10), Z0, Z0
 	VMOVUPD      Z0, (R10)
-	VCMPPD       $0x11, 2432(AX), Z1, K1
-	VMULPD       2560(AX), Z1, Z0
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
 	VBLENDMPD    Z0, Z1, K1, Z0
 	VPXORQ       Z10, Z10, Z10
-	VBLENDMPD    2688(AX), Z10, K1, Z10
+	VBLENDMPD    2816(AX), Z10, K1, Z10
 	VPSRLQ       $0x34, Z0, Z2
-	VPORQ        2560(AX), Z2, Z2
-	VSUBPD       2816(AX), Z2, Z2
+	VPORQ        2688(AX), Z2, Z2
+	VSUBPD       2944(AX), Z2, Z2
 	VADDPD       Z10, Z2, Z2
-	VPANDQ       2944(AX), Z0, Z0
+	VPANDQ       3072(AX), Z0, Z0
 	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3072(AX), Z0, K1
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
 	VMULPD       256(AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
 	VADDPD       (AX), Z2, K1, Z2
 	VSUBPD       (AX), Z0, Z0
-	VADDPD       3200(AX), Z0, Z3
+	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z3, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
 	VFMADD213PD  3712(AX), Z3, Z5
 	VFMADD213PD  3840(AX), Z3, Z5
@@ -10521,17 +10444,18 @@ done:
 	VFMADD213PD  4352(AX), Z3, Z5
 	VFMADD213PD  4480(AX), Z3, Z5
 	VFMADD213PD  4608(AX), Z3, Z5
+	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
+	VFMADD231PD  1024(AX), Z2, Z0
 	VFMADD231PD  896(AX), Z2, Z0
-	VFMADD231PD  768(AX), Z2, Z0
-	VCMPPD       $0x00, 384(AX), Z1, K1
+	VCMPPD       $0x00, 512(AX), Z1, K1
 	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4736(AX), Z1, K1
-	VBLENDMPD    4736(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 384(AX), Z1, K1
+	VCMPPD       $0x00, 4864(AX), Z1, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 512(AX), Z1, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
 	VCMPPD       $0x03, Z1, Z1, K1
 	VBLENDMPD    Z1, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
@@ -10563,7 +10487,7 @@ loop:
 	JZ      done
 	VMOVUPS (CX), Z0
 	VMOVUPS (CX)(BX*1), Z1
-	VMOVUPS 4992(AX), Z2
+	VMOVUPS 5120(AX), Z2
 	MOVQ    R8, R12
 	MOVQ    SI, R13
 
@@ -10579,17 +10503,16 @@ max:
 	VMULPS       Z5, Z4, Z4
 	VFMADD231PS  Z4, Z4, Z3
 	VBROADCASTSS (R12), Z4
-	VFNMADD231PS 5120(AX), Z3, Z4
-	VCMPPS       $0x03, Z4, Z4, K1
-	VBLENDMPS    4992(AX), Z4, K1, Z4
+	VFNMADD231PS 5248(AX), Z3, Z4
+	VFIXUPIMMPS  $0x00, 5376(AX), Z4, Z4
 	VMOVUPS      Z4, (R13)
 	VMAXPS       Z4, Z2, Z2
 	ADDQ         $0x00000014, R12
 	ADDQ         DI, R13
 	CMPQ         R12, R9
 	JB           max
-	VCMPPS       $0x00, 4992(AX), Z2, K1
-	VBLENDMPS    5248(AX), Z2, K1, Z2
+	VCMPPS       $0x00, 5120(AX), Z2, K1
+	VBLENDMPS    5504(AX), Z2, K1, Z2
 	VPXORQ       Z6, Z6, Z6
 	MOVQ         R8, R12
 	MOVQ         SI, R13
@@ -10597,69 +10520,67 @@ max:
 exp:
 	VMOVUPS       (R13), Z0
 	VSUBPS        Z2, Z0, Z0
-	VMOVUPS       Z0, Z1
-	VMOVUPS       5376(AX), Z3
-	VFMADD231PS   5504(AX), Z1, Z3
-	VSUBPS        5376(AX), Z3, Z4
-	VFNMADD231PS  5632(AX), Z4, Z1
-	VFNMADD231PS  5760(AX), Z4, Z1
-	VMULPS        Z1, Z1, Z4
-	VMULPS        Z4, Z4, Z5
-	VMOVUPS       5120(AX), Z9
-	VFMADD231PS   5888(AX), Z1, Z9
-	VMOVUPS       6016(AX), Z10
-	VFMADD231PS   6144(AX), Z1, Z10
-	VFMADD231PS   Z10, Z4, Z9
-	VMOVUPS       6272(AX), Z4
-	VFMADD231PS   Z4, Z5, Z9
-	VFMADD213PS   6400(AX), Z1, Z9
-	VFMADD213PS   6400(AX), Z1, Z9
-	VMOVUPS       Z9, Z1
-	VPSLLD        $0x17, Z3, Z3
-	VPADDD        Z3, Z1, Z1
-	VCMPPS        $0x11, 6528(AX), Z0, K1
-	VBLENDMPS     5248(AX), Z1, K1, Z1
+	VMOVUPS       Z0, Z3
+	VMOVUPS       5632(AX), Z4
+	VFMADD231PS   5760(AX), Z3, Z4
+	VSUBPS        5632(AX), Z4, Z1
+	VFNMADD231PS  5888(AX), Z1, Z3
+	VFNMADD231PS  6016(AX), Z1, Z3
+	VMULPS        Z3, Z3, Z5
+	VMULPS        Z5, Z5, Z9
+	VMOVUPS       5248(AX), Z1
+	VFMADD231PS   6144(AX), Z3, Z1
+	VMOVUPS       6272(AX), Z10
+	VFMADD231PS   6400(AX), Z3, Z10
+	VFMADD231PS   Z10, Z5, Z1
+	VMOVUPS       6528(AX), Z5
+	VFMADD231PS   Z5, Z9, Z1
+	VFMADD213PS   6656(AX), Z3, Z1
+	VFMADD213PS   6656(AX), Z3, Z1
+	VPSLLD        $0x17, Z4, Z4
+	VCMPPS        $0x15, 6784(AX), Z0, K1
+	VPADDD.Z      Z4, Z1, K1, Z1
 	VMOVUPS       Z1, (R13)
 	VADDPS        Z1, Z6, Z6
 	ADDQ          $0x00000014, R12
 	ADDQ          DI, R13
 	CMPQ          R12, R9
 	JB            exp
-	VCMPPS        $0x11, 6656(AX), Z6, K1
-	VMULPS        6784(AX), Z6, Z0
+	VCMPPS        $0x11, 6912(AX), Z6, K1
+	VMULPS        7040(AX), Z6, Z0
 	VBLENDMPS     Z0, Z6, K1, Z0
 	VPXORQ        Z7, Z7, Z7
-	VBLENDMPS     6912(AX), Z7, K1, Z7
+	VBLENDMPS     7168(AX), Z7, K1, Z7
 	VPSRLD        $0x17, Z0, Z1
-	VPORD         6784(AX), Z1, Z1
-	VSUBPS        7040(AX), Z1, Z1
+	VPORD         7040(AX), Z1, Z1
+	VSUBPS        7296(AX), Z1, Z1
 	VADDPS        Z7, Z1, Z1
-	VPANDD        7168(AX), Z0, Z0
-	VPORD         6400(AX), Z0, Z0
-	VCMPPS        $0x1e, 7296(AX), Z0, K1
-	VMULPS        5120(AX), Z0, Z3
+	VPANDD        7424(AX), Z0, Z0
+	VPORD         6656(AX), Z0, Z0
+	VCMPPS        $0x1e, 7552(AX), Z0, K1
+	VMULPS        5248(AX), Z0, Z3
 	VBLENDMPS     Z3, Z0, K1, Z0
-	VADDPS        6400(AX), Z1, K1, Z1
-	VSUBPS        6400(AX), Z0, Z0
-	VADDPS        7424(AX), Z0, Z3
+	VADDPS        6656(AX), Z1, K1, Z1
+	VSUBPS        6656(AX), Z0, Z0
+	VADDPS        7680(AX), Z0, Z3
 	VDIVPS        Z3, Z0, Z4
 	VMULPS        Z4, Z4, Z3
-	VMOVUPS       7552(AX), Z5
-	VFMADD213PS   7680(AX), Z3, Z5
-	VFMADD213PS   7808(AX), Z3, Z5
+	VMOVUPS       7808(AX), Z5
 	VFMADD213PS   7936(AX), Z3, Z5
 	VFMADD213PS   8064(AX), Z3, Z5
+	VFMADD213PS   8192(AX), Z3, Z5
+	VFMADD213PS   8320(AX), Z3, Z5
 	VMULPS        Z3, Z5, Z5
 	VSUBPS        Z5, Z0, Z5
 	VFNMADD231PS  Z4, Z5, Z0
-	VFMADD231PS   5760(AX), Z1, Z0
-	VFMADD231PS   5632(AX), Z1, Z0
-	VCMPPS        $0x00, 5248(AX), Z6, K1
-	VBLENDMPS     4992(AX), Z0, K1, Z0
-	VCMPPS        $0x00, 8192(AX), Z6, K1
-	VBLENDMPS     8192(AX), Z0, K1, Z0
-	VCMPPS        $0x11, 5248(AX), Z6, K1
-	VBLENDMPS     8320(AX), Z0, K1, Z0
+	VFMADD231PS   6016(AX), Z1, Z0
+	VFMADD231PS   5888(AX), Z1, Z0
+	VCMPPS        $0x00, 5504(AX), Z6, K1
+	VBLENDMPS     5120(AX), Z0, K1, Z0
+	VCMPPS        $0x00, 8448(AX), Z6, K1
+	VBLENDMPS     8448(AX), Z0, K1, Z0
+	VCMPPS        $0x11, 5504(AX), Z6, K1
+	VBLENDMPS     8576(AX), Z0, K1, Z0
 	VCMPPS        $0x03, Z6, Z6, K1
 	VBLENDMPS     Z6, Z0, K1, Z0
 	VMOVUPS       Z0, Z0
@@ -10793,7 +10714,7 @@ loop:
 	JZ      done
 	VMOVUPS (CX), Z0
 	VMOVUPS (CX)(BX*1), Z1
-	VMOVUPS 4992(AX), Z2
+	VMOVUPS 5120(AX), Z2
 	VPXORQ  Z3, Z3, Z3
 	VPXORQ  Z4, Z4, Z4
 	MOVQ    DI, R9
@@ -10810,13 +10731,12 @@ component:
 	VMULPS       Z7, Z6, Z6
 	VFMADD231PS  Z6, Z6, Z5
 	VBROADCASTSS (R9), Z6
-	VFNMADD231PS 5120(AX), Z5, Z6
-	VCMPPS       $0x03, Z6, Z6, K1
-	VBLENDMPS    4992(AX), Z6, K1, Z6
+	VFNMADD231PS 5248(AX), Z5, Z6
+	VFIXUPIMMPS  $0x00, 5376(AX), Z6, Z6
 	VCMPPS       $0x1e, Z2, Z6, K1
 	VBLENDMPS    Z6, Z2, K1, Z2
 	VBLENDMPS    Z4, Z3, K1, Z3
-	VADDPS       6400(AX), Z4, Z4
+	VADDPS       6656(AX), Z4, Z4
 	ADDQ         $0x00000014, R9
 	CMPQ         R9, R8
 	JB           component
@@ -10858,7 +10778,7 @@ loop:
 	VMOVUPS (CX), Z2
 	VMOVUPS (CX)(SI*1), Z3
 	VMOVUPS (CX)(BX*1), Z4
-	VMOVUPS 4992(AX), Z5
+	VMOVUPS 5120(AX), Z5
 	MOVQ    R9, R12
 	MOVQ    DI, R13
 
@@ -10885,17 +10805,16 @@ max:
 	VFMADD231PS  Z7, Z8, Z6
 	VFMADD231PS  Z6, Z6, Z9
 	VBROADCASTSS (R12), Z6
-	VFNMADD231PS 5120(AX), Z9, Z6
-	VCMPPS       $0x03, Z6, Z6, K1
-	VBLENDMPS    4992(AX), Z6, K1, Z6
+	VFNMADD231PS 5248(AX), Z9, Z6
+	VFIXUPIMMPS  $0x00, 5376(AX), Z6, Z6
 	VMOVUPS      Z6, (R13)
 	VMAXPS       Z6, Z5, Z5
 	ADDQ         $0x00000028, R12
 	ADDQ         R8, R13
 	CMPQ         R12, R10
 	JB           max
-	VCMPPS       $0x00, 4992(AX), Z5, K1
-	VBLENDMPS    5248(AX), Z5, K1, Z5
+	VCMPPS       $0x00, 5120(AX), Z5, K1
+	VBLENDMPS    5504(AX), Z5, K1, Z5
 	VPXORQ       Z12, Z12, Z12
 	MOVQ         R9, R12
 	MOVQ         DI, R13
@@ -10903,28 +10822,26 @@ max:
 exp:
 	VMOVUPS       (R13), Z2
 	VSUBPS        Z5, Z2, Z2
-	VMOVUPS       Z2, Z3
-	VMOVUPS       5376(AX), Z4
-	VFMADD231PS   5504(AX), Z3, Z4
-	VSUBPS        5376(AX), Z4, Z6
-	VFNMADD231PS  5632(AX), Z6, Z3
-	VFNMADD231PS  5760(AX), Z6, Z3
-	VMULPS        Z3, Z3, Z6
-	VMULPS        Z6, Z6, Z7
-	VMOVUPS       5120(AX), Z8
-	VFMADD231PS   5888(AX), Z3, Z8
-	VMOVUPS       6016(AX), Z9
-	VFMADD231PS   6144(AX), Z3, Z9
-	VFMADD231PS   Z9, Z6, Z8
-	VMOVUPS       6272(AX), Z6
-	VFMADD231PS   Z6, Z7, Z8
-	VFMADD213PS   6400(AX), Z3, Z8
-	VFMADD213PS   6400(AX), Z3, Z8
-	VMOVUPS       Z8, Z3
-	VPSLLD        $0x17, Z4, Z4
-	VPADDD        Z4, Z3, Z3
-	VCMPPS        $0x11, 6528(AX), Z2, K1
-	VBLENDMPS     5248(AX), Z3, K1, Z3
+	VMOVUPS       Z2, Z4
+	VMOVUPS       5632(AX), Z6
+	VFMADD231PS   5760(AX), Z4, Z6
+	VSUBPS        5632(AX), Z6, Z3
+	VFNMADD231PS  5888(AX), Z3, Z4
+	VFNMADD231PS  6016(AX), Z3, Z4
+	VMULPS        Z4, Z4, Z7
+	VMULPS        Z7, Z7, Z8
+	VMOVUPS       5248(AX), Z3
+	VFMADD231PS   6144(AX), Z4, Z3
+	VMOVUPS       6272(AX), Z9
+	VFMADD231PS   6400(AX), Z4, Z9
+	VFMADD231PS   Z9, Z7, Z3
+	VMOVUPS       6528(AX), Z7
+	VFMADD231PS   Z7, Z8, Z3
+	VFMADD213PS   6656(AX), Z4, Z3
+	VFMADD213PS   6656(AX), Z4, Z3
+	VPSLLD        $0x17, Z6, Z6
+	VCMPPS        $0x15, 6784(AX), Z2, K1
+	VPADDD.Z      Z6, Z3, K1, Z3
 	VMOVUPS       Z3, (R13)
 	VADDPS        Z3, Z12, Z12
 	ADDQ          $0x00000028, R12
@@ -10942,7 +10859,7 @@ exp:
 	VADDPD        Z2, Z3, Z2
 	VADDPD        (R11), Z2, Z2
 	VMOVUPD       Z2, (R11)
-	VMOVUPS       6400(AX), Z2
+	VMOVUPS       6656(AX), Z2
 	VDIVPS        Z12, Z2, Z2
 	MOVQ          R9, R12
 	MOVQ          DI, R13
@@ -10961,27 +10878,26 @@ resp:
 	JMP     loop
 
 done:
-	VCMPPD       $0x11, 2432(AX), Z0, K1
-	VMULPD       2560(AX), Z0, Z2
+	VCMPPD       $0x11, 2560(AX), Z0, K1
+	VMULPD       2688(AX), Z0, Z2
 	VBLENDMPD    Z2, Z0, K1, Z2
 	VPXORQ       Z13, Z13, Z13
-	VBLENDMPD    2688(AX), Z13, K1, Z13
+	VBLENDMPD    2816(AX), Z13, K1, Z13
 	VPSRLQ       $0x34, Z2, Z3
-	VPORQ        2560(AX), Z3, Z3
-	VSUBPD       2816(AX), Z3, Z3
+	VPORQ        2688(AX), Z3, Z3
+	VSUBPD       2944(AX), Z3, Z3
 	VADDPD       Z13, Z3, Z3
-	VPANDQ       2944(AX), Z2, Z2
+	VPANDQ       3072(AX), Z2, Z2
 	VPORQ        (AX), Z2, Z2
-	VCMPPD       $0x1e, 3072(AX), Z2, K1
+	VCMPPD       $0x1e, 3200(AX), Z2, K1
 	VMULPD       256(AX), Z2, Z4
 	VBLENDMPD    Z4, Z2, K1, Z2
 	VADDPD       (AX), Z3, K1, Z3
 	VSUBPD       (AX), Z2, Z2
-	VADDPD       3200(AX), Z2, Z4
+	VADDPD       3328(AX), Z2, Z4
 	VDIVPD       Z4, Z2, Z5
 	VMULPD       Z5, Z5, Z4
-	VMOVUPD      3328(AX), Z6
-	VFMADD213PD  3456(AX), Z4, Z6
+	VMOVUPD      3456(AX), Z6
 	VFMADD213PD  3584(AX), Z4, Z6
 	VFMADD213PD  3712(AX), Z4, Z6
 	VFMADD213PD  3840(AX), Z4, Z6
@@ -10991,43 +10907,43 @@ done:
 	VFMADD213PD  4352(AX), Z4, Z6
 	VFMADD213PD  4480(AX), Z4, Z6
 	VFMADD213PD  4608(AX), Z4, Z6
+	VFMADD213PD  4736(AX), Z4, Z6
 	VMULPD       Z4, Z6, Z6
 	VSUBPD       Z6, Z2, Z6
 	VFNMADD231PD Z5, Z6, Z2
+	VFMADD231PD  1024(AX), Z3, Z2
 	VFMADD231PD  896(AX), Z3, Z2
-	VFMADD231PD  768(AX), Z3, Z2
-	VCMPPD       $0x00, 384(AX), Z0, K1
+	VCMPPD       $0x00, 512(AX), Z0, K1
 	VBLENDMPD    128(AX), Z2, K1, Z2
-	VCMPPD       $0x00, 4736(AX), Z0, K1
-	VBLENDMPD    4736(AX), Z2, K1, Z2
-	VCMPPD       $0x11, 384(AX), Z0, K1
+	VCMPPD       $0x00, 4864(AX), Z0, K1
 	VBLENDMPD    4864(AX), Z2, K1, Z2
+	VCMPPD       $0x11, 512(AX), Z0, K1
+	VBLENDMPD    4992(AX), Z2, K1, Z2
 	VCMPPD       $0x03, Z0, Z0, K1
 	VBLENDMPD    Z0, Z2, K1, Z2
 	VMOVUPD      Z2, Z0
 	VADDPD       (R11), Z0, Z0
 	VMOVUPD      Z0, (R11)
-	VCMPPD       $0x11, 2432(AX), Z1, K1
-	VMULPD       2560(AX), Z1, Z0
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
 	VBLENDMPD    Z0, Z1, K1, Z0
 	VPXORQ       Z14, Z14, Z14
-	VBLENDMPD    2688(AX), Z14, K1, Z14
+	VBLENDMPD    2816(AX), Z14, K1, Z14
 	VPSRLQ       $0x34, Z0, Z2
-	VPORQ        2560(AX), Z2, Z2
-	VSUBPD       2816(AX), Z2, Z2
+	VPORQ        2688(AX), Z2, Z2
+	VSUBPD       2944(AX), Z2, Z2
 	VADDPD       Z14, Z2, Z2
-	VPANDQ       2944(AX), Z0, Z0
+	VPANDQ       3072(AX), Z0, Z0
 	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3072(AX), Z0, K1
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
 	VMULPD       256(AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
 	VADDPD       (AX), Z2, K1, Z2
 	VSUBPD       (AX), Z0, Z0
-	VADDPD       3200(AX), Z0, Z3
+	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z3, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
 	VFMADD213PD  3712(AX), Z3, Z5
 	VFMADD213PD  3840(AX), Z3, Z5
@@ -11037,17 +10953,18 @@ done:
 	VFMADD213PD  4352(AX), Z3, Z5
 	VFMADD213PD  4480(AX), Z3, Z5
 	VFMADD213PD  4608(AX), Z3, Z5
+	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
+	VFMADD231PD  1024(AX), Z2, Z0
 	VFMADD231PD  896(AX), Z2, Z0
-	VFMADD231PD  768(AX), Z2, Z0
-	VCMPPD       $0x00, 384(AX), Z1, K1
+	VCMPPD       $0x00, 512(AX), Z1, K1
 	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4736(AX), Z1, K1
-	VBLENDMPD    4736(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 384(AX), Z1, K1
+	VCMPPD       $0x00, 4864(AX), Z1, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 512(AX), Z1, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
 	VCMPPD       $0x03, Z1, Z1, K1
 	VBLENDMPD    Z1, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
@@ -11081,7 +10998,7 @@ loop:
 	VMOVUPS (CX), Z0
 	VMOVUPS (CX)(SI*1), Z1
 	VMOVUPS (CX)(BX*1), Z2
-	VMOVUPS 4992(AX), Z3
+	VMOVUPS 5120(AX), Z3
 	MOVQ    R9, R13
 	MOVQ    DI, R14
 
@@ -11108,17 +11025,16 @@ max:
 	VFMADD231PS  Z5, Z6, Z4
 	VFMADD231PS  Z4, Z4, Z7
 	VBROADCASTSS (R13), Z4
-	VFNMADD231PS 5120(AX), Z7, Z4
-	VCMPPS       $0x03, Z4, Z4, K1
-	VBLENDMPS    4992(AX), Z4, K1, Z4
+	VFNMADD231PS 5248(AX), Z7, Z4
+	VFIXUPIMMPS  $0x00, 5376(AX), Z4, Z4
 	VMOVUPS      Z4, (R14)
 	VMAXPS       Z4, Z3, Z3
 	ADDQ         $0x00000028, R13
 	ADDQ         R8, R14
 	CMPQ         R13, R10
 	JB           max
-	VCMPPS       $0x00, 4992(AX), Z3, K1
-	VBLENDMPS    5248(AX), Z3, K1, Z3
+	VCMPPS       $0x00, 5120(AX), Z3, K1
+	VBLENDMPS    5504(AX), Z3, K1, Z3
 	VPXORQ       Z10, Z10, Z10
 	MOVQ         R9, R13
 	MOVQ         DI, R14
@@ -11126,69 +11042,67 @@ max:
 exp:
 	VMOVUPS       (R14), Z0
 	VSUBPS        Z3, Z0, Z0
-	VMOVUPS       Z0, Z1
-	VMOVUPS       5376(AX), Z2
-	VFMADD231PS   5504(AX), Z1, Z2
-	VSUBPS        5376(AX), Z2, Z4
-	VFNMADD231PS  5632(AX), Z4, Z1
-	VFNMADD231PS  5760(AX), Z4, Z1
-	VMULPS        Z1, Z1, Z4
-	VMULPS        Z4, Z4, Z5
-	VMOVUPS       5120(AX), Z6
-	VFMADD231PS   5888(AX), Z1, Z6
-	VMOVUPS       6016(AX), Z7
-	VFMADD231PS   6144(AX), Z1, Z7
-	VFMADD231PS   Z7, Z4, Z6
-	VMOVUPS       6272(AX), Z4
-	VFMADD231PS   Z4, Z5, Z6
-	VFMADD213PS   6400(AX), Z1, Z6
-	VFMADD213PS   6400(AX), Z1, Z6
-	VMOVUPS       Z6, Z1
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD        Z2, Z1, Z1
-	VCMPPS        $0x11, 6528(AX), Z0, K1
-	VBLENDMPS     5248(AX), Z1, K1, Z1
+	VMOVUPS       Z0, Z2
+	VMOVUPS       5632(AX), Z4
+	VFMADD231PS   5760(AX), Z2, Z4
+	VSUBPS        5632(AX), Z4, Z1
+	VFNMADD231PS  5888(AX), Z1, Z2
+	VFNMADD231PS  6016(AX), Z1, Z2
+	VMULPS        Z2, Z2, Z5
+	VMULPS        Z5, Z5, Z6
+	VMOVUPS       5248(AX), Z1
+	VFMADD231PS   6144(AX), Z2, Z1
+	VMOVUPS       6272(AX), Z7
+	VFMADD231PS   6400(AX), Z2, Z7
+	VFMADD231PS   Z7, Z5, Z1
+	VMOVUPS       6528(AX), Z5
+	VFMADD231PS   Z5, Z6, Z1
+	VFMADD213PS   6656(AX), Z2, Z1
+	VFMADD213PS   6656(AX), Z2, Z1
+	VPSLLD        $0x17, Z4, Z4
+	VCMPPS        $0x15, 6784(AX), Z0, K1
+	VPADDD.Z      Z4, Z1, K1, Z1
 	VMOVUPS       Z1, (R14)
 	VADDPS        Z1, Z10, Z10
 	ADDQ          $0x00000028, R13
 	ADDQ          R8, R14
 	CMPQ          R13, R10
 	JB            exp
-	VCMPPS        $0x11, 6656(AX), Z10, K1
-	VMULPS        6784(AX), Z10, Z0
+	VCMPPS        $0x11, 6912(AX), Z10, K1
+	VMULPS        7040(AX), Z10, Z0
 	VBLENDMPS     Z0, Z10, K1, Z0
 	VPXORQ        Z11, Z11, Z11
-	VBLENDMPS     6912(AX), Z11, K1, Z11
+	VBLENDMPS     7168(AX), Z11, K1, Z11
 	VPSRLD        $0x17, Z0, Z1
-	VPORD         6784(AX), Z1, Z1
-	VSUBPS        7040(AX), Z1, Z1
+	VPORD         7040(AX), Z1, Z1
+	VSUBPS        7296(AX), Z1, Z1
 	VADDPS        Z11, Z1, Z1
-	VPANDD        7168(AX), Z0, Z0
-	VPORD         6400(AX), Z0, Z0
-	VCMPPS        $0x1e, 7296(AX), Z0, K1
-	VMULPS        5120(AX), Z0, Z2
+	VPANDD        7424(AX), Z0, Z0
+	VPORD         6656(AX), Z0, Z0
+	VCMPPS        $0x1e, 7552(AX), Z0, K1
+	VMULPS        5248(AX), Z0, Z2
 	VBLENDMPS     Z2, Z0, K1, Z0
-	VADDPS        6400(AX), Z1, K1, Z1
-	VSUBPS        6400(AX), Z0, Z0
-	VADDPS        7424(AX), Z0, Z2
+	VADDPS        6656(AX), Z1, K1, Z1
+	VSUBPS        6656(AX), Z0, Z0
+	VADDPS        7680(AX), Z0, Z2
 	VDIVPS        Z2, Z0, Z4
 	VMULPS        Z4, Z4, Z2
-	VMOVUPS       7552(AX), Z5
-	VFMADD213PS   7680(AX), Z2, Z5
-	VFMADD213PS   7808(AX), Z2, Z5
+	VMOVUPS       7808(AX), Z5
 	VFMADD213PS   7936(AX), Z2, Z5
 	VFMADD213PS   8064(AX), Z2, Z5
+	VFMADD213PS   8192(AX), Z2, Z5
+	VFMADD213PS   8320(AX), Z2, Z5
 	VMULPS        Z2, Z5, Z5
 	VSUBPS        Z5, Z0, Z5
 	VFNMADD231PS  Z4, Z5, Z0
-	VFMADD231PS   5760(AX), Z1, Z0
-	VFMADD231PS   5632(AX), Z1, Z0
-	VCMPPS        $0x00, 5248(AX), Z10, K1
-	VBLENDMPS     4992(AX), Z0, K1, Z0
-	VCMPPS        $0x00, 8192(AX), Z10, K1
-	VBLENDMPS     8192(AX), Z0, K1, Z0
-	VCMPPS        $0x11, 5248(AX), Z10, K1
-	VBLENDMPS     8320(AX), Z0, K1, Z0
+	VFMADD231PS   6016(AX), Z1, Z0
+	VFMADD231PS   5888(AX), Z1, Z0
+	VCMPPS        $0x00, 5504(AX), Z10, K1
+	VBLENDMPS     5120(AX), Z0, K1, Z0
+	VCMPPS        $0x00, 8448(AX), Z10, K1
+	VBLENDMPS     8448(AX), Z0, K1, Z0
+	VCMPPS        $0x11, 5504(AX), Z10, K1
+	VBLENDMPS     8576(AX), Z0, K1, Z0
 	VCMPPS        $0x03, Z10, Z10, K1
 	VBLENDMPS     Z10, Z0, K1, Z0
 	VMOVUPS       Z0, Z0
@@ -11369,7 +11283,7 @@ loop:
 	VMOVUPS (CX), Z0
 	VMOVUPS (CX)(SI*1), Z1
 	VMOVUPS (CX)(BX*1), Z2
-	VMOVUPS 4992(AX), Z3
+	VMOVUPS 5120(AX), Z3
 	VPXORQ  Z4, Z4, Z4
 	VPXORQ  Z5, Z5, Z5
 	MOVQ    R8, R10
@@ -11397,13 +11311,12 @@ component:
 	VFMADD231PS  Z7, Z8, Z6
 	VFMADD231PS  Z6, Z6, Z9
 	VBROADCASTSS (R10), Z6
-	VFNMADD231PS 5120(AX), Z9, Z6
-	VCMPPS       $0x03, Z6, Z6, K1
-	VBLENDMPS    4992(AX), Z6, K1, Z6
+	VFNMADD231PS 5248(AX), Z9, Z6
+	VFIXUPIMMPS  $0x00, 5376(AX), Z6, Z6
 	VCMPPS       $0x1e, Z3, Z6, K1
 	VBLENDMPS    Z6, Z3, K1, Z3
 	VBLENDMPS    Z5, Z4, K1, Z4
-	VADDPS       6400(AX), Z5, Z5
+	VADDPS       6656(AX), Z5, Z5
 	ADDQ         $0x00000028, R10
 	CMPQ         R10, R9
 	JB           component
@@ -11445,7 +11358,7 @@ loop:
 	VMOVUPS (CX), Z2
 	VMOVUPS (CX)(SI*1), Z3
 	VMOVUPS (CX)(BX*1), Z4
-	VMOVUPS 4992(AX), Z5
+	VMOVUPS 5120(AX), Z5
 	MOVQ    R9, R12
 	MOVQ    DI, R13
 
@@ -11466,17 +11379,16 @@ max:
 	VMULPS       Z7, Z8, Z7
 	VFMADD231PS  Z7, Z7, Z6
 	VBROADCASTSS (R12), Z7
-	VFNMADD231PS 5120(AX), Z6, Z7
-	VCMPPS       $0x03, Z7, Z7, K1
-	VBLENDMPS    4992(AX), Z7, K1, Z7
+	VFNMADD231PS 5248(AX), Z6, Z7
+	VFIXUPIMMPS  $0x00, 5376(AX), Z7, Z7
 	VMOVUPS      Z7, (R13)
 	VMAXPS       Z7, Z5, Z5
 	ADDQ         $0x0000001c, R12
 	ADDQ         R8, R13
 	CMPQ         R12, R10
 	JB           max
-	VCMPPS       $0x00, 4992(AX), Z5, K1
-	VBLENDMPS    5248(AX), Z5, K1, Z5
+	VCMPPS       $0x00, 5120(AX), Z5, K1
+	VBLENDMPS    5504(AX), Z5, K1, Z5
 	VPXORQ       Z10, Z10, Z10
 	MOVQ         R9, R12
 	MOVQ         DI, R13
@@ -11484,28 +11396,26 @@ max:
 exp:
 	VMOVUPS       (R13), Z2
 	VSUBPS        Z5, Z2, Z2
-	VMOVUPS       Z2, Z3
-	VMOVUPS       5376(AX), Z4
-	VFMADD231PS   5504(AX), Z3, Z4
-	VSUBPS        5376(AX), Z4, Z6
-	VFNMADD231PS  5632(AX), Z6, Z3
-	VFNMADD231PS  5760(AX), Z6, Z3
-	VMULPS        Z3, Z3, Z6
-	VMULPS        Z6, Z6, Z7
-	VMOVUPS       5120(AX), Z8
-	VFMADD231PS   5888(AX), Z3, Z8
-	VMOVUPS       6016(AX), Z9
-	VFMADD231PS   6144(AX), Z3, Z9
-	VFMADD231PS   Z9, Z6, Z8
-	VMOVUPS       6272(AX), Z6
-	VFMADD231PS   Z6, Z7, Z8
-	VFMADD213PS   6400(AX), Z3, Z8
-	VFMADD213PS   6400(AX), Z3, Z8
-	VMOVUPS       Z8, Z3
-	VPSLLD        $0x17, Z4, Z4
-	VPADDD        Z4, Z3, Z3
-	VCMPPS        $0x11, 6528(AX), Z2, K1
-	VBLENDMPS     5248(AX), Z3, K1, Z3
+	VMOVUPS       Z2, Z4
+	VMOVUPS       5632(AX), Z6
+	VFMADD231PS   5760(AX), Z4, Z6
+	VSUBPS        5632(AX), Z6, Z3
+	VFNMADD231PS  5888(AX), Z3, Z4
+	VFNMADD231PS  6016(AX), Z3, Z4
+	VMULPS        Z4, Z4, Z7
+	VMULPS        Z7, Z7, Z8
+	VMOVUPS       5248(AX), Z3
+	VFMADD231PS   6144(AX), Z4, Z3
+	VMOVUPS       6272(AX), Z9
+	VFMADD231PS   6400(AX), Z4, Z9
+	VFMADD231PS   Z9, Z7, Z3
+	VMOVUPS       6528(AX), Z7
+	VFMADD231PS   Z7, Z8, Z3
+	VFMADD213PS   6656(AX), Z4, Z3
+	VFMADD213PS   6656(AX), Z4, Z3
+	VPSLLD        $0x17, Z6, Z6
+	VCMPPS        $0x15, 6784(AX), Z2, K1
+	VPADDD.Z      Z6, Z3, K1, Z3
 	VMOVUPS       Z3, (R13)
 	VADDPS        Z3, Z10, Z10
 	ADDQ          $0x0000001c, R12
@@ -11523,7 +11433,7 @@ exp:
 	VADDPD        Z2, Z3, Z2
 	VADDPD        (R11), Z2, Z2
 	VMOVUPD       Z2, (R11)
-	VMOVUPS       6400(AX), Z2
+	VMOVUPS       6656(AX), Z2
 	VDIVPS        Z10, Z2, Z2
 	MOVQ          R9, R12
 	MOVQ          DI, R13
@@ -11542,27 +11452,26 @@ resp:
 	JMP     loop
 
 done:
-	VCMPPD       $0x11, 2432(AX), Z0, K1
-	VMULPD       2560(AX), Z0, Z2
+	VCMPPD       $0x11, 2560(AX), Z0, K1
+	VMULPD       2688(AX), Z0, Z2
 	VBLENDMPD    Z2, Z0, K1, Z2
 	VPXORQ       Z11, Z11, Z11
-	VBLENDMPD    2688(AX), Z11, K1, Z11
+	VBLENDMPD    2816(AX), Z11, K1, Z11
 	VPSRLQ       $0x34, Z2, Z3
-	VPORQ        2560(AX), Z3, Z3
-	VSUBPD       2816(AX), Z3, Z3
+	VPORQ        2688(AX), Z3, Z3
+	VSUBPD       2944(AX), Z3, Z3
 	VADDPD       Z11, Z3, Z3
-	VPANDQ       2944(AX), Z2, Z2
+	VPANDQ       3072(AX), Z2, Z2
 	VPORQ        (AX), Z2, Z2
-	VCMPPD       $0x1e, 3072(AX), Z2, K1
+	VCMPPD       $0x1e, 3200(AX), Z2, K1
 	VMULPD       256(AX), Z2, Z4
 	VBLENDMPD    Z4, Z2, K1, Z2
 	VADDPD       (AX), Z3, K1, Z3
 	VSUBPD       (AX), Z2, Z2
-	VADDPD       3200(AX), Z2, Z4
+	VADDPD       3328(AX), Z2, Z4
 	VDIVPD       Z4, Z2, Z5
 	VMULPD       Z5, Z5, Z4
-	VMOVUPD      3328(AX), Z6
-	VFMADD213PD  3456(AX), Z4, Z6
+	VMOVUPD      3456(AX), Z6
 	VFMADD213PD  3584(AX), Z4, Z6
 	VFMADD213PD  3712(AX), Z4, Z6
 	VFMADD213PD  3840(AX), Z4, Z6
@@ -11572,43 +11481,43 @@ done:
 	VFMADD213PD  4352(AX), Z4, Z6
 	VFMADD213PD  4480(AX), Z4, Z6
 	VFMADD213PD  4608(AX), Z4, Z6
+	VFMADD213PD  4736(AX), Z4, Z6
 	VMULPD       Z4, Z6, Z6
 	VSUBPD       Z6, Z2, Z6
 	VFNMADD231PD Z5, Z6, Z2
+	VFMADD231PD  1024(AX), Z3, Z2
 	VFMADD231PD  896(AX), Z3, Z2
-	VFMADD231PD  768(AX), Z3, Z2
-	VCMPPD       $0x00, 384(AX), Z0, K1
+	VCMPPD       $0x00, 512(AX), Z0, K1
 	VBLENDMPD    128(AX), Z2, K1, Z2
-	VCMPPD       $0x00, 4736(AX), Z0, K1
-	VBLENDMPD    4736(AX), Z2, K1, Z2
-	VCMPPD       $0x11, 384(AX), Z0, K1
+	VCMPPD       $0x00, 4864(AX), Z0, K1
 	VBLENDMPD    4864(AX), Z2, K1, Z2
+	VCMPPD       $0x11, 512(AX), Z0, K1
+	VBLENDMPD    4992(AX), Z2, K1, Z2
 	VCMPPD       $0x03, Z0, Z0, K1
 	VBLENDMPD    Z0, Z2, K1, Z2
 	VMOVUPD      Z2, Z0
 	VADDPD       (R11), Z0, Z0
 	VMOVUPD      Z0, (R11)
-	VCMPPD       $0x11, 2432(AX), Z1, K1
-	VMULPD       2560(AX), Z1, Z0
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
 	VBLENDMPD    Z0, Z1, K1, Z0
 	VPXORQ       Z12, Z12, Z12
-	VBLENDMPD    2688(AX), Z12, K1, Z12
+	VBLENDMPD    2816(AX), Z12, K1, Z12
 	VPSRLQ       $0x34, Z0, Z2
-	VPORQ        2560(AX), Z2, Z2
-	VSUBPD       2816(AX), Z2, Z2
+	VPORQ        2688(AX), Z2, Z2
+	VSUBPD       2944(AX), Z2, Z2
 	VADDPD       Z12, Z2, Z2
-	VPANDQ       2944(AX), Z0, Z0
+	VPANDQ       3072(AX), Z0, Z0
 	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3072(AX), Z0, K1
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
 	VMULPD       256(AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
 	VADDPD       (AX), Z2, K1, Z2
 	VSUBPD       (AX), Z0, Z0
-	VADDPD       3200(AX), Z0, Z3
+	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z3, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
 	VFMADD213PD  3712(AX), Z3, Z5
 	VFMADD213PD  3840(AX), Z3, Z5
@@ -11618,17 +11527,18 @@ done:
 	VFMADD213PD  4352(AX), Z3, Z5
 	VFMADD213PD  4480(AX), Z3, Z5
 	VFMADD213PD  4608(AX), Z3, Z5
+	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
+	VFMADD231PD  1024(AX), Z2, Z0
 	VFMADD231PD  896(AX), Z2, Z0
-	VFMADD231PD  768(AX), Z2, Z0
-	VCMPPD       $0x00, 384(AX), Z1, K1
+	VCMPPD       $0x00, 512(AX), Z1, K1
 	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4736(AX), Z1, K1
-	VBLENDMPD    4736(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 384(AX), Z1, K1
+	VCMPPD       $0x00, 4864(AX), Z1, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 512(AX), Z1, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
 	VCMPPD       $0x03, Z1, Z1, K1
 	VBLENDMPD    Z1, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
@@ -11662,7 +11572,7 @@ loop:
 	VMOVUPS (CX), Z0
 	VMOVUPS (CX)(SI*1), Z1
 	VMOVUPS (CX)(BX*1), Z2
-	VMOVUPS 4992(AX), Z3
+	VMOVUPS 5120(AX), Z3
 	MOVQ    R9, R13
 	MOVQ    DI, R14
 
@@ -11683,17 +11593,16 @@ max:
 	VMULPS       Z5, Z6, Z5
 	VFMADD231PS  Z5, Z5, Z4
 	VBROADCASTSS (R13), Z5
-	VFNMADD231PS 5120(AX), Z4, Z5
-	VCMPPS       $0x03, Z5, Z5, K1
-	VBLENDMPS    4992(AX), Z5, K1, Z5
+	VFNMADD231PS 5248(AX), Z4, Z5
+	VFIXUPIMMPS  $0x00, 5376(AX), Z5, Z5
 	VMOVUPS      Z5, (R14)
 	VMAXPS       Z5, Z3, Z3
 	ADDQ         $0x0000001c, R13
 	ADDQ         R8, R14
 	CMPQ         R13, R10
 	JB           max
-	VCMPPS       $0x00, 4992(AX), Z3, K1
-	VBLENDMPS    5248(AX), Z3, K1, Z3
+	VCMPPS       $0x00, 5120(AX), Z3, K1
+	VBLENDMPS    5504(AX), Z3, K1, Z3
 	VPXORQ       Z8, Z8, Z8
 	MOVQ         R9, R13
 	MOVQ         DI, R14
@@ -11701,69 +11610,67 @@ max:
 exp:
 	VMOVUPS       (R14), Z0
 	VSUBPS        Z3, Z0, Z0
-	VMOVUPS       Z0, Z1
-	VMOVUPS       5376(AX), Z2
-	VFMADD231PS   5504(AX), Z1, Z2
-	VSUBPS        5376(AX), Z2, Z4
-	VFNMADD231PS  5632(AX), Z4, Z1
-	VFNMADD231PS  5760(AX), Z4, Z1
-	VMULPS        Z1, Z1, Z4
-	VMULPS        Z4, Z4, Z5
-	VMOVUPS       5120(AX), Z6
-	VFMADD231PS   5888(AX), Z1, Z6
-	VMOVUPS       6016(AX), Z7
-	VFMADD231PS   6144(AX), Z1, Z7
-	VFMADD231PS   Z7, Z4, Z6
-	VMOVUPS       6272(AX), Z4
-	VFMADD231PS   Z4, Z5, Z6
-	VFMADD213PS   6400(AX), Z1, Z6
-	VFMADD213PS   6400(AX), Z1, Z6
-	VMOVUPS       Z6, Z1
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD        Z2, Z1, Z1
-	VCMPPS        $0x11, 6528(AX), Z0, K1
-	VBLENDMPS     5248(AX), Z1, K1, Z1
+	VMOVUPS       Z0, Z2
+	VMOVUPS       5632(AX), Z4
+	VFMADD231PS   5760(AX), Z2, Z4
+	VSUBPS        5632(AX), Z4, Z1
+	VFNMADD231PS  5888(AX), Z1, Z2
+	VFNMADD231PS  6016(AX), Z1, Z2
+	VMULPS        Z2, Z2, Z5
+	VMULPS        Z5, Z5, Z6
+	VMOVUPS       5248(AX), Z1
+	VFMADD231PS   6144(AX), Z2, Z1
+	VMOVUPS       6272(AX), Z7
+	VFMADD231PS   6400(AX), Z2, Z7
+	VFMADD231PS   Z7, Z5, Z1
+	VMOVUPS       6528(AX), Z5
+	VFMADD231PS   Z5, Z6, Z1
+	VFMADD213PS   6656(AX), Z2, Z1
+	VFMADD213PS   6656(AX), Z2, Z1
+	VPSLLD        $0x17, Z4, Z4
+	VCMPPS        $0x15, 6784(AX), Z0, K1
+	VPADDD.Z      Z4, Z1, K1, Z1
 	VMOVUPS       Z1, (R14)
 	VADDPS        Z1, Z8, Z8
 	ADDQ          $0x0000001c, R13
 	ADDQ          R8, R14
 	CMPQ          R13, R10
 	JB            exp
-	VCMPPS        $0x11, 6656(AX), Z8, K1
-	VMULPS        6784(AX), Z8, Z0
+	VCMPPS        $0x11, 6912(AX), Z8, K1
+	VMULPS        7040(AX), Z8, Z0
 	VBLENDMPS     Z0, Z8, K1, Z0
 	VPXORQ        Z9, Z9, Z9
-	VBLENDMPS     6912(AX), Z9, K1, Z9
+	VBLENDMPS     7168(AX), Z9, K1, Z9
 	VPSRLD        $0x17, Z0, Z1
-	VPORD         6784(AX), Z1, Z1
-	VSUBPS        7040(AX), Z1, Z1
+	VPORD         7040(AX), Z1, Z1
+	VSUBPS        7296(AX), Z1, Z1
 	VADDPS        Z9, Z1, Z1
-	VPANDD        7168(AX), Z0, Z0
-	VPORD         6400(AX), Z0, Z0
-	VCMPPS        $0x1e, 7296(AX), Z0, K1
-	VMULPS        5120(AX), Z0, Z2
+	VPANDD        7424(AX), Z0, Z0
+	VPORD         6656(AX), Z0, Z0
+	VCMPPS        $0x1e, 7552(AX), Z0, K1
+	VMULPS        5248(AX), Z0, Z2
 	VBLENDMPS     Z2, Z0, K1, Z0
-	VADDPS        6400(AX), Z1, K1, Z1
-	VSUBPS        6400(AX), Z0, Z0
-	VADDPS        7424(AX), Z0, Z2
+	VADDPS        6656(AX), Z1, K1, Z1
+	VSUBPS        6656(AX), Z0, Z0
+	VADDPS        7680(AX), Z0, Z2
 	VDIVPS        Z2, Z0, Z4
 	VMULPS        Z4, Z4, Z2
-	VMOVUPS       7552(AX), Z5
-	VFMADD213PS   7680(AX), Z2, Z5
-	VFMADD213PS   7808(AX), Z2, Z5
+	VMOVUPS       7808(AX), Z5
 	VFMADD213PS   7936(AX), Z2, Z5
 	VFMADD213PS   8064(AX), Z2, Z5
+	VFMADD213PS   8192(AX), Z2, Z5
+	VFMADD213PS   8320(AX), Z2, Z5
 	VMULPS        Z2, Z5, Z5
 	VSUBPS        Z5, Z0, Z5
 	VFNMADD231PS  Z4, Z5, Z0
-	VFMADD231PS   5760(AX), Z1, Z0
-	VFMADD231PS   5632(AX), Z1, Z0
-	VCMPPS        $0x00, 5248(AX), Z8, K1
-	VBLENDMPS     4992(AX), Z0, K1, Z0
-	VCMPPS        $0x00, 8192(AX), Z8, K1
-	VBLENDMPS     8192(AX), Z0, K1, Z0
-	VCMPPS        $0x11, 5248(AX), Z8, K1
-	VBLENDMPS     8320(AX), Z0, K1, Z0
+	VFMADD231PS   6016(AX), Z1, Z0
+	VFMADD231PS   5888(AX), Z1, Z0
+	VCMPPS        $0x00, 5504(AX), Z8, K1
+	VBLENDMPS     5120(AX), Z0, K1, Z0
+	VCMPPS        $0x00, 8448(AX), Z8, K1
+	VBLENDMPS     8448(AX), Z0, K1, Z0
+	VCMPPS        $0x11, 5504(AX), Z8, K1
+	VBLENDMPS     8576(AX), Z0, K1, Z0
 	VCMPPS        $0x03, Z8, Z8, K1
 	VBLENDMPS     Z8, Z0, K1, Z0
 	VMOVUPS       Z0, Z0
@@ -11920,7 +11827,7 @@ loop:
 	VMOVUPS (CX), Z0
 	VMOVUPS (CX)(SI*1), Z1
 	VMOVUPS (CX)(BX*1), Z2
-	VMOVUPS 4992(AX), Z3
+	VMOVUPS 5120(AX), Z3
 	VPXORQ  Z4, Z4, Z4
 	VPXORQ  Z5, Z5, Z5
 	MOVQ    R8, R10
@@ -11942,13 +11849,12 @@ component:
 	VMULPS       Z7, Z8, Z7
 	VFMADD231PS  Z7, Z7, Z6
 	VBROADCASTSS (R10), Z7
-	VFNMADD231PS 5120(AX), Z6, Z7
-	VCMPPS       $0x03, Z7, Z7, K1
-	VBLENDMPS    4992(AX), Z7, K1, Z7
+	VFNMADD231PS 5248(AX), Z6, Z7
+	VFIXUPIMMPS  $0x00, 5376(AX), Z7, Z7
 	VCMPPS       $0x1e, Z3, Z7, K1
 	VBLENDMPS    Z7, Z3, K1, Z3
 	VBLENDMPS    Z5, Z4, K1, Z4
-	VADDPS       6400(AX), Z5, Z5
+	VADDPS       6656(AX), Z5, Z5
 	ADDQ         $0x0000001c, R10
 	CMPQ         R10, R9
 	JB           component
@@ -11992,7 +11898,7 @@ loop:
 	VMOVUPS (CX)(SI*1), Z3
 	VMOVUPS (CX)(DI*1), Z4
 	VMOVUPS (CX)(BX*1), Z5
-	VMOVUPS 4992(AX), Z6
+	VMOVUPS 5120(AX), Z6
 	MOVQ    R10, R13
 	MOVQ    R8, R14
 
@@ -12030,17 +11936,16 @@ max:
 	VFMADD231PS  Z8, Z10, Z7
 	VFMADD231PS  Z7, Z7, Z11
 	VBROADCASTSS (R13), Z7
-	VFNMADD231PS 5120(AX), Z11, Z7
-	VCMPPS       $0x03, Z7, Z7, K1
-	VBLENDMPS    4992(AX), Z7, K1, Z7
+	VFNMADD231PS 5248(AX), Z11, Z7
+	VFIXUPIMMPS  $0x00, 5376(AX), Z7, Z7
 	VMOVUPS      Z7, (R14)
 	VMAXPS       Z7, Z6, Z6
 	ADDQ         $0x0000003c, R13
 	ADDQ         R9, R14
 	CMPQ         R13, R11
 	JB           max
-	VCMPPS       $0x00, 4992(AX), Z6, K1
-	VBLENDMPS    5248(AX), Z6, K1, Z6
+	VCMPPS       $0x00, 5120(AX), Z6, K1
+	VBLENDMPS    5504(AX), Z6, K1, Z6
 	VPXORQ       Z14, Z14, Z14
 	MOVQ         R10, R13
 	MOVQ         R8, R14
@@ -12048,28 +11953,26 @@ max:
 exp:
 	VMOVUPS       (R14), Z2
 	VSUBPS        Z6, Z2, Z2
-	VMOVUPS       Z2, Z3
-	VMOVUPS       5376(AX), Z4
-	VFMADD231PS   5504(AX), Z3, Z4
-	VSUBPS        5376(AX), Z4, Z5
-	VFNMADD231PS  5632(AX), Z5, Z3
-	VFNMADD231PS  5760(AX), Z5, Z3
-	VMULPS        Z3, Z3, Z5
-	VMULPS        Z5, Z5, Z7
-	VMOVUPS       5120(AX), Z8
-	VFMADD231PS   5888(AX), Z3, Z8
-	VMOVUPS       6016(AX), Z9
-	VFMADD231PS   6144(AX), Z3, Z9
-	VFMADD231PS   Z9, Z5, Z8
-	VMOVUPS       6272(AX), Z5
-	VFMADD231PS   Z5, Z7, Z8
-	VFMADD213PS   6400(AX), Z3, Z8
-	VFMADD213PS   6400(AX), Z3, Z8
-	VMOVUPS       Z8, Z3
-	VPSLLD        $0x17, Z4, Z4
-	VPADDD        Z4, Z3, Z3
-	VCMPPS        $0x11, 6528(AX), Z2, K1
-	VBLENDMPS     5248(AX), Z3, K1, Z3
+	VMOVUPS       Z2, Z4
+	VMOVUPS       5632(AX), Z5
+	VFMADD231PS   5760(AX), Z4, Z5
+	VSUBPS        5632(AX), Z5, Z3
+	VFNMADD231PS  5888(AX), Z3, Z4
+	VFNMADD231PS  6016(AX), Z3, Z4
+	VMULPS        Z4, Z4, Z7
+	VMULPS        Z7, Z7, Z8
+	VMOVUPS       5248(AX), Z3
+	VFMADD231PS   6144(AX), Z4, Z3
+	VMOVUPS       6272(AX), Z9
+	VFMADD231PS   6400(AX), Z4, Z9
+	VFMADD231PS   Z9, Z7, Z3
+	VMOVUPS       6528(AX), Z7
+	VFMADD231PS   Z7, Z8, Z3
+	VFMADD213PS   6656(AX), Z4, Z3
+	VFMADD213PS   6656(AX), Z4, Z3
+	VPSLLD        $0x17, Z5, Z5
+	VCMPPS        $0x15, 6784(AX), Z2, K1
+	VPADDD.Z      Z5, Z3, K1, Z3
 	VMOVUPS       Z3, (R14)
 	VADDPS        Z3, Z14, Z14
 	ADDQ          $0x0000003c, R13
@@ -12087,7 +11990,7 @@ exp:
 	VADDPD        Z2, Z3, Z2
 	VADDPD        (R12), Z2, Z2
 	VMOVUPD       Z2, (R12)
-	VMOVUPS       6400(AX), Z2
+	VMOVUPS       6656(AX), Z2
 	VDIVPS        Z14, Z2, Z2
 	MOVQ          R10, R13
 	MOVQ          R8, R14
@@ -12106,27 +12009,26 @@ resp:
 	JMP     loop
 
 done:
-	VCMPPD       $0x11, 2432(AX), Z0, K1
-	VMULPD       2560(AX), Z0, Z2
+	VCMPPD       $0x11, 2560(AX), Z0, K1
+	VMULPD       2688(AX), Z0, Z2
 	VBLENDMPD    Z2, Z0, K1, Z2
 	VPXORQ       Z15, Z15, Z15
-	VBLENDMPD    2688(AX), Z15, K1, Z15
+	VBLENDMPD    2816(AX), Z15, K1, Z15
 	VPSRLQ       $0x34, Z2, Z3
-	VPORQ        2560(AX), Z3, Z3
-	VSUBPD       2816(AX), Z3, Z3
+	VPORQ        2688(AX), Z3, Z3
+	VSUBPD       2944(AX), Z3, Z3
 	VADDPD       Z15, Z3, Z3
-	VPANDQ       2944(AX), Z2, Z2
+	VPANDQ       3072(AX), Z2, Z2
 	VPORQ        (AX), Z2, Z2
-	VCMPPD       $0x1e, 3072(AX), Z2, K1
+	VCMPPD       $0x1e, 3200(AX), Z2, K1
 	VMULPD       256(AX), Z2, Z4
 	VBLENDMPD    Z4, Z2, K1, Z2
 	VADDPD       (AX), Z3, K1, Z3
 	VSUBPD       (AX), Z2, Z2
-	VADDPD       3200(AX), Z2, Z4
+	VADDPD       3328(AX), Z2, Z4
 	VDIVPD       Z4, Z2, Z5
 	VMULPD       Z5, Z5, Z4
-	VMOVUPD      3328(AX), Z6
-	VFMADD213PD  3456(AX), Z4, Z6
+	VMOVUPD      3456(AX), Z6
 	VFMADD213PD  3584(AX), Z4, Z6
 	VFMADD213PD  3712(AX), Z4, Z6
 	VFMADD213PD  3840(AX), Z4, Z6
@@ -12136,43 +12038,43 @@ done:
 	VFMADD213PD  4352(AX), Z4, Z6
 	VFMADD213PD  4480(AX), Z4, Z6
 	VFMADD213PD  4608(AX), Z4, Z6
+	VFMADD213PD  4736(AX), Z4, Z6
 	VMULPD       Z4, Z6, Z6
 	VSUBPD       Z6, Z2, Z6
 	VFNMADD231PD Z5, Z6, Z2
+	VFMADD231PD  1024(AX), Z3, Z2
 	VFMADD231PD  896(AX), Z3, Z2
-	VFMADD231PD  768(AX), Z3, Z2
-	VCMPPD       $0x00, 384(AX), Z0, K1
+	VCMPPD       $0x00, 512(AX), Z0, K1
 	VBLENDMPD    128(AX), Z2, K1, Z2
-	VCMPPD       $0x00, 4736(AX), Z0, K1
-	VBLENDMPD    4736(AX), Z2, K1, Z2
-	VCMPPD       $0x11, 384(AX), Z0, K1
+	VCMPPD       $0x00, 4864(AX), Z0, K1
 	VBLENDMPD    4864(AX), Z2, K1, Z2
+	VCMPPD       $0x11, 512(AX), Z0, K1
+	VBLENDMPD    4992(AX), Z2, K1, Z2
 	VCMPPD       $0x03, Z0, Z0, K1
 	VBLENDMPD    Z0, Z2, K1, Z2
 	VMOVUPD      Z2, Z0
 	VADDPD       (R12), Z0, Z0
 	VMOVUPD      Z0, (R12)
-	VCMPPD       $0x11, 2432(AX), Z1, K1
-	VMULPD       2560(AX), Z1, Z0
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
 	VBLENDMPD    Z0, Z1, K1, Z0
 	VPXORQ       Z16, Z16, Z16
-	VBLENDMPD    2688(AX), Z16, K1, Z16
+	VBLENDMPD    2816(AX), Z16, K1, Z16
 	VPSRLQ       $0x34, Z0, Z2
-	VPORQ        2560(AX), Z2, Z2
-	VSUBPD       2816(AX), Z2, Z2
+	VPORQ        2688(AX), Z2, Z2
+	VSUBPD       2944(AX), Z2, Z2
 	VADDPD       Z16, Z2, Z2
-	VPANDQ       2944(AX), Z0, Z0
+	VPANDQ       3072(AX), Z0, Z0
 	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3072(AX), Z0, K1
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
 	VMULPD       256(AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
 	VADDPD       (AX), Z2, K1, Z2
 	VSUBPD       (AX), Z0, Z0
-	VADDPD       3200(AX), Z0, Z3
+	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z3, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
 	VFMADD213PD  3712(AX), Z3, Z5
 	VFMADD213PD  3840(AX), Z3, Z5
@@ -12182,17 +12084,18 @@ done:
 	VFMADD213PD  4352(AX), Z3, Z5
 	VFMADD213PD  4480(AX), Z3, Z5
 	VFMADD213PD  4608(AX), Z3, Z5
+	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
+	VFMADD231PD  1024(AX), Z2, Z0
 	VFMADD231PD  896(AX), Z2, Z0
-	VFMADD231PD  768(AX), Z2, Z0
-	VCMPPD       $0x00, 384(AX), Z1, K1
+	VCMPPD       $0x00, 512(AX), Z1, K1
 	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4736(AX), Z1, K1
-	VBLENDMPD    4736(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 384(AX), Z1, K1
+	VCMPPD       $0x00, 4864(AX), Z1, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 512(AX), Z1, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
 	VCMPPD       $0x03, Z1, Z1, K1
 	VBLENDMPD    Z1, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
@@ -12228,7 +12131,7 @@ loop:
 	VMOVUPS (CX)(SI*1), Z1
 	VMOVUPS (CX)(DI*1), Z2
 	VMOVUPS (CX)(BX*1), Z3
-	VMOVUPS 4992(AX), Z4
+	VMOVUPS 5120(AX), Z4
 	MOVQ    R10, R14
 	MOVQ    R8, R15
 
@@ -12266,17 +12169,16 @@ max:
 	VFMADD231PS  Z6, Z8, Z5
 	VFMADD231PS  Z5, Z5, Z9
 	VBROADCASTSS (R14), Z5
-	VFNMADD231PS 5120(AX), Z9, Z5
-	VCMPPS       $0x03, Z5, Z5, K1
-	VBLENDMPS    4992(AX), Z5, K1, Z5
+	VFNMADD231PS 5248(AX), Z9, Z5
+	VFIXUPIMMPS  $0x00, 5376(AX), Z5, Z5
 	VMOVUPS      Z5, (R15)
 	VMAXPS       Z5, Z4, Z4
 	ADDQ         $0x0000003c, R14
 	ADDQ         R9, R15
 	CMPQ         R14, R11
 	JB           max
-	VCMPPS       $0x00, 4992(AX), Z4, K1
-	VBLENDMPS    5248(AX), Z4, K1, Z4
+	VCMPPS       $0x00, 5120(AX), Z4, K1
+	VBLENDMPS    5504(AX), Z4, K1, Z4
 	VPXORQ       Z12, Z12, Z12
 	MOVQ         R10, R14
 	MOVQ         R8, R15
@@ -12284,69 +12186,67 @@ max:
 exp:
 	VMOVUPS       (R15), Z0
 	VSUBPS        Z4, Z0, Z0
-	VMOVUPS       Z0, Z1
-	VMOVUPS       5376(AX), Z2
-	VFMADD231PS   5504(AX), Z1, Z2
-	VSUBPS        5376(AX), Z2, Z3
-	VFNMADD231PS  5632(AX), Z3, Z1
-	VFNMADD231PS  5760(AX), Z3, Z1
-	VMULPS        Z1, Z1, Z3
-	VMULPS        Z3, Z3, Z5
-	VMOVUPS       5120(AX), Z6
-	VFMADD231PS   5888(AX), Z1, Z6
-	VMOVUPS       6016(AX), Z7
-	VFMADD231PS   6144(AX), Z1, Z7
-	VFMADD231PS   Z7, Z3, Z6
-	VMOVUPS       6272(AX), Z3
-	VFMADD231PS   Z3, Z5, Z6
-	VFMADD213PS   6400(AX), Z1, Z6
-	VFMADD213PS   6400(AX), Z1, Z6
-	VMOVUPS       Z6, Z1
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD        Z2, Z1, Z1
-	VCMPPS        $0x11, 6528(AX), Z0, K1
-	VBLENDMPS     5248(AX), Z1, K1, Z1
+	VMOVUPS       Z0, Z2
+	VMOVUPS       5632(AX), Z3
+	VFMADD231PS   5760(AX), Z2, Z3
+	VSUBPS        5632(AX), Z3, Z1
+	VFNMADD231PS  5888(AX), Z1, Z2
+	VFNMADD231PS  6016(AX), Z1, Z2
+	VMULPS        Z2, Z2, Z5
+	VMULPS        Z5, Z5, Z6
+	VMOVUPS       5248(AX), Z1
+	VFMADD231PS   6144(AX), Z2, Z1
+	VMOVUPS       6272(AX), Z7
+	VFMADD231PS   6400(AX), Z2, Z7
+	VFMADD231PS   Z7, Z5, Z1
+	VMOVUPS       6528(AX), Z5
+	VFMADD231PS   Z5, Z6, Z1
+	VFMADD213PS   6656(AX), Z2, Z1
+	VFMADD213PS   6656(AX), Z2, Z1
+	VPSLLD        $0x17, Z3, Z3
+	VCMPPS        $0x15, 6784(AX), Z0, K1
+	VPADDD.Z      Z3, Z1, K1, Z1
 	VMOVUPS       Z1, (R15)
 	VADDPS        Z1, Z12, Z12
 	ADDQ          $0x0000003c, R14
 	ADDQ          R9, R15
 	CMPQ          R14, R11
 	JB            exp
-	VCMPPS        $0x11, 6656(AX), Z12, K1
-	VMULPS        6784(AX), Z12, Z0
+	VCMPPS        $0x11, 6912(AX), Z12, K1
+	VMULPS        7040(AX), Z12, Z0
 	VBLENDMPS     Z0, Z12, K1, Z0
 	VPXORQ        Z13, Z13, Z13
-	VBLENDMPS     6912(AX), Z13, K1, Z13
+	VBLENDMPS     7168(AX), Z13, K1, Z13
 	VPSRLD        $0x17, Z0, Z1
-	VPORD         6784(AX), Z1, Z1
-	VSUBPS        7040(AX), Z1, Z1
+	VPORD         7040(AX), Z1, Z1
+	VSUBPS        7296(AX), Z1, Z1
 	VADDPS        Z13, Z1, Z1
-	VPANDD        7168(AX), Z0, Z0
-	VPORD         6400(AX), Z0, Z0
-	VCMPPS        $0x1e, 7296(AX), Z0, K1
-	VMULPS        5120(AX), Z0, Z2
+	VPANDD        7424(AX), Z0, Z0
+	VPORD         6656(AX), Z0, Z0
+	VCMPPS        $0x1e, 7552(AX), Z0, K1
+	VMULPS        5248(AX), Z0, Z2
 	VBLENDMPS     Z2, Z0, K1, Z0
-	VADDPS        6400(AX), Z1, K1, Z1
-	VSUBPS        6400(AX), Z0, Z0
-	VADDPS        7424(AX), Z0, Z2
+	VADDPS        6656(AX), Z1, K1, Z1
+	VSUBPS        6656(AX), Z0, Z0
+	VADDPS        7680(AX), Z0, Z2
 	VDIVPS        Z2, Z0, Z3
 	VMULPS        Z3, Z3, Z2
-	VMOVUPS       7552(AX), Z5
-	VFMADD213PS   7680(AX), Z2, Z5
-	VFMADD213PS   7808(AX), Z2, Z5
+	VMOVUPS       7808(AX), Z5
 	VFMADD213PS   7936(AX), Z2, Z5
 	VFMADD213PS   8064(AX), Z2, Z5
+	VFMADD213PS   8192(AX), Z2, Z5
+	VFMADD213PS   8320(AX), Z2, Z5
 	VMULPS        Z2, Z5, Z5
 	VSUBPS        Z5, Z0, Z5
 	VFNMADD231PS  Z3, Z5, Z0
-	VFMADD231PS   5760(AX), Z1, Z0
-	VFMADD231PS   5632(AX), Z1, Z0
-	VCMPPS        $0x00, 5248(AX), Z12, K1
-	VBLENDMPS     4992(AX), Z0, K1, Z0
-	VCMPPS        $0x00, 8192(AX), Z12, K1
-	VBLENDMPS     8192(AX), Z0, K1, Z0
-	VCMPPS        $0x11, 5248(AX), Z12, K1
-	VBLENDMPS     8320(AX), Z0, K1, Z0
+	VFMADD231PS   6016(AX), Z1, Z0
+	VFMADD231PS   5888(AX), Z1, Z0
+	VCMPPS        $0x00, 5504(AX), Z12, K1
+	VBLENDMPS     5120(AX), Z0, K1, Z0
+	VCMPPS        $0x00, 8448(AX), Z12, K1
+	VBLENDMPS     8448(AX), Z0, K1, Z0
+	VCMPPS        $0x11, 5504(AX), Z12, K1
+	VBLENDMPS     8576(AX), Z0, K1, Z0
 	VCMPPS        $0x03, Z12, Z12, K1
 	VBLENDMPS     Z12, Z0, K1, Z0
 	VMOVUPS       Z0, Z0
@@ -12574,7 +12474,7 @@ loop:
 	VMOVUPS (CX)(SI*1), Z1
 	VMOVUPS (CX)(DI*1), Z2
 	VMOVUPS (CX)(BX*1), Z3
-	VMOVUPS 4992(AX), Z4
+	VMOVUPS 5120(AX), Z4
 	VPXORQ  Z5, Z5, Z5
 	VPXORQ  Z6, Z6, Z6
 	MOVQ    R9, R11
@@ -12613,13 +12513,12 @@ component:
 	VFMADD231PS  Z8, Z10, Z7
 	VFMADD231PS  Z7, Z7, Z11
 	VBROADCASTSS (R11), Z7
-	VFNMADD231PS 5120(AX), Z11, Z7
-	VCMPPS       $0x03, Z7, Z7, K1
-	VBLENDMPS    4992(AX), Z7, K1, Z7
+	VFNMADD231PS 5248(AX), Z11, Z7
+	VFIXUPIMMPS  $0x00, 5376(AX), Z7, Z7
 	VCMPPS       $0x1e, Z4, Z7, K1
 	VBLENDMPS    Z7, Z4, K1, Z4
 	VBLENDMPS    Z6, Z5, K1, Z5
-	VADDPS       6400(AX), Z6, Z6
+	VADDPS       6656(AX), Z6, Z6
 	ADDQ         $0x0000003c, R11
 	CMPQ         R11, R10
 	JB           component
@@ -12663,7 +12562,7 @@ loop:
 	VMOVUPS (CX)(SI*1), Z3
 	VMOVUPS (CX)(DI*1), Z4
 	VMOVUPS (CX)(BX*1), Z5
-	VMOVUPS 4992(AX), Z6
+	VMOVUPS 5120(AX), Z6
 	MOVQ    R10, R13
 	MOVQ    R8, R14
 
@@ -12689,17 +12588,16 @@ max:
 	VMULPS       Z8, Z10, Z8
 	VFMADD231PS  Z8, Z8, Z7
 	VBROADCASTSS (R13), Z8
-	VFNMADD231PS 5120(AX), Z7, Z8
-	VCMPPS       $0x03, Z8, Z8, K1
-	VBLENDMPS    4992(AX), Z8, K1, Z8
+	VFNMADD231PS 5248(AX), Z7, Z8
+	VFIXUPIMMPS  $0x00, 5376(AX), Z8, Z8
 	VMOVUPS      Z8, (R14)
 	VMAXPS       Z8, Z6, Z6
 	ADDQ         $0x00000024, R13
 	ADDQ         R9, R14
 	CMPQ         R13, R11
 	JB           max
-	VCMPPS       $0x00, 4992(AX), Z6, K1
-	VBLENDMPS    5248(AX), Z6, K1, Z6
+	VCMPPS       $0x00, 5120(AX), Z6, K1
+	VBLENDMPS    5504(AX), Z6, K1, Z6
 	VPXORQ       Z12, Z12, Z12
 	MOVQ         R10, R13
 	MOVQ         R8, R14
@@ -12707,28 +12605,26 @@ max:
 exp:
 	VMOVUPS       (R14), Z2
 	VSUBPS        Z6, Z2, Z2
-	VMOVUPS       Z2, Z3
-	VMOVUPS       5376(AX), Z4
-	VFMADD231PS   5504(AX), Z3, Z4
-	VSUBPS        5376(AX), Z4, Z5
-	VFNMADD231PS  5632(AX), Z5, Z3
-	VFNMADD231PS  5760(AX), Z5, Z3
-	VMULPS        Z3, Z3, Z5
-	VMULPS        Z5, Z5, Z7
-	VMOVUPS       5120(AX), Z8
-	VFMADD231PS   5888(AX), Z3, Z8
-	VMOVUPS       6016(AX), Z9
-	VFMADD231PS   6144(AX), Z3, Z9
-	VFMADD231PS   Z9, Z5, Z8
-	VMOVUPS       6272(AX), Z5
-	VFMADD231PS   Z5, Z7, Z8
-	VFMADD213PS   6400(AX), Z3, Z8
-	VFMADD213PS   6400(AX), Z3, Z8
-	VMOVUPS       Z8, Z3
-	VPSLLD        $0x17, Z4, Z4
-	VPADDD        Z4, Z3, Z3
-	VCMPPS        $0x11, 6528(AX), Z2, K1
-	VBLENDMPS     5248(AX), Z3, K1, Z3
+	VMOVUPS       Z2, Z4
+	VMOVUPS       5632(AX), Z5
+	VFMADD231PS   5760(AX), Z4, Z5
+	VSUBPS        5632(AX), Z5, Z3
+	VFNMADD231PS  5888(AX), Z3, Z4
+	VFNMADD231PS  6016(AX), Z3, Z4
+	VMULPS        Z4, Z4, Z7
+	VMULPS        Z7, Z7, Z8
+	VMOVUPS       5248(AX), Z3
+	VFMADD231PS   6144(AX), Z4, Z3
+	VMOVUPS       6272(AX), Z9
+	VFMADD231PS   6400(AX), Z4, Z9
+	VFMADD231PS   Z9, Z7, Z3
+	VMOVUPS       6528(AX), Z7
+	VFMADD231PS   Z7, Z8, Z3
+	VFMADD213PS   6656(AX), Z4, Z3
+	VFMADD213PS   6656(AX), Z4, Z3
+	VPSLLD        $0x17, Z5, Z5
+	VCMPPS        $0x15, 6784(AX), Z2, K1
+	VPADDD.Z      Z5, Z3, K1, Z3
 	VMOVUPS       Z3, (R14)
 	VADDPS        Z3, Z12, Z12
 	ADDQ          $0x00000024, R13
@@ -12746,7 +12642,7 @@ exp:
 	VADDPD        Z2, Z3, Z2
 	VADDPD        (R12), Z2, Z2
 	VMOVUPD       Z2, (R12)
-	VMOVUPS       6400(AX), Z2
+	VMOVUPS       6656(AX), Z2
 	VDIVPS        Z12, Z2, Z2
 	MOVQ          R10, R13
 	MOVQ          R8, R14
@@ -12765,27 +12661,26 @@ resp:
 	JMP     loop
 
 done:
-	VCMPPD       $0x11, 2432(AX), Z0, K1
-	VMULPD       2560(AX), Z0, Z2
+	VCMPPD       $0x11, 2560(AX), Z0, K1
+	VMULPD       2688(AX), Z0, Z2
 	VBLENDMPD    Z2, Z0, K1, Z2
 	VPXORQ       Z13, Z13, Z13
-	VBLENDMPD    2688(AX), Z13, K1, Z13
+	VBLENDMPD    2816(AX), Z13, K1, Z13
 	VPSRLQ       $0x34, Z2, Z3
-	VPORQ        2560(AX), Z3, Z3
-	VSUBPD       2816(AX), Z3, Z3
+	VPORQ        2688(AX), Z3, Z3
+	VSUBPD       2944(AX), Z3, Z3
 	VADDPD       Z13, Z3, Z3
-	VPANDQ       2944(AX), Z2, Z2
+	VPANDQ       3072(AX), Z2, Z2
 	VPORQ        (AX), Z2, Z2
-	VCMPPD       $0x1e, 3072(AX), Z2, K1
+	VCMPPD       $0x1e, 3200(AX), Z2, K1
 	VMULPD       256(AX), Z2, Z4
 	VBLENDMPD    Z4, Z2, K1, Z2
 	VADDPD       (AX), Z3, K1, Z3
 	VSUBPD       (AX), Z2, Z2
-	VADDPD       3200(AX), Z2, Z4
+	VADDPD       3328(AX), Z2, Z4
 	VDIVPD       Z4, Z2, Z5
 	VMULPD       Z5, Z5, Z4
-	VMOVUPD      3328(AX), Z6
-	VFMADD213PD  3456(AX), Z4, Z6
+	VMOVUPD      3456(AX), Z6
 	VFMADD213PD  3584(AX), Z4, Z6
 	VFMADD213PD  3712(AX), Z4, Z6
 	VFMADD213PD  3840(AX), Z4, Z6
@@ -12795,43 +12690,43 @@ done:
 	VFMADD213PD  4352(AX), Z4, Z6
 	VFMADD213PD  4480(AX), Z4, Z6
 	VFMADD213PD  4608(AX), Z4, Z6
+	VFMADD213PD  4736(AX), Z4, Z6
 	VMULPD       Z4, Z6, Z6
 	VSUBPD       Z6, Z2, Z6
 	VFNMADD231PD Z5, Z6, Z2
+	VFMADD231PD  1024(AX), Z3, Z2
 	VFMADD231PD  896(AX), Z3, Z2
-	VFMADD231PD  768(AX), Z3, Z2
-	VCMPPD       $0x00, 384(AX), Z0, K1
+	VCMPPD       $0x00, 512(AX), Z0, K1
 	VBLENDMPD    128(AX), Z2, K1, Z2
-	VCMPPD       $0x00, 4736(AX), Z0, K1
-	VBLENDMPD    4736(AX), Z2, K1, Z2
-	VCMPPD       $0x11, 384(AX), Z0, K1
+	VCMPPD       $0x00, 4864(AX), Z0, K1
 	VBLENDMPD    4864(AX), Z2, K1, Z2
+	VCMPPD       $0x11, 512(AX), Z0, K1
+	VBLENDMPD    4992(AX), Z2, K1, Z2
 	VCMPPD       $0x03, Z0, Z0, K1
 	VBLENDMPD    Z0, Z2, K1, Z2
 	VMOVUPD      Z2, Z0
 	VADDPD       (R12), Z0, Z0
 	VMOVUPD      Z0, (R12)
-	VCMPPD       $0x11, 2432(AX), Z1, K1
-	VMULPD       2560(AX), Z1, Z0
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
 	VBLENDMPD    Z0, Z1, K1, Z0
 	VPXORQ       Z14, Z14, Z14
-	VBLENDMPD    2688(AX), Z14, K1, Z14
+	VBLENDMPD    2816(AX), Z14, K1, Z14
 	VPSRLQ       $0x34, Z0, Z2
-	VPORQ        2560(AX), Z2, Z2
-	VSUBPD       2816(AX), Z2, Z2
+	VPORQ        2688(AX), Z2, Z2
+	VSUBPD       2944(AX), Z2, Z2
 	VADDPD       Z14, Z2, Z2
-	VPANDQ       2944(AX), Z0, Z0
+	VPANDQ       3072(AX), Z0, Z0
 	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3072(AX), Z0, K1
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
 	VMULPD       256(AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
 	VADDPD       (AX), Z2, K1, Z2
 	VSUBPD       (AX), Z0, Z0
-	VADDPD       3200(AX), Z0, Z3
+	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3328(AX), Z5
-	VFMADD213PD  3456(AX), Z3, Z5
+	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
 	VFMADD213PD  3712(AX), Z3, Z5
 	VFMADD213PD  3840(AX), Z3, Z5
@@ -12841,17 +12736,18 @@ done:
 	VFMADD213PD  4352(AX), Z3, Z5
 	VFMADD213PD  4480(AX), Z3, Z5
 	VFMADD213PD  4608(AX), Z3, Z5
+	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
+	VFMADD231PD  1024(AX), Z2, Z0
 	VFMADD231PD  896(AX), Z2, Z0
-	VFMADD231PD  768(AX), Z2, Z0
-	VCMPPD       $0x00, 384(AX), Z1, K1
+	VCMPPD       $0x00, 512(AX), Z1, K1
 	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4736(AX), Z1, K1
-	VBLENDMPD    4736(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 384(AX), Z1, K1
+	VCMPPD       $0x00, 4864(AX), Z1, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 512(AX), Z1, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
 	VCMPPD       $0x03, Z1, Z1, K1
 	VBLENDMPD    Z1, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
@@ -12887,7 +12783,7 @@ loop:
 	VMOVUPS (CX)(SI*1), Z1
 	VMOVUPS (CX)(DI*1), Z2
 	VMOVUPS (CX)(BX*1), Z3
-	VMOVUPS 4992(AX), Z4
+	VMOVUPS 5120(AX), Z4
 	MOVQ    R10, R14
 	MOVQ    R8, R15
 
@@ -12913,17 +12809,16 @@ max:
 	VMULPS       Z6, Z8, Z6
 	VFMADD231PS  Z6, Z6, Z5
 	VBROADCASTSS (R14), Z6
-	VFNMADD231PS 5120(AX), Z5, Z6
-	VCMPPS       $0x03, Z6, Z6, K1
-	VBLENDMPS    4992(AX), Z6, K1, Z6
+	VFNMADD231PS 5248(AX), Z5, Z6
+	VFIXUPIMMPS  $0x00, 5376(AX), Z6, Z6
 	VMOVUPS      Z6, (R15)
 	VMAXPS       Z6, Z4, Z4
 	ADDQ         $0x00000024, R14
 	ADDQ         R9, R15
 	CMPQ         R14, R11
 	JB           max
-	VCMPPS       $0x00, 4992(AX), Z4, K1
-	VBLENDMPS    5248(AX), Z4, K1, Z4
+	VCMPPS       $0x00, 5120(AX), Z4, K1
+	VBLENDMPS    5504(AX), Z4, K1, Z4
 	VPXORQ       Z10, Z10, Z10
 	MOVQ         R10, R14
 	MOVQ         R8, R15
@@ -12931,69 +12826,67 @@ max:
 exp:
 	VMOVUPS       (R15), Z0
 	VSUBPS        Z4, Z0, Z0
-	VMOVUPS       Z0, Z1
-	VMOVUPS       5376(AX), Z2
-	VFMADD231PS   5504(AX), Z1, Z2
-	VSUBPS        5376(AX), Z2, Z3
-	VFNMADD231PS  5632(AX), Z3, Z1
-	VFNMADD231PS  5760(AX), Z3, Z1
-	VMULPS        Z1, Z1, Z3
-	VMULPS        Z3, Z3, Z5
-	VMOVUPS       5120(AX), Z6
-	VFMADD231PS   5888(AX), Z1, Z6
-	VMOVUPS       6016(AX), Z7
-	VFMADD231PS   6144(AX), Z1, Z7
-	VFMADD231PS   Z7, Z3, Z6
-	VMOVUPS       6272(AX), Z3
-	VFMADD231PS   Z3, Z5, Z6
-	VFMADD213PS   6400(AX), Z1, Z6
-	VFMADD213PS   6400(AX), Z1, Z6
-	VMOVUPS       Z6, Z1
-	VPSLLD        $0x17, Z2, Z2
-	VPADDD        Z2, Z1, Z1
-	VCMPPS        $0x11, 6528(AX), Z0, K1
-	VBLENDMPS     5248(AX), Z1, K1, Z1
+	VMOVUPS       Z0, Z2
+	VMOVUPS       5632(AX), Z3
+	VFMADD231PS   5760(AX), Z2, Z3
+	VSUBPS        5632(AX), Z3, Z1
+	VFNMADD231PS  5888(AX), Z1, Z2
+	VFNMADD231PS  6016(AX), Z1, Z2
+	VMULPS        Z2, Z2, Z5
+	VMULPS        Z5, Z5, Z6
+	VMOVUPS       5248(AX), Z1
+	VFMADD231PS   6144(AX), Z2, Z1
+	VMOVUPS       6272(AX), Z7
+	VFMADD231PS   6400(AX), Z2, Z7
+	VFMADD231PS   Z7, Z5, Z1
+	VMOVUPS       6528(AX), Z5
+	VFMADD231PS   Z5, Z6, Z1
+	VFMADD213PS   6656(AX), Z2, Z1
+	VFMADD213PS   6656(AX), Z2, Z1
+	VPSLLD        $0x17, Z3, Z3
+	VCMPPS        $0x15, 6784(AX), Z0, K1
+	VPADDD.Z      Z3, Z1, K1, Z1
 	VMOVUPS       Z1, (R15)
 	VADDPS        Z1, Z10, Z10
 	ADDQ          $0x00000024, R14
 	ADDQ          R9, R15
 	CMPQ          R14, R11
 	JB            exp
-	VCMPPS        $0x11, 6656(AX), Z10, K1
-	VMULPS        6784(AX), Z10, Z0
+	VCMPPS        $0x11, 6912(AX), Z10, K1
+	VMULPS        7040(AX), Z10, Z0
 	VBLENDMPS     Z0, Z10, K1, Z0
 	VPXORQ        Z11, Z11, Z11
-	VBLENDMPS     6912(AX), Z11, K1, Z11
+	VBLENDMPS     7168(AX), Z11, K1, Z11
 	VPSRLD        $0x17, Z0, Z1
-	VPORD         6784(AX), Z1, Z1
-	VSUBPS        7040(AX), Z1, Z1
+	VPORD         7040(AX), Z1, Z1
+	VSUBPS        7296(AX), Z1, Z1
 	VADDPS        Z11, Z1, Z1
-	VPANDD        7168(AX), Z0, Z0
-	VPORD         6400(AX), Z0, Z0
-	VCMPPS        $0x1e, 7296(AX), Z0, K1
-	VMULPS        5120(AX), Z0, Z2
+	VPANDD        7424(AX), Z0, Z0
+	VPORD         6656(AX), Z0, Z0
+	VCMPPS        $0x1e, 7552(AX), Z0, K1
+	VMULPS        5248(AX), Z0, Z2
 	VBLENDMPS     Z2, Z0, K1, Z0
-	VADDPS        6400(AX), Z1, K1, Z1
-	VSUBPS        6400(AX), Z0, Z0
-	VADDPS        7424(AX), Z0, Z2
+	VADDPS        6656(AX), Z1, K1, Z1
+	VSUBPS        6656(AX), Z0, Z0
+	VADDPS        7680(AX), Z0, Z2
 	VDIVPS        Z2, Z0, Z3
 	VMULPS        Z3, Z3, Z2
-	VMOVUPS       7552(AX), Z5
-	VFMADD213PS   7680(AX), Z2, Z5
-	VFMADD213PS   7808(AX), Z2, Z5
+	VMOVUPS       7808(AX), Z5
 	VFMADD213PS   7936(AX), Z2, Z5
 	VFMADD213PS   8064(AX), Z2, Z5
+	VFMADD213PS   8192(AX), Z2, Z5
+	VFMADD213PS   8320(AX), Z2, Z5
 	VMULPS        Z2, Z5, Z5
 	VSUBPS        Z5, Z0, Z5
 	VFNMADD231PS  Z3, Z5, Z0
-	VFMADD231PS   5760(AX), Z1, Z0
-	VFMADD231PS   5632(AX), Z1, Z0
-	VCMPPS        $0x00, 5248(AX), Z10, K1
-	VBLENDMPS     4992(AX), Z0, K1, Z0
-	VCMPPS        $0x00, 8192(AX), Z10, K1
-	VBLENDMPS     8192(AX), Z0, K1, Z0
-	VCMPPS        $0x11, 5248(AX), Z10, K1
-	VBLENDMPS     8320(AX), Z0, K1, Z0
+	VFMADD231PS   6016(AX), Z1, Z0
+	VFMADD231PS   5888(AX), Z1, Z0
+	VCMPPS        $0x00, 5504(AX), Z10, K1
+	VBLENDMPS     5120(AX), Z0, K1, Z0
+	VCMPPS        $0x00, 8448(AX), Z10, K1
+	VBLENDMPS     8448(AX), Z0, K1, Z0
+	VCMPPS        $0x11, 5504(AX), Z10, K1
+	VBLENDMPS     8576(AX), Z0, K1, Z0
 	VCMPPS        $0x03, Z10, Z10, K1
 	VBLENDMPS     Z10, Z0, K1, Z0
 	VMOVUPS       Z0, Z0
@@ -13173,7 +13066,7 @@ loop:
 	VMOVUPS (CX)(SI*1), Z1
 	VMOVUPS (CX)(DI*1), Z2
 	VMOVUPS (CX)(BX*1), Z3
-	VMOVUPS 4992(AX), Z4
+	VMOVUPS 5120(AX), Z4
 	VPXORQ  Z5, Z5, Z5
 	VPXORQ  Z6, Z6, Z6
 	MOVQ    R9, R11
@@ -13200,13 +13093,12 @@ component:
 	VMULPS       Z8, Z10, Z8
 	VFMADD231PS  Z8, Z8, Z7
 	VBROADCASTSS (R11), Z8
-	VFNMADD231PS 5120(AX), Z7, Z8
-	VCMPPS       $0x03, Z8, Z8, K1
-	VBLENDMPS    4992(AX), Z8, K1, Z8
+	VFNMADD231PS 5248(AX), Z7, Z8
+	VFIXUPIMMPS  $0x00, 5376(AX), Z8, Z8
 	VCMPPS       $0x1e, Z4, Z8, K1
 	VBLENDMPS    Z8, Z4, K1, Z4
 	VBLENDMPS    Z6, Z5, K1, Z5
-	VADDPS       6400(AX), Z6, Z6
+	VADDPS       6656(AX), Z6, Z6
 	ADDQ         $0x00000024, R11
 	CMPQ         R11, R10
 	JB           component
@@ -13270,1444 +13162,1492 @@ DATA multizpool<>+352(SB)/8, $0x3fe0000000000000
 DATA multizpool<>+360(SB)/8, $0x3fe0000000000000
 DATA multizpool<>+368(SB)/8, $0x3fe0000000000000
 DATA multizpool<>+376(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+384(SB)/8, $0x0000000000000000
-DATA multizpool<>+392(SB)/8, $0x0000000000000000
-DATA multizpool<>+400(SB)/8, $0x0000000000000000
-DATA multizpool<>+408(SB)/8, $0x0000000000000000
-DATA multizpool<>+416(SB)/8, $0x0000000000000000
-DATA multizpool<>+424(SB)/8, $0x0000000000000000
-DATA multizpool<>+432(SB)/8, $0x0000000000000000
-DATA multizpool<>+440(SB)/8, $0x0000000000000000
-DATA multizpool<>+448(SB)/8, $0x0000000000000000
-DATA multizpool<>+456(SB)/8, $0x0000000000000000
-DATA multizpool<>+464(SB)/8, $0x0000000000000000
-DATA multizpool<>+472(SB)/8, $0x0000000000000000
-DATA multizpool<>+480(SB)/8, $0x0000000000000000
-DATA multizpool<>+488(SB)/8, $0x0000000000000000
-DATA multizpool<>+496(SB)/8, $0x0000000000000000
-DATA multizpool<>+504(SB)/8, $0x0000000000000000
-DATA multizpool<>+512(SB)/8, $0x4338000000000000
-DATA multizpool<>+520(SB)/8, $0x4338000000000000
-DATA multizpool<>+528(SB)/8, $0x4338000000000000
-DATA multizpool<>+536(SB)/8, $0x4338000000000000
-DATA multizpool<>+544(SB)/8, $0x4338000000000000
-DATA multizpool<>+552(SB)/8, $0x4338000000000000
-DATA multizpool<>+560(SB)/8, $0x4338000000000000
-DATA multizpool<>+568(SB)/8, $0x4338000000000000
-DATA multizpool<>+576(SB)/8, $0x4338000000000000
-DATA multizpool<>+584(SB)/8, $0x4338000000000000
-DATA multizpool<>+592(SB)/8, $0x4338000000000000
-DATA multizpool<>+600(SB)/8, $0x4338000000000000
-DATA multizpool<>+608(SB)/8, $0x4338000000000000
-DATA multizpool<>+616(SB)/8, $0x4338000000000000
-DATA multizpool<>+624(SB)/8, $0x4338000000000000
-DATA multizpool<>+632(SB)/8, $0x4338000000000000
-DATA multizpool<>+640(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+648(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+656(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+664(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+672(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+680(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+688(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+696(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+704(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+712(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+720(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+728(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+736(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+744(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+752(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+760(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+768(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+776(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+784(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+792(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+800(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+808(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+816(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+824(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+832(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+840(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+848(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+856(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+864(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+872(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+880(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+888(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+896(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+904(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+912(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+920(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+928(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+936(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+944(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+952(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+960(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+968(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+976(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+984(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+992(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1000(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1008(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1016(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1024(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1032(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1040(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1048(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1056(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1064(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1072(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1080(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1088(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1096(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1104(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1112(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1120(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1128(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1136(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1144(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1152(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1160(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1168(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1176(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1184(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1192(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1200(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1208(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1216(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1224(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1232(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1240(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1248(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1256(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1264(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1272(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1280(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1288(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1296(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1304(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1312(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1320(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1328(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1336(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1344(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1352(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1360(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1368(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1376(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1384(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1392(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1400(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1408(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1416(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1424(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1432(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1440(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1448(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1456(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1464(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1472(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1480(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1488(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1496(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1504(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1512(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1520(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1528(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1536(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1544(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1552(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1560(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1568(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1576(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1584(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1592(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1600(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1608(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1616(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1624(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1632(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1640(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1648(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1656(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1664(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1672(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1680(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1688(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1696(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1704(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1712(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1720(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1728(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1736(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1744(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1752(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1760(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1768(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1776(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1784(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1792(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1800(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1808(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1816(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1824(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1832(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1840(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1848(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1856(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1864(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1872(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1880(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1888(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1896(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1904(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1912(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1920(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+1928(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+1936(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+1944(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+1952(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+1960(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+1968(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+1976(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+1984(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+1992(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2000(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2008(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2016(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2024(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2032(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2040(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2048(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2056(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2064(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2072(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2080(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2088(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2096(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2104(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2112(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2120(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2128(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2136(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2144(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2152(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2160(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2168(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2176(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2184(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2192(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2200(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2208(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2216(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2224(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2232(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2240(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2248(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2256(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2264(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2272(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2280(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2288(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2296(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2304(SB)/8, $0xc086200000000000
-DATA multizpool<>+2312(SB)/8, $0xc086200000000000
-DATA multizpool<>+2320(SB)/8, $0xc086200000000000
-DATA multizpool<>+2328(SB)/8, $0xc086200000000000
-DATA multizpool<>+2336(SB)/8, $0xc086200000000000
-DATA multizpool<>+2344(SB)/8, $0xc086200000000000
-DATA multizpool<>+2352(SB)/8, $0xc086200000000000
-DATA multizpool<>+2360(SB)/8, $0xc086200000000000
-DATA multizpool<>+2368(SB)/8, $0xc086200000000000
-DATA multizpool<>+2376(SB)/8, $0xc086200000000000
-DATA multizpool<>+2384(SB)/8, $0xc086200000000000
-DATA multizpool<>+2392(SB)/8, $0xc086200000000000
-DATA multizpool<>+2400(SB)/8, $0xc086200000000000
-DATA multizpool<>+2408(SB)/8, $0xc086200000000000
-DATA multizpool<>+2416(SB)/8, $0xc086200000000000
-DATA multizpool<>+2424(SB)/8, $0xc086200000000000
-DATA multizpool<>+2432(SB)/8, $0x0010000000000000
-DATA multizpool<>+2440(SB)/8, $0x0010000000000000
-DATA multizpool<>+2448(SB)/8, $0x0010000000000000
-DATA multizpool<>+2456(SB)/8, $0x0010000000000000
-DATA multizpool<>+2464(SB)/8, $0x0010000000000000
-DATA multizpool<>+2472(SB)/8, $0x0010000000000000
-DATA multizpool<>+2480(SB)/8, $0x0010000000000000
-DATA multizpool<>+2488(SB)/8, $0x0010000000000000
-DATA multizpool<>+2496(SB)/8, $0x0010000000000000
-DATA multizpool<>+2504(SB)/8, $0x0010000000000000
-DATA multizpool<>+2512(SB)/8, $0x0010000000000000
-DATA multizpool<>+2520(SB)/8, $0x0010000000000000
-DATA multizpool<>+2528(SB)/8, $0x0010000000000000
-DATA multizpool<>+2536(SB)/8, $0x0010000000000000
-DATA multizpool<>+2544(SB)/8, $0x0010000000000000
-DATA multizpool<>+2552(SB)/8, $0x0010000000000000
-DATA multizpool<>+2560(SB)/8, $0x4330000000000000
-DATA multizpool<>+2568(SB)/8, $0x4330000000000000
-DATA multizpool<>+2576(SB)/8, $0x4330000000000000
-DATA multizpool<>+2584(SB)/8, $0x4330000000000000
-DATA multizpool<>+2592(SB)/8, $0x4330000000000000
-DATA multizpool<>+2600(SB)/8, $0x4330000000000000
-DATA multizpool<>+2608(SB)/8, $0x4330000000000000
-DATA multizpool<>+2616(SB)/8, $0x4330000000000000
-DATA multizpool<>+2624(SB)/8, $0x4330000000000000
-DATA multizpool<>+2632(SB)/8, $0x4330000000000000
-DATA multizpool<>+2640(SB)/8, $0x4330000000000000
-DATA multizpool<>+2648(SB)/8, $0x4330000000000000
-DATA multizpool<>+2656(SB)/8, $0x4330000000000000
-DATA multizpool<>+2664(SB)/8, $0x4330000000000000
-DATA multizpool<>+2672(SB)/8, $0x4330000000000000
-DATA multizpool<>+2680(SB)/8, $0x4330000000000000
-DATA multizpool<>+2688(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2696(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2704(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2712(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2720(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2728(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2736(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2744(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2752(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2760(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2768(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2776(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2784(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2792(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2800(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2808(SB)/8, $0xc04a000000000000
-DATA multizpool<>+2816(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2824(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2832(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2840(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2848(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2856(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2864(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2872(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2880(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2888(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2896(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2904(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2912(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2920(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2928(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2936(SB)/8, $0x43300000000003ff
-DATA multizpool<>+2944(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+2952(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+2960(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+2968(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+2976(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+2984(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+2992(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+3000(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+3008(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+3016(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+3024(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+3032(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+3040(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+3048(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+3056(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+3064(SB)/8, $0x000fffffffffffff
-DATA multizpool<>+3072(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3080(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3088(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3096(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3104(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3112(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3120(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3128(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3136(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3144(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3152(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3160(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3168(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3176(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3184(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3192(SB)/8, $0x3ff6a09e667f3bcd
-DATA multizpool<>+3200(SB)/8, $0x4000000000000000
-DATA multizpool<>+3208(SB)/8, $0x4000000000000000
-DATA multizpool<>+3216(SB)/8, $0x4000000000000000
-DATA multizpool<>+3224(SB)/8, $0x4000000000000000
-DATA multizpool<>+3232(SB)/8, $0x4000000000000000
-DATA multizpool<>+3240(SB)/8, $0x4000000000000000
-DATA multizpool<>+3248(SB)/8, $0x4000000000000000
-DATA multizpool<>+3256(SB)/8, $0x4000000000000000
-DATA multizpool<>+3264(SB)/8, $0x4000000000000000
-DATA multizpool<>+3272(SB)/8, $0x4000000000000000
-DATA multizpool<>+3280(SB)/8, $0x4000000000000000
-DATA multizpool<>+3288(SB)/8, $0x4000000000000000
-DATA multizpool<>+3296(SB)/8, $0x4000000000000000
-DATA multizpool<>+3304(SB)/8, $0x4000000000000000
-DATA multizpool<>+3312(SB)/8, $0x4000000000000000
-DATA multizpool<>+3320(SB)/8, $0x4000000000000000
-DATA multizpool<>+3328(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3336(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3344(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3352(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3360(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3368(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3376(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3384(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3392(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3400(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3408(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3416(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3424(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3432(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3440(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3448(SB)/8, $0x3fb642c8590b2164
-DATA multizpool<>+3456(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3464(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3472(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3480(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3488(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3496(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3504(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3512(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3520(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3528(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3536(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3544(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3552(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3560(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3568(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3576(SB)/8, $0x3fb8618618618618
-DATA multizpool<>+3584(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3592(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3600(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3608(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3616(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3624(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3632(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3640(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3648(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3656(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3664(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3672(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3680(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3688(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3696(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3704(SB)/8, $0x3fbaf286bca1af28
-DATA multizpool<>+3712(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3720(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3728(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3736(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3744(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3752(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3760(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3768(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3776(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3784(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3792(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3800(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3808(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3816(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3824(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3832(SB)/8, $0x3fbe1e1e1e1e1e1e
-DATA multizpool<>+3840(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3848(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3856(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3864(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3872(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3880(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3888(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3896(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3904(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3912(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3920(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3928(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3936(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3944(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3952(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3960(SB)/8, $0x3fc1111111111111
-DATA multizpool<>+3968(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+3976(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+3984(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+3992(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+4000(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+4008(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+4016(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+4024(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+4032(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+4040(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+4048(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+4056(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+4064(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+4072(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+4080(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+4088(SB)/8, $0x3fc3b13b13b13b14
-DATA multizpool<>+4096(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4104(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4112(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4120(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4128(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4136(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4144(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4152(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4160(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4168(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4176(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4184(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4192(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4200(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4208(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4216(SB)/8, $0x3fc745d1745d1746
-DATA multizpool<>+4224(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4232(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4240(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4248(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4256(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4264(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4272(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4280(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4288(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4296(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4304(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4312(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4320(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4328(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4336(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4344(SB)/8, $0x3fcc71c71c71c71c
-DATA multizpool<>+4352(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4360(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4368(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4376(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4384(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4392(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4400(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4408(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4416(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4424(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4432(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4440(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4448(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4456(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4464(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4472(SB)/8, $0x3fd2492492492492
-DATA multizpool<>+4480(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4488(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4496(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4504(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4512(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4520(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4528(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4536(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4544(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4552(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4560(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4568(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4576(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4584(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4592(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4600(SB)/8, $0x3fd999999999999a
-DATA multizpool<>+4608(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4616(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4624(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4632(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4640(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4648(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4656(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4664(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4672(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4680(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4688(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4696(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4704(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4712(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4720(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4728(SB)/8, $0x3fe5555555555555
-DATA multizpool<>+4736(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4744(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4752(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4760(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4768(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4776(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4784(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4792(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4800(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4808(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4816(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4824(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4832(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4840(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4848(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4856(SB)/8, $0x7ff0000000000000
-DATA multizpool<>+4864(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4872(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4880(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4888(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4896(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4904(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4912(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4920(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4928(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4936(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4944(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4952(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4960(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4968(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4976(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4984(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+4992(SB)/4, $0xff800000
-DATA multizpool<>+4996(SB)/4, $0xff800000
-DATA multizpool<>+5000(SB)/4, $0xff800000
-DATA multizpool<>+5004(SB)/4, $0xff800000
-DATA multizpool<>+5008(SB)/4, $0xff800000
-DATA multizpool<>+5012(SB)/4, $0xff800000
-DATA multizpool<>+5016(SB)/4, $0xff800000
-DATA multizpool<>+5020(SB)/4, $0xff800000
-DATA multizpool<>+5024(SB)/4, $0xff800000
-DATA multizpool<>+5028(SB)/4, $0xff800000
-DATA multizpool<>+5032(SB)/4, $0xff800000
-DATA multizpool<>+5036(SB)/4, $0xff800000
-DATA multizpool<>+5040(SB)/4, $0xff800000
-DATA multizpool<>+5044(SB)/4, $0xff800000
-DATA multizpool<>+5048(SB)/4, $0xff800000
-DATA multizpool<>+5052(SB)/4, $0xff800000
-DATA multizpool<>+5056(SB)/4, $0xff800000
-DATA multizpool<>+5060(SB)/4, $0xff800000
-DATA multizpool<>+5064(SB)/4, $0xff800000
-DATA multizpool<>+5068(SB)/4, $0xff800000
-DATA multizpool<>+5072(SB)/4, $0xff800000
-DATA multizpool<>+5076(SB)/4, $0xff800000
-DATA multizpool<>+5080(SB)/4, $0xff800000
-DATA multizpool<>+5084(SB)/4, $0xff800000
-DATA multizpool<>+5088(SB)/4, $0xff800000
-DATA multizpool<>+5092(SB)/4, $0xff800000
-DATA multizpool<>+5096(SB)/4, $0xff800000
-DATA multizpool<>+5100(SB)/4, $0xff800000
-DATA multizpool<>+5104(SB)/4, $0xff800000
-DATA multizpool<>+5108(SB)/4, $0xff800000
-DATA multizpool<>+5112(SB)/4, $0xff800000
-DATA multizpool<>+5116(SB)/4, $0xff800000
-DATA multizpool<>+5120(SB)/4, $0x3f000000
-DATA multizpool<>+5124(SB)/4, $0x3f000000
-DATA multizpool<>+5128(SB)/4, $0x3f000000
-DATA multizpool<>+5132(SB)/4, $0x3f000000
-DATA multizpool<>+5136(SB)/4, $0x3f000000
-DATA multizpool<>+5140(SB)/4, $0x3f000000
-DATA multizpool<>+5144(SB)/4, $0x3f000000
-DATA multizpool<>+5148(SB)/4, $0x3f000000
-DATA multizpool<>+5152(SB)/4, $0x3f000000
-DATA multizpool<>+5156(SB)/4, $0x3f000000
-DATA multizpool<>+5160(SB)/4, $0x3f000000
-DATA multizpool<>+5164(SB)/4, $0x3f000000
-DATA multizpool<>+5168(SB)/4, $0x3f000000
-DATA multizpool<>+5172(SB)/4, $0x3f000000
-DATA multizpool<>+5176(SB)/4, $0x3f000000
-DATA multizpool<>+5180(SB)/4, $0x3f000000
-DATA multizpool<>+5184(SB)/4, $0x3f000000
-DATA multizpool<>+5188(SB)/4, $0x3f000000
-DATA multizpool<>+5192(SB)/4, $0x3f000000
-DATA multizpool<>+5196(SB)/4, $0x3f000000
-DATA multizpool<>+5200(SB)/4, $0x3f000000
-DATA multizpool<>+5204(SB)/4, $0x3f000000
-DATA multizpool<>+5208(SB)/4, $0x3f000000
-DATA multizpool<>+5212(SB)/4, $0x3f000000
-DATA multizpool<>+5216(SB)/4, $0x3f000000
-DATA multizpool<>+5220(SB)/4, $0x3f000000
-DATA multizpool<>+5224(SB)/4, $0x3f000000
-DATA multizpool<>+5228(SB)/4, $0x3f000000
-DATA multizpool<>+5232(SB)/4, $0x3f000000
-DATA multizpool<>+5236(SB)/4, $0x3f000000
-DATA multizpool<>+5240(SB)/4, $0x3f000000
-DATA multizpool<>+5244(SB)/4, $0x3f000000
-DATA multizpool<>+5248(SB)/4, $0x00000000
-DATA multizpool<>+5252(SB)/4, $0x00000000
-DATA multizpool<>+5256(SB)/4, $0x00000000
-DATA multizpool<>+5260(SB)/4, $0x00000000
-DATA multizpool<>+5264(SB)/4, $0x00000000
-DATA multizpool<>+5268(SB)/4, $0x00000000
-DATA multizpool<>+5272(SB)/4, $0x00000000
-DATA multizpool<>+5276(SB)/4, $0x00000000
-DATA multizpool<>+5280(SB)/4, $0x00000000
-DATA multizpool<>+5284(SB)/4, $0x00000000
-DATA multizpool<>+5288(SB)/4, $0x00000000
-DATA multizpool<>+5292(SB)/4, $0x00000000
-DATA multizpool<>+5296(SB)/4, $0x00000000
-DATA multizpool<>+5300(SB)/4, $0x00000000
-DATA multizpool<>+5304(SB)/4, $0x00000000
-DATA multizpool<>+5308(SB)/4, $0x00000000
-DATA multizpool<>+5312(SB)/4, $0x00000000
-DATA multizpool<>+5316(SB)/4, $0x00000000
-DATA multizpool<>+5320(SB)/4, $0x00000000
-DATA multizpool<>+5324(SB)/4, $0x00000000
-DATA multizpool<>+5328(SB)/4, $0x00000000
-DATA multizpool<>+5332(SB)/4, $0x00000000
-DATA multizpool<>+5336(SB)/4, $0x00000000
-DATA multizpool<>+5340(SB)/4, $0x00000000
-DATA multizpool<>+5344(SB)/4, $0x00000000
-DATA multizpool<>+5348(SB)/4, $0x00000000
-DATA multizpool<>+5352(SB)/4, $0x00000000
-DATA multizpool<>+5356(SB)/4, $0x00000000
-DATA multizpool<>+5360(SB)/4, $0x00000000
-DATA multizpool<>+5364(SB)/4, $0x00000000
-DATA multizpool<>+5368(SB)/4, $0x00000000
-DATA multizpool<>+5372(SB)/4, $0x00000000
-DATA multizpool<>+5376(SB)/4, $0x4b400000
-DATA multizpool<>+5380(SB)/4, $0x4b400000
-DATA multizpool<>+5384(SB)/4, $0x4b400000
-DATA multizpool<>+5388(SB)/4, $0x4b400000
-DATA multizpool<>+5392(SB)/4, $0x4b400000
-DATA multizpool<>+5396(SB)/4, $0x4b400000
-DATA multizpool<>+5400(SB)/4, $0x4b400000
-DATA multizpool<>+5404(SB)/4, $0x4b400000
-DATA multizpool<>+5408(SB)/4, $0x4b400000
-DATA multizpool<>+5412(SB)/4, $0x4b400000
-DATA multizpool<>+5416(SB)/4, $0x4b400000
-DATA multizpool<>+5420(SB)/4, $0x4b400000
-DATA multizpool<>+5424(SB)/4, $0x4b400000
-DATA multizpool<>+5428(SB)/4, $0x4b400000
-DATA multizpool<>+5432(SB)/4, $0x4b400000
-DATA multizpool<>+5436(SB)/4, $0x4b400000
-DATA multizpool<>+5440(SB)/4, $0x4b400000
-DATA multizpool<>+5444(SB)/4, $0x4b400000
-DATA multizpool<>+5448(SB)/4, $0x4b400000
-DATA multizpool<>+5452(SB)/4, $0x4b400000
-DATA multizpool<>+5456(SB)/4, $0x4b400000
-DATA multizpool<>+5460(SB)/4, $0x4b400000
-DATA multizpool<>+5464(SB)/4, $0x4b400000
-DATA multizpool<>+5468(SB)/4, $0x4b400000
-DATA multizpool<>+5472(SB)/4, $0x4b400000
-DATA multizpool<>+5476(SB)/4, $0x4b400000
-DATA multizpool<>+5480(SB)/4, $0x4b400000
-DATA multizpool<>+5484(SB)/4, $0x4b400000
-DATA multizpool<>+5488(SB)/4, $0x4b400000
-DATA multizpool<>+5492(SB)/4, $0x4b400000
-DATA multizpool<>+5496(SB)/4, $0x4b400000
-DATA multizpool<>+5500(SB)/4, $0x4b400000
-DATA multizpool<>+5504(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5508(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5512(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5516(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5520(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5524(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5528(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5532(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5536(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5540(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5544(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5548(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5552(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5556(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5560(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5564(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5568(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5572(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5576(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5580(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5584(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5588(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5592(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5596(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5600(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5604(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5608(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5612(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5616(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5620(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5624(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5628(SB)/4, $0x3fb8aa3b
-DATA multizpool<>+5632(SB)/4, $0x3f317218
-DATA multizpool<>+5636(SB)/4, $0x3f317218
-DATA multizpool<>+5640(SB)/4, $0x3f317218
-DATA multizpool<>+5644(SB)/4, $0x3f317218
-DATA multizpool<>+5648(SB)/4, $0x3f317218
-DATA multizpool<>+5652(SB)/4, $0x3f317218
-DATA multizpool<>+5656(SB)/4, $0x3f317218
-DATA multizpool<>+5660(SB)/4, $0x3f317218
-DATA multizpool<>+5664(SB)/4, $0x3f317218
-DATA multizpool<>+5668(SB)/4, $0x3f317218
-DATA multizpool<>+5672(SB)/4, $0x3f317218
-DATA multizpool<>+5676(SB)/4, $0x3f317218
-DATA multizpool<>+5680(SB)/4, $0x3f317218
-DATA multizpool<>+5684(SB)/4, $0x3f317218
-DATA multizpool<>+5688(SB)/4, $0x3f317218
-DATA multizpool<>+5692(SB)/4, $0x3f317218
-DATA multizpool<>+5696(SB)/4, $0x3f317218
-DATA multizpool<>+5700(SB)/4, $0x3f317218
-DATA multizpool<>+5704(SB)/4, $0x3f317218
-DATA multizpool<>+5708(SB)/4, $0x3f317218
-DATA multizpool<>+5712(SB)/4, $0x3f317218
-DATA multizpool<>+5716(SB)/4, $0x3f317218
-DATA multizpool<>+5720(SB)/4, $0x3f317218
-DATA multizpool<>+5724(SB)/4, $0x3f317218
-DATA multizpool<>+5728(SB)/4, $0x3f317218
-DATA multizpool<>+5732(SB)/4, $0x3f317218
-DATA multizpool<>+5736(SB)/4, $0x3f317218
-DATA multizpool<>+5740(SB)/4, $0x3f317218
-DATA multizpool<>+5744(SB)/4, $0x3f317218
-DATA multizpool<>+5748(SB)/4, $0x3f317218
-DATA multizpool<>+5752(SB)/4, $0x3f317218
-DATA multizpool<>+5756(SB)/4, $0x3f317218
-DATA multizpool<>+5760(SB)/4, $0xb102e308
-DATA multizpool<>+5764(SB)/4, $0xb102e308
-DATA multizpool<>+5768(SB)/4, $0xb102e308
-DATA multizpool<>+5772(SB)/4, $0xb102e308
-DATA multizpool<>+5776(SB)/4, $0xb102e308
-DATA multizpool<>+5780(SB)/4, $0xb102e308
-DATA multizpool<>+5784(SB)/4, $0xb102e308
-DATA multizpool<>+5788(SB)/4, $0xb102e308
-DATA multizpool<>+5792(SB)/4, $0xb102e308
-DATA multizpool<>+5796(SB)/4, $0xb102e308
-DATA multizpool<>+5800(SB)/4, $0xb102e308
-DATA multizpool<>+5804(SB)/4, $0xb102e308
-DATA multizpool<>+5808(SB)/4, $0xb102e308
-DATA multizpool<>+5812(SB)/4, $0xb102e308
-DATA multizpool<>+5816(SB)/4, $0xb102e308
-DATA multizpool<>+5820(SB)/4, $0xb102e308
-DATA multizpool<>+5824(SB)/4, $0xb102e308
-DATA multizpool<>+5828(SB)/4, $0xb102e308
-DATA multizpool<>+5832(SB)/4, $0xb102e308
-DATA multizpool<>+5836(SB)/4, $0xb102e308
-DATA multizpool<>+5840(SB)/4, $0xb102e308
-DATA multizpool<>+5844(SB)/4, $0xb102e308
-DATA multizpool<>+5848(SB)/4, $0xb102e308
-DATA multizpool<>+5852(SB)/4, $0xb102e308
-DATA multizpool<>+5856(SB)/4, $0xb102e308
-DATA multizpool<>+5860(SB)/4, $0xb102e308
-DATA multizpool<>+5864(SB)/4, $0xb102e308
-DATA multizpool<>+5868(SB)/4, $0xb102e308
-DATA multizpool<>+5872(SB)/4, $0xb102e308
-DATA multizpool<>+5876(SB)/4, $0xb102e308
-DATA multizpool<>+5880(SB)/4, $0xb102e308
-DATA multizpool<>+5884(SB)/4, $0xb102e308
-DATA multizpool<>+5888(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5892(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5896(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5900(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5904(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5908(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5912(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5916(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5920(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5924(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5928(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5932(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5936(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5940(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5944(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5948(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5952(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5956(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5960(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5964(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5968(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5972(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5976(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5980(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5984(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5988(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5992(SB)/4, $0x3e2aaa02
-DATA multizpool<>+5996(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6000(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6004(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6008(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6012(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6016(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6020(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6024(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6028(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6032(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6036(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6040(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6044(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6048(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6052(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6056(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6060(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6064(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6068(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6072(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6076(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6080(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6084(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6088(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6092(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6096(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6100(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6104(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6108(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6112(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6116(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6120(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6124(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6128(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6132(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6136(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6140(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6144(SB)/4, $0x3c0937da
-DATA multizpool<>+6148(SB)/4, $0x3c0937da
-DATA multizpool<>+6152(SB)/4, $0x3c0937da
-DATA multizpool<>+6156(SB)/4, $0x3c0937da
-DATA multizpool<>+6160(SB)/4, $0x3c0937da
-DATA multizpool<>+6164(SB)/4, $0x3c0937da
-DATA multizpool<>+6168(SB)/4, $0x3c0937da
-DATA multizpool<>+6172(SB)/4, $0x3c0937da
-DATA multizpool<>+6176(SB)/4, $0x3c0937da
-DATA multizpool<>+6180(SB)/4, $0x3c0937da
-DATA multizpool<>+6184(SB)/4, $0x3c0937da
-DATA multizpool<>+6188(SB)/4, $0x3c0937da
-DATA multizpool<>+6192(SB)/4, $0x3c0937da
-DATA multizpool<>+6196(SB)/4, $0x3c0937da
-DATA multizpool<>+6200(SB)/4, $0x3c0937da
-DATA multizpool<>+6204(SB)/4, $0x3c0937da
-DATA multizpool<>+6208(SB)/4, $0x3c0937da
-DATA multizpool<>+6212(SB)/4, $0x3c0937da
-DATA multizpool<>+6216(SB)/4, $0x3c0937da
-DATA multizpool<>+6220(SB)/4, $0x3c0937da
-DATA multizpool<>+6224(SB)/4, $0x3c0937da
-DATA multizpool<>+6228(SB)/4, $0x3c0937da
-DATA multizpool<>+6232(SB)/4, $0x3c0937da
-DATA multizpool<>+6236(SB)/4, $0x3c0937da
-DATA multizpool<>+6240(SB)/4, $0x3c0937da
-DATA multizpool<>+6244(SB)/4, $0x3c0937da
-DATA multizpool<>+6248(SB)/4, $0x3c0937da
-DATA multizpool<>+6252(SB)/4, $0x3c0937da
-DATA multizpool<>+6256(SB)/4, $0x3c0937da
-DATA multizpool<>+6260(SB)/4, $0x3c0937da
-DATA multizpool<>+6264(SB)/4, $0x3c0937da
-DATA multizpool<>+6268(SB)/4, $0x3c0937da
-DATA multizpool<>+6272(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6276(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6280(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6284(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6288(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6292(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6296(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6300(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6304(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6308(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6312(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6316(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6320(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6324(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6328(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6332(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6336(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6340(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6344(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6348(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6352(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6356(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6360(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6364(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6368(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6372(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6376(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6380(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6384(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6388(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6392(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6396(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6400(SB)/4, $0x3f800000
-DATA multizpool<>+6404(SB)/4, $0x3f800000
-DATA multizpool<>+6408(SB)/4, $0x3f800000
-DATA multizpool<>+6412(SB)/4, $0x3f800000
-DATA multizpool<>+6416(SB)/4, $0x3f800000
-DATA multizpool<>+6420(SB)/4, $0x3f800000
-DATA multizpool<>+6424(SB)/4, $0x3f800000
-DATA multizpool<>+6428(SB)/4, $0x3f800000
-DATA multizpool<>+6432(SB)/4, $0x3f800000
-DATA multizpool<>+6436(SB)/4, $0x3f800000
-DATA multizpool<>+6440(SB)/4, $0x3f800000
-DATA multizpool<>+6444(SB)/4, $0x3f800000
-DATA multizpool<>+6448(SB)/4, $0x3f800000
-DATA multizpool<>+6452(SB)/4, $0x3f800000
-DATA multizpool<>+6456(SB)/4, $0x3f800000
-DATA multizpool<>+6460(SB)/4, $0x3f800000
-DATA multizpool<>+6464(SB)/4, $0x3f800000
-DATA multizpool<>+6468(SB)/4, $0x3f800000
-DATA multizpool<>+6472(SB)/4, $0x3f800000
-DATA multizpool<>+6476(SB)/4, $0x3f800000
-DATA multizpool<>+6480(SB)/4, $0x3f800000
-DATA multizpool<>+6484(SB)/4, $0x3f800000
-DATA multizpool<>+6488(SB)/4, $0x3f800000
-DATA multizpool<>+6492(SB)/4, $0x3f800000
-DATA multizpool<>+6496(SB)/4, $0x3f800000
-DATA multizpool<>+6500(SB)/4, $0x3f800000
-DATA multizpool<>+6504(SB)/4, $0x3f800000
-DATA multizpool<>+6508(SB)/4, $0x3f800000
-DATA multizpool<>+6512(SB)/4, $0x3f800000
-DATA multizpool<>+6516(SB)/4, $0x3f800000
-DATA multizpool<>+6520(SB)/4, $0x3f800000
-DATA multizpool<>+6524(SB)/4, $0x3f800000
-DATA multizpool<>+6528(SB)/4, $0xc2ad0000
-DATA multizpool<>+6532(SB)/4, $0xc2ad0000
-DATA multizpool<>+6536(SB)/4, $0xc2ad0000
-DATA multizpool<>+6540(SB)/4, $0xc2ad0000
-DATA multizpool<>+6544(SB)/4, $0xc2ad0000
-DATA multizpool<>+6548(SB)/4, $0xc2ad0000
-DATA multizpool<>+6552(SB)/4, $0xc2ad0000
-DATA multizpool<>+6556(SB)/4, $0xc2ad0000
-DATA multizpool<>+6560(SB)/4, $0xc2ad0000
-DATA multizpool<>+6564(SB)/4, $0xc2ad0000
-DATA multizpool<>+6568(SB)/4, $0xc2ad0000
-DATA multizpool<>+6572(SB)/4, $0xc2ad0000
-DATA multizpool<>+6576(SB)/4, $0xc2ad0000
-DATA multizpool<>+6580(SB)/4, $0xc2ad0000
-DATA multizpool<>+6584(SB)/4, $0xc2ad0000
-DATA multizpool<>+6588(SB)/4, $0xc2ad0000
-DATA multizpool<>+6592(SB)/4, $0xc2ad0000
-DATA multizpool<>+6596(SB)/4, $0xc2ad0000
-DATA multizpool<>+6600(SB)/4, $0xc2ad0000
-DATA multizpool<>+6604(SB)/4, $0xc2ad0000
-DATA multizpool<>+6608(SB)/4, $0xc2ad0000
-DATA multizpool<>+6612(SB)/4, $0xc2ad0000
-DATA multizpool<>+6616(SB)/4, $0xc2ad0000
-DATA multizpool<>+6620(SB)/4, $0xc2ad0000
-DATA multizpool<>+6624(SB)/4, $0xc2ad0000
-DATA multizpool<>+6628(SB)/4, $0xc2ad0000
-DATA multizpool<>+6632(SB)/4, $0xc2ad0000
-DATA multizpool<>+6636(SB)/4, $0xc2ad0000
-DATA multizpool<>+6640(SB)/4, $0xc2ad0000
-DATA multizpool<>+6644(SB)/4, $0xc2ad0000
-DATA multizpool<>+6648(SB)/4, $0xc2ad0000
-DATA multizpool<>+6652(SB)/4, $0xc2ad0000
-DATA multizpool<>+6656(SB)/4, $0x00800000
-DATA multizpool<>+6660(SB)/4, $0x00800000
-DATA multizpool<>+6664(SB)/4, $0x00800000
-DATA multizpool<>+6668(SB)/4, $0x00800000
-DATA multizpool<>+6672(SB)/4, $0x00800000
-DATA multizpool<>+6676(SB)/4, $0x00800000
-DATA multizpool<>+6680(SB)/4, $0x00800000
-DATA multizpool<>+6684(SB)/4, $0x00800000
-DATA multizpool<>+6688(SB)/4, $0x00800000
-DATA multizpool<>+6692(SB)/4, $0x00800000
-DATA multizpool<>+6696(SB)/4, $0x00800000
-DATA multizpool<>+6700(SB)/4, $0x00800000
-DATA multizpool<>+6704(SB)/4, $0x00800000
-DATA multizpool<>+6708(SB)/4, $0x00800000
-DATA multizpool<>+6712(SB)/4, $0x00800000
-DATA multizpool<>+6716(SB)/4, $0x00800000
-DATA multizpool<>+6720(SB)/4, $0x00800000
-DATA multizpool<>+6724(SB)/4, $0x00800000
-DATA multizpool<>+6728(SB)/4, $0x00800000
-DATA multizpool<>+6732(SB)/4, $0x00800000
-DATA multizpool<>+6736(SB)/4, $0x00800000
-DATA multizpool<>+6740(SB)/4, $0x00800000
-DATA multizpool<>+6744(SB)/4, $0x00800000
-DATA multizpool<>+6748(SB)/4, $0x00800000
-DATA multizpool<>+6752(SB)/4, $0x00800000
-DATA multizpool<>+6756(SB)/4, $0x00800000
-DATA multizpool<>+6760(SB)/4, $0x00800000
-DATA multizpool<>+6764(SB)/4, $0x00800000
-DATA multizpool<>+6768(SB)/4, $0x00800000
-DATA multizpool<>+6772(SB)/4, $0x00800000
-DATA multizpool<>+6776(SB)/4, $0x00800000
-DATA multizpool<>+6780(SB)/4, $0x00800000
-DATA multizpool<>+6784(SB)/4, $0x4b000000
-DATA multizpool<>+6788(SB)/4, $0x4b000000
-DATA multizpool<>+6792(SB)/4, $0x4b000000
-DATA multizpool<>+6796(SB)/4, $0x4b000000
-DATA multizpool<>+6800(SB)/4, $0x4b000000
-DATA multizpool<>+6804(SB)/4, $0x4b000000
-DATA multizpool<>+6808(SB)/4, $0x4b000000
-DATA multizpool<>+6812(SB)/4, $0x4b000000
-DATA multizpool<>+6816(SB)/4, $0x4b000000
-DATA multizpool<>+6820(SB)/4, $0x4b000000
-DATA multizpool<>+6824(SB)/4, $0x4b000000
-DATA multizpool<>+6828(SB)/4, $0x4b000000
-DATA multizpool<>+6832(SB)/4, $0x4b000000
-DATA multizpool<>+6836(SB)/4, $0x4b000000
-DATA multizpool<>+6840(SB)/4, $0x4b000000
-DATA multizpool<>+6844(SB)/4, $0x4b000000
-DATA multizpool<>+6848(SB)/4, $0x4b000000
-DATA multizpool<>+6852(SB)/4, $0x4b000000
-DATA multizpool<>+6856(SB)/4, $0x4b000000
-DATA multizpool<>+6860(SB)/4, $0x4b000000
-DATA multizpool<>+6864(SB)/4, $0x4b000000
-DATA multizpool<>+6868(SB)/4, $0x4b000000
-DATA multizpool<>+6872(SB)/4, $0x4b000000
-DATA multizpool<>+6876(SB)/4, $0x4b000000
-DATA multizpool<>+6880(SB)/4, $0x4b000000
-DATA multizpool<>+6884(SB)/4, $0x4b000000
-DATA multizpool<>+6888(SB)/4, $0x4b000000
-DATA multizpool<>+6892(SB)/4, $0x4b000000
-DATA multizpool<>+6896(SB)/4, $0x4b000000
-DATA multizpool<>+6900(SB)/4, $0x4b000000
-DATA multizpool<>+6904(SB)/4, $0x4b000000
-DATA multizpool<>+6908(SB)/4, $0x4b000000
-DATA multizpool<>+6912(SB)/4, $0xc1b80000
-DATA multizpool<>+6916(SB)/4, $0xc1b80000
-DATA multizpool<>+6920(SB)/4, $0xc1b80000
-DATA multizpool<>+6924(SB)/4, $0xc1b80000
-DATA multizpool<>+6928(SB)/4, $0xc1b80000
-DATA multizpool<>+6932(SB)/4, $0xc1b80000
-DATA multizpool<>+6936(SB)/4, $0xc1b80000
-DATA multizpool<>+6940(SB)/4, $0xc1b80000
-DATA multizpool<>+6944(SB)/4, $0xc1b80000
-DATA multizpool<>+6948(SB)/4, $0xc1b80000
-DATA multizpool<>+6952(SB)/4, $0xc1b80000
-DATA multizpool<>+6956(SB)/4, $0xc1b80000
-DATA multizpool<>+6960(SB)/4, $0xc1b80000
-DATA multizpool<>+6964(SB)/4, $0xc1b80000
-DATA multizpool<>+6968(SB)/4, $0xc1b80000
-DATA multizpool<>+6972(SB)/4, $0xc1b80000
-DATA multizpool<>+6976(SB)/4, $0xc1b80000
-DATA multizpool<>+6980(SB)/4, $0xc1b80000
-DATA multizpool<>+6984(SB)/4, $0xc1b80000
-DATA multizpool<>+6988(SB)/4, $0xc1b80000
-DATA multizpool<>+6992(SB)/4, $0xc1b80000
-DATA multizpool<>+6996(SB)/4, $0xc1b80000
-DATA multizpool<>+7000(SB)/4, $0xc1b80000
-DATA multizpool<>+7004(SB)/4, $0xc1b80000
-DATA multizpool<>+7008(SB)/4, $0xc1b80000
-DATA multizpool<>+7012(SB)/4, $0xc1b80000
-DATA multizpool<>+7016(SB)/4, $0xc1b80000
-DATA multizpool<>+7020(SB)/4, $0xc1b80000
-DATA multizpool<>+7024(SB)/4, $0xc1b80000
-DATA multizpool<>+7028(SB)/4, $0xc1b80000
-DATA multizpool<>+7032(SB)/4, $0xc1b80000
-DATA multizpool<>+7036(SB)/4, $0xc1b80000
-DATA multizpool<>+7040(SB)/4, $0x4b00007f
-DATA multizpool<>+7044(SB)/4, $0x4b00007f
-DATA multizpool<>+7048(SB)/4, $0x4b00007f
-DATA multizpool<>+7052(SB)/4, $0x4b00007f
-DATA multizpool<>+7056(SB)/4, $0x4b00007f
-DATA multizpool<>+7060(SB)/4, $0x4b00007f
-DATA multizpool<>+7064(SB)/4, $0x4b00007f
-DATA multizpool<>+7068(SB)/4, $0x4b00007f
-DATA multizpool<>+7072(SB)/4, $0x4b00007f
-DATA multizpool<>+7076(SB)/4, $0x4b00007f
-DATA multizpool<>+7080(SB)/4, $0x4b00007f
-DATA multizpool<>+7084(SB)/4, $0x4b00007f
-DATA multizpool<>+7088(SB)/4, $0x4b00007f
-DATA multizpool<>+7092(SB)/4, $0x4b00007f
-DATA multizpool<>+7096(SB)/4, $0x4b00007f
-DATA multizpool<>+7100(SB)/4, $0x4b00007f
-DATA multizpool<>+7104(SB)/4, $0x4b00007f
-DATA multizpool<>+7108(SB)/4, $0x4b00007f
-DATA multizpool<>+7112(SB)/4, $0x4b00007f
-DATA multizpool<>+7116(SB)/4, $0x4b00007f
-DATA multizpool<>+7120(SB)/4, $0x4b00007f
-DATA multizpool<>+7124(SB)/4, $0x4b00007f
-DATA multizpool<>+7128(SB)/4, $0x4b00007f
-DATA multizpool<>+7132(SB)/4, $0x4b00007f
-DATA multizpool<>+7136(SB)/4, $0x4b00007f
-DATA multizpool<>+7140(SB)/4, $0x4b00007f
-DATA multizpool<>+7144(SB)/4, $0x4b00007f
-DATA multizpool<>+7148(SB)/4, $0x4b00007f
-DATA multizpool<>+7152(SB)/4, $0x4b00007f
-DATA multizpool<>+7156(SB)/4, $0x4b00007f
-DATA multizpool<>+7160(SB)/4, $0x4b00007f
-DATA multizpool<>+7164(SB)/4, $0x4b00007f
-DATA multizpool<>+7168(SB)/4, $0x007fffff
-DATA multizpool<>+7172(SB)/4, $0x007fffff
-DATA multizpool<>+7176(SB)/4, $0x007fffff
-DATA multizpool<>+7180(SB)/4, $0x007fffff
-DATA multizpool<>+7184(SB)/4, $0x007fffff
-DATA multizpool<>+7188(SB)/4, $0x007fffff
-DATA multizpool<>+7192(SB)/4, $0x007fffff
-DATA multizpool<>+7196(SB)/4, $0x007fffff
-DATA multizpool<>+7200(SB)/4, $0x007fffff
-DATA multizpool<>+7204(SB)/4, $0x007fffff
-DATA multizpool<>+7208(SB)/4, $0x007fffff
-DATA multizpool<>+7212(SB)/4, $0x007fffff
-DATA multizpool<>+7216(SB)/4, $0x007fffff
-DATA multizpool<>+7220(SB)/4, $0x007fffff
-DATA multizpool<>+7224(SB)/4, $0x007fffff
-DATA multizpool<>+7228(SB)/4, $0x007fffff
-DATA multizpool<>+7232(SB)/4, $0x007fffff
-DATA multizpool<>+7236(SB)/4, $0x007fffff
-DATA multizpool<>+7240(SB)/4, $0x007fffff
-DATA multizpool<>+7244(SB)/4, $0x007fffff
-DATA multizpool<>+7248(SB)/4, $0x007fffff
-DATA multizpool<>+7252(SB)/4, $0x007fffff
-DATA multizpool<>+7256(SB)/4, $0x007fffff
-DATA multizpool<>+7260(SB)/4, $0x007fffff
-DATA multizpool<>+7264(SB)/4, $0x007fffff
-DATA multizpool<>+7268(SB)/4, $0x007fffff
-DATA multizpool<>+7272(SB)/4, $0x007fffff
-DATA multizpool<>+7276(SB)/4, $0x007fffff
-DATA multizpool<>+7280(SB)/4, $0x007fffff
-DATA multizpool<>+7284(SB)/4, $0x007fffff
-DATA multizpool<>+7288(SB)/4, $0x007fffff
-DATA multizpool<>+7292(SB)/4, $0x007fffff
-DATA multizpool<>+7296(SB)/4, $0x3fb504f3
-DATA multizpool<>+7300(SB)/4, $0x3fb504f3
-DATA multizpool<>+7304(SB)/4, $0x3fb504f3
-DATA multizpool<>+7308(SB)/4, $0x3fb504f3
-DATA multizpool<>+7312(SB)/4, $0x3fb504f3
-DATA multizpool<>+7316(SB)/4, $0x3fb504f3
-DATA multizpool<>+7320(SB)/4, $0x3fb504f3
-DATA multizpool<>+7324(SB)/4, $0x3fb504f3
-DATA multizpool<>+7328(SB)/4, $0x3fb504f3
-DATA multizpool<>+7332(SB)/4, $0x3fb504f3
-DATA multizpool<>+7336(SB)/4, $0x3fb504f3
-DATA multizpool<>+7340(SB)/4, $0x3fb504f3
-DATA multizpool<>+7344(SB)/4, $0x3fb504f3
-DATA multizpool<>+7348(SB)/4, $0x3fb504f3
-DATA multizpool<>+7352(SB)/4, $0x3fb504f3
-DATA multizpool<>+7356(SB)/4, $0x3fb504f3
-DATA multizpool<>+7360(SB)/4, $0x3fb504f3
-DATA multizpool<>+7364(SB)/4, $0x3fb504f3
-DATA multizpool<>+7368(SB)/4, $0x3fb504f3
-DATA multizpool<>+7372(SB)/4, $0x3fb504f3
-DATA multizpool<>+7376(SB)/4, $0x3fb504f3
-DATA multizpool<>+7380(SB)/4, $0x3fb504f3
-DATA multizpool<>+7384(SB)/4, $0x3fb504f3
-DATA multizpool<>+7388(SB)/4, $0x3fb504f3
-DATA multizpool<>+7392(SB)/4, $0x3fb504f3
-DATA multizpool<>+7396(SB)/4, $0x3fb504f3
-DATA multizpool<>+7400(SB)/4, $0x3fb504f3
-DATA multizpool<>+7404(SB)/4, $0x3fb504f3
-DATA multizpool<>+7408(SB)/4, $0x3fb504f3
-DATA multizpool<>+7412(SB)/4, $0x3fb504f3
-DATA multizpool<>+7416(SB)/4, $0x3fb504f3
-DATA multizpool<>+7420(SB)/4, $0x3fb504f3
-DATA multizpool<>+7424(SB)/4, $0x40000000
-DATA multizpool<>+7428(SB)/4, $0x40000000
-DATA multizpool<>+7432(SB)/4, $0x40000000
-DATA multizpool<>+7436(SB)/4, $0x40000000
-DATA multizpool<>+7440(SB)/4, $0x40000000
-DATA multizpool<>+7444(SB)/4, $0x40000000
-DATA multizpool<>+7448(SB)/4, $0x40000000
-DATA multizpool<>+7452(SB)/4, $0x40000000
-DATA multizpool<>+7456(SB)/4, $0x40000000
-DATA multizpool<>+7460(SB)/4, $0x40000000
-DATA multizpool<>+7464(SB)/4, $0x40000000
-DATA multizpool<>+7468(SB)/4, $0x40000000
-DATA multizpool<>+7472(SB)/4, $0x40000000
-DATA multizpool<>+7476(SB)/4, $0x40000000
-DATA multizpool<>+7480(SB)/4, $0x40000000
-DATA multizpool<>+7484(SB)/4, $0x40000000
-DATA multizpool<>+7488(SB)/4, $0x40000000
-DATA multizpool<>+7492(SB)/4, $0x40000000
-DATA multizpool<>+7496(SB)/4, $0x40000000
-DATA multizpool<>+7500(SB)/4, $0x40000000
-DATA multizpool<>+7504(SB)/4, $0x40000000
-DATA multizpool<>+7508(SB)/4, $0x40000000
-DATA multizpool<>+7512(SB)/4, $0x40000000
-DATA multizpool<>+7516(SB)/4, $0x40000000
-DATA multizpool<>+7520(SB)/4, $0x40000000
-DATA multizpool<>+7524(SB)/4, $0x40000000
-DATA multizpool<>+7528(SB)/4, $0x40000000
-DATA multizpool<>+7532(SB)/4, $0x40000000
-DATA multizpool<>+7536(SB)/4, $0x40000000
-DATA multizpool<>+7540(SB)/4, $0x40000000
-DATA multizpool<>+7544(SB)/4, $0x40000000
-DATA multizpool<>+7548(SB)/4, $0x40000000
-DATA multizpool<>+7552(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7556(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7560(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7564(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7568(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7572(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7576(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7580(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7584(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7588(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7592(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7596(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7600(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7604(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7608(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7612(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7616(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7620(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7624(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7628(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7632(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7636(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7640(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7644(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7648(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7652(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7656(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7660(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7664(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7668(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7672(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7676(SB)/4, $0x3e3a2e8c
-DATA multizpool<>+7680(SB)/4, $0x3e638e39
-DATA multizpool<>+7684(SB)/4, $0x3e638e39
-DATA multizpool<>+7688(SB)/4, $0x3e638e39
-DATA multizpool<>+7692(SB)/4, $0x3e638e39
-DATA multizpool<>+7696(SB)/4, $0x3e638e39
-DATA multizpool<>+7700(SB)/4, $0x3e638e39
-DATA multizpool<>+7704(SB)/4, $0x3e638e39
-DATA multizpool<>+7708(SB)/4, $0x3e638e39
-DATA multizpool<>+7712(SB)/4, $0x3e638e39
-DATA multizpool<>+7716(SB)/4, $0x3e638e39
-DATA multizpool<>+7720(SB)/4, $0x3e638e39
-DATA multizpool<>+7724(SB)/4, $0x3e638e39
-DATA multizpool<>+7728(SB)/4, $0x3e638e39
-DATA multizpool<>+7732(SB)/4, $0x3e638e39
-DATA multizpool<>+7736(SB)/4, $0x3e638e39
-DATA multizpool<>+7740(SB)/4, $0x3e638e39
-DATA multizpool<>+7744(SB)/4, $0x3e638e39
-DATA multizpool<>+7748(SB)/4, $0x3e638e39
-DATA multizpool<>+7752(SB)/4, $0x3e638e39
-DATA multizpool<>+7756(SB)/4, $0x3e638e39
-DATA multizpool<>+7760(SB)/4, $0x3e638e39
-DATA multizpool<>+7764(SB)/4, $0x3e638e39
-DATA multizpool<>+7768(SB)/4, $0x3e638e39
-DATA multizpool<>+7772(SB)/4, $0x3e638e39
-DATA multizpool<>+7776(SB)/4, $0x3e638e39
-DATA multizpool<>+7780(SB)/4, $0x3e638e39
-DATA multizpool<>+7784(SB)/4, $0x3e638e39
-DATA multizpool<>+7788(SB)/4, $0x3e638e39
-DATA multizpool<>+7792(SB)/4, $0x3e638e39
-DATA multizpool<>+7796(SB)/4, $0x3e638e39
-DATA multizpool<>+7800(SB)/4, $0x3e638e39
-DATA multizpool<>+7804(SB)/4, $0x3e638e39
-DATA multizpool<>+7808(SB)/4, $0x3e924925
-DATA multizpool<>+7812(SB)/4, $0x3e924925
-DATA multizpool<>+7816(SB)/4, $0x3e924925
-DATA multizpool<>+7820(SB)/4, $0x3e924925
-DATA multizpool<>+7824(SB)/4, $0x3e924925
-DATA multizpool<>+7828(SB)/4, $0x3e924925
-DATA multizpool<>+7832(SB)/4, $0x3e924925
-DATA multizpool<>+7836(SB)/4, $0x3e924925
-DATA multizpool<>+7840(SB)/4, $0x3e924925
-DATA multizpool<>+7844(SB)/4, $0x3e924925
-DATA multizpool<>+7848(SB)/4, $0x3e924925
-DATA multizpool<>+7852(SB)/4, $0x3e924925
-DATA multizpool<>+7856(SB)/4, $0x3e924925
-DATA multizpool<>+7860(SB)/4, $0x3e924925
-DATA multizpool<>+7864(SB)/4, $0x3e924925
-DATA multizpool<>+7868(SB)/4, $0x3e924925
-DATA multizpool<>+7872(SB)/4, $0x3e924925
-DATA multizpool<>+7876(SB)/4, $0x3e924925
-DATA multizpool<>+7880(SB)/4, $0x3e924925
-DATA multizpool<>+7884(SB)/4, $0x3e924925
-DATA multizpool<>+7888(SB)/4, $0x3e924925
-DATA multizpool<>+7892(SB)/4, $0x3e924925
-DATA multizpool<>+7896(SB)/4, $0x3e924925
-DATA multizpool<>+7900(SB)/4, $0x3e924925
-DATA multizpool<>+7904(SB)/4, $0x3e924925
-DATA multizpool<>+7908(SB)/4, $0x3e924925
-DATA multizpool<>+7912(SB)/4, $0x3e924925
-DATA multizpool<>+7916(SB)/4, $0x3e924925
-DATA multizpool<>+7920(SB)/4, $0x3e924925
-DATA multizpool<>+7924(SB)/4, $0x3e924925
-DATA multizpool<>+7928(SB)/4, $0x3e924925
-DATA multizpool<>+7932(SB)/4, $0x3e924925
-DATA multizpool<>+7936(SB)/4, $0x3ecccccd
-DATA multizpool<>+7940(SB)/4, $0x3ecccccd
-DATA multizpool<>+7944(SB)/4, $0x3ecccccd
-DATA multizpool<>+7948(SB)/4, $0x3ecccccd
-DATA multizpool<>+7952(SB)/4, $0x3ecccccd
-DATA multizpool<>+7956(SB)/4, $0x3ecccccd
-DATA multizpool<>+7960(SB)/4, $0x3ecccccd
-DATA multizpool<>+7964(SB)/4, $0x3ecccccd
-DATA multizpool<>+7968(SB)/4, $0x3ecccccd
-DATA multizpool<>+7972(SB)/4, $0x3ecccccd
-DATA multizpool<>+7976(SB)/4, $0x3ecccccd
-DATA multizpool<>+7980(SB)/4, $0x3ecccccd
-DATA multizpool<>+7984(SB)/4, $0x3ecccccd
-DATA multizpool<>+7988(SB)/4, $0x3ecccccd
-DATA multizpool<>+7992(SB)/4, $0x3ecccccd
-DATA multizpool<>+7996(SB)/4, $0x3ecccccd
-DATA multizpool<>+8000(SB)/4, $0x3ecccccd
-DATA multizpool<>+8004(SB)/4, $0x3ecccccd
-DATA multizpool<>+8008(SB)/4, $0x3ecccccd
-DATA multizpool<>+8012(SB)/4, $0x3ecccccd
-DATA multizpool<>+8016(SB)/4, $0x3ecccccd
-DATA multizpool<>+8020(SB)/4, $0x3ecccccd
-DATA multizpool<>+8024(SB)/4, $0x3ecccccd
-DATA multizpool<>+8028(SB)/4, $0x3ecccccd
-DATA multizpool<>+8032(SB)/4, $0x3ecccccd
-DATA multizpool<>+8036(SB)/4, $0x3ecccccd
-DATA multizpool<>+8040(SB)/4, $0x3ecccccd
-DATA multizpool<>+8044(SB)/4, $0x3ecccccd
-DATA multizpool<>+8048(SB)/4, $0x3ecccccd
-DATA multizpool<>+8052(SB)/4, $0x3ecccccd
-DATA multizpool<>+8056(SB)/4, $0x3ecccccd
-DATA multizpool<>+8060(SB)/4, $0x3ecccccd
-DATA multizpool<>+8064(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8068(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8072(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8076(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8080(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8084(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8088(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8092(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8096(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8100(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8104(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8108(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8112(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8116(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8120(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8124(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8128(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8132(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8136(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8140(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8144(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8148(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8152(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8156(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8160(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8164(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8168(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8172(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8176(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8180(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8184(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8188(SB)/4, $0x3f2aaaab
-DATA multizpool<>+8192(SB)/4, $0x7f800000
-DATA multizpool<>+8196(SB)/4, $0x7f800000
-DATA multizpool<>+8200(SB)/4, $0x7f800000
-DATA multizpool<>+8204(SB)/4, $0x7f800000
-DATA multizpool<>+8208(SB)/4, $0x7f800000
-DATA multizpool<>+8212(SB)/4, $0x7f800000
-DATA multizpool<>+8216(SB)/4, $0x7f800000
-DATA multizpool<>+8220(SB)/4, $0x7f800000
-DATA multizpool<>+8224(SB)/4, $0x7f800000
-DATA multizpool<>+8228(SB)/4, $0x7f800000
-DATA multizpool<>+8232(SB)/4, $0x7f800000
-DATA multizpool<>+8236(SB)/4, $0x7f800000
-DATA multizpool<>+8240(SB)/4, $0x7f800000
-DATA multizpool<>+8244(SB)/4, $0x7f800000
-DATA multizpool<>+8248(SB)/4, $0x7f800000
-DATA multizpool<>+8252(SB)/4, $0x7f800000
-DATA multizpool<>+8256(SB)/4, $0x7f800000
-DATA multizpool<>+8260(SB)/4, $0x7f800000
-DATA multizpool<>+8264(SB)/4, $0x7f800000
-DATA multizpool<>+8268(SB)/4, $0x7f800000
-DATA multizpool<>+8272(SB)/4, $0x7f800000
-DATA multizpool<>+8276(SB)/4, $0x7f800000
-DATA multizpool<>+8280(SB)/4, $0x7f800000
-DATA multizpool<>+8284(SB)/4, $0x7f800000
-DATA multizpool<>+8288(SB)/4, $0x7f800000
-DATA multizpool<>+8292(SB)/4, $0x7f800000
-DATA multizpool<>+8296(SB)/4, $0x7f800000
-DATA multizpool<>+8300(SB)/4, $0x7f800000
-DATA multizpool<>+8304(SB)/4, $0x7f800000
-DATA multizpool<>+8308(SB)/4, $0x7f800000
-DATA multizpool<>+8312(SB)/4, $0x7f800000
-DATA multizpool<>+8316(SB)/4, $0x7f800000
-DATA multizpool<>+8320(SB)/4, $0x7fc00000
-DATA multizpool<>+8324(SB)/4, $0x7fc00000
-DATA multizpool<>+8328(SB)/4, $0x7fc00000
-DATA multizpool<>+8332(SB)/4, $0x7fc00000
-DATA multizpool<>+8336(SB)/4, $0x7fc00000
-DATA multizpool<>+8340(SB)/4, $0x7fc00000
-DATA multizpool<>+8344(SB)/4, $0x7fc00000
-DATA multizpool<>+8348(SB)/4, $0x7fc00000
-DATA multizpool<>+8352(SB)/4, $0x7fc00000
-DATA multizpool<>+8356(SB)/4, $0x7fc00000
-DATA multizpool<>+8360(SB)/4, $0x7fc00000
-DATA multizpool<>+8364(SB)/4, $0x7fc00000
-DATA multizpool<>+8368(SB)/4, $0x7fc00000
-DATA multizpool<>+8372(SB)/4, $0x7fc00000
-DATA multizpool<>+8376(SB)/4, $0x7fc00000
-DATA multizpool<>+8380(SB)/4, $0x7fc00000
-DATA multizpool<>+8384(SB)/4, $0x7fc00000
-DATA multizpool<>+8388(SB)/4, $0x7fc00000
-DATA multizpool<>+8392(SB)/4, $0x7fc00000
-DATA multizpool<>+8396(SB)/4, $0x7fc00000
-DATA multizpool<>+8400(SB)/4, $0x7fc00000
-DATA multizpool<>+8404(SB)/4, $0x7fc00000
-DATA multizpool<>+8408(SB)/4, $0x7fc00000
-DATA multizpool<>+8412(SB)/4, $0x7fc00000
-DATA multizpool<>+8416(SB)/4, $0x7fc00000
-DATA multizpool<>+8420(SB)/4, $0x7fc00000
-DATA multizpool<>+8424(SB)/4, $0x7fc00000
-DATA multizpool<>+8428(SB)/4, $0x7fc00000
-DATA multizpool<>+8432(SB)/4, $0x7fc00000
-DATA multizpool<>+8436(SB)/4, $0x7fc00000
-DATA multizpool<>+8440(SB)/4, $0x7fc00000
-DATA multizpool<>+8444(SB)/4, $0x7fc00000
-GLOBL multizpool<>(SB), RODATA|NOPTR, $8448
+DATA multizpool<>+384(SB)/8, $0x0000000000000044
+DATA multizpool<>+392(SB)/8, $0x0000000000000044
+DATA multizpool<>+400(SB)/8, $0x0000000000000044
+DATA multizpool<>+408(SB)/8, $0x0000000000000044
+DATA multizpool<>+416(SB)/8, $0x0000000000000044
+DATA multizpool<>+424(SB)/8, $0x0000000000000044
+DATA multizpool<>+432(SB)/8, $0x0000000000000044
+DATA multizpool<>+440(SB)/8, $0x0000000000000044
+DATA multizpool<>+448(SB)/8, $0x0000000000000044
+DATA multizpool<>+456(SB)/8, $0x0000000000000044
+DATA multizpool<>+464(SB)/8, $0x0000000000000044
+DATA multizpool<>+472(SB)/8, $0x0000000000000044
+DATA multizpool<>+480(SB)/8, $0x0000000000000044
+DATA multizpool<>+488(SB)/8, $0x0000000000000044
+DATA multizpool<>+496(SB)/8, $0x0000000000000044
+DATA multizpool<>+504(SB)/8, $0x0000000000000044
+DATA multizpool<>+512(SB)/8, $0x0000000000000000
+DATA multizpool<>+520(SB)/8, $0x0000000000000000
+DATA multizpool<>+528(SB)/8, $0x0000000000000000
+DATA multizpool<>+536(SB)/8, $0x0000000000000000
+DATA multizpool<>+544(SB)/8, $0x0000000000000000
+DATA multizpool<>+552(SB)/8, $0x0000000000000000
+DATA multizpool<>+560(SB)/8, $0x0000000000000000
+DATA multizpool<>+568(SB)/8, $0x0000000000000000
+DATA multizpool<>+576(SB)/8, $0x0000000000000000
+DATA multizpool<>+584(SB)/8, $0x0000000000000000
+DATA multizpool<>+592(SB)/8, $0x0000000000000000
+DATA multizpool<>+600(SB)/8, $0x0000000000000000
+DATA multizpool<>+608(SB)/8, $0x0000000000000000
+DATA multizpool<>+616(SB)/8, $0x0000000000000000
+DATA multizpool<>+624(SB)/8, $0x0000000000000000
+DATA multizpool<>+632(SB)/8, $0x0000000000000000
+DATA multizpool<>+640(SB)/8, $0x4338000000000000
+DATA multizpool<>+648(SB)/8, $0x4338000000000000
+DATA multizpool<>+656(SB)/8, $0x4338000000000000
+DATA multizpool<>+664(SB)/8, $0x4338000000000000
+DATA multizpool<>+672(SB)/8, $0x4338000000000000
+DATA multizpool<>+680(SB)/8, $0x4338000000000000
+DATA multizpool<>+688(SB)/8, $0x4338000000000000
+DATA multizpool<>+696(SB)/8, $0x4338000000000000
+DATA multizpool<>+704(SB)/8, $0x4338000000000000
+DATA multizpool<>+712(SB)/8, $0x4338000000000000
+DATA multizpool<>+720(SB)/8, $0x4338000000000000
+DATA multizpool<>+728(SB)/8, $0x4338000000000000
+DATA multizpool<>+736(SB)/8, $0x4338000000000000
+DATA multizpool<>+744(SB)/8, $0x4338000000000000
+DATA multizpool<>+752(SB)/8, $0x4338000000000000
+DATA multizpool<>+760(SB)/8, $0x4338000000000000
+DATA multizpool<>+768(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+776(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+784(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+792(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+800(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+808(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+816(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+824(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+832(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+840(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+848(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+856(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+864(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+872(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+880(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+888(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+896(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+904(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+912(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+920(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+928(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+936(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+944(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+952(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+960(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+968(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+976(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+984(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+992(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+1000(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+1008(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+1016(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+1024(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1032(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1040(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1048(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1056(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1064(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1072(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1080(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1088(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1096(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1104(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1112(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1120(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1128(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1136(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1144(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1152(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1160(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1168(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1176(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1184(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1192(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1200(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1208(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1216(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1224(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1232(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1240(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1248(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1256(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1264(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1272(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1280(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1288(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1296(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1304(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1312(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1320(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1328(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1336(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1344(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1352(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1360(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1368(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1376(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1384(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1392(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1400(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1408(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1416(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1424(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1432(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1440(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1448(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1456(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1464(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1472(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1480(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1488(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1496(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1504(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1512(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1520(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1528(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1536(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1544(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1552(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1560(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1568(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1576(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1584(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1592(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1600(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1608(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1616(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1624(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1632(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1640(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1648(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1656(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1664(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1672(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1680(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1688(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1696(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1704(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1712(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1720(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1728(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1736(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1744(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1752(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1760(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1768(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1776(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1784(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1792(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1800(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1808(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1816(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1824(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1832(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1840(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1848(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1856(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1864(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1872(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1880(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1888(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1896(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1904(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1912(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1920(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+1928(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+1936(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+1944(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+1952(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+1960(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+1968(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+1976(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+1984(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+1992(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2000(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2008(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2016(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2024(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2032(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2040(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2048(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2056(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2064(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2072(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2080(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2088(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2096(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2104(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2112(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2120(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2128(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2136(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2144(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2152(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2160(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2168(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2176(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2184(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2192(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2200(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2208(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2216(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2224(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2232(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2240(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2248(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2256(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2264(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2272(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2280(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2288(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2296(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2304(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2312(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2320(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2328(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2336(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2344(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2352(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2360(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2368(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2376(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2384(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2392(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2400(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2408(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2416(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2424(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2432(SB)/8, $0xc086200000000000
+DATA multizpool<>+2440(SB)/8, $0xc086200000000000
+DATA multizpool<>+2448(SB)/8, $0xc086200000000000
+DATA multizpool<>+2456(SB)/8, $0xc086200000000000
+DATA multizpool<>+2464(SB)/8, $0xc086200000000000
+DATA multizpool<>+2472(SB)/8, $0xc086200000000000
+DATA multizpool<>+2480(SB)/8, $0xc086200000000000
+DATA multizpool<>+2488(SB)/8, $0xc086200000000000
+DATA multizpool<>+2496(SB)/8, $0xc086200000000000
+DATA multizpool<>+2504(SB)/8, $0xc086200000000000
+DATA multizpool<>+2512(SB)/8, $0xc086200000000000
+DATA multizpool<>+2520(SB)/8, $0xc086200000000000
+DATA multizpool<>+2528(SB)/8, $0xc086200000000000
+DATA multizpool<>+2536(SB)/8, $0xc086200000000000
+DATA multizpool<>+2544(SB)/8, $0xc086200000000000
+DATA multizpool<>+2552(SB)/8, $0xc086200000000000
+DATA multizpool<>+2560(SB)/8, $0x0010000000000000
+DATA multizpool<>+2568(SB)/8, $0x0010000000000000
+DATA multizpool<>+2576(SB)/8, $0x0010000000000000
+DATA multizpool<>+2584(SB)/8, $0x0010000000000000
+DATA multizpool<>+2592(SB)/8, $0x0010000000000000
+DATA multizpool<>+2600(SB)/8, $0x0010000000000000
+DATA multizpool<>+2608(SB)/8, $0x0010000000000000
+DATA multizpool<>+2616(SB)/8, $0x0010000000000000
+DATA multizpool<>+2624(SB)/8, $0x0010000000000000
+DATA multizpool<>+2632(SB)/8, $0x0010000000000000
+DATA multizpool<>+2640(SB)/8, $0x0010000000000000
+DATA multizpool<>+2648(SB)/8, $0x0010000000000000
+DATA multizpool<>+2656(SB)/8, $0x0010000000000000
+DATA multizpool<>+2664(SB)/8, $0x0010000000000000
+DATA multizpool<>+2672(SB)/8, $0x0010000000000000
+DATA multizpool<>+2680(SB)/8, $0x0010000000000000
+DATA multizpool<>+2688(SB)/8, $0x4330000000000000
+DATA multizpool<>+2696(SB)/8, $0x4330000000000000
+DATA multizpool<>+2704(SB)/8, $0x4330000000000000
+DATA multizpool<>+2712(SB)/8, $0x4330000000000000
+DATA multizpool<>+2720(SB)/8, $0x4330000000000000
+DATA multizpool<>+2728(SB)/8, $0x4330000000000000
+DATA multizpool<>+2736(SB)/8, $0x4330000000000000
+DATA multizpool<>+2744(SB)/8, $0x4330000000000000
+DATA multizpool<>+2752(SB)/8, $0x4330000000000000
+DATA multizpool<>+2760(SB)/8, $0x4330000000000000
+DATA multizpool<>+2768(SB)/8, $0x4330000000000000
+DATA multizpool<>+2776(SB)/8, $0x4330000000000000
+DATA multizpool<>+2784(SB)/8, $0x4330000000000000
+DATA multizpool<>+2792(SB)/8, $0x4330000000000000
+DATA multizpool<>+2800(SB)/8, $0x4330000000000000
+DATA multizpool<>+2808(SB)/8, $0x4330000000000000
+DATA multizpool<>+2816(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2824(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2832(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2840(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2848(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2856(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2864(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2872(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2880(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2888(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2896(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2904(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2912(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2920(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2928(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2936(SB)/8, $0xc04a000000000000
+DATA multizpool<>+2944(SB)/8, $0x43300000000003ff
+DATA multizpool<>+2952(SB)/8, $0x43300000000003ff
+DATA multizpool<>+2960(SB)/8, $0x43300000000003ff
+DATA multizpool<>+2968(SB)/8, $0x43300000000003ff
+DATA multizpool<>+2976(SB)/8, $0x43300000000003ff
+DATA multizpool<>+2984(SB)/8, $0x43300000000003ff
+DATA multizpool<>+2992(SB)/8, $0x43300000000003ff
+DATA multizpool<>+3000(SB)/8, $0x43300000000003ff
+DATA multizpool<>+3008(SB)/8, $0x43300000000003ff
+DATA multizpool<>+3016(SB)/8, $0x43300000000003ff
+DATA multizpool<>+3024(SB)/8, $0x43300000000003ff
+DATA multizpool<>+3032(SB)/8, $0x43300000000003ff
+DATA multizpool<>+3040(SB)/8, $0x43300000000003ff
+DATA multizpool<>+3048(SB)/8, $0x43300000000003ff
+DATA multizpool<>+3056(SB)/8, $0x43300000000003ff
+DATA multizpool<>+3064(SB)/8, $0x43300000000003ff
+DATA multizpool<>+3072(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3080(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3088(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3096(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3104(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3112(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3120(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3128(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3136(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3144(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3152(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3160(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3168(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3176(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3184(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3192(SB)/8, $0x000fffffffffffff
+DATA multizpool<>+3200(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3208(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3216(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3224(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3232(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3240(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3248(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3256(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3264(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3272(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3280(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3288(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3296(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3304(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3312(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3320(SB)/8, $0x3ff6a09e667f3bcd
+DATA multizpool<>+3328(SB)/8, $0x4000000000000000
+DATA multizpool<>+3336(SB)/8, $0x4000000000000000
+DATA multizpool<>+3344(SB)/8, $0x4000000000000000
+DATA multizpool<>+3352(SB)/8, $0x4000000000000000
+DATA multizpool<>+3360(SB)/8, $0x4000000000000000
+DATA multizpool<>+3368(SB)/8, $0x4000000000000000
+DATA multizpool<>+3376(SB)/8, $0x4000000000000000
+DATA multizpool<>+3384(SB)/8, $0x4000000000000000
+DATA multizpool<>+3392(SB)/8, $0x4000000000000000
+DATA multizpool<>+3400(SB)/8, $0x4000000000000000
+DATA multizpool<>+3408(SB)/8, $0x4000000000000000
+DATA multizpool<>+3416(SB)/8, $0x4000000000000000
+DATA multizpool<>+3424(SB)/8, $0x4000000000000000
+DATA multizpool<>+3432(SB)/8, $0x4000000000000000
+DATA multizpool<>+3440(SB)/8, $0x4000000000000000
+DATA multizpool<>+3448(SB)/8, $0x4000000000000000
+DATA multizpool<>+3456(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3464(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3472(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3480(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3488(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3496(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3504(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3512(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3520(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3528(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3536(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3544(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3552(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3560(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3568(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3576(SB)/8, $0x3fb642c8590b2164
+DATA multizpool<>+3584(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3592(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3600(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3608(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3616(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3624(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3632(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3640(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3648(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3656(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3664(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3672(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3680(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3688(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3696(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3704(SB)/8, $0x3fb8618618618618
+DATA multizpool<>+3712(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3720(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3728(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3736(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3744(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3752(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3760(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3768(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3776(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3784(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3792(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3800(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3808(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3816(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3824(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3832(SB)/8, $0x3fbaf286bca1af28
+DATA multizpool<>+3840(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3848(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3856(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3864(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3872(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3880(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3888(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3896(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3904(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3912(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3920(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3928(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3936(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3944(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3952(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3960(SB)/8, $0x3fbe1e1e1e1e1e1e
+DATA multizpool<>+3968(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+3976(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+3984(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+3992(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+4000(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+4008(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+4016(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+4024(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+4032(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+4040(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+4048(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+4056(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+4064(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+4072(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+4080(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+4088(SB)/8, $0x3fc1111111111111
+DATA multizpool<>+4096(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4104(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4112(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4120(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4128(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4136(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4144(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4152(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4160(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4168(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4176(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4184(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4192(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4200(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4208(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4216(SB)/8, $0x3fc3b13b13b13b14
+DATA multizpool<>+4224(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4232(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4240(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4248(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4256(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4264(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4272(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4280(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4288(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4296(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4304(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4312(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4320(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4328(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4336(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4344(SB)/8, $0x3fc745d1745d1746
+DATA multizpool<>+4352(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4360(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4368(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4376(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4384(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4392(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4400(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4408(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4416(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4424(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4432(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4440(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4448(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4456(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4464(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4472(SB)/8, $0x3fcc71c71c71c71c
+DATA multizpool<>+4480(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4488(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4496(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4504(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4512(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4520(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4528(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4536(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4544(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4552(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4560(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4568(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4576(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4584(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4592(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4600(SB)/8, $0x3fd2492492492492
+DATA multizpool<>+4608(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4616(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4624(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4632(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4640(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4648(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4656(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4664(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4672(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4680(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4688(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4696(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4704(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4712(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4720(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4728(SB)/8, $0x3fd999999999999a
+DATA multizpool<>+4736(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4744(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4752(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4760(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4768(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4776(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4784(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4792(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4800(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4808(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4816(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4824(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4832(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4840(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4848(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4856(SB)/8, $0x3fe5555555555555
+DATA multizpool<>+4864(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4872(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4880(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4888(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4896(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4904(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4912(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4920(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4928(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4936(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4944(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4952(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4960(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4968(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4976(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4984(SB)/8, $0x7ff0000000000000
+DATA multizpool<>+4992(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5000(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5008(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5016(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5024(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5032(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5040(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5048(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5056(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5064(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5072(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5080(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5088(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5096(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5104(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5112(SB)/8, $0x7ff8000000000000
+DATA multizpool<>+5120(SB)/4, $0xff800000
+DATA multizpool<>+5124(SB)/4, $0xff800000
+DATA multizpool<>+5128(SB)/4, $0xff800000
+DATA multizpool<>+5132(SB)/4, $0xff800000
+DATA multizpool<>+5136(SB)/4, $0xff800000
+DATA multizpool<>+5140(SB)/4, $0xff800000
+DATA multizpool<>+5144(SB)/4, $0xff800000
+DATA multizpool<>+5148(SB)/4, $0xff800000
+DATA multizpool<>+5152(SB)/4, $0xff800000
+DATA multizpool<>+5156(SB)/4, $0xff800000
+DATA multizpool<>+5160(SB)/4, $0xff800000
+DATA multizpool<>+5164(SB)/4, $0xff800000
+DATA multizpool<>+5168(SB)/4, $0xff800000
+DATA multizpool<>+5172(SB)/4, $0xff800000
+DATA multizpool<>+5176(SB)/4, $0xff800000
+DATA multizpool<>+5180(SB)/4, $0xff800000
+DATA multizpool<>+5184(SB)/4, $0xff800000
+DATA multizpool<>+5188(SB)/4, $0xff800000
+DATA multizpool<>+5192(SB)/4, $0xff800000
+DATA multizpool<>+5196(SB)/4, $0xff800000
+DATA multizpool<>+5200(SB)/4, $0xff800000
+DATA multizpool<>+5204(SB)/4, $0xff800000
+DATA multizpool<>+5208(SB)/4, $0xff800000
+DATA multizpool<>+5212(SB)/4, $0xff800000
+DATA multizpool<>+5216(SB)/4, $0xff800000
+DATA multizpool<>+5220(SB)/4, $0xff800000
+DATA multizpool<>+5224(SB)/4, $0xff800000
+DATA multizpool<>+5228(SB)/4, $0xff800000
+DATA multizpool<>+5232(SB)/4, $0xff800000
+DATA multizpool<>+5236(SB)/4, $0xff800000
+DATA multizpool<>+5240(SB)/4, $0xff800000
+DATA multizpool<>+5244(SB)/4, $0xff800000
+DATA multizpool<>+5248(SB)/4, $0x3f000000
+DATA multizpool<>+5252(SB)/4, $0x3f000000
+DATA multizpool<>+5256(SB)/4, $0x3f000000
+DATA multizpool<>+5260(SB)/4, $0x3f000000
+DATA multizpool<>+5264(SB)/4, $0x3f000000
+DATA multizpool<>+5268(SB)/4, $0x3f000000
+DATA multizpool<>+5272(SB)/4, $0x3f000000
+DATA multizpool<>+5276(SB)/4, $0x3f000000
+DATA multizpool<>+5280(SB)/4, $0x3f000000
+DATA multizpool<>+5284(SB)/4, $0x3f000000
+DATA multizpool<>+5288(SB)/4, $0x3f000000
+DATA multizpool<>+5292(SB)/4, $0x3f000000
+DATA multizpool<>+5296(SB)/4, $0x3f000000
+DATA multizpool<>+5300(SB)/4, $0x3f000000
+DATA multizpool<>+5304(SB)/4, $0x3f000000
+DATA multizpool<>+5308(SB)/4, $0x3f000000
+DATA multizpool<>+5312(SB)/4, $0x3f000000
+DATA multizpool<>+5316(SB)/4, $0x3f000000
+DATA multizpool<>+5320(SB)/4, $0x3f000000
+DATA multizpool<>+5324(SB)/4, $0x3f000000
+DATA multizpool<>+5328(SB)/4, $0x3f000000
+DATA multizpool<>+5332(SB)/4, $0x3f000000
+DATA multizpool<>+5336(SB)/4, $0x3f000000
+DATA multizpool<>+5340(SB)/4, $0x3f000000
+DATA multizpool<>+5344(SB)/4, $0x3f000000
+DATA multizpool<>+5348(SB)/4, $0x3f000000
+DATA multizpool<>+5352(SB)/4, $0x3f000000
+DATA multizpool<>+5356(SB)/4, $0x3f000000
+DATA multizpool<>+5360(SB)/4, $0x3f000000
+DATA multizpool<>+5364(SB)/4, $0x3f000000
+DATA multizpool<>+5368(SB)/4, $0x3f000000
+DATA multizpool<>+5372(SB)/4, $0x3f000000
+DATA multizpool<>+5376(SB)/4, $0x00000044
+DATA multizpool<>+5380(SB)/4, $0x00000044
+DATA multizpool<>+5384(SB)/4, $0x00000044
+DATA multizpool<>+5388(SB)/4, $0x00000044
+DATA multizpool<>+5392(SB)/4, $0x00000044
+DATA multizpool<>+5396(SB)/4, $0x00000044
+DATA multizpool<>+5400(SB)/4, $0x00000044
+DATA multizpool<>+5404(SB)/4, $0x00000044
+DATA multizpool<>+5408(SB)/4, $0x00000044
+DATA multizpool<>+5412(SB)/4, $0x00000044
+DATA multizpool<>+5416(SB)/4, $0x00000044
+DATA multizpool<>+5420(SB)/4, $0x00000044
+DATA multizpool<>+5424(SB)/4, $0x00000044
+DATA multizpool<>+5428(SB)/4, $0x00000044
+DATA multizpool<>+5432(SB)/4, $0x00000044
+DATA multizpool<>+5436(SB)/4, $0x00000044
+DATA multizpool<>+5440(SB)/4, $0x00000044
+DATA multizpool<>+5444(SB)/4, $0x00000044
+DATA multizpool<>+5448(SB)/4, $0x00000044
+DATA multizpool<>+5452(SB)/4, $0x00000044
+DATA multizpool<>+5456(SB)/4, $0x00000044
+DATA multizpool<>+5460(SB)/4, $0x00000044
+DATA multizpool<>+5464(SB)/4, $0x00000044
+DATA multizpool<>+5468(SB)/4, $0x00000044
+DATA multizpool<>+5472(SB)/4, $0x00000044
+DATA multizpool<>+5476(SB)/4, $0x00000044
+DATA multizpool<>+5480(SB)/4, $0x00000044
+DATA multizpool<>+5484(SB)/4, $0x00000044
+DATA multizpool<>+5488(SB)/4, $0x00000044
+DATA multizpool<>+5492(SB)/4, $0x00000044
+DATA multizpool<>+5496(SB)/4, $0x00000044
+DATA multizpool<>+5500(SB)/4, $0x00000044
+DATA multizpool<>+5504(SB)/4, $0x00000000
+DATA multizpool<>+5508(SB)/4, $0x00000000
+DATA multizpool<>+5512(SB)/4, $0x00000000
+DATA multizpool<>+5516(SB)/4, $0x00000000
+DATA multizpool<>+5520(SB)/4, $0x00000000
+DATA multizpool<>+5524(SB)/4, $0x00000000
+DATA multizpool<>+5528(SB)/4, $0x00000000
+DATA multizpool<>+5532(SB)/4, $0x00000000
+DATA multizpool<>+5536(SB)/4, $0x00000000
+DATA multizpool<>+5540(SB)/4, $0x00000000
+DATA multizpool<>+5544(SB)/4, $0x00000000
+DATA multizpool<>+5548(SB)/4, $0x00000000
+DATA multizpool<>+5552(SB)/4, $0x00000000
+DATA multizpool<>+5556(SB)/4, $0x00000000
+DATA multizpool<>+5560(SB)/4, $0x00000000
+DATA multizpool<>+5564(SB)/4, $0x00000000
+DATA multizpool<>+5568(SB)/4, $0x00000000
+DATA multizpool<>+5572(SB)/4, $0x00000000
+DATA multizpool<>+5576(SB)/4, $0x00000000
+DATA multizpool<>+5580(SB)/4, $0x00000000
+DATA multizpool<>+5584(SB)/4, $0x00000000
+DATA multizpool<>+5588(SB)/4, $0x00000000
+DATA multizpool<>+5592(SB)/4, $0x00000000
+DATA multizpool<>+5596(SB)/4, $0x00000000
+DATA multizpool<>+5600(SB)/4, $0x00000000
+DATA multizpool<>+5604(SB)/4, $0x00000000
+DATA multizpool<>+5608(SB)/4, $0x00000000
+DATA multizpool<>+5612(SB)/4, $0x00000000
+DATA multizpool<>+5616(SB)/4, $0x00000000
+DATA multizpool<>+5620(SB)/4, $0x00000000
+DATA multizpool<>+5624(SB)/4, $0x00000000
+DATA multizpool<>+5628(SB)/4, $0x00000000
+DATA multizpool<>+5632(SB)/4, $0x4b400000
+DATA multizpool<>+5636(SB)/4, $0x4b400000
+DATA multizpool<>+5640(SB)/4, $0x4b400000
+DATA multizpool<>+5644(SB)/4, $0x4b400000
+DATA multizpool<>+5648(SB)/4, $0x4b400000
+DATA multizpool<>+5652(SB)/4, $0x4b400000
+DATA multizpool<>+5656(SB)/4, $0x4b400000
+DATA multizpool<>+5660(SB)/4, $0x4b400000
+DATA multizpool<>+5664(SB)/4, $0x4b400000
+DATA multizpool<>+5668(SB)/4, $0x4b400000
+DATA multizpool<>+5672(SB)/4, $0x4b400000
+DATA multizpool<>+5676(SB)/4, $0x4b400000
+DATA multizpool<>+5680(SB)/4, $0x4b400000
+DATA multizpool<>+5684(SB)/4, $0x4b400000
+DATA multizpool<>+5688(SB)/4, $0x4b400000
+DATA multizpool<>+5692(SB)/4, $0x4b400000
+DATA multizpool<>+5696(SB)/4, $0x4b400000
+DATA multizpool<>+5700(SB)/4, $0x4b400000
+DATA multizpool<>+5704(SB)/4, $0x4b400000
+DATA multizpool<>+5708(SB)/4, $0x4b400000
+DATA multizpool<>+5712(SB)/4, $0x4b400000
+DATA multizpool<>+5716(SB)/4, $0x4b400000
+DATA multizpool<>+5720(SB)/4, $0x4b400000
+DATA multizpool<>+5724(SB)/4, $0x4b400000
+DATA multizpool<>+5728(SB)/4, $0x4b400000
+DATA multizpool<>+5732(SB)/4, $0x4b400000
+DATA multizpool<>+5736(SB)/4, $0x4b400000
+DATA multizpool<>+5740(SB)/4, $0x4b400000
+DATA multizpool<>+5744(SB)/4, $0x4b400000
+DATA multizpool<>+5748(SB)/4, $0x4b400000
+DATA multizpool<>+5752(SB)/4, $0x4b400000
+DATA multizpool<>+5756(SB)/4, $0x4b400000
+DATA multizpool<>+5760(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5764(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5768(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5772(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5776(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5780(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5784(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5788(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5792(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5796(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5800(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5804(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5808(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5812(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5816(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5820(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5824(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5828(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5832(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5836(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5840(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5844(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5848(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5852(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5856(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5860(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5864(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5868(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5872(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5876(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5880(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5884(SB)/4, $0x3fb8aa3b
+DATA multizpool<>+5888(SB)/4, $0x3f317218
+DATA multizpool<>+5892(SB)/4, $0x3f317218
+DATA multizpool<>+5896(SB)/4, $0x3f317218
+DATA multizpool<>+5900(SB)/4, $0x3f317218
+DATA multizpool<>+5904(SB)/4, $0x3f317218
+DATA multizpool<>+5908(SB)/4, $0x3f317218
+DATA multizpool<>+5912(SB)/4, $0x3f317218
+DATA multizpool<>+5916(SB)/4, $0x3f317218
+DATA multizpool<>+5920(SB)/4, $0x3f317218
+DATA multizpool<>+5924(SB)/4, $0x3f317218
+DATA multizpool<>+5928(SB)/4, $0x3f317218
+DATA multizpool<>+5932(SB)/4, $0x3f317218
+DATA multizpool<>+5936(SB)/4, $0x3f317218
+DATA multizpool<>+5940(SB)/4, $0x3f317218
+DATA multizpool<>+5944(SB)/4, $0x3f317218
+DATA multizpool<>+5948(SB)/4, $0x3f317218
+DATA multizpool<>+5952(SB)/4, $0x3f317218
+DATA multizpool<>+5956(SB)/4, $0x3f317218
+DATA multizpool<>+5960(SB)/4, $0x3f317218
+DATA multizpool<>+5964(SB)/4, $0x3f317218
+DATA multizpool<>+5968(SB)/4, $0x3f317218
+DATA multizpool<>+5972(SB)/4, $0x3f317218
+DATA multizpool<>+5976(SB)/4, $0x3f317218
+DATA multizpool<>+5980(SB)/4, $0x3f317218
+DATA multizpool<>+5984(SB)/4, $0x3f317218
+DATA multizpool<>+5988(SB)/4, $0x3f317218
+DATA multizpool<>+5992(SB)/4, $0x3f317218
+DATA multizpool<>+5996(SB)/4, $0x3f317218
+DATA multizpool<>+6000(SB)/4, $0x3f317218
+DATA multizpool<>+6004(SB)/4, $0x3f317218
+DATA multizpool<>+6008(SB)/4, $0x3f317218
+DATA multizpool<>+6012(SB)/4, $0x3f317218
+DATA multizpool<>+6016(SB)/4, $0xb102e308
+DATA multizpool<>+6020(SB)/4, $0xb102e308
+DATA multizpool<>+6024(SB)/4, $0xb102e308
+DATA multizpool<>+6028(SB)/4, $0xb102e308
+DATA multizpool<>+6032(SB)/4, $0xb102e308
+DATA multizpool<>+6036(SB)/4, $0xb102e308
+DATA multizpool<>+6040(SB)/4, $0xb102e308
+DATA multizpool<>+6044(SB)/4, $0xb102e308
+DATA multizpool<>+6048(SB)/4, $0xb102e308
+DATA multizpool<>+6052(SB)/4, $0xb102e308
+DATA multizpool<>+6056(SB)/4, $0xb102e308
+DATA multizpool<>+6060(SB)/4, $0xb102e308
+DATA multizpool<>+6064(SB)/4, $0xb102e308
+DATA multizpool<>+6068(SB)/4, $0xb102e308
+DATA multizpool<>+6072(SB)/4, $0xb102e308
+DATA multizpool<>+6076(SB)/4, $0xb102e308
+DATA multizpool<>+6080(SB)/4, $0xb102e308
+DATA multizpool<>+6084(SB)/4, $0xb102e308
+DATA multizpool<>+6088(SB)/4, $0xb102e308
+DATA multizpool<>+6092(SB)/4, $0xb102e308
+DATA multizpool<>+6096(SB)/4, $0xb102e308
+DATA multizpool<>+6100(SB)/4, $0xb102e308
+DATA multizpool<>+6104(SB)/4, $0xb102e308
+DATA multizpool<>+6108(SB)/4, $0xb102e308
+DATA multizpool<>+6112(SB)/4, $0xb102e308
+DATA multizpool<>+6116(SB)/4, $0xb102e308
+DATA multizpool<>+6120(SB)/4, $0xb102e308
+DATA multizpool<>+6124(SB)/4, $0xb102e308
+DATA multizpool<>+6128(SB)/4, $0xb102e308
+DATA multizpool<>+6132(SB)/4, $0xb102e308
+DATA multizpool<>+6136(SB)/4, $0xb102e308
+DATA multizpool<>+6140(SB)/4, $0xb102e308
+DATA multizpool<>+6144(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6148(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6152(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6156(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6160(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6164(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6168(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6172(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6176(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6180(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6184(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6188(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6192(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6196(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6200(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6204(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6208(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6212(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6216(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6220(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6224(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6228(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6232(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6236(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6240(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6244(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6248(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6252(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6256(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6260(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6264(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6268(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6272(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6276(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6280(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6284(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6288(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6292(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6296(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6300(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6304(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6308(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6312(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6316(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6320(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6324(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6328(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6332(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6336(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6340(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6344(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6348(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6352(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6356(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6360(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6364(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6368(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6372(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6376(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6380(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6384(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6388(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6392(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6396(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6400(SB)/4, $0x3c0937da
+DATA multizpool<>+6404(SB)/4, $0x3c0937da
+DATA multizpool<>+6408(SB)/4, $0x3c0937da
+DATA multizpool<>+6412(SB)/4, $0x3c0937da
+DATA multizpool<>+6416(SB)/4, $0x3c0937da
+DATA multizpool<>+6420(SB)/4, $0x3c0937da
+DATA multizpool<>+6424(SB)/4, $0x3c0937da
+DATA multizpool<>+6428(SB)/4, $0x3c0937da
+DATA multizpool<>+6432(SB)/4, $0x3c0937da
+DATA multizpool<>+6436(SB)/4, $0x3c0937da
+DATA multizpool<>+6440(SB)/4, $0x3c0937da
+DATA multizpool<>+6444(SB)/4, $0x3c0937da
+DATA multizpool<>+6448(SB)/4, $0x3c0937da
+DATA multizpool<>+6452(SB)/4, $0x3c0937da
+DATA multizpool<>+6456(SB)/4, $0x3c0937da
+DATA multizpool<>+6460(SB)/4, $0x3c0937da
+DATA multizpool<>+6464(SB)/4, $0x3c0937da
+DATA multizpool<>+6468(SB)/4, $0x3c0937da
+DATA multizpool<>+6472(SB)/4, $0x3c0937da
+DATA multizpool<>+6476(SB)/4, $0x3c0937da
+DATA multizpool<>+6480(SB)/4, $0x3c0937da
+DATA multizpool<>+6484(SB)/4, $0x3c0937da
+DATA multizpool<>+6488(SB)/4, $0x3c0937da
+DATA multizpool<>+6492(SB)/4, $0x3c0937da
+DATA multizpool<>+6496(SB)/4, $0x3c0937da
+DATA multizpool<>+6500(SB)/4, $0x3c0937da
+DATA multizpool<>+6504(SB)/4, $0x3c0937da
+DATA multizpool<>+6508(SB)/4, $0x3c0937da
+DATA multizpool<>+6512(SB)/4, $0x3c0937da
+DATA multizpool<>+6516(SB)/4, $0x3c0937da
+DATA multizpool<>+6520(SB)/4, $0x3c0937da
+DATA multizpool<>+6524(SB)/4, $0x3c0937da
+DATA multizpool<>+6528(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6532(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6536(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6540(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6544(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6548(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6552(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6556(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6560(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6564(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6568(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6572(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6576(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6580(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6584(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6588(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6592(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6596(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6600(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6604(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6608(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6612(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6616(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6620(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6624(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6628(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6632(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6636(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6640(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6644(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6648(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6652(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6656(SB)/4, $0x3f800000
+DATA multizpool<>+6660(SB)/4, $0x3f800000
+DATA multizpool<>+6664(SB)/4, $0x3f800000
+DATA multizpool<>+6668(SB)/4, $0x3f800000
+DATA multizpool<>+6672(SB)/4, $0x3f800000
+DATA multizpool<>+6676(SB)/4, $0x3f800000
+DATA multizpool<>+6680(SB)/4, $0x3f800000
+DATA multizpool<>+6684(SB)/4, $0x3f800000
+DATA multizpool<>+6688(SB)/4, $0x3f800000
+DATA multizpool<>+6692(SB)/4, $0x3f800000
+DATA multizpool<>+6696(SB)/4, $0x3f800000
+DATA multizpool<>+6700(SB)/4, $0x3f800000
+DATA multizpool<>+6704(SB)/4, $0x3f800000
+DATA multizpool<>+6708(SB)/4, $0x3f800000
+DATA multizpool<>+6712(SB)/4, $0x3f800000
+DATA multizpool<>+6716(SB)/4, $0x3f800000
+DATA multizpool<>+6720(SB)/4, $0x3f800000
+DATA multizpool<>+6724(SB)/4, $0x3f800000
+DATA multizpool<>+6728(SB)/4, $0x3f800000
+DATA multizpool<>+6732(SB)/4, $0x3f800000
+DATA multizpool<>+6736(SB)/4, $0x3f800000
+DATA multizpool<>+6740(SB)/4, $0x3f800000
+DATA multizpool<>+6744(SB)/4, $0x3f800000
+DATA multizpool<>+6748(SB)/4, $0x3f800000
+DATA multizpool<>+6752(SB)/4, $0x3f800000
+DATA multizpool<>+6756(SB)/4, $0x3f800000
+DATA multizpool<>+6760(SB)/4, $0x3f800000
+DATA multizpool<>+6764(SB)/4, $0x3f800000
+DATA multizpool<>+6768(SB)/4, $0x3f800000
+DATA multizpool<>+6772(SB)/4, $0x3f800000
+DATA multizpool<>+6776(SB)/4, $0x3f800000
+DATA multizpool<>+6780(SB)/4, $0x3f800000
+DATA multizpool<>+6784(SB)/4, $0xc2ad0000
+DATA multizpool<>+6788(SB)/4, $0xc2ad0000
+DATA multizpool<>+6792(SB)/4, $0xc2ad0000
+DATA multizpool<>+6796(SB)/4, $0xc2ad0000
+DATA multizpool<>+6800(SB)/4, $0xc2ad0000
+DATA multizpool<>+6804(SB)/4, $0xc2ad0000
+DATA multizpool<>+6808(SB)/4, $0xc2ad0000
+DATA multizpool<>+6812(SB)/4, $0xc2ad0000
+DATA multizpool<>+6816(SB)/4, $0xc2ad0000
+DATA multizpool<>+6820(SB)/4, $0xc2ad0000
+DATA multizpool<>+6824(SB)/4, $0xc2ad0000
+DATA multizpool<>+6828(SB)/4, $0xc2ad0000
+DATA multizpool<>+6832(SB)/4, $0xc2ad0000
+DATA multizpool<>+6836(SB)/4, $0xc2ad0000
+DATA multizpool<>+6840(SB)/4, $0xc2ad0000
+DATA multizpool<>+6844(SB)/4, $0xc2ad0000
+DATA multizpool<>+6848(SB)/4, $0xc2ad0000
+DATA multizpool<>+6852(SB)/4, $0xc2ad0000
+DATA multizpool<>+6856(SB)/4, $0xc2ad0000
+DATA multizpool<>+6860(SB)/4, $0xc2ad0000
+DATA multizpool<>+6864(SB)/4, $0xc2ad0000
+DATA multizpool<>+6868(SB)/4, $0xc2ad0000
+DATA multizpool<>+6872(SB)/4, $0xc2ad0000
+DATA multizpool<>+6876(SB)/4, $0xc2ad0000
+DATA multizpool<>+6880(SB)/4, $0xc2ad0000
+DATA multizpool<>+6884(SB)/4, $0xc2ad0000
+DATA multizpool<>+6888(SB)/4, $0xc2ad0000
+DATA multizpool<>+6892(SB)/4, $0xc2ad0000
+DATA multizpool<>+6896(SB)/4, $0xc2ad0000
+DATA multizpool<>+6900(SB)/4, $0xc2ad0000
+DATA multizpool<>+6904(SB)/4, $0xc2ad0000
+DATA multizpool<>+6908(SB)/4, $0xc2ad0000
+DATA multizpool<>+6912(SB)/4, $0x00800000
+DATA multizpool<>+6916(SB)/4, $0x00800000
+DATA multizpool<>+6920(SB)/4, $0x00800000
+DATA multizpool<>+6924(SB)/4, $0x00800000
+DATA multizpool<>+6928(SB)/4, $0x00800000
+DATA multizpool<>+6932(SB)/4, $0x00800000
+DATA multizpool<>+6936(SB)/4, $0x00800000
+DATA multizpool<>+6940(SB)/4, $0x00800000
+DATA multizpool<>+6944(SB)/4, $0x00800000
+DATA multizpool<>+6948(SB)/4, $0x00800000
+DATA multizpool<>+6952(SB)/4, $0x00800000
+DATA multizpool<>+6956(SB)/4, $0x00800000
+DATA multizpool<>+6960(SB)/4, $0x00800000
+DATA multizpool<>+6964(SB)/4, $0x00800000
+DATA multizpool<>+6968(SB)/4, $0x00800000
+DATA multizpool<>+6972(SB)/4, $0x00800000
+DATA multizpool<>+6976(SB)/4, $0x00800000
+DATA multizpool<>+6980(SB)/4, $0x00800000
+DATA multizpool<>+6984(SB)/4, $0x00800000
+DATA multizpool<>+6988(SB)/4, $0x00800000
+DATA multizpool<>+6992(SB)/4, $0x00800000
+DATA multizpool<>+6996(SB)/4, $0x00800000
+DATA multizpool<>+7000(SB)/4, $0x00800000
+DATA multizpool<>+7004(SB)/4, $0x00800000
+DATA multizpool<>+7008(SB)/4, $0x00800000
+DATA multizpool<>+7012(SB)/4, $0x00800000
+DATA multizpool<>+7016(SB)/4, $0x00800000
+DATA multizpool<>+7020(SB)/4, $0x00800000
+DATA multizpool<>+7024(SB)/4, $0x00800000
+DATA multizpool<>+7028(SB)/4, $0x00800000
+DATA multizpool<>+7032(SB)/4, $0x00800000
+DATA multizpool<>+7036(SB)/4, $0x00800000
+DATA multizpool<>+7040(SB)/4, $0x4b000000
+DATA multizpool<>+7044(SB)/4, $0x4b000000
+DATA multizpool<>+7048(SB)/4, $0x4b000000
+DATA multizpool<>+7052(SB)/4, $0x4b000000
+DATA multizpool<>+7056(SB)/4, $0x4b000000
+DATA multizpool<>+7060(SB)/4, $0x4b000000
+DATA multizpool<>+7064(SB)/4, $0x4b000000
+DATA multizpool<>+7068(SB)/4, $0x4b000000
+DATA multizpool<>+7072(SB)/4, $0x4b000000
+DATA multizpool<>+7076(SB)/4, $0x4b000000
+DATA multizpool<>+7080(SB)/4, $0x4b000000
+DATA multizpool<>+7084(SB)/4, $0x4b000000
+DATA multizpool<>+7088(SB)/4, $0x4b000000
+DATA multizpool<>+7092(SB)/4, $0x4b000000
+DATA multizpool<>+7096(SB)/4, $0x4b000000
+DATA multizpool<>+7100(SB)/4, $0x4b000000
+DATA multizpool<>+7104(SB)/4, $0x4b000000
+DATA multizpool<>+7108(SB)/4, $0x4b000000
+DATA multizpool<>+7112(SB)/4, $0x4b000000
+DATA multizpool<>+7116(SB)/4, $0x4b000000
+DATA multizpool<>+7120(SB)/4, $0x4b000000
+DATA multizpool<>+7124(SB)/4, $0x4b000000
+DATA multizpool<>+7128(SB)/4, $0x4b000000
+DATA multizpool<>+7132(SB)/4, $0x4b000000
+DATA multizpool<>+7136(SB)/4, $0x4b000000
+DATA multizpool<>+7140(SB)/4, $0x4b000000
+DATA multizpool<>+7144(SB)/4, $0x4b000000
+DATA multizpool<>+7148(SB)/4, $0x4b000000
+DATA multizpool<>+7152(SB)/4, $0x4b000000
+DATA multizpool<>+7156(SB)/4, $0x4b000000
+DATA multizpool<>+7160(SB)/4, $0x4b000000
+DATA multizpool<>+7164(SB)/4, $0x4b000000
+DATA multizpool<>+7168(SB)/4, $0xc1b80000
+DATA multizpool<>+7172(SB)/4, $0xc1b80000
+DATA multizpool<>+7176(SB)/4, $0xc1b80000
+DATA multizpool<>+7180(SB)/4, $0xc1b80000
+DATA multizpool<>+7184(SB)/4, $0xc1b80000
+DATA multizpool<>+7188(SB)/4, $0xc1b80000
+DATA multizpool<>+7192(SB)/4, $0xc1b80000
+DATA multizpool<>+7196(SB)/4, $0xc1b80000
+DATA multizpool<>+7200(SB)/4, $0xc1b80000
+DATA multizpool<>+7204(SB)/4, $0xc1b80000
+DATA multizpool<>+7208(SB)/4, $0xc1b80000
+DATA multizpool<>+7212(SB)/4, $0xc1b80000
+DATA multizpool<>+7216(SB)/4, $0xc1b80000
+DATA multizpool<>+7220(SB)/4, $0xc1b80000
+DATA multizpool<>+7224(SB)/4, $0xc1b80000
+DATA multizpool<>+7228(SB)/4, $0xc1b80000
+DATA multizpool<>+7232(SB)/4, $0xc1b80000
+DATA multizpool<>+7236(SB)/4, $0xc1b80000
+DATA multizpool<>+7240(SB)/4, $0xc1b80000
+DATA multizpool<>+7244(SB)/4, $0xc1b80000
+DATA multizpool<>+7248(SB)/4, $0xc1b80000
+DATA multizpool<>+7252(SB)/4, $0xc1b80000
+DATA multizpool<>+7256(SB)/4, $0xc1b80000
+DATA multizpool<>+7260(SB)/4, $0xc1b80000
+DATA multizpool<>+7264(SB)/4, $0xc1b80000
+DATA multizpool<>+7268(SB)/4, $0xc1b80000
+DATA multizpool<>+7272(SB)/4, $0xc1b80000
+DATA multizpool<>+7276(SB)/4, $0xc1b80000
+DATA multizpool<>+7280(SB)/4, $0xc1b80000
+DATA multizpool<>+7284(SB)/4, $0xc1b80000
+DATA multizpool<>+7288(SB)/4, $0xc1b80000
+DATA multizpool<>+7292(SB)/4, $0xc1b80000
+DATA multizpool<>+7296(SB)/4, $0x4b00007f
+DATA multizpool<>+7300(SB)/4, $0x4b00007f
+DATA multizpool<>+7304(SB)/4, $0x4b00007f
+DATA multizpool<>+7308(SB)/4, $0x4b00007f
+DATA multizpool<>+7312(SB)/4, $0x4b00007f
+DATA multizpool<>+7316(SB)/4, $0x4b00007f
+DATA multizpool<>+7320(SB)/4, $0x4b00007f
+DATA multizpool<>+7324(SB)/4, $0x4b00007f
+DATA multizpool<>+7328(SB)/4, $0x4b00007f
+DATA multizpool<>+7332(SB)/4, $0x4b00007f
+DATA multizpool<>+7336(SB)/4, $0x4b00007f
+DATA multizpool<>+7340(SB)/4, $0x4b00007f
+DATA multizpool<>+7344(SB)/4, $0x4b00007f
+DATA multizpool<>+7348(SB)/4, $0x4b00007f
+DATA multizpool<>+7352(SB)/4, $0x4b00007f
+DATA multizpool<>+7356(SB)/4, $0x4b00007f
+DATA multizpool<>+7360(SB)/4, $0x4b00007f
+DATA multizpool<>+7364(SB)/4, $0x4b00007f
+DATA multizpool<>+7368(SB)/4, $0x4b00007f
+DATA multizpool<>+7372(SB)/4, $0x4b00007f
+DATA multizpool<>+7376(SB)/4, $0x4b00007f
+DATA multizpool<>+7380(SB)/4, $0x4b00007f
+DATA multizpool<>+7384(SB)/4, $0x4b00007f
+DATA multizpool<>+7388(SB)/4, $0x4b00007f
+DATA multizpool<>+7392(SB)/4, $0x4b00007f
+DATA multizpool<>+7396(SB)/4, $0x4b00007f
+DATA multizpool<>+7400(SB)/4, $0x4b00007f
+DATA multizpool<>+7404(SB)/4, $0x4b00007f
+DATA multizpool<>+7408(SB)/4, $0x4b00007f
+DATA multizpool<>+7412(SB)/4, $0x4b00007f
+DATA multizpool<>+7416(SB)/4, $0x4b00007f
+DATA multizpool<>+7420(SB)/4, $0x4b00007f
+DATA multizpool<>+7424(SB)/4, $0x007fffff
+DATA multizpool<>+7428(SB)/4, $0x007fffff
+DATA multizpool<>+7432(SB)/4, $0x007fffff
+DATA multizpool<>+7436(SB)/4, $0x007fffff
+DATA multizpool<>+7440(SB)/4, $0x007fffff
+DATA multizpool<>+7444(SB)/4, $0x007fffff
+DATA multizpool<>+7448(SB)/4, $0x007fffff
+DATA multizpool<>+7452(SB)/4, $0x007fffff
+DATA multizpool<>+7456(SB)/4, $0x007fffff
+DATA multizpool<>+7460(SB)/4, $0x007fffff
+DATA multizpool<>+7464(SB)/4, $0x007fffff
+DATA multizpool<>+7468(SB)/4, $0x007fffff
+DATA multizpool<>+7472(SB)/4, $0x007fffff
+DATA multizpool<>+7476(SB)/4, $0x007fffff
+DATA multizpool<>+7480(SB)/4, $0x007fffff
+DATA multizpool<>+7484(SB)/4, $0x007fffff
+DATA multizpool<>+7488(SB)/4, $0x007fffff
+DATA multizpool<>+7492(SB)/4, $0x007fffff
+DATA multizpool<>+7496(SB)/4, $0x007fffff
+DATA multizpool<>+7500(SB)/4, $0x007fffff
+DATA multizpool<>+7504(SB)/4, $0x007fffff
+DATA multizpool<>+7508(SB)/4, $0x007fffff
+DATA multizpool<>+7512(SB)/4, $0x007fffff
+DATA multizpool<>+7516(SB)/4, $0x007fffff
+DATA multizpool<>+7520(SB)/4, $0x007fffff
+DATA multizpool<>+7524(SB)/4, $0x007fffff
+DATA multizpool<>+7528(SB)/4, $0x007fffff
+DATA multizpool<>+7532(SB)/4, $0x007fffff
+DATA multizpool<>+7536(SB)/4, $0x007fffff
+DATA multizpool<>+7540(SB)/4, $0x007fffff
+DATA multizpool<>+7544(SB)/4, $0x007fffff
+DATA multizpool<>+7548(SB)/4, $0x007fffff
+DATA multizpool<>+7552(SB)/4, $0x3fb504f3
+DATA multizpool<>+7556(SB)/4, $0x3fb504f3
+DATA multizpool<>+7560(SB)/4, $0x3fb504f3
+DATA multizpool<>+7564(SB)/4, $0x3fb504f3
+DATA multizpool<>+7568(SB)/4, $0x3fb504f3
+DATA multizpool<>+7572(SB)/4, $0x3fb504f3
+DATA multizpool<>+7576(SB)/4, $0x3fb504f3
+DATA multizpool<>+7580(SB)/4, $0x3fb504f3
+DATA multizpool<>+7584(SB)/4, $0x3fb504f3
+DATA multizpool<>+7588(SB)/4, $0x3fb504f3
+DATA multizpool<>+7592(SB)/4, $0x3fb504f3
+DATA multizpool<>+7596(SB)/4, $0x3fb504f3
+DATA multizpool<>+7600(SB)/4, $0x3fb504f3
+DATA multizpool<>+7604(SB)/4, $0x3fb504f3
+DATA multizpool<>+7608(SB)/4, $0x3fb504f3
+DATA multizpool<>+7612(SB)/4, $0x3fb504f3
+DATA multizpool<>+7616(SB)/4, $0x3fb504f3
+DATA multizpool<>+7620(SB)/4, $0x3fb504f3
+DATA multizpool<>+7624(SB)/4, $0x3fb504f3
+DATA multizpool<>+7628(SB)/4, $0x3fb504f3
+DATA multizpool<>+7632(SB)/4, $0x3fb504f3
+DATA multizpool<>+7636(SB)/4, $0x3fb504f3
+DATA multizpool<>+7640(SB)/4, $0x3fb504f3
+DATA multizpool<>+7644(SB)/4, $0x3fb504f3
+DATA multizpool<>+7648(SB)/4, $0x3fb504f3
+DATA multizpool<>+7652(SB)/4, $0x3fb504f3
+DATA multizpool<>+7656(SB)/4, $0x3fb504f3
+DATA multizpool<>+7660(SB)/4, $0x3fb504f3
+DATA multizpool<>+7664(SB)/4, $0x3fb504f3
+DATA multizpool<>+7668(SB)/4, $0x3fb504f3
+DATA multizpool<>+7672(SB)/4, $0x3fb504f3
+DATA multizpool<>+7676(SB)/4, $0x3fb504f3
+DATA multizpool<>+7680(SB)/4, $0x40000000
+DATA multizpool<>+7684(SB)/4, $0x40000000
+DATA multizpool<>+7688(SB)/4, $0x40000000
+DATA multizpool<>+7692(SB)/4, $0x40000000
+DATA multizpool<>+7696(SB)/4, $0x40000000
+DATA multizpool<>+7700(SB)/4, $0x40000000
+DATA multizpool<>+7704(SB)/4, $0x40000000
+DATA multizpool<>+7708(SB)/4, $0x40000000
+DATA multizpool<>+7712(SB)/4, $0x40000000
+DATA multizpool<>+7716(SB)/4, $0x40000000
+DATA multizpool<>+7720(SB)/4, $0x40000000
+DATA multizpool<>+7724(SB)/4, $0x40000000
+DATA multizpool<>+7728(SB)/4, $0x40000000
+DATA multizpool<>+7732(SB)/4, $0x40000000
+DATA multizpool<>+7736(SB)/4, $0x40000000
+DATA multizpool<>+7740(SB)/4, $0x40000000
+DATA multizpool<>+7744(SB)/4, $0x40000000
+DATA multizpool<>+7748(SB)/4, $0x40000000
+DATA multizpool<>+7752(SB)/4, $0x40000000
+DATA multizpool<>+7756(SB)/4, $0x40000000
+DATA multizpool<>+7760(SB)/4, $0x40000000
+DATA multizpool<>+7764(SB)/4, $0x40000000
+DATA multizpool<>+7768(SB)/4, $0x40000000
+DATA multizpool<>+7772(SB)/4, $0x40000000
+DATA multizpool<>+7776(SB)/4, $0x40000000
+DATA multizpool<>+7780(SB)/4, $0x40000000
+DATA multizpool<>+7784(SB)/4, $0x40000000
+DATA multizpool<>+7788(SB)/4, $0x40000000
+DATA multizpool<>+7792(SB)/4, $0x40000000
+DATA multizpool<>+7796(SB)/4, $0x40000000
+DATA multizpool<>+7800(SB)/4, $0x40000000
+DATA multizpool<>+7804(SB)/4, $0x40000000
+DATA multizpool<>+7808(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7812(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7816(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7820(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7824(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7828(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7832(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7836(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7840(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7844(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7848(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7852(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7856(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7860(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7864(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7868(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7872(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7876(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7880(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7884(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7888(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7892(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7896(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7900(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7904(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7908(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7912(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7916(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7920(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7924(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7928(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7932(SB)/4, $0x3e3a2e8c
+DATA multizpool<>+7936(SB)/4, $0x3e638e39
+DATA multizpool<>+7940(SB)/4, $0x3e638e39
+DATA multizpool<>+7944(SB)/4, $0x3e638e39
+DATA multizpool<>+7948(SB)/4, $0x3e638e39
+DATA multizpool<>+7952(SB)/4, $0x3e638e39
+DATA multizpool<>+7956(SB)/4, $0x3e638e39
+DATA multizpool<>+7960(SB)/4, $0x3e638e39
+DATA multizpool<>+7964(SB)/4, $0x3e638e39
+DATA multizpool<>+7968(SB)/4, $0x3e638e39
+DATA multizpool<>+7972(SB)/4, $0x3e638e39
+DATA multizpool<>+7976(SB)/4, $0x3e638e39
+DATA multizpool<>+7980(SB)/4, $0x3e638e39
+DATA multizpool<>+7984(SB)/4, $0x3e638e39
+DATA multizpool<>+7988(SB)/4, $0x3e638e39
+DATA multizpool<>+7992(SB)/4, $0x3e638e39
+DATA multizpool<>+7996(SB)/4, $0x3e638e39
+DATA multizpool<>+8000(SB)/4, $0x3e638e39
+DATA multizpool<>+8004(SB)/4, $0x3e638e39
+DATA multizpool<>+8008(SB)/4, $0x3e638e39
+DATA multizpool<>+8012(SB)/4, $0x3e638e39
+DATA multizpool<>+8016(SB)/4, $0x3e638e39
+DATA multizpool<>+8020(SB)/4, $0x3e638e39
+DATA multizpool<>+8024(SB)/4, $0x3e638e39
+DATA multizpool<>+8028(SB)/4, $0x3e638e39
+DATA multizpool<>+8032(SB)/4, $0x3e638e39
+DATA multizpool<>+8036(SB)/4, $0x3e638e39
+DATA multizpool<>+8040(SB)/4, $0x3e638e39
+DATA multizpool<>+8044(SB)/4, $0x3e638e39
+DATA multizpool<>+8048(SB)/4, $0x3e638e39
+DATA multizpool<>+8052(SB)/4, $0x3e638e39
+DATA multizpool<>+8056(SB)/4, $0x3e638e39
+DATA multizpool<>+8060(SB)/4, $0x3e638e39
+DATA multizpool<>+8064(SB)/4, $0x3e924925
+DATA multizpool<>+8068(SB)/4, $0x3e924925
+DATA multizpool<>+8072(SB)/4, $0x3e924925
+DATA multizpool<>+8076(SB)/4, $0x3e924925
+DATA multizpool<>+8080(SB)/4, $0x3e924925
+DATA multizpool<>+8084(SB)/4, $0x3e924925
+DATA multizpool<>+8088(SB)/4, $0x3e924925
+DATA multizpool<>+8092(SB)/4, $0x3e924925
+DATA multizpool<>+8096(SB)/4, $0x3e924925
+DATA multizpool<>+8100(SB)/4, $0x3e924925
+DATA multizpool<>+8104(SB)/4, $0x3e924925
+DATA multizpool<>+8108(SB)/4, $0x3e924925
+DATA multizpool<>+8112(SB)/4, $0x3e924925
+DATA multizpool<>+8116(SB)/4, $0x3e924925
+DATA multizpool<>+8120(SB)/4, $0x3e924925
+DATA multizpool<>+8124(SB)/4, $0x3e924925
+DATA multizpool<>+8128(SB)/4, $0x3e924925
+DATA multizpool<>+8132(SB)/4, $0x3e924925
+DATA multizpool<>+8136(SB)/4, $0x3e924925
+DATA multizpool<>+8140(SB)/4, $0x3e924925
+DATA multizpool<>+8144(SB)/4, $0x3e924925
+DATA multizpool<>+8148(SB)/4, $0x3e924925
+DATA multizpool<>+8152(SB)/4, $0x3e924925
+DATA multizpool<>+8156(SB)/4, $0x3e924925
+DATA multizpool<>+8160(SB)/4, $0x3e924925
+DATA multizpool<>+8164(SB)/4, $0x3e924925
+DATA multizpool<>+8168(SB)/4, $0x3e924925
+DATA multizpool<>+8172(SB)/4, $0x3e924925
+DATA multizpool<>+8176(SB)/4, $0x3e924925
+DATA multizpool<>+8180(SB)/4, $0x3e924925
+DATA multizpool<>+8184(SB)/4, $0x3e924925
+DATA multizpool<>+8188(SB)/4, $0x3e924925
+DATA multizpool<>+8192(SB)/4, $0x3ecccccd
+DATA multizpool<>+8196(SB)/4, $0x3ecccccd
+DATA multizpool<>+8200(SB)/4, $0x3ecccccd
+DATA multizpool<>+8204(SB)/4, $0x3ecccccd
+DATA multizpool<>+8208(SB)/4, $0x3ecccccd
+DATA multizpool<>+8212(SB)/4, $0x3ecccccd
+DATA multizpool<>+8216(SB)/4, $0x3ecccccd
+DATA multizpool<>+8220(SB)/4, $0x3ecccccd
+DATA multizpool<>+8224(SB)/4, $0x3ecccccd
+DATA multizpool<>+8228(SB)/4, $0x3ecccccd
+DATA multizpool<>+8232(SB)/4, $0x3ecccccd
+DATA multizpool<>+8236(SB)/4, $0x3ecccccd
+DATA multizpool<>+8240(SB)/4, $0x3ecccccd
+DATA multizpool<>+8244(SB)/4, $0x3ecccccd
+DATA multizpool<>+8248(SB)/4, $0x3ecccccd
+DATA multizpool<>+8252(SB)/4, $0x3ecccccd
+DATA multizpool<>+8256(SB)/4, $0x3ecccccd
+DATA multizpool<>+8260(SB)/4, $0x3ecccccd
+DATA multizpool<>+8264(SB)/4, $0x3ecccccd
+DATA multizpool<>+8268(SB)/4, $0x3ecccccd
+DATA multizpool<>+8272(SB)/4, $0x3ecccccd
+DATA multizpool<>+8276(SB)/4, $0x3ecccccd
+DATA multizpool<>+8280(SB)/4, $0x3ecccccd
+DATA multizpool<>+8284(SB)/4, $0x3ecccccd
+DATA multizpool<>+8288(SB)/4, $0x3ecccccd
+DATA multizpool<>+8292(SB)/4, $0x3ecccccd
+DATA multizpool<>+8296(SB)/4, $0x3ecccccd
+DATA multizpool<>+8300(SB)/4, $0x3ecccccd
+DATA multizpool<>+8304(SB)/4, $0x3ecccccd
+DATA multizpool<>+8308(SB)/4, $0x3ecccccd
+DATA multizpool<>+8312(SB)/4, $0x3ecccccd
+DATA multizpool<>+8316(SB)/4, $0x3ecccccd
+DATA multizpool<>+8320(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8324(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8328(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8332(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8336(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8340(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8344(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8348(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8352(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8356(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8360(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8364(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8368(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8372(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8376(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8380(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8384(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8388(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8392(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8396(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8400(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8404(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8408(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8412(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8416(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8420(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8424(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8428(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8432(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8436(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8440(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8444(SB)/4, $0x3f2aaaab
+DATA multizpool<>+8448(SB)/4, $0x7f800000
+DATA multizpool<>+8452(SB)/4, $0x7f800000
+DATA multizpool<>+8456(SB)/4, $0x7f800000
+DATA multizpool<>+8460(SB)/4, $0x7f800000
+DATA multizpool<>+8464(SB)/4, $0x7f800000
+DATA multizpool<>+8468(SB)/4, $0x7f800000
+DATA multizpool<>+8472(SB)/4, $0x7f800000
+DATA multizpool<>+8476(SB)/4, $0x7f800000
+DATA multizpool<>+8480(SB)/4, $0x7f800000
+DATA multizpool<>+8484(SB)/4, $0x7f800000
+DATA multizpool<>+8488(SB)/4, $0x7f800000
+DATA multizpool<>+8492(SB)/4, $0x7f800000
+DATA multizpool<>+8496(SB)/4, $0x7f800000
+DATA multizpool<>+8500(SB)/4, $0x7f800000
+DATA multizpool<>+8504(SB)/4, $0x7f800000
+DATA multizpool<>+8508(SB)/4, $0x7f800000
+DATA multizpool<>+8512(SB)/4, $0x7f800000
+DATA multizpool<>+8516(SB)/4, $0x7f800000
+DATA multizpool<>+8520(SB)/4, $0x7f800000
+DATA multizpool<>+8524(SB)/4, $0x7f800000
+DATA multizpool<>+8528(SB)/4, $0x7f800000
+DATA multizpool<>+8532(SB)/4, $0x7f800000
+DATA multizpool<>+8536(SB)/4, $0x7f800000
+DATA multizpool<>+8540(SB)/4, $0x7f800000
+DATA multizpool<>+8544(SB)/4, $0x7f800000
+DATA multizpool<>+8548(SB)/4, $0x7f800000
+DATA multizpool<>+8552(SB)/4, $0x7f800000
+DATA multizpool<>+8556(SB)/4, $0x7f800000
+DATA multizpool<>+8560(SB)/4, $0x7f800000
+DATA multizpool<>+8564(SB)/4, $0x7f800000
+DATA multizpool<>+8568(SB)/4, $0x7f800000
+DATA multizpool<>+8572(SB)/4, $0x7f800000
+DATA multizpool<>+8576(SB)/4, $0x7fc00000
+DATA multizpool<>+8580(SB)/4, $0x7fc00000
+DATA multizpool<>+8584(SB)/4, $0x7fc00000
+DATA multizpool<>+8588(SB)/4, $0x7fc00000
+DATA multizpool<>+8592(SB)/4, $0x7fc00000
+DATA multizpool<>+8596(SB)/4, $0x7fc00000
+DATA multizpool<>+8600(SB)/4, $0x7fc00000
+DATA multizpool<>+8604(SB)/4, $0x7fc00000
+DATA multizpool<>+8608(SB)/4, $0x7fc00000
+DATA multizpool<>+8612(SB)/4, $0x7fc00000
+DATA multizpool<>+8616(SB)/4, $0x7fc00000
+DATA multizpool<>+8620(SB)/4, $0x7fc00000
+DATA multizpool<>+8624(SB)/4, $0x7fc00000
+DATA multizpool<>+8628(SB)/4, $0x7fc00000
+DATA multizpool<>+8632(SB)/4, $0x7fc00000
+DATA multizpool<>+8636(SB)/4, $0x7fc00000
+DATA multizpool<>+8640(SB)/4, $0x7fc00000
+DATA multizpool<>+8644(SB)/4, $0x7fc00000
+DATA multizpool<>+8648(SB)/4, $0x7fc00000
+DATA multizpool<>+8652(SB)/4, $0x7fc00000
+DATA multizpool<>+8656(SB)/4, $0x7fc00000
+DATA multizpool<>+8660(SB)/4, $0x7fc00000
+DATA multizpool<>+8664(SB)/4, $0x7fc00000
+DATA multizpool<>+8668(SB)/4, $0x7fc00000
+DATA multizpool<>+8672(SB)/4, $0x7fc00000
+DATA multizpool<>+8676(SB)/4, $0x7fc00000
+DATA multizpool<>+8680(SB)/4, $0x7fc00000
+DATA multizpool<>+8684(SB)/4, $0x7fc00000
+DATA multizpool<>+8688(SB)/4, $0x7fc00000
+DATA multizpool<>+8692(SB)/4, $0x7fc00000
+DATA multizpool<>+8696(SB)/4, $0x7fc00000
+DATA multizpool<>+8700(SB)/4, $0x7fc00000
+GLOBL multizpool<>(SB), RODATA|NOPTR, $8704

@@ -256,6 +256,45 @@ func TestMultiEStepBeyondEveryComponent(t *testing.T) {
 	}
 }
 
+// An infinite feature that meets a zero of U makes the quadratic form NaN; every kernel
+// takes its log-joint as -Inf (out of reach), as the Go twin does: label 0 and log p
+// -Inf, whether the sample falls in a whole register or the tail, in both precisions.
+func TestMultiNaNLogJointIsOutOfReach(t *testing.T) {
+	c := NewMultiCoeffs(2, 3, false) // full factors with zeros off the diagonal
+	for q := range 2 {
+		c.Const[q] = float64(q)
+		for j := range 3 {
+			c.Mean[q*3+j] = 0.5
+			c.Prec[(q*3+j)*3+j] = 2
+		}
+	}
+	for _, name := range Available() {
+		kern, _ := Lookup(name)
+		for _, n := range []int{1, 7, 16, 33} {
+			x := make([]float64, 3*n)
+			x[3*(n/2)] = math.Inf(1)
+			labels, labels32 := make([]uint16, n), make([]uint16, n)
+			for i := range labels {
+				labels[i], labels32[i] = 9, 9
+			}
+			kern.F64.MultiClassify(labels, x, c, nil)
+			kern.F32.MultiClassify(labels32, gen.Float32s(x), c, nil)
+			s, s32 := NewMultiStats(2, 3), NewMultiStats(2, 3)
+			kern.F64.MultiEStep(x, nil, c, s, nil)
+			kern.F32.MultiEStep(gen.Float32s(x), nil, c, s32, nil)
+			if labels[n/2] != 0 || labels32[n/2] != 0 || !math.IsInf(s.LogLik, -1) || !math.IsInf(s32.LogLik, -1) {
+				t.Errorf("%s n=%d: labels %d and %d, log-likelihoods %v and %v; want 0 and -Inf",
+					name, n, labels[n/2], labels32[n/2], s.LogLik, s32.LogLik)
+			}
+			for i := range labels {
+				if i != n/2 && (labels[i] != 1 || labels32[i] != 1) {
+					t.Errorf("%s n=%d: sample %d labelled %d and %d, want 1", name, n, i, labels[i], labels32[i])
+				}
+			}
+		}
+	}
+}
+
 // fuzzMultiMixture builds a valid mixture of 1 to MaxComponents components over d
 // features from a count and a width: means spread over [0, 1]^d, standard deviations of
 // about width (at least 1e-4 unless width is below it), correlated for full factors.

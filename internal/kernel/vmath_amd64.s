@@ -23,26 +23,25 @@ loop:
 	VSUBPD       vmath64c2<>+0(SB), Y1, Y3
 	VFNMADD231PD vmath64c4<>+0(SB), Y3, Y2
 	VFNMADD231PD vmath64c5<>+0(SB), Y3, Y2
-	VMULPD       Y2, Y2, Y1
-	VMULPD       Y1, Y1, Y4
+	VMULPD       Y2, Y2, Y4
 	VMULPD       Y4, Y4, Y5
-	VMOVUPD      vmath64c6<>+0(SB), Y6
-	VFMADD231PD  vmath64c7<>+0(SB), Y2, Y6
+	VMULPD       Y5, Y5, Y6
+	VMOVUPD      vmath64c6<>+0(SB), Y1
+	VFMADD231PD  vmath64c7<>+0(SB), Y2, Y1
 	VMOVUPD      vmath64c8<>+0(SB), Y7
 	VFMADD231PD  vmath64c9<>+0(SB), Y2, Y7
-	VFMADD231PD  Y7, Y1, Y6
+	VFMADD231PD  Y7, Y4, Y1
 	VMOVUPD      vmath64c10<>+0(SB), Y7
 	VFMADD231PD  vmath64c11<>+0(SB), Y2, Y7
 	VMOVUPD      vmath64c12<>+0(SB), Y8
 	VFMADD231PD  vmath64c13<>+0(SB), Y2, Y8
-	VFMADD231PD  Y8, Y1, Y7
-	VFMADD231PD  Y7, Y4, Y6
-	VMOVUPD      vmath64c14<>+0(SB), Y1
-	VFMADD231PD  vmath64c15<>+0(SB), Y2, Y1
-	VFMADD231PD  Y1, Y5, Y6
-	VFMADD213PD  vmath64c16<>+0(SB), Y2, Y6
-	VFMADD213PD  vmath64c16<>+0(SB), Y2, Y6
-	VMOVUPD      Y6, Y1
+	VFMADD231PD  Y8, Y4, Y7
+	VFMADD231PD  Y7, Y5, Y1
+	VMOVUPD      vmath64c14<>+0(SB), Y4
+	VFMADD231PD  vmath64c15<>+0(SB), Y2, Y4
+	VFMADD231PD  Y4, Y6, Y1
+	VFMADD213PD  vmath64c16<>+0(SB), Y2, Y1
+	VFMADD213PD  vmath64c16<>+0(SB), Y2, Y1
 	VMULPD       vmath64c17<>+0(SB), Y3, Y2
 	VROUNDPD     $0x09, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
@@ -395,18 +394,17 @@ loop:
 	VSUBPS       vmath32c2<>+0(SB), Y1, Y3
 	VFNMADD231PS vmath32c4<>+0(SB), Y3, Y2
 	VFNMADD231PS vmath32c5<>+0(SB), Y3, Y2
-	VMULPS       Y2, Y2, Y1
-	VMULPS       Y1, Y1, Y4
-	VMOVUPS      vmath32c6<>+0(SB), Y5
-	VFMADD231PS  vmath32c7<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y4
+	VMULPS       Y4, Y4, Y5
+	VMOVUPS      vmath32c6<>+0(SB), Y1
+	VFMADD231PS  vmath32c7<>+0(SB), Y2, Y1
 	VMOVUPS      vmath32c8<>+0(SB), Y6
 	VFMADD231PS  vmath32c9<>+0(SB), Y2, Y6
-	VFMADD231PS  Y6, Y1, Y5
-	VMOVUPS      vmath32c10<>+0(SB), Y1
-	VFMADD231PS  Y1, Y4, Y5
-	VFMADD213PS  vmath32c11<>+0(SB), Y2, Y5
-	VFMADD213PS  vmath32c11<>+0(SB), Y2, Y5
-	VMOVUPS      Y5, Y1
+	VFMADD231PS  Y6, Y4, Y1
+	VMOVUPS      vmath32c10<>+0(SB), Y4
+	VFMADD231PS  Y4, Y5, Y1
+	VFMADD213PS  vmath32c11<>+0(SB), Y2, Y1
+	VFMADD213PS  vmath32c11<>+0(SB), Y2, Y1
 	VMULPS       vmath32c6<>+0(SB), Y3, Y2
 	VROUNDPS     $0x09, Y2, Y2
 	VSUBPS       Y2, Y3, Y3

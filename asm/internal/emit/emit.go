@@ -23,11 +23,12 @@ func Header() {
 	ConstraintExpr("amd64,gc,!purego,!noasm")
 }
 
-// Comparison predicates of VCMPPD/VCMPPS (ordered, quiet).
+// Comparison predicates of VCMPPD/VCMPPS (quiet; ordered but for CmpUnord and CmpNLT).
 const (
 	CmpEQ    = 0x00
 	CmpUnord = 0x03
 	CmpLT    = 0x11
+	CmpNLT   = 0x15 // not less than, or unordered: the lanes where CmpLT is false
 	CmpGT    = 0x1e
 )
 
@@ -66,6 +67,7 @@ type Prec struct {
 
 	Add, Sub, Mul, Div, Max, Min, And, Or    func(ops ...operand.Op)
 	AndNot, AddInt                           func(ops ...operand.Op)
+	AddIntZ                                  func(a, b, mask, dst operand.Op) // AVX-512: dst = mask ? a + b : 0
 	FMAdd213, FMAdd231, FNMAdd213, FNMAdd231 func(ops ...operand.Op)
 	Round                                    func(i, mxy, xy operand.Op)
 	Cmp                                      func(ops ...operand.Op)
@@ -91,6 +93,7 @@ func (isa *ISA) Double(prefix string) *Prec {
 		p.And, p.Or, p.AndNot = VPANDQ, VPORQ, VPANDNQ
 		p.Round = func(i, mxy, xy operand.Op) { VRNDSCALEPD(i, mxy, xy) }
 		p.Blend = func(mask, a, b, dst operand.Op) { VBLENDMPD(a, b, mask, dst) }
+		p.AddIntZ = func(a, b, mask, dst operand.Op) { VPADDQ_Z(a, b, mask, dst) }
 	}
 	return p
 }
@@ -110,6 +113,7 @@ func (isa *ISA) Single(prefix string) *Prec {
 		p.And, p.Or, p.AndNot = VPANDD, VPORD, VPANDND
 		p.Round = func(i, mxy, xy operand.Op) { VRNDSCALEPS(i, mxy, xy) }
 		p.Blend = func(mask, a, b, dst operand.Op) { VBLENDMPS(a, b, mask, dst) }
+		p.AddIntZ = func(a, b, mask, dst operand.Op) { VPADDD_Z(a, b, mask, dst) }
 	}
 	return p
 }
@@ -302,9 +306,10 @@ func (p *Prec) expConsts() (lo, hi, flush, ln2hi, ln2lo, shifter, magic float64,
 		float64(vmath.Ln2Lo32), float64(vmath.Shifter32), float64(vmath.ExpMagic32), c
 }
 
-// Estrin emits and returns sum_k c[k] x^k evaluated in internal/vmath's Estrin order (the
-// same operations, so the same bits), depth first to keep few registers live.
-func (p *Prec) Estrin(c []float64, x VecVirtual) VecVirtual {
+// Estrin emits sum_k c[k] x^k into dst, evaluated in internal/vmath's Estrin order (the
+// same operations, so the same bits), depth first to keep few registers live. dst must
+// differ from x.
+func (p *Prec) Estrin(c []float64, x, dst VecVirtual) {
 	levels := 0
 	for 1<<levels < len(c) {
 		levels++
@@ -319,7 +324,10 @@ func (p *Prec) Estrin(c []float64, x VecVirtual) VecVirtual {
 	var node func(l, j int) VecVirtual
 	node = func(l, j int) VecVirtual {
 		if l == 1 {
-			v := p.Vec()
+			v := dst // the leftmost leaf is the root's register: the sum ends there
+			if j > 0 {
+				v = p.Vec()
+			}
 			p.Movu(p.C(c[2*j]), v)
 			if 2*j+1 < len(c) {
 				p.FMAdd231(p.C(c[2*j+1]), x, v)
@@ -333,7 +341,7 @@ func (p *Prec) Estrin(c []float64, x VecVirtual) VecVirtual {
 		}
 		return left
 	}
-	return node(levels, 0)
+	node(levels, 0)
 }
 
 // ExpDomain says what arguments an inlined Exp must handle.
@@ -375,24 +383,21 @@ func (p *Prec) Exp(x, dst VecVirtual, dom ExpDomain) {
 	p.FNMAdd231(p.C(ln2hi), n, r)
 	p.FNMAdd231(p.C(ln2lo), n, r)
 	// (Estrin(c[2:]) r + c1) r + c0.
-	poly := p.Estrin(c[2:], r)
-	p.FMAdd213(p.C(c[1]), r, poly)
-	p.FMAdd213(p.C(c[0]), r, poly)
-	p.Movu(poly, dst)
+	p.Estrin(c[2:], r, dst)
+	p.FMAdd213(p.C(c[1]), r, dst)
+	p.FMAdd213(p.C(c[0]), r, dst)
 	if dom == ExpFlushed {
 		// 2^n into the exponent field: the low bits of t = shifter + n hold n.
 		p.ShiftLeft(operand.U8(p.MantBits), t, t)
+		if p.EVEX { // the lanes below the flush point zeroed by the addition's mask
+			keep := p.Mask()
+			p.Cmp(operand.U8(CmpNLT), p.C(flush), x, keep)
+			p.AddIntZ(t, dst, keep, dst)
+			return
+		}
 		p.AddInt(t, dst, dst)
-		var flushed Register = n
-		if p.EVEX {
-			flushed = p.Mask()
-		}
-		p.Cmp(operand.U8(CmpLT), p.C(flush), x, flushed)
-		if p.EVEX {
-			p.Blend(flushed, p.C(0), dst, dst)
-		} else {
-			p.AndNot(dst, flushed, dst)
-		}
+		p.Cmp(operand.U8(CmpLT), p.C(flush), x, n)
+		p.AndNot(dst, n, dst)
 		return
 	}
 	n1 := r // r is no longer needed

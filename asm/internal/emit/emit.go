@@ -396,7 +396,7 @@ func (p *Prec) Exp(x, dst VecVirtual, dom ExpDomain) {
 			return
 		}
 		p.AddInt(t, dst, dst)
-		p.Cmp(operand.U8(CmpLT), p.C(flush), x, n)
+		p.Cmp(operand.U8(CmpLT), p.C(flush), x, n) // n is spent: it holds the lanes to clear
 		p.AndNot(dst, n, dst)
 		return
 	}

@@ -144,8 +144,8 @@ func eStepSums[T Float](x []T, w []float64, c *Coeffs, ch *expChunk, s *Stats) {
 // logJoint keeps them) are four independent compare-and-select chains that the CPU
 // overlaps, where one sample's components in a row wait on each other, and each
 // component's numbers are loaded once for the four. The operations, and so the labels,
-// are logJoint's. It needs no scratch memory.
-func classify[T Float](dst []uint16, x []T, c *Coeffs, _ *Scratch) {
+// are logJoint's; the last samples, fewer than four, go through logJoint itself.
+func classify[T Float](dst []uint16, x []T, c *Coeffs, sc *Scratch) {
 	k := c.K()
 	cn, mean, hp := c.Const[:k], c.Mean[:k], c.HalfPrec[:k]
 	x = x[:len(dst)]
@@ -163,11 +163,12 @@ func classify[T Float](dst []uint16, x []T, c *Coeffs, _ *Scratch) {
 		d := dst[i : i+4 : i+4]
 		d[0], d[1], d[2], d[3] = uint16(max(t0, 0)), uint16(max(t1, 0)), uint16(max(t2, 0)), uint16(max(t3, 0))
 	}
+	if i == len(x) {
+		return
+	}
+	row := chunkFor(sc, k, 0).row(0)
 	for ; i < len(x); i++ {
-		b, t := uint64(negInf), -1
-		for j := range k {
-			b, t = raise(b, t, quad(float64(x[i]), cn[j], mean[j], hp[j]), j)
-		}
-		dst[i] = uint16(max(t, 0))
+		_, top := logJoint(row, float64(x[i]), c)
+		dst[i] = uint16(max(top, 0))
 	}
 }

@@ -10,7 +10,11 @@ import (
 // then every exp of the chunk, then every sum's log, then the statistics. A sample's exps
 // and log form one long chain of dependent operations (tens of cycles each); laid out as
 // loops over independent values, the CPU overlaps the chains of many samples instead of
-// waiting on each. The operations, and so the bits, are those of one sample at a time.
+// waiting on each. The chunk holds its log-joints as planes, one a component: each phase
+// is a few long loops over samples, component by component, rather than a loop over
+// samples of short loops over components, whose ends and index arithmetic cost as much as
+// their work at small K. The operations, and so the bits, are those of one sample at a
+// time.
 
 // chunkValues bounds the log-joints of a chunk (n samples x K components): 4 KiB, in L1.
 const chunkValues = 512
@@ -20,14 +24,16 @@ func chunkLen(k int) int { return max(1, chunkValues/k) }
 
 // expChunk is the working memory of a chunk and what the exp-sum makes of it.
 type expChunk struct {
-	k    int
-	x    []float64 // the samples, in float64 (1-D)
-	p    []float64 // n x K: the log-joints P_k, then exp(P_k - max)
-	args []float64 // the exps' arguments, n (K-1) of them, and a spare
-	top  []int     // the first k where P_k is largest; -1 where every P_k is -Inf or NaN
-	max  []float64 // max_k P_k
-	sum  []float64 // sum_k exp(P_k - max), in component order
-	log  []float64 // log sum, or the logs of products of sums (see addLogLik)
+	k, stride int       // components; samples a plane holds (chunkLen(k))
+	x         []float64 // the samples, in float64 (1-D)
+	p         []float64 // K planes of stride: the log-joints P_k, then exp(P_k - max); then zeros
+	args      []float64 // the exps' arguments, K-1 planes of n, then room for one more
+	best      []uint64  // the running maximum of P_k, as bits (see raise)
+	top       []int     // the first k where P_k is largest; -1 where every P_k is -Inf or NaN
+	max       []float64 // max_k P_k
+	sum       []float64 // sum_k exp(P_k - max), in component order
+	log       []float64 // log sum, or the logs of products of sums (see addLogLik)
+	scale     []float64 // w / sum: what turns exp(P_k - max) into a responsibility
 	// stats holds the statistics of a block of samples, summed on their own before they
 	// join a tile's.
 	stats []float64
@@ -40,18 +46,22 @@ func chunkFor(sc *Scratch, k, stats int) *expChunk {
 		sc = new(Scratch)
 	}
 	ch, n := &sc.chunk, chunkLen(k)
-	ch.k = k
-	ch.p, ch.args = grow(ch.p, n*k), grow(ch.args, n*(k-1)+1)
-	ch.x, ch.top, ch.max = grow(ch.x, n), grow(ch.top, n), grow(ch.max, n)
-	ch.sum, ch.log = grow(ch.sum, n), grow(ch.log, n)
+	ch.k, ch.stride = k, n
+	ch.p, ch.args = grow(ch.p, n*(k+1)), grow(ch.args, n*k)
+	clear(ch.plane(k, n))
+	ch.x, ch.best, ch.top, ch.max = grow(ch.x, n), grow(ch.best, n), grow(ch.top, n), grow(ch.max, n)
+	ch.sum, ch.log, ch.scale = grow(ch.sum, n), grow(ch.log, n), grow(ch.scale, n)
 	ch.stats = grow(ch.stats, stats)
 	return ch
 }
 
-// inFloat64 returns the samples of the 1-D chunk in, in float64: converted in a loop of
-// their own, where float32's conversion, which writes only part of a register and so
-// waits on its last use, delays nothing else.
+// inFloat64 returns the samples of the 1-D chunk in, in float64: in itself if it is
+// float64, else converted in a loop of their own, where float32's conversion, which
+// writes only part of a register and so waits on its last use, delays nothing else.
 func inFloat64[T Float](ch *expChunk, in []T) []float64 {
+	if x, ok := any(in).([]float64); ok {
+		return x
+	}
 	x := ch.x[:len(in)]
 	for i, v := range in {
 		x[i] = float64(v)
@@ -59,43 +69,92 @@ func inFloat64[T Float](ch *expChunk, in []T) []float64 {
 	return x
 }
 
-// row returns sample i's K entries of p.
-func (ch *expChunk) row(i int) []float64 { return ch.p[i*ch.k : (i+1)*ch.k : (i+1)*ch.k] }
+// plane returns component j's entries of p for the chunk's first n samples.
+func (ch *expChunk) plane(j, n int) []float64 {
+	lo := j * ch.stride
+	return ch.p[lo : lo+n : lo+n]
+}
 
-// expSums turns the log-joints of the chunk's first n samples, with their max and top
-// set, into exp(P_k - max) (0 for every k where top is -1), and sets sum. The
-// largest term's exp is exp(0) = 1 exactly and is not computed, as in the SIMD lanes:
-// each sample's other K-1 arguments are packed, without a branch, before the exps run.
-func (ch *expChunk) expSums(n int) {
-	k := ch.k
-	args := ch.args[:n*(k-1)+1]
-	for i := range n {
-		top, m := max(ch.top[i], 0), ch.max[i]
-		out := args[i*(k-1):]
-		for j, v := range ch.row(i) {
-			out[j-after(j, top)] = v - m // the top's slot is taken by the next one's
-		}
-	}
-	vmath.ExpFlushed64s(args, args[:n*(k-1)])
-	for i := range n {
-		row, top := ch.row(i), ch.top[i]
-		if top < 0 { // beyond every component, as in the SIMD lanes: log p is -Inf
-			clear(row)
-			ch.sum[i] = 0
-			continue
-		}
-		in, s := args[i*(k-1):], 0.0
-		for j := range row {
-			e := math.Float64bits(in[j-after(j, top)])
-			if j == top { // selected as bits: Go selects integers without a branch
-				e = one
-			}
-			row[j] = math.Float64frombits(e)
-			s += row[j]
-		}
-		ch.sum[i] = s
+// setSample sets sample i's entries of p to v, K of them.
+func (ch *expChunk) setSample(i int, v []float64) {
+	for j, e := range v[:ch.k] {
+		ch.p[j*ch.stride+i] = e
 	}
 }
+
+// getSample sets dst, K long, to sample i's entries of p.
+func (ch *expChunk) getSample(dst []float64, i int) []float64 {
+	dst = dst[:ch.k]
+	for j := range dst {
+		dst[j] = ch.p[j*ch.stride+i]
+	}
+	return dst
+}
+
+// expSums turns the log-joints of the chunk's first n samples, with their max and top
+// set, into exp(P_k - max) (0 for every k where top is -1), and sets sum and scale (for
+// weights w, nil for all ones). The largest term's exp is exp(0) = 1 exactly and is not
+// computed, as in the SIMD lanes: each sample's arguments fill K-1 planes, the last
+// component's taking the top's place, so that every exp of the chunk runs in one loop
+// and no index is computed sample by sample.
+func (ch *expChunk) expSums(n int, w []float64) {
+	k := ch.k
+	top, m := ch.top[:n], ch.max[:n]
+	last := ch.plane(k-1, n)
+	for j := range k - 1 {
+		args := ch.args[j*n : (j+1)*n]
+		for i, v := range ch.plane(j, n) {
+			b, l := math.Float64bits(v), math.Float64bits(last[i])
+			if isTop(top[i], j) { // as bits, without a branch that samples would mispredict
+				b = l
+			}
+			args[i] = math.Float64frombits(b) - m[i]
+		}
+	}
+	vmath.ExpFlushed64s(ch.args, ch.args[:(k-1)*n])
+	sum := ch.sum[:n]
+	clear(sum)
+	for j := range k - 1 {
+		pj, exps := ch.plane(j, n), ch.args[j*n:(j+1)*n]
+		for i := range pj {
+			e := math.Float64bits(exps[i])
+			if isTop(top[i], j) { // selected as bits: Go selects integers without a branch
+				e = one
+			}
+			pj[i] = math.Float64frombits(e)
+			sum[i] += pj[i]
+		}
+	}
+	for i := range last { // the last component's exp is in the top's place
+		t := max(top[i], 0)
+		e := math.Float64bits(ch.args[t*n+i])
+		if t == k-1 {
+			e = one
+		}
+		last[i] = math.Float64frombits(e)
+		sum[i] += last[i]
+	}
+	for i, t := range top {
+		if t < 0 { // beyond every component, as in the SIMD lanes: log p is -Inf
+			for j := range k {
+				ch.p[j*ch.stride+i] = 0
+			}
+			sum[i] = 0
+		}
+	}
+	scale := ch.scale[:n]
+	for i, s := range sum {
+		wi := 1.0
+		if w != nil {
+			wi = w[i]
+		}
+		scale[i] = wi / s
+	}
+}
+
+// isTop reports whether component j is a sample's largest term, top (the first
+// component where every term is -Inf or NaN).
+func isTop(top, j int) bool { return max(top, 0) == j }
 
 // productGroup is how many exp-sums are multiplied before one log, as in the SIMD lanes:
 // each is in [1, K], so 32 of them stay below K^32 <= 2^512 (K <= MaxComponents).
@@ -133,11 +192,3 @@ func (ch *expChunk) addLogLik(ll float64, n int, w []float64) float64 {
 
 // one is the bits of 1.0.
 const one = 0x3ff0000000000000
-
-// after is 1 if j comes after top, else 0.
-func after(j, top int) int {
-	if j > top {
-		return 1
-	}
-	return 0
-}

@@ -106,38 +106,80 @@ func eStep[T Float](x []T, w []float64, c *Coeffs, s *Stats, sc *Scratch) {
 // eStepSums adds the statistics of x (weights w, nil for all ones) under c into s, a
 // chunk of samples at a time. Products that a sum takes are rounded on their own
 // (float64(...)): Go may fuse a product into the next addition on some CPUs (arm64), and
-// these sums must be the same on every one.
+// these sums must be the same on every one. Each component's sums run over the samples in
+// order, as one sample at a time would add them.
 func eStepSums[T Float](x []T, w []float64, c *Coeffs, ch *expChunk, s *Stats) {
-	k := c.K()
-	mean := c.Mean[:k]
-	n, d, b := s.N[:k], s.D[:k], s.B[:k]
 	ll := 0.0
-	step := chunkLen(k)
-	for lo := 0; lo < len(x); lo += step {
-		hi := min(lo+step, len(x))
+	for lo := 0; lo < len(x); lo += ch.stride {
+		hi := min(lo+ch.stride, len(x))
 		xs := inFloat64(ch, x[lo:hi])
-		for i, v := range xs {
-			ch.max[i], ch.top[i] = logJoint(ch.row(i), v, c)
-		}
-		ch.expSums(hi - lo)
-		ll = ch.addLogLik(ll, hi-lo, weightsOf(w, lo, hi))
-		for i, xv := range xs {
-			wi := 1.0
-			if w != nil {
-				wi = w[lo+i]
-			}
-			scale := wi / ch.sum[i]
-			for j, e := range ch.row(i) {
-				r := float64(e * scale)
-				dj := xv - mean[j]
-				rd := float64(r * dj)
-				n[j] += r
-				d[j] += rd
-				b[j] = math.FMA(rd, dj, b[j])
-			}
-		}
+		ch.logJoints(xs, c)
+		ch.expSums(len(xs), weightsOf(w, lo, hi))
+		ll = ch.addLogLik(ll, len(xs), weightsOf(w, lo, hi))
+		ch.addMoments(xs, c.Mean, s)
 	}
 	s.LogLik += ll
+}
+
+// addMoments adds the chunk's statistics of the 1-D samples xs, their responsibilities
+// set (expSums), to s: component by component, each sum over the samples in order, as one
+// sample at a time would add them. Two components share a loop, so that the CPU overlaps
+// their chains of dependent sums; an odd K's last pairs with the plane of zeros after the
+// K planes, whose sums are dropped.
+func (ch *expChunk) addMoments(xs, mean []float64, s *Stats) {
+	n, k := len(xs), ch.k
+	scale := ch.scale[:n]
+	for j := 0; j < k; j += 2 {
+		a, b := ch.plane(j, n), ch.plane(j+1, n)
+		na, da, ba := s.N[j], s.D[j], s.B[j]
+		var mb, nb, db, bb float64
+		if j+1 < k {
+			mb, nb, db, bb = mean[j+1], s.N[j+1], s.D[j+1], s.B[j+1]
+		}
+		for i, x := range xs {
+			na, da, ba = moment(a[i], scale[i], x, mean[j], na, da, ba)
+			nb, db, bb = moment(b[i], scale[i], x, mb, nb, db, bb)
+		}
+		s.N[j], s.D[j], s.B[j] = na, da, ba
+		if j+1 < k {
+			s.N[j+1], s.D[j+1], s.B[j+1] = nb, db, bb
+		}
+	}
+}
+
+// moment returns the sums n, d, b of a component's responsibilities r, shifted first
+// moments r (x - mean) and second moments r (x - mean)^2 with one more sample's added:
+// x, whose responsibility is e times scale.
+func moment(e, scale, x, mean, n, d, b float64) (float64, float64, float64) {
+	r := float64(e * scale)
+	dx := x - mean
+	rd := float64(r * dx)
+	return n + r, d + rd, math.FMA(rd, dx, b)
+}
+
+// logJoints sets the chunk's planes to the log-joints of the 1-D samples xs under c, and
+// their maxima and tops: component by component, loops over samples whose turns do not
+// wait on each other. The running maximum of each sample is kept as bits, as logJoint
+// keeps it, so that the maxima and tops are logJoint's.
+func (ch *expChunk) logJoints(xs []float64, c *Coeffs) {
+	n := len(xs)
+	best, top := ch.best[:n], ch.top[:n]
+	for i := range best {
+		best[i], top[i] = negInf, -1
+	}
+	for j := range ch.k {
+		cn, mean, hp := c.Const[j], c.Mean[j], c.HalfPrec[j]
+		pj := ch.plane(j, n)
+		for i, v := range xs {
+			q := quad(v, cn, mean, hp)
+			pj[i] = q
+			best[i], top[i] = raise(best[i], top[i], q, j)
+		}
+	}
+	m := ch.max[:n]
+	for i, b := range best {
+		m[i] = math.Float64frombits(b)
+	}
 }
 
 // classify labels x four samples at a time: their running maxima (kept as bits, as
@@ -166,7 +208,7 @@ func classify[T Float](dst []uint16, x []T, c *Coeffs, sc *Scratch) {
 	if i == len(x) {
 		return
 	}
-	row := chunkFor(sc, k, 0).row(0)
+	row := chunkFor(sc, k, 0).p[:k] // room for one sample's log-joints
 	for ; i < len(x); i++ {
 		_, top := logJoint(row, float64(x[i]), c)
 		dst[i] = uint16(max(top, 0))

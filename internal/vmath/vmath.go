@@ -118,20 +118,17 @@ func ExpFlushed64s(dst, x []float64) { exps64(dst, x, ExpFlush64) }
 // written out in it, so that no call stands between the fused multiply-adds: the terms of
 // the polynomial from r^2 up in Estrin's form (pairs c_2j + c_2j+1 r, joined with r^2,
 // then r^4, then r^8, the odd pair out passing up a level as it is), then two Horner
-// steps; 2^n as 2^n1 2^(n-n1).
+// steps. Where e^x is a normal number (x in [ExpFlush64, expOneStep]), 2^n is one
+// exponent and both steps of the vector code's 2^n1 2^(n-n1) are exact: it is built in
+// one. Other arguments (NaN, and the edges of the range) are rare, and their branches
+// stay predicted; expEdge64 finishes them.
 func exps64(dst, x []float64, flush float64) {
 	dst = dst[:len(x)]
 	c := (*[12]float64)(ExpCoeffs64)
 	for i, v := range x {
-		a := v
-		switch { // NaN, and the clamp: branches that stay predicted
-		case v != v:
-			dst[i] = v
-			continue
-		case v < ExpLo64:
-			a = ExpLo64
-		case v > ExpHi64:
-			a = ExpHi64
+		a, inside := v, v >= ExpFlush64 && v <= expOneStep
+		if !inside {
+			a = min(max(v, ExpLo64), ExpHi64) // NaN stays NaN: expEdge64 returns it
 		}
 		n := math.FMA(a, Log2E, Shifter64) - Shifter64
 		r := math.FMA(-n, Ln2Hi64, a)
@@ -142,14 +139,31 @@ func exps64(dst, x []float64, flush float64) {
 		hi := math.FMA(math.FMA(c[9], r, c[8]), r2, math.FMA(c[7], r, c[6]))
 		e := math.FMA(math.FMA(c[11], r, c[10]), r4*r4, math.FMA(hi, r4, lo))
 		p := math.FMA(math.FMA(e, r, c[1]), r, c[0])
-		n1 := math.Floor(n * 0.5)
-		p *= pow2(n1)
-		p *= pow2(n - n1)
-		if v < flush {
-			p = 0
+		if !inside {
+			dst[i] = expEdge64(v, p, n, flush)
+			continue
 		}
-		dst[i] = p
+		dst[i] = p * pow2(n)
 	}
+}
+
+// expOneStep bounds the arguments whose n = round(x log2 e) is at most 1023, so that 2^n
+// is a float64.
+const expOneStep = 709.0
+
+// expEdge64 returns e^x from the polynomial p and the n of x clamped to [ExpLo64,
+// ExpHi64], for x outside [ExpFlush64, expOneStep]: NaN for NaN, 0 below flush, else p 2^n
+// as the vector code builds it, 2^n1 2^(n-n1) with n1 = floor(n/2), so that results in the
+// subnormal range and near overflow are right too.
+func expEdge64(x, p, n, flush float64) float64 {
+	switch {
+	case x != x:
+		return x
+	case x < flush:
+		return 0
+	}
+	n1 := math.Floor(n * 0.5)
+	return p * pow2(n1) * pow2(n-n1)
 }
 
 // Log64 returns the natural logarithm of x. Its largest error measured against math.Log

@@ -125,30 +125,26 @@ func (ch *expChunk) expSums(n int, w []float64) {
 			sum[i] += pj[i]
 		}
 	}
-	for i := range last { // the last component's exp is in the top's place
-		t := max(top[i], 0)
-		e := math.Float64bits(ch.args[t*n+i])
-		if t == k-1 {
-			e = one
-		}
-		last[i] = math.Float64frombits(e)
-		sum[i] += last[i]
-	}
-	for i, t := range top {
-		if t < 0 { // beyond every component, as in the SIMD lanes: log p is -Inf
+	scale := ch.scale[:n]
+	for i := range last { // the last component's exp is in the top's place; then the sum is whole
+		if t := top[i]; t >= 0 {
+			e := math.Float64bits(ch.args[t*n+i])
+			if t == k-1 {
+				e = one
+			}
+			last[i] = math.Float64frombits(e)
+			sum[i] += last[i]
+		} else { // beyond every component, as in the SIMD lanes: log p is -Inf
 			for j := range k {
 				ch.p[j*ch.stride+i] = 0
 			}
 			sum[i] = 0
 		}
-	}
-	scale := ch.scale[:n]
-	for i, s := range sum {
 		wi := 1.0
 		if w != nil {
 			wi = w[i]
 		}
-		scale[i] = wi / s
+		scale[i] = wi / sum[i]
 	}
 }
 

@@ -15,9 +15,13 @@ func is64[T Float]() bool { return unsafe.Sizeof(T(0)) == 8 }
 
 // quad is the weighted log-density cnst - halfPrec*(x-mean)^2 as every implementation
 // computes it: one fused multiply-add of -(halfPrec*d)*d onto cnst.
-func quad(x, cnst, mean, halfPrec float64) float64 {
+func quad(x, cnst, mean, halfPrec float64) float64 { return negQuad(x, cnst, mean, -halfPrec) }
+
+// negQuad is quad of the negated half precision, which loops negate once a component:
+// (-halfPrec)*d is -(halfPrec*d) exactly.
+func negQuad(x, cnst, mean, negHalfPrec float64) float64 {
 	d := x - mean
-	return math.FMA(-(halfPrec * d), d, cnst)
+	return math.FMA(negHalfPrec*d, d, cnst)
 }
 
 // logJoint writes P_k(x) to p and returns max_k P_k(x), starting from -Inf, and the
@@ -54,8 +58,9 @@ func raise(best uint64, top int, v float64, k int) (uint64, int) {
 
 func logNormPDF[T Float](dst, x []T, cnst, mean, halfPrec float64) {
 	dst = dst[:len(x)]
+	nh := -halfPrec
 	for i, v := range x {
-		dst[i] = T(quad(float64(v), cnst, mean, halfPrec))
+		dst[i] = T(negQuad(float64(v), cnst, mean, nh))
 	}
 }
 
@@ -168,10 +173,10 @@ func (ch *expChunk) logJoints(xs []float64, c *Coeffs) {
 		best[i], top[i] = negInf, -1
 	}
 	for j := range ch.k {
-		cn, mean, hp := c.Const[j], c.Mean[j], c.HalfPrec[j]
+		cn, mean, nh := c.Const[j], c.Mean[j], -c.HalfPrec[j]
 		pj := ch.plane(j, n)
 		for i, v := range xs {
-			q := quad(v, cn, mean, hp)
+			q := negQuad(v, cn, mean, nh)
 			pj[i] = q
 			best[i], top[i] = raise(best[i], top[i], q, j)
 		}
@@ -197,10 +202,11 @@ func classify[T Float](dst []uint16, x []T, c *Coeffs, sc *Scratch) {
 		b0, b1, b2, b3 := uint64(negInf), uint64(negInf), uint64(negInf), uint64(negInf)
 		t0, t1, t2, t3 := -1, -1, -1, -1
 		for j := range k {
-			b0, t0 = raise(b0, t0, quad(x0, cn[j], mean[j], hp[j]), j)
-			b1, t1 = raise(b1, t1, quad(x1, cn[j], mean[j], hp[j]), j)
-			b2, t2 = raise(b2, t2, quad(x2, cn[j], mean[j], hp[j]), j)
-			b3, t3 = raise(b3, t3, quad(x3, cn[j], mean[j], hp[j]), j)
+			cj, mj, nh := cn[j], mean[j], -hp[j]
+			b0, t0 = raise(b0, t0, negQuad(x0, cj, mj, nh), j)
+			b1, t1 = raise(b1, t1, negQuad(x1, cj, mj, nh), j)
+			b2, t2 = raise(b2, t2, negQuad(x2, cj, mj, nh), j)
+			b3, t3 = raise(b3, t3, negQuad(x3, cj, mj, nh), j)
 		}
 		d := dst[i : i+4 : i+4]
 		d[0], d[1], d[2], d[3] = uint16(max(t0, 0)), uint16(max(t1, 0)), uint16(max(t2, 0)), uint16(max(t3, 0))

@@ -75,22 +75,6 @@ func (ch *expChunk) plane(j, n int) []float64 {
 	return ch.p[lo : lo+n : lo+n]
 }
 
-// setSample sets sample i's entries of p to v, K of them.
-func (ch *expChunk) setSample(i int, v []float64) {
-	for j, e := range v[:ch.k] {
-		ch.p[j*ch.stride+i] = e
-	}
-}
-
-// getSample sets dst, K long, to sample i's entries of p.
-func (ch *expChunk) getSample(dst []float64, i int) []float64 {
-	dst = dst[:ch.k]
-	for j := range dst {
-		dst[j] = ch.p[j*ch.stride+i]
-	}
-	return dst
-}
-
 // expSums turns the log-joints of the chunk's first n samples, with their max and top
 // set, into exp(P_k - max) (0 for every k where top is -1), and sets sum and scale (for
 // weights w, nil for all ones). The largest term's exp is exp(0) = 1 exactly and is not

@@ -148,13 +148,13 @@ func grow[E any](s []E, n int) []E {
 	return s[:n]
 }
 
-// multiLogJoint sets p[k] = P_k(x) for the sample x (D features) and returns max_k p[k]
-// and the lowest k where it is reached (-1 if every P_k is -Inf).
-func multiLogJoint(p, diff, x []float64, c *MultiCoeffs) (m float64, top int) {
+// multiLogJoint sets p[k*stride] = P_k(x) for the sample x (D features) and returns
+// max_k P_k and the lowest k where it is reached (-1 if every P_k is -Inf).
+func multiLogJoint(p []float64, stride int, diff, x []float64, c *MultiCoeffs) (m float64, top int) {
 	d := c.D
 	best := uint64(negInf)
 	top = -1
-	for k := range p {
+	for k := range c.K() {
 		mu := c.Mean[k*d : (k+1)*d]
 		u := c.Prec[k*d*d : (k+1)*d*d]
 		q := 0.0
@@ -180,7 +180,7 @@ func multiLogJoint(p, diff, x []float64, c *MultiCoeffs) (m float64, top int) {
 		if v != v { // x - mu overflowed and met a zero of U (Inf x 0): beyond reach
 			v = math.Inf(-1)
 		}
-		p[k] = v
+		p[k*stride] = v
 		best, top = raise(best, top, v, k)
 	}
 	return math.Float64frombits(best), top
@@ -222,27 +222,25 @@ func multiEStepIn[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc
 			// D-long buffer that stays in L1, which measured 2-3% faster than converting a
 			// chunk's samples once into an array of them.
 			for i := first; i < last; i++ {
-				ch.max[i-first], ch.top[i-first] = multiLogJoint(sc.p, sc.diff, sample(sc.xs, x, i), c)
-				ch.setSample(i-first, sc.p)
+				ch.max[i-first], ch.top[i-first] = multiLogJoint(ch.p[i-first:], ch.stride, sc.diff, sample(sc.xs, x, i), c)
 			}
 			ch.expSums(last-first, weightsOf(w, first, last))
 			block.LogLik = ch.addLogLik(block.LogLik, last-first, weightsOf(w, first, last))
 			for i := first; i < last; i++ {
-				e := ch.getSample(sc.p, i-first)
-				multiSampleStats(sample(sc.xs, x, i), e, ch.scale[i-first], c, sc, &block)
+				multiSampleStats(sample(sc.xs, x, i), ch.p[i-first:], ch.stride, ch.scale[i-first], c, sc, &block)
 			}
 		}
 		s.Add(&block)
 	}
 }
 
-// multiSampleStats adds the moments of one sample xs, whose exp(P_k - max) are e and
-// whose responsibilities are e times scale, to s. Products that a sum takes are rounded
-// on their own, as in eStepSums.
-func multiSampleStats(xs, e []float64, scale float64, c *MultiCoeffs, sc *multiScratch, s *MultiStats) {
+// multiSampleStats adds the moments of one sample xs, whose exp(P_k - max) are
+// e[k*stride] and whose responsibilities are those times scale, to s. Products that a
+// sum takes are rounded on their own, as in eStepSums.
+func multiSampleStats(xs, e []float64, stride int, scale float64, c *MultiCoeffs, sc *multiScratch, s *MultiStats) {
 	d := c.D
-	for k, ek := range e {
-		r := float64(ek * scale)
+	for k := range c.K() {
+		r := float64(e[k*stride] * scale)
 		if r == 0 {
 			continue
 		}
@@ -276,7 +274,7 @@ func MultiClassify[T Float](dst []uint16, x []T, c *MultiCoeffs) {
 func multiClassifyIn[T Float](dst []uint16, x []T, c *MultiCoeffs, scratch *Scratch) {
 	sc := goScratch(scratch, c)
 	for i := range dst {
-		_, top := multiLogJoint(sc.p, sc.diff, sample(sc.xs, x, i), c)
+		_, top := multiLogJoint(sc.p, 1, sc.diff, sample(sc.xs, x, i), c)
 		dst[i] = uint16(max(top, 0))
 	}
 }
@@ -294,7 +292,7 @@ func multiScoresIn[T Float](score, resp []float64, x []T, c *MultiCoeffs, scratc
 	sc := goScratch(scratch, c)
 	k := c.K()
 	for i := range score {
-		m, _ := multiLogJoint(sc.p, sc.diff, sample(sc.xs, x, i), c)
+		m, _ := multiLogJoint(sc.p, 1, sc.diff, sample(sc.xs, x, i), c)
 		if math.IsInf(m, -1) {
 			score[i] = m
 			if resp != nil {

@@ -17,7 +17,7 @@ func TestMultiLogJointOverflowIsMinusInf(t *testing.T) {
 	copy(c.Mean, []float64{-1e308, 0})
 	x := []float64{1e308, 0}
 	p := make([]float64, 1)
-	if m, top := multiLogJoint(p, make([]float64, 2), x, c); !math.IsInf(m, -1) || !math.IsInf(p[0], -1) || top != -1 {
+	if m, top := multiLogJoint(p, 1, make([]float64, 2), x, c); !math.IsInf(m, -1) || !math.IsInf(p[0], -1) || top != -1 {
 		t.Errorf("log-joint %v (max %v, top %d), want -Inf", p[0], m, top)
 	}
 	score := make([]float64, 1)

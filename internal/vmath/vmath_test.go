@@ -23,6 +23,29 @@ func TestPow2(t *testing.T) {
 	}
 }
 
+// Where exps64 builds 2^n in one step, for every n that the arguments in [ExpFlush64,
+// expOneStep] round to (and one more each side), and polynomial values across e^r's
+// range, p 2^n is the vector code's (p 2^n1) 2^(n-n1), bit for bit.
+func TestOneStepScaleIsTwoSteps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	lo, hi := math.Round(ExpFlush64*Log2E)-1, math.Round(expOneStep*Log2E)
+	if hi > 1023 {
+		t.Fatalf("expOneStep %v rounds to n = %v: 2^n is not a float64", expOneStep, hi)
+	}
+	for n := lo; n <= hi; n++ {
+		n1 := math.Floor(n * 0.5)
+		for i := range 2000 {
+			p := math.Exp(-ExpReduced) + (math.Exp(ExpReduced)-math.Exp(-ExpReduced))*rng.Float64()
+			if i < 2 { // the ends
+				p = math.Exp(ExpReduced * float64(2*i-1))
+			}
+			if one, two := p*pow2(n), p*pow2(n1)*pow2(n-n1); math.Float64bits(one) != math.Float64bits(two) {
+				t.Fatalf("p = %v, n = %v: one step %v, two steps %v", p, n, one, two)
+			}
+		}
+	}
+}
+
 // The polynomials, written out, are the schemes the vector code follows, evaluated here
 // by loops over the coefficients: Estrin's for exp's terms from r^2 up, then two Horner
 // steps; Horner's for log's series. Bit for bit: exp over its whole range and its special
@@ -30,7 +53,8 @@ func TestPow2(t *testing.T) {
 // float32 polynomial and log's series over their reduced ranges.
 func TestPolynomialsFollowTheirSchemes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	special := []float64{0, math.Copysign(0, -1), 1, -1, ExpFlush64, math.Nextafter(ExpFlush64, -1), -745.2, -746, 709.7, 709.8, 1000, -1000, math.Inf(1), math.Inf(-1), math.NaN()}
+	special := []float64{0, math.Copysign(0, -1), 1, -1, ExpFlush64, math.Nextafter(ExpFlush64, -1), -745.2, -746, 709.7, 709.8, 1000, -1000, math.Inf(1), math.Inf(-1), math.NaN(),
+		expOneStep, math.Nextafter(expOneStep, 710), math.Nextafter(expOneStep, 0), math.Nextafter(ExpFlush64, 0)}
 	for i := range 200000 {
 		x := (2*rng.Float64() - 1) * 750
 		if i < len(special) {

@@ -17,7 +17,7 @@ func TestMultiLogJointOverflowIsMinusInf(t *testing.T) {
 	copy(c.Mean, []float64{-1e308, 0})
 	x := []float64{1e308, 0}
 	p := make([]float64, 1)
-	if m, top := multiLogJoint(p, 1, make([]float64, 2), x, c); !math.IsInf(m, -1) || !math.IsInf(p[0], -1) || top != -1 {
+	if m, top := logJointOne(p, make([]float64, goLanes*2), x, c); !math.IsInf(m, -1) || !math.IsInf(p[0], -1) || top != -1 {
 		t.Errorf("log-joint %v (max %v, top %d), want -Inf", p[0], m, top)
 	}
 	score := make([]float64, 1)
@@ -114,4 +114,11 @@ func multiPassesOf(t *testing.T, x any, n int, c *MultiCoeffs, threads int) mult
 	DriveMultiClassify(dr, r.labels, tiles, c)
 	DriveMultiScores(dr, r.scores, nil, tiles, c)
 	return r
+}
+
+// logJointOne is multiLogJoints of one sample x, in every lane: its log-joints in p, its
+// maximum and top.
+func logJointOne(p, diff, x []float64, c *MultiCoeffs) (float64, int) {
+	m, top := multiLogJoints(&[goLanes][]float64{p, p, p, p}, 1, diff, &[goLanes][]float64{x, x, x, x}, c)
+	return m[0], top[0]
 }

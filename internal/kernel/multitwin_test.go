@@ -77,9 +77,9 @@ func multiBound(x []float64, w []float64, c *MultiCoeffs, rel64 float64) *MultiS
 		if w != nil {
 			wi = w[i]
 		}
-		m, _ := multiLogJoint(sc.p, 1, sc.diff, xi, c)
+		m, _ := logJointOne(sc.p[:k], sc.diff, xi, c)
 		sum := 0.0
-		for j, v := range sc.p {
+		for j, v := range sc.p[:k] {
 			r[j] = math.Exp(v - m)
 			sum += r[j]
 		}
@@ -396,7 +396,7 @@ func checkMultiClassify32(t *testing.T, what string, x []float32, c *MultiCoeffs
 		if a >= c.K() {
 			t.Fatalf("%s: sample %d labelled %d of %d components", what, i, a, c.K())
 		}
-		multiLogJoint(sc.p, 1, sc.diff, x64[i*d:(i+1)*d], c32)
+		logJointOne(sc.p[:c32.K()], sc.diff, x64[i*d:(i+1)*d], c32)
 		scale := math.Abs(c32.Const[a]) + math.Abs(c32.Const[b]) + math.Abs(sc.p[a]) + math.Abs(sc.p[b])
 		if math.Abs(sc.p[a]-sc.p[b]) > float64(2*d+4)*0x1p-24*scale {
 			t.Fatalf("%s: sample %d labelled %d (P %v), twin %d (P %v)", what, i, a, sc.p[a], b, sc.p[b])

@@ -136,13 +136,13 @@ func (ch *expChunk) addMoments(xs, mean []float64, s *Stats) {
 	scale := ch.scale[:n]
 	for j := 0; j < k; j += 2 {
 		a, b := ch.plane(j, n), ch.plane(j+1, n)
-		na, da, ba := s.N[j], s.D[j], s.B[j]
+		ma, na, da, ba := mean[j], s.N[j], s.D[j], s.B[j]
 		var mb, nb, db, bb float64
 		if j+1 < k {
 			mb, nb, db, bb = mean[j+1], s.N[j+1], s.D[j+1], s.B[j+1]
 		}
 		for i, x := range xs {
-			na, da, ba = moment(a[i], scale[i], x, mean[j], na, da, ba)
+			na, da, ba = moment(a[i], scale[i], x, ma, na, da, ba)
 			nb, db, bb = moment(b[i], scale[i], x, mb, nb, db, bb)
 		}
 		s.N[j], s.D[j], s.B[j] = na, da, ba

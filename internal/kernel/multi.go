@@ -270,43 +270,77 @@ func multiEStepIn[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc
 			}
 			ch.expSums(last-first, weightsOf(w, first, last))
 			block.LogLik = ch.addLogLik(block.LogLik, last-first, weightsOf(w, first, last))
-			for i := first; i < last; i++ {
-				multiSampleStats(sample(sc.xs[:d], x, i), ch.p[i-first:], ch.stride, ch.scale[i-first], c, sc, &block)
+			for i := first; i < last; i += goLanes {
+				var xs, e [goLanes][]float64
+				var scale [goLanes]float64 // 0 past the chunk's end: those lanes add nothing
+				in := fourSamples(sc, x, i, last, &xs)
+				for l := range goLanes {
+					e[l] = ch.p[min(i+l, last-1)-first:]
+					if l < in {
+						scale[l] = ch.scale[i+l-first]
+					}
+				}
+				fourMoments(&xs, &e, ch.stride, &scale, c, sc, &block)
 			}
 		}
 		s.Add(&block)
 	}
 }
 
-// multiSampleStats adds the moments of one sample xs, whose exp(P_k - max) are
-// e[k*stride] and whose responsibilities are those times scale, to s. Products that a
-// sum takes are rounded on their own, as in eStepSums.
-func multiSampleStats(xs, e []float64, stride int, scale float64, c *MultiCoeffs, sc *multiScratch, s *MultiStats) {
+// fourMoments adds the moments of four samples xs[l], whose exp(P_k - max) are
+// e[l][k*stride] and whose responsibilities are those times scale[l], to s. A sample adds
+// nothing to a component where its responsibility is 0. Each sum takes the four samples
+// in order, as one sample at a time would add them, but is loaded and stored once for the
+// four, and the loops over features run once for them. Products that a sum takes are
+// rounded on their own, as in eStepSums.
+func fourMoments(xs, e *[goLanes][]float64, stride int, scale *[goLanes]float64, c *MultiCoeffs, sc *multiScratch, s *MultiStats) {
 	d := c.D
+	x0, x1, x2, x3 := xs[0][:d], xs[1][:d], xs[2][:d], xs[3][:d]
+	d0, d1, d2, d3 := sc.diff[:d], sc.diff[d:2*d], sc.diff[2*d:3*d], sc.diff[3*d:4*d]
 	for k := range c.K() {
-		r := float64(e[k*stride] * scale)
-		if r == 0 {
+		r0, r1 := float64(e[0][k*stride]*scale[0]), float64(e[1][k*stride]*scale[1])
+		r2, r3 := float64(e[2][k*stride]*scale[2]), float64(e[3][k*stride]*scale[3])
+		if r0 == 0 && r1 == 0 && r2 == 0 && r3 == 0 {
 			continue
 		}
-		s.N[k] += r
+		s.N[k] = addIf(addIf(addIf(addIf(s.N[k], r0, r0), r1, r1), r2, r2), r3, r3)
 		mu := c.Mean[k*d : (k+1)*d]
 		sk := s.S[k*d : (k+1)*d]
 		q := s.Q[k*d*d : (k+1)*d*d]
 		for j := range d {
-			sc.diff[j] = xs[j] - mu[j]
-			sk[j] = math.FMA(r, sc.diff[j], sk[j])
+			d0[j], d1[j], d2[j], d3[j] = x0[j]-mu[j], x1[j]-mu[j], x2[j]-mu[j], x3[j]-mu[j]
+			sk[j] = fmaIf(fmaIf(fmaIf(fmaIf(sk[j], r0, d0[j], r0), r1, d1[j], r1), r2, d2[j], r2), r3, d3[j], r3)
 		}
 		for j := range d {
-			rd := r * sc.diff[j]
+			rd0, rd1, rd2, rd3 := r0*d0[j], r1*d1[j], r2*d2[j], r3*d3[j]
+			end := d // row j of Q from the diagonal on; only the diagonal for diagonal factors
 			if c.Diag {
-				q[j*d+j] = math.FMA(rd, sc.diff[j], q[j*d+j])
-				continue
+				end = j + 1
 			}
-			for l := j; l < d; l++ {
-				q[j*d+l] = math.FMA(rd, sc.diff[l], q[j*d+l])
+			for l := j; l < end; l++ {
+				q[j*d+l] = fmaIf(fmaIf(fmaIf(fmaIf(q[j*d+l], rd0, d0[l], r0), rd1, d1[l], r1), rd2, d2[l], r2), rd3, d3[l], r3)
 			}
 		}
 	}
+}
+
+// addIf returns acc + v where r is not 0, else acc: selected as bits, without a branch
+// that samples would mispredict.
+func addIf(acc, v, r float64) float64 {
+	b := math.Float64bits(acc + v)
+	if r == 0 {
+		b = math.Float64bits(acc)
+	}
+	return math.Float64frombits(b)
+}
+
+// fmaIf returns the fused multiply-add a b + acc where r is not 0, else acc, as addIf.
+func fmaIf(acc, a, b, r float64) float64 {
+	v := math.Float64bits(math.FMA(a, b, acc))
+	if r == 0 {
+		v = math.Float64bits(acc)
+	}
+	return math.Float64frombits(v)
 }
 
 // MultiClassify sets dst[n] to argmax_k P_k(x_n), the lowest k on ties.

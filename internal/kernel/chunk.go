@@ -55,20 +55,6 @@ func chunkFor(sc *Scratch, k, stats int) *expChunk {
 	return ch
 }
 
-// inFloat64 returns the samples of the 1-D chunk in, in float64: in itself if it is
-// float64, else converted in a loop of their own, where float32's conversion, which
-// writes only part of a register and so waits on its last use, delays nothing else.
-func inFloat64[T Float](ch *expChunk, in []T) []float64 {
-	if x, ok := any(in).([]float64); ok {
-		return x
-	}
-	x := ch.x[:len(in)]
-	for i, v := range in {
-		x[i] = float64(v)
-	}
-	return x
-}
-
 // plane returns component j's entries of p for the chunk's first n samples.
 func (ch *expChunk) plane(j, n int) []float64 {
 	lo := j * ch.stride

@@ -117,8 +117,7 @@ func eStepSums[T Float](x []T, w []float64, c *Coeffs, ch *expChunk, s *Stats) {
 	ll := 0.0
 	for lo := 0; lo < len(x); lo += ch.stride {
 		hi := min(lo+ch.stride, len(x))
-		xs := inFloat64(ch, x[lo:hi])
-		ch.logJoints(xs, c)
+		xs := logJoints(ch, x[lo:hi], c)
 		ch.expSums(len(xs), weightsOf(w, lo, hi))
 		ll = ch.addLogLik(ll, len(xs), weightsOf(w, lo, hi))
 		ch.addMoments(xs, c.Mean, s)
@@ -162,15 +161,24 @@ func moment(e, scale, x, mean, n, d, b float64) (float64, float64, float64) {
 	return n + r, d + rd, math.FMA(rd, dx, b)
 }
 
-// logJoints sets the chunk's planes to the log-joints of the 1-D samples xs under c, and
-// their maxima and tops: component by component, loops over samples whose turns do not
-// wait on each other. The running maximum of each sample is kept as bits, as logJoint
-// keeps it, so that the maxima and tops are logJoint's.
-func (ch *expChunk) logJoints(xs []float64, c *Coeffs) {
-	n := len(xs)
+// logJoints sets the chunk's planes to the log-joints of the 1-D samples in under c, and
+// their maxima and tops, and returns the samples in float64 (in itself if it is float64,
+// else converted in the loop that starts the maxima): component by component, loops over
+// samples whose turns do not wait on each other. The running maximum of each sample is
+// kept as bits, as logJoint keeps it, so that the maxima and tops are logJoint's.
+func logJoints[T Float](ch *expChunk, in []T, c *Coeffs) []float64 {
+	n := len(in)
 	best, top := ch.best[:n], ch.top[:n]
-	for i := range best {
-		best[i], top[i] = negInf, -1
+	xs, ok := any(in).([]float64)
+	if ok {
+		for i := range best {
+			best[i], top[i] = negInf, -1
+		}
+	} else {
+		xs = ch.x[:n]
+		for i, v := range in {
+			xs[i], best[i], top[i] = float64(v), negInf, -1
+		}
 	}
 	for j := range ch.k {
 		cn, mean, nh := c.Const[j], c.Mean[j], -c.HalfPrec[j]
@@ -185,6 +193,7 @@ func (ch *expChunk) logJoints(xs []float64, c *Coeffs) {
 	for i, b := range best {
 		m[i] = math.Float64frombits(b)
 	}
+	return xs
 }
 
 // classify labels x four samples at a time: their running maxima (kept as bits, as

@@ -61,6 +61,16 @@ func (ch *expChunk) plane(j, n int) []float64 {
 	return ch.p[lo : lo+n : lo+n]
 }
 
+// columns returns the chunk's entries of its samples i to i+3, each the start of a
+// sample's column (component k at k*stride); the last of the n samples stands in for
+// those past it.
+func (ch *expChunk) columns(i, n int) (c [goLanes][]float64) {
+	for l := range c {
+		c[l] = ch.p[min(i+l, n-1):]
+	}
+	return c
+}
+
 // expSums turns the log-joints of the chunk's first n samples, with their max and top
 // set, into exp(P_k - max) (0 for every k where top is -1), and sets sum and scale (for
 // weights w, nil for all ones). The largest term's exp is exp(0) = 1 exactly and is not
@@ -118,8 +128,8 @@ func (ch *expChunk) expSums(n int, w []float64) {
 	}
 }
 
-// isTop reports whether component j is a sample's largest term, top (the first
-// component where every term is -Inf or NaN).
+// isTop reports whether component j is a sample's largest term, top, whose exp is not
+// computed: component 0 where top is -1 (every term -Inf or NaN).
 func isTop(top, j int) bool { return max(top, 0) == j }
 
 // productGroup is how many exp-sums are multiplied before one log, as in the SIMD lanes:

@@ -259,11 +259,9 @@ func multiEStepIn[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc
 			// buffer of four samples that stays in L1 (one sample's, which measured 2-3%
 			// faster than converting a chunk's samples once into an array of them).
 			for i := first; i < last; i += goLanes {
-				var xs, p [goLanes][]float64
+				var xs [goLanes][]float64
 				in := fourSamples(sc, x, i, last, &xs)
-				for l := range goLanes {
-					p[l] = ch.p[min(i+l, last-1)-first:]
-				}
+				p := ch.columns(i-first, last-first)
 				m, top := multiLogJoints(&p, ch.stride, sc.diff, &xs, c)
 				copy(ch.max[i-first:i-first+in], m[:in])
 				copy(ch.top[i-first:i-first+in], top[:in])
@@ -271,15 +269,11 @@ func multiEStepIn[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc
 			ch.expSums(last-first, weightsOf(w, first, last))
 			block.LogLik = ch.addLogLik(block.LogLik, last-first, weightsOf(w, first, last))
 			for i := first; i < last; i += goLanes {
-				var xs, e [goLanes][]float64
+				var xs [goLanes][]float64
 				var scale [goLanes]float64 // 0 past the chunk's end: those lanes add nothing
 				in := fourSamples(sc, x, i, last, &xs)
-				for l := range goLanes {
-					e[l] = ch.p[min(i+l, last-1)-first:]
-					if l < in {
-						scale[l] = ch.scale[i+l-first]
-					}
-				}
+				copy(scale[:in], ch.scale[i-first:])
+				e := ch.columns(i-first, last-first)
 				fourMoments(&xs, &e, ch.stride, &scale, c, sc, &block)
 			}
 		}
@@ -303,7 +297,7 @@ func fourMoments(xs, e *[goLanes][]float64, stride int, scale *[goLanes]float64,
 		if r0 == 0 && r1 == 0 && r2 == 0 && r3 == 0 {
 			continue
 		}
-		s.N[k] = addIf(addIf(addIf(addIf(s.N[k], r0, r0), r1, r1), r2, r2), r3, r3)
+		s.N[k] = addIf(addIf(addIf(addIf(s.N[k], r0), r1), r2), r3)
 		mu := c.Mean[k*d : (k+1)*d]
 		sk := s.S[k*d : (k+1)*d]
 		q := s.Q[k*d*d : (k+1)*d*d]
@@ -324,10 +318,10 @@ func fourMoments(xs, e *[goLanes][]float64, stride int, scale *[goLanes]float64,
 	}
 }
 
-// addIf returns acc + v where r is not 0, else acc: selected as bits, without a branch
+// addIf returns acc + r where r is not 0, else acc: selected as bits, without a branch
 // that samples would mispredict.
-func addIf(acc, v, r float64) float64 {
-	b := math.Float64bits(acc + v)
+func addIf(acc, r float64) float64 {
+	b := math.Float64bits(acc + r)
 	if r == 0 {
 		b = math.Float64bits(acc)
 	}

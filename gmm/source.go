@@ -21,6 +21,16 @@ type Source[T float32 | float64] interface {
 	Read(dst []T, lo int)
 }
 
+// A PlaneSource is a Source that can also read its samples as planes, one feature of a
+// run of samples after another: the multichannel SIMD kernels take planes, and read them
+// a block at a time into L1 instead of transposing rows.
+type PlaneSource[T float32 | float64] interface {
+	Source[T]
+	// ReadPlanes sets dst to the n = len(dst)/Dims samples from lo on, feature j of
+	// sample lo+i at dst[j*n+i]: the values Read gives. It is called as Read is.
+	ReadPlanes(dst []T, lo int)
+}
+
 // A RangedSource is a Source that knows where its values lie: every value it reads is
 // finite and within Range. FitSource, SelectComponentsSource and PredictSource then skip
 // the pass that checks the samples; a source whose values leave its range gets fits and
@@ -54,6 +64,24 @@ func (s *samples[T]) read(dst []T, lo int) {
 		return
 	}
 	s.src.Read(dst, lo)
+	s.inFrame(dst)
+}
+
+// planeReader returns a function that reads the samples from lo on as planes, in the
+// frame, or nil if the source cannot.
+func (s *samples[T]) planeReader() func(dst []T, lo int) {
+	ps, ok := s.src.(PlaneSource[T])
+	if !ok {
+		return nil
+	}
+	return func(dst []T, lo int) {
+		ps.ReadPlanes(dst, lo)
+		s.inFrame(dst)
+	}
+}
+
+// inFrame maps the values read into the frame.
+func (s *samples[T]) inFrame(dst []T) {
 	if s.f != identityFrame {
 		for i, v := range dst {
 			dst[i] = T(s.f.in(float64(v)))
@@ -67,7 +95,7 @@ func (s *samples[T]) tiles(d *kernel.Driver) kernel.Tiles[T] {
 	if s.x != nil {
 		return kernel.Rows[T]{X: s.x, D: s.d}
 	}
-	return kernel.ReadTiles(d, s.n, s.d, s.read)
+	return kernel.ReadTiles(d, s.n, s.d, s.read, s.planeReader())
 }
 
 // each calls f with consecutive blocks of the samples, row-major, and the index of each

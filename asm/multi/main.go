@@ -5,7 +5,8 @@
 // The E-step of a block of samples is two sweeps, each its own function, so that neither
 // spills: K = 5 components over d = 3 need 50 accumulators, more than AVX-512's 32
 // registers. The caller transposes each block of samples to planes (plane j holds feature
-// j of every sample) in a buffer in L1, then calls:
+// j of every sample) in a buffer in L1, or reads them from their source as planes straight
+// into it (an image's pixels: no transpose), then calls:
 //
 //   - resp, once a block: per register of samples, P_k = Const_k - |U_k^T (x - mu_k)|^2/2
 //     for every component (into r, plane k), their maximum, exp(P_k - max) and their sum S

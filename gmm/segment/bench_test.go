@@ -16,13 +16,16 @@ func BenchmarkColourPixelsRead(b *testing.B) {
 		}
 		const tile = 8192
 		dst := make([]float64, 3*tile)
-		b.Run("channel="+ch.String(), func(b *testing.B) {
-			lo := 0
-			for b.Loop() {
-				px.Read(dst, lo)
-				lo = (lo + tile) % (px.Len() - tile)
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tile), "ns/px")
-		})
+		for _, layout := range []string{"rows", "planes"} {
+			read := map[string]func([]float64, int){"rows": px.Read, "planes": px.ReadPlanes}[layout]
+			b.Run("channel="+ch.String()+"/layout="+layout, func(b *testing.B) {
+				lo := 0
+				for b.Loop() {
+					read(dst, lo)
+					lo = (lo + tile) % (px.Len() - tile)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tile), "ns/px")
+			})
+		}
 	}
 }

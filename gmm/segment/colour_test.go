@@ -174,8 +174,10 @@ func checkHistogramFit[T float32 | float64](t *testing.T, img image.Image, ch Ch
 }
 
 // Pixels read any span of pixels, across rows and from any first pixel, as ColourSamples
-// converts them: of every image type the decoders give (an offset window of it too, and
-// an image without SubImage), in every colour space.
+// converts them, row-major or as planes, and as the pixel-by-pixel conversion does
+// (span's values through sampleOf, which the fast loops skip): of every image type the
+// decoders give (an offset window of it too, and an image without SubImage), in every
+// colour space.
 func TestPixelsReadSpansAsColourSamples(t *testing.T) {
 	rgba := rgbTestImage(5, 37, 23)
 	jpeg := throughJPEG(t, rgba)
@@ -201,11 +203,25 @@ func TestPixelsReadSpansAsColourSamples(t *testing.T) {
 			if 3*n != len(want) {
 				t.Fatalf("%T %v: %d pixels, %d samples", img, ch, n, len(want)/3)
 			}
+			one := make([]float64, 3*n)
+			px.src.span(0, n, func(i int, v0, v1, v2 uint32) { sampleOf(px.src, one[3*i:3*i+3], v0, v1, v2, px.lv) })
+			if !reflect.DeepEqual(one, want) {
+				t.Errorf("%T %v: ColourSamples unlike the pixels converted one by one", img, ch)
+			}
 			for _, span := range [][2]int{{0, n}, {0, 1}, {n - 1, n}, {5, 40}, {36, 38}, {37, 74}, {100, 333}, {3, 3}} {
-				got := make([]float64, 3*(span[1]-span[0]))
+				m := span[1] - span[0]
+				got := make([]float64, 3*m)
 				px.Read(got, span[0])
 				if !reflect.DeepEqual(got, want[3*span[0]:3*span[1]]) {
 					t.Errorf("%T %v: pixels %v read unlike ColourSamples", img, ch, span)
+				}
+				px.ReadPlanes(got, span[0])
+				for i := range m {
+					for j := range 3 {
+						if got[j*m+i] != want[3*(span[0]+i)+j] {
+							t.Fatalf("%T %v: pixels %v read as planes unlike ColourSamples", img, ch, span)
+						}
+					}
 				}
 			}
 		}

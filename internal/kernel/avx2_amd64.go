@@ -8,29 +8,30 @@ import "unsafe"
 // AVX, AVX2 and FMA3. Its float64 per-element results (Exp, Log, LogNormPDF,
 // ExpSumStable, Classify) are the same bits as Generic's; its float32 kernels compute in
 // float32 lanes and add statistics up in float64.
-var AVX2 = &Kernels{
-	Name: "avx2",
-	F64: Set[float64]{
-		Exp:           whole(expAVX2F64),
-		Log:           whole(logAVX2F64),
-		LogNormPDF:    logNormPDFSIMD(logNormPDFAVX2F64),
-		ExpSumStable:  expSumStableSIMD(expSumStableAVX2F64),
-		EStep:         avx2EStep.f64.run,
-		MultiEStep:    avx2Multi.f64.eStep,
-		MultiClassify: avx2Multi.f64.classify,
-		Classify:      avx2EStep.f64.classifier(classifyAVX2F64),
-	},
-	F32: Set[float32]{
-		Exp:           whole(expAVX2F32),
-		Log:           whole(logAVX2F32),
-		LogNormPDF:    logNormPDFSIMD(logNormPDFAVX2F32),
-		ExpSumStable:  expSumStableSIMD(expSumStableAVX2F32),
-		EStep:         avx2EStep.f32.run,
-		MultiEStep:    avx2Multi.f32.eStep,
-		MultiClassify: avx2Multi.f32.classify,
-		Classify:      avx2EStep.f32.classifier(classifyAVX2F32),
-	},
-}
+var AVX2 = func() *Kernels {
+	k := &Kernels{
+		Name: "avx2",
+		F64: Set[float64]{
+			Exp:          whole(expAVX2F64),
+			Log:          whole(logAVX2F64),
+			LogNormPDF:   logNormPDFSIMD(logNormPDFAVX2F64),
+			ExpSumStable: expSumStableSIMD(expSumStableAVX2F64),
+			EStep:        avx2EStep.f64.run,
+			Classify:     avx2EStep.f64.classifier(classifyAVX2F64),
+		},
+		F32: Set[float32]{
+			Exp:          whole(expAVX2F32),
+			Log:          whole(logAVX2F32),
+			LogNormPDF:   logNormPDFSIMD(logNormPDFAVX2F32),
+			ExpSumStable: expSumStableSIMD(expSumStableAVX2F32),
+			EStep:        avx2EStep.f32.run,
+			Classify:     avx2EStep.f32.classifier(classifyAVX2F32),
+		},
+	}
+	avx2Multi.f64.install(&k.F64)
+	avx2Multi.f32.install(&k.F32)
+	return k
+}()
 
 // avx2Bytes is the width of an AVX2 register.
 const avx2Bytes = 32

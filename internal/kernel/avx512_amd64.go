@@ -11,10 +11,8 @@ var AVX512 = func() *Kernels {
 	k.Name = "avx512"
 	k.F64.EStep = avx512EStep.f64.run
 	k.F32.EStep = avx512EStep.f32.run
-	k.F64.MultiEStep = avx512Multi.f64.eStep
-	k.F32.MultiEStep = avx512Multi.f32.eStep
-	k.F64.MultiClassify = avx512Multi.f64.classify
-	k.F32.MultiClassify = avx512Multi.f32.classify
+	avx512Multi.f64.install(&k.F64)
+	avx512Multi.f32.install(&k.F32)
 	return &k
 }()
 

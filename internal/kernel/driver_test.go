@@ -150,7 +150,7 @@ func TestDriverPassesDoNotAllocate(t *testing.T) {
 	for _, kern := range available() {
 		for _, threads := range []int{1, 2, 3} {
 			d := newDriver(t, kern, Config{Threads: threads, TileSize: MinTileSize})
-			read := ReadTiles(d, n, d3, func(dst []float64, lo int) { copy(dst, x3[lo*d3:]) })
+			read := ReadTiles(d, n, d3, func(dst []float64, lo int) { copy(dst, x3[lo*d3:]) }, planeReader(x3, d3))
 			passes := func() {
 				EStep(d, x, nil, c, s)
 				EStep(d, x, w, c, s)
@@ -164,6 +164,7 @@ func TestDriverPassesDoNotAllocate(t *testing.T) {
 				DriveMultiEStep(d, tiles32, n, w, mc, ms)
 				DriveMultiEStep(d, read, n, nil, mc, ms)
 				DriveMultiClassify(d, labels, rows, mc)
+				DriveMultiClassify(d, labels, read, mc)
 				DriveMultiScores(d, score, nil, tiles32, mc)
 			}
 			passes() // warm: per-tile statistics are allocated once

@@ -23,3 +23,16 @@ func byStdev(weights, means, stdevs []float64) *Coeffs {
 	}
 	return NewCoeffs(weights, means, v)
 }
+
+// planeReader returns a reader of the samples x (row-major, d features each) as planes:
+// dst set to the len(dst)/d samples from lo on, feature j of sample lo+i at dst[j*n+i].
+func planeReader[T Float](x []T, d int) func(dst []T, lo int) {
+	return func(dst []T, lo int) {
+		n := len(dst) / d
+		for i := range n {
+			for j := range d {
+				dst[j*n+i] = x[(lo+i)*d+j]
+			}
+		}
+	}
+}

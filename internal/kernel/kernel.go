@@ -136,6 +136,11 @@ func (s *Stats) Add(o *Stats) {
 //     weights w, nil for all ones) under the multichannel coefficients c to s.
 //   - MultiClassify: dst[n] = argmax_k P_k(x_n) for the samples x (row-major, c.D
 //     features each), the lowest k on ties.
+//   - MultiEStepPlanes, MultiClassifyPlanes (nil where an implementation has none):
+//     MultiEStep on the n samples from lo, MultiClassify on the len(dst) samples from lo,
+//     that read gives as planes (read(dst, i) sets dst to the m = len(dst)/c.D samples
+//     from i on, feature j of sample i+a at dst[j*m+a]), with the same results bit for
+//     bit; false, having done nothing, for a c they have no code for.
 //   - Kernels that need working memory keep it in sc, a worker's (nil: memory of the
 //     call's own).
 type Set[T Float] struct {
@@ -146,6 +151,9 @@ type Set[T Float] struct {
 	Classify      func(dst []uint16, x []T, c *Coeffs, sc *Scratch)
 	MultiEStep    func(x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch)
 	MultiClassify func(dst []uint16, x []T, c *MultiCoeffs, sc *Scratch)
+
+	MultiEStepPlanes    func(read func(dst []T, lo int), lo, n int, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch) bool
+	MultiClassifyPlanes func(dst []uint16, read func(dst []T, lo int), lo int, c *MultiCoeffs, sc *Scratch) bool
 }
 
 // Kernels is one implementation of the kernels, named, with a Set per precision.

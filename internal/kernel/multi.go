@@ -405,6 +405,9 @@ func multiScoresIn[T Float](score, resp []float64, x []T, c *MultiCoeffs, scratc
 type Tiles[T Float] interface {
 	// Tile returns the samples [lo, hi) for worker w.
 	Tile(w, lo, hi int) []T
+	// Planes returns a function that reads the samples as planes (see
+	// Set.MultiEStepPlanes), or nil if they are only read row-major.
+	Planes() func(dst []T, lo int)
 }
 
 // Rows are samples held row-major in one slice, D features each: a tile is a slice of it.
@@ -416,11 +419,14 @@ type Rows[T Float] struct {
 // Tile returns the samples [lo, hi) of r.
 func (r Rows[T]) Tile(_, lo, hi int) []T { return r.X[lo*r.D : hi*r.D] }
 
+// Planes returns nil: rows are not read.
+func (Rows[T]) Planes() func(dst []T, lo int) { return nil }
+
 // readTiles are samples read tile by tile into a buffer of each worker's own.
 type readTiles[T Float] struct {
-	d    int
-	read func(dst []T, lo int)
-	buf  [][]T
+	d           int
+	read, plane func(dst []T, lo int)
+	buf         [][]T
 }
 
 func (r *readTiles[T]) Tile(w, lo, hi int) []T {
@@ -429,18 +435,24 @@ func (r *readTiles[T]) Tile(w, lo, hi int) []T {
 	return dst
 }
 
+func (r *readTiles[T]) Planes() func(dst []T, lo int) { return r.plane }
+
 // ReadTiles returns the n samples of d features that read gives, read tile by tile on
 // dr's workers: read sets dst to the samples from lo on, row-major, len(dst)/d of them.
-// Each worker gets a buffer of one tile now, so that the passes allocate nothing.
-func ReadTiles[T Float](dr *Driver, n, d int, read func(dst []T, lo int)) Tiles[T] {
-	r := &readTiles[T]{d: d, read: read, buf: make([][]T, dr.threads)}
+// planes, if not nil, reads them as planes (see Set.MultiEStepPlanes): kernels that
+// take planes then read them a block at a time, in L1, with no transpose. Each worker
+// gets a buffer of one tile now, so that the passes allocate nothing.
+func ReadTiles[T Float](dr *Driver, n, d int, read, planes func(dst []T, lo int)) Tiles[T] {
+	r := &readTiles[T]{d: d, read: read, plane: planes, buf: make([][]T, dr.threads)}
 	dr.eachWorker(n, func(w int) { r.buf[w] = make([]T, min(dr.tile, n)*d) })
 	return r
 }
 
-// multiEStepTask runs MultiEStep on a tile into the tile's own statistics.
+// multiEStepTask runs MultiEStep on a tile into the tile's own statistics, on planes
+// where both the kernels and the tiles have them.
 type multiEStepTask[T Float] struct {
 	kern    func(x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch)
+	planes  func(read func(dst []T, lo int), lo, n int, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch) bool
 	scratch []Scratch // one a worker
 	x       Tiles[T]
 	w       []float64
@@ -451,7 +463,11 @@ type multiEStepTask[T Float] struct {
 func (e *multiEStepTask[T]) run(worker, t, lo, hi int) {
 	p := &e.partial[t]
 	p.Reset()
-	e.kern(e.x.Tile(worker, lo, hi), weightsOf(e.w, lo, hi), e.c, p, &e.scratch[worker])
+	w, sc := weightsOf(e.w, lo, hi), &e.scratch[worker]
+	if read := e.x.Planes(); read != nil && e.planes != nil && e.planes(read, lo, hi-lo, w, e.c, p, sc) {
+		return
+	}
+	e.kern(e.x.Tile(worker, lo, hi), w, e.c, p, sc)
 }
 
 // multiPartials returns nt statistics of k components over d features, reusing the
@@ -484,7 +500,7 @@ func MultiPartialsBytes(n, tile, k, d int) int64 {
 func DriveMultiEStep[T Float](dr *Driver, x Tiles[T], n int, w []float64, c *MultiCoeffs, s *MultiStats) {
 	t, set := tasksOf[T](dr)
 	task := &t.multiEStep
-	*task = multiEStepTask[T]{kern: set.MultiEStep, scratch: dr.scratch, x: x, w: w, c: c, partial: dr.multiPartials(dr.tiles(n), c.K(), c.D)}
+	*task = multiEStepTask[T]{kern: set.MultiEStep, planes: set.MultiEStepPlanes, scratch: dr.scratch, x: x, w: w, c: c, partial: dr.multiPartials(dr.tiles(n), c.K(), c.D)}
 	dr.forTiles(n, task)
 	s.Reset()
 	for t := range task.partial {
@@ -495,6 +511,7 @@ func DriveMultiEStep[T Float](dr *Driver, x Tiles[T], n int, w []float64, c *Mul
 // multiTask labels or scores a tile.
 type multiTask[T Float] struct {
 	classify    func(dst []uint16, x []T, c *MultiCoeffs, sc *Scratch)
+	planes      func(dst []uint16, read func(dst []T, lo int), lo int, c *MultiCoeffs, sc *Scratch) bool
 	scratch     []Scratch // one a worker
 	x           Tiles[T]
 	c           *MultiCoeffs
@@ -503,23 +520,28 @@ type multiTask[T Float] struct {
 }
 
 func (e *multiTask[T]) run(worker, _, lo, hi int) {
-	k := e.c.K()
-	x := e.x.Tile(worker, lo, hi)
+	sc := &e.scratch[worker]
 	if e.labels != nil {
-		e.classify(e.labels[lo:hi], x, e.c, &e.scratch[worker])
+		dst := e.labels[lo:hi]
+		if read := e.x.Planes(); read != nil && e.planes != nil && e.planes(dst, read, lo, e.c, sc) {
+			return
+		}
+		e.classify(dst, e.x.Tile(worker, lo, hi), e.c, sc)
 		return
 	}
+	k := e.c.K()
+	x := e.x.Tile(worker, lo, hi)
 	var resp []float64
 	if e.resp != nil {
 		resp = e.resp[lo*k : hi*k]
 	}
-	multiScoresIn(e.score[lo:hi], resp, x, e.c, &e.scratch[worker])
+	multiScoresIn(e.score[lo:hi], resp, x, e.c, sc)
 }
 
 // DriveMultiClassify sets dst[n] to the most responsible component of sample n of x.
 func DriveMultiClassify[T Float](dr *Driver, dst []uint16, x Tiles[T], c *MultiCoeffs) {
 	t, set := tasksOf[T](dr)
-	t.multi = multiTask[T]{classify: set.MultiClassify, scratch: dr.scratch, x: x, c: c, labels: dst}
+	t.multi = multiTask[T]{classify: set.MultiClassify, planes: set.MultiClassifyPlanes, scratch: dr.scratch, x: x, c: c, labels: dst}
 	dr.forTiles(len(dst), &t.multi)
 }
 

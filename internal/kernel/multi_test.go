@@ -107,7 +107,7 @@ func multiPassesOf(t *testing.T, x any, n int, c *MultiCoeffs, threads int) mult
 	dr := newDriver(t, Generic, Config{Threads: threads, TileSize: MinTileSize})
 	tiles, ok := x.(Tiles[float64])
 	if !ok {
-		tiles = ReadTiles(dr, n, c.D, x.(func([]float64, int)))
+		tiles = ReadTiles(dr, n, c.D, x.(func([]float64, int)), nil)
 	}
 	r := multiPasses{stats: NewMultiStats(c.K(), c.D), labels: make([]uint16, n), scores: make([]float64, n)}
 	DriveMultiEStep(dr, tiles, n, nil, c, r.stats)

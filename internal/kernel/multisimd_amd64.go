@@ -26,6 +26,12 @@ type multiTable[T Float] struct {
 	diag  [5]multiShape[T]
 }
 
+// install sets s's multichannel kernels to t's.
+func (t *multiTable[T]) install(s *Set[T]) {
+	s.MultiEStep, s.MultiEStepPlanes = t.eStep, t.eStepPlanes
+	s.MultiClassify, s.MultiClassifyPlanes = t.classify, t.classifyPlanes
+}
+
 // multiBlock is how many registers of samples a block holds: the sweeps' limit (float32
 // sums of a block stay within 32 terms a lane, and the products of S within 2^512).
 const multiBlock = 32
@@ -46,6 +52,7 @@ func (t *multiTable[T]) shape(c *MultiCoeffs) *multiShape[T] {
 // (K x terms registers of float64) and the log-likelihood's lanes.
 type multiFrame[T Float] struct {
 	coef, planes, r []T
+	rows            []T // the samples past the last whole register, when read as planes
 	acc, ll         []float64
 	// rounded is c rounded to float32, as float32 lanes see it: the samples past the
 	// last whole register go one by one through Generic's code under it.
@@ -142,36 +149,82 @@ func rounded32(buf, v []float64) []float64 {
 	return buf
 }
 
-// blocks calls f for each block of whole registers of the n samples of d features in x,
-// with the block's first sample, its length and its samples transposed to planes in f's
-// buffer; it returns how many samples the blocks cover.
-func (t *multiTable[T]) blocks(fr *multiFrame[T], x []T, d, n int, f func(lo, nb int, planes []T)) int {
+// multiInput is the n samples of D features a sweep call takes: row-major in rows, or,
+// where rows is nil, read as planes by read from sample lo on (see Set.MultiEStepPlanes).
+type multiInput[T Float] struct {
+	rows  []T
+	read  func(dst []T, lo int)
+	lo, n int
+}
+
+// blocks calls f for each block of whole registers of in's samples, with the block's
+// first sample, its length and its samples as planes in f's buffer; it returns how many
+// samples the blocks cover.
+func (t *multiTable[T]) blocks(fr *multiFrame[T], in *multiInput[T], d int, f func(lo, nb int, planes []T)) int {
 	l := lanes[T](t.bytes)
-	whole := n &^ (l - 1)
+	whole := in.n &^ (l - 1)
 	for lo := 0; lo < whole; lo += multiBlock * l {
 		nb := min(multiBlock*l, whole-lo)
 		planes := fr.planes[:d*nb]
-		transpose(planes, x[lo*d:(lo+nb)*d], d, nb)
+		if in.rows != nil {
+			transpose(planes, in.rows[lo*d:(lo+nb)*d], d, nb)
+		} else {
+			in.read(planes, in.lo+lo)
+		}
 		f(lo, nb, planes)
 	}
 	return whole
+}
+
+// tailRows returns in's samples from whole on, row-major: a slice of rows, or read as
+// planes into fr's buffer and turned into rows in another.
+func (fr *multiFrame[T]) tailRows(in *multiInput[T], d, whole int) []T {
+	if in.rows != nil {
+		return in.rows[whole*d:]
+	}
+	nt := in.n - whole
+	if nt == 0 {
+		return nil
+	}
+	planes := fr.planes[:d*nt]
+	in.read(planes, in.lo+whole)
+	fr.rows = grow(fr.rows, d*nt)
+	for i := range nt {
+		for j := range d {
+			fr.rows[i*d+j] = planes[j*nt+i]
+		}
+	}
+	return fr.rows[:d*nt]
 }
 
 // eStep is the table's MultiEStep: for D of 2 to 4, blocks of whole registers of samples,
 // transposed to planes, through the two sweeps; the samples past the last whole register
 // one by one through Generic's code, under c rounded to T. Other D run Generic's kernel.
 func (t *multiTable[T]) eStep(x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch) {
+	if !t.eStepOf(&multiInput[T]{rows: x, n: len(x) / c.D}, w, c, s, sc) {
+		multiEStepIn(x, w, c, s, sc)
+	}
+}
+
+// eStepPlanes is the table's MultiEStepPlanes: eStep's sweeps on samples read as planes,
+// a block at a time, straight into the buffer eStep transposes rows to.
+func (t *multiTable[T]) eStepPlanes(read func(dst []T, lo int), lo, n int, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch) bool {
+	return t.eStepOf(&multiInput[T]{read: read, lo: lo, n: n}, w, c, s, sc)
+}
+
+// eStepOf runs the sweeps on in and returns true, or returns false for a shape they do
+// not cover.
+func (t *multiTable[T]) eStepOf(in *multiInput[T], w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch) bool {
 	sh := t.shape(c)
 	if sh == nil {
-		multiEStepIn(x, w, c, s, sc)
-		return
+		return false
 	}
 	f := t.frame(c, sc)
-	d, k, n := c.D, c.K(), len(x)/c.D
+	d, k := c.D, c.K()
 	vals := 1 + d + len(layoutOf(c).factor)
 	terms := layoutOf(c).terms
 	stride := len(terms) * lanes[float64](t.bytes)
-	whole := t.blocks(f, x, d, n, func(lo, nb int, planes []T) {
+	whole := t.blocks(f, in, d, func(lo, nb int, planes []T) {
 		r := f.r[:k*nb]
 		if w == nil {
 			sh.resp(planes, nil, f.coef, r, f.ll, nb)
@@ -184,7 +237,8 @@ func (t *multiTable[T]) eStep(x []T, w []float64, c *MultiCoeffs, s *MultiStats,
 		}
 	})
 	f.addInto(s, terms, k, d, lanes[float64](t.bytes))
-	multiEStepIn(x[whole*d:], weightsOf(w, whole, n), f.tail(c), s, sc)
+	multiEStepIn(f.tailRows(in, d, whole), weightsOf(w, whole, in.n), f.tail(c), s, sc)
+	return true
 }
 
 // addInto adds the frame's lane sums into s: the moments of the k components (the
@@ -211,14 +265,28 @@ func (f *multiFrame[T]) addInto(s *MultiStats, terms [][2]int, k, d, l int) {
 // last whole register one by one through Generic's code, under c rounded to T. Other D
 // run Generic's kernel.
 func (t *multiTable[T]) classify(dst []uint16, x []T, c *MultiCoeffs, sc *Scratch) {
+	if !t.classifyOf(dst, &multiInput[T]{rows: x, n: len(dst)}, c, sc) {
+		multiClassifyIn(dst, x, c, sc)
+	}
+}
+
+// classifyPlanes is the table's MultiClassifyPlanes: classify's labelling on samples
+// read as planes, a block at a time.
+func (t *multiTable[T]) classifyPlanes(dst []uint16, read func(dst []T, lo int), lo int, c *MultiCoeffs, sc *Scratch) bool {
+	return t.classifyOf(dst, &multiInput[T]{read: read, lo: lo, n: len(dst)}, c, sc)
+}
+
+// classifyOf labels in into dst and returns true, or returns false for a shape the
+// labelling does not cover.
+func (t *multiTable[T]) classifyOf(dst []uint16, in *multiInput[T], c *MultiCoeffs, sc *Scratch) bool {
 	sh := t.shape(c)
 	if sh == nil {
-		multiClassifyIn(dst, x, c, sc)
-		return
+		return false
 	}
 	f := t.frame(c, sc)
-	whole := t.blocks(f, x, c.D, len(dst), func(lo, nb int, planes []T) {
+	whole := t.blocks(f, in, c.D, func(lo, nb int, planes []T) {
 		sh.classify(dst[lo:lo+nb], planes, f.coef, nb)
 	})
-	multiClassifyIn(dst[whole:], x[whole*c.D:], f.tail(c), sc)
+	multiClassifyIn(dst[whole:], f.tailRows(in, c.D, whole), f.tail(c), sc)
+	return true
 }

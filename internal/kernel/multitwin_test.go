@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gen"
@@ -429,4 +431,66 @@ func FuzzMultiClassify(f *testing.F) {
 			checkMultiClassify32(t, kern.Name, x32, c, got32)
 		}
 	})
+}
+
+// The multichannel kernels on samples read as planes give the bits they give on the same
+// samples as rows, E-step and labelling, every case and length, weighted and not, both
+// precisions, read only within the samples asked for; for 5 features (no sweeps) they
+// report false and touch nothing.
+func TestMultiPlanesAreRows(t *testing.T) {
+	eachMultiCase(t, func(kern *Kernels, mc multiCase, rng *rand.Rand, x guarded[float64], n, off int, sc *Scratch) {
+		what := fmt.Sprintf("%s %s n=%d", kern.Name, mc.name, n)
+		w := uniform(rng, n, 0, 3)
+		for _, w := range [][]float64{nil, w} {
+			checkPlanesAreRows(t, what, &kern.F64, x.s(), w, mc.c, off, sc)
+			checkPlanesAreRows(t, what+" float32", &kern.F32, gen.Float32s(x.s()), w, mc.c, off, sc)
+		}
+	})
+}
+
+// checkPlanesAreRows compares set's multichannel E-step and labelling on x (weights w)
+// read as planes from sample lo of a longer source with the same on x as rows.
+func checkPlanesAreRows[T Float](t *testing.T, what string, set *Set[T], x []T, w []float64, c *MultiCoeffs, lo int, sc *Scratch) {
+	t.Helper()
+	d, k, n := c.D, c.K(), len(x)/c.D
+	src := append(make([]T, lo*d), x...) // samples [lo, lo+n) are x
+	for i := range lo * d {
+		src[i] = T(math.NaN())
+	}
+	planes := planeReader(src, d)
+	read := func(dst []T, from int) {
+		if len(dst)%d != 0 || from < lo || from+len(dst)/d > lo+n {
+			t.Fatalf("%s: read of %d values from sample %d, outside [%d, %d)", what, len(dst), from, lo, lo+n)
+		}
+		planes(dst, from)
+	}
+	want, got := NewMultiStats(k, d), NewMultiStats(k, d)
+	set.MultiEStep(x, w, c, want, sc)
+	wantLabels, gotLabels := make([]uint16, n), make([]uint16, n)
+	set.MultiClassify(wantLabels, x, c, sc)
+	if !set.MultiEStepPlanes(read, lo, n, w, c, got, sc) {
+		if d <= 4 {
+			t.Fatalf("%s: no planes E-step for %d features", what, d)
+		}
+		if !reflect.DeepEqual(got, NewMultiStats(k, d)) {
+			t.Fatalf("%s: an E-step that reported false changed the statistics", what)
+		}
+	} else if !reflect.DeepEqual(multiStatsBits(got), multiStatsBits(want)) {
+		t.Fatalf("%s weighted=%v: statistics from planes differ from those from rows", what, w != nil)
+	}
+	if set.MultiClassifyPlanes(gotLabels, read, lo, c, sc) != (d <= 4) {
+		t.Fatalf("%s: planes labelling reported %v for %d features", what, d > 4, d)
+	}
+	if d <= 4 && !slices.Equal(gotLabels, wantLabels) {
+		t.Fatalf("%s: labels from planes differ from those from rows", what)
+	}
+}
+
+// multiStatsBits returns every number of s as its bits, so that NaNs compare equal.
+func multiStatsBits(s *MultiStats) []uint64 {
+	var out []uint64
+	for _, v := range slices.Concat(s.N, s.S, s.Q, []float64{s.LogLik}) {
+		out = append(out, bitsOf(v))
+	}
+	return out
 }

@@ -23,6 +23,18 @@ func (s copySource[T]) Len() int { return len(s.x) / s.d }
 
 func (s copySource[T]) Read(dst []T, lo int) { copy(dst, s.x[lo*s.d:lo*s.d+len(dst)]) }
 
+// planeSource is a copySource that also reads its samples as planes: a gmm.PlaneSource.
+type planeSource[T float32 | float64] struct{ copySource[T] }
+
+func (s planeSource[T]) ReadPlanes(dst []T, lo int) {
+	n := len(dst) / s.d
+	for i := range n {
+		for j := range s.d {
+			dst[j*n+i] = s.x[(lo+i)*s.d+j]
+		}
+	}
+}
+
 // colourData returns n samples of 3 features in four clusters, scaled by scale, with
 // weights if weighted.
 func colourData[T float32 | float64](n int, scale float64, weighted bool) ([]T, []float64) {
@@ -43,9 +55,9 @@ func colourData[T float32 | float64](n int, scale float64, weighted bool) ([]T, 
 	return x, w
 }
 
-// A fit of samples read tile by tile from a source is the fit of the same samples in one
-// slice, bit for bit: every start, covariance type and precision, weighted or not, and
-// in the frame of data of extreme magnitude.
+// A fit of samples read tile by tile from a source, row-major or as planes, is the fit of
+// the same samples in one slice, bit for bit: every start, covariance type and precision,
+// weighted or not, and in the frame of data of extreme magnitude.
 func TestFitSourceIsFit(t *testing.T) {
 	checkFitSource[float64](t)
 	checkFitSource[float32](t)
@@ -69,12 +81,14 @@ func checkFitSource[T float32 | float64](t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := gmm.FitSource(t.Context(), copySource[T]{x, 3}, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("%T %v %v scale %g: FitSource gives %v, Fit %v", T(0), cov, init, scale, got.History, want.History)
+			for _, src := range []gmm.Source[T]{copySource[T]{x, 3}, planeSource[T]{copySource[T]{x, 3}}} {
+				got, err := gmm.FitSource(t.Context(), src, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%T %T %v %v scale %g: FitSource gives %v, Fit %v", T(0), src, cov, init, scale, got.History, want.History)
+				}
 			}
 		}
 	}
@@ -96,8 +110,8 @@ func checkFitSource[T float32 | float64](t *testing.T) {
 	}
 }
 
-// PredictSource labels as Predict does, and SelectComponentsSource selects as
-// SelectComponents does.
+// PredictSource labels as Predict does, from rows or planes, and SelectComponentsSource
+// selects as SelectComponents does.
 func TestPredictAndSelectFromASource(t *testing.T) {
 	x, _ := colourData[float64](9000, 1, false)
 	sel, err := gmm.SelectComponents(t.Context(), x, 2, 4, gmm.Options{Dims: 3, MaxIter: 5}, gmm.Full, gmm.Diag)
@@ -122,12 +136,15 @@ func TestPredictAndSelectFromASource(t *testing.T) {
 		if err := gmm.Predict(t.Context(), c.m, want, c.x, gmm.Exec{}); err != nil {
 			t.Fatal(err)
 		}
-		labels := make([]uint16, len(want))
-		if err := gmm.PredictSource(t.Context(), c.m, labels, copySource[float64]{c.x, c.d}, gmm.Exec{Threads: 2}); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(labels, want) {
-			t.Errorf("%d features: PredictSource's labels differ from Predict's", c.d)
+		rows := copySource[float64]{c.x, c.d}
+		for _, src := range []gmm.Source[float64]{rows, planeSource[float64]{rows}} {
+			labels := make([]uint16, len(want))
+			if err := gmm.PredictSource(t.Context(), c.m, labels, src, gmm.Exec{Threads: 2}); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(labels, want) {
+				t.Errorf("%d features, %T: PredictSource's labels differ from Predict's", c.d, src)
+			}
 		}
 	}
 }

@@ -5,8 +5,11 @@ GO ?= go
 FUZZTIME ?= 2000x
 BENCH ?= .
 BENCHCOUNT ?= 6
+# The floor's components, and its repetitions (CI's smoke run takes a few).
+K ?= 5
+REPS ?= 500
 
-.PHONY: help run sheet generate check-generate test test-purego test-race test-arm64 test-wasm test-beam lint cross fuzz bench
+.PHONY: help run sheet generate check-generate test test-purego test-race test-arm64 test-wasm test-beam lint cross fuzz bench floor
 
 help:
 	@echo "run             segment the built-in example image"
@@ -23,6 +26,7 @@ help:
 	@echo "cross           build for arm64, 386 and wasm (the pure-Go fallback)"
 	@echo "fuzz            every fuzz target for FUZZTIME ($(FUZZTIME))"
 	@echo "bench           kernel benchmarks, generic against avx2, through benchstat"
+	@echo "floor           K ($(K)) exps and a log a sample through glibc's vector math, AVX2 and AVX-512 (tools/floor)"
 
 run:
 	$(GO) run ./cmd/gmmseg
@@ -108,3 +112,13 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -count $(BENCHCOUNT) ./internal/kernel | tee bench.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /impl bench.txt
+
+# The floor under the E-step's transcendental work (tools/floor): K exps and a log a
+# sample through glibc's vector math (libmvec), built for AVX2 and for AVX-512, one core.
+floor:
+	@tmp=$$(mktemp -d); \
+	gcc -O3 -mavx2 -mfma -ffast-math -fopenmp-simd tools/floor/floor.c -o "$$tmp/avx2" -lmvec -lm && \
+	gcc -O3 -mavx2 -mfma -mavx512f -mavx512dq -mprefer-vector-width=512 -ffast-math -fopenmp-simd tools/floor/floor.c -o "$$tmp/avx512" -lmvec -lm && \
+	echo "avx2:   $$("$$tmp/avx2" $(K) 16384 $(REPS))" && \
+	if grep -qw avx512f /proc/cpuinfo; then echo "avx512: $$("$$tmp/avx512" $(K) 16384 $(REPS))"; fi; \
+	status=$$?; rm -rf "$$tmp"; exit $$status

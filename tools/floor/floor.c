@@ -1,0 +1,93 @@
+// floor: what the E-step's transcendental functions alone cost on one core, K exps and
+// one log a sample, with glibc's vector math library (libmvec) in the loop a compiler
+// vectorises: s = sum_k exp(x_k), then log s, for every sample, in float64 and float32.
+// A fused E-step computes these and more (log-joints, responsibilities, moments), so this
+// is a floor under it: `make floor` builds it for AVX2 and AVX-512 and runs both.
+// Build: gcc -O3 -mavx2 -mfma -ffast-math -fopenmp-simd floor.c -o floor -lmvec -lm
+//        (AVX-512: -mavx512f -mavx512dq -mprefer-vector-width=512)
+// Run:   ./floor [K, default 5] [samples, default 16384: in L2, as a tile is] [repetitions, default 500]
+// Prints the best time a sample of each precision. Measure it in the same run as the
+// kernel it is compared with: the machine is noisy.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double now(void) {
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+// block is how many samples a pass takes at a time: their sums stay in L1 while the K
+// exps are added into them, a component at a time, each loop one the compiler vectorises.
+#define block 1024
+
+// pass64 sets y[i] to log sum_k exp(x[k*n+i]) for i < n.
+static void pass64(const double *x, double *y, long n, int k) {
+	double s[block];
+	for (long lo = 0; lo < n; lo += block) {
+		long m = n - lo < block ? n - lo : block;
+#pragma omp simd
+		for (long i = 0; i < m; i++) s[i] = exp(x[lo + i]);
+		for (int j = 1; j < k; j++) {
+			const double *xj = x + j * n + lo;
+#pragma omp simd
+			for (long i = 0; i < m; i++) s[i] += exp(xj[i]);
+		}
+#pragma omp simd
+		for (long i = 0; i < m; i++) y[lo + i] = log(s[i]);
+	}
+}
+
+static void pass32(const float *x, float *y, long n, int k) {
+	float s[block];
+	for (long lo = 0; lo < n; lo += block) {
+		long m = n - lo < block ? n - lo : block;
+#pragma omp simd
+		for (long i = 0; i < m; i++) s[i] = expf(x[lo + i]);
+		for (int j = 1; j < k; j++) {
+			const float *xj = x + j * n + lo;
+#pragma omp simd
+			for (long i = 0; i < m; i++) s[i] += expf(xj[i]);
+		}
+#pragma omp simd
+		for (long i = 0; i < m; i++) y[lo + i] = logf(s[i]);
+	}
+}
+
+int main(int argc, char **argv) {
+	int k = argc > 1 ? atoi(argv[1]) : 5;
+	long n = argc > 2 ? atol(argv[2]) : 16384;
+	int reps = argc > 3 ? atoi(argv[3]) : 500;
+	if (k < 1 || k > 64 || n < 1 || n > (1L << 28) || reps < 1) {
+		fprintf(stderr, "floor: K in 1..64, samples in 1..2^28, repetitions at least 1\n");
+		return 2;
+	}
+	double *x = aligned_alloc(64, k * n * sizeof(double)), *y = aligned_alloc(64, n * sizeof(double));
+	float *xf = aligned_alloc(64, k * n * sizeof(float)), *yf = aligned_alloc(64, n * sizeof(float));
+	if (!x || !y || !xf || !yf) {
+		fprintf(stderr, "floor: out of memory\n");
+		return 1;
+	}
+	srand(1);
+	for (long i = 0; i < k * n; i++) {
+		x[i] = -20.0 * rand() / RAND_MAX; // the arguments of a stable exp-sum: P_k - max <= 0
+		xf[i] = (float)x[i];
+	}
+	double best64 = 1e9, best32 = 1e9;
+	volatile double sink = 0;
+	for (int r = 0; r < reps; r++) {
+		double t0 = now();
+		pass64(x, y, n, k);
+		double t1 = now();
+		pass32(xf, yf, n, k);
+		double t2 = now();
+		if (t1 - t0 < best64) best64 = t1 - t0;
+		if (t2 - t1 < best32) best32 = t2 - t1;
+		sink += y[n / 2] + yf[n / 3];
+	}
+	printf("K=%d n=%ld: %d exps and a log a sample: float64 %.3f ns, float32 %.3f ns (best of %d, one core)\n",
+		k, n, k, best64 / n * 1e9, best32 / n * 1e9, reps);
+	return 0;
+}

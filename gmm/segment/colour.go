@@ -90,21 +90,43 @@ func (p *Pixels[T]) Range() (lo, hi float64) {
 	return -128, 128
 }
 
-// Read sets dst to the samples of the pixels from lo on, row by row, 3 values each: a
-// run of pixels at a time read as planes (ReadPlanes) into a buffer, then interleaved.
+// Read sets dst to the samples of the pixels from lo on, row by row, 3 values each. The
+// planes of a JPEG and 8-bit RGBA in rgb, what the decoders give, are read in loops of
+// their own, each level through the table of level/255 (ReadPlanes converts a row's
+// channel at a time instead: interleaving its planes again costs more than these loops);
+// the rest through span's values.
 func (p *Pixels[T]) Read(dst []T, lo int) {
-	const run = 256
-	var buf [3 * run]T
-	for len(dst) >= 3 {
-		m := min(len(dst)/3, run)
-		planes := buf[:3*m]
-		p.ReadPlanes(planes, lo)
-		p0, p1, p2 := planes[:m], planes[m:2*m], planes[2*m:]
-		for i := range m {
-			o := dst[3*i : 3*i+3 : 3*i+3]
-			o[0], o[1], o[2] = p0[i], p1[i], p2[i]
-		}
-		dst, lo = dst[3*m:], lo+m
+	s := p.src
+	hi := lo + len(dst)/3
+	pix, stride := rgba8(s.img)
+	switch {
+	case s.planes():
+		w := s.ycc.Bounds().Dx()
+		unit := p.lv.unit[:256]
+		eachRow(lo, hi, w, func(y, x0, x1, first int) {
+			yy := s.ycc.Y[s.ycc.YOffset(s.ycc.Rect.Min.X, s.ycc.Rect.Min.Y+y)+x0:][:x1-x0]
+			cb, cr := s.cb[y*w+x0:y*w+x1], s.cr[y*w+x0:y*w+x1]
+			out := dst[3*first : 3*(first+x1-x0)]
+			for i, v := range yy {
+				o := out[3*i : 3*i+3 : 3*i+3]
+				o[0], o[1], o[2] = T(unit[v]), T(unit[cb[i]]), T(unit[cr[i]])
+			}
+		})
+	case pix != nil && s.ch == RGB:
+		unit := (*[256]float64)(p.lv.unit) // a byte indexes it without a bounds check
+		eachRow(lo, hi, s.img.Bounds().Dx(), func(y, x0, x1, first int) {
+			row := pix[y*stride+4*x0 : y*stride+4*x1]
+			out := dst[3*first : 3*(first+x1-x0)]
+			// The lengths checked where the loop tests them, no index is checked again.
+			for len(row) >= 4 && len(out) >= 3 {
+				out[0], out[1], out[2] = T(unit[row[0]]), T(unit[row[1]]), T(unit[row[2]])
+				row, out = row[4:], out[3:]
+			}
+		})
+	default:
+		s.span(lo, hi, func(i int, v0, v1, v2 uint32) {
+			sampleOf(s, dst[3*i:3*i+3:3*i+3], v0, v1, v2, p.lv)
+		})
 	}
 }
 

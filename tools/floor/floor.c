@@ -23,38 +23,24 @@ static double now(void) {
 // exps are added into them, a component at a time, each loop one the compiler vectorises.
 #define block 1024
 
-// pass64 sets y[i] to log sum_k exp(x[k*n+i]) for i < n.
-static void pass64(const double *x, double *y, long n, int k) {
-	double s[block];
-	for (long lo = 0; lo < n; lo += block) {
-		long m = n - lo < block ? n - lo : block;
-#pragma omp simd
-		for (long i = 0; i < m; i++) s[i] = exp(x[lo + i]);
-		for (int j = 1; j < k; j++) {
-			const double *xj = x + j * n + lo;
-#pragma omp simd
-			for (long i = 0; i < m; i++) s[i] += exp(xj[i]);
-		}
-#pragma omp simd
-		for (long i = 0; i < m; i++) y[lo + i] = log(s[i]);
+// PASS defines name(x, y, n, k), which sets y[i] to log sum_k exp(x[k*n+i]) for i < n in
+// type T with the functions EXP and LOG: the float64 and float32 passes, one body.
+#define PASS(name, T, EXP, LOG)                                                 \
+	static void name(const T *x, T *y, long n, int k) {                      \
+		T s[block];                                                     \
+		for (long lo = 0; lo < n; lo += block) {                        \
+			long m = n - lo < block ? n - lo : block;                \
+			_Pragma("omp simd") for (long i = 0; i < m; i++) s[i] = EXP(x[lo + i]); \
+			for (int j = 1; j < k; j++) {                            \
+				const T *xj = x + j * n + lo;                    \
+				_Pragma("omp simd") for (long i = 0; i < m; i++) s[i] += EXP(xj[i]); \
+			}                                                        \
+			_Pragma("omp simd") for (long i = 0; i < m; i++) y[lo + i] = LOG(s[i]); \
+		}                                                                \
 	}
-}
 
-static void pass32(const float *x, float *y, long n, int k) {
-	float s[block];
-	for (long lo = 0; lo < n; lo += block) {
-		long m = n - lo < block ? n - lo : block;
-#pragma omp simd
-		for (long i = 0; i < m; i++) s[i] = expf(x[lo + i]);
-		for (int j = 1; j < k; j++) {
-			const float *xj = x + j * n + lo;
-#pragma omp simd
-			for (long i = 0; i < m; i++) s[i] += expf(xj[i]);
-		}
-#pragma omp simd
-		for (long i = 0; i < m; i++) y[lo + i] = logf(s[i]);
-	}
-}
+PASS(pass64, double, exp, log)
+PASS(pass32, float, expf, logf)
 
 int main(int argc, char **argv) {
 	int k = argc > 1 ? atoi(argv[1]) : 5;

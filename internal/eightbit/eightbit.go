@@ -16,13 +16,10 @@ func Unit[T float32 | float64](dst []T, src []uint8, in int) {
 	}
 }
 
-// Name is the implementation Unit runs: "avx512", "avx2" or "generic".
-func Name() string { return impl.name }
-
 // impl is the implementation Unit runs: the best this CPU has.
 var impl = available()[0]
 
-// unit is one implementation of Unit.
+// unit is one implementation of Unit, named for the tests' messages.
 type unit struct {
 	name string
 	f64  func(dst []float64, src []uint8, in int)

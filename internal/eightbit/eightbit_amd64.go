@@ -19,7 +19,7 @@ func available() []unit {
 	return append(out, genericUnit)
 }
 
-// unroll is how many registers of lanes the generated loops take a turn.
+// unroll is how many registers of lanes the generated loops take a turn (asm/unit8's).
 const unroll = 4
 
 // blocks returns Unit on the generated functions of registers of lanes float64s (for in =

@@ -69,7 +69,7 @@ test-arm64:
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null; }
 	GOARCH=arm64 $(GO) test -short -exec qemu-aarch64-static ./internal/kernel ./internal/vmath \
-		./internal/minimum ./internal/parallel ./internal/atomicfile ./gmm/... ./gen/...
+		./internal/minimum ./internal/eightbit ./internal/parallel ./internal/atomicfile ./gmm/... ./gen/...
 
 # js/wasm runs the pure-Go kernels too, under Node.js (Debian's nodejs if it is missing):
 # the numerical packages, -short. (386 is only built: qemu-user's i386 cannot start Go's
@@ -79,7 +79,7 @@ test-wasm:
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; }
 	PATH="$$PATH:$$($(GO) env GOROOT)/lib/wasm" GOOS=js GOARCH=wasm $(GO) test -short \
-		./internal/vmath ./internal/kernel ./internal/minimum
+		./internal/vmath ./internal/kernel ./internal/minimum ./internal/eightbit
 
 # beam/ is a module of its own, so that the library's users never download Beam: its
 # tests run the pipelines on prism, in-process. Not under -race in CI: compiling Beam's

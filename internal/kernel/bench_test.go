@@ -243,6 +243,57 @@ func BenchmarkMultiEStep(b *testing.B) {
 	}
 }
 
+// BenchmarkMultiEStepPlanes is BenchmarkMultiEStep's d = 3, full, K = 5 on samples held
+// as planes, as an image's pixels are read: each block copied into the sweeps' buffer
+// instead of transposed from rows.
+func BenchmarkMultiEStepPlanes(b *testing.B) {
+	const n, d = 1 << 20, 3
+	// Planes a power of two apart would meet in the same cache sets: a few lines more.
+	const stride = n + 200
+	c, x := benchMulti(5, d, n, false)
+	planes := make([]float64, d*stride)
+	for i := range n {
+		for j := range d {
+			planes[j*stride+i] = x[i*d+j]
+		}
+	}
+	planes32 := gen.Float32s(planes)
+	s := NewMultiStats(c.K(), d)
+	for _, kern := range available() {
+		if kern.F64.MultiEStepPlanes == nil {
+			continue
+		}
+		b.Run(fmt.Sprintf("impl=%s/f64/d=3/full/K=5/N=1M", kern.Name), func(b *testing.B) {
+			benchPlanes(b, kern.F64.MultiEStepPlanes, planes, n, stride, c, s)
+		})
+		b.Run(fmt.Sprintf("impl=%s/f32/d=3/full/K=5/N=1M", kern.Name), func(b *testing.B) {
+			benchPlanes(b, kern.F32.MultiEStepPlanes, planes32, n, stride, c, s)
+		})
+	}
+}
+
+// benchPlanes runs estep over the n samples whose planes are held stride apart in planes.
+func benchPlanes[T Float](b *testing.B, estep func(func([]T, int), int, int, []float64, *MultiCoeffs, *MultiStats, *Scratch) bool, planes []T, n, stride int, c *MultiCoeffs, s *MultiStats) {
+	d := c.D
+	read := func(dst []T, lo int) {
+		m := len(dst) / d
+		for j := range d {
+			copy(dst[j*m:(j+1)*m], planes[j*stride+lo:])
+		}
+	}
+	size := 4
+	if is64[T]() {
+		size = 8
+	}
+	b.SetBytes(int64(d * n * size))
+	for b.Loop() {
+		s.Reset()
+		if !estep(read, 0, n, nil, c, s, nil) {
+			b.Fatal("no sweeps for the shape")
+		}
+	}
+}
+
 // BenchmarkMultiClassify is the labelling of samples of several features (the colour
 // segmentation's last pass), per sample.
 func BenchmarkMultiClassify(b *testing.B) {

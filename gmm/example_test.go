@@ -234,15 +234,28 @@ func ExampleFit_colour() {
 }
 
 // planes are samples of 3 features held as three planes of bytes, as an image's
-// channels are: a gmm.Source that converts a block at a time.
+// channels are: a gmm.PlaneSource that converts a block at a time, row-major (Read) or
+// feature by feature (ReadPlanes, which the SIMD kernels take without a transpose).
 type planes struct{ r, g, b []uint8 }
 
 func (p planes) Len() int { return len(p.r) }
 
 func (p planes) Read(dst []float32, lo int) {
 	for i := range len(dst) / 3 {
-		dst[3*i], dst[3*i+1], dst[3*i+2] = float32(p.r[lo+i])/255, float32(p.g[lo+i])/255, float32(p.b[lo+i])/255
+		dst[3*i], dst[3*i+1], dst[3*i+2] = p.at(lo + i)
 	}
+}
+
+func (p planes) ReadPlanes(dst []float32, lo int) {
+	n := len(dst) / 3
+	for i := range n {
+		dst[i], dst[n+i], dst[2*n+i] = p.at(lo + i)
+	}
+}
+
+// at returns sample i.
+func (p planes) at(i int) (r, g, b float32) {
+	return float32(p.r[i]) / 255, float32(p.g[i]) / 255, float32(p.b[i]) / 255
 }
 
 // Fit and label samples held in planes, read tile by tile: no copy of them all is made.

@@ -8,24 +8,33 @@
 // j of every sample) in a buffer in L1, or reads them from their source as planes straight
 // into it (an image's pixels: no transpose), then calls:
 //
-//   - resp, once a block: per register of samples, P_k = Const_k - |U_k^T (x - mu_k)|^2/2
-//     for every component (into r, plane k), their maximum, exp(P_k - max) and their sum S
-//     (into r again), and r_k = c exp(P_k - max) / S (c the weight, 1 unweighted); the
-//     log-likelihood's share goes into ll. The components are a loop: the per-component
-//     work (d subtractions, d(d+1)/2 multiply-adds for full U, an exp) is long enough that
-//     the loop's cost does not show.
-//   - moments, once a component: from the block's planes and that component's r, the
-//     sums N = sum r, S_j = sum r (x_j - mu_j) and Q_jl = sum r (x_j - mu_j)(x_l - mu_l)
-//     (j <= l; j = l for diagonal U), each in a register for the whole block, then added
-//     into acc. When they do not all fit beside the d shifted samples (d = 4, full U, on
-//     AVX2's 16 registers), the terms are split into groups, one sweep of the block each.
+//   - resp, once a block, in four loops, each over the components and, inside, over the
+//     block's registers of samples, or the other way round: P_k = Const_k -
+//     |U_k^T (x - mu_k)|^2/2 (component by component, into r, plane k); their maximum
+//     (register by register, into t); exp(P_k - max) (component by component, into r
+//     again) and their sum S (into t[n:]); then, register by register, the
+//     log-likelihood's share into ll and c/S (c the weight, 1 unweighted) in place of S.
+//     The responsibility r_k is exp(P_k - max) c/S. Where the inner loop is over
+//     registers, its iterations are independent of each other and the CPU overlaps their
+//     long chains of dependent operations (a log-joint, an exp); the component's
+//     coefficients and exp's constants stay in registers through it (AVX-512; AVX2 has
+//     too few), and the log-likelihood's lanes through the last loop, not in memory, so
+//     that no iteration waits for the last one's store. This order measured faster than
+//     every component of one register at a time, the first version's.
+//   - moments, once a component: from the block's planes, that component's
+//     exp(P_k - max) and c/S, its responsibilities r and the sums N = sum r,
+//     S_j = sum r (x_j - mu_j) and Q_jl = sum r (x_j - mu_j)(x_l - mu_l) (j <= l; j = l
+//     for diagonal U), each in a register for the whole block, then added into acc. The
+//     product r c/S is taken here, where r is loaded anyway, rather than stored by resp.
+//     When the sums do not all fit beside the d shifted samples (d = 4, full U, on AVX2's
+//     16 registers), the terms are split into groups, one sweep of the block each.
 //
 // coef holds, for component k, 1 + d + u values of T: Const_k, mu_k (d), then U_k's
 // entries, column by column down to the diagonal ((0,0), (0,1), (1,1), (0,2), ...) for
 // full U, its diagonal for diagonal U (u = d(d+1)/2 or d). Each value is broadcast to a
-// register where it is used (a load, as a memory operand would be), so that coef stays
-// compact for K up to 65536. P_k is computed with the operations of the Go twin in the same order: d_i = x_i -
-// mu_i, y_j = d_0 U_0j then fused multiply-adds of d_i U_ij, q = y_0^2 then fused
+// register where it is used (a load, as a memory operand would be), or before a loop
+// that uses it, so that coef stays compact for K up to 65536. P_k is computed with the
+// operations of the Go twin in the same order: d_i = x_i - mu_i, y_j = d_0 U_0j then fused multiply-adds of d_i U_ij, q = y_0^2 then fused
 // multiply-adds of y_j^2, P = Const - q/2; a NaN (an infinite d met a zero of U) becomes
 // -Inf, out of reach, as in the Go twin.
 //
@@ -139,60 +148,43 @@ func resp(p, dbl *emit.Prec, s shape, weighted bool) {
 	if weighted {
 		fn, weight = fn+"W", "w[i]"
 	}
-	TEXT(fn, NOSPLIT, fmt.Sprintf("func(x []%[1]s, w []float64, coef []%[1]s, r []%[1]s, ll []float64, n int)", p.GoType))
+	TEXT(fn, NOSPLIT, fmt.Sprintf("func(x []%[1]s, w []float64, coef []%[1]s, r []%[1]s, t []%[1]s, ll []float64, n int)", p.GoType))
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes, for the n samples of %d features whose planes x holds (n a multiple of %d, at most %d; "+
 		"plane j at x[j*n:]) and the K = len(coef)/%d components in coef (layout: see the generator), "+
 		"with c = %s and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); "+
-		"it adds sum_i c log sum_k exp(P_k) to the sum of ll's %d lanes.",
+		"it adds sum_i c log sum_k exp(P_k) to the sum of ll's %d lanes. t[:2n] is scratch.",
 		fn, s.d, p.Lanes, 32*p.Lanes, s.values(), weight, dbl.Lanes))
 	p.Begin()
-	x := Load(Param("x").Base(), GP64())
-	n := Load(Param("n"), GP64())
-	xp := newPlanes(x, n, s.d, p.Size)
-	rb := Load(Param("r").Base(), GP64())
-	stride := GP64()
-	IMUL3Q(U8(p.Size), n, stride)
-	coef := Load(Param("coef").Base(), GP64())
+	g := &sweep{p: p, dbl: dbl, s: s}
+	g.coef = Load(Param("coef").Base(), GP64())
 	ncoef := Load(Param("coef").Len(), GP64())
-	end := GP64()
-	LEAQ(Mem{Base: coef, Index: ncoef, Scale: uint8(p.Size)}, end)
-	llp := Load(Param("ll").Base(), GP64())
-	var wp Register
-	ptrs := []emit.Ptr{{Reg: x, Step: p.Width}, {Reg: rb, Step: p.Width}}
-	if weighted {
-		wp = Load(Param("w").Base(), GP64())
-		ptrs = append(ptrs, emit.Ptr{Reg: wp, Step: 8 * p.Lanes})
-	}
-	g := &sweep{p: p, dbl: dbl, s: s, coef: coef, end: end, stride: stride, llp: llp, w: wp}
-	if !weighted {
-		g.prod = p.NewProducts(dbl)
-	}
-	p.VectorLoop("", n, ptrs, func() { g.respBody(xp, rb) })
-	if g.prod != nil {
-		g.prod.Flush(Mem{Base: llp}, emit.LogAll, false) // a product is 0 where every component is out of reach
-	}
+	g.end = GP64()
+	LEAQ(Mem{Base: g.coef, Index: ncoef, Scale: uint8(p.Size)}, g.end)
+	g.stride = GP64()
+	IMUL3Q(U8(p.Size), Load(Param("n"), GP64()), g.stride)
+	g.logJoints()
+	g.maxima()
+	g.exps()
+	g.finishAll(weighted)
 	VZEROUPPER()
 	RET()
 }
 
-// sweep is the state of a resp function being emitted.
+// sweep is the state of a resp or classify function being emitted.
 type sweep struct {
 	p, dbl    *emit.Prec
 	s         shape
-	coef, end Register       // coef's base and end
-	stride    Register       // bytes from one plane of r to the next
-	llp       Register       // ll
-	w         Register       // the current weights (weighted), else nil
-	prod      *emit.Products // unweighted
+	coef, end Register // coef's base and end
+	stride    Register // bytes from one plane of x, r or t to the next
 }
 
 // components emits a loop over the components: body gets the pointer to component k's
-// coefficients and to plane k of r at the current register.
-func (g *sweep) components(label string, rb Register, body func(cp, rk Register)) {
+// coefficients and to plane k of r at base.
+func (g *sweep) components(label string, base Register, body func(cp, rk Register)) {
 	cp, rk := GP64(), GP64()
 	MOVQ(g.coef, cp)
-	MOVQ(rb, rk)
+	MOVQ(base, rk)
 	Label(label)
 	body(cp, rk)
 	ADDQ(U32(g.s.values()*g.p.Size), cp)
@@ -201,45 +193,151 @@ func (g *sweep) components(label string, rb Register, body func(cp, rk Register)
 	JB(LabelRef(label))
 }
 
-// respBody is one register of samples: the three loops over the components.
-func (g *sweep) respBody(xp planes, rb Register) {
-	p := g.p
-	xs := make([]VecVirtual, g.s.d)
-	for j := range xs {
-		xs[j] = p.Vec()
-		p.Movu(xp.at(j), xs[j])
+// registers emits a loop over the block's registers of samples that advances each of ptrs
+// by a register of T.
+func (g *sweep) registers(label string, body func(), ptrs ...Register) {
+	steps := make([]emit.Ptr, len(ptrs))
+	for i, r := range ptrs {
+		steps[i] = emit.Ptr{Reg: r, Step: g.p.Width}
 	}
-	m := p.Vec()
-	p.Movu(p.C(math.Inf(-1)), m)
-	g.components("max", rb, func(cp, rk Register) {
-		pk := g.logJoint(xs, cp)
-		p.Movu(pk, Mem{Base: rk})
-		p.Max(pk, m, m)
-	})
-	// Where every P_k is -Inf, max 0 makes every exp(P_k - max) 0, as the Go twin has it.
-	mask := p.Mask()
-	p.Cmp(U8(emit.CmpEQ), p.C(math.Inf(-1)), m, mask)
-	p.Blend(mask, p.C(0), m, m)
-	sum := p.Vec()
-	p.Zero(sum)
-	g.components("exp", rb, func(_, rk Register) { p.ExpSumTerm(Mem{Base: rk}, m, sum) })
-	inv := g.finish(m, sum)
-	g.components("resp", rb, func(_, rk Register) {
-		e := p.Vec()
-		p.Movu(Mem{Base: rk}, e)
-		p.Mul(inv, e, e)
-		p.Movu(e, Mem{Base: rk})
+	g.p.VectorLoop(label, Load(Param("n"), GP64()), steps, body)
+}
+
+// copyOf returns a new register holding r's value.
+func copyOf(r Register) Register {
+	c := GP64()
+	MOVQ(r, c)
+	return c
+}
+
+// logJoints emits the first loop: component by component, P_k of every register of the
+// block into plane k of r. The registers of a component are independent of each other,
+// so that the CPU overlaps their chains of dependent operations; the component's
+// coefficients are broadcast once where the registers hold them all.
+func (g *sweep) logJoints() {
+	rb := Load(Param("r").Base(), GP64())
+	g.components("joints", rb, func(cp, rk Register) {
+		value := g.coefficients(cp)
+		x := Load(Param("x").Base(), GP64())
+		xp := newPlanes(x, Load(Param("n"), GP64()), g.s.d, g.p.Size)
+		rp := copyOf(rk)
+		g.registers("joint", func() { g.p.Movu(g.logJoint(g.samples(xp), value), Mem{Base: rp}) }, x, rp)
 	})
 }
 
-// logJoint returns P_k of the samples xs for the component at cp.
-func (g *sweep) logJoint(xs []VecVirtual, cp Register) VecVirtual {
-	p, d := g.p, g.s.d
-	value := func(i int) VecVirtual {
-		v := p.Vec()
-		p.Broadcast(Mem{Base: cp, Disp: i * p.Size}, v)
+// coefficient returns the values of the component at cp as the log-joint uses them, each
+// broadcast to a register at its use.
+func (g *sweep) coefficient(cp Register) func(i int) VecVirtual {
+	return func(i int) VecVirtual {
+		v := g.p.Vec()
+		g.p.Broadcast(Mem{Base: cp, Disp: i * g.p.Size}, v)
 		return v
 	}
+}
+
+// coefficients returns the values of the component at cp for a loop over registers:
+// broadcast once, before it, where the registers hold them beside the loop's (AVX-512),
+// else at each use.
+func (g *sweep) coefficients(cp Register) func(i int) VecVirtual {
+	load := g.coefficient(cp)
+	if !g.p.EVEX {
+		return load
+	}
+	held := make([]VecVirtual, g.s.values())
+	for i := range held {
+		held[i] = load(i)
+	}
+	return func(i int) VecVirtual { return held[i] }
+}
+
+// samples loads the current register of each plane.
+func (g *sweep) samples(xp planes) []VecVirtual {
+	xs := make([]VecVirtual, g.s.d)
+	for j := range xs {
+		xs[j] = g.p.Vec()
+		g.p.Movu(xp.at(j), xs[j])
+	}
+	return xs
+}
+
+// maxima emits the second loop: register by register, the maximum of P_k over the
+// components into t (0 where every P_k is -Inf, which makes every exp(P_k - max) 0, as
+// the Go twin has it), and the exp-sums, at t[n:], zeroed.
+func (g *sweep) maxima() {
+	p := g.p
+	rp := Load(Param("r").Base(), GP64())
+	tp := Load(Param("t").Base(), GP64())
+	g.registers("max", func() {
+		m := p.Vec()
+		p.Movu(p.C(math.Inf(-1)), m)
+		g.components("maxk", rp, func(_, rk Register) { p.Max(Mem{Base: rk}, m, m) })
+		mask := p.Mask()
+		p.Cmp(U8(emit.CmpEQ), p.C(math.Inf(-1)), m, mask)
+		p.Blend(mask, p.C(0), m, m)
+		p.Movu(m, Mem{Base: tp})
+		p.Zero(m)
+		p.Movu(m, g.sums(tp))
+	}, rp, tp)
+}
+
+// sums is the exp-sums of the register at tp, then c over them.
+func (g *sweep) sums(tp Register) Mem { return Mem{Base: tp, Index: g.stride, Scale: 1} }
+
+// exps emits the third loop: component by component, exp(P_k - max) in place of P_k,
+// added to the register's exp-sum.
+func (g *sweep) exps() {
+	p := g.p
+	rb := Load(Param("r").Base(), GP64())
+	if p.EVEX {
+		defer p.HoldExp()()
+	}
+	g.components("exps", rb, func(_, rk Register) {
+		rp, tp := copyOf(rk), Load(Param("t").Base(), GP64())
+		g.registers("exp", func() {
+			sum := p.Vec()
+			p.Movu(g.sums(tp), sum)
+			p.ExpSumTerm(Mem{Base: rp}, Mem{Base: tp}, sum)
+			p.Movu(sum, g.sums(tp))
+		}, rp, tp)
+	})
+}
+
+// finishAll emits the fourth loop: register by register, the log-likelihood's share and
+// c over the exp-sum in its place. The log-likelihood's lanes stay in a register through
+// the loop.
+func (g *sweep) finishAll(weighted bool) {
+	p := g.p
+	llp := Load(Param("ll").Base(), GP64())
+	ll := g.dbl.Vec()
+	VMOVUPD(Mem{Base: llp}, ll)
+	var prod *emit.Products
+	var wp Register
+	if weighted {
+		wp = Load(Param("w").Base(), GP64())
+	} else {
+		prod = p.NewProducts(g.dbl)
+	}
+	n := Load(Param("n"), GP64())
+	tp := Load(Param("t").Base(), GP64())
+	ptrs := []emit.Ptr{{Reg: tp, Step: p.Width}}
+	if weighted {
+		ptrs = append(ptrs, emit.Ptr{Reg: wp, Step: 8 * p.Lanes})
+	}
+	p.VectorLoop("finish", n, ptrs, func() {
+		m, s := p.Vec(), p.Vec()
+		p.Movu(Mem{Base: tp}, m)
+		p.Movu(g.sums(tp), s)
+		p.Movu(g.finish(m, s, ll, wp, prod), g.sums(tp))
+	})
+	VMOVUPD(ll, Mem{Base: llp})
+	if prod != nil {
+		prod.Flush(Mem{Base: llp}, emit.LogAll, false) // a product is 0 where every component is out of reach
+	}
+}
+
+// logJoint returns P_k of the samples xs for the component whose i-th value is value(i).
+func (g *sweep) logJoint(xs []VecVirtual, value func(i int) VecVirtual) VecVirtual {
+	p, d := g.p, g.s.d
 	diff := make([]VecVirtual, d)
 	for i := range diff {
 		diff[i] = p.Vec()
@@ -269,7 +367,8 @@ func (g *sweep) logJoint(xs []VecVirtual, cp Register) VecVirtual {
 			p.FMAdd231(y, y, q)
 		}
 	}
-	pk := value(0)
+	pk := p.Vec()
+	p.Movu(value(0), pk)         // a copy: the value may be held for the next register
 	p.FNMAdd231(p.C(0.5), q, pk) // Const - q/2, q/2 exact
 	if p.EVEX {
 		// One fix-up by each lane's class: a quiet or signalling NaN (class 0 or 1, the
@@ -288,14 +387,14 @@ func (g *sweep) logJoint(xs []VecVirtual, cp Register) VecVirtual {
 	return pk
 }
 
-// finish adds the log-likelihood's share of the register (max m, exp-sum s) and returns
-// c/s, which turns each exp(P_k - max) into r_k.
-func (g *sweep) finish(m, s VecVirtual) VecVirtual {
+// finish adds the log-likelihood's share of the register (max m, exp-sum s) into ll
+// (through prod, unweighted, else with the weights at wp) and returns c/s, which turns
+// each exp(P_k - max) into r_k.
+func (g *sweep) finish(m, s, ll VecVirtual, wp Register, prod *emit.Products) VecVirtual {
 	p := g.p
-	ll := Mem{Base: g.llp}
 	inv := p.Vec()
-	if g.w == nil {
-		g.prod.Add(m, s, ll)
+	if prod != nil {
+		prod.Add(m, s, ll)
 		p.Movu(p.C(1), inv)
 		p.Div(s, inv, inv)
 		return inv
@@ -312,11 +411,10 @@ func (g *sweep) finish(m, s VecVirtual) VecVirtual {
 		if !p.Is64() {
 			wide = p.Widen(l, half)
 		}
-		VMULPD(Mem{Base: g.w, Disp: g.dbl.Width * half}, wide, wide)
-		VADDPD(ll, wide, wide)
-		VMOVUPD(wide, ll)
+		VMULPD(Mem{Base: wp, Disp: g.dbl.Width * half}, wide, wide)
+		emit.AddLanes(wide, ll)
 	}
-	wv := p.LoadWeights(Mem{Base: g.w})
+	wv := p.LoadWeights(Mem{Base: wp})
 	p.Div(s, wv, inv)
 	return inv
 }
@@ -364,10 +462,10 @@ func groups(isa *emit.ISA, s shape) [][]int {
 // moments emits the second sweep (see the package comment) for one component.
 func moments(p, dbl *emit.Prec, s shape) {
 	fn := "multiMoments" + p.ISA.Name + p.Name + s.suffix()
-	TEXT(fn, NOSPLIT, fmt.Sprintf("func(x []%[1]s, r []%[1]s, mu []%[1]s, acc []float64, n int)", p.GoType))
+	TEXT(fn, NOSPLIT, fmt.Sprintf("func(x []%[1]s, e []%[1]s, scale []%[1]s, mu []%[1]s, acc []float64, n int)", p.GoType))
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s adds, for the n samples of %d features whose planes x holds (n a multiple of %d, at most %d; "+
-		"plane j at x[j*n:]), their responsibilities r[:n] and d_j = x_j - mu_j (mu[:%d]), "+
+		"plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:%d]), "+
 		"the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (%s) into acc, %d float64 lanes a sum, in the order N, S, Q row by row.",
 		fn, s.d, p.Lanes, 32*p.Lanes, s.d, map[bool]string{false: "j <= l", true: "j = l"}[s.diag], dbl.Lanes))
 	p.Begin()
@@ -376,16 +474,19 @@ func moments(p, dbl *emit.Prec, s shape) {
 		x := Load(Param("x").Base(), GP64())
 		n := Load(Param("n"), GP64())
 		xp := newPlanes(x, n, s.d, p.Size)
-		rp := Load(Param("r").Base(), GP64())
+		rp := Load(Param("e").Base(), GP64())
+		sp := Load(Param("scale").Base(), GP64())
 		mu := Load(Param("mu").Base(), GP64())
 		sums := make([]VecVirtual, len(grp))
 		for i := range sums {
 			sums[i] = p.Vec()
 			p.Zero(sums[i])
 		}
-		p.VectorLoop(fmt.Sprintf("g%d", gi), n, []emit.Ptr{{Reg: x, Step: p.Width}, {Reg: rp, Step: p.Width}}, func() {
+		ptrs := []emit.Ptr{{Reg: x, Step: p.Width}, {Reg: rp, Step: p.Width}, {Reg: sp, Step: p.Width}}
+		p.VectorLoop(fmt.Sprintf("g%d", gi), n, ptrs, func() {
 			r := p.Vec()
 			p.Movu(Mem{Base: rp}, r)
+			p.Mul(Mem{Base: sp}, r, r)
 			dx := make([]VecVirtual, s.d)
 			for j := range dx {
 				m := p.Vec()
@@ -405,25 +506,31 @@ func moments(p, dbl *emit.Prec, s shape) {
 	RET()
 }
 
-// accumulate adds one register's share to the group's sums: N += r, S_j = fma(r, d_j, S_j),
-// Q_jl = fma(r d_j, d_l, Q_jl), the Go twin's operations.
+// accumulate adds one register's share to the group's sums, the Go twin's operations:
+// N += r, and feature by feature rd = r d_j, S_j += rd, Q_jl = fma(rd, d_l, Q_jl). One rd
+// is live at a time.
 func accumulate(p *emit.Prec, all []term, grp []int, sums []VecVirtual, r VecVirtual, dx []VecVirtual) {
-	rd := map[int]VecVirtual{}
 	for i, ti := range grp {
-		t := all[ti]
-		switch {
-		case t.j < 0:
+		if all[ti].j < 0 {
 			p.Add(r, sums[i], sums[i])
-		case t.l < 0:
-			p.FMAdd231(r, dx[t.j], sums[i])
-		default:
-			v, ok := rd[t.j]
-			if !ok {
-				v = p.Vec()
-				p.Mul(r, dx[t.j], v)
-				rd = map[int]VecVirtual{t.j: v} // rows come in order: one r d_j live at a time
+		}
+	}
+	for j := range dx {
+		var rd VecVirtual
+		for i, ti := range grp {
+			t := all[ti]
+			if t.j != j {
+				continue
 			}
-			p.FMAdd231(v, dx[t.l], sums[i])
+			if rd == nil {
+				rd = p.Vec()
+				p.Mul(r, dx[j], rd)
+			}
+			if t.l < 0 {
+				p.Add(rd, sums[i], sums[i])
+			} else {
+				p.FMAdd231(rd, dx[t.l], sums[i])
+			}
 		}
 	}
 }
@@ -473,7 +580,7 @@ func classify(p *emit.Prec, s shape) {
 		cp := GP64()
 		MOVQ(coef, cp)
 		Label("component")
-		pk := g.logJoint(xs, cp)
+		pk := g.logJoint(xs, g.coefficient(cp))
 		// Strictly greater: an equal later component leaves the earlier index.
 		better := p.Mask()
 		p.Cmp(U8(emit.CmpGT), best, pk, better)

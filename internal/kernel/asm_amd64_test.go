@@ -272,16 +272,17 @@ func runMultiGuarded[T Float](t *testing.T, rng *rand.Rand, table *multiTable[T]
 	coef := newGuarded[T](len(f.coef), 2)
 	copy(coef.s(), f.coef)
 	r, ll := newGuarded[T](k*n, 1), newGuarded[float64](lanes[float64](table.bytes), 2)
+	scratch := newGuarded[T](2*n, 1)
 	acc := newGuarded[float64](terms*lanes[float64](table.bytes), 1)
 	labels, check := guardedLabels(t, n, 3)
 	clear(ll.s())
 	clear(acc.s())
-	sh.resp(x.s(), nil, coef.s(), r.s(), ll.s(), n)
-	sh.respW(x.s(), w.s(), coef.s(), r.s(), ll.s(), n)
-	sh.moments(x.s(), r.s()[:n], coef.s()[1:1+d], acc.s(), n)
+	sh.resp(x.s(), nil, coef.s(), r.s(), scratch.s(), ll.s(), n)
+	sh.respW(x.s(), w.s(), coef.s(), r.s(), scratch.s(), ll.s(), n)
+	sh.moments(x.s(), r.s()[:n], scratch.s()[n:], coef.s()[1:1+d], acc.s(), n)
 	sh.classify(labels, x.s(), coef.s(), n)
-	for _, g := range []interface{ check(*testing.T, string) }{x, coef, r} {
-		g.check(t, "x, coef or r")
+	for _, g := range []interface{ check(*testing.T, string) }{x, coef, r, scratch} {
+		g.check(t, "x, coef, r or scratch")
 	}
 	w.check(t, "w")
 	ll.check(t, "ll")
@@ -290,7 +291,7 @@ func runMultiGuarded[T Float](t *testing.T, rng *rand.Rand, table *multiTable[T]
 	for i := range n {
 		sum := 0.0
 		for j := range k {
-			sum += float64(r.s()[j*n+i])
+			sum += float64(r.s()[j*n+i] * scratch.s()[n+i])
 		}
 		if math.Abs(sum-w.s()[i]) > 1e-5*w.s()[i] || int(labels[i]) >= k {
 			t.Fatalf("sample %d: responsibilities sum to %v, weight %v; label %d of %d", i, sum, w.s()[i], labels[i], k)

@@ -297,16 +297,16 @@ func fourMoments(xs, e *[goLanes][]float64, stride int, scale *[goLanes]float64,
 		if r0 == 0 && r1 == 0 && r2 == 0 && r3 == 0 {
 			continue
 		}
-		s.N[k] = addIf(addIf(addIf(addIf(s.N[k], r0), r1), r2), r3)
+		s.N[k] = addIf(addIf(addIf(addIf(s.N[k], r0, r0), r1, r1), r2, r2), r3, r3)
 		mu := c.Mean[k*d : (k+1)*d]
 		sk := s.S[k*d : (k+1)*d]
 		q := s.Q[k*d*d : (k+1)*d*d]
 		for j := range d {
 			d0[j], d1[j], d2[j], d3[j] = x0[j]-mu[j], x1[j]-mu[j], x2[j]-mu[j], x3[j]-mu[j]
-			sk[j] = fmaIf(fmaIf(fmaIf(fmaIf(sk[j], r0, d0[j], r0), r1, d1[j], r1), r2, d2[j], r2), r3, d3[j], r3)
 		}
 		for j := range d {
 			rd0, rd1, rd2, rd3 := r0*d0[j], r1*d1[j], r2*d2[j], r3*d3[j]
+			sk[j] = addIf(addIf(addIf(addIf(sk[j], rd0, r0), rd1, r1), rd2, r2), rd3, r3)
 			end := d // row j of Q from the diagonal on; only the diagonal for diagonal factors
 			if c.Diag {
 				end = j + 1
@@ -318,10 +318,10 @@ func fourMoments(xs, e *[goLanes][]float64, stride int, scale *[goLanes]float64,
 	}
 }
 
-// addIf returns acc + r where r is not 0, else acc: selected as bits, without a branch
+// addIf returns acc + v where r is not 0, else acc: selected as bits, without a branch
 // that samples would mispredict.
-func addIf(acc, r float64) float64 {
-	b := math.Float64bits(acc + r)
+func addIf(acc, v, r float64) float64 {
+	b := math.Float64bits(acc + v)
 	if r == 0 {
 		b = math.Float64bits(acc)
 	}

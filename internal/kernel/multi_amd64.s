@@ -4,138 +4,186 @@
 
 #include "textflag.h"
 
-// func multiRespAVX2F64D2Full(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX2F64D2Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D2Full(SB), NOSPLIT, $0-128
-	MOVQ    x_base+0(FP), AX
-	MOVQ    n+120(FP), CX
-	IMUL3Q  $0x08, CX, DX
-	IMUL3Q  $0x01, DX, DX
-	MOVQ    r_base+72(FP), BX
-	IMUL3Q  $0x08, CX, SI
-	MOVQ    coef_base+48(FP), DI
-	MOVQ    coef_len+56(FP), R8
-	LEAQ    (DI)(R8*8), R8
-	MOVQ    ll_base+96(FP), R9
-	VMOVUPD multi64c0<>+0(SB), Y0
+TEXT ·multiRespAVX2F64D2Full(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*8), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x08, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x08, R8, R8
+	IMUL3Q $0x01, R8, R8
+	MOVQ   BX, R9
+	MOVQ   n+144(FP), R10
+	SHRQ   $0x02, R10
+
+jointloop:
+	TESTQ        R10, R10
+	JZ           jointdone
+	VMOVUPD      (DI), Y0
+	VMOVUPD      (DI)(R8*1), Y1
+	VBROADCASTSD 8(SI), Y2
+	VSUBPD       Y2, Y0, Y0
+	VBROADCASTSD 16(SI), Y2
+	VSUBPD       Y2, Y1, Y1
+	VBROADCASTSD 24(SI), Y2
+	VMULPD       Y2, Y0, Y2
+	VMULPD       Y2, Y2, Y2
+	VBROADCASTSD 32(SI), Y3
+	VMULPD       Y3, Y0, Y0
+	VBROADCASTSD 40(SI), Y3
+	VFMADD231PD  Y3, Y1, Y0
+	VFMADD231PD  Y0, Y0, Y2
+	VBROADCASTSD (SI), Y0
+	VMOVUPD      Y0, Y0
+	VFNMADD231PD multi64c0<>+0(SB), Y2, Y0
+	VCMPPD       $0x03, Y0, Y0, Y1
+	VBLENDVPD    Y1, multi64c1<>+0(SB), Y0, Y0
+	VMOVUPD      Y0, (R9)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R9
+	DECQ         R10
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000030, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x02, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPD multi64c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPD    (R9), Y0, Y0
+	ADDQ      $0x00000030, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
+	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
+	VMOVUPD   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPD   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x02, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPD      (DI)(DX*1), Y0
+	VMOVUPD      (SI), Y1
+	VSUBPD       (DI), Y1, Y1
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c3<>+0(SB), Y4
+	VFMADD231PD  multi64c4<>+0(SB), Y3, Y4
+	VSUBPD       multi64c3<>+0(SB), Y4, Y5
+	VFNMADD231PD multi64c5<>+0(SB), Y5, Y3
+	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
+	VMULPD       Y3, Y3, Y5
+	VMULPD       Y5, Y5, Y6
+	VMULPD       Y6, Y6, Y7
+	VMOVUPD      multi64c7<>+0(SB), Y2
+	VFMADD231PD  multi64c8<>+0(SB), Y3, Y2
+	VMOVUPD      multi64c9<>+0(SB), Y8
+	VFMADD231PD  multi64c10<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y5, Y2
+	VMOVUPD      multi64c11<>+0(SB), Y8
+	VFMADD231PD  multi64c12<>+0(SB), Y3, Y8
+	VMOVUPD      multi64c13<>+0(SB), Y9
+	VFMADD231PD  multi64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  Y8, Y6, Y2
+	VMOVUPD      multi64c15<>+0(SB), Y5
+	VFMADD231PD  multi64c16<>+0(SB), Y3, Y5
+	VFMADD231PD  Y5, Y7, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y4, Y4
+	VPADDQ       Y4, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
+	VANDNPD      Y2, Y5, Y2
+	VMOVUPD      Y2, (SI)
+	VADDPD       Y2, Y0, Y0
+	VMOVUPD      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000030, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	VMOVUPD multi64c17<>+0(SB), Y1
+	MOVQ    n+144(FP), CX
+	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x02, CX
 
-loop:
+finishloop:
 	TESTQ   CX, CX
-	JZ      done
-	VMOVUPD (AX), Y1
-	VMOVUPD (AX)(DX*1), Y2
-	VMOVUPD multi64c1<>+0(SB), Y3
-	MOVQ    DI, R10
-	MOVQ    BX, R11
-
-max:
-	VBROADCASTSD 8(R10), Y4
-	VSUBPD       Y4, Y1, Y4
-	VBROADCASTSD 16(R10), Y5
-	VSUBPD       Y5, Y2, Y5
-	VBROADCASTSD 24(R10), Y6
-	VMULPD       Y6, Y4, Y6
-	VMULPD       Y6, Y6, Y6
-	VBROADCASTSD 32(R10), Y7
-	VMULPD       Y7, Y4, Y4
-	VBROADCASTSD 40(R10), Y7
-	VFMADD231PD  Y7, Y5, Y4
-	VFMADD231PD  Y4, Y4, Y6
-	VBROADCASTSD (R10), Y4
-	VFNMADD231PD multi64c2<>+0(SB), Y6, Y4
-	VCMPPD       $0x03, Y4, Y4, Y5
-	VBLENDVPD    Y5, multi64c1<>+0(SB), Y4, Y4
-	VMOVUPD      Y4, (R11)
-	VMAXPD       Y4, Y3, Y3
-	ADDQ         $0x00000030, R10
-	ADDQ         SI, R11
-	CMPQ         R10, R8
-	JB           max
-	VCMPPD       $0x00, multi64c1<>+0(SB), Y3, Y1
-	VBLENDVPD    Y1, multi64c3<>+0(SB), Y3, Y3
-	VXORPS       Y1, Y1, Y1
-	MOVQ         DI, R10
-	MOVQ         BX, R11
-
-exp:
-	VMOVUPD      (R11), Y2
-	VSUBPD       Y3, Y2, Y2
-	VMOVUPD      Y2, Y5
-	VMOVUPD      multi64c4<>+0(SB), Y6
-	VFMADD231PD  multi64c5<>+0(SB), Y5, Y6
-	VSUBPD       multi64c4<>+0(SB), Y6, Y7
-	VFNMADD231PD multi64c6<>+0(SB), Y7, Y5
-	VFNMADD231PD multi64c7<>+0(SB), Y7, Y5
-	VMULPD       Y5, Y5, Y7
-	VMULPD       Y7, Y7, Y8
-	VMULPD       Y8, Y8, Y9
-	VMOVUPD      multi64c8<>+0(SB), Y4
-	VFMADD231PD  multi64c9<>+0(SB), Y5, Y4
-	VMOVUPD      multi64c10<>+0(SB), Y10
-	VFMADD231PD  multi64c11<>+0(SB), Y5, Y10
-	VFMADD231PD  Y10, Y7, Y4
-	VMOVUPD      multi64c12<>+0(SB), Y10
-	VFMADD231PD  multi64c13<>+0(SB), Y5, Y10
-	VMOVUPD      multi64c14<>+0(SB), Y11
-	VFMADD231PD  multi64c15<>+0(SB), Y5, Y11
-	VFMADD231PD  Y11, Y7, Y10
-	VFMADD231PD  Y10, Y8, Y4
-	VMOVUPD      multi64c16<>+0(SB), Y7
-	VFMADD231PD  multi64c17<>+0(SB), Y5, Y7
-	VFMADD231PD  Y7, Y9, Y4
-	VFMADD213PD  multi64c0<>+0(SB), Y5, Y4
-	VFMADD213PD  multi64c0<>+0(SB), Y5, Y4
-	VPSLLQ       $0x34, Y6, Y6
-	VPADDQ       Y6, Y4, Y4
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y7
-	VANDNPD      Y4, Y7, Y4
-	VMOVUPD      Y4, (R11)
-	VADDPD       Y4, Y1, Y1
-	ADDQ         $0x00000030, R10
-	ADDQ         SI, R11
-	CMPQ         R10, R8
-	JB           exp
-	VMULPD       Y1, Y0, Y0
-	VADDPD       (R9), Y3, Y3
-	VMOVUPD      Y3, (R9)
-	VMOVUPD      multi64c0<>+0(SB), Y2
-	VDIVPD       Y1, Y2, Y2
-	MOVQ         DI, R10
-	MOVQ         BX, R11
-
-resp:
-	VMOVUPD (R11), Y1
-	VMULPD  Y2, Y1, Y1
-	VMOVUPD Y1, (R11)
-	ADDQ    $0x00000030, R10
-	ADDQ    SI, R11
-	CMPQ    R10, R8
-	JB      resp
-	ADDQ    $0x20, AX
+	JZ      finishdone
+	VMOVUPD (BX), Y2
+	VMOVUPD (BX)(DX*1), Y3
+	VMULPD  Y3, Y1, Y1
+	VADDPD  Y2, Y0, Y0
+	VMOVUPD multi64c17<>+0(SB), Y2
+	VDIVPD  Y3, Y2, Y2
+	VMOVUPD Y2, (BX)(DX*1)
 	ADDQ    $0x20, BX
 	DECQ    CX
-	JMP     loop
+	JMP     finishloop
 
-done:
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y1
-	VMULPD       multi64c20<>+0(SB), Y0, Y2
-	VBLENDVPD    Y1, Y2, Y0, Y2
-	VANDPD       multi64c21<>+0(SB), Y1, Y1
+finishdone:
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
+	VMULPD       multi64c20<>+0(SB), Y1, Y2
+	VBLENDVPD    Y0, Y2, Y1, Y2
+	VANDPD       multi64c21<>+0(SB), Y0, Y0
 	VPSRLQ       $0x34, Y2, Y3
 	VORPD        multi64c20<>+0(SB), Y3, Y3
 	VSUBPD       multi64c22<>+0(SB), Y3, Y3
-	VADDPD       Y1, Y3, Y3
-	VANDPD       multi64c23<>+0(SB), Y2, Y1
-	VORPD        multi64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y1, Y2
-	VMULPD       multi64c2<>+0(SB), Y1, Y4
-	VBLENDVPD    Y2, Y4, Y1, Y1
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
+	VADDPD       Y0, Y3, Y3
+	VANDPD       multi64c23<>+0(SB), Y2, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y2
+	VMULPD       multi64c0<>+0(SB), Y0, Y4
+	VBLENDVPD    Y2, Y4, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y3, Y3
-	VSUBPD       multi64c0<>+0(SB), Y1, Y1
-	VADDPD       multi64c25<>+0(SB), Y1, Y4
-	VDIVPD       Y4, Y1, Y2
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
+	VADDPD       multi64c25<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y2
 	VMULPD       Y2, Y2, Y4
 	VMOVUPD      multi64c26<>+0(SB), Y5
 	VFMADD213PD  multi64c27<>+0(SB), Y4, Y5
@@ -149,28 +197,28 @@ done:
 	VFMADD213PD  multi64c35<>+0(SB), Y4, Y5
 	VFMADD213PD  multi64c36<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
-	VSUBPD       Y5, Y1, Y5
-	VFNMADD231PD Y2, Y5, Y1
-	VFMADD231PD  multi64c7<>+0(SB), Y3, Y1
-	VFMADD231PD  multi64c6<>+0(SB), Y3, Y1
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y1, Y1
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y1, Y1
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y1
-	VMOVUPD      Y1, Y0
-	VADDPD       (R9), Y0, Y0
-	VMOVUPD      Y0, (R9)
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y2, Y5, Y0
+	VFMADD231PD  multi64c6<>+0(SB), Y3, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y1, Y1, Y2
+	VBLENDVPD    Y2, Y1, Y0, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
 	VZEROUPPER
 	RET
 
-DATA multi64c0<>+0(SB)/8, $0x3ff0000000000000
-DATA multi64c0<>+8(SB)/8, $0x3ff0000000000000
-DATA multi64c0<>+16(SB)/8, $0x3ff0000000000000
-DATA multi64c0<>+24(SB)/8, $0x3ff0000000000000
+DATA multi64c0<>+0(SB)/8, $0x3fe0000000000000
+DATA multi64c0<>+8(SB)/8, $0x3fe0000000000000
+DATA multi64c0<>+16(SB)/8, $0x3fe0000000000000
+DATA multi64c0<>+24(SB)/8, $0x3fe0000000000000
 GLOBL multi64c0<>(SB), RODATA|NOPTR, $32
 
 DATA multi64c1<>+0(SB)/8, $0xfff0000000000000
@@ -179,100 +227,100 @@ DATA multi64c1<>+16(SB)/8, $0xfff0000000000000
 DATA multi64c1<>+24(SB)/8, $0xfff0000000000000
 GLOBL multi64c1<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c2<>+0(SB)/8, $0x3fe0000000000000
-DATA multi64c2<>+8(SB)/8, $0x3fe0000000000000
-DATA multi64c2<>+16(SB)/8, $0x3fe0000000000000
-DATA multi64c2<>+24(SB)/8, $0x3fe0000000000000
+DATA multi64c2<>+0(SB)/8, $0x0000000000000000
+DATA multi64c2<>+8(SB)/8, $0x0000000000000000
+DATA multi64c2<>+16(SB)/8, $0x0000000000000000
+DATA multi64c2<>+24(SB)/8, $0x0000000000000000
 GLOBL multi64c2<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c3<>+0(SB)/8, $0x0000000000000000
-DATA multi64c3<>+8(SB)/8, $0x0000000000000000
-DATA multi64c3<>+16(SB)/8, $0x0000000000000000
-DATA multi64c3<>+24(SB)/8, $0x0000000000000000
+DATA multi64c3<>+0(SB)/8, $0x4338000000000000
+DATA multi64c3<>+8(SB)/8, $0x4338000000000000
+DATA multi64c3<>+16(SB)/8, $0x4338000000000000
+DATA multi64c3<>+24(SB)/8, $0x4338000000000000
 GLOBL multi64c3<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c4<>+0(SB)/8, $0x4338000000000000
-DATA multi64c4<>+8(SB)/8, $0x4338000000000000
-DATA multi64c4<>+16(SB)/8, $0x4338000000000000
-DATA multi64c4<>+24(SB)/8, $0x4338000000000000
+DATA multi64c4<>+0(SB)/8, $0x3ff71547652b82fe
+DATA multi64c4<>+8(SB)/8, $0x3ff71547652b82fe
+DATA multi64c4<>+16(SB)/8, $0x3ff71547652b82fe
+DATA multi64c4<>+24(SB)/8, $0x3ff71547652b82fe
 GLOBL multi64c4<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c5<>+0(SB)/8, $0x3ff71547652b82fe
-DATA multi64c5<>+8(SB)/8, $0x3ff71547652b82fe
-DATA multi64c5<>+16(SB)/8, $0x3ff71547652b82fe
-DATA multi64c5<>+24(SB)/8, $0x3ff71547652b82fe
+DATA multi64c5<>+0(SB)/8, $0x3fe62e42fefa39ef
+DATA multi64c5<>+8(SB)/8, $0x3fe62e42fefa39ef
+DATA multi64c5<>+16(SB)/8, $0x3fe62e42fefa39ef
+DATA multi64c5<>+24(SB)/8, $0x3fe62e42fefa39ef
 GLOBL multi64c5<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c6<>+0(SB)/8, $0x3fe62e42fefa39ef
-DATA multi64c6<>+8(SB)/8, $0x3fe62e42fefa39ef
-DATA multi64c6<>+16(SB)/8, $0x3fe62e42fefa39ef
-DATA multi64c6<>+24(SB)/8, $0x3fe62e42fefa39ef
+DATA multi64c6<>+0(SB)/8, $0x3c7abc9e3b39803f
+DATA multi64c6<>+8(SB)/8, $0x3c7abc9e3b39803f
+DATA multi64c6<>+16(SB)/8, $0x3c7abc9e3b39803f
+DATA multi64c6<>+24(SB)/8, $0x3c7abc9e3b39803f
 GLOBL multi64c6<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c7<>+0(SB)/8, $0x3c7abc9e3b39803f
-DATA multi64c7<>+8(SB)/8, $0x3c7abc9e3b39803f
-DATA multi64c7<>+16(SB)/8, $0x3c7abc9e3b39803f
-DATA multi64c7<>+24(SB)/8, $0x3c7abc9e3b39803f
+DATA multi64c7<>+0(SB)/8, $0x3fe0000000000011
+DATA multi64c7<>+8(SB)/8, $0x3fe0000000000011
+DATA multi64c7<>+16(SB)/8, $0x3fe0000000000011
+DATA multi64c7<>+24(SB)/8, $0x3fe0000000000011
 GLOBL multi64c7<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c8<>+0(SB)/8, $0x3fe0000000000011
-DATA multi64c8<>+8(SB)/8, $0x3fe0000000000011
-DATA multi64c8<>+16(SB)/8, $0x3fe0000000000011
-DATA multi64c8<>+24(SB)/8, $0x3fe0000000000011
+DATA multi64c8<>+0(SB)/8, $0x3fc555555555555a
+DATA multi64c8<>+8(SB)/8, $0x3fc555555555555a
+DATA multi64c8<>+16(SB)/8, $0x3fc555555555555a
+DATA multi64c8<>+24(SB)/8, $0x3fc555555555555a
 GLOBL multi64c8<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c9<>+0(SB)/8, $0x3fc555555555555a
-DATA multi64c9<>+8(SB)/8, $0x3fc555555555555a
-DATA multi64c9<>+16(SB)/8, $0x3fc555555555555a
-DATA multi64c9<>+24(SB)/8, $0x3fc555555555555a
+DATA multi64c9<>+0(SB)/8, $0x3fa555555554f0bf
+DATA multi64c9<>+8(SB)/8, $0x3fa555555554f0bf
+DATA multi64c9<>+16(SB)/8, $0x3fa555555554f0bf
+DATA multi64c9<>+24(SB)/8, $0x3fa555555554f0bf
 GLOBL multi64c9<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c10<>+0(SB)/8, $0x3fa555555554f0bf
-DATA multi64c10<>+8(SB)/8, $0x3fa555555554f0bf
-DATA multi64c10<>+16(SB)/8, $0x3fa555555554f0bf
-DATA multi64c10<>+24(SB)/8, $0x3fa555555554f0bf
+DATA multi64c10<>+0(SB)/8, $0x3f8111111110f220
+DATA multi64c10<>+8(SB)/8, $0x3f8111111110f220
+DATA multi64c10<>+16(SB)/8, $0x3f8111111110f220
+DATA multi64c10<>+24(SB)/8, $0x3f8111111110f220
 GLOBL multi64c10<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c11<>+0(SB)/8, $0x3f8111111110f220
-DATA multi64c11<>+8(SB)/8, $0x3f8111111110f220
-DATA multi64c11<>+16(SB)/8, $0x3f8111111110f220
-DATA multi64c11<>+24(SB)/8, $0x3f8111111110f220
+DATA multi64c11<>+0(SB)/8, $0x3f56c16c187ff24a
+DATA multi64c11<>+8(SB)/8, $0x3f56c16c187ff24a
+DATA multi64c11<>+16(SB)/8, $0x3f56c16c187ff24a
+DATA multi64c11<>+24(SB)/8, $0x3f56c16c187ff24a
 GLOBL multi64c11<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c12<>+0(SB)/8, $0x3f56c16c187ff24a
-DATA multi64c12<>+8(SB)/8, $0x3f56c16c187ff24a
-DATA multi64c12<>+16(SB)/8, $0x3f56c16c187ff24a
-DATA multi64c12<>+24(SB)/8, $0x3f56c16c187ff24a
+DATA multi64c12<>+0(SB)/8, $0x3f2a01a01b1457b9
+DATA multi64c12<>+8(SB)/8, $0x3f2a01a01b1457b9
+DATA multi64c12<>+16(SB)/8, $0x3f2a01a01b1457b9
+DATA multi64c12<>+24(SB)/8, $0x3f2a01a01b1457b9
 GLOBL multi64c12<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c13<>+0(SB)/8, $0x3f2a01a01b1457b9
-DATA multi64c13<>+8(SB)/8, $0x3f2a01a01b1457b9
-DATA multi64c13<>+16(SB)/8, $0x3f2a01a01b1457b9
-DATA multi64c13<>+24(SB)/8, $0x3f2a01a01b1457b9
+DATA multi64c13<>+0(SB)/8, $0x3efa01991a3c8c2e
+DATA multi64c13<>+8(SB)/8, $0x3efa01991a3c8c2e
+DATA multi64c13<>+16(SB)/8, $0x3efa01991a3c8c2e
+DATA multi64c13<>+24(SB)/8, $0x3efa01991a3c8c2e
 GLOBL multi64c13<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c14<>+0(SB)/8, $0x3efa01991a3c8c2e
-DATA multi64c14<>+8(SB)/8, $0x3efa01991a3c8c2e
-DATA multi64c14<>+16(SB)/8, $0x3efa01991a3c8c2e
-DATA multi64c14<>+24(SB)/8, $0x3efa01991a3c8c2e
+DATA multi64c14<>+0(SB)/8, $0x3ec71ddf56f3c074
+DATA multi64c14<>+8(SB)/8, $0x3ec71ddf56f3c074
+DATA multi64c14<>+16(SB)/8, $0x3ec71ddf56f3c074
+DATA multi64c14<>+24(SB)/8, $0x3ec71ddf56f3c074
 GLOBL multi64c14<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c15<>+0(SB)/8, $0x3ec71ddf56f3c074
-DATA multi64c15<>+8(SB)/8, $0x3ec71ddf56f3c074
-DATA multi64c15<>+16(SB)/8, $0x3ec71ddf56f3c074
-DATA multi64c15<>+24(SB)/8, $0x3ec71ddf56f3c074
+DATA multi64c15<>+0(SB)/8, $0x3e928b40d95cf927
+DATA multi64c15<>+8(SB)/8, $0x3e928b40d95cf927
+DATA multi64c15<>+16(SB)/8, $0x3e928b40d95cf927
+DATA multi64c15<>+24(SB)/8, $0x3e928b40d95cf927
 GLOBL multi64c15<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c16<>+0(SB)/8, $0x3e928b40d95cf927
-DATA multi64c16<>+8(SB)/8, $0x3e928b40d95cf927
-DATA multi64c16<>+16(SB)/8, $0x3e928b40d95cf927
-DATA multi64c16<>+24(SB)/8, $0x3e928b40d95cf927
+DATA multi64c16<>+0(SB)/8, $0x3e5af6326f3df789
+DATA multi64c16<>+8(SB)/8, $0x3e5af6326f3df789
+DATA multi64c16<>+16(SB)/8, $0x3e5af6326f3df789
+DATA multi64c16<>+24(SB)/8, $0x3e5af6326f3df789
 GLOBL multi64c16<>(SB), RODATA|NOPTR, $32
 
-DATA multi64c17<>+0(SB)/8, $0x3e5af6326f3df789
-DATA multi64c17<>+8(SB)/8, $0x3e5af6326f3df789
-DATA multi64c17<>+16(SB)/8, $0x3e5af6326f3df789
-DATA multi64c17<>+24(SB)/8, $0x3e5af6326f3df789
+DATA multi64c17<>+0(SB)/8, $0x3ff0000000000000
+DATA multi64c17<>+8(SB)/8, $0x3ff0000000000000
+DATA multi64c17<>+16(SB)/8, $0x3ff0000000000000
+DATA multi64c17<>+24(SB)/8, $0x3ff0000000000000
 GLOBL multi64c17<>(SB), RODATA|NOPTR, $32
 
 DATA multi64c18<>+0(SB)/8, $0xc086200000000000
@@ -401,178 +449,227 @@ DATA multi64c38<>+16(SB)/8, $0x7ff8000000000000
 DATA multi64c38<>+24(SB)/8, $0x7ff8000000000000
 GLOBL multi64c38<>(SB), RODATA|NOPTR, $32
 
-// func multiRespAVX2F64D2FullW(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX2F64D2FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D2FullW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX2F64D2FullW(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*8), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x08, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x08, R8, R8
+	IMUL3Q $0x01, R8, R8
+	MOVQ   BX, R9
+	MOVQ   n+144(FP), R10
+	SHRQ   $0x02, R10
+
+jointloop:
+	TESTQ        R10, R10
+	JZ           jointdone
+	VMOVUPD      (DI), Y0
+	VMOVUPD      (DI)(R8*1), Y1
+	VBROADCASTSD 8(SI), Y2
+	VSUBPD       Y2, Y0, Y0
+	VBROADCASTSD 16(SI), Y2
+	VSUBPD       Y2, Y1, Y1
+	VBROADCASTSD 24(SI), Y2
+	VMULPD       Y2, Y0, Y2
+	VMULPD       Y2, Y2, Y2
+	VBROADCASTSD 32(SI), Y3
+	VMULPD       Y3, Y0, Y0
+	VBROADCASTSD 40(SI), Y3
+	VFMADD231PD  Y3, Y1, Y0
+	VFMADD231PD  Y0, Y0, Y2
+	VBROADCASTSD (SI), Y0
+	VMOVUPD      Y0, Y0
+	VFNMADD231PD multi64c0<>+0(SB), Y2, Y0
+	VCMPPD       $0x03, Y0, Y0, Y1
+	VBLENDVPD    Y1, multi64c1<>+0(SB), Y0, Y0
+	VMOVUPD      Y0, (R9)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R9
+	DECQ         R10
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000030, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x02, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPD multi64c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPD    (R9), Y0, Y0
+	ADDQ      $0x00000030, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
+	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
+	VMOVUPD   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPD   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x02, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPD      (DI)(DX*1), Y0
+	VMOVUPD      (SI), Y1
+	VSUBPD       (DI), Y1, Y1
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c3<>+0(SB), Y4
+	VFMADD231PD  multi64c4<>+0(SB), Y3, Y4
+	VSUBPD       multi64c3<>+0(SB), Y4, Y5
+	VFNMADD231PD multi64c5<>+0(SB), Y5, Y3
+	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
+	VMULPD       Y3, Y3, Y5
+	VMULPD       Y5, Y5, Y6
+	VMULPD       Y6, Y6, Y7
+	VMOVUPD      multi64c7<>+0(SB), Y2
+	VFMADD231PD  multi64c8<>+0(SB), Y3, Y2
+	VMOVUPD      multi64c9<>+0(SB), Y8
+	VFMADD231PD  multi64c10<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y5, Y2
+	VMOVUPD      multi64c11<>+0(SB), Y8
+	VFMADD231PD  multi64c12<>+0(SB), Y3, Y8
+	VMOVUPD      multi64c13<>+0(SB), Y9
+	VFMADD231PD  multi64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  Y8, Y6, Y2
+	VMOVUPD      multi64c15<>+0(SB), Y5
+	VFMADD231PD  multi64c16<>+0(SB), Y3, Y5
+	VFMADD231PD  Y5, Y7, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y4, Y4
+	VPADDQ       Y4, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
+	VANDNPD      Y2, Y5, Y2
+	VMOVUPD      Y2, (SI)
+	VADDPD       Y2, Y0, Y0
+	VMOVUPD      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000030, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	MOVQ    w_base+24(FP), CX
+	MOVQ    n+144(FP), BX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x02, BX
+
+finishloop:
+	TESTQ        BX, BX
+	JZ           finishdone
+	VMOVUPD      (SI), Y1
+	VMOVUPD      (SI)(DX*1), Y2
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y2, Y3
+	VMULPD       multi64c20<>+0(SB), Y2, Y4
+	VBLENDVPD    Y3, Y4, Y2, Y4
+	VANDPD       multi64c21<>+0(SB), Y3, Y3
+	VPSRLQ       $0x34, Y4, Y5
+	VORPD        multi64c20<>+0(SB), Y5, Y5
+	VSUBPD       multi64c22<>+0(SB), Y5, Y5
+	VADDPD       Y3, Y5, Y5
+	VANDPD       multi64c23<>+0(SB), Y4, Y3
+	VORPD        multi64c17<>+0(SB), Y3, Y3
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y3, Y4
+	VMULPD       multi64c0<>+0(SB), Y3, Y6
+	VBLENDVPD    Y4, Y6, Y3, Y3
+	VANDPD       multi64c17<>+0(SB), Y4, Y4
+	VADDPD       Y4, Y5, Y5
+	VSUBPD       multi64c17<>+0(SB), Y3, Y3
+	VADDPD       multi64c25<>+0(SB), Y3, Y6
+	VDIVPD       Y6, Y3, Y4
+	VMULPD       Y4, Y4, Y6
+	VMOVUPD      multi64c26<>+0(SB), Y7
+	VFMADD213PD  multi64c27<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c28<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c29<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c30<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c31<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c32<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c33<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c34<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c35<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c36<>+0(SB), Y6, Y7
+	VMULPD       Y6, Y7, Y7
+	VSUBPD       Y7, Y3, Y7
+	VFNMADD231PD Y4, Y7, Y3
+	VFMADD231PD  multi64c6<>+0(SB), Y5, Y3
+	VFMADD231PD  multi64c5<>+0(SB), Y5, Y3
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c1<>+0(SB), Y3, Y3
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c37<>+0(SB), Y3, Y3
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c38<>+0(SB), Y3, Y3
+	VCMPPD       $0x03, Y2, Y2, Y4
+	VBLENDVPD    Y4, Y2, Y3, Y3
+	VMOVUPD      Y3, Y3
+	VADDPD       Y1, Y3, Y3
+	VMULPD       (CX), Y3, Y3
+	VADDPD       Y3, Y0, Y0
+	VMOVUPD      (CX), Y1
+	VDIVPD       Y2, Y1, Y1
+	VMOVUPD      Y1, (SI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, CX
+	DECQ         BX
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func multiMomentsAVX2F64D2Full(x []float64, e []float64, scale []float64, mu []float64, acc []float64, n int)
+// Requires: AVX, FMA3
+TEXT ·multiMomentsAVX2F64D2Full(SB), NOSPLIT, $0-128
 	MOVQ   x_base+0(FP), AX
 	MOVQ   n+120(FP), CX
 	IMUL3Q $0x08, CX, DX
 	IMUL3Q $0x01, DX, DX
-	MOVQ   r_base+72(FP), BX
-	IMUL3Q $0x08, CX, SI
-	MOVQ   coef_base+48(FP), DI
-	MOVQ   coef_len+56(FP), R8
-	LEAQ   (DI)(R8*8), R8
-	MOVQ   ll_base+96(FP), R9
-	MOVQ   w_base+24(FP), R10
-	SHRQ   $0x02, CX
-
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPD (AX), Y0
-	VMOVUPD (AX)(DX*1), Y1
-	VMOVUPD multi64c1<>+0(SB), Y2
-	MOVQ    DI, R11
-	MOVQ    BX, R12
-
-max:
-	VBROADCASTSD 8(R11), Y3
-	VSUBPD       Y3, Y0, Y3
-	VBROADCASTSD 16(R11), Y4
-	VSUBPD       Y4, Y1, Y4
-	VBROADCASTSD 24(R11), Y5
-	VMULPD       Y5, Y3, Y5
-	VMULPD       Y5, Y5, Y5
-	VBROADCASTSD 32(R11), Y6
-	VMULPD       Y6, Y3, Y3
-	VBROADCASTSD 40(R11), Y6
-	VFMADD231PD  Y6, Y4, Y3
-	VFMADD231PD  Y3, Y3, Y5
-	VBROADCASTSD (R11), Y3
-	VFNMADD231PD multi64c2<>+0(SB), Y5, Y3
-	VCMPPD       $0x03, Y3, Y3, Y4
-	VBLENDVPD    Y4, multi64c1<>+0(SB), Y3, Y3
-	VMOVUPD      Y3, (R12)
-	VMAXPD       Y3, Y2, Y2
-	ADDQ         $0x00000030, R11
-	ADDQ         SI, R12
-	CMPQ         R11, R8
-	JB           max
-	VCMPPD       $0x00, multi64c1<>+0(SB), Y2, Y0
-	VBLENDVPD    Y0, multi64c3<>+0(SB), Y2, Y2
-	VXORPS       Y0, Y0, Y0
-	MOVQ         DI, R11
-	MOVQ         BX, R12
-
-exp:
-	VMOVUPD      (R12), Y1
-	VSUBPD       Y2, Y1, Y1
-	VMOVUPD      Y1, Y4
-	VMOVUPD      multi64c4<>+0(SB), Y5
-	VFMADD231PD  multi64c5<>+0(SB), Y4, Y5
-	VSUBPD       multi64c4<>+0(SB), Y5, Y6
-	VFNMADD231PD multi64c6<>+0(SB), Y6, Y4
-	VFNMADD231PD multi64c7<>+0(SB), Y6, Y4
-	VMULPD       Y4, Y4, Y6
-	VMULPD       Y6, Y6, Y7
-	VMULPD       Y7, Y7, Y8
-	VMOVUPD      multi64c8<>+0(SB), Y3
-	VFMADD231PD  multi64c9<>+0(SB), Y4, Y3
-	VMOVUPD      multi64c10<>+0(SB), Y9
-	VFMADD231PD  multi64c11<>+0(SB), Y4, Y9
-	VFMADD231PD  Y9, Y6, Y3
-	VMOVUPD      multi64c12<>+0(SB), Y9
-	VFMADD231PD  multi64c13<>+0(SB), Y4, Y9
-	VMOVUPD      multi64c14<>+0(SB), Y10
-	VFMADD231PD  multi64c15<>+0(SB), Y4, Y10
-	VFMADD231PD  Y10, Y6, Y9
-	VFMADD231PD  Y9, Y7, Y3
-	VMOVUPD      multi64c16<>+0(SB), Y6
-	VFMADD231PD  multi64c17<>+0(SB), Y4, Y6
-	VFMADD231PD  Y6, Y8, Y3
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
-	VPSLLQ       $0x34, Y5, Y5
-	VPADDQ       Y5, Y3, Y3
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y6
-	VANDNPD      Y3, Y6, Y3
-	VMOVUPD      Y3, (R12)
-	VADDPD       Y3, Y0, Y0
-	ADDQ         $0x00000030, R11
-	ADDQ         SI, R12
-	CMPQ         R11, R8
-	JB           exp
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y1
-	VMULPD       multi64c20<>+0(SB), Y0, Y3
-	VBLENDVPD    Y1, Y3, Y0, Y3
-	VANDPD       multi64c21<>+0(SB), Y1, Y1
-	VPSRLQ       $0x34, Y3, Y4
-	VORPD        multi64c20<>+0(SB), Y4, Y4
-	VSUBPD       multi64c22<>+0(SB), Y4, Y4
-	VADDPD       Y1, Y4, Y4
-	VANDPD       multi64c23<>+0(SB), Y3, Y1
-	VORPD        multi64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y1, Y3
-	VMULPD       multi64c2<>+0(SB), Y1, Y5
-	VBLENDVPD    Y3, Y5, Y1, Y1
-	VANDPD       multi64c0<>+0(SB), Y3, Y3
-	VADDPD       Y3, Y4, Y4
-	VSUBPD       multi64c0<>+0(SB), Y1, Y1
-	VADDPD       multi64c25<>+0(SB), Y1, Y5
-	VDIVPD       Y5, Y1, Y3
-	VMULPD       Y3, Y3, Y5
-	VMOVUPD      multi64c26<>+0(SB), Y6
-	VFMADD213PD  multi64c27<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c28<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c29<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c30<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c31<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c32<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c33<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c34<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c35<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c36<>+0(SB), Y5, Y6
-	VMULPD       Y5, Y6, Y6
-	VSUBPD       Y6, Y1, Y6
-	VFNMADD231PD Y3, Y6, Y1
-	VFMADD231PD  multi64c7<>+0(SB), Y4, Y1
-	VFMADD231PD  multi64c6<>+0(SB), Y4, Y1
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c1<>+0(SB), Y1, Y1
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c37<>+0(SB), Y1, Y1
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c38<>+0(SB), Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y3
-	VBLENDVPD    Y3, Y0, Y1, Y1
-	VMOVUPD      Y1, Y1
-	VADDPD       Y2, Y1, Y1
-	VMULPD       (R10), Y1, Y1
-	VADDPD       (R9), Y1, Y1
-	VMOVUPD      Y1, (R9)
-	VMOVUPD      (R10), Y1
-	VDIVPD       Y0, Y1, Y0
-	MOVQ         DI, R11
-	MOVQ         BX, R12
-
-resp:
-	VMOVUPD (R12), Y1
-	VMULPD  Y0, Y1, Y1
-	VMOVUPD Y1, (R12)
-	ADDQ    $0x00000030, R11
-	ADDQ    SI, R12
-	CMPQ    R11, R8
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, BX
-	ADDQ    $0x20, R10
-	DECQ    CX
-	JMP     loop
-
-done:
-	VZEROUPPER
-	RET
-
-// func multiMomentsAVX2F64D2Full(x []float64, r []float64, mu []float64, acc []float64, n int)
-// Requires: AVX, FMA3
-TEXT ·multiMomentsAVX2F64D2Full(SB), NOSPLIT, $0-104
-	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
-	IMUL3Q $0x08, CX, DX
-	IMUL3Q $0x01, DX, DX
-	MOVQ   r_base+24(FP), BX
-	MOVQ   mu_base+48(FP), SI
+	MOVQ   e_base+24(FP), BX
+	MOVQ   scale_base+48(FP), SI
+	MOVQ   mu_base+72(FP), DI
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -585,27 +682,29 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPD      (BX), Y6
+	VMULPD       (SI), Y6, Y6
 	VMOVUPD      (AX), Y8
-	VBROADCASTSD (SI), Y7
+	VBROADCASTSD (DI), Y7
 	VSUBPD       Y7, Y8, Y8
 	VMOVUPD      (AX)(DX*1), Y9
-	VBROADCASTSD 8(SI), Y7
+	VBROADCASTSD 8(DI), Y7
 	VSUBPD       Y7, Y9, Y9
 	VADDPD       Y6, Y0, Y0
-	VFMADD231PD  Y6, Y8, Y1
-	VFMADD231PD  Y6, Y9, Y2
 	VMULPD       Y6, Y8, Y7
+	VADDPD       Y7, Y1, Y1
 	VFMADD231PD  Y7, Y8, Y3
 	VFMADD231PD  Y7, Y9, Y4
 	VMULPD       Y6, Y9, Y6
+	VADDPD       Y6, Y2, Y2
 	VFMADD231PD  Y6, Y9, Y5
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, BX
+	ADDQ         $0x20, SI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ    acc_base+72(FP), AX
+	MOVQ    acc_base+96(FP), AX
 	VADDPD  (AX), Y0, Y0
 	VMOVUPD Y0, (AX)
 	VADDPD  32(AX), Y1, Y1
@@ -658,13 +757,14 @@ component:
 	VFMADD231PD  Y8, Y6, Y5
 	VFMADD231PD  Y5, Y5, Y7
 	VBROADCASTSD (R8), Y5
-	VFNMADD231PD multi64c2<>+0(SB), Y7, Y5
+	VMOVUPD      Y5, Y5
+	VFNMADD231PD multi64c0<>+0(SB), Y7, Y5
 	VCMPPD       $0x03, Y5, Y5, Y6
 	VBLENDVPD    Y6, multi64c1<>+0(SB), Y5, Y5
 	VCMPPD       $0x1e, Y2, Y5, Y6
 	VBLENDVPD    Y6, Y5, Y2, Y2
 	VBLENDVPD    Y6, Y4, Y3, Y3
-	VADDPD       multi64c0<>+0(SB), Y4, Y4
+	VADDPD       multi64c17<>+0(SB), Y4, Y4
 	ADDQ         $0x00000030, R8
 	CMPQ         R8, DI
 	JB           component
@@ -680,136 +780,184 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D2Diag(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX2F64D2Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D2Diag(SB), NOSPLIT, $0-128
-	MOVQ    x_base+0(FP), AX
-	MOVQ    n+120(FP), CX
-	IMUL3Q  $0x08, CX, DX
-	IMUL3Q  $0x01, DX, DX
-	MOVQ    r_base+72(FP), BX
-	IMUL3Q  $0x08, CX, SI
-	MOVQ    coef_base+48(FP), DI
-	MOVQ    coef_len+56(FP), R8
-	LEAQ    (DI)(R8*8), R8
-	MOVQ    ll_base+96(FP), R9
-	VMOVUPD multi64c0<>+0(SB), Y0
+TEXT ·multiRespAVX2F64D2Diag(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*8), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x08, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x08, R8, R8
+	IMUL3Q $0x01, R8, R8
+	MOVQ   BX, R9
+	MOVQ   n+144(FP), R10
+	SHRQ   $0x02, R10
+
+jointloop:
+	TESTQ        R10, R10
+	JZ           jointdone
+	VMOVUPD      (DI), Y0
+	VMOVUPD      (DI)(R8*1), Y1
+	VBROADCASTSD 8(SI), Y2
+	VSUBPD       Y2, Y0, Y0
+	VBROADCASTSD 16(SI), Y2
+	VSUBPD       Y2, Y1, Y1
+	VBROADCASTSD 24(SI), Y2
+	VMULPD       Y2, Y0, Y0
+	VMULPD       Y0, Y0, Y0
+	VBROADCASTSD 32(SI), Y2
+	VMULPD       Y2, Y1, Y1
+	VFMADD231PD  Y1, Y1, Y0
+	VBROADCASTSD (SI), Y1
+	VMOVUPD      Y1, Y1
+	VFNMADD231PD multi64c0<>+0(SB), Y0, Y1
+	VCMPPD       $0x03, Y1, Y1, Y0
+	VBLENDVPD    Y0, multi64c1<>+0(SB), Y1, Y1
+	VMOVUPD      Y1, (R9)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R9
+	DECQ         R10
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000028, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x02, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPD multi64c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPD    (R9), Y0, Y0
+	ADDQ      $0x00000028, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
+	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
+	VMOVUPD   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPD   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x02, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPD      (DI)(DX*1), Y0
+	VMOVUPD      (SI), Y1
+	VSUBPD       (DI), Y1, Y1
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c3<>+0(SB), Y4
+	VFMADD231PD  multi64c4<>+0(SB), Y3, Y4
+	VSUBPD       multi64c3<>+0(SB), Y4, Y5
+	VFNMADD231PD multi64c5<>+0(SB), Y5, Y3
+	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
+	VMULPD       Y3, Y3, Y5
+	VMULPD       Y5, Y5, Y6
+	VMULPD       Y6, Y6, Y7
+	VMOVUPD      multi64c7<>+0(SB), Y2
+	VFMADD231PD  multi64c8<>+0(SB), Y3, Y2
+	VMOVUPD      multi64c9<>+0(SB), Y8
+	VFMADD231PD  multi64c10<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y5, Y2
+	VMOVUPD      multi64c11<>+0(SB), Y8
+	VFMADD231PD  multi64c12<>+0(SB), Y3, Y8
+	VMOVUPD      multi64c13<>+0(SB), Y9
+	VFMADD231PD  multi64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  Y8, Y6, Y2
+	VMOVUPD      multi64c15<>+0(SB), Y5
+	VFMADD231PD  multi64c16<>+0(SB), Y3, Y5
+	VFMADD231PD  Y5, Y7, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y4, Y4
+	VPADDQ       Y4, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
+	VANDNPD      Y2, Y5, Y2
+	VMOVUPD      Y2, (SI)
+	VADDPD       Y2, Y0, Y0
+	VMOVUPD      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000028, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	VMOVUPD multi64c17<>+0(SB), Y1
+	MOVQ    n+144(FP), CX
+	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x02, CX
 
-loop:
+finishloop:
 	TESTQ   CX, CX
-	JZ      done
-	VMOVUPD (AX), Y1
-	VMOVUPD (AX)(DX*1), Y2
-	VMOVUPD multi64c1<>+0(SB), Y3
-	MOVQ    DI, R10
-	MOVQ    BX, R11
-
-max:
-	VBROADCASTSD 8(R10), Y4
-	VSUBPD       Y4, Y1, Y4
-	VBROADCASTSD 16(R10), Y5
-	VSUBPD       Y5, Y2, Y5
-	VBROADCASTSD 24(R10), Y6
-	VMULPD       Y6, Y4, Y4
-	VMULPD       Y4, Y4, Y4
-	VBROADCASTSD 32(R10), Y6
-	VMULPD       Y6, Y5, Y5
-	VFMADD231PD  Y5, Y5, Y4
-	VBROADCASTSD (R10), Y5
-	VFNMADD231PD multi64c2<>+0(SB), Y4, Y5
-	VCMPPD       $0x03, Y5, Y5, Y4
-	VBLENDVPD    Y4, multi64c1<>+0(SB), Y5, Y5
-	VMOVUPD      Y5, (R11)
-	VMAXPD       Y5, Y3, Y3
-	ADDQ         $0x00000028, R10
-	ADDQ         SI, R11
-	CMPQ         R10, R8
-	JB           max
-	VCMPPD       $0x00, multi64c1<>+0(SB), Y3, Y1
-	VBLENDVPD    Y1, multi64c3<>+0(SB), Y3, Y3
-	VXORPS       Y1, Y1, Y1
-	MOVQ         DI, R10
-	MOVQ         BX, R11
-
-exp:
-	VMOVUPD      (R11), Y2
-	VSUBPD       Y3, Y2, Y2
-	VMOVUPD      Y2, Y5
-	VMOVUPD      multi64c4<>+0(SB), Y6
-	VFMADD231PD  multi64c5<>+0(SB), Y5, Y6
-	VSUBPD       multi64c4<>+0(SB), Y6, Y7
-	VFNMADD231PD multi64c6<>+0(SB), Y7, Y5
-	VFNMADD231PD multi64c7<>+0(SB), Y7, Y5
-	VMULPD       Y5, Y5, Y7
-	VMULPD       Y7, Y7, Y8
-	VMULPD       Y8, Y8, Y9
-	VMOVUPD      multi64c8<>+0(SB), Y4
-	VFMADD231PD  multi64c9<>+0(SB), Y5, Y4
-	VMOVUPD      multi64c10<>+0(SB), Y10
-	VFMADD231PD  multi64c11<>+0(SB), Y5, Y10
-	VFMADD231PD  Y10, Y7, Y4
-	VMOVUPD      multi64c12<>+0(SB), Y10
-	VFMADD231PD  multi64c13<>+0(SB), Y5, Y10
-	VMOVUPD      multi64c14<>+0(SB), Y11
-	VFMADD231PD  multi64c15<>+0(SB), Y5, Y11
-	VFMADD231PD  Y11, Y7, Y10
-	VFMADD231PD  Y10, Y8, Y4
-	VMOVUPD      multi64c16<>+0(SB), Y7
-	VFMADD231PD  multi64c17<>+0(SB), Y5, Y7
-	VFMADD231PD  Y7, Y9, Y4
-	VFMADD213PD  multi64c0<>+0(SB), Y5, Y4
-	VFMADD213PD  multi64c0<>+0(SB), Y5, Y4
-	VPSLLQ       $0x34, Y6, Y6
-	VPADDQ       Y6, Y4, Y4
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y7
-	VANDNPD      Y4, Y7, Y4
-	VMOVUPD      Y4, (R11)
-	VADDPD       Y4, Y1, Y1
-	ADDQ         $0x00000028, R10
-	ADDQ         SI, R11
-	CMPQ         R10, R8
-	JB           exp
-	VMULPD       Y1, Y0, Y0
-	VADDPD       (R9), Y3, Y3
-	VMOVUPD      Y3, (R9)
-	VMOVUPD      multi64c0<>+0(SB), Y2
-	VDIVPD       Y1, Y2, Y2
-	MOVQ         DI, R10
-	MOVQ         BX, R11
-
-resp:
-	VMOVUPD (R11), Y1
-	VMULPD  Y2, Y1, Y1
-	VMOVUPD Y1, (R11)
-	ADDQ    $0x00000028, R10
-	ADDQ    SI, R11
-	CMPQ    R10, R8
-	JB      resp
-	ADDQ    $0x20, AX
+	JZ      finishdone
+	VMOVUPD (BX), Y2
+	VMOVUPD (BX)(DX*1), Y3
+	VMULPD  Y3, Y1, Y1
+	VADDPD  Y2, Y0, Y0
+	VMOVUPD multi64c17<>+0(SB), Y2
+	VDIVPD  Y3, Y2, Y2
+	VMOVUPD Y2, (BX)(DX*1)
 	ADDQ    $0x20, BX
 	DECQ    CX
-	JMP     loop
+	JMP     finishloop
 
-done:
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y1
-	VMULPD       multi64c20<>+0(SB), Y0, Y2
-	VBLENDVPD    Y1, Y2, Y0, Y2
-	VANDPD       multi64c21<>+0(SB), Y1, Y1
+finishdone:
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
+	VMULPD       multi64c20<>+0(SB), Y1, Y2
+	VBLENDVPD    Y0, Y2, Y1, Y2
+	VANDPD       multi64c21<>+0(SB), Y0, Y0
 	VPSRLQ       $0x34, Y2, Y3
 	VORPD        multi64c20<>+0(SB), Y3, Y3
 	VSUBPD       multi64c22<>+0(SB), Y3, Y3
-	VADDPD       Y1, Y3, Y3
-	VANDPD       multi64c23<>+0(SB), Y2, Y1
-	VORPD        multi64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y1, Y2
-	VMULPD       multi64c2<>+0(SB), Y1, Y4
-	VBLENDVPD    Y2, Y4, Y1, Y1
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
+	VADDPD       Y0, Y3, Y3
+	VANDPD       multi64c23<>+0(SB), Y2, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y2
+	VMULPD       multi64c0<>+0(SB), Y0, Y4
+	VBLENDVPD    Y2, Y4, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y3, Y3
-	VSUBPD       multi64c0<>+0(SB), Y1, Y1
-	VADDPD       multi64c25<>+0(SB), Y1, Y4
-	VDIVPD       Y4, Y1, Y2
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
+	VADDPD       multi64c25<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y2
 	VMULPD       Y2, Y2, Y4
 	VMOVUPD      multi64c26<>+0(SB), Y5
 	VFMADD213PD  multi64c27<>+0(SB), Y4, Y5
@@ -823,194 +971,243 @@ done:
 	VFMADD213PD  multi64c35<>+0(SB), Y4, Y5
 	VFMADD213PD  multi64c36<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
-	VSUBPD       Y5, Y1, Y5
-	VFNMADD231PD Y2, Y5, Y1
-	VFMADD231PD  multi64c7<>+0(SB), Y3, Y1
-	VFMADD231PD  multi64c6<>+0(SB), Y3, Y1
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y1, Y1
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y1, Y1
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y1
-	VMOVUPD      Y1, Y0
-	VADDPD       (R9), Y0, Y0
-	VMOVUPD      Y0, (R9)
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y2, Y5, Y0
+	VFMADD231PD  multi64c6<>+0(SB), Y3, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y1, Y1, Y2
+	VBLENDVPD    Y2, Y1, Y0, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D2DiagW(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX2F64D2DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D2DiagW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX2F64D2DiagW(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*8), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x08, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x08, R8, R8
+	IMUL3Q $0x01, R8, R8
+	MOVQ   BX, R9
+	MOVQ   n+144(FP), R10
+	SHRQ   $0x02, R10
+
+jointloop:
+	TESTQ        R10, R10
+	JZ           jointdone
+	VMOVUPD      (DI), Y0
+	VMOVUPD      (DI)(R8*1), Y1
+	VBROADCASTSD 8(SI), Y2
+	VSUBPD       Y2, Y0, Y0
+	VBROADCASTSD 16(SI), Y2
+	VSUBPD       Y2, Y1, Y1
+	VBROADCASTSD 24(SI), Y2
+	VMULPD       Y2, Y0, Y0
+	VMULPD       Y0, Y0, Y0
+	VBROADCASTSD 32(SI), Y2
+	VMULPD       Y2, Y1, Y1
+	VFMADD231PD  Y1, Y1, Y0
+	VBROADCASTSD (SI), Y1
+	VMOVUPD      Y1, Y1
+	VFNMADD231PD multi64c0<>+0(SB), Y0, Y1
+	VCMPPD       $0x03, Y1, Y1, Y0
+	VBLENDVPD    Y0, multi64c1<>+0(SB), Y1, Y1
+	VMOVUPD      Y1, (R9)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R9
+	DECQ         R10
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000028, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x02, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPD multi64c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPD    (R9), Y0, Y0
+	ADDQ      $0x00000028, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
+	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
+	VMOVUPD   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPD   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x02, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPD      (DI)(DX*1), Y0
+	VMOVUPD      (SI), Y1
+	VSUBPD       (DI), Y1, Y1
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c3<>+0(SB), Y4
+	VFMADD231PD  multi64c4<>+0(SB), Y3, Y4
+	VSUBPD       multi64c3<>+0(SB), Y4, Y5
+	VFNMADD231PD multi64c5<>+0(SB), Y5, Y3
+	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
+	VMULPD       Y3, Y3, Y5
+	VMULPD       Y5, Y5, Y6
+	VMULPD       Y6, Y6, Y7
+	VMOVUPD      multi64c7<>+0(SB), Y2
+	VFMADD231PD  multi64c8<>+0(SB), Y3, Y2
+	VMOVUPD      multi64c9<>+0(SB), Y8
+	VFMADD231PD  multi64c10<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y5, Y2
+	VMOVUPD      multi64c11<>+0(SB), Y8
+	VFMADD231PD  multi64c12<>+0(SB), Y3, Y8
+	VMOVUPD      multi64c13<>+0(SB), Y9
+	VFMADD231PD  multi64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  Y8, Y6, Y2
+	VMOVUPD      multi64c15<>+0(SB), Y5
+	VFMADD231PD  multi64c16<>+0(SB), Y3, Y5
+	VFMADD231PD  Y5, Y7, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y4, Y4
+	VPADDQ       Y4, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
+	VANDNPD      Y2, Y5, Y2
+	VMOVUPD      Y2, (SI)
+	VADDPD       Y2, Y0, Y0
+	VMOVUPD      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000028, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	MOVQ    w_base+24(FP), CX
+	MOVQ    n+144(FP), BX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x02, BX
+
+finishloop:
+	TESTQ        BX, BX
+	JZ           finishdone
+	VMOVUPD      (SI), Y1
+	VMOVUPD      (SI)(DX*1), Y2
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y2, Y3
+	VMULPD       multi64c20<>+0(SB), Y2, Y4
+	VBLENDVPD    Y3, Y4, Y2, Y4
+	VANDPD       multi64c21<>+0(SB), Y3, Y3
+	VPSRLQ       $0x34, Y4, Y5
+	VORPD        multi64c20<>+0(SB), Y5, Y5
+	VSUBPD       multi64c22<>+0(SB), Y5, Y5
+	VADDPD       Y3, Y5, Y5
+	VANDPD       multi64c23<>+0(SB), Y4, Y3
+	VORPD        multi64c17<>+0(SB), Y3, Y3
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y3, Y4
+	VMULPD       multi64c0<>+0(SB), Y3, Y6
+	VBLENDVPD    Y4, Y6, Y3, Y3
+	VANDPD       multi64c17<>+0(SB), Y4, Y4
+	VADDPD       Y4, Y5, Y5
+	VSUBPD       multi64c17<>+0(SB), Y3, Y3
+	VADDPD       multi64c25<>+0(SB), Y3, Y6
+	VDIVPD       Y6, Y3, Y4
+	VMULPD       Y4, Y4, Y6
+	VMOVUPD      multi64c26<>+0(SB), Y7
+	VFMADD213PD  multi64c27<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c28<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c29<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c30<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c31<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c32<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c33<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c34<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c35<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c36<>+0(SB), Y6, Y7
+	VMULPD       Y6, Y7, Y7
+	VSUBPD       Y7, Y3, Y7
+	VFNMADD231PD Y4, Y7, Y3
+	VFMADD231PD  multi64c6<>+0(SB), Y5, Y3
+	VFMADD231PD  multi64c5<>+0(SB), Y5, Y3
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c1<>+0(SB), Y3, Y3
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c37<>+0(SB), Y3, Y3
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c38<>+0(SB), Y3, Y3
+	VCMPPD       $0x03, Y2, Y2, Y4
+	VBLENDVPD    Y4, Y2, Y3, Y3
+	VMOVUPD      Y3, Y3
+	VADDPD       Y1, Y3, Y3
+	VMULPD       (CX), Y3, Y3
+	VADDPD       Y3, Y0, Y0
+	VMOVUPD      (CX), Y1
+	VDIVPD       Y2, Y1, Y1
+	VMOVUPD      Y1, (SI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, CX
+	DECQ         BX
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func multiMomentsAVX2F64D2Diag(x []float64, e []float64, scale []float64, mu []float64, acc []float64, n int)
+// Requires: AVX, FMA3
+TEXT ·multiMomentsAVX2F64D2Diag(SB), NOSPLIT, $0-128
 	MOVQ   x_base+0(FP), AX
 	MOVQ   n+120(FP), CX
 	IMUL3Q $0x08, CX, DX
 	IMUL3Q $0x01, DX, DX
-	MOVQ   r_base+72(FP), BX
-	IMUL3Q $0x08, CX, SI
-	MOVQ   coef_base+48(FP), DI
-	MOVQ   coef_len+56(FP), R8
-	LEAQ   (DI)(R8*8), R8
-	MOVQ   ll_base+96(FP), R9
-	MOVQ   w_base+24(FP), R10
-	SHRQ   $0x02, CX
-
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPD (AX), Y0
-	VMOVUPD (AX)(DX*1), Y1
-	VMOVUPD multi64c1<>+0(SB), Y2
-	MOVQ    DI, R11
-	MOVQ    BX, R12
-
-max:
-	VBROADCASTSD 8(R11), Y3
-	VSUBPD       Y3, Y0, Y3
-	VBROADCASTSD 16(R11), Y4
-	VSUBPD       Y4, Y1, Y4
-	VBROADCASTSD 24(R11), Y5
-	VMULPD       Y5, Y3, Y3
-	VMULPD       Y3, Y3, Y3
-	VBROADCASTSD 32(R11), Y5
-	VMULPD       Y5, Y4, Y4
-	VFMADD231PD  Y4, Y4, Y3
-	VBROADCASTSD (R11), Y4
-	VFNMADD231PD multi64c2<>+0(SB), Y3, Y4
-	VCMPPD       $0x03, Y4, Y4, Y3
-	VBLENDVPD    Y3, multi64c1<>+0(SB), Y4, Y4
-	VMOVUPD      Y4, (R12)
-	VMAXPD       Y4, Y2, Y2
-	ADDQ         $0x00000028, R11
-	ADDQ         SI, R12
-	CMPQ         R11, R8
-	JB           max
-	VCMPPD       $0x00, multi64c1<>+0(SB), Y2, Y0
-	VBLENDVPD    Y0, multi64c3<>+0(SB), Y2, Y2
-	VXORPS       Y0, Y0, Y0
-	MOVQ         DI, R11
-	MOVQ         BX, R12
-
-exp:
-	VMOVUPD      (R12), Y1
-	VSUBPD       Y2, Y1, Y1
-	VMOVUPD      Y1, Y4
-	VMOVUPD      multi64c4<>+0(SB), Y5
-	VFMADD231PD  multi64c5<>+0(SB), Y4, Y5
-	VSUBPD       multi64c4<>+0(SB), Y5, Y6
-	VFNMADD231PD multi64c6<>+0(SB), Y6, Y4
-	VFNMADD231PD multi64c7<>+0(SB), Y6, Y4
-	VMULPD       Y4, Y4, Y6
-	VMULPD       Y6, Y6, Y7
-	VMULPD       Y7, Y7, Y8
-	VMOVUPD      multi64c8<>+0(SB), Y3
-	VFMADD231PD  multi64c9<>+0(SB), Y4, Y3
-	VMOVUPD      multi64c10<>+0(SB), Y9
-	VFMADD231PD  multi64c11<>+0(SB), Y4, Y9
-	VFMADD231PD  Y9, Y6, Y3
-	VMOVUPD      multi64c12<>+0(SB), Y9
-	VFMADD231PD  multi64c13<>+0(SB), Y4, Y9
-	VMOVUPD      multi64c14<>+0(SB), Y10
-	VFMADD231PD  multi64c15<>+0(SB), Y4, Y10
-	VFMADD231PD  Y10, Y6, Y9
-	VFMADD231PD  Y9, Y7, Y3
-	VMOVUPD      multi64c16<>+0(SB), Y6
-	VFMADD231PD  multi64c17<>+0(SB), Y4, Y6
-	VFMADD231PD  Y6, Y8, Y3
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
-	VPSLLQ       $0x34, Y5, Y5
-	VPADDQ       Y5, Y3, Y3
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y6
-	VANDNPD      Y3, Y6, Y3
-	VMOVUPD      Y3, (R12)
-	VADDPD       Y3, Y0, Y0
-	ADDQ         $0x00000028, R11
-	ADDQ         SI, R12
-	CMPQ         R11, R8
-	JB           exp
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y1
-	VMULPD       multi64c20<>+0(SB), Y0, Y3
-	VBLENDVPD    Y1, Y3, Y0, Y3
-	VANDPD       multi64c21<>+0(SB), Y1, Y1
-	VPSRLQ       $0x34, Y3, Y4
-	VORPD        multi64c20<>+0(SB), Y4, Y4
-	VSUBPD       multi64c22<>+0(SB), Y4, Y4
-	VADDPD       Y1, Y4, Y4
-	VANDPD       multi64c23<>+0(SB), Y3, Y1
-	VORPD        multi64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y1, Y3
-	VMULPD       multi64c2<>+0(SB), Y1, Y5
-	VBLENDVPD    Y3, Y5, Y1, Y1
-	VANDPD       multi64c0<>+0(SB), Y3, Y3
-	VADDPD       Y3, Y4, Y4
-	VSUBPD       multi64c0<>+0(SB), Y1, Y1
-	VADDPD       multi64c25<>+0(SB), Y1, Y5
-	VDIVPD       Y5, Y1, Y3
-	VMULPD       Y3, Y3, Y5
-	VMOVUPD      multi64c26<>+0(SB), Y6
-	VFMADD213PD  multi64c27<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c28<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c29<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c30<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c31<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c32<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c33<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c34<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c35<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c36<>+0(SB), Y5, Y6
-	VMULPD       Y5, Y6, Y6
-	VSUBPD       Y6, Y1, Y6
-	VFNMADD231PD Y3, Y6, Y1
-	VFMADD231PD  multi64c7<>+0(SB), Y4, Y1
-	VFMADD231PD  multi64c6<>+0(SB), Y4, Y1
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c1<>+0(SB), Y1, Y1
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c37<>+0(SB), Y1, Y1
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c38<>+0(SB), Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y3
-	VBLENDVPD    Y3, Y0, Y1, Y1
-	VMOVUPD      Y1, Y1
-	VADDPD       Y2, Y1, Y1
-	VMULPD       (R10), Y1, Y1
-	VADDPD       (R9), Y1, Y1
-	VMOVUPD      Y1, (R9)
-	VMOVUPD      (R10), Y1
-	VDIVPD       Y0, Y1, Y0
-	MOVQ         DI, R11
-	MOVQ         BX, R12
-
-resp:
-	VMOVUPD (R12), Y1
-	VMULPD  Y0, Y1, Y1
-	VMOVUPD Y1, (R12)
-	ADDQ    $0x00000028, R11
-	ADDQ    SI, R12
-	CMPQ    R11, R8
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, BX
-	ADDQ    $0x20, R10
-	DECQ    CX
-	JMP     loop
-
-done:
-	VZEROUPPER
-	RET
-
-// func multiMomentsAVX2F64D2Diag(x []float64, r []float64, mu []float64, acc []float64, n int)
-// Requires: AVX, FMA3
-TEXT ·multiMomentsAVX2F64D2Diag(SB), NOSPLIT, $0-104
-	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
-	IMUL3Q $0x08, CX, DX
-	IMUL3Q $0x01, DX, DX
-	MOVQ   r_base+24(FP), BX
-	MOVQ   mu_base+48(FP), SI
+	MOVQ   e_base+24(FP), BX
+	MOVQ   scale_base+48(FP), SI
+	MOVQ   mu_base+72(FP), DI
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1022,26 +1219,28 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPD      (BX), Y5
+	VMULPD       (SI), Y5, Y5
 	VMOVUPD      (AX), Y7
-	VBROADCASTSD (SI), Y6
+	VBROADCASTSD (DI), Y6
 	VSUBPD       Y6, Y7, Y7
 	VMOVUPD      (AX)(DX*1), Y8
-	VBROADCASTSD 8(SI), Y6
+	VBROADCASTSD 8(DI), Y6
 	VSUBPD       Y6, Y8, Y8
 	VADDPD       Y5, Y0, Y0
-	VFMADD231PD  Y5, Y7, Y1
-	VFMADD231PD  Y5, Y8, Y2
 	VMULPD       Y5, Y7, Y6
+	VADDPD       Y6, Y1, Y1
 	VFMADD231PD  Y6, Y7, Y3
 	VMULPD       Y5, Y8, Y5
+	VADDPD       Y5, Y2, Y2
 	VFMADD231PD  Y5, Y8, Y4
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, BX
+	ADDQ         $0x20, SI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ    acc_base+72(FP), AX
+	MOVQ    acc_base+96(FP), AX
 	VADDPD  (AX), Y0, Y0
 	VMOVUPD Y0, (AX)
 	VADDPD  32(AX), Y1, Y1
@@ -1090,13 +1289,14 @@ component:
 	VMULPD       Y7, Y6, Y6
 	VFMADD231PD  Y6, Y6, Y5
 	VBROADCASTSD (R8), Y6
-	VFNMADD231PD multi64c2<>+0(SB), Y5, Y6
+	VMOVUPD      Y6, Y6
+	VFNMADD231PD multi64c0<>+0(SB), Y5, Y6
 	VCMPPD       $0x03, Y6, Y6, Y5
 	VBLENDVPD    Y5, multi64c1<>+0(SB), Y6, Y6
 	VCMPPD       $0x1e, Y2, Y6, Y5
 	VBLENDVPD    Y5, Y6, Y2, Y2
 	VBLENDVPD    Y5, Y4, Y3, Y3
-	VADDPD       multi64c0<>+0(SB), Y4, Y4
+	VADDPD       multi64c17<>+0(SB), Y4, Y4
 	ADDQ         $0x00000028, R8
 	CMPQ         R8, DI
 	JB           component
@@ -1112,149 +1312,197 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D3Full(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX2F64D3Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D3Full(SB), NOSPLIT, $0-128
-	MOVQ    x_base+0(FP), AX
-	MOVQ    n+120(FP), CX
-	IMUL3Q  $0x08, CX, DX
-	IMUL3Q  $0x01, DX, BX
-	IMUL3Q  $0x02, DX, DX
-	MOVQ    r_base+72(FP), SI
-	IMUL3Q  $0x08, CX, DI
-	MOVQ    coef_base+48(FP), R8
-	MOVQ    coef_len+56(FP), R9
-	LEAQ    (R8)(R9*8), R9
-	MOVQ    ll_base+96(FP), R10
-	VMOVUPD multi64c0<>+0(SB), Y0
+TEXT ·multiRespAVX2F64D3Full(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*8), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x08, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x08, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R8
+	MOVQ   BX, R10
+	MOVQ   n+144(FP), R11
+	SHRQ   $0x02, R11
+
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPD      (DI), Y0
+	VMOVUPD      (DI)(R9*1), Y1
+	VMOVUPD      (DI)(R8*1), Y2
+	VBROADCASTSD 8(SI), Y3
+	VSUBPD       Y3, Y0, Y0
+	VBROADCASTSD 16(SI), Y3
+	VSUBPD       Y3, Y1, Y1
+	VBROADCASTSD 24(SI), Y3
+	VSUBPD       Y3, Y2, Y2
+	VBROADCASTSD 32(SI), Y3
+	VMULPD       Y3, Y0, Y3
+	VMULPD       Y3, Y3, Y3
+	VBROADCASTSD 40(SI), Y4
+	VMULPD       Y4, Y0, Y4
+	VBROADCASTSD 48(SI), Y5
+	VFMADD231PD  Y5, Y1, Y4
+	VFMADD231PD  Y4, Y4, Y3
+	VBROADCASTSD 56(SI), Y4
+	VMULPD       Y4, Y0, Y0
+	VBROADCASTSD 64(SI), Y4
+	VFMADD231PD  Y4, Y1, Y0
+	VBROADCASTSD 72(SI), Y1
+	VFMADD231PD  Y1, Y2, Y0
+	VFMADD231PD  Y0, Y0, Y3
+	VBROADCASTSD (SI), Y0
+	VMOVUPD      Y0, Y0
+	VFNMADD231PD multi64c0<>+0(SB), Y3, Y0
+	VCMPPD       $0x03, Y0, Y0, Y1
+	VBLENDVPD    Y1, multi64c1<>+0(SB), Y0, Y0
+	VMOVUPD      Y0, (R10)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R10
+	DECQ         R11
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000050, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x02, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPD multi64c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPD    (R9), Y0, Y0
+	ADDQ      $0x00000050, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
+	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
+	VMOVUPD   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPD   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x02, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPD      (DI)(DX*1), Y0
+	VMOVUPD      (SI), Y1
+	VSUBPD       (DI), Y1, Y1
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c3<>+0(SB), Y4
+	VFMADD231PD  multi64c4<>+0(SB), Y3, Y4
+	VSUBPD       multi64c3<>+0(SB), Y4, Y5
+	VFNMADD231PD multi64c5<>+0(SB), Y5, Y3
+	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
+	VMULPD       Y3, Y3, Y5
+	VMULPD       Y5, Y5, Y6
+	VMULPD       Y6, Y6, Y7
+	VMOVUPD      multi64c7<>+0(SB), Y2
+	VFMADD231PD  multi64c8<>+0(SB), Y3, Y2
+	VMOVUPD      multi64c9<>+0(SB), Y8
+	VFMADD231PD  multi64c10<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y5, Y2
+	VMOVUPD      multi64c11<>+0(SB), Y8
+	VFMADD231PD  multi64c12<>+0(SB), Y3, Y8
+	VMOVUPD      multi64c13<>+0(SB), Y9
+	VFMADD231PD  multi64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  Y8, Y6, Y2
+	VMOVUPD      multi64c15<>+0(SB), Y5
+	VFMADD231PD  multi64c16<>+0(SB), Y3, Y5
+	VFMADD231PD  Y5, Y7, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y4, Y4
+	VPADDQ       Y4, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
+	VANDNPD      Y2, Y5, Y2
+	VMOVUPD      Y2, (SI)
+	VADDPD       Y2, Y0, Y0
+	VMOVUPD      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000050, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	VMOVUPD multi64c17<>+0(SB), Y1
+	MOVQ    n+144(FP), CX
+	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x02, CX
 
-loop:
+finishloop:
 	TESTQ   CX, CX
-	JZ      done
-	VMOVUPD (AX), Y1
-	VMOVUPD (AX)(BX*1), Y2
-	VMOVUPD (AX)(DX*1), Y3
-	VMOVUPD multi64c1<>+0(SB), Y4
-	MOVQ    R8, R11
-	MOVQ    SI, R12
-
-max:
-	VBROADCASTSD 8(R11), Y5
-	VSUBPD       Y5, Y1, Y5
-	VBROADCASTSD 16(R11), Y6
-	VSUBPD       Y6, Y2, Y6
-	VBROADCASTSD 24(R11), Y7
-	VSUBPD       Y7, Y3, Y7
-	VBROADCASTSD 32(R11), Y8
-	VMULPD       Y8, Y5, Y8
-	VMULPD       Y8, Y8, Y8
-	VBROADCASTSD 40(R11), Y9
-	VMULPD       Y9, Y5, Y9
-	VBROADCASTSD 48(R11), Y10
-	VFMADD231PD  Y10, Y6, Y9
-	VFMADD231PD  Y9, Y9, Y8
-	VBROADCASTSD 56(R11), Y9
-	VMULPD       Y9, Y5, Y5
-	VBROADCASTSD 64(R11), Y9
-	VFMADD231PD  Y9, Y6, Y5
-	VBROADCASTSD 72(R11), Y6
-	VFMADD231PD  Y6, Y7, Y5
-	VFMADD231PD  Y5, Y5, Y8
-	VBROADCASTSD (R11), Y5
-	VFNMADD231PD multi64c2<>+0(SB), Y8, Y5
-	VCMPPD       $0x03, Y5, Y5, Y6
-	VBLENDVPD    Y6, multi64c1<>+0(SB), Y5, Y5
-	VMOVUPD      Y5, (R12)
-	VMAXPD       Y5, Y4, Y4
-	ADDQ         $0x00000050, R11
-	ADDQ         DI, R12
-	CMPQ         R11, R9
-	JB           max
-	VCMPPD       $0x00, multi64c1<>+0(SB), Y4, Y1
-	VBLENDVPD    Y1, multi64c3<>+0(SB), Y4, Y4
-	VXORPS       Y1, Y1, Y1
-	MOVQ         R8, R11
-	MOVQ         SI, R12
-
-exp:
-	VMOVUPD      (R12), Y2
-	VSUBPD       Y4, Y2, Y2
-	VMOVUPD      Y2, Y5
-	VMOVUPD      multi64c4<>+0(SB), Y6
-	VFMADD231PD  multi64c5<>+0(SB), Y5, Y6
-	VSUBPD       multi64c4<>+0(SB), Y6, Y7
-	VFNMADD231PD multi64c6<>+0(SB), Y7, Y5
-	VFNMADD231PD multi64c7<>+0(SB), Y7, Y5
-	VMULPD       Y5, Y5, Y7
-	VMULPD       Y7, Y7, Y8
-	VMULPD       Y8, Y8, Y9
-	VMOVUPD      multi64c8<>+0(SB), Y3
-	VFMADD231PD  multi64c9<>+0(SB), Y5, Y3
-	VMOVUPD      multi64c10<>+0(SB), Y10
-	VFMADD231PD  multi64c11<>+0(SB), Y5, Y10
-	VFMADD231PD  Y10, Y7, Y3
-	VMOVUPD      multi64c12<>+0(SB), Y10
-	VFMADD231PD  multi64c13<>+0(SB), Y5, Y10
-	VMOVUPD      multi64c14<>+0(SB), Y11
-	VFMADD231PD  multi64c15<>+0(SB), Y5, Y11
-	VFMADD231PD  Y11, Y7, Y10
-	VFMADD231PD  Y10, Y8, Y3
-	VMOVUPD      multi64c16<>+0(SB), Y7
-	VFMADD231PD  multi64c17<>+0(SB), Y5, Y7
-	VFMADD231PD  Y7, Y9, Y3
-	VFMADD213PD  multi64c0<>+0(SB), Y5, Y3
-	VFMADD213PD  multi64c0<>+0(SB), Y5, Y3
-	VPSLLQ       $0x34, Y6, Y6
-	VPADDQ       Y6, Y3, Y3
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y7
-	VANDNPD      Y3, Y7, Y3
-	VMOVUPD      Y3, (R12)
-	VADDPD       Y3, Y1, Y1
-	ADDQ         $0x00000050, R11
-	ADDQ         DI, R12
-	CMPQ         R11, R9
-	JB           exp
-	VMULPD       Y1, Y0, Y0
-	VADDPD       (R10), Y4, Y4
-	VMOVUPD      Y4, (R10)
-	VMOVUPD      multi64c0<>+0(SB), Y2
-	VDIVPD       Y1, Y2, Y2
-	MOVQ         R8, R11
-	MOVQ         SI, R12
-
-resp:
-	VMOVUPD (R12), Y1
-	VMULPD  Y2, Y1, Y1
-	VMOVUPD Y1, (R12)
-	ADDQ    $0x00000050, R11
-	ADDQ    DI, R12
-	CMPQ    R11, R9
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, SI
+	JZ      finishdone
+	VMOVUPD (BX), Y2
+	VMOVUPD (BX)(DX*1), Y3
+	VMULPD  Y3, Y1, Y1
+	VADDPD  Y2, Y0, Y0
+	VMOVUPD multi64c17<>+0(SB), Y2
+	VDIVPD  Y3, Y2, Y2
+	VMOVUPD Y2, (BX)(DX*1)
+	ADDQ    $0x20, BX
 	DECQ    CX
-	JMP     loop
+	JMP     finishloop
 
-done:
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y1
-	VMULPD       multi64c20<>+0(SB), Y0, Y2
-	VBLENDVPD    Y1, Y2, Y0, Y2
-	VANDPD       multi64c21<>+0(SB), Y1, Y1
+finishdone:
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
+	VMULPD       multi64c20<>+0(SB), Y1, Y2
+	VBLENDVPD    Y0, Y2, Y1, Y2
+	VANDPD       multi64c21<>+0(SB), Y0, Y0
 	VPSRLQ       $0x34, Y2, Y3
 	VORPD        multi64c20<>+0(SB), Y3, Y3
 	VSUBPD       multi64c22<>+0(SB), Y3, Y3
-	VADDPD       Y1, Y3, Y3
-	VANDPD       multi64c23<>+0(SB), Y2, Y1
-	VORPD        multi64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y1, Y2
-	VMULPD       multi64c2<>+0(SB), Y1, Y4
-	VBLENDVPD    Y2, Y4, Y1, Y1
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
+	VADDPD       Y0, Y3, Y3
+	VANDPD       multi64c23<>+0(SB), Y2, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y2
+	VMULPD       multi64c0<>+0(SB), Y0, Y4
+	VBLENDVPD    Y2, Y4, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y3, Y3
-	VSUBPD       multi64c0<>+0(SB), Y1, Y1
-	VADDPD       multi64c25<>+0(SB), Y1, Y4
-	VDIVPD       Y4, Y1, Y2
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
+	VADDPD       multi64c25<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y2
 	VMULPD       Y2, Y2, Y4
 	VMOVUPD      multi64c26<>+0(SB), Y5
 	VFMADD213PD  multi64c27<>+0(SB), Y4, Y5
@@ -1268,208 +1516,257 @@ done:
 	VFMADD213PD  multi64c35<>+0(SB), Y4, Y5
 	VFMADD213PD  multi64c36<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
-	VSUBPD       Y5, Y1, Y5
-	VFNMADD231PD Y2, Y5, Y1
-	VFMADD231PD  multi64c7<>+0(SB), Y3, Y1
-	VFMADD231PD  multi64c6<>+0(SB), Y3, Y1
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y1, Y1
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y1, Y1
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y1
-	VMOVUPD      Y1, Y0
-	VADDPD       (R10), Y0, Y0
-	VMOVUPD      Y0, (R10)
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y2, Y5, Y0
+	VFMADD231PD  multi64c6<>+0(SB), Y3, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y1, Y1, Y2
+	VBLENDVPD    Y2, Y1, Y0, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D3FullW(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX2F64D3FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D3FullW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX2F64D3FullW(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*8), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x08, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x08, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R8
+	MOVQ   BX, R10
+	MOVQ   n+144(FP), R11
+	SHRQ   $0x02, R11
+
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPD      (DI), Y0
+	VMOVUPD      (DI)(R9*1), Y1
+	VMOVUPD      (DI)(R8*1), Y2
+	VBROADCASTSD 8(SI), Y3
+	VSUBPD       Y3, Y0, Y0
+	VBROADCASTSD 16(SI), Y3
+	VSUBPD       Y3, Y1, Y1
+	VBROADCASTSD 24(SI), Y3
+	VSUBPD       Y3, Y2, Y2
+	VBROADCASTSD 32(SI), Y3
+	VMULPD       Y3, Y0, Y3
+	VMULPD       Y3, Y3, Y3
+	VBROADCASTSD 40(SI), Y4
+	VMULPD       Y4, Y0, Y4
+	VBROADCASTSD 48(SI), Y5
+	VFMADD231PD  Y5, Y1, Y4
+	VFMADD231PD  Y4, Y4, Y3
+	VBROADCASTSD 56(SI), Y4
+	VMULPD       Y4, Y0, Y0
+	VBROADCASTSD 64(SI), Y4
+	VFMADD231PD  Y4, Y1, Y0
+	VBROADCASTSD 72(SI), Y1
+	VFMADD231PD  Y1, Y2, Y0
+	VFMADD231PD  Y0, Y0, Y3
+	VBROADCASTSD (SI), Y0
+	VMOVUPD      Y0, Y0
+	VFNMADD231PD multi64c0<>+0(SB), Y3, Y0
+	VCMPPD       $0x03, Y0, Y0, Y1
+	VBLENDVPD    Y1, multi64c1<>+0(SB), Y0, Y0
+	VMOVUPD      Y0, (R10)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R10
+	DECQ         R11
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000050, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x02, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPD multi64c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPD    (R9), Y0, Y0
+	ADDQ      $0x00000050, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
+	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
+	VMOVUPD   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPD   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x02, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPD      (DI)(DX*1), Y0
+	VMOVUPD      (SI), Y1
+	VSUBPD       (DI), Y1, Y1
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c3<>+0(SB), Y4
+	VFMADD231PD  multi64c4<>+0(SB), Y3, Y4
+	VSUBPD       multi64c3<>+0(SB), Y4, Y5
+	VFNMADD231PD multi64c5<>+0(SB), Y5, Y3
+	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
+	VMULPD       Y3, Y3, Y5
+	VMULPD       Y5, Y5, Y6
+	VMULPD       Y6, Y6, Y7
+	VMOVUPD      multi64c7<>+0(SB), Y2
+	VFMADD231PD  multi64c8<>+0(SB), Y3, Y2
+	VMOVUPD      multi64c9<>+0(SB), Y8
+	VFMADD231PD  multi64c10<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y5, Y2
+	VMOVUPD      multi64c11<>+0(SB), Y8
+	VFMADD231PD  multi64c12<>+0(SB), Y3, Y8
+	VMOVUPD      multi64c13<>+0(SB), Y9
+	VFMADD231PD  multi64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  Y8, Y6, Y2
+	VMOVUPD      multi64c15<>+0(SB), Y5
+	VFMADD231PD  multi64c16<>+0(SB), Y3, Y5
+	VFMADD231PD  Y5, Y7, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y4, Y4
+	VPADDQ       Y4, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
+	VANDNPD      Y2, Y5, Y2
+	VMOVUPD      Y2, (SI)
+	VADDPD       Y2, Y0, Y0
+	VMOVUPD      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000050, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	MOVQ    w_base+24(FP), CX
+	MOVQ    n+144(FP), BX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x02, BX
+
+finishloop:
+	TESTQ        BX, BX
+	JZ           finishdone
+	VMOVUPD      (SI), Y1
+	VMOVUPD      (SI)(DX*1), Y2
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y2, Y3
+	VMULPD       multi64c20<>+0(SB), Y2, Y4
+	VBLENDVPD    Y3, Y4, Y2, Y4
+	VANDPD       multi64c21<>+0(SB), Y3, Y3
+	VPSRLQ       $0x34, Y4, Y5
+	VORPD        multi64c20<>+0(SB), Y5, Y5
+	VSUBPD       multi64c22<>+0(SB), Y5, Y5
+	VADDPD       Y3, Y5, Y5
+	VANDPD       multi64c23<>+0(SB), Y4, Y3
+	VORPD        multi64c17<>+0(SB), Y3, Y3
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y3, Y4
+	VMULPD       multi64c0<>+0(SB), Y3, Y6
+	VBLENDVPD    Y4, Y6, Y3, Y3
+	VANDPD       multi64c17<>+0(SB), Y4, Y4
+	VADDPD       Y4, Y5, Y5
+	VSUBPD       multi64c17<>+0(SB), Y3, Y3
+	VADDPD       multi64c25<>+0(SB), Y3, Y6
+	VDIVPD       Y6, Y3, Y4
+	VMULPD       Y4, Y4, Y6
+	VMOVUPD      multi64c26<>+0(SB), Y7
+	VFMADD213PD  multi64c27<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c28<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c29<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c30<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c31<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c32<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c33<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c34<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c35<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c36<>+0(SB), Y6, Y7
+	VMULPD       Y6, Y7, Y7
+	VSUBPD       Y7, Y3, Y7
+	VFNMADD231PD Y4, Y7, Y3
+	VFMADD231PD  multi64c6<>+0(SB), Y5, Y3
+	VFMADD231PD  multi64c5<>+0(SB), Y5, Y3
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c1<>+0(SB), Y3, Y3
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c37<>+0(SB), Y3, Y3
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c38<>+0(SB), Y3, Y3
+	VCMPPD       $0x03, Y2, Y2, Y4
+	VBLENDVPD    Y4, Y2, Y3, Y3
+	VMOVUPD      Y3, Y3
+	VADDPD       Y1, Y3, Y3
+	VMULPD       (CX), Y3, Y3
+	VADDPD       Y3, Y0, Y0
+	VMOVUPD      (CX), Y1
+	VDIVPD       Y2, Y1, Y1
+	VMOVUPD      Y1, (SI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, CX
+	DECQ         BX
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func multiMomentsAVX2F64D3Full(x []float64, e []float64, scale []float64, mu []float64, acc []float64, n int)
+// Requires: AVX, FMA3
+TEXT ·multiMomentsAVX2F64D3Full(SB), NOSPLIT, $0-128
 	MOVQ   x_base+0(FP), AX
 	MOVQ   n+120(FP), CX
 	IMUL3Q $0x08, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, DX
-	MOVQ   r_base+72(FP), SI
-	IMUL3Q $0x08, CX, DI
-	MOVQ   coef_base+48(FP), R8
-	MOVQ   coef_len+56(FP), R9
-	LEAQ   (R8)(R9*8), R9
-	MOVQ   ll_base+96(FP), R10
-	MOVQ   w_base+24(FP), R11
-	SHRQ   $0x02, CX
-
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPD (AX), Y0
-	VMOVUPD (AX)(BX*1), Y1
-	VMOVUPD (AX)(DX*1), Y2
-	VMOVUPD multi64c1<>+0(SB), Y3
-	MOVQ    R8, R12
-	MOVQ    SI, R13
-
-max:
-	VBROADCASTSD 8(R12), Y4
-	VSUBPD       Y4, Y0, Y4
-	VBROADCASTSD 16(R12), Y5
-	VSUBPD       Y5, Y1, Y5
-	VBROADCASTSD 24(R12), Y6
-	VSUBPD       Y6, Y2, Y6
-	VBROADCASTSD 32(R12), Y7
-	VMULPD       Y7, Y4, Y7
-	VMULPD       Y7, Y7, Y7
-	VBROADCASTSD 40(R12), Y8
-	VMULPD       Y8, Y4, Y8
-	VBROADCASTSD 48(R12), Y9
-	VFMADD231PD  Y9, Y5, Y8
-	VFMADD231PD  Y8, Y8, Y7
-	VBROADCASTSD 56(R12), Y8
-	VMULPD       Y8, Y4, Y4
-	VBROADCASTSD 64(R12), Y8
-	VFMADD231PD  Y8, Y5, Y4
-	VBROADCASTSD 72(R12), Y5
-	VFMADD231PD  Y5, Y6, Y4
-	VFMADD231PD  Y4, Y4, Y7
-	VBROADCASTSD (R12), Y4
-	VFNMADD231PD multi64c2<>+0(SB), Y7, Y4
-	VCMPPD       $0x03, Y4, Y4, Y5
-	VBLENDVPD    Y5, multi64c1<>+0(SB), Y4, Y4
-	VMOVUPD      Y4, (R13)
-	VMAXPD       Y4, Y3, Y3
-	ADDQ         $0x00000050, R12
-	ADDQ         DI, R13
-	CMPQ         R12, R9
-	JB           max
-	VCMPPD       $0x00, multi64c1<>+0(SB), Y3, Y0
-	VBLENDVPD    Y0, multi64c3<>+0(SB), Y3, Y3
-	VXORPS       Y0, Y0, Y0
-	MOVQ         R8, R12
-	MOVQ         SI, R13
-
-exp:
-	VMOVUPD      (R13), Y1
-	VSUBPD       Y3, Y1, Y1
-	VMOVUPD      Y1, Y4
-	VMOVUPD      multi64c4<>+0(SB), Y5
-	VFMADD231PD  multi64c5<>+0(SB), Y4, Y5
-	VSUBPD       multi64c4<>+0(SB), Y5, Y6
-	VFNMADD231PD multi64c6<>+0(SB), Y6, Y4
-	VFNMADD231PD multi64c7<>+0(SB), Y6, Y4
-	VMULPD       Y4, Y4, Y6
-	VMULPD       Y6, Y6, Y7
-	VMULPD       Y7, Y7, Y8
-	VMOVUPD      multi64c8<>+0(SB), Y2
-	VFMADD231PD  multi64c9<>+0(SB), Y4, Y2
-	VMOVUPD      multi64c10<>+0(SB), Y9
-	VFMADD231PD  multi64c11<>+0(SB), Y4, Y9
-	VFMADD231PD  Y9, Y6, Y2
-	VMOVUPD      multi64c12<>+0(SB), Y9
-	VFMADD231PD  multi64c13<>+0(SB), Y4, Y9
-	VMOVUPD      multi64c14<>+0(SB), Y10
-	VFMADD231PD  multi64c15<>+0(SB), Y4, Y10
-	VFMADD231PD  Y10, Y6, Y9
-	VFMADD231PD  Y9, Y7, Y2
-	VMOVUPD      multi64c16<>+0(SB), Y6
-	VFMADD231PD  multi64c17<>+0(SB), Y4, Y6
-	VFMADD231PD  Y6, Y8, Y2
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y2
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y2
-	VPSLLQ       $0x34, Y5, Y5
-	VPADDQ       Y5, Y2, Y2
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y6
-	VANDNPD      Y2, Y6, Y2
-	VMOVUPD      Y2, (R13)
-	VADDPD       Y2, Y0, Y0
-	ADDQ         $0x00000050, R12
-	ADDQ         DI, R13
-	CMPQ         R12, R9
-	JB           exp
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y1
-	VMULPD       multi64c20<>+0(SB), Y0, Y2
-	VBLENDVPD    Y1, Y2, Y0, Y2
-	VANDPD       multi64c21<>+0(SB), Y1, Y1
-	VPSRLQ       $0x34, Y2, Y4
-	VORPD        multi64c20<>+0(SB), Y4, Y4
-	VSUBPD       multi64c22<>+0(SB), Y4, Y4
-	VADDPD       Y1, Y4, Y4
-	VANDPD       multi64c23<>+0(SB), Y2, Y1
-	VORPD        multi64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y1, Y2
-	VMULPD       multi64c2<>+0(SB), Y1, Y5
-	VBLENDVPD    Y2, Y5, Y1, Y1
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y4, Y4
-	VSUBPD       multi64c0<>+0(SB), Y1, Y1
-	VADDPD       multi64c25<>+0(SB), Y1, Y5
-	VDIVPD       Y5, Y1, Y2
-	VMULPD       Y2, Y2, Y5
-	VMOVUPD      multi64c26<>+0(SB), Y6
-	VFMADD213PD  multi64c27<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c28<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c29<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c30<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c31<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c32<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c33<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c34<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c35<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c36<>+0(SB), Y5, Y6
-	VMULPD       Y5, Y6, Y6
-	VSUBPD       Y6, Y1, Y6
-	VFNMADD231PD Y2, Y6, Y1
-	VFMADD231PD  multi64c7<>+0(SB), Y4, Y1
-	VFMADD231PD  multi64c6<>+0(SB), Y4, Y1
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y1, Y1
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y1, Y1
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y1
-	VMOVUPD      Y1, Y1
-	VADDPD       Y3, Y1, Y1
-	VMULPD       (R11), Y1, Y1
-	VADDPD       (R10), Y1, Y1
-	VMOVUPD      Y1, (R10)
-	VMOVUPD      (R11), Y1
-	VDIVPD       Y0, Y1, Y0
-	MOVQ         R8, R12
-	MOVQ         SI, R13
-
-resp:
-	VMOVUPD (R13), Y1
-	VMULPD  Y0, Y1, Y1
-	VMOVUPD Y1, (R13)
-	ADDQ    $0x00000050, R12
-	ADDQ    DI, R13
-	CMPQ    R12, R9
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, SI
-	ADDQ    $0x20, R11
-	DECQ    CX
-	JMP     loop
-
-done:
-	VZEROUPPER
-	RET
-
-// func multiMomentsAVX2F64D3Full(x []float64, r []float64, mu []float64, acc []float64, n int)
-// Requires: AVX, FMA3
-TEXT ·multiMomentsAVX2F64D3Full(SB), NOSPLIT, $0-104
-	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
-	IMUL3Q $0x08, CX, DX
-	IMUL3Q $0x01, DX, BX
-	IMUL3Q $0x02, DX, DX
-	MOVQ   r_base+24(FP), SI
-	MOVQ   mu_base+48(FP), DI
+	MOVQ   e_base+24(FP), SI
+	MOVQ   scale_base+48(FP), DI
+	MOVQ   mu_base+72(FP), R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1486,35 +1783,37 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPD      (SI), Y10
+	VMULPD       (DI), Y10, Y10
 	VMOVUPD      (AX), Y12
-	VBROADCASTSD (DI), Y11
+	VBROADCASTSD (R8), Y11
 	VSUBPD       Y11, Y12, Y12
 	VMOVUPD      (AX)(BX*1), Y13
-	VBROADCASTSD 8(DI), Y11
+	VBROADCASTSD 8(R8), Y11
 	VSUBPD       Y11, Y13, Y13
 	VMOVUPD      (AX)(DX*1), Y14
-	VBROADCASTSD 16(DI), Y11
+	VBROADCASTSD 16(R8), Y11
 	VSUBPD       Y11, Y14, Y14
 	VADDPD       Y10, Y0, Y0
-	VFMADD231PD  Y10, Y12, Y1
-	VFMADD231PD  Y10, Y13, Y2
-	VFMADD231PD  Y10, Y14, Y3
 	VMULPD       Y10, Y12, Y11
+	VADDPD       Y11, Y1, Y1
 	VFMADD231PD  Y11, Y12, Y4
 	VFMADD231PD  Y11, Y13, Y5
 	VFMADD231PD  Y11, Y14, Y6
 	VMULPD       Y10, Y13, Y11
+	VADDPD       Y11, Y2, Y2
 	VFMADD231PD  Y11, Y13, Y7
 	VFMADD231PD  Y11, Y14, Y8
 	VMULPD       Y10, Y14, Y10
+	VADDPD       Y10, Y3, Y3
 	VFMADD231PD  Y10, Y14, Y9
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ    acc_base+72(FP), AX
+	MOVQ    acc_base+96(FP), AX
 	VADDPD  (AX), Y0, Y0
 	VMOVUPD Y0, (AX)
 	VADDPD  32(AX), Y1, Y1
@@ -1586,13 +1885,14 @@ component:
 	VFMADD231PD  Y7, Y8, Y6
 	VFMADD231PD  Y6, Y6, Y9
 	VBROADCASTSD (R9), Y6
-	VFNMADD231PD multi64c2<>+0(SB), Y9, Y6
+	VMOVUPD      Y6, Y6
+	VFNMADD231PD multi64c0<>+0(SB), Y9, Y6
 	VCMPPD       $0x03, Y6, Y6, Y7
 	VBLENDVPD    Y7, multi64c1<>+0(SB), Y6, Y6
 	VCMPPD       $0x1e, Y3, Y6, Y7
 	VBLENDVPD    Y7, Y6, Y3, Y3
 	VBLENDVPD    Y7, Y5, Y4, Y4
-	VADDPD       multi64c0<>+0(SB), Y5, Y5
+	VADDPD       multi64c17<>+0(SB), Y5, Y5
 	ADDQ         $0x00000050, R9
 	CMPQ         R9, R8
 	JB           component
@@ -1608,143 +1908,191 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D3Diag(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX2F64D3Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D3Diag(SB), NOSPLIT, $0-128
-	MOVQ    x_base+0(FP), AX
-	MOVQ    n+120(FP), CX
-	IMUL3Q  $0x08, CX, DX
-	IMUL3Q  $0x01, DX, BX
-	IMUL3Q  $0x02, DX, DX
-	MOVQ    r_base+72(FP), SI
-	IMUL3Q  $0x08, CX, DI
-	MOVQ    coef_base+48(FP), R8
-	MOVQ    coef_len+56(FP), R9
-	LEAQ    (R8)(R9*8), R9
-	MOVQ    ll_base+96(FP), R10
-	VMOVUPD multi64c0<>+0(SB), Y0
+TEXT ·multiRespAVX2F64D3Diag(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*8), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x08, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x08, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R8
+	MOVQ   BX, R10
+	MOVQ   n+144(FP), R11
+	SHRQ   $0x02, R11
+
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPD      (DI), Y0
+	VMOVUPD      (DI)(R9*1), Y1
+	VMOVUPD      (DI)(R8*1), Y2
+	VBROADCASTSD 8(SI), Y3
+	VSUBPD       Y3, Y0, Y0
+	VBROADCASTSD 16(SI), Y3
+	VSUBPD       Y3, Y1, Y1
+	VBROADCASTSD 24(SI), Y3
+	VSUBPD       Y3, Y2, Y2
+	VBROADCASTSD 32(SI), Y3
+	VMULPD       Y3, Y0, Y0
+	VMULPD       Y0, Y0, Y0
+	VBROADCASTSD 40(SI), Y3
+	VMULPD       Y3, Y1, Y1
+	VFMADD231PD  Y1, Y1, Y0
+	VBROADCASTSD 48(SI), Y1
+	VMULPD       Y1, Y2, Y1
+	VFMADD231PD  Y1, Y1, Y0
+	VBROADCASTSD (SI), Y1
+	VMOVUPD      Y1, Y1
+	VFNMADD231PD multi64c0<>+0(SB), Y0, Y1
+	VCMPPD       $0x03, Y1, Y1, Y0
+	VBLENDVPD    Y0, multi64c1<>+0(SB), Y1, Y1
+	VMOVUPD      Y1, (R10)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R10
+	DECQ         R11
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000038, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x02, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPD multi64c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPD    (R9), Y0, Y0
+	ADDQ      $0x00000038, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
+	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
+	VMOVUPD   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPD   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x02, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPD      (DI)(DX*1), Y0
+	VMOVUPD      (SI), Y1
+	VSUBPD       (DI), Y1, Y1
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c3<>+0(SB), Y4
+	VFMADD231PD  multi64c4<>+0(SB), Y3, Y4
+	VSUBPD       multi64c3<>+0(SB), Y4, Y5
+	VFNMADD231PD multi64c5<>+0(SB), Y5, Y3
+	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
+	VMULPD       Y3, Y3, Y5
+	VMULPD       Y5, Y5, Y6
+	VMULPD       Y6, Y6, Y7
+	VMOVUPD      multi64c7<>+0(SB), Y2
+	VFMADD231PD  multi64c8<>+0(SB), Y3, Y2
+	VMOVUPD      multi64c9<>+0(SB), Y8
+	VFMADD231PD  multi64c10<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y5, Y2
+	VMOVUPD      multi64c11<>+0(SB), Y8
+	VFMADD231PD  multi64c12<>+0(SB), Y3, Y8
+	VMOVUPD      multi64c13<>+0(SB), Y9
+	VFMADD231PD  multi64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  Y8, Y6, Y2
+	VMOVUPD      multi64c15<>+0(SB), Y5
+	VFMADD231PD  multi64c16<>+0(SB), Y3, Y5
+	VFMADD231PD  Y5, Y7, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y4, Y4
+	VPADDQ       Y4, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
+	VANDNPD      Y2, Y5, Y2
+	VMOVUPD      Y2, (SI)
+	VADDPD       Y2, Y0, Y0
+	VMOVUPD      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000038, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	VMOVUPD multi64c17<>+0(SB), Y1
+	MOVQ    n+144(FP), CX
+	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x02, CX
 
-loop:
+finishloop:
 	TESTQ   CX, CX
-	JZ      done
-	VMOVUPD (AX), Y1
-	VMOVUPD (AX)(BX*1), Y2
-	VMOVUPD (AX)(DX*1), Y3
-	VMOVUPD multi64c1<>+0(SB), Y4
-	MOVQ    R8, R11
-	MOVQ    SI, R12
-
-max:
-	VBROADCASTSD 8(R11), Y5
-	VSUBPD       Y5, Y1, Y5
-	VBROADCASTSD 16(R11), Y6
-	VSUBPD       Y6, Y2, Y6
-	VBROADCASTSD 24(R11), Y7
-	VSUBPD       Y7, Y3, Y7
-	VBROADCASTSD 32(R11), Y8
-	VMULPD       Y8, Y5, Y5
-	VMULPD       Y5, Y5, Y5
-	VBROADCASTSD 40(R11), Y8
-	VMULPD       Y8, Y6, Y6
-	VFMADD231PD  Y6, Y6, Y5
-	VBROADCASTSD 48(R11), Y6
-	VMULPD       Y6, Y7, Y6
-	VFMADD231PD  Y6, Y6, Y5
-	VBROADCASTSD (R11), Y6
-	VFNMADD231PD multi64c2<>+0(SB), Y5, Y6
-	VCMPPD       $0x03, Y6, Y6, Y5
-	VBLENDVPD    Y5, multi64c1<>+0(SB), Y6, Y6
-	VMOVUPD      Y6, (R12)
-	VMAXPD       Y6, Y4, Y4
-	ADDQ         $0x00000038, R11
-	ADDQ         DI, R12
-	CMPQ         R11, R9
-	JB           max
-	VCMPPD       $0x00, multi64c1<>+0(SB), Y4, Y1
-	VBLENDVPD    Y1, multi64c3<>+0(SB), Y4, Y4
-	VXORPS       Y1, Y1, Y1
-	MOVQ         R8, R11
-	MOVQ         SI, R12
-
-exp:
-	VMOVUPD      (R12), Y2
-	VSUBPD       Y4, Y2, Y2
-	VMOVUPD      Y2, Y5
-	VMOVUPD      multi64c4<>+0(SB), Y6
-	VFMADD231PD  multi64c5<>+0(SB), Y5, Y6
-	VSUBPD       multi64c4<>+0(SB), Y6, Y7
-	VFNMADD231PD multi64c6<>+0(SB), Y7, Y5
-	VFNMADD231PD multi64c7<>+0(SB), Y7, Y5
-	VMULPD       Y5, Y5, Y7
-	VMULPD       Y7, Y7, Y8
-	VMULPD       Y8, Y8, Y9
-	VMOVUPD      multi64c8<>+0(SB), Y3
-	VFMADD231PD  multi64c9<>+0(SB), Y5, Y3
-	VMOVUPD      multi64c10<>+0(SB), Y10
-	VFMADD231PD  multi64c11<>+0(SB), Y5, Y10
-	VFMADD231PD  Y10, Y7, Y3
-	VMOVUPD      multi64c12<>+0(SB), Y10
-	VFMADD231PD  multi64c13<>+0(SB), Y5, Y10
-	VMOVUPD      multi64c14<>+0(SB), Y11
-	VFMADD231PD  multi64c15<>+0(SB), Y5, Y11
-	VFMADD231PD  Y11, Y7, Y10
-	VFMADD231PD  Y10, Y8, Y3
-	VMOVUPD      multi64c16<>+0(SB), Y7
-	VFMADD231PD  multi64c17<>+0(SB), Y5, Y7
-	VFMADD231PD  Y7, Y9, Y3
-	VFMADD213PD  multi64c0<>+0(SB), Y5, Y3
-	VFMADD213PD  multi64c0<>+0(SB), Y5, Y3
-	VPSLLQ       $0x34, Y6, Y6
-	VPADDQ       Y6, Y3, Y3
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y7
-	VANDNPD      Y3, Y7, Y3
-	VMOVUPD      Y3, (R12)
-	VADDPD       Y3, Y1, Y1
-	ADDQ         $0x00000038, R11
-	ADDQ         DI, R12
-	CMPQ         R11, R9
-	JB           exp
-	VMULPD       Y1, Y0, Y0
-	VADDPD       (R10), Y4, Y4
-	VMOVUPD      Y4, (R10)
-	VMOVUPD      multi64c0<>+0(SB), Y2
-	VDIVPD       Y1, Y2, Y2
-	MOVQ         R8, R11
-	MOVQ         SI, R12
-
-resp:
-	VMOVUPD (R12), Y1
-	VMULPD  Y2, Y1, Y1
-	VMOVUPD Y1, (R12)
-	ADDQ    $0x00000038, R11
-	ADDQ    DI, R12
-	CMPQ    R11, R9
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, SI
+	JZ      finishdone
+	VMOVUPD (BX), Y2
+	VMOVUPD (BX)(DX*1), Y3
+	VMULPD  Y3, Y1, Y1
+	VADDPD  Y2, Y0, Y0
+	VMOVUPD multi64c17<>+0(SB), Y2
+	VDIVPD  Y3, Y2, Y2
+	VMOVUPD Y2, (BX)(DX*1)
+	ADDQ    $0x20, BX
 	DECQ    CX
-	JMP     loop
+	JMP     finishloop
 
-done:
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y1
-	VMULPD       multi64c20<>+0(SB), Y0, Y2
-	VBLENDVPD    Y1, Y2, Y0, Y2
-	VANDPD       multi64c21<>+0(SB), Y1, Y1
+finishdone:
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
+	VMULPD       multi64c20<>+0(SB), Y1, Y2
+	VBLENDVPD    Y0, Y2, Y1, Y2
+	VANDPD       multi64c21<>+0(SB), Y0, Y0
 	VPSRLQ       $0x34, Y2, Y3
 	VORPD        multi64c20<>+0(SB), Y3, Y3
 	VSUBPD       multi64c22<>+0(SB), Y3, Y3
-	VADDPD       Y1, Y3, Y3
-	VANDPD       multi64c23<>+0(SB), Y2, Y1
-	VORPD        multi64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y1, Y2
-	VMULPD       multi64c2<>+0(SB), Y1, Y4
-	VBLENDVPD    Y2, Y4, Y1, Y1
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
+	VADDPD       Y0, Y3, Y3
+	VANDPD       multi64c23<>+0(SB), Y2, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y2
+	VMULPD       multi64c0<>+0(SB), Y0, Y4
+	VBLENDVPD    Y2, Y4, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y3, Y3
-	VSUBPD       multi64c0<>+0(SB), Y1, Y1
-	VADDPD       multi64c25<>+0(SB), Y1, Y4
-	VDIVPD       Y4, Y1, Y2
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
+	VADDPD       multi64c25<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y2
 	VMULPD       Y2, Y2, Y4
 	VMOVUPD      multi64c26<>+0(SB), Y5
 	VFMADD213PD  multi64c27<>+0(SB), Y4, Y5
@@ -1758,202 +2106,251 @@ done:
 	VFMADD213PD  multi64c35<>+0(SB), Y4, Y5
 	VFMADD213PD  multi64c36<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
-	VSUBPD       Y5, Y1, Y5
-	VFNMADD231PD Y2, Y5, Y1
-	VFMADD231PD  multi64c7<>+0(SB), Y3, Y1
-	VFMADD231PD  multi64c6<>+0(SB), Y3, Y1
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y1, Y1
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y1, Y1
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y1
-	VMOVUPD      Y1, Y0
-	VADDPD       (R10), Y0, Y0
-	VMOVUPD      Y0, (R10)
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y2, Y5, Y0
+	VFMADD231PD  multi64c6<>+0(SB), Y3, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y1, Y1, Y2
+	VBLENDVPD    Y2, Y1, Y0, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D3DiagW(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX2F64D3DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D3DiagW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX2F64D3DiagW(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*8), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x08, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x08, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R8
+	MOVQ   BX, R10
+	MOVQ   n+144(FP), R11
+	SHRQ   $0x02, R11
+
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPD      (DI), Y0
+	VMOVUPD      (DI)(R9*1), Y1
+	VMOVUPD      (DI)(R8*1), Y2
+	VBROADCASTSD 8(SI), Y3
+	VSUBPD       Y3, Y0, Y0
+	VBROADCASTSD 16(SI), Y3
+	VSUBPD       Y3, Y1, Y1
+	VBROADCASTSD 24(SI), Y3
+	VSUBPD       Y3, Y2, Y2
+	VBROADCASTSD 32(SI), Y3
+	VMULPD       Y3, Y0, Y0
+	VMULPD       Y0, Y0, Y0
+	VBROADCASTSD 40(SI), Y3
+	VMULPD       Y3, Y1, Y1
+	VFMADD231PD  Y1, Y1, Y0
+	VBROADCASTSD 48(SI), Y1
+	VMULPD       Y1, Y2, Y1
+	VFMADD231PD  Y1, Y1, Y0
+	VBROADCASTSD (SI), Y1
+	VMOVUPD      Y1, Y1
+	VFNMADD231PD multi64c0<>+0(SB), Y0, Y1
+	VCMPPD       $0x03, Y1, Y1, Y0
+	VBLENDVPD    Y0, multi64c1<>+0(SB), Y1, Y1
+	VMOVUPD      Y1, (R10)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R10
+	DECQ         R11
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000038, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x02, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPD multi64c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPD    (R9), Y0, Y0
+	ADDQ      $0x00000038, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
+	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
+	VMOVUPD   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPD   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x02, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPD      (DI)(DX*1), Y0
+	VMOVUPD      (SI), Y1
+	VSUBPD       (DI), Y1, Y1
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c3<>+0(SB), Y4
+	VFMADD231PD  multi64c4<>+0(SB), Y3, Y4
+	VSUBPD       multi64c3<>+0(SB), Y4, Y5
+	VFNMADD231PD multi64c5<>+0(SB), Y5, Y3
+	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
+	VMULPD       Y3, Y3, Y5
+	VMULPD       Y5, Y5, Y6
+	VMULPD       Y6, Y6, Y7
+	VMOVUPD      multi64c7<>+0(SB), Y2
+	VFMADD231PD  multi64c8<>+0(SB), Y3, Y2
+	VMOVUPD      multi64c9<>+0(SB), Y8
+	VFMADD231PD  multi64c10<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y5, Y2
+	VMOVUPD      multi64c11<>+0(SB), Y8
+	VFMADD231PD  multi64c12<>+0(SB), Y3, Y8
+	VMOVUPD      multi64c13<>+0(SB), Y9
+	VFMADD231PD  multi64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  Y8, Y6, Y2
+	VMOVUPD      multi64c15<>+0(SB), Y5
+	VFMADD231PD  multi64c16<>+0(SB), Y3, Y5
+	VFMADD231PD  Y5, Y7, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y4, Y4
+	VPADDQ       Y4, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
+	VANDNPD      Y2, Y5, Y2
+	VMOVUPD      Y2, (SI)
+	VADDPD       Y2, Y0, Y0
+	VMOVUPD      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000038, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	MOVQ    w_base+24(FP), CX
+	MOVQ    n+144(FP), BX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x02, BX
+
+finishloop:
+	TESTQ        BX, BX
+	JZ           finishdone
+	VMOVUPD      (SI), Y1
+	VMOVUPD      (SI)(DX*1), Y2
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y2, Y3
+	VMULPD       multi64c20<>+0(SB), Y2, Y4
+	VBLENDVPD    Y3, Y4, Y2, Y4
+	VANDPD       multi64c21<>+0(SB), Y3, Y3
+	VPSRLQ       $0x34, Y4, Y5
+	VORPD        multi64c20<>+0(SB), Y5, Y5
+	VSUBPD       multi64c22<>+0(SB), Y5, Y5
+	VADDPD       Y3, Y5, Y5
+	VANDPD       multi64c23<>+0(SB), Y4, Y3
+	VORPD        multi64c17<>+0(SB), Y3, Y3
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y3, Y4
+	VMULPD       multi64c0<>+0(SB), Y3, Y6
+	VBLENDVPD    Y4, Y6, Y3, Y3
+	VANDPD       multi64c17<>+0(SB), Y4, Y4
+	VADDPD       Y4, Y5, Y5
+	VSUBPD       multi64c17<>+0(SB), Y3, Y3
+	VADDPD       multi64c25<>+0(SB), Y3, Y6
+	VDIVPD       Y6, Y3, Y4
+	VMULPD       Y4, Y4, Y6
+	VMOVUPD      multi64c26<>+0(SB), Y7
+	VFMADD213PD  multi64c27<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c28<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c29<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c30<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c31<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c32<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c33<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c34<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c35<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c36<>+0(SB), Y6, Y7
+	VMULPD       Y6, Y7, Y7
+	VSUBPD       Y7, Y3, Y7
+	VFNMADD231PD Y4, Y7, Y3
+	VFMADD231PD  multi64c6<>+0(SB), Y5, Y3
+	VFMADD231PD  multi64c5<>+0(SB), Y5, Y3
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c1<>+0(SB), Y3, Y3
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c37<>+0(SB), Y3, Y3
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c38<>+0(SB), Y3, Y3
+	VCMPPD       $0x03, Y2, Y2, Y4
+	VBLENDVPD    Y4, Y2, Y3, Y3
+	VMOVUPD      Y3, Y3
+	VADDPD       Y1, Y3, Y3
+	VMULPD       (CX), Y3, Y3
+	VADDPD       Y3, Y0, Y0
+	VMOVUPD      (CX), Y1
+	VDIVPD       Y2, Y1, Y1
+	VMOVUPD      Y1, (SI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, CX
+	DECQ         BX
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func multiMomentsAVX2F64D3Diag(x []float64, e []float64, scale []float64, mu []float64, acc []float64, n int)
+// Requires: AVX, FMA3
+TEXT ·multiMomentsAVX2F64D3Diag(SB), NOSPLIT, $0-128
 	MOVQ   x_base+0(FP), AX
 	MOVQ   n+120(FP), CX
 	IMUL3Q $0x08, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, DX
-	MOVQ   r_base+72(FP), SI
-	IMUL3Q $0x08, CX, DI
-	MOVQ   coef_base+48(FP), R8
-	MOVQ   coef_len+56(FP), R9
-	LEAQ   (R8)(R9*8), R9
-	MOVQ   ll_base+96(FP), R10
-	MOVQ   w_base+24(FP), R11
-	SHRQ   $0x02, CX
-
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPD (AX), Y0
-	VMOVUPD (AX)(BX*1), Y1
-	VMOVUPD (AX)(DX*1), Y2
-	VMOVUPD multi64c1<>+0(SB), Y3
-	MOVQ    R8, R12
-	MOVQ    SI, R13
-
-max:
-	VBROADCASTSD 8(R12), Y4
-	VSUBPD       Y4, Y0, Y4
-	VBROADCASTSD 16(R12), Y5
-	VSUBPD       Y5, Y1, Y5
-	VBROADCASTSD 24(R12), Y6
-	VSUBPD       Y6, Y2, Y6
-	VBROADCASTSD 32(R12), Y7
-	VMULPD       Y7, Y4, Y4
-	VMULPD       Y4, Y4, Y4
-	VBROADCASTSD 40(R12), Y7
-	VMULPD       Y7, Y5, Y5
-	VFMADD231PD  Y5, Y5, Y4
-	VBROADCASTSD 48(R12), Y5
-	VMULPD       Y5, Y6, Y5
-	VFMADD231PD  Y5, Y5, Y4
-	VBROADCASTSD (R12), Y5
-	VFNMADD231PD multi64c2<>+0(SB), Y4, Y5
-	VCMPPD       $0x03, Y5, Y5, Y4
-	VBLENDVPD    Y4, multi64c1<>+0(SB), Y5, Y5
-	VMOVUPD      Y5, (R13)
-	VMAXPD       Y5, Y3, Y3
-	ADDQ         $0x00000038, R12
-	ADDQ         DI, R13
-	CMPQ         R12, R9
-	JB           max
-	VCMPPD       $0x00, multi64c1<>+0(SB), Y3, Y0
-	VBLENDVPD    Y0, multi64c3<>+0(SB), Y3, Y3
-	VXORPS       Y0, Y0, Y0
-	MOVQ         R8, R12
-	MOVQ         SI, R13
-
-exp:
-	VMOVUPD      (R13), Y1
-	VSUBPD       Y3, Y1, Y1
-	VMOVUPD      Y1, Y4
-	VMOVUPD      multi64c4<>+0(SB), Y5
-	VFMADD231PD  multi64c5<>+0(SB), Y4, Y5
-	VSUBPD       multi64c4<>+0(SB), Y5, Y6
-	VFNMADD231PD multi64c6<>+0(SB), Y6, Y4
-	VFNMADD231PD multi64c7<>+0(SB), Y6, Y4
-	VMULPD       Y4, Y4, Y6
-	VMULPD       Y6, Y6, Y7
-	VMULPD       Y7, Y7, Y8
-	VMOVUPD      multi64c8<>+0(SB), Y2
-	VFMADD231PD  multi64c9<>+0(SB), Y4, Y2
-	VMOVUPD      multi64c10<>+0(SB), Y9
-	VFMADD231PD  multi64c11<>+0(SB), Y4, Y9
-	VFMADD231PD  Y9, Y6, Y2
-	VMOVUPD      multi64c12<>+0(SB), Y9
-	VFMADD231PD  multi64c13<>+0(SB), Y4, Y9
-	VMOVUPD      multi64c14<>+0(SB), Y10
-	VFMADD231PD  multi64c15<>+0(SB), Y4, Y10
-	VFMADD231PD  Y10, Y6, Y9
-	VFMADD231PD  Y9, Y7, Y2
-	VMOVUPD      multi64c16<>+0(SB), Y6
-	VFMADD231PD  multi64c17<>+0(SB), Y4, Y6
-	VFMADD231PD  Y6, Y8, Y2
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y2
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y2
-	VPSLLQ       $0x34, Y5, Y5
-	VPADDQ       Y5, Y2, Y2
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y6
-	VANDNPD      Y2, Y6, Y2
-	VMOVUPD      Y2, (R13)
-	VADDPD       Y2, Y0, Y0
-	ADDQ         $0x00000038, R12
-	ADDQ         DI, R13
-	CMPQ         R12, R9
-	JB           exp
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y1
-	VMULPD       multi64c20<>+0(SB), Y0, Y2
-	VBLENDVPD    Y1, Y2, Y0, Y2
-	VANDPD       multi64c21<>+0(SB), Y1, Y1
-	VPSRLQ       $0x34, Y2, Y4
-	VORPD        multi64c20<>+0(SB), Y4, Y4
-	VSUBPD       multi64c22<>+0(SB), Y4, Y4
-	VADDPD       Y1, Y4, Y4
-	VANDPD       multi64c23<>+0(SB), Y2, Y1
-	VORPD        multi64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y1, Y2
-	VMULPD       multi64c2<>+0(SB), Y1, Y5
-	VBLENDVPD    Y2, Y5, Y1, Y1
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y4, Y4
-	VSUBPD       multi64c0<>+0(SB), Y1, Y1
-	VADDPD       multi64c25<>+0(SB), Y1, Y5
-	VDIVPD       Y5, Y1, Y2
-	VMULPD       Y2, Y2, Y5
-	VMOVUPD      multi64c26<>+0(SB), Y6
-	VFMADD213PD  multi64c27<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c28<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c29<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c30<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c31<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c32<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c33<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c34<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c35<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c36<>+0(SB), Y5, Y6
-	VMULPD       Y5, Y6, Y6
-	VSUBPD       Y6, Y1, Y6
-	VFNMADD231PD Y2, Y6, Y1
-	VFMADD231PD  multi64c7<>+0(SB), Y4, Y1
-	VFMADD231PD  multi64c6<>+0(SB), Y4, Y1
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y1, Y1
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y1, Y1
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y1
-	VMOVUPD      Y1, Y1
-	VADDPD       Y3, Y1, Y1
-	VMULPD       (R11), Y1, Y1
-	VADDPD       (R10), Y1, Y1
-	VMOVUPD      Y1, (R10)
-	VMOVUPD      (R11), Y1
-	VDIVPD       Y0, Y1, Y0
-	MOVQ         R8, R12
-	MOVQ         SI, R13
-
-resp:
-	VMOVUPD (R13), Y1
-	VMULPD  Y0, Y1, Y1
-	VMOVUPD Y1, (R13)
-	ADDQ    $0x00000038, R12
-	ADDQ    DI, R13
-	CMPQ    R12, R9
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, SI
-	ADDQ    $0x20, R11
-	DECQ    CX
-	JMP     loop
-
-done:
-	VZEROUPPER
-	RET
-
-// func multiMomentsAVX2F64D3Diag(x []float64, r []float64, mu []float64, acc []float64, n int)
-// Requires: AVX, FMA3
-TEXT ·multiMomentsAVX2F64D3Diag(SB), NOSPLIT, $0-104
-	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
-	IMUL3Q $0x08, CX, DX
-	IMUL3Q $0x01, DX, BX
-	IMUL3Q $0x02, DX, DX
-	MOVQ   r_base+24(FP), SI
-	MOVQ   mu_base+48(FP), DI
+	MOVQ   e_base+24(FP), SI
+	MOVQ   scale_base+48(FP), DI
+	MOVQ   mu_base+72(FP), R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1967,32 +2364,34 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPD      (SI), Y7
+	VMULPD       (DI), Y7, Y7
 	VMOVUPD      (AX), Y9
-	VBROADCASTSD (DI), Y8
+	VBROADCASTSD (R8), Y8
 	VSUBPD       Y8, Y9, Y9
 	VMOVUPD      (AX)(BX*1), Y10
-	VBROADCASTSD 8(DI), Y8
+	VBROADCASTSD 8(R8), Y8
 	VSUBPD       Y8, Y10, Y10
 	VMOVUPD      (AX)(DX*1), Y11
-	VBROADCASTSD 16(DI), Y8
+	VBROADCASTSD 16(R8), Y8
 	VSUBPD       Y8, Y11, Y11
 	VADDPD       Y7, Y0, Y0
-	VFMADD231PD  Y7, Y9, Y1
-	VFMADD231PD  Y7, Y10, Y2
-	VFMADD231PD  Y7, Y11, Y3
 	VMULPD       Y7, Y9, Y8
+	VADDPD       Y8, Y1, Y1
 	VFMADD231PD  Y8, Y9, Y4
 	VMULPD       Y7, Y10, Y8
+	VADDPD       Y8, Y2, Y2
 	VFMADD231PD  Y8, Y10, Y5
 	VMULPD       Y7, Y11, Y7
+	VADDPD       Y7, Y3, Y3
 	VFMADD231PD  Y7, Y11, Y6
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ    acc_base+72(FP), AX
+	MOVQ    acc_base+96(FP), AX
 	VADDPD  (AX), Y0, Y0
 	VMOVUPD Y0, (AX)
 	VADDPD  32(AX), Y1, Y1
@@ -2052,13 +2451,14 @@ component:
 	VMULPD       Y7, Y8, Y7
 	VFMADD231PD  Y7, Y7, Y6
 	VBROADCASTSD (R9), Y7
-	VFNMADD231PD multi64c2<>+0(SB), Y6, Y7
+	VMOVUPD      Y7, Y7
+	VFNMADD231PD multi64c0<>+0(SB), Y6, Y7
 	VCMPPD       $0x03, Y7, Y7, Y6
 	VBLENDVPD    Y6, multi64c1<>+0(SB), Y7, Y7
 	VCMPPD       $0x1e, Y3, Y7, Y6
 	VBLENDVPD    Y6, Y7, Y3, Y3
 	VBLENDVPD    Y6, Y5, Y4, Y4
-	VADDPD       multi64c0<>+0(SB), Y5, Y5
+	VADDPD       multi64c17<>+0(SB), Y5, Y5
 	ADDQ         $0x00000038, R9
 	CMPQ         R9, R8
 	JB           component
@@ -2074,162 +2474,210 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D4Full(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX2F64D4Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D4Full(SB), NOSPLIT, $0-128
-	MOVQ    x_base+0(FP), AX
-	MOVQ    n+120(FP), CX
-	IMUL3Q  $0x08, CX, DX
-	IMUL3Q  $0x01, DX, BX
-	IMUL3Q  $0x02, DX, SI
-	IMUL3Q  $0x03, DX, DX
-	MOVQ    r_base+72(FP), DI
-	IMUL3Q  $0x08, CX, R8
-	MOVQ    coef_base+48(FP), R9
-	MOVQ    coef_len+56(FP), R10
-	LEAQ    (R9)(R10*8), R10
-	MOVQ    ll_base+96(FP), R11
-	VMOVUPD multi64c0<>+0(SB), Y0
+TEXT ·multiRespAVX2F64D4Full(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*8), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x08, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x08, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R10
+	IMUL3Q $0x03, R8, R8
+	MOVQ   BX, R11
+	MOVQ   n+144(FP), R12
+	SHRQ   $0x02, R12
+
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPD      (DI), Y0
+	VMOVUPD      (DI)(R9*1), Y1
+	VMOVUPD      (DI)(R10*1), Y2
+	VMOVUPD      (DI)(R8*1), Y3
+	VBROADCASTSD 8(SI), Y4
+	VSUBPD       Y4, Y0, Y0
+	VBROADCASTSD 16(SI), Y4
+	VSUBPD       Y4, Y1, Y1
+	VBROADCASTSD 24(SI), Y4
+	VSUBPD       Y4, Y2, Y2
+	VBROADCASTSD 32(SI), Y4
+	VSUBPD       Y4, Y3, Y3
+	VBROADCASTSD 40(SI), Y4
+	VMULPD       Y4, Y0, Y4
+	VMULPD       Y4, Y4, Y4
+	VBROADCASTSD 48(SI), Y5
+	VMULPD       Y5, Y0, Y5
+	VBROADCASTSD 56(SI), Y6
+	VFMADD231PD  Y6, Y1, Y5
+	VFMADD231PD  Y5, Y5, Y4
+	VBROADCASTSD 64(SI), Y5
+	VMULPD       Y5, Y0, Y5
+	VBROADCASTSD 72(SI), Y6
+	VFMADD231PD  Y6, Y1, Y5
+	VBROADCASTSD 80(SI), Y6
+	VFMADD231PD  Y6, Y2, Y5
+	VFMADD231PD  Y5, Y5, Y4
+	VBROADCASTSD 88(SI), Y5
+	VMULPD       Y5, Y0, Y0
+	VBROADCASTSD 96(SI), Y5
+	VFMADD231PD  Y5, Y1, Y0
+	VBROADCASTSD 104(SI), Y1
+	VFMADD231PD  Y1, Y2, Y0
+	VBROADCASTSD 112(SI), Y1
+	VFMADD231PD  Y1, Y3, Y0
+	VFMADD231PD  Y0, Y0, Y4
+	VBROADCASTSD (SI), Y0
+	VMOVUPD      Y0, Y0
+	VFNMADD231PD multi64c0<>+0(SB), Y4, Y0
+	VCMPPD       $0x03, Y0, Y0, Y1
+	VBLENDVPD    Y1, multi64c1<>+0(SB), Y0, Y0
+	VMOVUPD      Y0, (R11)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R11
+	DECQ         R12
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000078, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x02, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPD multi64c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPD    (R9), Y0, Y0
+	ADDQ      $0x00000078, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
+	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
+	VMOVUPD   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPD   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x02, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPD      (DI)(DX*1), Y0
+	VMOVUPD      (SI), Y1
+	VSUBPD       (DI), Y1, Y1
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c3<>+0(SB), Y4
+	VFMADD231PD  multi64c4<>+0(SB), Y3, Y4
+	VSUBPD       multi64c3<>+0(SB), Y4, Y5
+	VFNMADD231PD multi64c5<>+0(SB), Y5, Y3
+	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
+	VMULPD       Y3, Y3, Y5
+	VMULPD       Y5, Y5, Y6
+	VMULPD       Y6, Y6, Y7
+	VMOVUPD      multi64c7<>+0(SB), Y2
+	VFMADD231PD  multi64c8<>+0(SB), Y3, Y2
+	VMOVUPD      multi64c9<>+0(SB), Y8
+	VFMADD231PD  multi64c10<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y5, Y2
+	VMOVUPD      multi64c11<>+0(SB), Y8
+	VFMADD231PD  multi64c12<>+0(SB), Y3, Y8
+	VMOVUPD      multi64c13<>+0(SB), Y9
+	VFMADD231PD  multi64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  Y8, Y6, Y2
+	VMOVUPD      multi64c15<>+0(SB), Y5
+	VFMADD231PD  multi64c16<>+0(SB), Y3, Y5
+	VFMADD231PD  Y5, Y7, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y4, Y4
+	VPADDQ       Y4, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
+	VANDNPD      Y2, Y5, Y2
+	VMOVUPD      Y2, (SI)
+	VADDPD       Y2, Y0, Y0
+	VMOVUPD      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000078, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	VMOVUPD multi64c17<>+0(SB), Y1
+	MOVQ    n+144(FP), CX
+	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x02, CX
 
-loop:
+finishloop:
 	TESTQ   CX, CX
-	JZ      done
-	VMOVUPD (AX), Y1
-	VMOVUPD (AX)(BX*1), Y2
-	VMOVUPD (AX)(SI*1), Y3
-	VMOVUPD (AX)(DX*1), Y4
-	VMOVUPD multi64c1<>+0(SB), Y5
-	MOVQ    R9, R12
-	MOVQ    DI, R13
-
-max:
-	VBROADCASTSD 8(R12), Y6
-	VSUBPD       Y6, Y1, Y6
-	VBROADCASTSD 16(R12), Y7
-	VSUBPD       Y7, Y2, Y7
-	VBROADCASTSD 24(R12), Y8
-	VSUBPD       Y8, Y3, Y8
-	VBROADCASTSD 32(R12), Y9
-	VSUBPD       Y9, Y4, Y9
-	VBROADCASTSD 40(R12), Y10
-	VMULPD       Y10, Y6, Y10
-	VMULPD       Y10, Y10, Y10
-	VBROADCASTSD 48(R12), Y11
-	VMULPD       Y11, Y6, Y11
-	VBROADCASTSD 56(R12), Y12
-	VFMADD231PD  Y12, Y7, Y11
-	VFMADD231PD  Y11, Y11, Y10
-	VBROADCASTSD 64(R12), Y11
-	VMULPD       Y11, Y6, Y11
-	VBROADCASTSD 72(R12), Y12
-	VFMADD231PD  Y12, Y7, Y11
-	VBROADCASTSD 80(R12), Y12
-	VFMADD231PD  Y12, Y8, Y11
-	VFMADD231PD  Y11, Y11, Y10
-	VBROADCASTSD 88(R12), Y11
-	VMULPD       Y11, Y6, Y6
-	VBROADCASTSD 96(R12), Y11
-	VFMADD231PD  Y11, Y7, Y6
-	VBROADCASTSD 104(R12), Y7
-	VFMADD231PD  Y7, Y8, Y6
-	VBROADCASTSD 112(R12), Y7
-	VFMADD231PD  Y7, Y9, Y6
-	VFMADD231PD  Y6, Y6, Y10
-	VBROADCASTSD (R12), Y6
-	VFNMADD231PD multi64c2<>+0(SB), Y10, Y6
-	VCMPPD       $0x03, Y6, Y6, Y7
-	VBLENDVPD    Y7, multi64c1<>+0(SB), Y6, Y6
-	VMOVUPD      Y6, (R13)
-	VMAXPD       Y6, Y5, Y5
-	ADDQ         $0x00000078, R12
-	ADDQ         R8, R13
-	CMPQ         R12, R10
-	JB           max
-	VCMPPD       $0x00, multi64c1<>+0(SB), Y5, Y1
-	VBLENDVPD    Y1, multi64c3<>+0(SB), Y5, Y5
-	VXORPS       Y1, Y1, Y1
-	MOVQ         R9, R12
-	MOVQ         DI, R13
-
-exp:
-	VMOVUPD      (R13), Y2
-	VSUBPD       Y5, Y2, Y2
-	VMOVUPD      Y2, Y4
-	VMOVUPD      multi64c4<>+0(SB), Y6
-	VFMADD231PD  multi64c5<>+0(SB), Y4, Y6
-	VSUBPD       multi64c4<>+0(SB), Y6, Y7
-	VFNMADD231PD multi64c6<>+0(SB), Y7, Y4
-	VFNMADD231PD multi64c7<>+0(SB), Y7, Y4
-	VMULPD       Y4, Y4, Y7
-	VMULPD       Y7, Y7, Y8
-	VMULPD       Y8, Y8, Y9
-	VMOVUPD      multi64c8<>+0(SB), Y3
-	VFMADD231PD  multi64c9<>+0(SB), Y4, Y3
-	VMOVUPD      multi64c10<>+0(SB), Y10
-	VFMADD231PD  multi64c11<>+0(SB), Y4, Y10
-	VFMADD231PD  Y10, Y7, Y3
-	VMOVUPD      multi64c12<>+0(SB), Y10
-	VFMADD231PD  multi64c13<>+0(SB), Y4, Y10
-	VMOVUPD      multi64c14<>+0(SB), Y11
-	VFMADD231PD  multi64c15<>+0(SB), Y4, Y11
-	VFMADD231PD  Y11, Y7, Y10
-	VFMADD231PD  Y10, Y8, Y3
-	VMOVUPD      multi64c16<>+0(SB), Y7
-	VFMADD231PD  multi64c17<>+0(SB), Y4, Y7
-	VFMADD231PD  Y7, Y9, Y3
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
-	VPSLLQ       $0x34, Y6, Y6
-	VPADDQ       Y6, Y3, Y3
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y7
-	VANDNPD      Y3, Y7, Y3
-	VMOVUPD      Y3, (R13)
-	VADDPD       Y3, Y1, Y1
-	ADDQ         $0x00000078, R12
-	ADDQ         R8, R13
-	CMPQ         R12, R10
-	JB           exp
-	VMULPD       Y1, Y0, Y0
-	VADDPD       (R11), Y5, Y5
-	VMOVUPD      Y5, (R11)
-	VMOVUPD      multi64c0<>+0(SB), Y2
-	VDIVPD       Y1, Y2, Y2
-	MOVQ         R9, R12
-	MOVQ         DI, R13
-
-resp:
-	VMOVUPD (R13), Y1
-	VMULPD  Y2, Y1, Y1
-	VMOVUPD Y1, (R13)
-	ADDQ    $0x00000078, R12
-	ADDQ    R8, R13
-	CMPQ    R12, R10
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, DI
+	JZ      finishdone
+	VMOVUPD (BX), Y2
+	VMOVUPD (BX)(DX*1), Y3
+	VMULPD  Y3, Y1, Y1
+	VADDPD  Y2, Y0, Y0
+	VMOVUPD multi64c17<>+0(SB), Y2
+	VDIVPD  Y3, Y2, Y2
+	VMOVUPD Y2, (BX)(DX*1)
+	ADDQ    $0x20, BX
 	DECQ    CX
-	JMP     loop
+	JMP     finishloop
 
-done:
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y1
-	VMULPD       multi64c20<>+0(SB), Y0, Y2
-	VBLENDVPD    Y1, Y2, Y0, Y2
-	VANDPD       multi64c21<>+0(SB), Y1, Y1
+finishdone:
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
+	VMULPD       multi64c20<>+0(SB), Y1, Y2
+	VBLENDVPD    Y0, Y2, Y1, Y2
+	VANDPD       multi64c21<>+0(SB), Y0, Y0
 	VPSRLQ       $0x34, Y2, Y3
 	VORPD        multi64c20<>+0(SB), Y3, Y3
 	VSUBPD       multi64c22<>+0(SB), Y3, Y3
-	VADDPD       Y1, Y3, Y3
-	VANDPD       multi64c23<>+0(SB), Y2, Y1
-	VORPD        multi64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y1, Y2
-	VMULPD       multi64c2<>+0(SB), Y1, Y4
-	VBLENDVPD    Y2, Y4, Y1, Y1
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
+	VADDPD       Y0, Y3, Y3
+	VANDPD       multi64c23<>+0(SB), Y2, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y2
+	VMULPD       multi64c0<>+0(SB), Y0, Y4
+	VBLENDVPD    Y2, Y4, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y3, Y3
-	VSUBPD       multi64c0<>+0(SB), Y1, Y1
-	VADDPD       multi64c25<>+0(SB), Y1, Y4
-	VDIVPD       Y4, Y1, Y2
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
+	VADDPD       multi64c25<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y2
 	VMULPD       Y2, Y2, Y4
 	VMOVUPD      multi64c26<>+0(SB), Y5
 	VFMADD213PD  multi64c27<>+0(SB), Y4, Y5
@@ -2243,222 +2691,271 @@ done:
 	VFMADD213PD  multi64c35<>+0(SB), Y4, Y5
 	VFMADD213PD  multi64c36<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
-	VSUBPD       Y5, Y1, Y5
-	VFNMADD231PD Y2, Y5, Y1
-	VFMADD231PD  multi64c7<>+0(SB), Y3, Y1
-	VFMADD231PD  multi64c6<>+0(SB), Y3, Y1
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y1, Y1
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y1, Y1
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y1
-	VMOVUPD      Y1, Y0
-	VADDPD       (R11), Y0, Y0
-	VMOVUPD      Y0, (R11)
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y2, Y5, Y0
+	VFMADD231PD  multi64c6<>+0(SB), Y3, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y1, Y1, Y2
+	VBLENDVPD    Y2, Y1, Y0, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D4FullW(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX2F64D4FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D4FullW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX2F64D4FullW(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*8), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x08, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x08, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R10
+	IMUL3Q $0x03, R8, R8
+	MOVQ   BX, R11
+	MOVQ   n+144(FP), R12
+	SHRQ   $0x02, R12
+
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPD      (DI), Y0
+	VMOVUPD      (DI)(R9*1), Y1
+	VMOVUPD      (DI)(R10*1), Y2
+	VMOVUPD      (DI)(R8*1), Y3
+	VBROADCASTSD 8(SI), Y4
+	VSUBPD       Y4, Y0, Y0
+	VBROADCASTSD 16(SI), Y4
+	VSUBPD       Y4, Y1, Y1
+	VBROADCASTSD 24(SI), Y4
+	VSUBPD       Y4, Y2, Y2
+	VBROADCASTSD 32(SI), Y4
+	VSUBPD       Y4, Y3, Y3
+	VBROADCASTSD 40(SI), Y4
+	VMULPD       Y4, Y0, Y4
+	VMULPD       Y4, Y4, Y4
+	VBROADCASTSD 48(SI), Y5
+	VMULPD       Y5, Y0, Y5
+	VBROADCASTSD 56(SI), Y6
+	VFMADD231PD  Y6, Y1, Y5
+	VFMADD231PD  Y5, Y5, Y4
+	VBROADCASTSD 64(SI), Y5
+	VMULPD       Y5, Y0, Y5
+	VBROADCASTSD 72(SI), Y6
+	VFMADD231PD  Y6, Y1, Y5
+	VBROADCASTSD 80(SI), Y6
+	VFMADD231PD  Y6, Y2, Y5
+	VFMADD231PD  Y5, Y5, Y4
+	VBROADCASTSD 88(SI), Y5
+	VMULPD       Y5, Y0, Y0
+	VBROADCASTSD 96(SI), Y5
+	VFMADD231PD  Y5, Y1, Y0
+	VBROADCASTSD 104(SI), Y1
+	VFMADD231PD  Y1, Y2, Y0
+	VBROADCASTSD 112(SI), Y1
+	VFMADD231PD  Y1, Y3, Y0
+	VFMADD231PD  Y0, Y0, Y4
+	VBROADCASTSD (SI), Y0
+	VMOVUPD      Y0, Y0
+	VFNMADD231PD multi64c0<>+0(SB), Y4, Y0
+	VCMPPD       $0x03, Y0, Y0, Y1
+	VBLENDVPD    Y1, multi64c1<>+0(SB), Y0, Y0
+	VMOVUPD      Y0, (R11)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R11
+	DECQ         R12
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000078, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x02, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPD multi64c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPD    (R9), Y0, Y0
+	ADDQ      $0x00000078, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
+	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
+	VMOVUPD   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPD   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x02, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPD      (DI)(DX*1), Y0
+	VMOVUPD      (SI), Y1
+	VSUBPD       (DI), Y1, Y1
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c3<>+0(SB), Y4
+	VFMADD231PD  multi64c4<>+0(SB), Y3, Y4
+	VSUBPD       multi64c3<>+0(SB), Y4, Y5
+	VFNMADD231PD multi64c5<>+0(SB), Y5, Y3
+	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
+	VMULPD       Y3, Y3, Y5
+	VMULPD       Y5, Y5, Y6
+	VMULPD       Y6, Y6, Y7
+	VMOVUPD      multi64c7<>+0(SB), Y2
+	VFMADD231PD  multi64c8<>+0(SB), Y3, Y2
+	VMOVUPD      multi64c9<>+0(SB), Y8
+	VFMADD231PD  multi64c10<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y5, Y2
+	VMOVUPD      multi64c11<>+0(SB), Y8
+	VFMADD231PD  multi64c12<>+0(SB), Y3, Y8
+	VMOVUPD      multi64c13<>+0(SB), Y9
+	VFMADD231PD  multi64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  Y8, Y6, Y2
+	VMOVUPD      multi64c15<>+0(SB), Y5
+	VFMADD231PD  multi64c16<>+0(SB), Y3, Y5
+	VFMADD231PD  Y5, Y7, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y4, Y4
+	VPADDQ       Y4, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
+	VANDNPD      Y2, Y5, Y2
+	VMOVUPD      Y2, (SI)
+	VADDPD       Y2, Y0, Y0
+	VMOVUPD      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000078, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	MOVQ    w_base+24(FP), CX
+	MOVQ    n+144(FP), BX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x02, BX
+
+finishloop:
+	TESTQ        BX, BX
+	JZ           finishdone
+	VMOVUPD      (SI), Y1
+	VMOVUPD      (SI)(DX*1), Y2
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y2, Y3
+	VMULPD       multi64c20<>+0(SB), Y2, Y4
+	VBLENDVPD    Y3, Y4, Y2, Y4
+	VANDPD       multi64c21<>+0(SB), Y3, Y3
+	VPSRLQ       $0x34, Y4, Y5
+	VORPD        multi64c20<>+0(SB), Y5, Y5
+	VSUBPD       multi64c22<>+0(SB), Y5, Y5
+	VADDPD       Y3, Y5, Y5
+	VANDPD       multi64c23<>+0(SB), Y4, Y3
+	VORPD        multi64c17<>+0(SB), Y3, Y3
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y3, Y4
+	VMULPD       multi64c0<>+0(SB), Y3, Y6
+	VBLENDVPD    Y4, Y6, Y3, Y3
+	VANDPD       multi64c17<>+0(SB), Y4, Y4
+	VADDPD       Y4, Y5, Y5
+	VSUBPD       multi64c17<>+0(SB), Y3, Y3
+	VADDPD       multi64c25<>+0(SB), Y3, Y6
+	VDIVPD       Y6, Y3, Y4
+	VMULPD       Y4, Y4, Y6
+	VMOVUPD      multi64c26<>+0(SB), Y7
+	VFMADD213PD  multi64c27<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c28<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c29<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c30<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c31<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c32<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c33<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c34<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c35<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c36<>+0(SB), Y6, Y7
+	VMULPD       Y6, Y7, Y7
+	VSUBPD       Y7, Y3, Y7
+	VFNMADD231PD Y4, Y7, Y3
+	VFMADD231PD  multi64c6<>+0(SB), Y5, Y3
+	VFMADD231PD  multi64c5<>+0(SB), Y5, Y3
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c1<>+0(SB), Y3, Y3
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c37<>+0(SB), Y3, Y3
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c38<>+0(SB), Y3, Y3
+	VCMPPD       $0x03, Y2, Y2, Y4
+	VBLENDVPD    Y4, Y2, Y3, Y3
+	VMOVUPD      Y3, Y3
+	VADDPD       Y1, Y3, Y3
+	VMULPD       (CX), Y3, Y3
+	VADDPD       Y3, Y0, Y0
+	VMOVUPD      (CX), Y1
+	VDIVPD       Y2, Y1, Y1
+	VMOVUPD      Y1, (SI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, CX
+	DECQ         BX
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func multiMomentsAVX2F64D4Full(x []float64, e []float64, scale []float64, mu []float64, acc []float64, n int)
+// Requires: AVX, FMA3
+TEXT ·multiMomentsAVX2F64D4Full(SB), NOSPLIT, $0-128
 	MOVQ   x_base+0(FP), AX
 	MOVQ   n+120(FP), CX
 	IMUL3Q $0x08, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, SI
 	IMUL3Q $0x03, DX, DX
-	MOVQ   r_base+72(FP), DI
-	IMUL3Q $0x08, CX, R8
-	MOVQ   coef_base+48(FP), R9
-	MOVQ   coef_len+56(FP), R10
-	LEAQ   (R9)(R10*8), R10
-	MOVQ   ll_base+96(FP), R11
-	MOVQ   w_base+24(FP), R12
-	SHRQ   $0x02, CX
-
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPD (AX), Y0
-	VMOVUPD (AX)(BX*1), Y1
-	VMOVUPD (AX)(SI*1), Y2
-	VMOVUPD (AX)(DX*1), Y3
-	VMOVUPD multi64c1<>+0(SB), Y4
-	MOVQ    R9, R13
-	MOVQ    DI, R14
-
-max:
-	VBROADCASTSD 8(R13), Y5
-	VSUBPD       Y5, Y0, Y5
-	VBROADCASTSD 16(R13), Y6
-	VSUBPD       Y6, Y1, Y6
-	VBROADCASTSD 24(R13), Y7
-	VSUBPD       Y7, Y2, Y7
-	VBROADCASTSD 32(R13), Y8
-	VSUBPD       Y8, Y3, Y8
-	VBROADCASTSD 40(R13), Y9
-	VMULPD       Y9, Y5, Y9
-	VMULPD       Y9, Y9, Y9
-	VBROADCASTSD 48(R13), Y10
-	VMULPD       Y10, Y5, Y10
-	VBROADCASTSD 56(R13), Y11
-	VFMADD231PD  Y11, Y6, Y10
-	VFMADD231PD  Y10, Y10, Y9
-	VBROADCASTSD 64(R13), Y10
-	VMULPD       Y10, Y5, Y10
-	VBROADCASTSD 72(R13), Y11
-	VFMADD231PD  Y11, Y6, Y10
-	VBROADCASTSD 80(R13), Y11
-	VFMADD231PD  Y11, Y7, Y10
-	VFMADD231PD  Y10, Y10, Y9
-	VBROADCASTSD 88(R13), Y10
-	VMULPD       Y10, Y5, Y5
-	VBROADCASTSD 96(R13), Y10
-	VFMADD231PD  Y10, Y6, Y5
-	VBROADCASTSD 104(R13), Y6
-	VFMADD231PD  Y6, Y7, Y5
-	VBROADCASTSD 112(R13), Y6
-	VFMADD231PD  Y6, Y8, Y5
-	VFMADD231PD  Y5, Y5, Y9
-	VBROADCASTSD (R13), Y5
-	VFNMADD231PD multi64c2<>+0(SB), Y9, Y5
-	VCMPPD       $0x03, Y5, Y5, Y6
-	VBLENDVPD    Y6, multi64c1<>+0(SB), Y5, Y5
-	VMOVUPD      Y5, (R14)
-	VMAXPD       Y5, Y4, Y4
-	ADDQ         $0x00000078, R13
-	ADDQ         R8, R14
-	CMPQ         R13, R10
-	JB           max
-	VCMPPD       $0x00, multi64c1<>+0(SB), Y4, Y0
-	VBLENDVPD    Y0, multi64c3<>+0(SB), Y4, Y4
-	VXORPS       Y0, Y0, Y0
-	MOVQ         R9, R13
-	MOVQ         DI, R14
-
-exp:
-	VMOVUPD      (R14), Y1
-	VSUBPD       Y4, Y1, Y1
-	VMOVUPD      Y1, Y3
-	VMOVUPD      multi64c4<>+0(SB), Y5
-	VFMADD231PD  multi64c5<>+0(SB), Y3, Y5
-	VSUBPD       multi64c4<>+0(SB), Y5, Y6
-	VFNMADD231PD multi64c6<>+0(SB), Y6, Y3
-	VFNMADD231PD multi64c7<>+0(SB), Y6, Y3
-	VMULPD       Y3, Y3, Y6
-	VMULPD       Y6, Y6, Y7
-	VMULPD       Y7, Y7, Y8
-	VMOVUPD      multi64c8<>+0(SB), Y2
-	VFMADD231PD  multi64c9<>+0(SB), Y3, Y2
-	VMOVUPD      multi64c10<>+0(SB), Y9
-	VFMADD231PD  multi64c11<>+0(SB), Y3, Y9
-	VFMADD231PD  Y9, Y6, Y2
-	VMOVUPD      multi64c12<>+0(SB), Y9
-	VFMADD231PD  multi64c13<>+0(SB), Y3, Y9
-	VMOVUPD      multi64c14<>+0(SB), Y10
-	VFMADD231PD  multi64c15<>+0(SB), Y3, Y10
-	VFMADD231PD  Y10, Y6, Y9
-	VFMADD231PD  Y9, Y7, Y2
-	VMOVUPD      multi64c16<>+0(SB), Y6
-	VFMADD231PD  multi64c17<>+0(SB), Y3, Y6
-	VFMADD231PD  Y6, Y8, Y2
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y2
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y2
-	VPSLLQ       $0x34, Y5, Y5
-	VPADDQ       Y5, Y2, Y2
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y6
-	VANDNPD      Y2, Y6, Y2
-	VMOVUPD      Y2, (R14)
-	VADDPD       Y2, Y0, Y0
-	ADDQ         $0x00000078, R13
-	ADDQ         R8, R14
-	CMPQ         R13, R10
-	JB           exp
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y1
-	VMULPD       multi64c20<>+0(SB), Y0, Y2
-	VBLENDVPD    Y1, Y2, Y0, Y2
-	VANDPD       multi64c21<>+0(SB), Y1, Y1
-	VPSRLQ       $0x34, Y2, Y3
-	VORPD        multi64c20<>+0(SB), Y3, Y3
-	VSUBPD       multi64c22<>+0(SB), Y3, Y3
-	VADDPD       Y1, Y3, Y3
-	VANDPD       multi64c23<>+0(SB), Y2, Y1
-	VORPD        multi64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y1, Y2
-	VMULPD       multi64c2<>+0(SB), Y1, Y5
-	VBLENDVPD    Y2, Y5, Y1, Y1
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y3, Y3
-	VSUBPD       multi64c0<>+0(SB), Y1, Y1
-	VADDPD       multi64c25<>+0(SB), Y1, Y5
-	VDIVPD       Y5, Y1, Y2
-	VMULPD       Y2, Y2, Y5
-	VMOVUPD      multi64c26<>+0(SB), Y6
-	VFMADD213PD  multi64c27<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c28<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c29<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c30<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c31<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c32<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c33<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c34<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c35<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c36<>+0(SB), Y5, Y6
-	VMULPD       Y5, Y6, Y6
-	VSUBPD       Y6, Y1, Y6
-	VFNMADD231PD Y2, Y6, Y1
-	VFMADD231PD  multi64c7<>+0(SB), Y3, Y1
-	VFMADD231PD  multi64c6<>+0(SB), Y3, Y1
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y1, Y1
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y1, Y1
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y1
-	VMOVUPD      Y1, Y1
-	VADDPD       Y4, Y1, Y1
-	VMULPD       (R12), Y1, Y1
-	VADDPD       (R11), Y1, Y1
-	VMOVUPD      Y1, (R11)
-	VMOVUPD      (R12), Y1
-	VDIVPD       Y0, Y1, Y0
-	MOVQ         R9, R13
-	MOVQ         DI, R14
-
-resp:
-	VMOVUPD (R14), Y1
-	VMULPD  Y0, Y1, Y1
-	VMOVUPD Y1, (R14)
-	ADDQ    $0x00000078, R13
-	ADDQ    R8, R14
-	CMPQ    R13, R10
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, DI
-	ADDQ    $0x20, R12
-	DECQ    CX
-	JMP     loop
-
-done:
-	VZEROUPPER
-	RET
-
-// func multiMomentsAVX2F64D4Full(x []float64, r []float64, mu []float64, acc []float64, n int)
-// Requires: AVX, FMA3
-TEXT ·multiMomentsAVX2F64D4Full(SB), NOSPLIT, $0-104
-	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
-	IMUL3Q $0x08, CX, DX
-	IMUL3Q $0x01, DX, BX
-	IMUL3Q $0x02, DX, SI
-	IMUL3Q $0x03, DX, DX
-	MOVQ   r_base+24(FP), DI
-	MOVQ   mu_base+48(FP), R8
+	MOVQ   e_base+24(FP), DI
+	MOVQ   scale_base+48(FP), R8
+	MOVQ   mu_base+72(FP), R9
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2474,35 +2971,40 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPD      (DI), Y9
+	VMULPD       (R8), Y9, Y9
 	VMOVUPD      (AX), Y11
-	VBROADCASTSD (R8), Y10
+	VBROADCASTSD (R9), Y10
 	VSUBPD       Y10, Y11, Y11
 	VMOVUPD      (AX)(BX*1), Y12
-	VBROADCASTSD 8(R8), Y10
+	VBROADCASTSD 8(R9), Y10
 	VSUBPD       Y10, Y12, Y12
 	VMOVUPD      (AX)(SI*1), Y13
-	VBROADCASTSD 16(R8), Y10
+	VBROADCASTSD 16(R9), Y10
 	VSUBPD       Y10, Y13, Y13
 	VMOVUPD      (AX)(DX*1), Y14
-	VBROADCASTSD 24(R8), Y10
+	VBROADCASTSD 24(R9), Y10
 	VSUBPD       Y10, Y14, Y14
 	VADDPD       Y9, Y0, Y0
-	VFMADD231PD  Y9, Y11, Y1
-	VFMADD231PD  Y9, Y12, Y2
-	VFMADD231PD  Y9, Y13, Y3
-	VFMADD231PD  Y9, Y14, Y4
-	VMULPD       Y9, Y11, Y9
-	VFMADD231PD  Y9, Y11, Y5
-	VFMADD231PD  Y9, Y12, Y6
-	VFMADD231PD  Y9, Y13, Y7
-	VFMADD231PD  Y9, Y14, Y8
+	VMULPD       Y9, Y11, Y10
+	VADDPD       Y10, Y1, Y1
+	VFMADD231PD  Y10, Y11, Y5
+	VFMADD231PD  Y10, Y12, Y6
+	VFMADD231PD  Y10, Y13, Y7
+	VFMADD231PD  Y10, Y14, Y8
+	VMULPD       Y9, Y12, Y10
+	VADDPD       Y10, Y2, Y2
+	VMULPD       Y9, Y13, Y10
+	VADDPD       Y10, Y3, Y3
+	VMULPD       Y9, Y14, Y9
+	VADDPD       Y9, Y4, Y4
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, DI
+	ADDQ         $0x20, R8
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ    acc_base+72(FP), AX
+	MOVQ    acc_base+96(FP), AX
 	VADDPD  (AX), Y0, Y0
 	VMOVUPD Y0, (AX)
 	VADDPD  32(AX), Y1, Y1
@@ -2522,13 +3024,14 @@ g0done:
 	VADDPD  256(AX), Y8, Y8
 	VMOVUPD Y8, 256(AX)
 	MOVQ    x_base+0(FP), AX
-	MOVQ    n+96(FP), CX
+	MOVQ    n+120(FP), CX
 	IMUL3Q  $0x08, CX, DX
 	IMUL3Q  $0x01, DX, BX
 	IMUL3Q  $0x02, DX, SI
 	IMUL3Q  $0x03, DX, DX
-	MOVQ    r_base+24(FP), DI
-	MOVQ    mu_base+48(FP), R8
+	MOVQ    e_base+24(FP), DI
+	MOVQ    scale_base+48(FP), R8
+	MOVQ    mu_base+72(FP), R9
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
 	VXORPS  Y2, Y2, Y2
@@ -2541,17 +3044,18 @@ g1loop:
 	TESTQ        CX, CX
 	JZ           g1done
 	VMOVUPD      (DI), Y6
+	VMULPD       (R8), Y6, Y6
 	VMOVUPD      (AX), Y8
-	VBROADCASTSD (R8), Y7
+	VBROADCASTSD (R9), Y7
 	VSUBPD       Y7, Y8, Y8
 	VMOVUPD      (AX)(BX*1), Y8
-	VBROADCASTSD 8(R8), Y7
+	VBROADCASTSD 8(R9), Y7
 	VSUBPD       Y7, Y8, Y8
 	VMOVUPD      (AX)(SI*1), Y9
-	VBROADCASTSD 16(R8), Y7
+	VBROADCASTSD 16(R9), Y7
 	VSUBPD       Y7, Y9, Y9
 	VMOVUPD      (AX)(DX*1), Y10
-	VBROADCASTSD 24(R8), Y7
+	VBROADCASTSD 24(R9), Y7
 	VSUBPD       Y7, Y10, Y10
 	VMULPD       Y6, Y8, Y7
 	VFMADD231PD  Y7, Y8, Y0
@@ -2564,11 +3068,12 @@ g1loop:
 	VFMADD231PD  Y6, Y10, Y5
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, DI
+	ADDQ         $0x20, R8
 	DECQ         CX
 	JMP          g1loop
 
 g1done:
-	MOVQ    acc_base+72(FP), AX
+	MOVQ    acc_base+96(FP), AX
 	VADDPD  288(AX), Y0, Y0
 	VMOVUPD Y0, 288(AX)
 	VADDPD  320(AX), Y1, Y1
@@ -2645,13 +3150,14 @@ component:
 	VFMADD231PD  Y8, Y10, Y7
 	VFMADD231PD  Y7, Y7, Y11
 	VBROADCASTSD (R10), Y7
-	VFNMADD231PD multi64c2<>+0(SB), Y11, Y7
+	VMOVUPD      Y7, Y7
+	VFNMADD231PD multi64c0<>+0(SB), Y11, Y7
 	VCMPPD       $0x03, Y7, Y7, Y8
 	VBLENDVPD    Y8, multi64c1<>+0(SB), Y7, Y7
 	VCMPPD       $0x1e, Y4, Y7, Y8
 	VBLENDVPD    Y8, Y7, Y4, Y4
 	VBLENDVPD    Y8, Y6, Y5, Y5
-	VADDPD       multi64c0<>+0(SB), Y6, Y6
+	VADDPD       multi64c17<>+0(SB), Y6, Y6
 	ADDQ         $0x00000078, R10
 	CMPQ         R10, R9
 	JB           component
@@ -2667,150 +3173,198 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D4Diag(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX2F64D4Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D4Diag(SB), NOSPLIT, $0-128
-	MOVQ    x_base+0(FP), AX
-	MOVQ    n+120(FP), CX
-	IMUL3Q  $0x08, CX, DX
-	IMUL3Q  $0x01, DX, BX
-	IMUL3Q  $0x02, DX, SI
-	IMUL3Q  $0x03, DX, DX
-	MOVQ    r_base+72(FP), DI
-	IMUL3Q  $0x08, CX, R8
-	MOVQ    coef_base+48(FP), R9
-	MOVQ    coef_len+56(FP), R10
-	LEAQ    (R9)(R10*8), R10
-	MOVQ    ll_base+96(FP), R11
-	VMOVUPD multi64c0<>+0(SB), Y0
+TEXT ·multiRespAVX2F64D4Diag(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*8), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x08, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x08, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R10
+	IMUL3Q $0x03, R8, R8
+	MOVQ   BX, R11
+	MOVQ   n+144(FP), R12
+	SHRQ   $0x02, R12
+
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPD      (DI), Y0
+	VMOVUPD      (DI)(R9*1), Y1
+	VMOVUPD      (DI)(R10*1), Y2
+	VMOVUPD      (DI)(R8*1), Y3
+	VBROADCASTSD 8(SI), Y4
+	VSUBPD       Y4, Y0, Y0
+	VBROADCASTSD 16(SI), Y4
+	VSUBPD       Y4, Y1, Y1
+	VBROADCASTSD 24(SI), Y4
+	VSUBPD       Y4, Y2, Y2
+	VBROADCASTSD 32(SI), Y4
+	VSUBPD       Y4, Y3, Y3
+	VBROADCASTSD 40(SI), Y4
+	VMULPD       Y4, Y0, Y0
+	VMULPD       Y0, Y0, Y0
+	VBROADCASTSD 48(SI), Y4
+	VMULPD       Y4, Y1, Y1
+	VFMADD231PD  Y1, Y1, Y0
+	VBROADCASTSD 56(SI), Y1
+	VMULPD       Y1, Y2, Y1
+	VFMADD231PD  Y1, Y1, Y0
+	VBROADCASTSD 64(SI), Y1
+	VMULPD       Y1, Y3, Y1
+	VFMADD231PD  Y1, Y1, Y0
+	VBROADCASTSD (SI), Y1
+	VMOVUPD      Y1, Y1
+	VFNMADD231PD multi64c0<>+0(SB), Y0, Y1
+	VCMPPD       $0x03, Y1, Y1, Y0
+	VBLENDVPD    Y0, multi64c1<>+0(SB), Y1, Y1
+	VMOVUPD      Y1, (R11)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R11
+	DECQ         R12
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000048, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x02, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPD multi64c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPD    (R9), Y0, Y0
+	ADDQ      $0x00000048, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
+	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
+	VMOVUPD   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPD   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x02, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPD      (DI)(DX*1), Y0
+	VMOVUPD      (SI), Y1
+	VSUBPD       (DI), Y1, Y1
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c3<>+0(SB), Y4
+	VFMADD231PD  multi64c4<>+0(SB), Y3, Y4
+	VSUBPD       multi64c3<>+0(SB), Y4, Y5
+	VFNMADD231PD multi64c5<>+0(SB), Y5, Y3
+	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
+	VMULPD       Y3, Y3, Y5
+	VMULPD       Y5, Y5, Y6
+	VMULPD       Y6, Y6, Y7
+	VMOVUPD      multi64c7<>+0(SB), Y2
+	VFMADD231PD  multi64c8<>+0(SB), Y3, Y2
+	VMOVUPD      multi64c9<>+0(SB), Y8
+	VFMADD231PD  multi64c10<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y5, Y2
+	VMOVUPD      multi64c11<>+0(SB), Y8
+	VFMADD231PD  multi64c12<>+0(SB), Y3, Y8
+	VMOVUPD      multi64c13<>+0(SB), Y9
+	VFMADD231PD  multi64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  Y8, Y6, Y2
+	VMOVUPD      multi64c15<>+0(SB), Y5
+	VFMADD231PD  multi64c16<>+0(SB), Y3, Y5
+	VFMADD231PD  Y5, Y7, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y4, Y4
+	VPADDQ       Y4, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
+	VANDNPD      Y2, Y5, Y2
+	VMOVUPD      Y2, (SI)
+	VADDPD       Y2, Y0, Y0
+	VMOVUPD      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000048, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	VMOVUPD multi64c17<>+0(SB), Y1
+	MOVQ    n+144(FP), CX
+	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x02, CX
 
-loop:
+finishloop:
 	TESTQ   CX, CX
-	JZ      done
-	VMOVUPD (AX), Y1
-	VMOVUPD (AX)(BX*1), Y2
-	VMOVUPD (AX)(SI*1), Y3
-	VMOVUPD (AX)(DX*1), Y4
-	VMOVUPD multi64c1<>+0(SB), Y5
-	MOVQ    R9, R12
-	MOVQ    DI, R13
-
-max:
-	VBROADCASTSD 8(R12), Y6
-	VSUBPD       Y6, Y1, Y6
-	VBROADCASTSD 16(R12), Y7
-	VSUBPD       Y7, Y2, Y7
-	VBROADCASTSD 24(R12), Y8
-	VSUBPD       Y8, Y3, Y8
-	VBROADCASTSD 32(R12), Y9
-	VSUBPD       Y9, Y4, Y9
-	VBROADCASTSD 40(R12), Y10
-	VMULPD       Y10, Y6, Y6
-	VMULPD       Y6, Y6, Y6
-	VBROADCASTSD 48(R12), Y10
-	VMULPD       Y10, Y7, Y7
-	VFMADD231PD  Y7, Y7, Y6
-	VBROADCASTSD 56(R12), Y7
-	VMULPD       Y7, Y8, Y7
-	VFMADD231PD  Y7, Y7, Y6
-	VBROADCASTSD 64(R12), Y7
-	VMULPD       Y7, Y9, Y7
-	VFMADD231PD  Y7, Y7, Y6
-	VBROADCASTSD (R12), Y7
-	VFNMADD231PD multi64c2<>+0(SB), Y6, Y7
-	VCMPPD       $0x03, Y7, Y7, Y6
-	VBLENDVPD    Y6, multi64c1<>+0(SB), Y7, Y7
-	VMOVUPD      Y7, (R13)
-	VMAXPD       Y7, Y5, Y5
-	ADDQ         $0x00000048, R12
-	ADDQ         R8, R13
-	CMPQ         R12, R10
-	JB           max
-	VCMPPD       $0x00, multi64c1<>+0(SB), Y5, Y1
-	VBLENDVPD    Y1, multi64c3<>+0(SB), Y5, Y5
-	VXORPS       Y1, Y1, Y1
-	MOVQ         R9, R12
-	MOVQ         DI, R13
-
-exp:
-	VMOVUPD      (R13), Y2
-	VSUBPD       Y5, Y2, Y2
-	VMOVUPD      Y2, Y4
-	VMOVUPD      multi64c4<>+0(SB), Y6
-	VFMADD231PD  multi64c5<>+0(SB), Y4, Y6
-	VSUBPD       multi64c4<>+0(SB), Y6, Y7
-	VFNMADD231PD multi64c6<>+0(SB), Y7, Y4
-	VFNMADD231PD multi64c7<>+0(SB), Y7, Y4
-	VMULPD       Y4, Y4, Y7
-	VMULPD       Y7, Y7, Y8
-	VMULPD       Y8, Y8, Y9
-	VMOVUPD      multi64c8<>+0(SB), Y3
-	VFMADD231PD  multi64c9<>+0(SB), Y4, Y3
-	VMOVUPD      multi64c10<>+0(SB), Y10
-	VFMADD231PD  multi64c11<>+0(SB), Y4, Y10
-	VFMADD231PD  Y10, Y7, Y3
-	VMOVUPD      multi64c12<>+0(SB), Y10
-	VFMADD231PD  multi64c13<>+0(SB), Y4, Y10
-	VMOVUPD      multi64c14<>+0(SB), Y11
-	VFMADD231PD  multi64c15<>+0(SB), Y4, Y11
-	VFMADD231PD  Y11, Y7, Y10
-	VFMADD231PD  Y10, Y8, Y3
-	VMOVUPD      multi64c16<>+0(SB), Y7
-	VFMADD231PD  multi64c17<>+0(SB), Y4, Y7
-	VFMADD231PD  Y7, Y9, Y3
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
-	VFMADD213PD  multi64c0<>+0(SB), Y4, Y3
-	VPSLLQ       $0x34, Y6, Y6
-	VPADDQ       Y6, Y3, Y3
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y2, Y7
-	VANDNPD      Y3, Y7, Y3
-	VMOVUPD      Y3, (R13)
-	VADDPD       Y3, Y1, Y1
-	ADDQ         $0x00000048, R12
-	ADDQ         R8, R13
-	CMPQ         R12, R10
-	JB           exp
-	VMULPD       Y1, Y0, Y0
-	VADDPD       (R11), Y5, Y5
-	VMOVUPD      Y5, (R11)
-	VMOVUPD      multi64c0<>+0(SB), Y2
-	VDIVPD       Y1, Y2, Y2
-	MOVQ         R9, R12
-	MOVQ         DI, R13
-
-resp:
-	VMOVUPD (R13), Y1
-	VMULPD  Y2, Y1, Y1
-	VMOVUPD Y1, (R13)
-	ADDQ    $0x00000048, R12
-	ADDQ    R8, R13
-	CMPQ    R12, R10
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, DI
+	JZ      finishdone
+	VMOVUPD (BX), Y2
+	VMOVUPD (BX)(DX*1), Y3
+	VMULPD  Y3, Y1, Y1
+	VADDPD  Y2, Y0, Y0
+	VMOVUPD multi64c17<>+0(SB), Y2
+	VDIVPD  Y3, Y2, Y2
+	VMOVUPD Y2, (BX)(DX*1)
+	ADDQ    $0x20, BX
 	DECQ    CX
-	JMP     loop
+	JMP     finishloop
 
-done:
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y1
-	VMULPD       multi64c20<>+0(SB), Y0, Y2
-	VBLENDVPD    Y1, Y2, Y0, Y2
-	VANDPD       multi64c21<>+0(SB), Y1, Y1
+finishdone:
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
+	VMULPD       multi64c20<>+0(SB), Y1, Y2
+	VBLENDVPD    Y0, Y2, Y1, Y2
+	VANDPD       multi64c21<>+0(SB), Y0, Y0
 	VPSRLQ       $0x34, Y2, Y3
 	VORPD        multi64c20<>+0(SB), Y3, Y3
 	VSUBPD       multi64c22<>+0(SB), Y3, Y3
-	VADDPD       Y1, Y3, Y3
-	VANDPD       multi64c23<>+0(SB), Y2, Y1
-	VORPD        multi64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y1, Y2
-	VMULPD       multi64c2<>+0(SB), Y1, Y4
-	VBLENDVPD    Y2, Y4, Y1, Y1
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
+	VADDPD       Y0, Y3, Y3
+	VANDPD       multi64c23<>+0(SB), Y2, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y2
+	VMULPD       multi64c0<>+0(SB), Y0, Y4
+	VBLENDVPD    Y2, Y4, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y2, Y2
 	VADDPD       Y2, Y3, Y3
-	VSUBPD       multi64c0<>+0(SB), Y1, Y1
-	VADDPD       multi64c25<>+0(SB), Y1, Y4
-	VDIVPD       Y4, Y1, Y2
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
+	VADDPD       multi64c25<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y2
 	VMULPD       Y2, Y2, Y4
 	VMOVUPD      multi64c26<>+0(SB), Y5
 	VFMADD213PD  multi64c27<>+0(SB), Y4, Y5
@@ -2824,210 +3378,259 @@ done:
 	VFMADD213PD  multi64c35<>+0(SB), Y4, Y5
 	VFMADD213PD  multi64c36<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
-	VSUBPD       Y5, Y1, Y5
-	VFNMADD231PD Y2, Y5, Y1
-	VFMADD231PD  multi64c7<>+0(SB), Y3, Y1
-	VFMADD231PD  multi64c6<>+0(SB), Y3, Y1
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y1, Y1
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y1, Y1
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y1
-	VMOVUPD      Y1, Y0
-	VADDPD       (R11), Y0, Y0
-	VMOVUPD      Y0, (R11)
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y2, Y5, Y0
+	VFMADD231PD  multi64c6<>+0(SB), Y3, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y1, Y1, Y2
+	VBLENDVPD    Y2, Y1, Y0, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D4DiagW(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX2F64D4DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D4DiagW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX2F64D4DiagW(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*8), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x08, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x08, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R10
+	IMUL3Q $0x03, R8, R8
+	MOVQ   BX, R11
+	MOVQ   n+144(FP), R12
+	SHRQ   $0x02, R12
+
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPD      (DI), Y0
+	VMOVUPD      (DI)(R9*1), Y1
+	VMOVUPD      (DI)(R10*1), Y2
+	VMOVUPD      (DI)(R8*1), Y3
+	VBROADCASTSD 8(SI), Y4
+	VSUBPD       Y4, Y0, Y0
+	VBROADCASTSD 16(SI), Y4
+	VSUBPD       Y4, Y1, Y1
+	VBROADCASTSD 24(SI), Y4
+	VSUBPD       Y4, Y2, Y2
+	VBROADCASTSD 32(SI), Y4
+	VSUBPD       Y4, Y3, Y3
+	VBROADCASTSD 40(SI), Y4
+	VMULPD       Y4, Y0, Y0
+	VMULPD       Y0, Y0, Y0
+	VBROADCASTSD 48(SI), Y4
+	VMULPD       Y4, Y1, Y1
+	VFMADD231PD  Y1, Y1, Y0
+	VBROADCASTSD 56(SI), Y1
+	VMULPD       Y1, Y2, Y1
+	VFMADD231PD  Y1, Y1, Y0
+	VBROADCASTSD 64(SI), Y1
+	VMULPD       Y1, Y3, Y1
+	VFMADD231PD  Y1, Y1, Y0
+	VBROADCASTSD (SI), Y1
+	VMOVUPD      Y1, Y1
+	VFNMADD231PD multi64c0<>+0(SB), Y0, Y1
+	VCMPPD       $0x03, Y1, Y1, Y0
+	VBLENDVPD    Y0, multi64c1<>+0(SB), Y1, Y1
+	VMOVUPD      Y1, (R11)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R11
+	DECQ         R12
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000048, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x02, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPD multi64c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPD    (R9), Y0, Y0
+	ADDQ      $0x00000048, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
+	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
+	VMOVUPD   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPD   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x02, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPD      (DI)(DX*1), Y0
+	VMOVUPD      (SI), Y1
+	VSUBPD       (DI), Y1, Y1
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c3<>+0(SB), Y4
+	VFMADD231PD  multi64c4<>+0(SB), Y3, Y4
+	VSUBPD       multi64c3<>+0(SB), Y4, Y5
+	VFNMADD231PD multi64c5<>+0(SB), Y5, Y3
+	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
+	VMULPD       Y3, Y3, Y5
+	VMULPD       Y5, Y5, Y6
+	VMULPD       Y6, Y6, Y7
+	VMOVUPD      multi64c7<>+0(SB), Y2
+	VFMADD231PD  multi64c8<>+0(SB), Y3, Y2
+	VMOVUPD      multi64c9<>+0(SB), Y8
+	VFMADD231PD  multi64c10<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y5, Y2
+	VMOVUPD      multi64c11<>+0(SB), Y8
+	VFMADD231PD  multi64c12<>+0(SB), Y3, Y8
+	VMOVUPD      multi64c13<>+0(SB), Y9
+	VFMADD231PD  multi64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  Y8, Y6, Y2
+	VMOVUPD      multi64c15<>+0(SB), Y5
+	VFMADD231PD  multi64c16<>+0(SB), Y3, Y5
+	VFMADD231PD  Y5, Y7, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y4, Y4
+	VPADDQ       Y4, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
+	VANDNPD      Y2, Y5, Y2
+	VMOVUPD      Y2, (SI)
+	VADDPD       Y2, Y0, Y0
+	VMOVUPD      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000048, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	MOVQ    w_base+24(FP), CX
+	MOVQ    n+144(FP), BX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x02, BX
+
+finishloop:
+	TESTQ        BX, BX
+	JZ           finishdone
+	VMOVUPD      (SI), Y1
+	VMOVUPD      (SI)(DX*1), Y2
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y2, Y3
+	VMULPD       multi64c20<>+0(SB), Y2, Y4
+	VBLENDVPD    Y3, Y4, Y2, Y4
+	VANDPD       multi64c21<>+0(SB), Y3, Y3
+	VPSRLQ       $0x34, Y4, Y5
+	VORPD        multi64c20<>+0(SB), Y5, Y5
+	VSUBPD       multi64c22<>+0(SB), Y5, Y5
+	VADDPD       Y3, Y5, Y5
+	VANDPD       multi64c23<>+0(SB), Y4, Y3
+	VORPD        multi64c17<>+0(SB), Y3, Y3
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y3, Y4
+	VMULPD       multi64c0<>+0(SB), Y3, Y6
+	VBLENDVPD    Y4, Y6, Y3, Y3
+	VANDPD       multi64c17<>+0(SB), Y4, Y4
+	VADDPD       Y4, Y5, Y5
+	VSUBPD       multi64c17<>+0(SB), Y3, Y3
+	VADDPD       multi64c25<>+0(SB), Y3, Y6
+	VDIVPD       Y6, Y3, Y4
+	VMULPD       Y4, Y4, Y6
+	VMOVUPD      multi64c26<>+0(SB), Y7
+	VFMADD213PD  multi64c27<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c28<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c29<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c30<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c31<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c32<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c33<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c34<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c35<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c36<>+0(SB), Y6, Y7
+	VMULPD       Y6, Y7, Y7
+	VSUBPD       Y7, Y3, Y7
+	VFNMADD231PD Y4, Y7, Y3
+	VFMADD231PD  multi64c6<>+0(SB), Y5, Y3
+	VFMADD231PD  multi64c5<>+0(SB), Y5, Y3
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c1<>+0(SB), Y3, Y3
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c37<>+0(SB), Y3, Y3
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c38<>+0(SB), Y3, Y3
+	VCMPPD       $0x03, Y2, Y2, Y4
+	VBLENDVPD    Y4, Y2, Y3, Y3
+	VMOVUPD      Y3, Y3
+	VADDPD       Y1, Y3, Y3
+	VMULPD       (CX), Y3, Y3
+	VADDPD       Y3, Y0, Y0
+	VMOVUPD      (CX), Y1
+	VDIVPD       Y2, Y1, Y1
+	VMOVUPD      Y1, (SI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, CX
+	DECQ         BX
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func multiMomentsAVX2F64D4Diag(x []float64, e []float64, scale []float64, mu []float64, acc []float64, n int)
+// Requires: AVX, FMA3
+TEXT ·multiMomentsAVX2F64D4Diag(SB), NOSPLIT, $0-128
 	MOVQ   x_base+0(FP), AX
 	MOVQ   n+120(FP), CX
 	IMUL3Q $0x08, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, SI
 	IMUL3Q $0x03, DX, DX
-	MOVQ   r_base+72(FP), DI
-	IMUL3Q $0x08, CX, R8
-	MOVQ   coef_base+48(FP), R9
-	MOVQ   coef_len+56(FP), R10
-	LEAQ   (R9)(R10*8), R10
-	MOVQ   ll_base+96(FP), R11
-	MOVQ   w_base+24(FP), R12
-	SHRQ   $0x02, CX
-
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPD (AX), Y0
-	VMOVUPD (AX)(BX*1), Y1
-	VMOVUPD (AX)(SI*1), Y2
-	VMOVUPD (AX)(DX*1), Y3
-	VMOVUPD multi64c1<>+0(SB), Y4
-	MOVQ    R9, R13
-	MOVQ    DI, R14
-
-max:
-	VBROADCASTSD 8(R13), Y5
-	VSUBPD       Y5, Y0, Y5
-	VBROADCASTSD 16(R13), Y6
-	VSUBPD       Y6, Y1, Y6
-	VBROADCASTSD 24(R13), Y7
-	VSUBPD       Y7, Y2, Y7
-	VBROADCASTSD 32(R13), Y8
-	VSUBPD       Y8, Y3, Y8
-	VBROADCASTSD 40(R13), Y9
-	VMULPD       Y9, Y5, Y5
-	VMULPD       Y5, Y5, Y5
-	VBROADCASTSD 48(R13), Y9
-	VMULPD       Y9, Y6, Y6
-	VFMADD231PD  Y6, Y6, Y5
-	VBROADCASTSD 56(R13), Y6
-	VMULPD       Y6, Y7, Y6
-	VFMADD231PD  Y6, Y6, Y5
-	VBROADCASTSD 64(R13), Y6
-	VMULPD       Y6, Y8, Y6
-	VFMADD231PD  Y6, Y6, Y5
-	VBROADCASTSD (R13), Y6
-	VFNMADD231PD multi64c2<>+0(SB), Y5, Y6
-	VCMPPD       $0x03, Y6, Y6, Y5
-	VBLENDVPD    Y5, multi64c1<>+0(SB), Y6, Y6
-	VMOVUPD      Y6, (R14)
-	VMAXPD       Y6, Y4, Y4
-	ADDQ         $0x00000048, R13
-	ADDQ         R8, R14
-	CMPQ         R13, R10
-	JB           max
-	VCMPPD       $0x00, multi64c1<>+0(SB), Y4, Y0
-	VBLENDVPD    Y0, multi64c3<>+0(SB), Y4, Y4
-	VXORPS       Y0, Y0, Y0
-	MOVQ         R9, R13
-	MOVQ         DI, R14
-
-exp:
-	VMOVUPD      (R14), Y1
-	VSUBPD       Y4, Y1, Y1
-	VMOVUPD      Y1, Y3
-	VMOVUPD      multi64c4<>+0(SB), Y5
-	VFMADD231PD  multi64c5<>+0(SB), Y3, Y5
-	VSUBPD       multi64c4<>+0(SB), Y5, Y6
-	VFNMADD231PD multi64c6<>+0(SB), Y6, Y3
-	VFNMADD231PD multi64c7<>+0(SB), Y6, Y3
-	VMULPD       Y3, Y3, Y6
-	VMULPD       Y6, Y6, Y7
-	VMULPD       Y7, Y7, Y8
-	VMOVUPD      multi64c8<>+0(SB), Y2
-	VFMADD231PD  multi64c9<>+0(SB), Y3, Y2
-	VMOVUPD      multi64c10<>+0(SB), Y9
-	VFMADD231PD  multi64c11<>+0(SB), Y3, Y9
-	VFMADD231PD  Y9, Y6, Y2
-	VMOVUPD      multi64c12<>+0(SB), Y9
-	VFMADD231PD  multi64c13<>+0(SB), Y3, Y9
-	VMOVUPD      multi64c14<>+0(SB), Y10
-	VFMADD231PD  multi64c15<>+0(SB), Y3, Y10
-	VFMADD231PD  Y10, Y6, Y9
-	VFMADD231PD  Y9, Y7, Y2
-	VMOVUPD      multi64c16<>+0(SB), Y6
-	VFMADD231PD  multi64c17<>+0(SB), Y3, Y6
-	VFMADD231PD  Y6, Y8, Y2
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y2
-	VFMADD213PD  multi64c0<>+0(SB), Y3, Y2
-	VPSLLQ       $0x34, Y5, Y5
-	VPADDQ       Y5, Y2, Y2
-	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y6
-	VANDNPD      Y2, Y6, Y2
-	VMOVUPD      Y2, (R14)
-	VADDPD       Y2, Y0, Y0
-	ADDQ         $0x00000048, R13
-	ADDQ         R8, R14
-	CMPQ         R13, R10
-	JB           exp
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y1
-	VMULPD       multi64c20<>+0(SB), Y0, Y2
-	VBLENDVPD    Y1, Y2, Y0, Y2
-	VANDPD       multi64c21<>+0(SB), Y1, Y1
-	VPSRLQ       $0x34, Y2, Y3
-	VORPD        multi64c20<>+0(SB), Y3, Y3
-	VSUBPD       multi64c22<>+0(SB), Y3, Y3
-	VADDPD       Y1, Y3, Y3
-	VANDPD       multi64c23<>+0(SB), Y2, Y1
-	VORPD        multi64c0<>+0(SB), Y1, Y1
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y1, Y2
-	VMULPD       multi64c2<>+0(SB), Y1, Y5
-	VBLENDVPD    Y2, Y5, Y1, Y1
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y3, Y3
-	VSUBPD       multi64c0<>+0(SB), Y1, Y1
-	VADDPD       multi64c25<>+0(SB), Y1, Y5
-	VDIVPD       Y5, Y1, Y2
-	VMULPD       Y2, Y2, Y5
-	VMOVUPD      multi64c26<>+0(SB), Y6
-	VFMADD213PD  multi64c27<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c28<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c29<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c30<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c31<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c32<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c33<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c34<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c35<>+0(SB), Y5, Y6
-	VFMADD213PD  multi64c36<>+0(SB), Y5, Y6
-	VMULPD       Y5, Y6, Y6
-	VSUBPD       Y6, Y1, Y6
-	VFNMADD231PD Y2, Y6, Y1
-	VFMADD231PD  multi64c7<>+0(SB), Y3, Y1
-	VFMADD231PD  multi64c6<>+0(SB), Y3, Y1
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y1, Y1
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y1, Y1
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y1
-	VMOVUPD      Y1, Y1
-	VADDPD       Y4, Y1, Y1
-	VMULPD       (R12), Y1, Y1
-	VADDPD       (R11), Y1, Y1
-	VMOVUPD      Y1, (R11)
-	VMOVUPD      (R12), Y1
-	VDIVPD       Y0, Y1, Y0
-	MOVQ         R9, R13
-	MOVQ         DI, R14
-
-resp:
-	VMOVUPD (R14), Y1
-	VMULPD  Y0, Y1, Y1
-	VMOVUPD Y1, (R14)
-	ADDQ    $0x00000048, R13
-	ADDQ    R8, R14
-	CMPQ    R13, R10
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, DI
-	ADDQ    $0x20, R12
-	DECQ    CX
-	JMP     loop
-
-done:
-	VZEROUPPER
-	RET
-
-// func multiMomentsAVX2F64D4Diag(x []float64, r []float64, mu []float64, acc []float64, n int)
-// Requires: AVX, FMA3
-TEXT ·multiMomentsAVX2F64D4Diag(SB), NOSPLIT, $0-104
-	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
-	IMUL3Q $0x08, CX, DX
-	IMUL3Q $0x01, DX, BX
-	IMUL3Q $0x02, DX, SI
-	IMUL3Q $0x03, DX, DX
-	MOVQ   r_base+24(FP), DI
-	MOVQ   mu_base+48(FP), R8
+	MOVQ   e_base+24(FP), DI
+	MOVQ   scale_base+48(FP), R8
+	MOVQ   mu_base+72(FP), R9
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3043,38 +3646,40 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPD      (DI), Y9
+	VMULPD       (R8), Y9, Y9
 	VMOVUPD      (AX), Y11
-	VBROADCASTSD (R8), Y10
+	VBROADCASTSD (R9), Y10
 	VSUBPD       Y10, Y11, Y11
 	VMOVUPD      (AX)(BX*1), Y12
-	VBROADCASTSD 8(R8), Y10
+	VBROADCASTSD 8(R9), Y10
 	VSUBPD       Y10, Y12, Y12
 	VMOVUPD      (AX)(SI*1), Y13
-	VBROADCASTSD 16(R8), Y10
+	VBROADCASTSD 16(R9), Y10
 	VSUBPD       Y10, Y13, Y13
 	VMOVUPD      (AX)(DX*1), Y14
-	VBROADCASTSD 24(R8), Y10
+	VBROADCASTSD 24(R9), Y10
 	VSUBPD       Y10, Y14, Y14
 	VADDPD       Y9, Y0, Y0
-	VFMADD231PD  Y9, Y11, Y1
-	VFMADD231PD  Y9, Y12, Y2
-	VFMADD231PD  Y9, Y13, Y3
-	VFMADD231PD  Y9, Y14, Y4
 	VMULPD       Y9, Y11, Y10
+	VADDPD       Y10, Y1, Y1
 	VFMADD231PD  Y10, Y11, Y5
 	VMULPD       Y9, Y12, Y10
+	VADDPD       Y10, Y2, Y2
 	VFMADD231PD  Y10, Y12, Y6
 	VMULPD       Y9, Y13, Y10
+	VADDPD       Y10, Y3, Y3
 	VFMADD231PD  Y10, Y13, Y7
 	VMULPD       Y9, Y14, Y9
+	VADDPD       Y9, Y4, Y4
 	VFMADD231PD  Y9, Y14, Y8
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, DI
+	ADDQ         $0x20, R8
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ    acc_base+72(FP), AX
+	MOVQ    acc_base+96(FP), AX
 	VADDPD  (AX), Y0, Y0
 	VMOVUPD Y0, (AX)
 	VADDPD  32(AX), Y1, Y1
@@ -3145,13 +3750,14 @@ component:
 	VMULPD       Y8, Y10, Y8
 	VFMADD231PD  Y8, Y8, Y7
 	VBROADCASTSD (R10), Y8
-	VFNMADD231PD multi64c2<>+0(SB), Y7, Y8
+	VMOVUPD      Y8, Y8
+	VFNMADD231PD multi64c0<>+0(SB), Y7, Y8
 	VCMPPD       $0x03, Y8, Y8, Y7
 	VBLENDVPD    Y7, multi64c1<>+0(SB), Y8, Y8
 	VCMPPD       $0x1e, Y4, Y8, Y7
 	VBLENDVPD    Y7, Y8, Y4, Y4
 	VBLENDVPD    Y7, Y6, Y5, Y5
-	VADDPD       multi64c0<>+0(SB), Y6, Y6
+	VADDPD       multi64c17<>+0(SB), Y6, Y6
 	ADDQ         $0x00000048, R10
 	CMPQ         R10, R9
 	JB           component
@@ -3167,139 +3773,187 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D2Full(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX2F32D2Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D2Full(SB), NOSPLIT, $0-128
-	MOVQ    x_base+0(FP), AX
-	MOVQ    n+120(FP), CX
-	IMUL3Q  $0x04, CX, DX
-	IMUL3Q  $0x01, DX, DX
-	MOVQ    r_base+72(FP), BX
-	IMUL3Q  $0x04, CX, SI
-	MOVQ    coef_base+48(FP), DI
-	MOVQ    coef_len+56(FP), R8
-	LEAQ    (DI)(R8*4), R8
-	MOVQ    ll_base+96(FP), R9
-	VMOVUPD multi64c0<>+0(SB), Y0
-	VMOVUPD multi64c0<>+0(SB), Y1
+TEXT ·multiRespAVX2F32D2Full(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*4), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x04, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x04, R8, R8
+	IMUL3Q $0x01, R8, R8
+	MOVQ   BX, R9
+	MOVQ   n+144(FP), R10
+	SHRQ   $0x03, R10
+
+jointloop:
+	TESTQ        R10, R10
+	JZ           jointdone
+	VMOVUPS      (DI), Y0
+	VMOVUPS      (DI)(R8*1), Y1
+	VBROADCASTSS 4(SI), Y2
+	VSUBPS       Y2, Y0, Y0
+	VBROADCASTSS 8(SI), Y2
+	VSUBPS       Y2, Y1, Y1
+	VBROADCASTSS 12(SI), Y2
+	VMULPS       Y2, Y0, Y2
+	VMULPS       Y2, Y2, Y2
+	VBROADCASTSS 16(SI), Y3
+	VMULPS       Y3, Y0, Y0
+	VBROADCASTSS 20(SI), Y3
+	VFMADD231PS  Y3, Y1, Y0
+	VFMADD231PS  Y0, Y0, Y2
+	VBROADCASTSS (SI), Y0
+	VMOVUPS      Y0, Y0
+	VFNMADD231PS multi32c0<>+0(SB), Y2, Y0
+	VCMPPS       $0x03, Y0, Y0, Y1
+	VBLENDVPS    Y1, multi32c1<>+0(SB), Y0, Y0
+	VMOVUPS      Y0, (R9)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R9
+	DECQ         R10
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000018, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x03, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPS multi32c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPS    (R9), Y0, Y0
+	ADDQ      $0x00000018, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
+	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
+	VMOVUPS   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPS   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPS      (DI)(DX*1), Y0
+	VMOVUPS      (SI), Y1
+	VSUBPS       (DI), Y1, Y1
+	VMOVUPS      Y1, Y3
+	VMOVUPS      multi32c3<>+0(SB), Y4
+	VFMADD231PS  multi32c4<>+0(SB), Y3, Y4
+	VSUBPS       multi32c3<>+0(SB), Y4, Y5
+	VFNMADD231PS multi32c5<>+0(SB), Y5, Y3
+	VFNMADD231PS multi32c6<>+0(SB), Y5, Y3
+	VMULPS       Y3, Y3, Y5
+	VMULPS       Y5, Y5, Y6
+	VMOVUPS      multi32c0<>+0(SB), Y2
+	VFMADD231PS  multi32c7<>+0(SB), Y3, Y2
+	VMOVUPS      multi32c8<>+0(SB), Y7
+	VFMADD231PS  multi32c9<>+0(SB), Y3, Y7
+	VFMADD231PS  Y7, Y5, Y2
+	VMOVUPS      multi32c10<>+0(SB), Y5
+	VFMADD231PS  Y5, Y6, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y5
+	VANDNPS      Y2, Y5, Y2
+	VMOVUPS      Y2, (SI)
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000018, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	VMOVUPD multi64c17<>+0(SB), Y1
+	VMOVUPD multi64c17<>+0(SB), Y2
+	MOVQ    n+144(FP), CX
+	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x03, CX
 
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPS (AX), Y2
-	VMOVUPS (AX)(DX*1), Y3
-	VMOVUPS multi32c0<>+0(SB), Y4
-	MOVQ    DI, R10
-	MOVQ    BX, R11
-
-max:
-	VBROADCASTSS 4(R10), Y5
-	VSUBPS       Y5, Y2, Y5
-	VBROADCASTSS 8(R10), Y6
-	VSUBPS       Y6, Y3, Y6
-	VBROADCASTSS 12(R10), Y7
-	VMULPS       Y7, Y5, Y7
-	VMULPS       Y7, Y7, Y7
-	VBROADCASTSS 16(R10), Y8
-	VMULPS       Y8, Y5, Y5
-	VBROADCASTSS 20(R10), Y8
-	VFMADD231PS  Y8, Y6, Y5
-	VFMADD231PS  Y5, Y5, Y7
-	VBROADCASTSS (R10), Y5
-	VFNMADD231PS multi32c1<>+0(SB), Y7, Y5
-	VCMPPS       $0x03, Y5, Y5, Y6
-	VBLENDVPS    Y6, multi32c0<>+0(SB), Y5, Y5
-	VMOVUPS      Y5, (R11)
-	VMAXPS       Y5, Y4, Y4
-	ADDQ         $0x00000018, R10
-	ADDQ         SI, R11
-	CMPQ         R10, R8
-	JB           max
-	VCMPPS       $0x00, multi32c0<>+0(SB), Y4, Y2
-	VBLENDVPS    Y2, multi32c2<>+0(SB), Y4, Y4
-	VXORPS       Y2, Y2, Y2
-	MOVQ         DI, R10
-	MOVQ         BX, R11
-
-exp:
-	VMOVUPS      (R11), Y3
-	VSUBPS       Y4, Y3, Y3
-	VMOVUPS      Y3, Y6
-	VMOVUPS      multi32c3<>+0(SB), Y7
-	VFMADD231PS  multi32c4<>+0(SB), Y6, Y7
-	VSUBPS       multi32c3<>+0(SB), Y7, Y8
-	VFNMADD231PS multi32c5<>+0(SB), Y8, Y6
-	VFNMADD231PS multi32c6<>+0(SB), Y8, Y6
-	VMULPS       Y6, Y6, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      multi32c1<>+0(SB), Y5
-	VFMADD231PS  multi32c7<>+0(SB), Y6, Y5
-	VMOVUPS      multi32c8<>+0(SB), Y10
-	VFMADD231PS  multi32c9<>+0(SB), Y6, Y10
-	VFMADD231PS  Y10, Y8, Y5
-	VMOVUPS      multi32c10<>+0(SB), Y8
-	VFMADD231PS  Y8, Y9, Y5
-	VFMADD213PS  multi32c11<>+0(SB), Y6, Y5
-	VFMADD213PS  multi32c11<>+0(SB), Y6, Y5
-	VPSLLD       $0x17, Y7, Y7
-	VPADDD       Y7, Y5, Y5
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y8
-	VANDNPS      Y5, Y8, Y5
-	VMOVUPS      Y5, (R11)
-	VADDPS       Y5, Y2, Y2
-	ADDQ         $0x00000018, R10
-	ADDQ         SI, R11
-	CMPQ         R10, R8
-	JB           exp
-	VCVTPS2PD    X2, Y3
-	VEXTRACTF128 $0x01, Y2, X5
-	VCVTPS2PD    X5, Y5
-	VMULPD       Y3, Y0, Y0
+finishloop:
+	TESTQ        CX, CX
+	JZ           finishdone
+	VMOVUPS      (BX), Y3
+	VMOVUPS      (BX)(DX*1), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X6
+	VCVTPS2PD    X6, Y6
 	VMULPD       Y5, Y1, Y1
-	VCVTPS2PD    X4, Y3
-	VEXTRACTF128 $0x01, Y4, X4
-	VCVTPS2PD    X4, Y4
-	VADDPD       Y3, Y4, Y3
-	VADDPD       (R9), Y3, Y3
-	VMOVUPD      Y3, (R9)
+	VMULPD       Y6, Y2, Y2
+	VCVTPS2PD    X3, Y5
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       Y5, Y3, Y5
+	VADDPD       Y5, Y0, Y0
 	VMOVUPS      multi32c11<>+0(SB), Y3
-	VDIVPS       Y2, Y3, Y3
-	MOVQ         DI, R10
-	MOVQ         BX, R11
+	VDIVPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (BX)(DX*1)
+	ADDQ         $0x20, BX
+	DECQ         CX
+	JMP          finishloop
 
-resp:
-	VMOVUPS (R11), Y2
-	VMULPS  Y3, Y2, Y2
-	VMOVUPS Y2, (R11)
-	ADDQ    $0x00000018, R10
-	ADDQ    SI, R11
-	CMPQ    R10, R8
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, BX
-	DECQ    CX
-	JMP     loop
-
-done:
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y2
-	VMULPD       multi64c20<>+0(SB), Y0, Y3
-	VBLENDVPD    Y2, Y3, Y0, Y3
-	VANDPD       multi64c21<>+0(SB), Y2, Y2
+finishdone:
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
+	VMULPD       multi64c20<>+0(SB), Y1, Y3
+	VBLENDVPD    Y0, Y3, Y1, Y3
+	VANDPD       multi64c21<>+0(SB), Y0, Y0
 	VPSRLQ       $0x34, Y3, Y4
 	VORPD        multi64c20<>+0(SB), Y4, Y4
 	VSUBPD       multi64c22<>+0(SB), Y4, Y4
-	VADDPD       Y2, Y4, Y4
-	VANDPD       multi64c23<>+0(SB), Y3, Y2
-	VORPD        multi64c0<>+0(SB), Y2, Y2
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y2, Y3
-	VMULPD       multi64c2<>+0(SB), Y2, Y5
-	VBLENDVPD    Y3, Y5, Y2, Y2
-	VANDPD       multi64c0<>+0(SB), Y3, Y3
+	VADDPD       Y0, Y4, Y4
+	VANDPD       multi64c23<>+0(SB), Y3, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y3
+	VMULPD       multi64c0<>+0(SB), Y0, Y5
+	VBLENDVPD    Y3, Y5, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y4, Y4
-	VSUBPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       multi64c25<>+0(SB), Y2, Y5
-	VDIVPD       Y5, Y2, Y3
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
+	VADDPD       multi64c25<>+0(SB), Y0, Y5
+	VDIVPD       Y5, Y0, Y3
 	VMULPD       Y3, Y3, Y5
 	VMOVUPD      multi64c26<>+0(SB), Y6
 	VFMADD213PD  multi64c27<>+0(SB), Y5, Y6
@@ -3313,40 +3967,40 @@ done:
 	VFMADD213PD  multi64c35<>+0(SB), Y5, Y6
 	VFMADD213PD  multi64c36<>+0(SB), Y5, Y6
 	VMULPD       Y5, Y6, Y6
-	VSUBPD       Y6, Y2, Y6
-	VFNMADD231PD Y3, Y6, Y2
-	VFMADD231PD  multi64c7<>+0(SB), Y4, Y2
-	VFMADD231PD  multi64c6<>+0(SB), Y4, Y2
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c1<>+0(SB), Y2, Y2
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c37<>+0(SB), Y2, Y2
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c38<>+0(SB), Y2, Y2
-	VCMPPD       $0x03, Y0, Y0, Y3
-	VBLENDVPD    Y3, Y0, Y2, Y2
-	VMOVUPD      Y2, Y0
-	VADDPD       (R9), Y0, Y0
-	VMOVUPD      Y0, (R9)
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
-	VMULPD       multi64c20<>+0(SB), Y1, Y2
-	VBLENDVPD    Y0, Y2, Y1, Y2
+	VSUBPD       Y6, Y0, Y6
+	VFNMADD231PD Y3, Y6, Y0
+	VFMADD231PD  multi64c6<>+0(SB), Y4, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y4, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y1, Y1, Y3
+	VBLENDVPD    Y3, Y1, Y0, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y2, Y0
+	VMULPD       multi64c20<>+0(SB), Y2, Y1
+	VBLENDVPD    Y0, Y1, Y2, Y1
 	VANDPD       multi64c21<>+0(SB), Y0, Y0
-	VPSRLQ       $0x34, Y2, Y3
+	VPSRLQ       $0x34, Y1, Y3
 	VORPD        multi64c20<>+0(SB), Y3, Y3
 	VSUBPD       multi64c22<>+0(SB), Y3, Y3
 	VADDPD       Y0, Y3, Y3
-	VANDPD       multi64c23<>+0(SB), Y2, Y0
-	VORPD        multi64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y2
-	VMULPD       multi64c2<>+0(SB), Y0, Y4
-	VBLENDVPD    Y2, Y4, Y0, Y0
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y3, Y3
-	VSUBPD       multi64c0<>+0(SB), Y0, Y0
+	VANDPD       multi64c23<>+0(SB), Y1, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y1
+	VMULPD       multi64c0<>+0(SB), Y0, Y4
+	VBLENDVPD    Y1, Y4, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y1, Y1
+	VADDPD       Y1, Y3, Y3
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
 	VADDPD       multi64c25<>+0(SB), Y0, Y4
-	VDIVPD       Y4, Y0, Y2
-	VMULPD       Y2, Y2, Y4
+	VDIVPD       Y4, Y0, Y1
+	VMULPD       Y1, Y1, Y4
 	VMOVUPD      multi64c26<>+0(SB), Y5
 	VFMADD213PD  multi64c27<>+0(SB), Y4, Y5
 	VFMADD213PD  multi64c28<>+0(SB), Y4, Y5
@@ -3360,41 +4014,41 @@ done:
 	VFMADD213PD  multi64c36<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y0, Y5
-	VFNMADD231PD Y2, Y5, Y0
-	VFMADD231PD  multi64c7<>+0(SB), Y3, Y0
+	VFNMADD231PD Y1, Y5, Y0
 	VFMADD231PD  multi64c6<>+0(SB), Y3, Y0
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y0, Y0
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y0, Y0
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y0, Y0
-	VCMPPD       $0x03, Y1, Y1, Y2
-	VBLENDVPD    Y2, Y1, Y0, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y2, Y2, Y1
+	VBLENDVPD    Y1, Y2, Y0, Y0
 	VMOVUPD      Y0, Y0
-	VADDPD       (R9), Y0, Y0
-	VMOVUPD      Y0, (R9)
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
 	VZEROUPPER
 	RET
 
-DATA multi32c0<>+0(SB)/4, $0xff800000
-DATA multi32c0<>+4(SB)/4, $0xff800000
-DATA multi32c0<>+8(SB)/4, $0xff800000
-DATA multi32c0<>+12(SB)/4, $0xff800000
-DATA multi32c0<>+16(SB)/4, $0xff800000
-DATA multi32c0<>+20(SB)/4, $0xff800000
-DATA multi32c0<>+24(SB)/4, $0xff800000
-DATA multi32c0<>+28(SB)/4, $0xff800000
+DATA multi32c0<>+0(SB)/4, $0x3f000000
+DATA multi32c0<>+4(SB)/4, $0x3f000000
+DATA multi32c0<>+8(SB)/4, $0x3f000000
+DATA multi32c0<>+12(SB)/4, $0x3f000000
+DATA multi32c0<>+16(SB)/4, $0x3f000000
+DATA multi32c0<>+20(SB)/4, $0x3f000000
+DATA multi32c0<>+24(SB)/4, $0x3f000000
+DATA multi32c0<>+28(SB)/4, $0x3f000000
 GLOBL multi32c0<>(SB), RODATA|NOPTR, $32
 
-DATA multi32c1<>+0(SB)/4, $0x3f000000
-DATA multi32c1<>+4(SB)/4, $0x3f000000
-DATA multi32c1<>+8(SB)/4, $0x3f000000
-DATA multi32c1<>+12(SB)/4, $0x3f000000
-DATA multi32c1<>+16(SB)/4, $0x3f000000
-DATA multi32c1<>+20(SB)/4, $0x3f000000
-DATA multi32c1<>+24(SB)/4, $0x3f000000
-DATA multi32c1<>+28(SB)/4, $0x3f000000
+DATA multi32c1<>+0(SB)/4, $0xff800000
+DATA multi32c1<>+4(SB)/4, $0xff800000
+DATA multi32c1<>+8(SB)/4, $0xff800000
+DATA multi32c1<>+12(SB)/4, $0xff800000
+DATA multi32c1<>+16(SB)/4, $0xff800000
+DATA multi32c1<>+20(SB)/4, $0xff800000
+DATA multi32c1<>+24(SB)/4, $0xff800000
+DATA multi32c1<>+28(SB)/4, $0xff800000
 GLOBL multi32c1<>(SB), RODATA|NOPTR, $32
 
 DATA multi32c2<>+0(SB)/4, $0x00000000
@@ -3507,63 +4161,103 @@ DATA multi32c12<>+24(SB)/4, $0xc2ad0000
 DATA multi32c12<>+28(SB)/4, $0xc2ad0000
 GLOBL multi32c12<>(SB), RODATA|NOPTR, $32
 
-// func multiRespAVX2F32D2FullW(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX2F32D2FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D2FullW(SB), NOSPLIT, $0-128
-	MOVQ   x_base+0(FP), AX
-	MOVQ   n+120(FP), CX
-	IMUL3Q $0x04, CX, DX
-	IMUL3Q $0x01, DX, DX
+TEXT ·multiRespAVX2F32D2FullW(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*4), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x04, DX, DX
 	MOVQ   r_base+72(FP), BX
-	IMUL3Q $0x04, CX, SI
-	MOVQ   coef_base+48(FP), DI
-	MOVQ   coef_len+56(FP), R8
-	LEAQ   (DI)(R8*4), R8
-	MOVQ   ll_base+96(FP), R9
-	MOVQ   w_base+24(FP), R10
-	SHRQ   $0x03, CX
+	MOVQ   AX, SI
 
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPS (AX), Y0
-	VMOVUPS (AX)(DX*1), Y1
-	VMOVUPS multi32c0<>+0(SB), Y2
-	MOVQ    DI, R11
-	MOVQ    BX, R12
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x04, R8, R8
+	IMUL3Q $0x01, R8, R8
+	MOVQ   BX, R9
+	MOVQ   n+144(FP), R10
+	SHRQ   $0x03, R10
 
-max:
-	VBROADCASTSS 4(R11), Y3
-	VSUBPS       Y3, Y0, Y3
-	VBROADCASTSS 8(R11), Y4
-	VSUBPS       Y4, Y1, Y4
-	VBROADCASTSS 12(R11), Y5
-	VMULPS       Y5, Y3, Y5
-	VMULPS       Y5, Y5, Y5
-	VBROADCASTSS 16(R11), Y6
-	VMULPS       Y6, Y3, Y3
-	VBROADCASTSS 20(R11), Y6
-	VFMADD231PS  Y6, Y4, Y3
-	VFMADD231PS  Y3, Y3, Y5
-	VBROADCASTSS (R11), Y3
-	VFNMADD231PS multi32c1<>+0(SB), Y5, Y3
-	VCMPPS       $0x03, Y3, Y3, Y4
-	VBLENDVPS    Y4, multi32c0<>+0(SB), Y3, Y3
-	VMOVUPS      Y3, (R12)
-	VMAXPS       Y3, Y2, Y2
-	ADDQ         $0x00000018, R11
-	ADDQ         SI, R12
-	CMPQ         R11, R8
-	JB           max
-	VCMPPS       $0x00, multi32c0<>+0(SB), Y2, Y0
-	VBLENDVPS    Y0, multi32c2<>+0(SB), Y2, Y2
-	VXORPS       Y0, Y0, Y0
-	MOVQ         DI, R11
-	MOVQ         BX, R12
-
-exp:
-	VMOVUPS      (R12), Y1
+jointloop:
+	TESTQ        R10, R10
+	JZ           jointdone
+	VMOVUPS      (DI), Y0
+	VMOVUPS      (DI)(R8*1), Y1
+	VBROADCASTSS 4(SI), Y2
+	VSUBPS       Y2, Y0, Y0
+	VBROADCASTSS 8(SI), Y2
 	VSUBPS       Y2, Y1, Y1
+	VBROADCASTSS 12(SI), Y2
+	VMULPS       Y2, Y0, Y2
+	VMULPS       Y2, Y2, Y2
+	VBROADCASTSS 16(SI), Y4
+	VMULPS       Y4, Y0, Y0
+	VBROADCASTSS 20(SI), Y4
+	VFMADD231PS  Y4, Y1, Y0
+	VFMADD231PS  Y0, Y0, Y2
+	VBROADCASTSS (SI), Y0
+	VMOVUPS      Y0, Y0
+	VFNMADD231PS multi32c0<>+0(SB), Y2, Y0
+	VCMPPS       $0x03, Y0, Y0, Y1
+	VBLENDVPS    Y1, multi32c1<>+0(SB), Y0, Y0
+	VMOVUPS      Y0, (R9)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R9
+	DECQ         R10
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000018, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x03, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPS multi32c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPS    (R9), Y0, Y0
+	ADDQ      $0x00000018, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
+	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
+	VMOVUPS   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPS   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPS      (DI)(DX*1), Y0
+	VMOVUPS      (SI), Y1
+	VSUBPS       (DI), Y1, Y1
 	VMOVUPS      Y1, Y4
 	VMOVUPS      multi32c3<>+0(SB), Y5
 	VFMADD231PS  multi32c4<>+0(SB), Y4, Y5
@@ -3571,96 +4265,103 @@ exp:
 	VFNMADD231PS multi32c5<>+0(SB), Y6, Y4
 	VFNMADD231PS multi32c6<>+0(SB), Y6, Y4
 	VMULPS       Y4, Y4, Y6
-	VMULPS       Y6, Y6, Y8
-	VMOVUPS      multi32c1<>+0(SB), Y3
-	VFMADD231PS  multi32c7<>+0(SB), Y4, Y3
-	VMOVUPS      multi32c8<>+0(SB), Y9
-	VFMADD231PS  multi32c9<>+0(SB), Y4, Y9
-	VFMADD231PS  Y9, Y6, Y3
+	VMULPS       Y6, Y6, Y7
+	VMOVUPS      multi32c0<>+0(SB), Y2
+	VFMADD231PS  multi32c7<>+0(SB), Y4, Y2
+	VMOVUPS      multi32c8<>+0(SB), Y8
+	VFMADD231PS  multi32c9<>+0(SB), Y4, Y8
+	VFMADD231PS  Y8, Y6, Y2
 	VMOVUPS      multi32c10<>+0(SB), Y6
-	VFMADD231PS  Y6, Y8, Y3
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y3
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y3
+	VFMADD231PS  Y6, Y7, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y4, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y4, Y2
 	VPSLLD       $0x17, Y5, Y5
-	VPADDD       Y5, Y3, Y3
+	VPADDD       Y5, Y2, Y2
 	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y6
-	VANDNPS      Y3, Y6, Y3
-	VMOVUPS      Y3, (R12)
-	VADDPS       Y3, Y0, Y0
-	ADDQ         $0x00000018, R11
-	ADDQ         SI, R12
-	CMPQ         R11, R8
-	JB           exp
-	VCMPPS       $0x11, multi32c13<>+0(SB), Y0, Y1
-	VMULPS       multi32c14<>+0(SB), Y0, Y3
-	VBLENDVPS    Y1, Y3, Y0, Y3
-	VANDPS       multi32c15<>+0(SB), Y1, Y1
-	VPSRLD       $0x17, Y3, Y4
-	VORPS        multi32c14<>+0(SB), Y4, Y4
-	VSUBPS       multi32c16<>+0(SB), Y4, Y4
+	VANDNPS      Y2, Y6, Y2
+	VMOVUPS      Y2, (SI)
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000018, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	MOVQ    w_base+24(FP), CX
+	MOVQ    n+144(FP), BX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x03, BX
+
+finishloop:
+	TESTQ        BX, BX
+	JZ           finishdone
+	VMOVUPS      (SI), Y1
+	VMOVUPS      (SI)(DX*1), Y2
+	VCMPPS       $0x11, multi32c13<>+0(SB), Y2, Y4
+	VMULPS       multi32c14<>+0(SB), Y2, Y5
+	VBLENDVPS    Y4, Y5, Y2, Y5
+	VANDPS       multi32c15<>+0(SB), Y4, Y4
+	VPSRLD       $0x17, Y5, Y6
+	VORPS        multi32c14<>+0(SB), Y6, Y6
+	VSUBPS       multi32c16<>+0(SB), Y6, Y6
+	VADDPS       Y4, Y6, Y6
+	VANDPS       multi32c17<>+0(SB), Y5, Y4
+	VORPS        multi32c11<>+0(SB), Y4, Y4
+	VCMPPS       $0x1e, multi32c18<>+0(SB), Y4, Y5
+	VMULPS       multi32c0<>+0(SB), Y4, Y7
+	VBLENDVPS    Y5, Y7, Y4, Y4
+	VANDPS       multi32c11<>+0(SB), Y5, Y5
+	VADDPS       Y5, Y6, Y6
+	VSUBPS       multi32c11<>+0(SB), Y4, Y4
+	VADDPS       multi32c19<>+0(SB), Y4, Y7
+	VDIVPS       Y7, Y4, Y5
+	VMULPS       Y5, Y5, Y7
+	VMOVUPS      multi32c20<>+0(SB), Y8
+	VFMADD213PS  multi32c21<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c22<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c23<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c24<>+0(SB), Y7, Y8
+	VMULPS       Y7, Y8, Y8
+	VSUBPS       Y8, Y4, Y8
+	VFNMADD231PS Y5, Y8, Y4
+	VFMADD231PS  multi32c6<>+0(SB), Y6, Y4
+	VFMADD231PS  multi32c5<>+0(SB), Y6, Y4
+	VCMPPS       $0x00, multi32c2<>+0(SB), Y2, Y5
+	VBLENDVPS    Y5, multi32c1<>+0(SB), Y4, Y4
+	VCMPPS       $0x00, multi32c25<>+0(SB), Y2, Y5
+	VBLENDVPS    Y5, multi32c25<>+0(SB), Y4, Y4
+	VCMPPS       $0x11, multi32c2<>+0(SB), Y2, Y5
+	VBLENDVPS    Y5, multi32c26<>+0(SB), Y4, Y4
+	VCMPPS       $0x03, Y2, Y2, Y5
+	VBLENDVPS    Y5, Y2, Y4, Y4
+	VMOVUPS      Y4, Y4
 	VADDPS       Y1, Y4, Y4
-	VANDPS       multi32c17<>+0(SB), Y3, Y1
-	VORPS        multi32c11<>+0(SB), Y1, Y1
-	VCMPPS       $0x1e, multi32c18<>+0(SB), Y1, Y3
-	VMULPS       multi32c1<>+0(SB), Y1, Y5
-	VBLENDVPS    Y3, Y5, Y1, Y1
-	VANDPS       multi32c11<>+0(SB), Y3, Y3
-	VADDPS       Y3, Y4, Y4
-	VSUBPS       multi32c11<>+0(SB), Y1, Y1
-	VADDPS       multi32c19<>+0(SB), Y1, Y5
-	VDIVPS       Y5, Y1, Y3
-	VMULPS       Y3, Y3, Y5
-	VMOVUPS      multi32c20<>+0(SB), Y6
-	VFMADD213PS  multi32c21<>+0(SB), Y5, Y6
-	VFMADD213PS  multi32c22<>+0(SB), Y5, Y6
-	VFMADD213PS  multi32c23<>+0(SB), Y5, Y6
-	VFMADD213PS  multi32c24<>+0(SB), Y5, Y6
-	VMULPS       Y5, Y6, Y6
-	VSUBPS       Y6, Y1, Y6
-	VFNMADD231PS Y3, Y6, Y1
-	VFMADD231PS  multi32c6<>+0(SB), Y4, Y1
-	VFMADD231PS  multi32c5<>+0(SB), Y4, Y1
-	VCMPPS       $0x00, multi32c2<>+0(SB), Y0, Y3
-	VBLENDVPS    Y3, multi32c0<>+0(SB), Y1, Y1
-	VCMPPS       $0x00, multi32c25<>+0(SB), Y0, Y3
-	VBLENDVPS    Y3, multi32c25<>+0(SB), Y1, Y1
-	VCMPPS       $0x11, multi32c2<>+0(SB), Y0, Y3
-	VBLENDVPS    Y3, multi32c26<>+0(SB), Y1, Y1
-	VCMPPS       $0x03, Y0, Y0, Y3
-	VBLENDVPS    Y3, Y0, Y1, Y1
-	VMOVUPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VCVTPS2PD    X1, Y2
-	VMULPD       (R10), Y2, Y2
-	VADDPD       (R9), Y2, Y2
-	VMOVUPD      Y2, (R9)
-	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X4, Y1
+	VMULPD       (CX), Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y4, X1
 	VCVTPS2PD    X1, Y1
-	VMULPD       32(R10), Y1, Y1
-	VADDPD       (R9), Y1, Y1
-	VMOVUPD      Y1, (R9)
-	VCVTPD2PSY   (R10), X7
-	VCVTPD2PSY   32(R10), X1
-	VINSERTF128  $0x01, X1, Y7, Y7
-	VDIVPS       Y0, Y7, Y0
-	MOVQ         DI, R11
-	MOVQ         BX, R12
+	VMULPD       32(CX), Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VCVTPD2PSY   (CX), X3
+	VCVTPD2PSY   32(CX), X1
+	VINSERTF128  $0x01, X1, Y3, Y3
+	VDIVPS       Y2, Y3, Y1
+	VMOVUPS      Y1, (SI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x40, CX
+	DECQ         BX
+	JMP          finishloop
 
-resp:
-	VMOVUPS (R12), Y1
-	VMULPS  Y0, Y1, Y1
-	VMOVUPS Y1, (R12)
-	ADDQ    $0x00000018, R11
-	ADDQ    SI, R12
-	CMPQ    R11, R8
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, BX
-	ADDQ    $0x40, R10
-	DECQ    CX
-	JMP     loop
-
-done:
+finishdone:
+	VMOVUPD Y0, (AX)
 	VZEROUPPER
 	RET
 
@@ -3804,15 +4505,16 @@ DATA multi32c26<>+24(SB)/4, $0x7fc00000
 DATA multi32c26<>+28(SB)/4, $0x7fc00000
 GLOBL multi32c26<>(SB), RODATA|NOPTR, $32
 
-// func multiMomentsAVX2F32D2Full(x []float32, r []float32, mu []float32, acc []float64, n int)
+// func multiMomentsAVX2F32D2Full(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 // Requires: AVX, FMA3
-TEXT ·multiMomentsAVX2F32D2Full(SB), NOSPLIT, $0-104
+TEXT ·multiMomentsAVX2F32D2Full(SB), NOSPLIT, $0-128
 	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
+	MOVQ   n+120(FP), CX
 	IMUL3Q $0x04, CX, DX
 	IMUL3Q $0x01, DX, DX
-	MOVQ   r_base+24(FP), BX
-	MOVQ   mu_base+48(FP), SI
+	MOVQ   e_base+24(FP), BX
+	MOVQ   scale_base+48(FP), SI
+	MOVQ   mu_base+72(FP), DI
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3825,27 +4527,29 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPS      (BX), Y6
+	VMULPS       (SI), Y6, Y6
 	VMOVUPS      (AX), Y8
-	VBROADCASTSS (SI), Y7
+	VBROADCASTSS (DI), Y7
 	VSUBPS       Y7, Y8, Y8
 	VMOVUPS      (AX)(DX*1), Y9
-	VBROADCASTSS 4(SI), Y7
+	VBROADCASTSS 4(DI), Y7
 	VSUBPS       Y7, Y9, Y9
 	VADDPS       Y6, Y0, Y0
-	VFMADD231PS  Y6, Y8, Y1
-	VFMADD231PS  Y6, Y9, Y2
 	VMULPS       Y6, Y8, Y7
+	VADDPS       Y7, Y1, Y1
 	VFMADD231PS  Y7, Y8, Y3
 	VFMADD231PS  Y7, Y9, Y4
 	VMULPS       Y6, Y9, Y6
+	VADDPS       Y6, Y2, Y2
 	VFMADD231PS  Y6, Y9, Y5
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, BX
+	ADDQ         $0x20, SI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ         acc_base+72(FP), AX
+	MOVQ         acc_base+96(FP), AX
 	VCVTPS2PD    X0, Y6
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
@@ -3903,7 +4607,7 @@ loop:
 	JZ      done
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(DX*1), Y1
-	VMOVUPS multi32c0<>+0(SB), Y2
+	VMOVUPS multi32c1<>+0(SB), Y2
 	VXORPS  Y3, Y3, Y3
 	VXORPS  Y4, Y4, Y4
 	MOVQ    SI, R8
@@ -3922,9 +4626,10 @@ component:
 	VFMADD231PS  Y8, Y6, Y5
 	VFMADD231PS  Y5, Y5, Y7
 	VBROADCASTSS (R8), Y5
-	VFNMADD231PS multi32c1<>+0(SB), Y7, Y5
+	VMOVUPS      Y5, Y5
+	VFNMADD231PS multi32c0<>+0(SB), Y7, Y5
 	VCMPPS       $0x03, Y5, Y5, Y6
-	VBLENDVPS    Y6, multi32c0<>+0(SB), Y5, Y5
+	VBLENDVPS    Y6, multi32c1<>+0(SB), Y5, Y5
 	VCMPPS       $0x1e, Y2, Y5, Y6
 	VBLENDVPS    Y6, Y5, Y2, Y2
 	VBLENDVPS    Y6, Y4, Y3, Y3
@@ -3945,137 +4650,185 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D2Diag(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX2F32D2Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D2Diag(SB), NOSPLIT, $0-128
-	MOVQ    x_base+0(FP), AX
-	MOVQ    n+120(FP), CX
-	IMUL3Q  $0x04, CX, DX
-	IMUL3Q  $0x01, DX, DX
-	MOVQ    r_base+72(FP), BX
-	IMUL3Q  $0x04, CX, SI
-	MOVQ    coef_base+48(FP), DI
-	MOVQ    coef_len+56(FP), R8
-	LEAQ    (DI)(R8*4), R8
-	MOVQ    ll_base+96(FP), R9
-	VMOVUPD multi64c0<>+0(SB), Y0
-	VMOVUPD multi64c0<>+0(SB), Y1
+TEXT ·multiRespAVX2F32D2Diag(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*4), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x04, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x04, R8, R8
+	IMUL3Q $0x01, R8, R8
+	MOVQ   BX, R9
+	MOVQ   n+144(FP), R10
+	SHRQ   $0x03, R10
+
+jointloop:
+	TESTQ        R10, R10
+	JZ           jointdone
+	VMOVUPS      (DI), Y0
+	VMOVUPS      (DI)(R8*1), Y1
+	VBROADCASTSS 4(SI), Y2
+	VSUBPS       Y2, Y0, Y0
+	VBROADCASTSS 8(SI), Y2
+	VSUBPS       Y2, Y1, Y1
+	VBROADCASTSS 12(SI), Y2
+	VMULPS       Y2, Y0, Y0
+	VMULPS       Y0, Y0, Y0
+	VBROADCASTSS 16(SI), Y2
+	VMULPS       Y2, Y1, Y1
+	VFMADD231PS  Y1, Y1, Y0
+	VBROADCASTSS (SI), Y1
+	VMOVUPS      Y1, Y1
+	VFNMADD231PS multi32c0<>+0(SB), Y0, Y1
+	VCMPPS       $0x03, Y1, Y1, Y0
+	VBLENDVPS    Y0, multi32c1<>+0(SB), Y1, Y1
+	VMOVUPS      Y1, (R9)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R9
+	DECQ         R10
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000014, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x03, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPS multi32c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPS    (R9), Y0, Y0
+	ADDQ      $0x00000014, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
+	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
+	VMOVUPS   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPS   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPS      (DI)(DX*1), Y0
+	VMOVUPS      (SI), Y1
+	VSUBPS       (DI), Y1, Y1
+	VMOVUPS      Y1, Y3
+	VMOVUPS      multi32c3<>+0(SB), Y4
+	VFMADD231PS  multi32c4<>+0(SB), Y3, Y4
+	VSUBPS       multi32c3<>+0(SB), Y4, Y5
+	VFNMADD231PS multi32c5<>+0(SB), Y5, Y3
+	VFNMADD231PS multi32c6<>+0(SB), Y5, Y3
+	VMULPS       Y3, Y3, Y5
+	VMULPS       Y5, Y5, Y6
+	VMOVUPS      multi32c0<>+0(SB), Y2
+	VFMADD231PS  multi32c7<>+0(SB), Y3, Y2
+	VMOVUPS      multi32c8<>+0(SB), Y7
+	VFMADD231PS  multi32c9<>+0(SB), Y3, Y7
+	VFMADD231PS  Y7, Y5, Y2
+	VMOVUPS      multi32c10<>+0(SB), Y5
+	VFMADD231PS  Y5, Y6, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y5
+	VANDNPS      Y2, Y5, Y2
+	VMOVUPS      Y2, (SI)
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000014, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	VMOVUPD multi64c17<>+0(SB), Y1
+	VMOVUPD multi64c17<>+0(SB), Y2
+	MOVQ    n+144(FP), CX
+	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x03, CX
 
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPS (AX), Y2
-	VMOVUPS (AX)(DX*1), Y3
-	VMOVUPS multi32c0<>+0(SB), Y4
-	MOVQ    DI, R10
-	MOVQ    BX, R11
-
-max:
-	VBROADCASTSS 4(R10), Y5
-	VSUBPS       Y5, Y2, Y5
-	VBROADCASTSS 8(R10), Y6
-	VSUBPS       Y6, Y3, Y6
-	VBROADCASTSS 12(R10), Y7
-	VMULPS       Y7, Y5, Y5
-	VMULPS       Y5, Y5, Y5
-	VBROADCASTSS 16(R10), Y7
-	VMULPS       Y7, Y6, Y6
-	VFMADD231PS  Y6, Y6, Y5
-	VBROADCASTSS (R10), Y6
-	VFNMADD231PS multi32c1<>+0(SB), Y5, Y6
-	VCMPPS       $0x03, Y6, Y6, Y5
-	VBLENDVPS    Y5, multi32c0<>+0(SB), Y6, Y6
-	VMOVUPS      Y6, (R11)
-	VMAXPS       Y6, Y4, Y4
-	ADDQ         $0x00000014, R10
-	ADDQ         SI, R11
-	CMPQ         R10, R8
-	JB           max
-	VCMPPS       $0x00, multi32c0<>+0(SB), Y4, Y2
-	VBLENDVPS    Y2, multi32c2<>+0(SB), Y4, Y4
-	VXORPS       Y2, Y2, Y2
-	MOVQ         DI, R10
-	MOVQ         BX, R11
-
-exp:
-	VMOVUPS      (R11), Y3
-	VSUBPS       Y4, Y3, Y3
-	VMOVUPS      Y3, Y6
-	VMOVUPS      multi32c3<>+0(SB), Y7
-	VFMADD231PS  multi32c4<>+0(SB), Y6, Y7
-	VSUBPS       multi32c3<>+0(SB), Y7, Y8
-	VFNMADD231PS multi32c5<>+0(SB), Y8, Y6
-	VFNMADD231PS multi32c6<>+0(SB), Y8, Y6
-	VMULPS       Y6, Y6, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      multi32c1<>+0(SB), Y5
-	VFMADD231PS  multi32c7<>+0(SB), Y6, Y5
-	VMOVUPS      multi32c8<>+0(SB), Y10
-	VFMADD231PS  multi32c9<>+0(SB), Y6, Y10
-	VFMADD231PS  Y10, Y8, Y5
-	VMOVUPS      multi32c10<>+0(SB), Y8
-	VFMADD231PS  Y8, Y9, Y5
-	VFMADD213PS  multi32c11<>+0(SB), Y6, Y5
-	VFMADD213PS  multi32c11<>+0(SB), Y6, Y5
-	VPSLLD       $0x17, Y7, Y7
-	VPADDD       Y7, Y5, Y5
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y8
-	VANDNPS      Y5, Y8, Y5
-	VMOVUPS      Y5, (R11)
-	VADDPS       Y5, Y2, Y2
-	ADDQ         $0x00000014, R10
-	ADDQ         SI, R11
-	CMPQ         R10, R8
-	JB           exp
-	VCVTPS2PD    X2, Y3
-	VEXTRACTF128 $0x01, Y2, X5
-	VCVTPS2PD    X5, Y5
-	VMULPD       Y3, Y0, Y0
+finishloop:
+	TESTQ        CX, CX
+	JZ           finishdone
+	VMOVUPS      (BX), Y3
+	VMOVUPS      (BX)(DX*1), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X6
+	VCVTPS2PD    X6, Y6
 	VMULPD       Y5, Y1, Y1
-	VCVTPS2PD    X4, Y3
-	VEXTRACTF128 $0x01, Y4, X4
-	VCVTPS2PD    X4, Y4
-	VADDPD       Y3, Y4, Y3
-	VADDPD       (R9), Y3, Y3
-	VMOVUPD      Y3, (R9)
+	VMULPD       Y6, Y2, Y2
+	VCVTPS2PD    X3, Y5
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       Y5, Y3, Y5
+	VADDPD       Y5, Y0, Y0
 	VMOVUPS      multi32c11<>+0(SB), Y3
-	VDIVPS       Y2, Y3, Y3
-	MOVQ         DI, R10
-	MOVQ         BX, R11
+	VDIVPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (BX)(DX*1)
+	ADDQ         $0x20, BX
+	DECQ         CX
+	JMP          finishloop
 
-resp:
-	VMOVUPS (R11), Y2
-	VMULPS  Y3, Y2, Y2
-	VMOVUPS Y2, (R11)
-	ADDQ    $0x00000014, R10
-	ADDQ    SI, R11
-	CMPQ    R10, R8
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, BX
-	DECQ    CX
-	JMP     loop
-
-done:
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y2
-	VMULPD       multi64c20<>+0(SB), Y0, Y3
-	VBLENDVPD    Y2, Y3, Y0, Y3
-	VANDPD       multi64c21<>+0(SB), Y2, Y2
+finishdone:
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
+	VMULPD       multi64c20<>+0(SB), Y1, Y3
+	VBLENDVPD    Y0, Y3, Y1, Y3
+	VANDPD       multi64c21<>+0(SB), Y0, Y0
 	VPSRLQ       $0x34, Y3, Y4
 	VORPD        multi64c20<>+0(SB), Y4, Y4
 	VSUBPD       multi64c22<>+0(SB), Y4, Y4
-	VADDPD       Y2, Y4, Y4
-	VANDPD       multi64c23<>+0(SB), Y3, Y2
-	VORPD        multi64c0<>+0(SB), Y2, Y2
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y2, Y3
-	VMULPD       multi64c2<>+0(SB), Y2, Y5
-	VBLENDVPD    Y3, Y5, Y2, Y2
-	VANDPD       multi64c0<>+0(SB), Y3, Y3
+	VADDPD       Y0, Y4, Y4
+	VANDPD       multi64c23<>+0(SB), Y3, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y3
+	VMULPD       multi64c0<>+0(SB), Y0, Y5
+	VBLENDVPD    Y3, Y5, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y4, Y4
-	VSUBPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       multi64c25<>+0(SB), Y2, Y5
-	VDIVPD       Y5, Y2, Y3
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
+	VADDPD       multi64c25<>+0(SB), Y0, Y5
+	VDIVPD       Y5, Y0, Y3
 	VMULPD       Y3, Y3, Y5
 	VMOVUPD      multi64c26<>+0(SB), Y6
 	VFMADD213PD  multi64c27<>+0(SB), Y5, Y6
@@ -4089,40 +4842,40 @@ done:
 	VFMADD213PD  multi64c35<>+0(SB), Y5, Y6
 	VFMADD213PD  multi64c36<>+0(SB), Y5, Y6
 	VMULPD       Y5, Y6, Y6
-	VSUBPD       Y6, Y2, Y6
-	VFNMADD231PD Y3, Y6, Y2
-	VFMADD231PD  multi64c7<>+0(SB), Y4, Y2
-	VFMADD231PD  multi64c6<>+0(SB), Y4, Y2
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c1<>+0(SB), Y2, Y2
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c37<>+0(SB), Y2, Y2
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c38<>+0(SB), Y2, Y2
-	VCMPPD       $0x03, Y0, Y0, Y3
-	VBLENDVPD    Y3, Y0, Y2, Y2
-	VMOVUPD      Y2, Y0
-	VADDPD       (R9), Y0, Y0
-	VMOVUPD      Y0, (R9)
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
-	VMULPD       multi64c20<>+0(SB), Y1, Y2
-	VBLENDVPD    Y0, Y2, Y1, Y2
+	VSUBPD       Y6, Y0, Y6
+	VFNMADD231PD Y3, Y6, Y0
+	VFMADD231PD  multi64c6<>+0(SB), Y4, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y4, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y1, Y1, Y3
+	VBLENDVPD    Y3, Y1, Y0, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y2, Y0
+	VMULPD       multi64c20<>+0(SB), Y2, Y1
+	VBLENDVPD    Y0, Y1, Y2, Y1
 	VANDPD       multi64c21<>+0(SB), Y0, Y0
-	VPSRLQ       $0x34, Y2, Y3
+	VPSRLQ       $0x34, Y1, Y3
 	VORPD        multi64c20<>+0(SB), Y3, Y3
 	VSUBPD       multi64c22<>+0(SB), Y3, Y3
 	VADDPD       Y0, Y3, Y3
-	VANDPD       multi64c23<>+0(SB), Y2, Y0
-	VORPD        multi64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y2
-	VMULPD       multi64c2<>+0(SB), Y0, Y4
-	VBLENDVPD    Y2, Y4, Y0, Y0
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y3, Y3
-	VSUBPD       multi64c0<>+0(SB), Y0, Y0
+	VANDPD       multi64c23<>+0(SB), Y1, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y1
+	VMULPD       multi64c0<>+0(SB), Y0, Y4
+	VBLENDVPD    Y1, Y4, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y1, Y1
+	VADDPD       Y1, Y3, Y3
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
 	VADDPD       multi64c25<>+0(SB), Y0, Y4
-	VDIVPD       Y4, Y0, Y2
-	VMULPD       Y2, Y2, Y4
+	VDIVPD       Y4, Y0, Y1
+	VMULPD       Y1, Y1, Y4
 	VMOVUPD      multi64c26<>+0(SB), Y5
 	VFMADD213PD  multi64c27<>+0(SB), Y4, Y5
 	VFMADD213PD  multi64c28<>+0(SB), Y4, Y5
@@ -4136,187 +4889,235 @@ done:
 	VFMADD213PD  multi64c36<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y0, Y5
-	VFNMADD231PD Y2, Y5, Y0
-	VFMADD231PD  multi64c7<>+0(SB), Y3, Y0
+	VFNMADD231PD Y1, Y5, Y0
 	VFMADD231PD  multi64c6<>+0(SB), Y3, Y0
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y0, Y0
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y0, Y0
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y0, Y0
-	VCMPPD       $0x03, Y1, Y1, Y2
-	VBLENDVPD    Y2, Y1, Y0, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y2, Y2, Y1
+	VBLENDVPD    Y1, Y2, Y0, Y0
 	VMOVUPD      Y0, Y0
-	VADDPD       (R9), Y0, Y0
-	VMOVUPD      Y0, (R9)
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX2F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D2DiagW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX2F32D2DiagW(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*4), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x04, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x04, R8, R8
+	IMUL3Q $0x01, R8, R8
+	MOVQ   BX, R9
+	MOVQ   n+144(FP), R10
+	SHRQ   $0x03, R10
+
+jointloop:
+	TESTQ        R10, R10
+	JZ           jointdone
+	VMOVUPS      (DI), Y0
+	VMOVUPS      (DI)(R8*1), Y1
+	VBROADCASTSS 4(SI), Y2
+	VSUBPS       Y2, Y0, Y0
+	VBROADCASTSS 8(SI), Y2
+	VSUBPS       Y2, Y1, Y1
+	VBROADCASTSS 12(SI), Y2
+	VMULPS       Y2, Y0, Y0
+	VMULPS       Y0, Y0, Y0
+	VBROADCASTSS 16(SI), Y2
+	VMULPS       Y2, Y1, Y1
+	VFMADD231PS  Y1, Y1, Y0
+	VBROADCASTSS (SI), Y1
+	VMOVUPS      Y1, Y1
+	VFNMADD231PS multi32c0<>+0(SB), Y0, Y1
+	VCMPPS       $0x03, Y1, Y1, Y0
+	VBLENDVPS    Y0, multi32c1<>+0(SB), Y1, Y1
+	VMOVUPS      Y1, (R9)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R9
+	DECQ         R10
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000014, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x03, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPS multi32c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPS    (R9), Y0, Y0
+	ADDQ      $0x00000014, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
+	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
+	VMOVUPS   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPS   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPS      (DI)(DX*1), Y0
+	VMOVUPS      (SI), Y1
+	VSUBPS       (DI), Y1, Y1
+	VMOVUPS      Y1, Y4
+	VMOVUPS      multi32c3<>+0(SB), Y5
+	VFMADD231PS  multi32c4<>+0(SB), Y4, Y5
+	VSUBPS       multi32c3<>+0(SB), Y5, Y6
+	VFNMADD231PS multi32c5<>+0(SB), Y6, Y4
+	VFNMADD231PS multi32c6<>+0(SB), Y6, Y4
+	VMULPS       Y4, Y4, Y6
+	VMULPS       Y6, Y6, Y7
+	VMOVUPS      multi32c0<>+0(SB), Y2
+	VFMADD231PS  multi32c7<>+0(SB), Y4, Y2
+	VMOVUPS      multi32c8<>+0(SB), Y8
+	VFMADD231PS  multi32c9<>+0(SB), Y4, Y8
+	VFMADD231PS  Y8, Y6, Y2
+	VMOVUPS      multi32c10<>+0(SB), Y6
+	VFMADD231PS  Y6, Y7, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y4, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y4, Y2
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y6
+	VANDNPS      Y2, Y6, Y2
+	VMOVUPS      Y2, (SI)
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000014, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	MOVQ    w_base+24(FP), CX
+	MOVQ    n+144(FP), BX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x03, BX
+
+finishloop:
+	TESTQ        BX, BX
+	JZ           finishdone
+	VMOVUPS      (SI), Y1
+	VMOVUPS      (SI)(DX*1), Y2
+	VCMPPS       $0x11, multi32c13<>+0(SB), Y2, Y4
+	VMULPS       multi32c14<>+0(SB), Y2, Y5
+	VBLENDVPS    Y4, Y5, Y2, Y5
+	VANDPS       multi32c15<>+0(SB), Y4, Y4
+	VPSRLD       $0x17, Y5, Y6
+	VORPS        multi32c14<>+0(SB), Y6, Y6
+	VSUBPS       multi32c16<>+0(SB), Y6, Y6
+	VADDPS       Y4, Y6, Y6
+	VANDPS       multi32c17<>+0(SB), Y5, Y4
+	VORPS        multi32c11<>+0(SB), Y4, Y4
+	VCMPPS       $0x1e, multi32c18<>+0(SB), Y4, Y5
+	VMULPS       multi32c0<>+0(SB), Y4, Y7
+	VBLENDVPS    Y5, Y7, Y4, Y4
+	VANDPS       multi32c11<>+0(SB), Y5, Y5
+	VADDPS       Y5, Y6, Y6
+	VSUBPS       multi32c11<>+0(SB), Y4, Y4
+	VADDPS       multi32c19<>+0(SB), Y4, Y7
+	VDIVPS       Y7, Y4, Y5
+	VMULPS       Y5, Y5, Y7
+	VMOVUPS      multi32c20<>+0(SB), Y8
+	VFMADD213PS  multi32c21<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c22<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c23<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c24<>+0(SB), Y7, Y8
+	VMULPS       Y7, Y8, Y8
+	VSUBPS       Y8, Y4, Y8
+	VFNMADD231PS Y5, Y8, Y4
+	VFMADD231PS  multi32c6<>+0(SB), Y6, Y4
+	VFMADD231PS  multi32c5<>+0(SB), Y6, Y4
+	VCMPPS       $0x00, multi32c2<>+0(SB), Y2, Y5
+	VBLENDVPS    Y5, multi32c1<>+0(SB), Y4, Y4
+	VCMPPS       $0x00, multi32c25<>+0(SB), Y2, Y5
+	VBLENDVPS    Y5, multi32c25<>+0(SB), Y4, Y4
+	VCMPPS       $0x11, multi32c2<>+0(SB), Y2, Y5
+	VBLENDVPS    Y5, multi32c26<>+0(SB), Y4, Y4
+	VCMPPS       $0x03, Y2, Y2, Y5
+	VBLENDVPS    Y5, Y2, Y4, Y4
+	VMOVUPS      Y4, Y4
+	VADDPS       Y1, Y4, Y4
+	VCVTPS2PD    X4, Y1
+	VMULPD       (CX), Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y4, X1
+	VCVTPS2PD    X1, Y1
+	VMULPD       32(CX), Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VCVTPD2PSY   (CX), X3
+	VCVTPD2PSY   32(CX), X1
+	VINSERTF128  $0x01, X1, Y3, Y3
+	VDIVPS       Y2, Y3, Y1
+	VMOVUPS      Y1, (SI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x40, CX
+	DECQ         BX
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func multiMomentsAVX2F32D2Diag(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
+// Requires: AVX, FMA3
+TEXT ·multiMomentsAVX2F32D2Diag(SB), NOSPLIT, $0-128
 	MOVQ   x_base+0(FP), AX
 	MOVQ   n+120(FP), CX
 	IMUL3Q $0x04, CX, DX
 	IMUL3Q $0x01, DX, DX
-	MOVQ   r_base+72(FP), BX
-	IMUL3Q $0x04, CX, SI
-	MOVQ   coef_base+48(FP), DI
-	MOVQ   coef_len+56(FP), R8
-	LEAQ   (DI)(R8*4), R8
-	MOVQ   ll_base+96(FP), R9
-	MOVQ   w_base+24(FP), R10
-	SHRQ   $0x03, CX
-
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPS (AX), Y0
-	VMOVUPS (AX)(DX*1), Y1
-	VMOVUPS multi32c0<>+0(SB), Y2
-	MOVQ    DI, R11
-	MOVQ    BX, R12
-
-max:
-	VBROADCASTSS 4(R11), Y3
-	VSUBPS       Y3, Y0, Y3
-	VBROADCASTSS 8(R11), Y4
-	VSUBPS       Y4, Y1, Y4
-	VBROADCASTSS 12(R11), Y5
-	VMULPS       Y5, Y3, Y3
-	VMULPS       Y3, Y3, Y3
-	VBROADCASTSS 16(R11), Y5
-	VMULPS       Y5, Y4, Y4
-	VFMADD231PS  Y4, Y4, Y3
-	VBROADCASTSS (R11), Y4
-	VFNMADD231PS multi32c1<>+0(SB), Y3, Y4
-	VCMPPS       $0x03, Y4, Y4, Y3
-	VBLENDVPS    Y3, multi32c0<>+0(SB), Y4, Y4
-	VMOVUPS      Y4, (R12)
-	VMAXPS       Y4, Y2, Y2
-	ADDQ         $0x00000014, R11
-	ADDQ         SI, R12
-	CMPQ         R11, R8
-	JB           max
-	VCMPPS       $0x00, multi32c0<>+0(SB), Y2, Y0
-	VBLENDVPS    Y0, multi32c2<>+0(SB), Y2, Y2
-	VXORPS       Y0, Y0, Y0
-	MOVQ         DI, R11
-	MOVQ         BX, R12
-
-exp:
-	VMOVUPS      (R12), Y1
-	VSUBPS       Y2, Y1, Y1
-	VMOVUPS      Y1, Y4
-	VMOVUPS      multi32c3<>+0(SB), Y5
-	VFMADD231PS  multi32c4<>+0(SB), Y4, Y5
-	VSUBPS       multi32c3<>+0(SB), Y5, Y7
-	VFNMADD231PS multi32c5<>+0(SB), Y7, Y4
-	VFNMADD231PS multi32c6<>+0(SB), Y7, Y4
-	VMULPS       Y4, Y4, Y7
-	VMULPS       Y7, Y7, Y8
-	VMOVUPS      multi32c1<>+0(SB), Y3
-	VFMADD231PS  multi32c7<>+0(SB), Y4, Y3
-	VMOVUPS      multi32c8<>+0(SB), Y9
-	VFMADD231PS  multi32c9<>+0(SB), Y4, Y9
-	VFMADD231PS  Y9, Y7, Y3
-	VMOVUPS      multi32c10<>+0(SB), Y7
-	VFMADD231PS  Y7, Y8, Y3
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y3
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y3
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       Y5, Y3, Y3
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y7
-	VANDNPS      Y3, Y7, Y3
-	VMOVUPS      Y3, (R12)
-	VADDPS       Y3, Y0, Y0
-	ADDQ         $0x00000014, R11
-	ADDQ         SI, R12
-	CMPQ         R11, R8
-	JB           exp
-	VCMPPS       $0x11, multi32c13<>+0(SB), Y0, Y1
-	VMULPS       multi32c14<>+0(SB), Y0, Y3
-	VBLENDVPS    Y1, Y3, Y0, Y3
-	VANDPS       multi32c15<>+0(SB), Y1, Y1
-	VPSRLD       $0x17, Y3, Y4
-	VORPS        multi32c14<>+0(SB), Y4, Y4
-	VSUBPS       multi32c16<>+0(SB), Y4, Y4
-	VADDPS       Y1, Y4, Y4
-	VANDPS       multi32c17<>+0(SB), Y3, Y1
-	VORPS        multi32c11<>+0(SB), Y1, Y1
-	VCMPPS       $0x1e, multi32c18<>+0(SB), Y1, Y3
-	VMULPS       multi32c1<>+0(SB), Y1, Y5
-	VBLENDVPS    Y3, Y5, Y1, Y1
-	VANDPS       multi32c11<>+0(SB), Y3, Y3
-	VADDPS       Y3, Y4, Y4
-	VSUBPS       multi32c11<>+0(SB), Y1, Y1
-	VADDPS       multi32c19<>+0(SB), Y1, Y5
-	VDIVPS       Y5, Y1, Y3
-	VMULPS       Y3, Y3, Y5
-	VMOVUPS      multi32c20<>+0(SB), Y7
-	VFMADD213PS  multi32c21<>+0(SB), Y5, Y7
-	VFMADD213PS  multi32c22<>+0(SB), Y5, Y7
-	VFMADD213PS  multi32c23<>+0(SB), Y5, Y7
-	VFMADD213PS  multi32c24<>+0(SB), Y5, Y7
-	VMULPS       Y5, Y7, Y7
-	VSUBPS       Y7, Y1, Y7
-	VFNMADD231PS Y3, Y7, Y1
-	VFMADD231PS  multi32c6<>+0(SB), Y4, Y1
-	VFMADD231PS  multi32c5<>+0(SB), Y4, Y1
-	VCMPPS       $0x00, multi32c2<>+0(SB), Y0, Y3
-	VBLENDVPS    Y3, multi32c0<>+0(SB), Y1, Y1
-	VCMPPS       $0x00, multi32c25<>+0(SB), Y0, Y3
-	VBLENDVPS    Y3, multi32c25<>+0(SB), Y1, Y1
-	VCMPPS       $0x11, multi32c2<>+0(SB), Y0, Y3
-	VBLENDVPS    Y3, multi32c26<>+0(SB), Y1, Y1
-	VCMPPS       $0x03, Y0, Y0, Y3
-	VBLENDVPS    Y3, Y0, Y1, Y1
-	VMOVUPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VCVTPS2PD    X1, Y2
-	VMULPD       (R10), Y2, Y2
-	VADDPD       (R9), Y2, Y2
-	VMOVUPD      Y2, (R9)
-	VEXTRACTF128 $0x01, Y1, X1
-	VCVTPS2PD    X1, Y1
-	VMULPD       32(R10), Y1, Y1
-	VADDPD       (R9), Y1, Y1
-	VMOVUPD      Y1, (R9)
-	VCVTPD2PSY   (R10), X6
-	VCVTPD2PSY   32(R10), X1
-	VINSERTF128  $0x01, X1, Y6, Y6
-	VDIVPS       Y0, Y6, Y0
-	MOVQ         DI, R11
-	MOVQ         BX, R12
-
-resp:
-	VMOVUPS (R12), Y1
-	VMULPS  Y0, Y1, Y1
-	VMOVUPS Y1, (R12)
-	ADDQ    $0x00000014, R11
-	ADDQ    SI, R12
-	CMPQ    R11, R8
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, BX
-	ADDQ    $0x40, R10
-	DECQ    CX
-	JMP     loop
-
-done:
-	VZEROUPPER
-	RET
-
-// func multiMomentsAVX2F32D2Diag(x []float32, r []float32, mu []float32, acc []float64, n int)
-// Requires: AVX, FMA3
-TEXT ·multiMomentsAVX2F32D2Diag(SB), NOSPLIT, $0-104
-	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
-	IMUL3Q $0x04, CX, DX
-	IMUL3Q $0x01, DX, DX
-	MOVQ   r_base+24(FP), BX
-	MOVQ   mu_base+48(FP), SI
+	MOVQ   e_base+24(FP), BX
+	MOVQ   scale_base+48(FP), SI
+	MOVQ   mu_base+72(FP), DI
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4328,26 +5129,28 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPS      (BX), Y5
+	VMULPS       (SI), Y5, Y5
 	VMOVUPS      (AX), Y7
-	VBROADCASTSS (SI), Y6
+	VBROADCASTSS (DI), Y6
 	VSUBPS       Y6, Y7, Y7
 	VMOVUPS      (AX)(DX*1), Y8
-	VBROADCASTSS 4(SI), Y6
+	VBROADCASTSS 4(DI), Y6
 	VSUBPS       Y6, Y8, Y8
 	VADDPS       Y5, Y0, Y0
-	VFMADD231PS  Y5, Y7, Y1
-	VFMADD231PS  Y5, Y8, Y2
 	VMULPS       Y5, Y7, Y6
+	VADDPS       Y6, Y1, Y1
 	VFMADD231PS  Y6, Y7, Y3
 	VMULPS       Y5, Y8, Y5
+	VADDPS       Y5, Y2, Y2
 	VFMADD231PS  Y5, Y8, Y4
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, BX
+	ADDQ         $0x20, SI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ         acc_base+72(FP), AX
+	MOVQ         acc_base+96(FP), AX
 	VCVTPS2PD    X0, Y5
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
@@ -4399,7 +5202,7 @@ loop:
 	JZ      done
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(DX*1), Y1
-	VMOVUPS multi32c0<>+0(SB), Y2
+	VMOVUPS multi32c1<>+0(SB), Y2
 	VXORPS  Y3, Y3, Y3
 	VXORPS  Y4, Y4, Y4
 	MOVQ    SI, R8
@@ -4416,9 +5219,10 @@ component:
 	VMULPS       Y7, Y6, Y6
 	VFMADD231PS  Y6, Y6, Y5
 	VBROADCASTSS (R8), Y6
-	VFNMADD231PS multi32c1<>+0(SB), Y5, Y6
+	VMOVUPS      Y6, Y6
+	VFNMADD231PS multi32c0<>+0(SB), Y5, Y6
 	VCMPPS       $0x03, Y6, Y6, Y5
-	VBLENDVPS    Y5, multi32c0<>+0(SB), Y6, Y6
+	VBLENDVPS    Y5, multi32c1<>+0(SB), Y6, Y6
 	VCMPPS       $0x1e, Y2, Y6, Y5
 	VBLENDVPS    Y5, Y6, Y2, Y2
 	VBLENDVPS    Y5, Y4, Y3, Y3
@@ -4439,150 +5243,198 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D3Full(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX2F32D3Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D3Full(SB), NOSPLIT, $0-128
-	MOVQ    x_base+0(FP), AX
-	MOVQ    n+120(FP), CX
-	IMUL3Q  $0x04, CX, DX
-	IMUL3Q  $0x01, DX, BX
-	IMUL3Q  $0x02, DX, DX
-	MOVQ    r_base+72(FP), SI
-	IMUL3Q  $0x04, CX, DI
-	MOVQ    coef_base+48(FP), R8
-	MOVQ    coef_len+56(FP), R9
-	LEAQ    (R8)(R9*4), R9
-	MOVQ    ll_base+96(FP), R10
-	VMOVUPD multi64c0<>+0(SB), Y0
-	VMOVUPD multi64c0<>+0(SB), Y1
+TEXT ·multiRespAVX2F32D3Full(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*4), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x04, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x04, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R8
+	MOVQ   BX, R10
+	MOVQ   n+144(FP), R11
+	SHRQ   $0x03, R11
+
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPS      (DI), Y0
+	VMOVUPS      (DI)(R9*1), Y1
+	VMOVUPS      (DI)(R8*1), Y2
+	VBROADCASTSS 4(SI), Y3
+	VSUBPS       Y3, Y0, Y0
+	VBROADCASTSS 8(SI), Y3
+	VSUBPS       Y3, Y1, Y1
+	VBROADCASTSS 12(SI), Y3
+	VSUBPS       Y3, Y2, Y2
+	VBROADCASTSS 16(SI), Y3
+	VMULPS       Y3, Y0, Y3
+	VMULPS       Y3, Y3, Y3
+	VBROADCASTSS 20(SI), Y4
+	VMULPS       Y4, Y0, Y4
+	VBROADCASTSS 24(SI), Y5
+	VFMADD231PS  Y5, Y1, Y4
+	VFMADD231PS  Y4, Y4, Y3
+	VBROADCASTSS 28(SI), Y4
+	VMULPS       Y4, Y0, Y0
+	VBROADCASTSS 32(SI), Y4
+	VFMADD231PS  Y4, Y1, Y0
+	VBROADCASTSS 36(SI), Y1
+	VFMADD231PS  Y1, Y2, Y0
+	VFMADD231PS  Y0, Y0, Y3
+	VBROADCASTSS (SI), Y0
+	VMOVUPS      Y0, Y0
+	VFNMADD231PS multi32c0<>+0(SB), Y3, Y0
+	VCMPPS       $0x03, Y0, Y0, Y1
+	VBLENDVPS    Y1, multi32c1<>+0(SB), Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R10
+	DECQ         R11
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000028, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x03, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPS multi32c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPS    (R9), Y0, Y0
+	ADDQ      $0x00000028, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
+	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
+	VMOVUPS   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPS   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPS      (DI)(DX*1), Y0
+	VMOVUPS      (SI), Y1
+	VSUBPS       (DI), Y1, Y1
+	VMOVUPS      Y1, Y3
+	VMOVUPS      multi32c3<>+0(SB), Y4
+	VFMADD231PS  multi32c4<>+0(SB), Y3, Y4
+	VSUBPS       multi32c3<>+0(SB), Y4, Y5
+	VFNMADD231PS multi32c5<>+0(SB), Y5, Y3
+	VFNMADD231PS multi32c6<>+0(SB), Y5, Y3
+	VMULPS       Y3, Y3, Y5
+	VMULPS       Y5, Y5, Y6
+	VMOVUPS      multi32c0<>+0(SB), Y2
+	VFMADD231PS  multi32c7<>+0(SB), Y3, Y2
+	VMOVUPS      multi32c8<>+0(SB), Y7
+	VFMADD231PS  multi32c9<>+0(SB), Y3, Y7
+	VFMADD231PS  Y7, Y5, Y2
+	VMOVUPS      multi32c10<>+0(SB), Y5
+	VFMADD231PS  Y5, Y6, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y5
+	VANDNPS      Y2, Y5, Y2
+	VMOVUPS      Y2, (SI)
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000028, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	VMOVUPD multi64c17<>+0(SB), Y1
+	VMOVUPD multi64c17<>+0(SB), Y2
+	MOVQ    n+144(FP), CX
+	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x03, CX
 
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPS (AX), Y2
-	VMOVUPS (AX)(BX*1), Y3
-	VMOVUPS (AX)(DX*1), Y4
-	VMOVUPS multi32c0<>+0(SB), Y5
-	MOVQ    R8, R11
-	MOVQ    SI, R12
-
-max:
-	VBROADCASTSS 4(R11), Y6
-	VSUBPS       Y6, Y2, Y6
-	VBROADCASTSS 8(R11), Y7
-	VSUBPS       Y7, Y3, Y7
-	VBROADCASTSS 12(R11), Y8
-	VSUBPS       Y8, Y4, Y8
-	VBROADCASTSS 16(R11), Y9
-	VMULPS       Y9, Y6, Y9
-	VMULPS       Y9, Y9, Y9
-	VBROADCASTSS 20(R11), Y10
-	VMULPS       Y10, Y6, Y10
-	VBROADCASTSS 24(R11), Y11
-	VFMADD231PS  Y11, Y7, Y10
-	VFMADD231PS  Y10, Y10, Y9
-	VBROADCASTSS 28(R11), Y10
-	VMULPS       Y10, Y6, Y6
-	VBROADCASTSS 32(R11), Y10
-	VFMADD231PS  Y10, Y7, Y6
-	VBROADCASTSS 36(R11), Y7
-	VFMADD231PS  Y7, Y8, Y6
-	VFMADD231PS  Y6, Y6, Y9
-	VBROADCASTSS (R11), Y6
-	VFNMADD231PS multi32c1<>+0(SB), Y9, Y6
-	VCMPPS       $0x03, Y6, Y6, Y7
-	VBLENDVPS    Y7, multi32c0<>+0(SB), Y6, Y6
-	VMOVUPS      Y6, (R12)
-	VMAXPS       Y6, Y5, Y5
-	ADDQ         $0x00000028, R11
-	ADDQ         DI, R12
-	CMPQ         R11, R9
-	JB           max
-	VCMPPS       $0x00, multi32c0<>+0(SB), Y5, Y2
-	VBLENDVPS    Y2, multi32c2<>+0(SB), Y5, Y5
-	VXORPS       Y2, Y2, Y2
-	MOVQ         R8, R11
-	MOVQ         SI, R12
-
-exp:
-	VMOVUPS      (R12), Y3
-	VSUBPS       Y5, Y3, Y3
-	VMOVUPS      Y3, Y6
-	VMOVUPS      multi32c3<>+0(SB), Y7
-	VFMADD231PS  multi32c4<>+0(SB), Y6, Y7
-	VSUBPS       multi32c3<>+0(SB), Y7, Y8
-	VFNMADD231PS multi32c5<>+0(SB), Y8, Y6
-	VFNMADD231PS multi32c6<>+0(SB), Y8, Y6
-	VMULPS       Y6, Y6, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      multi32c1<>+0(SB), Y4
-	VFMADD231PS  multi32c7<>+0(SB), Y6, Y4
-	VMOVUPS      multi32c8<>+0(SB), Y10
-	VFMADD231PS  multi32c9<>+0(SB), Y6, Y10
-	VFMADD231PS  Y10, Y8, Y4
-	VMOVUPS      multi32c10<>+0(SB), Y8
-	VFMADD231PS  Y8, Y9, Y4
-	VFMADD213PS  multi32c11<>+0(SB), Y6, Y4
-	VFMADD213PS  multi32c11<>+0(SB), Y6, Y4
-	VPSLLD       $0x17, Y7, Y7
-	VPADDD       Y7, Y4, Y4
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y8
-	VANDNPS      Y4, Y8, Y4
-	VMOVUPS      Y4, (R12)
-	VADDPS       Y4, Y2, Y2
-	ADDQ         $0x00000028, R11
-	ADDQ         DI, R12
-	CMPQ         R11, R9
-	JB           exp
-	VCVTPS2PD    X2, Y3
-	VEXTRACTF128 $0x01, Y2, X4
-	VCVTPS2PD    X4, Y4
-	VMULPD       Y3, Y0, Y0
-	VMULPD       Y4, Y1, Y1
-	VCVTPS2PD    X5, Y3
-	VEXTRACTF128 $0x01, Y5, X4
-	VCVTPS2PD    X4, Y4
-	VADDPD       Y3, Y4, Y3
-	VADDPD       (R10), Y3, Y3
-	VMOVUPD      Y3, (R10)
+finishloop:
+	TESTQ        CX, CX
+	JZ           finishdone
+	VMOVUPS      (BX), Y3
+	VMOVUPS      (BX)(DX*1), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X6
+	VCVTPS2PD    X6, Y6
+	VMULPD       Y5, Y1, Y1
+	VMULPD       Y6, Y2, Y2
+	VCVTPS2PD    X3, Y5
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       Y5, Y3, Y5
+	VADDPD       Y5, Y0, Y0
 	VMOVUPS      multi32c11<>+0(SB), Y3
-	VDIVPS       Y2, Y3, Y3
-	MOVQ         R8, R11
-	MOVQ         SI, R12
+	VDIVPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (BX)(DX*1)
+	ADDQ         $0x20, BX
+	DECQ         CX
+	JMP          finishloop
 
-resp:
-	VMOVUPS (R12), Y2
-	VMULPS  Y3, Y2, Y2
-	VMOVUPS Y2, (R12)
-	ADDQ    $0x00000028, R11
-	ADDQ    DI, R12
-	CMPQ    R11, R9
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, SI
-	DECQ    CX
-	JMP     loop
-
-done:
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y2
-	VMULPD       multi64c20<>+0(SB), Y0, Y3
-	VBLENDVPD    Y2, Y3, Y0, Y3
-	VANDPD       multi64c21<>+0(SB), Y2, Y2
+finishdone:
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
+	VMULPD       multi64c20<>+0(SB), Y1, Y3
+	VBLENDVPD    Y0, Y3, Y1, Y3
+	VANDPD       multi64c21<>+0(SB), Y0, Y0
 	VPSRLQ       $0x34, Y3, Y4
 	VORPD        multi64c20<>+0(SB), Y4, Y4
 	VSUBPD       multi64c22<>+0(SB), Y4, Y4
-	VADDPD       Y2, Y4, Y4
-	VANDPD       multi64c23<>+0(SB), Y3, Y2
-	VORPD        multi64c0<>+0(SB), Y2, Y2
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y2, Y3
-	VMULPD       multi64c2<>+0(SB), Y2, Y5
-	VBLENDVPD    Y3, Y5, Y2, Y2
-	VANDPD       multi64c0<>+0(SB), Y3, Y3
+	VADDPD       Y0, Y4, Y4
+	VANDPD       multi64c23<>+0(SB), Y3, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y3
+	VMULPD       multi64c0<>+0(SB), Y0, Y5
+	VBLENDVPD    Y3, Y5, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y4, Y4
-	VSUBPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       multi64c25<>+0(SB), Y2, Y5
-	VDIVPD       Y5, Y2, Y3
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
+	VADDPD       multi64c25<>+0(SB), Y0, Y5
+	VDIVPD       Y5, Y0, Y3
 	VMULPD       Y3, Y3, Y5
 	VMOVUPD      multi64c26<>+0(SB), Y6
 	VFMADD213PD  multi64c27<>+0(SB), Y5, Y6
@@ -4596,40 +5448,40 @@ done:
 	VFMADD213PD  multi64c35<>+0(SB), Y5, Y6
 	VFMADD213PD  multi64c36<>+0(SB), Y5, Y6
 	VMULPD       Y5, Y6, Y6
-	VSUBPD       Y6, Y2, Y6
-	VFNMADD231PD Y3, Y6, Y2
-	VFMADD231PD  multi64c7<>+0(SB), Y4, Y2
-	VFMADD231PD  multi64c6<>+0(SB), Y4, Y2
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c1<>+0(SB), Y2, Y2
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c37<>+0(SB), Y2, Y2
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c38<>+0(SB), Y2, Y2
-	VCMPPD       $0x03, Y0, Y0, Y3
-	VBLENDVPD    Y3, Y0, Y2, Y2
-	VMOVUPD      Y2, Y0
-	VADDPD       (R10), Y0, Y0
-	VMOVUPD      Y0, (R10)
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
-	VMULPD       multi64c20<>+0(SB), Y1, Y2
-	VBLENDVPD    Y0, Y2, Y1, Y2
+	VSUBPD       Y6, Y0, Y6
+	VFNMADD231PD Y3, Y6, Y0
+	VFMADD231PD  multi64c6<>+0(SB), Y4, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y4, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y1, Y1, Y3
+	VBLENDVPD    Y3, Y1, Y0, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y2, Y0
+	VMULPD       multi64c20<>+0(SB), Y2, Y1
+	VBLENDVPD    Y0, Y1, Y2, Y1
 	VANDPD       multi64c21<>+0(SB), Y0, Y0
-	VPSRLQ       $0x34, Y2, Y3
+	VPSRLQ       $0x34, Y1, Y3
 	VORPD        multi64c20<>+0(SB), Y3, Y3
 	VSUBPD       multi64c22<>+0(SB), Y3, Y3
 	VADDPD       Y0, Y3, Y3
-	VANDPD       multi64c23<>+0(SB), Y2, Y0
-	VORPD        multi64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y2
-	VMULPD       multi64c2<>+0(SB), Y0, Y4
-	VBLENDVPD    Y2, Y4, Y0, Y0
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y3, Y3
-	VSUBPD       multi64c0<>+0(SB), Y0, Y0
+	VANDPD       multi64c23<>+0(SB), Y1, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y1
+	VMULPD       multi64c0<>+0(SB), Y0, Y4
+	VBLENDVPD    Y1, Y4, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y1, Y1
+	VADDPD       Y1, Y3, Y3
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
 	VADDPD       multi64c25<>+0(SB), Y0, Y4
-	VDIVPD       Y4, Y0, Y2
-	VMULPD       Y2, Y2, Y4
+	VDIVPD       Y4, Y0, Y1
+	VMULPD       Y1, Y1, Y4
 	VMOVUPD      multi64c26<>+0(SB), Y5
 	VFMADD213PD  multi64c27<>+0(SB), Y4, Y5
 	VFMADD213PD  multi64c28<>+0(SB), Y4, Y5
@@ -4643,201 +5495,249 @@ done:
 	VFMADD213PD  multi64c36<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y0, Y5
-	VFNMADD231PD Y2, Y5, Y0
-	VFMADD231PD  multi64c7<>+0(SB), Y3, Y0
+	VFNMADD231PD Y1, Y5, Y0
 	VFMADD231PD  multi64c6<>+0(SB), Y3, Y0
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y0, Y0
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y0, Y0
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y0, Y0
-	VCMPPD       $0x03, Y1, Y1, Y2
-	VBLENDVPD    Y2, Y1, Y0, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y2, Y2, Y1
+	VBLENDVPD    Y1, Y2, Y0, Y0
 	VMOVUPD      Y0, Y0
-	VADDPD       (R10), Y0, Y0
-	VMOVUPD      Y0, (R10)
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D3FullW(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX2F32D3FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D3FullW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX2F32D3FullW(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*4), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x04, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x04, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R8
+	MOVQ   BX, R10
+	MOVQ   n+144(FP), R11
+	SHRQ   $0x03, R11
+
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPS      (DI), Y0
+	VMOVUPS      (DI)(R9*1), Y1
+	VMOVUPS      (DI)(R8*1), Y2
+	VBROADCASTSS 4(SI), Y3
+	VSUBPS       Y3, Y0, Y0
+	VBROADCASTSS 8(SI), Y3
+	VSUBPS       Y3, Y1, Y1
+	VBROADCASTSS 12(SI), Y3
+	VSUBPS       Y3, Y2, Y2
+	VBROADCASTSS 16(SI), Y3
+	VMULPS       Y3, Y0, Y3
+	VMULPS       Y3, Y3, Y3
+	VBROADCASTSS 20(SI), Y5
+	VMULPS       Y5, Y0, Y5
+	VBROADCASTSS 24(SI), Y6
+	VFMADD231PS  Y6, Y1, Y5
+	VFMADD231PS  Y5, Y5, Y3
+	VBROADCASTSS 28(SI), Y5
+	VMULPS       Y5, Y0, Y0
+	VBROADCASTSS 32(SI), Y5
+	VFMADD231PS  Y5, Y1, Y0
+	VBROADCASTSS 36(SI), Y1
+	VFMADD231PS  Y1, Y2, Y0
+	VFMADD231PS  Y0, Y0, Y3
+	VBROADCASTSS (SI), Y0
+	VMOVUPS      Y0, Y0
+	VFNMADD231PS multi32c0<>+0(SB), Y3, Y0
+	VCMPPS       $0x03, Y0, Y0, Y1
+	VBLENDVPS    Y1, multi32c1<>+0(SB), Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R10
+	DECQ         R11
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000028, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x03, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPS multi32c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPS    (R9), Y0, Y0
+	ADDQ      $0x00000028, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
+	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
+	VMOVUPS   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPS   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPS      (DI)(DX*1), Y0
+	VMOVUPS      (SI), Y1
+	VSUBPS       (DI), Y1, Y1
+	VMOVUPS      Y1, Y3
+	VMOVUPS      multi32c3<>+0(SB), Y5
+	VFMADD231PS  multi32c4<>+0(SB), Y3, Y5
+	VSUBPS       multi32c3<>+0(SB), Y5, Y6
+	VFNMADD231PS multi32c5<>+0(SB), Y6, Y3
+	VFNMADD231PS multi32c6<>+0(SB), Y6, Y3
+	VMULPS       Y3, Y3, Y6
+	VMULPS       Y6, Y6, Y7
+	VMOVUPS      multi32c0<>+0(SB), Y2
+	VFMADD231PS  multi32c7<>+0(SB), Y3, Y2
+	VMOVUPS      multi32c8<>+0(SB), Y8
+	VFMADD231PS  multi32c9<>+0(SB), Y3, Y8
+	VFMADD231PS  Y8, Y6, Y2
+	VMOVUPS      multi32c10<>+0(SB), Y6
+	VFMADD231PS  Y6, Y7, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y6
+	VANDNPS      Y2, Y6, Y2
+	VMOVUPS      Y2, (SI)
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000028, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	MOVQ    w_base+24(FP), CX
+	MOVQ    n+144(FP), BX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x03, BX
+
+finishloop:
+	TESTQ        BX, BX
+	JZ           finishdone
+	VMOVUPS      (SI), Y1
+	VMOVUPS      (SI)(DX*1), Y2
+	VCMPPS       $0x11, multi32c13<>+0(SB), Y2, Y3
+	VMULPS       multi32c14<>+0(SB), Y2, Y5
+	VBLENDVPS    Y3, Y5, Y2, Y5
+	VANDPS       multi32c15<>+0(SB), Y3, Y3
+	VPSRLD       $0x17, Y5, Y6
+	VORPS        multi32c14<>+0(SB), Y6, Y6
+	VSUBPS       multi32c16<>+0(SB), Y6, Y6
+	VADDPS       Y3, Y6, Y6
+	VANDPS       multi32c17<>+0(SB), Y5, Y3
+	VORPS        multi32c11<>+0(SB), Y3, Y3
+	VCMPPS       $0x1e, multi32c18<>+0(SB), Y3, Y5
+	VMULPS       multi32c0<>+0(SB), Y3, Y7
+	VBLENDVPS    Y5, Y7, Y3, Y3
+	VANDPS       multi32c11<>+0(SB), Y5, Y5
+	VADDPS       Y5, Y6, Y6
+	VSUBPS       multi32c11<>+0(SB), Y3, Y3
+	VADDPS       multi32c19<>+0(SB), Y3, Y7
+	VDIVPS       Y7, Y3, Y5
+	VMULPS       Y5, Y5, Y7
+	VMOVUPS      multi32c20<>+0(SB), Y8
+	VFMADD213PS  multi32c21<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c22<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c23<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c24<>+0(SB), Y7, Y8
+	VMULPS       Y7, Y8, Y8
+	VSUBPS       Y8, Y3, Y8
+	VFNMADD231PS Y5, Y8, Y3
+	VFMADD231PS  multi32c6<>+0(SB), Y6, Y3
+	VFMADD231PS  multi32c5<>+0(SB), Y6, Y3
+	VCMPPS       $0x00, multi32c2<>+0(SB), Y2, Y5
+	VBLENDVPS    Y5, multi32c1<>+0(SB), Y3, Y3
+	VCMPPS       $0x00, multi32c25<>+0(SB), Y2, Y5
+	VBLENDVPS    Y5, multi32c25<>+0(SB), Y3, Y3
+	VCMPPS       $0x11, multi32c2<>+0(SB), Y2, Y5
+	VBLENDVPS    Y5, multi32c26<>+0(SB), Y3, Y3
+	VCMPPS       $0x03, Y2, Y2, Y5
+	VBLENDVPS    Y5, Y2, Y3, Y3
+	VMOVUPS      Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VCVTPS2PD    X3, Y1
+	VMULPD       (CX), Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y3, X1
+	VCVTPS2PD    X1, Y1
+	VMULPD       32(CX), Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VCVTPD2PSY   (CX), X4
+	VCVTPD2PSY   32(CX), X1
+	VINSERTF128  $0x01, X1, Y4, Y4
+	VDIVPS       Y2, Y4, Y1
+	VMOVUPS      Y1, (SI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x40, CX
+	DECQ         BX
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func multiMomentsAVX2F32D3Full(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
+// Requires: AVX, FMA3
+TEXT ·multiMomentsAVX2F32D3Full(SB), NOSPLIT, $0-128
 	MOVQ   x_base+0(FP), AX
 	MOVQ   n+120(FP), CX
 	IMUL3Q $0x04, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, DX
-	MOVQ   r_base+72(FP), SI
-	IMUL3Q $0x04, CX, DI
-	MOVQ   coef_base+48(FP), R8
-	MOVQ   coef_len+56(FP), R9
-	LEAQ   (R8)(R9*4), R9
-	MOVQ   ll_base+96(FP), R10
-	MOVQ   w_base+24(FP), R11
-	SHRQ   $0x03, CX
-
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPS (AX), Y0
-	VMOVUPS (AX)(BX*1), Y1
-	VMOVUPS (AX)(DX*1), Y2
-	VMOVUPS multi32c0<>+0(SB), Y3
-	MOVQ    R8, R12
-	MOVQ    SI, R13
-
-max:
-	VBROADCASTSS 4(R12), Y4
-	VSUBPS       Y4, Y0, Y4
-	VBROADCASTSS 8(R12), Y5
-	VSUBPS       Y5, Y1, Y5
-	VBROADCASTSS 12(R12), Y6
-	VSUBPS       Y6, Y2, Y6
-	VBROADCASTSS 16(R12), Y7
-	VMULPS       Y7, Y4, Y7
-	VMULPS       Y7, Y7, Y7
-	VBROADCASTSS 20(R12), Y8
-	VMULPS       Y8, Y4, Y8
-	VBROADCASTSS 24(R12), Y9
-	VFMADD231PS  Y9, Y5, Y8
-	VFMADD231PS  Y8, Y8, Y7
-	VBROADCASTSS 28(R12), Y8
-	VMULPS       Y8, Y4, Y4
-	VBROADCASTSS 32(R12), Y8
-	VFMADD231PS  Y8, Y5, Y4
-	VBROADCASTSS 36(R12), Y5
-	VFMADD231PS  Y5, Y6, Y4
-	VFMADD231PS  Y4, Y4, Y7
-	VBROADCASTSS (R12), Y4
-	VFNMADD231PS multi32c1<>+0(SB), Y7, Y4
-	VCMPPS       $0x03, Y4, Y4, Y5
-	VBLENDVPS    Y5, multi32c0<>+0(SB), Y4, Y4
-	VMOVUPS      Y4, (R13)
-	VMAXPS       Y4, Y3, Y3
-	ADDQ         $0x00000028, R12
-	ADDQ         DI, R13
-	CMPQ         R12, R9
-	JB           max
-	VCMPPS       $0x00, multi32c0<>+0(SB), Y3, Y0
-	VBLENDVPS    Y0, multi32c2<>+0(SB), Y3, Y3
-	VXORPS       Y0, Y0, Y0
-	MOVQ         R8, R12
-	MOVQ         SI, R13
-
-exp:
-	VMOVUPS      (R13), Y1
-	VSUBPS       Y3, Y1, Y1
-	VMOVUPS      Y1, Y4
-	VMOVUPS      multi32c3<>+0(SB), Y5
-	VFMADD231PS  multi32c4<>+0(SB), Y4, Y5
-	VSUBPS       multi32c3<>+0(SB), Y5, Y6
-	VFNMADD231PS multi32c5<>+0(SB), Y6, Y4
-	VFNMADD231PS multi32c6<>+0(SB), Y6, Y4
-	VMULPS       Y4, Y4, Y6
-	VMULPS       Y6, Y6, Y7
-	VMOVUPS      multi32c1<>+0(SB), Y2
-	VFMADD231PS  multi32c7<>+0(SB), Y4, Y2
-	VMOVUPS      multi32c8<>+0(SB), Y8
-	VFMADD231PS  multi32c9<>+0(SB), Y4, Y8
-	VFMADD231PS  Y8, Y6, Y2
-	VMOVUPS      multi32c10<>+0(SB), Y6
-	VFMADD231PS  Y6, Y7, Y2
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y2
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y2
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       Y5, Y2, Y2
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y6
-	VANDNPS      Y2, Y6, Y2
-	VMOVUPS      Y2, (R13)
-	VADDPS       Y2, Y0, Y0
-	ADDQ         $0x00000028, R12
-	ADDQ         DI, R13
-	CMPQ         R12, R9
-	JB           exp
-	VCMPPS       $0x11, multi32c13<>+0(SB), Y0, Y1
-	VMULPS       multi32c14<>+0(SB), Y0, Y2
-	VBLENDVPS    Y1, Y2, Y0, Y2
-	VANDPS       multi32c15<>+0(SB), Y1, Y1
-	VPSRLD       $0x17, Y2, Y4
-	VORPS        multi32c14<>+0(SB), Y4, Y4
-	VSUBPS       multi32c16<>+0(SB), Y4, Y4
-	VADDPS       Y1, Y4, Y4
-	VANDPS       multi32c17<>+0(SB), Y2, Y1
-	VORPS        multi32c11<>+0(SB), Y1, Y1
-	VCMPPS       $0x1e, multi32c18<>+0(SB), Y1, Y2
-	VMULPS       multi32c1<>+0(SB), Y1, Y5
-	VBLENDVPS    Y2, Y5, Y1, Y1
-	VANDPS       multi32c11<>+0(SB), Y2, Y2
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       multi32c11<>+0(SB), Y1, Y1
-	VADDPS       multi32c19<>+0(SB), Y1, Y5
-	VDIVPS       Y5, Y1, Y2
-	VMULPS       Y2, Y2, Y5
-	VMOVUPS      multi32c20<>+0(SB), Y6
-	VFMADD213PS  multi32c21<>+0(SB), Y5, Y6
-	VFMADD213PS  multi32c22<>+0(SB), Y5, Y6
-	VFMADD213PS  multi32c23<>+0(SB), Y5, Y6
-	VFMADD213PS  multi32c24<>+0(SB), Y5, Y6
-	VMULPS       Y5, Y6, Y6
-	VSUBPS       Y6, Y1, Y6
-	VFNMADD231PS Y2, Y6, Y1
-	VFMADD231PS  multi32c6<>+0(SB), Y4, Y1
-	VFMADD231PS  multi32c5<>+0(SB), Y4, Y1
-	VCMPPS       $0x00, multi32c2<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, multi32c0<>+0(SB), Y1, Y1
-	VCMPPS       $0x00, multi32c25<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, multi32c25<>+0(SB), Y1, Y1
-	VCMPPS       $0x11, multi32c2<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, multi32c26<>+0(SB), Y1, Y1
-	VCMPPS       $0x03, Y0, Y0, Y2
-	VBLENDVPS    Y2, Y0, Y1, Y1
-	VMOVUPS      Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VCVTPS2PD    X1, Y2
-	VMULPD       (R11), Y2, Y2
-	VADDPD       (R10), Y2, Y2
-	VMOVUPD      Y2, (R10)
-	VEXTRACTF128 $0x01, Y1, X1
-	VCVTPS2PD    X1, Y1
-	VMULPD       32(R11), Y1, Y1
-	VADDPD       (R10), Y1, Y1
-	VMOVUPD      Y1, (R10)
-	VCVTPD2PSY   (R11), X10
-	VCVTPD2PSY   32(R11), X1
-	VINSERTF128  $0x01, X1, Y10, Y10
-	VDIVPS       Y0, Y10, Y0
-	MOVQ         R8, R12
-	MOVQ         SI, R13
-
-resp:
-	VMOVUPS (R13), Y1
-	VMULPS  Y0, Y1, Y1
-	VMOVUPS Y1, (R13)
-	ADDQ    $0x00000028, R12
-	ADDQ    DI, R13
-	CMPQ    R12, R9
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, SI
-	ADDQ    $0x40, R11
-	DECQ    CX
-	JMP     loop
-
-done:
-	VZEROUPPER
-	RET
-
-// func multiMomentsAVX2F32D3Full(x []float32, r []float32, mu []float32, acc []float64, n int)
-// Requires: AVX, FMA3
-TEXT ·multiMomentsAVX2F32D3Full(SB), NOSPLIT, $0-104
-	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
-	IMUL3Q $0x04, CX, DX
-	IMUL3Q $0x01, DX, BX
-	IMUL3Q $0x02, DX, DX
-	MOVQ   r_base+24(FP), SI
-	MOVQ   mu_base+48(FP), DI
+	MOVQ   e_base+24(FP), SI
+	MOVQ   scale_base+48(FP), DI
+	MOVQ   mu_base+72(FP), R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4854,35 +5754,37 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPS      (SI), Y10
+	VMULPS       (DI), Y10, Y10
 	VMOVUPS      (AX), Y12
-	VBROADCASTSS (DI), Y11
+	VBROADCASTSS (R8), Y11
 	VSUBPS       Y11, Y12, Y12
 	VMOVUPS      (AX)(BX*1), Y13
-	VBROADCASTSS 4(DI), Y11
+	VBROADCASTSS 4(R8), Y11
 	VSUBPS       Y11, Y13, Y13
 	VMOVUPS      (AX)(DX*1), Y14
-	VBROADCASTSS 8(DI), Y11
+	VBROADCASTSS 8(R8), Y11
 	VSUBPS       Y11, Y14, Y14
 	VADDPS       Y10, Y0, Y0
-	VFMADD231PS  Y10, Y12, Y1
-	VFMADD231PS  Y10, Y13, Y2
-	VFMADD231PS  Y10, Y14, Y3
 	VMULPS       Y10, Y12, Y11
+	VADDPS       Y11, Y1, Y1
 	VFMADD231PS  Y11, Y12, Y4
 	VFMADD231PS  Y11, Y13, Y5
 	VFMADD231PS  Y11, Y14, Y6
 	VMULPS       Y10, Y13, Y11
+	VADDPS       Y11, Y2, Y2
 	VFMADD231PS  Y11, Y13, Y7
 	VFMADD231PS  Y11, Y14, Y8
 	VMULPS       Y10, Y14, Y10
+	VADDPS       Y10, Y3, Y3
 	VFMADD231PS  Y10, Y14, Y9
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ         acc_base+72(FP), AX
+	MOVQ         acc_base+96(FP), AX
 	VCVTPS2PD    X0, Y10
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
@@ -4966,7 +5868,7 @@ loop:
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(BX*1), Y1
 	VMOVUPS (AX)(DX*1), Y2
-	VMOVUPS multi32c0<>+0(SB), Y3
+	VMOVUPS multi32c1<>+0(SB), Y3
 	VXORPS  Y4, Y4, Y4
 	VXORPS  Y5, Y5, Y5
 	MOVQ    DI, R9
@@ -4994,9 +5896,10 @@ component:
 	VFMADD231PS  Y7, Y8, Y6
 	VFMADD231PS  Y6, Y6, Y9
 	VBROADCASTSS (R9), Y6
-	VFNMADD231PS multi32c1<>+0(SB), Y9, Y6
+	VMOVUPS      Y6, Y6
+	VFNMADD231PS multi32c0<>+0(SB), Y9, Y6
 	VCMPPS       $0x03, Y6, Y6, Y7
-	VBLENDVPS    Y7, multi32c0<>+0(SB), Y6, Y6
+	VBLENDVPS    Y7, multi32c1<>+0(SB), Y6, Y6
 	VCMPPS       $0x1e, Y3, Y6, Y7
 	VBLENDVPS    Y7, Y6, Y3, Y3
 	VBLENDVPS    Y7, Y5, Y4, Y4
@@ -5017,144 +5920,192 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D3Diag(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX2F32D3Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D3Diag(SB), NOSPLIT, $0-128
-	MOVQ    x_base+0(FP), AX
-	MOVQ    n+120(FP), CX
-	IMUL3Q  $0x04, CX, DX
-	IMUL3Q  $0x01, DX, BX
-	IMUL3Q  $0x02, DX, DX
-	MOVQ    r_base+72(FP), SI
-	IMUL3Q  $0x04, CX, DI
-	MOVQ    coef_base+48(FP), R8
-	MOVQ    coef_len+56(FP), R9
-	LEAQ    (R8)(R9*4), R9
-	MOVQ    ll_base+96(FP), R10
-	VMOVUPD multi64c0<>+0(SB), Y0
-	VMOVUPD multi64c0<>+0(SB), Y1
+TEXT ·multiRespAVX2F32D3Diag(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*4), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x04, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x04, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R8
+	MOVQ   BX, R10
+	MOVQ   n+144(FP), R11
+	SHRQ   $0x03, R11
+
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPS      (DI), Y0
+	VMOVUPS      (DI)(R9*1), Y1
+	VMOVUPS      (DI)(R8*1), Y2
+	VBROADCASTSS 4(SI), Y3
+	VSUBPS       Y3, Y0, Y0
+	VBROADCASTSS 8(SI), Y3
+	VSUBPS       Y3, Y1, Y1
+	VBROADCASTSS 12(SI), Y3
+	VSUBPS       Y3, Y2, Y2
+	VBROADCASTSS 16(SI), Y3
+	VMULPS       Y3, Y0, Y0
+	VMULPS       Y0, Y0, Y0
+	VBROADCASTSS 20(SI), Y3
+	VMULPS       Y3, Y1, Y1
+	VFMADD231PS  Y1, Y1, Y0
+	VBROADCASTSS 24(SI), Y1
+	VMULPS       Y1, Y2, Y1
+	VFMADD231PS  Y1, Y1, Y0
+	VBROADCASTSS (SI), Y1
+	VMOVUPS      Y1, Y1
+	VFNMADD231PS multi32c0<>+0(SB), Y0, Y1
+	VCMPPS       $0x03, Y1, Y1, Y0
+	VBLENDVPS    Y0, multi32c1<>+0(SB), Y1, Y1
+	VMOVUPS      Y1, (R10)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R10
+	DECQ         R11
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x0000001c, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x03, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPS multi32c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPS    (R9), Y0, Y0
+	ADDQ      $0x0000001c, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
+	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
+	VMOVUPS   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPS   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPS      (DI)(DX*1), Y0
+	VMOVUPS      (SI), Y1
+	VSUBPS       (DI), Y1, Y1
+	VMOVUPS      Y1, Y3
+	VMOVUPS      multi32c3<>+0(SB), Y4
+	VFMADD231PS  multi32c4<>+0(SB), Y3, Y4
+	VSUBPS       multi32c3<>+0(SB), Y4, Y5
+	VFNMADD231PS multi32c5<>+0(SB), Y5, Y3
+	VFNMADD231PS multi32c6<>+0(SB), Y5, Y3
+	VMULPS       Y3, Y3, Y5
+	VMULPS       Y5, Y5, Y6
+	VMOVUPS      multi32c0<>+0(SB), Y2
+	VFMADD231PS  multi32c7<>+0(SB), Y3, Y2
+	VMOVUPS      multi32c8<>+0(SB), Y7
+	VFMADD231PS  multi32c9<>+0(SB), Y3, Y7
+	VFMADD231PS  Y7, Y5, Y2
+	VMOVUPS      multi32c10<>+0(SB), Y5
+	VFMADD231PS  Y5, Y6, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y5
+	VANDNPS      Y2, Y5, Y2
+	VMOVUPS      Y2, (SI)
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x0000001c, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	VMOVUPD multi64c17<>+0(SB), Y1
+	VMOVUPD multi64c17<>+0(SB), Y2
+	MOVQ    n+144(FP), CX
+	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x03, CX
 
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPS (AX), Y2
-	VMOVUPS (AX)(BX*1), Y3
-	VMOVUPS (AX)(DX*1), Y4
-	VMOVUPS multi32c0<>+0(SB), Y5
-	MOVQ    R8, R11
-	MOVQ    SI, R12
-
-max:
-	VBROADCASTSS 4(R11), Y6
-	VSUBPS       Y6, Y2, Y6
-	VBROADCASTSS 8(R11), Y7
-	VSUBPS       Y7, Y3, Y7
-	VBROADCASTSS 12(R11), Y8
-	VSUBPS       Y8, Y4, Y8
-	VBROADCASTSS 16(R11), Y9
-	VMULPS       Y9, Y6, Y6
-	VMULPS       Y6, Y6, Y6
-	VBROADCASTSS 20(R11), Y9
-	VMULPS       Y9, Y7, Y7
-	VFMADD231PS  Y7, Y7, Y6
-	VBROADCASTSS 24(R11), Y7
-	VMULPS       Y7, Y8, Y7
-	VFMADD231PS  Y7, Y7, Y6
-	VBROADCASTSS (R11), Y7
-	VFNMADD231PS multi32c1<>+0(SB), Y6, Y7
-	VCMPPS       $0x03, Y7, Y7, Y6
-	VBLENDVPS    Y6, multi32c0<>+0(SB), Y7, Y7
-	VMOVUPS      Y7, (R12)
-	VMAXPS       Y7, Y5, Y5
-	ADDQ         $0x0000001c, R11
-	ADDQ         DI, R12
-	CMPQ         R11, R9
-	JB           max
-	VCMPPS       $0x00, multi32c0<>+0(SB), Y5, Y2
-	VBLENDVPS    Y2, multi32c2<>+0(SB), Y5, Y5
-	VXORPS       Y2, Y2, Y2
-	MOVQ         R8, R11
-	MOVQ         SI, R12
-
-exp:
-	VMOVUPS      (R12), Y3
-	VSUBPS       Y5, Y3, Y3
-	VMOVUPS      Y3, Y6
-	VMOVUPS      multi32c3<>+0(SB), Y7
-	VFMADD231PS  multi32c4<>+0(SB), Y6, Y7
-	VSUBPS       multi32c3<>+0(SB), Y7, Y8
-	VFNMADD231PS multi32c5<>+0(SB), Y8, Y6
-	VFNMADD231PS multi32c6<>+0(SB), Y8, Y6
-	VMULPS       Y6, Y6, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      multi32c1<>+0(SB), Y4
-	VFMADD231PS  multi32c7<>+0(SB), Y6, Y4
-	VMOVUPS      multi32c8<>+0(SB), Y10
-	VFMADD231PS  multi32c9<>+0(SB), Y6, Y10
-	VFMADD231PS  Y10, Y8, Y4
-	VMOVUPS      multi32c10<>+0(SB), Y8
-	VFMADD231PS  Y8, Y9, Y4
-	VFMADD213PS  multi32c11<>+0(SB), Y6, Y4
-	VFMADD213PS  multi32c11<>+0(SB), Y6, Y4
-	VPSLLD       $0x17, Y7, Y7
-	VPADDD       Y7, Y4, Y4
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y8
-	VANDNPS      Y4, Y8, Y4
-	VMOVUPS      Y4, (R12)
-	VADDPS       Y4, Y2, Y2
-	ADDQ         $0x0000001c, R11
-	ADDQ         DI, R12
-	CMPQ         R11, R9
-	JB           exp
-	VCVTPS2PD    X2, Y3
-	VEXTRACTF128 $0x01, Y2, X4
-	VCVTPS2PD    X4, Y4
-	VMULPD       Y3, Y0, Y0
-	VMULPD       Y4, Y1, Y1
-	VCVTPS2PD    X5, Y3
-	VEXTRACTF128 $0x01, Y5, X4
-	VCVTPS2PD    X4, Y4
-	VADDPD       Y3, Y4, Y3
-	VADDPD       (R10), Y3, Y3
-	VMOVUPD      Y3, (R10)
+finishloop:
+	TESTQ        CX, CX
+	JZ           finishdone
+	VMOVUPS      (BX), Y3
+	VMOVUPS      (BX)(DX*1), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X6
+	VCVTPS2PD    X6, Y6
+	VMULPD       Y5, Y1, Y1
+	VMULPD       Y6, Y2, Y2
+	VCVTPS2PD    X3, Y5
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       Y5, Y3, Y5
+	VADDPD       Y5, Y0, Y0
 	VMOVUPS      multi32c11<>+0(SB), Y3
-	VDIVPS       Y2, Y3, Y3
-	MOVQ         R8, R11
-	MOVQ         SI, R12
+	VDIVPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (BX)(DX*1)
+	ADDQ         $0x20, BX
+	DECQ         CX
+	JMP          finishloop
 
-resp:
-	VMOVUPS (R12), Y2
-	VMULPS  Y3, Y2, Y2
-	VMOVUPS Y2, (R12)
-	ADDQ    $0x0000001c, R11
-	ADDQ    DI, R12
-	CMPQ    R11, R9
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, SI
-	DECQ    CX
-	JMP     loop
-
-done:
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y2
-	VMULPD       multi64c20<>+0(SB), Y0, Y3
-	VBLENDVPD    Y2, Y3, Y0, Y3
-	VANDPD       multi64c21<>+0(SB), Y2, Y2
+finishdone:
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
+	VMULPD       multi64c20<>+0(SB), Y1, Y3
+	VBLENDVPD    Y0, Y3, Y1, Y3
+	VANDPD       multi64c21<>+0(SB), Y0, Y0
 	VPSRLQ       $0x34, Y3, Y4
 	VORPD        multi64c20<>+0(SB), Y4, Y4
 	VSUBPD       multi64c22<>+0(SB), Y4, Y4
-	VADDPD       Y2, Y4, Y4
-	VANDPD       multi64c23<>+0(SB), Y3, Y2
-	VORPD        multi64c0<>+0(SB), Y2, Y2
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y2, Y3
-	VMULPD       multi64c2<>+0(SB), Y2, Y5
-	VBLENDVPD    Y3, Y5, Y2, Y2
-	VANDPD       multi64c0<>+0(SB), Y3, Y3
+	VADDPD       Y0, Y4, Y4
+	VANDPD       multi64c23<>+0(SB), Y3, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y3
+	VMULPD       multi64c0<>+0(SB), Y0, Y5
+	VBLENDVPD    Y3, Y5, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y4, Y4
-	VSUBPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       multi64c25<>+0(SB), Y2, Y5
-	VDIVPD       Y5, Y2, Y3
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
+	VADDPD       multi64c25<>+0(SB), Y0, Y5
+	VDIVPD       Y5, Y0, Y3
 	VMULPD       Y3, Y3, Y5
 	VMOVUPD      multi64c26<>+0(SB), Y6
 	VFMADD213PD  multi64c27<>+0(SB), Y5, Y6
@@ -5168,40 +6119,40 @@ done:
 	VFMADD213PD  multi64c35<>+0(SB), Y5, Y6
 	VFMADD213PD  multi64c36<>+0(SB), Y5, Y6
 	VMULPD       Y5, Y6, Y6
-	VSUBPD       Y6, Y2, Y6
-	VFNMADD231PD Y3, Y6, Y2
-	VFMADD231PD  multi64c7<>+0(SB), Y4, Y2
-	VFMADD231PD  multi64c6<>+0(SB), Y4, Y2
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c1<>+0(SB), Y2, Y2
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c37<>+0(SB), Y2, Y2
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c38<>+0(SB), Y2, Y2
-	VCMPPD       $0x03, Y0, Y0, Y3
-	VBLENDVPD    Y3, Y0, Y2, Y2
-	VMOVUPD      Y2, Y0
-	VADDPD       (R10), Y0, Y0
-	VMOVUPD      Y0, (R10)
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
-	VMULPD       multi64c20<>+0(SB), Y1, Y2
-	VBLENDVPD    Y0, Y2, Y1, Y2
+	VSUBPD       Y6, Y0, Y6
+	VFNMADD231PD Y3, Y6, Y0
+	VFMADD231PD  multi64c6<>+0(SB), Y4, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y4, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y1, Y1, Y3
+	VBLENDVPD    Y3, Y1, Y0, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y2, Y0
+	VMULPD       multi64c20<>+0(SB), Y2, Y1
+	VBLENDVPD    Y0, Y1, Y2, Y1
 	VANDPD       multi64c21<>+0(SB), Y0, Y0
-	VPSRLQ       $0x34, Y2, Y3
+	VPSRLQ       $0x34, Y1, Y3
 	VORPD        multi64c20<>+0(SB), Y3, Y3
 	VSUBPD       multi64c22<>+0(SB), Y3, Y3
 	VADDPD       Y0, Y3, Y3
-	VANDPD       multi64c23<>+0(SB), Y2, Y0
-	VORPD        multi64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y2
-	VMULPD       multi64c2<>+0(SB), Y0, Y4
-	VBLENDVPD    Y2, Y4, Y0, Y0
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y3, Y3
-	VSUBPD       multi64c0<>+0(SB), Y0, Y0
+	VANDPD       multi64c23<>+0(SB), Y1, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y1
+	VMULPD       multi64c0<>+0(SB), Y0, Y4
+	VBLENDVPD    Y1, Y4, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y1, Y1
+	VADDPD       Y1, Y3, Y3
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
 	VADDPD       multi64c25<>+0(SB), Y0, Y4
-	VDIVPD       Y4, Y0, Y2
-	VMULPD       Y2, Y2, Y4
+	VDIVPD       Y4, Y0, Y1
+	VMULPD       Y1, Y1, Y4
 	VMOVUPD      multi64c26<>+0(SB), Y5
 	VFMADD213PD  multi64c27<>+0(SB), Y4, Y5
 	VFMADD213PD  multi64c28<>+0(SB), Y4, Y5
@@ -5215,195 +6166,243 @@ done:
 	VFMADD213PD  multi64c36<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y0, Y5
-	VFNMADD231PD Y2, Y5, Y0
-	VFMADD231PD  multi64c7<>+0(SB), Y3, Y0
+	VFNMADD231PD Y1, Y5, Y0
 	VFMADD231PD  multi64c6<>+0(SB), Y3, Y0
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y0, Y0
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y0, Y0
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y0, Y0
-	VCMPPD       $0x03, Y1, Y1, Y2
-	VBLENDVPD    Y2, Y1, Y0, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y2, Y2, Y1
+	VBLENDVPD    Y1, Y2, Y0, Y0
 	VMOVUPD      Y0, Y0
-	VADDPD       (R10), Y0, Y0
-	VMOVUPD      Y0, (R10)
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX2F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D3DiagW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX2F32D3DiagW(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*4), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x04, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x04, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R8
+	MOVQ   BX, R10
+	MOVQ   n+144(FP), R11
+	SHRQ   $0x03, R11
+
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPS      (DI), Y0
+	VMOVUPS      (DI)(R9*1), Y1
+	VMOVUPS      (DI)(R8*1), Y2
+	VBROADCASTSS 4(SI), Y3
+	VSUBPS       Y3, Y0, Y0
+	VBROADCASTSS 8(SI), Y3
+	VSUBPS       Y3, Y1, Y1
+	VBROADCASTSS 12(SI), Y3
+	VSUBPS       Y3, Y2, Y2
+	VBROADCASTSS 16(SI), Y3
+	VMULPS       Y3, Y0, Y0
+	VMULPS       Y0, Y0, Y0
+	VBROADCASTSS 20(SI), Y3
+	VMULPS       Y3, Y1, Y1
+	VFMADD231PS  Y1, Y1, Y0
+	VBROADCASTSS 24(SI), Y1
+	VMULPS       Y1, Y2, Y1
+	VFMADD231PS  Y1, Y1, Y0
+	VBROADCASTSS (SI), Y1
+	VMOVUPS      Y1, Y1
+	VFNMADD231PS multi32c0<>+0(SB), Y0, Y1
+	VCMPPS       $0x03, Y1, Y1, Y0
+	VBLENDVPS    Y0, multi32c1<>+0(SB), Y1, Y1
+	VMOVUPS      Y1, (R10)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R10
+	DECQ         R11
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x0000001c, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x03, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPS multi32c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPS    (R9), Y0, Y0
+	ADDQ      $0x0000001c, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
+	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
+	VMOVUPS   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPS   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPS      (DI)(DX*1), Y0
+	VMOVUPS      (SI), Y1
+	VSUBPS       (DI), Y1, Y1
+	VMOVUPS      Y1, Y3
+	VMOVUPS      multi32c3<>+0(SB), Y5
+	VFMADD231PS  multi32c4<>+0(SB), Y3, Y5
+	VSUBPS       multi32c3<>+0(SB), Y5, Y6
+	VFNMADD231PS multi32c5<>+0(SB), Y6, Y3
+	VFNMADD231PS multi32c6<>+0(SB), Y6, Y3
+	VMULPS       Y3, Y3, Y6
+	VMULPS       Y6, Y6, Y7
+	VMOVUPS      multi32c0<>+0(SB), Y2
+	VFMADD231PS  multi32c7<>+0(SB), Y3, Y2
+	VMOVUPS      multi32c8<>+0(SB), Y8
+	VFMADD231PS  multi32c9<>+0(SB), Y3, Y8
+	VFMADD231PS  Y8, Y6, Y2
+	VMOVUPS      multi32c10<>+0(SB), Y6
+	VFMADD231PS  Y6, Y7, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y5, Y2, Y2
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y6
+	VANDNPS      Y2, Y6, Y2
+	VMOVUPS      Y2, (SI)
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x0000001c, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	MOVQ    w_base+24(FP), CX
+	MOVQ    n+144(FP), BX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x03, BX
+
+finishloop:
+	TESTQ        BX, BX
+	JZ           finishdone
+	VMOVUPS      (SI), Y1
+	VMOVUPS      (SI)(DX*1), Y2
+	VCMPPS       $0x11, multi32c13<>+0(SB), Y2, Y3
+	VMULPS       multi32c14<>+0(SB), Y2, Y5
+	VBLENDVPS    Y3, Y5, Y2, Y5
+	VANDPS       multi32c15<>+0(SB), Y3, Y3
+	VPSRLD       $0x17, Y5, Y6
+	VORPS        multi32c14<>+0(SB), Y6, Y6
+	VSUBPS       multi32c16<>+0(SB), Y6, Y6
+	VADDPS       Y3, Y6, Y6
+	VANDPS       multi32c17<>+0(SB), Y5, Y3
+	VORPS        multi32c11<>+0(SB), Y3, Y3
+	VCMPPS       $0x1e, multi32c18<>+0(SB), Y3, Y5
+	VMULPS       multi32c0<>+0(SB), Y3, Y7
+	VBLENDVPS    Y5, Y7, Y3, Y3
+	VANDPS       multi32c11<>+0(SB), Y5, Y5
+	VADDPS       Y5, Y6, Y6
+	VSUBPS       multi32c11<>+0(SB), Y3, Y3
+	VADDPS       multi32c19<>+0(SB), Y3, Y7
+	VDIVPS       Y7, Y3, Y5
+	VMULPS       Y5, Y5, Y7
+	VMOVUPS      multi32c20<>+0(SB), Y8
+	VFMADD213PS  multi32c21<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c22<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c23<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c24<>+0(SB), Y7, Y8
+	VMULPS       Y7, Y8, Y8
+	VSUBPS       Y8, Y3, Y8
+	VFNMADD231PS Y5, Y8, Y3
+	VFMADD231PS  multi32c6<>+0(SB), Y6, Y3
+	VFMADD231PS  multi32c5<>+0(SB), Y6, Y3
+	VCMPPS       $0x00, multi32c2<>+0(SB), Y2, Y5
+	VBLENDVPS    Y5, multi32c1<>+0(SB), Y3, Y3
+	VCMPPS       $0x00, multi32c25<>+0(SB), Y2, Y5
+	VBLENDVPS    Y5, multi32c25<>+0(SB), Y3, Y3
+	VCMPPS       $0x11, multi32c2<>+0(SB), Y2, Y5
+	VBLENDVPS    Y5, multi32c26<>+0(SB), Y3, Y3
+	VCMPPS       $0x03, Y2, Y2, Y5
+	VBLENDVPS    Y5, Y2, Y3, Y3
+	VMOVUPS      Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VCVTPS2PD    X3, Y1
+	VMULPD       (CX), Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y3, X1
+	VCVTPS2PD    X1, Y1
+	VMULPD       32(CX), Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VCVTPD2PSY   (CX), X4
+	VCVTPD2PSY   32(CX), X1
+	VINSERTF128  $0x01, X1, Y4, Y4
+	VDIVPS       Y2, Y4, Y1
+	VMOVUPS      Y1, (SI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x40, CX
+	DECQ         BX
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func multiMomentsAVX2F32D3Diag(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
+// Requires: AVX, FMA3
+TEXT ·multiMomentsAVX2F32D3Diag(SB), NOSPLIT, $0-128
 	MOVQ   x_base+0(FP), AX
 	MOVQ   n+120(FP), CX
 	IMUL3Q $0x04, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, DX
-	MOVQ   r_base+72(FP), SI
-	IMUL3Q $0x04, CX, DI
-	MOVQ   coef_base+48(FP), R8
-	MOVQ   coef_len+56(FP), R9
-	LEAQ   (R8)(R9*4), R9
-	MOVQ   ll_base+96(FP), R10
-	MOVQ   w_base+24(FP), R11
-	SHRQ   $0x03, CX
-
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPS (AX), Y0
-	VMOVUPS (AX)(BX*1), Y1
-	VMOVUPS (AX)(DX*1), Y2
-	VMOVUPS multi32c0<>+0(SB), Y3
-	MOVQ    R8, R12
-	MOVQ    SI, R13
-
-max:
-	VBROADCASTSS 4(R12), Y4
-	VSUBPS       Y4, Y0, Y4
-	VBROADCASTSS 8(R12), Y5
-	VSUBPS       Y5, Y1, Y5
-	VBROADCASTSS 12(R12), Y6
-	VSUBPS       Y6, Y2, Y6
-	VBROADCASTSS 16(R12), Y7
-	VMULPS       Y7, Y4, Y4
-	VMULPS       Y4, Y4, Y4
-	VBROADCASTSS 20(R12), Y7
-	VMULPS       Y7, Y5, Y5
-	VFMADD231PS  Y5, Y5, Y4
-	VBROADCASTSS 24(R12), Y5
-	VMULPS       Y5, Y6, Y5
-	VFMADD231PS  Y5, Y5, Y4
-	VBROADCASTSS (R12), Y5
-	VFNMADD231PS multi32c1<>+0(SB), Y4, Y5
-	VCMPPS       $0x03, Y5, Y5, Y4
-	VBLENDVPS    Y4, multi32c0<>+0(SB), Y5, Y5
-	VMOVUPS      Y5, (R13)
-	VMAXPS       Y5, Y3, Y3
-	ADDQ         $0x0000001c, R12
-	ADDQ         DI, R13
-	CMPQ         R12, R9
-	JB           max
-	VCMPPS       $0x00, multi32c0<>+0(SB), Y3, Y0
-	VBLENDVPS    Y0, multi32c2<>+0(SB), Y3, Y3
-	VXORPS       Y0, Y0, Y0
-	MOVQ         R8, R12
-	MOVQ         SI, R13
-
-exp:
-	VMOVUPS      (R13), Y1
-	VSUBPS       Y3, Y1, Y1
-	VMOVUPS      Y1, Y4
-	VMOVUPS      multi32c3<>+0(SB), Y5
-	VFMADD231PS  multi32c4<>+0(SB), Y4, Y5
-	VSUBPS       multi32c3<>+0(SB), Y5, Y6
-	VFNMADD231PS multi32c5<>+0(SB), Y6, Y4
-	VFNMADD231PS multi32c6<>+0(SB), Y6, Y4
-	VMULPS       Y4, Y4, Y6
-	VMULPS       Y6, Y6, Y7
-	VMOVUPS      multi32c1<>+0(SB), Y2
-	VFMADD231PS  multi32c7<>+0(SB), Y4, Y2
-	VMOVUPS      multi32c8<>+0(SB), Y9
-	VFMADD231PS  multi32c9<>+0(SB), Y4, Y9
-	VFMADD231PS  Y9, Y6, Y2
-	VMOVUPS      multi32c10<>+0(SB), Y6
-	VFMADD231PS  Y6, Y7, Y2
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y2
-	VFMADD213PS  multi32c11<>+0(SB), Y4, Y2
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       Y5, Y2, Y2
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y6
-	VANDNPS      Y2, Y6, Y2
-	VMOVUPS      Y2, (R13)
-	VADDPS       Y2, Y0, Y0
-	ADDQ         $0x0000001c, R12
-	ADDQ         DI, R13
-	CMPQ         R12, R9
-	JB           exp
-	VCMPPS       $0x11, multi32c13<>+0(SB), Y0, Y1
-	VMULPS       multi32c14<>+0(SB), Y0, Y2
-	VBLENDVPS    Y1, Y2, Y0, Y2
-	VANDPS       multi32c15<>+0(SB), Y1, Y1
-	VPSRLD       $0x17, Y2, Y4
-	VORPS        multi32c14<>+0(SB), Y4, Y4
-	VSUBPS       multi32c16<>+0(SB), Y4, Y4
-	VADDPS       Y1, Y4, Y4
-	VANDPS       multi32c17<>+0(SB), Y2, Y1
-	VORPS        multi32c11<>+0(SB), Y1, Y1
-	VCMPPS       $0x1e, multi32c18<>+0(SB), Y1, Y2
-	VMULPS       multi32c1<>+0(SB), Y1, Y5
-	VBLENDVPS    Y2, Y5, Y1, Y1
-	VANDPS       multi32c11<>+0(SB), Y2, Y2
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       multi32c11<>+0(SB), Y1, Y1
-	VADDPS       multi32c19<>+0(SB), Y1, Y5
-	VDIVPS       Y5, Y1, Y2
-	VMULPS       Y2, Y2, Y5
-	VMOVUPS      multi32c20<>+0(SB), Y6
-	VFMADD213PS  multi32c21<>+0(SB), Y5, Y6
-	VFMADD213PS  multi32c22<>+0(SB), Y5, Y6
-	VFMADD213PS  multi32c23<>+0(SB), Y5, Y6
-	VFMADD213PS  multi32c24<>+0(SB), Y5, Y6
-	VMULPS       Y5, Y6, Y6
-	VSUBPS       Y6, Y1, Y6
-	VFNMADD231PS Y2, Y6, Y1
-	VFMADD231PS  multi32c6<>+0(SB), Y4, Y1
-	VFMADD231PS  multi32c5<>+0(SB), Y4, Y1
-	VCMPPS       $0x00, multi32c2<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, multi32c0<>+0(SB), Y1, Y1
-	VCMPPS       $0x00, multi32c25<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, multi32c25<>+0(SB), Y1, Y1
-	VCMPPS       $0x11, multi32c2<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, multi32c26<>+0(SB), Y1, Y1
-	VCMPPS       $0x03, Y0, Y0, Y2
-	VBLENDVPS    Y2, Y0, Y1, Y1
-	VMOVUPS      Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VCVTPS2PD    X1, Y2
-	VMULPD       (R11), Y2, Y2
-	VADDPD       (R10), Y2, Y2
-	VMOVUPD      Y2, (R10)
-	VEXTRACTF128 $0x01, Y1, X1
-	VCVTPS2PD    X1, Y1
-	VMULPD       32(R11), Y1, Y1
-	VADDPD       (R10), Y1, Y1
-	VMOVUPD      Y1, (R10)
-	VCVTPD2PSY   (R11), X8
-	VCVTPD2PSY   32(R11), X1
-	VINSERTF128  $0x01, X1, Y8, Y8
-	VDIVPS       Y0, Y8, Y0
-	MOVQ         R8, R12
-	MOVQ         SI, R13
-
-resp:
-	VMOVUPS (R13), Y1
-	VMULPS  Y0, Y1, Y1
-	VMOVUPS Y1, (R13)
-	ADDQ    $0x0000001c, R12
-	ADDQ    DI, R13
-	CMPQ    R12, R9
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, SI
-	ADDQ    $0x40, R11
-	DECQ    CX
-	JMP     loop
-
-done:
-	VZEROUPPER
-	RET
-
-// func multiMomentsAVX2F32D3Diag(x []float32, r []float32, mu []float32, acc []float64, n int)
-// Requires: AVX, FMA3
-TEXT ·multiMomentsAVX2F32D3Diag(SB), NOSPLIT, $0-104
-	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
-	IMUL3Q $0x04, CX, DX
-	IMUL3Q $0x01, DX, BX
-	IMUL3Q $0x02, DX, DX
-	MOVQ   r_base+24(FP), SI
-	MOVQ   mu_base+48(FP), DI
+	MOVQ   e_base+24(FP), SI
+	MOVQ   scale_base+48(FP), DI
+	MOVQ   mu_base+72(FP), R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5417,32 +6416,34 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPS      (SI), Y7
+	VMULPS       (DI), Y7, Y7
 	VMOVUPS      (AX), Y9
-	VBROADCASTSS (DI), Y8
+	VBROADCASTSS (R8), Y8
 	VSUBPS       Y8, Y9, Y9
 	VMOVUPS      (AX)(BX*1), Y10
-	VBROADCASTSS 4(DI), Y8
+	VBROADCASTSS 4(R8), Y8
 	VSUBPS       Y8, Y10, Y10
 	VMOVUPS      (AX)(DX*1), Y11
-	VBROADCASTSS 8(DI), Y8
+	VBROADCASTSS 8(R8), Y8
 	VSUBPS       Y8, Y11, Y11
 	VADDPS       Y7, Y0, Y0
-	VFMADD231PS  Y7, Y9, Y1
-	VFMADD231PS  Y7, Y10, Y2
-	VFMADD231PS  Y7, Y11, Y3
 	VMULPS       Y7, Y9, Y8
+	VADDPS       Y8, Y1, Y1
 	VFMADD231PS  Y8, Y9, Y4
 	VMULPS       Y7, Y10, Y8
+	VADDPS       Y8, Y2, Y2
 	VFMADD231PS  Y8, Y10, Y5
 	VMULPS       Y7, Y11, Y7
+	VADDPS       Y7, Y3, Y3
 	VFMADD231PS  Y7, Y11, Y6
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ         acc_base+72(FP), AX
+	MOVQ         acc_base+96(FP), AX
 	VCVTPS2PD    X0, Y7
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
@@ -5508,7 +6509,7 @@ loop:
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(BX*1), Y1
 	VMOVUPS (AX)(DX*1), Y2
-	VMOVUPS multi32c0<>+0(SB), Y3
+	VMOVUPS multi32c1<>+0(SB), Y3
 	VXORPS  Y4, Y4, Y4
 	VXORPS  Y5, Y5, Y5
 	MOVQ    DI, R9
@@ -5530,9 +6531,10 @@ component:
 	VMULPS       Y7, Y8, Y7
 	VFMADD231PS  Y7, Y7, Y6
 	VBROADCASTSS (R9), Y7
-	VFNMADD231PS multi32c1<>+0(SB), Y6, Y7
+	VMOVUPS      Y7, Y7
+	VFNMADD231PS multi32c0<>+0(SB), Y6, Y7
 	VCMPPS       $0x03, Y7, Y7, Y6
-	VBLENDVPS    Y6, multi32c0<>+0(SB), Y7, Y7
+	VBLENDVPS    Y6, multi32c1<>+0(SB), Y7, Y7
 	VCMPPS       $0x1e, Y3, Y7, Y6
 	VBLENDVPS    Y6, Y7, Y3, Y3
 	VBLENDVPS    Y6, Y5, Y4, Y4
@@ -5553,163 +6555,211 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D4Full(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX2F32D4Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D4Full(SB), NOSPLIT, $0-128
-	MOVQ    x_base+0(FP), AX
-	MOVQ    n+120(FP), CX
-	IMUL3Q  $0x04, CX, DX
-	IMUL3Q  $0x01, DX, BX
-	IMUL3Q  $0x02, DX, SI
-	IMUL3Q  $0x03, DX, DX
-	MOVQ    r_base+72(FP), DI
-	IMUL3Q  $0x04, CX, R8
-	MOVQ    coef_base+48(FP), R9
-	MOVQ    coef_len+56(FP), R10
-	LEAQ    (R9)(R10*4), R10
-	MOVQ    ll_base+96(FP), R11
-	VMOVUPD multi64c0<>+0(SB), Y0
-	VMOVUPD multi64c0<>+0(SB), Y1
+TEXT ·multiRespAVX2F32D4Full(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*4), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x04, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x04, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R10
+	IMUL3Q $0x03, R8, R8
+	MOVQ   BX, R11
+	MOVQ   n+144(FP), R12
+	SHRQ   $0x03, R12
+
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPS      (DI), Y0
+	VMOVUPS      (DI)(R9*1), Y1
+	VMOVUPS      (DI)(R10*1), Y2
+	VMOVUPS      (DI)(R8*1), Y3
+	VBROADCASTSS 4(SI), Y4
+	VSUBPS       Y4, Y0, Y0
+	VBROADCASTSS 8(SI), Y4
+	VSUBPS       Y4, Y1, Y1
+	VBROADCASTSS 12(SI), Y4
+	VSUBPS       Y4, Y2, Y2
+	VBROADCASTSS 16(SI), Y4
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS 20(SI), Y4
+	VMULPS       Y4, Y0, Y4
+	VMULPS       Y4, Y4, Y4
+	VBROADCASTSS 24(SI), Y5
+	VMULPS       Y5, Y0, Y5
+	VBROADCASTSS 28(SI), Y6
+	VFMADD231PS  Y6, Y1, Y5
+	VFMADD231PS  Y5, Y5, Y4
+	VBROADCASTSS 32(SI), Y5
+	VMULPS       Y5, Y0, Y5
+	VBROADCASTSS 36(SI), Y6
+	VFMADD231PS  Y6, Y1, Y5
+	VBROADCASTSS 40(SI), Y6
+	VFMADD231PS  Y6, Y2, Y5
+	VFMADD231PS  Y5, Y5, Y4
+	VBROADCASTSS 44(SI), Y5
+	VMULPS       Y5, Y0, Y0
+	VBROADCASTSS 48(SI), Y5
+	VFMADD231PS  Y5, Y1, Y0
+	VBROADCASTSS 52(SI), Y1
+	VFMADD231PS  Y1, Y2, Y0
+	VBROADCASTSS 56(SI), Y1
+	VFMADD231PS  Y1, Y3, Y0
+	VFMADD231PS  Y0, Y0, Y4
+	VBROADCASTSS (SI), Y0
+	VMOVUPS      Y0, Y0
+	VFNMADD231PS multi32c0<>+0(SB), Y4, Y0
+	VCMPPS       $0x03, Y0, Y0, Y1
+	VBLENDVPS    Y1, multi32c1<>+0(SB), Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R11
+	DECQ         R12
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x0000003c, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x03, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPS multi32c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPS    (R9), Y0, Y0
+	ADDQ      $0x0000003c, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
+	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
+	VMOVUPS   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPS   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPS      (DI)(DX*1), Y0
+	VMOVUPS      (SI), Y1
+	VSUBPS       (DI), Y1, Y1
+	VMOVUPS      Y1, Y3
+	VMOVUPS      multi32c3<>+0(SB), Y4
+	VFMADD231PS  multi32c4<>+0(SB), Y3, Y4
+	VSUBPS       multi32c3<>+0(SB), Y4, Y5
+	VFNMADD231PS multi32c5<>+0(SB), Y5, Y3
+	VFNMADD231PS multi32c6<>+0(SB), Y5, Y3
+	VMULPS       Y3, Y3, Y5
+	VMULPS       Y5, Y5, Y6
+	VMOVUPS      multi32c0<>+0(SB), Y2
+	VFMADD231PS  multi32c7<>+0(SB), Y3, Y2
+	VMOVUPS      multi32c8<>+0(SB), Y7
+	VFMADD231PS  multi32c9<>+0(SB), Y3, Y7
+	VFMADD231PS  Y7, Y5, Y2
+	VMOVUPS      multi32c10<>+0(SB), Y5
+	VFMADD231PS  Y5, Y6, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y5
+	VANDNPS      Y2, Y5, Y2
+	VMOVUPS      Y2, (SI)
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x0000003c, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	VMOVUPD multi64c17<>+0(SB), Y1
+	VMOVUPD multi64c17<>+0(SB), Y2
+	MOVQ    n+144(FP), CX
+	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x03, CX
 
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPS (AX), Y2
-	VMOVUPS (AX)(BX*1), Y3
-	VMOVUPS (AX)(SI*1), Y4
-	VMOVUPS (AX)(DX*1), Y5
-	VMOVUPS multi32c0<>+0(SB), Y6
-	MOVQ    R9, R12
-	MOVQ    DI, R13
-
-max:
-	VBROADCASTSS 4(R12), Y7
-	VSUBPS       Y7, Y2, Y7
-	VBROADCASTSS 8(R12), Y8
-	VSUBPS       Y8, Y3, Y8
-	VBROADCASTSS 12(R12), Y9
-	VSUBPS       Y9, Y4, Y9
-	VBROADCASTSS 16(R12), Y10
-	VSUBPS       Y10, Y5, Y10
-	VBROADCASTSS 20(R12), Y11
-	VMULPS       Y11, Y7, Y11
-	VMULPS       Y11, Y11, Y11
-	VBROADCASTSS 24(R12), Y12
-	VMULPS       Y12, Y7, Y12
-	VBROADCASTSS 28(R12), Y13
-	VFMADD231PS  Y13, Y8, Y12
-	VFMADD231PS  Y12, Y12, Y11
-	VBROADCASTSS 32(R12), Y12
-	VMULPS       Y12, Y7, Y12
-	VBROADCASTSS 36(R12), Y13
-	VFMADD231PS  Y13, Y8, Y12
-	VBROADCASTSS 40(R12), Y13
-	VFMADD231PS  Y13, Y9, Y12
-	VFMADD231PS  Y12, Y12, Y11
-	VBROADCASTSS 44(R12), Y12
-	VMULPS       Y12, Y7, Y7
-	VBROADCASTSS 48(R12), Y12
-	VFMADD231PS  Y12, Y8, Y7
-	VBROADCASTSS 52(R12), Y8
-	VFMADD231PS  Y8, Y9, Y7
-	VBROADCASTSS 56(R12), Y8
-	VFMADD231PS  Y8, Y10, Y7
-	VFMADD231PS  Y7, Y7, Y11
-	VBROADCASTSS (R12), Y7
-	VFNMADD231PS multi32c1<>+0(SB), Y11, Y7
-	VCMPPS       $0x03, Y7, Y7, Y8
-	VBLENDVPS    Y8, multi32c0<>+0(SB), Y7, Y7
-	VMOVUPS      Y7, (R13)
-	VMAXPS       Y7, Y6, Y6
-	ADDQ         $0x0000003c, R12
-	ADDQ         R8, R13
-	CMPQ         R12, R10
-	JB           max
-	VCMPPS       $0x00, multi32c0<>+0(SB), Y6, Y2
-	VBLENDVPS    Y2, multi32c2<>+0(SB), Y6, Y6
-	VXORPS       Y2, Y2, Y2
-	MOVQ         R9, R12
-	MOVQ         DI, R13
-
-exp:
-	VMOVUPS      (R13), Y3
-	VSUBPS       Y6, Y3, Y3
-	VMOVUPS      Y3, Y5
-	VMOVUPS      multi32c3<>+0(SB), Y7
-	VFMADD231PS  multi32c4<>+0(SB), Y5, Y7
-	VSUBPS       multi32c3<>+0(SB), Y7, Y8
-	VFNMADD231PS multi32c5<>+0(SB), Y8, Y5
-	VFNMADD231PS multi32c6<>+0(SB), Y8, Y5
-	VMULPS       Y5, Y5, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      multi32c1<>+0(SB), Y4
-	VFMADD231PS  multi32c7<>+0(SB), Y5, Y4
-	VMOVUPS      multi32c8<>+0(SB), Y10
-	VFMADD231PS  multi32c9<>+0(SB), Y5, Y10
-	VFMADD231PS  Y10, Y8, Y4
-	VMOVUPS      multi32c10<>+0(SB), Y8
-	VFMADD231PS  Y8, Y9, Y4
-	VFMADD213PS  multi32c11<>+0(SB), Y5, Y4
-	VFMADD213PS  multi32c11<>+0(SB), Y5, Y4
-	VPSLLD       $0x17, Y7, Y7
-	VPADDD       Y7, Y4, Y4
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y8
-	VANDNPS      Y4, Y8, Y4
-	VMOVUPS      Y4, (R13)
-	VADDPS       Y4, Y2, Y2
-	ADDQ         $0x0000003c, R12
-	ADDQ         R8, R13
-	CMPQ         R12, R10
-	JB           exp
-	VCVTPS2PD    X2, Y3
-	VEXTRACTF128 $0x01, Y2, X4
-	VCVTPS2PD    X4, Y4
-	VMULPD       Y3, Y0, Y0
-	VMULPD       Y4, Y1, Y1
-	VCVTPS2PD    X6, Y3
-	VEXTRACTF128 $0x01, Y6, X4
-	VCVTPS2PD    X4, Y4
-	VADDPD       Y3, Y4, Y3
-	VADDPD       (R11), Y3, Y3
-	VMOVUPD      Y3, (R11)
+finishloop:
+	TESTQ        CX, CX
+	JZ           finishdone
+	VMOVUPS      (BX), Y3
+	VMOVUPS      (BX)(DX*1), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X6
+	VCVTPS2PD    X6, Y6
+	VMULPD       Y5, Y1, Y1
+	VMULPD       Y6, Y2, Y2
+	VCVTPS2PD    X3, Y5
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       Y5, Y3, Y5
+	VADDPD       Y5, Y0, Y0
 	VMOVUPS      multi32c11<>+0(SB), Y3
-	VDIVPS       Y2, Y3, Y3
-	MOVQ         R9, R12
-	MOVQ         DI, R13
+	VDIVPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (BX)(DX*1)
+	ADDQ         $0x20, BX
+	DECQ         CX
+	JMP          finishloop
 
-resp:
-	VMOVUPS (R13), Y2
-	VMULPS  Y3, Y2, Y2
-	VMOVUPS Y2, (R13)
-	ADDQ    $0x0000003c, R12
-	ADDQ    R8, R13
-	CMPQ    R12, R10
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, DI
-	DECQ    CX
-	JMP     loop
-
-done:
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y2
-	VMULPD       multi64c20<>+0(SB), Y0, Y3
-	VBLENDVPD    Y2, Y3, Y0, Y3
-	VANDPD       multi64c21<>+0(SB), Y2, Y2
+finishdone:
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
+	VMULPD       multi64c20<>+0(SB), Y1, Y3
+	VBLENDVPD    Y0, Y3, Y1, Y3
+	VANDPD       multi64c21<>+0(SB), Y0, Y0
 	VPSRLQ       $0x34, Y3, Y4
 	VORPD        multi64c20<>+0(SB), Y4, Y4
 	VSUBPD       multi64c22<>+0(SB), Y4, Y4
-	VADDPD       Y2, Y4, Y4
-	VANDPD       multi64c23<>+0(SB), Y3, Y2
-	VORPD        multi64c0<>+0(SB), Y2, Y2
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y2, Y3
-	VMULPD       multi64c2<>+0(SB), Y2, Y5
-	VBLENDVPD    Y3, Y5, Y2, Y2
-	VANDPD       multi64c0<>+0(SB), Y3, Y3
+	VADDPD       Y0, Y4, Y4
+	VANDPD       multi64c23<>+0(SB), Y3, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y3
+	VMULPD       multi64c0<>+0(SB), Y0, Y5
+	VBLENDVPD    Y3, Y5, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y4, Y4
-	VSUBPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       multi64c25<>+0(SB), Y2, Y5
-	VDIVPD       Y5, Y2, Y3
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
+	VADDPD       multi64c25<>+0(SB), Y0, Y5
+	VDIVPD       Y5, Y0, Y3
 	VMULPD       Y3, Y3, Y5
 	VMOVUPD      multi64c26<>+0(SB), Y6
 	VFMADD213PD  multi64c27<>+0(SB), Y5, Y6
@@ -5723,40 +6773,40 @@ done:
 	VFMADD213PD  multi64c35<>+0(SB), Y5, Y6
 	VFMADD213PD  multi64c36<>+0(SB), Y5, Y6
 	VMULPD       Y5, Y6, Y6
-	VSUBPD       Y6, Y2, Y6
-	VFNMADD231PD Y3, Y6, Y2
-	VFMADD231PD  multi64c7<>+0(SB), Y4, Y2
-	VFMADD231PD  multi64c6<>+0(SB), Y4, Y2
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c1<>+0(SB), Y2, Y2
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c37<>+0(SB), Y2, Y2
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c38<>+0(SB), Y2, Y2
-	VCMPPD       $0x03, Y0, Y0, Y3
-	VBLENDVPD    Y3, Y0, Y2, Y2
-	VMOVUPD      Y2, Y0
-	VADDPD       (R11), Y0, Y0
-	VMOVUPD      Y0, (R11)
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
-	VMULPD       multi64c20<>+0(SB), Y1, Y2
-	VBLENDVPD    Y0, Y2, Y1, Y2
+	VSUBPD       Y6, Y0, Y6
+	VFNMADD231PD Y3, Y6, Y0
+	VFMADD231PD  multi64c6<>+0(SB), Y4, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y4, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y1, Y1, Y3
+	VBLENDVPD    Y3, Y1, Y0, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y2, Y0
+	VMULPD       multi64c20<>+0(SB), Y2, Y1
+	VBLENDVPD    Y0, Y1, Y2, Y1
 	VANDPD       multi64c21<>+0(SB), Y0, Y0
-	VPSRLQ       $0x34, Y2, Y3
+	VPSRLQ       $0x34, Y1, Y3
 	VORPD        multi64c20<>+0(SB), Y3, Y3
 	VSUBPD       multi64c22<>+0(SB), Y3, Y3
 	VADDPD       Y0, Y3, Y3
-	VANDPD       multi64c23<>+0(SB), Y2, Y0
-	VORPD        multi64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y2
-	VMULPD       multi64c2<>+0(SB), Y0, Y4
-	VBLENDVPD    Y2, Y4, Y0, Y0
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y3, Y3
-	VSUBPD       multi64c0<>+0(SB), Y0, Y0
+	VANDPD       multi64c23<>+0(SB), Y1, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y1
+	VMULPD       multi64c0<>+0(SB), Y0, Y4
+	VBLENDVPD    Y1, Y4, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y1, Y1
+	VADDPD       Y1, Y3, Y3
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
 	VADDPD       multi64c25<>+0(SB), Y0, Y4
-	VDIVPD       Y4, Y0, Y2
-	VMULPD       Y2, Y2, Y4
+	VDIVPD       Y4, Y0, Y1
+	VMULPD       Y1, Y1, Y4
 	VMOVUPD      multi64c26<>+0(SB), Y5
 	VFMADD213PD  multi64c27<>+0(SB), Y4, Y5
 	VFMADD213PD  multi64c28<>+0(SB), Y4, Y5
@@ -5770,113 +6820,153 @@ done:
 	VFMADD213PD  multi64c36<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y0, Y5
-	VFNMADD231PD Y2, Y5, Y0
-	VFMADD231PD  multi64c7<>+0(SB), Y3, Y0
+	VFNMADD231PD Y1, Y5, Y0
 	VFMADD231PD  multi64c6<>+0(SB), Y3, Y0
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y0, Y0
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y0, Y0
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y0, Y0
-	VCMPPD       $0x03, Y1, Y1, Y2
-	VBLENDVPD    Y2, Y1, Y0, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y2, Y2, Y1
+	VBLENDVPD    Y1, Y2, Y0, Y0
 	VMOVUPD      Y0, Y0
-	VADDPD       (R11), Y0, Y0
-	VMOVUPD      Y0, (R11)
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D4FullW(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX2F32D4FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D4FullW(SB), NOSPLIT, $0-128
-	MOVQ   x_base+0(FP), AX
-	MOVQ   n+120(FP), CX
-	IMUL3Q $0x04, CX, DX
-	IMUL3Q $0x01, DX, BX
-	IMUL3Q $0x02, DX, SI
-	IMUL3Q $0x03, DX, DX
-	MOVQ   r_base+72(FP), DI
-	IMUL3Q $0x04, CX, R8
-	MOVQ   coef_base+48(FP), R9
-	MOVQ   coef_len+56(FP), R10
-	LEAQ   (R9)(R10*4), R10
-	MOVQ   ll_base+96(FP), R11
-	MOVQ   w_base+24(FP), R12
-	SHRQ   $0x03, CX
+TEXT ·multiRespAVX2F32D4FullW(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*4), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x04, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
 
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPS (AX), Y0
-	VMOVUPS (AX)(BX*1), Y1
-	VMOVUPS (AX)(SI*1), Y2
-	VMOVUPS (AX)(DX*1), Y3
-	VMOVUPS multi32c0<>+0(SB), Y4
-	MOVQ    R9, R13
-	MOVQ    DI, R14
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x04, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R10
+	IMUL3Q $0x03, R8, R8
+	MOVQ   BX, R11
+	MOVQ   n+144(FP), R12
+	SHRQ   $0x03, R12
 
-max:
-	VBROADCASTSS 4(R13), Y5
-	VSUBPS       Y5, Y0, Y5
-	VBROADCASTSS 8(R13), Y6
-	VSUBPS       Y6, Y1, Y6
-	VBROADCASTSS 12(R13), Y7
-	VSUBPS       Y7, Y2, Y7
-	VBROADCASTSS 16(R13), Y8
-	VSUBPS       Y8, Y3, Y8
-	VBROADCASTSS 20(R13), Y9
-	VMULPS       Y9, Y5, Y9
-	VMULPS       Y9, Y9, Y9
-	VBROADCASTSS 24(R13), Y10
-	VMULPS       Y10, Y5, Y10
-	VBROADCASTSS 28(R13), Y11
-	VFMADD231PS  Y11, Y6, Y10
-	VFMADD231PS  Y10, Y10, Y9
-	VBROADCASTSS 32(R13), Y10
-	VMULPS       Y10, Y5, Y10
-	VBROADCASTSS 36(R13), Y11
-	VFMADD231PS  Y11, Y6, Y10
-	VBROADCASTSS 40(R13), Y11
-	VFMADD231PS  Y11, Y7, Y10
-	VFMADD231PS  Y10, Y10, Y9
-	VBROADCASTSS 44(R13), Y10
-	VMULPS       Y10, Y5, Y5
-	VBROADCASTSS 48(R13), Y10
-	VFMADD231PS  Y10, Y6, Y5
-	VBROADCASTSS 52(R13), Y6
-	VFMADD231PS  Y6, Y7, Y5
-	VBROADCASTSS 56(R13), Y6
-	VFMADD231PS  Y6, Y8, Y5
-	VFMADD231PS  Y5, Y5, Y9
-	VBROADCASTSS (R13), Y5
-	VFNMADD231PS multi32c1<>+0(SB), Y9, Y5
-	VCMPPS       $0x03, Y5, Y5, Y6
-	VBLENDVPS    Y6, multi32c0<>+0(SB), Y5, Y5
-	VMOVUPS      Y5, (R14)
-	VMAXPS       Y5, Y4, Y4
-	ADDQ         $0x0000003c, R13
-	ADDQ         R8, R14
-	CMPQ         R13, R10
-	JB           max
-	VCMPPS       $0x00, multi32c0<>+0(SB), Y4, Y0
-	VBLENDVPS    Y0, multi32c2<>+0(SB), Y4, Y4
-	VXORPS       Y0, Y0, Y0
-	MOVQ         R9, R13
-	MOVQ         DI, R14
-
-exp:
-	VMOVUPS      (R14), Y1
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPS      (DI), Y0
+	VMOVUPS      (DI)(R9*1), Y1
+	VMOVUPS      (DI)(R10*1), Y2
+	VMOVUPS      (DI)(R8*1), Y3
+	VBROADCASTSS 4(SI), Y4
+	VSUBPS       Y4, Y0, Y0
+	VBROADCASTSS 8(SI), Y4
 	VSUBPS       Y4, Y1, Y1
+	VBROADCASTSS 12(SI), Y4
+	VSUBPS       Y4, Y2, Y2
+	VBROADCASTSS 16(SI), Y4
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS 20(SI), Y4
+	VMULPS       Y4, Y0, Y4
+	VMULPS       Y4, Y4, Y4
+	VBROADCASTSS 24(SI), Y6
+	VMULPS       Y6, Y0, Y6
+	VBROADCASTSS 28(SI), Y7
+	VFMADD231PS  Y7, Y1, Y6
+	VFMADD231PS  Y6, Y6, Y4
+	VBROADCASTSS 32(SI), Y6
+	VMULPS       Y6, Y0, Y6
+	VBROADCASTSS 36(SI), Y7
+	VFMADD231PS  Y7, Y1, Y6
+	VBROADCASTSS 40(SI), Y7
+	VFMADD231PS  Y7, Y2, Y6
+	VFMADD231PS  Y6, Y6, Y4
+	VBROADCASTSS 44(SI), Y6
+	VMULPS       Y6, Y0, Y0
+	VBROADCASTSS 48(SI), Y6
+	VFMADD231PS  Y6, Y1, Y0
+	VBROADCASTSS 52(SI), Y1
+	VFMADD231PS  Y1, Y2, Y0
+	VBROADCASTSS 56(SI), Y1
+	VFMADD231PS  Y1, Y3, Y0
+	VFMADD231PS  Y0, Y0, Y4
+	VBROADCASTSS (SI), Y0
+	VMOVUPS      Y0, Y0
+	VFNMADD231PS multi32c0<>+0(SB), Y4, Y0
+	VCMPPS       $0x03, Y0, Y0, Y1
+	VBLENDVPS    Y1, multi32c1<>+0(SB), Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R11
+	DECQ         R12
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x0000003c, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x03, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPS multi32c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPS    (R9), Y0, Y0
+	ADDQ      $0x0000003c, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
+	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
+	VMOVUPS   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPS   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPS      (DI)(DX*1), Y0
+	VMOVUPS      (SI), Y1
+	VSUBPS       (DI), Y1, Y1
 	VMOVUPS      Y1, Y3
-	VMOVUPS      multi32c3<>+0(SB), Y5
-	VFMADD231PS  multi32c4<>+0(SB), Y3, Y5
-	VSUBPS       multi32c3<>+0(SB), Y5, Y6
+	VMOVUPS      multi32c3<>+0(SB), Y4
+	VFMADD231PS  multi32c4<>+0(SB), Y3, Y4
+	VSUBPS       multi32c3<>+0(SB), Y4, Y6
 	VFNMADD231PS multi32c5<>+0(SB), Y6, Y3
 	VFNMADD231PS multi32c6<>+0(SB), Y6, Y3
 	VMULPS       Y3, Y3, Y6
 	VMULPS       Y6, Y6, Y7
-	VMOVUPS      multi32c1<>+0(SB), Y2
+	VMOVUPS      multi32c0<>+0(SB), Y2
 	VFMADD231PS  multi32c7<>+0(SB), Y3, Y2
 	VMOVUPS      multi32c8<>+0(SB), Y8
 	VFMADD231PS  multi32c9<>+0(SB), Y3, Y8
@@ -5885,100 +6975,108 @@ exp:
 	VFMADD231PS  Y6, Y7, Y2
 	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
 	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       Y5, Y2, Y2
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       Y4, Y2, Y2
 	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y6
 	VANDNPS      Y2, Y6, Y2
-	VMOVUPS      Y2, (R14)
+	VMOVUPS      Y2, (SI)
 	VADDPS       Y2, Y0, Y0
-	ADDQ         $0x0000003c, R13
-	ADDQ         R8, R14
-	CMPQ         R13, R10
-	JB           exp
-	VCMPPS       $0x11, multi32c13<>+0(SB), Y0, Y1
-	VMULPS       multi32c14<>+0(SB), Y0, Y2
-	VBLENDVPS    Y1, Y2, Y0, Y2
-	VANDPS       multi32c15<>+0(SB), Y1, Y1
-	VPSRLD       $0x17, Y2, Y3
-	VORPS        multi32c14<>+0(SB), Y3, Y3
-	VSUBPS       multi32c16<>+0(SB), Y3, Y3
+	VMOVUPS      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x0000003c, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	MOVQ    w_base+24(FP), CX
+	MOVQ    n+144(FP), BX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x03, BX
+
+finishloop:
+	TESTQ        BX, BX
+	JZ           finishdone
+	VMOVUPS      (SI), Y1
+	VMOVUPS      (SI)(DX*1), Y2
+	VCMPPS       $0x11, multi32c13<>+0(SB), Y2, Y3
+	VMULPS       multi32c14<>+0(SB), Y2, Y4
+	VBLENDVPS    Y3, Y4, Y2, Y4
+	VANDPS       multi32c15<>+0(SB), Y3, Y3
+	VPSRLD       $0x17, Y4, Y6
+	VORPS        multi32c14<>+0(SB), Y6, Y6
+	VSUBPS       multi32c16<>+0(SB), Y6, Y6
+	VADDPS       Y3, Y6, Y6
+	VANDPS       multi32c17<>+0(SB), Y4, Y3
+	VORPS        multi32c11<>+0(SB), Y3, Y3
+	VCMPPS       $0x1e, multi32c18<>+0(SB), Y3, Y4
+	VMULPS       multi32c0<>+0(SB), Y3, Y7
+	VBLENDVPS    Y4, Y7, Y3, Y3
+	VANDPS       multi32c11<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y6, Y6
+	VSUBPS       multi32c11<>+0(SB), Y3, Y3
+	VADDPS       multi32c19<>+0(SB), Y3, Y7
+	VDIVPS       Y7, Y3, Y4
+	VMULPS       Y4, Y4, Y7
+	VMOVUPS      multi32c20<>+0(SB), Y8
+	VFMADD213PS  multi32c21<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c22<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c23<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c24<>+0(SB), Y7, Y8
+	VMULPS       Y7, Y8, Y8
+	VSUBPS       Y8, Y3, Y8
+	VFNMADD231PS Y4, Y8, Y3
+	VFMADD231PS  multi32c6<>+0(SB), Y6, Y3
+	VFMADD231PS  multi32c5<>+0(SB), Y6, Y3
+	VCMPPS       $0x00, multi32c2<>+0(SB), Y2, Y4
+	VBLENDVPS    Y4, multi32c1<>+0(SB), Y3, Y3
+	VCMPPS       $0x00, multi32c25<>+0(SB), Y2, Y4
+	VBLENDVPS    Y4, multi32c25<>+0(SB), Y3, Y3
+	VCMPPS       $0x11, multi32c2<>+0(SB), Y2, Y4
+	VBLENDVPS    Y4, multi32c26<>+0(SB), Y3, Y3
+	VCMPPS       $0x03, Y2, Y2, Y4
+	VBLENDVPS    Y4, Y2, Y3, Y3
+	VMOVUPS      Y3, Y3
 	VADDPS       Y1, Y3, Y3
-	VANDPS       multi32c17<>+0(SB), Y2, Y1
-	VORPS        multi32c11<>+0(SB), Y1, Y1
-	VCMPPS       $0x1e, multi32c18<>+0(SB), Y1, Y2
-	VMULPS       multi32c1<>+0(SB), Y1, Y5
-	VBLENDVPS    Y2, Y5, Y1, Y1
-	VANDPS       multi32c11<>+0(SB), Y2, Y2
-	VADDPS       Y2, Y3, Y3
-	VSUBPS       multi32c11<>+0(SB), Y1, Y1
-	VADDPS       multi32c19<>+0(SB), Y1, Y5
-	VDIVPS       Y5, Y1, Y2
-	VMULPS       Y2, Y2, Y5
-	VMOVUPS      multi32c20<>+0(SB), Y6
-	VFMADD213PS  multi32c21<>+0(SB), Y5, Y6
-	VFMADD213PS  multi32c22<>+0(SB), Y5, Y6
-	VFMADD213PS  multi32c23<>+0(SB), Y5, Y6
-	VFMADD213PS  multi32c24<>+0(SB), Y5, Y6
-	VMULPS       Y5, Y6, Y6
-	VSUBPS       Y6, Y1, Y6
-	VFNMADD231PS Y2, Y6, Y1
-	VFMADD231PS  multi32c6<>+0(SB), Y3, Y1
-	VFMADD231PS  multi32c5<>+0(SB), Y3, Y1
-	VCMPPS       $0x00, multi32c2<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, multi32c0<>+0(SB), Y1, Y1
-	VCMPPS       $0x00, multi32c25<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, multi32c25<>+0(SB), Y1, Y1
-	VCMPPS       $0x11, multi32c2<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, multi32c26<>+0(SB), Y1, Y1
-	VCMPPS       $0x03, Y0, Y0, Y2
-	VBLENDVPS    Y2, Y0, Y1, Y1
-	VMOVUPS      Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VCVTPS2PD    X1, Y2
-	VMULPD       (R12), Y2, Y2
-	VADDPD       (R11), Y2, Y2
-	VMOVUPD      Y2, (R11)
-	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X3, Y1
+	VMULPD       (CX), Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y3, X1
 	VCVTPS2PD    X1, Y1
-	VMULPD       32(R12), Y1, Y1
-	VADDPD       (R11), Y1, Y1
-	VMOVUPD      Y1, (R11)
-	VCVTPD2PSY   (R12), X12
-	VCVTPD2PSY   32(R12), X1
-	VINSERTF128  $0x01, X1, Y12, Y12
-	VDIVPS       Y0, Y12, Y0
-	MOVQ         R9, R13
-	MOVQ         DI, R14
+	VMULPD       32(CX), Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VCVTPD2PSY   (CX), X5
+	VCVTPD2PSY   32(CX), X1
+	VINSERTF128  $0x01, X1, Y5, Y5
+	VDIVPS       Y2, Y5, Y1
+	VMOVUPS      Y1, (SI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x40, CX
+	DECQ         BX
+	JMP          finishloop
 
-resp:
-	VMOVUPS (R14), Y1
-	VMULPS  Y0, Y1, Y1
-	VMOVUPS Y1, (R14)
-	ADDQ    $0x0000003c, R13
-	ADDQ    R8, R14
-	CMPQ    R13, R10
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, DI
-	ADDQ    $0x40, R12
-	DECQ    CX
-	JMP     loop
-
-done:
+finishdone:
+	VMOVUPD Y0, (AX)
 	VZEROUPPER
 	RET
 
-// func multiMomentsAVX2F32D4Full(x []float32, r []float32, mu []float32, acc []float64, n int)
+// func multiMomentsAVX2F32D4Full(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 // Requires: AVX, FMA3
-TEXT ·multiMomentsAVX2F32D4Full(SB), NOSPLIT, $0-104
+TEXT ·multiMomentsAVX2F32D4Full(SB), NOSPLIT, $0-128
 	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
+	MOVQ   n+120(FP), CX
 	IMUL3Q $0x04, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, SI
 	IMUL3Q $0x03, DX, DX
-	MOVQ   r_base+24(FP), DI
-	MOVQ   mu_base+48(FP), R8
+	MOVQ   e_base+24(FP), DI
+	MOVQ   scale_base+48(FP), R8
+	MOVQ   mu_base+72(FP), R9
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -5994,35 +7092,40 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPS      (DI), Y9
+	VMULPS       (R8), Y9, Y9
 	VMOVUPS      (AX), Y11
-	VBROADCASTSS (R8), Y10
+	VBROADCASTSS (R9), Y10
 	VSUBPS       Y10, Y11, Y11
 	VMOVUPS      (AX)(BX*1), Y12
-	VBROADCASTSS 4(R8), Y10
+	VBROADCASTSS 4(R9), Y10
 	VSUBPS       Y10, Y12, Y12
 	VMOVUPS      (AX)(SI*1), Y13
-	VBROADCASTSS 8(R8), Y10
+	VBROADCASTSS 8(R9), Y10
 	VSUBPS       Y10, Y13, Y13
 	VMOVUPS      (AX)(DX*1), Y14
-	VBROADCASTSS 12(R8), Y10
+	VBROADCASTSS 12(R9), Y10
 	VSUBPS       Y10, Y14, Y14
 	VADDPS       Y9, Y0, Y0
-	VFMADD231PS  Y9, Y11, Y1
-	VFMADD231PS  Y9, Y12, Y2
-	VFMADD231PS  Y9, Y13, Y3
-	VFMADD231PS  Y9, Y14, Y4
-	VMULPS       Y9, Y11, Y9
-	VFMADD231PS  Y9, Y11, Y5
-	VFMADD231PS  Y9, Y12, Y6
-	VFMADD231PS  Y9, Y13, Y7
-	VFMADD231PS  Y9, Y14, Y8
+	VMULPS       Y9, Y11, Y10
+	VADDPS       Y10, Y1, Y1
+	VFMADD231PS  Y10, Y11, Y5
+	VFMADD231PS  Y10, Y12, Y6
+	VFMADD231PS  Y10, Y13, Y7
+	VFMADD231PS  Y10, Y14, Y8
+	VMULPS       Y9, Y12, Y10
+	VADDPS       Y10, Y2, Y2
+	VMULPS       Y9, Y13, Y10
+	VADDPS       Y10, Y3, Y3
+	VMULPS       Y9, Y14, Y9
+	VADDPS       Y9, Y4, Y4
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, DI
+	ADDQ         $0x20, R8
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ         acc_base+72(FP), AX
+	MOVQ         acc_base+96(FP), AX
 	VCVTPS2PD    X0, Y9
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
@@ -6078,13 +7181,14 @@ g0done:
 	VADDPD       256(AX), Y0, Y0
 	VMOVUPD      Y0, 256(AX)
 	MOVQ         x_base+0(FP), AX
-	MOVQ         n+96(FP), CX
+	MOVQ         n+120(FP), CX
 	IMUL3Q       $0x04, CX, DX
 	IMUL3Q       $0x01, DX, BX
 	IMUL3Q       $0x02, DX, SI
 	IMUL3Q       $0x03, DX, DX
-	MOVQ         r_base+24(FP), DI
-	MOVQ         mu_base+48(FP), R8
+	MOVQ         e_base+24(FP), DI
+	MOVQ         scale_base+48(FP), R8
+	MOVQ         mu_base+72(FP), R9
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -6097,17 +7201,18 @@ g1loop:
 	TESTQ        CX, CX
 	JZ           g1done
 	VMOVUPS      (DI), Y6
+	VMULPS       (R8), Y6, Y6
 	VMOVUPS      (AX), Y8
-	VBROADCASTSS (R8), Y7
+	VBROADCASTSS (R9), Y7
 	VSUBPS       Y7, Y8, Y8
 	VMOVUPS      (AX)(BX*1), Y8
-	VBROADCASTSS 4(R8), Y7
+	VBROADCASTSS 4(R9), Y7
 	VSUBPS       Y7, Y8, Y8
 	VMOVUPS      (AX)(SI*1), Y9
-	VBROADCASTSS 8(R8), Y7
+	VBROADCASTSS 8(R9), Y7
 	VSUBPS       Y7, Y9, Y9
 	VMOVUPS      (AX)(DX*1), Y10
-	VBROADCASTSS 12(R8), Y7
+	VBROADCASTSS 12(R9), Y7
 	VSUBPS       Y7, Y10, Y10
 	VMULPS       Y6, Y8, Y7
 	VFMADD231PS  Y7, Y8, Y0
@@ -6120,11 +7225,12 @@ g1loop:
 	VFMADD231PS  Y6, Y10, Y5
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, DI
+	ADDQ         $0x20, R8
 	DECQ         CX
 	JMP          g1loop
 
 g1done:
-	MOVQ         acc_base+72(FP), AX
+	MOVQ         acc_base+96(FP), AX
 	VCVTPS2PD    X0, Y6
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
@@ -6186,7 +7292,7 @@ loop:
 	VMOVUPS (AX)(BX*1), Y1
 	VMOVUPS (AX)(SI*1), Y2
 	VMOVUPS (AX)(DX*1), Y3
-	VMOVUPS multi32c0<>+0(SB), Y4
+	VMOVUPS multi32c1<>+0(SB), Y4
 	VXORPS  Y5, Y5, Y5
 	VXORPS  Y6, Y6, Y6
 	MOVQ    R8, R10
@@ -6225,9 +7331,10 @@ component:
 	VFMADD231PS  Y8, Y10, Y7
 	VFMADD231PS  Y7, Y7, Y11
 	VBROADCASTSS (R10), Y7
-	VFNMADD231PS multi32c1<>+0(SB), Y11, Y7
+	VMOVUPS      Y7, Y7
+	VFNMADD231PS multi32c0<>+0(SB), Y11, Y7
 	VCMPPS       $0x03, Y7, Y7, Y8
-	VBLENDVPS    Y8, multi32c0<>+0(SB), Y7, Y7
+	VBLENDVPS    Y8, multi32c1<>+0(SB), Y7, Y7
 	VCMPPS       $0x1e, Y4, Y7, Y8
 	VBLENDVPS    Y8, Y7, Y4, Y4
 	VBLENDVPS    Y8, Y6, Y5, Y5
@@ -6248,151 +7355,199 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D4Diag(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX2F32D4Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D4Diag(SB), NOSPLIT, $0-128
-	MOVQ    x_base+0(FP), AX
-	MOVQ    n+120(FP), CX
-	IMUL3Q  $0x04, CX, DX
-	IMUL3Q  $0x01, DX, BX
-	IMUL3Q  $0x02, DX, SI
-	IMUL3Q  $0x03, DX, DX
-	MOVQ    r_base+72(FP), DI
-	IMUL3Q  $0x04, CX, R8
-	MOVQ    coef_base+48(FP), R9
-	MOVQ    coef_len+56(FP), R10
-	LEAQ    (R9)(R10*4), R10
-	MOVQ    ll_base+96(FP), R11
-	VMOVUPD multi64c0<>+0(SB), Y0
-	VMOVUPD multi64c0<>+0(SB), Y1
+TEXT ·multiRespAVX2F32D4Diag(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*4), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x04, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
+
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x04, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R10
+	IMUL3Q $0x03, R8, R8
+	MOVQ   BX, R11
+	MOVQ   n+144(FP), R12
+	SHRQ   $0x03, R12
+
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPS      (DI), Y0
+	VMOVUPS      (DI)(R9*1), Y1
+	VMOVUPS      (DI)(R10*1), Y2
+	VMOVUPS      (DI)(R8*1), Y3
+	VBROADCASTSS 4(SI), Y4
+	VSUBPS       Y4, Y0, Y0
+	VBROADCASTSS 8(SI), Y4
+	VSUBPS       Y4, Y1, Y1
+	VBROADCASTSS 12(SI), Y4
+	VSUBPS       Y4, Y2, Y2
+	VBROADCASTSS 16(SI), Y4
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS 20(SI), Y4
+	VMULPS       Y4, Y0, Y0
+	VMULPS       Y0, Y0, Y0
+	VBROADCASTSS 24(SI), Y4
+	VMULPS       Y4, Y1, Y1
+	VFMADD231PS  Y1, Y1, Y0
+	VBROADCASTSS 28(SI), Y1
+	VMULPS       Y1, Y2, Y1
+	VFMADD231PS  Y1, Y1, Y0
+	VBROADCASTSS 32(SI), Y1
+	VMULPS       Y1, Y3, Y1
+	VFMADD231PS  Y1, Y1, Y0
+	VBROADCASTSS (SI), Y1
+	VMOVUPS      Y1, Y1
+	VFNMADD231PS multi32c0<>+0(SB), Y0, Y1
+	VCMPPS       $0x03, Y1, Y1, Y0
+	VBLENDVPS    Y0, multi32c1<>+0(SB), Y1, Y1
+	VMOVUPS      Y1, (R11)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R11
+	DECQ         R12
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000024, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x03, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPS multi32c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPS    (R9), Y0, Y0
+	ADDQ      $0x00000024, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
+	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
+	VMOVUPS   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPS   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPS      (DI)(DX*1), Y0
+	VMOVUPS      (SI), Y1
+	VSUBPS       (DI), Y1, Y1
+	VMOVUPS      Y1, Y3
+	VMOVUPS      multi32c3<>+0(SB), Y4
+	VFMADD231PS  multi32c4<>+0(SB), Y3, Y4
+	VSUBPS       multi32c3<>+0(SB), Y4, Y5
+	VFNMADD231PS multi32c5<>+0(SB), Y5, Y3
+	VFNMADD231PS multi32c6<>+0(SB), Y5, Y3
+	VMULPS       Y3, Y3, Y5
+	VMULPS       Y5, Y5, Y6
+	VMOVUPS      multi32c0<>+0(SB), Y2
+	VFMADD231PS  multi32c7<>+0(SB), Y3, Y2
+	VMOVUPS      multi32c8<>+0(SB), Y7
+	VFMADD231PS  multi32c9<>+0(SB), Y3, Y7
+	VFMADD231PS  Y7, Y5, Y2
+	VMOVUPS      multi32c10<>+0(SB), Y5
+	VFMADD231PS  Y5, Y6, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y5
+	VANDNPS      Y2, Y5, Y2
+	VMOVUPS      Y2, (SI)
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000024, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	VMOVUPD multi64c17<>+0(SB), Y1
+	VMOVUPD multi64c17<>+0(SB), Y2
+	MOVQ    n+144(FP), CX
+	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x03, CX
 
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPS (AX), Y2
-	VMOVUPS (AX)(BX*1), Y3
-	VMOVUPS (AX)(SI*1), Y4
-	VMOVUPS (AX)(DX*1), Y5
-	VMOVUPS multi32c0<>+0(SB), Y6
-	MOVQ    R9, R12
-	MOVQ    DI, R13
-
-max:
-	VBROADCASTSS 4(R12), Y7
-	VSUBPS       Y7, Y2, Y7
-	VBROADCASTSS 8(R12), Y8
-	VSUBPS       Y8, Y3, Y8
-	VBROADCASTSS 12(R12), Y9
-	VSUBPS       Y9, Y4, Y9
-	VBROADCASTSS 16(R12), Y10
-	VSUBPS       Y10, Y5, Y10
-	VBROADCASTSS 20(R12), Y11
-	VMULPS       Y11, Y7, Y7
-	VMULPS       Y7, Y7, Y7
-	VBROADCASTSS 24(R12), Y11
-	VMULPS       Y11, Y8, Y8
-	VFMADD231PS  Y8, Y8, Y7
-	VBROADCASTSS 28(R12), Y8
-	VMULPS       Y8, Y9, Y8
-	VFMADD231PS  Y8, Y8, Y7
-	VBROADCASTSS 32(R12), Y8
-	VMULPS       Y8, Y10, Y8
-	VFMADD231PS  Y8, Y8, Y7
-	VBROADCASTSS (R12), Y8
-	VFNMADD231PS multi32c1<>+0(SB), Y7, Y8
-	VCMPPS       $0x03, Y8, Y8, Y7
-	VBLENDVPS    Y7, multi32c0<>+0(SB), Y8, Y8
-	VMOVUPS      Y8, (R13)
-	VMAXPS       Y8, Y6, Y6
-	ADDQ         $0x00000024, R12
-	ADDQ         R8, R13
-	CMPQ         R12, R10
-	JB           max
-	VCMPPS       $0x00, multi32c0<>+0(SB), Y6, Y2
-	VBLENDVPS    Y2, multi32c2<>+0(SB), Y6, Y6
-	VXORPS       Y2, Y2, Y2
-	MOVQ         R9, R12
-	MOVQ         DI, R13
-
-exp:
-	VMOVUPS      (R13), Y3
-	VSUBPS       Y6, Y3, Y3
-	VMOVUPS      Y3, Y5
-	VMOVUPS      multi32c3<>+0(SB), Y7
-	VFMADD231PS  multi32c4<>+0(SB), Y5, Y7
-	VSUBPS       multi32c3<>+0(SB), Y7, Y8
-	VFNMADD231PS multi32c5<>+0(SB), Y8, Y5
-	VFNMADD231PS multi32c6<>+0(SB), Y8, Y5
-	VMULPS       Y5, Y5, Y8
-	VMULPS       Y8, Y8, Y9
-	VMOVUPS      multi32c1<>+0(SB), Y4
-	VFMADD231PS  multi32c7<>+0(SB), Y5, Y4
-	VMOVUPS      multi32c8<>+0(SB), Y10
-	VFMADD231PS  multi32c9<>+0(SB), Y5, Y10
-	VFMADD231PS  Y10, Y8, Y4
-	VMOVUPS      multi32c10<>+0(SB), Y8
-	VFMADD231PS  Y8, Y9, Y4
-	VFMADD213PS  multi32c11<>+0(SB), Y5, Y4
-	VFMADD213PS  multi32c11<>+0(SB), Y5, Y4
-	VPSLLD       $0x17, Y7, Y7
-	VPADDD       Y7, Y4, Y4
-	VCMPPS       $0x11, multi32c12<>+0(SB), Y3, Y8
-	VANDNPS      Y4, Y8, Y4
-	VMOVUPS      Y4, (R13)
-	VADDPS       Y4, Y2, Y2
-	ADDQ         $0x00000024, R12
-	ADDQ         R8, R13
-	CMPQ         R12, R10
-	JB           exp
-	VCVTPS2PD    X2, Y3
-	VEXTRACTF128 $0x01, Y2, X4
-	VCVTPS2PD    X4, Y4
-	VMULPD       Y3, Y0, Y0
-	VMULPD       Y4, Y1, Y1
-	VCVTPS2PD    X6, Y3
-	VEXTRACTF128 $0x01, Y6, X4
-	VCVTPS2PD    X4, Y4
-	VADDPD       Y3, Y4, Y3
-	VADDPD       (R11), Y3, Y3
-	VMOVUPD      Y3, (R11)
+finishloop:
+	TESTQ        CX, CX
+	JZ           finishdone
+	VMOVUPS      (BX), Y3
+	VMOVUPS      (BX)(DX*1), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X6
+	VCVTPS2PD    X6, Y6
+	VMULPD       Y5, Y1, Y1
+	VMULPD       Y6, Y2, Y2
+	VCVTPS2PD    X3, Y5
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       Y5, Y3, Y5
+	VADDPD       Y5, Y0, Y0
 	VMOVUPS      multi32c11<>+0(SB), Y3
-	VDIVPS       Y2, Y3, Y3
-	MOVQ         R9, R12
-	MOVQ         DI, R13
+	VDIVPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (BX)(DX*1)
+	ADDQ         $0x20, BX
+	DECQ         CX
+	JMP          finishloop
 
-resp:
-	VMOVUPS (R13), Y2
-	VMULPS  Y3, Y2, Y2
-	VMOVUPS Y2, (R13)
-	ADDQ    $0x00000024, R12
-	ADDQ    R8, R13
-	CMPQ    R12, R10
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, DI
-	DECQ    CX
-	JMP     loop
-
-done:
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y0, Y2
-	VMULPD       multi64c20<>+0(SB), Y0, Y3
-	VBLENDVPD    Y2, Y3, Y0, Y3
-	VANDPD       multi64c21<>+0(SB), Y2, Y2
+finishdone:
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
+	VMULPD       multi64c20<>+0(SB), Y1, Y3
+	VBLENDVPD    Y0, Y3, Y1, Y3
+	VANDPD       multi64c21<>+0(SB), Y0, Y0
 	VPSRLQ       $0x34, Y3, Y4
 	VORPD        multi64c20<>+0(SB), Y4, Y4
 	VSUBPD       multi64c22<>+0(SB), Y4, Y4
-	VADDPD       Y2, Y4, Y4
-	VANDPD       multi64c23<>+0(SB), Y3, Y2
-	VORPD        multi64c0<>+0(SB), Y2, Y2
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y2, Y3
-	VMULPD       multi64c2<>+0(SB), Y2, Y5
-	VBLENDVPD    Y3, Y5, Y2, Y2
-	VANDPD       multi64c0<>+0(SB), Y3, Y3
+	VADDPD       Y0, Y4, Y4
+	VANDPD       multi64c23<>+0(SB), Y3, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y3
+	VMULPD       multi64c0<>+0(SB), Y0, Y5
+	VBLENDVPD    Y3, Y5, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y3, Y3
 	VADDPD       Y3, Y4, Y4
-	VSUBPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       multi64c25<>+0(SB), Y2, Y5
-	VDIVPD       Y5, Y2, Y3
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
+	VADDPD       multi64c25<>+0(SB), Y0, Y5
+	VDIVPD       Y5, Y0, Y3
 	VMULPD       Y3, Y3, Y5
 	VMOVUPD      multi64c26<>+0(SB), Y6
 	VFMADD213PD  multi64c27<>+0(SB), Y5, Y6
@@ -6406,40 +7561,40 @@ done:
 	VFMADD213PD  multi64c35<>+0(SB), Y5, Y6
 	VFMADD213PD  multi64c36<>+0(SB), Y5, Y6
 	VMULPD       Y5, Y6, Y6
-	VSUBPD       Y6, Y2, Y6
-	VFNMADD231PD Y3, Y6, Y2
-	VFMADD231PD  multi64c7<>+0(SB), Y4, Y2
-	VFMADD231PD  multi64c6<>+0(SB), Y4, Y2
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c1<>+0(SB), Y2, Y2
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c37<>+0(SB), Y2, Y2
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y0, Y3
-	VBLENDVPD    Y3, multi64c38<>+0(SB), Y2, Y2
-	VCMPPD       $0x03, Y0, Y0, Y3
-	VBLENDVPD    Y3, Y0, Y2, Y2
-	VMOVUPD      Y2, Y0
-	VADDPD       (R11), Y0, Y0
-	VMOVUPD      Y0, (R11)
-	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
-	VMULPD       multi64c20<>+0(SB), Y1, Y2
-	VBLENDVPD    Y0, Y2, Y1, Y2
+	VSUBPD       Y6, Y0, Y6
+	VFNMADD231PD Y3, Y6, Y0
+	VFMADD231PD  multi64c6<>+0(SB), Y4, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y4, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y1, Y1, Y3
+	VBLENDVPD    Y3, Y1, Y0, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y2, Y0
+	VMULPD       multi64c20<>+0(SB), Y2, Y1
+	VBLENDVPD    Y0, Y1, Y2, Y1
 	VANDPD       multi64c21<>+0(SB), Y0, Y0
-	VPSRLQ       $0x34, Y2, Y3
+	VPSRLQ       $0x34, Y1, Y3
 	VORPD        multi64c20<>+0(SB), Y3, Y3
 	VSUBPD       multi64c22<>+0(SB), Y3, Y3
 	VADDPD       Y0, Y3, Y3
-	VANDPD       multi64c23<>+0(SB), Y2, Y0
-	VORPD        multi64c0<>+0(SB), Y0, Y0
-	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y2
-	VMULPD       multi64c2<>+0(SB), Y0, Y4
-	VBLENDVPD    Y2, Y4, Y0, Y0
-	VANDPD       multi64c0<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y3, Y3
-	VSUBPD       multi64c0<>+0(SB), Y0, Y0
+	VANDPD       multi64c23<>+0(SB), Y1, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y1
+	VMULPD       multi64c0<>+0(SB), Y0, Y4
+	VBLENDVPD    Y1, Y4, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y1, Y1
+	VADDPD       Y1, Y3, Y3
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
 	VADDPD       multi64c25<>+0(SB), Y0, Y4
-	VDIVPD       Y4, Y0, Y2
-	VMULPD       Y2, Y2, Y4
+	VDIVPD       Y4, Y0, Y1
+	VMULPD       Y1, Y1, Y4
 	VMOVUPD      multi64c26<>+0(SB), Y5
 	VFMADD213PD  multi64c27<>+0(SB), Y4, Y5
 	VFMADD213PD  multi64c28<>+0(SB), Y4, Y5
@@ -6453,101 +7608,141 @@ done:
 	VFMADD213PD  multi64c36<>+0(SB), Y4, Y5
 	VMULPD       Y4, Y5, Y5
 	VSUBPD       Y5, Y0, Y5
-	VFNMADD231PD Y2, Y5, Y0
-	VFMADD231PD  multi64c7<>+0(SB), Y3, Y0
+	VFNMADD231PD Y1, Y5, Y0
 	VFMADD231PD  multi64c6<>+0(SB), Y3, Y0
-	VCMPPD       $0x00, multi64c3<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c1<>+0(SB), Y0, Y0
-	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c37<>+0(SB), Y0, Y0
-	VCMPPD       $0x11, multi64c3<>+0(SB), Y1, Y2
-	VBLENDVPD    Y2, multi64c38<>+0(SB), Y0, Y0
-	VCMPPD       $0x03, Y1, Y1, Y2
-	VBLENDVPD    Y2, Y1, Y0, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y2, Y2, Y1
+	VBLENDVPD    Y1, Y2, Y0, Y0
 	VMOVUPD      Y0, Y0
-	VADDPD       (R11), Y0, Y0
-	VMOVUPD      Y0, (R11)
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX2F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D4DiagW(SB), NOSPLIT, $0-128
-	MOVQ   x_base+0(FP), AX
-	MOVQ   n+120(FP), CX
-	IMUL3Q $0x04, CX, DX
-	IMUL3Q $0x01, DX, BX
-	IMUL3Q $0x02, DX, SI
-	IMUL3Q $0x03, DX, DX
-	MOVQ   r_base+72(FP), DI
-	IMUL3Q $0x04, CX, R8
-	MOVQ   coef_base+48(FP), R9
-	MOVQ   coef_len+56(FP), R10
-	LEAQ   (R9)(R10*4), R10
-	MOVQ   ll_base+96(FP), R11
-	MOVQ   w_base+24(FP), R12
-	SHRQ   $0x03, CX
+TEXT ·multiRespAVX2F32D4DiagW(SB), NOSPLIT, $0-152
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*4), CX
+	MOVQ   n+144(FP), DX
+	IMUL3Q $0x04, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   AX, SI
 
-loop:
-	TESTQ   CX, CX
-	JZ      done
-	VMOVUPS (AX), Y0
-	VMOVUPS (AX)(BX*1), Y1
-	VMOVUPS (AX)(SI*1), Y2
-	VMOVUPS (AX)(DX*1), Y3
-	VMOVUPS multi32c0<>+0(SB), Y4
-	MOVQ    R9, R13
-	MOVQ    DI, R14
+joints:
+	MOVQ   x_base+0(FP), DI
+	MOVQ   n+144(FP), R8
+	IMUL3Q $0x04, R8, R8
+	IMUL3Q $0x01, R8, R9
+	IMUL3Q $0x02, R8, R10
+	IMUL3Q $0x03, R8, R8
+	MOVQ   BX, R11
+	MOVQ   n+144(FP), R12
+	SHRQ   $0x03, R12
 
-max:
-	VBROADCASTSS 4(R13), Y5
-	VSUBPS       Y5, Y0, Y5
-	VBROADCASTSS 8(R13), Y6
-	VSUBPS       Y6, Y1, Y6
-	VBROADCASTSS 12(R13), Y7
-	VSUBPS       Y7, Y2, Y7
-	VBROADCASTSS 16(R13), Y8
-	VSUBPS       Y8, Y3, Y8
-	VBROADCASTSS 20(R13), Y9
-	VMULPS       Y9, Y5, Y5
-	VMULPS       Y5, Y5, Y5
-	VBROADCASTSS 24(R13), Y9
-	VMULPS       Y9, Y6, Y6
-	VFMADD231PS  Y6, Y6, Y5
-	VBROADCASTSS 28(R13), Y6
-	VMULPS       Y6, Y7, Y6
-	VFMADD231PS  Y6, Y6, Y5
-	VBROADCASTSS 32(R13), Y6
-	VMULPS       Y6, Y8, Y6
-	VFMADD231PS  Y6, Y6, Y5
-	VBROADCASTSS (R13), Y6
-	VFNMADD231PS multi32c1<>+0(SB), Y5, Y6
-	VCMPPS       $0x03, Y6, Y6, Y5
-	VBLENDVPS    Y5, multi32c0<>+0(SB), Y6, Y6
-	VMOVUPS      Y6, (R14)
-	VMAXPS       Y6, Y4, Y4
-	ADDQ         $0x00000024, R13
-	ADDQ         R8, R14
-	CMPQ         R13, R10
-	JB           max
-	VCMPPS       $0x00, multi32c0<>+0(SB), Y4, Y0
-	VBLENDVPS    Y0, multi32c2<>+0(SB), Y4, Y4
-	VXORPS       Y0, Y0, Y0
-	MOVQ         R9, R13
-	MOVQ         DI, R14
-
-exp:
-	VMOVUPS      (R14), Y1
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPS      (DI), Y0
+	VMOVUPS      (DI)(R9*1), Y1
+	VMOVUPS      (DI)(R10*1), Y2
+	VMOVUPS      (DI)(R8*1), Y3
+	VBROADCASTSS 4(SI), Y4
+	VSUBPS       Y4, Y0, Y0
+	VBROADCASTSS 8(SI), Y4
 	VSUBPS       Y4, Y1, Y1
+	VBROADCASTSS 12(SI), Y4
+	VSUBPS       Y4, Y2, Y2
+	VBROADCASTSS 16(SI), Y4
+	VSUBPS       Y4, Y3, Y3
+	VBROADCASTSS 20(SI), Y4
+	VMULPS       Y4, Y0, Y0
+	VMULPS       Y0, Y0, Y0
+	VBROADCASTSS 24(SI), Y4
+	VMULPS       Y4, Y1, Y1
+	VFMADD231PS  Y1, Y1, Y0
+	VBROADCASTSS 28(SI), Y1
+	VMULPS       Y1, Y2, Y1
+	VFMADD231PS  Y1, Y1, Y0
+	VBROADCASTSS 32(SI), Y1
+	VMULPS       Y1, Y3, Y1
+	VFMADD231PS  Y1, Y1, Y0
+	VBROADCASTSS (SI), Y1
+	VMOVUPS      Y1, Y1
+	VFNMADD231PS multi32c0<>+0(SB), Y0, Y1
+	VCMPPS       $0x03, Y1, Y1, Y0
+	VBLENDVPS    Y0, multi32c1<>+0(SB), Y1, Y1
+	VMOVUPS      Y1, (R11)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R11
+	DECQ         R12
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000024, SI
+	ADDQ DX, BX
+	CMPQ SI, CX
+	JB   joints
+	MOVQ r_base+72(FP), BX
+	MOVQ t_base+96(FP), SI
+	MOVQ n+144(FP), DI
+	SHRQ $0x03, DI
+
+maxloop:
+	TESTQ   DI, DI
+	JZ      maxdone
+	VMOVUPS multi32c1<>+0(SB), Y0
+	MOVQ    AX, R8
+	MOVQ    BX, R9
+
+maxk:
+	VMAXPS    (R9), Y0, Y0
+	ADDQ      $0x00000024, R8
+	ADDQ      DX, R9
+	CMPQ      R8, CX
+	JB        maxk
+	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
+	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
+	VMOVUPS   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPS   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DI
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPS      (DI)(DX*1), Y0
+	VMOVUPS      (SI), Y1
+	VSUBPS       (DI), Y1, Y1
 	VMOVUPS      Y1, Y3
-	VMOVUPS      multi32c3<>+0(SB), Y5
-	VFMADD231PS  multi32c4<>+0(SB), Y3, Y5
-	VSUBPS       multi32c3<>+0(SB), Y5, Y6
+	VMOVUPS      multi32c3<>+0(SB), Y4
+	VFMADD231PS  multi32c4<>+0(SB), Y3, Y4
+	VSUBPS       multi32c3<>+0(SB), Y4, Y6
 	VFNMADD231PS multi32c5<>+0(SB), Y6, Y3
 	VFNMADD231PS multi32c6<>+0(SB), Y6, Y3
 	VMULPS       Y3, Y3, Y6
 	VMULPS       Y6, Y6, Y7
-	VMOVUPS      multi32c1<>+0(SB), Y2
+	VMOVUPS      multi32c0<>+0(SB), Y2
 	VFMADD231PS  multi32c7<>+0(SB), Y3, Y2
 	VMOVUPS      multi32c8<>+0(SB), Y8
 	VFMADD231PS  multi32c9<>+0(SB), Y3, Y8
@@ -6556,100 +7751,108 @@ exp:
 	VFMADD231PS  Y6, Y7, Y2
 	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
 	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       Y5, Y2, Y2
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       Y4, Y2, Y2
 	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y6
 	VANDNPS      Y2, Y6, Y2
-	VMOVUPS      Y2, (R14)
+	VMOVUPS      Y2, (SI)
 	VADDPS       Y2, Y0, Y0
-	ADDQ         $0x00000024, R13
-	ADDQ         R8, R14
-	CMPQ         R13, R10
-	JB           exp
-	VCMPPS       $0x11, multi32c13<>+0(SB), Y0, Y1
-	VMULPS       multi32c14<>+0(SB), Y0, Y2
-	VBLENDVPS    Y1, Y2, Y0, Y2
-	VANDPS       multi32c15<>+0(SB), Y1, Y1
-	VPSRLD       $0x17, Y2, Y3
-	VORPS        multi32c14<>+0(SB), Y3, Y3
-	VSUBPS       multi32c16<>+0(SB), Y3, Y3
+	VMOVUPS      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000024, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+120(FP), AX
+	VMOVUPD (AX), Y0
+	MOVQ    w_base+24(FP), CX
+	MOVQ    n+144(FP), BX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x03, BX
+
+finishloop:
+	TESTQ        BX, BX
+	JZ           finishdone
+	VMOVUPS      (SI), Y1
+	VMOVUPS      (SI)(DX*1), Y2
+	VCMPPS       $0x11, multi32c13<>+0(SB), Y2, Y3
+	VMULPS       multi32c14<>+0(SB), Y2, Y4
+	VBLENDVPS    Y3, Y4, Y2, Y4
+	VANDPS       multi32c15<>+0(SB), Y3, Y3
+	VPSRLD       $0x17, Y4, Y6
+	VORPS        multi32c14<>+0(SB), Y6, Y6
+	VSUBPS       multi32c16<>+0(SB), Y6, Y6
+	VADDPS       Y3, Y6, Y6
+	VANDPS       multi32c17<>+0(SB), Y4, Y3
+	VORPS        multi32c11<>+0(SB), Y3, Y3
+	VCMPPS       $0x1e, multi32c18<>+0(SB), Y3, Y4
+	VMULPS       multi32c0<>+0(SB), Y3, Y7
+	VBLENDVPS    Y4, Y7, Y3, Y3
+	VANDPS       multi32c11<>+0(SB), Y4, Y4
+	VADDPS       Y4, Y6, Y6
+	VSUBPS       multi32c11<>+0(SB), Y3, Y3
+	VADDPS       multi32c19<>+0(SB), Y3, Y7
+	VDIVPS       Y7, Y3, Y4
+	VMULPS       Y4, Y4, Y7
+	VMOVUPS      multi32c20<>+0(SB), Y8
+	VFMADD213PS  multi32c21<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c22<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c23<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c24<>+0(SB), Y7, Y8
+	VMULPS       Y7, Y8, Y8
+	VSUBPS       Y8, Y3, Y8
+	VFNMADD231PS Y4, Y8, Y3
+	VFMADD231PS  multi32c6<>+0(SB), Y6, Y3
+	VFMADD231PS  multi32c5<>+0(SB), Y6, Y3
+	VCMPPS       $0x00, multi32c2<>+0(SB), Y2, Y4
+	VBLENDVPS    Y4, multi32c1<>+0(SB), Y3, Y3
+	VCMPPS       $0x00, multi32c25<>+0(SB), Y2, Y4
+	VBLENDVPS    Y4, multi32c25<>+0(SB), Y3, Y3
+	VCMPPS       $0x11, multi32c2<>+0(SB), Y2, Y4
+	VBLENDVPS    Y4, multi32c26<>+0(SB), Y3, Y3
+	VCMPPS       $0x03, Y2, Y2, Y4
+	VBLENDVPS    Y4, Y2, Y3, Y3
+	VMOVUPS      Y3, Y3
 	VADDPS       Y1, Y3, Y3
-	VANDPS       multi32c17<>+0(SB), Y2, Y1
-	VORPS        multi32c11<>+0(SB), Y1, Y1
-	VCMPPS       $0x1e, multi32c18<>+0(SB), Y1, Y2
-	VMULPS       multi32c1<>+0(SB), Y1, Y5
-	VBLENDVPS    Y2, Y5, Y1, Y1
-	VANDPS       multi32c11<>+0(SB), Y2, Y2
-	VADDPS       Y2, Y3, Y3
-	VSUBPS       multi32c11<>+0(SB), Y1, Y1
-	VADDPS       multi32c19<>+0(SB), Y1, Y5
-	VDIVPS       Y5, Y1, Y2
-	VMULPS       Y2, Y2, Y5
-	VMOVUPS      multi32c20<>+0(SB), Y6
-	VFMADD213PS  multi32c21<>+0(SB), Y5, Y6
-	VFMADD213PS  multi32c22<>+0(SB), Y5, Y6
-	VFMADD213PS  multi32c23<>+0(SB), Y5, Y6
-	VFMADD213PS  multi32c24<>+0(SB), Y5, Y6
-	VMULPS       Y5, Y6, Y6
-	VSUBPS       Y6, Y1, Y6
-	VFNMADD231PS Y2, Y6, Y1
-	VFMADD231PS  multi32c6<>+0(SB), Y3, Y1
-	VFMADD231PS  multi32c5<>+0(SB), Y3, Y1
-	VCMPPS       $0x00, multi32c2<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, multi32c0<>+0(SB), Y1, Y1
-	VCMPPS       $0x00, multi32c25<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, multi32c25<>+0(SB), Y1, Y1
-	VCMPPS       $0x11, multi32c2<>+0(SB), Y0, Y2
-	VBLENDVPS    Y2, multi32c26<>+0(SB), Y1, Y1
-	VCMPPS       $0x03, Y0, Y0, Y2
-	VBLENDVPS    Y2, Y0, Y1, Y1
-	VMOVUPS      Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VCVTPS2PD    X1, Y2
-	VMULPD       (R12), Y2, Y2
-	VADDPD       (R11), Y2, Y2
-	VMOVUPD      Y2, (R11)
-	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X3, Y1
+	VMULPD       (CX), Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y3, X1
 	VCVTPS2PD    X1, Y1
-	VMULPD       32(R12), Y1, Y1
-	VADDPD       (R11), Y1, Y1
-	VMOVUPD      Y1, (R11)
-	VCVTPD2PSY   (R12), X10
-	VCVTPD2PSY   32(R12), X1
-	VINSERTF128  $0x01, X1, Y10, Y10
-	VDIVPS       Y0, Y10, Y0
-	MOVQ         R9, R13
-	MOVQ         DI, R14
+	VMULPD       32(CX), Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VCVTPD2PSY   (CX), X5
+	VCVTPD2PSY   32(CX), X1
+	VINSERTF128  $0x01, X1, Y5, Y5
+	VDIVPS       Y2, Y5, Y1
+	VMOVUPS      Y1, (SI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x40, CX
+	DECQ         BX
+	JMP          finishloop
 
-resp:
-	VMOVUPS (R14), Y1
-	VMULPS  Y0, Y1, Y1
-	VMOVUPS Y1, (R14)
-	ADDQ    $0x00000024, R13
-	ADDQ    R8, R14
-	CMPQ    R13, R10
-	JB      resp
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, DI
-	ADDQ    $0x40, R12
-	DECQ    CX
-	JMP     loop
-
-done:
+finishdone:
+	VMOVUPD Y0, (AX)
 	VZEROUPPER
 	RET
 
-// func multiMomentsAVX2F32D4Diag(x []float32, r []float32, mu []float32, acc []float64, n int)
+// func multiMomentsAVX2F32D4Diag(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 // Requires: AVX, FMA3
-TEXT ·multiMomentsAVX2F32D4Diag(SB), NOSPLIT, $0-104
+TEXT ·multiMomentsAVX2F32D4Diag(SB), NOSPLIT, $0-128
 	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
+	MOVQ   n+120(FP), CX
 	IMUL3Q $0x04, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, SI
 	IMUL3Q $0x03, DX, DX
-	MOVQ   r_base+24(FP), DI
-	MOVQ   mu_base+48(FP), R8
+	MOVQ   e_base+24(FP), DI
+	MOVQ   scale_base+48(FP), R8
+	MOVQ   mu_base+72(FP), R9
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6665,38 +7868,40 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPS      (DI), Y9
+	VMULPS       (R8), Y9, Y9
 	VMOVUPS      (AX), Y11
-	VBROADCASTSS (R8), Y10
+	VBROADCASTSS (R9), Y10
 	VSUBPS       Y10, Y11, Y11
 	VMOVUPS      (AX)(BX*1), Y12
-	VBROADCASTSS 4(R8), Y10
+	VBROADCASTSS 4(R9), Y10
 	VSUBPS       Y10, Y12, Y12
 	VMOVUPS      (AX)(SI*1), Y13
-	VBROADCASTSS 8(R8), Y10
+	VBROADCASTSS 8(R9), Y10
 	VSUBPS       Y10, Y13, Y13
 	VMOVUPS      (AX)(DX*1), Y14
-	VBROADCASTSS 12(R8), Y10
+	VBROADCASTSS 12(R9), Y10
 	VSUBPS       Y10, Y14, Y14
 	VADDPS       Y9, Y0, Y0
-	VFMADD231PS  Y9, Y11, Y1
-	VFMADD231PS  Y9, Y12, Y2
-	VFMADD231PS  Y9, Y13, Y3
-	VFMADD231PS  Y9, Y14, Y4
 	VMULPS       Y9, Y11, Y10
+	VADDPS       Y10, Y1, Y1
 	VFMADD231PS  Y10, Y11, Y5
 	VMULPS       Y9, Y12, Y10
+	VADDPS       Y10, Y2, Y2
 	VFMADD231PS  Y10, Y12, Y6
 	VMULPS       Y9, Y13, Y10
+	VADDPS       Y10, Y3, Y3
 	VFMADD231PS  Y10, Y13, Y7
 	VMULPS       Y9, Y14, Y9
+	VADDPS       Y9, Y4, Y4
 	VFMADD231PS  Y9, Y14, Y8
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, DI
+	ADDQ         $0x20, R8
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ         acc_base+72(FP), AX
+	MOVQ         acc_base+96(FP), AX
 	VCVTPS2PD    X0, Y9
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
@@ -6776,7 +7981,7 @@ loop:
 	VMOVUPS (AX)(BX*1), Y1
 	VMOVUPS (AX)(SI*1), Y2
 	VMOVUPS (AX)(DX*1), Y3
-	VMOVUPS multi32c0<>+0(SB), Y4
+	VMOVUPS multi32c1<>+0(SB), Y4
 	VXORPS  Y5, Y5, Y5
 	VXORPS  Y6, Y6, Y6
 	MOVQ    R8, R10
@@ -6803,9 +8008,10 @@ component:
 	VMULPS       Y8, Y10, Y8
 	VFMADD231PS  Y8, Y8, Y7
 	VBROADCASTSS (R10), Y8
-	VFNMADD231PS multi32c1<>+0(SB), Y7, Y8
+	VMOVUPS      Y8, Y8
+	VFNMADD231PS multi32c0<>+0(SB), Y7, Y8
 	VCMPPS       $0x03, Y8, Y8, Y7
-	VBLENDVPS    Y7, multi32c0<>+0(SB), Y8, Y8
+	VBLENDVPS    Y7, multi32c1<>+0(SB), Y8, Y8
 	VCMPPS       $0x1e, Y4, Y8, Y7
 	VBLENDVPS    Y7, Y8, Y4, Y4
 	VBLENDVPS    Y7, Y6, Y5, Y5
@@ -6826,277 +8032,200 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D2Full(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX512F64D2Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D2Full(SB), NOSPLIT, $0-128
-	LEAQ    multizpool<>+63(SB), AX
-	ANDQ    $-64, AX
-	MOVQ    x_base+0(FP), CX
-	MOVQ    n+120(FP), DX
-	IMUL3Q  $0x08, DX, BX
-	IMUL3Q  $0x01, BX, BX
-	MOVQ    r_base+72(FP), SI
-	IMUL3Q  $0x08, DX, DI
-	MOVQ    coef_base+48(FP), R8
-	MOVQ    coef_len+56(FP), R9
-	LEAQ    (R8)(R9*8), R9
-	MOVQ    ll_base+96(FP), R10
-	VMOVUPD (AX), Z0
-	SHRQ    $0x03, DX
-
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPD (CX), Z1
-	VMOVUPD (CX)(BX*1), Z2
-	VMOVUPD 128(AX), Z3
-	MOVQ    R8, R11
-	MOVQ    SI, R12
-
-max:
-	VBROADCASTSD 8(R11), Z4
-	VSUBPD       Z4, Z1, Z4
-	VBROADCASTSD 16(R11), Z5
-	VSUBPD       Z5, Z2, Z5
-	VBROADCASTSD 24(R11), Z6
-	VMULPD       Z6, Z4, Z6
-	VMULPD       Z6, Z6, Z6
-	VBROADCASTSD 32(R11), Z7
-	VMULPD       Z7, Z4, Z4
-	VBROADCASTSD 40(R11), Z7
-	VFMADD231PD  Z7, Z5, Z4
-	VFMADD231PD  Z4, Z4, Z6
-	VBROADCASTSD (R11), Z4
-	VFNMADD231PD 256(AX), Z6, Z4
-	VFIXUPIMMPD  $0x00, 384(AX), Z4, Z4
-	VMOVUPD      Z4, (R12)
-	VMAXPD       Z4, Z3, Z3
-	ADDQ         $0x00000030, R11
-	ADDQ         DI, R12
-	CMPQ         R11, R9
-	JB           max
-	VCMPPD       $0x00, 128(AX), Z3, K1
-	VBLENDMPD    512(AX), Z3, K1, Z3
-	VPXORQ       Z8, Z8, Z8
-	MOVQ         R8, R11
-	MOVQ         SI, R12
-
-exp:
-	VMOVUPD      (R12), Z1
-	VSUBPD       Z3, Z1, Z1
-	VMOVUPD      Z1, Z4
-	VMOVUPD      640(AX), Z5
-	VFMADD231PD  768(AX), Z4, Z5
-	VSUBPD       640(AX), Z5, Z2
-	VFNMADD231PD 896(AX), Z2, Z4
-	VFNMADD231PD 1024(AX), Z2, Z4
-	VMULPD       Z4, Z4, Z6
-	VMULPD       Z6, Z6, Z7
-	VMULPD       Z7, Z7, Z10
-	VMOVUPD      1152(AX), Z2
-	VFMADD231PD  1280(AX), Z4, Z2
-	VMOVUPD      1408(AX), Z11
-	VFMADD231PD  1536(AX), Z4, Z11
-	VFMADD231PD  Z11, Z6, Z2
-	VMOVUPD      1664(AX), Z11
-	VFMADD231PD  1792(AX), Z4, Z11
-	VMOVUPD      1920(AX), Z12
-	VFMADD231PD  2048(AX), Z4, Z12
-	VFMADD231PD  Z12, Z6, Z11
-	VFMADD231PD  Z11, Z7, Z2
-	VMOVUPD      2176(AX), Z6
-	VFMADD231PD  2304(AX), Z4, Z6
-	VFMADD231PD  Z6, Z10, Z2
-	VFMADD213PD  (AX), Z4, Z2
-	VFMADD213PD  (AX), Z4, Z2
-	VPSLLQ       $0x34, Z5, Z5
-	VCMPPD       $0x15, 2432(AX), Z1, K1
-	VPADDQ.Z     Z5, Z2, K1, Z2
-	VMOVUPD      Z2, (R12)
-	VADDPD       Z2, Z8, Z8
-	ADDQ         $0x00000030, R11
-	ADDQ         DI, R12
-	CMPQ         R11, R9
-	JB           exp
-	VMULPD       Z8, Z0, Z0
-	VADDPD       (R10), Z3, Z3
-	VMOVUPD      Z3, (R10)
-	VMOVUPD      (AX), Z1
-	VDIVPD       Z8, Z1, Z1
-	MOVQ         R8, R11
-	MOVQ         SI, R12
-
-resp:
-	VMOVUPD (R12), Z2
-	VMULPD  Z1, Z2, Z2
-	VMOVUPD Z2, (R12)
-	ADDQ    $0x00000030, R11
-	ADDQ    DI, R12
-	CMPQ    R11, R9
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, SI
-	DECQ    DX
-	JMP     loop
-
-done:
-	VCMPPD       $0x11, 2560(AX), Z0, K1
-	VMULPD       2688(AX), Z0, Z1
-	VBLENDMPD    Z1, Z0, K1, Z1
-	VPXORQ       Z9, Z9, Z9
-	VBLENDMPD    2816(AX), Z9, K1, Z9
-	VPSRLQ       $0x34, Z1, Z2
-	VPORQ        2688(AX), Z2, Z2
-	VSUBPD       2944(AX), Z2, Z2
-	VADDPD       Z9, Z2, Z2
-	VPANDQ       3072(AX), Z1, Z1
-	VPORQ        (AX), Z1, Z1
-	VCMPPD       $0x1e, 3200(AX), Z1, K1
-	VMULPD       256(AX), Z1, Z3
-	VBLENDMPD    Z3, Z1, K1, Z1
-	VADDPD       (AX), Z2, K1, Z2
-	VSUBPD       (AX), Z1, Z1
-	VADDPD       3328(AX), Z1, Z3
-	VDIVPD       Z3, Z1, Z4
-	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3456(AX), Z5
-	VFMADD213PD  3584(AX), Z3, Z5
-	VFMADD213PD  3712(AX), Z3, Z5
-	VFMADD213PD  3840(AX), Z3, Z5
-	VFMADD213PD  3968(AX), Z3, Z5
-	VFMADD213PD  4096(AX), Z3, Z5
-	VFMADD213PD  4224(AX), Z3, Z5
-	VFMADD213PD  4352(AX), Z3, Z5
-	VFMADD213PD  4480(AX), Z3, Z5
-	VFMADD213PD  4608(AX), Z3, Z5
-	VFMADD213PD  4736(AX), Z3, Z5
-	VMULPD       Z3, Z5, Z5
-	VSUBPD       Z5, Z1, Z5
-	VFNMADD231PD Z4, Z5, Z1
-	VFMADD231PD  1024(AX), Z2, Z1
-	VFMADD231PD  896(AX), Z2, Z1
-	VCMPPD       $0x00, 512(AX), Z0, K1
-	VBLENDMPD    128(AX), Z1, K1, Z1
-	VCMPPD       $0x00, 4864(AX), Z0, K1
-	VBLENDMPD    4864(AX), Z1, K1, Z1
-	VCMPPD       $0x11, 512(AX), Z0, K1
-	VBLENDMPD    4992(AX), Z1, K1, Z1
-	VCMPPD       $0x03, Z0, Z0, K1
-	VBLENDMPD    Z0, Z1, K1, Z1
-	VMOVUPD      Z1, Z0
-	VADDPD       (R10), Z0, Z0
-	VMOVUPD      Z0, (R10)
-	VZEROUPPER
-	RET
-
-// func multiRespAVX512F64D2FullW(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D2FullW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX512F64D2Full(SB), NOSPLIT, $0-152
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
-	MOVQ   x_base+0(FP), CX
-	MOVQ   n+120(FP), DX
-	IMUL3Q $0x08, DX, BX
-	IMUL3Q $0x01, BX, BX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*8), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x08, BX, BX
 	MOVQ   r_base+72(FP), SI
-	IMUL3Q $0x08, DX, DI
-	MOVQ   coef_base+48(FP), R8
-	MOVQ   coef_len+56(FP), R9
-	LEAQ   (R8)(R9*8), R9
-	MOVQ   ll_base+96(FP), R10
-	MOVQ   w_base+24(FP), R11
-	SHRQ   $0x03, DX
+	MOVQ   CX, DI
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
+joints:
+	VBROADCASTSD (DI), Z0
+	VBROADCASTSD 8(DI), Z1
+	VBROADCASTSD 16(DI), Z2
+	VBROADCASTSD 24(DI), Z3
+	VBROADCASTSD 32(DI), Z4
+	VBROADCASTSD 40(DI), Z5
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x08, R9, R9
+	IMUL3Q       $0x01, R9, R9
+	MOVQ         SI, R10
+	MOVQ         n+144(FP), R11
+	SHRQ         $0x03, R11
+
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPD      (R8), Z6
+	VMOVUPD      (R8)(R9*1), Z7
+	VSUBPD       Z1, Z6, Z6
+	VSUBPD       Z2, Z7, Z7
+	VMULPD       Z3, Z6, Z9
+	VMULPD       Z9, Z9, Z9
+	VMULPD       Z4, Z6, Z6
+	VFMADD231PD  Z5, Z7, Z6
+	VFMADD231PD  Z6, Z6, Z9
+	VMOVUPD      Z0, Z6
+	VFNMADD231PD (AX), Z9, Z6
+	VFIXUPIMMPD  $0x00, 128(AX), Z6, Z6
+	VMOVUPD      Z6, (R10)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R10
+	DECQ         R11
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000030, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPD 256(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPD    (R10), Z0, Z0
+	ADDQ      $0x00000030, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPD    $0x00, 256(AX), Z0, K1
+	VBLENDMPD 384(AX), Z0, K1, Z0
+	VMOVUPD   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPD   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPD 512(AX), Z0
+	VMOVUPD 640(AX), Z1
+	VMOVUPD 768(AX), Z2
+	VMOVUPD 896(AX), Z3
+	VMOVUPD 1024(AX), Z4
+	VMOVUPD 1152(AX), Z5
+	VMOVUPD 1280(AX), Z6
+	VMOVUPD 1408(AX), Z7
+	VMOVUPD 1536(AX), Z9
+	VMOVUPD 1664(AX), Z10
+	VMOVUPD 1792(AX), Z11
+	VMOVUPD 1920(AX), Z12
+	VMOVUPD 2048(AX), Z13
+	VMOVUPD 2176(AX), Z14
+	VMOVUPD 2304(AX), Z15
+	VMOVUPD 2432(AX), Z16
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x03, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPD      (R8)(BX*1), Z17
+	VMOVUPD      (DI), Z18
+	VSUBPD       (R8), Z18, Z18
+	VMOVUPD      Z18, Z20
+	VMOVUPD      Z0, Z21
+	VFMADD231PD  Z1, Z20, Z21
+	VSUBPD       Z0, Z21, Z19
+	VFNMADD231PD Z2, Z19, Z20
+	VFNMADD231PD Z3, Z19, Z20
+	VMULPD       Z20, Z20, Z22
+	VMULPD       Z22, Z22, Z23
+	VMULPD       Z23, Z23, Z24
+	VMOVUPD      Z6, Z19
+	VFMADD231PD  Z7, Z20, Z19
+	VMOVUPD      Z9, Z25
+	VFMADD231PD  Z10, Z20, Z25
+	VFMADD231PD  Z25, Z22, Z19
+	VMOVUPD      Z11, Z25
+	VFMADD231PD  Z12, Z20, Z25
+	VMOVUPD      Z13, Z26
+	VFMADD231PD  Z14, Z20, Z26
+	VFMADD231PD  Z26, Z22, Z25
+	VFMADD231PD  Z25, Z23, Z19
+	VMOVUPD      Z15, Z22
+	VFMADD231PD  Z16, Z20, Z22
+	VFMADD231PD  Z22, Z24, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VPSLLQ       $0x34, Z21, Z21
+	VCMPPD       $0x15, Z4, Z18, K1
+	VPADDQ.Z     Z21, Z19, K1, Z19
+	VMOVUPD      Z19, (DI)
+	VADDPD       Z19, Z17, Z17
+	VMOVUPD      Z17, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000030, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
 	VMOVUPD (CX), Z0
-	VMOVUPD (CX)(BX*1), Z1
-	VMOVUPD 128(AX), Z2
-	MOVQ    R8, R12
-	MOVQ    SI, R13
+	VMOVUPD 1152(AX), Z1
+	MOVQ    n+144(FP), DX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x03, DX
 
-max:
-	VBROADCASTSD 8(R12), Z3
-	VSUBPD       Z3, Z0, Z3
-	VBROADCASTSD 16(R12), Z4
-	VSUBPD       Z4, Z1, Z4
-	VBROADCASTSD 24(R12), Z5
-	VMULPD       Z5, Z3, Z5
-	VMULPD       Z5, Z5, Z5
-	VBROADCASTSD 32(R12), Z6
-	VMULPD       Z6, Z3, Z3
-	VBROADCASTSD 40(R12), Z6
-	VFMADD231PD  Z6, Z4, Z3
-	VFMADD231PD  Z3, Z3, Z5
-	VBROADCASTSD (R12), Z3
-	VFNMADD231PD 256(AX), Z5, Z3
-	VFIXUPIMMPD  $0x00, 384(AX), Z3, Z3
-	VMOVUPD      Z3, (R13)
-	VMAXPD       Z3, Z2, Z2
-	ADDQ         $0x00000030, R12
-	ADDQ         DI, R13
-	CMPQ         R12, R9
-	JB           max
-	VCMPPD       $0x00, 128(AX), Z2, K1
-	VBLENDMPD    512(AX), Z2, K1, Z2
-	VPXORQ       Z7, Z7, Z7
-	MOVQ         R8, R12
-	MOVQ         SI, R13
+finishloop:
+	TESTQ   DX, DX
+	JZ      finishdone
+	VMOVUPD (SI), Z2
+	VMOVUPD (SI)(BX*1), Z3
+	VMULPD  Z3, Z1, Z1
+	VADDPD  Z2, Z0, Z0
+	VMOVUPD 1152(AX), Z2
+	VDIVPD  Z3, Z2, Z2
+	VMOVUPD Z2, (SI)(BX*1)
+	ADDQ    $0x40, SI
+	DECQ    DX
+	JMP     finishloop
 
-exp:
-	VMOVUPD      (R13), Z0
-	VSUBPD       Z2, Z0, Z0
-	VMOVUPD      Z0, Z3
-	VMOVUPD      640(AX), Z4
-	VFMADD231PD  768(AX), Z3, Z4
-	VSUBPD       640(AX), Z4, Z1
-	VFNMADD231PD 896(AX), Z1, Z3
-	VFNMADD231PD 1024(AX), Z1, Z3
-	VMULPD       Z3, Z3, Z5
-	VMULPD       Z5, Z5, Z6
-	VMULPD       Z6, Z6, Z9
-	VMOVUPD      1152(AX), Z1
-	VFMADD231PD  1280(AX), Z3, Z1
-	VMOVUPD      1408(AX), Z10
-	VFMADD231PD  1536(AX), Z3, Z10
-	VFMADD231PD  Z10, Z5, Z1
-	VMOVUPD      1664(AX), Z10
-	VFMADD231PD  1792(AX), Z3, Z10
-	VMOVUPD      1920(AX), Z11
-	VFMADD231PD  2048(AX), Z3, Z11
-	VFMADD231PD  Z11, Z5, Z10
-	VFMADD231PD  Z10, Z6, Z1
-	VMOVUPD      2176(AX), Z5
-	VFMADD231PD  2304(AX), Z3, Z5
-	VFMADD231PD  Z5, Z9, Z1
-	VFMADD213PD  (AX), Z3, Z1
-	VFMADD213PD  (AX), Z3, Z1
-	VPSLLQ       $0x34, Z4, Z4
-	VCMPPD       $0x15, 2432(AX), Z0, K1
-	VPADDQ.Z     Z4, Z1, K1, Z1
-	VMOVUPD      Z1, (R13)
-	VADDPD       Z1, Z7, Z7
-	ADDQ         $0x00000030, R12
-	ADDQ         DI, R13
-	CMPQ         R12, R9
-	JB           exp
-	VCMPPD       $0x11, 2560(AX), Z7, K1
-	VMULPD       2688(AX), Z7, Z0
-	VBLENDMPD    Z0, Z7, K1, Z0
+finishdone:
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
+	VBLENDMPD    Z0, Z1, K1, Z0
 	VPXORQ       Z8, Z8, Z8
 	VBLENDMPD    2816(AX), Z8, K1, Z8
-	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        2688(AX), Z1, Z1
-	VSUBPD       2944(AX), Z1, Z1
-	VADDPD       Z8, Z1, Z1
+	VPSRLQ       $0x34, Z0, Z2
+	VPORQ        2688(AX), Z2, Z2
+	VSUBPD       2944(AX), Z2, Z2
+	VADDPD       Z8, Z2, Z2
 	VPANDQ       3072(AX), Z0, Z0
-	VPORQ        (AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
 	VCMPPD       $0x1e, 3200(AX), Z0, K1
-	VMULPD       256(AX), Z0, Z3
+	VMULPD       (AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
-	VADDPD       (AX), Z1, K1, Z1
-	VSUBPD       (AX), Z0, Z0
+	VADDPD       1152(AX), Z2, K1, Z2
+	VSUBPD       1152(AX), Z0, Z0
 	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
@@ -7114,55 +8243,261 @@ exp:
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
-	VFMADD231PD  1024(AX), Z1, Z0
-	VFMADD231PD  896(AX), Z1, Z0
-	VCMPPD       $0x00, 512(AX), Z7, K1
-	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4864(AX), Z7, K1
+	VFMADD231PD  896(AX), Z2, Z0
+	VFMADD231PD  768(AX), Z2, Z0
+	VCMPPD       $0x00, 384(AX), Z1, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z1, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 512(AX), Z7, K1
+	VCMPPD       $0x11, 384(AX), Z1, K1
 	VBLENDMPD    4992(AX), Z0, K1, Z0
-	VCMPPD       $0x03, Z7, Z7, K1
-	VBLENDMPD    Z7, Z0, K1, Z0
+	VCMPPD       $0x03, Z1, Z1, K1
+	VBLENDMPD    Z1, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
-	VADDPD       Z2, Z0, Z0
-	VMULPD       (R11), Z0, Z0
-	VADDPD       (R10), Z0, Z0
-	VMOVUPD      Z0, (R10)
-	VMOVUPD      (R11), Z0
-	VDIVPD       Z7, Z0, Z0
-	MOVQ         R8, R12
-	MOVQ         SI, R13
-
-resp:
-	VMOVUPD (R13), Z1
-	VMULPD  Z0, Z1, Z1
-	VMOVUPD Z1, (R13)
-	ADDQ    $0x00000030, R12
-	ADDQ    DI, R13
-	CMPQ    R12, R9
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, SI
-	ADDQ    $0x40, R11
-	DECQ    DX
-	JMP     loop
-
-done:
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiMomentsAVX512F64D2Full(x []float64, r []float64, mu []float64, acc []float64, n int)
+// func multiRespAVX512F64D2FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiMomentsAVX512F64D2Full(SB), NOSPLIT, $0-104
+TEXT ·multiRespAVX512F64D2FullW(SB), NOSPLIT, $0-152
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*8), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x08, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
+
+joints:
+	VBROADCASTSD (DI), Z0
+	VBROADCASTSD 8(DI), Z1
+	VBROADCASTSD 16(DI), Z2
+	VBROADCASTSD 24(DI), Z3
+	VBROADCASTSD 32(DI), Z4
+	VBROADCASTSD 40(DI), Z5
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x08, R9, R9
+	IMUL3Q       $0x01, R9, R9
+	MOVQ         SI, R10
+	MOVQ         n+144(FP), R11
+	SHRQ         $0x03, R11
+
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPD      (R8), Z6
+	VMOVUPD      (R8)(R9*1), Z7
+	VSUBPD       Z1, Z6, Z6
+	VSUBPD       Z2, Z7, Z7
+	VMULPD       Z3, Z6, Z9
+	VMULPD       Z9, Z9, Z9
+	VMULPD       Z4, Z6, Z6
+	VFMADD231PD  Z5, Z7, Z6
+	VFMADD231PD  Z6, Z6, Z9
+	VMOVUPD      Z0, Z6
+	VFNMADD231PD (AX), Z9, Z6
+	VFIXUPIMMPD  $0x00, 128(AX), Z6, Z6
+	VMOVUPD      Z6, (R10)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R10
+	DECQ         R11
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000030, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPD 256(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPD    (R10), Z0, Z0
+	ADDQ      $0x00000030, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPD    $0x00, 256(AX), Z0, K1
+	VBLENDMPD 384(AX), Z0, K1, Z0
+	VMOVUPD   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPD   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPD 512(AX), Z0
+	VMOVUPD 640(AX), Z1
+	VMOVUPD 768(AX), Z2
+	VMOVUPD 896(AX), Z3
+	VMOVUPD 1024(AX), Z4
+	VMOVUPD 1152(AX), Z5
+	VMOVUPD 1280(AX), Z6
+	VMOVUPD 1408(AX), Z7
+	VMOVUPD 1536(AX), Z9
+	VMOVUPD 1664(AX), Z10
+	VMOVUPD 1792(AX), Z11
+	VMOVUPD 1920(AX), Z12
+	VMOVUPD 2048(AX), Z13
+	VMOVUPD 2176(AX), Z14
+	VMOVUPD 2304(AX), Z15
+	VMOVUPD 2432(AX), Z16
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x03, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPD      (R8)(BX*1), Z17
+	VMOVUPD      (DI), Z18
+	VSUBPD       (R8), Z18, Z18
+	VMOVUPD      Z18, Z20
+	VMOVUPD      Z0, Z21
+	VFMADD231PD  Z1, Z20, Z21
+	VSUBPD       Z0, Z21, Z19
+	VFNMADD231PD Z2, Z19, Z20
+	VFNMADD231PD Z3, Z19, Z20
+	VMULPD       Z20, Z20, Z22
+	VMULPD       Z22, Z22, Z23
+	VMULPD       Z23, Z23, Z24
+	VMOVUPD      Z6, Z19
+	VFMADD231PD  Z7, Z20, Z19
+	VMOVUPD      Z9, Z25
+	VFMADD231PD  Z10, Z20, Z25
+	VFMADD231PD  Z25, Z22, Z19
+	VMOVUPD      Z11, Z25
+	VFMADD231PD  Z12, Z20, Z25
+	VMOVUPD      Z13, Z26
+	VFMADD231PD  Z14, Z20, Z26
+	VFMADD231PD  Z26, Z22, Z25
+	VFMADD231PD  Z25, Z23, Z19
+	VMOVUPD      Z15, Z22
+	VFMADD231PD  Z16, Z20, Z22
+	VFMADD231PD  Z22, Z24, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VPSLLQ       $0x34, Z21, Z21
+	VCMPPD       $0x15, Z4, Z18, K1
+	VPADDQ.Z     Z21, Z19, K1, Z19
+	VMOVUPD      Z19, (DI)
+	VADDPD       Z19, Z17, Z17
+	VMOVUPD      Z17, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000030, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	MOVQ    w_base+24(FP), DX
+	MOVQ    n+144(FP), SI
+	MOVQ    t_base+96(FP), DI
+	SHRQ    $0x03, SI
+
+finishloop:
+	TESTQ        SI, SI
+	JZ           finishdone
+	VMOVUPD      (DI), Z1
+	VMOVUPD      (DI)(BX*1), Z2
+	VCMPPD       $0x11, 2560(AX), Z2, K1
+	VMULPD       2688(AX), Z2, Z3
+	VBLENDMPD    Z3, Z2, K1, Z3
+	VPXORQ       Z8, Z8, Z8
+	VBLENDMPD    2816(AX), Z8, K1, Z8
+	VPSRLQ       $0x34, Z3, Z4
+	VPORQ        2688(AX), Z4, Z4
+	VSUBPD       2944(AX), Z4, Z4
+	VADDPD       Z8, Z4, Z4
+	VPANDQ       3072(AX), Z3, Z3
+	VPORQ        1152(AX), Z3, Z3
+	VCMPPD       $0x1e, 3200(AX), Z3, K1
+	VMULPD       (AX), Z3, Z5
+	VBLENDMPD    Z5, Z3, K1, Z3
+	VADDPD       1152(AX), Z4, K1, Z4
+	VSUBPD       1152(AX), Z3, Z3
+	VADDPD       3328(AX), Z3, Z5
+	VDIVPD       Z5, Z3, Z6
+	VMULPD       Z6, Z6, Z5
+	VMOVUPD      3456(AX), Z7
+	VFMADD213PD  3584(AX), Z5, Z7
+	VFMADD213PD  3712(AX), Z5, Z7
+	VFMADD213PD  3840(AX), Z5, Z7
+	VFMADD213PD  3968(AX), Z5, Z7
+	VFMADD213PD  4096(AX), Z5, Z7
+	VFMADD213PD  4224(AX), Z5, Z7
+	VFMADD213PD  4352(AX), Z5, Z7
+	VFMADD213PD  4480(AX), Z5, Z7
+	VFMADD213PD  4608(AX), Z5, Z7
+	VFMADD213PD  4736(AX), Z5, Z7
+	VMULPD       Z5, Z7, Z7
+	VSUBPD       Z7, Z3, Z7
+	VFNMADD231PD Z6, Z7, Z3
+	VFMADD231PD  896(AX), Z4, Z3
+	VFMADD231PD  768(AX), Z4, Z3
+	VCMPPD       $0x00, 384(AX), Z2, K1
+	VBLENDMPD    256(AX), Z3, K1, Z3
+	VCMPPD       $0x00, 4864(AX), Z2, K1
+	VBLENDMPD    4864(AX), Z3, K1, Z3
+	VCMPPD       $0x11, 384(AX), Z2, K1
+	VBLENDMPD    4992(AX), Z3, K1, Z3
+	VCMPPD       $0x03, Z2, Z2, K1
+	VBLENDMPD    Z2, Z3, K1, Z3
+	VMOVUPD      Z3, Z3
+	VADDPD       Z1, Z3, Z3
+	VMULPD       (DX), Z3, Z3
+	VADDPD       Z3, Z0, Z0
+	VMOVUPD      (DX), Z1
+	VDIVPD       Z2, Z1, Z1
+	VMOVUPD      Z1, (DI)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, DX
+	DECQ         SI
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Z0, (CX)
+	VZEROUPPER
+	RET
+
+// func multiMomentsAVX512F64D2Full(x []float64, e []float64, scale []float64, mu []float64, acc []float64, n int)
+// Requires: AVX, AVX512F
+TEXT ·multiMomentsAVX512F64D2Full(SB), NOSPLIT, $0-128
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
+	MOVQ   n+120(FP), CX
 	IMUL3Q $0x08, CX, DX
 	IMUL3Q $0x01, DX, DX
-	MOVQ   r_base+24(FP), BX
-	MOVQ   mu_base+48(FP), SI
+	MOVQ   e_base+24(FP), BX
+	MOVQ   scale_base+48(FP), SI
+	MOVQ   mu_base+72(FP), DI
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -7175,27 +8510,29 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPD      (BX), Z6
+	VMULPD       (SI), Z6, Z6
 	VMOVUPD      (AX), Z8
-	VBROADCASTSD (SI), Z7
+	VBROADCASTSD (DI), Z7
 	VSUBPD       Z7, Z8, Z8
 	VMOVUPD      (AX)(DX*1), Z9
-	VBROADCASTSD 8(SI), Z7
+	VBROADCASTSD 8(DI), Z7
 	VSUBPD       Z7, Z9, Z9
 	VADDPD       Z6, Z0, Z0
-	VFMADD231PD  Z6, Z8, Z1
-	VFMADD231PD  Z6, Z9, Z2
 	VMULPD       Z6, Z8, Z7
+	VADDPD       Z7, Z1, Z1
 	VFMADD231PD  Z7, Z8, Z3
 	VFMADD231PD  Z7, Z9, Z4
 	VMULPD       Z6, Z9, Z6
+	VADDPD       Z6, Z2, Z2
 	VFMADD231PD  Z6, Z9, Z5
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, BX
+	ADDQ         $0x40, SI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ    acc_base+72(FP), AX
+	MOVQ    acc_base+96(FP), AX
 	VADDPD  (AX), Z0, Z0
 	VMOVUPD Z0, (AX)
 	VADDPD  64(AX), Z1, Z1
@@ -7231,7 +8568,7 @@ loop:
 	JZ      done
 	VMOVUPD (CX), Z0
 	VMOVUPD (CX)(BX*1), Z1
-	VMOVUPD 128(AX), Z2
+	VMOVUPD 256(AX), Z2
 	VPXORQ  Z3, Z3, Z3
 	VPXORQ  Z4, Z4, Z4
 	MOVQ    DI, R9
@@ -7250,12 +8587,13 @@ component:
 	VFMADD231PD  Z8, Z6, Z5
 	VFMADD231PD  Z5, Z5, Z7
 	VBROADCASTSD (R9), Z5
-	VFNMADD231PD 256(AX), Z7, Z5
-	VFIXUPIMMPD  $0x00, 384(AX), Z5, Z5
+	VMOVUPD      Z5, Z5
+	VFNMADD231PD (AX), Z7, Z5
+	VFIXUPIMMPD  $0x00, 128(AX), Z5, Z5
 	VCMPPD       $0x1e, Z2, Z5, K1
 	VBLENDMPD    Z5, Z2, K1, Z2
 	VBLENDMPD    Z4, Z3, K1, Z3
-	VADDPD       (AX), Z4, Z4
+	VADDPD       1152(AX), Z4, Z4
 	ADDQ         $0x00000030, R9
 	CMPQ         R9, R8
 	JB           component
@@ -7272,273 +8610,198 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D2Diag(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX512F64D2Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D2Diag(SB), NOSPLIT, $0-128
-	LEAQ    multizpool<>+63(SB), AX
-	ANDQ    $-64, AX
-	MOVQ    x_base+0(FP), CX
-	MOVQ    n+120(FP), DX
-	IMUL3Q  $0x08, DX, BX
-	IMUL3Q  $0x01, BX, BX
-	MOVQ    r_base+72(FP), SI
-	IMUL3Q  $0x08, DX, DI
-	MOVQ    coef_base+48(FP), R8
-	MOVQ    coef_len+56(FP), R9
-	LEAQ    (R8)(R9*8), R9
-	MOVQ    ll_base+96(FP), R10
-	VMOVUPD (AX), Z0
-	SHRQ    $0x03, DX
-
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPD (CX), Z1
-	VMOVUPD (CX)(BX*1), Z2
-	VMOVUPD 128(AX), Z3
-	MOVQ    R8, R11
-	MOVQ    SI, R12
-
-max:
-	VBROADCASTSD 8(R11), Z4
-	VSUBPD       Z4, Z1, Z4
-	VBROADCASTSD 16(R11), Z5
-	VSUBPD       Z5, Z2, Z5
-	VBROADCASTSD 24(R11), Z6
-	VMULPD       Z6, Z4, Z4
-	VMULPD       Z4, Z4, Z4
-	VBROADCASTSD 32(R11), Z6
-	VMULPD       Z6, Z5, Z5
-	VFMADD231PD  Z5, Z5, Z4
-	VBROADCASTSD (R11), Z5
-	VFNMADD231PD 256(AX), Z4, Z5
-	VFIXUPIMMPD  $0x00, 384(AX), Z5, Z5
-	VMOVUPD      Z5, (R12)
-	VMAXPD       Z5, Z3, Z3
-	ADDQ         $0x00000028, R11
-	ADDQ         DI, R12
-	CMPQ         R11, R9
-	JB           max
-	VCMPPD       $0x00, 128(AX), Z3, K1
-	VBLENDMPD    512(AX), Z3, K1, Z3
-	VPXORQ       Z7, Z7, Z7
-	MOVQ         R8, R11
-	MOVQ         SI, R12
-
-exp:
-	VMOVUPD      (R12), Z1
-	VSUBPD       Z3, Z1, Z1
-	VMOVUPD      Z1, Z4
-	VMOVUPD      640(AX), Z5
-	VFMADD231PD  768(AX), Z4, Z5
-	VSUBPD       640(AX), Z5, Z2
-	VFNMADD231PD 896(AX), Z2, Z4
-	VFNMADD231PD 1024(AX), Z2, Z4
-	VMULPD       Z4, Z4, Z6
-	VMULPD       Z6, Z6, Z9
-	VMULPD       Z9, Z9, Z10
-	VMOVUPD      1152(AX), Z2
-	VFMADD231PD  1280(AX), Z4, Z2
-	VMOVUPD      1408(AX), Z11
-	VFMADD231PD  1536(AX), Z4, Z11
-	VFMADD231PD  Z11, Z6, Z2
-	VMOVUPD      1664(AX), Z11
-	VFMADD231PD  1792(AX), Z4, Z11
-	VMOVUPD      1920(AX), Z12
-	VFMADD231PD  2048(AX), Z4, Z12
-	VFMADD231PD  Z12, Z6, Z11
-	VFMADD231PD  Z11, Z9, Z2
-	VMOVUPD      2176(AX), Z6
-	VFMADD231PD  2304(AX), Z4, Z6
-	VFMADD231PD  Z6, Z10, Z2
-	VFMADD213PD  (AX), Z4, Z2
-	VFMADD213PD  (AX), Z4, Z2
-	VPSLLQ       $0x34, Z5, Z5
-	VCMPPD       $0x15, 2432(AX), Z1, K1
-	VPADDQ.Z     Z5, Z2, K1, Z2
-	VMOVUPD      Z2, (R12)
-	VADDPD       Z2, Z7, Z7
-	ADDQ         $0x00000028, R11
-	ADDQ         DI, R12
-	CMPQ         R11, R9
-	JB           exp
-	VMULPD       Z7, Z0, Z0
-	VADDPD       (R10), Z3, Z3
-	VMOVUPD      Z3, (R10)
-	VMOVUPD      (AX), Z1
-	VDIVPD       Z7, Z1, Z1
-	MOVQ         R8, R11
-	MOVQ         SI, R12
-
-resp:
-	VMOVUPD (R12), Z2
-	VMULPD  Z1, Z2, Z2
-	VMOVUPD Z2, (R12)
-	ADDQ    $0x00000028, R11
-	ADDQ    DI, R12
-	CMPQ    R11, R9
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, SI
-	DECQ    DX
-	JMP     loop
-
-done:
-	VCMPPD       $0x11, 2560(AX), Z0, K1
-	VMULPD       2688(AX), Z0, Z1
-	VBLENDMPD    Z1, Z0, K1, Z1
-	VPXORQ       Z8, Z8, Z8
-	VBLENDMPD    2816(AX), Z8, K1, Z8
-	VPSRLQ       $0x34, Z1, Z2
-	VPORQ        2688(AX), Z2, Z2
-	VSUBPD       2944(AX), Z2, Z2
-	VADDPD       Z8, Z2, Z2
-	VPANDQ       3072(AX), Z1, Z1
-	VPORQ        (AX), Z1, Z1
-	VCMPPD       $0x1e, 3200(AX), Z1, K1
-	VMULPD       256(AX), Z1, Z3
-	VBLENDMPD    Z3, Z1, K1, Z1
-	VADDPD       (AX), Z2, K1, Z2
-	VSUBPD       (AX), Z1, Z1
-	VADDPD       3328(AX), Z1, Z3
-	VDIVPD       Z3, Z1, Z4
-	VMULPD       Z4, Z4, Z3
-	VMOVUPD      3456(AX), Z5
-	VFMADD213PD  3584(AX), Z3, Z5
-	VFMADD213PD  3712(AX), Z3, Z5
-	VFMADD213PD  3840(AX), Z3, Z5
-	VFMADD213PD  3968(AX), Z3, Z5
-	VFMADD213PD  4096(AX), Z3, Z5
-	VFMADD213PD  4224(AX), Z3, Z5
-	VFMADD213PD  4352(AX), Z3, Z5
-	VFMADD213PD  4480(AX), Z3, Z5
-	VFMADD213PD  4608(AX), Z3, Z5
-	VFMADD213PD  4736(AX), Z3, Z5
-	VMULPD       Z3, Z5, Z5
-	VSUBPD       Z5, Z1, Z5
-	VFNMADD231PD Z4, Z5, Z1
-	VFMADD231PD  1024(AX), Z2, Z1
-	VFMADD231PD  896(AX), Z2, Z1
-	VCMPPD       $0x00, 512(AX), Z0, K1
-	VBLENDMPD    128(AX), Z1, K1, Z1
-	VCMPPD       $0x00, 4864(AX), Z0, K1
-	VBLENDMPD    4864(AX), Z1, K1, Z1
-	VCMPPD       $0x11, 512(AX), Z0, K1
-	VBLENDMPD    4992(AX), Z1, K1, Z1
-	VCMPPD       $0x03, Z0, Z0, K1
-	VBLENDMPD    Z0, Z1, K1, Z1
-	VMOVUPD      Z1, Z0
-	VADDPD       (R10), Z0, Z0
-	VMOVUPD      Z0, (R10)
-	VZEROUPPER
-	RET
-
-// func multiRespAVX512F64D2DiagW(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D2DiagW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX512F64D2Diag(SB), NOSPLIT, $0-152
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
-	MOVQ   x_base+0(FP), CX
-	MOVQ   n+120(FP), DX
-	IMUL3Q $0x08, DX, BX
-	IMUL3Q $0x01, BX, BX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*8), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x08, BX, BX
 	MOVQ   r_base+72(FP), SI
-	IMUL3Q $0x08, DX, DI
-	MOVQ   coef_base+48(FP), R8
-	MOVQ   coef_len+56(FP), R9
-	LEAQ   (R8)(R9*8), R9
-	MOVQ   ll_base+96(FP), R10
-	MOVQ   w_base+24(FP), R11
-	SHRQ   $0x03, DX
+	MOVQ   CX, DI
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
+joints:
+	VBROADCASTSD (DI), Z0
+	VBROADCASTSD 8(DI), Z1
+	VBROADCASTSD 16(DI), Z2
+	VBROADCASTSD 24(DI), Z3
+	VBROADCASTSD 32(DI), Z4
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x08, R9, R9
+	IMUL3Q       $0x01, R9, R9
+	MOVQ         SI, R10
+	MOVQ         n+144(FP), R11
+	SHRQ         $0x03, R11
+
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPD      (R8), Z5
+	VMOVUPD      (R8)(R9*1), Z6
+	VSUBPD       Z1, Z5, Z5
+	VSUBPD       Z2, Z6, Z6
+	VMULPD       Z3, Z5, Z5
+	VMULPD       Z5, Z5, Z5
+	VMULPD       Z4, Z6, Z6
+	VFMADD231PD  Z6, Z6, Z5
+	VMOVUPD      Z0, Z6
+	VFNMADD231PD (AX), Z5, Z6
+	VFIXUPIMMPD  $0x00, 128(AX), Z6, Z6
+	VMOVUPD      Z6, (R10)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R10
+	DECQ         R11
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000028, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPD 256(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPD    (R10), Z0, Z0
+	ADDQ      $0x00000028, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPD    $0x00, 256(AX), Z0, K1
+	VBLENDMPD 384(AX), Z0, K1, Z0
+	VMOVUPD   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPD   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPD 512(AX), Z0
+	VMOVUPD 640(AX), Z1
+	VMOVUPD 768(AX), Z2
+	VMOVUPD 896(AX), Z3
+	VMOVUPD 1024(AX), Z4
+	VMOVUPD 1152(AX), Z5
+	VMOVUPD 1280(AX), Z6
+	VMOVUPD 1408(AX), Z8
+	VMOVUPD 1536(AX), Z9
+	VMOVUPD 1664(AX), Z10
+	VMOVUPD 1792(AX), Z11
+	VMOVUPD 1920(AX), Z12
+	VMOVUPD 2048(AX), Z13
+	VMOVUPD 2176(AX), Z14
+	VMOVUPD 2304(AX), Z15
+	VMOVUPD 2432(AX), Z16
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x03, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPD      (R8)(BX*1), Z17
+	VMOVUPD      (DI), Z18
+	VSUBPD       (R8), Z18, Z18
+	VMOVUPD      Z18, Z20
+	VMOVUPD      Z0, Z21
+	VFMADD231PD  Z1, Z20, Z21
+	VSUBPD       Z0, Z21, Z19
+	VFNMADD231PD Z2, Z19, Z20
+	VFNMADD231PD Z3, Z19, Z20
+	VMULPD       Z20, Z20, Z22
+	VMULPD       Z22, Z22, Z23
+	VMULPD       Z23, Z23, Z24
+	VMOVUPD      Z6, Z19
+	VFMADD231PD  Z8, Z20, Z19
+	VMOVUPD      Z9, Z25
+	VFMADD231PD  Z10, Z20, Z25
+	VFMADD231PD  Z25, Z22, Z19
+	VMOVUPD      Z11, Z25
+	VFMADD231PD  Z12, Z20, Z25
+	VMOVUPD      Z13, Z26
+	VFMADD231PD  Z14, Z20, Z26
+	VFMADD231PD  Z26, Z22, Z25
+	VFMADD231PD  Z25, Z23, Z19
+	VMOVUPD      Z15, Z22
+	VFMADD231PD  Z16, Z20, Z22
+	VFMADD231PD  Z22, Z24, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VPSLLQ       $0x34, Z21, Z21
+	VCMPPD       $0x15, Z4, Z18, K1
+	VPADDQ.Z     Z21, Z19, K1, Z19
+	VMOVUPD      Z19, (DI)
+	VADDPD       Z19, Z17, Z17
+	VMOVUPD      Z17, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000028, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
 	VMOVUPD (CX), Z0
-	VMOVUPD (CX)(BX*1), Z1
-	VMOVUPD 128(AX), Z2
-	MOVQ    R8, R12
-	MOVQ    SI, R13
+	VMOVUPD 1152(AX), Z1
+	MOVQ    n+144(FP), DX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x03, DX
 
-max:
-	VBROADCASTSD 8(R12), Z3
-	VSUBPD       Z3, Z0, Z3
-	VBROADCASTSD 16(R12), Z4
-	VSUBPD       Z4, Z1, Z4
-	VBROADCASTSD 24(R12), Z5
-	VMULPD       Z5, Z3, Z3
-	VMULPD       Z3, Z3, Z3
-	VBROADCASTSD 32(R12), Z5
-	VMULPD       Z5, Z4, Z4
-	VFMADD231PD  Z4, Z4, Z3
-	VBROADCASTSD (R12), Z4
-	VFNMADD231PD 256(AX), Z3, Z4
-	VFIXUPIMMPD  $0x00, 384(AX), Z4, Z4
-	VMOVUPD      Z4, (R13)
-	VMAXPD       Z4, Z2, Z2
-	ADDQ         $0x00000028, R12
-	ADDQ         DI, R13
-	CMPQ         R12, R9
-	JB           max
-	VCMPPD       $0x00, 128(AX), Z2, K1
-	VBLENDMPD    512(AX), Z2, K1, Z2
-	VPXORQ       Z6, Z6, Z6
-	MOVQ         R8, R12
-	MOVQ         SI, R13
+finishloop:
+	TESTQ   DX, DX
+	JZ      finishdone
+	VMOVUPD (SI), Z2
+	VMOVUPD (SI)(BX*1), Z3
+	VMULPD  Z3, Z1, Z1
+	VADDPD  Z2, Z0, Z0
+	VMOVUPD 1152(AX), Z2
+	VDIVPD  Z3, Z2, Z2
+	VMOVUPD Z2, (SI)(BX*1)
+	ADDQ    $0x40, SI
+	DECQ    DX
+	JMP     finishloop
 
-exp:
-	VMOVUPD      (R13), Z0
-	VSUBPD       Z2, Z0, Z0
-	VMOVUPD      Z0, Z3
-	VMOVUPD      640(AX), Z4
-	VFMADD231PD  768(AX), Z3, Z4
-	VSUBPD       640(AX), Z4, Z1
-	VFNMADD231PD 896(AX), Z1, Z3
-	VFNMADD231PD 1024(AX), Z1, Z3
-	VMULPD       Z3, Z3, Z5
-	VMULPD       Z5, Z5, Z8
-	VMULPD       Z8, Z8, Z9
-	VMOVUPD      1152(AX), Z1
-	VFMADD231PD  1280(AX), Z3, Z1
-	VMOVUPD      1408(AX), Z10
-	VFMADD231PD  1536(AX), Z3, Z10
-	VFMADD231PD  Z10, Z5, Z1
-	VMOVUPD      1664(AX), Z10
-	VFMADD231PD  1792(AX), Z3, Z10
-	VMOVUPD      1920(AX), Z11
-	VFMADD231PD  2048(AX), Z3, Z11
-	VFMADD231PD  Z11, Z5, Z10
-	VFMADD231PD  Z10, Z8, Z1
-	VMOVUPD      2176(AX), Z5
-	VFMADD231PD  2304(AX), Z3, Z5
-	VFMADD231PD  Z5, Z9, Z1
-	VFMADD213PD  (AX), Z3, Z1
-	VFMADD213PD  (AX), Z3, Z1
-	VPSLLQ       $0x34, Z4, Z4
-	VCMPPD       $0x15, 2432(AX), Z0, K1
-	VPADDQ.Z     Z4, Z1, K1, Z1
-	VMOVUPD      Z1, (R13)
-	VADDPD       Z1, Z6, Z6
-	ADDQ         $0x00000028, R12
-	ADDQ         DI, R13
-	CMPQ         R12, R9
-	JB           exp
-	VCMPPD       $0x11, 2560(AX), Z6, K1
-	VMULPD       2688(AX), Z6, Z0
-	VBLENDMPD    Z0, Z6, K1, Z0
+finishdone:
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
+	VBLENDMPD    Z0, Z1, K1, Z0
 	VPXORQ       Z7, Z7, Z7
 	VBLENDMPD    2816(AX), Z7, K1, Z7
-	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        2688(AX), Z1, Z1
-	VSUBPD       2944(AX), Z1, Z1
-	VADDPD       Z7, Z1, Z1
+	VPSRLQ       $0x34, Z0, Z2
+	VPORQ        2688(AX), Z2, Z2
+	VSUBPD       2944(AX), Z2, Z2
+	VADDPD       Z7, Z2, Z2
 	VPANDQ       3072(AX), Z0, Z0
-	VPORQ        (AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
 	VCMPPD       $0x1e, 3200(AX), Z0, K1
-	VMULPD       256(AX), Z0, Z3
+	VMULPD       (AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
-	VADDPD       (AX), Z1, K1, Z1
-	VSUBPD       (AX), Z0, Z0
+	VADDPD       1152(AX), Z2, K1, Z2
+	VSUBPD       1152(AX), Z0, Z0
 	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
@@ -7556,55 +8819,259 @@ exp:
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
-	VFMADD231PD  1024(AX), Z1, Z0
-	VFMADD231PD  896(AX), Z1, Z0
-	VCMPPD       $0x00, 512(AX), Z6, K1
-	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4864(AX), Z6, K1
+	VFMADD231PD  896(AX), Z2, Z0
+	VFMADD231PD  768(AX), Z2, Z0
+	VCMPPD       $0x00, 384(AX), Z1, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z1, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 512(AX), Z6, K1
+	VCMPPD       $0x11, 384(AX), Z1, K1
 	VBLENDMPD    4992(AX), Z0, K1, Z0
-	VCMPPD       $0x03, Z6, Z6, K1
-	VBLENDMPD    Z6, Z0, K1, Z0
+	VCMPPD       $0x03, Z1, Z1, K1
+	VBLENDMPD    Z1, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
-	VADDPD       Z2, Z0, Z0
-	VMULPD       (R11), Z0, Z0
-	VADDPD       (R10), Z0, Z0
-	VMOVUPD      Z0, (R10)
-	VMOVUPD      (R11), Z0
-	VDIVPD       Z6, Z0, Z0
-	MOVQ         R8, R12
-	MOVQ         SI, R13
-
-resp:
-	VMOVUPD (R13), Z1
-	VMULPD  Z0, Z1, Z1
-	VMOVUPD Z1, (R13)
-	ADDQ    $0x00000028, R12
-	ADDQ    DI, R13
-	CMPQ    R12, R9
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, SI
-	ADDQ    $0x40, R11
-	DECQ    DX
-	JMP     loop
-
-done:
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiMomentsAVX512F64D2Diag(x []float64, r []float64, mu []float64, acc []float64, n int)
+// func multiRespAVX512F64D2DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiMomentsAVX512F64D2Diag(SB), NOSPLIT, $0-104
+TEXT ·multiRespAVX512F64D2DiagW(SB), NOSPLIT, $0-152
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*8), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x08, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
+
+joints:
+	VBROADCASTSD (DI), Z0
+	VBROADCASTSD 8(DI), Z1
+	VBROADCASTSD 16(DI), Z2
+	VBROADCASTSD 24(DI), Z3
+	VBROADCASTSD 32(DI), Z4
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x08, R9, R9
+	IMUL3Q       $0x01, R9, R9
+	MOVQ         SI, R10
+	MOVQ         n+144(FP), R11
+	SHRQ         $0x03, R11
+
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPD      (R8), Z5
+	VMOVUPD      (R8)(R9*1), Z6
+	VSUBPD       Z1, Z5, Z5
+	VSUBPD       Z2, Z6, Z6
+	VMULPD       Z3, Z5, Z5
+	VMULPD       Z5, Z5, Z5
+	VMULPD       Z4, Z6, Z6
+	VFMADD231PD  Z6, Z6, Z5
+	VMOVUPD      Z0, Z6
+	VFNMADD231PD (AX), Z5, Z6
+	VFIXUPIMMPD  $0x00, 128(AX), Z6, Z6
+	VMOVUPD      Z6, (R10)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R10
+	DECQ         R11
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000028, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPD 256(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPD    (R10), Z0, Z0
+	ADDQ      $0x00000028, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPD    $0x00, 256(AX), Z0, K1
+	VBLENDMPD 384(AX), Z0, K1, Z0
+	VMOVUPD   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPD   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPD 512(AX), Z0
+	VMOVUPD 640(AX), Z1
+	VMOVUPD 768(AX), Z2
+	VMOVUPD 896(AX), Z3
+	VMOVUPD 1024(AX), Z4
+	VMOVUPD 1152(AX), Z5
+	VMOVUPD 1280(AX), Z6
+	VMOVUPD 1408(AX), Z8
+	VMOVUPD 1536(AX), Z9
+	VMOVUPD 1664(AX), Z10
+	VMOVUPD 1792(AX), Z11
+	VMOVUPD 1920(AX), Z12
+	VMOVUPD 2048(AX), Z13
+	VMOVUPD 2176(AX), Z14
+	VMOVUPD 2304(AX), Z15
+	VMOVUPD 2432(AX), Z16
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x03, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPD      (R8)(BX*1), Z17
+	VMOVUPD      (DI), Z18
+	VSUBPD       (R8), Z18, Z18
+	VMOVUPD      Z18, Z20
+	VMOVUPD      Z0, Z21
+	VFMADD231PD  Z1, Z20, Z21
+	VSUBPD       Z0, Z21, Z19
+	VFNMADD231PD Z2, Z19, Z20
+	VFNMADD231PD Z3, Z19, Z20
+	VMULPD       Z20, Z20, Z22
+	VMULPD       Z22, Z22, Z23
+	VMULPD       Z23, Z23, Z24
+	VMOVUPD      Z6, Z19
+	VFMADD231PD  Z8, Z20, Z19
+	VMOVUPD      Z9, Z25
+	VFMADD231PD  Z10, Z20, Z25
+	VFMADD231PD  Z25, Z22, Z19
+	VMOVUPD      Z11, Z25
+	VFMADD231PD  Z12, Z20, Z25
+	VMOVUPD      Z13, Z26
+	VFMADD231PD  Z14, Z20, Z26
+	VFMADD231PD  Z26, Z22, Z25
+	VFMADD231PD  Z25, Z23, Z19
+	VMOVUPD      Z15, Z22
+	VFMADD231PD  Z16, Z20, Z22
+	VFMADD231PD  Z22, Z24, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VPSLLQ       $0x34, Z21, Z21
+	VCMPPD       $0x15, Z4, Z18, K1
+	VPADDQ.Z     Z21, Z19, K1, Z19
+	VMOVUPD      Z19, (DI)
+	VADDPD       Z19, Z17, Z17
+	VMOVUPD      Z17, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000028, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	MOVQ    w_base+24(FP), DX
+	MOVQ    n+144(FP), SI
+	MOVQ    t_base+96(FP), DI
+	SHRQ    $0x03, SI
+
+finishloop:
+	TESTQ        SI, SI
+	JZ           finishdone
+	VMOVUPD      (DI), Z1
+	VMOVUPD      (DI)(BX*1), Z2
+	VCMPPD       $0x11, 2560(AX), Z2, K1
+	VMULPD       2688(AX), Z2, Z3
+	VBLENDMPD    Z3, Z2, K1, Z3
+	VPXORQ       Z7, Z7, Z7
+	VBLENDMPD    2816(AX), Z7, K1, Z7
+	VPSRLQ       $0x34, Z3, Z4
+	VPORQ        2688(AX), Z4, Z4
+	VSUBPD       2944(AX), Z4, Z4
+	VADDPD       Z7, Z4, Z4
+	VPANDQ       3072(AX), Z3, Z3
+	VPORQ        1152(AX), Z3, Z3
+	VCMPPD       $0x1e, 3200(AX), Z3, K1
+	VMULPD       (AX), Z3, Z5
+	VBLENDMPD    Z5, Z3, K1, Z3
+	VADDPD       1152(AX), Z4, K1, Z4
+	VSUBPD       1152(AX), Z3, Z3
+	VADDPD       3328(AX), Z3, Z5
+	VDIVPD       Z5, Z3, Z6
+	VMULPD       Z6, Z6, Z5
+	VMOVUPD      3456(AX), Z8
+	VFMADD213PD  3584(AX), Z5, Z8
+	VFMADD213PD  3712(AX), Z5, Z8
+	VFMADD213PD  3840(AX), Z5, Z8
+	VFMADD213PD  3968(AX), Z5, Z8
+	VFMADD213PD  4096(AX), Z5, Z8
+	VFMADD213PD  4224(AX), Z5, Z8
+	VFMADD213PD  4352(AX), Z5, Z8
+	VFMADD213PD  4480(AX), Z5, Z8
+	VFMADD213PD  4608(AX), Z5, Z8
+	VFMADD213PD  4736(AX), Z5, Z8
+	VMULPD       Z5, Z8, Z8
+	VSUBPD       Z8, Z3, Z8
+	VFNMADD231PD Z6, Z8, Z3
+	VFMADD231PD  896(AX), Z4, Z3
+	VFMADD231PD  768(AX), Z4, Z3
+	VCMPPD       $0x00, 384(AX), Z2, K1
+	VBLENDMPD    256(AX), Z3, K1, Z3
+	VCMPPD       $0x00, 4864(AX), Z2, K1
+	VBLENDMPD    4864(AX), Z3, K1, Z3
+	VCMPPD       $0x11, 384(AX), Z2, K1
+	VBLENDMPD    4992(AX), Z3, K1, Z3
+	VCMPPD       $0x03, Z2, Z2, K1
+	VBLENDMPD    Z2, Z3, K1, Z3
+	VMOVUPD      Z3, Z3
+	VADDPD       Z1, Z3, Z3
+	VMULPD       (DX), Z3, Z3
+	VADDPD       Z3, Z0, Z0
+	VMOVUPD      (DX), Z1
+	VDIVPD       Z2, Z1, Z1
+	VMOVUPD      Z1, (DI)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, DX
+	DECQ         SI
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Z0, (CX)
+	VZEROUPPER
+	RET
+
+// func multiMomentsAVX512F64D2Diag(x []float64, e []float64, scale []float64, mu []float64, acc []float64, n int)
+// Requires: AVX, AVX512F
+TEXT ·multiMomentsAVX512F64D2Diag(SB), NOSPLIT, $0-128
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
+	MOVQ   n+120(FP), CX
 	IMUL3Q $0x08, CX, DX
 	IMUL3Q $0x01, DX, DX
-	MOVQ   r_base+24(FP), BX
-	MOVQ   mu_base+48(FP), SI
+	MOVQ   e_base+24(FP), BX
+	MOVQ   scale_base+48(FP), SI
+	MOVQ   mu_base+72(FP), DI
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -7616,26 +9083,28 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPD      (BX), Z5
+	VMULPD       (SI), Z5, Z5
 	VMOVUPD      (AX), Z7
-	VBROADCASTSD (SI), Z6
+	VBROADCASTSD (DI), Z6
 	VSUBPD       Z6, Z7, Z7
 	VMOVUPD      (AX)(DX*1), Z8
-	VBROADCASTSD 8(SI), Z6
+	VBROADCASTSD 8(DI), Z6
 	VSUBPD       Z6, Z8, Z8
 	VADDPD       Z5, Z0, Z0
-	VFMADD231PD  Z5, Z7, Z1
-	VFMADD231PD  Z5, Z8, Z2
 	VMULPD       Z5, Z7, Z6
+	VADDPD       Z6, Z1, Z1
 	VFMADD231PD  Z6, Z7, Z3
 	VMULPD       Z5, Z8, Z5
+	VADDPD       Z5, Z2, Z2
 	VFMADD231PD  Z5, Z8, Z4
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, BX
+	ADDQ         $0x40, SI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ    acc_base+72(FP), AX
+	MOVQ    acc_base+96(FP), AX
 	VADDPD  (AX), Z0, Z0
 	VMOVUPD Z0, (AX)
 	VADDPD  64(AX), Z1, Z1
@@ -7669,7 +9138,7 @@ loop:
 	JZ      done
 	VMOVUPD (CX), Z0
 	VMOVUPD (CX)(BX*1), Z1
-	VMOVUPD 128(AX), Z2
+	VMOVUPD 256(AX), Z2
 	VPXORQ  Z3, Z3, Z3
 	VPXORQ  Z4, Z4, Z4
 	MOVQ    DI, R9
@@ -7686,12 +9155,13 @@ component:
 	VMULPD       Z7, Z6, Z6
 	VFMADD231PD  Z6, Z6, Z5
 	VBROADCASTSD (R9), Z6
-	VFNMADD231PD 256(AX), Z5, Z6
-	VFIXUPIMMPD  $0x00, 384(AX), Z6, Z6
+	VMOVUPD      Z6, Z6
+	VFNMADD231PD (AX), Z5, Z6
+	VFIXUPIMMPD  $0x00, 128(AX), Z6, Z6
 	VCMPPD       $0x1e, Z2, Z6, K1
 	VBLENDMPD    Z6, Z2, K1, Z2
 	VBLENDMPD    Z4, Z3, K1, Z3
-	VADDPD       (AX), Z4, Z4
+	VADDPD       1152(AX), Z4, Z4
 	ADDQ         $0x00000028, R9
 	CMPQ         R9, R8
 	JB           component
@@ -7708,149 +9178,213 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D3Full(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX512F64D3Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D3Full(SB), NOSPLIT, $0-128
-	LEAQ    multizpool<>+63(SB), AX
-	ANDQ    $-64, AX
-	MOVQ    x_base+0(FP), CX
-	MOVQ    n+120(FP), DX
-	IMUL3Q  $0x08, DX, BX
-	IMUL3Q  $0x01, BX, SI
-	IMUL3Q  $0x02, BX, BX
-	MOVQ    r_base+72(FP), DI
-	IMUL3Q  $0x08, DX, R8
-	MOVQ    coef_base+48(FP), R9
-	MOVQ    coef_len+56(FP), R10
-	LEAQ    (R9)(R10*8), R10
-	MOVQ    ll_base+96(FP), R11
-	VMOVUPD (AX), Z0
+TEXT ·multiRespAVX512F64D3Full(SB), NOSPLIT, $0-152
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*8), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x08, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
+
+joints:
+	VBROADCASTSD (DI), Z0
+	VBROADCASTSD 8(DI), Z1
+	VBROADCASTSD 16(DI), Z2
+	VBROADCASTSD 24(DI), Z3
+	VBROADCASTSD 32(DI), Z4
+	VBROADCASTSD 40(DI), Z5
+	VBROADCASTSD 48(DI), Z6
+	VBROADCASTSD 56(DI), Z7
+	VBROADCASTSD 64(DI), Z8
+	VBROADCASTSD 72(DI), Z9
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x08, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R9
+	MOVQ         SI, R11
+	MOVQ         n+144(FP), R12
+	SHRQ         $0x03, R12
+
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPD      (R8), Z10
+	VMOVUPD      (R8)(R10*1), Z11
+	VMOVUPD      (R8)(R9*1), Z12
+	VSUBPD       Z1, Z10, Z10
+	VSUBPD       Z2, Z11, Z11
+	VSUBPD       Z3, Z12, Z12
+	VMULPD       Z4, Z10, Z14
+	VMULPD       Z14, Z14, Z14
+	VMULPD       Z5, Z10, Z15
+	VFMADD231PD  Z6, Z11, Z15
+	VFMADD231PD  Z15, Z15, Z14
+	VMULPD       Z7, Z10, Z10
+	VFMADD231PD  Z8, Z11, Z10
+	VFMADD231PD  Z9, Z12, Z10
+	VFMADD231PD  Z10, Z10, Z14
+	VMOVUPD      Z0, Z10
+	VFNMADD231PD (AX), Z14, Z10
+	VFIXUPIMMPD  $0x00, 128(AX), Z10, Z10
+	VMOVUPD      Z10, (R11)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R11
+	DECQ         R12
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000050, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPD 256(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPD    (R10), Z0, Z0
+	ADDQ      $0x00000050, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPD    $0x00, 256(AX), Z0, K1
+	VBLENDMPD 384(AX), Z0, K1, Z0
+	VMOVUPD   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPD   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPD 512(AX), Z0
+	VMOVUPD 640(AX), Z1
+	VMOVUPD 768(AX), Z2
+	VMOVUPD 896(AX), Z3
+	VMOVUPD 1024(AX), Z4
+	VMOVUPD 1152(AX), Z5
+	VMOVUPD 1280(AX), Z6
+	VMOVUPD 1408(AX), Z7
+	VMOVUPD 1536(AX), Z8
+	VMOVUPD 1664(AX), Z9
+	VMOVUPD 1792(AX), Z10
+	VMOVUPD 1920(AX), Z11
+	VMOVUPD 2048(AX), Z12
+	VMOVUPD 2176(AX), Z14
+	VMOVUPD 2304(AX), Z15
+	VMOVUPD 2432(AX), Z16
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x03, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPD      (R8)(BX*1), Z17
+	VMOVUPD      (DI), Z18
+	VSUBPD       (R8), Z18, Z18
+	VMOVUPD      Z18, Z20
+	VMOVUPD      Z0, Z21
+	VFMADD231PD  Z1, Z20, Z21
+	VSUBPD       Z0, Z21, Z19
+	VFNMADD231PD Z2, Z19, Z20
+	VFNMADD231PD Z3, Z19, Z20
+	VMULPD       Z20, Z20, Z22
+	VMULPD       Z22, Z22, Z23
+	VMULPD       Z23, Z23, Z24
+	VMOVUPD      Z6, Z19
+	VFMADD231PD  Z7, Z20, Z19
+	VMOVUPD      Z8, Z25
+	VFMADD231PD  Z9, Z20, Z25
+	VFMADD231PD  Z25, Z22, Z19
+	VMOVUPD      Z10, Z25
+	VFMADD231PD  Z11, Z20, Z25
+	VMOVUPD      Z12, Z26
+	VFMADD231PD  Z14, Z20, Z26
+	VFMADD231PD  Z26, Z22, Z25
+	VFMADD231PD  Z25, Z23, Z19
+	VMOVUPD      Z15, Z22
+	VFMADD231PD  Z16, Z20, Z22
+	VFMADD231PD  Z22, Z24, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VPSLLQ       $0x34, Z21, Z21
+	VCMPPD       $0x15, Z4, Z18, K1
+	VPADDQ.Z     Z21, Z19, K1, Z19
+	VMOVUPD      Z19, (DI)
+	VADDPD       Z19, Z17, Z17
+	VMOVUPD      Z17, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000050, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	VMOVUPD 1152(AX), Z1
+	MOVQ    n+144(FP), DX
+	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, DX
 
-loop:
+finishloop:
 	TESTQ   DX, DX
-	JZ      done
-	VMOVUPD (CX), Z1
-	VMOVUPD (CX)(SI*1), Z2
-	VMOVUPD (CX)(BX*1), Z3
-	VMOVUPD 128(AX), Z4
-	MOVQ    R9, R12
-	MOVQ    DI, R13
-
-max:
-	VBROADCASTSD 8(R12), Z5
-	VSUBPD       Z5, Z1, Z5
-	VBROADCASTSD 16(R12), Z6
-	VSUBPD       Z6, Z2, Z6
-	VBROADCASTSD 24(R12), Z7
-	VSUBPD       Z7, Z3, Z7
-	VBROADCASTSD 32(R12), Z8
-	VMULPD       Z8, Z5, Z8
-	VMULPD       Z8, Z8, Z8
-	VBROADCASTSD 40(R12), Z9
-	VMULPD       Z9, Z5, Z9
-	VBROADCASTSD 48(R12), Z10
-	VFMADD231PD  Z10, Z6, Z9
-	VFMADD231PD  Z9, Z9, Z8
-	VBROADCASTSD 56(R12), Z9
-	VMULPD       Z9, Z5, Z5
-	VBROADCASTSD 64(R12), Z9
-	VFMADD231PD  Z9, Z6, Z5
-	VBROADCASTSD 72(R12), Z6
-	VFMADD231PD  Z6, Z7, Z5
-	VFMADD231PD  Z5, Z5, Z8
-	VBROADCASTSD (R12), Z5
-	VFNMADD231PD 256(AX), Z8, Z5
-	VFIXUPIMMPD  $0x00, 384(AX), Z5, Z5
-	VMOVUPD      Z5, (R13)
-	VMAXPD       Z5, Z4, Z4
-	ADDQ         $0x00000050, R12
-	ADDQ         R8, R13
-	CMPQ         R12, R10
-	JB           max
-	VCMPPD       $0x00, 128(AX), Z4, K1
-	VBLENDMPD    512(AX), Z4, K1, Z4
-	VPXORQ       Z11, Z11, Z11
-	MOVQ         R9, R12
-	MOVQ         DI, R13
-
-exp:
-	VMOVUPD      (R13), Z1
-	VSUBPD       Z4, Z1, Z1
-	VMOVUPD      Z1, Z3
-	VMOVUPD      640(AX), Z5
-	VFMADD231PD  768(AX), Z3, Z5
-	VSUBPD       640(AX), Z5, Z2
-	VFNMADD231PD 896(AX), Z2, Z3
-	VFNMADD231PD 1024(AX), Z2, Z3
-	VMULPD       Z3, Z3, Z6
-	VMULPD       Z6, Z6, Z7
-	VMULPD       Z7, Z7, Z8
-	VMOVUPD      1152(AX), Z2
-	VFMADD231PD  1280(AX), Z3, Z2
-	VMOVUPD      1408(AX), Z9
-	VFMADD231PD  1536(AX), Z3, Z9
-	VFMADD231PD  Z9, Z6, Z2
-	VMOVUPD      1664(AX), Z9
-	VFMADD231PD  1792(AX), Z3, Z9
-	VMOVUPD      1920(AX), Z10
-	VFMADD231PD  2048(AX), Z3, Z10
-	VFMADD231PD  Z10, Z6, Z9
-	VFMADD231PD  Z9, Z7, Z2
-	VMOVUPD      2176(AX), Z6
-	VFMADD231PD  2304(AX), Z3, Z6
-	VFMADD231PD  Z6, Z8, Z2
-	VFMADD213PD  (AX), Z3, Z2
-	VFMADD213PD  (AX), Z3, Z2
-	VPSLLQ       $0x34, Z5, Z5
-	VCMPPD       $0x15, 2432(AX), Z1, K1
-	VPADDQ.Z     Z5, Z2, K1, Z2
-	VMOVUPD      Z2, (R13)
-	VADDPD       Z2, Z11, Z11
-	ADDQ         $0x00000050, R12
-	ADDQ         R8, R13
-	CMPQ         R12, R10
-	JB           exp
-	VMULPD       Z11, Z0, Z0
-	VADDPD       (R11), Z4, Z4
-	VMOVUPD      Z4, (R11)
-	VMOVUPD      (AX), Z1
-	VDIVPD       Z11, Z1, Z1
-	MOVQ         R9, R12
-	MOVQ         DI, R13
-
-resp:
-	VMOVUPD (R13), Z2
-	VMULPD  Z1, Z2, Z2
-	VMOVUPD Z2, (R13)
-	ADDQ    $0x00000050, R12
-	ADDQ    R8, R13
-	CMPQ    R12, R10
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, DI
+	JZ      finishdone
+	VMOVUPD (SI), Z2
+	VMOVUPD (SI)(BX*1), Z3
+	VMULPD  Z3, Z1, Z1
+	VADDPD  Z2, Z0, Z0
+	VMOVUPD 1152(AX), Z2
+	VDIVPD  Z3, Z2, Z2
+	VMOVUPD Z2, (SI)(BX*1)
+	ADDQ    $0x40, SI
 	DECQ    DX
-	JMP     loop
+	JMP     finishloop
 
-done:
-	VCMPPD       $0x11, 2560(AX), Z0, K1
-	VMULPD       2688(AX), Z0, Z1
-	VBLENDMPD    Z1, Z0, K1, Z1
-	VPXORQ       Z12, Z12, Z12
-	VBLENDMPD    2816(AX), Z12, K1, Z12
-	VPSRLQ       $0x34, Z1, Z2
+finishdone:
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
+	VBLENDMPD    Z0, Z1, K1, Z0
+	VPXORQ       Z13, Z13, Z13
+	VBLENDMPD    2816(AX), Z13, K1, Z13
+	VPSRLQ       $0x34, Z0, Z2
 	VPORQ        2688(AX), Z2, Z2
 	VSUBPD       2944(AX), Z2, Z2
-	VADDPD       Z12, Z2, Z2
-	VPANDQ       3072(AX), Z1, Z1
-	VPORQ        (AX), Z1, Z1
-	VCMPPD       $0x1e, 3200(AX), Z1, K1
-	VMULPD       256(AX), Z1, Z3
-	VBLENDMPD    Z3, Z1, K1, Z1
-	VADDPD       (AX), Z2, K1, Z2
-	VSUBPD       (AX), Z1, Z1
-	VADDPD       3328(AX), Z1, Z3
-	VDIVPD       Z3, Z1, Z4
+	VADDPD       Z13, Z2, Z2
+	VPANDQ       3072(AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
+	VMULPD       (AX), Z0, Z3
+	VBLENDMPD    Z3, Z0, K1, Z0
+	VADDPD       1152(AX), Z2, K1, Z2
+	VSUBPD       1152(AX), Z0, Z0
+	VADDPD       3328(AX), Z0, Z3
+	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
 	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
@@ -7864,210 +9398,275 @@ done:
 	VFMADD213PD  4608(AX), Z3, Z5
 	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
-	VSUBPD       Z5, Z1, Z5
-	VFNMADD231PD Z4, Z5, Z1
-	VFMADD231PD  1024(AX), Z2, Z1
-	VFMADD231PD  896(AX), Z2, Z1
-	VCMPPD       $0x00, 512(AX), Z0, K1
-	VBLENDMPD    128(AX), Z1, K1, Z1
-	VCMPPD       $0x00, 4864(AX), Z0, K1
-	VBLENDMPD    4864(AX), Z1, K1, Z1
-	VCMPPD       $0x11, 512(AX), Z0, K1
-	VBLENDMPD    4992(AX), Z1, K1, Z1
-	VCMPPD       $0x03, Z0, Z0, K1
-	VBLENDMPD    Z0, Z1, K1, Z1
-	VMOVUPD      Z1, Z0
-	VADDPD       (R11), Z0, Z0
-	VMOVUPD      Z0, (R11)
-	VZEROUPPER
-	RET
-
-// func multiRespAVX512F64D3FullW(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D3FullW(SB), NOSPLIT, $0-128
-	LEAQ   multizpool<>+63(SB), AX
-	ANDQ   $-64, AX
-	MOVQ   x_base+0(FP), CX
-	MOVQ   n+120(FP), DX
-	IMUL3Q $0x08, DX, BX
-	IMUL3Q $0x01, BX, SI
-	IMUL3Q $0x02, BX, BX
-	MOVQ   r_base+72(FP), DI
-	IMUL3Q $0x08, DX, R8
-	MOVQ   coef_base+48(FP), R9
-	MOVQ   coef_len+56(FP), R10
-	LEAQ   (R9)(R10*8), R10
-	MOVQ   ll_base+96(FP), R11
-	MOVQ   w_base+24(FP), R12
-	SHRQ   $0x03, DX
-
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPD (CX), Z0
-	VMOVUPD (CX)(SI*1), Z1
-	VMOVUPD (CX)(BX*1), Z2
-	VMOVUPD 128(AX), Z3
-	MOVQ    R9, R13
-	MOVQ    DI, R14
-
-max:
-	VBROADCASTSD 8(R13), Z4
-	VSUBPD       Z4, Z0, Z4
-	VBROADCASTSD 16(R13), Z5
-	VSUBPD       Z5, Z1, Z5
-	VBROADCASTSD 24(R13), Z6
-	VSUBPD       Z6, Z2, Z6
-	VBROADCASTSD 32(R13), Z7
-	VMULPD       Z7, Z4, Z7
-	VMULPD       Z7, Z7, Z7
-	VBROADCASTSD 40(R13), Z8
-	VMULPD       Z8, Z4, Z8
-	VBROADCASTSD 48(R13), Z9
-	VFMADD231PD  Z9, Z5, Z8
-	VFMADD231PD  Z8, Z8, Z7
-	VBROADCASTSD 56(R13), Z8
-	VMULPD       Z8, Z4, Z4
-	VBROADCASTSD 64(R13), Z8
-	VFMADD231PD  Z8, Z5, Z4
-	VBROADCASTSD 72(R13), Z5
-	VFMADD231PD  Z5, Z6, Z4
-	VFMADD231PD  Z4, Z4, Z7
-	VBROADCASTSD (R13), Z4
-	VFNMADD231PD 256(AX), Z7, Z4
-	VFIXUPIMMPD  $0x00, 384(AX), Z4, Z4
-	VMOVUPD      Z4, (R14)
-	VMAXPD       Z4, Z3, Z3
-	ADDQ         $0x00000050, R13
-	ADDQ         R8, R14
-	CMPQ         R13, R10
-	JB           max
-	VCMPPD       $0x00, 128(AX), Z3, K1
-	VBLENDMPD    512(AX), Z3, K1, Z3
-	VPXORQ       Z10, Z10, Z10
-	MOVQ         R9, R13
-	MOVQ         DI, R14
-
-exp:
-	VMOVUPD      (R14), Z0
-	VSUBPD       Z3, Z0, Z0
-	VMOVUPD      Z0, Z2
-	VMOVUPD      640(AX), Z4
-	VFMADD231PD  768(AX), Z2, Z4
-	VSUBPD       640(AX), Z4, Z1
-	VFNMADD231PD 896(AX), Z1, Z2
-	VFNMADD231PD 1024(AX), Z1, Z2
-	VMULPD       Z2, Z2, Z5
-	VMULPD       Z5, Z5, Z6
-	VMULPD       Z6, Z6, Z7
-	VMOVUPD      1152(AX), Z1
-	VFMADD231PD  1280(AX), Z2, Z1
-	VMOVUPD      1408(AX), Z8
-	VFMADD231PD  1536(AX), Z2, Z8
-	VFMADD231PD  Z8, Z5, Z1
-	VMOVUPD      1664(AX), Z8
-	VFMADD231PD  1792(AX), Z2, Z8
-	VMOVUPD      1920(AX), Z9
-	VFMADD231PD  2048(AX), Z2, Z9
-	VFMADD231PD  Z9, Z5, Z8
-	VFMADD231PD  Z8, Z6, Z1
-	VMOVUPD      2176(AX), Z5
-	VFMADD231PD  2304(AX), Z2, Z5
-	VFMADD231PD  Z5, Z7, Z1
-	VFMADD213PD  (AX), Z2, Z1
-	VFMADD213PD  (AX), Z2, Z1
-	VPSLLQ       $0x34, Z4, Z4
-	VCMPPD       $0x15, 2432(AX), Z0, K1
-	VPADDQ.Z     Z4, Z1, K1, Z1
-	VMOVUPD      Z1, (R14)
-	VADDPD       Z1, Z10, Z10
-	ADDQ         $0x00000050, R13
-	ADDQ         R8, R14
-	CMPQ         R13, R10
-	JB           exp
-	VCMPPD       $0x11, 2560(AX), Z10, K1
-	VMULPD       2688(AX), Z10, Z0
-	VBLENDMPD    Z0, Z10, K1, Z0
-	VPXORQ       Z11, Z11, Z11
-	VBLENDMPD    2816(AX), Z11, K1, Z11
-	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        2688(AX), Z1, Z1
-	VSUBPD       2944(AX), Z1, Z1
-	VADDPD       Z11, Z1, Z1
-	VPANDQ       3072(AX), Z0, Z0
-	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3200(AX), Z0, K1
-	VMULPD       256(AX), Z0, Z2
-	VBLENDMPD    Z2, Z0, K1, Z0
-	VADDPD       (AX), Z1, K1, Z1
-	VSUBPD       (AX), Z0, Z0
-	VADDPD       3328(AX), Z0, Z2
-	VDIVPD       Z2, Z0, Z4
-	VMULPD       Z4, Z4, Z2
-	VMOVUPD      3456(AX), Z5
-	VFMADD213PD  3584(AX), Z2, Z5
-	VFMADD213PD  3712(AX), Z2, Z5
-	VFMADD213PD  3840(AX), Z2, Z5
-	VFMADD213PD  3968(AX), Z2, Z5
-	VFMADD213PD  4096(AX), Z2, Z5
-	VFMADD213PD  4224(AX), Z2, Z5
-	VFMADD213PD  4352(AX), Z2, Z5
-	VFMADD213PD  4480(AX), Z2, Z5
-	VFMADD213PD  4608(AX), Z2, Z5
-	VFMADD213PD  4736(AX), Z2, Z5
-	VMULPD       Z2, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
-	VFMADD231PD  1024(AX), Z1, Z0
-	VFMADD231PD  896(AX), Z1, Z0
-	VCMPPD       $0x00, 512(AX), Z10, K1
-	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4864(AX), Z10, K1
+	VFMADD231PD  896(AX), Z2, Z0
+	VFMADD231PD  768(AX), Z2, Z0
+	VCMPPD       $0x00, 384(AX), Z1, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z1, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 512(AX), Z10, K1
+	VCMPPD       $0x11, 384(AX), Z1, K1
 	VBLENDMPD    4992(AX), Z0, K1, Z0
-	VCMPPD       $0x03, Z10, Z10, K1
-	VBLENDMPD    Z10, Z0, K1, Z0
+	VCMPPD       $0x03, Z1, Z1, K1
+	VBLENDMPD    Z1, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
-	VADDPD       Z3, Z0, Z0
-	VMULPD       (R12), Z0, Z0
-	VADDPD       (R11), Z0, Z0
-	VMOVUPD      Z0, (R11)
-	VMOVUPD      (R12), Z0
-	VDIVPD       Z10, Z0, Z0
-	MOVQ         R9, R13
-	MOVQ         DI, R14
-
-resp:
-	VMOVUPD (R14), Z1
-	VMULPD  Z0, Z1, Z1
-	VMOVUPD Z1, (R14)
-	ADDQ    $0x00000050, R13
-	ADDQ    R8, R14
-	CMPQ    R13, R10
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, DI
-	ADDQ    $0x40, R12
-	DECQ    DX
-	JMP     loop
-
-done:
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiMomentsAVX512F64D3Full(x []float64, r []float64, mu []float64, acc []float64, n int)
+// func multiRespAVX512F64D3FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiMomentsAVX512F64D3Full(SB), NOSPLIT, $0-104
+TEXT ·multiRespAVX512F64D3FullW(SB), NOSPLIT, $0-152
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*8), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x08, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
+
+joints:
+	VBROADCASTSD (DI), Z0
+	VBROADCASTSD 8(DI), Z1
+	VBROADCASTSD 16(DI), Z2
+	VBROADCASTSD 24(DI), Z3
+	VBROADCASTSD 32(DI), Z4
+	VBROADCASTSD 40(DI), Z5
+	VBROADCASTSD 48(DI), Z6
+	VBROADCASTSD 56(DI), Z7
+	VBROADCASTSD 64(DI), Z8
+	VBROADCASTSD 72(DI), Z9
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x08, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R9
+	MOVQ         SI, R11
+	MOVQ         n+144(FP), R12
+	SHRQ         $0x03, R12
+
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPD      (R8), Z10
+	VMOVUPD      (R8)(R10*1), Z11
+	VMOVUPD      (R8)(R9*1), Z12
+	VSUBPD       Z1, Z10, Z10
+	VSUBPD       Z2, Z11, Z11
+	VSUBPD       Z3, Z12, Z12
+	VMULPD       Z4, Z10, Z14
+	VMULPD       Z14, Z14, Z14
+	VMULPD       Z5, Z10, Z15
+	VFMADD231PD  Z6, Z11, Z15
+	VFMADD231PD  Z15, Z15, Z14
+	VMULPD       Z7, Z10, Z10
+	VFMADD231PD  Z8, Z11, Z10
+	VFMADD231PD  Z9, Z12, Z10
+	VFMADD231PD  Z10, Z10, Z14
+	VMOVUPD      Z0, Z10
+	VFNMADD231PD (AX), Z14, Z10
+	VFIXUPIMMPD  $0x00, 128(AX), Z10, Z10
+	VMOVUPD      Z10, (R11)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R11
+	DECQ         R12
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000050, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPD 256(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPD    (R10), Z0, Z0
+	ADDQ      $0x00000050, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPD    $0x00, 256(AX), Z0, K1
+	VBLENDMPD 384(AX), Z0, K1, Z0
+	VMOVUPD   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPD   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPD 512(AX), Z0
+	VMOVUPD 640(AX), Z1
+	VMOVUPD 768(AX), Z2
+	VMOVUPD 896(AX), Z3
+	VMOVUPD 1024(AX), Z4
+	VMOVUPD 1152(AX), Z5
+	VMOVUPD 1280(AX), Z6
+	VMOVUPD 1408(AX), Z7
+	VMOVUPD 1536(AX), Z8
+	VMOVUPD 1664(AX), Z9
+	VMOVUPD 1792(AX), Z10
+	VMOVUPD 1920(AX), Z11
+	VMOVUPD 2048(AX), Z12
+	VMOVUPD 2176(AX), Z14
+	VMOVUPD 2304(AX), Z15
+	VMOVUPD 2432(AX), Z16
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x03, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPD      (R8)(BX*1), Z17
+	VMOVUPD      (DI), Z18
+	VSUBPD       (R8), Z18, Z18
+	VMOVUPD      Z18, Z20
+	VMOVUPD      Z0, Z21
+	VFMADD231PD  Z1, Z20, Z21
+	VSUBPD       Z0, Z21, Z19
+	VFNMADD231PD Z2, Z19, Z20
+	VFNMADD231PD Z3, Z19, Z20
+	VMULPD       Z20, Z20, Z22
+	VMULPD       Z22, Z22, Z23
+	VMULPD       Z23, Z23, Z24
+	VMOVUPD      Z6, Z19
+	VFMADD231PD  Z7, Z20, Z19
+	VMOVUPD      Z8, Z25
+	VFMADD231PD  Z9, Z20, Z25
+	VFMADD231PD  Z25, Z22, Z19
+	VMOVUPD      Z10, Z25
+	VFMADD231PD  Z11, Z20, Z25
+	VMOVUPD      Z12, Z26
+	VFMADD231PD  Z14, Z20, Z26
+	VFMADD231PD  Z26, Z22, Z25
+	VFMADD231PD  Z25, Z23, Z19
+	VMOVUPD      Z15, Z22
+	VFMADD231PD  Z16, Z20, Z22
+	VFMADD231PD  Z22, Z24, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VPSLLQ       $0x34, Z21, Z21
+	VCMPPD       $0x15, Z4, Z18, K1
+	VPADDQ.Z     Z21, Z19, K1, Z19
+	VMOVUPD      Z19, (DI)
+	VADDPD       Z19, Z17, Z17
+	VMOVUPD      Z17, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000050, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	MOVQ    w_base+24(FP), DX
+	MOVQ    n+144(FP), SI
+	MOVQ    t_base+96(FP), DI
+	SHRQ    $0x03, SI
+
+finishloop:
+	TESTQ        SI, SI
+	JZ           finishdone
+	VMOVUPD      (DI), Z1
+	VMOVUPD      (DI)(BX*1), Z2
+	VCMPPD       $0x11, 2560(AX), Z2, K1
+	VMULPD       2688(AX), Z2, Z3
+	VBLENDMPD    Z3, Z2, K1, Z3
+	VPXORQ       Z13, Z13, Z13
+	VBLENDMPD    2816(AX), Z13, K1, Z13
+	VPSRLQ       $0x34, Z3, Z4
+	VPORQ        2688(AX), Z4, Z4
+	VSUBPD       2944(AX), Z4, Z4
+	VADDPD       Z13, Z4, Z4
+	VPANDQ       3072(AX), Z3, Z3
+	VPORQ        1152(AX), Z3, Z3
+	VCMPPD       $0x1e, 3200(AX), Z3, K1
+	VMULPD       (AX), Z3, Z5
+	VBLENDMPD    Z5, Z3, K1, Z3
+	VADDPD       1152(AX), Z4, K1, Z4
+	VSUBPD       1152(AX), Z3, Z3
+	VADDPD       3328(AX), Z3, Z5
+	VDIVPD       Z5, Z3, Z6
+	VMULPD       Z6, Z6, Z5
+	VMOVUPD      3456(AX), Z7
+	VFMADD213PD  3584(AX), Z5, Z7
+	VFMADD213PD  3712(AX), Z5, Z7
+	VFMADD213PD  3840(AX), Z5, Z7
+	VFMADD213PD  3968(AX), Z5, Z7
+	VFMADD213PD  4096(AX), Z5, Z7
+	VFMADD213PD  4224(AX), Z5, Z7
+	VFMADD213PD  4352(AX), Z5, Z7
+	VFMADD213PD  4480(AX), Z5, Z7
+	VFMADD213PD  4608(AX), Z5, Z7
+	VFMADD213PD  4736(AX), Z5, Z7
+	VMULPD       Z5, Z7, Z7
+	VSUBPD       Z7, Z3, Z7
+	VFNMADD231PD Z6, Z7, Z3
+	VFMADD231PD  896(AX), Z4, Z3
+	VFMADD231PD  768(AX), Z4, Z3
+	VCMPPD       $0x00, 384(AX), Z2, K1
+	VBLENDMPD    256(AX), Z3, K1, Z3
+	VCMPPD       $0x00, 4864(AX), Z2, K1
+	VBLENDMPD    4864(AX), Z3, K1, Z3
+	VCMPPD       $0x11, 384(AX), Z2, K1
+	VBLENDMPD    4992(AX), Z3, K1, Z3
+	VCMPPD       $0x03, Z2, Z2, K1
+	VBLENDMPD    Z2, Z3, K1, Z3
+	VMOVUPD      Z3, Z3
+	VADDPD       Z1, Z3, Z3
+	VMULPD       (DX), Z3, Z3
+	VADDPD       Z3, Z0, Z0
+	VMOVUPD      (DX), Z1
+	VDIVPD       Z2, Z1, Z1
+	VMOVUPD      Z1, (DI)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, DX
+	DECQ         SI
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Z0, (CX)
+	VZEROUPPER
+	RET
+
+// func multiMomentsAVX512F64D3Full(x []float64, e []float64, scale []float64, mu []float64, acc []float64, n int)
+// Requires: AVX, AVX512F
+TEXT ·multiMomentsAVX512F64D3Full(SB), NOSPLIT, $0-128
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
+	MOVQ   n+120(FP), CX
 	IMUL3Q $0x08, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, DX
-	MOVQ   r_base+24(FP), SI
-	MOVQ   mu_base+48(FP), DI
+	MOVQ   e_base+24(FP), SI
+	MOVQ   scale_base+48(FP), DI
+	MOVQ   mu_base+72(FP), R8
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -8084,35 +9683,37 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPD      (SI), Z10
+	VMULPD       (DI), Z10, Z10
 	VMOVUPD      (AX), Z12
-	VBROADCASTSD (DI), Z11
+	VBROADCASTSD (R8), Z11
 	VSUBPD       Z11, Z12, Z12
 	VMOVUPD      (AX)(BX*1), Z13
-	VBROADCASTSD 8(DI), Z11
+	VBROADCASTSD 8(R8), Z11
 	VSUBPD       Z11, Z13, Z13
 	VMOVUPD      (AX)(DX*1), Z14
-	VBROADCASTSD 16(DI), Z11
+	VBROADCASTSD 16(R8), Z11
 	VSUBPD       Z11, Z14, Z14
 	VADDPD       Z10, Z0, Z0
-	VFMADD231PD  Z10, Z12, Z1
-	VFMADD231PD  Z10, Z13, Z2
-	VFMADD231PD  Z10, Z14, Z3
 	VMULPD       Z10, Z12, Z11
+	VADDPD       Z11, Z1, Z1
 	VFMADD231PD  Z11, Z12, Z4
 	VFMADD231PD  Z11, Z13, Z5
 	VFMADD231PD  Z11, Z14, Z6
 	VMULPD       Z10, Z13, Z11
+	VADDPD       Z11, Z2, Z2
 	VFMADD231PD  Z11, Z13, Z7
 	VFMADD231PD  Z11, Z14, Z8
 	VMULPD       Z10, Z14, Z10
+	VADDPD       Z10, Z3, Z3
 	VFMADD231PD  Z10, Z14, Z9
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, SI
+	ADDQ         $0x40, DI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ    acc_base+72(FP), AX
+	MOVQ    acc_base+96(FP), AX
 	VADDPD  (AX), Z0, Z0
 	VMOVUPD Z0, (AX)
 	VADDPD  64(AX), Z1, Z1
@@ -8158,7 +9759,7 @@ loop:
 	VMOVUPD (CX), Z0
 	VMOVUPD (CX)(SI*1), Z1
 	VMOVUPD (CX)(BX*1), Z2
-	VMOVUPD 128(AX), Z3
+	VMOVUPD 256(AX), Z3
 	VPXORQ  Z4, Z4, Z4
 	VPXORQ  Z5, Z5, Z5
 	MOVQ    R8, R10
@@ -8186,12 +9787,13 @@ component:
 	VFMADD231PD  Z7, Z8, Z6
 	VFMADD231PD  Z6, Z6, Z9
 	VBROADCASTSD (R10), Z6
-	VFNMADD231PD 256(AX), Z9, Z6
-	VFIXUPIMMPD  $0x00, 384(AX), Z6, Z6
+	VMOVUPD      Z6, Z6
+	VFNMADD231PD (AX), Z9, Z6
+	VFIXUPIMMPD  $0x00, 128(AX), Z6, Z6
 	VCMPPD       $0x1e, Z3, Z6, K1
 	VBLENDMPD    Z6, Z3, K1, Z3
 	VBLENDMPD    Z5, Z4, K1, Z4
-	VADDPD       (AX), Z5, Z5
+	VADDPD       1152(AX), Z5, Z5
 	ADDQ         $0x00000050, R10
 	CMPQ         R10, R9
 	JB           component
@@ -8208,143 +9810,207 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D3Diag(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX512F64D3Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D3Diag(SB), NOSPLIT, $0-128
-	LEAQ    multizpool<>+63(SB), AX
-	ANDQ    $-64, AX
-	MOVQ    x_base+0(FP), CX
-	MOVQ    n+120(FP), DX
-	IMUL3Q  $0x08, DX, BX
-	IMUL3Q  $0x01, BX, SI
-	IMUL3Q  $0x02, BX, BX
-	MOVQ    r_base+72(FP), DI
-	IMUL3Q  $0x08, DX, R8
-	MOVQ    coef_base+48(FP), R9
-	MOVQ    coef_len+56(FP), R10
-	LEAQ    (R9)(R10*8), R10
-	MOVQ    ll_base+96(FP), R11
-	VMOVUPD (AX), Z0
+TEXT ·multiRespAVX512F64D3Diag(SB), NOSPLIT, $0-152
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*8), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x08, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
+
+joints:
+	VBROADCASTSD (DI), Z0
+	VBROADCASTSD 8(DI), Z1
+	VBROADCASTSD 16(DI), Z2
+	VBROADCASTSD 24(DI), Z3
+	VBROADCASTSD 32(DI), Z4
+	VBROADCASTSD 40(DI), Z5
+	VBROADCASTSD 48(DI), Z6
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x08, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R9
+	MOVQ         SI, R11
+	MOVQ         n+144(FP), R12
+	SHRQ         $0x03, R12
+
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPD      (R8), Z7
+	VMOVUPD      (R8)(R10*1), Z8
+	VMOVUPD      (R8)(R9*1), Z9
+	VSUBPD       Z1, Z7, Z7
+	VSUBPD       Z2, Z8, Z8
+	VSUBPD       Z3, Z9, Z9
+	VMULPD       Z4, Z7, Z7
+	VMULPD       Z7, Z7, Z7
+	VMULPD       Z5, Z8, Z8
+	VFMADD231PD  Z8, Z8, Z7
+	VMULPD       Z6, Z9, Z8
+	VFMADD231PD  Z8, Z8, Z7
+	VMOVUPD      Z0, Z8
+	VFNMADD231PD (AX), Z7, Z8
+	VFIXUPIMMPD  $0x00, 128(AX), Z8, Z8
+	VMOVUPD      Z8, (R11)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R11
+	DECQ         R12
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000038, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPD 256(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPD    (R10), Z0, Z0
+	ADDQ      $0x00000038, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPD    $0x00, 256(AX), Z0, K1
+	VBLENDMPD 384(AX), Z0, K1, Z0
+	VMOVUPD   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPD   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPD 512(AX), Z0
+	VMOVUPD 640(AX), Z1
+	VMOVUPD 768(AX), Z2
+	VMOVUPD 896(AX), Z3
+	VMOVUPD 1024(AX), Z4
+	VMOVUPD 1152(AX), Z5
+	VMOVUPD 1280(AX), Z6
+	VMOVUPD 1408(AX), Z7
+	VMOVUPD 1536(AX), Z8
+	VMOVUPD 1664(AX), Z9
+	VMOVUPD 1792(AX), Z11
+	VMOVUPD 1920(AX), Z12
+	VMOVUPD 2048(AX), Z13
+	VMOVUPD 2176(AX), Z14
+	VMOVUPD 2304(AX), Z15
+	VMOVUPD 2432(AX), Z16
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x03, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPD      (R8)(BX*1), Z17
+	VMOVUPD      (DI), Z18
+	VSUBPD       (R8), Z18, Z18
+	VMOVUPD      Z18, Z20
+	VMOVUPD      Z0, Z21
+	VFMADD231PD  Z1, Z20, Z21
+	VSUBPD       Z0, Z21, Z19
+	VFNMADD231PD Z2, Z19, Z20
+	VFNMADD231PD Z3, Z19, Z20
+	VMULPD       Z20, Z20, Z22
+	VMULPD       Z22, Z22, Z23
+	VMULPD       Z23, Z23, Z24
+	VMOVUPD      Z6, Z19
+	VFMADD231PD  Z7, Z20, Z19
+	VMOVUPD      Z8, Z25
+	VFMADD231PD  Z9, Z20, Z25
+	VFMADD231PD  Z25, Z22, Z19
+	VMOVUPD      Z11, Z25
+	VFMADD231PD  Z12, Z20, Z25
+	VMOVUPD      Z13, Z26
+	VFMADD231PD  Z14, Z20, Z26
+	VFMADD231PD  Z26, Z22, Z25
+	VFMADD231PD  Z25, Z23, Z19
+	VMOVUPD      Z15, Z22
+	VFMADD231PD  Z16, Z20, Z22
+	VFMADD231PD  Z22, Z24, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VPSLLQ       $0x34, Z21, Z21
+	VCMPPD       $0x15, Z4, Z18, K1
+	VPADDQ.Z     Z21, Z19, K1, Z19
+	VMOVUPD      Z19, (DI)
+	VADDPD       Z19, Z17, Z17
+	VMOVUPD      Z17, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000038, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	VMOVUPD 1152(AX), Z1
+	MOVQ    n+144(FP), DX
+	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, DX
 
-loop:
+finishloop:
 	TESTQ   DX, DX
-	JZ      done
-	VMOVUPD (CX), Z1
-	VMOVUPD (CX)(SI*1), Z2
-	VMOVUPD (CX)(BX*1), Z3
-	VMOVUPD 128(AX), Z4
-	MOVQ    R9, R12
-	MOVQ    DI, R13
-
-max:
-	VBROADCASTSD 8(R12), Z5
-	VSUBPD       Z5, Z1, Z5
-	VBROADCASTSD 16(R12), Z6
-	VSUBPD       Z6, Z2, Z6
-	VBROADCASTSD 24(R12), Z7
-	VSUBPD       Z7, Z3, Z7
-	VBROADCASTSD 32(R12), Z8
-	VMULPD       Z8, Z5, Z5
-	VMULPD       Z5, Z5, Z5
-	VBROADCASTSD 40(R12), Z8
-	VMULPD       Z8, Z6, Z6
-	VFMADD231PD  Z6, Z6, Z5
-	VBROADCASTSD 48(R12), Z6
-	VMULPD       Z6, Z7, Z6
-	VFMADD231PD  Z6, Z6, Z5
-	VBROADCASTSD (R12), Z6
-	VFNMADD231PD 256(AX), Z5, Z6
-	VFIXUPIMMPD  $0x00, 384(AX), Z6, Z6
-	VMOVUPD      Z6, (R13)
-	VMAXPD       Z6, Z4, Z4
-	ADDQ         $0x00000038, R12
-	ADDQ         R8, R13
-	CMPQ         R12, R10
-	JB           max
-	VCMPPD       $0x00, 128(AX), Z4, K1
-	VBLENDMPD    512(AX), Z4, K1, Z4
-	VPXORQ       Z9, Z9, Z9
-	MOVQ         R9, R12
-	MOVQ         DI, R13
-
-exp:
-	VMOVUPD      (R13), Z1
-	VSUBPD       Z4, Z1, Z1
-	VMOVUPD      Z1, Z3
-	VMOVUPD      640(AX), Z5
-	VFMADD231PD  768(AX), Z3, Z5
-	VSUBPD       640(AX), Z5, Z2
-	VFNMADD231PD 896(AX), Z2, Z3
-	VFNMADD231PD 1024(AX), Z2, Z3
-	VMULPD       Z3, Z3, Z6
-	VMULPD       Z6, Z6, Z7
-	VMULPD       Z7, Z7, Z8
-	VMOVUPD      1152(AX), Z2
-	VFMADD231PD  1280(AX), Z3, Z2
-	VMOVUPD      1408(AX), Z11
-	VFMADD231PD  1536(AX), Z3, Z11
-	VFMADD231PD  Z11, Z6, Z2
-	VMOVUPD      1664(AX), Z11
-	VFMADD231PD  1792(AX), Z3, Z11
-	VMOVUPD      1920(AX), Z12
-	VFMADD231PD  2048(AX), Z3, Z12
-	VFMADD231PD  Z12, Z6, Z11
-	VFMADD231PD  Z11, Z7, Z2
-	VMOVUPD      2176(AX), Z6
-	VFMADD231PD  2304(AX), Z3, Z6
-	VFMADD231PD  Z6, Z8, Z2
-	VFMADD213PD  (AX), Z3, Z2
-	VFMADD213PD  (AX), Z3, Z2
-	VPSLLQ       $0x34, Z5, Z5
-	VCMPPD       $0x15, 2432(AX), Z1, K1
-	VPADDQ.Z     Z5, Z2, K1, Z2
-	VMOVUPD      Z2, (R13)
-	VADDPD       Z2, Z9, Z9
-	ADDQ         $0x00000038, R12
-	ADDQ         R8, R13
-	CMPQ         R12, R10
-	JB           exp
-	VMULPD       Z9, Z0, Z0
-	VADDPD       (R11), Z4, Z4
-	VMOVUPD      Z4, (R11)
-	VMOVUPD      (AX), Z1
-	VDIVPD       Z9, Z1, Z1
-	MOVQ         R9, R12
-	MOVQ         DI, R13
-
-resp:
-	VMOVUPD (R13), Z2
-	VMULPD  Z1, Z2, Z2
-	VMOVUPD Z2, (R13)
-	ADDQ    $0x00000038, R12
-	ADDQ    R8, R13
-	CMPQ    R12, R10
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, DI
+	JZ      finishdone
+	VMOVUPD (SI), Z2
+	VMOVUPD (SI)(BX*1), Z3
+	VMULPD  Z3, Z1, Z1
+	VADDPD  Z2, Z0, Z0
+	VMOVUPD 1152(AX), Z2
+	VDIVPD  Z3, Z2, Z2
+	VMOVUPD Z2, (SI)(BX*1)
+	ADDQ    $0x40, SI
 	DECQ    DX
-	JMP     loop
+	JMP     finishloop
 
-done:
-	VCMPPD       $0x11, 2560(AX), Z0, K1
-	VMULPD       2688(AX), Z0, Z1
-	VBLENDMPD    Z1, Z0, K1, Z1
+finishdone:
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
+	VBLENDMPD    Z0, Z1, K1, Z0
 	VPXORQ       Z10, Z10, Z10
 	VBLENDMPD    2816(AX), Z10, K1, Z10
-	VPSRLQ       $0x34, Z1, Z2
+	VPSRLQ       $0x34, Z0, Z2
 	VPORQ        2688(AX), Z2, Z2
 	VSUBPD       2944(AX), Z2, Z2
 	VADDPD       Z10, Z2, Z2
-	VPANDQ       3072(AX), Z1, Z1
-	VPORQ        (AX), Z1, Z1
-	VCMPPD       $0x1e, 3200(AX), Z1, K1
-	VMULPD       256(AX), Z1, Z3
-	VBLENDMPD    Z3, Z1, K1, Z1
-	VADDPD       (AX), Z2, K1, Z2
-	VSUBPD       (AX), Z1, Z1
-	VADDPD       3328(AX), Z1, Z3
-	VDIVPD       Z3, Z1, Z4
+	VPANDQ       3072(AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
+	VMULPD       (AX), Z0, Z3
+	VBLENDMPD    Z3, Z0, K1, Z0
+	VADDPD       1152(AX), Z2, K1, Z2
+	VSUBPD       1152(AX), Z0, Z0
+	VADDPD       3328(AX), Z0, Z3
+	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
 	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
@@ -8358,204 +10024,269 @@ done:
 	VFMADD213PD  4608(AX), Z3, Z5
 	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
-	VSUBPD       Z5, Z1, Z5
-	VFNMADD231PD Z4, Z5, Z1
-	VFMADD231PD  1024(AX), Z2, Z1
-	VFMADD231PD  896(AX), Z2, Z1
-	VCMPPD       $0x00, 512(AX), Z0, K1
-	VBLENDMPD    128(AX), Z1, K1, Z1
-	VCMPPD       $0x00, 4864(AX), Z0, K1
-	VBLENDMPD    4864(AX), Z1, K1, Z1
-	VCMPPD       $0x11, 512(AX), Z0, K1
-	VBLENDMPD    4992(AX), Z1, K1, Z1
-	VCMPPD       $0x03, Z0, Z0, K1
-	VBLENDMPD    Z0, Z1, K1, Z1
-	VMOVUPD      Z1, Z0
-	VADDPD       (R11), Z0, Z0
-	VMOVUPD      Z0, (R11)
-	VZEROUPPER
-	RET
-
-// func multiRespAVX512F64D3DiagW(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D3DiagW(SB), NOSPLIT, $0-128
-	LEAQ   multizpool<>+63(SB), AX
-	ANDQ   $-64, AX
-	MOVQ   x_base+0(FP), CX
-	MOVQ   n+120(FP), DX
-	IMUL3Q $0x08, DX, BX
-	IMUL3Q $0x01, BX, SI
-	IMUL3Q $0x02, BX, BX
-	MOVQ   r_base+72(FP), DI
-	IMUL3Q $0x08, DX, R8
-	MOVQ   coef_base+48(FP), R9
-	MOVQ   coef_len+56(FP), R10
-	LEAQ   (R9)(R10*8), R10
-	MOVQ   ll_base+96(FP), R11
-	MOVQ   w_base+24(FP), R12
-	SHRQ   $0x03, DX
-
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPD (CX), Z0
-	VMOVUPD (CX)(SI*1), Z1
-	VMOVUPD (CX)(BX*1), Z2
-	VMOVUPD 128(AX), Z3
-	MOVQ    R9, R13
-	MOVQ    DI, R14
-
-max:
-	VBROADCASTSD 8(R13), Z4
-	VSUBPD       Z4, Z0, Z4
-	VBROADCASTSD 16(R13), Z5
-	VSUBPD       Z5, Z1, Z5
-	VBROADCASTSD 24(R13), Z6
-	VSUBPD       Z6, Z2, Z6
-	VBROADCASTSD 32(R13), Z7
-	VMULPD       Z7, Z4, Z4
-	VMULPD       Z4, Z4, Z4
-	VBROADCASTSD 40(R13), Z7
-	VMULPD       Z7, Z5, Z5
-	VFMADD231PD  Z5, Z5, Z4
-	VBROADCASTSD 48(R13), Z5
-	VMULPD       Z5, Z6, Z5
-	VFMADD231PD  Z5, Z5, Z4
-	VBROADCASTSD (R13), Z5
-	VFNMADD231PD 256(AX), Z4, Z5
-	VFIXUPIMMPD  $0x00, 384(AX), Z5, Z5
-	VMOVUPD      Z5, (R14)
-	VMAXPD       Z5, Z3, Z3
-	ADDQ         $0x00000038, R13
-	ADDQ         R8, R14
-	CMPQ         R13, R10
-	JB           max
-	VCMPPD       $0x00, 128(AX), Z3, K1
-	VBLENDMPD    512(AX), Z3, K1, Z3
-	VPXORQ       Z8, Z8, Z8
-	MOVQ         R9, R13
-	MOVQ         DI, R14
-
-exp:
-	VMOVUPD      (R14), Z0
-	VSUBPD       Z3, Z0, Z0
-	VMOVUPD      Z0, Z2
-	VMOVUPD      640(AX), Z4
-	VFMADD231PD  768(AX), Z2, Z4
-	VSUBPD       640(AX), Z4, Z1
-	VFNMADD231PD 896(AX), Z1, Z2
-	VFNMADD231PD 1024(AX), Z1, Z2
-	VMULPD       Z2, Z2, Z5
-	VMULPD       Z5, Z5, Z6
-	VMULPD       Z6, Z6, Z7
-	VMOVUPD      1152(AX), Z1
-	VFMADD231PD  1280(AX), Z2, Z1
-	VMOVUPD      1408(AX), Z10
-	VFMADD231PD  1536(AX), Z2, Z10
-	VFMADD231PD  Z10, Z5, Z1
-	VMOVUPD      1664(AX), Z10
-	VFMADD231PD  1792(AX), Z2, Z10
-	VMOVUPD      1920(AX), Z11
-	VFMADD231PD  2048(AX), Z2, Z11
-	VFMADD231PD  Z11, Z5, Z10
-	VFMADD231PD  Z10, Z6, Z1
-	VMOVUPD      2176(AX), Z5
-	VFMADD231PD  2304(AX), Z2, Z5
-	VFMADD231PD  Z5, Z7, Z1
-	VFMADD213PD  (AX), Z2, Z1
-	VFMADD213PD  (AX), Z2, Z1
-	VPSLLQ       $0x34, Z4, Z4
-	VCMPPD       $0x15, 2432(AX), Z0, K1
-	VPADDQ.Z     Z4, Z1, K1, Z1
-	VMOVUPD      Z1, (R14)
-	VADDPD       Z1, Z8, Z8
-	ADDQ         $0x00000038, R13
-	ADDQ         R8, R14
-	CMPQ         R13, R10
-	JB           exp
-	VCMPPD       $0x11, 2560(AX), Z8, K1
-	VMULPD       2688(AX), Z8, Z0
-	VBLENDMPD    Z0, Z8, K1, Z0
-	VPXORQ       Z9, Z9, Z9
-	VBLENDMPD    2816(AX), Z9, K1, Z9
-	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        2688(AX), Z1, Z1
-	VSUBPD       2944(AX), Z1, Z1
-	VADDPD       Z9, Z1, Z1
-	VPANDQ       3072(AX), Z0, Z0
-	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3200(AX), Z0, K1
-	VMULPD       256(AX), Z0, Z2
-	VBLENDMPD    Z2, Z0, K1, Z0
-	VADDPD       (AX), Z1, K1, Z1
-	VSUBPD       (AX), Z0, Z0
-	VADDPD       3328(AX), Z0, Z2
-	VDIVPD       Z2, Z0, Z4
-	VMULPD       Z4, Z4, Z2
-	VMOVUPD      3456(AX), Z5
-	VFMADD213PD  3584(AX), Z2, Z5
-	VFMADD213PD  3712(AX), Z2, Z5
-	VFMADD213PD  3840(AX), Z2, Z5
-	VFMADD213PD  3968(AX), Z2, Z5
-	VFMADD213PD  4096(AX), Z2, Z5
-	VFMADD213PD  4224(AX), Z2, Z5
-	VFMADD213PD  4352(AX), Z2, Z5
-	VFMADD213PD  4480(AX), Z2, Z5
-	VFMADD213PD  4608(AX), Z2, Z5
-	VFMADD213PD  4736(AX), Z2, Z5
-	VMULPD       Z2, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
-	VFMADD231PD  1024(AX), Z1, Z0
-	VFMADD231PD  896(AX), Z1, Z0
-	VCMPPD       $0x00, 512(AX), Z8, K1
-	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4864(AX), Z8, K1
+	VFMADD231PD  896(AX), Z2, Z0
+	VFMADD231PD  768(AX), Z2, Z0
+	VCMPPD       $0x00, 384(AX), Z1, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z1, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 512(AX), Z8, K1
+	VCMPPD       $0x11, 384(AX), Z1, K1
 	VBLENDMPD    4992(AX), Z0, K1, Z0
-	VCMPPD       $0x03, Z8, Z8, K1
-	VBLENDMPD    Z8, Z0, K1, Z0
+	VCMPPD       $0x03, Z1, Z1, K1
+	VBLENDMPD    Z1, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
-	VADDPD       Z3, Z0, Z0
-	VMULPD       (R12), Z0, Z0
-	VADDPD       (R11), Z0, Z0
-	VMOVUPD      Z0, (R11)
-	VMOVUPD      (R12), Z0
-	VDIVPD       Z8, Z0, Z0
-	MOVQ         R9, R13
-	MOVQ         DI, R14
-
-resp:
-	VMOVUPD (R14), Z1
-	VMULPD  Z0, Z1, Z1
-	VMOVUPD Z1, (R14)
-	ADDQ    $0x00000038, R13
-	ADDQ    R8, R14
-	CMPQ    R13, R10
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, DI
-	ADDQ    $0x40, R12
-	DECQ    DX
-	JMP     loop
-
-done:
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiMomentsAVX512F64D3Diag(x []float64, r []float64, mu []float64, acc []float64, n int)
+// func multiRespAVX512F64D3DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiMomentsAVX512F64D3Diag(SB), NOSPLIT, $0-104
+TEXT ·multiRespAVX512F64D3DiagW(SB), NOSPLIT, $0-152
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*8), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x08, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
+
+joints:
+	VBROADCASTSD (DI), Z0
+	VBROADCASTSD 8(DI), Z1
+	VBROADCASTSD 16(DI), Z2
+	VBROADCASTSD 24(DI), Z3
+	VBROADCASTSD 32(DI), Z4
+	VBROADCASTSD 40(DI), Z5
+	VBROADCASTSD 48(DI), Z6
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x08, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R9
+	MOVQ         SI, R11
+	MOVQ         n+144(FP), R12
+	SHRQ         $0x03, R12
+
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPD      (R8), Z7
+	VMOVUPD      (R8)(R10*1), Z8
+	VMOVUPD      (R8)(R9*1), Z9
+	VSUBPD       Z1, Z7, Z7
+	VSUBPD       Z2, Z8, Z8
+	VSUBPD       Z3, Z9, Z9
+	VMULPD       Z4, Z7, Z7
+	VMULPD       Z7, Z7, Z7
+	VMULPD       Z5, Z8, Z8
+	VFMADD231PD  Z8, Z8, Z7
+	VMULPD       Z6, Z9, Z8
+	VFMADD231PD  Z8, Z8, Z7
+	VMOVUPD      Z0, Z8
+	VFNMADD231PD (AX), Z7, Z8
+	VFIXUPIMMPD  $0x00, 128(AX), Z8, Z8
+	VMOVUPD      Z8, (R11)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R11
+	DECQ         R12
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000038, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPD 256(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPD    (R10), Z0, Z0
+	ADDQ      $0x00000038, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPD    $0x00, 256(AX), Z0, K1
+	VBLENDMPD 384(AX), Z0, K1, Z0
+	VMOVUPD   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPD   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPD 512(AX), Z0
+	VMOVUPD 640(AX), Z1
+	VMOVUPD 768(AX), Z2
+	VMOVUPD 896(AX), Z3
+	VMOVUPD 1024(AX), Z4
+	VMOVUPD 1152(AX), Z5
+	VMOVUPD 1280(AX), Z6
+	VMOVUPD 1408(AX), Z7
+	VMOVUPD 1536(AX), Z8
+	VMOVUPD 1664(AX), Z9
+	VMOVUPD 1792(AX), Z11
+	VMOVUPD 1920(AX), Z12
+	VMOVUPD 2048(AX), Z13
+	VMOVUPD 2176(AX), Z14
+	VMOVUPD 2304(AX), Z15
+	VMOVUPD 2432(AX), Z16
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x03, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPD      (R8)(BX*1), Z17
+	VMOVUPD      (DI), Z18
+	VSUBPD       (R8), Z18, Z18
+	VMOVUPD      Z18, Z20
+	VMOVUPD      Z0, Z21
+	VFMADD231PD  Z1, Z20, Z21
+	VSUBPD       Z0, Z21, Z19
+	VFNMADD231PD Z2, Z19, Z20
+	VFNMADD231PD Z3, Z19, Z20
+	VMULPD       Z20, Z20, Z22
+	VMULPD       Z22, Z22, Z23
+	VMULPD       Z23, Z23, Z24
+	VMOVUPD      Z6, Z19
+	VFMADD231PD  Z7, Z20, Z19
+	VMOVUPD      Z8, Z25
+	VFMADD231PD  Z9, Z20, Z25
+	VFMADD231PD  Z25, Z22, Z19
+	VMOVUPD      Z11, Z25
+	VFMADD231PD  Z12, Z20, Z25
+	VMOVUPD      Z13, Z26
+	VFMADD231PD  Z14, Z20, Z26
+	VFMADD231PD  Z26, Z22, Z25
+	VFMADD231PD  Z25, Z23, Z19
+	VMOVUPD      Z15, Z22
+	VFMADD231PD  Z16, Z20, Z22
+	VFMADD231PD  Z22, Z24, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VPSLLQ       $0x34, Z21, Z21
+	VCMPPD       $0x15, Z4, Z18, K1
+	VPADDQ.Z     Z21, Z19, K1, Z19
+	VMOVUPD      Z19, (DI)
+	VADDPD       Z19, Z17, Z17
+	VMOVUPD      Z17, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000038, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	MOVQ    w_base+24(FP), DX
+	MOVQ    n+144(FP), SI
+	MOVQ    t_base+96(FP), DI
+	SHRQ    $0x03, SI
+
+finishloop:
+	TESTQ        SI, SI
+	JZ           finishdone
+	VMOVUPD      (DI), Z1
+	VMOVUPD      (DI)(BX*1), Z2
+	VCMPPD       $0x11, 2560(AX), Z2, K1
+	VMULPD       2688(AX), Z2, Z3
+	VBLENDMPD    Z3, Z2, K1, Z3
+	VPXORQ       Z10, Z10, Z10
+	VBLENDMPD    2816(AX), Z10, K1, Z10
+	VPSRLQ       $0x34, Z3, Z4
+	VPORQ        2688(AX), Z4, Z4
+	VSUBPD       2944(AX), Z4, Z4
+	VADDPD       Z10, Z4, Z4
+	VPANDQ       3072(AX), Z3, Z3
+	VPORQ        1152(AX), Z3, Z3
+	VCMPPD       $0x1e, 3200(AX), Z3, K1
+	VMULPD       (AX), Z3, Z5
+	VBLENDMPD    Z5, Z3, K1, Z3
+	VADDPD       1152(AX), Z4, K1, Z4
+	VSUBPD       1152(AX), Z3, Z3
+	VADDPD       3328(AX), Z3, Z5
+	VDIVPD       Z5, Z3, Z6
+	VMULPD       Z6, Z6, Z5
+	VMOVUPD      3456(AX), Z7
+	VFMADD213PD  3584(AX), Z5, Z7
+	VFMADD213PD  3712(AX), Z5, Z7
+	VFMADD213PD  3840(AX), Z5, Z7
+	VFMADD213PD  3968(AX), Z5, Z7
+	VFMADD213PD  4096(AX), Z5, Z7
+	VFMADD213PD  4224(AX), Z5, Z7
+	VFMADD213PD  4352(AX), Z5, Z7
+	VFMADD213PD  4480(AX), Z5, Z7
+	VFMADD213PD  4608(AX), Z5, Z7
+	VFMADD213PD  4736(AX), Z5, Z7
+	VMULPD       Z5, Z7, Z7
+	VSUBPD       Z7, Z3, Z7
+	VFNMADD231PD Z6, Z7, Z3
+	VFMADD231PD  896(AX), Z4, Z3
+	VFMADD231PD  768(AX), Z4, Z3
+	VCMPPD       $0x00, 384(AX), Z2, K1
+	VBLENDMPD    256(AX), Z3, K1, Z3
+	VCMPPD       $0x00, 4864(AX), Z2, K1
+	VBLENDMPD    4864(AX), Z3, K1, Z3
+	VCMPPD       $0x11, 384(AX), Z2, K1
+	VBLENDMPD    4992(AX), Z3, K1, Z3
+	VCMPPD       $0x03, Z2, Z2, K1
+	VBLENDMPD    Z2, Z3, K1, Z3
+	VMOVUPD      Z3, Z3
+	VADDPD       Z1, Z3, Z3
+	VMULPD       (DX), Z3, Z3
+	VADDPD       Z3, Z0, Z0
+	VMOVUPD      (DX), Z1
+	VDIVPD       Z2, Z1, Z1
+	VMOVUPD      Z1, (DI)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, DX
+	DECQ         SI
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Z0, (CX)
+	VZEROUPPER
+	RET
+
+// func multiMomentsAVX512F64D3Diag(x []float64, e []float64, scale []float64, mu []float64, acc []float64, n int)
+// Requires: AVX, AVX512F
+TEXT ·multiMomentsAVX512F64D3Diag(SB), NOSPLIT, $0-128
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
+	MOVQ   n+120(FP), CX
 	IMUL3Q $0x08, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, DX
-	MOVQ   r_base+24(FP), SI
-	MOVQ   mu_base+48(FP), DI
+	MOVQ   e_base+24(FP), SI
+	MOVQ   scale_base+48(FP), DI
+	MOVQ   mu_base+72(FP), R8
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -8569,32 +10300,34 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPD      (SI), Z7
+	VMULPD       (DI), Z7, Z7
 	VMOVUPD      (AX), Z9
-	VBROADCASTSD (DI), Z8
+	VBROADCASTSD (R8), Z8
 	VSUBPD       Z8, Z9, Z9
 	VMOVUPD      (AX)(BX*1), Z10
-	VBROADCASTSD 8(DI), Z8
+	VBROADCASTSD 8(R8), Z8
 	VSUBPD       Z8, Z10, Z10
 	VMOVUPD      (AX)(DX*1), Z11
-	VBROADCASTSD 16(DI), Z8
+	VBROADCASTSD 16(R8), Z8
 	VSUBPD       Z8, Z11, Z11
 	VADDPD       Z7, Z0, Z0
-	VFMADD231PD  Z7, Z9, Z1
-	VFMADD231PD  Z7, Z10, Z2
-	VFMADD231PD  Z7, Z11, Z3
 	VMULPD       Z7, Z9, Z8
+	VADDPD       Z8, Z1, Z1
 	VFMADD231PD  Z8, Z9, Z4
 	VMULPD       Z7, Z10, Z8
+	VADDPD       Z8, Z2, Z2
 	VFMADD231PD  Z8, Z10, Z5
 	VMULPD       Z7, Z11, Z7
+	VADDPD       Z7, Z3, Z3
 	VFMADD231PD  Z7, Z11, Z6
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, SI
+	ADDQ         $0x40, DI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ    acc_base+72(FP), AX
+	MOVQ    acc_base+96(FP), AX
 	VADDPD  (AX), Z0, Z0
 	VMOVUPD Z0, (AX)
 	VADDPD  64(AX), Z1, Z1
@@ -8634,7 +10367,7 @@ loop:
 	VMOVUPD (CX), Z0
 	VMOVUPD (CX)(SI*1), Z1
 	VMOVUPD (CX)(BX*1), Z2
-	VMOVUPD 128(AX), Z3
+	VMOVUPD 256(AX), Z3
 	VPXORQ  Z4, Z4, Z4
 	VPXORQ  Z5, Z5, Z5
 	MOVQ    R8, R10
@@ -8656,12 +10389,13 @@ component:
 	VMULPD       Z7, Z8, Z7
 	VFMADD231PD  Z7, Z7, Z6
 	VBROADCASTSD (R10), Z7
-	VFNMADD231PD 256(AX), Z6, Z7
-	VFIXUPIMMPD  $0x00, 384(AX), Z7, Z7
+	VMOVUPD      Z7, Z7
+	VFNMADD231PD (AX), Z6, Z7
+	VFIXUPIMMPD  $0x00, 128(AX), Z7, Z7
 	VCMPPD       $0x1e, Z3, Z7, K1
 	VBLENDMPD    Z7, Z3, K1, Z3
 	VBLENDMPD    Z5, Z4, K1, Z4
-	VADDPD       (AX), Z5, Z5
+	VADDPD       1152(AX), Z5, Z5
 	ADDQ         $0x00000038, R10
 	CMPQ         R10, R9
 	JB           component
@@ -8678,162 +10412,226 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D4Full(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX512F64D4Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D4Full(SB), NOSPLIT, $0-128
-	LEAQ    multizpool<>+63(SB), AX
-	ANDQ    $-64, AX
-	MOVQ    x_base+0(FP), CX
-	MOVQ    n+120(FP), DX
-	IMUL3Q  $0x08, DX, BX
-	IMUL3Q  $0x01, BX, SI
-	IMUL3Q  $0x02, BX, DI
-	IMUL3Q  $0x03, BX, BX
-	MOVQ    r_base+72(FP), R8
-	IMUL3Q  $0x08, DX, R9
-	MOVQ    coef_base+48(FP), R10
-	MOVQ    coef_len+56(FP), R11
-	LEAQ    (R10)(R11*8), R11
-	MOVQ    ll_base+96(FP), R12
-	VMOVUPD (AX), Z0
+TEXT ·multiRespAVX512F64D4Full(SB), NOSPLIT, $0-152
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*8), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x08, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
+
+joints:
+	VBROADCASTSD (DI), Z0
+	VBROADCASTSD 8(DI), Z1
+	VBROADCASTSD 16(DI), Z2
+	VBROADCASTSD 24(DI), Z3
+	VBROADCASTSD 32(DI), Z4
+	VBROADCASTSD 40(DI), Z5
+	VBROADCASTSD 48(DI), Z6
+	VBROADCASTSD 56(DI), Z7
+	VBROADCASTSD 64(DI), Z8
+	VBROADCASTSD 72(DI), Z9
+	VBROADCASTSD 80(DI), Z10
+	VBROADCASTSD 88(DI), Z11
+	VBROADCASTSD 96(DI), Z12
+	VBROADCASTSD 104(DI), Z13
+	VBROADCASTSD 112(DI), Z14
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x08, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R11
+	IMUL3Q       $0x03, R9, R9
+	MOVQ         SI, R12
+	MOVQ         n+144(FP), R13
+	SHRQ         $0x03, R13
+
+jointloop:
+	TESTQ        R13, R13
+	JZ           jointdone
+	VMOVUPD      (R8), Z15
+	VMOVUPD      (R8)(R10*1), Z16
+	VMOVUPD      (R8)(R11*1), Z17
+	VMOVUPD      (R8)(R9*1), Z18
+	VSUBPD       Z1, Z15, Z15
+	VSUBPD       Z2, Z16, Z16
+	VSUBPD       Z3, Z17, Z17
+	VSUBPD       Z4, Z18, Z18
+	VMULPD       Z5, Z15, Z20
+	VMULPD       Z20, Z20, Z20
+	VMULPD       Z6, Z15, Z21
+	VFMADD231PD  Z7, Z16, Z21
+	VFMADD231PD  Z21, Z21, Z20
+	VMULPD       Z8, Z15, Z21
+	VFMADD231PD  Z9, Z16, Z21
+	VFMADD231PD  Z10, Z17, Z21
+	VFMADD231PD  Z21, Z21, Z20
+	VMULPD       Z11, Z15, Z15
+	VFMADD231PD  Z12, Z16, Z15
+	VFMADD231PD  Z13, Z17, Z15
+	VFMADD231PD  Z14, Z18, Z15
+	VFMADD231PD  Z15, Z15, Z20
+	VMOVUPD      Z0, Z15
+	VFNMADD231PD (AX), Z20, Z15
+	VFIXUPIMMPD  $0x00, 128(AX), Z15, Z15
+	VMOVUPD      Z15, (R12)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R12
+	DECQ         R13
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000078, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPD 256(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPD    (R10), Z0, Z0
+	ADDQ      $0x00000078, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPD    $0x00, 256(AX), Z0, K1
+	VBLENDMPD 384(AX), Z0, K1, Z0
+	VMOVUPD   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPD   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPD 512(AX), Z0
+	VMOVUPD 640(AX), Z1
+	VMOVUPD 768(AX), Z2
+	VMOVUPD 896(AX), Z3
+	VMOVUPD 1024(AX), Z4
+	VMOVUPD 1152(AX), Z5
+	VMOVUPD 1280(AX), Z6
+	VMOVUPD 1408(AX), Z7
+	VMOVUPD 1536(AX), Z8
+	VMOVUPD 1664(AX), Z9
+	VMOVUPD 1792(AX), Z10
+	VMOVUPD 1920(AX), Z11
+	VMOVUPD 2048(AX), Z12
+	VMOVUPD 2176(AX), Z13
+	VMOVUPD 2304(AX), Z14
+	VMOVUPD 2432(AX), Z15
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x03, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPD      (R8)(BX*1), Z16
+	VMOVUPD      (DI), Z17
+	VSUBPD       (R8), Z17, Z17
+	VMOVUPD      Z17, Z20
+	VMOVUPD      Z0, Z21
+	VFMADD231PD  Z1, Z20, Z21
+	VSUBPD       Z0, Z21, Z18
+	VFNMADD231PD Z2, Z18, Z20
+	VFNMADD231PD Z3, Z18, Z20
+	VMULPD       Z20, Z20, Z22
+	VMULPD       Z22, Z22, Z23
+	VMULPD       Z23, Z23, Z24
+	VMOVUPD      Z6, Z18
+	VFMADD231PD  Z7, Z20, Z18
+	VMOVUPD      Z8, Z25
+	VFMADD231PD  Z9, Z20, Z25
+	VFMADD231PD  Z25, Z22, Z18
+	VMOVUPD      Z10, Z25
+	VFMADD231PD  Z11, Z20, Z25
+	VMOVUPD      Z12, Z26
+	VFMADD231PD  Z13, Z20, Z26
+	VFMADD231PD  Z26, Z22, Z25
+	VFMADD231PD  Z25, Z23, Z18
+	VMOVUPD      Z14, Z22
+	VFMADD231PD  Z15, Z20, Z22
+	VFMADD231PD  Z22, Z24, Z18
+	VFMADD213PD  Z5, Z20, Z18
+	VFMADD213PD  Z5, Z20, Z18
+	VPSLLQ       $0x34, Z21, Z21
+	VCMPPD       $0x15, Z4, Z17, K1
+	VPADDQ.Z     Z21, Z18, K1, Z18
+	VMOVUPD      Z18, (DI)
+	VADDPD       Z18, Z16, Z16
+	VMOVUPD      Z16, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000078, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	VMOVUPD 1152(AX), Z1
+	MOVQ    n+144(FP), DX
+	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, DX
 
-loop:
+finishloop:
 	TESTQ   DX, DX
-	JZ      done
-	VMOVUPD (CX), Z1
-	VMOVUPD (CX)(SI*1), Z2
-	VMOVUPD (CX)(DI*1), Z3
-	VMOVUPD (CX)(BX*1), Z4
-	VMOVUPD 128(AX), Z5
-	MOVQ    R10, R13
-	MOVQ    R8, R14
-
-max:
-	VBROADCASTSD 8(R13), Z6
-	VSUBPD       Z6, Z1, Z6
-	VBROADCASTSD 16(R13), Z7
-	VSUBPD       Z7, Z2, Z7
-	VBROADCASTSD 24(R13), Z8
-	VSUBPD       Z8, Z3, Z8
-	VBROADCASTSD 32(R13), Z9
-	VSUBPD       Z9, Z4, Z9
-	VBROADCASTSD 40(R13), Z10
-	VMULPD       Z10, Z6, Z10
-	VMULPD       Z10, Z10, Z10
-	VBROADCASTSD 48(R13), Z11
-	VMULPD       Z11, Z6, Z11
-	VBROADCASTSD 56(R13), Z12
-	VFMADD231PD  Z12, Z7, Z11
-	VFMADD231PD  Z11, Z11, Z10
-	VBROADCASTSD 64(R13), Z11
-	VMULPD       Z11, Z6, Z11
-	VBROADCASTSD 72(R13), Z12
-	VFMADD231PD  Z12, Z7, Z11
-	VBROADCASTSD 80(R13), Z12
-	VFMADD231PD  Z12, Z8, Z11
-	VFMADD231PD  Z11, Z11, Z10
-	VBROADCASTSD 88(R13), Z11
-	VMULPD       Z11, Z6, Z6
-	VBROADCASTSD 96(R13), Z11
-	VFMADD231PD  Z11, Z7, Z6
-	VBROADCASTSD 104(R13), Z7
-	VFMADD231PD  Z7, Z8, Z6
-	VBROADCASTSD 112(R13), Z7
-	VFMADD231PD  Z7, Z9, Z6
-	VFMADD231PD  Z6, Z6, Z10
-	VBROADCASTSD (R13), Z6
-	VFNMADD231PD 256(AX), Z10, Z6
-	VFIXUPIMMPD  $0x00, 384(AX), Z6, Z6
-	VMOVUPD      Z6, (R14)
-	VMAXPD       Z6, Z5, Z5
-	ADDQ         $0x00000078, R13
-	ADDQ         R9, R14
-	CMPQ         R13, R11
-	JB           max
-	VCMPPD       $0x00, 128(AX), Z5, K1
-	VBLENDMPD    512(AX), Z5, K1, Z5
-	VPXORQ       Z13, Z13, Z13
-	MOVQ         R10, R13
-	MOVQ         R8, R14
-
-exp:
-	VMOVUPD      (R14), Z1
-	VSUBPD       Z5, Z1, Z1
-	VMOVUPD      Z1, Z3
-	VMOVUPD      640(AX), Z4
-	VFMADD231PD  768(AX), Z3, Z4
-	VSUBPD       640(AX), Z4, Z2
-	VFNMADD231PD 896(AX), Z2, Z3
-	VFNMADD231PD 1024(AX), Z2, Z3
-	VMULPD       Z3, Z3, Z6
-	VMULPD       Z6, Z6, Z7
-	VMULPD       Z7, Z7, Z8
-	VMOVUPD      1152(AX), Z2
-	VFMADD231PD  1280(AX), Z3, Z2
-	VMOVUPD      1408(AX), Z9
-	VFMADD231PD  1536(AX), Z3, Z9
-	VFMADD231PD  Z9, Z6, Z2
-	VMOVUPD      1664(AX), Z9
-	VFMADD231PD  1792(AX), Z3, Z9
-	VMOVUPD      1920(AX), Z10
-	VFMADD231PD  2048(AX), Z3, Z10
-	VFMADD231PD  Z10, Z6, Z9
-	VFMADD231PD  Z9, Z7, Z2
-	VMOVUPD      2176(AX), Z6
-	VFMADD231PD  2304(AX), Z3, Z6
-	VFMADD231PD  Z6, Z8, Z2
-	VFMADD213PD  (AX), Z3, Z2
-	VFMADD213PD  (AX), Z3, Z2
-	VPSLLQ       $0x34, Z4, Z4
-	VCMPPD       $0x15, 2432(AX), Z1, K1
-	VPADDQ.Z     Z4, Z2, K1, Z2
-	VMOVUPD      Z2, (R14)
-	VADDPD       Z2, Z13, Z13
-	ADDQ         $0x00000078, R13
-	ADDQ         R9, R14
-	CMPQ         R13, R11
-	JB           exp
-	VMULPD       Z13, Z0, Z0
-	VADDPD       (R12), Z5, Z5
-	VMOVUPD      Z5, (R12)
-	VMOVUPD      (AX), Z1
-	VDIVPD       Z13, Z1, Z1
-	MOVQ         R10, R13
-	MOVQ         R8, R14
-
-resp:
-	VMOVUPD (R14), Z2
-	VMULPD  Z1, Z2, Z2
-	VMOVUPD Z2, (R14)
-	ADDQ    $0x00000078, R13
-	ADDQ    R9, R14
-	CMPQ    R13, R11
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, R8
+	JZ      finishdone
+	VMOVUPD (SI), Z2
+	VMOVUPD (SI)(BX*1), Z3
+	VMULPD  Z3, Z1, Z1
+	VADDPD  Z2, Z0, Z0
+	VMOVUPD 1152(AX), Z2
+	VDIVPD  Z3, Z2, Z2
+	VMOVUPD Z2, (SI)(BX*1)
+	ADDQ    $0x40, SI
 	DECQ    DX
-	JMP     loop
+	JMP     finishloop
 
-done:
-	VCMPPD       $0x11, 2560(AX), Z0, K1
-	VMULPD       2688(AX), Z0, Z1
-	VBLENDMPD    Z1, Z0, K1, Z1
-	VPXORQ       Z14, Z14, Z14
-	VBLENDMPD    2816(AX), Z14, K1, Z14
-	VPSRLQ       $0x34, Z1, Z2
+finishdone:
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
+	VBLENDMPD    Z0, Z1, K1, Z0
+	VPXORQ       Z19, Z19, Z19
+	VBLENDMPD    2816(AX), Z19, K1, Z19
+	VPSRLQ       $0x34, Z0, Z2
 	VPORQ        2688(AX), Z2, Z2
 	VSUBPD       2944(AX), Z2, Z2
-	VADDPD       Z14, Z2, Z2
-	VPANDQ       3072(AX), Z1, Z1
-	VPORQ        (AX), Z1, Z1
-	VCMPPD       $0x1e, 3200(AX), Z1, K1
-	VMULPD       256(AX), Z1, Z3
-	VBLENDMPD    Z3, Z1, K1, Z1
-	VADDPD       (AX), Z2, K1, Z2
-	VSUBPD       (AX), Z1, Z1
-	VADDPD       3328(AX), Z1, Z3
-	VDIVPD       Z3, Z1, Z4
+	VADDPD       Z19, Z2, Z2
+	VPANDQ       3072(AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
+	VMULPD       (AX), Z0, Z3
+	VBLENDMPD    Z3, Z0, K1, Z0
+	VADDPD       1152(AX), Z2, K1, Z2
+	VSUBPD       1152(AX), Z0, Z0
+	VADDPD       3328(AX), Z0, Z3
+	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
 	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
@@ -8847,224 +10645,289 @@ done:
 	VFMADD213PD  4608(AX), Z3, Z5
 	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
-	VSUBPD       Z5, Z1, Z5
-	VFNMADD231PD Z4, Z5, Z1
-	VFMADD231PD  1024(AX), Z2, Z1
-	VFMADD231PD  896(AX), Z2, Z1
-	VCMPPD       $0x00, 512(AX), Z0, K1
-	VBLENDMPD    128(AX), Z1, K1, Z1
-	VCMPPD       $0x00, 4864(AX), Z0, K1
-	VBLENDMPD    4864(AX), Z1, K1, Z1
-	VCMPPD       $0x11, 512(AX), Z0, K1
-	VBLENDMPD    4992(AX), Z1, K1, Z1
-	VCMPPD       $0x03, Z0, Z0, K1
-	VBLENDMPD    Z0, Z1, K1, Z1
-	VMOVUPD      Z1, Z0
-	VADDPD       (R12), Z0, Z0
-	VMOVUPD      Z0, (R12)
+	VSUBPD       Z5, Z0, Z5
+	VFNMADD231PD Z4, Z5, Z0
+	VFMADD231PD  896(AX), Z2, Z0
+	VFMADD231PD  768(AX), Z2, Z0
+	VCMPPD       $0x00, 384(AX), Z1, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z1, K1
+	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 384(AX), Z1, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
+	VCMPPD       $0x03, Z1, Z1, K1
+	VBLENDMPD    Z1, Z0, K1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D4FullW(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX512F64D4FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D4FullW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX512F64D4FullW(SB), NOSPLIT, $0-152
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
-	MOVQ   x_base+0(FP), CX
-	MOVQ   n+120(FP), DX
-	IMUL3Q $0x08, DX, BX
-	IMUL3Q $0x01, BX, SI
-	IMUL3Q $0x02, BX, DI
-	IMUL3Q $0x03, BX, BX
-	MOVQ   r_base+72(FP), R8
-	IMUL3Q $0x08, DX, R9
-	MOVQ   coef_base+48(FP), R10
-	MOVQ   coef_len+56(FP), R11
-	LEAQ   (R10)(R11*8), R11
-	MOVQ   ll_base+96(FP), R12
-	MOVQ   w_base+24(FP), R13
-	SHRQ   $0x03, DX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*8), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x08, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
+joints:
+	VBROADCASTSD (DI), Z0
+	VBROADCASTSD 8(DI), Z1
+	VBROADCASTSD 16(DI), Z2
+	VBROADCASTSD 24(DI), Z3
+	VBROADCASTSD 32(DI), Z4
+	VBROADCASTSD 40(DI), Z5
+	VBROADCASTSD 48(DI), Z6
+	VBROADCASTSD 56(DI), Z7
+	VBROADCASTSD 64(DI), Z8
+	VBROADCASTSD 72(DI), Z9
+	VBROADCASTSD 80(DI), Z10
+	VBROADCASTSD 88(DI), Z11
+	VBROADCASTSD 96(DI), Z12
+	VBROADCASTSD 104(DI), Z13
+	VBROADCASTSD 112(DI), Z14
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x08, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R11
+	IMUL3Q       $0x03, R9, R9
+	MOVQ         SI, R12
+	MOVQ         n+144(FP), R13
+	SHRQ         $0x03, R13
+
+jointloop:
+	TESTQ        R13, R13
+	JZ           jointdone
+	VMOVUPD      (R8), Z15
+	VMOVUPD      (R8)(R10*1), Z16
+	VMOVUPD      (R8)(R11*1), Z17
+	VMOVUPD      (R8)(R9*1), Z18
+	VSUBPD       Z1, Z15, Z15
+	VSUBPD       Z2, Z16, Z16
+	VSUBPD       Z3, Z17, Z17
+	VSUBPD       Z4, Z18, Z18
+	VMULPD       Z5, Z15, Z20
+	VMULPD       Z20, Z20, Z20
+	VMULPD       Z6, Z15, Z21
+	VFMADD231PD  Z7, Z16, Z21
+	VFMADD231PD  Z21, Z21, Z20
+	VMULPD       Z8, Z15, Z21
+	VFMADD231PD  Z9, Z16, Z21
+	VFMADD231PD  Z10, Z17, Z21
+	VFMADD231PD  Z21, Z21, Z20
+	VMULPD       Z11, Z15, Z15
+	VFMADD231PD  Z12, Z16, Z15
+	VFMADD231PD  Z13, Z17, Z15
+	VFMADD231PD  Z14, Z18, Z15
+	VFMADD231PD  Z15, Z15, Z20
+	VMOVUPD      Z0, Z15
+	VFNMADD231PD (AX), Z20, Z15
+	VFIXUPIMMPD  $0x00, 128(AX), Z15, Z15
+	VMOVUPD      Z15, (R12)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R12
+	DECQ         R13
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000078, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPD 256(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPD    (R10), Z0, Z0
+	ADDQ      $0x00000078, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPD    $0x00, 256(AX), Z0, K1
+	VBLENDMPD 384(AX), Z0, K1, Z0
+	VMOVUPD   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPD   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPD 512(AX), Z0
+	VMOVUPD 640(AX), Z1
+	VMOVUPD 768(AX), Z2
+	VMOVUPD 896(AX), Z3
+	VMOVUPD 1024(AX), Z4
+	VMOVUPD 1152(AX), Z5
+	VMOVUPD 1280(AX), Z6
+	VMOVUPD 1408(AX), Z7
+	VMOVUPD 1536(AX), Z8
+	VMOVUPD 1664(AX), Z9
+	VMOVUPD 1792(AX), Z10
+	VMOVUPD 1920(AX), Z11
+	VMOVUPD 2048(AX), Z12
+	VMOVUPD 2176(AX), Z13
+	VMOVUPD 2304(AX), Z14
+	VMOVUPD 2432(AX), Z15
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x03, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPD      (R8)(BX*1), Z16
+	VMOVUPD      (DI), Z17
+	VSUBPD       (R8), Z17, Z17
+	VMOVUPD      Z17, Z20
+	VMOVUPD      Z0, Z21
+	VFMADD231PD  Z1, Z20, Z21
+	VSUBPD       Z0, Z21, Z18
+	VFNMADD231PD Z2, Z18, Z20
+	VFNMADD231PD Z3, Z18, Z20
+	VMULPD       Z20, Z20, Z22
+	VMULPD       Z22, Z22, Z23
+	VMULPD       Z23, Z23, Z24
+	VMOVUPD      Z6, Z18
+	VFMADD231PD  Z7, Z20, Z18
+	VMOVUPD      Z8, Z25
+	VFMADD231PD  Z9, Z20, Z25
+	VFMADD231PD  Z25, Z22, Z18
+	VMOVUPD      Z10, Z25
+	VFMADD231PD  Z11, Z20, Z25
+	VMOVUPD      Z12, Z26
+	VFMADD231PD  Z13, Z20, Z26
+	VFMADD231PD  Z26, Z22, Z25
+	VFMADD231PD  Z25, Z23, Z18
+	VMOVUPD      Z14, Z22
+	VFMADD231PD  Z15, Z20, Z22
+	VFMADD231PD  Z22, Z24, Z18
+	VFMADD213PD  Z5, Z20, Z18
+	VFMADD213PD  Z5, Z20, Z18
+	VPSLLQ       $0x34, Z21, Z21
+	VCMPPD       $0x15, Z4, Z17, K1
+	VPADDQ.Z     Z21, Z18, K1, Z18
+	VMOVUPD      Z18, (DI)
+	VADDPD       Z18, Z16, Z16
+	VMOVUPD      Z16, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000078, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
 	VMOVUPD (CX), Z0
-	VMOVUPD (CX)(SI*1), Z1
-	VMOVUPD (CX)(DI*1), Z2
-	VMOVUPD (CX)(BX*1), Z3
-	VMOVUPD 128(AX), Z4
-	MOVQ    R10, R14
-	MOVQ    R8, R15
+	MOVQ    w_base+24(FP), DX
+	MOVQ    n+144(FP), SI
+	MOVQ    t_base+96(FP), DI
+	SHRQ    $0x03, SI
 
-max:
-	VBROADCASTSD 8(R14), Z5
-	VSUBPD       Z5, Z0, Z5
-	VBROADCASTSD 16(R14), Z6
-	VSUBPD       Z6, Z1, Z6
-	VBROADCASTSD 24(R14), Z7
-	VSUBPD       Z7, Z2, Z7
-	VBROADCASTSD 32(R14), Z8
-	VSUBPD       Z8, Z3, Z8
-	VBROADCASTSD 40(R14), Z9
-	VMULPD       Z9, Z5, Z9
-	VMULPD       Z9, Z9, Z9
-	VBROADCASTSD 48(R14), Z10
-	VMULPD       Z10, Z5, Z10
-	VBROADCASTSD 56(R14), Z11
-	VFMADD231PD  Z11, Z6, Z10
-	VFMADD231PD  Z10, Z10, Z9
-	VBROADCASTSD 64(R14), Z10
-	VMULPD       Z10, Z5, Z10
-	VBROADCASTSD 72(R14), Z11
-	VFMADD231PD  Z11, Z6, Z10
-	VBROADCASTSD 80(R14), Z11
-	VFMADD231PD  Z11, Z7, Z10
-	VFMADD231PD  Z10, Z10, Z9
-	VBROADCASTSD 88(R14), Z10
-	VMULPD       Z10, Z5, Z5
-	VBROADCASTSD 96(R14), Z10
-	VFMADD231PD  Z10, Z6, Z5
-	VBROADCASTSD 104(R14), Z6
-	VFMADD231PD  Z6, Z7, Z5
-	VBROADCASTSD 112(R14), Z6
-	VFMADD231PD  Z6, Z8, Z5
-	VFMADD231PD  Z5, Z5, Z9
-	VBROADCASTSD (R14), Z5
-	VFNMADD231PD 256(AX), Z9, Z5
-	VFIXUPIMMPD  $0x00, 384(AX), Z5, Z5
-	VMOVUPD      Z5, (R15)
-	VMAXPD       Z5, Z4, Z4
-	ADDQ         $0x00000078, R14
-	ADDQ         R9, R15
-	CMPQ         R14, R11
-	JB           max
-	VCMPPD       $0x00, 128(AX), Z4, K1
-	VBLENDMPD    512(AX), Z4, K1, Z4
-	VPXORQ       Z12, Z12, Z12
-	MOVQ         R10, R14
-	MOVQ         R8, R15
+finishloop:
+	TESTQ        SI, SI
+	JZ           finishdone
+	VMOVUPD      (DI), Z1
+	VMOVUPD      (DI)(BX*1), Z2
+	VCMPPD       $0x11, 2560(AX), Z2, K1
+	VMULPD       2688(AX), Z2, Z3
+	VBLENDMPD    Z3, Z2, K1, Z3
+	VPXORQ       Z19, Z19, Z19
+	VBLENDMPD    2816(AX), Z19, K1, Z19
+	VPSRLQ       $0x34, Z3, Z4
+	VPORQ        2688(AX), Z4, Z4
+	VSUBPD       2944(AX), Z4, Z4
+	VADDPD       Z19, Z4, Z4
+	VPANDQ       3072(AX), Z3, Z3
+	VPORQ        1152(AX), Z3, Z3
+	VCMPPD       $0x1e, 3200(AX), Z3, K1
+	VMULPD       (AX), Z3, Z5
+	VBLENDMPD    Z5, Z3, K1, Z3
+	VADDPD       1152(AX), Z4, K1, Z4
+	VSUBPD       1152(AX), Z3, Z3
+	VADDPD       3328(AX), Z3, Z5
+	VDIVPD       Z5, Z3, Z6
+	VMULPD       Z6, Z6, Z5
+	VMOVUPD      3456(AX), Z7
+	VFMADD213PD  3584(AX), Z5, Z7
+	VFMADD213PD  3712(AX), Z5, Z7
+	VFMADD213PD  3840(AX), Z5, Z7
+	VFMADD213PD  3968(AX), Z5, Z7
+	VFMADD213PD  4096(AX), Z5, Z7
+	VFMADD213PD  4224(AX), Z5, Z7
+	VFMADD213PD  4352(AX), Z5, Z7
+	VFMADD213PD  4480(AX), Z5, Z7
+	VFMADD213PD  4608(AX), Z5, Z7
+	VFMADD213PD  4736(AX), Z5, Z7
+	VMULPD       Z5, Z7, Z7
+	VSUBPD       Z7, Z3, Z7
+	VFNMADD231PD Z6, Z7, Z3
+	VFMADD231PD  896(AX), Z4, Z3
+	VFMADD231PD  768(AX), Z4, Z3
+	VCMPPD       $0x00, 384(AX), Z2, K1
+	VBLENDMPD    256(AX), Z3, K1, Z3
+	VCMPPD       $0x00, 4864(AX), Z2, K1
+	VBLENDMPD    4864(AX), Z3, K1, Z3
+	VCMPPD       $0x11, 384(AX), Z2, K1
+	VBLENDMPD    4992(AX), Z3, K1, Z3
+	VCMPPD       $0x03, Z2, Z2, K1
+	VBLENDMPD    Z2, Z3, K1, Z3
+	VMOVUPD      Z3, Z3
+	VADDPD       Z1, Z3, Z3
+	VMULPD       (DX), Z3, Z3
+	VADDPD       Z3, Z0, Z0
+	VMOVUPD      (DX), Z1
+	VDIVPD       Z2, Z1, Z1
+	VMOVUPD      Z1, (DI)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, DX
+	DECQ         SI
+	JMP          finishloop
 
-exp:
-	VMOVUPD      (R15), Z0
-	VSUBPD       Z4, Z0, Z0
-	VMOVUPD      Z0, Z2
-	VMOVUPD      640(AX), Z3
-	VFMADD231PD  768(AX), Z2, Z3
-	VSUBPD       640(AX), Z3, Z1
-	VFNMADD231PD 896(AX), Z1, Z2
-	VFNMADD231PD 1024(AX), Z1, Z2
-	VMULPD       Z2, Z2, Z5
-	VMULPD       Z5, Z5, Z6
-	VMULPD       Z6, Z6, Z7
-	VMOVUPD      1152(AX), Z1
-	VFMADD231PD  1280(AX), Z2, Z1
-	VMOVUPD      1408(AX), Z8
-	VFMADD231PD  1536(AX), Z2, Z8
-	VFMADD231PD  Z8, Z5, Z1
-	VMOVUPD      1664(AX), Z8
-	VFMADD231PD  1792(AX), Z2, Z8
-	VMOVUPD      1920(AX), Z9
-	VFMADD231PD  2048(AX), Z2, Z9
-	VFMADD231PD  Z9, Z5, Z8
-	VFMADD231PD  Z8, Z6, Z1
-	VMOVUPD      2176(AX), Z5
-	VFMADD231PD  2304(AX), Z2, Z5
-	VFMADD231PD  Z5, Z7, Z1
-	VFMADD213PD  (AX), Z2, Z1
-	VFMADD213PD  (AX), Z2, Z1
-	VPSLLQ       $0x34, Z3, Z3
-	VCMPPD       $0x15, 2432(AX), Z0, K1
-	VPADDQ.Z     Z3, Z1, K1, Z1
-	VMOVUPD      Z1, (R15)
-	VADDPD       Z1, Z12, Z12
-	ADDQ         $0x00000078, R14
-	ADDQ         R9, R15
-	CMPQ         R14, R11
-	JB           exp
-	VCMPPD       $0x11, 2560(AX), Z12, K1
-	VMULPD       2688(AX), Z12, Z0
-	VBLENDMPD    Z0, Z12, K1, Z0
-	VPXORQ       Z13, Z13, Z13
-	VBLENDMPD    2816(AX), Z13, K1, Z13
-	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        2688(AX), Z1, Z1
-	VSUBPD       2944(AX), Z1, Z1
-	VADDPD       Z13, Z1, Z1
-	VPANDQ       3072(AX), Z0, Z0
-	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3200(AX), Z0, K1
-	VMULPD       256(AX), Z0, Z2
-	VBLENDMPD    Z2, Z0, K1, Z0
-	VADDPD       (AX), Z1, K1, Z1
-	VSUBPD       (AX), Z0, Z0
-	VADDPD       3328(AX), Z0, Z2
-	VDIVPD       Z2, Z0, Z3
-	VMULPD       Z3, Z3, Z2
-	VMOVUPD      3456(AX), Z5
-	VFMADD213PD  3584(AX), Z2, Z5
-	VFMADD213PD  3712(AX), Z2, Z5
-	VFMADD213PD  3840(AX), Z2, Z5
-	VFMADD213PD  3968(AX), Z2, Z5
-	VFMADD213PD  4096(AX), Z2, Z5
-	VFMADD213PD  4224(AX), Z2, Z5
-	VFMADD213PD  4352(AX), Z2, Z5
-	VFMADD213PD  4480(AX), Z2, Z5
-	VFMADD213PD  4608(AX), Z2, Z5
-	VFMADD213PD  4736(AX), Z2, Z5
-	VMULPD       Z2, Z5, Z5
-	VSUBPD       Z5, Z0, Z5
-	VFNMADD231PD Z3, Z5, Z0
-	VFMADD231PD  1024(AX), Z1, Z0
-	VFMADD231PD  896(AX), Z1, Z0
-	VCMPPD       $0x00, 512(AX), Z12, K1
-	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4864(AX), Z12, K1
-	VBLENDMPD    4864(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 512(AX), Z12, K1
-	VBLENDMPD    4992(AX), Z0, K1, Z0
-	VCMPPD       $0x03, Z12, Z12, K1
-	VBLENDMPD    Z12, Z0, K1, Z0
-	VMOVUPD      Z0, Z0
-	VADDPD       Z4, Z0, Z0
-	VMULPD       (R13), Z0, Z0
-	VADDPD       (R12), Z0, Z0
-	VMOVUPD      Z0, (R12)
-	VMOVUPD      (R13), Z0
-	VDIVPD       Z12, Z0, Z0
-	MOVQ         R10, R14
-	MOVQ         R8, R15
-
-resp:
-	VMOVUPD (R15), Z1
-	VMULPD  Z0, Z1, Z1
-	VMOVUPD Z1, (R15)
-	ADDQ    $0x00000078, R14
-	ADDQ    R9, R15
-	CMPQ    R14, R11
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, R8
-	ADDQ    $0x40, R13
-	DECQ    DX
-	JMP     loop
-
-done:
+finishdone:
+	VMOVUPD Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiMomentsAVX512F64D4Full(x []float64, r []float64, mu []float64, acc []float64, n int)
+// func multiMomentsAVX512F64D4Full(x []float64, e []float64, scale []float64, mu []float64, acc []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiMomentsAVX512F64D4Full(SB), NOSPLIT, $0-104
+TEXT ·multiMomentsAVX512F64D4Full(SB), NOSPLIT, $0-128
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
+	MOVQ   n+120(FP), CX
 	IMUL3Q $0x08, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, SI
 	IMUL3Q $0x03, DX, DX
-	MOVQ   r_base+24(FP), DI
-	MOVQ   mu_base+48(FP), R8
+	MOVQ   e_base+24(FP), DI
+	MOVQ   scale_base+48(FP), R8
+	MOVQ   mu_base+72(FP), R9
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -9086,44 +10949,46 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPD      (DI), Z15
+	VMULPD       (R8), Z15, Z15
 	VMOVUPD      (AX), Z17
-	VBROADCASTSD (R8), Z16
+	VBROADCASTSD (R9), Z16
 	VSUBPD       Z16, Z17, Z17
 	VMOVUPD      (AX)(BX*1), Z18
-	VBROADCASTSD 8(R8), Z16
+	VBROADCASTSD 8(R9), Z16
 	VSUBPD       Z16, Z18, Z18
 	VMOVUPD      (AX)(SI*1), Z19
-	VBROADCASTSD 16(R8), Z16
+	VBROADCASTSD 16(R9), Z16
 	VSUBPD       Z16, Z19, Z19
 	VMOVUPD      (AX)(DX*1), Z20
-	VBROADCASTSD 24(R8), Z16
+	VBROADCASTSD 24(R9), Z16
 	VSUBPD       Z16, Z20, Z20
 	VADDPD       Z15, Z0, Z0
-	VFMADD231PD  Z15, Z17, Z1
-	VFMADD231PD  Z15, Z18, Z2
-	VFMADD231PD  Z15, Z19, Z3
-	VFMADD231PD  Z15, Z20, Z4
 	VMULPD       Z15, Z17, Z16
+	VADDPD       Z16, Z1, Z1
 	VFMADD231PD  Z16, Z17, Z5
 	VFMADD231PD  Z16, Z18, Z6
 	VFMADD231PD  Z16, Z19, Z7
 	VFMADD231PD  Z16, Z20, Z8
 	VMULPD       Z15, Z18, Z16
+	VADDPD       Z16, Z2, Z2
 	VFMADD231PD  Z16, Z18, Z9
 	VFMADD231PD  Z16, Z19, Z10
 	VFMADD231PD  Z16, Z20, Z11
 	VMULPD       Z15, Z19, Z16
+	VADDPD       Z16, Z3, Z3
 	VFMADD231PD  Z16, Z19, Z12
 	VFMADD231PD  Z16, Z20, Z13
 	VMULPD       Z15, Z20, Z15
+	VADDPD       Z15, Z4, Z4
 	VFMADD231PD  Z15, Z20, Z14
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ    acc_base+72(FP), AX
+	MOVQ    acc_base+96(FP), AX
 	VADDPD  (AX), Z0, Z0
 	VMOVUPD Z0, (AX)
 	VADDPD  64(AX), Z1, Z1
@@ -9181,7 +11046,7 @@ loop:
 	VMOVUPD (CX)(SI*1), Z1
 	VMOVUPD (CX)(DI*1), Z2
 	VMOVUPD (CX)(BX*1), Z3
-	VMOVUPD 128(AX), Z4
+	VMOVUPD 256(AX), Z4
 	VPXORQ  Z5, Z5, Z5
 	VPXORQ  Z6, Z6, Z6
 	MOVQ    R9, R11
@@ -9220,12 +11085,13 @@ component:
 	VFMADD231PD  Z8, Z10, Z7
 	VFMADD231PD  Z7, Z7, Z11
 	VBROADCASTSD (R11), Z7
-	VFNMADD231PD 256(AX), Z11, Z7
-	VFIXUPIMMPD  $0x00, 384(AX), Z7, Z7
+	VMOVUPD      Z7, Z7
+	VFNMADD231PD (AX), Z11, Z7
+	VFIXUPIMMPD  $0x00, 128(AX), Z7, Z7
 	VCMPPD       $0x1e, Z4, Z7, K1
 	VBLENDMPD    Z7, Z4, K1, Z4
 	VBLENDMPD    Z6, Z5, K1, Z5
-	VADDPD       (AX), Z6, Z6
+	VADDPD       1152(AX), Z6, Z6
 	ADDQ         $0x00000078, R11
 	CMPQ         R11, R10
 	JB           component
@@ -9242,150 +11108,214 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D4Diag(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX512F64D4Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D4Diag(SB), NOSPLIT, $0-128
-	LEAQ    multizpool<>+63(SB), AX
-	ANDQ    $-64, AX
-	MOVQ    x_base+0(FP), CX
-	MOVQ    n+120(FP), DX
-	IMUL3Q  $0x08, DX, BX
-	IMUL3Q  $0x01, BX, SI
-	IMUL3Q  $0x02, BX, DI
-	IMUL3Q  $0x03, BX, BX
-	MOVQ    r_base+72(FP), R8
-	IMUL3Q  $0x08, DX, R9
-	MOVQ    coef_base+48(FP), R10
-	MOVQ    coef_len+56(FP), R11
-	LEAQ    (R10)(R11*8), R11
-	MOVQ    ll_base+96(FP), R12
-	VMOVUPD (AX), Z0
+TEXT ·multiRespAVX512F64D4Diag(SB), NOSPLIT, $0-152
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*8), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x08, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
+
+joints:
+	VBROADCASTSD (DI), Z0
+	VBROADCASTSD 8(DI), Z1
+	VBROADCASTSD 16(DI), Z2
+	VBROADCASTSD 24(DI), Z3
+	VBROADCASTSD 32(DI), Z4
+	VBROADCASTSD 40(DI), Z5
+	VBROADCASTSD 48(DI), Z6
+	VBROADCASTSD 56(DI), Z7
+	VBROADCASTSD 64(DI), Z8
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x08, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R11
+	IMUL3Q       $0x03, R9, R9
+	MOVQ         SI, R12
+	MOVQ         n+144(FP), R13
+	SHRQ         $0x03, R13
+
+jointloop:
+	TESTQ        R13, R13
+	JZ           jointdone
+	VMOVUPD      (R8), Z9
+	VMOVUPD      (R8)(R10*1), Z10
+	VMOVUPD      (R8)(R11*1), Z11
+	VMOVUPD      (R8)(R9*1), Z12
+	VSUBPD       Z1, Z9, Z9
+	VSUBPD       Z2, Z10, Z10
+	VSUBPD       Z3, Z11, Z11
+	VSUBPD       Z4, Z12, Z12
+	VMULPD       Z5, Z9, Z9
+	VMULPD       Z9, Z9, Z9
+	VMULPD       Z6, Z10, Z10
+	VFMADD231PD  Z10, Z10, Z9
+	VMULPD       Z7, Z11, Z10
+	VFMADD231PD  Z10, Z10, Z9
+	VMULPD       Z8, Z12, Z10
+	VFMADD231PD  Z10, Z10, Z9
+	VMOVUPD      Z0, Z10
+	VFNMADD231PD (AX), Z9, Z10
+	VFIXUPIMMPD  $0x00, 128(AX), Z10, Z10
+	VMOVUPD      Z10, (R12)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R12
+	DECQ         R13
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000048, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPD 256(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPD    (R10), Z0, Z0
+	ADDQ      $0x00000048, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPD    $0x00, 256(AX), Z0, K1
+	VBLENDMPD 384(AX), Z0, K1, Z0
+	VMOVUPD   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPD   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPD 512(AX), Z0
+	VMOVUPD 640(AX), Z1
+	VMOVUPD 768(AX), Z2
+	VMOVUPD 896(AX), Z3
+	VMOVUPD 1024(AX), Z4
+	VMOVUPD 1152(AX), Z5
+	VMOVUPD 1280(AX), Z6
+	VMOVUPD 1408(AX), Z7
+	VMOVUPD 1536(AX), Z8
+	VMOVUPD 1664(AX), Z9
+	VMOVUPD 1792(AX), Z10
+	VMOVUPD 1920(AX), Z11
+	VMOVUPD 2048(AX), Z12
+	VMOVUPD 2176(AX), Z14
+	VMOVUPD 2304(AX), Z15
+	VMOVUPD 2432(AX), Z16
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x03, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPD      (R8)(BX*1), Z17
+	VMOVUPD      (DI), Z18
+	VSUBPD       (R8), Z18, Z18
+	VMOVUPD      Z18, Z20
+	VMOVUPD      Z0, Z21
+	VFMADD231PD  Z1, Z20, Z21
+	VSUBPD       Z0, Z21, Z19
+	VFNMADD231PD Z2, Z19, Z20
+	VFNMADD231PD Z3, Z19, Z20
+	VMULPD       Z20, Z20, Z22
+	VMULPD       Z22, Z22, Z23
+	VMULPD       Z23, Z23, Z24
+	VMOVUPD      Z6, Z19
+	VFMADD231PD  Z7, Z20, Z19
+	VMOVUPD      Z8, Z25
+	VFMADD231PD  Z9, Z20, Z25
+	VFMADD231PD  Z25, Z22, Z19
+	VMOVUPD      Z10, Z25
+	VFMADD231PD  Z11, Z20, Z25
+	VMOVUPD      Z12, Z26
+	VFMADD231PD  Z14, Z20, Z26
+	VFMADD231PD  Z26, Z22, Z25
+	VFMADD231PD  Z25, Z23, Z19
+	VMOVUPD      Z15, Z22
+	VFMADD231PD  Z16, Z20, Z22
+	VFMADD231PD  Z22, Z24, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VPSLLQ       $0x34, Z21, Z21
+	VCMPPD       $0x15, Z4, Z18, K1
+	VPADDQ.Z     Z21, Z19, K1, Z19
+	VMOVUPD      Z19, (DI)
+	VADDPD       Z19, Z17, Z17
+	VMOVUPD      Z17, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000048, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	VMOVUPD 1152(AX), Z1
+	MOVQ    n+144(FP), DX
+	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, DX
 
-loop:
+finishloop:
 	TESTQ   DX, DX
-	JZ      done
-	VMOVUPD (CX), Z1
-	VMOVUPD (CX)(SI*1), Z2
-	VMOVUPD (CX)(DI*1), Z3
-	VMOVUPD (CX)(BX*1), Z4
-	VMOVUPD 128(AX), Z5
-	MOVQ    R10, R13
-	MOVQ    R8, R14
-
-max:
-	VBROADCASTSD 8(R13), Z6
-	VSUBPD       Z6, Z1, Z6
-	VBROADCASTSD 16(R13), Z7
-	VSUBPD       Z7, Z2, Z7
-	VBROADCASTSD 24(R13), Z8
-	VSUBPD       Z8, Z3, Z8
-	VBROADCASTSD 32(R13), Z9
-	VSUBPD       Z9, Z4, Z9
-	VBROADCASTSD 40(R13), Z10
-	VMULPD       Z10, Z6, Z6
-	VMULPD       Z6, Z6, Z6
-	VBROADCASTSD 48(R13), Z10
-	VMULPD       Z10, Z7, Z7
-	VFMADD231PD  Z7, Z7, Z6
-	VBROADCASTSD 56(R13), Z7
-	VMULPD       Z7, Z8, Z7
-	VFMADD231PD  Z7, Z7, Z6
-	VBROADCASTSD 64(R13), Z7
-	VMULPD       Z7, Z9, Z7
-	VFMADD231PD  Z7, Z7, Z6
-	VBROADCASTSD (R13), Z7
-	VFNMADD231PD 256(AX), Z6, Z7
-	VFIXUPIMMPD  $0x00, 384(AX), Z7, Z7
-	VMOVUPD      Z7, (R14)
-	VMAXPD       Z7, Z5, Z5
-	ADDQ         $0x00000048, R13
-	ADDQ         R9, R14
-	CMPQ         R13, R11
-	JB           max
-	VCMPPD       $0x00, 128(AX), Z5, K1
-	VBLENDMPD    512(AX), Z5, K1, Z5
-	VPXORQ       Z11, Z11, Z11
-	MOVQ         R10, R13
-	MOVQ         R8, R14
-
-exp:
-	VMOVUPD      (R14), Z1
-	VSUBPD       Z5, Z1, Z1
-	VMOVUPD      Z1, Z3
-	VMOVUPD      640(AX), Z4
-	VFMADD231PD  768(AX), Z3, Z4
-	VSUBPD       640(AX), Z4, Z2
-	VFNMADD231PD 896(AX), Z2, Z3
-	VFNMADD231PD 1024(AX), Z2, Z3
-	VMULPD       Z3, Z3, Z6
-	VMULPD       Z6, Z6, Z7
-	VMULPD       Z7, Z7, Z8
-	VMOVUPD      1152(AX), Z2
-	VFMADD231PD  1280(AX), Z3, Z2
-	VMOVUPD      1408(AX), Z9
-	VFMADD231PD  1536(AX), Z3, Z9
-	VFMADD231PD  Z9, Z6, Z2
-	VMOVUPD      1664(AX), Z9
-	VFMADD231PD  1792(AX), Z3, Z9
-	VMOVUPD      1920(AX), Z10
-	VFMADD231PD  2048(AX), Z3, Z10
-	VFMADD231PD  Z10, Z6, Z9
-	VFMADD231PD  Z9, Z7, Z2
-	VMOVUPD      2176(AX), Z6
-	VFMADD231PD  2304(AX), Z3, Z6
-	VFMADD231PD  Z6, Z8, Z2
-	VFMADD213PD  (AX), Z3, Z2
-	VFMADD213PD  (AX), Z3, Z2
-	VPSLLQ       $0x34, Z4, Z4
-	VCMPPD       $0x15, 2432(AX), Z1, K1
-	VPADDQ.Z     Z4, Z2, K1, Z2
-	VMOVUPD      Z2, (R14)
-	VADDPD       Z2, Z11, Z11
-	ADDQ         $0x00000048, R13
-	ADDQ         R9, R14
-	CMPQ         R13, R11
-	JB           exp
-	VMULPD       Z11, Z0, Z0
-	VADDPD       (R12), Z5, Z5
-	VMOVUPD      Z5, (R12)
-	VMOVUPD      (AX), Z1
-	VDIVPD       Z11, Z1, Z1
-	MOVQ         R10, R13
-	MOVQ         R8, R14
-
-resp:
-	VMOVUPD (R14), Z2
-	VMULPD  Z1, Z2, Z2
-	VMOVUPD Z2, (R14)
-	ADDQ    $0x00000048, R13
-	ADDQ    R9, R14
-	CMPQ    R13, R11
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, R8
+	JZ      finishdone
+	VMOVUPD (SI), Z2
+	VMOVUPD (SI)(BX*1), Z3
+	VMULPD  Z3, Z1, Z1
+	VADDPD  Z2, Z0, Z0
+	VMOVUPD 1152(AX), Z2
+	VDIVPD  Z3, Z2, Z2
+	VMOVUPD Z2, (SI)(BX*1)
+	ADDQ    $0x40, SI
 	DECQ    DX
-	JMP     loop
+	JMP     finishloop
 
-done:
-	VCMPPD       $0x11, 2560(AX), Z0, K1
-	VMULPD       2688(AX), Z0, Z1
-	VBLENDMPD    Z1, Z0, K1, Z1
-	VPXORQ       Z12, Z12, Z12
-	VBLENDMPD    2816(AX), Z12, K1, Z12
-	VPSRLQ       $0x34, Z1, Z2
+finishdone:
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
+	VBLENDMPD    Z0, Z1, K1, Z0
+	VPXORQ       Z13, Z13, Z13
+	VBLENDMPD    2816(AX), Z13, K1, Z13
+	VPSRLQ       $0x34, Z0, Z2
 	VPORQ        2688(AX), Z2, Z2
 	VSUBPD       2944(AX), Z2, Z2
-	VADDPD       Z12, Z2, Z2
-	VPANDQ       3072(AX), Z1, Z1
-	VPORQ        (AX), Z1, Z1
-	VCMPPD       $0x1e, 3200(AX), Z1, K1
-	VMULPD       256(AX), Z1, Z3
-	VBLENDMPD    Z3, Z1, K1, Z1
-	VADDPD       (AX), Z2, K1, Z2
-	VSUBPD       (AX), Z1, Z1
-	VADDPD       3328(AX), Z1, Z3
-	VDIVPD       Z3, Z1, Z4
+	VADDPD       Z13, Z2, Z2
+	VPANDQ       3072(AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
+	VMULPD       (AX), Z0, Z3
+	VBLENDMPD    Z3, Z0, K1, Z0
+	VADDPD       1152(AX), Z2, K1, Z2
+	VSUBPD       1152(AX), Z0, Z0
+	VADDPD       3328(AX), Z0, Z3
+	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
 	VMOVUPD      3456(AX), Z5
 	VFMADD213PD  3584(AX), Z3, Z5
@@ -9399,212 +11329,277 @@ done:
 	VFMADD213PD  4608(AX), Z3, Z5
 	VFMADD213PD  4736(AX), Z3, Z5
 	VMULPD       Z3, Z5, Z5
-	VSUBPD       Z5, Z1, Z5
-	VFNMADD231PD Z4, Z5, Z1
-	VFMADD231PD  1024(AX), Z2, Z1
-	VFMADD231PD  896(AX), Z2, Z1
-	VCMPPD       $0x00, 512(AX), Z0, K1
-	VBLENDMPD    128(AX), Z1, K1, Z1
-	VCMPPD       $0x00, 4864(AX), Z0, K1
-	VBLENDMPD    4864(AX), Z1, K1, Z1
-	VCMPPD       $0x11, 512(AX), Z0, K1
-	VBLENDMPD    4992(AX), Z1, K1, Z1
-	VCMPPD       $0x03, Z0, Z0, K1
-	VBLENDMPD    Z0, Z1, K1, Z1
-	VMOVUPD      Z1, Z0
-	VADDPD       (R12), Z0, Z0
-	VMOVUPD      Z0, (R12)
+	VSUBPD       Z5, Z0, Z5
+	VFNMADD231PD Z4, Z5, Z0
+	VFMADD231PD  896(AX), Z2, Z0
+	VFMADD231PD  768(AX), Z2, Z0
+	VCMPPD       $0x00, 384(AX), Z1, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z1, K1
+	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 384(AX), Z1, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
+	VCMPPD       $0x03, Z1, Z1, K1
+	VBLENDMPD    Z1, Z0, K1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D4DiagW(x []float64, w []float64, coef []float64, r []float64, ll []float64, n int)
+// func multiRespAVX512F64D4DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D4DiagW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX512F64D4DiagW(SB), NOSPLIT, $0-152
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
-	MOVQ   x_base+0(FP), CX
-	MOVQ   n+120(FP), DX
-	IMUL3Q $0x08, DX, BX
-	IMUL3Q $0x01, BX, SI
-	IMUL3Q $0x02, BX, DI
-	IMUL3Q $0x03, BX, BX
-	MOVQ   r_base+72(FP), R8
-	IMUL3Q $0x08, DX, R9
-	MOVQ   coef_base+48(FP), R10
-	MOVQ   coef_len+56(FP), R11
-	LEAQ   (R10)(R11*8), R11
-	MOVQ   ll_base+96(FP), R12
-	MOVQ   w_base+24(FP), R13
-	SHRQ   $0x03, DX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*8), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x08, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
+joints:
+	VBROADCASTSD (DI), Z0
+	VBROADCASTSD 8(DI), Z1
+	VBROADCASTSD 16(DI), Z2
+	VBROADCASTSD 24(DI), Z3
+	VBROADCASTSD 32(DI), Z4
+	VBROADCASTSD 40(DI), Z5
+	VBROADCASTSD 48(DI), Z6
+	VBROADCASTSD 56(DI), Z7
+	VBROADCASTSD 64(DI), Z8
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x08, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R11
+	IMUL3Q       $0x03, R9, R9
+	MOVQ         SI, R12
+	MOVQ         n+144(FP), R13
+	SHRQ         $0x03, R13
+
+jointloop:
+	TESTQ        R13, R13
+	JZ           jointdone
+	VMOVUPD      (R8), Z9
+	VMOVUPD      (R8)(R10*1), Z10
+	VMOVUPD      (R8)(R11*1), Z11
+	VMOVUPD      (R8)(R9*1), Z12
+	VSUBPD       Z1, Z9, Z9
+	VSUBPD       Z2, Z10, Z10
+	VSUBPD       Z3, Z11, Z11
+	VSUBPD       Z4, Z12, Z12
+	VMULPD       Z5, Z9, Z9
+	VMULPD       Z9, Z9, Z9
+	VMULPD       Z6, Z10, Z10
+	VFMADD231PD  Z10, Z10, Z9
+	VMULPD       Z7, Z11, Z10
+	VFMADD231PD  Z10, Z10, Z9
+	VMULPD       Z8, Z12, Z10
+	VFMADD231PD  Z10, Z10, Z9
+	VMOVUPD      Z0, Z10
+	VFNMADD231PD (AX), Z9, Z10
+	VFIXUPIMMPD  $0x00, 128(AX), Z10, Z10
+	VMOVUPD      Z10, (R12)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R12
+	DECQ         R13
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000048, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x03, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPD 256(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPD    (R10), Z0, Z0
+	ADDQ      $0x00000048, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPD    $0x00, 256(AX), Z0, K1
+	VBLENDMPD 384(AX), Z0, K1, Z0
+	VMOVUPD   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPD   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPD 512(AX), Z0
+	VMOVUPD 640(AX), Z1
+	VMOVUPD 768(AX), Z2
+	VMOVUPD 896(AX), Z3
+	VMOVUPD 1024(AX), Z4
+	VMOVUPD 1152(AX), Z5
+	VMOVUPD 1280(AX), Z6
+	VMOVUPD 1408(AX), Z7
+	VMOVUPD 1536(AX), Z8
+	VMOVUPD 1664(AX), Z9
+	VMOVUPD 1792(AX), Z10
+	VMOVUPD 1920(AX), Z11
+	VMOVUPD 2048(AX), Z12
+	VMOVUPD 2176(AX), Z14
+	VMOVUPD 2304(AX), Z15
+	VMOVUPD 2432(AX), Z16
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x03, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPD      (R8)(BX*1), Z17
+	VMOVUPD      (DI), Z18
+	VSUBPD       (R8), Z18, Z18
+	VMOVUPD      Z18, Z20
+	VMOVUPD      Z0, Z21
+	VFMADD231PD  Z1, Z20, Z21
+	VSUBPD       Z0, Z21, Z19
+	VFNMADD231PD Z2, Z19, Z20
+	VFNMADD231PD Z3, Z19, Z20
+	VMULPD       Z20, Z20, Z22
+	VMULPD       Z22, Z22, Z23
+	VMULPD       Z23, Z23, Z24
+	VMOVUPD      Z6, Z19
+	VFMADD231PD  Z7, Z20, Z19
+	VMOVUPD      Z8, Z25
+	VFMADD231PD  Z9, Z20, Z25
+	VFMADD231PD  Z25, Z22, Z19
+	VMOVUPD      Z10, Z25
+	VFMADD231PD  Z11, Z20, Z25
+	VMOVUPD      Z12, Z26
+	VFMADD231PD  Z14, Z20, Z26
+	VFMADD231PD  Z26, Z22, Z25
+	VFMADD231PD  Z25, Z23, Z19
+	VMOVUPD      Z15, Z22
+	VFMADD231PD  Z16, Z20, Z22
+	VFMADD231PD  Z22, Z24, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VFMADD213PD  Z5, Z20, Z19
+	VPSLLQ       $0x34, Z21, Z21
+	VCMPPD       $0x15, Z4, Z18, K1
+	VPADDQ.Z     Z21, Z19, K1, Z19
+	VMOVUPD      Z19, (DI)
+	VADDPD       Z19, Z17, Z17
+	VMOVUPD      Z17, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000048, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
 	VMOVUPD (CX), Z0
-	VMOVUPD (CX)(SI*1), Z1
-	VMOVUPD (CX)(DI*1), Z2
-	VMOVUPD (CX)(BX*1), Z3
-	VMOVUPD 128(AX), Z4
-	MOVQ    R10, R14
-	MOVQ    R8, R15
+	MOVQ    w_base+24(FP), DX
+	MOVQ    n+144(FP), SI
+	MOVQ    t_base+96(FP), DI
+	SHRQ    $0x03, SI
 
-max:
-	VBROADCASTSD 8(R14), Z5
-	VSUBPD       Z5, Z0, Z5
-	VBROADCASTSD 16(R14), Z6
-	VSUBPD       Z6, Z1, Z6
-	VBROADCASTSD 24(R14), Z7
-	VSUBPD       Z7, Z2, Z7
-	VBROADCASTSD 32(R14), Z8
-	VSUBPD       Z8, Z3, Z8
-	VBROADCASTSD 40(R14), Z9
-	VMULPD       Z9, Z5, Z5
-	VMULPD       Z5, Z5, Z5
-	VBROADCASTSD 48(R14), Z9
-	VMULPD       Z9, Z6, Z6
-	VFMADD231PD  Z6, Z6, Z5
-	VBROADCASTSD 56(R14), Z6
-	VMULPD       Z6, Z7, Z6
-	VFMADD231PD  Z6, Z6, Z5
-	VBROADCASTSD 64(R14), Z6
-	VMULPD       Z6, Z8, Z6
-	VFMADD231PD  Z6, Z6, Z5
-	VBROADCASTSD (R14), Z6
-	VFNMADD231PD 256(AX), Z5, Z6
-	VFIXUPIMMPD  $0x00, 384(AX), Z6, Z6
-	VMOVUPD      Z6, (R15)
-	VMAXPD       Z6, Z4, Z4
-	ADDQ         $0x00000048, R14
-	ADDQ         R9, R15
-	CMPQ         R14, R11
-	JB           max
-	VCMPPD       $0x00, 128(AX), Z4, K1
-	VBLENDMPD    512(AX), Z4, K1, Z4
-	VPXORQ       Z10, Z10, Z10
-	MOVQ         R10, R14
-	MOVQ         R8, R15
+finishloop:
+	TESTQ        SI, SI
+	JZ           finishdone
+	VMOVUPD      (DI), Z1
+	VMOVUPD      (DI)(BX*1), Z2
+	VCMPPD       $0x11, 2560(AX), Z2, K1
+	VMULPD       2688(AX), Z2, Z3
+	VBLENDMPD    Z3, Z2, K1, Z3
+	VPXORQ       Z13, Z13, Z13
+	VBLENDMPD    2816(AX), Z13, K1, Z13
+	VPSRLQ       $0x34, Z3, Z4
+	VPORQ        2688(AX), Z4, Z4
+	VSUBPD       2944(AX), Z4, Z4
+	VADDPD       Z13, Z4, Z4
+	VPANDQ       3072(AX), Z3, Z3
+	VPORQ        1152(AX), Z3, Z3
+	VCMPPD       $0x1e, 3200(AX), Z3, K1
+	VMULPD       (AX), Z3, Z5
+	VBLENDMPD    Z5, Z3, K1, Z3
+	VADDPD       1152(AX), Z4, K1, Z4
+	VSUBPD       1152(AX), Z3, Z3
+	VADDPD       3328(AX), Z3, Z5
+	VDIVPD       Z5, Z3, Z6
+	VMULPD       Z6, Z6, Z5
+	VMOVUPD      3456(AX), Z7
+	VFMADD213PD  3584(AX), Z5, Z7
+	VFMADD213PD  3712(AX), Z5, Z7
+	VFMADD213PD  3840(AX), Z5, Z7
+	VFMADD213PD  3968(AX), Z5, Z7
+	VFMADD213PD  4096(AX), Z5, Z7
+	VFMADD213PD  4224(AX), Z5, Z7
+	VFMADD213PD  4352(AX), Z5, Z7
+	VFMADD213PD  4480(AX), Z5, Z7
+	VFMADD213PD  4608(AX), Z5, Z7
+	VFMADD213PD  4736(AX), Z5, Z7
+	VMULPD       Z5, Z7, Z7
+	VSUBPD       Z7, Z3, Z7
+	VFNMADD231PD Z6, Z7, Z3
+	VFMADD231PD  896(AX), Z4, Z3
+	VFMADD231PD  768(AX), Z4, Z3
+	VCMPPD       $0x00, 384(AX), Z2, K1
+	VBLENDMPD    256(AX), Z3, K1, Z3
+	VCMPPD       $0x00, 4864(AX), Z2, K1
+	VBLENDMPD    4864(AX), Z3, K1, Z3
+	VCMPPD       $0x11, 384(AX), Z2, K1
+	VBLENDMPD    4992(AX), Z3, K1, Z3
+	VCMPPD       $0x03, Z2, Z2, K1
+	VBLENDMPD    Z2, Z3, K1, Z3
+	VMOVUPD      Z3, Z3
+	VADDPD       Z1, Z3, Z3
+	VMULPD       (DX), Z3, Z3
+	VADDPD       Z3, Z0, Z0
+	VMOVUPD      (DX), Z1
+	VDIVPD       Z2, Z1, Z1
+	VMOVUPD      Z1, (DI)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, DX
+	DECQ         SI
+	JMP          finishloop
 
-exp:
-	VMOVUPD      (R15), Z0
-	VSUBPD       Z4, Z0, Z0
-	VMOVUPD      Z0, Z2
-	VMOVUPD      640(AX), Z3
-	VFMADD231PD  768(AX), Z2, Z3
-	VSUBPD       640(AX), Z3, Z1
-	VFNMADD231PD 896(AX), Z1, Z2
-	VFNMADD231PD 1024(AX), Z1, Z2
-	VMULPD       Z2, Z2, Z5
-	VMULPD       Z5, Z5, Z6
-	VMULPD       Z6, Z6, Z7
-	VMOVUPD      1152(AX), Z1
-	VFMADD231PD  1280(AX), Z2, Z1
-	VMOVUPD      1408(AX), Z8
-	VFMADD231PD  1536(AX), Z2, Z8
-	VFMADD231PD  Z8, Z5, Z1
-	VMOVUPD      1664(AX), Z8
-	VFMADD231PD  1792(AX), Z2, Z8
-	VMOVUPD      1920(AX), Z9
-	VFMADD231PD  2048(AX), Z2, Z9
-	VFMADD231PD  Z9, Z5, Z8
-	VFMADD231PD  Z8, Z6, Z1
-	VMOVUPD      2176(AX), Z5
-	VFMADD231PD  2304(AX), Z2, Z5
-	VFMADD231PD  Z5, Z7, Z1
-	VFMADD213PD  (AX), Z2, Z1
-	VFMADD213PD  (AX), Z2, Z1
-	VPSLLQ       $0x34, Z3, Z3
-	VCMPPD       $0x15, 2432(AX), Z0, K1
-	VPADDQ.Z     Z3, Z1, K1, Z1
-	VMOVUPD      Z1, (R15)
-	VADDPD       Z1, Z10, Z10
-	ADDQ         $0x00000048, R14
-	ADDQ         R9, R15
-	CMPQ         R14, R11
-	JB           exp
-	VCMPPD       $0x11, 2560(AX), Z10, K1
-	VMULPD       2688(AX), Z10, Z0
-	VBLENDMPD    Z0, Z10, K1, Z0
-	VPXORQ       Z11, Z11, Z11
-	VBLENDMPD    2816(AX), Z11, K1, Z11
-	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        2688(AX), Z1, Z1
-	VSUBPD       2944(AX), Z1, Z1
-	VADDPD       Z11, Z1, Z1
-	VPANDQ       3072(AX), Z0, Z0
-	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 3200(AX), Z0, K1
-	VMULPD       256(AX), Z0, Z2
-	VBLENDMPD    Z2, Z0, K1, Z0
-	VADDPD       (AX), Z1, K1, Z1
-	VSUBPD       (AX), Z0, Z0
-	VADDPD       3328(AX), Z0, Z2
-	VDIVPD       Z2, Z0, Z3
-	VMULPD       Z3, Z3, Z2
-	VMOVUPD      3456(AX), Z5
-	VFMADD213PD  3584(AX), Z2, Z5
-	VFMADD213PD  3712(AX), Z2, Z5
-	VFMADD213PD  3840(AX), Z2, Z5
-	VFMADD213PD  3968(AX), Z2, Z5
-	VFMADD213PD  4096(AX), Z2, Z5
-	VFMADD213PD  4224(AX), Z2, Z5
-	VFMADD213PD  4352(AX), Z2, Z5
-	VFMADD213PD  4480(AX), Z2, Z5
-	VFMADD213PD  4608(AX), Z2, Z5
-	VFMADD213PD  4736(AX), Z2, Z5
-	VMULPD       Z2, Z5, Z5
-	VSUBPD       Z5, Z0, Z5
-	VFNMADD231PD Z3, Z5, Z0
-	VFMADD231PD  1024(AX), Z1, Z0
-	VFMADD231PD  896(AX), Z1, Z0
-	VCMPPD       $0x00, 512(AX), Z10, K1
-	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4864(AX), Z10, K1
-	VBLENDMPD    4864(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 512(AX), Z10, K1
-	VBLENDMPD    4992(AX), Z0, K1, Z0
-	VCMPPD       $0x03, Z10, Z10, K1
-	VBLENDMPD    Z10, Z0, K1, Z0
-	VMOVUPD      Z0, Z0
-	VADDPD       Z4, Z0, Z0
-	VMULPD       (R13), Z0, Z0
-	VADDPD       (R12), Z0, Z0
-	VMOVUPD      Z0, (R12)
-	VMOVUPD      (R13), Z0
-	VDIVPD       Z10, Z0, Z0
-	MOVQ         R10, R14
-	MOVQ         R8, R15
-
-resp:
-	VMOVUPD (R15), Z1
-	VMULPD  Z0, Z1, Z1
-	VMOVUPD Z1, (R15)
-	ADDQ    $0x00000048, R14
-	ADDQ    R9, R15
-	CMPQ    R14, R11
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, R8
-	ADDQ    $0x40, R13
-	DECQ    DX
-	JMP     loop
-
-done:
+finishdone:
+	VMOVUPD Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiMomentsAVX512F64D4Diag(x []float64, r []float64, mu []float64, acc []float64, n int)
+// func multiMomentsAVX512F64D4Diag(x []float64, e []float64, scale []float64, mu []float64, acc []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiMomentsAVX512F64D4Diag(SB), NOSPLIT, $0-104
+TEXT ·multiMomentsAVX512F64D4Diag(SB), NOSPLIT, $0-128
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
+	MOVQ   n+120(FP), CX
 	IMUL3Q $0x08, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, SI
 	IMUL3Q $0x03, DX, DX
-	MOVQ   r_base+24(FP), DI
-	MOVQ   mu_base+48(FP), R8
+	MOVQ   e_base+24(FP), DI
+	MOVQ   scale_base+48(FP), R8
+	MOVQ   mu_base+72(FP), R9
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -9620,38 +11615,40 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPD      (DI), Z9
+	VMULPD       (R8), Z9, Z9
 	VMOVUPD      (AX), Z11
-	VBROADCASTSD (R8), Z10
+	VBROADCASTSD (R9), Z10
 	VSUBPD       Z10, Z11, Z11
 	VMOVUPD      (AX)(BX*1), Z12
-	VBROADCASTSD 8(R8), Z10
+	VBROADCASTSD 8(R9), Z10
 	VSUBPD       Z10, Z12, Z12
 	VMOVUPD      (AX)(SI*1), Z13
-	VBROADCASTSD 16(R8), Z10
+	VBROADCASTSD 16(R9), Z10
 	VSUBPD       Z10, Z13, Z13
 	VMOVUPD      (AX)(DX*1), Z14
-	VBROADCASTSD 24(R8), Z10
+	VBROADCASTSD 24(R9), Z10
 	VSUBPD       Z10, Z14, Z14
 	VADDPD       Z9, Z0, Z0
-	VFMADD231PD  Z9, Z11, Z1
-	VFMADD231PD  Z9, Z12, Z2
-	VFMADD231PD  Z9, Z13, Z3
-	VFMADD231PD  Z9, Z14, Z4
 	VMULPD       Z9, Z11, Z10
+	VADDPD       Z10, Z1, Z1
 	VFMADD231PD  Z10, Z11, Z5
 	VMULPD       Z9, Z12, Z10
+	VADDPD       Z10, Z2, Z2
 	VFMADD231PD  Z10, Z12, Z6
 	VMULPD       Z9, Z13, Z10
+	VADDPD       Z10, Z3, Z3
 	VFMADD231PD  Z10, Z13, Z7
 	VMULPD       Z9, Z14, Z9
+	VADDPD       Z9, Z4, Z4
 	VFMADD231PD  Z9, Z14, Z8
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ    acc_base+72(FP), AX
+	MOVQ    acc_base+96(FP), AX
 	VADDPD  (AX), Z0, Z0
 	VMOVUPD Z0, (AX)
 	VADDPD  64(AX), Z1, Z1
@@ -9697,7 +11694,7 @@ loop:
 	VMOVUPD (CX)(SI*1), Z1
 	VMOVUPD (CX)(DI*1), Z2
 	VMOVUPD (CX)(BX*1), Z3
-	VMOVUPD 128(AX), Z4
+	VMOVUPD 256(AX), Z4
 	VPXORQ  Z5, Z5, Z5
 	VPXORQ  Z6, Z6, Z6
 	MOVQ    R9, R11
@@ -9724,12 +11721,13 @@ component:
 	VMULPD       Z8, Z10, Z8
 	VFMADD231PD  Z8, Z8, Z7
 	VBROADCASTSD (R11), Z8
-	VFNMADD231PD 256(AX), Z7, Z8
-	VFIXUPIMMPD  $0x00, 384(AX), Z8, Z8
+	VMOVUPD      Z8, Z8
+	VFNMADD231PD (AX), Z7, Z8
+	VFIXUPIMMPD  $0x00, 128(AX), Z8, Z8
 	VCMPPD       $0x1e, Z4, Z8, K1
 	VBLENDMPD    Z8, Z4, K1, Z4
 	VBLENDMPD    Z6, Z5, K1, Z5
-	VADDPD       (AX), Z6, Z6
+	VADDPD       1152(AX), Z6, Z6
 	ADDQ         $0x00000048, R11
 	CMPQ         R11, R10
 	JB           component
@@ -9746,139 +11744,198 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D2Full(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX512F32D2Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D2Full(SB), NOSPLIT, $0-128
-	LEAQ    multizpool<>+63(SB), AX
-	ANDQ    $-64, AX
-	MOVQ    x_base+0(FP), CX
-	MOVQ    n+120(FP), DX
-	IMUL3Q  $0x04, DX, BX
-	IMUL3Q  $0x01, BX, BX
+TEXT ·multiRespAVX512F32D2Full(SB), NOSPLIT, $0-152
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*4), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x04, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
+
+joints:
+	VBROADCASTSS (DI), Z0
+	VBROADCASTSS 4(DI), Z1
+	VBROADCASTSS 8(DI), Z2
+	VBROADCASTSS 12(DI), Z3
+	VBROADCASTSS 16(DI), Z4
+	VBROADCASTSS 20(DI), Z5
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x04, R9, R9
+	IMUL3Q       $0x01, R9, R9
+	MOVQ         SI, R10
+	MOVQ         n+144(FP), R11
+	SHRQ         $0x04, R11
+
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPS      (R8), Z6
+	VMOVUPS      (R8)(R9*1), Z7
+	VSUBPS       Z1, Z6, Z6
+	VSUBPS       Z2, Z7, Z7
+	VMULPS       Z3, Z6, Z10
+	VMULPS       Z10, Z10, Z10
+	VMULPS       Z4, Z6, Z6
+	VFMADD231PS  Z5, Z7, Z6
+	VFMADD231PS  Z6, Z6, Z10
+	VMOVUPS      Z0, Z6
+	VFNMADD231PS 5120(AX), Z10, Z6
+	VFIXUPIMMPS  $0x00, 5248(AX), Z6, Z6
+	VMOVUPS      Z6, (R10)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R10
+	DECQ         R11
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000018, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x04, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPS 5376(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPS    (R10), Z0, Z0
+	ADDQ      $0x00000018, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPS    $0x00, 5376(AX), Z0, K1
+	VBLENDMPS 5504(AX), Z0, K1, Z0
+	VMOVUPS   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPS   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
 	MOVQ    r_base+72(FP), SI
-	IMUL3Q  $0x04, DX, DI
-	MOVQ    coef_base+48(FP), R8
-	MOVQ    coef_len+56(FP), R9
-	LEAQ    (R8)(R9*4), R9
-	MOVQ    ll_base+96(FP), R10
-	VMOVUPD (AX), Z0
-	VMOVUPD (AX), Z1
+	VMOVUPS 5632(AX), Z0
+	VMOVUPS 5760(AX), Z1
+	VMOVUPS 5888(AX), Z2
+	VMOVUPS 6016(AX), Z3
+	VMOVUPS 6144(AX), Z4
+	VMOVUPS 6272(AX), Z5
+	VMOVUPS 5120(AX), Z6
+	VMOVUPS 6400(AX), Z7
+	VMOVUPS 6528(AX), Z10
+	VMOVUPS 6656(AX), Z11
+	VMOVUPS 6784(AX), Z12
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x04, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPS      (R8)(BX*1), Z13
+	VMOVUPS      (DI), Z14
+	VSUBPS       (R8), Z14, Z14
+	VMOVUPS      Z14, Z16
+	VMOVUPS      Z0, Z17
+	VFMADD231PS  Z1, Z16, Z17
+	VSUBPS       Z0, Z17, Z15
+	VFNMADD231PS Z2, Z15, Z16
+	VFNMADD231PS Z3, Z15, Z16
+	VMULPS       Z16, Z16, Z18
+	VMULPS       Z18, Z18, Z19
+	VMOVUPS      Z6, Z15
+	VFMADD231PS  Z7, Z16, Z15
+	VMOVUPS      Z10, Z20
+	VFMADD231PS  Z11, Z16, Z20
+	VFMADD231PS  Z20, Z18, Z15
+	VMOVUPS      Z12, Z18
+	VFMADD231PS  Z18, Z19, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VPSLLD       $0x17, Z17, Z17
+	VCMPPS       $0x15, Z4, Z14, K1
+	VPADDD.Z     Z17, Z15, K1, Z15
+	VMOVUPS      Z15, (DI)
+	VADDPS       Z15, Z13, Z13
+	VMOVUPS      Z13, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000018, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	VMOVUPD 1152(AX), Z1
+	VMOVUPD 1152(AX), Z2
+	MOVQ    n+144(FP), DX
+	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x04, DX
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPS (CX), Z2
-	VMOVUPS (CX)(BX*1), Z3
-	VMOVUPS 5120(AX), Z4
-	MOVQ    R8, R11
-	MOVQ    SI, R12
-
-max:
-	VBROADCASTSS 4(R11), Z5
-	VSUBPS       Z5, Z2, Z5
-	VBROADCASTSS 8(R11), Z6
-	VSUBPS       Z6, Z3, Z6
-	VBROADCASTSS 12(R11), Z7
-	VMULPS       Z7, Z5, Z7
-	VMULPS       Z7, Z7, Z7
-	VBROADCASTSS 16(R11), Z8
-	VMULPS       Z8, Z5, Z5
-	VBROADCASTSS 20(R11), Z8
-	VFMADD231PS  Z8, Z6, Z5
-	VFMADD231PS  Z5, Z5, Z7
-	VBROADCASTSS (R11), Z5
-	VFNMADD231PS 5248(AX), Z7, Z5
-	VFIXUPIMMPS  $0x00, 5376(AX), Z5, Z5
-	VMOVUPS      Z5, (R12)
-	VMAXPS       Z5, Z4, Z4
-	ADDQ         $0x00000018, R11
-	ADDQ         DI, R12
-	CMPQ         R11, R9
-	JB           max
-	VCMPPS       $0x00, 5120(AX), Z4, K1
-	VBLENDMPS    5504(AX), Z4, K1, Z4
-	VPXORQ       Z9, Z9, Z9
-	MOVQ         R8, R11
-	MOVQ         SI, R12
-
-exp:
-	VMOVUPS       (R12), Z2
-	VSUBPS        Z4, Z2, Z2
-	VMOVUPS       Z2, Z5
-	VMOVUPS       5632(AX), Z6
-	VFMADD231PS   5760(AX), Z5, Z6
-	VSUBPS        5632(AX), Z6, Z3
-	VFNMADD231PS  5888(AX), Z3, Z5
-	VFNMADD231PS  6016(AX), Z3, Z5
-	VMULPS        Z5, Z5, Z7
-	VMULPS        Z7, Z7, Z8
-	VMOVUPS       5248(AX), Z3
-	VFMADD231PS   6144(AX), Z5, Z3
-	VMOVUPS       6272(AX), Z12
-	VFMADD231PS   6400(AX), Z5, Z12
-	VFMADD231PS   Z12, Z7, Z3
-	VMOVUPS       6528(AX), Z7
-	VFMADD231PS   Z7, Z8, Z3
-	VFMADD213PS   6656(AX), Z5, Z3
-	VFMADD213PS   6656(AX), Z5, Z3
-	VPSLLD        $0x17, Z6, Z6
-	VCMPPS        $0x15, 6784(AX), Z2, K1
-	VPADDD.Z      Z6, Z3, K1, Z3
-	VMOVUPS       Z3, (R12)
-	VADDPS        Z3, Z9, Z9
-	ADDQ          $0x00000018, R11
-	ADDQ          DI, R12
-	CMPQ          R11, R9
-	JB            exp
-	VCVTPS2PD     Y9, Z2
-	VEXTRACTF64X4 $0x01, Z9, Y3
+finishloop:
+	TESTQ         DX, DX
+	JZ            finishdone
+	VMOVUPS       (SI), Z3
+	VMOVUPS       (SI)(BX*1), Z4
+	VCVTPS2PD     Y4, Z5
+	VEXTRACTF64X4 $0x01, Z4, Y6
+	VCVTPS2PD     Y6, Z6
+	VMULPD        Z5, Z1, Z1
+	VMULPD        Z6, Z2, Z2
+	VCVTPS2PD     Y3, Z5
+	VEXTRACTF64X4 $0x01, Z3, Y3
 	VCVTPS2PD     Y3, Z3
-	VMULPD        Z2, Z0, Z0
-	VMULPD        Z3, Z1, Z1
-	VCVTPS2PD     Y4, Z2
-	VEXTRACTF64X4 $0x01, Z4, Y3
-	VCVTPS2PD     Y3, Z3
-	VADDPD        Z2, Z3, Z2
-	VADDPD        (R10), Z2, Z2
-	VMOVUPD       Z2, (R10)
-	VMOVUPS       6656(AX), Z2
-	VDIVPS        Z9, Z2, Z2
-	MOVQ          R8, R11
-	MOVQ          SI, R12
+	VADDPD        Z5, Z3, Z5
+	VADDPD        Z5, Z0, Z0
+	VMOVUPS       6272(AX), Z3
+	VDIVPS        Z4, Z3, Z3
+	VMOVUPS       Z3, (SI)(BX*1)
+	ADDQ          $0x40, SI
+	DECQ          DX
+	JMP           finishloop
 
-resp:
-	VMOVUPS (R12), Z3
-	VMULPS  Z2, Z3, Z3
-	VMOVUPS Z3, (R12)
-	ADDQ    $0x00000018, R11
-	ADDQ    DI, R12
-	CMPQ    R11, R9
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, SI
-	DECQ    DX
-	JMP     loop
-
-done:
-	VCMPPD       $0x11, 2560(AX), Z0, K1
-	VMULPD       2688(AX), Z0, Z2
-	VBLENDMPD    Z2, Z0, K1, Z2
-	VPXORQ       Z10, Z10, Z10
-	VBLENDMPD    2816(AX), Z10, K1, Z10
-	VPSRLQ       $0x34, Z2, Z3
+finishdone:
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
+	VBLENDMPD    Z0, Z1, K1, Z0
+	VPXORQ       Z8, Z8, Z8
+	VBLENDMPD    2816(AX), Z8, K1, Z8
+	VPSRLQ       $0x34, Z0, Z3
 	VPORQ        2688(AX), Z3, Z3
 	VSUBPD       2944(AX), Z3, Z3
-	VADDPD       Z10, Z3, Z3
-	VPANDQ       3072(AX), Z2, Z2
-	VPORQ        (AX), Z2, Z2
-	VCMPPD       $0x1e, 3200(AX), Z2, K1
-	VMULPD       256(AX), Z2, Z4
-	VBLENDMPD    Z4, Z2, K1, Z2
-	VADDPD       (AX), Z3, K1, Z3
-	VSUBPD       (AX), Z2, Z2
-	VADDPD       3328(AX), Z2, Z4
-	VDIVPD       Z4, Z2, Z5
+	VADDPD       Z8, Z3, Z3
+	VPANDQ       3072(AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
+	VMULPD       (AX), Z0, Z4
+	VBLENDMPD    Z4, Z0, K1, Z0
+	VADDPD       1152(AX), Z3, K1, Z3
+	VSUBPD       1152(AX), Z0, Z0
+	VADDPD       3328(AX), Z0, Z4
+	VDIVPD       Z4, Z0, Z5
 	VMULPD       Z5, Z5, Z4
 	VMOVUPD      3456(AX), Z6
 	VFMADD213PD  3584(AX), Z4, Z6
@@ -9892,37 +11949,37 @@ done:
 	VFMADD213PD  4608(AX), Z4, Z6
 	VFMADD213PD  4736(AX), Z4, Z6
 	VMULPD       Z4, Z6, Z6
-	VSUBPD       Z6, Z2, Z6
-	VFNMADD231PD Z5, Z6, Z2
-	VFMADD231PD  1024(AX), Z3, Z2
-	VFMADD231PD  896(AX), Z3, Z2
-	VCMPPD       $0x00, 512(AX), Z0, K1
-	VBLENDMPD    128(AX), Z2, K1, Z2
-	VCMPPD       $0x00, 4864(AX), Z0, K1
-	VBLENDMPD    4864(AX), Z2, K1, Z2
-	VCMPPD       $0x11, 512(AX), Z0, K1
-	VBLENDMPD    4992(AX), Z2, K1, Z2
-	VCMPPD       $0x03, Z0, Z0, K1
-	VBLENDMPD    Z0, Z2, K1, Z2
-	VMOVUPD      Z2, Z0
-	VADDPD       (R10), Z0, Z0
-	VMOVUPD      Z0, (R10)
-	VCMPPD       $0x11, 2560(AX), Z1, K1
-	VMULPD       2688(AX), Z1, Z0
-	VBLENDMPD    Z0, Z1, K1, Z0
-	VPXORQ       Z11, Z11, Z11
-	VBLENDMPD    2816(AX), Z11, K1, Z11
-	VPSRLQ       $0x34, Z0, Z2
-	VPORQ        2688(AX), Z2, Z2
-	VSUBPD       2944(AX), Z2, Z2
-	VADDPD       Z11, Z2, Z2
+	VSUBPD       Z6, Z0, Z6
+	VFNMADD231PD Z5, Z6, Z0
+	VFMADD231PD  896(AX), Z3, Z0
+	VFMADD231PD  768(AX), Z3, Z0
+	VCMPPD       $0x00, 384(AX), Z1, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z1, K1
+	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 384(AX), Z1, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
+	VCMPPD       $0x03, Z1, Z1, K1
+	VBLENDMPD    Z1, Z0, K1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z2, K1
+	VMULPD       2688(AX), Z2, Z0
+	VBLENDMPD    Z0, Z2, K1, Z0
+	VPXORQ       Z9, Z9, Z9
+	VBLENDMPD    2816(AX), Z9, K1, Z9
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        2688(AX), Z1, Z1
+	VSUBPD       2944(AX), Z1, Z1
+	VADDPD       Z9, Z1, Z1
 	VPANDQ       3072(AX), Z0, Z0
-	VPORQ        (AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
 	VCMPPD       $0x1e, 3200(AX), Z0, K1
-	VMULPD       256(AX), Z0, Z3
+	VMULPD       (AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
-	VADDPD       (AX), Z2, K1, Z2
-	VSUBPD       (AX), Z0, Z0
+	VADDPD       1152(AX), Z1, K1, Z1
+	VSUBPD       1152(AX), Z0, Z0
 	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
@@ -9940,190 +11997,249 @@ done:
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
-	VFMADD231PD  1024(AX), Z2, Z0
-	VFMADD231PD  896(AX), Z2, Z0
-	VCMPPD       $0x00, 512(AX), Z1, K1
-	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4864(AX), Z1, K1
+	VFMADD231PD  896(AX), Z1, Z0
+	VFMADD231PD  768(AX), Z1, Z0
+	VCMPPD       $0x00, 384(AX), Z2, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z2, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 512(AX), Z1, K1
+	VCMPPD       $0x11, 384(AX), Z2, K1
 	VBLENDMPD    4992(AX), Z0, K1, Z0
-	VCMPPD       $0x03, Z1, Z1, K1
-	VBLENDMPD    Z1, Z0, K1, Z0
+	VCMPPD       $0x03, Z2, Z2, K1
+	VBLENDMPD    Z2, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
-	VADDPD       (R10), Z0, Z0
-	VMOVUPD      Z0, (R10)
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D2FullW(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX512F32D2FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D2FullW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX512F32D2FullW(SB), NOSPLIT, $0-152
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
-	MOVQ   x_base+0(FP), CX
-	MOVQ   n+120(FP), DX
-	IMUL3Q $0x04, DX, BX
-	IMUL3Q $0x01, BX, BX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*4), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x04, BX, BX
 	MOVQ   r_base+72(FP), SI
-	IMUL3Q $0x04, DX, DI
-	MOVQ   coef_base+48(FP), R8
-	MOVQ   coef_len+56(FP), R9
-	LEAQ   (R8)(R9*4), R9
-	MOVQ   ll_base+96(FP), R10
-	MOVQ   w_base+24(FP), R11
-	SHRQ   $0x04, DX
+	MOVQ   CX, DI
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPS (CX), Z0
-	VMOVUPS (CX)(BX*1), Z1
-	VMOVUPS 5120(AX), Z2
-	MOVQ    R8, R12
-	MOVQ    SI, R13
+joints:
+	VBROADCASTSS (DI), Z0
+	VBROADCASTSS 4(DI), Z1
+	VBROADCASTSS 8(DI), Z2
+	VBROADCASTSS 12(DI), Z3
+	VBROADCASTSS 16(DI), Z4
+	VBROADCASTSS 20(DI), Z5
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x04, R9, R9
+	IMUL3Q       $0x01, R9, R9
+	MOVQ         SI, R10
+	MOVQ         n+144(FP), R11
+	SHRQ         $0x04, R11
 
-max:
-	VBROADCASTSS 4(R12), Z3
-	VSUBPS       Z3, Z0, Z3
-	VBROADCASTSS 8(R12), Z4
-	VSUBPS       Z4, Z1, Z4
-	VBROADCASTSS 12(R12), Z5
-	VMULPS       Z5, Z3, Z5
-	VMULPS       Z5, Z5, Z5
-	VBROADCASTSS 16(R12), Z6
-	VMULPS       Z6, Z3, Z3
-	VBROADCASTSS 20(R12), Z6
-	VFMADD231PS  Z6, Z4, Z3
-	VFMADD231PS  Z3, Z3, Z5
-	VBROADCASTSS (R12), Z3
-	VFNMADD231PS 5248(AX), Z5, Z3
-	VFIXUPIMMPS  $0x00, 5376(AX), Z3, Z3
-	VMOVUPS      Z3, (R13)
-	VMAXPS       Z3, Z2, Z2
-	ADDQ         $0x00000018, R12
-	ADDQ         DI, R13
-	CMPQ         R12, R9
-	JB           max
-	VCMPPS       $0x00, 5120(AX), Z2, K1
-	VBLENDMPS    5504(AX), Z2, K1, Z2
-	VPXORQ       Z7, Z7, Z7
-	MOVQ         R8, R12
-	MOVQ         SI, R13
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPS      (R8), Z6
+	VMOVUPS      (R8)(R9*1), Z7
+	VSUBPS       Z1, Z6, Z6
+	VSUBPS       Z2, Z7, Z7
+	VMULPS       Z3, Z6, Z10
+	VMULPS       Z10, Z10, Z10
+	VMULPS       Z4, Z6, Z6
+	VFMADD231PS  Z5, Z7, Z6
+	VFMADD231PS  Z6, Z6, Z10
+	VMOVUPS      Z0, Z6
+	VFNMADD231PS 5120(AX), Z10, Z6
+	VFIXUPIMMPS  $0x00, 5248(AX), Z6, Z6
+	VMOVUPS      Z6, (R10)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R10
+	DECQ         R11
+	JMP          jointloop
 
-exp:
-	VMOVUPS       (R13), Z0
-	VSUBPS        Z2, Z0, Z0
-	VMOVUPS       Z0, Z3
-	VMOVUPS       5632(AX), Z4
-	VFMADD231PS   5760(AX), Z3, Z4
-	VSUBPS        5632(AX), Z4, Z1
-	VFNMADD231PS  5888(AX), Z1, Z3
-	VFNMADD231PS  6016(AX), Z1, Z3
-	VMULPS        Z3, Z3, Z5
-	VMULPS        Z5, Z5, Z6
-	VMOVUPS       5248(AX), Z1
-	VFMADD231PS   6144(AX), Z3, Z1
-	VMOVUPS       6272(AX), Z10
-	VFMADD231PS   6400(AX), Z3, Z10
-	VFMADD231PS   Z10, Z5, Z1
-	VMOVUPS       6528(AX), Z5
-	VFMADD231PS   Z5, Z6, Z1
-	VFMADD213PS   6656(AX), Z3, Z1
-	VFMADD213PS   6656(AX), Z3, Z1
-	VPSLLD        $0x17, Z4, Z4
-	VCMPPS        $0x15, 6784(AX), Z0, K1
-	VPADDD.Z      Z4, Z1, K1, Z1
-	VMOVUPS       Z1, (R13)
-	VADDPS        Z1, Z7, Z7
-	ADDQ          $0x00000018, R12
-	ADDQ          DI, R13
-	CMPQ          R12, R9
-	JB            exp
-	VCMPPS        $0x11, 6912(AX), Z7, K1
-	VMULPS        7040(AX), Z7, Z0
-	VBLENDMPS     Z0, Z7, K1, Z0
+jointdone:
+	ADDQ $0x00000018, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x04, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPS 5376(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPS    (R10), Z0, Z0
+	ADDQ      $0x00000018, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPS    $0x00, 5376(AX), Z0, K1
+	VBLENDMPS 5504(AX), Z0, K1, Z0
+	VMOVUPS   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPS   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPS 5632(AX), Z0
+	VMOVUPS 5760(AX), Z1
+	VMOVUPS 5888(AX), Z2
+	VMOVUPS 6016(AX), Z3
+	VMOVUPS 6144(AX), Z4
+	VMOVUPS 6272(AX), Z5
+	VMOVUPS 5120(AX), Z6
+	VMOVUPS 6400(AX), Z7
+	VMOVUPS 6528(AX), Z10
+	VMOVUPS 6656(AX), Z11
+	VMOVUPS 6784(AX), Z12
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x04, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPS      (R8)(BX*1), Z13
+	VMOVUPS      (DI), Z14
+	VSUBPS       (R8), Z14, Z14
+	VMOVUPS      Z14, Z16
+	VMOVUPS      Z0, Z17
+	VFMADD231PS  Z1, Z16, Z17
+	VSUBPS       Z0, Z17, Z15
+	VFNMADD231PS Z2, Z15, Z16
+	VFNMADD231PS Z3, Z15, Z16
+	VMULPS       Z16, Z16, Z18
+	VMULPS       Z18, Z18, Z19
+	VMOVUPS      Z6, Z15
+	VFMADD231PS  Z7, Z16, Z15
+	VMOVUPS      Z10, Z20
+	VFMADD231PS  Z11, Z16, Z20
+	VFMADD231PS  Z20, Z18, Z15
+	VMOVUPS      Z12, Z18
+	VFMADD231PS  Z18, Z19, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VPSLLD       $0x17, Z17, Z17
+	VCMPPS       $0x15, Z4, Z14, K1
+	VPADDD.Z     Z17, Z15, K1, Z15
+	VMOVUPS      Z15, (DI)
+	VADDPS       Z15, Z13, Z13
+	VMOVUPS      Z13, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000018, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	MOVQ    w_base+24(FP), DX
+	MOVQ    n+144(FP), SI
+	MOVQ    t_base+96(FP), DI
+	SHRQ    $0x04, SI
+
+finishloop:
+	TESTQ         SI, SI
+	JZ            finishdone
+	VMOVUPS       (DI), Z1
+	VMOVUPS       (DI)(BX*1), Z2
+	VCMPPS        $0x11, 6912(AX), Z2, K1
+	VMULPS        7040(AX), Z2, Z3
+	VBLENDMPS     Z3, Z2, K1, Z3
 	VPXORQ        Z8, Z8, Z8
 	VBLENDMPS     7168(AX), Z8, K1, Z8
-	VPSRLD        $0x17, Z0, Z1
-	VPORD         7040(AX), Z1, Z1
-	VSUBPS        7296(AX), Z1, Z1
-	VADDPS        Z8, Z1, Z1
-	VPANDD        7424(AX), Z0, Z0
-	VPORD         6656(AX), Z0, Z0
-	VCMPPS        $0x1e, 7552(AX), Z0, K1
-	VMULPS        5248(AX), Z0, Z3
-	VBLENDMPS     Z3, Z0, K1, Z0
-	VADDPS        6656(AX), Z1, K1, Z1
-	VSUBPS        6656(AX), Z0, Z0
-	VADDPS        7680(AX), Z0, Z3
-	VDIVPS        Z3, Z0, Z4
-	VMULPS        Z4, Z4, Z3
-	VMOVUPS       7808(AX), Z5
-	VFMADD213PS   7936(AX), Z3, Z5
-	VFMADD213PS   8064(AX), Z3, Z5
-	VFMADD213PS   8192(AX), Z3, Z5
-	VFMADD213PS   8320(AX), Z3, Z5
-	VMULPS        Z3, Z5, Z5
-	VSUBPS        Z5, Z0, Z5
-	VFNMADD231PS  Z4, Z5, Z0
-	VFMADD231PS   6016(AX), Z1, Z0
-	VFMADD231PS   5888(AX), Z1, Z0
-	VCMPPS        $0x00, 5504(AX), Z7, K1
-	VBLENDMPS     5120(AX), Z0, K1, Z0
-	VCMPPS        $0x00, 8448(AX), Z7, K1
-	VBLENDMPS     8448(AX), Z0, K1, Z0
-	VCMPPS        $0x11, 5504(AX), Z7, K1
-	VBLENDMPS     8576(AX), Z0, K1, Z0
-	VCMPPS        $0x03, Z7, Z7, K1
-	VBLENDMPS     Z7, Z0, K1, Z0
-	VMOVUPS       Z0, Z0
-	VADDPS        Z2, Z0, Z0
-	VCVTPS2PD     Y0, Z1
-	VMULPD        (R11), Z1, Z1
-	VADDPD        (R10), Z1, Z1
-	VMOVUPD       Z1, (R10)
-	VEXTRACTF64X4 $0x01, Z0, Y0
-	VCVTPS2PD     Y0, Z0
-	VMULPD        64(R11), Z0, Z0
-	VADDPD        (R10), Z0, Z0
-	VMOVUPD       Z0, (R10)
-	VCVTPD2PS     (R11), Y9
-	VCVTPD2PS     64(R11), Y0
-	VINSERTF64X4  $0x01, Y0, Z9, Z9
-	VDIVPS        Z7, Z9, Z0
-	MOVQ          R8, R12
-	MOVQ          SI, R13
+	VPSRLD        $0x17, Z3, Z4
+	VPORD         7040(AX), Z4, Z4
+	VSUBPS        7296(AX), Z4, Z4
+	VADDPS        Z8, Z4, Z4
+	VPANDD        7424(AX), Z3, Z3
+	VPORD         6272(AX), Z3, Z3
+	VCMPPS        $0x1e, 7552(AX), Z3, K1
+	VMULPS        5120(AX), Z3, Z5
+	VBLENDMPS     Z5, Z3, K1, Z3
+	VADDPS        6272(AX), Z4, K1, Z4
+	VSUBPS        6272(AX), Z3, Z3
+	VADDPS        7680(AX), Z3, Z5
+	VDIVPS        Z5, Z3, Z6
+	VMULPS        Z6, Z6, Z5
+	VMOVUPS       7808(AX), Z7
+	VFMADD213PS   7936(AX), Z5, Z7
+	VFMADD213PS   8064(AX), Z5, Z7
+	VFMADD213PS   8192(AX), Z5, Z7
+	VFMADD213PS   8320(AX), Z5, Z7
+	VMULPS        Z5, Z7, Z7
+	VSUBPS        Z7, Z3, Z7
+	VFNMADD231PS  Z6, Z7, Z3
+	VFMADD231PS   6016(AX), Z4, Z3
+	VFMADD231PS   5888(AX), Z4, Z3
+	VCMPPS        $0x00, 5504(AX), Z2, K1
+	VBLENDMPS     5376(AX), Z3, K1, Z3
+	VCMPPS        $0x00, 8448(AX), Z2, K1
+	VBLENDMPS     8448(AX), Z3, K1, Z3
+	VCMPPS        $0x11, 5504(AX), Z2, K1
+	VBLENDMPS     8576(AX), Z3, K1, Z3
+	VCMPPS        $0x03, Z2, Z2, K1
+	VBLENDMPS     Z2, Z3, K1, Z3
+	VMOVUPS       Z3, Z3
+	VADDPS        Z1, Z3, Z3
+	VCVTPS2PD     Y3, Z1
+	VMULPD        (DX), Z1, Z1
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VMULPD        64(DX), Z1, Z1
+	VADDPD        Z1, Z0, Z0
+	VCVTPD2PS     (DX), Y9
+	VCVTPD2PS     64(DX), Y1
+	VINSERTF64X4  $0x01, Y1, Z9, Z9
+	VDIVPS        Z2, Z9, Z1
+	VMOVUPS       Z1, (DI)(BX*1)
+	ADDQ          $0x40, DI
+	ADDQ          $0x80, DX
+	DECQ          SI
+	JMP           finishloop
 
-resp:
-	VMOVUPS (R13), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, (R13)
-	ADDQ    $0x00000018, R12
-	ADDQ    DI, R13
-	CMPQ    R12, R9
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, SI
-	ADDQ    $0x80, R11
-	DECQ    DX
-	JMP     loop
-
-done:
+finishdone:
+	VMOVUPD Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiMomentsAVX512F32D2Full(x []float32, r []float32, mu []float32, acc []float64, n int)
+// func multiMomentsAVX512F32D2Full(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiMomentsAVX512F32D2Full(SB), NOSPLIT, $0-104
+TEXT ·multiMomentsAVX512F32D2Full(SB), NOSPLIT, $0-128
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
+	MOVQ   n+120(FP), CX
 	IMUL3Q $0x04, CX, DX
 	IMUL3Q $0x01, DX, DX
-	MOVQ   r_base+24(FP), BX
-	MOVQ   mu_base+48(FP), SI
+	MOVQ   e_base+24(FP), BX
+	MOVQ   scale_base+48(FP), SI
+	MOVQ   mu_base+72(FP), DI
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -10136,27 +12252,29 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPS      (BX), Z6
+	VMULPS       (SI), Z6, Z6
 	VMOVUPS      (AX), Z8
-	VBROADCASTSS (SI), Z7
+	VBROADCASTSS (DI), Z7
 	VSUBPS       Z7, Z8, Z8
 	VMOVUPS      (AX)(DX*1), Z9
-	VBROADCASTSS 4(SI), Z7
+	VBROADCASTSS 4(DI), Z7
 	VSUBPS       Z7, Z9, Z9
 	VADDPS       Z6, Z0, Z0
-	VFMADD231PS  Z6, Z8, Z1
-	VFMADD231PS  Z6, Z9, Z2
 	VMULPS       Z6, Z8, Z7
+	VADDPS       Z7, Z1, Z1
 	VFMADD231PS  Z7, Z8, Z3
 	VFMADD231PS  Z7, Z9, Z4
 	VMULPS       Z6, Z9, Z6
+	VADDPS       Z6, Z2, Z2
 	VFMADD231PS  Z6, Z9, Z5
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, BX
+	ADDQ         $0x40, SI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ          acc_base+72(FP), AX
+	MOVQ          acc_base+96(FP), AX
 	VCVTPS2PD     Y0, Z6
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
@@ -10216,7 +12334,7 @@ loop:
 	JZ      done
 	VMOVUPS (CX), Z0
 	VMOVUPS (CX)(BX*1), Z1
-	VMOVUPS 5120(AX), Z2
+	VMOVUPS 5376(AX), Z2
 	VPXORQ  Z3, Z3, Z3
 	VPXORQ  Z4, Z4, Z4
 	MOVQ    DI, R9
@@ -10235,12 +12353,13 @@ component:
 	VFMADD231PS  Z8, Z6, Z5
 	VFMADD231PS  Z5, Z5, Z7
 	VBROADCASTSS (R9), Z5
-	VFNMADD231PS 5248(AX), Z7, Z5
-	VFIXUPIMMPS  $0x00, 5376(AX), Z5, Z5
+	VMOVUPS      Z5, Z5
+	VFNMADD231PS 5120(AX), Z7, Z5
+	VFIXUPIMMPS  $0x00, 5248(AX), Z5, Z5
 	VCMPPS       $0x1e, Z2, Z5, K1
 	VBLENDMPS    Z5, Z2, K1, Z2
 	VBLENDMPS    Z4, Z3, K1, Z3
-	VADDPS       6656(AX), Z4, Z4
+	VADDPS       6272(AX), Z4, Z4
 	ADDQ         $0x00000018, R9
 	CMPQ         R9, R8
 	JB           component
@@ -10256,137 +12375,196 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D2Diag(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX512F32D2Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D2Diag(SB), NOSPLIT, $0-128
-	LEAQ    multizpool<>+63(SB), AX
-	ANDQ    $-64, AX
-	MOVQ    x_base+0(FP), CX
-	MOVQ    n+120(FP), DX
-	IMUL3Q  $0x04, DX, BX
-	IMUL3Q  $0x01, BX, BX
+TEXT ·multiRespAVX512F32D2Diag(SB), NOSPLIT, $0-152
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*4), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x04, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
+
+joints:
+	VBROADCASTSS (DI), Z0
+	VBROADCASTSS 4(DI), Z1
+	VBROADCASTSS 8(DI), Z2
+	VBROADCASTSS 12(DI), Z3
+	VBROADCASTSS 16(DI), Z4
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x04, R9, R9
+	IMUL3Q       $0x01, R9, R9
+	MOVQ         SI, R10
+	MOVQ         n+144(FP), R11
+	SHRQ         $0x04, R11
+
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPS      (R8), Z5
+	VMOVUPS      (R8)(R9*1), Z6
+	VSUBPS       Z1, Z5, Z5
+	VSUBPS       Z2, Z6, Z6
+	VMULPS       Z3, Z5, Z5
+	VMULPS       Z5, Z5, Z5
+	VMULPS       Z4, Z6, Z6
+	VFMADD231PS  Z6, Z6, Z5
+	VMOVUPS      Z0, Z6
+	VFNMADD231PS 5120(AX), Z5, Z6
+	VFIXUPIMMPS  $0x00, 5248(AX), Z6, Z6
+	VMOVUPS      Z6, (R10)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R10
+	DECQ         R11
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000014, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x04, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPS 5376(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPS    (R10), Z0, Z0
+	ADDQ      $0x00000014, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPS    $0x00, 5376(AX), Z0, K1
+	VBLENDMPS 5504(AX), Z0, K1, Z0
+	VMOVUPS   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPS   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
 	MOVQ    r_base+72(FP), SI
-	IMUL3Q  $0x04, DX, DI
-	MOVQ    coef_base+48(FP), R8
-	MOVQ    coef_len+56(FP), R9
-	LEAQ    (R8)(R9*4), R9
-	MOVQ    ll_base+96(FP), R10
-	VMOVUPD (AX), Z0
-	VMOVUPD (AX), Z1
+	VMOVUPS 5632(AX), Z0
+	VMOVUPS 5760(AX), Z1
+	VMOVUPS 5888(AX), Z2
+	VMOVUPS 6016(AX), Z3
+	VMOVUPS 6144(AX), Z4
+	VMOVUPS 6272(AX), Z5
+	VMOVUPS 5120(AX), Z6
+	VMOVUPS 6400(AX), Z9
+	VMOVUPS 6528(AX), Z10
+	VMOVUPS 6656(AX), Z11
+	VMOVUPS 6784(AX), Z12
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x04, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPS      (R8)(BX*1), Z13
+	VMOVUPS      (DI), Z14
+	VSUBPS       (R8), Z14, Z14
+	VMOVUPS      Z14, Z16
+	VMOVUPS      Z0, Z17
+	VFMADD231PS  Z1, Z16, Z17
+	VSUBPS       Z0, Z17, Z15
+	VFNMADD231PS Z2, Z15, Z16
+	VFNMADD231PS Z3, Z15, Z16
+	VMULPS       Z16, Z16, Z18
+	VMULPS       Z18, Z18, Z19
+	VMOVUPS      Z6, Z15
+	VFMADD231PS  Z9, Z16, Z15
+	VMOVUPS      Z10, Z20
+	VFMADD231PS  Z11, Z16, Z20
+	VFMADD231PS  Z20, Z18, Z15
+	VMOVUPS      Z12, Z18
+	VFMADD231PS  Z18, Z19, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VPSLLD       $0x17, Z17, Z17
+	VCMPPS       $0x15, Z4, Z14, K1
+	VPADDD.Z     Z17, Z15, K1, Z15
+	VMOVUPS      Z15, (DI)
+	VADDPS       Z15, Z13, Z13
+	VMOVUPS      Z13, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000014, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	VMOVUPD 1152(AX), Z1
+	VMOVUPD 1152(AX), Z2
+	MOVQ    n+144(FP), DX
+	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x04, DX
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPS (CX), Z2
-	VMOVUPS (CX)(BX*1), Z3
-	VMOVUPS 5120(AX), Z4
-	MOVQ    R8, R11
-	MOVQ    SI, R12
-
-max:
-	VBROADCASTSS 4(R11), Z5
-	VSUBPS       Z5, Z2, Z5
-	VBROADCASTSS 8(R11), Z6
-	VSUBPS       Z6, Z3, Z6
-	VBROADCASTSS 12(R11), Z7
-	VMULPS       Z7, Z5, Z5
-	VMULPS       Z5, Z5, Z5
-	VBROADCASTSS 16(R11), Z7
-	VMULPS       Z7, Z6, Z6
-	VFMADD231PS  Z6, Z6, Z5
-	VBROADCASTSS (R11), Z6
-	VFNMADD231PS 5248(AX), Z5, Z6
-	VFIXUPIMMPS  $0x00, 5376(AX), Z6, Z6
-	VMOVUPS      Z6, (R12)
-	VMAXPS       Z6, Z4, Z4
-	ADDQ         $0x00000014, R11
-	ADDQ         DI, R12
-	CMPQ         R11, R9
-	JB           max
-	VCMPPS       $0x00, 5120(AX), Z4, K1
-	VBLENDMPS    5504(AX), Z4, K1, Z4
-	VPXORQ       Z8, Z8, Z8
-	MOVQ         R8, R11
-	MOVQ         SI, R12
-
-exp:
-	VMOVUPS       (R12), Z2
-	VSUBPS        Z4, Z2, Z2
-	VMOVUPS       Z2, Z5
-	VMOVUPS       5632(AX), Z6
-	VFMADD231PS   5760(AX), Z5, Z6
-	VSUBPS        5632(AX), Z6, Z3
-	VFNMADD231PS  5888(AX), Z3, Z5
-	VFNMADD231PS  6016(AX), Z3, Z5
-	VMULPS        Z5, Z5, Z7
-	VMULPS        Z7, Z7, Z11
-	VMOVUPS       5248(AX), Z3
-	VFMADD231PS   6144(AX), Z5, Z3
-	VMOVUPS       6272(AX), Z12
-	VFMADD231PS   6400(AX), Z5, Z12
-	VFMADD231PS   Z12, Z7, Z3
-	VMOVUPS       6528(AX), Z7
-	VFMADD231PS   Z7, Z11, Z3
-	VFMADD213PS   6656(AX), Z5, Z3
-	VFMADD213PS   6656(AX), Z5, Z3
-	VPSLLD        $0x17, Z6, Z6
-	VCMPPS        $0x15, 6784(AX), Z2, K1
-	VPADDD.Z      Z6, Z3, K1, Z3
-	VMOVUPS       Z3, (R12)
-	VADDPS        Z3, Z8, Z8
-	ADDQ          $0x00000014, R11
-	ADDQ          DI, R12
-	CMPQ          R11, R9
-	JB            exp
-	VCVTPS2PD     Y8, Z2
-	VEXTRACTF64X4 $0x01, Z8, Y3
+finishloop:
+	TESTQ         DX, DX
+	JZ            finishdone
+	VMOVUPS       (SI), Z3
+	VMOVUPS       (SI)(BX*1), Z4
+	VCVTPS2PD     Y4, Z5
+	VEXTRACTF64X4 $0x01, Z4, Y6
+	VCVTPS2PD     Y6, Z6
+	VMULPD        Z5, Z1, Z1
+	VMULPD        Z6, Z2, Z2
+	VCVTPS2PD     Y3, Z5
+	VEXTRACTF64X4 $0x01, Z3, Y3
 	VCVTPS2PD     Y3, Z3
-	VMULPD        Z2, Z0, Z0
-	VMULPD        Z3, Z1, Z1
-	VCVTPS2PD     Y4, Z2
-	VEXTRACTF64X4 $0x01, Z4, Y3
-	VCVTPS2PD     Y3, Z3
-	VADDPD        Z2, Z3, Z2
-	VADDPD        (R10), Z2, Z2
-	VMOVUPD       Z2, (R10)
-	VMOVUPS       6656(AX), Z2
-	VDIVPS        Z8, Z2, Z2
-	MOVQ          R8, R11
-	MOVQ          SI, R12
+	VADDPD        Z5, Z3, Z5
+	VADDPD        Z5, Z0, Z0
+	VMOVUPS       6272(AX), Z3
+	VDIVPS        Z4, Z3, Z3
+	VMOVUPS       Z3, (SI)(BX*1)
+	ADDQ          $0x40, SI
+	DECQ          DX
+	JMP           finishloop
 
-resp:
-	VMOVUPS (R12), Z3
-	VMULPS  Z2, Z3, Z3
-	VMOVUPS Z3, (R12)
-	ADDQ    $0x00000014, R11
-	ADDQ    DI, R12
-	CMPQ    R11, R9
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, SI
-	DECQ    DX
-	JMP     loop
-
-done:
-	VCMPPD       $0x11, 2560(AX), Z0, K1
-	VMULPD       2688(AX), Z0, Z2
-	VBLENDMPD    Z2, Z0, K1, Z2
-	VPXORQ       Z9, Z9, Z9
-	VBLENDMPD    2816(AX), Z9, K1, Z9
-	VPSRLQ       $0x34, Z2, Z3
+finishdone:
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
+	VBLENDMPD    Z0, Z1, K1, Z0
+	VPXORQ       Z7, Z7, Z7
+	VBLENDMPD    2816(AX), Z7, K1, Z7
+	VPSRLQ       $0x34, Z0, Z3
 	VPORQ        2688(AX), Z3, Z3
 	VSUBPD       2944(AX), Z3, Z3
-	VADDPD       Z9, Z3, Z3
-	VPANDQ       3072(AX), Z2, Z2
-	VPORQ        (AX), Z2, Z2
-	VCMPPD       $0x1e, 3200(AX), Z2, K1
-	VMULPD       256(AX), Z2, Z4
-	VBLENDMPD    Z4, Z2, K1, Z2
-	VADDPD       (AX), Z3, K1, Z3
-	VSUBPD       (AX), Z2, Z2
-	VADDPD       3328(AX), Z2, Z4
-	VDIVPD       Z4, Z2, Z5
+	VADDPD       Z7, Z3, Z3
+	VPANDQ       3072(AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
+	VMULPD       (AX), Z0, Z4
+	VBLENDMPD    Z4, Z0, K1, Z0
+	VADDPD       1152(AX), Z3, K1, Z3
+	VSUBPD       1152(AX), Z0, Z0
+	VADDPD       3328(AX), Z0, Z4
+	VDIVPD       Z4, Z0, Z5
 	VMULPD       Z5, Z5, Z4
 	VMOVUPD      3456(AX), Z6
 	VFMADD213PD  3584(AX), Z4, Z6
@@ -10400,37 +12578,37 @@ done:
 	VFMADD213PD  4608(AX), Z4, Z6
 	VFMADD213PD  4736(AX), Z4, Z6
 	VMULPD       Z4, Z6, Z6
-	VSUBPD       Z6, Z2, Z6
-	VFNMADD231PD Z5, Z6, Z2
-	VFMADD231PD  1024(AX), Z3, Z2
-	VFMADD231PD  896(AX), Z3, Z2
-	VCMPPD       $0x00, 512(AX), Z0, K1
-	VBLENDMPD    128(AX), Z2, K1, Z2
-	VCMPPD       $0x00, 4864(AX), Z0, K1
-	VBLENDMPD    4864(AX), Z2, K1, Z2
-	VCMPPD       $0x11, 512(AX), Z0, K1
-	VBLENDMPD    4992(AX), Z2, K1, Z2
-	VCMPPD       $0x03, Z0, Z0, K1
-	VBLENDMPD    Z0, Z2, K1, Z2
-	VMOVUPD      Z2, Z0
-	VADDPD       (R10), Z0, Z0
-	VMOVUPD      Z0, (R10)
-	VCMPPD       $0x11, 2560(AX), Z1, K1
-	VMULPD       2688(AX), Z1, Z0
-	VBLENDMPD    Z0, Z1, K1, Z0
-	VPXORQ       Z10, Z10, Z10
-	VBLENDMPD    2816(AX), Z10, K1, Z10
-	VPSRLQ       $0x34, Z0, Z2
-	VPORQ        2688(AX), Z2, Z2
-	VSUBPD       2944(AX), Z2, Z2
-	VADDPD       Z10, Z2, Z2
+	VSUBPD       Z6, Z0, Z6
+	VFNMADD231PD Z5, Z6, Z0
+	VFMADD231PD  896(AX), Z3, Z0
+	VFMADD231PD  768(AX), Z3, Z0
+	VCMPPD       $0x00, 384(AX), Z1, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z1, K1
+	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 384(AX), Z1, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
+	VCMPPD       $0x03, Z1, Z1, K1
+	VBLENDMPD    Z1, Z0, K1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z2, K1
+	VMULPD       2688(AX), Z2, Z0
+	VBLENDMPD    Z0, Z2, K1, Z0
+	VPXORQ       Z8, Z8, Z8
+	VBLENDMPD    2816(AX), Z8, K1, Z8
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        2688(AX), Z1, Z1
+	VSUBPD       2944(AX), Z1, Z1
+	VADDPD       Z8, Z1, Z1
 	VPANDQ       3072(AX), Z0, Z0
-	VPORQ        (AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
 	VCMPPD       $0x1e, 3200(AX), Z0, K1
-	VMULPD       256(AX), Z0, Z3
+	VMULPD       (AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
-	VADDPD       (AX), Z2, K1, Z2
-	VSUBPD       (AX), Z0, Z0
+	VADDPD       1152(AX), Z1, K1, Z1
+	VSUBPD       1152(AX), Z0, Z0
 	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
@@ -10448,188 +12626,247 @@ done:
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
-	VFMADD231PD  1024(AX), Z2, Z0
-	VFMADD231PD  896(AX), Z2, Z0
-	VCMPPD       $0x00, 512(AX), Z1, K1
-	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4864(AX), Z1, K1
+	VFMADD231PD  896(AX), Z1, Z0
+	VFMADD231PD  768(AX), Z1, Z0
+	VCMPPD       $0x00, 384(AX), Z2, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z2, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 512(AX), Z1, K1
+	VCMPPD       $0x11, 384(AX), Z2, K1
 	VBLENDMPD    4992(AX), Z0, K1, Z0
-	VCMPPD       $0x03, Z1, Z1, K1
-	VBLENDMPD    Z1, Z0, K1, Z0
+	VCMPPD       $0x03, Z2, Z2, K1
+	VBLENDMPD    Z2, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
-	VADDPD       (R10), Z0, Z0
-	VMOVUPD      Z0, (R10)
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX512F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D2DiagW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX512F32D2DiagW(SB), NOSPLIT, $0-152
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
-	MOVQ   x_base+0(FP), CX
-	MOVQ   n+120(FP), DX
-	IMUL3Q $0x04, DX, BX
-	IMUL3Q $0x01, BX, BX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*4), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x04, BX, BX
 	MOVQ   r_base+72(FP), SI
-	IMUL3Q $0x04, DX, DI
-	MOVQ   coef_base+48(FP), R8
-	MOVQ   coef_len+56(FP), R9
-	LEAQ   (R8)(R9*4), R9
-	MOVQ   ll_base+96(FP), R10
-	MOVQ   w_base+24(FP), R11
-	SHRQ   $0x04, DX
+	MOVQ   CX, DI
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPS (CX), Z0
-	VMOVUPS (CX)(BX*1), Z1
-	VMOVUPS 5120(AX), Z2
-	MOVQ    R8, R12
-	MOVQ    SI, R13
+joints:
+	VBROADCASTSS (DI), Z0
+	VBROADCASTSS 4(DI), Z1
+	VBROADCASTSS 8(DI), Z2
+	VBROADCASTSS 12(DI), Z3
+	VBROADCASTSS 16(DI), Z4
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x04, R9, R9
+	IMUL3Q       $0x01, R9, R9
+	MOVQ         SI, R10
+	MOVQ         n+144(FP), R11
+	SHRQ         $0x04, R11
 
-max:
-	VBROADCASTSS 4(R12), Z3
-	VSUBPS       Z3, Z0, Z3
-	VBROADCASTSS 8(R12), Z4
-	VSUBPS       Z4, Z1, Z4
-	VBROADCASTSS 12(R12), Z5
-	VMULPS       Z5, Z3, Z3
-	VMULPS       Z3, Z3, Z3
-	VBROADCASTSS 16(R12), Z5
-	VMULPS       Z5, Z4, Z4
-	VFMADD231PS  Z4, Z4, Z3
-	VBROADCASTSS (R12), Z4
-	VFNMADD231PS 5248(AX), Z3, Z4
-	VFIXUPIMMPS  $0x00, 5376(AX), Z4, Z4
-	VMOVUPS      Z4, (R13)
-	VMAXPS       Z4, Z2, Z2
-	ADDQ         $0x00000014, R12
-	ADDQ         DI, R13
-	CMPQ         R12, R9
-	JB           max
-	VCMPPS       $0x00, 5120(AX), Z2, K1
-	VBLENDMPS    5504(AX), Z2, K1, Z2
-	VPXORQ       Z6, Z6, Z6
-	MOVQ         R8, R12
-	MOVQ         SI, R13
+jointloop:
+	TESTQ        R11, R11
+	JZ           jointdone
+	VMOVUPS      (R8), Z5
+	VMOVUPS      (R8)(R9*1), Z6
+	VSUBPS       Z1, Z5, Z5
+	VSUBPS       Z2, Z6, Z6
+	VMULPS       Z3, Z5, Z5
+	VMULPS       Z5, Z5, Z5
+	VMULPS       Z4, Z6, Z6
+	VFMADD231PS  Z6, Z6, Z5
+	VMOVUPS      Z0, Z6
+	VFNMADD231PS 5120(AX), Z5, Z6
+	VFIXUPIMMPS  $0x00, 5248(AX), Z6, Z6
+	VMOVUPS      Z6, (R10)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R10
+	DECQ         R11
+	JMP          jointloop
 
-exp:
-	VMOVUPS       (R13), Z0
-	VSUBPS        Z2, Z0, Z0
-	VMOVUPS       Z0, Z3
-	VMOVUPS       5632(AX), Z4
-	VFMADD231PS   5760(AX), Z3, Z4
-	VSUBPS        5632(AX), Z4, Z1
-	VFNMADD231PS  5888(AX), Z1, Z3
-	VFNMADD231PS  6016(AX), Z1, Z3
-	VMULPS        Z3, Z3, Z5
-	VMULPS        Z5, Z5, Z9
-	VMOVUPS       5248(AX), Z1
-	VFMADD231PS   6144(AX), Z3, Z1
-	VMOVUPS       6272(AX), Z10
-	VFMADD231PS   6400(AX), Z3, Z10
-	VFMADD231PS   Z10, Z5, Z1
-	VMOVUPS       6528(AX), Z5
-	VFMADD231PS   Z5, Z9, Z1
-	VFMADD213PS   6656(AX), Z3, Z1
-	VFMADD213PS   6656(AX), Z3, Z1
-	VPSLLD        $0x17, Z4, Z4
-	VCMPPS        $0x15, 6784(AX), Z0, K1
-	VPADDD.Z      Z4, Z1, K1, Z1
-	VMOVUPS       Z1, (R13)
-	VADDPS        Z1, Z6, Z6
-	ADDQ          $0x00000014, R12
-	ADDQ          DI, R13
-	CMPQ          R12, R9
-	JB            exp
-	VCMPPS        $0x11, 6912(AX), Z6, K1
-	VMULPS        7040(AX), Z6, Z0
-	VBLENDMPS     Z0, Z6, K1, Z0
+jointdone:
+	ADDQ $0x00000014, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x04, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPS 5376(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPS    (R10), Z0, Z0
+	ADDQ      $0x00000014, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPS    $0x00, 5376(AX), Z0, K1
+	VBLENDMPS 5504(AX), Z0, K1, Z0
+	VMOVUPS   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPS   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPS 5632(AX), Z0
+	VMOVUPS 5760(AX), Z1
+	VMOVUPS 5888(AX), Z2
+	VMOVUPS 6016(AX), Z3
+	VMOVUPS 6144(AX), Z4
+	VMOVUPS 6272(AX), Z5
+	VMOVUPS 5120(AX), Z6
+	VMOVUPS 6400(AX), Z9
+	VMOVUPS 6528(AX), Z10
+	VMOVUPS 6656(AX), Z11
+	VMOVUPS 6784(AX), Z12
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x04, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPS      (R8)(BX*1), Z13
+	VMOVUPS      (DI), Z14
+	VSUBPS       (R8), Z14, Z14
+	VMOVUPS      Z14, Z16
+	VMOVUPS      Z0, Z17
+	VFMADD231PS  Z1, Z16, Z17
+	VSUBPS       Z0, Z17, Z15
+	VFNMADD231PS Z2, Z15, Z16
+	VFNMADD231PS Z3, Z15, Z16
+	VMULPS       Z16, Z16, Z18
+	VMULPS       Z18, Z18, Z19
+	VMOVUPS      Z6, Z15
+	VFMADD231PS  Z9, Z16, Z15
+	VMOVUPS      Z10, Z20
+	VFMADD231PS  Z11, Z16, Z20
+	VFMADD231PS  Z20, Z18, Z15
+	VMOVUPS      Z12, Z18
+	VFMADD231PS  Z18, Z19, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VPSLLD       $0x17, Z17, Z17
+	VCMPPS       $0x15, Z4, Z14, K1
+	VPADDD.Z     Z17, Z15, K1, Z15
+	VMOVUPS      Z15, (DI)
+	VADDPS       Z15, Z13, Z13
+	VMOVUPS      Z13, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000014, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	MOVQ    w_base+24(FP), DX
+	MOVQ    n+144(FP), SI
+	MOVQ    t_base+96(FP), DI
+	SHRQ    $0x04, SI
+
+finishloop:
+	TESTQ         SI, SI
+	JZ            finishdone
+	VMOVUPS       (DI), Z1
+	VMOVUPS       (DI)(BX*1), Z2
+	VCMPPS        $0x11, 6912(AX), Z2, K1
+	VMULPS        7040(AX), Z2, Z3
+	VBLENDMPS     Z3, Z2, K1, Z3
 	VPXORQ        Z7, Z7, Z7
 	VBLENDMPS     7168(AX), Z7, K1, Z7
-	VPSRLD        $0x17, Z0, Z1
-	VPORD         7040(AX), Z1, Z1
-	VSUBPS        7296(AX), Z1, Z1
-	VADDPS        Z7, Z1, Z1
-	VPANDD        7424(AX), Z0, Z0
-	VPORD         6656(AX), Z0, Z0
-	VCMPPS        $0x1e, 7552(AX), Z0, K1
-	VMULPS        5248(AX), Z0, Z3
-	VBLENDMPS     Z3, Z0, K1, Z0
-	VADDPS        6656(AX), Z1, K1, Z1
-	VSUBPS        6656(AX), Z0, Z0
-	VADDPS        7680(AX), Z0, Z3
-	VDIVPS        Z3, Z0, Z4
-	VMULPS        Z4, Z4, Z3
-	VMOVUPS       7808(AX), Z5
-	VFMADD213PS   7936(AX), Z3, Z5
-	VFMADD213PS   8064(AX), Z3, Z5
-	VFMADD213PS   8192(AX), Z3, Z5
-	VFMADD213PS   8320(AX), Z3, Z5
-	VMULPS        Z3, Z5, Z5
-	VSUBPS        Z5, Z0, Z5
-	VFNMADD231PS  Z4, Z5, Z0
-	VFMADD231PS   6016(AX), Z1, Z0
-	VFMADD231PS   5888(AX), Z1, Z0
-	VCMPPS        $0x00, 5504(AX), Z6, K1
-	VBLENDMPS     5120(AX), Z0, K1, Z0
-	VCMPPS        $0x00, 8448(AX), Z6, K1
-	VBLENDMPS     8448(AX), Z0, K1, Z0
-	VCMPPS        $0x11, 5504(AX), Z6, K1
-	VBLENDMPS     8576(AX), Z0, K1, Z0
-	VCMPPS        $0x03, Z6, Z6, K1
-	VBLENDMPS     Z6, Z0, K1, Z0
-	VMOVUPS       Z0, Z0
-	VADDPS        Z2, Z0, Z0
-	VCVTPS2PD     Y0, Z1
-	VMULPD        (R11), Z1, Z1
-	VADDPD        (R10), Z1, Z1
-	VMOVUPD       Z1, (R10)
-	VEXTRACTF64X4 $0x01, Z0, Y0
-	VCVTPS2PD     Y0, Z0
-	VMULPD        64(R11), Z0, Z0
-	VADDPD        (R10), Z0, Z0
-	VMOVUPD       Z0, (R10)
-	VCVTPD2PS     (R11), Y8
-	VCVTPD2PS     64(R11), Y0
-	VINSERTF64X4  $0x01, Y0, Z8, Z8
-	VDIVPS        Z6, Z8, Z0
-	MOVQ          R8, R12
-	MOVQ          SI, R13
+	VPSRLD        $0x17, Z3, Z4
+	VPORD         7040(AX), Z4, Z4
+	VSUBPS        7296(AX), Z4, Z4
+	VADDPS        Z7, Z4, Z4
+	VPANDD        7424(AX), Z3, Z3
+	VPORD         6272(AX), Z3, Z3
+	VCMPPS        $0x1e, 7552(AX), Z3, K1
+	VMULPS        5120(AX), Z3, Z5
+	VBLENDMPS     Z5, Z3, K1, Z3
+	VADDPS        6272(AX), Z4, K1, Z4
+	VSUBPS        6272(AX), Z3, Z3
+	VADDPS        7680(AX), Z3, Z5
+	VDIVPS        Z5, Z3, Z6
+	VMULPS        Z6, Z6, Z5
+	VMOVUPS       7808(AX), Z9
+	VFMADD213PS   7936(AX), Z5, Z9
+	VFMADD213PS   8064(AX), Z5, Z9
+	VFMADD213PS   8192(AX), Z5, Z9
+	VFMADD213PS   8320(AX), Z5, Z9
+	VMULPS        Z5, Z9, Z9
+	VSUBPS        Z9, Z3, Z9
+	VFNMADD231PS  Z6, Z9, Z3
+	VFMADD231PS   6016(AX), Z4, Z3
+	VFMADD231PS   5888(AX), Z4, Z3
+	VCMPPS        $0x00, 5504(AX), Z2, K1
+	VBLENDMPS     5376(AX), Z3, K1, Z3
+	VCMPPS        $0x00, 8448(AX), Z2, K1
+	VBLENDMPS     8448(AX), Z3, K1, Z3
+	VCMPPS        $0x11, 5504(AX), Z2, K1
+	VBLENDMPS     8576(AX), Z3, K1, Z3
+	VCMPPS        $0x03, Z2, Z2, K1
+	VBLENDMPS     Z2, Z3, K1, Z3
+	VMOVUPS       Z3, Z3
+	VADDPS        Z1, Z3, Z3
+	VCVTPS2PD     Y3, Z1
+	VMULPD        (DX), Z1, Z1
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VMULPD        64(DX), Z1, Z1
+	VADDPD        Z1, Z0, Z0
+	VCVTPD2PS     (DX), Y8
+	VCVTPD2PS     64(DX), Y1
+	VINSERTF64X4  $0x01, Y1, Z8, Z8
+	VDIVPS        Z2, Z8, Z1
+	VMOVUPS       Z1, (DI)(BX*1)
+	ADDQ          $0x40, DI
+	ADDQ          $0x80, DX
+	DECQ          SI
+	JMP           finishloop
 
-resp:
-	VMOVUPS (R13), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, (R13)
-	ADDQ    $0x00000014, R12
-	ADDQ    DI, R13
-	CMPQ    R12, R9
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, SI
-	ADDQ    $0x80, R11
-	DECQ    DX
-	JMP     loop
-
-done:
+finishdone:
+	VMOVUPD Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiMomentsAVX512F32D2Diag(x []float32, r []float32, mu []float32, acc []float64, n int)
+// func multiMomentsAVX512F32D2Diag(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiMomentsAVX512F32D2Diag(SB), NOSPLIT, $0-104
+TEXT ·multiMomentsAVX512F32D2Diag(SB), NOSPLIT, $0-128
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
+	MOVQ   n+120(FP), CX
 	IMUL3Q $0x04, CX, DX
 	IMUL3Q $0x01, DX, DX
-	MOVQ   r_base+24(FP), BX
-	MOVQ   mu_base+48(FP), SI
+	MOVQ   e_base+24(FP), BX
+	MOVQ   scale_base+48(FP), SI
+	MOVQ   mu_base+72(FP), DI
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -10641,26 +12878,28 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPS      (BX), Z5
+	VMULPS       (SI), Z5, Z5
 	VMOVUPS      (AX), Z7
-	VBROADCASTSS (SI), Z6
+	VBROADCASTSS (DI), Z6
 	VSUBPS       Z6, Z7, Z7
 	VMOVUPS      (AX)(DX*1), Z8
-	VBROADCASTSS 4(SI), Z6
+	VBROADCASTSS 4(DI), Z6
 	VSUBPS       Z6, Z8, Z8
 	VADDPS       Z5, Z0, Z0
-	VFMADD231PS  Z5, Z7, Z1
-	VFMADD231PS  Z5, Z8, Z2
 	VMULPS       Z5, Z7, Z6
+	VADDPS       Z6, Z1, Z1
 	VFMADD231PS  Z6, Z7, Z3
 	VMULPS       Z5, Z8, Z5
+	VADDPS       Z5, Z2, Z2
 	VFMADD231PS  Z5, Z8, Z4
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, BX
+	ADDQ         $0x40, SI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ          acc_base+72(FP), AX
+	MOVQ          acc_base+96(FP), AX
 	VCVTPS2PD     Y0, Z5
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
@@ -10714,7 +12953,7 @@ loop:
 	JZ      done
 	VMOVUPS (CX), Z0
 	VMOVUPS (CX)(BX*1), Z1
-	VMOVUPS 5120(AX), Z2
+	VMOVUPS 5376(AX), Z2
 	VPXORQ  Z3, Z3, Z3
 	VPXORQ  Z4, Z4, Z4
 	MOVQ    DI, R9
@@ -10731,12 +12970,13 @@ component:
 	VMULPS       Z7, Z6, Z6
 	VFMADD231PS  Z6, Z6, Z5
 	VBROADCASTSS (R9), Z6
-	VFNMADD231PS 5248(AX), Z5, Z6
-	VFIXUPIMMPS  $0x00, 5376(AX), Z6, Z6
+	VMOVUPS      Z6, Z6
+	VFNMADD231PS 5120(AX), Z5, Z6
+	VFIXUPIMMPS  $0x00, 5248(AX), Z6, Z6
 	VCMPPS       $0x1e, Z2, Z6, K1
 	VBLENDMPS    Z6, Z2, K1, Z2
 	VBLENDMPS    Z4, Z3, K1, Z3
-	VADDPS       6656(AX), Z4, Z4
+	VADDPS       6272(AX), Z4, Z4
 	ADDQ         $0x00000014, R9
 	CMPQ         R9, R8
 	JB           component
@@ -10752,150 +12992,209 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D3Full(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX512F32D3Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D3Full(SB), NOSPLIT, $0-128
-	LEAQ    multizpool<>+63(SB), AX
-	ANDQ    $-64, AX
-	MOVQ    x_base+0(FP), CX
-	MOVQ    n+120(FP), DX
-	IMUL3Q  $0x04, DX, BX
-	IMUL3Q  $0x01, BX, SI
-	IMUL3Q  $0x02, BX, BX
-	MOVQ    r_base+72(FP), DI
-	IMUL3Q  $0x04, DX, R8
-	MOVQ    coef_base+48(FP), R9
-	MOVQ    coef_len+56(FP), R10
-	LEAQ    (R9)(R10*4), R10
-	MOVQ    ll_base+96(FP), R11
-	VMOVUPD (AX), Z0
-	VMOVUPD (AX), Z1
+TEXT ·multiRespAVX512F32D3Full(SB), NOSPLIT, $0-152
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*4), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x04, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
+
+joints:
+	VBROADCASTSS (DI), Z0
+	VBROADCASTSS 4(DI), Z1
+	VBROADCASTSS 8(DI), Z2
+	VBROADCASTSS 12(DI), Z3
+	VBROADCASTSS 16(DI), Z4
+	VBROADCASTSS 20(DI), Z5
+	VBROADCASTSS 24(DI), Z6
+	VBROADCASTSS 28(DI), Z7
+	VBROADCASTSS 32(DI), Z8
+	VBROADCASTSS 36(DI), Z9
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x04, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R9
+	MOVQ         SI, R11
+	MOVQ         n+144(FP), R12
+	SHRQ         $0x04, R12
+
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPS      (R8), Z10
+	VMOVUPS      (R8)(R10*1), Z11
+	VMOVUPS      (R8)(R9*1), Z12
+	VSUBPS       Z1, Z10, Z10
+	VSUBPS       Z2, Z11, Z11
+	VSUBPS       Z3, Z12, Z12
+	VMULPS       Z4, Z10, Z15
+	VMULPS       Z15, Z15, Z15
+	VMULPS       Z5, Z10, Z16
+	VFMADD231PS  Z6, Z11, Z16
+	VFMADD231PS  Z16, Z16, Z15
+	VMULPS       Z7, Z10, Z10
+	VFMADD231PS  Z8, Z11, Z10
+	VFMADD231PS  Z9, Z12, Z10
+	VFMADD231PS  Z10, Z10, Z15
+	VMOVUPS      Z0, Z10
+	VFNMADD231PS 5120(AX), Z15, Z10
+	VFIXUPIMMPS  $0x00, 5248(AX), Z10, Z10
+	VMOVUPS      Z10, (R11)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R11
+	DECQ         R12
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000028, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x04, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPS 5376(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPS    (R10), Z0, Z0
+	ADDQ      $0x00000028, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPS    $0x00, 5376(AX), Z0, K1
+	VBLENDMPS 5504(AX), Z0, K1, Z0
+	VMOVUPS   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPS   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPS 5632(AX), Z0
+	VMOVUPS 5760(AX), Z1
+	VMOVUPS 5888(AX), Z2
+	VMOVUPS 6016(AX), Z3
+	VMOVUPS 6144(AX), Z4
+	VMOVUPS 6272(AX), Z5
+	VMOVUPS 5120(AX), Z6
+	VMOVUPS 6400(AX), Z7
+	VMOVUPS 6528(AX), Z8
+	VMOVUPS 6656(AX), Z9
+	VMOVUPS 6784(AX), Z10
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x04, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPS      (R8)(BX*1), Z11
+	VMOVUPS      (DI), Z12
+	VSUBPS       (R8), Z12, Z12
+	VMOVUPS      Z12, Z16
+	VMOVUPS      Z0, Z17
+	VFMADD231PS  Z1, Z16, Z17
+	VSUBPS       Z0, Z17, Z15
+	VFNMADD231PS Z2, Z15, Z16
+	VFNMADD231PS Z3, Z15, Z16
+	VMULPS       Z16, Z16, Z18
+	VMULPS       Z18, Z18, Z19
+	VMOVUPS      Z6, Z15
+	VFMADD231PS  Z7, Z16, Z15
+	VMOVUPS      Z8, Z20
+	VFMADD231PS  Z9, Z16, Z20
+	VFMADD231PS  Z20, Z18, Z15
+	VMOVUPS      Z10, Z18
+	VFMADD231PS  Z18, Z19, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VPSLLD       $0x17, Z17, Z17
+	VCMPPS       $0x15, Z4, Z12, K1
+	VPADDD.Z     Z17, Z15, K1, Z15
+	VMOVUPS      Z15, (DI)
+	VADDPS       Z15, Z11, Z11
+	VMOVUPS      Z11, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000028, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	VMOVUPD 1152(AX), Z1
+	VMOVUPD 1152(AX), Z2
+	MOVQ    n+144(FP), DX
+	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x04, DX
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPS (CX), Z2
-	VMOVUPS (CX)(SI*1), Z3
-	VMOVUPS (CX)(BX*1), Z4
-	VMOVUPS 5120(AX), Z5
-	MOVQ    R9, R12
-	MOVQ    DI, R13
-
-max:
-	VBROADCASTSS 4(R12), Z6
-	VSUBPS       Z6, Z2, Z6
-	VBROADCASTSS 8(R12), Z7
-	VSUBPS       Z7, Z3, Z7
-	VBROADCASTSS 12(R12), Z8
-	VSUBPS       Z8, Z4, Z8
-	VBROADCASTSS 16(R12), Z9
-	VMULPS       Z9, Z6, Z9
-	VMULPS       Z9, Z9, Z9
-	VBROADCASTSS 20(R12), Z10
-	VMULPS       Z10, Z6, Z10
-	VBROADCASTSS 24(R12), Z11
-	VFMADD231PS  Z11, Z7, Z10
-	VFMADD231PS  Z10, Z10, Z9
-	VBROADCASTSS 28(R12), Z10
-	VMULPS       Z10, Z6, Z6
-	VBROADCASTSS 32(R12), Z10
-	VFMADD231PS  Z10, Z7, Z6
-	VBROADCASTSS 36(R12), Z7
-	VFMADD231PS  Z7, Z8, Z6
-	VFMADD231PS  Z6, Z6, Z9
-	VBROADCASTSS (R12), Z6
-	VFNMADD231PS 5248(AX), Z9, Z6
-	VFIXUPIMMPS  $0x00, 5376(AX), Z6, Z6
-	VMOVUPS      Z6, (R13)
-	VMAXPS       Z6, Z5, Z5
-	ADDQ         $0x00000028, R12
-	ADDQ         R8, R13
-	CMPQ         R12, R10
-	JB           max
-	VCMPPS       $0x00, 5120(AX), Z5, K1
-	VBLENDMPS    5504(AX), Z5, K1, Z5
-	VPXORQ       Z12, Z12, Z12
-	MOVQ         R9, R12
-	MOVQ         DI, R13
-
-exp:
-	VMOVUPS       (R13), Z2
-	VSUBPS        Z5, Z2, Z2
-	VMOVUPS       Z2, Z4
-	VMOVUPS       5632(AX), Z6
-	VFMADD231PS   5760(AX), Z4, Z6
-	VSUBPS        5632(AX), Z6, Z3
-	VFNMADD231PS  5888(AX), Z3, Z4
-	VFNMADD231PS  6016(AX), Z3, Z4
-	VMULPS        Z4, Z4, Z7
-	VMULPS        Z7, Z7, Z8
-	VMOVUPS       5248(AX), Z3
-	VFMADD231PS   6144(AX), Z4, Z3
-	VMOVUPS       6272(AX), Z9
-	VFMADD231PS   6400(AX), Z4, Z9
-	VFMADD231PS   Z9, Z7, Z3
-	VMOVUPS       6528(AX), Z7
-	VFMADD231PS   Z7, Z8, Z3
-	VFMADD213PS   6656(AX), Z4, Z3
-	VFMADD213PS   6656(AX), Z4, Z3
-	VPSLLD        $0x17, Z6, Z6
-	VCMPPS        $0x15, 6784(AX), Z2, K1
-	VPADDD.Z      Z6, Z3, K1, Z3
-	VMOVUPS       Z3, (R13)
-	VADDPS        Z3, Z12, Z12
-	ADDQ          $0x00000028, R12
-	ADDQ          R8, R13
-	CMPQ          R12, R10
-	JB            exp
-	VCVTPS2PD     Y12, Z2
-	VEXTRACTF64X4 $0x01, Z12, Y3
+finishloop:
+	TESTQ         DX, DX
+	JZ            finishdone
+	VMOVUPS       (SI), Z3
+	VMOVUPS       (SI)(BX*1), Z4
+	VCVTPS2PD     Y4, Z5
+	VEXTRACTF64X4 $0x01, Z4, Y6
+	VCVTPS2PD     Y6, Z6
+	VMULPD        Z5, Z1, Z1
+	VMULPD        Z6, Z2, Z2
+	VCVTPS2PD     Y3, Z5
+	VEXTRACTF64X4 $0x01, Z3, Y3
 	VCVTPS2PD     Y3, Z3
-	VMULPD        Z2, Z0, Z0
-	VMULPD        Z3, Z1, Z1
-	VCVTPS2PD     Y5, Z2
-	VEXTRACTF64X4 $0x01, Z5, Y3
-	VCVTPS2PD     Y3, Z3
-	VADDPD        Z2, Z3, Z2
-	VADDPD        (R11), Z2, Z2
-	VMOVUPD       Z2, (R11)
-	VMOVUPS       6656(AX), Z2
-	VDIVPS        Z12, Z2, Z2
-	MOVQ          R9, R12
-	MOVQ          DI, R13
+	VADDPD        Z5, Z3, Z5
+	VADDPD        Z5, Z0, Z0
+	VMOVUPS       6272(AX), Z3
+	VDIVPS        Z4, Z3, Z3
+	VMOVUPS       Z3, (SI)(BX*1)
+	ADDQ          $0x40, SI
+	DECQ          DX
+	JMP           finishloop
 
-resp:
-	VMOVUPS (R13), Z3
-	VMULPS  Z2, Z3, Z3
-	VMOVUPS Z3, (R13)
-	ADDQ    $0x00000028, R12
-	ADDQ    R8, R13
-	CMPQ    R12, R10
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, DI
-	DECQ    DX
-	JMP     loop
-
-done:
-	VCMPPD       $0x11, 2560(AX), Z0, K1
-	VMULPD       2688(AX), Z0, Z2
-	VBLENDMPD    Z2, Z0, K1, Z2
+finishdone:
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
+	VBLENDMPD    Z0, Z1, K1, Z0
 	VPXORQ       Z13, Z13, Z13
 	VBLENDMPD    2816(AX), Z13, K1, Z13
-	VPSRLQ       $0x34, Z2, Z3
+	VPSRLQ       $0x34, Z0, Z3
 	VPORQ        2688(AX), Z3, Z3
 	VSUBPD       2944(AX), Z3, Z3
 	VADDPD       Z13, Z3, Z3
-	VPANDQ       3072(AX), Z2, Z2
-	VPORQ        (AX), Z2, Z2
-	VCMPPD       $0x1e, 3200(AX), Z2, K1
-	VMULPD       256(AX), Z2, Z4
-	VBLENDMPD    Z4, Z2, K1, Z2
-	VADDPD       (AX), Z3, K1, Z3
-	VSUBPD       (AX), Z2, Z2
-	VADDPD       3328(AX), Z2, Z4
-	VDIVPD       Z4, Z2, Z5
+	VPANDQ       3072(AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
+	VMULPD       (AX), Z0, Z4
+	VBLENDMPD    Z4, Z0, K1, Z0
+	VADDPD       1152(AX), Z3, K1, Z3
+	VSUBPD       1152(AX), Z0, Z0
+	VADDPD       3328(AX), Z0, Z4
+	VDIVPD       Z4, Z0, Z5
 	VMULPD       Z5, Z5, Z4
 	VMOVUPD      3456(AX), Z6
 	VFMADD213PD  3584(AX), Z4, Z6
@@ -10909,37 +13208,37 @@ done:
 	VFMADD213PD  4608(AX), Z4, Z6
 	VFMADD213PD  4736(AX), Z4, Z6
 	VMULPD       Z4, Z6, Z6
-	VSUBPD       Z6, Z2, Z6
-	VFNMADD231PD Z5, Z6, Z2
-	VFMADD231PD  1024(AX), Z3, Z2
-	VFMADD231PD  896(AX), Z3, Z2
-	VCMPPD       $0x00, 512(AX), Z0, K1
-	VBLENDMPD    128(AX), Z2, K1, Z2
-	VCMPPD       $0x00, 4864(AX), Z0, K1
-	VBLENDMPD    4864(AX), Z2, K1, Z2
-	VCMPPD       $0x11, 512(AX), Z0, K1
-	VBLENDMPD    4992(AX), Z2, K1, Z2
-	VCMPPD       $0x03, Z0, Z0, K1
-	VBLENDMPD    Z0, Z2, K1, Z2
-	VMOVUPD      Z2, Z0
-	VADDPD       (R11), Z0, Z0
-	VMOVUPD      Z0, (R11)
-	VCMPPD       $0x11, 2560(AX), Z1, K1
-	VMULPD       2688(AX), Z1, Z0
-	VBLENDMPD    Z0, Z1, K1, Z0
+	VSUBPD       Z6, Z0, Z6
+	VFNMADD231PD Z5, Z6, Z0
+	VFMADD231PD  896(AX), Z3, Z0
+	VFMADD231PD  768(AX), Z3, Z0
+	VCMPPD       $0x00, 384(AX), Z1, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z1, K1
+	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 384(AX), Z1, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
+	VCMPPD       $0x03, Z1, Z1, K1
+	VBLENDMPD    Z1, Z0, K1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z2, K1
+	VMULPD       2688(AX), Z2, Z0
+	VBLENDMPD    Z0, Z2, K1, Z0
 	VPXORQ       Z14, Z14, Z14
 	VBLENDMPD    2816(AX), Z14, K1, Z14
-	VPSRLQ       $0x34, Z0, Z2
-	VPORQ        2688(AX), Z2, Z2
-	VSUBPD       2944(AX), Z2, Z2
-	VADDPD       Z14, Z2, Z2
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        2688(AX), Z1, Z1
+	VSUBPD       2944(AX), Z1, Z1
+	VADDPD       Z14, Z1, Z1
 	VPANDQ       3072(AX), Z0, Z0
-	VPORQ        (AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
 	VCMPPD       $0x1e, 3200(AX), Z0, K1
-	VMULPD       256(AX), Z0, Z3
+	VMULPD       (AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
-	VADDPD       (AX), Z2, K1, Z2
-	VSUBPD       (AX), Z0, Z0
+	VADDPD       1152(AX), Z1, K1, Z1
+	VSUBPD       1152(AX), Z0, Z0
 	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
@@ -10957,202 +13256,261 @@ done:
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
-	VFMADD231PD  1024(AX), Z2, Z0
-	VFMADD231PD  896(AX), Z2, Z0
-	VCMPPD       $0x00, 512(AX), Z1, K1
-	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4864(AX), Z1, K1
+	VFMADD231PD  896(AX), Z1, Z0
+	VFMADD231PD  768(AX), Z1, Z0
+	VCMPPD       $0x00, 384(AX), Z2, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z2, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 512(AX), Z1, K1
+	VCMPPD       $0x11, 384(AX), Z2, K1
 	VBLENDMPD    4992(AX), Z0, K1, Z0
-	VCMPPD       $0x03, Z1, Z1, K1
-	VBLENDMPD    Z1, Z0, K1, Z0
+	VCMPPD       $0x03, Z2, Z2, K1
+	VBLENDMPD    Z2, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
-	VADDPD       (R11), Z0, Z0
-	VMOVUPD      Z0, (R11)
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D3FullW(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX512F32D3FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D3FullW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX512F32D3FullW(SB), NOSPLIT, $0-152
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
-	MOVQ   x_base+0(FP), CX
-	MOVQ   n+120(FP), DX
-	IMUL3Q $0x04, DX, BX
-	IMUL3Q $0x01, BX, SI
-	IMUL3Q $0x02, BX, BX
-	MOVQ   r_base+72(FP), DI
-	IMUL3Q $0x04, DX, R8
-	MOVQ   coef_base+48(FP), R9
-	MOVQ   coef_len+56(FP), R10
-	LEAQ   (R9)(R10*4), R10
-	MOVQ   ll_base+96(FP), R11
-	MOVQ   w_base+24(FP), R12
-	SHRQ   $0x04, DX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*4), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x04, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPS (CX), Z0
-	VMOVUPS (CX)(SI*1), Z1
-	VMOVUPS (CX)(BX*1), Z2
-	VMOVUPS 5120(AX), Z3
-	MOVQ    R9, R13
-	MOVQ    DI, R14
+joints:
+	VBROADCASTSS (DI), Z0
+	VBROADCASTSS 4(DI), Z1
+	VBROADCASTSS 8(DI), Z2
+	VBROADCASTSS 12(DI), Z3
+	VBROADCASTSS 16(DI), Z4
+	VBROADCASTSS 20(DI), Z5
+	VBROADCASTSS 24(DI), Z6
+	VBROADCASTSS 28(DI), Z7
+	VBROADCASTSS 32(DI), Z8
+	VBROADCASTSS 36(DI), Z9
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x04, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R9
+	MOVQ         SI, R11
+	MOVQ         n+144(FP), R12
+	SHRQ         $0x04, R12
 
-max:
-	VBROADCASTSS 4(R13), Z4
-	VSUBPS       Z4, Z0, Z4
-	VBROADCASTSS 8(R13), Z5
-	VSUBPS       Z5, Z1, Z5
-	VBROADCASTSS 12(R13), Z6
-	VSUBPS       Z6, Z2, Z6
-	VBROADCASTSS 16(R13), Z7
-	VMULPS       Z7, Z4, Z7
-	VMULPS       Z7, Z7, Z7
-	VBROADCASTSS 20(R13), Z8
-	VMULPS       Z8, Z4, Z8
-	VBROADCASTSS 24(R13), Z9
-	VFMADD231PS  Z9, Z5, Z8
-	VFMADD231PS  Z8, Z8, Z7
-	VBROADCASTSS 28(R13), Z8
-	VMULPS       Z8, Z4, Z4
-	VBROADCASTSS 32(R13), Z8
-	VFMADD231PS  Z8, Z5, Z4
-	VBROADCASTSS 36(R13), Z5
-	VFMADD231PS  Z5, Z6, Z4
-	VFMADD231PS  Z4, Z4, Z7
-	VBROADCASTSS (R13), Z4
-	VFNMADD231PS 5248(AX), Z7, Z4
-	VFIXUPIMMPS  $0x00, 5376(AX), Z4, Z4
-	VMOVUPS      Z4, (R14)
-	VMAXPS       Z4, Z3, Z3
-	ADDQ         $0x00000028, R13
-	ADDQ         R8, R14
-	CMPQ         R13, R10
-	JB           max
-	VCMPPS       $0x00, 5120(AX), Z3, K1
-	VBLENDMPS    5504(AX), Z3, K1, Z3
-	VPXORQ       Z10, Z10, Z10
-	MOVQ         R9, R13
-	MOVQ         DI, R14
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPS      (R8), Z10
+	VMOVUPS      (R8)(R10*1), Z11
+	VMOVUPS      (R8)(R9*1), Z12
+	VSUBPS       Z1, Z10, Z10
+	VSUBPS       Z2, Z11, Z11
+	VSUBPS       Z3, Z12, Z12
+	VMULPS       Z4, Z10, Z15
+	VMULPS       Z15, Z15, Z15
+	VMULPS       Z5, Z10, Z16
+	VFMADD231PS  Z6, Z11, Z16
+	VFMADD231PS  Z16, Z16, Z15
+	VMULPS       Z7, Z10, Z10
+	VFMADD231PS  Z8, Z11, Z10
+	VFMADD231PS  Z9, Z12, Z10
+	VFMADD231PS  Z10, Z10, Z15
+	VMOVUPS      Z0, Z10
+	VFNMADD231PS 5120(AX), Z15, Z10
+	VFIXUPIMMPS  $0x00, 5248(AX), Z10, Z10
+	VMOVUPS      Z10, (R11)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R11
+	DECQ         R12
+	JMP          jointloop
 
-exp:
-	VMOVUPS       (R14), Z0
-	VSUBPS        Z3, Z0, Z0
-	VMOVUPS       Z0, Z2
-	VMOVUPS       5632(AX), Z4
-	VFMADD231PS   5760(AX), Z2, Z4
-	VSUBPS        5632(AX), Z4, Z1
-	VFNMADD231PS  5888(AX), Z1, Z2
-	VFNMADD231PS  6016(AX), Z1, Z2
-	VMULPS        Z2, Z2, Z5
-	VMULPS        Z5, Z5, Z6
-	VMOVUPS       5248(AX), Z1
-	VFMADD231PS   6144(AX), Z2, Z1
-	VMOVUPS       6272(AX), Z7
-	VFMADD231PS   6400(AX), Z2, Z7
-	VFMADD231PS   Z7, Z5, Z1
-	VMOVUPS       6528(AX), Z5
-	VFMADD231PS   Z5, Z6, Z1
-	VFMADD213PS   6656(AX), Z2, Z1
-	VFMADD213PS   6656(AX), Z2, Z1
-	VPSLLD        $0x17, Z4, Z4
-	VCMPPS        $0x15, 6784(AX), Z0, K1
-	VPADDD.Z      Z4, Z1, K1, Z1
-	VMOVUPS       Z1, (R14)
-	VADDPS        Z1, Z10, Z10
-	ADDQ          $0x00000028, R13
-	ADDQ          R8, R14
-	CMPQ          R13, R10
-	JB            exp
-	VCMPPS        $0x11, 6912(AX), Z10, K1
-	VMULPS        7040(AX), Z10, Z0
-	VBLENDMPS     Z0, Z10, K1, Z0
-	VPXORQ        Z11, Z11, Z11
-	VBLENDMPS     7168(AX), Z11, K1, Z11
-	VPSRLD        $0x17, Z0, Z1
-	VPORD         7040(AX), Z1, Z1
-	VSUBPS        7296(AX), Z1, Z1
-	VADDPS        Z11, Z1, Z1
-	VPANDD        7424(AX), Z0, Z0
-	VPORD         6656(AX), Z0, Z0
-	VCMPPS        $0x1e, 7552(AX), Z0, K1
-	VMULPS        5248(AX), Z0, Z2
-	VBLENDMPS     Z2, Z0, K1, Z0
-	VADDPS        6656(AX), Z1, K1, Z1
-	VSUBPS        6656(AX), Z0, Z0
-	VADDPS        7680(AX), Z0, Z2
-	VDIVPS        Z2, Z0, Z4
-	VMULPS        Z4, Z4, Z2
-	VMOVUPS       7808(AX), Z5
-	VFMADD213PS   7936(AX), Z2, Z5
-	VFMADD213PS   8064(AX), Z2, Z5
-	VFMADD213PS   8192(AX), Z2, Z5
-	VFMADD213PS   8320(AX), Z2, Z5
-	VMULPS        Z2, Z5, Z5
-	VSUBPS        Z5, Z0, Z5
-	VFNMADD231PS  Z4, Z5, Z0
-	VFMADD231PS   6016(AX), Z1, Z0
-	VFMADD231PS   5888(AX), Z1, Z0
-	VCMPPS        $0x00, 5504(AX), Z10, K1
-	VBLENDMPS     5120(AX), Z0, K1, Z0
-	VCMPPS        $0x00, 8448(AX), Z10, K1
-	VBLENDMPS     8448(AX), Z0, K1, Z0
-	VCMPPS        $0x11, 5504(AX), Z10, K1
-	VBLENDMPS     8576(AX), Z0, K1, Z0
-	VCMPPS        $0x03, Z10, Z10, K1
-	VBLENDMPS     Z10, Z0, K1, Z0
-	VMOVUPS       Z0, Z0
-	VADDPS        Z3, Z0, Z0
-	VCVTPS2PD     Y0, Z1
-	VMULPD        (R12), Z1, Z1
-	VADDPD        (R11), Z1, Z1
-	VMOVUPD       Z1, (R11)
-	VEXTRACTF64X4 $0x01, Z0, Y0
-	VCVTPS2PD     Y0, Z0
-	VMULPD        64(R12), Z0, Z0
-	VADDPD        (R11), Z0, Z0
-	VMOVUPD       Z0, (R11)
-	VCVTPD2PS     (R12), Y12
-	VCVTPD2PS     64(R12), Y0
-	VINSERTF64X4  $0x01, Y0, Z12, Z12
-	VDIVPS        Z10, Z12, Z0
-	MOVQ          R9, R13
-	MOVQ          DI, R14
+jointdone:
+	ADDQ $0x00000028, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x04, R8
 
-resp:
-	VMOVUPS (R14), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, (R14)
-	ADDQ    $0x00000028, R13
-	ADDQ    R8, R14
-	CMPQ    R13, R10
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, DI
-	ADDQ    $0x80, R12
-	DECQ    DX
-	JMP     loop
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPS 5376(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
 
-done:
+maxk:
+	VMAXPS    (R10), Z0, Z0
+	ADDQ      $0x00000028, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPS    $0x00, 5376(AX), Z0, K1
+	VBLENDMPS 5504(AX), Z0, K1, Z0
+	VMOVUPS   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPS   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPS 5632(AX), Z0
+	VMOVUPS 5760(AX), Z1
+	VMOVUPS 5888(AX), Z2
+	VMOVUPS 6016(AX), Z3
+	VMOVUPS 6144(AX), Z4
+	VMOVUPS 6272(AX), Z5
+	VMOVUPS 5120(AX), Z6
+	VMOVUPS 6400(AX), Z7
+	VMOVUPS 6528(AX), Z8
+	VMOVUPS 6656(AX), Z9
+	VMOVUPS 6784(AX), Z10
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x04, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPS      (R8)(BX*1), Z11
+	VMOVUPS      (DI), Z12
+	VSUBPS       (R8), Z12, Z12
+	VMOVUPS      Z12, Z16
+	VMOVUPS      Z0, Z17
+	VFMADD231PS  Z1, Z16, Z17
+	VSUBPS       Z0, Z17, Z15
+	VFNMADD231PS Z2, Z15, Z16
+	VFNMADD231PS Z3, Z15, Z16
+	VMULPS       Z16, Z16, Z18
+	VMULPS       Z18, Z18, Z19
+	VMOVUPS      Z6, Z15
+	VFMADD231PS  Z7, Z16, Z15
+	VMOVUPS      Z8, Z20
+	VFMADD231PS  Z9, Z16, Z20
+	VFMADD231PS  Z20, Z18, Z15
+	VMOVUPS      Z10, Z18
+	VFMADD231PS  Z18, Z19, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VPSLLD       $0x17, Z17, Z17
+	VCMPPS       $0x15, Z4, Z12, K1
+	VPADDD.Z     Z17, Z15, K1, Z15
+	VMOVUPS      Z15, (DI)
+	VADDPS       Z15, Z11, Z11
+	VMOVUPS      Z11, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000028, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	MOVQ    w_base+24(FP), DX
+	MOVQ    n+144(FP), SI
+	MOVQ    t_base+96(FP), DI
+	SHRQ    $0x04, SI
+
+finishloop:
+	TESTQ         SI, SI
+	JZ            finishdone
+	VMOVUPS       (DI), Z1
+	VMOVUPS       (DI)(BX*1), Z2
+	VCMPPS        $0x11, 6912(AX), Z2, K1
+	VMULPS        7040(AX), Z2, Z3
+	VBLENDMPS     Z3, Z2, K1, Z3
+	VPXORQ        Z13, Z13, Z13
+	VBLENDMPS     7168(AX), Z13, K1, Z13
+	VPSRLD        $0x17, Z3, Z4
+	VPORD         7040(AX), Z4, Z4
+	VSUBPS        7296(AX), Z4, Z4
+	VADDPS        Z13, Z4, Z4
+	VPANDD        7424(AX), Z3, Z3
+	VPORD         6272(AX), Z3, Z3
+	VCMPPS        $0x1e, 7552(AX), Z3, K1
+	VMULPS        5120(AX), Z3, Z5
+	VBLENDMPS     Z5, Z3, K1, Z3
+	VADDPS        6272(AX), Z4, K1, Z4
+	VSUBPS        6272(AX), Z3, Z3
+	VADDPS        7680(AX), Z3, Z5
+	VDIVPS        Z5, Z3, Z6
+	VMULPS        Z6, Z6, Z5
+	VMOVUPS       7808(AX), Z7
+	VFMADD213PS   7936(AX), Z5, Z7
+	VFMADD213PS   8064(AX), Z5, Z7
+	VFMADD213PS   8192(AX), Z5, Z7
+	VFMADD213PS   8320(AX), Z5, Z7
+	VMULPS        Z5, Z7, Z7
+	VSUBPS        Z7, Z3, Z7
+	VFNMADD231PS  Z6, Z7, Z3
+	VFMADD231PS   6016(AX), Z4, Z3
+	VFMADD231PS   5888(AX), Z4, Z3
+	VCMPPS        $0x00, 5504(AX), Z2, K1
+	VBLENDMPS     5376(AX), Z3, K1, Z3
+	VCMPPS        $0x00, 8448(AX), Z2, K1
+	VBLENDMPS     8448(AX), Z3, K1, Z3
+	VCMPPS        $0x11, 5504(AX), Z2, K1
+	VBLENDMPS     8576(AX), Z3, K1, Z3
+	VCMPPS        $0x03, Z2, Z2, K1
+	VBLENDMPS     Z2, Z3, K1, Z3
+	VMOVUPS       Z3, Z3
+	VADDPS        Z1, Z3, Z3
+	VCVTPS2PD     Y3, Z1
+	VMULPD        (DX), Z1, Z1
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VMULPD        64(DX), Z1, Z1
+	VADDPD        Z1, Z0, Z0
+	VCVTPD2PS     (DX), Y14
+	VCVTPD2PS     64(DX), Y1
+	VINSERTF64X4  $0x01, Y1, Z14, Z14
+	VDIVPS        Z2, Z14, Z1
+	VMOVUPS       Z1, (DI)(BX*1)
+	ADDQ          $0x40, DI
+	ADDQ          $0x80, DX
+	DECQ          SI
+	JMP           finishloop
+
+finishdone:
+	VMOVUPD Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiMomentsAVX512F32D3Full(x []float32, r []float32, mu []float32, acc []float64, n int)
+// func multiMomentsAVX512F32D3Full(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiMomentsAVX512F32D3Full(SB), NOSPLIT, $0-104
+TEXT ·multiMomentsAVX512F32D3Full(SB), NOSPLIT, $0-128
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
+	MOVQ   n+120(FP), CX
 	IMUL3Q $0x04, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, DX
-	MOVQ   r_base+24(FP), SI
-	MOVQ   mu_base+48(FP), DI
+	MOVQ   e_base+24(FP), SI
+	MOVQ   scale_base+48(FP), DI
+	MOVQ   mu_base+72(FP), R8
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -11169,35 +13527,37 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPS      (SI), Z10
+	VMULPS       (DI), Z10, Z10
 	VMOVUPS      (AX), Z12
-	VBROADCASTSS (DI), Z11
+	VBROADCASTSS (R8), Z11
 	VSUBPS       Z11, Z12, Z12
 	VMOVUPS      (AX)(BX*1), Z13
-	VBROADCASTSS 4(DI), Z11
+	VBROADCASTSS 4(R8), Z11
 	VSUBPS       Z11, Z13, Z13
 	VMOVUPS      (AX)(DX*1), Z14
-	VBROADCASTSS 8(DI), Z11
+	VBROADCASTSS 8(R8), Z11
 	VSUBPS       Z11, Z14, Z14
 	VADDPS       Z10, Z0, Z0
-	VFMADD231PS  Z10, Z12, Z1
-	VFMADD231PS  Z10, Z13, Z2
-	VFMADD231PS  Z10, Z14, Z3
 	VMULPS       Z10, Z12, Z11
+	VADDPS       Z11, Z1, Z1
 	VFMADD231PS  Z11, Z12, Z4
 	VFMADD231PS  Z11, Z13, Z5
 	VFMADD231PS  Z11, Z14, Z6
 	VMULPS       Z10, Z13, Z11
+	VADDPS       Z11, Z2, Z2
 	VFMADD231PS  Z11, Z13, Z7
 	VFMADD231PS  Z11, Z14, Z8
 	VMULPS       Z10, Z14, Z10
+	VADDPS       Z10, Z3, Z3
 	VFMADD231PS  Z10, Z14, Z9
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, SI
+	ADDQ         $0x40, DI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ          acc_base+72(FP), AX
+	MOVQ          acc_base+96(FP), AX
 	VCVTPS2PD     Y0, Z10
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
@@ -11283,7 +13643,7 @@ loop:
 	VMOVUPS (CX), Z0
 	VMOVUPS (CX)(SI*1), Z1
 	VMOVUPS (CX)(BX*1), Z2
-	VMOVUPS 5120(AX), Z3
+	VMOVUPS 5376(AX), Z3
 	VPXORQ  Z4, Z4, Z4
 	VPXORQ  Z5, Z5, Z5
 	MOVQ    R8, R10
@@ -11311,12 +13671,13 @@ component:
 	VFMADD231PS  Z7, Z8, Z6
 	VFMADD231PS  Z6, Z6, Z9
 	VBROADCASTSS (R10), Z6
-	VFNMADD231PS 5248(AX), Z9, Z6
-	VFIXUPIMMPS  $0x00, 5376(AX), Z6, Z6
+	VMOVUPS      Z6, Z6
+	VFNMADD231PS 5120(AX), Z9, Z6
+	VFIXUPIMMPS  $0x00, 5248(AX), Z6, Z6
 	VCMPPS       $0x1e, Z3, Z6, K1
 	VBLENDMPS    Z6, Z3, K1, Z3
 	VBLENDMPS    Z5, Z4, K1, Z4
-	VADDPS       6656(AX), Z5, Z5
+	VADDPS       6272(AX), Z5, Z5
 	ADDQ         $0x00000028, R10
 	CMPQ         R10, R9
 	JB           component
@@ -11332,144 +13693,203 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D3Diag(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX512F32D3Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D3Diag(SB), NOSPLIT, $0-128
-	LEAQ    multizpool<>+63(SB), AX
-	ANDQ    $-64, AX
-	MOVQ    x_base+0(FP), CX
-	MOVQ    n+120(FP), DX
-	IMUL3Q  $0x04, DX, BX
-	IMUL3Q  $0x01, BX, SI
-	IMUL3Q  $0x02, BX, BX
-	MOVQ    r_base+72(FP), DI
-	IMUL3Q  $0x04, DX, R8
-	MOVQ    coef_base+48(FP), R9
-	MOVQ    coef_len+56(FP), R10
-	LEAQ    (R9)(R10*4), R10
-	MOVQ    ll_base+96(FP), R11
-	VMOVUPD (AX), Z0
-	VMOVUPD (AX), Z1
+TEXT ·multiRespAVX512F32D3Diag(SB), NOSPLIT, $0-152
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*4), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x04, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
+
+joints:
+	VBROADCASTSS (DI), Z0
+	VBROADCASTSS 4(DI), Z1
+	VBROADCASTSS 8(DI), Z2
+	VBROADCASTSS 12(DI), Z3
+	VBROADCASTSS 16(DI), Z4
+	VBROADCASTSS 20(DI), Z5
+	VBROADCASTSS 24(DI), Z6
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x04, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R9
+	MOVQ         SI, R11
+	MOVQ         n+144(FP), R12
+	SHRQ         $0x04, R12
+
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPS      (R8), Z7
+	VMOVUPS      (R8)(R10*1), Z8
+	VMOVUPS      (R8)(R9*1), Z9
+	VSUBPS       Z1, Z7, Z7
+	VSUBPS       Z2, Z8, Z8
+	VSUBPS       Z3, Z9, Z9
+	VMULPS       Z4, Z7, Z7
+	VMULPS       Z7, Z7, Z7
+	VMULPS       Z5, Z8, Z8
+	VFMADD231PS  Z8, Z8, Z7
+	VMULPS       Z6, Z9, Z8
+	VFMADD231PS  Z8, Z8, Z7
+	VMOVUPS      Z0, Z8
+	VFNMADD231PS 5120(AX), Z7, Z8
+	VFIXUPIMMPS  $0x00, 5248(AX), Z8, Z8
+	VMOVUPS      Z8, (R11)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R11
+	DECQ         R12
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x0000001c, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x04, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPS 5376(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPS    (R10), Z0, Z0
+	ADDQ      $0x0000001c, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPS    $0x00, 5376(AX), Z0, K1
+	VBLENDMPS 5504(AX), Z0, K1, Z0
+	VMOVUPS   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPS   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPS 5632(AX), Z0
+	VMOVUPS 5760(AX), Z1
+	VMOVUPS 5888(AX), Z2
+	VMOVUPS 6016(AX), Z3
+	VMOVUPS 6144(AX), Z4
+	VMOVUPS 6272(AX), Z5
+	VMOVUPS 5120(AX), Z6
+	VMOVUPS 6400(AX), Z7
+	VMOVUPS 6528(AX), Z8
+	VMOVUPS 6656(AX), Z9
+	VMOVUPS 6784(AX), Z12
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x04, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPS      (R8)(BX*1), Z13
+	VMOVUPS      (DI), Z14
+	VSUBPS       (R8), Z14, Z14
+	VMOVUPS      Z14, Z16
+	VMOVUPS      Z0, Z17
+	VFMADD231PS  Z1, Z16, Z17
+	VSUBPS       Z0, Z17, Z15
+	VFNMADD231PS Z2, Z15, Z16
+	VFNMADD231PS Z3, Z15, Z16
+	VMULPS       Z16, Z16, Z18
+	VMULPS       Z18, Z18, Z19
+	VMOVUPS      Z6, Z15
+	VFMADD231PS  Z7, Z16, Z15
+	VMOVUPS      Z8, Z20
+	VFMADD231PS  Z9, Z16, Z20
+	VFMADD231PS  Z20, Z18, Z15
+	VMOVUPS      Z12, Z18
+	VFMADD231PS  Z18, Z19, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VPSLLD       $0x17, Z17, Z17
+	VCMPPS       $0x15, Z4, Z14, K1
+	VPADDD.Z     Z17, Z15, K1, Z15
+	VMOVUPS      Z15, (DI)
+	VADDPS       Z15, Z13, Z13
+	VMOVUPS      Z13, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x0000001c, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	VMOVUPD 1152(AX), Z1
+	VMOVUPD 1152(AX), Z2
+	MOVQ    n+144(FP), DX
+	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x04, DX
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPS (CX), Z2
-	VMOVUPS (CX)(SI*1), Z3
-	VMOVUPS (CX)(BX*1), Z4
-	VMOVUPS 5120(AX), Z5
-	MOVQ    R9, R12
-	MOVQ    DI, R13
+finishloop:
+	TESTQ         DX, DX
+	JZ            finishdone
+	VMOVUPS       (SI), Z3
+	VMOVUPS       (SI)(BX*1), Z4
+	VCVTPS2PD     Y4, Z5
+	VEXTRACTF64X4 $0x01, Z4, Y6
+	VCVTPS2PD     Y6, Z6
+	VMULPD        Z5, Z1, Z1
+	VMULPD        Z6, Z2, Z2
+	VCVTPS2PD     Y3, Z5
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        Z5, Z3, Z5
+	VADDPD        Z5, Z0, Z0
+	VMOVUPS       6272(AX), Z3
+	VDIVPS        Z4, Z3, Z3
+	VMOVUPS       Z3, (SI)(BX*1)
+	ADDQ          $0x40, SI
+	DECQ          DX
+	JMP           finishloop
 
-max:
-	VBROADCASTSS 4(R12), Z6
-	VSUBPS       Z6, Z2, Z6
-	VBROADCASTSS 8(R12), Z7
-	VSUBPS       Z7, Z3, Z7
-	VBROADCASTSS 12(R12), Z8
-	VSUBPS       Z8, Z4, Z8
-	VBROADCASTSS 16(R12), Z9
-	VMULPS       Z9, Z6, Z6
-	VMULPS       Z6, Z6, Z6
-	VBROADCASTSS 20(R12), Z9
-	VMULPS       Z9, Z7, Z7
-	VFMADD231PS  Z7, Z7, Z6
-	VBROADCASTSS 24(R12), Z7
-	VMULPS       Z7, Z8, Z7
-	VFMADD231PS  Z7, Z7, Z6
-	VBROADCASTSS (R12), Z7
-	VFNMADD231PS 5248(AX), Z6, Z7
-	VFIXUPIMMPS  $0x00, 5376(AX), Z7, Z7
-	VMOVUPS      Z7, (R13)
-	VMAXPS       Z7, Z5, Z5
-	ADDQ         $0x0000001c, R12
-	ADDQ         R8, R13
-	CMPQ         R12, R10
-	JB           max
-	VCMPPS       $0x00, 5120(AX), Z5, K1
-	VBLENDMPS    5504(AX), Z5, K1, Z5
+finishdone:
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
+	VBLENDMPD    Z0, Z1, K1, Z0
 	VPXORQ       Z10, Z10, Z10
-	MOVQ         R9, R12
-	MOVQ         DI, R13
-
-exp:
-	VMOVUPS       (R13), Z2
-	VSUBPS        Z5, Z2, Z2
-	VMOVUPS       Z2, Z4
-	VMOVUPS       5632(AX), Z6
-	VFMADD231PS   5760(AX), Z4, Z6
-	VSUBPS        5632(AX), Z6, Z3
-	VFNMADD231PS  5888(AX), Z3, Z4
-	VFNMADD231PS  6016(AX), Z3, Z4
-	VMULPS        Z4, Z4, Z7
-	VMULPS        Z7, Z7, Z8
-	VMOVUPS       5248(AX), Z3
-	VFMADD231PS   6144(AX), Z4, Z3
-	VMOVUPS       6272(AX), Z9
-	VFMADD231PS   6400(AX), Z4, Z9
-	VFMADD231PS   Z9, Z7, Z3
-	VMOVUPS       6528(AX), Z7
-	VFMADD231PS   Z7, Z8, Z3
-	VFMADD213PS   6656(AX), Z4, Z3
-	VFMADD213PS   6656(AX), Z4, Z3
-	VPSLLD        $0x17, Z6, Z6
-	VCMPPS        $0x15, 6784(AX), Z2, K1
-	VPADDD.Z      Z6, Z3, K1, Z3
-	VMOVUPS       Z3, (R13)
-	VADDPS        Z3, Z10, Z10
-	ADDQ          $0x0000001c, R12
-	ADDQ          R8, R13
-	CMPQ          R12, R10
-	JB            exp
-	VCVTPS2PD     Y10, Z2
-	VEXTRACTF64X4 $0x01, Z10, Y3
-	VCVTPS2PD     Y3, Z3
-	VMULPD        Z2, Z0, Z0
-	VMULPD        Z3, Z1, Z1
-	VCVTPS2PD     Y5, Z2
-	VEXTRACTF64X4 $0x01, Z5, Y3
-	VCVTPS2PD     Y3, Z3
-	VADDPD        Z2, Z3, Z2
-	VADDPD        (R11), Z2, Z2
-	VMOVUPD       Z2, (R11)
-	VMOVUPS       6656(AX), Z2
-	VDIVPS        Z10, Z2, Z2
-	MOVQ          R9, R12
-	MOVQ          DI, R13
-
-resp:
-	VMOVUPS (R13), Z3
-	VMULPS  Z2, Z3, Z3
-	VMOVUPS Z3, (R13)
-	ADDQ    $0x0000001c, R12
-	ADDQ    R8, R13
-	CMPQ    R12, R10
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, DI
-	DECQ    DX
-	JMP     loop
-
-done:
-	VCMPPD       $0x11, 2560(AX), Z0, K1
-	VMULPD       2688(AX), Z0, Z2
-	VBLENDMPD    Z2, Z0, K1, Z2
-	VPXORQ       Z11, Z11, Z11
-	VBLENDMPD    2816(AX), Z11, K1, Z11
-	VPSRLQ       $0x34, Z2, Z3
+	VBLENDMPD    2816(AX), Z10, K1, Z10
+	VPSRLQ       $0x34, Z0, Z3
 	VPORQ        2688(AX), Z3, Z3
 	VSUBPD       2944(AX), Z3, Z3
-	VADDPD       Z11, Z3, Z3
-	VPANDQ       3072(AX), Z2, Z2
-	VPORQ        (AX), Z2, Z2
-	VCMPPD       $0x1e, 3200(AX), Z2, K1
-	VMULPD       256(AX), Z2, Z4
-	VBLENDMPD    Z4, Z2, K1, Z2
-	VADDPD       (AX), Z3, K1, Z3
-	VSUBPD       (AX), Z2, Z2
-	VADDPD       3328(AX), Z2, Z4
-	VDIVPD       Z4, Z2, Z5
+	VADDPD       Z10, Z3, Z3
+	VPANDQ       3072(AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
+	VMULPD       (AX), Z0, Z4
+	VBLENDMPD    Z4, Z0, K1, Z0
+	VADDPD       1152(AX), Z3, K1, Z3
+	VSUBPD       1152(AX), Z0, Z0
+	VADDPD       3328(AX), Z0, Z4
+	VDIVPD       Z4, Z0, Z5
 	VMULPD       Z5, Z5, Z4
 	VMOVUPD      3456(AX), Z6
 	VFMADD213PD  3584(AX), Z4, Z6
@@ -11483,37 +13903,37 @@ done:
 	VFMADD213PD  4608(AX), Z4, Z6
 	VFMADD213PD  4736(AX), Z4, Z6
 	VMULPD       Z4, Z6, Z6
-	VSUBPD       Z6, Z2, Z6
-	VFNMADD231PD Z5, Z6, Z2
-	VFMADD231PD  1024(AX), Z3, Z2
-	VFMADD231PD  896(AX), Z3, Z2
-	VCMPPD       $0x00, 512(AX), Z0, K1
-	VBLENDMPD    128(AX), Z2, K1, Z2
-	VCMPPD       $0x00, 4864(AX), Z0, K1
-	VBLENDMPD    4864(AX), Z2, K1, Z2
-	VCMPPD       $0x11, 512(AX), Z0, K1
-	VBLENDMPD    4992(AX), Z2, K1, Z2
-	VCMPPD       $0x03, Z0, Z0, K1
-	VBLENDMPD    Z0, Z2, K1, Z2
-	VMOVUPD      Z2, Z0
-	VADDPD       (R11), Z0, Z0
-	VMOVUPD      Z0, (R11)
-	VCMPPD       $0x11, 2560(AX), Z1, K1
-	VMULPD       2688(AX), Z1, Z0
-	VBLENDMPD    Z0, Z1, K1, Z0
-	VPXORQ       Z12, Z12, Z12
-	VBLENDMPD    2816(AX), Z12, K1, Z12
-	VPSRLQ       $0x34, Z0, Z2
-	VPORQ        2688(AX), Z2, Z2
-	VSUBPD       2944(AX), Z2, Z2
-	VADDPD       Z12, Z2, Z2
+	VSUBPD       Z6, Z0, Z6
+	VFNMADD231PD Z5, Z6, Z0
+	VFMADD231PD  896(AX), Z3, Z0
+	VFMADD231PD  768(AX), Z3, Z0
+	VCMPPD       $0x00, 384(AX), Z1, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z1, K1
+	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 384(AX), Z1, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
+	VCMPPD       $0x03, Z1, Z1, K1
+	VBLENDMPD    Z1, Z0, K1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z2, K1
+	VMULPD       2688(AX), Z2, Z0
+	VBLENDMPD    Z0, Z2, K1, Z0
+	VPXORQ       Z11, Z11, Z11
+	VBLENDMPD    2816(AX), Z11, K1, Z11
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        2688(AX), Z1, Z1
+	VSUBPD       2944(AX), Z1, Z1
+	VADDPD       Z11, Z1, Z1
 	VPANDQ       3072(AX), Z0, Z0
-	VPORQ        (AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
 	VCMPPD       $0x1e, 3200(AX), Z0, K1
-	VMULPD       256(AX), Z0, Z3
+	VMULPD       (AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
-	VADDPD       (AX), Z2, K1, Z2
-	VSUBPD       (AX), Z0, Z0
+	VADDPD       1152(AX), Z1, K1, Z1
+	VSUBPD       1152(AX), Z0, Z0
 	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
@@ -11531,196 +13951,255 @@ done:
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
-	VFMADD231PD  1024(AX), Z2, Z0
-	VFMADD231PD  896(AX), Z2, Z0
-	VCMPPD       $0x00, 512(AX), Z1, K1
-	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4864(AX), Z1, K1
+	VFMADD231PD  896(AX), Z1, Z0
+	VFMADD231PD  768(AX), Z1, Z0
+	VCMPPD       $0x00, 384(AX), Z2, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z2, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 512(AX), Z1, K1
+	VCMPPD       $0x11, 384(AX), Z2, K1
 	VBLENDMPD    4992(AX), Z0, K1, Z0
-	VCMPPD       $0x03, Z1, Z1, K1
-	VBLENDMPD    Z1, Z0, K1, Z0
+	VCMPPD       $0x03, Z2, Z2, K1
+	VBLENDMPD    Z2, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
-	VADDPD       (R11), Z0, Z0
-	VMOVUPD      Z0, (R11)
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX512F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D3DiagW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX512F32D3DiagW(SB), NOSPLIT, $0-152
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
-	MOVQ   x_base+0(FP), CX
-	MOVQ   n+120(FP), DX
-	IMUL3Q $0x04, DX, BX
-	IMUL3Q $0x01, BX, SI
-	IMUL3Q $0x02, BX, BX
-	MOVQ   r_base+72(FP), DI
-	IMUL3Q $0x04, DX, R8
-	MOVQ   coef_base+48(FP), R9
-	MOVQ   coef_len+56(FP), R10
-	LEAQ   (R9)(R10*4), R10
-	MOVQ   ll_base+96(FP), R11
-	MOVQ   w_base+24(FP), R12
-	SHRQ   $0x04, DX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*4), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x04, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPS (CX), Z0
-	VMOVUPS (CX)(SI*1), Z1
-	VMOVUPS (CX)(BX*1), Z2
-	VMOVUPS 5120(AX), Z3
-	MOVQ    R9, R13
-	MOVQ    DI, R14
+joints:
+	VBROADCASTSS (DI), Z0
+	VBROADCASTSS 4(DI), Z1
+	VBROADCASTSS 8(DI), Z2
+	VBROADCASTSS 12(DI), Z3
+	VBROADCASTSS 16(DI), Z4
+	VBROADCASTSS 20(DI), Z5
+	VBROADCASTSS 24(DI), Z6
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x04, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R9
+	MOVQ         SI, R11
+	MOVQ         n+144(FP), R12
+	SHRQ         $0x04, R12
 
-max:
-	VBROADCASTSS 4(R13), Z4
-	VSUBPS       Z4, Z0, Z4
-	VBROADCASTSS 8(R13), Z5
-	VSUBPS       Z5, Z1, Z5
-	VBROADCASTSS 12(R13), Z6
-	VSUBPS       Z6, Z2, Z6
-	VBROADCASTSS 16(R13), Z7
-	VMULPS       Z7, Z4, Z4
-	VMULPS       Z4, Z4, Z4
-	VBROADCASTSS 20(R13), Z7
-	VMULPS       Z7, Z5, Z5
-	VFMADD231PS  Z5, Z5, Z4
-	VBROADCASTSS 24(R13), Z5
-	VMULPS       Z5, Z6, Z5
-	VFMADD231PS  Z5, Z5, Z4
-	VBROADCASTSS (R13), Z5
-	VFNMADD231PS 5248(AX), Z4, Z5
-	VFIXUPIMMPS  $0x00, 5376(AX), Z5, Z5
-	VMOVUPS      Z5, (R14)
-	VMAXPS       Z5, Z3, Z3
-	ADDQ         $0x0000001c, R13
-	ADDQ         R8, R14
-	CMPQ         R13, R10
-	JB           max
-	VCMPPS       $0x00, 5120(AX), Z3, K1
-	VBLENDMPS    5504(AX), Z3, K1, Z3
-	VPXORQ       Z8, Z8, Z8
-	MOVQ         R9, R13
-	MOVQ         DI, R14
+jointloop:
+	TESTQ        R12, R12
+	JZ           jointdone
+	VMOVUPS      (R8), Z7
+	VMOVUPS      (R8)(R10*1), Z8
+	VMOVUPS      (R8)(R9*1), Z9
+	VSUBPS       Z1, Z7, Z7
+	VSUBPS       Z2, Z8, Z8
+	VSUBPS       Z3, Z9, Z9
+	VMULPS       Z4, Z7, Z7
+	VMULPS       Z7, Z7, Z7
+	VMULPS       Z5, Z8, Z8
+	VFMADD231PS  Z8, Z8, Z7
+	VMULPS       Z6, Z9, Z8
+	VFMADD231PS  Z8, Z8, Z7
+	VMOVUPS      Z0, Z8
+	VFNMADD231PS 5120(AX), Z7, Z8
+	VFIXUPIMMPS  $0x00, 5248(AX), Z8, Z8
+	VMOVUPS      Z8, (R11)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R11
+	DECQ         R12
+	JMP          jointloop
 
-exp:
-	VMOVUPS       (R14), Z0
-	VSUBPS        Z3, Z0, Z0
-	VMOVUPS       Z0, Z2
-	VMOVUPS       5632(AX), Z4
-	VFMADD231PS   5760(AX), Z2, Z4
-	VSUBPS        5632(AX), Z4, Z1
-	VFNMADD231PS  5888(AX), Z1, Z2
-	VFNMADD231PS  6016(AX), Z1, Z2
-	VMULPS        Z2, Z2, Z5
-	VMULPS        Z5, Z5, Z6
-	VMOVUPS       5248(AX), Z1
-	VFMADD231PS   6144(AX), Z2, Z1
-	VMOVUPS       6272(AX), Z7
-	VFMADD231PS   6400(AX), Z2, Z7
-	VFMADD231PS   Z7, Z5, Z1
-	VMOVUPS       6528(AX), Z5
-	VFMADD231PS   Z5, Z6, Z1
-	VFMADD213PS   6656(AX), Z2, Z1
-	VFMADD213PS   6656(AX), Z2, Z1
-	VPSLLD        $0x17, Z4, Z4
-	VCMPPS        $0x15, 6784(AX), Z0, K1
-	VPADDD.Z      Z4, Z1, K1, Z1
-	VMOVUPS       Z1, (R14)
-	VADDPS        Z1, Z8, Z8
-	ADDQ          $0x0000001c, R13
-	ADDQ          R8, R14
-	CMPQ          R13, R10
-	JB            exp
-	VCMPPS        $0x11, 6912(AX), Z8, K1
-	VMULPS        7040(AX), Z8, Z0
-	VBLENDMPS     Z0, Z8, K1, Z0
-	VPXORQ        Z9, Z9, Z9
-	VBLENDMPS     7168(AX), Z9, K1, Z9
-	VPSRLD        $0x17, Z0, Z1
-	VPORD         7040(AX), Z1, Z1
-	VSUBPS        7296(AX), Z1, Z1
-	VADDPS        Z9, Z1, Z1
-	VPANDD        7424(AX), Z0, Z0
-	VPORD         6656(AX), Z0, Z0
-	VCMPPS        $0x1e, 7552(AX), Z0, K1
-	VMULPS        5248(AX), Z0, Z2
-	VBLENDMPS     Z2, Z0, K1, Z0
-	VADDPS        6656(AX), Z1, K1, Z1
-	VSUBPS        6656(AX), Z0, Z0
-	VADDPS        7680(AX), Z0, Z2
-	VDIVPS        Z2, Z0, Z4
-	VMULPS        Z4, Z4, Z2
-	VMOVUPS       7808(AX), Z5
-	VFMADD213PS   7936(AX), Z2, Z5
-	VFMADD213PS   8064(AX), Z2, Z5
-	VFMADD213PS   8192(AX), Z2, Z5
-	VFMADD213PS   8320(AX), Z2, Z5
-	VMULPS        Z2, Z5, Z5
-	VSUBPS        Z5, Z0, Z5
-	VFNMADD231PS  Z4, Z5, Z0
-	VFMADD231PS   6016(AX), Z1, Z0
-	VFMADD231PS   5888(AX), Z1, Z0
-	VCMPPS        $0x00, 5504(AX), Z8, K1
-	VBLENDMPS     5120(AX), Z0, K1, Z0
-	VCMPPS        $0x00, 8448(AX), Z8, K1
-	VBLENDMPS     8448(AX), Z0, K1, Z0
-	VCMPPS        $0x11, 5504(AX), Z8, K1
-	VBLENDMPS     8576(AX), Z0, K1, Z0
-	VCMPPS        $0x03, Z8, Z8, K1
-	VBLENDMPS     Z8, Z0, K1, Z0
-	VMOVUPS       Z0, Z0
-	VADDPS        Z3, Z0, Z0
-	VCVTPS2PD     Y0, Z1
-	VMULPD        (R12), Z1, Z1
-	VADDPD        (R11), Z1, Z1
-	VMOVUPD       Z1, (R11)
-	VEXTRACTF64X4 $0x01, Z0, Y0
-	VCVTPS2PD     Y0, Z0
-	VMULPD        64(R12), Z0, Z0
-	VADDPD        (R11), Z0, Z0
-	VMOVUPD       Z0, (R11)
-	VCVTPD2PS     (R12), Y10
-	VCVTPD2PS     64(R12), Y0
-	VINSERTF64X4  $0x01, Y0, Z10, Z10
-	VDIVPS        Z8, Z10, Z0
-	MOVQ          R9, R13
-	MOVQ          DI, R14
+jointdone:
+	ADDQ $0x0000001c, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x04, R8
 
-resp:
-	VMOVUPS (R14), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, (R14)
-	ADDQ    $0x0000001c, R13
-	ADDQ    R8, R14
-	CMPQ    R13, R10
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, DI
-	ADDQ    $0x80, R12
-	DECQ    DX
-	JMP     loop
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPS 5376(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
 
-done:
+maxk:
+	VMAXPS    (R10), Z0, Z0
+	ADDQ      $0x0000001c, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPS    $0x00, 5376(AX), Z0, K1
+	VBLENDMPS 5504(AX), Z0, K1, Z0
+	VMOVUPS   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPS   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPS 5632(AX), Z0
+	VMOVUPS 5760(AX), Z1
+	VMOVUPS 5888(AX), Z2
+	VMOVUPS 6016(AX), Z3
+	VMOVUPS 6144(AX), Z4
+	VMOVUPS 6272(AX), Z5
+	VMOVUPS 5120(AX), Z6
+	VMOVUPS 6400(AX), Z7
+	VMOVUPS 6528(AX), Z8
+	VMOVUPS 6656(AX), Z9
+	VMOVUPS 6784(AX), Z12
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x04, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPS      (R8)(BX*1), Z13
+	VMOVUPS      (DI), Z14
+	VSUBPS       (R8), Z14, Z14
+	VMOVUPS      Z14, Z16
+	VMOVUPS      Z0, Z17
+	VFMADD231PS  Z1, Z16, Z17
+	VSUBPS       Z0, Z17, Z15
+	VFNMADD231PS Z2, Z15, Z16
+	VFNMADD231PS Z3, Z15, Z16
+	VMULPS       Z16, Z16, Z18
+	VMULPS       Z18, Z18, Z19
+	VMOVUPS      Z6, Z15
+	VFMADD231PS  Z7, Z16, Z15
+	VMOVUPS      Z8, Z20
+	VFMADD231PS  Z9, Z16, Z20
+	VFMADD231PS  Z20, Z18, Z15
+	VMOVUPS      Z12, Z18
+	VFMADD231PS  Z18, Z19, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VPSLLD       $0x17, Z17, Z17
+	VCMPPS       $0x15, Z4, Z14, K1
+	VPADDD.Z     Z17, Z15, K1, Z15
+	VMOVUPS      Z15, (DI)
+	VADDPS       Z15, Z13, Z13
+	VMOVUPS      Z13, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x0000001c, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	MOVQ    w_base+24(FP), DX
+	MOVQ    n+144(FP), SI
+	MOVQ    t_base+96(FP), DI
+	SHRQ    $0x04, SI
+
+finishloop:
+	TESTQ         SI, SI
+	JZ            finishdone
+	VMOVUPS       (DI), Z1
+	VMOVUPS       (DI)(BX*1), Z2
+	VCMPPS        $0x11, 6912(AX), Z2, K1
+	VMULPS        7040(AX), Z2, Z3
+	VBLENDMPS     Z3, Z2, K1, Z3
+	VPXORQ        Z10, Z10, Z10
+	VBLENDMPS     7168(AX), Z10, K1, Z10
+	VPSRLD        $0x17, Z3, Z4
+	VPORD         7040(AX), Z4, Z4
+	VSUBPS        7296(AX), Z4, Z4
+	VADDPS        Z10, Z4, Z4
+	VPANDD        7424(AX), Z3, Z3
+	VPORD         6272(AX), Z3, Z3
+	VCMPPS        $0x1e, 7552(AX), Z3, K1
+	VMULPS        5120(AX), Z3, Z5
+	VBLENDMPS     Z5, Z3, K1, Z3
+	VADDPS        6272(AX), Z4, K1, Z4
+	VSUBPS        6272(AX), Z3, Z3
+	VADDPS        7680(AX), Z3, Z5
+	VDIVPS        Z5, Z3, Z6
+	VMULPS        Z6, Z6, Z5
+	VMOVUPS       7808(AX), Z7
+	VFMADD213PS   7936(AX), Z5, Z7
+	VFMADD213PS   8064(AX), Z5, Z7
+	VFMADD213PS   8192(AX), Z5, Z7
+	VFMADD213PS   8320(AX), Z5, Z7
+	VMULPS        Z5, Z7, Z7
+	VSUBPS        Z7, Z3, Z7
+	VFNMADD231PS  Z6, Z7, Z3
+	VFMADD231PS   6016(AX), Z4, Z3
+	VFMADD231PS   5888(AX), Z4, Z3
+	VCMPPS        $0x00, 5504(AX), Z2, K1
+	VBLENDMPS     5376(AX), Z3, K1, Z3
+	VCMPPS        $0x00, 8448(AX), Z2, K1
+	VBLENDMPS     8448(AX), Z3, K1, Z3
+	VCMPPS        $0x11, 5504(AX), Z2, K1
+	VBLENDMPS     8576(AX), Z3, K1, Z3
+	VCMPPS        $0x03, Z2, Z2, K1
+	VBLENDMPS     Z2, Z3, K1, Z3
+	VMOVUPS       Z3, Z3
+	VADDPS        Z1, Z3, Z3
+	VCVTPS2PD     Y3, Z1
+	VMULPD        (DX), Z1, Z1
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VMULPD        64(DX), Z1, Z1
+	VADDPD        Z1, Z0, Z0
+	VCVTPD2PS     (DX), Y11
+	VCVTPD2PS     64(DX), Y1
+	VINSERTF64X4  $0x01, Y1, Z11, Z11
+	VDIVPS        Z2, Z11, Z1
+	VMOVUPS       Z1, (DI)(BX*1)
+	ADDQ          $0x40, DI
+	ADDQ          $0x80, DX
+	DECQ          SI
+	JMP           finishloop
+
+finishdone:
+	VMOVUPD Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiMomentsAVX512F32D3Diag(x []float32, r []float32, mu []float32, acc []float64, n int)
+// func multiMomentsAVX512F32D3Diag(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiMomentsAVX512F32D3Diag(SB), NOSPLIT, $0-104
+TEXT ·multiMomentsAVX512F32D3Diag(SB), NOSPLIT, $0-128
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
+	MOVQ   n+120(FP), CX
 	IMUL3Q $0x04, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, DX
-	MOVQ   r_base+24(FP), SI
-	MOVQ   mu_base+48(FP), DI
+	MOVQ   e_base+24(FP), SI
+	MOVQ   scale_base+48(FP), DI
+	MOVQ   mu_base+72(FP), R8
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -11734,32 +14213,34 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPS      (SI), Z7
+	VMULPS       (DI), Z7, Z7
 	VMOVUPS      (AX), Z9
-	VBROADCASTSS (DI), Z8
+	VBROADCASTSS (R8), Z8
 	VSUBPS       Z8, Z9, Z9
 	VMOVUPS      (AX)(BX*1), Z10
-	VBROADCASTSS 4(DI), Z8
+	VBROADCASTSS 4(R8), Z8
 	VSUBPS       Z8, Z10, Z10
 	VMOVUPS      (AX)(DX*1), Z11
-	VBROADCASTSS 8(DI), Z8
+	VBROADCASTSS 8(R8), Z8
 	VSUBPS       Z8, Z11, Z11
 	VADDPS       Z7, Z0, Z0
-	VFMADD231PS  Z7, Z9, Z1
-	VFMADD231PS  Z7, Z10, Z2
-	VFMADD231PS  Z7, Z11, Z3
 	VMULPS       Z7, Z9, Z8
+	VADDPS       Z8, Z1, Z1
 	VFMADD231PS  Z8, Z9, Z4
 	VMULPS       Z7, Z10, Z8
+	VADDPS       Z8, Z2, Z2
 	VFMADD231PS  Z8, Z10, Z5
 	VMULPS       Z7, Z11, Z7
+	VADDPS       Z7, Z3, Z3
 	VFMADD231PS  Z7, Z11, Z6
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, SI
+	ADDQ         $0x40, DI
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ          acc_base+72(FP), AX
+	MOVQ          acc_base+96(FP), AX
 	VCVTPS2PD     Y0, Z7
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
@@ -11827,7 +14308,7 @@ loop:
 	VMOVUPS (CX), Z0
 	VMOVUPS (CX)(SI*1), Z1
 	VMOVUPS (CX)(BX*1), Z2
-	VMOVUPS 5120(AX), Z3
+	VMOVUPS 5376(AX), Z3
 	VPXORQ  Z4, Z4, Z4
 	VPXORQ  Z5, Z5, Z5
 	MOVQ    R8, R10
@@ -11849,12 +14330,13 @@ component:
 	VMULPS       Z7, Z8, Z7
 	VFMADD231PS  Z7, Z7, Z6
 	VBROADCASTSS (R10), Z7
-	VFNMADD231PS 5248(AX), Z6, Z7
-	VFIXUPIMMPS  $0x00, 5376(AX), Z7, Z7
+	VMOVUPS      Z7, Z7
+	VFNMADD231PS 5120(AX), Z6, Z7
+	VFIXUPIMMPS  $0x00, 5248(AX), Z7, Z7
 	VCMPPS       $0x1e, Z3, Z7, K1
 	VBLENDMPS    Z7, Z3, K1, Z3
 	VBLENDMPS    Z5, Z4, K1, Z4
-	VADDPS       6656(AX), Z5, Z5
+	VADDPS       6272(AX), Z5, Z5
 	ADDQ         $0x0000001c, R10
 	CMPQ         R10, R9
 	JB           component
@@ -11870,163 +14352,222 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D4Full(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX512F32D4Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D4Full(SB), NOSPLIT, $0-128
-	LEAQ    multizpool<>+63(SB), AX
-	ANDQ    $-64, AX
-	MOVQ    x_base+0(FP), CX
-	MOVQ    n+120(FP), DX
-	IMUL3Q  $0x04, DX, BX
-	IMUL3Q  $0x01, BX, SI
-	IMUL3Q  $0x02, BX, DI
-	IMUL3Q  $0x03, BX, BX
-	MOVQ    r_base+72(FP), R8
-	IMUL3Q  $0x04, DX, R9
-	MOVQ    coef_base+48(FP), R10
-	MOVQ    coef_len+56(FP), R11
-	LEAQ    (R10)(R11*4), R11
-	MOVQ    ll_base+96(FP), R12
-	VMOVUPD (AX), Z0
-	VMOVUPD (AX), Z1
+TEXT ·multiRespAVX512F32D4Full(SB), NOSPLIT, $0-152
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*4), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x04, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
+
+joints:
+	VBROADCASTSS (DI), Z0
+	VBROADCASTSS 4(DI), Z1
+	VBROADCASTSS 8(DI), Z2
+	VBROADCASTSS 12(DI), Z3
+	VBROADCASTSS 16(DI), Z4
+	VBROADCASTSS 20(DI), Z5
+	VBROADCASTSS 24(DI), Z6
+	VBROADCASTSS 28(DI), Z7
+	VBROADCASTSS 32(DI), Z8
+	VBROADCASTSS 36(DI), Z9
+	VBROADCASTSS 40(DI), Z10
+	VBROADCASTSS 44(DI), Z11
+	VBROADCASTSS 48(DI), Z12
+	VBROADCASTSS 52(DI), Z13
+	VBROADCASTSS 56(DI), Z14
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x04, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R11
+	IMUL3Q       $0x03, R9, R9
+	MOVQ         SI, R12
+	MOVQ         n+144(FP), R13
+	SHRQ         $0x04, R13
+
+jointloop:
+	TESTQ        R13, R13
+	JZ           jointdone
+	VMOVUPS      (R8), Z15
+	VMOVUPS      (R8)(R10*1), Z16
+	VMOVUPS      (R8)(R11*1), Z17
+	VMOVUPS      (R8)(R9*1), Z18
+	VSUBPS       Z1, Z15, Z15
+	VSUBPS       Z2, Z16, Z16
+	VSUBPS       Z3, Z17, Z17
+	VSUBPS       Z4, Z18, Z18
+	VMULPS       Z5, Z15, Z21
+	VMULPS       Z21, Z21, Z21
+	VMULPS       Z6, Z15, Z22
+	VFMADD231PS  Z7, Z16, Z22
+	VFMADD231PS  Z22, Z22, Z21
+	VMULPS       Z8, Z15, Z22
+	VFMADD231PS  Z9, Z16, Z22
+	VFMADD231PS  Z10, Z17, Z22
+	VFMADD231PS  Z22, Z22, Z21
+	VMULPS       Z11, Z15, Z15
+	VFMADD231PS  Z12, Z16, Z15
+	VFMADD231PS  Z13, Z17, Z15
+	VFMADD231PS  Z14, Z18, Z15
+	VFMADD231PS  Z15, Z15, Z21
+	VMOVUPS      Z0, Z15
+	VFNMADD231PS 5120(AX), Z21, Z15
+	VFIXUPIMMPS  $0x00, 5248(AX), Z15, Z15
+	VMOVUPS      Z15, (R12)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R12
+	DECQ         R13
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x0000003c, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x04, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPS 5376(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPS    (R10), Z0, Z0
+	ADDQ      $0x0000003c, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPS    $0x00, 5376(AX), Z0, K1
+	VBLENDMPS 5504(AX), Z0, K1, Z0
+	VMOVUPS   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPS   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPS 5632(AX), Z0
+	VMOVUPS 5760(AX), Z1
+	VMOVUPS 5888(AX), Z2
+	VMOVUPS 6016(AX), Z3
+	VMOVUPS 6144(AX), Z4
+	VMOVUPS 6272(AX), Z5
+	VMOVUPS 5120(AX), Z6
+	VMOVUPS 6400(AX), Z7
+	VMOVUPS 6528(AX), Z8
+	VMOVUPS 6656(AX), Z9
+	VMOVUPS 6784(AX), Z10
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x04, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPS      (R8)(BX*1), Z11
+	VMOVUPS      (DI), Z12
+	VSUBPS       (R8), Z12, Z12
+	VMOVUPS      Z12, Z14
+	VMOVUPS      Z0, Z15
+	VFMADD231PS  Z1, Z14, Z15
+	VSUBPS       Z0, Z15, Z13
+	VFNMADD231PS Z2, Z13, Z14
+	VFNMADD231PS Z3, Z13, Z14
+	VMULPS       Z14, Z14, Z16
+	VMULPS       Z16, Z16, Z17
+	VMOVUPS      Z6, Z13
+	VFMADD231PS  Z7, Z14, Z13
+	VMOVUPS      Z8, Z18
+	VFMADD231PS  Z9, Z14, Z18
+	VFMADD231PS  Z18, Z16, Z13
+	VMOVUPS      Z10, Z16
+	VFMADD231PS  Z16, Z17, Z13
+	VFMADD213PS  Z5, Z14, Z13
+	VFMADD213PS  Z5, Z14, Z13
+	VPSLLD       $0x17, Z15, Z15
+	VCMPPS       $0x15, Z4, Z12, K1
+	VPADDD.Z     Z15, Z13, K1, Z13
+	VMOVUPS      Z13, (DI)
+	VADDPS       Z13, Z11, Z11
+	VMOVUPS      Z11, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x0000003c, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	VMOVUPD 1152(AX), Z1
+	VMOVUPD 1152(AX), Z2
+	MOVQ    n+144(FP), DX
+	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x04, DX
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPS (CX), Z2
-	VMOVUPS (CX)(SI*1), Z3
-	VMOVUPS (CX)(DI*1), Z4
-	VMOVUPS (CX)(BX*1), Z5
-	VMOVUPS 5120(AX), Z6
-	MOVQ    R10, R13
-	MOVQ    R8, R14
-
-max:
-	VBROADCASTSS 4(R13), Z7
-	VSUBPS       Z7, Z2, Z7
-	VBROADCASTSS 8(R13), Z8
-	VSUBPS       Z8, Z3, Z8
-	VBROADCASTSS 12(R13), Z9
-	VSUBPS       Z9, Z4, Z9
-	VBROADCASTSS 16(R13), Z10
-	VSUBPS       Z10, Z5, Z10
-	VBROADCASTSS 20(R13), Z11
-	VMULPS       Z11, Z7, Z11
-	VMULPS       Z11, Z11, Z11
-	VBROADCASTSS 24(R13), Z12
-	VMULPS       Z12, Z7, Z12
-	VBROADCASTSS 28(R13), Z13
-	VFMADD231PS  Z13, Z8, Z12
-	VFMADD231PS  Z12, Z12, Z11
-	VBROADCASTSS 32(R13), Z12
-	VMULPS       Z12, Z7, Z12
-	VBROADCASTSS 36(R13), Z13
-	VFMADD231PS  Z13, Z8, Z12
-	VBROADCASTSS 40(R13), Z13
-	VFMADD231PS  Z13, Z9, Z12
-	VFMADD231PS  Z12, Z12, Z11
-	VBROADCASTSS 44(R13), Z12
-	VMULPS       Z12, Z7, Z7
-	VBROADCASTSS 48(R13), Z12
-	VFMADD231PS  Z12, Z8, Z7
-	VBROADCASTSS 52(R13), Z8
-	VFMADD231PS  Z8, Z9, Z7
-	VBROADCASTSS 56(R13), Z8
-	VFMADD231PS  Z8, Z10, Z7
-	VFMADD231PS  Z7, Z7, Z11
-	VBROADCASTSS (R13), Z7
-	VFNMADD231PS 5248(AX), Z11, Z7
-	VFIXUPIMMPS  $0x00, 5376(AX), Z7, Z7
-	VMOVUPS      Z7, (R14)
-	VMAXPS       Z7, Z6, Z6
-	ADDQ         $0x0000003c, R13
-	ADDQ         R9, R14
-	CMPQ         R13, R11
-	JB           max
-	VCMPPS       $0x00, 5120(AX), Z6, K1
-	VBLENDMPS    5504(AX), Z6, K1, Z6
-	VPXORQ       Z14, Z14, Z14
-	MOVQ         R10, R13
-	MOVQ         R8, R14
-
-exp:
-	VMOVUPS       (R14), Z2
-	VSUBPS        Z6, Z2, Z2
-	VMOVUPS       Z2, Z4
-	VMOVUPS       5632(AX), Z5
-	VFMADD231PS   5760(AX), Z4, Z5
-	VSUBPS        5632(AX), Z5, Z3
-	VFNMADD231PS  5888(AX), Z3, Z4
-	VFNMADD231PS  6016(AX), Z3, Z4
-	VMULPS        Z4, Z4, Z7
-	VMULPS        Z7, Z7, Z8
-	VMOVUPS       5248(AX), Z3
-	VFMADD231PS   6144(AX), Z4, Z3
-	VMOVUPS       6272(AX), Z9
-	VFMADD231PS   6400(AX), Z4, Z9
-	VFMADD231PS   Z9, Z7, Z3
-	VMOVUPS       6528(AX), Z7
-	VFMADD231PS   Z7, Z8, Z3
-	VFMADD213PS   6656(AX), Z4, Z3
-	VFMADD213PS   6656(AX), Z4, Z3
-	VPSLLD        $0x17, Z5, Z5
-	VCMPPS        $0x15, 6784(AX), Z2, K1
-	VPADDD.Z      Z5, Z3, K1, Z3
-	VMOVUPS       Z3, (R14)
-	VADDPS        Z3, Z14, Z14
-	ADDQ          $0x0000003c, R13
-	ADDQ          R9, R14
-	CMPQ          R13, R11
-	JB            exp
-	VCVTPS2PD     Y14, Z2
-	VEXTRACTF64X4 $0x01, Z14, Y3
+finishloop:
+	TESTQ         DX, DX
+	JZ            finishdone
+	VMOVUPS       (SI), Z3
+	VMOVUPS       (SI)(BX*1), Z4
+	VCVTPS2PD     Y4, Z5
+	VEXTRACTF64X4 $0x01, Z4, Y6
+	VCVTPS2PD     Y6, Z6
+	VMULPD        Z5, Z1, Z1
+	VMULPD        Z6, Z2, Z2
+	VCVTPS2PD     Y3, Z5
+	VEXTRACTF64X4 $0x01, Z3, Y3
 	VCVTPS2PD     Y3, Z3
-	VMULPD        Z2, Z0, Z0
-	VMULPD        Z3, Z1, Z1
-	VCVTPS2PD     Y6, Z2
-	VEXTRACTF64X4 $0x01, Z6, Y3
-	VCVTPS2PD     Y3, Z3
-	VADDPD        Z2, Z3, Z2
-	VADDPD        (R12), Z2, Z2
-	VMOVUPD       Z2, (R12)
-	VMOVUPS       6656(AX), Z2
-	VDIVPS        Z14, Z2, Z2
-	MOVQ          R10, R13
-	MOVQ          R8, R14
+	VADDPD        Z5, Z3, Z5
+	VADDPD        Z5, Z0, Z0
+	VMOVUPS       6272(AX), Z3
+	VDIVPS        Z4, Z3, Z3
+	VMOVUPS       Z3, (SI)(BX*1)
+	ADDQ          $0x40, SI
+	DECQ          DX
+	JMP           finishloop
 
-resp:
-	VMOVUPS (R14), Z3
-	VMULPS  Z2, Z3, Z3
-	VMOVUPS Z3, (R14)
-	ADDQ    $0x0000003c, R13
-	ADDQ    R9, R14
-	CMPQ    R13, R11
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, R8
-	DECQ    DX
-	JMP     loop
-
-done:
-	VCMPPD       $0x11, 2560(AX), Z0, K1
-	VMULPD       2688(AX), Z0, Z2
-	VBLENDMPD    Z2, Z0, K1, Z2
-	VPXORQ       Z15, Z15, Z15
-	VBLENDMPD    2816(AX), Z15, K1, Z15
-	VPSRLQ       $0x34, Z2, Z3
+finishdone:
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
+	VBLENDMPD    Z0, Z1, K1, Z0
+	VPXORQ       Z19, Z19, Z19
+	VBLENDMPD    2816(AX), Z19, K1, Z19
+	VPSRLQ       $0x34, Z0, Z3
 	VPORQ        2688(AX), Z3, Z3
 	VSUBPD       2944(AX), Z3, Z3
-	VADDPD       Z15, Z3, Z3
-	VPANDQ       3072(AX), Z2, Z2
-	VPORQ        (AX), Z2, Z2
-	VCMPPD       $0x1e, 3200(AX), Z2, K1
-	VMULPD       256(AX), Z2, Z4
-	VBLENDMPD    Z4, Z2, K1, Z2
-	VADDPD       (AX), Z3, K1, Z3
-	VSUBPD       (AX), Z2, Z2
-	VADDPD       3328(AX), Z2, Z4
-	VDIVPD       Z4, Z2, Z5
+	VADDPD       Z19, Z3, Z3
+	VPANDQ       3072(AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
+	VMULPD       (AX), Z0, Z4
+	VBLENDMPD    Z4, Z0, K1, Z0
+	VADDPD       1152(AX), Z3, K1, Z3
+	VSUBPD       1152(AX), Z0, Z0
+	VADDPD       3328(AX), Z0, Z4
+	VDIVPD       Z4, Z0, Z5
 	VMULPD       Z5, Z5, Z4
 	VMOVUPD      3456(AX), Z6
 	VFMADD213PD  3584(AX), Z4, Z6
@@ -12040,37 +14581,37 @@ done:
 	VFMADD213PD  4608(AX), Z4, Z6
 	VFMADD213PD  4736(AX), Z4, Z6
 	VMULPD       Z4, Z6, Z6
-	VSUBPD       Z6, Z2, Z6
-	VFNMADD231PD Z5, Z6, Z2
-	VFMADD231PD  1024(AX), Z3, Z2
-	VFMADD231PD  896(AX), Z3, Z2
-	VCMPPD       $0x00, 512(AX), Z0, K1
-	VBLENDMPD    128(AX), Z2, K1, Z2
-	VCMPPD       $0x00, 4864(AX), Z0, K1
-	VBLENDMPD    4864(AX), Z2, K1, Z2
-	VCMPPD       $0x11, 512(AX), Z0, K1
-	VBLENDMPD    4992(AX), Z2, K1, Z2
-	VCMPPD       $0x03, Z0, Z0, K1
-	VBLENDMPD    Z0, Z2, K1, Z2
-	VMOVUPD      Z2, Z0
-	VADDPD       (R12), Z0, Z0
-	VMOVUPD      Z0, (R12)
-	VCMPPD       $0x11, 2560(AX), Z1, K1
-	VMULPD       2688(AX), Z1, Z0
-	VBLENDMPD    Z0, Z1, K1, Z0
-	VPXORQ       Z16, Z16, Z16
-	VBLENDMPD    2816(AX), Z16, K1, Z16
-	VPSRLQ       $0x34, Z0, Z2
-	VPORQ        2688(AX), Z2, Z2
-	VSUBPD       2944(AX), Z2, Z2
-	VADDPD       Z16, Z2, Z2
+	VSUBPD       Z6, Z0, Z6
+	VFNMADD231PD Z5, Z6, Z0
+	VFMADD231PD  896(AX), Z3, Z0
+	VFMADD231PD  768(AX), Z3, Z0
+	VCMPPD       $0x00, 384(AX), Z1, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z1, K1
+	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 384(AX), Z1, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
+	VCMPPD       $0x03, Z1, Z1, K1
+	VBLENDMPD    Z1, Z0, K1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z2, K1
+	VMULPD       2688(AX), Z2, Z0
+	VBLENDMPD    Z0, Z2, K1, Z0
+	VPXORQ       Z20, Z20, Z20
+	VBLENDMPD    2816(AX), Z20, K1, Z20
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        2688(AX), Z1, Z1
+	VSUBPD       2944(AX), Z1, Z1
+	VADDPD       Z20, Z1, Z1
 	VPANDQ       3072(AX), Z0, Z0
-	VPORQ        (AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
 	VCMPPD       $0x1e, 3200(AX), Z0, K1
-	VMULPD       256(AX), Z0, Z3
+	VMULPD       (AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
-	VADDPD       (AX), Z2, K1, Z2
-	VSUBPD       (AX), Z0, Z0
+	VADDPD       1152(AX), Z1, K1, Z1
+	VSUBPD       1152(AX), Z0, Z0
 	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
@@ -12088,216 +14629,275 @@ done:
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
-	VFMADD231PD  1024(AX), Z2, Z0
-	VFMADD231PD  896(AX), Z2, Z0
-	VCMPPD       $0x00, 512(AX), Z1, K1
-	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4864(AX), Z1, K1
+	VFMADD231PD  896(AX), Z1, Z0
+	VFMADD231PD  768(AX), Z1, Z0
+	VCMPPD       $0x00, 384(AX), Z2, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z2, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 512(AX), Z1, K1
+	VCMPPD       $0x11, 384(AX), Z2, K1
 	VBLENDMPD    4992(AX), Z0, K1, Z0
-	VCMPPD       $0x03, Z1, Z1, K1
-	VBLENDMPD    Z1, Z0, K1, Z0
+	VCMPPD       $0x03, Z2, Z2, K1
+	VBLENDMPD    Z2, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
-	VADDPD       (R12), Z0, Z0
-	VMOVUPD      Z0, (R12)
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D4FullW(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX512F32D4FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D4FullW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX512F32D4FullW(SB), NOSPLIT, $0-152
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
-	MOVQ   x_base+0(FP), CX
-	MOVQ   n+120(FP), DX
-	IMUL3Q $0x04, DX, BX
-	IMUL3Q $0x01, BX, SI
-	IMUL3Q $0x02, BX, DI
-	IMUL3Q $0x03, BX, BX
-	MOVQ   r_base+72(FP), R8
-	IMUL3Q $0x04, DX, R9
-	MOVQ   coef_base+48(FP), R10
-	MOVQ   coef_len+56(FP), R11
-	LEAQ   (R10)(R11*4), R11
-	MOVQ   ll_base+96(FP), R12
-	MOVQ   w_base+24(FP), R13
-	SHRQ   $0x04, DX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*4), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x04, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPS (CX), Z0
-	VMOVUPS (CX)(SI*1), Z1
-	VMOVUPS (CX)(DI*1), Z2
-	VMOVUPS (CX)(BX*1), Z3
-	VMOVUPS 5120(AX), Z4
-	MOVQ    R10, R14
-	MOVQ    R8, R15
+joints:
+	VBROADCASTSS (DI), Z0
+	VBROADCASTSS 4(DI), Z1
+	VBROADCASTSS 8(DI), Z2
+	VBROADCASTSS 12(DI), Z3
+	VBROADCASTSS 16(DI), Z4
+	VBROADCASTSS 20(DI), Z5
+	VBROADCASTSS 24(DI), Z6
+	VBROADCASTSS 28(DI), Z7
+	VBROADCASTSS 32(DI), Z8
+	VBROADCASTSS 36(DI), Z9
+	VBROADCASTSS 40(DI), Z10
+	VBROADCASTSS 44(DI), Z11
+	VBROADCASTSS 48(DI), Z12
+	VBROADCASTSS 52(DI), Z13
+	VBROADCASTSS 56(DI), Z14
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x04, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R11
+	IMUL3Q       $0x03, R9, R9
+	MOVQ         SI, R12
+	MOVQ         n+144(FP), R13
+	SHRQ         $0x04, R13
 
-max:
-	VBROADCASTSS 4(R14), Z5
-	VSUBPS       Z5, Z0, Z5
-	VBROADCASTSS 8(R14), Z6
-	VSUBPS       Z6, Z1, Z6
-	VBROADCASTSS 12(R14), Z7
-	VSUBPS       Z7, Z2, Z7
-	VBROADCASTSS 16(R14), Z8
-	VSUBPS       Z8, Z3, Z8
-	VBROADCASTSS 20(R14), Z9
-	VMULPS       Z9, Z5, Z9
-	VMULPS       Z9, Z9, Z9
-	VBROADCASTSS 24(R14), Z10
-	VMULPS       Z10, Z5, Z10
-	VBROADCASTSS 28(R14), Z11
-	VFMADD231PS  Z11, Z6, Z10
-	VFMADD231PS  Z10, Z10, Z9
-	VBROADCASTSS 32(R14), Z10
-	VMULPS       Z10, Z5, Z10
-	VBROADCASTSS 36(R14), Z11
-	VFMADD231PS  Z11, Z6, Z10
-	VBROADCASTSS 40(R14), Z11
-	VFMADD231PS  Z11, Z7, Z10
-	VFMADD231PS  Z10, Z10, Z9
-	VBROADCASTSS 44(R14), Z10
-	VMULPS       Z10, Z5, Z5
-	VBROADCASTSS 48(R14), Z10
-	VFMADD231PS  Z10, Z6, Z5
-	VBROADCASTSS 52(R14), Z6
-	VFMADD231PS  Z6, Z7, Z5
-	VBROADCASTSS 56(R14), Z6
-	VFMADD231PS  Z6, Z8, Z5
-	VFMADD231PS  Z5, Z5, Z9
-	VBROADCASTSS (R14), Z5
-	VFNMADD231PS 5248(AX), Z9, Z5
-	VFIXUPIMMPS  $0x00, 5376(AX), Z5, Z5
-	VMOVUPS      Z5, (R15)
-	VMAXPS       Z5, Z4, Z4
-	ADDQ         $0x0000003c, R14
-	ADDQ         R9, R15
-	CMPQ         R14, R11
-	JB           max
-	VCMPPS       $0x00, 5120(AX), Z4, K1
-	VBLENDMPS    5504(AX), Z4, K1, Z4
-	VPXORQ       Z12, Z12, Z12
-	MOVQ         R10, R14
-	MOVQ         R8, R15
+jointloop:
+	TESTQ        R13, R13
+	JZ           jointdone
+	VMOVUPS      (R8), Z15
+	VMOVUPS      (R8)(R10*1), Z16
+	VMOVUPS      (R8)(R11*1), Z17
+	VMOVUPS      (R8)(R9*1), Z18
+	VSUBPS       Z1, Z15, Z15
+	VSUBPS       Z2, Z16, Z16
+	VSUBPS       Z3, Z17, Z17
+	VSUBPS       Z4, Z18, Z18
+	VMULPS       Z5, Z15, Z21
+	VMULPS       Z21, Z21, Z21
+	VMULPS       Z6, Z15, Z22
+	VFMADD231PS  Z7, Z16, Z22
+	VFMADD231PS  Z22, Z22, Z21
+	VMULPS       Z8, Z15, Z22
+	VFMADD231PS  Z9, Z16, Z22
+	VFMADD231PS  Z10, Z17, Z22
+	VFMADD231PS  Z22, Z22, Z21
+	VMULPS       Z11, Z15, Z15
+	VFMADD231PS  Z12, Z16, Z15
+	VFMADD231PS  Z13, Z17, Z15
+	VFMADD231PS  Z14, Z18, Z15
+	VFMADD231PS  Z15, Z15, Z21
+	VMOVUPS      Z0, Z15
+	VFNMADD231PS 5120(AX), Z21, Z15
+	VFIXUPIMMPS  $0x00, 5248(AX), Z15, Z15
+	VMOVUPS      Z15, (R12)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R12
+	DECQ         R13
+	JMP          jointloop
 
-exp:
-	VMOVUPS       (R15), Z0
-	VSUBPS        Z4, Z0, Z0
-	VMOVUPS       Z0, Z2
-	VMOVUPS       5632(AX), Z3
-	VFMADD231PS   5760(AX), Z2, Z3
-	VSUBPS        5632(AX), Z3, Z1
-	VFNMADD231PS  5888(AX), Z1, Z2
-	VFNMADD231PS  6016(AX), Z1, Z2
-	VMULPS        Z2, Z2, Z5
-	VMULPS        Z5, Z5, Z6
-	VMOVUPS       5248(AX), Z1
-	VFMADD231PS   6144(AX), Z2, Z1
-	VMOVUPS       6272(AX), Z7
-	VFMADD231PS   6400(AX), Z2, Z7
-	VFMADD231PS   Z7, Z5, Z1
-	VMOVUPS       6528(AX), Z5
-	VFMADD231PS   Z5, Z6, Z1
-	VFMADD213PS   6656(AX), Z2, Z1
-	VFMADD213PS   6656(AX), Z2, Z1
-	VPSLLD        $0x17, Z3, Z3
-	VCMPPS        $0x15, 6784(AX), Z0, K1
-	VPADDD.Z      Z3, Z1, K1, Z1
-	VMOVUPS       Z1, (R15)
-	VADDPS        Z1, Z12, Z12
-	ADDQ          $0x0000003c, R14
-	ADDQ          R9, R15
-	CMPQ          R14, R11
-	JB            exp
-	VCMPPS        $0x11, 6912(AX), Z12, K1
-	VMULPS        7040(AX), Z12, Z0
-	VBLENDMPS     Z0, Z12, K1, Z0
-	VPXORQ        Z13, Z13, Z13
-	VBLENDMPS     7168(AX), Z13, K1, Z13
-	VPSRLD        $0x17, Z0, Z1
-	VPORD         7040(AX), Z1, Z1
-	VSUBPS        7296(AX), Z1, Z1
-	VADDPS        Z13, Z1, Z1
-	VPANDD        7424(AX), Z0, Z0
-	VPORD         6656(AX), Z0, Z0
-	VCMPPS        $0x1e, 7552(AX), Z0, K1
-	VMULPS        5248(AX), Z0, Z2
-	VBLENDMPS     Z2, Z0, K1, Z0
-	VADDPS        6656(AX), Z1, K1, Z1
-	VSUBPS        6656(AX), Z0, Z0
-	VADDPS        7680(AX), Z0, Z2
-	VDIVPS        Z2, Z0, Z3
-	VMULPS        Z3, Z3, Z2
-	VMOVUPS       7808(AX), Z5
-	VFMADD213PS   7936(AX), Z2, Z5
-	VFMADD213PS   8064(AX), Z2, Z5
-	VFMADD213PS   8192(AX), Z2, Z5
-	VFMADD213PS   8320(AX), Z2, Z5
-	VMULPS        Z2, Z5, Z5
-	VSUBPS        Z5, Z0, Z5
-	VFNMADD231PS  Z3, Z5, Z0
-	VFMADD231PS   6016(AX), Z1, Z0
-	VFMADD231PS   5888(AX), Z1, Z0
-	VCMPPS        $0x00, 5504(AX), Z12, K1
-	VBLENDMPS     5120(AX), Z0, K1, Z0
-	VCMPPS        $0x00, 8448(AX), Z12, K1
-	VBLENDMPS     8448(AX), Z0, K1, Z0
-	VCMPPS        $0x11, 5504(AX), Z12, K1
-	VBLENDMPS     8576(AX), Z0, K1, Z0
-	VCMPPS        $0x03, Z12, Z12, K1
-	VBLENDMPS     Z12, Z0, K1, Z0
-	VMOVUPS       Z0, Z0
-	VADDPS        Z4, Z0, Z0
-	VCVTPS2PD     Y0, Z1
-	VMULPD        (R13), Z1, Z1
-	VADDPD        (R12), Z1, Z1
-	VMOVUPD       Z1, (R12)
-	VEXTRACTF64X4 $0x01, Z0, Y0
-	VCVTPS2PD     Y0, Z0
-	VMULPD        64(R13), Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
-	VCVTPD2PS     (R13), Y14
-	VCVTPD2PS     64(R13), Y0
-	VINSERTF64X4  $0x01, Y0, Z14, Z14
-	VDIVPS        Z12, Z14, Z0
-	MOVQ          R10, R14
-	MOVQ          R8, R15
+jointdone:
+	ADDQ $0x0000003c, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x04, R8
 
-resp:
-	VMOVUPS (R15), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, (R15)
-	ADDQ    $0x0000003c, R14
-	ADDQ    R9, R15
-	CMPQ    R14, R11
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, R8
-	ADDQ    $0x80, R13
-	DECQ    DX
-	JMP     loop
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPS 5376(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
 
-done:
+maxk:
+	VMAXPS    (R10), Z0, Z0
+	ADDQ      $0x0000003c, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPS    $0x00, 5376(AX), Z0, K1
+	VBLENDMPS 5504(AX), Z0, K1, Z0
+	VMOVUPS   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPS   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPS 5632(AX), Z0
+	VMOVUPS 5760(AX), Z1
+	VMOVUPS 5888(AX), Z2
+	VMOVUPS 6016(AX), Z3
+	VMOVUPS 6144(AX), Z4
+	VMOVUPS 6272(AX), Z5
+	VMOVUPS 5120(AX), Z6
+	VMOVUPS 6400(AX), Z7
+	VMOVUPS 6528(AX), Z8
+	VMOVUPS 6656(AX), Z9
+	VMOVUPS 6784(AX), Z10
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x04, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPS      (R8)(BX*1), Z11
+	VMOVUPS      (DI), Z12
+	VSUBPS       (R8), Z12, Z12
+	VMOVUPS      Z12, Z14
+	VMOVUPS      Z0, Z15
+	VFMADD231PS  Z1, Z14, Z15
+	VSUBPS       Z0, Z15, Z13
+	VFNMADD231PS Z2, Z13, Z14
+	VFNMADD231PS Z3, Z13, Z14
+	VMULPS       Z14, Z14, Z16
+	VMULPS       Z16, Z16, Z17
+	VMOVUPS      Z6, Z13
+	VFMADD231PS  Z7, Z14, Z13
+	VMOVUPS      Z8, Z18
+	VFMADD231PS  Z9, Z14, Z18
+	VFMADD231PS  Z18, Z16, Z13
+	VMOVUPS      Z10, Z16
+	VFMADD231PS  Z16, Z17, Z13
+	VFMADD213PS  Z5, Z14, Z13
+	VFMADD213PS  Z5, Z14, Z13
+	VPSLLD       $0x17, Z15, Z15
+	VCMPPS       $0x15, Z4, Z12, K1
+	VPADDD.Z     Z15, Z13, K1, Z13
+	VMOVUPS      Z13, (DI)
+	VADDPS       Z13, Z11, Z11
+	VMOVUPS      Z11, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x0000003c, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	MOVQ    w_base+24(FP), DX
+	MOVQ    n+144(FP), SI
+	MOVQ    t_base+96(FP), DI
+	SHRQ    $0x04, SI
+
+finishloop:
+	TESTQ         SI, SI
+	JZ            finishdone
+	VMOVUPS       (DI), Z1
+	VMOVUPS       (DI)(BX*1), Z2
+	VCMPPS        $0x11, 6912(AX), Z2, K1
+	VMULPS        7040(AX), Z2, Z3
+	VBLENDMPS     Z3, Z2, K1, Z3
+	VPXORQ        Z19, Z19, Z19
+	VBLENDMPS     7168(AX), Z19, K1, Z19
+	VPSRLD        $0x17, Z3, Z4
+	VPORD         7040(AX), Z4, Z4
+	VSUBPS        7296(AX), Z4, Z4
+	VADDPS        Z19, Z4, Z4
+	VPANDD        7424(AX), Z3, Z3
+	VPORD         6272(AX), Z3, Z3
+	VCMPPS        $0x1e, 7552(AX), Z3, K1
+	VMULPS        5120(AX), Z3, Z5
+	VBLENDMPS     Z5, Z3, K1, Z3
+	VADDPS        6272(AX), Z4, K1, Z4
+	VSUBPS        6272(AX), Z3, Z3
+	VADDPS        7680(AX), Z3, Z5
+	VDIVPS        Z5, Z3, Z6
+	VMULPS        Z6, Z6, Z5
+	VMOVUPS       7808(AX), Z7
+	VFMADD213PS   7936(AX), Z5, Z7
+	VFMADD213PS   8064(AX), Z5, Z7
+	VFMADD213PS   8192(AX), Z5, Z7
+	VFMADD213PS   8320(AX), Z5, Z7
+	VMULPS        Z5, Z7, Z7
+	VSUBPS        Z7, Z3, Z7
+	VFNMADD231PS  Z6, Z7, Z3
+	VFMADD231PS   6016(AX), Z4, Z3
+	VFMADD231PS   5888(AX), Z4, Z3
+	VCMPPS        $0x00, 5504(AX), Z2, K1
+	VBLENDMPS     5376(AX), Z3, K1, Z3
+	VCMPPS        $0x00, 8448(AX), Z2, K1
+	VBLENDMPS     8448(AX), Z3, K1, Z3
+	VCMPPS        $0x11, 5504(AX), Z2, K1
+	VBLENDMPS     8576(AX), Z3, K1, Z3
+	VCMPPS        $0x03, Z2, Z2, K1
+	VBLENDMPS     Z2, Z3, K1, Z3
+	VMOVUPS       Z3, Z3
+	VADDPS        Z1, Z3, Z3
+	VCVTPS2PD     Y3, Z1
+	VMULPD        (DX), Z1, Z1
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VMULPD        64(DX), Z1, Z1
+	VADDPD        Z1, Z0, Z0
+	VCVTPD2PS     (DX), Y20
+	VCVTPD2PS     64(DX), Y1
+	VINSERTF64X4  $0x01, Y1, Z20, Z20
+	VDIVPS        Z2, Z20, Z1
+	VMOVUPS       Z1, (DI)(BX*1)
+	ADDQ          $0x40, DI
+	ADDQ          $0x80, DX
+	DECQ          SI
+	JMP           finishloop
+
+finishdone:
+	VMOVUPD Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiMomentsAVX512F32D4Full(x []float32, r []float32, mu []float32, acc []float64, n int)
+// func multiMomentsAVX512F32D4Full(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiMomentsAVX512F32D4Full(SB), NOSPLIT, $0-104
+TEXT ·multiMomentsAVX512F32D4Full(SB), NOSPLIT, $0-128
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
+	MOVQ   n+120(FP), CX
 	IMUL3Q $0x04, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, SI
 	IMUL3Q $0x03, DX, DX
-	MOVQ   r_base+24(FP), DI
-	MOVQ   mu_base+48(FP), R8
+	MOVQ   e_base+24(FP), DI
+	MOVQ   scale_base+48(FP), R8
+	MOVQ   mu_base+72(FP), R9
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -12319,44 +14919,46 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPS      (DI), Z15
+	VMULPS       (R8), Z15, Z15
 	VMOVUPS      (AX), Z17
-	VBROADCASTSS (R8), Z16
+	VBROADCASTSS (R9), Z16
 	VSUBPS       Z16, Z17, Z17
 	VMOVUPS      (AX)(BX*1), Z18
-	VBROADCASTSS 4(R8), Z16
+	VBROADCASTSS 4(R9), Z16
 	VSUBPS       Z16, Z18, Z18
 	VMOVUPS      (AX)(SI*1), Z19
-	VBROADCASTSS 8(R8), Z16
+	VBROADCASTSS 8(R9), Z16
 	VSUBPS       Z16, Z19, Z19
 	VMOVUPS      (AX)(DX*1), Z20
-	VBROADCASTSS 12(R8), Z16
+	VBROADCASTSS 12(R9), Z16
 	VSUBPS       Z16, Z20, Z20
 	VADDPS       Z15, Z0, Z0
-	VFMADD231PS  Z15, Z17, Z1
-	VFMADD231PS  Z15, Z18, Z2
-	VFMADD231PS  Z15, Z19, Z3
-	VFMADD231PS  Z15, Z20, Z4
 	VMULPS       Z15, Z17, Z16
+	VADDPS       Z16, Z1, Z1
 	VFMADD231PS  Z16, Z17, Z5
 	VFMADD231PS  Z16, Z18, Z6
 	VFMADD231PS  Z16, Z19, Z7
 	VFMADD231PS  Z16, Z20, Z8
 	VMULPS       Z15, Z18, Z16
+	VADDPS       Z16, Z2, Z2
 	VFMADD231PS  Z16, Z18, Z9
 	VFMADD231PS  Z16, Z19, Z10
 	VFMADD231PS  Z16, Z20, Z11
 	VMULPS       Z15, Z19, Z16
+	VADDPS       Z16, Z3, Z3
 	VFMADD231PS  Z16, Z19, Z12
 	VFMADD231PS  Z16, Z20, Z13
 	VMULPS       Z15, Z20, Z15
+	VADDPS       Z15, Z4, Z4
 	VFMADD231PS  Z15, Z20, Z14
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ          acc_base+72(FP), AX
+	MOVQ          acc_base+96(FP), AX
 	VCVTPS2PD     Y0, Z15
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
@@ -12474,7 +15076,7 @@ loop:
 	VMOVUPS (CX)(SI*1), Z1
 	VMOVUPS (CX)(DI*1), Z2
 	VMOVUPS (CX)(BX*1), Z3
-	VMOVUPS 5120(AX), Z4
+	VMOVUPS 5376(AX), Z4
 	VPXORQ  Z5, Z5, Z5
 	VPXORQ  Z6, Z6, Z6
 	MOVQ    R9, R11
@@ -12513,12 +15115,13 @@ component:
 	VFMADD231PS  Z8, Z10, Z7
 	VFMADD231PS  Z7, Z7, Z11
 	VBROADCASTSS (R11), Z7
-	VFNMADD231PS 5248(AX), Z11, Z7
-	VFIXUPIMMPS  $0x00, 5376(AX), Z7, Z7
+	VMOVUPS      Z7, Z7
+	VFNMADD231PS 5120(AX), Z11, Z7
+	VFIXUPIMMPS  $0x00, 5248(AX), Z7, Z7
 	VCMPPS       $0x1e, Z4, Z7, K1
 	VBLENDMPS    Z7, Z4, K1, Z4
 	VBLENDMPS    Z6, Z5, K1, Z5
-	VADDPS       6656(AX), Z6, Z6
+	VADDPS       6272(AX), Z6, Z6
 	ADDQ         $0x0000003c, R11
 	CMPQ         R11, R10
 	JB           component
@@ -12534,151 +15137,210 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D4Diag(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX512F32D4Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D4Diag(SB), NOSPLIT, $0-128
-	LEAQ    multizpool<>+63(SB), AX
-	ANDQ    $-64, AX
-	MOVQ    x_base+0(FP), CX
-	MOVQ    n+120(FP), DX
-	IMUL3Q  $0x04, DX, BX
-	IMUL3Q  $0x01, BX, SI
-	IMUL3Q  $0x02, BX, DI
-	IMUL3Q  $0x03, BX, BX
-	MOVQ    r_base+72(FP), R8
-	IMUL3Q  $0x04, DX, R9
-	MOVQ    coef_base+48(FP), R10
-	MOVQ    coef_len+56(FP), R11
-	LEAQ    (R10)(R11*4), R11
-	MOVQ    ll_base+96(FP), R12
-	VMOVUPD (AX), Z0
-	VMOVUPD (AX), Z1
+TEXT ·multiRespAVX512F32D4Diag(SB), NOSPLIT, $0-152
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*4), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x04, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
+
+joints:
+	VBROADCASTSS (DI), Z0
+	VBROADCASTSS 4(DI), Z1
+	VBROADCASTSS 8(DI), Z2
+	VBROADCASTSS 12(DI), Z3
+	VBROADCASTSS 16(DI), Z4
+	VBROADCASTSS 20(DI), Z5
+	VBROADCASTSS 24(DI), Z6
+	VBROADCASTSS 28(DI), Z7
+	VBROADCASTSS 32(DI), Z8
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x04, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R11
+	IMUL3Q       $0x03, R9, R9
+	MOVQ         SI, R12
+	MOVQ         n+144(FP), R13
+	SHRQ         $0x04, R13
+
+jointloop:
+	TESTQ        R13, R13
+	JZ           jointdone
+	VMOVUPS      (R8), Z9
+	VMOVUPS      (R8)(R10*1), Z10
+	VMOVUPS      (R8)(R11*1), Z11
+	VMOVUPS      (R8)(R9*1), Z12
+	VSUBPS       Z1, Z9, Z9
+	VSUBPS       Z2, Z10, Z10
+	VSUBPS       Z3, Z11, Z11
+	VSUBPS       Z4, Z12, Z12
+	VMULPS       Z5, Z9, Z9
+	VMULPS       Z9, Z9, Z9
+	VMULPS       Z6, Z10, Z10
+	VFMADD231PS  Z10, Z10, Z9
+	VMULPS       Z7, Z11, Z10
+	VFMADD231PS  Z10, Z10, Z9
+	VMULPS       Z8, Z12, Z10
+	VFMADD231PS  Z10, Z10, Z9
+	VMOVUPS      Z0, Z10
+	VFNMADD231PS 5120(AX), Z9, Z10
+	VFIXUPIMMPS  $0x00, 5248(AX), Z10, Z10
+	VMOVUPS      Z10, (R12)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R12
+	DECQ         R13
+	JMP          jointloop
+
+jointdone:
+	ADDQ $0x00000024, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x04, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPS 5376(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
+
+maxk:
+	VMAXPS    (R10), Z0, Z0
+	ADDQ      $0x00000024, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPS    $0x00, 5376(AX), Z0, K1
+	VBLENDMPS 5504(AX), Z0, K1, Z0
+	VMOVUPS   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPS   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPS 5632(AX), Z0
+	VMOVUPS 5760(AX), Z1
+	VMOVUPS 5888(AX), Z2
+	VMOVUPS 6016(AX), Z3
+	VMOVUPS 6144(AX), Z4
+	VMOVUPS 6272(AX), Z5
+	VMOVUPS 5120(AX), Z6
+	VMOVUPS 6400(AX), Z7
+	VMOVUPS 6528(AX), Z8
+	VMOVUPS 6656(AX), Z9
+	VMOVUPS 6784(AX), Z10
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x04, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPS      (R8)(BX*1), Z11
+	VMOVUPS      (DI), Z12
+	VSUBPS       (R8), Z12, Z12
+	VMOVUPS      Z12, Z16
+	VMOVUPS      Z0, Z17
+	VFMADD231PS  Z1, Z16, Z17
+	VSUBPS       Z0, Z17, Z15
+	VFNMADD231PS Z2, Z15, Z16
+	VFNMADD231PS Z3, Z15, Z16
+	VMULPS       Z16, Z16, Z18
+	VMULPS       Z18, Z18, Z19
+	VMOVUPS      Z6, Z15
+	VFMADD231PS  Z7, Z16, Z15
+	VMOVUPS      Z8, Z20
+	VFMADD231PS  Z9, Z16, Z20
+	VFMADD231PS  Z20, Z18, Z15
+	VMOVUPS      Z10, Z18
+	VFMADD231PS  Z18, Z19, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VPSLLD       $0x17, Z17, Z17
+	VCMPPS       $0x15, Z4, Z12, K1
+	VPADDD.Z     Z17, Z15, K1, Z15
+	VMOVUPS      Z15, (DI)
+	VADDPS       Z15, Z11, Z11
+	VMOVUPS      Z11, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000024, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	VMOVUPD 1152(AX), Z1
+	VMOVUPD 1152(AX), Z2
+	MOVQ    n+144(FP), DX
+	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x04, DX
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPS (CX), Z2
-	VMOVUPS (CX)(SI*1), Z3
-	VMOVUPS (CX)(DI*1), Z4
-	VMOVUPS (CX)(BX*1), Z5
-	VMOVUPS 5120(AX), Z6
-	MOVQ    R10, R13
-	MOVQ    R8, R14
-
-max:
-	VBROADCASTSS 4(R13), Z7
-	VSUBPS       Z7, Z2, Z7
-	VBROADCASTSS 8(R13), Z8
-	VSUBPS       Z8, Z3, Z8
-	VBROADCASTSS 12(R13), Z9
-	VSUBPS       Z9, Z4, Z9
-	VBROADCASTSS 16(R13), Z10
-	VSUBPS       Z10, Z5, Z10
-	VBROADCASTSS 20(R13), Z11
-	VMULPS       Z11, Z7, Z7
-	VMULPS       Z7, Z7, Z7
-	VBROADCASTSS 24(R13), Z11
-	VMULPS       Z11, Z8, Z8
-	VFMADD231PS  Z8, Z8, Z7
-	VBROADCASTSS 28(R13), Z8
-	VMULPS       Z8, Z9, Z8
-	VFMADD231PS  Z8, Z8, Z7
-	VBROADCASTSS 32(R13), Z8
-	VMULPS       Z8, Z10, Z8
-	VFMADD231PS  Z8, Z8, Z7
-	VBROADCASTSS (R13), Z8
-	VFNMADD231PS 5248(AX), Z7, Z8
-	VFIXUPIMMPS  $0x00, 5376(AX), Z8, Z8
-	VMOVUPS      Z8, (R14)
-	VMAXPS       Z8, Z6, Z6
-	ADDQ         $0x00000024, R13
-	ADDQ         R9, R14
-	CMPQ         R13, R11
-	JB           max
-	VCMPPS       $0x00, 5120(AX), Z6, K1
-	VBLENDMPS    5504(AX), Z6, K1, Z6
-	VPXORQ       Z12, Z12, Z12
-	MOVQ         R10, R13
-	MOVQ         R8, R14
-
-exp:
-	VMOVUPS       (R14), Z2
-	VSUBPS        Z6, Z2, Z2
-	VMOVUPS       Z2, Z4
-	VMOVUPS       5632(AX), Z5
-	VFMADD231PS   5760(AX), Z4, Z5
-	VSUBPS        5632(AX), Z5, Z3
-	VFNMADD231PS  5888(AX), Z3, Z4
-	VFNMADD231PS  6016(AX), Z3, Z4
-	VMULPS        Z4, Z4, Z7
-	VMULPS        Z7, Z7, Z8
-	VMOVUPS       5248(AX), Z3
-	VFMADD231PS   6144(AX), Z4, Z3
-	VMOVUPS       6272(AX), Z9
-	VFMADD231PS   6400(AX), Z4, Z9
-	VFMADD231PS   Z9, Z7, Z3
-	VMOVUPS       6528(AX), Z7
-	VFMADD231PS   Z7, Z8, Z3
-	VFMADD213PS   6656(AX), Z4, Z3
-	VFMADD213PS   6656(AX), Z4, Z3
-	VPSLLD        $0x17, Z5, Z5
-	VCMPPS        $0x15, 6784(AX), Z2, K1
-	VPADDD.Z      Z5, Z3, K1, Z3
-	VMOVUPS       Z3, (R14)
-	VADDPS        Z3, Z12, Z12
-	ADDQ          $0x00000024, R13
-	ADDQ          R9, R14
-	CMPQ          R13, R11
-	JB            exp
-	VCVTPS2PD     Y12, Z2
-	VEXTRACTF64X4 $0x01, Z12, Y3
+finishloop:
+	TESTQ         DX, DX
+	JZ            finishdone
+	VMOVUPS       (SI), Z3
+	VMOVUPS       (SI)(BX*1), Z4
+	VCVTPS2PD     Y4, Z5
+	VEXTRACTF64X4 $0x01, Z4, Y6
+	VCVTPS2PD     Y6, Z6
+	VMULPD        Z5, Z1, Z1
+	VMULPD        Z6, Z2, Z2
+	VCVTPS2PD     Y3, Z5
+	VEXTRACTF64X4 $0x01, Z3, Y3
 	VCVTPS2PD     Y3, Z3
-	VMULPD        Z2, Z0, Z0
-	VMULPD        Z3, Z1, Z1
-	VCVTPS2PD     Y6, Z2
-	VEXTRACTF64X4 $0x01, Z6, Y3
-	VCVTPS2PD     Y3, Z3
-	VADDPD        Z2, Z3, Z2
-	VADDPD        (R12), Z2, Z2
-	VMOVUPD       Z2, (R12)
-	VMOVUPS       6656(AX), Z2
-	VDIVPS        Z12, Z2, Z2
-	MOVQ          R10, R13
-	MOVQ          R8, R14
+	VADDPD        Z5, Z3, Z5
+	VADDPD        Z5, Z0, Z0
+	VMOVUPS       6272(AX), Z3
+	VDIVPS        Z4, Z3, Z3
+	VMOVUPS       Z3, (SI)(BX*1)
+	ADDQ          $0x40, SI
+	DECQ          DX
+	JMP           finishloop
 
-resp:
-	VMOVUPS (R14), Z3
-	VMULPS  Z2, Z3, Z3
-	VMOVUPS Z3, (R14)
-	ADDQ    $0x00000024, R13
-	ADDQ    R9, R14
-	CMPQ    R13, R11
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, R8
-	DECQ    DX
-	JMP     loop
-
-done:
-	VCMPPD       $0x11, 2560(AX), Z0, K1
-	VMULPD       2688(AX), Z0, Z2
-	VBLENDMPD    Z2, Z0, K1, Z2
+finishdone:
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z1, K1
+	VMULPD       2688(AX), Z1, Z0
+	VBLENDMPD    Z0, Z1, K1, Z0
 	VPXORQ       Z13, Z13, Z13
 	VBLENDMPD    2816(AX), Z13, K1, Z13
-	VPSRLQ       $0x34, Z2, Z3
+	VPSRLQ       $0x34, Z0, Z3
 	VPORQ        2688(AX), Z3, Z3
 	VSUBPD       2944(AX), Z3, Z3
 	VADDPD       Z13, Z3, Z3
-	VPANDQ       3072(AX), Z2, Z2
-	VPORQ        (AX), Z2, Z2
-	VCMPPD       $0x1e, 3200(AX), Z2, K1
-	VMULPD       256(AX), Z2, Z4
-	VBLENDMPD    Z4, Z2, K1, Z2
-	VADDPD       (AX), Z3, K1, Z3
-	VSUBPD       (AX), Z2, Z2
-	VADDPD       3328(AX), Z2, Z4
-	VDIVPD       Z4, Z2, Z5
+	VPANDQ       3072(AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
+	VCMPPD       $0x1e, 3200(AX), Z0, K1
+	VMULPD       (AX), Z0, Z4
+	VBLENDMPD    Z4, Z0, K1, Z0
+	VADDPD       1152(AX), Z3, K1, Z3
+	VSUBPD       1152(AX), Z0, Z0
+	VADDPD       3328(AX), Z0, Z4
+	VDIVPD       Z4, Z0, Z5
 	VMULPD       Z5, Z5, Z4
 	VMOVUPD      3456(AX), Z6
 	VFMADD213PD  3584(AX), Z4, Z6
@@ -12692,37 +15354,37 @@ done:
 	VFMADD213PD  4608(AX), Z4, Z6
 	VFMADD213PD  4736(AX), Z4, Z6
 	VMULPD       Z4, Z6, Z6
-	VSUBPD       Z6, Z2, Z6
-	VFNMADD231PD Z5, Z6, Z2
-	VFMADD231PD  1024(AX), Z3, Z2
-	VFMADD231PD  896(AX), Z3, Z2
-	VCMPPD       $0x00, 512(AX), Z0, K1
-	VBLENDMPD    128(AX), Z2, K1, Z2
-	VCMPPD       $0x00, 4864(AX), Z0, K1
-	VBLENDMPD    4864(AX), Z2, K1, Z2
-	VCMPPD       $0x11, 512(AX), Z0, K1
-	VBLENDMPD    4992(AX), Z2, K1, Z2
-	VCMPPD       $0x03, Z0, Z0, K1
-	VBLENDMPD    Z0, Z2, K1, Z2
-	VMOVUPD      Z2, Z0
-	VADDPD       (R12), Z0, Z0
-	VMOVUPD      Z0, (R12)
-	VCMPPD       $0x11, 2560(AX), Z1, K1
-	VMULPD       2688(AX), Z1, Z0
-	VBLENDMPD    Z0, Z1, K1, Z0
+	VSUBPD       Z6, Z0, Z6
+	VFNMADD231PD Z5, Z6, Z0
+	VFMADD231PD  896(AX), Z3, Z0
+	VFMADD231PD  768(AX), Z3, Z0
+	VCMPPD       $0x00, 384(AX), Z1, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z1, K1
+	VBLENDMPD    4864(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 384(AX), Z1, K1
+	VBLENDMPD    4992(AX), Z0, K1, Z0
+	VCMPPD       $0x03, Z1, Z1, K1
+	VBLENDMPD    Z1, Z0, K1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2560(AX), Z2, K1
+	VMULPD       2688(AX), Z2, Z0
+	VBLENDMPD    Z0, Z2, K1, Z0
 	VPXORQ       Z14, Z14, Z14
 	VBLENDMPD    2816(AX), Z14, K1, Z14
-	VPSRLQ       $0x34, Z0, Z2
-	VPORQ        2688(AX), Z2, Z2
-	VSUBPD       2944(AX), Z2, Z2
-	VADDPD       Z14, Z2, Z2
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        2688(AX), Z1, Z1
+	VSUBPD       2944(AX), Z1, Z1
+	VADDPD       Z14, Z1, Z1
 	VPANDQ       3072(AX), Z0, Z0
-	VPORQ        (AX), Z0, Z0
+	VPORQ        1152(AX), Z0, Z0
 	VCMPPD       $0x1e, 3200(AX), Z0, K1
-	VMULPD       256(AX), Z0, Z3
+	VMULPD       (AX), Z0, Z3
 	VBLENDMPD    Z3, Z0, K1, Z0
-	VADDPD       (AX), Z2, K1, Z2
-	VSUBPD       (AX), Z0, Z0
+	VADDPD       1152(AX), Z1, K1, Z1
+	VSUBPD       1152(AX), Z0, Z0
 	VADDPD       3328(AX), Z0, Z3
 	VDIVPD       Z3, Z0, Z4
 	VMULPD       Z4, Z4, Z3
@@ -12740,204 +15402,263 @@ done:
 	VMULPD       Z3, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
-	VFMADD231PD  1024(AX), Z2, Z0
-	VFMADD231PD  896(AX), Z2, Z0
-	VCMPPD       $0x00, 512(AX), Z1, K1
-	VBLENDMPD    128(AX), Z0, K1, Z0
-	VCMPPD       $0x00, 4864(AX), Z1, K1
+	VFMADD231PD  896(AX), Z1, Z0
+	VFMADD231PD  768(AX), Z1, Z0
+	VCMPPD       $0x00, 384(AX), Z2, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4864(AX), Z2, K1
 	VBLENDMPD    4864(AX), Z0, K1, Z0
-	VCMPPD       $0x11, 512(AX), Z1, K1
+	VCMPPD       $0x11, 384(AX), Z2, K1
 	VBLENDMPD    4992(AX), Z0, K1, Z0
-	VCMPPD       $0x03, Z1, Z1, K1
-	VBLENDMPD    Z1, Z0, K1, Z0
+	VCMPPD       $0x03, Z2, Z2, K1
+	VBLENDMPD    Z2, Z0, K1, Z0
 	VMOVUPD      Z0, Z0
-	VADDPD       (R12), Z0, Z0
-	VMOVUPD      Z0, (R12)
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, ll []float64, n int)
+// func multiRespAVX512F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D4DiagW(SB), NOSPLIT, $0-128
+TEXT ·multiRespAVX512F32D4DiagW(SB), NOSPLIT, $0-152
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
-	MOVQ   x_base+0(FP), CX
-	MOVQ   n+120(FP), DX
-	IMUL3Q $0x04, DX, BX
-	IMUL3Q $0x01, BX, SI
-	IMUL3Q $0x02, BX, DI
-	IMUL3Q $0x03, BX, BX
-	MOVQ   r_base+72(FP), R8
-	IMUL3Q $0x04, DX, R9
-	MOVQ   coef_base+48(FP), R10
-	MOVQ   coef_len+56(FP), R11
-	LEAQ   (R10)(R11*4), R11
-	MOVQ   ll_base+96(FP), R12
-	MOVQ   w_base+24(FP), R13
-	SHRQ   $0x04, DX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*4), DX
+	MOVQ   n+144(FP), BX
+	IMUL3Q $0x04, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   CX, DI
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPS (CX), Z0
-	VMOVUPS (CX)(SI*1), Z1
-	VMOVUPS (CX)(DI*1), Z2
-	VMOVUPS (CX)(BX*1), Z3
-	VMOVUPS 5120(AX), Z4
-	MOVQ    R10, R14
-	MOVQ    R8, R15
+joints:
+	VBROADCASTSS (DI), Z0
+	VBROADCASTSS 4(DI), Z1
+	VBROADCASTSS 8(DI), Z2
+	VBROADCASTSS 12(DI), Z3
+	VBROADCASTSS 16(DI), Z4
+	VBROADCASTSS 20(DI), Z5
+	VBROADCASTSS 24(DI), Z6
+	VBROADCASTSS 28(DI), Z7
+	VBROADCASTSS 32(DI), Z8
+	MOVQ         x_base+0(FP), R8
+	MOVQ         n+144(FP), R9
+	IMUL3Q       $0x04, R9, R9
+	IMUL3Q       $0x01, R9, R10
+	IMUL3Q       $0x02, R9, R11
+	IMUL3Q       $0x03, R9, R9
+	MOVQ         SI, R12
+	MOVQ         n+144(FP), R13
+	SHRQ         $0x04, R13
 
-max:
-	VBROADCASTSS 4(R14), Z5
-	VSUBPS       Z5, Z0, Z5
-	VBROADCASTSS 8(R14), Z6
-	VSUBPS       Z6, Z1, Z6
-	VBROADCASTSS 12(R14), Z7
-	VSUBPS       Z7, Z2, Z7
-	VBROADCASTSS 16(R14), Z8
-	VSUBPS       Z8, Z3, Z8
-	VBROADCASTSS 20(R14), Z9
-	VMULPS       Z9, Z5, Z5
-	VMULPS       Z5, Z5, Z5
-	VBROADCASTSS 24(R14), Z9
-	VMULPS       Z9, Z6, Z6
-	VFMADD231PS  Z6, Z6, Z5
-	VBROADCASTSS 28(R14), Z6
-	VMULPS       Z6, Z7, Z6
-	VFMADD231PS  Z6, Z6, Z5
-	VBROADCASTSS 32(R14), Z6
-	VMULPS       Z6, Z8, Z6
-	VFMADD231PS  Z6, Z6, Z5
-	VBROADCASTSS (R14), Z6
-	VFNMADD231PS 5248(AX), Z5, Z6
-	VFIXUPIMMPS  $0x00, 5376(AX), Z6, Z6
-	VMOVUPS      Z6, (R15)
-	VMAXPS       Z6, Z4, Z4
-	ADDQ         $0x00000024, R14
-	ADDQ         R9, R15
-	CMPQ         R14, R11
-	JB           max
-	VCMPPS       $0x00, 5120(AX), Z4, K1
-	VBLENDMPS    5504(AX), Z4, K1, Z4
-	VPXORQ       Z10, Z10, Z10
-	MOVQ         R10, R14
-	MOVQ         R8, R15
+jointloop:
+	TESTQ        R13, R13
+	JZ           jointdone
+	VMOVUPS      (R8), Z9
+	VMOVUPS      (R8)(R10*1), Z10
+	VMOVUPS      (R8)(R11*1), Z11
+	VMOVUPS      (R8)(R9*1), Z12
+	VSUBPS       Z1, Z9, Z9
+	VSUBPS       Z2, Z10, Z10
+	VSUBPS       Z3, Z11, Z11
+	VSUBPS       Z4, Z12, Z12
+	VMULPS       Z5, Z9, Z9
+	VMULPS       Z9, Z9, Z9
+	VMULPS       Z6, Z10, Z10
+	VFMADD231PS  Z10, Z10, Z9
+	VMULPS       Z7, Z11, Z10
+	VFMADD231PS  Z10, Z10, Z9
+	VMULPS       Z8, Z12, Z10
+	VFMADD231PS  Z10, Z10, Z9
+	VMOVUPS      Z0, Z10
+	VFNMADD231PS 5120(AX), Z9, Z10
+	VFIXUPIMMPS  $0x00, 5248(AX), Z10, Z10
+	VMOVUPS      Z10, (R12)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R12
+	DECQ         R13
+	JMP          jointloop
 
-exp:
-	VMOVUPS       (R15), Z0
-	VSUBPS        Z4, Z0, Z0
-	VMOVUPS       Z0, Z2
-	VMOVUPS       5632(AX), Z3
-	VFMADD231PS   5760(AX), Z2, Z3
-	VSUBPS        5632(AX), Z3, Z1
-	VFNMADD231PS  5888(AX), Z1, Z2
-	VFNMADD231PS  6016(AX), Z1, Z2
-	VMULPS        Z2, Z2, Z5
-	VMULPS        Z5, Z5, Z6
-	VMOVUPS       5248(AX), Z1
-	VFMADD231PS   6144(AX), Z2, Z1
-	VMOVUPS       6272(AX), Z7
-	VFMADD231PS   6400(AX), Z2, Z7
-	VFMADD231PS   Z7, Z5, Z1
-	VMOVUPS       6528(AX), Z5
-	VFMADD231PS   Z5, Z6, Z1
-	VFMADD213PS   6656(AX), Z2, Z1
-	VFMADD213PS   6656(AX), Z2, Z1
-	VPSLLD        $0x17, Z3, Z3
-	VCMPPS        $0x15, 6784(AX), Z0, K1
-	VPADDD.Z      Z3, Z1, K1, Z1
-	VMOVUPS       Z1, (R15)
-	VADDPS        Z1, Z10, Z10
-	ADDQ          $0x00000024, R14
-	ADDQ          R9, R15
-	CMPQ          R14, R11
-	JB            exp
-	VCMPPS        $0x11, 6912(AX), Z10, K1
-	VMULPS        7040(AX), Z10, Z0
-	VBLENDMPS     Z0, Z10, K1, Z0
-	VPXORQ        Z11, Z11, Z11
-	VBLENDMPS     7168(AX), Z11, K1, Z11
-	VPSRLD        $0x17, Z0, Z1
-	VPORD         7040(AX), Z1, Z1
-	VSUBPS        7296(AX), Z1, Z1
-	VADDPS        Z11, Z1, Z1
-	VPANDD        7424(AX), Z0, Z0
-	VPORD         6656(AX), Z0, Z0
-	VCMPPS        $0x1e, 7552(AX), Z0, K1
-	VMULPS        5248(AX), Z0, Z2
-	VBLENDMPS     Z2, Z0, K1, Z0
-	VADDPS        6656(AX), Z1, K1, Z1
-	VSUBPS        6656(AX), Z0, Z0
-	VADDPS        7680(AX), Z0, Z2
-	VDIVPS        Z2, Z0, Z3
-	VMULPS        Z3, Z3, Z2
-	VMOVUPS       7808(AX), Z5
-	VFMADD213PS   7936(AX), Z2, Z5
-	VFMADD213PS   8064(AX), Z2, Z5
-	VFMADD213PS   8192(AX), Z2, Z5
-	VFMADD213PS   8320(AX), Z2, Z5
-	VMULPS        Z2, Z5, Z5
-	VSUBPS        Z5, Z0, Z5
-	VFNMADD231PS  Z3, Z5, Z0
-	VFMADD231PS   6016(AX), Z1, Z0
-	VFMADD231PS   5888(AX), Z1, Z0
-	VCMPPS        $0x00, 5504(AX), Z10, K1
-	VBLENDMPS     5120(AX), Z0, K1, Z0
-	VCMPPS        $0x00, 8448(AX), Z10, K1
-	VBLENDMPS     8448(AX), Z0, K1, Z0
-	VCMPPS        $0x11, 5504(AX), Z10, K1
-	VBLENDMPS     8576(AX), Z0, K1, Z0
-	VCMPPS        $0x03, Z10, Z10, K1
-	VBLENDMPS     Z10, Z0, K1, Z0
-	VMOVUPS       Z0, Z0
-	VADDPS        Z4, Z0, Z0
-	VCVTPS2PD     Y0, Z1
-	VMULPD        (R13), Z1, Z1
-	VADDPD        (R12), Z1, Z1
-	VMOVUPD       Z1, (R12)
-	VEXTRACTF64X4 $0x01, Z0, Y0
-	VCVTPS2PD     Y0, Z0
-	VMULPD        64(R13), Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
-	VCVTPD2PS     (R13), Y12
-	VCVTPD2PS     64(R13), Y0
-	VINSERTF64X4  $0x01, Y0, Z12, Z12
-	VDIVPS        Z10, Z12, Z0
-	MOVQ          R10, R14
-	MOVQ          R8, R15
+jointdone:
+	ADDQ $0x00000024, DI
+	ADDQ BX, SI
+	CMPQ DI, DX
+	JB   joints
+	MOVQ r_base+72(FP), SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+144(FP), R8
+	SHRQ $0x04, R8
 
-resp:
-	VMOVUPS (R15), Z1
-	VMULPS  Z0, Z1, Z1
-	VMOVUPS Z1, (R15)
-	ADDQ    $0x00000024, R14
-	ADDQ    R9, R15
-	CMPQ    R14, R11
-	JB      resp
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, R8
-	ADDQ    $0x80, R13
-	DECQ    DX
-	JMP     loop
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	VMOVUPS 5376(AX), Z0
+	MOVQ    CX, R9
+	MOVQ    SI, R10
 
-done:
+maxk:
+	VMAXPS    (R10), Z0, Z0
+	ADDQ      $0x00000024, R9
+	ADDQ      BX, R10
+	CMPQ      R9, DX
+	JB        maxk
+	VCMPPS    $0x00, 5376(AX), Z0, K1
+	VBLENDMPS 5504(AX), Z0, K1, Z0
+	VMOVUPS   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPS   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ    r_base+72(FP), SI
+	VMOVUPS 5632(AX), Z0
+	VMOVUPS 5760(AX), Z1
+	VMOVUPS 5888(AX), Z2
+	VMOVUPS 6016(AX), Z3
+	VMOVUPS 6144(AX), Z4
+	VMOVUPS 6272(AX), Z5
+	VMOVUPS 5120(AX), Z6
+	VMOVUPS 6400(AX), Z7
+	VMOVUPS 6528(AX), Z8
+	VMOVUPS 6656(AX), Z9
+	VMOVUPS 6784(AX), Z10
+	MOVQ    SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+144(FP), R9
+	SHRQ $0x04, R9
+
+exploop:
+	TESTQ        R9, R9
+	JZ           expdone
+	VMOVUPS      (R8)(BX*1), Z11
+	VMOVUPS      (DI), Z12
+	VSUBPS       (R8), Z12, Z12
+	VMOVUPS      Z12, Z16
+	VMOVUPS      Z0, Z17
+	VFMADD231PS  Z1, Z16, Z17
+	VSUBPS       Z0, Z17, Z15
+	VFNMADD231PS Z2, Z15, Z16
+	VFNMADD231PS Z3, Z15, Z16
+	VMULPS       Z16, Z16, Z18
+	VMULPS       Z18, Z18, Z19
+	VMOVUPS      Z6, Z15
+	VFMADD231PS  Z7, Z16, Z15
+	VMOVUPS      Z8, Z20
+	VFMADD231PS  Z9, Z16, Z20
+	VFMADD231PS  Z20, Z18, Z15
+	VMOVUPS      Z10, Z18
+	VFMADD231PS  Z18, Z19, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VFMADD213PS  Z5, Z16, Z15
+	VPSLLD       $0x17, Z17, Z17
+	VCMPPS       $0x15, Z4, Z12, K1
+	VPADDD.Z     Z17, Z15, K1, Z15
+	VMOVUPS      Z15, (DI)
+	VADDPS       Z15, Z11, Z11
+	VMOVUPS      Z11, (R8)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000024, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+120(FP), CX
+	VMOVUPD (CX), Z0
+	MOVQ    w_base+24(FP), DX
+	MOVQ    n+144(FP), SI
+	MOVQ    t_base+96(FP), DI
+	SHRQ    $0x04, SI
+
+finishloop:
+	TESTQ         SI, SI
+	JZ            finishdone
+	VMOVUPS       (DI), Z1
+	VMOVUPS       (DI)(BX*1), Z2
+	VCMPPS        $0x11, 6912(AX), Z2, K1
+	VMULPS        7040(AX), Z2, Z3
+	VBLENDMPS     Z3, Z2, K1, Z3
+	VPXORQ        Z13, Z13, Z13
+	VBLENDMPS     7168(AX), Z13, K1, Z13
+	VPSRLD        $0x17, Z3, Z4
+	VPORD         7040(AX), Z4, Z4
+	VSUBPS        7296(AX), Z4, Z4
+	VADDPS        Z13, Z4, Z4
+	VPANDD        7424(AX), Z3, Z3
+	VPORD         6272(AX), Z3, Z3
+	VCMPPS        $0x1e, 7552(AX), Z3, K1
+	VMULPS        5120(AX), Z3, Z5
+	VBLENDMPS     Z5, Z3, K1, Z3
+	VADDPS        6272(AX), Z4, K1, Z4
+	VSUBPS        6272(AX), Z3, Z3
+	VADDPS        7680(AX), Z3, Z5
+	VDIVPS        Z5, Z3, Z6
+	VMULPS        Z6, Z6, Z5
+	VMOVUPS       7808(AX), Z7
+	VFMADD213PS   7936(AX), Z5, Z7
+	VFMADD213PS   8064(AX), Z5, Z7
+	VFMADD213PS   8192(AX), Z5, Z7
+	VFMADD213PS   8320(AX), Z5, Z7
+	VMULPS        Z5, Z7, Z7
+	VSUBPS        Z7, Z3, Z7
+	VFNMADD231PS  Z6, Z7, Z3
+	VFMADD231PS   6016(AX), Z4, Z3
+	VFMADD231PS   5888(AX), Z4, Z3
+	VCMPPS        $0x00, 5504(AX), Z2, K1
+	VBLENDMPS     5376(AX), Z3, K1, Z3
+	VCMPPS        $0x00, 8448(AX), Z2, K1
+	VBLENDMPS     8448(AX), Z3, K1, Z3
+	VCMPPS        $0x11, 5504(AX), Z2, K1
+	VBLENDMPS     8576(AX), Z3, K1, Z3
+	VCMPPS        $0x03, Z2, Z2, K1
+	VBLENDMPS     Z2, Z3, K1, Z3
+	VMOVUPS       Z3, Z3
+	VADDPS        Z1, Z3, Z3
+	VCVTPS2PD     Y3, Z1
+	VMULPD        (DX), Z1, Z1
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VMULPD        64(DX), Z1, Z1
+	VADDPD        Z1, Z0, Z0
+	VCVTPD2PS     (DX), Y14
+	VCVTPD2PS     64(DX), Y1
+	VINSERTF64X4  $0x01, Y1, Z14, Z14
+	VDIVPS        Z2, Z14, Z1
+	VMOVUPS       Z1, (DI)(BX*1)
+	ADDQ          $0x40, DI
+	ADDQ          $0x80, DX
+	DECQ          SI
+	JMP           finishloop
+
+finishdone:
+	VMOVUPD Z0, (CX)
 	VZEROUPPER
 	RET
 
-// func multiMomentsAVX512F32D4Diag(x []float32, r []float32, mu []float32, acc []float64, n int)
+// func multiMomentsAVX512F32D4Diag(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 // Requires: AVX, AVX512F
-TEXT ·multiMomentsAVX512F32D4Diag(SB), NOSPLIT, $0-104
+TEXT ·multiMomentsAVX512F32D4Diag(SB), NOSPLIT, $0-128
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   x_base+0(FP), AX
-	MOVQ   n+96(FP), CX
+	MOVQ   n+120(FP), CX
 	IMUL3Q $0x04, CX, DX
 	IMUL3Q $0x01, DX, BX
 	IMUL3Q $0x02, DX, SI
 	IMUL3Q $0x03, DX, DX
-	MOVQ   r_base+24(FP), DI
-	MOVQ   mu_base+48(FP), R8
+	MOVQ   e_base+24(FP), DI
+	MOVQ   scale_base+48(FP), R8
+	MOVQ   mu_base+72(FP), R9
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
@@ -12953,38 +15674,40 @@ g0loop:
 	TESTQ        CX, CX
 	JZ           g0done
 	VMOVUPS      (DI), Z9
+	VMULPS       (R8), Z9, Z9
 	VMOVUPS      (AX), Z11
-	VBROADCASTSS (R8), Z10
+	VBROADCASTSS (R9), Z10
 	VSUBPS       Z10, Z11, Z11
 	VMOVUPS      (AX)(BX*1), Z12
-	VBROADCASTSS 4(R8), Z10
+	VBROADCASTSS 4(R9), Z10
 	VSUBPS       Z10, Z12, Z12
 	VMOVUPS      (AX)(SI*1), Z13
-	VBROADCASTSS 8(R8), Z10
+	VBROADCASTSS 8(R9), Z10
 	VSUBPS       Z10, Z13, Z13
 	VMOVUPS      (AX)(DX*1), Z14
-	VBROADCASTSS 12(R8), Z10
+	VBROADCASTSS 12(R9), Z10
 	VSUBPS       Z10, Z14, Z14
 	VADDPS       Z9, Z0, Z0
-	VFMADD231PS  Z9, Z11, Z1
-	VFMADD231PS  Z9, Z12, Z2
-	VFMADD231PS  Z9, Z13, Z3
-	VFMADD231PS  Z9, Z14, Z4
 	VMULPS       Z9, Z11, Z10
+	VADDPS       Z10, Z1, Z1
 	VFMADD231PS  Z10, Z11, Z5
 	VMULPS       Z9, Z12, Z10
+	VADDPS       Z10, Z2, Z2
 	VFMADD231PS  Z10, Z12, Z6
 	VMULPS       Z9, Z13, Z10
+	VADDPS       Z10, Z3, Z3
 	VFMADD231PS  Z10, Z13, Z7
 	VMULPS       Z9, Z14, Z9
+	VADDPS       Z9, Z4, Z4
 	VFMADD231PS  Z9, Z14, Z8
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, DI
+	ADDQ         $0x40, R8
 	DECQ         CX
 	JMP          g0loop
 
 g0done:
-	MOVQ          acc_base+72(FP), AX
+	MOVQ          acc_base+96(FP), AX
 	VCVTPS2PD     Y0, Z9
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
@@ -13066,7 +15789,7 @@ loop:
 	VMOVUPS (CX)(SI*1), Z1
 	VMOVUPS (CX)(DI*1), Z2
 	VMOVUPS (CX)(BX*1), Z3
-	VMOVUPS 5120(AX), Z4
+	VMOVUPS 5376(AX), Z4
 	VPXORQ  Z5, Z5, Z5
 	VPXORQ  Z6, Z6, Z6
 	MOVQ    R9, R11
@@ -13093,12 +15816,13 @@ component:
 	VMULPS       Z8, Z10, Z8
 	VFMADD231PS  Z8, Z8, Z7
 	VBROADCASTSS (R11), Z8
-	VFNMADD231PS 5248(AX), Z7, Z8
-	VFIXUPIMMPS  $0x00, 5376(AX), Z8, Z8
+	VMOVUPS      Z8, Z8
+	VFNMADD231PS 5120(AX), Z7, Z8
+	VFIXUPIMMPS  $0x00, 5248(AX), Z8, Z8
 	VCMPPS       $0x1e, Z4, Z8, K1
 	VBLENDMPS    Z8, Z4, K1, Z4
 	VBLENDMPS    Z6, Z5, K1, Z5
-	VADDPS       6656(AX), Z6, Z6
+	VADDPS       6272(AX), Z6, Z6
 	ADDQ         $0x00000024, R11
 	CMPQ         R11, R10
 	JB           component
@@ -13114,326 +15838,326 @@ done:
 	VZEROUPPER
 	RET
 
-DATA multizpool<>+0(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+8(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+16(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+24(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+32(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+40(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+48(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+56(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+64(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+72(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+80(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+88(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+96(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+104(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+112(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+120(SB)/8, $0x3ff0000000000000
-DATA multizpool<>+128(SB)/8, $0xfff0000000000000
-DATA multizpool<>+136(SB)/8, $0xfff0000000000000
-DATA multizpool<>+144(SB)/8, $0xfff0000000000000
-DATA multizpool<>+152(SB)/8, $0xfff0000000000000
-DATA multizpool<>+160(SB)/8, $0xfff0000000000000
-DATA multizpool<>+168(SB)/8, $0xfff0000000000000
-DATA multizpool<>+176(SB)/8, $0xfff0000000000000
-DATA multizpool<>+184(SB)/8, $0xfff0000000000000
-DATA multizpool<>+192(SB)/8, $0xfff0000000000000
-DATA multizpool<>+200(SB)/8, $0xfff0000000000000
-DATA multizpool<>+208(SB)/8, $0xfff0000000000000
-DATA multizpool<>+216(SB)/8, $0xfff0000000000000
-DATA multizpool<>+224(SB)/8, $0xfff0000000000000
-DATA multizpool<>+232(SB)/8, $0xfff0000000000000
-DATA multizpool<>+240(SB)/8, $0xfff0000000000000
-DATA multizpool<>+248(SB)/8, $0xfff0000000000000
-DATA multizpool<>+256(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+264(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+272(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+280(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+288(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+296(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+304(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+312(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+320(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+328(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+336(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+344(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+352(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+360(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+368(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+376(SB)/8, $0x3fe0000000000000
-DATA multizpool<>+384(SB)/8, $0x0000000000000044
-DATA multizpool<>+392(SB)/8, $0x0000000000000044
-DATA multizpool<>+400(SB)/8, $0x0000000000000044
-DATA multizpool<>+408(SB)/8, $0x0000000000000044
-DATA multizpool<>+416(SB)/8, $0x0000000000000044
-DATA multizpool<>+424(SB)/8, $0x0000000000000044
-DATA multizpool<>+432(SB)/8, $0x0000000000000044
-DATA multizpool<>+440(SB)/8, $0x0000000000000044
-DATA multizpool<>+448(SB)/8, $0x0000000000000044
-DATA multizpool<>+456(SB)/8, $0x0000000000000044
-DATA multizpool<>+464(SB)/8, $0x0000000000000044
-DATA multizpool<>+472(SB)/8, $0x0000000000000044
-DATA multizpool<>+480(SB)/8, $0x0000000000000044
-DATA multizpool<>+488(SB)/8, $0x0000000000000044
-DATA multizpool<>+496(SB)/8, $0x0000000000000044
-DATA multizpool<>+504(SB)/8, $0x0000000000000044
-DATA multizpool<>+512(SB)/8, $0x0000000000000000
-DATA multizpool<>+520(SB)/8, $0x0000000000000000
-DATA multizpool<>+528(SB)/8, $0x0000000000000000
-DATA multizpool<>+536(SB)/8, $0x0000000000000000
-DATA multizpool<>+544(SB)/8, $0x0000000000000000
-DATA multizpool<>+552(SB)/8, $0x0000000000000000
-DATA multizpool<>+560(SB)/8, $0x0000000000000000
-DATA multizpool<>+568(SB)/8, $0x0000000000000000
-DATA multizpool<>+576(SB)/8, $0x0000000000000000
-DATA multizpool<>+584(SB)/8, $0x0000000000000000
-DATA multizpool<>+592(SB)/8, $0x0000000000000000
-DATA multizpool<>+600(SB)/8, $0x0000000000000000
-DATA multizpool<>+608(SB)/8, $0x0000000000000000
-DATA multizpool<>+616(SB)/8, $0x0000000000000000
-DATA multizpool<>+624(SB)/8, $0x0000000000000000
-DATA multizpool<>+632(SB)/8, $0x0000000000000000
-DATA multizpool<>+640(SB)/8, $0x4338000000000000
-DATA multizpool<>+648(SB)/8, $0x4338000000000000
-DATA multizpool<>+656(SB)/8, $0x4338000000000000
-DATA multizpool<>+664(SB)/8, $0x4338000000000000
-DATA multizpool<>+672(SB)/8, $0x4338000000000000
-DATA multizpool<>+680(SB)/8, $0x4338000000000000
-DATA multizpool<>+688(SB)/8, $0x4338000000000000
-DATA multizpool<>+696(SB)/8, $0x4338000000000000
-DATA multizpool<>+704(SB)/8, $0x4338000000000000
-DATA multizpool<>+712(SB)/8, $0x4338000000000000
-DATA multizpool<>+720(SB)/8, $0x4338000000000000
-DATA multizpool<>+728(SB)/8, $0x4338000000000000
-DATA multizpool<>+736(SB)/8, $0x4338000000000000
-DATA multizpool<>+744(SB)/8, $0x4338000000000000
-DATA multizpool<>+752(SB)/8, $0x4338000000000000
-DATA multizpool<>+760(SB)/8, $0x4338000000000000
-DATA multizpool<>+768(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+776(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+784(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+792(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+800(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+808(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+816(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+824(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+832(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+840(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+848(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+856(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+864(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+872(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+880(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+888(SB)/8, $0x3ff71547652b82fe
-DATA multizpool<>+896(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+904(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+912(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+920(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+928(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+936(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+944(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+952(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+960(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+968(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+976(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+984(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+992(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+1000(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+1008(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+1016(SB)/8, $0x3fe62e42fefa39ef
-DATA multizpool<>+1024(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1032(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1040(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1048(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1056(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1064(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1072(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1080(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1088(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1096(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1104(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1112(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1120(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1128(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1136(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1144(SB)/8, $0x3c7abc9e3b39803f
-DATA multizpool<>+1152(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1160(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1168(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1176(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1184(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1192(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1200(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1208(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1216(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1224(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1232(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1240(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1248(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1256(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1264(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1272(SB)/8, $0x3fe0000000000011
-DATA multizpool<>+1280(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1288(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1296(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1304(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1312(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1320(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1328(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1336(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1344(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1352(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1360(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1368(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1376(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1384(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1392(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1400(SB)/8, $0x3fc555555555555a
-DATA multizpool<>+1408(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1416(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1424(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1432(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1440(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1448(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1456(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1464(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1472(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1480(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1488(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1496(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1504(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1512(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1520(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1528(SB)/8, $0x3fa555555554f0bf
-DATA multizpool<>+1536(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1544(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1552(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1560(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1568(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1576(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1584(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1592(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1600(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1608(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1616(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1624(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1632(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1640(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1648(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1656(SB)/8, $0x3f8111111110f220
-DATA multizpool<>+1664(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1672(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1680(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1688(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1696(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1704(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1712(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1720(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1728(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1736(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1744(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1752(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1760(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1768(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1776(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1784(SB)/8, $0x3f56c16c187ff24a
-DATA multizpool<>+1792(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1800(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1808(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1816(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1824(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1832(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1840(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1848(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1856(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1864(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1872(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1880(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1888(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1896(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1904(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1912(SB)/8, $0x3f2a01a01b1457b9
-DATA multizpool<>+1920(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1928(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1936(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1944(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1952(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1960(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1968(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1976(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1984(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+1992(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+2000(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+2008(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+2016(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+2024(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+2032(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+2040(SB)/8, $0x3efa01991a3c8c2e
-DATA multizpool<>+2048(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2056(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2064(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2072(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2080(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2088(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2096(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2104(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2112(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2120(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2128(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2136(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2144(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2152(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2160(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2168(SB)/8, $0x3ec71ddf56f3c074
-DATA multizpool<>+2176(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2184(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2192(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2200(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2208(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2216(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2224(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2232(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2240(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2248(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2256(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2264(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2272(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2280(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2288(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2296(SB)/8, $0x3e928b40d95cf927
-DATA multizpool<>+2304(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2312(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2320(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2328(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2336(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2344(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2352(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2360(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2368(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2376(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2384(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2392(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2400(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2408(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2416(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2424(SB)/8, $0x3e5af6326f3df789
-DATA multizpool<>+2432(SB)/8, $0xc086200000000000
-DATA multizpool<>+2440(SB)/8, $0xc086200000000000
-DATA multizpool<>+2448(SB)/8, $0xc086200000000000
-DATA multizpool<>+2456(SB)/8, $0xc086200000000000
-DATA multizpool<>+2464(SB)/8, $0xc086200000000000
-DATA multizpool<>+2472(SB)/8, $0xc086200000000000
-DATA multizpool<>+2480(SB)/8, $0xc086200000000000
-DATA multizpool<>+2488(SB)/8, $0xc086200000000000
-DATA multizpool<>+2496(SB)/8, $0xc086200000000000
-DATA multizpool<>+2504(SB)/8, $0xc086200000000000
-DATA multizpool<>+2512(SB)/8, $0xc086200000000000
-DATA multizpool<>+2520(SB)/8, $0xc086200000000000
-DATA multizpool<>+2528(SB)/8, $0xc086200000000000
-DATA multizpool<>+2536(SB)/8, $0xc086200000000000
-DATA multizpool<>+2544(SB)/8, $0xc086200000000000
-DATA multizpool<>+2552(SB)/8, $0xc086200000000000
+DATA multizpool<>+0(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+8(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+16(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+24(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+32(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+40(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+48(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+56(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+64(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+72(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+80(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+88(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+96(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+104(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+112(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+120(SB)/8, $0x3fe0000000000000
+DATA multizpool<>+128(SB)/8, $0x0000000000000044
+DATA multizpool<>+136(SB)/8, $0x0000000000000044
+DATA multizpool<>+144(SB)/8, $0x0000000000000044
+DATA multizpool<>+152(SB)/8, $0x0000000000000044
+DATA multizpool<>+160(SB)/8, $0x0000000000000044
+DATA multizpool<>+168(SB)/8, $0x0000000000000044
+DATA multizpool<>+176(SB)/8, $0x0000000000000044
+DATA multizpool<>+184(SB)/8, $0x0000000000000044
+DATA multizpool<>+192(SB)/8, $0x0000000000000044
+DATA multizpool<>+200(SB)/8, $0x0000000000000044
+DATA multizpool<>+208(SB)/8, $0x0000000000000044
+DATA multizpool<>+216(SB)/8, $0x0000000000000044
+DATA multizpool<>+224(SB)/8, $0x0000000000000044
+DATA multizpool<>+232(SB)/8, $0x0000000000000044
+DATA multizpool<>+240(SB)/8, $0x0000000000000044
+DATA multizpool<>+248(SB)/8, $0x0000000000000044
+DATA multizpool<>+256(SB)/8, $0xfff0000000000000
+DATA multizpool<>+264(SB)/8, $0xfff0000000000000
+DATA multizpool<>+272(SB)/8, $0xfff0000000000000
+DATA multizpool<>+280(SB)/8, $0xfff0000000000000
+DATA multizpool<>+288(SB)/8, $0xfff0000000000000
+DATA multizpool<>+296(SB)/8, $0xfff0000000000000
+DATA multizpool<>+304(SB)/8, $0xfff0000000000000
+DATA multizpool<>+312(SB)/8, $0xfff0000000000000
+DATA multizpool<>+320(SB)/8, $0xfff0000000000000
+DATA multizpool<>+328(SB)/8, $0xfff0000000000000
+DATA multizpool<>+336(SB)/8, $0xfff0000000000000
+DATA multizpool<>+344(SB)/8, $0xfff0000000000000
+DATA multizpool<>+352(SB)/8, $0xfff0000000000000
+DATA multizpool<>+360(SB)/8, $0xfff0000000000000
+DATA multizpool<>+368(SB)/8, $0xfff0000000000000
+DATA multizpool<>+376(SB)/8, $0xfff0000000000000
+DATA multizpool<>+384(SB)/8, $0x0000000000000000
+DATA multizpool<>+392(SB)/8, $0x0000000000000000
+DATA multizpool<>+400(SB)/8, $0x0000000000000000
+DATA multizpool<>+408(SB)/8, $0x0000000000000000
+DATA multizpool<>+416(SB)/8, $0x0000000000000000
+DATA multizpool<>+424(SB)/8, $0x0000000000000000
+DATA multizpool<>+432(SB)/8, $0x0000000000000000
+DATA multizpool<>+440(SB)/8, $0x0000000000000000
+DATA multizpool<>+448(SB)/8, $0x0000000000000000
+DATA multizpool<>+456(SB)/8, $0x0000000000000000
+DATA multizpool<>+464(SB)/8, $0x0000000000000000
+DATA multizpool<>+472(SB)/8, $0x0000000000000000
+DATA multizpool<>+480(SB)/8, $0x0000000000000000
+DATA multizpool<>+488(SB)/8, $0x0000000000000000
+DATA multizpool<>+496(SB)/8, $0x0000000000000000
+DATA multizpool<>+504(SB)/8, $0x0000000000000000
+DATA multizpool<>+512(SB)/8, $0x4338000000000000
+DATA multizpool<>+520(SB)/8, $0x4338000000000000
+DATA multizpool<>+528(SB)/8, $0x4338000000000000
+DATA multizpool<>+536(SB)/8, $0x4338000000000000
+DATA multizpool<>+544(SB)/8, $0x4338000000000000
+DATA multizpool<>+552(SB)/8, $0x4338000000000000
+DATA multizpool<>+560(SB)/8, $0x4338000000000000
+DATA multizpool<>+568(SB)/8, $0x4338000000000000
+DATA multizpool<>+576(SB)/8, $0x4338000000000000
+DATA multizpool<>+584(SB)/8, $0x4338000000000000
+DATA multizpool<>+592(SB)/8, $0x4338000000000000
+DATA multizpool<>+600(SB)/8, $0x4338000000000000
+DATA multizpool<>+608(SB)/8, $0x4338000000000000
+DATA multizpool<>+616(SB)/8, $0x4338000000000000
+DATA multizpool<>+624(SB)/8, $0x4338000000000000
+DATA multizpool<>+632(SB)/8, $0x4338000000000000
+DATA multizpool<>+640(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+648(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+656(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+664(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+672(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+680(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+688(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+696(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+704(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+712(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+720(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+728(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+736(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+744(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+752(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+760(SB)/8, $0x3ff71547652b82fe
+DATA multizpool<>+768(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+776(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+784(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+792(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+800(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+808(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+816(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+824(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+832(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+840(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+848(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+856(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+864(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+872(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+880(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+888(SB)/8, $0x3fe62e42fefa39ef
+DATA multizpool<>+896(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+904(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+912(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+920(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+928(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+936(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+944(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+952(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+960(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+968(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+976(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+984(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+992(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1000(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1008(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1016(SB)/8, $0x3c7abc9e3b39803f
+DATA multizpool<>+1024(SB)/8, $0xc086200000000000
+DATA multizpool<>+1032(SB)/8, $0xc086200000000000
+DATA multizpool<>+1040(SB)/8, $0xc086200000000000
+DATA multizpool<>+1048(SB)/8, $0xc086200000000000
+DATA multizpool<>+1056(SB)/8, $0xc086200000000000
+DATA multizpool<>+1064(SB)/8, $0xc086200000000000
+DATA multizpool<>+1072(SB)/8, $0xc086200000000000
+DATA multizpool<>+1080(SB)/8, $0xc086200000000000
+DATA multizpool<>+1088(SB)/8, $0xc086200000000000
+DATA multizpool<>+1096(SB)/8, $0xc086200000000000
+DATA multizpool<>+1104(SB)/8, $0xc086200000000000
+DATA multizpool<>+1112(SB)/8, $0xc086200000000000
+DATA multizpool<>+1120(SB)/8, $0xc086200000000000
+DATA multizpool<>+1128(SB)/8, $0xc086200000000000
+DATA multizpool<>+1136(SB)/8, $0xc086200000000000
+DATA multizpool<>+1144(SB)/8, $0xc086200000000000
+DATA multizpool<>+1152(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1160(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1168(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1176(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1184(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1192(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1200(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1208(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1216(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1224(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1232(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1240(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1248(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1256(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1264(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1272(SB)/8, $0x3ff0000000000000
+DATA multizpool<>+1280(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1288(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1296(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1304(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1312(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1320(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1328(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1336(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1344(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1352(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1360(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1368(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1376(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1384(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1392(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1400(SB)/8, $0x3fe0000000000011
+DATA multizpool<>+1408(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1416(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1424(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1432(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1440(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1448(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1456(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1464(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1472(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1480(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1488(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1496(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1504(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1512(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1520(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1528(SB)/8, $0x3fc555555555555a
+DATA multizpool<>+1536(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1544(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1552(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1560(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1568(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1576(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1584(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1592(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1600(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1608(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1616(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1624(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1632(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1640(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1648(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1656(SB)/8, $0x3fa555555554f0bf
+DATA multizpool<>+1664(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1672(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1680(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1688(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1696(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1704(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1712(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1720(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1728(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1736(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1744(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1752(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1760(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1768(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1776(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1784(SB)/8, $0x3f8111111110f220
+DATA multizpool<>+1792(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1800(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1808(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1816(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1824(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1832(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1840(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1848(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1856(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1864(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1872(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1880(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1888(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1896(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1904(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1912(SB)/8, $0x3f56c16c187ff24a
+DATA multizpool<>+1920(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1928(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1936(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1944(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1952(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1960(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1968(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1976(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1984(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+1992(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+2000(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+2008(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+2016(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+2024(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+2032(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+2040(SB)/8, $0x3f2a01a01b1457b9
+DATA multizpool<>+2048(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2056(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2064(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2072(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2080(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2088(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2096(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2104(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2112(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2120(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2128(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2136(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2144(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2152(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2160(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2168(SB)/8, $0x3efa01991a3c8c2e
+DATA multizpool<>+2176(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2184(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2192(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2200(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2208(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2216(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2224(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2232(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2240(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2248(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2256(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2264(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2272(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2280(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2288(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2296(SB)/8, $0x3ec71ddf56f3c074
+DATA multizpool<>+2304(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2312(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2320(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2328(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2336(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2344(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2352(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2360(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2368(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2376(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2384(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2392(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2400(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2408(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2416(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2424(SB)/8, $0x3e928b40d95cf927
+DATA multizpool<>+2432(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2440(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2448(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2456(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2464(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2472(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2480(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2488(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2496(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2504(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2512(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2520(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2528(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2536(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2544(SB)/8, $0x3e5af6326f3df789
+DATA multizpool<>+2552(SB)/8, $0x3e5af6326f3df789
 DATA multizpool<>+2560(SB)/8, $0x0010000000000000
 DATA multizpool<>+2568(SB)/8, $0x0010000000000000
 DATA multizpool<>+2576(SB)/8, $0x0010000000000000
@@ -13754,102 +16478,102 @@ DATA multizpool<>+5088(SB)/8, $0x7ff8000000000000
 DATA multizpool<>+5096(SB)/8, $0x7ff8000000000000
 DATA multizpool<>+5104(SB)/8, $0x7ff8000000000000
 DATA multizpool<>+5112(SB)/8, $0x7ff8000000000000
-DATA multizpool<>+5120(SB)/4, $0xff800000
-DATA multizpool<>+5124(SB)/4, $0xff800000
-DATA multizpool<>+5128(SB)/4, $0xff800000
-DATA multizpool<>+5132(SB)/4, $0xff800000
-DATA multizpool<>+5136(SB)/4, $0xff800000
-DATA multizpool<>+5140(SB)/4, $0xff800000
-DATA multizpool<>+5144(SB)/4, $0xff800000
-DATA multizpool<>+5148(SB)/4, $0xff800000
-DATA multizpool<>+5152(SB)/4, $0xff800000
-DATA multizpool<>+5156(SB)/4, $0xff800000
-DATA multizpool<>+5160(SB)/4, $0xff800000
-DATA multizpool<>+5164(SB)/4, $0xff800000
-DATA multizpool<>+5168(SB)/4, $0xff800000
-DATA multizpool<>+5172(SB)/4, $0xff800000
-DATA multizpool<>+5176(SB)/4, $0xff800000
-DATA multizpool<>+5180(SB)/4, $0xff800000
-DATA multizpool<>+5184(SB)/4, $0xff800000
-DATA multizpool<>+5188(SB)/4, $0xff800000
-DATA multizpool<>+5192(SB)/4, $0xff800000
-DATA multizpool<>+5196(SB)/4, $0xff800000
-DATA multizpool<>+5200(SB)/4, $0xff800000
-DATA multizpool<>+5204(SB)/4, $0xff800000
-DATA multizpool<>+5208(SB)/4, $0xff800000
-DATA multizpool<>+5212(SB)/4, $0xff800000
-DATA multizpool<>+5216(SB)/4, $0xff800000
-DATA multizpool<>+5220(SB)/4, $0xff800000
-DATA multizpool<>+5224(SB)/4, $0xff800000
-DATA multizpool<>+5228(SB)/4, $0xff800000
-DATA multizpool<>+5232(SB)/4, $0xff800000
-DATA multizpool<>+5236(SB)/4, $0xff800000
-DATA multizpool<>+5240(SB)/4, $0xff800000
-DATA multizpool<>+5244(SB)/4, $0xff800000
-DATA multizpool<>+5248(SB)/4, $0x3f000000
-DATA multizpool<>+5252(SB)/4, $0x3f000000
-DATA multizpool<>+5256(SB)/4, $0x3f000000
-DATA multizpool<>+5260(SB)/4, $0x3f000000
-DATA multizpool<>+5264(SB)/4, $0x3f000000
-DATA multizpool<>+5268(SB)/4, $0x3f000000
-DATA multizpool<>+5272(SB)/4, $0x3f000000
-DATA multizpool<>+5276(SB)/4, $0x3f000000
-DATA multizpool<>+5280(SB)/4, $0x3f000000
-DATA multizpool<>+5284(SB)/4, $0x3f000000
-DATA multizpool<>+5288(SB)/4, $0x3f000000
-DATA multizpool<>+5292(SB)/4, $0x3f000000
-DATA multizpool<>+5296(SB)/4, $0x3f000000
-DATA multizpool<>+5300(SB)/4, $0x3f000000
-DATA multizpool<>+5304(SB)/4, $0x3f000000
-DATA multizpool<>+5308(SB)/4, $0x3f000000
-DATA multizpool<>+5312(SB)/4, $0x3f000000
-DATA multizpool<>+5316(SB)/4, $0x3f000000
-DATA multizpool<>+5320(SB)/4, $0x3f000000
-DATA multizpool<>+5324(SB)/4, $0x3f000000
-DATA multizpool<>+5328(SB)/4, $0x3f000000
-DATA multizpool<>+5332(SB)/4, $0x3f000000
-DATA multizpool<>+5336(SB)/4, $0x3f000000
-DATA multizpool<>+5340(SB)/4, $0x3f000000
-DATA multizpool<>+5344(SB)/4, $0x3f000000
-DATA multizpool<>+5348(SB)/4, $0x3f000000
-DATA multizpool<>+5352(SB)/4, $0x3f000000
-DATA multizpool<>+5356(SB)/4, $0x3f000000
-DATA multizpool<>+5360(SB)/4, $0x3f000000
-DATA multizpool<>+5364(SB)/4, $0x3f000000
-DATA multizpool<>+5368(SB)/4, $0x3f000000
-DATA multizpool<>+5372(SB)/4, $0x3f000000
-DATA multizpool<>+5376(SB)/4, $0x00000044
-DATA multizpool<>+5380(SB)/4, $0x00000044
-DATA multizpool<>+5384(SB)/4, $0x00000044
-DATA multizpool<>+5388(SB)/4, $0x00000044
-DATA multizpool<>+5392(SB)/4, $0x00000044
-DATA multizpool<>+5396(SB)/4, $0x00000044
-DATA multizpool<>+5400(SB)/4, $0x00000044
-DATA multizpool<>+5404(SB)/4, $0x00000044
-DATA multizpool<>+5408(SB)/4, $0x00000044
-DATA multizpool<>+5412(SB)/4, $0x00000044
-DATA multizpool<>+5416(SB)/4, $0x00000044
-DATA multizpool<>+5420(SB)/4, $0x00000044
-DATA multizpool<>+5424(SB)/4, $0x00000044
-DATA multizpool<>+5428(SB)/4, $0x00000044
-DATA multizpool<>+5432(SB)/4, $0x00000044
-DATA multizpool<>+5436(SB)/4, $0x00000044
-DATA multizpool<>+5440(SB)/4, $0x00000044
-DATA multizpool<>+5444(SB)/4, $0x00000044
-DATA multizpool<>+5448(SB)/4, $0x00000044
-DATA multizpool<>+5452(SB)/4, $0x00000044
-DATA multizpool<>+5456(SB)/4, $0x00000044
-DATA multizpool<>+5460(SB)/4, $0x00000044
-DATA multizpool<>+5464(SB)/4, $0x00000044
-DATA multizpool<>+5468(SB)/4, $0x00000044
-DATA multizpool<>+5472(SB)/4, $0x00000044
-DATA multizpool<>+5476(SB)/4, $0x00000044
-DATA multizpool<>+5480(SB)/4, $0x00000044
-DATA multizpool<>+5484(SB)/4, $0x00000044
-DATA multizpool<>+5488(SB)/4, $0x00000044
-DATA multizpool<>+5492(SB)/4, $0x00000044
-DATA multizpool<>+5496(SB)/4, $0x00000044
-DATA multizpool<>+5500(SB)/4, $0x00000044
+DATA multizpool<>+5120(SB)/4, $0x3f000000
+DATA multizpool<>+5124(SB)/4, $0x3f000000
+DATA multizpool<>+5128(SB)/4, $0x3f000000
+DATA multizpool<>+5132(SB)/4, $0x3f000000
+DATA multizpool<>+5136(SB)/4, $0x3f000000
+DATA multizpool<>+5140(SB)/4, $0x3f000000
+DATA multizpool<>+5144(SB)/4, $0x3f000000
+DATA multizpool<>+5148(SB)/4, $0x3f000000
+DATA multizpool<>+5152(SB)/4, $0x3f000000
+DATA multizpool<>+5156(SB)/4, $0x3f000000
+DATA multizpool<>+5160(SB)/4, $0x3f000000
+DATA multizpool<>+5164(SB)/4, $0x3f000000
+DATA multizpool<>+5168(SB)/4, $0x3f000000
+DATA multizpool<>+5172(SB)/4, $0x3f000000
+DATA multizpool<>+5176(SB)/4, $0x3f000000
+DATA multizpool<>+5180(SB)/4, $0x3f000000
+DATA multizpool<>+5184(SB)/4, $0x3f000000
+DATA multizpool<>+5188(SB)/4, $0x3f000000
+DATA multizpool<>+5192(SB)/4, $0x3f000000
+DATA multizpool<>+5196(SB)/4, $0x3f000000
+DATA multizpool<>+5200(SB)/4, $0x3f000000
+DATA multizpool<>+5204(SB)/4, $0x3f000000
+DATA multizpool<>+5208(SB)/4, $0x3f000000
+DATA multizpool<>+5212(SB)/4, $0x3f000000
+DATA multizpool<>+5216(SB)/4, $0x3f000000
+DATA multizpool<>+5220(SB)/4, $0x3f000000
+DATA multizpool<>+5224(SB)/4, $0x3f000000
+DATA multizpool<>+5228(SB)/4, $0x3f000000
+DATA multizpool<>+5232(SB)/4, $0x3f000000
+DATA multizpool<>+5236(SB)/4, $0x3f000000
+DATA multizpool<>+5240(SB)/4, $0x3f000000
+DATA multizpool<>+5244(SB)/4, $0x3f000000
+DATA multizpool<>+5248(SB)/4, $0x00000044
+DATA multizpool<>+5252(SB)/4, $0x00000044
+DATA multizpool<>+5256(SB)/4, $0x00000044
+DATA multizpool<>+5260(SB)/4, $0x00000044
+DATA multizpool<>+5264(SB)/4, $0x00000044
+DATA multizpool<>+5268(SB)/4, $0x00000044
+DATA multizpool<>+5272(SB)/4, $0x00000044
+DATA multizpool<>+5276(SB)/4, $0x00000044
+DATA multizpool<>+5280(SB)/4, $0x00000044
+DATA multizpool<>+5284(SB)/4, $0x00000044
+DATA multizpool<>+5288(SB)/4, $0x00000044
+DATA multizpool<>+5292(SB)/4, $0x00000044
+DATA multizpool<>+5296(SB)/4, $0x00000044
+DATA multizpool<>+5300(SB)/4, $0x00000044
+DATA multizpool<>+5304(SB)/4, $0x00000044
+DATA multizpool<>+5308(SB)/4, $0x00000044
+DATA multizpool<>+5312(SB)/4, $0x00000044
+DATA multizpool<>+5316(SB)/4, $0x00000044
+DATA multizpool<>+5320(SB)/4, $0x00000044
+DATA multizpool<>+5324(SB)/4, $0x00000044
+DATA multizpool<>+5328(SB)/4, $0x00000044
+DATA multizpool<>+5332(SB)/4, $0x00000044
+DATA multizpool<>+5336(SB)/4, $0x00000044
+DATA multizpool<>+5340(SB)/4, $0x00000044
+DATA multizpool<>+5344(SB)/4, $0x00000044
+DATA multizpool<>+5348(SB)/4, $0x00000044
+DATA multizpool<>+5352(SB)/4, $0x00000044
+DATA multizpool<>+5356(SB)/4, $0x00000044
+DATA multizpool<>+5360(SB)/4, $0x00000044
+DATA multizpool<>+5364(SB)/4, $0x00000044
+DATA multizpool<>+5368(SB)/4, $0x00000044
+DATA multizpool<>+5372(SB)/4, $0x00000044
+DATA multizpool<>+5376(SB)/4, $0xff800000
+DATA multizpool<>+5380(SB)/4, $0xff800000
+DATA multizpool<>+5384(SB)/4, $0xff800000
+DATA multizpool<>+5388(SB)/4, $0xff800000
+DATA multizpool<>+5392(SB)/4, $0xff800000
+DATA multizpool<>+5396(SB)/4, $0xff800000
+DATA multizpool<>+5400(SB)/4, $0xff800000
+DATA multizpool<>+5404(SB)/4, $0xff800000
+DATA multizpool<>+5408(SB)/4, $0xff800000
+DATA multizpool<>+5412(SB)/4, $0xff800000
+DATA multizpool<>+5416(SB)/4, $0xff800000
+DATA multizpool<>+5420(SB)/4, $0xff800000
+DATA multizpool<>+5424(SB)/4, $0xff800000
+DATA multizpool<>+5428(SB)/4, $0xff800000
+DATA multizpool<>+5432(SB)/4, $0xff800000
+DATA multizpool<>+5436(SB)/4, $0xff800000
+DATA multizpool<>+5440(SB)/4, $0xff800000
+DATA multizpool<>+5444(SB)/4, $0xff800000
+DATA multizpool<>+5448(SB)/4, $0xff800000
+DATA multizpool<>+5452(SB)/4, $0xff800000
+DATA multizpool<>+5456(SB)/4, $0xff800000
+DATA multizpool<>+5460(SB)/4, $0xff800000
+DATA multizpool<>+5464(SB)/4, $0xff800000
+DATA multizpool<>+5468(SB)/4, $0xff800000
+DATA multizpool<>+5472(SB)/4, $0xff800000
+DATA multizpool<>+5476(SB)/4, $0xff800000
+DATA multizpool<>+5480(SB)/4, $0xff800000
+DATA multizpool<>+5484(SB)/4, $0xff800000
+DATA multizpool<>+5488(SB)/4, $0xff800000
+DATA multizpool<>+5492(SB)/4, $0xff800000
+DATA multizpool<>+5496(SB)/4, $0xff800000
+DATA multizpool<>+5500(SB)/4, $0xff800000
 DATA multizpool<>+5504(SB)/4, $0x00000000
 DATA multizpool<>+5508(SB)/4, $0x00000000
 DATA multizpool<>+5512(SB)/4, $0x00000000
@@ -14010,198 +16734,198 @@ DATA multizpool<>+6128(SB)/4, $0xb102e308
 DATA multizpool<>+6132(SB)/4, $0xb102e308
 DATA multizpool<>+6136(SB)/4, $0xb102e308
 DATA multizpool<>+6140(SB)/4, $0xb102e308
-DATA multizpool<>+6144(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6148(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6152(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6156(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6160(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6164(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6168(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6172(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6176(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6180(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6184(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6188(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6192(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6196(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6200(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6204(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6208(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6212(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6216(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6220(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6224(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6228(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6232(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6236(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6240(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6244(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6248(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6252(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6256(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6260(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6264(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6268(SB)/4, $0x3e2aaa02
-DATA multizpool<>+6272(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6276(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6280(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6284(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6288(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6292(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6296(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6300(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6304(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6308(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6312(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6316(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6320(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6324(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6328(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6332(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6336(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6340(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6344(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6348(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6352(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6356(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6360(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6364(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6368(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6372(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6376(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6380(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6384(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6388(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6392(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6396(SB)/4, $0x3d2aaa56
-DATA multizpool<>+6400(SB)/4, $0x3c0937da
-DATA multizpool<>+6404(SB)/4, $0x3c0937da
-DATA multizpool<>+6408(SB)/4, $0x3c0937da
-DATA multizpool<>+6412(SB)/4, $0x3c0937da
-DATA multizpool<>+6416(SB)/4, $0x3c0937da
-DATA multizpool<>+6420(SB)/4, $0x3c0937da
-DATA multizpool<>+6424(SB)/4, $0x3c0937da
-DATA multizpool<>+6428(SB)/4, $0x3c0937da
-DATA multizpool<>+6432(SB)/4, $0x3c0937da
-DATA multizpool<>+6436(SB)/4, $0x3c0937da
-DATA multizpool<>+6440(SB)/4, $0x3c0937da
-DATA multizpool<>+6444(SB)/4, $0x3c0937da
-DATA multizpool<>+6448(SB)/4, $0x3c0937da
-DATA multizpool<>+6452(SB)/4, $0x3c0937da
-DATA multizpool<>+6456(SB)/4, $0x3c0937da
-DATA multizpool<>+6460(SB)/4, $0x3c0937da
-DATA multizpool<>+6464(SB)/4, $0x3c0937da
-DATA multizpool<>+6468(SB)/4, $0x3c0937da
-DATA multizpool<>+6472(SB)/4, $0x3c0937da
-DATA multizpool<>+6476(SB)/4, $0x3c0937da
-DATA multizpool<>+6480(SB)/4, $0x3c0937da
-DATA multizpool<>+6484(SB)/4, $0x3c0937da
-DATA multizpool<>+6488(SB)/4, $0x3c0937da
-DATA multizpool<>+6492(SB)/4, $0x3c0937da
-DATA multizpool<>+6496(SB)/4, $0x3c0937da
-DATA multizpool<>+6500(SB)/4, $0x3c0937da
-DATA multizpool<>+6504(SB)/4, $0x3c0937da
-DATA multizpool<>+6508(SB)/4, $0x3c0937da
-DATA multizpool<>+6512(SB)/4, $0x3c0937da
-DATA multizpool<>+6516(SB)/4, $0x3c0937da
-DATA multizpool<>+6520(SB)/4, $0x3c0937da
-DATA multizpool<>+6524(SB)/4, $0x3c0937da
-DATA multizpool<>+6528(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6532(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6536(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6540(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6544(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6548(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6552(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6556(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6560(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6564(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6568(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6572(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6576(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6580(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6584(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6588(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6592(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6596(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6600(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6604(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6608(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6612(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6616(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6620(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6624(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6628(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6632(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6636(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6640(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6644(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6648(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6652(SB)/4, $0x3ab6baa0
-DATA multizpool<>+6656(SB)/4, $0x3f800000
-DATA multizpool<>+6660(SB)/4, $0x3f800000
-DATA multizpool<>+6664(SB)/4, $0x3f800000
-DATA multizpool<>+6668(SB)/4, $0x3f800000
-DATA multizpool<>+6672(SB)/4, $0x3f800000
-DATA multizpool<>+6676(SB)/4, $0x3f800000
-DATA multizpool<>+6680(SB)/4, $0x3f800000
-DATA multizpool<>+6684(SB)/4, $0x3f800000
-DATA multizpool<>+6688(SB)/4, $0x3f800000
-DATA multizpool<>+6692(SB)/4, $0x3f800000
-DATA multizpool<>+6696(SB)/4, $0x3f800000
-DATA multizpool<>+6700(SB)/4, $0x3f800000
-DATA multizpool<>+6704(SB)/4, $0x3f800000
-DATA multizpool<>+6708(SB)/4, $0x3f800000
-DATA multizpool<>+6712(SB)/4, $0x3f800000
-DATA multizpool<>+6716(SB)/4, $0x3f800000
-DATA multizpool<>+6720(SB)/4, $0x3f800000
-DATA multizpool<>+6724(SB)/4, $0x3f800000
-DATA multizpool<>+6728(SB)/4, $0x3f800000
-DATA multizpool<>+6732(SB)/4, $0x3f800000
-DATA multizpool<>+6736(SB)/4, $0x3f800000
-DATA multizpool<>+6740(SB)/4, $0x3f800000
-DATA multizpool<>+6744(SB)/4, $0x3f800000
-DATA multizpool<>+6748(SB)/4, $0x3f800000
-DATA multizpool<>+6752(SB)/4, $0x3f800000
-DATA multizpool<>+6756(SB)/4, $0x3f800000
-DATA multizpool<>+6760(SB)/4, $0x3f800000
-DATA multizpool<>+6764(SB)/4, $0x3f800000
-DATA multizpool<>+6768(SB)/4, $0x3f800000
-DATA multizpool<>+6772(SB)/4, $0x3f800000
-DATA multizpool<>+6776(SB)/4, $0x3f800000
-DATA multizpool<>+6780(SB)/4, $0x3f800000
-DATA multizpool<>+6784(SB)/4, $0xc2ad0000
-DATA multizpool<>+6788(SB)/4, $0xc2ad0000
-DATA multizpool<>+6792(SB)/4, $0xc2ad0000
-DATA multizpool<>+6796(SB)/4, $0xc2ad0000
-DATA multizpool<>+6800(SB)/4, $0xc2ad0000
-DATA multizpool<>+6804(SB)/4, $0xc2ad0000
-DATA multizpool<>+6808(SB)/4, $0xc2ad0000
-DATA multizpool<>+6812(SB)/4, $0xc2ad0000
-DATA multizpool<>+6816(SB)/4, $0xc2ad0000
-DATA multizpool<>+6820(SB)/4, $0xc2ad0000
-DATA multizpool<>+6824(SB)/4, $0xc2ad0000
-DATA multizpool<>+6828(SB)/4, $0xc2ad0000
-DATA multizpool<>+6832(SB)/4, $0xc2ad0000
-DATA multizpool<>+6836(SB)/4, $0xc2ad0000
-DATA multizpool<>+6840(SB)/4, $0xc2ad0000
-DATA multizpool<>+6844(SB)/4, $0xc2ad0000
-DATA multizpool<>+6848(SB)/4, $0xc2ad0000
-DATA multizpool<>+6852(SB)/4, $0xc2ad0000
-DATA multizpool<>+6856(SB)/4, $0xc2ad0000
-DATA multizpool<>+6860(SB)/4, $0xc2ad0000
-DATA multizpool<>+6864(SB)/4, $0xc2ad0000
-DATA multizpool<>+6868(SB)/4, $0xc2ad0000
-DATA multizpool<>+6872(SB)/4, $0xc2ad0000
-DATA multizpool<>+6876(SB)/4, $0xc2ad0000
-DATA multizpool<>+6880(SB)/4, $0xc2ad0000
-DATA multizpool<>+6884(SB)/4, $0xc2ad0000
-DATA multizpool<>+6888(SB)/4, $0xc2ad0000
-DATA multizpool<>+6892(SB)/4, $0xc2ad0000
-DATA multizpool<>+6896(SB)/4, $0xc2ad0000
-DATA multizpool<>+6900(SB)/4, $0xc2ad0000
-DATA multizpool<>+6904(SB)/4, $0xc2ad0000
-DATA multizpool<>+6908(SB)/4, $0xc2ad0000
+DATA multizpool<>+6144(SB)/4, $0xc2ad0000
+DATA multizpool<>+6148(SB)/4, $0xc2ad0000
+DATA multizpool<>+6152(SB)/4, $0xc2ad0000
+DATA multizpool<>+6156(SB)/4, $0xc2ad0000
+DATA multizpool<>+6160(SB)/4, $0xc2ad0000
+DATA multizpool<>+6164(SB)/4, $0xc2ad0000
+DATA multizpool<>+6168(SB)/4, $0xc2ad0000
+DATA multizpool<>+6172(SB)/4, $0xc2ad0000
+DATA multizpool<>+6176(SB)/4, $0xc2ad0000
+DATA multizpool<>+6180(SB)/4, $0xc2ad0000
+DATA multizpool<>+6184(SB)/4, $0xc2ad0000
+DATA multizpool<>+6188(SB)/4, $0xc2ad0000
+DATA multizpool<>+6192(SB)/4, $0xc2ad0000
+DATA multizpool<>+6196(SB)/4, $0xc2ad0000
+DATA multizpool<>+6200(SB)/4, $0xc2ad0000
+DATA multizpool<>+6204(SB)/4, $0xc2ad0000
+DATA multizpool<>+6208(SB)/4, $0xc2ad0000
+DATA multizpool<>+6212(SB)/4, $0xc2ad0000
+DATA multizpool<>+6216(SB)/4, $0xc2ad0000
+DATA multizpool<>+6220(SB)/4, $0xc2ad0000
+DATA multizpool<>+6224(SB)/4, $0xc2ad0000
+DATA multizpool<>+6228(SB)/4, $0xc2ad0000
+DATA multizpool<>+6232(SB)/4, $0xc2ad0000
+DATA multizpool<>+6236(SB)/4, $0xc2ad0000
+DATA multizpool<>+6240(SB)/4, $0xc2ad0000
+DATA multizpool<>+6244(SB)/4, $0xc2ad0000
+DATA multizpool<>+6248(SB)/4, $0xc2ad0000
+DATA multizpool<>+6252(SB)/4, $0xc2ad0000
+DATA multizpool<>+6256(SB)/4, $0xc2ad0000
+DATA multizpool<>+6260(SB)/4, $0xc2ad0000
+DATA multizpool<>+6264(SB)/4, $0xc2ad0000
+DATA multizpool<>+6268(SB)/4, $0xc2ad0000
+DATA multizpool<>+6272(SB)/4, $0x3f800000
+DATA multizpool<>+6276(SB)/4, $0x3f800000
+DATA multizpool<>+6280(SB)/4, $0x3f800000
+DATA multizpool<>+6284(SB)/4, $0x3f800000
+DATA multizpool<>+6288(SB)/4, $0x3f800000
+DATA multizpool<>+6292(SB)/4, $0x3f800000
+DATA multizpool<>+6296(SB)/4, $0x3f800000
+DATA multizpool<>+6300(SB)/4, $0x3f800000
+DATA multizpool<>+6304(SB)/4, $0x3f800000
+DATA multizpool<>+6308(SB)/4, $0x3f800000
+DATA multizpool<>+6312(SB)/4, $0x3f800000
+DATA multizpool<>+6316(SB)/4, $0x3f800000
+DATA multizpool<>+6320(SB)/4, $0x3f800000
+DATA multizpool<>+6324(SB)/4, $0x3f800000
+DATA multizpool<>+6328(SB)/4, $0x3f800000
+DATA multizpool<>+6332(SB)/4, $0x3f800000
+DATA multizpool<>+6336(SB)/4, $0x3f800000
+DATA multizpool<>+6340(SB)/4, $0x3f800000
+DATA multizpool<>+6344(SB)/4, $0x3f800000
+DATA multizpool<>+6348(SB)/4, $0x3f800000
+DATA multizpool<>+6352(SB)/4, $0x3f800000
+DATA multizpool<>+6356(SB)/4, $0x3f800000
+DATA multizpool<>+6360(SB)/4, $0x3f800000
+DATA multizpool<>+6364(SB)/4, $0x3f800000
+DATA multizpool<>+6368(SB)/4, $0x3f800000
+DATA multizpool<>+6372(SB)/4, $0x3f800000
+DATA multizpool<>+6376(SB)/4, $0x3f800000
+DATA multizpool<>+6380(SB)/4, $0x3f800000
+DATA multizpool<>+6384(SB)/4, $0x3f800000
+DATA multizpool<>+6388(SB)/4, $0x3f800000
+DATA multizpool<>+6392(SB)/4, $0x3f800000
+DATA multizpool<>+6396(SB)/4, $0x3f800000
+DATA multizpool<>+6400(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6404(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6408(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6412(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6416(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6420(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6424(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6428(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6432(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6436(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6440(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6444(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6448(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6452(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6456(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6460(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6464(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6468(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6472(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6476(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6480(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6484(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6488(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6492(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6496(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6500(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6504(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6508(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6512(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6516(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6520(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6524(SB)/4, $0x3e2aaa02
+DATA multizpool<>+6528(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6532(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6536(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6540(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6544(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6548(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6552(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6556(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6560(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6564(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6568(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6572(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6576(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6580(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6584(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6588(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6592(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6596(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6600(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6604(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6608(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6612(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6616(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6620(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6624(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6628(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6632(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6636(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6640(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6644(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6648(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6652(SB)/4, $0x3d2aaa56
+DATA multizpool<>+6656(SB)/4, $0x3c0937da
+DATA multizpool<>+6660(SB)/4, $0x3c0937da
+DATA multizpool<>+6664(SB)/4, $0x3c0937da
+DATA multizpool<>+6668(SB)/4, $0x3c0937da
+DATA multizpool<>+6672(SB)/4, $0x3c0937da
+DATA multizpool<>+6676(SB)/4, $0x3c0937da
+DATA multizpool<>+6680(SB)/4, $0x3c0937da
+DATA multizpool<>+6684(SB)/4, $0x3c0937da
+DATA multizpool<>+6688(SB)/4, $0x3c0937da
+DATA multizpool<>+6692(SB)/4, $0x3c0937da
+DATA multizpool<>+6696(SB)/4, $0x3c0937da
+DATA multizpool<>+6700(SB)/4, $0x3c0937da
+DATA multizpool<>+6704(SB)/4, $0x3c0937da
+DATA multizpool<>+6708(SB)/4, $0x3c0937da
+DATA multizpool<>+6712(SB)/4, $0x3c0937da
+DATA multizpool<>+6716(SB)/4, $0x3c0937da
+DATA multizpool<>+6720(SB)/4, $0x3c0937da
+DATA multizpool<>+6724(SB)/4, $0x3c0937da
+DATA multizpool<>+6728(SB)/4, $0x3c0937da
+DATA multizpool<>+6732(SB)/4, $0x3c0937da
+DATA multizpool<>+6736(SB)/4, $0x3c0937da
+DATA multizpool<>+6740(SB)/4, $0x3c0937da
+DATA multizpool<>+6744(SB)/4, $0x3c0937da
+DATA multizpool<>+6748(SB)/4, $0x3c0937da
+DATA multizpool<>+6752(SB)/4, $0x3c0937da
+DATA multizpool<>+6756(SB)/4, $0x3c0937da
+DATA multizpool<>+6760(SB)/4, $0x3c0937da
+DATA multizpool<>+6764(SB)/4, $0x3c0937da
+DATA multizpool<>+6768(SB)/4, $0x3c0937da
+DATA multizpool<>+6772(SB)/4, $0x3c0937da
+DATA multizpool<>+6776(SB)/4, $0x3c0937da
+DATA multizpool<>+6780(SB)/4, $0x3c0937da
+DATA multizpool<>+6784(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6788(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6792(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6796(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6800(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6804(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6808(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6812(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6816(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6820(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6824(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6828(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6832(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6836(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6840(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6844(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6848(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6852(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6856(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6860(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6864(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6868(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6872(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6876(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6880(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6884(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6888(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6892(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6896(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6900(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6904(SB)/4, $0x3ab6baa0
+DATA multizpool<>+6908(SB)/4, $0x3ab6baa0
 DATA multizpool<>+6912(SB)/4, $0x00800000
 DATA multizpool<>+6916(SB)/4, $0x00800000
 DATA multizpool<>+6920(SB)/4, $0x00800000

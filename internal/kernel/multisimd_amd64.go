@@ -5,8 +5,8 @@ package kernel
 // multiResp, multiMoments and multiClassify are the signatures of the generated
 // multichannel sweeps and labelling (see ../../asm/multi).
 type (
-	multiResp[T Float]     func(x []T, w []float64, coef []T, r []T, ll []float64, n int)
-	multiMoments[T Float]  func(x []T, r []T, mu []T, acc []float64, n int)
+	multiResp[T Float]     func(x []T, w []float64, coef []T, r, t []T, ll []float64, n int)
+	multiMoments[T Float]  func(x, e, scale, mu []T, acc []float64, n int)
 	multiClassify[T Float] func(dst []uint16, x []T, coef []T, n int)
 )
 
@@ -48,12 +48,13 @@ func (t *multiTable[T]) shape(c *MultiCoeffs) *multiShape[T] {
 }
 
 // multiFrame is a worker's memory for the multichannel kernels of one precision: c in the
-// sweeps' layout, a block of samples as planes, its responsibilities, the moments' lanes
-// (K x terms registers of float64) and the log-likelihood's lanes.
+// sweeps' layout, a block of samples as planes, its responsibilities, the first sweep's
+// scratch, the moments' lanes (K x terms registers of float64) and the log-likelihood's
+// lanes.
 type multiFrame[T Float] struct {
-	coef, planes, r []T
-	rows            []T // the samples past the last whole register, when read as planes
-	acc, ll         []float64
+	coef, planes, r, t []T
+	rows               []T // the samples past the last whole register, when read as planes
+	acc, ll            []float64
 	// rounded is c rounded to float32, as float32 lanes see it: the samples past the
 	// last whole register go one by one through Generic's code under it.
 	rounded MultiCoeffs
@@ -121,6 +122,7 @@ func (t *multiTable[T]) frame(c *MultiCoeffs, sc *Scratch) *multiFrame[T] {
 	}
 	f.planes = grow(f.planes, d*multiBlock*l)
 	f.r = grow(f.r, k*multiBlock*l)
+	f.t = grow(f.t, 2*multiBlock*l)
 	f.acc = grow(f.acc, k*len(layoutOf(c).terms)*lanes[float64](t.bytes))
 	f.ll = grow(f.ll, lanes[float64](t.bytes))
 	clear(f.acc)
@@ -227,13 +229,13 @@ func (t *multiTable[T]) eStepOf(in *multiInput[T], w []float64, c *MultiCoeffs, 
 	whole := t.blocks(f, in, d, func(lo, nb int, planes []T) {
 		r := f.r[:k*nb]
 		if w == nil {
-			sh.resp(planes, nil, f.coef, r, f.ll, nb)
+			sh.resp(planes, nil, f.coef, r, f.t, f.ll, nb)
 		} else {
-			sh.respW(planes, w[lo:lo+nb], f.coef, r, f.ll, nb)
+			sh.respW(planes, w[lo:lo+nb], f.coef, r, f.t, f.ll, nb)
 		}
 		for j := range k {
 			mu := f.coef[j*vals+1 : j*vals+1+d]
-			sh.moments(planes, r[j*nb:(j+1)*nb], mu, f.acc[j*stride:(j+1)*stride], nb)
+			sh.moments(planes, r[j*nb:(j+1)*nb], f.t[nb:2*nb], mu, f.acc[j*stride:(j+1)*stride], nb)
 		}
 	})
 	f.addInto(s, terms, k, d, lanes[float64](t.bytes))

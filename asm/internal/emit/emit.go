@@ -64,6 +64,7 @@ type Prec struct {
 	Size     int    // bytes of an element
 	MantBits int    // explicit mantissa bits
 	consts   *Consts
+	held     map[uint64]VecVirtual // the constants Hold put in registers, by bit pattern
 
 	Add, Sub, Mul, Div, Max, Min, And, Or    func(ops ...operand.Op)
 	AndNot, AddInt                           func(ops ...operand.Op)
@@ -218,8 +219,17 @@ func (c *Consts) symbol() operand.Mem {
 	return operand.Mem{Symbol: operand.NewStaticSymbol(c.prefix + "pool"), Base: StaticBase}
 }
 
-// Bits returns the register-wide constant whose every element has the bit pattern bits.
-func (p *Prec) Bits(bits uint64) operand.Mem {
+// Bits returns the register-wide constant whose every element has the bit pattern bits:
+// a register where Hold put it, else memory.
+func (p *Prec) Bits(bits uint64) operand.Op {
+	if v, ok := p.held[bits]; ok {
+		return v
+	}
+	return p.bitsMem(bits)
+}
+
+// bitsMem returns the memory that holds the constant of Bits.
+func (p *Prec) bitsMem(bits uint64) operand.Mem {
 	c := p.consts
 	key := fmt.Sprintf("%d:%x", p.Size, bits)
 	if p.EVEX {
@@ -285,11 +295,40 @@ func Finish() {
 }
 
 // C returns the register-wide constant holding v in every lane (rounded to p's precision).
-func (p *Prec) C(v float64) operand.Mem {
+func (p *Prec) C(v float64) operand.Op { return p.Bits(p.bits(v)) }
+
+// bits is v's bit pattern in p's precision.
+func (p *Prec) bits(v float64) uint64 {
 	if p.Is64() {
-		return p.Bits(math.Float64bits(v))
+		return math.Float64bits(v)
 	}
-	return p.Bits(uint64(math.Float32bits(float32(v))))
+	return uint64(math.Float32bits(float32(v)))
+}
+
+// Hold loads the constants vs into registers, which C returns in their place until
+// release is called: for loops that read them more often than the loads cost, with
+// registers to spare (the loads of a constant, not the arithmetic, bound the AVX-512
+// exp's throughput).
+func (p *Prec) Hold(vs ...float64) (release func()) {
+	if p.held == nil {
+		p.held = map[uint64]VecVirtual{}
+	}
+	var added []uint64
+	for _, v := range vs {
+		b := p.bits(v)
+		if _, ok := p.held[b]; ok {
+			continue
+		}
+		r := p.Vec()
+		p.Movu(p.bitsMem(b), r)
+		p.held[b] = r
+		added = append(added, b)
+	}
+	return func() {
+		for _, b := range added {
+			delete(p.held, b)
+		}
+	}
 }
 
 // expConsts are Exp's constants in p's precision.
@@ -412,6 +451,13 @@ func (p *Prec) Exp(x, dst VecVirtual, dom ExpDomain) {
 	}
 }
 
+// HoldExp holds the constants that Exp of the domain ExpFlushed reads in registers (see
+// Hold).
+func (p *Prec) HoldExp() (release func()) {
+	_, _, flush, ln2hi, ln2lo, shifter, _, c := p.expConsts()
+	return p.Hold(append([]float64{shifter, math.Log2E, ln2hi, ln2lo, flush}, c...)...)
+}
+
 // expScale multiplies dst by 2^n, built in the exponent bits as 2^n1 * 2^n2 with
 // n1 = floor(n/2) so that subnormal and near-overflow results are right; n1 is a free
 // register, and n is overwritten.
@@ -487,7 +533,7 @@ func (p *Prec) logScaleSubnormals(x VecVirtual, tiny, scale float64) (scaled, ad
 
 // logSplit splits the positive normal xs into its exponent e (plus adj, when set) and
 // its mantissa m in [sqrt(1/2), sqrt(2)); t and big are registers it leaves free.
-func (p *Prec) logSplit(xs, adj VecVirtual, one operand.Mem, scale, expMagic, sqrt2 float64) (e, m, t VecVirtual, big Register) {
+func (p *Prec) logSplit(xs, adj VecVirtual, one operand.Op, scale, expMagic, sqrt2 float64) (e, m, t VecVirtual, big Register) {
 	e = p.Vec()
 	p.ShiftRight(operand.U8(p.MantBits), xs, e)
 	p.Or(p.C(scale), e, e) // 2^MantBits + the biased exponent
@@ -513,7 +559,7 @@ func (p *Prec) logSplit(xs, adj VecVirtual, one operand.Mem, scale, expMagic, sq
 
 // logSeries returns log(m) + e ln2 = f - s (f - R(s^2)) + e ln2, f = m - 1, s = f/(2+f),
 // in m's register; t and big are free registers.
-func (p *Prec) logSeries(e, m, t VecVirtual, big Register, one operand.Mem, a []float64, ln2hi, ln2lo float64) VecVirtual {
+func (p *Prec) logSeries(e, m, t VecVirtual, big Register, one operand.Op, a []float64, ln2hi, ln2lo float64) VecVirtual {
 	f := m // m - 1
 	p.Sub(one, m, f)
 	s := p.reuse(big)
@@ -689,13 +735,12 @@ func (p *Prec) NewProducts(dbl *Prec) *Products {
 }
 
 // Add multiplies a register of exp-sums s into the products and adds the register of
-// maxima m into the float64 lanes at ll (a float32 register's halves widened and added
-// together). m is consumed.
-func (pr *Products) Add(m, s VecVirtual, ll operand.Mem) {
+// maxima m into the float64 lanes ll (a float32 register's halves widened and added
+// together; see AddLanes). m is consumed.
+func (pr *Products) Add(m, s VecVirtual, ll operand.Op) {
 	if pr.p.Is64() {
 		VMULPD(s, pr.regs[0], pr.regs[0])
-		VADDPD(ll, m, m)
-		VMOVUPD(m, ll)
+		AddLanes(m, ll)
 		return
 	}
 	lo, hi := pr.p.Widen(s, 0), pr.p.Widen(s, 1)
@@ -703,8 +748,20 @@ func (pr *Products) Add(m, s VecVirtual, ll operand.Mem) {
 	VMULPD(hi, pr.regs[1], pr.regs[1])
 	mlo, mhi := pr.p.Widen(m, 0), pr.p.Widen(m, 1)
 	VADDPD(mlo, mhi, mlo)
-	VADDPD(ll, mlo, mlo)
-	VMOVUPD(mlo, ll)
+	AddLanes(mlo, ll)
+}
+
+// AddLanes adds the float64 lanes v into ll: a register, or memory (read, added to and
+// written; v is then consumed). A loop that adds into the same lanes every iteration
+// keeps them in a register: through memory, each addition waits for the last one's
+// store to be forwarded.
+func AddLanes(v VecVirtual, ll operand.Op) {
+	if mem, ok := ll.(operand.Mem); ok {
+		VADDPD(mem, v, v)
+		VMOVUPD(v, mem)
+		return
+	}
+	VADDPD(v, ll, ll)
 }
 
 // Flush adds the logs of the products (of the domain dom) into the float64 lanes at ll,
@@ -721,9 +778,10 @@ func (pr *Products) Flush(ll operand.Mem, dom LogDomain, reset bool) {
 	}
 }
 
-// ExpSumTerm replaces the register at mem, a log-joint, by exp(it - m) (flushed to 0
-// below exp's range) and adds that to sum: one term of the stable exp-sum.
-func (p *Prec) ExpSumTerm(mem operand.Mem, m, sum VecVirtual) {
+// ExpSumTerm replaces the register at mem, a log-joint, by exp(it - m) (m a register or
+// memory; flushed to 0 below exp's range) and adds that to sum: one term of the stable
+// exp-sum.
+func (p *Prec) ExpSumTerm(mem operand.Mem, m operand.Op, sum VecVirtual) {
 	a, e := p.Vec(), p.Vec()
 	p.Movu(mem, a)
 	p.Sub(m, a, a)

@@ -559,7 +559,7 @@ func (g *kernel) generalBody() {
 		p.Max(pk, m, m)
 	})
 	p.Zero(s)
-	g.components("exp", func(_, _, sp Register) { p.ExpSumTerm(Mem{Base: sp}, m, s) })
+	g.components("exp", func(_, _, sp Register) { p.ExpSumTerm(Mem{Base: sp}, m, s, p.FlushedExp) })
 	inv := g.finish(m, s, w)
 	g.components("acc", func(cp, ap, sp Register) {
 		r := p.Vec()

@@ -21,19 +21,29 @@ import (
 // n = round(x log2 e).
 const ExpReduced = 0.3466
 
+// ExpTableReduced bounds the reduced argument r of the table-driven exp of the AVX-512
+// kernels: ln2/32 and a margin for the rounding of k = round(16 x log2 e).
+const ExpTableReduced = 0.0217
+
 // Derived holds every derived constant, in the precision the functions use.
 type Derived struct {
 	Ln2Hi64, Ln2Lo64         float64
 	Ln2Hi32, Ln2Lo32         float32
 	ExpCoeffs64, LogCoeffs64 []float64
 	ExpCoeffs32, LogCoeffs32 []float32
+	// The table-driven exp: 2^(j/16) for j < 16, and the coefficients of g, e^r =
+	// 1 + r + r^2 g(r) for |r| <= ExpTableReduced.
+	ExpTable64, ExpTailCoeffs64 []float64
+	ExpTable32, ExpTailCoeffs32 []float32
 }
 
 // The polynomials' degrees: exp's interpolating polynomial (11 for float64, 6 for
-// float32) and the number of terms of log's atanh series (11 and 5).
+// float32), the table-driven exp's g (5 and 1) and the number of terms of log's atanh
+// series (11 and 5).
 const (
-	expDegree64, expDegree32 = 11, 6
-	logTerms64, logTerms32   = 11, 5
+	expDegree64, expDegree32   = 11, 6
+	tailDegree64, tailDegree32 = 5, 1
+	logTerms64, logTerms32     = 11, 5
 )
 
 // Derive computes the constants.
@@ -45,6 +55,13 @@ func Derive() Derived {
 	d.LogCoeffs64 = atanhCoeffs(logTerms64)
 	d.ExpCoeffs32 = gen.Float32s(chebyshevExp(expDegree32, ExpReduced))
 	d.LogCoeffs32 = gen.Float32s(atanhCoeffs(logTerms32))
+	for _, v := range expTable() {
+		f64, _ := v.Float64()
+		f32, _ := v.Float32()
+		d.ExpTable64, d.ExpTable32 = append(d.ExpTable64, f64), append(d.ExpTable32, f32)
+	}
+	d.ExpTailCoeffs64 = chebyshev(bigExpTail, tailDegree64, ExpTableReduced)
+	d.ExpTailCoeffs32 = gen.Float32s(chebyshev(bigExpTail, tailDegree32, ExpTableReduced))
 	return d
 }
 
@@ -57,6 +74,8 @@ func (d Derived) Source(generator string) ([]byte, error) {
 	b.WriteString("const (\n")
 	b.WriteString("\t// ExpReduced bounds the reduced argument r of exp: ln2/2 and a margin for the rounding\n\t// of n = round(x log2 e).\n")
 	fmt.Fprintf(&b, "\tExpReduced = %v\n", ExpReduced)
+	b.WriteString("\t// ExpTableReduced bounds the reduced argument r of the table-driven exp: ln2/32 and a\n\t// margin for the rounding of k = round(16 x log2 e).\n")
+	fmt.Fprintf(&b, "\tExpTableReduced = %v\n", ExpTableReduced)
 	b.WriteString("\t// Ln2Hi64 + Ln2Lo64 is ln 2 to about 107 bits.\n")
 	fmt.Fprintf(&b, "\tLn2Hi64 = %s\n\tLn2Lo64 = %s\n", hex64(d.Ln2Hi64), hex64(d.Ln2Lo64))
 	b.WriteString("\t// Ln2Hi32 + Ln2Lo32 is ln 2 to about 48 bits.\n")
@@ -72,6 +91,15 @@ func (d Derived) Source(generator string) ([]byte, error) {
 	writeSlice(&b, "ExpCoeffs32", "float32", d.ExpCoeffs32, hex32)
 	b.WriteString("\t// LogCoeffs32 are LogCoeffs64's first terms, rounded to float32.\n")
 	writeSlice(&b, "LogCoeffs32", "float32", d.LogCoeffs32, hex32)
+	b.WriteString("\t// ExpTable64[j] is 2^(j/16), the table of the AVX-512 kernels' exp.\n")
+	writeSlice(&b, "ExpTable64", "float64", d.ExpTable64, hex64)
+	fmt.Fprintf(&b, "\t// ExpTailCoeffs64 are the coefficients of the degree-%d polynomial g that interpolates\n", tailDegree64)
+	fmt.Fprintf(&b, "\t// (e^r - 1 - r)/r^2 at the %d Chebyshev nodes of [-ExpTableReduced, ExpTableReduced]\n", tailDegree64+1)
+	b.WriteString("\t// (ExpTableReduced = ln2/32 and a margin): e^r = 1 + r + r^2 g(r) in the table-driven exp.\n")
+	writeSlice(&b, "ExpTailCoeffs64", "float64", d.ExpTailCoeffs64, hex64)
+	b.WriteString("\t// ExpTable32 and ExpTailCoeffs32 are the float32 table and g (of degree 1).\n")
+	writeSlice(&b, "ExpTable32", "float32", d.ExpTable32, hex32)
+	writeSlice(&b, "ExpTailCoeffs32", "float32", d.ExpTailCoeffs32, hex32)
 	b.WriteString(")\n")
 	return format.Source(b.Bytes())
 }
@@ -131,11 +159,48 @@ func bigExp(y *big.Float) *big.Float {
 	return sum.SetMantExp(sum, int(n))
 }
 
-// chebyshevExp returns the monomial coefficients of the polynomial of degree d that takes
-// the values of e^r at the d+1 Chebyshev nodes of [-h, h], each correctly rounded: close to
+// bigExpTail returns (e^r - 1 - r)/r^2 = sum_k r^k/(k+2)! to about prec bits, for small
+// r (0 included).
+func bigExpTail(r *big.Float) *big.Float {
+	sum := new(big.Float).SetPrec(prec)
+	term := new(big.Float).SetPrec(prec).Quo(big.NewFloat(1), big.NewFloat(2))
+	eps := new(big.Float).SetMantExp(big.NewFloat(1), -prec)
+	for k := int64(3); new(big.Float).Abs(term).Cmp(eps) >= 0; k++ {
+		sum.Add(sum, term)
+		term.Mul(term, r)
+		term.Quo(term, new(big.Float).SetInt64(k))
+	}
+	return sum
+}
+
+// expTable returns 2^(j/16) for j < 16 to about prec bits.
+func expTable() []*big.Float {
+	ln2, _, _ := big.ParseFloat(ln2Digits, 10, prec, big.ToNearestEven)
+	out := make([]*big.Float, 16)
+	for j := range out {
+		out[j] = bigExp(new(big.Float).SetPrec(prec).Mul(ln2, big.NewFloat(float64(j)/16)))
+	}
+	return out
+}
+
+// ExactExp is e^x correctly rounded to float64 (to prec bits, which is plenty): the
+// reference the tests measure exps against.
+func ExactExp(x float64) float64 {
+	if x != x || math.IsInf(x, 0) || x > 710 || x < -746 {
+		return math.Exp(x)
+	}
+	f, _ := bigExp(new(big.Float).SetPrec(prec).SetFloat64(x)).Float64()
+	return f
+}
+
+// chebyshevExp returns the coefficients of chebyshev(bigExp, d, h).
+func chebyshevExp(d int, h float64) []float64 { return chebyshev(bigExp, d, h) }
+
+// chebyshev returns the monomial coefficients of the polynomial of degree d that takes
+// the values of f at the d+1 Chebyshev nodes of [-h, h], each correctly rounded: close to
 // the best (minimax) polynomial of that degree, derived in prec-bit arithmetic by solving
 // the Vandermonde system.
-func chebyshevExp(d int, h float64) []float64 {
+func chebyshev(f func(*big.Float) *big.Float, d int, h float64) []float64 {
 	n := d + 1
 	newF := func() *big.Float { return new(big.Float).SetPrec(prec) }
 	// Rows [1, x, x^2, ..., x^d | e^x] of the augmented system.
@@ -148,7 +213,7 @@ func chebyshevExp(d int, h float64) []float64 {
 			rows[i][j] = newF().Set(pow)
 			pow.Mul(pow, x)
 		}
-		rows[i][n] = bigExp(x)
+		rows[i][n] = f(x)
 	}
 	// Gaussian elimination with partial pivoting, then back substitution.
 	for col := range n {

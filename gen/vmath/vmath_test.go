@@ -12,15 +12,6 @@ import (
 	rt "github.com/gmmsimd/gmmsimd/internal/vmath"
 )
 
-// exactExp is e^x correctly rounded to float64 (to prec bits, which is plenty).
-func exactExp(x float64) float64 {
-	if x != x || math.IsInf(x, 0) || x > 710 || x < -746 {
-		return math.Exp(x)
-	}
-	f, _ := bigExp(new(big.Float).SetPrec(prec).SetFloat64(x)).Float64()
-	return f
-}
-
 // exactLog is log(x) correctly rounded to float64 for finite positive x: two Newton steps
 // y += x e^-y - 1 from an estimate good to a few ulp square the error twice.
 func exactLog(x float64) float64 {
@@ -126,13 +117,13 @@ func TestExp64Accuracy(t *testing.T) {
 	var worst uint64
 	var at float64
 	for x := range expArgs64 {
-		if d := err64(rt.Exp64(x), math.Exp(x), func() float64 { return exactExp(x) }); d > worst {
+		if d := err64(rt.Exp64(x), math.Exp(x), func() float64 { return ExactExp(x) }); d > worst {
 			worst, at = d, x
 		}
 	}
 	t.Logf("Exp64: largest error %d ulp (at %v)", worst, at)
 	if worst > 1 {
-		t.Fatalf("rt.Exp64(%v) = %v, exact %v: %d ulp apart", at, rt.Exp64(at), exactExp(at), worst)
+		t.Fatalf("rt.Exp64(%v) = %v, exact %v: %d ulp apart", at, rt.Exp64(at), ExactExp(at), worst)
 	}
 }
 
@@ -224,8 +215,8 @@ func TestLog32Accuracy(t *testing.T) {
 
 func TestExactReferences(t *testing.T) {
 	for _, x := range []float64{-700, -1, -1e-10, 0, 1e-10, 0.5, 1, 2, 100, 709} {
-		if d := ulps64(exactExp(x), math.Exp(x)); d > 1 {
-			t.Errorf("exactExp(%v) = %v, math.Exp %v", x, exactExp(x), math.Exp(x))
+		if d := ulps64(ExactExp(x), math.Exp(x)); d > 1 {
+			t.Errorf("ExactExp(%v) = %v, math.Exp %v", x, ExactExp(x), math.Exp(x))
 		}
 	}
 	for _, x := range []float64{1e-300, 0.1, 0.5, 1.5, 2, 10, 1e300} {
@@ -270,6 +261,43 @@ func TestGeneratedConstantsAreDerived(t *testing.T) {
 	same("LogCoeffs64", rt.LogCoeffs64, d.LogCoeffs64)
 	same("ExpCoeffs32", widen(rt.ExpCoeffs32), widen(d.ExpCoeffs32))
 	same("LogCoeffs32", widen(rt.LogCoeffs32), widen(d.LogCoeffs32))
+	same("ExpTable64", rt.ExpTable64, d.ExpTable64)
+	same("ExpTailCoeffs64", rt.ExpTailCoeffs64, d.ExpTailCoeffs64)
+	same("ExpTable32", widen(rt.ExpTable32), widen(d.ExpTable32))
+	same("ExpTailCoeffs32", widen(rt.ExpTailCoeffs32), widen(d.ExpTailCoeffs32))
+}
+
+// TestExpTable checks the table-driven exp's constants: each entry is 2^(j/16) correctly
+// rounded (as exp's own polynomial gives it, within an ulp, and its square the next
+// entry's double within two), and g is near its Taylor series 1/2, 1/6, 1/24, ...
+func TestExpTable(t *testing.T) {
+	d := Derive()
+	for j, v := range d.ExpTable64 {
+		if e := ulps64(v, ExactExp(float64(j)*math.Ln2/16)); e > 1 {
+			t.Errorf("ExpTable64[%d] = %v, %d ulp from e^(j ln2/16)", j, v, e)
+		}
+		if e := ulps32(d.ExpTable32[j], float32(v)); e > 1 {
+			t.Errorf("ExpTable32[%d] = %v, %d ulp from %v", j, d.ExpTable32[j], e, v)
+		}
+		if j > 0 && j%2 == 0 {
+			if e := ulps64(d.ExpTable64[j/2]*d.ExpTable64[j/2], v); e > 2 {
+				t.Errorf("ExpTable64[%d]^2 is %d ulp from ExpTable64[%d]", j/2, e, j)
+			}
+		}
+	}
+	fact := 2.0
+	for k, c := range d.ExpTailCoeffs64 {
+		if k > 0 {
+			fact *= float64(k + 2)
+		}
+		tol := 1e-2
+		if k < 3 {
+			tol = 1e-9
+		}
+		if math.Abs(c*fact-1) > tol {
+			t.Errorf("g's coefficient %d = %v, far from 1/%v", k, c, fact)
+		}
+	}
 }
 
 func widen(x []float32) []float64 {

@@ -15,6 +15,8 @@ import (
 	"github.com/klauspost/cpuid/v2"
 
 	"github.com/gmmsimd/gmmsimd/gen"
+	genvmath "github.com/gmmsimd/gmmsimd/gen/vmath"
+	"github.com/gmmsimd/gmmsimd/internal/vmath"
 )
 
 // The generated functions are called here directly, with every buffer they touch inside
@@ -297,4 +299,82 @@ func runMultiGuarded[T Float](t *testing.T, rng *rand.Rand, table *multiTable[T]
 			t.Fatalf("sample %d: responsibilities sum to %v, weight %v; label %d of %d", i, sum, w.s()[i], labels[i], k)
 		}
 	}
+}
+
+// TestMultiExpIsWithinAnUlp measures the sweeps' exp (AVX-512's table-driven one, AVX2's
+// polynomial) over its whole domain, x <= 0: components whose log-joints are their
+// constants (U = 0), the first 0, so that the maximum is 0 and plane k of r holds
+// exp(Const_k). Each result is within an ulp of e^x correctly rounded to T, and 0 below
+// the flush point.
+func TestMultiExpIsWithinAnUlp(t *testing.T) {
+	for name := range estepSets(t) {
+		tables := avx2Multi
+		if name == "avx512" {
+			tables = avx512Multi
+		}
+		t.Run(name+"/F64", func(t *testing.T) { checkMultiExp(t, tables.f64, vmath.ExpFlush64) })
+		t.Run(name+"/F32", func(t *testing.T) { checkMultiExp(t, tables.f32, float64(vmath.ExpFlush32)) })
+	}
+}
+
+// checkMultiExp runs table's exp on exp's edge cases and random arguments down to flush.
+func checkMultiExp[T Float](t *testing.T, table *multiTable[T], flush float64) {
+	args := []float64{0, math.Copysign(0, -1), -5e-324, -1e-310, -1e-300, -1e-20, -1e-10, -0.5, -1,
+		flush, math.Nextafter(flush, 0), math.Nextafter(flush, math.Inf(-1)), flush - 1, math.Inf(-1)}
+	for j := range 64 { // the table's seams: k = round(16 x log2 e) changes at (j + 1/2) ln2/16
+		seam := -(float64(j) + 0.5) * math.Ln2 / 16
+		args = append(args, seam, math.Nextafter(seam, 0), math.Nextafter(seam, -1), -float64(j)*math.Ln2/16)
+	}
+	rng := rand.New(rand.NewPCG(5, 8))
+	for i := range 300_000 {
+		if i%2 == 0 {
+			args = append(args, flush*rng.Float64())
+		} else {
+			args = append(args, -math.Exp2(math.Log2(-flush)-1000*rng.Float64()))
+		}
+	}
+	const k = 1024
+	l := lanes[T](table.bytes)
+	worst, at := 0, 0.0
+	for lo := 0; lo < len(args); lo += k - 1 {
+		batch := args[lo:min(lo+k-1, len(args))]
+		c := NewMultiCoeffs(len(batch)+1, 2, true)
+		for i, x := range batch {
+			c.Const[i+1] = float64(T(x))
+		}
+		sh, f := table.shape(c), table.frame(c, nil)
+		sh.resp(make([]T, 2*l), nil, f.coef, f.r, f.t, f.ll, l)
+		for i := range batch {
+			x := c.Const[i+1]
+			want := T(math.Exp(x))
+			if x < flush {
+				want = 0
+			}
+			for _, got := range f.r[(i+1)*l : (i+2)*l] {
+				d := ulpsApart(got, want)
+				if d > 1 {
+					d = ulpsApart(got, T(genvmath.ExactExp(x)))
+				}
+				if d > worst {
+					worst, at = d, x
+				}
+			}
+		}
+	}
+	t.Logf("largest error %d ulp, at %v", worst, at)
+	if worst > 1 {
+		t.Errorf("exp(%v): %d ulp from e^x", at, worst)
+	}
+}
+
+// ulpsApart is the distance in ulp between two non-negative values of T.
+func ulpsApart[T Float](a, b T) int {
+	bits := func(v T) int64 {
+		if f, ok := any(v).(float32); ok {
+			return int64(math.Float32bits(f))
+		}
+		return int64(math.Float64bits(float64(v)))
+	}
+	d := bits(a) - bits(b)
+	return int(max(d, -d))
 }

@@ -7,6 +7,9 @@ const (
 	// ExpReduced bounds the reduced argument r of exp: ln2/2 and a margin for the rounding
 	// of n = round(x log2 e).
 	ExpReduced = 0.3466
+	// ExpTableReduced bounds the reduced argument r of the table-driven exp: ln2/32 and a
+	// margin for the rounding of k = round(16 x log2 e).
+	ExpTableReduced = 0.0217
 	// Ln2Hi64 + Ln2Lo64 is ln 2 to about 107 bits.
 	Ln2Hi64 = 0x1.62e42fefa39efp-01
 	Ln2Lo64 = 0x1.abc9e3b39803fp-56
@@ -64,5 +67,58 @@ var (
 		0x1.24924ap-02,
 		0x1.c71c72p-03,
 		0x1.745d18p-03,
+	}
+	// ExpTable64[j] is 2^(j/16), the table of the AVX-512 kernels' exp.
+	ExpTable64 = []float64{
+		0x1p+00,
+		0x1.0b5586cf9890fp+00,
+		0x1.172b83c7d517bp+00,
+		0x1.2387a6e756238p+00,
+		0x1.306fe0a31b715p+00,
+		0x1.3dea64c123422p+00,
+		0x1.4bfdad5362a27p+00,
+		0x1.5ab07dd485429p+00,
+		0x1.6a09e667f3bcdp+00,
+		0x1.7a11473eb0187p+00,
+		0x1.8ace5422aa0dbp+00,
+		0x1.9c49182a3f09p+00,
+		0x1.ae89f995ad3adp+00,
+		0x1.c199bdd85529cp+00,
+		0x1.d5818dcfba487p+00,
+		0x1.ea4afa2a490dap+00,
+	}
+	// ExpTailCoeffs64 are the coefficients of the degree-5 polynomial g that interpolates
+	// (e^r - 1 - r)/r^2 at the 6 Chebyshev nodes of [-ExpTableReduced, ExpTableReduced]
+	// (ExpTableReduced = ln2/32 and a margin): e^r = 1 + r + r^2 g(r) in the table-driven exp.
+	ExpTailCoeffs64 = []float64{
+		0x1.0000000000001p-01,
+		0x1.5555555555556p-03,
+		0x1.55555554e87dfp-05,
+		0x1.11111110e0b16p-07,
+		0x1.6c17ee6287708p-10,
+		0x1.a01b0d25c0bd7p-13,
+	}
+	// ExpTable32 and ExpTailCoeffs32 are the float32 table and g (of degree 1).
+	ExpTable32 = []float32{
+		0x1p+00,
+		0x1.0b5586p+00,
+		0x1.172b84p+00,
+		0x1.2387a6p+00,
+		0x1.306fep+00,
+		0x1.3dea64p+00,
+		0x1.4bfdaep+00,
+		0x1.5ab07ep+00,
+		0x1.6a09e6p+00,
+		0x1.7a1148p+00,
+		0x1.8ace54p+00,
+		0x1.9c4918p+00,
+		0x1.ae89fap+00,
+		0x1.c199bep+00,
+		0x1.d5818ep+00,
+		0x1.ea4afap+00,
+	}
+	ExpTailCoeffs32 = []float32{
+		0x1.00014ap-01,
+		0x1.55565cp-03,
 	}
 )

@@ -1,7 +1,8 @@
 // Package emit holds what the avo programs of gmmsimd share: a description of each
 // floating-point precision's AVX2 instructions, a pool of vector constants, and the
 // emitters of exp and log, which perform the operations of internal/vmath's scalar functions
-// in the same order, lane by lane.
+// in the same order, lane by lane; and, for AVX-512 alone, a table-driven exp with fewer
+// operations (TableExp), within an ulp of e^x but not vmath's bits.
 package emit
 
 import (
@@ -451,12 +452,125 @@ func (p *Prec) Exp(x, dst VecVirtual, dom ExpDomain) {
 	}
 }
 
-// HoldExp holds the constants that Exp of the domain ExpFlushed reads in registers (see
-// Hold).
-func (p *Prec) HoldExp() (release func()) {
-	_, _, flush, ln2hi, ln2lo, shifter, _, c := p.expConsts()
-	return p.Hold(append([]float64{shifter, math.Log2E, ln2hi, ln2lo, flush}, c...)...)
+// TableExp emits e^x through a table of 2^(j/16) (AVX-512 only, whose permutes read a
+// 16-entry table from registers): x = (16n + j) ln2/16 + r with |r| <= ln2/32, and
+// e^x = 2^n 2^(j/16) (1 + r + r^2 g(r)), g a polynomial of degree 5 (float64) or 1
+// (float32) where exp's own needs 11 or 6 over |r| <= ln2/2: 12 operations on the
+// multiply-add ports for float64 against 17, 7 for float32 against 11. Each result is
+// within about an ulp of e^x (the table's rounding and the last multiply-add's), not the
+// bits of vmath's exp: the kernels that use it are checked against the exact e^x.
+// NewTableExp loads the table and holds the constants in registers for the loop that
+// follows; Release frees them.
+type TableExp struct {
+	p       *Prec
+	tab     []VecVirtual // the table's entries, adjusted (see tableBits): 2 registers for float64, 1 for float32
+	release func()
 }
+
+// NewTableExp loads the table into registers and holds the constants of TableExp.Exp.
+func (p *Prec) NewTableExp() *TableExp {
+	if !p.EVEX {
+		panic("emit: TableExp needs AVX-512's permutes")
+	}
+	e := &TableExp{p: p}
+	sym := p.table()
+	for off := 0; off < 16*p.Size; off += p.Width {
+		v := p.Vec()
+		VMOVDQU64(sym.Offset(off), v)
+		e.tab = append(e.tab, v)
+	}
+	ln2hi, ln2lo, shifter, c := p.tableConsts()
+	e.release = p.Hold(append([]float64{shifter, 16 * math.Log2E, ln2hi / 16, ln2lo / 16, p.flush()}, c...)...)
+	return e
+}
+
+// Release returns the registers of the held constants.
+func (e *TableExp) Release() { e.release() }
+
+// Exp emits dst = e^x for finite x <= 0 or -Inf, 0 below ExpFlush (as Exp's ExpFlushed).
+// x is left unchanged; dst must differ from x.
+func (e *TableExp) Exp(x, dst VecVirtual) {
+	p := e.p
+	ln2hi, ln2lo, shifter, c := p.tableConsts()
+	// k = round(16 x log2 e) in t's low bits; r = x - k ln2/16 in two steps.
+	t, k, r := p.Vec(), p.Vec(), p.Vec()
+	p.Movu(p.C(shifter), t)
+	p.FMAdd231(p.C(16*math.Log2E), x, t)
+	p.Sub(p.C(shifter), t, k)
+	p.Movu(x, r)
+	p.FNMAdd231(p.C(ln2hi/16), k, r)
+	p.FNMAdd231(p.C(ln2lo/16), k, r)
+	// e^r - 1 = r + r^2 g(r).
+	r2 := p.Vec()
+	p.Estrin(c, r, dst)
+	p.Mul(r, r, r2)
+	p.FMAdd213(r, r2, dst)
+	// 2^(j/16) from the table by k's low 4 bits, then 2^n: the entries hold the bits of
+	// 2^(j/16) less j in the exponent's place, so that adding k there adds n.
+	s := p.Vec()
+	if p.Is64() {
+		p.Movu(t, s)
+		VPERMI2PD(e.tab[1], e.tab[0], s)
+	} else {
+		VPERMPS(e.tab[0], t, s)
+	}
+	p.ShiftLeft(operand.U8(p.MantBits-4), t, t)
+	p.AddInt(t, s, s)
+	// s (1 + (e^r - 1)), 0 in the lanes below the flush point.
+	keep := p.Mask()
+	p.Cmp(operand.U8(CmpNLT), p.C(p.flush()), x, keep)
+	if p.Is64() {
+		VFMADD213PD_Z(s, s, keep, dst)
+	} else {
+		VFMADD213PS_Z(s, s, keep, dst)
+	}
+}
+
+// tableConsts are TableExp's constants in p's precision: ln2 in two parts, the shifter
+// that rounds to an integer, and g's coefficients.
+func (p *Prec) tableConsts() (ln2hi, ln2lo, shifter float64, c []float64) {
+	if p.Is64() {
+		return vmath.Ln2Hi64, vmath.Ln2Lo64, vmath.Shifter64, vmath.ExpTailCoeffs64
+	}
+	c = make([]float64, len(vmath.ExpTailCoeffs32))
+	for i, v := range vmath.ExpTailCoeffs32 {
+		c[i] = float64(v)
+	}
+	return float64(vmath.Ln2Hi32), float64(vmath.Ln2Lo32), float64(vmath.Shifter32), c
+}
+
+// flush is where exp's flushed domain starts returning 0.
+func (p *Prec) flush() float64 {
+	_, _, flush, _, _, _, _, _ := p.expConsts()
+	return flush
+}
+
+// tables are the table symbols written so far, by name.
+var tables = map[string]operand.Mem{}
+
+// table returns the symbol of TableExp's 16 entries in p's precision: entry j holds the
+// bits of 2^(j/16) less j shifted to the exponent's lowest bit less 4 (so that adding k
+// shifted there, k = 16n + j, leaves 2^n 2^(j/16)).
+func (p *Prec) table() operand.Mem {
+	name := fmt.Sprintf("%sexptab%d", p.consts.prefix, 8*p.Size)
+	if m, ok := tables[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for j := range 16 {
+		shift := uint(p.MantBits - 4)
+		if p.Is64() {
+			DATA(8*j, operand.U64(math.Float64bits(vmath.ExpTable64[j])-uint64(j)<<shift))
+		} else {
+			DATA(4*j, operand.U32(math.Float32bits(vmath.ExpTable32[j])-uint32(j)<<shift))
+		}
+	}
+	tables[name] = m
+	return m
+}
+
+// FlushedExp is Exp of the domain ExpFlushed.
+func (p *Prec) FlushedExp(x, dst VecVirtual) { p.Exp(x, dst, ExpFlushed) }
 
 // expScale multiplies dst by 2^n, built in the exponent bits as 2^n1 * 2^n2 with
 // n1 = floor(n/2) so that subnormal and near-overflow results are right; n1 is a free
@@ -779,13 +893,13 @@ func (pr *Products) Flush(ll operand.Mem, dom LogDomain, reset bool) {
 }
 
 // ExpSumTerm replaces the register at mem, a log-joint, by exp(it - m) (m a register or
-// memory; flushed to 0 below exp's range) and adds that to sum: one term of the stable
-// exp-sum.
-func (p *Prec) ExpSumTerm(mem operand.Mem, m operand.Op, sum VecVirtual) {
+// memory; exp one of ExpFlushed's domain, such as FlushedExp or TableExp.Exp) and adds
+// that to sum: one term of the stable exp-sum.
+func (p *Prec) ExpSumTerm(mem operand.Mem, m operand.Op, sum VecVirtual, exp func(x, dst VecVirtual)) {
 	a, e := p.Vec(), p.Vec()
 	p.Movu(mem, a)
 	p.Sub(m, a, a)
-	p.Exp(a, e, ExpFlushed)
+	exp(a, e)
 	p.Movu(e, mem)
 	p.Add(e, sum, sum)
 }

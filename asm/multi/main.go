@@ -148,13 +148,14 @@ func resp(p, dbl *emit.Prec, s shape, weighted bool) {
 	if weighted {
 		fn, weight = fn+"W", "w[i]"
 	}
-	TEXT(fn, NOSPLIT, fmt.Sprintf("func(x []%[1]s, w []float64, coef []%[1]s, r []%[1]s, t []%[1]s, ll []float64, n int)", p.GoType))
+	TEXT(fn, NOSPLIT, fmt.Sprintf("func(x []%[1]s, w []float64, coef []%[1]s, r []%[1]s, t []%[1]s, ahead []%[1]s, ll []float64, n int)", p.GoType))
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes, for the n samples of %d features whose planes x holds (n a multiple of %d, at most %d; "+
 		"plane j at x[j*n:]) and the K = len(coef)/%d components in coef (layout: see the generator), "+
 		"with c = %s and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); "+
-		"it adds sum_i c log sum_k exp(P_k) to the sum of ll's %d lanes. t[:2n] is scratch.",
-		fn, s.d, p.Lanes, 32*p.Lanes, s.values(), weight, dbl.Lanes))
+		"it adds sum_i c log sum_k exp(P_k) to the sum of ll's %d lanes. t[:2n] is scratch; ahead[:%d n] is fetched into the cache "+
+		"(the next block's samples: a prefetch, which reads nothing and never faults).",
+		fn, s.d, p.Lanes, 32*p.Lanes, s.values(), weight, dbl.Lanes, s.d))
 	p.Begin()
 	g := &sweep{p: p, dbl: dbl, s: s}
 	g.coef = Load(Param("coef").Base(), GP64())
@@ -267,7 +268,14 @@ func (g *sweep) maxima() {
 	p := g.p
 	rp := Load(Param("r").Base(), GP64())
 	tp := Load(Param("t").Base(), GP64())
+	ap := Load(Param("ahead").Base(), GP64())
 	g.registers("max", func() {
+		// A register's samples of the next block, the lines that hold them.
+		span := g.s.d * p.Width
+		for off := 0; off < span; off += 64 {
+			PREFETCHT0(Mem{Base: ap, Disp: off})
+		}
+		ADDQ(U32(span), ap)
 		m := p.Vec()
 		p.Movu(p.C(math.Inf(-1)), m)
 		g.components("maxk", rp, func(_, rk Register) { p.Max(Mem{Base: rk}, m, m) })

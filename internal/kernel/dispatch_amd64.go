@@ -5,8 +5,9 @@ package kernel
 import "github.com/klauspost/cpuid/v2"
 
 // The features that the generated functions' "Requires:" lines name, per kernel set.
+// SSE stands for the prefetch instructions' "MMX+" (see TestDispatchChecksEveryRequiredFeature).
 var (
-	avx2Features   = []cpuid.FeatureID{cpuid.CMOV, cpuid.AVX, cpuid.AVX2, cpuid.FMA3}
+	avx2Features   = []cpuid.FeatureID{cpuid.CMOV, cpuid.SSE, cpuid.AVX, cpuid.AVX2, cpuid.FMA3}
 	avx512Features = append([]cpuid.FeatureID{cpuid.AVX512F}, avx2Features...)
 )
 

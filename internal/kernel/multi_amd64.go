@@ -4,15 +4,15 @@
 
 package kernel
 
-// multiRespAVX2F64D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F64D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F64D2Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX2F64D2Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX2F64D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F64D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F64D2FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX2F64D2FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
 // multiMomentsAVX2F64D2Full adds, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:2]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j <= l) into acc, 4 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -24,15 +24,15 @@ func multiMomentsAVX2F64D2Full(x []float64, e []float64, scale []float64, mu []f
 //go:noescape
 func multiClassifyAVX2F64D2Full(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX2F64D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F64D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F64D2Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX2F64D2Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX2F64D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F64D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F64D2DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX2F64D2DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
 // multiMomentsAVX2F64D2Diag adds, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:2]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j = l) into acc, 4 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -44,15 +44,15 @@ func multiMomentsAVX2F64D2Diag(x []float64, e []float64, scale []float64, mu []f
 //go:noescape
 func multiClassifyAVX2F64D2Diag(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX2F64D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F64D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F64D3Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX2F64D3Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX2F64D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F64D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F64D3FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX2F64D3FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
 // multiMomentsAVX2F64D3Full adds, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:3]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j <= l) into acc, 4 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -64,15 +64,15 @@ func multiMomentsAVX2F64D3Full(x []float64, e []float64, scale []float64, mu []f
 //go:noescape
 func multiClassifyAVX2F64D3Full(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX2F64D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F64D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F64D3Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX2F64D3Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX2F64D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F64D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F64D3DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX2F64D3DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
 // multiMomentsAVX2F64D3Diag adds, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:3]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j = l) into acc, 4 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -84,15 +84,15 @@ func multiMomentsAVX2F64D3Diag(x []float64, e []float64, scale []float64, mu []f
 //go:noescape
 func multiClassifyAVX2F64D3Diag(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX2F64D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F64D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F64D4Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX2F64D4Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX2F64D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F64D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F64D4FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX2F64D4FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
 // multiMomentsAVX2F64D4Full adds, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:4]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j <= l) into acc, 4 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -104,15 +104,15 @@ func multiMomentsAVX2F64D4Full(x []float64, e []float64, scale []float64, mu []f
 //go:noescape
 func multiClassifyAVX2F64D4Full(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX2F64D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F64D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F64D4Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX2F64D4Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX2F64D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F64D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F64D4DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX2F64D4DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
 // multiMomentsAVX2F64D4Diag adds, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:4]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j = l) into acc, 4 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -124,15 +124,15 @@ func multiMomentsAVX2F64D4Diag(x []float64, e []float64, scale []float64, mu []f
 //go:noescape
 func multiClassifyAVX2F64D4Diag(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX2F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F32D2Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX2F32D2Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F32D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F32D2FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX2F32D2FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
 // multiMomentsAVX2F32D2Full adds, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:2]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j <= l) into acc, 4 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -144,15 +144,15 @@ func multiMomentsAVX2F32D2Full(x []float32, e []float32, scale []float32, mu []f
 //go:noescape
 func multiClassifyAVX2F32D2Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX2F32D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F32D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F32D2Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX2F32D2Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F32D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX2F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
 // multiMomentsAVX2F32D2Diag adds, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:2]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j = l) into acc, 4 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -164,15 +164,15 @@ func multiMomentsAVX2F32D2Diag(x []float32, e []float32, scale []float32, mu []f
 //go:noescape
 func multiClassifyAVX2F32D2Diag(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX2F32D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F32D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F32D3Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX2F32D3Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F32D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F32D3FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX2F32D3FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
 // multiMomentsAVX2F32D3Full adds, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:3]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j <= l) into acc, 4 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -184,15 +184,15 @@ func multiMomentsAVX2F32D3Full(x []float32, e []float32, scale []float32, mu []f
 //go:noescape
 func multiClassifyAVX2F32D3Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX2F32D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F32D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F32D3Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX2F32D3Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F32D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX2F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
 // multiMomentsAVX2F32D3Diag adds, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:3]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j = l) into acc, 4 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -204,15 +204,15 @@ func multiMomentsAVX2F32D3Diag(x []float32, e []float32, scale []float32, mu []f
 //go:noescape
 func multiClassifyAVX2F32D3Diag(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX2F32D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F32D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F32D4Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX2F32D4Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F32D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F32D4FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX2F32D4FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
 // multiMomentsAVX2F32D4Full adds, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:4]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j <= l) into acc, 4 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -224,15 +224,15 @@ func multiMomentsAVX2F32D4Full(x []float32, e []float32, scale []float32, mu []f
 //go:noescape
 func multiClassifyAVX2F32D4Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX2F32D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F32D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F32D4Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX2F32D4Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch.
+// multiRespAVX2F32D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX2F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX2F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
 // multiMomentsAVX2F32D4Diag adds, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:4]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j = l) into acc, 4 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -244,15 +244,15 @@ func multiMomentsAVX2F32D4Diag(x []float32, e []float32, scale []float32, mu []f
 //go:noescape
 func multiClassifyAVX2F32D4Diag(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX512F64D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F64D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F64D2Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX512F64D2Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX512F64D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F64D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F64D2FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX512F64D2FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
 // multiMomentsAVX512F64D2Full adds, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:2]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j <= l) into acc, 8 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -264,15 +264,15 @@ func multiMomentsAVX512F64D2Full(x []float64, e []float64, scale []float64, mu [
 //go:noescape
 func multiClassifyAVX512F64D2Full(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX512F64D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F64D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F64D2Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX512F64D2Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX512F64D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F64D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F64D2DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX512F64D2DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
 // multiMomentsAVX512F64D2Diag adds, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:2]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j = l) into acc, 8 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -284,15 +284,15 @@ func multiMomentsAVX512F64D2Diag(x []float64, e []float64, scale []float64, mu [
 //go:noescape
 func multiClassifyAVX512F64D2Diag(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX512F64D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F64D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F64D3Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX512F64D3Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX512F64D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F64D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F64D3FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX512F64D3FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
 // multiMomentsAVX512F64D3Full adds, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:3]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j <= l) into acc, 8 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -304,15 +304,15 @@ func multiMomentsAVX512F64D3Full(x []float64, e []float64, scale []float64, mu [
 //go:noescape
 func multiClassifyAVX512F64D3Full(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX512F64D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F64D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F64D3Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX512F64D3Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX512F64D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F64D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F64D3DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX512F64D3DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
 // multiMomentsAVX512F64D3Diag adds, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:3]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j = l) into acc, 8 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -324,15 +324,15 @@ func multiMomentsAVX512F64D3Diag(x []float64, e []float64, scale []float64, mu [
 //go:noescape
 func multiClassifyAVX512F64D3Diag(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX512F64D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F64D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F64D4Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX512F64D4Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX512F64D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F64D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F64D4FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX512F64D4FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
 // multiMomentsAVX512F64D4Full adds, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:4]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j <= l) into acc, 8 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -344,15 +344,15 @@ func multiMomentsAVX512F64D4Full(x []float64, e []float64, scale []float64, mu [
 //go:noescape
 func multiClassifyAVX512F64D4Full(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX512F64D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F64D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F64D4Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX512F64D4Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX512F64D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F64D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F64D4DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
+func multiRespAVX512F64D4DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
 // multiMomentsAVX512F64D4Diag adds, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:4]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j = l) into acc, 8 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -364,15 +364,15 @@ func multiMomentsAVX512F64D4Diag(x []float64, e []float64, scale []float64, mu [
 //go:noescape
 func multiClassifyAVX512F64D4Diag(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX512F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F32D2Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX512F32D2Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F32D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F32D2FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX512F32D2FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
 // multiMomentsAVX512F32D2Full adds, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:2]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j <= l) into acc, 8 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -384,15 +384,15 @@ func multiMomentsAVX512F32D2Full(x []float32, e []float32, scale []float32, mu [
 //go:noescape
 func multiClassifyAVX512F32D2Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX512F32D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F32D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F32D2Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX512F32D2Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F32D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX512F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
 // multiMomentsAVX512F32D2Diag adds, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:2]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j = l) into acc, 8 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -404,15 +404,15 @@ func multiMomentsAVX512F32D2Diag(x []float32, e []float32, scale []float32, mu [
 //go:noescape
 func multiClassifyAVX512F32D2Diag(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX512F32D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F32D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F32D3Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX512F32D3Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F32D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F32D3FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX512F32D3FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
 // multiMomentsAVX512F32D3Full adds, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:3]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j <= l) into acc, 8 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -424,15 +424,15 @@ func multiMomentsAVX512F32D3Full(x []float32, e []float32, scale []float32, mu [
 //go:noescape
 func multiClassifyAVX512F32D3Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX512F32D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F32D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F32D3Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX512F32D3Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F32D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX512F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
 // multiMomentsAVX512F32D3Diag adds, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:3]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j = l) into acc, 8 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -444,15 +444,15 @@ func multiMomentsAVX512F32D3Diag(x []float32, e []float32, scale []float32, mu [
 //go:noescape
 func multiClassifyAVX512F32D3Diag(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX512F32D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F32D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F32D4Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX512F32D4Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F32D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F32D4FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX512F32D4FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
 // multiMomentsAVX512F32D4Full adds, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:4]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j <= l) into acc, 8 float64 lanes a sum, in the order N, S, Q row by row.
 //
@@ -464,15 +464,15 @@ func multiMomentsAVX512F32D4Full(x []float32, e []float32, scale []float32, mu [
 //go:noescape
 func multiClassifyAVX512F32D4Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX512F32D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F32D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F32D4Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX512F32D4Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch.
+// multiRespAVX512F32D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
-func multiRespAVX512F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
+func multiRespAVX512F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
 // multiMomentsAVX512F32D4Diag adds, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]), their responsibilities r = e[:n] scale[:n] and d_j = x_j - mu_j (mu[:4]), the sums N = sum r, S_j = sum r d_j and Q_jl = sum r d_j d_l (j = l) into acc, 8 float64 lanes a sum, in the order N, S, Q row by row.
 //

@@ -4,24 +4,24 @@
 
 #include "textflag.h"
 
-// func multiRespAVX2F64D2Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D2Full(SB), NOSPLIT, $0-152
+// func multiRespAVX2F64D2Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F64D2Full(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*8), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x08, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x08, R8, R8
 	IMUL3Q $0x01, R8, R8
 	MOVQ   BX, R9
-	MOVQ   n+144(FP), R10
+	MOVQ   n+168(FP), R10
 	SHRQ   $0x02, R10
 
 jointloop:
@@ -59,21 +59,24 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x02, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x02, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPD multi64c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	ADDQ       $0x00000040, DI
+	VMOVUPD    multi64c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPD    (R9), Y0, Y0
-	ADDQ      $0x00000030, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPD    (R10), Y0, Y0
+	ADDQ      $0x00000030, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
 	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
@@ -82,7 +85,7 @@ maxk:
 	VMOVUPD   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -92,7 +95,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x02, R8
 
 exploop:
@@ -143,10 +146,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	VMOVUPD multi64c17<>+0(SB), Y1
-	MOVQ    n+144(FP), CX
+	MOVQ    n+168(FP), CX
 	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x02, CX
 
@@ -449,24 +452,24 @@ DATA multi64c38<>+16(SB)/8, $0x7ff8000000000000
 DATA multi64c38<>+24(SB)/8, $0x7ff8000000000000
 GLOBL multi64c38<>(SB), RODATA|NOPTR, $32
 
-// func multiRespAVX2F64D2FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D2FullW(SB), NOSPLIT, $0-152
+// func multiRespAVX2F64D2FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F64D2FullW(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*8), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x08, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x08, R8, R8
 	IMUL3Q $0x01, R8, R8
 	MOVQ   BX, R9
-	MOVQ   n+144(FP), R10
+	MOVQ   n+168(FP), R10
 	SHRQ   $0x02, R10
 
 jointloop:
@@ -504,21 +507,24 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x02, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x02, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPD multi64c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	ADDQ       $0x00000040, DI
+	VMOVUPD    multi64c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPD    (R9), Y0, Y0
-	ADDQ      $0x00000030, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPD    (R10), Y0, Y0
+	ADDQ      $0x00000030, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
 	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
@@ -527,7 +533,7 @@ maxk:
 	VMOVUPD   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -537,7 +543,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x02, R8
 
 exploop:
@@ -588,10 +594,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	MOVQ    w_base+24(FP), CX
-	MOVQ    n+144(FP), BX
+	MOVQ    n+168(FP), BX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x02, BX
 
@@ -780,24 +786,24 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D2Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D2Diag(SB), NOSPLIT, $0-152
+// func multiRespAVX2F64D2Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F64D2Diag(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*8), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x08, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x08, R8, R8
 	IMUL3Q $0x01, R8, R8
 	MOVQ   BX, R9
-	MOVQ   n+144(FP), R10
+	MOVQ   n+168(FP), R10
 	SHRQ   $0x02, R10
 
 jointloop:
@@ -833,21 +839,24 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x02, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x02, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPD multi64c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	ADDQ       $0x00000040, DI
+	VMOVUPD    multi64c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPD    (R9), Y0, Y0
-	ADDQ      $0x00000028, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPD    (R10), Y0, Y0
+	ADDQ      $0x00000028, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
 	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
@@ -856,7 +865,7 @@ maxk:
 	VMOVUPD   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -866,7 +875,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x02, R8
 
 exploop:
@@ -917,10 +926,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	VMOVUPD multi64c17<>+0(SB), Y1
-	MOVQ    n+144(FP), CX
+	MOVQ    n+168(FP), CX
 	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x02, CX
 
@@ -989,24 +998,24 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D2DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D2DiagW(SB), NOSPLIT, $0-152
+// func multiRespAVX2F64D2DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F64D2DiagW(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*8), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x08, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x08, R8, R8
 	IMUL3Q $0x01, R8, R8
 	MOVQ   BX, R9
-	MOVQ   n+144(FP), R10
+	MOVQ   n+168(FP), R10
 	SHRQ   $0x02, R10
 
 jointloop:
@@ -1042,21 +1051,24 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x02, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x02, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPD multi64c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	ADDQ       $0x00000040, DI
+	VMOVUPD    multi64c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPD    (R9), Y0, Y0
-	ADDQ      $0x00000028, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPD    (R10), Y0, Y0
+	ADDQ      $0x00000028, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
 	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
@@ -1065,7 +1077,7 @@ maxk:
 	VMOVUPD   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -1075,7 +1087,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x02, R8
 
 exploop:
@@ -1126,10 +1138,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	MOVQ    w_base+24(FP), CX
-	MOVQ    n+144(FP), BX
+	MOVQ    n+168(FP), BX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x02, BX
 
@@ -1312,25 +1324,25 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D3Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D3Full(SB), NOSPLIT, $0-152
+// func multiRespAVX2F64D3Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F64D3Full(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*8), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x08, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x08, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R8
 	MOVQ   BX, R10
-	MOVQ   n+144(FP), R11
+	MOVQ   n+168(FP), R11
 	SHRQ   $0x02, R11
 
 jointloop:
@@ -1378,21 +1390,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x02, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x02, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPD multi64c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000060, DI
+	VMOVUPD    multi64c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPD    (R9), Y0, Y0
-	ADDQ      $0x00000050, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPD    (R10), Y0, Y0
+	ADDQ      $0x00000050, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
 	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
@@ -1401,7 +1417,7 @@ maxk:
 	VMOVUPD   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -1411,7 +1427,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x02, R8
 
 exploop:
@@ -1462,10 +1478,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	VMOVUPD multi64c17<>+0(SB), Y1
-	MOVQ    n+144(FP), CX
+	MOVQ    n+168(FP), CX
 	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x02, CX
 
@@ -1534,25 +1550,25 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D3FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D3FullW(SB), NOSPLIT, $0-152
+// func multiRespAVX2F64D3FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F64D3FullW(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*8), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x08, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x08, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R8
 	MOVQ   BX, R10
-	MOVQ   n+144(FP), R11
+	MOVQ   n+168(FP), R11
 	SHRQ   $0x02, R11
 
 jointloop:
@@ -1600,21 +1616,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x02, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x02, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPD multi64c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000060, DI
+	VMOVUPD    multi64c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPD    (R9), Y0, Y0
-	ADDQ      $0x00000050, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPD    (R10), Y0, Y0
+	ADDQ      $0x00000050, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
 	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
@@ -1623,7 +1643,7 @@ maxk:
 	VMOVUPD   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -1633,7 +1653,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x02, R8
 
 exploop:
@@ -1684,10 +1704,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	MOVQ    w_base+24(FP), CX
-	MOVQ    n+144(FP), BX
+	MOVQ    n+168(FP), BX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x02, BX
 
@@ -1908,25 +1928,25 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D3Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D3Diag(SB), NOSPLIT, $0-152
+// func multiRespAVX2F64D3Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F64D3Diag(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*8), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x08, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x08, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R8
 	MOVQ   BX, R10
-	MOVQ   n+144(FP), R11
+	MOVQ   n+168(FP), R11
 	SHRQ   $0x02, R11
 
 jointloop:
@@ -1968,21 +1988,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x02, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x02, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPD multi64c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000060, DI
+	VMOVUPD    multi64c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPD    (R9), Y0, Y0
-	ADDQ      $0x00000038, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPD    (R10), Y0, Y0
+	ADDQ      $0x00000038, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
 	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
@@ -1991,7 +2015,7 @@ maxk:
 	VMOVUPD   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -2001,7 +2025,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x02, R8
 
 exploop:
@@ -2052,10 +2076,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	VMOVUPD multi64c17<>+0(SB), Y1
-	MOVQ    n+144(FP), CX
+	MOVQ    n+168(FP), CX
 	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x02, CX
 
@@ -2124,25 +2148,25 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D3DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D3DiagW(SB), NOSPLIT, $0-152
+// func multiRespAVX2F64D3DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F64D3DiagW(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*8), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x08, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x08, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R8
 	MOVQ   BX, R10
-	MOVQ   n+144(FP), R11
+	MOVQ   n+168(FP), R11
 	SHRQ   $0x02, R11
 
 jointloop:
@@ -2184,21 +2208,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x02, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x02, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPD multi64c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000060, DI
+	VMOVUPD    multi64c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPD    (R9), Y0, Y0
-	ADDQ      $0x00000038, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPD    (R10), Y0, Y0
+	ADDQ      $0x00000038, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
 	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
@@ -2207,7 +2235,7 @@ maxk:
 	VMOVUPD   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -2217,7 +2245,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x02, R8
 
 exploop:
@@ -2268,10 +2296,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	MOVQ    w_base+24(FP), CX
-	MOVQ    n+144(FP), BX
+	MOVQ    n+168(FP), BX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x02, BX
 
@@ -2474,26 +2502,26 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D4Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D4Full(SB), NOSPLIT, $0-152
+// func multiRespAVX2F64D4Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F64D4Full(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*8), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x08, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x08, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R10
 	IMUL3Q $0x03, R8, R8
 	MOVQ   BX, R11
-	MOVQ   n+144(FP), R12
+	MOVQ   n+168(FP), R12
 	SHRQ   $0x02, R12
 
 jointloop:
@@ -2553,21 +2581,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x02, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x02, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPD multi64c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000080, DI
+	VMOVUPD    multi64c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPD    (R9), Y0, Y0
-	ADDQ      $0x00000078, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPD    (R10), Y0, Y0
+	ADDQ      $0x00000078, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
 	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
@@ -2576,7 +2608,7 @@ maxk:
 	VMOVUPD   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -2586,7 +2618,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x02, R8
 
 exploop:
@@ -2637,10 +2669,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	VMOVUPD multi64c17<>+0(SB), Y1
-	MOVQ    n+144(FP), CX
+	MOVQ    n+168(FP), CX
 	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x02, CX
 
@@ -2709,26 +2741,26 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D4FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D4FullW(SB), NOSPLIT, $0-152
+// func multiRespAVX2F64D4FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F64D4FullW(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*8), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x08, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x08, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R10
 	IMUL3Q $0x03, R8, R8
 	MOVQ   BX, R11
-	MOVQ   n+144(FP), R12
+	MOVQ   n+168(FP), R12
 	SHRQ   $0x02, R12
 
 jointloop:
@@ -2788,21 +2820,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x02, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x02, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPD multi64c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000080, DI
+	VMOVUPD    multi64c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPD    (R9), Y0, Y0
-	ADDQ      $0x00000078, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPD    (R10), Y0, Y0
+	ADDQ      $0x00000078, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
 	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
@@ -2811,7 +2847,7 @@ maxk:
 	VMOVUPD   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -2821,7 +2857,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x02, R8
 
 exploop:
@@ -2872,10 +2908,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	MOVQ    w_base+24(FP), CX
-	MOVQ    n+144(FP), BX
+	MOVQ    n+168(FP), BX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x02, BX
 
@@ -3173,26 +3209,26 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D4Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D4Diag(SB), NOSPLIT, $0-152
+// func multiRespAVX2F64D4Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F64D4Diag(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*8), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x08, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x08, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R10
 	IMUL3Q $0x03, R8, R8
 	MOVQ   BX, R11
-	MOVQ   n+144(FP), R12
+	MOVQ   n+168(FP), R12
 	SHRQ   $0x02, R12
 
 jointloop:
@@ -3240,21 +3276,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x02, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x02, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPD multi64c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000080, DI
+	VMOVUPD    multi64c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPD    (R9), Y0, Y0
-	ADDQ      $0x00000048, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPD    (R10), Y0, Y0
+	ADDQ      $0x00000048, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
 	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
@@ -3263,7 +3303,7 @@ maxk:
 	VMOVUPD   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -3273,7 +3313,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x02, R8
 
 exploop:
@@ -3324,10 +3364,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	VMOVUPD multi64c17<>+0(SB), Y1
-	MOVQ    n+144(FP), CX
+	MOVQ    n+168(FP), CX
 	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x02, CX
 
@@ -3396,26 +3436,26 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F64D4DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F64D4DiagW(SB), NOSPLIT, $0-152
+// func multiRespAVX2F64D4DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F64D4DiagW(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*8), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x08, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x08, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R10
 	IMUL3Q $0x03, R8, R8
 	MOVQ   BX, R11
-	MOVQ   n+144(FP), R12
+	MOVQ   n+168(FP), R12
 	SHRQ   $0x02, R12
 
 jointloop:
@@ -3463,21 +3503,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x02, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x02, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPD multi64c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000080, DI
+	VMOVUPD    multi64c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPD    (R9), Y0, Y0
-	ADDQ      $0x00000048, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPD    (R10), Y0, Y0
+	ADDQ      $0x00000048, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
 	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
@@ -3486,7 +3530,7 @@ maxk:
 	VMOVUPD   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -3496,7 +3540,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x02, R8
 
 exploop:
@@ -3547,10 +3591,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	MOVQ    w_base+24(FP), CX
-	MOVQ    n+144(FP), BX
+	MOVQ    n+168(FP), BX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x02, BX
 
@@ -3773,24 +3817,24 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D2Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D2Full(SB), NOSPLIT, $0-152
+// func multiRespAVX2F32D2Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F32D2Full(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*4), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x04, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x04, R8, R8
 	IMUL3Q $0x01, R8, R8
 	MOVQ   BX, R9
-	MOVQ   n+144(FP), R10
+	MOVQ   n+168(FP), R10
 	SHRQ   $0x03, R10
 
 jointloop:
@@ -3828,21 +3872,24 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x03, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x03, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPS multi32c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	ADDQ       $0x00000040, DI
+	VMOVUPS    multi32c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPS    (R9), Y0, Y0
-	ADDQ      $0x00000018, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPS    (R10), Y0, Y0
+	ADDQ      $0x00000018, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
 	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
@@ -3851,7 +3898,7 @@ maxk:
 	VMOVUPS   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -3861,7 +3908,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x03, R8
 
 exploop:
@@ -3904,11 +3951,11 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	VMOVUPD multi64c17<>+0(SB), Y1
 	VMOVUPD multi64c17<>+0(SB), Y2
-	MOVQ    n+144(FP), CX
+	MOVQ    n+168(FP), CX
 	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x03, CX
 
@@ -4161,24 +4208,24 @@ DATA multi32c12<>+24(SB)/4, $0xc2ad0000
 DATA multi32c12<>+28(SB)/4, $0xc2ad0000
 GLOBL multi32c12<>(SB), RODATA|NOPTR, $32
 
-// func multiRespAVX2F32D2FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D2FullW(SB), NOSPLIT, $0-152
+// func multiRespAVX2F32D2FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F32D2FullW(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*4), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x04, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x04, R8, R8
 	IMUL3Q $0x01, R8, R8
 	MOVQ   BX, R9
-	MOVQ   n+144(FP), R10
+	MOVQ   n+168(FP), R10
 	SHRQ   $0x03, R10
 
 jointloop:
@@ -4216,21 +4263,24 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x03, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x03, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPS multi32c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	ADDQ       $0x00000040, DI
+	VMOVUPS    multi32c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPS    (R9), Y0, Y0
-	ADDQ      $0x00000018, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPS    (R10), Y0, Y0
+	ADDQ      $0x00000018, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
 	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
@@ -4239,7 +4289,7 @@ maxk:
 	VMOVUPS   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -4249,7 +4299,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x03, R8
 
 exploop:
@@ -4292,10 +4342,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	MOVQ    w_base+24(FP), CX
-	MOVQ    n+144(FP), BX
+	MOVQ    n+168(FP), BX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, BX
 
@@ -4650,24 +4700,24 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D2Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D2Diag(SB), NOSPLIT, $0-152
+// func multiRespAVX2F32D2Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F32D2Diag(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*4), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x04, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x04, R8, R8
 	IMUL3Q $0x01, R8, R8
 	MOVQ   BX, R9
-	MOVQ   n+144(FP), R10
+	MOVQ   n+168(FP), R10
 	SHRQ   $0x03, R10
 
 jointloop:
@@ -4703,21 +4753,24 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x03, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x03, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPS multi32c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	ADDQ       $0x00000040, DI
+	VMOVUPS    multi32c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPS    (R9), Y0, Y0
-	ADDQ      $0x00000014, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPS    (R10), Y0, Y0
+	ADDQ      $0x00000014, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
 	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
@@ -4726,7 +4779,7 @@ maxk:
 	VMOVUPS   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -4736,7 +4789,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x03, R8
 
 exploop:
@@ -4779,11 +4832,11 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	VMOVUPD multi64c17<>+0(SB), Y1
 	VMOVUPD multi64c17<>+0(SB), Y2
-	MOVQ    n+144(FP), CX
+	MOVQ    n+168(FP), CX
 	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x03, CX
 
@@ -4906,24 +4959,24 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D2DiagW(SB), NOSPLIT, $0-152
+// func multiRespAVX2F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F32D2DiagW(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*4), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x04, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x04, R8, R8
 	IMUL3Q $0x01, R8, R8
 	MOVQ   BX, R9
-	MOVQ   n+144(FP), R10
+	MOVQ   n+168(FP), R10
 	SHRQ   $0x03, R10
 
 jointloop:
@@ -4959,21 +5012,24 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x03, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x03, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPS multi32c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	ADDQ       $0x00000040, DI
+	VMOVUPS    multi32c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPS    (R9), Y0, Y0
-	ADDQ      $0x00000014, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPS    (R10), Y0, Y0
+	ADDQ      $0x00000014, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
 	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
@@ -4982,7 +5038,7 @@ maxk:
 	VMOVUPS   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -4992,7 +5048,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x03, R8
 
 exploop:
@@ -5035,10 +5091,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	MOVQ    w_base+24(FP), CX
-	MOVQ    n+144(FP), BX
+	MOVQ    n+168(FP), BX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, BX
 
@@ -5243,25 +5299,25 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D3Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D3Full(SB), NOSPLIT, $0-152
+// func multiRespAVX2F32D3Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F32D3Full(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*4), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x04, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x04, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R8
 	MOVQ   BX, R10
-	MOVQ   n+144(FP), R11
+	MOVQ   n+168(FP), R11
 	SHRQ   $0x03, R11
 
 jointloop:
@@ -5309,21 +5365,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x03, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x03, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPS multi32c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000060, DI
+	VMOVUPS    multi32c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPS    (R9), Y0, Y0
-	ADDQ      $0x00000028, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPS    (R10), Y0, Y0
+	ADDQ      $0x00000028, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
 	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
@@ -5332,7 +5392,7 @@ maxk:
 	VMOVUPS   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -5342,7 +5402,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x03, R8
 
 exploop:
@@ -5385,11 +5445,11 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	VMOVUPD multi64c17<>+0(SB), Y1
 	VMOVUPD multi64c17<>+0(SB), Y2
-	MOVQ    n+144(FP), CX
+	MOVQ    n+168(FP), CX
 	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x03, CX
 
@@ -5512,25 +5572,25 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D3FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D3FullW(SB), NOSPLIT, $0-152
+// func multiRespAVX2F32D3FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F32D3FullW(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*4), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x04, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x04, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R8
 	MOVQ   BX, R10
-	MOVQ   n+144(FP), R11
+	MOVQ   n+168(FP), R11
 	SHRQ   $0x03, R11
 
 jointloop:
@@ -5578,21 +5638,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x03, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x03, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPS multi32c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000060, DI
+	VMOVUPS    multi32c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPS    (R9), Y0, Y0
-	ADDQ      $0x00000028, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPS    (R10), Y0, Y0
+	ADDQ      $0x00000028, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
 	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
@@ -5601,7 +5665,7 @@ maxk:
 	VMOVUPS   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -5611,7 +5675,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x03, R8
 
 exploop:
@@ -5654,10 +5718,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	MOVQ    w_base+24(FP), CX
-	MOVQ    n+144(FP), BX
+	MOVQ    n+168(FP), BX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, BX
 
@@ -5920,25 +5984,25 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D3Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D3Diag(SB), NOSPLIT, $0-152
+// func multiRespAVX2F32D3Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F32D3Diag(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*4), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x04, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x04, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R8
 	MOVQ   BX, R10
-	MOVQ   n+144(FP), R11
+	MOVQ   n+168(FP), R11
 	SHRQ   $0x03, R11
 
 jointloop:
@@ -5980,21 +6044,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x03, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x03, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPS multi32c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000060, DI
+	VMOVUPS    multi32c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPS    (R9), Y0, Y0
-	ADDQ      $0x0000001c, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPS    (R10), Y0, Y0
+	ADDQ      $0x0000001c, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
 	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
@@ -6003,7 +6071,7 @@ maxk:
 	VMOVUPS   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -6013,7 +6081,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x03, R8
 
 exploop:
@@ -6056,11 +6124,11 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	VMOVUPD multi64c17<>+0(SB), Y1
 	VMOVUPD multi64c17<>+0(SB), Y2
-	MOVQ    n+144(FP), CX
+	MOVQ    n+168(FP), CX
 	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x03, CX
 
@@ -6183,25 +6251,25 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D3DiagW(SB), NOSPLIT, $0-152
+// func multiRespAVX2F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F32D3DiagW(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*4), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x04, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x04, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R8
 	MOVQ   BX, R10
-	MOVQ   n+144(FP), R11
+	MOVQ   n+168(FP), R11
 	SHRQ   $0x03, R11
 
 jointloop:
@@ -6243,21 +6311,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x03, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x03, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPS multi32c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000060, DI
+	VMOVUPS    multi32c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPS    (R9), Y0, Y0
-	ADDQ      $0x0000001c, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPS    (R10), Y0, Y0
+	ADDQ      $0x0000001c, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
 	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
@@ -6266,7 +6338,7 @@ maxk:
 	VMOVUPS   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -6276,7 +6348,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x03, R8
 
 exploop:
@@ -6319,10 +6391,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	MOVQ    w_base+24(FP), CX
-	MOVQ    n+144(FP), BX
+	MOVQ    n+168(FP), BX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, BX
 
@@ -6555,26 +6627,26 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D4Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D4Full(SB), NOSPLIT, $0-152
+// func multiRespAVX2F32D4Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F32D4Full(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*4), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x04, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x04, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R10
 	IMUL3Q $0x03, R8, R8
 	MOVQ   BX, R11
-	MOVQ   n+144(FP), R12
+	MOVQ   n+168(FP), R12
 	SHRQ   $0x03, R12
 
 jointloop:
@@ -6634,21 +6706,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x03, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x03, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPS multi32c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000080, DI
+	VMOVUPS    multi32c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPS    (R9), Y0, Y0
-	ADDQ      $0x0000003c, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPS    (R10), Y0, Y0
+	ADDQ      $0x0000003c, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
 	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
@@ -6657,7 +6733,7 @@ maxk:
 	VMOVUPS   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -6667,7 +6743,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x03, R8
 
 exploop:
@@ -6710,11 +6786,11 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	VMOVUPD multi64c17<>+0(SB), Y1
 	VMOVUPD multi64c17<>+0(SB), Y2
-	MOVQ    n+144(FP), CX
+	MOVQ    n+168(FP), CX
 	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x03, CX
 
@@ -6837,26 +6913,26 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D4FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D4FullW(SB), NOSPLIT, $0-152
+// func multiRespAVX2F32D4FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F32D4FullW(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*4), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x04, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x04, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R10
 	IMUL3Q $0x03, R8, R8
 	MOVQ   BX, R11
-	MOVQ   n+144(FP), R12
+	MOVQ   n+168(FP), R12
 	SHRQ   $0x03, R12
 
 jointloop:
@@ -6916,21 +6992,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x03, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x03, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPS multi32c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000080, DI
+	VMOVUPS    multi32c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPS    (R9), Y0, Y0
-	ADDQ      $0x0000003c, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPS    (R10), Y0, Y0
+	ADDQ      $0x0000003c, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
 	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
@@ -6939,7 +7019,7 @@ maxk:
 	VMOVUPS   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -6949,7 +7029,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x03, R8
 
 exploop:
@@ -6992,10 +7072,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	MOVQ    w_base+24(FP), CX
-	MOVQ    n+144(FP), BX
+	MOVQ    n+168(FP), BX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, BX
 
@@ -7355,26 +7435,26 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D4Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D4Diag(SB), NOSPLIT, $0-152
+// func multiRespAVX2F32D4Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F32D4Diag(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*4), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x04, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x04, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R10
 	IMUL3Q $0x03, R8, R8
 	MOVQ   BX, R11
-	MOVQ   n+144(FP), R12
+	MOVQ   n+168(FP), R12
 	SHRQ   $0x03, R12
 
 jointloop:
@@ -7422,21 +7502,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x03, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x03, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPS multi32c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000080, DI
+	VMOVUPS    multi32c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPS    (R9), Y0, Y0
-	ADDQ      $0x00000024, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPS    (R10), Y0, Y0
+	ADDQ      $0x00000024, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
 	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
@@ -7445,7 +7529,7 @@ maxk:
 	VMOVUPS   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -7455,7 +7539,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x03, R8
 
 exploop:
@@ -7498,11 +7582,11 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	VMOVUPD multi64c17<>+0(SB), Y1
 	VMOVUPD multi64c17<>+0(SB), Y2
-	MOVQ    n+144(FP), CX
+	MOVQ    n+168(FP), CX
 	MOVQ    t_base+96(FP), BX
 	SHRQ    $0x03, CX
 
@@ -7625,26 +7709,26 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX2F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX2, FMA3
-TEXT ·multiRespAVX2F32D4DiagW(SB), NOSPLIT, $0-152
+// func multiRespAVX2F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·multiRespAVX2F32D4DiagW(SB), NOSPLIT, $0-176
 	MOVQ   coef_base+48(FP), AX
 	MOVQ   coef_len+56(FP), CX
 	LEAQ   (AX)(CX*4), CX
-	MOVQ   n+144(FP), DX
+	MOVQ   n+168(FP), DX
 	IMUL3Q $0x04, DX, DX
 	MOVQ   r_base+72(FP), BX
 	MOVQ   AX, SI
 
 joints:
 	MOVQ   x_base+0(FP), DI
-	MOVQ   n+144(FP), R8
+	MOVQ   n+168(FP), R8
 	IMUL3Q $0x04, R8, R8
 	IMUL3Q $0x01, R8, R9
 	IMUL3Q $0x02, R8, R10
 	IMUL3Q $0x03, R8, R8
 	MOVQ   BX, R11
-	MOVQ   n+144(FP), R12
+	MOVQ   n+168(FP), R12
 	SHRQ   $0x03, R12
 
 jointloop:
@@ -7692,21 +7776,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), BX
 	MOVQ t_base+96(FP), SI
-	MOVQ n+144(FP), DI
-	SHRQ $0x03, DI
+	MOVQ ahead_base+120(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x03, R8
 
 maxloop:
-	TESTQ   DI, DI
-	JZ      maxdone
-	VMOVUPS multi32c1<>+0(SB), Y0
-	MOVQ    AX, R8
-	MOVQ    BX, R9
+	TESTQ      R8, R8
+	JZ         maxdone
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	ADDQ       $0x00000080, DI
+	VMOVUPS    multi32c1<>+0(SB), Y0
+	MOVQ       AX, R9
+	MOVQ       BX, R10
 
 maxk:
-	VMAXPS    (R9), Y0, Y0
-	ADDQ      $0x00000024, R8
-	ADDQ      DX, R9
-	CMPQ      R8, CX
+	VMAXPS    (R10), Y0, Y0
+	ADDQ      $0x00000024, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
 	JB        maxk
 	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
 	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
@@ -7715,7 +7803,7 @@ maxk:
 	VMOVUPS   Y0, (SI)(DX*1)
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
-	DECQ      DI
+	DECQ      R8
 	JMP       maxloop
 
 maxdone:
@@ -7725,7 +7813,7 @@ maxdone:
 exps:
 	MOVQ BX, SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
+	MOVQ n+168(FP), R8
 	SHRQ $0x03, R8
 
 exploop:
@@ -7768,10 +7856,10 @@ expdone:
 	ADDQ    DX, BX
 	CMPQ    AX, CX
 	JB      exps
-	MOVQ    ll_base+120(FP), AX
+	MOVQ    ll_base+144(FP), AX
 	VMOVUPD (AX), Y0
 	MOVQ    w_base+24(FP), CX
-	MOVQ    n+144(FP), BX
+	MOVQ    n+168(FP), BX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, BX
 
@@ -8032,15 +8120,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D2Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D2Full(SB), NOSPLIT, $0-152
+// func multiRespAVX512F64D2Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F64D2Full(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*8), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x08, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -8053,11 +8141,11 @@ joints:
 	VBROADCASTSD 32(DI), Z4
 	VBROADCASTSD 40(DI), Z5
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x08, R9, R9
 	IMUL3Q       $0x01, R9, R9
 	MOVQ         SI, R10
-	MOVQ         n+144(FP), R11
+	MOVQ         n+168(FP), R11
 	SHRQ         $0x03, R11
 
 jointloop:
@@ -8088,21 +8176,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x03, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x03, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPD 256(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       $0x00000080, R8
+	VMOVUPD    256(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPD    (R10), Z0, Z0
-	ADDQ      $0x00000030, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPD    (R11), Z0, Z0
+	ADDQ      $0x00000030, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPD    $0x00, 256(AX), Z0, K1
 	VBLENDMPD 384(AX), Z0, K1, Z0
@@ -8111,7 +8203,7 @@ maxk:
 	VMOVUPD   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -8134,7 +8226,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x03, R9
 
 exploop:
@@ -8180,10 +8272,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	VMOVUPD 1920(AX), Z1
-	MOVQ    n+144(FP), DX
+	MOVQ    n+168(FP), DX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, DX
 
@@ -8270,15 +8362,15 @@ DATA multizexptab64<>+112(SB)/8, $0x3fef5818dcfba487
 DATA multizexptab64<>+120(SB)/8, $0x3fefa4afa2a490da
 GLOBL multizexptab64<>(SB), RODATA|NOPTR, $128
 
-// func multiRespAVX512F64D2FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D2FullW(SB), NOSPLIT, $0-152
+// func multiRespAVX512F64D2FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F64D2FullW(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*8), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x08, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -8291,11 +8383,11 @@ joints:
 	VBROADCASTSD 32(DI), Z4
 	VBROADCASTSD 40(DI), Z5
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x08, R9, R9
 	IMUL3Q       $0x01, R9, R9
 	MOVQ         SI, R10
-	MOVQ         n+144(FP), R11
+	MOVQ         n+168(FP), R11
 	SHRQ         $0x03, R11
 
 jointloop:
@@ -8326,21 +8418,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x03, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x03, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPD 256(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       $0x00000080, R8
+	VMOVUPD    256(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPD    (R10), Z0, Z0
-	ADDQ      $0x00000030, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPD    (R11), Z0, Z0
+	ADDQ      $0x00000030, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPD    $0x00, 256(AX), Z0, K1
 	VBLENDMPD 384(AX), Z0, K1, Z0
@@ -8349,7 +8445,7 @@ maxk:
 	VMOVUPD   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -8372,7 +8468,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x03, R9
 
 exploop:
@@ -8418,10 +8514,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	MOVQ    w_base+24(FP), DX
-	MOVQ    n+144(FP), SI
+	MOVQ    n+168(FP), SI
 	MOVQ    t_base+96(FP), DI
 	SHRQ    $0x03, SI
 
@@ -8614,15 +8710,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D2Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D2Diag(SB), NOSPLIT, $0-152
+// func multiRespAVX512F64D2Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F64D2Diag(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*8), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x08, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -8634,11 +8730,11 @@ joints:
 	VBROADCASTSD 24(DI), Z3
 	VBROADCASTSD 32(DI), Z4
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x08, R9, R9
 	IMUL3Q       $0x01, R9, R9
 	MOVQ         SI, R10
-	MOVQ         n+144(FP), R11
+	MOVQ         n+168(FP), R11
 	SHRQ         $0x03, R11
 
 jointloop:
@@ -8668,21 +8764,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x03, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x03, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPD 256(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       $0x00000080, R8
+	VMOVUPD    256(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPD    (R10), Z0, Z0
-	ADDQ      $0x00000028, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPD    (R11), Z0, Z0
+	ADDQ      $0x00000028, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPD    $0x00, 256(AX), Z0, K1
 	VBLENDMPD 384(AX), Z0, K1, Z0
@@ -8691,7 +8791,7 @@ maxk:
 	VMOVUPD   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -8714,7 +8814,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x03, R9
 
 exploop:
@@ -8760,10 +8860,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	VMOVUPD 1920(AX), Z1
-	MOVQ    n+144(FP), DX
+	MOVQ    n+168(FP), DX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, DX
 
@@ -8832,15 +8932,15 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D2DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D2DiagW(SB), NOSPLIT, $0-152
+// func multiRespAVX512F64D2DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F64D2DiagW(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*8), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x08, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -8852,11 +8952,11 @@ joints:
 	VBROADCASTSD 24(DI), Z3
 	VBROADCASTSD 32(DI), Z4
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x08, R9, R9
 	IMUL3Q       $0x01, R9, R9
 	MOVQ         SI, R10
-	MOVQ         n+144(FP), R11
+	MOVQ         n+168(FP), R11
 	SHRQ         $0x03, R11
 
 jointloop:
@@ -8886,21 +8986,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x03, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x03, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPD 256(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       $0x00000080, R8
+	VMOVUPD    256(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPD    (R10), Z0, Z0
-	ADDQ      $0x00000028, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPD    (R11), Z0, Z0
+	ADDQ      $0x00000028, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPD    $0x00, 256(AX), Z0, K1
 	VBLENDMPD 384(AX), Z0, K1, Z0
@@ -8909,7 +9013,7 @@ maxk:
 	VMOVUPD   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -8932,7 +9036,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x03, R9
 
 exploop:
@@ -8978,10 +9082,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	MOVQ    w_base+24(FP), DX
-	MOVQ    n+144(FP), SI
+	MOVQ    n+168(FP), SI
 	MOVQ    t_base+96(FP), DI
 	SHRQ    $0x03, SI
 
@@ -9168,15 +9272,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D3Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D3Full(SB), NOSPLIT, $0-152
+// func multiRespAVX512F64D3Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F64D3Full(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*8), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x08, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -9193,12 +9297,12 @@ joints:
 	VBROADCASTSD 64(DI), Z8
 	VBROADCASTSD 72(DI), Z9
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x08, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R9
 	MOVQ         SI, R11
-	MOVQ         n+144(FP), R12
+	MOVQ         n+168(FP), R12
 	SHRQ         $0x03, R12
 
 jointloop:
@@ -9235,21 +9339,26 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x03, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x03, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPD 256(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	ADDQ       $0x000000c0, R8
+	VMOVUPD    256(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPD    (R10), Z0, Z0
-	ADDQ      $0x00000050, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPD    (R11), Z0, Z0
+	ADDQ      $0x00000050, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPD    $0x00, 256(AX), Z0, K1
 	VBLENDMPD 384(AX), Z0, K1, Z0
@@ -9258,7 +9367,7 @@ maxk:
 	VMOVUPD   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -9281,7 +9390,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x03, R9
 
 exploop:
@@ -9327,10 +9436,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	VMOVUPD 1920(AX), Z1
-	MOVQ    n+144(FP), DX
+	MOVQ    n+168(FP), DX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, DX
 
@@ -9399,15 +9508,15 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D3FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D3FullW(SB), NOSPLIT, $0-152
+// func multiRespAVX512F64D3FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F64D3FullW(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*8), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x08, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -9424,12 +9533,12 @@ joints:
 	VBROADCASTSD 64(DI), Z8
 	VBROADCASTSD 72(DI), Z9
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x08, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R9
 	MOVQ         SI, R11
-	MOVQ         n+144(FP), R12
+	MOVQ         n+168(FP), R12
 	SHRQ         $0x03, R12
 
 jointloop:
@@ -9466,21 +9575,26 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x03, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x03, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPD 256(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	ADDQ       $0x000000c0, R8
+	VMOVUPD    256(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPD    (R10), Z0, Z0
-	ADDQ      $0x00000050, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPD    (R11), Z0, Z0
+	ADDQ      $0x00000050, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPD    $0x00, 256(AX), Z0, K1
 	VBLENDMPD 384(AX), Z0, K1, Z0
@@ -9489,7 +9603,7 @@ maxk:
 	VMOVUPD   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -9512,7 +9626,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x03, R9
 
 exploop:
@@ -9558,10 +9672,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	MOVQ    w_base+24(FP), DX
-	MOVQ    n+144(FP), SI
+	MOVQ    n+168(FP), SI
 	MOVQ    t_base+96(FP), DI
 	SHRQ    $0x03, SI
 
@@ -9786,15 +9900,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D3Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D3Diag(SB), NOSPLIT, $0-152
+// func multiRespAVX512F64D3Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F64D3Diag(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*8), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x08, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -9808,12 +9922,12 @@ joints:
 	VBROADCASTSD 40(DI), Z5
 	VBROADCASTSD 48(DI), Z6
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x08, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R9
 	MOVQ         SI, R11
-	MOVQ         n+144(FP), R12
+	MOVQ         n+168(FP), R12
 	SHRQ         $0x03, R12
 
 jointloop:
@@ -9847,21 +9961,26 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x03, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x03, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPD 256(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	ADDQ       $0x000000c0, R8
+	VMOVUPD    256(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPD    (R10), Z0, Z0
-	ADDQ      $0x00000038, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPD    (R11), Z0, Z0
+	ADDQ      $0x00000038, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPD    $0x00, 256(AX), Z0, K1
 	VBLENDMPD 384(AX), Z0, K1, Z0
@@ -9870,7 +9989,7 @@ maxk:
 	VMOVUPD   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -9893,7 +10012,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x03, R9
 
 exploop:
@@ -9939,10 +10058,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	VMOVUPD 1920(AX), Z1
-	MOVQ    n+144(FP), DX
+	MOVQ    n+168(FP), DX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, DX
 
@@ -10011,15 +10130,15 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D3DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D3DiagW(SB), NOSPLIT, $0-152
+// func multiRespAVX512F64D3DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F64D3DiagW(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*8), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x08, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -10033,12 +10152,12 @@ joints:
 	VBROADCASTSD 40(DI), Z5
 	VBROADCASTSD 48(DI), Z6
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x08, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R9
 	MOVQ         SI, R11
-	MOVQ         n+144(FP), R12
+	MOVQ         n+168(FP), R12
 	SHRQ         $0x03, R12
 
 jointloop:
@@ -10072,21 +10191,26 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x03, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x03, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPD 256(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	ADDQ       $0x000000c0, R8
+	VMOVUPD    256(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPD    (R10), Z0, Z0
-	ADDQ      $0x00000038, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPD    (R11), Z0, Z0
+	ADDQ      $0x00000038, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPD    $0x00, 256(AX), Z0, K1
 	VBLENDMPD 384(AX), Z0, K1, Z0
@@ -10095,7 +10219,7 @@ maxk:
 	VMOVUPD   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -10118,7 +10242,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x03, R9
 
 exploop:
@@ -10164,10 +10288,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	MOVQ    w_base+24(FP), DX
-	MOVQ    n+144(FP), SI
+	MOVQ    n+168(FP), SI
 	MOVQ    t_base+96(FP), DI
 	SHRQ    $0x03, SI
 
@@ -10374,15 +10498,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D4Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D4Full(SB), NOSPLIT, $0-152
+// func multiRespAVX512F64D4Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F64D4Full(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*8), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x08, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -10404,13 +10528,13 @@ joints:
 	VBROADCASTSD 104(DI), Z13
 	VBROADCASTSD 112(DI), Z14
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x08, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R11
 	IMUL3Q       $0x03, R9, R9
 	MOVQ         SI, R12
-	MOVQ         n+144(FP), R13
+	MOVQ         n+168(FP), R13
 	SHRQ         $0x03, R13
 
 jointloop:
@@ -10454,21 +10578,27 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x03, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x03, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPD 256(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 192(R8)
+	ADDQ       $0x00000100, R8
+	VMOVUPD    256(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPD    (R10), Z0, Z0
-	ADDQ      $0x00000078, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPD    (R11), Z0, Z0
+	ADDQ      $0x00000078, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPD    $0x00, 256(AX), Z0, K1
 	VBLENDMPD 384(AX), Z0, K1, Z0
@@ -10477,7 +10607,7 @@ maxk:
 	VMOVUPD   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -10500,7 +10630,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x03, R9
 
 exploop:
@@ -10546,10 +10676,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	VMOVUPD 1920(AX), Z1
-	MOVQ    n+144(FP), DX
+	MOVQ    n+168(FP), DX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, DX
 
@@ -10618,15 +10748,15 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D4FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D4FullW(SB), NOSPLIT, $0-152
+// func multiRespAVX512F64D4FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F64D4FullW(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*8), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x08, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -10648,13 +10778,13 @@ joints:
 	VBROADCASTSD 104(DI), Z13
 	VBROADCASTSD 112(DI), Z14
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x08, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R11
 	IMUL3Q       $0x03, R9, R9
 	MOVQ         SI, R12
-	MOVQ         n+144(FP), R13
+	MOVQ         n+168(FP), R13
 	SHRQ         $0x03, R13
 
 jointloop:
@@ -10698,21 +10828,27 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x03, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x03, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPD 256(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 192(R8)
+	ADDQ       $0x00000100, R8
+	VMOVUPD    256(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPD    (R10), Z0, Z0
-	ADDQ      $0x00000078, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPD    (R11), Z0, Z0
+	ADDQ      $0x00000078, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPD    $0x00, 256(AX), Z0, K1
 	VBLENDMPD 384(AX), Z0, K1, Z0
@@ -10721,7 +10857,7 @@ maxk:
 	VMOVUPD   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -10744,7 +10880,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x03, R9
 
 exploop:
@@ -10790,10 +10926,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	MOVQ    w_base+24(FP), DX
-	MOVQ    n+144(FP), SI
+	MOVQ    n+168(FP), SI
 	MOVQ    t_base+96(FP), DI
 	SHRQ    $0x03, SI
 
@@ -11056,15 +11192,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D4Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D4Diag(SB), NOSPLIT, $0-152
+// func multiRespAVX512F64D4Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F64D4Diag(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*8), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x08, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -11080,13 +11216,13 @@ joints:
 	VBROADCASTSD 56(DI), Z7
 	VBROADCASTSD 64(DI), Z8
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x08, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R11
 	IMUL3Q       $0x03, R9, R9
 	MOVQ         SI, R12
-	MOVQ         n+144(FP), R13
+	MOVQ         n+168(FP), R13
 	SHRQ         $0x03, R13
 
 jointloop:
@@ -11124,21 +11260,27 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x03, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x03, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPD 256(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 192(R8)
+	ADDQ       $0x00000100, R8
+	VMOVUPD    256(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPD    (R10), Z0, Z0
-	ADDQ      $0x00000048, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPD    (R11), Z0, Z0
+	ADDQ      $0x00000048, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPD    $0x00, 256(AX), Z0, K1
 	VBLENDMPD 384(AX), Z0, K1, Z0
@@ -11147,7 +11289,7 @@ maxk:
 	VMOVUPD   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -11170,7 +11312,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x03, R9
 
 exploop:
@@ -11216,10 +11358,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	VMOVUPD 1920(AX), Z1
-	MOVQ    n+144(FP), DX
+	MOVQ    n+168(FP), DX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x03, DX
 
@@ -11288,15 +11430,15 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F64D4DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F64D4DiagW(SB), NOSPLIT, $0-152
+// func multiRespAVX512F64D4DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F64D4DiagW(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*8), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x08, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -11312,13 +11454,13 @@ joints:
 	VBROADCASTSD 56(DI), Z7
 	VBROADCASTSD 64(DI), Z8
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x08, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R11
 	IMUL3Q       $0x03, R9, R9
 	MOVQ         SI, R12
-	MOVQ         n+144(FP), R13
+	MOVQ         n+168(FP), R13
 	SHRQ         $0x03, R13
 
 jointloop:
@@ -11356,21 +11498,27 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x03, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x03, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPD 256(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 192(R8)
+	ADDQ       $0x00000100, R8
+	VMOVUPD    256(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPD    (R10), Z0, Z0
-	ADDQ      $0x00000048, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPD    (R11), Z0, Z0
+	ADDQ      $0x00000048, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPD    $0x00, 256(AX), Z0, K1
 	VBLENDMPD 384(AX), Z0, K1, Z0
@@ -11379,7 +11527,7 @@ maxk:
 	VMOVUPD   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -11402,7 +11550,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x03, R9
 
 exploop:
@@ -11448,10 +11596,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	MOVQ    w_base+24(FP), DX
-	MOVQ    n+144(FP), SI
+	MOVQ    n+168(FP), SI
 	MOVQ    t_base+96(FP), DI
 	SHRQ    $0x03, SI
 
@@ -11678,15 +11826,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D2Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D2Full(SB), NOSPLIT, $0-152
+// func multiRespAVX512F32D2Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F32D2Full(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*4), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x04, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -11699,11 +11847,11 @@ joints:
 	VBROADCASTSS 16(DI), Z4
 	VBROADCASTSS 20(DI), Z5
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x04, R9, R9
 	IMUL3Q       $0x01, R9, R9
 	MOVQ         SI, R10
-	MOVQ         n+144(FP), R11
+	MOVQ         n+168(FP), R11
 	SHRQ         $0x04, R11
 
 jointloop:
@@ -11734,21 +11882,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x04, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x04, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPS 5120(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       $0x00000080, R8
+	VMOVUPS    5120(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPS    (R10), Z0, Z0
-	ADDQ      $0x00000018, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPS    (R11), Z0, Z0
+	ADDQ      $0x00000018, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPS    $0x00, 5120(AX), Z0, K1
 	VBLENDMPS 5248(AX), Z0, K1, Z0
@@ -11757,7 +11909,7 @@ maxk:
 	VMOVUPS   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -11775,7 +11927,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x04, R9
 
 exploop:
@@ -11812,11 +11964,11 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	VMOVUPD 1920(AX), Z1
 	VMOVUPD 1920(AX), Z2
-	MOVQ    n+144(FP), DX
+	MOVQ    n+168(FP), DX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x04, DX
 
@@ -11957,15 +12109,15 @@ DATA multizexptab32<>+56(SB)/4, $0x3f7ac0c7
 DATA multizexptab32<>+60(SB)/4, $0x3f7d257d
 GLOBL multizexptab32<>(SB), RODATA|NOPTR, $64
 
-// func multiRespAVX512F32D2FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D2FullW(SB), NOSPLIT, $0-152
+// func multiRespAVX512F32D2FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F32D2FullW(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*4), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x04, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -11978,11 +12130,11 @@ joints:
 	VBROADCASTSS 16(DI), Z4
 	VBROADCASTSS 20(DI), Z5
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x04, R9, R9
 	IMUL3Q       $0x01, R9, R9
 	MOVQ         SI, R10
-	MOVQ         n+144(FP), R11
+	MOVQ         n+168(FP), R11
 	SHRQ         $0x04, R11
 
 jointloop:
@@ -12013,21 +12165,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x04, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x04, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPS 5120(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       $0x00000080, R8
+	VMOVUPS    5120(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPS    (R10), Z0, Z0
-	ADDQ      $0x00000018, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPS    (R11), Z0, Z0
+	ADDQ      $0x00000018, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPS    $0x00, 5120(AX), Z0, K1
 	VBLENDMPS 5248(AX), Z0, K1, Z0
@@ -12036,7 +12192,7 @@ maxk:
 	VMOVUPS   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -12054,7 +12210,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x04, R9
 
 exploop:
@@ -12091,10 +12247,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	MOVQ    w_base+24(FP), DX
-	MOVQ    n+144(FP), SI
+	MOVQ    n+168(FP), SI
 	MOVQ    t_base+96(FP), DI
 	SHRQ    $0x04, SI
 
@@ -12311,15 +12467,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D2Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D2Diag(SB), NOSPLIT, $0-152
+// func multiRespAVX512F32D2Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F32D2Diag(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*4), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x04, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -12331,11 +12487,11 @@ joints:
 	VBROADCASTSS 12(DI), Z3
 	VBROADCASTSS 16(DI), Z4
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x04, R9, R9
 	IMUL3Q       $0x01, R9, R9
 	MOVQ         SI, R10
-	MOVQ         n+144(FP), R11
+	MOVQ         n+168(FP), R11
 	SHRQ         $0x04, R11
 
 jointloop:
@@ -12365,21 +12521,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x04, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x04, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPS 5120(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       $0x00000080, R8
+	VMOVUPS    5120(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPS    (R10), Z0, Z0
-	ADDQ      $0x00000014, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPS    (R11), Z0, Z0
+	ADDQ      $0x00000014, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPS    $0x00, 5120(AX), Z0, K1
 	VBLENDMPS 5248(AX), Z0, K1, Z0
@@ -12388,7 +12548,7 @@ maxk:
 	VMOVUPS   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -12406,7 +12566,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x04, R9
 
 exploop:
@@ -12443,11 +12603,11 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	VMOVUPD 1920(AX), Z1
 	VMOVUPD 1920(AX), Z2
-	MOVQ    n+144(FP), DX
+	MOVQ    n+168(FP), DX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x04, DX
 
@@ -12570,15 +12730,15 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D2DiagW(SB), NOSPLIT, $0-152
+// func multiRespAVX512F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F32D2DiagW(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*4), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x04, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -12590,11 +12750,11 @@ joints:
 	VBROADCASTSS 12(DI), Z3
 	VBROADCASTSS 16(DI), Z4
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x04, R9, R9
 	IMUL3Q       $0x01, R9, R9
 	MOVQ         SI, R10
-	MOVQ         n+144(FP), R11
+	MOVQ         n+168(FP), R11
 	SHRQ         $0x04, R11
 
 jointloop:
@@ -12624,21 +12784,25 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x04, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x04, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPS 5120(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	ADDQ       $0x00000080, R8
+	VMOVUPS    5120(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPS    (R10), Z0, Z0
-	ADDQ      $0x00000014, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPS    (R11), Z0, Z0
+	ADDQ      $0x00000014, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPS    $0x00, 5120(AX), Z0, K1
 	VBLENDMPS 5248(AX), Z0, K1, Z0
@@ -12647,7 +12811,7 @@ maxk:
 	VMOVUPS   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -12665,7 +12829,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x04, R9
 
 exploop:
@@ -12702,10 +12866,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	MOVQ    w_base+24(FP), DX
-	MOVQ    n+144(FP), SI
+	MOVQ    n+168(FP), SI
 	MOVQ    t_base+96(FP), DI
 	SHRQ    $0x04, SI
 
@@ -12912,15 +13076,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D3Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D3Full(SB), NOSPLIT, $0-152
+// func multiRespAVX512F32D3Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F32D3Full(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*4), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x04, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -12937,12 +13101,12 @@ joints:
 	VBROADCASTSS 32(DI), Z8
 	VBROADCASTSS 36(DI), Z9
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x04, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R9
 	MOVQ         SI, R11
-	MOVQ         n+144(FP), R12
+	MOVQ         n+168(FP), R12
 	SHRQ         $0x04, R12
 
 jointloop:
@@ -12979,21 +13143,26 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x04, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x04, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPS 5120(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	ADDQ       $0x000000c0, R8
+	VMOVUPS    5120(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPS    (R10), Z0, Z0
-	ADDQ      $0x00000028, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPS    (R11), Z0, Z0
+	ADDQ      $0x00000028, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPS    $0x00, 5120(AX), Z0, K1
 	VBLENDMPS 5248(AX), Z0, K1, Z0
@@ -13002,7 +13171,7 @@ maxk:
 	VMOVUPS   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -13020,7 +13189,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x04, R9
 
 exploop:
@@ -13057,11 +13226,11 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	VMOVUPD 1920(AX), Z1
 	VMOVUPD 1920(AX), Z2
-	MOVQ    n+144(FP), DX
+	MOVQ    n+168(FP), DX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x04, DX
 
@@ -13184,15 +13353,15 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D3FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D3FullW(SB), NOSPLIT, $0-152
+// func multiRespAVX512F32D3FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F32D3FullW(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*4), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x04, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -13209,12 +13378,12 @@ joints:
 	VBROADCASTSS 32(DI), Z8
 	VBROADCASTSS 36(DI), Z9
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x04, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R9
 	MOVQ         SI, R11
-	MOVQ         n+144(FP), R12
+	MOVQ         n+168(FP), R12
 	SHRQ         $0x04, R12
 
 jointloop:
@@ -13251,21 +13420,26 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x04, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x04, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPS 5120(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	ADDQ       $0x000000c0, R8
+	VMOVUPS    5120(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPS    (R10), Z0, Z0
-	ADDQ      $0x00000028, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPS    (R11), Z0, Z0
+	ADDQ      $0x00000028, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPS    $0x00, 5120(AX), Z0, K1
 	VBLENDMPS 5248(AX), Z0, K1, Z0
@@ -13274,7 +13448,7 @@ maxk:
 	VMOVUPS   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -13292,7 +13466,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x04, R9
 
 exploop:
@@ -13329,10 +13503,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	MOVQ    w_base+24(FP), DX
-	MOVQ    n+144(FP), SI
+	MOVQ    n+168(FP), SI
 	MOVQ    t_base+96(FP), DI
 	SHRQ    $0x04, SI
 
@@ -13597,15 +13771,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D3Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D3Diag(SB), NOSPLIT, $0-152
+// func multiRespAVX512F32D3Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F32D3Diag(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*4), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x04, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -13619,12 +13793,12 @@ joints:
 	VBROADCASTSS 20(DI), Z5
 	VBROADCASTSS 24(DI), Z6
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x04, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R9
 	MOVQ         SI, R11
-	MOVQ         n+144(FP), R12
+	MOVQ         n+168(FP), R12
 	SHRQ         $0x04, R12
 
 jointloop:
@@ -13658,21 +13832,26 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x04, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x04, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPS 5120(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	ADDQ       $0x000000c0, R8
+	VMOVUPS    5120(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPS    (R10), Z0, Z0
-	ADDQ      $0x0000001c, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPS    (R11), Z0, Z0
+	ADDQ      $0x0000001c, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPS    $0x00, 5120(AX), Z0, K1
 	VBLENDMPS 5248(AX), Z0, K1, Z0
@@ -13681,7 +13860,7 @@ maxk:
 	VMOVUPS   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -13699,7 +13878,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x04, R9
 
 exploop:
@@ -13736,11 +13915,11 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	VMOVUPD 1920(AX), Z1
 	VMOVUPD 1920(AX), Z2
-	MOVQ    n+144(FP), DX
+	MOVQ    n+168(FP), DX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x04, DX
 
@@ -13863,15 +14042,15 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D3DiagW(SB), NOSPLIT, $0-152
+// func multiRespAVX512F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F32D3DiagW(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*4), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x04, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -13885,12 +14064,12 @@ joints:
 	VBROADCASTSS 20(DI), Z5
 	VBROADCASTSS 24(DI), Z6
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x04, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R9
 	MOVQ         SI, R11
-	MOVQ         n+144(FP), R12
+	MOVQ         n+168(FP), R12
 	SHRQ         $0x04, R12
 
 jointloop:
@@ -13924,21 +14103,26 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x04, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x04, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPS 5120(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	ADDQ       $0x000000c0, R8
+	VMOVUPS    5120(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPS    (R10), Z0, Z0
-	ADDQ      $0x0000001c, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPS    (R11), Z0, Z0
+	ADDQ      $0x0000001c, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPS    $0x00, 5120(AX), Z0, K1
 	VBLENDMPS 5248(AX), Z0, K1, Z0
@@ -13947,7 +14131,7 @@ maxk:
 	VMOVUPS   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -13965,7 +14149,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x04, R9
 
 exploop:
@@ -14002,10 +14186,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	MOVQ    w_base+24(FP), DX
-	MOVQ    n+144(FP), SI
+	MOVQ    n+168(FP), SI
 	MOVQ    t_base+96(FP), DI
 	SHRQ    $0x04, SI
 
@@ -14240,15 +14424,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D4Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D4Full(SB), NOSPLIT, $0-152
+// func multiRespAVX512F32D4Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F32D4Full(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*4), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x04, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -14270,13 +14454,13 @@ joints:
 	VBROADCASTSS 52(DI), Z13
 	VBROADCASTSS 56(DI), Z14
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x04, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R11
 	IMUL3Q       $0x03, R9, R9
 	MOVQ         SI, R12
-	MOVQ         n+144(FP), R13
+	MOVQ         n+168(FP), R13
 	SHRQ         $0x04, R13
 
 jointloop:
@@ -14320,21 +14504,27 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x04, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x04, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPS 5120(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 192(R8)
+	ADDQ       $0x00000100, R8
+	VMOVUPS    5120(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPS    (R10), Z0, Z0
-	ADDQ      $0x0000003c, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPS    (R11), Z0, Z0
+	ADDQ      $0x0000003c, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPS    $0x00, 5120(AX), Z0, K1
 	VBLENDMPS 5248(AX), Z0, K1, Z0
@@ -14343,7 +14533,7 @@ maxk:
 	VMOVUPS   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -14361,7 +14551,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x04, R9
 
 exploop:
@@ -14398,11 +14588,11 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	VMOVUPD 1920(AX), Z1
 	VMOVUPD 1920(AX), Z2
-	MOVQ    n+144(FP), DX
+	MOVQ    n+168(FP), DX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x04, DX
 
@@ -14525,15 +14715,15 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D4FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D4FullW(SB), NOSPLIT, $0-152
+// func multiRespAVX512F32D4FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F32D4FullW(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*4), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x04, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -14555,13 +14745,13 @@ joints:
 	VBROADCASTSS 52(DI), Z13
 	VBROADCASTSS 56(DI), Z14
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x04, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R11
 	IMUL3Q       $0x03, R9, R9
 	MOVQ         SI, R12
-	MOVQ         n+144(FP), R13
+	MOVQ         n+168(FP), R13
 	SHRQ         $0x04, R13
 
 jointloop:
@@ -14605,21 +14795,27 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x04, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x04, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPS 5120(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 192(R8)
+	ADDQ       $0x00000100, R8
+	VMOVUPS    5120(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPS    (R10), Z0, Z0
-	ADDQ      $0x0000003c, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPS    (R11), Z0, Z0
+	ADDQ      $0x0000003c, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPS    $0x00, 5120(AX), Z0, K1
 	VBLENDMPS 5248(AX), Z0, K1, Z0
@@ -14628,7 +14824,7 @@ maxk:
 	VMOVUPS   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -14646,7 +14842,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x04, R9
 
 exploop:
@@ -14683,10 +14879,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	MOVQ    w_base+24(FP), DX
-	MOVQ    n+144(FP), SI
+	MOVQ    n+168(FP), SI
 	MOVQ    t_base+96(FP), DI
 	SHRQ    $0x04, SI
 
@@ -15009,15 +15205,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D4Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D4Diag(SB), NOSPLIT, $0-152
+// func multiRespAVX512F32D4Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F32D4Diag(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*4), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x04, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -15033,13 +15229,13 @@ joints:
 	VBROADCASTSS 28(DI), Z7
 	VBROADCASTSS 32(DI), Z8
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x04, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R11
 	IMUL3Q       $0x03, R9, R9
 	MOVQ         SI, R12
-	MOVQ         n+144(FP), R13
+	MOVQ         n+168(FP), R13
 	SHRQ         $0x04, R13
 
 jointloop:
@@ -15077,21 +15273,27 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x04, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x04, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPS 5120(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 192(R8)
+	ADDQ       $0x00000100, R8
+	VMOVUPS    5120(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPS    (R10), Z0, Z0
-	ADDQ      $0x00000024, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPS    (R11), Z0, Z0
+	ADDQ      $0x00000024, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPS    $0x00, 5120(AX), Z0, K1
 	VBLENDMPS 5248(AX), Z0, K1, Z0
@@ -15100,7 +15302,7 @@ maxk:
 	VMOVUPS   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -15118,7 +15320,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x04, R9
 
 exploop:
@@ -15155,11 +15357,11 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	VMOVUPD 1920(AX), Z1
 	VMOVUPD 1920(AX), Z2
-	MOVQ    n+144(FP), DX
+	MOVQ    n+168(FP), DX
 	MOVQ    t_base+96(FP), SI
 	SHRQ    $0x04, DX
 
@@ -15282,15 +15484,15 @@ finishdone:
 	VZEROUPPER
 	RET
 
-// func multiRespAVX512F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ll []float64, n int)
-// Requires: AVX, AVX512F
-TEXT ·multiRespAVX512F32D4DiagW(SB), NOSPLIT, $0-152
+// func multiRespAVX512F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·multiRespAVX512F32D4DiagW(SB), NOSPLIT, $0-176
 	LEAQ   multizpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   coef_base+48(FP), CX
 	MOVQ   coef_len+56(FP), DX
 	LEAQ   (CX)(DX*4), DX
-	MOVQ   n+144(FP), BX
+	MOVQ   n+168(FP), BX
 	IMUL3Q $0x04, BX, BX
 	MOVQ   r_base+72(FP), SI
 	MOVQ   CX, DI
@@ -15306,13 +15508,13 @@ joints:
 	VBROADCASTSS 28(DI), Z7
 	VBROADCASTSS 32(DI), Z8
 	MOVQ         x_base+0(FP), R8
-	MOVQ         n+144(FP), R9
+	MOVQ         n+168(FP), R9
 	IMUL3Q       $0x04, R9, R9
 	IMUL3Q       $0x01, R9, R10
 	IMUL3Q       $0x02, R9, R11
 	IMUL3Q       $0x03, R9, R9
 	MOVQ         SI, R12
-	MOVQ         n+144(FP), R13
+	MOVQ         n+168(FP), R13
 	SHRQ         $0x04, R13
 
 jointloop:
@@ -15350,21 +15552,27 @@ jointdone:
 	JB   joints
 	MOVQ r_base+72(FP), SI
 	MOVQ t_base+96(FP), DI
-	MOVQ n+144(FP), R8
-	SHRQ $0x04, R8
+	MOVQ ahead_base+120(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x04, R9
 
 maxloop:
-	TESTQ   R8, R8
-	JZ      maxdone
-	VMOVUPS 5120(AX), Z0
-	MOVQ    CX, R9
-	MOVQ    SI, R10
+	TESTQ      R9, R9
+	JZ         maxdone
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 192(R8)
+	ADDQ       $0x00000100, R8
+	VMOVUPS    5120(AX), Z0
+	MOVQ       CX, R10
+	MOVQ       SI, R11
 
 maxk:
-	VMAXPS    (R10), Z0, Z0
-	ADDQ      $0x00000024, R9
-	ADDQ      BX, R10
-	CMPQ      R9, DX
+	VMAXPS    (R11), Z0, Z0
+	ADDQ      $0x00000024, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
 	JB        maxk
 	VCMPPS    $0x00, 5120(AX), Z0, K1
 	VBLENDMPS 5248(AX), Z0, K1, Z0
@@ -15373,7 +15581,7 @@ maxk:
 	VMOVUPS   Z0, (DI)(BX*1)
 	ADDQ      $0x40, SI
 	ADDQ      $0x40, DI
-	DECQ      R8
+	DECQ      R9
 	JMP       maxloop
 
 maxdone:
@@ -15391,7 +15599,7 @@ maxdone:
 exps:
 	MOVQ SI, DI
 	MOVQ t_base+96(FP), R8
-	MOVQ n+144(FP), R9
+	MOVQ n+168(FP), R9
 	SHRQ $0x04, R9
 
 exploop:
@@ -15428,10 +15636,10 @@ expdone:
 	ADDQ    BX, SI
 	CMPQ    CX, DX
 	JB      exps
-	MOVQ    ll_base+120(FP), CX
+	MOVQ    ll_base+144(FP), CX
 	VMOVUPD (CX), Z0
 	MOVQ    w_base+24(FP), DX
-	MOVQ    n+144(FP), SI
+	MOVQ    n+168(FP), SI
 	MOVQ    t_base+96(FP), DI
 	SHRQ    $0x04, SI
 

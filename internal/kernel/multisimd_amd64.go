@@ -5,7 +5,7 @@ package kernel
 // multiResp, multiMoments and multiClassify are the signatures of the generated
 // multichannel sweeps and labelling (see ../../asm/multi).
 type (
-	multiResp[T Float]     func(x []T, w []float64, coef []T, r, t []T, ll []float64, n int)
+	multiResp[T Float]     func(x []T, w []float64, coef []T, r, t, ahead []T, ll []float64, n int)
 	multiMoments[T Float]  func(x, e, scale, mu []T, acc []float64, n int)
 	multiClassify[T Float] func(dst []uint16, x []T, coef []T, n int)
 )
@@ -160,20 +160,25 @@ type multiInput[T Float] struct {
 }
 
 // blocks calls f for each block of whole registers of in's samples, with the block's
-// first sample, its length and its samples as planes in f's buffer; it returns how many
-// samples the blocks cover.
-func (t *multiTable[T]) blocks(fr *multiFrame[T], in *multiInput[T], d int, f func(lo, nb int, planes []T)) int {
+// first sample, its length, its samples as planes in f's buffer, and the memory to fetch
+// into the cache meanwhile: the next block's rows, or, where there are none in memory,
+// the planes themselves. It returns how many samples the blocks cover.
+func (t *multiTable[T]) blocks(fr *multiFrame[T], in *multiInput[T], d int, f func(lo, nb int, planes, ahead []T)) int {
 	l := lanes[T](t.bytes)
 	whole := in.n &^ (l - 1)
 	for lo := 0; lo < whole; lo += multiBlock * l {
 		nb := min(multiBlock*l, whole-lo)
 		planes := fr.planes[:d*nb]
+		ahead := planes
 		if in.rows != nil {
 			transpose(planes, in.rows[lo*d:(lo+nb)*d], d, nb)
+			if next := in.rows[(lo+nb)*d:]; len(next) >= d*nb {
+				ahead = next[:d*nb]
+			}
 		} else {
 			in.read(planes, in.lo+lo)
 		}
-		f(lo, nb, planes)
+		f(lo, nb, planes, ahead)
 	}
 	return whole
 }
@@ -226,12 +231,12 @@ func (t *multiTable[T]) eStepOf(in *multiInput[T], w []float64, c *MultiCoeffs, 
 	vals := 1 + d + len(layoutOf(c).factor)
 	terms := layoutOf(c).terms
 	stride := len(terms) * lanes[float64](t.bytes)
-	whole := t.blocks(f, in, d, func(lo, nb int, planes []T) {
+	whole := t.blocks(f, in, d, func(lo, nb int, planes, ahead []T) {
 		r := f.r[:k*nb]
 		if w == nil {
-			sh.resp(planes, nil, f.coef, r, f.t, f.ll, nb)
+			sh.resp(planes, nil, f.coef, r, f.t, ahead, f.ll, nb)
 		} else {
-			sh.respW(planes, w[lo:lo+nb], f.coef, r, f.t, f.ll, nb)
+			sh.respW(planes, w[lo:lo+nb], f.coef, r, f.t, ahead, f.ll, nb)
 		}
 		for j := range k {
 			mu := f.coef[j*vals+1 : j*vals+1+d]
@@ -286,7 +291,7 @@ func (t *multiTable[T]) classifyOf(dst []uint16, in *multiInput[T], c *MultiCoef
 		return false
 	}
 	f := t.frame(c, sc)
-	whole := t.blocks(f, in, c.D, func(lo, nb int, planes []T) {
+	whole := t.blocks(f, in, c.D, func(lo, nb int, planes, _ []T) {
 		sh.classify(dst[lo:lo+nb], planes, f.coef, nb)
 	})
 	multiClassifyIn(dst[whole:], f.tailRows(in, c.D, whole), f.tail(c), sc)

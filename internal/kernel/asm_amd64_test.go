@@ -384,3 +384,42 @@ func ulpsApart[T Float](a, b T) int {
 	d := bits(a) - bits(b)
 	return int(max(d, -d))
 }
+
+// TestMultiTransposeIsGo checks the generated transposes against Go's loop: every d they
+// cover, both precisions, 0 to 40 registers of samples, unaligned starts, each buffer
+// guarded.
+func TestMultiTransposeIsGo(t *testing.T) {
+	if _, ok := estepSets(t)["avx512"]; !ok {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	checkTranspose(t, avx512Multi.f64)
+	checkTranspose(t, avx512Multi.f32)
+}
+
+func checkTranspose[T Float](t *testing.T, table *multiTable[T]) {
+	l := lanes[T](table.bytes)
+	rng := rand.New(rand.NewPCG(3, 9))
+	for d := 2; d <= 4; d++ {
+		tr := table.transpose[d]
+		if tr == nil {
+			t.Fatalf("no transpose for d = %d", d)
+		}
+		for regs := range 41 {
+			for _, off := range offsets {
+				n := regs * l
+				x, planes := newGuarded[T](d*n, off), newGuarded[T](d*n, off+1)
+				for i := range x.s() {
+					x.s()[i] = T(rng.NormFloat64())
+				}
+				want := make([]T, d*n)
+				transpose(want, x.s(), d, n)
+				tr(planes.s(), x.s(), n)
+				x.check(t, "x")
+				planes.check(t, "planes")
+				if !slices.Equal(planes.s(), want) {
+					t.Fatalf("d = %d, %d samples, offset %d: planes %v, Go's %v", d, n, off, planes.s(), want)
+				}
+			}
+		}
+	}
+}

@@ -38,13 +38,15 @@ var avx512Multi = struct {
 	f32 *multiTable[float32]
 }{
 	f64: &multiTable[float64]{
-		bytes: avx512Bytes,
-		full:  [5]multiShape[float64]{{}, {}, {resp: multiRespAVX512F64D2Full, respW: multiRespAVX512F64D2FullW, moments: multiMomentsAVX512F64D2Full, classify: multiClassifyAVX512F64D2Full}, {resp: multiRespAVX512F64D3Full, respW: multiRespAVX512F64D3FullW, moments: multiMomentsAVX512F64D3Full, classify: multiClassifyAVX512F64D3Full}, {resp: multiRespAVX512F64D4Full, respW: multiRespAVX512F64D4FullW, moments: multiMomentsAVX512F64D4Full, classify: multiClassifyAVX512F64D4Full}},
-		diag:  [5]multiShape[float64]{{}, {}, {resp: multiRespAVX512F64D2Diag, respW: multiRespAVX512F64D2DiagW, moments: multiMomentsAVX512F64D2Diag, classify: multiClassifyAVX512F64D2Diag}, {resp: multiRespAVX512F64D3Diag, respW: multiRespAVX512F64D3DiagW, moments: multiMomentsAVX512F64D3Diag, classify: multiClassifyAVX512F64D3Diag}, {resp: multiRespAVX512F64D4Diag, respW: multiRespAVX512F64D4DiagW, moments: multiMomentsAVX512F64D4Diag, classify: multiClassifyAVX512F64D4Diag}},
+		bytes:     avx512Bytes,
+		transpose: [5]multiTranspose[float64]{nil, nil, multiTransposeAVX512F64D2, multiTransposeAVX512F64D3, multiTransposeAVX512F64D4},
+		full:      [5]multiShape[float64]{{}, {}, {resp: multiRespAVX512F64D2Full, respW: multiRespAVX512F64D2FullW, moments: multiMomentsAVX512F64D2Full, classify: multiClassifyAVX512F64D2Full}, {resp: multiRespAVX512F64D3Full, respW: multiRespAVX512F64D3FullW, moments: multiMomentsAVX512F64D3Full, classify: multiClassifyAVX512F64D3Full}, {resp: multiRespAVX512F64D4Full, respW: multiRespAVX512F64D4FullW, moments: multiMomentsAVX512F64D4Full, classify: multiClassifyAVX512F64D4Full}},
+		diag:      [5]multiShape[float64]{{}, {}, {resp: multiRespAVX512F64D2Diag, respW: multiRespAVX512F64D2DiagW, moments: multiMomentsAVX512F64D2Diag, classify: multiClassifyAVX512F64D2Diag}, {resp: multiRespAVX512F64D3Diag, respW: multiRespAVX512F64D3DiagW, moments: multiMomentsAVX512F64D3Diag, classify: multiClassifyAVX512F64D3Diag}, {resp: multiRespAVX512F64D4Diag, respW: multiRespAVX512F64D4DiagW, moments: multiMomentsAVX512F64D4Diag, classify: multiClassifyAVX512F64D4Diag}},
 	},
 	f32: &multiTable[float32]{
-		bytes: avx512Bytes,
-		full:  [5]multiShape[float32]{{}, {}, {resp: multiRespAVX512F32D2Full, respW: multiRespAVX512F32D2FullW, moments: multiMomentsAVX512F32D2Full, classify: multiClassifyAVX512F32D2Full}, {resp: multiRespAVX512F32D3Full, respW: multiRespAVX512F32D3FullW, moments: multiMomentsAVX512F32D3Full, classify: multiClassifyAVX512F32D3Full}, {resp: multiRespAVX512F32D4Full, respW: multiRespAVX512F32D4FullW, moments: multiMomentsAVX512F32D4Full, classify: multiClassifyAVX512F32D4Full}},
-		diag:  [5]multiShape[float32]{{}, {}, {resp: multiRespAVX512F32D2Diag, respW: multiRespAVX512F32D2DiagW, moments: multiMomentsAVX512F32D2Diag, classify: multiClassifyAVX512F32D2Diag}, {resp: multiRespAVX512F32D3Diag, respW: multiRespAVX512F32D3DiagW, moments: multiMomentsAVX512F32D3Diag, classify: multiClassifyAVX512F32D3Diag}, {resp: multiRespAVX512F32D4Diag, respW: multiRespAVX512F32D4DiagW, moments: multiMomentsAVX512F32D4Diag, classify: multiClassifyAVX512F32D4Diag}},
+		bytes:     avx512Bytes,
+		transpose: [5]multiTranspose[float32]{nil, nil, multiTransposeAVX512F32D2, multiTransposeAVX512F32D3, multiTransposeAVX512F32D4},
+		full:      [5]multiShape[float32]{{}, {}, {resp: multiRespAVX512F32D2Full, respW: multiRespAVX512F32D2FullW, moments: multiMomentsAVX512F32D2Full, classify: multiClassifyAVX512F32D2Full}, {resp: multiRespAVX512F32D3Full, respW: multiRespAVX512F32D3FullW, moments: multiMomentsAVX512F32D3Full, classify: multiClassifyAVX512F32D3Full}, {resp: multiRespAVX512F32D4Full, respW: multiRespAVX512F32D4FullW, moments: multiMomentsAVX512F32D4Full, classify: multiClassifyAVX512F32D4Full}},
+		diag:      [5]multiShape[float32]{{}, {}, {resp: multiRespAVX512F32D2Diag, respW: multiRespAVX512F32D2DiagW, moments: multiMomentsAVX512F32D2Diag, classify: multiClassifyAVX512F32D2Diag}, {resp: multiRespAVX512F32D3Diag, respW: multiRespAVX512F32D3DiagW, moments: multiMomentsAVX512F32D3Diag, classify: multiClassifyAVX512F32D3Diag}, {resp: multiRespAVX512F32D4Diag, respW: multiRespAVX512F32D4DiagW, moments: multiMomentsAVX512F32D4Diag, classify: multiClassifyAVX512F32D4Diag}},
 	},
 }

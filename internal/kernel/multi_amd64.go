@@ -244,6 +244,11 @@ func multiMomentsAVX2F32D4Diag(x []float32, e []float32, scale []float32, mu []f
 //go:noescape
 func multiClassifyAVX2F32D4Diag(dst []uint16, x []float32, coef []float32, n int)
 
+// multiTransposeAVX512F64D2 sets plane j of planes (planes[j*n:(j+1)*n]) to feature j of the n samples of 2 features in x, row-major (n a multiple of 8).
+//
+//go:noescape
+func multiTransposeAVX512F64D2(planes []float64, x []float64, n int)
+
 // multiRespAVX512F64D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
@@ -283,6 +288,11 @@ func multiMomentsAVX512F64D2Diag(x []float64, e []float64, scale []float64, mu [
 //
 //go:noescape
 func multiClassifyAVX512F64D2Diag(dst []uint16, x []float64, coef []float64, n int)
+
+// multiTransposeAVX512F64D3 sets plane j of planes (planes[j*n:(j+1)*n]) to feature j of the n samples of 3 features in x, row-major (n a multiple of 8).
+//
+//go:noescape
+func multiTransposeAVX512F64D3(planes []float64, x []float64, n int)
 
 // multiRespAVX512F64D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
@@ -324,6 +334,11 @@ func multiMomentsAVX512F64D3Diag(x []float64, e []float64, scale []float64, mu [
 //go:noescape
 func multiClassifyAVX512F64D3Diag(dst []uint16, x []float64, coef []float64, n int)
 
+// multiTransposeAVX512F64D4 sets plane j of planes (planes[j*n:(j+1)*n]) to feature j of the n samples of 4 features in x, row-major (n a multiple of 8).
+//
+//go:noescape
+func multiTransposeAVX512F64D4(planes []float64, x []float64, n int)
+
 // multiRespAVX512F64D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
@@ -363,6 +378,11 @@ func multiMomentsAVX512F64D4Diag(x []float64, e []float64, scale []float64, mu [
 //
 //go:noescape
 func multiClassifyAVX512F64D4Diag(dst []uint16, x []float64, coef []float64, n int)
+
+// multiTransposeAVX512F32D2 sets plane j of planes (planes[j*n:(j+1)*n]) to feature j of the n samples of 2 features in x, row-major (n a multiple of 16).
+//
+//go:noescape
+func multiTransposeAVX512F32D2(planes []float32, x []float32, n int)
 
 // multiRespAVX512F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
@@ -404,6 +424,11 @@ func multiMomentsAVX512F32D2Diag(x []float32, e []float32, scale []float32, mu [
 //go:noescape
 func multiClassifyAVX512F32D2Diag(dst []uint16, x []float32, coef []float32, n int)
 
+// multiTransposeAVX512F32D3 sets plane j of planes (planes[j*n:(j+1)*n]) to feature j of the n samples of 3 features in x, row-major (n a multiple of 16).
+//
+//go:noescape
+func multiTransposeAVX512F32D3(planes []float32, x []float32, n int)
+
 // multiRespAVX512F32D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
@@ -443,6 +468,11 @@ func multiMomentsAVX512F32D3Diag(x []float32, e []float32, scale []float32, mu [
 //
 //go:noescape
 func multiClassifyAVX512F32D3Diag(dst []uint16, x []float32, coef []float32, n int)
+
+// multiTransposeAVX512F32D4 sets plane j of planes (planes[j*n:(j+1)*n]) to feature j of the n samples of 4 features in x, row-major (n a multiple of 16).
+//
+//go:noescape
+func multiTransposeAVX512F32D4(planes []float32, x []float32, n int)
 
 // multiRespAVX512F32D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //

@@ -2,12 +2,13 @@
 
 package kernel
 
-// multiResp, multiMoments and multiClassify are the signatures of the generated
-// multichannel sweeps and labelling (see ../../asm/multi).
+// multiResp, multiMoments, multiClassify and multiTranspose are the signatures of the
+// generated multichannel sweeps, labelling and transpose (see ../../asm/multi).
 type (
-	multiResp[T Float]     func(x []T, w []float64, coef []T, r, t, ahead []T, ll []float64, n int)
-	multiMoments[T Float]  func(x, e, scale, mu []T, acc []float64, n int)
-	multiClassify[T Float] func(dst []uint16, x []T, coef []T, n int)
+	multiResp[T Float]      func(x []T, w []float64, coef []T, r, t, ahead []T, ll []float64, n int)
+	multiMoments[T Float]   func(x, e, scale, mu []T, acc []float64, n int)
+	multiClassify[T Float]  func(dst []uint16, x []T, coef []T, n int)
+	multiTranspose[T Float] func(planes, x []T, n int)
 )
 
 // multiShape is one shape's generated functions: the two sweeps (unweighted and weighted
@@ -19,11 +20,13 @@ type multiShape[T Float] struct {
 }
 
 // multiTable is one instruction set's multichannel E-step for one precision: its sweeps
-// by D (2 to 4) and diagonal or full factor, and the width of its registers.
+// by D (2 to 4) and diagonal or full factor, its transposes of rows to planes by D (nil
+// where Go's loop does it), and the width of its registers.
 type multiTable[T Float] struct {
-	bytes int
-	full  [5]multiShape[T]
-	diag  [5]multiShape[T]
+	bytes     int
+	full      [5]multiShape[T]
+	diag      [5]multiShape[T]
+	transpose [5]multiTranspose[T]
 }
 
 // install sets s's multichannel kernels to t's.
@@ -171,7 +174,7 @@ func (t *multiTable[T]) blocks(fr *multiFrame[T], in *multiInput[T], d int, f fu
 		planes := fr.planes[:d*nb]
 		ahead := planes
 		if in.rows != nil {
-			transpose(planes, in.rows[lo*d:(lo+nb)*d], d, nb)
+			t.transposeRows(planes, in.rows[lo*d:(lo+nb)*d], d, nb)
 			if next := in.rows[(lo+nb)*d:]; len(next) >= d*nb {
 				ahead = next[:d*nb]
 			}
@@ -181,6 +184,16 @@ func (t *multiTable[T]) blocks(fr *multiFrame[T], in *multiInput[T], d int, f fu
 		f(lo, nb, planes, ahead)
 	}
 	return whole
+}
+
+// transposeRows sets planes to the n rows of d features in x (n whole registers),
+// through the table's transpose where it has one.
+func (t *multiTable[T]) transposeRows(planes, x []T, d, n int) {
+	if tr := t.transpose[d]; tr != nil {
+		tr(planes, x, n)
+		return
+	}
+	transpose(planes, x, d, n)
 }
 
 // tailRows returns in's samples from whole on, row-major: a slice of rows, or read as

@@ -741,7 +741,11 @@ func (p *Prec) VectorLoop(name string, n Register, ptrs []Ptr, body func()) {
 	JZ(operand.LabelRef(name + "done"))
 	body()
 	for _, r := range ptrs {
-		ADDQ(operand.U8(r.Step), r.Reg)
+		if r.Step > 255 {
+			ADDQ(operand.U32(r.Step), r.Reg)
+		} else {
+			ADDQ(operand.U8(r.Step), r.Reg)
+		}
 	}
 	DECQ(n)
 	JMP(operand.LabelRef(name + "loop"))

@@ -154,11 +154,17 @@ func (p *Pixels[T]) ReadPlanes(dst []T, lo int) {
 		})
 	case pix != nil && s.ch == RGB:
 		eachRow(lo, lo+n, s.img.Bounds().Dx(), func(y, x0, x1, first int) {
-			row := pix[y*stride+4*x0 : y*stride+4*x1]
 			m := x1 - x0
-			eightbit.Unit(p0[first:first+m], row, 4)
-			eightbit.Unit(p1[first:first+m], row[1:], 4)
-			eightbit.Unit(p2[first:first+m], row[2:], 4)
+			// Channel c of the row's pixels: the bytes from it on, through the next
+			// pixel's first c where the image has them, so that Unit's loops take whole
+			// turns to the row's end rather than leave the last to its Go loop.
+			channel := func(c int) []uint8 {
+				at := y*stride + 4*x0 + c
+				return pix[at:min(at+4*m, len(pix))]
+			}
+			eightbit.Unit(p0[first:first+m], channel(0), 4)
+			eightbit.Unit(p1[first:first+m], channel(1), 4)
+			eightbit.Unit(p2[first:first+m], channel(2), 4)
 		})
 	default:
 		var o [3]T

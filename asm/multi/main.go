@@ -5,8 +5,9 @@
 // The E-step of a block of samples is two sweeps, each its own function, so that neither
 // spills: K = 5 components over d = 3 need 50 accumulators, more than AVX-512's 32
 // registers. The caller transposes each block of samples to planes (plane j holds feature
-// j of every sample) in a buffer in L1, or reads them from their source as planes straight
-// into it (an image's pixels: no transpose), then calls:
+// j of every sample) in a buffer in L1 (on AVX-512 with transpose, below), or reads them
+// from their source as planes straight into it (an image's pixels: no transpose), then
+// calls:
 //
 //   - resp, once a block, in four loops, each over the components and, inside, over the
 //     block's registers of samples, or the other way round: P_k = Const_k -
@@ -37,6 +38,9 @@
 // operations of the Go twin in the same order: d_i = x_i - mu_i, y_j = d_0 U_0j then fused multiply-adds of d_i U_ij, q = y_0^2 then fused
 // multiply-adds of y_j^2, P = Const - q/2; a NaN (an infinite d met a zero of U) becomes
 // -Inf, out of reach, as in the Go twin.
+//
+// resp also prefetches the next block's rows (ahead) while it works, a register's lines
+// a turn of its maxima loop: the transpose then finds them in the cache.
 //
 // classify labels a block: per register of samples, the running maximum of P_k and the
 // index of the first component that reaches it, as floating-point lanes packed to uint16.

@@ -35,9 +35,10 @@
 // full U, its diagonal for diagonal U (u = d(d+1)/2 or d). Each value is broadcast to a
 // register where it is used (a load, as a memory operand would be), or before a loop
 // that uses it, so that coef stays compact for K up to 65536. P_k is computed with the
-// operations of the Go twin in the same order: d_i = x_i - mu_i, y_j = d_0 U_0j then fused multiply-adds of d_i U_ij, q = y_0^2 then fused
-// multiply-adds of y_j^2, P = Const - q/2; a NaN (an infinite d met a zero of U) becomes
-// -Inf, out of reach, as in the Go twin.
+// operations of the Go twin in the same order: d_i = x_i - mu_i, y_j = d_0 U_0j then
+// fused multiply-adds of d_i U_ij, q = y_0^2 then fused multiply-adds of y_j^2,
+// P = Const - q/2; a NaN (an infinite d met a zero of U) becomes -Inf, out of reach, as in
+// the Go twin.
 //
 // resp also prefetches the next block's rows (ahead) while it works, a register's lines
 // a turn of its maxima loop: the transpose then finds them in the cache.
@@ -159,8 +160,9 @@ func resp(p, dbl *emit.Prec, s shape, weighted bool) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes, for the n samples of %d features whose planes x holds (n a multiple of %d, at most %d; "+
 		"plane j at x[j*n:]) and the K = len(coef)/%d components in coef (layout: see the generator), "+
-		"with c = %s and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); "+
-		"it adds sum_i c log sum_k exp(P_k) to the sum of ll's %d lanes. t[:2n] is scratch; ahead[:%d n] is fetched into the cache "+
+		"with c = %s, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), "+
+		"t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; "+
+		"it adds sum_i c log sum_k exp(P_k) to the sum of ll's %d lanes. ahead[:%d n] is fetched into the cache "+
 		"(the next block's samples: a prefetch, which reads nothing and never faults).",
 		fn, s.d, p.Lanes, 32*p.Lanes, s.values(), weight, dbl.Lanes, s.d))
 	p.Begin()

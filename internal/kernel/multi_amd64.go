@@ -4,12 +4,12 @@
 
 package kernel
 
-// multiRespAVX2F64D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F64D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F64D2Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX2F64D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F64D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F64D2FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
@@ -24,12 +24,12 @@ func multiMomentsAVX2F64D2Full(x []float64, e []float64, scale []float64, mu []f
 //go:noescape
 func multiClassifyAVX2F64D2Full(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX2F64D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F64D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F64D2Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX2F64D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F64D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F64D2DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
@@ -44,12 +44,12 @@ func multiMomentsAVX2F64D2Diag(x []float64, e []float64, scale []float64, mu []f
 //go:noescape
 func multiClassifyAVX2F64D2Diag(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX2F64D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F64D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F64D3Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX2F64D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F64D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F64D3FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
@@ -64,12 +64,12 @@ func multiMomentsAVX2F64D3Full(x []float64, e []float64, scale []float64, mu []f
 //go:noescape
 func multiClassifyAVX2F64D3Full(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX2F64D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F64D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F64D3Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX2F64D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F64D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F64D3DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
@@ -84,12 +84,12 @@ func multiMomentsAVX2F64D3Diag(x []float64, e []float64, scale []float64, mu []f
 //go:noescape
 func multiClassifyAVX2F64D3Diag(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX2F64D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F64D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F64D4Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX2F64D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F64D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F64D4FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
@@ -104,12 +104,12 @@ func multiMomentsAVX2F64D4Full(x []float64, e []float64, scale []float64, mu []f
 //go:noescape
 func multiClassifyAVX2F64D4Full(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX2F64D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F64D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F64D4Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX2F64D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F64D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 4, at most 128; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F64D4DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
@@ -124,12 +124,12 @@ func multiMomentsAVX2F64D4Diag(x []float64, e []float64, scale []float64, mu []f
 //go:noescape
 func multiClassifyAVX2F64D4Diag(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX2F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D2Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D2FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -144,12 +144,12 @@ func multiMomentsAVX2F32D2Full(x []float32, e []float32, scale []float32, mu []f
 //go:noescape
 func multiClassifyAVX2F32D2Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX2F32D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D2Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -164,12 +164,12 @@ func multiMomentsAVX2F32D2Diag(x []float32, e []float32, scale []float32, mu []f
 //go:noescape
 func multiClassifyAVX2F32D2Diag(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX2F32D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D3Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D3FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -184,12 +184,12 @@ func multiMomentsAVX2F32D3Full(x []float32, e []float32, scale []float32, mu []f
 //go:noescape
 func multiClassifyAVX2F32D3Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX2F32D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D3Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -204,12 +204,12 @@ func multiMomentsAVX2F32D3Diag(x []float32, e []float32, scale []float32, mu []f
 //go:noescape
 func multiClassifyAVX2F32D3Diag(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX2F32D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D4Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D4FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -224,12 +224,12 @@ func multiMomentsAVX2F32D4Full(x []float32, e []float32, scale []float32, mu []f
 //go:noescape
 func multiClassifyAVX2F32D4Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX2F32D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D4Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -249,12 +249,12 @@ func multiClassifyAVX2F32D4Diag(dst []uint16, x []float32, coef []float32, n int
 //go:noescape
 func multiTransposeAVX512F64D2(planes []float64, x []float64, n int)
 
-// multiRespAVX512F64D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F64D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F64D2Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX512F64D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F64D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F64D2FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
@@ -269,12 +269,12 @@ func multiMomentsAVX512F64D2Full(x []float64, e []float64, scale []float64, mu [
 //go:noescape
 func multiClassifyAVX512F64D2Full(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX512F64D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F64D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F64D2Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX512F64D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F64D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F64D2DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
@@ -294,12 +294,12 @@ func multiClassifyAVX512F64D2Diag(dst []uint16, x []float64, coef []float64, n i
 //go:noescape
 func multiTransposeAVX512F64D3(planes []float64, x []float64, n int)
 
-// multiRespAVX512F64D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F64D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F64D3Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX512F64D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F64D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F64D3FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
@@ -314,12 +314,12 @@ func multiMomentsAVX512F64D3Full(x []float64, e []float64, scale []float64, mu [
 //go:noescape
 func multiClassifyAVX512F64D3Full(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX512F64D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F64D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F64D3Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX512F64D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F64D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F64D3DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
@@ -339,12 +339,12 @@ func multiClassifyAVX512F64D3Diag(dst []uint16, x []float64, coef []float64, n i
 //go:noescape
 func multiTransposeAVX512F64D4(planes []float64, x []float64, n int)
 
-// multiRespAVX512F64D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F64D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F64D4Full(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX512F64D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F64D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F64D4FullW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
@@ -359,12 +359,12 @@ func multiMomentsAVX512F64D4Full(x []float64, e []float64, scale []float64, mu [
 //go:noescape
 func multiClassifyAVX512F64D4Full(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX512F64D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F64D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F64D4Diag(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
 
-// multiRespAVX512F64D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F64D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F64D4DiagW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
@@ -384,12 +384,12 @@ func multiClassifyAVX512F64D4Diag(dst []uint16, x []float64, coef []float64, n i
 //go:noescape
 func multiTransposeAVX512F32D2(planes []float32, x []float32, n int)
 
-// multiRespAVX512F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D2Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D2FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -404,12 +404,12 @@ func multiMomentsAVX512F32D2Full(x []float32, e []float32, scale []float32, mu [
 //go:noescape
 func multiClassifyAVX512F32D2Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX512F32D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D2Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -429,12 +429,12 @@ func multiClassifyAVX512F32D2Diag(dst []uint16, x []float32, coef []float32, n i
 //go:noescape
 func multiTransposeAVX512F32D3(planes []float32, x []float32, n int)
 
-// multiRespAVX512F32D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D3Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D3FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -449,12 +449,12 @@ func multiMomentsAVX512F32D3Full(x []float32, e []float32, scale []float32, mu [
 //go:noescape
 func multiClassifyAVX512F32D3Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX512F32D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D3Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -474,12 +474,12 @@ func multiClassifyAVX512F32D3Diag(dst []uint16, x []float32, coef []float32, n i
 //go:noescape
 func multiTransposeAVX512F32D4(planes []float32, x []float32, n int)
 
-// multiRespAVX512F32D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D4Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D4FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -494,12 +494,12 @@ func multiMomentsAVX512F32D4Full(x []float32, e []float32, scale []float32, mu [
 //go:noescape
 func multiClassifyAVX512F32D4Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX512F32D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1 and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D4Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i] and P_k the weighted log-density of sample i: r[k*n+i] = c exp(P_k) / sum_j exp(P_j); it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. t[:2n] is scratch; ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)

@@ -51,9 +51,9 @@ func (t *multiTable[T]) shape(c *MultiCoeffs) *multiShape[T] {
 }
 
 // multiFrame is a worker's memory for the multichannel kernels of one precision: c in the
-// sweeps' layout, a block of samples as planes, its responsibilities, the first sweep's
-// scratch, the moments' lanes (K x terms registers of float64) and the log-likelihood's
-// lanes.
+// sweeps' layout, a block of samples as planes, their exp(P_k - max) (r) and their
+// maxima and c/S (t), the moments' lanes (K x terms registers of float64) and the
+// log-likelihood's lanes.
 type multiFrame[T Float] struct {
 	coef, planes, r, t []T
 	rows               []T // the samples past the last whole register, when read as planes

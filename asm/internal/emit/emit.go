@@ -307,9 +307,7 @@ func (p *Prec) bits(v float64) uint64 {
 }
 
 // Hold loads the constants vs into registers, which C returns in their place until
-// release is called: for loops that read them more often than the loads cost, with
-// registers to spare (the loads of a constant, not the arithmetic, bound the AVX-512
-// exp's throughput).
+// release is called: for a loop with registers to spare that reads them every turn.
 func (p *Prec) Hold(vs ...float64) (release func()) {
 	if p.held == nil {
 		p.held = map[uint64]VecVirtual{}
@@ -463,7 +461,7 @@ func (p *Prec) Exp(x, dst VecVirtual, dom ExpDomain) {
 // follows; Release frees them.
 type TableExp struct {
 	p       *Prec
-	tab     []VecVirtual // the table's entries, adjusted (see tableBits): 2 registers for float64, 1 for float32
+	tab     []VecVirtual // the table's entries, adjusted (see table): 2 registers for float64, 1 for float32
 	release func()
 }
 

@@ -679,11 +679,10 @@ func transpose(p *emit.Prec, d int) {
 				}
 				got = append(got, v)
 			}
-			plane := got[0]
 			if pairs > 1 {
 				p.Blend(masks[j], got[1], got[0], got[0])
 			}
-			p.Movu(plane, out.at(j))
+			p.Movu(got[0], out.at(j))
 		}
 	})
 	VZEROUPPER()
@@ -696,23 +695,17 @@ func transpose(p *emit.Prec, d int) {
 func transposeTable(p *emit.Prec, d int) Mem {
 	l := p.Lanes
 	pairs := (d + 1) / 2
-	m := GLOBL(fmt.Sprintf("multitr%s%sD%d", p.ISA.Name, p.Name, d), RODATA|NOPTR)
+	var vals []uint64
 	for j := range d {
 		for q := range pairs {
 			for i := range l {
-				src := i*d + j
 				v := 0
-				if src/l/2 == q {
+				if src := i*d + j; src/l/2 == q {
 					v = src - 2*q*l
 				}
-				off := ((j*pairs+q)*l + i) * p.Size
-				if p.Is64() {
-					DATA(off, U64(uint64(v)))
-				} else {
-					DATA(off, U32(uint32(v)))
-				}
+				vals = append(vals, uint64(v))
 			}
 		}
 	}
-	return m
+	return p.Elements(fmt.Sprintf("multitr%s%sD%d", p.ISA.Name, p.Name, d), vals)
 }

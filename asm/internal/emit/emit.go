@@ -346,13 +346,13 @@ func (p *Prec) expConsts() (lo, hi, flush, ln2hi, ln2lo, shifter, magic float64,
 
 // Estrin emits sum_k c[k] x^k into dst, evaluated in internal/vmath's Estrin order (the
 // same operations, so the same bits), depth first to keep few registers live. dst must
-// differ from x.
-func (p *Prec) Estrin(c []float64, x, dst VecVirtual) {
+// differ from x. It returns the powers x^(2^l) it uses, x itself first.
+func (p *Prec) Estrin(c []float64, x, dst VecVirtual) (pows []VecVirtual) {
 	levels := 0
 	for 1<<levels < len(c) {
 		levels++
 	}
-	pows := []VecVirtual{x} // pows[l] = x^(2^l)
+	pows = []VecVirtual{x} // pows[l] = x^(2^l)
 	for l := 1; l < levels; l++ {
 		q := p.Vec()
 		p.Mul(pows[l-1], pows[l-1], q)
@@ -380,6 +380,7 @@ func (p *Prec) Estrin(c []float64, x, dst VecVirtual) {
 		return left
 	}
 	node(levels, 0)
+	return pows
 }
 
 // ExpDomain says what arguments an inlined Exp must handle.
@@ -454,7 +455,8 @@ func (p *Prec) Exp(x, dst VecVirtual, dom ExpDomain) {
 // 16-entry table from registers): x = (16n + j) ln2/16 + r with |r| <= ln2/32, and
 // e^x = 2^n 2^(j/16) (1 + r + r^2 g(r)), g a polynomial of degree 5 (float64) or 1
 // (float32) where exp's own needs 11 or 6 over |r| <= ln2/2: 12 operations on the
-// multiply-add ports for float64 against 17, 7 for float32 against 11. Each result is
+// multiply-add ports for float64 against 17, 7 for float32 against 11 (counted in the
+// generated code). Each result is
 // within about an ulp of e^x (the table's rounding and the last multiply-add's), not the
 // bits of vmath's exp: the kernels that use it are checked against the exact e^x.
 // NewTableExp loads the table and holds the constants in registers for the loop that
@@ -498,11 +500,14 @@ func (e *TableExp) Exp(x, dst VecVirtual) {
 	p.Movu(x, r)
 	p.FNMAdd231(p.C(ln2hi/16), k, r)
 	p.FNMAdd231(p.C(ln2lo/16), k, r)
-	// e^r - 1 = r + r^2 g(r).
-	r2 := p.Vec()
-	p.Estrin(c, r, dst)
-	p.Mul(r, r, r2)
-	p.FMAdd213(r, r2, dst)
+	// e^r - 1 = r + r^2 g(r), r^2 Estrin's own where g's degree needs it.
+	pows := p.Estrin(c, r, dst)
+	if len(pows) < 2 {
+		r2 := p.Vec()
+		p.Mul(r, r, r2)
+		pows = append(pows, r2)
+	}
+	p.FMAdd213(r, pows[1], dst)
 	// 2^(j/16) from the table by k's low 4 bits, then 2^n: the entries hold the bits of
 	// 2^(j/16) less j in the exponent's place, so that adding k there adds n.
 	s := p.Vec()
@@ -543,27 +548,41 @@ func (p *Prec) flush() float64 {
 	return flush
 }
 
-// tables are the table symbols written so far, by name.
-var tables = map[string]operand.Mem{}
-
 // table returns the symbol of TableExp's 16 entries in p's precision: entry j holds the
 // bits of 2^(j/16) less j shifted to the exponent's lowest bit less 4 (so that adding k
 // shifted there, k = 16n + j, leaves 2^n 2^(j/16)).
 func (p *Prec) table() operand.Mem {
-	name := fmt.Sprintf("%sexptab%d", p.consts.prefix, 8*p.Size)
-	if m, ok := tables[name]; ok {
+	shift := uint(p.MantBits - 4)
+	vals := make([]uint64, 16)
+	for j := range vals {
+		if p.Is64() {
+			vals[j] = math.Float64bits(vmath.ExpTable64[j]) - uint64(j)<<shift
+		} else {
+			vals[j] = uint64(math.Float32bits(vmath.ExpTable32[j]) - uint32(j)<<shift)
+		}
+	}
+	return p.Elements(fmt.Sprintf("%sexptab%d", p.consts.prefix, 8*p.Size), vals)
+}
+
+// elements are the symbols Elements wrote, by name.
+var elements = map[string]operand.Mem{}
+
+// Elements returns a read-only symbol named name that holds vals as elements of p's size,
+// in order: a table of distinct values (a constant of C is one value in every lane). A
+// name asked for again returns the symbol written first.
+func (p *Prec) Elements(name string, vals []uint64) operand.Mem {
+	if m, ok := elements[name]; ok {
 		return m
 	}
 	m := GLOBL(name, RODATA|NOPTR)
-	for j := range 16 {
-		shift := uint(p.MantBits - 4)
+	for i, v := range vals {
 		if p.Is64() {
-			DATA(8*j, operand.U64(math.Float64bits(vmath.ExpTable64[j])-uint64(j)<<shift))
+			DATA(8*i, operand.U64(v))
 		} else {
-			DATA(4*j, operand.U32(math.Float32bits(vmath.ExpTable32[j])-uint32(j)<<shift))
+			DATA(4*i, operand.U32(uint32(v)))
 		}
 	}
-	tables[name] = m
+	elements[name] = m
 	return m
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
 // EM is one run of expectation-maximisation whose E-steps run wherever the samples are:
@@ -27,24 +29,37 @@ type EM struct {
 	steps  modelArena
 	minVar float64
 	prevLL float64
-	// passes counts the passes taken in; reseeded is len(res.Reseeded) before the
-	// latest M-step, so that Tol waits for an iteration without a split.
-	passes, reseeded int
-	done             bool
+	// centre is nil, for moments about the model's means, or the centres of the next
+	// pass's moments (K x Dims) once the last pass's cancelled (see centre.go), held in
+	// centres; centring counts the passes of this iteration run again.
+	centre, centres []float64
+	centring        int
+	// saved is the model before the latest M-step, to go back to if it is abandoned;
+	// rules are that M-step's rules.
+	saved Model
+	rules rules
+	// passes counts the passes taken in, iters the M-steps made; reseeded is
+	// len(res.Reseeded) before the latest M-step, so that Tol waits for an iteration
+	// without a split.
+	passes, iters, reseeded int
+	done                    bool
 }
 
 // gathered is what a pass leaves for the M-step: its log-likelihood and the statistics
 // that set the next model.
 type gathered interface {
 	logLik() float64
-	// mStep sets m from the statistics, the rules of Fit applied, and appends the splits
-	// of iteration it to reseeded.
-	mStep(m *Model, minVar float64, it int, reseeded []Reseed) ([]Reseed, error)
+	// moments returns the statistics laid out as the multichannel kernels' (one feature
+	// too: N, D and B are N, S and Q of one feature).
+	moments() *kernel.MultiStats
+	// mStep sets m from the statistics, their moments about centre, with the rules r.
+	mStep(m *Model, centre []float64, r *rules) error
 }
 
 // newEM returns run r of EM from model (in the data's frame) under opt.
 func newEM(opt *Options, model Model, data dataset, r int) *EM {
-	e := &EM{opt: *opt, data: data, model: model, minVar: data.frame.varianceIn(opt.MinVariance)}
+	e := &EM{opt: *opt, data: data, model: model, minVar: data.frame.varianceIn(opt.MinVariance),
+		centres: make([]float64, len(model.Means)), saved: model.Clone(), rules: rules{stuck: make([]bool, model.K())}}
 	e.res = &Result{Run: r, Initial: model.Clone()}
 	data.frame.modelOut(&e.res.Initial)
 	// The History of up to historyBudget bytes is allocated now, so that iterations
@@ -65,7 +80,7 @@ func em(ctx context.Context, e engine, opt *Options, model Model, data dataset, 
 	run := newEM(opt, model, data, r)
 	run.res.Kernel, run.res.Threads = e.kernels()
 	for !run.done {
-		e.pass(&run.model)
+		e.pass(&run.model, run.centre)
 		if err := ctx.Err(); err != nil { // the pass was cut: its statistics are partial
 			return run.res, run.stopped(err)
 		}
@@ -81,22 +96,33 @@ func (e *EM) stopped(err error) error {
 	if e.passes == 0 {
 		return fmt.Errorf("gmm: fit stopped before its first iteration: %w", err)
 	}
-	return fmt.Errorf("gmm: fit stopped after %d iterations: %w", e.passes-1, err)
+	return fmt.Errorf("gmm: fit stopped after %d iterations: %w", max(e.iters-1, 0), err)
 }
 
 // update takes in the pass g made under the current model: the start's log-likelihood
 // or the Step of the iteration it ends, then, unless the run is done, the M-step of the
-// next iteration.
+// next iteration; or, for a pass run again about new centres, that M-step alone.
 func (e *EM) update(g gathered) error {
+	e.passes++
+	e.res.Passes = e.passes
+	if e.centring == 0 && e.record(g.logLik()) {
+		return nil
+	}
+	return e.mStep(g)
+}
+
+// record takes in the log-likelihood ll of a pass under a new model: the start's, or that
+// of the iteration the pass ends, with its Step and the rule of Tol. It reports whether
+// the run is done.
+func (e *EM) record(ll float64) bool {
 	f, total, res := e.data.frame, e.data.total, e.res
-	ll := g.logLik()
-	if e.passes == 0 {
+	if e.iters == 0 {
 		res.LogLikelihood = f.logLikOut(ll, total)
 		if e.opt.Progress != nil {
 			e.opt.Progress(Step{Run: res.Run, Iter: -1, Model: res.Initial, LogLikelihood: res.LogLikelihood})
 		}
 	} else {
-		step := Step{Run: res.Run, Iter: e.passes - 1, Model: e.steps.clone(&e.model), LogLikelihood: f.logLikOut(ll, total)}
+		step := Step{Run: res.Run, Iter: e.iters - 1, Model: e.steps.clone(&e.model), LogLikelihood: f.logLikOut(ll, total)}
 		f.modelOut(&step.Model)
 		res.History = append(res.History, step)
 		res.Model, res.LogLikelihood = step.Model, step.LogLikelihood
@@ -107,16 +133,36 @@ func (e *EM) update(g gathered) error {
 			res.Converged, e.done = true, true
 		}
 	}
-	it := e.passes
-	e.passes++
 	e.prevLL = ll
-	if e.done || it == e.opt.MaxIter {
+	if e.iters == e.opt.MaxIter {
 		e.done = true
+	}
+	return e.done
+}
+
+// mStep runs the M-step of the statistics of g, unless their moments cancelled: then the
+// next pass is the same one again, centred on the means the M-step found.
+func (e *EM) mStep(g gathered) error {
+	centre := e.centre
+	if centre == nil {
+		centre = e.model.Means
+	}
+	it := e.iters
+	e.saved.set(&e.model)
+	e.rules = rules{minVar: e.minVar, least: leastVariance(e.data.single), it: it, res: e.res,
+		stuck: e.rules.stuck, centring: e.centring < maxCentrings, floored: e.rules.floored[:0]}
+	err := g.mStep(&e.model, centre, &e.rules)
+	if err == errCancelled {
+		copy(e.centres, e.model.Means)
+		e.model.set(&e.saved)
+		e.centre = e.centres
+		e.centring++
 		return nil
 	}
-	e.reseeded = len(res.Reseeded)
-	var err error
-	if res.Reseeded, err = g.mStep(&e.model, e.minVar, it, res.Reseeded); err != nil {
+	e.iters++
+	e.reseeded = len(e.res.Reseeded)
+	e.centre, e.centring = nil, 0
+	if err != nil {
 		e.done = true
 		return fmt.Errorf("gmm: iteration %d: %w", it, err)
 	}

@@ -84,6 +84,9 @@ type Result struct {
 	// Reseeded lists the components that lost all their weight and were started again
 	// (see Fit), in the order it happened; empty for a fit without such an event.
 	Reseeded []Reseed
+	// Floored lists the components whose variance the floor raised (see Fit), in the
+	// order it first happened; empty for a fit without such an event.
+	Floored []Floor
 	// LogLikelihood is the total log-likelihood of the data under Model.
 	LogLikelihood float64
 	// Run is the restart that gave Model, from 0 (see Options.NInit).
@@ -92,6 +95,10 @@ type Result struct {
 	// the number of workers.
 	Kernel  string
 	Threads int
+	// Passes counts the passes over the samples: one for the start, one for each
+	// iteration, and one more for each iteration whose second moments were taken again
+	// about the new means (see Fit).
+	Passes int
 }
 
 // ErrInvalidData is wrapped by errors about the samples or their weights.
@@ -115,6 +122,13 @@ type Reseed struct {
 	Iter, Component, From int
 }
 
+// Floor records that the variance floor (see Fit) acted on a component: First is the
+// first iteration whose M-step raised a variance of it, Count how many M-steps did.
+// Tied covariances, shared, are component 0.
+type Floor struct {
+	Component, First, Count int
+}
+
 // Fit runs EM on the samples x and returns the fitted mixture with its history.
 //
 // Every iteration is one streaming pass over x that computes, under the current
@@ -126,20 +140,35 @@ type Reseed struct {
 // Model the last of them (the start, if none ended, with a NaN LogLikelihood if its first
 // pass was cut).
 //
-// Degenerate data never give NaN, nor an error. Two rules keep every model valid:
+// Each pass takes the second moments about the means of the model it runs under. Where a
+// component's mean then moves by more than about 4 of its new standard deviations (a
+// narrow component crossing the data, features of very different scales), the variance
+// taken from them would lose more than 4 bits to cancellation: the pass runs again under
+// the same model, centred on the new means (Result.Passes counts it), so that every
+// covariance is exact to the precision of the sums, whatever the data's offset, scale and
+// conditioning.
 //
-//   - Variance floor. No component's variance falls below 1e-6 of the data's variance
-//     (the weighted variance of x, which every M-step knows from its statistics), nor below
-//     1e-18 max(mean², 1) so that constant data get one too. The floor is a bound, not an
-//     addition: an M-step whose variances are all above it is exact, and EM under the bound
-//     still never lowers the log-likelihood. A component that settles on one repeated value
-//     keeps the floor's variance.
+// Nothing but MinVariance changes a covariance that the kernels can take: with
+// MinVariance 0 an M-step whose covariances are positive definite is the
+// maximum-likelihood one, and the log-likelihood never falls. Degenerate data never give
+// NaN, nor an error; two rules act only where a fit would otherwise fail, and the Result
+// says where:
+//
+//   - Variance floor. A variance that falls below what the kernels take (2^-1020 in the
+//     frame the fit runs in, 2^-120 for float32 samples, whose lanes hold 1/(2 sigma^2)
+//     in float32), as that of a component on one repeated value falls to 0, becomes 1e-6
+//     of the data's variance (the weighted variance of x, which every M-step knows from
+//     its statistics), and at least 1e-18 max(mean², 1) so that constant data get one
+//     too. Over several features the same holds for the conditional variances, the
+//     pivots of each covariance's Cholesky factorisation, against the data's variance of
+//     that feature. Result.Floored records where it acted; the log-likelihood may fall
+//     there.
 //   - Split. A component whose responsibilities all underflow to zero (it lies far from
 //     every sample) is started again from the component with the largest weight times
 //     variance: the two share that one's weight equally, their means sit half its
 //     standard deviation either side of its mean, and their standard deviation is
-//     sqrt(3)/2 of its (or the floor's), so that the pair has its mean and variance. Result.Reseeded records
-//     each split; the iteration of a split may lower the log-likelihood.
+//     sqrt(3)/2 of its, so that the pair has its mean and variance. Result.Reseeded
+//     records each split; the iteration of a split may lower the log-likelihood.
 //
 // So constant data, data of two distinct values and more components than distinct values
 // all give a valid mixture of Components components.
@@ -226,12 +255,10 @@ func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, s *samples[
 
 // An engine runs the passes and M-steps of one kind of mixture over its samples.
 type engine interface {
-	// pass sets the statistics to those of an E-step under m, with m's log-likelihood.
-	pass(m *Model)
-	logLik() float64
-	// mStep sets m from the statistics, the rules of Fit applied, and appends the splits
-	// of iteration it to reseeded.
-	mStep(m *Model, minVar float64, it int, reseeded []Reseed) ([]Reseed, error)
+	// pass sets the statistics to those of an E-step under m, with m's log-likelihood,
+	// the moments about centre (K x Dims; nil: m's means).
+	pass(m *Model, centre []float64)
+	gathered
 	kernels() (name string, threads int)
 	// statistics copies the pass's statistics into s, of the same shape.
 	statistics(s *Stats)
@@ -239,22 +266,29 @@ type engine interface {
 
 // oneDim is the engine of one-dimensional mixtures.
 type oneDim[T float32 | float64] struct {
-	d *kernel.Driver
-	x []T
-	w []float64
-	c *kernel.Coeffs
-	s *kernel.Stats
+	d    *kernel.Driver
+	x    []T
+	w    []float64
+	c    *kernel.Coeffs
+	s    *kernel.Stats
+	view kernel.MultiStats // s as the multichannel kernels lay it out
 }
 
-func (e *oneDim[T]) pass(m *Model) {
+func (e *oneDim[T]) pass(m *Model, centre []float64) {
 	m.setCoeffs(e.c)
+	e.c.Centre = centre
 	kernel.EStep(e.d, e.x, e.w, e.c, e.s)
 }
 
 func (e *oneDim[T]) logLik() float64 { return e.s.LogLik }
 
-func (e *oneDim[T]) mStep(m *Model, minVar float64, it int, reseeded []Reseed) ([]Reseed, error) {
-	return mStep(m, e.c, e.s, minVar, it, reseeded)
+func (e *oneDim[T]) moments() *kernel.MultiStats {
+	e.view = kernel.MultiStats{N: e.s.N, S: e.s.D, Q: e.s.B, LogLik: e.s.LogLik}
+	return &e.view
+}
+
+func (e *oneDim[T]) mStep(m *Model, centre []float64, r *rules) error {
+	return mStep(m, centre, e.s, r)
 }
 
 func (e *oneDim[T]) kernels() (string, int) { return e.d.Kernels().Name, e.d.Threads() }
@@ -275,11 +309,102 @@ func newEngine[T float32 | float64](s *tiled[T], opt *Options, m *Model) engine 
 	return &oneDim[T]{d: s.dr, x: s.held(), w: opt.Weights, c: m.coeffs(), s: kernel.NewStats(m.K())}
 }
 
-// mStep sets m to the maximum-likelihood mixture given the statistics s, gathered under
-// the coefficients c, with minVar added to every variance and the floor and split rules of
-// Fit applied. It appends the splits of iteration it to reseeded and returns it. If no
-// component keeps any weight there is nothing to split from: that is ErrUnfittable.
-func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, reseeded []Reseed) ([]Reseed, error) {
+// rules are what an M-step applies besides the maximum-likelihood estimates: MinVariance
+// (reg_covar) in the frame, added to every variance, and the floor and split rules of Fit,
+// which record in res what they did in iteration it. A variance, or a conditional
+// variance of several features, below least is where a fit would fail: the kernels'
+// 1/(2 sigma^2) would overflow their precision. Once the floor acted on a component
+// (stuck), it bounds that component's variances from then on. With centring, an M-step
+// whose moments cancelled (see centre.go) is abandoned for its pass to run again.
+type rules struct {
+	minVar, least float64
+	it            int
+	res           *Result
+	stuck         []bool
+	centring      bool
+	// cancelled says that the M-step's moments cancelled; floored lists the components
+	// the floor raised in it, recorded in res and stuck once the M-step stands.
+	cancelled bool
+	floored   []int
+}
+
+// floor returns the variance v of component k, or to where the floor acts on it: where
+// v is below least, or below to once the floor has acted on k.
+func (r *rules) floor(v, to float64, k int) float64 {
+	to = max(to, r.least)
+	if v >= r.least && !(r.stuck[k] && v < to) {
+		return v
+	}
+	r.floored = append(r.floored, k)
+	return to
+}
+
+// bound returns the bound on component k's conditional variances (see cholesky): below
+// least, or below the floor once it has acted on k, they become the floor. below holds
+// least for every feature, floor the floor's variances.
+func (r *rules) bound(k int, below, floor []float64) bound {
+	if r.stuck[k] {
+		return bound{below: floor, to: floor}
+	}
+	return bound{below: below, to: floor}
+}
+
+// moved takes in how far a component's mean moved from its centre: by lost, one plus the
+// squared distance in units of its new covariance (see centre.go).
+func (r *rules) moved(lost float64) {
+	r.cancelled = r.cancelled || !(lost <= maxMomentRatio)
+}
+
+// finish ends an M-step of m: errCancelled if its moments cancelled and its pass may
+// run again, else the floor's record, then the splits of every component of m left
+// without weight, the widest split into it. If no component keeps any weight there is
+// nothing to split from: that is ErrUnfittable.
+func (r *rules) finish(m *Model, split func(from, to int)) error {
+	if r.centring && r.cancelled {
+		return errCancelled
+	}
+	for _, k := range r.floored {
+		r.stuck[k] = true
+		r.record(k)
+	}
+	for k, w := range m.Weights {
+		if w == 0 {
+			from := widest(m)
+			if from < 0 {
+				return ErrUnfittable
+			}
+			split(from, k)
+			r.res.Reseeded = append(r.res.Reseeded, Reseed{Iter: r.it, Component: k, From: from})
+		}
+	}
+	return nil
+}
+
+// record records in res that the floor acted on component k in this iteration.
+func (r *rules) record(k int) {
+	for i := range r.res.Floored {
+		if f := &r.res.Floored[i]; f.Component == k {
+			f.Count++
+			return
+		}
+	}
+	r.res.Floored = append(r.res.Floored, Floor{Component: k, First: r.it, Count: 1})
+}
+
+// leastVariance is the least variance, or conditional variance, whose 1/(2 sigma^2) and
+// whose Cholesky factor the kernels take in float64 or, with single, in float32 (whose
+// lanes also take the factor's off-diagonal entries, up to 2^60 times larger).
+func leastVariance(single bool) float64 {
+	if single {
+		return 0x1p-120
+	}
+	return minStdev * minStdev
+}
+
+// mStep sets m to the maximum-likelihood mixture given the statistics s, their moments
+// about centre, with the rules r applied. If no component keeps any weight there is
+// nothing to split from: that is ErrUnfittable.
+func mStep(m *Model, centre []float64, s *kernel.Stats, r *rules) error {
 	total := weightOf(s.N)
 	// Weights, means and raw variances first, for the data's moments; a component left
 	// without weight gets weight 0 until it is split into. Tied components share the
@@ -289,7 +414,7 @@ func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, 
 	for k := range m.Means {
 		n := s.N[k]
 		shift := s.D[k] / n
-		m.Weights[k], m.Means[k] = n/total, c.Mean[k]+shift
+		m.Weights[k], m.Means[k] = n/total, centre[k]+shift
 		if !(m.Weights[k] > 0) || math.IsInf(m.Means[k], 0) {
 			m.Weights[k] = 0
 			continue
@@ -317,14 +442,18 @@ func mStep(m *Model, c *kernel.Coeffs, s *kernel.Stats, minVar float64, it int, 
 	}
 	floor := varianceFloor(variance, mean)
 	if tied {
-		m.Covariances[0] = max(pooled+minVar, floor)
+		m.Covariances[0] = r.floor(pooled+r.minVar, floor, 0)
 	}
 	for k := range m.Means {
-		if m.Weights[k] > 0 && !tied {
-			m.Covariances[k] = max(m.Covariances[k]+minVar, floor)
+		if m.Weights[k] > 0 {
+			if !tied {
+				m.Covariances[k] = r.floor(m.Covariances[k]+r.minVar, floor, k)
+			}
+			shift := s.D[k] / s.N[k]
+			r.moved(1 + float64(shift*shift)/m.variance(k))
 		}
 	}
-	return reseed(m, it, reseeded, func(from, to int) { split(m, from, to, floor) })
+	return r.finish(m, func(from, to int) { split(m, from, to, max(floor, r.least)) })
 }
 
 // weightOf is the sum of the responsibilities' sums n, over the components that have
@@ -341,27 +470,13 @@ func weightOf(n []float64) float64 {
 	return total
 }
 
-// reseed starts again every component of m left without weight by splitting the widest
-// into it, and appends the splits of iteration it to reseeded. If no component keeps any
-// weight there is nothing to split from: that is ErrUnfittable.
-func reseed(m *Model, it int, reseeded []Reseed, split func(from, to int)) ([]Reseed, error) {
-	for k, w := range m.Weights {
-		if w == 0 {
-			from := widest(m)
-			if from < 0 {
-				return reseeded, ErrUnfittable
-			}
-			split(from, k)
-			reseeded = append(reseeded, Reseed{Iter: it, Component: k, From: from})
-		}
-	}
-	return reseeded, nil
-}
-
-// varianceFloor is the smallest variance an M-step gives, for data of the given variance
-// and mean (see Fit).
+// varianceFloor is the variance the floor gives, for data of the given variance and mean
+// (see Fit).
 func varianceFloor(variance, mean float64) float64 {
-	return 1e-6 * max(variance, 1e-12*max(mean*mean, 1))
+	if variance > 0 {
+		return 1e-6 * variance
+	}
+	return 1e-18 * max(mean*mean, 1)
 }
 
 // widest returns the component of m with the largest weight times variance (its total
@@ -410,9 +525,10 @@ func checkFinite[T float32 | float64](x []T, first int) (lo, hi float64, err err
 // dataset is what Fit knows of its samples once checked: how many there are, their
 // weights' sum and the frame it fits them in.
 type dataset struct {
-	n     int
-	total float64
-	frame frame
+	n      int
+	total  float64
+	frame  frame
+	single bool // some samples are float32
 }
 
 // checkData validates the samples x, of dims features each (0 means 1), and their
@@ -457,7 +573,7 @@ func checkSamples[T float32 | float64](s *samples[T], w []float64) (*samples[T],
 	if err != nil {
 		return nil, dataset{}, err
 	}
-	data := dataset{n: s.n, total: float64(s.n), frame: frameOf(lo, hi)}
+	data := dataset{n: s.n, total: float64(s.n), frame: frameOf(lo, hi), single: !is64[T]()}
 	if s.x != nil {
 		s.x = samplesIn(data.frame, s.x)
 	} else {

@@ -5,25 +5,28 @@ import "math"
 // The small dense algebra of the multichannel mixtures: d x d matrices row-major, d at
 // most kernel.MaxDims.
 
+// bound is a floor on the pivots of a Cholesky factorisation, the variance of feature j
+// left once features 0..j-1 are known: a pivot below below[j] becomes to[j].
+type bound struct{ below, to []float64 }
+
 // cholesky sets l to the lower-triangular Cholesky factor of the symmetric matrix a
-// (a = l l^T; only a's upper triangle is read) and returns true. With floor != nil, a
-// pivot (the variance of feature j left once features 0..j-1 are known) below floor[j]
-// is raised to it, and a's diagonal with it, so that a stays the matrix l factors: a
-// bound on the conditional variances that leaves every well-conditioned matrix as it
-// is. Without floor, a pivot that is not positive fails (false).
-func cholesky(l, a []float64, d int, floor []float64) bool {
+// (a = l l^T; only a's upper triangle is read) and reports whether it exists. With a
+// bound b, a pivot below b.below[j] becomes b.to[j], and a's diagonal with it, so that a
+// stays the matrix l factors; raised reports whether that happened. Without one (a nil
+// b.below), a pivot that is not positive fails.
+func cholesky(l, a []float64, d int, b bound) (ok, raised bool) {
 	clear(l)
 	for j := range d {
 		p := a[j*d+j]
 		for k := range j {
 			p -= l[j*d+k] * l[j*d+k]
 		}
-		if floor != nil && !(p >= floor[j]) {
-			a[j*d+j] += floor[j] - p
-			p = floor[j]
+		if b.below != nil && !(p >= b.below[j]) {
+			a[j*d+j] += b.to[j] - p
+			p, raised = b.to[j], true
 		}
 		if !(p > 0) || math.IsInf(p, 0) {
-			return false
+			return false, raised
 		}
 		ljj := math.Sqrt(p)
 		l[j*d+j] = ljj
@@ -35,7 +38,7 @@ func cholesky(l, a []float64, d int, floor []float64) bool {
 			l[i*d+j] = s / ljj
 		}
 	}
-	return true
+	return true, raised
 }
 
 // precisionFactor sets u to the upper-triangular U with U U^T = (l l^T)^-1, the transpose

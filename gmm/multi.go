@@ -101,7 +101,7 @@ func (m *Model) validateMulti() error {
 				}
 			}
 		}
-		if !cholesky(l, a, d, nil) {
+		if ok, _ := cholesky(l, a, d, bound{}); !ok {
 			return fmt.Errorf("gmm: %w: covariance of component %d is not positive definite", ErrInvalidModel, c)
 		}
 		if m.Covariance == Tied {
@@ -111,11 +111,15 @@ func (m *Model) validateMulti() error {
 	return nil
 }
 
-// multiWork is the scratch of the multichannel M-step and coefficients: d x d matrices.
-type multiWork struct{ a, l []float64 }
+// multiWork is the scratch of the multichannel M-step and coefficients: d x d matrices,
+// the floor's bound on each feature and a vector.
+type multiWork struct {
+	a, l            []float64
+	least, floor, z []float64
+}
 
 func newMultiWork(d int) *multiWork {
-	return &multiWork{a: make([]float64, d*d), l: make([]float64, d*d)}
+	return &multiWork{a: make([]float64, d*d), l: make([]float64, d*d), least: make([]float64, d), floor: make([]float64, d), z: make([]float64, d)}
 }
 
 // setMultiCoeffs sets c to m, a model whose covariances are positive definite, in the
@@ -128,14 +132,14 @@ func (m *Model) setMultiCoeffs(c *kernel.MultiCoeffs, w *multiWork) {
 	for k := range m.Weights {
 		if k == 0 || m.Covariance != Tied {
 			m.covariance(w.a, k)
-			if !cholesky(w.l, w.a, d, nil) {
+			if ok, _ := cholesky(w.l, w.a, d, bound{}); !ok {
 				// Validated models and M-steps under the floor never get here; a pivot
 				// of the smallest normal keeps the coefficients finite if one does.
 				floor := make([]float64, d)
 				for j := range floor {
 					floor[j] = 0x1p-1022
 				}
-				cholesky(w.l, w.a, d, floor)
+				cholesky(w.l, w.a, d, bound{floor, floor})
 			}
 			logDet = precisionFactor(c.Prec[k*d*d:(k+1)*d*d], w.l, d)
 		} else {
@@ -162,12 +166,15 @@ func newMultiDim[T float32 | float64](s *tiled[T], opt *Options, m *Model) *mult
 		s: kernel.NewMultiStats(m.K(), opt.Dims), work: newMultiWork(opt.Dims)}
 }
 
-func (e *multiDim[T]) pass(m *Model) {
+func (e *multiDim[T]) pass(m *Model, centre []float64) {
 	m.setMultiCoeffs(e.c, e.work)
+	e.c.Centre = centre
 	kernel.DriveMultiEStep(e.d, e.x, e.n, e.w, e.c, e.s)
 }
 
 func (e *multiDim[T]) logLik() float64 { return e.s.LogLik }
+
+func (e *multiDim[T]) moments() *kernel.MultiStats { return e.s }
 
 func (e *multiDim[T]) kernels() (string, int) { return e.d.Kernels().Name, e.d.Threads() }
 
@@ -178,15 +185,17 @@ func (e *multiDim[T]) statistics(s *Stats) {
 	s.ll = e.s.LogLik
 }
 
-func (e *multiDim[T]) mStep(m *Model, minVar float64, it int, reseeded []Reseed) ([]Reseed, error) {
-	return mStepMulti(m, e.c, e.s, minVar, it, reseeded, e.work)
+func (e *multiDim[T]) mStep(m *Model, centre []float64, r *rules) error {
+	return mStepMulti(m, centre, e.s, r, e.work)
 }
 
 // mStepMulti sets m, of Dims > 1, to the maximum-likelihood mixture given the statistics
-// s gathered under c, scikit-learn's M-step for m's covariance type with minVar added to
-// every variance (reg_covar), under the floor and split rules of Fit.
-func mStepMulti(m *Model, c *kernel.MultiCoeffs, s *kernel.MultiStats, minVar float64, it int, reseeded []Reseed, w *multiWork) ([]Reseed, error) {
-	d, k := c.D, c.K()
+// s, their moments about centre (K x Dims), scikit-learn's M-step for m's covariance type,
+// with the rules r (reg_covar, the floor and the split rule of Fit). Only the diagonals
+// of the second moments are read for diagonal and spherical types.
+func mStepMulti(m *Model, centre []float64, s *kernel.MultiStats, r *rules, w *multiWork) error {
+	d, k := m.Dims, m.K()
+	diag := m.Covariance == Diag || m.Covariance == Spherical
 	total := weightOf(s.N)
 	// Weights and means, and each component's scatter around its new mean in place of
 	// its second moments (upper triangle, or diagonal for diagonal coefficients).
@@ -200,9 +209,9 @@ func mStepMulti(m *Model, c *kernel.MultiCoeffs, s *kernel.MultiStats, minVar fl
 		}
 		for a := range d {
 			shift := s.S[j*d+a] / n
-			m.Means[j*d+a] = c.Mean[j*d+a] + shift
+			m.Means[j*d+a] = centre[j*d+a] + shift
 			for b := a; b < d; b++ {
-				if c.Diag && b != a {
+				if diag && b != a {
 					continue
 				}
 				q := &scatter[(j*d+a)*d+b]
@@ -213,9 +222,12 @@ func mStepMulti(m *Model, c *kernel.MultiCoeffs, s *kernel.MultiStats, minVar fl
 			m.Weights[j] = 0
 		}
 	}
-	floor := featureFloors(m, scatter, d)
-	setCovariances(m, scatter, minVar, floor, w)
-	return reseed(m, it, reseeded, func(from, to int) { splitMulti(m, from, to, floor, w) })
+	for a := range w.least {
+		w.least[a] = r.least
+	}
+	featureFloors(w.floor, m, scatter, r.least)
+	setCovariances(m, scatter, s, r, w)
+	return r.finish(m, func(from, to int) { splitMulti(m, from, to, bound{below: w.least, to: w.floor}, w) })
 }
 
 // finite reports whether every v is finite.
@@ -228,11 +240,11 @@ func finite(v []float64) bool {
 	return true
 }
 
-// featureFloors returns the smallest variance of each feature that an M-step gives: 1e-6
-// of the data's variance of that feature (from the weights, means and scatters, the law
-// of total variance), and at least 1e-18 max(mean², 1), as in one dimension.
-func featureFloors(m *Model, scatter []float64, d int) []float64 {
-	floor := make([]float64, d)
+// featureFloors sets floor to the variance of each feature that the floor gives: 1e-6 of
+// the data's variance of that feature (from the weights, means and scatters, the law of
+// total variance), at least 1e-18 max(mean², 1), as in one dimension, and at least least.
+func featureFloors(floor []float64, m *Model, scatter []float64, least float64) {
+	d := len(floor)
 	for a := range d {
 		mean := 0.0
 		for j, wt := range m.Weights {
@@ -245,16 +257,17 @@ func featureFloors(m *Model, scatter []float64, d int) []float64 {
 				variance += float64(wt * (scatter[(j*d+a)*d+a] + float64(dm*dm)))
 			}
 		}
-		floor[a] = varianceFloor(variance, mean)
+		floor[a] = max(varianceFloor(variance, mean), least)
 	}
-	return floor
 }
 
 // setCovariances sets m's covariances from the components' scatters: for Full, each
 // scatter; Diag, its diagonal; Spherical, the diagonal's mean; Tied, the scatters pooled
-// by weight; minVar added to each variance, and the floor applied (the conditional
-// variances of Full and Tied, through the Cholesky factor: see cholesky).
-func setCovariances(m *Model, scatter []float64, minVar float64, floor []float64, w *multiWork) {
+// by weight; r.minVar added to each variance, and the floor w.floor applied where r says
+// (for Full and Tied to the conditional variances, through the Cholesky factor: see
+// cholesky). It tells r how far each component's mean moved from the centre of the
+// moments s, in units of its new covariance.
+func setCovariances(m *Model, scatter []float64, s *kernel.MultiStats, r *rules, w *multiWork) {
 	d := m.Dims
 	if m.Covariance == Tied {
 		clear(w.a)
@@ -265,8 +278,15 @@ func setCovariances(m *Model, scatter []float64, minVar float64, floor []float64
 				}
 			}
 		}
-		floored(w, minVar, floor, d)
+		if floored(w, r.minVar, r.bound(0, w.least, w.floor), d) {
+			r.floored = append(r.floored, 0)
+		}
 		copy(m.Covariances, w.a)
+		for j, wt := range m.Weights {
+			if wt > 0 {
+				r.moved(1 + w.distance(s, j))
+			}
+		}
 		return
 	}
 	for j, wt := range m.Weights {
@@ -274,34 +294,72 @@ func setCovariances(m *Model, scatter []float64, minVar float64, floor []float64
 			continue
 		}
 		sc := scatter[j*d*d : (j+1)*d*d]
+		raised, lost := false, 1.0
 		switch m.Covariance {
 		case Full:
 			copy(w.a, sc)
-			floored(w, minVar, floor, d)
+			raised = floored(w, r.minVar, r.bound(j, w.least, w.floor), d)
 			copy(m.Covariances[j*d*d:(j+1)*d*d], w.a)
+			lost += w.distance(s, j)
 		case Diag:
+			b := r.bound(j, w.least, w.floor)
 			for a := range d {
-				m.Covariances[j*d+a] = max(sc[a*d+a]+minVar, floor[a])
+				v := sc[a*d+a] + r.minVar
+				if !(v >= b.below[a]) {
+					v, raised = b.to[a], true
+				}
+				m.Covariances[j*d+a] = v
+				shift := s.S[j*d+a] / s.N[j]
+				lost += float64(shift*shift) / v
 			}
 		case Spherical:
 			v, f := 0.0, 0.0
 			for a := range d {
-				v += sc[a*d+a] + minVar
-				f += floor[a]
+				v += sc[a*d+a] + r.minVar
+				f += w.floor[a]
 			}
-			m.Covariances[j] = max(v/float64(d), f/float64(d))
+			if v /= float64(d); !(v >= r.least) || (r.stuck[j] && v < f/float64(d)) {
+				v, raised = f/float64(d), true
+			}
+			m.Covariances[j] = v
+			for a := range d {
+				shift := s.S[j*d+a] / s.N[j]
+				lost += float64(shift*shift) / v
+			}
 		}
+		if raised {
+			r.floored = append(r.floored, j)
+		}
+		r.moved(lost)
 	}
 }
 
+// distance returns the squared length of the shift of component j's mean from the centre
+// of the moments s in units of the covariance whose Cholesky factor w.l holds: |L^-1 delta|^2.
+func (w *multiWork) distance(s *kernel.MultiStats, j int) float64 {
+	d := len(w.least)
+	n, delta := s.N[j], s.S[j*d:(j+1)*d]
+	sum := 0.0
+	for a := range d {
+		t := delta[a] / n
+		for b := range a {
+			t -= w.l[a*d+b] * w.z[b]
+		}
+		w.z[a] = t / w.l[a*d+a]
+		sum += float64(w.z[a] * w.z[a])
+	}
+	return sum
+}
+
 // floored adds minVar to the diagonal of the matrix in w.a (upper triangle read), bounds
-// its conditional variances by floor and makes it symmetric.
-func floored(w *multiWork, minVar float64, floor []float64, d int) {
+// its conditional variances by b and makes it symmetric. It reports whether b raised one.
+func floored(w *multiWork, minVar float64, b bound, d int) bool {
 	for a := range d {
 		w.a[a*d+a] += minVar
 	}
-	cholesky(w.l, w.a, d, floor)
+	_, raised := cholesky(w.l, w.a, d, b)
 	symmetrise(w.a, d)
+	return raised
 }
 
 // splitMulti starts component to of m again from component from, split along its
@@ -309,7 +367,7 @@ func floored(w *multiWork, minVar float64, floor []float64, d int) {
 // either side, and for Full the covariance less a quarter of the axis' variance along
 // it, which keeps the pair's mean and covariance (then floored). Diagonal, spherical and
 // tied covariances are kept.
-func splitMulti(m *Model, from, to int, floor []float64, w *multiWork) {
+func splitMulti(m *Model, from, to int, b bound, w *multiWork) {
 	d := m.Dims
 	m.covariance(w.a, from)
 	lambda, axis := principalAxis(w.a, d)
@@ -327,7 +385,7 @@ func splitMulti(m *Model, from, to int, floor []float64, w *multiWork) {
 				w.a[a*d+b] -= float64(lambda / 4 * axis[a] * axis[b])
 			}
 		}
-		floored(w, 0, floor, d)
+		floored(w, 0, b, d)
 		copy(m.Covariances[from*d*d:(from+1)*d*d], w.a)
 		copy(m.Covariances[to*d*d:(to+1)*d*d], w.a)
 	case Diag:

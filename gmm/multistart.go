@@ -295,7 +295,7 @@ func clustersToModel(m *Model, all *kernel.MultiStats, centres, cov []float64) {
 				}
 			}
 		}
-		floored(wk, 0, floor, d)
+		floored(wk, 0, bound{floor, floor}, d)
 		copy(m.Covariances[c*d*d:], wk.a)
 	}
 	for c := range m.Weights {

@@ -86,7 +86,7 @@ func (m *Model) Sample(rng *rand.Rand, n int) (x []float64, component []int, err
 			continue
 		}
 		m.covariance(a, k)
-		cholesky(factors[k*d*d:(k+1)*d*d], a, d, nil) // positive definite: Validate
+		cholesky(factors[k*d*d:(k+1)*d*d], a, d, bound{}) // positive definite: Validate
 	}
 	x, component = make([]float64, n*d), make([]int, n)
 	z := make([]float64, d)

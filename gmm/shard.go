@@ -23,6 +23,9 @@ type Summary struct {
 	Weighted bool
 	// Min and Max bound every value of every feature.
 	Min, Max float64
+	// Float32 says that some shard's samples are float32: the variance floor then keeps
+	// every variance within what the float32 kernels take (see Fit).
+	Float32 bool
 }
 
 // Summarize returns the Summary of the samples x, of dims features each (0 means 1),
@@ -38,7 +41,7 @@ func Summarize[T float32 | float64](x []T, w []float64, dims int) (Summary, erro
 		return Summary{}, err
 	}
 	n := len(x) / d
-	s := Summary{Dims: d, Samples: n, Weight: float64(n), Weighted: w != nil, Min: lo, Max: hi}
+	s := Summary{Dims: d, Samples: n, Weight: float64(n), Weighted: w != nil, Min: lo, Max: hi, Float32: !is64[T]()}
 	if w != nil {
 		if s.Weight, err = checkWeights(w, n); err != nil {
 			return Summary{}, err
@@ -59,7 +62,8 @@ func (s Summary) Merge(o Summary) (Summary, error) {
 		return Summary{}, fmt.Errorf("gmm: %w: shards of %d and %d features", ErrInvalidData, s.Dims, o.Dims)
 	}
 	return Summary{Dims: s.Dims, Samples: s.Samples + o.Samples, Weight: s.Weight + o.Weight,
-		Weighted: s.Weighted || o.Weighted, Min: min(s.Min, o.Min), Max: max(s.Max, o.Max)}, nil
+		Weighted: s.Weighted || o.Weighted, Min: min(s.Min, o.Min), Max: max(s.Max, o.Max),
+		Float32: s.Float32 || o.Float32}, nil
 }
 
 // dataset returns what Fit would know of the samples s summarises, once checked.
@@ -72,7 +76,7 @@ func (s Summary) dataset() (dataset, error) {
 	case !(s.Weight > 0) || math.IsInf(s.Weight, 0):
 		return dataset{}, fmt.Errorf("gmm: %w: the weights sum to %v", ErrInvalidData, s.Weight)
 	}
-	return dataset{n: s.Samples, total: s.Weight, frame: frameOf(s.Min, s.Max)}, nil
+	return dataset{n: s.Samples, total: s.Weight, frame: frameOf(s.Min, s.Max), single: s.Float32}, nil
 }
 
 // NewEM returns the EM of opt over the samples that summary describes, to be driven
@@ -114,9 +118,10 @@ func (e *EM) Done() bool { return e.done }
 func (e *EM) Result() *Result { return e.res }
 
 // Params returns what every shard's EStep of the next pass takes: the current model, in
-// the frame the fit runs in, and the pass's number.
+// the frame the fit runs in, the centres of the moments where the pass is one run again
+// (see Fit), and the pass's number.
 func (e *EM) Params() *Params {
-	return &Params{model: e.model.Clone(), frame: e.data.frame, pass: e.passes}
+	return &Params{model: e.model.Clone(), centre: slices.Clone(e.centre), frame: e.data.frame, pass: e.passes}
 }
 
 // Update takes in the pass made under Params: the statistics of every sample, merged.
@@ -144,12 +149,13 @@ func (e *EM) Update(s *Stats) error {
 func isNaN(v float64) bool { return math.IsNaN(v) }
 
 // Params are the parameters of one pass of an EM over shards: the model in the frame the
-// fit runs in (see Fit) and the pass's number. MarshalBinary encodes them for shipping
-// to the shards.
+// fit runs in (see Fit), the centres of the moments (nil: the model's means) and the
+// pass's number. MarshalBinary encodes them for shipping to the shards.
 type Params struct {
-	model Model
-	frame frame
-	pass  int
+	model  Model
+	centre []float64
+	frame  frame
+	pass   int
 }
 
 // Model returns the model the pass runs under, in the data's units.
@@ -206,18 +212,17 @@ func (s *Stats) kernelStats() *kernel.MultiStats {
 
 func (s *Stats) logLik() float64 { return s.ll }
 
-// mStep is the M-step of the statistics s, gathered under m.
-func (s *Stats) mStep(m *Model, minVar float64, it int, reseeded []Reseed) ([]Reseed, error) {
+func (s *Stats) moments() *kernel.MultiStats { return s.kernelStats() }
+
+// mStep is the M-step of the statistics s, gathered under m, their moments about centre.
+func (s *Stats) mStep(m *Model, centre []float64, r *rules) error {
 	if s.d == 1 {
-		return mStep(m, m.coeffs(), &kernel.Stats{N: s.n, D: s.first, B: s.second, LogLik: s.ll}, minVar, it, reseeded)
+		return mStep(m, centre, &kernel.Stats{N: s.n, D: s.first, B: s.second, LogLik: s.ll}, r)
 	}
 	// The multichannel M-step turns the second moments into scatter in place: on a copy.
-	c := kernel.NewMultiCoeffs(s.k, s.d, m.Covariance == Diag || m.Covariance == Spherical)
-	w := newMultiWork(s.d)
-	m.setMultiCoeffs(c, w)
 	ms := s.kernelStats()
 	ms.Q = slices.Clone(ms.Q)
-	return mStepMulti(m, c, ms, minVar, it, reseeded, w)
+	return mStepMulti(m, centre, ms, r, newMultiWork(s.d))
 }
 
 // EStep returns the statistics of the shard x (samples of the model's features, row-major)
@@ -250,7 +255,7 @@ func EStep[T float32 | float64](ctx context.Context, p *Params, x []T, w []float
 		}
 		m := p.model
 		eng := newEngine(s.onDriver(dr), &opt, &m)
-		eng.pass(&m)
+		eng.pass(&m, p.centre)
 		if err := stopped(ctx); err != nil {
 			return err
 		}

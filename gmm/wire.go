@@ -113,11 +113,14 @@ func (p *Params) MarshalBinary() ([]byte, error) {
 	w.floats(m.Weights)
 	w.floats(m.Means)
 	w.floats(m.Covariances)
+	w.int(len(p.centre))
+	w.floats(p.centre)
 	return w.b, nil
 }
 
 // UnmarshalBinary sets p to the Params that data encodes, which it checks: a valid model
-// of at most kernel.MaxComponents components and MaxDims features, and a finite frame.
+// of at most kernel.MaxComponents components and MaxDims features, finite centres, one
+// for every mean, or none, and a finite frame.
 func (p *Params) UnmarshalBinary(data []byte) error {
 	u := open(data, paramsTag)
 	k, dims := u.int(kernel.MaxComponents), u.int(MaxDims)
@@ -128,8 +131,14 @@ func (p *Params) UnmarshalBinary(data []byte) error {
 	q.model.Weights = u.floats(k)
 	q.model.Means = u.floats(k * max(dims, 1))
 	q.model.Covariances = u.floats(covarianceLen(q.model.Covariance, k, max(dims, 1)))
+	if nc := u.int(len(q.model.Means)); nc > 0 {
+		q.centre = u.floats(nc)
+	}
 	if err := u.close(); err != nil {
 		return err
+	}
+	if len(q.centre) != 0 && (len(q.centre) != len(q.model.Means) || !finite(q.centre)) {
+		return fmt.Errorf("gmm: %w: %d centres for %d means, or one not finite", ErrInvalidData, len(q.centre), len(q.model.Means))
 	}
 	if f := q.frame; !(f.scale > 0) || math.IsInf(f.scale, 0) || math.IsNaN(f.origin) || math.IsInf(f.origin, 0) {
 		return fmt.Errorf("gmm: %w: a frame at %v of scale %v", ErrInvalidData, f.origin, f.scale)

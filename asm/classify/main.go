@@ -2,7 +2,8 @@
 // component with the largest weighted log-density, the lowest index on ties.
 //
 // coef is laid out as the E-step's (see ../estep): for component k, Const, Mean and HalfPrec
-// each repeated across a register, at k*96 bytes + 0, 32 and 64. Indices are carried as floating-point lanes (exact up to 2^24 in
+// each repeated across a register, at k*128 bytes + 0, 32 and 64 (the E-step's Centre,
+// at + 96, is not read). Indices are carried as floating-point lanes (exact up to 2^24 in
 // float32, beyond MaxComponents), converted to integers and packed to uint16 at the end.
 package main
 
@@ -50,7 +51,7 @@ func classify(p *emit.Prec) {
 		p.Blend(better, pk, best, best)
 		p.Blend(better, k, idx, idx)
 		p.Add(p.C(1), k, k)
-		ADDQ(U8(96), cp)
+		ADDQ(U8(128), cp)
 		CMPQ(cp, end)
 		JB(LabelRef("component"))
 		p.StoreLabels(idx, Mem{Base: dst})

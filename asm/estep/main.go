@@ -6,8 +6,8 @@
 // Every function takes its coefficients and accumulators from the caller, in registers of
 // W bytes (32 for AVX2, 64 for AVX-512):
 //
-//	coef: 3K registers of T: for component k, Const, Mean and HalfPrec, each repeated
-//	      across a register (at (3k + 0, 1, 2) W bytes)
+//	coef: 4K registers of T: for component k, Const, Mean, HalfPrec and Centre (the origin
+//	      of the moments), each repeated across a register (at (4k + 0, 1, 2, 3) W bytes)
 //	acc:  3K+1 registers of float64: for component k, N, D and B (at (3k + 0, 1, 2) W),
 //	      then the log-likelihood (3K W); the caller zeroes them and adds up the lanes.
 //	      float32 kernels: then 3K registers of float32 more, N, D and B per component
@@ -66,12 +66,18 @@ func main() {
 
 // The registers of a component's block of coef or acc, in order.
 const (
-	offConst, offMean, offHalfPrec = 0, 1, 2
-	offN, offD, offB               = 0, 1, 2
+	offConst, offMean, offHalfPrec, offCentre = 0, 1, 2, 3
+	offN, offD, offB                          = 0, 1, 2
 )
 
-// at returns the byte offset of register slot of component k's block.
+// coefRegs is how many registers of coef a component takes.
+const coefRegs = 4
+
+// at returns the byte offset of register slot of component k's block of acc.
 func (g *kernel) at(k, slot int) int { return (3*k + slot) * g.p.Width }
+
+// coefAt returns the byte offset of register slot of component k's block of coef.
+func (g *kernel) coefAt(k, slot int) int { return (coefRegs*k + slot) * g.p.Width }
 
 // imm is a byte count as an immediate: 8 bits when they hold it.
 func imm(n int) Constant {
@@ -122,11 +128,11 @@ func declare(p *emit.Prec, k int, weighted bool) {
 	TEXT(fn, NOSPLIT, "func("+args+")")
 	kdesc := fmt.Sprintf("the %d components", k)
 	if k == 0 {
-		kdesc = fmt.Sprintf("the K = len(coef)/%d components (K >= 1; len(scratch) >= K*%d)", 3*p.Lanes, p.Lanes)
+		kdesc = fmt.Sprintf("the K = len(coef)/%d components (K >= 1; len(scratch) >= K*%d)", coefRegs*p.Lanes, p.Lanes)
 	}
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes, for i < len(x) (a multiple of %d) and %s in coef (layout: see the generator), "+
-		"with c = %s, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: "+
+		"with c = %s, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: "+
 		"N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.",
 		fn, p.Lanes, kdesc, weight))
 }
@@ -147,13 +153,8 @@ func estep(p, d *emit.Prec, k int, weighted bool) {
 	if k == 0 {
 		g.scratch = Load(Param("scratch").Base(), GP64())
 		g.ncomp = Load(Param("coef").Len(), GP64())
-		// len(coef) is 3K registers of Lanes elements; 3*Lanes is not a power of two.
-		lanes3 := GP64()
-		MOVQ(U32(3*p.Lanes), lanes3)
-		MOVQ(g.ncomp, RAX)
-		XORQ(RDX, RDX)
-		DIVQ(lanes3)
-		MOVQ(RAX, g.ncomp)
+		// len(coef) is 4K registers of Lanes elements.
+		SHRQ(U8(emit.Log2(coefRegs*p.Lanes)), g.ncomp)
 		g.llp = GP64()
 		IMUL3Q(U32(g.at(1, 0)), g.ncomp, g.llp)
 		if !p.Is64() {
@@ -243,7 +244,7 @@ func (g *kernel) momentPass(count, left, sp, start Register) []VecVirtual {
 	for k := range g.k {
 		r, d := p.Vec(), p.Vec()
 		p.Movu(Mem{Base: sp, Disp: p.Width * k}, r)
-		p.Sub(g.coefMem(g.coef, k, offMean), x, d)
+		p.Sub(g.coefMem(g.coef, k, offCentre), x, d)
 		p.Add(r, sums[3*k], sums[3*k])
 		p.Mul(d, r, r) // r d
 		p.Add(r, sums[3*k+1], sums[3*k+1])
@@ -371,7 +372,9 @@ func (g *kernel) llMem() Mem {
 }
 
 // coefMem returns component k's coefficient at off.
-func (g *kernel) coefMem(base Register, k, off int) Mem { return Mem{Base: base, Disp: g.at(k, off)} }
+func (g *kernel) coefMem(base Register, k, off int) Mem {
+	return Mem{Base: base, Disp: g.coefAt(k, off)}
+}
 
 // samples loads the current register of samples and, for the weighted kernels, their
 // weights (nil otherwise).
@@ -430,12 +433,12 @@ func (g *kernel) finish(m, s, w VecVirtual) VecVirtual {
 func (g *kernel) widen(v VecVirtual, half int) VecVirtual { return g.p.Widen(v, half) }
 
 // accumulate emits, for responsibility r of component k at samples x (register xv):
-// N += r, D += r d, B += r d^2 with d = x - mean, into the component's sums (float64, or
+// N += r, D += r d, B += r d^2 with d = x - centre, into the component's sums (float64, or
 // the block's float32 ones). r is consumed.
 func (g *kernel) accumulate(r, xv VecVirtual, coefBase, accBase Register, k int) {
 	p := g.p
 	d := p.Vec()
-	p.Sub(g.coefMem(coefBase, k, offMean), xv, d)
+	p.Sub(g.coefMem(coefBase, k, offCentre), xv, d)
 	// float64 lanes add into the float64 sums, float32 lanes into the block's float32 ones.
 	mem := func(off int) Mem {
 		if p.Is64() {
@@ -581,7 +584,7 @@ func (g *kernel) components(label string, body func(cp, ap, sp Register)) {
 	MOVQ(g.ncomp, left)
 	Label(label)
 	body(cp, ap, sp)
-	ADDQ(imm(g.at(1, 0)), cp)
+	ADDQ(imm(g.coefAt(1, 0)), cp)
 	ADDQ(imm(g.at(1, 0)), ap)
 	ADDQ(imm(g.p.Width), sp)
 	DECQ(left)

@@ -165,7 +165,7 @@ const estepBlock = 32
 // function values, so whatever they are handed escapes: the frames come from a pool, so
 // that a call allocates nothing.
 type estepFrame[T Float] struct {
-	coef    []T       // 3K registers: Const, Mean, HalfPrec per component, broadcast
+	coef    []T       // 4K registers: Const, Mean, HalfPrec, Centre per component, broadcast
 	acc     []float64 // 3K+1 registers of float64: N, D, B per component, log-likelihood; float32: 3K registers of float32 more
 	scratch []T       // K registers (general K), estepBlock*K (unrolled K)
 	// tailX, tailW and tailL hold the padded last register of samples, weights and labels.
@@ -179,7 +179,7 @@ type estepFrame[T Float] struct {
 func (t *estepTable[T]) frame(c *Coeffs, sc *Scratch) *estepFrame[T] {
 	f := frameIn[T, estepFrame[T]](sc, func(sc *Scratch) *[2]any { return &sc.estep })
 	k, l := c.K(), lanes[T](t.bytes)
-	f.coef = grow(f.coef, 3*k*l)
+	f.coef = grow(f.coef, 4*k*l)
 	accRegs := 3*k + 1
 	if !is64[T]() {
 		accRegs += 3 * k // the float32 block sums
@@ -189,9 +189,10 @@ func (t *estepTable[T]) frame(c *Coeffs, sc *Scratch) *estepFrame[T] {
 	f.tailX = grow(f.tailX, l)
 	f.tailW = grow(f.tailW, l)
 	f.tailL = grow(f.tailL, l)
+	centre := c.centre()
 	for j := range k {
-		for i, v := range [3]float64{c.Const[j], c.Mean[j], c.HalfPrec[j]} {
-			reg := f.coef[(3*j+i)*l : (3*j+i+1)*l]
+		for i, v := range [4]float64{c.Const[j], c.Mean[j], c.HalfPrec[j], centre[j]} {
+			reg := f.coef[(4*j+i)*l : (4*j+i+1)*l]
 			for lane := range reg {
 				reg[lane] = T(v)
 			}
@@ -242,10 +243,14 @@ func (t *estepTable[T]) run(x []T, w []float64, c *Coeffs, s *Stats, sc *Scratch
 	}
 	r := lanes[float64](t.bytes)
 	reg := func(i int) []float64 { return f.acc[i*r : (i+1)*r] }
-	for j := range k {
-		s.N[j] += laneSum(reg(3 * j))
-		s.D[j] += laneSum(reg(3*j + 1))
-		s.B[j] += laneSum(reg(3*j + 2))
+	for j, o := range c.centre() {
+		sums := [3]float64{laneSum(reg(3 * j)), laneSum(reg(3*j + 1)), laneSum(reg(3*j + 2))}
+		if lane := float64(T(o)); lane != o { // float32 lanes: onto the centre asked for
+			moveSums(sums[:], oneDimTerms, []float64{lane - o})
+		}
+		s.N[j] += sums[0]
+		s.D[j] += sums[1]
+		s.B[j] += sums[2]
 	}
 	s.LogLik += laneSum(reg(3 * k))
 }

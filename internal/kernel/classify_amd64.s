@@ -32,7 +32,7 @@ component:
 	VBLENDVPD    Y5, Y4, Y1, Y1
 	VBLENDVPD    Y5, Y3, Y2, Y2
 	VADDPD       classify64c1<>+0(SB), Y3, Y3
-	ADDQ         $0x60, DI
+	ADDQ         $0x80, DI
 	CMPQ         DI, R8
 	JB           component
 	VCVTTPD2DQY  Y2, X0
@@ -87,7 +87,7 @@ component:
 	VBLENDVPS    Y5, Y4, Y1, Y1
 	VBLENDVPS    Y5, Y3, Y2, Y2
 	VADDPS       classify32c1<>+0(SB), Y3, Y3
-	ADDQ         $0x60, DI
+	ADDQ         $0x80, DI
 	CMPQ         DI, R8
 	JB           component
 	VCVTTPS2DQ   Y2, Y0

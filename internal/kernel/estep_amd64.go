@@ -4,162 +4,162 @@
 
 package kernel
 
-// estepAVX2F64K2 computes, for i < len(x) (a multiple of 4) and the 2 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F64K2 computes, for i < len(x) (a multiple of 4) and the 2 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F64K2(x []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX2F64K3 computes, for i < len(x) (a multiple of 4) and the 3 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F64K3 computes, for i < len(x) (a multiple of 4) and the 3 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F64K3(x []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX2F64K4 computes, for i < len(x) (a multiple of 4) and the 4 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F64K4 computes, for i < len(x) (a multiple of 4) and the 4 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F64K4(x []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX2F64 computes, for i < len(x) (a multiple of 4) and the K = len(coef)/12 components (K >= 1; len(scratch) >= K*4) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F64 computes, for i < len(x) (a multiple of 4) and the K = len(coef)/16 components (K >= 1; len(scratch) >= K*4) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F64(x []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX2F64K2W computes, for i < len(x) (a multiple of 4) and the 2 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F64K2W computes, for i < len(x) (a multiple of 4) and the 2 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F64K2W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX2F64K3W computes, for i < len(x) (a multiple of 4) and the 3 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F64K3W computes, for i < len(x) (a multiple of 4) and the 3 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F64K3W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX2F64K4W computes, for i < len(x) (a multiple of 4) and the 4 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F64K4W computes, for i < len(x) (a multiple of 4) and the 4 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F64K4W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX2F64W computes, for i < len(x) (a multiple of 4) and the K = len(coef)/12 components (K >= 1; len(scratch) >= K*4) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F64W computes, for i < len(x) (a multiple of 4) and the K = len(coef)/16 components (K >= 1; len(scratch) >= K*4) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F64W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX2F32K2 computes, for i < len(x) (a multiple of 8) and the 2 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F32K2 computes, for i < len(x) (a multiple of 8) and the 2 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F32K2(x []float32, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX2F32K3 computes, for i < len(x) (a multiple of 8) and the 3 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F32K3 computes, for i < len(x) (a multiple of 8) and the 3 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F32K3(x []float32, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX2F32K4 computes, for i < len(x) (a multiple of 8) and the 4 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F32K4 computes, for i < len(x) (a multiple of 8) and the 4 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F32K4(x []float32, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX2F32 computes, for i < len(x) (a multiple of 8) and the K = len(coef)/24 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F32 computes, for i < len(x) (a multiple of 8) and the K = len(coef)/32 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F32(x []float32, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX2F32K2W computes, for i < len(x) (a multiple of 8) and the 2 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F32K2W computes, for i < len(x) (a multiple of 8) and the 2 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F32K2W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX2F32K3W computes, for i < len(x) (a multiple of 8) and the 3 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F32K3W computes, for i < len(x) (a multiple of 8) and the 3 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F32K3W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX2F32K4W computes, for i < len(x) (a multiple of 8) and the 4 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F32K4W computes, for i < len(x) (a multiple of 8) and the 4 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F32K4W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX2F32W computes, for i < len(x) (a multiple of 8) and the K = len(coef)/24 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F32W computes, for i < len(x) (a multiple of 8) and the K = len(coef)/32 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F32W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX512F64K2 computes, for i < len(x) (a multiple of 8) and the 2 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F64K2 computes, for i < len(x) (a multiple of 8) and the 2 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F64K2(x []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX512F64K3 computes, for i < len(x) (a multiple of 8) and the 3 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F64K3 computes, for i < len(x) (a multiple of 8) and the 3 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F64K3(x []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX512F64K4 computes, for i < len(x) (a multiple of 8) and the 4 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F64K4 computes, for i < len(x) (a multiple of 8) and the 4 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F64K4(x []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX512F64 computes, for i < len(x) (a multiple of 8) and the K = len(coef)/24 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F64 computes, for i < len(x) (a multiple of 8) and the K = len(coef)/32 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F64(x []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX512F64K2W computes, for i < len(x) (a multiple of 8) and the 2 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F64K2W computes, for i < len(x) (a multiple of 8) and the 2 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F64K2W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX512F64K3W computes, for i < len(x) (a multiple of 8) and the 3 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F64K3W computes, for i < len(x) (a multiple of 8) and the 3 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F64K3W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX512F64K4W computes, for i < len(x) (a multiple of 8) and the 4 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F64K4W computes, for i < len(x) (a multiple of 8) and the 4 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F64K4W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX512F64W computes, for i < len(x) (a multiple of 8) and the K = len(coef)/24 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F64W computes, for i < len(x) (a multiple of 8) and the K = len(coef)/32 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F64W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX512F32K2 computes, for i < len(x) (a multiple of 16) and the 2 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F32K2 computes, for i < len(x) (a multiple of 16) and the 2 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F32K2(x []float32, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX512F32K3 computes, for i < len(x) (a multiple of 16) and the 3 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F32K3 computes, for i < len(x) (a multiple of 16) and the 3 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F32K3(x []float32, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX512F32K4 computes, for i < len(x) (a multiple of 16) and the 4 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F32K4 computes, for i < len(x) (a multiple of 16) and the 4 components in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F32K4(x []float32, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX512F32 computes, for i < len(x) (a multiple of 16) and the K = len(coef)/48 components (K >= 1; len(scratch) >= K*16) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F32 computes, for i < len(x) (a multiple of 16) and the K = len(coef)/64 components (K >= 1; len(scratch) >= K*16) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F32(x []float32, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX512F32K2W computes, for i < len(x) (a multiple of 16) and the 2 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F32K2W computes, for i < len(x) (a multiple of 16) and the 2 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F32K2W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX512F32K3W computes, for i < len(x) (a multiple of 16) and the 3 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F32K3W computes, for i < len(x) (a multiple of 16) and the 3 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F32K3W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX512F32K4W computes, for i < len(x) (a multiple of 16) and the 4 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F32K4W computes, for i < len(x) (a multiple of 16) and the 4 components in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F32K4W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX512F32W computes, for i < len(x) (a multiple of 16) and the K = len(coef)/48 components (K >= 1; len(scratch) >= K*16) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Mean_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F32W computes, for i < len(x) (a multiple of 16) and the K = len(coef)/64 components (K >= 1; len(scratch) >= K*16) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F32W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)

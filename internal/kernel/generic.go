@@ -120,7 +120,7 @@ func eStepSums[T Float](x []T, w []float64, c *Coeffs, ch *expChunk, s *Stats) {
 		xs := logJoints(ch, x[lo:hi], c)
 		ch.expSums(len(xs), weightsOf(w, lo, hi))
 		ll = ch.addLogLik(ll, len(xs), weightsOf(w, lo, hi))
-		ch.addMoments(xs, c.Mean, s)
+		ch.addMoments(xs, c.centre(), s)
 	}
 	s.LogLik += ll
 }
@@ -130,15 +130,15 @@ func eStepSums[T Float](x []T, w []float64, c *Coeffs, ch *expChunk, s *Stats) {
 // sample at a time would add them. Two components share a loop, so that the CPU overlaps
 // their chains of dependent sums; an odd K's last pairs with the plane of zeros after the
 // K planes, whose sums are dropped.
-func (ch *expChunk) addMoments(xs, mean []float64, s *Stats) {
+func (ch *expChunk) addMoments(xs, centre []float64, s *Stats) {
 	n, k := len(xs), ch.k
 	scale := ch.scale[:n]
 	for j := 0; j < k; j += 2 {
 		a, b := ch.plane(j, n), ch.plane(j+1, n)
-		ma, na, da, ba := mean[j], s.N[j], s.D[j], s.B[j]
+		ma, na, da, ba := centre[j], s.N[j], s.D[j], s.B[j]
 		var mb, nb, db, bb float64
 		if j+1 < k {
-			mb, nb, db, bb = mean[j+1], s.N[j+1], s.D[j+1], s.B[j+1]
+			mb, nb, db, bb = centre[j+1], s.N[j+1], s.D[j+1], s.B[j+1]
 		}
 		for i, x := range xs {
 			na, da, ba = moment(a[i], scale[i], x, ma, na, da, ba)
@@ -152,11 +152,11 @@ func (ch *expChunk) addMoments(xs, mean []float64, s *Stats) {
 }
 
 // moment returns the sums n, d, b of a component's responsibilities r, shifted first
-// moments r (x - mean) and second moments r (x - mean)^2 with one more sample's added:
-// x, whose responsibility is e times scale.
-func moment(e, scale, x, mean, n, d, b float64) (float64, float64, float64) {
+// moments r (x - centre) and second moments r (x - centre)^2 with one more sample's
+// added: x, whose responsibility is e times scale.
+func moment(e, scale, x, centre, n, d, b float64) (float64, float64, float64) {
 	r := float64(e * scale)
-	dx := x - mean
+	dx := x - centre
 	rd := float64(r * dx)
 	return n + r, d + rd, math.FMA(rd, dx, b)
 }

@@ -33,12 +33,24 @@ import (
 // are stored as uint16.
 const MaxComponents = 1 << 16
 
-// Coeffs is a K-component mixture in the form the kernels read. All three slices have
-// length K.
+// Coeffs is a K-component mixture in the form the kernels read, with the origins of the
+// E-step's moments. Every slice has length K.
 type Coeffs struct {
 	Const    []float64 // log w_k - log sigma_k - log(2 pi)/2
 	Mean     []float64 // mu_k
 	HalfPrec []float64 // 1/(2 sigma_k^2)
+	// Centre is the origin c_k of component k's moments (see Stats); nil means Mean.
+	// Every kernel gives the moments about c_k itself: float32 lanes take them about c_k
+	// rounded to float32 and move their sums onto c_k in float64.
+	Centre []float64
+}
+
+// centre returns the origins of c's moments.
+func (c *Coeffs) centre() []float64 {
+	if c.Centre == nil {
+		return c.Mean
+	}
+	return c.Centre
 }
 
 // NewCoeffs returns the coefficients of the mixture with the given weights, means and
@@ -76,15 +88,18 @@ func (c *Coeffs) SetComponent(k int, weight, mean, variance float64) {
 func (c *Coeffs) K() int { return len(c.Mean) }
 
 // Stats holds the sufficient statistics of an E-step over samples x_n with weights c_n
-// (1 when absent) and responsibilities r_nk, shifted by each component's mean mu_k so that
-// the variance needs no subtraction of large, nearly equal numbers:
+// (1 when absent) and responsibilities r_nk, shifted by each component's centre c_k
+// (Coeffs.Centre):
 //
 //	N[k] = sum_n c_n r_nk
-//	D[k] = sum_n c_n r_nk (x_n - mu_k)
-//	B[k] = sum_n c_n r_nk (x_n - mu_k)^2
+//	D[k] = sum_n c_n r_nk (x_n - c_k)
+//	B[k] = sum_n c_n r_nk (x_n - c_k)^2
 //	LogLik = sum_n c_n log p(x_n)
 //
-// The M-step is then mu'_k = mu_k + D[k]/N[k] and sigma'_k^2 = B[k]/N[k] - (D[k]/N[k])^2.
+// The M-step is then mu'_k = c_k + D[k]/N[k] and sigma'_k^2 = B[k]/N[k] - (D[k]/N[k])^2,
+// whose subtraction loses about log2(B[k]/(N[k] sigma'_k^2)) bits: few while c_k is
+// within a few standard deviations of mu'_k, as the previous mean is once EM settles. A
+// caller that finds too many lost runs the pass again centred on mu'_k.
 type Stats struct {
 	N, D, B []float64
 	LogLik  float64

@@ -24,10 +24,14 @@ func (m mixture) refLogJoint(k int, x float64) float64 {
 	return math.Log(m.w[k]) + distuv.Normal{Mu: m.mu[k], Sigma: m.sd[k]}.LogProb(x)
 }
 
-// refStats computes the E-step statistics the slow, obvious way: explicit
+// refStats computes the E-step statistics, moments about centre (nil: the means), the
+// slow, obvious way: explicit
 // responsibilities from gonum's LogSumExp, then weighted sums.
-func (m mixture) refStats(x []float64, w []float64) *Stats {
+func (m mixture) refStats(x []float64, w []float64, centre []float64) *Stats {
 	k := len(m.mu)
+	if centre == nil {
+		centre = m.mu
+	}
 	s := NewStats(k)
 	p := make([]float64, k)
 	for i, xv := range x {
@@ -42,7 +46,7 @@ func (m mixture) refStats(x []float64, w []float64) *Stats {
 		s.LogLik += wi * lse
 		for j := range k {
 			r := wi * math.Exp(p[j]-lse)
-			d := xv - m.mu[j]
+			d := xv - centre[j]
 			s.N[j] += r
 			s.D[j] += r * d
 			s.B[j] += r * d * d
@@ -180,14 +184,18 @@ func TestEStepMatchesExplicitResponsibilities(t *testing.T) {
 		x := uniform(rng, n, 0, 1)
 		w := uniform(rng, n, 0, 3)
 		for _, weights := range [][]float64{nil, w} {
-			want := threeClasses.refStats(x, weights)
-			got := NewStats(3)
-			Generic.F64.EStep(x, weights, threeClasses.coeffs(), got, nil)
-			checkStats(t, got, want, 1e-12, 1e-14)
-			got32 := NewStats(3)
-			x32 := gen.Float32s(x)
-			Generic.F32.EStep(x32, weights, threeClasses.coeffs(), got32, nil)
-			checkStats(t, got32, threeClasses.refStats(to64(x32), weights), 1e-12, 1e-14)
+			for _, centre := range [][]float64{nil, {0.5, -2, 0.25}} {
+				c := threeClasses.coeffs()
+				c.Centre = centre
+				want := threeClasses.refStats(x, weights, centre)
+				got := NewStats(3)
+				Generic.F64.EStep(x, weights, c, got, nil)
+				checkStats(t, got, want, 1e-12, 1e-14)
+				got32 := NewStats(3)
+				x32 := gen.Float32s(x)
+				Generic.F32.EStep(x32, weights, c, got32, nil)
+				checkStats(t, got32, threeClasses.refStats(to64(x32), weights, centre), 1e-12, 1e-14)
+			}
 		}
 	}
 }
@@ -260,7 +268,7 @@ func TestEStepSpecialComponents(t *testing.T) {
 			if name != "tiny sigma" {
 				// gonum's LogProb is log(pdf), which is exact only while pdf does not
 				// underflow: fine for every case but the tiny sigma.
-				checkStats(t, got, m.refStats(x, nil), 1e-11, 1e-12)
+				checkStats(t, got, m.refStats(x, nil, nil), 1e-11, 1e-12)
 			}
 		})
 	}

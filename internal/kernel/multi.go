@@ -29,10 +29,22 @@ type MultiCoeffs struct {
 	// Diag says that every U_k is diagonal: only (U_k)_jj is read, and the statistics keep
 	// only the diagonal of the second moments.
 	Diag bool
+	// Centre holds the origins of the moments (see MultiStats), K x D; nil means Mean.
+	// float32 kernels compute x - c_k in float32, so a centre must be a float32 value for
+	// them to use it exactly.
+	Centre []float64
 }
 
 // K returns the number of components.
 func (c *MultiCoeffs) K() int { return len(c.Const) }
+
+// centre returns the origins of c's moments.
+func (c *MultiCoeffs) centre() []float64 {
+	if c.Centre == nil {
+		return c.Mean
+	}
+	return c.Centre
+}
 
 // NewMultiCoeffs returns zeroed coefficients of k components over d features.
 func NewMultiCoeffs(k, d int, diag bool) *MultiCoeffs {
@@ -40,12 +52,12 @@ func NewMultiCoeffs(k, d int, diag bool) *MultiCoeffs {
 }
 
 // MultiStats are the sufficient statistics of a multichannel E-step over samples x_n with
-// weights c_n and responsibilities r_nk, shifted by each component's mean mu_k (the
-// coefficients' Mean) against cancellation:
+// weights c_n and responsibilities r_nk, shifted by each component's centre c_k (the
+// coefficients' Centre; see Stats for why and for when to centre again):
 //
 //	N[k] = sum_n c_n r_nk
-//	S[k*D+j] = sum_n c_n r_nk (x_nj - mu_kj)
-//	Q[(k*D+j)*D+l] = sum_n c_n r_nk (x_nj - mu_kj)(x_nl - mu_kl), for j <= l (j == l only
+//	S[k*D+j] = sum_n c_n r_nk (x_nj - c_kj)
+//	Q[(k*D+j)*D+l] = sum_n c_n r_nk (x_nj - c_kj)(x_nl - c_kl), for j <= l (j == l only
 //	  for diagonal coefficients); the rest stays 0
 //	LogLik = sum_n c_n log p(x_n)
 type MultiStats struct {
@@ -281,7 +293,7 @@ func multiEStepIn[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc
 	}
 }
 
-// fourMoments adds the moments of four samples xs[l], whose exp(P_k - max) are
+// fourMoments adds the moments about c's centres of four samples xs[l], whose exp(P_k - max) are
 // e[l][k*stride] and whose responsibilities are those times scale[l], to s. A sample adds
 // nothing to a component where its responsibility is 0. Each sum takes the four samples
 // in order, as one sample at a time would add them, but is loaded and stored once for the
@@ -298,7 +310,7 @@ func fourMoments(xs, e *[goLanes][]float64, stride int, scale *[goLanes]float64,
 			continue
 		}
 		s.N[k] = addIf(addIf(addIf(addIf(s.N[k], r0, r0), r1, r1), r2, r2), r3, r3)
-		mu := c.Mean[k*d : (k+1)*d]
+		mu := c.centre()[k*d : (k+1)*d]
 		sk := s.S[k*d : (k+1)*d]
 		q := s.Q[k*d*d : (k+1)*d*d]
 		for j := range d {

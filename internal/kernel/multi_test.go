@@ -133,3 +133,43 @@ func logJointOne(p, diff, x []float64, c *MultiCoeffs) (float64, int) {
 	m, top := multiLogJoints(&[goLanes][]float64{p, p, p, p}, 1, diff, &[goLanes][]float64{x, x, x, x}, c)
 	return m[0], top[0]
 }
+
+// The multichannel moments are about the coefficients' centres when they are set: the
+// Go twin's sums are the plain sums of r (x - c) and r (x - c)(x - c)^T over the
+// responsibilities that MultiScores gives.
+func TestMultiEStepMomentsAboutCentres(t *testing.T) {
+	const n, d, k = 500, 3, 3
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := uniform(rng, n*d, -1, 2)
+	for _, diag := range []bool{false, true} {
+		c := randomMultiCoeffs(rng, k, d, diag)
+		c.Centre = uniform(rng, k*d, -5, 5)
+		resp, score := make([]float64, n*k), make([]float64, n)
+		MultiScores(score, resp, x, c)
+		want := NewMultiStats(k, d)
+		for i := range n {
+			want.LogLik += score[i]
+			for q := range k {
+				r := resp[i*k+q]
+				want.N[q] += r
+				for a := range d {
+					da := x[i*d+a] - c.Centre[q*d+a]
+					want.S[q*d+a] += r * da
+					for b := a; b < d; b++ {
+						if !diag || a == b {
+							want.Q[(q*d+a)*d+b] += r * da * (x[i*d+b] - c.Centre[q*d+b])
+						}
+					}
+				}
+			}
+		}
+		got := NewMultiStats(k, d)
+		MultiEStep(x, nil, c, got)
+		for i, g := range multiStatsBits(got) {
+			gv, wv := math.Float64frombits(g), math.Float64frombits(multiStatsBits(want)[i])
+			if math.Abs(gv-wv) > 1e-11*(math.Abs(wv)+1) {
+				t.Fatalf("diag=%v: statistic %d = %.17g, want %.17g", diag, i, gv, wv)
+			}
+		}
+	}
+}

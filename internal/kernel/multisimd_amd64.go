@@ -51,13 +51,14 @@ func (t *multiTable[T]) shape(c *MultiCoeffs) *multiShape[T] {
 }
 
 // multiFrame is a worker's memory for the multichannel kernels of one precision: c in the
-// sweeps' layout, a block of samples as planes, their exp(P_k - max) (r) and their
+// sweeps' layout and its centres in T, a block of samples as planes, their exp(P_k - max) (r) and their
 // maxima and c/S (t), the moments' lanes (K x terms registers of float64) and the
 // log-likelihood's lanes.
 type multiFrame[T Float] struct {
-	coef, planes, r, t []T
-	rows               []T // the samples past the last whole register, when read as planes
-	acc, ll            []float64
+	coef, centre, planes, r, t []T
+	rows                       []T // the samples past the last whole register, when read as planes
+	acc, ll                    []float64
+	sums, delta                []float64 // one component's sums and the shift of their origin (addInto)
 	// rounded is c rounded to float32, as float32 lanes see it: the samples past the
 	// last whole register go one by one through Generic's code under it.
 	rounded MultiCoeffs
@@ -113,6 +114,10 @@ func (t *multiTable[T]) frame(c *MultiCoeffs, sc *Scratch) *multiFrame[T] {
 	u := layoutOf(c).factor
 	vals := 1 + d + len(u)
 	f.coef = grow(f.coef, k*vals)
+	f.centre = grow(f.centre, k*d)
+	for i, v := range c.centre() {
+		f.centre[i] = T(v)
+	}
 	for j := range k {
 		v := f.coef[j*vals : (j+1)*vals]
 		v[0] = T(c.Const[j])
@@ -134,14 +139,15 @@ func (t *multiTable[T]) frame(c *MultiCoeffs, sc *Scratch) *multiFrame[T] {
 }
 
 // tail returns c as the lanes of T see it, for the samples past the last whole register:
-// c itself in float64, else c rounded to float32 in f.
+// c itself in float64, else c rounded to float32 in f, but for the centres, about which
+// Go's loop takes the moments exactly.
 func (f *multiFrame[T]) tail(c *MultiCoeffs) *MultiCoeffs {
 	if is64[T]() {
 		return c
 	}
 	r := &f.rounded
 	*r = MultiCoeffs{D: c.D, Diag: c.Diag, Const: rounded32(r.Const, c.Const), Mean: rounded32(r.Mean, c.Mean),
-		Prec: rounded32(r.Prec, c.Prec)}
+		Prec: rounded32(r.Prec, c.Prec), Centre: c.centre()}
 	return r
 }
 
@@ -241,7 +247,6 @@ func (t *multiTable[T]) eStepOf(in *multiInput[T], w []float64, c *MultiCoeffs, 
 	}
 	f := t.frame(c, sc)
 	d, k := c.D, c.K()
-	vals := 1 + d + len(layoutOf(c).factor)
 	terms := layoutOf(c).terms
 	stride := len(terms) * lanes[float64](t.bytes)
 	whole := t.blocks(f, in, d, func(lo, nb int, planes, ahead []T) {
@@ -252,32 +257,66 @@ func (t *multiTable[T]) eStepOf(in *multiInput[T], w []float64, c *MultiCoeffs, 
 			sh.respW(planes, w[lo:lo+nb], f.coef, r, f.t, ahead, f.ll, nb)
 		}
 		for j := range k {
-			mu := f.coef[j*vals+1 : j*vals+1+d]
-			sh.moments(planes, r[j*nb:(j+1)*nb], f.t[nb:2*nb], mu, f.acc[j*stride:(j+1)*stride], nb)
+			sh.moments(planes, r[j*nb:(j+1)*nb], f.t[nb:2*nb], f.centre[j*d:(j+1)*d], f.acc[j*stride:(j+1)*stride], nb)
 		}
 	})
-	f.addInto(s, terms, k, d, lanes[float64](t.bytes))
+	f.addInto(s, c.centre(), terms, d, lanes[float64](t.bytes))
 	multiEStepIn(f.tailRows(in, d, whole), weightsOf(w, whole, in.n), f.tail(c), s, sc)
 	return true
 }
 
-// addInto adds the frame's lane sums into s: the moments of the k components (the
-// terms' order) and the log-likelihood.
-func (f *multiFrame[T]) addInto(s *MultiStats, terms [][2]int, k, d, l int) {
-	for j := range k {
+// addInto adds the frame's lane sums into s: the moments of the components about the
+// centres (the terms' order) and the log-likelihood. The lanes took the moments about
+// f.centre, the centres in T: float32 ones are moved onto the float64 centres.
+func (f *multiFrame[T]) addInto(s *MultiStats, centre []float64, terms [][2]int, d, l int) {
+	f.sums, f.delta = grow(f.sums, len(terms)), grow(f.delta, d)
+	for j := range len(centre) / d {
+		moved := false
+		for a, o := range centre[j*d : (j+1)*d] {
+			f.delta[a] = float64(f.centre[j*d+a]) - o
+			moved = moved || f.delta[a] != 0
+		}
+		for ti := range terms {
+			f.sums[ti] = laneSum(f.acc[(j*len(terms)+ti)*l : (j*len(terms)+ti+1)*l])
+		}
+		if moved {
+			moveSums(f.sums, terms, f.delta)
+		}
 		for ti, tm := range terms {
-			v := laneSum(f.acc[(j*len(terms)+ti)*l : (j*len(terms)+ti+1)*l])
 			switch {
 			case tm[0] < 0:
-				s.N[j] += v
+				s.N[j] += f.sums[ti]
 			case tm[1] < 0:
-				s.S[j*d+tm[0]] += v
+				s.S[j*d+tm[0]] += f.sums[ti]
 			default:
-				s.Q[(j*d+tm[0])*d+tm[1]] += v
+				s.Q[(j*d+tm[0])*d+tm[1]] += f.sums[ti]
 			}
 		}
 	}
 	s.LogLik += laneSum(f.ll)
+}
+
+// oneDimTerms is the order of the one-dimensional E-step's sums, as a multiLayout's terms:
+// N, D, B.
+var oneDimTerms = [][2]int{{-1, -1}, {0, -1}, {0, 0}}
+
+// moveSums moves one component's sums v, in the order of terms (N first, then S_a at
+// 1 + a), from moments about an origin o + delta onto o: S_a gains N delta_a, and Q_ab
+// gains delta_a S_b + delta_b S_a + N delta_a delta_b. The float32 lanes take moments
+// about centres rounded to float32: delta is below float32's resolution of the centre,
+// far below the spread of any data float32 resolves, so every term added is a small
+// correction.
+func moveSums(v []float64, terms [][2]int, delta []float64) {
+	n := v[0]
+	for ti, tm := range terms {
+		if a, b := tm[0], tm[1]; b >= 0 {
+			da, db := delta[a], delta[b]
+			v[ti] += float64(da*v[1+b]) + float64(db*v[1+a]) + float64(float64(n*da)*db)
+		}
+	}
+	for a, da := range delta {
+		v[1+a] += float64(n * da)
+	}
 }
 
 // classify is the table's MultiClassify: for D of 2 to 4, blocks of whole registers of

@@ -22,8 +22,8 @@ type multiCase struct {
 
 // multiCases returns the coefficient sets of the twin tests for D features: K = 1 to 8
 // and 33, full and diagonal factors, with the special cases: a component far from all
-// data, a near-singular one (a factor entry of 1e6: a variance of 1e-12), and Const of
-// both signs.
+// data, a near-singular one (a factor entry of 1e6: a variance of 1e-12), Const of both
+// signs, and moments about centres other than the means.
 func multiCases(d int) []multiCase {
 	var out []multiCase
 	for _, diag := range []bool{false, true} {
@@ -39,11 +39,18 @@ func multiCases(d int) []multiCase {
 		narrow := randomMultiCoeffs(rng, 3, d, diag)
 		narrow.Prec[(2*d+d-1)*d+d-1] = 1e6
 		out = append(out, multiCase{fmt.Sprintf("d=%d %s K=3 near-singular", d, kind), narrow})
+		centred := randomMultiCoeffs(rng, 4, d, diag)
+		centred.Centre = make([]float64, len(centred.Mean))
+		for i, m := range centred.Mean {
+			centred.Centre[i] = m + float64(i%3-1)*(0.5+float64(i))/3
+		}
+		out = append(out, multiCase{fmt.Sprintf("d=%d %s K=4 centred elsewhere", d, kind), centred})
 	}
 	return out
 }
 
-// multiCoeffs32 returns c rounded to float32, as the float32 lanes see it.
+// multiCoeffs32 returns c rounded to float32, as the float32 lanes see it, but for the
+// centres: the lanes give the moments about the centres asked for.
 func multiCoeffs32(c *MultiCoeffs) *MultiCoeffs {
 	out := NewMultiCoeffs(c.K(), c.D, c.Diag)
 	for i, v := range c.Const {
@@ -55,6 +62,7 @@ func multiCoeffs32(c *MultiCoeffs) *MultiCoeffs {
 	for i, v := range c.Prec {
 		out.Prec[i] = float64(float32(v))
 	}
+	out.Centre = c.centre()
 	return out
 }
 
@@ -108,11 +116,12 @@ func multiBound(x []float64, w []float64, c *MultiCoeffs, rel64 float64) *MultiS
 			}
 			e *= wi
 			b.N[j] += e
+			o := c.centre()[j*d : (j+1)*d]
 			for a := range d {
-				da := math.Abs(xi[a] - c.Mean[j*d+a])
+				da := math.Abs(xi[a] - o[a])
 				b.S[j*d+a] += e * da
 				for l := a; l < d; l++ {
-					b.Q[(j*d+a)*d+l] += e * da * math.Abs(xi[l]-c.Mean[j*d+l])
+					b.Q[(j*d+a)*d+l] += e * da * math.Abs(xi[l]-o[l])
 				}
 			}
 		}

@@ -167,10 +167,13 @@ func TestExpLogTwins(t *testing.T) {
 
 // testMixtures are the coefficient sets the twin tests run, K from 1 to 64, with the
 // special cases: a component far from all data, one with a tiny sigma, unnormalised
-// weights.
+// weights, and moments about centres other than the means.
 func testMixtures() map[string]*Coeffs {
+	centred := threeClasses.coeffs()
+	centred.Centre = []float64{0.3, -3.1, 1e3 + 0.1}
 	out := map[string]*Coeffs{
 		"K=3":          threeClasses.coeffs(),
+		"K=3 centred":  centred,
 		"K=1":          byStdev([]float64{1}, []float64{0.4}, []float64{0.2}),
 		"K=2 far":      byStdev([]float64{0.5, 0.5}, []float64{0.5, 1e6}, []float64{0.2, 0.1}),
 		"K=2 tiny":     byStdev([]float64{0.5, 0.5}, []float64{0.5, 0.3}, []float64{0.2, 1e-12}),
@@ -197,7 +200,8 @@ func within32(got float32, want, scale float64) bool {
 	return float64(got) == want || math.Abs(float64(got)-want) <= 4*0x1p-24*scale
 }
 
-// coeffs32 returns c rounded to float32, as the float32 lanes see it.
+// coeffs32 returns c rounded to float32, as the float32 lanes see it, but for the
+// centres: the lanes give the moments about the centres asked for.
 func coeffs32(c *Coeffs) *Coeffs {
 	r := func(v []float64) []float64 {
 		out := make([]float64, len(v))
@@ -206,7 +210,7 @@ func coeffs32(c *Coeffs) *Coeffs {
 		}
 		return out
 	}
-	return &Coeffs{Const: r(c.Const), Mean: r(c.Mean), HalfPrec: r(c.HalfPrec)}
+	return &Coeffs{Const: r(c.Const), Mean: r(c.Mean), HalfPrec: r(c.HalfPrec), Centre: c.centre()}
 }
 
 func TestLogNormPDFTwins(t *testing.T) {
@@ -329,8 +333,8 @@ func statScale(x []float64, w []float64, c *Coeffs) *Stats {
 	for _, v := range x {
 		lo, hi = min(lo, v), max(hi, v)
 	}
-	for k := range s.D {
-		s.D[k] = s.N[k] * max(math.Abs(lo-c.Mean[k]), math.Abs(hi-c.Mean[k]))
+	for k, o := range c.centre() {
+		s.D[k] = s.N[k] * max(math.Abs(lo-o), math.Abs(hi-o))
 	}
 	// The log-likelihood's terms: bounded by |max P| + log K per unit of weight.
 	total := 0.0
@@ -402,7 +406,7 @@ func errorBound(x []float64, w []float64, c *Coeffs, rel64 float64) *Stats {
 		if rel64 > 0 {
 			b.LogLik += wi * rel64 * (math.Abs(m) + math.Abs(ll) + 1)
 			for j := range r {
-				d := math.Abs(v - c.Mean[j])
+				d := math.Abs(v - c.centre()[j])
 				b.N[j] += wi * rel64 * r[j]
 				b.D[j] += wi * rel64 * r[j] * d
 				b.B[j] += wi * rel64 * r[j] * d * d
@@ -413,7 +417,7 @@ func errorBound(x []float64, w []float64, c *Coeffs, rel64 float64) *Stats {
 		flushed := math.Exp(float64(vmath.ExpFlush32))
 		for j := range r {
 			eps := u * (4*math.Abs(p[j]) + 4*mix + float64(k) + 8)
-			d := math.Abs(v - c.Mean[j])
+			d := math.Abs(v - c.centre()[j])
 			if eps >= 0.5 {
 				b.N[j] += wi
 				b.D[j] += wi * d

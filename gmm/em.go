@@ -149,7 +149,8 @@ func (e *EM) mStep(g gathered) error {
 	}
 	it := e.iters
 	e.saved.set(&e.model)
-	e.rules = rules{minVar: e.minVar, least: leastVariance(e.data.single), it: it, res: e.res,
+	least, resolution := leastVariance(e.data.single)
+	e.rules = rules{minVar: e.minVar, least: least, resolution: resolution, frame: e.data.frame, it: it, res: e.res,
 		stuck: e.rules.stuck, centring: e.centring < maxCentrings, floored: e.rules.floored[:0]}
 	err := g.mStep(&e.model, centre, &e.rules)
 	if err == errCancelled {

@@ -154,15 +154,16 @@ type Floor struct {
 // NaN, nor an error; two rules act only where a fit would otherwise fail, and the Result
 // says where:
 //
-//   - Variance floor. A variance that falls below what the kernels take (2^-1020 in the
-//     frame the fit runs in, 2^-120 for float32 samples, whose lanes hold 1/(2 sigma^2)
-//     in float32), as that of a component on one repeated value falls to 0, becomes 1e-6
-//     of the data's variance (the weighted variance of x, which every M-step knows from
-//     its statistics), and at least 1e-18 max(mean², 1) so that constant data get one
-//     too. Over several features the same holds for the conditional variances, the
-//     pivots of each covariance's Cholesky factorisation, against the data's variance of
-//     that feature. Result.Floored records where it acted; the log-likelihood may fall
-//     there.
+//   - Variance floor. A variance that falls to where the fit would fail becomes 1e-6 of
+//     the data's variance (the weighted variance of x, which every M-step knows from its
+//     statistics; 1e-18 max(mean², 1) for constant data): below what the kernels take
+//     (2^-1020 in the frame the fit runs in, 2^-120 for float32 samples, whose lanes hold
+//     1/(2 sigma^2) in float32), or below the square of the samples' resolution at the
+//     component's mean (2^-52 of its magnitude, 2^-23 for float32), as a component on
+//     one repeated value does. From then on the floor bounds that component's variances.
+//     Over several features the same holds for the conditional variances, the pivots of
+//     each covariance's Cholesky factorisation, against the data's variance of that
+//     feature. Result.Floored records where it acted; the log-likelihood may fall there.
 //   - Split. A component whose responsibilities all underflow to zero (it lies far from
 //     every sample) is started again from the component with the largest weight times
 //     variance: the two share that one's weight equally, their means sit half its
@@ -312,41 +313,70 @@ func newEngine[T float32 | float64](s *tiled[T], opt *Options, m *Model) engine 
 // rules are what an M-step applies besides the maximum-likelihood estimates: MinVariance
 // (reg_covar) in the frame, added to every variance, and the floor and split rules of Fit,
 // which record in res what they did in iteration it. A variance, or a conditional
-// variance of several features, below least is where a fit would fail: the kernels'
-// 1/(2 sigma^2) would overflow their precision. Once the floor acted on a component
-// (stuck), it bounds that component's variances from then on. With centring, an M-step
-// whose moments cancelled (see centre.go) is abandoned for its pass to run again.
+// variance of several features, below leastAt is where a fit would fail. Once the floor
+// acted on a component (stuck), it bounds that component's variances from then on. With
+// centring, an M-step whose moments cancelled (see centre.go) is abandoned for its pass
+// to run again.
 type rules struct {
-	minVar, least float64
-	it            int
-	res           *Result
-	stuck         []bool
-	centring      bool
+	minVar float64
+	// least is the least variance the kernels take, resolution the samples' precision
+	// relative to their magnitude, frame the frame the fit runs in.
+	least, resolution float64
+	frame             frame
+	it                int
+	res               *Result
+	stuck             []bool
+	centring          bool
 	// cancelled says that the M-step's moments cancelled; floored lists the components
 	// the floor raised in it, recorded in res and stuck once the M-step stands.
 	cancelled bool
 	floored   []int
 }
 
+// leastAt is the least variance about a mean mu (in the frame) where a fit does not fail:
+// what the kernels take (least), and the square of the samples' resolution at mu. A
+// Gaussian narrower than that has its samples on its mean or far away: a component on
+// one repeated value, as the samples' precision sees it.
+func (r *rules) leastAt(mu float64) float64 {
+	s := r.resolution * r.frame.magnitude(mu)
+	return max(r.least, float64(s*s))
+}
+
 // floor returns the variance v of component k, or to where the floor acts on it: where
 // v is below least, or below to once the floor has acted on k.
-func (r *rules) floor(v, to float64, k int) float64 {
-	to = max(to, r.least)
-	if v >= r.least && !(r.stuck[k] && v < to) {
+func (r *rules) floor(v, to, least float64, k int) float64 {
+	to = max(to, least)
+	if v >= least && !(r.stuck[k] && v < to) {
 		return v
 	}
 	r.floored = append(r.floored, k)
 	return to
 }
 
-// bound returns the bound on component k's conditional variances (see cholesky): below
-// least, or below the floor once it has acted on k, they become the floor. below holds
-// least for every feature, floor the floor's variances.
-func (r *rules) bound(k int, below, floor []float64) bound {
-	if r.stuck[k] {
-		return bound{below: floor, to: floor}
+// bound sets w.least and w.to to the bound on the conditional variances of component k
+// (k < 0: of every component with weight, as Tied shares them; see cholesky): below
+// leastAt the means, or below the floor once it has acted on the component, they become
+// the floor (w.floor, at least leastAt).
+func (r *rules) bound(w *multiWork, m *Model, k int) bound {
+	d := len(w.least)
+	stuck := false
+	clear(w.least)
+	for j, wt := range m.Weights {
+		if j != k && (k >= 0 || !(wt > 0)) {
+			continue
+		}
+		for a := range d {
+			w.least[a] = max(w.least[a], r.leastAt(m.Means[j*d+a]))
+		}
+		stuck = stuck || r.stuck[j]
 	}
-	return bound{below: below, to: floor}
+	for a := range d {
+		w.to[a] = max(w.floor[a], w.least[a])
+	}
+	if stuck {
+		return bound{below: w.to, to: w.to}
+	}
+	return bound{below: w.least, to: w.to}
 }
 
 // moved takes in how far a component's mean moved from its centre: by lost, one plus the
@@ -393,12 +423,13 @@ func (r *rules) record(k int) {
 
 // leastVariance is the least variance, or conditional variance, whose 1/(2 sigma^2) and
 // whose Cholesky factor the kernels take in float64 or, with single, in float32 (whose
-// lanes also take the factor's off-diagonal entries, up to 2^60 times larger).
-func leastVariance(single bool) float64 {
+// lanes also take the factor's off-diagonal entries, up to 2^60 times larger); and the
+// samples' precision relative to their magnitude.
+func leastVariance(single bool) (least, resolution float64) {
 	if single {
-		return 0x1p-120
+		return 0x1p-120, 0x1p-23
 	}
-	return minStdev * minStdev
+	return minStdev * minStdev, 0x1p-52
 }
 
 // mStep sets m to the maximum-likelihood mixture given the statistics s, their moments
@@ -442,18 +473,24 @@ func mStep(m *Model, centre []float64, s *kernel.Stats, r *rules) error {
 	}
 	floor := varianceFloor(variance, mean)
 	if tied {
-		m.Covariances[0] = r.floor(pooled+r.minVar, floor, 0)
+		least := 0.0
+		for k, mu := range m.Means {
+			if m.Weights[k] > 0 {
+				least = max(least, r.leastAt(mu))
+			}
+		}
+		m.Covariances[0] = r.floor(pooled+r.minVar, floor, least, 0)
 	}
 	for k := range m.Means {
 		if m.Weights[k] > 0 {
 			if !tied {
-				m.Covariances[k] = r.floor(m.Covariances[k]+r.minVar, floor, k)
+				m.Covariances[k] = r.floor(m.Covariances[k]+r.minVar, floor, r.leastAt(m.Means[k]), k)
 			}
 			shift := s.D[k] / s.N[k]
 			r.moved(1 + float64(shift*shift)/m.variance(k))
 		}
 	}
-	return r.finish(m, func(from, to int) { split(m, from, to, max(floor, r.least)) })
+	return r.finish(m, func(from, to int) { split(m, from, to, max(floor, r.leastAt(m.Means[from]))) })
 }
 
 // weightOf is the sum of the responsibilities' sums n, over the components that have

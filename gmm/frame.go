@@ -62,6 +62,16 @@ func (f frame) out(y float64) float64 {
 	return math.Max(-math.MaxFloat64, math.Min(x, math.MaxFloat64))
 }
 
+// magnitude returns |x| for the frame's sample y = in(x), in the frame's units: the
+// spacing of the samples' numbers near y is a fraction of it.
+func (f frame) magnitude(y float64) float64 {
+	x := math.Abs(f.out(y)) / f.scale
+	if f.half {
+		x /= 2
+	}
+	return x
+}
+
 // logScale is log of the frame's scale in the data's units: a density in the frame is
 // the data's density times it.
 func (f frame) logScale() float64 {

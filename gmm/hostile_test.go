@@ -156,44 +156,90 @@ func TestEStepsAreExact(t *testing.T) {
 			for _, name := range kernel.Available() {
 				for _, threads := range []int{1, 2} {
 					what := fmt.Sprintf("%s %v %s threads=%d", hc.name, cov, name, threads)
-					checkExactSteps(t, what, &hc, cov, Exec{Kernel: name, Threads: threads})
+					checkExactSteps(t, what, &hc, cov, Exec{Kernel: name, Threads: threads}, 3, false)
 				}
 			}
 		}
 	}
 }
 
-// checkExactSteps runs 3 iterations of EM on hc from its start as type cov on e, and
-// holds every step and log-likelihood to exactStep's.
-func checkExactSteps(t *testing.T, what string, hc *hostileCase, cov Covariance, e Exec) {
+// checkExactSteps runs iters iterations of EM on hc from its start as type cov on e, and
+// holds every step and log-likelihood to exactStep's. The reference knows no rule of Fit:
+// a fit where the floor or a split acted fails, or with lenient is not checked.
+func checkExactSteps(t *testing.T, what string, hc *hostileCase, cov Covariance, e Exec, iters int, lenient bool) {
 	t.Helper()
 	start := hc.as(cov)
-	res, err := Fit(t.Context(), hc.x, Options{Exec: e, Components: start.K(), Dims: hc.d, Covariance: cov, MaxIter: 3,
+	res, err := Fit(t.Context(), hc.x, Options{Exec: e, Components: start.K(), Dims: hc.d, Covariance: cov, MaxIter: iters,
 		InitModel: &start, MinVariance: hc.reg, Weights: hc.w})
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
-	if len(res.Floored) != 0 {
-		t.Fatalf("%s: the floor acted (%v): no reference for that", what, res.Floored)
+	if len(res.Floored) != 0 || len(res.Reseeded) != 0 {
+		if !lenient {
+			t.Fatalf("%s: the floor or a split acted (%v, %v): no reference for that", what, res.Floored, res.Reseeded)
+		}
+		return
 	}
 	prev := start
+	slack := func(m *Model) float64 { // how far the rounding of m's own numbers moves its log-likelihood
+		if !lenient {
+			return 0
+		}
+		return 1e3 * roundingSlack(hc, m)
+	}
 	for i, step := range res.History {
 		want, ll := exactStep(hc.x, hc.w, hc.d, &prev, hc.reg)
 		if i > 0 {
-			closeLogLik(t, fmt.Sprintf("%s: log-likelihood %d", what, i-1), res.History[i-1].LogLikelihood, ll)
+			closeLogLik(t, fmt.Sprintf("%s: log-likelihood %d", what, i-1), res.History[i-1].LogLikelihood, ll, slack(&prev))
 		}
 		closeModels(t, fmt.Sprintf("%s: step %d", what, i), &step.Model, &want, exactTol)
 		prev = step.Model
 	}
 	_, ll := exactStep(hc.x, hc.w, hc.d, &prev, hc.reg)
-	closeLogLik(t, what+": last log-likelihood", res.LogLikelihood, ll)
+	closeLogLik(t, what+": last log-likelihood", res.LogLikelihood, ll, slack(&prev))
 }
 
-func closeLogLik(t *testing.T, what string, got, want float64) {
+// closeLogLik fails unless got is want to exactTol relative, or within slack.
+func closeLogLik(t *testing.T, what string, got, want, slack float64) {
 	t.Helper()
-	if !(math.Abs(got-want) <= exactTol*math.Abs(want)) {
-		t.Errorf("%s = %.17g, exact %.17g (rel %.2g)", what, got, want, relErr(got, want))
+	if !(math.Abs(got-want) <= exactTol*math.Abs(want)+slack) {
+		t.Errorf("%s = %.17g, exact %.17g (rel %.2g, slack %.2g)", what, got, want, relErr(got, want), slack)
 	}
+}
+
+// roundingSlack is how far the exact log-likelihood of hc's samples under m moves when
+// each of m's numbers moves by a few of its own roundings, the largest of three tries:
+// what no float64 computation from m can resolve. A covariance near singular (as a
+// component of a few samples gives) makes it large; one that such a move leaves
+// indefinite makes it infinite.
+func roundingSlack(hc *hostileCase, m *Model) float64 {
+	_, ll := exactStep(hc.x, hc.w, hc.d, m, hc.reg)
+	rng := rand.New(rand.NewPCG(uint64(len(hc.x)), 3))
+	worst := 0.0
+	for range 3 {
+		p := m.Clone()
+		for i := range p.Means {
+			p.Means[i] *= 1 + 4*0x1p-53*(2*rng.Float64()-1)
+		}
+		d := p.dims()
+		for i := range p.Covariances {
+			if a, b := i%(d*d)/d, i%d; !(p.Covariance == Full || p.Covariance == Tied) || d == 1 || a <= b {
+				p.Covariances[i] *= 1 + 4*0x1p-53*(2*rng.Float64()-1)
+			}
+		}
+		if d > 1 && (p.Covariance == Full || p.Covariance == Tied) {
+			for c := 0; c < len(p.Covariances); c += d * d {
+				symmetrise(p.Covariances[c:c+d*d], d)
+			}
+		}
+		_, moved := exactStep(hc.x, hc.w, hc.d, &p, hc.reg)
+		e := math.Abs(moved - ll)
+		if math.IsNaN(e) {
+			return math.Inf(1)
+		}
+		worst = max(worst, e)
+	}
+	return worst
 }
 
 // closeModels fails unless got is want to tol: weights relative, means relative to their
@@ -220,4 +266,99 @@ func closeModels(t *testing.T, what string, got, want *Model, tol float64) {
 			}
 		}
 	}
+}
+
+// EM over shards of hostile data, their statistics merged in random orders along random
+// trees, is Fit to 1e-11: the passes run again about new means on the shards as Fit's do,
+// and sums about the same centres merge without cancelling.
+func TestHostileShardsMergeAsOne(t *testing.T) {
+	rng := rand.New(rand.NewPCG(28, 2))
+	for _, hc := range hostileCases() {
+		for _, cov := range []Covariance{Full, Diag} {
+			start := hc.as(cov)
+			opt := Options{Components: start.K(), Dims: hc.d, Covariance: cov, MaxIter: 3, InitModel: &start, MinVariance: hc.reg}
+			fitOpt := opt
+			fitOpt.Weights = hc.w
+			want, err := Fit(t.Context(), hc.x, fitOpt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for trial := range 3 {
+				xs, ws := shardsOf(rng, hc.x, hc.w, hc.d, 2+rng.IntN(9))
+				got := fitShardsMerged(t, rng, opt, xs, ws, mergeAsTree)
+				what := fmt.Sprintf("%s %v, %d shards (trial %d)", hc.name, cov, len(xs), trial)
+				if got.Passes != want.Passes || len(got.History) != len(want.History) {
+					t.Fatalf("%s: %d passes, %d iterations; Fit %d, %d", what, got.Passes, len(got.History), want.Passes, len(want.History))
+				}
+				for i := range want.History {
+					closeModels(t, fmt.Sprintf("%s: step %d", what, i), &got.History[i].Model, &want.History[i].Model, 1e-11)
+					if e := relErr(got.History[i].LogLikelihood, want.History[i].LogLikelihood); !(e <= 1e-11) {
+						t.Errorf("%s: step %d: log-likelihood %v, Fit %v", what, i, got.History[i].LogLikelihood, want.History[i].LogLikelihood)
+					}
+				}
+			}
+		}
+	}
+}
+
+// FuzzHostileSteps feeds the shapes of the hostile cases at random: 1 to 4 features at
+// scales from 1e-4 to 1e6 and offsets up to 1e8, 1 to 3 clusters, components that start
+// up to 255 of their clusters' widths away, weights near 0. Every kernel's first two EM
+// steps agree with the exact reference to 1e-9, wherever no rule of Fit acted (the
+// reference knows none).
+func FuzzHostileSteps(f *testing.F) {
+	f.Add(uint64(1), uint8(2), uint8(2), uint8(8), int8(-4), int8(6), uint8(100), false)
+	f.Add(uint64(2), uint8(0), uint8(1), uint8(0), int8(0), int8(0), uint8(0), true)
+	f.Add(uint64(3), uint8(3), uint8(2), uint8(4), int8(-2), int8(3), uint8(255), true)
+	f.Fuzz(func(t *testing.T, seed uint64, dims, comps, offset uint8, lo, hi int8, jump uint8, tiny bool) {
+		hc := fuzzHostile(seed, 1+int(dims%4), 1+int(comps%3), float64(offset%9), float64(min(max(lo, -4), 6)),
+			float64(min(max(hi, -4), 6)), float64(jump), tiny)
+		for _, cov := range []Covariance{Full, Diag, Spherical, Tied} {
+			for _, name := range kernel.Available() {
+				checkExactSteps(t, fmt.Sprintf("%v %s", cov, name), &hc, cov, Exec{Kernel: name}, 2, true)
+			}
+		}
+	})
+}
+
+// fuzzHostile returns k clusters of d features, feature a at scale 10^(lo + (hi-lo)
+// a/(d-1)) about 10^offset, each cluster a scale wide and 4 scales from the last, and a
+// start whose components sit jump of their cluster's widths away, jump wide; with tiny,
+// every fifth sample weighs 1e-12 and the last component starts at weight 1e-9.
+func fuzzHostile(seed uint64, d, k int, offset, lo, hi, jump float64, tiny bool) hostileCase {
+	rng := rand.New(rand.NewPCG(seed, 34))
+	scale := make([]float64, d)
+	for a := range d {
+		e := lo
+		if d > 1 {
+			e += (hi - lo) * float64(a) / float64(d-1)
+		}
+		scale[a] = math.Pow(10, e)
+	}
+	ctr, sp, means, vars := make([][]float64, k), make([][]float64, k), make([][]float64, k), make([][]float64, k)
+	counts := make([]int, k)
+	weights := make([]float64, k)
+	for c := range k {
+		counts[c], weights[c] = 50+rng.IntN(250), 1/float64(k)
+		for a := range d {
+			s := scale[a] * (0.1 + rng.Float64())
+			ctr[c] = append(ctr[c], math.Pow(10, offset)+4*scale[a]*float64(c))
+			sp[c] = append(sp[c], s)
+			means[c] = append(means[c], ctr[c][a]+jump*s*(rng.Float64()-0.5))
+			vars[c] = append(vars[c], (1+jump*jump)*s*s)
+		}
+	}
+	hc := hostileCase{name: "fuzz", x: clusters(rng, counts, ctr, sp), d: d}
+	if tiny {
+		weights[k-1] = 1e-9
+		hc.w = make([]float64, len(hc.x)/d)
+		for i := range hc.w {
+			hc.w[i] = 1 + rng.Float64()
+			if i%5 == 0 {
+				hc.w[i] = 1e-12
+			}
+		}
+	}
+	hc.start = startOf(weights, means, vars)
+	return hc
 }

@@ -114,12 +114,13 @@ func (m *Model) validateMulti() error {
 // multiWork is the scratch of the multichannel M-step and coefficients: d x d matrices,
 // the floor's bound on each feature and a vector.
 type multiWork struct {
-	a, l            []float64
-	least, floor, z []float64
+	a, l                []float64
+	least, floor, to, z []float64
 }
 
 func newMultiWork(d int) *multiWork {
-	return &multiWork{a: make([]float64, d*d), l: make([]float64, d*d), least: make([]float64, d), floor: make([]float64, d), z: make([]float64, d)}
+	v := make([]float64, 4*d)
+	return &multiWork{a: make([]float64, d*d), l: make([]float64, d*d), least: v[:d:d], floor: v[d : 2*d : 2*d], to: v[2*d : 3*d : 3*d], z: v[3*d:]}
 }
 
 // setMultiCoeffs sets c to m, a model whose covariances are positive definite, in the
@@ -222,12 +223,9 @@ func mStepMulti(m *Model, centre []float64, s *kernel.MultiStats, r *rules, w *m
 			m.Weights[j] = 0
 		}
 	}
-	for a := range w.least {
-		w.least[a] = r.least
-	}
-	featureFloors(w.floor, m, scatter, r.least)
+	featureFloors(w.floor, m, scatter)
 	setCovariances(m, scatter, s, r, w)
-	return r.finish(m, func(from, to int) { splitMulti(m, from, to, bound{below: w.least, to: w.floor}, w) })
+	return r.finish(m, func(from, to int) { splitMulti(m, from, to, r.bound(w, m, from), w) })
 }
 
 // finite reports whether every v is finite.
@@ -242,8 +240,8 @@ func finite(v []float64) bool {
 
 // featureFloors sets floor to the variance of each feature that the floor gives: 1e-6 of
 // the data's variance of that feature (from the weights, means and scatters, the law of
-// total variance), at least 1e-18 max(mean², 1), as in one dimension, and at least least.
-func featureFloors(floor []float64, m *Model, scatter []float64, least float64) {
+// total variance), as in one dimension.
+func featureFloors(floor []float64, m *Model, scatter []float64) {
 	d := len(floor)
 	for a := range d {
 		mean := 0.0
@@ -257,7 +255,7 @@ func featureFloors(floor []float64, m *Model, scatter []float64, least float64) 
 				variance += float64(wt * (scatter[(j*d+a)*d+a] + float64(dm*dm)))
 			}
 		}
-		floor[a] = max(varianceFloor(variance, mean), least)
+		floor[a] = varianceFloor(variance, mean)
 	}
 }
 
@@ -278,7 +276,7 @@ func setCovariances(m *Model, scatter []float64, s *kernel.MultiStats, r *rules,
 				}
 			}
 		}
-		if floored(w, r.minVar, r.bound(0, w.least, w.floor), d) {
+		if floored(w, r.minVar, r.bound(w, m, -1), d) {
 			r.floored = append(r.floored, 0)
 		}
 		copy(m.Covariances, w.a)
@@ -298,11 +296,11 @@ func setCovariances(m *Model, scatter []float64, s *kernel.MultiStats, r *rules,
 		switch m.Covariance {
 		case Full:
 			copy(w.a, sc)
-			raised = floored(w, r.minVar, r.bound(j, w.least, w.floor), d)
+			raised = floored(w, r.minVar, r.bound(w, m, j), d)
 			copy(m.Covariances[j*d*d:(j+1)*d*d], w.a)
 			lost += w.distance(s, j)
 		case Diag:
-			b := r.bound(j, w.least, w.floor)
+			b := r.bound(w, m, j)
 			for a := range d {
 				v := sc[a*d+a] + r.minVar
 				if !(v >= b.below[a]) {
@@ -313,12 +311,14 @@ func setCovariances(m *Model, scatter []float64, s *kernel.MultiStats, r *rules,
 				lost += float64(shift*shift) / v
 			}
 		case Spherical:
-			v, f := 0.0, 0.0
+			b := r.bound(w, m, j)
+			v, below, f := 0.0, 0.0, 0.0
 			for a := range d {
 				v += sc[a*d+a] + r.minVar
-				f += w.floor[a]
+				below += b.below[a]
+				f += b.to[a]
 			}
-			if v /= float64(d); !(v >= r.least) || (r.stuck[j] && v < f/float64(d)) {
+			if v /= float64(d); !(v >= below/float64(d)) {
 				v, raised = f/float64(d), true
 			}
 			m.Covariances[j] = v

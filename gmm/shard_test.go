@@ -37,6 +37,43 @@ func shardsOf[T float32 | float64](rng *rand.Rand, x []T, w []float64, d, count 
 // then every pass their statistics, merged in an order that rng shuffles.
 func fitShards[T float32 | float64](t *testing.T, rng *rand.Rand, opt Options, xs [][]T, ws [][]float64) *Result {
 	t.Helper()
+	return fitShardsMerged(t, rng, opt, xs, ws, mergeInOrder)
+}
+
+// mergeInOrder merges the statistics of every shard into the first, in their order.
+func mergeInOrder(t *testing.T, _ *rand.Rand, all []*Stats) *Stats {
+	t.Helper()
+	for _, s := range all[1:] {
+		if err := all[0].Merge(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return all[0]
+}
+
+// mergeAsTree merges the statistics of every shard along a random binary tree: two of
+// them at random into one, until one is left.
+func mergeAsTree(t *testing.T, rng *rand.Rand, all []*Stats) *Stats {
+	t.Helper()
+	for len(all) > 1 {
+		i, j := rng.IntN(len(all)), rng.IntN(len(all)-1)
+		if j >= i {
+			j++
+		}
+		if err := all[i].Merge(all[j]); err != nil {
+			t.Fatal(err)
+		}
+		all[j] = all[len(all)-1] // the merged one itself where i is the last
+		all = all[:len(all)-1]
+	}
+	return all[0]
+}
+
+// fitShardsMerged is fitShards with the statistics of each pass, in an order that rng
+// shuffles, merged by merge.
+func fitShardsMerged[T float32 | float64](t *testing.T, rng *rand.Rand, opt Options, xs [][]T, ws [][]float64,
+	merge func(*testing.T, *rand.Rand, []*Stats) *Stats) *Result {
+	t.Helper()
 	var sum Summary
 	for i, x := range xs {
 		s, err := Summarize(x, ws[i], opt.Dims)
@@ -54,20 +91,15 @@ func fitShards[T float32 | float64](t *testing.T, rng *rand.Rand, opt Options, x
 	}
 	for !em.Done() {
 		p := shipped(t, em.Params())
-		var all *Stats
+		var all []*Stats
 		for _, i := range rng.Perm(len(xs)) {
 			s, err := EStep(t.Context(), p, xs[i], ws[i], opt.Exec)
 			if err != nil {
 				t.Fatal(err)
 			}
-			s = shippedStats(t, s)
-			if all == nil {
-				all = s
-			} else if err := all.Merge(s); err != nil {
-				t.Fatal(err)
-			}
+			all = append(all, shippedStats(t, s))
 		}
-		if err := em.Update(all); err != nil {
+		if err := em.Update(merge(t, rng, all)); err != nil {
 			t.Fatal(err)
 		}
 	}

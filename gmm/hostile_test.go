@@ -59,7 +59,9 @@ func startOf(weights []float64, means [][]float64, variances [][]float64) Model 
 
 // hostileCases are the data of the exact tests: features at scales from 1e-4 to 1e6 in
 // one sample, offsets of 1e8, a cluster of d/5 samples in d = 30, components that jump
-// across the data in their first step, and weights near 0, in one dimension and several.
+// across the data in their first step, weights near 0, and histograms of integer levels
+// at an offset of 1e8 (the path an image's levels or colours take), in one dimension and
+// several.
 func hostileCases() []hostileCase {
 	rng := rand.New(rand.NewPCG(28, 1))
 	scales := []float64{1e-4, 1e-1, 1e3, 1e6}
@@ -125,6 +127,19 @@ func hostileCases() []hostileCase {
 		x1 := clusters(rng, []int{400, 300}, [][]float64{{0}, {4}}, [][]float64{{1}, {0.7}})
 		start1 := startOf([]float64{1 - 1e-9, 1e-9}, [][]float64{{1}, {4}}, [][]float64{{4}, {1}})
 		out = append(out, hostileCase{name: "weights near 0, d=1", x: x1, w: w, d: 1, start: start1})
+	}
+	for _, d := range []int{1, 2} { // the histogram path: integer levels far from 0, counted
+		v := func(a, b float64) []float64 { return []float64{a, b}[:d] }
+		raw := clusters(rng, []int{3000, 2000}, [][]float64{v(-1e3, 5), v(1e6, -7)}, [][]float64{v(5, 3), v(0.4, 0.3)})
+		for i, x := range raw {
+			raw[i] = 1e8 + math.Round(x)
+		}
+		h, err := NewHistogram(raw, nil, d)
+		if err != nil {
+			panic(err)
+		}
+		start := startOf([]float64{0.5, 0.5}, [][]float64{v(1e8-1e3, 1e8+5), v(1e8+6e5, 1e8)}, [][]float64{v(25, 9), v(1e10, 1e10)})
+		out = append(out, hostileCase{name: fmt.Sprintf("histogram at 1e8, d=%d", d), x: h.Values, w: h.Counts, d: d, start: start})
 	}
 	return out
 }

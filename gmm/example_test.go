@@ -84,7 +84,7 @@ func ExamplePool() {
 	exec := gmm.Exec{Pool: pool}
 	m := gmm.NewModel([]float64{0.5, 0.5}, []float64{0.2, 0.8}, []float64{0.1, 0.1})
 	labels := make([]uint16, 4)
-	for _, frame := range [][]float32{{0.1, 0.9, 0.3, 0.7}, {0.8, 0.85, 0.15, 0.5}} {
+	for _, frame := range [][]float32{{0.1, 0.9, 0.3, 0.7}, {0.8, 0.85, 0.15, 0.45}} {
 		if err := gmm.Predict(context.Background(), &m, labels, frame, exec); err != nil {
 			log.Fatal(err)
 		}

@@ -158,9 +158,10 @@ type Floor struct {
 //     the data's variance (the weighted variance of x, which every M-step knows from its
 //     statistics; 1e-18 max(mean², 1) for constant data): below what the kernels take
 //     (2^-1020 in the frame the fit runs in, 2^-120 for float32 samples, whose lanes hold
-//     1/(2 sigma^2) in float32), or below the square of the samples' resolution at the
-//     component's mean (2^-52 of its magnitude, 2^-23 for float32), as a component on
-//     one repeated value does. From then on the floor bounds that component's variances.
+//     1/(2 sigma^2) in float32), or below the square of a 64th of the spacing of the
+//     samples' numbers at the component's mean (2^-58 of its magnitude, 2^-29 for
+//     float32), as a component on one repeated value does. From then on the floor bounds
+//     that component's variances.
 //     Over several features the same holds for the conditional variances, the pivots of
 //     each covariance's Cholesky factorisation, against the data's variance of that
 //     feature. Result.Floored records where it acted; the log-likelihood may fall there.
@@ -424,12 +425,14 @@ func (r *rules) record(k int) {
 // leastVariance is the least variance, or conditional variance, whose 1/(2 sigma^2) and
 // whose Cholesky factor the kernels take in float64 or, with single, in float32 (whose
 // lanes also take the factor's off-diagonal entries, up to 2^60 times larger); and the
-// samples' precision relative to their magnitude.
+// resolution of the samples relative to their magnitude: a 64th of the spacing of their
+// numbers (2^-52 or 2^-23 of it), where the samples nearest a mean but not on it have
+// densities below e^-2000 of its own.
 func leastVariance(single bool) (least, resolution float64) {
 	if single {
-		return 0x1p-120, 0x1p-23
+		return 0x1p-120, 0x1p-29
 	}
-	return minStdev * minStdev, 0x1p-52
+	return minStdev * minStdev, 0x1p-58
 }
 
 // mStep sets m to the maximum-likelihood mixture given the statistics s, their moments

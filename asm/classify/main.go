@@ -1,9 +1,9 @@
 // Command classify generates the AVX2 hard assignment: for every sample, the index of the
 // component with the largest weighted log-density, the lowest index on ties.
 //
-// coef is laid out as the E-step's (see ../estep): for component k, Const, Mean and HalfPrec
-// each repeated across a register, at k*128 bytes + 0, 32 and 64 (the E-step's Centre,
-// at + 96, is not read). Indices are carried as floating-point lanes (exact up to 2^24 in
+// coef is laid out as the E-step's (see ../estep): for component k, Const, Mean, HalfPrec
+// and Lin each repeated across a register, at k*160 bytes + 0, 32, 64 and 96 (Lin read by
+// float32 lanes only; the E-step's Centre, at + 128, not at all). Indices are carried as floating-point lanes (exact up to 2^24 in
 // float32, beyond MaxComponents), converted to integers and packed to uint16 at the end.
 package main
 
@@ -45,13 +45,17 @@ func classify(p *emit.Prec) {
 		LEAQ(Mem{Base: coef, Index: ncoef, Scale: uint8(p.Size)}, end)
 		Label("component")
 		pk, better := YMM(), YMM()
-		p.LogJoint(x, pk, Mem{Base: cp}, Mem{Base: cp, Disp: 32}, Mem{Base: cp, Disp: 64})
+		var lin Op
+		if !p.Is64() {
+			lin = Mem{Base: cp, Disp: 96}
+		}
+		p.LogJoint(x, pk, Mem{Base: cp}, Mem{Base: cp, Disp: 32}, Mem{Base: cp, Disp: 64}, lin)
 		// Strictly greater: an equal later component leaves the earlier index.
 		p.Cmp(U8(emit.CmpGT), best, pk, better)
 		p.Blend(better, pk, best, best)
 		p.Blend(better, k, idx, idx)
 		p.Add(p.C(1), k, k)
-		ADDQ(U8(128), cp)
+		ADDQ(U8(160), cp)
 		CMPQ(cp, end)
 		JB(LabelRef("component"))
 		p.StoreLabels(idx, Mem{Base: dst})

@@ -6,8 +6,9 @@
 // Every function takes its coefficients and accumulators from the caller, in registers of
 // W bytes (32 for AVX2, 64 for AVX-512):
 //
-//	coef: 4K registers of T: for component k, Const, Mean, HalfPrec and Centre (the origin
-//	      of the moments), each repeated across a register (at (4k + 0, 1, 2, 3) W bytes)
+//	coef: 5K registers of T: for component k, Const, Mean, HalfPrec, Lin (float32: see
+//	      emit.LogJoint; unread by float64 lanes) and Centre (the origin of the moments),
+//	      each repeated across a register (at (5k + 0, 1, 2, 3, 4) W bytes)
 //	acc:  3K+1 registers of float64: for component k, N, D and B (at (3k + 0, 1, 2) W),
 //	      then the log-likelihood (3K W); the caller zeroes them and adds up the lanes.
 //	      float32 kernels: then 3K registers of float32 more, N, D and B per component
@@ -66,12 +67,12 @@ func main() {
 
 // The registers of a component's block of coef or acc, in order.
 const (
-	offConst, offMean, offHalfPrec, offCentre = 0, 1, 2, 3
-	offN, offD, offB                          = 0, 1, 2
+	offConst, offMean, offHalfPrec, offLin, offCentre = 0, 1, 2, 3, 4
+	offN, offD, offB                                  = 0, 1, 2
 )
 
 // coefRegs is how many registers of coef a component takes.
-const coefRegs = 4
+const coefRegs = 5
 
 // at returns the byte offset of register slot of component k's block of acc.
 func (g *kernel) at(k, slot int) int { return (3*k + slot) * g.p.Width }
@@ -153,8 +154,13 @@ func estep(p, d *emit.Prec, k int, weighted bool) {
 	if k == 0 {
 		g.scratch = Load(Param("scratch").Base(), GP64())
 		g.ncomp = Load(Param("coef").Len(), GP64())
-		// len(coef) is 4K registers of Lanes elements.
-		SHRQ(U8(emit.Log2(coefRegs*p.Lanes)), g.ncomp)
+		// len(coef) is 5K registers of Lanes elements; 5 Lanes is not a power of two.
+		regs := GP64()
+		MOVQ(U32(coefRegs*p.Lanes), regs)
+		MOVQ(g.ncomp, RAX)
+		XORQ(RDX, RDX)
+		DIVQ(regs)
+		MOVQ(RAX, g.ncomp)
 		g.llp = GP64()
 		IMUL3Q(U32(g.at(1, 0)), g.ncomp, g.llp)
 		if !p.Is64() {
@@ -371,6 +377,15 @@ func (g *kernel) llMem() Mem {
 	return Mem{Base: g.acc, Disp: g.at(g.k, 0)}
 }
 
+// lin returns component k's Lin for float32 lanes, nil for float64 ones (see
+// emit.LogJoint).
+func (g *kernel) lin(base Register, k int) Op {
+	if g.p.Is64() {
+		return nil
+	}
+	return g.coefMem(base, k, offLin)
+}
+
 // coefMem returns component k's coefficient at off.
 func (g *kernel) coefMem(base Register, k, off int) Mem {
 	return Mem{Base: base, Disp: g.coefAt(k, off)}
@@ -467,7 +482,7 @@ func (g *kernel) responsibilities() []VecVirtual {
 	m := p.Vec()
 	for k := range pk {
 		pk[k] = p.Vec()
-		p.LogJoint(x, pk[k], g.coefMem(g.coef, k, offConst), g.coefMem(g.coef, k, offMean), g.coefMem(g.coef, k, offHalfPrec))
+		p.LogJoint(x, pk[k], g.coefMem(g.coef, k, offConst), g.coefMem(g.coef, k, offMean), g.coefMem(g.coef, k, offHalfPrec), g.lin(g.coef, k))
 		if k == 0 {
 			p.Movu(pk[0], m)
 		} else {
@@ -557,7 +572,7 @@ func (g *kernel) generalBody() {
 	p.Movu(p.C(-1/zero), m)
 	g.components("max", func(cp, _, sp Register) {
 		pk := p.Vec()
-		p.LogJoint(x, pk, g.coefMem(cp, 0, offConst), g.coefMem(cp, 0, offMean), g.coefMem(cp, 0, offHalfPrec))
+		p.LogJoint(x, pk, g.coefMem(cp, 0, offConst), g.coefMem(cp, 0, offMean), g.coefMem(cp, 0, offHalfPrec), g.lin(cp, 0))
 		p.Movu(pk, Mem{Base: sp})
 		p.Max(pk, m, m)
 	})

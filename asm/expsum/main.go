@@ -20,12 +20,13 @@ func main() {
 }
 
 // expSum emits expSumStableAVX2<P>(p, stride, pmax, expsum, x, coef): coef holds K
-// triples (Const, Mean, HalfPrec) as scalars; row k of p starts at p[k*stride].
+// quadruples (Const, Mean, HalfPrec, Lin; Lin read by float32 lanes only, see
+// emit.LogJoint) as scalars; row k of p starts at p[k*stride].
 func expSum(p *emit.Prec) {
 	fn := "expSumStableAVX2" + p.Name
 	TEXT(fn, NOSPLIT, fmt.Sprintf("func(p []%[1]s, stride int, pmax, expsum, x []%[1]s, coef []%[1]s)", p.GoType))
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets, for i < len(x) (a multiple of %d), p[k*stride+i] = P_k(x[i]), pmax[i] = max_k P_k(x[i]) and expsum[i] = sum_k exp(P_k(x[i]) - pmax[i]), for the K = len(coef)/3 components whose (Const, Mean, HalfPrec) are coef[3k:3k+3].", fn, p.Lanes))
+	Doc(fmt.Sprintf("%s sets, for i < len(x) (a multiple of %d), p[k*stride+i] = P_k(x[i]), pmax[i] = max_k P_k(x[i]) and expsum[i] = sum_k exp(P_k(x[i]) - pmax[i]), for the K = len(coef)/4 components whose (Const, Mean, HalfPrec, Lin) are coef[4k:4k+4] (see emit.LogJoint).", fn, p.Lanes))
 	pp := Load(Param("p").Base(), GP64())
 	stride := Load(Param("stride"), GP64())
 	SHLQ(U8(emit.Log2(p.Size)), stride) // in bytes
@@ -43,7 +44,11 @@ func expSum(p *emit.Prec) {
 		// Pass 1: P_k into row k, and the running maximum from -Inf.
 		eachComponent(p, "max", coef, ncoef, pp, stride, func(c []VecVirtual, row Mem) {
 			pk := YMM()
-			p.LogJoint(x, pk, c[0], c[1], c[2])
+			var lin Op
+			if !p.Is64() {
+				lin = c[3]
+			}
+			p.LogJoint(x, pk, c[0], c[1], c[2], lin)
 			p.Movu(pk, row)
 			p.Max(pk, m, m)
 		})
@@ -75,13 +80,13 @@ func eachComponent(p *emit.Prec, name string, coef, ncoef, pp, stride Register, 
 	MOVQ(ncoef, left)
 	MOVQ(pp, row)
 	Label(name)
-	c := []VecVirtual{YMM(), YMM(), YMM()}
+	c := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
 	for i := range c {
 		p.Broadcast(Mem{Base: cp, Disp: i * p.Size}, c[i])
 	}
 	body(c, Mem{Base: row})
-	ADDQ(U8(3*p.Size), cp)
+	ADDQ(U8(4*p.Size), cp)
 	ADDQ(stride, row)
-	SUBQ(U8(3), left)
+	SUBQ(U8(4), left)
 	JNZ(LabelRef(name))
 }

@@ -32,13 +32,18 @@
 //
 // coef holds, for component k, 1 + d + u values of T: Const_k, mu_k (d), then U_k's
 // entries, column by column down to the diagonal ((0,0), (0,1), (1,1), (0,2), ...) for
-// full U, its diagonal for diagonal U (u = d(d+1)/2 or d). Each value is broadcast to a
-// register where it is used (a load, as a memory operand would be), or before a loop
-// that uses it, so that coef stays compact for K up to 65536. P_k is computed with the
-// operations of the Go twin in the same order: d_i = x_i - mu_i, y_j = d_0 U_0j then
-// fused multiply-adds of d_i U_ij, q = y_0^2 then fused multiply-adds of y_j^2,
-// P = Const - q/2; a NaN (an infinite d met a zero of U) becomes -Inf, out of reach, as in
-// the Go twin.
+// full U, its diagonal for diagonal U (u = d(d+1)/2 or d); float32 lanes then d more,
+// -b_k (below). Each value is broadcast to a register where it is used (a load, as a
+// memory operand would be), or before a loop that uses it, so that coef stays compact
+// for K up to 65536. P_k is computed with the operations of the Go twin in the same
+// order: d_i = x_i - mu_i, y_j = d_0 U_0j then fused multiply-adds of d_i U_ij,
+// q = y_0^2 then fused multiply-adds of y_j^2, P = Const - q/2; a NaN (an infinite d met
+// a zero of U) becomes -Inf, out of reach, as in the Go twin. float32 lanes take the mean
+// split in two, its float32 value mu_k and the rest lo_k, which float32 cannot hold
+// beside it: y_j starts from -b_j = -sum_i U_ij lo_i and takes every d_i U_ij by a fused
+// multiply-add, the same operations on the arithmetic ports, so that a component far
+// from zero keeps its place to float32's rounding of its terms, not half an ulp of its
+// mean.
 //
 // resp also prefetches the next block's rows (ahead) while it works, a register's lines
 // a turn of its maxima loop: the transpose then finds them in the cache.
@@ -107,8 +112,14 @@ func (s shape) factor() [][2]int {
 	return out
 }
 
-// values is how many values of coef a component takes.
-func (s shape) values() int { return 1 + s.d + len(s.factor()) }
+// values is how many values of coef a component takes for p's lanes.
+func (s shape) values(p *emit.Prec) int {
+	v := 1 + s.d + len(s.factor())
+	if !p.Is64() {
+		v += s.d // -b
+	}
+	return v
+}
 
 // suffix names the shape in function names, e.g. D3Full.
 func (s shape) suffix() string {
@@ -164,7 +175,7 @@ func resp(p, dbl *emit.Prec, s shape, weighted bool) {
 		"t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; "+
 		"it adds sum_i c log sum_k exp(P_k) to the sum of ll's %d lanes. ahead[:%d n] is fetched into the cache "+
 		"(the next block's samples: a prefetch, which reads nothing and never faults).",
-		fn, s.d, p.Lanes, 32*p.Lanes, s.values(), weight, dbl.Lanes, s.d))
+		fn, s.d, p.Lanes, 32*p.Lanes, s.values(p), weight, dbl.Lanes, s.d))
 	p.Begin()
 	g := &sweep{p: p, dbl: dbl, s: s}
 	g.coef = Load(Param("coef").Base(), GP64())
@@ -197,7 +208,7 @@ func (g *sweep) components(label string, base Register, body func(cp, rk Registe
 	MOVQ(base, rk)
 	Label(label)
 	body(cp, rk)
-	ADDQ(U32(g.s.values()*g.p.Size), cp)
+	ADDQ(U32(g.s.values(g.p)*g.p.Size), cp)
 	ADDQ(g.stride, rk)
 	CMPQ(cp, g.end)
 	JB(LabelRef(label))
@@ -253,7 +264,7 @@ func (g *sweep) coefficients(cp Register) func(i int) VecVirtual {
 	if !g.p.EVEX {
 		return load
 	}
-	held := make([]VecVirtual, g.s.values())
+	held := make([]VecVirtual, g.s.values(g.p))
 	for i := range held {
 		held[i] = load(i)
 	}
@@ -365,22 +376,24 @@ func (g *sweep) logJoint(xs []VecVirtual, value func(i int) VecVirtual) VecVirtu
 		p.Sub(value(1+i), xs[i], diff[i])
 	}
 	u := func(t int) VecVirtual { return value(1 + d + t) }
+	split := !p.Is64() // y_j starts from -b_j (see the package comment)
 	q := p.Vec()
 	t := 0
 	for j := range d {
 		y := p.Vec()
-		if g.s.diag {
-			p.Mul(u(t), diff[j], y)
-			t++
-		} else {
-			for i := range j + 1 {
-				if i == 0 {
-					p.Mul(u(t), diff[0], y)
-				} else {
-					p.FMAdd231(u(t), diff[i], y)
-				}
-				t++
+		if split {
+			p.Movu(value(1+d+len(g.s.factor())+j), y) // a copy: the value may be held
+		}
+		for i := range j + 1 {
+			if g.s.diag && i != j {
+				continue
 			}
+			if split || i != 0 && !g.s.diag {
+				p.FMAdd231(u(t), diff[i], y)
+			} else {
+				p.Mul(u(t), diff[i], y)
+			}
+			t++
 		}
 		if j == 0 {
 			p.Mul(y, y, q)
@@ -577,7 +590,7 @@ func classify(p *emit.Prec, s shape) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of %d features whose planes x holds "+
 		"(n a multiple of %d, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/%d components in coef (layout: see the generator).",
-		fn, s.d, p.Lanes, s.values()))
+		fn, s.d, p.Lanes, s.values(p)))
 	p.Begin()
 	x := Load(Param("x").Base(), GP64())
 	n := Load(Param("n"), GP64())
@@ -608,7 +621,7 @@ func classify(p *emit.Prec, s shape) {
 		p.Blend(better, pk, best, best)
 		p.Blend(better, k, idx, idx)
 		p.Add(p.C(1), k, k)
-		ADDQ(U32(s.values()*p.Size), cp)
+		ADDQ(U32(s.values(p)*p.Size), cp)
 		CMPQ(cp, end)
 		JB(LabelRef("component"))
 		p.StoreLabels(idx, Mem{Base: dst})

@@ -99,9 +99,9 @@ func TestExpSumStableAssemblyKeepsToItsRows(t *testing.T) {
 	p := newGuarded[float64](3*stride, 0)
 	gap := sentinel[float64]()
 	pmax, es := make([]float64, n), make([]float64, n)
-	var coef []float64 // (Const, Mean, HalfPrec) per component
+	var coef []float64 // (Const, Mean, HalfPrec, Lin) per component
 	for j := range c.K() {
-		coef = append(coef, c.Const[j], c.Mean[j], c.HalfPrec[j])
+		coef = append(coef, c.Const[j], c.Mean[j], c.HalfPrec[j], 0)
 	}
 	expSumStableAVX2F64(p.s(), stride, pmax, es, x, coef)
 	p.check(t, "P")

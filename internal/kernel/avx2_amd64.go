@@ -66,9 +66,11 @@ func whole[T Float](f func(dst, x []T)) func(dst, x []T) {
 }
 
 // logNormPDFSIMD returns the LogNormPDF kernel of the generated function asm.
-func logNormPDFSIMD[T Float](asm func(dst, x []T, cnst, mean, halfPrec T)) func(dst, x []T, cnst, mean, halfPrec float64) {
+func logNormPDFSIMD[T Float](asm func(dst, x []T, cnst, mean, halfPrec, lin T)) func(dst, x []T, cnst, mean, halfPrec float64) {
 	return func(dst, x []T, cnst, mean, halfPrec float64) {
-		wholeVectors(func(d, s []T) { asm(d, s, T(cnst), T(mean), T(halfPrec)) }, dst, x)
+		c := Coeffs{Const: []float64{cnst}, Mean: []float64{mean}, HalfPrec: []float64{halfPrec}}
+		cn, mu, hp, lin := laneCoeffs[T](&c, 0)
+		wholeVectors(func(d, s []T) { asm(d, s, T(cn), T(mu), T(hp), T(lin)) }, dst, x)
 	}
 }
 
@@ -80,9 +82,9 @@ func expSumStableSIMD[T Float](asm func(p []T, stride int, pmax, expsum, x []T, 
 	}
 }
 
-// expSumBuffers is the memory of an ExpSumStable call: the coefficients as triples
-// (Const, Mean, HalfPrec) in T, and a padded register of samples with its K rows, maximum
-// and sum.
+// expSumBuffers is the memory of an ExpSumStable call: the coefficients as quadruples
+// (Const, Mean, HalfPrec, Lin: see laneCoeffs) in T, and a padded register of samples
+// with its K rows, maximum and sum.
 type expSumBuffers[T Float] struct{ coef, tail []T }
 
 // run runs asm over whole registers of x and a padded copy of the rest.
@@ -93,7 +95,8 @@ func (b *expSumBuffers[T]) run(asm func(p []T, stride int, pmax, expsum, x []T, 
 	}
 	b.coef = b.coef[:0]
 	for j := range k {
-		b.coef = append(b.coef, T(c.Const[j]), T(c.Mean[j]), T(c.HalfPrec[j]))
+		cn, mu, hp, lin := laneCoeffs[T](c, j)
+		b.coef = append(b.coef, T(cn), T(mu), T(hp), T(lin))
 	}
 	whole := n &^ (l - 1)
 	if whole > 0 {
@@ -165,7 +168,7 @@ const estepBlock = 32
 // function values, so whatever they are handed escapes: the frames come from a pool, so
 // that a call allocates nothing.
 type estepFrame[T Float] struct {
-	coef    []T       // 4K registers: Const, Mean, HalfPrec, Centre per component, broadcast
+	coef    []T       // 5K registers: Const, Mean, HalfPrec, Lin (see laneCoeffs), Centre per component, broadcast
 	acc     []float64 // 3K+1 registers of float64: N, D, B per component, log-likelihood; float32: 3K registers of float32 more
 	scratch []T       // K registers (general K), estepBlock*K (unrolled K)
 	// tailX, tailW and tailL hold the padded last register of samples, weights and labels.
@@ -179,7 +182,7 @@ type estepFrame[T Float] struct {
 func (t *estepTable[T]) frame(c *Coeffs, sc *Scratch) *estepFrame[T] {
 	f := frameIn[T, estepFrame[T]](sc, func(sc *Scratch) *[2]any { return &sc.estep })
 	k, l := c.K(), lanes[T](t.bytes)
-	f.coef = grow(f.coef, 4*k*l)
+	f.coef = grow(f.coef, 5*k*l)
 	accRegs := 3*k + 1
 	if !is64[T]() {
 		accRegs += 3 * k // the float32 block sums
@@ -191,8 +194,9 @@ func (t *estepTable[T]) frame(c *Coeffs, sc *Scratch) *estepFrame[T] {
 	f.tailL = grow(f.tailL, l)
 	centre := c.centre()
 	for j := range k {
-		for i, v := range [4]float64{c.Const[j], c.Mean[j], c.HalfPrec[j], centre[j]} {
-			reg := f.coef[(4*j+i)*l : (4*j+i+1)*l]
+		cn, mu, hp, lin := laneCoeffs[T](c, j)
+		for i, v := range [5]float64{cn, mu, hp, lin, centre[j]} {
+			reg := f.coef[(5*j+i)*l : (5*j+i+1)*l]
 			for lane := range reg {
 				reg[lane] = T(v)
 			}

@@ -32,7 +32,7 @@ component:
 	VBLENDVPD    Y5, Y4, Y1, Y1
 	VBLENDVPD    Y5, Y3, Y2, Y2
 	VADDPD       classify64c1<>+0(SB), Y3, Y3
-	ADDQ         $0x80, DI
+	ADDQ         $0xa0, DI
 	CMPQ         DI, R8
 	JB           component
 	VCVTTPD2DQY  Y2, X0
@@ -81,13 +81,14 @@ loop:
 
 component:
 	VSUBPS       32(DI), Y0, Y5
-	VMULPS       64(DI), Y5, Y4
+	VMOVUPS      96(DI), Y4
+	VFMSUB231PS  64(DI), Y5, Y4
 	VFNMADD213PS (DI), Y5, Y4
 	VCMPPS       $0x1e, Y1, Y4, Y5
 	VBLENDVPS    Y5, Y4, Y1, Y1
 	VBLENDVPS    Y5, Y3, Y2, Y2
 	VADDPS       classify32c1<>+0(SB), Y3, Y3
-	ADDQ         $0x80, DI
+	ADDQ         $0xa0, DI
 	CMPQ         DI, R8
 	JB           component
 	VCVTTPS2DQ   Y2, Y0

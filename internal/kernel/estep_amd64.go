@@ -19,7 +19,7 @@ func estepAVX2F64K3(x []float64, coef []float64, acc []float64, scratch []float6
 //go:noescape
 func estepAVX2F64K4(x []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX2F64 computes, for i < len(x) (a multiple of 4) and the K = len(coef)/16 components (K >= 1; len(scratch) >= K*4) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F64 computes, for i < len(x) (a multiple of 4) and the K = len(coef)/20 components (K >= 1; len(scratch) >= K*4) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F64(x []float64, coef []float64, acc []float64, scratch []float64)
@@ -39,7 +39,7 @@ func estepAVX2F64K3W(x []float64, w []float64, coef []float64, acc []float64, sc
 //go:noescape
 func estepAVX2F64K4W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX2F64W computes, for i < len(x) (a multiple of 4) and the K = len(coef)/16 components (K >= 1; len(scratch) >= K*4) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F64W computes, for i < len(x) (a multiple of 4) and the K = len(coef)/20 components (K >= 1; len(scratch) >= K*4) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F64W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
@@ -59,7 +59,7 @@ func estepAVX2F32K3(x []float32, coef []float32, acc []float64, scratch []float3
 //go:noescape
 func estepAVX2F32K4(x []float32, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX2F32 computes, for i < len(x) (a multiple of 8) and the K = len(coef)/32 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F32 computes, for i < len(x) (a multiple of 8) and the K = len(coef)/40 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F32(x []float32, coef []float32, acc []float64, scratch []float32)
@@ -79,7 +79,7 @@ func estepAVX2F32K3W(x []float32, w []float64, coef []float32, acc []float64, sc
 //go:noescape
 func estepAVX2F32K4W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX2F32W computes, for i < len(x) (a multiple of 8) and the K = len(coef)/32 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX2F32W computes, for i < len(x) (a multiple of 8) and the K = len(coef)/40 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX2F32W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
@@ -99,7 +99,7 @@ func estepAVX512F64K3(x []float64, coef []float64, acc []float64, scratch []floa
 //go:noescape
 func estepAVX512F64K4(x []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX512F64 computes, for i < len(x) (a multiple of 8) and the K = len(coef)/32 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F64 computes, for i < len(x) (a multiple of 8) and the K = len(coef)/40 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F64(x []float64, coef []float64, acc []float64, scratch []float64)
@@ -119,7 +119,7 @@ func estepAVX512F64K3W(x []float64, w []float64, coef []float64, acc []float64, 
 //go:noescape
 func estepAVX512F64K4W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
 
-// estepAVX512F64W computes, for i < len(x) (a multiple of 8) and the K = len(coef)/32 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F64W computes, for i < len(x) (a multiple of 8) and the K = len(coef)/40 components (K >= 1; len(scratch) >= K*8) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F64W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
@@ -139,7 +139,7 @@ func estepAVX512F32K3(x []float32, coef []float32, acc []float64, scratch []floa
 //go:noescape
 func estepAVX512F32K4(x []float32, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX512F32 computes, for i < len(x) (a multiple of 16) and the K = len(coef)/64 components (K >= 1; len(scratch) >= K*16) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F32 computes, for i < len(x) (a multiple of 16) and the K = len(coef)/80 components (K >= 1; len(scratch) >= K*16) in coef (layout: see the generator), with c = 1, r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F32(x []float32, coef []float32, acc []float64, scratch []float32)
@@ -159,7 +159,7 @@ func estepAVX512F32K3W(x []float32, w []float64, coef []float32, acc []float64, 
 //go:noescape
 func estepAVX512F32K4W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 
-// estepAVX512F32W computes, for i < len(x) (a multiple of 16) and the K = len(coef)/64 components (K >= 1; len(scratch) >= K*16) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
+// estepAVX512F32W computes, for i < len(x) (a multiple of 16) and the K = len(coef)/80 components (K >= 1; len(scratch) >= K*16) in coef (layout: see the generator), with c = w[i], r_k = c exp(P_k(x[i])) / sum_j exp(P_j(x[i])) and d_k = x[i] - Centre_k: N_k += r_k, D_k += r_k d_k, B_k += r_k d_k d_k and LogLik += c log sum_k exp(P_k(x[i])), into acc's lanes.
 //
 //go:noescape
 func estepAVX512F32W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)

@@ -32,9 +32,9 @@ pass1:
 	VMULPD       64(DX), Y2, Y3
 	VFNMADD213PD (DX), Y2, Y3
 	VMOVUPD      Y3, Y2
-	VSUBPD       160(DX), Y1, Y4
-	VMULPD       192(DX), Y4, Y1
-	VFNMADD213PD 128(DX), Y4, Y1
+	VSUBPD       192(DX), Y1, Y4
+	VMULPD       224(DX), Y4, Y1
+	VFNMADD213PD 160(DX), Y4, Y1
 	VMAXPD       Y1, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
 	VSUBPD       Y2, Y1, Y1
@@ -101,13 +101,13 @@ pass1:
 pass2:
 	VMOVUPD      (R8), Y7
 	VMOVUPD      (R10), Y8
-	VSUBPD       96(DX), Y7, Y9
+	VSUBPD       128(DX), Y7, Y9
 	VADDPD       Y8, Y1, Y1
 	VMULPD       Y9, Y8, Y8
 	VADDPD       Y8, Y2, Y2
 	VFMADD231PD  Y9, Y8, Y3
 	VMOVUPD      32(R10), Y8
-	VSUBPD       224(DX), Y7, Y7
+	VSUBPD       288(DX), Y7, Y7
 	VADDPD       Y8, Y4, Y4
 	VMULPD       Y7, Y8, Y8
 	VADDPD       Y8, Y5, Y5
@@ -400,13 +400,13 @@ pass1:
 	VMULPD       64(DX), Y2, Y3
 	VFNMADD213PD (DX), Y2, Y3
 	VMOVUPD      Y3, Y2
-	VSUBPD       160(DX), Y1, Y5
-	VMULPD       192(DX), Y5, Y4
-	VFNMADD213PD 128(DX), Y5, Y4
+	VSUBPD       192(DX), Y1, Y5
+	VMULPD       224(DX), Y5, Y4
+	VFNMADD213PD 160(DX), Y5, Y4
 	VMAXPD       Y4, Y2, Y2
-	VSUBPD       288(DX), Y1, Y5
-	VMULPD       320(DX), Y5, Y1
-	VFNMADD213PD 256(DX), Y5, Y1
+	VSUBPD       352(DX), Y1, Y5
+	VMULPD       384(DX), Y5, Y1
+	VFNMADD213PD 320(DX), Y5, Y1
 	VMAXPD       Y1, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
 	VSUBPD       Y2, Y4, Y4
@@ -519,19 +519,19 @@ pass1:
 pass2:
 	VMOVUPD      (R8), Y10
 	VMOVUPD      (R10), Y11
-	VSUBPD       96(DX), Y10, Y12
+	VSUBPD       128(DX), Y10, Y12
 	VADDPD       Y11, Y1, Y1
 	VMULPD       Y12, Y11, Y11
 	VADDPD       Y11, Y2, Y2
 	VFMADD231PD  Y12, Y11, Y3
 	VMOVUPD      32(R10), Y11
-	VSUBPD       224(DX), Y10, Y12
+	VSUBPD       288(DX), Y10, Y12
 	VADDPD       Y11, Y4, Y4
 	VMULPD       Y12, Y11, Y11
 	VADDPD       Y11, Y5, Y5
 	VFMADD231PD  Y12, Y11, Y6
 	VMOVUPD      64(R10), Y11
-	VSUBPD       352(DX), Y10, Y10
+	VSUBPD       448(DX), Y10, Y10
 	VADDPD       Y11, Y7, Y7
 	VMULPD       Y10, Y11, Y11
 	VADDPD       Y11, Y8, Y8
@@ -626,17 +626,17 @@ pass1:
 	VMULPD       64(DX), Y2, Y3
 	VFNMADD213PD (DX), Y2, Y3
 	VMOVUPD      Y3, Y2
-	VSUBPD       160(DX), Y1, Y5
-	VMULPD       192(DX), Y5, Y4
-	VFNMADD213PD 128(DX), Y5, Y4
+	VSUBPD       192(DX), Y1, Y5
+	VMULPD       224(DX), Y5, Y4
+	VFNMADD213PD 160(DX), Y5, Y4
 	VMAXPD       Y4, Y2, Y2
-	VSUBPD       288(DX), Y1, Y6
-	VMULPD       320(DX), Y6, Y5
-	VFNMADD213PD 256(DX), Y6, Y5
+	VSUBPD       352(DX), Y1, Y6
+	VMULPD       384(DX), Y6, Y5
+	VFNMADD213PD 320(DX), Y6, Y5
 	VMAXPD       Y5, Y2, Y2
-	VSUBPD       416(DX), Y1, Y6
-	VMULPD       448(DX), Y6, Y1
-	VFNMADD213PD 384(DX), Y6, Y1
+	VSUBPD       512(DX), Y1, Y6
+	VMULPD       544(DX), Y6, Y1
+	VFNMADD213PD 480(DX), Y6, Y1
 	VMAXPD       Y1, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
 	VSUBPD       Y2, Y4, Y4
@@ -797,25 +797,25 @@ pass1:
 pass2:
 	VMOVUPD      (R8), Y13
 	VMOVUPD      (R10), Y14
-	VSUBPD       96(DX), Y13, Y15
+	VSUBPD       128(DX), Y13, Y15
 	VADDPD       Y14, Y1, Y1
 	VMULPD       Y15, Y14, Y14
 	VADDPD       Y14, Y2, Y2
 	VFMADD231PD  Y15, Y14, Y3
 	VMOVUPD      32(R10), Y14
-	VSUBPD       224(DX), Y13, Y15
+	VSUBPD       288(DX), Y13, Y15
 	VADDPD       Y14, Y4, Y4
 	VMULPD       Y15, Y14, Y14
 	VADDPD       Y14, Y5, Y5
 	VFMADD231PD  Y15, Y14, Y6
 	VMOVUPD      64(R10), Y14
-	VSUBPD       352(DX), Y13, Y15
+	VSUBPD       448(DX), Y13, Y15
 	VADDPD       Y14, Y7, Y7
 	VMULPD       Y15, Y14, Y14
 	VADDPD       Y14, Y8, Y8
 	VFMADD231PD  Y15, Y14, Y9
 	VMOVUPD      96(R10), Y14
-	VSUBPD       480(DX), Y13, Y13
+	VSUBPD       608(DX), Y13, Y13
 	VADDPD       Y14, Y10, Y10
 	VMULPD       Y13, Y14, Y14
 	VADDPD       Y14, Y11, Y11
@@ -891,28 +891,30 @@ done:
 // func estepAVX2F64(x []float64, coef []float64, acc []float64, scratch []float64)
 // Requires: AVX, AVX2, FMA3
 TEXT ·estepAVX2F64(SB), NOSPLIT, $0-96
-	MOVQ    x_base+0(FP), AX
-	MOVQ    x_len+8(FP), CX
-	MOVQ    coef_base+24(FP), DX
-	MOVQ    acc_base+48(FP), BX
-	MOVQ    scratch_base+72(FP), SI
-	MOVQ    coef_len+32(FP), DI
-	SHRQ    $0x04, DI
-	IMUL3Q  $0x00000060, DI, R8
-	ADDQ    BX, R8
+	MOVQ    x_base+0(FP), CX
+	MOVQ    x_len+8(FP), BX
+	MOVQ    coef_base+24(FP), SI
+	MOVQ    acc_base+48(FP), DI
+	MOVQ    scratch_base+72(FP), R8
+	MOVQ    coef_len+32(FP), AX
+	MOVQ    $0x00000014, R9
+	XORQ    DX, DX
+	DIVQ    R9
+	IMUL3Q  $0x00000060, AX, DX
+	ADDQ    DI, DX
 	VMOVUPD estep64c0<>+0(SB), Y0
 	MOVQ    $0x00000020, R9
-	SHRQ    $0x02, CX
+	SHRQ    $0x02, BX
 
 loop:
-	TESTQ   CX, CX
+	TESTQ   BX, BX
 	JZ      done
-	VMOVUPD (AX), Y1
+	VMOVUPD (CX), Y1
 	VMOVUPD estep64c34<>+0(SB), Y2
-	MOVQ    DX, R10
-	MOVQ    BX, R11
-	MOVQ    SI, R12
-	MOVQ    DI, R13
+	MOVQ    SI, R10
+	MOVQ    DI, R11
+	MOVQ    R8, R12
+	MOVQ    AX, R13
 
 max:
 	VSUBPD       32(R10), Y1, Y4
@@ -920,16 +922,16 @@ max:
 	VFNMADD213PD (R10), Y4, Y3
 	VMOVUPD      Y3, (R12)
 	VMAXPD       Y3, Y2, Y2
-	ADDQ         $0x00000080, R10
+	ADDQ         $0x000000a0, R10
 	ADDQ         $0x60, R11
 	ADDQ         $0x20, R12
 	DECQ         R13
 	JNZ          max
 	VXORPS       Y3, Y3, Y3
-	MOVQ         DX, R10
-	MOVQ         BX, R11
-	MOVQ         SI, R12
-	MOVQ         DI, R13
+	MOVQ         SI, R10
+	MOVQ         DI, R11
+	MOVQ         R8, R12
+	MOVQ         AX, R13
 
 exp:
 	VMOVUPD      (R12), Y4
@@ -965,25 +967,25 @@ exp:
 	VANDNPD      Y5, Y8, Y5
 	VMOVUPD      Y5, (R12)
 	VADDPD       Y5, Y3, Y3
-	ADDQ         $0x00000080, R10
+	ADDQ         $0x000000a0, R10
 	ADDQ         $0x60, R11
 	ADDQ         $0x20, R12
 	DECQ         R13
 	JNZ          exp
 	VMULPD       Y3, Y0, Y0
-	VADDPD       (R8), Y2, Y2
-	VMOVUPD      Y2, (R8)
+	VADDPD       (DX), Y2, Y2
+	VMOVUPD      Y2, (DX)
 	VMOVUPD      estep64c0<>+0(SB), Y2
 	VDIVPD       Y3, Y2, Y2
-	MOVQ         DX, R10
-	MOVQ         BX, R11
-	MOVQ         SI, R12
-	MOVQ         DI, R13
+	MOVQ         SI, R10
+	MOVQ         DI, R11
+	MOVQ         R8, R12
+	MOVQ         AX, R13
 
 acc:
 	VMOVUPD      (R12), Y3
 	VMULPD       Y2, Y3, Y3
-	VSUBPD       96(R10), Y1, Y4
+	VSUBPD       128(R10), Y1, Y4
 	VADDPD       (R11), Y3, Y5
 	VMOVUPD      Y5, (R11)
 	VMULPD       Y4, Y3, Y3
@@ -992,13 +994,13 @@ acc:
 	VMOVUPD      64(R11), Y5
 	VFMADD231PD  Y4, Y3, Y5
 	VMOVUPD      Y5, 64(R11)
-	ADDQ         $0x00000080, R10
+	ADDQ         $0x000000a0, R10
 	ADDQ         $0x60, R11
 	ADDQ         $0x20, R12
 	DECQ         R13
 	JNZ          acc
-	ADDQ         $0x20, AX
-	DECQ         CX
+	ADDQ         $0x20, CX
+	DECQ         BX
 	DECQ         R9
 	JNZ          loop
 	VPSRLQ       $0x34, Y0, Y1
@@ -1032,8 +1034,8 @@ acc:
 	VFMADD231PD  estep64c4<>+0(SB), Y1, Y0
 	VFMADD231PD  estep64c3<>+0(SB), Y1, Y0
 	VMOVUPD      Y0, Y0
-	VADDPD       (R8), Y0, Y0
-	VMOVUPD      Y0, (R8)
+	VADDPD       (DX), Y0, Y0
+	VMOVUPD      Y0, (DX)
 	VMOVUPD      estep64c0<>+0(SB), Y0
 	MOVQ         $0x00000020, R9
 	JMP          loop
@@ -1070,8 +1072,8 @@ done:
 	VFMADD231PD  estep64c4<>+0(SB), Y1, Y0
 	VFMADD231PD  estep64c3<>+0(SB), Y1, Y0
 	VMOVUPD      Y0, Y0
-	VADDPD       (R8), Y0, Y0
-	VMOVUPD      Y0, (R8)
+	VADDPD       (DX), Y0, Y0
+	VMOVUPD      Y0, (DX)
 	VMOVUPD      estep64c0<>+0(SB), Y0
 	VZEROUPPER
 	RET
@@ -1111,9 +1113,9 @@ pass1:
 	VMULPD       64(BX), Y2, Y3
 	VFNMADD213PD (BX), Y2, Y3
 	VMOVUPD      Y3, Y2
-	VSUBPD       160(BX), Y0, Y4
-	VMULPD       192(BX), Y4, Y0
-	VFNMADD213PD 128(BX), Y4, Y0
+	VSUBPD       192(BX), Y0, Y4
+	VMULPD       224(BX), Y4, Y0
+	VFNMADD213PD 160(BX), Y4, Y0
 	VMAXPD       Y0, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
 	VSUBPD       Y2, Y0, Y0
@@ -1212,13 +1214,13 @@ pass1:
 pass2:
 	VMOVUPD     (R9), Y6
 	VMOVUPD     (R11), Y7
-	VSUBPD      96(BX), Y6, Y8
+	VSUBPD      128(BX), Y6, Y8
 	VADDPD      Y7, Y0, Y0
 	VMULPD      Y8, Y7, Y7
 	VADDPD      Y7, Y1, Y1
 	VFMADD231PD Y8, Y7, Y2
 	VMOVUPD     32(R11), Y7
-	VSUBPD      224(BX), Y6, Y6
+	VSUBPD      288(BX), Y6, Y6
 	VADDPD      Y7, Y3, Y3
 	VMULPD      Y6, Y7, Y7
 	VADDPD      Y7, Y4, Y4
@@ -1274,13 +1276,13 @@ pass1:
 	VMULPD       64(BX), Y2, Y3
 	VFNMADD213PD (BX), Y2, Y3
 	VMOVUPD      Y3, Y2
-	VSUBPD       160(BX), Y0, Y5
-	VMULPD       192(BX), Y5, Y4
-	VFNMADD213PD 128(BX), Y5, Y4
+	VSUBPD       192(BX), Y0, Y5
+	VMULPD       224(BX), Y5, Y4
+	VFNMADD213PD 160(BX), Y5, Y4
 	VMAXPD       Y4, Y2, Y2
-	VSUBPD       288(BX), Y0, Y5
-	VMULPD       320(BX), Y5, Y0
-	VFNMADD213PD 256(BX), Y5, Y0
+	VSUBPD       352(BX), Y0, Y5
+	VMULPD       384(BX), Y5, Y0
+	VFNMADD213PD 320(BX), Y5, Y0
 	VMAXPD       Y0, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
 	VSUBPD       Y2, Y4, Y4
@@ -1425,19 +1427,19 @@ pass1:
 pass2:
 	VMOVUPD     (R9), Y9
 	VMOVUPD     (R11), Y10
-	VSUBPD      96(BX), Y9, Y11
+	VSUBPD      128(BX), Y9, Y11
 	VADDPD      Y10, Y0, Y0
 	VMULPD      Y11, Y10, Y10
 	VADDPD      Y10, Y1, Y1
 	VFMADD231PD Y11, Y10, Y2
 	VMOVUPD     32(R11), Y10
-	VSUBPD      224(BX), Y9, Y11
+	VSUBPD      288(BX), Y9, Y11
 	VADDPD      Y10, Y3, Y3
 	VMULPD      Y11, Y10, Y10
 	VADDPD      Y10, Y4, Y4
 	VFMADD231PD Y11, Y10, Y5
 	VMOVUPD     64(R11), Y10
-	VSUBPD      352(BX), Y9, Y9
+	VSUBPD      448(BX), Y9, Y9
 	VADDPD      Y10, Y6, Y6
 	VMULPD      Y9, Y10, Y10
 	VADDPD      Y10, Y7, Y7
@@ -1499,17 +1501,17 @@ pass1:
 	VMULPD       64(BX), Y2, Y3
 	VFNMADD213PD (BX), Y2, Y3
 	VMOVUPD      Y3, Y2
-	VSUBPD       160(BX), Y0, Y5
-	VMULPD       192(BX), Y5, Y4
-	VFNMADD213PD 128(BX), Y5, Y4
+	VSUBPD       192(BX), Y0, Y5
+	VMULPD       224(BX), Y5, Y4
+	VFNMADD213PD 160(BX), Y5, Y4
 	VMAXPD       Y4, Y2, Y2
-	VSUBPD       288(BX), Y0, Y6
-	VMULPD       320(BX), Y6, Y5
-	VFNMADD213PD 256(BX), Y6, Y5
+	VSUBPD       352(BX), Y0, Y6
+	VMULPD       384(BX), Y6, Y5
+	VFNMADD213PD 320(BX), Y6, Y5
 	VMAXPD       Y5, Y2, Y2
-	VSUBPD       416(BX), Y0, Y6
-	VMULPD       448(BX), Y6, Y0
-	VFNMADD213PD 384(BX), Y6, Y0
+	VSUBPD       512(BX), Y0, Y6
+	VMULPD       544(BX), Y6, Y0
+	VFNMADD213PD 480(BX), Y6, Y0
 	VMAXPD       Y0, Y2, Y2
 	VSUBPD       Y2, Y3, Y3
 	VSUBPD       Y2, Y4, Y4
@@ -1702,25 +1704,25 @@ pass1:
 pass2:
 	VMOVUPD     (R9), Y12
 	VMOVUPD     (R11), Y13
-	VSUBPD      96(BX), Y12, Y14
+	VSUBPD      128(BX), Y12, Y14
 	VADDPD      Y13, Y0, Y0
 	VMULPD      Y14, Y13, Y13
 	VADDPD      Y13, Y1, Y1
 	VFMADD231PD Y14, Y13, Y2
 	VMOVUPD     32(R11), Y13
-	VSUBPD      224(BX), Y12, Y14
+	VSUBPD      288(BX), Y12, Y14
 	VADDPD      Y13, Y3, Y3
 	VMULPD      Y14, Y13, Y13
 	VADDPD      Y13, Y4, Y4
 	VFMADD231PD Y14, Y13, Y5
 	VMOVUPD     64(R11), Y13
-	VSUBPD      352(BX), Y12, Y14
+	VSUBPD      448(BX), Y12, Y14
 	VADDPD      Y13, Y6, Y6
 	VMULPD      Y14, Y13, Y13
 	VADDPD      Y13, Y7, Y7
 	VFMADD231PD Y14, Y13, Y8
 	VMOVUPD     96(R11), Y13
-	VSUBPD      480(BX), Y12, Y12
+	VSUBPD      608(BX), Y12, Y12
 	VADDPD      Y13, Y9, Y9
 	VMULPD      Y12, Y13, Y13
 	VADDPD      Y13, Y10, Y10
@@ -1762,28 +1764,30 @@ done:
 // func estepAVX2F64W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
 // Requires: AVX, AVX2, FMA3
 TEXT ·estepAVX2F64W(SB), NOSPLIT, $0-120
-	MOVQ   x_base+0(FP), AX
-	MOVQ   x_len+8(FP), CX
-	MOVQ   w_base+24(FP), DX
-	MOVQ   coef_base+48(FP), BX
-	MOVQ   acc_base+72(FP), SI
-	MOVQ   scratch_base+96(FP), DI
-	MOVQ   coef_len+56(FP), R8
-	SHRQ   $0x04, R8
-	IMUL3Q $0x00000060, R8, R9
-	ADDQ   SI, R9
-	SHRQ   $0x02, CX
+	MOVQ   x_base+0(FP), CX
+	MOVQ   x_len+8(FP), BX
+	MOVQ   w_base+24(FP), SI
+	MOVQ   coef_base+48(FP), DI
+	MOVQ   acc_base+72(FP), R8
+	MOVQ   scratch_base+96(FP), R9
+	MOVQ   coef_len+56(FP), AX
+	MOVQ   $0x00000014, R10
+	XORQ   DX, DX
+	DIVQ   R10
+	IMUL3Q $0x00000060, AX, DX
+	ADDQ   R8, DX
+	SHRQ   $0x02, BX
 
 loop:
-	TESTQ   CX, CX
+	TESTQ   BX, BX
 	JZ      done
-	VMOVUPD (AX), Y0
-	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y0
+	VMOVUPD (SI), Y1
 	VMOVUPD estep64c34<>+0(SB), Y2
-	MOVQ    BX, R10
-	MOVQ    SI, R11
-	MOVQ    DI, R12
-	MOVQ    R8, R13
+	MOVQ    DI, R10
+	MOVQ    R8, R11
+	MOVQ    R9, R12
+	MOVQ    AX, R13
 
 max:
 	VSUBPD       32(R10), Y0, Y4
@@ -1791,16 +1795,16 @@ max:
 	VFNMADD213PD (R10), Y4, Y3
 	VMOVUPD      Y3, (R12)
 	VMAXPD       Y3, Y2, Y2
-	ADDQ         $0x00000080, R10
+	ADDQ         $0x000000a0, R10
 	ADDQ         $0x60, R11
 	ADDQ         $0x20, R12
 	DECQ         R13
 	JNZ          max
 	VXORPS       Y3, Y3, Y3
-	MOVQ         BX, R10
-	MOVQ         SI, R11
-	MOVQ         DI, R12
-	MOVQ         R8, R13
+	MOVQ         DI, R10
+	MOVQ         R8, R11
+	MOVQ         R9, R12
+	MOVQ         AX, R13
 
 exp:
 	VMOVUPD      (R12), Y4
@@ -1836,7 +1840,7 @@ exp:
 	VANDNPD      Y5, Y8, Y5
 	VMOVUPD      Y5, (R12)
 	VADDPD       Y5, Y3, Y3
-	ADDQ         $0x00000080, R10
+	ADDQ         $0x000000a0, R10
 	ADDQ         $0x60, R11
 	ADDQ         $0x20, R12
 	DECQ         R13
@@ -1874,18 +1878,18 @@ exp:
 	VMOVUPD      Y5, Y4
 	VADDPD       Y2, Y4, Y4
 	VMULPD       Y1, Y4, Y4
-	VADDPD       (R9), Y4, Y4
-	VMOVUPD      Y4, (R9)
+	VADDPD       (DX), Y4, Y4
+	VMOVUPD      Y4, (DX)
 	VDIVPD       Y3, Y1, Y1
-	MOVQ         BX, R10
-	MOVQ         SI, R11
-	MOVQ         DI, R12
-	MOVQ         R8, R13
+	MOVQ         DI, R10
+	MOVQ         R8, R11
+	MOVQ         R9, R12
+	MOVQ         AX, R13
 
 acc:
 	VMOVUPD     (R12), Y2
 	VMULPD      Y1, Y2, Y2
-	VSUBPD      96(R10), Y0, Y3
+	VSUBPD      128(R10), Y0, Y3
 	VADDPD      (R11), Y2, Y4
 	VMOVUPD     Y4, (R11)
 	VMULPD      Y3, Y2, Y2
@@ -1894,14 +1898,14 @@ acc:
 	VMOVUPD     64(R11), Y4
 	VFMADD231PD Y3, Y2, Y4
 	VMOVUPD     Y4, 64(R11)
-	ADDQ        $0x00000080, R10
+	ADDQ        $0x000000a0, R10
 	ADDQ        $0x60, R11
 	ADDQ        $0x20, R12
 	DECQ        R13
 	JNZ         acc
-	ADDQ        $0x20, AX
-	ADDQ        $0x20, DX
-	DECQ        CX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, SI
+	DECQ        BX
 	JMP         loop
 
 done:
@@ -1934,12 +1938,14 @@ block:
 pass1:
 	VMOVUPS      (AX), Y2
 	VSUBPS       32(DX), Y2, Y3
-	VMULPS       64(DX), Y3, Y4
+	VMOVUPS      96(DX), Y4
+	VFMSUB231PS  64(DX), Y3, Y4
 	VFNMADD213PS (DX), Y3, Y4
 	VMOVUPS      Y4, Y3
-	VSUBPS       160(DX), Y2, Y5
-	VMULPS       192(DX), Y5, Y2
-	VFNMADD213PS 128(DX), Y5, Y2
+	VSUBPS       192(DX), Y2, Y5
+	VMOVUPS      256(DX), Y2
+	VFMSUB231PS  224(DX), Y5, Y2
+	VFNMADD213PS 160(DX), Y5, Y2
 	VMAXPS       Y2, Y3, Y3
 	VSUBPS       Y3, Y4, Y4
 	VSUBPS       Y3, Y2, Y2
@@ -2006,13 +2012,13 @@ pass1:
 pass2:
 	VMOVUPS      (R8), Y8
 	VMOVUPS      (R10), Y9
-	VSUBPS       96(DX), Y8, Y10
+	VSUBPS       128(DX), Y8, Y10
 	VADDPS       Y9, Y2, Y2
 	VMULPS       Y10, Y9, Y9
 	VADDPS       Y9, Y3, Y3
 	VFMADD231PS  Y10, Y9, Y4
 	VMOVUPS      32(R10), Y9
-	VSUBPS       224(DX), Y8, Y8
+	VSUBPS       288(DX), Y8, Y8
 	VADDPS       Y9, Y5, Y5
 	VMULPS       Y8, Y9, Y9
 	VADDPS       Y9, Y6, Y6
@@ -2283,16 +2289,19 @@ block:
 pass1:
 	VMOVUPS      (AX), Y2
 	VSUBPS       32(DX), Y2, Y3
-	VMULPS       64(DX), Y3, Y4
+	VMOVUPS      96(DX), Y4
+	VFMSUB231PS  64(DX), Y3, Y4
 	VFNMADD213PS (DX), Y3, Y4
 	VMOVUPS      Y4, Y3
-	VSUBPS       160(DX), Y2, Y6
-	VMULPS       192(DX), Y6, Y5
-	VFNMADD213PS 128(DX), Y6, Y5
+	VSUBPS       192(DX), Y2, Y6
+	VMOVUPS      256(DX), Y5
+	VFMSUB231PS  224(DX), Y6, Y5
+	VFNMADD213PS 160(DX), Y6, Y5
 	VMAXPS       Y5, Y3, Y3
-	VSUBPS       288(DX), Y2, Y6
-	VMULPS       320(DX), Y6, Y2
-	VFNMADD213PS 256(DX), Y6, Y2
+	VSUBPS       352(DX), Y2, Y6
+	VMOVUPS      416(DX), Y2
+	VFMSUB231PS  384(DX), Y6, Y2
+	VFNMADD213PS 320(DX), Y6, Y2
 	VMAXPS       Y2, Y3, Y3
 	VSUBPS       Y3, Y4, Y4
 	VSUBPS       Y3, Y5, Y5
@@ -2397,19 +2406,19 @@ pass1:
 pass2:
 	VMOVUPS      (R8), Y11
 	VMOVUPS      (R10), Y12
-	VSUBPS       96(DX), Y11, Y13
+	VSUBPS       128(DX), Y11, Y13
 	VADDPS       Y12, Y2, Y2
 	VMULPS       Y13, Y12, Y12
 	VADDPS       Y12, Y3, Y3
 	VFMADD231PS  Y13, Y12, Y4
 	VMOVUPS      32(R10), Y12
-	VSUBPS       224(DX), Y11, Y13
+	VSUBPS       288(DX), Y11, Y13
 	VADDPS       Y12, Y5, Y5
 	VMULPS       Y13, Y12, Y12
 	VADDPS       Y12, Y6, Y6
 	VFMADD231PS  Y13, Y12, Y7
 	VMOVUPS      64(R10), Y12
-	VSUBPS       352(DX), Y11, Y11
+	VSUBPS       448(DX), Y11, Y11
 	VADDPS       Y12, Y8, Y8
 	VMULPS       Y11, Y12, Y12
 	VADDPS       Y12, Y9, Y9
@@ -2581,20 +2590,24 @@ block:
 pass1:
 	VMOVUPS      (AX), Y2
 	VSUBPS       32(DX), Y2, Y3
-	VMULPS       64(DX), Y3, Y4
+	VMOVUPS      96(DX), Y4
+	VFMSUB231PS  64(DX), Y3, Y4
 	VFNMADD213PS (DX), Y3, Y4
 	VMOVUPS      Y4, Y3
-	VSUBPS       160(DX), Y2, Y6
-	VMULPS       192(DX), Y6, Y5
-	VFNMADD213PS 128(DX), Y6, Y5
+	VSUBPS       192(DX), Y2, Y6
+	VMOVUPS      256(DX), Y5
+	VFMSUB231PS  224(DX), Y6, Y5
+	VFNMADD213PS 160(DX), Y6, Y5
 	VMAXPS       Y5, Y3, Y3
-	VSUBPS       288(DX), Y2, Y7
-	VMULPS       320(DX), Y7, Y6
-	VFNMADD213PS 256(DX), Y7, Y6
+	VSUBPS       352(DX), Y2, Y7
+	VMOVUPS      416(DX), Y6
+	VFMSUB231PS  384(DX), Y7, Y6
+	VFNMADD213PS 320(DX), Y7, Y6
 	VMAXPS       Y6, Y3, Y3
-	VSUBPS       416(DX), Y2, Y7
-	VMULPS       448(DX), Y7, Y2
-	VFNMADD213PS 384(DX), Y7, Y2
+	VSUBPS       512(DX), Y2, Y7
+	VMOVUPS      576(DX), Y2
+	VFMSUB231PS  544(DX), Y7, Y2
+	VFNMADD213PS 480(DX), Y7, Y2
 	VMAXPS       Y2, Y3, Y3
 	VSUBPS       Y3, Y4, Y4
 	VSUBPS       Y3, Y5, Y5
@@ -2731,25 +2744,25 @@ pass1:
 pass2:
 	VMOVUPS      (R8), Y14
 	VMOVUPS      (R10), Y15
-	VSUBPS       96(DX), Y14, Y16
+	VSUBPS       128(DX), Y14, Y16
 	VADDPS       Y15, Y2, Y2
 	VMULPS       Y16, Y15, Y15
 	VADDPS       Y15, Y3, Y3
 	VFMADD231PS  Y16, Y15, Y4
 	VMOVUPS      32(R10), Y15
-	VSUBPS       224(DX), Y14, Y16
+	VSUBPS       288(DX), Y14, Y16
 	VADDPS       Y15, Y5, Y5
 	VMULPS       Y16, Y15, Y15
 	VADDPS       Y15, Y6, Y6
 	VFMADD231PS  Y16, Y15, Y7
 	VMOVUPS      64(R10), Y15
-	VSUBPS       352(DX), Y14, Y16
+	VSUBPS       448(DX), Y14, Y16
 	VADDPS       Y15, Y8, Y8
 	VMULPS       Y16, Y15, Y15
 	VADDPS       Y15, Y9, Y9
 	VFMADD231PS  Y16, Y15, Y10
 	VMOVUPS      96(R10), Y15
-	VSUBPS       480(DX), Y14, Y14
+	VSUBPS       608(DX), Y14, Y14
 	VADDPS       Y15, Y11, Y11
 	VMULPS       Y14, Y15, Y15
 	VADDPS       Y15, Y12, Y12
@@ -2919,47 +2932,50 @@ done:
 // func estepAVX2F32(x []float32, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·estepAVX2F32(SB), NOSPLIT, $0-96
-	MOVQ    x_base+0(FP), AX
-	MOVQ    x_len+8(FP), CX
-	MOVQ    coef_base+24(FP), DX
-	MOVQ    acc_base+48(FP), BX
-	MOVQ    scratch_base+72(FP), SI
-	MOVQ    coef_len+32(FP), DI
-	SHRQ    $0x05, DI
-	IMUL3Q  $0x00000060, DI, R8
-	LEAQ    32(R8), R9
-	ADDQ    BX, R8
+	MOVQ    x_base+0(FP), CX
+	MOVQ    x_len+8(FP), BX
+	MOVQ    coef_base+24(FP), SI
+	MOVQ    acc_base+48(FP), DI
+	MOVQ    scratch_base+72(FP), R8
+	MOVQ    coef_len+32(FP), AX
+	MOVQ    $0x00000028, R9
+	XORQ    DX, DX
+	DIVQ    R9
+	IMUL3Q  $0x00000060, AX, DX
+	LEAQ    32(DX), R9
+	ADDQ    DI, DX
 	VMOVUPD estep64c0<>+0(SB), Y0
 	VMOVUPD estep64c0<>+0(SB), Y1
 	MOVQ    $0x00000020, R10
-	SHRQ    $0x03, CX
+	SHRQ    $0x03, BX
 
 loop:
-	TESTQ   CX, CX
+	TESTQ   BX, BX
 	JZ      done
-	VMOVUPS (AX), Y2
+	VMOVUPS (CX), Y2
 	VMOVUPS estep32c12<>+0(SB), Y3
-	MOVQ    DX, R11
-	MOVQ    BX, R12
-	MOVQ    SI, R13
-	MOVQ    DI, R14
+	MOVQ    SI, R11
+	MOVQ    DI, R12
+	MOVQ    R8, R13
+	MOVQ    AX, R14
 
 max:
 	VSUBPS       32(R11), Y2, Y5
-	VMULPS       64(R11), Y5, Y4
+	VMOVUPS      96(R11), Y4
+	VFMSUB231PS  64(R11), Y5, Y4
 	VFNMADD213PS (R11), Y5, Y4
 	VMOVUPS      Y4, (R13)
 	VMAXPS       Y4, Y3, Y3
-	ADDQ         $0x00000080, R11
+	ADDQ         $0x000000a0, R11
 	ADDQ         $0x60, R12
 	ADDQ         $0x20, R13
 	DECQ         R14
 	JNZ          max
 	VXORPS       Y4, Y4, Y4
-	MOVQ         DX, R11
-	MOVQ         BX, R12
-	MOVQ         SI, R13
-	MOVQ         DI, R14
+	MOVQ         SI, R11
+	MOVQ         DI, R12
+	MOVQ         R8, R13
+	MOVQ         AX, R14
 
 exp:
 	VMOVUPS      (R13), Y5
@@ -2987,7 +3003,7 @@ exp:
 	VANDNPS      Y6, Y9, Y6
 	VMOVUPS      Y6, (R13)
 	VADDPS       Y6, Y4, Y4
-	ADDQ         $0x00000080, R11
+	ADDQ         $0x000000a0, R11
 	ADDQ         $0x60, R12
 	ADDQ         $0x20, R13
 	DECQ         R14
@@ -3001,19 +3017,19 @@ exp:
 	VEXTRACTF128 $0x01, Y3, X3
 	VCVTPS2PD    X3, Y3
 	VADDPD       Y5, Y3, Y5
-	VADDPD       (R8), Y5, Y5
-	VMOVUPD      Y5, (R8)
+	VADDPD       (DX), Y5, Y5
+	VMOVUPD      Y5, (DX)
 	VMOVUPS      estep32c9<>+0(SB), Y3
 	VDIVPS       Y4, Y3, Y3
-	MOVQ         DX, R11
-	MOVQ         BX, R12
-	MOVQ         SI, R13
-	MOVQ         DI, R14
+	MOVQ         SI, R11
+	MOVQ         DI, R12
+	MOVQ         R8, R13
+	MOVQ         AX, R14
 
 acc:
 	VMOVUPS     (R13), Y4
 	VMULPS      Y3, Y4, Y4
-	VSUBPS      96(R11), Y2, Y5
+	VSUBPS      128(R11), Y2, Y5
 	VADDPS      (R12)(R9*1), Y4, Y6
 	VMOVUPS     Y6, (R12)(R9*1)
 	VMULPS      Y5, Y4, Y4
@@ -3022,17 +3038,17 @@ acc:
 	VMOVUPS     64(R12)(R9*1), Y6
 	VFMADD231PS Y5, Y4, Y6
 	VMOVUPS     Y6, 64(R12)(R9*1)
-	ADDQ        $0x00000080, R11
+	ADDQ        $0x000000a0, R11
 	ADDQ        $0x60, R12
 	ADDQ        $0x20, R13
 	DECQ        R14
 	JNZ         acc
-	ADDQ        $0x20, AX
-	DECQ        CX
+	ADDQ        $0x20, CX
+	DECQ        BX
 	DECQ        R10
 	JNZ         loop
-	MOVQ        BX, R10
-	MOVQ        DI, R11
+	MOVQ        DI, R10
+	MOVQ        AX, R11
 
 flushinner:
 	VMOVUPS      (R10)(R9*1), Y2
@@ -3099,8 +3115,8 @@ flushinner:
 	VFMADD231PD  estep64c4<>+0(SB), Y2, Y0
 	VFMADD231PD  estep64c3<>+0(SB), Y2, Y0
 	VMOVUPD      Y0, Y0
-	VADDPD       (R8), Y0, Y0
-	VMOVUPD      Y0, (R8)
+	VADDPD       (DX), Y0, Y0
+	VMOVUPD      Y0, (DX)
 	VMOVUPD      estep64c0<>+0(SB), Y0
 	VPSRLQ       $0x34, Y1, Y2
 	VORPD        estep64c17<>+0(SB), Y2, Y2
@@ -3133,49 +3149,48 @@ flushinner:
 	VFMADD231PD  estep64c4<>+0(SB), Y2, Y1
 	VFMADD231PD  estep64c3<>+0(SB), Y2, Y1
 	VMOVUPD      Y1, Y1
-	VADDPD       (R8), Y1, Y1
-	VMOVUPD      Y1, (R8)
+	VADDPD       (DX), Y1, Y1
+	VMOVUPD      Y1, (DX)
 	VMOVUPD      estep64c0<>+0(SB), Y1
 	MOVQ         $0x00000020, R10
 	JMP          loop
 
 done:
-	MOVQ BX, AX
 	MOVQ DI, CX
 
 flushfinal:
-	VMOVUPS      (AX)(R9*1), Y2
+	VMOVUPS      (CX)(R9*1), Y2
 	VCVTPS2PD    X2, Y3
-	VADDPD       (AX), Y3, Y3
-	VMOVUPD      Y3, (AX)
+	VADDPD       (CX), Y3, Y3
+	VMOVUPD      Y3, (CX)
 	VEXTRACTF128 $0x01, Y2, X2
 	VCVTPS2PD    X2, Y2
-	VADDPD       (AX), Y2, Y2
-	VMOVUPD      Y2, (AX)
+	VADDPD       (CX), Y2, Y2
+	VMOVUPD      Y2, (CX)
 	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, (AX)(R9*1)
-	VMOVUPS      32(AX)(R9*1), Y2
+	VMOVUPS      Y2, (CX)(R9*1)
+	VMOVUPS      32(CX)(R9*1), Y2
 	VCVTPS2PD    X2, Y3
-	VADDPD       32(AX), Y3, Y3
-	VMOVUPD      Y3, 32(AX)
+	VADDPD       32(CX), Y3, Y3
+	VMOVUPD      Y3, 32(CX)
 	VEXTRACTF128 $0x01, Y2, X2
 	VCVTPS2PD    X2, Y2
-	VADDPD       32(AX), Y2, Y2
-	VMOVUPD      Y2, 32(AX)
+	VADDPD       32(CX), Y2, Y2
+	VMOVUPD      Y2, 32(CX)
 	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 32(AX)(R9*1)
-	VMOVUPS      64(AX)(R9*1), Y2
+	VMOVUPS      Y2, 32(CX)(R9*1)
+	VMOVUPS      64(CX)(R9*1), Y2
 	VCVTPS2PD    X2, Y3
-	VADDPD       64(AX), Y3, Y3
-	VMOVUPD      Y3, 64(AX)
+	VADDPD       64(CX), Y3, Y3
+	VMOVUPD      Y3, 64(CX)
 	VEXTRACTF128 $0x01, Y2, X2
 	VCVTPS2PD    X2, Y2
-	VADDPD       64(AX), Y2, Y2
-	VMOVUPD      Y2, 64(AX)
+	VADDPD       64(CX), Y2, Y2
+	VMOVUPD      Y2, 64(CX)
 	VXORPS       Y2, Y2, Y2
-	VMOVUPS      Y2, 64(AX)(R9*1)
-	ADDQ         $0x60, AX
-	DECQ         CX
+	VMOVUPS      Y2, 64(CX)(R9*1)
+	ADDQ         $0x60, CX
+	DECQ         AX
 	JNZ          flushfinal
 	VPSRLQ       $0x34, Y0, Y2
 	VORPD        estep64c17<>+0(SB), Y2, Y2
@@ -3208,8 +3223,8 @@ flushfinal:
 	VFMADD231PD  estep64c4<>+0(SB), Y2, Y0
 	VFMADD231PD  estep64c3<>+0(SB), Y2, Y0
 	VMOVUPD      Y0, Y0
-	VADDPD       (R8), Y0, Y0
-	VMOVUPD      Y0, (R8)
+	VADDPD       (DX), Y0, Y0
+	VMOVUPD      Y0, (DX)
 	VMOVUPD      estep64c0<>+0(SB), Y0
 	VPSRLQ       $0x34, Y1, Y0
 	VORPD        estep64c17<>+0(SB), Y0, Y0
@@ -3242,8 +3257,8 @@ flushfinal:
 	VFMADD231PD  estep64c4<>+0(SB), Y0, Y1
 	VFMADD231PD  estep64c3<>+0(SB), Y0, Y1
 	VMOVUPD      Y1, Y0
-	VADDPD       (R8), Y0, Y0
-	VMOVUPD      Y0, (R8)
+	VADDPD       (DX), Y0, Y0
+	VMOVUPD      Y0, (DX)
 	VMOVUPD      estep64c0<>+0(SB), Y1
 	VZEROUPPER
 	RET
@@ -3286,12 +3301,14 @@ pass1:
 	VCVTPD2PSY   32(DX), X2
 	VINSERTF128  $0x01, X2, Y1, Y1
 	VSUBPS       32(BX), Y0, Y2
-	VMULPS       64(BX), Y2, Y3
+	VMOVUPS      96(BX), Y3
+	VFMSUB231PS  64(BX), Y2, Y3
 	VFNMADD213PS (BX), Y2, Y3
 	VMOVUPS      Y3, Y2
-	VSUBPS       160(BX), Y0, Y4
-	VMULPS       192(BX), Y4, Y0
-	VFNMADD213PS 128(BX), Y4, Y0
+	VSUBPS       192(BX), Y0, Y4
+	VMOVUPS      256(BX), Y0
+	VFMSUB231PS  224(BX), Y4, Y0
+	VFNMADD213PS 160(BX), Y4, Y0
 	VMAXPS       Y0, Y2, Y2
 	VSUBPS       Y2, Y3, Y3
 	VSUBPS       Y2, Y0, Y0
@@ -3382,13 +3399,13 @@ pass1:
 pass2:
 	VMOVUPS      (R9), Y7
 	VMOVUPS      (R11), Y8
-	VSUBPS       96(BX), Y7, Y9
+	VSUBPS       128(BX), Y7, Y9
 	VADDPS       Y8, Y0, Y0
 	VMULPS       Y9, Y8, Y8
 	VADDPS       Y8, Y2, Y2
 	VFMADD231PS  Y9, Y8, Y3
 	VMOVUPS      32(R11), Y8
-	VSUBPS       224(BX), Y7, Y7
+	VSUBPS       288(BX), Y7, Y7
 	VADDPS       Y8, Y4, Y4
 	VMULPS       Y7, Y8, Y8
 	VADDPS       Y8, Y5, Y5
@@ -3573,16 +3590,19 @@ pass1:
 	VCVTPD2PSY   32(DX), X2
 	VINSERTF128  $0x01, X2, Y1, Y1
 	VSUBPS       32(BX), Y0, Y2
-	VMULPS       64(BX), Y2, Y3
+	VMOVUPS      96(BX), Y3
+	VFMSUB231PS  64(BX), Y2, Y3
 	VFNMADD213PS (BX), Y2, Y3
 	VMOVUPS      Y3, Y2
-	VSUBPS       160(BX), Y0, Y5
-	VMULPS       192(BX), Y5, Y4
-	VFNMADD213PS 128(BX), Y5, Y4
+	VSUBPS       192(BX), Y0, Y5
+	VMOVUPS      256(BX), Y4
+	VFMSUB231PS  224(BX), Y5, Y4
+	VFNMADD213PS 160(BX), Y5, Y4
 	VMAXPS       Y4, Y2, Y2
-	VSUBPS       288(BX), Y0, Y5
-	VMULPS       320(BX), Y5, Y0
-	VFNMADD213PS 256(BX), Y5, Y0
+	VSUBPS       352(BX), Y0, Y5
+	VMOVUPS      416(BX), Y0
+	VFMSUB231PS  384(BX), Y5, Y0
+	VFNMADD213PS 320(BX), Y5, Y0
 	VMAXPS       Y0, Y2, Y2
 	VSUBPS       Y2, Y3, Y3
 	VSUBPS       Y2, Y4, Y4
@@ -3711,19 +3731,19 @@ pass1:
 pass2:
 	VMOVUPS      (R9), Y10
 	VMOVUPS      (R11), Y11
-	VSUBPS       96(BX), Y10, Y12
+	VSUBPS       128(BX), Y10, Y12
 	VADDPS       Y11, Y0, Y0
 	VMULPS       Y12, Y11, Y11
 	VADDPS       Y11, Y2, Y2
 	VFMADD231PS  Y12, Y11, Y3
 	VMOVUPS      32(R11), Y11
-	VSUBPS       224(BX), Y10, Y12
+	VSUBPS       288(BX), Y10, Y12
 	VADDPS       Y11, Y4, Y4
 	VMULPS       Y12, Y11, Y11
 	VADDPS       Y11, Y5, Y5
 	VFMADD231PS  Y12, Y11, Y6
 	VMOVUPS      64(R11), Y11
-	VSUBPS       352(BX), Y10, Y10
+	VSUBPS       448(BX), Y10, Y10
 	VADDPS       Y11, Y7, Y7
 	VMULPS       Y10, Y11, Y11
 	VADDPS       Y11, Y8, Y8
@@ -3829,20 +3849,24 @@ pass1:
 	VCVTPD2PSY   32(DX), X2
 	VINSERTF128  $0x01, X2, Y1, Y1
 	VSUBPS       32(BX), Y0, Y2
-	VMULPS       64(BX), Y2, Y3
+	VMOVUPS      96(BX), Y3
+	VFMSUB231PS  64(BX), Y2, Y3
 	VFNMADD213PS (BX), Y2, Y3
 	VMOVUPS      Y3, Y2
-	VSUBPS       160(BX), Y0, Y5
-	VMULPS       192(BX), Y5, Y4
-	VFNMADD213PS 128(BX), Y5, Y4
+	VSUBPS       192(BX), Y0, Y5
+	VMOVUPS      256(BX), Y4
+	VFMSUB231PS  224(BX), Y5, Y4
+	VFNMADD213PS 160(BX), Y5, Y4
 	VMAXPS       Y4, Y2, Y2
-	VSUBPS       288(BX), Y0, Y6
-	VMULPS       320(BX), Y6, Y5
-	VFNMADD213PS 256(BX), Y6, Y5
+	VSUBPS       352(BX), Y0, Y6
+	VMOVUPS      416(BX), Y5
+	VFMSUB231PS  384(BX), Y6, Y5
+	VFNMADD213PS 320(BX), Y6, Y5
 	VMAXPS       Y5, Y2, Y2
-	VSUBPS       416(BX), Y0, Y6
-	VMULPS       448(BX), Y6, Y0
-	VFNMADD213PS 384(BX), Y6, Y0
+	VSUBPS       512(BX), Y0, Y6
+	VMOVUPS      576(BX), Y0
+	VFMSUB231PS  544(BX), Y6, Y0
+	VFNMADD213PS 480(BX), Y6, Y0
 	VMAXPS       Y0, Y2, Y2
 	VSUBPS       Y2, Y3, Y3
 	VSUBPS       Y2, Y4, Y4
@@ -4003,25 +4027,25 @@ pass1:
 pass2:
 	VMOVUPS      (R9), Y13
 	VMOVUPS      (R11), Y14
-	VSUBPS       96(BX), Y13, Y15
+	VSUBPS       128(BX), Y13, Y15
 	VADDPS       Y14, Y0, Y0
 	VMULPS       Y15, Y14, Y14
 	VADDPS       Y14, Y2, Y2
 	VFMADD231PS  Y15, Y14, Y3
 	VMOVUPS      32(R11), Y14
-	VSUBPS       224(BX), Y13, Y15
+	VSUBPS       288(BX), Y13, Y15
 	VADDPS       Y14, Y4, Y4
 	VMULPS       Y15, Y14, Y14
 	VADDPS       Y14, Y5, Y5
 	VFMADD231PS  Y15, Y14, Y6
 	VMOVUPS      64(R11), Y14
-	VSUBPS       352(BX), Y13, Y15
+	VSUBPS       448(BX), Y13, Y15
 	VADDPS       Y14, Y7, Y7
 	VMULPS       Y15, Y14, Y14
 	VADDPS       Y14, Y8, Y8
 	VFMADD231PS  Y15, Y14, Y9
 	VMOVUPS      96(R11), Y14
-	VSUBPS       480(BX), Y13, Y13
+	VSUBPS       608(BX), Y13, Y13
 	VADDPS       Y14, Y10, Y10
 	VMULPS       Y13, Y14, Y14
 	VADDPS       Y14, Y11, Y11
@@ -4123,49 +4147,52 @@ done:
 // func estepAVX2F32W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·estepAVX2F32W(SB), NOSPLIT, $0-120
-	MOVQ   x_base+0(FP), AX
-	MOVQ   x_len+8(FP), CX
-	MOVQ   w_base+24(FP), DX
-	MOVQ   coef_base+48(FP), BX
-	MOVQ   acc_base+72(FP), SI
-	MOVQ   scratch_base+96(FP), DI
-	MOVQ   coef_len+56(FP), R8
-	SHRQ   $0x05, R8
-	IMUL3Q $0x00000060, R8, R9
-	LEAQ   32(R9), R10
-	ADDQ   SI, R9
+	MOVQ   x_base+0(FP), CX
+	MOVQ   x_len+8(FP), BX
+	MOVQ   w_base+24(FP), SI
+	MOVQ   coef_base+48(FP), DI
+	MOVQ   acc_base+72(FP), R8
+	MOVQ   scratch_base+96(FP), R9
+	MOVQ   coef_len+56(FP), AX
+	MOVQ   $0x00000028, R10
+	XORQ   DX, DX
+	DIVQ   R10
+	IMUL3Q $0x00000060, AX, DX
+	LEAQ   32(DX), R10
+	ADDQ   R8, DX
 	MOVQ   $0x00000020, R11
-	SHRQ   $0x03, CX
+	SHRQ   $0x03, BX
 
 loop:
-	TESTQ       CX, CX
+	TESTQ       BX, BX
 	JZ          done
-	VMOVUPS     (AX), Y0
-	VCVTPD2PSY  (DX), X1
-	VCVTPD2PSY  32(DX), X2
+	VMOVUPS     (CX), Y0
+	VCVTPD2PSY  (SI), X1
+	VCVTPD2PSY  32(SI), X2
 	VINSERTF128 $0x01, X2, Y1, Y1
 	VMOVUPS     estep32c12<>+0(SB), Y2
-	MOVQ        BX, R12
-	MOVQ        SI, R13
-	MOVQ        DI, R14
-	MOVQ        R8, R15
+	MOVQ        DI, R12
+	MOVQ        R8, R13
+	MOVQ        R9, R14
+	MOVQ        AX, R15
 
 max:
 	VSUBPS       32(R12), Y0, Y4
-	VMULPS       64(R12), Y4, Y3
+	VMOVUPS      96(R12), Y3
+	VFMSUB231PS  64(R12), Y4, Y3
 	VFNMADD213PS (R12), Y4, Y3
 	VMOVUPS      Y3, (R14)
 	VMAXPS       Y3, Y2, Y2
-	ADDQ         $0x00000080, R12
+	ADDQ         $0x000000a0, R12
 	ADDQ         $0x60, R13
 	ADDQ         $0x20, R14
 	DECQ         R15
 	JNZ          max
 	VXORPS       Y3, Y3, Y3
-	MOVQ         BX, R12
-	MOVQ         SI, R13
-	MOVQ         DI, R14
-	MOVQ         R8, R15
+	MOVQ         DI, R12
+	MOVQ         R8, R13
+	MOVQ         R9, R14
+	MOVQ         AX, R15
 
 exp:
 	VMOVUPS      (R14), Y4
@@ -4193,7 +4220,7 @@ exp:
 	VANDNPS      Y5, Y8, Y5
 	VMOVUPS      Y5, (R14)
 	VADDPS       Y5, Y3, Y3
-	ADDQ         $0x00000080, R12
+	ADDQ         $0x000000a0, R12
 	ADDQ         $0x60, R13
 	ADDQ         $0x20, R14
 	DECQ         R15
@@ -4225,24 +4252,24 @@ exp:
 	VMOVUPS      Y5, Y4
 	VADDPS       Y2, Y4, Y4
 	VCVTPS2PD    X4, Y2
-	VMULPD       (DX), Y2, Y2
-	VADDPD       (R9), Y2, Y2
-	VMOVUPD      Y2, (R9)
+	VMULPD       (SI), Y2, Y2
+	VADDPD       (DX), Y2, Y2
+	VMOVUPD      Y2, (DX)
 	VEXTRACTF128 $0x01, Y4, X2
 	VCVTPS2PD    X2, Y2
-	VMULPD       32(DX), Y2, Y2
-	VADDPD       (R9), Y2, Y2
-	VMOVUPD      Y2, (R9)
+	VMULPD       32(SI), Y2, Y2
+	VADDPD       (DX), Y2, Y2
+	VMOVUPD      Y2, (DX)
 	VDIVPS       Y3, Y1, Y2
-	MOVQ         BX, R12
-	MOVQ         SI, R13
-	MOVQ         DI, R14
-	MOVQ         R8, R15
+	MOVQ         DI, R12
+	MOVQ         R8, R13
+	MOVQ         R9, R14
+	MOVQ         AX, R15
 
 acc:
 	VMOVUPS     (R14), Y3
 	VMULPS      Y2, Y3, Y3
-	VSUBPS      96(R12), Y0, Y4
+	VSUBPS      128(R12), Y0, Y4
 	VADDPS      (R13)(R10*1), Y3, Y5
 	VMOVUPS     Y5, (R13)(R10*1)
 	VMULPS      Y4, Y3, Y3
@@ -4251,18 +4278,18 @@ acc:
 	VMOVUPS     64(R13)(R10*1), Y5
 	VFMADD231PS Y4, Y3, Y5
 	VMOVUPS     Y5, 64(R13)(R10*1)
-	ADDQ        $0x00000080, R12
+	ADDQ        $0x000000a0, R12
 	ADDQ        $0x60, R13
 	ADDQ        $0x20, R14
 	DECQ        R15
 	JNZ         acc
-	ADDQ        $0x20, AX
-	ADDQ        $0x40, DX
-	DECQ        CX
+	ADDQ        $0x20, CX
+	ADDQ        $0x40, SI
+	DECQ        BX
 	DECQ        R11
 	JNZ         loop
-	MOVQ        SI, R11
-	MOVQ        R8, R12
+	MOVQ        R8, R11
+	MOVQ        AX, R12
 
 flushinner:
 	VMOVUPS      (R11)(R10*1), Y0
@@ -4302,42 +4329,41 @@ flushinner:
 	JMP          loop
 
 done:
-	MOVQ SI, AX
 	MOVQ R8, CX
 
 flushfinal:
-	VMOVUPS      (AX)(R10*1), Y0
+	VMOVUPS      (CX)(R10*1), Y0
 	VCVTPS2PD    X0, Y1
-	VADDPD       (AX), Y1, Y1
-	VMOVUPD      Y1, (AX)
+	VADDPD       (CX), Y1, Y1
+	VMOVUPD      Y1, (CX)
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
-	VADDPD       (AX), Y0, Y0
-	VMOVUPD      Y0, (AX)
+	VADDPD       (CX), Y0, Y0
+	VMOVUPD      Y0, (CX)
 	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, (AX)(R10*1)
-	VMOVUPS      32(AX)(R10*1), Y0
+	VMOVUPS      Y0, (CX)(R10*1)
+	VMOVUPS      32(CX)(R10*1), Y0
 	VCVTPS2PD    X0, Y1
-	VADDPD       32(AX), Y1, Y1
-	VMOVUPD      Y1, 32(AX)
+	VADDPD       32(CX), Y1, Y1
+	VMOVUPD      Y1, 32(CX)
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
-	VADDPD       32(AX), Y0, Y0
-	VMOVUPD      Y0, 32(AX)
+	VADDPD       32(CX), Y0, Y0
+	VMOVUPD      Y0, 32(CX)
 	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 32(AX)(R10*1)
-	VMOVUPS      64(AX)(R10*1), Y0
+	VMOVUPS      Y0, 32(CX)(R10*1)
+	VMOVUPS      64(CX)(R10*1), Y0
 	VCVTPS2PD    X0, Y1
-	VADDPD       64(AX), Y1, Y1
-	VMOVUPD      Y1, 64(AX)
+	VADDPD       64(CX), Y1, Y1
+	VMOVUPD      Y1, 64(CX)
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
-	VADDPD       64(AX), Y0, Y0
-	VMOVUPD      Y0, 64(AX)
+	VADDPD       64(CX), Y0, Y0
+	VMOVUPD      Y0, 64(CX)
 	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, 64(AX)(R10*1)
-	ADDQ         $0x60, AX
-	DECQ         CX
+	VMOVUPS      Y0, 64(CX)(R10*1)
+	ADDQ         $0x60, CX
+	DECQ         AX
 	JNZ          flushfinal
 	VZEROUPPER
 	RET
@@ -4372,9 +4398,9 @@ pass1:
 	VMULPD       128(BX), Z2, Z3
 	VFNMADD213PD (BX), Z2, Z3
 	VMOVUPD      Z3, Z2
-	VSUBPD       320(BX), Z1, Z10
-	VMULPD       384(BX), Z10, Z1
-	VFNMADD213PD 256(BX), Z10, Z1
+	VSUBPD       384(BX), Z1, Z10
+	VMULPD       448(BX), Z10, Z1
+	VFNMADD213PD 320(BX), Z10, Z1
 	VMAXPD       Z1, Z2, Z2
 	VSUBPD       Z2, Z3, Z3
 	VSUBPD       Z2, Z1, Z1
@@ -4440,13 +4466,13 @@ pass1:
 pass2:
 	VMOVUPD      (R9), Z1
 	VMOVUPD      (R11), Z2
-	VSUBPD       192(BX), Z1, Z3
+	VSUBPD       256(BX), Z1, Z3
 	VADDPD       Z2, Z4, Z4
 	VMULPD       Z3, Z2, Z2
 	VADDPD       Z2, Z5, Z5
 	VFMADD231PD  Z3, Z2, Z6
 	VMOVUPD      64(R11), Z2
-	VSUBPD       448(BX), Z1, Z1
+	VSUBPD       576(BX), Z1, Z1
 	VADDPD       Z2, Z7, Z7
 	VMULPD       Z1, Z2, Z2
 	VADDPD       Z2, Z8, Z8
@@ -4536,13 +4562,13 @@ pass1:
 	VMULPD       128(BX), Z2, Z3
 	VFNMADD213PD (BX), Z2, Z3
 	VMOVUPD      Z3, Z2
-	VSUBPD       320(BX), Z1, Z5
-	VMULPD       384(BX), Z5, Z4
-	VFNMADD213PD 256(BX), Z5, Z4
+	VSUBPD       384(BX), Z1, Z5
+	VMULPD       448(BX), Z5, Z4
+	VFNMADD213PD 320(BX), Z5, Z4
 	VMAXPD       Z4, Z2, Z2
-	VSUBPD       576(BX), Z1, Z5
-	VMULPD       640(BX), Z5, Z1
-	VFNMADD213PD 512(BX), Z5, Z1
+	VSUBPD       704(BX), Z1, Z5
+	VMULPD       768(BX), Z5, Z1
+	VFNMADD213PD 640(BX), Z5, Z1
 	VMAXPD       Z1, Z2, Z2
 	VSUBPD       Z2, Z3, Z3
 	VSUBPD       Z2, Z4, Z4
@@ -4653,19 +4679,19 @@ pass1:
 pass2:
 	VMOVUPD      (R9), Z1
 	VMOVUPD      (R11), Z2
-	VSUBPD       192(BX), Z1, Z3
+	VSUBPD       256(BX), Z1, Z3
 	VADDPD       Z2, Z9, Z9
 	VMULPD       Z3, Z2, Z2
 	VADDPD       Z2, Z10, Z10
 	VFMADD231PD  Z3, Z2, Z11
 	VMOVUPD      64(R11), Z2
-	VSUBPD       448(BX), Z1, Z3
+	VSUBPD       576(BX), Z1, Z3
 	VADDPD       Z2, Z12, Z12
 	VMULPD       Z3, Z2, Z2
 	VADDPD       Z2, Z13, Z13
 	VFMADD231PD  Z3, Z2, Z14
 	VMOVUPD      128(R11), Z2
-	VSUBPD       704(BX), Z1, Z1
+	VSUBPD       896(BX), Z1, Z1
 	VADDPD       Z2, Z15, Z15
 	VMULPD       Z1, Z2, Z2
 	VADDPD       Z2, Z16, Z16
@@ -4761,17 +4787,17 @@ pass1:
 	VMULPD       128(BX), Z2, Z3
 	VFNMADD213PD (BX), Z2, Z3
 	VMOVUPD      Z3, Z2
-	VSUBPD       320(BX), Z1, Z5
-	VMULPD       384(BX), Z5, Z4
-	VFNMADD213PD 256(BX), Z5, Z4
+	VSUBPD       384(BX), Z1, Z5
+	VMULPD       448(BX), Z5, Z4
+	VFNMADD213PD 320(BX), Z5, Z4
 	VMAXPD       Z4, Z2, Z2
-	VSUBPD       576(BX), Z1, Z18
-	VMULPD       640(BX), Z18, Z5
-	VFNMADD213PD 512(BX), Z18, Z5
+	VSUBPD       704(BX), Z1, Z18
+	VMULPD       768(BX), Z18, Z5
+	VFNMADD213PD 640(BX), Z18, Z5
 	VMAXPD       Z5, Z2, Z2
-	VSUBPD       832(BX), Z1, Z18
-	VMULPD       896(BX), Z18, Z1
-	VFNMADD213PD 768(BX), Z18, Z1
+	VSUBPD       1024(BX), Z1, Z18
+	VMULPD       1088(BX), Z18, Z1
+	VFNMADD213PD 960(BX), Z18, Z1
 	VMAXPD       Z1, Z2, Z2
 	VSUBPD       Z2, Z3, Z3
 	VSUBPD       Z2, Z4, Z4
@@ -4928,25 +4954,25 @@ pass1:
 pass2:
 	VMOVUPD      (R9), Z1
 	VMOVUPD      (R11), Z2
-	VSUBPD       192(BX), Z1, Z3
+	VSUBPD       256(BX), Z1, Z3
 	VADDPD       Z2, Z6, Z6
 	VMULPD       Z3, Z2, Z2
 	VADDPD       Z2, Z7, Z7
 	VFMADD231PD  Z3, Z2, Z8
 	VMOVUPD      64(R11), Z2
-	VSUBPD       448(BX), Z1, Z3
+	VSUBPD       576(BX), Z1, Z3
 	VADDPD       Z2, Z9, Z9
 	VMULPD       Z3, Z2, Z2
 	VADDPD       Z2, Z10, Z10
 	VFMADD231PD  Z3, Z2, Z11
 	VMOVUPD      128(R11), Z2
-	VSUBPD       704(BX), Z1, Z3
+	VSUBPD       896(BX), Z1, Z3
 	VADDPD       Z2, Z12, Z12
 	VMULPD       Z3, Z2, Z2
 	VADDPD       Z2, Z13, Z13
 	VFMADD231PD  Z3, Z2, Z14
 	VMOVUPD      192(R11), Z2
-	VSUBPD       960(BX), Z1, Z1
+	VSUBPD       1216(BX), Z1, Z1
 	VADDPD       Z2, Z15, Z15
 	VMULPD       Z1, Z2, Z2
 	VADDPD       Z2, Z16, Z16
@@ -5021,30 +5047,32 @@ done:
 // func estepAVX512F64(x []float64, coef []float64, acc []float64, scratch []float64)
 // Requires: AVX, AVX512F
 TEXT ·estepAVX512F64(SB), NOSPLIT, $0-96
-	LEAQ    estepzpool<>+63(SB), AX
-	ANDQ    $-64, AX
-	MOVQ    x_base+0(FP), CX
-	MOVQ    x_len+8(FP), DX
-	MOVQ    coef_base+24(FP), BX
-	MOVQ    acc_base+48(FP), SI
-	MOVQ    scratch_base+72(FP), DI
-	MOVQ    coef_len+32(FP), R8
-	SHRQ    $0x05, R8
-	IMUL3Q  $0x000000c0, R8, R9
-	ADDQ    SI, R9
-	VMOVUPD (AX), Z0
+	LEAQ    estepzpool<>+63(SB), CX
+	ANDQ    $-64, CX
+	MOVQ    x_base+0(FP), BX
+	MOVQ    x_len+8(FP), SI
+	MOVQ    coef_base+24(FP), DI
+	MOVQ    acc_base+48(FP), R8
+	MOVQ    scratch_base+72(FP), R9
+	MOVQ    coef_len+32(FP), AX
+	MOVQ    $0x00000028, R10
+	XORQ    DX, DX
+	DIVQ    R10
+	IMUL3Q  $0x000000c0, AX, DX
+	ADDQ    R8, DX
+	VMOVUPD (CX), Z0
 	MOVQ    $0x00000020, R10
-	SHRQ    $0x03, DX
+	SHRQ    $0x03, SI
 
 loop:
-	TESTQ   DX, DX
+	TESTQ   SI, SI
 	JZ      done
-	VMOVUPD (CX), Z1
-	VMOVUPD 4352(AX), Z2
-	MOVQ    BX, R11
-	MOVQ    SI, R12
-	MOVQ    DI, R13
-	MOVQ    R8, R14
+	VMOVUPD (BX), Z1
+	VMOVUPD 4352(CX), Z2
+	MOVQ    DI, R11
+	MOVQ    R8, R12
+	MOVQ    R9, R13
+	MOVQ    AX, R14
 
 max:
 	VSUBPD       64(R11), Z1, Z5
@@ -5052,69 +5080,69 @@ max:
 	VFNMADD213PD (R11), Z5, Z4
 	VMOVUPD      Z4, (R13)
 	VMAXPD       Z4, Z2, Z2
-	ADDQ         $0x00000100, R11
+	ADDQ         $0x00000140, R11
 	ADDQ         $0x000000c0, R12
 	ADDQ         $0x40, R13
 	DECQ         R14
 	JNZ          max
 	VPXORQ       Z3, Z3, Z3
-	MOVQ         BX, R11
-	MOVQ         SI, R12
-	MOVQ         DI, R13
-	MOVQ         R8, R14
+	MOVQ         DI, R11
+	MOVQ         R8, R12
+	MOVQ         R9, R13
+	MOVQ         AX, R14
 
 exp:
 	VMOVUPD      (R13), Z4
 	VSUBPD       Z2, Z4, Z4
 	VMOVUPD      Z4, Z6
-	VMOVUPD      128(AX), Z7
-	VFMADD231PD  256(AX), Z6, Z7
-	VSUBPD       128(AX), Z7, Z5
-	VFNMADD231PD 384(AX), Z5, Z6
-	VFNMADD231PD 512(AX), Z5, Z6
+	VMOVUPD      128(CX), Z7
+	VFMADD231PD  256(CX), Z6, Z7
+	VSUBPD       128(CX), Z7, Z5
+	VFNMADD231PD 384(CX), Z5, Z6
+	VFNMADD231PD 512(CX), Z5, Z6
 	VMULPD       Z6, Z6, Z8
 	VMULPD       Z8, Z8, Z9
 	VMULPD       Z9, Z9, Z10
-	VMOVUPD      640(AX), Z5
-	VFMADD231PD  768(AX), Z6, Z5
-	VMOVUPD      896(AX), Z11
-	VFMADD231PD  1024(AX), Z6, Z11
+	VMOVUPD      640(CX), Z5
+	VFMADD231PD  768(CX), Z6, Z5
+	VMOVUPD      896(CX), Z11
+	VFMADD231PD  1024(CX), Z6, Z11
 	VFMADD231PD  Z11, Z8, Z5
-	VMOVUPD      1152(AX), Z11
-	VFMADD231PD  1280(AX), Z6, Z11
-	VMOVUPD      1408(AX), Z12
-	VFMADD231PD  1536(AX), Z6, Z12
+	VMOVUPD      1152(CX), Z11
+	VFMADD231PD  1280(CX), Z6, Z11
+	VMOVUPD      1408(CX), Z12
+	VFMADD231PD  1536(CX), Z6, Z12
 	VFMADD231PD  Z12, Z8, Z11
 	VFMADD231PD  Z11, Z9, Z5
-	VMOVUPD      1664(AX), Z8
-	VFMADD231PD  1792(AX), Z6, Z8
+	VMOVUPD      1664(CX), Z8
+	VFMADD231PD  1792(CX), Z6, Z8
 	VFMADD231PD  Z8, Z10, Z5
-	VFMADD213PD  (AX), Z6, Z5
-	VFMADD213PD  (AX), Z6, Z5
+	VFMADD213PD  (CX), Z6, Z5
+	VFMADD213PD  (CX), Z6, Z5
 	VPSLLQ       $0x34, Z7, Z7
-	VCMPPD       $0x15, 1920(AX), Z4, K1
+	VCMPPD       $0x15, 1920(CX), Z4, K1
 	VPADDQ.Z     Z7, Z5, K1, Z5
 	VMOVUPD      Z5, (R13)
 	VADDPD       Z5, Z3, Z3
-	ADDQ         $0x00000100, R11
+	ADDQ         $0x00000140, R11
 	ADDQ         $0x000000c0, R12
 	ADDQ         $0x40, R13
 	DECQ         R14
 	JNZ          exp
 	VMULPD       Z3, Z0, Z0
-	VADDPD       (R9), Z2, Z2
-	VMOVUPD      Z2, (R9)
-	VMOVUPD      (AX), Z2
+	VADDPD       (DX), Z2, Z2
+	VMOVUPD      Z2, (DX)
+	VMOVUPD      (CX), Z2
 	VDIVPD       Z3, Z2, Z2
-	MOVQ         BX, R11
-	MOVQ         SI, R12
-	MOVQ         DI, R13
-	MOVQ         R8, R14
+	MOVQ         DI, R11
+	MOVQ         R8, R12
+	MOVQ         R9, R13
+	MOVQ         AX, R14
 
 acc:
 	VMOVUPD      (R13), Z4
 	VMULPD       Z2, Z4, Z4
-	VSUBPD       192(R11), Z1, Z5
+	VSUBPD       256(R11), Z1, Z5
 	VADDPD       (R12), Z4, Z6
 	VMOVUPD      Z6, (R12)
 	VMULPD       Z5, Z4, Z4
@@ -5123,85 +5151,85 @@ acc:
 	VMOVUPD      128(R12), Z6
 	VFMADD231PD  Z5, Z4, Z6
 	VMOVUPD      Z6, 128(R12)
-	ADDQ         $0x00000100, R11
+	ADDQ         $0x00000140, R11
 	ADDQ         $0x000000c0, R12
 	ADDQ         $0x40, R13
 	DECQ         R14
 	JNZ          acc
-	ADDQ         $0x40, CX
-	DECQ         DX
+	ADDQ         $0x40, BX
+	DECQ         SI
 	DECQ         R10
 	JNZ          loop
 	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        2176(AX), Z1, Z1
-	VSUBPD       2304(AX), Z1, Z1
-	VPANDQ       2432(AX), Z0, Z0
-	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 2560(AX), Z0, K1
-	VMULPD       2688(AX), Z0, Z2
+	VPORQ        2176(CX), Z1, Z1
+	VSUBPD       2304(CX), Z1, Z1
+	VPANDQ       2432(CX), Z0, Z0
+	VPORQ        (CX), Z0, Z0
+	VCMPPD       $0x1e, 2560(CX), Z0, K1
+	VMULPD       2688(CX), Z0, Z2
 	VBLENDMPD    Z2, Z0, K1, Z0
-	VADDPD       (AX), Z1, K1, Z1
-	VSUBPD       (AX), Z0, Z0
-	VADDPD       2816(AX), Z0, Z2
+	VADDPD       (CX), Z1, K1, Z1
+	VSUBPD       (CX), Z0, Z0
+	VADDPD       2816(CX), Z0, Z2
 	VDIVPD       Z2, Z0, Z4
 	VMULPD       Z4, Z4, Z2
-	VMOVUPD      2944(AX), Z5
-	VFMADD213PD  3072(AX), Z2, Z5
-	VFMADD213PD  3200(AX), Z2, Z5
-	VFMADD213PD  3328(AX), Z2, Z5
-	VFMADD213PD  3456(AX), Z2, Z5
-	VFMADD213PD  3584(AX), Z2, Z5
-	VFMADD213PD  3712(AX), Z2, Z5
-	VFMADD213PD  3840(AX), Z2, Z5
-	VFMADD213PD  3968(AX), Z2, Z5
-	VFMADD213PD  4096(AX), Z2, Z5
-	VFMADD213PD  4224(AX), Z2, Z5
+	VMOVUPD      2944(CX), Z5
+	VFMADD213PD  3072(CX), Z2, Z5
+	VFMADD213PD  3200(CX), Z2, Z5
+	VFMADD213PD  3328(CX), Z2, Z5
+	VFMADD213PD  3456(CX), Z2, Z5
+	VFMADD213PD  3584(CX), Z2, Z5
+	VFMADD213PD  3712(CX), Z2, Z5
+	VFMADD213PD  3840(CX), Z2, Z5
+	VFMADD213PD  3968(CX), Z2, Z5
+	VFMADD213PD  4096(CX), Z2, Z5
+	VFMADD213PD  4224(CX), Z2, Z5
 	VMULPD       Z2, Z5, Z5
 	VSUBPD       Z5, Z0, Z5
 	VFNMADD231PD Z4, Z5, Z0
-	VFMADD231PD  512(AX), Z1, Z0
-	VFMADD231PD  384(AX), Z1, Z0
+	VFMADD231PD  512(CX), Z1, Z0
+	VFMADD231PD  384(CX), Z1, Z0
 	VMOVUPD      Z0, Z0
-	VADDPD       (R9), Z0, Z0
-	VMOVUPD      Z0, (R9)
-	VMOVUPD      (AX), Z0
+	VADDPD       (DX), Z0, Z0
+	VMOVUPD      Z0, (DX)
+	VMOVUPD      (CX), Z0
 	MOVQ         $0x00000020, R10
 	JMP          loop
 
 done:
 	VPSRLQ       $0x34, Z0, Z1
-	VPORQ        2176(AX), Z1, Z1
-	VSUBPD       2304(AX), Z1, Z1
-	VPANDQ       2432(AX), Z0, Z0
-	VPORQ        (AX), Z0, Z0
-	VCMPPD       $0x1e, 2560(AX), Z0, K1
-	VMULPD       2688(AX), Z0, Z2
+	VPORQ        2176(CX), Z1, Z1
+	VSUBPD       2304(CX), Z1, Z1
+	VPANDQ       2432(CX), Z0, Z0
+	VPORQ        (CX), Z0, Z0
+	VCMPPD       $0x1e, 2560(CX), Z0, K1
+	VMULPD       2688(CX), Z0, Z2
 	VBLENDMPD    Z2, Z0, K1, Z0
-	VADDPD       (AX), Z1, K1, Z1
-	VSUBPD       (AX), Z0, Z0
-	VADDPD       2816(AX), Z0, Z2
+	VADDPD       (CX), Z1, K1, Z1
+	VSUBPD       (CX), Z0, Z0
+	VADDPD       2816(CX), Z0, Z2
 	VDIVPD       Z2, Z0, Z3
 	VMULPD       Z3, Z3, Z2
-	VMOVUPD      2944(AX), Z4
-	VFMADD213PD  3072(AX), Z2, Z4
-	VFMADD213PD  3200(AX), Z2, Z4
-	VFMADD213PD  3328(AX), Z2, Z4
-	VFMADD213PD  3456(AX), Z2, Z4
-	VFMADD213PD  3584(AX), Z2, Z4
-	VFMADD213PD  3712(AX), Z2, Z4
-	VFMADD213PD  3840(AX), Z2, Z4
-	VFMADD213PD  3968(AX), Z2, Z4
-	VFMADD213PD  4096(AX), Z2, Z4
-	VFMADD213PD  4224(AX), Z2, Z4
+	VMOVUPD      2944(CX), Z4
+	VFMADD213PD  3072(CX), Z2, Z4
+	VFMADD213PD  3200(CX), Z2, Z4
+	VFMADD213PD  3328(CX), Z2, Z4
+	VFMADD213PD  3456(CX), Z2, Z4
+	VFMADD213PD  3584(CX), Z2, Z4
+	VFMADD213PD  3712(CX), Z2, Z4
+	VFMADD213PD  3840(CX), Z2, Z4
+	VFMADD213PD  3968(CX), Z2, Z4
+	VFMADD213PD  4096(CX), Z2, Z4
+	VFMADD213PD  4224(CX), Z2, Z4
 	VMULPD       Z2, Z4, Z4
 	VSUBPD       Z4, Z0, Z4
 	VFNMADD231PD Z3, Z4, Z0
-	VFMADD231PD  512(AX), Z1, Z0
-	VFMADD231PD  384(AX), Z1, Z0
+	VFMADD231PD  512(CX), Z1, Z0
+	VFMADD231PD  384(CX), Z1, Z0
 	VMOVUPD      Z0, Z0
-	VADDPD       (R9), Z0, Z0
-	VMOVUPD      Z0, (R9)
-	VMOVUPD      (AX), Z0
+	VADDPD       (DX), Z0, Z0
+	VMOVUPD      Z0, (DX)
+	VMOVUPD      (CX), Z0
 	VZEROUPPER
 	RET
 
@@ -5236,9 +5264,9 @@ pass1:
 	VMULPD       128(SI), Z2, Z3
 	VFNMADD213PD (SI), Z2, Z3
 	VMOVUPD      Z3, Z2
-	VSUBPD       320(SI), Z0, Z10
-	VMULPD       384(SI), Z10, Z0
-	VFNMADD213PD 256(SI), Z10, Z0
+	VSUBPD       384(SI), Z0, Z10
+	VMULPD       448(SI), Z10, Z0
+	VFNMADD213PD 320(SI), Z10, Z0
 	VMAXPD       Z0, Z2, Z2
 	VSUBPD       Z2, Z3, Z3
 	VSUBPD       Z2, Z0, Z0
@@ -5335,13 +5363,13 @@ pass1:
 pass2:
 	VMOVUPD     (R10), Z0
 	VMOVUPD     (R12), Z1
-	VSUBPD      192(SI), Z0, Z2
+	VSUBPD      256(SI), Z0, Z2
 	VADDPD      Z1, Z4, Z4
 	VMULPD      Z2, Z1, Z1
 	VADDPD      Z1, Z5, Z5
 	VFMADD231PD Z2, Z1, Z6
 	VMOVUPD     64(R12), Z1
-	VSUBPD      448(SI), Z0, Z0
+	VSUBPD      576(SI), Z0, Z0
 	VADDPD      Z1, Z7, Z7
 	VMULPD      Z0, Z1, Z1
 	VADDPD      Z1, Z8, Z8
@@ -5399,13 +5427,13 @@ pass1:
 	VMULPD       128(SI), Z2, Z3
 	VFNMADD213PD (SI), Z2, Z3
 	VMOVUPD      Z3, Z2
-	VSUBPD       320(SI), Z0, Z5
-	VMULPD       384(SI), Z5, Z4
-	VFNMADD213PD 256(SI), Z5, Z4
+	VSUBPD       384(SI), Z0, Z5
+	VMULPD       448(SI), Z5, Z4
+	VFNMADD213PD 320(SI), Z5, Z4
 	VMAXPD       Z4, Z2, Z2
-	VSUBPD       576(SI), Z0, Z5
-	VMULPD       640(SI), Z5, Z0
-	VFNMADD213PD 512(SI), Z5, Z0
+	VSUBPD       704(SI), Z0, Z5
+	VMULPD       768(SI), Z5, Z0
+	VFNMADD213PD 640(SI), Z5, Z0
 	VMAXPD       Z0, Z2, Z2
 	VSUBPD       Z2, Z3, Z3
 	VSUBPD       Z2, Z4, Z4
@@ -5547,19 +5575,19 @@ pass1:
 pass2:
 	VMOVUPD     (R10), Z0
 	VMOVUPD     (R12), Z1
-	VSUBPD      192(SI), Z0, Z2
+	VSUBPD      256(SI), Z0, Z2
 	VADDPD      Z1, Z9, Z9
 	VMULPD      Z2, Z1, Z1
 	VADDPD      Z1, Z10, Z10
 	VFMADD231PD Z2, Z1, Z11
 	VMOVUPD     64(R12), Z1
-	VSUBPD      448(SI), Z0, Z2
+	VSUBPD      576(SI), Z0, Z2
 	VADDPD      Z1, Z12, Z12
 	VMULPD      Z2, Z1, Z1
 	VADDPD      Z1, Z13, Z13
 	VFMADD231PD Z2, Z1, Z14
 	VMOVUPD     128(R12), Z1
-	VSUBPD      704(SI), Z0, Z0
+	VSUBPD      896(SI), Z0, Z0
 	VADDPD      Z1, Z15, Z15
 	VMULPD      Z0, Z1, Z1
 	VADDPD      Z1, Z16, Z16
@@ -5623,17 +5651,17 @@ pass1:
 	VMULPD       128(SI), Z2, Z3
 	VFNMADD213PD (SI), Z2, Z3
 	VMOVUPD      Z3, Z2
-	VSUBPD       320(SI), Z0, Z5
-	VMULPD       384(SI), Z5, Z4
-	VFNMADD213PD 256(SI), Z5, Z4
+	VSUBPD       384(SI), Z0, Z5
+	VMULPD       448(SI), Z5, Z4
+	VFNMADD213PD 320(SI), Z5, Z4
 	VMAXPD       Z4, Z2, Z2
-	VSUBPD       576(SI), Z0, Z18
-	VMULPD       640(SI), Z18, Z5
-	VFNMADD213PD 512(SI), Z18, Z5
+	VSUBPD       704(SI), Z0, Z18
+	VMULPD       768(SI), Z18, Z5
+	VFNMADD213PD 640(SI), Z18, Z5
 	VMAXPD       Z5, Z2, Z2
-	VSUBPD       832(SI), Z0, Z18
-	VMULPD       896(SI), Z18, Z0
-	VFNMADD213PD 768(SI), Z18, Z0
+	VSUBPD       1024(SI), Z0, Z18
+	VMULPD       1088(SI), Z18, Z0
+	VFNMADD213PD 960(SI), Z18, Z0
 	VMAXPD       Z0, Z2, Z2
 	VSUBPD       Z2, Z3, Z3
 	VSUBPD       Z2, Z4, Z4
@@ -5821,25 +5849,25 @@ pass1:
 pass2:
 	VMOVUPD     (R10), Z0
 	VMOVUPD     (R12), Z1
-	VSUBPD      192(SI), Z0, Z2
+	VSUBPD      256(SI), Z0, Z2
 	VADDPD      Z1, Z6, Z6
 	VMULPD      Z2, Z1, Z1
 	VADDPD      Z1, Z7, Z7
 	VFMADD231PD Z2, Z1, Z8
 	VMOVUPD     64(R12), Z1
-	VSUBPD      448(SI), Z0, Z2
+	VSUBPD      576(SI), Z0, Z2
 	VADDPD      Z1, Z9, Z9
 	VMULPD      Z2, Z1, Z1
 	VADDPD      Z1, Z10, Z10
 	VFMADD231PD Z2, Z1, Z11
 	VMOVUPD     128(R12), Z1
-	VSUBPD      704(SI), Z0, Z2
+	VSUBPD      896(SI), Z0, Z2
 	VADDPD      Z1, Z12, Z12
 	VMULPD      Z2, Z1, Z1
 	VADDPD      Z1, Z13, Z13
 	VFMADD231PD Z2, Z1, Z14
 	VMOVUPD     192(R12), Z1
-	VSUBPD      960(SI), Z0, Z0
+	VSUBPD      1216(SI), Z0, Z0
 	VADDPD      Z1, Z15, Z15
 	VMULPD      Z0, Z1, Z1
 	VADDPD      Z1, Z16, Z16
@@ -5881,30 +5909,32 @@ done:
 // func estepAVX512F64W(x []float64, w []float64, coef []float64, acc []float64, scratch []float64)
 // Requires: AVX, AVX512F
 TEXT ·estepAVX512F64W(SB), NOSPLIT, $0-120
-	LEAQ   estepzpool<>+63(SB), AX
-	ANDQ   $-64, AX
-	MOVQ   x_base+0(FP), CX
-	MOVQ   x_len+8(FP), DX
-	MOVQ   w_base+24(FP), BX
-	MOVQ   coef_base+48(FP), SI
-	MOVQ   acc_base+72(FP), DI
-	MOVQ   scratch_base+96(FP), R8
-	MOVQ   coef_len+56(FP), R9
-	SHRQ   $0x05, R9
-	IMUL3Q $0x000000c0, R9, R10
-	ADDQ   DI, R10
-	SHRQ   $0x03, DX
+	LEAQ   estepzpool<>+63(SB), CX
+	ANDQ   $-64, CX
+	MOVQ   x_base+0(FP), BX
+	MOVQ   x_len+8(FP), SI
+	MOVQ   w_base+24(FP), DI
+	MOVQ   coef_base+48(FP), R8
+	MOVQ   acc_base+72(FP), R9
+	MOVQ   scratch_base+96(FP), R10
+	MOVQ   coef_len+56(FP), AX
+	MOVQ   $0x00000028, R11
+	XORQ   DX, DX
+	DIVQ   R11
+	IMUL3Q $0x000000c0, AX, DX
+	ADDQ   R9, DX
+	SHRQ   $0x03, SI
 
 loop:
-	TESTQ   DX, DX
+	TESTQ   SI, SI
 	JZ      done
-	VMOVUPD (CX), Z0
-	VMOVUPD (BX), Z1
-	VMOVUPD 4352(AX), Z2
-	MOVQ    SI, R11
-	MOVQ    DI, R12
-	MOVQ    R8, R13
-	MOVQ    R9, R14
+	VMOVUPD (BX), Z0
+	VMOVUPD (DI), Z1
+	VMOVUPD 4352(CX), Z2
+	MOVQ    R8, R11
+	MOVQ    R9, R12
+	MOVQ    R10, R13
+	MOVQ    AX, R14
 
 max:
 	VSUBPD       64(R11), Z0, Z5
@@ -5912,99 +5942,99 @@ max:
 	VFNMADD213PD (R11), Z5, Z4
 	VMOVUPD      Z4, (R13)
 	VMAXPD       Z4, Z2, Z2
-	ADDQ         $0x00000100, R11
+	ADDQ         $0x00000140, R11
 	ADDQ         $0x000000c0, R12
 	ADDQ         $0x40, R13
 	DECQ         R14
 	JNZ          max
 	VPXORQ       Z3, Z3, Z3
-	MOVQ         SI, R11
-	MOVQ         DI, R12
-	MOVQ         R8, R13
-	MOVQ         R9, R14
+	MOVQ         R8, R11
+	MOVQ         R9, R12
+	MOVQ         R10, R13
+	MOVQ         AX, R14
 
 exp:
 	VMOVUPD      (R13), Z4
 	VSUBPD       Z2, Z4, Z4
 	VMOVUPD      Z4, Z6
-	VMOVUPD      128(AX), Z7
-	VFMADD231PD  256(AX), Z6, Z7
-	VSUBPD       128(AX), Z7, Z5
-	VFNMADD231PD 384(AX), Z5, Z6
-	VFNMADD231PD 512(AX), Z5, Z6
+	VMOVUPD      128(CX), Z7
+	VFMADD231PD  256(CX), Z6, Z7
+	VSUBPD       128(CX), Z7, Z5
+	VFNMADD231PD 384(CX), Z5, Z6
+	VFNMADD231PD 512(CX), Z5, Z6
 	VMULPD       Z6, Z6, Z8
 	VMULPD       Z8, Z8, Z9
 	VMULPD       Z9, Z9, Z10
-	VMOVUPD      640(AX), Z5
-	VFMADD231PD  768(AX), Z6, Z5
-	VMOVUPD      896(AX), Z11
-	VFMADD231PD  1024(AX), Z6, Z11
+	VMOVUPD      640(CX), Z5
+	VFMADD231PD  768(CX), Z6, Z5
+	VMOVUPD      896(CX), Z11
+	VFMADD231PD  1024(CX), Z6, Z11
 	VFMADD231PD  Z11, Z8, Z5
-	VMOVUPD      1152(AX), Z11
-	VFMADD231PD  1280(AX), Z6, Z11
-	VMOVUPD      1408(AX), Z12
-	VFMADD231PD  1536(AX), Z6, Z12
+	VMOVUPD      1152(CX), Z11
+	VFMADD231PD  1280(CX), Z6, Z11
+	VMOVUPD      1408(CX), Z12
+	VFMADD231PD  1536(CX), Z6, Z12
 	VFMADD231PD  Z12, Z8, Z11
 	VFMADD231PD  Z11, Z9, Z5
-	VMOVUPD      1664(AX), Z8
-	VFMADD231PD  1792(AX), Z6, Z8
+	VMOVUPD      1664(CX), Z8
+	VFMADD231PD  1792(CX), Z6, Z8
 	VFMADD231PD  Z8, Z10, Z5
-	VFMADD213PD  (AX), Z6, Z5
-	VFMADD213PD  (AX), Z6, Z5
+	VFMADD213PD  (CX), Z6, Z5
+	VFMADD213PD  (CX), Z6, Z5
 	VPSLLQ       $0x34, Z7, Z7
-	VCMPPD       $0x15, 1920(AX), Z4, K1
+	VCMPPD       $0x15, 1920(CX), Z4, K1
 	VPADDQ.Z     Z7, Z5, K1, Z5
 	VMOVUPD      Z5, (R13)
 	VADDPD       Z5, Z3, Z3
-	ADDQ         $0x00000100, R11
+	ADDQ         $0x00000140, R11
 	ADDQ         $0x000000c0, R12
 	ADDQ         $0x40, R13
 	DECQ         R14
 	JNZ          exp
 	VPSRLQ       $0x34, Z3, Z4
-	VPORQ        2176(AX), Z4, Z4
-	VSUBPD       2304(AX), Z4, Z4
-	VPANDQ       2432(AX), Z3, Z5
-	VPORQ        (AX), Z5, Z5
-	VCMPPD       $0x1e, 2560(AX), Z5, K1
-	VMULPD       2688(AX), Z5, Z6
+	VPORQ        2176(CX), Z4, Z4
+	VSUBPD       2304(CX), Z4, Z4
+	VPANDQ       2432(CX), Z3, Z5
+	VPORQ        (CX), Z5, Z5
+	VCMPPD       $0x1e, 2560(CX), Z5, K1
+	VMULPD       2688(CX), Z5, Z6
 	VBLENDMPD    Z6, Z5, K1, Z5
-	VADDPD       (AX), Z4, K1, Z4
-	VSUBPD       (AX), Z5, Z5
-	VADDPD       2816(AX), Z5, Z6
+	VADDPD       (CX), Z4, K1, Z4
+	VSUBPD       (CX), Z5, Z5
+	VADDPD       2816(CX), Z5, Z6
 	VDIVPD       Z6, Z5, Z7
 	VMULPD       Z7, Z7, Z6
-	VMOVUPD      2944(AX), Z8
-	VFMADD213PD  3072(AX), Z6, Z8
-	VFMADD213PD  3200(AX), Z6, Z8
-	VFMADD213PD  3328(AX), Z6, Z8
-	VFMADD213PD  3456(AX), Z6, Z8
-	VFMADD213PD  3584(AX), Z6, Z8
-	VFMADD213PD  3712(AX), Z6, Z8
-	VFMADD213PD  3840(AX), Z6, Z8
-	VFMADD213PD  3968(AX), Z6, Z8
-	VFMADD213PD  4096(AX), Z6, Z8
-	VFMADD213PD  4224(AX), Z6, Z8
+	VMOVUPD      2944(CX), Z8
+	VFMADD213PD  3072(CX), Z6, Z8
+	VFMADD213PD  3200(CX), Z6, Z8
+	VFMADD213PD  3328(CX), Z6, Z8
+	VFMADD213PD  3456(CX), Z6, Z8
+	VFMADD213PD  3584(CX), Z6, Z8
+	VFMADD213PD  3712(CX), Z6, Z8
+	VFMADD213PD  3840(CX), Z6, Z8
+	VFMADD213PD  3968(CX), Z6, Z8
+	VFMADD213PD  4096(CX), Z6, Z8
+	VFMADD213PD  4224(CX), Z6, Z8
 	VMULPD       Z6, Z8, Z8
 	VSUBPD       Z8, Z5, Z8
 	VFNMADD231PD Z7, Z8, Z5
-	VFMADD231PD  512(AX), Z4, Z5
-	VFMADD231PD  384(AX), Z4, Z5
+	VFMADD231PD  512(CX), Z4, Z5
+	VFMADD231PD  384(CX), Z4, Z5
 	VMOVUPD      Z5, Z4
 	VADDPD       Z2, Z4, Z4
 	VMULPD       Z1, Z4, Z4
-	VADDPD       (R10), Z4, Z4
-	VMOVUPD      Z4, (R10)
+	VADDPD       (DX), Z4, Z4
+	VMOVUPD      Z4, (DX)
 	VDIVPD       Z3, Z1, Z1
-	MOVQ         SI, R11
-	MOVQ         DI, R12
-	MOVQ         R8, R13
-	MOVQ         R9, R14
+	MOVQ         R8, R11
+	MOVQ         R9, R12
+	MOVQ         R10, R13
+	MOVQ         AX, R14
 
 acc:
 	VMOVUPD     (R13), Z2
 	VMULPD      Z1, Z2, Z2
-	VSUBPD      192(R11), Z0, Z4
+	VSUBPD      256(R11), Z0, Z4
 	VADDPD      (R12), Z2, Z5
 	VMOVUPD     Z5, (R12)
 	VMULPD      Z4, Z2, Z2
@@ -6013,14 +6043,14 @@ acc:
 	VMOVUPD     128(R12), Z5
 	VFMADD231PD Z4, Z2, Z5
 	VMOVUPD     Z5, 128(R12)
-	ADDQ        $0x00000100, R11
+	ADDQ        $0x00000140, R11
 	ADDQ        $0x000000c0, R12
 	ADDQ        $0x40, R13
 	DECQ        R14
 	JNZ         acc
-	ADDQ        $0x40, CX
 	ADDQ        $0x40, BX
-	DECQ        DX
+	ADDQ        $0x40, DI
+	DECQ        SI
 	JMP         loop
 
 done:
@@ -6055,12 +6085,14 @@ block:
 pass1:
 	VMOVUPS       (CX), Z2
 	VSUBPS        64(BX), Z2, Z3
-	VMULPS        128(BX), Z3, Z4
+	VMOVUPS       192(BX), Z4
+	VFMSUB231PS   128(BX), Z3, Z4
 	VFNMADD213PS  (BX), Z3, Z4
 	VMOVUPS       Z4, Z3
-	VSUBPS        320(BX), Z2, Z11
-	VMULPS        384(BX), Z11, Z2
-	VFNMADD213PS  256(BX), Z11, Z2
+	VSUBPS        384(BX), Z2, Z11
+	VMOVUPS       512(BX), Z2
+	VFMSUB231PS   448(BX), Z11, Z2
+	VFNMADD213PS  320(BX), Z11, Z2
 	VMAXPS        Z2, Z3, Z3
 	VSUBPS        Z3, Z4, Z4
 	VSUBPS        Z3, Z2, Z2
@@ -6126,13 +6158,13 @@ pass1:
 pass2:
 	VMOVUPS       (R9), Z2
 	VMOVUPS       (R11), Z3
-	VSUBPS        192(BX), Z2, Z4
+	VSUBPS        256(BX), Z2, Z4
 	VADDPS        Z3, Z5, Z5
 	VMULPS        Z4, Z3, Z3
 	VADDPS        Z3, Z6, Z6
 	VFMADD231PS   Z4, Z3, Z7
 	VMOVUPS       64(R11), Z3
-	VSUBPS        448(BX), Z2, Z2
+	VSUBPS        576(BX), Z2, Z2
 	VADDPS        Z3, Z8, Z8
 	VMULPS        Z2, Z3, Z3
 	VADDPS        Z3, Z9, Z9
@@ -6283,16 +6315,19 @@ block:
 pass1:
 	VMOVUPS       (CX), Z2
 	VSUBPS        64(BX), Z2, Z3
-	VMULPS        128(BX), Z3, Z4
+	VMOVUPS       192(BX), Z4
+	VFMSUB231PS   128(BX), Z3, Z4
 	VFNMADD213PS  (BX), Z3, Z4
 	VMOVUPS       Z4, Z3
-	VSUBPS        320(BX), Z2, Z6
-	VMULPS        384(BX), Z6, Z5
-	VFNMADD213PS  256(BX), Z6, Z5
+	VSUBPS        384(BX), Z2, Z6
+	VMOVUPS       512(BX), Z5
+	VFMSUB231PS   448(BX), Z6, Z5
+	VFNMADD213PS  320(BX), Z6, Z5
 	VMAXPS        Z5, Z3, Z3
-	VSUBPS        576(BX), Z2, Z6
-	VMULPS        640(BX), Z6, Z2
-	VFNMADD213PS  512(BX), Z6, Z2
+	VSUBPS        704(BX), Z2, Z6
+	VMOVUPS       832(BX), Z2
+	VFMSUB231PS   768(BX), Z6, Z2
+	VFNMADD213PS  640(BX), Z6, Z2
 	VMAXPS        Z2, Z3, Z3
 	VSUBPS        Z3, Z4, Z4
 	VSUBPS        Z3, Z5, Z5
@@ -6395,19 +6430,19 @@ pass1:
 pass2:
 	VMOVUPS       (R9), Z2
 	VMOVUPS       (R11), Z3
-	VSUBPS        192(BX), Z2, Z4
+	VSUBPS        256(BX), Z2, Z4
 	VADDPS        Z3, Z10, Z10
 	VMULPS        Z4, Z3, Z3
 	VADDPS        Z3, Z11, Z11
 	VFMADD231PS   Z4, Z3, Z12
 	VMOVUPS       64(R11), Z3
-	VSUBPS        448(BX), Z2, Z4
+	VSUBPS        576(BX), Z2, Z4
 	VADDPS        Z3, Z13, Z13
 	VMULPS        Z4, Z3, Z3
 	VADDPS        Z3, Z14, Z14
 	VFMADD231PS   Z4, Z3, Z15
 	VMOVUPS       128(R11), Z3
-	VSUBPS        704(BX), Z2, Z2
+	VSUBPS        896(BX), Z2, Z2
 	VADDPS        Z3, Z16, Z16
 	VMULPS        Z2, Z3, Z3
 	VADDPS        Z3, Z17, Z17
@@ -6579,20 +6614,24 @@ block:
 pass1:
 	VMOVUPS       (CX), Z2
 	VSUBPS        64(BX), Z2, Z3
-	VMULPS        128(BX), Z3, Z4
+	VMOVUPS       192(BX), Z4
+	VFMSUB231PS   128(BX), Z3, Z4
 	VFNMADD213PS  (BX), Z3, Z4
 	VMOVUPS       Z4, Z3
-	VSUBPS        320(BX), Z2, Z6
-	VMULPS        384(BX), Z6, Z5
-	VFNMADD213PS  256(BX), Z6, Z5
+	VSUBPS        384(BX), Z2, Z6
+	VMOVUPS       512(BX), Z5
+	VFMSUB231PS   448(BX), Z6, Z5
+	VFNMADD213PS  320(BX), Z6, Z5
 	VMAXPS        Z5, Z3, Z3
-	VSUBPS        576(BX), Z2, Z19
-	VMULPS        640(BX), Z19, Z6
-	VFNMADD213PS  512(BX), Z19, Z6
+	VSUBPS        704(BX), Z2, Z19
+	VMOVUPS       832(BX), Z6
+	VFMSUB231PS   768(BX), Z19, Z6
+	VFNMADD213PS  640(BX), Z19, Z6
 	VMAXPS        Z6, Z3, Z3
-	VSUBPS        832(BX), Z2, Z19
-	VMULPS        896(BX), Z19, Z2
-	VFNMADD213PS  768(BX), Z19, Z2
+	VSUBPS        1024(BX), Z2, Z19
+	VMOVUPS       1152(BX), Z2
+	VFMSUB231PS   1088(BX), Z19, Z2
+	VFNMADD213PS  960(BX), Z19, Z2
 	VMAXPS        Z2, Z3, Z3
 	VSUBPS        Z3, Z4, Z4
 	VSUBPS        Z3, Z5, Z5
@@ -6725,25 +6764,25 @@ pass1:
 pass2:
 	VMOVUPS       (R9), Z2
 	VMOVUPS       (R11), Z3
-	VSUBPS        192(BX), Z2, Z4
+	VSUBPS        256(BX), Z2, Z4
 	VADDPS        Z3, Z7, Z7
 	VMULPS        Z4, Z3, Z3
 	VADDPS        Z3, Z8, Z8
 	VFMADD231PS   Z4, Z3, Z9
 	VMOVUPS       64(R11), Z3
-	VSUBPS        448(BX), Z2, Z4
+	VSUBPS        576(BX), Z2, Z4
 	VADDPS        Z3, Z10, Z10
 	VMULPS        Z4, Z3, Z3
 	VADDPS        Z3, Z11, Z11
 	VFMADD231PS   Z4, Z3, Z12
 	VMOVUPS       128(R11), Z3
-	VSUBPS        704(BX), Z2, Z4
+	VSUBPS        896(BX), Z2, Z4
 	VADDPS        Z3, Z13, Z13
 	VMULPS        Z4, Z3, Z3
 	VADDPS        Z3, Z14, Z14
 	VFMADD231PS   Z4, Z3, Z15
 	VMOVUPS       192(R11), Z3
-	VSUBPS        960(BX), Z2, Z2
+	VSUBPS        1216(BX), Z2, Z2
 	VADDPS        Z3, Z16, Z16
 	VMULPS        Z2, Z3, Z3
 	VADDPS        Z3, Z17, Z17
@@ -6911,76 +6950,79 @@ done:
 // func estepAVX512F32(x []float32, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX512F
 TEXT ·estepAVX512F32(SB), NOSPLIT, $0-96
-	LEAQ    estepzpool<>+63(SB), AX
-	ANDQ    $-64, AX
-	MOVQ    x_base+0(FP), CX
-	MOVQ    x_len+8(FP), DX
-	MOVQ    coef_base+24(FP), BX
-	MOVQ    acc_base+48(FP), SI
-	MOVQ    scratch_base+72(FP), DI
-	MOVQ    coef_len+32(FP), R8
-	SHRQ    $0x06, R8
-	IMUL3Q  $0x000000c0, R8, R9
-	LEAQ    64(R9), R10
-	ADDQ    SI, R9
-	VMOVUPD (AX), Z0
-	VMOVUPD (AX), Z1
+	LEAQ    estepzpool<>+63(SB), CX
+	ANDQ    $-64, CX
+	MOVQ    x_base+0(FP), BX
+	MOVQ    x_len+8(FP), SI
+	MOVQ    coef_base+24(FP), DI
+	MOVQ    acc_base+48(FP), R8
+	MOVQ    scratch_base+72(FP), R9
+	MOVQ    coef_len+32(FP), AX
+	MOVQ    $0x00000050, R10
+	XORQ    DX, DX
+	DIVQ    R10
+	IMUL3Q  $0x000000c0, AX, DX
+	LEAQ    64(DX), R10
+	ADDQ    R8, DX
+	VMOVUPD (CX), Z0
+	VMOVUPD (CX), Z1
 	MOVQ    $0x00000020, R11
-	SHRQ    $0x04, DX
+	SHRQ    $0x04, SI
 
 loop:
-	TESTQ   DX, DX
+	TESTQ   SI, SI
 	JZ      done
-	VMOVUPS (CX), Z2
-	VMOVUPS 6016(AX), Z3
-	MOVQ    BX, R12
-	MOVQ    SI, R13
-	MOVQ    DI, R14
-	MOVQ    R8, R15
+	VMOVUPS (BX), Z2
+	VMOVUPS 6016(CX), Z3
+	MOVQ    DI, R12
+	MOVQ    R8, R13
+	MOVQ    R9, R14
+	MOVQ    AX, R15
 
 max:
 	VSUBPS       64(R12), Z2, Z6
-	VMULPS       128(R12), Z6, Z5
+	VMOVUPS      192(R12), Z5
+	VFMSUB231PS  128(R12), Z6, Z5
 	VFNMADD213PS (R12), Z6, Z5
 	VMOVUPS      Z5, (R14)
 	VMAXPS       Z5, Z3, Z3
-	ADDQ         $0x00000100, R12
+	ADDQ         $0x00000140, R12
 	ADDQ         $0x000000c0, R13
 	ADDQ         $0x40, R14
 	DECQ         R15
 	JNZ          max
 	VPXORQ       Z4, Z4, Z4
-	MOVQ         BX, R12
-	MOVQ         SI, R13
-	MOVQ         DI, R14
-	MOVQ         R8, R15
+	MOVQ         DI, R12
+	MOVQ         R8, R13
+	MOVQ         R9, R14
+	MOVQ         AX, R15
 
 exp:
 	VMOVUPS       (R14), Z5
 	VSUBPS        Z3, Z5, Z5
 	VMOVUPS       Z5, Z7
-	VMOVUPS       4480(AX), Z8
-	VFMADD231PS   4608(AX), Z7, Z8
-	VSUBPS        4480(AX), Z8, Z6
-	VFNMADD231PS  4736(AX), Z6, Z7
-	VFNMADD231PS  4864(AX), Z6, Z7
+	VMOVUPS       4480(CX), Z8
+	VFMADD231PS   4608(CX), Z7, Z8
+	VSUBPS        4480(CX), Z8, Z6
+	VFNMADD231PS  4736(CX), Z6, Z7
+	VFNMADD231PS  4864(CX), Z6, Z7
 	VMULPS        Z7, Z7, Z9
 	VMULPS        Z9, Z9, Z10
-	VMOVUPS       4992(AX), Z6
-	VFMADD231PS   5120(AX), Z7, Z6
-	VMOVUPS       5248(AX), Z11
-	VFMADD231PS   5376(AX), Z7, Z11
+	VMOVUPS       4992(CX), Z6
+	VFMADD231PS   5120(CX), Z7, Z6
+	VMOVUPS       5248(CX), Z11
+	VFMADD231PS   5376(CX), Z7, Z11
 	VFMADD231PS   Z11, Z9, Z6
-	VMOVUPS       5504(AX), Z9
+	VMOVUPS       5504(CX), Z9
 	VFMADD231PS   Z9, Z10, Z6
-	VFMADD213PS   5632(AX), Z7, Z6
-	VFMADD213PS   5632(AX), Z7, Z6
+	VFMADD213PS   5632(CX), Z7, Z6
+	VFMADD213PS   5632(CX), Z7, Z6
 	VPSLLD        $0x17, Z8, Z8
-	VCMPPS        $0x15, 5760(AX), Z5, K1
+	VCMPPS        $0x15, 5760(CX), Z5, K1
 	VPADDD.Z      Z8, Z6, K1, Z6
 	VMOVUPS       Z6, (R14)
 	VADDPS        Z6, Z4, Z4
-	ADDQ          $0x00000100, R12
+	ADDQ          $0x00000140, R12
 	ADDQ          $0x000000c0, R13
 	ADDQ          $0x40, R14
 	DECQ          R15
@@ -6994,19 +7036,19 @@ exp:
 	VEXTRACTF64X4 $0x01, Z3, Y3
 	VCVTPS2PD     Y3, Z3
 	VADDPD        Z5, Z3, Z5
-	VADDPD        (R9), Z5, Z5
-	VMOVUPD       Z5, (R9)
-	VMOVUPS       5632(AX), Z3
+	VADDPD        (DX), Z5, Z5
+	VMOVUPD       Z5, (DX)
+	VMOVUPS       5632(CX), Z3
 	VDIVPS        Z4, Z3, Z3
-	MOVQ          BX, R12
-	MOVQ          SI, R13
-	MOVQ          DI, R14
-	MOVQ          R8, R15
+	MOVQ          DI, R12
+	MOVQ          R8, R13
+	MOVQ          R9, R14
+	MOVQ          AX, R15
 
 acc:
 	VMOVUPS     (R14), Z5
 	VMULPS      Z3, Z5, Z5
-	VSUBPS      192(R12), Z2, Z6
+	VSUBPS      256(R12), Z2, Z6
 	VADDPS      (R13)(R10*1), Z5, Z7
 	VMOVUPS     Z7, (R13)(R10*1)
 	VMULPS      Z6, Z5, Z5
@@ -7015,17 +7057,17 @@ acc:
 	VMOVUPS     128(R13)(R10*1), Z7
 	VFMADD231PS Z6, Z5, Z7
 	VMOVUPS     Z7, 128(R13)(R10*1)
-	ADDQ        $0x00000100, R12
+	ADDQ        $0x00000140, R12
 	ADDQ        $0x000000c0, R13
 	ADDQ        $0x40, R14
 	DECQ        R15
 	JNZ         acc
-	ADDQ        $0x40, CX
-	DECQ        DX
+	ADDQ        $0x40, BX
+	DECQ        SI
 	DECQ        R11
 	JNZ         loop
-	MOVQ        SI, R11
-	MOVQ        R8, R12
+	MOVQ        R8, R11
+	MOVQ        AX, R12
 
 flushinner:
 	VMOVUPS       (R11)(R10*1), Z2
@@ -7062,178 +7104,177 @@ flushinner:
 	DECQ          R12
 	JNZ           flushinner
 	VPSRLQ        $0x34, Z0, Z2
-	VPORQ         2176(AX), Z2, Z2
-	VSUBPD        2304(AX), Z2, Z2
-	VPANDQ        2432(AX), Z0, Z0
-	VPORQ         (AX), Z0, Z0
-	VCMPPD        $0x1e, 2560(AX), Z0, K1
-	VMULPD        2688(AX), Z0, Z3
+	VPORQ         2176(CX), Z2, Z2
+	VSUBPD        2304(CX), Z2, Z2
+	VPANDQ        2432(CX), Z0, Z0
+	VPORQ         (CX), Z0, Z0
+	VCMPPD        $0x1e, 2560(CX), Z0, K1
+	VMULPD        2688(CX), Z0, Z3
 	VBLENDMPD     Z3, Z0, K1, Z0
-	VADDPD        (AX), Z2, K1, Z2
-	VSUBPD        (AX), Z0, Z0
-	VADDPD        2816(AX), Z0, Z3
+	VADDPD        (CX), Z2, K1, Z2
+	VSUBPD        (CX), Z0, Z0
+	VADDPD        2816(CX), Z0, Z3
 	VDIVPD        Z3, Z0, Z5
 	VMULPD        Z5, Z5, Z3
-	VMOVUPD       2944(AX), Z6
-	VFMADD213PD   3072(AX), Z3, Z6
-	VFMADD213PD   3200(AX), Z3, Z6
-	VFMADD213PD   3328(AX), Z3, Z6
-	VFMADD213PD   3456(AX), Z3, Z6
-	VFMADD213PD   3584(AX), Z3, Z6
-	VFMADD213PD   3712(AX), Z3, Z6
-	VFMADD213PD   3840(AX), Z3, Z6
-	VFMADD213PD   3968(AX), Z3, Z6
-	VFMADD213PD   4096(AX), Z3, Z6
-	VFMADD213PD   4224(AX), Z3, Z6
+	VMOVUPD       2944(CX), Z6
+	VFMADD213PD   3072(CX), Z3, Z6
+	VFMADD213PD   3200(CX), Z3, Z6
+	VFMADD213PD   3328(CX), Z3, Z6
+	VFMADD213PD   3456(CX), Z3, Z6
+	VFMADD213PD   3584(CX), Z3, Z6
+	VFMADD213PD   3712(CX), Z3, Z6
+	VFMADD213PD   3840(CX), Z3, Z6
+	VFMADD213PD   3968(CX), Z3, Z6
+	VFMADD213PD   4096(CX), Z3, Z6
+	VFMADD213PD   4224(CX), Z3, Z6
 	VMULPD        Z3, Z6, Z6
 	VSUBPD        Z6, Z0, Z6
 	VFNMADD231PD  Z5, Z6, Z0
-	VFMADD231PD   512(AX), Z2, Z0
-	VFMADD231PD   384(AX), Z2, Z0
+	VFMADD231PD   512(CX), Z2, Z0
+	VFMADD231PD   384(CX), Z2, Z0
 	VMOVUPD       Z0, Z0
-	VADDPD        (R9), Z0, Z0
-	VMOVUPD       Z0, (R9)
-	VMOVUPD       (AX), Z0
+	VADDPD        (DX), Z0, Z0
+	VMOVUPD       Z0, (DX)
+	VMOVUPD       (CX), Z0
 	VPSRLQ        $0x34, Z1, Z2
-	VPORQ         2176(AX), Z2, Z2
-	VSUBPD        2304(AX), Z2, Z2
-	VPANDQ        2432(AX), Z1, Z1
-	VPORQ         (AX), Z1, Z1
-	VCMPPD        $0x1e, 2560(AX), Z1, K1
-	VMULPD        2688(AX), Z1, Z3
+	VPORQ         2176(CX), Z2, Z2
+	VSUBPD        2304(CX), Z2, Z2
+	VPANDQ        2432(CX), Z1, Z1
+	VPORQ         (CX), Z1, Z1
+	VCMPPD        $0x1e, 2560(CX), Z1, K1
+	VMULPD        2688(CX), Z1, Z3
 	VBLENDMPD     Z3, Z1, K1, Z1
-	VADDPD        (AX), Z2, K1, Z2
-	VSUBPD        (AX), Z1, Z1
-	VADDPD        2816(AX), Z1, Z3
+	VADDPD        (CX), Z2, K1, Z2
+	VSUBPD        (CX), Z1, Z1
+	VADDPD        2816(CX), Z1, Z3
 	VDIVPD        Z3, Z1, Z5
 	VMULPD        Z5, Z5, Z3
-	VMOVUPD       2944(AX), Z6
-	VFMADD213PD   3072(AX), Z3, Z6
-	VFMADD213PD   3200(AX), Z3, Z6
-	VFMADD213PD   3328(AX), Z3, Z6
-	VFMADD213PD   3456(AX), Z3, Z6
-	VFMADD213PD   3584(AX), Z3, Z6
-	VFMADD213PD   3712(AX), Z3, Z6
-	VFMADD213PD   3840(AX), Z3, Z6
-	VFMADD213PD   3968(AX), Z3, Z6
-	VFMADD213PD   4096(AX), Z3, Z6
-	VFMADD213PD   4224(AX), Z3, Z6
+	VMOVUPD       2944(CX), Z6
+	VFMADD213PD   3072(CX), Z3, Z6
+	VFMADD213PD   3200(CX), Z3, Z6
+	VFMADD213PD   3328(CX), Z3, Z6
+	VFMADD213PD   3456(CX), Z3, Z6
+	VFMADD213PD   3584(CX), Z3, Z6
+	VFMADD213PD   3712(CX), Z3, Z6
+	VFMADD213PD   3840(CX), Z3, Z6
+	VFMADD213PD   3968(CX), Z3, Z6
+	VFMADD213PD   4096(CX), Z3, Z6
+	VFMADD213PD   4224(CX), Z3, Z6
 	VMULPD        Z3, Z6, Z6
 	VSUBPD        Z6, Z1, Z6
 	VFNMADD231PD  Z5, Z6, Z1
-	VFMADD231PD   512(AX), Z2, Z1
-	VFMADD231PD   384(AX), Z2, Z1
+	VFMADD231PD   512(CX), Z2, Z1
+	VFMADD231PD   384(CX), Z2, Z1
 	VMOVUPD       Z1, Z1
-	VADDPD        (R9), Z1, Z1
-	VMOVUPD       Z1, (R9)
-	VMOVUPD       (AX), Z1
+	VADDPD        (DX), Z1, Z1
+	VMOVUPD       Z1, (DX)
+	VMOVUPD       (CX), Z1
 	MOVQ          $0x00000020, R11
 	JMP           loop
 
 done:
-	MOVQ SI, CX
-	MOVQ R8, DX
+	MOVQ R8, BX
 
 flushfinal:
-	VMOVUPS       (CX)(R10*1), Z2
+	VMOVUPS       (BX)(R10*1), Z2
 	VCVTPS2PD     Y2, Z3
-	VADDPD        (CX), Z3, Z3
-	VMOVUPD       Z3, (CX)
+	VADDPD        (BX), Z3, Z3
+	VMOVUPD       Z3, (BX)
 	VEXTRACTF64X4 $0x01, Z2, Y3
 	VCVTPS2PD     Y3, Z3
-	VADDPD        (CX), Z3, Z3
-	VMOVUPD       Z3, (CX)
+	VADDPD        (BX), Z3, Z3
+	VMOVUPD       Z3, (BX)
 	VPXORQ        Z2, Z2, Z2
-	VMOVUPS       Z2, (CX)(R10*1)
-	VMOVUPS       64(CX)(R10*1), Z2
+	VMOVUPS       Z2, (BX)(R10*1)
+	VMOVUPS       64(BX)(R10*1), Z2
 	VCVTPS2PD     Y2, Z3
-	VADDPD        64(CX), Z3, Z3
-	VMOVUPD       Z3, 64(CX)
+	VADDPD        64(BX), Z3, Z3
+	VMOVUPD       Z3, 64(BX)
 	VEXTRACTF64X4 $0x01, Z2, Y3
 	VCVTPS2PD     Y3, Z3
-	VADDPD        64(CX), Z3, Z3
-	VMOVUPD       Z3, 64(CX)
+	VADDPD        64(BX), Z3, Z3
+	VMOVUPD       Z3, 64(BX)
 	VPXORQ        Z2, Z2, Z2
-	VMOVUPS       Z2, 64(CX)(R10*1)
-	VMOVUPS       128(CX)(R10*1), Z2
+	VMOVUPS       Z2, 64(BX)(R10*1)
+	VMOVUPS       128(BX)(R10*1), Z2
 	VCVTPS2PD     Y2, Z3
-	VADDPD        128(CX), Z3, Z3
-	VMOVUPD       Z3, 128(CX)
+	VADDPD        128(BX), Z3, Z3
+	VMOVUPD       Z3, 128(BX)
 	VEXTRACTF64X4 $0x01, Z2, Y3
 	VCVTPS2PD     Y3, Z3
-	VADDPD        128(CX), Z3, Z3
-	VMOVUPD       Z3, 128(CX)
+	VADDPD        128(BX), Z3, Z3
+	VMOVUPD       Z3, 128(BX)
 	VPXORQ        Z2, Z2, Z2
-	VMOVUPS       Z2, 128(CX)(R10*1)
-	ADDQ          $0x000000c0, CX
-	DECQ          DX
+	VMOVUPS       Z2, 128(BX)(R10*1)
+	ADDQ          $0x000000c0, BX
+	DECQ          AX
 	JNZ           flushfinal
 	VPSRLQ        $0x34, Z0, Z2
-	VPORQ         2176(AX), Z2, Z2
-	VSUBPD        2304(AX), Z2, Z2
-	VPANDQ        2432(AX), Z0, Z0
-	VPORQ         (AX), Z0, Z0
-	VCMPPD        $0x1e, 2560(AX), Z0, K1
-	VMULPD        2688(AX), Z0, Z3
+	VPORQ         2176(CX), Z2, Z2
+	VSUBPD        2304(CX), Z2, Z2
+	VPANDQ        2432(CX), Z0, Z0
+	VPORQ         (CX), Z0, Z0
+	VCMPPD        $0x1e, 2560(CX), Z0, K1
+	VMULPD        2688(CX), Z0, Z3
 	VBLENDMPD     Z3, Z0, K1, Z0
-	VADDPD        (AX), Z2, K1, Z2
-	VSUBPD        (AX), Z0, Z0
-	VADDPD        2816(AX), Z0, Z3
+	VADDPD        (CX), Z2, K1, Z2
+	VSUBPD        (CX), Z0, Z0
+	VADDPD        2816(CX), Z0, Z3
 	VDIVPD        Z3, Z0, Z4
 	VMULPD        Z4, Z4, Z3
-	VMOVUPD       2944(AX), Z5
-	VFMADD213PD   3072(AX), Z3, Z5
-	VFMADD213PD   3200(AX), Z3, Z5
-	VFMADD213PD   3328(AX), Z3, Z5
-	VFMADD213PD   3456(AX), Z3, Z5
-	VFMADD213PD   3584(AX), Z3, Z5
-	VFMADD213PD   3712(AX), Z3, Z5
-	VFMADD213PD   3840(AX), Z3, Z5
-	VFMADD213PD   3968(AX), Z3, Z5
-	VFMADD213PD   4096(AX), Z3, Z5
-	VFMADD213PD   4224(AX), Z3, Z5
+	VMOVUPD       2944(CX), Z5
+	VFMADD213PD   3072(CX), Z3, Z5
+	VFMADD213PD   3200(CX), Z3, Z5
+	VFMADD213PD   3328(CX), Z3, Z5
+	VFMADD213PD   3456(CX), Z3, Z5
+	VFMADD213PD   3584(CX), Z3, Z5
+	VFMADD213PD   3712(CX), Z3, Z5
+	VFMADD213PD   3840(CX), Z3, Z5
+	VFMADD213PD   3968(CX), Z3, Z5
+	VFMADD213PD   4096(CX), Z3, Z5
+	VFMADD213PD   4224(CX), Z3, Z5
 	VMULPD        Z3, Z5, Z5
 	VSUBPD        Z5, Z0, Z5
 	VFNMADD231PD  Z4, Z5, Z0
-	VFMADD231PD   512(AX), Z2, Z0
-	VFMADD231PD   384(AX), Z2, Z0
+	VFMADD231PD   512(CX), Z2, Z0
+	VFMADD231PD   384(CX), Z2, Z0
 	VMOVUPD       Z0, Z0
-	VADDPD        (R9), Z0, Z0
-	VMOVUPD       Z0, (R9)
-	VMOVUPD       (AX), Z0
+	VADDPD        (DX), Z0, Z0
+	VMOVUPD       Z0, (DX)
+	VMOVUPD       (CX), Z0
 	VPSRLQ        $0x34, Z1, Z0
-	VPORQ         2176(AX), Z0, Z0
-	VSUBPD        2304(AX), Z0, Z0
-	VPANDQ        2432(AX), Z1, Z1
-	VPORQ         (AX), Z1, Z1
-	VCMPPD        $0x1e, 2560(AX), Z1, K1
-	VMULPD        2688(AX), Z1, Z2
+	VPORQ         2176(CX), Z0, Z0
+	VSUBPD        2304(CX), Z0, Z0
+	VPANDQ        2432(CX), Z1, Z1
+	VPORQ         (CX), Z1, Z1
+	VCMPPD        $0x1e, 2560(CX), Z1, K1
+	VMULPD        2688(CX), Z1, Z2
 	VBLENDMPD     Z2, Z1, K1, Z1
-	VADDPD        (AX), Z0, K1, Z0
-	VSUBPD        (AX), Z1, Z1
-	VADDPD        2816(AX), Z1, Z2
+	VADDPD        (CX), Z0, K1, Z0
+	VSUBPD        (CX), Z1, Z1
+	VADDPD        2816(CX), Z1, Z2
 	VDIVPD        Z2, Z1, Z3
 	VMULPD        Z3, Z3, Z2
-	VMOVUPD       2944(AX), Z4
-	VFMADD213PD   3072(AX), Z2, Z4
-	VFMADD213PD   3200(AX), Z2, Z4
-	VFMADD213PD   3328(AX), Z2, Z4
-	VFMADD213PD   3456(AX), Z2, Z4
-	VFMADD213PD   3584(AX), Z2, Z4
-	VFMADD213PD   3712(AX), Z2, Z4
-	VFMADD213PD   3840(AX), Z2, Z4
-	VFMADD213PD   3968(AX), Z2, Z4
-	VFMADD213PD   4096(AX), Z2, Z4
-	VFMADD213PD   4224(AX), Z2, Z4
+	VMOVUPD       2944(CX), Z4
+	VFMADD213PD   3072(CX), Z2, Z4
+	VFMADD213PD   3200(CX), Z2, Z4
+	VFMADD213PD   3328(CX), Z2, Z4
+	VFMADD213PD   3456(CX), Z2, Z4
+	VFMADD213PD   3584(CX), Z2, Z4
+	VFMADD213PD   3712(CX), Z2, Z4
+	VFMADD213PD   3840(CX), Z2, Z4
+	VFMADD213PD   3968(CX), Z2, Z4
+	VFMADD213PD   4096(CX), Z2, Z4
+	VFMADD213PD   4224(CX), Z2, Z4
 	VMULPD        Z2, Z4, Z4
 	VSUBPD        Z4, Z1, Z4
 	VFNMADD231PD  Z3, Z4, Z1
-	VFMADD231PD   512(AX), Z0, Z1
-	VFMADD231PD   384(AX), Z0, Z1
+	VFMADD231PD   512(CX), Z0, Z1
+	VFMADD231PD   384(CX), Z0, Z1
 	VMOVUPD       Z1, Z0
-	VADDPD        (R9), Z0, Z0
-	VMOVUPD       Z0, (R9)
-	VMOVUPD       (AX), Z1
+	VADDPD        (DX), Z0, Z0
+	VMOVUPD       Z0, (DX)
+	VMOVUPD       (CX), Z1
 	VZEROUPPER
 	RET
 
@@ -7267,12 +7308,14 @@ pass1:
 	VCVTPD2PS     64(BX), Y2
 	VINSERTF64X4  $0x01, Y2, Z1, Z1
 	VSUBPS        64(SI), Z0, Z2
-	VMULPS        128(SI), Z2, Z9
+	VMOVUPS       192(SI), Z9
+	VFMSUB231PS   128(SI), Z2, Z9
 	VFNMADD213PS  (SI), Z2, Z9
 	VMOVUPS       Z9, Z2
-	VSUBPS        320(SI), Z0, Z10
-	VMULPS        384(SI), Z10, Z0
-	VFNMADD213PS  256(SI), Z10, Z0
+	VSUBPS        384(SI), Z0, Z10
+	VMOVUPS       512(SI), Z0
+	VFMSUB231PS   448(SI), Z10, Z0
+	VFNMADD213PS  320(SI), Z10, Z0
 	VMAXPS        Z0, Z2, Z2
 	VSUBPS        Z2, Z9, Z9
 	VSUBPS        Z2, Z0, Z0
@@ -7361,13 +7404,13 @@ pass1:
 pass2:
 	VMOVUPS       (R10), Z0
 	VMOVUPS       (R12), Z2
-	VSUBPS        192(SI), Z0, Z9
+	VSUBPS        256(SI), Z0, Z9
 	VADDPS        Z2, Z3, Z3
 	VMULPS        Z9, Z2, Z2
 	VADDPS        Z2, Z4, Z4
 	VFMADD231PS   Z9, Z2, Z5
 	VMOVUPS       64(R12), Z2
-	VSUBPS        448(SI), Z0, Z0
+	VSUBPS        576(SI), Z0, Z0
 	VADDPS        Z2, Z6, Z6
 	VMULPS        Z0, Z2, Z2
 	VADDPS        Z2, Z7, Z7
@@ -7454,16 +7497,19 @@ pass1:
 	VCVTPD2PS     64(BX), Y2
 	VINSERTF64X4  $0x01, Y2, Z1, Z1
 	VSUBPS        64(SI), Z0, Z2
-	VMULPS        128(SI), Z2, Z15
+	VMOVUPS       192(SI), Z15
+	VFMSUB231PS   128(SI), Z2, Z15
 	VFNMADD213PS  (SI), Z2, Z15
 	VMOVUPS       Z15, Z2
-	VSUBPS        320(SI), Z0, Z17
-	VMULPS        384(SI), Z17, Z16
-	VFNMADD213PS  256(SI), Z17, Z16
+	VSUBPS        384(SI), Z0, Z17
+	VMOVUPS       512(SI), Z16
+	VFMSUB231PS   448(SI), Z17, Z16
+	VFNMADD213PS  320(SI), Z17, Z16
 	VMAXPS        Z16, Z2, Z2
-	VSUBPS        576(SI), Z0, Z17
-	VMULPS        640(SI), Z17, Z0
-	VFNMADD213PS  512(SI), Z17, Z0
+	VSUBPS        704(SI), Z0, Z17
+	VMOVUPS       832(SI), Z0
+	VFMSUB231PS   768(SI), Z17, Z0
+	VFNMADD213PS  640(SI), Z17, Z0
 	VMAXPS        Z0, Z2, Z2
 	VSUBPS        Z2, Z15, Z15
 	VSUBPS        Z2, Z16, Z16
@@ -7589,19 +7635,19 @@ pass1:
 pass2:
 	VMOVUPS       (R10), Z0
 	VMOVUPS       (R12), Z2
-	VSUBPS        192(SI), Z0, Z15
+	VSUBPS        256(SI), Z0, Z15
 	VADDPS        Z2, Z6, Z6
 	VMULPS        Z15, Z2, Z2
 	VADDPS        Z2, Z7, Z7
 	VFMADD231PS   Z15, Z2, Z8
 	VMOVUPS       64(R12), Z2
-	VSUBPS        448(SI), Z0, Z15
+	VSUBPS        576(SI), Z0, Z15
 	VADDPS        Z2, Z9, Z9
 	VMULPS        Z15, Z2, Z2
 	VADDPS        Z2, Z10, Z10
 	VFMADD231PS   Z15, Z2, Z11
 	VMOVUPS       128(R12), Z2
-	VSUBPS        704(SI), Z0, Z0
+	VSUBPS        896(SI), Z0, Z0
 	VADDPS        Z2, Z12, Z12
 	VMULPS        Z0, Z2, Z2
 	VADDPS        Z2, Z13, Z13
@@ -7709,20 +7755,24 @@ pass1:
 	VCVTPD2PS     64(BX), Y2
 	VINSERTF64X4  $0x01, Y2, Z1, Z1
 	VSUBPS        64(SI), Z0, Z2
-	VMULPS        128(SI), Z2, Z15
+	VMOVUPS       192(SI), Z15
+	VFMSUB231PS   128(SI), Z2, Z15
 	VFNMADD213PS  (SI), Z2, Z15
 	VMOVUPS       Z15, Z2
-	VSUBPS        320(SI), Z0, Z17
-	VMULPS        384(SI), Z17, Z16
-	VFNMADD213PS  256(SI), Z17, Z16
+	VSUBPS        384(SI), Z0, Z17
+	VMOVUPS       512(SI), Z16
+	VFMSUB231PS   448(SI), Z17, Z16
+	VFNMADD213PS  320(SI), Z17, Z16
 	VMAXPS        Z16, Z2, Z2
-	VSUBPS        576(SI), Z0, Z18
-	VMULPS        640(SI), Z18, Z17
-	VFNMADD213PS  512(SI), Z18, Z17
+	VSUBPS        704(SI), Z0, Z18
+	VMOVUPS       832(SI), Z17
+	VFMSUB231PS   768(SI), Z18, Z17
+	VFNMADD213PS  640(SI), Z18, Z17
 	VMAXPS        Z17, Z2, Z2
-	VSUBPS        832(SI), Z0, Z18
-	VMULPS        896(SI), Z18, Z0
-	VFNMADD213PS  768(SI), Z18, Z0
+	VSUBPS        1024(SI), Z0, Z18
+	VMOVUPS       1152(SI), Z0
+	VFMSUB231PS   1088(SI), Z18, Z0
+	VFNMADD213PS  960(SI), Z18, Z0
 	VMAXPS        Z0, Z2, Z2
 	VSUBPS        Z2, Z15, Z15
 	VSUBPS        Z2, Z16, Z16
@@ -7878,25 +7928,25 @@ pass1:
 pass2:
 	VMOVUPS       (R10), Z0
 	VMOVUPS       (R12), Z2
-	VSUBPS        192(SI), Z0, Z15
+	VSUBPS        256(SI), Z0, Z15
 	VADDPS        Z2, Z3, Z3
 	VMULPS        Z15, Z2, Z2
 	VADDPS        Z2, Z4, Z4
 	VFMADD231PS   Z15, Z2, Z5
 	VMOVUPS       64(R12), Z2
-	VSUBPS        448(SI), Z0, Z15
+	VSUBPS        576(SI), Z0, Z15
 	VADDPS        Z2, Z6, Z6
 	VMULPS        Z15, Z2, Z2
 	VADDPS        Z2, Z7, Z7
 	VFMADD231PS   Z15, Z2, Z8
 	VMOVUPS       128(R12), Z2
-	VSUBPS        704(SI), Z0, Z15
+	VSUBPS        896(SI), Z0, Z15
 	VADDPS        Z2, Z9, Z9
 	VMULPS        Z15, Z2, Z2
 	VADDPS        Z2, Z10, Z10
 	VFMADD231PS   Z15, Z2, Z11
 	VMOVUPS       192(R12), Z2
-	VSUBPS        960(SI), Z0, Z0
+	VSUBPS        1216(SI), Z0, Z0
 	VADDPS        Z2, Z12, Z12
 	VMULPS        Z0, Z2, Z2
 	VADDPS        Z2, Z13, Z13
@@ -7998,126 +8048,129 @@ done:
 // func estepAVX512F32W(x []float32, w []float64, coef []float32, acc []float64, scratch []float32)
 // Requires: AVX, AVX512F
 TEXT ·estepAVX512F32W(SB), NOSPLIT, $8-120
-	LEAQ   estepzpool<>+63(SB), AX
-	ANDQ   $-64, AX
-	MOVQ   x_base+0(FP), CX
-	MOVQ   x_len+8(FP), DX
-	MOVQ   w_base+24(FP), BX
-	MOVQ   coef_base+48(FP), SI
-	MOVQ   acc_base+72(FP), DI
-	MOVQ   scratch_base+96(FP), R8
-	MOVQ   coef_len+56(FP), R9
-	SHRQ   $0x06, R9
-	IMUL3Q $0x000000c0, R9, R10
-	LEAQ   64(R10), R11
-	ADDQ   DI, R10
+	LEAQ   estepzpool<>+63(SB), CX
+	ANDQ   $-64, CX
+	MOVQ   x_base+0(FP), BX
+	MOVQ   x_len+8(FP), SI
+	MOVQ   w_base+24(FP), DI
+	MOVQ   coef_base+48(FP), R8
+	MOVQ   acc_base+72(FP), R9
+	MOVQ   scratch_base+96(FP), R10
+	MOVQ   coef_len+56(FP), AX
+	MOVQ   $0x00000050, R11
+	XORQ   DX, DX
+	DIVQ   R11
+	IMUL3Q $0x000000c0, AX, DX
+	LEAQ   64(DX), R11
+	ADDQ   R9, DX
 	MOVQ   $0x00000020, R12
-	SHRQ   $0x04, DX
+	SHRQ   $0x04, SI
 
 loop:
-	TESTQ        DX, DX
+	TESTQ        SI, SI
 	JZ           done
-	VMOVUPS      (CX), Z0
-	VCVTPD2PS    (BX), Y1
-	VCVTPD2PS    64(BX), Y2
+	VMOVUPS      (BX), Z0
+	VCVTPD2PS    (DI), Y1
+	VCVTPD2PS    64(DI), Y2
 	VINSERTF64X4 $0x01, Y2, Z1, Z1
-	VMOVUPS      6016(AX), Z2
-	MOVQ         SI, R13
-	MOVQ         DI, R14
-	MOVQ         R8, R15
-	MOVQ         R9, BP
+	VMOVUPS      6016(CX), Z2
+	MOVQ         R8, R13
+	MOVQ         R9, R14
+	MOVQ         R10, R15
+	MOVQ         AX, BP
 
 max:
 	VSUBPS       64(R13), Z0, Z5
-	VMULPS       128(R13), Z5, Z4
+	VMOVUPS      192(R13), Z4
+	VFMSUB231PS  128(R13), Z5, Z4
 	VFNMADD213PS (R13), Z5, Z4
 	VMOVUPS      Z4, (R15)
 	VMAXPS       Z4, Z2, Z2
-	ADDQ         $0x00000100, R13
+	ADDQ         $0x00000140, R13
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x40, R15
 	DECQ         BP
 	JNZ          max
 	VPXORQ       Z3, Z3, Z3
-	MOVQ         SI, R13
-	MOVQ         DI, R14
-	MOVQ         R8, R15
-	MOVQ         R9, BP
+	MOVQ         R8, R13
+	MOVQ         R9, R14
+	MOVQ         R10, R15
+	MOVQ         AX, BP
 
 exp:
 	VMOVUPS       (R15), Z4
 	VSUBPS        Z2, Z4, Z4
 	VMOVUPS       Z4, Z6
-	VMOVUPS       4480(AX), Z7
-	VFMADD231PS   4608(AX), Z6, Z7
-	VSUBPS        4480(AX), Z7, Z5
-	VFNMADD231PS  4736(AX), Z5, Z6
-	VFNMADD231PS  4864(AX), Z5, Z6
+	VMOVUPS       4480(CX), Z7
+	VFMADD231PS   4608(CX), Z6, Z7
+	VSUBPS        4480(CX), Z7, Z5
+	VFNMADD231PS  4736(CX), Z5, Z6
+	VFNMADD231PS  4864(CX), Z5, Z6
 	VMULPS        Z6, Z6, Z8
 	VMULPS        Z8, Z8, Z9
-	VMOVUPS       4992(AX), Z5
-	VFMADD231PS   5120(AX), Z6, Z5
-	VMOVUPS       5248(AX), Z10
-	VFMADD231PS   5376(AX), Z6, Z10
+	VMOVUPS       4992(CX), Z5
+	VFMADD231PS   5120(CX), Z6, Z5
+	VMOVUPS       5248(CX), Z10
+	VFMADD231PS   5376(CX), Z6, Z10
 	VFMADD231PS   Z10, Z8, Z5
-	VMOVUPS       5504(AX), Z8
+	VMOVUPS       5504(CX), Z8
 	VFMADD231PS   Z8, Z9, Z5
-	VFMADD213PS   5632(AX), Z6, Z5
-	VFMADD213PS   5632(AX), Z6, Z5
+	VFMADD213PS   5632(CX), Z6, Z5
+	VFMADD213PS   5632(CX), Z6, Z5
 	VPSLLD        $0x17, Z7, Z7
-	VCMPPS        $0x15, 5760(AX), Z4, K1
+	VCMPPS        $0x15, 5760(CX), Z4, K1
 	VPADDD.Z      Z7, Z5, K1, Z5
 	VMOVUPS       Z5, (R15)
 	VADDPS        Z5, Z3, Z3
-	ADDQ          $0x00000100, R13
+	ADDQ          $0x00000140, R13
 	ADDQ          $0x000000c0, R14
 	ADDQ          $0x40, R15
 	DECQ          BP
 	JNZ           exp
 	VPSRLD        $0x17, Z3, Z4
-	VPORD         6144(AX), Z4, Z4
-	VSUBPS        6272(AX), Z4, Z4
-	VPANDD        6400(AX), Z3, Z5
-	VPORD         5632(AX), Z5, Z5
-	VCMPPS        $0x1e, 6528(AX), Z5, K1
-	VMULPS        4992(AX), Z5, Z6
+	VPORD         6144(CX), Z4, Z4
+	VSUBPS        6272(CX), Z4, Z4
+	VPANDD        6400(CX), Z3, Z5
+	VPORD         5632(CX), Z5, Z5
+	VCMPPS        $0x1e, 6528(CX), Z5, K1
+	VMULPS        4992(CX), Z5, Z6
 	VBLENDMPS     Z6, Z5, K1, Z5
-	VADDPS        5632(AX), Z4, K1, Z4
-	VSUBPS        5632(AX), Z5, Z5
-	VADDPS        6656(AX), Z5, Z6
+	VADDPS        5632(CX), Z4, K1, Z4
+	VSUBPS        5632(CX), Z5, Z5
+	VADDPS        6656(CX), Z5, Z6
 	VDIVPS        Z6, Z5, Z7
 	VMULPS        Z7, Z7, Z6
-	VMOVUPS       6784(AX), Z8
-	VFMADD213PS   6912(AX), Z6, Z8
-	VFMADD213PS   7040(AX), Z6, Z8
-	VFMADD213PS   7168(AX), Z6, Z8
-	VFMADD213PS   7296(AX), Z6, Z8
+	VMOVUPS       6784(CX), Z8
+	VFMADD213PS   6912(CX), Z6, Z8
+	VFMADD213PS   7040(CX), Z6, Z8
+	VFMADD213PS   7168(CX), Z6, Z8
+	VFMADD213PS   7296(CX), Z6, Z8
 	VMULPS        Z6, Z8, Z8
 	VSUBPS        Z8, Z5, Z8
 	VFNMADD231PS  Z7, Z8, Z5
-	VFMADD231PS   4864(AX), Z4, Z5
-	VFMADD231PS   4736(AX), Z4, Z5
+	VFMADD231PS   4864(CX), Z4, Z5
+	VFMADD231PS   4736(CX), Z4, Z5
 	VMOVUPS       Z5, Z4
 	VADDPS        Z2, Z4, Z4
 	VCVTPS2PD     Y4, Z2
-	VMULPD        (BX), Z2, Z2
-	VADDPD        (R10), Z2, Z2
-	VMOVUPD       Z2, (R10)
+	VMULPD        (DI), Z2, Z2
+	VADDPD        (DX), Z2, Z2
+	VMOVUPD       Z2, (DX)
 	VEXTRACTF64X4 $0x01, Z4, Y2
 	VCVTPS2PD     Y2, Z2
-	VMULPD        64(BX), Z2, Z2
-	VADDPD        (R10), Z2, Z2
-	VMOVUPD       Z2, (R10)
+	VMULPD        64(DI), Z2, Z2
+	VADDPD        (DX), Z2, Z2
+	VMOVUPD       Z2, (DX)
 	VDIVPS        Z3, Z1, Z2
-	MOVQ          SI, R13
-	MOVQ          DI, R14
-	MOVQ          R8, R15
-	MOVQ          R9, BP
+	MOVQ          R8, R13
+	MOVQ          R9, R14
+	MOVQ          R10, R15
+	MOVQ          AX, BP
 
 acc:
 	VMOVUPS     (R15), Z4
 	VMULPS      Z2, Z4, Z4
-	VSUBPS      192(R13), Z0, Z5
+	VSUBPS      256(R13), Z0, Z5
 	VADDPS      (R14)(R11*1), Z4, Z6
 	VMOVUPS     Z6, (R14)(R11*1)
 	VMULPS      Z5, Z4, Z4
@@ -8126,18 +8179,18 @@ acc:
 	VMOVUPS     128(R14)(R11*1), Z6
 	VFMADD231PS Z5, Z4, Z6
 	VMOVUPS     Z6, 128(R14)(R11*1)
-	ADDQ        $0x00000100, R13
+	ADDQ        $0x00000140, R13
 	ADDQ        $0x000000c0, R14
 	ADDQ        $0x40, R15
 	DECQ        BP
 	JNZ         acc
-	ADDQ        $0x40, CX
-	ADDQ        $0x00000080, BX
-	DECQ        DX
+	ADDQ        $0x40, BX
+	ADDQ        $0x00000080, DI
+	DECQ        SI
 	DECQ        R12
 	JNZ         loop
-	MOVQ        DI, R12
-	MOVQ        R9, R13
+	MOVQ        R9, R12
+	MOVQ        AX, R13
 
 flushinner:
 	VMOVUPS       (R12)(R11*1), Z0
@@ -8177,42 +8230,41 @@ flushinner:
 	JMP           loop
 
 done:
-	MOVQ DI, AX
 	MOVQ R9, CX
 
 flushfinal:
-	VMOVUPS       (AX)(R11*1), Z0
+	VMOVUPS       (CX)(R11*1), Z0
 	VCVTPS2PD     Y0, Z1
-	VADDPD        (AX), Z1, Z1
-	VMOVUPD       Z1, (AX)
+	VADDPD        (CX), Z1, Z1
+	VMOVUPD       Z1, (CX)
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VCVTPS2PD     Y1, Z1
-	VADDPD        (AX), Z1, Z1
-	VMOVUPD       Z1, (AX)
+	VADDPD        (CX), Z1, Z1
+	VMOVUPD       Z1, (CX)
 	VPXORQ        Z0, Z0, Z0
-	VMOVUPS       Z0, (AX)(R11*1)
-	VMOVUPS       64(AX)(R11*1), Z0
+	VMOVUPS       Z0, (CX)(R11*1)
+	VMOVUPS       64(CX)(R11*1), Z0
 	VCVTPS2PD     Y0, Z1
-	VADDPD        64(AX), Z1, Z1
-	VMOVUPD       Z1, 64(AX)
+	VADDPD        64(CX), Z1, Z1
+	VMOVUPD       Z1, 64(CX)
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VCVTPS2PD     Y1, Z1
-	VADDPD        64(AX), Z1, Z1
-	VMOVUPD       Z1, 64(AX)
+	VADDPD        64(CX), Z1, Z1
+	VMOVUPD       Z1, 64(CX)
 	VPXORQ        Z0, Z0, Z0
-	VMOVUPS       Z0, 64(AX)(R11*1)
-	VMOVUPS       128(AX)(R11*1), Z0
+	VMOVUPS       Z0, 64(CX)(R11*1)
+	VMOVUPS       128(CX)(R11*1), Z0
 	VCVTPS2PD     Y0, Z1
-	VADDPD        128(AX), Z1, Z1
-	VMOVUPD       Z1, 128(AX)
+	VADDPD        128(CX), Z1, Z1
+	VMOVUPD       Z1, 128(CX)
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VCVTPS2PD     Y1, Z1
-	VADDPD        128(AX), Z1, Z1
-	VMOVUPD       Z1, 128(AX)
+	VADDPD        128(CX), Z1, Z1
+	VMOVUPD       Z1, 128(CX)
 	VPXORQ        Z0, Z0, Z0
-	VMOVUPS       Z0, 128(AX)(R11*1)
-	ADDQ          $0x000000c0, AX
-	DECQ          CX
+	VMOVUPS       Z0, 128(CX)(R11*1)
+	ADDQ          $0x000000c0, CX
+	DECQ          AX
 	JNZ           flushfinal
 	VZEROUPPER
 	RET

@@ -4,12 +4,12 @@
 
 package kernel
 
-// expSumStableAVX2F64 sets, for i < len(x) (a multiple of 4), p[k*stride+i] = P_k(x[i]), pmax[i] = max_k P_k(x[i]) and expsum[i] = sum_k exp(P_k(x[i]) - pmax[i]), for the K = len(coef)/3 components whose (Const, Mean, HalfPrec) are coef[3k:3k+3].
+// expSumStableAVX2F64 sets, for i < len(x) (a multiple of 4), p[k*stride+i] = P_k(x[i]), pmax[i] = max_k P_k(x[i]) and expsum[i] = sum_k exp(P_k(x[i]) - pmax[i]), for the K = len(coef)/4 components whose (Const, Mean, HalfPrec, Lin) are coef[4k:4k+4] (see emit.LogJoint).
 //
 //go:noescape
 func expSumStableAVX2F64(p []float64, stride int, pmax []float64, expsum []float64, x []float64, coef []float64)
 
-// expSumStableAVX2F32 sets, for i < len(x) (a multiple of 8), p[k*stride+i] = P_k(x[i]), pmax[i] = max_k P_k(x[i]) and expsum[i] = sum_k exp(P_k(x[i]) - pmax[i]), for the K = len(coef)/3 components whose (Const, Mean, HalfPrec) are coef[3k:3k+3].
+// expSumStableAVX2F32 sets, for i < len(x) (a multiple of 8), p[k*stride+i] = P_k(x[i]), pmax[i] = max_k P_k(x[i]) and expsum[i] = sum_k exp(P_k(x[i]) - pmax[i]), for the K = len(coef)/4 components whose (Const, Mean, HalfPrec, Lin) are coef[4k:4k+4] (see emit.LogJoint).
 //
 //go:noescape
 func expSumStableAVX2F32(p []float32, stride int, pmax []float32, expsum []float32, x []float32, coef []float32)

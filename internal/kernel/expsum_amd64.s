@@ -31,14 +31,15 @@ max:
 	VBROADCASTSD (R10), Y2
 	VBROADCASTSD 8(R10), Y3
 	VBROADCASTSD 16(R10), Y4
+	VBROADCASTSD 24(R10), Y5
 	VSUBPD       Y3, Y0, Y3
 	VMULPD       Y4, Y3, Y4
 	VFNMADD213PD Y2, Y3, Y4
 	VMOVUPD      Y4, (R12)
 	VMAXPD       Y4, Y1, Y1
-	ADDQ         $0x18, R10
+	ADDQ         $0x20, R10
 	ADDQ         CX, R12
-	SUBQ         $0x03, R11
+	SUBQ         $0x04, R11
 	JNZ          max
 	VXORPD       Y0, Y0, Y0
 	MOVQ         R8, R10
@@ -49,6 +50,7 @@ sum:
 	VBROADCASTSD (R10), Y2
 	VBROADCASTSD 8(R10), Y2
 	VBROADCASTSD 16(R10), Y2
+	VBROADCASTSD 24(R10), Y2
 	VMOVUPD      (R12), Y2
 	VSUBPD       Y1, Y2, Y2
 	VMAXPD       expsum64c1<>+0(SB), Y2, Y3
@@ -86,9 +88,9 @@ sum:
 	VPSLLQ       $0x34, Y4, Y4
 	VMULPD       Y4, Y2, Y2
 	VADDPD       Y2, Y0, Y0
-	ADDQ         $0x18, R10
+	ADDQ         $0x20, R10
 	ADDQ         CX, R12
-	SUBQ         $0x03, R11
+	SUBQ         $0x04, R11
 	JNZ          sum
 	VMOVUPD      Y1, (DX)
 	VMOVUPD      Y0, (BX)
@@ -244,14 +246,16 @@ max:
 	VBROADCASTSS (R10), Y2
 	VBROADCASTSS 4(R10), Y3
 	VBROADCASTSS 8(R10), Y4
+	VBROADCASTSS 12(R10), Y5
 	VSUBPS       Y3, Y0, Y3
-	VMULPS       Y4, Y3, Y4
-	VFNMADD213PS Y2, Y3, Y4
-	VMOVUPS      Y4, (R12)
-	VMAXPS       Y4, Y1, Y1
-	ADDQ         $0x0c, R10
+	VMOVUPS      Y5, Y5
+	VFMSUB231PS  Y4, Y3, Y5
+	VFNMADD213PS Y2, Y3, Y5
+	VMOVUPS      Y5, (R12)
+	VMAXPS       Y5, Y1, Y1
+	ADDQ         $0x10, R10
 	ADDQ         CX, R12
-	SUBQ         $0x03, R11
+	SUBQ         $0x04, R11
 	JNZ          max
 	VXORPD       Y0, Y0, Y0
 	MOVQ         R8, R10
@@ -262,6 +266,7 @@ sum:
 	VBROADCASTSS (R10), Y2
 	VBROADCASTSS 4(R10), Y2
 	VBROADCASTSS 8(R10), Y2
+	VBROADCASTSS 12(R10), Y2
 	VMOVUPS      (R12), Y2
 	VSUBPS       Y1, Y2, Y2
 	VMAXPS       expsum32c1<>+0(SB), Y2, Y3
@@ -291,9 +296,9 @@ sum:
 	VPSLLD       $0x17, Y4, Y4
 	VMULPS       Y4, Y2, Y2
 	VADDPS       Y2, Y0, Y0
-	ADDQ         $0x0c, R10
+	ADDQ         $0x10, R10
 	ADDQ         CX, R12
-	SUBQ         $0x03, R11
+	SUBQ         $0x04, R11
 	JNZ          sum
 	VMOVUPS      Y1, (DX)
 	VMOVUPS      Y0, (BX)

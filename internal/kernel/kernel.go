@@ -87,6 +87,28 @@ func (c *Coeffs) SetComponent(k int, weight, mean, variance float64) {
 // K returns the number of components.
 func (c *Coeffs) K() int { return len(c.Mean) }
 
+// laneCoeffs returns component k of c as lanes of T take it: float64 lanes Const, Mean
+// and HalfPrec as they are, and Lin 0 (unread); float32 lanes the mean split in two, its
+// float32 value and the rest lo, the rest folded into the constant and a linear term,
+// Const - HalfPrec lo^2 and Lin = 2 HalfPrec lo, for the log-joint
+// Const - d (HalfPrec d - Lin) with d = x - Mean (see the generated kernels). That is
+// Const - HalfPrec (x - Mean)^2 to float32's rounding of its terms however far the mean
+// lies from zero, where the mean's float32 value alone would move the component by up
+// to half its ulp (1/32 at 1e6), far more than its width for data float32 resolves.
+func laneCoeffs[T Float](c *Coeffs, k int) (cnst, mean, halfPrec, lin float64) {
+	cnst, mean, halfPrec = c.Const[k], c.Mean[k], c.HalfPrec[k]
+	if is64[T]() {
+		return cnst, mean, halfPrec, 0
+	}
+	hi := float64(float32(mean))
+	lo := mean - hi
+	lin = 2 * halfPrec * lo
+	if math.IsInf(hi, 0) || math.IsInf(lin, 0) || math.IsNaN(lin) { // beyond float32 anyway
+		return cnst, hi, halfPrec, 0
+	}
+	return cnst - float64(halfPrec*lo)*lo, hi, halfPrec, lin
+}
+
 // Stats holds the sufficient statistics of an E-step over samples x_n with weights c_n
 // (1 when absent) and responsibilities r_nk, shifted by each component's centre c_k
 // (Coeffs.Centre):

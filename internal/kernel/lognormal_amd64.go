@@ -4,12 +4,12 @@
 
 package kernel
 
-// logNormPDFAVX2F64 sets dst[i] = cnst - halfPrec*(x[i]-mean)^2 for i < len(x), which must be a multiple of 4 and at most len(dst).
+// logNormPDFAVX2F64 sets dst[i] = cnst - halfPrec*(x[i]-mean)^2 for i < len(x), which must be a multiple of 4 and at most len(dst) (float32: cnst - d (halfPrec d - lin) with d = x[i]-mean, a split mean; see emit.LogJoint; float64 ignores lin).
 //
 //go:noescape
-func logNormPDFAVX2F64(dst []float64, x []float64, cnst float64, mean float64, halfPrec float64)
+func logNormPDFAVX2F64(dst []float64, x []float64, cnst float64, mean float64, halfPrec float64, lin float64)
 
-// logNormPDFAVX2F32 sets dst[i] = cnst - halfPrec*(x[i]-mean)^2 for i < len(x), which must be a multiple of 8 and at most len(dst).
+// logNormPDFAVX2F32 sets dst[i] = cnst - halfPrec*(x[i]-mean)^2 for i < len(x), which must be a multiple of 8 and at most len(dst) (float32: cnst - d (halfPrec d - lin) with d = x[i]-mean, a split mean; see emit.LogJoint; float64 ignores lin).
 //
 //go:noescape
-func logNormPDFAVX2F32(dst []float32, x []float32, cnst float32, mean float32, halfPrec float32)
+func logNormPDFAVX2F32(dst []float32, x []float32, cnst float32, mean float32, halfPrec float32, lin float32)

@@ -4,15 +4,16 @@
 
 #include "textflag.h"
 
-// func logNormPDFAVX2F64(dst []float64, x []float64, cnst float64, mean float64, halfPrec float64)
+// func logNormPDFAVX2F64(dst []float64, x []float64, cnst float64, mean float64, halfPrec float64, lin float64)
 // Requires: AVX, FMA3
-TEXT ·logNormPDFAVX2F64(SB), NOSPLIT, $0-72
+TEXT ·logNormPDFAVX2F64(SB), NOSPLIT, $0-80
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
 	VBROADCASTSD cnst+48(FP), Y0
 	VBROADCASTSD mean+56(FP), Y1
 	VBROADCASTSD halfPrec+64(FP), Y2
+	VBROADCASTSD lin+72(FP), Y3
 	SHRQ         $0x02, DX
 
 loop:
@@ -32,25 +33,27 @@ done:
 	VZEROUPPER
 	RET
 
-// func logNormPDFAVX2F32(dst []float32, x []float32, cnst float32, mean float32, halfPrec float32)
+// func logNormPDFAVX2F32(dst []float32, x []float32, cnst float32, mean float32, halfPrec float32, lin float32)
 // Requires: AVX, FMA3
-TEXT ·logNormPDFAVX2F32(SB), NOSPLIT, $0-60
+TEXT ·logNormPDFAVX2F32(SB), NOSPLIT, $0-64
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
 	VBROADCASTSS cnst+48(FP), Y0
 	VBROADCASTSS mean+52(FP), Y1
 	VBROADCASTSS halfPrec+56(FP), Y2
+	VBROADCASTSS lin+60(FP), Y3
 	SHRQ         $0x03, DX
 
 loop:
 	TESTQ        DX, DX
 	JZ           done
-	VMOVUPS      (CX), Y3
-	VSUBPS       Y1, Y3, Y4
-	VMULPS       Y2, Y4, Y3
-	VFNMADD213PS Y0, Y4, Y3
-	VMOVUPS      Y3, (AX)
+	VMOVUPS      (CX), Y4
+	VSUBPS       Y1, Y4, Y5
+	VMOVUPS      Y3, Y4
+	VFMSUB231PS  Y2, Y5, Y4
+	VFNMADD213PS Y0, Y5, Y4
+	VMOVUPS      Y4, (AX)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	DECQ         DX

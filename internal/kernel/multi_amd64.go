@@ -124,12 +124,12 @@ func multiMomentsAVX2F64D4Diag(x []float64, e []float64, scale []float64, mu []f
 //go:noescape
 func multiClassifyAVX2F64D4Diag(dst []uint16, x []float64, coef []float64, n int)
 
-// multiRespAVX2F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/8 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D2Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/8 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D2FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -139,17 +139,17 @@ func multiRespAVX2F32D2FullW(x []float32, w []float64, coef []float32, r []float
 //go:noescape
 func multiMomentsAVX2F32D2Full(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 
-// multiClassifyAVX2F32D2Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/6 components in coef (layout: see the generator).
+// multiClassifyAVX2F32D2Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/8 components in coef (layout: see the generator).
 //
 //go:noescape
 func multiClassifyAVX2F32D2Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX2F32D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D2Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -159,17 +159,17 @@ func multiRespAVX2F32D2DiagW(x []float32, w []float64, coef []float32, r []float
 //go:noescape
 func multiMomentsAVX2F32D2Diag(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 
-// multiClassifyAVX2F32D2Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/5 components in coef (layout: see the generator).
+// multiClassifyAVX2F32D2Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/7 components in coef (layout: see the generator).
 //
 //go:noescape
 func multiClassifyAVX2F32D2Diag(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX2F32D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/13 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D3Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/13 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D3FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -179,17 +179,17 @@ func multiRespAVX2F32D3FullW(x []float32, w []float64, coef []float32, r []float
 //go:noescape
 func multiMomentsAVX2F32D3Full(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 
-// multiClassifyAVX2F32D3Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/10 components in coef (layout: see the generator).
+// multiClassifyAVX2F32D3Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/13 components in coef (layout: see the generator).
 //
 //go:noescape
 func multiClassifyAVX2F32D3Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX2F32D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D3Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -199,17 +199,17 @@ func multiRespAVX2F32D3DiagW(x []float32, w []float64, coef []float32, r []float
 //go:noescape
 func multiMomentsAVX2F32D3Diag(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 
-// multiClassifyAVX2F32D3Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/7 components in coef (layout: see the generator).
+// multiClassifyAVX2F32D3Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/10 components in coef (layout: see the generator).
 //
 //go:noescape
 func multiClassifyAVX2F32D3Diag(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX2F32D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/19 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D4Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/19 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D4FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -219,17 +219,17 @@ func multiRespAVX2F32D4FullW(x []float32, w []float64, coef []float32, r []float
 //go:noescape
 func multiMomentsAVX2F32D4Full(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 
-// multiClassifyAVX2F32D4Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/15 components in coef (layout: see the generator).
+// multiClassifyAVX2F32D4Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/19 components in coef (layout: see the generator).
 //
 //go:noescape
 func multiClassifyAVX2F32D4Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX2F32D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/13 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D4Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX2F32D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX2F32D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/13 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX2F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -239,7 +239,7 @@ func multiRespAVX2F32D4DiagW(x []float32, w []float64, coef []float32, r []float
 //go:noescape
 func multiMomentsAVX2F32D4Diag(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 
-// multiClassifyAVX2F32D4Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/9 components in coef (layout: see the generator).
+// multiClassifyAVX2F32D4Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 8, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/13 components in coef (layout: see the generator).
 //
 //go:noescape
 func multiClassifyAVX2F32D4Diag(dst []uint16, x []float32, coef []float32, n int)
@@ -384,12 +384,12 @@ func multiClassifyAVX512F64D4Diag(dst []uint16, x []float64, coef []float64, n i
 //go:noescape
 func multiTransposeAVX512F32D2(planes []float32, x []float32, n int)
 
-// multiRespAVX512F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/8 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D2Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/6 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D2FullW computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/8 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D2FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -399,17 +399,17 @@ func multiRespAVX512F32D2FullW(x []float32, w []float64, coef []float32, r []flo
 //go:noescape
 func multiMomentsAVX512F32D2Full(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 
-// multiClassifyAVX512F32D2Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/6 components in coef (layout: see the generator).
+// multiClassifyAVX512F32D2Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/8 components in coef (layout: see the generator).
 //
 //go:noescape
 func multiClassifyAVX512F32D2Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX512F32D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D2Diag computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D2Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/5 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D2DiagW computes, for the n samples of 2 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D2DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -419,7 +419,7 @@ func multiRespAVX512F32D2DiagW(x []float32, w []float64, coef []float32, r []flo
 //go:noescape
 func multiMomentsAVX512F32D2Diag(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 
-// multiClassifyAVX512F32D2Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/5 components in coef (layout: see the generator).
+// multiClassifyAVX512F32D2Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 2 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/7 components in coef (layout: see the generator).
 //
 //go:noescape
 func multiClassifyAVX512F32D2Diag(dst []uint16, x []float32, coef []float32, n int)
@@ -429,12 +429,12 @@ func multiClassifyAVX512F32D2Diag(dst []uint16, x []float32, coef []float32, n i
 //go:noescape
 func multiTransposeAVX512F32D3(planes []float32, x []float32, n int)
 
-// multiRespAVX512F32D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D3Full computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/13 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D3Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D3FullW computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/13 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D3FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -444,17 +444,17 @@ func multiRespAVX512F32D3FullW(x []float32, w []float64, coef []float32, r []flo
 //go:noescape
 func multiMomentsAVX512F32D3Full(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 
-// multiClassifyAVX512F32D3Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/10 components in coef (layout: see the generator).
+// multiClassifyAVX512F32D3Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/13 components in coef (layout: see the generator).
 //
 //go:noescape
 func multiClassifyAVX512F32D3Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX512F32D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D3Diag computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D3Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/7 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D3DiagW computes, for the n samples of 3 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/10 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:3 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D3DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -464,7 +464,7 @@ func multiRespAVX512F32D3DiagW(x []float32, w []float64, coef []float32, r []flo
 //go:noescape
 func multiMomentsAVX512F32D3Diag(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 
-// multiClassifyAVX512F32D3Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/7 components in coef (layout: see the generator).
+// multiClassifyAVX512F32D3Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 3 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/10 components in coef (layout: see the generator).
 //
 //go:noescape
 func multiClassifyAVX512F32D3Diag(dst []uint16, x []float32, coef []float32, n int)
@@ -474,12 +474,12 @@ func multiClassifyAVX512F32D3Diag(dst []uint16, x []float32, coef []float32, n i
 //go:noescape
 func multiTransposeAVX512F32D4(planes []float32, x []float32, n int)
 
-// multiRespAVX512F32D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D4Full computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/19 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D4Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/15 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D4FullW computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/19 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D4FullW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -489,17 +489,17 @@ func multiRespAVX512F32D4FullW(x []float32, w []float64, coef []float32, r []flo
 //go:noescape
 func multiMomentsAVX512F32D4Full(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 
-// multiClassifyAVX512F32D4Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/15 components in coef (layout: see the generator).
+// multiClassifyAVX512F32D4Full sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/19 components in coef (layout: see the generator).
 //
 //go:noescape
 func multiClassifyAVX512F32D4Full(dst []uint16, x []float32, coef []float32, n int)
 
-// multiRespAVX512F32D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D4Diag computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/13 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D4Diag(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
-// multiRespAVX512F32D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/9 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
+// multiRespAVX512F32D4DiagW computes, for the n samples of 4 features whose planes x holds (n a multiple of 16, at most 512; plane j at x[j*n:]) and the K = len(coef)/13 components in coef (layout: see the generator), with c = w[i], P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. ahead[:4 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
 func multiRespAVX512F32D4DiagW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
@@ -509,7 +509,7 @@ func multiRespAVX512F32D4DiagW(x []float32, w []float64, coef []float32, r []flo
 //go:noescape
 func multiMomentsAVX512F32D4Diag(x []float32, e []float32, scale []float32, mu []float32, acc []float64, n int)
 
-// multiClassifyAVX512F32D4Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/9 components in coef (layout: see the generator).
+// multiClassifyAVX512F32D4Diag sets dst[i] to argmax_k P_k(sample i) (the lowest k on ties) for the n samples of 4 features whose planes x holds (n a multiple of 16, at most len(dst); plane j at x[j*n:]), under the K = len(coef)/13 components in coef (layout: see the generator).
 //
 //go:noescape
 func multiClassifyAVX512F32D4Diag(dst []uint16, x []float32, coef []float32, n int)

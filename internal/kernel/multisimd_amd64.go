@@ -2,6 +2,8 @@
 
 package kernel
 
+import "math"
+
 // multiResp, multiMoments, multiClassify and multiTranspose are the signatures of the
 // generated multichannel sweeps, labelling and transpose (see ../../asm/multi).
 type (
@@ -113,6 +115,9 @@ func (t *multiTable[T]) frame(c *MultiCoeffs, sc *Scratch) *multiFrame[T] {
 	k, d, l := c.K(), c.D, lanes[T](t.bytes)
 	u := layoutOf(c).factor
 	vals := 1 + d + len(u)
+	if !is64[T]() {
+		vals += d // -b, the means' rest (see ../../asm/multi)
+	}
 	f.coef = grow(f.coef, k*vals)
 	f.centre = grow(f.centre, k*d)
 	for i, v := range c.centre() {
@@ -127,6 +132,18 @@ func (t *multiTable[T]) frame(c *MultiCoeffs, sc *Scratch) *multiFrame[T] {
 		for i, e := range u {
 			v[1+d+i] = T(c.Prec[j*d*d+e[0]*d+e[1]])
 		}
+		if !is64[T]() {
+			var b [4]float64 // b_j = sum_i U_ij lo_i, lo_i the rest of mean i; D is 2 to 4 here
+			for _, e := range u {
+				mu := c.Mean[j*d+e[0]]
+				if lo := mu - float64(T(mu)); !math.IsInf(lo, 0) && !math.IsNaN(lo) { // else beyond float32 anyway
+					b[e[1]] += c.Prec[j*d*d+e[0]*d+e[1]] * lo
+				}
+			}
+			for i := range d {
+				v[1+d+len(u)+i] = T(-b[i])
+			}
+		}
 	}
 	f.planes = grow(f.planes, d*multiBlock*l)
 	f.r = grow(f.r, k*multiBlock*l)
@@ -139,14 +156,15 @@ func (t *multiTable[T]) frame(c *MultiCoeffs, sc *Scratch) *multiFrame[T] {
 }
 
 // tail returns c as the lanes of T see it, for the samples past the last whole register:
-// c itself in float64, else c rounded to float32 in f, but for the centres, about which
-// Go's loop takes the moments exactly.
+// c itself in float64, else c rounded to float32 in f, but for the means, which the lanes
+// take split in two (see ../../asm/multi), and the centres, about which Go's loop takes
+// the moments exactly.
 func (f *multiFrame[T]) tail(c *MultiCoeffs) *MultiCoeffs {
 	if is64[T]() {
 		return c
 	}
 	r := &f.rounded
-	*r = MultiCoeffs{D: c.D, Diag: c.Diag, Const: rounded32(r.Const, c.Const), Mean: rounded32(r.Mean, c.Mean),
+	*r = MultiCoeffs{D: c.D, Diag: c.Diag, Const: rounded32(r.Const, c.Const), Mean: c.Mean,
 		Prec: rounded32(r.Prec, c.Prec), Centre: c.centre()}
 	return r
 }

@@ -200,8 +200,9 @@ func within32(got float32, want, scale float64) bool {
 	return float64(got) == want || math.Abs(float64(got)-want) <= 4*0x1p-24*scale
 }
 
-// coeffs32 returns c rounded to float32, as the float32 lanes see it, but for the
-// centres: the lanes give the moments about the centres asked for.
+// coeffs32 returns c rounded to float32, as the float32 lanes see it, but for the means,
+// which they split in two (see laneCoeffs), and the centres: the lanes give the moments
+// about the centres asked for.
 func coeffs32(c *Coeffs) *Coeffs {
 	r := func(v []float64) []float64 {
 		out := make([]float64, len(v))
@@ -210,7 +211,7 @@ func coeffs32(c *Coeffs) *Coeffs {
 		}
 		return out
 	}
-	return &Coeffs{Const: r(c.Const), Mean: r(c.Mean), HalfPrec: r(c.HalfPrec), Centre: c.centre()}
+	return &Coeffs{Const: r(c.Const), Mean: c.Mean, HalfPrec: r(c.HalfPrec), Centre: c.centre()}
 }
 
 func TestLogNormPDFTwins(t *testing.T) {

@@ -71,6 +71,7 @@ type Prec struct {
 	AndNot, AddInt                           func(ops ...operand.Op)
 	AddIntZ                                  func(a, b, mask, dst operand.Op) // AVX-512: dst = mask ? a + b : 0
 	FMAdd213, FMAdd231, FNMAdd213, FNMAdd231 func(ops ...operand.Op)
+	FMSub231                                 func(ops ...operand.Op)
 	Round                                    func(i, mxy, xy operand.Op)
 	Cmp                                      func(ops ...operand.Op)
 	Blend                                    func(mask, a, b, dst operand.Op) // dst = mask ? a : b, lane by lane
@@ -88,7 +89,7 @@ func (isa *ISA) Double(prefix string) *Prec {
 		Add:    VADDPD, Sub: VSUBPD, Mul: VMULPD, Div: VDIVPD, Max: VMAXPD, Min: VMINPD, And: VANDPD, Or: VORPD,
 		AndNot: VANDNPD, AddInt: VPADDQ,
 		FMAdd213: VFMADD213PD, FMAdd231: VFMADD231PD, FNMAdd213: VFNMADD213PD, FNMAdd231: VFNMADD231PD,
-		Round: VROUNDPD, Cmp: VCMPPD, Blend: VBLENDVPD, Movu: VMOVUPD, Broadcast: VBROADCASTSD,
+		FMSub231: VFMSUB231PD, Round: VROUNDPD, Cmp: VCMPPD, Blend: VBLENDVPD, Movu: VMOVUPD, Broadcast: VBROADCASTSD,
 		ShiftLeft: VPSLLQ, ShiftRight: VPSRLQ,
 	}
 	if isa.EVEX {
@@ -108,7 +109,7 @@ func (isa *ISA) Single(prefix string) *Prec {
 		Add:    VADDPS, Sub: VSUBPS, Mul: VMULPS, Div: VDIVPS, Max: VMAXPS, Min: VMINPS, And: VANDPS, Or: VORPS,
 		AndNot: VANDNPS, AddInt: VPADDD,
 		FMAdd213: VFMADD213PS, FMAdd231: VFMADD231PS, FNMAdd213: VFNMADD213PS, FNMAdd231: VFNMADD231PS,
-		Round: VROUNDPS, Cmp: VCMPPS, Blend: VBLENDVPS, Movu: VMOVUPS, Broadcast: VBROADCASTSS,
+		FMSub231: VFMSUB231PS, Round: VROUNDPS, Cmp: VCMPPS, Blend: VBLENDVPS, Movu: VMOVUPS, Broadcast: VBROADCASTSS,
 		ShiftLeft: VPSLLD, ShiftRight: VPSRLD,
 	}
 	if isa.EVEX {
@@ -772,10 +773,21 @@ func (p *Prec) VectorLoop(name string, n Register, ptrs []Ptr, body func()) {
 // LogJoint emits dst = cnst - halfPrec*(x - mean)^2, the weighted normal log-density,
 // as Generic computes it: d = x - mean, then one fused multiply-add of -(halfPrec*d)*d
 // onto cnst. cnst, mean and halfPrec are full-register operands.
-func (p *Prec) LogJoint(x, dst VecVirtual, cnst, mean, halfPrec operand.Op) {
+//
+// With lin (float32 lanes, nil otherwise), the mean is split in two, mean + lo, whose
+// second part float32 cannot hold beside the first: cnst is Const - halfPrec lo^2, lin
+// is 2 halfPrec lo, and dst = cnst - d (halfPrec d - lin), which is
+// Const - halfPrec (x - mean - lo)^2, with the same three operations on the arithmetic
+// ports (a load more).
+func (p *Prec) LogJoint(x, dst VecVirtual, cnst, mean, halfPrec, lin operand.Op) {
 	d := p.Vec()
 	p.Sub(mean, x, d)
-	p.Mul(halfPrec, d, dst)
+	if lin == nil {
+		p.Mul(halfPrec, d, dst)
+	} else {
+		p.Movu(lin, dst)
+		p.FMSub231(halfPrec, d, dst)
+	}
 	p.FNMAdd213(cnst, d, dst)
 }
 

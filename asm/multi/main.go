@@ -380,9 +380,15 @@ func (g *sweep) logJoint(xs []VecVirtual, value func(i int) VecVirtual) VecVirtu
 	q := p.Vec()
 	t := 0
 	for j := range d {
-		y := p.Vec()
-		if split {
-			p.Movu(value(1+d+len(g.s.factor())+j), y) // a copy: the value may be held
+		var y VecVirtual
+		switch {
+		case split && p.EVEX: // a copy: the value is held for the next register
+			y = p.Vec()
+			p.Movu(value(1+d+len(g.s.factor())+j), y)
+		case split: // broadcast at its use, into a register of its own
+			y = value(1 + d + len(g.s.factor()) + j)
+		default:
+			y = p.Vec()
 		}
 		for i := range j + 1 {
 			if g.s.diag && i != j {

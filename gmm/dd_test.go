@@ -30,10 +30,12 @@ func (x dd) neg() dd        { return dd{-x.hi, -x.lo} }
 func (x dd) sub(y dd) dd    { return x.add(y.neg()) }
 func (x dd) float() float64 { return x.hi + x.lo }
 
+// mul rounds every product on its own (float64(...)): Go may fuse a product into a later
+// addition (arm64 does), and twoSum's exactness needs p rounded.
 func (x dd) mul(y dd) dd {
-	p := x.hi * y.hi
+	p := float64(x.hi * y.hi)
 	e := math.FMA(x.hi, y.hi, -p) // the product's rounding error, exactly
-	e += x.hi*y.lo + x.lo*y.hi
+	e += float64(x.hi*y.lo) + float64(x.lo*y.hi)
 	return norm(p, e)
 }
 
@@ -52,7 +54,7 @@ func (x dd) sqrt() dd {
 	}
 	s := math.Sqrt(x.hi)
 	r := x.sub(ddOf(s).mul(ddOf(s)))
-	return norm(s, r.hi/(2*s))
+	return norm(s, r.hi/float64(2*s))
 }
 
 // log returns log(x) to about 1e-16 absolute: log(hi) + log(1 + lo/hi), in float64, which

@@ -456,20 +456,22 @@ func (m *Model) asMulti(c Covariance) Model {
 	return out
 }
 
-// MaxStatsBytes bounds the memory of a multichannel pass's statistics, K (1 + d + d^2)
-// numbers for each tile of samples, which are summed in tile order for the same bits at
-// any thread count: a pass that would need more is an error before it allocates them.
+// MaxStatsBytes bounds the memory of a multichannel pass's statistics and coefficients,
+// K (1 + d + d^2) numbers each: the pass's own, its coefficients, and those of a window of
+// tiles, which are added in tile order for the same bits at any thread count (two a
+// worker). A pass that would need more is an error before it allocates them.
 const MaxStatsBytes = 1 << 30
 
 // checkStatsMemory refuses a pass over n samples of dims features with k components on d
-// whose per-tile statistics would pass MaxStatsBytes.
+// whose statistics and coefficients would pass MaxStatsBytes.
 func checkStatsMemory(d *kernel.Driver, n, k, dims int) error {
 	if dims <= 1 {
 		return nil
 	}
-	if b := kernel.MultiPartialsBytes(n, d.TileSize(), k, dims); b > MaxStatsBytes {
-		return fmt.Errorf("gmm: %w: %d components over %d features need %d MiB of statistics for %d samples, above %d MiB",
-			ErrInvalidOptions, k, dims, b>>20, n, MaxStatsBytes>>20)
+	b := d.MultiPartialsBytes(n, k, dims)
+	if per := int64(kernel.MultiStatsSize(k, dims)) * 8; per > MaxStatsBytes || b+2*per > MaxStatsBytes {
+		return fmt.Errorf("gmm: %w: %d components over %d features need %d MiB of statistics and coefficients for %d samples, above %d MiB",
+			ErrInvalidOptions, k, dims, (b+2*per)>>20, n, MaxStatsBytes>>20)
 	}
 	return nil
 }

@@ -315,9 +315,10 @@ func TestMultiStatsMemoryIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	// 16 tiles of K (1 + 32 + 32^2) numbers: 4.4 GB for K = 32768, 32 KiB for K = 4.
+	// A window of two tiles, the total and the coefficients, K (1 + 32 + 32^2) numbers
+	// each: 1.1 GB for K = 32768, 135 KiB for K = 4.
 	err = checkStatsMemory(d, 65536, MaxComponents/2, 32)
-	if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "MiB of statistics") {
+	if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "MiB of statistics and coefficients") {
 		t.Errorf("K = %d over 32 features: %v", MaxComponents/2, err)
 	}
 	if err := checkStatsMemory(d, 65536, 4, 32); err != nil {

@@ -88,6 +88,10 @@ func main() {
 					classify(p, s)
 				}
 			}
+			// Log-joints given (many features: see asm/blocked): the three loops after the
+			// first.
+			resp(p, double, shape{}, false)
+			resp(p, double, shape{}, true)
 		}
 	}
 	emit.Finish()
@@ -121,8 +125,12 @@ func (s shape) values(p *emit.Prec) int {
 	return v
 }
 
-// suffix names the shape in function names, e.g. D3Full.
+// suffix names the shape in function names, e.g. D3Full; Given for no features, the
+// log-joints given.
 func (s shape) suffix() string {
+	if s.d == 0 {
+		return "Given"
+	}
 	if s.diag {
 		return fmt.Sprintf("D%dDiag", s.d)
 	}
@@ -176,6 +184,12 @@ func resp(p, dbl *emit.Prec, s shape, weighted bool) {
 		"it adds sum_i c log sum_k exp(P_k) to the sum of ll's %d lanes. ahead[:%d n] is fetched into the cache "+
 		"(the next block's samples: a prefetch, which reads nothing and never faults).",
 		fn, s.d, p.Lanes, 32*p.Lanes, s.values(p), weight, dbl.Lanes, s.d))
+	if s.d == 0 {
+		Doc(fmt.Sprintf("%s takes the n samples' log-joints, P_k in r[k*n+i], for the K = len(coef) components (coef's values unread), "+
+			"and with c = %s and m the largest P_k of sample i sets r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m) "+
+			"(n a multiple of %d, at most %d), adding sum_i c log sum_k exp(P_k) to the sum of ll's %d lanes. x and ahead are unread.",
+			fn, weight, p.Lanes, 32*p.Lanes, dbl.Lanes))
+	}
 	p.Begin()
 	g := &sweep{p: p, dbl: dbl, s: s}
 	g.coef = Load(Param("coef").Base(), GP64())
@@ -184,7 +198,9 @@ func resp(p, dbl *emit.Prec, s shape, weighted bool) {
 	LEAQ(Mem{Base: g.coef, Index: ncoef, Scale: uint8(p.Size)}, g.end)
 	g.stride = GP64()
 	IMUL3Q(U8(p.Size), Load(Param("n"), GP64()), g.stride)
-	g.logJoints()
+	if s.d > 0 {
+		g.logJoints()
+	}
 	g.maxima()
 	g.exps()
 	g.finishAll(weighted)

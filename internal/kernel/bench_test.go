@@ -330,3 +330,35 @@ func BenchmarkTranspose(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/sample")
 	})
 }
+
+// BenchmarkMultiEStepWide is the multichannel E-step over many features (the blocked
+// kernels), full and diagonal factors, 64Ki samples.
+func BenchmarkMultiEStepWide(b *testing.B) {
+	const n = 1 << 16
+	for _, kern := range available() {
+		for _, sh := range []struct {
+			d, k int
+			diag bool
+		}{{8, 5, false}, {16, 5, false}, {32, 5, false}, {64, 5, false}, {39, 16, true}} {
+			c, x := benchMulti(sh.k, sh.d, n, sh.diag)
+			x32 := gen.Float32s(x)
+			s := NewMultiStats(sh.k, sh.d)
+			cov := map[bool]string{false: "full", true: "diag"}[sh.diag]
+			name := fmt.Sprintf("impl=%s/%%s/d=%d/%s/K=%d/N=64K", kern.Name, sh.d, cov, sh.k)
+			b.Run(fmt.Sprintf(name, "f64"), func(b *testing.B) {
+				b.SetBytes(int64(8 * n * sh.d))
+				for b.Loop() {
+					s.Reset()
+					kern.F64.MultiEStep(x, nil, c, s, nil)
+				}
+			})
+			b.Run(fmt.Sprintf(name, "f32"), func(b *testing.B) {
+				b.SetBytes(int64(4 * n * sh.d))
+				for b.Loop() {
+					s.Reset()
+					kern.F32.MultiEStep(x32, nil, c, s, nil)
+				}
+			})
+		}
+	}
+}

@@ -8,3 +8,4 @@ package kernel
 //go:generate go run -C ../../asm ./estep -out ../internal/kernel/estep_amd64.s -stubs ../internal/kernel/estep_amd64.go -pkg kernel
 //go:generate go run -C ../../asm ./classify -out ../internal/kernel/classify_amd64.s -stubs ../internal/kernel/classify_amd64.go -pkg kernel
 //go:generate go run -C ../../asm ./multi -out ../internal/kernel/multi_amd64.s -stubs ../internal/kernel/multi_amd64.go -pkg kernel
+//go:generate go run -C ../../asm ./blocked -out ../internal/kernel/blocked_amd64.s -stubs ../internal/kernel/blocked_amd64.go -pkg kernel

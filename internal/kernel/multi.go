@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"math"
+	"sync"
 
 	"github.com/gmmsimd/gmmsimd/internal/vmath"
 )
@@ -109,7 +110,7 @@ type Scratch struct {
 	chunk expChunk     // the Go E-steps'
 	multi multiScratch // the multichannel Go kernels'
 	// The CPU-specific kernels' own frames, by kind and precision (see slotOf).
-	estep, expSum, multiFrame [2]any
+	estep, expSum, multiFrame, blocked [2]any
 }
 
 // slotOf returns the slot of slots for precision T.
@@ -460,8 +461,11 @@ func ReadTiles[T Float](dr *Driver, n, d int, read, planes func(dst []T, lo int)
 	return r
 }
 
-// multiEStepTask runs MultiEStep on a tile into the tile's own statistics, on planes
-// where both the kernels and the tiles have them.
+// multiEStepTask runs MultiEStep on a tile into statistics of its own, on planes where
+// both the kernels and the tiles have them, and adds them into the pass's in tile order:
+// the same additions in the same order as summing every tile's after the pass, so the
+// same bits for any number of workers, with statistics for only a window of tiles held
+// at once (K (1 + d + d^2) numbers each: 40 MB for K = 5, d = 1024).
 type multiEStepTask[T Float] struct {
 	kern    func(x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch)
 	planes  func(read func(dst []T, lo int), lo, n int, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch) bool
@@ -469,18 +473,67 @@ type multiEStepTask[T Float] struct {
 	x       Tiles[T]
 	w       []float64
 	c       *MultiCoeffs
-	partial []MultiStats
+	window  orderedSums
 }
 
 func (e *multiEStepTask[T]) run(worker, t, lo, hi int) {
-	p := &e.partial[t]
+	p := e.window.slot(t)
 	p.Reset()
 	w, sc := weightsOf(e.w, lo, hi), &e.scratch[worker]
-	if read := e.x.Planes(); read != nil && e.planes != nil && e.planes(read, lo, hi-lo, w, e.c, p, sc) {
-		return
+	if read := e.x.Planes(); read == nil || e.planes == nil || !e.planes(read, lo, hi-lo, w, e.c, p, sc) {
+		e.kern(e.x.Tile(worker, lo, hi), w, e.c, p, sc)
 	}
-	e.kern(e.x.Tile(worker, lo, hi), w, e.c, p, sc)
+	e.window.done(t)
 }
+
+// orderedSums adds statistics computed tile by tile, in any order, into a total in tile
+// order, holding those of at most len(slots) tiles at once: tile t takes slot t mod
+// len(slots) once tile t - len(slots) has been added.
+type orderedSums struct {
+	total *MultiStats
+	slots []MultiStats
+	ready []bool
+	next  int // the next tile to add
+	mu    sync.Mutex
+	freed sync.Cond // next moved on
+}
+
+// reset starts the sums of a pass into total, over slots.
+func (o *orderedSums) reset(total *MultiStats, slots []MultiStats) {
+	o.total, o.slots, o.next = total, slots, 0
+	o.ready = grow(o.ready, len(slots))
+	clear(o.ready)
+	o.freed.L = &o.mu
+	total.Reset()
+}
+
+// slot returns tile t's statistics, once the tile that held them before has been added.
+// Tiles are handed out in order, so every earlier tile is being computed: the wait ends.
+func (o *orderedSums) slot(t int) *MultiStats {
+	o.mu.Lock()
+	for t-o.next >= len(o.slots) {
+		o.freed.Wait()
+	}
+	o.mu.Unlock()
+	return &o.slots[t%len(o.slots)]
+}
+
+// done takes in tile t's statistics, and adds every tile ready in order from the next.
+func (o *orderedSums) done(t int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ready[t%len(o.slots)] = true
+	for i := o.next % len(o.slots); o.ready[i]; i = o.next % len(o.slots) {
+		o.total.Add(&o.slots[i])
+		o.ready[i] = false
+		o.next++
+	}
+	o.freed.Broadcast()
+}
+
+// multiWindow is how many tiles' statistics a multichannel E-step over nt tiles holds at
+// once: two for each worker, so that none waits on a slow neighbour often.
+func (dr *Driver) multiWindow(nt int) int { return max(1, min(nt, 2*dr.threads)) }
 
 // multiPartials returns nt statistics of k components over d features, reusing the
 // driver's storage, each starting a cache line after the last one's end.
@@ -499,11 +552,9 @@ func (dr *Driver) multiPartials(nt, k, d int) []MultiStats {
 }
 
 // MultiPartialsBytes is how many bytes the per-tile statistics of a multichannel E-step
-// over n samples take on a driver with tiles of tile samples: what a caller bounds before
-// the pass allocates it.
-func MultiPartialsBytes(n, tile, k, d int) int64 {
-	nt := int64((n + tile - 1) / tile)
-	return nt * int64(MultiStatsSize(k, d)+16) * 8
+// over n samples take on dr: what a caller bounds before the pass allocates them.
+func (dr *Driver) MultiPartialsBytes(n, k, d int) int64 {
+	return int64(dr.multiWindow(dr.tiles(n))) * int64(MultiStatsSize(k, d)+16) * 8
 }
 
 // DriveMultiEStep sets s to the statistics of the n samples x (D features each, weights
@@ -512,12 +563,10 @@ func MultiPartialsBytes(n, tile, k, d int) int64 {
 func DriveMultiEStep[T Float](dr *Driver, x Tiles[T], n int, w []float64, c *MultiCoeffs, s *MultiStats) {
 	t, set := tasksOf[T](dr)
 	task := &t.multiEStep
-	*task = multiEStepTask[T]{kern: set.MultiEStep, planes: set.MultiEStepPlanes, scratch: dr.scratch, x: x, w: w, c: c, partial: dr.multiPartials(dr.tiles(n), c.K(), c.D)}
+	task.kern, task.planes, task.scratch, task.x, task.w, task.c = set.MultiEStep, set.MultiEStepPlanes, dr.scratch, x, w, c
+	task.window.reset(s, dr.multiPartials(dr.multiWindow(dr.tiles(n)), c.K(), c.D))
 	dr.forTiles(n, task)
-	s.Reset()
-	for t := range task.partial {
-		s.Add(&task.partial[t])
-	}
+	task.x, task.w, task.c, task.window.total = nil, nil, nil, nil // drop the references to the caller's data
 }
 
 // multiTask labels or scores a tile.

@@ -124,6 +124,16 @@ func multiMomentsAVX2F64D4Diag(x []float64, e []float64, scale []float64, mu []f
 //go:noescape
 func multiClassifyAVX2F64D4Diag(dst []uint16, x []float64, coef []float64, n int)
 
+// multiRespAVX2F64Given takes the n samples' log-joints, P_k in r[k*n+i], for the K = len(coef) components (coef's values unread), and with c = 1 and m the largest P_k of sample i sets r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m) (n a multiple of 4, at most 128), adding sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. x and ahead are unread.
+//
+//go:noescape
+func multiRespAVX2F64Given(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+
+// multiRespAVX2F64GivenW takes the n samples' log-joints, P_k in r[k*n+i], for the K = len(coef) components (coef's values unread), and with c = w[i] and m the largest P_k of sample i sets r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m) (n a multiple of 4, at most 128), adding sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. x and ahead are unread.
+//
+//go:noescape
+func multiRespAVX2F64GivenW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+
 // multiRespAVX2F32D2Full computes, for the n samples of 2 features whose planes x holds (n a multiple of 8, at most 256; plane j at x[j*n:]) and the K = len(coef)/8 components in coef (layout: see the generator), with c = 1, P_k the weighted log-density of sample i and m its largest: r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m), so that r[k*n+i] t[n+i] is the responsibility; it adds sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. ahead[:2 n] is fetched into the cache (the next block's samples: a prefetch, which reads nothing and never faults).
 //
 //go:noescape
@@ -243,6 +253,16 @@ func multiMomentsAVX2F32D4Diag(x []float32, e []float32, scale []float32, mu []f
 //
 //go:noescape
 func multiClassifyAVX2F32D4Diag(dst []uint16, x []float32, coef []float32, n int)
+
+// multiRespAVX2F32Given takes the n samples' log-joints, P_k in r[k*n+i], for the K = len(coef) components (coef's values unread), and with c = 1 and m the largest P_k of sample i sets r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m) (n a multiple of 8, at most 256), adding sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. x and ahead are unread.
+//
+//go:noescape
+func multiRespAVX2F32Given(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+
+// multiRespAVX2F32GivenW takes the n samples' log-joints, P_k in r[k*n+i], for the K = len(coef) components (coef's values unread), and with c = w[i] and m the largest P_k of sample i sets r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m) (n a multiple of 8, at most 256), adding sum_i c log sum_k exp(P_k) to the sum of ll's 4 lanes. x and ahead are unread.
+//
+//go:noescape
+func multiRespAVX2F32GivenW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 
 // multiTransposeAVX512F64D2 sets plane j of planes (planes[j*n:(j+1)*n]) to feature j of the n samples of 2 features in x, row-major (n a multiple of 8).
 //
@@ -379,6 +399,16 @@ func multiMomentsAVX512F64D4Diag(x []float64, e []float64, scale []float64, mu [
 //go:noescape
 func multiClassifyAVX512F64D4Diag(dst []uint16, x []float64, coef []float64, n int)
 
+// multiRespAVX512F64Given takes the n samples' log-joints, P_k in r[k*n+i], for the K = len(coef) components (coef's values unread), and with c = 1 and m the largest P_k of sample i sets r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m) (n a multiple of 8, at most 256), adding sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. x and ahead are unread.
+//
+//go:noescape
+func multiRespAVX512F64Given(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+
+// multiRespAVX512F64GivenW takes the n samples' log-joints, P_k in r[k*n+i], for the K = len(coef) components (coef's values unread), and with c = w[i] and m the largest P_k of sample i sets r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m) (n a multiple of 8, at most 256), adding sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. x and ahead are unread.
+//
+//go:noescape
+func multiRespAVX512F64GivenW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+
 // multiTransposeAVX512F32D2 sets plane j of planes (planes[j*n:(j+1)*n]) to feature j of the n samples of 2 features in x, row-major (n a multiple of 16).
 //
 //go:noescape
@@ -513,3 +543,13 @@ func multiMomentsAVX512F32D4Diag(x []float32, e []float32, scale []float32, mu [
 //
 //go:noescape
 func multiClassifyAVX512F32D4Diag(dst []uint16, x []float32, coef []float32, n int)
+
+// multiRespAVX512F32Given takes the n samples' log-joints, P_k in r[k*n+i], for the K = len(coef) components (coef's values unread), and with c = 1 and m the largest P_k of sample i sets r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m) (n a multiple of 16, at most 512), adding sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. x and ahead are unread.
+//
+//go:noescape
+func multiRespAVX512F32Given(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+
+// multiRespAVX512F32GivenW takes the n samples' log-joints, P_k in r[k*n+i], for the K = len(coef) components (coef's values unread), and with c = w[i] and m the largest P_k of sample i sets r[k*n+i] = exp(P_k - m), t[i] = m and t[n+i] = c / sum_j exp(P_j - m) (n a multiple of 16, at most 512), adding sum_i c log sum_k exp(P_k) to the sum of ll's 8 lanes. x and ahead are unread.
+//
+//go:noescape
+func multiRespAVX512F32GivenW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)

@@ -3817,6 +3817,342 @@ done:
 	VZEROUPPER
 	RET
 
+// func multiRespAVX2F64Given(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·multiRespAVX2F64Given(SB), NOSPLIT, $0-176
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*8), CX
+	MOVQ   n+168(FP), DX
+	IMUL3Q $0x08, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   t_base+96(FP), SI
+	MOVQ   ahead_base+120(FP), DI
+	MOVQ   n+168(FP), R8
+	SHRQ   $0x02, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	ADDQ    $0x00000000, DI
+	VMOVUPD multi64c1<>+0(SB), Y0
+	MOVQ    AX, R9
+	MOVQ    BX, R10
+
+maxk:
+	VMAXPD    (R10), Y0, Y0
+	ADDQ      $0x00000008, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
+	JB        maxk
+	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
+	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
+	VMOVUPD   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPD   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x02, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPD      (DI)(DX*1), Y0
+	VMOVUPD      (SI), Y1
+	VSUBPD       (DI), Y1, Y1
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c3<>+0(SB), Y4
+	VFMADD231PD  multi64c4<>+0(SB), Y3, Y4
+	VSUBPD       multi64c3<>+0(SB), Y4, Y5
+	VFNMADD231PD multi64c5<>+0(SB), Y5, Y3
+	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
+	VMULPD       Y3, Y3, Y5
+	VMULPD       Y5, Y5, Y6
+	VMULPD       Y6, Y6, Y7
+	VMOVUPD      multi64c7<>+0(SB), Y2
+	VFMADD231PD  multi64c8<>+0(SB), Y3, Y2
+	VMOVUPD      multi64c9<>+0(SB), Y8
+	VFMADD231PD  multi64c10<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y5, Y2
+	VMOVUPD      multi64c11<>+0(SB), Y8
+	VFMADD231PD  multi64c12<>+0(SB), Y3, Y8
+	VMOVUPD      multi64c13<>+0(SB), Y9
+	VFMADD231PD  multi64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  Y8, Y6, Y2
+	VMOVUPD      multi64c15<>+0(SB), Y5
+	VFMADD231PD  multi64c16<>+0(SB), Y3, Y5
+	VFMADD231PD  Y5, Y7, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y4, Y4
+	VPADDQ       Y4, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
+	VANDNPD      Y2, Y5, Y2
+	VMOVUPD      Y2, (SI)
+	VADDPD       Y2, Y0, Y0
+	VMOVUPD      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000008, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+144(FP), AX
+	VMOVUPD (AX), Y0
+	VMOVUPD multi64c17<>+0(SB), Y1
+	MOVQ    n+168(FP), CX
+	MOVQ    t_base+96(FP), BX
+	SHRQ    $0x02, CX
+
+finishloop:
+	TESTQ   CX, CX
+	JZ      finishdone
+	VMOVUPD (BX), Y2
+	VMOVUPD (BX)(DX*1), Y3
+	VMULPD  Y3, Y1, Y1
+	VADDPD  Y2, Y0, Y0
+	VMOVUPD multi64c17<>+0(SB), Y2
+	VDIVPD  Y3, Y2, Y2
+	VMOVUPD Y2, (BX)(DX*1)
+	ADDQ    $0x20, BX
+	DECQ    CX
+	JMP     finishloop
+
+finishdone:
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
+	VMULPD       multi64c20<>+0(SB), Y1, Y2
+	VBLENDVPD    Y0, Y2, Y1, Y2
+	VANDPD       multi64c21<>+0(SB), Y0, Y0
+	VPSRLQ       $0x34, Y2, Y3
+	VORPD        multi64c20<>+0(SB), Y3, Y3
+	VSUBPD       multi64c22<>+0(SB), Y3, Y3
+	VADDPD       Y0, Y3, Y3
+	VANDPD       multi64c23<>+0(SB), Y2, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y2
+	VMULPD       multi64c0<>+0(SB), Y0, Y4
+	VBLENDVPD    Y2, Y4, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y2, Y2
+	VADDPD       Y2, Y3, Y3
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
+	VADDPD       multi64c25<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y2
+	VMULPD       Y2, Y2, Y4
+	VMOVUPD      multi64c26<>+0(SB), Y5
+	VFMADD213PD  multi64c27<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c28<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c29<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c30<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c31<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c32<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c33<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c34<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c35<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c36<>+0(SB), Y4, Y5
+	VMULPD       Y4, Y5, Y5
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y2, Y5, Y0
+	VFMADD231PD  multi64c6<>+0(SB), Y3, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y1, Y2
+	VBLENDVPD    Y2, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y1, Y1, Y2
+	VBLENDVPD    Y2, Y1, Y0, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func multiRespAVX2F64GivenW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·multiRespAVX2F64GivenW(SB), NOSPLIT, $0-176
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*8), CX
+	MOVQ   n+168(FP), DX
+	IMUL3Q $0x08, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   t_base+96(FP), SI
+	MOVQ   ahead_base+120(FP), DI
+	MOVQ   n+168(FP), R8
+	SHRQ   $0x02, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	ADDQ    $0x00000000, DI
+	VMOVUPD multi64c1<>+0(SB), Y0
+	MOVQ    AX, R9
+	MOVQ    BX, R10
+
+maxk:
+	VMAXPD    (R10), Y0, Y0
+	ADDQ      $0x00000008, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
+	JB        maxk
+	VCMPPD    $0x00, multi64c1<>+0(SB), Y0, Y1
+	VBLENDVPD Y1, multi64c2<>+0(SB), Y0, Y0
+	VMOVUPD   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPD   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x02, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPD      (DI)(DX*1), Y0
+	VMOVUPD      (SI), Y1
+	VSUBPD       (DI), Y1, Y1
+	VMOVUPD      Y1, Y3
+	VMOVUPD      multi64c3<>+0(SB), Y4
+	VFMADD231PD  multi64c4<>+0(SB), Y3, Y4
+	VSUBPD       multi64c3<>+0(SB), Y4, Y5
+	VFNMADD231PD multi64c5<>+0(SB), Y5, Y3
+	VFNMADD231PD multi64c6<>+0(SB), Y5, Y3
+	VMULPD       Y3, Y3, Y5
+	VMULPD       Y5, Y5, Y6
+	VMULPD       Y6, Y6, Y7
+	VMOVUPD      multi64c7<>+0(SB), Y2
+	VFMADD231PD  multi64c8<>+0(SB), Y3, Y2
+	VMOVUPD      multi64c9<>+0(SB), Y8
+	VFMADD231PD  multi64c10<>+0(SB), Y3, Y8
+	VFMADD231PD  Y8, Y5, Y2
+	VMOVUPD      multi64c11<>+0(SB), Y8
+	VFMADD231PD  multi64c12<>+0(SB), Y3, Y8
+	VMOVUPD      multi64c13<>+0(SB), Y9
+	VFMADD231PD  multi64c14<>+0(SB), Y3, Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VFMADD231PD  Y8, Y6, Y2
+	VMOVUPD      multi64c15<>+0(SB), Y5
+	VFMADD231PD  multi64c16<>+0(SB), Y3, Y5
+	VFMADD231PD  Y5, Y7, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VFMADD213PD  multi64c17<>+0(SB), Y3, Y2
+	VPSLLQ       $0x34, Y4, Y4
+	VPADDQ       Y4, Y2, Y2
+	VCMPPD       $0x11, multi64c18<>+0(SB), Y1, Y5
+	VANDNPD      Y2, Y5, Y2
+	VMOVUPD      Y2, (SI)
+	VADDPD       Y2, Y0, Y0
+	VMOVUPD      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000008, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+144(FP), AX
+	VMOVUPD (AX), Y0
+	MOVQ    w_base+24(FP), CX
+	MOVQ    n+168(FP), BX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x02, BX
+
+finishloop:
+	TESTQ        BX, BX
+	JZ           finishdone
+	VMOVUPD      (SI), Y1
+	VMOVUPD      (SI)(DX*1), Y2
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y2, Y3
+	VMULPD       multi64c20<>+0(SB), Y2, Y4
+	VBLENDVPD    Y3, Y4, Y2, Y4
+	VANDPD       multi64c21<>+0(SB), Y3, Y3
+	VPSRLQ       $0x34, Y4, Y5
+	VORPD        multi64c20<>+0(SB), Y5, Y5
+	VSUBPD       multi64c22<>+0(SB), Y5, Y5
+	VADDPD       Y3, Y5, Y5
+	VANDPD       multi64c23<>+0(SB), Y4, Y3
+	VORPD        multi64c17<>+0(SB), Y3, Y3
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y3, Y4
+	VMULPD       multi64c0<>+0(SB), Y3, Y6
+	VBLENDVPD    Y4, Y6, Y3, Y3
+	VANDPD       multi64c17<>+0(SB), Y4, Y4
+	VADDPD       Y4, Y5, Y5
+	VSUBPD       multi64c17<>+0(SB), Y3, Y3
+	VADDPD       multi64c25<>+0(SB), Y3, Y6
+	VDIVPD       Y6, Y3, Y4
+	VMULPD       Y4, Y4, Y6
+	VMOVUPD      multi64c26<>+0(SB), Y7
+	VFMADD213PD  multi64c27<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c28<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c29<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c30<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c31<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c32<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c33<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c34<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c35<>+0(SB), Y6, Y7
+	VFMADD213PD  multi64c36<>+0(SB), Y6, Y7
+	VMULPD       Y6, Y7, Y7
+	VSUBPD       Y7, Y3, Y7
+	VFNMADD231PD Y4, Y7, Y3
+	VFMADD231PD  multi64c6<>+0(SB), Y5, Y3
+	VFMADD231PD  multi64c5<>+0(SB), Y5, Y3
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c1<>+0(SB), Y3, Y3
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c37<>+0(SB), Y3, Y3
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y2, Y4
+	VBLENDVPD    Y4, multi64c38<>+0(SB), Y3, Y3
+	VCMPPD       $0x03, Y2, Y2, Y4
+	VBLENDVPD    Y4, Y2, Y3, Y3
+	VMOVUPD      Y3, Y3
+	VADDPD       Y1, Y3, Y3
+	VMULPD       (CX), Y3, Y3
+	VADDPD       Y3, Y0, Y0
+	VMOVUPD      (CX), Y1
+	VDIVPD       Y2, Y1, Y1
+	VMOVUPD      Y1, (SI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, CX
+	DECQ         BX
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Y0, (AX)
+	VZEROUPPER
+	RET
+
 // func multiRespAVX2F32D2Full(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
 // Requires: AVX, AVX2, FMA3, MMX+
 TEXT ·multiRespAVX2F32D2Full(SB), NOSPLIT, $0-176
@@ -8174,6 +8510,382 @@ done:
 	VZEROUPPER
 	RET
 
+// func multiRespAVX2F32Given(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·multiRespAVX2F32Given(SB), NOSPLIT, $0-176
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*4), CX
+	MOVQ   n+168(FP), DX
+	IMUL3Q $0x04, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   t_base+96(FP), SI
+	MOVQ   ahead_base+120(FP), DI
+	MOVQ   n+168(FP), R8
+	SHRQ   $0x03, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	ADDQ    $0x00000000, DI
+	VMOVUPS multi32c1<>+0(SB), Y0
+	MOVQ    AX, R9
+	MOVQ    BX, R10
+
+maxk:
+	VMAXPS    (R10), Y0, Y0
+	ADDQ      $0x00000004, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
+	JB        maxk
+	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
+	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
+	VMOVUPS   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPS   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x03, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPS      (DI)(DX*1), Y0
+	VMOVUPS      (SI), Y1
+	VSUBPS       (DI), Y1, Y1
+	VMOVUPS      Y1, Y3
+	VMOVUPS      multi32c3<>+0(SB), Y4
+	VFMADD231PS  multi32c4<>+0(SB), Y3, Y4
+	VSUBPS       multi32c3<>+0(SB), Y4, Y5
+	VFNMADD231PS multi32c5<>+0(SB), Y5, Y3
+	VFNMADD231PS multi32c6<>+0(SB), Y5, Y3
+	VMULPS       Y3, Y3, Y5
+	VMULPS       Y5, Y5, Y6
+	VMOVUPS      multi32c0<>+0(SB), Y2
+	VFMADD231PS  multi32c7<>+0(SB), Y3, Y2
+	VMOVUPS      multi32c8<>+0(SB), Y7
+	VFMADD231PS  multi32c9<>+0(SB), Y3, Y7
+	VFMADD231PS  Y7, Y5, Y2
+	VMOVUPS      multi32c10<>+0(SB), Y5
+	VFMADD231PS  Y5, Y6, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VFMADD213PS  multi32c11<>+0(SB), Y3, Y2
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y5
+	VANDNPS      Y2, Y5, Y2
+	VMOVUPS      Y2, (SI)
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000004, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+144(FP), AX
+	VMOVUPD (AX), Y0
+	VMOVUPD multi64c17<>+0(SB), Y1
+	VMOVUPD multi64c17<>+0(SB), Y2
+	MOVQ    n+168(FP), CX
+	MOVQ    t_base+96(FP), BX
+	SHRQ    $0x03, CX
+
+finishloop:
+	TESTQ        CX, CX
+	JZ           finishdone
+	VMOVUPS      (BX), Y3
+	VMOVUPS      (BX)(DX*1), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X6
+	VCVTPS2PD    X6, Y6
+	VMULPD       Y5, Y1, Y1
+	VMULPD       Y6, Y2, Y2
+	VCVTPS2PD    X3, Y5
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       Y5, Y3, Y5
+	VADDPD       Y5, Y0, Y0
+	VMOVUPS      multi32c11<>+0(SB), Y3
+	VDIVPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (BX)(DX*1)
+	ADDQ         $0x20, BX
+	DECQ         CX
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y1, Y0
+	VMULPD       multi64c20<>+0(SB), Y1, Y3
+	VBLENDVPD    Y0, Y3, Y1, Y3
+	VANDPD       multi64c21<>+0(SB), Y0, Y0
+	VPSRLQ       $0x34, Y3, Y4
+	VORPD        multi64c20<>+0(SB), Y4, Y4
+	VSUBPD       multi64c22<>+0(SB), Y4, Y4
+	VADDPD       Y0, Y4, Y4
+	VANDPD       multi64c23<>+0(SB), Y3, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y3
+	VMULPD       multi64c0<>+0(SB), Y0, Y5
+	VBLENDVPD    Y3, Y5, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y3, Y3
+	VADDPD       Y3, Y4, Y4
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
+	VADDPD       multi64c25<>+0(SB), Y0, Y5
+	VDIVPD       Y5, Y0, Y3
+	VMULPD       Y3, Y3, Y5
+	VMOVUPD      multi64c26<>+0(SB), Y6
+	VFMADD213PD  multi64c27<>+0(SB), Y5, Y6
+	VFMADD213PD  multi64c28<>+0(SB), Y5, Y6
+	VFMADD213PD  multi64c29<>+0(SB), Y5, Y6
+	VFMADD213PD  multi64c30<>+0(SB), Y5, Y6
+	VFMADD213PD  multi64c31<>+0(SB), Y5, Y6
+	VFMADD213PD  multi64c32<>+0(SB), Y5, Y6
+	VFMADD213PD  multi64c33<>+0(SB), Y5, Y6
+	VFMADD213PD  multi64c34<>+0(SB), Y5, Y6
+	VFMADD213PD  multi64c35<>+0(SB), Y5, Y6
+	VFMADD213PD  multi64c36<>+0(SB), Y5, Y6
+	VMULPD       Y5, Y6, Y6
+	VSUBPD       Y6, Y0, Y6
+	VFNMADD231PD Y3, Y6, Y0
+	VFMADD231PD  multi64c6<>+0(SB), Y4, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y4, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y1, Y3
+	VBLENDVPD    Y3, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y1, Y1, Y3
+	VBLENDVPD    Y3, Y1, Y0, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
+	VCMPPD       $0x11, multi64c19<>+0(SB), Y2, Y0
+	VMULPD       multi64c20<>+0(SB), Y2, Y1
+	VBLENDVPD    Y0, Y1, Y2, Y1
+	VANDPD       multi64c21<>+0(SB), Y0, Y0
+	VPSRLQ       $0x34, Y1, Y3
+	VORPD        multi64c20<>+0(SB), Y3, Y3
+	VSUBPD       multi64c22<>+0(SB), Y3, Y3
+	VADDPD       Y0, Y3, Y3
+	VANDPD       multi64c23<>+0(SB), Y1, Y0
+	VORPD        multi64c17<>+0(SB), Y0, Y0
+	VCMPPD       $0x1e, multi64c24<>+0(SB), Y0, Y1
+	VMULPD       multi64c0<>+0(SB), Y0, Y4
+	VBLENDVPD    Y1, Y4, Y0, Y0
+	VANDPD       multi64c17<>+0(SB), Y1, Y1
+	VADDPD       Y1, Y3, Y3
+	VSUBPD       multi64c17<>+0(SB), Y0, Y0
+	VADDPD       multi64c25<>+0(SB), Y0, Y4
+	VDIVPD       Y4, Y0, Y1
+	VMULPD       Y1, Y1, Y4
+	VMOVUPD      multi64c26<>+0(SB), Y5
+	VFMADD213PD  multi64c27<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c28<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c29<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c30<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c31<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c32<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c33<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c34<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c35<>+0(SB), Y4, Y5
+	VFMADD213PD  multi64c36<>+0(SB), Y4, Y5
+	VMULPD       Y4, Y5, Y5
+	VSUBPD       Y5, Y0, Y5
+	VFNMADD231PD Y1, Y5, Y0
+	VFMADD231PD  multi64c6<>+0(SB), Y3, Y0
+	VFMADD231PD  multi64c5<>+0(SB), Y3, Y0
+	VCMPPD       $0x00, multi64c2<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c1<>+0(SB), Y0, Y0
+	VCMPPD       $0x00, multi64c37<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c37<>+0(SB), Y0, Y0
+	VCMPPD       $0x11, multi64c2<>+0(SB), Y2, Y1
+	VBLENDVPD    Y1, multi64c38<>+0(SB), Y0, Y0
+	VCMPPD       $0x03, Y2, Y2, Y1
+	VBLENDVPD    Y1, Y2, Y0, Y0
+	VMOVUPD      Y0, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func multiRespAVX2F32GivenW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·multiRespAVX2F32GivenW(SB), NOSPLIT, $0-176
+	MOVQ   coef_base+48(FP), AX
+	MOVQ   coef_len+56(FP), CX
+	LEAQ   (AX)(CX*4), CX
+	MOVQ   n+168(FP), DX
+	IMUL3Q $0x04, DX, DX
+	MOVQ   r_base+72(FP), BX
+	MOVQ   t_base+96(FP), SI
+	MOVQ   ahead_base+120(FP), DI
+	MOVQ   n+168(FP), R8
+	SHRQ   $0x03, R8
+
+maxloop:
+	TESTQ   R8, R8
+	JZ      maxdone
+	ADDQ    $0x00000000, DI
+	VMOVUPS multi32c1<>+0(SB), Y0
+	MOVQ    AX, R9
+	MOVQ    BX, R10
+
+maxk:
+	VMAXPS    (R10), Y0, Y0
+	ADDQ      $0x00000004, R9
+	ADDQ      DX, R10
+	CMPQ      R9, CX
+	JB        maxk
+	VCMPPS    $0x00, multi32c1<>+0(SB), Y0, Y1
+	VBLENDVPS Y1, multi32c2<>+0(SB), Y0, Y0
+	VMOVUPS   Y0, (SI)
+	VXORPS    Y0, Y0, Y0
+	VMOVUPS   Y0, (SI)(DX*1)
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      R8
+	JMP       maxloop
+
+maxdone:
+	MOVQ r_base+72(FP), BX
+	MOVQ BX, BX
+
+exps:
+	MOVQ BX, SI
+	MOVQ t_base+96(FP), DI
+	MOVQ n+168(FP), R8
+	SHRQ $0x03, R8
+
+exploop:
+	TESTQ        R8, R8
+	JZ           expdone
+	VMOVUPS      (DI)(DX*1), Y0
+	VMOVUPS      (SI), Y1
+	VSUBPS       (DI), Y1, Y1
+	VMOVUPS      Y1, Y4
+	VMOVUPS      multi32c3<>+0(SB), Y5
+	VFMADD231PS  multi32c4<>+0(SB), Y4, Y5
+	VSUBPS       multi32c3<>+0(SB), Y5, Y6
+	VFNMADD231PS multi32c5<>+0(SB), Y6, Y4
+	VFNMADD231PS multi32c6<>+0(SB), Y6, Y4
+	VMULPS       Y4, Y4, Y6
+	VMULPS       Y6, Y6, Y7
+	VMOVUPS      multi32c0<>+0(SB), Y3
+	VFMADD231PS  multi32c7<>+0(SB), Y4, Y3
+	VMOVUPS      multi32c8<>+0(SB), Y8
+	VFMADD231PS  multi32c9<>+0(SB), Y4, Y8
+	VFMADD231PS  Y8, Y6, Y3
+	VMOVUPS      multi32c10<>+0(SB), Y6
+	VFMADD231PS  Y6, Y7, Y3
+	VFMADD213PS  multi32c11<>+0(SB), Y4, Y3
+	VFMADD213PS  multi32c11<>+0(SB), Y4, Y3
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       Y5, Y3, Y3
+	VCMPPS       $0x11, multi32c12<>+0(SB), Y1, Y6
+	VANDNPS      Y3, Y6, Y3
+	VMOVUPS      Y3, (SI)
+	VADDPS       Y3, Y0, Y0
+	VMOVUPS      Y0, (DI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         R8
+	JMP          exploop
+
+expdone:
+	ADDQ    $0x00000004, AX
+	ADDQ    DX, BX
+	CMPQ    AX, CX
+	JB      exps
+	MOVQ    ll_base+144(FP), AX
+	VMOVUPD (AX), Y0
+	MOVQ    w_base+24(FP), CX
+	MOVQ    n+168(FP), BX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x03, BX
+
+finishloop:
+	TESTQ        BX, BX
+	JZ           finishdone
+	VMOVUPS      (SI), Y1
+	VMOVUPS      (SI)(DX*1), Y3
+	VCMPPS       $0x11, multi32c13<>+0(SB), Y3, Y4
+	VMULPS       multi32c14<>+0(SB), Y3, Y5
+	VBLENDVPS    Y4, Y5, Y3, Y5
+	VANDPS       multi32c15<>+0(SB), Y4, Y4
+	VPSRLD       $0x17, Y5, Y6
+	VORPS        multi32c14<>+0(SB), Y6, Y6
+	VSUBPS       multi32c16<>+0(SB), Y6, Y6
+	VADDPS       Y4, Y6, Y6
+	VANDPS       multi32c17<>+0(SB), Y5, Y4
+	VORPS        multi32c11<>+0(SB), Y4, Y4
+	VCMPPS       $0x1e, multi32c18<>+0(SB), Y4, Y5
+	VMULPS       multi32c0<>+0(SB), Y4, Y7
+	VBLENDVPS    Y5, Y7, Y4, Y4
+	VANDPS       multi32c11<>+0(SB), Y5, Y5
+	VADDPS       Y5, Y6, Y6
+	VSUBPS       multi32c11<>+0(SB), Y4, Y4
+	VADDPS       multi32c19<>+0(SB), Y4, Y7
+	VDIVPS       Y7, Y4, Y5
+	VMULPS       Y5, Y5, Y7
+	VMOVUPS      multi32c20<>+0(SB), Y8
+	VFMADD213PS  multi32c21<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c22<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c23<>+0(SB), Y7, Y8
+	VFMADD213PS  multi32c24<>+0(SB), Y7, Y8
+	VMULPS       Y7, Y8, Y8
+	VSUBPS       Y8, Y4, Y8
+	VFNMADD231PS Y5, Y8, Y4
+	VFMADD231PS  multi32c6<>+0(SB), Y6, Y4
+	VFMADD231PS  multi32c5<>+0(SB), Y6, Y4
+	VCMPPS       $0x00, multi32c2<>+0(SB), Y3, Y5
+	VBLENDVPS    Y5, multi32c1<>+0(SB), Y4, Y4
+	VCMPPS       $0x00, multi32c25<>+0(SB), Y3, Y5
+	VBLENDVPS    Y5, multi32c25<>+0(SB), Y4, Y4
+	VCMPPS       $0x11, multi32c2<>+0(SB), Y3, Y5
+	VBLENDVPS    Y5, multi32c26<>+0(SB), Y4, Y4
+	VCMPPS       $0x03, Y3, Y3, Y5
+	VBLENDVPS    Y5, Y3, Y4, Y4
+	VMOVUPS      Y4, Y4
+	VADDPS       Y1, Y4, Y4
+	VCVTPS2PD    X4, Y1
+	VMULPD       (CX), Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y4, X1
+	VCVTPS2PD    X1, Y1
+	VMULPD       32(CX), Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VCVTPD2PSY   (CX), X2
+	VCVTPD2PSY   32(CX), X1
+	VINSERTF128  $0x01, X1, Y2, Y2
+	VDIVPS       Y3, Y2, Y1
+	VMOVUPS      Y1, (SI)(DX*1)
+	ADDQ         $0x20, SI
+	ADDQ         $0x40, CX
+	DECQ         BX
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Y0, (AX)
+	VZEROUPPER
+	RET
+
 // func multiTransposeAVX512F64D2(planes []float64, x []float64, n int)
 // Requires: AVX, AVX512F
 TEXT ·multiTransposeAVX512F64D2(SB), NOSPLIT, $0-56
@@ -12155,6 +12867,360 @@ component:
 	JMP          loop
 
 done:
+	VZEROUPPER
+	RET
+
+// func multiRespAVX512F64Given(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX512F
+TEXT ·multiRespAVX512F64Given(SB), NOSPLIT, $0-176
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*8), DX
+	MOVQ   n+168(FP), BX
+	IMUL3Q $0x08, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   t_base+96(FP), DI
+	MOVQ   ahead_base+120(FP), R8
+	MOVQ   n+168(FP), R9
+	SHRQ   $0x03, R9
+
+maxloop:
+	TESTQ   R9, R9
+	JZ      maxdone
+	ADDQ    $0x00000000, R8
+	VMOVUPD 256(AX), Z0
+	MOVQ    CX, R10
+	MOVQ    SI, R11
+
+maxk:
+	VMAXPD    (R11), Z0, Z0
+	ADDQ      $0x00000008, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
+	JB        maxk
+	VCMPPD    $0x00, 256(AX), Z0, K1
+	VBLENDMPD 384(AX), Z0, K1, Z0
+	VMOVUPD   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPD   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R9
+	JMP       maxloop
+
+maxdone:
+	MOVQ      r_base+72(FP), SI
+	VMOVDQU64 multizexptab64<>+0(SB), Z0
+	VMOVDQU64 multizexptab64<>+64(SB), Z2
+	VMOVUPD   512(AX), Z3
+	VMOVUPD   640(AX), Z4
+	VMOVUPD   768(AX), Z5
+	VMOVUPD   896(AX), Z6
+	VMOVUPD   1024(AX), Z7
+	VMOVUPD   1152(AX), Z8
+	VMOVUPD   1280(AX), Z9
+	VMOVUPD   1408(AX), Z10
+	VMOVUPD   1536(AX), Z11
+	VMOVUPD   1664(AX), Z12
+	VMOVUPD   1792(AX), Z13
+	MOVQ      SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x03, R9
+
+exploop:
+	TESTQ         R9, R9
+	JZ            expdone
+	VMOVUPD       (R8)(BX*1), Z14
+	VMOVUPD       (DI), Z15
+	VSUBPD        (R8), Z15, Z15
+	VMOVUPD       Z3, Z17
+	VFMADD231PD   Z4, Z15, Z17
+	VSUBPD        Z3, Z17, Z16
+	VMOVUPD       Z15, Z18
+	VFNMADD231PD  Z5, Z16, Z18
+	VFNMADD231PD  Z6, Z16, Z18
+	VMULPD        Z18, Z18, Z19
+	VMULPD        Z19, Z19, Z20
+	VMOVUPD       Z8, Z16
+	VFMADD231PD   Z9, Z18, Z16
+	VMOVUPD       Z10, Z21
+	VFMADD231PD   Z11, Z18, Z21
+	VFMADD231PD   Z21, Z19, Z16
+	VMOVUPD       Z12, Z21
+	VFMADD231PD   Z13, Z18, Z21
+	VFMADD231PD   Z21, Z20, Z16
+	VFMADD213PD   Z18, Z19, Z16
+	VMOVUPD       Z17, Z18
+	VPERMI2PD     Z2, Z0, Z18
+	VPSLLQ        $0x30, Z17, Z17
+	VPADDQ        Z17, Z18, Z18
+	VCMPPD        $0x15, Z7, Z15, K1
+	VFMADD213PD.Z Z18, Z18, K1, Z16
+	VMOVUPD       Z16, (DI)
+	VADDPD        Z16, Z14, Z14
+	VMOVUPD       Z14, (R8)(BX*1)
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R8
+	DECQ          R9
+	JMP           exploop
+
+expdone:
+	ADDQ    $0x00000008, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+144(FP), CX
+	VMOVUPD (CX), Z0
+	VMOVUPD 1920(AX), Z2
+	MOVQ    n+168(FP), DX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x03, DX
+
+finishloop:
+	TESTQ   DX, DX
+	JZ      finishdone
+	VMOVUPD (SI), Z3
+	VMOVUPD (SI)(BX*1), Z4
+	VMULPD  Z4, Z2, Z2
+	VADDPD  Z3, Z0, Z0
+	VMOVUPD 1920(AX), Z3
+	VDIVPD  Z4, Z3, Z3
+	VMOVUPD Z3, (SI)(BX*1)
+	ADDQ    $0x40, SI
+	DECQ    DX
+	JMP     finishloop
+
+finishdone:
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2048(AX), Z2, K1
+	VMULPD       2176(AX), Z2, Z0
+	VBLENDMPD    Z0, Z2, K1, Z0
+	VPXORQ       Z1, Z1, Z1
+	VBLENDMPD    2304(AX), Z1, K1, Z1
+	VPSRLQ       $0x34, Z0, Z3
+	VPORQ        2176(AX), Z3, Z3
+	VSUBPD       2432(AX), Z3, Z3
+	VADDPD       Z1, Z3, Z3
+	VPANDQ       2560(AX), Z0, Z0
+	VPORQ        1920(AX), Z0, Z0
+	VCMPPD       $0x1e, 2688(AX), Z0, K1
+	VMULPD       (AX), Z0, Z1
+	VBLENDMPD    Z1, Z0, K1, Z0
+	VADDPD       1920(AX), Z3, K1, Z3
+	VSUBPD       1920(AX), Z0, Z0
+	VADDPD       2816(AX), Z0, Z1
+	VDIVPD       Z1, Z0, Z4
+	VMULPD       Z4, Z4, Z1
+	VMOVUPD      2944(AX), Z5
+	VFMADD213PD  3072(AX), Z1, Z5
+	VFMADD213PD  3200(AX), Z1, Z5
+	VFMADD213PD  3328(AX), Z1, Z5
+	VFMADD213PD  3456(AX), Z1, Z5
+	VFMADD213PD  3584(AX), Z1, Z5
+	VFMADD213PD  3712(AX), Z1, Z5
+	VFMADD213PD  3840(AX), Z1, Z5
+	VFMADD213PD  3968(AX), Z1, Z5
+	VFMADD213PD  4096(AX), Z1, Z5
+	VFMADD213PD  4224(AX), Z1, Z5
+	VMULPD       Z1, Z5, Z5
+	VSUBPD       Z5, Z0, Z5
+	VFNMADD231PD Z4, Z5, Z0
+	VFMADD231PD  4352(AX), Z3, Z0
+	VFMADD231PD  4480(AX), Z3, Z0
+	VCMPPD       $0x00, 384(AX), Z2, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4608(AX), Z2, K1
+	VBLENDMPD    4608(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 384(AX), Z2, K1
+	VBLENDMPD    4736(AX), Z0, K1, Z0
+	VCMPPD       $0x03, Z2, Z2, K1
+	VBLENDMPD    Z2, Z0, K1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
+	VZEROUPPER
+	RET
+
+// func multiRespAVX512F64GivenW(x []float64, w []float64, coef []float64, r []float64, t []float64, ahead []float64, ll []float64, n int)
+// Requires: AVX, AVX512F
+TEXT ·multiRespAVX512F64GivenW(SB), NOSPLIT, $0-176
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*8), DX
+	MOVQ   n+168(FP), BX
+	IMUL3Q $0x08, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   t_base+96(FP), DI
+	MOVQ   ahead_base+120(FP), R8
+	MOVQ   n+168(FP), R9
+	SHRQ   $0x03, R9
+
+maxloop:
+	TESTQ   R9, R9
+	JZ      maxdone
+	ADDQ    $0x00000000, R8
+	VMOVUPD 256(AX), Z0
+	MOVQ    CX, R10
+	MOVQ    SI, R11
+
+maxk:
+	VMAXPD    (R11), Z0, Z0
+	ADDQ      $0x00000008, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
+	JB        maxk
+	VCMPPD    $0x00, 256(AX), Z0, K1
+	VBLENDMPD 384(AX), Z0, K1, Z0
+	VMOVUPD   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPD   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R9
+	JMP       maxloop
+
+maxdone:
+	MOVQ      r_base+72(FP), SI
+	VMOVDQU64 multizexptab64<>+0(SB), Z0
+	VMOVDQU64 multizexptab64<>+64(SB), Z2
+	VMOVUPD   512(AX), Z3
+	VMOVUPD   640(AX), Z4
+	VMOVUPD   768(AX), Z5
+	VMOVUPD   896(AX), Z6
+	VMOVUPD   1024(AX), Z7
+	VMOVUPD   1152(AX), Z8
+	VMOVUPD   1280(AX), Z9
+	VMOVUPD   1408(AX), Z10
+	VMOVUPD   1536(AX), Z11
+	VMOVUPD   1664(AX), Z12
+	VMOVUPD   1792(AX), Z13
+	MOVQ      SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x03, R9
+
+exploop:
+	TESTQ         R9, R9
+	JZ            expdone
+	VMOVUPD       (R8)(BX*1), Z14
+	VMOVUPD       (DI), Z15
+	VSUBPD        (R8), Z15, Z15
+	VMOVUPD       Z3, Z17
+	VFMADD231PD   Z4, Z15, Z17
+	VSUBPD        Z3, Z17, Z16
+	VMOVUPD       Z15, Z18
+	VFNMADD231PD  Z5, Z16, Z18
+	VFNMADD231PD  Z6, Z16, Z18
+	VMULPD        Z18, Z18, Z19
+	VMULPD        Z19, Z19, Z20
+	VMOVUPD       Z8, Z16
+	VFMADD231PD   Z9, Z18, Z16
+	VMOVUPD       Z10, Z21
+	VFMADD231PD   Z11, Z18, Z21
+	VFMADD231PD   Z21, Z19, Z16
+	VMOVUPD       Z12, Z21
+	VFMADD231PD   Z13, Z18, Z21
+	VFMADD231PD   Z21, Z20, Z16
+	VFMADD213PD   Z18, Z19, Z16
+	VMOVUPD       Z17, Z18
+	VPERMI2PD     Z2, Z0, Z18
+	VPSLLQ        $0x30, Z17, Z17
+	VPADDQ        Z17, Z18, Z18
+	VCMPPD        $0x15, Z7, Z15, K1
+	VFMADD213PD.Z Z18, Z18, K1, Z16
+	VMOVUPD       Z16, (DI)
+	VADDPD        Z16, Z14, Z14
+	VMOVUPD       Z14, (R8)(BX*1)
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R8
+	DECQ          R9
+	JMP           exploop
+
+expdone:
+	ADDQ    $0x00000008, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+144(FP), CX
+	VMOVUPD (CX), Z0
+	MOVQ    w_base+24(FP), DX
+	MOVQ    n+168(FP), SI
+	MOVQ    t_base+96(FP), DI
+	SHRQ    $0x03, SI
+
+finishloop:
+	TESTQ        SI, SI
+	JZ           finishdone
+	VMOVUPD      (DI), Z2
+	VMOVUPD      (DI)(BX*1), Z3
+	VCMPPD       $0x11, 2048(AX), Z3, K1
+	VMULPD       2176(AX), Z3, Z4
+	VBLENDMPD    Z4, Z3, K1, Z4
+	VPXORQ       Z1, Z1, Z1
+	VBLENDMPD    2304(AX), Z1, K1, Z1
+	VPSRLQ       $0x34, Z4, Z5
+	VPORQ        2176(AX), Z5, Z5
+	VSUBPD       2432(AX), Z5, Z5
+	VADDPD       Z1, Z5, Z5
+	VPANDQ       2560(AX), Z4, Z4
+	VPORQ        1920(AX), Z4, Z4
+	VCMPPD       $0x1e, 2688(AX), Z4, K1
+	VMULPD       (AX), Z4, Z6
+	VBLENDMPD    Z6, Z4, K1, Z4
+	VADDPD       1920(AX), Z5, K1, Z5
+	VSUBPD       1920(AX), Z4, Z4
+	VADDPD       2816(AX), Z4, Z6
+	VDIVPD       Z6, Z4, Z7
+	VMULPD       Z7, Z7, Z6
+	VMOVUPD      2944(AX), Z8
+	VFMADD213PD  3072(AX), Z6, Z8
+	VFMADD213PD  3200(AX), Z6, Z8
+	VFMADD213PD  3328(AX), Z6, Z8
+	VFMADD213PD  3456(AX), Z6, Z8
+	VFMADD213PD  3584(AX), Z6, Z8
+	VFMADD213PD  3712(AX), Z6, Z8
+	VFMADD213PD  3840(AX), Z6, Z8
+	VFMADD213PD  3968(AX), Z6, Z8
+	VFMADD213PD  4096(AX), Z6, Z8
+	VFMADD213PD  4224(AX), Z6, Z8
+	VMULPD       Z6, Z8, Z8
+	VSUBPD       Z8, Z4, Z8
+	VFNMADD231PD Z7, Z8, Z4
+	VFMADD231PD  4352(AX), Z5, Z4
+	VFMADD231PD  4480(AX), Z5, Z4
+	VCMPPD       $0x00, 384(AX), Z3, K1
+	VBLENDMPD    256(AX), Z4, K1, Z4
+	VCMPPD       $0x00, 4608(AX), Z3, K1
+	VBLENDMPD    4608(AX), Z4, K1, Z4
+	VCMPPD       $0x11, 384(AX), Z3, K1
+	VBLENDMPD    4736(AX), Z4, K1, Z4
+	VCMPPD       $0x03, Z3, Z3, K1
+	VBLENDMPD    Z3, Z4, K1, Z4
+	VMOVUPD      Z4, Z4
+	VADDPD       Z2, Z4, Z4
+	VMULPD       (DX), Z4, Z4
+	VADDPD       Z4, Z0, Z0
+	VMOVUPD      (DX), Z2
+	VDIVPD       Z3, Z2, Z2
+	VMOVUPD      Z2, (DI)(BX*1)
+	ADDQ         $0x40, DI
+	ADDQ         $0x40, DX
+	DECQ         SI
+	JMP          finishloop
+
+finishdone:
+	VMOVUPD Z0, (CX)
 	VZEROUPPER
 	RET
 
@@ -16757,6 +17823,390 @@ component:
 	JMP          loop
 
 done:
+	VZEROUPPER
+	RET
+
+// func multiRespAVX512F32Given(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX512F
+TEXT ·multiRespAVX512F32Given(SB), NOSPLIT, $0-176
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*4), DX
+	MOVQ   n+168(FP), BX
+	IMUL3Q $0x04, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   t_base+96(FP), DI
+	MOVQ   ahead_base+120(FP), R8
+	MOVQ   n+168(FP), R9
+	SHRQ   $0x04, R9
+
+maxloop:
+	TESTQ   R9, R9
+	JZ      maxdone
+	ADDQ    $0x00000000, R8
+	VMOVUPS 5120(AX), Z0
+	MOVQ    CX, R10
+	MOVQ    SI, R11
+
+maxk:
+	VMAXPS    (R11), Z0, Z0
+	ADDQ      $0x00000004, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
+	JB        maxk
+	VCMPPS    $0x00, 5120(AX), Z0, K1
+	VBLENDMPS 5248(AX), Z0, K1, Z0
+	VMOVUPS   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPS   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R9
+	JMP       maxloop
+
+maxdone:
+	MOVQ      r_base+72(FP), SI
+	VMOVDQU64 multizexptab32<>+0(SB), Z0
+	VMOVUPS   5376(AX), Z3
+	VMOVUPS   5504(AX), Z4
+	VMOVUPS   5632(AX), Z5
+	VMOVUPS   5760(AX), Z6
+	VMOVUPS   5888(AX), Z7
+	VMOVUPS   6016(AX), Z8
+	VMOVUPS   6144(AX), Z9
+	MOVQ      SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x04, R9
+
+exploop:
+	TESTQ         R9, R9
+	JZ            expdone
+	VMOVUPS       (R8)(BX*1), Z10
+	VMOVUPS       (DI), Z11
+	VSUBPS        (R8), Z11, Z11
+	VMOVUPS       Z3, Z13
+	VFMADD231PS   Z4, Z11, Z13
+	VSUBPS        Z3, Z13, Z12
+	VMOVUPS       Z11, Z14
+	VFNMADD231PS  Z5, Z12, Z14
+	VFNMADD231PS  Z6, Z12, Z14
+	VMOVUPS       Z8, Z12
+	VFMADD231PS   Z9, Z14, Z12
+	VMULPS        Z14, Z14, Z15
+	VFMADD213PS   Z14, Z15, Z12
+	VPERMPS       Z0, Z13, Z14
+	VPSLLD        $0x13, Z13, Z13
+	VPADDD        Z13, Z14, Z14
+	VCMPPS        $0x15, Z7, Z11, K1
+	VFMADD213PS.Z Z14, Z14, K1, Z12
+	VMOVUPS       Z12, (DI)
+	VADDPS        Z12, Z10, Z10
+	VMOVUPS       Z10, (R8)(BX*1)
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R8
+	DECQ          R9
+	JMP           exploop
+
+expdone:
+	ADDQ    $0x00000004, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+144(FP), CX
+	VMOVUPD (CX), Z0
+	VMOVUPD 1920(AX), Z3
+	VMOVUPD 1920(AX), Z4
+	MOVQ    n+168(FP), DX
+	MOVQ    t_base+96(FP), SI
+	SHRQ    $0x04, DX
+
+finishloop:
+	TESTQ         DX, DX
+	JZ            finishdone
+	VMOVUPS       (SI), Z5
+	VMOVUPS       (SI)(BX*1), Z6
+	VCVTPS2PD     Y6, Z7
+	VEXTRACTF64X4 $0x01, Z6, Y8
+	VCVTPS2PD     Y8, Z8
+	VMULPD        Z7, Z3, Z3
+	VMULPD        Z8, Z4, Z4
+	VCVTPS2PD     Y5, Z7
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        Z7, Z5, Z7
+	VADDPD        Z7, Z0, Z0
+	VMOVUPS       6272(AX), Z5
+	VDIVPS        Z6, Z5, Z5
+	VMOVUPS       Z5, (SI)(BX*1)
+	ADDQ          $0x40, SI
+	DECQ          DX
+	JMP           finishloop
+
+finishdone:
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2048(AX), Z3, K1
+	VMULPD       2176(AX), Z3, Z0
+	VBLENDMPD    Z0, Z3, K1, Z0
+	VPXORQ       Z1, Z1, Z1
+	VBLENDMPD    2304(AX), Z1, K1, Z1
+	VPSRLQ       $0x34, Z0, Z5
+	VPORQ        2176(AX), Z5, Z5
+	VSUBPD       2432(AX), Z5, Z5
+	VADDPD       Z1, Z5, Z5
+	VPANDQ       2560(AX), Z0, Z0
+	VPORQ        1920(AX), Z0, Z0
+	VCMPPD       $0x1e, 2688(AX), Z0, K1
+	VMULPD       (AX), Z0, Z1
+	VBLENDMPD    Z1, Z0, K1, Z0
+	VADDPD       1920(AX), Z5, K1, Z5
+	VSUBPD       1920(AX), Z0, Z0
+	VADDPD       2816(AX), Z0, Z1
+	VDIVPD       Z1, Z0, Z6
+	VMULPD       Z6, Z6, Z1
+	VMOVUPD      2944(AX), Z7
+	VFMADD213PD  3072(AX), Z1, Z7
+	VFMADD213PD  3200(AX), Z1, Z7
+	VFMADD213PD  3328(AX), Z1, Z7
+	VFMADD213PD  3456(AX), Z1, Z7
+	VFMADD213PD  3584(AX), Z1, Z7
+	VFMADD213PD  3712(AX), Z1, Z7
+	VFMADD213PD  3840(AX), Z1, Z7
+	VFMADD213PD  3968(AX), Z1, Z7
+	VFMADD213PD  4096(AX), Z1, Z7
+	VFMADD213PD  4224(AX), Z1, Z7
+	VMULPD       Z1, Z7, Z7
+	VSUBPD       Z7, Z0, Z7
+	VFNMADD231PD Z6, Z7, Z0
+	VFMADD231PD  4352(AX), Z5, Z0
+	VFMADD231PD  4480(AX), Z5, Z0
+	VCMPPD       $0x00, 384(AX), Z3, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4608(AX), Z3, K1
+	VBLENDMPD    4608(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 384(AX), Z3, K1
+	VBLENDMPD    4736(AX), Z0, K1, Z0
+	VCMPPD       $0x03, Z3, Z3, K1
+	VBLENDMPD    Z3, Z0, K1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
+	VCMPPD       $0x11, 2048(AX), Z4, K1
+	VMULPD       2176(AX), Z4, Z0
+	VBLENDMPD    Z0, Z4, K1, Z0
+	VPXORQ       Z2, Z2, Z2
+	VBLENDMPD    2304(AX), Z2, K1, Z2
+	VPSRLQ       $0x34, Z0, Z1
+	VPORQ        2176(AX), Z1, Z1
+	VSUBPD       2432(AX), Z1, Z1
+	VADDPD       Z2, Z1, Z1
+	VPANDQ       2560(AX), Z0, Z0
+	VPORQ        1920(AX), Z0, Z0
+	VCMPPD       $0x1e, 2688(AX), Z0, K1
+	VMULPD       (AX), Z0, Z2
+	VBLENDMPD    Z2, Z0, K1, Z0
+	VADDPD       1920(AX), Z1, K1, Z1
+	VSUBPD       1920(AX), Z0, Z0
+	VADDPD       2816(AX), Z0, Z2
+	VDIVPD       Z2, Z0, Z3
+	VMULPD       Z3, Z3, Z2
+	VMOVUPD      2944(AX), Z5
+	VFMADD213PD  3072(AX), Z2, Z5
+	VFMADD213PD  3200(AX), Z2, Z5
+	VFMADD213PD  3328(AX), Z2, Z5
+	VFMADD213PD  3456(AX), Z2, Z5
+	VFMADD213PD  3584(AX), Z2, Z5
+	VFMADD213PD  3712(AX), Z2, Z5
+	VFMADD213PD  3840(AX), Z2, Z5
+	VFMADD213PD  3968(AX), Z2, Z5
+	VFMADD213PD  4096(AX), Z2, Z5
+	VFMADD213PD  4224(AX), Z2, Z5
+	VMULPD       Z2, Z5, Z5
+	VSUBPD       Z5, Z0, Z5
+	VFNMADD231PD Z3, Z5, Z0
+	VFMADD231PD  4352(AX), Z1, Z0
+	VFMADD231PD  4480(AX), Z1, Z0
+	VCMPPD       $0x00, 384(AX), Z4, K1
+	VBLENDMPD    256(AX), Z0, K1, Z0
+	VCMPPD       $0x00, 4608(AX), Z4, K1
+	VBLENDMPD    4608(AX), Z0, K1, Z0
+	VCMPPD       $0x11, 384(AX), Z4, K1
+	VBLENDMPD    4736(AX), Z0, K1, Z0
+	VCMPPD       $0x03, Z4, Z4, K1
+	VBLENDMPD    Z4, Z0, K1, Z0
+	VMOVUPD      Z0, Z0
+	VADDPD       (CX), Z0, Z0
+	VMOVUPD      Z0, (CX)
+	VZEROUPPER
+	RET
+
+// func multiRespAVX512F32GivenW(x []float32, w []float64, coef []float32, r []float32, t []float32, ahead []float32, ll []float64, n int)
+// Requires: AVX, AVX512F
+TEXT ·multiRespAVX512F32GivenW(SB), NOSPLIT, $0-176
+	LEAQ   multizpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   coef_base+48(FP), CX
+	MOVQ   coef_len+56(FP), DX
+	LEAQ   (CX)(DX*4), DX
+	MOVQ   n+168(FP), BX
+	IMUL3Q $0x04, BX, BX
+	MOVQ   r_base+72(FP), SI
+	MOVQ   t_base+96(FP), DI
+	MOVQ   ahead_base+120(FP), R8
+	MOVQ   n+168(FP), R9
+	SHRQ   $0x04, R9
+
+maxloop:
+	TESTQ   R9, R9
+	JZ      maxdone
+	ADDQ    $0x00000000, R8
+	VMOVUPS 5120(AX), Z0
+	MOVQ    CX, R10
+	MOVQ    SI, R11
+
+maxk:
+	VMAXPS    (R11), Z0, Z0
+	ADDQ      $0x00000004, R10
+	ADDQ      BX, R11
+	CMPQ      R10, DX
+	JB        maxk
+	VCMPPS    $0x00, 5120(AX), Z0, K1
+	VBLENDMPS 5248(AX), Z0, K1, Z0
+	VMOVUPS   Z0, (DI)
+	VPXORQ    Z0, Z0, Z0
+	VMOVUPS   Z0, (DI)(BX*1)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DI
+	DECQ      R9
+	JMP       maxloop
+
+maxdone:
+	MOVQ      r_base+72(FP), SI
+	VMOVDQU64 multizexptab32<>+0(SB), Z0
+	VMOVUPS   5376(AX), Z3
+	VMOVUPS   5504(AX), Z4
+	VMOVUPS   5632(AX), Z5
+	VMOVUPS   5760(AX), Z6
+	VMOVUPS   5888(AX), Z7
+	VMOVUPS   6016(AX), Z8
+	VMOVUPS   6144(AX), Z9
+	MOVQ      SI, SI
+
+exps:
+	MOVQ SI, DI
+	MOVQ t_base+96(FP), R8
+	MOVQ n+168(FP), R9
+	SHRQ $0x04, R9
+
+exploop:
+	TESTQ         R9, R9
+	JZ            expdone
+	VMOVUPS       (R8)(BX*1), Z10
+	VMOVUPS       (DI), Z11
+	VSUBPS        (R8), Z11, Z11
+	VMOVUPS       Z3, Z13
+	VFMADD231PS   Z4, Z11, Z13
+	VSUBPS        Z3, Z13, Z12
+	VMOVUPS       Z11, Z14
+	VFNMADD231PS  Z5, Z12, Z14
+	VFNMADD231PS  Z6, Z12, Z14
+	VMOVUPS       Z8, Z12
+	VFMADD231PS   Z9, Z14, Z12
+	VMULPS        Z14, Z14, Z15
+	VFMADD213PS   Z14, Z15, Z12
+	VPERMPS       Z0, Z13, Z14
+	VPSLLD        $0x13, Z13, Z13
+	VPADDD        Z13, Z14, Z14
+	VCMPPS        $0x15, Z7, Z11, K1
+	VFMADD213PS.Z Z14, Z14, K1, Z12
+	VMOVUPS       Z12, (DI)
+	VADDPS        Z12, Z10, Z10
+	VMOVUPS       Z10, (R8)(BX*1)
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, R8
+	DECQ          R9
+	JMP           exploop
+
+expdone:
+	ADDQ    $0x00000004, CX
+	ADDQ    BX, SI
+	CMPQ    CX, DX
+	JB      exps
+	MOVQ    ll_base+144(FP), CX
+	VMOVUPD (CX), Z0
+	MOVQ    w_base+24(FP), DX
+	MOVQ    n+168(FP), SI
+	MOVQ    t_base+96(FP), DI
+	SHRQ    $0x04, SI
+
+finishloop:
+	TESTQ         SI, SI
+	JZ            finishdone
+	VMOVUPS       (DI), Z3
+	VMOVUPS       (DI)(BX*1), Z4
+	VCMPPS        $0x11, 6400(AX), Z4, K1
+	VMULPS        6528(AX), Z4, Z5
+	VBLENDMPS     Z5, Z4, K1, Z5
+	VPXORQ        Z1, Z1, Z1
+	VBLENDMPS     6656(AX), Z1, K1, Z1
+	VPSRLD        $0x17, Z5, Z6
+	VPORD         6528(AX), Z6, Z6
+	VSUBPS        6784(AX), Z6, Z6
+	VADDPS        Z1, Z6, Z6
+	VPANDD        6912(AX), Z5, Z5
+	VPORD         6272(AX), Z5, Z5
+	VCMPPS        $0x1e, 7040(AX), Z5, K1
+	VMULPS        4864(AX), Z5, Z7
+	VBLENDMPS     Z7, Z5, K1, Z5
+	VADDPS        6272(AX), Z6, K1, Z6
+	VSUBPS        6272(AX), Z5, Z5
+	VADDPS        7168(AX), Z5, Z7
+	VDIVPS        Z7, Z5, Z8
+	VMULPS        Z8, Z8, Z7
+	VMOVUPS       7296(AX), Z9
+	VFMADD213PS   7424(AX), Z7, Z9
+	VFMADD213PS   7552(AX), Z7, Z9
+	VFMADD213PS   7680(AX), Z7, Z9
+	VFMADD213PS   7808(AX), Z7, Z9
+	VMULPS        Z7, Z9, Z9
+	VSUBPS        Z9, Z5, Z9
+	VFNMADD231PS  Z8, Z9, Z5
+	VFMADD231PS   7936(AX), Z6, Z5
+	VFMADD231PS   8064(AX), Z6, Z5
+	VCMPPS        $0x00, 5248(AX), Z4, K1
+	VBLENDMPS     5120(AX), Z5, K1, Z5
+	VCMPPS        $0x00, 8192(AX), Z4, K1
+	VBLENDMPS     8192(AX), Z5, K1, Z5
+	VCMPPS        $0x11, 5248(AX), Z4, K1
+	VBLENDMPS     8320(AX), Z5, K1, Z5
+	VCMPPS        $0x03, Z4, Z4, K1
+	VBLENDMPS     Z4, Z5, K1, Z5
+	VMOVUPS       Z5, Z5
+	VADDPS        Z3, Z5, Z5
+	VCVTPS2PD     Y5, Z3
+	VMULPD        (DX), Z3, Z3
+	VADDPD        Z3, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y2
+	VCVTPS2PD     Y2, Z3
+	VMULPD        64(DX), Z3, Z3
+	VADDPD        Z3, Z0, Z0
+	VCVTPD2PS     (DX), Y2
+	VCVTPD2PS     64(DX), Y3
+	VINSERTF64X4  $0x01, Y3, Z2, Z2
+	VDIVPS        Z4, Z2, Z3
+	VMOVUPS       Z3, (DI)(BX*1)
+	ADDQ          $0x40, DI
+	ADDQ          $0x80, DX
+	DECQ          SI
+	JMP           finishloop
+
+finishdone:
+	VMOVUPD Z0, (CX)
 	VZEROUPPER
 	RET
 

@@ -29,6 +29,7 @@ type multiTable[T Float] struct {
 	full      [5]multiShape[T]
 	diag      [5]multiShape[T]
 	transpose [5]multiTranspose[T]
+	blocked   blockedFuncs[T] // d of blockedDims and more
 }
 
 // install sets s's multichannel kernels to t's.
@@ -213,7 +214,8 @@ func (t *multiTable[T]) blocks(fr *multiFrame[T], in *multiInput[T], d int, f fu
 // transposeRows sets planes to the n rows of d features in x (n whole registers),
 // through the table's transpose where it has one.
 func (t *multiTable[T]) transposeRows(planes, x []T, d, n int) {
-	if tr := t.transpose[d]; tr != nil {
+	if d < len(t.transpose) && t.transpose[d] != nil {
+		tr := t.transpose[d]
 		tr(planes, x, n)
 		return
 	}
@@ -245,7 +247,10 @@ func (fr *multiFrame[T]) tailRows(in *multiInput[T], d, whole int) []T {
 // transposed to planes, through the two sweeps; the samples past the last whole register
 // one by one through Generic's code, under c rounded to T. Other D run Generic's kernel.
 func (t *multiTable[T]) eStep(x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch) {
-	if !t.eStepOf(&multiInput[T]{rows: x, n: len(x) / c.D}, w, c, s, sc) {
+	in := &multiInput[T]{rows: x, n: len(x) / c.D}
+	if c.D >= blockedDims {
+		t.blockedEStep(in, w, c, s, sc)
+	} else if !t.eStepOf(in, w, c, s, sc) {
 		multiEStepIn(x, w, c, s, sc)
 	}
 }
@@ -253,7 +258,12 @@ func (t *multiTable[T]) eStep(x []T, w []float64, c *MultiCoeffs, s *MultiStats,
 // eStepPlanes is the table's MultiEStepPlanes: eStep's sweeps on samples read as planes,
 // a block at a time, straight into the buffer eStep transposes rows to.
 func (t *multiTable[T]) eStepPlanes(read func(dst []T, lo int), lo, n int, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch) bool {
-	return t.eStepOf(&multiInput[T]{read: read, lo: lo, n: n}, w, c, s, sc)
+	in := &multiInput[T]{read: read, lo: lo, n: n}
+	if c.D >= blockedDims {
+		t.blockedEStep(in, w, c, s, sc)
+		return true
+	}
+	return t.eStepOf(in, w, c, s, sc)
 }
 
 // eStepOf runs the sweeps on in and returns true, or returns false for a shape they do

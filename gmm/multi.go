@@ -8,7 +8,9 @@ import (
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
-// MaxDims is the most features a sample may have.
+// MaxDims is the most features a sample may have: a bound on sizes, not the limit in
+// practice, which is the memory a fit needs (see MaxStatsBytes), checked before it
+// allocates.
 const MaxDims = kernel.MaxDims
 
 // isVariance reports whether Covariances[i] is a variance (on a covariance's diagonal)
@@ -90,6 +92,14 @@ func (m *Model) validateMulti() error {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("gmm: %w: mean %d of component %d is %v, want finite", ErrInvalidModel, i%d, i/d, v)
 		}
+	}
+	if m.Covariance == Diag || m.Covariance == Spherical { // variances alone: no d x d matrix
+		for i, v := range m.Covariances {
+			if !(v > 0) || math.IsInf(v, 0) {
+				return fmt.Errorf("gmm: %w: variance %d is %v, want positive and finite", ErrInvalidModel, i, v)
+			}
+		}
+		return nil
 	}
 	a, l := make([]float64, d*d), make([]float64, d*d)
 	for c := range k {

@@ -3,6 +3,7 @@ package gmm_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -167,7 +168,7 @@ func TestSourceErrors(t *testing.T) {
 		{"empty", fitSourceErr(copySource[float64]{nil, 3}, opt), "no samples"},
 		{"NaN", fitSourceErr(copySource[float64]{bad, 3}, opt), fitErr.Error()},
 		{"weights", fitSourceErr(copySource[float64]{x, 3}, gmm.Options{Dims: 3, Components: 2, MaxIter: 5, Weights: []float64{1}}), "1 weights for 100 samples"},
-		{"dims", fitSourceErr(copySource[float64]{x, 3}, gmm.Options{Dims: 40, Components: 2, MaxIter: 5}), "Dims is 40"},
+		{"dims", fitSourceErr(copySource[float64]{x, 3}, gmm.Options{Dims: gmm.MaxDims + 1, Components: 2, MaxIter: 5}), fmt.Sprintf("Dims is %d", gmm.MaxDims+1)},
 		{"range", fitSourceErr(rangedSource{copySource[float64]{x, 3}, math.NaN()}, opt), "a source's range [NaN, 1]"},
 		{"predict nil", gmm.PredictSource[float64](t.Context(), &m, nil, nil, gmm.Exec{}), "no source"},
 		{"predict length", gmm.PredictSource(t.Context(), &m, make([]uint16, 99), copySource[float64]{x, 3}, gmm.Exec{}), "99 labels for 100 samples"},

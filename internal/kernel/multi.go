@@ -16,8 +16,10 @@ import (
 // with Const[k] = log w_k + sum_j log (U_k)_jj - D/2 log(2 pi): no inverse and no
 // determinant is ever formed.
 
-// MaxDims is the most features a sample of the multichannel kernels may have.
-const MaxDims = 32
+// MaxDims is the most features a sample of the multichannel kernels may have: a bound on
+// sizes read from untrusted forms; the memory a pass needs (K d^2 numbers for the
+// coefficients and statistics) is the limit in practice, and callers check it first.
+const MaxDims = 1 << 16
 
 // MultiCoeffs is a K-component mixture over D features in the form the multichannel
 // kernels read.

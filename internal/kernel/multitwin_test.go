@@ -332,9 +332,14 @@ func FuzzMultiEStep(f *testing.F) {
 	f.Add([]byte{0, 0x10, 0, 0x80, 0xff, 0xff, 0x34, 0x12, 9, 9, 9, 9, 9, 9, 9, 0x41, 3, 3, 3, 3, 3, 3, 3, 3}, uint16(4), uint8(1), 0.1, false)
 	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25}, uint16(7), uint8(6), 0.01, true)
 	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25}, uint16(MaxComponents-1), uint8(2), 0.01, true)
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25}, uint16(3), uint8(62), 0.05, false)
 	f.Fuzz(func(t *testing.T, data []byte, k uint16, shape uint8, width float64, weighted bool) {
-		d := 2 + int(shape%3)
-		c := fuzzMultiMixture(k, d, shape&4 != 0, width)
+		// d of 2 to 65 (bit 6: diagonal factors); K x d^2 within 1<<16 past d = 4.
+		d := 2 + int(shape%64)
+		if d > 4 {
+			k %= uint16(max(1, (1<<16)/(d*d)))
+		}
+		c := fuzzMultiMixture(k, d, shape&64 != 0, width)
 		// Samples the float32 lanes take (see FuzzEStep); K x N within 1<<16.
 		x := samplesIn(data, lanes32)
 		n := min(len(x)/d, max(1, (1<<16)/c.K()))
@@ -530,6 +535,57 @@ func TestFloat32LanesFarFromZero(t *testing.T) {
 				for _, n := range []int{5, 300, 2051} {
 					x := uniform(rng, n*d, offset-1, offset+5)
 					checkMultiTwin(t, fmt.Sprintf("%s d=%d diag=%v n=%d", kern.Name, d, diag, n), kern, x, nil, c, sc)
+				}
+			}
+		}
+	}
+}
+
+// blockedDimsUnderTest are the feature counts the blocked kernels' twin tests run: every d
+// from 5 to 70, then 128, 256 and 1024; under the race detector or -short a spread of
+// them, the race detector finding nothing in code without goroutines.
+func blockedDimsUnderTest() []int {
+	var dims []int
+	for d := 5; d <= 70; d++ {
+		if !(race.Enabled || testing.Short()) || d <= 9 || d%16 == 0 || d%16 == 1 || d == 70 {
+			dims = append(dims, d)
+		}
+	}
+	if race.Enabled || testing.Short() {
+		return append(dims, 128)
+	}
+	return append(dims, 128, 256, 1024)
+}
+
+// The blocked kernels of d of 5 and more agree with the Go twin in both precisions (see
+// checkMultiTwin), for K of 1, 3 and 7 (1 and 2 past 70 features), full and diagonal
+// factors, weighted and not, and lengths about a register's and a block's ends: the odd
+// tails of both, through the kernels and through Go's loop.
+func TestBlockedTwins(t *testing.T) {
+	for _, kern := range fast(t) {
+		sc := new(Scratch)
+		for _, d := range blockedDimsUnderTest() {
+			ks := []int{1, 3, 7}
+			if d > 70 {
+				ks = []int{1, 2}
+			}
+			rng := rand.New(rand.NewPCG(uint64(d), 29))
+			nb := min(multiBlock, max(1, 32768/(d*64))) * 8 // a block of AVX-512's float64 lanes
+			for _, diag := range []bool{false, true} {
+				for _, k := range ks {
+					c := randomMultiCoeffs(rng, k, d, diag)
+					for _, n := range []int{1, 7, 8, 9, 17, nb - 1, nb, nb + 9, 2*nb + 13} {
+						if n < 1 {
+							continue
+						}
+						x := uniform(rng, n*d, -0.2, 1.2)
+						var w []float64
+						if n%2 == 1 {
+							w = uniform(rng, n, 0, 3)
+						}
+						what := fmt.Sprintf("%s d=%d diag=%v K=%d n=%d weighted=%v", kern.Name, d, diag, k, n, w != nil)
+						checkMultiTwin(t, what, kern, x, w, c, sc)
+					}
 				}
 			}
 		}

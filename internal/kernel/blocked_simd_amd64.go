@@ -184,14 +184,7 @@ func (t *multiTable[T]) blockedEStep(in *multiInput[T], w []float64, c *MultiCoe
 			}
 		}
 		r := f.r[:k*n]
-		for j := range k {
-			if c.Diag {
-				bf.jointsDiag(r[j*n:(j+1)*n], planes, n, f.mean[j*d:(j+1)*d], f.u[j*d:(j+1)*d], f.negb[j*d:(j+1)*d], f.cnst[j])
-				continue
-			}
-			bf.centre(centred, planes, n, f.mean[j*d:(j+1)*d])
-			bf.joints(r[j*n:(j+1)*n], centred, n, f.u[j*d*d:(j+1)*d*d], f.negb[j*d:(j+1)*d], f.cnst[j])
-		}
+		t.blockedJoints(f, planes, n, c)
 		if w == nil {
 			bf.given(nil, nil, f.cnst, r, f.t, nil, f.ll, n)
 		} else {
@@ -216,6 +209,52 @@ func (t *multiTable[T]) blockedEStep(in *multiInput[T], w []float64, c *MultiCoe
 	}
 	f.addInto(s, c, lanes[float64](t.bytes))
 	multiEStepIn(t.blockedTailRows(f, in, d, whole), weightsOf(w, whole, in.n), f.tail(c), s, sc)
+}
+
+// blockedJoints sets f.r to the log-joints of the block's n samples, as planes, under
+// every component of c (f in its form).
+func (t *multiTable[T]) blockedJoints(f *blockedFrame[T], planes []T, n int, c *MultiCoeffs) {
+	k, d := c.K(), c.D
+	bf := &t.blocked
+	centred := f.centred[:d*n]
+	for j := range k {
+		dst := f.r[j*n : (j+1)*n]
+		if c.Diag {
+			bf.jointsDiag(dst, planes, n, f.mean[j*d:(j+1)*d], f.u[j*d:(j+1)*d], f.negb[j*d:(j+1)*d], f.cnst[j])
+			continue
+		}
+		bf.centre(centred, planes, n, f.mean[j*d:(j+1)*d])
+		bf.joints(dst, centred, n, f.u[j*d*d:(j+1)*d*d], f.negb[j*d:(j+1)*d], f.cnst[j])
+	}
+}
+
+// blockedClassify is the table's MultiClassify for d of blockedDims or more: the
+// log-joints of blocks of whole registers of samples through the blocked kernels, the
+// first largest of each sample's as the Go twin takes it (raise); the samples past the
+// last whole register through Go's loop.
+func (t *multiTable[T]) blockedClassify(dst []uint16, in *multiInput[T], c *MultiCoeffs, sc *Scratch) {
+	f := t.blockedFrame(c, sc)
+	k, d, l := c.K(), c.D, lanes[T](t.bytes)
+	nb := blockRegs(d, t.bytes) * l
+	whole := in.n &^ (l - 1)
+	for lo := 0; lo < whole; lo += nb {
+		n := min(nb, whole-lo)
+		planes := f.planes[:d*n]
+		if in.rows != nil {
+			t.transposeRows(planes, in.rows[lo*d:(lo+n)*d], d, n)
+		} else {
+			in.read(planes, in.lo+lo)
+		}
+		t.blockedJoints(f, planes, n, c)
+		for i := range n {
+			best, top := uint64(negInf), -1
+			for j := range k {
+				best, top = raise(best, top, float64(f.r[j*n+i]), j)
+			}
+			dst[lo+i] = uint16(max(top, 0))
+		}
+	}
+	multiClassifyIn(dst[whole:], t.blockedTailRows(f, in, d, whole), f.tail(c), sc)
 }
 
 // blockedTailRows returns in's samples from whole on, row-major: a slice of rows, or read

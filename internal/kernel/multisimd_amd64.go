@@ -352,7 +352,10 @@ func moveSums(v []float64, terms [][2]int, delta []float64) {
 // last whole register one by one through Generic's code, under c rounded to T. Other D
 // run Generic's kernel.
 func (t *multiTable[T]) classify(dst []uint16, x []T, c *MultiCoeffs, sc *Scratch) {
-	if !t.classifyOf(dst, &multiInput[T]{rows: x, n: len(dst)}, c, sc) {
+	in := &multiInput[T]{rows: x, n: len(dst)}
+	if c.D >= blockedDims {
+		t.blockedClassify(dst, in, c, sc)
+	} else if !t.classifyOf(dst, in, c, sc) {
 		multiClassifyIn(dst, x, c, sc)
 	}
 }
@@ -360,7 +363,12 @@ func (t *multiTable[T]) classify(dst []uint16, x []T, c *MultiCoeffs, sc *Scratc
 // classifyPlanes is the table's MultiClassifyPlanes: classify's labelling on samples
 // read as planes, a block at a time.
 func (t *multiTable[T]) classifyPlanes(dst []uint16, read func(dst []T, lo int), lo int, c *MultiCoeffs, sc *Scratch) bool {
-	return t.classifyOf(dst, &multiInput[T]{read: read, lo: lo, n: len(dst)}, c, sc)
+	in := &multiInput[T]{read: read, lo: lo, n: len(dst)}
+	if c.D >= blockedDims {
+		t.blockedClassify(dst, in, c, sc)
+		return true
+	}
+	return t.classifyOf(dst, in, c, sc)
 }
 
 // classifyOf labels in into dst and returns true, or returns false for a shape the

@@ -57,6 +57,14 @@ func (m *Model) CovarianceOf(k int) []float64 {
 	return a
 }
 
+// variance1 returns feature j's variance in component k of m, of Diag or Spherical type.
+func (m *Model) variance1(k, j int) float64 {
+	if m.Covariance == Spherical {
+		return m.Covariances[k]
+	}
+	return m.Covariances[k*m.dims()+j]
+}
+
 // covariance returns component k's covariance as a d x d matrix in a.
 func (m *Model) covariance(a []float64, k int) {
 	d := m.dims()
@@ -141,7 +149,17 @@ func (m *Model) setMultiCoeffs(c *kernel.MultiCoeffs, w *multiWork) {
 	copy(c.Mean, m.Means)
 	var logDet float64
 	for k := range m.Weights {
-		if k == 0 || m.Covariance != Tied {
+		if m.Covariance == Diag || m.Covariance == Spherical {
+			// The factor of a diagonal covariance is diagonal: U_jj = 1/sqrt(v_j), the
+			// operations a Cholesky factor and its inverse take on it, without the d^3 of
+			// a matrix's.
+			logDet = 0
+			for j := range d {
+				u := 1 / math.Sqrt(m.variance1(k, j))
+				c.Prec[k*d*d+j*d+j] = u
+				logDet += math.Log(u)
+			}
+		} else if k == 0 || m.Covariance != Tied {
 			m.covariance(w.a, k)
 			if ok, _ := cholesky(w.l, w.a, d, bound{}); !ok {
 				// Validated models and M-steps under the floor never get here; a pivot

@@ -417,3 +417,51 @@ func TestMultiFitKernelsAgree(t *testing.T) {
 		}
 	}
 }
+
+// Fits over many features run end to end on every kernel, from a start near the two
+// blobs of the data, and find them: 1024 features with diagonal covariances (and full
+// ones on the fastest kernel alone: the Go M-step's factorisations of 1024 x 1024
+// matrices take a second), 256 with full ones. A fit whose statistics and coefficients,
+// K (1 + d + d^2) numbers each, would pass MaxStatsBytes is refused before it allocates
+// them, with one error that says how much it needs.
+func TestFitOfManyFeatures(t *testing.T) {
+	for _, c := range []struct {
+		d   int
+		cov Covariance
+		all bool // every kernel, not the fastest alone
+	}{{1024, Diag, true}, {1024, Full, false}, {256, Full, true}} {
+		const n = 300
+		rng := rand.New(rand.NewPCG(29, uint64(c.d)))
+		x := make([]float64, n*c.d)
+		for i := range n {
+			for a := range c.d {
+				x[i*c.d+a] = float64(i%2)*3 + rng.NormFloat64()
+			}
+		}
+		start := Model{Dims: c.d, Weights: []float64{0.5, 0.5}, Means: make([]float64, 2*c.d), Covariances: make([]float64, 2*c.d*c.d)}
+		for a := range c.d {
+			start.Means[c.d+a] = 2.5
+			start.Covariances[a*c.d+a], start.Covariances[c.d*c.d+a*c.d+a] = 2, 2
+		}
+		start = start.asMulti(c.cov)
+		kernels := kernel.Available()
+		if !c.all {
+			kernels = kernels[:1]
+		}
+		for _, k := range kernels {
+			res, err := Fit(t.Context(), x, Options{Exec: Exec{Kernel: k}, Components: 2, Dims: c.d, Covariance: c.cov, MaxIter: 2,
+				MinVariance: 1e-3, InitModel: &start})
+			if err != nil {
+				t.Fatalf("d=%d %v %s: %v", c.d, c.cov, k, err)
+			}
+			if w, mu := res.Model.Weights, res.Model.Means; math.Abs(w[0]-0.5) > 0.01 || math.Abs(mu[0]) > 0.5 || math.Abs(mu[c.d]-3) > 0.5 {
+				t.Errorf("d=%d %v %s: weights %v, first means %v and %v, want the two halves at 0 and 3", c.d, c.cov, k, w, mu[0], mu[c.d])
+			}
+		}
+	}
+	x := make([]float64, 300*1024)
+	_, err := Fit(t.Context(), x, Options{Components: 200, Dims: 1024, MaxIter: 1})
+	if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "MiB of statistics and coefficients") {
+		t.Errorf("200 components over 1024 features: %v", err)
+	}
+}

@@ -16,8 +16,9 @@
 //     independent chains that fill the multipliers' pipelines. float32 lanes start y_j
 //     from -b_j (the mean's rest that float32 cannot hold, through U: see asm/multi) and
 //     fuse every product.
-//   - weigh: r = e c/S, rd_j = r D_j for j < d and rd_d = r: the responsibilities and the
-//     planes weighted by them.
+//   - weigh: r = e c/S, D_j = x_j - c_j and rd_j = r D_j for j < d, rd_d = r: the
+//     responsibilities, and the planes less the moments' centre unweighted and weighted
+//     by them, in one pass.
 //   - moments: the sums sum_i rd_a D_b for a <= b <= d over the block, with D_d = 1 (a
 //     plane of ones the caller keeps), which make N (a = b = d), S_a (b = d) and Q_ab at
 //     once; four sums at a time (b, b+1, ...), each a register whose lanes add up the
@@ -225,38 +226,68 @@ func (g *jointGroup) outOfReach(v VecVirtual) {
 }
 
 // weigh emits the block's responsibilities r = e s (e the component's exp(P - max), s
-// the samples' c/S) and the d centred planes weighted by them, then r itself as plane d.
+// the samples' c/S), the d planes less the centres c (into dst) and weighted by r (into
+// rd), then r itself as plane d of rd: one pass over the planes for what the moments
+// read.
 func weigh(p *emit.Prec) {
 	fn := "blockedWeigh" + p.ISA.Name + p.Name
-	TEXT(fn, NOSPLIT, fmt.Sprintf("func(rd, x []%[1]s, n, d int, e, s []%[1]s)", p.GoType))
+	TEXT(fn, NOSPLIT, fmt.Sprintf("func(rd, dst, x []%[1]s, n int, c, e, s []%[1]s)", p.GoType))
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets r = e[i] s[i] and rd[j*n+i] = r x[j*n+i] for j < d, rd[d*n+i] = r, for the n samples (n a multiple of %d).", fn, p.Lanes))
+	Doc(fmt.Sprintf("%s sets r = e[i] s[i], dst[j*n+i] = x[j*n+i] - c[j] and rd[j*n+i] = r dst[j*n+i] for j < d = len(c), rd[d*n+i] = r, for the n samples (n a multiple of %d).", fn, p.Lanes))
 	rd := Load(Param("rd").Base(), GP64())
+	dst := Load(Param("dst").Base(), GP64())
 	x := Load(Param("x").Base(), GP64())
 	n := Load(Param("n"), GP64())
-	d := Load(Param("d"), GP64())
+	cp := Load(Param("c").Base(), GP64())
+	d := Load(Param("c").Len(), GP64())
 	e := Load(Param("e").Base(), GP64())
 	s := Load(Param("s").Base(), GP64())
 	stride := GP64()
 	IMUL3Q(U8(p.Size), n, stride)
-	p.VectorLoop("", n, []emit.Ptr{{Reg: rd, Step: p.Width}, {Reg: x, Step: p.Width}, {Reg: e, Step: p.Width}, {Reg: s, Step: p.Width}}, func() {
-		r := p.Vec()
-		p.Movu(Mem{Base: e}, r)
-		p.Mul(Mem{Base: s}, r, r)
-		xj, rj, left := GP64(), GP64(), GP64()
-		MOVQ(x, xj)
-		MOVQ(rd, rj)
-		MOVQ(d, left)
-		Label("plane")
+	// r into plane d of rd first; then plane by plane, each a stream of its own (a loop
+	// over planes inside one over registers, its streams 2^k bytes apart, measured three
+	// times slower: loads waited on stores to addresses alike in their low bits).
+	rp := GP64()
+	MOVQ(stride, rp)
+	IMULQ(d, rp)
+	ADDQ(rd, rp)
+	left := GP64()
+	MOVQ(n, left)
+	r := GP64()
+	MOVQ(rp, r)
+	p.VectorLoop("r", left, []emit.Ptr{{Reg: r, Step: p.Width}, {Reg: e, Step: p.Width}, {Reg: s, Step: p.Width}}, func() {
 		v := p.Vec()
-		p.Mul(Mem{Base: xj}, r, v)
-		p.Movu(v, Mem{Base: rj})
-		ADDQ(stride, xj)
-		ADDQ(stride, rj)
-		DECQ(left)
-		JNZ(LabelRef("plane"))
-		p.Movu(r, Mem{Base: rj})
+		p.Movu(Mem{Base: e}, v)
+		p.Mul(Mem{Base: s}, v, v)
+		p.Movu(v, Mem{Base: r})
 	})
+	Label("plane")
+	TESTQ(d, d)
+	JZ(LabelRef("end"))
+	c := p.Vec()
+	p.Broadcast(Mem{Base: cp}, c)
+	MOVQ(n, left)
+	ri := GP64()
+	MOVQ(rp, ri)
+	xj, dj, rj := GP64(), GP64(), GP64()
+	MOVQ(x, xj)
+	MOVQ(dst, dj)
+	MOVQ(rd, rj)
+	p.VectorLoop("p", left, []emit.Ptr{{Reg: xj, Step: p.Width}, {Reg: dj, Step: p.Width}, {Reg: rj, Step: p.Width}, {Reg: ri, Step: p.Width}}, func() {
+		v := p.Vec()
+		p.Movu(Mem{Base: xj}, v)
+		p.Sub(c, v, v)
+		p.Movu(v, Mem{Base: dj})
+		p.Mul(Mem{Base: ri}, v, v)
+		p.Movu(v, Mem{Base: rj})
+	})
+	ADDQ(stride, x)
+	ADDQ(stride, dst)
+	ADDQ(stride, rd)
+	ADDQ(U8(p.Size), cp)
+	DECQ(d)
+	JMP(LabelRef("plane"))
+	Label("end")
 	VZEROUPPER()
 	RET()
 }

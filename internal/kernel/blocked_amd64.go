@@ -14,10 +14,10 @@ func blockedCentreAVX2F64(dst []float64, x []float64, n int, c []float64)
 //go:noescape
 func blockedJointsAVX2F64(dst []float64, x []float64, n int, u []float64, negb []float64, cnst float64)
 
-// blockedWeighAVX2F64 sets r = e[i] s[i] and rd[j*n+i] = r x[j*n+i] for j < d, rd[d*n+i] = r, for the n samples (n a multiple of 4).
+// blockedWeighAVX2F64 sets r = e[i] s[i], dst[j*n+i] = x[j*n+i] - c[j] and rd[j*n+i] = r dst[j*n+i] for j < d = len(c), rd[d*n+i] = r, for the n samples (n a multiple of 4).
 //
 //go:noescape
-func blockedWeighAVX2F64(rd []float64, x []float64, n int, d int, e []float64, s []float64)
+func blockedWeighAVX2F64(rd []float64, dst []float64, x []float64, n int, c []float64, e []float64, s []float64)
 
 // blockedMomentsAVX2F64 adds, for a <= b <= d, sum_i rd[a*n+i] x[b*n+i] over the n samples (n a multiple of 4, at most 128) into the 4 float64 lanes of acc's register for (a, b), the registers row by row from (0, 0).
 //
@@ -44,10 +44,10 @@ func blockedCentreAVX2F32(dst []float32, x []float32, n int, c []float32)
 //go:noescape
 func blockedJointsAVX2F32(dst []float32, x []float32, n int, u []float32, negb []float32, cnst float32)
 
-// blockedWeighAVX2F32 sets r = e[i] s[i] and rd[j*n+i] = r x[j*n+i] for j < d, rd[d*n+i] = r, for the n samples (n a multiple of 8).
+// blockedWeighAVX2F32 sets r = e[i] s[i], dst[j*n+i] = x[j*n+i] - c[j] and rd[j*n+i] = r dst[j*n+i] for j < d = len(c), rd[d*n+i] = r, for the n samples (n a multiple of 8).
 //
 //go:noescape
-func blockedWeighAVX2F32(rd []float32, x []float32, n int, d int, e []float32, s []float32)
+func blockedWeighAVX2F32(rd []float32, dst []float32, x []float32, n int, c []float32, e []float32, s []float32)
 
 // blockedMomentsAVX2F32 adds, for a <= b <= d, sum_i rd[a*n+i] x[b*n+i] over the n samples (n a multiple of 8, at most 256) into the 4 float64 lanes of acc's register for (a, b), the registers row by row from (0, 0).
 //
@@ -74,10 +74,10 @@ func blockedCentreAVX512F64(dst []float64, x []float64, n int, c []float64)
 //go:noescape
 func blockedJointsAVX512F64(dst []float64, x []float64, n int, u []float64, negb []float64, cnst float64)
 
-// blockedWeighAVX512F64 sets r = e[i] s[i] and rd[j*n+i] = r x[j*n+i] for j < d, rd[d*n+i] = r, for the n samples (n a multiple of 8).
+// blockedWeighAVX512F64 sets r = e[i] s[i], dst[j*n+i] = x[j*n+i] - c[j] and rd[j*n+i] = r dst[j*n+i] for j < d = len(c), rd[d*n+i] = r, for the n samples (n a multiple of 8).
 //
 //go:noescape
-func blockedWeighAVX512F64(rd []float64, x []float64, n int, d int, e []float64, s []float64)
+func blockedWeighAVX512F64(rd []float64, dst []float64, x []float64, n int, c []float64, e []float64, s []float64)
 
 // blockedMomentsAVX512F64 adds, for a <= b <= d, sum_i rd[a*n+i] x[b*n+i] over the n samples (n a multiple of 8, at most 256) into the 8 float64 lanes of acc's register for (a, b), the registers row by row from (0, 0).
 //
@@ -104,10 +104,10 @@ func blockedCentreAVX512F32(dst []float32, x []float32, n int, c []float32)
 //go:noescape
 func blockedJointsAVX512F32(dst []float32, x []float32, n int, u []float32, negb []float32, cnst float32)
 
-// blockedWeighAVX512F32 sets r = e[i] s[i] and rd[j*n+i] = r x[j*n+i] for j < d, rd[d*n+i] = r, for the n samples (n a multiple of 16).
+// blockedWeighAVX512F32 sets r = e[i] s[i], dst[j*n+i] = x[j*n+i] - c[j] and rd[j*n+i] = r dst[j*n+i] for j < d = len(c), rd[d*n+i] = r, for the n samples (n a multiple of 16).
 //
 //go:noescape
-func blockedWeighAVX512F32(rd []float32, x []float32, n int, d int, e []float32, s []float32)
+func blockedWeighAVX512F32(rd []float32, dst []float32, x []float32, n int, c []float32, e []float32, s []float32)
 
 // blockedMomentsAVX512F32 adds, for a <= b <= d, sum_i rd[a*n+i] x[b*n+i] over the n samples (n a multiple of 16, at most 512) into the 8 float64 lanes of acc's register for (a, b), the registers row by row from (0, 0).
 //

@@ -188,43 +188,73 @@ DATA blocked64c1<>+16(SB)/8, $0xfff0000000000000
 DATA blocked64c1<>+24(SB)/8, $0xfff0000000000000
 GLOBL blocked64c1<>(SB), RODATA|NOPTR, $32
 
-// func blockedWeighAVX2F64(rd []float64, x []float64, n int, d int, e []float64, s []float64)
+// func blockedWeighAVX2F64(rd []float64, dst []float64, x []float64, n int, c []float64, e []float64, s []float64)
 // Requires: AVX
-TEXT ·blockedWeighAVX2F64(SB), NOSPLIT, $0-112
+TEXT ·blockedWeighAVX2F64(SB), NOSPLIT, $0-152
 	MOVQ   rd_base+0(FP), AX
-	MOVQ   x_base+24(FP), CX
-	MOVQ   n+48(FP), DX
-	MOVQ   d+56(FP), BX
-	MOVQ   e_base+64(FP), SI
-	MOVQ   s_base+88(FP), DI
-	IMUL3Q $0x08, DX, R8
-	SHRQ   $0x02, DX
+	MOVQ   dst_base+24(FP), CX
+	MOVQ   x_base+48(FP), DX
+	MOVQ   n+72(FP), BX
+	MOVQ   c_base+80(FP), SI
+	MOVQ   c_len+88(FP), DI
+	MOVQ   e_base+104(FP), R8
+	MOVQ   s_base+128(FP), R9
+	IMUL3Q $0x08, BX, R10
+	MOVQ   R10, R11
+	IMULQ  DI, R11
+	ADDQ   AX, R11
+	MOVQ   BX, R12
+	MOVQ   R11, R13
+	SHRQ   $0x02, R12
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPD (SI), Y0
-	VMULPD  (DI), Y0, Y0
-	MOVQ    CX, R9
-	MOVQ    AX, R10
-	MOVQ    BX, R11
+rloop:
+	TESTQ   R12, R12
+	JZ      rdone
+	VMOVUPD (R8), Y0
+	VMULPD  (R9), Y0, Y0
+	VMOVUPD Y0, (R13)
+	ADDQ    $0x20, R13
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, R9
+	DECQ    R12
+	JMP     rloop
 
+rdone:
 plane:
-	VMULPD  (R9), Y0, Y1
-	VMOVUPD Y1, (R10)
-	ADDQ    R8, R9
-	ADDQ    R8, R10
-	DECQ    R11
-	JNZ     plane
-	VMOVUPD Y0, (R10)
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, CX
-	ADDQ    $0x20, SI
-	ADDQ    $0x20, DI
-	DECQ    DX
-	JMP     loop
+	TESTQ        DI, DI
+	JZ           end
+	VBROADCASTSD (SI), Y0
+	MOVQ         BX, R12
+	MOVQ         R11, R8
+	MOVQ         DX, R9
+	MOVQ         CX, R13
+	MOVQ         AX, R14
+	SHRQ         $0x02, R12
 
-done:
+ploop:
+	TESTQ   R12, R12
+	JZ      pdone
+	VMOVUPD (R9), Y1
+	VSUBPD  Y0, Y1, Y1
+	VMOVUPD Y1, (R13)
+	VMULPD  (R8), Y1, Y1
+	VMOVUPD Y1, (R14)
+	ADDQ    $0x20, R9
+	ADDQ    $0x20, R13
+	ADDQ    $0x20, R14
+	ADDQ    $0x20, R8
+	DECQ    R12
+	JMP     ploop
+
+pdone:
+	ADDQ R10, DX
+	ADDQ R10, CX
+	ADDQ R10, AX
+	ADDQ $0x08, SI
+	DECQ DI
+	JMP  plane
+
+end:
 	VZEROUPPER
 	RET
 
@@ -815,43 +845,73 @@ DATA blocked32c1<>+24(SB)/4, $0xff800000
 DATA blocked32c1<>+28(SB)/4, $0xff800000
 GLOBL blocked32c1<>(SB), RODATA|NOPTR, $32
 
-// func blockedWeighAVX2F32(rd []float32, x []float32, n int, d int, e []float32, s []float32)
+// func blockedWeighAVX2F32(rd []float32, dst []float32, x []float32, n int, c []float32, e []float32, s []float32)
 // Requires: AVX
-TEXT ·blockedWeighAVX2F32(SB), NOSPLIT, $0-112
+TEXT ·blockedWeighAVX2F32(SB), NOSPLIT, $0-152
 	MOVQ   rd_base+0(FP), AX
-	MOVQ   x_base+24(FP), CX
-	MOVQ   n+48(FP), DX
-	MOVQ   d+56(FP), BX
-	MOVQ   e_base+64(FP), SI
-	MOVQ   s_base+88(FP), DI
-	IMUL3Q $0x04, DX, R8
-	SHRQ   $0x03, DX
+	MOVQ   dst_base+24(FP), CX
+	MOVQ   x_base+48(FP), DX
+	MOVQ   n+72(FP), BX
+	MOVQ   c_base+80(FP), SI
+	MOVQ   c_len+88(FP), DI
+	MOVQ   e_base+104(FP), R8
+	MOVQ   s_base+128(FP), R9
+	IMUL3Q $0x04, BX, R10
+	MOVQ   R10, R11
+	IMULQ  DI, R11
+	ADDQ   AX, R11
+	MOVQ   BX, R12
+	MOVQ   R11, R13
+	SHRQ   $0x03, R12
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPS (SI), Y0
-	VMULPS  (DI), Y0, Y0
-	MOVQ    CX, R9
-	MOVQ    AX, R10
-	MOVQ    BX, R11
+rloop:
+	TESTQ   R12, R12
+	JZ      rdone
+	VMOVUPS (R8), Y0
+	VMULPS  (R9), Y0, Y0
+	VMOVUPS Y0, (R13)
+	ADDQ    $0x20, R13
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, R9
+	DECQ    R12
+	JMP     rloop
 
+rdone:
 plane:
-	VMULPS  (R9), Y0, Y1
-	VMOVUPS Y1, (R10)
-	ADDQ    R8, R9
-	ADDQ    R8, R10
-	DECQ    R11
-	JNZ     plane
-	VMOVUPS Y0, (R10)
-	ADDQ    $0x20, AX
-	ADDQ    $0x20, CX
-	ADDQ    $0x20, SI
-	ADDQ    $0x20, DI
-	DECQ    DX
-	JMP     loop
+	TESTQ        DI, DI
+	JZ           end
+	VBROADCASTSS (SI), Y0
+	MOVQ         BX, R12
+	MOVQ         R11, R8
+	MOVQ         DX, R9
+	MOVQ         CX, R13
+	MOVQ         AX, R14
+	SHRQ         $0x03, R12
 
-done:
+ploop:
+	TESTQ   R12, R12
+	JZ      pdone
+	VMOVUPS (R9), Y1
+	VSUBPS  Y0, Y1, Y1
+	VMOVUPS Y1, (R13)
+	VMULPS  (R8), Y1, Y1
+	VMOVUPS Y1, (R14)
+	ADDQ    $0x20, R9
+	ADDQ    $0x20, R13
+	ADDQ    $0x20, R14
+	ADDQ    $0x20, R8
+	DECQ    R12
+	JMP     ploop
+
+pdone:
+	ADDQ R10, DX
+	ADDQ R10, CX
+	ADDQ R10, AX
+	ADDQ $0x04, SI
+	DECQ DI
+	JMP  plane
+
+end:
 	VZEROUPPER
 	RET
 
@@ -1507,43 +1567,73 @@ g1done:
 	VZEROUPPER
 	RET
 
-// func blockedWeighAVX512F64(rd []float64, x []float64, n int, d int, e []float64, s []float64)
+// func blockedWeighAVX512F64(rd []float64, dst []float64, x []float64, n int, c []float64, e []float64, s []float64)
 // Requires: AVX, AVX512F
-TEXT ·blockedWeighAVX512F64(SB), NOSPLIT, $0-112
+TEXT ·blockedWeighAVX512F64(SB), NOSPLIT, $0-152
 	MOVQ   rd_base+0(FP), AX
-	MOVQ   x_base+24(FP), CX
-	MOVQ   n+48(FP), DX
-	MOVQ   d+56(FP), BX
-	MOVQ   e_base+64(FP), SI
-	MOVQ   s_base+88(FP), DI
-	IMUL3Q $0x08, DX, R8
-	SHRQ   $0x03, DX
+	MOVQ   dst_base+24(FP), CX
+	MOVQ   x_base+48(FP), DX
+	MOVQ   n+72(FP), BX
+	MOVQ   c_base+80(FP), SI
+	MOVQ   c_len+88(FP), DI
+	MOVQ   e_base+104(FP), R8
+	MOVQ   s_base+128(FP), R9
+	IMUL3Q $0x08, BX, R10
+	MOVQ   R10, R11
+	IMULQ  DI, R11
+	ADDQ   AX, R11
+	MOVQ   BX, R12
+	MOVQ   R11, R13
+	SHRQ   $0x03, R12
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPD (SI), Z0
-	VMULPD  (DI), Z0, Z0
-	MOVQ    CX, R9
-	MOVQ    AX, R10
-	MOVQ    BX, R11
+rloop:
+	TESTQ   R12, R12
+	JZ      rdone
+	VMOVUPD (R8), Z0
+	VMULPD  (R9), Z0, Z0
+	VMOVUPD Z0, (R13)
+	ADDQ    $0x40, R13
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, R9
+	DECQ    R12
+	JMP     rloop
 
+rdone:
 plane:
-	VMULPD  (R9), Z0, Z1
-	VMOVUPD Z1, (R10)
-	ADDQ    R8, R9
-	ADDQ    R8, R10
-	DECQ    R11
-	JNZ     plane
-	VMOVUPD Z0, (R10)
-	ADDQ    $0x40, AX
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, SI
-	ADDQ    $0x40, DI
-	DECQ    DX
-	JMP     loop
+	TESTQ        DI, DI
+	JZ           end
+	VBROADCASTSD (SI), Z0
+	MOVQ         BX, R12
+	MOVQ         R11, R8
+	MOVQ         DX, R9
+	MOVQ         CX, R13
+	MOVQ         AX, R14
+	SHRQ         $0x03, R12
 
-done:
+ploop:
+	TESTQ   R12, R12
+	JZ      pdone
+	VMOVUPD (R9), Z1
+	VSUBPD  Z0, Z1, Z1
+	VMOVUPD Z1, (R13)
+	VMULPD  (R8), Z1, Z1
+	VMOVUPD Z1, (R14)
+	ADDQ    $0x40, R9
+	ADDQ    $0x40, R13
+	ADDQ    $0x40, R14
+	ADDQ    $0x40, R8
+	DECQ    R12
+	JMP     ploop
+
+pdone:
+	ADDQ R10, DX
+	ADDQ R10, CX
+	ADDQ R10, AX
+	ADDQ $0x08, SI
+	DECQ DI
+	JMP  plane
+
+end:
 	VZEROUPPER
 	RET
 
@@ -2138,43 +2228,73 @@ g1done:
 	VZEROUPPER
 	RET
 
-// func blockedWeighAVX512F32(rd []float32, x []float32, n int, d int, e []float32, s []float32)
+// func blockedWeighAVX512F32(rd []float32, dst []float32, x []float32, n int, c []float32, e []float32, s []float32)
 // Requires: AVX, AVX512F
-TEXT ·blockedWeighAVX512F32(SB), NOSPLIT, $0-112
+TEXT ·blockedWeighAVX512F32(SB), NOSPLIT, $0-152
 	MOVQ   rd_base+0(FP), AX
-	MOVQ   x_base+24(FP), CX
-	MOVQ   n+48(FP), DX
-	MOVQ   d+56(FP), BX
-	MOVQ   e_base+64(FP), SI
-	MOVQ   s_base+88(FP), DI
-	IMUL3Q $0x04, DX, R8
-	SHRQ   $0x04, DX
+	MOVQ   dst_base+24(FP), CX
+	MOVQ   x_base+48(FP), DX
+	MOVQ   n+72(FP), BX
+	MOVQ   c_base+80(FP), SI
+	MOVQ   c_len+88(FP), DI
+	MOVQ   e_base+104(FP), R8
+	MOVQ   s_base+128(FP), R9
+	IMUL3Q $0x04, BX, R10
+	MOVQ   R10, R11
+	IMULQ  DI, R11
+	ADDQ   AX, R11
+	MOVQ   BX, R12
+	MOVQ   R11, R13
+	SHRQ   $0x04, R12
 
-loop:
-	TESTQ   DX, DX
-	JZ      done
-	VMOVUPS (SI), Z0
-	VMULPS  (DI), Z0, Z0
-	MOVQ    CX, R9
-	MOVQ    AX, R10
-	MOVQ    BX, R11
+rloop:
+	TESTQ   R12, R12
+	JZ      rdone
+	VMOVUPS (R8), Z0
+	VMULPS  (R9), Z0, Z0
+	VMOVUPS Z0, (R13)
+	ADDQ    $0x40, R13
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, R9
+	DECQ    R12
+	JMP     rloop
 
+rdone:
 plane:
-	VMULPS  (R9), Z0, Z1
-	VMOVUPS Z1, (R10)
-	ADDQ    R8, R9
-	ADDQ    R8, R10
-	DECQ    R11
-	JNZ     plane
-	VMOVUPS Z0, (R10)
-	ADDQ    $0x40, AX
-	ADDQ    $0x40, CX
-	ADDQ    $0x40, SI
-	ADDQ    $0x40, DI
-	DECQ    DX
-	JMP     loop
+	TESTQ        DI, DI
+	JZ           end
+	VBROADCASTSS (SI), Z0
+	MOVQ         BX, R12
+	MOVQ         R11, R8
+	MOVQ         DX, R9
+	MOVQ         CX, R13
+	MOVQ         AX, R14
+	SHRQ         $0x04, R12
 
-done:
+ploop:
+	TESTQ   R12, R12
+	JZ      pdone
+	VMOVUPS (R9), Z1
+	VSUBPS  Z0, Z1, Z1
+	VMOVUPS Z1, (R13)
+	VMULPS  (R8), Z1, Z1
+	VMOVUPS Z1, (R14)
+	ADDQ    $0x40, R9
+	ADDQ    $0x40, R13
+	ADDQ    $0x40, R14
+	ADDQ    $0x40, R8
+	DECQ    R12
+	JMP     ploop
+
+pdone:
+	ADDQ R10, DX
+	ADDQ R10, CX
+	ADDQ R10, AX
+	ADDQ $0x04, SI
+	DECQ DI
+	JMP  plane
+
+end:
 	VZEROUPPER
 	RET
 

@@ -10,7 +10,7 @@ import "math"
 type blockedFuncs[T Float] struct {
 	centre      func(dst, x []T, n int, c []T)
 	joints      func(dst, x []T, n int, u, negb []T, cnst T)
-	weigh       func(rd, x []T, n, d int, e, s []T)
+	weigh       func(rd, dst, x []T, n int, c, e, s []T)
 	moments     func(rd, x []T, n, d int, acc []float64)
 	jointsDiag  func(dst, x []T, n int, mu, u, negb []T, cnst T)
 	momentsDiag func(x []T, n int, c, e, s []T, acc []float64)
@@ -197,8 +197,7 @@ func (t *multiTable[T]) blockedEStep(in *multiInput[T], w []float64, c *MultiCoe
 				bf.momentsDiag(planes, n, f.centre[j*d:(j+1)*d], r[j*n:(j+1)*n], f.t[n:2*n], acc)
 				continue
 			}
-			bf.centre(centred, planes, n, f.centre[j*d:(j+1)*d])
-			bf.weigh(f.rd[:(d+1)*n], centred, n, d, r[j*n:(j+1)*n], f.t[n:2*n])
+			bf.weigh(f.rd[:(d+1)*n], centred, planes, n, f.centre[j*d:(j+1)*d], r[j*n:(j+1)*n], f.t[n:2*n])
 			bf.moments(f.rd[:(d+1)*n], centred, n, d, acc)
 		}
 		if n < nb {

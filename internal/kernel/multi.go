@@ -626,9 +626,16 @@ func transpose[T Float](planes, x []T, d, n int) {
 			p0[i], p1[i], p2[i] = v[0], v[1], v[2]
 		}
 	default:
-		for i := range n {
-			for j := range d {
-				planes[j*n+i] = x[i*d+j]
+		// Plane by plane, four samples a turn: each plane is written in order, and the
+		// rows it reads from stay in L1 between planes.
+		for j := range d {
+			p := planes[j*n : (j+1)*n]
+			i := 0
+			for ; i+4 <= n; i += 4 {
+				p[i], p[i+1], p[i+2], p[i+3] = x[i*d+j], x[(i+1)*d+j], x[(i+2)*d+j], x[(i+3)*d+j]
+			}
+			for ; i < n; i++ {
+				p[i] = x[i*d+j]
 			}
 		}
 	}

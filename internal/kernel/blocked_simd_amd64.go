@@ -256,6 +256,48 @@ func (t *multiTable[T]) blockedClassify(dst []uint16, in *multiInput[T], c *Mult
 	multiClassifyIn(dst[whole:], t.blockedTailRows(f, in, d, whole), f.tail(c), sc)
 }
 
+// multiJoints is the table's MultiJoints: for d of blockedDims or more, blocks of whole
+// registers of samples through the blocked log-joints, the samples past the last whole
+// register through Go's loop (under c as the lanes see it).
+func (t *multiTable[T]) multiJoints(dst []float64, x []T, c *MultiCoeffs, sc *Scratch) bool {
+	if c.D < blockedDims {
+		return false
+	}
+	f := t.blockedFrame(c, sc)
+	k, d, l := c.K(), c.D, lanes[T](t.bytes)
+	nb := blockRegs(d, t.bytes) * l
+	total := len(x) / d
+	whole := total &^ (l - 1)
+	for lo := 0; lo < whole; lo += nb {
+		n := min(nb, whole-lo)
+		planes := f.planes[:d*n]
+		t.transposeRows(planes, x[lo*d:(lo+n)*d], d, n)
+		t.blockedJoints(f, planes, n, c)
+		for j := range k {
+			for i, v := range f.r[j*n : (j+1)*n] {
+				dst[j*total+lo+i] = float64(v)
+			}
+		}
+	}
+	g := goScratch(sc, c)
+	tail := f.tail(c)
+	var rows [goLanes][]float64
+	for i := whole; i < total; i += goLanes {
+		var xs [goLanes][]float64
+		in := fourSamples(g, x, i, total, &xs)
+		for r := range rows {
+			rows[r] = g.p[r*k : (r+1)*k]
+		}
+		multiLogJoints(&rows, 1, g.diff, &xs, tail)
+		for r := range in {
+			for j := range k {
+				dst[j*total+i+r] = rows[r][j]
+			}
+		}
+	}
+	return true
+}
+
 // blockedTailRows returns in's samples from whole on, row-major: a slice of rows, or read
 // as planes into f's buffer and turned into rows in another.
 func (t *multiTable[T]) blockedTailRows(f *blockedFrame[T], in *multiInput[T], d, whole int) []T {

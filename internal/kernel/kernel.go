@@ -178,6 +178,9 @@ func (s *Stats) Add(o *Stats) {
 //     that read gives as planes (read(dst, i) sets dst to the m = len(dst)/c.D samples
 //     from i on, feature j of sample i+a at dst[j*m+a]), with the same results bit for
 //     bit; false, having done nothing, for a c they have no code for.
+//   - MultiJoints (nil where an implementation has none): dst[k*n+i] = P_k(x_i) for the
+//     n = len(x)/c.D samples x (row-major), what MultiClassify's labels are the first
+//     largest of; false, having done nothing, for a c it has no code for.
 //   - Kernels that need working memory keep it in sc, a worker's (nil: memory of the
 //     call's own).
 type Set[T Float] struct {
@@ -191,6 +194,7 @@ type Set[T Float] struct {
 
 	MultiEStepPlanes    func(read func(dst []T, lo int), lo, n int, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch) bool
 	MultiClassifyPlanes func(dst []uint16, read func(dst []T, lo int), lo int, c *MultiCoeffs, sc *Scratch) bool
+	MultiJoints         func(dst []float64, x []T, c *MultiCoeffs, sc *Scratch) bool
 }
 
 // Kernels is one implementation of the kernels, named, with a Set per precision.

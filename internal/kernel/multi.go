@@ -140,9 +140,10 @@ func frameIn[T Float, F any](sc *Scratch, slots func(*Scratch) *[2]any) *F {
 
 // multiScratch is the working memory of the multichannel Go kernels.
 type multiScratch struct {
-	p    []float64 // 4 x K log-joints
-	diff []float64 // 4 x D: x - mu_k
-	xs   []float64 // 4 x D: the samples in float64
+	p      []float64 // 4 x K log-joints
+	diff   []float64 // 4 x D: x - mu_k
+	xs     []float64 // 4 x D: the samples in float64
+	joints []float64 // K planes of a tile's log-joints (Set.MultiJoints)
 }
 
 // goScratch returns sc's memory for the Go kernels (new memory for nil sc), sized for c.
@@ -389,28 +390,54 @@ func multiScoresIn[T Float](score, resp []float64, x []T, c *MultiCoeffs, scratc
 		in := fourSamples(sc, x, i0, len(score), &xs)
 		ms, _ := multiLogJoints(&rows, 1, sc.diff, &xs, c)
 		for l, m := range ms[:in] {
-			i, p := i0+l, rows[l]
-			if math.IsInf(m, -1) {
-				score[i] = m
-				if resp != nil {
-					row := resp[i*k : (i+1)*k]
-					clear(row)
-					row[0] = 1
-				}
-				continue
-			}
-			sum := 0.0
-			for j, v := range p {
-				p[j] = vmath.Exp64(v - m)
-				sum += p[j]
-			}
-			score[i] = m + vmath.Log64(sum)
-			if resp != nil {
-				for j, e := range p {
-					resp[i*k+j] = e / sum
-				}
-			}
+			scoreOf(score, resp, i0+l, m, rows[l], 1, k)
 		}
+	}
+}
+
+// scoreOf sets score[i] to log p of sample i, whose K log-joints are p[j*stride] and the
+// largest of them m, and, if resp is not nil, its row of responsibilities (a sample
+// beyond every component: score -Inf and responsibility 1 on component 0, its label).
+// p is overwritten.
+func scoreOf(score, resp []float64, i int, m float64, p []float64, stride, k int) {
+	if math.IsInf(m, -1) {
+		score[i] = m
+		if resp != nil {
+			row := resp[i*k : (i+1)*k]
+			clear(row)
+			row[0] = 1
+		}
+		return
+	}
+	sum := 0.0
+	for j := range k {
+		p[j*stride] = vmath.Exp64(p[j*stride] - m)
+		sum += p[j*stride]
+	}
+	score[i] = m + vmath.Log64(sum)
+	if resp != nil {
+		for j := range k {
+			resp[i*k+j] = p[j*stride] / sum
+		}
+	}
+}
+
+// jointScores sets score (and resp, if not nil) from the log-joints of len(score)
+// samples, p[k*n+i] for sample i of n = len(score): the first largest of each sample's
+// as the Go twin takes it, then scoreOf.
+func jointScores(score, resp, p []float64) {
+	n := len(score)
+	k := len(p) / max(n, 1)
+	for i := range n {
+		best, top := uint64(negInf), -1
+		for j := range k {
+			best, top = raise(best, top, p[j*n+i], j)
+		}
+		m := math.Inf(-1)
+		if top >= 0 {
+			m = math.Float64frombits(best)
+		}
+		scoreOf(score, resp, i, m, p[i:], n, k)
 	}
 }
 
@@ -575,6 +602,7 @@ func DriveMultiEStep[T Float](dr *Driver, x Tiles[T], n int, w []float64, c *Mul
 type multiTask[T Float] struct {
 	classify    func(dst []uint16, x []T, c *MultiCoeffs, sc *Scratch)
 	planes      func(dst []uint16, read func(dst []T, lo int), lo int, c *MultiCoeffs, sc *Scratch) bool
+	joints      func(dst []float64, x []T, c *MultiCoeffs, sc *Scratch) bool
 	scratch     []Scratch // one a worker
 	x           Tiles[T]
 	c           *MultiCoeffs
@@ -598,6 +626,14 @@ func (e *multiTask[T]) run(worker, _, lo, hi int) {
 	if e.resp != nil {
 		resp = e.resp[lo*k : hi*k]
 	}
+	if e.joints != nil {
+		p := grow(sc.multi.joints, k*(hi-lo))
+		sc.multi.joints = p
+		if e.joints(p, x, e.c, sc) {
+			jointScores(e.score[lo:hi], resp, p)
+			return
+		}
+	}
 	multiScoresIn(e.score[lo:hi], resp, x, e.c, sc)
 }
 
@@ -611,8 +647,8 @@ func DriveMultiClassify[T Float](dr *Driver, dst []uint16, x Tiles[T], c *MultiC
 // DriveMultiScores sets score[n] to log p(x_n) and, with resp, the responsibilities' rows
 // (see MultiScores).
 func DriveMultiScores[T Float](dr *Driver, score, resp []float64, x Tiles[T], c *MultiCoeffs) {
-	t, _ := tasksOf[T](dr)
-	t.multi = multiTask[T]{scratch: dr.scratch, x: x, c: c, score: score, resp: resp}
+	t, set := tasksOf[T](dr)
+	t.multi = multiTask[T]{joints: set.MultiJoints, scratch: dr.scratch, x: x, c: c, score: score, resp: resp}
 	dr.forTiles(len(score), &t.multi)
 }
 

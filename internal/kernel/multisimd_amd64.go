@@ -36,6 +36,7 @@ type multiTable[T Float] struct {
 func (t *multiTable[T]) install(s *Set[T]) {
 	s.MultiEStep, s.MultiEStepPlanes = t.eStep, t.eStepPlanes
 	s.MultiClassify, s.MultiClassifyPlanes = t.classify, t.classifyPlanes
+	s.MultiJoints = t.multiJoints
 }
 
 // multiBlock is how many registers of samples a block holds: the sweeps' limit (float32

@@ -590,8 +590,38 @@ func TestBlockedTwins(t *testing.T) {
 						got32 := make([]uint16, n)
 						kern.F32.MultiClassify(got32, gen.Float32s(x), c, sc)
 						checkMultiClassify32(t, what, gen.Float32s(x), c, got32)
+						checkJoints(t, what, kern, x, c, sc)
 					}
 				}
+			}
+		}
+	}
+}
+
+// checkJoints holds kern's MultiJoints to the Go twin's log-joints: the same bits in
+// float64; in float32 within four float32 roundings of each term's magnitude a feature
+// (the lanes' error model: see multiBound), on the same float32 samples.
+func checkJoints(t *testing.T, what string, kern *Kernels, x []float64, c *MultiCoeffs, sc *Scratch) {
+	t.Helper()
+	k, d := c.K(), c.D
+	n := len(x) / d
+	got, got32 := make([]float64, k*n), make([]float64, k*n)
+	if !kern.F64.MultiJoints(got, x, c, sc) || !kern.F32.MultiJoints(got32, gen.Float32s(x), c, sc) {
+		t.Fatalf("%s: no log-joints for %d features", what, d)
+	}
+	x64 := to64(gen.Float32s(x))
+	p, diff := make([]float64, k), make([]float64, goLanes*d)
+	for i := range n {
+		logJointOne(p, diff, x[i*d:(i+1)*d], c)
+		for j, want := range p {
+			if math.Float64bits(got[j*n+i]) != math.Float64bits(want) {
+				t.Fatalf("%s: P_%d of sample %d = %v, twin %v", what, j, i, got[j*n+i], want)
+			}
+		}
+		logJointOne(p, diff, x64[i*d:(i+1)*d], multiCoeffs32(c))
+		for j, want := range p {
+			if e := math.Abs(got32[j*n+i] - want); !(e <= 0x1p-24*float64(4*d+8)*(math.Abs(want)+1)) {
+				t.Fatalf("%s float32: P_%d of sample %d = %v, twin %v", what, j, i, got32[j*n+i], want)
 			}
 		}
 	}

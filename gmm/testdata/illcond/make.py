@@ -65,7 +65,7 @@ def jump(rng, d):
 
 def start(kind, means, var):
     """The start of one covariance type: the covariances gmm takes and the precisions
-    scikit-learn takes, each the other's inverse exactly (diagonal)."""
+    scikit-learn takes, each the other's inverse to an ulp (diagonal)."""
     var = np.array(var)
     if kind == "full":
         cov = np.array([np.diag(v) for v in var])

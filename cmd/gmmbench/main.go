@@ -84,7 +84,7 @@ func define(fs *flag.FlagSet, c *config, l *lists) {
 	fs.StringVar(threads, "threads", "", "comma-separated worker counts (default: 1 to the logical CPUs usable)")
 	fs.IntVar(&c.reps, "reps", 5, "repetitions of every measurement; the median is reported")
 	fs.IntVar(&c.components, "components", 3, "mixture components K")
-	fs.StringVar(dims, "dims", "1,3", "comma-separated features per sample: 1 (the SIMD kernels), or more (the multichannel pass, full covariances)")
+	fs.StringVar(dims, "dims", "1,3", "comma-separated features per sample: 1 (the SIMD kernels), or more (the multichannel pass, full covariances: the sweeps of 2 to 4 features, the blocked kernels from 5), each with the floor of its fused multiply-adds at the FMA peak")
 	fs.StringVar(&c.image, "image", "", "segment this image `file` with every kernel and thread count instead")
 	fs.Func("channel", "with --image, what is segmented, as gmmseg's --channel: luma (default), red, green, blue, or the colour spaces rgb, lab, ycbcr (full covariances)", func(s string) (err error) {
 		c.channel, err = segment.ParseChannel(s)
@@ -300,6 +300,11 @@ type estepRow struct {
 	// thread divided by Threads (0 likewise).
 	Speedup    float64 `json:"speedup_over_generic_1_thread,omitempty"`
 	Efficiency float64 `json:"parallel_efficiency,omitempty"`
+	// Floor (multichannel rows) is the time the shape's fused multiply-adds take at the
+	// kernel's FMA peak on Threads cores (kernel.FMAPeak): K (d^2 + 3d + 1) a sample, the
+	// blocked kernels' triangular product, squares and Gram matrix of the centred samples
+	// and a plane of ones.
+	Floor float64 `json:"floor_ns_per_pixel,omitempty"`
 }
 
 // benchEStep measures every kernel x precision x threads x size, and the multichannel
@@ -431,10 +436,14 @@ func printEStep(w io.Writer, c *config, rows []estepRow) {
 	}
 	fmt.Fprintf(w, "fused E-step, K=%d: median of %d repetitions of at least %v%s\n", c.components, c.reps, c.minTime, pinned)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "dims\tkernel\tprecision\tthreads\tpixels\tns/px/iter\tMpx/s\tvs generic\tefficiency\t")
+	fmt.Fprintln(tw, "dims\tkernel\tprecision\tthreads\tpixels\tns/px/iter\tMpx/s\tvs generic\tefficiency\tFMA floor\tof floor\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%.3f\t%.1f\t%s\t%s\t\n", r.Dims, r.Kernel, r.Precision, r.Threads, formatSize(r.N),
-			r.NsPerPx, r.PxPerSec/1e6, ratio(r.Speedup, "%.1fx"), ratio(100*r.Efficiency, "%.0f%%"))
+		of := 0.0
+		if r.Floor > 0 {
+			of = r.Floor / r.NsPerPx
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%.3f\t%.1f\t%s\t%s\t%s\t%s\t\n", r.Dims, r.Kernel, r.Precision, r.Threads, formatSize(r.N),
+			r.NsPerPx, r.PxPerSec/1e6, ratio(r.Speedup, "%.1fx"), ratio(100*r.Efficiency, "%.0f%%"), ratio(r.Floor, "%.3f"), ratio(100*of, "%.0f%%"))
 	}
 	tw.Flush()
 }
@@ -640,7 +649,24 @@ func benchMulti(ctx context.Context, c *config, d int) ([]estepRow, error) {
 			coef.Prec[j*d*d+a*d+a] = 1 / sd
 		}
 	}
+	fmas := float64(k * (d*d + 3*d + 1))
+	peaks := map[string]float64{}
+	for _, name := range kernel.Available() {
+		kern, err := kernel.Lookup(name)
+		if err != nil {
+			return nil, err
+		}
+		peaks[name+"f64"], peaks[name+"f32"] = kernel.FMAPeak[float64](kern), kernel.FMAPeak[float32](kern)
+	}
 	var rows []estepRow
+	defer func() {
+		for i := range rows {
+			r := &rows[i]
+			if p := peaks[r.Kernel+r.Precision]; p > 0 {
+				r.Floor = fmas / (p * float64(r.Threads))
+			}
+		}
+	}()
 	for _, n := range c.sizes {
 		x, err := gen.Mixture(uint64(n), n*d, []float64{1}, []float64{0.5}, []float64{0.3})
 		if err != nil {

@@ -30,6 +30,8 @@ var AVX2 = func() *Kernels {
 	}
 	avx2Multi.f64.install(&k.F64)
 	avx2Multi.f32.install(&k.F32)
+	k.peak64 = fmaLoop{run: func(n int) { fmaPeakAVX2F64(n, make([]float64, 1)) }, lanes: 4}
+	k.peak32 = fmaLoop{run: func(n int) { fmaPeakAVX2F32(n, make([]float32, 1)) }, lanes: 8}
 	return k
 }()
 

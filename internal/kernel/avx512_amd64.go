@@ -13,6 +13,8 @@ var AVX512 = func() *Kernels {
 	k.F32.EStep = avx512EStep.f32.run
 	avx512Multi.f64.install(&k.F64)
 	avx512Multi.f32.install(&k.F32)
+	k.peak64 = fmaLoop{run: func(n int) { fmaPeakAVX512F64(n, make([]float64, 1)) }, lanes: 8}
+	k.peak32 = fmaLoop{run: func(n int) { fmaPeakAVX512F32(n, make([]float32, 1)) }, lanes: 16}
 	return &k
 }()
 

@@ -9,3 +9,4 @@ package kernel
 //go:generate go run -C ../../asm ./classify -out ../internal/kernel/classify_amd64.s -stubs ../internal/kernel/classify_amd64.go -pkg kernel
 //go:generate go run -C ../../asm ./multi -out ../internal/kernel/multi_amd64.s -stubs ../internal/kernel/multi_amd64.go -pkg kernel
 //go:generate go run -C ../../asm ./blocked -out ../internal/kernel/blocked_amd64.s -stubs ../internal/kernel/blocked_amd64.go -pkg kernel
+//go:generate go run -C ../../asm ./peak -out ../internal/kernel/peak_amd64.s -stubs ../internal/kernel/peak_amd64.go -pkg kernel

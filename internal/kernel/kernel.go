@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gmmsimd/gmmsimd/internal/vmath"
 )
@@ -202,7 +203,60 @@ type Kernels struct {
 	Name string
 	F64  Set[float64]
 	F32  Set[float32]
+	// peak64 and peak32 are loops of independent fused multiply-adds in the
+	// implementation's lanes (see FMAPeak).
+	peak64, peak32 fmaLoop
 }
+
+// fmaLoop runs n turns of fmaChains independent fused multiply-adds of lanes elements
+// each.
+type fmaLoop struct {
+	run   func(n int)
+	lanes int
+}
+
+// fmaChains is how many independent fused multiply-adds a turn of an fmaLoop takes.
+const fmaChains = 12
+
+// FMAPeak measures how many fused multiply-adds of T's elements k's lanes complete a
+// nanosecond on one core: the best rate of five runs of a loop of independent ones (see
+// ../../asm/peak), each of at least 20 ms. It is the floor the blocked kernels' speed is
+// set beside: the multiply-adds a shape needs, over it.
+func FMAPeak[T Float](k *Kernels) float64 {
+	loop := k.peak64
+	if !is64[T]() {
+		loop = k.peak32
+	}
+	n, best := 1<<16, 0.0
+	for range 5 {
+		for {
+			start := time.Now()
+			loop.run(n)
+			el := time.Since(start)
+			if el >= 20*time.Millisecond {
+				best = max(best, float64(n)*fmaChains*float64(loop.lanes)/float64(el.Nanoseconds()))
+				break
+			}
+			n *= 2
+		}
+	}
+	return best
+}
+
+// goFMALoop is Go's fmaLoop: fmaChains scalar fused multiply-adds a turn.
+func goFMALoop(n int) {
+	var s [fmaChains]float64
+	a, b := 1.0, 0.0
+	for range n {
+		for i := range s {
+			s[i] = math.FMA(a, b, s[i])
+		}
+	}
+	sink = s[0] + s[fmaChains-1]
+}
+
+// sink keeps goFMALoop's sums alive.
+var sink float64
 
 // Of returns k's Set for samples of type T: the one place where the precision is chosen,
 // once per pass, not per sample or per kernel.
@@ -235,9 +289,11 @@ func genericSet[T Float](exp, log func(dst, x []T)) Set[T] {
 // whatever the input precision, with vmath's exp and log: it is the reference that
 // faster twins are tested against.
 var Generic = &Kernels{
-	Name: "generic",
-	F64:  genericSet(vmath.Exp64s, vmath.Log64s),
-	F32:  genericSet(mapSlice(vmath.Exp32), mapSlice(vmath.Log32)),
+	Name:   "generic",
+	F64:    genericSet(vmath.Exp64s, vmath.Log64s),
+	F32:    genericSet(mapSlice(vmath.Exp32), mapSlice(vmath.Log32)),
+	peak64: fmaLoop{run: goFMALoop, lanes: 1},
+	peak32: fmaLoop{run: goFMALoop, lanes: 1},
 }
 
 // ErrUnknownKernel is returned by Lookup for a name it does not know.

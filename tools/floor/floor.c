@@ -6,8 +6,9 @@
 // Build: gcc -O3 -mavx2 -mfma -ffast-math -fopenmp-simd floor.c -o floor -lmvec -lm
 //        (AVX-512: -mavx512f -mavx512dq -mprefer-vector-width=512)
 // Run:   ./floor [K, default 5] [samples, default 16384: in L2, as a tile is] [repetitions, default 500]
-// Prints the best time a sample of each precision. Measure it in the same run as the
-// kernel it is compared with: the machine is noisy.
+// Prints the best time a sample of each precision, then the FMA peak (multiply-adds of
+// elements a nanosecond, one core). Measure it in the same run as the kernel it is
+// compared with: the machine is noisy.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,32 @@ static double now(void) {
 PASS(pass64, double, exp, log)
 PASS(pass32, float, expf, logf)
 
+// vecBytes is the width of the build's vectors: AVX-512's where the build has it.
+#ifdef __AVX512F__
+#define vecBytes 64
+#else
+#define vecBytes 32
+#endif
+
+// FMAS defines name(turns, a, b), which runs turns of 12 independent fused multiply-adds
+// of whole vectors and returns one lane of their total: the FMA peak that the blocked
+// kernels' speed is set beside (gmmbench measures the same with a loop of its own). a and
+// b come from the caller, so that no algebra folds the loop away.
+#define FMAS(name, T)                                                            \
+	static T name(long turns, T a0, T b0) {                                  \
+		typedef T vec __attribute__((vector_size(vecBytes)));           \
+		vec s[12] = {0}, a = s[0] + a0, b = s[0] + b0;                  \
+		for (int i = 0; i < 12; i++) s[i] += i * b0; /* unalike: nothing to share */ \
+		for (long t = 0; t < turns; t++) {                              \
+			_Pragma("GCC unroll 12") for (int i = 0; i < 12; i++) s[i] = s[i] * a + b; \
+		}                                                                \
+		for (int i = 1; i < 12; i++) s[0] += s[i];                       \
+		return s[0][0];                                                  \
+	}
+
+FMAS(fmas64, double)
+FMAS(fmas32, float)
+
 int main(int argc, char **argv) {
 	int k = argc > 1 ? atoi(argv[1]) : 5;
 	long n = argc > 2 ? atol(argv[2]) : 16384;
@@ -75,5 +102,19 @@ int main(int argc, char **argv) {
 	}
 	printf("K=%d n=%ld: %d exps and a log a sample: float64 %.3f ns, float32 %.3f ns (best of %d, one core)\n",
 		k, n, k, best64 / n * 1e9, best32 / n * 1e9, reps);
+	const long turns = 1L << 22;
+	volatile double a = 0.999999, b = 1e-7;
+	double fma64 = 0, fma32 = 0;
+	for (int r = 0; r < 5; r++) {
+		double t0 = now();
+		sink += fmas64(turns, a, b);
+		double t1 = now();
+		sink += fmas32(turns, (float)a, (float)b);
+		double t2 = now();
+		double n64 = 12.0 * vecBytes / 8 * turns, n32 = 12.0 * vecBytes / 4 * turns;
+		if (n64 / (t1 - t0) > fma64) fma64 = n64 / (t1 - t0);
+		if (n32 / (t2 - t1) > fma32) fma32 = n32 / (t2 - t1);
+	}
+	printf("FMA peak: float64 %.1f, float32 %.1f multiply-adds a ns (best of 5, one core)\n", fma64 * 1e-9, fma32 * 1e-9);
 	return 0;
 }

@@ -21,6 +21,11 @@ import (
 // coefficients and statistics) is the limit in practice, and callers check it first.
 const MaxDims = 1 << 16
 
+// multiBlock is how many registers of samples a block of the SIMD kernels holds: the
+// sweeps' limit (float32 sums of a block stay within 32 terms a lane, and the products of
+// S within 2^512).
+const multiBlock = 32
+
 // MultiCoeffs is a K-component mixture over D features in the form the multichannel
 // kernels read.
 type MultiCoeffs struct {

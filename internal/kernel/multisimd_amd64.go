@@ -39,10 +39,6 @@ func (t *multiTable[T]) install(s *Set[T]) {
 	s.MultiJoints = t.multiJoints
 }
 
-// multiBlock is how many registers of samples a block holds: the sweeps' limit (float32
-// sums of a block stay within 32 terms a lane, and the products of S within 2^512).
-const multiBlock = 32
-
 // shape returns the sweeps for c, or nil where there are none (D above 4).
 func (t *multiTable[T]) shape(c *MultiCoeffs) *multiShape[T] {
 	if c.D < 2 || c.D > 4 {

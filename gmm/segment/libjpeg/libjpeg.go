@@ -25,6 +25,11 @@ import (
 // Library is the file name Load opens, as the dynamic loader finds it.
 const Library = "libturbojpeg.so.0"
 
+// EnvRequire names the environment variable that, set to 1 (as CI sets it), makes the
+// tests that need libjpeg-turbo fail where a build that loads it (Loadable) finds none,
+// rather than skip.
+const EnvRequire = "GMMSIMD_REQUIRE_LIBJPEG"
+
 // Decoder decodes JPEG files with the loaded libjpeg-turbo: a segment.JPEGDecoder. It is
 // safe for concurrent use: each decoding has its own libjpeg-turbo instance.
 type Decoder struct{ lib *library }

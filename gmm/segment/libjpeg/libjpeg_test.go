@@ -16,10 +16,6 @@ import (
 	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 )
 
-// EnvRequire, set to 1 (as CI sets it), makes a machine without libjpeg-turbo fail the
-// tests that need it rather than skip them.
-const EnvRequire = "GMMSIMD_REQUIRE_LIBJPEG"
-
 // decoder returns the loaded decoder, or skips the test: a build that does not load the
 // library always, a machine without it unless EnvRequire says it must have it.
 func decoder(t testing.TB) *Decoder {

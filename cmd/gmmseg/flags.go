@@ -58,6 +58,8 @@ type config struct {
 	// Go's).
 	decoder string
 	jpeg    segment.JPEGDecoder
+	// png is --png: the segmentation's PNG type, indexed, gray or rgb.
+	png string
 	// compact prints the JSON document on one line (a batch's).
 	compact bool
 	palette bool
@@ -113,6 +115,7 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.IntVar(&c.jobs, "jobs", 0, "in a batch, images segmented at once (0: one per core, within --memory)")
 	fs.IntVar(&c.memory, "memory", 2048, "in a batch, the `MiB` the images in flight may take (estimated from their sizes)")
 	fs.Int64Var(&c.maxPixels, "max-pixels", segment.DefaultMaxPixels, "refuse an image of more `pixels` than this, from its header, before decoding it")
+	fs.StringVar(&c.png, "png", "indexed", "the segmentation's PNG: indexed (a palette of the classes' colours, 1, 2, 4 or 8 bits a pixel), gray or rgb")
 	fs.StringVar(&c.decoder, "decoder", "auto", "JPEG decoder: auto (libjpeg-turbo where the machine has it, else Go's), go or libjpeg")
 	fs.BoolVar(&c.version, "version", false, "print the version, the CPU's features and the kernels, then exit")
 	return fs
@@ -135,6 +138,7 @@ func parseFlags(args []string) (*config, error) {
 		func() error { return checkModel(c, set) },
 		func() error { return checkNumbers(c) },
 		func() error { return checkChoices(c) },
+		func() error { return checkPNG(c) },
 		func() error { return parseThreshold(c, raw.threshold) },
 	} {
 		if err := step(); err != nil {

@@ -301,21 +301,9 @@ func writeOutputs(c *plan, m *gmm.Model, in *input, maxLevel int, out string, wr
 		}
 		*written = append(*written, c.labels)
 	}
-	var img image.Image
-	switch {
-	case c.palette:
-		img = segment.ColourImage(p)
-	case c.channel.Dims() > 1:
-		depth := 8
-		if in.wide {
-			depth = 16
-		}
-		img = segment.MeanColourImage(m, p, c.channel, maxLevel, depth)
-	case c.classOutputs():
-		segment.MeanLevels(m, p, maxLevel)
-		img = gray(p, in.wide)
-	default:
-		img = gray(p, in.wide)
+	img, err := segmentation(c, m, in, maxLevel)
+	if err != nil {
+		return nil, err
 	}
 	if err := segment.WritePNG(out, img); err != nil {
 		return nil, fmt.Errorf("writing the segmentation: %w", err)

@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -17,8 +18,9 @@ import (
 	"testing"
 )
 
-// segmentation returns a w x h paletted image of k classes in runs, as a segmentation
-// looks, with k grays as its palette.
+// segmentation returns a w x h paletted image of k classes, with k grays as its palette,
+// as a segmentation looks: regions of a smooth field's levels, their edges ragged, and
+// specks, one pixel in 4096 a class at random (what the clean-up leaves is rarer still).
 func segmentation(w, h, k int, seed uint64) *image.Paletted {
 	pal := make(color.Palette, k)
 	for i := range pal {
@@ -26,12 +28,16 @@ func segmentation(w, h, k int, seed uint64) *image.Paletted {
 	}
 	img := image.NewPaletted(image.Rect(0, 0, w, h), pal)
 	rng := rand.New(rand.NewPCG(seed, 7))
-	v := 0
-	for i := range img.Pix {
-		if rng.IntN(20) == 0 {
-			v = rng.IntN(k)
+	for y := range h {
+		for x := range w {
+			f := (math.Sin(float64(x)/97+float64(seed)) + math.Cos(float64(y)/61) + 2) / 4 // [0, 1]
+			f += (rng.Float64() - 0.5) / 50
+			v := min(max(int(f*float64(k)), 0), k-1)
+			if rng.IntN(4096) == 0 {
+				v = rng.IntN(k)
+			}
+			img.Pix[y*img.Stride+x] = uint8(v)
 		}
-		img.Pix[i] = uint8(v)
 	}
 	return img
 }

@@ -20,6 +20,7 @@ import (
 	"sync"
 
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/bigmem"
 )
 
 // Library is the file name Load opens, as the dynamic loader finds it.
@@ -133,12 +134,12 @@ func decodeAs(s decompressor, data []byte, h header, ch segment.Channel) (image.
 	case h.space != spaceYCbCr && h.space != spaceGray && h.space != spaceRGB:
 		return nil, segment.ErrJPEGUnsupported // CMYK and YCCK: Go's Adobe handling
 	case h.space == spaceGray || (ch == segment.Luma && h.space == spaceYCbCr):
-		img := image.NewGray(r)
+		img := &image.Gray{Pix: bigmem.Make[uint8](h.width * h.height), Stride: h.width, Rect: r}
 		return img, s.decode(data, img.Pix, h.width, h.height, pixelGray)
 	case ch == segment.YCbCr && h.space == spaceYCbCr:
 		return decodePlanes(s, data, h)
 	}
-	img := image.NewNRGBA(r)
+	img := &image.NRGBA{Pix: bigmem.Make[uint8](4 * h.width * h.height), Stride: 4 * h.width, Rect: r}
 	return img, s.decode(data, img.Pix, h.width, h.height, pixelRGBX)
 }
 

@@ -31,8 +31,10 @@ func (c *config) jpegDecoder() (segment.JPEGDecoder, error) {
 		if err == nil {
 			return d, nil
 		}
-		if name == "libjpeg" {
+		if name == "libjpeg" && libjpeg.Loadable {
 			return nil, fmt.Errorf("%v; on Debian or Ubuntu: apt-get install libturbojpeg0", err)
+		} else if name == "libjpeg" {
+			return nil, err
 		}
 		return nil, nil
 	}
@@ -56,10 +58,10 @@ func decoderLine(c *config) string {
 		return "JPEG decoder: libjpeg-turbo (" + libjpeg.Library + ")\n"
 	}
 	why := "--decoder=go"
-	if _, err := libjpeg.Load(); err != nil {
-		why = err.Error()
-	} else if c.decoder == "auto" {
+	if c.decoder == "auto" && os.Getenv(envDecoder) == "go" {
 		why = envDecoder + "=go"
+	} else if _, err := libjpeg.Load(); err != nil && c.decoder == "auto" {
+		why = err.Error()
 	}
 	return fmt.Sprintf("JPEG decoder: go (Go's image/jpeg; %s)\n", why)
 }

@@ -56,7 +56,7 @@ func TestDecoderFlag(t *testing.T) {
 	if d := runDoc(t, "--decoder=go", "--first-image="+jpg); d.Decoder != "go" {
 		t.Errorf("--decoder=go: the document names %q", d.Decoder)
 	}
-	if d := runDoc(t, "--decoder=libjpeg"); d.Decoder != "go" {
+	if d := runDoc(t); d.Decoder != "go" {
 		t.Errorf("the example PNG: the document names %q", d.Decoder)
 	}
 	if r := runCmd(t, "--decoder=djpeg"); r.Code != exitUsage || !strings.Contains(r.Stderr, "--decoder=djpeg") {
@@ -68,7 +68,7 @@ func TestDecoderFlag(t *testing.T) {
 	}
 	if _, err := libjpeg.Load(); err != nil {
 		r := runCmd(t, "--decoder=libjpeg", "--first-image="+jpg)
-		if r.Code != exitUsage || !strings.Contains(r.Stderr, "apt-get install libturbojpeg0") {
+		if r.Code != exitUsage || !strings.Contains(r.Stderr, "libturbojpeg.so.0") {
 			t.Errorf("--decoder=libjpeg without the library: exit %d, %q", r.Code, r.Stderr)
 		}
 	}

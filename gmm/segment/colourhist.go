@@ -76,8 +76,19 @@ func NewColourHistogram[T float32 | float64](ctx context.Context, img image.Imag
 // one number, by bands of rows on the CPUs.
 func (h *ColourHistogram[T]) readCodes(ctx context.Context, src *colourSource) error {
 	h.codes = bigmem.Make[uint32](h.width * h.height)
+	pix, stride := rgba8(src.img)
 	return parallel.ForContext(ctx, h.height, rowGrain(h.width), func(y0, y1 int) {
 		out := h.codes[y0*h.width : y1*h.width]
+		if pix != nil && src.ycc == nil { // 8-bit RGBA, libjpeg-turbo's decode: its bytes
+			for y := y0; y < y1; y++ {
+				row, codes := pix[y*stride:y*stride+4*h.width], out[(y-y0)*h.width:(y-y0+1)*h.width]
+				for x := range codes {
+					p := row[4*x : 4*x+3 : 4*x+3]
+					codes[x] = uint32(p[0])<<16 | uint32(p[1])<<8 | uint32(p[2])
+				}
+			}
+			return
+		}
 		src.span(y0*h.width, y1*h.width, func(i int, v0, v1, v2 uint32) { out[i] = v0<<16 | v1<<8 | v2 })
 	})
 }

@@ -26,7 +26,8 @@ const filterUp = 2
 
 // bandBytes is about how many bytes of rows each band deflates: enough that the bands'
 // ends cost nothing against their contents, few enough that every CPU has bands to take.
-const bandBytes = 1 << 20
+// (A variable: the tests make bands of a few rows.)
+var bandBytes = 1 << 20
 
 // Encode writes img to w as a PNG file: an *image.Paletted of up to 256 colours at the
 // fewest bits a pixel that index its palette, *image.Gray and *image.Gray16 as gray,

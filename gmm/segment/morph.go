@@ -2,7 +2,9 @@ package segment
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gmmsimd/gmmsimd/internal/bigmem"
 	"github.com/gmmsimd/gmmsimd/internal/minimum"
@@ -23,12 +25,15 @@ func Closing(ctx context.Context, p *Plane, r int) error {
 	return filter(ctx, p, r, complement, erode, complement, erode)
 }
 
-// openClose is Opening then Closing. The two dilations in the middle share their
-// complements (a dilation is the complement's erosion: max(a, b) = ^min(^a, ^b)): erode,
-// complement, erode twice, complement, erode. It runs band by band of rows, each band's
-// whole chain in cache (see bands), into a new buffer that becomes p's levels.
-func openClose(ctx context.Context, p *Plane, r int) error {
-	out, err := bands(ctx, p, 4*r, func(b *Plane, tmp []uint16) {
+// openClose sets every level v of p to out[w], w the opening then closing of the levels
+// in[v] (nil maps leave the levels as they are): Opening then Closing, between two maps.
+// The two dilations in the middle share their complements (a dilation is the
+// complement's erosion: max(a, b) = ^min(^a, ^b)): erode, complement, erode twice,
+// complement, erode. It runs band by band of rows, each band mapped in, filtered and
+// mapped out in cache (see bands), into a new buffer that becomes p's levels. A level
+// that in (or a result that out) has no entry for is errUnmapped.
+func openClose(ctx context.Context, p *Plane, r int, in, out []uint16) error {
+	levels, err := bands(ctx, p, 4*r, in, out, func(b *Plane, tmp []uint16) {
 		erodeBand(b, r, tmp)
 		complementBand(b.Levels)
 		erodeBand(b, r, tmp)
@@ -39,9 +44,12 @@ func openClose(ctx context.Context, p *Plane, r int) error {
 	if err != nil {
 		return err
 	}
-	p.Levels = out
+	p.Levels = levels
 	return nil
 }
+
+// errUnmapped is openClose's error for a level that its map has no entry for.
+var errUnmapped = errors.New("a level outside the map")
 
 // filterRows is how many rows of output a band of openClose gives: with the rows around it
 // that the chain reaches, two planes of a band of a 5472-pixel row take about 3 MB, in
@@ -50,15 +58,17 @@ func openClose(ctx context.Context, p *Plane, r int) error {
 const filterRows = 128
 
 // bands applies chain, which changes a plane's levels in place with a scratch buffer
-// (tmp), to p band by band of rows on the CPUs and returns the levels it gives, leaving
-// p's as they were: each band is copied with the halo rows above and below it on which
-// its rows depend (chain must reach no further), filtered alone, and its own rows kept.
-// An image's edge is an edge of the band too, and a band's other edges are far enough
-// from its own rows that they do not change them. ctx stops it between bands.
-func bands(ctx context.Context, p *Plane, halo int, chain func(b *Plane, tmp []uint16)) ([]uint16, error) {
+// (tmp), to p's levels mapped through in, band by band of rows on the CPUs, and returns
+// the levels it gives mapped through out, leaving p's as they were (a nil map is none):
+// each band is copied with the halo rows above and below it on which its rows depend
+// (chain must reach no further), filtered alone, and its own rows kept. An image's edge
+// is an edge of the band too, and a band's other edges are far enough from its own rows
+// that they do not change them. ctx stops it between bands.
+func bands(ctx context.Context, p *Plane, halo int, in, out []uint16, chain func(b *Plane, tmp []uint16)) ([]uint16, error) {
 	w, h := p.Width, p.Height
-	out := bigmem.Make[uint16](len(p.Levels))
+	result := bigmem.Make[uint16](len(p.Levels))
 	var scratch sync.Pool // a band's plane and scratch, reused from band to band
+	var unmapped atomic.Bool
 	err := parallel.ForContext(ctx, h, filterRows, func(y0, y1 int) {
 		lo, hi := max(y0-halo, 0), min(y1+halo, h)
 		buf, _ := scratch.Get().(*[]uint16)
@@ -67,12 +77,37 @@ func bands(ctx context.Context, p *Plane, halo int, chain func(b *Plane, tmp []u
 			buf = &b
 		}
 		levels, tmp := (*buf)[:(hi-lo)*w], (*buf)[(hi-lo)*w:2*(hi-lo)*w]
-		copy(levels, p.Levels[lo*w:hi*w])
+		if !mapInto(levels, p.Levels[lo*w:hi*w], in) {
+			unmapped.Store(true)
+		}
 		chain(&Plane{Width: w, Height: hi - lo, Max: p.Max, Levels: levels}, tmp)
-		copy(out[y0*w:y1*w], levels[(y0-lo)*w:(y1-lo)*w])
+		if !mapInto(result[y0*w:y1*w], levels[(y0-lo)*w:(y1-lo)*w], out) {
+			unmapped.Store(true)
+		}
 		scratch.Put(buf)
 	})
-	return out, err
+	if err == nil && unmapped.Load() {
+		err = errUnmapped
+	}
+	return result, err
+}
+
+// mapInto sets dst[i] to lut[src[i]] (to src[i] for a nil lut) and reports whether lut
+// had an entry for every one (a level without one becomes 0).
+func mapInto(dst, src, lut []uint16) bool {
+	if lut == nil {
+		copy(dst, src)
+		return true
+	}
+	ok := true
+	for i, v := range src[:len(dst)] {
+		if int(v) < len(lut) {
+			dst[i] = lut[v]
+		} else {
+			dst[i], ok = 0, false
+		}
+	}
+	return ok
 }
 
 // erodeBand is erode of a band, on the goroutine that calls it.

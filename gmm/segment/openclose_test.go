@@ -26,7 +26,7 @@ func TestOpenCloseInBandsIsOpeningThenClosing(t *testing.T) {
 				if err := Closing(t.Context(), want, r); err != nil {
 					t.Fatal(err)
 				}
-				if err := openClose(t.Context(), p, r); err != nil {
+				if err := openClose(t.Context(), p, r, nil, nil); err != nil {
 					t.Fatal(err)
 				}
 				if !slices.Equal(p.Levels, want.Levels) {
@@ -34,5 +34,39 @@ func TestOpenCloseInBandsIsOpeningThenClosing(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// With maps, openClose gives out[open-close(in[v])] of each level v, as mapping the whole
+// plane in, filtering it and mapping it out do; a level beyond the map in is an error.
+func TestOpenCloseMapsInAndOut(t *testing.T) {
+	rng := rand.New(rand.NewPCG(30, 3))
+	w, h := 57, 3*filterRows+5
+	p := &Plane{Width: w, Height: h, Max: 255, Levels: make([]uint16, w*h)}
+	for i := range p.Levels {
+		p.Levels[i] = uint16(rng.IntN(256))
+	}
+	in, out := make([]uint16, 256), []uint16{40, 41, 90, 200}
+	for l := range in {
+		in[l] = uint16(l * 4 / 256) // ranks 0..3, never decreasing
+	}
+	want := &Plane{Width: w, Height: h, Max: p.Max, Levels: slices.Clone(p.Levels)}
+	remap(want.Levels, in)
+	if err := Opening(t.Context(), want, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := Closing(t.Context(), want, 2); err != nil {
+		t.Fatal(err)
+	}
+	remap(want.Levels, out)
+	if err := openClose(t.Context(), p, 2, in, out); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p.Levels, want.Levels) {
+		t.Fatal("mapped in and out band by band, the levels differ from mapping the whole plane")
+	}
+	p.Levels[len(p.Levels)/2] = 256
+	if err := openClose(t.Context(), p, 2, in, out); err != errUnmapped {
+		t.Fatalf("a level beyond the map: %v, want errUnmapped", err)
 	}
 }

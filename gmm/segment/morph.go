@@ -3,7 +3,7 @@ package segment
 import (
 	"context"
 	"errors"
-	"sync"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/gmmsimd/gmmsimd/internal/bigmem"
@@ -30,10 +30,10 @@ func Closing(ctx context.Context, p *Plane, r int) error {
 // The two dilations in the middle share their complements (a dilation is the
 // complement's erosion: max(a, b) = ^min(^a, ^b)): erode, complement, erode twice,
 // complement, erode. It runs band by band of rows, each band mapped in, filtered and
-// mapped out in cache (see bands), into a new buffer that becomes p's levels. A level
-// that in (or a result that out) has no entry for is errUnmapped.
+// mapped out in cache, in place (see bands). A level that in (or a result that out) has
+// no entry for is errUnmapped.
 func openClose(ctx context.Context, p *Plane, r int, in, out []uint16) error {
-	levels, err := bands(ctx, p, 4*r, in, out, func(b *Plane, tmp []uint16) {
+	return bands(ctx, p, 4*r, in, out, func(b *Plane, tmp []uint16) {
 		erodeBand(b, r, tmp)
 		complementBand(b.Levels)
 		erodeBand(b, r, tmp)
@@ -41,11 +41,6 @@ func openClose(ctx context.Context, p *Plane, r int, in, out []uint16) error {
 		complementBand(b.Levels)
 		erodeBand(b, r, tmp)
 	})
-	if err != nil {
-		return err
-	}
-	p.Levels = levels
-	return nil
 }
 
 // errUnmapped is openClose's error for a level that its map has no entry for.
@@ -58,38 +53,60 @@ var errUnmapped = errors.New("a level outside the map")
 const filterRows = 128
 
 // bands applies chain, which changes a plane's levels in place with a scratch buffer
-// (tmp), to p's levels mapped through in, band by band of rows on the CPUs, and returns
-// the levels it gives mapped through out, leaving p's as they were (a nil map is none):
-// each band is copied with the halo rows above and below it on which its rows depend
-// (chain must reach no further), filtered alone, and its own rows kept. An image's edge
-// is an edge of the band too, and a band's other edges are far enough from its own rows
-// that they do not change them. ctx stops it between bands.
-func bands(ctx context.Context, p *Plane, halo int, in, out []uint16, chain func(b *Plane, tmp []uint16)) ([]uint16, error) {
+// (tmp), to p's levels mapped through in, band by band of rows on the CPUs, and sets them
+// to what it gives mapped through out (a nil map is none). Each band is copied with the
+// halo rows above and below it on which its rows depend (chain must reach no further),
+// filtered alone, and its own rows kept: an image's edge is an edge of the band too, and
+// a band's other edges are far enough from its own rows that they do not change them
+// (halo must be under filterRows, as it is for every radius below 32). The bands go in
+// waves, one a CPU: a wave's bands are copied and filtered, then written back, once the
+// input rows just above the next wave are put aside; so the filter needs no second
+// plane. ctx stops it between waves, p's levels partly done.
+func bands(ctx context.Context, p *Plane, halo int, in, out []uint16, chain func(b *Plane, tmp []uint16)) error {
 	w, h := p.Width, p.Height
-	result := bigmem.Make[uint16](len(p.Levels))
-	var scratch sync.Pool // a band's plane and scratch, reused from band to band
+	workers := runtime.GOMAXPROCS(0)
+	scratch := make([][]uint16, workers) // each band of a wave: its plane, then its scratch
+	carry := make([]uint16, halo*w)      // the input rows above the wave, since overwritten
 	var unmapped atomic.Bool
-	err := parallel.ForContext(ctx, h, filterRows, func(y0, y1 int) {
-		lo, hi := max(y0-halo, 0), min(y1+halo, h)
-		buf, _ := scratch.Get().(*[]uint16)
-		if buf == nil || len(*buf) < 2*(hi-lo)*w {
-			b := make([]uint16, 2*(filterRows+2*halo)*w)
-			buf = &b
+	for y := 0; y < h; y += workers * filterRows {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		levels, tmp := (*buf)[:(hi-lo)*w], (*buf)[(hi-lo)*w:2*(hi-lo)*w]
-		if !mapInto(levels, p.Levels[lo*w:hi*w], in) {
-			unmapped.Store(true)
+		end := min(y+workers*filterRows, h)
+		rowsOf := func(b int) (y0, y1, lo, hi int) {
+			y0 = y + b*filterRows
+			y1 = min(y0+filterRows, end)
+			return y0, y1, max(y0-halo, 0), min(y1+halo, h)
 		}
-		chain(&Plane{Width: w, Height: hi - lo, Max: p.Max, Levels: levels}, tmp)
-		if !mapInto(result[y0*w:y1*w], levels[(y0-lo)*w:(y1-lo)*w], out) {
-			unmapped.Store(true)
+		n := (end - y + filterRows - 1) / filterRows
+		parallel.For(n, 1, func(b, _ int) {
+			_, _, lo, hi := rowsOf(b)
+			if scratch[b] == nil {
+				scratch[b] = make([]uint16, 2*(filterRows+2*halo)*w)
+			}
+			levels, tmp := scratch[b][:(hi-lo)*w], scratch[b][(hi-lo)*w:2*(hi-lo)*w]
+			above := max(y-lo, 0) // rows above the wave: their input is in carry
+			ok := mapInto(levels[:above*w], carry[(halo-above)*w:], in)
+			ok = mapInto(levels[above*w:], p.Levels[(lo+above)*w:hi*w], in) && ok
+			chain(&Plane{Width: w, Height: hi - lo, Max: p.Max, Levels: levels}, tmp)
+			if !ok {
+				unmapped.Store(true)
+			}
+		})
+		if end < h {
+			copy(carry, p.Levels[(end-halo)*w:end*w])
 		}
-		scratch.Put(buf)
-	})
-	if err == nil && unmapped.Load() {
-		err = errUnmapped
+		parallel.For(n, 1, func(b, _ int) {
+			y0, y1, lo, _ := rowsOf(b)
+			if !mapInto(p.Levels[y0*w:y1*w], scratch[b][(y0-lo)*w:(y1-lo)*w], out) {
+				unmapped.Store(true)
+			}
+		})
 	}
-	return result, err
+	if unmapped.Load() {
+		return errUnmapped
+	}
+	return nil
 }
 
 // mapInto sets dst[i] to lut[src[i]] (to src[i] for a nil lut) and reports whether lut

@@ -49,7 +49,7 @@ func Decode(r io.Reader, maxPixels int64) (image.Image, error) {
 
 // decode is Decode, its errors without the package's prefix.
 func decode(r io.Reader, maxPixels int64) (image.Image, error) {
-	img, _, err := Decoding{MaxPixels: maxPixels}.decode(r)
+	img, _, err := Decoding{MaxPixels: maxPixels}.decode(r, 0)
 	return img, err
 }
 

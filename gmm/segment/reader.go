@@ -55,7 +55,7 @@ type Decoding struct {
 // Decode reads one image from r as the package's Decode does, and names the decoder
 // that decoded it: the JPEGDecoder's name, or GoDecoder.
 func (d Decoding) Decode(r io.Reader) (image.Image, string, error) {
-	img, name, err := d.decode(r)
+	img, name, err := d.decode(r, 0)
 	if err != nil {
 		return nil, "", fmt.Errorf("segment: %w", err)
 	}
@@ -69,17 +69,22 @@ func (d Decoding) Open(path string) (image.Image, string, error) {
 		return nil, "", fmt.Errorf("segment: %w", err)
 	}
 	defer f.Close()
-	img, name, err := d.decode(bufio.NewReader(f))
+	var size int64
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	img, name, err := d.decode(bufio.NewReader(f), size)
 	if err != nil {
 		return nil, "", fmt.Errorf("segment: %s: %w", path, err)
 	}
 	return img, name, nil
 }
 
-// decode is Decode, its errors without the package's prefix. The header is read twice:
-// once here for the size, then again by the decoder, from a copy of what the first
+// decode is Decode, its errors without the package's prefix; size is the file's, if
+// known (0 if not), which a JPEG read whole is read into at once. The header is read
+// twice: once here for the size, then again by the decoder, from a copy of what the first
 // reading consumed. Every check of the header comes before any decoder sees the pixels.
-func (d Decoding) decode(r io.Reader) (image.Image, string, error) {
+func (d Decoding) decode(r io.Reader, size int64) (image.Image, string, error) {
 	maxPixels := d.MaxPixels
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
@@ -98,7 +103,7 @@ func (d Decoding) decode(r io.Reader) (image.Image, string, error) {
 	}
 	var whole io.Reader = io.MultiReader(&head, r)
 	if format == "jpeg" && d.JPEG != nil {
-		data, err := readJPEG(&whole, cfg)
+		data, err := readJPEG(&whole, cfg, size)
 		if err != nil {
 			return nil, "", decodeError(format, err)
 		}
@@ -122,15 +127,17 @@ func (d Decoding) decode(r io.Reader) (image.Image, string, error) {
 	return img, GoDecoder, nil
 }
 
-// readJPEG reads the rest of a JPEG file of the size cfg to hand it to a JPEGDecoder
-// whole, and sets *r to read it again; a file larger than its pixels can need gives nil,
-// and is left to Go's decoder, which streams.
-func readJPEG(r *io.Reader, cfg image.Config) ([]byte, error) {
+// readJPEG reads the rest of a JPEG file of the size cfg (size bytes, if known) to hand it
+// to a JPEGDecoder whole, and sets *r to read it again; a file larger than its pixels can
+// need gives nil, and is left to Go's decoder, which streams.
+func readJPEG(r *io.Reader, cfg image.Config, size int64) ([]byte, error) {
 	bound := int64(cfg.Width)*int64(cfg.Height)*jpegBytesPerPixel + jpegBytesSlack
-	data, err := io.ReadAll(io.LimitReader(*r, bound+1))
-	if err != nil {
+	var buf bytes.Buffer
+	buf.Grow(int(min(size, bound) + 1))
+	if _, err := buf.ReadFrom(io.LimitReader(*r, bound+1)); err != nil {
 		return nil, err
 	}
+	data := buf.Bytes()
 	if int64(len(data)) > bound {
 		*r = io.MultiReader(bytes.NewReader(data), *r)
 		return nil, nil

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gmm/segment/libjpeg"
+	"github.com/gmmsimd/gmmsimd/internal/imagetest"
 	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 )
 
@@ -104,13 +105,7 @@ func TestJPEGFitIsTheFitOfLibjpegsPixels(t *testing.T) {
 // and saved as PNG, and the JPEG's fit with libjpeg-turbo is that PNG's, bit for bit.
 func TestPhotoFitIsTheFitOfPillowsPixels(t *testing.T) {
 	needLibjpeg(t)
-	py := ""
-	for _, p := range []string{"python3", "/usr/bin/python3"} {
-		if exec.Command(p, "-c", "import PIL.Image").Run() == nil {
-			py = p
-			break
-		}
-	}
+	py := imagetest.Pillow()
 	if py == "" {
 		t.Skip("no Python with Pillow (python3-pil): TestJPEGFitIsTheFitOfLibjpegsPixels holds the committed JPEGs to djpeg's pixels")
 	}

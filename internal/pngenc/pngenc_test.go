@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gmmsimd/gmmsimd/internal/imagetest"
 )
 
 // segmentation returns a w x h paletted image of k classes, with k grays as its palette,
@@ -182,13 +184,7 @@ for path in sys.argv[1:]:
 // bit depth, and pngcheck (libpng's checks: CRCs, zlib stream, Adler-32) finds each file
 // valid.
 func TestPillowAndPngcheckReadThem(t *testing.T) {
-	py := ""
-	for _, p := range []string{"python3", "/usr/bin/python3"} {
-		if exec.Command(p, "-c", "import PIL.Image").Run() == nil {
-			py = p
-			break
-		}
-	}
+	py := imagetest.Pillow()
 	pngcheck, _ := exec.LookPath("pngcheck")
 	if py == "" && pngcheck == "" {
 		t.Skip("neither Pillow (python3-pil) nor pngcheck here")

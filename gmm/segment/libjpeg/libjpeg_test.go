@@ -107,16 +107,6 @@ func sameRGB(t *testing.T, what string, got, want image.Image) {
 	}
 }
 
-// pillow returns a Python interpreter that has Pillow, or "" where none has.
-func pillow() string {
-	for _, py := range []string{"python3", "/usr/bin/python3"} {
-		if exec.Command(py, "-c", "import PIL.Image").Run() == nil {
-			return py
-		}
-	}
-	return ""
-}
-
 // pillowScript prints, for each file, the SHA-256 of Pillow's RGB pixels and of its
 // grayscale decode (draft("L"): libjpeg's own YCbCr to gray, the Y plane, as OpenCV's
 // IMREAD_GRAYSCALE reads it).
@@ -136,7 +126,7 @@ for path in sys.argv[1:]:
 // committed JPEGs decode to Pillow's pixels bit for bit, RGB and luma.
 func TestMatchesPillow(t *testing.T) {
 	d := decoder(t)
-	py := pillow()
+	py := imagetest.Pillow()
 	if py == "" {
 		t.Skip("no Python with Pillow (python3-pil): TestMatchesDjpeg holds the committed files to djpeg's pixels")
 	}

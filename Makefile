@@ -9,7 +9,7 @@ BENCHCOUNT ?= 6
 K ?= 5
 REPS ?= 500
 
-.PHONY: help run sheet generate check-generate test test-purego test-race test-arm64 test-wasm test-beam lint cross fuzz bench floor
+.PHONY: help run sheet generate check-generate test test-purego test-race test-go-decoder jpeg-deps test-arm64 test-wasm test-beam lint cross fuzz bench floor
 
 help:
 	@echo "run             segment the built-in example image"
@@ -19,6 +19,8 @@ help:
 	@echo "test            go test ./..."
 	@echo "test-purego     the tests without assembly (-tags purego)"
 	@echo "test-race       the tests under the race detector"
+	@echo "jpeg-deps       libjpeg-turbo (libturbojpeg0), and Pillow and pngcheck for the tests that compare with them, installed if missing"
+	@echo "test-go-decoder the image tests again with Go's JPEG decoder where --decoder=auto would load libjpeg-turbo"
 	@echo "lint            gofmt and go vet on both builds"
 	@echo "test-arm64      the library's tests on arm64 under qemu-user (-short), installed if missing"
 	@echo "test-wasm       the kernels' and exp/log's tests on js/wasm under Node.js (-short)"
@@ -58,6 +60,20 @@ test-purego:
 
 test-race:
 	$(GO) test -race ./...
+
+# gmmseg loads libjpeg-turbo at run time where the machine has it; the tests compare its
+# pixels with Pillow's and the PNG files with Pillow's and pngcheck's reading of them.
+# Debian's packages, installed if missing.
+jpeg-deps:
+	@{ ldconfig -p | grep -q 'libturbojpeg\.so\.0 ' && command -v pngcheck >/dev/null && \
+		{ python3 -c 'import PIL.Image' 2>/dev/null || /usr/bin/python3 -c 'import PIL.Image' 2>/dev/null; }; } || { \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libturbojpeg0 python3-pil pngcheck >/dev/null; }
+
+# The tests that decode images, with Go's JPEG decoder standing in for libjpeg-turbo
+# wherever --decoder=auto would take it (the other run of them takes libjpeg-turbo).
+test-go-decoder:
+	GMMSIMD_DECODER=go $(GO) test ./gmm/segment/... ./cmd/...
 
 # arm64 runs the pure-Go kernels, where Go may fuse a product into the next addition:
 # the tests hold it to the same numbers as amd64. -short trims what an emulator makes

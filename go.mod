@@ -3,6 +3,8 @@ module github.com/gmmsimd/gmmsimd
 go 1.26.0
 
 require (
+	github.com/ebitengine/purego v0.11.3
+	github.com/klauspost/compress v1.20.5
 	github.com/klauspost/cpuid/v2 v2.4.2
 	github.com/schollz/progressbar/v3 v3.19.1
 	golang.org/x/image v0.47.0

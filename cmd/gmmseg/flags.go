@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -53,6 +54,12 @@ type config struct {
 	// maxPixels is the largest image decoded: a bigger header is refused before any pixel
 	// is allocated.
 	maxPixels int64
+	// decoder is --decoder: auto, go or libjpeg; jpeg is the JPEG decoder it chose (nil:
+	// Go's).
+	decoder string
+	jpeg    segment.JPEGDecoder
+	// png is --png: the segmentation's PNG type, indexed, gray or rgb.
+	png string
 	// compact prints the JSON document on one line (a batch's).
 	compact bool
 	palette bool
@@ -108,6 +115,8 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.IntVar(&c.jobs, "jobs", 0, "in a batch, images segmented at once (0: one per core, within --memory)")
 	fs.IntVar(&c.memory, "memory", 2048, "in a batch, the `MiB` the images in flight may take (estimated from their sizes)")
 	fs.Int64Var(&c.maxPixels, "max-pixels", segment.DefaultMaxPixels, "refuse an image of more `pixels` than this, from its header, before decoding it")
+	fs.StringVar(&c.png, "png", "indexed", "the segmentation's PNG: indexed (a palette of the classes' colours, 1, 2, 4 or 8 bits a pixel), gray or rgb")
+	fs.StringVar(&c.decoder, "decoder", "auto", "JPEG decoder: auto (libjpeg-turbo where the machine has it, else Go's), go or libjpeg")
 	fs.BoolVar(&c.version, "version", false, "print the version, the CPU's features and the kernels, then exit")
 	return fs
 }
@@ -129,6 +138,7 @@ func parseFlags(args []string) (*config, error) {
 		func() error { return checkModel(c, set) },
 		func() error { return checkNumbers(c) },
 		func() error { return checkChoices(c) },
+		func() error { return checkPNG(c) },
 		func() error { return parseThreshold(c, raw.threshold) },
 	} {
 		if err := step(); err != nil {
@@ -261,11 +271,17 @@ func checkChoices(c *config) error {
 		return usageError{"--method=histogram needs integer pixels; a pair is segmented on its CIE94 differences, with --method=pixels"}
 	case c.channel.Dims() > 1 && c.second != "":
 		return usageError{"a pair is segmented on its CIE94 differences, one value a pixel: --channel=" + c.channel.String() + " does not apply"}
+	case !slices.Contains(decoders, c.decoder):
+		return usageError{fmt.Sprintf("--decoder=%s: want auto, go or libjpeg", c.decoder)}
+	}
+	var err error
+	if c.jpeg, err = c.jpegDecoder(); err != nil && !c.version {
+		return usageError{"--decoder: " + err.Error()}
 	}
 	if err := c.exec().Validate(); err != nil && !c.version {
 		return usageError{"--kernel: " + reason(err)}
 	}
-	return nil
+	return err
 }
 
 // parseThreshold reads --subtraction-threshold, which needs a pair and 2 components.

@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if c.version {
-		fmt.Fprintf(stdout, "gmmseg %s\n%s", version(), gmm.Machine())
+		fmt.Fprintf(stdout, "gmmseg %s\n%s%s", version(), gmm.Machine(), decoderLine(c))
 		return exitOK
 	}
 	p := newPlan(c)

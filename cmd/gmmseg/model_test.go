@@ -396,7 +396,7 @@ func TestSixteenBitFileOfEightBitData(t *testing.T) {
 	if err := os.WriteFile(in, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	narrow := runCmd(t, "--json", "--out="+filepath.Join(dir, "a.png"))
+	narrow := runCmd(t, "--json", "--png=gray", "--out="+filepath.Join(dir, "a.png"))
 	r := runCmd(t, "--first-image="+in, "--json", "--out="+filepath.Join(dir, "b.png"))
 	if r.Code != 0 || narrow.Code != 0 {
 		t.Fatal(r.Stderr, narrow.Stderr)

@@ -251,6 +251,7 @@ type jsonDoc struct {
 		Height     int    `json:"height"`
 	} `json:"image"`
 	Channel    string          `json:"channel,omitempty"`
+	Decoder    string          `json:"decoder"`
 	Kernel     string          `json:"kernel"`
 	Threads    int             `json:"threads"`
 	Precision  string          `json:"precision"`
@@ -314,7 +315,7 @@ func (r *report) document(res *gmm.Result, out string, figures []string, t timin
 	if r.c.second == "" {
 		d.Channel = r.c.channel.String()
 	}
-	d.Kernel, d.Threads = res.Kernel, res.Threads
+	d.Decoder, d.Kernel, d.Threads = r.in.decoder, res.Kernel, res.Threads
 	d.Precision, d.Components, d.Selection = r.c.precision, res.Model.K(), r.bic
 	d.Method = r.in.method
 	if r.c.channel.Dims() > 1 {

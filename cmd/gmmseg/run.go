@@ -20,6 +20,8 @@ import (
 // input is the data to fit, whatever their precision.
 type input struct {
 	name string // the first image's path (or the example's name)
+	// decoder names the decoder that read the first image: "libjpeg-turbo" or "go".
+	decoder string
 	// plane receives the segmentation: the plane the samples were made from (its levels
 	// are reused), or in pair mode an 8-bit plane without levels yet.
 	plane *segment.Plane
@@ -299,21 +301,9 @@ func writeOutputs(c *plan, m *gmm.Model, in *input, maxLevel int, out string, wr
 		}
 		*written = append(*written, c.labels)
 	}
-	var img image.Image
-	switch {
-	case c.palette:
-		img = segment.ColourImage(p)
-	case c.channel.Dims() > 1:
-		depth := 8
-		if in.wide {
-			depth = 16
-		}
-		img = segment.MeanColourImage(m, p, c.channel, maxLevel, depth)
-	case c.classOutputs():
-		segment.MeanLevels(m, p, maxLevel)
-		img = gray(p, in.wide)
-	default:
-		img = gray(p, in.wide)
+	img, err := segmentation(c, m, in, maxLevel)
+	if err != nil {
+		return nil, err
 	}
 	if err := segment.WritePNG(out, img); err != nil {
 		return nil, fmt.Errorf("writing the segmentation: %w", err)
@@ -323,13 +313,13 @@ func writeOutputs(c *plan, m *gmm.Model, in *input, maxLevel int, out string, wr
 }
 
 // open decodes the image file at path within --max-pixels, which the error about a larger
-// one names.
-func (c *plan) open(path string) (image.Image, error) {
-	img, err := segment.Open(path, c.maxPixels)
+// one names, and names the decoder that read it.
+func (c *plan) open(path string) (image.Image, string, error) {
+	img, decoder, err := c.decoding().Open(path)
 	if errors.Is(err, segment.ErrTooLarge) {
-		return nil, fmt.Errorf("%w (--max-pixels raises the limit)", err)
+		return nil, "", fmt.Errorf("%w (--max-pixels raises the limit)", err)
 	}
-	return img, err
+	return img, decoder, err
 }
 
 // load decodes the input image(s) and returns the samples to fit with up to k components.
@@ -339,9 +329,9 @@ func load(c *plan, k int) (*input, error) {
 	in := &input{name: c.first}
 	if c.first == "" {
 		in.name = exampleName
-		first, err = segment.Decode(bytes.NewReader(exampleImage), c.maxPixels)
+		first, in.decoder, err = c.decoding().Decode(bytes.NewReader(exampleImage))
 	} else {
-		first, err = c.open(c.first)
+		first, in.decoder, err = c.open(c.first)
 	}
 	if err != nil {
 		return nil, err
@@ -386,7 +376,7 @@ func loadPlane(c *plan, in *input, img image.Image) (*input, error) {
 
 // loadPair sets in to fit the CIE94 differences of c's second image from first.
 func loadPair(c *plan, in *input, first image.Image) (*input, error) {
-	second, err := c.open(c.second)
+	second, _, err := c.open(c.second)
 	if err != nil {
 		return nil, err
 	}

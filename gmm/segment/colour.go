@@ -450,10 +450,13 @@ func cleanColourClasses(ctx context.Context, m *gmm.Model, p *Plane, ch Channel)
 		order[i] = uint16(i)
 	}
 	slices.SortStableFunc(order, func(a, b uint16) int { return cmp.Compare(luma(cols[a]), luma(cols[b])) })
-	if err := rankAndClean(ctx, p, order); err != nil {
+	rank := make([]uint16, len(order))
+	for r, c := range order {
+		rank[c] = uint16(r)
+	}
+	if err := clean(ctx, p, rank, order); err != nil {
 		return err
 	}
-	remap(p.Levels, order)
 	p.Max = m.K() - 1
 	return nil
 }

@@ -2,8 +2,10 @@ package segment
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"image"
+	"math/bits"
 	"runtime"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
@@ -17,13 +19,18 @@ const codes = 1 << 24
 // A ColourHistogram is the distinct colours of an 8-bit image in a colour space, with how
 // many pixels have each: gmm.Fit on them with the counts as Options.Weights is the fit over
 // every pixel, over a few hundred thousand points at most for a photo rather than its
-// millions of pixels. It keeps each pixel's colour code (4 bytes a pixel) and a table from
-// each code to the colour's index (64 MiB), to label the pixels after.
+// millions of pixels. It keeps each pixel's colour code (4 bytes a pixel; of an 8-bit RGBA
+// image, such as libjpeg-turbo decodes, the image's own bytes) and a table from each code
+// to the colour's index (64 MiB), to label the pixels after.
 type ColourHistogram[T float32 | float64] struct {
 	width, height int
 	ch            Channel
 	codes         []uint32 // each pixel's R, G, B (or Y, Cb, Cr) bytes as one number
-	table         []uint32 // colour code -> index among the distinct colours
+	// rgba holds the pixels of an 8-bit RGBA image whose rows follow each other (what
+	// libjpeg-turbo decodes), read in place of codes: each pixel's code is its first
+	// three bytes (rgbaCode), so that no copy of them is made.
+	rgba  []byte
+	table []uint32 // colour code -> index among the distinct colours
 	// X holds the distinct colours as samples, three values each, and Counts how many
 	// pixels have each: Fit's samples and Options.Weights.
 	X      []T
@@ -75,12 +82,23 @@ func NewColourHistogram[T float32 | float64](ctx context.Context, img image.Imag
 // readCodes sets every pixel's colour code, its three values from src (8 bits each) as
 // one number, by bands of rows on the CPUs.
 func (h *ColourHistogram[T]) readCodes(ctx context.Context, src *colourSource) error {
+	if pix, stride := rgba8(src.img); pix != nil && src.ycc == nil && stride == 4*h.width {
+		h.rgba = pix[:4*h.width*h.height]
+		return ctx.Err()
+	}
 	h.codes = bigmem.Make[uint32](h.width * h.height)
 	return parallel.ForContext(ctx, h.height, rowGrain(h.width), func(y0, y1 int) {
 		out := h.codes[y0*h.width : y1*h.width]
 		src.span(y0*h.width, y1*h.width, func(i int, v0, v1, v2 uint32) { out[i] = v0<<16 | v1<<8 | v2 })
 	})
 }
+
+// rgbaCode is the colour code of the RGBA pixel whose bytes, read as a little-endian
+// word, are w: its R, G, B as one number, R highest.
+func rgbaCode(w uint32) uint32 { return bits.ReverseBytes32(w) >> 8 }
+
+// pixels is the number of pixels counted.
+func (h *ColourHistogram[T]) pixels() int { return h.width * h.height }
 
 // count sets the table to how many pixels have each code, each CPU counting a range of
 // codes over every pixel, so that no two write one entry.
@@ -91,6 +109,11 @@ func (h *ColourHistogram[T]) count(ctx context.Context) error {
 		from, to := uint32(lo*codes/parts), uint32(hi*codes/parts)
 		for _, c := range h.codes {
 			if c >= from && c < to {
+				h.table[c]++
+			}
+		}
+		for i := 0; i+4 <= len(h.rgba); i += 4 {
+			if c := rgbaCode(binary.LittleEndian.Uint32(h.rgba[i:])); c >= from && c < to {
 				h.table[c]++
 			}
 		}
@@ -115,7 +138,13 @@ func (h *ColourHistogram[T]) Classes(ctx context.Context, m *gmm.Model, p *Plane
 	if p.Levels == nil {
 		p.Levels = bigmem.Make[uint16](p.Width * p.Height)
 	}
-	err := parallel.ForContext(ctx, len(h.codes), 1<<16, func(lo, hi int) {
+	err := parallel.ForContext(ctx, h.pixels(), 1<<16, func(lo, hi int) {
+		if h.rgba != nil {
+			for i := lo; i < hi; i++ {
+				p.Levels[i] = labels[h.table[rgbaCode(binary.LittleEndian.Uint32(h.rgba[4*i:]))]]
+			}
+			return
+		}
 		for i, c := range h.codes[lo:hi] {
 			p.Levels[lo+i] = labels[h.table[c]]
 		}

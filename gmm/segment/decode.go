@@ -5,7 +5,6 @@ package segment
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -50,39 +49,19 @@ func Decode(r io.Reader, maxPixels int64) (image.Image, error) {
 
 // decode is Decode, its errors without the package's prefix.
 func decode(r io.Reader, maxPixels int64) (image.Image, error) {
-	if maxPixels <= 0 {
-		maxPixels = DefaultMaxPixels
-	}
-	// The header is read twice: once for the size, then again by the decoder, from a copy
-	// of what the first reading consumed.
-	var head bytes.Buffer
-	cfg, format, err := image.DecodeConfig(io.TeeReader(r, &head))
-	if err != nil {
-		return nil, decodeError(format, err)
-	}
-	w, h := int64(cfg.Width), int64(cfg.Height)
-	switch {
-	case w <= 0 || h <= 0:
-		return nil, fmt.Errorf("the %s image has no pixels (%dx%d)", format, w, h)
-	case w*h > maxPixels:
-		return nil, fmt.Errorf("%w: the %s header says %dx%d, %d pixels, above the limit of %d", ErrTooLarge, format, w, h, w*h, maxPixels)
-	}
-	img, format, err := image.Decode(io.MultiReader(&head, r))
-	if err != nil {
-		return nil, decodeError(format, err)
-	}
-	if b := img.Bounds(); b.Empty() {
-		return nil, fmt.Errorf("the %s image has no pixels (%dx%d)", format, b.Dx(), b.Dy())
-	}
-	return img, nil
+	img, _, err := Decoding{MaxPixels: maxPixels}.decode(r, 0)
+	return img, err
 }
+
+// shortHuffman is image/jpeg's error for entropy-coded data that end with the file.
+const shortHuffman = "invalid JPEG format: short Huffman data"
 
 // decodeError is the error of a failed decoding of format.
 func decodeError(format string, err error) error {
 	switch {
 	case errors.Is(err, image.ErrFormat):
 		return ErrNotImage
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || err.Error() == shortHuffman:
 		return fmt.Errorf("%s data end too early: the file is truncated", format)
 	}
 	return fmt.Errorf("corrupt %s data: %w", format, err)

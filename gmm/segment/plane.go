@@ -110,12 +110,18 @@ func NewPlane(img image.Image, ch Channel) (*Plane, error) {
 	if isYCbCr && ch != Luma {
 		img = asRGB(img) // red, green or blue as libjpeg decodes them
 	}
+	gray, isGray := img.(*image.Gray) // every channel the same: the gray level
 	parallel.For(p.Height, rowGrain(p.Width), func(y0, y1 int) {
 		out := p.Levels[y0*p.Width : y1*p.Width]
-		if isYCbCr && ch == Luma {
+		if (isYCbCr && ch == Luma) || isGray {
 			for y := y0; y < y1; y++ {
-				i := ycc.YOffset(b.Min.X, b.Min.Y+y)
-				for x, v := range ycc.Y[i : i+p.Width] {
+				var row []uint8
+				if isGray {
+					row = gray.Pix[gray.PixOffset(b.Min.X, b.Min.Y+y):][:p.Width]
+				} else {
+					row = ycc.Y[ycc.YOffset(b.Min.X, b.Min.Y+y):][:p.Width]
+				}
+				for x, v := range row {
 					out[(y-y0)*p.Width+x] = uint16(v)
 				}
 			}

@@ -3,10 +3,10 @@ package segment
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"math"
 	"slices"
 	"sync/atomic"
@@ -15,6 +15,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
 	"github.com/gmmsimd/gmmsimd/internal/bigmem"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
+	"github.com/gmmsimd/gmmsimd/internal/pngenc"
 )
 
 // CleanRadius is the half-side of the square that Segment opens and closes with: 2, a 5x5
@@ -36,7 +37,7 @@ func Segment[T float32 | float64](ctx context.Context, m *gmm.Model, x []T, p *P
 	if maxLevel < 1 || maxLevel > math.MaxUint16 {
 		return fmt.Errorf("segment: maximum level %d, want 1..65535", maxLevel)
 	}
-	order, err := rankedClasses(ctx, m, x, p, e)
+	in, order, err := classRanks(ctx, m, x, p, e)
 	if err != nil {
 		return err
 	}
@@ -44,7 +45,9 @@ func Segment[T float32 | float64](ctx context.Context, m *gmm.Model, x []T, p *P
 	for r, c := range order {
 		order[r] = lut[c]
 	}
-	remap(p.Levels, order)
+	if err := clean(ctx, p, in, order); err != nil {
+		return err
+	}
 	p.Max = maxLevel
 	return nil
 }
@@ -56,73 +59,70 @@ func Segment[T float32 | float64](ctx context.Context, m *gmm.Model, x []T, p *P
 // the result is exactly the filtered gray levels. p.Max becomes K-1; nil Levels are
 // allocated. x may be nil, and ctx stops it, as for Segment.
 func Classes[T float32 | float64](ctx context.Context, m *gmm.Model, x []T, p *Plane, e gmm.Exec) error {
-	order, err := rankedClasses(ctx, m, x, p, e)
+	in, order, err := classRanks(ctx, m, x, p, e)
 	if err != nil {
 		return err
 	}
-	remap(p.Levels, order)
+	if err := clean(ctx, p, in, order); err != nil {
+		return err
+	}
 	p.Max = m.K() - 1
 	return nil
 }
 
-// rankedClasses sets every level of p to the rank by mean (then index) of the most
-// responsible component of m at that pixel of x, opened then closed with a 5x5 square,
-// and returns order, the component of each rank.
-func rankedClasses[T float32 | float64](ctx context.Context, m *gmm.Model, x []T, p *Plane, e gmm.Exec) (order []uint16, err error) {
-	if x == nil {
-		if len(p.Levels) != p.Width*p.Height {
-			return nil, fmt.Errorf("segment: %d levels for a %dx%d image", len(p.Levels), p.Width, p.Height)
-		}
-		err = levelClasses[T](ctx, m, p, e)
-	} else {
-		if p.Width*p.Height != len(x) || (p.Levels != nil && len(p.Levels) != len(x)) {
-			return nil, fmt.Errorf("segment: %d samples for a %dx%d image", len(x), p.Width, p.Height)
-		}
-		if p.Levels == nil {
-			p.Levels = bigmem.Make[uint16](len(x))
-		}
-		err = gmm.Predict(ctx, m, p.Levels, x, e)
-	}
-	if err != nil {
-		return nil, err
-	}
+// classRanks labels the pixels of p (samples x) with the most responsible component of m
+// and returns in, the table from each level p then holds to the rank by mean (then index)
+// of its component, and order, the component of each rank. With x nil the samples are
+// p's own levels, which stay as they are: in takes each of the p.Max+1 levels to its
+// class's rank through a table of the levels' classes. Otherwise p's levels become the
+// pixels' components, and in takes each to its rank.
+func classRanks[T float32 | float64](ctx context.Context, m *gmm.Model, x []T, p *Plane, e gmm.Exec) (in, order []uint16, err error) {
 	k := m.K()
 	order = make([]uint16, k)
 	for i := range order {
 		order[i] = uint16(i)
 	}
 	slices.SortStableFunc(order, func(a, b uint16) int { return cmp.Compare(m.Means[a], m.Means[b]) })
-	return order, rankAndClean(ctx, p, order)
-}
-
-// rankAndClean sets every level of p, a component's index, to its rank in order (the
-// component of each rank), then opens and closes the ranks with a 5x5 square: a map from
-// ranks to levels that never decreases commutes with the filters' minima and maxima.
-func rankAndClean(ctx context.Context, p *Plane, order []uint16) error {
-	rank := make([]uint16, len(order))
+	rank := make([]uint16, k)
 	for r, c := range order {
 		rank[c] = uint16(r)
 	}
-	remap(p.Levels, rank)
-	if err := openClose(ctx, p, CleanRadius); err != nil {
-		return fmt.Errorf("segment: %w", err)
+	if x == nil {
+		if len(p.Levels) != p.Width*p.Height {
+			return nil, nil, fmt.Errorf("segment: %d levels for a %dx%d image", len(p.Levels), p.Width, p.Height)
+		}
+		if p.Max < 1 || p.Max > math.MaxUint16 {
+			return nil, nil, fmt.Errorf("segment: maximum level %d, want 1..65535", p.Max)
+		}
+		in = make([]uint16, p.Max+1)
+		if err := gmm.Predict(ctx, m, in, LevelValues[T](p.Max), e); err != nil {
+			return nil, nil, err
+		}
+		for l, c := range in {
+			in[l] = rank[c]
+		}
+		return in, order, nil
 	}
-	return nil
+	if p.Width*p.Height != len(x) || (p.Levels != nil && len(p.Levels) != len(x)) {
+		return nil, nil, fmt.Errorf("segment: %d samples for a %dx%d image", len(x), p.Width, p.Height)
+	}
+	if p.Levels == nil {
+		p.Levels = bigmem.Make[uint16](len(x))
+	}
+	return rank, order, gmm.Predict(ctx, m, p.Levels, x, e)
 }
 
-// levelClasses sets every level of p to the most responsible component of m for the
-// sample that the level stands for (LevelValues in the precision T), through a table of
-// the p.Max+1 levels' classes. A level above p.Max is an error.
-func levelClasses[T float32 | float64](ctx context.Context, m *gmm.Model, p *Plane, e gmm.Exec) error {
-	if p.Max < 1 || p.Max > math.MaxUint16 {
-		return fmt.Errorf("segment: maximum level %d, want 1..65535", p.Max)
-	}
-	lut := make([]uint16, p.Max+1)
-	if err := gmm.Predict(ctx, m, lut, LevelValues[T](p.Max), e); err != nil {
-		return err
-	}
-	if !remap(p.Levels, lut) {
+// clean sets every level v of p to out[w], w the opening then closing with a 5x5 square
+// of the levels in[v]: ranks, which a map to levels that never decreases (out) commutes
+// with, as it does with the filters' minima and maxima. The maps are applied as each band
+// of rows is filtered (see openClose). A level that in has no entry for is an error.
+func clean(ctx context.Context, p *Plane, in, out []uint16) error {
+	err := openClose(ctx, p, CleanRadius, in, out)
+	if errors.Is(err, errUnmapped) {
 		return fmt.Errorf("segment: a level above the maximum level %d", p.Max)
+	}
+	if err != nil {
+		return fmt.Errorf("segment: %w", err)
 	}
 	return nil
 }
@@ -251,18 +251,16 @@ func (p *Plane) Image16() image.Image {
 }
 
 // WritePNG writes img as a PNG file at path, atomically: on any error nothing is left at
-// path (an existing file there stays as it was).
+// path (an existing file there stays as it was). A paletted image takes the fewest bits a
+// pixel that index its palette, and the rows are deflated on every CPU (see
+// internal/pngenc).
 func WritePNG(path string, img image.Image) error {
 	f, err := atomicfile.Create(path)
 	if err != nil {
 		return err
 	}
 	defer f.Abort()
-	// The fastest compression: a segmentation has few levels and long runs, which it
-	// squeezes nearly as well as the default (122 KB against 102 KB for a 20-megapixel
-	// photo's), in three quarters of the time.
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(f, img); err != nil {
+	if err := pngenc.Encode(f, img); err != nil {
 		return err
 	}
 	return f.Commit()

@@ -1,5 +1,5 @@
 // Package imagetest makes, for tests, small image files whose headers claim huge images:
-// what a hostile user feeds a decoder to make it allocate gigabytes.
+// what a hostile user feeds a decoder to make it allocate gigabytes; and finds Pillow.
 package imagetest
 
 import (
@@ -11,6 +11,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"os"
+	"os/exec"
 	"testing"
 
 	"golang.org/x/image/bmp"
@@ -132,4 +133,15 @@ func Read(t testing.TB, path string) image.Image {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return img
+}
+
+// Pillow returns a Python interpreter that can import Pillow (Debian's python3-pil), for
+// the tests that compare with how Pillow reads or decodes a file, or "" where none can.
+func Pillow() string {
+	for _, py := range []string{"python3", "/usr/bin/python3"} {
+		if exec.Command(py, "-c", "import PIL.Image").Run() == nil {
+			return py
+		}
+	}
+	return ""
 }

@@ -129,8 +129,12 @@ func (e *EM) record(ll float64) bool {
 		if e.opt.Progress != nil {
 			e.opt.Progress(step)
 		}
-		if e.opt.Tol > 0 && len(res.Reseeded) == e.reseeded && math.Abs(ll-e.prevLL)/total < e.opt.Tol {
-			res.Converged, e.done = true, true
+		if res.Converged { // the pass that scores the M-step after convergence
+			e.done = true
+		} else if e.opt.Tol > 0 && len(res.Reseeded) == e.reseeded && math.Abs(ll-e.prevLL)/total < e.opt.Tol {
+			// scikit-learn's rule: the M-step of the pass that met Tol still runs, and
+			// its parameters are the fit's; one more pass scores them.
+			res.Converged = true
 		}
 	}
 	e.prevLL = ll

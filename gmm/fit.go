@@ -29,9 +29,12 @@ type Options struct {
 	// MaxIter is the number of EM iterations to run at most, from 1 to MaxIterations.
 	// Result.History keeps every iteration run: 3K+12 numbers each.
 	MaxIter int
-	// Tol stops the fit early once the mean log-likelihood per sample (per unit of weight)
-	// changes by less than Tol from one iteration to the next, scikit-learn's rule. With
-	// Tol == 0 exactly MaxIter iterations run, as in the reference program.
+	// Tol stops the fit early, scikit-learn's rule: once the mean log-likelihood per
+	// sample (per unit of weight) of an E-step differs by less than Tol from the last
+	// one's, the M-step that follows it is the fit's last, so that the same start and Tol
+	// take as many M-steps as scikit-learn's and give its parameters (Result then scores
+	// them, one pass more). With Tol == 0 exactly MaxIter iterations run, as in the
+	// reference program.
 	Tol float64
 	// Init is the starting model when InitModel is nil.
 	Init Init

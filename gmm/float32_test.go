@@ -79,30 +79,7 @@ func checkFloat32Fits(t *testing.T, what string, fc *float32Case, iters int) {
 		for i := range want.History {
 			g, w := got.History[i].Model, want.History[i].Model
 			g.Dims, w.Dims = fc.d, fc.d
-			closeToScale(t, fmt.Sprintf("%s %s: step %d", what, name, i), &g, &w, float32Tol)
-		}
-	}
-}
-
-// closeToScale fails unless got is want to tol: weights relative, means in standard
-// deviations, covariances relative to the geometric mean of their two variances.
-func closeToScale(t *testing.T, what string, got, want *Model, tol float64) {
-	t.Helper()
-	d := want.dims()
-	for j := range want.K() {
-		if e := relErr(got.Weights[j], want.Weights[j]); !(e <= tol) {
-			t.Fatalf("%s: weight %d = %v, float64 %v (rel %.2g)", what, j, got.Weights[j], want.Weights[j], e)
-		}
-		g, w := got.CovarianceOf(j), want.CovarianceOf(j)
-		for a := range d {
-			if e := math.Abs(got.Means[j*d+a]-want.Means[j*d+a]) / math.Sqrt(w[a*d+a]); !(e <= tol) {
-				t.Fatalf("%s: mean %d,%d = %v, float64 %v (%.2g deviations)", what, j, a, got.Means[j*d+a], want.Means[j*d+a], e)
-			}
-			for b := range d {
-				if e := math.Abs(g[a*d+b]-w[a*d+b]) / math.Sqrt(w[a*d+a]*w[b*d+b]); !(e <= tol) {
-					t.Fatalf("%s: covariance %d,%d,%d = %v, float64 %v (rel %.2g)", what, j, a, b, g[a*d+b], w[a*d+b], e)
-				}
-			}
+			closeModelsBy(t, fmt.Sprintf("%s %s: step %d", what, name, i), &g, &w, float32Tol, func(_, sd float64) float64 { return sd })
 		}
 	}
 }

@@ -266,6 +266,12 @@ func roundingSlack(hc *hostileCase, m *Model) float64 {
 // their two variances.
 func closeModels(t *testing.T, what string, got, want *Model, tol float64) {
 	t.Helper()
+	closeModelsBy(t, what, got, want, tol, func(mu, sd float64) float64 { return math.Abs(mu) + sd })
+}
+
+// closeModelsBy is closeModels with each mean's error judged against scale(mean, sd).
+func closeModelsBy(t *testing.T, what string, got, want *Model, tol float64, scale func(mu, sd float64) float64) {
+	t.Helper()
 	d := want.dims()
 	for j := range want.K() {
 		if e := relErr(got.Weights[j], want.Weights[j]); !(e <= tol) {
@@ -274,7 +280,7 @@ func closeModels(t *testing.T, what string, got, want *Model, tol float64) {
 		g, w := got.CovarianceOf(j), want.CovarianceOf(j)
 		for a := range d {
 			mu, sd := want.Means[j*d+a], math.Sqrt(w[a*d+a])
-			if e := math.Abs(got.Means[j*d+a]-mu) / (math.Abs(mu) + sd); !(e <= tol) {
+			if e := math.Abs(got.Means[j*d+a]-mu) / scale(mu, sd); !(e <= tol) {
 				t.Errorf("%s: mean %d,%d = %.17g, exact %.17g (rel %.2g)", what, j, a, got.Means[j*d+a], mu, e)
 			}
 			for b := range d {

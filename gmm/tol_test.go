@@ -53,15 +53,12 @@ func TestTolIsScikitLearns(t *testing.T) {
 				t.Fatal(err)
 			}
 			k := len(set.Means)
-			start := Model{Dims: d, Covariance: cov, Weights: make([]float64, k), Covariances: flat(t, want.Covariances)}
-			for j, mu := range set.Means {
-				start.Weights[j] = 1 / float64(k)
-				start.Means = append(start.Means, mu...)
+			weights := make([]float64, k)
+			for j := range weights {
+				weights[j] = 1 / float64(k)
 			}
-			end := Model{Dims: d, Covariance: cov, Weights: want.Weights, Covariances: flat(t, want.CovOut)}
-			for _, mu := range want.MeansOut {
-				end.Means = append(end.Means, mu...)
-			}
+			start := goldenModel(t, d, cov, weights, set.Means, want.Covariances)
+			end := goldenModel(t, d, cov, want.Weights, want.MeansOut, want.CovOut)
 			for _, name := range kernel.Available() {
 				what := fmt.Sprintf("%s %s %s", set.Name, kind, name)
 				res, err := Fit(t.Context(), x, Options{Exec: Exec{Kernel: name}, Components: k, Dims: d, Covariance: cov,

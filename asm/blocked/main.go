@@ -115,32 +115,37 @@ func joints(p *emit.Prec) {
 	u := Load(Param("u").Base(), GP64())
 	negb := Load(Param("negb").Base(), GP64())
 	d := Load(Param("negb").Len(), GP64())
-	arg, err := Param("cnst").Resolve()
-	if err != nil {
-		panic(err)
-	}
-	cnst := p.Vec()
-	p.Broadcast(arg.Addr, cnst)
+	cnst := broadcastArg(p, "cnst")
 	stride := GP64() // bytes from one plane to the next
 	IMUL3Q(U8(p.Size), n, stride)
 	rowBytes := GP64() // bytes from one row of u to the next
 	IMUL3Q(U8(p.Size), d, rowBytes)
+	inGroups(p, n, x, dst, cnst, func(group int, label string) []VecVirtual {
+		g := &jointGroup{p: p, regs: group, x: x, u: u, negb: negb, d: d, stride: stride, rowBytes: rowBytes, label: label}
+		return g.sumOfSquares()
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// inGroups emits joints' loop over the n samples at x: rows(p) registers at a time, then
+// one at a time, sums(regs, label) emitting each group's |y|^2, a register each, and
+// dst's registers set to cnst - |y|^2/2 (-Inf where that is NaN).
+func inGroups(p *emit.Prec, n, x, dst Register, cnst VecVirtual, sums func(regs int, label string) []VecVirtual) {
 	left := GP64()
 	MOVQ(n, left)
 	SHRQ(U8(emit.Log2(p.Lanes)), left) // registers of samples left
-	r := rows(p)
-	for _, group := range []int{r, 1} {
+	for _, group := range []int{rows(p), 1} {
 		label := fmt.Sprintf("g%d", group)
 		Label(label)
 		CMPQ(left, U32(group))
 		JB(LabelRef(label + "done"))
-		g := &jointGroup{p: p, regs: group, x: x, u: u, negb: negb, d: d, stride: stride, rowBytes: rowBytes, label: label}
-		q := g.sumOfSquares()
+		q := sums(group, label)
 		for k := range group {
 			v := p.Vec()
 			p.Movu(cnst, v)
 			p.FNMAdd231(p.C(0.5), q[k], v) // Const - q/2, q/2 exact
-			g.outOfReach(v)
+			outOfReach(p, v)
 			p.Movu(v, Mem{Base: dst, Disp: k * p.Width})
 		}
 		ADDQ(U32(group*p.Width), x)
@@ -149,8 +154,18 @@ func joints(p *emit.Prec) {
 		JMP(LabelRef(label))
 		Label(label + "done")
 	}
-	VZEROUPPER()
-	RET()
+}
+
+// broadcastArg returns the scalar argument name broadcast to a register, from its
+// memory: a scalar load would be a legacy SSE instruction amid AVX code.
+func broadcastArg(p *emit.Prec, name string) VecVirtual {
+	arg, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	v := p.Vec()
+	p.Broadcast(arg.Addr, v)
+	return v
 }
 
 // jointGroup is the state of joints' loops over a group of regs registers of samples.
@@ -210,8 +225,7 @@ func (g *jointGroup) sumOfSquares() []VecVirtual {
 
 // outOfReach makes a NaN log-joint (an infinite difference met a zero of U) -Inf, as the
 // Go twin has it.
-func (g *jointGroup) outOfReach(v VecVirtual) {
-	p := g.p
+func outOfReach(p *emit.Prec, v VecVirtual) {
 	if p.EVEX {
 		fixup := VFIXUPIMMPD
 		if !p.Is64() {
@@ -397,23 +411,10 @@ func jointsDiag(p *emit.Prec) {
 	u := Load(Param("u").Base(), GP64())
 	negb := Load(Param("negb").Base(), GP64())
 	d := Load(Param("mu").Len(), GP64())
-	arg, err := Param("cnst").Resolve()
-	if err != nil {
-		panic(err)
-	}
-	cnst := p.Vec()
-	p.Broadcast(arg.Addr, cnst)
+	cnst := broadcastArg(p, "cnst")
 	stride := GP64()
 	IMUL3Q(U8(p.Size), n, stride)
-	left := GP64()
-	MOVQ(n, left)
-	SHRQ(U8(emit.Log2(p.Lanes)), left)
-	r := rows(p)
-	for _, group := range []int{r, 1} {
-		label := fmt.Sprintf("g%d", group)
-		Label(label)
-		CMPQ(left, U32(group))
-		JB(LabelRef(label + "done"))
+	inGroups(p, n, x, dst, cnst, func(group int, label string) []VecVirtual {
 		q := make([]VecVirtual, group)
 		for k := range q {
 			q[k] = p.Vec()
@@ -446,20 +447,8 @@ func jointsDiag(p *emit.Prec) {
 		INCQ(j)
 		CMPQ(j, d)
 		JB(LabelRef(label + "feat"))
-		g := &jointGroup{p: p}
-		for k := range q {
-			v := p.Vec()
-			p.Movu(cnst, v)
-			p.FNMAdd231(p.C(0.5), q[k], v)
-			g.outOfReach(v)
-			p.Movu(v, Mem{Base: dst, Disp: k * p.Width})
-		}
-		ADDQ(U32(group*p.Width), x)
-		ADDQ(U32(group*p.Width), dst)
-		SUBQ(U32(group), left)
-		JMP(LabelRef(label))
-		Label(label + "done")
-	}
+		return q
+	})
 	VZEROUPPER()
 	RET()
 }

@@ -213,18 +213,26 @@ func randomMultiCoeffs(rng *rand.Rand, k, d int, diag bool) *MultiCoeffs {
 	return c
 }
 
+// benchShape is a shape the multichannel benchmarks run.
+type benchShape struct {
+	d, k int
+	diag bool
+}
+
 func BenchmarkMultiEStep(b *testing.B) {
-	const n = 1 << 20
+	benchMultiEStep(b, 1<<20, "1M", []benchShape{{3, 5, false}, {3, 5, true}, {2, 5, false}, {4, 5, false}, {3, 8, false}})
+}
+
+// benchMultiEStep runs the multichannel E-step of every shape on n samples (named size)
+// on every kernel, in both precisions.
+func benchMultiEStep(b *testing.B, n int, size string, shapes []benchShape) {
 	for _, kern := range available() {
-		for _, sh := range []struct {
-			d, k int
-			diag bool
-		}{{3, 5, false}, {3, 5, true}, {2, 5, false}, {4, 5, false}, {3, 8, false}} {
+		for _, sh := range shapes {
 			c, x := benchMulti(sh.k, sh.d, n, sh.diag)
 			x32 := gen.Float32s(x)
 			s := NewMultiStats(sh.k, sh.d)
 			cov := map[bool]string{false: "full", true: "diag"}[sh.diag]
-			name := fmt.Sprintf("impl=%s/%%s/d=%d/%s/K=%d/N=1M", kern.Name, sh.d, cov, sh.k)
+			name := fmt.Sprintf("impl=%s/%%s/d=%d/%s/K=%d/N=%s", kern.Name, sh.d, cov, sh.k, size)
 			b.Run(fmt.Sprintf(name, "f64"), func(b *testing.B) {
 				b.SetBytes(int64(8 * n * sh.d))
 				for b.Loop() {
@@ -334,31 +342,5 @@ func BenchmarkTranspose(b *testing.B) {
 // BenchmarkMultiEStepWide is the multichannel E-step over many features (the blocked
 // kernels), full and diagonal factors, 64Ki samples.
 func BenchmarkMultiEStepWide(b *testing.B) {
-	const n = 1 << 16
-	for _, kern := range available() {
-		for _, sh := range []struct {
-			d, k int
-			diag bool
-		}{{8, 5, false}, {16, 5, false}, {32, 5, false}, {64, 5, false}, {39, 16, true}} {
-			c, x := benchMulti(sh.k, sh.d, n, sh.diag)
-			x32 := gen.Float32s(x)
-			s := NewMultiStats(sh.k, sh.d)
-			cov := map[bool]string{false: "full", true: "diag"}[sh.diag]
-			name := fmt.Sprintf("impl=%s/%%s/d=%d/%s/K=%d/N=64K", kern.Name, sh.d, cov, sh.k)
-			b.Run(fmt.Sprintf(name, "f64"), func(b *testing.B) {
-				b.SetBytes(int64(8 * n * sh.d))
-				for b.Loop() {
-					s.Reset()
-					kern.F64.MultiEStep(x, nil, c, s, nil)
-				}
-			})
-			b.Run(fmt.Sprintf(name, "f32"), func(b *testing.B) {
-				b.SetBytes(int64(4 * n * sh.d))
-				for b.Loop() {
-					s.Reset()
-					kern.F32.MultiEStep(x32, nil, c, s, nil)
-				}
-			})
-		}
-	}
+	benchMultiEStep(b, 1<<16, "64K", []benchShape{{8, 5, false}, {16, 5, false}, {32, 5, false}, {64, 5, false}, {39, 16, true}})
 }

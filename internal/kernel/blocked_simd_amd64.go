@@ -165,23 +165,14 @@ func accIndex(tm [2]int, d int, diag bool) int {
 // whole register through Go's.
 func (t *multiTable[T]) blockedEStep(in *multiInput[T], w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch) {
 	f := t.blockedFrame(c, sc)
-	k, d, l := c.K(), c.D, lanes[T](t.bytes)
-	nb := blockRegs(d, t.bytes) * l
+	k, d := c.K(), c.D
+	nb := blockRegs(d, t.bytes) * lanes[T](t.bytes)
 	bf := &t.blocked
-	whole := in.n &^ (l - 1)
-	for lo := 0; lo < whole; lo += nb {
-		n := min(nb, whole-lo)
-		planes := f.planes[:d*n]
-		if in.rows != nil {
-			t.transposeRows(planes, in.rows[lo*d:(lo+n)*d], d, n)
-		} else {
-			in.read(planes, in.lo+lo)
-		}
+	stride := accRegs(d, c.Diag) * lanes[float64](t.bytes)
+	whole := t.blocks(f.planes, in, d, nb, func(lo, n int, planes, _ []T) {
 		centred := f.centred[:(d+1)*n]
-		if n < nb { // the plane of ones, at this block's stride
-			for i := range n {
-				centred[d*n+i] = 1
-			}
+		for i := range n { // the plane of ones, at this block's stride
+			centred[d*n+i] = 1
 		}
 		r := f.r[:k*n]
 		t.blockedJoints(f, planes, n, c)
@@ -190,7 +181,6 @@ func (t *multiTable[T]) blockedEStep(in *multiInput[T], w []float64, c *MultiCoe
 		} else {
 			bf.givenW(nil, w[lo:lo+n], f.cnst, r, f.t, nil, f.ll, n)
 		}
-		stride := accRegs(d, c.Diag) * lanes[float64](t.bytes)
 		for j := range k {
 			acc := f.acc[j*stride : (j+1)*stride]
 			if c.Diag {
@@ -200,12 +190,7 @@ func (t *multiTable[T]) blockedEStep(in *multiInput[T], w []float64, c *MultiCoe
 			bf.weigh(f.rd[:(d+1)*n], centred, planes, n, f.centre[j*d:(j+1)*d], r[j*n:(j+1)*n], f.t[n:2*n])
 			bf.moments(f.rd[:(d+1)*n], centred, n, d, acc)
 		}
-		if n < nb {
-			for i := range nb {
-				f.centred[d*nb+i] = 1
-			}
-		}
-	}
+	})
 	f.addInto(s, c, lanes[float64](t.bytes))
 	multiEStepIn(t.blockedTailRows(f, in, d, whole), weightsOf(w, whole, in.n), f.tail(c), s, sc)
 }
@@ -233,17 +218,8 @@ func (t *multiTable[T]) blockedJoints(f *blockedFrame[T], planes []T, n int, c *
 // last whole register through Go's loop.
 func (t *multiTable[T]) blockedClassify(dst []uint16, in *multiInput[T], c *MultiCoeffs, sc *Scratch) {
 	f := t.blockedFrame(c, sc)
-	k, d, l := c.K(), c.D, lanes[T](t.bytes)
-	nb := blockRegs(d, t.bytes) * l
-	whole := in.n &^ (l - 1)
-	for lo := 0; lo < whole; lo += nb {
-		n := min(nb, whole-lo)
-		planes := f.planes[:d*n]
-		if in.rows != nil {
-			t.transposeRows(planes, in.rows[lo*d:(lo+n)*d], d, n)
-		} else {
-			in.read(planes, in.lo+lo)
-		}
+	k, d := c.K(), c.D
+	whole := t.blocks(f.planes, in, d, blockRegs(d, t.bytes)*lanes[T](t.bytes), func(lo, n int, planes, _ []T) {
 		t.blockedJoints(f, planes, n, c)
 		for i := range n {
 			best, top := uint64(negInf), -1
@@ -252,7 +228,7 @@ func (t *multiTable[T]) blockedClassify(dst []uint16, in *multiInput[T], c *Mult
 			}
 			dst[lo+i] = uint16(max(top, 0))
 		}
-	}
+	})
 	multiClassifyIn(dst[whole:], t.blockedTailRows(f, in, d, whole), f.tail(c), sc)
 }
 
@@ -264,21 +240,16 @@ func (t *multiTable[T]) multiJoints(dst []float64, x []T, c *MultiCoeffs, sc *Sc
 		return false
 	}
 	f := t.blockedFrame(c, sc)
-	k, d, l := c.K(), c.D, lanes[T](t.bytes)
-	nb := blockRegs(d, t.bytes) * l
+	k, d := c.K(), c.D
 	total := len(x) / d
-	whole := total &^ (l - 1)
-	for lo := 0; lo < whole; lo += nb {
-		n := min(nb, whole-lo)
-		planes := f.planes[:d*n]
-		t.transposeRows(planes, x[lo*d:(lo+n)*d], d, n)
+	whole := t.blocks(f.planes, &multiInput[T]{rows: x, n: total}, d, blockRegs(d, t.bytes)*lanes[T](t.bytes), func(lo, n int, planes, _ []T) {
 		t.blockedJoints(f, planes, n, c)
 		for j := range k {
 			for i, v := range f.r[j*n : (j+1)*n] {
 				dst[j*total+lo+i] = float64(v)
 			}
 		}
-	}
+	})
 	g := goScratch(sc, c)
 	tail := f.tail(c)
 	var rows [goLanes][]float64

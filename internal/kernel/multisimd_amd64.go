@@ -184,16 +184,17 @@ type multiInput[T Float] struct {
 	lo, n int
 }
 
-// blocks calls f for each block of whole registers of in's samples, with the block's
-// first sample, its length, its samples as planes in f's buffer, and the memory to fetch
-// into the cache meanwhile: the next block's rows, or, where there are none in memory,
-// the planes themselves. It returns how many samples the blocks cover.
-func (t *multiTable[T]) blocks(fr *multiFrame[T], in *multiInput[T], d int, f func(lo, nb int, planes, ahead []T)) int {
+// blocks calls f for each block of whole registers of in's samples, size samples a block
+// at most (a whole number of registers), with the block's first sample, its length, its
+// samples as planes in buf, and the memory to fetch into the cache meanwhile: the next
+// block's rows, or, where there are none in memory, the planes themselves. It returns
+// how many samples the blocks cover.
+func (t *multiTable[T]) blocks(buf []T, in *multiInput[T], d, size int, f func(lo, nb int, planes, ahead []T)) int {
 	l := lanes[T](t.bytes)
 	whole := in.n &^ (l - 1)
-	for lo := 0; lo < whole; lo += multiBlock * l {
-		nb := min(multiBlock*l, whole-lo)
-		planes := fr.planes[:d*nb]
+	for lo := 0; lo < whole; lo += size {
+		nb := min(size, whole-lo)
+		planes := buf[:d*nb]
 		ahead := planes
 		if in.rows != nil {
 			t.transposeRows(planes, in.rows[lo*d:(lo+nb)*d], d, nb)
@@ -274,7 +275,7 @@ func (t *multiTable[T]) eStepOf(in *multiInput[T], w []float64, c *MultiCoeffs, 
 	d, k := c.D, c.K()
 	terms := layoutOf(c).terms
 	stride := len(terms) * lanes[float64](t.bytes)
-	whole := t.blocks(f, in, d, func(lo, nb int, planes, ahead []T) {
+	whole := t.blocks(f.planes, in, d, multiBlock*lanes[T](t.bytes), func(lo, nb int, planes, ahead []T) {
 		r := f.r[:k*nb]
 		if w == nil {
 			sh.resp(planes, nil, f.coef, r, f.t, ahead, f.ll, nb)
@@ -376,7 +377,7 @@ func (t *multiTable[T]) classifyOf(dst []uint16, in *multiInput[T], c *MultiCoef
 		return false
 	}
 	f := t.frame(c, sc)
-	whole := t.blocks(f, in, c.D, func(lo, nb int, planes, _ []T) {
+	whole := t.blocks(f.planes, in, c.D, multiBlock*lanes[T](t.bytes), func(lo, nb int, planes, _ []T) {
 		sh.classify(dst[lo:lo+nb], planes, f.coef, nb)
 	})
 	multiClassifyIn(dst[whole:], f.tailRows(in, c.D, whole), f.tail(c), sc)

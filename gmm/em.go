@@ -24,7 +24,6 @@ type EM struct {
 	data   dataset
 	model  Model // in the data's frame: the parameters of the next pass
 	res    *Result
-	steps  modelArena
 	minVar float64
 	prevLL float64
 	// passes counts the passes taken in; reseeded is len(res.Reseeded) before the
@@ -45,17 +44,12 @@ type gathered interface {
 // newEM returns run r of EM from model (in the data's frame) under opt.
 func newEM(opt *Options, model Model, data dataset, r int) *EM {
 	e := &EM{opt: *opt, data: data, model: model, minVar: data.frame.varianceIn(opt.MinVariance)}
-	e.res = &Result{Run: r, Initial: model.Clone()}
+	e.res = &Result{Run: r, Initial: model.Clone(), History: make([]float64, 0, min(opt.MaxIter, historyReserve))}
 	data.frame.modelOut(&e.res.Initial)
-	// The History of up to historyBudget bytes is allocated now, so that iterations
-	// allocate nothing; a longer one grows in doubling chunks.
-	numbers := len(model.Weights) + len(model.Means) + len(model.Covariances)
-	reserve := min(opt.MaxIter, max(1, historyBudget/(8*numbers+stepBytes)))
-	e.res.History = make([]Step, 0, reserve)
-	e.steps = modelArena{chunk: reserve, free: make([]float64, numbers*reserve)}
 	// Until an iteration ends, the result is the start: what a fit cancelled at once
-	// gives, with a NaN log-likelihood if its first pass was cut.
-	e.res.Model, e.res.LogLikelihood = e.res.Initial, math.NaN()
+	// gives, with a NaN log-likelihood if its first pass was cut. Each iteration then
+	// overwrites Model in place.
+	e.res.Model, e.res.LogLikelihood = e.res.Initial.Clone(), math.NaN()
 	return e
 }
 
@@ -96,12 +90,12 @@ func (e *EM) update(g gathered) error {
 			e.opt.Progress(Step{Run: res.Run, Iter: -1, Model: res.Initial, LogLikelihood: res.LogLikelihood})
 		}
 	} else {
-		step := Step{Run: res.Run, Iter: e.passes - 1, Model: e.steps.clone(&e.model), LogLikelihood: f.logLikOut(ll, total)}
-		f.modelOut(&step.Model)
-		res.History = append(res.History, step)
-		res.Model, res.LogLikelihood = step.Model, step.LogLikelihood
+		res.Model.copyFrom(&e.model)
+		f.modelOut(&res.Model)
+		res.LogLikelihood = f.logLikOut(ll, total)
+		res.History = append(res.History, res.LogLikelihood)
 		if e.opt.Progress != nil {
-			e.opt.Progress(step)
+			e.opt.Progress(Step{Run: res.Run, Iter: e.passes - 1, Model: res.Model, LogLikelihood: res.LogLikelihood})
 		}
 		if e.opt.Tol > 0 && len(res.Reseeded) == e.reseeded && math.Abs(ll-e.prevLL)/total < e.opt.Tol {
 			res.Converged, e.done = true, true

@@ -156,8 +156,18 @@ func (m *Model) Clone() Model {
 	if m == nil {
 		return Model{}
 	}
-	var a modelArena
-	return a.clone(m)
+	c := Model{Dims: m.Dims, Covariance: m.Covariance}
+	c.copyFrom(m)
+	return c
+}
+
+// copyFrom sets m to a copy of o, reusing m's slices where they are long enough: a fit
+// keeps its current model this way, allocating nothing per iteration.
+func (m *Model) copyFrom(o *Model) {
+	m.Dims, m.Covariance = o.Dims, o.Covariance
+	m.Weights = append(m.Weights[:0], o.Weights...)
+	m.Means = append(m.Means[:0], o.Means...)
+	m.Covariances = append(m.Covariances[:0], o.Covariances...)
 }
 
 // ErrInvalidModel is wrapped by every error about a malformed Model.

@@ -30,11 +30,12 @@ const outputSuffix = "_segmented"
 var figureSuffixes = []string{"_strip", "_sheet", "_curves"}
 
 // writeFigures draws the fit's figures from the samples x (the pixels of in.plane,
-// row-major) and the segmentation as written, writes them (figurePaths) and returns their
-// paths. If one cannot be written, those written before it are removed.
-func writeFigures[T float32 | float64](c *plan, in *input, x []T, res *gmm.Result, segmented image.Image, out string) (paths []string, err error) {
+// row-major), the iterations kept of the fit res (steps) and the segmentation as written,
+// writes them (figurePaths) and returns their paths. If one cannot be written, those
+// written before it are removed.
+func writeFigures[T float32 | float64](c *plan, in *input, x []T, res *gmm.Result, steps []gmm.Step, segmented image.Image, out string) (paths []string, err error) {
 	if c.channel.Dims() > 1 {
-		return writeColourFigures(c, in, res, segmented, out)
+		return writeColourFigures(c, in, res, steps, segmented, out)
 	}
 	thumb := figure.NewThumbnail(x, in.plane.Width, in.plane.Height, figureSide)
 	f := &figure.Fit{
@@ -42,7 +43,7 @@ func writeFigures[T float32 | float64](c *plan, in *input, x []T, res *gmm.Resul
 		InputTitle: "input (" + c.channel.String() + ")",
 		Segmented:  figure.Shrink(segmented, figureSide),
 		Initial:    res.Initial,
-		History:    res.History,
+		Steps:      steps, LogLikelihoods: res.History,
 	}
 	// 8-bit levels each get a bin of their own; other data 256 bins over [0, 1].
 	if c.second == "" && in.plane.Max == 255 {
@@ -53,8 +54,8 @@ func writeFigures[T float32 | float64](c *plan, in *input, x []T, res *gmm.Resul
 	if c.second != "" {
 		f.InputTitle = "CIE94 difference"
 	}
-	for i := range res.History {
-		m := &res.History[i].Model
+	for i := range steps {
+		m := &steps[i].Model
 		colour := figure.GrayOfMean(m)
 		if c.palette {
 			colour = func(k int) color.Color { return segment.ClassColour(k) }
@@ -100,10 +101,10 @@ func writeEach(files []figureFile) ([]string, error) {
 
 // writeColourFigures draws the figures of a fit in a colour space (the strip and the
 // sheet; the density curves are one channel's) from the shrunk input load kept.
-func writeColourFigures(c *plan, in *input, res *gmm.Result, segmented image.Image, out string) ([]string, error) {
+func writeColourFigures(c *plan, in *input, res *gmm.Result, steps []gmm.Step, segmented image.Image, out string) ([]string, error) {
 	f := &figure.ColourFit{
 		Input: in.thumb, Segmented: figure.Shrink(segmented, figureSide), Samples: in.thumbX,
-		Names: c.channel.Coordinates(), Space: c.channel, History: res.History,
+		Names: c.channel.Coordinates(), Space: c.channel, Steps: steps, LogLikelihoods: res.History,
 		Colour: func(m *gmm.Model, k int) color.Color { return segment.MeanColour(m, k, c.channel) },
 	}
 	if c.palette {

@@ -74,6 +74,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	p := newPlan(c)
+	if err := p.loadModels(); err != nil {
+		fmt.Fprintf(stderr, "gmmseg: %v\n", oneLine(err))
+		if errors.As(err, new(usageError)) {
+			return exitUsage
+		}
+		return exitError
+	}
 	if len(c.inputs) > 0 {
 		return runBatch(ctx, p, stdout, stderr)
 	}

@@ -19,6 +19,9 @@ type plan struct {
 	// startText as the text report says it; seeded: it draws on --seed.
 	start, startText string
 	seeded           bool
+	// saved and start are the mixtures of --model and --init-model (nil without them),
+	// read once for every image (loadModels).
+	saved, startModel *gmm.Model
 }
 
 // initTexts describe the starts in the text report.

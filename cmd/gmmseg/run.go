@@ -61,8 +61,6 @@ type job struct {
 	c              *plan
 	in             *input
 	rep            *report
-	saved          *gmm.Model // --model's mixture, if given
-	initModel      *gmm.Model // --init-model's mixture, if given
 	out            string
 	start, decoded time.Time
 }
@@ -71,22 +69,7 @@ type job struct {
 // reports on stdout and writes the outputs; on failure it leaves none of them behind.
 func segmentImage(ctx context.Context, c *plan, stdout, stderr io.Writer) (*outcome, error) {
 	start := time.Now()
-	saved, err := loadModel(c, "--model", c.model)
-	if err != nil {
-		return nil, err
-	}
-	initModel, err := loadModel(c, "--init-model", c.initModel)
-	if err != nil {
-		return nil, err
-	}
-	k := c.kHi // the most components a fit asks for
-	if saved != nil {
-		k = saved.K()
-	}
-	if initModel != nil {
-		k = initModel.K()
-	}
-	in, err := untilDone(ctx, func() (*input, error) { return load(c, k) })
+	in, err := untilDone(ctx, func() (*input, error) { return load(c, c.mostComponents()) })
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +77,7 @@ func segmentImage(ctx context.Context, c *plan, stdout, stderr io.Writer) (*outc
 	if out == "" {
 		out = strings.TrimSuffix(filepath.Base(in.name), filepath.Ext(in.name)) + outputSuffix + ".png"
 	}
-	j := &job{c: c, in: in, rep: newReport(c, in, stdout), saved: saved, initModel: initModel, out: out, start: start, decoded: time.Now()}
+	j := &job{c: c, in: in, rep: newReport(c, in, stdout), out: out, start: start, decoded: time.Now()}
 	if !c.quiet && isTerminal(stderr) {
 		j.rep.live, j.rep.start = stderr, start
 		defer j.rep.endLive()
@@ -117,9 +100,9 @@ func segmentAs[T float32 | float64](ctx context.Context, j *job, x []T, src gmm.
 	defer pool.Close()
 	exec := gmm.Exec{Pool: pool}
 	var res *gmm.Result
-	if j.saved != nil {
-		res = &gmm.Result{Model: *j.saved, Initial: *j.saved, Kernel: pool.Kernel(), Threads: pool.Threads()}
-		j.rep.saved(j.saved)
+	if j.c.saved != nil {
+		res = &gmm.Result{Model: *j.c.saved, Initial: *j.c.saved, Kernel: pool.Kernel(), Threads: pool.Threads()}
+		j.rep.saved(j.c.saved)
 	} else if res, err = fitImage(ctx, j, x, src, exec); err != nil {
 		return nil, err
 	}
@@ -164,8 +147,8 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, src gmm.S
 		}
 		opt.InitModel = &m
 	}
-	if j.initModel != nil {
-		opt.InitModel, opt.Components = j.initModel, j.initModel.K()
+	if c.startModel != nil {
+		opt.InitModel, opt.Components = c.startModel, c.startModel.K()
 	}
 	switch {
 	case j.in.weights != nil:
@@ -183,7 +166,7 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, src gmm.S
 	}
 	// The candidates' fits show on the live line only; the report then prints the BIC
 	// table and the chosen fit, as if it had been the only one.
-	opt.Progress = j.rep.liveStep
+	opt.Progress = j.rep.choosing
 	var sel *gmm.Selection
 	var err error
 	if src != nil {
@@ -242,7 +225,7 @@ func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result,
 	var figures []string
 	if c.visualization == 1 {
 		drawing := time.Now()
-		if figures, err = writeFigures(c, in, x, res, segmented, j.out); err != nil {
+		if figures, err = writeFigures(c, in, x, res, j.rep.kept.steps(res), segmented, j.out); err != nil {
 			return nil, err
 		}
 		written = append(written, figures...)
@@ -253,6 +236,30 @@ func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result,
 		return nil, err
 	}
 	return &outcome{res, j.out, figures, t}, j.rep.end(res, j.out, figures, t)
+}
+
+// loadModels reads the mixtures of --model and --init-model, once for every image, and
+// checks that what the outputs keep of the fit's iterations is bounded (checkKept).
+func (c *plan) loadModels() (err error) {
+	if c.saved, err = loadModel(c, "--model", c.model); err != nil {
+		return err
+	}
+	if c.startModel, err = loadModel(c, "--init-model", c.initModel); err != nil {
+		return err
+	}
+	return c.checkKept(c.mostComponents())
+}
+
+// mostComponents is the most components a fit of the run has: the saved mixture's, the
+// start's, or the most that --components asks for.
+func (c *plan) mostComponents() int {
+	switch {
+	case c.saved != nil:
+		return c.saved.K()
+	case c.startModel != nil:
+		return c.startModel.K()
+	}
+	return c.kHi
 }
 
 // loadModel reads the mixture saved in path for the flag (nil without one), checked

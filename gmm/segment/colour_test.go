@@ -153,7 +153,7 @@ func checkHistogramFit[T float32 | float64](t *testing.T, img image.Image, ch Ch
 		tol = 1e-5
 	}
 	for i := range pix.History {
-		a, b := pix.History[i].LogLikelihood, hist.History[i].LogLikelihood
+		a, b := pix.History[i], hist.History[i]
 		if math.Abs(a-b) > tol*math.Abs(a) {
 			t.Fatalf("%s: iteration %d: pixels %v, histogram %v", what, i, a, b)
 		}
@@ -240,7 +240,7 @@ func checkPixelsFit[T float32 | float64](t *testing.T, what string, img image.Im
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(read.History, pix.History) {
+	if !reflect.DeepEqual(read, pix) {
 		t.Fatalf("%s: the fit of the pixels read tile by tile differs from the fit of their copy", what)
 	}
 	return px

@@ -121,17 +121,21 @@ type Fit struct {
 	Input      image.Image // the fitted channel, shrunk
 	InputTitle string
 	Segmented  image.Image   // the segmentation as written, shrunk
-	Iterations []image.Image // the segmentation after each Step of History, shrunk
+	Iterations []image.Image // the segmentation after each of Steps, shrunk
 	Hist       Histogram
 	Initial    gmm.Model
-	History    []gmm.Step
+	// Steps are the iterations the strip and the curves may show, in order, the last
+	// iteration's last: every one, or those a Steps kept; LogLikelihoods is the fit's
+	// after every iteration (gmm.Result.History).
+	Steps          []gmm.Step
+	LogLikelihoods []float64
 }
 
 // maxPanels is the most iterations a strip or the curves show: beyond it they show that
 // many, evenly spaced, the first and last among them.
 const maxPanels = 48
 
-// shown returns the indices of the History steps a strip or the curves show.
+// shown returns the indices of the steps, of n, that a strip or the curves show.
 func shown(n int) []int {
 	if n <= maxPanels {
 		out := make([]int, n)
@@ -155,7 +159,7 @@ const columns = 8
 func Strip(f *Fit) Figure {
 	var panels []Panel
 	for _, i := range shown(len(f.Iterations)) {
-		panels = append(panels, Image(fmt.Sprintf("iteration %d", f.History[i].Iter), f.Iterations[i]))
+		panels = append(panels, Image(fmt.Sprintf("iteration %d", f.Steps[i].Iter), f.Iterations[i]))
 	}
 	b := f.Iterations[0].Bounds()
 	title := titleStyle().Height("iteration") + pad
@@ -166,7 +170,7 @@ func Strip(f *Fit) Figure {
 // Sheet is the summary: input | segmentation | histogram with the final components and
 // mixture | initial and final mixture | log-likelihood per iteration.
 func Sheet(f *Fit) (Figure, error) {
-	final := &f.History[len(f.History)-1].Model
+	final := &f.Steps[len(f.Steps)-1].Model
 	ymax := yMax(f.Hist, final, &f.Initial)
 	hist := densityPlot("final mixture", f.Hist, ymax)
 	addComponents(hist, final, true)
@@ -174,7 +178,7 @@ func Sheet(f *Fit) (Figure, error) {
 	addMixture(mix, &f.Initial, "initial", draw.LineStyle{Color: color.Gray{Y: 110}, Width: vg.Points(1.5), Dashes: []vg.Length{vg.Points(4), vg.Points(3)}})
 	addMixture(mix, final, "final", mixtureStyle())
 	mix.Legend.Top = true
-	ll, err := logLikelihoodPlot(f.History)
+	ll, err := logLikelihoodPlot(f.LogLikelihoods)
 	if err != nil {
 		return Figure{}, err
 	}
@@ -190,15 +194,15 @@ func Sheet(f *Fit) (Figure, error) {
 // Curves is the histogram with the components and mixture after each iteration, every
 // panel on the same axes.
 func Curves(f *Fit) Figure {
-	idx := shown(len(f.History))
+	idx := shown(len(f.Steps))
 	ymax := 0.0
 	for _, i := range idx {
-		ymax = max(ymax, yMax(f.Hist, &f.History[i].Model))
+		ymax = max(ymax, yMax(f.Hist, &f.Steps[i].Model))
 	}
 	var panels []Panel
 	for _, i := range idx {
-		p := densityPlot(fmt.Sprintf("iteration %d", f.History[i].Iter), f.Hist, ymax)
-		addComponents(p, &f.History[i].Model, i == idx[0])
+		p := densityPlot(fmt.Sprintf("iteration %d", f.Steps[i].Iter), f.Hist, ymax)
+		addComponents(p, &f.Steps[i].Model, i == idx[0])
 		panels = append(panels, Plot(p))
 	}
 	return Grid(panels, columns, PanelWidth, PanelHeight)
@@ -328,13 +332,13 @@ func normal(x, mean, sd float64) float64 {
 }
 
 // logLikelihoodPlot is the log-likelihood after each iteration.
-func logLikelihoodPlot(h []gmm.Step) (*plot.Plot, error) {
+func logLikelihoodPlot(h []float64) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "log-likelihood"
 	p.X.Label.Text = "iteration"
 	pts := make(plotter.XYs, len(h))
-	for i, s := range h {
-		pts[i] = plotter.XY{X: float64(s.Iter), Y: s.LogLikelihood}
+	for i, ll := range h {
+		pts[i] = plotter.XY{X: float64(i), Y: ll}
 	}
 	line, points, err := plotter.NewLinePoints(pts)
 	if err != nil {

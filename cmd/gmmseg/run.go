@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure"
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
 	"github.com/gmmsimd/gmmsimd/internal/modelfile"
 )
 
@@ -69,15 +68,11 @@ type job struct {
 // reports on stdout and writes the outputs; on failure it leaves none of them behind.
 func segmentImage(ctx context.Context, c *plan, stdout, stderr io.Writer) (*outcome, error) {
 	start := time.Now()
-	in, err := untilDone(ctx, func() (*input, error) { return load(c, c.mostComponents()) })
+	in, err := untilDone(ctx, func() (*input, error) { return load(ctx, c, c.mostComponents()) })
 	if err != nil {
 		return nil, err
 	}
-	out := c.out
-	if out == "" {
-		out = strings.TrimSuffix(filepath.Base(in.name), filepath.Ext(in.name)) + outputSuffix + ".png"
-	}
-	j := &job{c: c, in: in, rep: newReport(c, in, stdout), out: out, start: start, decoded: time.Now()}
+	j := &job{c: c, in: in, rep: newReport(c, in, stdout), out: c.output(), start: start, decoded: time.Now()}
 	if !c.quiet && isTerminal(stderr) {
 		j.rep.live, j.rep.start = stderr, start
 		defer j.rep.endLive()
@@ -182,28 +177,20 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, src gmm.S
 }
 
 // writeAll writes every output of j for the mixture res fitted by fitted (samples x, on
-// exec's workers), draws the figures and ends the report; on failure it removes what it
-// wrote.
-func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result, x []T, src gmm.Source[T], exec gmm.Exec, fitted time.Time) (_ *outcome, err error) {
+// exec's workers), draws the figures and ends the report. The outputs are written
+// together (atomicfile.Set): all of them, or none if anything fails or ctx ends first.
+func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result, x []T, src gmm.Source[T], exec gmm.Exec, fitted time.Time) (*outcome, error) {
 	c, in := j.c, j.in
-	var written []string
-	defer func() {
-		if err != nil {
-			removeAll(written)
-		}
-	}()
-	// An interrupt between the steps stops the run, and the files written go.
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+	set := atomicfile.NewSet(ctx)
+	defer set.Abort()
 	if c.saveModel != "" {
-		if err := modelfile.Write(c.saveModel, &res.Model); err != nil {
+		if err := set.Write(c.saveModel, func(w io.Writer) error { return modelfile.Encode(w, &res.Model) }); err != nil {
 			return nil, fmt.Errorf("--save-model: %w", err)
 		}
-		written = append(written, c.saveModel)
 	}
 	maxLevel := in.plane.Max
 	// The histogram path labels the plane's own levels, or the colours, through a table.
+	var err error
 	switch {
 	case in.classes != nil:
 		err = in.classes(ctx, &res.Model, in.plane, exec)
@@ -217,7 +204,7 @@ func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result,
 	if err != nil {
 		return nil, err
 	}
-	segmented, err := writeOutputs(c, &res.Model, in, maxLevel, j.out, &written)
+	segmented, err := writeOutputs(set, c, &res.Model, in, maxLevel, j.out)
 	if err != nil {
 		return nil, err
 	}
@@ -225,26 +212,28 @@ func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result,
 	var figures []string
 	if c.visualization == 1 {
 		drawing := time.Now()
-		if figures, err = writeFigures(c, in, x, res, j.rep.kept.steps(res), segmented, j.out); err != nil {
+		if figures, err = writeFigures(set, c, in, x, res, j.rep.kept.steps(res), segmented, j.out); err != nil {
 			return nil, err
 		}
-		written = append(written, figures...)
 		t.figures = time.Since(drawing).Seconds()
 	}
-	t.total = time.Since(j.start).Seconds()
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if err := set.Commit(); err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("putting the outputs in place: %w", err)
 	}
+	t.total = time.Since(j.start).Seconds()
 	return &outcome{res, j.out, figures, t}, j.rep.end(res, j.out, figures, t)
 }
 
 // loadModels reads the mixtures of --model and --init-model, once for every image, and
 // checks that what the outputs keep of the fit's iterations is bounded (checkKept).
-func (c *plan) loadModels() (err error) {
-	if c.saved, err = loadModel(c, "--model", c.model); err != nil {
+func (c *plan) loadModels(ctx context.Context) (err error) {
+	if c.saved, err = loadModel(ctx, c, "--model", c.model); err != nil {
 		return err
 	}
-	if c.startModel, err = loadModel(c, "--init-model", c.initModel); err != nil {
+	if c.startModel, err = loadModel(ctx, c, "--init-model", c.initModel); err != nil {
 		return err
 	}
 	return c.checkKept(c.mostComponents())
@@ -264,11 +253,11 @@ func (c *plan) mostComponents() int {
 
 // loadModel reads the mixture saved in path for the flag (nil without one), checked
 // against --components when that is set and against the channel's dimension.
-func loadModel(c *plan, flag, path string) (*gmm.Model, error) {
+func loadModel(ctx context.Context, c *plan, flag, path string) (*gmm.Model, error) {
 	if path == "" {
 		return nil, nil
 	}
-	m, err := modelfile.Read(path)
+	m, err := modelfile.Read(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
@@ -294,17 +283,16 @@ func label[T float32 | float64](ctx context.Context, c *plan, m *gmm.Model, x []
 	return segment.Segment(ctx, m, x, p, e)
 }
 
-// writeOutputs writes in's plane as label left it: the class indices to --labels when
-// asked, then the segmentation to out, in colour (--palette) or as the gray levels
-// (0..maxLevel, 16-bit for a 16-bit image) of the components' means, which it returns. It
-// adds the paths it wrote to written.
-func writeOutputs(c *plan, m *gmm.Model, in *input, maxLevel int, out string, written *[]string) (image.Image, error) {
+// writeOutputs writes in's plane as label left it into set: the class indices to
+// --labels when asked, then the segmentation to out, in colour (--palette) or as the gray
+// levels (0..maxLevel, 16-bit for a 16-bit image) of the components' means, which it
+// returns.
+func writeOutputs(set *atomicfile.Set, c *plan, m *gmm.Model, in *input, maxLevel int, out string) (image.Image, error) {
 	p := in.plane
 	if c.labels != "" {
-		if err := segment.WritePNG(c.labels, p.Image()); err != nil {
+		if err := set.Write(c.labels, pngOf(p.Image())); err != nil {
 			return nil, fmt.Errorf("--labels: %w", err)
 		}
-		*written = append(*written, c.labels)
 	}
 	var img image.Image
 	switch {
@@ -322,17 +310,21 @@ func writeOutputs(c *plan, m *gmm.Model, in *input, maxLevel int, out string, wr
 	default:
 		img = gray(p, in.wide)
 	}
-	if err := segment.WritePNG(out, img); err != nil {
+	if err := set.Write(out, pngOf(img)); err != nil {
 		return nil, fmt.Errorf("writing the segmentation: %w", err)
 	}
-	*written = append(*written, out)
 	return img, nil
 }
 
+// pngOf writes img as PNG.
+func pngOf(img image.Image) func(io.Writer) error {
+	return func(w io.Writer) error { return segment.EncodePNG(w, img) }
+}
+
 // open decodes the image file at path within --max-pixels, which the error about a larger
-// one names.
-func (c *plan) open(path string) (image.Image, error) {
-	img, err := segment.Open(path, c.maxPixels)
+// one names; opening and reading end with ctx.
+func (c *plan) open(ctx context.Context, path string) (image.Image, error) {
+	img, err := segment.OpenContext(ctx, path, c.maxPixels)
 	if errors.Is(err, segment.ErrTooLarge) {
 		return nil, fmt.Errorf("%w (--max-pixels raises the limit)", err)
 	}
@@ -340,7 +332,7 @@ func (c *plan) open(path string) (image.Image, error) {
 }
 
 // load decodes the input image(s) and returns the samples to fit with up to k components.
-func load(c *plan, k int) (*input, error) {
+func load(ctx context.Context, c *plan, k int) (*input, error) {
 	var first image.Image
 	var err error
 	in := &input{name: c.first}
@@ -348,7 +340,7 @@ func load(c *plan, k int) (*input, error) {
 		in.name = exampleName
 		first, err = segment.Decode(bytes.NewReader(exampleImage), c.maxPixels)
 	} else {
-		first, err = c.open(c.first)
+		first, err = c.open(ctx, c.first)
 	}
 	if err != nil {
 		return nil, err
@@ -367,7 +359,7 @@ func load(c *plan, k int) (*input, error) {
 	case c.second == "":
 		return loadPlane(c, in, first)
 	}
-	return loadPair(c, in, first)
+	return loadPair(ctx, c, in, first)
 }
 
 // loadPlane sets in to fit the channel of img that c asks for.
@@ -392,8 +384,8 @@ func loadPlane(c *plan, in *input, img image.Image) (*input, error) {
 }
 
 // loadPair sets in to fit the CIE94 differences of c's second image from first.
-func loadPair(c *plan, in *input, first image.Image) (*input, error) {
-	second, err := c.open(c.second)
+func loadPair(ctx context.Context, c *plan, in *input, first image.Image) (*input, error) {
+	second, err := c.open(ctx, c.second)
 	if err != nil {
 		return nil, err
 	}

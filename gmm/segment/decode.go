@@ -6,6 +6,7 @@ package segment
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -14,11 +15,12 @@ import (
 	_ "image/jpeg" // registers JPEG
 	_ "image/png"  // registers PNG
 	"io"
-	"os"
 
 	_ "golang.org/x/image/bmp"  // registers BMP
 	_ "golang.org/x/image/tiff" // registers TIFF
 	_ "golang.org/x/image/webp" // registers WebP
+
+	"github.com/gmmsimd/gmmsimd/internal/ctxfile"
 )
 
 // Formats names the image formats Decode reads.
@@ -90,12 +92,22 @@ func decodeError(format string, err error) error {
 
 // Open decodes the image file at path, as Decode does.
 func Open(path string, maxPixels int64) (image.Image, error) {
-	f, err := os.Open(path)
+	return OpenContext(context.Background(), path, maxPixels)
+}
+
+// OpenContext is Open, ended by ctx: a FIFO that no one writes to, or a file on a
+// stalled mount, gives ctx's error once ctx is done rather than waiting forever (see
+// ctxfile.Open).
+func OpenContext(ctx context.Context, path string, maxPixels int64) (image.Image, error) {
+	f, err := ctxfile.Open(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("segment: %w", err)
 	}
 	defer f.Close()
 	img, err := decode(bufio.NewReader(f), maxPixels)
+	if ctx.Err() != nil {
+		err = ctx.Err() // a read cut short: the file was closed under it
+	}
 	if err != nil {
 		return nil, fmt.Errorf("segment: %s: %w", path, err)
 	}

@@ -59,7 +59,7 @@ func printable(s string) string {
 // run runs the command as c says (args: what is left after the flags) and returns the
 // exit status.
 func run(ctx context.Context, c *config, args []string, stdout, stderr io.Writer) int {
-	p, err := c.plan(args)
+	p, err := c.plan(ctx, args)
 	if err != nil {
 		fmt.Fprintf(stderr, "gmmbeam: %v\n", err)
 		if _, ok := err.(usageError); ok {

@@ -64,7 +64,7 @@ func TestFitsAndSegmentsAFolder(t *testing.T) {
 		if !strings.Contains(stdout, "images: 2 read, 0 failed") {
 			t.Fatalf("%s: %s", method, stdout)
 		}
-		m, err := modelfile.Read(model)
+		m, err := modelfile.Read(t.Context(), model)
 		if err != nil || m.Validate() != nil || m.K() != 3 {
 			t.Fatalf("%s: the model written: %v %+v", method, err, m)
 		}
@@ -98,7 +98,7 @@ func TestABrokenImageFailsTheRunNotTheFit(t *testing.T) {
 	if !strings.Contains(stdout, "images: 2 read, 1 failed") {
 		t.Fatal(stdout)
 	}
-	if _, err := modelfile.Read(model); err != nil {
+	if _, err := modelfile.Read(t.Context(), model); err != nil {
 		t.Fatal(err)
 	}
 }

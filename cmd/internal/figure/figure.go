@@ -37,32 +37,25 @@ func (f Figure) Pixels() (w, h int) {
 }
 
 // WritePNG writes the figure as a PNG file at path, atomically.
-func (f Figure) WritePNG(path string) error {
+func (f Figure) WritePNG(path string) error { return atomicfile.Write(path, f.PNG) }
+
+// PNG writes the figure to w as PNG.
+func (f Figure) PNG(w io.Writer) error {
 	c := vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
 	f.draw(draw.New(c))
-	return write(path, vgimg.PngCanvas{Canvas: c})
+	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
+	return err
 }
 
-// WriteSVG writes the figure as an SVG file at path, atomically; images are embedded.
-func (f Figure) WriteSVG(path string) error {
+// SVG writes the figure to w as SVG; images are embedded.
+func (f Figure) SVG(w io.Writer) error {
 	c := vgsvg.New(f.Width, f.Height)
 	dc := draw.New(c)
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
 	f.draw(dc)
-	return write(path, c)
-}
-
-func write(path string, w io.WriterTo) error {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	if _, err := w.WriteTo(f); err != nil {
-		return err
-	}
-	return f.Commit()
+	_, err := c.WriteTo(w)
+	return err
 }
 
 // Panel is one tile of a figure.

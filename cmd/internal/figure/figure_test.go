@@ -15,6 +15,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
 	"github.com/gmmsimd/gmmsimd/internal/imagetest"
 )
 
@@ -231,7 +232,7 @@ func TestSheetSVG(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "sheet.svg")
-	if err := sheet.WriteSVG(path); err != nil {
+	if err := atomicfile.Write(path, sheet.SVG); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(path)
@@ -282,7 +283,7 @@ func BenchmarkFigures(b *testing.B) {
 			{"labelled", func() error { _, err := th.Labelled(&f.Steps[0].Model, GrayOfMean(&f.Steps[0].Model)); return err }},
 			{"strip", func() error { return Strip(f).WritePNG(filepath.Join(dir, "strip.png")) }},
 			{"sheet.png", func() error { return sheet.WritePNG(filepath.Join(dir, "sheet.png")) }},
-			{"sheet.svg", func() error { return sheet.WriteSVG(filepath.Join(dir, "sheet.svg")) }},
+			{"sheet.svg", func() error { return atomicfile.Write(filepath.Join(dir, "sheet.svg"), sheet.SVG) }},
 			{"curves", func() error { return Curves(f).WritePNG(filepath.Join(dir, "curves.png")) }},
 		} {
 			b.Run(fmt.Sprintf("%s/px=%dx%d", c.name, side, side), func(b *testing.B) {

@@ -134,3 +134,27 @@ func TestBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// A run leaves nothing in the system's temporary folder: not its pipelines' results, not
+// the pixel path's spilled samples, not the files a pipeline on prism leaves there
+// (beamloopbackworker-N).
+func TestLeavesNothingInTheTemporaryFolder(t *testing.T) {
+	dir := images(t)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	for _, method := range []string{"histogram", "pixels"} {
+		if code, _, stderr := runArgs(t, "--input", dir, "--components", "2", "--iterations", "2", "--method", method); code != exitOK {
+			t.Fatalf("%s: exit %d: %s", method, code, stderr)
+		}
+		if left, _ := os.ReadDir(tmp); len(left) > 0 {
+			var names []string
+			for _, e := range left {
+				names = append(names, e.Name())
+			}
+			t.Errorf("%s: left in the temporary folder: %v", method, names)
+		}
+		if os.Getenv("TMPDIR") != tmp {
+			t.Errorf("%s: TMPDIR is now %q", method, os.Getenv("TMPDIR"))
+		}
+	}
+}

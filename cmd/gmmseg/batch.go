@@ -182,8 +182,8 @@ func (b *batch) run(ctx context.Context, files []string) {
 
 // estimate is the memory, in bytes, that segmenting file is expected to take at its peak:
 // from its size in pixels (read from its header), the bytes per pixel of the decoded
-// image, the plane, the clean-up's buffer and the samples the method needs. Opening and
-// reading the header end with ctx.
+// image, the plane, the clean-up's buffer and the samples the method needs, and what the
+// outputs keep of the fit's iterations. Opening and reading the header end with ctx.
 func (b *batch) estimate(ctx context.Context, file string) int64 {
 	f, err := ctxfile.Open(ctx, file)
 	if err != nil {
@@ -208,7 +208,7 @@ func (b *batch) estimate(ctx context.Context, file string) int64 {
 	case !histogram || b.c.visualization == 1:
 		perPixel += map[string]int64{"float64": 8, "float32": 4}[b.c.precision]
 	}
-	return int64(cfg.Width)*int64(cfg.Height)*perPixel + fixed
+	return int64(cfg.Width)*int64(cfg.Height)*perPixel + fixed + b.c.keptBytes
 }
 
 // one segments file and prints its line.

@@ -93,7 +93,7 @@ const maxKeptParameters = 1 << 24
 // checkKept refuses, before anything is read, a run whose outputs would keep more than
 // maxKeptParameters of its iterations: the JSON document of a million iterations of
 // 65536 components, say. k is the components of the one fit, or the most a choice of
-// them (--components=auto) tries.
+// them (--components=auto) tries. It sets p.keptBytes to the bytes they take.
 func (p *plan) checkKept(k int) error {
 	kp := newKept(p)
 	if kp == nil || p.model != "" {
@@ -123,5 +123,6 @@ func (p *plan) checkKept(k int) error {
 			return usageError{fmt.Sprintf("%s: %d iterations of %d components keep more than %d numbers; ask for fewer --iterations or components", what, p.iterations, c, maxKeptParameters)}
 		}
 	}
+	p.keptBytes = 8 * int64(n)
 	return nil
 }

@@ -324,50 +324,76 @@ func pngOf(img image.Image) func(io.Writer) error {
 // open decodes the image file at path within --max-pixels, which the error about a larger
 // one names; opening and reading end with ctx.
 func (c *plan) open(ctx context.Context, path string) (image.Image, error) {
-	img, err := segment.OpenContext(ctx, path, c.maxPixels)
+	return limitHint(segment.OpenContext(ctx, path, c.maxPixels))
+}
+
+// limitHint adds to the error about an image above --max-pixels how to raise the limit.
+func limitHint[T any](v T, err error) (T, error) {
 	if errors.Is(err, segment.ErrTooLarge) {
-		return nil, fmt.Errorf("%w (--max-pixels raises the limit)", err)
+		err = fmt.Errorf("%w (--max-pixels raises the limit)", err)
 	}
-	return img, err
+	return v, err
 }
 
 // load decodes the input image(s) and returns the samples to fit with up to k components.
+// One channel of one image is read straight into its plane (segment.DecodePlane): a
+// PNG's pixels are never held whole in their own type.
 func load(ctx context.Context, c *plan, k int) (*input, error) {
-	var first image.Image
-	var err error
-	in := &input{name: c.first}
+	in := &input{name: c.first, method: "pixels"}
 	if c.first == "" {
 		in.name = exampleName
+	}
+	if c.histogram {
+		in.method = "histogram"
+	}
+	if c.channel.Dims() == 1 && c.second == "" {
+		p, err := limitHint(c.plane(ctx))
+		if err == nil {
+			err = checkComponents(k, p.Width, p.Height)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return loadPlane(c, in, p)
+	}
+	var first image.Image
+	var err error
+	if c.first == "" {
 		first, err = segment.Decode(bytes.NewReader(exampleImage), c.maxPixels)
 	} else {
 		first, err = c.open(ctx, c.first)
 	}
+	if err == nil {
+		err = checkComponents(k, first.Bounds().Dx(), first.Bounds().Dy())
+	}
 	if err != nil {
 		return nil, err
 	}
-	b := first.Bounds()
-	if n := b.Dx() * b.Dy(); k > n {
-		return nil, fmt.Errorf("%d components for %d pixels: want at most one per pixel", k, n)
-	}
-	in.method = "pixels"
-	if c.histogram {
-		in.method = "histogram"
-	}
-	switch {
-	case c.channel.Dims() > 1:
+	if c.channel.Dims() > 1 {
 		return loadColours(c, in, first)
-	case c.second == "":
-		return loadPlane(c, in, first)
 	}
 	return loadPair(ctx, c, in, first)
 }
 
-// loadPlane sets in to fit the channel of img that c asks for.
-func loadPlane(c *plan, in *input, img image.Image) (*input, error) {
-	p, err := segment.NewPlane(img, c.channel)
-	if err != nil {
-		return nil, err
+// plane reads the channel of the image (c's first, or the built-in example) that c asks
+// for.
+func (c *plan) plane(ctx context.Context) (*segment.Plane, error) {
+	if c.first == "" {
+		return segment.DecodePlane(bytes.NewReader(exampleImage), c.channel, c.maxPixels)
 	}
+	return segment.OpenPlane(ctx, c.first, c.channel, c.maxPixels)
+}
+
+// checkComponents refuses more components, k, than a w x h image's pixels.
+func checkComponents(k, w, h int) error {
+	if n := w * h; k > n {
+		return fmt.Errorf("%d components for %d pixels: want at most one per pixel", k, n)
+	}
+	return nil
+}
+
+// loadPlane sets in to fit the plane p of the channel c asks for.
+func loadPlane(c *plan, in *input, p *segment.Plane) (*input, error) {
 	if err := useBits(c, in, p); err != nil {
 		return nil, err
 	}

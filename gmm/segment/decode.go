@@ -52,6 +52,31 @@ func Decode(r io.Reader, maxPixels int64) (image.Image, error) {
 
 // decode is Decode, its errors without the package's prefix.
 func decode(r io.Reader, maxPixels int64) (image.Image, error) {
+	h, err := readHeader(r, maxPixels)
+	if err != nil {
+		return nil, err
+	}
+	img, format, err := image.Decode(h.stream)
+	if err != nil {
+		return nil, decodeError(format, err)
+	}
+	if b := img.Bounds(); b.Empty() {
+		return nil, fmt.Errorf("the %s image has no pixels (%dx%d)", format, b.Dx(), b.Dy())
+	}
+	return img, nil
+}
+
+// header is an image's header, read and checked: its format, the bytes read for it and
+// the stream of the whole image again, from its first byte.
+type header struct {
+	format string
+	head   []byte
+	stream io.Reader
+}
+
+// readHeader reads the header of the image of r and checks its size: more than maxPixels
+// pixels (DefaultMaxPixels for 0 or less), or none, is an error.
+func readHeader(r io.Reader, maxPixels int64) (*header, error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
@@ -69,14 +94,45 @@ func decode(r io.Reader, maxPixels int64) (image.Image, error) {
 	case w*h > maxPixels:
 		return nil, fmt.Errorf("%w: the %s header says %dx%d, %d pixels, above the limit of %d", ErrTooLarge, format, w, h, w*h, maxPixels)
 	}
-	img, format, err := image.Decode(io.MultiReader(&head, r))
+	return &header{format: format, head: head.Bytes(), stream: io.MultiReader(&head, r)}, nil
+}
+
+// DecodePlane reads one image from r, as Decode does, and returns its channel ch (luma,
+// red, green or blue) as a plane, as NewPlane does of Decode's image. A PNG that is not
+// interlaced is read into the plane a band of rows at a time (pngPlane): what the
+// decoding allocates is then what the plane needs, 2 bytes a pixel, whatever the file's
+// pixel type (image/png would hold a 16-bit RGBA image whole at 8 bytes a pixel, and
+// its pixels in the plane besides). Other images are decoded whole, then converted.
+func DecodePlane(r io.Reader, ch Channel, maxPixels int64) (*Plane, error) {
+	p, err := decodePlane(r, ch, maxPixels)
+	if err != nil {
+		return nil, fmt.Errorf("segment: %w", err)
+	}
+	return p, nil
+}
+
+// decodePlane is DecodePlane, its errors without the package's prefix.
+func decodePlane(r io.Reader, ch Channel, maxPixels int64) (*Plane, error) {
+	if ch < Luma || ch > Blue {
+		return nil, fmt.Errorf("%v is not a single channel", ch)
+	}
+	h, err := readHeader(r, maxPixels)
+	if err != nil {
+		return nil, err
+	}
+	// The IHDR chunk's data are bytes 16 to 29 of a PNG; its last says interlaced.
+	if h.format == "png" && len(h.head) >= 29 && h.head[28] == 0 {
+		p, err := pngPlane(h.stream, h.head[16:29], ch)
+		if err != nil {
+			return nil, decodeError(h.format, err)
+		}
+		return p, nil
+	}
+	img, format, err := image.Decode(h.stream)
 	if err != nil {
 		return nil, decodeError(format, err)
 	}
-	if b := img.Bounds(); b.Empty() {
-		return nil, fmt.Errorf("the %s image has no pixels (%dx%d)", format, b.Dx(), b.Dy())
-	}
-	return img, nil
+	return NewPlane(img, ch)
 }
 
 // decodeError is the error of a failed decoding of format.
@@ -99,19 +155,31 @@ func Open(path string, maxPixels int64) (image.Image, error) {
 // stalled mount, gives ctx's error once ctx is done rather than waiting forever (see
 // ctxfile.Open).
 func OpenContext(ctx context.Context, path string, maxPixels int64) (image.Image, error) {
+	return openWith(ctx, path, func(r io.Reader) (image.Image, error) { return decode(r, maxPixels) })
+}
+
+// OpenPlane is DecodePlane of the image file at path, ended by ctx as OpenContext is.
+func OpenPlane(ctx context.Context, path string, ch Channel, maxPixels int64) (*Plane, error) {
+	return openWith(ctx, path, func(r io.Reader) (*Plane, error) { return decodePlane(r, ch, maxPixels) })
+}
+
+// openWith opens the file at path, ended by ctx, and returns what read makes of it, with
+// its errors named after the path.
+func openWith[T any](ctx context.Context, path string, read func(io.Reader) (T, error)) (T, error) {
+	var none T
 	f, err := ctxfile.Open(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("segment: %w", err)
+		return none, fmt.Errorf("segment: %w", err)
 	}
 	defer f.Close()
-	img, err := decode(bufio.NewReader(f), maxPixels)
+	v, err := read(bufio.NewReader(f))
 	if ctx.Err() != nil {
 		err = ctx.Err() // a read cut short: the file was closed under it
 	}
 	if err != nil {
-		return nil, fmt.Errorf("segment: %s: %w", path, err)
+		return none, fmt.Errorf("segment: %s: %w", path, err)
 	}
-	return img, nil
+	return v, nil
 }
 
 // Depth returns the bits per channel of img's pixel type: 16 for the 16-bit types of the

@@ -261,23 +261,14 @@ func reference(m *Model, x []float64) *referenceScores {
 }
 
 // conditionOf is the condition number of the lower-triangular l in the Frobenius norm,
-// from its inverse.
+// from its inverse (the transpose of precisionFactor's U).
 func conditionOf(l []float64, d int) float64 {
-	inv := make([]float64, d*d)
+	u := make([]float64, d*d)
+	precisionFactor(u, l, d)
 	norm, invNorm := 0.0, 0.0
-	for c := range d {
-		for i := c; i < d; i++ {
-			s := 0.0
-			if i == c {
-				s = 1
-			}
-			for j := c; j < i; j++ {
-				s -= l[i*d+j] * inv[j*d+c]
-			}
-			inv[i*d+c] = s / l[i*d+i]
-			invNorm += inv[i*d+c] * inv[i*d+c]
-			norm += l[i*d+c] * l[i*d+c]
-		}
+	for i := range u {
+		norm += l[i] * l[i]
+		invNorm += u[i] * u[i]
 	}
 	return math.Sqrt(norm * invNorm)
 }

@@ -130,8 +130,8 @@ func (m *Model) Sample(rng *rand.Rand, n int) (x []float64, component []int, err
 }
 
 // MaxSampleValues bounds what Model.Sample draws at once, n samples of Dims values: 2^31
-// values, 16 GiB, and as many component indices.
-const MaxSampleValues = 1 << 31
+// - 1 values, 16 GiB, and as many component indices (an int on every platform).
+const MaxSampleValues = math.MaxInt32
 
 // modelJSON is Model's JSON form; Stdevs is the form of earlier versions, read only.
 type modelJSON struct {

@@ -218,7 +218,11 @@ func (f *segmentFn) segment(ctx context.Context, img image.Image, out string) er
 	if err := segment.ColourClasses(ctx, &f.m, src, p, ch, gmm.Exec{}); err != nil {
 		return err
 	}
-	if err := segment.WritePNG(out, segment.MeanColourImage(&f.m, p, ch, 1<<depth-1, depth)); err != nil {
+	seg, err := segment.MeanColourImage(&f.m, p, ch, 1<<depth-1, depth)
+	if err != nil {
+		return err
+	}
+	if err := segment.WritePNG(out, seg); err != nil {
 		return fmt.Errorf("writing %s: %w", out, err)
 	}
 	return nil

@@ -80,7 +80,13 @@ func writeColourFigures(set *atomicfile.Set, c *plan, in *input, res *gmm.Result
 	f := &figure.ColourFit{
 		Input: in.thumb, Segmented: figure.Shrink(segmented, figureSide), Samples: in.thumbX,
 		Names: c.channel.Coordinates(), Space: c.channel, Steps: steps, LogLikelihoods: res.History,
-		Colour: func(m *gmm.Model, k int) color.Color { return segment.MeanColour(m, k, c.channel) },
+		Colour: func(m *gmm.Model, k int) color.Color {
+			col, err := segment.MeanColour(m, k, c.channel)
+			if err != nil {
+				return color.Black // no such model: the figures colour the fit's own, whole
+			}
+			return col
+		},
 	}
 	if c.palette {
 		f.Colour = func(_ *gmm.Model, k int) color.Color { return segment.ClassColour(k) }

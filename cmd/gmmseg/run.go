@@ -295,6 +295,7 @@ func writeOutputs(set *atomicfile.Set, c *plan, m *gmm.Model, in *input, maxLeve
 		}
 	}
 	var img image.Image
+	var err error
 	switch {
 	case c.palette:
 		img = segment.ColourImage(p)
@@ -303,12 +304,15 @@ func writeOutputs(set *atomicfile.Set, c *plan, m *gmm.Model, in *input, maxLeve
 		if in.wide {
 			depth = 16
 		}
-		img = segment.MeanColourImage(m, p, c.channel, maxLevel, depth)
+		img, err = segment.MeanColourImage(m, p, c.channel, maxLevel, depth)
 	case c.classOutputs():
-		segment.MeanLevels(m, p, maxLevel)
+		err = segment.MeanLevels(m, p, maxLevel)
 		img = gray(p, in.wide)
 	default:
 		img = gray(p, in.wide)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if err := set.Write(out, pngOf(img)); err != nil {
 		return nil, fmt.Errorf("writing the segmentation: %w", err)

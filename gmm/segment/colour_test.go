@@ -90,7 +90,10 @@ func TestColourSegmentation(t *testing.T) {
 		if err := ColourClasses(t.Context(), &res.Model, px, p, ch, gmm.Exec{}); err != nil {
 			t.Fatal(err)
 		}
-		out := MeanColourImage(&res.Model, p, ch, 255, 8)
+		out, err := MeanColourImage(&res.Model, p, ch, 255, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
 		left, right := color.NRGBAModel.Convert(out.At(3, 3)).(color.NRGBA), color.NRGBAModel.Convert(out.At(w-3, 3)).(color.NRGBA)
 		dark := res.Model.Means[3*int(p.Levels[3*w+3]) : 3*int(p.Levels[3*w+3])+3]
 		if math.Abs(float64(left.B)-151) > 3 || math.Abs(float64(right.R)-202) > 3 {

@@ -129,10 +129,34 @@ func levelClasses[T float32 | float64](ctx context.Context, m *gmm.Model, p *Pla
 }
 
 // MeanLevels replaces every component index of p (as Classes leaves it) by the mean of
-// that component of m as a level of 0..maxLevel, rounded and clipped to [0, 1] first.
-func MeanLevels(m *gmm.Model, p *Plane, maxLevel int) {
+// that component of m as a level of 0..maxLevel, rounded and clipped to [0, 1] first. A
+// model that Validate refuses, a maxLevel out of 1..65535, or an index that is no
+// component of m, is an error that leaves p as it was.
+func MeanLevels(m *gmm.Model, p *Plane, maxLevel int) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if err := checkClasses(p, m.K(), maxLevel); err != nil {
+		return err
+	}
 	remap(p.Levels, meanLUT(m, maxLevel))
 	p.Max = maxLevel
+	return nil
+}
+
+// checkClasses refuses a plane that holds an index of no component of k, or levels of
+// other than 1..65535.
+func checkClasses(p *Plane, k, maxLevel int) error {
+	if maxLevel < 1 || maxLevel > math.MaxUint16 {
+		return fmt.Errorf("segment: maximum level %d, want 1..65535", maxLevel)
+	}
+	if len(p.Levels) != p.Width*p.Height {
+		return fmt.Errorf("segment: %d levels for a %dx%d image", len(p.Levels), p.Width, p.Height)
+	}
+	if top := p.top(); int(top) >= k {
+		return fmt.Errorf("segment: class %d of a model of %d components", top, k)
+	}
+	return nil
 }
 
 // meanLUT maps each component of m to its mean as a level of 0..maxLevel.

@@ -316,7 +316,13 @@ func TestColourFiguresHoldData(t *testing.T) {
 			t.Fatal(err)
 		}
 		f := &ColourFit{Input: src, Segmented: src, Samples: x, Names: space.Coordinates(), Space: space, Steps: steps.List(), LogLikelihoods: res.History,
-			Colour: func(m *gmm.Model, k int) color.Color { return segment.MeanColour(m, k, space) }}
+			Colour: func(m *gmm.Model, k int) color.Color {
+				c, err := segment.MeanColour(m, k, space)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}}
 		strip, err := ColourStrip(f)
 		if err != nil {
 			t.Fatal(err)

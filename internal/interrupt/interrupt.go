@@ -17,11 +17,17 @@ type Signal struct{ Sig os.Signal }
 func (s Signal) Error() string { return "interrupted (" + s.Sig.String() + ")" }
 
 // Context returns a context that Signals cancel, its cause a Signal; stop stops catching
-// them. A second signal changes nothing: the run is ending already.
+// them. A second signal changes nothing: the run is ending already. A signal that the
+// process was started ignoring (nohup's SIGHUP, a background job's SIGINT) stays
+// ignored.
 func Context(parent context.Context) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	caught := make(chan os.Signal, 1)
-	signal.Notify(caught, Signals...)
+	for _, s := range Signals {
+		if !signal.Ignored(s) {
+			signal.Notify(caught, s)
+		}
+	}
 	done := make(chan struct{})
 	go func() {
 		select {

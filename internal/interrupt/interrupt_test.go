@@ -4,6 +4,7 @@ package interrupt
 
 import (
 	"context"
+	"os/signal"
 	"syscall"
 	"testing"
 	"time"
@@ -29,5 +30,19 @@ func TestSignalsCancelTheContext(t *testing.T) {
 	cancel()
 	if what, status := Cause(ctx); what != "interrupted" || status != 130 {
 		t.Errorf("a context cancelled without a signal: %q, %d", what, status)
+	}
+}
+
+// A signal the process ignores, as nohup makes it ignore SIGHUP, stays ignored.
+func TestIgnoredSignalsStayIgnored(t *testing.T) {
+	signal.Ignore(syscall.SIGHUP)
+	defer signal.Reset(syscall.SIGHUP)
+	ctx, stop := Context(context.Background())
+	defer stop()
+	syscall.Kill(syscall.Getpid(), syscall.SIGHUP)
+	select {
+	case <-ctx.Done():
+		t.Fatal("an ignored SIGHUP cancelled the context")
+	case <-time.After(100 * time.Millisecond):
 	}
 }

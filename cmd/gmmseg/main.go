@@ -46,10 +46,9 @@ const (
 	exitOK    = 0
 	exitError = 1 // bad input or a failure while running
 	exitUsage = 2 // flag misuse, or outputs that clash with inputs or each other
-	// exitInterrupted is a run stopped by SIGINT, or its context cancelled otherwise:
-	// 128 + the signal's number, as shells report it (interrupt.Cause). SIGTERM gives
-	// 143 and SIGHUP 129.
-	exitInterrupted = 130
+	// A run that a signal ends exits with 128 + the signal's number (interrupt.Cause):
+	// 130 for SIGINT, or for its context cancelled otherwise, 143 for SIGTERM, 129 for
+	// SIGHUP.
 )
 
 func main() {

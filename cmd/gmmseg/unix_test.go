@@ -110,7 +110,7 @@ func TestFIFOInputsEndWithTheContext(t *testing.T) {
 		start := time.Now()
 		r := cmdtest.Run(func(stdout, stderr io.Writer) int { return run(ctx, args, stdout, stderr) })
 		cancel()
-		if took := time.Since(start); r.Code != exitInterrupted || took > 2*time.Second || !strings.HasPrefix(r.Stderr, "gmmseg: interrupted") {
+		if took := time.Since(start); r.Code != exitCancelled || took > 2*time.Second || !strings.HasPrefix(r.Stderr, "gmmseg: interrupted") {
 			t.Errorf("%v: exit %d after %v, stderr %q", args, r.Code, took, r.Stderr)
 		}
 		left, _ := os.ReadDir(out) // the batch's --out-dir, made first

@@ -53,10 +53,7 @@ func main() {
 	// cpuid's --cpu.disable and --cpu.features go on the default flag set; run parses it
 	// and only then lets cpuid look at the CPU, so the kernels see the masked features.
 	cpuid.Flags()
-	ctx, stop := interrupt.Context(context.Background())
-	code := run(ctx, flag.CommandLine, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	interrupt.Exit(func(ctx context.Context) int { return run(ctx, flag.CommandLine, os.Args[1:], os.Stdout, os.Stderr) })
 }
 
 // config is the parsed command line.

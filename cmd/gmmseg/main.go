@@ -52,10 +52,7 @@ const (
 )
 
 func main() {
-	ctx, stop := interrupt.Context(context.Background())
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	interrupt.Exit(func(ctx context.Context) int { return run(ctx, os.Args[1:], os.Stdout, os.Stderr) })
 }
 
 // run is the whole command; it returns the exit status.

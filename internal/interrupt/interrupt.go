@@ -43,6 +43,14 @@ func Context(parent context.Context) (ctx context.Context, stop func()) {
 	}
 }
 
+// Exit runs a command's run with a context that Signals end, and exits the process with
+// the status it returns. The signals stay caught until the process exits: one that comes
+// after the run, its outputs in place, does not kill it.
+func Exit(run func(ctx context.Context) int) {
+	ctx, _ := Context(context.Background())
+	os.Exit(run(ctx))
+}
+
 // Cause returns what ended ctx, which is done, for a command's message ("interrupted" or
 // "interrupted (terminated)") and its exit status: 128 + the signal's number, as shells
 // report a process that a signal killed, or SIGINT's 130 when ctx was cancelled

@@ -73,10 +73,7 @@ func main() {
 	flag.Parse()
 	beam.Init() // a worker started by a runner stops here
 	gmmbeam.Quiet()
-	ctx, stop := interrupt.Context(context.Background())
-	code := run(ctx, c, flag.Args(), os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	interrupt.Exit(func(ctx context.Context) int { return run(ctx, c, flag.Args(), os.Stdout, os.Stderr) })
 }
 
 // printable returns s, quoted if it holds a control character: a failure stays one

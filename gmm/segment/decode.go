@@ -98,11 +98,12 @@ func readHeader(r io.Reader, maxPixels int64) (*header, error) {
 }
 
 // DecodePlane reads one image from r, as Decode does, and returns its channel ch (luma,
-// red, green or blue) as a plane, as NewPlane does of Decode's image. A PNG that is not
-// interlaced is read into the plane a band of rows at a time (pngPlane): what the
-// decoding allocates is then what the plane needs, 2 bytes a pixel, whatever the file's
-// pixel type (image/png would hold a 16-bit RGBA image whole at 8 bytes a pixel, and
-// its pixels in the plane besides). Other images are decoded whole, then converted.
+// red, green or blue) as a plane, as NewPlane does of Decode's image. A colour PNG that is
+// not interlaced is read into the plane a band of rows at a time (pngPlane): what the
+// decoding holds is then the plane, 2 bytes a pixel, and a band, where image/png would
+// hold the image whole at 4 to 8 bytes a pixel (16-bit RGBA) besides the plane. Other
+// images are decoded whole, then converted: a gray or paletted PNG, a JPEG's luma, take
+// no more than the plane does.
 func DecodePlane(r io.Reader, ch Channel, maxPixels int64) (*Plane, error) {
 	p, err := decodePlane(r, ch, maxPixels)
 	if err != nil {
@@ -120,8 +121,11 @@ func decodePlane(r io.Reader, ch Channel, maxPixels int64) (*Plane, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The IHDR chunk's data are bytes 16 to 29 of a PNG; its last says interlaced.
-	if h.format == "png" && len(h.head) >= 29 && h.head[28] == 0 {
+	// The IHDR chunk's data are bytes 16 to 29 of a PNG: its colour type at 25, and at 28
+	// whether it is interlaced. A gray or paletted PNG decodes whole to no more than the
+	// plane's 2 bytes a pixel, and is read whole; a colour one (RGB, RGBA, gray with
+	// alpha: 4 to 8 bytes a pixel decoded) into the plane, a band at a time.
+	if h.format == "png" && len(h.head) >= 29 && h.head[25]&(2|4) != 0 && h.head[28] == 0 {
 		p, err := pngPlane(h.stream, h.head[16:29], ch)
 		if err != nil {
 			return nil, decodeError(h.format, err)

@@ -15,8 +15,10 @@ import (
 	"github.com/gmmsimd/gmmsimd/internal/bigmem"
 )
 
-// bandPixels is about how many pixels a band of rows of a PNG decoded into a plane holds.
-const bandPixels = 1 << 16
+// bandBytes is about how many bytes of pixels a band of rows of a PNG decoded into a plane
+// holds: a band is held a few times over (its rows, their PNG, its image), and each is
+// decoded on its own, its decoder's tables an allocation more.
+const bandBytes = 1 << 20
 
 // pngPlane decodes the PNG of r, whose header ihdr (the IHDR chunk's 13 bytes) says it is
 // not interlaced, into the plane of its channel ch, a band of rows at a time: what it
@@ -47,7 +49,7 @@ func pngPlane(r io.Reader, ihdr []byte, ch Channel) (*Plane, error) {
 	p := &Plane{Width: w, Height: h, Levels: bigmem.Make[uint16](w * h)}
 	bpp := max(1, channels*depth/8) // bytes a filter steps back
 	prev, cur := make([]byte, rowLen+1), make([]byte, rowLen+1)
-	rows := max(1, bandPixels/w)
+	rows := min(h, max(1, bandBytes/(rowLen+1)))
 	band := make([]byte, 0, rows*(rowLen+1))
 	for y0 := 0; y0 < h; y0 += rows {
 		n := min(rows, h-y0)

@@ -12,8 +12,11 @@ import (
 )
 
 // Signal is the cause of a context that a signal ended.
-type Signal struct{ Sig os.Signal }
+type Signal struct {
+	Sig os.Signal // the signal caught
+}
 
+// Error says that the run was interrupted, and by what: "interrupted (terminated)".
 func (s Signal) Error() string { return "interrupted (" + s.Sig.String() + ")" }
 
 // Context returns a context that Signals cancel, its cause a Signal; stop stops catching

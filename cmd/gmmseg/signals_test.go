@@ -117,25 +117,7 @@ func TestSignalsEndRunsCleanly(t *testing.T) {
 	signals := []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP}
 	for name, args := range modes {
 		t.Run(name, func(t *testing.T) {
-			// Whole runs (signal 0: none), as many at once as the signalled ones run: how
-			// long the longest takes sets the moments.
-			var took time.Duration
-			var wholes sync.WaitGroup
-			var tookMu sync.Mutex
-			for range runtime.NumCPU() {
-				wholes.Go(func() {
-					start := time.Now()
-					whole := runAndSignal(t, bin, base, args, 0, 0)
-					tookMu.Lock()
-					took = max(took, time.Since(start))
-					tookMu.Unlock()
-					if whole.status.ExitStatus() != 0 {
-						t.Errorf("an uninterrupted run: %v, %s", whole.status, whole.stderr)
-					}
-					checkLeft(t, whole, name)
-				})
-			}
-			wholes.Wait()
+			took := wholeRuns(t, bin, base, args, name)
 			var wg sync.WaitGroup
 			limit := make(chan struct{}, runtime.NumCPU())
 			counts := map[string]int{}
@@ -162,6 +144,31 @@ func TestSignalsEndRunsCleanly(t *testing.T) {
 			t.Logf("a whole run took %v; the %d signalled: %v", took, moments*len(signals), counts)
 		})
 	}
+}
+
+// wholeRuns runs bin with args to the end (signal 0: none), as many runs at once as the
+// signalled ones run, checks what they leave, and returns how long the longest took: what
+// sets the moments of the signals.
+func wholeRuns(t *testing.T, bin, base string, args []string, mode string) time.Duration {
+	t.Helper()
+	var took time.Duration
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() {
+		wg.Go(func() {
+			start := time.Now()
+			whole := runAndSignal(t, bin, base, args, 0, 0)
+			mu.Lock()
+			took = max(took, time.Since(start))
+			mu.Unlock()
+			if whole.status.ExitStatus() != 0 {
+				t.Errorf("an uninterrupted run: %v, %s", whole.status, whole.stderr)
+			}
+			checkLeft(t, whole, mode)
+		})
+	}
+	wg.Wait()
+	return took
 }
 
 // checkLeft fails unless the run r of mode ended as TestSignalsEndRunsCleanly says, and

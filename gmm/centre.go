@@ -30,13 +30,6 @@ const maxCentrings = 3
 // means, for its pass to run again about them.
 var errCancelled = errors.New("the second moments cancelled")
 
-// set sets m's numbers to o's, a model of the same shape.
-func (m *Model) set(o *Model) {
-	copy(m.Weights, o.Weights)
-	copy(m.Means, o.Means)
-	copy(m.Covariances, o.Covariances)
-}
-
 // is64 reports whether T is float64.
 func is64[T float32 | float64]() bool {
 	var v T

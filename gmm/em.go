@@ -26,7 +26,6 @@ type EM struct {
 	data   dataset
 	model  Model // in the data's frame: the parameters of the next pass
 	res    *Result
-	steps  modelArena
 	minVar float64
 	prevLL float64
 	// centre is nil, for moments about the model's means, or the centres of the next
@@ -60,17 +59,12 @@ type gathered interface {
 func newEM(opt *Options, model Model, data dataset, r int) *EM {
 	e := &EM{opt: *opt, data: data, model: model, minVar: data.frame.varianceIn(opt.MinVariance),
 		centres: make([]float64, len(model.Means)), saved: model.Clone(), rules: rules{stuck: make([]bool, model.K())}}
-	e.res = &Result{Run: r, Initial: model.Clone()}
+	e.res = &Result{Run: r, Initial: model.Clone(), History: make([]float64, 0, min(opt.MaxIter, historyReserve))}
 	data.frame.modelOut(&e.res.Initial)
-	// The History of up to historyBudget bytes is allocated now, so that iterations
-	// allocate nothing; a longer one grows in doubling chunks.
-	numbers := len(model.Weights) + len(model.Means) + len(model.Covariances)
-	reserve := min(opt.MaxIter, max(1, historyBudget/(8*numbers+stepBytes)))
-	e.res.History = make([]Step, 0, reserve)
-	e.steps = modelArena{chunk: reserve, free: make([]float64, numbers*reserve)}
 	// Until an iteration ends, the result is the start: what a fit cancelled at once
-	// gives, with a NaN log-likelihood if its first pass was cut.
-	e.res.Model, e.res.LogLikelihood = e.res.Initial, math.NaN()
+	// gives, with a NaN log-likelihood if its first pass was cut. Each iteration then
+	// overwrites Model in place.
+	e.res.Model, e.res.LogLikelihood = e.res.Initial.Clone(), math.NaN()
 	return e
 }
 
@@ -122,12 +116,12 @@ func (e *EM) record(ll float64) bool {
 			e.opt.Progress(Step{Run: res.Run, Iter: -1, Model: res.Initial, LogLikelihood: res.LogLikelihood})
 		}
 	} else {
-		step := Step{Run: res.Run, Iter: e.iters - 1, Model: e.steps.clone(&e.model), LogLikelihood: f.logLikOut(ll, total)}
-		f.modelOut(&step.Model)
-		res.History = append(res.History, step)
-		res.Model, res.LogLikelihood = step.Model, step.LogLikelihood
+		res.Model.copyFrom(&e.model)
+		f.modelOut(&res.Model)
+		res.LogLikelihood = f.logLikOut(ll, total)
+		res.History = append(res.History, res.LogLikelihood)
 		if e.opt.Progress != nil {
-			e.opt.Progress(step)
+			e.opt.Progress(Step{Run: res.Run, Iter: e.iters - 1, Model: res.Model, LogLikelihood: res.LogLikelihood})
 		}
 		if res.Converged { // the pass that scores the M-step after convergence
 			e.done = true
@@ -152,14 +146,14 @@ func (e *EM) mStep(g gathered) error {
 		centre = e.model.Means
 	}
 	it := e.iters
-	e.saved.set(&e.model)
+	e.saved.copyFrom(&e.model)
 	least, resolution := leastVariance(e.data.single)
 	e.rules = rules{minVar: e.minVar, least: least, resolution: resolution, frame: e.data.frame, it: it, res: e.res,
 		stuck: e.rules.stuck, centring: e.centring < maxCentrings, floored: e.rules.floored[:0]}
 	err := g.mStep(&e.model, centre, &e.rules)
 	if err == errCancelled {
 		copy(e.centres, e.model.Means)
-		e.model.set(&e.saved)
+		e.model.copyFrom(&e.saved)
 		e.centre = e.centres
 		e.centring++
 		return nil

@@ -36,6 +36,27 @@ func ExampleFit() {
 	// weight 0.60  mean 0.70  stdev 0.10
 }
 
+// Keep every iteration's model: a Result keeps the last and each iteration's
+// log-likelihood, and a Record, as Progress, a copy of every model.
+func ExampleRecord() {
+	x, err := gen.Mixture(1, 10000, []float64{0.4, 0.6}, []float64{0.2, 0.7}, []float64{0.05, 0.1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	var rec gmm.Record
+	res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: 2, MaxIter: 3, Progress: rec.Add})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i, s := range rec.Run(res.Run) {
+		fmt.Printf("iteration %d: means %.3f, log-likelihood %.0f (History: %.0f)\n", s.Iter, s.Model.Means, s.LogLikelihood, res.History[i])
+	}
+	// Output:
+	// iteration 0: means [0.226 0.709], log-likelihood 3359 (History: 3359)
+	// iteration 1: means [0.207 0.704], log-likelihood 4443 (History: 4443)
+	// iteration 2: means [0.201 0.700], log-likelihood 4708 (History: 4708)
+}
+
 // Assign values to the components of a known mixture.
 func ExamplePredict() {
 	m := gmm.NewModel([]float64{0.5, 0.5}, []float64{0, 1}, []float64{0.2, 0.2})

@@ -54,8 +54,11 @@ func NewPool(e Exec) (*Pool, error) {
 }
 
 // Close stops the workers. Calls after it that use the pool return ErrClosed; closing
-// twice is harmless.
+// twice, or a nil Pool, is harmless.
 func (p *Pool) Close() {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.d != nil {
@@ -64,8 +67,12 @@ func (p *Pool) Close() {
 	}
 }
 
-// Kernel returns the name of the kernel implementation the pool runs ("" once closed).
+// Kernel returns the name of the kernel implementation the pool runs ("" once closed, or
+// for a nil Pool).
 func (p *Pool) Kernel() string {
+	if p == nil {
+		return ""
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.d == nil {
@@ -74,8 +81,11 @@ func (p *Pool) Kernel() string {
 	return p.d.Kernels().Name
 }
 
-// Threads returns the number of workers (0 once closed).
+// Threads returns the number of workers (0 once closed, or for a nil Pool).
 func (p *Pool) Threads() int {
+	if p == nil {
+		return 0
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.d == nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"unsafe"
 
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
@@ -27,7 +26,8 @@ type Options struct {
 	// variance per component; Tied shares one variance among them all.
 	Covariance Covariance
 	// MaxIter is the number of EM iterations to run at most, from 1 to MaxIterations.
-	// Result.History keeps every iteration run: 3K+12 numbers each.
+	// Result.History keeps the log-likelihood of every iteration run, 8 bytes each; the
+	// models go to Progress.
 	MaxIter int
 	// Tol stops the fit early, scikit-learn's rule: once the mean log-likelihood per
 	// sample (per unit of weight) of an E-step differs by less than Tol from the last
@@ -60,14 +60,16 @@ type Options struct {
 	Weights []float64
 	// Progress, when set, is called with each run's starting model (a Step with Iter -1),
 	// then after every iteration with that iteration's Step; with restarts, for each run in
-	// turn.
+	// turn. It is how a caller sees every iteration's model: a fit keeps only the last.
+	// Step.Model is the fit's own, valid during the call: Clone it to keep it, and do not
+	// change it.
 	Progress func(Step)
 }
 
 // Step is the state after one EM iteration: the parameters after its M-step and the total
 // log-likelihood of the data under those parameters (the reference program's printout).
 // Iter counts from 0; -1 marks a run's starting model. Run is the restart (see
-// Options.NInit) it belongs to, from 0.
+// Options.NInit) it belongs to, from 0. Options.Progress receives them.
 type Step struct {
 	Run, Iter     int
 	Model         Model
@@ -80,8 +82,12 @@ type Result struct {
 	Model Model
 	// Initial is the model EM started from.
 	Initial Model
-	// History holds one Step per iteration run.
-	History []Step
+	// History holds the total log-likelihood after each iteration run, in order:
+	// History[i] is the log-likelihood of the data under the parameters after M-step i,
+	// and len(History) the number of iterations (scikit-learn's n_iter_). A fit's memory
+	// does not grow with its iterations but by these 8 bytes each; each iteration's model
+	// goes to Options.Progress.
+	History []float64
 	// Converged reports whether Tol stopped the fit before MaxIter (never when Tol == 0).
 	Converged bool
 	// Reseeded lists the components that lost all their weight and were started again
@@ -107,8 +113,8 @@ type Result struct {
 // ErrInvalidData is wrapped by errors about the samples or their weights.
 var ErrInvalidData = errors.New("invalid data")
 
-// MaxIterations is the most iterations a fit may ask for: History, which keeps them all,
-// then stays within 24 MB a component.
+// MaxIterations is the most iterations a fit may ask for: History, which keeps the
+// log-likelihood of each, then stays within 8 MB.
 const MaxIterations = 1_000_000
 
 // ErrUnfittable is wrapped by the error of a fit whose statistics leave no component any
@@ -677,37 +683,9 @@ func (o *Options) check(n int, weighted bool) error {
 	return nil
 }
 
-// historyBudget is how many bytes of History Fit reserves before the first iteration, and
-// stepBytes the size of a Step itself (two ints, three slice headers, a float64).
-const (
-	historyBudget = 1 << 20
-	stepBytes     = int(unsafe.Sizeof(Step{}))
-)
-
-// modelArena hands out copies of models from chunks that double in size, so that a fit
-// of n iterations allocates O(log n) times for its History, not n times.
-type modelArena struct {
-	free  []float64
-	chunk int // models in the last chunk
-}
-
-// clone returns a copy of m whose slices come from the arena.
-func (a *modelArena) clone(m *Model) Model {
-	nw, nm, nc := len(m.Weights), len(m.Means), len(m.Covariances)
-	n := nw + nm + nc
-	if len(a.free) < n {
-		a.chunk = max(1, 2*a.chunk)
-		a.free = make([]float64, n*a.chunk)
-	}
-	buf := a.free[:n:n]
-	a.free = a.free[n:]
-	c := Model{Dims: m.Dims, Covariance: m.Covariance,
-		Weights: buf[:nw:nw], Means: buf[nw : nw+nm : nw+nm], Covariances: buf[nw+nm:]}
-	copy(c.Weights, m.Weights)
-	copy(c.Means, m.Means)
-	copy(c.Covariances, m.Covariances)
-	return c
-}
+// historyReserve is how many iterations' log-likelihoods History holds before its first
+// growth (1 MiB): a fit of up to that many iterations allocates nothing per iteration.
+const historyReserve = 1 << 17
 
 // evenlySpaced returns the reference program's starting model with k components (see
 // InitEvenlySpaced). Its weights are 1/k; the reference uses 1, which gives the same

@@ -63,21 +63,21 @@ func checkFloat32Fits(t *testing.T, what string, fc *float32Case, iters int) {
 	t.Helper()
 	opt := Options{Components: fc.start.K(), Dims: fc.d, Covariance: fc.start.Covariance, MaxIter: iters, InitModel: &fc.start,
 		Exec: Exec{Kernel: "generic"}}
-	want, err := Fit(t.Context(), fc.x, opt)
+	want, err := fitKeep(t.Context(), fc.x, opt)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
 	for _, name := range kernel.Available() {
 		opt.Kernel = name
-		got, err := Fit(t.Context(), fc.x32, opt)
+		got, err := fitKeep(t.Context(), fc.x32, opt)
 		if err != nil {
 			t.Fatalf("%s %s: %v", what, name, err)
 		}
 		if len(got.History) != len(want.History) {
 			t.Fatalf("%s %s: %d iterations, float64 %d", what, name, len(got.History), len(want.History))
 		}
-		for i := range want.History {
-			g, w := got.History[i].Model, want.History[i].Model
+		for i := range want.Steps {
+			g, w := got.Steps[i].Model, want.Steps[i].Model
 			g.Dims, w.Dims = fc.d, fc.d
 			closeModelsBy(t, fmt.Sprintf("%s %s: step %d", what, name, i), &g, &w, float32Tol, func(_, sd float64) float64 { return sd })
 		}

@@ -73,8 +73,13 @@ func isCount(c float64) bool { return c >= 0 && c <= MaxCount && c == math.Trunc
 // row returns sample i.
 func (h *Histogram) row(i int) []float64 { return h.Values[i*h.Dims : (i+1)*h.Dims] }
 
-// Len returns how many distinct samples h holds.
-func (h *Histogram) Len() int { return len(h.Counts) }
+// Len returns how many distinct samples h holds (0 for a nil Histogram).
+func (h *Histogram) Len() int {
+	if h == nil {
+		return 0
+	}
+	return len(h.Counts)
+}
 
 // add appends v counted c times, v not below the last sample: to its count if equal.
 func (h *Histogram) add(v []float64, c float64) error {
@@ -95,9 +100,18 @@ func (h *Histogram) add(v []float64, c float64) error {
 }
 
 // Merge adds o's counts to h's: h becomes the histogram of both shards' samples. A count
-// beyond MaxCount, or samples of another number of features, is an error that leaves h
-// as it was.
+// beyond MaxCount, samples of another number of features, a nil Histogram or one that
+// NewHistogram would not have made (its fields are open to any value) is an error that
+// leaves h as it was.
 func (h *Histogram) Merge(o *Histogram) error {
+	if h == nil || o == nil {
+		return fmt.Errorf("gmm: %w: merging nil histograms", ErrInvalidData)
+	}
+	for _, g := range []*Histogram{h, o} {
+		if err := g.validate(); err != nil {
+			return err
+		}
+	}
 	if h.Dims != o.Dims {
 		return fmt.Errorf("gmm: %w: merging histograms of %d and %d features", ErrInvalidData, h.Dims, o.Dims)
 	}

@@ -108,12 +108,12 @@ func TestHistogramOfLevels(t *testing.T) {
 		t.Fatal("the histogram of the levels is not CountLevels'")
 	}
 	opt := Options{Components: 3, MaxIter: 6}
-	want, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: 6, Weights: counts})
+	want, err := fitKeep(t.Context(), x, Options{Components: 3, MaxIter: 6, Weights: counts})
 	if err != nil {
 		t.Fatal(err)
 	}
 	opt.Weights = h.Counts
-	got, err := Fit(t.Context(), h.Values, opt)
+	got, err := fitKeep(t.Context(), h.Values, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -188,7 +188,7 @@ func TestEStepsAreExact(t *testing.T) {
 func checkExactSteps(t *testing.T, what string, hc *hostileCase, cov Covariance, e Exec, iters int, lenient bool) {
 	t.Helper()
 	start := hc.as(cov)
-	res, err := Fit(t.Context(), hc.x, Options{Exec: e, Components: start.K(), Dims: hc.d, Covariance: cov, MaxIter: iters,
+	res, err := fitKeep(t.Context(), hc.x, Options{Exec: e, Components: start.K(), Dims: hc.d, Covariance: cov, MaxIter: iters,
 		InitModel: &start, MinVariance: hc.reg, Weights: hc.w})
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
@@ -206,10 +206,10 @@ func checkExactSteps(t *testing.T, what string, hc *hostileCase, cov Covariance,
 		}
 		return 1e3 * roundingSlack(hc, m)
 	}
-	for i, step := range res.History {
+	for i, step := range res.Steps {
 		want, ll := exactStep(hc.x, hc.w, hc.d, &prev, hc.reg)
 		if i > 0 {
-			closeLogLik(t, fmt.Sprintf("%s: log-likelihood %d", what, i-1), res.History[i-1].LogLikelihood, ll, slack(&prev))
+			closeLogLik(t, fmt.Sprintf("%s: log-likelihood %d", what, i-1), res.History[i-1], ll, slack(&prev))
 		}
 		closeModels(t, fmt.Sprintf("%s: step %d", what, i), &step.Model, &want, exactTol)
 		prev = step.Model
@@ -306,7 +306,7 @@ func TestHostileShardsMergeAsOne(t *testing.T) {
 			opt := Options{Components: start.K(), Dims: hc.d, Covariance: cov, MaxIter: 3, InitModel: &start, MinVariance: hc.reg}
 			fitOpt := opt
 			fitOpt.Weights = hc.w
-			want, err := Fit(t.Context(), hc.x, fitOpt)
+			want, err := fitKeep(t.Context(), hc.x, fitOpt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -317,10 +317,10 @@ func TestHostileShardsMergeAsOne(t *testing.T) {
 				if got.Passes != want.Passes || len(got.History) != len(want.History) {
 					t.Fatalf("%s: %d passes, %d iterations; Fit %d, %d", what, got.Passes, len(got.History), want.Passes, len(want.History))
 				}
-				for i := range want.History {
-					closeModels(t, fmt.Sprintf("%s: step %d", what, i), &got.History[i].Model, &want.History[i].Model, 1e-11)
-					if e := relErr(got.History[i].LogLikelihood, want.History[i].LogLikelihood); !(e <= 1e-10) {
-						t.Errorf("%s: step %d: log-likelihood %v, Fit %v", what, i, got.History[i].LogLikelihood, want.History[i].LogLikelihood)
+				for i := range want.Steps {
+					closeModels(t, fmt.Sprintf("%s: step %d", what, i), &got.Steps[i].Model, &want.Steps[i].Model, 1e-11)
+					if e := relErr(got.History[i], want.History[i]); !(e <= 1e-10) {
+						t.Errorf("%s: step %d: log-likelihood %v, Fit %v", what, i, got.History[i], want.History[i])
 					}
 				}
 			}

@@ -74,13 +74,9 @@ func checkGoldenFits(t *testing.T, path string, kernels []string, strict bool) {
 		}
 		for _, k := range kernels {
 			what := fmt.Sprintf("%s %s %s", filepath.Base(path), kind, k)
-			var first float64
+			var rec Record
 			res, err := Fit(t.Context(), x, Options{Exec: Exec{Kernel: k}, Dims: d, Covariance: cov, Components: start.K(),
-				MaxIter: len(fit.History), MinVariance: ref.Reg, InitModel: &start, Progress: func(s Step) {
-					if s.Iter == -1 {
-						first = s.LogLikelihood
-					}
-				}})
+				MaxIter: len(fit.History), MinVariance: ref.Reg, InitModel: &start, Progress: rec.Add})
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
@@ -88,14 +84,11 @@ func checkGoldenFits(t *testing.T, path string, kernels []string, strict bool) {
 				t.Errorf("%s: floored %v, reseeded %v: the safety rules acted", what, res.Floored, res.Reseeded)
 			}
 			for i, h := range fit.History {
-				got, want := res.History[i].Model, goldenModel(t, d, cov, h.Weights, h.Means, h.Covariances)
+				got, want := rec.Steps[i+1].Model, goldenModel(t, d, cov, h.Weights, h.Means, h.Covariances)
 				got.Dims = d
 				closeModels(t, fmt.Sprintf("%s: iteration %d", what, i), &got, &want, sklearnTol)
-				before := first
-				if i > 0 {
-					before = res.History[i-1].LogLikelihood
-				}
-				for _, ll := range [][2]float64{{before / n, h.LowerBound}, {res.History[i].LogLikelihood / n, h.ScoreAfter}} {
+				before, after := rec.Steps[i].LogLikelihood, rec.Steps[i+1].LogLikelihood // Steps[0]: the start's
+				for _, ll := range [][2]float64{{before / n, h.LowerBound}, {after / n, h.ScoreAfter}} {
 					if e := relErr(ll[0], ll[1]); !(e <= sklearnTol) {
 						t.Errorf("%s: iteration %d: mean log-likelihood %.17g, scikit-learn %.17g (rel %.2g)", what, i, ll[0], ll[1], e)
 					}

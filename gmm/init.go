@@ -153,7 +153,8 @@ func startModel[T float32 | float64](ctx context.Context, o *Options, s *tiled[T
 	return m.as(o.Covariance), nil
 }
 
-// givenStart returns o.InitModel as the start in the frame f, and whether there is one.
+// givenStart returns o.InitModel, its weights normalised, as the start in the frame f,
+// and whether there is one.
 func givenStart(o *Options, f frame) (Model, bool, error) {
 	if o.InitModel == nil {
 		return Model{}, false, nil
@@ -164,7 +165,7 @@ func givenStart(o *Options, f frame) (Model, bool, error) {
 	if max(o.InitModel.Dims, 1) != max(o.Dims, 1) {
 		return Model{}, false, fmt.Errorf("gmm: %w: InitModel has %d dimensions, the samples %d", ErrInvalidOptions, max(o.InitModel.Dims, 1), max(o.Dims, 1))
 	}
-	in := f.modelIn(o.InitModel)
+	in := f.modelIn(o.InitModel.normalised())
 	return in.as(o.Covariance), true, nil
 }
 

@@ -126,6 +126,7 @@ func TestNInitKeepsTheBestStart(t *testing.T) {
 			if s.Iter == -1 && s.Run != len(last) {
 				t.Fatalf("run %d started after %d runs", s.Run, len(last))
 			}
+			s.Model = s.Model.Clone() // the fit's own, valid during the call
 			last[s.Run] = s
 		}
 		res, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 100, Init: InitRandomFromData, Seed: 3, NInit: n, MinVariance: 1e-9, Progress: progress})

@@ -65,13 +65,13 @@ func sumAbsLogP(t *testing.T, m *gmm.Model, x []float64) float64 {
 // |log p(x_n)| (sumAbsLogP): the log-likelihood of values in [0, 1] adds up terms of both
 // signs, and two orders of summing millions of them can differ by more than 1e-12 of the
 // total when it cancels, by far less than 1e-12 of what was summed.
-func sameFit(t *testing.T, what string, got, want *gmm.Result, scale, tol float64) {
+func sameFit(t *testing.T, what string, got, want gmm.Fitted, scale, tol float64) {
 	t.Helper()
-	if len(got.History) != len(want.History) {
-		t.Fatalf("%s: %d iterations, want %d", what, len(got.History), len(want.History))
+	if len(got.Steps) != len(want.Steps) {
+		t.Fatalf("%s: %d iterations, want %d", what, len(got.Steps), len(want.Steps))
 	}
-	for i := range got.History {
-		g, w := got.History[i], want.History[i]
+	for i := range got.Steps {
+		g, w := got.Steps[i], want.Steps[i]
 		for _, p := range [][2][]float64{{g.Model.Means, w.Model.Means}, {g.Model.Stdevs(), w.Model.Stdevs()}, {g.Model.Weights, w.Model.Weights}} {
 			for k := range p[0] {
 				if e := relErr(p[0][k], p[1][k]); !(e <= tol) {
@@ -87,10 +87,10 @@ func sameFit(t *testing.T, what string, got, want *gmm.Result, scale, tol float6
 
 // bothPaths fits levels on the histogram path (got) and as samples (want, of the samples
 // x) in the precision T.
-func bothPaths[T float32 | float64](t *testing.T, levels []uint16, maxLevel int, opt gmm.Options) (x []T, got, want *gmm.Result) {
+func bothPaths[T float32 | float64](t *testing.T, levels []uint16, maxLevel int, opt gmm.Options) (x []T, got, want gmm.Fitted) {
 	t.Helper()
 	x = samplesOf[T](levels, maxLevel)
-	want, err := gmm.Fit(t.Context(), x, opt)
+	want, err := gmm.FitKeep(t.Context(), x, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,14 +98,14 @@ func bothPaths[T float32 | float64](t *testing.T, levels []uint16, maxLevel int,
 }
 
 // histogramFit fits levels on the histogram path: CountLevels, then Fit on the counts.
-func histogramFit[T float32 | float64](t *testing.T, levels []uint16, maxLevel int, opt gmm.Options) *gmm.Result {
+func histogramFit[T float32 | float64](t *testing.T, levels []uint16, maxLevel int, opt gmm.Options) gmm.Fitted {
 	t.Helper()
 	values, counts, err := gmm.CountLevels(t.Context(), levels, segment.LevelValues[T](maxLevel), opt.Exec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opt.Weights = counts
-	res, err := gmm.Fit(t.Context(), values, opt)
+	res, err := gmm.FitKeep(t.Context(), values, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,17 +199,17 @@ func TestFitLevelsIsFitOnEveryTestImage(t *testing.T) {
 func TestFitLevelsCountsEverySampleOnAnyThreads(t *testing.T) {
 	// More components than distinct levels is fine: the samples are what count.
 	levels := slices.Repeat([]uint16{3, 3, 9}, 1000)
-	var first *gmm.Result
+	var first gmm.Fitted
 	for _, threads := range []int{1, 2, 3, 8} {
 		res := histogramFit[float64](t, levels, 15, gmm.Options{Components: 4, MaxIter: 10, Exec: gmm.Exec{Threads: threads}})
 		if err := res.Model.Validate(); err != nil || res.Model.K() != 4 {
 			t.Fatalf("%d threads: %v, %v", threads, res.Model, err)
 		}
-		if first == nil {
+		if first.Result == nil {
 			first = res
 		}
-		for i := range res.History {
-			if !slices.Equal(res.History[i].Model.Means, first.History[i].Model.Means) || res.History[i].LogLikelihood != first.History[i].LogLikelihood {
+		for i := range res.Steps {
+			if !slices.Equal(res.Steps[i].Model.Means, first.Steps[i].Model.Means) || res.History[i] != first.History[i] {
 				t.Fatalf("%d threads: iteration %d differs from 1 thread's", threads, i)
 			}
 		}

@@ -95,13 +95,19 @@ func NewModel(weights, means, stdevs []float64) Model {
 	return m
 }
 
-// K returns the number of components.
-func (m *Model) K() int { return len(m.Weights) }
+// K returns the number of components (0 for a nil model).
+func (m *Model) K() int {
+	if m == nil {
+		return 0
+	}
+	return len(m.Weights)
+}
 
 // Stdevs returns the standard deviation of each component of a one-dimensional model, the
-// square roots of its variances (nil for another model).
+// square roots of its variances (nil for another model, or one without a variance for
+// every component).
 func (m *Model) Stdevs() []float64 {
-	if max(m.Dims, 1) != 1 {
+	if m == nil || max(m.Dims, 1) != 1 || len(m.Covariances) != covarianceLen(m.Covariance, m.K(), 1) {
 		return nil
 	}
 	sd := make([]float64, m.K())
@@ -145,10 +151,23 @@ func (m *Model) as(c Covariance) Model {
 	return out
 }
 
-// Clone returns a deep copy of m.
+// Clone returns a deep copy of m (the zero Model for a nil one).
 func (m *Model) Clone() Model {
-	var a modelArena
-	return a.clone(m)
+	if m == nil {
+		return Model{}
+	}
+	c := Model{Dims: m.Dims, Covariance: m.Covariance}
+	c.copyFrom(m)
+	return c
+}
+
+// copyFrom sets m to a copy of o, reusing m's slices where they are long enough: a fit
+// keeps its current model this way, allocating nothing per iteration.
+func (m *Model) copyFrom(o *Model) {
+	m.Dims, m.Covariance = o.Dims, o.Covariance
+	m.Weights = append(m.Weights[:0], o.Weights...)
+	m.Means = append(m.Means[:0], o.Means...)
+	m.Covariances = append(m.Covariances[:0], o.Covariances...)
 }
 
 // ErrInvalidModel is wrapped by every error about a malformed Model.
@@ -156,9 +175,14 @@ var ErrInvalidModel = errors.New("invalid model")
 
 // Validate reports whether m is a usable mixture: 1 to MaxComponents components, a known
 // covariance type, positive finite weights, finite means, and covariances in the shape
-// of the type (see Model) that are symmetric and positive definite (variances positive
-// and finite), over 1 to MaxDims features. Weights need not sum to one.
+// of the type (see Model) whose every entry is finite, symmetric and positive definite
+// (variances positive), over 1 to MaxDims features. Weights need not sum to one, but
+// normalised (see ScoreSamples) each must stay above zero: weights 1e300 apart are no
+// mixture of both. A nil model is an error.
 func (m *Model) Validate() error {
+	if m == nil {
+		return fmt.Errorf("gmm: %w: no model (nil)", ErrInvalidModel)
+	}
 	k := len(m.Weights)
 	if m.Dims < 0 {
 		return fmt.Errorf("gmm: %w: %d dimensions", ErrInvalidModel, m.Dims)
@@ -177,7 +201,17 @@ func (m *Model) Validate() error {
 			return fmt.Errorf("gmm: %w: weight %d is %v, want positive and finite", ErrInvalidModel, i, w)
 		}
 	}
+	if i := slices.Index(m.normalised().Weights, 0); i >= 0 {
+		return fmt.Errorf("gmm: %w: weight %d, %v, is nothing next to the largest, %v: normalised, it is 0", ErrInvalidModel, i, m.Weights[i], slices.Max(m.Weights))
+	}
 	if m.Dims > 1 {
+		// Every entry, though the factors read only the upper triangle: scoring must not
+		// take a matrix that holds a NaN for symmetric.
+		for i, v := range m.Covariances {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("gmm: %w: covariance entry %d is %v, want finite", ErrInvalidModel, i, v)
+			}
+		}
 		return m.validateMulti()
 	}
 	nv := k
@@ -213,15 +247,18 @@ type scoring[T float32 | float64] struct {
 	f      frame
 }
 
-// prepared returns m and x ready for scoring, m's weights normalised to sum to one if
-// normalise, once m and the samples x are checked.
-func prepared[T float32 | float64](m *Model, x []T, normalise bool) (*scoring[T], error) {
-	if normalise {
-		m = m.normalised()
-	}
+// checked returns m, once Validate accepts it, with its weights normalised to sum to one:
+// what every function that takes a model does first, once.
+func checked(m *Model) (*Model, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
+	return m.normalised(), nil
+}
+
+// prepared returns m, a checked model, and x ready for scoring, once the samples x are
+// checked.
+func prepared[T float32 | float64](m *Model, x []T) (*scoring[T], error) {
 	lo, hi, err := checkFinite(x, 0)
 	if err != nil {
 		return nil, err
@@ -309,17 +346,23 @@ func (m *Model) setCoeffs(c *kernel.Coeffs) {
 }
 
 // ScoreSamples returns log p(x[n]) for every sample, the weighted log-density of the
-// mixture m (weights normalised to sum to one), on e's workers: the reference program's
-// stable exp-sum, max_k P_k + log sum_k exp(P_k - max_k P_k). Like every function that
-// scores or labels samples, it refuses a NaN or infinite one (ErrInvalidData), as Fit does,
-// and stops within a tile of ctx's cancellation with an error that wraps ctx.Err() and no
+// mixture m on e's workers: the reference program's stable exp-sum, max_k P_k + log
+// sum_k exp(P_k - max_k P_k). Like every function that takes a model, it checks m once
+// (Validate; a nil model is an error) and uses it with its weights normalised to sum to
+// one, exactly: weights {1e308, 1e308} are {0.5, 0.5}. Like every function that scores or
+// labels samples, it refuses a NaN or infinite one (ErrInvalidData), as Fit does, and
+// stops within a tile of ctx's cancellation with an error that wraps ctx.Err() and no
 // result. Samples and models of any magnitude score alike (see Fit); a sample under which
 // every component's density underflows scores -Inf.
 func ScoreSamples[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) ([]float64, error) {
+	m, err := checked(m)
+	if err != nil {
+		return nil, err
+	}
 	if m.Dims > 1 {
 		return multiScores(ctx, m, x, e, false)
 	}
-	s, err := prepared(m, x, true)
+	s, err := prepared(m, x)
 	if err != nil {
 		return nil, err
 	}
@@ -343,12 +386,16 @@ func ScoreSamples[T float32 | float64](ctx context.Context, m *Model, x []T, e E
 // LogLikelihood returns sum_n log p(x[n]), the total log-likelihood of x under m (weights
 // normalised to sum to one), in one fused pass on e's workers.
 func LogLikelihood[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
+	m, err := checked(m)
+	if err != nil {
+		return 0, err
+	}
 	if m.Dims > 1 {
 		s, err := scored(m, x)
 		if err != nil {
 			return 0, err
 		}
-		c, err := multiPrepared(m, s, true)
+		c, err := multiPrepared(m, s)
 		if err != nil {
 			return 0, err
 		}
@@ -365,7 +412,7 @@ func LogLikelihood[T float32 | float64](ctx context.Context, m *Model, x []T, e 
 		}
 		return stats.LogLik, nil
 	}
-	s, err := prepared(m, x, true)
+	s, err := prepared(m, x)
 	if err != nil {
 		return 0, err
 	}
@@ -385,13 +432,22 @@ func LogLikelihood[T float32 | float64](ctx context.Context, m *Model, x []T, e 
 // lowest index on ties, on e's workers. dst must be as long as x (it may be a plane of
 // pixel labels that the caller keeps). If ctx is cancelled, dst is left partly set.
 func Predict[T float32 | float64](ctx context.Context, m *Model, dst []uint16, x []T, e Exec) error {
+	m, err := checked(m)
+	if err != nil {
+		return err
+	}
+	return predict(ctx, m, dst, x, e)
+}
+
+// predict is Predict for a checked model.
+func predict[T float32 | float64](ctx context.Context, m *Model, dst []uint16, x []T, e Exec) error {
 	if n := m.samples(len(x)); len(dst) != n || n*m.dims() != len(x) {
 		return fmt.Errorf("gmm: %w: Predict: %d labels for %d values of %d features", ErrInvalidData, len(dst), len(x), m.dims())
 	}
 	if m.Dims > 1 {
 		return predictMulti(ctx, m, dst, rowSamples(x, m.Dims), e)
 	}
-	s, err := prepared(m, x, false)
+	s, err := prepared(m, x)
 	if err != nil {
 		return err
 	}
@@ -407,7 +463,10 @@ func Predict[T float32 | float64](ctx context.Context, m *Model, dst []uint16, x
 // once to check them and once to label them; one-dimensional ones are read into one
 // slice first.
 func PredictSource[T float32 | float64](ctx context.Context, m *Model, dst []uint16, src Source[T], e Exec) error {
+	m, err := checked(m)
 	switch {
+	case err != nil:
+		return err
 	case src == nil:
 		return fmt.Errorf("gmm: %w: PredictSource: no source", ErrInvalidData)
 	case len(dst) != src.Len():
@@ -415,14 +474,14 @@ func PredictSource[T float32 | float64](ctx context.Context, m *Model, dst []uin
 	}
 	s := &samples[T]{src: src, n: src.Len(), d: m.dims(), f: identityFrame}
 	if m.Dims <= 1 {
-		return Predict(ctx, m, dst, s.held(), e)
+		return predict(ctx, m, dst, s.held(), e)
 	}
 	return predictMulti(ctx, m, dst, s, e)
 }
 
-// predictMulti is Predict for m of Dims > 1 and the samples s.
+// predictMulti is Predict for a checked m of Dims > 1 and the samples s.
 func predictMulti[T float32 | float64](ctx context.Context, m *Model, dst []uint16, s *samples[T], e Exec) error {
-	c, err := multiPrepared(m, s, false)
+	c, err := multiPrepared(m, s)
 	if err != nil {
 		return err
 	}
@@ -438,10 +497,14 @@ func predictMulti[T float32 | float64](ctx context.Context, m *Model, dst []uint
 // on e's workers; a sample under which every component's density underflows gets
 // responsibility 1 on component 0, the label Predict gives it.
 func PredictProba[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) ([]float64, error) {
+	m, err := checked(m)
+	if err != nil {
+		return nil, err
+	}
 	if m.Dims > 1 {
 		return multiScores(ctx, m, x, e, true)
 	}
-	s, err := prepared(m, x, false)
+	s, err := prepared(m, x)
 	if err != nil {
 		return nil, err
 	}
@@ -457,16 +520,27 @@ func PredictProba[T float32 | float64](ctx context.Context, m *Model, x []T, e E
 	return out, nil
 }
 
-// normalised returns m with weights that sum to one (m itself when they already do).
+// normalised returns m, whose weights are positive and finite, with weights that sum to
+// one (m itself when they already do). Weights whose sum overflows are scaled by the
+// largest first, so that {1e308, 1e308} becomes {0.5, 0.5}; others are divided by their
+// sum, one rounding each.
 func (m *Model) normalised() *Model {
 	total := 0.0
 	for _, w := range m.Weights {
 		total += w
 	}
-	if total == 1 || !(total > 0) || math.IsInf(total, 0) {
+	if total == 1 {
 		return m
 	}
 	n := m.Clone()
+	if math.IsInf(total, 0) {
+		top := slices.Max(n.Weights)
+		total = 0
+		for i := range n.Weights {
+			n.Weights[i] /= top
+			total += n.Weights[i]
+		}
+	}
 	for i := range n.Weights {
 		n.Weights[i] /= total
 	}

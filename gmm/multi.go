@@ -45,8 +45,12 @@ func covarianceLen(c Covariance, k, d int) int {
 }
 
 // CovarianceOf returns component k's covariance as a d x d matrix, row-major, whatever
-// m's covariance type (a variance alone in one dimension).
+// m's covariance type (a variance alone in one dimension); nil if m has no component k or
+// not the covariances of its shape.
 func (m *Model) CovarianceOf(k int) []float64 {
+	if m == nil || k < 0 || k >= m.K() || len(m.Covariances) != covarianceLen(m.Covariance, m.K(), m.dims()) {
+		return nil
+	}
 	d := m.dims()
 	a := make([]float64, d*d)
 	if d == 1 {
@@ -174,7 +178,7 @@ func (m *Model) setMultiCoeffs(c *kernel.MultiCoeffs, w *multiWork) {
 		} else {
 			copy(c.Prec[k*d*d:(k+1)*d*d], c.Prec[:d*d])
 		}
-		c.Const[k] = math.Log(m.Weights[k]) + logDet - halfDLog2Pi
+		c.Const[k] = kernel.LogWeight(m.Weights[k]) + logDet - halfDLog2Pi
 	}
 }
 
@@ -504,16 +508,10 @@ func checkStatsMemory(d *kernel.Driver, n, k, dims int) error {
 	return nil
 }
 
-// multiPrepared returns m, of Dims > 1 and its weights normalised to sum to one if
-// normalise, in the kernels' form, once m and the samples s are checked (one pass over
-// them). The multichannel kernels compute in float64 whatever T.
-func multiPrepared[T float32 | float64](m *Model, s *samples[T], normalise bool) (*kernel.MultiCoeffs, error) {
-	if normalise {
-		m = m.normalised()
-	}
-	if err := m.Validate(); err != nil {
-		return nil, err
-	}
+// multiPrepared returns m, a checked model of Dims > 1, in the kernels' form, once the
+// samples s are checked (one pass over them). The multichannel kernels compute in float64
+// whatever T.
+func multiPrepared[T float32 | float64](m *Model, s *samples[T]) (*kernel.MultiCoeffs, error) {
 	if _, _, err := s.valueRange(); err != nil {
 		return nil, err
 	}
@@ -533,14 +531,14 @@ func scored[T float32 | float64](m *Model, x []T) (*samples[T], error) {
 // samples returns how many samples x holds for m.
 func (m *Model) samples(n int) int { return n / m.dims() }
 
-// multiScores returns the log-density of every sample of x under m, of Dims > 1 (its
-// weights normalised), or with resp the responsibilities' rows, on e's workers.
+// multiScores returns the log-density of every sample of x under m, a checked model of
+// Dims > 1, or with resp the responsibilities' rows, on e's workers.
 func multiScores[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec, resp bool) ([]float64, error) {
 	s, err := scored(m, x)
 	if err != nil {
 		return nil, err
 	}
-	c, err := multiPrepared(m, s, true)
+	c, err := multiPrepared(m, s)
 	if err != nil {
 		return nil, err
 	}

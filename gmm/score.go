@@ -12,13 +12,20 @@ import (
 // Score returns the mean log-likelihood per sample of x under m, scikit-learn's score.
 func Score[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
 	ll, err := penalised(ctx, m, x, e)
-	return ll / float64(m.samples(len(x))), err
+	if err != nil {
+		return math.NaN(), err
+	}
+	return ll / float64(m.samples(len(x))), nil
 }
 
 // NumParameters is the number of free parameters of m, scikit-learn's count: K d means,
 // K - 1 weights (the last is what the others leave) and the covariances' free entries:
-// K d (d+1)/2 for Full, K d for Diag, K for Spherical, d (d+1)/2 for Tied.
+// K d (d+1)/2 for Full, K d for Diag, K for Spherical, d (d+1)/2 for Tied; 0 for a nil
+// model.
 func (m *Model) NumParameters() int {
+	if m == nil {
+		return 0
+	}
 	k, d := m.K(), m.dims()
 	cov := k * d * (d + 1) / 2
 	switch m.Covariance {
@@ -36,7 +43,10 @@ func (m *Model) NumParameters() int {
 // lower is better, and the penalty grows with the number of samples.
 func BIC[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
 	ll, err := penalised(ctx, m, x, e)
-	return bic(ll, m.NumParameters(), float64(m.samples(len(x)))), err
+	if err != nil {
+		return math.NaN(), err
+	}
+	return bic(ll, m.NumParameters(), float64(m.samples(len(x)))), nil
 }
 
 // bic is the Bayesian information criterion of a model of params free parameters whose
@@ -49,7 +59,10 @@ func bic(ll float64, params int, n float64) float64 {
 // lower is better.
 func AIC[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
 	ll, err := penalised(ctx, m, x, e)
-	return -2*ll + 2*float64(m.NumParameters()), err
+	if err != nil {
+		return math.NaN(), err
+	}
+	return -2*ll + 2*float64(m.NumParameters()), nil
 }
 
 // penalised is the log-likelihood that Score, BIC and AIC use: of at least one sample.
@@ -63,14 +76,18 @@ func penalised[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec
 // Sample draws n samples from m and returns them, row-major (n x Dims), with the component
 // each came from: the component by its weight (weights normalised to sum to one), then
 // the sample from its normal distribution, mu + L z for the Cholesky factor L of its
-// covariance and z standard normal. The same rng state gives the same samples.
+// covariance and z standard normal. The same rng state gives the same samples; a nil rng
+// is an error. The samples' values, n Dims, are at most MaxSampleValues.
 func (m *Model) Sample(rng *rand.Rand, n int) (x []float64, component []int, err error) {
 	if err := m.Validate(); err != nil {
 		return nil, nil, err
 	}
 	d := m.dims()
-	if n < 0 || n > math.MaxInt/d {
-		return nil, nil, fmt.Errorf("gmm: Sample: %d samples, want 0 or more", n)
+	switch {
+	case rng == nil:
+		return nil, nil, fmt.Errorf("gmm: Sample: no random source (nil)")
+	case n < 0 || n > MaxSampleValues/d:
+		return nil, nil, fmt.Errorf("gmm: Sample: %d samples of %d features, want 0 to %d values", n, d, MaxSampleValues)
 	}
 	cum := make([]float64, m.K())
 	total := 0.0
@@ -112,6 +129,10 @@ func (m *Model) Sample(rng *rand.Rand, n int) (x []float64, component []int, err
 	return x, component, nil
 }
 
+// MaxSampleValues bounds what Model.Sample draws at once, n samples of Dims values: 2^31
+// - 1 values, 16 GiB, and as many component indices (an int on every platform).
+const MaxSampleValues = math.MaxInt32
+
 // modelJSON is Model's JSON form; Stdevs is the form of earlier versions, read only.
 type modelJSON struct {
 	Dims        int       `json:"dims"`
@@ -138,6 +159,9 @@ func (m Model) MarshalJSON() ([]byte, error) {
 // one-dimensional form of earlier versions, {"weights": [...], "means": [...],
 // "stdevs": [...]}.
 func (m *Model) UnmarshalJSON(data []byte) error {
+	if m == nil {
+		return fmt.Errorf("gmm: %w: UnmarshalJSON into a nil model", ErrInvalidModel)
+	}
 	var j modelJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

@@ -98,7 +98,7 @@ func checkScikitLearn(t *testing.T, name string, x []float64, ref *sklearnFit, i
 	}
 	n := float64(len(x))
 	// scikit-learn's lower bound is of the parameters before its last M-step.
-	lower := res.History[len(res.History)-2].LogLikelihood / n
+	lower := res.History[len(res.History)-2] / n
 	score, err := Score(t.Context(), &res.Model, x, Exec{})
 	if err != nil {
 		t.Fatal(err)

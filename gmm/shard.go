@@ -110,17 +110,25 @@ func NewEM(opt Options, summary Summary) (*EM, error) {
 }
 
 // Done reports whether the run has ended: MaxIter iterations, convergence (Options.Tol)
-// or an error from Update.
-func (e *EM) Done() bool { return e.done }
+// or an error from Update. A nil EM is done.
+func (e *EM) Done() bool { return e == nil || e.done }
 
 // Result returns the run's result so far: what Fit returns once Done. Its Kernel and
-// Threads are empty, the passes having run elsewhere.
-func (e *EM) Result() *Result { return e.res }
+// Threads are empty, the passes having run elsewhere. A nil EM has none.
+func (e *EM) Result() *Result {
+	if e == nil {
+		return nil
+	}
+	return e.res
+}
 
 // Params returns what every shard's EStep of the next pass takes: the current model, in
 // the frame the fit runs in, the centres of the moments where the pass is one run again
-// (see Fit), and the pass's number.
+// (see Fit), and the pass's number (nil for a nil EM).
 func (e *EM) Params() *Params {
+	if e == nil {
+		return nil
+	}
 	return &Params{model: e.model.Clone(), centre: slices.Clone(e.centre), frame: e.data.frame, pass: e.passes}
 }
 
@@ -130,6 +138,9 @@ func (e *EM) Params() *Params {
 // number of samples than the Summary, or with a NaN sum (no pass over finite samples gives
 // one), are an error that leaves the run as it was.
 func (e *EM) Update(s *Stats) error {
+	if e == nil || s == nil {
+		return fmt.Errorf("gmm: %w: Update of a nil EM, or with nil statistics", ErrInvalidData)
+	}
 	k, d := e.model.K(), e.model.dims()
 	switch {
 	case e.done:
@@ -158,8 +169,12 @@ type Params struct {
 	pass   int
 }
 
-// Model returns the model the pass runs under, in the data's units.
+// Model returns the model the pass runs under, in the data's units (the zero Model for
+// nil Params).
 func (p *Params) Model() Model {
+	if p == nil {
+		return Model{}
+	}
 	m := p.model.Clone()
 	p.frame.modelOut(&m)
 	return m
@@ -184,15 +199,29 @@ func newStats(k, d, pass int) *Stats {
 }
 
 // LogLikelihood returns the total log-likelihood of the shard's samples under the
-// pass's model, in the frame the fit runs in.
-func (s *Stats) LogLikelihood() float64 { return s.ll }
+// pass's model, in the frame the fit runs in (0 for nil Stats).
+func (s *Stats) LogLikelihood() float64 {
+	if s == nil {
+		return 0
+	}
+	return s.ll
+}
 
-// Samples returns how many samples the statistics cover.
-func (s *Stats) Samples() int { return s.samples }
+// Samples returns how many samples the statistics cover (0 for nil Stats).
+func (s *Stats) Samples() int {
+	if s == nil {
+		return 0
+	}
+	return s.samples
+}
 
 // Merge adds o, the statistics of another shard under the same Params, to s: the sums
-// are added, so that merging is associative and commutative up to rounding.
+// are added, so that merging is associative and commutative up to rounding. Merging nil
+// Stats, or into them, is an error.
 func (s *Stats) Merge(o *Stats) error {
+	if s == nil || o == nil {
+		return fmt.Errorf("gmm: %w: merging nil statistics", ErrInvalidData)
+	}
 	if s.k != o.k || s.d != o.d || s.pass != o.pass {
 		return fmt.Errorf("gmm: %w: merging statistics of pass %d (%d components over %d features) with pass %d (%d over %d)",
 			ErrInvalidData, s.pass, s.k, s.d, o.pass, o.k, o.d)
@@ -227,9 +256,16 @@ func (s *Stats) mStep(m *Model, centre []float64, r *rules) error {
 
 // EStep returns the statistics of the shard x (samples of the model's features, row-major)
 // with weights w (nil for none) under p, computed on e's workers with the kernels Fit
-// runs. It refuses what Fit refuses, and stops within a tile of ctx's cancellation with
-// an error that wraps ctx.Err() and no statistics. An empty shard gives zero statistics.
+// runs. It refuses what Fit refuses (and Params that hold no valid model, nil ones among
+// them), and stops within a tile of ctx's cancellation with an error that wraps
+// ctx.Err() and no statistics. An empty shard gives zero statistics.
 func EStep[T float32 | float64](ctx context.Context, p *Params, x []T, w []float64, e Exec) (*Stats, error) {
+	if p == nil {
+		return nil, fmt.Errorf("gmm: %w: EStep under nil Params", ErrInvalidModel)
+	}
+	if err := p.model.Validate(); err != nil {
+		return nil, err
+	}
 	d := p.model.dims()
 	if err := checkShape(len(x), d); err != nil {
 		return nil, err

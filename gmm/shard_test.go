@@ -35,7 +35,7 @@ func shardsOf[T float32 | float64](rng *rand.Rand, x []T, w []float64, d, count 
 
 // fitShards runs EM over the shards as an engine would: a summary merged from theirs,
 // then every pass their statistics, merged in an order that rng shuffles.
-func fitShards[T float32 | float64](t *testing.T, rng *rand.Rand, opt Options, xs [][]T, ws [][]float64) *Result {
+func fitShards[T float32 | float64](t *testing.T, rng *rand.Rand, opt Options, xs [][]T, ws [][]float64) fitted {
 	t.Helper()
 	return fitShardsMerged(t, rng, opt, xs, ws, mergeInOrder)
 }
@@ -72,8 +72,10 @@ func mergeAsTree(t *testing.T, rng *rand.Rand, all []*Stats) *Stats {
 // fitShardsMerged is fitShards with the statistics of each pass, in an order that rng
 // shuffles, merged by merge.
 func fitShardsMerged[T float32 | float64](t *testing.T, rng *rand.Rand, opt Options, xs [][]T, ws [][]float64,
-	merge func(*testing.T, *rand.Rand, []*Stats) *Stats) *Result {
+	merge func(*testing.T, *rand.Rand, []*Stats) *Stats) fitted {
 	t.Helper()
+	var rec Record
+	opt.Progress = rec.Add
 	var sum Summary
 	for i, x := range xs {
 		s, err := Summarize(x, ws[i], opt.Dims)
@@ -103,7 +105,7 @@ func fitShardsMerged[T float32 | float64](t *testing.T, rng *rand.Rand, opt Opti
 			t.Fatal(err)
 		}
 	}
-	return em.Result()
+	return fitted{em.Result(), rec.Run(0)}
 }
 
 // shipped returns p after a round trip through its binary form.
@@ -134,15 +136,15 @@ func shippedStats(t *testing.T, s *Stats) *Stats {
 	return &u
 }
 
-// agree fails unless the histories of a and b agree to tol relative in every parameter
-// and log-likelihood (tol 0: bit for bit), and so do their starts.
-func agree(t *testing.T, what string, a, b *Result, tol float64) {
+// agree fails unless the steps of a and b agree to tol relative in every parameter and
+// log-likelihood (tol 0: bit for bit), and so do their starts.
+func agree(t *testing.T, what string, a, b fitted, tol float64) {
 	t.Helper()
-	if len(a.History) != len(b.History) || a.Converged != b.Converged {
-		t.Fatalf("%s: %d steps (converged %v) and %d (converged %v)", what, len(a.History), a.Converged, len(b.History), b.Converged)
+	if len(a.Steps) != len(b.Steps) || len(a.History) != len(a.Steps) || a.Converged != b.Converged {
+		t.Fatalf("%s: %d steps (converged %v) and %d (converged %v)", what, len(a.Steps), a.Converged, len(b.Steps), b.Converged)
 	}
-	steps := append([]Step{{Model: a.Initial, LogLikelihood: a.LogLikelihood}}, a.History...)
-	other := append([]Step{{Model: b.Initial, LogLikelihood: b.LogLikelihood}}, b.History...)
+	steps := append([]Step{{Model: a.Initial, LogLikelihood: a.LogLikelihood}}, a.Steps...)
+	other := append([]Step{{Model: b.Initial, LogLikelihood: b.LogLikelihood}}, b.Steps...)
 	for i := range steps {
 		p, q := steps[i], other[i]
 		for j, pair := range [][2][]float64{
@@ -214,7 +216,7 @@ func TestEMOverShardsIsFit(t *testing.T) {
 	for _, c := range shardCases(t) {
 		opt := c.opt
 		opt.Weights = c.w
-		want, err := Fit(t.Context(), c.x, opt)
+		want, err := fitKeep(t.Context(), c.x, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,7 +228,7 @@ func TestEMOverShardsIsFit(t *testing.T) {
 		for i, v := range c.x {
 			x32[i] = float32(v)
 		}
-		want32, err := Fit(t.Context(), x32, opt)
+		want32, err := fitKeep(t.Context(), x32, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,11 +261,14 @@ func TestDuplicatedShardsLeaveTheModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	opt := Options{Components: 3, Dims: 3, MaxIter: 5, InitModel: &fit.Initial}
-	once, err := NewEM(opt, sum)
+	onceOpt, doubleOpt := opt, opt
+	var onceSteps, doubleSteps Record
+	onceOpt.Progress, doubleOpt.Progress = onceSteps.Add, doubleSteps.Add
+	once, err := NewEM(onceOpt, sum)
 	if err != nil {
 		t.Fatal(err)
 	}
-	double, err := NewEM(opt, twice)
+	double, err := NewEM(doubleOpt, twice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,9 +288,9 @@ func TestDuplicatedShardsLeaveTheModel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a, b := once.Result(), double.Result()
-	for i := range a.History {
-		a.History[i].LogLikelihood *= 2
+	a, b := fitted{once.Result(), onceSteps.Run(0)}, fitted{double.Result(), doubleSteps.Run(0)}
+	for i := range a.Steps {
+		a.Steps[i].LogLikelihood *= 2
 	}
 	a.LogLikelihood *= 2
 	agree(t, "every shard twice", a, b, 0)

@@ -71,7 +71,7 @@ func TestTolIsScikitLearns(t *testing.T) {
 				}
 				closeModels(t, what, &res.Model, &end, sklearnTol)
 				n := float64(len(set.X))
-				if lb := res.History[len(res.History)-2].LogLikelihood / n; !(relErr(lb, want.LowerBound) <= sklearnTol) {
+				if lb := res.History[len(res.History)-2] / n; !(relErr(lb, want.LowerBound) <= sklearnTol) {
 					t.Errorf("%s: lower bound %.17g, scikit-learn %.17g", what, lb, want.LowerBound)
 				}
 			}

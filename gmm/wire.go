@@ -81,6 +81,9 @@ func (u *unwire) floats(n int) []float64 {
 	return v
 }
 
+// errNil is the error of a binary form's method called on nil.
+func errNil(what string) error { return fmt.Errorf("gmm: %w: nil %s", ErrInvalidData, what) }
+
 func (u *unwire) fail(why string) {
 	if u.err == nil {
 		u.err = fmt.Errorf("gmm: %w: %s", ErrInvalidData, why)
@@ -95,8 +98,11 @@ func (u *unwire) close() error {
 	return u.err
 }
 
-// MarshalBinary encodes p.
+// MarshalBinary encodes p; nil Params are an error.
 func (p *Params) MarshalBinary() ([]byte, error) {
+	if p == nil {
+		return nil, errNil("Params")
+	}
 	w := wire{b: []byte(paramsTag)}
 	m := &p.model
 	w.int(m.K())
@@ -122,6 +128,9 @@ func (p *Params) MarshalBinary() ([]byte, error) {
 // of at most kernel.MaxComponents components and MaxDims features, finite centres, one
 // for every mean, or none, and a finite frame.
 func (p *Params) UnmarshalBinary(data []byte) error {
+	if p == nil {
+		return errNil("Params")
+	}
 	u := open(data, paramsTag)
 	k, dims := u.int(kernel.MaxComponents), u.int(MaxDims)
 	var q Params
@@ -150,8 +159,11 @@ func (p *Params) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
-// MarshalBinary encodes s.
+// MarshalBinary encodes s; nil Stats are an error.
 func (s *Stats) MarshalBinary() ([]byte, error) {
+	if s == nil {
+		return nil, errNil("Stats")
+	}
 	w := wire{b: []byte(statsTag)}
 	w.int(s.k)
 	w.int(s.d)
@@ -182,6 +194,9 @@ func (s *Stats) eachUpper(f func(i int)) {
 // kernel.MaxComponents components over at most MaxDims features, and sums of
 // responsibilities that are neither negative nor NaN.
 func (s *Stats) UnmarshalBinary(data []byte) error {
+	if s == nil {
+		return errNil("Stats")
+	}
 	u := open(data, statsTag)
 	k, d := u.int(kernel.MaxComponents), u.int(MaxDims)
 	pass, samples, ll := u.int(MaxIterations), u.int(math.MaxInt), u.float()
@@ -210,8 +225,11 @@ func (s *Stats) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
-// MarshalBinary encodes h.
+// MarshalBinary encodes h; a nil Histogram is an error.
 func (h *Histogram) MarshalBinary() ([]byte, error) {
+	if h == nil {
+		return nil, errNil("Histogram")
+	}
 	w := wire{b: []byte(histogramTag)}
 	w.int(h.Dims)
 	w.int(h.Len())
@@ -223,6 +241,9 @@ func (h *Histogram) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary sets h to the Histogram that data encodes, which it checks as
 // NewHistogram would have made it.
 func (h *Histogram) UnmarshalBinary(data []byte) error {
+	if h == nil {
+		return errNil("Histogram")
+	}
 	u := open(data, histogramTag)
 	d, n := u.int(MaxDims), u.int(len(data)/8)
 	g := Histogram{Dims: d, Values: u.floats(n * d), Counts: u.floats(n)}

@@ -35,8 +35,12 @@ func init() {
 // leave one behind). The start is opt.InitModel or, in one dimension, InitEvenlySpaced,
 // which need no samples; otherwise opt.Init's start made from the shards' samples (about
 // 1024 each, unweighted, in order of key). opt.Weights must be nil and opt.Progress is
-// called as Fit calls it. It returns the failures that the first pipeline reported.
+// called as Fit calls it. It returns the failures that the first pipeline reported. A nil
+// src, or a cfg without Temp, is an error.
 func Fit(ctx context.Context, src Source, opt gmm.Options, cfg Config) (*gmm.Result, []Failure, error) {
+	if src == nil {
+		return nil, nil, errNoSource
+	}
 	spill := path.Join(cfg.Temp, "shards")
 	got, failures, err := cfg.runFor(ctx, "summary", func(s beam.Scope) (beam.PCollection, []result) {
 		shards, failed := src(s)
@@ -197,8 +201,12 @@ func (f *eStepFn) ProcessElement(ctx context.Context, file string, emit func([]b
 // FitHistogram fits a mixture to the histograms that src builds (gmm.Histogram binary
 // forms): one pipeline merges them, exactly, into the collection's, and gmm.Fit runs on
 // it with opt (Weights the counts, Dims the histogram's) on this machine. It returns the
-// fit, the collection's histogram and the failures reported.
+// fit, the collection's histogram and the failures reported. A nil src, or a cfg without
+// Temp, is an error.
 func FitHistogram(ctx context.Context, src Source, opt gmm.Options, cfg Config) (*gmm.Result, *gmm.Histogram, []Failure, error) {
+	if src == nil {
+		return nil, nil, nil, errNoSource
+	}
 	got, failures, err := cfg.runFor(ctx, "histogram", func(s beam.Scope) (beam.PCollection, []result) {
 		hists, failed := src(s)
 		return failed, []result{{"histogram", hists, kindHistogram}}

@@ -60,9 +60,16 @@ type Config struct {
 	// prism (in-process) by default.
 	Run func(ctx context.Context, p *beam.Pipeline) error
 	// Temp is a folder (a local path, or a URL of a filesystem Beam has registered) that
-	// the workers and the launcher both reach: each pipeline leaves its result there.
+	// the workers and the launcher both reach: each pipeline leaves its result there. It
+	// must be given: the working folder is no place for them.
 	Temp string
 }
+
+// ErrNoTemp is the error of a Config without a Temp folder.
+var ErrNoTemp = errors.New("gmmbeam: no Temp folder for the pipelines' results")
+
+// errNoSource is the error of a fit of a nil Source.
+var errNoSource = errors.New("gmmbeam: no Source")
 
 // run runs p as c says.
 func (c *Config) run(ctx context.Context, p *beam.Pipeline) error {
@@ -118,8 +125,11 @@ func writeFile(ctx context.Context, p string, b []byte) error {
 }
 
 // List returns the files that pattern (a URL of a filesystem Beam has registered, with
-// glob characters) matches.
+// glob characters) matches; an empty pattern is an error.
 func List(ctx context.Context, pattern string) ([]string, error) {
+	if pattern == "" {
+		return nil, errors.New("gmmbeam: List of an empty pattern")
+	}
 	return onFS(ctx, pattern, func(fs filesystem.Interface) ([]string, error) { return fs.List(ctx, pattern) })
 }
 
@@ -159,8 +169,12 @@ type result struct {
 }
 
 // runFor builds a pipeline with build, runs it, and returns each result's bytes (nil
-// for an empty collection) and the failures reported, sorted.
+// for an empty collection) and the failures reported, sorted. Without a Temp folder it
+// is ErrNoTemp.
 func (c *Config) runFor(ctx context.Context, pass string, build func(s beam.Scope) (failed beam.PCollection, out []result)) ([][]byte, []Failure, error) {
+	if c.Temp == "" {
+		return nil, nil, ErrNoTemp
+	}
 	p, s := beam.NewPipelineWithRoot()
 	failed, out := build(s)
 	dir := path.Join(c.Temp, pass)

@@ -98,15 +98,29 @@ func concatenated(t *testing.T, files []string, ch segment.Channel) []float64 {
 	return x
 }
 
-// same fails unless a and b have the same history to tol relative to each part's
+// fitted is a fit's Result with a copy of every iteration's Step of the run it kept.
+type fitted struct {
+	*gmm.Result
+	steps []gmm.Step
+}
+
+// recording sets opt.Progress to a new gmm.Record's, and returns what pairs the fit's
+// result with the steps recorded.
+func recording(opt *gmm.Options) func(*gmm.Result) fitted {
+	rec := new(gmm.Record)
+	opt.Progress = rec.Add
+	return func(res *gmm.Result) fitted { return fitted{res, rec.Run(res.Run)} }
+}
+
+// same fails unless a and b have the same iterations to tol relative to each part's
 // largest number (0: bit for bit).
-func same(t *testing.T, what string, a, b *gmm.Result, tol float64) {
+func same(t *testing.T, what string, a, b fitted, tol float64) {
 	t.Helper()
-	if len(a.History) != len(b.History) {
-		t.Fatalf("%s: %d and %d iterations", what, len(a.History), len(b.History))
+	if len(a.steps) != len(b.steps) || len(a.History) != len(a.steps) {
+		t.Fatalf("%s: %d and %d iterations", what, len(a.steps), len(b.steps))
 	}
-	for i := range a.History {
-		p, q := a.History[i], b.History[i]
+	for i := range a.steps {
+		p, q := a.steps[i], b.steps[i]
 		for j, pair := range [][2][]float64{
 			{p.Model.Weights, q.Model.Weights}, {p.Model.Means, q.Model.Means},
 			{p.Model.Covariances, q.Model.Covariances}, {{p.LogLikelihood}, {q.LogLikelihood}},
@@ -130,6 +144,7 @@ func TestHistogramPathIsExact(t *testing.T) {
 	files := collection(t)
 	for _, ch := range []segment.Channel{segment.Luma, segment.RGB} {
 		opt := gmm.Options{Components: 3, Dims: ch.Dims(), MaxIter: 6}
+		kept := recording(&opt)
 		res, h, failures, err := FitHistogram(t.Context(), Images{Paths: files, Channel: ch}.Histograms(), opt, config(t))
 		if err != nil || len(failures) > 0 {
 			t.Fatalf("%v: %v %v", ch, err, failures)
@@ -142,11 +157,12 @@ func TestHistogramPathIsExact(t *testing.T) {
 			t.Fatalf("%v: the collection's histogram is not that of its pixels", ch)
 		}
 		opt.Weights = want.Counts
+		keptFit := recording(&opt)
 		fit, err := gmm.Fit(t.Context(), want.Values, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		same(t, ch.String(), res, fit, 0)
+		same(t, ch.String(), kept(res), keptFit(fit), 0)
 	}
 }
 
@@ -163,6 +179,7 @@ func TestPixelPathIsFit(t *testing.T) {
 			opt.MaxIter = 200
 		}
 		cfg := config(t)
+		kept := recording(&opt)
 		res, failures, err := Fit(t.Context(), Images{Paths: files, Channel: c.ch}.Shards(), opt, cfg)
 		if err != nil || len(failures) > 0 {
 			t.Fatalf("%v: %v %v", c.ch, err, failures)
@@ -171,11 +188,12 @@ func TestPixelPathIsFit(t *testing.T) {
 			t.Fatalf("%v: %d spilled shards left behind", c.ch, len(left))
 		}
 		opt.InitModel = &res.Initial
+		keptFit := recording(&opt)
 		fit, err := gmm.Fit(t.Context(), concatenated(t, files, c.ch), opt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		same(t, c.ch.String(), res, fit, 1e-12)
+		same(t, c.ch.String(), kept(res), keptFit(fit), 1e-12)
 		if res.Converged != (c.tol > 0) || fit.Converged != res.Converged {
 			t.Fatalf("%v, tol %v: converged %v, gmm.Fit %v, after %d iterations", c.ch, c.tol, res.Converged, fit.Converged, len(res.History))
 		}
@@ -187,33 +205,35 @@ func TestPixelPathIsFit(t *testing.T) {
 func TestDuplicatesLeaveTheModel(t *testing.T) {
 	files := collection(t)
 	twice := append(slices.Clone(files), files...)
-	opt := gmm.Options{Components: 3, MaxIter: 5}
-	once, _, _, err := FitHistogram(t.Context(), Images{Paths: files}.Histograms(), opt, config(t))
-	if err != nil {
-		t.Fatal(err)
+	for name, fit := range map[string]func(paths []string, opt gmm.Options) (*gmm.Result, error){
+		"histograms": func(paths []string, opt gmm.Options) (*gmm.Result, error) {
+			res, _, _, err := FitHistogram(t.Context(), Images{Paths: paths}.Histograms(), opt, config(t))
+			return res, err
+		},
+		"pixels": func(paths []string, opt gmm.Options) (*gmm.Result, error) {
+			res, _, err := Fit(t.Context(), Images{Paths: paths}.Shards(), opt, config(t))
+			return res, err
+		},
+	} {
+		var got [2]fitted
+		for i, paths := range [][]string{files, twice} {
+			opt := gmm.Options{Components: 3, MaxIter: 5}
+			kept := recording(&opt)
+			res, err := fit(paths, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[i] = kept(res)
+		}
+		halve(got[1])
+		same(t, name, got[1], got[0], map[string]float64{"histograms": 0, "pixels": 1e-12}[name])
 	}
-	double, _, _, err := FitHistogram(t.Context(), Images{Paths: twice}.Histograms(), opt, config(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	halve(double)
-	same(t, "histograms", double, once, 0)
-	onceX, _, err := Fit(t.Context(), Images{Paths: files}.Shards(), opt, config(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	doubleX, _, err := Fit(t.Context(), Images{Paths: twice}.Shards(), opt, config(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	halve(doubleX)
-	same(t, "pixels", doubleX, onceX, 1e-12)
 }
 
-// halve halves the log-likelihoods of res: those of a collection counted twice.
-func halve(res *gmm.Result) {
-	for i := range res.History {
-		res.History[i].LogLikelihood /= 2
+// halve halves the log-likelihoods of f: those of a collection counted twice.
+func halve(f fitted) {
+	for i := range f.steps {
+		f.steps[i].LogLikelihood /= 2
 	}
 }
 
@@ -228,7 +248,7 @@ func TestBrokenFilesAreReported(t *testing.T) {
 	}
 	missing := filepath.Join(dir, "missing.jpg")
 	bomb := filepath.Join(dir, "bomb.png")
-	if err := os.WriteFile(bomb, imagetest.Bombs()["png"], 0o644); err != nil {
+	if err := os.WriteFile(bomb, imagetest.Bombs()[".png"], 0o644); err != nil {
 		t.Fatal(err)
 	}
 	odd := filepath.Join(dir, "a\tname\nwith controls.png") // failures are lines of text
@@ -237,20 +257,23 @@ func TestBrokenFilesAreReported(t *testing.T) {
 	}
 	all := append([]string{broken, missing, bomb, odd}, files...)
 	opt := gmm.Options{Components: 2, MaxIter: 4}
-	want, _, _, err := FitHistogram(t.Context(), Images{Paths: files}.Histograms(), opt, config(t))
+	keptWant := recording(&opt)
+	res, _, _, err := FitHistogram(t.Context(), Images{Paths: files}.Histograms(), opt, config(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, fit := range map[string]func() (*gmm.Result, []Failure, error){
-		"histogram": func() (*gmm.Result, []Failure, error) {
+	want := keptWant(res)
+	for name, fit := range map[string]func(opt gmm.Options) (*gmm.Result, []Failure, error){
+		"histogram": func(opt gmm.Options) (*gmm.Result, []Failure, error) {
 			res, _, f, err := FitHistogram(t.Context(), Images{Paths: all}.Histograms(), opt, config(t))
 			return res, f, err
 		},
-		"pixels": func() (*gmm.Result, []Failure, error) {
+		"pixels": func(opt gmm.Options) (*gmm.Result, []Failure, error) {
 			return Fit(t.Context(), Images{Paths: all}.Shards(), opt, config(t))
 		},
 	} {
-		res, failures, err := fit()
+		kept := recording(&opt)
+		res, failures, err := fit(opt)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -264,7 +287,7 @@ func TestBrokenFilesAreReported(t *testing.T) {
 		if wantKeys := []string{bomb, broken, missing, odd}; !slices.Equal(keys, sorted(wantKeys)) {
 			t.Fatalf("%s: failures %v, want %v", name, keys, sorted(wantKeys))
 		}
-		same(t, name, res, want, 1e-12)
+		same(t, name, kept(res), want, 1e-12)
 	}
 	out := t.TempDir()
 	failures, err := Images{Paths: all}.Segment(t.Context(), &want.Model, out, config(t))
@@ -313,8 +336,9 @@ func TestShardingDoesNotMatter(t *testing.T) {
 		}
 	}
 	opt := gmm.Options{Components: 3, Dims: 3, Covariance: gmm.Diag, MaxIter: 5}
-	var first *gmm.Result
+	var first fitted
 	for _, count := range []int{1, 3, 8} {
+		kept := recording(&opt)
 		src := func(s beam.Scope) (beam.PCollection, beam.PCollection) {
 			one := beam.Create(s, 0)
 			return beam.ParDo(s, &shardsFn{X: x, Weights: w, Dims: 3, Count: count}, one), beam.CreateList(s, []Failure{})
@@ -323,12 +347,12 @@ func TestShardingDoesNotMatter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if first == nil {
-			first = res
+		if first.Result == nil {
+			first = kept(res)
 			opt.InitModel = &res.Initial // the start from each shard's sample differs
 			continue
 		}
-		same(t, "shards", res, first, 1e-12)
+		same(t, "shards", kept(res), first, 1e-12)
 	}
 	if len(first.History) != 5 {
 		t.Fatalf("%d iterations", len(first.History))

@@ -151,8 +151,12 @@ const OutputSuffix = "_segmented"
 // Segment segments every image with the model m in a pipeline, each to
 // <name>_segmented.png in outDir (a local folder the workers share), as gmmseg --model
 // does with its default outputs: the gray levels of the components' means for one
-// channel, their mean colours for a colour space. It returns the images that failed.
+// channel, their mean colours for a colour space. It returns the images that failed. A
+// model that Validate refuses (nil among them), or a cfg without Temp, is an error.
 func (im Images) Segment(ctx context.Context, m *gmm.Model, outDir string, cfg Config) ([]Failure, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
 	model, err := json.Marshal(m)
 	if err != nil {
 		return nil, err
@@ -214,7 +218,11 @@ func (f *segmentFn) segment(ctx context.Context, img image.Image, out string) er
 	if err := segment.ColourClasses(ctx, &f.m, src, p, ch, gmm.Exec{}); err != nil {
 		return err
 	}
-	if err := segment.WritePNG(out, segment.MeanColourImage(&f.m, p, ch, 1<<depth-1, depth)); err != nil {
+	seg, err := segment.MeanColourImage(&f.m, p, ch, 1<<depth-1, depth)
+	if err != nil {
+		return err
+	}
+	if err := segment.WritePNG(out, seg); err != nil {
 		return fmt.Errorf("writing %s: %w", out, err)
 	}
 	return nil

@@ -28,7 +28,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"runtime"
 	"slices"
 	"strconv"
@@ -39,6 +38,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/gen"
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/interrupt"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/klauspost/cpuid/v2"
 )
@@ -53,10 +53,7 @@ func main() {
 	// cpuid's --cpu.disable and --cpu.features go on the default flag set; run parses it
 	// and only then lets cpuid look at the CPU, so the kernels see the masked features.
 	cpuid.Flags()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, flag.CommandLine, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	interrupt.Exit(func(ctx context.Context) int { return run(ctx, flag.CommandLine, os.Args[1:], os.Stdout, os.Stderr) })
 }
 
 // config is the parsed command line.
@@ -73,6 +70,10 @@ type config struct {
 	minTime    time.Duration
 	plot       string
 }
+
+// maxValues bounds the samples of a measurement, n samples of d features being n d values,
+// held in float64 and in float32 (12 bytes each): 3 GiB.
+const maxValues = 1 << 28
 
 // lists are the flags that take comma-separated lists, kept as text until parsed.
 type lists struct{ sizes, threads, dims string }
@@ -132,6 +133,9 @@ func run(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io
 		return usage("unexpected argument %q", fs.Arg(0))
 	case slices.ContainsFunc(c.sizes, func(n int) bool { return n < 1 }):
 		return usage("--sizes: want positive sizes")
+	case slices.Max(c.sizes) > maxValues/slices.Max(c.dims):
+		n, d := slices.Max(c.sizes), slices.Max(c.dims)
+		return usage("--sizes: %s samples of %d features are more than %dM values, %d GiB in float64 and float32, what a measurement may hold", formatSize(n), d, maxValues>>20, maxValues*12>>30)
 	case slices.ContainsFunc(c.threads, func(n int) bool { return n < 1 }):
 		return usage("--threads: want counts of at least 1")
 	case c.reps < 1:
@@ -143,7 +147,11 @@ func run(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io
 	case c.plot != "" && c.image != "":
 		return usage("--plot draws the E-step table; it does not go with --image")
 	}
-	if err := bench(ctx, &c, stdout); err != nil {
+	if err := bench(ctx, &c, stdout); ctx.Err() != nil {
+		what, status := interrupt.Cause(ctx)
+		fmt.Fprintf(stderr, "gmmbench: %s\n", what)
+		return status
+	} else if err != nil {
 		fmt.Fprintf(stderr, "gmmbench: %v\n", strings.Join(strings.Fields(err.Error()), " "))
 		return exitError
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gmmsimd/gmmsimd/cmd/internal/cmdtest"
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
@@ -235,5 +236,17 @@ func TestImageExperimentInColour(t *testing.T) {
 	}
 	if r := runCmd(t, "--image", "x.png", "--channel", "alpha"); r.Code != 2 {
 		t.Errorf("--channel=alpha: exit %d", r.Code)
+	}
+}
+
+// A size whose samples cannot be held is refused before anything is allocated, on one
+// line that names the limit: a million megapixels, or 16M samples of 32 features.
+func TestSizesAreBounded(t *testing.T) {
+	for _, args := range [][]string{{"--sizes", "1000000M"}, {"--sizes", "1M,16M", "--dims", "1,32"}} {
+		start := time.Now()
+		r := runCmd(t, args...)
+		if r.Code != 2 || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, "--sizes") || !strings.Contains(r.Stderr, "GiB") || time.Since(start) > time.Second {
+			t.Errorf("%v: exit %d after %v, stderr %q", args, r.Code, time.Since(start), r.Stderr)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gmmsimd/gmmsimd/internal/ctxfile"
 	"github.com/gmmsimd/gmmsimd/internal/inputs"
 	"github.com/schollz/progressbar/v3"
 )
@@ -78,12 +79,16 @@ func isOutput(name string) bool {
 // runBatch segments every input on its own, several at once, and returns the exit status:
 // exitError if any image failed. Each image prints one line (text: what it found and
 // wrote; --json: its document), a failed one its error; on a terminal a progress bar shows
-// the images done, the rate and the time left.
+// the images done, the rate and the time left. Interrupted, it says how many images
+// finished: those whose lines it printed, each with all its outputs; the others have
+// none.
 func runBatch(ctx context.Context, c *plan, stdout, stderr io.Writer) int {
 	files, err := expandInputs(c.inputs, c.outDir)
+	if err == nil {
+		err = prepare(ctx, c, files)
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "gmmseg: %v\n", err)
-		return exitUsage
+		return failed(ctx, stderr, err)
 	}
 	// The output folder is made first, as mkdir -p would, so that no image is decoded and
 	// fitted only to fail on writing.
@@ -101,8 +106,7 @@ func runBatch(ctx context.Context, c *plan, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr)
 	}
 	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "gmmseg: interrupted")
-		return exitInterrupted
+		return interrupted(ctx, stderr, fmt.Sprintf("%d of %d images finished, each line above with every output; the others wrote nothing", b.finished, len(files)))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "gmmseg: %v\n", oneLine(err))
@@ -136,8 +140,8 @@ type batch struct {
 	stdout, stderr io.Writer
 	bar            *progressbar.ProgressBar // nil when not on a terminal
 
-	mu     sync.Mutex // the output, the bar and failed
-	failed int
+	mu               sync.Mutex // the output, the bar and the counts
+	failed, finished int
 }
 
 // run segments files on a pool of workers, each image taking its share of the memory
@@ -159,7 +163,7 @@ func (b *batch) run(ctx context.Context, files []string) {
 	for range jobs {
 		wg.Go(func() {
 			for file := range next {
-				need := b.estimate(file)
+				need := b.estimate(ctx, file)
 				mem.acquire(need)
 				b.one(ctx, file, threads)
 				mem.release(need)
@@ -178,9 +182,10 @@ func (b *batch) run(ctx context.Context, files []string) {
 
 // estimate is the memory, in bytes, that segmenting file is expected to take at its peak:
 // from its size in pixels (read from its header), the bytes per pixel of the decoded
-// image, the plane, the clean-up's buffer and the samples the method needs.
-func (b *batch) estimate(file string) int64 {
-	f, err := os.Open(file)
+// image, the plane, the clean-up's buffer and the samples the method needs, and what the
+// outputs keep of the fit's iterations. Opening and reading the header end with ctx.
+func (b *batch) estimate(ctx context.Context, file string) int64 {
+	f, err := ctxfile.Open(ctx, file)
 	if err != nil {
 		return 0 // it fails at once
 	}
@@ -203,7 +208,7 @@ func (b *batch) estimate(file string) int64 {
 	case !histogram || b.c.visualization == 1:
 		perPixel += map[string]int64{"float64": 8, "float32": 4}[b.c.precision]
 	}
-	return int64(cfg.Width)*int64(cfg.Height)*perPixel + fixed
+	return int64(cfg.Width)*int64(cfg.Height)*perPixel + fixed + b.c.keptBytes
 }
 
 // one segments file and prints its line.
@@ -215,8 +220,8 @@ func (b *batch) one(ctx context.Context, file string, threads int) {
 		w = &doc
 	}
 	o, err := segmentImage(ctx, c, w, io.Discard)
-	if ctx.Err() != nil {
-		return // interrupted: runBatch says so once
+	if o == nil && ctx.Err() != nil {
+		return // interrupted before its outputs: runBatch says so once
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -233,8 +238,10 @@ func (b *batch) one(ctx context.Context, file string, threads int) {
 			json.NewEncoder(b.stdout).Encode(&line)
 		}
 	case c.json:
+		b.finished++
 		b.stdout.Write(doc.Bytes())
 	default:
+		b.finished++
 		m := &o.res.Model
 		fmt.Fprintf(b.stdout, "%s: %d components, means %s, log likelihood %s, wrote %s (%.2f s)\n",
 			file, m.K(), floats(m.Means), strconv.FormatFloat(o.res.LogLikelihood, 'g', -1, 64), strings.Join(append([]string{o.out}, o.figures...), ", "), o.t.total)

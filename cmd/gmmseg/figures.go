@@ -4,24 +4,16 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"os"
-	"path/filepath"
-	"strings"
+	"io"
 
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure"
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
 )
 
 // figureSide is the longest side, in pixels, of the images that figures show.
 const figureSide = 400
-
-// figurePaths are the files --visualization=1 writes for the segmentation out: next to
-// it, named after it.
-func figurePaths(out string) (strip, sheetPNG, sheetSVG, curves string) {
-	base := strings.TrimSuffix(out, filepath.Ext(out))
-	return base + figureSuffixes[0] + ".png", base + figureSuffixes[1] + ".png", base + figureSuffixes[1] + ".svg", base + figureSuffixes[2] + ".png"
-}
 
 // outputSuffix ends the name of an image's segmentation, and figureSuffixes those of its
 // figures after it: <name>_segmented.png, <name>_segmented_strip.png, ...
@@ -30,11 +22,11 @@ const outputSuffix = "_segmented"
 var figureSuffixes = []string{"_strip", "_sheet", "_curves"}
 
 // writeFigures draws the fit's figures from the samples x (the pixels of in.plane,
-// row-major) and the segmentation as written, writes them (figurePaths) and returns their
-// paths. If one cannot be written, those written before it are removed.
-func writeFigures[T float32 | float64](c *plan, in *input, x []T, res *gmm.Result, segmented image.Image, out string) (paths []string, err error) {
+// row-major), the iterations kept of the fit res (steps) and the segmentation as written,
+// writes them into set (figureNames) and returns their paths.
+func writeFigures[T float32 | float64](set *atomicfile.Set, c *plan, in *input, x []T, res *gmm.Result, steps []gmm.Step, segmented image.Image, out string) (paths []string, err error) {
 	if c.channel.Dims() > 1 {
-		return writeColourFigures(c, in, res, segmented, out)
+		return writeColourFigures(set, c, in, res, steps, segmented, out)
 	}
 	thumb := figure.NewThumbnail(x, in.plane.Width, in.plane.Height, figureSide)
 	f := &figure.Fit{
@@ -42,7 +34,7 @@ func writeFigures[T float32 | float64](c *plan, in *input, x []T, res *gmm.Resul
 		InputTitle: "input (" + c.channel.String() + ")",
 		Segmented:  figure.Shrink(segmented, figureSide),
 		Initial:    res.Initial,
-		History:    res.History,
+		Steps:      steps, LogLikelihoods: res.History,
 	}
 	// 8-bit levels each get a bin of their own; other data 256 bins over [0, 1].
 	if c.second == "" && in.plane.Max == 255 {
@@ -53,8 +45,8 @@ func writeFigures[T float32 | float64](c *plan, in *input, x []T, res *gmm.Resul
 	if c.second != "" {
 		f.InputTitle = "CIE94 difference"
 	}
-	for i := range res.History {
-		m := &res.History[i].Model
+	for i := range steps {
+		m := &steps[i].Model
 		colour := figure.GrayOfMean(m)
 		if c.palette {
 			colour = func(k int) color.Color { return segment.ClassColour(k) }
@@ -69,42 +61,32 @@ func writeFigures[T float32 | float64](c *plan, in *input, x []T, res *gmm.Resul
 	if err != nil {
 		return nil, fmt.Errorf("--visualization: %w", err)
 	}
-	strip, sheetPNG, sheetSVG, curves := figurePaths(out)
-	return writeEach([]figureFile{
-		{strip, figure.Strip(f).WritePNG},
-		{sheetPNG, sheet.WritePNG},
-		{sheetSVG, sheet.WriteSVG},
-		{curves, figure.Curves(f).WritePNG},
-	})
+	return writeEach(set, c.figureNames(out), figure.Strip(f).PNG, sheet.PNG, sheet.SVG, figure.Curves(f).PNG)
 }
 
-// figureFile is a figure to write at path.
-type figureFile struct {
-	path  string
-	write func(string) error
-}
-
-// writeEach writes the figures in turn and returns their paths; if one cannot be
-// written, those written before it are removed.
-func writeEach(files []figureFile) ([]string, error) {
-	var paths []string
-	for _, f := range files {
-		if err := f.write(f.path); err != nil {
-			removeAll(paths)
+// writeEach writes the figures into set, at paths in turn, and returns the paths.
+func writeEach(set *atomicfile.Set, paths []string, figures ...func(io.Writer) error) ([]string, error) {
+	for i, path := range paths {
+		if err := set.Write(path, figures[i]); err != nil {
 			return nil, fmt.Errorf("--visualization: %w", err)
 		}
-		paths = append(paths, f.path)
 	}
 	return paths, nil
 }
 
 // writeColourFigures draws the figures of a fit in a colour space (the strip and the
 // sheet; the density curves are one channel's) from the shrunk input load kept.
-func writeColourFigures(c *plan, in *input, res *gmm.Result, segmented image.Image, out string) ([]string, error) {
+func writeColourFigures(set *atomicfile.Set, c *plan, in *input, res *gmm.Result, steps []gmm.Step, segmented image.Image, out string) ([]string, error) {
 	f := &figure.ColourFit{
 		Input: in.thumb, Segmented: figure.Shrink(segmented, figureSide), Samples: in.thumbX,
-		Names: c.channel.Coordinates(), Space: c.channel, History: res.History,
-		Colour: func(m *gmm.Model, k int) color.Color { return segment.MeanColour(m, k, c.channel) },
+		Names: c.channel.Coordinates(), Space: c.channel, Steps: steps, LogLikelihoods: res.History,
+		Colour: func(m *gmm.Model, k int) color.Color {
+			col, err := segment.MeanColour(m, k, c.channel)
+			if err != nil {
+				return color.Black // no such model: the figures colour the fit's own, whole
+			}
+			return col
+		},
 	}
 	if c.palette {
 		f.Colour = func(_ *gmm.Model, k int) color.Color { return segment.ClassColour(k) }
@@ -117,13 +99,5 @@ func writeColourFigures(c *plan, in *input, res *gmm.Result, segmented image.Ima
 	if err != nil {
 		return nil, fmt.Errorf("--visualization: %w", err)
 	}
-	stripPath, sheetPNG, sheetSVG, _ := figurePaths(out)
-	return writeEach([]figureFile{{stripPath, strip.WritePNG}, {sheetPNG, sheet.WritePNG}, {sheetSVG, sheet.WriteSVG}})
-}
-
-// removeAll removes the files at paths, ignoring errors: it cleans up after a failure.
-func removeAll(paths []string) {
-	for _, p := range paths {
-		os.Remove(p)
-	}
+	return writeEach(set, c.figureNames(out), strip.PNG, sheet.PNG, sheet.SVG)
 }

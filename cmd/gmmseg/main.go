@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
+	"github.com/gmmsimd/gmmsimd/internal/interrupt"
 )
 
 // exampleImage is segmented when no --first-image is given: camera.png (512x512, 8-bit
@@ -45,17 +45,14 @@ const exampleName = "camera.png"
 const (
 	exitOK    = 0
 	exitError = 1 // bad input or a failure while running
-	exitUsage = 2 // flag misuse
-	// exitInterrupted is a run stopped by SIGINT (128 + the signal's number, as shells
-	// report it): its outputs are removed.
-	exitInterrupted = 130
+	exitUsage = 2 // flag misuse, or outputs that clash with inputs or each other
+	// A run that a signal ends exits with 128 + the signal's number (interrupt.Cause):
+	// 130 for SIGINT, or for its context cancelled otherwise, 143 for SIGTERM, 129 for
+	// SIGHUP.
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	interrupt.Exit(func(ctx context.Context) int { return run(ctx, os.Args[1:], os.Stdout, os.Stderr) })
 }
 
 // run is the whole command; it returns the exit status.
@@ -77,19 +74,45 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(c.inputs) > 0 {
 		return runBatch(ctx, p, stdout, stderr)
 	}
-	err = withProfiles(c, func() error {
-		_, err := segmentImage(ctx, p, stdout, stderr)
+	if err := prepare(ctx, p, nil); err != nil {
+		return failed(ctx, stderr, err)
+	}
+	var o *outcome
+	err = withProfiles(c, func() (err error) {
+		o, err = segmentImage(ctx, p, stdout, stderr)
 		return err
 	})
 	switch {
-	case ctx.Err() != nil:
-		fmt.Fprintln(stderr, "gmmseg: interrupted")
-		return exitInterrupted
+	case ctx.Err() != nil && o != nil: // a signal after the outputs were put in place
+		return interrupted(ctx, stderr, "every output was written")
 	case err != nil:
-		fmt.Fprintf(stderr, "gmmseg: %v\n", oneLine(err))
-		return exitError
+		return failed(ctx, stderr, err)
 	}
 	return exitOK
+}
+
+// prepare does what a run does before it reads an image: it checks that no output of
+// the run (of the images of a batch) is one of its inputs or another output, then reads
+// the mixtures it takes.
+func prepare(ctx context.Context, p *plan, images []string) error {
+	if err := checkFiles(p.files(images)); err != nil {
+		return err
+	}
+	return p.loadModels(ctx)
+}
+
+// failed reports err, which ended the run, on one line and returns the exit status:
+// exitUsage for a usageError, exitError for others, or that of an interrupt if ctx was
+// cancelled.
+func failed(ctx context.Context, stderr io.Writer, err error) int {
+	if ctx.Err() != nil {
+		return interrupted(ctx, stderr, "nothing was written")
+	}
+	fmt.Fprintf(stderr, "gmmseg: %v\n", oneLine(err))
+	if errors.As(err, new(usageError)) {
+		return exitUsage
+	}
+	return exitError
 }
 
 // writeHeapProfile writes the heap profile (after a collection, so that it is up to date)

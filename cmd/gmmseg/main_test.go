@@ -30,6 +30,10 @@ import (
 	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 )
 
+// exitCancelled is the exit status of a run whose context was cancelled without a
+// signal: SIGINT's, 130.
+const exitCancelled = 130
+
 func runCmd(t *testing.T, args ...string) cmdtest.Result {
 	t.Helper()
 	return cmdtest.Run(func(stdout, stderr io.Writer) int { return run(context.Background(), args, stdout, stderr) })
@@ -630,7 +634,8 @@ func TestVisualizationWritesFigures(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	strip, sheetPNG, sheetSVG, curves := figurePaths(out)
+	names := (&plan{config: &config{visualization: 1}}).figureNames(out)
+	strip, sheetPNG, sheetSVG, curves := names[0], names[1], names[2], names[3]
 	if want := []string{strip, sheetPNG, sheetSVG, curves}; !slices.Equal(doc.Figures, want) {
 		t.Fatalf("figures %v, want %v", doc.Figures, want)
 	}
@@ -681,7 +686,7 @@ func TestFailedFigureLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "seg.png")
 	labels := filepath.Join(dir, "labels.png")
-	_, _, sheetSVG, _ := figurePaths(out)
+	sheetSVG := (&plan{config: &config{visualization: 1}}).figureNames(out)[2]
 	// A directory where the SVG goes: the figures before it are written, then it fails.
 	if err := os.Mkdir(sheetSVG, 0o755); err != nil {
 		t.Fatal(err)
@@ -700,8 +705,9 @@ func TestFailedFigureLeavesNothing(t *testing.T) {
 	}
 }
 
-// An interrupt (the context SIGINT cancels) ends a run within a tile or a sample block of
-// any step: exit 130, one line, and no output left, for one image and for a batch.
+// An interrupt (the context a signal cancels) ends a run within a tile or a sample block
+// of any step: exit 130, one line saying what was left, and no output, for one image and
+// for a batch.
 func TestInterruptExits130LeavingNothing(t *testing.T) {
 	in := t.TempDir()
 	for _, name := range []string{"a.png", "b.png"} {
@@ -724,8 +730,12 @@ func TestInterruptExits130LeavingNothing(t *testing.T) {
 			time.AfterFunc(300*time.Millisecond, func() { cancelled = time.Now(); cancel() })
 			r := cmdtest.Run(func(stdout, stderr io.Writer) int { return run(ctx, args, stdout, stderr) })
 			late := time.Since(cancelled)
-			if r.Code != exitInterrupted || r.Stderr != "gmmseg: interrupted\n" {
-				t.Fatalf("exit %d, stderr %q; want %d and one line", r.Code, r.Stderr, exitInterrupted)
+			want := "gmmseg: interrupted: nothing was written\n"
+			if strings.HasPrefix(name, "batch") {
+				want = "gmmseg: interrupted: 0 of 2 images finished, each line above with every output; the others wrote nothing\n"
+			}
+			if r.Code != exitCancelled || r.Stderr != want {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", r.Code, r.Stderr, exitCancelled, want)
 			}
 			if late > 500*time.Millisecond && !race.Enabled {
 				t.Errorf("ended %v after the interrupt", late)

@@ -310,7 +310,8 @@ func TestColourRun(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("--visualization=1: status %d: %s", r.Code, r.Stderr)
 	}
-	strip, sheetPNG, sheetSVG, curves := figurePaths(figs)
+	names := (&plan{config: &config{visualization: 1}}).figureNames(figs) // one channel's: with the curves
+	strip, sheetPNG, sheetSVG, curves := names[0], names[1], names[2], names[3]
 	for _, p := range []string{strip, sheetPNG, sheetSVG} {
 		if len(readBytes(t, p)) == 0 || !strings.Contains(r.Stdout, "wrote "+p) {
 			t.Errorf("%s: not written or not reported", p)

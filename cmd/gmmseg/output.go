@@ -42,10 +42,15 @@ func segmentation(c *plan, m *gmm.Model, in *input, maxLevel int) (image.Image, 
 		if in.wide {
 			depth = 16
 		}
-		img = segment.MeanColourImage(m, p, c.channel, maxLevel, depth)
+		var err error
+		if img, err = segment.MeanColourImage(m, p, c.channel, maxLevel, depth); err != nil {
+			return nil, err
+		}
 	default:
 		if c.classOutputs() {
-			segment.MeanLevels(m, p, maxLevel)
+			if err := segment.MeanLevels(m, p, maxLevel); err != nil {
+				return nil, err
+			}
 		}
 		if c.png == "gray" || in.wide {
 			img = gray(p, in.wide)

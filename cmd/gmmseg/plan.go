@@ -19,6 +19,11 @@ type plan struct {
 	// startText as the text report says it; seeded: it draws on --seed.
 	start, startText string
 	seeded           bool
+	// saved and startModel are the mixtures of --model and --init-model (nil without them),
+	// read once for every image (loadModels).
+	saved, startModel *gmm.Model
+	// keptBytes is what the outputs keep of a fit's iterations, at most (checkKept).
+	keptBytes int64
 }
 
 // initTexts describe the starts in the text report.

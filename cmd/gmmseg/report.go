@@ -25,10 +25,13 @@ type report struct {
 	prevLL float64
 	drawn  bool
 	bic    []jsonCandidate // --components=auto's table
+	// kept holds what the document, the table's report and the figures need of the
+	// iterations (nil for nothing).
+	kept *kept
 }
 
 func newReport(c *plan, in *input, w io.Writer) *report {
-	return &report{c: c, in: in, w: w}
+	return &report{c: c, in: in, w: w, kept: newKept(c)}
 }
 
 // floats formats numbers with full precision, as the reference printed Python floats.
@@ -40,15 +43,22 @@ func floats(v []float64) string {
 	return "[" + strings.Join(s, ", ") + "]"
 }
 
-// step prints one step of the fit: a run's start (Iter -1) or an iteration, as the live
-// line and as the text report's block.
+// step takes one step of the fit: a run's start (Iter -1) or an iteration, kept for the
+// outputs, and printed on the live line and as the text report's block.
 func (r *report) step(s gmm.Step) {
-	r.liveStep(s)
+	r.choosing(s)
 	if s.Iter < 0 {
 		r.begin(s)
 		return
 	}
 	r.block(s)
+}
+
+// choosing takes a step of one of --components=auto's fits: kept, and shown on the live
+// line alone (the report prints the chosen fit after the table).
+func (r *report) choosing(s gmm.Step) {
+	r.kept.add(s)
+	r.liveStep(s)
 }
 
 // liveStep shows an iteration on the live line, when there is one.
@@ -122,7 +132,7 @@ func (r *report) selection(sel *gmm.Selection) {
 	tw.Flush()
 	res := sel.Candidates[sel.Best].Result
 	r.begin(gmm.Step{Run: res.Run, Iter: -1, Model: res.Initial})
-	for _, s := range res.History {
+	for _, s := range r.kept.steps(res) {
 		r.block(s)
 	}
 }
@@ -335,7 +345,7 @@ func (r *report) document(res *gmm.Result, out string, figures []string, t timin
 	}
 	d.Init = modelJSON(&res.Initial)
 	d.Iterations = []jsonIteration{} // [] rather than null when --model skips the fit
-	for _, s := range res.History {
+	for _, s := range r.kept.steps(res) {
 		d.Iterations = append(d.Iterations, jsonIteration{modelJSON(&s.Model), number(s.LogLikelihood)})
 	}
 	d.Output, d.Labels, d.Figures = out, r.c.labels, figures

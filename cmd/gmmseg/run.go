@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure"
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
 	"github.com/gmmsimd/gmmsimd/internal/modelfile"
 )
 
@@ -63,8 +62,6 @@ type job struct {
 	c              *plan
 	in             *input
 	rep            *report
-	saved          *gmm.Model // --model's mixture, if given
-	initModel      *gmm.Model // --init-model's mixture, if given
 	out            string
 	start, decoded time.Time
 }
@@ -73,30 +70,11 @@ type job struct {
 // reports on stdout and writes the outputs; on failure it leaves none of them behind.
 func segmentImage(ctx context.Context, c *plan, stdout, stderr io.Writer) (*outcome, error) {
 	start := time.Now()
-	saved, err := loadModel(c, "--model", c.model)
+	in, err := untilDone(ctx, func() (*input, error) { return load(ctx, c, c.mostComponents()) })
 	if err != nil {
 		return nil, err
 	}
-	initModel, err := loadModel(c, "--init-model", c.initModel)
-	if err != nil {
-		return nil, err
-	}
-	k := c.kHi // the most components a fit asks for
-	if saved != nil {
-		k = saved.K()
-	}
-	if initModel != nil {
-		k = initModel.K()
-	}
-	in, err := untilDone(ctx, func() (*input, error) { return load(c, k) })
-	if err != nil {
-		return nil, err
-	}
-	out := c.out
-	if out == "" {
-		out = strings.TrimSuffix(filepath.Base(in.name), filepath.Ext(in.name)) + outputSuffix + ".png"
-	}
-	j := &job{c: c, in: in, rep: newReport(c, in, stdout), saved: saved, initModel: initModel, out: out, start: start, decoded: time.Now()}
+	j := &job{c: c, in: in, rep: newReport(c, in, stdout), out: c.output(), start: start, decoded: time.Now()}
 	if !c.quiet && isTerminal(stderr) {
 		j.rep.live, j.rep.start = stderr, start
 		defer j.rep.endLive()
@@ -119,9 +97,9 @@ func segmentAs[T float32 | float64](ctx context.Context, j *job, x []T, src gmm.
 	defer pool.Close()
 	exec := gmm.Exec{Pool: pool}
 	var res *gmm.Result
-	if j.saved != nil {
-		res = &gmm.Result{Model: *j.saved, Initial: *j.saved, Kernel: pool.Kernel(), Threads: pool.Threads()}
-		j.rep.saved(j.saved)
+	if j.c.saved != nil {
+		res = &gmm.Result{Model: *j.c.saved, Initial: *j.c.saved, Kernel: pool.Kernel(), Threads: pool.Threads()}
+		j.rep.saved(j.c.saved)
 	} else if res, err = fitImage(ctx, j, x, src, exec); err != nil {
 		return nil, err
 	}
@@ -166,8 +144,8 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, src gmm.S
 		}
 		opt.InitModel = &m
 	}
-	if j.initModel != nil {
-		opt.InitModel, opt.Components = j.initModel, j.initModel.K()
+	if c.startModel != nil {
+		opt.InitModel, opt.Components = c.startModel, c.startModel.K()
 	}
 	switch {
 	case j.in.weights != nil:
@@ -185,7 +163,7 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, src gmm.S
 	}
 	// The candidates' fits show on the live line only; the report then prints the BIC
 	// table and the chosen fit, as if it had been the only one.
-	opt.Progress = j.rep.liveStep
+	opt.Progress = j.rep.choosing
 	var sel *gmm.Selection
 	var err error
 	if src != nil {
@@ -201,28 +179,20 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, src gmm.S
 }
 
 // writeAll writes every output of j for the mixture res fitted by fitted (samples x, on
-// exec's workers), draws the figures and ends the report; on failure it removes what it
-// wrote.
-func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result, x []T, src gmm.Source[T], exec gmm.Exec, fitted time.Time) (_ *outcome, err error) {
+// exec's workers), draws the figures and ends the report. The outputs are written
+// together (atomicfile.Set): all of them, or none if anything fails or ctx ends first.
+func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result, x []T, src gmm.Source[T], exec gmm.Exec, fitted time.Time) (*outcome, error) {
 	c, in := j.c, j.in
-	var written []string
-	defer func() {
-		if err != nil {
-			removeAll(written)
-		}
-	}()
-	// An interrupt between the steps stops the run, and the files written go.
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+	set := atomicfile.NewSet(ctx)
+	defer set.Abort()
 	if c.saveModel != "" {
-		if err := modelfile.Write(c.saveModel, &res.Model); err != nil {
+		if err := set.Write(c.saveModel, func(w io.Writer) error { return modelfile.Encode(w, &res.Model) }); err != nil {
 			return nil, fmt.Errorf("--save-model: %w", err)
 		}
-		written = append(written, c.saveModel)
 	}
 	maxLevel := in.plane.Max
 	// The histogram path labels the plane's own levels, or the colours, through a table.
+	var err error
 	switch {
 	case in.classes != nil:
 		err = in.classes(ctx, &res.Model, in.plane, exec)
@@ -236,7 +206,7 @@ func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result,
 	if err != nil {
 		return nil, err
 	}
-	segmented, err := writeOutputs(c, &res.Model, in, maxLevel, j.out, &written)
+	segmented, err := writeOutputs(set, c, &res.Model, in, maxLevel, j.out)
 	if err != nil {
 		return nil, err
 	}
@@ -244,26 +214,52 @@ func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result,
 	var figures []string
 	if c.visualization == 1 {
 		drawing := time.Now()
-		if figures, err = writeFigures(c, in, x, res, segmented, j.out); err != nil {
+		if figures, err = writeFigures(set, c, in, x, res, j.rep.kept.steps(res), segmented, j.out); err != nil {
 			return nil, err
 		}
-		written = append(written, figures...)
 		t.figures = time.Since(drawing).Seconds()
 	}
-	t.total = time.Since(j.start).Seconds()
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if err := set.Commit(); err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("putting the outputs in place: %w", err)
 	}
+	t.total = time.Since(j.start).Seconds()
 	return &outcome{res, j.out, figures, t}, j.rep.end(res, j.out, figures, t)
+}
+
+// loadModels reads the mixtures of --model and --init-model, once for every image, and
+// checks that what the outputs keep of the fit's iterations is bounded (checkKept).
+func (c *plan) loadModels(ctx context.Context) (err error) {
+	if c.saved, err = loadModel(ctx, c, "--model", c.model); err != nil {
+		return err
+	}
+	if c.startModel, err = loadModel(ctx, c, "--init-model", c.initModel); err != nil {
+		return err
+	}
+	return c.checkKept(c.mostComponents())
+}
+
+// mostComponents is the most components a fit of the run has: the saved mixture's, the
+// start's, or the most that --components asks for.
+func (c *plan) mostComponents() int {
+	switch {
+	case c.saved != nil:
+		return c.saved.K()
+	case c.startModel != nil:
+		return c.startModel.K()
+	}
+	return c.kHi
 }
 
 // loadModel reads the mixture saved in path for the flag (nil without one), checked
 // against --components when that is set and against the channel's dimension.
-func loadModel(c *plan, flag, path string) (*gmm.Model, error) {
+func loadModel(ctx context.Context, c *plan, flag, path string) (*gmm.Model, error) {
 	if path == "" {
 		return nil, nil
 	}
-	m, err := modelfile.Read(path)
+	m, err := modelfile.Read(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
@@ -289,76 +285,110 @@ func label[T float32 | float64](ctx context.Context, c *plan, m *gmm.Model, x []
 	return segment.Segment(ctx, m, x, p, e)
 }
 
-// writeOutputs writes in's plane as label left it: the class indices to --labels when
-// asked, then the segmentation to out, in colour (--palette) or as the gray levels
-// (0..maxLevel, 16-bit for a 16-bit image) of the components' means, which it returns. It
-// adds the paths it wrote to written.
-func writeOutputs(c *plan, m *gmm.Model, in *input, maxLevel int, out string, written *[]string) (image.Image, error) {
+// writeOutputs writes in's plane as label left it into set: the class indices to
+// --labels when asked, then the segmentation to out, in colour (--palette) or as the gray
+// levels (0..maxLevel, 16-bit for a 16-bit image) of the components' means, which it
+// returns.
+func writeOutputs(set *atomicfile.Set, c *plan, m *gmm.Model, in *input, maxLevel int, out string) (image.Image, error) {
 	p := in.plane
 	if c.labels != "" {
-		if err := segment.WritePNG(c.labels, p.Image()); err != nil {
+		if err := set.Write(c.labels, pngOf(p.Image())); err != nil {
 			return nil, fmt.Errorf("--labels: %w", err)
 		}
-		*written = append(*written, c.labels)
 	}
 	img, err := segmentation(c, m, in, maxLevel)
 	if err != nil {
 		return nil, err
 	}
-	if err := segment.WritePNG(out, img); err != nil {
+	if err != nil {
+		return nil, err
+	}
+	if err := set.Write(out, pngOf(img)); err != nil {
 		return nil, fmt.Errorf("writing the segmentation: %w", err)
 	}
-	*written = append(*written, out)
 	return img, nil
 }
 
+// pngOf writes img as PNG.
+func pngOf(img image.Image) func(io.Writer) error {
+	return func(w io.Writer) error { return segment.EncodePNG(w, img) }
+}
+
 // open decodes the image file at path within --max-pixels, which the error about a larger
-// one names, and names the decoder that read it.
-func (c *plan) open(path string) (image.Image, string, error) {
-	img, decoder, err := c.decoding().Open(path)
+// one names, and names the decoder that read it; opening and reading end with ctx.
+func (c *plan) open(ctx context.Context, path string) (image.Image, string, error) {
+	img, decoder, err := c.decoding().Open(ctx, path)
+	return img, decoder, limitHint(err)
+}
+
+// limitHint adds to the error about an image above --max-pixels how to raise the limit.
+func limitHint(err error) error {
 	if errors.Is(err, segment.ErrTooLarge) {
-		return nil, "", fmt.Errorf("%w (--max-pixels raises the limit)", err)
+		err = fmt.Errorf("%w (--max-pixels raises the limit)", err)
 	}
-	return img, decoder, err
+	return err
 }
 
 // load decodes the input image(s) and returns the samples to fit with up to k components.
-func load(c *plan, k int) (*input, error) {
-	var first image.Image
-	var err error
-	in := &input{name: c.first}
+// One channel of one image is read straight into its plane (Decoding.DecodePlane): a
+// PNG's pixels are never held whole in their own type.
+func load(ctx context.Context, c *plan, k int) (*input, error) {
+	in := &input{name: c.first, method: "pixels"}
 	if c.first == "" {
 		in.name = exampleName
-		first, in.decoder, err = c.decoding().Decode(bytes.NewReader(exampleImage))
-	} else {
-		first, in.decoder, err = c.open(c.first)
 	}
-	if err != nil {
-		return nil, err
-	}
-	b := first.Bounds()
-	if n := b.Dx() * b.Dy(); k > n {
-		return nil, fmt.Errorf("%d components for %d pixels: want at most one per pixel", k, n)
-	}
-	in.method = "pixels"
 	if c.histogram {
 		in.method = "histogram"
 	}
-	switch {
-	case c.channel.Dims() > 1:
-		return loadColours(c, in, first)
-	case c.second == "":
-		return loadPlane(c, in, first)
+	if c.channel.Dims() == 1 && c.second == "" {
+		p, decoder, err := c.plane(ctx)
+		in.decoder, err = decoder, limitHint(err)
+		if err == nil {
+			err = checkComponents(k, p.Width, p.Height)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return loadPlane(c, in, p)
 	}
-	return loadPair(c, in, first)
-}
-
-// loadPlane sets in to fit the channel of img that c asks for.
-func loadPlane(c *plan, in *input, img image.Image) (*input, error) {
-	p, err := segment.NewPlane(img, c.channel)
+	var first image.Image
+	var err error
+	if c.first == "" {
+		first, in.decoder, err = c.decoding().Decode(bytes.NewReader(exampleImage))
+	} else {
+		first, in.decoder, err = c.open(ctx, c.first)
+	}
+	if err == nil {
+		err = checkComponents(k, first.Bounds().Dx(), first.Bounds().Dy())
+	}
 	if err != nil {
 		return nil, err
 	}
+	if c.channel.Dims() > 1 {
+		return loadColours(c, in, first)
+	}
+	return loadPair(ctx, c, in, first)
+}
+
+// plane reads the channel of the image (c's first, or the built-in example) that c asks
+// for, and names the decoder that read it.
+func (c *plan) plane(ctx context.Context) (*segment.Plane, string, error) {
+	if c.first == "" {
+		return c.decoding().DecodePlane(bytes.NewReader(exampleImage))
+	}
+	return c.decoding().OpenPlane(ctx, c.first)
+}
+
+// checkComponents refuses more components, k, than a w x h image's pixels.
+func checkComponents(k, w, h int) error {
+	if n := w * h; k > n {
+		return fmt.Errorf("%d components for %d pixels: want at most one per pixel", k, n)
+	}
+	return nil
+}
+
+// loadPlane sets in to fit the plane p of the channel c asks for.
+func loadPlane(c *plan, in *input, p *segment.Plane) (*input, error) {
 	if err := useBits(c, in, p); err != nil {
 		return nil, err
 	}
@@ -375,8 +405,8 @@ func loadPlane(c *plan, in *input, img image.Image) (*input, error) {
 }
 
 // loadPair sets in to fit the CIE94 differences of c's second image from first.
-func loadPair(c *plan, in *input, first image.Image) (*input, error) {
-	second, _, err := c.open(c.second)
+func loadPair(ctx context.Context, c *plan, in *input, first image.Image) (*input, error) {
+	second, _, err := c.open(ctx, c.second)
 	if err != nil {
 		return nil, err
 	}

@@ -401,10 +401,29 @@ func meanColour(m *gmm.Model, k int, ch Channel, maxLevel int) (c [3]uint16) {
 }
 
 // MeanColour is component k's mean of the colour model m (samples of the space ch) as an
-// 8-bit sRGB colour: the colour MeanColourImage paints its class.
-func MeanColour(m *gmm.Model, k int, ch Channel) color.NRGBA {
+// 8-bit sRGB colour: the colour MeanColourImage paints its class. A model that Validate
+// refuses, of other than three features, or without a component k is an error.
+func MeanColour(m *gmm.Model, k int, ch Channel) (color.NRGBA, error) {
+	if err := checkColourModel(m, ch); err != nil {
+		return color.NRGBA{}, err
+	}
+	if k < 0 || k >= m.K() {
+		return color.NRGBA{}, fmt.Errorf("segment: no component %d of %d", k, m.K())
+	}
 	c := meanColour(m, k, ch, 255)
-	return color.NRGBA{uint8(c[0]), uint8(c[1]), uint8(c[2]), 0xff}
+	return color.NRGBA{uint8(c[0]), uint8(c[1]), uint8(c[2]), 0xff}, nil
+}
+
+// checkColourModel refuses a model that Validate refuses or that is not of the three
+// features of the colour space ch.
+func checkColourModel(m *gmm.Model, ch Channel) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if ch.Dims() != 3 || m.Dims != 3 {
+		return fmt.Errorf("segment: a model of %d features for the colour space %v", max(m.Dims, 1), ch)
+	}
+	return nil
 }
 
 // Coordinates names the three values of a pixel in the colour space c.
@@ -424,8 +443,8 @@ func (c Channel) Coordinates() [3]string {
 // the components ranked by the luma of their mean colour. p.Max becomes K-1; nil Levels
 // are allocated. ctx stops it as it stops Segment.
 func ColourClasses[T float32 | float64](ctx context.Context, m *gmm.Model, src gmm.Source[T], p *Plane, ch Channel, e gmm.Exec) error {
-	if ch.Dims() != 3 || m.Dims != 3 {
-		return fmt.Errorf("segment: a model of %d features for the colour space %v", m.Dims, ch)
+	if err := checkColourModel(m, ch); err != nil {
+		return err
 	}
 	if n := src.Len(); p.Width*p.Height != n || (p.Levels != nil && len(p.Levels) != n) {
 		return fmt.Errorf("segment: %d colour samples for a %dx%d image", n, p.Width, p.Height)
@@ -464,8 +483,16 @@ func cleanColourClasses(ctx context.Context, m *gmm.Model, p *Plane, ch Channel)
 // MeanColourImage returns the image of p's classes (as ColourClasses leaves them) in the
 // mean colour of each component of the colour model m (samples of the space ch), as sRGB
 // levels 0..maxLevel in an image of depth bits (8 or 16: the input's). An 8-bit image of
-// at most 256 components is paletted, a byte a pixel, and so is its PNG.
-func MeanColourImage(m *gmm.Model, p *Plane, ch Channel, maxLevel, depth int) image.Image {
+// at most 256 components is paletted, a byte a pixel, and so is its PNG. A model that
+// Validate refuses or not of three features, a maxLevel out of 1..65535, or a class that
+// is no component of m, is an error.
+func MeanColourImage(m *gmm.Model, p *Plane, ch Channel, maxLevel, depth int) (image.Image, error) {
+	if err := checkColourModel(m, ch); err != nil {
+		return nil, err
+	}
+	if err := checkClasses(p, m.K(), maxLevel); err != nil {
+		return nil, err
+	}
 	cols := meanColours(m, ch, maxLevel)
 	r := image.Rect(0, 0, p.Width, p.Height)
 	if depth <= 8 && maxLevel <= 255 && len(cols) <= 256 {
@@ -479,7 +506,7 @@ func MeanColourImage(m *gmm.Model, p *Plane, ch Channel, maxLevel, depth int) im
 				img.Pix[lo+i] = uint8(v)
 			}
 		})
-		return img
+		return img, nil
 	}
 	if depth > 8 || maxLevel > 255 {
 		img := image.NewNRGBA64(r)
@@ -489,7 +516,7 @@ func MeanColourImage(m *gmm.Model, p *Plane, ch Channel, maxLevel, depth int) im
 				img.SetNRGBA64((lo+i)%p.Width, (lo+i)/p.Width, color.NRGBA64{c[0], c[1], c[2], 0xffff})
 			}
 		})
-		return img
+		return img, nil
 	}
 	img := image.NewNRGBA(r)
 	parallel.For(len(p.Levels), 1<<16, func(lo, hi int) {
@@ -499,5 +526,5 @@ func MeanColourImage(m *gmm.Model, p *Plane, ch Channel, maxLevel, depth int) im
 			px[0], px[1], px[2], px[3] = uint8(c[0]), uint8(c[1]), uint8(c[2]), 0xff
 		}
 	})
-	return img
+	return img, nil
 }

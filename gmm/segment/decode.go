@@ -4,7 +4,7 @@
 package segment
 
 import (
-	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -13,7 +13,6 @@ import (
 	_ "image/jpeg" // registers JPEG
 	_ "image/png"  // registers PNG
 	"io"
-	"os"
 
 	_ "golang.org/x/image/bmp"  // registers BMP
 	_ "golang.org/x/image/tiff" // registers TIFF
@@ -69,16 +68,8 @@ func decodeError(format string, err error) error {
 
 // Open decodes the image file at path, as Decode does.
 func Open(path string, maxPixels int64) (image.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("segment: %w", err)
-	}
-	defer f.Close()
-	img, err := decode(bufio.NewReader(f), maxPixels)
-	if err != nil {
-		return nil, fmt.Errorf("segment: %s: %w", path, err)
-	}
-	return img, nil
+	img, _, err := Decoding{MaxPixels: maxPixels}.Open(context.Background(), path)
+	return img, err
 }
 
 // Depth returns the bits per channel of img's pixel type: 16 for the 16-bit types of the

@@ -62,12 +62,15 @@ type Plane struct {
 // UsedBits returns the smallest b from 8 to 16 such that every level of p is at most
 // 2^b - 1: 12 for a 12-bit sensor's data in a 16-bit file, 8 for 8-bit data saved as
 // 16-bit.
-func (p *Plane) UsedBits() int {
+func (p *Plane) UsedBits() int { return bitsFor(uint32(p.top())) }
+
+// top returns p's highest level (0 for none).
+func (p *Plane) top() uint16 {
 	top := uint16(0)
 	for _, v := range p.Levels {
 		top = max(top, v)
 	}
-	return bitsFor(uint32(top))
+	return top
 }
 
 // bitsFor is the fewest bits from 8 to 16 that hold the level top.

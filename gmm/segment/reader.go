@@ -3,11 +3,13 @@ package segment
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
 	"io"
-	"os"
+
+	"github.com/gmmsimd/gmmsimd/internal/ctxfile"
 )
 
 // A JPEGDecoder decodes JPEG files in place of Go's image/jpeg: package
@@ -62,29 +64,71 @@ func (d Decoding) Decode(r io.Reader) (image.Image, string, error) {
 	return img, name, nil
 }
 
-// Open decodes the image file at path, as Decode does.
-func (d Decoding) Open(path string) (image.Image, string, error) {
-	f, err := os.Open(path)
+// DecodePlane reads one image from r, as Decode does, and returns its channel
+// d.Channel (luma, red, green or blue) as a plane, as NewPlane does of Decode's image. A
+// colour PNG that is not interlaced is read into the plane a band of rows at a time
+// (pngPlane): what the decoding holds is then the plane, 2 bytes a pixel, and a band,
+// where image/png would hold the image whole at 4 to 8 bytes a pixel (16-bit RGBA)
+// besides the plane. Other images are decoded whole, then converted: a gray or paletted
+// PNG, a JPEG's luma, take no more than the plane does.
+func (d Decoding) DecodePlane(r io.Reader) (*Plane, string, error) {
+	p, name, err := d.plane(r, 0)
 	if err != nil {
 		return nil, "", fmt.Errorf("segment: %w", err)
+	}
+	return p, name, nil
+}
+
+// Open decodes the image file at path, as Decode does, ended by ctx: a FIFO that no one
+// writes to, or a file on a stalled mount, gives ctx's error once ctx is done rather
+// than waiting forever (see ctxfile.Open).
+func (d Decoding) Open(ctx context.Context, path string) (image.Image, string, error) {
+	return openWith(ctx, path, d.decode)
+}
+
+// OpenPlane is DecodePlane of the image file at path, ended by ctx as Open is.
+func (d Decoding) OpenPlane(ctx context.Context, path string) (*Plane, string, error) {
+	return openWith(ctx, path, d.plane)
+}
+
+// openWith opens the file at path, ended by ctx, and returns what read makes of it (and
+// the decoder's name), with its errors named after the path. read is told the file's
+// size if it is a regular file (0 if not).
+func openWith[T any](ctx context.Context, path string, read func(io.Reader, int64) (T, string, error)) (T, string, error) {
+	var none T
+	f, err := ctxfile.Open(ctx, path)
+	if err != nil {
+		return none, "", fmt.Errorf("segment: %w", err)
 	}
 	defer f.Close()
 	var size int64
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 		size = fi.Size()
 	}
-	img, name, err := d.decode(bufio.NewReader(f), size)
-	if err != nil {
-		return nil, "", fmt.Errorf("segment: %s: %w", path, err)
+	v, name, err := read(bufio.NewReader(f), size)
+	if ctx.Err() != nil {
+		err = ctx.Err() // a read cut short: the file was closed under it
 	}
-	return img, name, nil
+	if err != nil {
+		return none, "", fmt.Errorf("segment: %s: %w", path, err)
+	}
+	return v, name, nil
 }
 
-// decode is Decode, its errors without the package's prefix; size is the file's, if
-// known (0 if not), which a JPEG read whole is read into at once. The header is read
-// twice: once here for the size, then again by the decoder, from a copy of what the first
-// reading consumed. Every check of the header comes before any decoder sees the pixels.
-func (d Decoding) decode(r io.Reader, size int64) (image.Image, string, error) {
+// header is an image's header, read and checked: its format and size, the bytes read
+// for it and the stream of the whole image again, from its first byte.
+type header struct {
+	format string
+	cfg    image.Config
+	head   []byte
+	stream io.Reader
+}
+
+// readHeader reads the header of the image of r and checks its size: more than
+// d.MaxPixels pixels, or none, is an error. The header is read twice: once here for the
+// size, then again by the decoder, from a copy of what this reading consumed, so that
+// every check of the header comes before any decoder sees the pixels.
+func (d Decoding) readHeader(r io.Reader) (*header, error) {
 	maxPixels := d.MaxPixels
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
@@ -92,23 +136,37 @@ func (d Decoding) decode(r io.Reader, size int64) (image.Image, string, error) {
 	var head bytes.Buffer
 	cfg, format, err := image.DecodeConfig(io.TeeReader(r, &head))
 	if err != nil {
-		return nil, "", decodeError(format, err)
+		return nil, decodeError(format, err)
 	}
 	w, h := int64(cfg.Width), int64(cfg.Height)
 	switch {
 	case w <= 0 || h <= 0:
-		return nil, "", fmt.Errorf("the %s image has no pixels (%dx%d)", format, w, h)
+		return nil, fmt.Errorf("the %s image has no pixels (%dx%d)", format, w, h)
 	case w*h > maxPixels:
-		return nil, "", fmt.Errorf("%w: the %s header says %dx%d, %d pixels, above the limit of %d", ErrTooLarge, format, w, h, w*h, maxPixels)
+		return nil, fmt.Errorf("%w: the %s header says %dx%d, %d pixels, above the limit of %d", ErrTooLarge, format, w, h, w*h, maxPixels)
 	}
-	var whole io.Reader = io.MultiReader(&head, r)
-	if format == "jpeg" && d.JPEG != nil {
-		data, err := readJPEG(&whole, cfg, size)
+	return &header{format: format, cfg: cfg, head: head.Bytes(), stream: io.MultiReader(&head, r)}, nil
+}
+
+// decode is Decode, its errors without the package's prefix; size is the file's, if
+// known (0 if not), which a JPEG read whole is read into at once.
+func (d Decoding) decode(r io.Reader, size int64) (image.Image, string, error) {
+	h, err := d.readHeader(r)
+	if err != nil {
+		return nil, "", err
+	}
+	return d.decodeAfter(h, size)
+}
+
+// decodeAfter decodes the image whose header h has read.
+func (d Decoding) decodeAfter(h *header, size int64) (image.Image, string, error) {
+	if h.format == "jpeg" && d.JPEG != nil {
+		data, err := readJPEG(&h.stream, h.cfg, size)
 		if err != nil {
-			return nil, "", decodeError(format, err)
+			return nil, "", decodeError(h.format, err)
 		}
 		if data != nil {
-			if img, err := d.JPEG.DecodeJPEG(data, cfg, d.Channel); err == nil {
+			if img, err := d.JPEG.DecodeJPEG(data, h.cfg, d.Channel); err == nil {
 				return img, d.JPEG.Name(), nil
 			}
 		}
@@ -117,7 +175,7 @@ func (d Decoding) decode(r io.Reader, size int64) (image.Image, string, error) {
 		// only warns about (bytes left between the image's data and its end, say) is
 		// read as Go reads it.
 	}
-	img, format, err := image.Decode(whole)
+	img, format, err := image.Decode(h.stream)
 	if err != nil {
 		return nil, "", decodeError(format, err)
 	}
@@ -125,6 +183,34 @@ func (d Decoding) decode(r io.Reader, size int64) (image.Image, string, error) {
 		return nil, "", fmt.Errorf("the %s image has no pixels (%dx%d)", format, b.Dx(), b.Dy())
 	}
 	return img, GoDecoder, nil
+}
+
+// plane is DecodePlane, its errors without the package's prefix; size is decode's.
+func (d Decoding) plane(r io.Reader, size int64) (*Plane, string, error) {
+	if d.Channel < Luma || d.Channel > Blue {
+		return nil, "", fmt.Errorf("%v is not a single channel", d.Channel)
+	}
+	h, err := d.readHeader(r)
+	if err != nil {
+		return nil, "", err
+	}
+	// The IHDR chunk's data are bytes 16 to 29 of a PNG: its colour type at 25, and at 28
+	// whether it is interlaced. A gray or paletted PNG decodes whole to no more than the
+	// plane's 2 bytes a pixel, and is read whole; a colour one (RGB, RGBA, gray with
+	// alpha: 4 to 8 bytes a pixel decoded) into the plane, a band at a time.
+	if h.format == "png" && len(h.head) >= 29 && h.head[25]&(2|4) != 0 && h.head[28] == 0 {
+		p, err := pngPlane(h.stream, h.head[16:29], d.Channel)
+		if err != nil {
+			return nil, "", decodeError(h.format, err)
+		}
+		return p, GoDecoder, nil
+	}
+	img, name, err := d.decodeAfter(h, size)
+	if err != nil {
+		return nil, "", err
+	}
+	p, err := NewPlane(img, d.Channel)
+	return p, name, err
 }
 
 // readJPEG reads the rest of a JPEG file of the size cfg (size bytes, if known) to hand it

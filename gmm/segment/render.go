@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"io"
 	"math"
 	"slices"
 	"sync/atomic"
@@ -128,10 +129,34 @@ func clean(ctx context.Context, p *Plane, in, out []uint16) error {
 }
 
 // MeanLevels replaces every component index of p (as Classes leaves it) by the mean of
-// that component of m as a level of 0..maxLevel, rounded and clipped to [0, 1] first.
-func MeanLevels(m *gmm.Model, p *Plane, maxLevel int) {
+// that component of m as a level of 0..maxLevel, rounded and clipped to [0, 1] first. A
+// model that Validate refuses, a maxLevel out of 1..65535, or an index that is no
+// component of m, is an error that leaves p as it was.
+func MeanLevels(m *gmm.Model, p *Plane, maxLevel int) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if err := checkClasses(p, m.K(), maxLevel); err != nil {
+		return err
+	}
 	remap(p.Levels, meanLUT(m, maxLevel))
 	p.Max = maxLevel
+	return nil
+}
+
+// checkClasses refuses a plane that holds an index of no component of k, or levels of
+// other than 1..65535.
+func checkClasses(p *Plane, k, maxLevel int) error {
+	if maxLevel < 1 || maxLevel > math.MaxUint16 {
+		return fmt.Errorf("segment: maximum level %d, want 1..65535", maxLevel)
+	}
+	if len(p.Levels) != p.Width*p.Height {
+		return fmt.Errorf("segment: %d levels for a %dx%d image", len(p.Levels), p.Width, p.Height)
+	}
+	if top := p.top(); int(top) >= k {
+		return fmt.Errorf("segment: class %d of a model of %d components", top, k)
+	}
+	return nil
 }
 
 // meanLUT maps each component of m to its mean as a level of 0..maxLevel.
@@ -255,13 +280,10 @@ func (p *Plane) Image16() image.Image {
 // pixel that index its palette, and the rows are deflated on every CPU (see
 // internal/pngenc).
 func WritePNG(path string, img image.Image) error {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	if err := pngenc.Encode(f, img); err != nil {
-		return err
-	}
-	return f.Commit()
+	return atomicfile.Write(path, func(w io.Writer) error { return EncodePNG(w, img) })
+}
+
+// EncodePNG writes img to w as PNG, as WritePNG writes it.
+func EncodePNG(w io.Writer, img image.Image) error {
+	return pngenc.Encode(w, img)
 }

@@ -544,7 +544,9 @@ func TestClassesFilterAsTheGrayLevelsDo(t *testing.T) {
 	if err := gmm.Predict(t.Context(), &m, raw.Levels, x, gmm.Exec{}); err != nil {
 		t.Fatal(err)
 	}
-	MeanLevels(&m, raw, 255)
+	if err := MeanLevels(&m, raw, 255); err != nil {
+		t.Fatal(err)
+	}
 	want := bruteRank(bruteRank(raw, CleanRadius, false), CleanRadius, true)
 	want = bruteRank(bruteRank(want, CleanRadius, true), CleanRadius, false)
 
@@ -562,7 +564,9 @@ func TestClassesFilterAsTheGrayLevelsDo(t *testing.T) {
 	if !slices.Equal(levels.Levels, want.Levels) {
 		t.Fatal("Segment differs from filtering the gray levels")
 	}
-	MeanLevels(&m, classes, 255)
+	if err := MeanLevels(&m, classes, 255); err != nil {
+		t.Fatal(err)
+	}
 	if !slices.Equal(classes.Levels, want.Levels) || classes.Max != 255 {
 		t.Fatal("Classes then MeanLevels differs from Segment")
 	}

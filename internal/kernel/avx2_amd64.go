@@ -234,9 +234,13 @@ func (t *estepTable[T]) run(x []T, w []float64, c *Coeffs, s *Stats, sc *Scratch
 	}
 	if whole < len(x) {
 		// The tail goes through the weighted kernel on a padded register: the padding
-		// lanes weigh 0 and add nothing.
+		// lanes weigh 0 and add nothing. They hold component 0's mean, whose log-joint is
+		// finite: at 0, far from every component, each would be -Inf and its weight of 0
+		// times that a NaN in the sums.
 		xt, wt := f.tailX, f.tailW
-		clear(xt)
+		for i := range xt {
+			xt[i] = T(c.Mean[0])
+		}
 		clear(wt)
 		copy(xt, x[whole:])
 		for i := whole; i < len(x); i++ {

@@ -80,9 +80,19 @@ func (c *Coeffs) Set(weights, means, variances []float64) {
 // SetComponent overwrites component k of c.
 func (c *Coeffs) SetComponent(k int, weight, mean, variance float64) {
 	const halfLog2Pi = 0.9189385332046727417803297364056176398613974736377834128171515404
-	c.Const[k] = math.Log(weight) - 0.5*math.Log(variance) - halfLog2Pi
+	c.Const[k] = LogWeight(weight) - 0.5*math.Log(variance) - halfLog2Pi
 	c.Mean[k] = mean
 	c.HalfPrec[k] = 0.5 / variance
+}
+
+// LogWeight is math.Log(w) for w > 0, subnormal w included: a normalised weight may be
+// below 2^-1022, where Go's math.Log on amd64 gives about -709 for every number (log of
+// 5e-324 is -744.4). A subnormal w is scaled into the normal range first.
+func LogWeight(w float64) float64 {
+	if w < 0x1p-1022 {
+		return math.Log(w*0x1p54) - 54*math.Ln2
+	}
+	return math.Log(w)
 }
 
 // K returns the number of components.

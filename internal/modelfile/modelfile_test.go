@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
@@ -16,7 +17,7 @@ func TestWriteThenRead(t *testing.T) {
 	if err := Write(p, &m); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Read(p)
+	got, err := Read(t.Context(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,14 +28,14 @@ func TestWriteThenRead(t *testing.T) {
 
 func TestBadFiles(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := Read(filepath.Join(dir, "missing.json")); err == nil {
+	if _, err := Read(t.Context(), filepath.Join(dir, "missing.json")); err == nil {
 		t.Error("a missing file read")
 	}
 	bad := filepath.Join(dir, "bad.json")
 	if err := os.WriteFile(bad, []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Read(bad); err == nil {
+	if _, err := Read(t.Context(), bad); err == nil {
 		t.Error("broken JSON read")
 	}
 	m := gmm.NewModel([]float64{1}, []float64{0}, []float64{1})
@@ -43,5 +44,15 @@ func TestBadFiles(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("%d files left in the folder", len(entries))
+	}
+}
+
+// A file larger than any model, /dev/zero say, is refused after MaxBytes, not read whole.
+func TestEndlessFileIsRefused(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero here")
+	}
+	if _, err := Read(t.Context(), "/dev/zero"); err == nil || !strings.Contains(err.Error(), "MiB") {
+		t.Errorf("/dev/zero: %v", err)
 	}
 }

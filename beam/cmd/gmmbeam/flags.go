@@ -60,8 +60,8 @@ type plan struct {
 	method string
 }
 
-// plan checks the flags and expands the inputs.
-func (c *config) plan(args []string) (*plan, error) {
+// plan checks the flags, expands the inputs and reads --init-model (which ctx ends).
+func (c *config) plan(ctx context.Context, args []string) (*plan, error) {
 	if len(args) > 0 {
 		return nil, usageError{fmt.Sprintf("unexpected argument %q: give the images with --input", args[0])}
 	}
@@ -100,15 +100,15 @@ func (c *config) plan(args []string) (*plan, error) {
 	if c.method == "pixels" {
 		p.method = "pixels"
 	}
-	return p, p.loadInitModel()
+	return p, p.loadInitModel(ctx)
 }
 
 // loadInitModel sets the fit's start from --init-model, checked against the flags.
-func (p *plan) loadInitModel() error {
+func (p *plan) loadInitModel(ctx context.Context) error {
 	if p.c.initModel == "" {
 		return nil
 	}
-	m, err := modelfile.Read(p.c.initModel)
+	m, err := modelfile.Read(ctx, p.c.initModel)
 	switch {
 	case err != nil:
 		return fmt.Errorf("--init-model: %w", err)

@@ -12,6 +12,8 @@
 //
 // An image that cannot be read is reported on stderr (its path and why) and left out of
 // the fit; the exit status is then 1, after the outputs are written. Bad flags exit 2.
+// SIGINT, SIGTERM and SIGHUP end a run, 128 + the signal's number, the temporary files
+// removed.
 package main
 
 import (
@@ -20,14 +22,44 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/gmmsimd/gmmsimd/beam/gmmbeam"
+	"github.com/gmmsimd/gmmsimd/internal/interrupt"
 )
+
+// tempVars name the system's temporary folder: os.TempDir reads TMPDIR on Unix, TMP and
+// TEMP on Windows.
+var tempVars = []string{"TMPDIR", "TMP", "TEMP"}
+
+// privateTemp makes a folder of the run's own the system's temporary folder for the
+// process, and returns what removes it and restores the variables.
+func privateTemp() (cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", "gmmbeam-")
+	if err != nil {
+		return nil, err
+	}
+	old := map[string]*string{}
+	for _, v := range tempVars {
+		if s, ok := os.LookupEnv(v); ok {
+			old[v] = &s
+		}
+		os.Setenv(v, dir)
+	}
+	return func() {
+		for _, v := range tempVars {
+			if s := old[v]; s != nil {
+				os.Setenv(v, *s)
+			} else {
+				os.Unsetenv(v)
+			}
+		}
+		os.RemoveAll(dir)
+	}, nil
+}
 
 // Exit statuses.
 const (
@@ -41,10 +73,7 @@ func main() {
 	flag.Parse()
 	beam.Init() // a worker started by a runner stops here
 	gmmbeam.Quiet()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, c, flag.Args(), os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	interrupt.Exit(func(ctx context.Context) int { return run(ctx, c, flag.Args(), os.Stdout, os.Stderr) })
 }
 
 // printable returns s, quoted if it holds a control character: a failure stays one
@@ -57,9 +86,17 @@ func printable(s string) string {
 }
 
 // run runs the command as c says (args: what is left after the flags) and returns the
-// exit status.
+// exit status. What Beam's runners leave in the system's temporary folder (prism leaves
+// a file a pipeline, beamloopbackworker-N) goes into a folder of the run's own, removed
+// with it.
 func run(ctx context.Context, c *config, args []string, stdout, stderr io.Writer) int {
-	p, err := c.plan(args)
+	cleanup, err := privateTemp()
+	if err != nil {
+		fmt.Fprintf(stderr, "gmmbeam: %v\n", err)
+		return exitError
+	}
+	defer cleanup()
+	p, err := c.plan(ctx, args)
 	if err != nil {
 		fmt.Fprintf(stderr, "gmmbeam: %v\n", err)
 		if _, ok := err.(usageError); ok {
@@ -72,6 +109,10 @@ func run(ctx context.Context, c *config, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "gmmbeam: %s: %s\n", printable(f.Key), printable(f.Err))
 	}
 	switch {
+	case ctx.Err() != nil:
+		what, status := interrupt.Cause(ctx)
+		fmt.Fprintf(stderr, "gmmbeam: %s\n", what)
+		return status
 	case err != nil:
 		fmt.Fprintf(stderr, "gmmbeam: %v\n", err)
 		return exitError

@@ -64,7 +64,7 @@ func TestFitsAndSegmentsAFolder(t *testing.T) {
 		if !strings.Contains(stdout, "images: 2 read, 0 failed") {
 			t.Fatalf("%s: %s", method, stdout)
 		}
-		m, err := modelfile.Read(model)
+		m, err := modelfile.Read(t.Context(), model)
 		if err != nil || m.Validate() != nil || m.K() != 3 {
 			t.Fatalf("%s: the model written: %v %+v", method, err, m)
 		}
@@ -98,7 +98,7 @@ func TestABrokenImageFailsTheRunNotTheFit(t *testing.T) {
 	if !strings.Contains(stdout, "images: 2 read, 1 failed") {
 		t.Fatal(stdout)
 	}
-	if _, err := modelfile.Read(model); err != nil {
+	if _, err := modelfile.Read(t.Context(), model); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -131,6 +131,30 @@ func TestBadFlags(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(stderr), "\n")
 		if code != c.code || !strings.HasPrefix(stderr, "gmmbeam: ") || (code == exitUsage && len(lines) != 1) {
 			t.Errorf("%v: exit %d (want %d), stdout %q, stderr %q", c.args, code, c.code, stdout, stderr)
+		}
+	}
+}
+
+// A run leaves nothing in the system's temporary folder: not its pipelines' results, not
+// the pixel path's spilled samples, not the files a pipeline on prism leaves there
+// (beamloopbackworker-N).
+func TestLeavesNothingInTheTemporaryFolder(t *testing.T) {
+	dir := images(t)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	for _, method := range []string{"histogram", "pixels"} {
+		if code, _, stderr := runArgs(t, "--input", dir, "--components", "2", "--iterations", "2", "--method", method); code != exitOK {
+			t.Fatalf("%s: exit %d: %s", method, code, stderr)
+		}
+		if left, _ := os.ReadDir(tmp); len(left) > 0 {
+			var names []string
+			for _, e := range left {
+				names = append(names, e.Name())
+			}
+			t.Errorf("%s: left in the temporary folder: %v", method, names)
+		}
+		if os.Getenv("TMPDIR") != tmp {
+			t.Errorf("%s: TMPDIR is now %q", method, os.Getenv("TMPDIR"))
 		}
 	}
 }

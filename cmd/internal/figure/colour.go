@@ -25,7 +25,9 @@ type ColourFit struct {
 	Samples []float64
 	Names   [3]string
 	Space   segment.Channel
-	History []gmm.Step
+	// Steps and LogLikelihoods are as in Fit.
+	Steps          []gmm.Step
+	LogLikelihoods []float64
 	// Colour gives component k of a model its colour in the figures.
 	Colour func(m *gmm.Model, k int) color.Color
 }
@@ -35,14 +37,14 @@ type ColourFit struct {
 func ColourStrip(f *ColourFit) (Figure, error) {
 	var panels []Panel
 	var size image.Rectangle
-	for _, i := range shown(len(f.History)) {
-		m := &f.History[i].Model
+	for _, i := range shown(len(f.Steps)) {
+		m := &f.Steps[i].Model
 		img, err := labelled(f, m)
 		if err != nil {
 			return Figure{}, err
 		}
 		size = img.Bounds()
-		panels = append(panels, Image(fmt.Sprintf("iteration %d", f.History[i].Iter), img))
+		panels = append(panels, Image(fmt.Sprintf("iteration %d", f.Steps[i].Iter), img))
 	}
 	title := titleStyle().Height("iteration") + pad
 	w := (PanelHeight - title) * vg.Length(size.Dx()) / vg.Length(size.Dy())
@@ -72,7 +74,7 @@ func labelled(f *ColourFit, m *gmm.Model) (image.Image, error) {
 // first two (L*-a*, R-G, Y-Cb), with each final component's 1- and 2-sigma ellipses (of
 // its covariance's marginal in the plane) in its colour | log-likelihood per iteration.
 func ColourSheet(f *ColourFit) (Figure, error) {
-	final := &f.History[len(f.History)-1].Model
+	final := &f.Steps[len(f.Steps)-1].Model
 	chroma, err := colourPlane(f, final, 1, 2)
 	if err != nil {
 		return Figure{}, err
@@ -81,7 +83,7 @@ func ColourSheet(f *ColourFit) (Figure, error) {
 	if err != nil {
 		return Figure{}, err
 	}
-	ll, err := logLikelihoodPlot(f.History)
+	ll, err := logLikelihoodPlot(f.LogLikelihoods)
 	if err != nil {
 		return Figure{}, err
 	}

@@ -37,32 +37,25 @@ func (f Figure) Pixels() (w, h int) {
 }
 
 // WritePNG writes the figure as a PNG file at path, atomically.
-func (f Figure) WritePNG(path string) error {
+func (f Figure) WritePNG(path string) error { return atomicfile.Write(path, f.PNG) }
+
+// PNG writes the figure to w as PNG.
+func (f Figure) PNG(w io.Writer) error {
 	c := vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
 	f.draw(draw.New(c))
-	return write(path, vgimg.PngCanvas{Canvas: c})
+	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
+	return err
 }
 
-// WriteSVG writes the figure as an SVG file at path, atomically; images are embedded.
-func (f Figure) WriteSVG(path string) error {
+// SVG writes the figure to w as SVG; images are embedded.
+func (f Figure) SVG(w io.Writer) error {
 	c := vgsvg.New(f.Width, f.Height)
 	dc := draw.New(c)
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
 	f.draw(dc)
-	return write(path, c)
-}
-
-func write(path string, w io.WriterTo) error {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	if _, err := w.WriteTo(f); err != nil {
-		return err
-	}
-	return f.Commit()
+	_, err := c.WriteTo(w)
+	return err
 }
 
 // Panel is one tile of a figure.
@@ -121,17 +114,21 @@ type Fit struct {
 	Input      image.Image // the fitted channel, shrunk
 	InputTitle string
 	Segmented  image.Image   // the segmentation as written, shrunk
-	Iterations []image.Image // the segmentation after each Step of History, shrunk
+	Iterations []image.Image // the segmentation after each of Steps, shrunk
 	Hist       Histogram
 	Initial    gmm.Model
-	History    []gmm.Step
+	// Steps are the iterations the strip and the curves may show, in order, the last
+	// iteration's last: every one, or those a Steps kept; LogLikelihoods is the fit's
+	// after every iteration (gmm.Result.History).
+	Steps          []gmm.Step
+	LogLikelihoods []float64
 }
 
 // maxPanels is the most iterations a strip or the curves show: beyond it they show that
 // many, evenly spaced, the first and last among them.
 const maxPanels = 48
 
-// shown returns the indices of the History steps a strip or the curves show.
+// shown returns the indices of the steps, of n, that a strip or the curves show.
 func shown(n int) []int {
 	if n <= maxPanels {
 		out := make([]int, n)
@@ -155,7 +152,7 @@ const columns = 8
 func Strip(f *Fit) Figure {
 	var panels []Panel
 	for _, i := range shown(len(f.Iterations)) {
-		panels = append(panels, Image(fmt.Sprintf("iteration %d", f.History[i].Iter), f.Iterations[i]))
+		panels = append(panels, Image(fmt.Sprintf("iteration %d", f.Steps[i].Iter), f.Iterations[i]))
 	}
 	b := f.Iterations[0].Bounds()
 	title := titleStyle().Height("iteration") + pad
@@ -166,7 +163,7 @@ func Strip(f *Fit) Figure {
 // Sheet is the summary: input | segmentation | histogram with the final components and
 // mixture | initial and final mixture | log-likelihood per iteration.
 func Sheet(f *Fit) (Figure, error) {
-	final := &f.History[len(f.History)-1].Model
+	final := &f.Steps[len(f.Steps)-1].Model
 	ymax := yMax(f.Hist, final, &f.Initial)
 	hist := densityPlot("final mixture", f.Hist, ymax)
 	addComponents(hist, final, true)
@@ -174,7 +171,7 @@ func Sheet(f *Fit) (Figure, error) {
 	addMixture(mix, &f.Initial, "initial", draw.LineStyle{Color: color.Gray{Y: 110}, Width: vg.Points(1.5), Dashes: []vg.Length{vg.Points(4), vg.Points(3)}})
 	addMixture(mix, final, "final", mixtureStyle())
 	mix.Legend.Top = true
-	ll, err := logLikelihoodPlot(f.History)
+	ll, err := logLikelihoodPlot(f.LogLikelihoods)
 	if err != nil {
 		return Figure{}, err
 	}
@@ -190,15 +187,15 @@ func Sheet(f *Fit) (Figure, error) {
 // Curves is the histogram with the components and mixture after each iteration, every
 // panel on the same axes.
 func Curves(f *Fit) Figure {
-	idx := shown(len(f.History))
+	idx := shown(len(f.Steps))
 	ymax := 0.0
 	for _, i := range idx {
-		ymax = max(ymax, yMax(f.Hist, &f.History[i].Model))
+		ymax = max(ymax, yMax(f.Hist, &f.Steps[i].Model))
 	}
 	var panels []Panel
 	for _, i := range idx {
-		p := densityPlot(fmt.Sprintf("iteration %d", f.History[i].Iter), f.Hist, ymax)
-		addComponents(p, &f.History[i].Model, i == idx[0])
+		p := densityPlot(fmt.Sprintf("iteration %d", f.Steps[i].Iter), f.Hist, ymax)
+		addComponents(p, &f.Steps[i].Model, i == idx[0])
 		panels = append(panels, Plot(p))
 	}
 	return Grid(panels, columns, PanelWidth, PanelHeight)
@@ -328,13 +325,13 @@ func normal(x, mean, sd float64) float64 {
 }
 
 // logLikelihoodPlot is the log-likelihood after each iteration.
-func logLikelihoodPlot(h []gmm.Step) (*plot.Plot, error) {
+func logLikelihoodPlot(h []float64) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "log-likelihood"
 	p.X.Label.Text = "iteration"
 	pts := make(plotter.XYs, len(h))
-	for i, s := range h {
-		pts[i] = plotter.XY{X: float64(s.Iter), Y: s.LogLikelihood}
+	for i, ll := range h {
+		pts[i] = plotter.XY{X: float64(i), Y: ll}
 	}
 	line, points, err := plotter.NewLinePoints(pts)
 	if err != nil {

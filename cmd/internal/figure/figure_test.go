@@ -15,6 +15,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
 	"github.com/gmmsimd/gmmsimd/internal/imagetest"
 )
 
@@ -108,15 +109,16 @@ func testFit(t testing.TB, width, height int) *Fit {
 		c := (i % width) * 3 / width // three vertical bands
 		x[i] = min(1, max(0, []float64{0.15, 0.5, 0.8}[c]+0.05*rng.NormFloat64()))
 	}
-	res, err := gmm.Fit(t.Context(), x, gmm.Options{Components: 3, MaxIter: 5})
+	var steps Steps
+	res, err := gmm.Fit(t.Context(), x, gmm.Options{Components: 3, MaxIter: 5, Progress: fitSteps(&steps)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	th := NewThumbnail(x, width, height, 200)
-	f := &Fit{Input: th.Gray, InputTitle: "input", Initial: res.Initial, History: res.History,
+	f := &Fit{Input: th.Gray, InputTitle: "input", Initial: res.Initial, Steps: steps.List(), LogLikelihoods: res.History,
 		Hist: NewHistogram(x, 0, 1, 128)}
-	for i := range res.History {
-		img, err := th.Labelled(&res.History[i].Model, GrayOfMean(&res.History[i].Model))
+	for i := range f.Steps {
+		img, err := th.Labelled(&f.Steps[i].Model, GrayOfMean(&f.Steps[i].Model))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,6 +126,41 @@ func testFit(t testing.TB, width, height int) *Fit {
 	}
 	f.Segmented = f.Iterations[len(f.Iterations)-1]
 	return f
+}
+
+// fitSteps is a gmm.Options.Progress that adds every iteration to s.
+func fitSteps(s *Steps) func(gmm.Step) {
+	return func(step gmm.Step) {
+		if step.Iter >= 0 {
+			s.Add(step)
+		}
+	}
+}
+
+// Steps keep at most MaxSteps models of any number of iterations, evenly spaced, the
+// first and the last among them, each a copy of its iteration's.
+func TestStepsKeepAnEvenSample(t *testing.T) {
+	m := gmm.NewModel([]float64{1}, []float64{0}, []float64{1})
+	for _, n := range []int{1, 5, 96, 97, 1000, 100_000} {
+		var s Steps
+		for i := range n {
+			m.Means[0] = float64(i) // the caller's model changes after each step
+			s.Add(gmm.Step{Iter: i, Model: m, LogLikelihood: float64(-i)})
+		}
+		got := s.List()
+		if len(got) > MaxSteps || len(got) < min(n, maxPanels) || got[0].Iter != 0 || got[len(got)-1].Iter != n-1 {
+			t.Fatalf("%d iterations: kept %d, from %d to %d", n, len(got), got[0].Iter, got[len(got)-1].Iter)
+		}
+		stride := max(1, got[min(1, len(got)-1)].Iter)
+		for i, st := range got {
+			if st.Model.Means[0] != float64(st.Iter) || st.LogLikelihood != float64(-st.Iter) {
+				t.Fatalf("%d iterations: step %d holds iteration %v's model", n, st.Iter, st.Model.Means[0])
+			}
+			if i < len(got)-1 && st.Iter != i*stride {
+				t.Fatalf("%d iterations: step %d is iteration %d, want %d (every %d)", n, i, st.Iter, i*stride, stride)
+			}
+		}
+	}
 }
 
 // panelsHoldData decodes the PNG at path, checks its size and that none of its n panels,
@@ -165,8 +202,8 @@ func TestFiguresHoldData(t *testing.T) {
 	// Rows of 8: twelve iterations make two rows.
 	f.Iterations = append(f.Iterations, f.Iterations[:5]...)
 	f.Iterations = append(f.Iterations, f.Iterations[:2]...)
-	f.History = append(f.History, f.History[:5]...)
-	f.History = append(f.History, f.History[:2]...)
+	f.Steps = append(f.Steps, f.Steps[:5]...)
+	f.Steps = append(f.Steps, f.Steps[:2]...)
 	path := filepath.Join(dir, "strip12.png")
 	strip := Strip(f)
 	if err := strip.WritePNG(path); err != nil {
@@ -195,7 +232,7 @@ func TestSheetSVG(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "sheet.svg")
-	if err := sheet.WriteSVG(path); err != nil {
+	if err := atomicfile.Write(path, sheet.SVG); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(path)
@@ -243,10 +280,10 @@ func BenchmarkFigures(b *testing.B) {
 		}{
 			{"histogram", func() error { NewHistogram(x, 0, 1, 256); return nil }},
 			{"thumbnail", func() error { NewThumbnail(x, side, side, 400); return nil }},
-			{"labelled", func() error { _, err := th.Labelled(&f.History[0].Model, GrayOfMean(&f.History[0].Model)); return err }},
+			{"labelled", func() error { _, err := th.Labelled(&f.Steps[0].Model, GrayOfMean(&f.Steps[0].Model)); return err }},
 			{"strip", func() error { return Strip(f).WritePNG(filepath.Join(dir, "strip.png")) }},
 			{"sheet.png", func() error { return sheet.WritePNG(filepath.Join(dir, "sheet.png")) }},
-			{"sheet.svg", func() error { return sheet.WriteSVG(filepath.Join(dir, "sheet.svg")) }},
+			{"sheet.svg", func() error { return atomicfile.Write(filepath.Join(dir, "sheet.svg"), sheet.SVG) }},
 			{"curves", func() error { return Curves(f).WritePNG(filepath.Join(dir, "curves.png")) }},
 		} {
 			b.Run(fmt.Sprintf("%s/px=%dx%d", c.name, side, side), func(b *testing.B) {
@@ -273,12 +310,19 @@ func TestColourFiguresHoldData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := gmm.Fit(t.Context(), x, gmm.Options{Dims: 3, Components: 3, MaxIter: 5, Init: gmm.InitKMeans, Covariance: gmm.Full})
+		var steps Steps
+		res, err := gmm.Fit(t.Context(), x, gmm.Options{Dims: 3, Components: 3, MaxIter: 5, Init: gmm.InitKMeans, Covariance: gmm.Full, Progress: fitSteps(&steps)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		f := &ColourFit{Input: src, Segmented: src, Samples: x, Names: space.Coordinates(), Space: space, History: res.History,
-			Colour: func(m *gmm.Model, k int) color.Color { return segment.MeanColour(m, k, space) }}
+		f := &ColourFit{Input: src, Segmented: src, Samples: x, Names: space.Coordinates(), Space: space, Steps: steps.List(), LogLikelihoods: res.History,
+			Colour: func(m *gmm.Model, k int) color.Color {
+				c, err := segment.MeanColour(m, k, space)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}}
 		strip, err := ColourStrip(f)
 		if err != nil {
 			t.Fatal(err)

@@ -138,7 +138,7 @@ func TestLumaWithinOne(t *testing.T) {
 // levels returns the luma plane of the image at path, decoded as dec says.
 func levels(t *testing.T, dec segment.Decoding, path string) []uint16 {
 	t.Helper()
-	img, _, err := dec.Open(path)
+	img, _, err := dec.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

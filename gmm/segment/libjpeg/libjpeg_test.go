@@ -42,7 +42,7 @@ func committedPath(name, suffix string) string {
 // decodeFile decodes the file at path with d for the channel ch.
 func decodeFile(t testing.TB, d segment.JPEGDecoder, path string, ch segment.Channel) image.Image {
 	t.Helper()
-	img, name, err := segment.Decoding{JPEG: d, Channel: ch}.Open(path)
+	img, name, err := segment.Decoding{JPEG: d, Channel: ch}.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

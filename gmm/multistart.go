@@ -14,8 +14,14 @@ import (
 // covariance), the covariances floored as an M-step floors them. The centres of
 // InitEvenlySpaced and InitQuantiles lie on the data's principal axis: evenly from the
 // lowest projection to the highest (the 1-D start spans [0, 1] instead), or at the
-// (k + 1/2)/K weighted quantiles of the projections.
+// (k + 1/2)/K weighted quantiles of the projections; those two read a bounded sample of
+// the data (startSample).
 func multiStart[T float32 | float64](ctx context.Context, o *Options, s *tiled[T], r int) (Model, error) {
+	if o.Init == InitEvenlySpaced || o.Init == InitQuantiles {
+		sampled := *o
+		s, sampled.Weights = startSample(s, o.Weights)
+		o = &sampled
+	}
 	d, k := s.d, o.Components
 	mean, cov, err := moments(ctx, s, o.Weights)
 	if err != nil {

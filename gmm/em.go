@@ -59,12 +59,12 @@ type gathered interface {
 func newEM(opt *Options, model Model, data dataset, r int) *EM {
 	e := &EM{opt: *opt, data: data, model: model, minVar: data.frame.varianceIn(opt.MinVariance),
 		centres: make([]float64, len(model.Means)), saved: model.Clone(), rules: rules{stuck: make([]bool, model.K())}}
-	e.res = &Result{Run: r, Initial: model.Clone(), History: make([]float64, 0, min(opt.MaxIter, historyReserve))}
+	e.res = &Result{Run: r, Initial: model.Clone(), History: make([]float64, 0, min(max(opt.MaxIter, 0), historyReserve))}
 	data.frame.modelOut(&e.res.Initial)
 	// Until an iteration ends, the result is the start: what a fit cancelled at once
 	// gives, with a NaN log-likelihood if its first pass was cut. Each iteration then
 	// overwrites Model in place.
-	e.res.Model, e.res.LogLikelihood = e.res.Initial.Clone(), math.NaN()
+	e.res.Model, e.res.LogLikelihood, e.res.LowerBound = e.res.Initial.Clone(), math.NaN(), math.Inf(-1)
 	return e
 }
 
@@ -118,6 +118,7 @@ func (e *EM) record(ll float64) bool {
 	} else {
 		res.Model.copyFrom(&e.model)
 		f.modelOut(&res.Model)
+		res.LowerBound = f.logLikOut(e.prevLL, total) / total
 		res.LogLikelihood = f.logLikOut(ll, total)
 		res.History = append(res.History, res.LogLikelihood)
 		if e.opt.Progress != nil {
@@ -132,7 +133,7 @@ func (e *EM) record(ll float64) bool {
 		}
 	}
 	e.prevLL = ll
-	if e.iters == e.opt.MaxIter {
+	if e.iters >= e.opt.MaxIter { // NoIterations: the start's pass alone
 		e.done = true
 	}
 	return e.done

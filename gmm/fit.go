@@ -9,7 +9,9 @@ import (
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
-// Options configure Fit. The zero value is not usable: Components and MaxIter must be set.
+// Options configure Fit. The zero value is not usable: Components and MaxIter must be set
+// (MaxIter 0 is refused rather than taken for scikit-learn's max_iter=0, which is
+// NoIterations, so that a MaxIter left unset is an error and not a fit that does nothing).
 type Options struct {
 	// Exec says where the passes run.
 	Exec
@@ -25,9 +27,10 @@ type Options struct {
 	// Spherical or Tied. With one dimension the first three are the same mixture, one
 	// variance per component; Tied shares one variance among them all.
 	Covariance Covariance
-	// MaxIter is the number of EM iterations to run at most, from 1 to MaxIterations.
-	// Result.History keeps the log-likelihood of every iteration run, 8 bytes each; the
-	// models go to Progress.
+	// MaxIter is the number of EM iterations to run at most, from 1 to MaxIterations, or
+	// NoIterations for none: the fit is then its start, scored (scikit-learn's
+	// max_iter=0). Result.History keeps the log-likelihood of every iteration run, 8 bytes
+	// each; the models go to Progress.
 	MaxIter int
 	// Tol stops the fit early, scikit-learn's rule: once the mean log-likelihood per
 	// sample (per unit of weight) of an E-step differs by less than Tol from the last
@@ -88,8 +91,16 @@ type Result struct {
 	// does not grow with its iterations but by these 8 bytes each; each iteration's model
 	// goes to Options.Progress.
 	History []float64
-	// Converged reports whether Tol stopped the fit before MaxIter (never when Tol == 0).
+	// Converged reports whether Tol stopped the fit before MaxIter (never when Tol == 0):
+	// scikit-learn's converged_, of the run kept (scikit-learn's is true if any of its
+	// n_init runs converged).
 	Converged bool
+	// LowerBound is scikit-learn's lower_bound_: the mean log-likelihood per sample (per
+	// unit of weight) of the last E-step, the one whose M-step gave Model, and so under the
+	// parameters before it: History[len(History)-2] over the samples' weight, or the
+	// start's after one iteration; -Inf with NoIterations. (LogLikelihood scores Model
+	// itself.)
+	LowerBound float64
 	// Reseeded lists the components that lost all their weight and were started again
 	// (see Fit), in the order it happened; empty for a fit without such an event.
 	Reseeded []Reseed
@@ -116,6 +127,11 @@ var ErrInvalidData = errors.New("invalid data")
 // MaxIterations is the most iterations a fit may ask for: History, which keeps the
 // log-likelihood of each, then stays within 8 MB.
 const MaxIterations = 1_000_000
+
+// NoIterations, as Options.MaxIter, asks for no EM iteration: the Result is the start
+// (Init's, with the parts Options gives), scored, with an empty History, Converged false
+// and LowerBound -Inf, as scikit-learn's fit with max_iter=0 leaves them.
+const NoIterations = -1
 
 // ErrUnfittable is wrapped by the error of a fit whose statistics leave no component any
 // weight: samples so far from every component of the start that every density
@@ -667,8 +683,8 @@ func (o *Options) check(n int, weighted bool) error {
 		return fmt.Errorf("gmm: %w: %d components for %d samples", ErrInvalidOptions, o.Components, n)
 	case o.Components > kernel.MaxComponents:
 		return fmt.Errorf("gmm: %w: %d components, at most %d are supported", ErrInvalidOptions, o.Components, kernel.MaxComponents)
-	case o.MaxIter < 1 || o.MaxIter > MaxIterations:
-		return fmt.Errorf("gmm: %w: MaxIter is %d, want 1 to %d", ErrInvalidOptions, o.MaxIter, MaxIterations)
+	case (o.MaxIter < 1 && o.MaxIter != NoIterations) || o.MaxIter > MaxIterations:
+		return fmt.Errorf("gmm: %w: MaxIter is %d, want 1 to %d, or NoIterations for the start alone", ErrInvalidOptions, o.MaxIter, MaxIterations)
 	case !(o.Tol >= 0) || math.IsInf(o.Tol, 0):
 		return fmt.Errorf("gmm: %w: Tol is %v, want non-negative and finite", ErrInvalidOptions, o.Tol)
 	case !(o.MinVariance >= 0) || math.IsInf(o.MinVariance, 0):

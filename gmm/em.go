@@ -69,9 +69,12 @@ func newEM(opt *Options, model Model, data dataset, r int) *EM {
 }
 
 // em runs the EM iterations of Fit's run r from model on the engine e, for the samples
-// and the model in the data's frame; the result is in the data's units.
-func em(ctx context.Context, e engine, opt *Options, model Model, data dataset, r int) (*Result, error) {
+// and the model in the data's frame, rec what the rules did in the start; the result is
+// in the data's units.
+func em(ctx context.Context, e engine, opt *Options, model Model, rec startRecord, data dataset, r int) (*Result, error) {
 	run := newEM(opt, model, data, r)
+	run.res.Floored, run.res.Reseeded = rec.floored, rec.reseeded
+	run.reseeded = len(rec.reseeded)
 	run.res.Kernel, run.res.Threads = e.kernels()
 	for !run.done {
 		e.pass(&run.model, run.centre)

@@ -41,8 +41,8 @@ type Options struct {
 	Tol float64
 	// Init is the starting model when InitModel is nil.
 	Init Init
-	// Seed seeds the random initialisations (InitKMeansPP, InitRandomFromData): the same
-	// Seed gives the same fit.
+	// Seed seeds the random initialisations (InitKMeans, InitKMeansPP,
+	// InitRandomFromData, InitRandom): the same Seed gives the same fit.
 	Seed uint64
 	// NInit is how many times the fit runs, from different starts of a random Init, of
 	// which the one with the highest final log-likelihood is kept (scikit-learn's n_init;
@@ -53,6 +53,16 @@ type Options struct {
 	// another covariance type starts the fit as its nearest of the type asked for (Tied
 	// pools the variances by weight).
 	InitModel *Model
+	// InitWeights, InitMeans and InitPrecisions, when set, give the start in part, as
+	// scikit-learn's weights_init, means_init and precisions_init do: Init makes its start
+	// as it does without them, and each part given then replaces its own (so the
+	// covariances of a start given its means alone are those Init found about its own
+	// means, and the components of a random Init pair with the given parts in the order
+	// it draws them, as in scikit-learn). Given all three, no Init runs. InitWeights
+	// holds K positive weights (normalised), InitMeans K x Dims values row-major, and
+	// InitPrecisions the inverses of the covariances in Model.Precisions' layout for
+	// Covariance. Not with InitModel.
+	InitWeights, InitMeans, InitPrecisions []float64
 	// MinVariance is added to every variance after each M-step (scikit-learn's reg_covar);
 	// 0, the default, leaves the M-step exact, as in the reference program. Whatever its
 	// value, no variance falls below the floor described at Fit.
@@ -221,8 +231,9 @@ func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result,
 // into buffers in cache: a multichannel fit never holds a copy of them all. The values
 // are those Fit of the samples in one slice gives, bit for bit. src is read once to check
 // the samples (not at all if it is a RangedSource), a few times for the start (twice for
-// the moments, then once along the principal axis, or once a seed of InitKMeansPP and a
-// Lloyd iteration of InitKMeans, then once for the clusters) and once an iteration.
+// the moments, then once along the principal axis and once for the clusters; twice a
+// seed of InitKMeansPP and InitKMeans, once a Lloyd iteration of InitKMeans and once for
+// its clusters; once for InitRandom's responsibilities) and once an iteration.
 // One-dimensional samples are read into one slice, the layout the one-dimensional
 // kernels take.
 func FitSource[T float32 | float64](ctx context.Context, src Source[T], opt Options) (*Result, error) {
@@ -253,7 +264,7 @@ func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, s *samples[
 		return nil, err
 	}
 	runs := 1
-	if opt.InitModel == nil && opt.Init.Random() {
+	if !opt.givenWhole() && opt.Init.Random() {
 		runs = max(1, opt.NInit)
 	}
 	if s.d == 1 {
@@ -262,10 +273,10 @@ func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, s *samples[
 	tl := s.onDriver(d) // the tiles every start and engine read
 	var best *Result
 	for r := range runs {
-		model, err := startModel(ctx, &opt, tl, data.frame, r)
+		model, rec, err := startModel(ctx, &opt, tl, data, r)
 		var res *Result
 		if err == nil {
-			res, err = em(ctx, newEngine(tl, &opt, &model), &opt, model, data, r)
+			res, err = em(ctx, newEngine(tl, &opt, &model), &opt, model, rec, data, r)
 		}
 		switch {
 		case err != nil && best != nil:
@@ -357,6 +368,10 @@ type rules struct {
 	// the floor raised in it, recorded in res and stuck once the M-step stands.
 	cancelled bool
 	floored   []int
+	// dataVar, when set, is the data's variance of each feature, for the floor: where the
+	// statistics do not cover the data (a start of one sample a component). Otherwise the
+	// floor takes it from the statistics, the law of total variance.
+	dataVar []float64
 }
 
 // leastAt is the least variance about a mean mu (in the frame) where a fit does not fail:
@@ -498,6 +513,9 @@ func mStep(m *Model, centre []float64, s *kernel.Stats, r *rules) error {
 				variance += float64(m.Weights[k] * m.Covariances[k])
 			}
 		}
+	}
+	if r.dataVar != nil {
+		variance = r.dataVar[0]
 	}
 	floor := varianceFloor(variance, mean)
 	if tied {
@@ -696,7 +714,7 @@ func (o *Options) check(n int, weighted bool) error {
 	case o.InitModel != nil && o.InitModel.K() != o.Components:
 		return fmt.Errorf("gmm: %w: InitModel has %d components, Components is %d", ErrInvalidOptions, o.InitModel.K(), o.Components)
 	}
-	return nil
+	return o.checkParts()
 }
 
 // historyReserve is how many iterations' log-likelihoods History holds before its first

@@ -50,7 +50,7 @@ func respStart[T float32 | float64](ctx context.Context, o *Options, s *tiled[T]
 		if centre, err = seeds(ctx, s, o.Weights, k, true, rng); err != nil {
 			break
 		}
-		if err = lloyd(ctx, s, o.Weights, centre, cov); err != nil {
+		if _, err = lloyd(ctx, s, o.Weights, centre, cov); err != nil {
 			break
 		}
 		stats, err = clusterStats(ctx, s, o.Weights, centre)
@@ -216,8 +216,9 @@ const lloydIterations = 300
 // from its own centre (scikit-learn's relocation). It stops once an iteration changes no
 // label, or the centres move by at most 1e-4 of the mean of the data's variances (cov's
 // diagonal) in squared distance summed, or after 300 iterations. The clusters are then
-// the samples nearest each centre. The labels take 2 bytes a sample.
-func lloyd[T float32 | float64](ctx context.Context, s *tiled[T], w []float64, centres, cov []float64) error {
+// the samples nearest each centre. It returns the iterations run (KMeans's n_iter_). The
+// labels take 2 bytes a sample.
+func lloyd[T float32 | float64](ctx context.Context, s *tiled[T], w []float64, centres, cov []float64) (int, error) {
 	d := s.d
 	k := len(centres) / d
 	tol := 0.0
@@ -228,7 +229,8 @@ func lloyd[T float32 | float64](ctx context.Context, s *tiled[T], w []float64, c
 	labels := make([]uint16, s.n) // k <= kernel.MaxComponents = 1 << 16
 	changed := make([]int, s.count)
 	parts := newPartials(s.count, k, d) // per tile: each cluster's weight (N) and sums (S)
-	for it := range lloydIterations {
+	it := 0
+	for ; it < lloydIterations; it++ {
 		for t := range parts {
 			parts[t].Reset()
 		}
@@ -249,11 +251,11 @@ func lloyd[T float32 | float64](ctx context.Context, s *tiled[T], w []float64, c
 			changed[t] = moved
 		})
 		if err != nil {
-			return err
+			return it, err
 		}
 		all := sumPartials(parts, k, d)
 		if err := relocate(ctx, s, w, labels, centres, all); err != nil {
-			return err
+			return it, err
 		}
 		shift, moved := 0.0, 0
 		for c := range k {
@@ -270,10 +272,10 @@ func lloyd[T float32 | float64](ctx context.Context, s *tiled[T], w []float64, c
 			moved += m
 		}
 		if moved == 0 || shift <= tol {
-			break
+			return it + 1, nil
 		}
 	}
-	return nil
+	return it, nil
 }
 
 // relocate gives each cluster of all (an iteration of lloyd's sums) left without weight

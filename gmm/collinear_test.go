@@ -56,6 +56,13 @@ func TestCollinearFitsAreMaximumLikelihood(t *testing.T) {
 				t.Fatalf("%s: %d M-steps (converged %v, floored %v), scikit-learn %d (%v)", what, len(res.History), res.Converged, res.Floored, g.Tol.NIter, g.Tol.Converged)
 			}
 			closeModels(t, what, &res.Model, &want, sklearnTol)
+			// One M-step fewer allowed: the E-step that met Tol is the last, and
+			// scikit-learn, with no M-step left to run, has not converged.
+			short, err := Fit(t.Context(), x, Options{Exec: Exec{Kernel: k}, Dims: d, Components: start.K(), MaxIter: g.Tol.NIter - 1,
+				Tol: g.Tol.Tol, InitModel: &start})
+			if err != nil || short.Converged || len(short.History) != g.Tol.NIter-1 {
+				t.Errorf("%s, MaxIter %d: %d M-steps, converged %v (%v)", what, g.Tol.NIter-1, len(short.History), short.Converged, err)
+			}
 			for _, ll := range [][2]float64{{res.LowerBound, g.Tol.LowerBound}, {res.LogLikelihood / n, g.Tol.Score}} {
 				if e := relErr(ll[0], ll[1]); !(e <= sklearnTol) {
 					t.Errorf("%s: mean log-likelihood %.17g, scikit-learn %.17g (rel %.2g)", what, ll[0], ll[1], e)

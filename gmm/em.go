@@ -129,9 +129,11 @@ func (e *EM) record(ll float64) bool {
 		}
 		if res.Converged { // the pass that scores the M-step after convergence
 			e.done = true
-		} else if e.opt.Tol > 0 && len(res.Reseeded) == e.reseeded && math.Abs(ll-e.prevLL)/total < e.opt.Tol {
+		} else if e.opt.Tol > 0 && e.iters < e.opt.MaxIter && len(res.Reseeded) == e.reseeded && math.Abs(ll-e.prevLL)/total < e.opt.Tol {
 			// scikit-learn's rule: the M-step of the pass that met Tol still runs, and
-			// its parameters are the fit's; one more pass scores them.
+			// its parameters are the fit's; one more pass scores them. Where MaxIter
+			// leaves no M-step to run, scikit-learn never looks at this pass's change
+			// and the fit has not converged.
 			res.Converged = true
 		}
 	}

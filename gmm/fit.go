@@ -169,11 +169,11 @@ type Floor struct {
 // Every iteration is one streaming pass over x that computes, under the current
 // parameters, the responsibilities, the sufficient statistics of the next M-step and the
 // log-likelihood; one more pass gives the log-likelihood after the last M-step. If ctx is
-// cancelled, Fit stops within a tile of the pass under way (within 65536 samples of
-// k-means++ seeding) and returns, with an error that wraps ctx.Err(), the best start that
-// finished (Options.NInit) or else the one cut short: its iterations done so far, and its
-// Model the last of them (the start, if none ended, with a NaN LogLikelihood if its first
-// pass was cut).
+// cancelled, Fit stops within a tile of the pass under way (the start's passes too) and
+// returns, with an error that wraps ctx.Err(), the best start that finished
+// (Options.NInit) or else the one cut short: its iterations done so far, and its Model the
+// last of them (the start, if none ended, with a NaN LogLikelihood if its first pass was
+// cut).
 //
 // Each pass takes the second moments about the means of the model it runs under. Where a
 // component's mean then moves by more than about 4 of its new standard deviations (a

@@ -151,14 +151,16 @@ var ErrUnfittable = errors.New("the samples leave no component any weight")
 // ErrInvalidOptions is wrapped by errors about Options.
 var ErrInvalidOptions = errors.New("invalid options")
 
-// Reseed records a component that lost all its weight in the M-step of iteration Iter and
-// was started again by splitting component From.
+// Reseed records a component that lost all its weight in the M-step of iteration Iter
+// (-1: the M-step of scikit-learn's starts, see Init) and was started again by splitting
+// component From.
 type Reseed struct {
 	Iter, Component, From int
 }
 
 // Floor records that the variance floor (see Fit) acted on a component: First is the
-// first iteration whose M-step raised a variance of it, Count how many M-steps did.
+// first iteration whose M-step raised a variance of it (-1: the M-step of scikit-learn's
+// starts, see Init, after which the floor does not stay on), Count how many M-steps did.
 // Tied covariances, shared, are component 0.
 type Floor struct {
 	Component, First, Count int

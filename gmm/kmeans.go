@@ -367,20 +367,27 @@ func clusterStats[T float32 | float64](ctx context.Context, s *tiled[T], w []flo
 		total := 0.0 // summed here: neighbouring tiles' LogLik share cache lines
 		defer func() { p.LogLik = total }()
 		for i := range len(x) / d {
-			best := nearest(x[i*d:(i+1)*d], centres)
+			v := x[i*d : (i+1)*d]
 			wi := weight(w, lo+i)
 			total += wi
-			p.N[best] += wi
-			for a := range d {
-				da := float64(x[i*d+a]) - centres[best*d+a]
-				p.S[best*d+a] += wi * da
-				for b := a; b < d; b++ {
-					p.Q[(best*d+a)*d+b] += wi * da * (float64(x[i*d+b]) - centres[best*d+b])
-				}
-			}
+			addSample(p, nearest(v, centres), wi, v, centres)
 		}
 	})
 	return sumPartials(parts, k, d), err
+}
+
+// addSample adds the sample v, of responsibility times weight r for component c, to p:
+// to its weight (N) and its sums about its centre in centres (S, and Q's upper triangle).
+func addSample[T float32 | float64](p *kernel.MultiStats, c int, r float64, v []T, centres []float64) {
+	d := len(v)
+	p.N[c] += r
+	for a := range d {
+		da := float64(v[a]) - centres[c*d+a]
+		p.S[c*d+a] += r * da
+		for b := a; b < d; b++ {
+			p.Q[(c*d+a)*d+b] += r * da * (float64(v[b]) - centres[c*d+b])
+		}
+	}
 }
 
 // randomStats returns the statistics of random responsibilities (scikit-learn's
@@ -401,15 +408,7 @@ func randomStats[T float32 | float64](ctx context.Context, s *tiled[T], w []floa
 			}
 			wi := weight(w, lo+i)
 			for c := range k {
-				rc := wi * (r[c] / sum)
-				p.N[c] += rc
-				for a := range d {
-					da := float64(x[i*d+a]) - centres[c*d+a]
-					p.S[c*d+a] += rc * da
-					for b := a; b < d; b++ {
-						p.Q[(c*d+a)*d+b] += rc * da * (float64(x[i*d+b]) - centres[c*d+b])
-					}
-				}
+				addSample(p, c, wi*(r[c]/sum), x[i*d:(i+1)*d], centres)
 			}
 		}
 	})

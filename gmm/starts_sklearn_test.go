@@ -323,17 +323,10 @@ func checkModelAndPrecisions(t *testing.T, what string, got, w Model, wantP, wan
 // samples x (d features) about the centre mean of every component.
 func respStats(x []float64, d int, resp [][]float64, mean []float64) *kernel.MultiStats {
 	k := len(resp[0])
-	s := kernel.NewMultiStats(k, d)
+	s, centres := kernel.NewMultiStats(k, d), repeat(mean, k)
 	for i, r := range resp {
 		for c, rc := range r {
-			s.N[c] += rc
-			for a := range d {
-				da := x[i*d+a] - mean[a]
-				s.S[c*d+a] += rc * da
-				for b := a; b < d; b++ {
-					s.Q[(c*d+a)*d+b] += rc * da * (x[i*d+b] - mean[b])
-				}
-			}
+			addSample(s, c, rc, x[i*d:(i+1)*d], centres)
 		}
 	}
 	return s

@@ -12,8 +12,12 @@ import (
 // K centres on the data's principal axis, evenly from the lowest projection to the
 // highest (the 1-D start spans [0, 1] instead), or at the (k + 1/2)/K weighted quantiles
 // of the projections, then each component from the samples nearest its centre (its
-// weight, mean and covariance), the covariances floored as an M-step floors them.
+// weight, mean and covariance), the covariances floored as an M-step floors them. It
+// reads a bounded sample of the data (startSample).
 func multiStart[T float32 | float64](ctx context.Context, o *Options, s *tiled[T]) (Model, error) {
+	sampled := *o
+	s, sampled.Weights = startSample(s, o.Weights)
+	o = &sampled
 	d, k := s.d, o.Components
 	mean, cov, err := moments(ctx, s, o.Weights)
 	if err != nil {

@@ -18,6 +18,11 @@ import (
 // parseFlags (a batch copies it for each image). newPlan derives what a run does from it.
 type config struct {
 	first, second string
+	// image holds the first image's bytes when they come from elsewhere than a file (an
+	// upload to the page), imageName its name; with neither these nor --first-image, the
+	// built-in example is read (see source).
+	image     []byte
+	imageName string
 	// components is --components: a number, 0 for auto or, with --model, when not given.
 	components    int
 	autoK         bool   // --components=auto: choose by BIC within kRange

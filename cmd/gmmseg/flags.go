@@ -346,7 +346,7 @@ var fittingFlags = []string{"components-range", "iterations", "max-iter", "init"
 
 // usage prints the flags' help.
 func usage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: gmmseg [flags]\n       gmmseg [flags] FILE|FOLDER|PATTERN... [flags]\n\nSegments an image with a Gaussian mixture fitted by EM.\nWith no --first-image it segments the built-in example; given images as arguments,\nit segments each of them, several at once.\n\nFlags:\n")
+	fmt.Fprintf(w, "Usage: gmmseg [flags]\n       gmmseg [flags] FILE|FOLDER|PATTERN... [flags]\n       gmmseg serve [flags]\n\nSegments an image with a Gaussian mixture fitted by EM.\nWith no --first-image it segments the built-in example; given images as arguments,\nit segments each of them, several at once. gmmseg serve serves a page that shows\nthe fit as it goes (gmmseg serve -h lists its flags).\n\nFlags:\n")
 	fs := newFlagSet(&config{}, &rawFlags{})
 	fs.SetOutput(w)
 	fs.PrintDefaults()

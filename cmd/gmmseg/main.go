@@ -11,8 +11,12 @@
 //
 //	gmmseg [--first-image FILE] [--second-image FILE] [--components K] [--iterations N] [flags]
 //	gmmseg [flags] FILE|FOLDER|PATTERN...    (a batch: every image, several at once)
+//	gmmseg serve [--addr 127.0.0.1:8080]     (a page that shows the fit as it goes)
 //
-// Run gmmseg -h for every flag.
+// Run gmmseg -h for every flag, gmmseg serve -h for the page's. The page (embedded in the
+// binary, served on loopback by default) uploads an image or takes a bundled example,
+// runs the same pipeline as the command and shows every iteration as it comes: the
+// log-likelihood, the mixture over the histogram or the colours, the segmentation so far.
 package main
 
 import (
@@ -57,6 +61,9 @@ func main() {
 
 // run is the whole command; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "serve" {
+		return runServe(ctx, args[1:], stdout, stderr)
+	}
 	c, err := parseFlags(args)
 	if errors.Is(err, flag.ErrHelp) {
 		usage(stdout)

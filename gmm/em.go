@@ -59,19 +59,22 @@ type gathered interface {
 func newEM(opt *Options, model Model, data dataset, r int) *EM {
 	e := &EM{opt: *opt, data: data, model: model, minVar: data.frame.varianceIn(opt.MinVariance),
 		centres: make([]float64, len(model.Means)), saved: model.Clone(), rules: rules{stuck: make([]bool, model.K())}}
-	e.res = &Result{Run: r, Initial: model.Clone(), History: make([]float64, 0, min(opt.MaxIter, historyReserve))}
+	e.res = &Result{Run: r, Initial: model.Clone(), History: make([]float64, 0, min(max(opt.MaxIter, 0), historyReserve))}
 	data.frame.modelOut(&e.res.Initial)
 	// Until an iteration ends, the result is the start: what a fit cancelled at once
 	// gives, with a NaN log-likelihood if its first pass was cut. Each iteration then
 	// overwrites Model in place.
-	e.res.Model, e.res.LogLikelihood = e.res.Initial.Clone(), math.NaN()
+	e.res.Model, e.res.LogLikelihood, e.res.LowerBound = e.res.Initial.Clone(), math.NaN(), math.Inf(-1)
 	return e
 }
 
 // em runs the EM iterations of Fit's run r from model on the engine e, for the samples
-// and the model in the data's frame; the result is in the data's units.
-func em(ctx context.Context, e engine, opt *Options, model Model, data dataset, r int) (*Result, error) {
+// and the model in the data's frame, rec what the rules did in the start; the result is
+// in the data's units.
+func em(ctx context.Context, e engine, opt *Options, model Model, rec startRecord, data dataset, r int) (*Result, error) {
 	run := newEM(opt, model, data, r)
+	run.res.Floored, run.res.Reseeded = rec.floored, rec.reseeded
+	run.reseeded = len(rec.reseeded)
 	run.res.Kernel, run.res.Threads = e.kernels()
 	for !run.done {
 		e.pass(&run.model, run.centre)
@@ -118,6 +121,7 @@ func (e *EM) record(ll float64) bool {
 	} else {
 		res.Model.copyFrom(&e.model)
 		f.modelOut(&res.Model)
+		res.LowerBound = f.logLikOut(e.prevLL, total) / total
 		res.LogLikelihood = f.logLikOut(ll, total)
 		res.History = append(res.History, res.LogLikelihood)
 		if e.opt.Progress != nil {
@@ -125,14 +129,16 @@ func (e *EM) record(ll float64) bool {
 		}
 		if res.Converged { // the pass that scores the M-step after convergence
 			e.done = true
-		} else if e.opt.Tol > 0 && len(res.Reseeded) == e.reseeded && math.Abs(ll-e.prevLL)/total < e.opt.Tol {
+		} else if e.opt.Tol > 0 && e.iters < e.opt.MaxIter && len(res.Reseeded) == e.reseeded && math.Abs(ll-e.prevLL)/total < e.opt.Tol {
 			// scikit-learn's rule: the M-step of the pass that met Tol still runs, and
-			// its parameters are the fit's; one more pass scores them.
+			// its parameters are the fit's; one more pass scores them. Where MaxIter
+			// leaves no M-step to run, scikit-learn never looks at this pass's change
+			// and the fit has not converged.
 			res.Converged = true
 		}
 	}
 	e.prevLL = ll
-	if e.iters == e.opt.MaxIter {
+	if e.iters >= e.opt.MaxIter { // NoIterations: the start's pass alone
 		e.done = true
 	}
 	return e.done

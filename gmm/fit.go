@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
-// Options configure Fit. The zero value is not usable: Components and MaxIter must be set.
+// Options configure Fit. The zero value is not usable: Components and MaxIter must be set
+// (MaxIter 0 is refused rather than taken for scikit-learn's max_iter=0, which is
+// NoIterations, so that a MaxIter left unset is an error and not a fit that does nothing).
 type Options struct {
 	// Exec says where the passes run.
 	Exec
@@ -25,9 +28,10 @@ type Options struct {
 	// Spherical or Tied. With one dimension the first three are the same mixture, one
 	// variance per component; Tied shares one variance among them all.
 	Covariance Covariance
-	// MaxIter is the number of EM iterations to run at most, from 1 to MaxIterations.
-	// Result.History keeps the log-likelihood of every iteration run, 8 bytes each; the
-	// models go to Progress.
+	// MaxIter is the number of EM iterations to run at most, from 1 to MaxIterations, or
+	// NoIterations for none: the fit is then its start, scored (scikit-learn's
+	// max_iter=0). Result.History keeps the log-likelihood of every iteration run, 8 bytes
+	// each; the models go to Progress.
 	MaxIter int
 	// Tol stops the fit early, scikit-learn's rule: once the mean log-likelihood per
 	// sample (per unit of weight) of an E-step differs by less than Tol from the last
@@ -38,8 +42,8 @@ type Options struct {
 	Tol float64
 	// Init is the starting model when InitModel is nil.
 	Init Init
-	// Seed seeds the random initialisations (InitKMeansPP, InitRandomFromData): the same
-	// Seed gives the same fit.
+	// Seed seeds the random initialisations (InitKMeans, InitKMeansPP,
+	// InitRandomFromData, InitRandom): the same Seed gives the same fit.
 	Seed uint64
 	// NInit is how many times the fit runs, from different starts of a random Init, of
 	// which the one with the highest final log-likelihood is kept (scikit-learn's n_init;
@@ -50,6 +54,16 @@ type Options struct {
 	// another covariance type starts the fit as its nearest of the type asked for (Tied
 	// pools the variances by weight).
 	InitModel *Model
+	// InitWeights, InitMeans and InitPrecisions, when set, give the start in part, as
+	// scikit-learn's weights_init, means_init and precisions_init do: Init makes its start
+	// as it does without them, and each part given then replaces its own (so the
+	// covariances of a start given its means alone are those Init found about its own
+	// means, and the components of a random Init pair with the given parts in the order
+	// it draws them, as in scikit-learn). Given all three, no Init runs. InitWeights
+	// holds K positive weights (normalised), InitMeans K x Dims values row-major, and
+	// InitPrecisions the inverses of the covariances in Model.Precisions' layout for
+	// Covariance. Not with InitModel.
+	InitWeights, InitMeans, InitPrecisions []float64
 	// MinVariance is added to every variance after each M-step (scikit-learn's reg_covar);
 	// 0, the default, leaves the M-step exact, as in the reference program. Whatever its
 	// value, no variance falls below the floor described at Fit.
@@ -88,8 +102,16 @@ type Result struct {
 	// does not grow with its iterations but by these 8 bytes each; each iteration's model
 	// goes to Options.Progress.
 	History []float64
-	// Converged reports whether Tol stopped the fit before MaxIter (never when Tol == 0).
+	// Converged reports whether Tol stopped the fit before MaxIter (never when Tol == 0):
+	// scikit-learn's converged_, of the run kept (scikit-learn's is true if any of its
+	// n_init runs converged).
 	Converged bool
+	// LowerBound is scikit-learn's lower_bound_: the mean log-likelihood per sample (per
+	// unit of weight) of the last E-step, the one whose M-step gave Model, and so under the
+	// parameters before it: History[len(History)-2] over the samples' weight, or the
+	// start's after one iteration; -Inf with NoIterations. (LogLikelihood scores Model
+	// itself.)
+	LowerBound float64
 	// Reseeded lists the components that lost all their weight and were started again
 	// (see Fit), in the order it happened; empty for a fit without such an event.
 	Reseeded []Reseed
@@ -117,6 +139,11 @@ var ErrInvalidData = errors.New("invalid data")
 // log-likelihood of each, then stays within 8 MB.
 const MaxIterations = 1_000_000
 
+// NoIterations, as Options.MaxIter, asks for no EM iteration: the Result is the start
+// (Init's, with the parts Options gives), scored, with an empty History, Converged false
+// and LowerBound -Inf, as scikit-learn's fit with max_iter=0 leaves them.
+const NoIterations = -1
+
 // ErrUnfittable is wrapped by the error of a fit whose statistics leave no component any
 // weight: samples so far from every component of the start that every density
 // underflows, which only a start model far outside the data gives (Options.InitModel).
@@ -125,14 +152,16 @@ var ErrUnfittable = errors.New("the samples leave no component any weight")
 // ErrInvalidOptions is wrapped by errors about Options.
 var ErrInvalidOptions = errors.New("invalid options")
 
-// Reseed records a component that lost all its weight in the M-step of iteration Iter and
-// was started again by splitting component From.
+// Reseed records a component that lost all its weight in the M-step of iteration Iter
+// (-1: the M-step of scikit-learn's starts, see Init) and was started again by splitting
+// component From.
 type Reseed struct {
 	Iter, Component, From int
 }
 
 // Floor records that the variance floor (see Fit) acted on a component: First is the
-// first iteration whose M-step raised a variance of it, Count how many M-steps did.
+// first iteration whose M-step raised a variance of it (-1: the M-step of scikit-learn's
+// starts, see Init, after which the floor does not stay on), Count how many M-steps did.
 // Tied covariances, shared, are component 0.
 type Floor struct {
 	Component, First, Count int
@@ -143,11 +172,11 @@ type Floor struct {
 // Every iteration is one streaming pass over x that computes, under the current
 // parameters, the responsibilities, the sufficient statistics of the next M-step and the
 // log-likelihood; one more pass gives the log-likelihood after the last M-step. If ctx is
-// cancelled, Fit stops within a tile of the pass under way (within 65536 samples of
-// k-means++ seeding) and returns, with an error that wraps ctx.Err(), the best start that
-// finished (Options.NInit) or else the one cut short: its iterations done so far, and its
-// Model the last of them (the start, if none ended, with a NaN LogLikelihood if its first
-// pass was cut).
+// cancelled, Fit stops within a tile of the pass under way (the start's passes too) and
+// returns, with an error that wraps ctx.Err(), the best start that finished
+// (Options.NInit) or else the one cut short: its iterations done so far, and its Model the
+// last of them (the start, if none ended, with a NaN LogLikelihood if its first pass was
+// cut).
 //
 // Each pass takes the second moments about the means of the model it runs under. Where a
 // component's mean then moves by more than about 4 of its new standard deviations (a
@@ -204,9 +233,11 @@ func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result,
 // FitSource is Fit for samples that src holds (opt.Dims features each), read tile by tile
 // into buffers in cache: a multichannel fit never holds a copy of them all. The values
 // are those Fit of the samples in one slice gives, bit for bit. src is read once to check
-// the samples (not at all if it is a RangedSource), a few times for the start (twice for
-// the moments, then once along the principal axis, or once a seed of InitKMeansPP and a
-// Lloyd iteration of InitKMeans, then once for the clusters) and once an iteration.
+// the samples (not at all if it is a RangedSource), for the start (InitEvenlySpaced and
+// InitQuantiles over several features: at most 2^16 samples, once; scikit-learn's starts
+// twice for the moments, then twice a seed of InitKMeansPP and InitKMeans, once a Lloyd
+// iteration of InitKMeans and once for its clusters, once for InitRandom's
+// responsibilities) and once an iteration.
 // One-dimensional samples are read into one slice, the layout the one-dimensional
 // kernels take.
 func FitSource[T float32 | float64](ctx context.Context, src Source[T], opt Options) (*Result, error) {
@@ -237,7 +268,7 @@ func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, s *samples[
 		return nil, err
 	}
 	runs := 1
-	if opt.InitModel == nil && opt.Init.Random() {
+	if !opt.givenWhole() && opt.Init.Random() {
 		runs = max(1, opt.NInit)
 	}
 	if s.d == 1 {
@@ -246,10 +277,10 @@ func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, s *samples[
 	tl := s.onDriver(d) // the tiles every start and engine read
 	var best *Result
 	for r := range runs {
-		model, err := startModel(ctx, &opt, tl, data.frame, r)
+		model, rec, err := startModel(ctx, &opt, tl, data, r)
 		var res *Result
 		if err == nil {
-			res, err = em(ctx, newEngine(tl, &opt, &model), &opt, model, data, r)
+			res, err = em(ctx, newEngine(tl, &opt, &model), &opt, model, rec, data, r)
 		}
 		switch {
 		case err != nil && best != nil:
@@ -341,6 +372,10 @@ type rules struct {
 	// the floor raised in it, recorded in res and stuck once the M-step stands.
 	cancelled bool
 	floored   []int
+	// dataVar, when set, is the data's variance of each feature, for the floor: where the
+	// statistics do not cover the data (a start of one sample a component). Otherwise the
+	// floor takes it from the statistics, the law of total variance.
+	dataVar []float64
 }
 
 // leastAt is the least variance about a mean mu (in the frame) where a fit does not fail:
@@ -483,6 +518,9 @@ func mStep(m *Model, centre []float64, s *kernel.Stats, r *rules) error {
 			}
 		}
 	}
+	if r.dataVar != nil {
+		variance = r.dataVar[0]
+	}
 	floor := varianceFloor(variance, mean)
 	if tied {
 		least := 0.0
@@ -560,15 +598,47 @@ func split(m *Model, from, to int, minVar float64) {
 // and Predict refuse alike, as the value first+i of the data, and otherwise returns the
 // values' range.
 func checkFinite[T float32 | float64](x []T, first int) (lo, hi float64, err error) {
-	lo, hi = math.Inf(1), math.Inf(-1)
-	for i, v := range x {
-		f := float64(v)
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return 0, 0, fmt.Errorf("gmm: %w: sample %d is %v", ErrInvalidData, first+i, f)
-		}
-		lo, hi = min(lo, f), max(hi, f)
+	lo, hi, ok := finiteRange(x)
+	if ok {
+		return lo, hi, nil
 	}
-	return lo, hi, nil
+	// Not ok: some v - v was NaN, so some v is NaN or infinite.
+	i := slices.IndexFunc(x, func(v T) bool { return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) })
+	return 0, 0, fmt.Errorf("gmm: %w: sample %d is %v", ErrInvalidData, first+i, x[i])
+}
+
+// finiteRange returns the range of x and whether every value is finite, in one pass of
+// few branches: v - v is 0 for a finite v and NaN otherwise, and a NaN never passes a
+// comparison. Two chains of each sum and comparison, for even and odd values, halve the
+// wait on the adds' latency; it checks the samples of a fit at a few times the speed of a
+// test of each value.
+func finiteRange[T float32 | float64](x []T) (lo, hi float64, ok bool) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	lo2, hi2, nan, nan2 := lo, hi, 0.0, 0.0
+	i := 0
+	for ; i+1 < len(x); i += 2 {
+		a, b := float64(x[i]), float64(x[i+1])
+		nan += a - a
+		nan2 += b - b
+		if a < lo {
+			lo = a
+		}
+		if a > hi {
+			hi = a
+		}
+		if b < lo2 {
+			lo2 = b
+		}
+		if b > hi2 {
+			hi2 = b
+		}
+	}
+	if i < len(x) {
+		a := float64(x[i])
+		nan += a - a
+		lo, hi = min(lo, a), max(hi, a)
+	}
+	return min(lo, lo2), max(hi, hi2), nan+nan2 == 0
 }
 
 // dataset is what Fit knows of its samples once checked: how many there are, their
@@ -667,8 +737,8 @@ func (o *Options) check(n int, weighted bool) error {
 		return fmt.Errorf("gmm: %w: %d components for %d samples", ErrInvalidOptions, o.Components, n)
 	case o.Components > kernel.MaxComponents:
 		return fmt.Errorf("gmm: %w: %d components, at most %d are supported", ErrInvalidOptions, o.Components, kernel.MaxComponents)
-	case o.MaxIter < 1 || o.MaxIter > MaxIterations:
-		return fmt.Errorf("gmm: %w: MaxIter is %d, want 1 to %d", ErrInvalidOptions, o.MaxIter, MaxIterations)
+	case (o.MaxIter < 1 && o.MaxIter != NoIterations) || o.MaxIter > MaxIterations:
+		return fmt.Errorf("gmm: %w: MaxIter is %d, want 1 to %d, or NoIterations for the start alone", ErrInvalidOptions, o.MaxIter, MaxIterations)
 	case !(o.Tol >= 0) || math.IsInf(o.Tol, 0):
 		return fmt.Errorf("gmm: %w: Tol is %v, want non-negative and finite", ErrInvalidOptions, o.Tol)
 	case !(o.MinVariance >= 0) || math.IsInf(o.MinVariance, 0):
@@ -680,7 +750,7 @@ func (o *Options) check(n int, weighted bool) error {
 	case o.InitModel != nil && o.InitModel.K() != o.Components:
 		return fmt.Errorf("gmm: %w: InitModel has %d components, Components is %d", ErrInvalidOptions, o.InitModel.K(), o.Components)
 	}
-	return nil
+	return o.checkParts()
 }
 
 // historyReserve is how many iterations' log-likelihoods History holds before its first

@@ -432,12 +432,11 @@ func TestCancellationKeepsFinishedWork(t *testing.T) {
 	}
 }
 
-// A cancellation stops a pass within a tile, and k-means++ seeding within 1<<16 samples,
-// not at the end of the pass: on the slowest kernel, a fit of 2M samples returns soon
-// after it.
+// A cancellation stops a pass within a tile, the starts' passes too, not at the end of
+// the pass: on the slowest kernel, a fit of 2M samples returns soon after it.
 func TestCancellationStopsWithinAPass(t *testing.T) {
 	x := sample(t, 13, 1<<21, truth)
-	for _, init := range []Init{InitEvenlySpaced, InitKMeansPP} {
+	for _, init := range []Init{InitEvenlySpaced, InitKMeansPP, InitKMeans, InitRandom} {
 		ctx, cancel := context.WithCancel(t.Context())
 		var cancelled time.Time
 		time.AfterFunc(30*time.Millisecond, func() { cancelled = time.Now(); cancel() })

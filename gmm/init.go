@@ -8,9 +8,13 @@ import (
 	"strings"
 )
 
-// Init chooses the starting model of Fit when Options.InitModel is nil. Over several
-// features (Options.Dims > 1) every start is K centres, then each component made of the
-// samples nearest its centre (see each Init for its centres).
+// Init chooses the starting model of Fit when Options.InitModel is nil. InitKMeans,
+// InitKMeansPP, InitRandomFromData and InitRandom are scikit-learn's init_params, as
+// GaussianMixture makes them: responsibilities, then one M-step from them, the M-step of
+// every iteration (each covariance type's, MinVariance added, the floor and the split
+// rules of Fit where they act, recorded at iteration -1). Their draws come from
+// Options.Seed and the restart, not numpy's generator: the same kind of start, not the
+// same one. The others are this package's own.
 type Init int
 
 const (
@@ -18,32 +22,45 @@ const (
 	// (numpy's linspace(0, 1, K): 0 alone for K = 1), every variance 10/255, equal weights. It suits
 	// data scaled to [0, 1], such as pixel values. Over several features the centres are
 	// evenly spaced along the data's principal axis, from its lowest projection to its
-	// highest.
+	// highest, then each component made of the samples nearest its centre.
 	InitEvenlySpaced Init = iota
 	// InitQuantiles puts the means at the (k + 1/2)/K quantiles of the data (weighted,
 	// read off a histogram of 65536 bins between the smallest and largest sample), every
 	// standard deviation at the data's divided by K, and equal weights. It is
 	// deterministic and suits data of any scale. Over several features the centres lie
-	// at those quantiles of the projections on the data's principal axis.
+	// at those quantiles of the projections on the data's principal axis, then each
+	// component is made of the samples nearest its centre.
 	InitQuantiles
-	// InitKMeansPP is scikit-learn's "k-means++": K centres chosen by k-means++ seeding
-	// (each sample drawn with probability proportional to its weight times its squared
-	// distance to the nearest centre so far; Options.Seed), then every component from the
-	// samples nearest its centre: their share of the weight, their mean and their
-	// standard deviation.
+	// InitKMeansPP is scikit-learn's "k-means++": K samples chosen by k-means++ seeding
+	// as scikit-learn's kmeans_plusplus chooses them (the first drawn by weight, each next
+	// the best of 2 + floor(ln K) candidates drawn by weight times the squared distance to
+	// the nearest seed so far, the one that leaves the least total of those), then the
+	// M-step of responsibility 1 on each seed alone: equal weights, the seeds as means,
+	// and covariances of MinVariance alone (scikit-learn's reg_covar times the identity).
+	// With MinVariance 0 the variances are the floor, 1e-6 of the data's variance of each
+	// feature (scikit-learn refuses the start). The first iteration then takes each
+	// sample to its nearest seed.
 	InitKMeansPP
-	// InitRandomFromData takes K samples drawn by weight (Options.Seed), distinct values
-	// when the data have them, as the means, every standard deviation at the data's
-	// divided by K, and equal weights.
+	// InitRandomFromData is scikit-learn's "random_from_data": K samples drawn by weight
+	// (a sample whose value is taken already drawn again, up to 32 times, so that the
+	// means differ where the data allow), then the M-step of responsibility 1 on each
+	// alone, as InitKMeansPP.
 	InitRandomFromData
-	// InitKMeans is scikit-learn's default start, "kmeans": k-means++ centres
-	// (Options.Seed), then Lloyd's iterations until the centres move by less than 1e-4 of
-	// the data's mean variance (squared) or 300 have run, then each component from the
-	// samples nearest its centre: one M-step from the clusters.
+	// InitKMeans is scikit-learn's default start, "kmeans": k-means as scikit-learn's
+	// KMeans with n_init=1 runs it (InitKMeansPP's seeds, then Lloyd's iterations until no
+	// sample changes cluster, or the centres move by at most 1e-4 of the mean of the data's
+	// variances, squared distances summed, or 300 have run; a cluster left empty takes the
+	// sample farthest from its centre), then the M-step of the clusters: each sample
+	// wholly its nearest centre's.
 	InitKMeans
+	// InitRandom is scikit-learn's "random": each sample's responsibilities drawn
+	// uniformly from [0, 1) and divided by their sum, then the M-step of them: every
+	// component near the data's mean and covariance. Sample i's draws depend on the seed,
+	// the restart and i alone, so the start is the same at any thread count.
+	InitRandom
 )
 
-var initNames = []string{"evenly-spaced", "quantiles", "kmeans++", "random-from-data", "kmeans"}
+var initNames = []string{"evenly-spaced", "quantiles", "kmeans++", "random-from-data", "kmeans", "random"}
 
 // String returns the initialisation's name, as ParseInit reads it.
 func (i Init) String() string {
@@ -54,7 +71,7 @@ func (i Init) String() string {
 }
 
 // ParseInit returns the initialisation called name: evenly-spaced, quantiles, kmeans++,
-// random-from-data or kmeans.
+// random-from-data, kmeans or random.
 func ParseInit(name string) (Init, error) {
 	for i, n := range initNames {
 		if n == name {
@@ -66,7 +83,7 @@ func ParseInit(name string) (Init, error) {
 
 // Random reports whether the initialisation draws on Options.Seed, so that restarts
 // (Options.NInit) differ.
-func (i Init) Random() bool { return i == InitKMeansPP || i == InitRandomFromData || i == InitKMeans }
+func (i Init) Random() bool { return i.fromResponsibilities() }
 
 // summary is what the initialisations need to know of the data.
 type summary struct {
@@ -134,67 +151,79 @@ func (s summary) spread(k int) float64 {
 }
 
 // startModel returns the starting model of run r (restarts 0, 1, ...) for the samples s in
-// the frame f (InitModel is in the data's units); the starts of several features pass
-// over the samples on their driver's workers. Every start stops on ctx.
-func startModel[T float32 | float64](ctx context.Context, o *Options, s *tiled[T], f frame, r int) (Model, error) {
-	if m, ok, err := givenStart(o, f); ok || err != nil {
-		return m, err
+// the frame of data (InitModel is in the data's units), and what the rules did in its
+// M-step; the starts of several features and scikit-learn's pass over the samples on
+// their driver's workers. Every start stops on ctx.
+func startModel[T float32 | float64](ctx context.Context, o *Options, s *tiled[T], data dataset, r int) (Model, startRecord, error) {
+	if m, ok, err := givenStart(o, data.frame); ok || err != nil {
+		return m, startRecord{}, err
 	}
 	var m Model
+	var rec startRecord
 	var err error
-	if o.Dims > 1 || o.Init == InitKMeans {
-		m, err = multiStart(ctx, o, s, r)
-	} else {
-		m, err = dataStart(ctx, o, s.held(), r)
+	switch {
+	case o.Init.fromResponsibilities():
+		m, rec, err = respStart(ctx, o, s, data, r)
+	case o.Dims > 1:
+		m, err = multiStart(ctx, o, s)
+	default:
+		m, err = dataStart(o, s.held())
 	}
 	if err != nil {
-		return Model{}, err
+		return Model{}, startRecord{}, err
 	}
-	return m.as(o.Covariance), nil
+	m = m.as(o.Covariance)
+	if o.parts() {
+		m, err = withParts(o, data.frame, m)
+	}
+	return m, rec, err
 }
 
-// givenStart returns o.InitModel, its weights normalised, as the start in the frame f,
-// and whether there is one.
+// givenStart returns the start that Options give whole, o.InitModel or InitWeights,
+// InitMeans and InitPrecisions together, its weights normalised, in the frame f, and
+// whether there is one.
 func givenStart(o *Options, f frame) (Model, bool, error) {
-	if o.InitModel == nil {
-		return Model{}, false, nil
+	switch {
+	case o.InitModel != nil:
+		m, err := inFrame(o, f, o.InitModel, "InitModel")
+		return m, err == nil, err
+	case o.givenWhole():
+		m, err := withParts(o, f, Model{})
+		return m, err == nil, err
 	}
-	if err := o.InitModel.Validate(); err != nil {
-		return Model{}, false, fmt.Errorf("%w (InitModel)", err)
-	}
-	if max(o.InitModel.Dims, 1) != max(o.Dims, 1) {
-		return Model{}, false, fmt.Errorf("gmm: %w: InitModel has %d dimensions, the samples %d", ErrInvalidOptions, max(o.InitModel.Dims, 1), max(o.Dims, 1))
-	}
-	in := f.modelIn(o.InitModel.normalised())
-	return in.as(o.Covariance), true, nil
+	return Model{}, false, nil
 }
 
-// dataStart returns the start of run r that Init makes of the samples x, with a variance
-// per component.
-func dataStart[T float32 | float64](ctx context.Context, o *Options, x []T, r int) (Model, error) {
+// inFrame returns m, a start of what's name in the data's units, once valid, with its
+// weights normalised and covariances of the type o asks for, in the frame f.
+func inFrame(o *Options, f frame, m *Model, what string) (Model, error) {
+	if err := m.Validate(); err != nil {
+		return Model{}, fmt.Errorf("%w (%s)", err, what)
+	}
+	if max(m.Dims, 1) != max(o.Dims, 1) {
+		return Model{}, fmt.Errorf("gmm: %w: %s has %d dimensions, the samples %d", ErrInvalidOptions, what, max(m.Dims, 1), max(o.Dims, 1))
+	}
+	in := f.modelIn(m.normalised())
+	return in.as(o.Covariance), nil
+}
+
+// dataStart returns the one-dimensional start of InitEvenlySpaced or InitQuantiles for
+// the samples x, with a variance per component.
+func dataStart[T float32 | float64](o *Options, x []T) (Model, error) {
 	k := o.Components
-	if o.Init == InitEvenlySpaced {
-		return evenlySpaced(k), nil
-	}
-	s := summarise(x, o.Weights)
-	rng := rand.New(rand.NewPCG(o.Seed, uint64(r)))
-	m := Model{Weights: make([]float64, k), Means: make([]float64, k), Covariances: make([]float64, k)}
-	for i := range k {
-		m.Weights[i], m.Covariances[i] = 1/float64(k), s.spread(k)*s.spread(k)
-	}
 	switch o.Init {
+	case InitEvenlySpaced:
+		return evenlySpaced(k), nil
 	case InitQuantiles:
-		quantiles(x, o.Weights, s, m.Means)
-	case InitRandomFromData:
-		randomFromData(x, o.Weights, s, rng, m.Means)
-	case InitKMeansPP:
-		if err := kmeansPP(ctx, x, o.Weights, s, rng, &m); err != nil {
-			return Model{}, fmt.Errorf("gmm: k-means++ seeding stopped: %w", err)
+		s := summarise(x, o.Weights)
+		m := Model{Weights: make([]float64, k), Means: make([]float64, k), Covariances: make([]float64, k)}
+		for i := range k {
+			m.Weights[i], m.Covariances[i] = 1/float64(k), s.spread(k)*s.spread(k)
 		}
-	default:
-		return Model{}, fmt.Errorf("gmm: %w: unknown Init %v", ErrInvalidOptions, o.Init)
+		quantiles(x, o.Weights, s, m.Means)
+		return m, nil
 	}
-	return m, nil
+	return Model{}, fmt.Errorf("gmm: %w: unknown Init %v", ErrInvalidOptions, o.Init)
 }
 
 // quantileBins is how finely InitQuantiles reads the data's distribution.
@@ -249,105 +278,4 @@ func draw(n int, p func(i int) float64, total float64, rng *rand.Rand) int {
 		u -= pi
 	}
 	return max(last, 0) // rounding ran past the end
-}
-
-// randomFromData sets the means to samples drawn by weight, redrawing (a few times) one
-// that repeats a value already taken.
-func randomFromData[T float32 | float64](x []T, w []float64, s summary, rng *rand.Rand, means []float64) {
-	for k := range means {
-		for try := 0; ; try++ {
-			v := float64(x[draw(len(x), func(i int) float64 { return weight(w, i) }, s.total, rng)])
-			if try == 32 || !contains(means[:k], v) {
-				means[k] = v
-				break
-			}
-		}
-	}
-}
-
-func contains(v []float64, x float64) bool {
-	for _, e := range v {
-		if e == x {
-			return true
-		}
-	}
-	return false
-}
-
-// kmeansPP chooses K centres by k-means++ seeding, then sets every component of m from the
-// samples nearest its centre. A centre that no sample is nearest to (the data have fewer
-// distinct values than K) gets the weight 1e-3/K, its centre as mean and m's spread.
-func kmeansPP[T float32 | float64](ctx context.Context, x []T, w []float64, s summary, rng *rand.Rand, m *Model) error {
-	k := m.K()
-	centres := make([]float64, 0, k)
-	centres = append(centres, float64(x[draw(len(x), func(i int) float64 { return weight(w, i) }, s.total, rng)]))
-	// Each centre passes over the samples twice (sum, then draw), at K distances a sample:
-	// the context is looked at every 1<<16 samples, and a cancelled one stops the seeding
-	// there.
-	stopped := false
-	d2 := func(i int) float64 {
-		if i&(1<<16-1) == 0 && ctx.Err() != nil {
-			stopped = true
-		}
-		if stopped {
-			return math.Inf(1) // ends a draw at once; nothing drawn after it is used
-		}
-		v, best := float64(x[i]), math.Inf(1)
-		for _, c := range centres {
-			best = math.Min(best, (v-c)*(v-c))
-		}
-		return weight(w, i) * best
-	}
-	for len(centres) < k {
-		total := 0.0
-		for i := 0; i < len(x) && !stopped; i++ {
-			total += d2(i)
-		}
-		if stopped {
-			return ctx.Err()
-		}
-		if !(total > 0) { // fewer distinct values than K: repeat one
-			centres = append(centres, centres[len(centres)-1])
-			continue
-		}
-		centres = append(centres, float64(x[draw(len(x), d2, total, rng)]))
-		if stopped {
-			return ctx.Err()
-		}
-	}
-	fromCentres(x, w, s.total, centres, m)
-	return nil
-}
-
-// fromCentres sets every component of m from the samples nearest its centre: their share
-// of the weight total, their mean and their standard deviation (a centre with no sample
-// keeps itself as the mean, a small weight and m's standard deviation).
-func fromCentres[T float32 | float64](x []T, w []float64, total float64, centres []float64, m *Model) {
-	k := len(centres)
-	n, sum, sq := make([]float64, k), make([]float64, k), make([]float64, k)
-	for i, v := range x {
-		f, best := float64(v), 0
-		for j := 1; j < k; j++ {
-			if math.Abs(f-centres[j]) < math.Abs(f-centres[best]) {
-				best = j
-			}
-		}
-		c, d := weight(w, i), f-centres[best]
-		n[best] += c
-		sum[best] += float64(c * d)
-		sq[best] += float64(c * d * d)
-	}
-	for j := range k {
-		m.Means[j] = centres[j]
-		if !(n[j] > 0) {
-			m.Weights[j] = 1e-3 / float64(k)
-			continue
-		}
-		shift := sum[j] / n[j]
-		m.Weights[j] = n[j] / total
-		m.Means[j] = centres[j] + shift
-		if v := sq[j]/n[j] - shift*shift; v > 0 && !math.IsInf(0.5/v, 0) {
-			m.Covariances[j] = v
-		}
-	}
 }

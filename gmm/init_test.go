@@ -8,7 +8,7 @@ import (
 )
 
 func TestInitNames(t *testing.T) {
-	for _, i := range []Init{InitEvenlySpaced, InitQuantiles, InitKMeansPP, InitRandomFromData, InitKMeans} {
+	for _, i := range []Init{InitEvenlySpaced, InitQuantiles, InitKMeansPP, InitRandomFromData, InitKMeans, InitRandom} {
 		got, err := ParseInit(i.String())
 		if err != nil || got != i {
 			t.Errorf("ParseInit(%q) = %v, %v", i.String(), got, err)
@@ -91,6 +91,9 @@ func TestRandomInitsAreSeeded(t *testing.T) {
 	}
 }
 
+// InitKMeansPP is scikit-learn's: a sample of positive weight in each cluster, equal
+// weights, variances of MinVariance or, with none, the floor (1e-6 of the data's
+// variance, recorded at iteration -1, not kept on).
 func TestKMeansPPFindsTheClusters(t *testing.T) {
 	x := sample(t, 23, 30000, truth)
 	// Samples of weight 0 far away must never become centres.
@@ -99,13 +102,32 @@ func TestKMeansPPFindsTheClusters(t *testing.T) {
 	for i := range w[:len(w)-3] {
 		w[i] = 1
 	}
+	s := summarise(x, w)
 	for seed := range uint64(10) {
-		m := initial(t, x, Options{Components: 3, Init: InitKMeansPP, Seed: seed, Weights: w})
-		means := slices.Sorted(slices.Values(m.Means))
-		for k, mu := range means {
-			if math.Abs(mu-truth.Means[k]) > 0.05 {
-				t.Errorf("seed %d: k-means++ start %v, the clusters are at %v", seed, means, truth.Means)
-				break
+		for _, minVar := range []float64{0, 1e-6} {
+			res, err := Fit(t.Context(), x, Options{Components: 3, Init: InitKMeansPP, Seed: seed, Weights: w, MinVariance: minVar, MaxIter: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := res.Initial
+			means := slices.Sorted(slices.Values(m.Means))
+			for k, mu := range means {
+				if math.Abs(mu-truth.Means[k]) > 4*truth.Stdevs()[k] || !slices.Contains(x, mu) {
+					t.Errorf("seed %d: k-means++ seeds %v, the clusters are at %v", seed, means, truth.Means)
+					break
+				}
+			}
+			want, floored := minVar, 0
+			if minVar == 0 {
+				want, floored = 1e-6*s.stdev*s.stdev, 3
+			}
+			for k := range 3 {
+				if m.Weights[k] != 1.0/3 || relErr(m.Covariances[k], want) > 1e-12 {
+					t.Errorf("seed %d, MinVariance %v: component %d of weight %v, variance %v, want 1/3, %v", seed, minVar, k, m.Weights[k], m.Covariances[k], want)
+				}
+			}
+			if len(res.Floored) != floored || (floored > 0 && res.Floored[0] != Floor{Component: 0, First: -1, Count: 1}) {
+				t.Errorf("seed %d, MinVariance %v: floored %v, want each component's start", seed, minVar, res.Floored)
 			}
 		}
 	}
@@ -178,11 +200,13 @@ func TestInitsOnDegenerateData(t *testing.T) {
 		{1e9, 1e9 + 1, 1e9 + 2, 1e9},  // a large offset
 		{-3, 4, 1e-300, 0, 5e-324, 2}, // tiny and subnormal values
 	} {
-		for _, init := range []Init{InitQuantiles, InitKMeansPP, InitRandomFromData} {
-			m := initial(t, x, Options{Components: 3, Init: init, MinVariance: 1e-6})
-			for _, v := range slices.Concat(m.Weights, m.Means, m.Stdevs()) {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					t.Fatalf("%v on %v: start %v", init, x, m)
+		for _, init := range []Init{InitQuantiles, InitKMeansPP, InitRandomFromData, InitKMeans, InitRandom} {
+			for _, minVar := range []float64{0, 1e-6} {
+				m := initial(t, x, Options{Components: 3, Init: init, MinVariance: minVar})
+				for _, v := range slices.Concat(m.Weights, m.Means, m.Stdevs()) {
+					if math.IsNaN(v) || math.IsInf(v, 0) {
+						t.Fatalf("%v on %v: start %v", init, x, m)
+					}
 				}
 			}
 		}

@@ -255,7 +255,7 @@ func mStepMulti(m *Model, centre []float64, s *kernel.MultiStats, r *rules, w *m
 			m.Weights[j] = 0
 		}
 	}
-	featureFloors(w.floor, m, scatter)
+	featureFloors(w.floor, m, scatter, r.dataVar)
 	setCovariances(m, scatter, s, r, w)
 	return r.finish(m, func(from, to int) { splitMulti(m, from, to, r.bound(w, m, from), w) })
 }
@@ -271,9 +271,9 @@ func finite(v []float64) bool {
 }
 
 // featureFloors sets floor to the variance of each feature that the floor gives: 1e-6 of
-// the data's variance of that feature (from the weights, means and scatters, the law of
-// total variance), as in one dimension.
-func featureFloors(floor []float64, m *Model, scatter []float64) {
+// the data's variance of that feature (dataVar's if set, else from the weights, means and
+// scatters, the law of total variance), as in one dimension.
+func featureFloors(floor []float64, m *Model, scatter, dataVar []float64) {
 	d := len(floor)
 	for a := range d {
 		mean := 0.0
@@ -286,6 +286,9 @@ func featureFloors(floor []float64, m *Model, scatter []float64) {
 				dm := m.Means[j*d+a] - mean
 				variance += float64(wt * (scatter[(j*d+a)*d+a] + float64(dm*dm)))
 			}
+		}
+		if dataVar != nil {
+			variance = dataVar[a]
 		}
 		floor[a] = varianceFloor(variance, mean)
 	}

@@ -5,47 +5,34 @@ import (
 	"fmt"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"math"
-	"math/rand/v2"
 	"slices"
 )
 
-// multiStart returns the start of run r for the samples s: K centres, as Init chooses
-// them, then each component from the samples nearest its centre (its weight, mean and
-// covariance), the covariances floored as an M-step floors them. The centres of
-// InitEvenlySpaced and InitQuantiles lie on the data's principal axis: evenly from the
-// lowest projection to the highest (the 1-D start spans [0, 1] instead), or at the
-// (k + 1/2)/K weighted quantiles of the projections.
-func multiStart[T float32 | float64](ctx context.Context, o *Options, s *tiled[T], r int) (Model, error) {
+// multiStart returns the start of InitEvenlySpaced or InitQuantiles for the samples s:
+// K centres on the data's principal axis, evenly from the lowest projection to the
+// highest (the 1-D start spans [0, 1] instead), or at the (k + 1/2)/K weighted quantiles
+// of the projections, then each component from the samples nearest its centre (its
+// weight, mean and covariance), the covariances floored as an M-step floors them. It
+// reads a bounded sample of the data (startSample).
+func multiStart[T float32 | float64](ctx context.Context, o *Options, s *tiled[T]) (Model, error) {
+	sampled := *o
+	s, sampled.Weights = startSample(s, o.Weights)
+	o = &sampled
 	d, k := s.d, o.Components
 	mean, cov, err := moments(ctx, s, o.Weights)
 	if err != nil {
 		return Model{}, fmt.Errorf("gmm: the start stopped: %w", err)
 	}
-	var centres []float64
-	switch o.Init {
-	case InitEvenlySpaced, InitQuantiles:
-		_, axis := principalAxis(cov, d)
-		t, err := axisPoints(ctx, o, s, mean, axis)
-		if err != nil {
-			return Model{}, fmt.Errorf("gmm: the start stopped: %w", err)
+	_, axis := principalAxis(cov, d)
+	t, err := axisPoints(ctx, o, s, mean, axis)
+	if err != nil {
+		return Model{}, fmt.Errorf("gmm: the start stopped: %w", err)
+	}
+	centres := make([]float64, 0, k*d)
+	for c := range k {
+		for a := range d {
+			centres = append(centres, mean[a]+t[c]*axis[a])
 		}
-		for c := range k {
-			for a := range d {
-				centres = append(centres, mean[a]+t[c]*axis[a])
-			}
-		}
-	case InitRandomFromData, InitKMeansPP, InitKMeans:
-		rng := rand.New(rand.NewPCG(o.Seed, uint64(r)))
-		if centres, err = seeds(ctx, s, o.Weights, k, o.Init != InitRandomFromData, rng); err != nil {
-			return Model{}, fmt.Errorf("gmm: k-means++ seeding stopped: %w", err)
-		}
-		if o.Init == InitKMeans {
-			if err := lloyd(ctx, s, o.Weights, centres, cov); err != nil {
-				return Model{}, fmt.Errorf("gmm: k-means stopped: %w", err)
-			}
-		}
-	default:
-		return Model{}, fmt.Errorf("gmm: %w: unknown Init %v", ErrInvalidOptions, o.Init)
 	}
 	m, err := fromCentresMulti(ctx, s, o.Weights, centres, cov)
 	if err != nil {
@@ -153,51 +140,6 @@ func moments[T float32 | float64](ctx context.Context, s *tiled[T], w []float64)
 	return mean, cov, nil
 }
 
-// seeds returns k centres drawn from the samples s: by weight (InitRandomFromData,
-// redrawing a few times one already taken), or by k-means++'s rule, by weight times the
-// squared distance to the nearest centre so far.
-func seeds[T float32 | float64](ctx context.Context, s *tiled[T], w []float64, k int, plusPlus bool, rng *rand.Rand) ([]float64, error) {
-	n, d := s.n, s.d
-	centres := make([]float64, 0, k*d)
-	nearest := make([]float64, n) // squared distance to the nearest centre
-	for i := range nearest {
-		nearest[i] = math.Inf(1)
-	}
-	p := func(i int) float64 { return weight(w, i) }
-	buf := make([]T, d)
-	for c := range k {
-		if c > 0 && plusPlus {
-			err := s.eachTile(ctx, func(_, lo int, x []T) {
-				for i := range len(x) / d {
-					nearest[lo+i] = min(nearest[lo+i], dist2(x[i*d:(i+1)*d], centres[(c-1)*d:]))
-				}
-			})
-			if err != nil {
-				return nil, err
-			}
-		}
-		total := 0.0
-		for i := range n {
-			total += p(i)
-		}
-		if c > 0 && plusPlus && total > 0 {
-			p = func(i int) float64 { return weight(w, i) * nearest[i] }
-			total = 0
-			for i := range n {
-				total += p(i)
-			}
-		}
-		i := draw(n, p, total, rng)
-		for try := 0; !plusPlus && try < 32 && taken(centres, s.at(i, buf)); try++ {
-			i = draw(n, p, total, rng)
-		}
-		for _, v := range s.at(i, buf) {
-			centres = append(centres, float64(v))
-		}
-	}
-	return centres, nil
-}
-
 // dist2 is the squared distance between the sample v and the first centre in c.
 func dist2[T float32 | float64](v []T, c []float64) float64 {
 	s := 0.0
@@ -239,31 +181,11 @@ func fromCentresMulti[T float32 | float64](ctx context.Context, s *tiled[T], w [
 	d := s.d
 	k := len(centres) / d
 	m := Model{Dims: d, Weights: make([]float64, k), Means: make([]float64, k*d), Covariances: make([]float64, k*d*d)}
-	// Per tile: each cluster's weight (N), shifted sums (S) and products (Q), and the
-	// total weight (LogLik).
-	parts := newPartials(s.count, k, d)
-	err := s.eachTile(ctx, func(t, lo int, x []T) {
-		p := &parts[t]
-		total := 0.0 // summed here: neighbouring tiles' LogLik share cache lines
-		defer func() { p.LogLik = total }()
-		for i := range len(x) / d {
-			best := nearest(x[i*d:(i+1)*d], centres)
-			wi := weight(w, lo+i)
-			total += wi
-			p.N[best] += wi
-			for a := range d {
-				da := float64(x[i*d+a]) - centres[best*d+a]
-				p.S[best*d+a] += wi * da
-				for b := a; b < d; b++ {
-					p.Q[(best*d+a)*d+b] += wi * da * (float64(x[i*d+b]) - centres[best*d+b])
-				}
-			}
-		}
-	})
+	all, err := clusterStats(ctx, s, w, centres)
 	if err != nil {
 		return Model{}, err
 	}
-	clustersToModel(&m, sumPartials(parts, k, d), centres, cov)
+	clustersToModel(&m, all, centres, cov)
 	return m, nil
 }
 
@@ -301,58 +223,6 @@ func clustersToModel(m *Model, all *kernel.MultiStats, centres, cov []float64) {
 	for c := range m.Weights {
 		m.Weights[c] /= total
 	}
-}
-
-// lloyd runs Lloyd's k-means iterations on the centres (k x d, in place) over the samples
-// s (weights w): each centre moves to the weighted mean of the samples nearest it, until
-// the centres move by less, in squared distance summed, than 1e-4 of the mean of the
-// data's variances cov's diagonal holds (scikit-learn's tolerance), or 300 iterations. A
-// centre nearest no sample stays.
-func lloyd[T float32 | float64](ctx context.Context, s *tiled[T], w []float64, centres, cov []float64) error {
-	d := s.d
-	k := len(centres) / d
-	tol := 0.0
-	for a := range d {
-		tol += cov[a*d+a]
-	}
-	tol *= 1e-4 / float64(d)
-	parts := newPartials(s.count, k, d) // per tile: each cluster's weight (N) and sums (S)
-	for range 300 {
-		for t := range parts {
-			parts[t].Reset()
-		}
-		err := s.eachTile(ctx, func(t, lo int, x []T) {
-			p := &parts[t]
-			for i := range len(x) / d {
-				best := nearest(x[i*d:(i+1)*d], centres)
-				wi := weight(w, lo+i)
-				p.N[best] += wi
-				for a := range d {
-					p.S[best*d+a] += wi * float64(x[i*d+a])
-				}
-			}
-		})
-		if err != nil {
-			return err
-		}
-		all := sumPartials(parts, k, d)
-		sum, mass := all.S, all.N
-		shift := 0.0
-		for c := range k {
-			if !(mass[c] > 0) {
-				continue
-			}
-			for a := range d {
-				next := sum[c*d+a] / mass[c]
-				shift += (next - centres[c*d+a]) * (next - centres[c*d+a])
-				centres[c*d+a] = next
-			}
-		}
-		if shift <= tol {
-			break
-		}
-	}
-	return nil
 }
 
 // newPartials returns n zeroed statistics of k components over d features: one per tile

@@ -80,8 +80,9 @@ func (s Summary) dataset() (dataset, error) {
 }
 
 // NewEM returns the EM of opt over the samples that summary describes, to be driven
-// through Params, EStep and Update. It starts from opt.InitModel or, for one-dimensional
-// samples, InitEvenlySpaced: the starts that read no samples. opt.Weights must be nil,
+// through Params, EStep and Update. It starts from opt.InitModel, InitWeights, InitMeans
+// and InitPrecisions together or, for one-dimensional samples, InitEvenlySpaced (with any
+// of those parts): the starts that read no samples. opt.Weights must be nil,
 // the weights going with each shard to EStep; opt.Exec, Seed and NInit play no part.
 func NewEM(opt Options, summary Summary) (*EM, error) {
 	data, err := summary.dataset()
@@ -101,10 +102,15 @@ func NewEM(opt Options, summary Summary) (*EM, error) {
 	case err != nil:
 		return nil, err
 	case !ok && (opt.Dims > 1 || opt.Init != InitEvenlySpaced):
-		return nil, fmt.Errorf("gmm: %w: a fit over shards starts from InitModel or, in one dimension, from InitEvenlySpaced", ErrInvalidOptions)
+		return nil, fmt.Errorf("gmm: %w: a fit over shards starts from InitModel, InitWeights, InitMeans and InitPrecisions together or, in one dimension, from InitEvenlySpaced", ErrInvalidOptions)
 	case !ok:
 		even := evenlySpaced(opt.Components)
 		start = even.as(opt.Covariance)
+		if opt.parts() {
+			if start, err = withParts(&opt, data.frame, start); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return newEM(&opt, start, data, 0), nil
 }

@@ -71,8 +71,8 @@ func TestTolIsScikitLearns(t *testing.T) {
 				}
 				closeModels(t, what, &res.Model, &end, sklearnTol)
 				n := float64(len(set.X))
-				if lb := res.History[len(res.History)-2] / n; !(relErr(lb, want.LowerBound) <= sklearnTol) {
-					t.Errorf("%s: lower bound %.17g, scikit-learn %.17g", what, lb, want.LowerBound)
+				if lb := res.History[len(res.History)-2] / n; !(relErr(lb, want.LowerBound) <= sklearnTol) || res.LowerBound != lb {
+					t.Errorf("%s: lower bound %.17g (Result.LowerBound %.17g), scikit-learn %.17g", what, lb, res.LowerBound, want.LowerBound)
 				}
 			}
 		}

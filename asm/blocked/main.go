@@ -55,7 +55,7 @@ func main() {
 	emit.Finish()
 }
 
-// rows is how many registers of samples joints takes at a time: as many independent
+// rows is how many registers of samples jointsDiag takes at a time: as many independent
 // chains of fused multiply-adds as fill two pipelines of four cycles' latency, and
 // their sums of squares beside them, within the register file.
 func rows(p *emit.Prec) int {
@@ -63,6 +63,19 @@ func rows(p *emit.Prec) int {
 		return 8
 	}
 	return 6
+}
+
+// tile is the register tile of joints' triangular product: regs registers of samples by
+// cols columns of U, regs x cols sums of y beside the regs samples' values and sums of
+// squares and a broadcast of U, within the register file (32 registers of AVX-512, 16 of
+// AVX2). Each row of U then loads regs + cols registers for regs x cols fused
+// multiply-adds, all independent; a column at a time loaded one broadcast and regs
+// samples for regs of them.
+func tile(p *emit.Prec) (regs, cols int) {
+	if p.EVEX {
+		return 4, 5
+	}
+	return 2, 4
 }
 
 // centre emits dst_j = x_j - c_j for the d planes of n samples.
@@ -120,7 +133,8 @@ func joints(p *emit.Prec) {
 	IMUL3Q(U8(p.Size), n, stride)
 	rowBytes := GP64() // bytes from one row of u to the next
 	IMUL3Q(U8(p.Size), d, rowBytes)
-	inGroups(p, n, x, dst, cnst, func(group int, label string) []VecVirtual {
+	regs, _ := tile(p)
+	inGroups(p, regs, n, x, dst, cnst, func(group int, label string) []VecVirtual {
 		g := &jointGroup{p: p, regs: group, x: x, u: u, negb: negb, d: d, stride: stride, rowBytes: rowBytes, label: label}
 		return g.sumOfSquares()
 	})
@@ -128,14 +142,14 @@ func joints(p *emit.Prec) {
 	RET()
 }
 
-// inGroups emits joints' loop over the n samples at x: rows(p) registers at a time, then
-// one at a time, sums(regs, label) emitting each group's |y|^2, a register each, and
-// dst's registers set to cnst - |y|^2/2 (-Inf where that is NaN).
-func inGroups(p *emit.Prec, n, x, dst Register, cnst VecVirtual, sums func(regs int, label string) []VecVirtual) {
+// inGroups emits the log-joints' loop over the n samples at x: group registers at a
+// time, then one at a time, sums(regs, label) emitting each group's |y|^2, a register
+// each, and dst's registers set to cnst - |y|^2/2 (-Inf where that is NaN).
+func inGroups(p *emit.Prec, group int, n, x, dst Register, cnst VecVirtual, sums func(regs int, label string) []VecVirtual) {
 	left := GP64()
 	MOVQ(n, left)
 	SHRQ(U8(emit.Log2(p.Lanes)), left) // registers of samples left
-	for _, group := range []int{rows(p), 1} {
+	for _, group := range []int{group, 1} {
 		label := fmt.Sprintf("g%d", group)
 		Label(label)
 		CMPQ(left, U32(group))
@@ -176,51 +190,102 @@ type jointGroup struct {
 	label                           string
 }
 
-// sumOfSquares emits |y|^2 for the group's registers of samples, the columns j of U one
-// by one, each y_j's sum over the rows i <= j, and returns the regs sums.
+// sumOfSquares emits |y|^2 for the group's registers of samples and returns the regs
+// sums: the columns of U a tile of tile(p)'s cols at a time, then the last d mod cols
+// together, each y_j's sum over the rows i <= j in their order and the squares added in
+// the columns' order, as the Go twin takes them.
 func (g *jointGroup) sumOfSquares() []VecVirtual {
 	p := g.p
 	q := make([]VecVirtual, g.regs)
 	for k := range q {
 		q[k] = p.Vec()
-		p.Zero(q[k])
+		p.Movu(p.C(0), q[k]) // as columns zeroes y
 	}
-	j, col := GP64(), GP64() // column j; col points at u[0][j]
+	_, cols := tile(p)
+	j := GP64() // the tile's first column
 	XORQ(j, j)
-	MOVQ(g.u, col)
-	Label(g.label + "col")
-	y := make([]VecVirtual, g.regs)
+	Label(g.label + "tiles")
+	g.columnsLeft(j, cols)
+	JB(LabelRef(g.label + "last"))
+	g.columns(cols, j, q, g.label+"t")
+	JMP(LabelRef(g.label + "tiles"))
+	Label(g.label + "last")
+	for c := cols - 1; c >= 1; c-- {
+		g.columnsLeft(j, c)
+		JNE(LabelRef(fmt.Sprintf("%snot%d", g.label, c)))
+		g.columns(c, j, q, fmt.Sprintf("%sl%d", g.label, c))
+		JMP(LabelRef(g.label + "cols"))
+		Label(fmt.Sprintf("%snot%d", g.label, c))
+	}
+	Label(g.label + "cols")
+	return q
+}
+
+// columnsLeft emits the comparison of the columns left from j, d - j, with c (a
+// temporary register: the general ones run short).
+func (g *jointGroup) columnsLeft(j Register, c int) {
+	left := GP64()
+	MOVQ(g.d, left)
+	SUBQ(j, left)
+	CMPQ(left, U8(c))
+}
+
+// columns emits y_j for the cols columns from j and adds their squares to q in order,
+// then moves j past them. Rows 0 to j feed every column;
+// row j + t, for t from 1 to cols - 1, only the columns from j + t on (U is upper
+// triangular).
+func (g *jointGroup) columns(cols int, j Register, q []VecVirtual, label string) {
+	p := g.p
+	y := make([][]VecVirtual, g.regs)
 	for k := range y {
-		y[k] = p.Vec()
-		if p.Is64() {
-			p.Zero(y[k])
-		} else {
-			p.Broadcast(Mem{Base: g.negb, Index: j, Scale: uint8(p.Size)}, y[k])
+		y[k] = make([]VecVirtual, cols)
+		for c := range cols {
+			y[k][c] = p.Vec()
+			if p.Is64() {
+				p.Movu(p.C(0), y[k][c]) // not a xor: avo would take it for a read, live from the start
+			} else {
+				p.Broadcast(Mem{Base: g.negb, Index: j, Scale: uint8(p.Size), Disp: c * p.Size}, y[k][c])
+			}
 		}
 	}
 	i, ui, xi := GP64(), GP64(), GP64() // row i; ui points at u[i][j], xi at plane i's registers
 	XORQ(i, i)
-	MOVQ(col, ui)
+	LEAQ(Mem{Base: g.u, Index: j, Scale: uint8(p.Size)}, ui)
 	MOVQ(g.x, xi)
-	Label(g.label + "row")
-	uij := p.Vec()
-	p.Broadcast(Mem{Base: ui}, uij)
-	for k := range y {
-		p.FMAdd231(Mem{Base: xi, Disp: k * p.Width}, uij, y[k])
+	Label(label + "row")
+	g.row(y, 0, ui, xi)
+	INCQ(i)
+	CMPQ(i, j)
+	JBE(LabelRef(label + "row"))
+	for t := 1; t < cols; t++ {
+		g.row(y, t, ui, xi)
+	}
+	for c := range cols {
+		for k := range y {
+			p.FMAdd231(y[k][c], y[k][c], q[k])
+		}
+	}
+	ADDQ(U8(cols), j)
+}
+
+// row emits one row of U's terms for the columns from first on of the tile's y (the row
+// i at ui, the samples' plane i at xi), and moves ui and xi to the next row.
+func (g *jointGroup) row(y [][]VecVirtual, first int, ui, xi Register) {
+	p := g.p
+	xs := make([]VecVirtual, len(y))
+	for k := range xs {
+		xs[k] = p.Vec()
+		p.Movu(Mem{Base: xi, Disp: k * p.Width}, xs[k])
+	}
+	for c := first; c < len(y[0]); c++ {
+		uij := p.Vec()
+		p.Broadcast(Mem{Base: ui, Disp: c * p.Size}, uij)
+		for k := range y {
+			p.FMAdd231(xs[k], uij, y[k][c])
+		}
 	}
 	ADDQ(g.rowBytes, ui)
 	ADDQ(g.stride, xi)
-	INCQ(i)
-	CMPQ(i, j)
-	JBE(LabelRef(g.label + "row"))
-	for k := range y {
-		p.FMAdd231(y[k], y[k], q[k])
-	}
-	ADDQ(U8(p.Size), col)
-	INCQ(j)
-	CMPQ(j, g.d)
-	JB(LabelRef(g.label + "col"))
-	return q
 }
 
 // outOfReach makes a NaN log-joint (an infinite difference met a zero of U) -Inf, as the
@@ -414,7 +479,7 @@ func jointsDiag(p *emit.Prec) {
 	cnst := broadcastArg(p, "cnst")
 	stride := GP64()
 	IMUL3Q(U8(p.Size), n, stride)
-	inGroups(p, n, x, dst, cnst, func(group int, label string) []VecVirtual {
+	inGroups(p, rows(p), n, x, dst, cnst, func(group int, label string) []VecVirtual {
 		q := make([]VecVirtual, group)
 		for k := range q {
 			q[k] = p.Vec()

@@ -44,8 +44,8 @@ func TestFIFOIsWrittenInPlace(t *testing.T) {
 			got <- err.Error()
 			return
 		}
-		defer f.Close()
 		b, _ := io.ReadAll(f)
+		f.Close() // before the send: the FIFO must have no reader left when the test goes on
 		got <- string(b)
 	}()
 	commit(t, fifo, "through the pipe")

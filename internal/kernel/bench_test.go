@@ -342,5 +342,5 @@ func BenchmarkTranspose(b *testing.B) {
 // BenchmarkMultiEStepWide is the multichannel E-step over many features (the blocked
 // kernels), full and diagonal factors, 64Ki samples.
 func BenchmarkMultiEStepWide(b *testing.B) {
-	benchMultiEStep(b, 1<<16, "64K", []benchShape{{8, 5, false}, {16, 5, false}, {32, 5, false}, {64, 5, false}, {39, 16, true}})
+	benchMultiEStep(b, 1<<16, "64K", []benchShape{{8, 5, false}, {16, 5, false}, {32, 5, false}, {64, 5, false}, {128, 5, false}, {39, 16, true}})
 }

@@ -65,7 +65,7 @@ function query() {
   if (colour) q.set('covariance', $('covariance').value);
   q.set('iterations', $('iterations').value);
   q.set('init', $('init').value);
-  if (['kmeans++', 'random-from-data', 'kmeans'].includes($('init').value)) q.set('seed', $('seed').value);
+  if (['kmeans', 'kmeans++', 'random-from-data', 'random'].includes($('init').value)) q.set('seed', $('seed').value);
   q.set('method', $('method').value);
   if ($('palette').checked) q.set('palette', 'true');
   if (state.example) q.set('example', state.example);
@@ -108,6 +108,9 @@ async function runFit(ev) {
     return;
   }
   running(true);
+  // The marks a watcher of the page (the browser test) waits for: set again by this fit.
+  delete document.body.dataset.done;
+  delete document.body.dataset.cancelled;
   $('result').hidden = true;
   $('live').hidden = false;
   $('progress').textContent = 'Sending the image...';

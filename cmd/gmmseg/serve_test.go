@@ -392,6 +392,87 @@ func checkFrames(t *testing.T, events []servedEvent, doc json.RawMessage, last b
 	}
 }
 
+// A fit of the page writes nothing to disk: its outputs are kept in memory, for the page
+// to fetch, and the working directory, the temporary one and the home stay empty.
+func TestServeWritesNothing(t *testing.T) {
+	dirs := map[string]string{"working": t.TempDir(), "TMPDIR": t.TempDir(), "HOME": t.TempDir(), "XDG_CACHE_HOME": t.TempDir()}
+	t.Chdir(dirs["working"])
+	for _, env := range []string{"TMPDIR", "HOME", "XDG_CACHE_HOME"} {
+		t.Setenv(env, dirs[env])
+	}
+	ts := startServer(t, nil)
+	for _, c := range []struct {
+		q    url.Values
+		body []byte
+	}{
+		{query("name", "camera.png", "components", "3"), exampleImage},
+		{query("example", "gophers.png", "channel", "rgb", "iterations", "2"), nil},
+	} {
+		var res resultEvent
+		ended(t, ts.fitQuery(t, c.q, c.body), "result", &res)
+		for _, ref := range append([]fileRef{res.Segmentation, res.Labels, res.Model}, res.Figures...) {
+			if code, body, _ := ts.get(t, ref.URL); code != http.StatusOK || len(body) == 0 {
+				t.Errorf("%v: %s: %d, %d bytes", c.q, ref.Name, code, len(body))
+			}
+		}
+	}
+	for what, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil || len(entries) > 0 {
+			t.Errorf("the %s directory holds %v (%v)", what, entries, err)
+		}
+	}
+}
+
+// A file of a fit that never was, or that the fit did not make, is a 404 that says so.
+func TestServeFilesOfFitsUnknown(t *testing.T) {
+	ts := startServer(t, nil)
+	var res resultEvent
+	ended(t, ts.fitQuery(t, query("example", "coins.png", "iterations", "1"), nil), "result", &res)
+	id := strings.Split(res.Segmentation.URL, "/")[3]
+	for _, path := range []string{"/api/fits/" + id + "/files/other.png", "/api/fits/nope/files/" + res.Segmentation.Name, "/api/fits/" + id + "/files/..%2F..%2Fetc%2Fpasswd"} {
+		if code, body, _ := ts.get(t, path); code != http.StatusNotFound || !strings.Contains(string(body), "no file") {
+			t.Errorf("GET %s: %d %s", path, code, body)
+		}
+	}
+	if code, _, _ := ts.get(t, res.Segmentation.URL); code != http.StatusOK {
+		t.Errorf("GET %s: %d", res.Segmentation.URL, code)
+	}
+}
+
+// The finished fits' outputs are kept within their bounds: the newest so many, within a
+// number of bytes, each for a while; the oldest go first.
+func TestServeKeepsResultsWithinBounds(t *testing.T) {
+	files := func(n int) map[string][]byte { return map[string][]byte{"f": make([]byte, n)} }
+	kept := func(r *results, ids ...string) []string {
+		var out []string
+		for _, id := range ids {
+			if _, _, ok := r.get(id, "f"); ok {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	r := newResults(2, 1000, time.Hour)
+	r.put("a", files(10))
+	r.put("b", files(10))
+	r.put("c", files(10))
+	if got := kept(r, "a", "b", "c"); !slices.Equal(got, []string{"b", "c"}) {
+		t.Errorf("at most 2 kept: %v", got)
+	}
+	r.put("d", files(995))
+	if got := kept(r, "b", "c", "d"); !slices.Equal(got, []string{"d"}) || r.bytes != 995 {
+		t.Errorf("at most 1000 bytes kept: %v, %d bytes", got, r.bytes)
+	}
+	r = newResults(2, 1000, 50*time.Millisecond)
+	r.put("e", files(1))
+	time.Sleep(60 * time.Millisecond)
+	r.put("f", files(1))
+	if got := kept(r, "e", "f"); !slices.Equal(got, []string{"f"}) {
+		t.Errorf("each kept for 50 ms: %v after 60 ms", got)
+	}
+}
+
 // fitWorks checks that a fit of the example runs to its result: the server still serves.
 func fitWorks(t *testing.T, ts *testServer) {
 	t.Helper()
@@ -699,21 +780,31 @@ func TestServeQueueAndTimeouts(t *testing.T) {
 	}
 }
 
-// A slow request's header, and a fit that takes longer than --timeout, are cut off.
+// A slow request's header, a slow upload, and a fit that takes longer than --timeout,
+// are cut off; the upload's error is logged.
 func TestServeRequestAndFitTimeouts(t *testing.T) {
 	ts := startServer(t, func(sc *serveConfig, tm *timeouts) {
-		sc.timeout, tm.readHeader = 300*time.Millisecond, 200*time.Millisecond
+		sc.timeout, tm.readHeader, tm.read = 300*time.Millisecond, 200*time.Millisecond, 300*time.Millisecond
 	})
-	conn, err := (&net.Dialer{}).DialContext(t.Context(), "tcp", strings.TrimPrefix(ts.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
+	for what, request := range map[string]string{
+		"a header never finished": "GET / HTTP/1.1\r\nHost: localhost\r\n",
+		"an upload never finished": "POST /api/fits?name=slow.png HTTP/1.1\r\nHost: localhost\r\n" +
+			"Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n\x89PNG\r\n",
+	} {
+		conn, err := (&net.Dialer{}).DialContext(t.Context(), "tcp", strings.TrimPrefix(ts.url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprint(conn, request) // and never the rest
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		start := time.Now()
+		if _, err := io.ReadAll(conn); err != nil || time.Since(start) > 3*time.Second {
+			t.Errorf("%s: the connection ended after %v (%v)", what, time.Since(start), err)
+		}
 	}
-	defer conn.Close()
-	fmt.Fprint(conn, "GET / HTTP/1.1\r\nHost: localhost\r\n") // and never the end of the header
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	start := time.Now()
-	if _, err := io.ReadAll(conn); err != nil || time.Since(start) > 3*time.Second {
-		t.Errorf("a header never finished: the connection ended after %v (%v)", time.Since(start), err)
+	if !strings.Contains(ts.log.String(), "POST /api/fits: 400: reading the upload: ") {
+		t.Errorf("the slow upload is not logged:\n%s", ts.log)
 	}
 	var e struct{ Error string }
 	ended(t, ts.fitQuery(t, longFit, nil), "error", &e)

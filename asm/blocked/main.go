@@ -6,24 +6,21 @@
 //   - centre: dst_j = x_j - c_j for every plane j < d: the samples less the component's
 //     mean (float32: its float32 value) or the moments' centre.
 //   - joints: P = Const - |y|^2/2 with y_j = sum_{i <= j} U_ij D_i over the centred
-//     planes D, U_k upper-triangular and row-major (d x d). R registers of samples at a
-//     time, each of y_j's sums and of |y|^2's in a register of its own, the products fused
-//     in the order of the Go twin (y_j = U_0j D_0 then fused multiply-adds of U_ij D_i,
-//     i rising; |y|^2 = y_0^2 then fused multiply-adds of y_j^2, j rising), so that a
-//     lane's P is the Go twin's bit for bit in float64. Each fused multiply-add reads its
-//     plane's register from memory: with U_ij broadcast once for the R registers, R
-//     products cost R + 1 loads, which the CPU issues beside them, and the R sums are
-//     independent chains that fill the multipliers' pipelines. float32 lanes start y_j
-//     from -b_j (the mean's rest that float32 cannot hold, through U: see asm/multi) and
-//     fuse every product.
+//     planes D, U_k upper-triangular and row-major (d x d). A register tile (see tile)
+//     of samples by columns of U at a time, each y_j's sum in a register of its own, the
+//     products fused in the order of the Go twin (y_j = U_0j D_0 then fused
+//     multiply-adds of U_ij D_i, i rising; |y|^2 = y_0^2 then fused multiply-adds of
+//     y_j^2, j rising), so that a lane's P is the Go twin's bit for bit in float64.
+//     float32 lanes start y_j from -b_j (the mean's rest that float32 cannot hold,
+//     through U: see asm/multi) and fuse every product.
 //   - weigh: r = e c/S, D_j = x_j - c_j and rd_j = r D_j for j < d, rd_d = r: the
 //     responsibilities, and the planes less the moments' centre unweighted and weighted
 //     by them, in one pass.
 //   - moments: the sums sum_i rd_a D_b for a <= b <= d over the block, with D_d = 1 (a
 //     plane of ones the caller keeps), which make N (a = b = d), S_a (b = d) and Q_ab at
-//     once; four sums at a time (b, b+1, ...), each a register whose lanes add up the
-//     block's samples, then added, widened from float32, into acc, a register of float64
-//     lanes for each sum, which the caller adds up at the end of the tile.
+//     once; a tile of them at a time (see momentTile), each a register whose lanes add
+//     up the block's samples, then added, widened from float32, into acc, a register of
+//     float64 lanes for each sum, which the caller adds up at the end of the tile.
 //
 // Statistics add up in float64; float32 lanes sum a block (at most 32 registers) before
 // they widen, as the other kernels do.
@@ -371,86 +368,190 @@ func weigh(p *emit.Prec) {
 	RET()
 }
 
-// sumWidths are how many of moments' sums run at once, widest first: eight registers of
-// products fill two pipelines of four cycles' latency beside the register of weighted
-// samples they share; a row's last sums take the narrower ones.
-var sumWidths = []int{8, 4, 2, 1}
+// momentTile is the register tile of moments' sums: rows planes of rd by cols planes of
+// x, rows x cols sums beside the rows registers of rd and a register of x, within the
+// register file. Each register of samples then loads rows + cols registers for rows x
+// cols fused multiply-adds: the planes of a block of many features outgrow the first
+// level of cache, and a row at a time loaded a register for each product.
+func momentTile(p *emit.Prec) (rows, cols int) {
+	if p.EVEX {
+		return 4, 6
+	}
+	return 3, 3
+}
 
 // moments emits the block's sums sum_i rd_a x_b for a <= b <= d (x_d the caller's plane
 // of ones), added into acc, a register of float64 lanes each, row a's sums b = a .. d
-// one after another from row 0 (acc holds (d+1)(d+2)/2 registers).
+// one after another from row 0 (acc holds (d+1)(d+2)/2 registers). Tiles of
+// momentTile's rows: the triangle of the tile's own columns, then its columns past
+// them a tile at a time; every sum runs over the block's registers in order, so that
+// the tiling does not change it.
 func moments(p, dbl *emit.Prec) {
 	fn := "blockedMoments" + p.ISA.Name + p.Name
 	TEXT(fn, NOSPLIT, fmt.Sprintf("func(rd, x []%[1]s, n, d int, acc []float64)", p.GoType))
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s adds, for a <= b <= d, sum_i rd[a*n+i] x[b*n+i] over the n samples (n a multiple of %d, at most %d) into the %d float64 lanes of acc's register for (a, b), "+
 		"the registers row by row from (0, 0).", fn, p.Lanes, 32*p.Lanes, dbl.Lanes))
+	p.Begin()
 	rd := Load(Param("rd").Base(), GP64())
 	x := Load(Param("x").Base(), GP64())
 	n := Load(Param("n"), GP64())
 	d := Load(Param("d"), GP64())
-	acc := Load(Param("acc").Base(), GP64())
-	stride := GP64()
-	IMUL3Q(U8(p.Size), n, stride)
-	a, ra, xb := GP64(), GP64(), GP64() // row a; ra points at plane a of rd, xb at plane b of x
-	XORQ(a, a)
-	MOVQ(rd, ra)
-	Label("row")
-	b := GP64()
-	MOVQ(a, b)
-	MOVQ(stride, xb)
-	IMULQ(a, xb)
-	ADDQ(x, xb)
-	for _, width := range sumWidths {
-		label := fmt.Sprintf("w%d", width)
-		Label(label)
-		// width sums fit in the row when b + width - 1 <= d.
-		last := GP64()
-		LEAQ(Mem{Base: b, Disp: width - 1}, last)
-		CMPQ(last, d)
-		JA(LabelRef(label + "done"))
-		sums := make([]VecVirtual, width)
-		for k := range sums {
-			sums[k] = p.Vec()
-			p.Zero(sums[k])
-		}
-		ri, xi, left := GP64(), GP64(), GP64()
-		MOVQ(ra, ri)
-		MOVQ(xb, xi)
-		MOVQ(n, left)
-		SHRQ(U8(emit.Log2(p.Lanes)), left)
-		Label(label + "reg")
-		w := p.Vec()
-		p.Movu(Mem{Base: ri}, w)
-		xk := GP64() // plane b+k's register
-		MOVQ(xi, xk)
-		for k := range sums {
-			p.FMAdd231(Mem{Base: xk}, w, sums[k])
-			if k+1 < width {
-				ADDQ(stride, xk)
-			}
-		}
-		ADDQ(U8(p.Width), ri)
-		ADDQ(U8(p.Width), xi)
-		DECQ(left)
-		JNZ(LabelRef(label + "reg"))
-		for _, v := range sums {
-			addWide(p, v, acc)
-			ADDQ(U8(dbl.Width), acc)
-		}
-		ADDQ(U32(width), b)
-		for range width {
-			ADDQ(stride, xb)
-		}
-		JMP(LabelRef(label))
-		Label(label + "done")
+	m := &momentState{p: p, dbl: dbl, ra: rd, xoff: x, rowStart: Load(Param("acc").Base(), GP64()),
+		stride: GP64(), regs: n, rowsLeft: d}
+	SUBQ(rd, m.xoff) // x - rd: plane b of x is plane b of rd moved by xoff
+	IMUL3Q(U8(p.Size), n, m.stride)
+	SHRQ(U8(emit.Log2(p.Lanes)), m.regs)
+	INCQ(m.rowsLeft)
+	rows, _ := momentTile(p)
+	Label("rows")
+	CMPQ(m.rowsLeft, U8(rows))
+	JB(LabelRef("lastrows"))
+	m.rowTile(rows, "r")
+	JMP(LabelRef("rows"))
+	Label("lastrows")
+	for r := rows - 1; r >= 1; r-- {
+		CMPQ(m.rowsLeft, U8(r))
+		JNE(LabelRef(fmt.Sprintf("not%d", r)))
+		m.rowTile(r, fmt.Sprintf("r%d", r))
+		Label(fmt.Sprintf("not%d", r))
 	}
-	ADDQ(stride, ra)
-	INCQ(a)
-	CMPQ(a, d)
-	JBE(LabelRef("row"))
 	VZEROUPPER()
 	RET()
+}
+
+// momentState is moments' registers across its tiles: ra points at the tile's first
+// plane of rd, ra + xoff at the same plane of x, rowStart at acc's register of (a, a)
+// for the tile's first row a, regs is the block's registers of samples and rowsLeft
+// d + 1 - a.
+type momentState struct {
+	p, dbl                                     *emit.Prec
+	ra, xoff, rowStart, stride, regs, rowsLeft Register
+}
+
+// rowTile emits the sums of rows rows from ra: the triangle of their own columns, then
+// the columns after them, cols at a time and the last together, and moves to the next
+// rows.
+func (m *momentState) rowTile(rows int, label string) {
+	p := m.p
+	_, cols := momentTile(p)
+	xb, at := GP64(), GP64() // plane b of x; acc's register of (a, b)
+	MOVQ(m.ra, xb)
+	ADDQ(m.xoff, xb)
+	MOVQ(m.rowStart, at)
+	m.tile(rows, rows, true, xb, at, label+"d")
+	colsLeft := GP64()
+	MOVQ(m.rowsLeft, colsLeft)
+	SUBQ(U8(rows), colsLeft)
+	Label(label + "cols")
+	CMPQ(colsLeft, U8(cols))
+	JB(LabelRef(label + "lastcols"))
+	m.tile(rows, cols, false, xb, at, label+"c")
+	SUBQ(U8(cols), colsLeft)
+	JMP(LabelRef(label + "cols"))
+	Label(label + "lastcols")
+	for c := cols - 1; c >= 1; c-- {
+		CMPQ(colsLeft, U8(c))
+		JNE(LabelRef(fmt.Sprintf("%snot%d", label, c)))
+		m.tile(rows, c, false, xb, at, fmt.Sprintf("%sc%d", label, c))
+		Label(fmt.Sprintf("%snot%d", label, c))
+	}
+	// Row a + r starts (d + 1 - a - r) registers after row a + r - 1.
+	for range rows {
+		next := GP64()
+		MOVQ(m.rowsLeft, next)
+		SHLQ(U8(emit.Log2(m.dbl.Width)), next)
+		ADDQ(next, m.rowStart)
+		DECQ(m.rowsLeft)
+		ADDQ(m.stride, m.ra)
+	}
+}
+
+// tile emits the sums of rows planes of rd from ra by cols planes of x from xb (the
+// triangle alone, a <= b, where diag says the columns are the rows' own), added into
+// acc from at, the register of (a, b) for the tile's first row and column; then moves
+// xb and at past the tile's columns.
+func (m *momentState) tile(rows, cols int, diag bool, xb, at Register, label string) {
+	p := m.p
+	sums := make([][]VecVirtual, rows)
+	for r := range sums {
+		sums[r] = make([]VecVirtual, cols)
+		for c := range cols {
+			if !diag || c >= r {
+				sums[r][c] = p.Vec()
+				p.Movu(p.C(0), sums[r][c]) // not a xor: avo would take it for a read, live from the start
+			}
+		}
+	}
+	ri, xi, left := GP64(), GP64(), GP64()
+	MOVQ(m.ra, ri)
+	MOVQ(xb, xi)
+	MOVQ(m.regs, left)
+	Label(label + "reg")
+	w := make([]VecVirtual, rows)
+	for r := range w {
+		w[r] = p.Vec()
+		p.Movu(m.plane(ri, r), w[r])
+	}
+	xk := GP64()
+	MOVQ(xi, xk)
+	for c := range cols {
+		v := p.Vec()
+		p.Movu(Mem{Base: xk}, v)
+		for r := range rows {
+			if !diag || c >= r {
+				p.FMAdd231(v, w[r], sums[r][c])
+			}
+		}
+		if c+1 < cols {
+			ADDQ(m.stride, xk)
+		}
+	}
+	ADDQ(U8(p.Width), ri)
+	ADDQ(U8(p.Width), xi)
+	DECQ(left)
+	JNZ(LabelRef(label + "reg"))
+	m.inAcc(sums, at, func(v VecVirtual, acc Mem) { addWide(p, v, acc) })
+	for range cols {
+		ADDQ(m.stride, xb)
+	}
+	ADDQ(U32(cols*m.dbl.Width), at)
+}
+
+// plane returns the register at ri in plane r of the tile's rows (r < 4).
+func (m *momentState) plane(ri Register, r int) Mem {
+	switch r {
+	case 0:
+		return Mem{Base: ri}
+	case 1, 2:
+		return Mem{Base: ri, Index: m.stride, Scale: uint8(r)}
+	}
+	three := GP64()
+	LEAQ(Mem{Base: m.stride, Index: m.stride, Scale: 2}, three)
+	return Mem{Base: ri, Index: three, Scale: 1}
+}
+
+// inAcc calls f with each of the tile's sums and its register of acc: (a + r, b + c) is
+// r rows below (a, b) at at, row a + r holding (d + 1 - a - r) registers from
+// (a + r, a + r).
+func (m *momentState) inAcc(sums [][]VecVirtual, at Register, f func(v VecVirtual, acc Mem)) {
+	w := m.dbl.Width
+	row, skip := GP64(), GP64() // (a + r, b); rowsLeft - 1 - r registers to the next row
+	MOVQ(at, row)
+	MOVQ(m.rowsLeft, skip)
+	DECQ(skip)
+	SHLQ(U8(emit.Log2(w)), skip)
+	for r, rs := range sums {
+		for c, v := range rs {
+			if v != nil {
+				f(v, Mem{Base: row, Disp: c * w})
+			}
+		}
+		if r+1 < len(sums) {
+			ADDQ(skip, row)
+			SUBQ(U8(w), skip)
+		}
+	}
 }
 
 // jointsDiag emits the log-joints of one component with a diagonal factor over the d
@@ -555,7 +656,7 @@ func momentsDiag(p, dbl *emit.Prec) {
 	ADDQ(U8(p.Width), si)
 	DECQ(i)
 	JNZ(LabelRef("n"))
-	addWide(p, sum, acc)
+	addWide(p, sum, Mem{Base: acc})
 	// S_j and Q_jj, feature by feature: acc's S_j at 1 + j, Q_jj at 1 + d + j.
 	qOff := GP64()
 	IMUL3Q(U8(dbl.Width), d, qOff)
@@ -588,10 +689,10 @@ func momentsDiag(p, dbl *emit.Prec) {
 	ADDQ(U8(p.Width), xi)
 	DECQ(i)
 	JNZ(LabelRef("reg"))
-	addWide(p, s1, acc)
+	addWide(p, s1, Mem{Base: acc})
 	qa := GP64()
 	LEAQ(Mem{Base: acc, Index: qOff, Scale: 1}, qa)
-	addWide(p, s2, qa)
+	addWide(p, s2, Mem{Base: qa})
 	ADDQ(U8(dbl.Width), acc)
 	ADDQ(stride, xj)
 	INCQ(j)
@@ -603,12 +704,12 @@ func momentsDiag(p, dbl *emit.Prec) {
 
 // addWide adds the lanes of v into the float64 register at acc: float32 lanes widened, a
 // half at a time, and added.
-func addWide(p *emit.Prec, v VecVirtual, acc Register) {
+func addWide(p *emit.Prec, v VecVirtual, acc Mem) {
 	if p.Is64() {
-		emit.AddLanes(v, Mem{Base: acc})
+		emit.AddLanes(v, acc)
 		return
 	}
 	lo, hi := p.Widen(v, 0), p.Widen(v, 1)
 	VADDPD(hi, lo, lo)
-	emit.AddLanes(lo, Mem{Base: acc})
+	emit.AddLanes(lo, acc)
 }

@@ -555,200 +555,589 @@ TEXT ·blockedMomentsAVX2F64(SB), NOSPLIT, $0-88
 	MOVQ   n+48(FP), DX
 	MOVQ   d+56(FP), BX
 	MOVQ   acc_base+64(FP), SI
+	SUBQ   AX, CX
 	IMUL3Q $0x08, DX, DI
-	XORQ   R8, R8
+	SHRQ   $0x02, DX
+	INCQ   BX
 
-row:
-	MOVQ  R8, R10
-	MOVQ  DI, R9
-	IMULQ R8, R9
-	ADDQ  CX, R9
+rows:
+	CMPQ    BX, $0x03
+	JB      lastrows
+	MOVQ    AX, R8
+	ADDQ    CX, R8
+	MOVQ    SI, R9
+	VMOVUPD blocked64c0<>+0(SB), Y0
+	VMOVUPD blocked64c0<>+0(SB), Y1
+	VMOVUPD blocked64c0<>+0(SB), Y2
+	VMOVUPD blocked64c0<>+0(SB), Y3
+	VMOVUPD blocked64c0<>+0(SB), Y4
+	VMOVUPD blocked64c0<>+0(SB), Y5
+	MOVQ    AX, R10
+	MOVQ    R8, R11
+	MOVQ    DX, R12
 
-w8:
-	LEAQ   7(R10), R11
-	CMPQ   R11, BX
-	JA     w8done
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x02, R13
+rdreg:
+	VMOVUPD     (R10), Y6
+	VMOVUPD     (R10)(DI*1), Y7
+	VMOVUPD     (R10)(DI*2), Y8
+	MOVQ        R11, R13
+	VMOVUPD     (R13), Y9
+	VFMADD231PD Y9, Y6, Y0
+	ADDQ        DI, R13
+	VMOVUPD     (R13), Y9
+	VFMADD231PD Y9, Y6, Y1
+	VFMADD231PD Y9, Y7, Y3
+	ADDQ        DI, R13
+	VMOVUPD     (R13), Y9
+	VFMADD231PD Y9, Y6, Y2
+	VFMADD231PD Y9, Y7, Y4
+	VFMADD231PD Y9, Y8, Y5
+	ADDQ        $0x20, R10
+	ADDQ        $0x20, R11
+	DECQ        R12
+	JNZ         rdreg
+	MOVQ        R9, R10
+	MOVQ        BX, R11
+	DECQ        R11
+	SHLQ        $0x05, R11
+	VADDPD      (R10), Y0, Y0
+	VMOVUPD     Y0, (R10)
+	VADDPD      32(R10), Y1, Y1
+	VMOVUPD     Y1, 32(R10)
+	VADDPD      64(R10), Y2, Y2
+	VMOVUPD     Y2, 64(R10)
+	ADDQ        R11, R10
+	SUBQ        $0x20, R11
+	VADDPD      32(R10), Y3, Y3
+	VMOVUPD     Y3, 32(R10)
+	VADDPD      64(R10), Y4, Y4
+	VMOVUPD     Y4, 64(R10)
+	ADDQ        R11, R10
+	SUBQ        $0x20, R11
+	VADDPD      64(R10), Y5, Y5
+	VMOVUPD     Y5, 64(R10)
+	ADDQ        DI, R8
+	ADDQ        DI, R8
+	ADDQ        DI, R8
+	ADDQ        $0x00000060, R9
+	MOVQ        BX, R10
+	SUBQ        $0x03, R10
 
-w8reg:
-	VMOVUPD     (R11), Y8
+rcols:
+	CMPQ    R10, $0x03
+	JB      rlastcols
+	VMOVUPD blocked64c0<>+0(SB), Y0
+	VMOVUPD blocked64c0<>+0(SB), Y1
+	VMOVUPD blocked64c0<>+0(SB), Y2
+	VMOVUPD blocked64c0<>+0(SB), Y3
+	VMOVUPD blocked64c0<>+0(SB), Y4
+	VMOVUPD blocked64c0<>+0(SB), Y5
+	VMOVUPD blocked64c0<>+0(SB), Y6
+	VMOVUPD blocked64c0<>+0(SB), Y7
+	VMOVUPD blocked64c0<>+0(SB), Y8
+	MOVQ    AX, R11
+	MOVQ    R8, R12
+	MOVQ    DX, R13
+
+rcreg:
+	VMOVUPD     (R11), Y9
+	VMOVUPD     (R11)(DI*1), Y10
+	VMOVUPD     (R11)(DI*2), Y11
 	MOVQ        R12, R14
-	VFMADD231PD (R14), Y8, Y0
+	VMOVUPD     (R14), Y12
+	VFMADD231PD Y12, Y9, Y0
+	VFMADD231PD Y12, Y10, Y3
+	VFMADD231PD Y12, Y11, Y6
 	ADDQ        DI, R14
-	VFMADD231PD (R14), Y8, Y1
+	VMOVUPD     (R14), Y12
+	VFMADD231PD Y12, Y9, Y1
+	VFMADD231PD Y12, Y10, Y4
+	VFMADD231PD Y12, Y11, Y7
 	ADDQ        DI, R14
-	VFMADD231PD (R14), Y8, Y2
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Y8, Y3
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Y8, Y4
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Y8, Y5
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Y8, Y6
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Y8, Y7
+	VMOVUPD     (R14), Y12
+	VFMADD231PD Y12, Y9, Y2
+	VFMADD231PD Y12, Y10, Y5
+	VFMADD231PD Y12, Y11, Y8
 	ADDQ        $0x20, R11
 	ADDQ        $0x20, R12
 	DECQ        R13
-	JNZ         w8reg
-	VADDPD      (SI), Y0, Y0
-	VMOVUPD     Y0, (SI)
-	ADDQ        $0x20, SI
-	VADDPD      (SI), Y1, Y1
-	VMOVUPD     Y1, (SI)
-	ADDQ        $0x20, SI
-	VADDPD      (SI), Y2, Y2
-	VMOVUPD     Y2, (SI)
-	ADDQ        $0x20, SI
-	VADDPD      (SI), Y3, Y3
-	VMOVUPD     Y3, (SI)
-	ADDQ        $0x20, SI
-	VADDPD      (SI), Y4, Y4
-	VMOVUPD     Y4, (SI)
-	ADDQ        $0x20, SI
-	VADDPD      (SI), Y5, Y5
-	VMOVUPD     Y5, (SI)
-	ADDQ        $0x20, SI
-	VADDPD      (SI), Y6, Y6
-	VMOVUPD     Y6, (SI)
-	ADDQ        $0x20, SI
-	VADDPD      (SI), Y7, Y7
-	VMOVUPD     Y7, (SI)
-	ADDQ        $0x20, SI
-	ADDQ        $0x00000008, R10
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	JMP         w8
+	JNZ         rcreg
+	MOVQ        R9, R11
+	MOVQ        BX, R12
+	DECQ        R12
+	SHLQ        $0x05, R12
+	VADDPD      (R11), Y0, Y0
+	VMOVUPD     Y0, (R11)
+	VADDPD      32(R11), Y1, Y1
+	VMOVUPD     Y1, 32(R11)
+	VADDPD      64(R11), Y2, Y2
+	VMOVUPD     Y2, 64(R11)
+	ADDQ        R12, R11
+	SUBQ        $0x20, R12
+	VADDPD      (R11), Y3, Y3
+	VMOVUPD     Y3, (R11)
+	VADDPD      32(R11), Y4, Y4
+	VMOVUPD     Y4, 32(R11)
+	VADDPD      64(R11), Y5, Y5
+	VMOVUPD     Y5, 64(R11)
+	ADDQ        R12, R11
+	SUBQ        $0x20, R12
+	VADDPD      (R11), Y6, Y6
+	VMOVUPD     Y6, (R11)
+	VADDPD      32(R11), Y7, Y7
+	VMOVUPD     Y7, 32(R11)
+	VADDPD      64(R11), Y8, Y8
+	VMOVUPD     Y8, 64(R11)
+	ADDQ        DI, R8
+	ADDQ        DI, R8
+	ADDQ        DI, R8
+	ADDQ        $0x00000060, R9
+	SUBQ        $0x03, R10
+	JMP         rcols
 
-w8done:
-w4:
-	LEAQ   3(R10), R11
-	CMPQ   R11, BX
-	JA     w4done
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x02, R13
+rlastcols:
+	CMPQ    R10, $0x02
+	JNE     rnot2
+	VMOVUPD blocked64c0<>+0(SB), Y0
+	VMOVUPD blocked64c0<>+0(SB), Y1
+	VMOVUPD blocked64c0<>+0(SB), Y2
+	VMOVUPD blocked64c0<>+0(SB), Y3
+	VMOVUPD blocked64c0<>+0(SB), Y4
+	VMOVUPD blocked64c0<>+0(SB), Y5
+	MOVQ    AX, R11
+	MOVQ    R8, R12
+	MOVQ    DX, R13
 
-w4reg:
-	VMOVUPD     (R11), Y4
+rc2reg:
+	VMOVUPD     (R11), Y6
+	VMOVUPD     (R11)(DI*1), Y7
+	VMOVUPD     (R11)(DI*2), Y8
 	MOVQ        R12, R14
-	VFMADD231PD (R14), Y4, Y0
+	VMOVUPD     (R14), Y9
+	VFMADD231PD Y9, Y6, Y0
+	VFMADD231PD Y9, Y7, Y2
+	VFMADD231PD Y9, Y8, Y4
 	ADDQ        DI, R14
-	VFMADD231PD (R14), Y4, Y1
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Y4, Y2
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Y4, Y3
+	VMOVUPD     (R14), Y9
+	VFMADD231PD Y9, Y6, Y1
+	VFMADD231PD Y9, Y7, Y3
+	VFMADD231PD Y9, Y8, Y5
 	ADDQ        $0x20, R11
 	ADDQ        $0x20, R12
 	DECQ        R13
-	JNZ         w4reg
-	VADDPD      (SI), Y0, Y0
-	VMOVUPD     Y0, (SI)
-	ADDQ        $0x20, SI
-	VADDPD      (SI), Y1, Y1
-	VMOVUPD     Y1, (SI)
-	ADDQ        $0x20, SI
-	VADDPD      (SI), Y2, Y2
-	VMOVUPD     Y2, (SI)
-	ADDQ        $0x20, SI
-	VADDPD      (SI), Y3, Y3
-	VMOVUPD     Y3, (SI)
-	ADDQ        $0x20, SI
-	ADDQ        $0x00000004, R10
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	JMP         w4
+	JNZ         rc2reg
+	MOVQ        R9, R11
+	MOVQ        BX, R12
+	DECQ        R12
+	SHLQ        $0x05, R12
+	VADDPD      (R11), Y0, Y0
+	VMOVUPD     Y0, (R11)
+	VADDPD      32(R11), Y1, Y1
+	VMOVUPD     Y1, 32(R11)
+	ADDQ        R12, R11
+	SUBQ        $0x20, R12
+	VADDPD      (R11), Y2, Y2
+	VMOVUPD     Y2, (R11)
+	VADDPD      32(R11), Y3, Y3
+	VMOVUPD     Y3, 32(R11)
+	ADDQ        R12, R11
+	SUBQ        $0x20, R12
+	VADDPD      (R11), Y4, Y4
+	VMOVUPD     Y4, (R11)
+	VADDPD      32(R11), Y5, Y5
+	VMOVUPD     Y5, 32(R11)
+	ADDQ        DI, R8
+	ADDQ        DI, R8
+	ADDQ        $0x00000040, R9
 
-w4done:
-w2:
-	LEAQ   1(R10), R11
-	CMPQ   R11, BX
-	JA     w2done
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x02, R13
+rnot2:
+	CMPQ    R10, $0x01
+	JNE     rnot1
+	VMOVUPD blocked64c0<>+0(SB), Y0
+	VMOVUPD blocked64c0<>+0(SB), Y1
+	VMOVUPD blocked64c0<>+0(SB), Y2
+	MOVQ    AX, R10
+	MOVQ    R8, R11
+	MOVQ    DX, R12
 
-w2reg:
-	VMOVUPD     (R11), Y2
-	MOVQ        R12, R14
-	VFMADD231PD (R14), Y2, Y0
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Y2, Y1
+rc1reg:
+	VMOVUPD     (R10), Y3
+	VMOVUPD     (R10)(DI*1), Y4
+	VMOVUPD     (R10)(DI*2), Y5
+	MOVQ        R11, R13
+	VMOVUPD     (R13), Y6
+	VFMADD231PD Y6, Y3, Y0
+	VFMADD231PD Y6, Y4, Y1
+	VFMADD231PD Y6, Y5, Y2
+	ADDQ        $0x20, R10
 	ADDQ        $0x20, R11
-	ADDQ        $0x20, R12
-	DECQ        R13
-	JNZ         w2reg
-	VADDPD      (SI), Y0, Y0
-	VMOVUPD     Y0, (SI)
-	ADDQ        $0x20, SI
-	VADDPD      (SI), Y1, Y1
-	VMOVUPD     Y1, (SI)
-	ADDQ        $0x20, SI
-	ADDQ        $0x00000002, R10
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	JMP         w2
+	DECQ        R12
+	JNZ         rc1reg
+	MOVQ        R9, R10
+	MOVQ        BX, R11
+	DECQ        R11
+	SHLQ        $0x05, R11
+	VADDPD      (R10), Y0, Y0
+	VMOVUPD     Y0, (R10)
+	ADDQ        R11, R10
+	SUBQ        $0x20, R11
+	VADDPD      (R10), Y1, Y1
+	VMOVUPD     Y1, (R10)
+	ADDQ        R11, R10
+	SUBQ        $0x20, R11
+	VADDPD      (R10), Y2, Y2
+	VMOVUPD     Y2, (R10)
+	ADDQ        DI, R8
+	ADDQ        $0x00000020, R9
 
-w2done:
-w1:
-	LEAQ   (R10), R11
-	CMPQ   R11, BX
-	JA     w1done
-	VXORPS Y0, Y0, Y0
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x02, R13
-
-w1reg:
-	VMOVUPD     (R11), Y1
-	MOVQ        R12, R14
-	VFMADD231PD (R14), Y1, Y0
-	ADDQ        $0x20, R11
-	ADDQ        $0x20, R12
-	DECQ        R13
-	JNZ         w1reg
-	VADDPD      (SI), Y0, Y0
-	VMOVUPD     Y0, (SI)
-	ADDQ        $0x20, SI
-	ADDQ        $0x00000001, R10
-	ADDQ        DI, R9
-	JMP         w1
-
-w1done:
+rnot1:
+	MOVQ BX, R8
+	SHLQ $0x05, R8
+	ADDQ R8, SI
+	DECQ BX
 	ADDQ DI, AX
-	INCQ R8
-	CMPQ R8, BX
-	JBE  row
+	MOVQ BX, R8
+	SHLQ $0x05, R8
+	ADDQ R8, SI
+	DECQ BX
+	ADDQ DI, AX
+	MOVQ BX, R8
+	SHLQ $0x05, R8
+	ADDQ R8, SI
+	DECQ BX
+	ADDQ DI, AX
+	JMP  rows
+
+lastrows:
+	CMPQ    BX, $0x02
+	JNE     not2
+	MOVQ    AX, R8
+	ADDQ    CX, R8
+	MOVQ    SI, R9
+	VMOVUPD blocked64c0<>+0(SB), Y0
+	VMOVUPD blocked64c0<>+0(SB), Y1
+	VMOVUPD blocked64c0<>+0(SB), Y2
+	MOVQ    AX, R10
+	MOVQ    R8, R11
+	MOVQ    DX, R12
+
+r2dreg:
+	VMOVUPD     (R10), Y3
+	VMOVUPD     (R10)(DI*1), Y4
+	MOVQ        R11, R13
+	VMOVUPD     (R13), Y5
+	VFMADD231PD Y5, Y3, Y0
+	ADDQ        DI, R13
+	VMOVUPD     (R13), Y5
+	VFMADD231PD Y5, Y3, Y1
+	VFMADD231PD Y5, Y4, Y2
+	ADDQ        $0x20, R10
+	ADDQ        $0x20, R11
+	DECQ        R12
+	JNZ         r2dreg
+	MOVQ        R9, R10
+	MOVQ        BX, R11
+	DECQ        R11
+	SHLQ        $0x05, R11
+	VADDPD      (R10), Y0, Y0
+	VMOVUPD     Y0, (R10)
+	VADDPD      32(R10), Y1, Y1
+	VMOVUPD     Y1, 32(R10)
+	ADDQ        R11, R10
+	SUBQ        $0x20, R11
+	VADDPD      32(R10), Y2, Y2
+	VMOVUPD     Y2, 32(R10)
+	ADDQ        DI, R8
+	ADDQ        DI, R8
+	ADDQ        $0x00000040, R9
+	MOVQ        BX, R10
+	SUBQ        $0x02, R10
+
+r2cols:
+	CMPQ    R10, $0x03
+	JB      r2lastcols
+	VMOVUPD blocked64c0<>+0(SB), Y0
+	VMOVUPD blocked64c0<>+0(SB), Y1
+	VMOVUPD blocked64c0<>+0(SB), Y2
+	VMOVUPD blocked64c0<>+0(SB), Y3
+	VMOVUPD blocked64c0<>+0(SB), Y4
+	VMOVUPD blocked64c0<>+0(SB), Y5
+	MOVQ    AX, R11
+	MOVQ    R8, R12
+	MOVQ    DX, R13
+
+r2creg:
+	VMOVUPD     (R11), Y6
+	VMOVUPD     (R11)(DI*1), Y7
+	MOVQ        R12, R14
+	VMOVUPD     (R14), Y8
+	VFMADD231PD Y8, Y6, Y0
+	VFMADD231PD Y8, Y7, Y3
+	ADDQ        DI, R14
+	VMOVUPD     (R14), Y8
+	VFMADD231PD Y8, Y6, Y1
+	VFMADD231PD Y8, Y7, Y4
+	ADDQ        DI, R14
+	VMOVUPD     (R14), Y8
+	VFMADD231PD Y8, Y6, Y2
+	VFMADD231PD Y8, Y7, Y5
+	ADDQ        $0x20, R11
+	ADDQ        $0x20, R12
+	DECQ        R13
+	JNZ         r2creg
+	MOVQ        R9, R11
+	MOVQ        BX, R12
+	DECQ        R12
+	SHLQ        $0x05, R12
+	VADDPD      (R11), Y0, Y0
+	VMOVUPD     Y0, (R11)
+	VADDPD      32(R11), Y1, Y1
+	VMOVUPD     Y1, 32(R11)
+	VADDPD      64(R11), Y2, Y2
+	VMOVUPD     Y2, 64(R11)
+	ADDQ        R12, R11
+	SUBQ        $0x20, R12
+	VADDPD      (R11), Y3, Y3
+	VMOVUPD     Y3, (R11)
+	VADDPD      32(R11), Y4, Y4
+	VMOVUPD     Y4, 32(R11)
+	VADDPD      64(R11), Y5, Y5
+	VMOVUPD     Y5, 64(R11)
+	ADDQ        DI, R8
+	ADDQ        DI, R8
+	ADDQ        DI, R8
+	ADDQ        $0x00000060, R9
+	SUBQ        $0x03, R10
+	JMP         r2cols
+
+r2lastcols:
+	CMPQ    R10, $0x02
+	JNE     r2not2
+	VMOVUPD blocked64c0<>+0(SB), Y0
+	VMOVUPD blocked64c0<>+0(SB), Y1
+	VMOVUPD blocked64c0<>+0(SB), Y2
+	VMOVUPD blocked64c0<>+0(SB), Y3
+	MOVQ    AX, R11
+	MOVQ    R8, R12
+	MOVQ    DX, R13
+
+r2c2reg:
+	VMOVUPD     (R11), Y4
+	VMOVUPD     (R11)(DI*1), Y5
+	MOVQ        R12, R14
+	VMOVUPD     (R14), Y6
+	VFMADD231PD Y6, Y4, Y0
+	VFMADD231PD Y6, Y5, Y2
+	ADDQ        DI, R14
+	VMOVUPD     (R14), Y6
+	VFMADD231PD Y6, Y4, Y1
+	VFMADD231PD Y6, Y5, Y3
+	ADDQ        $0x20, R11
+	ADDQ        $0x20, R12
+	DECQ        R13
+	JNZ         r2c2reg
+	MOVQ        R9, R11
+	MOVQ        BX, R12
+	DECQ        R12
+	SHLQ        $0x05, R12
+	VADDPD      (R11), Y0, Y0
+	VMOVUPD     Y0, (R11)
+	VADDPD      32(R11), Y1, Y1
+	VMOVUPD     Y1, 32(R11)
+	ADDQ        R12, R11
+	SUBQ        $0x20, R12
+	VADDPD      (R11), Y2, Y2
+	VMOVUPD     Y2, (R11)
+	VADDPD      32(R11), Y3, Y3
+	VMOVUPD     Y3, 32(R11)
+	ADDQ        DI, R8
+	ADDQ        DI, R8
+	ADDQ        $0x00000040, R9
+
+r2not2:
+	CMPQ    R10, $0x01
+	JNE     r2not1
+	VMOVUPD blocked64c0<>+0(SB), Y0
+	VMOVUPD blocked64c0<>+0(SB), Y1
+	MOVQ    AX, R10
+	MOVQ    R8, R11
+	MOVQ    DX, R12
+
+r2c1reg:
+	VMOVUPD     (R10), Y2
+	VMOVUPD     (R10)(DI*1), Y3
+	MOVQ        R11, R13
+	VMOVUPD     (R13), Y4
+	VFMADD231PD Y4, Y2, Y0
+	VFMADD231PD Y4, Y3, Y1
+	ADDQ        $0x20, R10
+	ADDQ        $0x20, R11
+	DECQ        R12
+	JNZ         r2c1reg
+	MOVQ        R9, R10
+	MOVQ        BX, R11
+	DECQ        R11
+	SHLQ        $0x05, R11
+	VADDPD      (R10), Y0, Y0
+	VMOVUPD     Y0, (R10)
+	ADDQ        R11, R10
+	SUBQ        $0x20, R11
+	VADDPD      (R10), Y1, Y1
+	VMOVUPD     Y1, (R10)
+	ADDQ        DI, R8
+	ADDQ        $0x00000020, R9
+
+r2not1:
+	MOVQ BX, R8
+	SHLQ $0x05, R8
+	ADDQ R8, SI
+	DECQ BX
+	ADDQ DI, AX
+	MOVQ BX, R8
+	SHLQ $0x05, R8
+	ADDQ R8, SI
+	DECQ BX
+	ADDQ DI, AX
+
+not2:
+	CMPQ    BX, $0x01
+	JNE     not1
+	MOVQ    AX, R8
+	ADDQ    CX, R8
+	MOVQ    SI, CX
+	VMOVUPD blocked64c0<>+0(SB), Y0
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+	MOVQ    DX, R11
+
+r1dreg:
+	VMOVUPD     (R9), Y1
+	MOVQ        R10, R12
+	VMOVUPD     (R12), Y2
+	VFMADD231PD Y2, Y1, Y0
+	ADDQ        $0x20, R9
+	ADDQ        $0x20, R10
+	DECQ        R11
+	JNZ         r1dreg
+	MOVQ        CX, R9
+	MOVQ        BX, R10
+	DECQ        R10
+	SHLQ        $0x05, R10
+	VADDPD      (R9), Y0, Y0
+	VMOVUPD     Y0, (R9)
+	ADDQ        DI, R8
+	ADDQ        $0x00000020, CX
+	MOVQ        BX, R9
+	SUBQ        $0x01, R9
+
+r1cols:
+	CMPQ    R9, $0x03
+	JB      r1lastcols
+	VMOVUPD blocked64c0<>+0(SB), Y0
+	VMOVUPD blocked64c0<>+0(SB), Y1
+	VMOVUPD blocked64c0<>+0(SB), Y2
+	MOVQ    AX, R10
+	MOVQ    R8, R11
+	MOVQ    DX, R12
+
+r1creg:
+	VMOVUPD     (R10), Y3
+	MOVQ        R11, R13
+	VMOVUPD     (R13), Y4
+	VFMADD231PD Y4, Y3, Y0
+	ADDQ        DI, R13
+	VMOVUPD     (R13), Y4
+	VFMADD231PD Y4, Y3, Y1
+	ADDQ        DI, R13
+	VMOVUPD     (R13), Y4
+	VFMADD231PD Y4, Y3, Y2
+	ADDQ        $0x20, R10
+	ADDQ        $0x20, R11
+	DECQ        R12
+	JNZ         r1creg
+	MOVQ        CX, R10
+	MOVQ        BX, R11
+	DECQ        R11
+	SHLQ        $0x05, R11
+	VADDPD      (R10), Y0, Y0
+	VMOVUPD     Y0, (R10)
+	VADDPD      32(R10), Y1, Y1
+	VMOVUPD     Y1, 32(R10)
+	VADDPD      64(R10), Y2, Y2
+	VMOVUPD     Y2, 64(R10)
+	ADDQ        DI, R8
+	ADDQ        DI, R8
+	ADDQ        DI, R8
+	ADDQ        $0x00000060, CX
+	SUBQ        $0x03, R9
+	JMP         r1cols
+
+r1lastcols:
+	CMPQ    R9, $0x02
+	JNE     r1not2
+	VMOVUPD blocked64c0<>+0(SB), Y0
+	VMOVUPD blocked64c0<>+0(SB), Y1
+	MOVQ    AX, R10
+	MOVQ    R8, R11
+	MOVQ    DX, R12
+
+r1c2reg:
+	VMOVUPD     (R10), Y2
+	MOVQ        R11, R13
+	VMOVUPD     (R13), Y3
+	VFMADD231PD Y3, Y2, Y0
+	ADDQ        DI, R13
+	VMOVUPD     (R13), Y3
+	VFMADD231PD Y3, Y2, Y1
+	ADDQ        $0x20, R10
+	ADDQ        $0x20, R11
+	DECQ        R12
+	JNZ         r1c2reg
+	MOVQ        CX, R10
+	MOVQ        BX, R11
+	DECQ        R11
+	SHLQ        $0x05, R11
+	VADDPD      (R10), Y0, Y0
+	VMOVUPD     Y0, (R10)
+	VADDPD      32(R10), Y1, Y1
+	VMOVUPD     Y1, 32(R10)
+	ADDQ        DI, R8
+	ADDQ        DI, R8
+	ADDQ        $0x00000040, CX
+
+r1not2:
+	CMPQ    R9, $0x01
+	JNE     r1not1
+	VMOVUPD blocked64c0<>+0(SB), Y0
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+
+r1c1reg:
+	VMOVUPD     (R9), Y1
+	MOVQ        R10, R11
+	VMOVUPD     (R11), Y2
+	VFMADD231PD Y2, Y1, Y0
+	ADDQ        $0x20, R9
+	ADDQ        $0x20, R10
+	DECQ        DX
+	JNZ         r1c1reg
+	MOVQ        CX, DX
+	MOVQ        BX, R9
+	DECQ        R9
+	SHLQ        $0x05, R9
+	VADDPD      (DX), Y0, Y0
+	VMOVUPD     Y0, (DX)
+	ADDQ        DI, R8
+	ADDQ        $0x00000020, CX
+
+r1not1:
+	MOVQ BX, CX
+	SHLQ $0x05, CX
+	ADDQ CX, SI
+	DECQ BX
+	ADDQ DI, AX
+
+not1:
 	VZEROUPPER
 	RET
 
@@ -1505,260 +1894,773 @@ TEXT ·blockedMomentsAVX2F32(SB), NOSPLIT, $0-88
 	MOVQ   n+48(FP), DX
 	MOVQ   d+56(FP), BX
 	MOVQ   acc_base+64(FP), SI
+	SUBQ   AX, CX
 	IMUL3Q $0x04, DX, DI
-	XORQ   R8, R8
+	SHRQ   $0x03, DX
+	INCQ   BX
 
-row:
-	MOVQ  R8, R10
-	MOVQ  DI, R9
-	IMULQ R8, R9
-	ADDQ  CX, R9
+rows:
+	CMPQ    BX, $0x03
+	JB      lastrows
+	MOVQ    AX, R8
+	ADDQ    CX, R8
+	MOVQ    SI, R9
+	VMOVUPS blocked32c0<>+0(SB), Y0
+	VMOVUPS blocked32c0<>+0(SB), Y1
+	VMOVUPS blocked32c0<>+0(SB), Y2
+	VMOVUPS blocked32c0<>+0(SB), Y3
+	VMOVUPS blocked32c0<>+0(SB), Y4
+	VMOVUPS blocked32c0<>+0(SB), Y5
+	MOVQ    AX, R10
+	MOVQ    R8, R11
+	MOVQ    DX, R12
 
-w8:
-	LEAQ   7(R10), R11
-	CMPQ   R11, BX
-	JA     w8done
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x03, R13
-
-w8reg:
-	VMOVUPS      (R11), Y8
-	MOVQ         R12, R14
-	VFMADD231PS  (R14), Y8, Y0
-	ADDQ         DI, R14
-	VFMADD231PS  (R14), Y8, Y1
-	ADDQ         DI, R14
-	VFMADD231PS  (R14), Y8, Y2
-	ADDQ         DI, R14
-	VFMADD231PS  (R14), Y8, Y3
-	ADDQ         DI, R14
-	VFMADD231PS  (R14), Y8, Y4
-	ADDQ         DI, R14
-	VFMADD231PS  (R14), Y8, Y5
-	ADDQ         DI, R14
-	VFMADD231PS  (R14), Y8, Y6
-	ADDQ         DI, R14
-	VFMADD231PS  (R14), Y8, Y7
+rdreg:
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	MOVQ         R11, R13
+	VMOVUPS      (R13), Y9
+	VFMADD231PS  Y9, Y6, Y0
+	ADDQ         DI, R13
+	VMOVUPS      (R13), Y9
+	VFMADD231PS  Y9, Y6, Y1
+	VFMADD231PS  Y9, Y7, Y3
+	ADDQ         DI, R13
+	VMOVUPS      (R13), Y9
+	VFMADD231PS  Y9, Y6, Y2
+	VFMADD231PS  Y9, Y7, Y4
+	VFMADD231PS  Y9, Y8, Y5
+	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
-	ADDQ         $0x20, R12
-	DECQ         R13
-	JNZ          w8reg
-	VCVTPS2PD    X0, Y8
+	DECQ         R12
+	JNZ          rdreg
+	MOVQ         R9, R10
+	MOVQ         BX, R11
+	DECQ         R11
+	SHLQ         $0x05, R11
+	VCVTPS2PD    X0, Y6
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
-	VADDPD       Y0, Y8, Y8
-	VADDPD       (SI), Y8, Y8
-	VMOVUPD      Y8, (SI)
-	ADDQ         $0x20, SI
+	VADDPD       Y0, Y6, Y6
+	VADDPD       (R10), Y6, Y6
+	VMOVUPD      Y6, (R10)
 	VCVTPS2PD    X1, Y0
 	VEXTRACTF128 $0x01, Y1, X1
 	VCVTPS2PD    X1, Y1
 	VADDPD       Y1, Y0, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	ADDQ         $0x20, SI
+	VADDPD       32(R10), Y0, Y0
+	VMOVUPD      Y0, 32(R10)
 	VCVTPS2PD    X2, Y0
 	VEXTRACTF128 $0x01, Y2, X1
 	VCVTPS2PD    X1, Y1
 	VADDPD       Y1, Y0, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	ADDQ         $0x20, SI
+	VADDPD       64(R10), Y0, Y0
+	VMOVUPD      Y0, 64(R10)
+	ADDQ         R11, R10
+	SUBQ         $0x20, R11
 	VCVTPS2PD    X3, Y0
 	VEXTRACTF128 $0x01, Y3, X1
 	VCVTPS2PD    X1, Y1
 	VADDPD       Y1, Y0, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	ADDQ         $0x20, SI
+	VADDPD       32(R10), Y0, Y0
+	VMOVUPD      Y0, 32(R10)
 	VCVTPS2PD    X4, Y0
 	VEXTRACTF128 $0x01, Y4, X1
 	VCVTPS2PD    X1, Y1
 	VADDPD       Y1, Y0, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	ADDQ         $0x20, SI
+	VADDPD       64(R10), Y0, Y0
+	VMOVUPD      Y0, 64(R10)
+	ADDQ         R11, R10
+	SUBQ         $0x20, R11
 	VCVTPS2PD    X5, Y0
 	VEXTRACTF128 $0x01, Y5, X1
 	VCVTPS2PD    X1, Y1
 	VADDPD       Y1, Y0, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	ADDQ         $0x20, SI
-	VCVTPS2PD    X6, Y0
-	VEXTRACTF128 $0x01, Y6, X1
-	VCVTPS2PD    X1, Y1
-	VADDPD       Y1, Y0, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	ADDQ         $0x20, SI
-	VCVTPS2PD    X7, Y0
-	VEXTRACTF128 $0x01, Y7, X1
-	VCVTPS2PD    X1, Y1
-	VADDPD       Y1, Y0, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	ADDQ         $0x20, SI
-	ADDQ         $0x00000008, R10
-	ADDQ         DI, R9
-	ADDQ         DI, R9
-	ADDQ         DI, R9
-	ADDQ         DI, R9
-	ADDQ         DI, R9
-	ADDQ         DI, R9
-	ADDQ         DI, R9
-	ADDQ         DI, R9
-	JMP          w8
+	VADDPD       64(R10), Y0, Y0
+	VMOVUPD      Y0, 64(R10)
+	ADDQ         DI, R8
+	ADDQ         DI, R8
+	ADDQ         DI, R8
+	ADDQ         $0x00000060, R9
+	MOVQ         BX, R10
+	SUBQ         $0x03, R10
 
-w8done:
-w4:
-	LEAQ   3(R10), R11
-	CMPQ   R11, BX
-	JA     w4done
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x03, R13
+rcols:
+	CMPQ    R10, $0x03
+	JB      rlastcols
+	VMOVUPS blocked32c0<>+0(SB), Y0
+	VMOVUPS blocked32c0<>+0(SB), Y1
+	VMOVUPS blocked32c0<>+0(SB), Y2
+	VMOVUPS blocked32c0<>+0(SB), Y3
+	VMOVUPS blocked32c0<>+0(SB), Y4
+	VMOVUPS blocked32c0<>+0(SB), Y5
+	VMOVUPS blocked32c0<>+0(SB), Y6
+	VMOVUPS blocked32c0<>+0(SB), Y7
+	VMOVUPS blocked32c0<>+0(SB), Y8
+	MOVQ    AX, R11
+	MOVQ    R8, R12
+	MOVQ    DX, R13
 
-w4reg:
-	VMOVUPS      (R11), Y4
+rcreg:
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVUPS      (R11)(DI*2), Y11
 	MOVQ         R12, R14
-	VFMADD231PS  (R14), Y4, Y0
+	VMOVUPS      (R14), Y12
+	VFMADD231PS  Y12, Y9, Y0
+	VFMADD231PS  Y12, Y10, Y3
+	VFMADD231PS  Y12, Y11, Y6
 	ADDQ         DI, R14
-	VFMADD231PS  (R14), Y4, Y1
+	VMOVUPS      (R14), Y12
+	VFMADD231PS  Y12, Y9, Y1
+	VFMADD231PS  Y12, Y10, Y4
+	VFMADD231PS  Y12, Y11, Y7
 	ADDQ         DI, R14
-	VFMADD231PS  (R14), Y4, Y2
-	ADDQ         DI, R14
-	VFMADD231PS  (R14), Y4, Y3
+	VMOVUPS      (R14), Y12
+	VFMADD231PS  Y12, Y9, Y2
+	VFMADD231PS  Y12, Y10, Y5
+	VFMADD231PS  Y12, Y11, Y8
 	ADDQ         $0x20, R11
 	ADDQ         $0x20, R12
 	DECQ         R13
-	JNZ          w4reg
-	VCVTPS2PD    X0, Y4
+	JNZ          rcreg
+	MOVQ         R9, R11
+	MOVQ         BX, R12
+	DECQ         R12
+	SHLQ         $0x05, R12
+	VCVTPS2PD    X0, Y9
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
-	VADDPD       Y0, Y4, Y4
-	VADDPD       (SI), Y4, Y4
-	VMOVUPD      Y4, (SI)
-	ADDQ         $0x20, SI
+	VADDPD       Y0, Y9, Y9
+	VADDPD       (R11), Y9, Y9
+	VMOVUPD      Y9, (R11)
 	VCVTPS2PD    X1, Y0
 	VEXTRACTF128 $0x01, Y1, X1
 	VCVTPS2PD    X1, Y1
 	VADDPD       Y1, Y0, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	ADDQ         $0x20, SI
+	VADDPD       32(R11), Y0, Y0
+	VMOVUPD      Y0, 32(R11)
 	VCVTPS2PD    X2, Y0
 	VEXTRACTF128 $0x01, Y2, X1
 	VCVTPS2PD    X1, Y1
 	VADDPD       Y1, Y0, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	ADDQ         $0x20, SI
+	VADDPD       64(R11), Y0, Y0
+	VMOVUPD      Y0, 64(R11)
+	ADDQ         R12, R11
+	SUBQ         $0x20, R12
 	VCVTPS2PD    X3, Y0
 	VEXTRACTF128 $0x01, Y3, X1
 	VCVTPS2PD    X1, Y1
 	VADDPD       Y1, Y0, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	ADDQ         $0x20, SI
-	ADDQ         $0x00000004, R10
-	ADDQ         DI, R9
-	ADDQ         DI, R9
-	ADDQ         DI, R9
-	ADDQ         DI, R9
-	JMP          w4
+	VADDPD       (R11), Y0, Y0
+	VMOVUPD      Y0, (R11)
+	VCVTPS2PD    X4, Y0
+	VEXTRACTF128 $0x01, Y4, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       32(R11), Y0, Y0
+	VMOVUPD      Y0, 32(R11)
+	VCVTPS2PD    X5, Y0
+	VEXTRACTF128 $0x01, Y5, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       64(R11), Y0, Y0
+	VMOVUPD      Y0, 64(R11)
+	ADDQ         R12, R11
+	SUBQ         $0x20, R12
+	VCVTPS2PD    X6, Y0
+	VEXTRACTF128 $0x01, Y6, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       (R11), Y0, Y0
+	VMOVUPD      Y0, (R11)
+	VCVTPS2PD    X7, Y0
+	VEXTRACTF128 $0x01, Y7, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       32(R11), Y0, Y0
+	VMOVUPD      Y0, 32(R11)
+	VCVTPS2PD    X8, Y0
+	VEXTRACTF128 $0x01, Y8, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       64(R11), Y0, Y0
+	VMOVUPD      Y0, 64(R11)
+	ADDQ         DI, R8
+	ADDQ         DI, R8
+	ADDQ         DI, R8
+	ADDQ         $0x00000060, R9
+	SUBQ         $0x03, R10
+	JMP          rcols
 
-w4done:
-w2:
-	LEAQ   1(R10), R11
-	CMPQ   R11, BX
-	JA     w2done
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x03, R13
+rlastcols:
+	CMPQ    R10, $0x02
+	JNE     rnot2
+	VMOVUPS blocked32c0<>+0(SB), Y0
+	VMOVUPS blocked32c0<>+0(SB), Y1
+	VMOVUPS blocked32c0<>+0(SB), Y2
+	VMOVUPS blocked32c0<>+0(SB), Y3
+	VMOVUPS blocked32c0<>+0(SB), Y4
+	VMOVUPS blocked32c0<>+0(SB), Y5
+	MOVQ    AX, R11
+	MOVQ    R8, R12
+	MOVQ    DX, R13
 
-w2reg:
-	VMOVUPS      (R11), Y2
+rc2reg:
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
 	MOVQ         R12, R14
-	VFMADD231PS  (R14), Y2, Y0
+	VMOVUPS      (R14), Y9
+	VFMADD231PS  Y9, Y6, Y0
+	VFMADD231PS  Y9, Y7, Y2
+	VFMADD231PS  Y9, Y8, Y4
 	ADDQ         DI, R14
-	VFMADD231PS  (R14), Y2, Y1
+	VMOVUPS      (R14), Y9
+	VFMADD231PS  Y9, Y6, Y1
+	VFMADD231PS  Y9, Y7, Y3
+	VFMADD231PS  Y9, Y8, Y5
 	ADDQ         $0x20, R11
 	ADDQ         $0x20, R12
 	DECQ         R13
-	JNZ          w2reg
-	VCVTPS2PD    X0, Y2
+	JNZ          rc2reg
+	MOVQ         R9, R11
+	MOVQ         BX, R12
+	DECQ         R12
+	SHLQ         $0x05, R12
+	VCVTPS2PD    X0, Y6
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
-	VADDPD       Y0, Y2, Y2
-	VADDPD       (SI), Y2, Y2
-	VMOVUPD      Y2, (SI)
-	ADDQ         $0x20, SI
+	VADDPD       Y0, Y6, Y6
+	VADDPD       (R11), Y6, Y6
+	VMOVUPD      Y6, (R11)
 	VCVTPS2PD    X1, Y0
 	VEXTRACTF128 $0x01, Y1, X1
 	VCVTPS2PD    X1, Y1
 	VADDPD       Y1, Y0, Y0
-	VADDPD       (SI), Y0, Y0
-	VMOVUPD      Y0, (SI)
-	ADDQ         $0x20, SI
-	ADDQ         $0x00000002, R10
-	ADDQ         DI, R9
-	ADDQ         DI, R9
-	JMP          w2
+	VADDPD       32(R11), Y0, Y0
+	VMOVUPD      Y0, 32(R11)
+	ADDQ         R12, R11
+	SUBQ         $0x20, R12
+	VCVTPS2PD    X2, Y0
+	VEXTRACTF128 $0x01, Y2, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       (R11), Y0, Y0
+	VMOVUPD      Y0, (R11)
+	VCVTPS2PD    X3, Y0
+	VEXTRACTF128 $0x01, Y3, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       32(R11), Y0, Y0
+	VMOVUPD      Y0, 32(R11)
+	ADDQ         R12, R11
+	SUBQ         $0x20, R12
+	VCVTPS2PD    X4, Y0
+	VEXTRACTF128 $0x01, Y4, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       (R11), Y0, Y0
+	VMOVUPD      Y0, (R11)
+	VCVTPS2PD    X5, Y0
+	VEXTRACTF128 $0x01, Y5, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       32(R11), Y0, Y0
+	VMOVUPD      Y0, 32(R11)
+	ADDQ         DI, R8
+	ADDQ         DI, R8
+	ADDQ         $0x00000040, R9
 
-w2done:
-w1:
-	LEAQ   (R10), R11
-	CMPQ   R11, BX
-	JA     w1done
-	VXORPS Y0, Y0, Y0
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x03, R13
+rnot2:
+	CMPQ    R10, $0x01
+	JNE     rnot1
+	VMOVUPS blocked32c0<>+0(SB), Y0
+	VMOVUPS blocked32c0<>+0(SB), Y1
+	VMOVUPS blocked32c0<>+0(SB), Y2
+	MOVQ    AX, R10
+	MOVQ    R8, R11
+	MOVQ    DX, R12
 
-w1reg:
-	VMOVUPS      (R11), Y1
+rc1reg:
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	MOVQ         R11, R13
+	VMOVUPS      (R13), Y6
+	VFMADD231PS  Y6, Y3, Y0
+	VFMADD231PS  Y6, Y4, Y1
+	VFMADD231PS  Y6, Y5, Y2
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	DECQ         R12
+	JNZ          rc1reg
+	MOVQ         R9, R10
+	MOVQ         BX, R11
+	DECQ         R11
+	SHLQ         $0x05, R11
+	VCVTPS2PD    X0, Y3
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       Y0, Y3, Y3
+	VADDPD       (R10), Y3, Y3
+	VMOVUPD      Y3, (R10)
+	ADDQ         R11, R10
+	SUBQ         $0x20, R11
+	VCVTPS2PD    X1, Y0
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       (R10), Y0, Y0
+	VMOVUPD      Y0, (R10)
+	ADDQ         R11, R10
+	SUBQ         $0x20, R11
+	VCVTPS2PD    X2, Y0
+	VEXTRACTF128 $0x01, Y2, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       (R10), Y0, Y0
+	VMOVUPD      Y0, (R10)
+	ADDQ         DI, R8
+	ADDQ         $0x00000020, R9
+
+rnot1:
+	MOVQ BX, R8
+	SHLQ $0x05, R8
+	ADDQ R8, SI
+	DECQ BX
+	ADDQ DI, AX
+	MOVQ BX, R8
+	SHLQ $0x05, R8
+	ADDQ R8, SI
+	DECQ BX
+	ADDQ DI, AX
+	MOVQ BX, R8
+	SHLQ $0x05, R8
+	ADDQ R8, SI
+	DECQ BX
+	ADDQ DI, AX
+	JMP  rows
+
+lastrows:
+	CMPQ    BX, $0x02
+	JNE     not2
+	MOVQ    AX, R8
+	ADDQ    CX, R8
+	MOVQ    SI, R9
+	VMOVUPS blocked32c0<>+0(SB), Y0
+	VMOVUPS blocked32c0<>+0(SB), Y1
+	VMOVUPS blocked32c0<>+0(SB), Y2
+	MOVQ    AX, R10
+	MOVQ    R8, R11
+	MOVQ    DX, R12
+
+r2dreg:
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	MOVQ         R11, R13
+	VMOVUPS      (R13), Y5
+	VFMADD231PS  Y5, Y3, Y0
+	ADDQ         DI, R13
+	VMOVUPS      (R13), Y5
+	VFMADD231PS  Y5, Y3, Y1
+	VFMADD231PS  Y5, Y4, Y2
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	DECQ         R12
+	JNZ          r2dreg
+	MOVQ         R9, R10
+	MOVQ         BX, R11
+	DECQ         R11
+	SHLQ         $0x05, R11
+	VCVTPS2PD    X0, Y3
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       Y0, Y3, Y3
+	VADDPD       (R10), Y3, Y3
+	VMOVUPD      Y3, (R10)
+	VCVTPS2PD    X1, Y0
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       32(R10), Y0, Y0
+	VMOVUPD      Y0, 32(R10)
+	ADDQ         R11, R10
+	SUBQ         $0x20, R11
+	VCVTPS2PD    X2, Y0
+	VEXTRACTF128 $0x01, Y2, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       32(R10), Y0, Y0
+	VMOVUPD      Y0, 32(R10)
+	ADDQ         DI, R8
+	ADDQ         DI, R8
+	ADDQ         $0x00000040, R9
+	MOVQ         BX, R10
+	SUBQ         $0x02, R10
+
+r2cols:
+	CMPQ    R10, $0x03
+	JB      r2lastcols
+	VMOVUPS blocked32c0<>+0(SB), Y0
+	VMOVUPS blocked32c0<>+0(SB), Y1
+	VMOVUPS blocked32c0<>+0(SB), Y2
+	VMOVUPS blocked32c0<>+0(SB), Y3
+	VMOVUPS blocked32c0<>+0(SB), Y4
+	VMOVUPS blocked32c0<>+0(SB), Y5
+	MOVQ    AX, R11
+	MOVQ    R8, R12
+	MOVQ    DX, R13
+
+r2creg:
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
 	MOVQ         R12, R14
-	VFMADD231PS  (R14), Y1, Y0
+	VMOVUPS      (R14), Y8
+	VFMADD231PS  Y8, Y6, Y0
+	VFMADD231PS  Y8, Y7, Y3
+	ADDQ         DI, R14
+	VMOVUPS      (R14), Y8
+	VFMADD231PS  Y8, Y6, Y1
+	VFMADD231PS  Y8, Y7, Y4
+	ADDQ         DI, R14
+	VMOVUPS      (R14), Y8
+	VFMADD231PS  Y8, Y6, Y2
+	VFMADD231PS  Y8, Y7, Y5
 	ADDQ         $0x20, R11
 	ADDQ         $0x20, R12
 	DECQ         R13
-	JNZ          w1reg
+	JNZ          r2creg
+	MOVQ         R9, R11
+	MOVQ         BX, R12
+	DECQ         R12
+	SHLQ         $0x05, R12
+	VCVTPS2PD    X0, Y6
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       Y0, Y6, Y6
+	VADDPD       (R11), Y6, Y6
+	VMOVUPD      Y6, (R11)
+	VCVTPS2PD    X1, Y0
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       32(R11), Y0, Y0
+	VMOVUPD      Y0, 32(R11)
+	VCVTPS2PD    X2, Y0
+	VEXTRACTF128 $0x01, Y2, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       64(R11), Y0, Y0
+	VMOVUPD      Y0, 64(R11)
+	ADDQ         R12, R11
+	SUBQ         $0x20, R12
+	VCVTPS2PD    X3, Y0
+	VEXTRACTF128 $0x01, Y3, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       (R11), Y0, Y0
+	VMOVUPD      Y0, (R11)
+	VCVTPS2PD    X4, Y0
+	VEXTRACTF128 $0x01, Y4, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       32(R11), Y0, Y0
+	VMOVUPD      Y0, 32(R11)
+	VCVTPS2PD    X5, Y0
+	VEXTRACTF128 $0x01, Y5, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       64(R11), Y0, Y0
+	VMOVUPD      Y0, 64(R11)
+	ADDQ         DI, R8
+	ADDQ         DI, R8
+	ADDQ         DI, R8
+	ADDQ         $0x00000060, R9
+	SUBQ         $0x03, R10
+	JMP          r2cols
+
+r2lastcols:
+	CMPQ    R10, $0x02
+	JNE     r2not2
+	VMOVUPS blocked32c0<>+0(SB), Y0
+	VMOVUPS blocked32c0<>+0(SB), Y1
+	VMOVUPS blocked32c0<>+0(SB), Y2
+	VMOVUPS blocked32c0<>+0(SB), Y3
+	MOVQ    AX, R11
+	MOVQ    R8, R12
+	MOVQ    DX, R13
+
+r2c2reg:
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	MOVQ         R12, R14
+	VMOVUPS      (R14), Y6
+	VFMADD231PS  Y6, Y4, Y0
+	VFMADD231PS  Y6, Y5, Y2
+	ADDQ         DI, R14
+	VMOVUPS      (R14), Y6
+	VFMADD231PS  Y6, Y4, Y1
+	VFMADD231PS  Y6, Y5, Y3
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	DECQ         R13
+	JNZ          r2c2reg
+	MOVQ         R9, R11
+	MOVQ         BX, R12
+	DECQ         R12
+	SHLQ         $0x05, R12
+	VCVTPS2PD    X0, Y4
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       Y0, Y4, Y4
+	VADDPD       (R11), Y4, Y4
+	VMOVUPD      Y4, (R11)
+	VCVTPS2PD    X1, Y0
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       32(R11), Y0, Y0
+	VMOVUPD      Y0, 32(R11)
+	ADDQ         R12, R11
+	SUBQ         $0x20, R12
+	VCVTPS2PD    X2, Y0
+	VEXTRACTF128 $0x01, Y2, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       (R11), Y0, Y0
+	VMOVUPD      Y0, (R11)
+	VCVTPS2PD    X3, Y0
+	VEXTRACTF128 $0x01, Y3, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       32(R11), Y0, Y0
+	VMOVUPD      Y0, 32(R11)
+	ADDQ         DI, R8
+	ADDQ         DI, R8
+	ADDQ         $0x00000040, R9
+
+r2not2:
+	CMPQ    R10, $0x01
+	JNE     r2not1
+	VMOVUPS blocked32c0<>+0(SB), Y0
+	VMOVUPS blocked32c0<>+0(SB), Y1
+	MOVQ    AX, R10
+	MOVQ    R8, R11
+	MOVQ    DX, R12
+
+r2c1reg:
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(DI*1), Y3
+	MOVQ         R11, R13
+	VMOVUPS      (R13), Y4
+	VFMADD231PS  Y4, Y2, Y0
+	VFMADD231PS  Y4, Y3, Y1
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	DECQ         R12
+	JNZ          r2c1reg
+	MOVQ         R9, R10
+	MOVQ         BX, R11
+	DECQ         R11
+	SHLQ         $0x05, R11
+	VCVTPS2PD    X0, Y2
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       Y0, Y2, Y2
+	VADDPD       (R10), Y2, Y2
+	VMOVUPD      Y2, (R10)
+	ADDQ         R11, R10
+	SUBQ         $0x20, R11
+	VCVTPS2PD    X1, Y0
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       (R10), Y0, Y0
+	VMOVUPD      Y0, (R10)
+	ADDQ         DI, R8
+	ADDQ         $0x00000020, R9
+
+r2not1:
+	MOVQ BX, R8
+	SHLQ $0x05, R8
+	ADDQ R8, SI
+	DECQ BX
+	ADDQ DI, AX
+	MOVQ BX, R8
+	SHLQ $0x05, R8
+	ADDQ R8, SI
+	DECQ BX
+	ADDQ DI, AX
+
+not2:
+	CMPQ    BX, $0x01
+	JNE     not1
+	MOVQ    AX, R8
+	ADDQ    CX, R8
+	MOVQ    SI, CX
+	VMOVUPS blocked32c0<>+0(SB), Y0
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+	MOVQ    DX, R11
+
+r1dreg:
+	VMOVUPS      (R9), Y1
+	MOVQ         R10, R12
+	VMOVUPS      (R12), Y2
+	VFMADD231PS  Y2, Y1, Y0
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	DECQ         R11
+	JNZ          r1dreg
+	MOVQ         CX, R9
+	MOVQ         BX, R10
+	DECQ         R10
+	SHLQ         $0x05, R10
 	VCVTPS2PD    X0, Y1
 	VEXTRACTF128 $0x01, Y0, X0
 	VCVTPS2PD    X0, Y0
 	VADDPD       Y0, Y1, Y1
-	VADDPD       (SI), Y1, Y1
-	VMOVUPD      Y1, (SI)
-	ADDQ         $0x20, SI
-	ADDQ         $0x00000001, R10
-	ADDQ         DI, R9
-	JMP          w1
+	VADDPD       (R9), Y1, Y1
+	VMOVUPD      Y1, (R9)
+	ADDQ         DI, R8
+	ADDQ         $0x00000020, CX
+	MOVQ         BX, R9
+	SUBQ         $0x01, R9
 
-w1done:
+r1cols:
+	CMPQ    R9, $0x03
+	JB      r1lastcols
+	VMOVUPS blocked32c0<>+0(SB), Y0
+	VMOVUPS blocked32c0<>+0(SB), Y1
+	VMOVUPS blocked32c0<>+0(SB), Y2
+	MOVQ    AX, R10
+	MOVQ    R8, R11
+	MOVQ    DX, R12
+
+r1creg:
+	VMOVUPS      (R10), Y3
+	MOVQ         R11, R13
+	VMOVUPS      (R13), Y4
+	VFMADD231PS  Y4, Y3, Y0
+	ADDQ         DI, R13
+	VMOVUPS      (R13), Y4
+	VFMADD231PS  Y4, Y3, Y1
+	ADDQ         DI, R13
+	VMOVUPS      (R13), Y4
+	VFMADD231PS  Y4, Y3, Y2
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	DECQ         R12
+	JNZ          r1creg
+	MOVQ         CX, R10
+	MOVQ         BX, R11
+	DECQ         R11
+	SHLQ         $0x05, R11
+	VCVTPS2PD    X0, Y3
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       Y0, Y3, Y3
+	VADDPD       (R10), Y3, Y3
+	VMOVUPD      Y3, (R10)
+	VCVTPS2PD    X1, Y0
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       32(R10), Y0, Y0
+	VMOVUPD      Y0, 32(R10)
+	VCVTPS2PD    X2, Y0
+	VEXTRACTF128 $0x01, Y2, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       64(R10), Y0, Y0
+	VMOVUPD      Y0, 64(R10)
+	ADDQ         DI, R8
+	ADDQ         DI, R8
+	ADDQ         DI, R8
+	ADDQ         $0x00000060, CX
+	SUBQ         $0x03, R9
+	JMP          r1cols
+
+r1lastcols:
+	CMPQ    R9, $0x02
+	JNE     r1not2
+	VMOVUPS blocked32c0<>+0(SB), Y0
+	VMOVUPS blocked32c0<>+0(SB), Y1
+	MOVQ    AX, R10
+	MOVQ    R8, R11
+	MOVQ    DX, R12
+
+r1c2reg:
+	VMOVUPS      (R10), Y2
+	MOVQ         R11, R13
+	VMOVUPS      (R13), Y3
+	VFMADD231PS  Y3, Y2, Y0
+	ADDQ         DI, R13
+	VMOVUPS      (R13), Y3
+	VFMADD231PS  Y3, Y2, Y1
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	DECQ         R12
+	JNZ          r1c2reg
+	MOVQ         CX, R10
+	MOVQ         BX, R11
+	DECQ         R11
+	SHLQ         $0x05, R11
+	VCVTPS2PD    X0, Y2
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       Y0, Y2, Y2
+	VADDPD       (R10), Y2, Y2
+	VMOVUPD      Y2, (R10)
+	VCVTPS2PD    X1, Y0
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       Y1, Y0, Y0
+	VADDPD       32(R10), Y0, Y0
+	VMOVUPD      Y0, 32(R10)
+	ADDQ         DI, R8
+	ADDQ         DI, R8
+	ADDQ         $0x00000040, CX
+
+r1not2:
+	CMPQ    R9, $0x01
+	JNE     r1not1
+	VMOVUPS blocked32c0<>+0(SB), Y0
+	MOVQ    AX, R9
+	MOVQ    R8, R10
+
+r1c1reg:
+	VMOVUPS      (R9), Y1
+	MOVQ         R10, R11
+	VMOVUPS      (R11), Y2
+	VFMADD231PS  Y2, Y1, Y0
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	DECQ         DX
+	JNZ          r1c1reg
+	MOVQ         CX, DX
+	MOVQ         BX, R9
+	DECQ         R9
+	SHLQ         $0x05, R9
+	VCVTPS2PD    X0, Y1
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       Y0, Y1, Y1
+	VADDPD       (DX), Y1, Y1
+	VMOVUPD      Y1, (DX)
+	ADDQ         DI, R8
+	ADDQ         $0x00000020, CX
+
+r1not1:
+	MOVQ BX, CX
+	SHLQ $0x05, CX
+	ADDQ CX, SI
+	DECQ BX
 	ADDQ DI, AX
-	INCQ R8
-	CMPQ R8, BX
-	JBE  row
+
+not1:
 	VZEROUPPER
 	RET
 
@@ -2835,205 +3737,1972 @@ end:
 // func blockedMomentsAVX512F64(rd []float64, x []float64, n int, d int, acc []float64)
 // Requires: AVX, AVX512F
 TEXT ·blockedMomentsAVX512F64(SB), NOSPLIT, $0-88
-	MOVQ   rd_base+0(FP), AX
-	MOVQ   x_base+24(FP), CX
-	MOVQ   n+48(FP), DX
-	MOVQ   d+56(FP), BX
-	MOVQ   acc_base+64(FP), SI
-	IMUL3Q $0x08, DX, DI
-	XORQ   R8, R8
+	LEAQ   blockedzpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   rd_base+0(FP), CX
+	MOVQ   x_base+24(FP), DX
+	MOVQ   n+48(FP), BX
+	MOVQ   d+56(FP), SI
+	MOVQ   acc_base+64(FP), DI
+	SUBQ   CX, DX
+	IMUL3Q $0x08, BX, R8
+	SHRQ   $0x03, BX
+	INCQ   SI
 
-row:
-	MOVQ  R8, R10
-	MOVQ  DI, R9
-	IMULQ R8, R9
-	ADDQ  CX, R9
+rows:
+	CMPQ    SI, $0x04
+	JB      lastrows
+	MOVQ    CX, R9
+	ADDQ    DX, R9
+	MOVQ    DI, R10
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	VMOVUPD (AX), Z6
+	VMOVUPD (AX), Z7
+	VMOVUPD (AX), Z8
+	VMOVUPD (AX), Z9
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
 
-w8:
-	LEAQ   7(R10), R11
-	CMPQ   R11, BX
-	JA     w8done
-	VPXORQ Z0, Z0, Z0
-	VPXORQ Z1, Z1, Z1
-	VPXORQ Z2, Z2, Z2
-	VPXORQ Z3, Z3, Z3
-	VPXORQ Z4, Z4, Z4
-	VPXORQ Z5, Z5, Z5
-	VPXORQ Z6, Z6, Z6
-	VPXORQ Z7, Z7, Z7
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x03, R13
-
-w8reg:
-	VMOVUPD     (R11), Z8
+rdreg:
+	VMOVUPD     (R11), Z10
+	VMOVUPD     (R11)(R8*1), Z11
+	VMOVUPD     (R11)(R8*2), Z12
+	LEAQ        (R8)(R8*2), R14
+	VMOVUPD     (R11)(R14*1), Z13
 	MOVQ        R12, R14
-	VFMADD231PD (R14), Z8, Z0
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Z8, Z1
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Z8, Z2
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Z8, Z3
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Z8, Z4
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Z8, Z5
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Z8, Z6
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Z8, Z7
+	VMOVUPD     (R14), Z14
+	VFMADD231PD Z14, Z10, Z0
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z14
+	VFMADD231PD Z14, Z10, Z1
+	VFMADD231PD Z14, Z11, Z4
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z14
+	VFMADD231PD Z14, Z10, Z2
+	VFMADD231PD Z14, Z11, Z5
+	VFMADD231PD Z14, Z12, Z7
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z14
+	VFMADD231PD Z14, Z10, Z3
+	VFMADD231PD Z14, Z11, Z6
+	VFMADD231PD Z14, Z12, Z8
+	VFMADD231PD Z14, Z13, Z9
 	ADDQ        $0x40, R11
 	ADDQ        $0x40, R12
 	DECQ        R13
-	JNZ         w8reg
-	VADDPD      (SI), Z0, Z0
-	VMOVUPD     Z0, (SI)
-	ADDQ        $0x40, SI
-	VADDPD      (SI), Z1, Z1
-	VMOVUPD     Z1, (SI)
-	ADDQ        $0x40, SI
-	VADDPD      (SI), Z2, Z2
-	VMOVUPD     Z2, (SI)
-	ADDQ        $0x40, SI
-	VADDPD      (SI), Z3, Z3
-	VMOVUPD     Z3, (SI)
-	ADDQ        $0x40, SI
-	VADDPD      (SI), Z4, Z4
-	VMOVUPD     Z4, (SI)
-	ADDQ        $0x40, SI
-	VADDPD      (SI), Z5, Z5
-	VMOVUPD     Z5, (SI)
-	ADDQ        $0x40, SI
-	VADDPD      (SI), Z6, Z6
-	VMOVUPD     Z6, (SI)
-	ADDQ        $0x40, SI
-	VADDPD      (SI), Z7, Z7
-	VMOVUPD     Z7, (SI)
-	ADDQ        $0x40, SI
-	ADDQ        $0x00000008, R10
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	JMP         w8
+	JNZ         rdreg
+	MOVQ        R10, R11
+	MOVQ        SI, R12
+	DECQ        R12
+	SHLQ        $0x06, R12
+	VADDPD      (R11), Z0, Z0
+	VMOVUPD     Z0, (R11)
+	VADDPD      64(R11), Z1, Z1
+	VMOVUPD     Z1, 64(R11)
+	VADDPD      128(R11), Z2, Z2
+	VMOVUPD     Z2, 128(R11)
+	VADDPD      192(R11), Z3, Z3
+	VMOVUPD     Z3, 192(R11)
+	ADDQ        R12, R11
+	SUBQ        $0x40, R12
+	VADDPD      64(R11), Z4, Z4
+	VMOVUPD     Z4, 64(R11)
+	VADDPD      128(R11), Z5, Z5
+	VMOVUPD     Z5, 128(R11)
+	VADDPD      192(R11), Z6, Z6
+	VMOVUPD     Z6, 192(R11)
+	ADDQ        R12, R11
+	SUBQ        $0x40, R12
+	VADDPD      128(R11), Z7, Z7
+	VMOVUPD     Z7, 128(R11)
+	VADDPD      192(R11), Z8, Z8
+	VMOVUPD     Z8, 192(R11)
+	ADDQ        R12, R11
+	SUBQ        $0x40, R12
+	VADDPD      192(R11), Z9, Z9
+	VMOVUPD     Z9, 192(R11)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000100, R10
+	MOVQ        SI, R11
+	SUBQ        $0x04, R11
 
-w8done:
-w4:
-	LEAQ   3(R10), R11
-	CMPQ   R11, BX
-	JA     w4done
-	VPXORQ Z9, Z9, Z9
-	VPXORQ Z10, Z10, Z10
-	VPXORQ Z11, Z11, Z11
-	VPXORQ Z12, Z12, Z12
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x03, R13
+rcols:
+	CMPQ    R11, $0x06
+	JB      rlastcols
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	VMOVUPD (AX), Z6
+	VMOVUPD (AX), Z7
+	VMOVUPD (AX), Z8
+	VMOVUPD (AX), Z9
+	VMOVUPD (AX), Z10
+	VMOVUPD (AX), Z11
+	VMOVUPD (AX), Z12
+	VMOVUPD (AX), Z13
+	VMOVUPD (AX), Z14
+	VMOVUPD (AX), Z15
+	VMOVUPD (AX), Z16
+	VMOVUPD (AX), Z17
+	VMOVUPD (AX), Z18
+	VMOVUPD (AX), Z19
+	VMOVUPD (AX), Z20
+	VMOVUPD (AX), Z21
+	VMOVUPD (AX), Z22
+	VMOVUPD (AX), Z23
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
 
-w4reg:
-	VMOVUPD     (R11), Z8
+rcreg:
+	VMOVUPD     (R12), Z24
+	VMOVUPD     (R12)(R8*1), Z25
+	VMOVUPD     (R12)(R8*2), Z26
+	LEAQ        (R8)(R8*2), R15
+	VMOVUPD     (R12)(R15*1), Z27
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z28
+	VFMADD231PD Z28, Z24, Z0
+	VFMADD231PD Z28, Z25, Z6
+	VFMADD231PD Z28, Z26, Z12
+	VFMADD231PD Z28, Z27, Z18
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z28
+	VFMADD231PD Z28, Z24, Z1
+	VFMADD231PD Z28, Z25, Z7
+	VFMADD231PD Z28, Z26, Z13
+	VFMADD231PD Z28, Z27, Z19
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z28
+	VFMADD231PD Z28, Z24, Z2
+	VFMADD231PD Z28, Z25, Z8
+	VFMADD231PD Z28, Z26, Z14
+	VFMADD231PD Z28, Z27, Z20
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z28
+	VFMADD231PD Z28, Z24, Z3
+	VFMADD231PD Z28, Z25, Z9
+	VFMADD231PD Z28, Z26, Z15
+	VFMADD231PD Z28, Z27, Z21
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z28
+	VFMADD231PD Z28, Z24, Z4
+	VFMADD231PD Z28, Z25, Z10
+	VFMADD231PD Z28, Z26, Z16
+	VFMADD231PD Z28, Z27, Z22
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z28
+	VFMADD231PD Z28, Z24, Z5
+	VFMADD231PD Z28, Z25, Z11
+	VFMADD231PD Z28, Z26, Z17
+	VFMADD231PD Z28, Z27, Z23
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         rcreg
+	MOVQ        R10, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	VADDPD      128(R12), Z2, Z2
+	VMOVUPD     Z2, 128(R12)
+	VADDPD      192(R12), Z3, Z3
+	VMOVUPD     Z3, 192(R12)
+	VADDPD      256(R12), Z4, Z4
+	VMOVUPD     Z4, 256(R12)
+	VADDPD      320(R12), Z5, Z5
+	VMOVUPD     Z5, 320(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z6, Z6
+	VMOVUPD     Z6, (R12)
+	VADDPD      64(R12), Z7, Z7
+	VMOVUPD     Z7, 64(R12)
+	VADDPD      128(R12), Z8, Z8
+	VMOVUPD     Z8, 128(R12)
+	VADDPD      192(R12), Z9, Z9
+	VMOVUPD     Z9, 192(R12)
+	VADDPD      256(R12), Z10, Z10
+	VMOVUPD     Z10, 256(R12)
+	VADDPD      320(R12), Z11, Z11
+	VMOVUPD     Z11, 320(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z12, Z12
+	VMOVUPD     Z12, (R12)
+	VADDPD      64(R12), Z13, Z13
+	VMOVUPD     Z13, 64(R12)
+	VADDPD      128(R12), Z14, Z14
+	VMOVUPD     Z14, 128(R12)
+	VADDPD      192(R12), Z15, Z15
+	VMOVUPD     Z15, 192(R12)
+	VADDPD      256(R12), Z16, Z16
+	VMOVUPD     Z16, 256(R12)
+	VADDPD      320(R12), Z17, Z17
+	VMOVUPD     Z17, 320(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z18, Z18
+	VMOVUPD     Z18, (R12)
+	VADDPD      64(R12), Z19, Z19
+	VMOVUPD     Z19, 64(R12)
+	VADDPD      128(R12), Z20, Z20
+	VMOVUPD     Z20, 128(R12)
+	VADDPD      192(R12), Z21, Z21
+	VMOVUPD     Z21, 192(R12)
+	VADDPD      256(R12), Z22, Z22
+	VMOVUPD     Z22, 256(R12)
+	VADDPD      320(R12), Z23, Z23
+	VMOVUPD     Z23, 320(R12)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000180, R10
+	SUBQ        $0x06, R11
+	JMP         rcols
+
+rlastcols:
+	CMPQ    R11, $0x05
+	JNE     rnot5
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	VMOVUPD (AX), Z6
+	VMOVUPD (AX), Z7
+	VMOVUPD (AX), Z8
+	VMOVUPD (AX), Z9
+	VMOVUPD (AX), Z10
+	VMOVUPD (AX), Z11
+	VMOVUPD (AX), Z12
+	VMOVUPD (AX), Z13
+	VMOVUPD (AX), Z14
+	VMOVUPD (AX), Z15
+	VMOVUPD (AX), Z16
+	VMOVUPD (AX), Z17
+	VMOVUPD (AX), Z18
+	VMOVUPD (AX), Z19
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+rc5reg:
+	VMOVUPD     (R12), Z20
+	VMOVUPD     (R12)(R8*1), Z21
+	VMOVUPD     (R12)(R8*2), Z22
+	LEAQ        (R8)(R8*2), R15
+	VMOVUPD     (R12)(R15*1), Z23
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z24
+	VFMADD231PD Z24, Z20, Z0
+	VFMADD231PD Z24, Z21, Z5
+	VFMADD231PD Z24, Z22, Z10
+	VFMADD231PD Z24, Z23, Z15
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z24
+	VFMADD231PD Z24, Z20, Z1
+	VFMADD231PD Z24, Z21, Z6
+	VFMADD231PD Z24, Z22, Z11
+	VFMADD231PD Z24, Z23, Z16
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z24
+	VFMADD231PD Z24, Z20, Z2
+	VFMADD231PD Z24, Z21, Z7
+	VFMADD231PD Z24, Z22, Z12
+	VFMADD231PD Z24, Z23, Z17
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z24
+	VFMADD231PD Z24, Z20, Z3
+	VFMADD231PD Z24, Z21, Z8
+	VFMADD231PD Z24, Z22, Z13
+	VFMADD231PD Z24, Z23, Z18
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z24
+	VFMADD231PD Z24, Z20, Z4
+	VFMADD231PD Z24, Z21, Z9
+	VFMADD231PD Z24, Z22, Z14
+	VFMADD231PD Z24, Z23, Z19
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         rc5reg
+	MOVQ        R10, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	VADDPD      128(R12), Z2, Z2
+	VMOVUPD     Z2, 128(R12)
+	VADDPD      192(R12), Z3, Z3
+	VMOVUPD     Z3, 192(R12)
+	VADDPD      256(R12), Z4, Z4
+	VMOVUPD     Z4, 256(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z5, Z5
+	VMOVUPD     Z5, (R12)
+	VADDPD      64(R12), Z6, Z6
+	VMOVUPD     Z6, 64(R12)
+	VADDPD      128(R12), Z7, Z7
+	VMOVUPD     Z7, 128(R12)
+	VADDPD      192(R12), Z8, Z8
+	VMOVUPD     Z8, 192(R12)
+	VADDPD      256(R12), Z9, Z9
+	VMOVUPD     Z9, 256(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z10, Z10
+	VMOVUPD     Z10, (R12)
+	VADDPD      64(R12), Z11, Z11
+	VMOVUPD     Z11, 64(R12)
+	VADDPD      128(R12), Z12, Z12
+	VMOVUPD     Z12, 128(R12)
+	VADDPD      192(R12), Z13, Z13
+	VMOVUPD     Z13, 192(R12)
+	VADDPD      256(R12), Z14, Z14
+	VMOVUPD     Z14, 256(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z15, Z15
+	VMOVUPD     Z15, (R12)
+	VADDPD      64(R12), Z16, Z16
+	VMOVUPD     Z16, 64(R12)
+	VADDPD      128(R12), Z17, Z17
+	VMOVUPD     Z17, 128(R12)
+	VADDPD      192(R12), Z18, Z18
+	VMOVUPD     Z18, 192(R12)
+	VADDPD      256(R12), Z19, Z19
+	VMOVUPD     Z19, 256(R12)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000140, R10
+
+rnot5:
+	CMPQ    R11, $0x04
+	JNE     rnot4
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	VMOVUPD (AX), Z6
+	VMOVUPD (AX), Z7
+	VMOVUPD (AX), Z8
+	VMOVUPD (AX), Z9
+	VMOVUPD (AX), Z10
+	VMOVUPD (AX), Z11
+	VMOVUPD (AX), Z12
+	VMOVUPD (AX), Z13
+	VMOVUPD (AX), Z14
+	VMOVUPD (AX), Z15
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+rc4reg:
+	VMOVUPD     (R12), Z16
+	VMOVUPD     (R12)(R8*1), Z17
+	VMOVUPD     (R12)(R8*2), Z18
+	LEAQ        (R8)(R8*2), R15
+	VMOVUPD     (R12)(R15*1), Z19
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z20
+	VFMADD231PD Z20, Z16, Z0
+	VFMADD231PD Z20, Z17, Z4
+	VFMADD231PD Z20, Z18, Z8
+	VFMADD231PD Z20, Z19, Z12
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z20
+	VFMADD231PD Z20, Z16, Z1
+	VFMADD231PD Z20, Z17, Z5
+	VFMADD231PD Z20, Z18, Z9
+	VFMADD231PD Z20, Z19, Z13
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z20
+	VFMADD231PD Z20, Z16, Z2
+	VFMADD231PD Z20, Z17, Z6
+	VFMADD231PD Z20, Z18, Z10
+	VFMADD231PD Z20, Z19, Z14
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z20
+	VFMADD231PD Z20, Z16, Z3
+	VFMADD231PD Z20, Z17, Z7
+	VFMADD231PD Z20, Z18, Z11
+	VFMADD231PD Z20, Z19, Z15
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         rc4reg
+	MOVQ        R10, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	VADDPD      128(R12), Z2, Z2
+	VMOVUPD     Z2, 128(R12)
+	VADDPD      192(R12), Z3, Z3
+	VMOVUPD     Z3, 192(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z4, Z4
+	VMOVUPD     Z4, (R12)
+	VADDPD      64(R12), Z5, Z5
+	VMOVUPD     Z5, 64(R12)
+	VADDPD      128(R12), Z6, Z6
+	VMOVUPD     Z6, 128(R12)
+	VADDPD      192(R12), Z7, Z7
+	VMOVUPD     Z7, 192(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z8, Z8
+	VMOVUPD     Z8, (R12)
+	VADDPD      64(R12), Z9, Z9
+	VMOVUPD     Z9, 64(R12)
+	VADDPD      128(R12), Z10, Z10
+	VMOVUPD     Z10, 128(R12)
+	VADDPD      192(R12), Z11, Z11
+	VMOVUPD     Z11, 192(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z12, Z12
+	VMOVUPD     Z12, (R12)
+	VADDPD      64(R12), Z13, Z13
+	VMOVUPD     Z13, 64(R12)
+	VADDPD      128(R12), Z14, Z14
+	VMOVUPD     Z14, 128(R12)
+	VADDPD      192(R12), Z15, Z15
+	VMOVUPD     Z15, 192(R12)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000100, R10
+
+rnot4:
+	CMPQ    R11, $0x03
+	JNE     rnot3
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	VMOVUPD (AX), Z6
+	VMOVUPD (AX), Z7
+	VMOVUPD (AX), Z8
+	VMOVUPD (AX), Z9
+	VMOVUPD (AX), Z10
+	VMOVUPD (AX), Z11
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+rc3reg:
+	VMOVUPD     (R12), Z12
+	VMOVUPD     (R12)(R8*1), Z13
+	VMOVUPD     (R12)(R8*2), Z14
+	LEAQ        (R8)(R8*2), R15
+	VMOVUPD     (R12)(R15*1), Z15
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z16
+	VFMADD231PD Z16, Z12, Z0
+	VFMADD231PD Z16, Z13, Z3
+	VFMADD231PD Z16, Z14, Z6
+	VFMADD231PD Z16, Z15, Z9
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z16
+	VFMADD231PD Z16, Z12, Z1
+	VFMADD231PD Z16, Z13, Z4
+	VFMADD231PD Z16, Z14, Z7
+	VFMADD231PD Z16, Z15, Z10
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z16
+	VFMADD231PD Z16, Z12, Z2
+	VFMADD231PD Z16, Z13, Z5
+	VFMADD231PD Z16, Z14, Z8
+	VFMADD231PD Z16, Z15, Z11
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         rc3reg
+	MOVQ        R10, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	VADDPD      128(R12), Z2, Z2
+	VMOVUPD     Z2, 128(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z3, Z3
+	VMOVUPD     Z3, (R12)
+	VADDPD      64(R12), Z4, Z4
+	VMOVUPD     Z4, 64(R12)
+	VADDPD      128(R12), Z5, Z5
+	VMOVUPD     Z5, 128(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z6, Z6
+	VMOVUPD     Z6, (R12)
+	VADDPD      64(R12), Z7, Z7
+	VMOVUPD     Z7, 64(R12)
+	VADDPD      128(R12), Z8, Z8
+	VMOVUPD     Z8, 128(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z9, Z9
+	VMOVUPD     Z9, (R12)
+	VADDPD      64(R12), Z10, Z10
+	VMOVUPD     Z10, 64(R12)
+	VADDPD      128(R12), Z11, Z11
+	VMOVUPD     Z11, 128(R12)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x000000c0, R10
+
+rnot3:
+	CMPQ    R11, $0x02
+	JNE     rnot2
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	VMOVUPD (AX), Z6
+	VMOVUPD (AX), Z7
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+rc2reg:
+	VMOVUPD     (R12), Z8
+	VMOVUPD     (R12)(R8*1), Z9
+	VMOVUPD     (R12)(R8*2), Z10
+	LEAQ        (R8)(R8*2), R15
+	VMOVUPD     (R12)(R15*1), Z11
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z12
+	VFMADD231PD Z12, Z8, Z0
+	VFMADD231PD Z12, Z9, Z2
+	VFMADD231PD Z12, Z10, Z4
+	VFMADD231PD Z12, Z11, Z6
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z12
+	VFMADD231PD Z12, Z8, Z1
+	VFMADD231PD Z12, Z9, Z3
+	VFMADD231PD Z12, Z10, Z5
+	VFMADD231PD Z12, Z11, Z7
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         rc2reg
+	MOVQ        R10, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z2, Z2
+	VMOVUPD     Z2, (R12)
+	VADDPD      64(R12), Z3, Z3
+	VMOVUPD     Z3, 64(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z4, Z4
+	VMOVUPD     Z4, (R12)
+	VADDPD      64(R12), Z5, Z5
+	VMOVUPD     Z5, 64(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z6, Z6
+	VMOVUPD     Z6, (R12)
+	VADDPD      64(R12), Z7, Z7
+	VMOVUPD     Z7, 64(R12)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000080, R10
+
+rnot2:
+	CMPQ    R11, $0x01
+	JNE     rnot1
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+rc1reg:
+	VMOVUPD     (R11), Z4
+	VMOVUPD     (R11)(R8*1), Z5
+	VMOVUPD     (R11)(R8*2), Z6
+	LEAQ        (R8)(R8*2), R14
+	VMOVUPD     (R11)(R14*1), Z7
 	MOVQ        R12, R14
-	VFMADD231PD (R14), Z8, Z9
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Z8, Z10
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Z8, Z11
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Z8, Z12
+	VMOVUPD     (R14), Z8
+	VFMADD231PD Z8, Z4, Z0
+	VFMADD231PD Z8, Z5, Z1
+	VFMADD231PD Z8, Z6, Z2
+	VFMADD231PD Z8, Z7, Z3
 	ADDQ        $0x40, R11
 	ADDQ        $0x40, R12
 	DECQ        R13
-	JNZ         w4reg
-	VADDPD      (SI), Z9, Z9
-	VMOVUPD     Z9, (SI)
-	ADDQ        $0x40, SI
-	VADDPD      (SI), Z10, Z10
-	VMOVUPD     Z10, (SI)
-	ADDQ        $0x40, SI
-	VADDPD      (SI), Z11, Z11
-	VMOVUPD     Z11, (SI)
-	ADDQ        $0x40, SI
-	VADDPD      (SI), Z12, Z12
-	VMOVUPD     Z12, (SI)
-	ADDQ        $0x40, SI
-	ADDQ        $0x00000004, R10
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	JMP         w4
+	JNZ         rc1reg
+	MOVQ        R10, R11
+	MOVQ        SI, R12
+	DECQ        R12
+	SHLQ        $0x06, R12
+	VADDPD      (R11), Z0, Z0
+	VMOVUPD     Z0, (R11)
+	ADDQ        R12, R11
+	SUBQ        $0x40, R12
+	VADDPD      (R11), Z1, Z1
+	VMOVUPD     Z1, (R11)
+	ADDQ        R12, R11
+	SUBQ        $0x40, R12
+	VADDPD      (R11), Z2, Z2
+	VMOVUPD     Z2, (R11)
+	ADDQ        R12, R11
+	SUBQ        $0x40, R12
+	VADDPD      (R11), Z3, Z3
+	VMOVUPD     Z3, (R11)
+	ADDQ        R8, R9
+	ADDQ        $0x00000040, R10
 
-w4done:
-w2:
-	LEAQ   1(R10), R11
-	CMPQ   R11, BX
-	JA     w2done
-	VPXORQ Z13, Z13, Z13
-	VPXORQ Z14, Z14, Z14
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x03, R13
+rnot1:
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+	JMP  rows
 
-w2reg:
-	VMOVUPD     (R11), Z8
+lastrows:
+	CMPQ    SI, $0x03
+	JNE     not3
+	MOVQ    CX, R9
+	ADDQ    DX, R9
+	MOVQ    DI, R10
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r3dreg:
+	VMOVUPD     (R11), Z6
+	VMOVUPD     (R11)(R8*1), Z7
+	VMOVUPD     (R11)(R8*2), Z8
 	MOVQ        R12, R14
-	VFMADD231PD (R14), Z8, Z13
-	ADDQ        DI, R14
-	VFMADD231PD (R14), Z8, Z14
+	VMOVUPD     (R14), Z9
+	VFMADD231PD Z9, Z6, Z0
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z9
+	VFMADD231PD Z9, Z6, Z1
+	VFMADD231PD Z9, Z7, Z3
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z9
+	VFMADD231PD Z9, Z6, Z2
+	VFMADD231PD Z9, Z7, Z4
+	VFMADD231PD Z9, Z8, Z5
 	ADDQ        $0x40, R11
 	ADDQ        $0x40, R12
 	DECQ        R13
-	JNZ         w2reg
-	VADDPD      (SI), Z13, Z13
-	VMOVUPD     Z13, (SI)
-	ADDQ        $0x40, SI
-	VADDPD      (SI), Z14, Z14
-	VMOVUPD     Z14, (SI)
-	ADDQ        $0x40, SI
-	ADDQ        $0x00000002, R10
-	ADDQ        DI, R9
-	ADDQ        DI, R9
-	JMP         w2
+	JNZ         r3dreg
+	MOVQ        R10, R11
+	MOVQ        SI, R12
+	DECQ        R12
+	SHLQ        $0x06, R12
+	VADDPD      (R11), Z0, Z0
+	VMOVUPD     Z0, (R11)
+	VADDPD      64(R11), Z1, Z1
+	VMOVUPD     Z1, 64(R11)
+	VADDPD      128(R11), Z2, Z2
+	VMOVUPD     Z2, 128(R11)
+	ADDQ        R12, R11
+	SUBQ        $0x40, R12
+	VADDPD      64(R11), Z3, Z3
+	VMOVUPD     Z3, 64(R11)
+	VADDPD      128(R11), Z4, Z4
+	VMOVUPD     Z4, 128(R11)
+	ADDQ        R12, R11
+	SUBQ        $0x40, R12
+	VADDPD      128(R11), Z5, Z5
+	VMOVUPD     Z5, 128(R11)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x000000c0, R10
+	MOVQ        SI, R11
+	SUBQ        $0x03, R11
 
-w2done:
-w1:
-	LEAQ   (R10), R11
-	CMPQ   R11, BX
-	JA     w1done
-	VPXORQ Z15, Z15, Z15
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x03, R13
+r3cols:
+	CMPQ    R11, $0x06
+	JB      r3lastcols
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	VMOVUPD (AX), Z6
+	VMOVUPD (AX), Z7
+	VMOVUPD (AX), Z8
+	VMOVUPD (AX), Z9
+	VMOVUPD (AX), Z10
+	VMOVUPD (AX), Z11
+	VMOVUPD (AX), Z12
+	VMOVUPD (AX), Z13
+	VMOVUPD (AX), Z14
+	VMOVUPD (AX), Z15
+	VMOVUPD (AX), Z16
+	VMOVUPD (AX), Z17
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
 
-w1reg:
-	VMOVUPD     (R11), Z8
+r3creg:
+	VMOVUPD     (R12), Z18
+	VMOVUPD     (R12)(R8*1), Z19
+	VMOVUPD     (R12)(R8*2), Z20
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z21
+	VFMADD231PD Z21, Z18, Z0
+	VFMADD231PD Z21, Z19, Z6
+	VFMADD231PD Z21, Z20, Z12
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z21
+	VFMADD231PD Z21, Z18, Z1
+	VFMADD231PD Z21, Z19, Z7
+	VFMADD231PD Z21, Z20, Z13
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z21
+	VFMADD231PD Z21, Z18, Z2
+	VFMADD231PD Z21, Z19, Z8
+	VFMADD231PD Z21, Z20, Z14
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z21
+	VFMADD231PD Z21, Z18, Z3
+	VFMADD231PD Z21, Z19, Z9
+	VFMADD231PD Z21, Z20, Z15
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z21
+	VFMADD231PD Z21, Z18, Z4
+	VFMADD231PD Z21, Z19, Z10
+	VFMADD231PD Z21, Z20, Z16
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z21
+	VFMADD231PD Z21, Z18, Z5
+	VFMADD231PD Z21, Z19, Z11
+	VFMADD231PD Z21, Z20, Z17
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         r3creg
+	MOVQ        R10, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	VADDPD      128(R12), Z2, Z2
+	VMOVUPD     Z2, 128(R12)
+	VADDPD      192(R12), Z3, Z3
+	VMOVUPD     Z3, 192(R12)
+	VADDPD      256(R12), Z4, Z4
+	VMOVUPD     Z4, 256(R12)
+	VADDPD      320(R12), Z5, Z5
+	VMOVUPD     Z5, 320(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z6, Z6
+	VMOVUPD     Z6, (R12)
+	VADDPD      64(R12), Z7, Z7
+	VMOVUPD     Z7, 64(R12)
+	VADDPD      128(R12), Z8, Z8
+	VMOVUPD     Z8, 128(R12)
+	VADDPD      192(R12), Z9, Z9
+	VMOVUPD     Z9, 192(R12)
+	VADDPD      256(R12), Z10, Z10
+	VMOVUPD     Z10, 256(R12)
+	VADDPD      320(R12), Z11, Z11
+	VMOVUPD     Z11, 320(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z12, Z12
+	VMOVUPD     Z12, (R12)
+	VADDPD      64(R12), Z13, Z13
+	VMOVUPD     Z13, 64(R12)
+	VADDPD      128(R12), Z14, Z14
+	VMOVUPD     Z14, 128(R12)
+	VADDPD      192(R12), Z15, Z15
+	VMOVUPD     Z15, 192(R12)
+	VADDPD      256(R12), Z16, Z16
+	VMOVUPD     Z16, 256(R12)
+	VADDPD      320(R12), Z17, Z17
+	VMOVUPD     Z17, 320(R12)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000180, R10
+	SUBQ        $0x06, R11
+	JMP         r3cols
+
+r3lastcols:
+	CMPQ    R11, $0x05
+	JNE     r3not5
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	VMOVUPD (AX), Z6
+	VMOVUPD (AX), Z7
+	VMOVUPD (AX), Z8
+	VMOVUPD (AX), Z9
+	VMOVUPD (AX), Z10
+	VMOVUPD (AX), Z11
+	VMOVUPD (AX), Z12
+	VMOVUPD (AX), Z13
+	VMOVUPD (AX), Z14
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r3c5reg:
+	VMOVUPD     (R12), Z15
+	VMOVUPD     (R12)(R8*1), Z16
+	VMOVUPD     (R12)(R8*2), Z17
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z18
+	VFMADD231PD Z18, Z15, Z0
+	VFMADD231PD Z18, Z16, Z5
+	VFMADD231PD Z18, Z17, Z10
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z18
+	VFMADD231PD Z18, Z15, Z1
+	VFMADD231PD Z18, Z16, Z6
+	VFMADD231PD Z18, Z17, Z11
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z18
+	VFMADD231PD Z18, Z15, Z2
+	VFMADD231PD Z18, Z16, Z7
+	VFMADD231PD Z18, Z17, Z12
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z18
+	VFMADD231PD Z18, Z15, Z3
+	VFMADD231PD Z18, Z16, Z8
+	VFMADD231PD Z18, Z17, Z13
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z18
+	VFMADD231PD Z18, Z15, Z4
+	VFMADD231PD Z18, Z16, Z9
+	VFMADD231PD Z18, Z17, Z14
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         r3c5reg
+	MOVQ        R10, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	VADDPD      128(R12), Z2, Z2
+	VMOVUPD     Z2, 128(R12)
+	VADDPD      192(R12), Z3, Z3
+	VMOVUPD     Z3, 192(R12)
+	VADDPD      256(R12), Z4, Z4
+	VMOVUPD     Z4, 256(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z5, Z5
+	VMOVUPD     Z5, (R12)
+	VADDPD      64(R12), Z6, Z6
+	VMOVUPD     Z6, 64(R12)
+	VADDPD      128(R12), Z7, Z7
+	VMOVUPD     Z7, 128(R12)
+	VADDPD      192(R12), Z8, Z8
+	VMOVUPD     Z8, 192(R12)
+	VADDPD      256(R12), Z9, Z9
+	VMOVUPD     Z9, 256(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z10, Z10
+	VMOVUPD     Z10, (R12)
+	VADDPD      64(R12), Z11, Z11
+	VMOVUPD     Z11, 64(R12)
+	VADDPD      128(R12), Z12, Z12
+	VMOVUPD     Z12, 128(R12)
+	VADDPD      192(R12), Z13, Z13
+	VMOVUPD     Z13, 192(R12)
+	VADDPD      256(R12), Z14, Z14
+	VMOVUPD     Z14, 256(R12)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000140, R10
+
+r3not5:
+	CMPQ    R11, $0x04
+	JNE     r3not4
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	VMOVUPD (AX), Z6
+	VMOVUPD (AX), Z7
+	VMOVUPD (AX), Z8
+	VMOVUPD (AX), Z9
+	VMOVUPD (AX), Z10
+	VMOVUPD (AX), Z11
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r3c4reg:
+	VMOVUPD     (R12), Z12
+	VMOVUPD     (R12)(R8*1), Z13
+	VMOVUPD     (R12)(R8*2), Z14
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z15
+	VFMADD231PD Z15, Z12, Z0
+	VFMADD231PD Z15, Z13, Z4
+	VFMADD231PD Z15, Z14, Z8
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z15
+	VFMADD231PD Z15, Z12, Z1
+	VFMADD231PD Z15, Z13, Z5
+	VFMADD231PD Z15, Z14, Z9
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z15
+	VFMADD231PD Z15, Z12, Z2
+	VFMADD231PD Z15, Z13, Z6
+	VFMADD231PD Z15, Z14, Z10
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z15
+	VFMADD231PD Z15, Z12, Z3
+	VFMADD231PD Z15, Z13, Z7
+	VFMADD231PD Z15, Z14, Z11
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         r3c4reg
+	MOVQ        R10, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	VADDPD      128(R12), Z2, Z2
+	VMOVUPD     Z2, 128(R12)
+	VADDPD      192(R12), Z3, Z3
+	VMOVUPD     Z3, 192(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z4, Z4
+	VMOVUPD     Z4, (R12)
+	VADDPD      64(R12), Z5, Z5
+	VMOVUPD     Z5, 64(R12)
+	VADDPD      128(R12), Z6, Z6
+	VMOVUPD     Z6, 128(R12)
+	VADDPD      192(R12), Z7, Z7
+	VMOVUPD     Z7, 192(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z8, Z8
+	VMOVUPD     Z8, (R12)
+	VADDPD      64(R12), Z9, Z9
+	VMOVUPD     Z9, 64(R12)
+	VADDPD      128(R12), Z10, Z10
+	VMOVUPD     Z10, 128(R12)
+	VADDPD      192(R12), Z11, Z11
+	VMOVUPD     Z11, 192(R12)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000100, R10
+
+r3not4:
+	CMPQ    R11, $0x03
+	JNE     r3not3
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	VMOVUPD (AX), Z6
+	VMOVUPD (AX), Z7
+	VMOVUPD (AX), Z8
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r3c3reg:
+	VMOVUPD     (R12), Z9
+	VMOVUPD     (R12)(R8*1), Z10
+	VMOVUPD     (R12)(R8*2), Z11
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z12
+	VFMADD231PD Z12, Z9, Z0
+	VFMADD231PD Z12, Z10, Z3
+	VFMADD231PD Z12, Z11, Z6
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z12
+	VFMADD231PD Z12, Z9, Z1
+	VFMADD231PD Z12, Z10, Z4
+	VFMADD231PD Z12, Z11, Z7
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z12
+	VFMADD231PD Z12, Z9, Z2
+	VFMADD231PD Z12, Z10, Z5
+	VFMADD231PD Z12, Z11, Z8
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         r3c3reg
+	MOVQ        R10, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	VADDPD      128(R12), Z2, Z2
+	VMOVUPD     Z2, 128(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z3, Z3
+	VMOVUPD     Z3, (R12)
+	VADDPD      64(R12), Z4, Z4
+	VMOVUPD     Z4, 64(R12)
+	VADDPD      128(R12), Z5, Z5
+	VMOVUPD     Z5, 128(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z6, Z6
+	VMOVUPD     Z6, (R12)
+	VADDPD      64(R12), Z7, Z7
+	VMOVUPD     Z7, 64(R12)
+	VADDPD      128(R12), Z8, Z8
+	VMOVUPD     Z8, 128(R12)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x000000c0, R10
+
+r3not3:
+	CMPQ    R11, $0x02
+	JNE     r3not2
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r3c2reg:
+	VMOVUPD     (R12), Z6
+	VMOVUPD     (R12)(R8*1), Z7
+	VMOVUPD     (R12)(R8*2), Z8
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z9
+	VFMADD231PD Z9, Z6, Z0
+	VFMADD231PD Z9, Z7, Z2
+	VFMADD231PD Z9, Z8, Z4
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z9
+	VFMADD231PD Z9, Z6, Z1
+	VFMADD231PD Z9, Z7, Z3
+	VFMADD231PD Z9, Z8, Z5
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         r3c2reg
+	MOVQ        R10, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z2, Z2
+	VMOVUPD     Z2, (R12)
+	VADDPD      64(R12), Z3, Z3
+	VMOVUPD     Z3, 64(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z4, Z4
+	VMOVUPD     Z4, (R12)
+	VADDPD      64(R12), Z5, Z5
+	VMOVUPD     Z5, 64(R12)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000080, R10
+
+r3not2:
+	CMPQ    R11, $0x01
+	JNE     r3not1
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r3c1reg:
+	VMOVUPD     (R11), Z3
+	VMOVUPD     (R11)(R8*1), Z4
+	VMOVUPD     (R11)(R8*2), Z5
 	MOVQ        R12, R14
-	VFMADD231PD (R14), Z8, Z15
+	VMOVUPD     (R14), Z6
+	VFMADD231PD Z6, Z3, Z0
+	VFMADD231PD Z6, Z4, Z1
+	VFMADD231PD Z6, Z5, Z2
 	ADDQ        $0x40, R11
 	ADDQ        $0x40, R12
 	DECQ        R13
-	JNZ         w1reg
-	VADDPD      (SI), Z15, Z15
-	VMOVUPD     Z15, (SI)
-	ADDQ        $0x40, SI
-	ADDQ        $0x00000001, R10
-	ADDQ        DI, R9
-	JMP         w1
+	JNZ         r3c1reg
+	MOVQ        R10, R11
+	MOVQ        SI, R12
+	DECQ        R12
+	SHLQ        $0x06, R12
+	VADDPD      (R11), Z0, Z0
+	VMOVUPD     Z0, (R11)
+	ADDQ        R12, R11
+	SUBQ        $0x40, R12
+	VADDPD      (R11), Z1, Z1
+	VMOVUPD     Z1, (R11)
+	ADDQ        R12, R11
+	SUBQ        $0x40, R12
+	VADDPD      (R11), Z2, Z2
+	VMOVUPD     Z2, (R11)
+	ADDQ        R8, R9
+	ADDQ        $0x00000040, R10
 
-w1done:
-	ADDQ DI, AX
-	INCQ R8
-	CMPQ R8, BX
-	JBE  row
+r3not1:
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+
+not3:
+	CMPQ    SI, $0x02
+	JNE     not2
+	MOVQ    CX, R9
+	ADDQ    DX, R9
+	MOVQ    DI, R10
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r2dreg:
+	VMOVUPD     (R11), Z3
+	VMOVUPD     (R11)(R8*1), Z4
+	MOVQ        R12, R14
+	VMOVUPD     (R14), Z5
+	VFMADD231PD Z5, Z3, Z0
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z5
+	VFMADD231PD Z5, Z3, Z1
+	VFMADD231PD Z5, Z4, Z2
+	ADDQ        $0x40, R11
+	ADDQ        $0x40, R12
+	DECQ        R13
+	JNZ         r2dreg
+	MOVQ        R10, R11
+	MOVQ        SI, R12
+	DECQ        R12
+	SHLQ        $0x06, R12
+	VADDPD      (R11), Z0, Z0
+	VMOVUPD     Z0, (R11)
+	VADDPD      64(R11), Z1, Z1
+	VMOVUPD     Z1, 64(R11)
+	ADDQ        R12, R11
+	SUBQ        $0x40, R12
+	VADDPD      64(R11), Z2, Z2
+	VMOVUPD     Z2, 64(R11)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000080, R10
+	MOVQ        SI, R11
+	SUBQ        $0x02, R11
+
+r2cols:
+	CMPQ    R11, $0x06
+	JB      r2lastcols
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	VMOVUPD (AX), Z6
+	VMOVUPD (AX), Z7
+	VMOVUPD (AX), Z8
+	VMOVUPD (AX), Z9
+	VMOVUPD (AX), Z10
+	VMOVUPD (AX), Z11
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r2creg:
+	VMOVUPD     (R12), Z12
+	VMOVUPD     (R12)(R8*1), Z13
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z14
+	VFMADD231PD Z14, Z12, Z0
+	VFMADD231PD Z14, Z13, Z6
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z14
+	VFMADD231PD Z14, Z12, Z1
+	VFMADD231PD Z14, Z13, Z7
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z14
+	VFMADD231PD Z14, Z12, Z2
+	VFMADD231PD Z14, Z13, Z8
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z14
+	VFMADD231PD Z14, Z12, Z3
+	VFMADD231PD Z14, Z13, Z9
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z14
+	VFMADD231PD Z14, Z12, Z4
+	VFMADD231PD Z14, Z13, Z10
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z14
+	VFMADD231PD Z14, Z12, Z5
+	VFMADD231PD Z14, Z13, Z11
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         r2creg
+	MOVQ        R10, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	VADDPD      128(R12), Z2, Z2
+	VMOVUPD     Z2, 128(R12)
+	VADDPD      192(R12), Z3, Z3
+	VMOVUPD     Z3, 192(R12)
+	VADDPD      256(R12), Z4, Z4
+	VMOVUPD     Z4, 256(R12)
+	VADDPD      320(R12), Z5, Z5
+	VMOVUPD     Z5, 320(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z6, Z6
+	VMOVUPD     Z6, (R12)
+	VADDPD      64(R12), Z7, Z7
+	VMOVUPD     Z7, 64(R12)
+	VADDPD      128(R12), Z8, Z8
+	VMOVUPD     Z8, 128(R12)
+	VADDPD      192(R12), Z9, Z9
+	VMOVUPD     Z9, 192(R12)
+	VADDPD      256(R12), Z10, Z10
+	VMOVUPD     Z10, 256(R12)
+	VADDPD      320(R12), Z11, Z11
+	VMOVUPD     Z11, 320(R12)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000180, R10
+	SUBQ        $0x06, R11
+	JMP         r2cols
+
+r2lastcols:
+	CMPQ    R11, $0x05
+	JNE     r2not5
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	VMOVUPD (AX), Z6
+	VMOVUPD (AX), Z7
+	VMOVUPD (AX), Z8
+	VMOVUPD (AX), Z9
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r2c5reg:
+	VMOVUPD     (R12), Z10
+	VMOVUPD     (R12)(R8*1), Z11
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z12
+	VFMADD231PD Z12, Z10, Z0
+	VFMADD231PD Z12, Z11, Z5
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z12
+	VFMADD231PD Z12, Z10, Z1
+	VFMADD231PD Z12, Z11, Z6
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z12
+	VFMADD231PD Z12, Z10, Z2
+	VFMADD231PD Z12, Z11, Z7
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z12
+	VFMADD231PD Z12, Z10, Z3
+	VFMADD231PD Z12, Z11, Z8
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z12
+	VFMADD231PD Z12, Z10, Z4
+	VFMADD231PD Z12, Z11, Z9
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         r2c5reg
+	MOVQ        R10, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	VADDPD      128(R12), Z2, Z2
+	VMOVUPD     Z2, 128(R12)
+	VADDPD      192(R12), Z3, Z3
+	VMOVUPD     Z3, 192(R12)
+	VADDPD      256(R12), Z4, Z4
+	VMOVUPD     Z4, 256(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z5, Z5
+	VMOVUPD     Z5, (R12)
+	VADDPD      64(R12), Z6, Z6
+	VMOVUPD     Z6, 64(R12)
+	VADDPD      128(R12), Z7, Z7
+	VMOVUPD     Z7, 128(R12)
+	VADDPD      192(R12), Z8, Z8
+	VMOVUPD     Z8, 192(R12)
+	VADDPD      256(R12), Z9, Z9
+	VMOVUPD     Z9, 256(R12)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000140, R10
+
+r2not5:
+	CMPQ    R11, $0x04
+	JNE     r2not4
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	VMOVUPD (AX), Z6
+	VMOVUPD (AX), Z7
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r2c4reg:
+	VMOVUPD     (R12), Z8
+	VMOVUPD     (R12)(R8*1), Z9
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z10
+	VFMADD231PD Z10, Z8, Z0
+	VFMADD231PD Z10, Z9, Z4
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z10
+	VFMADD231PD Z10, Z8, Z1
+	VFMADD231PD Z10, Z9, Z5
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z10
+	VFMADD231PD Z10, Z8, Z2
+	VFMADD231PD Z10, Z9, Z6
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z10
+	VFMADD231PD Z10, Z8, Z3
+	VFMADD231PD Z10, Z9, Z7
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         r2c4reg
+	MOVQ        R10, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	VADDPD      128(R12), Z2, Z2
+	VMOVUPD     Z2, 128(R12)
+	VADDPD      192(R12), Z3, Z3
+	VMOVUPD     Z3, 192(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z4, Z4
+	VMOVUPD     Z4, (R12)
+	VADDPD      64(R12), Z5, Z5
+	VMOVUPD     Z5, 64(R12)
+	VADDPD      128(R12), Z6, Z6
+	VMOVUPD     Z6, 128(R12)
+	VADDPD      192(R12), Z7, Z7
+	VMOVUPD     Z7, 192(R12)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000100, R10
+
+r2not4:
+	CMPQ    R11, $0x03
+	JNE     r2not3
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r2c3reg:
+	VMOVUPD     (R12), Z6
+	VMOVUPD     (R12)(R8*1), Z7
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z8
+	VFMADD231PD Z8, Z6, Z0
+	VFMADD231PD Z8, Z7, Z3
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z8
+	VFMADD231PD Z8, Z6, Z1
+	VFMADD231PD Z8, Z7, Z4
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z8
+	VFMADD231PD Z8, Z6, Z2
+	VFMADD231PD Z8, Z7, Z5
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         r2c3reg
+	MOVQ        R10, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	VADDPD      128(R12), Z2, Z2
+	VMOVUPD     Z2, 128(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z3, Z3
+	VMOVUPD     Z3, (R12)
+	VADDPD      64(R12), Z4, Z4
+	VMOVUPD     Z4, 64(R12)
+	VADDPD      128(R12), Z5, Z5
+	VMOVUPD     Z5, 128(R12)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x000000c0, R10
+
+r2not3:
+	CMPQ    R11, $0x02
+	JNE     r2not2
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r2c2reg:
+	VMOVUPD     (R12), Z4
+	VMOVUPD     (R12)(R8*1), Z5
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z6
+	VFMADD231PD Z6, Z4, Z0
+	VFMADD231PD Z6, Z5, Z2
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z6
+	VFMADD231PD Z6, Z4, Z1
+	VFMADD231PD Z6, Z5, Z3
+	ADDQ        $0x40, R12
+	ADDQ        $0x40, R13
+	DECQ        R14
+	JNZ         r2c2reg
+	MOVQ        R10, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z2, Z2
+	VMOVUPD     Z2, (R12)
+	VADDPD      64(R12), Z3, Z3
+	VMOVUPD     Z3, 64(R12)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000080, R10
+
+r2not2:
+	CMPQ    R11, $0x01
+	JNE     r2not1
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r2c1reg:
+	VMOVUPD     (R11), Z2
+	VMOVUPD     (R11)(R8*1), Z3
+	MOVQ        R12, R14
+	VMOVUPD     (R14), Z4
+	VFMADD231PD Z4, Z2, Z0
+	VFMADD231PD Z4, Z3, Z1
+	ADDQ        $0x40, R11
+	ADDQ        $0x40, R12
+	DECQ        R13
+	JNZ         r2c1reg
+	MOVQ        R10, R11
+	MOVQ        SI, R12
+	DECQ        R12
+	SHLQ        $0x06, R12
+	VADDPD      (R11), Z0, Z0
+	VMOVUPD     Z0, (R11)
+	ADDQ        R12, R11
+	SUBQ        $0x40, R12
+	VADDPD      (R11), Z1, Z1
+	VMOVUPD     Z1, (R11)
+	ADDQ        R8, R9
+	ADDQ        $0x00000040, R10
+
+r2not1:
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+
+not2:
+	CMPQ    SI, $0x01
+	JNE     not1
+	MOVQ    CX, R9
+	ADDQ    DX, R9
+	MOVQ    DI, DX
+	VMOVUPD (AX), Z0
+	MOVQ    CX, R10
+	MOVQ    R9, R11
+	MOVQ    BX, R12
+
+r1dreg:
+	VMOVUPD     (R10), Z1
+	MOVQ        R11, R13
+	VMOVUPD     (R13), Z2
+	VFMADD231PD Z2, Z1, Z0
+	ADDQ        $0x40, R10
+	ADDQ        $0x40, R11
+	DECQ        R12
+	JNZ         r1dreg
+	MOVQ        DX, R10
+	MOVQ        SI, R11
+	DECQ        R11
+	SHLQ        $0x06, R11
+	VADDPD      (R10), Z0, Z0
+	VMOVUPD     Z0, (R10)
+	ADDQ        R8, R9
+	ADDQ        $0x00000040, DX
+	MOVQ        SI, R10
+	SUBQ        $0x01, R10
+
+r1cols:
+	CMPQ    R10, $0x06
+	JB      r1lastcols
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	VMOVUPD (AX), Z5
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r1creg:
+	VMOVUPD     (R11), Z6
+	MOVQ        R12, R14
+	VMOVUPD     (R14), Z7
+	VFMADD231PD Z7, Z6, Z0
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z7
+	VFMADD231PD Z7, Z6, Z1
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z7
+	VFMADD231PD Z7, Z6, Z2
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z7
+	VFMADD231PD Z7, Z6, Z3
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z7
+	VFMADD231PD Z7, Z6, Z4
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z7
+	VFMADD231PD Z7, Z6, Z5
+	ADDQ        $0x40, R11
+	ADDQ        $0x40, R12
+	DECQ        R13
+	JNZ         r1creg
+	MOVQ        DX, R11
+	MOVQ        SI, R12
+	DECQ        R12
+	SHLQ        $0x06, R12
+	VADDPD      (R11), Z0, Z0
+	VMOVUPD     Z0, (R11)
+	VADDPD      64(R11), Z1, Z1
+	VMOVUPD     Z1, 64(R11)
+	VADDPD      128(R11), Z2, Z2
+	VMOVUPD     Z2, 128(R11)
+	VADDPD      192(R11), Z3, Z3
+	VMOVUPD     Z3, 192(R11)
+	VADDPD      256(R11), Z4, Z4
+	VMOVUPD     Z4, 256(R11)
+	VADDPD      320(R11), Z5, Z5
+	VMOVUPD     Z5, 320(R11)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000180, DX
+	SUBQ        $0x06, R10
+	JMP         r1cols
+
+r1lastcols:
+	CMPQ    R10, $0x05
+	JNE     r1not5
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	VMOVUPD (AX), Z4
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r1c5reg:
+	VMOVUPD     (R11), Z5
+	MOVQ        R12, R14
+	VMOVUPD     (R14), Z6
+	VFMADD231PD Z6, Z5, Z0
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z6
+	VFMADD231PD Z6, Z5, Z1
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z6
+	VFMADD231PD Z6, Z5, Z2
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z6
+	VFMADD231PD Z6, Z5, Z3
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z6
+	VFMADD231PD Z6, Z5, Z4
+	ADDQ        $0x40, R11
+	ADDQ        $0x40, R12
+	DECQ        R13
+	JNZ         r1c5reg
+	MOVQ        DX, R11
+	MOVQ        SI, R12
+	DECQ        R12
+	SHLQ        $0x06, R12
+	VADDPD      (R11), Z0, Z0
+	VMOVUPD     Z0, (R11)
+	VADDPD      64(R11), Z1, Z1
+	VMOVUPD     Z1, 64(R11)
+	VADDPD      128(R11), Z2, Z2
+	VMOVUPD     Z2, 128(R11)
+	VADDPD      192(R11), Z3, Z3
+	VMOVUPD     Z3, 192(R11)
+	VADDPD      256(R11), Z4, Z4
+	VMOVUPD     Z4, 256(R11)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000140, DX
+
+r1not5:
+	CMPQ    R10, $0x04
+	JNE     r1not4
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	VMOVUPD (AX), Z3
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r1c4reg:
+	VMOVUPD     (R11), Z4
+	MOVQ        R12, R14
+	VMOVUPD     (R14), Z5
+	VFMADD231PD Z5, Z4, Z0
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z5
+	VFMADD231PD Z5, Z4, Z1
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z5
+	VFMADD231PD Z5, Z4, Z2
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z5
+	VFMADD231PD Z5, Z4, Z3
+	ADDQ        $0x40, R11
+	ADDQ        $0x40, R12
+	DECQ        R13
+	JNZ         r1c4reg
+	MOVQ        DX, R11
+	MOVQ        SI, R12
+	DECQ        R12
+	SHLQ        $0x06, R12
+	VADDPD      (R11), Z0, Z0
+	VMOVUPD     Z0, (R11)
+	VADDPD      64(R11), Z1, Z1
+	VMOVUPD     Z1, 64(R11)
+	VADDPD      128(R11), Z2, Z2
+	VMOVUPD     Z2, 128(R11)
+	VADDPD      192(R11), Z3, Z3
+	VMOVUPD     Z3, 192(R11)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000100, DX
+
+r1not4:
+	CMPQ    R10, $0x03
+	JNE     r1not3
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	VMOVUPD (AX), Z2
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r1c3reg:
+	VMOVUPD     (R11), Z3
+	MOVQ        R12, R14
+	VMOVUPD     (R14), Z4
+	VFMADD231PD Z4, Z3, Z0
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z4
+	VFMADD231PD Z4, Z3, Z1
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z4
+	VFMADD231PD Z4, Z3, Z2
+	ADDQ        $0x40, R11
+	ADDQ        $0x40, R12
+	DECQ        R13
+	JNZ         r1c3reg
+	MOVQ        DX, R11
+	MOVQ        SI, R12
+	DECQ        R12
+	SHLQ        $0x06, R12
+	VADDPD      (R11), Z0, Z0
+	VMOVUPD     Z0, (R11)
+	VADDPD      64(R11), Z1, Z1
+	VMOVUPD     Z1, 64(R11)
+	VADDPD      128(R11), Z2, Z2
+	VMOVUPD     Z2, 128(R11)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x000000c0, DX
+
+r1not3:
+	CMPQ    R10, $0x02
+	JNE     r1not2
+	VMOVUPD (AX), Z0
+	VMOVUPD (AX), Z1
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r1c2reg:
+	VMOVUPD     (R11), Z2
+	MOVQ        R12, R14
+	VMOVUPD     (R14), Z3
+	VFMADD231PD Z3, Z2, Z0
+	ADDQ        R8, R14
+	VMOVUPD     (R14), Z3
+	VFMADD231PD Z3, Z2, Z1
+	ADDQ        $0x40, R11
+	ADDQ        $0x40, R12
+	DECQ        R13
+	JNZ         r1c2reg
+	MOVQ        DX, R11
+	MOVQ        SI, R12
+	DECQ        R12
+	SHLQ        $0x06, R12
+	VADDPD      (R11), Z0, Z0
+	VMOVUPD     Z0, (R11)
+	VADDPD      64(R11), Z1, Z1
+	VMOVUPD     Z1, 64(R11)
+	ADDQ        R8, R9
+	ADDQ        R8, R9
+	ADDQ        $0x00000080, DX
+
+r1not2:
+	CMPQ    R10, $0x01
+	JNE     r1not1
+	VMOVUPD (AX), Z0
+	MOVQ    CX, AX
+	MOVQ    R9, R10
+
+r1c1reg:
+	VMOVUPD     (AX), Z1
+	MOVQ        R10, R11
+	VMOVUPD     (R11), Z2
+	VFMADD231PD Z2, Z1, Z0
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, R10
+	DECQ        BX
+	JNZ         r1c1reg
+	MOVQ        DX, AX
+	MOVQ        SI, BX
+	DECQ        BX
+	SHLQ        $0x06, BX
+	VADDPD      (AX), Z0, Z0
+	VMOVUPD     Z0, (AX)
+	ADDQ        R8, R9
+	ADDQ        $0x00000040, DX
+
+r1not1:
+	MOVQ SI, AX
+	SHLQ $0x06, AX
+	ADDQ AX, DI
+	DECQ SI
+	ADDQ R8, CX
+
+not1:
 	VZEROUPPER
 	RET
 
@@ -4109,265 +6778,2892 @@ end:
 // func blockedMomentsAVX512F32(rd []float32, x []float32, n int, d int, acc []float64)
 // Requires: AVX, AVX512F
 TEXT ·blockedMomentsAVX512F32(SB), NOSPLIT, $0-88
-	MOVQ   rd_base+0(FP), AX
-	MOVQ   x_base+24(FP), CX
-	MOVQ   n+48(FP), DX
-	MOVQ   d+56(FP), BX
-	MOVQ   acc_base+64(FP), SI
-	IMUL3Q $0x04, DX, DI
-	XORQ   R8, R8
+	LEAQ   blockedzpool<>+63(SB), AX
+	ANDQ   $-64, AX
+	MOVQ   rd_base+0(FP), CX
+	MOVQ   x_base+24(FP), DX
+	MOVQ   n+48(FP), BX
+	MOVQ   d+56(FP), SI
+	MOVQ   acc_base+64(FP), DI
+	SUBQ   CX, DX
+	IMUL3Q $0x04, BX, R8
+	SHRQ   $0x04, BX
+	INCQ   SI
 
-row:
-	MOVQ  R8, R10
-	MOVQ  DI, R9
-	IMULQ R8, R9
-	ADDQ  CX, R9
+rows:
+	CMPQ    SI, $0x04
+	JB      lastrows
+	MOVQ    CX, R9
+	ADDQ    DX, R9
+	MOVQ    DI, R10
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 384(AX), Z7
+	VMOVUPS 384(AX), Z8
+	VMOVUPS 384(AX), Z9
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
 
-w8:
-	LEAQ   7(R10), R11
-	CMPQ   R11, BX
-	JA     w8done
-	VPXORQ Z0, Z0, Z0
-	VPXORQ Z1, Z1, Z1
-	VPXORQ Z2, Z2, Z2
-	VPXORQ Z3, Z3, Z3
-	VPXORQ Z4, Z4, Z4
-	VPXORQ Z5, Z5, Z5
-	VPXORQ Z6, Z6, Z6
-	VPXORQ Z7, Z7, Z7
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x04, R13
-
-w8reg:
-	VMOVUPS       (R11), Z8
+rdreg:
+	VMOVUPS       (R11), Z10
+	VMOVUPS       (R11)(R8*1), Z11
+	VMOVUPS       (R11)(R8*2), Z12
+	LEAQ          (R8)(R8*2), R14
+	VMOVUPS       (R11)(R14*1), Z13
 	MOVQ          R12, R14
-	VFMADD231PS   (R14), Z8, Z0
-	ADDQ          DI, R14
-	VFMADD231PS   (R14), Z8, Z1
-	ADDQ          DI, R14
-	VFMADD231PS   (R14), Z8, Z2
-	ADDQ          DI, R14
-	VFMADD231PS   (R14), Z8, Z3
-	ADDQ          DI, R14
-	VFMADD231PS   (R14), Z8, Z4
-	ADDQ          DI, R14
-	VFMADD231PS   (R14), Z8, Z5
-	ADDQ          DI, R14
-	VFMADD231PS   (R14), Z8, Z6
-	ADDQ          DI, R14
-	VFMADD231PS   (R14), Z8, Z7
+	VMOVUPS       (R14), Z14
+	VFMADD231PS   Z14, Z10, Z0
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z14
+	VFMADD231PS   Z14, Z10, Z1
+	VFMADD231PS   Z14, Z11, Z4
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z14
+	VFMADD231PS   Z14, Z10, Z2
+	VFMADD231PS   Z14, Z11, Z5
+	VFMADD231PS   Z14, Z12, Z7
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z14
+	VFMADD231PS   Z14, Z10, Z3
+	VFMADD231PS   Z14, Z11, Z6
+	VFMADD231PS   Z14, Z12, Z8
+	VFMADD231PS   Z14, Z13, Z9
 	ADDQ          $0x40, R11
 	ADDQ          $0x40, R12
 	DECQ          R13
-	JNZ           w8reg
+	JNZ           rdreg
+	MOVQ          R10, R11
+	MOVQ          SI, R12
+	DECQ          R12
+	SHLQ          $0x06, R12
+	VCVTPS2PD     Y0, Z10
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z10, Z10
+	VADDPD        (R11), Z10, Z10
+	VMOVUPD       Z10, (R11)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R11), Z0, Z0
+	VMOVUPD       Z0, 64(R11)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R11), Z0, Z0
+	VMOVUPD       Z0, 128(R11)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R11), Z0, Z0
+	VMOVUPD       Z0, 192(R11)
+	ADDQ          R12, R11
+	SUBQ          $0x40, R12
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R11), Z0, Z0
+	VMOVUPD       Z0, 64(R11)
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R11), Z0, Z0
+	VMOVUPD       Z0, 128(R11)
+	VCVTPS2PD     Y6, Z0
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R11), Z0, Z0
+	VMOVUPD       Z0, 192(R11)
+	ADDQ          R12, R11
+	SUBQ          $0x40, R12
+	VCVTPS2PD     Y7, Z0
+	VEXTRACTF64X4 $0x01, Z7, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R11), Z0, Z0
+	VMOVUPD       Z0, 128(R11)
+	VCVTPS2PD     Y8, Z0
+	VEXTRACTF64X4 $0x01, Z8, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R11), Z0, Z0
+	VMOVUPD       Z0, 192(R11)
+	ADDQ          R12, R11
+	SUBQ          $0x40, R12
+	VCVTPS2PD     Y9, Z0
+	VEXTRACTF64X4 $0x01, Z9, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R11), Z0, Z0
+	VMOVUPD       Z0, 192(R11)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000100, R10
+	MOVQ          SI, R11
+	SUBQ          $0x04, R11
+
+rcols:
+	CMPQ    R11, $0x06
+	JB      rlastcols
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 384(AX), Z7
+	VMOVUPS 384(AX), Z8
+	VMOVUPS 384(AX), Z9
+	VMOVUPS 384(AX), Z10
+	VMOVUPS 384(AX), Z11
+	VMOVUPS 384(AX), Z12
+	VMOVUPS 384(AX), Z13
+	VMOVUPS 384(AX), Z14
+	VMOVUPS 384(AX), Z15
+	VMOVUPS 384(AX), Z16
+	VMOVUPS 384(AX), Z17
+	VMOVUPS 384(AX), Z18
+	VMOVUPS 384(AX), Z19
+	VMOVUPS 384(AX), Z20
+	VMOVUPS 384(AX), Z21
+	VMOVUPS 384(AX), Z22
+	VMOVUPS 384(AX), Z23
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+rcreg:
+	VMOVUPS       (R12), Z24
+	VMOVUPS       (R12)(R8*1), Z25
+	VMOVUPS       (R12)(R8*2), Z26
+	LEAQ          (R8)(R8*2), R15
+	VMOVUPS       (R12)(R15*1), Z27
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z28
+	VFMADD231PS   Z28, Z24, Z0
+	VFMADD231PS   Z28, Z25, Z6
+	VFMADD231PS   Z28, Z26, Z12
+	VFMADD231PS   Z28, Z27, Z18
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z28
+	VFMADD231PS   Z28, Z24, Z1
+	VFMADD231PS   Z28, Z25, Z7
+	VFMADD231PS   Z28, Z26, Z13
+	VFMADD231PS   Z28, Z27, Z19
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z28
+	VFMADD231PS   Z28, Z24, Z2
+	VFMADD231PS   Z28, Z25, Z8
+	VFMADD231PS   Z28, Z26, Z14
+	VFMADD231PS   Z28, Z27, Z20
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z28
+	VFMADD231PS   Z28, Z24, Z3
+	VFMADD231PS   Z28, Z25, Z9
+	VFMADD231PS   Z28, Z26, Z15
+	VFMADD231PS   Z28, Z27, Z21
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z28
+	VFMADD231PS   Z28, Z24, Z4
+	VFMADD231PS   Z28, Z25, Z10
+	VFMADD231PS   Z28, Z26, Z16
+	VFMADD231PS   Z28, Z27, Z22
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z28
+	VFMADD231PS   Z28, Z24, Z5
+	VFMADD231PS   Z28, Z25, Z11
+	VFMADD231PS   Z28, Z26, Z17
+	VFMADD231PS   Z28, Z27, Z23
+	ADDQ          $0x40, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           rcreg
+	MOVQ          R10, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
+	VCVTPS2PD     Y0, Z24
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z24, Z24
+	VADDPD        (R12), Z24, Z24
+	VMOVUPD       Z24, (R12)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        320(R12), Z0, Z0
+	VMOVUPD       Z0, 320(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y6, Z0
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y7, Z0
+	VEXTRACTF64X4 $0x01, Z7, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y8, Z0
+	VEXTRACTF64X4 $0x01, Z8, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y9, Z0
+	VEXTRACTF64X4 $0x01, Z9, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y10, Z0
+	VEXTRACTF64X4 $0x01, Z10, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	VCVTPS2PD     Y11, Z0
+	VEXTRACTF64X4 $0x01, Z11, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        320(R12), Z0, Z0
+	VMOVUPD       Z0, 320(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y12, Z0
+	VEXTRACTF64X4 $0x01, Z12, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y13, Z0
+	VEXTRACTF64X4 $0x01, Z13, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y14, Z0
+	VEXTRACTF64X4 $0x01, Z14, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y15, Z0
+	VEXTRACTF64X4 $0x01, Z15, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y16, Z0
+	VEXTRACTF64X4 $0x01, Z16, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	VCVTPS2PD     Y17, Z0
+	VEXTRACTF64X4 $0x01, Z17, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        320(R12), Z0, Z0
+	VMOVUPD       Z0, 320(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y18, Z0
+	VEXTRACTF64X4 $0x01, Z18, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y19, Z0
+	VEXTRACTF64X4 $0x01, Z19, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y20, Z0
+	VEXTRACTF64X4 $0x01, Z20, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y21, Z0
+	VEXTRACTF64X4 $0x01, Z21, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y22, Z0
+	VEXTRACTF64X4 $0x01, Z22, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	VCVTPS2PD     Y23, Z0
+	VEXTRACTF64X4 $0x01, Z23, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        320(R12), Z0, Z0
+	VMOVUPD       Z0, 320(R12)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000180, R10
+	SUBQ          $0x06, R11
+	JMP           rcols
+
+rlastcols:
+	CMPQ    R11, $0x05
+	JNE     rnot5
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 384(AX), Z7
+	VMOVUPS 384(AX), Z8
+	VMOVUPS 384(AX), Z9
+	VMOVUPS 384(AX), Z10
+	VMOVUPS 384(AX), Z11
+	VMOVUPS 384(AX), Z12
+	VMOVUPS 384(AX), Z13
+	VMOVUPS 384(AX), Z14
+	VMOVUPS 384(AX), Z15
+	VMOVUPS 384(AX), Z16
+	VMOVUPS 384(AX), Z17
+	VMOVUPS 384(AX), Z18
+	VMOVUPS 384(AX), Z19
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+rc5reg:
+	VMOVUPS       (R12), Z20
+	VMOVUPS       (R12)(R8*1), Z21
+	VMOVUPS       (R12)(R8*2), Z22
+	LEAQ          (R8)(R8*2), R15
+	VMOVUPS       (R12)(R15*1), Z23
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z24
+	VFMADD231PS   Z24, Z20, Z0
+	VFMADD231PS   Z24, Z21, Z5
+	VFMADD231PS   Z24, Z22, Z10
+	VFMADD231PS   Z24, Z23, Z15
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z24
+	VFMADD231PS   Z24, Z20, Z1
+	VFMADD231PS   Z24, Z21, Z6
+	VFMADD231PS   Z24, Z22, Z11
+	VFMADD231PS   Z24, Z23, Z16
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z24
+	VFMADD231PS   Z24, Z20, Z2
+	VFMADD231PS   Z24, Z21, Z7
+	VFMADD231PS   Z24, Z22, Z12
+	VFMADD231PS   Z24, Z23, Z17
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z24
+	VFMADD231PS   Z24, Z20, Z3
+	VFMADD231PS   Z24, Z21, Z8
+	VFMADD231PS   Z24, Z22, Z13
+	VFMADD231PS   Z24, Z23, Z18
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z24
+	VFMADD231PS   Z24, Z20, Z4
+	VFMADD231PS   Z24, Z21, Z9
+	VFMADD231PS   Z24, Z22, Z14
+	VFMADD231PS   Z24, Z23, Z19
+	ADDQ          $0x40, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           rc5reg
+	MOVQ          R10, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
+	VCVTPS2PD     Y0, Z20
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z20, Z20
+	VADDPD        (R12), Z20, Z20
+	VMOVUPD       Z20, (R12)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y6, Z0
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y7, Z0
+	VEXTRACTF64X4 $0x01, Z7, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y8, Z0
+	VEXTRACTF64X4 $0x01, Z8, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y9, Z0
+	VEXTRACTF64X4 $0x01, Z9, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y10, Z0
+	VEXTRACTF64X4 $0x01, Z10, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y11, Z0
+	VEXTRACTF64X4 $0x01, Z11, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y12, Z0
+	VEXTRACTF64X4 $0x01, Z12, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y13, Z0
+	VEXTRACTF64X4 $0x01, Z13, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y14, Z0
+	VEXTRACTF64X4 $0x01, Z14, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y15, Z0
+	VEXTRACTF64X4 $0x01, Z15, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y16, Z0
+	VEXTRACTF64X4 $0x01, Z16, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y17, Z0
+	VEXTRACTF64X4 $0x01, Z17, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y18, Z0
+	VEXTRACTF64X4 $0x01, Z18, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y19, Z0
+	VEXTRACTF64X4 $0x01, Z19, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000140, R10
+
+rnot5:
+	CMPQ    R11, $0x04
+	JNE     rnot4
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 384(AX), Z7
+	VMOVUPS 384(AX), Z8
+	VMOVUPS 384(AX), Z9
+	VMOVUPS 384(AX), Z10
+	VMOVUPS 384(AX), Z11
+	VMOVUPS 384(AX), Z12
+	VMOVUPS 384(AX), Z13
+	VMOVUPS 384(AX), Z14
+	VMOVUPS 384(AX), Z15
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+rc4reg:
+	VMOVUPS       (R12), Z16
+	VMOVUPS       (R12)(R8*1), Z17
+	VMOVUPS       (R12)(R8*2), Z18
+	LEAQ          (R8)(R8*2), R15
+	VMOVUPS       (R12)(R15*1), Z19
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z20
+	VFMADD231PS   Z20, Z16, Z0
+	VFMADD231PS   Z20, Z17, Z4
+	VFMADD231PS   Z20, Z18, Z8
+	VFMADD231PS   Z20, Z19, Z12
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z20
+	VFMADD231PS   Z20, Z16, Z1
+	VFMADD231PS   Z20, Z17, Z5
+	VFMADD231PS   Z20, Z18, Z9
+	VFMADD231PS   Z20, Z19, Z13
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z20
+	VFMADD231PS   Z20, Z16, Z2
+	VFMADD231PS   Z20, Z17, Z6
+	VFMADD231PS   Z20, Z18, Z10
+	VFMADD231PS   Z20, Z19, Z14
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z20
+	VFMADD231PS   Z20, Z16, Z3
+	VFMADD231PS   Z20, Z17, Z7
+	VFMADD231PS   Z20, Z18, Z11
+	VFMADD231PS   Z20, Z19, Z15
+	ADDQ          $0x40, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           rc4reg
+	MOVQ          R10, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
+	VCVTPS2PD     Y0, Z16
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z16, Z16
+	VADDPD        (R12), Z16, Z16
+	VMOVUPD       Z16, (R12)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y6, Z0
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y7, Z0
+	VEXTRACTF64X4 $0x01, Z7, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y8, Z0
+	VEXTRACTF64X4 $0x01, Z8, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y9, Z0
+	VEXTRACTF64X4 $0x01, Z9, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y10, Z0
+	VEXTRACTF64X4 $0x01, Z10, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y11, Z0
+	VEXTRACTF64X4 $0x01, Z11, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y12, Z0
+	VEXTRACTF64X4 $0x01, Z12, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y13, Z0
+	VEXTRACTF64X4 $0x01, Z13, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y14, Z0
+	VEXTRACTF64X4 $0x01, Z14, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y15, Z0
+	VEXTRACTF64X4 $0x01, Z15, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000100, R10
+
+rnot4:
+	CMPQ    R11, $0x03
+	JNE     rnot3
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 384(AX), Z7
+	VMOVUPS 384(AX), Z8
+	VMOVUPS 384(AX), Z9
+	VMOVUPS 384(AX), Z10
+	VMOVUPS 384(AX), Z11
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+rc3reg:
+	VMOVUPS       (R12), Z12
+	VMOVUPS       (R12)(R8*1), Z13
+	VMOVUPS       (R12)(R8*2), Z14
+	LEAQ          (R8)(R8*2), R15
+	VMOVUPS       (R12)(R15*1), Z15
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z16
+	VFMADD231PS   Z16, Z12, Z0
+	VFMADD231PS   Z16, Z13, Z3
+	VFMADD231PS   Z16, Z14, Z6
+	VFMADD231PS   Z16, Z15, Z9
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z16
+	VFMADD231PS   Z16, Z12, Z1
+	VFMADD231PS   Z16, Z13, Z4
+	VFMADD231PS   Z16, Z14, Z7
+	VFMADD231PS   Z16, Z15, Z10
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z16
+	VFMADD231PS   Z16, Z12, Z2
+	VFMADD231PS   Z16, Z13, Z5
+	VFMADD231PS   Z16, Z14, Z8
+	VFMADD231PS   Z16, Z15, Z11
+	ADDQ          $0x40, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           rc3reg
+	MOVQ          R10, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
+	VCVTPS2PD     Y0, Z12
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z12, Z12
+	VADDPD        (R12), Z12, Z12
+	VMOVUPD       Z12, (R12)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y6, Z0
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y7, Z0
+	VEXTRACTF64X4 $0x01, Z7, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y8, Z0
+	VEXTRACTF64X4 $0x01, Z8, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y9, Z0
+	VEXTRACTF64X4 $0x01, Z9, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y10, Z0
+	VEXTRACTF64X4 $0x01, Z10, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y11, Z0
+	VEXTRACTF64X4 $0x01, Z11, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x000000c0, R10
+
+rnot3:
+	CMPQ    R11, $0x02
+	JNE     rnot2
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 384(AX), Z7
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+rc2reg:
+	VMOVUPS       (R12), Z8
+	VMOVUPS       (R12)(R8*1), Z9
+	VMOVUPS       (R12)(R8*2), Z10
+	LEAQ          (R8)(R8*2), R15
+	VMOVUPS       (R12)(R15*1), Z11
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z12
+	VFMADD231PS   Z12, Z8, Z0
+	VFMADD231PS   Z12, Z9, Z2
+	VFMADD231PS   Z12, Z10, Z4
+	VFMADD231PS   Z12, Z11, Z6
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z12
+	VFMADD231PS   Z12, Z8, Z1
+	VFMADD231PS   Z12, Z9, Z3
+	VFMADD231PS   Z12, Z10, Z5
+	VFMADD231PS   Z12, Z11, Z7
+	ADDQ          $0x40, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           rc2reg
+	MOVQ          R10, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
 	VCVTPS2PD     Y0, Z8
-	VEXTRACTF64X4 $0x01, Z0, Y16
-	VCVTPS2PD     Y16, Z16
-	VADDPD        Z16, Z8, Z8
-	VADDPD        (SI), Z8, Z8
-	VMOVUPD       Z8, (SI)
-	ADDQ          $0x40, SI
-	VCVTPS2PD     Y1, Z8
-	VEXTRACTF64X4 $0x01, Z1, Y16
-	VCVTPS2PD     Y16, Z16
-	VADDPD        Z16, Z8, Z8
-	VADDPD        (SI), Z8, Z8
-	VMOVUPD       Z8, (SI)
-	ADDQ          $0x40, SI
-	VCVTPS2PD     Y2, Z8
-	VEXTRACTF64X4 $0x01, Z2, Y16
-	VCVTPS2PD     Y16, Z16
-	VADDPD        Z16, Z8, Z8
-	VADDPD        (SI), Z8, Z8
-	VMOVUPD       Z8, (SI)
-	ADDQ          $0x40, SI
-	VCVTPS2PD     Y3, Z8
-	VEXTRACTF64X4 $0x01, Z3, Y16
-	VCVTPS2PD     Y16, Z16
-	VADDPD        Z16, Z8, Z8
-	VADDPD        (SI), Z8, Z8
-	VMOVUPD       Z8, (SI)
-	ADDQ          $0x40, SI
-	VCVTPS2PD     Y4, Z8
-	VEXTRACTF64X4 $0x01, Z4, Y16
-	VCVTPS2PD     Y16, Z16
-	VADDPD        Z16, Z8, Z8
-	VADDPD        (SI), Z8, Z8
-	VMOVUPD       Z8, (SI)
-	ADDQ          $0x40, SI
-	VCVTPS2PD     Y5, Z8
-	VEXTRACTF64X4 $0x01, Z5, Y16
-	VCVTPS2PD     Y16, Z16
-	VADDPD        Z16, Z8, Z8
-	VADDPD        (SI), Z8, Z8
-	VMOVUPD       Z8, (SI)
-	ADDQ          $0x40, SI
-	VCVTPS2PD     Y6, Z8
-	VEXTRACTF64X4 $0x01, Z6, Y16
-	VCVTPS2PD     Y16, Z16
-	VADDPD        Z16, Z8, Z8
-	VADDPD        (SI), Z8, Z8
-	VMOVUPD       Z8, (SI)
-	ADDQ          $0x40, SI
-	VCVTPS2PD     Y7, Z8
-	VEXTRACTF64X4 $0x01, Z7, Y16
-	VCVTPS2PD     Y16, Z16
-	VADDPD        Z16, Z8, Z8
-	VADDPD        (SI), Z8, Z8
-	VMOVUPD       Z8, (SI)
-	ADDQ          $0x40, SI
-	ADDQ          $0x00000008, R10
-	ADDQ          DI, R9
-	ADDQ          DI, R9
-	ADDQ          DI, R9
-	ADDQ          DI, R9
-	ADDQ          DI, R9
-	ADDQ          DI, R9
-	ADDQ          DI, R9
-	ADDQ          DI, R9
-	JMP           w8
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z8, Z8
+	VADDPD        (R12), Z8, Z8
+	VMOVUPD       Z8, (R12)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y6, Z0
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y7, Z0
+	VEXTRACTF64X4 $0x01, Z7, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000080, R10
 
-w8done:
-w4:
-	LEAQ   3(R10), R11
-	CMPQ   R11, BX
-	JA     w4done
-	VPXORQ Z9, Z9, Z9
-	VPXORQ Z10, Z10, Z10
-	VPXORQ Z11, Z11, Z11
-	VPXORQ Z12, Z12, Z12
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x04, R13
+rnot2:
+	CMPQ    R11, $0x01
+	JNE     rnot1
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
 
-w4reg:
-	VMOVUPS       (R11), Z8
+rc1reg:
+	VMOVUPS       (R11), Z4
+	VMOVUPS       (R11)(R8*1), Z5
+	VMOVUPS       (R11)(R8*2), Z6
+	LEAQ          (R8)(R8*2), R14
+	VMOVUPS       (R11)(R14*1), Z7
 	MOVQ          R12, R14
-	VFMADD231PS   (R14), Z8, Z9
-	ADDQ          DI, R14
-	VFMADD231PS   (R14), Z8, Z10
-	ADDQ          DI, R14
-	VFMADD231PS   (R14), Z8, Z11
-	ADDQ          DI, R14
-	VFMADD231PS   (R14), Z8, Z12
+	VMOVUPS       (R14), Z8
+	VFMADD231PS   Z8, Z4, Z0
+	VFMADD231PS   Z8, Z5, Z1
+	VFMADD231PS   Z8, Z6, Z2
+	VFMADD231PS   Z8, Z7, Z3
 	ADDQ          $0x40, R11
 	ADDQ          $0x40, R12
 	DECQ          R13
-	JNZ           w4reg
-	VCVTPS2PD     Y9, Z8
-	VEXTRACTF64X4 $0x01, Z9, Y16
-	VCVTPS2PD     Y16, Z16
-	VADDPD        Z16, Z8, Z8
-	VADDPD        (SI), Z8, Z8
-	VMOVUPD       Z8, (SI)
-	ADDQ          $0x40, SI
-	VCVTPS2PD     Y10, Z8
-	VEXTRACTF64X4 $0x01, Z10, Y16
-	VCVTPS2PD     Y16, Z16
-	VADDPD        Z16, Z8, Z8
-	VADDPD        (SI), Z8, Z8
-	VMOVUPD       Z8, (SI)
-	ADDQ          $0x40, SI
-	VCVTPS2PD     Y11, Z8
-	VEXTRACTF64X4 $0x01, Z11, Y16
-	VCVTPS2PD     Y16, Z16
-	VADDPD        Z16, Z8, Z8
-	VADDPD        (SI), Z8, Z8
-	VMOVUPD       Z8, (SI)
-	ADDQ          $0x40, SI
-	VCVTPS2PD     Y12, Z8
-	VEXTRACTF64X4 $0x01, Z12, Y16
-	VCVTPS2PD     Y16, Z16
-	VADDPD        Z16, Z8, Z8
-	VADDPD        (SI), Z8, Z8
-	VMOVUPD       Z8, (SI)
-	ADDQ          $0x40, SI
-	ADDQ          $0x00000004, R10
-	ADDQ          DI, R9
-	ADDQ          DI, R9
-	ADDQ          DI, R9
-	ADDQ          DI, R9
-	JMP           w4
+	JNZ           rc1reg
+	MOVQ          R10, R11
+	MOVQ          SI, R12
+	DECQ          R12
+	SHLQ          $0x06, R12
+	VCVTPS2PD     Y0, Z4
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z4, Z4
+	VADDPD        (R11), Z4, Z4
+	VMOVUPD       Z4, (R11)
+	ADDQ          R12, R11
+	SUBQ          $0x40, R12
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R11), Z0, Z0
+	VMOVUPD       Z0, (R11)
+	ADDQ          R12, R11
+	SUBQ          $0x40, R12
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R11), Z0, Z0
+	VMOVUPD       Z0, (R11)
+	ADDQ          R12, R11
+	SUBQ          $0x40, R12
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R11), Z0, Z0
+	VMOVUPD       Z0, (R11)
+	ADDQ          R8, R9
+	ADDQ          $0x00000040, R10
 
-w4done:
-w2:
-	LEAQ   1(R10), R11
-	CMPQ   R11, BX
-	JA     w2done
-	VPXORQ Z13, Z13, Z13
-	VPXORQ Z14, Z14, Z14
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x04, R13
+rnot1:
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+	JMP  rows
 
-w2reg:
-	VMOVUPS       (R11), Z8
+lastrows:
+	CMPQ    SI, $0x03
+	JNE     not3
+	MOVQ    CX, R9
+	ADDQ    DX, R9
+	MOVQ    DI, R10
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r3dreg:
+	VMOVUPS       (R11), Z6
+	VMOVUPS       (R11)(R8*1), Z7
+	VMOVUPS       (R11)(R8*2), Z8
 	MOVQ          R12, R14
-	VFMADD231PS   (R14), Z8, Z13
-	ADDQ          DI, R14
-	VFMADD231PS   (R14), Z8, Z14
+	VMOVUPS       (R14), Z9
+	VFMADD231PS   Z9, Z6, Z0
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z9
+	VFMADD231PS   Z9, Z6, Z1
+	VFMADD231PS   Z9, Z7, Z3
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z9
+	VFMADD231PS   Z9, Z6, Z2
+	VFMADD231PS   Z9, Z7, Z4
+	VFMADD231PS   Z9, Z8, Z5
 	ADDQ          $0x40, R11
 	ADDQ          $0x40, R12
 	DECQ          R13
-	JNZ           w2reg
-	VCVTPS2PD     Y13, Z8
-	VEXTRACTF64X4 $0x01, Z13, Y16
-	VCVTPS2PD     Y16, Z16
-	VADDPD        Z16, Z8, Z8
-	VADDPD        (SI), Z8, Z8
-	VMOVUPD       Z8, (SI)
-	ADDQ          $0x40, SI
-	VCVTPS2PD     Y14, Z8
-	VEXTRACTF64X4 $0x01, Z14, Y16
-	VCVTPS2PD     Y16, Z16
-	VADDPD        Z16, Z8, Z8
-	VADDPD        (SI), Z8, Z8
-	VMOVUPD       Z8, (SI)
-	ADDQ          $0x40, SI
-	ADDQ          $0x00000002, R10
-	ADDQ          DI, R9
-	ADDQ          DI, R9
-	JMP           w2
+	JNZ           r3dreg
+	MOVQ          R10, R11
+	MOVQ          SI, R12
+	DECQ          R12
+	SHLQ          $0x06, R12
+	VCVTPS2PD     Y0, Z6
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z6, Z6
+	VADDPD        (R11), Z6, Z6
+	VMOVUPD       Z6, (R11)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R11), Z0, Z0
+	VMOVUPD       Z0, 64(R11)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R11), Z0, Z0
+	VMOVUPD       Z0, 128(R11)
+	ADDQ          R12, R11
+	SUBQ          $0x40, R12
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R11), Z0, Z0
+	VMOVUPD       Z0, 64(R11)
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R11), Z0, Z0
+	VMOVUPD       Z0, 128(R11)
+	ADDQ          R12, R11
+	SUBQ          $0x40, R12
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R11), Z0, Z0
+	VMOVUPD       Z0, 128(R11)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x000000c0, R10
+	MOVQ          SI, R11
+	SUBQ          $0x03, R11
 
-w2done:
-w1:
-	LEAQ   (R10), R11
-	CMPQ   R11, BX
-	JA     w1done
-	VPXORQ Z15, Z15, Z15
-	MOVQ   AX, R11
-	MOVQ   R9, R12
-	MOVQ   DX, R13
-	SHRQ   $0x04, R13
+r3cols:
+	CMPQ    R11, $0x06
+	JB      r3lastcols
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 384(AX), Z7
+	VMOVUPS 384(AX), Z8
+	VMOVUPS 384(AX), Z9
+	VMOVUPS 384(AX), Z10
+	VMOVUPS 384(AX), Z11
+	VMOVUPS 384(AX), Z12
+	VMOVUPS 384(AX), Z13
+	VMOVUPS 384(AX), Z14
+	VMOVUPS 384(AX), Z15
+	VMOVUPS 384(AX), Z16
+	VMOVUPS 384(AX), Z17
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
 
-w1reg:
-	VMOVUPS       (R11), Z8
+r3creg:
+	VMOVUPS       (R12), Z18
+	VMOVUPS       (R12)(R8*1), Z19
+	VMOVUPS       (R12)(R8*2), Z20
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z21
+	VFMADD231PS   Z21, Z18, Z0
+	VFMADD231PS   Z21, Z19, Z6
+	VFMADD231PS   Z21, Z20, Z12
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z21
+	VFMADD231PS   Z21, Z18, Z1
+	VFMADD231PS   Z21, Z19, Z7
+	VFMADD231PS   Z21, Z20, Z13
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z21
+	VFMADD231PS   Z21, Z18, Z2
+	VFMADD231PS   Z21, Z19, Z8
+	VFMADD231PS   Z21, Z20, Z14
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z21
+	VFMADD231PS   Z21, Z18, Z3
+	VFMADD231PS   Z21, Z19, Z9
+	VFMADD231PS   Z21, Z20, Z15
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z21
+	VFMADD231PS   Z21, Z18, Z4
+	VFMADD231PS   Z21, Z19, Z10
+	VFMADD231PS   Z21, Z20, Z16
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z21
+	VFMADD231PS   Z21, Z18, Z5
+	VFMADD231PS   Z21, Z19, Z11
+	VFMADD231PS   Z21, Z20, Z17
+	ADDQ          $0x40, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           r3creg
+	MOVQ          R10, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
+	VCVTPS2PD     Y0, Z18
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z18, Z18
+	VADDPD        (R12), Z18, Z18
+	VMOVUPD       Z18, (R12)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        320(R12), Z0, Z0
+	VMOVUPD       Z0, 320(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y6, Z0
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y7, Z0
+	VEXTRACTF64X4 $0x01, Z7, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y8, Z0
+	VEXTRACTF64X4 $0x01, Z8, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y9, Z0
+	VEXTRACTF64X4 $0x01, Z9, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y10, Z0
+	VEXTRACTF64X4 $0x01, Z10, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	VCVTPS2PD     Y11, Z0
+	VEXTRACTF64X4 $0x01, Z11, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        320(R12), Z0, Z0
+	VMOVUPD       Z0, 320(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y12, Z0
+	VEXTRACTF64X4 $0x01, Z12, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y13, Z0
+	VEXTRACTF64X4 $0x01, Z13, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y14, Z0
+	VEXTRACTF64X4 $0x01, Z14, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y15, Z0
+	VEXTRACTF64X4 $0x01, Z15, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y16, Z0
+	VEXTRACTF64X4 $0x01, Z16, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	VCVTPS2PD     Y17, Z0
+	VEXTRACTF64X4 $0x01, Z17, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        320(R12), Z0, Z0
+	VMOVUPD       Z0, 320(R12)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000180, R10
+	SUBQ          $0x06, R11
+	JMP           r3cols
+
+r3lastcols:
+	CMPQ    R11, $0x05
+	JNE     r3not5
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 384(AX), Z7
+	VMOVUPS 384(AX), Z8
+	VMOVUPS 384(AX), Z9
+	VMOVUPS 384(AX), Z10
+	VMOVUPS 384(AX), Z11
+	VMOVUPS 384(AX), Z12
+	VMOVUPS 384(AX), Z13
+	VMOVUPS 384(AX), Z14
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r3c5reg:
+	VMOVUPS       (R12), Z15
+	VMOVUPS       (R12)(R8*1), Z16
+	VMOVUPS       (R12)(R8*2), Z17
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z18
+	VFMADD231PS   Z18, Z15, Z0
+	VFMADD231PS   Z18, Z16, Z5
+	VFMADD231PS   Z18, Z17, Z10
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z18
+	VFMADD231PS   Z18, Z15, Z1
+	VFMADD231PS   Z18, Z16, Z6
+	VFMADD231PS   Z18, Z17, Z11
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z18
+	VFMADD231PS   Z18, Z15, Z2
+	VFMADD231PS   Z18, Z16, Z7
+	VFMADD231PS   Z18, Z17, Z12
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z18
+	VFMADD231PS   Z18, Z15, Z3
+	VFMADD231PS   Z18, Z16, Z8
+	VFMADD231PS   Z18, Z17, Z13
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z18
+	VFMADD231PS   Z18, Z15, Z4
+	VFMADD231PS   Z18, Z16, Z9
+	VFMADD231PS   Z18, Z17, Z14
+	ADDQ          $0x40, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           r3c5reg
+	MOVQ          R10, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
+	VCVTPS2PD     Y0, Z15
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z15, Z15
+	VADDPD        (R12), Z15, Z15
+	VMOVUPD       Z15, (R12)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y6, Z0
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y7, Z0
+	VEXTRACTF64X4 $0x01, Z7, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y8, Z0
+	VEXTRACTF64X4 $0x01, Z8, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y9, Z0
+	VEXTRACTF64X4 $0x01, Z9, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y10, Z0
+	VEXTRACTF64X4 $0x01, Z10, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y11, Z0
+	VEXTRACTF64X4 $0x01, Z11, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y12, Z0
+	VEXTRACTF64X4 $0x01, Z12, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y13, Z0
+	VEXTRACTF64X4 $0x01, Z13, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y14, Z0
+	VEXTRACTF64X4 $0x01, Z14, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000140, R10
+
+r3not5:
+	CMPQ    R11, $0x04
+	JNE     r3not4
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 384(AX), Z7
+	VMOVUPS 384(AX), Z8
+	VMOVUPS 384(AX), Z9
+	VMOVUPS 384(AX), Z10
+	VMOVUPS 384(AX), Z11
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r3c4reg:
+	VMOVUPS       (R12), Z12
+	VMOVUPS       (R12)(R8*1), Z13
+	VMOVUPS       (R12)(R8*2), Z14
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z15
+	VFMADD231PS   Z15, Z12, Z0
+	VFMADD231PS   Z15, Z13, Z4
+	VFMADD231PS   Z15, Z14, Z8
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z15
+	VFMADD231PS   Z15, Z12, Z1
+	VFMADD231PS   Z15, Z13, Z5
+	VFMADD231PS   Z15, Z14, Z9
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z15
+	VFMADD231PS   Z15, Z12, Z2
+	VFMADD231PS   Z15, Z13, Z6
+	VFMADD231PS   Z15, Z14, Z10
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z15
+	VFMADD231PS   Z15, Z12, Z3
+	VFMADD231PS   Z15, Z13, Z7
+	VFMADD231PS   Z15, Z14, Z11
+	ADDQ          $0x40, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           r3c4reg
+	MOVQ          R10, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
+	VCVTPS2PD     Y0, Z12
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z12, Z12
+	VADDPD        (R12), Z12, Z12
+	VMOVUPD       Z12, (R12)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y6, Z0
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y7, Z0
+	VEXTRACTF64X4 $0x01, Z7, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y8, Z0
+	VEXTRACTF64X4 $0x01, Z8, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y9, Z0
+	VEXTRACTF64X4 $0x01, Z9, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y10, Z0
+	VEXTRACTF64X4 $0x01, Z10, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y11, Z0
+	VEXTRACTF64X4 $0x01, Z11, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000100, R10
+
+r3not4:
+	CMPQ    R11, $0x03
+	JNE     r3not3
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 384(AX), Z7
+	VMOVUPS 384(AX), Z8
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r3c3reg:
+	VMOVUPS       (R12), Z9
+	VMOVUPS       (R12)(R8*1), Z10
+	VMOVUPS       (R12)(R8*2), Z11
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z12
+	VFMADD231PS   Z12, Z9, Z0
+	VFMADD231PS   Z12, Z10, Z3
+	VFMADD231PS   Z12, Z11, Z6
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z12
+	VFMADD231PS   Z12, Z9, Z1
+	VFMADD231PS   Z12, Z10, Z4
+	VFMADD231PS   Z12, Z11, Z7
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z12
+	VFMADD231PS   Z12, Z9, Z2
+	VFMADD231PS   Z12, Z10, Z5
+	VFMADD231PS   Z12, Z11, Z8
+	ADDQ          $0x40, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           r3c3reg
+	MOVQ          R10, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
+	VCVTPS2PD     Y0, Z9
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z9, Z9
+	VADDPD        (R12), Z9, Z9
+	VMOVUPD       Z9, (R12)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y6, Z0
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y7, Z0
+	VEXTRACTF64X4 $0x01, Z7, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y8, Z0
+	VEXTRACTF64X4 $0x01, Z8, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x000000c0, R10
+
+r3not3:
+	CMPQ    R11, $0x02
+	JNE     r3not2
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r3c2reg:
+	VMOVUPS       (R12), Z6
+	VMOVUPS       (R12)(R8*1), Z7
+	VMOVUPS       (R12)(R8*2), Z8
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z9
+	VFMADD231PS   Z9, Z6, Z0
+	VFMADD231PS   Z9, Z7, Z2
+	VFMADD231PS   Z9, Z8, Z4
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z9
+	VFMADD231PS   Z9, Z6, Z1
+	VFMADD231PS   Z9, Z7, Z3
+	VFMADD231PS   Z9, Z8, Z5
+	ADDQ          $0x40, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           r3c2reg
+	MOVQ          R10, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
+	VCVTPS2PD     Y0, Z6
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z6, Z6
+	VADDPD        (R12), Z6, Z6
+	VMOVUPD       Z6, (R12)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000080, R10
+
+r3not2:
+	CMPQ    R11, $0x01
+	JNE     r3not1
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r3c1reg:
+	VMOVUPS       (R11), Z3
+	VMOVUPS       (R11)(R8*1), Z4
+	VMOVUPS       (R11)(R8*2), Z5
 	MOVQ          R12, R14
-	VFMADD231PS   (R14), Z8, Z15
+	VMOVUPS       (R14), Z6
+	VFMADD231PS   Z6, Z3, Z0
+	VFMADD231PS   Z6, Z4, Z1
+	VFMADD231PS   Z6, Z5, Z2
 	ADDQ          $0x40, R11
 	ADDQ          $0x40, R12
 	DECQ          R13
-	JNZ           w1reg
-	VCVTPS2PD     Y15, Z8
-	VEXTRACTF64X4 $0x01, Z15, Y16
-	VCVTPS2PD     Y16, Z16
-	VADDPD        Z16, Z8, Z8
-	VADDPD        (SI), Z8, Z8
-	VMOVUPD       Z8, (SI)
-	ADDQ          $0x40, SI
-	ADDQ          $0x00000001, R10
-	ADDQ          DI, R9
-	JMP           w1
+	JNZ           r3c1reg
+	MOVQ          R10, R11
+	MOVQ          SI, R12
+	DECQ          R12
+	SHLQ          $0x06, R12
+	VCVTPS2PD     Y0, Z3
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z3, Z3
+	VADDPD        (R11), Z3, Z3
+	VMOVUPD       Z3, (R11)
+	ADDQ          R12, R11
+	SUBQ          $0x40, R12
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R11), Z0, Z0
+	VMOVUPD       Z0, (R11)
+	ADDQ          R12, R11
+	SUBQ          $0x40, R12
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R11), Z0, Z0
+	VMOVUPD       Z0, (R11)
+	ADDQ          R8, R9
+	ADDQ          $0x00000040, R10
 
-w1done:
-	ADDQ DI, AX
-	INCQ R8
-	CMPQ R8, BX
-	JBE  row
+r3not1:
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+
+not3:
+	CMPQ    SI, $0x02
+	JNE     not2
+	MOVQ    CX, R9
+	ADDQ    DX, R9
+	MOVQ    DI, R10
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r2dreg:
+	VMOVUPS       (R11), Z3
+	VMOVUPS       (R11)(R8*1), Z4
+	MOVQ          R12, R14
+	VMOVUPS       (R14), Z5
+	VFMADD231PS   Z5, Z3, Z0
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z5
+	VFMADD231PS   Z5, Z3, Z1
+	VFMADD231PS   Z5, Z4, Z2
+	ADDQ          $0x40, R11
+	ADDQ          $0x40, R12
+	DECQ          R13
+	JNZ           r2dreg
+	MOVQ          R10, R11
+	MOVQ          SI, R12
+	DECQ          R12
+	SHLQ          $0x06, R12
+	VCVTPS2PD     Y0, Z3
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z3, Z3
+	VADDPD        (R11), Z3, Z3
+	VMOVUPD       Z3, (R11)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R11), Z0, Z0
+	VMOVUPD       Z0, 64(R11)
+	ADDQ          R12, R11
+	SUBQ          $0x40, R12
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R11), Z0, Z0
+	VMOVUPD       Z0, 64(R11)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000080, R10
+	MOVQ          SI, R11
+	SUBQ          $0x02, R11
+
+r2cols:
+	CMPQ    R11, $0x06
+	JB      r2lastcols
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 384(AX), Z7
+	VMOVUPS 384(AX), Z8
+	VMOVUPS 384(AX), Z9
+	VMOVUPS 384(AX), Z10
+	VMOVUPS 384(AX), Z11
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r2creg:
+	VMOVUPS       (R12), Z12
+	VMOVUPS       (R12)(R8*1), Z13
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z14
+	VFMADD231PS   Z14, Z12, Z0
+	VFMADD231PS   Z14, Z13, Z6
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z14
+	VFMADD231PS   Z14, Z12, Z1
+	VFMADD231PS   Z14, Z13, Z7
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z14
+	VFMADD231PS   Z14, Z12, Z2
+	VFMADD231PS   Z14, Z13, Z8
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z14
+	VFMADD231PS   Z14, Z12, Z3
+	VFMADD231PS   Z14, Z13, Z9
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z14
+	VFMADD231PS   Z14, Z12, Z4
+	VFMADD231PS   Z14, Z13, Z10
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z14
+	VFMADD231PS   Z14, Z12, Z5
+	VFMADD231PS   Z14, Z13, Z11
+	ADDQ          $0x40, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           r2creg
+	MOVQ          R10, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
+	VCVTPS2PD     Y0, Z12
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z12, Z12
+	VADDPD        (R12), Z12, Z12
+	VMOVUPD       Z12, (R12)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        320(R12), Z0, Z0
+	VMOVUPD       Z0, 320(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y6, Z0
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y7, Z0
+	VEXTRACTF64X4 $0x01, Z7, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y8, Z0
+	VEXTRACTF64X4 $0x01, Z8, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y9, Z0
+	VEXTRACTF64X4 $0x01, Z9, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y10, Z0
+	VEXTRACTF64X4 $0x01, Z10, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	VCVTPS2PD     Y11, Z0
+	VEXTRACTF64X4 $0x01, Z11, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        320(R12), Z0, Z0
+	VMOVUPD       Z0, 320(R12)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000180, R10
+	SUBQ          $0x06, R11
+	JMP           r2cols
+
+r2lastcols:
+	CMPQ    R11, $0x05
+	JNE     r2not5
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 384(AX), Z7
+	VMOVUPS 384(AX), Z8
+	VMOVUPS 384(AX), Z9
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r2c5reg:
+	VMOVUPS       (R12), Z10
+	VMOVUPS       (R12)(R8*1), Z11
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z12
+	VFMADD231PS   Z12, Z10, Z0
+	VFMADD231PS   Z12, Z11, Z5
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z12
+	VFMADD231PS   Z12, Z10, Z1
+	VFMADD231PS   Z12, Z11, Z6
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z12
+	VFMADD231PS   Z12, Z10, Z2
+	VFMADD231PS   Z12, Z11, Z7
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z12
+	VFMADD231PS   Z12, Z10, Z3
+	VFMADD231PS   Z12, Z11, Z8
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z12
+	VFMADD231PS   Z12, Z10, Z4
+	VFMADD231PS   Z12, Z11, Z9
+	ADDQ          $0x40, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           r2c5reg
+	MOVQ          R10, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
+	VCVTPS2PD     Y0, Z10
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z10, Z10
+	VADDPD        (R12), Z10, Z10
+	VMOVUPD       Z10, (R12)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y6, Z0
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y7, Z0
+	VEXTRACTF64X4 $0x01, Z7, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y8, Z0
+	VEXTRACTF64X4 $0x01, Z8, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	VCVTPS2PD     Y9, Z0
+	VEXTRACTF64X4 $0x01, Z9, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R12), Z0, Z0
+	VMOVUPD       Z0, 256(R12)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000140, R10
+
+r2not5:
+	CMPQ    R11, $0x04
+	JNE     r2not4
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 384(AX), Z7
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r2c4reg:
+	VMOVUPS       (R12), Z8
+	VMOVUPS       (R12)(R8*1), Z9
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z10
+	VFMADD231PS   Z10, Z8, Z0
+	VFMADD231PS   Z10, Z9, Z4
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z10
+	VFMADD231PS   Z10, Z8, Z1
+	VFMADD231PS   Z10, Z9, Z5
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z10
+	VFMADD231PS   Z10, Z8, Z2
+	VFMADD231PS   Z10, Z9, Z6
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z10
+	VFMADD231PS   Z10, Z8, Z3
+	VFMADD231PS   Z10, Z9, Z7
+	ADDQ          $0x40, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           r2c4reg
+	MOVQ          R10, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
+	VCVTPS2PD     Y0, Z8
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z8, Z8
+	VADDPD        (R12), Z8, Z8
+	VMOVUPD       Z8, (R12)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y6, Z0
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	VCVTPS2PD     Y7, Z0
+	VEXTRACTF64X4 $0x01, Z7, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000100, R10
+
+r2not4:
+	CMPQ    R11, $0x03
+	JNE     r2not3
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r2c3reg:
+	VMOVUPS       (R12), Z6
+	VMOVUPS       (R12)(R8*1), Z7
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z8
+	VFMADD231PS   Z8, Z6, Z0
+	VFMADD231PS   Z8, Z7, Z3
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z8
+	VFMADD231PS   Z8, Z6, Z1
+	VFMADD231PS   Z8, Z7, Z4
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z8
+	VFMADD231PS   Z8, Z6, Z2
+	VFMADD231PS   Z8, Z7, Z5
+	ADDQ          $0x40, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           r2c3reg
+	MOVQ          R10, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
+	VCVTPS2PD     Y0, Z6
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z6, Z6
+	VADDPD        (R12), Z6, Z6
+	VMOVUPD       Z6, (R12)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x000000c0, R10
+
+r2not3:
+	CMPQ    R11, $0x02
+	JNE     r2not2
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	MOVQ    CX, R12
+	MOVQ    R9, R13
+	MOVQ    BX, R14
+
+r2c2reg:
+	VMOVUPS       (R12), Z4
+	VMOVUPS       (R12)(R8*1), Z5
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z6
+	VFMADD231PS   Z6, Z4, Z0
+	VFMADD231PS   Z6, Z5, Z2
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z6
+	VFMADD231PS   Z6, Z4, Z1
+	VFMADD231PS   Z6, Z5, Z3
+	ADDQ          $0x40, R12
+	ADDQ          $0x40, R13
+	DECQ          R14
+	JNZ           r2c2reg
+	MOVQ          R10, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
+	VCVTPS2PD     Y0, Z4
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z4, Z4
+	VADDPD        (R12), Z4, Z4
+	VMOVUPD       Z4, (R12)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000080, R10
+
+r2not2:
+	CMPQ    R11, $0x01
+	JNE     r2not1
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r2c1reg:
+	VMOVUPS       (R11), Z2
+	VMOVUPS       (R11)(R8*1), Z3
+	MOVQ          R12, R14
+	VMOVUPS       (R14), Z4
+	VFMADD231PS   Z4, Z2, Z0
+	VFMADD231PS   Z4, Z3, Z1
+	ADDQ          $0x40, R11
+	ADDQ          $0x40, R12
+	DECQ          R13
+	JNZ           r2c1reg
+	MOVQ          R10, R11
+	MOVQ          SI, R12
+	DECQ          R12
+	SHLQ          $0x06, R12
+	VCVTPS2PD     Y0, Z2
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z2, Z2
+	VADDPD        (R11), Z2, Z2
+	VMOVUPD       Z2, (R11)
+	ADDQ          R12, R11
+	SUBQ          $0x40, R12
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        (R11), Z0, Z0
+	VMOVUPD       Z0, (R11)
+	ADDQ          R8, R9
+	ADDQ          $0x00000040, R10
+
+r2not1:
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+	MOVQ SI, R9
+	SHLQ $0x06, R9
+	ADDQ R9, DI
+	DECQ SI
+	ADDQ R8, CX
+
+not2:
+	CMPQ    SI, $0x01
+	JNE     not1
+	MOVQ    CX, R9
+	ADDQ    DX, R9
+	MOVQ    DI, DX
+	VMOVUPS 384(AX), Z0
+	MOVQ    CX, R10
+	MOVQ    R9, R11
+	MOVQ    BX, R12
+
+r1dreg:
+	VMOVUPS       (R10), Z1
+	MOVQ          R11, R13
+	VMOVUPS       (R13), Z2
+	VFMADD231PS   Z2, Z1, Z0
+	ADDQ          $0x40, R10
+	ADDQ          $0x40, R11
+	DECQ          R12
+	JNZ           r1dreg
+	MOVQ          DX, R10
+	MOVQ          SI, R11
+	DECQ          R11
+	SHLQ          $0x06, R11
+	VCVTPS2PD     Y0, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z1, Z1
+	VADDPD        (R10), Z1, Z1
+	VMOVUPD       Z1, (R10)
+	ADDQ          R8, R9
+	ADDQ          $0x00000040, DX
+	MOVQ          SI, R10
+	SUBQ          $0x01, R10
+
+r1cols:
+	CMPQ    R10, $0x06
+	JB      r1lastcols
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	VMOVUPS 384(AX), Z5
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r1creg:
+	VMOVUPS       (R11), Z6
+	MOVQ          R12, R14
+	VMOVUPS       (R14), Z7
+	VFMADD231PS   Z7, Z6, Z0
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z7
+	VFMADD231PS   Z7, Z6, Z1
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z7
+	VFMADD231PS   Z7, Z6, Z2
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z7
+	VFMADD231PS   Z7, Z6, Z3
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z7
+	VFMADD231PS   Z7, Z6, Z4
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z7
+	VFMADD231PS   Z7, Z6, Z5
+	ADDQ          $0x40, R11
+	ADDQ          $0x40, R12
+	DECQ          R13
+	JNZ           r1creg
+	MOVQ          DX, R11
+	MOVQ          SI, R12
+	DECQ          R12
+	SHLQ          $0x06, R12
+	VCVTPS2PD     Y0, Z6
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z6, Z6
+	VADDPD        (R11), Z6, Z6
+	VMOVUPD       Z6, (R11)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R11), Z0, Z0
+	VMOVUPD       Z0, 64(R11)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R11), Z0, Z0
+	VMOVUPD       Z0, 128(R11)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R11), Z0, Z0
+	VMOVUPD       Z0, 192(R11)
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R11), Z0, Z0
+	VMOVUPD       Z0, 256(R11)
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        320(R11), Z0, Z0
+	VMOVUPD       Z0, 320(R11)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000180, DX
+	SUBQ          $0x06, R10
+	JMP           r1cols
+
+r1lastcols:
+	CMPQ    R10, $0x05
+	JNE     r1not5
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	VMOVUPS 384(AX), Z4
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r1c5reg:
+	VMOVUPS       (R11), Z5
+	MOVQ          R12, R14
+	VMOVUPS       (R14), Z6
+	VFMADD231PS   Z6, Z5, Z0
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z6
+	VFMADD231PS   Z6, Z5, Z1
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z6
+	VFMADD231PS   Z6, Z5, Z2
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z6
+	VFMADD231PS   Z6, Z5, Z3
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z6
+	VFMADD231PS   Z6, Z5, Z4
+	ADDQ          $0x40, R11
+	ADDQ          $0x40, R12
+	DECQ          R13
+	JNZ           r1c5reg
+	MOVQ          DX, R11
+	MOVQ          SI, R12
+	DECQ          R12
+	SHLQ          $0x06, R12
+	VCVTPS2PD     Y0, Z5
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z5, Z5
+	VADDPD        (R11), Z5, Z5
+	VMOVUPD       Z5, (R11)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R11), Z0, Z0
+	VMOVUPD       Z0, 64(R11)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R11), Z0, Z0
+	VMOVUPD       Z0, 128(R11)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R11), Z0, Z0
+	VMOVUPD       Z0, 192(R11)
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        256(R11), Z0, Z0
+	VMOVUPD       Z0, 256(R11)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000140, DX
+
+r1not5:
+	CMPQ    R10, $0x04
+	JNE     r1not4
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	VMOVUPS 384(AX), Z3
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r1c4reg:
+	VMOVUPS       (R11), Z4
+	MOVQ          R12, R14
+	VMOVUPS       (R14), Z5
+	VFMADD231PS   Z5, Z4, Z0
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z5
+	VFMADD231PS   Z5, Z4, Z1
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z5
+	VFMADD231PS   Z5, Z4, Z2
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z5
+	VFMADD231PS   Z5, Z4, Z3
+	ADDQ          $0x40, R11
+	ADDQ          $0x40, R12
+	DECQ          R13
+	JNZ           r1c4reg
+	MOVQ          DX, R11
+	MOVQ          SI, R12
+	DECQ          R12
+	SHLQ          $0x06, R12
+	VCVTPS2PD     Y0, Z4
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z4, Z4
+	VADDPD        (R11), Z4, Z4
+	VMOVUPD       Z4, (R11)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R11), Z0, Z0
+	VMOVUPD       Z0, 64(R11)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R11), Z0, Z0
+	VMOVUPD       Z0, 128(R11)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        192(R11), Z0, Z0
+	VMOVUPD       Z0, 192(R11)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000100, DX
+
+r1not4:
+	CMPQ    R10, $0x03
+	JNE     r1not3
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	VMOVUPS 384(AX), Z2
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r1c3reg:
+	VMOVUPS       (R11), Z3
+	MOVQ          R12, R14
+	VMOVUPS       (R14), Z4
+	VFMADD231PS   Z4, Z3, Z0
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z4
+	VFMADD231PS   Z4, Z3, Z1
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z4
+	VFMADD231PS   Z4, Z3, Z2
+	ADDQ          $0x40, R11
+	ADDQ          $0x40, R12
+	DECQ          R13
+	JNZ           r1c3reg
+	MOVQ          DX, R11
+	MOVQ          SI, R12
+	DECQ          R12
+	SHLQ          $0x06, R12
+	VCVTPS2PD     Y0, Z3
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z3, Z3
+	VADDPD        (R11), Z3, Z3
+	VMOVUPD       Z3, (R11)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R11), Z0, Z0
+	VMOVUPD       Z0, 64(R11)
+	VCVTPS2PD     Y2, Z0
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        128(R11), Z0, Z0
+	VMOVUPD       Z0, 128(R11)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x000000c0, DX
+
+r1not3:
+	CMPQ    R10, $0x02
+	JNE     r1not2
+	VMOVUPS 384(AX), Z0
+	VMOVUPS 384(AX), Z1
+	MOVQ    CX, R11
+	MOVQ    R9, R12
+	MOVQ    BX, R13
+
+r1c2reg:
+	VMOVUPS       (R11), Z2
+	MOVQ          R12, R14
+	VMOVUPS       (R14), Z3
+	VFMADD231PS   Z3, Z2, Z0
+	ADDQ          R8, R14
+	VMOVUPS       (R14), Z3
+	VFMADD231PS   Z3, Z2, Z1
+	ADDQ          $0x40, R11
+	ADDQ          $0x40, R12
+	DECQ          R13
+	JNZ           r1c2reg
+	MOVQ          DX, R11
+	MOVQ          SI, R12
+	DECQ          R12
+	SHLQ          $0x06, R12
+	VCVTPS2PD     Y0, Z2
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z2, Z2
+	VADDPD        (R11), Z2, Z2
+	VMOVUPD       Z2, (R11)
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z1, Z0, Z0
+	VADDPD        64(R11), Z0, Z0
+	VMOVUPD       Z0, 64(R11)
+	ADDQ          R8, R9
+	ADDQ          R8, R9
+	ADDQ          $0x00000080, DX
+
+r1not2:
+	CMPQ    R10, $0x01
+	JNE     r1not1
+	VMOVUPS 384(AX), Z0
+	MOVQ    CX, AX
+	MOVQ    R9, R10
+
+r1c1reg:
+	VMOVUPS       (AX), Z1
+	MOVQ          R10, R11
+	VMOVUPS       (R11), Z2
+	VFMADD231PS   Z2, Z1, Z0
+	ADDQ          $0x40, AX
+	ADDQ          $0x40, R10
+	DECQ          BX
+	JNZ           r1c1reg
+	MOVQ          DX, AX
+	MOVQ          SI, BX
+	DECQ          BX
+	SHLQ          $0x06, BX
+	VCVTPS2PD     Y0, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        Z0, Z1, Z1
+	VADDPD        (AX), Z1, Z1
+	VMOVUPD       Z1, (AX)
+	ADDQ          R8, R9
+	ADDQ          $0x00000040, DX
+
+r1not1:
+	MOVQ SI, AX
+	SHLQ $0x06, AX
+	ADDQ AX, DI
+	DECQ SI
+	ADDQ R8, CX
+
+not1:
 	VZEROUPPER
 	RET
 

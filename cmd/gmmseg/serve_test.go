@@ -405,8 +405,8 @@ func TestServeWritesNothing(t *testing.T) {
 		q    url.Values
 		body []byte
 	}{
-		{query("name", "camera.png", "components", "3"), exampleImage},
-		{query("example", "gophers.png", "channel", "rgb", "iterations", "2"), nil},
+		{query("name", "camera.png", "components", "3", "iterations", "2"), exampleImage},
+		{query("example", "gophers.png", "channel", "rgb", "iterations", "1"), nil},
 	} {
 		var res resultEvent
 		ended(t, ts.fitQuery(t, c.q, c.body), "result", &res)

@@ -9,11 +9,13 @@ BENCHCOUNT ?= 6
 K ?= 5
 REPS ?= 500
 
-.PHONY: help run sheet generate check-generate test test-purego test-race test-go-decoder jpeg-deps test-arm64 test-wasm test-beam lint cross fuzz bench floor
+.PHONY: help run sheet screenshot browser-deps generate check-generate test test-purego test-race test-go-decoder jpeg-deps test-arm64 test-wasm test-beam lint cross fuzz bench floor
 
 help:
 	@echo "run             segment the built-in example image"
 	@echo "sheet           redraw docs/camera_segmented_sheet.png, the README's summary sheet"
+	@echo "screenshot      redraw docs/serve.png, the README's picture of gmmseg serve's page, in Chromium"
+	@echo "browser-deps    Chromium (Debian's chromium) for the page's browser test, installed if missing"
 	@echo "generate        rerun every generator: the assembly (asm/) and exp/log constants (gen/vmath)"
 	@echo "check-generate  regenerate everything and fail if the tree then differs from git's"
 	@echo "test            go test ./..."
@@ -39,6 +41,18 @@ sheet:
 	@tmp=$$(mktemp -d); \
 	$(GO) run ./cmd/gmmseg -q --visualization=1 --out "$$tmp/camera_segmented.png" >/dev/null && \
 	mkdir -p docs && cp "$$tmp/camera_segmented_sheet.png" docs/; status=$$?; rm -rf "$$tmp"; exit $$status
+
+# The README's picture of the page: the browser test's screenshot of a fit of the built-in
+# example in 3 components.
+screenshot:
+	GMMSIMD_SCREENSHOT=$(CURDIR)/docs/serve.png GMMSIMD_REQUIRE_BROWSER=1 $(GO) test -count=1 -run '^TestPageInABrowser$$' ./cmd/gmmseg
+
+# The page's browser test drives Debian's chromium headless (github.com/chromedp/chromedp);
+# installed if missing.
+browser-deps:
+	@command -v chromium >/dev/null || { \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # The exp/log constants first: the avo programs read them when they emit the assembly.
 generate:

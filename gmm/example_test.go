@@ -15,6 +15,49 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+// Fit a mixture of two components to samples of two features, with scikit-learn's
+// defaults, then label the samples and score the fit. The samples are n rows of Dims
+// values in one slice (gonum's layout: mat.NewDense(n, 2, x) reads the same slice).
+func Example() {
+	ctx := context.Background()
+	truth := gmm.Model{Dims: 2, Weights: []float64{0.3, 0.7}, Means: []float64{0, 0, 4, 1},
+		Covariances: []float64{1, 0.5, 0.5, 1, 0.5, 0, 0, 0.5}}
+	x, _, err := truth.Sample(rand.New(rand.NewPCG(1, 2)), 10000)
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := gmm.Fit(ctx, x, gmm.Options{Dims: 2, Components: 2,
+		Init: gmm.InitKMeans, Seed: 1, MaxIter: 100, Tol: 1e-3, MinVariance: 1e-6})
+	if err != nil {
+		log.Fatal(err)
+	}
+	m := res.Model
+	fmt.Printf("converged %v after %d iterations\n", res.Converged, len(res.History))
+	labels := make([]uint16, len(x)/m.Dims)
+	if err := gmm.Predict(ctx, &m, labels, x, gmm.Exec{}); err != nil {
+		log.Fatal(err)
+	}
+	bic, err := gmm.BIC(ctx, &m, x, gmm.Exec{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("BIC %.0f\n", bic)
+	for k := range m.K() {
+		n := 0
+		for _, l := range labels {
+			if int(l) == k {
+				n++
+			}
+		}
+		fmt.Printf("weight %.2f, mean %.2f, %d samples\n", m.Weights[k], m.Means[2*k:2*k+2], n)
+	}
+	// Unordered output:
+	// converged true after 3 iterations
+	// BIC 58243
+	// weight 0.30, mean [-0.01 -0.01], 2974 samples
+	// weight 0.70, mean [3.99 1.01], 7026 samples
+}
+
 // Fit two classes of pixel-like values with the reference program's evenly spaced start.
 func ExampleFit() {
 	x, err := gen.Mixture(1, 100000, []float64{0.4, 0.6}, []float64{0.2, 0.7}, []float64{0.05, 0.1})

@@ -1,18 +1,38 @@
 // Package gmm fits Gaussian mixture models with Expectation-Maximization and uses them:
 // per-sample log-likelihoods, hard and soft assignments, information criteria, sampling.
 //
-// Fit takes float32 or float64 samples of one or several features (Options.Dims, rows of
-// a row-major slice, gonum's layout), optionally weighted, with scikit-learn's covariance
-// types (Full, Diag, Spherical, Tied), and runs every pass over the data in a single
-// streaming kernel that computes responsibilities, sufficient statistics and the
-// log-likelihood together, so no N x K matrix is ever held in memory. The kernels run on
-// several goroutines over fixed tiles whose partial sums are added in tile order:
-// results are the same, bit for bit, whatever the number of threads. Exec says where the
-// passes run, and a Pool keeps the workers alive across calls. One-dimensional passes
-// run in AVX2 or AVX-512 where the CPU has them; the multichannel ones in Go so far.
+// Put n samples of d features in one row-major slice (gonum's layout: mat.NewDense(n, d, x)
+// reads the same slice), of float32 or float64, and call Fit; then pass the fitted Model to
+// Predict, PredictProba, ScoreSamples, Score, BIC or AIC:
 //
-// Integer data (pixel levels) go through CountLevels first: their distinct values with
-// their counts as weights are the same fit over a few hundred points.
+//	res, err := gmm.Fit(ctx, x, gmm.Options{Dims: 2, Components: 3, MaxIter: 100, Tol: 1e-3})
+//	if err != nil {
+//		return err
+//	}
+//	labels := make([]uint16, len(x)/2)
+//	err = gmm.Predict(ctx, &res.Model, labels, x, gmm.Exec{})
+//
+// Options are scikit-learn's GaussianMixture's by other names: Components (n_components)
+// and MaxIter (max_iter) must be set; Covariance (covariance_type: Full, the zero value,
+// Diag, Spherical or Tied), Tol (tol; 0, the default, runs every iteration), MinVariance
+// (reg_covar; 0 by default), Init (init_params: InitKMeans is scikit-learn's default,
+// InitEvenlySpaced, the zero value, the reference program's), Seed, NInit, InitModel
+// (warm_start) and Weights (one per sample). A Model holds Weights, Means (K rows of d) and
+// Covariances in scikit-learn's covariances_ layout, and marshals to JSON.
+// SelectComponents chooses the number of components (and the covariance type) by BIC.
+// Samples held another way than one slice are read tile by tile through a Source
+// (FitSource, PredictSource); integer data (pixel levels) go through CountLevels first:
+// their distinct values with their counts as weights are the same fit over a few hundred
+// points. NewEM, EStep and Stats run the same EM with its passes run elsewhere (shards,
+// Apache Beam).
+//
+// Every pass over the data is a single streaming kernel that computes responsibilities,
+// sufficient statistics and the log-likelihood together, so no N x K matrix is ever held in
+// memory. The kernels run on several goroutines over fixed tiles whose partial sums are
+// added in tile order: results are the same, bit for bit, whatever the number of threads.
+// Exec says where the passes run, and a Pool keeps the workers alive across calls. The
+// passes run in AVX2 or AVX-512 where the CPU has them (one feature, 2 to 4 features, and
+// blocked kernels from 5 on), in pure Go elsewhere.
 //
 // "The reference program", named in several places, is the Python program (NumPy and
 // SciPy) that this package began as: the image segmenter of the article "Python Bindings

@@ -152,11 +152,7 @@ func (b *batch) run(ctx context.Context, files []string) {
 		jobs = runtime.GOMAXPROCS(0)
 	}
 	jobs = min(jobs, len(files))
-	// The images in flight share the cores: each fit gets its part, unless --threads says.
-	threads := b.c.threads
-	if threads == 0 {
-		threads = max(1, runtime.GOMAXPROCS(0)/jobs)
-	}
+	threads := shareCores(b.c.threads, jobs)
 	mem := newBudget(int64(b.c.memory) << 20)
 	next := make(chan string)
 	var wg sync.WaitGroup
@@ -257,6 +253,15 @@ type jsonFailure struct {
 		Path string `json:"path"`
 	} `json:"image"`
 	Error string `json:"error"`
+}
+
+// shareCores is the worker threads of each of jobs fits run at once: threads if set
+// (--threads), else the fits' share of the cores.
+func shareCores(threads, jobs int) int {
+	if threads != 0 {
+		return threads
+	}
+	return max(1, runtime.GOMAXPROCS(0)/jobs)
 }
 
 // budget is a memory budget that goroutines take parts of, waiting while it is spent. A

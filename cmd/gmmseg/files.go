@@ -12,16 +12,25 @@ import (
 type namedFile struct{ role, path string }
 
 // output is where the segmentation of c's image goes: --out, or <image name>_segmented.png
-// in the working directory (the built-in example's name without an image).
+// in the working directory (the built-in example's name, or an upload's, without a file).
 func (c *plan) output() string {
 	if c.out != "" {
 		return c.out
 	}
-	name := c.first
-	if name == "" {
-		name = exampleName
-	}
+	name, _ := c.source()
 	return strings.TrimSuffix(filepath.Base(name), filepath.Ext(name)) + outputSuffix + ".png"
+}
+
+// source returns the first image's name and, unless it is the file c.first, its bytes: an
+// upload's, or the built-in example's when there is neither.
+func (c *config) source() (name string, data []byte) {
+	switch {
+	case c.first != "":
+		return c.first, nil
+	case c.image != nil:
+		return c.imageName, c.image
+	}
+	return exampleName, exampleImage
 }
 
 // figureNames are the figures --visualization=1 writes for the segmentation out, next to

@@ -18,6 +18,11 @@ import (
 // parseFlags (a batch copies it for each image). newPlan derives what a run does from it.
 type config struct {
 	first, second string
+	// image holds the first image's bytes when they come from elsewhere than a file (an
+	// upload to the page), imageName its name; with neither these nor --first-image, the
+	// built-in example is read (see source).
+	image     []byte
+	imageName string
 	// components is --components: a number, 0 for auto or, with --model, when not given.
 	components    int
 	autoK         bool   // --components=auto: choose by BIC within kRange
@@ -86,8 +91,8 @@ func newFlagSet(c *config, r *rawFlags) *flag.FlagSet {
 	fs.StringVar(&r.kRange, "components-range", "1-8", "with --components=auto, the numbers of components `lo-hi` to try")
 	fs.IntVar(&c.iterations, "iterations", 8, "number of EM iterations (at most, with --tol)")
 	fs.IntVar(&c.iterations, "max-iter", 8, "the same as --iterations")
-	fs.StringVar(&r.init, "init", "evenly-spaced", "starting mixture: evenly-spaced (the reference's), quantiles, kmeans++ or random-from-data")
-	fs.Uint64Var(&c.seed, "seed", 0, "seed of the random starts (kmeans++, random-from-data)")
+	fs.StringVar(&r.init, "init", "evenly-spaced", "starting mixture: evenly-spaced (the reference's), quantiles, or scikit-learn's kmeans, kmeans++, random-from-data or random")
+	fs.Uint64Var(&c.seed, "seed", 0, "seed of the random starts (kmeans, kmeans++, random-from-data, random)")
 	fs.IntVar(&c.nInit, "n-init", 1, "fits from that many random starts, keeping the one of highest log-likelihood")
 	fs.Float64Var(&c.tol, "tol", 0, "stop once the mean log-likelihood per pixel gains less than this (0: run every iteration)")
 	fs.Float64Var(&c.minVariance, "min-variance", 0, "add this to every variance after each M-step (scikit-learn's reg_covar)")
@@ -341,7 +346,7 @@ var fittingFlags = []string{"components-range", "iterations", "max-iter", "init"
 
 // usage prints the flags' help.
 func usage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: gmmseg [flags]\n       gmmseg [flags] FILE|FOLDER|PATTERN... [flags]\n\nSegments an image with a Gaussian mixture fitted by EM.\nWith no --first-image it segments the built-in example; given images as arguments,\nit segments each of them, several at once.\n\nFlags:\n")
+	fmt.Fprintf(w, "Usage: gmmseg [flags]\n       gmmseg [flags] FILE|FOLDER|PATTERN... [flags]\n       gmmseg serve [flags]\n\nSegments an image with a Gaussian mixture fitted by EM.\nWith no --first-image it segments the built-in example; given images as arguments,\nit segments each of them, several at once. gmmseg serve serves a page that shows\nthe fit as it goes (gmmseg serve -h lists its flags).\n\nFlags:\n")
 	fs := newFlagSet(&config{}, &rawFlags{})
 	fs.SetOutput(w)
 	fs.PrintDefaults()

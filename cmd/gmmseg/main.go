@@ -1,18 +1,31 @@
-// Command gmmseg segments an image into intensity classes with a Gaussian mixture fitted by
-// Expectation-Maximization, or, given a second image, segments the CIE94 colour difference
-// of the pair (background subtraction).
+// Command gmmseg segments images with a Gaussian mixture fitted by
+// Expectation-Maximization: every pixel takes the class of its most responsible
+// component, drawn as the gray level (or colour) of that component's mean.
 //
-// Run with no arguments, it segments an example image built into the binary. It prints
-// the starting mixture and one block per iteration (means, stdevs, weights,
+//	gmmseg                                              # the built-in example: camera_segmented.png
+//	gmmseg --first-image=photo.jpg --components=4       # photo_segmented.png in the working directory
+//	gmmseg --first-image=photo.jpg --channel=lab --components=5 --iterations=30
+//	gmmseg --first-image=photo.jpg --visualization=1    # and figures of the fit beside it
+//	gmmseg --json --out-dir=segmented photos/ 'frames/*.png'   # a batch, several at once
+//	gmmseg serve                                        # a page on http://127.0.0.1:8080/
+//
+// It prints the starting mixture and one block per iteration (means, stdevs, weights,
 // log-likelihood), as the reference Python program did, or one JSON document with --json,
-// and writes the segmentation as a PNG.
+// and writes the segmentation as a PNG; --labels, --save-model and --visualization=1 write
+// each pixel's class, the mixture and figures of the fit. Given a second image of the same
+// size, it segments the CIE94 colour difference of the pair (background subtraction).
 //
 // Usage:
 //
 //	gmmseg [--first-image FILE] [--second-image FILE] [--components K] [--iterations N] [flags]
 //	gmmseg [flags] FILE|FOLDER|PATTERN...    (a batch: every image, several at once)
+//	gmmseg serve [--addr 127.0.0.1:8080]     (a page that shows the fit as it goes)
 //
-// Run gmmseg -h for every flag.
+// Run gmmseg -h for every flag, gmmseg serve -h for the page's. The page (embedded in the
+// binary, served on loopback by default) uploads an image or takes a bundled example,
+// runs the same pipeline as the command and shows the fit as it goes, its latest iteration
+// whenever the last has been drawn: the log-likelihood of every iteration so far, the
+// mixture over the histogram or the colours, the segmentation.
 package main
 
 import (
@@ -57,6 +70,9 @@ func main() {
 
 // run is the whole command; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "serve" {
+		return runServe(ctx, args[1:], stdout, stderr)
+	}
 	c, err := parseFlags(args)
 	if errors.Is(err, flag.ErrHelp) {
 		usage(stdout)

@@ -24,6 +24,18 @@ type plan struct {
 	saved, startModel *gmm.Model
 	// keptBytes is what the outputs keep of a fit's iterations, at most (checkKept).
 	keptBytes int64
+	// store, when set, keeps the outputs rather than writing files (the page's run).
+	store *memoryFiles
+	// watch, when set, follows the run as it goes (the page's live view).
+	watch watcher
+}
+
+// watcher follows a run as it goes: it is given the input's preview once the image is
+// read, then every step of the fit (of every run, and every candidate of
+// --components=auto), on the fit's goroutine, which it must not hold up.
+type watcher interface {
+	loaded(pv *preview)
+	step(s gmm.Step)
 }
 
 // initTexts describe the starts in the text report.

@@ -55,10 +55,13 @@ func (r *report) step(s gmm.Step) {
 }
 
 // choosing takes a step of one of --components=auto's fits: kept, and shown on the live
-// line alone (the report prints the chosen fit after the table).
+// line and to the run's watcher alone (the report prints the chosen fit after the table).
 func (r *report) choosing(s gmm.Step) {
 	r.kept.add(s)
 	r.liveStep(s)
+	if r.c.watch != nil {
+		r.c.watch.step(s)
+	}
 }
 
 // liveStep shows an iteration on the live line, when there is one.

@@ -12,7 +12,6 @@ import (
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure"
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/gmm/segment"
-	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
 	"github.com/gmmsimd/gmmsimd/internal/modelfile"
 )
 
@@ -66,7 +65,7 @@ type job struct {
 	start, decoded time.Time
 }
 
-// segmentImage segments c.first (or the pair, or the built-in example) as c plans,
+// segmentImage segments c.first (or the pair, an upload, or the built-in example) as c plans,
 // reports on stdout and writes the outputs; on failure it leaves none of them behind.
 func segmentImage(ctx context.Context, c *plan, stdout, stderr io.Writer) (*outcome, error) {
 	start := time.Now()
@@ -96,6 +95,9 @@ func segmentAs[T float32 | float64](ctx context.Context, j *job, x []T, src gmm.
 	}
 	defer pool.Close()
 	exec := gmm.Exec{Pool: pool}
+	if j.c.watch != nil {
+		j.c.watch.loaded(newPreview(j.c, j.in, x))
+	}
 	var res *gmm.Result
 	if j.c.saved != nil {
 		res = &gmm.Result{Model: *j.c.saved, Initial: *j.c.saved, Kernel: pool.Kernel(), Threads: pool.Threads()}
@@ -180,10 +182,10 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, src gmm.S
 
 // writeAll writes every output of j for the mixture res fitted by fitted (samples x, on
 // exec's workers), draws the figures and ends the report. The outputs are written
-// together (atomicfile.Set): all of them, or none if anything fails or ctx ends first.
+// together (outputSet): all of them, or none if anything fails or ctx ends first.
 func writeAll[T float32 | float64](ctx context.Context, j *job, res *gmm.Result, x []T, src gmm.Source[T], exec gmm.Exec, fitted time.Time) (*outcome, error) {
 	c, in := j.c, j.in
-	set := atomicfile.NewSet(ctx)
+	set := c.outputSet(ctx)
 	defer set.Abort()
 	if c.saveModel != "" {
 		if err := set.Write(c.saveModel, func(w io.Writer) error { return modelfile.Encode(w, &res.Model) }); err != nil {
@@ -289,7 +291,7 @@ func label[T float32 | float64](ctx context.Context, c *plan, m *gmm.Model, x []
 // --labels when asked, then the segmentation to out, in colour (--palette) or as the gray
 // levels (0..maxLevel, 16-bit for a 16-bit image) of the components' means, which it
 // returns.
-func writeOutputs(set *atomicfile.Set, c *plan, m *gmm.Model, in *input, maxLevel int, out string) (image.Image, error) {
+func writeOutputs(set outputSet, c *plan, m *gmm.Model, in *input, maxLevel int, out string) (image.Image, error) {
 	p := in.plane
 	if c.labels != "" {
 		if err := set.Write(c.labels, pngOf(p.Image())); err != nil {
@@ -333,10 +335,8 @@ func limitHint(err error) error {
 // One channel of one image is read straight into its plane (Decoding.DecodePlane): a
 // PNG's pixels are never held whole in their own type.
 func load(ctx context.Context, c *plan, k int) (*input, error) {
-	in := &input{name: c.first, method: "pixels"}
-	if c.first == "" {
-		in.name = exampleName
-	}
+	in := &input{method: "pixels"}
+	in.name, _ = c.source()
 	if c.histogram {
 		in.method = "histogram"
 	}
@@ -353,8 +353,8 @@ func load(ctx context.Context, c *plan, k int) (*input, error) {
 	}
 	var first image.Image
 	var err error
-	if c.first == "" {
-		first, in.decoder, err = c.decoding().Decode(bytes.NewReader(exampleImage))
+	if _, data := c.source(); data != nil {
+		first, in.decoder, err = c.decoding().Decode(bytes.NewReader(data))
 	} else {
 		first, in.decoder, err = c.open(ctx, c.first)
 	}
@@ -370,11 +370,11 @@ func load(ctx context.Context, c *plan, k int) (*input, error) {
 	return loadPair(ctx, c, in, first)
 }
 
-// plane reads the channel of the image (c's first, or the built-in example) that c asks
-// for, and names the decoder that read it.
+// plane reads the channel of the image (c's first, an upload or the built-in example)
+// that c asks for, and names the decoder that read it.
 func (c *plan) plane(ctx context.Context) (*segment.Plane, string, error) {
-	if c.first == "" {
-		return c.decoding().DecodePlane(bytes.NewReader(exampleImage))
+	if _, data := c.source(); data != nil {
+		return c.decoding().DecodePlane(bytes.NewReader(data))
 	}
 	return c.decoding().OpenPlane(ctx, c.first)
 }

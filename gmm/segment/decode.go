@@ -1,6 +1,21 @@
 // Package segment is the image side of gmmsimd: it decodes images into planes of pixel
 // levels, chooses a channel or the CIE94 difference of a pair, turns a fitted mixture into
 // a segmented image and cleans it with the reference program's morphology.
+//
+// To segment an image as gmmseg does by default, read one channel into a Plane, fit the
+// histogram of its levels, and label the plane in place:
+//
+//	p, _, err := segment.Decoding{Channel: segment.Luma}.OpenPlane(ctx, "photo.jpg")
+//	x, counts, err := segment.Histogram[float64](ctx, p, gmm.Exec{})
+//	res, err := gmm.Fit(ctx, x, gmm.Options{Components: 3, MaxIter: 8, Weights: counts})
+//	err = segment.Segment[float64](ctx, &res.Model, nil, p, gmm.Exec{}) // each pixel its class's mean
+//	img, err := segment.IndexedGray(&res.Model, p)
+//	err = segment.WritePNG("photo_segmented.png", img)
+//
+// Images are read within a pixel limit checked from the header before any pixel is
+// allocated (Decoding.MaxPixels). The colour spaces (RGB, Lab, YCbCr) fit three features a
+// pixel, read tile by tile from the decoded image through ColourPixels, a gmm.Source, and
+// ColourClasses and MeanColourImage turn the fit into an image.
 package segment
 
 import (

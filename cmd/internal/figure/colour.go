@@ -96,6 +96,31 @@ func ColourSheet(f *ColourFit) (Figure, error) {
 	}, 5, PanelWidth, PanelHeight), nil
 }
 
+// ColourProgress is a fit in a colour space under way, at the last of f.Steps: the shrunk
+// input labelled then | the pixels' colours in the plane of the space's last two
+// coordinates with that iteration's ellipses | the log-likelihood per iteration so far.
+// It is the page's live view.
+func ColourProgress(f *ColourFit) (Figure, error) {
+	s := &f.Steps[len(f.Steps)-1]
+	img, err := labelled(f, &s.Model)
+	if err != nil {
+		return Figure{}, err
+	}
+	chroma, err := colourPlane(f, &s.Model, 1, 2)
+	if err != nil {
+		return Figure{}, err
+	}
+	ll, err := logLikelihoodPlot(f.LogLikelihoods)
+	if err != nil {
+		return Figure{}, err
+	}
+	return Grid([]Panel{
+		Image(fmt.Sprintf("iteration %d", s.Iter), img),
+		Plot(chroma),
+		Plot(ll),
+	}, 3, PanelWidth, PanelHeight), nil
+}
+
 // colourPlane plots coordinates a and b of the samples, each point in its pixel's own
 // colour, with the ellipses of m's components.
 func colourPlane(f *ColourFit, m *gmm.Model, a, b int) (*plot.Plot, error) {

@@ -165,8 +165,6 @@ func Strip(f *Fit) Figure {
 func Sheet(f *Fit) (Figure, error) {
 	final := &f.Steps[len(f.Steps)-1].Model
 	ymax := yMax(f.Hist, final, &f.Initial)
-	hist := densityPlot("final mixture", f.Hist, ymax)
-	addComponents(hist, final, true)
 	mix := densityPlot("initial and final mixture", f.Hist, ymax)
 	addMixture(mix, &f.Initial, "initial", draw.LineStyle{Color: color.Gray{Y: 110}, Width: vg.Points(1.5), Dashes: []vg.Length{vg.Points(4), vg.Points(3)}})
 	addMixture(mix, final, "final", mixtureStyle())
@@ -178,10 +176,26 @@ func Sheet(f *Fit) (Figure, error) {
 	return Grid([]Panel{
 		Image(f.InputTitle, f.Input),
 		Image("segmentation", f.Segmented),
-		Plot(hist),
+		Plot(componentsPlot("final mixture", f.Hist, final, ymax, true)),
 		Plot(mix),
 		Plot(ll),
 	}, 5, PanelWidth, PanelHeight), nil
+}
+
+// Progress is a fit under way, at the last of f.Steps: the input labelled then (the last
+// of f.Iterations) | the histogram with that iteration's components and mixture | the
+// log-likelihood per iteration so far (f.LogLikelihoods). It is the page's live view.
+func Progress(f *Fit) (Figure, error) {
+	s := &f.Steps[len(f.Steps)-1]
+	ll, err := logLikelihoodPlot(f.LogLikelihoods)
+	if err != nil {
+		return Figure{}, err
+	}
+	return Grid([]Panel{
+		Image(fmt.Sprintf("iteration %d", s.Iter), f.Iterations[len(f.Iterations)-1]),
+		Plot(componentsPlot(fmt.Sprintf("%d components", s.Model.K()), f.Hist, &s.Model, yMax(f.Hist, &s.Model), true)),
+		Plot(ll),
+	}, 3, PanelWidth, PanelHeight), nil
 }
 
 // Curves is the histogram with the components and mixture after each iteration, every
@@ -194,11 +208,18 @@ func Curves(f *Fit) Figure {
 	}
 	var panels []Panel
 	for _, i := range idx {
-		p := densityPlot(fmt.Sprintf("iteration %d", f.Steps[i].Iter), f.Hist, ymax)
-		addComponents(p, &f.Steps[i].Model, i == idx[0])
+		p := componentsPlot(fmt.Sprintf("iteration %d", f.Steps[i].Iter), f.Hist, &f.Steps[i].Model, ymax, i == idx[0])
 		panels = append(panels, Plot(p))
 	}
 	return Grid(panels, columns, PanelWidth, PanelHeight)
+}
+
+// componentsPlot is the histogram h, up to ymax, with m's mixture and components over it
+// (addComponents), named in a legend if legend.
+func componentsPlot(title string, h Histogram, m *gmm.Model, ymax float64, legend bool) *plot.Plot {
+	p := densityPlot(title, h, ymax)
+	addComponents(p, m, legend)
+	return p
 }
 
 // yMax is the top of a density axis: a tenth above the highest bar or mixture peak, but a

@@ -184,6 +184,13 @@ func TestFiguresHoldData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The live view at the third iteration: its segmentation, mixture and the curve so far.
+	live := *f
+	live.Steps, live.Iterations, live.LogLikelihoods = f.Steps[2:3], f.Iterations[2:3], f.LogLikelihoods[:3]
+	progress, err := Progress(&live)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name    string
 		fig     Figure
@@ -192,6 +199,7 @@ func TestFiguresHoldData(t *testing.T) {
 		{"strip", Strip(f), 5, 5},
 		{"sheet", sheet, 5, 5},
 		{"curves", Curves(f), 5, 5},
+		{"progress", progress, 3, 3},
 	} {
 		path := filepath.Join(dir, c.name+".png")
 		if err := c.fig.WritePNG(path); err != nil {
@@ -297,8 +305,9 @@ func BenchmarkFigures(b *testing.B) {
 	}
 }
 
-// The colour figures of a fit hold data in every panel: the strip's segmentations, and the
-// sheet's input, segmentation, two colour planes with ellipses, and log-likelihood.
+// The colour figures of a fit hold data in every panel: the strip's segmentations, the
+// sheet's input, segmentation, two colour planes with ellipses, and log-likelihood, and
+// the live view's segmentation, colour plane and log-likelihood so far.
 func TestColourFiguresHoldData(t *testing.T) {
 	src := image.NewNRGBA(image.Rect(0, 0, 120, 80))
 	for i := range 120 * 80 {
@@ -331,11 +340,17 @@ func TestColourFiguresHoldData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		live := *f
+		live.Steps, live.LogLikelihoods = f.Steps[1:2], f.LogLikelihoods[:2]
+		progress, err := ColourProgress(&live)
+		if err != nil {
+			t.Fatal(err)
+		}
 		dir := t.TempDir()
 		for name, c := range map[string]struct {
 			fig  Figure
 			n, k int
-		}{"strip": {strip, 5, 5}, "sheet": {sheet, 5, 5}} {
+		}{"strip": {strip, 5, 5}, "sheet": {sheet, 5, 5}, "progress": {progress, 3, 3}} {
 			path := filepath.Join(dir, name+".png")
 			if err := c.fig.WritePNG(path); err != nil {
 				t.Fatal(err)

@@ -87,13 +87,13 @@ jpeg-deps:
 # The tests that decode images, with Go's JPEG decoder standing in for libjpeg-turbo
 # wherever --decoder=auto would take it (the other run of them takes libjpeg-turbo).
 test-go-decoder:
-	GMMSIMD_DECODER=go $(GO) test ./gmm/segment/... ./cmd/...
+	GMMSIMD_DECODER=go $(GO) test ./segment ./segment/libjpeg ./cmd/...
 
 # arm64 runs the pure-Go kernels, where Go may fuse a product into the next addition:
 # the tests hold it to the same numbers as amd64. -short trims what an emulator makes
-# slow (the full runs cover it natively); internal/bigmem is left out, its test reading
-# the huge-page advice that qemu-user does not pass on. Debian's qemu-user-static is
-# installed first if it is missing. -tags purego: the libjpeg-turbo loader links the
+# slow (the full runs cover it natively); segment/internal/bigmem is left out, its test
+# reading the huge-page advice that qemu-user does not pass on. Debian's qemu-user-static
+# is installed first if it is missing. -tags purego: the libjpeg-turbo loader links the
 # binary dynamically, and qemu-user finds no arm64 dynamic loader here; the tag builds its
 # stub, and arm64 has no assembly for the tag to leave out.
 test-arm64:
@@ -101,7 +101,8 @@ test-arm64:
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null; }
 	GOARCH=arm64 $(GO) test -short -tags purego -exec qemu-aarch64-static ./internal/kernel ./internal/vmath \
-		./internal/minimum ./internal/eightbit ./internal/parallel ./internal/atomicfile ./gmm/... ./gen/...
+		./internal/parallel ./internal/atomicfile ./gmm/... ./segment ./segment/libjpeg \
+		./segment/internal/minimum ./segment/internal/eightbit ./gen/...
 
 # js/wasm runs the pure-Go kernels too, under Node.js (Debian's nodejs if it is missing):
 # the numerical packages, -short. (386 is only built: qemu-user's i386 cannot start Go's
@@ -111,7 +112,7 @@ test-wasm:
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; }
 	PATH="$$PATH:$$($(GO) env GOROOT)/lib/wasm" GOOS=js GOARCH=wasm $(GO) test -short \
-		./internal/vmath ./internal/kernel ./internal/minimum ./internal/eightbit
+		./internal/vmath ./internal/kernel ./segment/internal/minimum ./segment/internal/eightbit
 
 # beam/ is a module of its own, so that the library's users never download Beam: its
 # tests run the pipelines on prism, in-process. Not under -race in CI: compiling Beam's

@@ -13,8 +13,8 @@ import (
 	"github.com/gmmsimd/gmmsimd/gen"
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/internal/race"
-	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
 	"github.com/gmmsimd/gmmsimd/segment"
+	"github.com/gmmsimd/gmmsimd/sharedtest"
 )
 
 var truth = gmm.NewModel([]float64{0.3, 0.5, 0.2}, []float64{0.15, 0.5, 0.85}, []float64{0.04, 0.08, 0.03})

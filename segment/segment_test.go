@@ -22,7 +22,7 @@ import (
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
+	"github.com/gmmsimd/gmmsimd/imagetest"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 )

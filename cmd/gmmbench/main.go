@@ -37,8 +37,8 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/gen"
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/internal/interrupt"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
+	"github.com/gmmsimd/gmmsimd/interrupt"
 	"github.com/gmmsimd/gmmsimd/segment"
 	"github.com/klauspost/cpuid/v2"
 )

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
-	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
+	"github.com/gmmsimd/gmmsimd/imagetest"
 	"github.com/gmmsimd/gmmsimd/segment/libjpeg"
+	"github.com/gmmsimd/gmmsimd/sharedtest"
 )
 
 // jpegDir holds package segment's test JPEGs, one of each subsampling, each beside

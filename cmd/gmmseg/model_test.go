@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
+	"github.com/gmmsimd/gmmsimd/imagetest"
 	"github.com/gmmsimd/gmmsimd/segment"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure"
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/internal/modelfile"
+	"github.com/gmmsimd/gmmsimd/gmm/modelfile"
 	"github.com/gmmsimd/gmmsimd/segment"
 )
 

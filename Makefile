@@ -9,7 +9,7 @@ BENCHCOUNT ?= 6
 K ?= 5
 REPS ?= 500
 
-.PHONY: help run sheet screenshot browser-deps generate check-generate test test-purego test-race test-go-decoder jpeg-deps test-arm64 test-wasm test-beam lint cross fuzz bench floor
+.PHONY: help run sheet screenshot browser-deps generate check-generate layers test test-purego test-race test-go-decoder jpeg-deps test-arm64 test-wasm test-beam lint cross fuzz bench floor
 
 help:
 	@echo "run             segment the built-in example image"
@@ -18,6 +18,7 @@ help:
 	@echo "browser-deps    Chromium (Debian's chromium) for the page's browser test, installed if missing"
 	@echo "generate        rerun every generator: the assembly (asm/) and exp/log constants (gen/vmath)"
 	@echo "check-generate  regenerate everything and fail if the tree then differs from git's"
+	@echo "layers          check the import graph's layers (internal/layers, from go list)"
 	@echo "test            go test ./..."
 	@echo "test-purego     the tests without assembly (-tags purego)"
 	@echo "test-race       the tests under the race detector"
@@ -65,6 +66,13 @@ generate:
 check-generate: generate
 	@git diff --exit-code --stat || { echo "generated files differ from what the generators produce: run make generate"; exit 1; }
 	@test -z "$$(git status --porcelain --untracked-files=all)" || { git status --short; echo "the generators wrote files git does not hold"; exit 1; }
+
+# The import graph, from go list, in both modules: no package imports one of a higher
+# layer (gmm none of the image application's, internal/ none of gmm's, cmd's or beam's),
+# gmm/... depends on no image package, and beam/ imports no internal package of the root
+# module. The layers are in internal/layers's package doc.
+layers:
+	$(GO) test -count=1 ./internal/layers
 
 test:
 	$(GO) test ./...

@@ -40,9 +40,10 @@ sheet:
 	$(GO) run ./cmd/gmmseg -q --visualization=1 --out "$$tmp/camera_segmented.png" >/dev/null && \
 	mkdir -p docs && cp "$$tmp/camera_segmented_sheet.png" docs/; status=$$?; rm -rf "$$tmp"; exit $$status
 
-# The exp/log constants first: the avo programs read them when they emit the assembly.
+# go generate may visit the packages in any order: the avo programs derive exp's and
+# log's constants themselves (gen/vmath) rather than read internal/vmath/coeffs.go, which
+# it writes from the same derivation.
 generate:
-	$(GO) generate ./internal/vmath
 	$(GO) generate ./...
 
 # Regenerates every generated file and fails if the tree then differs from what git holds

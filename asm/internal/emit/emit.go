@@ -11,6 +11,7 @@ import (
 	"math"
 	"slices"
 
+	genvmath "github.com/gmmsimd/gmmsimd/gen/vmath"
 	"github.com/gmmsimd/gmmsimd/internal/vmath"
 	. "github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/operand"
@@ -331,18 +332,30 @@ func (p *Prec) Hold(vs ...float64) (release func()) {
 	}
 }
 
+// derived are the constants of exp and log that gen/vmath derives (the split ln2, the
+// polynomials' coefficients, the table of 2^(j/16)), derived again when the program runs
+// rather than read from internal/vmath's coeffs.go: go generate may run this program
+// before it rewrites that file, and the assembly must not depend on the order. The
+// constants written by hand come from internal/vmath.
+var derived = genvmath.Derive()
+
+// widen returns float32 constants as float64 values, exactly.
+func widen(v []float32) []float64 {
+	c := make([]float64, len(v))
+	for i, x := range v {
+		c[i] = float64(x)
+	}
+	return c
+}
+
 // expConsts are Exp's constants in p's precision.
 func (p *Prec) expConsts() (lo, hi, flush, ln2hi, ln2lo, shifter, magic float64, coeffs []float64) {
 	if p.Is64() {
-		return vmath.ExpLo64, vmath.ExpHi64, vmath.ExpFlush64, vmath.Ln2Hi64, vmath.Ln2Lo64, vmath.Shifter64,
-			vmath.ExpMagic64, vmath.ExpCoeffs64
+		return vmath.ExpLo64, vmath.ExpHi64, vmath.ExpFlush64, derived.Ln2Hi64, derived.Ln2Lo64, vmath.Shifter64,
+			vmath.ExpMagic64, derived.ExpCoeffs64
 	}
-	c := make([]float64, len(vmath.ExpCoeffs32))
-	for i, v := range vmath.ExpCoeffs32 {
-		c[i] = float64(v)
-	}
-	return float64(vmath.ExpLo32), float64(vmath.ExpHi32), float64(vmath.ExpFlush32), float64(vmath.Ln2Hi32),
-		float64(vmath.Ln2Lo32), float64(vmath.Shifter32), float64(vmath.ExpMagic32), c
+	return float64(vmath.ExpLo32), float64(vmath.ExpHi32), float64(vmath.ExpFlush32), float64(derived.Ln2Hi32),
+		float64(derived.Ln2Lo32), float64(vmath.Shifter32), float64(vmath.ExpMagic32), widen(derived.ExpCoeffs32)
 }
 
 // Estrin emits sum_k c[k] x^k into dst, evaluated in internal/vmath's Estrin order (the
@@ -534,13 +547,9 @@ func (e *TableExp) Exp(x, dst VecVirtual) {
 // that rounds to an integer, and g's coefficients.
 func (p *Prec) tableConsts() (ln2hi, ln2lo, shifter float64, c []float64) {
 	if p.Is64() {
-		return vmath.Ln2Hi64, vmath.Ln2Lo64, vmath.Shifter64, vmath.ExpTailCoeffs64
+		return derived.Ln2Hi64, derived.Ln2Lo64, vmath.Shifter64, derived.ExpTailCoeffs64
 	}
-	c = make([]float64, len(vmath.ExpTailCoeffs32))
-	for i, v := range vmath.ExpTailCoeffs32 {
-		c[i] = float64(v)
-	}
-	return float64(vmath.Ln2Hi32), float64(vmath.Ln2Lo32), float64(vmath.Shifter32), c
+	return float64(derived.Ln2Hi32), float64(derived.Ln2Lo32), float64(vmath.Shifter32), widen(derived.ExpTailCoeffs32)
 }
 
 // flush is where exp's flushed domain starts returning 0.
@@ -557,9 +566,9 @@ func (p *Prec) table() operand.Mem {
 	vals := make([]uint64, 16)
 	for j := range vals {
 		if p.Is64() {
-			vals[j] = math.Float64bits(vmath.ExpTable64[j]) - uint64(j)<<shift
+			vals[j] = math.Float64bits(derived.ExpTable64[j]) - uint64(j)<<shift
 		} else {
-			vals[j] = uint64(math.Float32bits(vmath.ExpTable32[j]) - uint32(j)<<shift)
+			vals[j] = uint64(math.Float32bits(derived.ExpTable32[j]) - uint32(j)<<shift)
 		}
 	}
 	return p.Elements(fmt.Sprintf("%sexptab%d", p.consts.prefix, 8*p.Size), vals)
@@ -618,14 +627,10 @@ const (
 // logConsts are Log's constants in p's precision.
 func (p *Prec) logConsts() (tiny, scale, expMagic, sqrt2, ln2hi, ln2lo, nan float64, coeffs []float64) {
 	if p.Is64() {
-		return vmath.LogTiny64, 0x1p52, vmath.LogExpMagic64, vmath.Sqrt2, vmath.Ln2Hi64, vmath.Ln2Lo64, vmath.NaN64, vmath.LogCoeffs64
-	}
-	c := make([]float64, len(vmath.LogCoeffs32))
-	for i, v := range vmath.LogCoeffs32 {
-		c[i] = float64(v)
+		return vmath.LogTiny64, 0x1p52, vmath.LogExpMagic64, vmath.Sqrt2, derived.Ln2Hi64, derived.Ln2Lo64, vmath.NaN64, derived.LogCoeffs64
 	}
 	return float64(vmath.LogTiny32), 0x1p23, float64(vmath.LogExpMagic32), float64(vmath.Sqrt2f),
-		float64(vmath.Ln2Hi32), float64(vmath.Ln2Lo32), float64(vmath.NaN32), c
+		float64(derived.Ln2Hi32), float64(derived.Ln2Lo32), float64(vmath.NaN32), widen(derived.LogCoeffs32)
 }
 
 // Log emits dst = log(x) lane by lane, the operations of vmath.Log64/Log32. x is left

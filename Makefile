@@ -55,9 +55,10 @@ browser-deps:
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# The exp/log constants first: the avo programs read them when they emit the assembly.
+# go generate may visit the packages in any order: the avo programs derive exp's and
+# log's constants themselves (gen/vmath) rather than read internal/vmath/coeffs.go, which
+# it writes from the same derivation.
 generate:
-	$(GO) generate ./internal/vmath
 	$(GO) generate ./...
 
 # Regenerates every generated file and fails if the tree then differs from what git holds

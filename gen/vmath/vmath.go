@@ -1,9 +1,10 @@
 // Package vmath derives the constants of gmmsimd's exp and log (../../internal/vmath) in
 // big-float arithmetic: the two-part ln2 and the coefficients of the exp and log
 // polynomials. `go generate` runs gencoeffs, which writes them into internal/vmath as
-// literals; this package's tests derive them again and compare, and measure the
-// accuracy of the functions against exact references. Nothing the library runs imports
-// it.
+// literals, and the avo programs in ../../asm, which call Derive as they emit the
+// assembly (so that neither waits on the other); this package's tests derive them again
+// and compare, and measure the accuracy of the functions against exact references.
+// Nothing the library runs imports it.
 package vmath
 
 import (

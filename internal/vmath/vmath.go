@@ -4,7 +4,9 @@
 // float64 functions here and the AVX2 lanes give the same bits; the float32 ones agree
 // to one ulp (Go has no float32 fused multiply-add). The polynomial coefficients and the
 // split ln2 are derived in big floats by ../../gen/vmath at `go generate` time and written
-// into coeffs.go as literals: nothing is computed at start-up.
+// into coeffs.go as literals: nothing is computed at start-up. (The avo programs take
+// them from ../../gen/vmath too, not from coeffs.go, so that go generate's order does
+// not matter.)
 //
 // Exp: x = n ln2 + r with n = round(x log2 e) (rounded by adding a shifter within one
 // fused multiply-add) and r reduced with a two-part ln2 through

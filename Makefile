@@ -9,7 +9,7 @@ BENCHCOUNT ?= 6
 K ?= 5
 REPS ?= 500
 
-.PHONY: help run sheet screenshot browser-deps generate check-generate test test-purego test-race test-go-decoder jpeg-deps test-arm64 test-wasm test-beam lint cross fuzz bench floor
+.PHONY: help run sheet screenshot browser-deps generate check-generate layers test test-purego test-race test-go-decoder jpeg-deps test-arm64 test-wasm test-beam lint cross fuzz bench floor
 
 help:
 	@echo "run             segment the built-in example image"
@@ -18,6 +18,7 @@ help:
 	@echo "browser-deps    Chromium (Debian's chromium) for the page's browser test, installed if missing"
 	@echo "generate        rerun every generator: the assembly (asm/) and exp/log constants (gen/vmath)"
 	@echo "check-generate  regenerate everything and fail if the tree then differs from git's"
+	@echo "layers          check the import graph's layers (internal/layers, from go list)"
 	@echo "test            go test ./..."
 	@echo "test-purego     the tests without assembly (-tags purego)"
 	@echo "test-race       the tests under the race detector"
@@ -67,6 +68,13 @@ check-generate: generate
 	@git diff --exit-code --stat || { echo "generated files differ from what the generators produce: run make generate"; exit 1; }
 	@test -z "$$(git status --porcelain --untracked-files=all)" || { git status --short; echo "the generators wrote files git does not hold"; exit 1; }
 
+# The import graph, from go list, in both modules: no package imports one of a higher
+# layer (gmm none of the image application's, internal/ none of gmm's, cmd's or beam's),
+# gmm/... depends on no image package, and beam/ imports no internal package of the root
+# module. The layers are in internal/layers's package doc.
+layers:
+	$(GO) test -count=1 ./internal/layers
+
 test:
 	$(GO) test ./...
 
@@ -88,13 +96,13 @@ jpeg-deps:
 # The tests that decode images, with Go's JPEG decoder standing in for libjpeg-turbo
 # wherever --decoder=auto would take it (the other run of them takes libjpeg-turbo).
 test-go-decoder:
-	GMMSIMD_DECODER=go $(GO) test ./gmm/segment/... ./cmd/...
+	GMMSIMD_DECODER=go $(GO) test ./segment ./segment/libjpeg ./cmd/...
 
 # arm64 runs the pure-Go kernels, where Go may fuse a product into the next addition:
 # the tests hold it to the same numbers as amd64. -short trims what an emulator makes
-# slow (the full runs cover it natively); internal/bigmem is left out, its test reading
-# the huge-page advice that qemu-user does not pass on. Debian's qemu-user-static is
-# installed first if it is missing. -tags purego: the libjpeg-turbo loader links the
+# slow (the full runs cover it natively); segment/internal/bigmem is left out, its test
+# reading the huge-page advice that qemu-user does not pass on. Debian's qemu-user-static
+# is installed first if it is missing. -tags purego: the libjpeg-turbo loader links the
 # binary dynamically, and qemu-user finds no arm64 dynamic loader here; the tag builds its
 # stub, and arm64 has no assembly for the tag to leave out.
 test-arm64:
@@ -102,7 +110,8 @@ test-arm64:
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null; }
 	GOARCH=arm64 $(GO) test -short -tags purego -exec qemu-aarch64-static ./internal/kernel ./internal/vmath \
-		./internal/minimum ./internal/eightbit ./internal/parallel ./internal/atomicfile ./gmm/... ./gen/...
+		./internal/parallel ./internal/atomicfile ./gmm/... ./segment ./segment/libjpeg \
+		./segment/internal/minimum ./segment/internal/eightbit ./gen/...
 
 # js/wasm runs the pure-Go kernels too, under Node.js (Debian's nodejs if it is missing):
 # the numerical packages, -short. (386 is only built: qemu-user's i386 cannot start Go's
@@ -112,7 +121,7 @@ test-wasm:
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; }
 	PATH="$$PATH:$$($(GO) env GOROOT)/lib/wasm" GOOS=js GOARCH=wasm $(GO) test -short \
-		./internal/vmath ./internal/kernel ./internal/minimum ./internal/eightbit
+		./internal/vmath ./internal/kernel ./segment/internal/minimum ./segment/internal/eightbit
 
 # beam/ is a module of its own, so that the library's users never download Beam: its
 # tests run the pipelines on prism, in-process. Not under -race in CI: compiling Beam's

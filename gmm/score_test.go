@@ -15,8 +15,8 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
-	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
+	"github.com/gmmsimd/gmmsimd/imagetest"
+	"github.com/gmmsimd/gmmsimd/sharedtest"
 )
 
 // sklearnFit is one of ../shared/reference/sklearn_*.json: scikit-learn's GaussianMixture

@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
-	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
+	"github.com/gmmsimd/gmmsimd/imagetest"
+	"github.com/gmmsimd/gmmsimd/sharedtest"
 )
 
 // sklearnRGB is one of scikit-learn's colour fits in the shared reference data (see its

@@ -17,9 +17,9 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
-	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
+	"github.com/gmmsimd/gmmsimd/imagetest"
+	"github.com/gmmsimd/gmmsimd/segment"
+	"github.com/gmmsimd/gmmsimd/sharedtest"
 )
 
 func TestMain(m *testing.M) {

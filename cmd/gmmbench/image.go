@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
+	"github.com/gmmsimd/gmmsimd/segment"
 )
 
 // imageRun is the --image experiment.

@@ -33,9 +33,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
-	"github.com/gmmsimd/gmmsimd/internal/interrupt"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
+	"github.com/gmmsimd/gmmsimd/interrupt"
+	"github.com/gmmsimd/gmmsimd/segment"
 	"github.com/klauspost/cpuid/v2"
 )
 

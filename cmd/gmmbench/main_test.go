@@ -16,8 +16,8 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/cmd/internal/cmdtest"
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
+	"github.com/gmmsimd/gmmsimd/segment"
 	"github.com/klauspost/cpuid/v2"
 )
 
@@ -225,7 +225,7 @@ func TestPlots(t *testing.T) {
 // --image with a colour space times the multichannel fit over the pixels and over the
 // colour histogram, on the Go kernel, every thread count.
 func TestImageExperimentInColour(t *testing.T) {
-	im := imageExperiment(t, "../../gmm/segment/testdata/jpeg/s2x2.jpg", "--channel", "lab")
+	im := imageExperiment(t, "../../segment/testdata/jpeg/s2x2.jpg", "--channel", "lab")
 	if im == nil || im.Channel != "lab" || len(im.Configs) != 4 {
 		t.Fatalf("image: %+v", im)
 	}

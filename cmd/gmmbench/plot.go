@@ -14,7 +14,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/segment"
 )
 
 // series is one kernel in one precision: the rows that share them.

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/gmmsimd/gmmsimd/internal/ctxfile"
-	"github.com/gmmsimd/gmmsimd/internal/inputs"
+	"github.com/gmmsimd/gmmsimd/segment/inputs"
 	"github.com/schollz/progressbar/v3"
 )
 

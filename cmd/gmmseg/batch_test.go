@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
+	"github.com/gmmsimd/gmmsimd/imagetest"
+	"github.com/gmmsimd/gmmsimd/segment"
 )
 
 // batchDir writes three images (the example as PNG, a crop of it as PNG and as JPEG) and,

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
-	"github.com/gmmsimd/gmmsimd/gmm/segment/libjpeg"
+	"github.com/gmmsimd/gmmsimd/segment"
+	"github.com/gmmsimd/gmmsimd/segment/libjpeg"
 )
 
 // envDecoder names the JPEG decoder that --decoder=auto means, as GMMSIMD_KERNEL does the

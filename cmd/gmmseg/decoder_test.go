@@ -9,14 +9,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gmmsimd/gmmsimd/gmm/segment/libjpeg"
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
-	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
+	"github.com/gmmsimd/gmmsimd/imagetest"
+	"github.com/gmmsimd/gmmsimd/segment/libjpeg"
+	"github.com/gmmsimd/gmmsimd/sharedtest"
 )
 
 // jpegDir holds package segment's test JPEGs, one of each subsampling, each beside
 // djpeg's RGB (.libjpeg.png) and grayscale (.libjpeg-gray.png) decodes of it.
-var jpegDir = filepath.Join("..", "..", "gmm", "segment", "testdata", "jpeg")
+var jpegDir = filepath.Join("..", "..", "segment", "testdata", "jpeg")
 
 // needLibjpeg skips the test where libjpeg-turbo does not load: always in a build that
 // does not load it, on a machine without it unless libjpeg.EnvRequire says it must.

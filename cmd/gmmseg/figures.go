@@ -8,7 +8,7 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure"
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/segment"
 )
 
 // figureSide is the longest side, in pixels, of the images that figures show.

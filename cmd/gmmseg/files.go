@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/gmmsimd/gmmsimd/internal/fileid"
+	"github.com/gmmsimd/gmmsimd/cmd/internal/fileid"
 )
 
 // namedFile is a file that a run reads or writes, with what names it on the command line.

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/segment"
 )
 
 // config is the parsed command line, as the user gave it: it does not change after

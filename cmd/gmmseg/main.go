@@ -43,7 +43,7 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
-	"github.com/gmmsimd/gmmsimd/internal/interrupt"
+	"github.com/gmmsimd/gmmsimd/interrupt"
 )
 
 // exampleImage is segmented when no --first-image is given: camera.png (512x512, 8-bit

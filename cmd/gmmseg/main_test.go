@@ -23,11 +23,11 @@ import (
 	"github.com/gmmsimd/gmmsimd/cmd/internal/cmdtest"
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
+	"github.com/gmmsimd/gmmsimd/imagetest"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/gmmsimd/gmmsimd/internal/race"
-	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
+	"github.com/gmmsimd/gmmsimd/segment"
+	"github.com/gmmsimd/gmmsimd/sharedtest"
 )
 
 // exitCancelled is the exit status of a run whose context was cancelled without a

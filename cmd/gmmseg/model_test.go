@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
+	"github.com/gmmsimd/gmmsimd/imagetest"
+	"github.com/gmmsimd/gmmsimd/segment"
 )
 
 // examplePlane is the built-in example's luma, as gmmseg reads it.

@@ -7,8 +7,8 @@ import (
 	"image/draw"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
+	"github.com/gmmsimd/gmmsimd/segment"
 )
 
 // pngTypes are --png's values: the segmentation as a palette of its classes' colours

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/segment"
 )
 
 // The segmentation is a PNG of 2 bits a pixel for 3 or 4 classes by default (indexed,

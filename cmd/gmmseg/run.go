@@ -11,8 +11,8 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure"
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
-	"github.com/gmmsimd/gmmsimd/internal/modelfile"
+	"github.com/gmmsimd/gmmsimd/gmm/modelfile"
+	"github.com/gmmsimd/gmmsimd/segment"
 )
 
 // input is the data to fit, whatever their precision.

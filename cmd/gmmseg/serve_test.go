@@ -27,7 +27,7 @@ import (
 	"time"
 
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
+	"github.com/gmmsimd/gmmsimd/imagetest"
 )
 
 // syncBuffer is a buffer that a server's goroutines write and a test reads.

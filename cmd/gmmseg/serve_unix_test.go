@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gmmsimd/gmmsimd/internal/interrupt"
+	"github.com/gmmsimd/gmmsimd/interrupt"
 )
 
 // SIGTERM, SIGINT and SIGHUP stop the server as they stop a run, with 128 + the signal as

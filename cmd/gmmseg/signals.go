@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/gmmsimd/gmmsimd/internal/interrupt"
+	"github.com/gmmsimd/gmmsimd/interrupt"
 )
 
 // interrupted reports, on one line, that ctx ended the run (and by which signal) and what

@@ -10,9 +10,9 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/beam/gmmbeam"
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
-	"github.com/gmmsimd/gmmsimd/internal/inputs"
-	"github.com/gmmsimd/gmmsimd/internal/modelfile"
+	"github.com/gmmsimd/gmmsimd/gmm/modelfile"
+	"github.com/gmmsimd/gmmsimd/segment"
+	"github.com/gmmsimd/gmmsimd/segment/inputs"
 )
 
 // config holds the flags as given.

@@ -28,7 +28,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/gmmsimd/gmmsimd/beam/gmmbeam"
-	"github.com/gmmsimd/gmmsimd/internal/interrupt"
+	"github.com/gmmsimd/gmmsimd/interrupt"
 )
 
 // tempVars name the system's temporary folder: os.TempDir reads TMPDIR on Unix, TMP and

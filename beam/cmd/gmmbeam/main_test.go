@@ -12,8 +12,8 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/gmmsimd/gmmsimd/beam/gmmbeam"
-	"github.com/gmmsimd/gmmsimd/internal/modelfile"
-	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
+	"github.com/gmmsimd/gmmsimd/gmm/modelfile"
+	"github.com/gmmsimd/gmmsimd/sharedtest"
 )
 
 func TestMain(m *testing.M) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/beam/gmmbeam"
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/internal/modelfile"
+	"github.com/gmmsimd/gmmsimd/gmm/modelfile"
 )
 
 // outcome is what a run did.

@@ -15,8 +15,8 @@ import (
 	xdraw "golang.org/x/image/draw"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
+	"github.com/gmmsimd/gmmsimd/segment"
 )
 
 // Histogram is a density histogram: Density[i] is the share of the samples in the i-th of

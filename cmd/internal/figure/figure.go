@@ -17,8 +17,8 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
+	"github.com/gmmsimd/gmmsimd/segment"
 )
 
 // DPI is the resolution of PNG figures: a panel of 300 points is 400 pixels wide.

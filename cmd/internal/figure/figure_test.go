@@ -14,9 +14,9 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/imagetest"
 	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
+	"github.com/gmmsimd/gmmsimd/segment"
 )
 
 func TestNewHistogramCountsEverySample(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 )
 
 // A JPEGDecoder decodes JPEG files in place of Go's image/jpeg: package
-// gmm/segment/libjpeg's decodes them with libjpeg-turbo, as Pillow and OpenCV do.
+// segment/libjpeg's decodes them with libjpeg-turbo, as Pillow and OpenCV do.
 type JPEGDecoder interface {
 	// Name names the decoder in reports ("libjpeg-turbo").
 	Name() string

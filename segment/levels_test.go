@@ -1,6 +1,7 @@
-package gmm_test
+package segment_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -11,9 +12,9 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/gen"
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
 	"github.com/gmmsimd/gmmsimd/internal/race"
-	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
+	"github.com/gmmsimd/gmmsimd/segment"
+	"github.com/gmmsimd/gmmsimd/sharedtest"
 )
 
 var truth = gmm.NewModel([]float64{0.3, 0.5, 0.2}, []float64{0.15, 0.5, 0.85}, []float64{0.04, 0.08, 0.03})
@@ -43,6 +44,24 @@ func samplesOf[T float32 | float64](levels []uint16, maxLevel int) []T {
 	return x
 }
 
+// fitted is a fit with every iteration's Step of the run it kept.
+type fitted struct {
+	*gmm.Result
+	Steps []gmm.Step
+}
+
+// fitKeep is gmm.Fit, keeping every iteration's Step of the run it keeps through a
+// gmm.Record.
+func fitKeep[T float32 | float64](ctx context.Context, x []T, opt gmm.Options) (fitted, error) {
+	var rec gmm.Record
+	opt.Progress = rec.Add
+	res, err := gmm.Fit(ctx, x, opt)
+	if res == nil {
+		return fitted{}, err
+	}
+	return fitted{res, rec.Run(res.Run)}, err
+}
+
 func relErr(a, b float64) float64 { return math.Abs(a-b) / math.Max(math.Abs(b), 1e-300) }
 
 // sumAbsLogP returns the sum of |log p(x_n)| under m, the scale of the log-likelihood's
@@ -65,7 +84,7 @@ func sumAbsLogP(t *testing.T, m *gmm.Model, x []float64) float64 {
 // |log p(x_n)| (sumAbsLogP): the log-likelihood of values in [0, 1] adds up terms of both
 // signs, and two orders of summing millions of them can differ by more than 1e-12 of the
 // total when it cancels, by far less than 1e-12 of what was summed.
-func sameFit(t *testing.T, what string, got, want gmm.Fitted, scale, tol float64) {
+func sameFit(t *testing.T, what string, got, want fitted, scale, tol float64) {
 	t.Helper()
 	if len(got.Steps) != len(want.Steps) {
 		t.Fatalf("%s: %d iterations, want %d", what, len(got.Steps), len(want.Steps))
@@ -87,10 +106,10 @@ func sameFit(t *testing.T, what string, got, want gmm.Fitted, scale, tol float64
 
 // bothPaths fits levels on the histogram path (got) and as samples (want, of the samples
 // x) in the precision T.
-func bothPaths[T float32 | float64](t *testing.T, levels []uint16, maxLevel int, opt gmm.Options) (x []T, got, want gmm.Fitted) {
+func bothPaths[T float32 | float64](t *testing.T, levels []uint16, maxLevel int, opt gmm.Options) (x []T, got, want fitted) {
 	t.Helper()
 	x = samplesOf[T](levels, maxLevel)
-	want, err := gmm.FitKeep(t.Context(), x, opt)
+	want, err := fitKeep(t.Context(), x, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,14 +117,14 @@ func bothPaths[T float32 | float64](t *testing.T, levels []uint16, maxLevel int,
 }
 
 // histogramFit fits levels on the histogram path: CountLevels, then Fit on the counts.
-func histogramFit[T float32 | float64](t *testing.T, levels []uint16, maxLevel int, opt gmm.Options) gmm.Fitted {
+func histogramFit[T float32 | float64](t *testing.T, levels []uint16, maxLevel int, opt gmm.Options) fitted {
 	t.Helper()
 	values, counts, err := gmm.CountLevels(t.Context(), levels, segment.LevelValues[T](maxLevel), opt.Exec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opt.Weights = counts
-	res, err := gmm.FitKeep(t.Context(), values, opt)
+	res, err := fitKeep(t.Context(), values, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +218,7 @@ func TestFitLevelsIsFitOnEveryTestImage(t *testing.T) {
 func TestFitLevelsCountsEverySampleOnAnyThreads(t *testing.T) {
 	// More components than distinct levels is fine: the samples are what count.
 	levels := slices.Repeat([]uint16{3, 3, 9}, 1000)
-	var first gmm.Fitted
+	var first fitted
 	for _, threads := range []int{1, 2, 3, 8} {
 		res := histogramFit[float64](t, levels, 15, gmm.Options{Components: 4, MaxIter: 10, Exec: gmm.Exec{Threads: threads}})
 		if err := res.Model.Validate(); err != nil || res.Model.K() != 4 {

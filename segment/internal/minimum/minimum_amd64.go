@@ -4,7 +4,7 @@ package minimum
 
 import "github.com/klauspost/cpuid/v2"
 
-//go:generate go run -C ../../asm ./minu16 -out ../internal/minimum/minu16_amd64.s -stubs ../internal/minimum/minu16_amd64.go -pkg minimum
+//go:generate go run -C ../../../asm ./minu16 -out ../segment/internal/minimum/minu16_amd64.s -stubs ../segment/internal/minimum/minu16_amd64.go -pkg minimum
 
 // into and name are the implementation this CPU runs: AVX2's where it has AVX2.
 var into, name = pick()

@@ -6,8 +6,8 @@ import (
 	"math"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/internal/bigmem"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
+	"github.com/gmmsimd/gmmsimd/segment/internal/bigmem"
 )
 
 // Lab is a CIE L*a*b* colour (D65 white).

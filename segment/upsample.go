@@ -3,8 +3,8 @@ package segment
 import (
 	"image"
 
-	"github.com/gmmsimd/gmmsimd/internal/bigmem"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
+	"github.com/gmmsimd/gmmsimd/segment/internal/bigmem"
 )
 
 // JPEG colour as other tools decode it. Go's image/jpeg gives the chroma planes at their

@@ -9,8 +9,8 @@ import (
 	"runtime"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/internal/bigmem"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
+	"github.com/gmmsimd/gmmsimd/segment/internal/bigmem"
 )
 
 // codes is how many colours of three 8-bit values there are: a table indexed by colour.

@@ -19,8 +19,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
-	"github.com/gmmsimd/gmmsimd/internal/bigmem"
+	"github.com/gmmsimd/gmmsimd/segment"
+	"github.com/gmmsimd/gmmsimd/segment/internal/bigmem"
 )
 
 // Library is the file name Load opens, as the dynamic loader finds it.

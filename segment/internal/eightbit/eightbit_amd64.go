@@ -4,7 +4,7 @@ package eightbit
 
 import "github.com/klauspost/cpuid/v2"
 
-//go:generate go run -C ../../asm ./unit8 -out ../internal/eightbit/unit8_amd64.s -stubs ../internal/eightbit/unit8_amd64.go -pkg eightbit
+//go:generate go run -C ../../../asm ./unit8 -out ../segment/internal/eightbit/unit8_amd64.s -stubs ../segment/internal/eightbit/unit8_amd64.go -pkg eightbit
 
 // available lists the implementations this CPU runs, best first: AVX-512's where it has
 // AVX-512F, AVX2's where it has AVX2 and FMA3, and the Go loop.

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
-	"github.com/gmmsimd/gmmsimd/internal/sharedtest"
+	"github.com/gmmsimd/gmmsimd/imagetest"
+	"github.com/gmmsimd/gmmsimd/segment"
+	"github.com/gmmsimd/gmmsimd/sharedtest"
 )
 
 // fuzzPixels keeps the fuzzed images small, so that each input decodes quickly.

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/gmm/segment"
+	"github.com/gmmsimd/gmmsimd/segment"
 )
 
 // Segment an image as gmmseg does by default: read its luma into a plane, fit the

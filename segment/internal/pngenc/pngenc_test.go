@@ -17,7 +17,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
+	"github.com/gmmsimd/gmmsimd/imagetest"
 )
 
 // segmentation returns a w x h paletted image of k classes, with k grays as its palette,

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
+	"github.com/gmmsimd/gmmsimd/imagetest"
 )
 
 // Each subsampling's JPEG converts to the RGB that libjpeg-turbo 2.1's djpeg (fancy

@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/internal/bigmem"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
+	"github.com/gmmsimd/gmmsimd/segment/internal/bigmem"
 )
 
 // IndexedGray returns the gray levels of p, as Segment and MeanLevels leave them (each

@@ -10,9 +10,9 @@ import (
 	"slices"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/internal/bigmem"
-	"github.com/gmmsimd/gmmsimd/internal/eightbit"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
+	"github.com/gmmsimd/gmmsimd/segment/internal/bigmem"
+	"github.com/gmmsimd/gmmsimd/segment/internal/eightbit"
 )
 
 // Dims is how many values a pixel of the channel has: 3 for the colour spaces, 1 for the

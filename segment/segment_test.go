@@ -22,7 +22,7 @@ import (
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/internal/imagetest"
+	"github.com/gmmsimd/gmmsimd/imagetest"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 )
@@ -231,7 +231,7 @@ func TestDecodeEveryFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	photo, err := Open("../../cmd/gmmseg/camera.png", 0)
+	photo, err := Open("../cmd/gmmseg/camera.png", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -664,7 +664,7 @@ func TestHeaderBombs(t *testing.T) {
 
 // TestPixelLimit holds Decode to the limit it is given, to the pixel.
 func TestPixelLimit(t *testing.T) {
-	data, err := os.ReadFile("../../cmd/gmmseg/camera.png")
+	data, err := os.ReadFile("../cmd/gmmseg/camera.png")
 	if err != nil {
 		t.Fatal(err)
 	}

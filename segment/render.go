@@ -14,9 +14,9 @@ import (
 
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
-	"github.com/gmmsimd/gmmsimd/internal/bigmem"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
-	"github.com/gmmsimd/gmmsimd/internal/pngenc"
+	"github.com/gmmsimd/gmmsimd/segment/internal/bigmem"
+	"github.com/gmmsimd/gmmsimd/segment/internal/pngenc"
 )
 
 // CleanRadius is the half-side of the square that Segment opens and closes with: 2, a 5x5
@@ -278,7 +278,7 @@ func (p *Plane) Image16() image.Image {
 // WritePNG writes img as a PNG file at path, atomically: on any error nothing is left at
 // path (an existing file there stays as it was). A paletted image takes the fewest bits a
 // pixel that index its palette, and the rows are deflated on every CPU (see
-// internal/pngenc).
+// segment/internal/pngenc).
 func WritePNG(path string, img image.Image) error {
 	return atomicfile.Write(path, func(w io.Writer) error { return EncodePNG(w, img) })
 }

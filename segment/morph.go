@@ -6,9 +6,9 @@ import (
 	"runtime"
 	"sync/atomic"
 
-	"github.com/gmmsimd/gmmsimd/internal/bigmem"
-	"github.com/gmmsimd/gmmsimd/internal/minimum"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
+	"github.com/gmmsimd/gmmsimd/segment/internal/bigmem"
+	"github.com/gmmsimd/gmmsimd/segment/internal/minimum"
 )
 
 // Opening is the morphological opening of a plane (erosion, then dilation) with a square of

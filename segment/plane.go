@@ -6,8 +6,8 @@ import (
 	"image"
 
 	"github.com/gmmsimd/gmmsimd/gmm"
-	"github.com/gmmsimd/gmmsimd/internal/bigmem"
 	"github.com/gmmsimd/gmmsimd/internal/parallel"
+	"github.com/gmmsimd/gmmsimd/segment/internal/bigmem"
 )
 
 // Channel says which value of a pixel is segmented: a single channel, or a colour space.

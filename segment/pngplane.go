@@ -12,7 +12,7 @@ import (
 	"image/png"
 	"io"
 
-	"github.com/gmmsimd/gmmsimd/internal/bigmem"
+	"github.com/gmmsimd/gmmsimd/segment/internal/bigmem"
 )
 
 // bandBytes is about how many bytes of pixels a band of rows of a PNG decoded into a plane

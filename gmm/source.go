@@ -136,14 +136,14 @@ type tiled[T float32 | float64] struct {
 
 // onDriver returns s as the passes on d read them.
 func (s *samples[T]) onDriver(d *kernel.Driver) *tiled[T] {
-	return &tiled[T]{samples: s, dr: d, tiles: s.tiles(d), count: d.Tiles(s.n)}
+	return &tiled[T]{samples: s, dr: d, tiles: s.tiles(d), count: d.Tiles(s.n, s.d)}
 }
 
 // eachTile calls f with the index of every tile, its first sample and its samples, on
 // the workers: f writes only to its tile's results. It returns ctx's error if ctx stopped
 // the pass.
 func (tl *tiled[T]) eachTile(ctx context.Context, f func(t, lo int, x []T)) error {
-	tl.dr.ForTiles(tl.n, func(w, t, lo, hi int) { f(t, lo, tl.tiles.Tile(w, lo, hi)) })
+	tl.dr.ForTiles(tl.n, tl.d, func(w, t, lo, hi int) { f(t, lo, tl.tiles.Tile(w, lo, hi)) })
 	return ctx.Err()
 }
 

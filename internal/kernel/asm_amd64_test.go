@@ -423,3 +423,27 @@ func checkTranspose[T Float](t *testing.T, table *multiTable[T]) {
 		}
 	}
 }
+
+// laneSum adds the lanes pairwise, each half on its own first, whatever the width: the
+// widths written out add in the order of the halving.
+func TestLaneSumAddsPairwise(t *testing.T) {
+	var pairwise func(v []float64) float64
+	pairwise = func(v []float64) float64 {
+		if len(v) == 1 {
+			return v[0]
+		}
+		return pairwise(v[:len(v)/2]) + pairwise(v[len(v)/2:])
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 2, 4, 8, 16, 32} {
+		for range 1000 {
+			v := make([]float64, n)
+			for i := range v {
+				v[i] = rng.NormFloat64() * math.Pow(2, float64(rng.IntN(80)-40))
+			}
+			if got, want := laneSum(v), pairwise(v); math.Float64bits(got) != math.Float64bits(want) {
+				t.Fatalf("laneSum(%v) = %v, want %v", v, got, want)
+			}
+		}
+	}
+}

@@ -211,7 +211,14 @@ func (t *estepTable[T]) frame(c *Coeffs, sc *Scratch) *estepFrame[T] {
 // laneSum adds the lanes of a float64 accumulator register (a power of two of them) in a
 // fixed order: pairwise, the halves first added up each on its own.
 func laneSum(v []float64) float64 {
-	if len(v) == 1 {
+	switch len(v) { // the registers' widths written out: the recursion cost more than the adds
+	case 8:
+		return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]))
+	case 4:
+		return (v[0] + v[1]) + (v[2] + v[3])
+	case 2:
+		return v[0] + v[1]
+	case 1:
 		return v[0]
 	}
 	h := len(v) / 2

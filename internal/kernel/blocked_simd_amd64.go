@@ -18,10 +18,6 @@ type blockedFuncs[T Float] struct {
 	givenW      multiResp[T]
 }
 
-// blockedDims is the fewest features the blocked kernels take: below it the sweeps of
-// ../../asm/multi, unrolled for each d, are faster.
-const blockedDims = 5
-
 // blockedFrame is a worker's memory for the blocked kernels of one precision.
 type blockedFrame[T Float] struct {
 	planes  []T // the block's samples as planes

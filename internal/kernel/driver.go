@@ -124,6 +124,7 @@ func (d *Driver) Interruptible(ctx context.Context) (release func()) {
 type pass struct {
 	task      tileTask
 	n, ntiles int
+	tile      int          // samples a tile
 	stop      *atomic.Bool // set: hand out no more tiles (see Interruptible)
 }
 
@@ -221,17 +222,36 @@ func (d *Driver) TileSize() int { return d.tile }
 // Pinned reports whether the workers are pinned to CPUs.
 func (d *Driver) Pinned() bool { return d.pin }
 
-// tiles returns the number of tiles that cover n samples.
-func (d *Driver) tiles(n int) int { return (n + d.tile - 1) / d.tile }
+// tiles returns the number of tiles of tile samples that cover n samples.
+func tiles(n, tile int) int { return (n + tile - 1) / tile }
 
-// Tiles returns the number of tiles of a pass over n samples.
-func (d *Driver) Tiles(n int) int { return d.tiles(n) }
+// tileOf is how many samples of dims features a tile of the multichannel passes holds:
+// the tile size for the sweeps of up to 4 features; from blockedDims on, halved while the
+// tile's values outnumber four times the tile size, down to minWideTile. A tile of 32768
+// samples of 128 features was 32 MiB, and a fit of 25,000 samples ran on one core.
+func (d *Driver) tileOf(dims int) int {
+	n := d.tile
+	for dims >= blockedDims && n > minWideTile && n*dims > 4*d.tile {
+		n /= 2
+	}
+	return n
+}
 
-// ForTiles calls f(w, t, lo, hi) for every tile t of a pass over n samples, its samples
-// [lo, hi), on d's workers (w is the worker's index, below Threads). The tiles are the
-// kernels', so that results kept per tile and added up in tile order give the same bits
-// for any number of workers. f must write only to its tile's results.
-func (d *Driver) ForTiles(n int, f func(w, t, lo, hi int)) { d.forTiles(n, tileFunc(f)) }
+// minWideTile is the fewest samples a tile of many features holds: four blocks of the
+// blocked kernels' largest, so that a tile's work outweighs adding up its statistics.
+const minWideTile = 1024
+
+// Tiles returns the number of tiles of a pass over n samples of dims features.
+func (d *Driver) Tiles(n, dims int) int { return tiles(n, d.tileOf(dims)) }
+
+// ForTiles calls f(w, t, lo, hi) for every tile t of a pass over n samples of dims
+// features, its samples [lo, hi), on d's workers (w is the worker's index, below
+// Threads). The tiles are the kernels', so that results kept per tile and added up in
+// tile order give the same bits for any number of workers. f must write only to its
+// tile's results.
+func (d *Driver) ForTiles(n, dims int, f func(w, t, lo, hi int)) {
+	d.forTiles(n, d.tileOf(dims), tileFunc(f))
+}
 
 // tileFunc is a function run on every tile of a pass.
 type tileFunc func(w, t, lo, hi int)
@@ -249,14 +269,15 @@ func (d *Driver) runTiles(w int) {
 		if t >= p.ntiles {
 			return
 		}
-		p.task.run(w, t, t*d.tile, min((t+1)*d.tile, p.n))
+		p.task.run(w, t, t*p.tile, min((t+1)*p.tile, p.n))
 	}
 }
 
-// forTiles runs task on every tile covering [0, n) and returns when all have run.
-func (d *Driver) forTiles(n int, task tileTask) {
-	nt := d.tiles(n)
-	d.pass = pass{task: task, n: n, ntiles: nt, stop: d.interrupt}
+// forTiles runs task on every tile of tile samples covering [0, n) and returns when all
+// have run.
+func (d *Driver) forTiles(n, tile int, task tileTask) {
+	nt := tiles(n, tile)
+	d.pass = pass{task: task, n: n, ntiles: nt, tile: tile, stop: d.interrupt}
 	d.next.Store(0)
 	woken := d.woken(nt)
 	d.busy.Add(woken)
@@ -280,10 +301,10 @@ func (d *Driver) woken(nt int) int {
 }
 
 // eachWorker calls f with the index of every worker that may take a tile of a pass over
-// n samples (the woken ones, and the caller's), so that buffers of their own are made
-// for them, and only them, before the pass.
-func (d *Driver) eachWorker(n int, f func(w int)) {
-	woken := d.woken(d.tiles(n))
+// n samples in tiles of tile (the woken ones, and the caller's), so that buffers of their
+// own are made for them, and only them, before the pass.
+func (d *Driver) eachWorker(n, tile int, f func(w int)) {
+	woken := d.woken(tiles(n, tile))
 	for w := range woken {
 		f(w)
 	}
@@ -358,8 +379,8 @@ func (d *Driver) partials(nt, k int) []Stats {
 func EStep[T Float](d *Driver, x []T, w []float64, c *Coeffs, s *Stats) {
 	ts, set := tasksOf[T](d)
 	e := &ts.estep
-	*e = estepTask[T]{kern: set.EStep, scratch: d.scratch, x: x, w: w, c: c, partial: d.partials(d.tiles(len(x)), c.K())}
-	d.forTiles(len(x), e)
+	*e = estepTask[T]{kern: set.EStep, scratch: d.scratch, x: x, w: w, c: c, partial: d.partials(tiles(len(x), d.tile), c.K())}
+	d.forTiles(len(x), d.tile, e)
 	s.Reset()
 	for t := range e.partial {
 		s.Add(&e.partial[t])
@@ -386,7 +407,7 @@ func Classify[T Float](d *Driver, dst []uint16, x []T, c *Coeffs) {
 	ts, set := tasksOf[T](d)
 	e := &ts.classify
 	*e = classifyTask[T]{kern: set.Classify, scratch: d.scratch, dst: dst, x: x, c: c}
-	d.forTiles(len(x), e)
+	d.forTiles(len(x), d.tile, e)
 	*e = classifyTask[T]{}
 }
 
@@ -447,13 +468,13 @@ func expSums[T Float](d *Driver, dst []float64, x []T, c *Coeffs, rows bool) {
 	if len(scratch) != d.threads {
 		scratch = make([][]T, d.threads)
 	}
-	d.eachWorker(len(x), func(w int) {
+	d.eachWorker(len(x), d.tile, func(w int) {
 		if len(scratch[w]) < (k+2)*e.chunk {
 			scratch[w] = make([]T, max((k+2)*e.chunk, expSumScratch))
 		}
 	})
 	e.scratch = scratch
-	d.forTiles(len(x), e)
+	d.forTiles(len(x), d.tile, e)
 	*e = expSumTask[T]{scratch: scratch}
 }
 
@@ -498,14 +519,14 @@ func Histogram(d *Driver, counts []uint64, levels []uint16) int {
 	}
 	// Rows for the workers of this pass only: a thousand threads over a small image must
 	// not cost a thousand tables.
-	d.eachWorker(len(levels), func(w int) {
+	d.eachWorker(len(levels), d.tile, func(w int) {
 		if d.histRows[w] == nil {
 			d.histRows[w] = make([]uint64, n)
 		}
 	})
 	h := &d.hist
 	*h = histogramTask{levels: levels, counts: d.histRows}
-	d.forTiles(len(levels), h)
+	d.forTiles(len(levels), d.tile, h)
 	*h = histogramTask{}
 	top := -1
 	for v := range counts {

@@ -14,6 +14,11 @@ package kernel
 // coefficients and statistics) is the limit in practice, and callers check it first.
 const MaxDims = 1 << 16
 
+// blockedDims is the fewest features the blocked kernels take (on amd64; and the fewest
+// whose passes take smaller tiles, see Driver.tileOf): below it the sweeps of
+// ../../asm/multi, unrolled for each d, are faster.
+const blockedDims = 5
+
 // multiBlock is how many registers of samples a block of the SIMD kernels holds: the
 // sweeps' limit (float32 sums of a block stay within 32 terms a lane, and the products of
 // S within 2^512).

@@ -35,7 +35,14 @@ func TestMultiLogJointOverflowIsMinusInf(t *testing.T) {
 // planes, on every kernel, at any number of workers; every sample is read once a pass, in
 // tiles of at most the tile size.
 func TestReadTilesPassAsRows(t *testing.T) {
-	const d, k = 3, 4
+	for _, d := range []int{3, 9} { // the sweeps' tiles, and the smaller ones of many features
+		readTilesPassAsRows(t, d)
+	}
+}
+
+// readTilesPassAsRows is TestReadTilesPassAsRows for samples of d features.
+func readTilesPassAsRows(t *testing.T, d int) {
+	const k = 4
 	n := 3*MinTileSize + 17
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := make([]float64, n*d)
@@ -90,7 +97,7 @@ func TestReadTilesPassAsRows(t *testing.T) {
 				rows := reader(func(i, j, _ int) int { return i*d + j })
 				for _, pl := range []func([]float64, int){nil, reader(func(i, j, m int) int { return j*m + i })} {
 					clear(reads)
-					what := fmt.Sprintf("%s diag %v, %d workers, planes %v", kern.Name, diag, threads, pl != nil)
+					what := fmt.Sprintf("d=%d %s diag %v, %d workers, planes %v", d, kern.Name, diag, threads, pl != nil)
 					tiles := func(dr *Driver) Tiles[float64] { return ReadTiles(dr, n, d, rows, pl) }
 					got := multiPassesOf(t, kern, tiles, n, c, threads)
 					if !reflect.DeepEqual(got, want) {

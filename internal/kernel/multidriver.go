@@ -47,7 +47,8 @@ func (r *readTiles[T]) Planes() func(dst []T, lo int) { return r.plane }
 // gets a buffer of one tile now, so that the passes allocate nothing.
 func ReadTiles[T Float](dr *Driver, n, d int, read, planes func(dst []T, lo int)) Tiles[T] {
 	r := &readTiles[T]{d: d, read: read, plane: planes, buf: make([][]T, dr.threads)}
-	dr.eachWorker(n, func(w int) { r.buf[w] = make([]T, min(dr.tile, n)*d) })
+	tile := dr.tileOf(d)
+	dr.eachWorker(n, tile, func(w int) { r.buf[w] = make([]T, min(tile, n)*d) })
 	return r
 }
 
@@ -144,7 +145,7 @@ func (dr *Driver) multiPartials(nt, k, d int) []MultiStats {
 // MultiPartialsBytes is how many bytes the per-tile statistics of a multichannel E-step
 // over n samples take on dr: what a caller bounds before the pass allocates them.
 func (dr *Driver) MultiPartialsBytes(n, k, d int) int64 {
-	return int64(dr.multiWindow(dr.tiles(n))) * int64(MultiStatsSize(k, d)+16) * 8
+	return int64(dr.multiWindow(dr.Tiles(n, d))) * int64(MultiStatsSize(k, d)+16) * 8
 }
 
 // DriveMultiEStep sets s to the statistics of the n samples x (D features each, weights
@@ -154,8 +155,8 @@ func DriveMultiEStep[T Float](dr *Driver, x Tiles[T], n int, w []float64, c *Mul
 	t, set := tasksOf[T](dr)
 	task := &t.multiEStep
 	task.kern, task.planes, task.scratch, task.x, task.w, task.c = set.MultiEStep, set.MultiEStepPlanes, dr.scratch, x, w, c
-	task.window.reset(s, dr.multiPartials(dr.multiWindow(dr.tiles(n)), c.K(), c.D))
-	dr.forTiles(n, task)
+	task.window.reset(s, dr.multiPartials(dr.multiWindow(dr.Tiles(n, c.D)), c.K(), c.D))
+	dr.forTiles(n, dr.tileOf(c.D), task)
 	task.x, task.w, task.c, task.window.total = nil, nil, nil, nil // drop the references to the caller's data
 }
 
@@ -202,7 +203,7 @@ func (e *multiTask[T]) run(worker, _, lo, hi int) {
 func DriveMultiClassify[T Float](dr *Driver, dst []uint16, x Tiles[T], c *MultiCoeffs) {
 	t, set := tasksOf[T](dr)
 	t.multi = multiTask[T]{classify: set.MultiClassify, planes: set.MultiClassifyPlanes, scratch: dr.scratch, x: x, c: c, labels: dst}
-	dr.forTiles(len(dst), &t.multi)
+	dr.forTiles(len(dst), dr.tileOf(c.D), &t.multi)
 }
 
 // DriveMultiScores sets score[n] to log p(x_n) and, with resp, the responsibilities' rows
@@ -210,5 +211,5 @@ func DriveMultiClassify[T Float](dr *Driver, dst []uint16, x Tiles[T], c *MultiC
 func DriveMultiScores[T Float](dr *Driver, score, resp []float64, x Tiles[T], c *MultiCoeffs) {
 	t, set := tasksOf[T](dr)
 	t.multi = multiTask[T]{joints: set.MultiJoints, scratch: dr.scratch, x: x, c: c, score: score, resp: resp}
-	dr.forTiles(len(score), &t.multi)
+	dr.forTiles(len(score), dr.tileOf(c.D), &t.multi)
 }

@@ -26,11 +26,11 @@ func tile(p *emit.Prec) (regs, cols int) {
 // joints emits the log-joints of one component over the d centred planes of n samples.
 func joints(p *emit.Prec) {
 	fn := "blockedJoints" + p.ISA.Name + p.Name
-	TEXT(fn, NOSPLIT, fmt.Sprintf("func(dst, x []%[1]s, n int, u, negb []%[1]s, cnst %[1]s)", p.GoType))
+	TEXT(fn, NOSPLIT, fmt.Sprintf("func(dst, x []%[1]s, n int, mu, u, negb []%[1]s, cnst %[1]s)", p.GoType))
 	Pragma("noescape")
-	what := "y_j = sum_{i <= j} u[i*d+j] x_i"
+	what := "y_j = sum_{i <= j} u[i*d+j] (x_i - mu[i])"
 	if !p.Is64() {
-		what = "y_j = negb[j] + sum_{i <= j} u[i*d+j] x_i"
+		what = "y_j = negb[j] + sum_{i <= j} u[i*d+j] (x_i - mu[i])"
 	}
 	Doc(fmt.Sprintf("%s sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of %d) whose d = len(negb) planes x holds (plane j at x[j*n:]), with %s.",
 		fn, p.Lanes, what))
@@ -38,6 +38,7 @@ func joints(p *emit.Prec) {
 	dst := Load(Param("dst").Base(), GP64())
 	x := Load(Param("x").Base(), GP64())
 	n := Load(Param("n"), GP64())
+	mu := Load(Param("mu").Base(), GP64())
 	u := Load(Param("u").Base(), GP64())
 	negb := Load(Param("negb").Base(), GP64())
 	d := Load(Param("negb").Len(), GP64())
@@ -48,7 +49,7 @@ func joints(p *emit.Prec) {
 	IMUL3Q(U8(p.Size), d, rowBytes)
 	regs, _ := tile(p)
 	inGroups(p, regs, n, x, dst, cnst, func(group int, label string) []VecVirtual {
-		g := &jointGroup{p: p, regs: group, x: x, u: u, negb: negb, d: d, stride: stride, rowBytes: rowBytes, label: label}
+		g := &jointGroup{p: p, regs: group, x: x, mu: mu, u: u, negb: negb, d: d, stride: stride, rowBytes: rowBytes, label: label}
 		return g.sumOfSquares()
 	})
 	VZEROUPPER()
@@ -85,10 +86,10 @@ func inGroups(p *emit.Prec, group int, n, x, dst Register, cnst VecVirtual, sums
 
 // jointGroup is the state of joints' loops over a group of regs registers of samples.
 type jointGroup struct {
-	p                               *emit.Prec
-	regs                            int
-	x, u, negb, d, stride, rowBytes Register
-	label                           string
+	p                                   *emit.Prec
+	regs                                int
+	x, mu, u, negb, d, stride, rowBytes Register
+	label                               string
 }
 
 // sumOfSquares emits |y|^2 for the group's registers of samples and returns the regs
@@ -149,17 +150,19 @@ func (g *jointGroup) columns(cols int, j Register, q []VecVirtual, label string)
 			}
 		}
 	}
-	i, ui, xi := GP64(), GP64(), GP64() // row i; ui points at u[i][j], xi at plane i's registers
+	// Row i; ui points at u[i][j], xi at plane i's registers, mi at mu[i].
+	i, ui, xi, mi := GP64(), GP64(), GP64(), GP64()
 	XORQ(i, i)
 	LEAQ(Mem{Base: g.u, Index: j, Scale: uint8(p.Size)}, ui)
 	MOVQ(g.x, xi)
+	MOVQ(g.mu, mi)
 	Label(label + "row")
-	g.row(y, 0, ui, xi)
+	g.row(y, 0, ui, xi, mi)
 	INCQ(i)
 	CMPQ(i, j)
 	JBE(LabelRef(label + "row"))
 	for t := 1; t < cols; t++ {
-		g.row(y, t, ui, xi)
+		g.row(y, t, ui, xi, mi)
 	}
 	for c := range cols {
 		for k := range y {
@@ -171,12 +174,15 @@ func (g *jointGroup) columns(cols int, j Register, q []VecVirtual, label string)
 
 // row emits one row of U's terms for the columns from first on of the tile's y (the row
 // i at ui, the samples' plane i at xi), and moves ui and xi to the next row.
-func (g *jointGroup) row(y [][]VecVirtual, first int, ui, xi Register) {
+func (g *jointGroup) row(y [][]VecVirtual, first int, ui, xi, mi Register) {
 	p := g.p
+	m := p.Vec()
+	p.Broadcast(Mem{Base: mi}, m)
 	xs := make([]VecVirtual, len(y))
 	for k := range xs {
 		xs[k] = p.Vec()
 		p.Movu(Mem{Base: xi, Disp: k * p.Width}, xs[k])
+		p.Sub(m, xs[k], xs[k]) // the sample less the mean, as centre took it
 	}
 	for c := first; c < len(y[0]); c++ {
 		uij := p.Vec()
@@ -187,6 +193,7 @@ func (g *jointGroup) row(y [][]VecVirtual, first int, ui, xi Register) {
 	}
 	ADDQ(g.rowBytes, ui)
 	ADDQ(g.stride, xi)
+	ADDQ(U8(p.Size), mi)
 }
 
 // outOfReach makes a NaN log-joint (an infinite difference met a zero of U) -Inf, as the

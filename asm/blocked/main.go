@@ -3,14 +3,15 @@
 // block of samples to planes (plane j holds feature j of every sample of the block, n a
 // multiple of the register's lanes) and, for each component, calls:
 //
-//   - centre: dst_j = x_j - c_j for every plane j < d: the samples less the component's
-//     mean (float32: its float32 value) or the moments' centre.
-//   - joints: P = Const - |y|^2/2 with y_j = sum_{i <= j} U_ij D_i over the centred
-//     planes D, U_k upper-triangular and row-major (d x d). A register tile (see tile)
-//     of samples by columns of U at a time, each y_j's sum in a register of its own, the
-//     products fused in the order of the Go twin (y_j = U_0j D_0 then fused
-//     multiply-adds of U_ij D_i, i rising; |y|^2 = y_0^2 then fused multiply-adds of
-//     y_j^2, j rising), so that a lane's P is the Go twin's bit for bit in float64.
+//   - joints: P = Const - |y|^2/2 with y_j = sum_{i <= j} U_ij D_i, D_i = x_i - mu_i the
+//     planes less the component's mean (float32: its float32 value), each register of
+//     samples less its mean as it is loaded (a pass that stored the centred planes cost
+//     6% of a fit at 8 and 16 features), U_k upper-triangular and row-major (d x d). A
+//     register tile (see tile) of samples by columns of U at a time, each y_j's sum in a
+//     register of its own, the products fused in the order of the Go twin (y_j = U_0j D_0
+//     then fused multiply-adds of U_ij D_i, i rising; |y|^2 = y_0^2 then fused
+//     multiply-adds of y_j^2, j rising), so that a lane's P is the Go twin's bit for bit
+//     in float64.
 //     float32 lanes start y_j from -b_j (the mean's rest that float32 cannot hold,
 //     through U: see asm/multi) and fuse every product.
 //   - weigh: r = e c/S, D_j = x_j - c_j and rd_j = r D_j for j < d, rd_d = r: the
@@ -40,7 +41,6 @@ func main() {
 	for _, isa := range []*emit.ISA{emit.AVX2, emit.AVX512} {
 		double := isa.Double("blocked")
 		for _, p := range []*emit.Prec{double, isa.Single("blocked")} {
-			centre(p)
 			joints(p)
 			weigh(p)
 			moments(p, double)
@@ -49,38 +49,6 @@ func main() {
 		}
 	}
 	emit.Finish()
-}
-
-// centre emits dst_j = x_j - c_j for the d planes of n samples.
-func centre(p *emit.Prec) {
-	fn := "blockedCentre" + p.ISA.Name + p.Name
-	TEXT(fn, NOSPLIT, fmt.Sprintf("func(dst, x []%[1]s, n int, c []%[1]s)", p.GoType))
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s sets dst[j*n+i] = x[j*n+i] - c[j] for the len(c) planes of n samples (n a multiple of %d).", fn, p.Lanes))
-	dst := Load(Param("dst").Base(), GP64())
-	x := Load(Param("x").Base(), GP64())
-	cp := Load(Param("c").Base(), GP64())
-	planes := Load(Param("c").Len(), GP64())
-	n := Load(Param("n"), GP64())
-	Label("plane")
-	TESTQ(planes, planes)
-	JZ(LabelRef("end"))
-	c := p.Vec()
-	p.Broadcast(Mem{Base: cp}, c)
-	left := GP64()
-	MOVQ(n, left)
-	p.VectorLoop("v", left, []emit.Ptr{{Reg: x, Step: p.Width}, {Reg: dst, Step: p.Width}}, func() {
-		v := p.Vec()
-		p.Movu(Mem{Base: x}, v)
-		p.Sub(c, v, v)
-		p.Movu(v, Mem{Base: dst})
-	})
-	ADDQ(U8(p.Size), cp)
-	DECQ(planes)
-	JMP(LabelRef("plane"))
-	Label("end")
-	VZEROUPPER()
-	RET()
 }
 
 // broadcastArg returns the scalar argument name broadcast to a register, from its

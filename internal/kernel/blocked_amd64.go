@@ -4,15 +4,10 @@
 
 package kernel
 
-// blockedCentreAVX2F64 sets dst[j*n+i] = x[j*n+i] - c[j] for the len(c) planes of n samples (n a multiple of 4).
+// blockedJointsAVX2F64 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 4) whose d = len(negb) planes x holds (plane j at x[j*n:]), with y_j = sum_{i <= j} u[i*d+j] (x_i - mu[i]).
 //
 //go:noescape
-func blockedCentreAVX2F64(dst []float64, x []float64, n int, c []float64)
-
-// blockedJointsAVX2F64 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 4) whose d = len(negb) planes x holds (plane j at x[j*n:]), with y_j = sum_{i <= j} u[i*d+j] x_i.
-//
-//go:noescape
-func blockedJointsAVX2F64(dst []float64, x []float64, n int, u []float64, negb []float64, cnst float64)
+func blockedJointsAVX2F64(dst []float64, x []float64, n int, mu []float64, u []float64, negb []float64, cnst float64)
 
 // blockedWeighAVX2F64 sets r = e[i] s[i], dst[j*n+i] = x[j*n+i] - c[j] and rd[j*n+i] = r dst[j*n+i] for j < d = len(c), rd[d*n+i] = r, for the n samples (n a multiple of 4).
 //
@@ -34,15 +29,10 @@ func blockedJointsDiagAVX2F64(dst []float64, x []float64, n int, mu []float64, u
 //go:noescape
 func blockedMomentsDiagAVX2F64(x []float64, n int, c []float64, e []float64, s []float64, acc []float64)
 
-// blockedCentreAVX2F32 sets dst[j*n+i] = x[j*n+i] - c[j] for the len(c) planes of n samples (n a multiple of 8).
+// blockedJointsAVX2F32 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 8) whose d = len(negb) planes x holds (plane j at x[j*n:]), with y_j = negb[j] + sum_{i <= j} u[i*d+j] (x_i - mu[i]).
 //
 //go:noescape
-func blockedCentreAVX2F32(dst []float32, x []float32, n int, c []float32)
-
-// blockedJointsAVX2F32 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 8) whose d = len(negb) planes x holds (plane j at x[j*n:]), with y_j = negb[j] + sum_{i <= j} u[i*d+j] x_i.
-//
-//go:noescape
-func blockedJointsAVX2F32(dst []float32, x []float32, n int, u []float32, negb []float32, cnst float32)
+func blockedJointsAVX2F32(dst []float32, x []float32, n int, mu []float32, u []float32, negb []float32, cnst float32)
 
 // blockedWeighAVX2F32 sets r = e[i] s[i], dst[j*n+i] = x[j*n+i] - c[j] and rd[j*n+i] = r dst[j*n+i] for j < d = len(c), rd[d*n+i] = r, for the n samples (n a multiple of 8).
 //
@@ -64,15 +54,10 @@ func blockedJointsDiagAVX2F32(dst []float32, x []float32, n int, mu []float32, u
 //go:noescape
 func blockedMomentsDiagAVX2F32(x []float32, n int, c []float32, e []float32, s []float32, acc []float64)
 
-// blockedCentreAVX512F64 sets dst[j*n+i] = x[j*n+i] - c[j] for the len(c) planes of n samples (n a multiple of 8).
+// blockedJointsAVX512F64 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 8) whose d = len(negb) planes x holds (plane j at x[j*n:]), with y_j = sum_{i <= j} u[i*d+j] (x_i - mu[i]).
 //
 //go:noescape
-func blockedCentreAVX512F64(dst []float64, x []float64, n int, c []float64)
-
-// blockedJointsAVX512F64 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 8) whose d = len(negb) planes x holds (plane j at x[j*n:]), with y_j = sum_{i <= j} u[i*d+j] x_i.
-//
-//go:noescape
-func blockedJointsAVX512F64(dst []float64, x []float64, n int, u []float64, negb []float64, cnst float64)
+func blockedJointsAVX512F64(dst []float64, x []float64, n int, mu []float64, u []float64, negb []float64, cnst float64)
 
 // blockedWeighAVX512F64 sets r = e[i] s[i], dst[j*n+i] = x[j*n+i] - c[j] and rd[j*n+i] = r dst[j*n+i] for j < d = len(c), rd[d*n+i] = r, for the n samples (n a multiple of 8).
 //
@@ -94,15 +79,10 @@ func blockedJointsDiagAVX512F64(dst []float64, x []float64, n int, mu []float64,
 //go:noescape
 func blockedMomentsDiagAVX512F64(x []float64, n int, c []float64, e []float64, s []float64, acc []float64)
 
-// blockedCentreAVX512F32 sets dst[j*n+i] = x[j*n+i] - c[j] for the len(c) planes of n samples (n a multiple of 16).
+// blockedJointsAVX512F32 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 16) whose d = len(negb) planes x holds (plane j at x[j*n:]), with y_j = negb[j] + sum_{i <= j} u[i*d+j] (x_i - mu[i]).
 //
 //go:noescape
-func blockedCentreAVX512F32(dst []float32, x []float32, n int, c []float32)
-
-// blockedJointsAVX512F32 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 16) whose d = len(negb) planes x holds (plane j at x[j*n:]), with y_j = negb[j] + sum_{i <= j} u[i*d+j] x_i.
-//
-//go:noescape
-func blockedJointsAVX512F32(dst []float32, x []float32, n int, u []float32, negb []float32, cnst float32)
+func blockedJointsAVX512F32(dst []float32, x []float32, n int, mu []float32, u []float32, negb []float32, cnst float32)
 
 // blockedWeighAVX512F32 sets r = e[i] s[i], dst[j*n+i] = x[j*n+i] - c[j] and rd[j*n+i] = r dst[j*n+i] for j < d = len(c), rd[d*n+i] = r, for the n samples (n a multiple of 16).
 //

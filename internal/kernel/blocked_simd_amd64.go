@@ -8,8 +8,7 @@ import "math"
 // many features (see ../../asm/blocked) in one precision, with the exp-sum of log-joints
 // given (../../asm/multi's resp without its first loop).
 type blockedFuncs[T Float] struct {
-	centre      func(dst, x []T, n int, c []T)
-	joints      func(dst, x []T, n int, u, negb []T, cnst T)
+	joints      func(dst, x []T, n int, mu, u, negb []T, cnst T)
 	weigh       func(rd, dst, x []T, n int, c, e, s []T)
 	moments     func(rd, x []T, n, d int, acc []float64)
 	jointsDiag  func(dst, x []T, n int, mu, u, negb []T, cnst T)
@@ -21,7 +20,7 @@ type blockedFuncs[T Float] struct {
 // blockedFrame is a worker's memory for the blocked kernels of one precision.
 type blockedFrame[T Float] struct {
 	planes  []T // the block's samples as planes
-	centred []T // d planes of the samples less a mean or centre, then a plane of ones
+	centred []T // d planes of the samples less the moments' centre, then a plane of ones
 	rd      []T // d + 1 planes: the centred ones weighted by a component's responsibilities, then those
 	r, t    []T // K planes of log-joints, then exp(P_k - max); the maxima and c/S
 	u       []T // K factors U_k, d x d, in T
@@ -196,15 +195,13 @@ func (t *multiTable[T]) blockedEStep(in *multiInput[T], w []float64, c *MultiCoe
 func (t *multiTable[T]) blockedJoints(f *blockedFrame[T], planes []T, n int, c *MultiCoeffs) {
 	k, d := c.K(), c.D
 	bf := &t.blocked
-	centred := f.centred[:d*n]
 	for j := range k {
 		dst := f.r[j*n : (j+1)*n]
 		if c.Diag {
 			bf.jointsDiag(dst, planes, n, f.mean[j*d:(j+1)*d], f.u[j*d:(j+1)*d], f.negb[j*d:(j+1)*d], f.cnst[j])
 			continue
 		}
-		bf.centre(centred, planes, n, f.mean[j*d:(j+1)*d])
-		bf.joints(dst, centred, n, f.u[j*d*d:(j+1)*d*d], f.negb[j*d:(j+1)*d], f.cnst[j])
+		bf.joints(dst, planes, n, f.mean[j*d:(j+1)*d], f.u[j*d*d:(j+1)*d*d], f.negb[j*d:(j+1)*d], f.cnst[j])
 	}
 }
 

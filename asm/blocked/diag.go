@@ -25,27 +25,13 @@ func rows(p *emit.Prec) int {
 // multiply-adds, P = Const - |y|^2/2. R registers of samples at a time, the features one
 // by one.
 func jointsDiag(p *emit.Prec) {
-	fn := "blockedJointsDiag" + p.ISA.Name + p.Name
-	TEXT(fn, NOSPLIT, fmt.Sprintf("func(dst, x []%[1]s, n int, mu, u, negb []%[1]s, cnst %[1]s)", p.GoType))
-	Pragma("noescape")
 	what := "y_j = (x_j - mu[j]) u[j]"
 	if !p.Is64() {
 		what = "y_j = (x_j - mu[j]) u[j] + negb[j]"
 	}
-	Doc(fmt.Sprintf("%s sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of %d) whose d = len(mu) planes x holds (plane j at x[j*n:]), with %s.",
-		fn, p.Lanes, what))
-	p.Begin()
-	dst := Load(Param("dst").Base(), GP64())
-	x := Load(Param("x").Base(), GP64())
-	n := Load(Param("n"), GP64())
-	mu := Load(Param("mu").Base(), GP64())
-	u := Load(Param("u").Base(), GP64())
-	negb := Load(Param("negb").Base(), GP64())
-	d := Load(Param("mu").Len(), GP64())
-	cnst := broadcastArg(p, "cnst")
-	stride := GP64()
-	IMUL3Q(U8(p.Size), n, stride)
-	inGroups(p, rows(p), n, x, dst, cnst, func(group int, label string) []VecVirtual {
+	a := jointArgsOf(p, "blockedJointsDiag"+p.ISA.Name+p.Name, what)
+	x, mu, u, negb, d, stride := a.x, a.mu, a.u, a.negb, a.d, a.stride
+	inGroups(p, rows(p), a.n, x, a.dst, a.cnst, func(group int, label string) []VecVirtual {
 		q := make([]VecVirtual, group)
 		for k := range q {
 			q[k] = p.Vec()

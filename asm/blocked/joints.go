@@ -23,33 +23,40 @@ func tile(p *emit.Prec) (regs, cols int) {
 	return 2, 4
 }
 
-// joints emits the log-joints of one component over the d centred planes of n samples.
-func joints(p *emit.Prec) {
-	fn := "blockedJoints" + p.ISA.Name + p.Name
+// jointArgs are the registers of a joints kernel's arguments, shared by joints and
+// jointsDiag: func(dst, x []T, n int, mu, u, negb []T, cnst T), d = len(mu).
+type jointArgs struct {
+	dst, x, n, mu, u, negb, d, stride Register // stride: bytes from one plane to the next
+	cnst                              VecVirtual
+}
+
+// jointArgsOf declares the joints kernel fn, documented as setting dst to the log-joints
+// with y as what says, and loads its arguments.
+func jointArgsOf(p *emit.Prec, fn, what string) *jointArgs {
 	TEXT(fn, NOSPLIT, fmt.Sprintf("func(dst, x []%[1]s, n int, mu, u, negb []%[1]s, cnst %[1]s)", p.GoType))
 	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of %d) whose d = len(mu) planes x holds (plane j at x[j*n:]), with %s.",
+		fn, p.Lanes, what))
+	p.Begin()
+	a := &jointArgs{dst: Load(Param("dst").Base(), GP64()), x: Load(Param("x").Base(), GP64()), n: Load(Param("n"), GP64()),
+		mu: Load(Param("mu").Base(), GP64()), u: Load(Param("u").Base(), GP64()), negb: Load(Param("negb").Base(), GP64()),
+		d: Load(Param("mu").Len(), GP64()), cnst: broadcastArg(p, "cnst"), stride: GP64()}
+	IMUL3Q(U8(p.Size), a.n, a.stride)
+	return a
+}
+
+// joints emits the log-joints of one component over the d planes of n samples.
+func joints(p *emit.Prec) {
 	what := "y_j = sum_{i <= j} u[i*d+j] (x_i - mu[i])"
 	if !p.Is64() {
 		what = "y_j = negb[j] + sum_{i <= j} u[i*d+j] (x_i - mu[i])"
 	}
-	Doc(fmt.Sprintf("%s sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of %d) whose d = len(negb) planes x holds (plane j at x[j*n:]), with %s.",
-		fn, p.Lanes, what))
-	p.Begin()
-	dst := Load(Param("dst").Base(), GP64())
-	x := Load(Param("x").Base(), GP64())
-	n := Load(Param("n"), GP64())
-	mu := Load(Param("mu").Base(), GP64())
-	u := Load(Param("u").Base(), GP64())
-	negb := Load(Param("negb").Base(), GP64())
-	d := Load(Param("negb").Len(), GP64())
-	cnst := broadcastArg(p, "cnst")
-	stride := GP64() // bytes from one plane to the next
-	IMUL3Q(U8(p.Size), n, stride)
+	a := jointArgsOf(p, "blockedJoints"+p.ISA.Name+p.Name, what)
 	rowBytes := GP64() // bytes from one row of u to the next
-	IMUL3Q(U8(p.Size), d, rowBytes)
+	IMUL3Q(U8(p.Size), a.d, rowBytes)
 	regs, _ := tile(p)
-	inGroups(p, regs, n, x, dst, cnst, func(group int, label string) []VecVirtual {
-		g := &jointGroup{p: p, regs: group, x: x, mu: mu, u: u, negb: negb, d: d, stride: stride, rowBytes: rowBytes, label: label}
+	inGroups(p, regs, a.n, a.x, a.dst, a.cnst, func(group int, label string) []VecVirtual {
+		g := &jointGroup{p: p, regs: group, x: a.x, mu: a.mu, u: a.u, negb: a.negb, d: a.d, stride: a.stride, rowBytes: rowBytes, label: label}
 		return g.sumOfSquares()
 	})
 	VZEROUPPER()

@@ -42,6 +42,10 @@ func moments(p, dbl *emit.Prec) {
 		stride: GP64(), regs: n, rowsLeft: d}
 	SUBQ(rd, m.xoff) // x - rd: plane b of x is plane b of rd moved by xoff
 	IMUL3Q(U8(p.Size), n, m.stride)
+	if rows, _ := momentTile(p); rows > 3 {
+		m.stride3 = GP64()
+		LEAQ(Mem{Base: m.stride, Index: m.stride, Scale: 2}, m.stride3)
+	}
 	SHRQ(U8(emit.Log2(p.Lanes)), m.regs)
 	INCQ(m.rowsLeft)
 	rows, _ := momentTile(p)
@@ -68,6 +72,7 @@ func moments(p, dbl *emit.Prec) {
 type momentState struct {
 	p, dbl                                     *emit.Prec
 	ra, xoff, rowStart, stride, regs, rowsLeft Register
+	stride3                                    Register // 3 stride, for tiles of four rows
 }
 
 // rowTile emits the sums of rows rows from ra: the triangle of their own columns, then
@@ -152,7 +157,7 @@ func (m *momentState) tile(rows, cols int, diag bool, xb, at Register, label str
 	ADDQ(U8(p.Width), xi)
 	DECQ(left)
 	JNZ(LabelRef(label + "reg"))
-	m.inAcc(sums, at, func(v VecVirtual, acc Mem) { addWide(p, v, acc) })
+	m.addSums(sums, at)
 	for range cols {
 		ADDQ(m.stride, xb)
 	}
@@ -167,15 +172,12 @@ func (m *momentState) plane(ri Register, r int) Mem {
 	case 1, 2:
 		return Mem{Base: ri, Index: m.stride, Scale: uint8(r)}
 	}
-	three := GP64()
-	LEAQ(Mem{Base: m.stride, Index: m.stride, Scale: 2}, three)
-	return Mem{Base: ri, Index: three, Scale: 1}
+	return Mem{Base: ri, Index: m.stride3, Scale: 1}
 }
 
-// inAcc calls f with each of the tile's sums and its register of acc: (a + r, b + c) is
-// r rows below (a, b) at at, row a + r holding (d + 1 - a - r) registers from
-// (a + r, a + r).
-func (m *momentState) inAcc(sums [][]VecVirtual, at Register, f func(v VecVirtual, acc Mem)) {
+// addSums adds the tile's sums into their registers of acc: (a + r, b + c) is r rows
+// below (a, b) at at, row a + r holding (d + 1 - a - r) registers from (a + r, a + r).
+func (m *momentState) addSums(sums [][]VecVirtual, at Register) {
 	w := m.dbl.Width
 	row, skip := GP64(), GP64() // (a + r, b); rowsLeft - 1 - r registers to the next row
 	MOVQ(at, row)
@@ -185,7 +187,7 @@ func (m *momentState) inAcc(sums [][]VecVirtual, at Register, f func(v VecVirtua
 	for r, rs := range sums {
 		for c, v := range rs {
 			if v != nil {
-				f(v, Mem{Base: row, Disp: c * w})
+				addWide(m.p, v, Mem{Base: row, Disp: c * w})
 			}
 		}
 		if r+1 < len(sums) {

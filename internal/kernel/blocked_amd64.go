@@ -4,7 +4,7 @@
 
 package kernel
 
-// blockedJointsAVX2F64 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 4) whose d = len(negb) planes x holds (plane j at x[j*n:]), with y_j = sum_{i <= j} u[i*d+j] (x_i - mu[i]).
+// blockedJointsAVX2F64 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 4) whose d = len(mu) planes x holds (plane j at x[j*n:]), with y_j = sum_{i <= j} u[i*d+j] (x_i - mu[i]).
 //
 //go:noescape
 func blockedJointsAVX2F64(dst []float64, x []float64, n int, mu []float64, u []float64, negb []float64, cnst float64)
@@ -29,7 +29,7 @@ func blockedJointsDiagAVX2F64(dst []float64, x []float64, n int, mu []float64, u
 //go:noescape
 func blockedMomentsDiagAVX2F64(x []float64, n int, c []float64, e []float64, s []float64, acc []float64)
 
-// blockedJointsAVX2F32 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 8) whose d = len(negb) planes x holds (plane j at x[j*n:]), with y_j = negb[j] + sum_{i <= j} u[i*d+j] (x_i - mu[i]).
+// blockedJointsAVX2F32 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 8) whose d = len(mu) planes x holds (plane j at x[j*n:]), with y_j = negb[j] + sum_{i <= j} u[i*d+j] (x_i - mu[i]).
 //
 //go:noescape
 func blockedJointsAVX2F32(dst []float32, x []float32, n int, mu []float32, u []float32, negb []float32, cnst float32)
@@ -54,7 +54,7 @@ func blockedJointsDiagAVX2F32(dst []float32, x []float32, n int, mu []float32, u
 //go:noescape
 func blockedMomentsDiagAVX2F32(x []float32, n int, c []float32, e []float32, s []float32, acc []float64)
 
-// blockedJointsAVX512F64 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 8) whose d = len(negb) planes x holds (plane j at x[j*n:]), with y_j = sum_{i <= j} u[i*d+j] (x_i - mu[i]).
+// blockedJointsAVX512F64 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 8) whose d = len(mu) planes x holds (plane j at x[j*n:]), with y_j = sum_{i <= j} u[i*d+j] (x_i - mu[i]).
 //
 //go:noescape
 func blockedJointsAVX512F64(dst []float64, x []float64, n int, mu []float64, u []float64, negb []float64, cnst float64)
@@ -79,7 +79,7 @@ func blockedJointsDiagAVX512F64(dst []float64, x []float64, n int, mu []float64,
 //go:noescape
 func blockedMomentsDiagAVX512F64(x []float64, n int, c []float64, e []float64, s []float64, acc []float64)
 
-// blockedJointsAVX512F32 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 16) whose d = len(negb) planes x holds (plane j at x[j*n:]), with y_j = negb[j] + sum_{i <= j} u[i*d+j] (x_i - mu[i]).
+// blockedJointsAVX512F32 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 16) whose d = len(mu) planes x holds (plane j at x[j*n:]), with y_j = negb[j] + sum_{i <= j} u[i*d+j] (x_i - mu[i]).
 //
 //go:noescape
 func blockedJointsAVX512F32(dst []float32, x []float32, n int, mu []float32, u []float32, negb []float32, cnst float32)

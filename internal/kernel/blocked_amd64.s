@@ -13,7 +13,7 @@ TEXT ·blockedJointsAVX2F64(SB), NOSPLIT, $0-136
 	MOVQ         mu_base+56(FP), BX
 	MOVQ         u_base+80(FP), SI
 	MOVQ         negb_base+104(FP), DI
-	MOVQ         negb_len+112(FP), DI
+	MOVQ         mu_len+64(FP), DI
 	VBROADCASTSD cnst+128(FP), Y0
 	IMUL3Q       $0x08, DX, R8
 	IMUL3Q       $0x08, DI, R9
@@ -1383,7 +1383,7 @@ TEXT ·blockedJointsAVX2F32(SB), NOSPLIT, $0-132
 	MOVQ         mu_base+56(FP), BX
 	MOVQ         u_base+80(FP), SI
 	MOVQ         negb_base+104(FP), DI
-	MOVQ         negb_len+112(FP), R8
+	MOVQ         mu_len+64(FP), R8
 	VBROADCASTSS cnst+128(FP), Y0
 	IMUL3Q       $0x04, DX, R9
 	IMUL3Q       $0x04, R8, R10
@@ -2965,7 +2965,7 @@ TEXT ·blockedJointsAVX512F64(SB), NOSPLIT, $0-136
 	MOVQ         mu_base+56(FP), SI
 	MOVQ         u_base+80(FP), DI
 	MOVQ         negb_base+104(FP), R8
-	MOVQ         negb_len+112(FP), R8
+	MOVQ         mu_len+64(FP), R8
 	VBROADCASTSD cnst+128(FP), Z0
 	IMUL3Q       $0x08, BX, R9
 	IMUL3Q       $0x08, R8, R10
@@ -3932,7 +3932,7 @@ end:
 
 // func blockedMomentsAVX512F64(rd []float64, x []float64, n int, d int, acc []float64)
 // Requires: AVX, AVX512F
-TEXT ·blockedMomentsAVX512F64(SB), NOSPLIT, $0-88
+TEXT ·blockedMomentsAVX512F64(SB), NOSPLIT, $8-88
 	LEAQ   blockedzpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   rd_base+0(FP), CX
@@ -3942,15 +3942,16 @@ TEXT ·blockedMomentsAVX512F64(SB), NOSPLIT, $0-88
 	MOVQ   acc_base+64(FP), DI
 	SUBQ   CX, DX
 	IMUL3Q $0x08, BX, R8
+	LEAQ   (R8)(R8*2), R9
 	SHRQ   $0x03, BX
 	INCQ   SI
 
 rows:
 	CMPQ    SI, $0x04
 	JB      lastrows
-	MOVQ    CX, R9
-	ADDQ    DX, R9
-	MOVQ    DI, R10
+	MOVQ    CX, R10
+	ADDQ    DX, R10
+	MOVQ    DI, R11
 	VMOVUPD (AX), Z0
 	VMOVUPD (AX), Z1
 	VMOVUPD (AX), Z2
@@ -3961,78 +3962,77 @@ rows:
 	VMOVUPD (AX), Z7
 	VMOVUPD (AX), Z8
 	VMOVUPD (AX), Z9
-	MOVQ    CX, R11
-	MOVQ    R9, R12
-	MOVQ    BX, R13
+	MOVQ    CX, R12
+	MOVQ    R10, R13
+	MOVQ    BX, R14
 
 rdreg:
-	VMOVUPD     (R11), Z10
-	VMOVUPD     (R11)(R8*1), Z11
-	VMOVUPD     (R11)(R8*2), Z12
-	LEAQ        (R8)(R8*2), R14
-	VMOVUPD     (R11)(R14*1), Z13
-	MOVQ        R12, R14
-	VMOVUPD     (R14), Z14
+	VMOVUPD     (R12), Z10
+	VMOVUPD     (R12)(R8*1), Z11
+	VMOVUPD     (R12)(R8*2), Z12
+	VMOVUPD     (R12)(R9*1), Z13
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z14
 	VFMADD231PD Z14, Z10, Z0
-	ADDQ        R8, R14
-	VMOVUPD     (R14), Z14
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z14
 	VFMADD231PD Z14, Z10, Z1
 	VFMADD231PD Z14, Z11, Z4
-	ADDQ        R8, R14
-	VMOVUPD     (R14), Z14
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z14
 	VFMADD231PD Z14, Z10, Z2
 	VFMADD231PD Z14, Z11, Z5
 	VFMADD231PD Z14, Z12, Z7
-	ADDQ        R8, R14
-	VMOVUPD     (R14), Z14
+	ADDQ        R8, R15
+	VMOVUPD     (R15), Z14
 	VFMADD231PD Z14, Z10, Z3
 	VFMADD231PD Z14, Z11, Z6
 	VFMADD231PD Z14, Z12, Z8
 	VFMADD231PD Z14, Z13, Z9
-	ADDQ        $0x40, R11
 	ADDQ        $0x40, R12
-	DECQ        R13
+	ADDQ        $0x40, R13
+	DECQ        R14
 	JNZ         rdreg
-	MOVQ        R10, R11
+	MOVQ        R11, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	VADDPD      64(R12), Z1, Z1
+	VMOVUPD     Z1, 64(R12)
+	VADDPD      128(R12), Z2, Z2
+	VMOVUPD     Z2, 128(R12)
+	VADDPD      192(R12), Z3, Z3
+	VMOVUPD     Z3, 192(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      64(R12), Z4, Z4
+	VMOVUPD     Z4, 64(R12)
+	VADDPD      128(R12), Z5, Z5
+	VMOVUPD     Z5, 128(R12)
+	VADDPD      192(R12), Z6, Z6
+	VMOVUPD     Z6, 192(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      128(R12), Z7, Z7
+	VMOVUPD     Z7, 128(R12)
+	VADDPD      192(R12), Z8, Z8
+	VMOVUPD     Z8, 192(R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      192(R12), Z9, Z9
+	VMOVUPD     Z9, 192(R12)
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        $0x00000100, R11
 	MOVQ        SI, R12
-	DECQ        R12
-	SHLQ        $0x06, R12
-	VADDPD      (R11), Z0, Z0
-	VMOVUPD     Z0, (R11)
-	VADDPD      64(R11), Z1, Z1
-	VMOVUPD     Z1, 64(R11)
-	VADDPD      128(R11), Z2, Z2
-	VMOVUPD     Z2, 128(R11)
-	VADDPD      192(R11), Z3, Z3
-	VMOVUPD     Z3, 192(R11)
-	ADDQ        R12, R11
-	SUBQ        $0x40, R12
-	VADDPD      64(R11), Z4, Z4
-	VMOVUPD     Z4, 64(R11)
-	VADDPD      128(R11), Z5, Z5
-	VMOVUPD     Z5, 128(R11)
-	VADDPD      192(R11), Z6, Z6
-	VMOVUPD     Z6, 192(R11)
-	ADDQ        R12, R11
-	SUBQ        $0x40, R12
-	VADDPD      128(R11), Z7, Z7
-	VMOVUPD     Z7, 128(R11)
-	VADDPD      192(R11), Z8, Z8
-	VMOVUPD     Z8, 192(R11)
-	ADDQ        R12, R11
-	SUBQ        $0x40, R12
-	VADDPD      192(R11), Z9, Z9
-	VMOVUPD     Z9, 192(R11)
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        $0x00000100, R10
-	MOVQ        SI, R11
-	SUBQ        $0x04, R11
+	SUBQ        $0x04, R12
 
 rcols:
-	CMPQ    R11, $0x06
+	CMPQ    R12, $0x06
 	JB      rlastcols
 	VMOVUPD (AX), Z0
 	VMOVUPD (AX), Z1
@@ -4058,126 +4058,125 @@ rcols:
 	VMOVUPD (AX), Z21
 	VMOVUPD (AX), Z22
 	VMOVUPD (AX), Z23
-	MOVQ    CX, R12
-	MOVQ    R9, R13
-	MOVQ    BX, R14
+	MOVQ    CX, R13
+	MOVQ    R10, R14
+	MOVQ    BX, R15
 
 rcreg:
-	VMOVUPD     (R12), Z24
-	VMOVUPD     (R12)(R8*1), Z25
-	VMOVUPD     (R12)(R8*2), Z26
-	LEAQ        (R8)(R8*2), R15
-	VMOVUPD     (R12)(R15*1), Z27
-	MOVQ        R13, R15
-	VMOVUPD     (R15), Z28
+	VMOVUPD     (R13), Z24
+	VMOVUPD     (R13)(R8*1), Z25
+	VMOVUPD     (R13)(R8*2), Z26
+	VMOVUPD     (R13)(R9*1), Z27
+	MOVQ        R14, BP
+	VMOVUPD     (BP), Z28
 	VFMADD231PD Z28, Z24, Z0
 	VFMADD231PD Z28, Z25, Z6
 	VFMADD231PD Z28, Z26, Z12
 	VFMADD231PD Z28, Z27, Z18
-	ADDQ        R8, R15
-	VMOVUPD     (R15), Z28
+	ADDQ        R8, BP
+	VMOVUPD     (BP), Z28
 	VFMADD231PD Z28, Z24, Z1
 	VFMADD231PD Z28, Z25, Z7
 	VFMADD231PD Z28, Z26, Z13
 	VFMADD231PD Z28, Z27, Z19
-	ADDQ        R8, R15
-	VMOVUPD     (R15), Z28
+	ADDQ        R8, BP
+	VMOVUPD     (BP), Z28
 	VFMADD231PD Z28, Z24, Z2
 	VFMADD231PD Z28, Z25, Z8
 	VFMADD231PD Z28, Z26, Z14
 	VFMADD231PD Z28, Z27, Z20
-	ADDQ        R8, R15
-	VMOVUPD     (R15), Z28
+	ADDQ        R8, BP
+	VMOVUPD     (BP), Z28
 	VFMADD231PD Z28, Z24, Z3
 	VFMADD231PD Z28, Z25, Z9
 	VFMADD231PD Z28, Z26, Z15
 	VFMADD231PD Z28, Z27, Z21
-	ADDQ        R8, R15
-	VMOVUPD     (R15), Z28
+	ADDQ        R8, BP
+	VMOVUPD     (BP), Z28
 	VFMADD231PD Z28, Z24, Z4
 	VFMADD231PD Z28, Z25, Z10
 	VFMADD231PD Z28, Z26, Z16
 	VFMADD231PD Z28, Z27, Z22
-	ADDQ        R8, R15
-	VMOVUPD     (R15), Z28
+	ADDQ        R8, BP
+	VMOVUPD     (BP), Z28
 	VFMADD231PD Z28, Z24, Z5
 	VFMADD231PD Z28, Z25, Z11
 	VFMADD231PD Z28, Z26, Z17
 	VFMADD231PD Z28, Z27, Z23
-	ADDQ        $0x40, R12
 	ADDQ        $0x40, R13
-	DECQ        R14
+	ADDQ        $0x40, R14
+	DECQ        R15
 	JNZ         rcreg
-	MOVQ        R10, R12
-	MOVQ        SI, R13
-	DECQ        R13
-	SHLQ        $0x06, R13
-	VADDPD      (R12), Z0, Z0
-	VMOVUPD     Z0, (R12)
-	VADDPD      64(R12), Z1, Z1
-	VMOVUPD     Z1, 64(R12)
-	VADDPD      128(R12), Z2, Z2
-	VMOVUPD     Z2, 128(R12)
-	VADDPD      192(R12), Z3, Z3
-	VMOVUPD     Z3, 192(R12)
-	VADDPD      256(R12), Z4, Z4
-	VMOVUPD     Z4, 256(R12)
-	VADDPD      320(R12), Z5, Z5
-	VMOVUPD     Z5, 320(R12)
-	ADDQ        R13, R12
-	SUBQ        $0x40, R13
-	VADDPD      (R12), Z6, Z6
-	VMOVUPD     Z6, (R12)
-	VADDPD      64(R12), Z7, Z7
-	VMOVUPD     Z7, 64(R12)
-	VADDPD      128(R12), Z8, Z8
-	VMOVUPD     Z8, 128(R12)
-	VADDPD      192(R12), Z9, Z9
-	VMOVUPD     Z9, 192(R12)
-	VADDPD      256(R12), Z10, Z10
-	VMOVUPD     Z10, 256(R12)
-	VADDPD      320(R12), Z11, Z11
-	VMOVUPD     Z11, 320(R12)
-	ADDQ        R13, R12
-	SUBQ        $0x40, R13
-	VADDPD      (R12), Z12, Z12
-	VMOVUPD     Z12, (R12)
-	VADDPD      64(R12), Z13, Z13
-	VMOVUPD     Z13, 64(R12)
-	VADDPD      128(R12), Z14, Z14
-	VMOVUPD     Z14, 128(R12)
-	VADDPD      192(R12), Z15, Z15
-	VMOVUPD     Z15, 192(R12)
-	VADDPD      256(R12), Z16, Z16
-	VMOVUPD     Z16, 256(R12)
-	VADDPD      320(R12), Z17, Z17
-	VMOVUPD     Z17, 320(R12)
-	ADDQ        R13, R12
-	SUBQ        $0x40, R13
-	VADDPD      (R12), Z18, Z18
-	VMOVUPD     Z18, (R12)
-	VADDPD      64(R12), Z19, Z19
-	VMOVUPD     Z19, 64(R12)
-	VADDPD      128(R12), Z20, Z20
-	VMOVUPD     Z20, 128(R12)
-	VADDPD      192(R12), Z21, Z21
-	VMOVUPD     Z21, 192(R12)
-	VADDPD      256(R12), Z22, Z22
-	VMOVUPD     Z22, 256(R12)
-	VADDPD      320(R12), Z23, Z23
-	VMOVUPD     Z23, 320(R12)
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        $0x00000180, R10
-	SUBQ        $0x06, R11
+	MOVQ        R11, R13
+	MOVQ        SI, R14
+	DECQ        R14
+	SHLQ        $0x06, R14
+	VADDPD      (R13), Z0, Z0
+	VMOVUPD     Z0, (R13)
+	VADDPD      64(R13), Z1, Z1
+	VMOVUPD     Z1, 64(R13)
+	VADDPD      128(R13), Z2, Z2
+	VMOVUPD     Z2, 128(R13)
+	VADDPD      192(R13), Z3, Z3
+	VMOVUPD     Z3, 192(R13)
+	VADDPD      256(R13), Z4, Z4
+	VMOVUPD     Z4, 256(R13)
+	VADDPD      320(R13), Z5, Z5
+	VMOVUPD     Z5, 320(R13)
+	ADDQ        R14, R13
+	SUBQ        $0x40, R14
+	VADDPD      (R13), Z6, Z6
+	VMOVUPD     Z6, (R13)
+	VADDPD      64(R13), Z7, Z7
+	VMOVUPD     Z7, 64(R13)
+	VADDPD      128(R13), Z8, Z8
+	VMOVUPD     Z8, 128(R13)
+	VADDPD      192(R13), Z9, Z9
+	VMOVUPD     Z9, 192(R13)
+	VADDPD      256(R13), Z10, Z10
+	VMOVUPD     Z10, 256(R13)
+	VADDPD      320(R13), Z11, Z11
+	VMOVUPD     Z11, 320(R13)
+	ADDQ        R14, R13
+	SUBQ        $0x40, R14
+	VADDPD      (R13), Z12, Z12
+	VMOVUPD     Z12, (R13)
+	VADDPD      64(R13), Z13, Z13
+	VMOVUPD     Z13, 64(R13)
+	VADDPD      128(R13), Z14, Z14
+	VMOVUPD     Z14, 128(R13)
+	VADDPD      192(R13), Z15, Z15
+	VMOVUPD     Z15, 192(R13)
+	VADDPD      256(R13), Z16, Z16
+	VMOVUPD     Z16, 256(R13)
+	VADDPD      320(R13), Z17, Z17
+	VMOVUPD     Z17, 320(R13)
+	ADDQ        R14, R13
+	SUBQ        $0x40, R14
+	VADDPD      (R13), Z18, Z18
+	VMOVUPD     Z18, (R13)
+	VADDPD      64(R13), Z19, Z19
+	VMOVUPD     Z19, 64(R13)
+	VADDPD      128(R13), Z20, Z20
+	VMOVUPD     Z20, 128(R13)
+	VADDPD      192(R13), Z21, Z21
+	VMOVUPD     Z21, 192(R13)
+	VADDPD      256(R13), Z22, Z22
+	VMOVUPD     Z22, 256(R13)
+	VADDPD      320(R13), Z23, Z23
+	VMOVUPD     Z23, 320(R13)
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        $0x00000180, R11
+	SUBQ        $0x06, R12
 	JMP         rcols
 
 rlastcols:
-	CMPQ    R11, $0x05
+	CMPQ    R12, $0x05
 	JNE     rnot5
 	VMOVUPD (AX), Z0
 	VMOVUPD (AX), Z1
@@ -4199,109 +4198,108 @@ rlastcols:
 	VMOVUPD (AX), Z17
 	VMOVUPD (AX), Z18
 	VMOVUPD (AX), Z19
-	MOVQ    CX, R12
-	MOVQ    R9, R13
-	MOVQ    BX, R14
+	MOVQ    CX, R13
+	MOVQ    R10, R14
+	MOVQ    BX, R15
 
 rc5reg:
-	VMOVUPD     (R12), Z20
-	VMOVUPD     (R12)(R8*1), Z21
-	VMOVUPD     (R12)(R8*2), Z22
-	LEAQ        (R8)(R8*2), R15
-	VMOVUPD     (R12)(R15*1), Z23
-	MOVQ        R13, R15
-	VMOVUPD     (R15), Z24
+	VMOVUPD     (R13), Z20
+	VMOVUPD     (R13)(R8*1), Z21
+	VMOVUPD     (R13)(R8*2), Z22
+	VMOVUPD     (R13)(R9*1), Z23
+	MOVQ        R14, BP
+	VMOVUPD     (BP), Z24
 	VFMADD231PD Z24, Z20, Z0
 	VFMADD231PD Z24, Z21, Z5
 	VFMADD231PD Z24, Z22, Z10
 	VFMADD231PD Z24, Z23, Z15
-	ADDQ        R8, R15
-	VMOVUPD     (R15), Z24
+	ADDQ        R8, BP
+	VMOVUPD     (BP), Z24
 	VFMADD231PD Z24, Z20, Z1
 	VFMADD231PD Z24, Z21, Z6
 	VFMADD231PD Z24, Z22, Z11
 	VFMADD231PD Z24, Z23, Z16
-	ADDQ        R8, R15
-	VMOVUPD     (R15), Z24
+	ADDQ        R8, BP
+	VMOVUPD     (BP), Z24
 	VFMADD231PD Z24, Z20, Z2
 	VFMADD231PD Z24, Z21, Z7
 	VFMADD231PD Z24, Z22, Z12
 	VFMADD231PD Z24, Z23, Z17
-	ADDQ        R8, R15
-	VMOVUPD     (R15), Z24
+	ADDQ        R8, BP
+	VMOVUPD     (BP), Z24
 	VFMADD231PD Z24, Z20, Z3
 	VFMADD231PD Z24, Z21, Z8
 	VFMADD231PD Z24, Z22, Z13
 	VFMADD231PD Z24, Z23, Z18
-	ADDQ        R8, R15
-	VMOVUPD     (R15), Z24
+	ADDQ        R8, BP
+	VMOVUPD     (BP), Z24
 	VFMADD231PD Z24, Z20, Z4
 	VFMADD231PD Z24, Z21, Z9
 	VFMADD231PD Z24, Z22, Z14
 	VFMADD231PD Z24, Z23, Z19
-	ADDQ        $0x40, R12
 	ADDQ        $0x40, R13
-	DECQ        R14
+	ADDQ        $0x40, R14
+	DECQ        R15
 	JNZ         rc5reg
-	MOVQ        R10, R12
-	MOVQ        SI, R13
-	DECQ        R13
-	SHLQ        $0x06, R13
-	VADDPD      (R12), Z0, Z0
-	VMOVUPD     Z0, (R12)
-	VADDPD      64(R12), Z1, Z1
-	VMOVUPD     Z1, 64(R12)
-	VADDPD      128(R12), Z2, Z2
-	VMOVUPD     Z2, 128(R12)
-	VADDPD      192(R12), Z3, Z3
-	VMOVUPD     Z3, 192(R12)
-	VADDPD      256(R12), Z4, Z4
-	VMOVUPD     Z4, 256(R12)
-	ADDQ        R13, R12
-	SUBQ        $0x40, R13
-	VADDPD      (R12), Z5, Z5
-	VMOVUPD     Z5, (R12)
-	VADDPD      64(R12), Z6, Z6
-	VMOVUPD     Z6, 64(R12)
-	VADDPD      128(R12), Z7, Z7
-	VMOVUPD     Z7, 128(R12)
-	VADDPD      192(R12), Z8, Z8
-	VMOVUPD     Z8, 192(R12)
-	VADDPD      256(R12), Z9, Z9
-	VMOVUPD     Z9, 256(R12)
-	ADDQ        R13, R12
-	SUBQ        $0x40, R13
-	VADDPD      (R12), Z10, Z10
-	VMOVUPD     Z10, (R12)
-	VADDPD      64(R12), Z11, Z11
-	VMOVUPD     Z11, 64(R12)
-	VADDPD      128(R12), Z12, Z12
-	VMOVUPD     Z12, 128(R12)
-	VADDPD      192(R12), Z13, Z13
-	VMOVUPD     Z13, 192(R12)
-	VADDPD      256(R12), Z14, Z14
-	VMOVUPD     Z14, 256(R12)
-	ADDQ        R13, R12
-	SUBQ        $0x40, R13
-	VADDPD      (R12), Z15, Z15
-	VMOVUPD     Z15, (R12)
-	VADDPD      64(R12), Z16, Z16
-	VMOVUPD     Z16, 64(R12)
-	VADDPD      128(R12), Z17, Z17
-	VMOVUPD     Z17, 128(R12)
-	VADDPD      192(R12), Z18, Z18
-	VMOVUPD     Z18, 192(R12)
-	VADDPD      256(R12), Z19, Z19
-	VMOVUPD     Z19, 256(R12)
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        $0x00000140, R10
+	MOVQ        R11, R13
+	MOVQ        SI, R14
+	DECQ        R14
+	SHLQ        $0x06, R14
+	VADDPD      (R13), Z0, Z0
+	VMOVUPD     Z0, (R13)
+	VADDPD      64(R13), Z1, Z1
+	VMOVUPD     Z1, 64(R13)
+	VADDPD      128(R13), Z2, Z2
+	VMOVUPD     Z2, 128(R13)
+	VADDPD      192(R13), Z3, Z3
+	VMOVUPD     Z3, 192(R13)
+	VADDPD      256(R13), Z4, Z4
+	VMOVUPD     Z4, 256(R13)
+	ADDQ        R14, R13
+	SUBQ        $0x40, R14
+	VADDPD      (R13), Z5, Z5
+	VMOVUPD     Z5, (R13)
+	VADDPD      64(R13), Z6, Z6
+	VMOVUPD     Z6, 64(R13)
+	VADDPD      128(R13), Z7, Z7
+	VMOVUPD     Z7, 128(R13)
+	VADDPD      192(R13), Z8, Z8
+	VMOVUPD     Z8, 192(R13)
+	VADDPD      256(R13), Z9, Z9
+	VMOVUPD     Z9, 256(R13)
+	ADDQ        R14, R13
+	SUBQ        $0x40, R14
+	VADDPD      (R13), Z10, Z10
+	VMOVUPD     Z10, (R13)
+	VADDPD      64(R13), Z11, Z11
+	VMOVUPD     Z11, 64(R13)
+	VADDPD      128(R13), Z12, Z12
+	VMOVUPD     Z12, 128(R13)
+	VADDPD      192(R13), Z13, Z13
+	VMOVUPD     Z13, 192(R13)
+	VADDPD      256(R13), Z14, Z14
+	VMOVUPD     Z14, 256(R13)
+	ADDQ        R14, R13
+	SUBQ        $0x40, R14
+	VADDPD      (R13), Z15, Z15
+	VMOVUPD     Z15, (R13)
+	VADDPD      64(R13), Z16, Z16
+	VMOVUPD     Z16, 64(R13)
+	VADDPD      128(R13), Z17, Z17
+	VMOVUPD     Z17, 128(R13)
+	VADDPD      192(R13), Z18, Z18
+	VMOVUPD     Z18, 192(R13)
+	VADDPD      256(R13), Z19, Z19
+	VMOVUPD     Z19, 256(R13)
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        $0x00000140, R11
 
 rnot5:
-	CMPQ    R11, $0x04
+	CMPQ    R12, $0x04
 	JNE     rnot4
 	VMOVUPD (AX), Z0
 	VMOVUPD (AX), Z1
@@ -4319,94 +4317,93 @@ rnot5:
 	VMOVUPD (AX), Z13
 	VMOVUPD (AX), Z14
 	VMOVUPD (AX), Z15
-	MOVQ    CX, R12
-	MOVQ    R9, R13
-	MOVQ    BX, R14
+	MOVQ    CX, R13
+	MOVQ    R10, R14
+	MOVQ    BX, R15
 
 rc4reg:
-	VMOVUPD     (R12), Z16
-	VMOVUPD     (R12)(R8*1), Z17
-	VMOVUPD     (R12)(R8*2), Z18
-	LEAQ        (R8)(R8*2), R15
-	VMOVUPD     (R12)(R15*1), Z19
-	MOVQ        R13, R15
-	VMOVUPD     (R15), Z20
+	VMOVUPD     (R13), Z16
+	VMOVUPD     (R13)(R8*1), Z17
+	VMOVUPD     (R13)(R8*2), Z18
+	VMOVUPD     (R13)(R9*1), Z19
+	MOVQ        R14, BP
+	VMOVUPD     (BP), Z20
 	VFMADD231PD Z20, Z16, Z0
 	VFMADD231PD Z20, Z17, Z4
 	VFMADD231PD Z20, Z18, Z8
 	VFMADD231PD Z20, Z19, Z12
-	ADDQ        R8, R15
-	VMOVUPD     (R15), Z20
+	ADDQ        R8, BP
+	VMOVUPD     (BP), Z20
 	VFMADD231PD Z20, Z16, Z1
 	VFMADD231PD Z20, Z17, Z5
 	VFMADD231PD Z20, Z18, Z9
 	VFMADD231PD Z20, Z19, Z13
-	ADDQ        R8, R15
-	VMOVUPD     (R15), Z20
+	ADDQ        R8, BP
+	VMOVUPD     (BP), Z20
 	VFMADD231PD Z20, Z16, Z2
 	VFMADD231PD Z20, Z17, Z6
 	VFMADD231PD Z20, Z18, Z10
 	VFMADD231PD Z20, Z19, Z14
-	ADDQ        R8, R15
-	VMOVUPD     (R15), Z20
+	ADDQ        R8, BP
+	VMOVUPD     (BP), Z20
 	VFMADD231PD Z20, Z16, Z3
 	VFMADD231PD Z20, Z17, Z7
 	VFMADD231PD Z20, Z18, Z11
 	VFMADD231PD Z20, Z19, Z15
-	ADDQ        $0x40, R12
 	ADDQ        $0x40, R13
-	DECQ        R14
+	ADDQ        $0x40, R14
+	DECQ        R15
 	JNZ         rc4reg
-	MOVQ        R10, R12
-	MOVQ        SI, R13
-	DECQ        R13
-	SHLQ        $0x06, R13
-	VADDPD      (R12), Z0, Z0
-	VMOVUPD     Z0, (R12)
-	VADDPD      64(R12), Z1, Z1
-	VMOVUPD     Z1, 64(R12)
-	VADDPD      128(R12), Z2, Z2
-	VMOVUPD     Z2, 128(R12)
-	VADDPD      192(R12), Z3, Z3
-	VMOVUPD     Z3, 192(R12)
-	ADDQ        R13, R12
-	SUBQ        $0x40, R13
-	VADDPD      (R12), Z4, Z4
-	VMOVUPD     Z4, (R12)
-	VADDPD      64(R12), Z5, Z5
-	VMOVUPD     Z5, 64(R12)
-	VADDPD      128(R12), Z6, Z6
-	VMOVUPD     Z6, 128(R12)
-	VADDPD      192(R12), Z7, Z7
-	VMOVUPD     Z7, 192(R12)
-	ADDQ        R13, R12
-	SUBQ        $0x40, R13
-	VADDPD      (R12), Z8, Z8
-	VMOVUPD     Z8, (R12)
-	VADDPD      64(R12), Z9, Z9
-	VMOVUPD     Z9, 64(R12)
-	VADDPD      128(R12), Z10, Z10
-	VMOVUPD     Z10, 128(R12)
-	VADDPD      192(R12), Z11, Z11
-	VMOVUPD     Z11, 192(R12)
-	ADDQ        R13, R12
-	SUBQ        $0x40, R13
-	VADDPD      (R12), Z12, Z12
-	VMOVUPD     Z12, (R12)
-	VADDPD      64(R12), Z13, Z13
-	VMOVUPD     Z13, 64(R12)
-	VADDPD      128(R12), Z14, Z14
-	VMOVUPD     Z14, 128(R12)
-	VADDPD      192(R12), Z15, Z15
-	VMOVUPD     Z15, 192(R12)
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        $0x00000100, R10
+	MOVQ        R11, R13
+	MOVQ        SI, R14
+	DECQ        R14
+	SHLQ        $0x06, R14
+	VADDPD      (R13), Z0, Z0
+	VMOVUPD     Z0, (R13)
+	VADDPD      64(R13), Z1, Z1
+	VMOVUPD     Z1, 64(R13)
+	VADDPD      128(R13), Z2, Z2
+	VMOVUPD     Z2, 128(R13)
+	VADDPD      192(R13), Z3, Z3
+	VMOVUPD     Z3, 192(R13)
+	ADDQ        R14, R13
+	SUBQ        $0x40, R14
+	VADDPD      (R13), Z4, Z4
+	VMOVUPD     Z4, (R13)
+	VADDPD      64(R13), Z5, Z5
+	VMOVUPD     Z5, 64(R13)
+	VADDPD      128(R13), Z6, Z6
+	VMOVUPD     Z6, 128(R13)
+	VADDPD      192(R13), Z7, Z7
+	VMOVUPD     Z7, 192(R13)
+	ADDQ        R14, R13
+	SUBQ        $0x40, R14
+	VADDPD      (R13), Z8, Z8
+	VMOVUPD     Z8, (R13)
+	VADDPD      64(R13), Z9, Z9
+	VMOVUPD     Z9, 64(R13)
+	VADDPD      128(R13), Z10, Z10
+	VMOVUPD     Z10, 128(R13)
+	VADDPD      192(R13), Z11, Z11
+	VMOVUPD     Z11, 192(R13)
+	ADDQ        R14, R13
+	SUBQ        $0x40, R14
+	VADDPD      (R13), Z12, Z12
+	VMOVUPD     Z12, (R13)
+	VADDPD      64(R13), Z13, Z13
+	VMOVUPD     Z13, 64(R13)
+	VADDPD      128(R13), Z14, Z14
+	VMOVUPD     Z14, 128(R13)
+	VADDPD      192(R13), Z15, Z15
+	VMOVUPD     Z15, 192(R13)
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        $0x00000100, R11
 
 rnot4:
-	CMPQ    R11, $0x03
+	CMPQ    R12, $0x03
 	JNE     rnot3
 	VMOVUPD (AX), Z0
 	VMOVUPD (AX), Z1
@@ -4420,79 +4417,78 @@ rnot4:
 	VMOVUPD (AX), Z9
 	VMOVUPD (AX), Z10
 	VMOVUPD (AX), Z11
-	MOVQ    CX, R12
-	MOVQ    R9, R13
-	MOVQ    BX, R14
+	MOVQ    CX, R13
+	MOVQ    R10, R14
+	MOVQ    BX, R15
 
 rc3reg:
-	VMOVUPD     (R12), Z12
-	VMOVUPD     (R12)(R8*1), Z13
-	VMOVUPD     (R12)(R8*2), Z14
-	LEAQ        (R8)(R8*2), R15
-	VMOVUPD     (R12)(R15*1), Z15
-	MOVQ        R13, R15
-	VMOVUPD     (R15), Z16
+	VMOVUPD     (R13), Z12
+	VMOVUPD     (R13)(R8*1), Z13
+	VMOVUPD     (R13)(R8*2), Z14
+	VMOVUPD     (R13)(R9*1), Z15
+	MOVQ        R14, BP
+	VMOVUPD     (BP), Z16
 	VFMADD231PD Z16, Z12, Z0
 	VFMADD231PD Z16, Z13, Z3
 	VFMADD231PD Z16, Z14, Z6
 	VFMADD231PD Z16, Z15, Z9
-	ADDQ        R8, R15
-	VMOVUPD     (R15), Z16
+	ADDQ        R8, BP
+	VMOVUPD     (BP), Z16
 	VFMADD231PD Z16, Z12, Z1
 	VFMADD231PD Z16, Z13, Z4
 	VFMADD231PD Z16, Z14, Z7
 	VFMADD231PD Z16, Z15, Z10
-	ADDQ        R8, R15
-	VMOVUPD     (R15), Z16
+	ADDQ        R8, BP
+	VMOVUPD     (BP), Z16
 	VFMADD231PD Z16, Z12, Z2
 	VFMADD231PD Z16, Z13, Z5
 	VFMADD231PD Z16, Z14, Z8
 	VFMADD231PD Z16, Z15, Z11
-	ADDQ        $0x40, R12
 	ADDQ        $0x40, R13
-	DECQ        R14
+	ADDQ        $0x40, R14
+	DECQ        R15
 	JNZ         rc3reg
-	MOVQ        R10, R12
-	MOVQ        SI, R13
-	DECQ        R13
-	SHLQ        $0x06, R13
-	VADDPD      (R12), Z0, Z0
-	VMOVUPD     Z0, (R12)
-	VADDPD      64(R12), Z1, Z1
-	VMOVUPD     Z1, 64(R12)
-	VADDPD      128(R12), Z2, Z2
-	VMOVUPD     Z2, 128(R12)
-	ADDQ        R13, R12
-	SUBQ        $0x40, R13
-	VADDPD      (R12), Z3, Z3
-	VMOVUPD     Z3, (R12)
-	VADDPD      64(R12), Z4, Z4
-	VMOVUPD     Z4, 64(R12)
-	VADDPD      128(R12), Z5, Z5
-	VMOVUPD     Z5, 128(R12)
-	ADDQ        R13, R12
-	SUBQ        $0x40, R13
-	VADDPD      (R12), Z6, Z6
-	VMOVUPD     Z6, (R12)
-	VADDPD      64(R12), Z7, Z7
-	VMOVUPD     Z7, 64(R12)
-	VADDPD      128(R12), Z8, Z8
-	VMOVUPD     Z8, 128(R12)
-	ADDQ        R13, R12
-	SUBQ        $0x40, R13
-	VADDPD      (R12), Z9, Z9
-	VMOVUPD     Z9, (R12)
-	VADDPD      64(R12), Z10, Z10
-	VMOVUPD     Z10, 64(R12)
-	VADDPD      128(R12), Z11, Z11
-	VMOVUPD     Z11, 128(R12)
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        $0x000000c0, R10
+	MOVQ        R11, R13
+	MOVQ        SI, R14
+	DECQ        R14
+	SHLQ        $0x06, R14
+	VADDPD      (R13), Z0, Z0
+	VMOVUPD     Z0, (R13)
+	VADDPD      64(R13), Z1, Z1
+	VMOVUPD     Z1, 64(R13)
+	VADDPD      128(R13), Z2, Z2
+	VMOVUPD     Z2, 128(R13)
+	ADDQ        R14, R13
+	SUBQ        $0x40, R14
+	VADDPD      (R13), Z3, Z3
+	VMOVUPD     Z3, (R13)
+	VADDPD      64(R13), Z4, Z4
+	VMOVUPD     Z4, 64(R13)
+	VADDPD      128(R13), Z5, Z5
+	VMOVUPD     Z5, 128(R13)
+	ADDQ        R14, R13
+	SUBQ        $0x40, R14
+	VADDPD      (R13), Z6, Z6
+	VMOVUPD     Z6, (R13)
+	VADDPD      64(R13), Z7, Z7
+	VMOVUPD     Z7, 64(R13)
+	VADDPD      128(R13), Z8, Z8
+	VMOVUPD     Z8, 128(R13)
+	ADDQ        R14, R13
+	SUBQ        $0x40, R14
+	VADDPD      (R13), Z9, Z9
+	VMOVUPD     Z9, (R13)
+	VADDPD      64(R13), Z10, Z10
+	VMOVUPD     Z10, 64(R13)
+	VADDPD      128(R13), Z11, Z11
+	VMOVUPD     Z11, 128(R13)
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        $0x000000c0, R11
 
 rnot3:
-	CMPQ    R11, $0x02
+	CMPQ    R12, $0x02
 	JNE     rnot2
 	VMOVUPD (AX), Z0
 	VMOVUPD (AX), Z1
@@ -4502,129 +4498,127 @@ rnot3:
 	VMOVUPD (AX), Z5
 	VMOVUPD (AX), Z6
 	VMOVUPD (AX), Z7
-	MOVQ    CX, R12
-	MOVQ    R9, R13
-	MOVQ    BX, R14
+	MOVQ    CX, R13
+	MOVQ    R10, R14
+	MOVQ    BX, R15
 
 rc2reg:
-	VMOVUPD     (R12), Z8
-	VMOVUPD     (R12)(R8*1), Z9
-	VMOVUPD     (R12)(R8*2), Z10
-	LEAQ        (R8)(R8*2), R15
-	VMOVUPD     (R12)(R15*1), Z11
-	MOVQ        R13, R15
-	VMOVUPD     (R15), Z12
+	VMOVUPD     (R13), Z8
+	VMOVUPD     (R13)(R8*1), Z9
+	VMOVUPD     (R13)(R8*2), Z10
+	VMOVUPD     (R13)(R9*1), Z11
+	MOVQ        R14, BP
+	VMOVUPD     (BP), Z12
 	VFMADD231PD Z12, Z8, Z0
 	VFMADD231PD Z12, Z9, Z2
 	VFMADD231PD Z12, Z10, Z4
 	VFMADD231PD Z12, Z11, Z6
-	ADDQ        R8, R15
-	VMOVUPD     (R15), Z12
+	ADDQ        R8, BP
+	VMOVUPD     (BP), Z12
 	VFMADD231PD Z12, Z8, Z1
 	VFMADD231PD Z12, Z9, Z3
 	VFMADD231PD Z12, Z10, Z5
 	VFMADD231PD Z12, Z11, Z7
-	ADDQ        $0x40, R12
 	ADDQ        $0x40, R13
-	DECQ        R14
+	ADDQ        $0x40, R14
+	DECQ        R15
 	JNZ         rc2reg
-	MOVQ        R10, R12
-	MOVQ        SI, R13
-	DECQ        R13
-	SHLQ        $0x06, R13
-	VADDPD      (R12), Z0, Z0
-	VMOVUPD     Z0, (R12)
-	VADDPD      64(R12), Z1, Z1
-	VMOVUPD     Z1, 64(R12)
-	ADDQ        R13, R12
-	SUBQ        $0x40, R13
-	VADDPD      (R12), Z2, Z2
-	VMOVUPD     Z2, (R12)
-	VADDPD      64(R12), Z3, Z3
-	VMOVUPD     Z3, 64(R12)
-	ADDQ        R13, R12
-	SUBQ        $0x40, R13
-	VADDPD      (R12), Z4, Z4
-	VMOVUPD     Z4, (R12)
-	VADDPD      64(R12), Z5, Z5
-	VMOVUPD     Z5, 64(R12)
-	ADDQ        R13, R12
-	SUBQ        $0x40, R13
-	VADDPD      (R12), Z6, Z6
-	VMOVUPD     Z6, (R12)
-	VADDPD      64(R12), Z7, Z7
-	VMOVUPD     Z7, 64(R12)
-	ADDQ        R8, R9
-	ADDQ        R8, R9
-	ADDQ        $0x00000080, R10
+	MOVQ        R11, R13
+	MOVQ        SI, R14
+	DECQ        R14
+	SHLQ        $0x06, R14
+	VADDPD      (R13), Z0, Z0
+	VMOVUPD     Z0, (R13)
+	VADDPD      64(R13), Z1, Z1
+	VMOVUPD     Z1, 64(R13)
+	ADDQ        R14, R13
+	SUBQ        $0x40, R14
+	VADDPD      (R13), Z2, Z2
+	VMOVUPD     Z2, (R13)
+	VADDPD      64(R13), Z3, Z3
+	VMOVUPD     Z3, 64(R13)
+	ADDQ        R14, R13
+	SUBQ        $0x40, R14
+	VADDPD      (R13), Z4, Z4
+	VMOVUPD     Z4, (R13)
+	VADDPD      64(R13), Z5, Z5
+	VMOVUPD     Z5, 64(R13)
+	ADDQ        R14, R13
+	SUBQ        $0x40, R14
+	VADDPD      (R13), Z6, Z6
+	VMOVUPD     Z6, (R13)
+	VADDPD      64(R13), Z7, Z7
+	VMOVUPD     Z7, 64(R13)
+	ADDQ        R8, R10
+	ADDQ        R8, R10
+	ADDQ        $0x00000080, R11
 
 rnot2:
-	CMPQ    R11, $0x01
+	CMPQ    R12, $0x01
 	JNE     rnot1
 	VMOVUPD (AX), Z0
 	VMOVUPD (AX), Z1
 	VMOVUPD (AX), Z2
 	VMOVUPD (AX), Z3
-	MOVQ    CX, R11
-	MOVQ    R9, R12
-	MOVQ    BX, R13
+	MOVQ    CX, R12
+	MOVQ    R10, R13
+	MOVQ    BX, R14
 
 rc1reg:
-	VMOVUPD     (R11), Z4
-	VMOVUPD     (R11)(R8*1), Z5
-	VMOVUPD     (R11)(R8*2), Z6
-	LEAQ        (R8)(R8*2), R14
-	VMOVUPD     (R11)(R14*1), Z7
-	MOVQ        R12, R14
-	VMOVUPD     (R14), Z8
+	VMOVUPD     (R12), Z4
+	VMOVUPD     (R12)(R8*1), Z5
+	VMOVUPD     (R12)(R8*2), Z6
+	VMOVUPD     (R12)(R9*1), Z7
+	MOVQ        R13, R15
+	VMOVUPD     (R15), Z8
 	VFMADD231PD Z8, Z4, Z0
 	VFMADD231PD Z8, Z5, Z1
 	VFMADD231PD Z8, Z6, Z2
 	VFMADD231PD Z8, Z7, Z3
-	ADDQ        $0x40, R11
 	ADDQ        $0x40, R12
-	DECQ        R13
+	ADDQ        $0x40, R13
+	DECQ        R14
 	JNZ         rc1reg
-	MOVQ        R10, R11
-	MOVQ        SI, R12
-	DECQ        R12
-	SHLQ        $0x06, R12
-	VADDPD      (R11), Z0, Z0
-	VMOVUPD     Z0, (R11)
-	ADDQ        R12, R11
-	SUBQ        $0x40, R12
-	VADDPD      (R11), Z1, Z1
-	VMOVUPD     Z1, (R11)
-	ADDQ        R12, R11
-	SUBQ        $0x40, R12
-	VADDPD      (R11), Z2, Z2
-	VMOVUPD     Z2, (R11)
-	ADDQ        R12, R11
-	SUBQ        $0x40, R12
-	VADDPD      (R11), Z3, Z3
-	VMOVUPD     Z3, (R11)
-	ADDQ        R8, R9
-	ADDQ        $0x00000040, R10
+	MOVQ        R11, R12
+	MOVQ        SI, R13
+	DECQ        R13
+	SHLQ        $0x06, R13
+	VADDPD      (R12), Z0, Z0
+	VMOVUPD     Z0, (R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z1, Z1
+	VMOVUPD     Z1, (R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z2, Z2
+	VMOVUPD     Z2, (R12)
+	ADDQ        R13, R12
+	SUBQ        $0x40, R13
+	VADDPD      (R12), Z3, Z3
+	VMOVUPD     Z3, (R12)
+	ADDQ        R8, R10
+	ADDQ        $0x00000040, R11
 
 rnot1:
-	MOVQ SI, R9
-	SHLQ $0x06, R9
-	ADDQ R9, DI
+	MOVQ SI, R10
+	SHLQ $0x06, R10
+	ADDQ R10, DI
 	DECQ SI
 	ADDQ R8, CX
-	MOVQ SI, R9
-	SHLQ $0x06, R9
-	ADDQ R9, DI
+	MOVQ SI, R10
+	SHLQ $0x06, R10
+	ADDQ R10, DI
 	DECQ SI
 	ADDQ R8, CX
-	MOVQ SI, R9
-	SHLQ $0x06, R9
-	ADDQ R9, DI
+	MOVQ SI, R10
+	SHLQ $0x06, R10
+	ADDQ R10, DI
 	DECQ SI
 	ADDQ R8, CX
-	MOVQ SI, R9
-	SHLQ $0x06, R9
-	ADDQ R9, DI
+	MOVQ SI, R10
+	SHLQ $0x06, R10
+	ADDQ R10, DI
 	DECQ SI
 	ADDQ R8, CX
 	JMP  rows
@@ -6116,7 +6110,7 @@ TEXT ·blockedJointsAVX512F32(SB), NOSPLIT, $8-132
 	MOVQ         mu_base+56(FP), SI
 	MOVQ         u_base+80(FP), DI
 	MOVQ         negb_base+104(FP), R8
-	MOVQ         negb_len+112(FP), R9
+	MOVQ         mu_len+64(FP), R9
 	VBROADCASTSS cnst+128(FP), Z0
 	IMUL3Q       $0x04, BX, R10
 	IMUL3Q       $0x04, R9, R11
@@ -7083,7 +7077,7 @@ end:
 
 // func blockedMomentsAVX512F32(rd []float32, x []float32, n int, d int, acc []float64)
 // Requires: AVX, AVX512F
-TEXT ·blockedMomentsAVX512F32(SB), NOSPLIT, $0-88
+TEXT ·blockedMomentsAVX512F32(SB), NOSPLIT, $8-88
 	LEAQ   blockedzpool<>+63(SB), AX
 	ANDQ   $-64, AX
 	MOVQ   rd_base+0(FP), CX
@@ -7093,15 +7087,16 @@ TEXT ·blockedMomentsAVX512F32(SB), NOSPLIT, $0-88
 	MOVQ   acc_base+64(FP), DI
 	SUBQ   CX, DX
 	IMUL3Q $0x04, BX, R8
+	LEAQ   (R8)(R8*2), R9
 	SHRQ   $0x04, BX
 	INCQ   SI
 
 rows:
 	CMPQ    SI, $0x04
 	JB      lastrows
-	MOVQ    CX, R9
-	ADDQ    DX, R9
-	MOVQ    DI, R10
+	MOVQ    CX, R10
+	ADDQ    DX, R10
+	MOVQ    DI, R11
 	VMOVUPS 384(AX), Z0
 	VMOVUPS 384(AX), Z1
 	VMOVUPS 384(AX), Z2
@@ -7112,118 +7107,117 @@ rows:
 	VMOVUPS 384(AX), Z7
 	VMOVUPS 384(AX), Z8
 	VMOVUPS 384(AX), Z9
-	MOVQ    CX, R11
-	MOVQ    R9, R12
-	MOVQ    BX, R13
+	MOVQ    CX, R12
+	MOVQ    R10, R13
+	MOVQ    BX, R14
 
 rdreg:
-	VMOVUPS       (R11), Z10
-	VMOVUPS       (R11)(R8*1), Z11
-	VMOVUPS       (R11)(R8*2), Z12
-	LEAQ          (R8)(R8*2), R14
-	VMOVUPS       (R11)(R14*1), Z13
-	MOVQ          R12, R14
-	VMOVUPS       (R14), Z14
+	VMOVUPS       (R12), Z10
+	VMOVUPS       (R12)(R8*1), Z11
+	VMOVUPS       (R12)(R8*2), Z12
+	VMOVUPS       (R12)(R9*1), Z13
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z14
 	VFMADD231PS   Z14, Z10, Z0
-	ADDQ          R8, R14
-	VMOVUPS       (R14), Z14
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z14
 	VFMADD231PS   Z14, Z10, Z1
 	VFMADD231PS   Z14, Z11, Z4
-	ADDQ          R8, R14
-	VMOVUPS       (R14), Z14
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z14
 	VFMADD231PS   Z14, Z10, Z2
 	VFMADD231PS   Z14, Z11, Z5
 	VFMADD231PS   Z14, Z12, Z7
-	ADDQ          R8, R14
-	VMOVUPS       (R14), Z14
+	ADDQ          R8, R15
+	VMOVUPS       (R15), Z14
 	VFMADD231PS   Z14, Z10, Z3
 	VFMADD231PS   Z14, Z11, Z6
 	VFMADD231PS   Z14, Z12, Z8
 	VFMADD231PS   Z14, Z13, Z9
-	ADDQ          $0x40, R11
 	ADDQ          $0x40, R12
-	DECQ          R13
+	ADDQ          $0x40, R13
+	DECQ          R14
 	JNZ           rdreg
-	MOVQ          R10, R11
-	MOVQ          SI, R12
-	DECQ          R12
-	SHLQ          $0x06, R12
+	MOVQ          R11, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
 	VCVTPS2PD     Y0, Z10
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
 	VADDPD        Z0, Z10, Z10
-	VADDPD        (R11), Z10, Z10
-	VMOVUPD       Z10, (R11)
+	VADDPD        (R12), Z10, Z10
+	VMOVUPD       Z10, (R12)
 	VCVTPS2PD     Y1, Z0
 	VEXTRACTF64X4 $0x01, Z1, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R11), Z0, Z0
-	VMOVUPD       Z0, 64(R11)
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
 	VCVTPS2PD     Y2, Z0
 	VEXTRACTF64X4 $0x01, Z2, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R11), Z0, Z0
-	VMOVUPD       Z0, 128(R11)
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
 	VCVTPS2PD     Y3, Z0
 	VEXTRACTF64X4 $0x01, Z3, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R11), Z0, Z0
-	VMOVUPD       Z0, 192(R11)
-	ADDQ          R12, R11
-	SUBQ          $0x40, R12
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
 	VCVTPS2PD     Y4, Z0
 	VEXTRACTF64X4 $0x01, Z4, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R11), Z0, Z0
-	VMOVUPD       Z0, 64(R11)
+	VADDPD        64(R12), Z0, Z0
+	VMOVUPD       Z0, 64(R12)
 	VCVTPS2PD     Y5, Z0
 	VEXTRACTF64X4 $0x01, Z5, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R11), Z0, Z0
-	VMOVUPD       Z0, 128(R11)
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
 	VCVTPS2PD     Y6, Z0
 	VEXTRACTF64X4 $0x01, Z6, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R11), Z0, Z0
-	VMOVUPD       Z0, 192(R11)
-	ADDQ          R12, R11
-	SUBQ          $0x40, R12
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
 	VCVTPS2PD     Y7, Z0
 	VEXTRACTF64X4 $0x01, Z7, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R11), Z0, Z0
-	VMOVUPD       Z0, 128(R11)
+	VADDPD        128(R12), Z0, Z0
+	VMOVUPD       Z0, 128(R12)
 	VCVTPS2PD     Y8, Z0
 	VEXTRACTF64X4 $0x01, Z8, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R11), Z0, Z0
-	VMOVUPD       Z0, 192(R11)
-	ADDQ          R12, R11
-	SUBQ          $0x40, R12
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
 	VCVTPS2PD     Y9, Z0
 	VEXTRACTF64X4 $0x01, Z9, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R11), Z0, Z0
-	VMOVUPD       Z0, 192(R11)
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          $0x00000100, R10
-	MOVQ          SI, R11
-	SUBQ          $0x04, R11
+	VADDPD        192(R12), Z0, Z0
+	VMOVUPD       Z0, 192(R12)
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          $0x00000100, R11
+	MOVQ          SI, R12
+	SUBQ          $0x04, R12
 
 rcols:
-	CMPQ    R11, $0x06
+	CMPQ    R12, $0x06
 	JB      rlastcols
 	VMOVUPS 384(AX), Z0
 	VMOVUPS 384(AX), Z1
@@ -7249,222 +7243,221 @@ rcols:
 	VMOVUPS 384(AX), Z21
 	VMOVUPS 384(AX), Z22
 	VMOVUPS 384(AX), Z23
-	MOVQ    CX, R12
-	MOVQ    R9, R13
-	MOVQ    BX, R14
+	MOVQ    CX, R13
+	MOVQ    R10, R14
+	MOVQ    BX, R15
 
 rcreg:
-	VMOVUPS       (R12), Z24
-	VMOVUPS       (R12)(R8*1), Z25
-	VMOVUPS       (R12)(R8*2), Z26
-	LEAQ          (R8)(R8*2), R15
-	VMOVUPS       (R12)(R15*1), Z27
-	MOVQ          R13, R15
-	VMOVUPS       (R15), Z28
+	VMOVUPS       (R13), Z24
+	VMOVUPS       (R13)(R8*1), Z25
+	VMOVUPS       (R13)(R8*2), Z26
+	VMOVUPS       (R13)(R9*1), Z27
+	MOVQ          R14, BP
+	VMOVUPS       (BP), Z28
 	VFMADD231PS   Z28, Z24, Z0
 	VFMADD231PS   Z28, Z25, Z6
 	VFMADD231PS   Z28, Z26, Z12
 	VFMADD231PS   Z28, Z27, Z18
-	ADDQ          R8, R15
-	VMOVUPS       (R15), Z28
+	ADDQ          R8, BP
+	VMOVUPS       (BP), Z28
 	VFMADD231PS   Z28, Z24, Z1
 	VFMADD231PS   Z28, Z25, Z7
 	VFMADD231PS   Z28, Z26, Z13
 	VFMADD231PS   Z28, Z27, Z19
-	ADDQ          R8, R15
-	VMOVUPS       (R15), Z28
+	ADDQ          R8, BP
+	VMOVUPS       (BP), Z28
 	VFMADD231PS   Z28, Z24, Z2
 	VFMADD231PS   Z28, Z25, Z8
 	VFMADD231PS   Z28, Z26, Z14
 	VFMADD231PS   Z28, Z27, Z20
-	ADDQ          R8, R15
-	VMOVUPS       (R15), Z28
+	ADDQ          R8, BP
+	VMOVUPS       (BP), Z28
 	VFMADD231PS   Z28, Z24, Z3
 	VFMADD231PS   Z28, Z25, Z9
 	VFMADD231PS   Z28, Z26, Z15
 	VFMADD231PS   Z28, Z27, Z21
-	ADDQ          R8, R15
-	VMOVUPS       (R15), Z28
+	ADDQ          R8, BP
+	VMOVUPS       (BP), Z28
 	VFMADD231PS   Z28, Z24, Z4
 	VFMADD231PS   Z28, Z25, Z10
 	VFMADD231PS   Z28, Z26, Z16
 	VFMADD231PS   Z28, Z27, Z22
-	ADDQ          R8, R15
-	VMOVUPS       (R15), Z28
+	ADDQ          R8, BP
+	VMOVUPS       (BP), Z28
 	VFMADD231PS   Z28, Z24, Z5
 	VFMADD231PS   Z28, Z25, Z11
 	VFMADD231PS   Z28, Z26, Z17
 	VFMADD231PS   Z28, Z27, Z23
-	ADDQ          $0x40, R12
 	ADDQ          $0x40, R13
-	DECQ          R14
+	ADDQ          $0x40, R14
+	DECQ          R15
 	JNZ           rcreg
-	MOVQ          R10, R12
-	MOVQ          SI, R13
-	DECQ          R13
-	SHLQ          $0x06, R13
+	MOVQ          R11, R13
+	MOVQ          SI, R14
+	DECQ          R14
+	SHLQ          $0x06, R14
 	VCVTPS2PD     Y0, Z24
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
 	VADDPD        Z0, Z24, Z24
-	VADDPD        (R12), Z24, Z24
-	VMOVUPD       Z24, (R12)
+	VADDPD        (R13), Z24, Z24
+	VMOVUPD       Z24, (R13)
 	VCVTPS2PD     Y1, Z0
 	VEXTRACTF64X4 $0x01, Z1, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y2, Z0
 	VEXTRACTF64X4 $0x01, Z2, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
 	VCVTPS2PD     Y3, Z0
 	VEXTRACTF64X4 $0x01, Z3, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R12), Z0, Z0
-	VMOVUPD       Z0, 192(R12)
+	VADDPD        192(R13), Z0, Z0
+	VMOVUPD       Z0, 192(R13)
 	VCVTPS2PD     Y4, Z0
 	VEXTRACTF64X4 $0x01, Z4, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        256(R12), Z0, Z0
-	VMOVUPD       Z0, 256(R12)
+	VADDPD        256(R13), Z0, Z0
+	VMOVUPD       Z0, 256(R13)
 	VCVTPS2PD     Y5, Z0
 	VEXTRACTF64X4 $0x01, Z5, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        320(R12), Z0, Z0
-	VMOVUPD       Z0, 320(R12)
-	ADDQ          R13, R12
-	SUBQ          $0x40, R13
+	VADDPD        320(R13), Z0, Z0
+	VMOVUPD       Z0, 320(R13)
+	ADDQ          R14, R13
+	SUBQ          $0x40, R14
 	VCVTPS2PD     Y6, Z0
 	VEXTRACTF64X4 $0x01, Z6, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
+	VADDPD        (R13), Z0, Z0
+	VMOVUPD       Z0, (R13)
 	VCVTPS2PD     Y7, Z0
 	VEXTRACTF64X4 $0x01, Z7, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y8, Z0
 	VEXTRACTF64X4 $0x01, Z8, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
 	VCVTPS2PD     Y9, Z0
 	VEXTRACTF64X4 $0x01, Z9, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R12), Z0, Z0
-	VMOVUPD       Z0, 192(R12)
+	VADDPD        192(R13), Z0, Z0
+	VMOVUPD       Z0, 192(R13)
 	VCVTPS2PD     Y10, Z0
 	VEXTRACTF64X4 $0x01, Z10, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        256(R12), Z0, Z0
-	VMOVUPD       Z0, 256(R12)
+	VADDPD        256(R13), Z0, Z0
+	VMOVUPD       Z0, 256(R13)
 	VCVTPS2PD     Y11, Z0
 	VEXTRACTF64X4 $0x01, Z11, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        320(R12), Z0, Z0
-	VMOVUPD       Z0, 320(R12)
-	ADDQ          R13, R12
-	SUBQ          $0x40, R13
+	VADDPD        320(R13), Z0, Z0
+	VMOVUPD       Z0, 320(R13)
+	ADDQ          R14, R13
+	SUBQ          $0x40, R14
 	VCVTPS2PD     Y12, Z0
 	VEXTRACTF64X4 $0x01, Z12, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
+	VADDPD        (R13), Z0, Z0
+	VMOVUPD       Z0, (R13)
 	VCVTPS2PD     Y13, Z0
 	VEXTRACTF64X4 $0x01, Z13, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y14, Z0
 	VEXTRACTF64X4 $0x01, Z14, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
 	VCVTPS2PD     Y15, Z0
 	VEXTRACTF64X4 $0x01, Z15, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R12), Z0, Z0
-	VMOVUPD       Z0, 192(R12)
+	VADDPD        192(R13), Z0, Z0
+	VMOVUPD       Z0, 192(R13)
 	VCVTPS2PD     Y16, Z0
 	VEXTRACTF64X4 $0x01, Z16, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        256(R12), Z0, Z0
-	VMOVUPD       Z0, 256(R12)
+	VADDPD        256(R13), Z0, Z0
+	VMOVUPD       Z0, 256(R13)
 	VCVTPS2PD     Y17, Z0
 	VEXTRACTF64X4 $0x01, Z17, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        320(R12), Z0, Z0
-	VMOVUPD       Z0, 320(R12)
-	ADDQ          R13, R12
-	SUBQ          $0x40, R13
+	VADDPD        320(R13), Z0, Z0
+	VMOVUPD       Z0, 320(R13)
+	ADDQ          R14, R13
+	SUBQ          $0x40, R14
 	VCVTPS2PD     Y18, Z0
 	VEXTRACTF64X4 $0x01, Z18, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
+	VADDPD        (R13), Z0, Z0
+	VMOVUPD       Z0, (R13)
 	VCVTPS2PD     Y19, Z0
 	VEXTRACTF64X4 $0x01, Z19, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y20, Z0
 	VEXTRACTF64X4 $0x01, Z20, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
 	VCVTPS2PD     Y21, Z0
 	VEXTRACTF64X4 $0x01, Z21, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R12), Z0, Z0
-	VMOVUPD       Z0, 192(R12)
+	VADDPD        192(R13), Z0, Z0
+	VMOVUPD       Z0, 192(R13)
 	VCVTPS2PD     Y22, Z0
 	VEXTRACTF64X4 $0x01, Z22, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        256(R12), Z0, Z0
-	VMOVUPD       Z0, 256(R12)
+	VADDPD        256(R13), Z0, Z0
+	VMOVUPD       Z0, 256(R13)
 	VCVTPS2PD     Y23, Z0
 	VEXTRACTF64X4 $0x01, Z23, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        320(R12), Z0, Z0
-	VMOVUPD       Z0, 320(R12)
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          $0x00000180, R10
-	SUBQ          $0x06, R11
+	VADDPD        320(R13), Z0, Z0
+	VMOVUPD       Z0, 320(R13)
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          $0x00000180, R11
+	SUBQ          $0x06, R12
 	JMP           rcols
 
 rlastcols:
-	CMPQ    R11, $0x05
+	CMPQ    R12, $0x05
 	JNE     rnot5
 	VMOVUPS 384(AX), Z0
 	VMOVUPS 384(AX), Z1
@@ -7486,189 +7479,188 @@ rlastcols:
 	VMOVUPS 384(AX), Z17
 	VMOVUPS 384(AX), Z18
 	VMOVUPS 384(AX), Z19
-	MOVQ    CX, R12
-	MOVQ    R9, R13
-	MOVQ    BX, R14
+	MOVQ    CX, R13
+	MOVQ    R10, R14
+	MOVQ    BX, R15
 
 rc5reg:
-	VMOVUPS       (R12), Z20
-	VMOVUPS       (R12)(R8*1), Z21
-	VMOVUPS       (R12)(R8*2), Z22
-	LEAQ          (R8)(R8*2), R15
-	VMOVUPS       (R12)(R15*1), Z23
-	MOVQ          R13, R15
-	VMOVUPS       (R15), Z24
+	VMOVUPS       (R13), Z20
+	VMOVUPS       (R13)(R8*1), Z21
+	VMOVUPS       (R13)(R8*2), Z22
+	VMOVUPS       (R13)(R9*1), Z23
+	MOVQ          R14, BP
+	VMOVUPS       (BP), Z24
 	VFMADD231PS   Z24, Z20, Z0
 	VFMADD231PS   Z24, Z21, Z5
 	VFMADD231PS   Z24, Z22, Z10
 	VFMADD231PS   Z24, Z23, Z15
-	ADDQ          R8, R15
-	VMOVUPS       (R15), Z24
+	ADDQ          R8, BP
+	VMOVUPS       (BP), Z24
 	VFMADD231PS   Z24, Z20, Z1
 	VFMADD231PS   Z24, Z21, Z6
 	VFMADD231PS   Z24, Z22, Z11
 	VFMADD231PS   Z24, Z23, Z16
-	ADDQ          R8, R15
-	VMOVUPS       (R15), Z24
+	ADDQ          R8, BP
+	VMOVUPS       (BP), Z24
 	VFMADD231PS   Z24, Z20, Z2
 	VFMADD231PS   Z24, Z21, Z7
 	VFMADD231PS   Z24, Z22, Z12
 	VFMADD231PS   Z24, Z23, Z17
-	ADDQ          R8, R15
-	VMOVUPS       (R15), Z24
+	ADDQ          R8, BP
+	VMOVUPS       (BP), Z24
 	VFMADD231PS   Z24, Z20, Z3
 	VFMADD231PS   Z24, Z21, Z8
 	VFMADD231PS   Z24, Z22, Z13
 	VFMADD231PS   Z24, Z23, Z18
-	ADDQ          R8, R15
-	VMOVUPS       (R15), Z24
+	ADDQ          R8, BP
+	VMOVUPS       (BP), Z24
 	VFMADD231PS   Z24, Z20, Z4
 	VFMADD231PS   Z24, Z21, Z9
 	VFMADD231PS   Z24, Z22, Z14
 	VFMADD231PS   Z24, Z23, Z19
-	ADDQ          $0x40, R12
 	ADDQ          $0x40, R13
-	DECQ          R14
+	ADDQ          $0x40, R14
+	DECQ          R15
 	JNZ           rc5reg
-	MOVQ          R10, R12
-	MOVQ          SI, R13
-	DECQ          R13
-	SHLQ          $0x06, R13
+	MOVQ          R11, R13
+	MOVQ          SI, R14
+	DECQ          R14
+	SHLQ          $0x06, R14
 	VCVTPS2PD     Y0, Z20
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
 	VADDPD        Z0, Z20, Z20
-	VADDPD        (R12), Z20, Z20
-	VMOVUPD       Z20, (R12)
+	VADDPD        (R13), Z20, Z20
+	VMOVUPD       Z20, (R13)
 	VCVTPS2PD     Y1, Z0
 	VEXTRACTF64X4 $0x01, Z1, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y2, Z0
 	VEXTRACTF64X4 $0x01, Z2, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
 	VCVTPS2PD     Y3, Z0
 	VEXTRACTF64X4 $0x01, Z3, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R12), Z0, Z0
-	VMOVUPD       Z0, 192(R12)
+	VADDPD        192(R13), Z0, Z0
+	VMOVUPD       Z0, 192(R13)
 	VCVTPS2PD     Y4, Z0
 	VEXTRACTF64X4 $0x01, Z4, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        256(R12), Z0, Z0
-	VMOVUPD       Z0, 256(R12)
-	ADDQ          R13, R12
-	SUBQ          $0x40, R13
+	VADDPD        256(R13), Z0, Z0
+	VMOVUPD       Z0, 256(R13)
+	ADDQ          R14, R13
+	SUBQ          $0x40, R14
 	VCVTPS2PD     Y5, Z0
 	VEXTRACTF64X4 $0x01, Z5, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
+	VADDPD        (R13), Z0, Z0
+	VMOVUPD       Z0, (R13)
 	VCVTPS2PD     Y6, Z0
 	VEXTRACTF64X4 $0x01, Z6, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y7, Z0
 	VEXTRACTF64X4 $0x01, Z7, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
 	VCVTPS2PD     Y8, Z0
 	VEXTRACTF64X4 $0x01, Z8, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R12), Z0, Z0
-	VMOVUPD       Z0, 192(R12)
+	VADDPD        192(R13), Z0, Z0
+	VMOVUPD       Z0, 192(R13)
 	VCVTPS2PD     Y9, Z0
 	VEXTRACTF64X4 $0x01, Z9, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        256(R12), Z0, Z0
-	VMOVUPD       Z0, 256(R12)
-	ADDQ          R13, R12
-	SUBQ          $0x40, R13
+	VADDPD        256(R13), Z0, Z0
+	VMOVUPD       Z0, 256(R13)
+	ADDQ          R14, R13
+	SUBQ          $0x40, R14
 	VCVTPS2PD     Y10, Z0
 	VEXTRACTF64X4 $0x01, Z10, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
+	VADDPD        (R13), Z0, Z0
+	VMOVUPD       Z0, (R13)
 	VCVTPS2PD     Y11, Z0
 	VEXTRACTF64X4 $0x01, Z11, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y12, Z0
 	VEXTRACTF64X4 $0x01, Z12, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
 	VCVTPS2PD     Y13, Z0
 	VEXTRACTF64X4 $0x01, Z13, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R12), Z0, Z0
-	VMOVUPD       Z0, 192(R12)
+	VADDPD        192(R13), Z0, Z0
+	VMOVUPD       Z0, 192(R13)
 	VCVTPS2PD     Y14, Z0
 	VEXTRACTF64X4 $0x01, Z14, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        256(R12), Z0, Z0
-	VMOVUPD       Z0, 256(R12)
-	ADDQ          R13, R12
-	SUBQ          $0x40, R13
+	VADDPD        256(R13), Z0, Z0
+	VMOVUPD       Z0, 256(R13)
+	ADDQ          R14, R13
+	SUBQ          $0x40, R14
 	VCVTPS2PD     Y15, Z0
 	VEXTRACTF64X4 $0x01, Z15, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
+	VADDPD        (R13), Z0, Z0
+	VMOVUPD       Z0, (R13)
 	VCVTPS2PD     Y16, Z0
 	VEXTRACTF64X4 $0x01, Z16, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y17, Z0
 	VEXTRACTF64X4 $0x01, Z17, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
 	VCVTPS2PD     Y18, Z0
 	VEXTRACTF64X4 $0x01, Z18, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R12), Z0, Z0
-	VMOVUPD       Z0, 192(R12)
+	VADDPD        192(R13), Z0, Z0
+	VMOVUPD       Z0, 192(R13)
 	VCVTPS2PD     Y19, Z0
 	VEXTRACTF64X4 $0x01, Z19, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        256(R12), Z0, Z0
-	VMOVUPD       Z0, 256(R12)
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          $0x00000140, R10
+	VADDPD        256(R13), Z0, Z0
+	VMOVUPD       Z0, 256(R13)
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          $0x00000140, R11
 
 rnot5:
-	CMPQ    R11, $0x04
+	CMPQ    R12, $0x04
 	JNE     rnot4
 	VMOVUPS 384(AX), Z0
 	VMOVUPS 384(AX), Z1
@@ -7686,158 +7678,157 @@ rnot5:
 	VMOVUPS 384(AX), Z13
 	VMOVUPS 384(AX), Z14
 	VMOVUPS 384(AX), Z15
-	MOVQ    CX, R12
-	MOVQ    R9, R13
-	MOVQ    BX, R14
+	MOVQ    CX, R13
+	MOVQ    R10, R14
+	MOVQ    BX, R15
 
 rc4reg:
-	VMOVUPS       (R12), Z16
-	VMOVUPS       (R12)(R8*1), Z17
-	VMOVUPS       (R12)(R8*2), Z18
-	LEAQ          (R8)(R8*2), R15
-	VMOVUPS       (R12)(R15*1), Z19
-	MOVQ          R13, R15
-	VMOVUPS       (R15), Z20
+	VMOVUPS       (R13), Z16
+	VMOVUPS       (R13)(R8*1), Z17
+	VMOVUPS       (R13)(R8*2), Z18
+	VMOVUPS       (R13)(R9*1), Z19
+	MOVQ          R14, BP
+	VMOVUPS       (BP), Z20
 	VFMADD231PS   Z20, Z16, Z0
 	VFMADD231PS   Z20, Z17, Z4
 	VFMADD231PS   Z20, Z18, Z8
 	VFMADD231PS   Z20, Z19, Z12
-	ADDQ          R8, R15
-	VMOVUPS       (R15), Z20
+	ADDQ          R8, BP
+	VMOVUPS       (BP), Z20
 	VFMADD231PS   Z20, Z16, Z1
 	VFMADD231PS   Z20, Z17, Z5
 	VFMADD231PS   Z20, Z18, Z9
 	VFMADD231PS   Z20, Z19, Z13
-	ADDQ          R8, R15
-	VMOVUPS       (R15), Z20
+	ADDQ          R8, BP
+	VMOVUPS       (BP), Z20
 	VFMADD231PS   Z20, Z16, Z2
 	VFMADD231PS   Z20, Z17, Z6
 	VFMADD231PS   Z20, Z18, Z10
 	VFMADD231PS   Z20, Z19, Z14
-	ADDQ          R8, R15
-	VMOVUPS       (R15), Z20
+	ADDQ          R8, BP
+	VMOVUPS       (BP), Z20
 	VFMADD231PS   Z20, Z16, Z3
 	VFMADD231PS   Z20, Z17, Z7
 	VFMADD231PS   Z20, Z18, Z11
 	VFMADD231PS   Z20, Z19, Z15
-	ADDQ          $0x40, R12
 	ADDQ          $0x40, R13
-	DECQ          R14
+	ADDQ          $0x40, R14
+	DECQ          R15
 	JNZ           rc4reg
-	MOVQ          R10, R12
-	MOVQ          SI, R13
-	DECQ          R13
-	SHLQ          $0x06, R13
+	MOVQ          R11, R13
+	MOVQ          SI, R14
+	DECQ          R14
+	SHLQ          $0x06, R14
 	VCVTPS2PD     Y0, Z16
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
 	VADDPD        Z0, Z16, Z16
-	VADDPD        (R12), Z16, Z16
-	VMOVUPD       Z16, (R12)
+	VADDPD        (R13), Z16, Z16
+	VMOVUPD       Z16, (R13)
 	VCVTPS2PD     Y1, Z0
 	VEXTRACTF64X4 $0x01, Z1, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y2, Z0
 	VEXTRACTF64X4 $0x01, Z2, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
 	VCVTPS2PD     Y3, Z0
 	VEXTRACTF64X4 $0x01, Z3, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R12), Z0, Z0
-	VMOVUPD       Z0, 192(R12)
-	ADDQ          R13, R12
-	SUBQ          $0x40, R13
+	VADDPD        192(R13), Z0, Z0
+	VMOVUPD       Z0, 192(R13)
+	ADDQ          R14, R13
+	SUBQ          $0x40, R14
 	VCVTPS2PD     Y4, Z0
 	VEXTRACTF64X4 $0x01, Z4, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
+	VADDPD        (R13), Z0, Z0
+	VMOVUPD       Z0, (R13)
 	VCVTPS2PD     Y5, Z0
 	VEXTRACTF64X4 $0x01, Z5, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y6, Z0
 	VEXTRACTF64X4 $0x01, Z6, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
 	VCVTPS2PD     Y7, Z0
 	VEXTRACTF64X4 $0x01, Z7, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R12), Z0, Z0
-	VMOVUPD       Z0, 192(R12)
-	ADDQ          R13, R12
-	SUBQ          $0x40, R13
+	VADDPD        192(R13), Z0, Z0
+	VMOVUPD       Z0, 192(R13)
+	ADDQ          R14, R13
+	SUBQ          $0x40, R14
 	VCVTPS2PD     Y8, Z0
 	VEXTRACTF64X4 $0x01, Z8, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
+	VADDPD        (R13), Z0, Z0
+	VMOVUPD       Z0, (R13)
 	VCVTPS2PD     Y9, Z0
 	VEXTRACTF64X4 $0x01, Z9, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y10, Z0
 	VEXTRACTF64X4 $0x01, Z10, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
 	VCVTPS2PD     Y11, Z0
 	VEXTRACTF64X4 $0x01, Z11, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R12), Z0, Z0
-	VMOVUPD       Z0, 192(R12)
-	ADDQ          R13, R12
-	SUBQ          $0x40, R13
+	VADDPD        192(R13), Z0, Z0
+	VMOVUPD       Z0, 192(R13)
+	ADDQ          R14, R13
+	SUBQ          $0x40, R14
 	VCVTPS2PD     Y12, Z0
 	VEXTRACTF64X4 $0x01, Z12, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
+	VADDPD        (R13), Z0, Z0
+	VMOVUPD       Z0, (R13)
 	VCVTPS2PD     Y13, Z0
 	VEXTRACTF64X4 $0x01, Z13, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y14, Z0
 	VEXTRACTF64X4 $0x01, Z14, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
 	VCVTPS2PD     Y15, Z0
 	VEXTRACTF64X4 $0x01, Z15, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        192(R12), Z0, Z0
-	VMOVUPD       Z0, 192(R12)
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          $0x00000100, R10
+	VADDPD        192(R13), Z0, Z0
+	VMOVUPD       Z0, 192(R13)
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          $0x00000100, R11
 
 rnot4:
-	CMPQ    R11, $0x03
+	CMPQ    R12, $0x03
 	JNE     rnot3
 	VMOVUPS 384(AX), Z0
 	VMOVUPS 384(AX), Z1
@@ -7851,127 +7842,126 @@ rnot4:
 	VMOVUPS 384(AX), Z9
 	VMOVUPS 384(AX), Z10
 	VMOVUPS 384(AX), Z11
-	MOVQ    CX, R12
-	MOVQ    R9, R13
-	MOVQ    BX, R14
+	MOVQ    CX, R13
+	MOVQ    R10, R14
+	MOVQ    BX, R15
 
 rc3reg:
-	VMOVUPS       (R12), Z12
-	VMOVUPS       (R12)(R8*1), Z13
-	VMOVUPS       (R12)(R8*2), Z14
-	LEAQ          (R8)(R8*2), R15
-	VMOVUPS       (R12)(R15*1), Z15
-	MOVQ          R13, R15
-	VMOVUPS       (R15), Z16
+	VMOVUPS       (R13), Z12
+	VMOVUPS       (R13)(R8*1), Z13
+	VMOVUPS       (R13)(R8*2), Z14
+	VMOVUPS       (R13)(R9*1), Z15
+	MOVQ          R14, BP
+	VMOVUPS       (BP), Z16
 	VFMADD231PS   Z16, Z12, Z0
 	VFMADD231PS   Z16, Z13, Z3
 	VFMADD231PS   Z16, Z14, Z6
 	VFMADD231PS   Z16, Z15, Z9
-	ADDQ          R8, R15
-	VMOVUPS       (R15), Z16
+	ADDQ          R8, BP
+	VMOVUPS       (BP), Z16
 	VFMADD231PS   Z16, Z12, Z1
 	VFMADD231PS   Z16, Z13, Z4
 	VFMADD231PS   Z16, Z14, Z7
 	VFMADD231PS   Z16, Z15, Z10
-	ADDQ          R8, R15
-	VMOVUPS       (R15), Z16
+	ADDQ          R8, BP
+	VMOVUPS       (BP), Z16
 	VFMADD231PS   Z16, Z12, Z2
 	VFMADD231PS   Z16, Z13, Z5
 	VFMADD231PS   Z16, Z14, Z8
 	VFMADD231PS   Z16, Z15, Z11
-	ADDQ          $0x40, R12
 	ADDQ          $0x40, R13
-	DECQ          R14
+	ADDQ          $0x40, R14
+	DECQ          R15
 	JNZ           rc3reg
-	MOVQ          R10, R12
-	MOVQ          SI, R13
-	DECQ          R13
-	SHLQ          $0x06, R13
+	MOVQ          R11, R13
+	MOVQ          SI, R14
+	DECQ          R14
+	SHLQ          $0x06, R14
 	VCVTPS2PD     Y0, Z12
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
 	VADDPD        Z0, Z12, Z12
-	VADDPD        (R12), Z12, Z12
-	VMOVUPD       Z12, (R12)
+	VADDPD        (R13), Z12, Z12
+	VMOVUPD       Z12, (R13)
 	VCVTPS2PD     Y1, Z0
 	VEXTRACTF64X4 $0x01, Z1, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y2, Z0
 	VEXTRACTF64X4 $0x01, Z2, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
-	ADDQ          R13, R12
-	SUBQ          $0x40, R13
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
+	ADDQ          R14, R13
+	SUBQ          $0x40, R14
 	VCVTPS2PD     Y3, Z0
 	VEXTRACTF64X4 $0x01, Z3, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
+	VADDPD        (R13), Z0, Z0
+	VMOVUPD       Z0, (R13)
 	VCVTPS2PD     Y4, Z0
 	VEXTRACTF64X4 $0x01, Z4, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y5, Z0
 	VEXTRACTF64X4 $0x01, Z5, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
-	ADDQ          R13, R12
-	SUBQ          $0x40, R13
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
+	ADDQ          R14, R13
+	SUBQ          $0x40, R14
 	VCVTPS2PD     Y6, Z0
 	VEXTRACTF64X4 $0x01, Z6, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
+	VADDPD        (R13), Z0, Z0
+	VMOVUPD       Z0, (R13)
 	VCVTPS2PD     Y7, Z0
 	VEXTRACTF64X4 $0x01, Z7, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y8, Z0
 	VEXTRACTF64X4 $0x01, Z8, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
-	ADDQ          R13, R12
-	SUBQ          $0x40, R13
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
+	ADDQ          R14, R13
+	SUBQ          $0x40, R14
 	VCVTPS2PD     Y9, Z0
 	VEXTRACTF64X4 $0x01, Z9, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
+	VADDPD        (R13), Z0, Z0
+	VMOVUPD       Z0, (R13)
 	VCVTPS2PD     Y10, Z0
 	VEXTRACTF64X4 $0x01, Z10, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
 	VCVTPS2PD     Y11, Z0
 	VEXTRACTF64X4 $0x01, Z11, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        128(R12), Z0, Z0
-	VMOVUPD       Z0, 128(R12)
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          $0x000000c0, R10
+	VADDPD        128(R13), Z0, Z0
+	VMOVUPD       Z0, 128(R13)
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          $0x000000c0, R11
 
 rnot3:
-	CMPQ    R11, $0x02
+	CMPQ    R12, $0x02
 	JNE     rnot2
 	VMOVUPS 384(AX), Z0
 	VMOVUPS 384(AX), Z1
@@ -7981,177 +7971,175 @@ rnot3:
 	VMOVUPS 384(AX), Z5
 	VMOVUPS 384(AX), Z6
 	VMOVUPS 384(AX), Z7
-	MOVQ    CX, R12
-	MOVQ    R9, R13
-	MOVQ    BX, R14
+	MOVQ    CX, R13
+	MOVQ    R10, R14
+	MOVQ    BX, R15
 
 rc2reg:
-	VMOVUPS       (R12), Z8
-	VMOVUPS       (R12)(R8*1), Z9
-	VMOVUPS       (R12)(R8*2), Z10
-	LEAQ          (R8)(R8*2), R15
-	VMOVUPS       (R12)(R15*1), Z11
-	MOVQ          R13, R15
-	VMOVUPS       (R15), Z12
+	VMOVUPS       (R13), Z8
+	VMOVUPS       (R13)(R8*1), Z9
+	VMOVUPS       (R13)(R8*2), Z10
+	VMOVUPS       (R13)(R9*1), Z11
+	MOVQ          R14, BP
+	VMOVUPS       (BP), Z12
 	VFMADD231PS   Z12, Z8, Z0
 	VFMADD231PS   Z12, Z9, Z2
 	VFMADD231PS   Z12, Z10, Z4
 	VFMADD231PS   Z12, Z11, Z6
-	ADDQ          R8, R15
-	VMOVUPS       (R15), Z12
+	ADDQ          R8, BP
+	VMOVUPS       (BP), Z12
 	VFMADD231PS   Z12, Z8, Z1
 	VFMADD231PS   Z12, Z9, Z3
 	VFMADD231PS   Z12, Z10, Z5
 	VFMADD231PS   Z12, Z11, Z7
-	ADDQ          $0x40, R12
 	ADDQ          $0x40, R13
-	DECQ          R14
+	ADDQ          $0x40, R14
+	DECQ          R15
 	JNZ           rc2reg
-	MOVQ          R10, R12
-	MOVQ          SI, R13
-	DECQ          R13
-	SHLQ          $0x06, R13
+	MOVQ          R11, R13
+	MOVQ          SI, R14
+	DECQ          R14
+	SHLQ          $0x06, R14
 	VCVTPS2PD     Y0, Z8
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
 	VADDPD        Z0, Z8, Z8
-	VADDPD        (R12), Z8, Z8
-	VMOVUPD       Z8, (R12)
+	VADDPD        (R13), Z8, Z8
+	VMOVUPD       Z8, (R13)
 	VCVTPS2PD     Y1, Z0
 	VEXTRACTF64X4 $0x01, Z1, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
-	ADDQ          R13, R12
-	SUBQ          $0x40, R13
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
+	ADDQ          R14, R13
+	SUBQ          $0x40, R14
 	VCVTPS2PD     Y2, Z0
 	VEXTRACTF64X4 $0x01, Z2, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
+	VADDPD        (R13), Z0, Z0
+	VMOVUPD       Z0, (R13)
 	VCVTPS2PD     Y3, Z0
 	VEXTRACTF64X4 $0x01, Z3, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
-	ADDQ          R13, R12
-	SUBQ          $0x40, R13
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
+	ADDQ          R14, R13
+	SUBQ          $0x40, R14
 	VCVTPS2PD     Y4, Z0
 	VEXTRACTF64X4 $0x01, Z4, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
+	VADDPD        (R13), Z0, Z0
+	VMOVUPD       Z0, (R13)
 	VCVTPS2PD     Y5, Z0
 	VEXTRACTF64X4 $0x01, Z5, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
-	ADDQ          R13, R12
-	SUBQ          $0x40, R13
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
+	ADDQ          R14, R13
+	SUBQ          $0x40, R14
 	VCVTPS2PD     Y6, Z0
 	VEXTRACTF64X4 $0x01, Z6, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R12), Z0, Z0
-	VMOVUPD       Z0, (R12)
+	VADDPD        (R13), Z0, Z0
+	VMOVUPD       Z0, (R13)
 	VCVTPS2PD     Y7, Z0
 	VEXTRACTF64X4 $0x01, Z7, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        64(R12), Z0, Z0
-	VMOVUPD       Z0, 64(R12)
-	ADDQ          R8, R9
-	ADDQ          R8, R9
-	ADDQ          $0x00000080, R10
+	VADDPD        64(R13), Z0, Z0
+	VMOVUPD       Z0, 64(R13)
+	ADDQ          R8, R10
+	ADDQ          R8, R10
+	ADDQ          $0x00000080, R11
 
 rnot2:
-	CMPQ    R11, $0x01
+	CMPQ    R12, $0x01
 	JNE     rnot1
 	VMOVUPS 384(AX), Z0
 	VMOVUPS 384(AX), Z1
 	VMOVUPS 384(AX), Z2
 	VMOVUPS 384(AX), Z3
-	MOVQ    CX, R11
-	MOVQ    R9, R12
-	MOVQ    BX, R13
+	MOVQ    CX, R12
+	MOVQ    R10, R13
+	MOVQ    BX, R14
 
 rc1reg:
-	VMOVUPS       (R11), Z4
-	VMOVUPS       (R11)(R8*1), Z5
-	VMOVUPS       (R11)(R8*2), Z6
-	LEAQ          (R8)(R8*2), R14
-	VMOVUPS       (R11)(R14*1), Z7
-	MOVQ          R12, R14
-	VMOVUPS       (R14), Z8
+	VMOVUPS       (R12), Z4
+	VMOVUPS       (R12)(R8*1), Z5
+	VMOVUPS       (R12)(R8*2), Z6
+	VMOVUPS       (R12)(R9*1), Z7
+	MOVQ          R13, R15
+	VMOVUPS       (R15), Z8
 	VFMADD231PS   Z8, Z4, Z0
 	VFMADD231PS   Z8, Z5, Z1
 	VFMADD231PS   Z8, Z6, Z2
 	VFMADD231PS   Z8, Z7, Z3
-	ADDQ          $0x40, R11
 	ADDQ          $0x40, R12
-	DECQ          R13
+	ADDQ          $0x40, R13
+	DECQ          R14
 	JNZ           rc1reg
-	MOVQ          R10, R11
-	MOVQ          SI, R12
-	DECQ          R12
-	SHLQ          $0x06, R12
+	MOVQ          R11, R12
+	MOVQ          SI, R13
+	DECQ          R13
+	SHLQ          $0x06, R13
 	VCVTPS2PD     Y0, Z4
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
 	VADDPD        Z0, Z4, Z4
-	VADDPD        (R11), Z4, Z4
-	VMOVUPD       Z4, (R11)
-	ADDQ          R12, R11
-	SUBQ          $0x40, R12
+	VADDPD        (R12), Z4, Z4
+	VMOVUPD       Z4, (R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
 	VCVTPS2PD     Y1, Z0
 	VEXTRACTF64X4 $0x01, Z1, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R11), Z0, Z0
-	VMOVUPD       Z0, (R11)
-	ADDQ          R12, R11
-	SUBQ          $0x40, R12
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
 	VCVTPS2PD     Y2, Z0
 	VEXTRACTF64X4 $0x01, Z2, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R11), Z0, Z0
-	VMOVUPD       Z0, (R11)
-	ADDQ          R12, R11
-	SUBQ          $0x40, R12
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	ADDQ          R13, R12
+	SUBQ          $0x40, R13
 	VCVTPS2PD     Y3, Z0
 	VEXTRACTF64X4 $0x01, Z3, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z1, Z0, Z0
-	VADDPD        (R11), Z0, Z0
-	VMOVUPD       Z0, (R11)
-	ADDQ          R8, R9
-	ADDQ          $0x00000040, R10
+	VADDPD        (R12), Z0, Z0
+	VMOVUPD       Z0, (R12)
+	ADDQ          R8, R10
+	ADDQ          $0x00000040, R11
 
 rnot1:
-	MOVQ SI, R9
-	SHLQ $0x06, R9
-	ADDQ R9, DI
+	MOVQ SI, R10
+	SHLQ $0x06, R10
+	ADDQ R10, DI
 	DECQ SI
 	ADDQ R8, CX
-	MOVQ SI, R9
-	SHLQ $0x06, R9
-	ADDQ R9, DI
+	MOVQ SI, R10
+	SHLQ $0x06, R10
+	ADDQ R10, DI
 	DECQ SI
 	ADDQ R8, CX
-	MOVQ SI, R9
-	SHLQ $0x06, R9
-	ADDQ R9, DI
+	MOVQ SI, R10
+	SHLQ $0x06, R10
+	ADDQ R10, DI
 	DECQ SI
 	ADDQ R8, CX
-	MOVQ SI, R9
-	SHLQ $0x06, R9
-	ADDQ R9, DI
+	MOVQ SI, R10
+	SHLQ $0x06, R10
+	ADDQ R10, DI
 	DECQ SI
 	ADDQ R8, CX
 	JMP  rows

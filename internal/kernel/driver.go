@@ -227,19 +227,17 @@ func tiles(n, tile int) int { return (n + tile - 1) / tile }
 
 // tileOf is how many samples of dims features a tile of the multichannel passes holds:
 // the tile size for the sweeps of up to 4 features; from blockedDims on, halved while the
-// tile's values outnumber four times the tile size, down to minWideTile. A tile of 32768
-// samples of 128 features was 32 MiB, and a fit of 25,000 samples ran on one core.
+// tile's values outnumber four times the tile size, down to MinTileSize. A tile of 32768
+// samples of 128 features was 32 MiB, and a fit of 25,000 samples ran on one core; tiles
+// of 1024 spent a fifth of a one-core pass at d = 128 setting up and adding up each
+// tile's statistics.
 func (d *Driver) tileOf(dims int) int {
 	n := d.tile
-	for dims >= blockedDims && n > minWideTile && n*dims > 4*d.tile {
+	for dims >= blockedDims && n > MinTileSize && n*dims > 4*d.tile {
 		n /= 2
 	}
 	return n
 }
-
-// minWideTile is the fewest samples a tile of many features holds: four blocks of the
-// blocked kernels' largest, so that a tile's work outweighs adding up its statistics.
-const minWideTile = 1024
 
 // Tiles returns the number of tiles of a pass over n samples of dims features.
 func (d *Driver) Tiles(n, dims int) int { return tiles(n, d.tileOf(dims)) }

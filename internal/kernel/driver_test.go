@@ -304,13 +304,13 @@ func TestTilesStatisticsShareNoCacheLine(t *testing.T) {
 }
 
 // The multichannel passes' tiles are the tile size up to 4 features, then smaller as the
-// features grow, each holding at most four tile sizes' values, down to minWideTile: a
+// features grow, each holding at most four tile sizes' values, down to MinTileSize: a
 // pass of 25,000 samples of 128 features has tiles for every core.
 func TestTilesOfManyFeatures(t *testing.T) {
 	d := newDriver(t, Generic, Config{Threads: 2, TileSize: 1 << 15})
 	for _, c := range []struct{ dims, want int }{
-		{1, 1 << 15}, {4, 1 << 15}, {5, 1 << 14}, {8, 1 << 14}, {16, 1 << 13}, {32, 1 << 12},
-		{128, minWideTile}, {1024, minWideTile},
+		{1, 1 << 15}, {4, 1 << 15}, {5, 1 << 14}, {8, 1 << 14}, {16, 1 << 13}, {32, MinTileSize},
+		{128, MinTileSize}, {1024, MinTileSize},
 	} {
 		if got := d.tileOf(c.dims); got != c.want {
 			t.Errorf("tileOf(%d) = %d, want %d", c.dims, got, c.want)
@@ -318,9 +318,5 @@ func TestTilesOfManyFeatures(t *testing.T) {
 	}
 	if n := d.Tiles(25000, 128); n < 2*d.Threads() {
 		t.Errorf("25000 samples of 128 features take %d tiles on %d workers", n, d.Threads())
-	}
-	small := newDriver(t, Generic, Config{Threads: 1, TileSize: MinTileSize})
-	if got := small.tileOf(64); got != minWideTile {
-		t.Errorf("tiles of %d: tileOf(64) = %d, want %d", MinTileSize, got, minWideTile)
 	}
 }

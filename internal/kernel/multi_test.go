@@ -35,7 +35,7 @@ func TestMultiLogJointOverflowIsMinusInf(t *testing.T) {
 // planes, on every kernel, at any number of workers; every sample is read once a pass, in
 // tiles of at most the tile size.
 func TestReadTilesPassAsRows(t *testing.T) {
-	for _, d := range []int{3, 9} { // the sweeps' tiles, and the smaller ones of many features
+	for _, d := range []int{3, 9} { // the sweeps, and the blocked kernels
 		readTilesPassAsRows(t, d)
 	}
 }

@@ -64,18 +64,6 @@ type dataset struct {
 	single bool // some samples are float32
 }
 
-// checkData validates the samples x, of dims features each (0 means 1), and their
-// weights w, and returns them as the fit reads them, with what it knows of them.
-func checkData[T float32 | float64](x []T, w []float64, dims int) (*samples[T], dataset, error) {
-	if err := checkShape(len(x), dims); err != nil {
-		return nil, dataset{}, err
-	}
-	if len(x) == 0 {
-		return nil, dataset{}, fmt.Errorf("gmm: %w: no samples", ErrInvalidData)
-	}
-	return checkSamples(rowSamples(x, max(dims, 1)), w)
-}
-
 // checkShape checks that n values are samples of dims features each (0 means 1).
 func checkShape(n, dims int) error {
 	switch {
@@ -85,17 +73,6 @@ func checkShape(n, dims int) error {
 		return fmt.Errorf("gmm: %w: %d values are not samples of %d features", ErrInvalidData, n, max(dims, 1))
 	}
 	return nil
-}
-
-// checkSource is checkData for samples that src holds.
-func checkSource[T float32 | float64](src Source[T], w []float64, dims int) (*samples[T], dataset, error) {
-	switch {
-	case dims < 0 || dims > MaxDims:
-		return nil, dataset{}, fmt.Errorf("gmm: %w: Dims is %d, want 0 to %d", ErrInvalidOptions, dims, MaxDims)
-	case src == nil || src.Len() <= 0:
-		return nil, dataset{}, fmt.Errorf("gmm: %w: no samples", ErrInvalidData)
-	}
-	return checkSamples(&samples[T]{src: src, n: src.Len(), d: max(dims, 1), f: identityFrame}, w)
 }
 
 // checkSamples checks that the samples s are finite and their weights w valid, in one

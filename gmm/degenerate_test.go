@@ -433,15 +433,15 @@ func FuzzFitMulti(f *testing.F) {
 	})
 }
 
-// readsAsHeld fails unless FitSource of x, read through a Source, gives what Fit of x
+// readsAsHeld fails unless Fit of x, read through a Source, gives what Fit of x
 // gives: the same result or the same error.
 func readsAsHeld(t *testing.T, x []float64, k, dims int, cov Covariance) {
 	t.Helper()
 	opt := Options{Components: k, MaxIter: 3, Dims: dims, Covariance: cov}
 	want, err := Fit(t.Context(), x, opt)
-	got, err2 := FitSource[float64](t.Context(), heldSource{x, dims}, opt)
+	got, err2 := Fit(t.Context(), heldSource{x, dims}, opt)
 	if fmt.Sprint(err) != fmt.Sprint(err2) || !reflect.DeepEqual(got, want) {
-		t.Fatalf("%d components of %v for %v: FitSource gave %v (%v), Fit %v (%v)", k, cov, x, got, err2, want, err)
+		t.Fatalf("%d components of %v for %v: Fit gave %v (%v), Fit %v (%v)", k, cov, x, got, err2, want, err)
 	}
 }
 

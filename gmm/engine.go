@@ -59,7 +59,7 @@ func newEngine[T float32 | float64](s *tiled[T], opt *Options, m *Model) engine 
 	if opt.Dims > 1 {
 		return newMultiDim(s, opt, m)
 	}
-	return &oneDim[T]{d: s.dr, x: s.held(), w: opt.Weights, c: m.coeffs(), s: kernel.NewStats(m.K())}
+	return &oneDim[T]{d: s.dr, x: s.held(), w: opt.weights, c: m.coeffs(), s: kernel.NewStats(m.K())}
 }
 
 // mStep sets m to the maximum-likelihood mixture given the statistics s, their moments

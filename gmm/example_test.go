@@ -112,8 +112,8 @@ func ExamplePredict() {
 	// Output: [0 0 0 1 1]
 }
 
-// Fit 8-bit data through their histogram: CountLevels gives the distinct values with
-// their counts, and Fit takes the counts as weights. The fit is the one over every
+// Fit 8-bit data through their histogram: CountLevels gives the distinct values weighted
+// by their counts, which Fit takes as they are. The fit is the one over every
 // sample, over at most 256 points.
 func ExampleCountLevels() {
 	levels := []uint16{10, 10, 12, 11, 200, 201, 199, 200, 10, 11}
@@ -121,13 +121,13 @@ func ExampleCountLevels() {
 	for l := range values {
 		values[l] = float64(l) / 255
 	}
-	x, counts, err := gmm.CountLevels(context.Background(), levels, values, gmm.Exec{})
+	counted, err := gmm.CountLevels(context.Background(), levels, values, gmm.Exec{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(x), "distinct levels, counts", counts)
-	opt := gmm.Options{Components: 2, MaxIter: 20, Weights: counts}
-	res, err := gmm.Fit(context.Background(), x, opt)
+	fmt.Println(len(counted.Weights), "distinct levels, counts", counted.Weights)
+	opt := gmm.Options{Components: 2, MaxIter: 20}
+	res, err := gmm.Fit(context.Background(), counted, opt)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -323,7 +323,7 @@ func (p planes) at(i int) (r, g, b float32) {
 }
 
 // Fit and label samples held in planes, read tile by tile: no copy of them all is made.
-func ExampleFitSource() {
+func ExampleFit_source() {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const n = 100000
 	p := planes{make([]uint8, n), make([]uint8, n), make([]uint8, n)}
@@ -336,12 +336,12 @@ func ExampleFitSource() {
 		}
 	}
 	ctx := context.Background()
-	res, err := gmm.FitSource[float32](ctx, p, gmm.Options{Dims: 3, Components: 2, MaxIter: 50, Tol: 1e-6})
+	res, err := gmm.Fit(ctx, p, gmm.Options{Dims: 3, Components: 2, MaxIter: 50, Tol: 1e-6})
 	if err != nil {
 		log.Fatal(err)
 	}
 	labels := make([]uint16, n)
-	if err := gmm.PredictSource[float32](ctx, &res.Model, labels, p, gmm.Exec{}); err != nil {
+	if err := gmm.Predict(ctx, &res.Model, labels, p, gmm.Exec{}); err != nil {
 		log.Fatal(err)
 	}
 	for k := range 2 {
@@ -368,7 +368,7 @@ func ExampleNewEM() {
 	}
 	var summary gmm.Summary
 	for _, x := range shards {
-		s, err := gmm.Summarize(x, nil, 1)
+		s, err := gmm.Summarize(x, 1)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -385,7 +385,7 @@ func ExampleNewEM() {
 		p := em.Params() // shipped to the shards with p.MarshalBinary
 		var all *gmm.Stats
 		for _, x := range shards {
-			s, err := gmm.EStep(ctx, p, x, nil, gmm.Exec{}) // shipped back with s.MarshalBinary
+			s, err := gmm.EStep(ctx, p, x, gmm.Exec{}) // shipped back with s.MarshalBinary
 			if err != nil {
 				log.Fatal(err)
 			}

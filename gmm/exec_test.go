@@ -166,15 +166,15 @@ func TestThreadsBoundAndCost(t *testing.T) {
 	defer pool.Close()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	x, counts, err := CountLevels(t.Context(), levels, values, Exec{Pool: pool})
+	wx, err := CountLevels(t.Context(), levels, values, Exec{Pool: pool})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ScoreSamples(t.Context(), &truth, x, Exec{Pool: pool}); err != nil {
+	if _, err := ScoreSamples(t.Context(), &truth, wx, Exec{Pool: pool}); err != nil {
 		t.Fatal(err)
 	}
 	runtime.ReadMemStats(&after)
-	if len(x) != 256 || counts[0] != 4 || counts[255] != 3 {
+	if x, counts := wx.Samples.([]float64), wx.Weights; len(x) != 256 || counts[0] != 4 || counts[255] != 3 {
 		t.Errorf("%d values, counts %v ... %v", len(x), counts[0], counts[255])
 	}
 	// One table of 65536 counts (512 KiB) and one scratch buffer, not MaxThreads of them.
@@ -200,8 +200,8 @@ func TestCancelledContextStopsEveryPass(t *testing.T) {
 	check("ScoreSamples", err, scores != nil)
 	proba, err := PredictProba(ctx, &truth, x, e)
 	check("PredictProba", err, proba != nil)
-	for name, f := range map[string]func(context.Context, *Model, []float64, Exec) (float64, error){
-		"LogLikelihood": LogLikelihood[float64], "Score": Score[float64], "BIC": BIC[float64], "AIC": AIC[float64],
+	for name, f := range map[string]func(context.Context, *Model, any, Exec) (float64, error){
+		"LogLikelihood": LogLikelihood, "Score": Score, "BIC": BIC, "AIC": AIC,
 	} {
 		v, err := f(ctx, &truth, x, e)
 		check(name, err, !math.IsNaN(v))
@@ -211,8 +211,8 @@ func TestCancelledContextStopsEveryPass(t *testing.T) {
 		levels[i] = untouched
 	}
 	check("Predict", Predict(ctx, &truth, levels, x, e), slices.ContainsFunc(levels, func(v uint16) bool { return v != untouched }))
-	xs, counts, err := CountLevels(ctx, levels, make([]float64, 1<<16), e)
-	check("CountLevels", err, xs != nil || counts != nil)
+	wx, err := CountLevels(ctx, levels, make([]float64, 1<<16), e)
+	check("CountLevels", err, wx.Samples != nil || wx.Weights != nil)
 }
 
 // untouched marks labels that no pass wrote.

@@ -14,12 +14,13 @@ type Options struct {
 	// Exec says where the passes run.
 	Exec
 	// Components is the number of mixture components K: from 1 to the number of samples,
-	// or with Weights, to MaxComponents (the rules for degenerate data at Fit keep every
+	// or with weights (Weighted), to MaxComponents (the rules for degenerate data at Fit keep every
 	// model valid).
 	Components int
-	// Dims is the number of features of each sample, from 1 to MaxDims (0 means 1): the
-	// samples are then len(x)/Dims rows of Dims values, row-major, as gonum's
-	// mat.NewDense(n, Dims, x) reads them.
+	// Dims is the number of features of each sample of a slice or a Source, from 1 to
+	// MaxDims (0 means 1): a slice x is then len(x)/Dims rows of Dims values, row-major,
+	// as gonum's mat.NewDense(n, Dims, x) reads them. A matrix has its columns, which
+	// Dims, if not 0, must equal.
 	Dims int
 	// Covariance is the type of the fitted covariances: Full (the zero value), Diag,
 	// Spherical or Tied. With one dimension the first three are the same mixture, one
@@ -65,16 +66,16 @@ type Options struct {
 	// 0, the default, leaves the M-step exact, as in the reference program. Whatever its
 	// value, no variance falls below the floor described at Fit.
 	MinVariance float64
-	// Weights, when set, holds one non-negative weight per sample (a count, say): every sum
-	// of EM is weighted by it. CountLevels gives integer data as distinct values and
-	// their counts, which fit as the samples they count do.
-	Weights []float64
 	// Progress, when set, is called with each run's starting model (a Step with Iter -1),
 	// then after every iteration with that iteration's Step; with restarts, for each run in
 	// turn. It is how a caller sees every iteration's model: a fit keeps only the last.
 	// Step.Model is the fit's own, valid during the call: Clone it to keep it, and do not
 	// change it.
 	Progress func(Step)
+
+	// weights are the samples' weights, from a Weighted (nil for none): set by the
+	// functions that take the samples, for the passes and starts to read.
+	weights []float64
 }
 
 // Step is the state after one EM iteration: the parameters after its M-step and the total
@@ -166,6 +167,19 @@ type Floor struct {
 
 // Fit runs EM on the samples x and returns the fitted mixture with its history.
 //
+// x holds the samples in any of these forms, which every function that takes samples
+// reads alike, with the same results bit for bit:
+//   - a []float64 or a []float32, row-major, Options.Dims features a sample;
+//   - a gonum mat.Matrix, a sample a row: a *mat.Dense whose rows lie one after another
+//     is read where it is, any other (a strided view, a transpose) row by row;
+//   - a Source[float64] or a Source[float32], read tile by tile into buffers in cache,
+//     so that a multichannel fit never holds a copy of them all (once to check them, not
+//     at all if it is a RangedSource; for the start, at most 2^16 samples once for
+//     InitEvenlySpaced and InitQuantiles over several features, a few passes for
+//     scikit-learn's starts; and once an iteration). One-dimensional samples are read
+//     into one slice, the layout the one-dimensional kernels take;
+//   - a Weighted: one of those with a weight for each sample.
+//
 // Every iteration is one streaming pass over x that computes, under the current
 // parameters, the responsibilities, the sufficient statistics of the next M-step and the
 // log-likelihood; one more pass gives the log-likelihood after the last M-step. If ctx is
@@ -219,35 +233,17 @@ type Floor struct {
 // variances, as scikit-learn's does: a component whose standard deviation in the data's
 // units is above 1.3e154 or below about 1e-162 has no float64 variance, and its variance
 // is clamped to the float64 range (MaxFloat64, or the smallest subnormal).
-func Fit[T float32 | float64](ctx context.Context, x []T, opt Options) (*Result, error) {
-	s, data, err := checkData(x, opt.Weights, opt.Dims)
+func Fit(ctx context.Context, x any, opt Options) (*Result, error) {
+	in, err := inputOf(x, opt.Dims)
 	if err != nil {
 		return nil, err
 	}
-	return fitChecked(ctx, s, opt, data)
-}
-
-// FitSource is Fit for samples that src holds (opt.Dims features each), read tile by tile
-// into buffers in cache: a multichannel fit never holds a copy of them all. The values
-// are those Fit of the samples in one slice gives, bit for bit. src is read once to check
-// the samples (not at all if it is a RangedSource), for the start (InitEvenlySpaced and
-// InitQuantiles over several features: at most 2^16 samples, once; scikit-learn's starts
-// twice for the moments, then twice a seed of InitKMeansPP and InitKMeans, once a Lloyd
-// iteration of InitKMeans and once for its clusters, once for InitRandom's
-// responsibilities) and once an iteration.
-// One-dimensional samples are read into one slice, the layout the one-dimensional
-// kernels take.
-func FitSource[T float32 | float64](ctx context.Context, src Source[T], opt Options) (*Result, error) {
-	s, data, err := checkSource(src, opt.Weights, opt.Dims)
-	if err != nil {
-		return nil, err
-	}
-	return fitChecked(ctx, s, opt, data)
+	return in.fit(ctx, opt)
 }
 
 // fitChecked runs Fit on the checked samples s, in the data's frame.
 func fitChecked[T float32 | float64](ctx context.Context, s *samples[T], opt Options, data dataset) (*Result, error) {
-	if err := opt.check(data.n, opt.Weights != nil); err != nil {
+	if err := opt.check(data.n, opt.weights != nil); err != nil {
 		return nil, err
 	}
 	var res *Result
@@ -259,7 +255,7 @@ func fitChecked[T float32 | float64](ctx context.Context, s *samples[T], opt Opt
 }
 
 // fit runs Fit's starts on d's workers, for the samples s in the data's frame (weights
-// opt.Weights), and returns the best.
+// opt.weights), and returns the best.
 func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, s *samples[T], opt Options, data dataset) (*Result, error) {
 	if err := checkStatsMemory(d, data.n, opt.Components, opt.Dims); err != nil {
 		return nil, err

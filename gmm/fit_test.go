@@ -29,7 +29,7 @@ func sample(t testing.TB, seed uint64, n int, m Model) []float64 {
 }
 
 // fitBoth fits the same samples in float64 and float32.
-func fitBoth(t *testing.T, x []float64, x32 []float32, opt Options) (fitted, fitted) {
+func fitBoth(t *testing.T, x, x32 any, opt Options) (fitted, fitted) {
 	t.Helper()
 	r64, err := fitKeep(context.Background(), x, opt)
 	if err != nil {
@@ -50,7 +50,7 @@ type fitted struct {
 }
 
 // fitKeep is Fit, keeping every iteration's Step of the run it keeps through a Record.
-func fitKeep[T float32 | float64](ctx context.Context, x []T, opt Options) (fitted, error) {
+func fitKeep(ctx context.Context, x any, opt Options) (fitted, error) {
 	var rec Record
 	opt.Progress = rec.Add
 	res, err := Fit(ctx, x, opt)
@@ -205,8 +205,7 @@ func TestWeightsEqualRepetition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt.Weights = w
-	weighted, err := fitKeep(context.Background(), base, opt)
+	weighted, err := fitKeep(context.Background(), Weighted{base, w}, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,8 +229,8 @@ func TestThreadsGiveIdenticalBits(t *testing.T) {
 			var first []Step
 			for threads := 1; threads <= most; threads++ {
 				for _, pin := range pins {
-					opt := Options{Components: 3, MaxIter: 4, Exec: Exec{Threads: threads, Pin: pin, Kernel: name}, Weights: weights}
-					r64, r32 := fitBoth(t, x, x32, opt)
+					opt := Options{Components: 3, MaxIter: 4, Exec: Exec{Threads: threads, Pin: pin, Kernel: name}}
+					r64, r32 := fitBoth(t, Weighted{x, weights}, Weighted{x32, weights}, opt)
 					if r64.Threads != threads || r64.Kernel != name {
 						t.Fatalf("ran on %d threads of %s, asked for %d of %s", r64.Threads, r64.Kernel, threads, name)
 					}
@@ -332,11 +331,11 @@ func TestBadInputIsAnError(t *testing.T) {
 	good := []float64{0.1, 0.5, 0.9}
 	bad := NewModel([]float64{1}, []float64{0}, []float64{0})
 	cases := map[string]struct {
-		x    []float64
+		x    any
 		opt  Options
 		want error
 	}{
-		"no samples":         {nil, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
+		"no samples":         {[]float64(nil), Options{Components: 1, MaxIter: 1}, ErrInvalidData},
 		"NaN":                {[]float64{0, math.NaN()}, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
 		"Inf":                {[]float64{math.Inf(-1), 0}, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
 		"no components":      {good, Options{Components: 0, MaxIter: 1}, ErrInvalidOptions},
@@ -347,10 +346,10 @@ func TestBadInputIsAnError(t *testing.T) {
 		"negative threads":   {good, Options{Components: 2, MaxIter: 1, Exec: Exec{Threads: -1}}, ErrInvalidOptions},
 		"endless":            {good, Options{Components: 2, MaxIter: MaxIterations + 1}, ErrInvalidOptions},
 		"absurd threads":     {good, Options{Components: 2, MaxIter: 1, Exec: Exec{Threads: MaxThreads + 1}}, ErrInvalidOptions},
-		"short weights":      {good, Options{Components: 2, MaxIter: 1, Weights: []float64{1, 1}}, ErrInvalidData},
-		"negative weight":    {good, Options{Components: 2, MaxIter: 1, Weights: []float64{1, -1, 1}}, ErrInvalidData},
-		"NaN weight":         {good, Options{Components: 2, MaxIter: 1, Weights: []float64{1, math.NaN(), 1}}, ErrInvalidData},
-		"zero weights":       {good, Options{Components: 2, MaxIter: 1, Weights: []float64{0, 0, 0}}, ErrInvalidData},
+		"short weights":      {Weighted{good, []float64{1, 1}}, Options{Components: 2, MaxIter: 1}, ErrInvalidData},
+		"negative weight":    {Weighted{good, []float64{1, -1, 1}}, Options{Components: 2, MaxIter: 1}, ErrInvalidData},
+		"NaN weight":         {Weighted{good, []float64{1, math.NaN(), 1}}, Options{Components: 2, MaxIter: 1}, ErrInvalidData},
+		"zero weights":       {Weighted{good, []float64{0, 0, 0}}, Options{Components: 2, MaxIter: 1}, ErrInvalidData},
 		"unknown kernel":     {good, Options{Components: 2, MaxIter: 1, Exec: Exec{Kernel: "sse9"}}, ErrInvalidOptions},
 		"InitModel K":        {good, Options{Components: 2, MaxIter: 1, InitModel: &bad}, ErrInvalidOptions},
 		"InitModel invalid":  {good, Options{Components: 1, MaxIter: 1, InitModel: &bad}, ErrInvalidModel},
@@ -383,11 +382,12 @@ func TestKernelsAgree(t *testing.T) {
 	}
 	for _, weights := range [][]float64{nil, w} {
 		for _, k := range []int{2, 3, 4, 6} {
-			opt := Options{Components: k, MaxIter: 12, Weights: weights, Exec: Exec{Kernel: "generic"}}
-			want64, want32 := fitBoth(t, x, x32, opt)
+			opt := Options{Components: k, MaxIter: 12, Exec: Exec{Kernel: "generic"}}
+			wx, wx32 := Weighted{x, weights}, Weighted{x32, weights}
+			want64, want32 := fitBoth(t, wx, wx32, opt)
 			for _, name := range names[:len(names)-1] {
 				opt.Kernel = name
-				got64, got32 := fitBoth(t, x, x32, opt)
+				got64, got32 := fitBoth(t, wx, wx32, opt)
 				sameHistory(t, got64.Steps, want64.Steps, 1e-10)
 				// float32 lanes compute in float32; the generic code computes float32
 				// samples in float64. The two fits agree to float32's precision.

@@ -88,10 +88,11 @@ func TestHistogramOfLevels(t *testing.T) {
 	for l := range values {
 		values[l] = float64(l) / 255
 	}
-	x, counts, err := CountLevels(t.Context(), levels, values, Exec{})
+	wx, err := CountLevels(t.Context(), levels, values, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	x, counts := wx.Samples.([]float64), wx.Weights
 	h, err := NewHistogram(x, counts, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -108,12 +109,11 @@ func TestHistogramOfLevels(t *testing.T) {
 		t.Fatal("the histogram of the levels is not CountLevels'")
 	}
 	opt := Options{Components: 3, MaxIter: 6}
-	want, err := fitKeep(t.Context(), x, Options{Components: 3, MaxIter: 6, Weights: counts})
+	want, err := fitKeep(t.Context(), wx, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt.Weights = h.Counts
-	got, err := fitKeep(t.Context(), h.Values, opt)
+	got, err := fitKeep(t.Context(), Weighted{h.Values, h.Counts}, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -188,8 +188,8 @@ func TestEStepsAreExact(t *testing.T) {
 func checkExactSteps(t *testing.T, what string, hc *hostileCase, cov Covariance, e Exec, iters int, lenient bool) {
 	t.Helper()
 	start := hc.as(cov)
-	res, err := fitKeep(t.Context(), hc.x, Options{Exec: e, Components: start.K(), Dims: hc.d, Covariance: cov, MaxIter: iters,
-		InitModel: &start, MinVariance: hc.reg, Weights: hc.w})
+	res, err := fitKeep(t.Context(), Weighted{hc.x, hc.w}, Options{Exec: e, Components: start.K(), Dims: hc.d, Covariance: cov, MaxIter: iters,
+		InitModel: &start, MinVariance: hc.reg})
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
@@ -304,9 +304,7 @@ func TestHostileShardsMergeAsOne(t *testing.T) {
 		for _, cov := range []Covariance{Full, Diag} {
 			start := hc.as(cov)
 			opt := Options{Components: start.K(), Dims: hc.d, Covariance: cov, MaxIter: 3, InitModel: &start, MinVariance: hc.reg}
-			fitOpt := opt
-			fitOpt.Weights = hc.w
-			want, err := fitKeep(t.Context(), hc.x, fitOpt)
+			want, err := fitKeep(t.Context(), Weighted{hc.x, hc.w}, opt)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -165,8 +165,8 @@ func TestNilArgumentsAreErrors(t *testing.T) {
 			t.Errorf("%s of a nil model: %v", what, err)
 		}
 	}
-	if err := PredictSource[float64](t.Context(), m, make([]uint16, 1), heldSource{[]float64{1}, 1}, Exec{}); !errors.Is(err, ErrInvalidModel) {
-		t.Errorf("PredictSource of a nil model: %v", err)
+	if err := Predict(t.Context(), m, make([]uint16, 1), heldSource{[]float64{1}, 1}, Exec{}); !errors.Is(err, ErrInvalidModel) {
+		t.Errorf("Predict of a nil model: %v", err)
 	}
 	if err := m.Validate(); !errors.Is(err, ErrInvalidModel) {
 		t.Errorf("Validate of a nil model: %v", err)
@@ -214,10 +214,10 @@ func checkNilShardPieces(t *testing.T) {
 		t.Error("UnmarshalBinary into nil statistics succeeded")
 	}
 	var p *Params
-	if _, err := EStep(t.Context(), p, []float64{1}, nil, Exec{}); err == nil {
+	if _, err := EStep(t.Context(), p, []float64{1}, Exec{}); err == nil {
 		t.Error("EStep under nil parameters succeeded")
 	}
-	if _, err := EStep(t.Context(), new(Params), []float64{1}, nil, Exec{}); !errors.Is(err, ErrInvalidModel) {
+	if _, err := EStep(t.Context(), new(Params), []float64{1}, Exec{}); !errors.Is(err, ErrInvalidModel) {
 		t.Errorf("EStep under zero parameters: %v", err)
 	}
 	if _, err := p.MarshalBinary(); err == nil {

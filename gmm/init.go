@@ -215,12 +215,12 @@ func dataStart[T float32 | float64](o *Options, x []T) (Model, error) {
 	case InitEvenlySpaced:
 		return evenlySpaced(k), nil
 	case InitQuantiles:
-		s := summarise(x, o.Weights)
+		s := summarise(x, o.weights)
 		m := Model{Weights: make([]float64, k), Means: make([]float64, k), Covariances: make([]float64, k)}
 		for i := range k {
 			m.Weights[i], m.Covariances[i] = 1/float64(k), s.spread(k)*s.spread(k)
 		}
-		quantiles(x, o.Weights, s, m.Means)
+		quantiles(x, o.weights, s, m.Means)
 		return m, nil
 	}
 	return Model{}, fmt.Errorf("gmm: %w: unknown Init %v", ErrInvalidOptions, o.Init)

@@ -20,7 +20,7 @@ func TestInitNames(t *testing.T) {
 }
 
 // initial fits nothing: it returns the starting model Fit would use (one iteration run).
-func initial(t *testing.T, x []float64, opt Options) Model {
+func initial(t *testing.T, x any, opt Options) Model {
 	t.Helper()
 	opt.MaxIter = 1
 	res, err := Fit(t.Context(), x, opt)
@@ -57,7 +57,7 @@ func TestInitQuantiles(t *testing.T) {
 			rep = append(rep, v)
 		}
 	}
-	weighted := initial(t, x, Options{Components: 3, Init: InitQuantiles, Weights: w})
+	weighted := initial(t, Weighted{x, w}, Options{Components: 3, Init: InitQuantiles})
 	repeated := initial(t, rep, Options{Components: 3, Init: InitQuantiles})
 	for k := range 3 {
 		if math.Abs(weighted.Means[k]-repeated.Means[k]) > 1e-12 {
@@ -105,7 +105,7 @@ func TestKMeansPPFindsTheClusters(t *testing.T) {
 	s := summarise(x, w)
 	for seed := range uint64(10) {
 		for _, minVar := range []float64{0, 1e-6} {
-			res, err := Fit(t.Context(), x, Options{Components: 3, Init: InitKMeansPP, Seed: seed, Weights: w, MinVariance: minVar, MaxIter: 1})
+			res, err := Fit(t.Context(), Weighted{x, w}, Options{Components: 3, Init: InitKMeansPP, Seed: seed, MinVariance: minVar, MaxIter: 1})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -32,7 +32,7 @@ type startRecord struct {
 // samples s (in the frame of data), and what the rules did in its M-step.
 func respStart[T float32 | float64](ctx context.Context, o *Options, s *tiled[T], data dataset, r int) (Model, startRecord, error) {
 	d, k := s.d, o.Components
-	mean, cov, err := moments(ctx, s, o.Weights)
+	mean, cov, err := moments(ctx, s, o.weights)
 	if err != nil {
 		return Model{}, startRecord{}, fmt.Errorf("gmm: the start stopped: %w", err)
 	}
@@ -45,17 +45,17 @@ func respStart[T float32 | float64](ctx context.Context, o *Options, s *tiled[T]
 		for range k {
 			centre = append(centre, mean...)
 		}
-		stats, err = randomStats(ctx, s, o.Weights, centre, rng.Uint64())
+		stats, err = randomStats(ctx, s, o.weights, centre, rng.Uint64())
 	case InitKMeans:
-		if centre, err = seeds(ctx, s, o.Weights, k, true, rng); err != nil {
+		if centre, err = seeds(ctx, s, o.weights, k, true, rng); err != nil {
 			break
 		}
-		if _, err = lloyd(ctx, s, o.Weights, centre, cov); err != nil {
+		if _, err = lloyd(ctx, s, o.weights, centre, cov); err != nil {
 			break
 		}
-		stats, err = clusterStats(ctx, s, o.Weights, centre)
+		stats, err = clusterStats(ctx, s, o.weights, centre)
 	default: // a seed a component, its sample alone: no spread, and no data's variance
-		if centre, err = seeds(ctx, s, o.Weights, k, o.Init == InitKMeansPP, rng); err != nil {
+		if centre, err = seeds(ctx, s, o.weights, k, o.Init == InitKMeansPP, rng); err != nil {
 			break
 		}
 		stats = kernel.NewMultiStats(k, d)

@@ -21,7 +21,7 @@
 // Covariances in scikit-learn's covariances_ layout, and marshals to JSON.
 // SelectComponents chooses the number of components (and the covariance type) by BIC.
 // Samples held another way than one slice are read tile by tile through a Source
-// (FitSource, PredictSource); integer data (pixel levels) go through CountLevels first:
+// (Fit, Predict); integer data (pixel levels) go through CountLevels first:
 // their distinct values with their counts as weights are the same fit over a few hundred
 // points. NewEM, EStep and Stats run the same EM with its passes run elsewhere (shards,
 // Apache Beam).
@@ -365,109 +365,81 @@ func (m *Model) setCoeffs(c *kernel.Coeffs) {
 	}
 }
 
-// ScoreSamples returns log p(x[n]) for every sample, the weighted log-density of the
-// mixture m on e's workers: the reference program's stable exp-sum, max_k P_k + log
-// sum_k exp(P_k - max_k P_k). Like every function that takes a model, it checks m once
-// (Validate; a nil model is an error) and uses it with its weights normalised to sum to
-// one, exactly: weights {1e308, 1e308} are {0.5, 0.5}. Like every function that scores or
-// labels samples, it refuses a NaN or infinite one (ErrInvalidData), as Fit does, and
-// stops within a tile of ctx's cancellation with an error that wraps ctx.Err() and no
-// result. Samples and models of any magnitude score alike (see Fit); a sample under which
-// every component's density underflows scores -Inf.
-func ScoreSamples[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) ([]float64, error) {
-	m, err := checked(m)
+// ScoreSamples returns log p(x[n]) for every sample of x (in any form Fit takes, its
+// weights, if any, playing no part), the weighted log-density of the mixture m on e's
+// workers: the reference program's stable exp-sum, max_k P_k + log sum_k exp(P_k -
+// max_k P_k). Like every function that takes a model, it checks m once (Validate; a nil
+// model is an error) and uses it with its weights normalised to sum to one, exactly:
+// weights {1e308, 1e308} are {0.5, 0.5}. Like every function that scores or labels
+// samples, it refuses a NaN or infinite one (ErrInvalidData), as Fit does, and stops
+// within a tile of ctx's cancellation with an error that wraps ctx.Err() and no result.
+// Samples and models of any magnitude score alike (see Fit); a sample under which every
+// component's density underflows scores -Inf.
+func ScoreSamples(ctx context.Context, m *Model, x any, e Exec) ([]float64, error) {
+	m, in, err := modelInput(m, x)
 	if err != nil {
 		return nil, err
 	}
-	if m.Dims > 1 {
-		return multiScores(ctx, m, x, e, false)
-	}
-	s, err := prepared(m, x)
-	if err != nil {
-		return nil, err
-	}
-	dst := make([]float64, len(x))
-	err = e.run(ctx, func(d *kernel.Driver) error {
-		run(s, d, func(d *kernel.Driver, x []T) { kernel.ScoreSamples(d, dst, x, s.c) },
-			func(d *kernel.Driver, x []float64) { kernel.ScoreSamples(d, dst, x, s.c) })
-		return stopped(ctx)
-	})
-	if err != nil {
-		return nil, err
-	}
-	if s.f != identityFrame {
-		for i := range dst {
-			dst[i] = s.f.logLikOut(dst[i], 1)
-		}
-	}
-	return dst, nil
+	return in.scores(ctx, m, e, false)
 }
 
-// LogLikelihood returns sum_n log p(x[n]), the total log-likelihood of x under m (weights
-// normalised to sum to one), in one fused pass on e's workers.
-func LogLikelihood[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
-	m, err := checked(m)
+// PredictProba returns the responsibilities r_nk, the posterior probability of component k
+// given sample n, as a row-major n x K matrix: row n is out[n*K : (n+1)*K] and sums to
+// one. They come from the reference program's stable exp-sum, exp(P_k - max) / sum, on
+// e's workers; a sample under which every component's density underflows gets
+// responsibility 1 on component 0, the label Predict gives it.
+func PredictProba(ctx context.Context, m *Model, x any, e Exec) ([]float64, error) {
+	m, in, err := modelInput(m, x)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	if m.Dims > 1 {
-		s, err := scored(m, x)
-		if err != nil {
-			return 0, err
-		}
-		c, err := multiPrepared(m, s)
-		if err != nil {
-			return 0, err
-		}
-		stats := kernel.NewMultiStats(c.K(), c.D)
-		err = e.run(ctx, func(d *kernel.Driver) error {
-			if err := checkStatsMemory(d, s.n, c.K(), c.D); err != nil {
-				return err
-			}
-			kernel.DriveMultiEStep(d, s.tiles(d), s.n, nil, c, stats)
-			return stopped(ctx)
-		})
-		if err != nil {
-			return math.NaN(), err
-		}
-		return stats.LogLik, nil
-	}
-	s, err := prepared(m, x)
-	if err != nil {
-		return 0, err
-	}
-	stats := kernel.NewStats(s.c.K())
-	err = e.run(ctx, func(d *kernel.Driver) error {
-		run(s, d, func(d *kernel.Driver, x []T) { kernel.EStep(d, x, nil, s.c, stats) },
-			func(d *kernel.Driver, x []float64) { kernel.EStep(d, x, nil, s.c, stats) })
-		return stopped(ctx)
-	})
+	return in.scores(ctx, m, e, true)
+}
+
+// LogLikelihood returns sum_n w_n log p(x[n]), the total log-likelihood of x under m
+// (weights w_n of a Weighted, 1 otherwise; m's weights normalised to sum to one), in one
+// fused pass on e's workers.
+func LogLikelihood(ctx context.Context, m *Model, x any, e Exec) (float64, error) {
+	m, in, err := modelInput(m, x)
 	if err != nil {
 		return math.NaN(), err
 	}
-	return s.f.logLikOut(stats.LogLik, float64(len(x))), nil
+	ll, _, err := in.logLikelihood(ctx, m, e)
+	return ll, err
 }
 
-// Predict sets dst[n] to the index of the most responsible component of m for x[n], the
-// lowest index on ties, on e's workers. dst must be as long as x (it may be a plane of
-// pixel labels that the caller keeps). If ctx is cancelled, dst is left partly set.
-func Predict[T float32 | float64](ctx context.Context, m *Model, dst []uint16, x []T, e Exec) error {
-	m, err := checked(m)
+// Predict sets dst[n] to the index of the most responsible component of m for sample n of
+// x (in any form Fit takes), the lowest index on ties, on e's workers. dst must hold a
+// label for each sample (it may be a plane of pixel labels that the caller keeps). A
+// Source of several features is read tile by tile into buffers in cache, never copied
+// whole, once to check it and once to label it. If ctx is cancelled, dst is left partly
+// set.
+func Predict(ctx context.Context, m *Model, dst []uint16, x any, e Exec) error {
+	m, in, err := modelInput(m, x)
 	if err != nil {
 		return err
 	}
-	return predict(ctx, m, dst, x, e)
+	return in.predict(ctx, m, dst, e)
 }
 
-// predict is Predict for a checked model.
-func predict[T float32 | float64](ctx context.Context, m *Model, dst []uint16, x []T, e Exec) error {
-	if n := m.samples(len(x)); len(dst) != n || n*m.dims() != len(x) {
-		return fmt.Errorf("gmm: %w: Predict: %d labels for %d values of %d features", ErrInvalidData, len(dst), len(x), m.dims())
+// modelInput returns m checked and normalised, and the samples x of its features.
+func modelInput(m *Model, x any) (*Model, input, error) {
+	m, err := checked(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	in, err := inputOf(x, m.dims())
+	return m, in, err
+}
+
+func (in *data[T]) predict(ctx context.Context, m *Model, dst []uint16, e Exec) error {
+	if len(dst) != in.s.n {
+		return fmt.Errorf("gmm: %w: Predict: %d labels for %d samples of %d features", ErrInvalidData, len(dst), in.s.n, m.dims())
 	}
 	if m.Dims > 1 {
-		return predictMulti(ctx, m, dst, rowSamples(x, m.Dims), e)
+		return predictMulti(ctx, m, dst, in.s, e)
 	}
-	s, err := prepared(m, x)
+	s, err := prepared(m, in.s.held())
 	if err != nil {
 		return err
 	}
@@ -476,27 +448,6 @@ func predict[T float32 | float64](ctx context.Context, m *Model, dst []uint16, x
 			func(d *kernel.Driver, x []float64) { kernel.Classify(d, dst, x, s.c) })
 		return stopped(ctx)
 	})
-}
-
-// PredictSource is Predict for samples that src holds (m.Dims features each): those of a
-// multichannel model are read tile by tile into buffers in cache, never copied whole,
-// once to check them and once to label them; one-dimensional ones are read into one
-// slice first.
-func PredictSource[T float32 | float64](ctx context.Context, m *Model, dst []uint16, src Source[T], e Exec) error {
-	m, err := checked(m)
-	switch {
-	case err != nil:
-		return err
-	case src == nil:
-		return fmt.Errorf("gmm: %w: PredictSource: no source", ErrInvalidData)
-	case len(dst) != src.Len():
-		return fmt.Errorf("gmm: %w: PredictSource: %d labels for %d samples", ErrInvalidData, len(dst), src.Len())
-	}
-	s := &samples[T]{src: src, n: src.Len(), d: m.dims(), f: identityFrame}
-	if m.Dims <= 1 {
-		return predict(ctx, m, dst, s.held(), e)
-	}
-	return predictMulti(ctx, m, dst, s, e)
 }
 
 // predictMulti is Predict for a checked m of Dims > 1 and the samples s.
@@ -511,33 +462,91 @@ func predictMulti[T float32 | float64](ctx context.Context, m *Model, dst []uint
 	})
 }
 
-// PredictProba returns the responsibilities r_nk, the posterior probability of component k
-// given sample n, as a row-major len(x) x K matrix: row n is out[n*K : (n+1)*K] and sums
-// to one. They come from the reference program's stable exp-sum, exp(P_k - max) / sum,
-// on e's workers; a sample under which every component's density underflows gets
-// responsibility 1 on component 0, the label Predict gives it.
-func PredictProba[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) ([]float64, error) {
-	m, err := checked(m)
-	if err != nil {
-		return nil, err
-	}
+// scores returns the log-density of every sample under m, or with resp the
+// responsibilities' rows, on e's workers.
+func (in *data[T]) scores(ctx context.Context, m *Model, e Exec, resp bool) ([]float64, error) {
 	if m.Dims > 1 {
-		return multiScores(ctx, m, x, e, true)
+		return multiScores(ctx, m, in.s, e, resp)
 	}
+	x := in.s.held()
 	s, err := prepared(m, x)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float64, len(x)*m.K())
+	n := len(x)
+	if resp {
+		n *= m.K()
+	}
+	out := make([]float64, n)
 	err = e.run(ctx, func(d *kernel.Driver) error {
-		run(s, d, func(d *kernel.Driver, x []T) { kernel.Responsibilities(d, out, x, s.c) },
-			func(d *kernel.Driver, x []float64) { kernel.Responsibilities(d, out, x, s.c) })
+		if resp {
+			run(s, d, func(d *kernel.Driver, x []T) { kernel.Responsibilities(d, out, x, s.c) },
+				func(d *kernel.Driver, x []float64) { kernel.Responsibilities(d, out, x, s.c) })
+		} else {
+			run(s, d, func(d *kernel.Driver, x []T) { kernel.ScoreSamples(d, out, x, s.c) },
+				func(d *kernel.Driver, x []float64) { kernel.ScoreSamples(d, out, x, s.c) })
+		}
 		return stopped(ctx)
 	})
 	if err != nil {
 		return nil, err
 	}
+	if s.f != identityFrame && !resp {
+		for i := range out {
+			out[i] = s.f.logLikOut(out[i], 1)
+		}
+	}
 	return out, nil
+}
+
+// logLikelihood returns the samples' total log-likelihood under m, weighted, and their
+// total weight.
+func (in *data[T]) logLikelihood(ctx context.Context, m *Model, e Exec) (ll, weight float64, err error) {
+	weight = float64(in.s.n)
+	if in.w != nil {
+		if weight, err = checkWeights(in.w, in.s.n); err != nil {
+			return math.NaN(), 0, err
+		}
+	}
+	if m.Dims > 1 {
+		ll, err = multiLogLikelihood(ctx, m, in.s, in.w, e)
+		return ll, weight, err
+	}
+	s, err := prepared(m, in.s.held())
+	if err != nil {
+		return math.NaN(), 0, err
+	}
+	stats := kernel.NewStats(s.c.K())
+	err = e.run(ctx, func(d *kernel.Driver) error {
+		run(s, d, func(d *kernel.Driver, x []T) { kernel.EStep(d, x, in.w, s.c, stats) },
+			func(d *kernel.Driver, x []float64) { kernel.EStep(d, x, in.w, s.c, stats) })
+		return stopped(ctx)
+	})
+	if err != nil {
+		return math.NaN(), 0, err
+	}
+	return s.f.logLikOut(stats.LogLik, weight), weight, nil
+}
+
+// multiLogLikelihood is the total log-likelihood, weighted by w (nil for none), of the
+// samples s under m, a checked model of Dims > 1.
+func multiLogLikelihood[T float32 | float64](ctx context.Context, m *Model, s *samples[T], w []float64, e Exec) (float64, error) {
+	c, err := multiPrepared(m, s)
+	if err != nil {
+		return math.NaN(), err
+	}
+	stats := kernel.NewMultiStats(c.K(), c.D)
+	err = e.run(ctx, func(d *kernel.Driver) error {
+		if err := checkStatsMemory(d, s.n, c.K(), c.D); err != nil {
+			return err
+		}
+		kernel.DriveMultiEStep(d, s.tiles(d), s.n, w, c, stats)
+		return stopped(ctx)
+	})
+	if err != nil {
+		return math.NaN(), err
+	}
+	return stats.LogLik, nil
 }
 
 // normalised returns m, whose weights are positive and finite, with weights that sum to

@@ -195,7 +195,7 @@ type multiDim[T float32 | float64] struct {
 
 func newMultiDim[T float32 | float64](s *tiled[T], opt *Options, m *Model) *multiDim[T] {
 	diag := opt.Covariance == Diag || opt.Covariance == Spherical
-	return &multiDim[T]{d: s.dr, x: s.tiles, n: s.n, w: opt.Weights, c: kernel.NewMultiCoeffs(m.K(), opt.Dims, diag),
+	return &multiDim[T]{d: s.dr, x: s.tiles, n: s.n, w: opt.weights, c: kernel.NewMultiCoeffs(m.K(), opt.Dims, diag),
 		s: kernel.NewMultiStats(m.K(), opt.Dims), work: newMultiWork(opt.Dims)}
 }
 
@@ -523,24 +523,12 @@ func multiPrepared[T float32 | float64](m *Model, s *samples[T]) (*kernel.MultiC
 	return c, nil
 }
 
-// scored returns the values x as samples of m's Dims features, for scoring.
-func scored[T float32 | float64](m *Model, x []T) (*samples[T], error) {
-	if len(x)%m.dims() != 0 {
-		return nil, fmt.Errorf("gmm: %w: %d values are not samples of %d features", ErrInvalidData, len(x), m.dims())
-	}
-	return rowSamples(x, m.dims()), nil
-}
-
 // samples returns how many samples x holds for m.
 func (m *Model) samples(n int) int { return n / m.dims() }
 
-// multiScores returns the log-density of every sample of x under m, a checked model of
+// multiScores returns the log-density of every sample of s under m, a checked model of
 // Dims > 1, or with resp the responsibilities' rows, on e's workers.
-func multiScores[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec, resp bool) ([]float64, error) {
-	s, err := scored(m, x)
-	if err != nil {
-		return nil, err
-	}
+func multiScores[T float32 | float64](ctx context.Context, m *Model, s *samples[T], e Exec, resp bool) ([]float64, error) {
 	c, err := multiPrepared(m, s)
 	if err != nil {
 		return nil, err

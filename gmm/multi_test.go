@@ -106,8 +106,7 @@ func TestMultiWeightsCountSamples(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opt.Weights = w
-		b, err := Fit(t.Context(), x, opt)
+		b, err := Fit(t.Context(), Weighted{x, w}, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -371,15 +370,15 @@ func TestMultiFitKernelsAgree(t *testing.T) {
 		}
 		for _, c := range allTypes {
 			for _, weights := range [][]float64{nil, w} {
-				opt := Options{Dims: d, Covariance: c, Components: 4, MaxIter: 15, Init: InitQuantiles, Weights: weights}
+				opt := Options{Dims: d, Covariance: c, Components: 4, MaxIter: 15, Init: InitQuantiles}
 				opt.Kernel = "generic"
-				want, err := Fit(t.Context(), x, opt)
+				want, err := Fit(t.Context(), Weighted{x, weights}, opt)
 				if err != nil {
 					t.Fatal(err)
 				}
 				for _, kern := range kernel.Available() {
 					opt.Kernel = kern
-					got, err := Fit(t.Context(), x, opt)
+					got, err := Fit(t.Context(), Weighted{x, weights}, opt)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -16,10 +16,10 @@ import (
 // reads a bounded sample of the data (startSample).
 func multiStart[T float32 | float64](ctx context.Context, o *Options, s *tiled[T]) (Model, error) {
 	sampled := *o
-	s, sampled.Weights = startSample(s, o.Weights)
+	s, sampled.weights = startSample(s, o.weights)
 	o = &sampled
 	d, k := s.d, o.Components
-	mean, cov, err := moments(ctx, s, o.Weights)
+	mean, cov, err := moments(ctx, s, o.weights)
 	if err != nil {
 		return Model{}, fmt.Errorf("gmm: the start stopped: %w", err)
 	}
@@ -34,7 +34,7 @@ func multiStart[T float32 | float64](ctx context.Context, o *Options, s *tiled[T
 			centres = append(centres, mean[a]+t[c]*axis[a])
 		}
 	}
-	m, err := fromCentresMulti(ctx, s, o.Weights, centres, cov)
+	m, err := fromCentresMulti(ctx, s, o.weights, centres, cov)
 	if err != nil {
 		return Model{}, fmt.Errorf("gmm: the start stopped: %w", err)
 	}
@@ -62,7 +62,7 @@ func axisPoints[T float32 | float64](ctx context.Context, o *Options, s *tiled[T
 				proj[lo+i] = project(x, i)
 			}
 		})
-		quantiles(proj, o.Weights, summarise(proj, o.Weights), t)
+		quantiles(proj, o.weights, summarise(proj, o.weights), t)
 		return t, err
 	}
 	lo, hi := make([]float64, s.count), make([]float64, s.count) // per tile

@@ -9,13 +9,14 @@ import (
 	"math/rand/v2"
 )
 
-// Score returns the mean log-likelihood per sample of x under m, scikit-learn's score.
-func Score[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
-	ll, err := penalised(ctx, m, x, e)
+// Score returns the mean log-likelihood per sample of x (in any form Fit takes) under m,
+// per unit of weight for a Weighted: scikit-learn's score.
+func Score(ctx context.Context, m *Model, x any, e Exec) (float64, error) {
+	ll, n, err := penalised(ctx, m, x, e)
 	if err != nil {
 		return math.NaN(), err
 	}
-	return ll / float64(m.samples(len(x))), nil
+	return ll / n, nil
 }
 
 // NumParameters is the number of free parameters of m, scikit-learn's count: K d means,
@@ -39,14 +40,15 @@ func (m *Model) NumParameters() int {
 	return cov + k*d + k - 1
 }
 
-// BIC returns the Bayesian information criterion of m on x, -2 log L + NumParameters ln N:
-// lower is better, and the penalty grows with the number of samples.
-func BIC[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
-	ll, err := penalised(ctx, m, x, e)
+// BIC returns the Bayesian information criterion of m on x, -2 log L + NumParameters ln N,
+// N the number of samples (their total weight for a Weighted): lower is better, and the
+// penalty grows with the number of samples.
+func BIC(ctx context.Context, m *Model, x any, e Exec) (float64, error) {
+	ll, n, err := penalised(ctx, m, x, e)
 	if err != nil {
 		return math.NaN(), err
 	}
-	return bic(ll, m.NumParameters(), float64(m.samples(len(x)))), nil
+	return bic(ll, m.NumParameters(), n), nil
 }
 
 // bic is the Bayesian information criterion of a model of params free parameters whose
@@ -57,20 +59,26 @@ func bic(ll float64, params int, n float64) float64 {
 
 // AIC returns the Akaike information criterion of m on x, -2 log L + 2 NumParameters:
 // lower is better.
-func AIC[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
-	ll, err := penalised(ctx, m, x, e)
+func AIC(ctx context.Context, m *Model, x any, e Exec) (float64, error) {
+	ll, _, err := penalised(ctx, m, x, e)
 	if err != nil {
 		return math.NaN(), err
 	}
 	return -2*ll + 2*float64(m.NumParameters()), nil
 }
 
-// penalised is the log-likelihood that Score, BIC and AIC use: of at least one sample.
-func penalised[T float32 | float64](ctx context.Context, m *Model, x []T, e Exec) (float64, error) {
-	if len(x) == 0 {
-		return 0, fmt.Errorf("gmm: %w: no samples to judge the model on", ErrInvalidData)
+// penalised is the log-likelihood that Score, BIC and AIC use, of samples of some
+// weight, and that weight.
+func penalised(ctx context.Context, m *Model, x any, e Exec) (ll, weight float64, err error) {
+	m, in, err := modelInput(m, x)
+	if err != nil {
+		return math.NaN(), 0, err
 	}
-	return LogLikelihood(ctx, m, x, e)
+	ll, weight, err = in.logLikelihood(ctx, m, e)
+	if err == nil && !(weight > 0) {
+		err = fmt.Errorf("gmm: %w: no samples to judge the model on", ErrInvalidData)
+	}
+	return ll, weight, err
 }
 
 // Sample draws n samples from m and returns them, row-major (n x Dims), with the component

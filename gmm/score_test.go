@@ -163,8 +163,8 @@ func TestBICAndAICAreTheirFormulas(t *testing.T) {
 	if bestK != 3 {
 		t.Errorf("BIC picks K = %d for samples of 3 components", bestK)
 	}
-	for _, f := range []func(context.Context, *Model, []float64, Exec) (float64, error){BIC[float64], AIC[float64], Score[float64]} {
-		if _, err := f(t.Context(), &truth, nil, Exec{}); !errors.Is(err, ErrInvalidData) {
+	for _, f := range []func(context.Context, *Model, any, Exec) (float64, error){BIC, AIC, Score} {
+		if _, err := f(t.Context(), &truth, []float64(nil), Exec{}); !errors.Is(err, ErrInvalidData) {
 			t.Errorf("no samples: %v, want ErrInvalidData", err)
 		}
 	}

@@ -27,29 +27,19 @@ type Selection struct {
 	Best       int
 }
 
-// SelectComponents fits the samples x with every number of components from lo to hi
+// SelectComponents fits the samples x (in any form Fit takes) with every number of components from lo to hi
 // (opt.Components is ignored; every fit uses the rest of opt and one pool of workers) and
 // picks the one of lowest BIC, scikit-learn's usual way of choosing K. Given covariance
 // types, it fits each of them too (opt.Covariance is then ignored) and picks the type
-// with the number. With opt.Weights, N in the BIC is their sum. If a fit fails or ctx is
+// with the number. With weights (Weighted), N in the BIC is their sum. If a fit fails or ctx is
 // cancelled, the error comes with the Selection of the candidates that finished before
 // it (maybe none: then Best means nothing).
-func SelectComponents[T float32 | float64](ctx context.Context, x []T, lo, hi int, opt Options, types ...Covariance) (*Selection, error) {
-	s, data, err := checkData(x, opt.Weights, opt.Dims)
+func SelectComponents(ctx context.Context, x any, lo, hi int, opt Options, types ...Covariance) (*Selection, error) {
+	in, err := inputOf(x, opt.Dims)
 	if err != nil {
 		return nil, err
 	}
-	return selectChecked(ctx, s, lo, hi, opt, data, types)
-}
-
-// SelectComponentsSource is SelectComponents for samples that src holds, read as
-// FitSource reads them.
-func SelectComponentsSource[T float32 | float64](ctx context.Context, src Source[T], lo, hi int, opt Options, types ...Covariance) (*Selection, error) {
-	s, data, err := checkSource(src, opt.Weights, opt.Dims)
-	if err != nil {
-		return nil, err
-	}
-	return selectChecked(ctx, s, lo, hi, opt, data, types)
+	return in.selectK(ctx, lo, hi, opt, types)
 }
 
 // selectChecked runs SelectComponents on the checked samples s, in the data's frame.
@@ -75,7 +65,7 @@ func checkRange(opt Options, n, lo, hi int, types []Covariance) error {
 		opt.Covariance = c
 		for _, k := range []int{lo, hi} {
 			opt.Components = k
-			if err := opt.check(n, opt.Weights != nil); err != nil {
+			if err := opt.check(n, opt.weights != nil); err != nil {
 				return err
 			}
 		}
@@ -84,7 +74,7 @@ func checkRange(opt Options, n, lo, hi int, types []Covariance) error {
 }
 
 // selectK fits lo to hi components of each covariance type (opt's without types) to s,
-// the samples in the data's frame (weights opt.Weights), on d's workers and keeps the
+// the samples in the data's frame (weights opt.weights), on d's workers and keeps the
 // lowest BIC.
 func selectK[T float32 | float64](ctx context.Context, d *kernel.Driver, s *samples[T], lo, hi int, opt Options, data dataset, types []Covariance) (*Selection, error) {
 	if len(types) == 0 {

@@ -28,22 +28,30 @@ type Summary struct {
 	Float32 bool
 }
 
-// Summarize returns the Summary of the samples x, of dims features each (0 means 1),
-// with their weights w (nil for none): it refuses what Fit refuses, a NaN or infinite
-// value or a bad weight.
-func Summarize[T float32 | float64](x []T, w []float64, dims int) (Summary, error) {
-	d := max(dims, 1)
-	if err := checkShape(len(x), dims); err != nil {
-		return Summary{}, err
-	}
-	lo, hi, err := checkFinite(x, 0)
+// Summarize returns the Summary of the samples x (any form Fit takes, a Weighted for
+// weights), of dims features each where x does not say (0 means 1): it refuses what Fit
+// refuses, a NaN or infinite value or a bad weight. A shard may be empty.
+func Summarize(x any, dims int) (Summary, error) {
+	in, err := inputOf(x, dims)
 	if err != nil {
 		return Summary{}, err
 	}
-	n := len(x) / d
-	s := Summary{Dims: d, Samples: n, Weight: float64(n), Weighted: w != nil, Min: lo, Max: hi, Float32: !is64[T]()}
-	if w != nil {
-		if s.Weight, err = checkWeights(w, n); err != nil {
+	return in.summarize()
+}
+
+// summarize is Summarize of the samples.
+func (in *data[T]) summarize() (Summary, error) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	if in.s.n > 0 {
+		var err error
+		if lo, hi, err = in.s.valueRange(); err != nil {
+			return Summary{}, err
+		}
+	}
+	s := Summary{Dims: in.s.d, Samples: in.s.n, Weight: float64(in.s.n), Weighted: in.w != nil, Min: lo, Max: hi, Float32: !is64[T]()}
+	if in.w != nil {
+		var err error
+		if s.Weight, err = checkWeights(in.w, in.s.n); err != nil {
 			return Summary{}, err
 		}
 	}
@@ -82,8 +90,8 @@ func (s Summary) dataset() (dataset, error) {
 // NewEM returns the EM of opt over the samples that summary describes, to be driven
 // through Params, EStep and Update. It starts from opt.InitModel, InitWeights, InitMeans
 // and InitPrecisions together or, for one-dimensional samples, InitEvenlySpaced (with any
-// of those parts): the starts that read no samples. opt.Weights must be nil,
-// the weights going with each shard to EStep; opt.Exec, Seed and NInit play no part.
+// of those parts): the starts that read no samples. The weights go with each shard to
+// EStep (a Weighted); opt.Exec, Seed and NInit play no part.
 func NewEM(opt Options, summary Summary) (*EM, error) {
 	data, err := summary.dataset()
 	switch {
@@ -91,8 +99,6 @@ func NewEM(opt Options, summary Summary) (*EM, error) {
 		return nil, err
 	case max(opt.Dims, 1) != summary.Dims:
 		return nil, fmt.Errorf("gmm: %w: Dims is %d, the samples have %d features", ErrInvalidOptions, opt.Dims, summary.Dims)
-	case opt.Weights != nil:
-		return nil, fmt.Errorf("gmm: %w: the weights of a fit over shards go with each shard to EStep", ErrInvalidOptions)
 	}
 	if err := opt.check(data.n, summary.Weighted); err != nil {
 		return nil, err
@@ -260,37 +266,43 @@ func (s *Stats) mStep(m *Model, centre []float64, r *rules) error {
 	return mStepMulti(m, centre, ms, r, newMultiWork(s.d))
 }
 
-// EStep returns the statistics of the shard x (samples of the model's features, row-major)
-// with weights w (nil for none) under p, computed on e's workers with the kernels Fit
-// runs. It refuses what Fit refuses (and Params that hold no valid model, nil ones among
-// them), and stops within a tile of ctx's cancellation with an error that wraps
-// ctx.Err() and no statistics. An empty shard gives zero statistics.
-func EStep[T float32 | float64](ctx context.Context, p *Params, x []T, w []float64, e Exec) (*Stats, error) {
+// EStep returns the statistics of the shard x (samples of the model's features in any
+// form Fit takes, a Weighted for weights) under p, computed on e's workers with the
+// kernels Fit runs. It refuses what Fit refuses (and Params that hold no valid model, nil
+// ones among them), and stops within a tile of ctx's cancellation with an error that
+// wraps ctx.Err() and no statistics. An empty shard gives zero statistics.
+func EStep(ctx context.Context, p *Params, x any, e Exec) (*Stats, error) {
 	if p == nil {
 		return nil, fmt.Errorf("gmm: %w: EStep under nil Params", ErrInvalidModel)
 	}
 	if err := p.model.Validate(); err != nil {
 		return nil, err
 	}
-	d := p.model.dims()
-	if err := checkShape(len(x), d); err != nil {
+	in, err := inputOf(x, p.model.dims())
+	if err != nil {
 		return nil, err
 	}
-	n := len(x) / d
+	return in.estep(ctx, p, e)
+}
+
+// estep is EStep of the samples under p, which holds a valid model of their features.
+func (in *data[T]) estep(ctx context.Context, p *Params, e Exec) (*Stats, error) {
+	n, d := in.s.n, in.s.d
 	out := newStats(p.model.K(), d, p.pass)
 	if n == 0 {
 		return out, nil
 	}
+	x := in.s.held()
 	if _, _, err := checkFinite(x, 0); err != nil {
 		return nil, err
 	}
-	if w != nil {
-		if _, err := checkWeights(w, n); err != nil {
+	if in.w != nil {
+		if _, err := checkWeights(in.w, n); err != nil {
 			return nil, err
 		}
 	}
 	s := rowSamples(samplesIn(p.frame, x), d)
-	opt := Options{Dims: d, Covariance: p.model.Covariance, Weights: w}
+	opt := Options{Dims: d, Covariance: p.model.Covariance, weights: in.w}
 	err := e.run(ctx, func(dr *kernel.Driver) error {
 		if err := checkStatsMemory(dr, n, out.k, d); err != nil {
 			return err

@@ -78,7 +78,7 @@ func fitShardsMerged[T float32 | float64](t *testing.T, rng *rand.Rand, opt Opti
 	opt.Progress = rec.Add
 	var sum Summary
 	for i, x := range xs {
-		s, err := Summarize(x, ws[i], opt.Dims)
+		s, err := Summarize(Weighted{x, ws[i]}, opt.Dims)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,6 @@ func fitShardsMerged[T float32 | float64](t *testing.T, rng *rand.Rand, opt Opti
 			t.Fatal(err)
 		}
 	}
-	opt.Weights = nil
 	em, err := NewEM(opt, sum)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +94,7 @@ func fitShardsMerged[T float32 | float64](t *testing.T, rng *rand.Rand, opt Opti
 		p := shipped(t, em.Params())
 		var all []*Stats
 		for _, i := range rng.Perm(len(xs)) {
-			s, err := EStep(t.Context(), p, xs[i], ws[i], opt.Exec)
+			s, err := EStep(t.Context(), p, Weighted{xs[i], ws[i]}, opt.Exec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -215,8 +214,7 @@ func TestEMOverShardsIsFit(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, c := range shardCases(t) {
 		opt := c.opt
-		opt.Weights = c.w
-		want, err := fitKeep(t.Context(), c.x, opt)
+		want, err := fitKeep(t.Context(), Weighted{c.x, c.w}, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +226,7 @@ func TestEMOverShardsIsFit(t *testing.T) {
 		for i, v := range c.x {
 			x32[i] = float32(v)
 		}
-		want32, err := fitKeep(t.Context(), x32, opt)
+		want32, err := fitKeep(t.Context(), Weighted{x32, c.w}, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +250,7 @@ func TestDuplicatedShardsLeaveTheModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := Summarize(x, nil, 3)
+	sum, err := Summarize(x, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +271,7 @@ func TestDuplicatedShardsLeaveTheModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	for !once.Done() {
-		s, err := EStep(t.Context(), once.Params(), x, nil, Exec{})
+		s, err := EStep(t.Context(), once.Params(), x, Exec{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -300,7 +298,7 @@ func TestDuplicatedShardsLeaveTheModel(t *testing.T) {
 // shape, and Merge refuses to mix them; neither changes the run.
 func TestEMRefusesMismatchedStats(t *testing.T) {
 	x := sample(t, 2, 1000, truth)
-	sum, err := Summarize(x, nil, 1)
+	sum, err := Summarize(x, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,14 +307,14 @@ func TestEMRefusesMismatchedStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := em.Params()
-	half, err := EStep(t.Context(), p, x[:500], nil, Exec{})
+	half, err := EStep(t.Context(), p, x[:500], Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := em.Update(half); !errors.Is(err, ErrInvalidData) {
 		t.Fatalf("statistics of half the samples: %v", err)
 	}
-	full, err := EStep(t.Context(), p, x, nil, Exec{})
+	full, err := EStep(t.Context(), p, x, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +328,7 @@ func TestEMRefusesMismatchedStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, err := EStep(t.Context(), other.Params(), x, nil, Exec{})
+	two, err := EStep(t.Context(), other.Params(), x, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +338,7 @@ func TestEMRefusesMismatchedStats(t *testing.T) {
 	if err := other.Update(full); !errors.Is(err, ErrInvalidData) {
 		t.Fatalf("3 components' statistics for 2: %v", err)
 	}
-	bad, err := EStep(t.Context(), em.Params(), x, nil, Exec{})
+	bad, err := EStep(t.Context(), em.Params(), x, Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,13 +353,12 @@ func TestEMRefusesMismatchedStats(t *testing.T) {
 
 func TestNewEMRefusesWhatItCannotStart(t *testing.T) {
 	x := colours(1, 100, 2, 2)
-	sum, err := Summarize(x, nil, 2)
+	sum, err := Summarize(x, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, opt := range map[string]Options{
 		"no start":   {Components: 2, Dims: 2, MaxIter: 3},
-		"weights":    {Components: 2, Dims: 2, MaxIter: 3, Weights: make([]float64, 100)},
 		"dims":       {Components: 2, Dims: 3, MaxIter: 3},
 		"no iter":    {Components: 2, Dims: 2},
 		"components": {Components: 101, Dims: 2, MaxIter: 3},
@@ -381,10 +378,10 @@ func TestNewEMRefusesWhatItCannotStart(t *testing.T) {
 	if _, err := sum.Merge(Summary{Dims: 3, Samples: 1, Weight: 1}); !errors.Is(err, ErrInvalidData) {
 		t.Errorf("merging 2 and 3 features: %v", err)
 	}
-	if _, err := Summarize(x[:3], nil, 2); !errors.Is(err, ErrInvalidData) {
+	if _, err := Summarize(x[:3], 2); !errors.Is(err, ErrInvalidData) {
 		t.Errorf("3 values of 2 features: %v", err)
 	}
-	if _, err := Summarize([]float64{1, math.Inf(1)}, nil, 1); !errors.Is(err, ErrInvalidData) {
+	if _, err := Summarize([]float64{1, math.Inf(1)}, 1); !errors.Is(err, ErrInvalidData) {
 		t.Errorf("an infinite sample: %v", err)
 	}
 }
@@ -394,7 +391,7 @@ func TestNewEMRefusesWhatItCannotStart(t *testing.T) {
 func validForms(t testing.TB) (params, stats [][]byte) {
 	for _, d := range []int{1, 3} {
 		x := colours(2, 200, d, 2)
-		sum, err := Summarize(x, nil, d)
+		sum, err := Summarize(x, d)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -410,7 +407,7 @@ func validForms(t testing.TB) (params, stats [][]byte) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := EStep(context.Background(), em.Params(), x, nil, Exec{})
+		s, err := EStep(context.Background(), em.Params(), x, Exec{})
 		if err != nil {
 			t.Fatal(err)
 		}

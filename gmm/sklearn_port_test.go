@@ -124,7 +124,7 @@ func precisionsOf(t *testing.T, m *Model) []float64 {
 }
 
 // fitPort fits x with o, failing t on an error.
-func fitPort(t *testing.T, x []float64, o Options) *Result {
+func fitPort(t *testing.T, x any, o Options) *Result {
 	t.Helper()
 	res, err := Fit(t.Context(), x, o)
 	if err != nil {
@@ -244,7 +244,7 @@ func TestPortSuffstatSk(t *testing.T) {
 	}
 	// One component, weighted: its covariance is the weighted empirical covariance.
 	start := Model{Dims: d, Weights: []float64{1}, Means: []float64{0.5, 0.5}, Covariances: []float64{1, 0, 0, 1}}
-	res := fitPort(t, x, Options{Dims: d, Components: 1, MaxIter: 1, Weights: w, InitModel: &start})
+	res := fitPort(t, Weighted{x, w}, Options{Dims: d, Components: 1, MaxIter: 1, InitModel: &start})
 	mean, cov := make([]float64, d), make([]float64, d*d)
 	total := 0.0
 	for i := range n {

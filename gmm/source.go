@@ -9,7 +9,7 @@ import (
 )
 
 // A Source holds samples in another form than one row-major slice (an image's planes or
-// bytes, say) and reads them a block at a time. FitSource and PredictSource read it tile
+// bytes, say) and reads them a block at a time. Fit and Predict read it tile
 // by tile into buffers of a tile per worker, in cache, so that the samples are never
 // copied whole: what a 20-megapixel colour image in float64 would take 480 MB for.
 type Source[T float32 | float64] interface {
@@ -32,7 +32,7 @@ type PlaneSource[T float32 | float64] interface {
 }
 
 // A RangedSource is a Source that knows where its values lie: every value it reads is
-// finite and within Range. FitSource, SelectComponentsSource and PredictSource then skip
+// finite and within Range. Fit, SelectComponents and Predict then skip
 // the pass that checks the samples; a source whose values leave its range gets fits and
 // labels of no meaning.
 type RangedSource[T float32 | float64] interface {

@@ -13,7 +13,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/gmm"
 )
 
-// copySource holds samples in a slice that FitSource cannot see: it reads them only
+// copySource holds samples in a slice that Fit cannot see: it reads them only
 // through Read, as it would read image planes.
 type copySource[T float32 | float64] struct {
 	x []T
@@ -76,19 +76,19 @@ func checkFitSource[T float32 | float64](t *testing.T) {
 				scale = 1e30 // beyond the identity frame: mapped as read
 			}
 			x, w := colourData[T](10000+i*5+j, scale, (i+j)%2 == 0)
-			opt := gmm.Options{Dims: 3, Components: 4, Covariance: cov, Init: init, MaxIter: 4, NInit: 2, Weights: w,
+			opt := gmm.Options{Dims: 3, Components: 4, Covariance: cov, Init: init, MaxIter: 4, NInit: 2,
 				Exec: gmm.Exec{Threads: 2}}
-			want, err := gmm.Fit(t.Context(), x, opt)
+			want, err := gmm.Fit(t.Context(), gmm.Weighted{Samples: x, Weights: w}, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, src := range []gmm.Source[T]{copySource[T]{x, 3}, planeSource[T]{copySource[T]{x, 3}}} {
-				got, err := gmm.FitSource(t.Context(), src, opt)
+				got, err := gmm.Fit(t.Context(), gmm.Weighted{Samples: src, Weights: w}, opt)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if !reflect.DeepEqual(got, want) {
-					t.Errorf("%T %T %v %v scale %g: FitSource gives %v, Fit %v", T(0), src, cov, init, scale, got.History, want.History)
+					t.Errorf("%T %T %v %v scale %g: Fit gives %v, Fit %v", T(0), src, cov, init, scale, got.History, want.History)
 				}
 			}
 		}
@@ -101,17 +101,17 @@ func checkFitSource[T float32 | float64](t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := gmm.FitSource(t.Context(), copySource[T]{x, 1}, opt)
+		got, err := gmm.Fit(t.Context(), copySource[T]{x, 1}, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%T 1-D %v: FitSource gives %v, Fit %v", T(0), init, got.History, want.History)
+			t.Errorf("%T 1-D %v: Fit gives %v, Fit %v", T(0), init, got.History, want.History)
 		}
 	}
 }
 
-// PredictSource labels as Predict does, from rows or planes, and SelectComponentsSource
+// Predict labels as Predict does, from rows or planes, and SelectComponents
 // selects as SelectComponents does.
 func TestPredictAndSelectFromASource(t *testing.T) {
 	x, _ := colourData[float64](9000, 1, false)
@@ -119,12 +119,12 @@ func TestPredictAndSelectFromASource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := gmm.SelectComponentsSource(t.Context(), copySource[float64]{x, 3}, 2, 4, gmm.Options{Dims: 3, MaxIter: 5}, gmm.Full, gmm.Diag)
+	got, err := gmm.SelectComponents(t.Context(), copySource[float64]{x, 3}, 2, 4, gmm.Options{Dims: 3, MaxIter: 5}, gmm.Full, gmm.Diag)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, sel) {
-		t.Errorf("SelectComponentsSource chose %d of %v, SelectComponents %d", got.Best, got.Candidates, sel.Best)
+		t.Errorf("SelectComponents chose %d of %v, SelectComponents %d", got.Best, got.Candidates, sel.Best)
 	}
 	one := x[:9000]
 	oneDim := gmm.NewModel([]float64{0.5, 0.5}, []float64{0.2, 1.5}, []float64{0.3, 0.5})
@@ -140,11 +140,11 @@ func TestPredictAndSelectFromASource(t *testing.T) {
 		rows := copySource[float64]{c.x, c.d}
 		for _, src := range []gmm.Source[float64]{rows, planeSource[float64]{rows}} {
 			labels := make([]uint16, len(want))
-			if err := gmm.PredictSource(t.Context(), c.m, labels, src, gmm.Exec{Threads: 2}); err != nil {
+			if err := gmm.Predict(t.Context(), c.m, labels, src, gmm.Exec{Threads: 2}); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(labels, want) {
-				t.Errorf("%d features, %T: PredictSource's labels differ from Predict's", c.d, src)
+				t.Errorf("%d features, %T: Predict's labels differ from Predict's", c.d, src)
 			}
 		}
 	}
@@ -167,12 +167,12 @@ func TestSourceErrors(t *testing.T) {
 		{"nil", fitSourceErr(nil, opt), "no samples"},
 		{"empty", fitSourceErr(copySource[float64]{nil, 3}, opt), "no samples"},
 		{"NaN", fitSourceErr(copySource[float64]{bad, 3}, opt), fitErr.Error()},
-		{"weights", fitSourceErr(copySource[float64]{x, 3}, gmm.Options{Dims: 3, Components: 2, MaxIter: 5, Weights: []float64{1}}), "1 weights for 100 samples"},
+		{"weights", fitSourceErr(gmm.Weighted{Samples: copySource[float64]{x, 3}, Weights: []float64{1}}, opt), "1 weights for 100 samples"},
 		{"dims", fitSourceErr(copySource[float64]{x, 3}, gmm.Options{Dims: gmm.MaxDims + 1, Components: 2, MaxIter: 5}), fmt.Sprintf("Dims is %d", gmm.MaxDims+1)},
 		{"range", fitSourceErr(rangedSource{copySource[float64]{x, 3}, math.NaN()}, opt), "a source's range [NaN, 1]"},
-		{"predict nil", gmm.PredictSource[float64](t.Context(), &m, nil, nil, gmm.Exec{}), "no source"},
-		{"predict length", gmm.PredictSource(t.Context(), &m, make([]uint16, 99), copySource[float64]{x, 3}, gmm.Exec{}), "99 labels for 100 samples"},
-		{"predict NaN", gmm.PredictSource(t.Context(), &m, make([]uint16, 100), copySource[float64]{bad, 3}, gmm.Exec{}), fitErr.Error()},
+		{"predict nil", gmm.Predict(t.Context(), &m, nil, nil, gmm.Exec{}), "no samples"},
+		{"predict length", gmm.Predict(t.Context(), &m, make([]uint16, 99), copySource[float64]{x, 3}, gmm.Exec{}), "99 labels for 100 samples"},
+		{"predict NaN", gmm.Predict(t.Context(), &m, make([]uint16, 100), copySource[float64]{bad, 3}, gmm.Exec{}), fitErr.Error()},
 	} {
 		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one saying %q", c.what, c.err, c.want)
@@ -180,7 +180,7 @@ func TestSourceErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := gmm.FitSource(ctx, copySource[float64]{x, 3}, opt); !errors.Is(err, context.Canceled) {
+	if _, err := gmm.Fit(ctx, copySource[float64]{x, 3}, opt); !errors.Is(err, context.Canceled) {
 		t.Errorf("a cancelled fit from a source: %v", err)
 	}
 }
@@ -193,7 +193,7 @@ type rangedSource struct {
 
 func (s rangedSource) Range() (lo, hi float64) { return s.lo, 1 }
 
-func fitSourceErr(src gmm.Source[float64], opt gmm.Options) error {
-	_, err := gmm.FitSource(context.Background(), src, opt)
+func fitSourceErr(src any, opt gmm.Options) error {
+	_, err := gmm.Fit(context.Background(), src, opt)
 	return err
 }

@@ -33,15 +33,15 @@ func TestAxisStartsReadABoundedSample(t *testing.T) {
 		for _, init := range []Init{InitEvenlySpaced, InitQuantiles} {
 			for _, weighted := range []bool{false, true} {
 				opt := Options{Components: 4, Dims: d, Covariance: Full, Init: init, MaxIter: 1}
-				sopt := opt
+				data, sampled := any(x), any(sx)
 				if weighted {
-					opt.Weights, sopt.Weights = w, sw
+					data, sampled = Weighted{x, w}, Weighted{sx, sw}
 				}
-				got, err := Fit(t.Context(), x, opt)
+				got, err := Fit(t.Context(), data, opt)
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, err := Fit(t.Context(), sx, sopt)
+				want, err := Fit(t.Context(), sampled, opt)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -52,8 +52,8 @@ type Pixels[T float32 | float64] struct {
 }
 
 // ColourPixels returns the pixels of img in the colour space ch as a gmm.Source of the
-// samples ColourSamples gives, converted from the image as they are read: gmm.FitSource
-// and gmm.PredictSource then fit and label them tile by tile, in cache, and never hold
+// samples ColourSamples gives, converted from the image as they are read: gmm.Fit
+// and gmm.Predict then fit and label them tile by tile, in cache, and never hold
 // them all (the JPEG's RGB that libjpeg would decode is made once, 4 bytes a pixel, for
 // rgb and lab; its upsampled chroma, 2 bytes a pixel, for ycbcr).
 func ColourPixels[T float32 | float64](img image.Image, ch Channel, bits int) (*Pixels[T], error) {
@@ -452,7 +452,7 @@ func ColourClasses[T float32 | float64](ctx context.Context, m *gmm.Model, src g
 	if p.Levels == nil {
 		p.Levels = bigmem.Make[uint16](src.Len())
 	}
-	if err := gmm.PredictSource(ctx, m, p.Levels, src, e); err != nil {
+	if err := gmm.Predict(ctx, m, p.Levels, src, e); err != nil {
 		return err
 	}
 	return cleanColourClasses(ctx, m, p, ch)

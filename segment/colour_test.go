@@ -82,7 +82,7 @@ func TestColourSegmentation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := gmm.FitSource(t.Context(), px, gmm.Options{Dims: 3, Components: 2, MaxIter: 20, Init: gmm.InitKMeansPP})
+		res, err := gmm.Fit(t.Context(), px, gmm.Options{Dims: 3, Components: 2, MaxIter: 20, Init: gmm.InitKMeansPP})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,8 +146,7 @@ func checkHistogramFit[T float32 | float64](t *testing.T, img image.Image, ch Ch
 		t.Fatal(err)
 	}
 	px := checkPixelsFit[T](t, what, img, ch, opt, pix)
-	opt.Weights = h.Counts
-	hist, err := gmm.Fit(t.Context(), h.X, opt)
+	hist, err := gmm.Fit(t.Context(), gmm.Weighted{Samples: h.X, Weights: h.Counts}, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +238,7 @@ func checkPixelsFit[T float32 | float64](t *testing.T, what string, img image.Im
 	if err != nil {
 		t.Fatal(err)
 	}
-	read, err := gmm.FitSource(t.Context(), px, opt)
+	read, err := gmm.Fit(t.Context(), px, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,8 @@
 // histogram of its levels, and label the plane in place:
 //
 //	p, _, err := segment.Decoding{Channel: segment.Luma}.OpenPlane(ctx, "photo.jpg")
-//	x, counts, err := segment.Histogram[float64](ctx, p, gmm.Exec{})
-//	res, err := gmm.Fit(ctx, x, gmm.Options{Components: 3, MaxIter: 8, Weights: counts})
+//	counted, err := segment.Histogram[float64](ctx, p, gmm.Exec{})
+//	res, err := gmm.Fit(ctx, counted, gmm.Options{Components: 3, MaxIter: 8})
 //	err = segment.Segment[float64](ctx, &res.Model, nil, p, gmm.Exec{}) // each pixel its class's mean
 //	img, err := segment.IndexedGray(&res.Model, p)
 //	err = segment.WritePNG("photo_segmented.png", img)

@@ -21,11 +21,11 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	x, counts, err := segment.Histogram[float64](ctx, p, gmm.Exec{})
+	counted, err := segment.Histogram[float64](ctx, p, gmm.Exec{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	res, err := gmm.Fit(ctx, x, gmm.Options{Components: 3, MaxIter: 8, Weights: counts})
+	res, err := gmm.Fit(ctx, counted, gmm.Options{Components: 3, MaxIter: 8})
 	if err != nil {
 		log.Fatal(err)
 	}

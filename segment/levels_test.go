@@ -52,7 +52,7 @@ type fitted struct {
 
 // fitKeep is gmm.Fit, keeping every iteration's Step of the run it keeps through a
 // gmm.Record.
-func fitKeep[T float32 | float64](ctx context.Context, x []T, opt gmm.Options) (fitted, error) {
+func fitKeep(ctx context.Context, x any, opt gmm.Options) (fitted, error) {
 	var rec gmm.Record
 	opt.Progress = rec.Add
 	res, err := gmm.Fit(ctx, x, opt)
@@ -119,12 +119,11 @@ func bothPaths[T float32 | float64](t *testing.T, levels []uint16, maxLevel int,
 // histogramFit fits levels on the histogram path: CountLevels, then Fit on the counts.
 func histogramFit[T float32 | float64](t *testing.T, levels []uint16, maxLevel int, opt gmm.Options) fitted {
 	t.Helper()
-	values, counts, err := gmm.CountLevels(t.Context(), levels, segment.LevelValues[T](maxLevel), opt.Exec)
+	counted, err := gmm.CountLevels(t.Context(), levels, segment.LevelValues[T](maxLevel), opt.Exec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt.Weights = counts
-	res, err := fitKeep(t.Context(), values, opt)
+	res, err := fitKeep(t.Context(), counted, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,8 +259,8 @@ func TestCountLevelsBadInput(t *testing.T) {
 		"an unknown kernel": {good, segment.LevelValues[float64](255), gmm.Exec{Kernel: "sse9"}, gmm.ErrInvalidOptions},
 	}
 	for name, c := range cases {
-		if x, counts, err := gmm.CountLevels(t.Context(), c.levels, c.values, c.exec); !errors.Is(err, c.want) || x != nil || counts != nil {
-			t.Errorf("%s: gmm.CountLevels = %v, %v, %v; want an error wrapping %v", name, x, counts, err, c.want)
+		if got, err := gmm.CountLevels(t.Context(), c.levels, c.values, c.exec); !errors.Is(err, c.want) || got.Samples != nil || got.Weights != nil {
+			t.Errorf("%s: gmm.CountLevels = %v, %v; want an error wrapping %v", name, got, err, c.want)
 		}
 	}
 }
@@ -274,12 +273,11 @@ func TestSelectComponentsOnTheCountsIsOnTheSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	values, counts, err := gmm.CountLevels(t.Context(), levels, segment.LevelValues[float64](255), gmm.Exec{})
+	counted, err := gmm.CountLevels(t.Context(), levels, segment.LevelValues[float64](255), gmm.Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt.Weights = counts
-	got, err := gmm.SelectComponents(t.Context(), values, 2, 5, opt)
+	got, err := gmm.SelectComponents(t.Context(), counted, 2, 5, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -169,10 +169,10 @@ func convertRows(img image.Image, ch Channel, eightBit bool, out []uint16) {
 func to8(v uint32) uint32 { return (v*255 + 32767) / 65535 }
 
 // Histogram returns the distinct levels of p as samples (LevelValues in the precision T)
-// with their counts, counted on e's workers: gmm.Fit on them with the counts as
-// Options.Weights is the fit over every pixel, over at most p.Max+1 points. ctx stops the
-// counting as it stops gmm.CountLevels.
-func Histogram[T float32 | float64](ctx context.Context, p *Plane, e gmm.Exec) (x []T, counts []float64, err error) {
+// weighted by their counts, counted on e's workers: gmm.Fit on them is the fit over every
+// pixel, over at most p.Max+1 points. ctx stops the counting as it stops
+// gmm.CountLevels.
+func Histogram[T float32 | float64](ctx context.Context, p *Plane, e gmm.Exec) (gmm.Weighted, error) {
 	return gmm.CountLevels(ctx, p.Levels, LevelValues[T](p.Max), e)
 }
 

@@ -716,7 +716,7 @@ func TestCancelledContextStopsLabellingAndFilters(t *testing.T) {
 		"Classes":         func(p *Plane) error { return Classes(ctx, &m, Samples[float32](src), p, gmm.Exec{}) },
 		"Opening":         func(p *Plane) error { return Opening(ctx, p, 2) },
 		"Closing":         func(p *Plane) error { return Closing(ctx, p, 2) },
-		"Histogram (fit)": func(p *Plane) error { _, _, err := Histogram[float64](ctx, p, gmm.Exec{}); return err },
+		"Histogram (fit)": func(p *Plane) error { _, err := Histogram[float64](ctx, p, gmm.Exec{}); return err },
 	}
 	for name, step := range steps {
 		p := &Plane{Width: src.Width, Height: src.Height, Max: src.Max, Levels: slices.Clone(src.Levels)}

@@ -126,7 +126,7 @@ type digestFn struct {
 }
 
 func (f *digestFn) ProcessElement(ctx context.Context, sh Shard, emit func([]byte)) error {
-	sum, err := gmm.Summarize(sh.X, sh.Weights, f.Dims)
+	sum, err := gmm.Summarize(gmm.Weighted{Samples: sh.X, Weights: sh.Weights}, f.Dims)
 	if err != nil {
 		return fmt.Errorf("shard %s: %w", sh.Key, err)
 	}
@@ -186,7 +186,7 @@ func (f *eStepFn) ProcessElement(ctx context.Context, file string, emit func([]b
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	st, err := gmm.EStep(ctx, f.p, sh.X, sh.Weights, gmm.Exec{Pool: f.pool})
+	st, err := gmm.EStep(ctx, f.p, gmm.Weighted{Samples: sh.X, Weights: sh.Weights}, gmm.Exec{Pool: f.pool})
 	if err != nil {
 		return fmt.Errorf("shard %s: %w", sh.Key, err)
 	}
@@ -200,7 +200,8 @@ func (f *eStepFn) ProcessElement(ctx context.Context, file string, emit func([]b
 
 // FitHistogram fits a mixture to the histograms that src builds (gmm.Histogram binary
 // forms): one pipeline merges them, exactly, into the collection's, and gmm.Fit runs on
-// it with opt (Weights the counts, Dims the histogram's) on this machine. It returns the
+// it with opt (the values weighted by their counts, Dims the histogram's) on this
+// machine. It returns the
 // fit, the collection's histogram and the failures reported. A nil src, or a cfg without
 // Temp, is an error.
 func FitHistogram(ctx context.Context, src Source, opt gmm.Options, cfg Config) (*gmm.Result, *gmm.Histogram, []Failure, error) {
@@ -221,7 +222,7 @@ func FitHistogram(ctx context.Context, src Source, opt gmm.Options, cfg Config) 
 	if err := h.UnmarshalBinary(got[0]); err != nil {
 		return nil, nil, failures, err
 	}
-	opt.Weights, opt.Dims = h.Counts, h.Dims
-	res, err := gmm.Fit(ctx, h.Values, opt)
+	opt.Dims = h.Dims
+	res, err := gmm.Fit(ctx, gmm.Weighted{Samples: h.Values, Weights: h.Counts}, opt)
 	return res, h, failures, err
 }

@@ -156,9 +156,8 @@ func TestHistogramPathIsExact(t *testing.T) {
 		if !slices.Equal(h.Values, want.Values) || !slices.Equal(h.Counts, want.Counts) {
 			t.Fatalf("%v: the collection's histogram is not that of its pixels", ch)
 		}
-		opt.Weights = want.Counts
 		keptFit := recording(&opt)
-		fit, err := gmm.Fit(t.Context(), want.Values, opt)
+		fit, err := gmm.Fit(t.Context(), gmm.Weighted{Samples: want.Values, Weights: want.Counts}, opt)
 		if err != nil {
 			t.Fatal(err)
 		}

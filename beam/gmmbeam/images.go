@@ -84,11 +84,11 @@ func histogram(ctx context.Context, img image.Image, ch segment.Channel) (*gmm.H
 		if err != nil {
 			return nil, err
 		}
-		x, counts, err := segment.Histogram[float64](ctx, p, gmm.Exec{})
+		counted, err := segment.Histogram[float64](ctx, p, gmm.Exec{})
 		if err != nil {
 			return nil, err
 		}
-		return gmm.NewHistogram(x, counts, 1)
+		return gmm.NewHistogram(counted.Samples.([]float64), counted.Weights, 1)
 	case segment.Depth(img) == 8:
 		h, err := segment.NewColourHistogram[float64](ctx, img, ch)
 		if err != nil {

@@ -115,13 +115,13 @@ func segmentOnce(ctx context.Context, c *config, cfg imageRow, run *imageRun) (i
 		x = segment.Samples[float64](p)
 	}
 	decoded := time.Now()
-	fitX := x
+	var data any = x
 	if x == nil {
-		if fitX, opt.Weights, err = segment.Histogram[float64](ctx, p, opt.Exec); err != nil {
+		if data, err = segment.Histogram[float64](ctx, p, opt.Exec); err != nil {
 			return cfg, err
 		}
 	}
-	res, err := gmm.Fit(ctx, fitX, opt)
+	res, err := gmm.Fit(ctx, data, opt)
 	if err != nil {
 		return cfg, err
 	}
@@ -155,7 +155,7 @@ func segmentColourOnce(ctx context.Context, img image.Image, ch segment.Channel,
 			return cfg, err
 		}
 		decoded := time.Now()
-		res, err := gmm.FitSource(ctx, px, opt)
+		res, err := gmm.Fit(ctx, px, opt)
 		if err != nil {
 			return cfg, err
 		}
@@ -170,8 +170,7 @@ func segmentColourOnce(ctx context.Context, img image.Image, ch segment.Channel,
 		return cfg, err
 	}
 	decoded := time.Now()
-	opt.Weights = h.Counts
-	res, err := gmm.Fit(ctx, h.X, opt)
+	res, err := gmm.Fit(ctx, gmm.Weighted{Samples: h.X, Weights: h.Counts}, opt)
 	if err != nil {
 		return cfg, err
 	}

@@ -35,12 +35,11 @@ func examplePlane(t *testing.T) *segment.Plane {
 // of its levels.
 func fitExample(t *testing.T, opt gmm.Options) *gmm.Result {
 	t.Helper()
-	x, counts, err := segment.Histogram[float64](t.Context(), examplePlane(t), gmm.Exec{})
+	counted, err := segment.Histogram[float64](t.Context(), examplePlane(t), gmm.Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt.Weights = counts
-	res, err := gmm.Fit(t.Context(), x, opt)
+	res, err := gmm.Fit(t.Context(), counted, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,11 +227,11 @@ func TestComponentsAutoKeepsTheLowestBIC(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	x, counts, err := segment.Histogram[float64](t.Context(), examplePlane(t), gmm.Exec{})
+	counted, err := segment.Histogram[float64](t.Context(), examplePlane(t), gmm.Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sel, err := gmm.SelectComponents(t.Context(), x, 2, 4, gmm.Options{MaxIter: 20, Weights: counts})
+	sel, err := gmm.SelectComponents(t.Context(), counted, 2, 4, gmm.Options{MaxIter: 20})
 	if err != nil {
 		t.Fatal(err)
 	}

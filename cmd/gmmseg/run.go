@@ -149,30 +149,25 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, src gmm.S
 	if c.startModel != nil {
 		opt.InitModel, opt.Components = c.startModel, c.startModel.K()
 	}
+	var data any = x
 	switch {
 	case j.in.weights != nil:
-		opt.Weights = j.in.weights
+		data = gmm.Weighted{Samples: x, Weights: j.in.weights}
 	case j.in.method == "histogram":
 		var err error
-		if x, opt.Weights, err = segment.Histogram[T](ctx, j.in.plane, exec); err != nil {
+		if data, err = segment.Histogram[T](ctx, j.in.plane, exec); err != nil {
 			return nil, err
 		}
+	case src != nil:
+		data = src
 	}
-	if !c.choose && src != nil {
-		return gmm.FitSource(ctx, src, opt)
-	} else if !c.choose {
-		return gmm.Fit(ctx, x, opt)
+	if !c.choose {
+		return gmm.Fit(ctx, data, opt)
 	}
 	// The candidates' fits show on the live line only; the report then prints the BIC
 	// table and the chosen fit, as if it had been the only one.
 	opt.Progress = j.rep.choosing
-	var sel *gmm.Selection
-	var err error
-	if src != nil {
-		sel, err = gmm.SelectComponentsSource(ctx, src, c.kLo, c.kHi, opt)
-	} else {
-		sel, err = gmm.SelectComponents(ctx, x, c.kLo, c.kHi, opt)
-	}
+	sel, err := gmm.SelectComponents(ctx, data, c.kLo, c.kHi, opt)
 	if err != nil {
 		return nil, err
 	}

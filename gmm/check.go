@@ -132,8 +132,8 @@ func (o *Options) check(n int, weighted bool) error {
 		return fmt.Errorf("gmm: %w: MaxIter is %d, want 1 to %d, or NoIterations for the start alone", ErrInvalidOptions, o.MaxIter, MaxIterations)
 	case !(o.Tol >= 0) || math.IsInf(o.Tol, 0):
 		return fmt.Errorf("gmm: %w: Tol is %v, want non-negative and finite", ErrInvalidOptions, o.Tol)
-	case !(o.MinVariance >= 0) || math.IsInf(o.MinVariance, 0):
-		return fmt.Errorf("gmm: %w: MinVariance is %v, want non-negative and finite", ErrInvalidOptions, o.MinVariance)
+	case !(o.AddedVariance >= 0) || math.IsInf(o.AddedVariance, 0):
+		return fmt.Errorf("gmm: %w: AddedVariance is %v, want non-negative and finite", ErrInvalidOptions, o.AddedVariance)
 	case o.NInit < 0:
 		return fmt.Errorf("gmm: %w: NInit is %d, want 0 or more", ErrInvalidOptions, o.NInit)
 	case o.Covariance < Full || o.Covariance > Tied:

@@ -6,18 +6,16 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
-// With MinVariance 0 a fit of nearly collinear data, whose covariances are positive
+// With AddedVariance 0 a fit of nearly collinear data, whose covariances are positive
 // definite in float64, is the maximum-likelihood EM, scikit-learn's with reg_covar = 0
 // (testdata/collinear, made by make.py there): every iteration to 1e-8 with no safety
 // rule acting, and with Tol as many M-steps to the same parameters, converged alike.
 func TestCollinearFitsAreMaximumLikelihood(t *testing.T) {
 	for _, name := range []string{"line1", "lines2"} {
 		path := filepath.Join("testdata", "collinear", name+".json")
-		checkGoldenFits(t, path, kernel.Available(), true)
+		checkGoldenFits(t, path, kernels(), true)
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -45,7 +43,7 @@ func TestCollinearFitsAreMaximumLikelihood(t *testing.T) {
 		}
 		start := goldenModel(t, d, Full, g.Weights, g.Means, g.Types["full"].Covariances)
 		want := goldenModel(t, d, Full, g.Tol.Weights, g.Tol.Means, g.Tol.Covariances)
-		for _, k := range kernel.Available() {
+		for _, k := range kernels() {
 			what := fmt.Sprintf("%s, tol %g, %s", name, g.Tol.Tol, k)
 			res, err := Fit(t.Context(), x, Options{Exec: Exec{Kernel: k}, Dims: d, Components: start.K(), MaxIter: 100,
 				Tol: g.Tol.Tol, InitModel: &start})

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/gmmsimd/gmmsimd/gen"
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
 // checkValid fails unless every step of res holds a valid mixture of k components whose
@@ -117,13 +116,13 @@ func TestVarianceFloorHoldsPointMasses(t *testing.T) {
 }
 
 func TestFloorLeavesOrdinaryFitsExact(t *testing.T) {
-	// MinVariance is added on top of the exact M-step, the floor does not move it.
+	// AddedVariance is added on top of the exact M-step, the floor does not move it.
 	x := sample(t, 40, 5000, truth)
 	plain, err := fitKeep(t.Context(), x, Options{Components: 3, MaxIter: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: 1, MinVariance: 1e-3, InitModel: &plain.Steps[3].Model})
+	reg, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: 1, AddedVariance: 1e-3, InitModel: &plain.Steps[3].Model})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +136,7 @@ func TestFloorLeavesOrdinaryFitsExact(t *testing.T) {
 
 func TestComponentFarFromTheDataIsSplit(t *testing.T) {
 	x := sample(t, 41, 20000, truth)
-	start := NewModel([]float64{0.4, 0.4, 0.2}, []float64{0.3, 0.6, 1e6}, []float64{0.2, 0.05, 1e-3})
+	start := fromStdevs([]float64{0.4, 0.4, 0.2}, []float64{0.3, 0.6, 1e6}, []float64{0.2, 0.05, 1e-3})
 	for _, prec := range []string{"float64", "float32"} {
 		opt := Options{Components: 3, MaxIter: 200, InitModel: &start, Tol: 1e-10}
 		var res fitted
@@ -183,13 +182,13 @@ func TestComponentFarFromTheDataIsSplit(t *testing.T) {
 func TestFloat32VarianceWithoutCancellation(t *testing.T) {
 	// Samples 1000 + N(0, 0.01): in float32, sums of x and x^2 would lose the variance
 	// entirely (its ratio to the mean squared is 1e-10). The shifted sums keep it.
-	one := NewModel([]float64{1}, []float64{1000}, []float64{0.01})
+	one := fromStdevs([]float64{1}, []float64{1000}, []float64{0.01})
 	x32 := gen.Float32s(sample(t, 42, 100000, one))
 	x := make([]float64, len(x32))
 	for i, v := range x32 {
 		x[i] = float64(v) // the same values, exactly
 	}
-	for _, kern := range kernel.Available() {
+	for _, kern := range kernels() {
 		opt := Options{Components: 1, MaxIter: 3, Exec: Exec{Kernel: kern}}
 		r64, r32 := fitBoth(t, x, x32, opt)
 		if e := relErr(r32.Model.Stdevs()[0], r64.Model.Stdevs()[0]); e > 1e-4 {
@@ -245,7 +244,7 @@ func fitEverywhere[T float32 | float64](t *testing.T, x []T, tol float64) {
 	}
 	for k := 1; k <= min(3, len(x)); k++ {
 		var first *Result
-		for _, kern := range kernel.Available() {
+		for _, kern := range kernels() {
 			res, err := fitKeep(t.Context(), x, Options{Components: k, MaxIter: 1000, Tol: stop, Init: InitQuantiles, Exec: Exec{Kernel: kern}})
 			if err != nil {
 				t.Fatalf("%s: %d components for %v: %v", kern, k, x, err)
@@ -313,7 +312,7 @@ func TestExtremeModelsScoreAlike(t *testing.T) {
 	x := []float64{0, 1e-151, 0.5, 1e10, -1e200, 1e300}
 	want := []float64{narrow, narrow - 0.005, wide(0.5), wide(1e10), math.Inf(-1), math.Inf(-1)}
 	x32 := []float32{0, 0.5, 1e10, -1e30, 3e38}
-	for _, kern := range kernel.Available() {
+	for _, kern := range kernels() {
 		e := Exec{Kernel: kern}
 		got, err := ScoreSamples(t.Context(), &m, x, e)
 		if err != nil {
@@ -462,7 +461,7 @@ func fitsOrRefuses[T float32 | float64](t *testing.T, x []T, k, dims int, cov Co
 	t.Helper()
 	finite := !slices.ContainsFunc(x, func(v T) bool { return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) })
 	n := len(x) / max(dims, 1)
-	for _, kern := range kernel.Available() {
+	for _, kern := range kernels() {
 		res, err := fitKeep(t.Context(), x, Options{Components: k, MaxIter: 3, Dims: dims, Covariance: cov, Exec: Exec{Kernel: kern}})
 		switch {
 		case len(x) == 0 || !finite:

@@ -57,7 +57,7 @@ type gathered interface {
 
 // newEM returns run r of EM from model (in the data's frame) under opt.
 func newEM(opt *Options, model Model, data dataset, r int) *EM {
-	e := &EM{opt: *opt, data: data, model: model, minVar: data.frame.varianceIn(opt.MinVariance),
+	e := &EM{opt: *opt, data: data, model: model, minVar: data.frame.varianceIn(opt.AddedVariance),
 		centres: make([]float64, len(model.Means)), saved: model.Clone(), rules: rules{stuck: make([]bool, model.K())}}
 	e.res = &Result{Run: r, Initial: model.Clone(), History: make([]float64, 0, min(max(opt.MaxIter, 0), historyReserve))}
 	data.frame.modelOut(&e.res.Initial)

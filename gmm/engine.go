@@ -12,7 +12,7 @@ type engine interface {
 	// the moments about centre (K x Dims; nil: m's means).
 	pass(m *Model, centre []float64)
 	gathered
-	kernels() (name string, threads int)
+	kernels() (name Kernel, threads int)
 	// statistics copies the pass's statistics into s, of the same shape.
 	statistics(s *Stats)
 }
@@ -44,7 +44,7 @@ func (e *oneDim[T]) mStep(m *Model, centre []float64, r *rules) error {
 	return mStep(m, centre, e.s, r)
 }
 
-func (e *oneDim[T]) kernels() (string, int) { return e.d.Kernels().Name, e.d.Threads() }
+func (e *oneDim[T]) kernels() (Kernel, int) { return Kernel(e.d.Kernels().Name), e.d.Threads() }
 
 func (e *oneDim[T]) statistics(s *Stats) {
 	copy(s.n, e.s.N)

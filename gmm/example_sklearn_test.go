@@ -39,7 +39,7 @@ func ExampleFit_sklearnDefaults() {
 		log.Fatal(err)
 	}
 	res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: 2, Init: gmm.InitKMeans, Seed: 1,
-		MaxIter: 100, Tol: 1e-3, MinVariance: 1e-6})
+		MaxIter: 100, Tol: 1e-3, AddedVariance: 1e-6})
 	if err != nil {
 		log.Fatal(err)
 	}

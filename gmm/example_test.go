@@ -27,7 +27,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	res, err := gmm.Fit(ctx, x, gmm.Options{Dims: 2, Components: 2,
-		Init: gmm.InitKMeans, Seed: 1, MaxIter: 100, Tol: 1e-3, MinVariance: 1e-6})
+		Init: gmm.InitKMeans, Seed: 1, MaxIter: 100, Tol: 1e-3, AddedVariance: 1e-6})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func ExampleRecord() {
 
 // Assign values to the components of a known mixture.
 func ExamplePredict() {
-	m := gmm.NewModel([]float64{0.5, 0.5}, []float64{0, 1}, []float64{0.2, 0.2})
+	m := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0, 1}, Covariances: []float64{0.04, 0.04}}
 	x := []float64{-0.3, 0.2, 0.49, 0.51, 1.4}
 	labels := make([]uint16, len(x))
 	if err := gmm.Predict(context.Background(), &m, labels, x, gmm.Exec{}); err != nil {
@@ -146,7 +146,7 @@ func ExamplePool() {
 	}
 	defer pool.Close()
 	exec := gmm.Exec{Pool: pool}
-	m := gmm.NewModel([]float64{0.5, 0.5}, []float64{0.2, 0.8}, []float64{0.1, 0.1})
+	m := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.2, 0.8}, Covariances: []float64{0.01, 0.01}}
 	labels := make([]uint16, 4)
 	for _, frame := range [][]float32{{0.1, 0.9, 0.3, 0.7}, {0.8, 0.85, 0.15, 0.45}} {
 		if err := gmm.Predict(context.Background(), &m, labels, frame, exec); err != nil {
@@ -162,14 +162,14 @@ func ExamplePool() {
 // Choose the number of components by BIC: fit K = 1..4 to samples of a 2-component
 // mixture and keep the lowest.
 func ExampleBIC() {
-	truth := gmm.NewModel([]float64{0.5, 0.5}, []float64{0.3, 0.7}, []float64{0.05, 0.05})
+	truth := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.3, 0.7}, Covariances: []float64{0.0025, 0.0025}}
 	x, _, err := truth.Sample(rand.New(rand.NewPCG(1, 1)), 20000)
 	if err != nil {
 		log.Fatal(err)
 	}
 	best, bestK := math.Inf(1), 0
 	for k := 1; k <= 4; k++ {
-		res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: k, MaxIter: 300, Tol: 1e-9, MinVariance: 1e-9})
+		res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: k, MaxIter: 300, Tol: 1e-9, AddedVariance: 1e-9})
 		if err != nil {
 			log.Fatal(err)
 		}

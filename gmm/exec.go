@@ -20,15 +20,31 @@ type Exec struct {
 	Threads int
 	// Pin locks each worker to its own CPU (Linux only; elsewhere it is an error).
 	Pin bool
-	// Kernel names the kernel implementation: "auto" or "" (the fastest this CPU runs,
-	// unless $GMMSIMD_KERNEL names another), "generic" (pure Go), or a CPU-specific one
-	// such as "avx2" or "avx512".
-	Kernel string
+	// Kernel is the kernel implementation: the zero value (or "auto") is the fastest this
+	// binary holds and this CPU runs.
+	Kernel Kernel
 	// Pool, when set, runs the passes on its workers, which outlive the call: a service
 	// that fits or labels one frame after another starts them once. Threads, Pin and
 	// Kernel must then be zero: the pool was made with its own.
 	Pool *Pool
 }
+
+// Kernel names an implementation of the kernels, the passes over the samples: Exec.Kernel
+// chooses one; Result.Kernel and Pool.Kernel say which ran. Every implementation gives the
+// same fits to rounding (the tests hold them to 1e-10 of the pure-Go one in float64).
+type Kernel string
+
+// The implementations. Asking for one this binary does not hold (a build without
+// assembly, another architecture) or this CPU does not run is an error that says so.
+const (
+	// KernelGeneric is pure Go, on every platform: the reference the others are tested
+	// against.
+	KernelGeneric Kernel = "generic"
+	// KernelAVX2 is amd64 assembly for CPUs with AVX2 and FMA.
+	KernelAVX2 Kernel = "avx2"
+	// KernelAVX512 is amd64 assembly for CPUs with AVX-512F, AVX2 and FMA.
+	KernelAVX512 Kernel = "avx512"
+)
 
 // ErrClosed is returned by the calls that run on a Pool that was closed.
 var ErrClosed = errors.New("gmm: the pool is closed")
@@ -67,9 +83,9 @@ func (p *Pool) Close() {
 	}
 }
 
-// Kernel returns the name of the kernel implementation the pool runs ("" once closed, or
-// for a nil Pool).
-func (p *Pool) Kernel() string {
+// Kernel returns the kernel implementation the pool runs ("" once closed, or for a nil
+// Pool).
+func (p *Pool) Kernel() Kernel {
 	if p == nil {
 		return ""
 	}
@@ -78,7 +94,7 @@ func (p *Pool) Kernel() string {
 	if p.d == nil {
 		return ""
 	}
-	return p.d.Kernels().Name
+	return Kernel(p.d.Kernels().Name)
 }
 
 // Threads returns the number of workers (0 once closed, or for a nil Pool).
@@ -102,10 +118,6 @@ const MaxComponents = kernel.MaxComponents
 // takes part in a pass.
 const MaxThreads = kernel.MaxThreads
 
-// Machine describes, on a few lines, this CPU as cpuid sees it and the kernel
-// implementations this binary runs on it, fastest first, with what "auto" picks.
-func Machine() string { return kernel.CPU().String() }
-
 // Validate reports whether e can run: Threads not negative, a Kernel this binary holds
 // and this CPU runs, and no other setting beside a Pool. It starts no worker.
 func (e Exec) Validate() error {
@@ -124,7 +136,7 @@ func (e *Exec) kernels() (*kernel.Kernels, error) {
 	case e.Pool != nil:
 		return nil, nil
 	}
-	k, err := kernel.Lookup(e.Kernel)
+	k, err := kernel.Lookup(string(e.Kernel))
 	if err != nil {
 		return nil, fmt.Errorf("gmm: %w: %w", ErrInvalidOptions, err)
 	}

@@ -89,14 +89,14 @@ func TestPoolMisuse(t *testing.T) {
 // float32 samples score and split as the same values in float64 do, to float32's
 // precision, on every kernel.
 func TestScoringFloat32(t *testing.T) {
-	m := NewModel([]float64{2, 5, 3}, []float64{0.1, 0.5, 0.9}, []float64{0.05, 0.2, 0.03})
+	m := fromStdevs([]float64{2, 5, 3}, []float64{0.1, 0.5, 0.9}, []float64{0.05, 0.2, 0.03})
 	x64 := sample(t, 21, 3001, truth)
 	x32 := make([]float32, len(x64))
 	for i, v := range x64 {
 		x32[i] = float32(v)
 		x64[i] = float64(x32[i])
 	}
-	for _, kern := range []string{"generic", "auto"} {
+	for _, kern := range []Kernel{KernelGeneric, "auto"} {
 		e := Exec{Kernel: kern}
 		want, err := ScoreSamples(t.Context(), &m, x64, e)
 		if err != nil {

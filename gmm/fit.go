@@ -62,10 +62,10 @@ type Options struct {
 	// InitPrecisions the inverses of the covariances in Model.Precisions' layout for
 	// Covariance. Not with InitModel.
 	InitWeights, InitMeans, InitPrecisions []float64
-	// MinVariance is added to every variance after each M-step (scikit-learn's reg_covar);
+	// AddedVariance is added to every variance after each M-step (scikit-learn's reg_covar);
 	// 0, the default, leaves the M-step exact, as in the reference program. Whatever its
 	// value, no variance falls below the floor described at Fit.
-	MinVariance float64
+	AddedVariance float64
 	// Progress, when set, is called with each run's starting model (a Step with Iter -1),
 	// then after every iteration with that iteration's Step; with restarts, for each run in
 	// turn. It is how a caller sees every iteration's model: a fit keeps only the last.
@@ -122,7 +122,7 @@ type Result struct {
 	Run int
 	// Kernel and Threads say where the passes ran: the kernel implementation's name and
 	// the number of workers.
-	Kernel  string
+	Kernel  Kernel
 	Threads int
 	// Passes counts the passes over the samples: one for the start, one for each
 	// iteration, and one more for each iteration whose second moments were taken again
@@ -197,8 +197,8 @@ type Floor struct {
 // covariance is exact to the precision of the sums, whatever the data's offset, scale and
 // conditioning.
 //
-// Nothing but MinVariance changes a covariance that the kernels can take: with
-// MinVariance 0 an M-step whose covariances are positive definite is the
+// Nothing but AddedVariance changes a covariance that the kernels can take: with
+// AddedVariance 0 an M-step whose covariances are positive definite is the
 // maximum-likelihood one, and the log-likelihood never falls. Degenerate data never give
 // NaN, nor an error; two rules act only where a fit would otherwise fail, and the Result
 // says where:
@@ -228,7 +228,7 @@ type Floor struct {
 // kernel. Samples within 2^32 of zero whose range is zero or at least 2^-32 fit where
 // they are. Others fit on a copy mapped onto [0, 1] by their range, where every square
 // and density is finite in either precision and an offset cannot hide their spread: the
-// start (InitModel too), MinVariance, the models and the log-likelihoods are mapped in and
+// start (InitModel too), AddedVariance, the models and the log-likelihoods are mapped in and
 // out, exactly up to rounding, and the rules above apply in that frame. A model holds
 // variances, as scikit-learn's does: a component whose standard deviation in the data's
 // units is above 1.3e154 or below about 1e-162 has no float64 variance, and its variance

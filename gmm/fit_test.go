@@ -17,7 +17,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/internal/race"
 )
 
-var truth = NewModel([]float64{0.3, 0.5, 0.2}, []float64{0.15, 0.5, 0.85}, []float64{0.04, 0.08, 0.03})
+var truth = fromStdevs([]float64{0.3, 0.5, 0.2}, []float64{0.15, 0.5, 0.85}, []float64{0.04, 0.08, 0.03})
 
 func sample(t testing.TB, seed uint64, n int, m Model) []float64 {
 	t.Helper()
@@ -224,7 +224,7 @@ func TestThreadsGiveIdenticalBits(t *testing.T) {
 	if testing.Short() { // under an emulator: the threads that split the tiles unevenly
 		most, pins = 3, pins[:1]
 	}
-	for _, name := range kernel.Available() {
+	for _, name := range kernels() {
 		for _, weights := range [][]float64{nil, w} {
 			var first []Step
 			for threads := 1; threads <= most; threads++ {
@@ -329,7 +329,7 @@ func TestContextCancellationStopsBetweenIterations(t *testing.T) {
 
 func TestBadInputIsAnError(t *testing.T) {
 	good := []float64{0.1, 0.5, 0.9}
-	bad := NewModel([]float64{1}, []float64{0}, []float64{0})
+	bad := fromStdevs([]float64{1}, []float64{0}, []float64{0})
 	cases := map[string]struct {
 		x    any
 		opt  Options
@@ -342,7 +342,7 @@ func TestBadInputIsAnError(t *testing.T) {
 		"too many":           {good, Options{Components: 4, MaxIter: 1}, ErrInvalidOptions},
 		"no iterations":      {good, Options{Components: 2, MaxIter: 0}, ErrInvalidOptions},
 		"negative tol":       {good, Options{Components: 2, MaxIter: 1, Tol: -1}, ErrInvalidOptions},
-		"NaN min variance":   {good, Options{Components: 2, MaxIter: 1, MinVariance: math.NaN()}, ErrInvalidOptions},
+		"NaN min variance":   {good, Options{Components: 2, MaxIter: 1, AddedVariance: math.NaN()}, ErrInvalidOptions},
 		"negative threads":   {good, Options{Components: 2, MaxIter: 1, Exec: Exec{Threads: -1}}, ErrInvalidOptions},
 		"endless":            {good, Options{Components: 2, MaxIter: MaxIterations + 1}, ErrInvalidOptions},
 		"absurd threads":     {good, Options{Components: 2, MaxIter: 1, Exec: Exec{Threads: MaxThreads + 1}}, ErrInvalidOptions},
@@ -370,7 +370,7 @@ func TestBadInputIsAnError(t *testing.T) {
 func TestKernelsAgree(t *testing.T) {
 	// Every implementation this machine runs gives the same iterations as the pure-Go
 	// one to 1e-10, in both precisions, weighted or not.
-	names := kernel.Available()
+	names := kernels()
 	if len(names) < 2 {
 		t.Skip("only the generic kernels in this build or on this CPU")
 	}
@@ -454,4 +454,14 @@ func TestCancellationStopsWithinAPass(t *testing.T) {
 		}
 		t.Logf("%v: returned %v after the cancellation", init, late)
 	}
+}
+
+// kernels returns the kernel implementations this binary holds and this CPU runs,
+// fastest first, the generic one last.
+func kernels() []Kernel {
+	var out []Kernel
+	for _, name := range kernel.Available() {
+		out = append(out, Kernel(name))
+	}
+	return out
 }

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/gmmsimd/gmmsimd/internal/race"
 )
 
@@ -67,7 +66,7 @@ func checkFloat32Fits(t *testing.T, what string, fc *float32Case, iters int) {
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
-	for _, name := range kernel.Available() {
+	for _, name := range kernels() {
 		opt.Kernel = name
 		got, err := fitKeep(t.Context(), fc.x32, opt)
 		if err != nil {

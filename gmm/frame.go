@@ -81,7 +81,7 @@ func (f frame) logScale() float64 {
 	return math.Log(f.scale)
 }
 
-// varianceIn maps a variance into the frame, up to 2^1000 (a MinVariance far above the
+// varianceIn maps a variance into the frame, up to 2^1000 (a AddedVariance far above the
 // data's spread).
 func (f frame) varianceIn(v float64) float64 {
 	v = v / f.scale / f.scale // not v/(s*s), which is 0/0 for a scale below 1e-162

@@ -5,8 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
 // A hostile case is data built to make second moments cancel, with a start that moves
@@ -172,7 +170,7 @@ func TestEStepsAreExact(t *testing.T) {
 	}
 	for _, hc := range hostileCases() {
 		for _, cov := range []Covariance{Full, Diag, Spherical, Tied} {
-			for _, name := range kernel.Available() {
+			for _, name := range kernels() {
 				for _, threads := range threads {
 					what := fmt.Sprintf("%s %v %s threads=%d", hc.name, cov, name, threads)
 					checkExactSteps(t, what, &hc, cov, Exec{Kernel: name, Threads: threads}, 3, false)
@@ -189,7 +187,7 @@ func checkExactSteps(t *testing.T, what string, hc *hostileCase, cov Covariance,
 	t.Helper()
 	start := hc.as(cov)
 	res, err := fitKeep(t.Context(), Weighted{hc.x, hc.w}, Options{Exec: e, Components: start.K(), Dims: hc.d, Covariance: cov, MaxIter: iters,
-		InitModel: &start, MinVariance: hc.reg})
+		InitModel: &start, AddedVariance: hc.reg})
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
@@ -303,7 +301,7 @@ func TestHostileShardsMergeAsOne(t *testing.T) {
 	for _, hc := range hostileCases() {
 		for _, cov := range []Covariance{Full, Diag} {
 			start := hc.as(cov)
-			opt := Options{Components: start.K(), Dims: hc.d, Covariance: cov, MaxIter: 3, InitModel: &start, MinVariance: hc.reg}
+			opt := Options{Components: start.K(), Dims: hc.d, Covariance: cov, MaxIter: 3, InitModel: &start, AddedVariance: hc.reg}
 			want, err := fitKeep(t.Context(), Weighted{hc.x, hc.w}, opt)
 			if err != nil {
 				t.Fatal(err)
@@ -339,7 +337,7 @@ func FuzzHostileSteps(f *testing.F) {
 		hc := fuzzHostile(seed, 1+int(dims%4), 1+int(comps%3), float64(offset%9), float64(min(max(lo, -4), 6)),
 			float64(min(max(hi, -4), 6)), float64(jump), tiny)
 		for _, cov := range []Covariance{Full, Diag, Spherical, Tied} {
-			for _, name := range kernel.Available() {
+			for _, name := range kernels() {
 				checkExactSteps(t, fmt.Sprintf("%v %s", cov, name), &hc, cov, Exec{Kernel: name}, 2, true)
 			}
 		}

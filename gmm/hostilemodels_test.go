@@ -15,7 +15,7 @@ import (
 // Weights whose sum overflows score as the mixture they normalise to: {1e308, 1e308} is
 // {0.5, 0.5}, bit for bit, in one dimension and over several.
 func TestHugeWeightsScoreAsNormalised(t *testing.T) {
-	one := func(w float64) Model { return NewModel([]float64{w, w}, []float64{0, 1}, []float64{0.5, 0.25}) }
+	one := func(w float64) Model { return fromStdevs([]float64{w, w}, []float64{0, 1}, []float64{0.5, 0.25}) }
 	multi := func(w float64) Model {
 		return Model{Dims: 2, Weights: []float64{w, w}, Means: []float64{0, 0, 1, 1},
 			Covariances: []float64{1, 0.5, 0.5, 1, 2, -1, -1, 2}}
@@ -46,7 +46,7 @@ func TestHugeWeightsScoreAsNormalised(t *testing.T) {
 func TestHugeStartWeightsFitAsNormalised(t *testing.T) {
 	x := sample(t, 7, 500, truth)
 	fit := func(w float64) *Result {
-		start := NewModel([]float64{w, w}, []float64{0.2, 0.8}, []float64{0.1, 0.1})
+		start := fromStdevs([]float64{w, w}, []float64{0.2, 0.8}, []float64{0.1, 0.1})
 		var first float64
 		res, err := Fit(t.Context(), x, Options{Components: 2, MaxIter: 3, InitModel: &start,
 			Progress: func(s Step) {
@@ -151,7 +151,7 @@ func TestValidateReadsEveryCovarianceEntry(t *testing.T) {
 		}
 	}
 	// Weights so far apart that the lighter one normalises to 0 are no mixture of two.
-	apart := NewModel([]float64{1e308, 1e-20}, []float64{0, 1}, []float64{1, 1})
+	apart := fromStdevs([]float64{1e308, 1e-20}, []float64{0, 1}, []float64{1, 1})
 	if err := apart.Validate(); !errors.Is(err, ErrInvalidModel) {
 		t.Errorf("weights 1e308 and 1e-20: Validate = %v", err)
 	}
@@ -180,7 +180,7 @@ func TestNilArgumentsAreErrors(t *testing.T) {
 	if err := m.UnmarshalJSON([]byte(`{"weights": [1], "means": [0], "stdevs": [1]}`)); err == nil {
 		t.Error("UnmarshalJSON into a nil model succeeded")
 	}
-	ok := NewModel([]float64{1}, []float64{0}, []float64{1})
+	ok := fromStdevs([]float64{1}, []float64{0}, []float64{1})
 	if _, _, err := ok.Sample(nil, 3); err == nil {
 		t.Error("Sample with a nil random source succeeded")
 	}

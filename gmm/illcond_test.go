@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
 // illcond is one of scikit-learn's fits of ill-conditioned data in testdata/illcond (see
@@ -41,14 +39,14 @@ const sklearnTol = 1e-8
 // 40000 of its widths away, in one and two dimensions.
 func TestIllConditionedFitsMatchScikitLearn(t *testing.T) {
 	for _, name := range []string{"correlated30", "offset3", "jump2", "jump1"} {
-		checkGoldenFits(t, filepath.Join("testdata", "illcond", name+".json"), kernel.Available(), false)
+		checkGoldenFits(t, filepath.Join("testdata", "illcond", name+".json"), kernels(), false)
 	}
 }
 
 // checkGoldenFits holds the fits on kernels to scikit-learn's in the golden at path (the
 // layout of illcond), every type it has, every iteration, to sklearnTol; with strict, a
 // fit where the floor or a split acted fails too.
-func checkGoldenFits(t *testing.T, path string, kernels []string, strict bool) {
+func checkGoldenFits(t *testing.T, path string, kernels []Kernel, strict bool) {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -76,7 +74,7 @@ func checkGoldenFits(t *testing.T, path string, kernels []string, strict bool) {
 			what := fmt.Sprintf("%s %s %s", filepath.Base(path), kind, k)
 			var rec Record
 			res, err := Fit(t.Context(), x, Options{Exec: Exec{Kernel: k}, Dims: d, Covariance: cov, Components: start.K(),
-				MaxIter: len(fit.History), MinVariance: ref.Reg, InitModel: &start, Progress: rec.Add})
+				MaxIter: len(fit.History), AddedVariance: ref.Reg, InitModel: &start, Progress: rec.Add})
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}

@@ -11,7 +11,7 @@ import (
 // Init chooses the starting model of Fit when Options.InitModel is nil. InitKMeans,
 // InitKMeansPP, InitRandomFromData and InitRandom are scikit-learn's init_params, as
 // GaussianMixture makes them: responsibilities, then one M-step from them, the M-step of
-// every iteration (each covariance type's, MinVariance added, the floor and the split
+// every iteration (each covariance type's, AddedVariance added, the floor and the split
 // rules of Fit where they act, recorded at iteration -1). Their draws come from
 // Options.Seed and the restart, not numpy's generator: the same kind of start, not the
 // same one. The others are this package's own.
@@ -36,8 +36,8 @@ const (
 	// the best of 2 + floor(ln K) candidates drawn by weight times the squared distance to
 	// the nearest seed so far, the one that leaves the least total of those), then the
 	// M-step of responsibility 1 on each seed alone: equal weights, the seeds as means,
-	// and covariances of MinVariance alone (scikit-learn's reg_covar times the identity).
-	// With MinVariance 0 the variances are the floor, 1e-6 of the data's variance of each
+	// and covariances of AddedVariance alone (scikit-learn's reg_covar times the identity).
+	// With AddedVariance 0 the variances are the floor, 1e-6 of the data's variance of each
 	// feature (scikit-learn refuses the start). The first iteration then takes each
 	// sample to its nearest seed.
 	InitKMeansPP
@@ -142,7 +142,7 @@ func weight(w []float64, i int) float64 {
 
 // spread is the starting standard deviation of the inits that set one for every
 // component: the data's over K, or, for constant data, a small positive one so that the
-// model is valid (EM then finds the variance collapsing: see Options.MinVariance).
+// model is valid (EM then finds the variance collapsing: see Options.AddedVariance).
 func (s summary) spread(k int) float64 {
 	if sd := s.stdev / float64(k); sd > 0 && !math.IsInf(0.5/(sd*sd), 0) {
 		return sd

@@ -92,7 +92,7 @@ func TestRandomInitsAreSeeded(t *testing.T) {
 }
 
 // InitKMeansPP is scikit-learn's: a sample of positive weight in each cluster, equal
-// weights, variances of MinVariance or, with none, the floor (1e-6 of the data's
+// weights, variances of AddedVariance or, with none, the floor (1e-6 of the data's
 // variance, recorded at iteration -1, not kept on).
 func TestKMeansPPFindsTheClusters(t *testing.T) {
 	x := sample(t, 23, 30000, truth)
@@ -105,7 +105,7 @@ func TestKMeansPPFindsTheClusters(t *testing.T) {
 	s := summarise(x, w)
 	for seed := range uint64(10) {
 		for _, minVar := range []float64{0, 1e-6} {
-			res, err := Fit(t.Context(), Weighted{x, w}, Options{Components: 3, Init: InitKMeansPP, Seed: seed, MinVariance: minVar, MaxIter: 1})
+			res, err := Fit(t.Context(), Weighted{x, w}, Options{Components: 3, Init: InitKMeansPP, Seed: seed, AddedVariance: minVar, MaxIter: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,11 +123,11 @@ func TestKMeansPPFindsTheClusters(t *testing.T) {
 			}
 			for k := range 3 {
 				if m.Weights[k] != 1.0/3 || relErr(m.Covariances[k], want) > 1e-12 {
-					t.Errorf("seed %d, MinVariance %v: component %d of weight %v, variance %v, want 1/3, %v", seed, minVar, k, m.Weights[k], m.Covariances[k], want)
+					t.Errorf("seed %d, AddedVariance %v: component %d of weight %v, variance %v, want 1/3, %v", seed, minVar, k, m.Weights[k], m.Covariances[k], want)
 				}
 			}
 			if len(res.Floored) != floored || (floored > 0 && res.Floored[0] != Floor{Component: 0, First: -1, Count: 1}) {
-				t.Errorf("seed %d, MinVariance %v: floored %v, want each component's start", seed, minVar, res.Floored)
+				t.Errorf("seed %d, AddedVariance %v: floored %v, want each component's start", seed, minVar, res.Floored)
 			}
 		}
 	}
@@ -136,7 +136,7 @@ func TestKMeansPPFindsTheClusters(t *testing.T) {
 func TestNInitKeepsTheBestStart(t *testing.T) {
 	// Four tight clusters, started from random samples: some starts put two means in one
 	// cluster and stay in that local optimum.
-	four := NewModel([]float64{1, 1, 1, 1}, []float64{0, 1, 2, 3}, []float64{0.05, 0.05, 0.05, 0.05})
+	four := fromStdevs([]float64{1, 1, 1, 1}, []float64{0, 1, 2, 3}, []float64{0.05, 0.05, 0.05, 0.05})
 	x := sample(t, 24, 4000, four)
 	var prev float64
 	var improved bool
@@ -151,7 +151,7 @@ func TestNInitKeepsTheBestStart(t *testing.T) {
 			s.Model = s.Model.Clone() // the fit's own, valid during the call
 			last[s.Run] = s
 		}
-		res, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 100, Init: InitRandomFromData, Seed: 3, NInit: n, MinVariance: 1e-9, Progress: progress})
+		res, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 100, Init: InitRandomFromData, Seed: 3, NInit: n, AddedVariance: 1e-9, Progress: progress})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +202,7 @@ func TestInitsOnDegenerateData(t *testing.T) {
 	} {
 		for _, init := range []Init{InitQuantiles, InitKMeansPP, InitRandomFromData, InitKMeans, InitRandom} {
 			for _, minVar := range []float64{0, 1e-6} {
-				m := initial(t, x, Options{Components: 3, Init: init, MinVariance: minVar})
+				m := initial(t, x, Options{Components: 3, Init: init, AddedVariance: minVar})
 				for _, v := range slices.Concat(m.Weights, m.Means, m.Stdevs()) {
 					if math.IsNaN(v) || math.IsInf(v, 0) {
 						t.Fatalf("%v on %v: start %v", init, x, m)

@@ -74,7 +74,7 @@ func respStart[T float32 | float64](ctx context.Context, o *Options, s *tiled[T]
 }
 
 // startMStep returns the model of the M-step from the statistics s, moments about centre
-// (K x Dims), with MinVariance and the floor (of dataVar, the data's variance of each
+// (K x Dims), with AddedVariance and the floor (of dataVar, the data's variance of each
 // feature, where s do not cover the data; else of their own), and what the floor and the
 // split did, as iteration -1.
 func startMStep(o *Options, data dataset, s *kernel.MultiStats, centre, dataVar []float64) (Model, startRecord, error) {
@@ -83,7 +83,7 @@ func startMStep(o *Options, data dataset, s *kernel.MultiStats, centre, dataVar 
 		Covariances: make([]float64, covarianceLen(o.Covariance, k, d))}
 	least, resolution := leastVariance(data.single)
 	var rec Result
-	r := rules{minVar: data.frame.varianceIn(o.MinVariance), least: least, resolution: resolution, frame: data.frame,
+	r := rules{minVar: data.frame.varianceIn(o.AddedVariance), least: least, resolution: resolution, frame: data.frame,
 		it: -1, res: &rec, stuck: make([]bool, k), dataVar: dataVar}
 	var err error
 	if d == 1 {

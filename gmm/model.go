@@ -14,7 +14,7 @@
 //
 // Options are scikit-learn's GaussianMixture's by other names: Components (n_components)
 // and MaxIter (max_iter) must be set; Covariance (covariance_type: Full, the zero value,
-// Diag, Spherical or Tied), Tol (tol; 0, the default, runs every iteration), MinVariance
+// Diag, Spherical or Tied), Tol (tol; 0, the default, runs every iteration), AddedVariance
 // (reg_covar; 0 by default), Init (init_params: InitKMeans is scikit-learn's default,
 // InitEvenlySpaced, the zero value, the reference program's), Seed, NInit, InitModel
 // (warm_start) and Weights (one per sample). A Model holds Weights, Means (K rows of d) and
@@ -101,10 +101,10 @@ type Model struct {
 	Covariances []float64
 }
 
-// NewModel returns the one-dimensional mixture of the given weights, means and standard
-// deviations (the three of the same length). A standard deviation that is not positive
-// and finite gives a model that Validate rejects.
-func NewModel(weights, means, stdevs []float64) Model {
+// fromStdevs returns the one-dimensional mixture of the given weights, means and standard
+// deviations (the three of the same length), the form of the JSON of earlier versions. A
+// standard deviation that is not positive and finite gives a model that Validate rejects.
+func fromStdevs(weights, means, stdevs []float64) Model {
 	m := Model{Weights: weights, Means: means, Covariances: make([]float64, len(stdevs))}
 	for k, sd := range stdevs {
 		m.Covariances[k] = sd * sd

@@ -21,7 +21,7 @@ func refLogJoint(m *Model, x float64) []float64 {
 
 func TestModelMethods(t *testing.T) {
 	// Weights that do not sum to one: the methods normalise them.
-	m := NewModel([]float64{2, 5, 3}, []float64{0.1, 0.5, 0.9}, []float64{0.05, 0.2, 0.03})
+	m := fromStdevs([]float64{2, 5, 3}, []float64{0.1, 0.5, 0.9}, []float64{0.05, 0.2, 0.03})
 	x := sample(t, 20, 1001, truth)
 	score, err := ScoreSamples(t.Context(), &m, x, Exec{})
 	if err != nil {

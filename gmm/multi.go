@@ -209,7 +209,7 @@ func (e *multiDim[T]) logLik() float64 { return e.s.LogLik }
 
 func (e *multiDim[T]) moments() *kernel.MultiStats { return e.s }
 
-func (e *multiDim[T]) kernels() (string, int) { return e.d.Kernels().Name, e.d.Threads() }
+func (e *multiDim[T]) kernels() (Kernel, int) { return Kernel(e.d.Kernels().Name), e.d.Threads() }
 
 func (e *multiDim[T]) statistics(s *Stats) {
 	copy(s.n, e.s.N)

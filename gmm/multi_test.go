@@ -34,7 +34,7 @@ var allTypes = []Covariance{Full, Diag, Spherical, Tied}
 // within 1e-6 relative on the others.
 func checkFloat32Fit(t *testing.T, x []float64, x32 []float32, opt Options) {
 	t.Helper()
-	for _, kern := range kernel.Available() {
+	for _, kern := range kernels() {
 		opt.Kernel = kern
 		res, err := Fit(t.Context(), x, opt)
 		if err != nil {
@@ -232,7 +232,7 @@ func TestMultiBadInput(t *testing.T) {
 	if _, err := Fit(t.Context(), x, Options{Dims: MaxDims + 1, Components: 2, MaxIter: 1}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("Dims %d: %v", MaxDims+1, err)
 	}
-	one := NewModel([]float64{1, 1}, []float64{0, 1}, []float64{1, 1})
+	one := fromStdevs([]float64{1, 1}, []float64{0, 1}, []float64{1, 1})
 	if _, err := Fit(t.Context(), x, Options{Dims: 3, Components: 2, MaxIter: 1, InitModel: &one}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("a 1-D start for 3-D samples: %v", err)
 	}
@@ -359,7 +359,7 @@ func TestMultiScoresBeyondReach(t *testing.T) {
 // relative at every iteration (the log-likelihood and the final parameters), for 2 to 5
 // features, every covariance type, weighted or not.
 func TestMultiFitKernelsAgree(t *testing.T) {
-	if len(kernel.Available()) < 2 {
+	if len(kernels()) < 2 {
 		t.Skip("only the generic kernels in this build or on this CPU")
 	}
 	for d := 2; d <= 5; d++ {
@@ -376,7 +376,7 @@ func TestMultiFitKernelsAgree(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, kern := range kernel.Available() {
+				for _, kern := range kernels() {
 					opt.Kernel = kern
 					got, err := Fit(t.Context(), Weighted{x, weights}, opt)
 					if err != nil {
@@ -426,13 +426,13 @@ func TestFitOfManyFeatures(t *testing.T) {
 			start.Covariances[a*c.d+a], start.Covariances[c.d*c.d+a*c.d+a] = 2, 2
 		}
 		start = start.asMulti(c.cov)
-		kernels := kernel.Available()
+		kernels := kernels()
 		if !c.all || race.Enabled { // the race detector finds nothing in the kernels' loops
 			kernels = kernels[:1]
 		}
 		for _, k := range kernels {
 			res, err := Fit(t.Context(), x, Options{Exec: Exec{Kernel: k}, Components: 2, Dims: c.d, Covariance: c.cov, MaxIter: 2,
-				MinVariance: 1e-3, InitModel: &start})
+				AddedVariance: 1e-3, InitModel: &start})
 			if err != nil {
 				t.Fatalf("d=%d %v %s: %v", c.d, c.cov, k, err)
 			}

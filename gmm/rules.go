@@ -2,7 +2,7 @@ package gmm
 
 import "math"
 
-// rules are what an M-step applies besides the maximum-likelihood estimates: MinVariance
+// rules are what an M-step applies besides the maximum-likelihood estimates: AddedVariance
 // (reg_covar) in the frame, added to every variance, and the floor and split rules of Fit,
 // which record in res what they did in iteration it. A variance, or a conditional
 // variance of several features, below leastAt is where a fit would fail. Once the floor

@@ -188,7 +188,7 @@ func (m *Model) UnmarshalJSON(data []byte) error {
 				return fmt.Errorf("gmm: %w: stdev %d is %v, want positive and finite", ErrInvalidModel, k, sd)
 			}
 		}
-		n = NewModel(j.Weights, j.Means, j.Stdevs)
+		n = fromStdevs(j.Weights, j.Means, j.Stdevs)
 	case j.Covariances == nil || j.Covariance == "":
 		return fmt.Errorf("gmm: %w: want \"covariance\" and \"covariances\" (or \"stdevs\")", ErrInvalidModel)
 	default:

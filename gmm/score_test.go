@@ -71,8 +71,8 @@ func TestAgreesWithScikitLearn(t *testing.T) {
 			t.Fatalf("%s: no max_iter in %q", file, ref.Settings)
 		}
 		iters, _ := strconv.Atoi(m[1])
-		for _, kern := range []string{"generic", "auto"} {
-			checkScikitLearn(t, filepath.Base(file)+"/"+kern, x, &ref, iters, Exec{Kernel: kern})
+		for _, kern := range []Kernel{KernelGeneric, "auto"} {
+			checkScikitLearn(t, filepath.Base(file)+"/"+string(kern), x, &ref, iters, Exec{Kernel: kern})
 		}
 	}
 }
@@ -82,7 +82,7 @@ func TestAgreesWithScikitLearn(t *testing.T) {
 // score, BIC and AIC, and the number of parameters.
 func checkScikitLearn(t *testing.T, name string, x []float64, ref *sklearnFit, iters int, e Exec) {
 	res, err := Fit(t.Context(), x, Options{Components: ref.Init.K(), MaxIter: iters, InitModel: &ref.Init,
-		MinVariance: ref.RegCovar, Exec: e})
+		AddedVariance: ref.RegCovar, Exec: e})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestBICAndAICAreTheirFormulas(t *testing.T) {
 	// The true K scores best by BIC among K = 1..5 fitted to its samples.
 	best, bestK := math.Inf(1), 0
 	for k := 1; k <= 5; k++ {
-		res, err := Fit(t.Context(), x, Options{Components: k, MaxIter: 200, Tol: 1e-10, MinVariance: 1e-9})
+		res, err := Fit(t.Context(), x, Options{Components: k, MaxIter: 200, Tol: 1e-10, AddedVariance: 1e-9})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,10 +235,10 @@ func TestModelJSON(t *testing.T) {
 			}
 		}
 	}
-	if _, err := json.Marshal(NewModel([]float64{1}, []float64{0}, []float64{-1})); !errors.Is(err, ErrInvalidModel) {
+	if _, err := json.Marshal(fromStdevs([]float64{1}, []float64{0}, []float64{-1})); !errors.Is(err, ErrInvalidModel) {
 		t.Errorf("marshalling an invalid model: %v", err)
 	}
-	keep := NewModel([]float64{1}, []float64{2}, []float64{3})
+	keep := fromStdevs([]float64{1}, []float64{2}, []float64{3})
 	for _, bad := range []string{
 		`{"weights": [1], "means": [0]}`,
 		`{"weights": [1], "means": [0], "stdevs": [0]}`,

@@ -190,7 +190,7 @@ func shardCases(t *testing.T) []struct {
 		w    []float64
 		opt  Options
 	}
-	start1 := NewModel([]float64{0.2, 0.3, 0.5}, []float64{0.1, 0.4, 0.9}, []float64{0.1, 0.1, 0.1})
+	start1 := fromStdevs([]float64{0.2, 0.3, 0.5}, []float64{0.1, 0.4, 0.9}, []float64{0.1, 0.1, 0.1})
 	cases := []c{
 		{"1-D evenly spaced", one, nil, Options{Components: 3, MaxIter: 8}},
 		{"1-D tied", one, nil, Options{Components: 3, MaxIter: 8, Covariance: Tied, InitModel: &start1}},
@@ -203,7 +203,7 @@ func shardCases(t *testing.T) []struct {
 	for _, cov := range allTypes {
 		start := res.Initial.asMulti(cov)
 		cases = append(cases, c{fmt.Sprintf("3-D %v", cov), three, nil, Options{Components: 4, Dims: 3, MaxIter: 8, Covariance: cov, InitModel: &start}})
-		cases = append(cases, c{fmt.Sprintf("3-D %v weighted", cov), three, w, Options{Components: 4, Dims: 3, MaxIter: 8, Covariance: cov, InitModel: &start, MinVariance: 1e-6}})
+		cases = append(cases, c{fmt.Sprintf("3-D %v weighted", cov), three, w, Options{Components: 4, Dims: 3, MaxIter: 8, Covariance: cov, InitModel: &start, AddedVariance: 1e-6}})
 	}
 	return cases
 }

@@ -138,7 +138,7 @@ func fitPort(t *testing.T, x any, o Options) *Result {
 func givenStartOptions(t *testing.T, p *portData, c Covariance) Options {
 	m := p.models[c]
 	return Options{Dims: p.d, Covariance: c, Components: p.k, InitWeights: p.weights, InitMeans: p.means,
-		InitPrecisions: precisionsOf(t, &m), MaxIter: 100, Tol: 1e-3, MinVariance: 1e-6}
+		InitPrecisions: precisionsOf(t, &m), MaxIter: 100, Tol: 1e-3, AddedVariance: 1e-6}
 }
 
 // adjustedRand is the adjusted Rand index of two labellings of the same samples.
@@ -184,7 +184,7 @@ func TestPortGaussianMixtureAttributes(t *testing.T) {
 	for i := range x {
 		x[i] = rng.Float64()
 	}
-	res := fitPort(t, x, Options{Dims: 2, Components: 2, Tol: 1e-4, NInit: 3, MaxIter: 30, MinVariance: 0.1, Init: InitRandom})
+	res := fitPort(t, x, Options{Dims: 2, Components: 2, Tol: 1e-4, NInit: 3, MaxIter: 30, AddedVariance: 0.1, Init: InitRandom})
 	if res.Model.K() != 2 || res.Model.Covariance != Full || len(res.History) > 30 || res.Run >= 3 {
 		t.Errorf("a fit of those options: %d components (%v), %d iterations, run %d", res.Model.K(), res.Model.Covariance, len(res.History), res.Run)
 	}
@@ -565,7 +565,7 @@ func TestPortAICBIC(t *testing.T) {
 	}
 	entropy := 0.5 * (logDet + d*(1+math.Log(2*math.Pi)))
 	for _, c := range allTypes {
-		res := fitPort(t, x, Options{Dims: d, Covariance: c, Components: 2, Init: InitKMeans, MaxIter: 200, Tol: 1e-3, MinVariance: 1e-6})
+		res := fitPort(t, x, Options{Dims: d, Covariance: c, Components: 2, Init: InitKMeans, MaxIter: 200, Tol: 1e-3, AddedVariance: 1e-6})
 		aic, err1 := AIC(t.Context(), &res.Model, x, Exec{})
 		bic, err2 := BIC(t.Context(), &res.Model, x, Exec{})
 		if err1 != nil || err2 != nil {
@@ -677,7 +677,7 @@ func TestPortRegularisation(t *testing.T) {
 	}
 	for _, c := range allTypes {
 		for _, reg := range []float64{0, 1e-6} {
-			res := fitPort(t, x, Options{Dims: 5, Covariance: c, Components: 10, Init: InitKMeans, MaxIter: 100, Tol: 1e-3, MinVariance: reg})
+			res := fitPort(t, x, Options{Dims: 5, Covariance: c, Components: 10, Init: InitKMeans, MaxIter: 100, Tol: 1e-3, AddedVariance: reg})
 			if err := res.Model.Validate(); err != nil {
 				t.Errorf("%v, reg %v: %v", c, reg, err)
 			}
@@ -692,7 +692,7 @@ func TestPortRegularisation(t *testing.T) {
 func TestPortProperty(t *testing.T) {
 	p := newPortData(t, rand.New(rand.NewPCG(0, 14)), 200, 2, 2, 7)
 	for _, c := range allTypes {
-		res := fitPort(t, p.x[c], Options{Dims: p.d, Covariance: c, Components: p.k, Init: InitKMeans, NInit: 5, MaxIter: 100, Tol: 1e-3, MinVariance: 1e-6})
+		res := fitPort(t, p.x[c], Options{Dims: p.d, Covariance: c, Components: p.k, Init: InitKMeans, NInit: 5, MaxIter: 100, Tol: 1e-3, AddedVariance: 1e-6})
 		checkPrecisions(t, c.String(), &res.Model, precisionsOf(t, &res.Model), must(res.Model.PrecisionsCholesky()))
 	}
 }
@@ -702,7 +702,7 @@ func TestPortProperty(t *testing.T) {
 func TestPortSample(t *testing.T) {
 	p := newPortData(t, rand.New(rand.NewPCG(0, 15)), 200, 3, 2, 7)
 	for _, c := range allTypes {
-		res := fitPort(t, p.x[c], Options{Dims: p.d, Covariance: c, Components: p.k, Init: InitKMeans, MaxIter: 100, Tol: 1e-3, MinVariance: 1e-6})
+		res := fitPort(t, p.x[c], Options{Dims: p.d, Covariance: c, Components: p.k, Init: InitKMeans, MaxIter: 100, Tol: 1e-3, AddedVariance: 1e-6})
 		m := res.Model
 		xs, ys, err := m.Sample(rand.New(rand.NewPCG(1, 1)), 20000)
 		if err != nil || len(xs) != 20000*p.d {
@@ -769,7 +769,7 @@ func TestPortMeansForAllInits(t *testing.T) {
 			lo[i%2], hi[i%2] = min(lo[i%2], v), max(hi[i%2], v)
 		}
 		for _, init := range []Init{InitRandom, InitRandomFromData, InitKMeansPP, InitKMeans} {
-			o := Options{Dims: 2, Components: 2, Init: init, Seed: seed, MaxIter: NoIterations, MinVariance: 1e-6}
+			o := Options{Dims: 2, Components: 2, Init: init, Seed: seed, MaxIter: NoIterations, AddedVariance: 1e-6}
 			start := fitPort(t, x, o).Model
 			if slices.Equal(start.Means[:2], start.Means[2:]) || math.Abs(start.Means[0]-start.Means[2])+math.Abs(start.Means[1]-start.Means[3]) < 1e-8 {
 				t.Errorf("seed %d %v: the start's means repeat: %v", seed, init, start.Means)
@@ -810,7 +810,7 @@ func TestPortPrecisionsInitDiag(t *testing.T) {
 		a, b := rng.NormFloat64(), rng.NormFloat64()
 		x = append(x, 3.5*b, -0.7*a+0.7*b)
 	}
-	o := Options{Dims: 2, Covariance: Diag, Components: 2, Init: InitKMeans, MinVariance: 1e-6, MaxIter: NoIterations}
+	o := Options{Dims: 2, Covariance: Diag, Components: 2, Init: InitKMeans, AddedVariance: 1e-6, MaxIter: NoIterations}
 	start := fitPort(t, x, o).Model
 	o.MaxIter, o.Tol = 100, 1e-3
 	without := fitPort(t, x, o)
@@ -831,7 +831,7 @@ func TestPortPrecisionsInitDiag(t *testing.T) {
 func TestPortSingleComponentStable(t *testing.T) {
 	rng := rand.New(rand.NewPCG(0, 20))
 	x := []float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
-	res := fitPort(t, x, Options{Dims: 2, Components: 1, Init: InitKMeans, MaxIter: 100, Tol: 1e-3, MinVariance: 1e-6})
+	res := fitPort(t, x, Options{Dims: 2, Components: 1, Init: InitKMeans, MaxIter: 100, Tol: 1e-3, AddedVariance: 1e-6})
 	if _, _, err := res.Model.Sample(rng, 1); err != nil {
 		t.Error(err)
 	}

@@ -127,7 +127,7 @@ func TestPredictAndSelectFromASource(t *testing.T) {
 		t.Errorf("SelectComponents chose %d of %v, SelectComponents %d", got.Best, got.Candidates, sel.Best)
 	}
 	one := x[:9000]
-	oneDim := gmm.NewModel([]float64{0.5, 0.5}, []float64{0.2, 1.5}, []float64{0.3, 0.5})
+	oneDim := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.2, 1.5}, Covariances: []float64{0.09, 0.25}}
 	for _, c := range []struct {
 		m *gmm.Model
 		x []float64

@@ -97,7 +97,7 @@ func TestRandomStart(t *testing.T) {
 		}
 	}
 	for _, cov := range []Covariance{Full, Diag} {
-		res, err := Fit(t.Context(), x, Options{Dims: d, Covariance: cov, Components: k, Init: InitRandom, Seed: seed, MaxIter: NoIterations, MinVariance: reg})
+		res, err := Fit(t.Context(), x, Options{Dims: d, Covariance: cov, Components: k, Init: InitRandom, Seed: seed, MaxIter: NoIterations, AddedVariance: reg})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -143,7 +143,7 @@ func TestSklearnStartsAreTheirMSteps(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o := Options{Dims: d, Covariance: cov, Components: len(set.Centres), MinVariance: g.Reg}
+			o := Options{Dims: d, Covariance: cov, Components: len(set.Centres), AddedVariance: g.Reg}
 			if d == 1 {
 				o.Dims = 0
 			}
@@ -241,7 +241,7 @@ func checkSeedStart(t *testing.T, what string, o *Options, data dataset, s *kern
 	}
 	for i := range exact.Covariances {
 		if exact.isVariance(i) {
-			exact.Covariances[i] = o.MinVariance
+			exact.Covariances[i] = o.AddedVariance
 		}
 		bound := 11 * 0x1p-52 * top
 		if o.Covariance == Tied { // scikit-learn's formula, to the precision of its terms
@@ -258,7 +258,7 @@ func checkSeedStart(t *testing.T, what string, o *Options, data dataset, s *kern
 				scale += math.Abs(x[j*d+a] * x[j*d+b])
 			}
 			if a == b {
-				want += o.MinVariance
+				want += o.AddedVariance
 			}
 			if e := math.Abs(sk[i] - want); !(e <= 1e-13*scale) {
 				t.Errorf("%s: scikit-learn's tied covariance %d = %.17g, its formula %.17g", what, i, sk[i], want)
@@ -358,7 +358,7 @@ func TestKMeansStartFitIsScikitLearns(t *testing.T) {
 			for seed := range uint64(3) {
 				what := fmt.Sprintf("set %d %s seed %d", si, kind, seed)
 				res, err := Fit(t.Context(), x, Options{Dims: d, Covariance: cov, Components: want.K(), Init: InitKMeans, Seed: seed,
-					MaxIter: 100, Tol: 1e-3, MinVariance: g.Reg})
+					MaxIter: 100, Tol: 1e-3, AddedVariance: g.Reg})
 				if err != nil {
 					t.Fatal(err)
 				}

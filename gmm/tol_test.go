@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
 // tolGoldens are scikit-learn's fits with tol > 0 in testdata/tol (see make.py there).
@@ -59,10 +57,10 @@ func TestTolIsScikitLearns(t *testing.T) {
 			}
 			start := goldenModel(t, d, cov, weights, set.Means, want.Covariances)
 			end := goldenModel(t, d, cov, want.Weights, want.MeansOut, want.CovOut)
-			for _, name := range kernel.Available() {
+			for _, name := range kernels() {
 				what := fmt.Sprintf("%s %s %s", set.Name, kind, name)
 				res, err := Fit(t.Context(), x, Options{Exec: Exec{Kernel: name}, Components: k, Dims: d, Covariance: cov,
-					MaxIter: 500, Tol: want.Tol, MinVariance: 1e-6, InitModel: &start})
+					MaxIter: 500, Tol: want.Tol, AddedVariance: 1e-6, InitModel: &start})
 				if err != nil {
 					t.Fatalf("%s: %v", what, err)
 				}

@@ -3,8 +3,6 @@ package gmm
 import (
 	"path/filepath"
 	"testing"
-
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
 // Every kernel follows scikit-learn's fits over many features to 1e-8 at every iteration,
@@ -14,7 +12,7 @@ import (
 // clusters of correlated features at d = 8, 16, 39 and 64, and Fisher's iris with K = 3.
 // Under -short (an emulator) the fastest kernel only.
 func TestWideFitsMatchScikitLearn(t *testing.T) {
-	kernels := kernel.Available()
+	kernels := kernels()
 	if testing.Short() {
 		kernels = kernels[:1]
 	}

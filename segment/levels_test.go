@@ -17,7 +17,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/sharedtest"
 )
 
-var truth = gmm.NewModel([]float64{0.3, 0.5, 0.2}, []float64{0.15, 0.5, 0.85}, []float64{0.04, 0.08, 0.03})
+var truth = gmm.Model{Weights: []float64{0.3, 0.5, 0.2}, Means: []float64{0.15, 0.5, 0.85}, Covariances: []float64{0.0016, 0.0064, 0.0009}}
 
 // quantised returns n samples of the mixture m as levels of 0..maxLevel (rounded,
 // clipped).
@@ -132,7 +132,7 @@ func histogramFit[T float32 | float64](t *testing.T, levels []uint16, maxLevel i
 
 // checkLevels fits levels by both paths and compares them: every iteration, in both
 // precisions (float32 with the kernels named, "auto" and maybe "generic"), and the labels.
-func checkLevels(t *testing.T, what string, levels []uint16, maxLevel int, opt gmm.Options, kernels32 ...string) {
+func checkLevels(t *testing.T, what string, levels []uint16, maxLevel int, opt gmm.Options, kernels32 ...gmm.Kernel) {
 	t.Helper()
 	x, got, want := bothPaths[float64](t, levels, maxLevel, opt)
 	// The terms' magnitudes hardly change from one iteration to the next: the final
@@ -143,12 +143,12 @@ func checkLevels(t *testing.T, what string, levels []uint16, maxLevel int, opt g
 	// agree as closely; SIMD float32 lanes round every responsibility to float32 and add
 	// blocks of 32 in float32 (TestKernelsAgree), so there the paths agree to float32's
 	// precision.
-	tol32 := map[string]float64{"generic": 1e-12, "auto": 1e-5}
+	tol32 := map[gmm.Kernel]float64{gmm.KernelGeneric: 1e-12, "auto": 1e-5}
 	for _, kern := range kernels32 {
 		o := opt
 		o.Exec.Kernel = kern
 		_, got32, want32 := bothPaths[float32](t, levels, maxLevel, o)
-		sameFit(t, what+", float32, "+kern, got32, want32, scale, tol32[kern])
+		sameFit(t, what+", float32, "+string(kern), got32, want32, scale, tol32[kern])
 	}
 	// Labels through the image side's table of levels are the labels of the samples,
 	// exactly.

@@ -11,7 +11,7 @@ import (
 // Every function that takes a model refuses a nil or invalid one with an error, and a
 // plane or component that the model does not have, never a panic.
 func TestModelsAreChecked(t *testing.T) {
-	one := gmm.NewModel([]float64{1, 1}, []float64{0.2, 0.8}, []float64{0.1, 0.1})
+	one := gmm.Model{Weights: []float64{1, 1}, Means: []float64{0.2, 0.8}, Covariances: []float64{0.01, 0.01}}
 	colour := gmm.Model{Dims: 3, Covariance: gmm.Spherical, Weights: []float64{1, 1},
 		Means: []float64{0.1, 0.1, 0.1, 0.9, 0.9, 0.9}, Covariances: []float64{0.01, 0.01}}
 	nanBelow := gmm.Model{Dims: 3, Weights: []float64{1}, Means: []float64{0, 0, 0},

@@ -440,7 +440,7 @@ func TestThresholdModel(t *testing.T) {
 	// Background: d <= 2.3 -> x = 0.1, 0.3, 0.2; foreground: 0.8, 0.6, 1.0.
 	bgVar := (0.01 + 0.01 + 0) / 3
 	fgVar := (0.0 + 0.04 + 0.04) / 3
-	want := gmm.NewModel([]float64{0.5, 0.5}, []float64{0.2, 0.8}, []float64{math.Sqrt(bgVar), math.Sqrt(fgVar)})
+	want := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.2, 0.8}, Covariances: []float64{bgVar, fgVar}}
 	for k := range 2 {
 		if math.Abs(m.Means[k]-want.Means[k]) > 1e-15 || math.Abs(m.Stdevs()[k]-want.Stdevs()[k]) > 1e-15 || m.Weights[k] != want.Weights[k] {
 			t.Fatalf("model %+v, want %+v", m, want)
@@ -468,7 +468,7 @@ func TestSegmentAndWrite(t *testing.T) {
 		}
 	}
 	x[3*w+2] = 0.9
-	m := gmm.NewModel([]float64{0.5, 0.5}, []float64{0.1, 0.9}, []float64{0.05, 0.05})
+	m := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.1, 0.9}, Covariances: []float64{0.0025, 0.0025}}
 	p := &Plane{Width: w, Height: h, Max: 255}
 	if err := Segment(t.Context(), &m, x, p, gmm.Exec{}); err != nil {
 		t.Fatal(err)
@@ -533,7 +533,7 @@ func checkWritePNG(t *testing.T, p *Plane) {
 func TestClassesFilterAsTheGrayLevelsDo(t *testing.T) {
 	// Means out of index order, two of them on one 8-bit level: the class plane, mapped to
 	// levels, must be the brute-force open+close of the unfiltered levels.
-	m := gmm.NewModel([]float64{0.25, 0.25, 0.25, 0.25}, []float64{0.8, 0.1, 0.5, 0.5001}, []float64{0.05, 0.05, 0.02, 0.02})
+	m := gmm.Model{Weights: []float64{0.25, 0.25, 0.25, 0.25}, Means: []float64{0.8, 0.1, 0.5, 0.5001}, Covariances: []float64{0.0025, 0.0025, 0.0004, 0.0004}}
 	rng := rand.New(rand.NewPCG(7, 8))
 	w, h := 300, 700 // several bands of rows
 	x := make([]float64, w*h)
@@ -600,7 +600,7 @@ func TestColourImage(t *testing.T) {
 }
 
 func TestSegmentFromLevelsIsSegmentFromSamples(t *testing.T) {
-	m := gmm.NewModel([]float64{0.3, 0.4, 0.3}, []float64{0.2, 0.5, 0.8}, []float64{0.1, 0.05, 0.1})
+	m := gmm.Model{Weights: []float64{0.3, 0.4, 0.3}, Means: []float64{0.2, 0.5, 0.8}, Covariances: []float64{0.01, 0.0025, 0.01}}
 	for _, maxLevel := range []int{255, 65535} {
 		rng := rand.New(rand.NewPCG(7, uint64(maxLevel)))
 		w, h := 67, 45
@@ -704,7 +704,7 @@ func FuzzDecode(f *testing.F) {
 // A cancelled context stops labelling and the filters: an error that wraps its cause, and
 // with a context already done, no pixel touched.
 func TestCancelledContextStopsLabellingAndFilters(t *testing.T) {
-	m := gmm.NewModel([]float64{0.5, 0.5}, []float64{0.2, 0.8}, []float64{0.1, 0.1})
+	m := gmm.Model{Weights: []float64{0.5, 0.5}, Means: []float64{0.2, 0.8}, Covariances: []float64{0.01, 0.01}}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	src := &Plane{Width: 600, Height: 500, Max: 255, Levels: make([]uint16, 600*500)}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gmmsimd/gmmsimd/cmd/internal/machine"
 	"github.com/gmmsimd/gmmsimd/gmm"
 	"github.com/gmmsimd/gmmsimd/segment"
 )
@@ -284,7 +285,8 @@ func checkChoices(c *config) error {
 		return usageError{"--decoder: " + err.Error()}
 	}
 	if err := c.exec().Validate(); err != nil && !c.version {
-		return usageError{"--kernel: " + reason(err)}
+		_, setting := machine.Kernel(c.kernel)
+		return usageError{setting + ": " + reason(err)}
 	}
 	return err
 }
@@ -317,7 +319,8 @@ func reason(err error) string {
 
 // exec is where the command line asks the passes to run.
 func (c *config) exec() gmm.Exec {
-	return gmm.Exec{Threads: c.threads, Pin: c.pin, Kernel: c.kernel}
+	k, _ := machine.Kernel(c.kernel)
+	return gmm.Exec{Threads: c.threads, Pin: c.pin, Kernel: k}
 }
 
 // parseComponents reads --components (a number or auto) and --components-range.

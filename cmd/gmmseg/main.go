@@ -41,7 +41,7 @@ import (
 	"runtime/pprof"
 	"strings"
 
-	"github.com/gmmsimd/gmmsimd/gmm"
+	"github.com/gmmsimd/gmmsimd/cmd/internal/machine"
 	"github.com/gmmsimd/gmmsimd/internal/atomicfile"
 	"github.com/gmmsimd/gmmsimd/interrupt"
 )
@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if c.version {
-		fmt.Fprintf(stdout, "gmmseg %s\n%s%s", version(), gmm.Machine(), decoderLine(c))
+		fmt.Fprintf(stdout, "gmmseg %s\n%s%s", version(), machine.Describe(), decoderLine(c))
 		return exitOK
 	}
 	p := newPlan(c)

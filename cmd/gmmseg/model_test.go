@@ -77,7 +77,7 @@ func TestFitFlagsReachTheLibrary(t *testing.T) {
 	}
 	doc := decodeDoc(t, r.Stdout)
 	want := fitExample(t, gmm.Options{
-		Components: 4, Init: gmm.InitKMeansPP, Seed: 7, NInit: 3, Tol: 1e-4, MaxIter: 200, MinVariance: 1e-5,
+		Components: 4, Init: gmm.InitKMeansPP, Seed: 7, NInit: 3, Tol: 1e-4, MaxIter: 200, AddedVariance: 1e-5,
 	})
 	if doc.InitMethod != "kmeans++" || doc.Seed == nil || *doc.Seed != 7 || doc.NInit != 3 ||
 		doc.Run == nil || *doc.Run != want.Run || doc.Converged != want.Converged || !want.Converged {

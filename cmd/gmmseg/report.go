@@ -328,7 +328,7 @@ func (r *report) document(res *gmm.Result, out string, figures []string, t timin
 	if r.c.second == "" {
 		d.Channel = r.c.channel.String()
 	}
-	d.Decoder, d.Kernel, d.Threads = r.in.decoder, res.Kernel, res.Threads
+	d.Decoder, d.Kernel, d.Threads = r.in.decoder, string(res.Kernel), res.Threads
 	d.Precision, d.Components, d.Selection = r.c.precision, res.Model.K(), r.bic
 	d.Method = r.in.method
 	if r.c.channel.Dims() > 1 {

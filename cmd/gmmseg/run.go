@@ -136,7 +136,7 @@ func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, src gmm.S
 	c := j.c
 	opt := gmm.Options{
 		Exec: exec, Components: c.kLo, MaxIter: c.iterations, Tol: c.tol, Init: c.init,
-		Seed: c.seed, NInit: c.nInit, MinVariance: c.minVariance, Progress: j.rep.step,
+		Seed: c.seed, NInit: c.nInit, AddedVariance: c.minVariance, Progress: j.rep.step,
 		Dims: c.channel.Dims(), Covariance: c.covariance,
 	}
 	if c.hasThreshold {

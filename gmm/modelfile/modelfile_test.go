@@ -12,7 +12,7 @@ import (
 
 func TestWriteThenRead(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "m.json")
-	m := gmm.NewModel([]float64{0.25, 0.75}, []float64{0.1, 1.0 / 3}, []float64{0.01, 0.2})
+	m := gmm.Model{Weights: []float64{0.25, 0.75}, Means: []float64{0.1, 1.0 / 3}, Covariances: []float64{0.0001, 0.04}}
 	m.Dims = 1 // as the JSON form names it
 	if err := Write(p, &m); err != nil {
 		t.Fatal(err)
@@ -38,7 +38,7 @@ func TestBadFiles(t *testing.T) {
 	if _, err := Read(t.Context(), bad); err == nil {
 		t.Error("broken JSON read")
 	}
-	m := gmm.NewModel([]float64{1}, []float64{0}, []float64{1})
+	m := gmm.Model{Weights: []float64{1}, Means: []float64{0}, Covariances: []float64{1}}
 	if err := Write(filepath.Join(dir, "no", "such", "dir.json"), &m); err == nil {
 		t.Error("wrote into a missing folder")
 	}

@@ -18,8 +18,8 @@ type Info struct {
 	Features []string
 	// Available names the kernels this binary holds and this CPU runs, fastest first.
 	Available []string
-	// Chosen is what "auto" resolves to, $GMMSIMD_KERNEL included ("" with the error
-	// in ChoiceErr when that names a kernel that is not available).
+	// Chosen is what "auto" resolves to, unless a command set it otherwise ("" with the
+	// error in ChoiceErr when the command's choice is not available).
 	Chosen    string
 	ChoiceErr error
 }

@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -331,25 +330,13 @@ func mapSlice[T Float](f func(T) T) func(dst, x []T) {
 // and this CPU runs it, so that asking for one that is missing says why.
 var known = []string{"generic", "avx2", "avx512"}
 
-// EnvKernel is the environment variable that, when set, says what "auto" means: a
-// kernel name, as Lookup takes it.
-const EnvKernel = "GMMSIMD_KERNEL"
-
 // Lookup returns the kernels called name: "auto" (or "") for the fastest this binary
-// holds and this CPU runs, unless $GMMSIMD_KERNEL names another; "generic" for the
-// pure-Go reference; or the name of a CPU-specific implementation such as "avx2". Asking
-// for one this binary or CPU lacks is an error that says so.
+// holds and this CPU runs; "generic" for the pure-Go reference; or the name of a
+// CPU-specific implementation such as "avx2". Asking for one this binary or CPU lacks is
+// an error that says so.
 func Lookup(name string) (*Kernels, error) {
 	if name == "" || name == "auto" {
-		env := os.Getenv(EnvKernel)
-		if env == "" || env == "auto" {
-			return available()[0], nil
-		}
-		k, err := byName(env)
-		if err != nil {
-			return nil, fmt.Errorf("kernel: %s=%s: %w", EnvKernel, env, err)
-		}
-		return k, nil
+		return available()[0], nil
 	}
 	k, err := byName(name)
 	if err != nil {

@@ -140,7 +140,7 @@ func fitSteps(s *Steps) func(gmm.Step) {
 // Steps keep at most MaxSteps models of any number of iterations, evenly spaced, the
 // first and the last among them, each a copy of its iteration's.
 func TestStepsKeepAnEvenSample(t *testing.T) {
-	m := gmm.NewModel([]float64{1}, []float64{0}, []float64{1})
+	m := gmm.Model{Weights: []float64{1}, Means: []float64{0}, Covariances: []float64{1}}
 	for _, n := range []int{1, 5, 96, 97, 1000, 100_000} {
 		var s Steps
 		for i := range n {

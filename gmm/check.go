@@ -129,11 +129,11 @@ func (o *Options) check(n int, weighted bool) error {
 	case o.Components > kernel.MaxComponents:
 		return fmt.Errorf("gmm: %w: %d components, at most %d are supported", ErrInvalidOptions, o.Components, kernel.MaxComponents)
 	case (o.MaxIter < 1 && o.MaxIter != NoIterations) || o.MaxIter > MaxIterations:
-		return fmt.Errorf("gmm: %w: MaxIter is %d, want 1 to %d, or NoIterations for the start alone", ErrInvalidOptions, o.MaxIter, MaxIterations)
+		return fmt.Errorf("gmm: %w: MaxIter is %d, want 1 to %d (0 for 100), or NoIterations for the start alone", ErrInvalidOptions, o.MaxIter, MaxIterations)
 	case !(o.Tol >= 0) || math.IsInf(o.Tol, 0):
-		return fmt.Errorf("gmm: %w: Tol is %v, want non-negative and finite", ErrInvalidOptions, o.Tol)
+		return fmt.Errorf("gmm: %w: Tol is %v, want non-negative and finite, or Off", ErrInvalidOptions, o.Tol)
 	case !(o.AddedVariance >= 0) || math.IsInf(o.AddedVariance, 0):
-		return fmt.Errorf("gmm: %w: AddedVariance is %v, want non-negative and finite", ErrInvalidOptions, o.AddedVariance)
+		return fmt.Errorf("gmm: %w: AddedVariance is %v, want non-negative and finite, or Off", ErrInvalidOptions, o.AddedVariance)
 	case o.NInit < 0:
 		return fmt.Errorf("gmm: %w: NInit is %d, want 0 or more", ErrInvalidOptions, o.NInit)
 	case o.Covariance < Full || o.Covariance > Tied:

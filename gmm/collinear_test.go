@@ -46,7 +46,7 @@ func TestCollinearFitsAreMaximumLikelihood(t *testing.T) {
 		for _, k := range kernels() {
 			what := fmt.Sprintf("%s, tol %g, %s", name, g.Tol.Tol, k)
 			res, err := Fit(t.Context(), x, Options{Exec: Exec{Kernel: k}, Dims: d, Components: start.K(), MaxIter: 100,
-				Tol: g.Tol.Tol, InitModel: &start})
+				Tol: g.Tol.Tol, InitModel: &start, Init: InitEvenlySpaced, AddedVariance: Off})
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
@@ -57,7 +57,7 @@ func TestCollinearFitsAreMaximumLikelihood(t *testing.T) {
 			// One M-step fewer allowed: the E-step that met Tol is the last, and
 			// scikit-learn, with no M-step left to run, has not converged.
 			short, err := Fit(t.Context(), x, Options{Exec: Exec{Kernel: k}, Dims: d, Components: start.K(), MaxIter: g.Tol.NIter - 1,
-				Tol: g.Tol.Tol, InitModel: &start})
+				Tol: g.Tol.Tol, InitModel: &start, Init: InitEvenlySpaced, AddedVariance: Off})
 			if err != nil || short.Converged || len(short.History) != g.Tol.NIter-1 {
 				t.Errorf("%s, MaxIter %d: %d M-steps, converged %v (%v)", what, g.Tol.NIter-1, len(short.History), short.Converged, err)
 			}

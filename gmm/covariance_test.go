@@ -13,7 +13,7 @@ func TestOneDimensionalTypesAgree(t *testing.T) {
 	x := sample(t, 31, 20000, truth)
 	var first *Result
 	for _, c := range []Covariance{Full, Diag, Spherical} {
-		res, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: 20, Covariance: c})
+		res, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: 20, Covariance: c, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,7 +35,7 @@ func TestOneDimensionalTypesAgree(t *testing.T) {
 func TestTiedOneDimensional(t *testing.T) {
 	x := sample(t, 32, 5000, truth)
 	start := Model{Weights: []float64{0.3, 0.3, 0.4}, Means: []float64{0.1, 0.5, 0.9}, Covariances: []float64{0.01}, Covariance: Tied}
-	opt := Options{Components: 3, MaxIter: 15, Covariance: Tied, InitModel: &start}
+	opt := Options{Components: 3, MaxIter: 15, Covariance: Tied, InitModel: &start, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
 	var rec Record
 	opt.Progress = rec.Add
 	res, err := Fit(t.Context(), x, opt)
@@ -107,7 +107,7 @@ func tiedStep(x []float64, m Model) (w, mu []float64, v, ll float64) {
 func TestInitModelOfAnotherType(t *testing.T) {
 	x := sample(t, 33, 2000, truth)
 	tied := Model{Weights: []float64{1, 1, 2}, Means: []float64{0.1, 0.5, 0.9}, Covariances: []float64{0.02}, Covariance: Tied}
-	res, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: 1, InitModel: &tied})
+	res, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: 1, InitModel: &tied, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestInitModelOfAnotherType(t *testing.T) {
 		t.Errorf("a tied start for a full fit: %v", res.Initial)
 	}
 	full := Model{Weights: []float64{1, 1, 2}, Means: []float64{0.1, 0.5, 0.9}, Covariances: []float64{0.01, 0.02, 0.04}}
-	res, err = Fit(t.Context(), x, Options{Components: 3, MaxIter: 1, InitModel: &full, Covariance: Tied})
+	res, err = Fit(t.Context(), x, Options{Components: 3, MaxIter: 1, InitModel: &full, Covariance: Tied, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestCovarianceNames(t *testing.T) {
 	if _, err := ParseCovariance("round"); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("an unknown name: %v", err)
 	}
-	if _, err := Fit(t.Context(), []float64{1, 2}, Options{Components: 1, MaxIter: 1, Covariance: 7}); !errors.Is(err, ErrInvalidOptions) {
+	if _, err := Fit(t.Context(), []float64{1, 2}, Options{Components: 1, MaxIter: 1, Covariance: 7, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("an unknown type: %v", err)
 	}
 }

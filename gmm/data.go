@@ -143,6 +143,7 @@ func (in *data[T]) fit(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	opt = opt.withDefaults()
 	opt.weights, opt.Dims = in.w, max(opt.Dims, s.dims())
 	return fitChecked(ctx, s, opt, data)
 }
@@ -152,6 +153,7 @@ func (in *data[T]) selectK(ctx context.Context, lo, hi int, opt Options, types [
 	if err != nil {
 		return nil, err
 	}
+	opt = opt.withDefaults()
 	opt.weights, opt.Dims = in.w, max(opt.Dims, s.dims())
 	return selectChecked(ctx, s, lo, hi, opt, data, types)
 }

@@ -51,7 +51,7 @@ func TestEveryFormOfSamplesGivesTheSameBits(t *testing.T) {
 		if d == 1 {
 			x = sample(t, 5, 3000, truth)
 		}
-		opt := Options{Dims: d, Components: 3, MaxIter: 5, Init: InitQuantiles}
+		opt := Options{Dims: d, Components: 3, MaxIter: 5, Init: InitQuantiles, Tol: Off, AddedVariance: Off}
 		want, err := Fit(t.Context(), x, opt)
 		if err != nil {
 			t.Fatal(err)
@@ -177,7 +177,7 @@ func TestWeightsAreRepeatedSamples(t *testing.T) {
 			rep = append(rep, x[2*i:2*i+2]...)
 		}
 	}
-	opt := Options{Dims: 2, Components: 2, MaxIter: 4, Init: InitQuantiles}
+	opt := Options{Dims: 2, Components: 2, MaxIter: 4, Init: InitQuantiles, Tol: Off, AddedVariance: Off}
 	res, err := Fit(t.Context(), rep, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +198,7 @@ func TestWeightsAreRepeatedSamples(t *testing.T) {
 // error that says what was wrong, never a panic.
 func TestBadFormsAreErrors(t *testing.T) {
 	x := colours(4, 100, 2, 2)
-	opt := Options{Dims: 2, Components: 2, MaxIter: 2}
+	opt := Options{Dims: 2, Components: 2, MaxIter: 2, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
 	m2 := Model{Dims: 2, Weights: []float64{1}, Means: []float64{0, 0}, Covariances: []float64{1, 0, 0, 1}}
 	cases := map[string]struct {
 		err  error
@@ -207,7 +207,7 @@ func TestBadFormsAreErrors(t *testing.T) {
 		"ints":             {fitErr([]int{1, 2}, opt), "samples of type []int"},
 		"nil":              {fitErr(nil, opt), "no samples"},
 		"Weighted twice":   {fitErr(Weighted{Samples: Weighted{Samples: x}}, opt), "a Weighted of a Weighted"},
-		"columns and Dims": {fitErr(mat.NewDense(100, 2, x), Options{Dims: 3, Components: 2, MaxIter: 2}), "a matrix of 2 columns, Dims is 3"},
+		"columns and Dims": {fitErr(mat.NewDense(100, 2, x), Options{Dims: 3, Components: 2, MaxIter: 2, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}), "a matrix of 2 columns, Dims is 3"},
 		"weights":          {fitErr(Weighted{Samples: mat.NewDense(100, 2, x), Weights: []float64{1}}, opt), "1 weights for 100 samples"},
 		"predict columns": {Predict(t.Context(), &m2, make([]uint16, 100), mat.NewDense(100, 1, x[:100]), Exec{}),
 			"a matrix of 1 columns, Dims is 2"},

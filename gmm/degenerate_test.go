@@ -49,7 +49,7 @@ func TestDegenerateDataGiveValidModels(t *testing.T) {
 	}
 	for _, c := range cases {
 		for _, init := range []Init{InitEvenlySpaced, InitQuantiles, InitKMeansPP, InitRandomFromData} {
-			opt := Options{Components: c.k, MaxIter: 30, Init: init, Seed: 5}
+			opt := Options{Components: c.k, MaxIter: 30, Init: init, Seed: 5, Tol: Off, AddedVariance: Off}
 			r64, err := fitKeep(t.Context(), c.x, opt)
 			if err != nil {
 				t.Fatalf("%s, %v: %v", c.name, init, err)
@@ -87,7 +87,7 @@ func TestVarianceFloorHoldsPointMasses(t *testing.T) {
 	x := []float64{0.2, 0.2, 0.2, 0.2, 0.7, 0.7, 0.7}
 	mean := (4*0.2 + 3*0.7) / 7
 	variance := (4*(0.2-mean)*(0.2-mean) + 3*(0.7-mean)*(0.7-mean)) / 7
-	res, err := fitKeep(t.Context(), x, Options{Components: 2, MaxIter: 40})
+	res, err := fitKeep(t.Context(), x, Options{Components: 2, MaxIter: 40, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,11 +118,11 @@ func TestVarianceFloorHoldsPointMasses(t *testing.T) {
 func TestFloorLeavesOrdinaryFitsExact(t *testing.T) {
 	// AddedVariance is added on top of the exact M-step, the floor does not move it.
 	x := sample(t, 40, 5000, truth)
-	plain, err := fitKeep(t.Context(), x, Options{Components: 3, MaxIter: 5})
+	plain, err := fitKeep(t.Context(), x, Options{Components: 3, MaxIter: 5, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: 1, AddedVariance: 1e-3, InitModel: &plain.Steps[3].Model})
+	reg, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: 1, AddedVariance: 1e-3, InitModel: &plain.Steps[3].Model, Init: InitEvenlySpaced, Tol: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestComponentFarFromTheDataIsSplit(t *testing.T) {
 	x := sample(t, 41, 20000, truth)
 	start := fromStdevs([]float64{0.4, 0.4, 0.2}, []float64{0.3, 0.6, 1e6}, []float64{0.2, 0.05, 1e-3})
 	for _, prec := range []string{"float64", "float32"} {
-		opt := Options{Components: 3, MaxIter: 200, InitModel: &start, Tol: 1e-10}
+		opt := Options{Components: 3, MaxIter: 200, InitModel: &start, Tol: 1e-10, Init: InitEvenlySpaced, AddedVariance: Off}
 		var res fitted
 		var err error
 		if prec == "float64" {
@@ -189,7 +189,7 @@ func TestFloat32VarianceWithoutCancellation(t *testing.T) {
 		x[i] = float64(v) // the same values, exactly
 	}
 	for _, kern := range kernels() {
-		opt := Options{Components: 1, MaxIter: 3, Exec: Exec{Kernel: kern}}
+		opt := Options{Components: 1, MaxIter: 3, Exec: Exec{Kernel: kern}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
 		r64, r32 := fitBoth(t, x, x32, opt)
 		if e := relErr(r32.Model.Stdevs()[0], r64.Model.Stdevs()[0]); e > 1e-4 {
 			t.Errorf("%s: float32 stdev %v, float64 %v (rel err %.2g)", kern, r32.Model.Stdevs()[0], r64.Model.Stdevs()[0], e)
@@ -245,7 +245,7 @@ func fitEverywhere[T float32 | float64](t *testing.T, x []T, tol float64) {
 	for k := 1; k <= min(3, len(x)); k++ {
 		var first *Result
 		for _, kern := range kernels() {
-			res, err := fitKeep(t.Context(), x, Options{Components: k, MaxIter: 1000, Tol: stop, Init: InitQuantiles, Exec: Exec{Kernel: kern}})
+			res, err := fitKeep(t.Context(), x, Options{Components: k, MaxIter: 1000, Tol: offIfZero(stop), Init: InitQuantiles, Exec: Exec{Kernel: kern}, AddedVariance: Off})
 			if err != nil {
 				t.Fatalf("%s: %d components for %v: %v", kern, k, x, err)
 			}
@@ -352,7 +352,7 @@ func to64(x []float32) []float64 {
 // N log|a|.
 func TestFitIsAffineEquivariant(t *testing.T) {
 	z := sample(t, 21, 3000, truth)
-	opt := Options{Components: 3, MaxIter: 40, Init: InitQuantiles}
+	opt := Options{Components: 3, MaxIter: 40, Init: InitQuantiles, Tol: Off, AddedVariance: Off}
 	ref, err := Fit(t.Context(), z, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -436,7 +436,7 @@ func FuzzFitMulti(f *testing.F) {
 // gives: the same result or the same error.
 func readsAsHeld(t *testing.T, x []float64, k, dims int, cov Covariance) {
 	t.Helper()
-	opt := Options{Components: k, MaxIter: 3, Dims: dims, Covariance: cov}
+	opt := Options{Components: k, MaxIter: 3, Dims: dims, Covariance: cov, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
 	want, err := Fit(t.Context(), x, opt)
 	got, err2 := Fit(t.Context(), heldSource{x, dims}, opt)
 	if fmt.Sprint(err) != fmt.Sprint(err2) || !reflect.DeepEqual(got, want) {
@@ -462,7 +462,7 @@ func fitsOrRefuses[T float32 | float64](t *testing.T, x []T, k, dims int, cov Co
 	finite := !slices.ContainsFunc(x, func(v T) bool { return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) })
 	n := len(x) / max(dims, 1)
 	for _, kern := range kernels() {
-		res, err := fitKeep(t.Context(), x, Options{Components: k, MaxIter: 3, Dims: dims, Covariance: cov, Exec: Exec{Kernel: kern}})
+		res, err := fitKeep(t.Context(), x, Options{Components: k, MaxIter: 3, Dims: dims, Covariance: cov, Exec: Exec{Kernel: kern}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 		switch {
 		case len(x) == 0 || !finite:
 			if !errors.Is(err, ErrInvalidData) {

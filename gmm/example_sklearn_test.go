@@ -30,16 +30,15 @@ func ExampleModel_Precisions() {
 	// its factor U (U U^T = precision) [0.5 -0.5 0 1]
 }
 
-// scikit-learn's default start and stopping rule: k-means, then EM until the mean
-// log-likelihood gains less than 1e-3 a sample; LowerBound, len(History) and Converged
-// are its lower_bound_, n_iter_ and converged_.
+// The zero Options are scikit-learn's defaults: k-means, then EM until the mean
+// log-likelihood gains less than 1e-3 a sample, 1e-6 added to every variance;
+// LowerBound, len(History) and Converged are its lower_bound_, n_iter_ and converged_.
 func ExampleFit_sklearnDefaults() {
 	x, err := gen.Mixture(2, 20000, []float64{0.5, 0.5}, []float64{0.25, 0.75}, []float64{0.05, 0.05})
 	if err != nil {
 		log.Fatal(err)
 	}
-	res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: 2, Init: gmm.InitKMeans, Seed: 1,
-		MaxIter: 100, Tol: 1e-3, AddedVariance: 1e-6})
+	res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: 2, Seed: 1})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -59,7 +58,7 @@ func ExampleOptions_initMeans() {
 		log.Fatal(err)
 	}
 	res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: 2, Init: gmm.InitKMeans,
-		InitMeans: []float64{0.2, 0.8}, MaxIter: gmm.NoIterations})
+		InitMeans: []float64{0.2, 0.8}, MaxIter: gmm.NoIterations, Tol: gmm.Off, AddedVariance: gmm.Off})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func ExampleFit() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: 2, MaxIter: 100, Tol: 1e-8})
+	res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: 2, MaxIter: 100, Tol: 1e-8, Init: gmm.InitEvenlySpaced, AddedVariance: gmm.Off})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func ExampleRecord() {
 		log.Fatal(err)
 	}
 	var rec gmm.Record
-	res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: 2, MaxIter: 3, Progress: rec.Add})
+	res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: 2, MaxIter: 3, Progress: rec.Add, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func ExampleCountLevels() {
 		log.Fatal(err)
 	}
 	fmt.Println(len(counted.Weights), "distinct levels, counts", counted.Weights)
-	opt := gmm.Options{Components: 2, MaxIter: 20}
+	opt := gmm.Options{Components: 2, MaxIter: 20, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off}
 	res, err := gmm.Fit(context.Background(), counted, opt)
 	if err != nil {
 		log.Fatal(err)
@@ -169,7 +169,7 @@ func ExampleBIC() {
 	}
 	best, bestK := math.Inf(1), 0
 	for k := 1; k <= 4; k++ {
-		res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: k, MaxIter: 300, Tol: 1e-9, AddedVariance: 1e-9})
+		res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: k, MaxIter: 300, Tol: 1e-9, AddedVariance: 1e-9, Init: gmm.InitEvenlySpaced})
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -212,7 +212,7 @@ func ExampleFit_kMeansPP() {
 		log.Fatal(err)
 	}
 	res, err := gmm.Fit(context.Background(), x, gmm.Options{
-		Components: 3, MaxIter: 300, Tol: 1e-9, Init: gmm.InitKMeansPP, Seed: 1, NInit: 4,
+		Components: 3, MaxIter: 300, Tol: 1e-9, Init: gmm.InitKMeansPP, Seed: 1, NInit: 4, AddedVariance: gmm.Off,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -232,7 +232,7 @@ func ExampleFit_kMeansPP() {
 // millionth of the data's (2.16 here).
 func ExampleFit_degenerate() {
 	x := []float64{2, 2, 2, 2, 2, 2, 5, 5, 5, 5}
-	res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: 3, MaxIter: 50, Init: gmm.InitQuantiles})
+	res, err := gmm.Fit(context.Background(), x, gmm.Options{Components: 3, MaxIter: 50, Init: gmm.InitQuantiles, Tol: gmm.Off, AddedVariance: gmm.Off})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func ExampleSelectComponents() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	sel, err := gmm.SelectComponents(context.Background(), x, 1, 5, gmm.Options{MaxIter: 200, Tol: 1e-8, Init: gmm.InitKMeansPP, Seed: 1})
+	sel, err := gmm.SelectComponents(context.Background(), x, 1, 5, gmm.Options{MaxIter: 200, Tol: 1e-8, Init: gmm.InitKMeansPP, Seed: 1, AddedVariance: gmm.Off})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -283,7 +283,7 @@ func ExampleFit_colour() {
 	}
 	samples := mat.NewDense(len(x)/3, 3, x) // shares x
 	res, err := gmm.Fit(context.Background(), samples.RawMatrix().Data, gmm.Options{
-		Dims: 3, Covariance: gmm.Full, Components: 2, MaxIter: 100, Tol: 1e-8, Init: gmm.InitKMeansPP})
+		Dims: 3, Covariance: gmm.Full, Components: 2, MaxIter: 100, Tol: 1e-8, Init: gmm.InitKMeansPP, AddedVariance: gmm.Off})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -336,7 +336,7 @@ func ExampleFit_source() {
 		}
 	}
 	ctx := context.Background()
-	res, err := gmm.Fit(ctx, p, gmm.Options{Dims: 3, Components: 2, MaxIter: 50, Tol: 1e-6})
+	res, err := gmm.Fit(ctx, p, gmm.Options{Dims: 3, Components: 2, MaxIter: 50, Tol: 1e-6, Init: gmm.InitEvenlySpaced, AddedVariance: gmm.Off})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -376,7 +376,7 @@ func ExampleNewEM() {
 			log.Fatal(err)
 		}
 	}
-	em, err := gmm.NewEM(gmm.Options{Components: 2, MaxIter: 100, Tol: 1e-8}, summary)
+	em, err := gmm.NewEM(gmm.Options{Components: 2, MaxIter: 100, Tol: 1e-8, Init: gmm.InitEvenlySpaced, AddedVariance: gmm.Off}, summary)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 func TestPoolRunsWhatExecRuns(t *testing.T) {
 	x := sample(t, 31, 20000, truth)
-	opt := Options{Components: 3, MaxIter: 5}
+	opt := Options{Components: 3, MaxIter: 5, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
 	want, err := Fit(t.Context(), x, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestPoolMisuse(t *testing.T) {
 	if err := Predict(t.Context(), &truth, make([]uint16, 3), x, Exec{Pool: pool, Threads: 2}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("a pool with threads: %v", err)
 	}
-	if _, err := Fit(t.Context(), x, Options{Components: 1, MaxIter: 1, Exec: Exec{Pool: pool, Kernel: "generic"}}); !errors.Is(err, ErrInvalidOptions) {
+	if _, err := Fit(t.Context(), x, Options{Components: 1, MaxIter: 1, Exec: Exec{Pool: pool, Kernel: "generic"}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("a pool with a kernel: %v", err)
 	}
 	pool.Close()
@@ -128,7 +128,10 @@ func TestScoringRefusesWhatFitRefuses(t *testing.T) {
 		x := []float64{0.9, bad, 0.2}
 		x32 := []float32{0.9, float32(bad), 0.2}
 		calls := map[string]func() error{
-			"Fit":           func() error { _, err := Fit(t.Context(), x, Options{Components: 1, MaxIter: 1}); return err },
+			"Fit": func() error {
+				_, err := Fit(t.Context(), x, Options{Components: 1, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
+				return err
+			},
 			"ScoreSamples":  func() error { _, err := ScoreSamples(t.Context(), &truth, x, Exec{}); return err },
 			"LogLikelihood": func() error { _, err := LogLikelihood(t.Context(), &truth, x32, Exec{}); return err },
 			"Score":         func() error { _, err := Score(t.Context(), &truth, x, Exec{}); return err },

@@ -1,15 +1,29 @@
 package gmm
 
 import (
+	"cmp"
 	"context"
 	"errors"
 
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
-// Options configure Fit. The zero value is not usable: Components and MaxIter must be set
-// (MaxIter 0 is refused rather than taken for scikit-learn's max_iter=0, which is
-// NoIterations, so that a MaxIter left unset is an error and not a fit that does nothing).
+// Options configure Fit. The zero value of each field is scikit-learn's GaussianMixture
+// default, so that Options{} fits as GaussianMixture() does:
+//
+//	field          zero value means             scikit-learn
+//	Components     1                            n_components=1
+//	Covariance     Full                         covariance_type="full"
+//	MaxIter        100                          max_iter=100
+//	Tol            1e-3                         tol=1e-3
+//	AddedVariance  1e-6                         reg_covar=1e-6
+//	Init           InitKMeans                   init_params="kmeans"
+//	NInit          1                            n_init=1
+//	Seed           0                            random_state (any fixed seed)
+//
+// Off turns Tol or AddedVariance off, and NoIterations asks for no iteration (scikit-learn's
+// tol=0, reg_covar=0 and max_iter=0): Reference gives the reference program's options,
+// which set them so.
 type Options struct {
 	// Exec says where the passes run.
 	Exec
@@ -26,19 +40,20 @@ type Options struct {
 	// Spherical or Tied. With one dimension the first three are the same mixture, one
 	// variance per component; Tied shares one variance among them all.
 	Covariance Covariance
-	// MaxIter is the number of EM iterations to run at most, from 1 to MaxIterations, or
-	// NoIterations for none: the fit is then its start, scored (scikit-learn's
-	// max_iter=0). Result.History keeps the log-likelihood of every iteration run, 8 bytes
+	// MaxIter is the number of EM iterations to run at most, from 1 to MaxIterations (0
+	// means 100), or NoIterations for none: the fit is then its start, scored
+	// (scikit-learn's max_iter=0). Result.History keeps the log-likelihood of every iteration run, 8 bytes
 	// each; the models go to Progress.
 	MaxIter int
 	// Tol stops the fit early, scikit-learn's rule: once the mean log-likelihood per
 	// sample (per unit of weight) of an E-step differs by less than Tol from the last
 	// one's, the M-step that follows it is the fit's last, so that the same start and Tol
 	// take as many M-steps as scikit-learn's and give its parameters (Result then scores
-	// them, one pass more). With Tol == 0 exactly MaxIter iterations run, as in the
-	// reference program.
+	// them, one pass more). 0 means 1e-3; with Tol Off exactly MaxIter iterations run, as
+	// in the reference program.
 	Tol float64
-	// Init is the starting model when InitModel is nil.
+	// Init is the starting model when InitModel is nil: InitKMeans, the zero value, as in
+	// scikit-learn.
 	Init Init
 	// Seed seeds the random initialisations (InitKMeans, InitKMeansPP,
 	// InitRandomFromData, InitRandom): the same Seed gives the same fit.
@@ -62,9 +77,10 @@ type Options struct {
 	// InitPrecisions the inverses of the covariances in Model.Precisions' layout for
 	// Covariance. Not with InitModel.
 	InitWeights, InitMeans, InitPrecisions []float64
-	// AddedVariance is added to every variance after each M-step (scikit-learn's reg_covar);
-	// 0, the default, leaves the M-step exact, as in the reference program. Whatever its
-	// value, no variance falls below the floor described at Fit.
+	// AddedVariance is added to every variance after each M-step (scikit-learn's
+	// reg_covar): 0 means 1e-6; Off adds nothing and leaves the M-step exact, the
+	// maximum-likelihood one, as in the reference program. Whatever its value, no variance
+	// falls below the floor described at Fit.
 	AddedVariance float64
 	// Progress, when set, is called with each run's starting model (a Step with Iter -1),
 	// then after every iteration with that iteration's Step; with restarts, for each run in
@@ -128,6 +144,38 @@ type Result struct {
 	// iteration, and one more for each iteration whose second moments were taken again
 	// about the new means (see Fit).
 	Passes int
+}
+
+// Off, as Options.Tol or Options.AddedVariance, turns that setting off: every iteration
+// runs, and nothing is added to the variances.
+const Off = -1
+
+// Reference returns the reference program's options for k components and iters
+// iterations: its evenly spaced start, every iteration run and nothing added to the
+// variances, the fit it prints number for number.
+func Reference(k, iters int) Options {
+	return Options{Components: k, MaxIter: iters, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
+}
+
+// withDefaults returns o with its zero values made scikit-learn's defaults and Off made
+// the 0 that the fit takes for it (other negative values are left for check to refuse).
+func (o Options) withDefaults() Options {
+	o.Components = cmp.Or(o.Components, 1)
+	o.MaxIter = cmp.Or(o.MaxIter, 100)
+	o.Tol = settingOf(o.Tol, 1e-3)
+	o.AddedVariance = settingOf(o.AddedVariance, 1e-6)
+	return o
+}
+
+// settingOf returns v, or its default def for 0, or 0 for Off.
+func settingOf(v, def float64) float64 {
+	switch v {
+	case 0:
+		return def
+	case Off:
+		return 0
+	}
+	return v
 }
 
 // ErrInvalidData is wrapped by errors about the samples or their weights.

@@ -87,7 +87,7 @@ func sameHistory(t *testing.T, a, b []Step, tol float64) {
 
 func TestFitRecoversAKnownMixture(t *testing.T) {
 	x := sample(t, 1, 200000, truth)
-	res, err := Fit(context.Background(), x, Options{Components: 3, MaxIter: 200, Tol: 1e-10})
+	res, err := Fit(context.Background(), x, Options{Components: 3, MaxIter: 200, Tol: 1e-10, Init: InitEvenlySpaced, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestFitRecoversAKnownMixture(t *testing.T) {
 
 func TestLogLikelihoodNeverDecreases(t *testing.T) {
 	x := sample(t, 2, 50000, truth)
-	res, err := Fit(context.Background(), x, Options{Components: 4, MaxIter: 40})
+	res, err := Fit(context.Background(), x, Options{Components: 4, MaxIter: 40, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestLogLikelihoodNeverDecreases(t *testing.T) {
 
 func TestHistoryLogLikelihoodIsOfItsParameters(t *testing.T) {
 	x := sample(t, 3, 10000, truth)
-	res, err := fitKeep(context.Background(), x, Options{Components: 3, MaxIter: 5})
+	res, err := fitKeep(context.Background(), x, Options{Components: 3, MaxIter: 5, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestHistoryLogLikelihoodIsOfItsParameters(t *testing.T) {
 
 func TestTolZeroRunsExactlyMaxIter(t *testing.T) {
 	x := sample(t, 4, 5000, truth)
-	res, err := fitKeep(context.Background(), x, Options{Components: 3, MaxIter: 300})
+	res, err := fitKeep(context.Background(), x, Options{Components: 3, MaxIter: 300, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestTolZeroRunsExactlyMaxIter(t *testing.T) {
 func TestTolStopsWhenTheGainIsSmall(t *testing.T) {
 	x := sample(t, 5, 20000, truth)
 	const tol = 1e-4
-	res, err := Fit(context.Background(), x, Options{Components: 3, MaxIter: 500, Tol: tol})
+	res, err := Fit(context.Background(), x, Options{Components: 3, MaxIter: 500, Tol: tol, Init: InitEvenlySpaced, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestWeightsEqualRepetition(t *testing.T) {
 			repeated = append(repeated, v)
 		}
 	}
-	opt := Options{Components: 3, MaxIter: 10}
+	opt := Options{Components: 3, MaxIter: 10, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
 	plain, err := fitKeep(context.Background(), repeated, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +229,7 @@ func TestThreadsGiveIdenticalBits(t *testing.T) {
 			var first []Step
 			for threads := 1; threads <= most; threads++ {
 				for _, pin := range pins {
-					opt := Options{Components: 3, MaxIter: 4, Exec: Exec{Threads: threads, Pin: pin, Kernel: name}}
+					opt := Options{Components: 3, MaxIter: 4, Exec: Exec{Threads: threads, Pin: pin, Kernel: name}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
 					r64, r32 := fitBoth(t, Weighted{x, weights}, Weighted{x32, weights}, opt)
 					if r64.Threads != threads || r64.Kernel != name {
 						t.Fatalf("ran on %d threads of %s, asked for %d of %s", r64.Threads, r64.Kernel, threads, name)
@@ -255,7 +255,7 @@ func TestFitAllocatesNothingPerIteration(t *testing.T) {
 	}
 	x := sample(t, 8, 100000, truth)
 	allocs := func(iters int) float64 {
-		opt := Options{Components: 3, MaxIter: iters, Exec: Exec{Threads: 2}}
+		opt := Options{Components: 3, MaxIter: iters, Exec: Exec{Threads: 2}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
 		return testing.AllocsPerRun(10, func() {
 			if _, err := Fit(context.Background(), x, opt); err != nil {
 				t.Fatal(err)
@@ -273,7 +273,7 @@ func TestFitAllocatesNothingPerIteration(t *testing.T) {
 func TestFloat32AgreesWithFloat64(t *testing.T) {
 	x := sample(t, 8, 100000, truth)
 	x32 := gen.Float32s(x)
-	opt := Options{Components: 3, MaxIter: 8}
+	opt := Options{Components: 3, MaxIter: 8, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
 	r64, r32 := fitBoth(t, x, x32, opt)
 	// The samples differ by float32 rounding (6e-8 relative) and nothing else.
 	sameHistory(t, r32.Steps, r64.Steps, 1e-5)
@@ -282,7 +282,7 @@ func TestFloat32AgreesWithFloat64(t *testing.T) {
 func TestInitModel(t *testing.T) {
 	x := sample(t, 9, 10000, truth)
 	start := truth.Clone()
-	res, err := Fit(context.Background(), x, Options{Components: 3, MaxIter: 1, InitModel: &start})
+	res, err := Fit(context.Background(), x, Options{Components: 3, MaxIter: 1, InitModel: &start, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +318,7 @@ func TestContextCancellationStopsBetweenIterations(t *testing.T) {
 		if s.Iter == 2 {
 			cancel()
 		}
-	}})
+	}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
@@ -335,25 +335,25 @@ func TestBadInputIsAnError(t *testing.T) {
 		opt  Options
 		want error
 	}{
-		"no samples":         {[]float64(nil), Options{Components: 1, MaxIter: 1}, ErrInvalidData},
-		"NaN":                {[]float64{0, math.NaN()}, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
-		"Inf":                {[]float64{math.Inf(-1), 0}, Options{Components: 1, MaxIter: 1}, ErrInvalidData},
-		"no components":      {good, Options{Components: 0, MaxIter: 1}, ErrInvalidOptions},
-		"too many":           {good, Options{Components: 4, MaxIter: 1}, ErrInvalidOptions},
-		"no iterations":      {good, Options{Components: 2, MaxIter: 0}, ErrInvalidOptions},
-		"negative tol":       {good, Options{Components: 2, MaxIter: 1, Tol: -1}, ErrInvalidOptions},
-		"NaN min variance":   {good, Options{Components: 2, MaxIter: 1, AddedVariance: math.NaN()}, ErrInvalidOptions},
-		"negative threads":   {good, Options{Components: 2, MaxIter: 1, Exec: Exec{Threads: -1}}, ErrInvalidOptions},
-		"endless":            {good, Options{Components: 2, MaxIter: MaxIterations + 1}, ErrInvalidOptions},
-		"absurd threads":     {good, Options{Components: 2, MaxIter: 1, Exec: Exec{Threads: MaxThreads + 1}}, ErrInvalidOptions},
-		"short weights":      {Weighted{good, []float64{1, 1}}, Options{Components: 2, MaxIter: 1}, ErrInvalidData},
-		"negative weight":    {Weighted{good, []float64{1, -1, 1}}, Options{Components: 2, MaxIter: 1}, ErrInvalidData},
-		"NaN weight":         {Weighted{good, []float64{1, math.NaN(), 1}}, Options{Components: 2, MaxIter: 1}, ErrInvalidData},
-		"zero weights":       {Weighted{good, []float64{0, 0, 0}}, Options{Components: 2, MaxIter: 1}, ErrInvalidData},
-		"unknown kernel":     {good, Options{Components: 2, MaxIter: 1, Exec: Exec{Kernel: "sse9"}}, ErrInvalidOptions},
-		"InitModel K":        {good, Options{Components: 2, MaxIter: 1, InitModel: &bad}, ErrInvalidOptions},
-		"InitModel invalid":  {good, Options{Components: 1, MaxIter: 1, InitModel: &bad}, ErrInvalidModel},
-		"unknown Init value": {good, Options{Components: 2, MaxIter: 1, Init: Init(99)}, ErrInvalidOptions},
+		"no samples":         {[]float64(nil), Options{Components: 1, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidData},
+		"NaN":                {[]float64{0, math.NaN()}, Options{Components: 1, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidData},
+		"Inf":                {[]float64{math.Inf(-1), 0}, Options{Components: 1, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidData},
+		"no components":      {good, Options{Components: -1, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidOptions},
+		"too many":           {good, Options{Components: 4, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidOptions},
+		"no iterations":      {good, Options{Components: 2, MaxIter: -2, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidOptions},
+		"negative tol":       {good, Options{Components: 2, MaxIter: 1, Tol: -0.5, Init: InitEvenlySpaced, AddedVariance: Off}, ErrInvalidOptions},
+		"NaN min variance":   {good, Options{Components: 2, MaxIter: 1, AddedVariance: math.NaN(), Init: InitEvenlySpaced, Tol: Off}, ErrInvalidOptions},
+		"negative threads":   {good, Options{Components: 2, MaxIter: 1, Exec: Exec{Threads: -1}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidOptions},
+		"endless":            {good, Options{Components: 2, MaxIter: MaxIterations + 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidOptions},
+		"absurd threads":     {good, Options{Components: 2, MaxIter: 1, Exec: Exec{Threads: MaxThreads + 1}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidOptions},
+		"short weights":      {Weighted{good, []float64{1, 1}}, Options{Components: 2, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidData},
+		"negative weight":    {Weighted{good, []float64{1, -1, 1}}, Options{Components: 2, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidData},
+		"NaN weight":         {Weighted{good, []float64{1, math.NaN(), 1}}, Options{Components: 2, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidData},
+		"zero weights":       {Weighted{good, []float64{0, 0, 0}}, Options{Components: 2, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidData},
+		"unknown kernel":     {good, Options{Components: 2, MaxIter: 1, Exec: Exec{Kernel: "sse9"}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidOptions},
+		"InitModel K":        {good, Options{Components: 2, MaxIter: 1, InitModel: &bad, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidOptions},
+		"InitModel invalid":  {good, Options{Components: 1, MaxIter: 1, InitModel: &bad, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, ErrInvalidModel},
+		"unknown Init value": {good, Options{Components: 2, MaxIter: 1, Init: Init(99), Tol: Off, AddedVariance: Off}, ErrInvalidOptions},
 	}
 	for name, c := range cases {
 		res, err := Fit(context.Background(), c.x, c.opt)
@@ -361,7 +361,7 @@ func TestBadInputIsAnError(t *testing.T) {
 			t.Errorf("%s: Fit = %v, %v; want an error wrapping %v", name, res, err, c.want)
 		}
 	}
-	res, err := Fit(context.Background(), []float32{0, float32(math.Inf(1))}, Options{Components: 1, MaxIter: 1})
+	res, err := Fit(context.Background(), []float32{0, float32(math.Inf(1))}, Options{Components: 1, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if !errors.Is(err, ErrInvalidData) || res != nil {
 		t.Errorf("float32 Inf: Fit = %v, %v", res, err)
 	}
@@ -382,7 +382,7 @@ func TestKernelsAgree(t *testing.T) {
 	}
 	for _, weights := range [][]float64{nil, w} {
 		for _, k := range []int{2, 3, 4, 6} {
-			opt := Options{Components: k, MaxIter: 12, Exec: Exec{Kernel: "generic"}}
+			opt := Options{Components: k, MaxIter: 12, Exec: Exec{Kernel: "generic"}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
 			wx, wx32 := Weighted{x, weights}, Weighted{x32, weights}
 			want64, want32 := fitBoth(t, wx, wx32, opt)
 			for _, name := range names[:len(names)-1] {
@@ -406,7 +406,7 @@ func TestCancellationKeepsFinishedWork(t *testing.T) {
 		if s.Run == 2 && s.Iter == 1 {
 			cancel()
 		}
-	}}
+	}, Tol: Off, AddedVariance: Off}
 	res, err := Fit(ctx, x, opt)
 	if !errors.Is(err, context.Canceled) || res == nil || res.Run > 1 || len(res.History) != 5 {
 		t.Errorf("NInit cancelled in the third start: run %v, %d iterations, %v; want a finished start", res.Run, len(res.History), err)
@@ -417,7 +417,7 @@ func TestCancellationKeepsFinishedWork(t *testing.T) {
 		if s.Model.K() == 3 && s.Iter == 0 {
 			cancel()
 		}
-	}}
+	}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
 	sel, err := SelectComponents(ctx, x, 1, 4, opt)
 	if !errors.Is(err, context.Canceled) || sel == nil || len(sel.Candidates) != 2 || sel.Candidates[1].K != 2 {
 		t.Errorf("SelectComponents cancelled at K=3: %+v, %v; want the candidates K=1 and 2", sel, err)
@@ -425,7 +425,7 @@ func TestCancellationKeepsFinishedWork(t *testing.T) {
 
 	ctx, cancel = context.WithCancel(t.Context())
 	cancel()
-	res, err = Fit(ctx, x, Options{Components: 3, MaxIter: 5})
+	res, err = Fit(ctx, x, Options{Components: 3, MaxIter: 5, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if !errors.Is(err, context.Canceled) || res == nil || res.Model.Validate() != nil || len(res.History) != 0 ||
 		!slices.Equal(res.Model.Means, res.Initial.Means) || !math.IsNaN(res.LogLikelihood) {
 		t.Errorf("cancelled before the first iteration: %+v, %v; want the start, its log-likelihood unknown (NaN)", res, err)
@@ -440,7 +440,7 @@ func TestCancellationStopsWithinAPass(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		var cancelled time.Time
 		time.AfterFunc(30*time.Millisecond, func() { cancelled = time.Now(); cancel() })
-		res, err := Fit(ctx, x, Options{Components: 8, MaxIter: 100, Init: init, Exec: Exec{Kernel: "generic", Threads: 1}})
+		res, err := Fit(ctx, x, Options{Components: 8, MaxIter: 100, Init: init, Exec: Exec{Kernel: "generic", Threads: 1}, Tol: Off, AddedVariance: Off})
 		late := time.Since(cancelled)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("%v: %v", init, err)
@@ -464,4 +464,13 @@ func kernels() []Kernel {
 		out = append(out, Kernel(name))
 	}
 	return out
+}
+
+// offIfZero returns a setting read from a reference file, where 0 turns it off (scikit-learn's
+// reg_covar=0 and tol=0), in the form Options takes.
+func offIfZero(v float64) float64 {
+	if v == 0 {
+		return Off
+	}
+	return v
 }

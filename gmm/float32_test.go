@@ -61,7 +61,7 @@ func newFloat32Case(seed uint64, offset, scale float64, k, d int, cov Covariance
 func checkFloat32Fits(t *testing.T, what string, fc *float32Case, iters int) {
 	t.Helper()
 	opt := Options{Components: fc.start.K(), Dims: fc.d, Covariance: fc.start.Covariance, MaxIter: iters, InitModel: &fc.start,
-		Exec: Exec{Kernel: "generic"}}
+		Exec: Exec{Kernel: "generic"}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
 	want, err := fitKeep(t.Context(), fc.x, opt)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)

@@ -108,7 +108,7 @@ func TestHistogramOfLevels(t *testing.T) {
 	if !bytes.Equal(form(t, h), form(t, direct)) || !slices.Equal(h.Values, x) || !slices.Equal(h.Counts, counts) {
 		t.Fatal("the histogram of the levels is not CountLevels'")
 	}
-	opt := Options{Components: 3, MaxIter: 6}
+	opt := Options{Components: 3, MaxIter: 6, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
 	want, err := fitKeep(t.Context(), wx, opt)
 	if err != nil {
 		t.Fatal(err)

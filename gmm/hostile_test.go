@@ -187,7 +187,7 @@ func checkExactSteps(t *testing.T, what string, hc *hostileCase, cov Covariance,
 	t.Helper()
 	start := hc.as(cov)
 	res, err := fitKeep(t.Context(), Weighted{hc.x, hc.w}, Options{Exec: e, Components: start.K(), Dims: hc.d, Covariance: cov, MaxIter: iters,
-		InitModel: &start, AddedVariance: hc.reg})
+		InitModel: &start, AddedVariance: offIfZero(hc.reg), Init: InitEvenlySpaced, Tol: Off})
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
@@ -301,7 +301,7 @@ func TestHostileShardsMergeAsOne(t *testing.T) {
 	for _, hc := range hostileCases() {
 		for _, cov := range []Covariance{Full, Diag} {
 			start := hc.as(cov)
-			opt := Options{Components: start.K(), Dims: hc.d, Covariance: cov, MaxIter: 3, InitModel: &start, AddedVariance: hc.reg}
+			opt := Options{Components: start.K(), Dims: hc.d, Covariance: cov, MaxIter: 3, InitModel: &start, AddedVariance: offIfZero(hc.reg), Init: InitEvenlySpaced, Tol: Off}
 			want, err := fitKeep(t.Context(), Weighted{hc.x, hc.w}, opt)
 			if err != nil {
 				t.Fatal(err)

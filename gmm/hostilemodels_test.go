@@ -53,7 +53,7 @@ func TestHugeStartWeightsFitAsNormalised(t *testing.T) {
 				if s.Iter < 0 {
 					first = s.LogLikelihood
 				}
-			}})
+			}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +80,7 @@ func TestFitMemoryDoesNotGrowWithIterations(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	res, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: iters, Exec: Exec{Threads: 1}})
+	res, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: iters, Exec: Exec{Threads: 1}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}

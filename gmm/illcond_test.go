@@ -74,7 +74,7 @@ func checkGoldenFits(t *testing.T, path string, kernels []Kernel, strict bool) {
 			what := fmt.Sprintf("%s %s %s", filepath.Base(path), kind, k)
 			var rec Record
 			res, err := Fit(t.Context(), x, Options{Exec: Exec{Kernel: k}, Dims: d, Covariance: cov, Components: start.K(),
-				MaxIter: len(fit.History), AddedVariance: ref.Reg, InitModel: &start, Progress: rec.Add})
+				MaxIter: len(fit.History), AddedVariance: offIfZero(ref.Reg), InitModel: &start, Progress: rec.Add, Init: InitEvenlySpaced, Tol: Off})
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}

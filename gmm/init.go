@@ -18,26 +18,20 @@ import (
 type Init int
 
 const (
-	// InitEvenlySpaced is the reference program's start: means evenly spaced over [0, 1]
-	// (numpy's linspace(0, 1, K): 0 alone for K = 1), every variance 10/255, equal weights. It suits
-	// data scaled to [0, 1], such as pixel values. Over several features the centres are
-	// evenly spaced along the data's principal axis, from its lowest projection to its
-	// highest, then each component made of the samples nearest its centre.
-	InitEvenlySpaced Init = iota
-	// InitQuantiles puts the means at the (k + 1/2)/K quantiles of the data (weighted,
-	// read off a histogram of 65536 bins between the smallest and largest sample), every
-	// standard deviation at the data's divided by K, and equal weights. It is
-	// deterministic and suits data of any scale. Over several features the centres lie
-	// at those quantiles of the projections on the data's principal axis, then each
-	// component is made of the samples nearest its centre.
-	InitQuantiles
+	// InitKMeans is scikit-learn's default start, "kmeans": k-means as scikit-learn's
+	// KMeans with n_init=1 runs it (InitKMeansPP's seeds, then Lloyd's iterations until no
+	// sample changes cluster, or the centres move by at most 1e-4 of the mean of the data's
+	// variances, squared distances summed, or 300 have run; a cluster left empty takes the
+	// sample farthest from its centre), then the M-step of the clusters: each sample
+	// wholly its nearest centre's.
+	InitKMeans Init = iota
 	// InitKMeansPP is scikit-learn's "k-means++": K samples chosen by k-means++ seeding
 	// as scikit-learn's kmeans_plusplus chooses them (the first drawn by weight, each next
 	// the best of 2 + floor(ln K) candidates drawn by weight times the squared distance to
 	// the nearest seed so far, the one that leaves the least total of those), then the
 	// M-step of responsibility 1 on each seed alone: equal weights, the seeds as means,
 	// and covariances of AddedVariance alone (scikit-learn's reg_covar times the identity).
-	// With AddedVariance 0 the variances are the floor, 1e-6 of the data's variance of each
+	// With AddedVariance Off the variances are the floor, 1e-6 of the data's variance of each
 	// feature (scikit-learn refuses the start). The first iteration then takes each
 	// sample to its nearest seed.
 	InitKMeansPP
@@ -46,21 +40,27 @@ const (
 	// means differ where the data allow), then the M-step of responsibility 1 on each
 	// alone, as InitKMeansPP.
 	InitRandomFromData
-	// InitKMeans is scikit-learn's default start, "kmeans": k-means as scikit-learn's
-	// KMeans with n_init=1 runs it (InitKMeansPP's seeds, then Lloyd's iterations until no
-	// sample changes cluster, or the centres move by at most 1e-4 of the mean of the data's
-	// variances, squared distances summed, or 300 have run; a cluster left empty takes the
-	// sample farthest from its centre), then the M-step of the clusters: each sample
-	// wholly its nearest centre's.
-	InitKMeans
 	// InitRandom is scikit-learn's "random": each sample's responsibilities drawn
 	// uniformly from [0, 1) and divided by their sum, then the M-step of them: every
 	// component near the data's mean and covariance. Sample i's draws depend on the seed,
 	// the restart and i alone, so the start is the same at any thread count.
 	InitRandom
+	// InitEvenlySpaced is the reference program's start: means evenly spaced over [0, 1]
+	// (numpy's linspace(0, 1, K): 0 alone for K = 1), every variance 10/255, equal weights. It suits
+	// data scaled to [0, 1], such as pixel values. Over several features the centres are
+	// evenly spaced along the data's principal axis, from its lowest projection to its
+	// highest, then each component made of the samples nearest its centre.
+	InitEvenlySpaced
+	// InitQuantiles puts the means at the (k + 1/2)/K quantiles of the data (weighted,
+	// read off a histogram of 65536 bins between the smallest and largest sample), every
+	// standard deviation at the data's divided by K, and equal weights. It is
+	// deterministic and suits data of any scale. Over several features the centres lie
+	// at those quantiles of the projections on the data's principal axis, then each
+	// component is made of the samples nearest its centre.
+	InitQuantiles
 )
 
-var initNames = []string{"evenly-spaced", "quantiles", "kmeans++", "random-from-data", "kmeans", "random"}
+var initNames = []string{"kmeans", "kmeans++", "random-from-data", "random", "evenly-spaced", "quantiles"}
 
 // String returns the initialisation's name, as ParseInit reads it.
 func (i Init) String() string {
@@ -70,8 +70,8 @@ func (i Init) String() string {
 	return fmt.Sprintf("Init(%d)", int(i))
 }
 
-// ParseInit returns the initialisation called name: evenly-spaced, quantiles, kmeans++,
-// random-from-data, kmeans or random.
+// ParseInit returns the initialisation called name: kmeans, kmeans++, random-from-data,
+// random, evenly-spaced or quantiles.
 func ParseInit(name string) (Init, error) {
 	for i, n := range initNames {
 		if n == name {

@@ -35,7 +35,7 @@ func initial(t *testing.T, x any, opt Options) Model {
 
 func TestInitQuantiles(t *testing.T) {
 	x := sample(t, 21, 100000, truth)
-	m := initial(t, x, Options{Components: 3, Init: InitQuantiles})
+	m := initial(t, x, Options{Components: 3, Init: InitQuantiles, Tol: Off, AddedVariance: Off})
 	sorted := slices.Sorted(slices.Values(x))
 	width := (sorted[len(sorted)-1] - sorted[0]) / quantileBins
 	for k, q := range []float64{1.0 / 6, 0.5, 5.0 / 6} {
@@ -57,8 +57,8 @@ func TestInitQuantiles(t *testing.T) {
 			rep = append(rep, v)
 		}
 	}
-	weighted := initial(t, Weighted{x, w}, Options{Components: 3, Init: InitQuantiles})
-	repeated := initial(t, rep, Options{Components: 3, Init: InitQuantiles})
+	weighted := initial(t, Weighted{x, w}, Options{Components: 3, Init: InitQuantiles, Tol: Off, AddedVariance: Off})
+	repeated := initial(t, rep, Options{Components: 3, Init: InitQuantiles, Tol: Off, AddedVariance: Off})
 	for k := range 3 {
 		if math.Abs(weighted.Means[k]-repeated.Means[k]) > 1e-12 {
 			t.Errorf("weighted mean %d = %v, repeated %v", k, weighted.Means[k], repeated.Means[k])
@@ -69,9 +69,9 @@ func TestInitQuantiles(t *testing.T) {
 func TestRandomInitsAreSeeded(t *testing.T) {
 	x := sample(t, 22, 20000, truth)
 	for _, init := range []Init{InitKMeansPP, InitRandomFromData} {
-		a := initial(t, x, Options{Components: 3, Init: init, Seed: 7})
-		b := initial(t, x, Options{Components: 3, Init: init, Seed: 7})
-		c := initial(t, x, Options{Components: 3, Init: init, Seed: 8})
+		a := initial(t, x, Options{Components: 3, Init: init, Seed: 7, Tol: Off, AddedVariance: Off})
+		b := initial(t, x, Options{Components: 3, Init: init, Seed: 7, Tol: Off, AddedVariance: Off})
+		c := initial(t, x, Options{Components: 3, Init: init, Seed: 8, Tol: Off, AddedVariance: Off})
 		if !slices.Equal(a.Means, b.Means) || !slices.Equal(a.Stdevs(), b.Stdevs()) || !slices.Equal(a.Weights, b.Weights) {
 			t.Errorf("%v: the same seed gave %v and %v", init, a, b)
 		}
@@ -104,8 +104,8 @@ func TestKMeansPPFindsTheClusters(t *testing.T) {
 	}
 	s := summarise(x, w)
 	for seed := range uint64(10) {
-		for _, minVar := range []float64{0, 1e-6} {
-			res, err := Fit(t.Context(), Weighted{x, w}, Options{Components: 3, Init: InitKMeansPP, Seed: seed, AddedVariance: minVar, MaxIter: 1})
+		for _, minVar := range []float64{Off, 1e-6} {
+			res, err := Fit(t.Context(), Weighted{x, w}, Options{Components: 3, Init: InitKMeansPP, Seed: seed, AddedVariance: minVar, MaxIter: 1, Tol: Off})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +118,7 @@ func TestKMeansPPFindsTheClusters(t *testing.T) {
 				}
 			}
 			want, floored := minVar, 0
-			if minVar == 0 {
+			if minVar == Off {
 				want, floored = 1e-6*s.stdev*s.stdev, 3
 			}
 			for k := range 3 {
@@ -151,7 +151,7 @@ func TestNInitKeepsTheBestStart(t *testing.T) {
 			s.Model = s.Model.Clone() // the fit's own, valid during the call
 			last[s.Run] = s
 		}
-		res, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 100, Init: InitRandomFromData, Seed: 3, NInit: n, AddedVariance: 1e-9, Progress: progress})
+		res, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 100, Init: InitRandomFromData, Seed: 3, NInit: n, AddedVariance: 1e-9, Progress: progress, Tol: Off})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,13 +182,13 @@ func TestNInitKeepsTheBestStart(t *testing.T) {
 			calls++
 		}
 	}
-	if _, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 5, NInit: 6, Progress: count}); err != nil {
+	if _, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 5, NInit: 6, Progress: count, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}); err != nil {
 		t.Fatal(err)
 	}
 	if starts != 1 || calls != 5 {
 		t.Errorf("evenly spaced start with NInit=6: %d starts and %d iterations, want 1 and 5", starts, calls)
 	}
-	if _, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 5, NInit: -1}); !errors.Is(err, ErrInvalidOptions) {
+	if _, err := Fit(t.Context(), x, Options{Components: 4, MaxIter: 5, NInit: -1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("NInit=-1: %v", err)
 	}
 }
@@ -201,8 +201,8 @@ func TestInitsOnDegenerateData(t *testing.T) {
 		{-3, 4, 1e-300, 0, 5e-324, 2}, // tiny and subnormal values
 	} {
 		for _, init := range []Init{InitQuantiles, InitKMeansPP, InitRandomFromData, InitKMeans, InitRandom} {
-			for _, minVar := range []float64{0, 1e-6} {
-				m := initial(t, x, Options{Components: 3, Init: init, AddedVariance: minVar})
+			for _, minVar := range []float64{Off, 1e-6} {
+				m := initial(t, x, Options{Components: 3, Init: init, AddedVariance: minVar, Tol: Off})
 				for _, v := range slices.Concat(m.Weights, m.Means, m.Stdevs()) {
 					if math.IsNaN(v) || math.IsInf(v, 0) {
 						t.Fatalf("%v on %v: start %v", init, x, m)
@@ -218,7 +218,7 @@ func TestInitsOnDegenerateData(t *testing.T) {
 func TestInitKMeans(t *testing.T) {
 	x := sample(t, 41, 30000, truth)
 	for seed := range uint64(4) {
-		m := initial(t, x, Options{Components: 3, Init: InitKMeans, Seed: seed})
+		m := initial(t, x, Options{Components: 3, Init: InitKMeans, Seed: seed, Tol: Off, AddedVariance: Off})
 		got := slices.Clone(m.Means)
 		slices.Sort(got)
 		for k, mu := range got {
@@ -230,7 +230,7 @@ func TestInitKMeans(t *testing.T) {
 	}
 	// Over several features as well.
 	xs := colours(7, 3000, 3, 3)
-	m := initial(t, xs, Options{Dims: 3, Components: 3, Init: InitKMeans, Seed: 1})
+	m := initial(t, xs, Options{Dims: 3, Components: 3, Init: InitKMeans, Seed: 1, Tol: Off, AddedVariance: Off})
 	for k := range 3 {
 		c := m.Means[3*k]
 		if r := math.Mod(c*3, 1); math.Abs(r-0.5) > 0.05 {

@@ -67,7 +67,7 @@ func TestMultiFitIsBitIdenticalAcrossThreads(t *testing.T) {
 		x[i] = float64(x32[i])
 	}
 	for _, c := range allTypes {
-		opt := Options{Dims: 3, Covariance: c, Components: 4, MaxIter: 8, Init: InitKMeansPP, Seed: 3}
+		opt := Options{Dims: 3, Covariance: c, Components: 4, MaxIter: 8, Init: InitKMeansPP, Seed: 3, Tol: Off, AddedVariance: Off}
 		var first *Result
 		for _, threads := range []int{1, 2, 5} {
 			opt.Threads = threads
@@ -101,7 +101,7 @@ func TestMultiWeightsCountSamples(t *testing.T) {
 		}
 	}
 	for _, c := range allTypes {
-		opt := Options{Dims: 2, Covariance: c, Components: 3, MaxIter: 10, Init: InitQuantiles}
+		opt := Options{Dims: 2, Covariance: c, Components: 3, MaxIter: 10, Init: InitQuantiles, Tol: Off, AddedVariance: Off}
 		a, err := Fit(t.Context(), rep, opt)
 		if err != nil {
 			t.Fatal(err)
@@ -137,7 +137,7 @@ func TestMultiDegenerateData(t *testing.T) {
 	for name, x := range map[string][]float64{"constant channel": constant, "two colours": two, "one colour": one} {
 		for _, c := range allTypes {
 			for _, init := range []Init{InitEvenlySpaced, InitQuantiles, InitKMeansPP, InitRandomFromData} {
-				res, err := fitKeep(t.Context(), x, Options{Dims: 3, Covariance: c, Components: 5, MaxIter: 15, Init: init})
+				res, err := fitKeep(t.Context(), x, Options{Dims: 3, Covariance: c, Components: 5, MaxIter: 15, Init: init, Tol: Off, AddedVariance: Off})
 				if err != nil {
 					t.Fatalf("%s, %v, %v: %v", name, c, init, err)
 				}
@@ -158,7 +158,7 @@ func TestMultiSplitAlongThePrincipalAxis(t *testing.T) {
 	}
 	far := Model{Dims: 2, Weights: []float64{0.5, 0.5}, Means: []float64{0.5, 0.5, 1e6, -1e6},
 		Covariances: []float64{0.1, 0, 0, 0.1, 1e-6, 0, 0, 1e-6}}
-	res, err := Fit(t.Context(), x, Options{Dims: 2, Components: 2, MaxIter: 1, InitModel: &far})
+	res, err := Fit(t.Context(), x, Options{Dims: 2, Components: 2, MaxIter: 1, InitModel: &far, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,14 +226,14 @@ func TestMultiModelValidation(t *testing.T) {
 // MaxDims, a start of another dimension.
 func TestMultiBadInput(t *testing.T) {
 	x := colours(5, 100, 3, 2)
-	if _, err := Fit(t.Context(), x[:299], Options{Dims: 3, Components: 2, MaxIter: 1}); !errors.Is(err, ErrInvalidData) {
+	if _, err := Fit(t.Context(), x[:299], Options{Dims: 3, Components: 2, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}); !errors.Is(err, ErrInvalidData) {
 		t.Errorf("299 values of 3 features: %v", err)
 	}
-	if _, err := Fit(t.Context(), x, Options{Dims: MaxDims + 1, Components: 2, MaxIter: 1}); !errors.Is(err, ErrInvalidOptions) {
+	if _, err := Fit(t.Context(), x, Options{Dims: MaxDims + 1, Components: 2, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("Dims %d: %v", MaxDims+1, err)
 	}
 	one := fromStdevs([]float64{1, 1}, []float64{0, 1}, []float64{1, 1})
-	if _, err := Fit(t.Context(), x, Options{Dims: 3, Components: 2, MaxIter: 1, InitModel: &one}); !errors.Is(err, ErrInvalidOptions) {
+	if _, err := Fit(t.Context(), x, Options{Dims: 3, Components: 2, MaxIter: 1, InitModel: &one, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("a 1-D start for 3-D samples: %v", err)
 	}
 	m := Model{Dims: 3, Weights: []float64{1}, Means: []float64{0, 0, 0}, Covariances: []float64{1}, Covariance: Spherical}
@@ -269,7 +269,7 @@ func TestMultiSample(t *testing.T) {
 			}
 		}
 	}
-	res, err := Fit(t.Context(), x, Options{Dims: 2, Components: 2, MaxIter: 100, Tol: 1e-10, Init: InitKMeansPP})
+	res, err := Fit(t.Context(), x, Options{Dims: 2, Components: 2, MaxIter: 100, Tol: 1e-10, Init: InitKMeansPP, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +313,7 @@ func TestMultiStatsMemoryIsBounded(t *testing.T) {
 // the type it names.
 func TestSelectComponentsAndCovariance(t *testing.T) {
 	x := colours(6, 4000, 2, 2)
-	sel, err := SelectComponents(t.Context(), x, 1, 3, Options{Dims: 2, MaxIter: 50, Tol: 1e-8, Init: InitKMeansPP}, Full, Diag, Spherical, Tied)
+	sel, err := SelectComponents(t.Context(), x, 1, 3, Options{Dims: 2, MaxIter: 50, Tol: 1e-8, Init: InitKMeansPP, AddedVariance: Off}, Full, Diag, Spherical, Tied)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +370,7 @@ func TestMultiFitKernelsAgree(t *testing.T) {
 		}
 		for _, c := range allTypes {
 			for _, weights := range [][]float64{nil, w} {
-				opt := Options{Dims: d, Covariance: c, Components: 4, MaxIter: 15, Init: InitQuantiles}
+				opt := Options{Dims: d, Covariance: c, Components: 4, MaxIter: 15, Init: InitQuantiles, Tol: Off, AddedVariance: Off}
 				opt.Kernel = "generic"
 				want, err := Fit(t.Context(), Weighted{x, weights}, opt)
 				if err != nil {
@@ -432,7 +432,7 @@ func TestFitOfManyFeatures(t *testing.T) {
 		}
 		for _, k := range kernels {
 			res, err := Fit(t.Context(), x, Options{Exec: Exec{Kernel: k}, Components: 2, Dims: c.d, Covariance: c.cov, MaxIter: 2,
-				AddedVariance: 1e-3, InitModel: &start})
+				AddedVariance: 1e-3, InitModel: &start, Init: InitEvenlySpaced, Tol: Off})
 			if err != nil {
 				t.Fatalf("d=%d %v %s: %v", c.d, c.cov, k, err)
 			}
@@ -442,7 +442,7 @@ func TestFitOfManyFeatures(t *testing.T) {
 		}
 	}
 	x := make([]float64, 300*1024)
-	_, err := Fit(t.Context(), x, Options{Components: 200, Dims: 1024, MaxIter: 1})
+	_, err := Fit(t.Context(), x, Options{Components: 200, Dims: 1024, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "MiB of statistics and coefficients") {
 		t.Errorf("200 components over 1024 features: %v", err)
 	}

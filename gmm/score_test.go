@@ -82,7 +82,7 @@ func TestAgreesWithScikitLearn(t *testing.T) {
 // score, BIC and AIC, and the number of parameters.
 func checkScikitLearn(t *testing.T, name string, x []float64, ref *sklearnFit, iters int, e Exec) {
 	res, err := Fit(t.Context(), x, Options{Components: ref.Init.K(), MaxIter: iters, InitModel: &ref.Init,
-		AddedVariance: ref.RegCovar, Exec: e})
+		AddedVariance: offIfZero(ref.RegCovar), Exec: e, Init: InitEvenlySpaced, Tol: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestBICAndAICAreTheirFormulas(t *testing.T) {
 	// The true K scores best by BIC among K = 1..5 fitted to its samples.
 	best, bestK := math.Inf(1), 0
 	for k := 1; k <= 5; k++ {
-		res, err := Fit(t.Context(), x, Options{Components: k, MaxIter: 200, Tol: 1e-10, AddedVariance: 1e-9})
+		res, err := Fit(t.Context(), x, Options{Components: k, MaxIter: 200, Tol: 1e-10, AddedVariance: 1e-9, Init: InitEvenlySpaced})
 		if err != nil {
 			t.Fatal(err)
 		}

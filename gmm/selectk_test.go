@@ -7,7 +7,7 @@ import (
 
 func TestSelectComponentsFindsTheMixture(t *testing.T) {
 	x := sample(t, 60, 20000, truth)
-	sel, err := SelectComponents(t.Context(), x, 1, 6, Options{MaxIter: 200, Tol: 1e-7, Init: InitKMeansPP, Seed: 1})
+	sel, err := SelectComponents(t.Context(), x, 1, 6, Options{MaxIter: 200, Tol: 1e-7, Init: InitKMeansPP, Seed: 1, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,11 +35,11 @@ func TestSelectComponentsFindsTheMixture(t *testing.T) {
 func TestSelectComponentsBadRanges(t *testing.T) {
 	x := []float64{0.1, 0.2, 0.3, 0.4}
 	for _, r := range [][2]int{{0, 3}, {3, 2}, {2, 5}} {
-		if _, err := SelectComponents(t.Context(), x, r[0], r[1], Options{MaxIter: 3}); !errors.Is(err, ErrInvalidOptions) {
+		if _, err := SelectComponents(t.Context(), x, r[0], r[1], Options{MaxIter: 3, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}); !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("components %d to %d: %v", r[0], r[1], err)
 		}
 	}
-	if _, err := SelectComponents(t.Context(), x, 1, 2, Options{MaxIter: 0}); !errors.Is(err, ErrInvalidOptions) {
-		t.Errorf("MaxIter 0: %v", err)
+	if _, err := SelectComponents(t.Context(), x, 1, 2, Options{MaxIter: -2, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("MaxIter -2: %v", err)
 	}
 }

@@ -93,6 +93,7 @@ func (s Summary) dataset() (dataset, error) {
 // of those parts): the starts that read no samples. The weights go with each shard to
 // EStep (a Weighted); opt.Exec, Seed and NInit play no part.
 func NewEM(opt Options, summary Summary) (*EM, error) {
+	opt = opt.withDefaults()
 	data, err := summary.dataset()
 	switch {
 	case err != nil:

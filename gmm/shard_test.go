@@ -192,18 +192,18 @@ func shardCases(t *testing.T) []struct {
 	}
 	start1 := fromStdevs([]float64{0.2, 0.3, 0.5}, []float64{0.1, 0.4, 0.9}, []float64{0.1, 0.1, 0.1})
 	cases := []c{
-		{"1-D evenly spaced", one, nil, Options{Components: 3, MaxIter: 8}},
-		{"1-D tied", one, nil, Options{Components: 3, MaxIter: 8, Covariance: Tied, InitModel: &start1}},
-		{"1-D tol", one, nil, Options{Components: 3, MaxIter: 200, Tol: 1e-6}},
+		{"1-D evenly spaced", one, nil, Options{Components: 3, MaxIter: 8, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}},
+		{"1-D tied", one, nil, Options{Components: 3, MaxIter: 8, Covariance: Tied, InitModel: &start1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}},
+		{"1-D tol", one, nil, Options{Components: 3, MaxIter: 200, Tol: 1e-6, Init: InitEvenlySpaced, AddedVariance: Off}},
 	}
-	res, err := Fit(t.Context(), three, Options{Components: 4, Dims: 3, MaxIter: 1})
+	res, err := Fit(t.Context(), three, Options{Components: 4, Dims: 3, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, cov := range allTypes {
 		start := res.Initial.asMulti(cov)
-		cases = append(cases, c{fmt.Sprintf("3-D %v", cov), three, nil, Options{Components: 4, Dims: 3, MaxIter: 8, Covariance: cov, InitModel: &start}})
-		cases = append(cases, c{fmt.Sprintf("3-D %v weighted", cov), three, w, Options{Components: 4, Dims: 3, MaxIter: 8, Covariance: cov, InitModel: &start, AddedVariance: 1e-6}})
+		cases = append(cases, c{fmt.Sprintf("3-D %v", cov), three, nil, Options{Components: 4, Dims: 3, MaxIter: 8, Covariance: cov, InitModel: &start, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}})
+		cases = append(cases, c{fmt.Sprintf("3-D %v weighted", cov), three, w, Options{Components: 4, Dims: 3, MaxIter: 8, Covariance: cov, InitModel: &start, AddedVariance: 1e-6, Init: InitEvenlySpaced, Tol: Off}})
 	}
 	return cases
 }
@@ -246,7 +246,7 @@ func TestEMOverShardsIsFit(t *testing.T) {
 // twice over: the same model, bit for bit, and twice the log-likelihood.
 func TestDuplicatedShardsLeaveTheModel(t *testing.T) {
 	x := colours(4, 3_000, 3, 3)
-	fit, err := Fit(t.Context(), x, Options{Components: 3, Dims: 3, MaxIter: 1})
+	fit, err := Fit(t.Context(), x, Options{Components: 3, Dims: 3, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestDuplicatedShardsLeaveTheModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := Options{Components: 3, Dims: 3, MaxIter: 5, InitModel: &fit.Initial}
+	opt := Options{Components: 3, Dims: 3, MaxIter: 5, InitModel: &fit.Initial, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
 	onceOpt, doubleOpt := opt, opt
 	var onceSteps, doubleSteps Record
 	onceOpt.Progress, doubleOpt.Progress = onceSteps.Add, doubleSteps.Add
@@ -302,7 +302,7 @@ func TestEMRefusesMismatchedStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	em, err := NewEM(Options{Components: 3, MaxIter: 2}, sum)
+	em, err := NewEM(Options{Components: 3, MaxIter: 2, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, sum)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +324,7 @@ func TestEMRefusesMismatchedStats(t *testing.T) {
 	if err := em.Update(full); !errors.Is(err, ErrInvalidData) {
 		t.Fatalf("the same pass twice: %v", err)
 	}
-	other, err := NewEM(Options{Components: 2, MaxIter: 2}, sum)
+	other, err := NewEM(Options{Components: 2, MaxIter: 2, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, sum)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,10 +358,10 @@ func TestNewEMRefusesWhatItCannotStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, opt := range map[string]Options{
-		"no start":   {Components: 2, Dims: 2, MaxIter: 3},
-		"dims":       {Components: 2, Dims: 3, MaxIter: 3},
-		"no iter":    {Components: 2, Dims: 2},
-		"components": {Components: 101, Dims: 2, MaxIter: 3},
+		"no start":   {Components: 2, Dims: 2, MaxIter: 3, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off},
+		"dims":       {Components: 2, Dims: 3, MaxIter: 3, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off},
+		"no iter":    {Components: 2, Dims: 2, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off},
+		"components": {Components: 101, Dims: 2, MaxIter: 3, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off},
 	} {
 		if _, err := NewEM(opt, sum); !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("%s: %v", name, err)
@@ -371,7 +371,7 @@ func TestNewEMRefusesWhatItCannotStart(t *testing.T) {
 		"empty": {}, "NaN range": {Dims: 1, Samples: 3, Weight: 3, Min: math.NaN()},
 		"no weight": {Dims: 1, Samples: 3}, "inverted": {Dims: 1, Samples: 3, Weight: 3, Min: 1},
 	} {
-		if _, err := NewEM(Options{Components: 1, MaxIter: 1}, s); !errors.Is(err, ErrInvalidData) {
+		if _, err := NewEM(Options{Components: 1, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, s); !errors.Is(err, ErrInvalidData) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -395,9 +395,9 @@ func validForms(t testing.TB) (params, stats [][]byte) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opt := Options{Components: 2, Dims: d, MaxIter: 1}
+		opt := Options{Components: 2, Dims: d, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
 		if d > 1 {
-			res, err := Fit(context.Background(), x, Options{Components: 2, Dims: d, MaxIter: 1})
+			res, err := Fit(context.Background(), x, Options{Components: 2, Dims: d, MaxIter: 1, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -138,7 +138,7 @@ func fitPort(t *testing.T, x any, o Options) *Result {
 func givenStartOptions(t *testing.T, p *portData, c Covariance) Options {
 	m := p.models[c]
 	return Options{Dims: p.d, Covariance: c, Components: p.k, InitWeights: p.weights, InitMeans: p.means,
-		InitPrecisions: precisionsOf(t, &m), MaxIter: 100, Tol: 1e-3, AddedVariance: 1e-6}
+		InitPrecisions: precisionsOf(t, &m), MaxIter: 100, Tol: 1e-3, AddedVariance: 1e-6, Init: InitEvenlySpaced}
 }
 
 // adjustedRand is the adjusted Rand index of two labellings of the same samples.
@@ -244,7 +244,7 @@ func TestPortSuffstatSk(t *testing.T) {
 	}
 	// One component, weighted: its covariance is the weighted empirical covariance.
 	start := Model{Dims: d, Weights: []float64{1}, Means: []float64{0.5, 0.5}, Covariances: []float64{1, 0, 0, 1}}
-	res := fitPort(t, Weighted{x, w}, Options{Dims: d, Components: 1, MaxIter: 1, InitModel: &start})
+	res := fitPort(t, Weighted{x, w}, Options{Dims: d, Components: 1, MaxIter: 1, InitModel: &start, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 	mean, cov := make([]float64, d), make([]float64, d*d)
 	total := 0.0
 	for i := range n {
@@ -275,7 +275,7 @@ func TestPortSuffstatSk(t *testing.T) {
 	fits := map[Covariance]Model{}
 	for _, c := range allTypes {
 		s := two.as(c)
-		fits[c] = fitPort(t, x, Options{Dims: d, Covariance: c, Components: 2, MaxIter: 1, InitModel: &s}).Model
+		fits[c] = fitPort(t, x, Options{Dims: d, Covariance: c, Components: 2, MaxIter: 1, InitModel: &s, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}).Model
 	}
 	full := fits[Full]
 	for a := range d {
@@ -446,7 +446,7 @@ func TestPortGaussianMixtureFit(t *testing.T) {
 	p := newPortData(t, rand.New(rand.NewPCG(0, 6)), 20000, 2, 2, 50)
 	d := p.d
 	for _, c := range allTypes {
-		res := fitPort(t, p.x[c], Options{Dims: d, Covariance: c, Components: p.k, Init: InitKMeans, NInit: 20, MaxIter: 100, Tol: 1e-3})
+		res := fitPort(t, p.x[c], Options{Dims: d, Covariance: c, Components: p.k, Init: InitKMeans, NInit: 20, MaxIter: 100, Tol: 1e-3, AddedVariance: Off})
 		want := p.models[c]
 		got := inOrderOf(res.Model, &want)
 		for j := range p.k {
@@ -492,7 +492,7 @@ func TestPortMultipleInit(t *testing.T) {
 	}
 	for _, c := range allTypes {
 		for _, maxIter := range []int{1, 100} {
-			o := Options{Dims: 5, Covariance: c, Components: 2, Init: InitKMeans, MaxIter: maxIter, Tol: 1e-3}
+			o := Options{Dims: 5, Covariance: c, Components: 2, Init: InitKMeans, MaxIter: maxIter, Tol: 1e-3, AddedVariance: Off}
 			one := fitPort(t, x, o)
 			o.NInit = 5
 			five := fitPort(t, x, o)
@@ -507,7 +507,7 @@ func TestPortMultipleInit(t *testing.T) {
 func TestPortConvergenceWarning(t *testing.T) {
 	p := newPortData(t, rand.New(rand.NewPCG(0, 8)), 200, 2, 2, 1)
 	for _, c := range allTypes {
-		res := fitPort(t, p.x[c], Options{Dims: p.d, Covariance: c, Components: p.k, Init: InitKMeans, MaxIter: 1, Tol: 1e-3})
+		res := fitPort(t, p.x[c], Options{Dims: p.d, Covariance: c, Components: p.k, Init: InitKMeans, MaxIter: 1, Tol: 1e-3, AddedVariance: Off})
 		if res.Converged || len(res.History) != 1 {
 			t.Errorf("%v: one iteration, converged %v", c, res.Converged)
 		}
@@ -530,7 +530,7 @@ func TestPortNParametersAndBIC1D(t *testing.T) {
 	}
 	var bics []float64
 	for _, c := range allTypes {
-		res := fitPort(t, x, Options{Covariance: c, Components: 1, Init: InitKMeans, MaxIter: 100, Tol: 1e-3})
+		res := fitPort(t, x, Options{Covariance: c, Components: 1, Init: InitKMeans, MaxIter: 100, Tol: 1e-3, AddedVariance: Off})
 		b, err := BIC(t.Context(), &res.Model, x, Exec{})
 		if err != nil {
 			t.Fatal(err)
@@ -553,7 +553,7 @@ func TestPortAICBIC(t *testing.T) {
 	for i := range x {
 		x[i] = rng.NormFloat64()
 	}
-	one := fitPort(t, x, Options{Dims: d, Components: 1, MaxIter: 1, Init: InitKMeans})
+	one := fitPort(t, x, Options{Dims: d, Components: 1, MaxIter: 1, Init: InitKMeans, Tol: Off, AddedVariance: Off})
 	logDet := 0.0
 	l := make([]float64, d*d)
 	a := slices.Clone(one.Model.Covariances)
@@ -585,7 +585,7 @@ func TestPortVerbose(t *testing.T) {
 	for _, c := range allTypes {
 		var steps []int
 		res := fitPort(t, p.x[c], Options{Dims: p.d, Covariance: c, Components: p.k, Init: InitKMeans, MaxIter: 100, Tol: 1e-3,
-			Progress: func(s Step) { steps = append(steps, s.Iter) }})
+			Progress: func(s Step) { steps = append(steps, s.Iter) }, AddedVariance: Off})
 		if len(steps) != len(res.History)+1 || steps[0] != -1 || steps[len(steps)-1] != len(res.History)-1 {
 			t.Errorf("%v: Progress saw %v for %d iterations", c, steps, len(res.History))
 		}
@@ -602,7 +602,7 @@ func TestPortWarmStart(t *testing.T) {
 		for i := range x {
 			x[i] = rng.Float64()
 		}
-		o := Options{Dims: 2, Components: 2, Init: InitKMeans, Seed: seed, MaxIter: 2}
+		o := Options{Dims: 2, Components: 2, Init: InitKMeans, Seed: seed, MaxIter: 2, Tol: Off, AddedVariance: Off}
 		two := fitPort(t, x, o)
 		o.MaxIter = 1
 		h1 := fitPort(t, x, o)
@@ -614,7 +614,7 @@ func TestPortWarmStart(t *testing.T) {
 			t.Errorf("seed %d: the warm fit scores %v, the first %v", seed, h2.LogLikelihood, h1.LogLikelihood)
 		}
 		for _, maxIter := range []int{2, 5, 50} {
-			o := Options{Dims: 2, Components: 2, Init: InitKMeans, Seed: seed, MaxIter: maxIter, Tol: 1e-6}
+			o := Options{Dims: 2, Components: 2, Init: InitKMeans, Seed: seed, MaxIter: maxIter, Tol: 1e-6, AddedVariance: Off}
 			res := fitPort(t, x, o)
 			for range 1000 {
 				if res.Converged {
@@ -638,7 +638,7 @@ func TestPortScoreAndMonotonicLikelihood(t *testing.T) {
 	p := newPortData(t, rand.New(rand.NewPCG(0, 13)), 200, 2, 2, 7)
 	for _, c := range allTypes {
 		x := p.x[c]
-		one := fitPort(t, x, Options{Dims: p.d, Covariance: c, Components: p.k, Init: InitKMeans, Seed: 1, MaxIter: 1})
+		one := fitPort(t, x, Options{Dims: p.d, Covariance: c, Components: p.k, Init: InitKMeans, Seed: 1, MaxIter: 1, Tol: Off, AddedVariance: Off})
 		samples, err := ScoreSamples(t.Context(), &one.Model, x, Exec{})
 		if err != nil {
 			t.Fatal(err)
@@ -656,7 +656,7 @@ func TestPortScoreAndMonotonicLikelihood(t *testing.T) {
 		}
 		var prev []float64
 		full := fitPort(t, x, Options{Dims: p.d, Covariance: c, Components: p.k, Init: InitKMeans, Seed: 1, MaxIter: 600, Tol: 1e-7,
-			Progress: func(s Step) { prev = append(prev, s.LogLikelihood) }})
+			Progress: func(s Step) { prev = append(prev, s.LogLikelihood) }, AddedVariance: Off})
 		for i := 1; i < len(prev); i++ {
 			if prev[i] < prev[i-1]-1e-9*math.Abs(prev[i-1]) {
 				t.Errorf("%v: the log-likelihood fell from %v to %v at iteration %d", c, prev[i-1], prev[i], i-1)
@@ -676,12 +676,12 @@ func TestPortRegularisation(t *testing.T) {
 		x[i] = 1
 	}
 	for _, c := range allTypes {
-		for _, reg := range []float64{0, 1e-6} {
+		for _, reg := range []float64{Off, 1e-6} {
 			res := fitPort(t, x, Options{Dims: 5, Covariance: c, Components: 10, Init: InitKMeans, MaxIter: 100, Tol: 1e-3, AddedVariance: reg})
 			if err := res.Model.Validate(); err != nil {
 				t.Errorf("%v, reg %v: %v", c, reg, err)
 			}
-			if reg == 0 && len(res.Floored) == 0 {
+			if reg == Off && len(res.Floored) == 0 {
 				t.Errorf("%v: components on one point each, and the floor never acted", c)
 			}
 		}
@@ -716,7 +716,7 @@ func TestPortSample(t *testing.T) {
 					rows = append(rows, xs[i*d:(i+1)*d]...)
 				}
 			}
-			got := fitPort(t, rows, Options{Dims: d, Components: 1, MaxIter: 1, Init: InitKMeans}).Model
+			got := fitPort(t, rows, Options{Dims: d, Components: 1, MaxIter: 1, Init: InitKMeans, Tol: Off, AddedVariance: Off}).Model
 			want := m.CovarianceOf(j)
 			for a := range d {
 				if math.Abs(got.Means[a]-m.Means[j*d+a]) > 0.1 {
@@ -752,7 +752,7 @@ func TestPortSettingBestParams(t *testing.T) {
 		0.609279894978321, 0.7929063819678847, 0.9620097270828052}
 	prec := []float64{999999.999604483, 999999.9990869573, 553.7603944542167, 204.78596008931834, 15.867423501783637, 85.4595728389735}
 	weights := []float64{0.03333333333333341, 0.03333333333333341, 0.06666666666666674, 0.06666666666666674, 0.7000000000000001, 0.10000000000000007}
-	res := fitPort(t, x, Options{Dims: 3, Covariance: Spherical, Components: 6, InitMeans: means, InitWeights: weights, InitPrecisions: prec, MaxIter: 1, Tol: 1e-3})
+	res := fitPort(t, x, Options{Dims: 3, Covariance: Spherical, Components: 6, InitMeans: means, InitWeights: weights, InitPrecisions: prec, MaxIter: 1, Tol: 1e-3, Init: InitEvenlySpaced, AddedVariance: Off})
 	if res.Converged || len(res.History) != 1 || math.IsInf(res.LowerBound, 0) || math.IsNaN(res.LowerBound) || res.Model.Validate() != nil {
 		t.Errorf("converged %v, %d iterations, lower bound %v, model %v", res.Converged, len(res.History), res.LowerBound, res.Model.Validate())
 	}
@@ -769,7 +769,7 @@ func TestPortMeansForAllInits(t *testing.T) {
 			lo[i%2], hi[i%2] = min(lo[i%2], v), max(hi[i%2], v)
 		}
 		for _, init := range []Init{InitRandom, InitRandomFromData, InitKMeansPP, InitKMeans} {
-			o := Options{Dims: 2, Components: 2, Init: init, Seed: seed, MaxIter: NoIterations, AddedVariance: 1e-6}
+			o := Options{Dims: 2, Components: 2, Init: init, Seed: seed, MaxIter: NoIterations, AddedVariance: 1e-6, Tol: Off}
 			start := fitPort(t, x, o).Model
 			if slices.Equal(start.Means[:2], start.Means[2:]) || math.Abs(start.Means[0]-start.Means[2])+math.Abs(start.Means[1]-start.Means[3]) < 1e-8 {
 				t.Errorf("seed %d %v: the start's means repeat: %v", seed, init, start.Means)
@@ -792,7 +792,7 @@ func TestPortMeansForAllInits(t *testing.T) {
 func TestPortMaxIterZero(t *testing.T) {
 	p := newPortData(t, rand.New(rand.NewPCG(0, 18)), 200, 2, 2, 5)
 	means := []float64{20, 30, 30, 25}
-	res := fitPort(t, p.x[Full], Options{Dims: 2, Components: 2, Init: InitKMeans, InitMeans: means, MaxIter: NoIterations, Tol: 1e-6})
+	res := fitPort(t, p.x[Full], Options{Dims: 2, Components: 2, Init: InitKMeans, InitMeans: means, MaxIter: NoIterations, Tol: 1e-6, AddedVariance: Off})
 	if !slices.Equal(res.Model.Means, means) {
 		t.Errorf("means %v, given %v", res.Model.Means, means)
 	}
@@ -810,7 +810,7 @@ func TestPortPrecisionsInitDiag(t *testing.T) {
 		a, b := rng.NormFloat64(), rng.NormFloat64()
 		x = append(x, 3.5*b, -0.7*a+0.7*b)
 	}
-	o := Options{Dims: 2, Covariance: Diag, Components: 2, Init: InitKMeans, AddedVariance: 1e-6, MaxIter: NoIterations}
+	o := Options{Dims: 2, Covariance: Diag, Components: 2, Init: InitKMeans, AddedVariance: 1e-6, MaxIter: NoIterations, Tol: Off}
 	start := fitPort(t, x, o).Model
 	o.MaxIter, o.Tol = 100, 1e-3
 	without := fitPort(t, x, o)

@@ -134,7 +134,7 @@ func TestColourFitsMatchScikitLearn(t *testing.T) {
 			n := float64(len(x) / 3)
 			start := sklearnStart(ref, c)
 			var first float64
-			opt := Options{Dims: 3, Covariance: c, Components: 4, MaxIter: len(ref.History), AddedVariance: ref.Settings.Reg, InitModel: &start}
+			opt := Options{Dims: 3, Covariance: c, Components: 4, MaxIter: len(ref.History), AddedVariance: offIfZero(ref.Settings.Reg), InitModel: &start, Init: InitEvenlySpaced, Tol: Off}
 			var rec Record
 			opt.Progress = func(s Step) {
 				if s.Iter == -1 {

@@ -77,7 +77,7 @@ func checkFitSource[T float32 | float64](t *testing.T) {
 			}
 			x, w := colourData[T](10000+i*5+j, scale, (i+j)%2 == 0)
 			opt := gmm.Options{Dims: 3, Components: 4, Covariance: cov, Init: init, MaxIter: 4, NInit: 2,
-				Exec: gmm.Exec{Threads: 2}}
+				Exec: gmm.Exec{Threads: 2}, Tol: gmm.Off, AddedVariance: gmm.Off}
 			want, err := gmm.Fit(t.Context(), gmm.Weighted{Samples: x, Weights: w}, opt)
 			if err != nil {
 				t.Fatal(err)
@@ -96,7 +96,7 @@ func checkFitSource[T float32 | float64](t *testing.T) {
 	x, _ := colourData[T](5000, 1, false)
 	x = x[:5000] // one feature
 	for _, init := range inits {
-		opt := gmm.Options{Components: 3, Init: init, MaxIter: 4}
+		opt := gmm.Options{Components: 3, Init: init, MaxIter: 4, Tol: gmm.Off, AddedVariance: gmm.Off}
 		want, err := gmm.Fit(t.Context(), x, opt)
 		if err != nil {
 			t.Fatal(err)
@@ -115,11 +115,11 @@ func checkFitSource[T float32 | float64](t *testing.T) {
 // selects as SelectComponents does.
 func TestPredictAndSelectFromASource(t *testing.T) {
 	x, _ := colourData[float64](9000, 1, false)
-	sel, err := gmm.SelectComponents(t.Context(), x, 2, 4, gmm.Options{Dims: 3, MaxIter: 5}, gmm.Full, gmm.Diag)
+	sel, err := gmm.SelectComponents(t.Context(), x, 2, 4, gmm.Options{Dims: 3, MaxIter: 5, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off}, gmm.Full, gmm.Diag)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := gmm.SelectComponents(t.Context(), copySource[float64]{x, 3}, 2, 4, gmm.Options{Dims: 3, MaxIter: 5}, gmm.Full, gmm.Diag)
+	got, err := gmm.SelectComponents(t.Context(), copySource[float64]{x, 3}, 2, 4, gmm.Options{Dims: 3, MaxIter: 5, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off}, gmm.Full, gmm.Diag)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestSourceErrors(t *testing.T) {
 	bad := append([]float64(nil), x...)
 	bad[3*40+2] = math.NaN()
 	m := gmm.Model{Dims: 3, Weights: []float64{1}, Means: []float64{0, 0, 0}, Covariances: []float64{1, 0, 0, 0, 1, 0, 0, 0, 1}}
-	opt := gmm.Options{Dims: 3, Components: 2, MaxIter: 5}
+	opt := gmm.Options{Dims: 3, Components: 2, MaxIter: 5, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off}
 	_, fitErr := gmm.Fit(t.Context(), bad, opt)
 	for _, c := range []struct {
 		what string
@@ -168,7 +168,7 @@ func TestSourceErrors(t *testing.T) {
 		{"empty", fitSourceErr(copySource[float64]{nil, 3}, opt), "no samples"},
 		{"NaN", fitSourceErr(copySource[float64]{bad, 3}, opt), fitErr.Error()},
 		{"weights", fitSourceErr(gmm.Weighted{Samples: copySource[float64]{x, 3}, Weights: []float64{1}}, opt), "1 weights for 100 samples"},
-		{"dims", fitSourceErr(copySource[float64]{x, 3}, gmm.Options{Dims: gmm.MaxDims + 1, Components: 2, MaxIter: 5}), fmt.Sprintf("Dims is %d", gmm.MaxDims+1)},
+		{"dims", fitSourceErr(copySource[float64]{x, 3}, gmm.Options{Dims: gmm.MaxDims + 1, Components: 2, MaxIter: 5, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off}), fmt.Sprintf("Dims is %d", gmm.MaxDims+1)},
 		{"range", fitSourceErr(rangedSource{copySource[float64]{x, 3}, math.NaN()}, opt), "a source's range [NaN, 1]"},
 		{"predict nil", gmm.Predict(t.Context(), &m, nil, nil, gmm.Exec{}), "no samples"},
 		{"predict length", gmm.Predict(t.Context(), &m, make([]uint16, 99), copySource[float64]{x, 3}, gmm.Exec{}), "99 labels for 100 samples"},

@@ -14,11 +14,11 @@ import (
 func TestNoIterations(t *testing.T) {
 	x := sample(t, 36, 5000, truth)
 	for _, init := range []Init{InitEvenlySpaced, InitQuantiles, InitKMeansPP} {
-		one, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: 1, Init: init, Seed: 4})
+		one, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: 1, Init: init, Seed: 4, Tol: Off, AddedVariance: Off})
 		if err != nil {
 			t.Fatal(err)
 		}
-		none, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: NoIterations, Init: init, Seed: 4, Tol: 1e-3})
+		none, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: NoIterations, Init: init, Seed: 4, Tol: 1e-3, AddedVariance: Off})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,8 +41,8 @@ func TestNoIterations(t *testing.T) {
 			t.Errorf("%v: lower bound after one iteration %v, the start's mean log-likelihood %v", init, one.LowerBound, none.LogLikelihood/float64(len(x)))
 		}
 	}
-	for _, it := range []int{0, -2} {
-		if _, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: it}); !errors.Is(err, ErrInvalidOptions) {
+	for _, it := range []int{-2, MaxIterations + 1} {
+		if _, err := Fit(t.Context(), x, Options{Components: 3, MaxIter: it, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}); !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("MaxIter %d: %v", it, err)
 		}
 	}
@@ -55,7 +55,7 @@ func TestSklearnStartsAreSeeded(t *testing.T) {
 		x := colours(36, 4000, d, 3)
 		for _, init := range []Init{InitKMeans, InitKMeansPP, InitRandomFromData, InitRandom} {
 			start := func(seed uint64, threads int) Model {
-				res, err := Fit(t.Context(), x, Options{Exec: Exec{Threads: threads}, Dims: d, Components: 3, Init: init, Seed: seed, MaxIter: NoIterations})
+				res, err := Fit(t.Context(), x, Options{Exec: Exec{Threads: threads}, Dims: d, Components: 3, Init: init, Seed: seed, MaxIter: NoIterations, Tol: Off, AddedVariance: Off})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -97,7 +97,7 @@ func TestRandomStart(t *testing.T) {
 		}
 	}
 	for _, cov := range []Covariance{Full, Diag} {
-		res, err := Fit(t.Context(), x, Options{Dims: d, Covariance: cov, Components: k, Init: InitRandom, Seed: seed, MaxIter: NoIterations, AddedVariance: reg})
+		res, err := Fit(t.Context(), x, Options{Dims: d, Covariance: cov, Components: k, Init: InitRandom, Seed: seed, MaxIter: NoIterations, AddedVariance: offIfZero(reg), Tol: Off})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +144,7 @@ func TestPartialStarts(t *testing.T) {
 		return res.Model, nil
 	}
 	for _, cov := range allTypes {
-		base, err := fitStart(Options{Covariance: cov})
+		base, err := fitStart(Options{Covariance: cov, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +155,7 @@ func TestPartialStarts(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, part := range []string{"weights", "means", "precisions", "all"} {
-			o, want := Options{Covariance: cov}, base.Clone()
+			o, want := Options{Covariance: cov, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, base.Clone()
 			if part == "weights" || part == "all" {
 				o.InitWeights, want.Weights = weights, weights
 			}
@@ -173,12 +173,12 @@ func TestPartialStarts(t *testing.T) {
 		}
 	}
 	for _, bad := range []Options{
-		{InitWeights: []float64{1, 1}},
-		{InitMeans: []float64{0, 0, 1}},
-		{InitPrecisions: []float64{1, 1, 1}},
-		{InitPrecisions: []float64{1, 2, 2, 1, 1, 0, 0, 1, 1, 0, 0, 1}}, // indefinite
-		{InitWeights: []float64{1, -1, 1}},
-		{InitWeights: []float64{1, 1, 1}, InitModel: &Model{Dims: d, Weights: []float64{1, 1, 1}, Means: make([]float64, 6), Covariances: []float64{1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1}}},
+		{InitWeights: []float64{1, 1}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off},
+		{InitMeans: []float64{0, 0, 1}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off},
+		{InitPrecisions: []float64{1, 1, 1}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off},
+		{InitPrecisions: []float64{1, 2, 2, 1, 1, 0, 0, 1, 1, 0, 0, 1}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}, // indefinite
+		{InitWeights: []float64{1, -1, 1}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off},
+		{InitWeights: []float64{1, 1, 1}, InitModel: &Model{Dims: d, Weights: []float64{1, 1, 1}, Means: make([]float64, 6), Covariances: []float64{1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1}}, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off},
 	} {
 		if _, err := fitStart(bad); !errors.Is(err, ErrInvalidOptions) && !errors.Is(err, ErrInvalidModel) {
 			t.Errorf("%+v: %v", bad, err)

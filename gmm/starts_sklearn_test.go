@@ -143,7 +143,7 @@ func TestSklearnStartsAreTheirMSteps(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o := Options{Dims: d, Covariance: cov, Components: len(set.Centres), AddedVariance: g.Reg}
+			o := Options{Dims: d, Covariance: cov, Components: len(set.Centres), AddedVariance: offIfZero(g.Reg), Init: InitEvenlySpaced, Tol: Off}
 			if d == 1 {
 				o.Dims = 0
 			}
@@ -358,7 +358,7 @@ func TestKMeansStartFitIsScikitLearns(t *testing.T) {
 			for seed := range uint64(3) {
 				what := fmt.Sprintf("set %d %s seed %d", si, kind, seed)
 				res, err := Fit(t.Context(), x, Options{Dims: d, Covariance: cov, Components: want.K(), Init: InitKMeans, Seed: seed,
-					MaxIter: 100, Tol: 1e-3, AddedVariance: g.Reg})
+					MaxIter: 100, Tol: 1e-3, AddedVariance: offIfZero(g.Reg)})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -32,7 +32,7 @@ func TestAxisStartsReadABoundedSample(t *testing.T) {
 		}
 		for _, init := range []Init{InitEvenlySpaced, InitQuantiles} {
 			for _, weighted := range []bool{false, true} {
-				opt := Options{Components: 4, Dims: d, Covariance: Full, Init: init, MaxIter: 1}
+				opt := Options{Components: 4, Dims: d, Covariance: Full, Init: init, MaxIter: 1, Tol: Off, AddedVariance: Off}
 				data, sampled := any(x), any(sx)
 				if weighted {
 					data, sampled = Weighted{x, w}, Weighted{sx, sw}

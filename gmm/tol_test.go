@@ -60,7 +60,7 @@ func TestTolIsScikitLearns(t *testing.T) {
 			for _, name := range kernels() {
 				what := fmt.Sprintf("%s %s %s", set.Name, kind, name)
 				res, err := Fit(t.Context(), x, Options{Exec: Exec{Kernel: name}, Components: k, Dims: d, Covariance: cov,
-					MaxIter: 500, Tol: want.Tol, AddedVariance: 1e-6, InitModel: &start})
+					MaxIter: 500, Tol: want.Tol, AddedVariance: 1e-6, InitModel: &start, Init: InitEvenlySpaced})
 				if err != nil {
 					t.Fatalf("%s: %v", what, err)
 				}

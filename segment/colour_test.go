@@ -82,7 +82,7 @@ func TestColourSegmentation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := gmm.Fit(t.Context(), px, gmm.Options{Dims: 3, Components: 2, MaxIter: 20, Init: gmm.InitKMeansPP})
+		res, err := gmm.Fit(t.Context(), px, gmm.Options{Dims: 3, Components: 2, MaxIter: 20, Init: gmm.InitKMeansPP, Tol: gmm.Off, AddedVariance: gmm.Off})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +140,7 @@ func checkHistogramFit[T float32 | float64](t *testing.T, img image.Image, ch Ch
 	if int(total) != len(x)/3 || len(h.X) != 3*len(h.Counts) || len(h.Counts) >= len(x)/3 {
 		t.Fatalf("%s: %d colours counting %v pixels, of %d", what, len(h.Counts), total, len(x)/3)
 	}
-	opt := gmm.Options{Dims: 3, Components: 4, MaxIter: 10, Init: gmm.InitQuantiles}
+	opt := gmm.Options{Dims: 3, Components: 4, MaxIter: 10, Init: gmm.InitQuantiles, Tol: gmm.Off, AddedVariance: gmm.Off}
 	pix, err := gmm.Fit(t.Context(), x, opt)
 	if err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	res, err := gmm.Fit(ctx, counted, gmm.Options{Components: 3, MaxIter: 8})
+	res, err := gmm.Fit(ctx, counted, gmm.Options{Components: 3, MaxIter: 8, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off})
 	if err != nil {
 		log.Fatal(err)
 	}

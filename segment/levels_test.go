@@ -178,7 +178,7 @@ func TestFitLevelsIsFitOnTheSamples(t *testing.T) {
 		}
 		for _, init := range []gmm.Init{gmm.InitEvenlySpaced, gmm.InitQuantiles} {
 			for _, k := range ks {
-				checkLevels(t, fmt.Sprintf("max %d, %v, K=%d", maxLevel, init, k), levels, maxLevel, gmm.Options{Components: k, MaxIter: 15, Init: init}, "generic", "auto")
+				checkLevels(t, fmt.Sprintf("max %d, %v, K=%d", maxLevel, init, k), levels, maxLevel, gmm.Options{Components: k, MaxIter: 15, Init: init, Tol: gmm.Off, AddedVariance: gmm.Off}, "generic", "auto")
 			}
 		}
 	}
@@ -206,7 +206,7 @@ func TestFitLevelsIsFitOnEveryTestImage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkLevels(t, e.Name(), p.Levels, p.Max, gmm.Options{Components: 3, MaxIter: 8}, "auto")
+		checkLevels(t, e.Name(), p.Levels, p.Max, gmm.Options{Components: 3, MaxIter: 8, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off}, "auto")
 		checked++
 	}
 	if checked < 5 {
@@ -219,7 +219,7 @@ func TestFitLevelsCountsEverySampleOnAnyThreads(t *testing.T) {
 	levels := slices.Repeat([]uint16{3, 3, 9}, 1000)
 	var first fitted
 	for _, threads := range []int{1, 2, 3, 8} {
-		res := histogramFit[float64](t, levels, 15, gmm.Options{Components: 4, MaxIter: 10, Exec: gmm.Exec{Threads: threads}})
+		res := histogramFit[float64](t, levels, 15, gmm.Options{Components: 4, MaxIter: 10, Exec: gmm.Exec{Threads: threads}, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off})
 		if err := res.Model.Validate(); err != nil || res.Model.K() != 4 {
 			t.Fatalf("%d threads: %v, %v", threads, res.Model, err)
 		}
@@ -268,7 +268,7 @@ func TestCountLevelsBadInput(t *testing.T) {
 func TestSelectComponentsOnTheCountsIsOnTheSamples(t *testing.T) {
 	levels := quantised(t, 61, 50000, 255, truth)
 	x := samplesOf[float64](levels, 255)
-	opt := gmm.Options{MaxIter: 30}
+	opt := gmm.Options{MaxIter: 30, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off}
 	want, err := gmm.SelectComponents(t.Context(), x, 2, 5, opt)
 	if err != nil {
 		t.Fatal(err)

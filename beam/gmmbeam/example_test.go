@@ -40,7 +40,7 @@ func ExampleFitHistogram() {
 	}
 	images := gmmbeam.Images{Paths: paths} // luma
 	cfg := gmmbeam.Config{Temp: dir}
-	res, _, failures, err := gmmbeam.FitHistogram(context.Background(), images.Histograms(), gmm.Options{Components: 2, MaxIter: 20}, cfg)
+	res, _, failures, err := gmmbeam.FitHistogram(context.Background(), images.Histograms(), gmm.Options{Components: 2, MaxIter: 20, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off}, cfg)
 	if err != nil {
 		log.Fatal(err)
 	}

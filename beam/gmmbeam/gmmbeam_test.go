@@ -143,7 +143,7 @@ func same(t *testing.T, what string, a, b fitted, tol float64) {
 func TestHistogramPathIsExact(t *testing.T) {
 	files := collection(t)
 	for _, ch := range []segment.Channel{segment.Luma, segment.RGB} {
-		opt := gmm.Options{Components: 3, Dims: ch.Dims(), MaxIter: 6}
+		opt := gmm.Options{Components: 3, Dims: ch.Dims(), MaxIter: 6, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off}
 		kept := recording(&opt)
 		res, h, failures, err := FitHistogram(t.Context(), Images{Paths: files, Channel: ch}.Histograms(), opt, config(t))
 		if err != nil || len(failures) > 0 {
@@ -172,8 +172,8 @@ func TestPixelPathIsFit(t *testing.T) {
 	for _, c := range []struct {
 		ch  segment.Channel
 		tol float64
-	}{{segment.Luma, 0}, {segment.CIELab, 0}, {segment.Luma, 1e-4}} {
-		opt := gmm.Options{Components: 3, Dims: c.ch.Dims(), MaxIter: 5, Tol: c.tol}
+	}{{segment.Luma, gmm.Off}, {segment.CIELab, gmm.Off}, {segment.Luma, 1e-4}} {
+		opt := gmm.Options{Components: 3, Dims: c.ch.Dims(), MaxIter: 5, Tol: c.tol, Init: gmm.InitEvenlySpaced, AddedVariance: gmm.Off}
 		if c.tol > 0 {
 			opt.MaxIter = 200
 		}
@@ -216,7 +216,7 @@ func TestDuplicatesLeaveTheModel(t *testing.T) {
 	} {
 		var got [2]fitted
 		for i, paths := range [][]string{files, twice} {
-			opt := gmm.Options{Components: 3, MaxIter: 5}
+			opt := gmm.Options{Components: 3, MaxIter: 5, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off}
 			kept := recording(&opt)
 			res, err := fit(paths, opt)
 			if err != nil {
@@ -255,7 +255,7 @@ func TestBrokenFilesAreReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := append([]string{broken, missing, bomb, odd}, files...)
-	opt := gmm.Options{Components: 2, MaxIter: 4}
+	opt := gmm.Options{Components: 2, MaxIter: 4, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off}
 	keptWant := recording(&opt)
 	res, _, _, err := FitHistogram(t.Context(), Images{Paths: files}.Histograms(), opt, config(t))
 	if err != nil {
@@ -334,7 +334,7 @@ func TestShardingDoesNotMatter(t *testing.T) {
 			x[3*i+a] = float64((i*(7+a))%97)/97 + float64(i%3)
 		}
 	}
-	opt := gmm.Options{Components: 3, Dims: 3, Covariance: gmm.Diag, MaxIter: 5}
+	opt := gmm.Options{Components: 3, Dims: 3, Covariance: gmm.Diag, MaxIter: 5, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off}
 	var first fitted
 	for _, count := range []int{1, 3, 8} {
 		kept := recording(&opt)

@@ -9,7 +9,7 @@ import (
 // Every exported function refuses nil and empty arguments with an error, never a panic:
 // no source, no temporary folder, no model, an invalid model.
 func TestNilArgumentsAreErrors(t *testing.T) {
-	opt := gmm.Options{Components: 2, MaxIter: 2}
+	opt := gmm.Options{Components: 2, MaxIter: 2, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off}
 	src := Images{Paths: collection(t)[:1]}
 	for name, call := range map[string]func() error{
 		"Fit without a source": func() error { _, _, err := Fit(t.Context(), nil, opt, config(t)); return err },

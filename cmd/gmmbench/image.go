@@ -100,7 +100,8 @@ func segmentOnce(ctx context.Context, c *config, cfg imageRow, run *imageRun) (i
 	if err != nil {
 		return cfg, err
 	}
-	opt := gmm.Options{Components: imageComponents, MaxIter: imageIterations, Exec: gmm.Exec{Kernel: gmm.Kernel(cfg.Kernel), Threads: cfg.Threads, Pin: c.pin}}
+	opt := gmm.Reference(imageComponents, imageIterations)
+	opt.Exec = gmm.Exec{Kernel: gmm.Kernel(cfg.Kernel), Threads: cfg.Threads, Pin: c.pin}
 	if c.channel.Dims() > 1 {
 		return segmentColourOnce(ctx, img, c.channel, cfg, opt, run, start)
 	}

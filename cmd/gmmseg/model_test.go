@@ -105,7 +105,7 @@ func TestTextReportShowsEachStart(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
-	res := fitExample(t, gmm.Options{Components: 3, Init: gmm.InitRandomFromData, Seed: 2, NInit: 2, MaxIter: 2})
+	res := fitExample(t, gmm.Options{Components: 3, Init: gmm.InitRandomFromData, Seed: 2, NInit: 2, MaxIter: 2, Tol: gmm.Off, AddedVariance: gmm.Off})
 	for _, want := range []string{
 		"START 1 of 2\nInitializing the mixture from pixels drawn at random.\n",
 		"START 2 of 2\n",
@@ -231,7 +231,7 @@ func TestComponentsAutoKeepsTheLowestBIC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sel, err := gmm.SelectComponents(t.Context(), counted, 2, 4, gmm.Options{MaxIter: 20})
+	sel, err := gmm.SelectComponents(t.Context(), counted, 2, 4, gmm.Options{MaxIter: 20, Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off})
 	if err != nil {
 		t.Fatal(err)
 	}

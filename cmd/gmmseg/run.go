@@ -134,10 +134,16 @@ func untilDone[R any](ctx context.Context, f func() (R, error)) (R, error) {
 // the number of lowest BIC, whose table the report prints.
 func fitImage[T float32 | float64](ctx context.Context, j *job, x []T, src gmm.Source[T], exec gmm.Exec) (*gmm.Result, error) {
 	c := j.c
-	opt := gmm.Options{
-		Exec: exec, Components: c.kLo, MaxIter: c.iterations, Tol: c.tol, Init: c.init,
-		Seed: c.seed, NInit: c.nInit, AddedVariance: c.minVariance, Progress: j.rep.step,
-		Dims: c.channel.Dims(), Covariance: c.covariance,
+	// The reference program's fit, with what the flags change: --tol and --min-variance
+	// at 0 leave its every iteration and exact M-step.
+	opt := gmm.Reference(c.kLo, c.iterations)
+	opt.Exec, opt.Init, opt.Seed, opt.NInit, opt.Progress = exec, c.init, c.seed, c.nInit, j.rep.step
+	opt.Dims, opt.Covariance = c.channel.Dims(), c.covariance
+	if c.tol > 0 {
+		opt.Tol = c.tol
+	}
+	if c.minVariance > 0 {
+		opt.AddedVariance = c.minVariance
 	}
 	if c.hasThreshold {
 		m, err := segment.ThresholdModel(j.in.diff, x, c.threshold)

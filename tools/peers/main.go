@@ -112,7 +112,7 @@ func timeShape(s shape, x []float64, start *gmm.Model) error {
 		for range 3 {
 			t0 := time.Now()
 			r, err := gmm.Fit(context.Background(), x, gmm.Options{Components: s.k, Dims: s.d, Covariance: s.cov,
-				MaxIter: iters, AddedVariance: 1e-6, InitModel: start})
+				MaxIter: iters, AddedVariance: 1e-6, InitModel: start, Init: gmm.InitEvenlySpaced, Tol: gmm.Off})
 			if err != nil {
 				return 0, nil, err
 			}

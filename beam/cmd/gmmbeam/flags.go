@@ -94,9 +94,15 @@ func (c *config) plan(ctx context.Context, args []string) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The reference program's fit, with what the flags change: --tol=0 runs every
+	// iteration.
+	opt := gmm.Reference(c.components, c.iterations)
+	opt.Dims, opt.Covariance = ch.Dims(), cov
+	if c.tol > 0 {
+		opt.Tol = c.tol
+	}
 	p := &plan{c: c, files: files, method: "histogram",
-		images: gmmbeam.Images{Paths: files, Channel: ch, MaxPixels: c.maxPixels},
-		opt:    gmm.Options{Components: c.components, Dims: ch.Dims(), Covariance: cov, MaxIter: c.iterations, Tol: c.tol}}
+		images: gmmbeam.Images{Paths: files, Channel: ch, MaxPixels: c.maxPixels}, opt: opt}
 	if c.method == "pixels" {
 		p.method = "pixels"
 	}

@@ -110,7 +110,7 @@ func testFit(t testing.TB, width, height int) *Fit {
 		x[i] = min(1, max(0, []float64{0.15, 0.5, 0.8}[c]+0.05*rng.NormFloat64()))
 	}
 	var steps Steps
-	res, err := gmm.Fit(t.Context(), x, gmm.Options{Components: 3, MaxIter: 5, Progress: fitSteps(&steps)})
+	res, err := gmm.Fit(t.Context(), x, gmm.Options{Components: 3, MaxIter: 5, Progress: fitSteps(&steps), Init: gmm.InitEvenlySpaced, Tol: gmm.Off, AddedVariance: gmm.Off})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestColourFiguresHoldData(t *testing.T) {
 			t.Fatal(err)
 		}
 		var steps Steps
-		res, err := gmm.Fit(t.Context(), x, gmm.Options{Dims: 3, Components: 3, MaxIter: 5, Init: gmm.InitKMeans, Covariance: gmm.Full, Progress: fitSteps(&steps)})
+		res, err := gmm.Fit(t.Context(), x, gmm.Options{Dims: 3, Components: 3, MaxIter: 5, Init: gmm.InitKMeans, Covariance: gmm.Full, Progress: fitSteps(&steps), Tol: gmm.Off, AddedVariance: gmm.Off})
 		if err != nil {
 			t.Fatal(err)
 		}

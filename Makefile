@@ -129,6 +129,7 @@ test-wasm:
 # (`cd beam && go test -race ./...` passes).
 test-beam:
 	cd beam && $(GO) vet ./... && $(GO) test ./...
+	cd beam && $(GO) test -run '^$$' -fuzz '^FuzzUnmarshalHistogram$$' -fuzztime $(FUZZTIME) ./gmmbeam
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

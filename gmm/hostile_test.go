@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -132,12 +133,9 @@ func hostileCases() []hostileCase {
 		for i, x := range raw {
 			raw[i] = 1e8 + math.Round(x)
 		}
-		h, err := NewHistogram(raw, nil, d)
-		if err != nil {
-			panic(err)
-		}
+		x, counts := distinctRows(raw, d)
 		start := startOf([]float64{0.5, 0.5}, [][]float64{v(1e8-1e3, 1e8+5), v(1e8+6e5, 1e8)}, [][]float64{v(25, 9), v(1e10, 1e10)})
-		out = append(out, hostileCase{name: fmt.Sprintf("histogram at 1e8, d=%d", d), x: h.Values, w: h.Counts, d: d, start: start})
+		out = append(out, hostileCase{name: fmt.Sprintf("histogram at 1e8, d=%d", d), x: x, w: counts, d: d, start: start})
 	}
 	return out
 }
@@ -384,4 +382,22 @@ func fuzzHostile(seed uint64, d, k int, offset, lo, hi, jump float64, tiny bool)
 	}
 	hc.start = startOf(weights, means, vars)
 	return hc
+}
+
+// distinctRows returns the distinct rows of x (d values each), in increasing order, with
+// how many times each occurs.
+func distinctRows(x []float64, d int) (rows, counts []float64) {
+	var all [][]float64
+	for i := 0; i < len(x); i += d {
+		all = append(all, x[i:i+d])
+	}
+	slices.SortFunc(all, slices.Compare)
+	for i, r := range all {
+		if i > 0 && slices.Equal(r, all[i-1]) {
+			counts[len(counts)-1]++
+			continue
+		}
+		rows, counts = append(rows, r...), append(counts, 1)
+	}
+	return rows, counts
 }

@@ -226,20 +226,6 @@ func checkNilShardPieces(t *testing.T) {
 	if m := p.Model(); m.K() != 0 {
 		t.Error("nil parameters have a model")
 	}
-	var h *Histogram
-	bad := &Histogram{Dims: 1, Values: []float64{1}, Counts: []float64{1, 2, 3}}
-	if err := (&Histogram{Dims: 1}).Merge(h); err == nil {
-		t.Error("merging a nil histogram succeeded")
-	}
-	if err := h.Merge(&Histogram{Dims: 1}); err == nil {
-		t.Error("merging into a nil histogram succeeded")
-	}
-	if err := (&Histogram{Dims: 1}).Merge(bad); err == nil {
-		t.Error("merging a histogram of 1 value and 3 counts succeeded")
-	}
-	if _, err := h.MarshalBinary(); err == nil || h.Len() != 0 {
-		t.Error("a nil histogram marshals, or has samples")
-	}
 	var em *EM
 	if !em.Done() || em.Result() != nil || em.Params() != nil || em.Update(zero) == nil {
 		t.Error("a nil EM is not done, or takes statistics")

@@ -11,9 +11,8 @@ import (
 // The binary forms of Params and Stats: a four-byte tag, then integers as uint64 and
 // numbers as float64, little-endian, every length implied by the shape before it.
 const (
-	paramsTag    = "GMMP"
-	statsTag     = "GMMS"
-	histogramTag = "GMMH"
+	paramsTag = "GMMP"
+	statsTag  = "GMMS"
 )
 
 // wire appends the binary form of values to a buffer.
@@ -222,37 +221,5 @@ func (s *Stats) UnmarshalBinary(data []byte) error {
 		}
 	}
 	*s = *t
-	return nil
-}
-
-// MarshalBinary encodes h; a nil Histogram is an error.
-func (h *Histogram) MarshalBinary() ([]byte, error) {
-	if h == nil {
-		return nil, errNil("Histogram")
-	}
-	w := wire{b: []byte(histogramTag)}
-	w.int(h.Dims)
-	w.int(h.Len())
-	w.floats(h.Values)
-	w.floats(h.Counts)
-	return w.b, nil
-}
-
-// UnmarshalBinary sets h to the Histogram that data encodes, which it checks as
-// NewHistogram would have made it.
-func (h *Histogram) UnmarshalBinary(data []byte) error {
-	if h == nil {
-		return errNil("Histogram")
-	}
-	u := open(data, histogramTag)
-	d, n := u.int(MaxDims), u.int(len(data)/8)
-	g := Histogram{Dims: d, Values: u.floats(n * d), Counts: u.floats(n)}
-	if err := u.close(); err != nil {
-		return err
-	}
-	if err := g.validate(); err != nil {
-		return err
-	}
-	*h = g
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/gmmsimd/gmmsimd/gmm"
 )
 
-// What mergeAllFn merges: the binary forms of gmm.Stats or gmm.Histogram, digests (JSON),
+// What mergeAllFn merges: the binary forms of gmm.Stats or Histogram, digests (JSON),
 // or lines of text.
 const (
 	kindStats     = "stats"
@@ -83,7 +83,7 @@ func mergeHistograms(all [][]byte) ([]byte, error) {
 	var values, counts []float64
 	dims := 0
 	for _, b := range all {
-		var h gmm.Histogram
+		var h Histogram
 		if err := h.UnmarshalBinary(b); err != nil {
 			return nil, err
 		}
@@ -93,7 +93,7 @@ func mergeHistograms(all [][]byte) ([]byte, error) {
 		dims = h.Dims
 		values, counts = append(values, h.Values...), append(counts, h.Counts...)
 	}
-	h, err := gmm.NewHistogram(values, counts, dims)
+	h, err := NewHistogram(values, counts, dims)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // Source builds, in a pipeline's scope, the collection to fit: a PCollection of Shard
-// (or, for FitHistogram, of gmm.Histogram binary forms), and one of Failure for the inputs
+// (or, for FitHistogram, of Histogram binary forms), and one of Failure for the inputs
 // that could not be read. Every pipeline of a fit builds it again: it must give the same
 // shards each time.
 type Source func(s beam.Scope) (shards, failed beam.PCollection)
@@ -198,13 +198,12 @@ func (f *eStepFn) ProcessElement(ctx context.Context, file string, emit func([]b
 	return nil
 }
 
-// FitHistogram fits a mixture to the histograms that src builds (gmm.Histogram binary
+// FitHistogram fits a mixture to the histograms that src builds (Histogram binary
 // forms): one pipeline merges them, exactly, into the collection's, and gmm.Fit runs on
 // it with opt (the values weighted by their counts, Dims the histogram's) on this
-// machine. It returns the
-// fit, the collection's histogram and the failures reported. A nil src, or a cfg without
-// Temp, is an error.
-func FitHistogram(ctx context.Context, src Source, opt gmm.Options, cfg Config) (*gmm.Result, *gmm.Histogram, []Failure, error) {
+// machine. It returns the fit, the collection's histogram and the failures reported. A
+// nil src, or a cfg without Temp, is an error.
+func FitHistogram(ctx context.Context, src Source, opt gmm.Options, cfg Config) (*gmm.Result, *Histogram, []Failure, error) {
 	if src == nil {
 		return nil, nil, nil, errNoSource
 	}
@@ -218,11 +217,11 @@ func FitHistogram(ctx context.Context, src Source, opt gmm.Options, cfg Config) 
 	if len(got[0]) == 0 {
 		return nil, nil, failures, ErrNoSamples
 	}
-	h := new(gmm.Histogram)
+	h := new(Histogram)
 	if err := h.UnmarshalBinary(got[0]); err != nil {
 		return nil, nil, failures, err
 	}
 	opt.Dims = h.Dims
-	res, err := gmm.Fit(ctx, gmm.Weighted{Samples: h.Values, Weights: h.Counts}, opt)
+	res, err := gmm.Fit(ctx, h.Weighted(), opt)
 	return res, h, failures, err
 }

@@ -149,7 +149,7 @@ func TestHistogramPathIsExact(t *testing.T) {
 		if err != nil || len(failures) > 0 {
 			t.Fatalf("%v: %v %v", ch, err, failures)
 		}
-		want, err := gmm.NewHistogram(concatenated(t, files, ch), nil, ch.Dims())
+		want, err := NewHistogram(concatenated(t, files, ch), nil, ch.Dims())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +157,7 @@ func TestHistogramPathIsExact(t *testing.T) {
 			t.Fatalf("%v: the collection's histogram is not that of its pixels", ch)
 		}
 		keptFit := recording(&opt)
-		fit, err := gmm.Fit(t.Context(), gmm.Weighted{Samples: want.Values, Weights: want.Counts}, opt)
+		fit, err := gmm.Fit(t.Context(), want.Weighted(), opt)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,7 +42,7 @@ func (im Images) Shards() Source {
 	}
 }
 
-// Histograms is the Source of the images' histograms (gmm.Histogram binary forms), one
+// Histograms is the Source of the images' histograms (Histogram binary forms), one
 // an image: of their levels in one channel, or of their colours.
 func (im Images) Histograms() Source {
 	return func(s beam.Scope) (beam.PCollection, beam.PCollection) {
@@ -77,7 +77,7 @@ func samples(img image.Image, ch segment.Channel) ([]float64, error) {
 
 // histogram returns the histogram of img's pixels as samples of ch: counted by level or,
 // for an 8-bit image's colours, by colour code, without a sort of every pixel.
-func histogram(ctx context.Context, img image.Image, ch segment.Channel) (*gmm.Histogram, error) {
+func histogram(ctx context.Context, img image.Image, ch segment.Channel) (*Histogram, error) {
 	switch {
 	case ch.Dims() == 1:
 		p, err := segment.NewPlane(img, ch)
@@ -88,19 +88,19 @@ func histogram(ctx context.Context, img image.Image, ch segment.Channel) (*gmm.H
 		if err != nil {
 			return nil, err
 		}
-		return gmm.NewHistogram(counted.Samples.([]float64), counted.Weights, 1)
+		return NewHistogram(counted.Samples.([]float64), counted.Weights, 1)
 	case segment.Depth(img) == 8:
 		h, err := segment.NewColourHistogram[float64](ctx, img, ch)
 		if err != nil {
 			return nil, err
 		}
-		return gmm.NewHistogram(h.X, h.Counts, 3)
+		return NewHistogram(h.X, h.Counts, 3)
 	}
 	x, err := samples(img, ch)
 	if err != nil {
 		return nil, err
 	}
-	return gmm.NewHistogram(x, nil, 3)
+	return NewHistogram(x, nil, 3)
 }
 
 // imageShardFn reads an image as a Shard of its pixels.
@@ -130,7 +130,7 @@ type imageHistogramFn struct {
 
 func (f *imageHistogramFn) ProcessElement(ctx context.Context, p string, emit func([]byte), failed func(Failure)) {
 	img, err := open(ctx, p, f.MaxPixels)
-	var h *gmm.Histogram
+	var h *Histogram
 	if err == nil {
 		h, err = histogram(ctx, img, segment.Channel(f.Channel))
 	}

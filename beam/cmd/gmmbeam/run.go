@@ -31,7 +31,7 @@ func (p *plan) run(ctx context.Context, w io.Writer) (out outcome, err error) {
 	if p.method == "pixels" {
 		out.res, out.failures, err = gmmbeam.Fit(ctx, p.images.Shards(), p.opt, cfg)
 	} else {
-		var h *gmm.Histogram
+		var h *gmmbeam.Histogram
 		out.res, h, out.failures, err = gmmbeam.FitHistogram(ctx, p.images.Histograms(), p.opt, cfg)
 		if err == nil {
 			fmt.Fprintf(w, "histogram: %d distinct values\n", h.Len())

@@ -1,12 +1,15 @@
-package gmm
+package gmmbeam
 
 import (
 	"bytes"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/gmmsimd/gmmsimd/gmm"
 )
 
 // levelsOf draws n levels from 0..top.
@@ -45,9 +48,8 @@ func TestHistogramsMergeExactly(t *testing.T) {
 		}
 		want := form(t, whole)
 		for trial := range 5 {
-			xs, _ := shardsOf(rng, x, nil, d, 2+trial*3)
 			var parts []*Histogram
-			for _, s := range xs {
+			for _, s := range shardsOf(rng, x, d, 2+trial*3) {
 				h, err := NewHistogram(s, nil, d)
 				if err != nil {
 					t.Fatal(err)
@@ -80,19 +82,19 @@ func TestHistogramsMergeExactly(t *testing.T) {
 	}
 }
 
-// CountLevels' values and counts make the histogram of the samples the levels stand
-// for, and Fit on it is Fit on what CountLevels gives, bit for bit.
+// gmm.CountLevels' values and counts make the histogram of the samples the levels stand
+// for, and gmm.Fit on it is gmm.Fit on what CountLevels gives, bit for bit.
 func TestHistogramOfLevels(t *testing.T) {
 	levels := levelsOf(1, 40_000, 255)
 	values := make([]float64, 256)
 	for l := range values {
 		values[l] = float64(l) / 255
 	}
-	wx, err := CountLevels(t.Context(), levels, values, Exec{})
+	counted, err := gmm.CountLevels(t.Context(), levels, values, gmm.Exec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, counts := wx.Samples.([]float64), wx.Weights
+	x, counts := counted.Samples.([]float64), counted.Weights
 	h, err := NewHistogram(x, counts, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -108,16 +110,31 @@ func TestHistogramOfLevels(t *testing.T) {
 	if !bytes.Equal(form(t, h), form(t, direct)) || !slices.Equal(h.Values, x) || !slices.Equal(h.Counts, counts) {
 		t.Fatal("the histogram of the levels is not CountLevels'")
 	}
-	opt := Options{Components: 3, MaxIter: 6, Init: InitEvenlySpaced, Tol: Off, AddedVariance: Off}
-	want, err := fitKeep(t.Context(), wx, opt)
+	opt := gmm.Reference(3, 6)
+	want, err := gmm.Fit(t.Context(), counted, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := fitKeep(t.Context(), Weighted{h.Values, h.Counts}, opt)
-	if err != nil {
-		t.Fatal(err)
+	got, err := gmm.Fit(t.Context(), h.Weighted(), opt)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("the fit of the histogram differs from CountLevels' (%v)", err)
 	}
-	agree(t, "histogram", got, want, 0)
+}
+
+// shardsOf splits x, samples of d features, into n shards of random sizes, in order.
+func shardsOf(rng *rand.Rand, x []float64, d, n int) [][]float64 {
+	var out [][]float64
+	rows := len(x) / d
+	cut := 0
+	for i := range n {
+		next := rows
+		if i < n-1 {
+			next = cut + rng.IntN(rows-cut+1)
+		}
+		out = append(out, x[cut*d:next*d])
+		cut = next
+	}
+	return out
 }
 
 func TestHistogramRefusesBadInput(t *testing.T) {
@@ -132,26 +149,26 @@ func TestHistogramRefusesBadInput(t *testing.T) {
 		"fraction":      {[]float64{1, 2}, []float64{1, 0.5}, 1},
 		"negative":      {[]float64{1, 2}, []float64{1, -1}, 1},
 		"beyond 2^53":   {[]float64{1, 2}, []float64{1, 1 << 54}, 1},
-		"sum past 2^53": {[]float64{1, 1}, []float64{MaxCount, 1}, 1},
+		"sum past 2^53": {[]float64{1, 1}, []float64{maxCount, 1}, 1},
 	} {
-		if _, err := NewHistogram(c.x, c.counts, c.dims); !errors.Is(err, ErrInvalidData) && !errors.Is(err, ErrInvalidOptions) {
+		if _, err := NewHistogram(c.x, c.counts, c.dims); !errors.Is(err, gmm.ErrInvalidData) && !errors.Is(err, gmm.ErrInvalidOptions) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	a, _ := NewHistogram([]float64{1}, []float64{MaxCount}, 1)
+	a, _ := NewHistogram([]float64{1}, []float64{maxCount}, 1)
 	b, _ := NewHistogram([]float64{1, 2}, nil, 1)
 	before := form(t, a)
-	if err := a.Merge(b); !errors.Is(err, ErrInvalidData) || !bytes.Equal(form(t, a), before) {
+	if err := a.Merge(b); !errors.Is(err, gmm.ErrInvalidData) || !bytes.Equal(form(t, a), before) {
 		t.Errorf("a count past 2^53: %v", err)
 	}
 	c, _ := NewHistogram([]float64{1, 2}, nil, 2)
-	if err := b.Merge(c); !errors.Is(err, ErrInvalidData) {
+	if err := b.Merge(c); !errors.Is(err, gmm.ErrInvalidData) {
 		t.Errorf("1 and 2 features: %v", err)
 	}
 	good := form(t, b)
 	for i, bad := range [][]byte{good[:len(good)-1], append(slices.Clone(good), 1), swapped(good), negZero(good)} {
 		var h Histogram
-		if err := h.UnmarshalBinary(bad); !errors.Is(err, ErrInvalidData) {
+		if err := h.UnmarshalBinary(bad); !errors.Is(err, gmm.ErrInvalidData) {
 			t.Errorf("bad form %d: %v", i, err)
 		}
 	}
@@ -172,6 +189,24 @@ func negZero(b []byte) []byte {
 	return s
 }
 
+// Methods of a nil Histogram, or merges with one, are errors, never a panic.
+func TestNilHistograms(t *testing.T) {
+	var h *Histogram
+	bad := &Histogram{Dims: 1, Values: []float64{1}, Counts: []float64{1, 2, 3}}
+	if err := (&Histogram{Dims: 1}).Merge(h); err == nil {
+		t.Error("merging a nil histogram succeeded")
+	}
+	if err := h.Merge(&Histogram{Dims: 1}); err == nil {
+		t.Error("merging into a nil histogram succeeded")
+	}
+	if err := (&Histogram{Dims: 1}).Merge(bad); err == nil {
+		t.Error("merging a histogram of 1 value and 3 counts succeeded")
+	}
+	if _, err := h.MarshalBinary(); err == nil || h.Len() != 0 {
+		t.Error("a nil histogram marshals, or has samples")
+	}
+}
+
 func FuzzUnmarshalHistogram(f *testing.F) {
 	h, _ := NewHistogram([]float64{0.5, 1, 0.5, 2, 3, 1}, []float64{1, 2, 3}, 2)
 	b, _ := h.MarshalBinary()
@@ -183,7 +218,7 @@ func FuzzUnmarshalHistogram(f *testing.F) {
 			if !bytes.Equal(again, b) {
 				t.Fatal("the form does not round-trip")
 			}
-			if err := h.Merge(&h); err != nil && !errors.Is(err, ErrInvalidData) {
+			if err := h.Merge(&h); err != nil && !errors.Is(err, gmm.ErrInvalidData) {
 				t.Fatal(err)
 			}
 		}

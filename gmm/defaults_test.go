@@ -87,3 +87,17 @@ func TestReferenceOptions(t *testing.T) {
 		}
 	}
 }
+
+// Components 0 with a starting model takes the model's number of components.
+func TestComponentsFromInitModel(t *testing.T) {
+	x := sample(t, 4, 3000, truth)
+	start := truth.Clone()
+	got, err := Fit(t.Context(), x, Options{InitModel: &start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Fit(t.Context(), x, Options{Components: truth.K(), InitModel: &start})
+	if err != nil || !reflect.DeepEqual(got, want) || got.Model.K() != 3 {
+		t.Errorf("K %d from a start of 3 (%v)", got.Model.K(), err)
+	}
+}

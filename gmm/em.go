@@ -17,7 +17,7 @@ import (
 //	em, err := gmm.NewEM(opt, summary) // summary: every shard's Summarize, merged
 //	for !em.Done() {
 //		p := em.Params()
-//		stats := ... // EStep(ctx, p, shard, weights, exec) on every shard, merged
+//		stats := ... // EStep(ctx, p, shard, exec) on every shard (a Weighted for weights), merged
 //		if err := em.Update(stats); err != nil { ... }
 //	}
 //	res := em.Result()

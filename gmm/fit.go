@@ -27,8 +27,8 @@ import (
 type Options struct {
 	// Exec says where the passes run.
 	Exec
-	// Components is the number of mixture components K: from 1 to the number of samples,
-	// or with weights (Weighted), to MaxComponents (the rules for degenerate data at Fit keep every
+	// Components is the number of mixture components K (0 means InitModel's, or 1): from 1
+	// to the number of samples, or with weights (Weighted), to MaxComponents (the rules for degenerate data at Fit keep every
 	// model valid).
 	Components int
 	// Dims is the number of features of each sample of a slice or a Source, from 1 to
@@ -116,7 +116,7 @@ type Result struct {
 	// does not grow with its iterations but by these 8 bytes each; each iteration's model
 	// goes to Options.Progress.
 	History []float64
-	// Converged reports whether Tol stopped the fit before MaxIter (never when Tol == 0):
+	// Converged reports whether Tol stopped the fit before MaxIter (never with Tol Off):
 	// scikit-learn's converged_, of the run kept (scikit-learn's is true if any of its
 	// n_init runs converged).
 	Converged bool
@@ -160,6 +160,9 @@ func Reference(k, iters int) Options {
 // withDefaults returns o with its zero values made scikit-learn's defaults and Off made
 // the 0 that the fit takes for it (other negative values are left for check to refuse).
 func (o Options) withDefaults() Options {
+	if o.Components == 0 && o.InitModel != nil {
+		o.Components = o.InitModel.K()
+	}
 	o.Components = cmp.Or(o.Components, 1)
 	o.MaxIter = cmp.Or(o.MaxIter, 100)
 	o.Tol = settingOf(o.Tol, 1e-3)
@@ -246,7 +249,7 @@ type Floor struct {
 // conditioning.
 //
 // Nothing but AddedVariance changes a covariance that the kernels can take: with
-// AddedVariance 0 an M-step whose covariances are positive definite is the
+// AddedVariance Off an M-step whose covariances are positive definite is the
 // maximum-likelihood one, and the log-likelihood never falls. Degenerate data never give
 // NaN, nor an error; two rules act only where a fit would otherwise fail, and the Result
 // says where:

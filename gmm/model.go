@@ -1,30 +1,29 @@
 // Package gmm fits Gaussian mixture models with Expectation-Maximization and uses them:
 // per-sample log-likelihoods, hard and soft assignments, information criteria, sampling.
 //
-// Put n samples of d features in one row-major slice (gonum's layout: mat.NewDense(n, d, x)
-// reads the same slice), of float32 or float64, and call Fit; then pass the fitted Model to
-// Predict, PredictProba, ScoreSamples, Score, BIC or AIC:
+// Give Fit the samples (n of d features: a row-major slice of float32 or float64, a gonum
+// mat.Matrix, a Source, or a Weighted of one of those), then pass the fitted Model to
+// Predict, PredictProba, ScoreSamples, Score, BIC or AIC, which take the samples in the
+// same forms:
 //
-//	res, err := gmm.Fit(ctx, x, gmm.Options{Dims: 2, Components: 3, MaxIter: 100, Tol: 1e-3})
+//	res, err := gmm.Fit(ctx, x, gmm.Options{Dims: 2, Components: 3})
 //	if err != nil {
 //		return err
 //	}
 //	labels := make([]uint16, len(x)/2)
 //	err = gmm.Predict(ctx, &res.Model, labels, x, gmm.Exec{})
 //
-// Options are scikit-learn's GaussianMixture's by other names: Components (n_components)
-// and MaxIter (max_iter) must be set; Covariance (covariance_type: Full, the zero value,
-// Diag, Spherical or Tied), Tol (tol; 0, the default, runs every iteration), AddedVariance
-// (reg_covar; 0 by default), Init (init_params: InitKMeans is scikit-learn's default,
-// InitEvenlySpaced, the zero value, the reference program's), Seed, NInit, InitModel
-// (warm_start) and Weights (one per sample). A Model holds Weights, Means (K rows of d) and
-// Covariances in scikit-learn's covariances_ layout, and marshals to JSON.
-// SelectComponents chooses the number of components (and the covariance type) by BIC.
-// Samples held another way than one slice are read tile by tile through a Source
-// (Fit, Predict); integer data (pixel levels) go through CountLevels first:
-// their distinct values with their counts as weights are the same fit over a few hundred
-// points. NewEM, EStep and Stats run the same EM with its passes run elsewhere (shards,
-// Apache Beam).
+// Options are scikit-learn's GaussianMixture's by other names, and their zero values are
+// its defaults: Components (n_components, 1), Covariance (covariance_type: Full, Diag,
+// Spherical or Tied), MaxIter (max_iter, 100), Tol (tol, 1e-3), AddedVariance (reg_covar,
+// 1e-6), Init (init_params: InitKMeans), Seed, NInit, InitModel (warm_start) and the
+// partial starts. Off turns Tol or AddedVariance off, and Reference gives the reference
+// program's options. A Model holds Weights, Means (K rows of d) and Covariances in
+// scikit-learn's covariances_ layout, and marshals to JSON. SelectComponents chooses the
+// number of components (and the covariance type) by BIC. Integer data (pixel levels) go
+// through CountLevels first: their distinct values weighted by their counts are the same
+// fit over a few hundred points. NewEM, EStep and Stats run the same EM with its passes
+// run elsewhere (shards, Apache Beam).
 //
 // Every pass over the data is a single streaming kernel that computes responsibilities,
 // sufficient statistics and the log-likelihood together, so no N x K matrix is ever held in

@@ -26,8 +26,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	res, err := gmm.Fit(ctx, x, gmm.Options{Dims: 2, Components: 2,
-		Init: gmm.InitKMeans, Seed: 1, MaxIter: 100, Tol: 1e-3, AddedVariance: 1e-6})
+	res, err := gmm.Fit(ctx, x, gmm.Options{Dims: 2, Components: 2, Seed: 1})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -56,6 +55,37 @@ func Example() {
 	// BIC 58243
 	// weight 0.30, mean [-0.01 -0.01], 2974 samples
 	// weight 0.70, mean [3.99 1.01], 7026 samples
+}
+
+// Fit, label and score samples held in a gonum matrix, a sample a row: a dense matrix is
+// read where it is, and a view of some of its columns (a strided matrix) row by row.
+func ExampleFit_matrix() {
+	ctx := context.Background()
+	truth := gmm.Model{Dims: 2, Weights: []float64{0.5, 0.5}, Means: []float64{0, 0, 5, 5},
+		Covariances: []float64{1, 0, 0, 1, 1, 0, 0, 1}}
+	x, _, err := truth.Sample(rand.New(rand.NewPCG(5, 6)), 2000)
+	if err != nil {
+		log.Fatal(err)
+	}
+	samples := mat.NewDense(2000, 2, x)
+	res, err := gmm.Fit(ctx, samples, gmm.Options{Components: 2, Seed: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	score, err := gmm.Score(ctx, &res.Model, samples, gmm.Exec{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The first feature alone: a view of column 0, fitted in one dimension.
+	first, err := gmm.Fit(ctx, samples.Slice(0, 2000, 0, 1), gmm.Options{Components: 2, Seed: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d features, mean log-likelihood %.2f\n", res.Model.Dims, score)
+	fmt.Printf("first feature's means %.2f\n", slices.Sorted(slices.Values(first.Model.Means)))
+	// Output:
+	// 2 features, mean log-likelihood -3.51
+	// first feature's means [-0.03 4.92]
 }
 
 // Fit two classes of pixel-like values with the reference program's evenly spaced start.

@@ -264,7 +264,10 @@ type Floor struct {
 //     that component's variances.
 //     Over several features the same holds for the conditional variances, the pivots of
 //     each covariance's Cholesky factorisation, against the data's variance of that
-//     feature. Result.Floored records where it acted; the log-likelihood may fall there.
+//     feature; a pivot below 2^-40 of its feature's variance in the component (samples
+//     on a line: rounding cannot tell it from zero, nor keep it positive through a change
+//     of units) is floored too. Result.Floored records where it acted; the
+//     log-likelihood may fall there.
 //   - Split. A component whose responsibilities all underflow to zero (it lies far from
 //     every sample) is started again from the component with the largest weight times
 //     variance: the two share that one's weight equally, their means sit half its

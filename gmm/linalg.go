@@ -5,15 +5,23 @@ import "math"
 // The small dense algebra of the multichannel mixtures: d x d matrices row-major, d at
 // most kernel.MaxDims.
 
+// minPivot is the smallest pivot of a bounded Cholesky factorisation, relative to its
+// diagonal entry: a pivot the factorisation computes with an error of a few
+// (d + 1) 2^-53 of that entry, which a change of units (the frame's, see frame.go)
+// rounds again, could come out negative below it; d up to 1024 leaves 2^-40 a margin of
+// eight.
+const minPivot = 0x1p-40
+
 // bound is a floor on the pivots of a Cholesky factorisation, the variance of feature j
 // left once features 0..j-1 are known: a pivot below below[j] becomes to[j].
 type bound struct{ below, to []float64 }
 
 // cholesky sets l to the lower-triangular Cholesky factor of the symmetric matrix a
 // (a = l l^T; only a's upper triangle is read) and reports whether it exists. With a
-// bound b, a pivot below b.below[j] becomes b.to[j], and a's diagonal with it, so that a
-// stays the matrix l factors; raised reports whether that happened. Without one (a nil
-// b.below), a pivot that is not positive fails.
+// bound b, a pivot below b.below[j], or below minPivot of a's diagonal entry, becomes
+// b.to[j] (at least that), and a's diagonal with it, so that a stays the matrix l
+// factors; raised reports whether that happened. Without one (a nil b.below), a pivot
+// that is not positive fails.
 func cholesky(l, a []float64, d int, b bound) (ok, raised bool) {
 	clear(l)
 	for j := range d {
@@ -21,9 +29,10 @@ func cholesky(l, a []float64, d int, b bound) (ok, raised bool) {
 		for k := range j {
 			p -= l[j*d+k] * l[j*d+k]
 		}
-		if b.below != nil && !(p >= b.below[j]) {
-			a[j*d+j] += b.to[j] - p
-			p, raised = b.to[j], true
+		if relative := minPivot * a[j*d+j]; b.below != nil && !(p >= max(b.below[j], relative)) {
+			to := max(b.to[j], relative)
+			a[j*d+j] += to - p
+			p, raised = to, true
 		}
 		if !(p > 0) || math.IsInf(p, 0) {
 			return false, raised

@@ -157,8 +157,12 @@ func (f frame) matrixOut(a []float64, d int) {
 	if f.half {
 		logF += 2 * math.Ln2
 	}
-	logF = max(logF, -1000*math.Ln2-math.Log(low))
-	logF = min(logF, math.Log(math.MaxFloat64/4)-math.Log(top))
+	if low > 0 { // a zero variance (a start's component of one sample) stays zero
+		logF = max(logF, -1000*math.Ln2-math.Log(low))
+	}
+	if top > 0 {
+		logF = min(logF, math.Log(math.MaxFloat64/4)-math.Log(top))
+	}
 	half := math.Exp(logF / 2) // applied twice: the factor itself may pass the range
 	for i := range a {
 		a[i] = a[i] * half * half

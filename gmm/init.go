@@ -23,14 +23,18 @@ const (
 	// sample changes cluster, or the centres move by at most 1e-4 of the mean of the data's
 	// variances, squared distances summed, or 300 have run; a cluster left empty takes the
 	// sample farthest from its centre), then the M-step of the clusters: each sample
-	// wholly its nearest centre's.
+	// wholly its nearest centre's. Over more than 2^16 samples the seeds and Lloyd's
+	// iterations run on 2^16 of them evenly spread over the data, as the starts along the
+	// principal axis read them (scikit-learn's run on every sample), and the clusters of
+	// the M-step are made of every sample.
 	InitKMeans Init = iota
 	// InitKMeansPP is scikit-learn's "k-means++": K samples chosen by k-means++ seeding
 	// as scikit-learn's kmeans_plusplus chooses them (the first drawn by weight, each next
 	// the best of 2 + floor(ln K) candidates drawn by weight times the squared distance to
 	// the nearest seed so far, the one that leaves the least total of those), then the
 	// M-step of responsibility 1 on each seed alone: equal weights, the seeds as means,
-	// and covariances of AddedVariance alone (scikit-learn's reg_covar times the identity).
+	// and covariances of AddedVariance alone (scikit-learn's reg_covar times the identity);
+	// over more than 2^16 samples the seeds are drawn from 2^16 of them, as InitKMeans's.
 	// With AddedVariance Off the variances are the floor, 1e-6 of the data's variance of each
 	// feature (scikit-learn refuses the start). The first iteration then takes each
 	// sample to its nearest seed.

@@ -47,15 +47,23 @@ func respStart[T float32 | float64](ctx context.Context, o *Options, s *tiled[T]
 		}
 		stats, err = randomStats(ctx, s, o.weights, centre, rng.Uint64())
 	case InitKMeans:
-		if centre, err = seeds(ctx, s, o.weights, k, true, rng); err != nil {
+		// The seeds and Lloyd's iterations on a bounded sample, then every sample's
+		// cluster: their passes run in Go, and over every pixel of a 20-megapixel photo
+		// they took 15 times the fit that followed.
+		sampled, sw := startSample(s, o.weights)
+		if centre, err = seeds(ctx, sampled, sw, k, true, rng); err != nil {
 			break
 		}
-		if _, err = lloyd(ctx, s, o.weights, centre, cov); err != nil {
+		if _, err = lloyd(ctx, sampled, sw, centre, cov); err != nil {
 			break
 		}
 		stats, err = clusterStats(ctx, s, o.weights, centre)
 	default: // a seed a component, its sample alone: no spread, and no data's variance
-		if centre, err = seeds(ctx, s, o.weights, k, o.Init == InitKMeansPP, rng); err != nil {
+		seeded, sw := s, o.weights
+		if o.Init == InitKMeansPP { // k passes of distances: on a bounded sample, as above
+			seeded, sw = startSample(s, o.weights)
+		}
+		if centre, err = seeds(ctx, seeded, sw, k, o.Init == InitKMeansPP, rng); err != nil {
 			break
 		}
 		stats = kernel.NewMultiStats(k, d)

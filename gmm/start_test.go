@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -182,6 +183,44 @@ func TestPartialStarts(t *testing.T) {
 	} {
 		if _, err := fitStart(bad); !errors.Is(err, ErrInvalidOptions) && !errors.Is(err, ErrInvalidModel) {
 			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+}
+
+// Over more than 2^16 samples the k-means and k-means++ starts seed and iterate on a
+// bounded sample spread over the data: the start still finds separated clusters, its
+// M-step made of every sample, the same at any thread count.
+func TestKMeansStartOnABoundedSample(t *testing.T) {
+	const n = 300_000
+	truth := Model{Dims: 2, Weights: []float64{0.2, 0.3, 0.5}, Means: []float64{0, 0, 10, 0, 0, 10},
+		Covariances: []float64{1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1}}
+	x, _, err := truth.Sample(rand.New(rand.NewPCG(7, 8)), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, init := range []Init{InitKMeans, InitKMeansPP} {
+		var first *Result
+		for _, threads := range []int{1, 2} {
+			res, err := Fit(t.Context(), x, Options{Dims: 2, Components: 3, Init: init, MaxIter: NoIterations, Exec: Exec{Threads: threads}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first != nil && !reflect.DeepEqual(res.Model, first.Model) {
+				t.Errorf("%v: the start differs on %d threads", init, threads)
+			}
+			first = res
+		}
+		if init != InitKMeans {
+			continue
+		}
+		m := first.Model
+		for k := range 3 {
+			j := slices.IndexFunc([]int{0, 1, 2}, func(j int) bool {
+				return math.Hypot(m.Means[2*k]-truth.Means[2*j], m.Means[2*k+1]-truth.Means[2*j+1]) < 0.05
+			})
+			if j < 0 || math.Abs(m.Weights[k]-truth.Weights[j]) > 0.01 {
+				t.Errorf("k-means start: component %d, weight %v mean %v, is no cluster of the data", k, m.Weights[k], m.Means[2*k:2*k+2])
+			}
 		}
 	}
 }

@@ -177,10 +177,35 @@ func startModel[T float32 | float64](ctx context.Context, o *Options, s *tiled[T
 		return Model{}, startRecord{}, err
 	}
 	m = m.as(o.Covariance)
+	least, _ := leastVariance(data.single)
+	m.raiseVariances(least)
 	if o.parts() {
 		m, err = withParts(o, data.frame, m)
 	}
 	return m, rec, err
+}
+
+// raiseVariances raises the variances of m, a start in the frame, and over several
+// features its conditional variances, to least where they are below it: what the kernels
+// take. A start's component of one sample has none, and the floor of a feature whose
+// spread in the frame is near the smallest float64 (1e-6 of its variance) underflows.
+func (m *Model) raiseVariances(least float64) {
+	if m.Dims <= 1 || m.Covariance == Diag || m.Covariance == Spherical {
+		for i, v := range m.Covariances {
+			m.Covariances[i] = max(v, least)
+		}
+		return
+	}
+	d := m.Dims
+	w := newMultiWork(d)
+	for a := range d {
+		w.least[a] = least
+	}
+	for c := 0; c < len(m.Covariances); c += d * d {
+		copy(w.a, m.Covariances[c:c+d*d])
+		floored(w, 0, bound{w.least, w.least}, d)
+		copy(m.Covariances[c:c+d*d], w.a)
+	}
 }
 
 // givenStart returns the start that Options give whole, o.InitModel or InitWeights,

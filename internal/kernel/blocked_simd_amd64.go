@@ -243,8 +243,8 @@ func (t *multiTable[T]) multiJoints(dst []float64, x []T, c *MultiCoeffs, sc *Sc
 			}
 		}
 	})
-	g := goScratch(sc, c)
 	tail := f.tail(c)
+	g := goScratch(sc, tail)
 	var rows [goLanes][]float64
 	for i := whole; i < total; i += goLanes {
 		var xs [goLanes][]float64
@@ -252,7 +252,7 @@ func (t *multiTable[T]) multiJoints(dst []float64, x []T, c *MultiCoeffs, sc *Sc
 		for r := range rows {
 			rows[r] = g.p[r*k : (r+1)*k]
 		}
-		multiLogJoints(&rows, 1, g.diff, &xs, tail)
+		multiLogJoints(&rows, 1, g, &xs, tail)
 		for r := range in {
 			for j := range k {
 				dst[j*total+i+r] = rows[r][j]

@@ -143,20 +143,47 @@ func frameIn[T Float, F any](sc *Scratch, slots func(*Scratch) *[2]any) *F {
 
 // multiScratch is the working memory of the multichannel Go kernels.
 type multiScratch struct {
-	p      []float64 // 4 x K log-joints
-	diff   []float64 // 4 x D: x - mu_k
-	xs     []float64 // 4 x D: the samples in float64
-	joints []float64 // K planes of a tile's log-joints (Set.MultiJoints)
+	p      []float64              // 4 x K log-joints
+	diff   [][goLanes]float64     // D x 4: x - mu_k of four samples
+	cols   []float64              // each U_k's columns above the diagonal, packed (packColumns)
+	dd     [][momentLanes]float64 // D x 8: x - c_k of a group of samples
+	xs     []float64              // 4 x D: the samples in float64
+	joints []float64              // K planes of a tile's log-joints (Set.MultiJoints)
 }
 
-// goScratch returns sc's memory for the Go kernels (new memory for nil sc), sized for c.
+// goScratch returns sc's memory for the Go kernels (new memory for nil sc), sized for c,
+// with c's columns of U packed.
 func goScratch(sc *Scratch, c *MultiCoeffs) *multiScratch {
 	if sc == nil {
 		sc = new(Scratch)
 	}
 	m := &sc.multi
-	m.p, m.diff, m.xs = grow(m.p, goLanes*c.K()), grow(m.diff, goLanes*c.D), grow(m.xs, goLanes*c.D)
+	m.p, m.diff, m.xs = grow(m.p, goLanes*c.K()), grow(m.diff, c.D), grow(m.xs, goLanes*c.D)
+	m.dd = grow(m.dd, c.D)
+	m.cols = packColumns(m.cols, c)
 	return m
+}
+
+// packColumns returns buf (grown) holding each U_k's columns down to the diagonal, column
+// j of component k at k d (d+1) / 2 + j (j+1) / 2: the log-joints read a column in order,
+// four numbers at a time, where U's rows are d apart. Nothing for diagonal factors.
+func packColumns(buf []float64, c *MultiCoeffs) []float64 {
+	if c.Diag {
+		return buf[:0]
+	}
+	d := c.D
+	buf = grow(buf, c.K()*d*(d+1)/2)
+	o := 0
+	for k := range c.K() {
+		u := c.Prec[k*d*d : (k+1)*d*d]
+		for j := range d {
+			for i := range j + 1 {
+				buf[o] = u[i*d+j]
+				o++
+			}
+		}
+	}
+	return buf
 }
 
 // grow returns s resized to n elements, reusing its memory when it is large enough.

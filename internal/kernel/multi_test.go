@@ -18,7 +18,7 @@ func TestMultiLogJointOverflowIsMinusInf(t *testing.T) {
 	copy(c.Mean, []float64{-1e308, 0})
 	x := []float64{1e308, 0}
 	p := make([]float64, 1)
-	if m, top := logJointOne(p, make([]float64, goLanes*2), x, c); !math.IsInf(m, -1) || !math.IsInf(p[0], -1) || top != -1 {
+	if m, top := logJointOne(p, goScratch(nil, c), x, c); !math.IsInf(m, -1) || !math.IsInf(p[0], -1) || top != -1 {
 		t.Errorf("log-joint %v (max %v, top %d), want -Inf", p[0], m, top)
 	}
 	score := make([]float64, 1)
@@ -136,8 +136,8 @@ func multiPassesOf(t *testing.T, kern *Kernels, tiles func(*Driver) Tiles[float6
 
 // logJointOne is multiLogJoints of one sample x, in every lane: its log-joints in p, its
 // maximum and top.
-func logJointOne(p, diff, x []float64, c *MultiCoeffs) (float64, int) {
-	m, top := multiLogJoints(&[goLanes][]float64{p, p, p, p}, 1, diff, &[goLanes][]float64{x, x, x, x}, c)
+func logJointOne(p []float64, sc *multiScratch, x []float64, c *MultiCoeffs) (float64, int) {
+	m, top := multiLogJoints(&[goLanes][]float64{p, p, p, p}, 1, sc, &[goLanes][]float64{x, x, x, x}, c)
 	return m[0], top[0]
 }
 

@@ -11,51 +11,31 @@ import (
 // is -Inf). Lanes may repeat a sample and its p. Each component's numbers are loaded once
 // for the four, and the loops over features run once for them, where one sample's would
 // spend as much on their ends and indices as on their work; each sample's operations are
-// those of one sample alone, in the same order. diff holds 4 D values.
-func multiLogJoints(p *[goLanes][]float64, stride int, diff []float64, x *[goLanes][]float64, c *MultiCoeffs) (m [goLanes]float64, top [goLanes]int) {
+// those of one sample alone, in the same order. sc must come from goScratch for c: it
+// holds c's columns of U, packed.
+func multiLogJoints(p *[goLanes][]float64, stride int, sc *multiScratch, x *[goLanes][]float64, c *MultiCoeffs) (m [goLanes]float64, top [goLanes]int) {
 	d := c.D
 	x0, x1, x2, x3 := x[0][:d], x[1][:d], x[2][:d], x[3][:d]
-	d0, d1, d2, d3 := diff[:d], diff[d:2*d], diff[2*d:3*d], diff[3*d:4*d]
+	diff := sc.diff[:d]
+	tri := d * (d + 1) / 2
 	b0, b1, b2, b3 := uint64(negInf), uint64(negInf), uint64(negInf), uint64(negInf)
 	t0, t1, t2, t3 := -1, -1, -1, -1
 	for k := range c.K() {
 		mu := c.Mean[k*d : (k+1)*d]
-		u := c.Prec[k*d*d : (k+1)*d*d]
 		var q0, q1, q2, q3 float64
 		if c.Diag {
+			u := c.Prec[k*d*d : (k+1)*d*d]
 			for j := range d {
 				ujj := u[j*d+j]
 				y0, y1, y2, y3 := (x0[j]-mu[j])*ujj, (x1[j]-mu[j])*ujj, (x2[j]-mu[j])*ujj, (x3[j]-mu[j])*ujj
 				q0, q1, q2, q3 = math.FMA(y0, y0, q0), math.FMA(y1, y1, q1), math.FMA(y2, y2, q2), math.FMA(y3, y3, q3)
 			}
 		} else {
-			for j := range d {
-				d0[j], d1[j], d2[j], d3[j] = x0[j]-mu[j], x1[j]-mu[j], x2[j]-mu[j], x3[j]-mu[j]
+			for j := range diff {
+				e := &diff[j]
+				e[0], e[1], e[2], e[3] = x0[j]-mu[j], x1[j]-mu[j], x2[j]-mu[j], x3[j]-mu[j]
 			}
-			// y_j = sum_{i <= j} diff_i U_ij: column j of U above the diagonal. Two
-			// columns at a time, eight sums, twice the chains the CPU overlaps; each sum
-			// takes its terms in the same order as one column at a time would.
-			j := 0
-			for ; j+1 < d; j += 2 {
-				var a0, a1, a2, a3, b0, b1, b2, b3 float64
-				for i := 0; i <= j; i++ {
-					ua, ub := u[i*d+j], u[i*d+j+1]
-					a0, a1, a2, a3 = math.FMA(d0[i], ua, a0), math.FMA(d1[i], ua, a1), math.FMA(d2[i], ua, a2), math.FMA(d3[i], ua, a3)
-					b0, b1, b2, b3 = math.FMA(d0[i], ub, b0), math.FMA(d1[i], ub, b1), math.FMA(d2[i], ub, b2), math.FMA(d3[i], ub, b3)
-				}
-				ub := u[(j+1)*d+j+1]
-				b0, b1, b2, b3 = math.FMA(d0[j+1], ub, b0), math.FMA(d1[j+1], ub, b1), math.FMA(d2[j+1], ub, b2), math.FMA(d3[j+1], ub, b3)
-				q0, q1, q2, q3 = math.FMA(a0, a0, q0), math.FMA(a1, a1, q1), math.FMA(a2, a2, q2), math.FMA(a3, a3, q3)
-				q0, q1, q2, q3 = math.FMA(b0, b0, q0), math.FMA(b1, b1, q1), math.FMA(b2, b2, q2), math.FMA(b3, b3, q3)
-			}
-			for ; j < d; j++ {
-				var y0, y1, y2, y3 float64
-				for i := 0; i <= j; i++ {
-					uij := u[i*d+j]
-					y0, y1, y2, y3 = math.FMA(d0[i], uij, y0), math.FMA(d1[i], uij, y1), math.FMA(d2[i], uij, y2), math.FMA(d3[i], uij, y3)
-				}
-				q0, q1, q2, q3 = math.FMA(y0, y0, q0), math.FMA(y1, y1, q1), math.FMA(y2, y2, q2), math.FMA(y3, y3, q3)
-			}
+			q0, q1, q2, q3 = fourQuads(diff, sc.cols[k*tri:(k+1)*tri])
 		}
 		cn := c.Const[k]
 		v0, v1, v2, v3 := logJointOf(cn, q0), logJointOf(cn, q1), logJointOf(cn, q2), logJointOf(cn, q3)
@@ -69,6 +49,80 @@ func multiLogJoints(p *[goLanes][]float64, stride int, diff []float64, x *[goLan
 	return m, [goLanes]int{t0, t1, t2, t3}
 }
 
+// fourQuads returns |U^T diff|^2 of four samples, whose differences from the mean are
+// diff[i][l], for the U whose columns above the diagonal are packed in cols (column j at
+// j (j+1) / 2): y_j = sum_{i <= j} diff_i U_ij, each sum in ascending i, and the squares
+// in ascending j. Two columns at a time, eight sums.
+func fourQuads(diff [][goLanes]float64, cols []float64) (q0, q1, q2, q3 float64) {
+	d := len(diff)
+	j := d % 2 // an odd column first, alone: the rest come in pairs
+	if j == 1 {
+		u, e := cols[0], &diff[0]
+		y0, y1, y2, y3 := math.FMA(e[0], u, 0), math.FMA(e[1], u, 0), math.FMA(e[2], u, 0), math.FMA(e[3], u, 0)
+		q0, q1, q2, q3 = math.FMA(y0, y0, 0), math.FMA(y1, y1, 0), math.FMA(y2, y2, 0), math.FMA(y3, y3, 0)
+	}
+	for ; j+1 < d; j += 2 {
+		a0, a1, a2, a3, b0, b1, b2, b3 := pairSums(diff[:j+2], cols[j*(j+1)/2:][:j+1], cols[(j+1)*(j+2)/2:][:j+2])
+		q0, q1 = math.FMA(b0, b0, math.FMA(a0, a0, q0)), math.FMA(b1, b1, math.FMA(a1, a1, q1))
+		q2, q3 = math.FMA(b2, b2, math.FMA(a2, a2, q2)), math.FMA(b3, b3, math.FMA(a3, a3, q3))
+	}
+	return q0, q1, q2, q3
+}
+
+// pairSums returns a_l = sum_i x[i][l] ua[i] and b_l = sum_i x[i][l] ub[i] of four
+// samples l, each in ascending i, for two columns of U, ua and ub (one term longer). Each
+// sum takes four terms in a row, one expression of fused multiply-adds, then the rest of
+// both columns' terms at once. The compiler keeps in memory every value that lives across
+// a math.FMA, for the call it makes where the CPU has no such instruction; so only the
+// sums pass through memory, once for four terms, where one term of eight sums at a time
+// stored every sum for each term.
+func pairSums(x [][goLanes]float64, ua, ub []float64) (a0, a1, a2, a3, b0, b1, b2, b3 float64) {
+	n := len(ua)
+	x, ub = x[:n+1], ub[:n+1]
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		xs, us, vs := (*[4][goLanes]float64)(x[i:i+4]), (*[4]float64)(ua[i:i+4]), (*[4]float64)(ub[i:i+4])
+		a0, a1, a2, a3 = dot4(a0, xs, 0, us), dot4(a1, xs, 1, us), dot4(a2, xs, 2, us), dot4(a3, xs, 3, us)
+		b0, b1, b2, b3 = dot4(b0, xs, 0, vs), dot4(b1, xs, 1, vs), dot4(b2, xs, 2, vs), dot4(b3, xs, 3, vs)
+	}
+	x, ua, ub = x[i:], ua[i:], ub[i:]
+	switch len(ua) { // the rest: up to three terms of a, one more of b
+	case 0:
+		e, v := &x[0], ub[0]
+		b0, b1, b2, b3 = math.FMA(e[0], v, b0), math.FMA(e[1], v, b1), math.FMA(e[2], v, b2), math.FMA(e[3], v, b3)
+	case 1:
+		e, u := &x[0], ua[0]
+		a0, a1, a2, a3 = math.FMA(e[0], u, a0), math.FMA(e[1], u, a1), math.FMA(e[2], u, a2), math.FMA(e[3], u, a3)
+		xs, vs := (*[2][goLanes]float64)(x), (*[2]float64)(ub)
+		b0, b1, b2, b3 = dot2(b0, xs, 0, vs), dot2(b1, xs, 1, vs), dot2(b2, xs, 2, vs), dot2(b3, xs, 3, vs)
+	case 2:
+		xs, us := (*[2][goLanes]float64)(x), (*[2]float64)(ua)
+		a0, a1, a2, a3 = dot2(a0, xs, 0, us), dot2(a1, xs, 1, us), dot2(a2, xs, 2, us), dot2(a3, xs, 3, us)
+		xt, vs := (*[3][goLanes]float64)(x), (*[3]float64)(ub)
+		b0, b1, b2, b3 = dot3(b0, xt, 0, vs), dot3(b1, xt, 1, vs), dot3(b2, xt, 2, vs), dot3(b3, xt, 3, vs)
+	case 3:
+		xs, us := (*[3][goLanes]float64)(x), (*[3]float64)(ua)
+		a0, a1, a2, a3 = dot3(a0, xs, 0, us), dot3(a1, xs, 1, us), dot3(a2, xs, 2, us), dot3(a3, xs, 3, us)
+		xt, vs := (*[4][goLanes]float64)(x), (*[4]float64)(ub)
+		b0, b1, b2, b3 = dot4(b0, xt, 0, vs), dot4(b1, xt, 1, vs), dot4(b2, xt, 2, vs), dot4(b3, xt, 3, vs)
+	}
+	return
+}
+
+// dot4 returns acc + x[0][l] u[0] + ... + x[3][l] u[3], fused multiply-adds in that order;
+// dot3 and dot2 the same of three and two terms.
+func dot4(acc float64, x *[4][goLanes]float64, l int, u *[4]float64) float64 {
+	return math.FMA(x[3][l], u[3], math.FMA(x[2][l], u[2], math.FMA(x[1][l], u[1], math.FMA(x[0][l], u[0], acc))))
+}
+
+func dot3(acc float64, x *[3][goLanes]float64, l int, u *[3]float64) float64 {
+	return math.FMA(x[2][l], u[2], math.FMA(x[1][l], u[1], math.FMA(x[0][l], u[0], acc)))
+}
+
+func dot2(acc float64, x *[2][goLanes]float64, l int, u *[2]float64) float64 {
+	return math.FMA(x[1][l], u[1], math.FMA(x[0][l], u[0], acc))
+}
+
 // logJointOf is the log-joint cnst - q/2, -Inf where q is NaN: x - mu overflowed and met
 // a zero of U (Inf x 0), beyond reach.
 func logJointOf(cnst, q float64) float64 {
@@ -79,14 +133,19 @@ func logJointOf(cnst, q float64) float64 {
 	return v
 }
 
-// fourSamples sets x to the samples i to i+3 of in, as float64 in sc's buffer, the last
-// one below n repeated where they run past it, and returns how many are below n.
+// fourSamples sets x to the samples i to i+3 of in, as float64 (in sc's buffer, unless
+// they are float64 already), the last one below n repeated where they run past it, and
+// returns how many are below n.
 func fourSamples[T Float](sc *multiScratch, in []T, i, n int, x *[goLanes][]float64) int {
 	d := len(sc.xs) / goLanes
+	rows, is64 := any(in).([]float64)
 	for l := range goLanes {
-		if i+l < n {
+		switch {
+		case i+l < n && is64:
+			x[l] = rows[(i+l)*d : (i+l+1)*d]
+		case i+l < n:
 			x[l] = sample(sc.xs[l*d:(l+1)*d], in, i+l)
-		} else {
+		default:
 			x[l] = x[l-1]
 		}
 	}
@@ -125,96 +184,113 @@ func multiEStepIn[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc
 		block.Reset()
 		for first := lo; first < min(lo+eStepBlock, n); first += step {
 			last := min(first+step, lo+eStepBlock, n)
-			// Each sample is converted twice, for its log-joints and its moments: into a
-			// buffer of four samples that stays in L1 (one sample's, which measured 2-3%
-			// faster than converting a chunk's samples once into an array of them).
+			// Each sample is read twice, for its log-joints, four at a time (float32 ones
+			// converted into a buffer of four that stays in L1, which measured 2-3% faster
+			// than converting a chunk's samples once into an array of them), and for its
+			// moments, gathered component by component.
 			for i := first; i < last; i += goLanes {
 				var xs [goLanes][]float64
 				in := fourSamples(sc, x, i, last, &xs)
 				p := ch.columns(i-first, last-first)
-				m, top := multiLogJoints(&p, ch.stride, sc.diff, &xs, c)
+				m, top := multiLogJoints(&p, ch.stride, sc, &xs, c)
 				copy(ch.max[i-first:i-first+in], m[:in])
 				copy(ch.top[i-first:i-first+in], top[:in])
 			}
 			ch.expSums(last-first, weightsOf(w, first, last))
 			block.LogLik = ch.addLogLik(block.LogLik, last-first, weightsOf(w, first, last))
-			for i := first; i < last; i += goLanes {
-				var xs [goLanes][]float64
-				var scale [goLanes]float64 // 0 past the chunk's end: those lanes add nothing
-				in := fourSamples(sc, x, i, last, &xs)
-				copy(scale[:in], ch.scale[i-first:])
-				e := ch.columns(i-first, last-first)
-				fourMoments(&xs, &e, ch.stride, &scale, c, sc, &block)
+			for k := range c.K() {
+				componentMoments(sc, x[first*d:last*d], ch.plane(k, last-first), ch.scale[:last-first], c, k, &block)
 			}
 		}
 		s.Add(&block)
 	}
 }
 
-// fourMoments adds the moments about c's centres of four samples xs[l], whose exp(P_k - max) are
-// e[l][k*stride] and whose responsibilities are those times scale[l], to s. A sample adds
-// nothing to a component where its responsibility is 0. Each sum takes the four samples
-// in order, as one sample at a time would add them, but is loaded and stored once for the
-// four, and the loops over features run once for them. Products that a sum takes are
-// rounded on their own, as in eStepSums.
-func fourMoments(xs, e *[goLanes][]float64, stride int, scale *[goLanes]float64, c *MultiCoeffs, sc *multiScratch, s *MultiStats) {
+// momentLanes is how many samples the Go moments add at a time: each sum of a row of Q
+// then takes that many terms in a row, with their eight factors in registers (sixteen,
+// from memory, measured slower).
+const momentLanes = 8
+
+// componentMoments adds to s the moments about c's centre k of the samples x (D features
+// each), whose exp(P_k - max) are e and whose responsibilities are those times scale. A
+// sample adds nothing where its responsibility is 0: those are left out, and the others
+// gathered momentLanes at a time, the last group made up with zeros, which add exactly
+// nothing: every sum starts at +0, and a sum of two numbers is -0 only where both are.
+// Each sum takes the samples in order, as one sample at a time would add them, with
+// products that a sum takes rounded on their own, as in eStepSums.
+func componentMoments[T Float](sc *multiScratch, x []T, e, scale []float64, c *MultiCoeffs, k int, s *MultiStats) {
 	d := c.D
-	x0, x1, x2, x3 := xs[0][:d], xs[1][:d], xs[2][:d], xs[3][:d]
-	d0, d1, d2, d3 := sc.diff[:d], sc.diff[d:2*d], sc.diff[2*d:3*d], sc.diff[3*d:4*d]
-	for k := range c.K() {
-		r0, r1 := float64(e[0][k*stride]*scale[0]), float64(e[1][k*stride]*scale[1])
-		r2, r3 := float64(e[2][k*stride]*scale[2]), float64(e[3][k*stride]*scale[3])
-		if r0 == 0 && r1 == 0 && r2 == 0 && r3 == 0 {
+	mu := c.centre()[k*d : (k+1)*d]
+	dd := sc.dd[:d]
+	var r [momentLanes]float64
+	var at [momentLanes]int // the samples of the group
+	g := 0
+	for i, ei := range e[:len(scale)] {
+		r[g], at[g] = float64(ei*scale[i]), i
+		if r[g] == 0 {
 			continue
 		}
-		s.N[k] = addIf(addIf(addIf(addIf(s.N[k], r0, r0), r1, r1), r2, r2), r3, r3)
-		mu := c.centre()[k*d : (k+1)*d]
-		sk := s.S[k*d : (k+1)*d]
-		q := s.Q[k*d*d : (k+1)*d*d]
-		for j := range d {
-			d0[j], d1[j], d2[j], d3[j] = x0[j]-mu[j], x1[j]-mu[j], x2[j]-mu[j], x3[j]-mu[j]
+		if g++; g == momentLanes {
+			gather(dd, x, &at, mu)
+			addLanes(s, k, &r, dd, c.Diag)
+			g = 0
 		}
-		all := r0 != 0 && r1 != 0 && r2 != 0 && r3 != 0 // no sample to skip: the plain sums
-		for j := range d {
-			rd0, rd1, rd2, rd3 := float64(r0*d0[j]), float64(r1*d1[j]), float64(r2*d2[j]), float64(r3*d3[j])
-			end := d // row j of Q from the diagonal on; only the diagonal for diagonal factors
-			if c.Diag {
-				end = j + 1
-			}
-			if all {
-				sk[j] = sk[j] + rd0 + rd1 + rd2 + rd3
-				row := q[j*d+j : j*d+end]
-				e0, e1, e2, e3 := d0[j:end], d1[j:end], d2[j:end], d3[j:end]
-				for l := range row {
-					row[l] = math.FMA(rd3, e3[l], math.FMA(rd2, e2[l], math.FMA(rd1, e1[l], math.FMA(rd0, e0[l], row[l]))))
-				}
-				continue
-			}
-			sk[j] = addIf(addIf(addIf(addIf(sk[j], rd0, r0), rd1, r1), rd2, r2), rd3, r3)
-			for l := j; l < end; l++ {
-				q[j*d+l] = fmaIf(fmaIf(fmaIf(fmaIf(q[j*d+l], rd0, d0[l], r0), rd1, d1[l], r1), rd2, d2[l], r2), rd3, d3[l], r3)
-			}
+	}
+	if g > 0 {
+		clear(at[g:]) // lanes past the last sample: its first one's, then zeros
+		gather(dd, x, &at, mu)
+		for j := range dd {
+			clear(dd[j][g:])
 		}
+		clear(r[g:])
+		addLanes(s, k, &r, dd, c.Diag)
 	}
 }
 
-// addIf returns acc + v where r is not 0, else acc: selected as bits, without a branch
-// that samples would mispredict.
-func addIf(acc, v, r float64) float64 {
-	b := math.Float64bits(acc + v)
-	if r == 0 {
-		b = math.Float64bits(acc)
+// gather sets dd[j][l] to x_{at[l], j} - mu_j, for the D features of the samples x.
+func gather[T Float](dd [][momentLanes]float64, x []T, at *[momentLanes]int, mu []float64) {
+	d := len(dd)
+	mu = mu[:d]
+	x0, x1, x2, x3 := x[at[0]*d:][:d], x[at[1]*d:][:d], x[at[2]*d:][:d], x[at[3]*d:][:d]
+	x4, x5, x6, x7 := x[at[4]*d:][:d], x[at[5]*d:][:d], x[at[6]*d:][:d], x[at[7]*d:][:d]
+	for j := range dd {
+		v, m := &dd[j], mu[j]
+		v[0], v[1], v[2], v[3] = float64(x0[j])-m, float64(x1[j])-m, float64(x2[j])-m, float64(x3[j])-m
+		v[4], v[5], v[6], v[7] = float64(x4[j])-m, float64(x5[j])-m, float64(x6[j])-m, float64(x7[j])-m
 	}
-	return math.Float64frombits(b)
 }
 
-// fmaIf returns the fused multiply-add a b + acc where r is not 0, else acc, as addIf.
-func fmaIf(acc, a, b, r float64) float64 {
-	v := math.Float64bits(math.FMA(a, b, acc))
-	if r == 0 {
-		v = math.Float64bits(acc)
+// addLanes adds to component k's statistics in s the momentLanes samples whose
+// responsibilities are r and differences from the centre dd[j][l]: N, S and the rows of Q
+// from the diagonal on (the diagonal alone for diagonal factors).
+func addLanes(s *MultiStats, k int, r *[momentLanes]float64, dd [][momentLanes]float64, diag bool) {
+	d := len(dd)
+	s.N[k] = s.N[k] + r[0] + r[1] + r[2] + r[3] + r[4] + r[5] + r[6] + r[7]
+	sk, q := s.S[k*d:(k+1)*d], s.Q[k*d*d:(k+1)*d*d]
+	for j := range sk {
+		v := &dd[j]
+		a0, a1, a2, a3 := float64(r[0]*v[0]), float64(r[1]*v[1]), float64(r[2]*v[2]), float64(r[3]*v[3])
+		a4, a5, a6, a7 := float64(r[4]*v[4]), float64(r[5]*v[5]), float64(r[6]*v[6]), float64(r[7]*v[7])
+		sk[j] = sk[j] + a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7
+		end := d
+		if diag {
+			end = j + 1
+		}
+		rank8(q[j*d+j:j*d+end], dd[j:end], a0, a1, a2, a3, a4, a5, a6, a7)
 	}
-	return math.Float64frombits(v)
+}
+
+// rank8 adds to acc[l] the products a_i b[l][i], i from 0 to 7, fused multiply-adds in
+// that order: eight in a row, so that each sum is loaded and stored once for the eight,
+// and nothing but the loop's index passes through memory around the math.FMAs (see
+// pairSums).
+func rank8(acc []float64, b [][momentLanes]float64, a0, a1, a2, a3, a4, a5, a6, a7 float64) {
+	b = b[:len(acc)]
+	for l := range acc {
+		v := &b[l]
+		acc[l] = math.FMA(a7, v[7], math.FMA(a6, v[6], math.FMA(a5, v[5], math.FMA(a4, v[4],
+			math.FMA(a3, v[3], math.FMA(a2, v[2], math.FMA(a1, v[1], math.FMA(a0, v[0], acc[l]))))))))
+	}
 }
 
 // MultiClassify sets dst[n] to argmax_k P_k(x_n), the lowest k on ties.
@@ -229,7 +305,7 @@ func multiClassifyIn[T Float](dst []uint16, x []T, c *MultiCoeffs, scratch *Scra
 	for i := 0; i < len(dst); i += goLanes {
 		var xs [goLanes][]float64
 		in := fourSamples(sc, x, i, len(dst), &xs)
-		_, top := multiLogJoints(&p, 1, sc.diff, &xs, c)
+		_, top := multiLogJoints(&p, 1, sc, &xs, c)
 		for l, t := range top[:in] {
 			dst[i+l] = uint16(max(t, 0))
 		}
@@ -252,7 +328,7 @@ func multiScoresIn[T Float](score, resp []float64, x []T, c *MultiCoeffs, scratc
 	for i0 := 0; i0 < len(score); i0 += goLanes {
 		var xs [goLanes][]float64
 		in := fourSamples(sc, x, i0, len(score), &xs)
-		ms, _ := multiLogJoints(&rows, 1, sc.diff, &xs, c)
+		ms, _ := multiLogJoints(&rows, 1, sc, &xs, c)
 		for l, m := range ms[:in] {
 			scoreOf(score, resp, i0+l, m, rows[l], 1, k)
 		}

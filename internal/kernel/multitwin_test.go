@@ -86,7 +86,7 @@ func multiBound(x []float64, w []float64, c *MultiCoeffs, rel64 float64) *MultiS
 		if w != nil {
 			wi = w[i]
 		}
-		m, _ := logJointOne(sc.p[:k], sc.diff, xi, c)
+		m, _ := logJointOne(sc.p[:k], sc, xi, c)
 		sum := 0.0
 		for j, v := range sc.p[:k] {
 			r[j] = math.Exp(v - m)
@@ -406,7 +406,7 @@ func checkMultiClassify32(t *testing.T, what string, x []float32, c *MultiCoeffs
 		if a >= c.K() {
 			t.Fatalf("%s: sample %d labelled %d of %d components", what, i, a, c.K())
 		}
-		logJointOne(sc.p[:c32.K()], sc.diff, x64[i*d:(i+1)*d], c32)
+		logJointOne(sc.p[:c32.K()], sc, x64[i*d:(i+1)*d], c32)
 		scale := math.Abs(c32.Const[a]) + math.Abs(c32.Const[b]) + math.Abs(sc.p[a]) + math.Abs(sc.p[b])
 		if math.Abs(sc.p[a]-sc.p[b]) > float64(2*d+4)*0x1p-24*scale {
 			t.Fatalf("%s: sample %d labelled %d (P %v), twin %d (P %v)", what, i, a, sc.p[a], b, sc.p[b])
@@ -614,15 +614,16 @@ func checkJoints(t *testing.T, what string, kern *Kernels, x []float64, c *Multi
 		t.Fatalf("%s: no log-joints for %d features", what, d)
 	}
 	x64 := to64(gen.Float32s(x))
-	p, diff := make([]float64, k), make([]float64, goLanes*d)
+	p, c32 := make([]float64, k), multiCoeffs32(c)
+	sc64, sc32 := goScratch(nil, c), goScratch(nil, c32)
 	for i := range n {
-		logJointOne(p, diff, x[i*d:(i+1)*d], c)
+		logJointOne(p, sc64, x[i*d:(i+1)*d], c)
 		for j, want := range p {
 			if math.Float64bits(got[j*n+i]) != math.Float64bits(want) {
 				t.Fatalf("%s: P_%d of sample %d = %v, twin %v", what, j, i, got[j*n+i], want)
 			}
 		}
-		logJointOne(p, diff, x64[i*d:(i+1)*d], multiCoeffs32(c))
+		logJointOne(p, sc32, x64[i*d:(i+1)*d], c32)
 		for j, want := range p {
 			if e := math.Abs(got32[j*n+i] - want); !(e <= 0x1p-24*float64(4*d+8)*(math.Abs(want)+1)) {
 				t.Fatalf("%s float32: P_%d of sample %d = %v, twin %v", what, j, i, got32[j*n+i], want)

@@ -494,7 +494,9 @@ func (m *Model) asMulti(c Covariance) Model {
 // MaxStatsBytes bounds the memory of a multichannel pass's statistics and coefficients,
 // K (1 + d + d^2) numbers each: the pass's own, its coefficients, and those of a window of
 // tiles, which are added in tile order for the same bits at any thread count (two a
-// worker). A pass that would need more is an error before it allocates them.
+// worker); with each worker's copy of the precision factors (K d^2 numbers at most: the
+// Go kernels' packed columns, the float32 lanes' factors). A pass that would need more is
+// an error before it allocates them.
 const MaxStatsBytes = 1 << 30
 
 // checkStatsMemory refuses a pass over n samples of dims features with k components on d
@@ -503,7 +505,7 @@ func checkStatsMemory(d *kernel.Driver, n, k, dims int) error {
 	if dims <= 1 {
 		return nil
 	}
-	b := d.MultiPartialsBytes(n, k, dims)
+	b := d.MultiPartialsBytes(n, k, dims) + int64(d.Threads())*int64(k)*int64(dims)*int64(dims)*8
 	if per := int64(kernel.MultiStatsSize(k, dims)) * 8; per > MaxStatsBytes || b+2*per > MaxStatsBytes {
 		return fmt.Errorf("gmm: %w: %d components over %d features need %d MiB of statistics and coefficients for %d samples, above %d MiB",
 			ErrInvalidOptions, k, dims, (b+2*per)>>20, n, MaxStatsBytes>>20)

@@ -138,24 +138,42 @@ func (in *data[T]) checked() (*samples[T], dataset, error) {
 	return checkSamples(in.s, in.w)
 }
 
-func (in *data[T]) fit(ctx context.Context, opt Options) (*Result, error) {
+// fitted returns what a fit of the samples runs on: the samples checked and in the frame
+// the fit runs in, what it knows of them, and opt with its defaults, the samples'
+// weights and their number of features.
+func (in *data[T]) fitted(opt Options) (*samples[T], Options, dataset, error) {
 	s, data, err := in.checked()
 	if err != nil {
-		return nil, err
+		return nil, opt, dataset{}, err
 	}
 	opt = opt.withDefaults()
 	opt.weights, opt.Dims = in.w, max(opt.Dims, s.dims())
+	return s, opt, data, nil
+}
+
+func (in *data[T]) fit(ctx context.Context, opt Options) (*Result, error) {
+	s, opt, data, err := in.fitted(opt)
+	if err != nil {
+		return nil, err
+	}
 	return fitChecked(ctx, s, opt, data)
 }
 
 func (in *data[T]) selectK(ctx context.Context, lo, hi int, opt Options, types []Covariance) (*Selection, error) {
-	s, data, err := in.checked()
+	s, opt, data, err := in.fitted(opt)
 	if err != nil {
 		return nil, err
 	}
-	opt = opt.withDefaults()
-	opt.weights, opt.Dims = in.w, max(opt.Dims, s.dims())
 	return selectChecked(ctx, s, lo, hi, opt, data, types)
+}
+
+// weight returns the samples' total weight (their number without weights), once the
+// weights are checked: one non-negative finite weight a sample.
+func (in *data[T]) weight() (float64, error) {
+	if in.w == nil {
+		return float64(in.s.n), nil
+	}
+	return checkWeights(in.w, in.s.n)
 }
 
 // dims is the Options.Dims of the samples: their features, 0 for one.

@@ -501,11 +501,8 @@ func (in *data[T]) scores(ctx context.Context, m *Model, e Exec, resp bool) ([]f
 // logLikelihood returns the samples' total log-likelihood under m, weighted, and their
 // total weight.
 func (in *data[T]) logLikelihood(ctx context.Context, m *Model, e Exec) (ll, weight float64, err error) {
-	weight = float64(in.s.n)
-	if in.w != nil {
-		if weight, err = checkWeights(in.w, in.s.n); err != nil {
-			return math.NaN(), 0, err
-		}
+	if weight, err = in.weight(); err != nil {
+		return math.NaN(), 0, err
 	}
 	if m.Dims > 1 {
 		ll, err = multiLogLikelihood(ctx, m, in.s, in.w, e)

@@ -525,9 +525,6 @@ func multiPrepared[T float32 | float64](m *Model, s *samples[T]) (*kernel.MultiC
 	return c, nil
 }
 
-// samples returns how many samples x holds for m.
-func (m *Model) samples(n int) int { return n / m.dims() }
-
 // multiScores returns the log-density of every sample of s under m, a checked model of
 // Dims > 1, or with resp the responsibilities' rows, on e's workers.
 func multiScores[T float32 | float64](ctx context.Context, m *Model, s *samples[T], e Exec, resp bool) ([]float64, error) {

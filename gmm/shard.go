@@ -48,14 +48,11 @@ func (in *data[T]) summarize() (Summary, error) {
 			return Summary{}, err
 		}
 	}
-	s := Summary{Dims: in.s.d, Samples: in.s.n, Weight: float64(in.s.n), Weighted: in.w != nil, Min: lo, Max: hi, Float32: !is64[T]()}
-	if in.w != nil {
-		var err error
-		if s.Weight, err = checkWeights(in.w, in.s.n); err != nil {
-			return Summary{}, err
-		}
+	weight, err := in.weight()
+	if err != nil {
+		return Summary{}, err
 	}
-	return s, nil
+	return Summary{Dims: in.s.d, Samples: in.s.n, Weight: weight, Weighted: in.w != nil, Min: lo, Max: hi, Float32: !is64[T]()}, nil
 }
 
 // Merge returns the Summary of the union of the shards that s and o summarise. The zero
@@ -297,10 +294,8 @@ func (in *data[T]) estep(ctx context.Context, p *Params, e Exec) (*Stats, error)
 	if _, _, err := checkFinite(x, 0); err != nil {
 		return nil, err
 	}
-	if in.w != nil {
-		if _, err := checkWeights(in.w, n); err != nil {
-			return nil, err
-		}
+	if _, err := in.weight(); err != nil {
+		return nil, err
 	}
 	s := rowSamples(samplesIn(p.frame, x), d)
 	opt := Options{Dims: d, Covariance: p.model.Covariance, weights: in.w}

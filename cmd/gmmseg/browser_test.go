@@ -71,7 +71,12 @@ func browser(t *testing.T) context.Context {
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[int]("1")); err != nil {
+	// The first Run starts the browser and binds its life to the context it is given, so
+	// that context takes no timeout: a browser that has not answered in a minute is ended.
+	watchdog := time.AfterFunc(time.Minute, cancel)
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[int]("1"))
+	watchdog.Stop()
+	if err != nil {
 		noBrowser(t, "the browser %s does not start: %v", path, err)
 	}
 	return ctx

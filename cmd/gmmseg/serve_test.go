@@ -56,7 +56,10 @@ type testServer struct {
 }
 
 // startServer serves the page with serve's default flags and timeouts, changed by edit
-// (if not nil), until the test ends.
+// (if not nil), until the test ends. Every fit still under way then ends first: the
+// server's Close waits for the requests it serves, and a long fit that a failed test
+// left streaming to a client (a browser, a body not closed) would otherwise hold it for
+// as long as the fit runs.
 func startServer(t *testing.T, edit func(*serveConfig, *timeouts)) *testServer {
 	t.Helper()
 	sc, err := parseServeFlags(nil)
@@ -71,9 +74,13 @@ func startServer(t *testing.T, edit func(*serveConfig, *timeouts)) *testServer {
 	s := newServer(sc, log.New(logged, "", 0), true)
 	s.timeouts = tm
 	ts := httptest.NewUnstartedServer(nil)
-	ts.Config = s.httpServer(context.Background())
+	served, endFits := context.WithCancel(context.Background())
+	ts.Config = s.httpServer(served)
 	ts.Start()
-	t.Cleanup(ts.Close)
+	t.Cleanup(func() {
+		endFits()
+		ts.Close()
+	})
 	return &testServer{s, ts.URL, logged}
 }
 
@@ -754,7 +761,12 @@ func TestServeQueueAndTimeouts(t *testing.T) {
 	})
 	first, resp := ts.startLong(t, t.Context(), true)
 	defer resp.Body.Close()
-	second := ts.post(t, t.Context(), "/api/fits?example=camera.png", nil)
+	// The second's stream ends once the first is cancelled. Were the cancel lost, the
+	// first (a million iterations) would hold the queue for many minutes: the second's
+	// wait is bounded, and the test fails instead.
+	bounded, endWait := context.WithTimeout(t.Context(), time.Minute)
+	defer endWait()
+	second := ts.post(t, bounded, "/api/fits?example=camera.png", nil)
 	defer second.Body.Close()
 	third := ts.post(t, t.Context(), "/api/fits?example=camera.png", nil)
 	body, _ := io.ReadAll(third.Body)
@@ -763,8 +775,14 @@ func TestServeQueueAndTimeouts(t *testing.T) {
 		t.Errorf("a fit beyond the queue: %s %s", third.Status, body)
 	}
 	time.AfterFunc(1200*time.Millisecond, func() {
-		if resp, err := http.Post(ts.url+"/api/fits/"+first+"/cancel", "", nil); err == nil {
-			resp.Body.Close()
+		c, err := http.Post(ts.url+"/api/fits/"+first+"/cancel", "", nil)
+		if err != nil {
+			t.Errorf("Cancel of the first fit: %v", err)
+			return
+		}
+		c.Body.Close()
+		if c.StatusCode != http.StatusNoContent {
+			t.Errorf("Cancel of the first fit: %s", c.Status)
 		}
 	})
 	events, comments := readEvents(second.Body, nil)

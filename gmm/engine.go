@@ -3,6 +3,7 @@ package gmm
 import (
 	"math"
 
+	"github.com/gmmsimd/gmmsimd/internal/drive"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
@@ -19,7 +20,7 @@ type engine interface {
 
 // oneDim is the engine of one-dimensional mixtures.
 type oneDim[T float32 | float64] struct {
-	d    *kernel.Driver
+	d    *drive.Driver
 	x    []T
 	w    []float64
 	c    *kernel.Coeffs
@@ -30,7 +31,7 @@ type oneDim[T float32 | float64] struct {
 func (e *oneDim[T]) pass(m *Model, centre []float64) {
 	m.setCoeffs(e.c)
 	e.c.Centre = centre
-	kernel.EStep(e.d, e.x, e.w, e.c, e.s)
+	drive.EStep(e.d, e.x, e.w, e.c, e.s)
 }
 
 func (e *oneDim[T]) logLik() float64 { return e.s.LogLik }

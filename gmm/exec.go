@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/gmmsimd/gmmsimd/internal/drive"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
@@ -54,7 +55,7 @@ var ErrClosed = errors.New("gmm: the pool is closed")
 // done.
 type Pool struct {
 	mu sync.Mutex
-	d  *kernel.Driver // nil once closed
+	d  *drive.Driver // nil once closed
 }
 
 // NewPool starts the workers that e describes (e.Pool must be nil).
@@ -116,7 +117,7 @@ const MaxComponents = kernel.MaxComponents
 // MaxThreads is the most workers an Exec may ask for: more is an error, not clamped.
 // Workers beyond the cores gain nothing, and a worker's buffers are made only when it
 // takes part in a pass.
-const MaxThreads = kernel.MaxThreads
+const MaxThreads = drive.MaxThreads
 
 // Validate reports whether e can run: Threads not negative, a Kernel this binary holds
 // and this CPU runs, and no other setting beside a Pool. It starts no worker.
@@ -144,12 +145,12 @@ func (e *Exec) kernels() (*kernel.Kernels, error) {
 }
 
 // start returns a driver with the workers e describes, started.
-func (e *Exec) start() (*kernel.Driver, error) {
+func (e *Exec) start() (*drive.Driver, error) {
 	k, err := e.kernels()
 	if err != nil {
 		return nil, err
 	}
-	d, err := kernel.NewDriver(k, kernel.Config{Threads: e.Threads, Pin: e.Pin})
+	d, err := drive.New(k, drive.Config{Threads: e.Threads, Pin: e.Pin})
 	if err != nil {
 		return nil, fmt.Errorf("gmm: %w: %w", ErrInvalidOptions, err)
 	}
@@ -158,9 +159,9 @@ func (e *Exec) start() (*kernel.Driver, error) {
 
 // run runs f on the workers e asks for: the Pool's, held for the call, or workers started
 // for the call and stopped after it. Its passes stop within a tile of ctx's cancellation
-// (see kernel.Driver.Interruptible): f checks ctx after each pass.
-func (e *Exec) run(ctx context.Context, f func(d *kernel.Driver) error) error {
-	run := func(d *kernel.Driver) error {
+// (see drive.Driver.Interruptible): f checks ctx after each pass.
+func (e *Exec) run(ctx context.Context, f func(d *drive.Driver) error) error {
+	run := func(d *drive.Driver) error {
 		defer d.Interruptible(ctx)()
 		return f(d)
 	}

@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
+	"github.com/gmmsimd/gmmsimd/internal/drive"
 )
 
 // Options configure Fit. The zero value of each field is scikit-learn's GaussianMixture
@@ -301,7 +301,7 @@ func fitChecked[T float32 | float64](ctx context.Context, s *samples[T], opt Opt
 		return nil, err
 	}
 	var res *Result
-	err := opt.run(ctx, func(d *kernel.Driver) (err error) {
+	err := opt.run(ctx, func(d *drive.Driver) (err error) {
 		res, err = fit(ctx, d, s, opt, data)
 		return err
 	})
@@ -310,7 +310,7 @@ func fitChecked[T float32 | float64](ctx context.Context, s *samples[T], opt Opt
 
 // fit runs Fit's starts on d's workers, for the samples s in the data's frame (weights
 // opt.weights), and returns the best.
-func fit[T float32 | float64](ctx context.Context, d *kernel.Driver, s *samples[T], opt Options, data dataset) (*Result, error) {
+func fit[T float32 | float64](ctx context.Context, d *drive.Driver, s *samples[T], opt Options, data dataset) (*Result, error) {
 	if err := checkStatsMemory(d, data.n, opt.Components, opt.Dims); err != nil {
 		return nil, err
 	}

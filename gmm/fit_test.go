@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/gmmsimd/gmmsimd/gen"
+	"github.com/gmmsimd/gmmsimd/internal/drive"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/gmmsimd/gmmsimd/internal/race"
 )
@@ -213,14 +214,14 @@ func TestWeightsEqualRepetition(t *testing.T) {
 }
 
 func TestThreadsGiveIdenticalBits(t *testing.T) {
-	// 300000 samples make several tiles at any cache size (kernel.MaxTileSize).
+	// 300000 samples make several tiles at any cache size (drive.MaxTileSize).
 	x := sample(t, 7, 300000, truth)
 	x32 := gen.Float32s(x)
 	w := make([]float64, len(x))
 	for i := range w {
 		w[i] = float64(1 + i%3)
 	}
-	most, pins := max(4, 2*kernel.AutoThreads()), []bool{false, runtime.GOOS == "linux"}
+	most, pins := max(4, 2*drive.AutoThreads()), []bool{false, runtime.GOOS == "linux"}
 	if testing.Short() { // under an emulator: the threads that split the tiles unevenly
 		most, pins = 3, pins[:1]
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
+	"github.com/gmmsimd/gmmsimd/internal/drive"
 )
 
 // CountLevels prepares integer data for Fit: it counts the levels (pixel values, say) on
@@ -24,8 +24,8 @@ func CountLevels[T float32 | float64](ctx context.Context, levels []uint16, valu
 	}
 	all := make([]uint64, 1<<16)
 	top := 0
-	err := e.run(ctx, func(d *kernel.Driver) error {
-		top = kernel.Histogram(d, all, levels)
+	err := e.run(ctx, func(d *drive.Driver) error {
+		top = drive.Histogram(d, all, levels)
 		return stopped(ctx)
 	})
 	if err != nil {

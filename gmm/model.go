@@ -47,6 +47,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/gmmsimd/gmmsimd/internal/drive"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
@@ -336,7 +337,7 @@ func (m *Model) frame() frame {
 
 // run runs a pass of the kernels over the samples: score over s.x, or over the frame's
 // float64 copy.
-func run[T float32 | float64](s *scoring[T], d *kernel.Driver, onX func(*kernel.Driver, []T), onFramed func(*kernel.Driver, []float64)) {
+func run[T float32 | float64](s *scoring[T], d *drive.Driver, onX func(*drive.Driver, []T), onFramed func(*drive.Driver, []float64)) {
 	if s.framed != nil {
 		onFramed(d, s.framed)
 		return
@@ -442,9 +443,9 @@ func (in *data[T]) predict(ctx context.Context, m *Model, dst []uint16, e Exec) 
 	if err != nil {
 		return err
 	}
-	return e.run(ctx, func(d *kernel.Driver) error {
-		run(s, d, func(d *kernel.Driver, x []T) { kernel.Classify(d, dst, x, s.c) },
-			func(d *kernel.Driver, x []float64) { kernel.Classify(d, dst, x, s.c) })
+	return e.run(ctx, func(d *drive.Driver) error {
+		run(s, d, func(d *drive.Driver, x []T) { drive.Classify(d, dst, x, s.c) },
+			func(d *drive.Driver, x []float64) { drive.Classify(d, dst, x, s.c) })
 		return stopped(ctx)
 	})
 }
@@ -455,8 +456,8 @@ func predictMulti[T float32 | float64](ctx context.Context, m *Model, dst []uint
 	if err != nil {
 		return err
 	}
-	return e.run(ctx, func(d *kernel.Driver) error {
-		kernel.DriveMultiClassify(d, dst, s.tiles(d), c)
+	return e.run(ctx, func(d *drive.Driver) error {
+		drive.MultiClassify(d, dst, s.tiles(d), c)
 		return stopped(ctx)
 	})
 }
@@ -477,13 +478,13 @@ func (in *data[T]) scores(ctx context.Context, m *Model, e Exec, resp bool) ([]f
 		n *= m.K()
 	}
 	out := make([]float64, n)
-	err = e.run(ctx, func(d *kernel.Driver) error {
+	err = e.run(ctx, func(d *drive.Driver) error {
 		if resp {
-			run(s, d, func(d *kernel.Driver, x []T) { kernel.Responsibilities(d, out, x, s.c) },
-				func(d *kernel.Driver, x []float64) { kernel.Responsibilities(d, out, x, s.c) })
+			run(s, d, func(d *drive.Driver, x []T) { drive.Responsibilities(d, out, x, s.c) },
+				func(d *drive.Driver, x []float64) { drive.Responsibilities(d, out, x, s.c) })
 		} else {
-			run(s, d, func(d *kernel.Driver, x []T) { kernel.ScoreSamples(d, out, x, s.c) },
-				func(d *kernel.Driver, x []float64) { kernel.ScoreSamples(d, out, x, s.c) })
+			run(s, d, func(d *drive.Driver, x []T) { drive.Scores(d, out, x, s.c) },
+				func(d *drive.Driver, x []float64) { drive.Scores(d, out, x, s.c) })
 		}
 		return stopped(ctx)
 	})
@@ -513,9 +514,9 @@ func (in *data[T]) logLikelihood(ctx context.Context, m *Model, e Exec) (ll, wei
 		return math.NaN(), 0, err
 	}
 	stats := kernel.NewStats(s.c.K())
-	err = e.run(ctx, func(d *kernel.Driver) error {
-		run(s, d, func(d *kernel.Driver, x []T) { kernel.EStep(d, x, in.w, s.c, stats) },
-			func(d *kernel.Driver, x []float64) { kernel.EStep(d, x, in.w, s.c, stats) })
+	err = e.run(ctx, func(d *drive.Driver) error {
+		run(s, d, func(d *drive.Driver, x []T) { drive.EStep(d, x, in.w, s.c, stats) },
+			func(d *drive.Driver, x []float64) { drive.EStep(d, x, in.w, s.c, stats) })
 		return stopped(ctx)
 	})
 	if err != nil {
@@ -532,11 +533,11 @@ func multiLogLikelihood[T float32 | float64](ctx context.Context, m *Model, s *s
 		return math.NaN(), err
 	}
 	stats := kernel.NewMultiStats(c.K(), c.D)
-	err = e.run(ctx, func(d *kernel.Driver) error {
+	err = e.run(ctx, func(d *drive.Driver) error {
 		if err := checkStatsMemory(d, s.n, c.K(), c.D); err != nil {
 			return err
 		}
-		kernel.DriveMultiEStep(d, s.tiles(d), s.n, w, c, stats)
+		drive.MultiEStep(d, s.tiles(d), s.n, w, c, stats)
 		return stopped(ctx)
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gmmsimd/gmmsimd/internal/drive"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
@@ -184,8 +185,8 @@ func (m *Model) setMultiCoeffs(c *kernel.MultiCoeffs, w *multiWork) {
 
 // multiDim is the engine of mixtures over Dims > 1 features.
 type multiDim[T float32 | float64] struct {
-	d    *kernel.Driver
-	x    kernel.Tiles[T]
+	d    *drive.Driver
+	x    drive.Tiles[T]
 	n    int
 	w    []float64
 	c    *kernel.MultiCoeffs
@@ -202,7 +203,7 @@ func newMultiDim[T float32 | float64](s *tiled[T], opt *Options, m *Model) *mult
 func (e *multiDim[T]) pass(m *Model, centre []float64) {
 	m.setMultiCoeffs(e.c, e.work)
 	e.c.Centre = centre
-	kernel.DriveMultiEStep(e.d, e.x, e.n, e.w, e.c, e.s)
+	drive.MultiEStep(e.d, e.x, e.n, e.w, e.c, e.s)
 }
 
 func (e *multiDim[T]) logLik() float64 { return e.s.LogLik }
@@ -501,7 +502,7 @@ const MaxStatsBytes = 1 << 30
 
 // checkStatsMemory refuses a pass over n samples of dims features with k components on d
 // whose statistics and coefficients would pass MaxStatsBytes.
-func checkStatsMemory(d *kernel.Driver, n, k, dims int) error {
+func checkStatsMemory(d *drive.Driver, n, k, dims int) error {
 	if dims <= 1 {
 		return nil
 	}
@@ -538,8 +539,8 @@ func multiScores[T float32 | float64](ctx context.Context, m *Model, s *samples[
 	if resp {
 		rows = make([]float64, n*m.K())
 	}
-	err = e.run(ctx, func(d *kernel.Driver) error {
-		kernel.DriveMultiScores(d, score, rows, s.tiles(d), c)
+	err = e.run(ctx, func(d *drive.Driver) error {
+		drive.MultiScores(d, score, rows, s.tiles(d), c)
 		return stopped(ctx)
 	})
 	switch {

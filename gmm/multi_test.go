@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gmmsimd/gmmsimd/internal/drive"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/gmmsimd/gmmsimd/internal/race"
 )
@@ -167,7 +168,7 @@ func TestMultiSplitAlongThePrincipalAxis(t *testing.T) {
 	}
 	// The axis of the data's covariance, in closed form for 2 x 2: the angle
 	// atan2(2 c_xy, c_xx - c_yy) / 2.
-	dr, err := kernel.NewDriver(kernel.Generic, kernel.Config{Threads: 1})
+	dr, err := drive.New(kernel.Generic, drive.Config{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +293,7 @@ func TestMultiStatsMemoryIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := kernel.NewDriver(k, kernel.Config{Threads: 1, TileSize: 4096})
+	d, err := drive.New(k, drive.Config{Threads: 1, TileSize: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
+	"github.com/gmmsimd/gmmsimd/internal/drive"
 )
 
 // Candidate is one number of components, and covariance type, that SelectComponents
@@ -48,7 +48,7 @@ func selectChecked[T float32 | float64](ctx context.Context, s *samples[T], lo, 
 		return nil, err
 	}
 	var sel *Selection
-	err := opt.run(ctx, func(d *kernel.Driver) (err error) {
+	err := opt.run(ctx, func(d *drive.Driver) (err error) {
 		sel, err = selectK(ctx, d, s, lo, hi, opt, data, types)
 		return err
 	})
@@ -76,7 +76,7 @@ func checkRange(opt Options, n, lo, hi int, types []Covariance) error {
 // selectK fits lo to hi components of each covariance type (opt's without types) to s,
 // the samples in the data's frame (weights opt.weights), on d's workers and keeps the
 // lowest BIC.
-func selectK[T float32 | float64](ctx context.Context, d *kernel.Driver, s *samples[T], lo, hi int, opt Options, data dataset, types []Covariance) (*Selection, error) {
+func selectK[T float32 | float64](ctx context.Context, d *drive.Driver, s *samples[T], lo, hi int, opt Options, data dataset, types []Covariance) (*Selection, error) {
 	if len(types) == 0 {
 		types = []Covariance{opt.Covariance}
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/gmmsimd/gmmsimd/internal/drive"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
@@ -299,7 +300,7 @@ func (in *data[T]) estep(ctx context.Context, p *Params, e Exec) (*Stats, error)
 	}
 	s := rowSamples(samplesIn(p.frame, x), d)
 	opt := Options{Dims: d, Covariance: p.model.Covariance, weights: in.w}
-	err := e.run(ctx, func(dr *kernel.Driver) error {
+	err := e.run(ctx, func(dr *drive.Driver) error {
 		if err := checkStatsMemory(dr, n, out.k, d); err != nil {
 			return err
 		}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/gmmsimd/gmmsimd/internal/kernel"
+	"github.com/gmmsimd/gmmsimd/internal/drive"
 )
 
 // A Source holds samples in another form than one row-major slice (an image's planes or
@@ -91,11 +91,11 @@ func (s *samples[T]) inFrame(dst []T) {
 
 // tiles returns the samples as the kernels' driver d reads them: slices of the samples
 // held row-major, or tiles read into its workers' buffers.
-func (s *samples[T]) tiles(d *kernel.Driver) kernel.Tiles[T] {
+func (s *samples[T]) tiles(d *drive.Driver) drive.Tiles[T] {
 	if s.x != nil {
-		return kernel.Rows[T]{X: s.x, D: s.d}
+		return drive.Rows[T]{X: s.x, D: s.d}
 	}
-	return kernel.ReadTiles(d, s.n, s.d, s.read, s.planeReader())
+	return drive.ReadTiles(d, s.n, s.d, s.read, s.planeReader())
 }
 
 // each calls f with consecutive blocks of the samples, row-major, and the index of each
@@ -129,13 +129,13 @@ func (s *samples[T]) each(ctx context.Context, f func(lo int, x []T) error) erro
 // so that a start gives the same bits for any number of workers.
 type tiled[T float32 | float64] struct {
 	*samples[T]
-	dr    *kernel.Driver
-	tiles kernel.Tiles[T]
+	dr    *drive.Driver
+	tiles drive.Tiles[T]
 	count int // tiles in a pass
 }
 
 // onDriver returns s as the passes on d read them.
-func (s *samples[T]) onDriver(d *kernel.Driver) *tiled[T] {
+func (s *samples[T]) onDriver(d *drive.Driver) *tiled[T] {
 	return &tiled[T]{samples: s, dr: d, tiles: s.tiles(d), count: d.Tiles(s.n, s.d)}
 }
 

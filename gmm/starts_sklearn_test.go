@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gmmsimd/gmmsimd/internal/drive"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
@@ -81,7 +82,7 @@ func rows(x [][]float64) ([]float64, int) {
 // onGeneric calls f with the samples x (d features) on the generic kernel's driver.
 func onGeneric(t *testing.T, x []float64, d int, f func(s *tiled[float64])) {
 	t.Helper()
-	dr, err := kernel.NewDriver(kernel.Generic, kernel.Config{Threads: 2})
+	dr, err := drive.New(kernel.Generic, drive.Config{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

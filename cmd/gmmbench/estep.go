@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gmmsimd/gmmsimd/gen"
+	"github.com/gmmsimd/gmmsimd/internal/drive"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 )
 
@@ -61,11 +62,11 @@ func benchEStep(ctx context.Context, c *config) ([]estepRow, error) {
 		x32 := gen.Float32s(x)
 		coef := kernel.NewCoeffs(truth.Weights, truth.Means, truth.Variances())
 		s := kernel.NewStats(c.components)
-		r, err := measure(ctx, c, n, 1, func(d *kernel.Driver, prec string) func() {
+		r, err := measure(ctx, c, n, 1, func(d *drive.Driver, prec string) func() {
 			if prec == "f32" {
-				return func() { kernel.EStep(d, x32, nil, coef, s) }
+				return func() { drive.EStep(d, x32, nil, coef, s) }
 			}
-			return func() { kernel.EStep(d, x, nil, coef, s) }
+			return func() { drive.EStep(d, x, nil, coef, s) }
 		})
 		if err != nil {
 			return nil, err
@@ -79,7 +80,7 @@ func benchEStep(ctx context.Context, c *config) ([]estepRow, error) {
 // measure returns a row of the pass over n samples of dims features that pass makes for
 // a driver and a precision ("f64" or "f32"), for every kernel, precision and thread
 // count.
-func measure(ctx context.Context, c *config, n, dims int, pass func(d *kernel.Driver, prec string) func()) ([]estepRow, error) {
+func measure(ctx context.Context, c *config, n, dims int, pass func(d *drive.Driver, prec string) func()) ([]estepRow, error) {
 	var rows []estepRow
 	for _, name := range kernel.Available() {
 		kern, err := kernel.Lookup(name)
@@ -88,7 +89,7 @@ func measure(ctx context.Context, c *config, n, dims int, pass func(d *kernel.Dr
 		}
 		for _, prec := range []string{"f64", "f32"} {
 			for _, t := range c.threads {
-				d, err := kernel.NewDriver(kern, kernel.Config{Threads: t, Pin: c.pin})
+				d, err := drive.New(kern, drive.Config{Threads: t, Pin: c.pin})
 				if err != nil {
 					return nil, err
 				}
@@ -210,11 +211,11 @@ func benchMulti(ctx context.Context, c *config, d int) ([]estepRow, error) {
 		}
 		x32 := gen.Float32s(x)
 		s := kernel.NewMultiStats(k, d)
-		r, err := measure(ctx, c, n, d, func(dr *kernel.Driver, prec string) func() {
+		r, err := measure(ctx, c, n, d, func(dr *drive.Driver, prec string) func() {
 			if prec == "f32" {
-				return func() { kernel.DriveMultiEStep(dr, kernel.Rows[float32]{X: x32, D: d}, n, nil, coef, s) }
+				return func() { drive.MultiEStep(dr, drive.Rows[float32]{X: x32, D: d}, n, nil, coef, s) }
 			}
-			return func() { kernel.DriveMultiEStep(dr, kernel.Rows[float64]{X: x, D: d}, n, nil, coef, s) }
+			return func() { drive.MultiEStep(dr, drive.Rows[float64]{X: x, D: d}, n, nil, coef, s) }
 		})
 		if err != nil {
 			return nil, err

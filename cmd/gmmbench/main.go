@@ -33,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gmmsimd/gmmsimd/internal/drive"
 	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/gmmsimd/gmmsimd/interrupt"
 	"github.com/gmmsimd/gmmsimd/segment"
@@ -219,8 +220,8 @@ func describe() machine {
 	return machine{
 		Vendor: i.Vendor, Brand: i.Brand, Family: i.Family, Model: i.Model, Features: i.Features,
 		PhysicalCores: i.PhysicalCores, LogicalCores: i.LogicalCores, Usable: runtime.GOMAXPROCS(0),
-		AutoThreads: kernel.AutoThreads(), L1D: i.L1D, L2: i.L2, L3: i.L3,
-		TileSize: kernel.DefaultTileSize(), Kernels: i.Available, Chosen: i.Chosen,
+		AutoThreads: drive.AutoThreads(), L1D: i.L1D, L2: i.L2, L3: i.L3,
+		TileSize: drive.DefaultTileSize(), Kernels: i.Available, Chosen: i.Chosen,
 		GoVersion: runtime.Version(),
 	}
 }

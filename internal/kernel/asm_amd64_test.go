@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -213,13 +214,13 @@ func TestAVX512IsAVX2InWiderRegisters(t *testing.T) {
 			wide, narrow := NewStats(c.K()), NewStats(c.K())
 			AVX512.F64.EStep(x, w, c, wide, nil)
 			AVX2.F64.EStep(x, w, c, narrow, nil)
-			if !sameStats(wide, narrow) {
+			if !reflect.DeepEqual(wide, narrow) {
 				t.Fatalf("%s: avx512 %+v, avx2 %+v", what, wide, narrow)
 			}
 			wide32, narrow32 := NewStats(c.K()), NewStats(c.K())
 			AVX512.F32.EStep(x32, w, c, wide32, nil)
 			AVX2.F32.EStep(x32, w, c, narrow32, nil)
-			if !sameStats(wide32, narrow32) {
+			if !reflect.DeepEqual(wide32, narrow32) {
 				t.Fatalf("%s float32: avx512 %+v, avx2 %+v", what, wide32, narrow32)
 			}
 		}

@@ -155,7 +155,7 @@ func accIndex(tm [2]int, d int, diag bool) int {
 	return a*(d+1) - a*(a-1)/2 + b - a
 }
 
-// blockedEStep is the table's MultiEStep for d of blockedDims or more: blocks of whole
+// blockedEStep is the table's MultiEStep for d of BlockedDims or more: blocks of whole
 // registers of samples as planes through the blocked kernels, the samples past the last
 // whole register through Go's.
 func (t *multiTable[T]) blockedEStep(in *multiInput[T], w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch) {
@@ -187,7 +187,7 @@ func (t *multiTable[T]) blockedEStep(in *multiInput[T], w []float64, c *MultiCoe
 		}
 	})
 	f.addInto(s, c, lanes[float64](t.bytes))
-	multiEStepIn(t.blockedTailRows(f, in, d, whole), weightsOf(w, whole, in.n), f.tail(c), s, sc)
+	multiEStepIn(t.blockedTailRows(f, in, d, whole), WeightsOf(w, whole, in.n), f.tail(c), s, sc)
 }
 
 // blockedJoints sets f.r to the log-joints of the block's n samples, as planes, under
@@ -205,7 +205,7 @@ func (t *multiTable[T]) blockedJoints(f *blockedFrame[T], planes []T, n int, c *
 	}
 }
 
-// blockedClassify is the table's MultiClassify for d of blockedDims or more: the
+// blockedClassify is the table's MultiClassify for d of BlockedDims or more: the
 // log-joints of blocks of whole registers of samples through the blocked kernels, the
 // first largest of each sample's as the Go twin takes it (raise); the samples past the
 // last whole register through Go's loop.
@@ -225,11 +225,11 @@ func (t *multiTable[T]) blockedClassify(dst []uint16, in *multiInput[T], c *Mult
 	multiClassifyIn(dst[whole:], t.blockedTailRows(f, in, d, whole), f.tail(c), sc)
 }
 
-// multiJoints is the table's MultiJoints: for d of blockedDims or more, blocks of whole
+// multiJoints is the table's MultiJoints: for d of BlockedDims or more, blocks of whole
 // registers of samples through the blocked log-joints, the samples past the last whole
 // register through Go's loop (under c as the lanes see it).
 func (t *multiTable[T]) multiJoints(dst []float64, x []T, c *MultiCoeffs, sc *Scratch) bool {
-	if c.D < blockedDims {
+	if c.D < BlockedDims {
 		return false
 	}
 	f := t.blockedFrame(c, sc)

@@ -99,11 +99,11 @@ const eStepBlock = 256
 func eStep[T Float](x []T, w []float64, c *Coeffs, s *Stats, sc *Scratch) {
 	k := c.K()
 	ch := chunkFor(sc, k, 3*k)
-	block := statsIn(ch.stats, k)
+	block := StatsIn(ch.stats, k)
 	for lo := 0; lo < len(x); lo += eStepBlock {
 		hi := min(lo+eStepBlock, len(x))
 		block.Reset()
-		eStepSums(x[lo:hi], weightsOf(w, lo, hi), c, ch, &block)
+		eStepSums(x[lo:hi], WeightsOf(w, lo, hi), c, ch, &block)
 		s.Add(&block)
 	}
 }
@@ -118,8 +118,8 @@ func eStepSums[T Float](x []T, w []float64, c *Coeffs, ch *expChunk, s *Stats) {
 	for lo := 0; lo < len(x); lo += ch.stride {
 		hi := min(lo+ch.stride, len(x))
 		xs := logJoints(ch, x[lo:hi], c)
-		ch.expSums(len(xs), weightsOf(w, lo, hi))
-		ll = ch.addLogLik(ll, len(xs), weightsOf(w, lo, hi))
+		ch.expSums(len(xs), WeightsOf(w, lo, hi))
+		ll = ch.addLogLik(ll, len(xs), WeightsOf(w, lo, hi))
 		ch.addMoments(xs, c.centre(), s)
 	}
 	s.LogLik += ll

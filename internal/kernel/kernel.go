@@ -1,13 +1,14 @@
 // Package kernel holds the per-pixel loops of Gaussian-mixture EM: the weighted normal
 // log-density of a slice, the reference program's stable exp-sum (which scoring and soft
 // assignments use), the fused E-step that returns sufficient statistics and the
-// log-likelihood in one streaming pass, and hard assignments; and the Driver that runs
-// them over tiles on a pool of workers.
+// log-likelihood in one streaming pass, and hard assignments, each over one block of
+// samples on the caller's goroutine (package drive runs them over tiles on a pool of
+// workers).
 //
 // Every kernel exists as a pure-Go reference (this file's siblings, always built) and may
 // have faster twins for particular CPUs; a Kernels value bundles one implementation of
-// each, a typed Set per precision, and Lookup picks one by name. The package knows nothing of images or options: its
-// inputs are slices and the coefficients of a mixture.
+// each, a typed Set per precision, and Lookup picks one by name. The package knows
+// nothing of images or options: its inputs are slices and the coefficients of a mixture.
 //
 // The log-density of component k is the quadratic
 //
@@ -139,12 +140,12 @@ type Stats struct {
 
 // NewStats returns zeroed statistics for k components.
 func NewStats(k int) *Stats {
-	s := statsIn(make([]float64, 3*k), k)
+	s := StatsIn(make([]float64, 3*k), k)
 	return &s
 }
 
-// statsIn returns statistics for k components kept in the first 3k elements of buf.
-func statsIn(buf []float64, k int) Stats {
+// StatsIn returns statistics for k components kept in the first 3k elements of buf.
+func StatsIn(buf []float64, k int) Stats {
 	return Stats{N: buf[:k:k], D: buf[k : 2*k : 2*k], B: buf[2*k : 3*k : 3*k]}
 }
 
@@ -366,4 +367,12 @@ func Available() []string {
 		out[i] = k.Name
 	}
 	return out
+}
+
+// WeightsOf returns the weights of the samples [lo, hi) of a pass, or nil without weights.
+func WeightsOf(w []float64, lo, hi int) []float64 {
+	if w == nil {
+		return nil
+	}
+	return w[lo:hi]
 }

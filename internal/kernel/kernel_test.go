@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/gmmsimd/gmmsimd/gen"
+	"github.com/gmmsimd/gmmsimd/internal/vmath"
 )
 
 // mixture is a test mixture with its weights, means and stdevs.
@@ -273,17 +274,22 @@ func TestEStepSpecialComponents(t *testing.T) {
 	}
 }
 
-func TestScoreSamplesAndClassify(t *testing.T) {
+// The Go twins' stable exp-sum gives each sample's log-density (its maximum plus the log
+// of its sum), and their labels its most likely component.
+func TestScoresAndClassify(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	x := uniform(rng, 257, -0.2, 1.2)
 	c := threeClasses.coeffs()
-	d := newDriver(t, Generic, Config{Threads: 2})
+	p, pmax, expsum := make([]float64, c.K()*len(x)), make([]float64, len(x)), make([]float64, len(x))
+	Generic.F64.ExpSumStable(p, pmax, expsum, x, c, nil)
 	score := make([]float64, len(x))
-	ScoreSamples(d, score, x, c)
+	for i := range x {
+		score[i] = pmax[i] + vmath.Log64(expsum[i])
+	}
 	labels := make([]uint16, len(x))
-	Classify(d, labels, x, c)
+	Generic.F64.Classify(labels, x, c, nil)
 	labels32 := make([]uint16, len(x))
-	Classify(d, labels32, gen.Float32s(x), c)
+	Generic.F32.Classify(labels32, gen.Float32s(x), c, nil)
 	for i, xv := range x {
 		row := make([]float64, 3)
 		for k := range row {

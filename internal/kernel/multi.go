@@ -14,10 +14,10 @@ package kernel
 // coefficients and statistics) is the limit in practice, and callers check it first.
 const MaxDims = 1 << 16
 
-// blockedDims is the fewest features the blocked kernels take (on amd64; and the fewest
-// whose passes take smaller tiles, see Driver.tileOf): below it the sweeps of
+// BlockedDims is the fewest features the blocked kernels take (on amd64; and the fewest
+// whose passes take smaller tiles, see package drive): below it the sweeps of
 // ../../asm/multi, unrolled for each d, are faster.
-const blockedDims = 5
+const BlockedDims = 5
 
 // multiBlock is how many registers of samples a block of the SIMD kernels holds: the
 // sweeps' limit (float32 sums of a block stay within 32 terms a lane, and the products of
@@ -77,12 +77,13 @@ func MultiStatsSize(k, d int) int { return k * (1 + d + d*d) }
 
 // NewMultiStats returns zeroed statistics of k components over d features.
 func NewMultiStats(k, d int) *MultiStats {
-	s := multiStatsIn(make([]float64, MultiStatsSize(k, d)), k, d)
+	s := MultiStatsIn(make([]float64, MultiStatsSize(k, d)), k, d)
 	return &s
 }
 
-// multiStatsIn returns statistics kept in buf.
-func multiStatsIn(buf []float64, k, d int) MultiStats {
+// MultiStatsIn returns statistics of k components over d features kept in the first
+// MultiStatsSize(k, d) elements of buf.
+func MultiStatsIn(buf []float64, k, d int) MultiStats {
 	n, s := k, k*d
 	return MultiStats{N: buf[:n:n], S: buf[n : n+s : n+s], Q: buf[n+s : MultiStatsSize(k, d) : MultiStatsSize(k, d)]}
 }

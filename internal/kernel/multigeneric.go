@@ -178,7 +178,7 @@ func multiEStepIn[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc
 	}
 	d, k := c.D, c.K()
 	sc, ch := goScratch(scratch, c), chunkFor(scratch, k, MultiStatsSize(k, d))
-	block := multiStatsIn(ch.stats, k, d)
+	block := MultiStatsIn(ch.stats, k, d)
 	n, step := len(x)/d, chunkLen(k)
 	for lo := 0; lo < n; lo += eStepBlock {
 		block.Reset()
@@ -196,8 +196,8 @@ func multiEStepIn[T Float](x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc
 				copy(ch.max[i-first:i-first+in], m[:in])
 				copy(ch.top[i-first:i-first+in], top[:in])
 			}
-			ch.expSums(last-first, weightsOf(w, first, last))
-			block.LogLik = ch.addLogLik(block.LogLik, last-first, weightsOf(w, first, last))
+			ch.expSums(last-first, WeightsOf(w, first, last))
+			block.LogLik = ch.addLogLik(block.LogLik, last-first, WeightsOf(w, first, last))
 			for k := range c.K() {
 				componentMoments(sc, x[first*d:last*d], ch.plane(k, last-first), ch.scale[:last-first], c, k, &block)
 			}
@@ -318,6 +318,20 @@ func multiClassifyIn[T Float](dst []uint16, x []T, c *MultiCoeffs, scratch *Scra
 // label).
 func MultiScores[T Float](score, resp []float64, x []T, c *MultiCoeffs) {
 	multiScoresIn(score, resp, x, c, nil)
+}
+
+// MultiScoresIn is MultiScores in a worker's scratch, from the table's MultiJoints where it
+// has them for c (the same scores as the Go loop's, see jointScores), else by the Go loop.
+func (s *Set[T]) MultiScoresIn(score, resp []float64, x []T, c *MultiCoeffs, sc *Scratch) {
+	if s.MultiJoints != nil {
+		p := grow(sc.multi.joints, c.K()*len(score))
+		sc.multi.joints = p
+		if s.MultiJoints(p, x, c, sc) {
+			jointScores(score, resp, p)
+			return
+		}
+	}
+	multiScoresIn(score, resp, x, c, sc)
 }
 
 // multiScoresIn is MultiScores in a worker's scratch.

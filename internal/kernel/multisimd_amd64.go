@@ -29,7 +29,7 @@ type multiTable[T Float] struct {
 	full      [5]multiShape[T]
 	diag      [5]multiShape[T]
 	transpose [5]multiTranspose[T]
-	blocked   blockedFuncs[T] // d of blockedDims and more
+	blocked   blockedFuncs[T] // d of BlockedDims and more
 }
 
 // install sets s's multichannel kernels to t's.
@@ -246,7 +246,7 @@ func (fr *multiFrame[T]) tailRows(in *multiInput[T], d, whole int) []T {
 // one by one through Generic's code, under c rounded to T. Other D run Generic's kernel.
 func (t *multiTable[T]) eStep(x []T, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch) {
 	in := &multiInput[T]{rows: x, n: len(x) / c.D}
-	if c.D >= blockedDims {
+	if c.D >= BlockedDims {
 		t.blockedEStep(in, w, c, s, sc)
 	} else if !t.eStepOf(in, w, c, s, sc) {
 		multiEStepIn(x, w, c, s, sc)
@@ -257,7 +257,7 @@ func (t *multiTable[T]) eStep(x []T, w []float64, c *MultiCoeffs, s *MultiStats,
 // a block at a time, straight into the buffer eStep transposes rows to.
 func (t *multiTable[T]) eStepPlanes(read func(dst []T, lo int), lo, n int, w []float64, c *MultiCoeffs, s *MultiStats, sc *Scratch) bool {
 	in := &multiInput[T]{read: read, lo: lo, n: n}
-	if c.D >= blockedDims {
+	if c.D >= BlockedDims {
 		t.blockedEStep(in, w, c, s, sc)
 		return true
 	}
@@ -287,7 +287,7 @@ func (t *multiTable[T]) eStepOf(in *multiInput[T], w []float64, c *MultiCoeffs, 
 		}
 	})
 	f.addInto(s, c.centre(), terms, d, lanes[float64](t.bytes))
-	multiEStepIn(f.tailRows(in, d, whole), weightsOf(w, whole, in.n), f.tail(c), s, sc)
+	multiEStepIn(f.tailRows(in, d, whole), WeightsOf(w, whole, in.n), f.tail(c), s, sc)
 	return true
 }
 
@@ -351,7 +351,7 @@ func moveSums(v []float64, terms [][2]int, delta []float64) {
 // run Generic's kernel.
 func (t *multiTable[T]) classify(dst []uint16, x []T, c *MultiCoeffs, sc *Scratch) {
 	in := &multiInput[T]{rows: x, n: len(dst)}
-	if c.D >= blockedDims {
+	if c.D >= BlockedDims {
 		t.blockedClassify(dst, in, c, sc)
 	} else if !t.classifyOf(dst, in, c, sc) {
 		multiClassifyIn(dst, x, c, sc)
@@ -362,7 +362,7 @@ func (t *multiTable[T]) classify(dst []uint16, x []T, c *MultiCoeffs, sc *Scratc
 // read as planes, a block at a time.
 func (t *multiTable[T]) classifyPlanes(dst []uint16, read func(dst []T, lo int), lo int, c *MultiCoeffs, sc *Scratch) bool {
 	in := &multiInput[T]{read: read, lo: lo, n: len(dst)}
-	if c.D >= blockedDims {
+	if c.D >= BlockedDims {
 		t.blockedClassify(dst, in, c, sc)
 		return true
 	}

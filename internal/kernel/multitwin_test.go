@@ -154,7 +154,7 @@ func closeMulti(t *testing.T, what string, got, want, bound *MultiStats) {
 func guardedStats(t *testing.T, k, d int) (*MultiStats, func()) {
 	g := newGuarded[float64](MultiStatsSize(k, d), 3)
 	clear(g.s())
-	s := multiStatsIn(g.s(), k, d)
+	s := MultiStatsIn(g.s(), k, d)
 	return &s, func() { t.Helper(); g.check(t, "statistics") }
 }
 

@@ -551,7 +551,7 @@ func TestClassifyTwins(t *testing.T) {
 				}
 				got, check := guardedLabels(t, n, off)
 				want := make([]uint16, n)
-				Classify(newDriver(t, k, Config{Threads: 1}), got, x.s(), c)
+				k.F64.Classify(got, x.s(), c, nil)
 				Generic.F64.Classify(want, x.s(), c, nil)
 				check()
 				for i := range want {

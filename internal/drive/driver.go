@@ -1,4 +1,10 @@
-package kernel
+// Package drive runs the kernels of package kernel over many samples: it splits them into
+// fixed tiles, which a pool of workers (pinned to CPUs if asked) takes one by one, and adds
+// each tile's statistics in tile order, so that a pass gives the same bits whatever the
+// number of workers. Each pass has one entry point, named after the kernel it runs:
+// EStep, Classify, Scores, Responsibilities and Histogram over samples of one feature,
+// MultiEStep, MultiClassify and MultiScores over samples of several (Tiles).
+package drive
 
 import (
 	"context"
@@ -9,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/gmmsimd/gmmsimd/internal/vmath"
 	"github.com/klauspost/cpuid/v2"
 )
@@ -18,7 +25,7 @@ type Config struct {
 	// Threads is the number of workers; 0 means AutoThreads().
 	Threads int
 	// Pin locks each worker to its own OS thread and that thread to one CPU: worker i to
-	// the i-th CPU the process may run on (Linux only; elsewhere NewDriver fails).
+	// the i-th CPU the process may run on (Linux only; elsewhere New fails).
 	Pin bool
 	// TileSize is the number of samples per tile; 0 means DefaultTileSize(). Results are
 	// bit-for-bit the same for any Threads, but depend on the tile size.
@@ -68,18 +75,18 @@ func AutoThreads() int {
 // and each worker holds buffers of its own (made only once it takes a tile).
 const MaxThreads = 1024
 
-// ErrPin is wrapped by the errors of NewDriver when it cannot pin its workers.
+// ErrPin is wrapped by the errors of New when it cannot pin its workers.
 var ErrPin = errors.New("cannot pin workers to CPUs")
 
 // A Driver runs kernels over data split into fixed tiles, which a pool of worker goroutines
 // takes one by one. Each tile's partial statistics are kept apart and summed in tile order,
 // so a pass gives the same bits whatever the number of workers.
 //
-// The workers live from NewDriver to Close: a pass wakes them and waits for them, starting
+// The workers live from New to Close: a pass wakes them and waits for them, starting
 // no goroutine and allocating nothing once the driver has seen data of that size and K.
 // A Driver is not safe for concurrent use.
 type Driver struct {
-	kern    *Kernels
+	kern    *kernel.Kernels
 	threads int
 	tile    int
 	pin     bool
@@ -98,10 +105,10 @@ type Driver struct {
 	histRows [][]uint64
 	// partial holds each tile's statistics (over one backing array), reused across passes;
 	// mpartial the same for the multichannel E-step.
-	partial  []Stats
-	mpartial []MultiStats
+	partial  []kernel.Stats
+	mpartial []kernel.MultiStats
 	// scratch is each worker's memory for the multichannel kernels.
-	scratch []Scratch
+	scratch []kernel.Scratch
 	// interrupt, when set (Interruptible), stops the passes from handing out tiles.
 	interrupt *atomic.Bool
 }
@@ -132,14 +139,14 @@ type pass struct {
 // Threads-1; no two tiles run at once on one worker).
 type tileTask interface{ run(w, t, lo, hi int) }
 
-// NewDriver returns a driver over the kernels k, with its workers started. Close stops
+// New returns a driver over the kernels k, with its workers started. Close stops
 // them.
-func NewDriver(k *Kernels, cfg Config) (*Driver, error) {
+func New(k *kernel.Kernels, cfg Config) (*Driver, error) {
 	if cfg.Threads < 0 || cfg.Threads > MaxThreads {
-		return nil, fmt.Errorf("kernel: %d threads, want 0 (automatic) to %d", cfg.Threads, MaxThreads)
+		return nil, fmt.Errorf("drive: %d threads, want 0 (automatic) to %d", cfg.Threads, MaxThreads)
 	}
 	if cfg.TileSize < 0 {
-		return nil, fmt.Errorf("kernel: tile size %d", cfg.TileSize)
+		return nil, fmt.Errorf("drive: tile size %d", cfg.TileSize)
 	}
 	d := &Driver{kern: k, threads: cfg.Threads, tile: cfg.TileSize, pin: cfg.Pin}
 	if d.threads == 0 {
@@ -148,12 +155,12 @@ func NewDriver(k *Kernels, cfg Config) (*Driver, error) {
 	if d.tile == 0 {
 		d.tile = DefaultTileSize()
 	}
-	d.scratch = make([]Scratch, d.threads)
+	d.scratch = make([]kernel.Scratch, d.threads)
 	var cpus []int
 	if d.pin {
 		var err error
 		if cpus, err = allowedCPUs(); err != nil {
-			return nil, fmt.Errorf("kernel: %w: %w", ErrPin, err)
+			return nil, fmt.Errorf("drive: %w: %w", ErrPin, err)
 		}
 	}
 	// One worker runs on the caller's goroutine unless workers are pinned: pinning the
@@ -176,7 +183,7 @@ func NewDriver(k *Kernels, cfg Config) (*Driver, error) {
 	for range spawn {
 		if err := <-errs; err != nil {
 			d.Close()
-			return nil, fmt.Errorf("kernel: %w: %w", ErrPin, err)
+			return nil, fmt.Errorf("drive: %w: %w", ErrPin, err)
 		}
 	}
 	return d, nil
@@ -211,7 +218,7 @@ func (d *Driver) Close() {
 }
 
 // Kernels returns the kernels the driver runs.
-func (d *Driver) Kernels() *Kernels { return d.kern }
+func (d *Driver) Kernels() *kernel.Kernels { return d.kern }
 
 // Threads returns the number of workers.
 func (d *Driver) Threads() int { return d.threads }
@@ -233,7 +240,7 @@ func tiles(n, tile int) int { return (n + tile - 1) / tile }
 // tile's statistics.
 func (d *Driver) tileOf(dims int) int {
 	n := d.tile
-	for dims >= blockedDims && n > MinTileSize && n*dims > 4*d.tile {
+	for dims >= kernel.BlockedDims && n > MinTileSize && n*dims > 4*d.tile {
 		n /= 2
 	}
 	return n
@@ -313,7 +320,7 @@ func (d *Driver) eachWorker(n, tile int, f func(w int)) {
 
 // tasks holds the reusable task values of one precision, so that starting a pass
 // allocates nothing.
-type tasks[T Float] struct {
+type tasks[T kernel.Float] struct {
 	estep      estepTask[T]
 	classify   classifyTask[T]
 	expSum     expSumTask[T]
@@ -322,7 +329,7 @@ type tasks[T Float] struct {
 }
 
 // tasksOf returns d's tasks for T and its kernels for T.
-func tasksOf[T Float](d *Driver) (*tasks[T], *Set[T]) {
+func tasksOf[T kernel.Float](d *Driver) (*tasks[T], *kernel.Set[T]) {
 	var t *tasks[T]
 	switch p := any(&t).(type) {
 	case **tasks[float64]:
@@ -330,43 +337,35 @@ func tasksOf[T Float](d *Driver) (*tasks[T], *Set[T]) {
 	case **tasks[float32]:
 		*p = &d.t32
 	}
-	return t, Of[T](d.kern)
+	return t, kernel.Of[T](d.kern)
 }
 
-type estepTask[T Float] struct {
-	kern    func([]T, []float64, *Coeffs, *Stats, *Scratch)
-	scratch []Scratch // one a worker
+type estepTask[T kernel.Float] struct {
+	kern    func([]T, []float64, *kernel.Coeffs, *kernel.Stats, *kernel.Scratch)
+	scratch []kernel.Scratch // one a worker
 	x       []T
 	w       []float64
-	c       *Coeffs
-	partial []Stats
+	c       *kernel.Coeffs
+	partial []kernel.Stats
 }
 
 func (e *estepTask[T]) run(worker, t, lo, hi int) {
 	p := &e.partial[t]
 	p.Reset()
-	e.kern(e.x[lo:hi], weightsOf(e.w, lo, hi), e.c, p, &e.scratch[worker])
+	e.kern(e.x[lo:hi], kernel.WeightsOf(e.w, lo, hi), e.c, p, &e.scratch[worker])
 }
 
-// weightsOf returns the weights of the samples [lo, hi), or nil without weights.
-func weightsOf(w []float64, lo, hi int) []float64 {
-	if w == nil {
-		return nil
-	}
-	return w[lo:hi]
-}
-
-// partials returns nt Stats of k components, reusing d's storage. Each tile's sums start a
+// partials returns nt kernel.Stats of k components, reusing d's storage. Each tile's sums start a
 // cache line after the previous tile's end, so workers on neighbouring tiles never write to
-// one line (kernels may add into their Stats sample by sample).
-func (d *Driver) partials(nt, k int) []Stats {
+// one line (kernels may add into their kernel.Stats sample by sample).
+func (d *Driver) partials(nt, k int) []kernel.Stats {
 	const line = 64 / 8 // float64s in a cache line
 	stride := (3*k+line-1)/line*line + line
 	if len(d.partial) < nt || (nt > 0 && len(d.partial[0].N) != k) {
 		buf := make([]float64, stride*nt)
-		d.partial = make([]Stats, nt)
+		d.partial = make([]kernel.Stats, nt)
 		for t := range d.partial {
-			d.partial[t] = statsIn(buf[stride*t:], k)
+			d.partial[t] = kernel.StatsIn(buf[stride*t:], k)
 		}
 	}
 	return d.partial[:nt]
@@ -374,7 +373,7 @@ func (d *Driver) partials(nt, k int) []Stats {
 
 // EStep sets s to the statistics of x (weights w, nil for all ones) under the mixture c:
 // per-tile statistics summed in tile order.
-func EStep[T Float](d *Driver, x []T, w []float64, c *Coeffs, s *Stats) {
+func EStep[T kernel.Float](d *Driver, x []T, w []float64, c *kernel.Coeffs, s *kernel.Stats) {
 	ts, set := tasksOf[T](d)
 	e := &ts.estep
 	*e = estepTask[T]{kern: set.EStep, scratch: d.scratch, x: x, w: w, c: c, partial: d.partials(tiles(len(x), d.tile), c.K())}
@@ -387,12 +386,12 @@ func EStep[T Float](d *Driver, x []T, w []float64, c *Coeffs, s *Stats) {
 }
 
 // classifyTask labels a tile.
-type classifyTask[T Float] struct {
-	kern    func([]uint16, []T, *Coeffs, *Scratch)
-	scratch []Scratch // one a worker
+type classifyTask[T kernel.Float] struct {
+	kern    func([]uint16, []T, *kernel.Coeffs, *kernel.Scratch)
+	scratch []kernel.Scratch // one a worker
 	dst     []uint16
 	x       []T
-	c       *Coeffs
+	c       *kernel.Coeffs
 }
 
 func (e *classifyTask[T]) run(worker, _, lo, hi int) {
@@ -401,7 +400,7 @@ func (e *classifyTask[T]) run(worker, _, lo, hi int) {
 
 // Classify sets dst[n] to the index of the component with the largest weighted density
 // at x[n].
-func Classify[T Float](d *Driver, dst []uint16, x []T, c *Coeffs) {
+func Classify[T kernel.Float](d *Driver, dst []uint16, x []T, c *kernel.Coeffs) {
 	ts, set := tasksOf[T](d)
 	e := &ts.classify
 	*e = classifyTask[T]{kern: set.Classify, scratch: d.scratch, dst: dst, x: x, c: c}
@@ -412,18 +411,18 @@ func Classify[T Float](d *Driver, dst []uint16, x []T, c *Coeffs) {
 // expSumTask runs the stable exp-sum over a tile, a chunk at a time in its worker's
 // scratch, and turns it into per-sample scores or, with rows, the rows of the
 // responsibilities.
-type expSumTask[T Float] struct {
-	kern    func(p, pmax, expsum, x []T, c *Coeffs, sc *Scratch)
-	frames  []Scratch // one a worker
+type expSumTask[T kernel.Float] struct {
+	kern    func(p, pmax, expsum, x []T, c *kernel.Coeffs, sc *kernel.Scratch)
+	frames  []kernel.Scratch // one a worker
 	dst     []float64
 	x       []T
-	c       *Coeffs
+	c       *kernel.Coeffs
 	rows    bool
 	chunk   int
 	scratch [][]T // per worker: K*chunk log-joints, chunk maxima, chunk sums
 }
 
-// expSumScratch is about how many elements of scratch a worker of ScoreSamples or
+// expSumScratch is about how many elements of scratch a worker of Scores or
 // Responsibilities takes, whatever K.
 const expSumScratch = 1 << 16
 
@@ -455,7 +454,7 @@ func (e *expSumTask[T]) run(w, _, lo, hi int) {
 
 // expSums runs the stable exp-sum over x on d's workers into dst: scores, or with rows
 // the responsibilities' rows.
-func expSums[T Float](d *Driver, dst []float64, x []T, c *Coeffs, rows bool) {
+func expSums[T kernel.Float](d *Driver, dst []float64, x []T, c *kernel.Coeffs, rows bool) {
 	k := c.K()
 	ts, set := tasksOf[T](d)
 	e := &ts.expSum
@@ -476,9 +475,9 @@ func expSums[T Float](d *Driver, dst []float64, x []T, c *Coeffs, rows bool) {
 	*e = expSumTask[T]{scratch: scratch}
 }
 
-// ScoreSamples sets dst[n] = log p(x[n]) = pmax + log(expsum) under the mixture c, from the
+// Scores sets dst[n] = log p(x[n]) = pmax + log(expsum) under the mixture c, from the
 // stable exp-sum of every tile.
-func ScoreSamples[T Float](d *Driver, dst []float64, x []T, c *Coeffs) {
+func Scores[T kernel.Float](d *Driver, dst []float64, x []T, c *kernel.Coeffs) {
 	expSums(d, dst[:len(x)], x, c, false)
 }
 
@@ -486,7 +485,7 @@ func ScoreSamples[T Float](d *Driver, dst []float64, x []T, c *Coeffs) {
 // exp(P_k(x[n]) - pmax) / expsum of x[n] under the mixture c, from the stable exp-sum of
 // every tile. A sample under which every P_k is -Inf gets all of its responsibility on
 // component 0, the label Classify gives it.
-func Responsibilities[T Float](d *Driver, dst []float64, x []T, c *Coeffs) {
+func Responsibilities[T kernel.Float](d *Driver, dst []float64, x []T, c *kernel.Coeffs) {
 	expSums(d, dst[:len(x)*c.K()], x, c, true)
 }
 
@@ -510,7 +509,7 @@ func (h *histogramTask) run(w, _, lo, hi int) {
 func Histogram(d *Driver, counts []uint64, levels []uint16) int {
 	const n = 1 << 16
 	if len(counts) != n {
-		panic(fmt.Sprintf("kernel: Histogram: %d counts, want %d", len(counts), n))
+		panic(fmt.Sprintf("drive: Histogram: %d counts, want %d", len(counts), n))
 	}
 	if len(d.histRows) != d.threads {
 		d.histRows = make([][]uint64, d.threads)

@@ -1,4 +1,4 @@
-package kernel
+package drive
 
 import "golang.org/x/sys/unix"
 

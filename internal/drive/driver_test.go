@@ -1,4 +1,4 @@
-package kernel
+package drive
 
 import (
 	"errors"
@@ -11,14 +11,15 @@ import (
 	"unsafe"
 
 	"github.com/gmmsimd/gmmsimd/gen"
+	"github.com/gmmsimd/gmmsimd/internal/kernel"
 	"github.com/gmmsimd/gmmsimd/internal/race"
 	"github.com/gmmsimd/gmmsimd/internal/vmath"
 )
 
 // newDriver returns a driver that the test closes when it ends.
-func newDriver(t testing.TB, k *Kernels, cfg Config) *Driver {
+func newDriver(t testing.TB, k *kernel.Kernels, cfg Config) *Driver {
 	t.Helper()
-	d, err := NewDriver(k, cfg)
+	d, err := New(k, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +28,7 @@ func newDriver(t testing.TB, k *Kernels, cfg Config) *Driver {
 }
 
 // sameStats reports whether a and b hold the same bits.
-func sameStats(a, b *Stats) bool {
+func sameStats(a, b *kernel.Stats) bool {
 	for k := range a.N {
 		if a.N[k] != b.N[k] || a.D[k] != b.D[k] || a.B[k] != b.B[k] {
 			return false
@@ -52,14 +53,14 @@ func TestDriverIsDeterministicAcrossThreadCounts(t *testing.T) {
 	x := uniform(rng, n, 0, 1)
 	x32 := gen.Float32s(x)
 	w := uniform(rng, n, 0, 2)
-	c := threeClasses.coeffs()
-	for _, kern := range available() {
+	c := threeClasses()
+	for _, kern := range everyKernel(t) {
 		for _, weights := range [][]float64{nil, w} {
 			name := fmt.Sprintf("%s/weighted=%v", kern.Name, weights != nil)
 			t.Run(name, func(t *testing.T) {
 				// The sum of the tiles, by hand, is what every thread count must give.
-				want64, want32 := NewStats(3), NewStats(3)
-				part := NewStats(3)
+				want64, want32 := kernel.NewStats(3), kernel.NewStats(3)
+				part := kernel.NewStats(3)
 				for lo := 0; lo < n; lo += tile {
 					hi := min(lo+tile, n)
 					var wt []float64
@@ -79,7 +80,7 @@ func TestDriverIsDeterministicAcrossThreadCounts(t *testing.T) {
 							continue
 						}
 						d := newDriver(t, kern, Config{Threads: threads, Pin: pin, TileSize: tile})
-						got := NewStats(3)
+						got := kernel.NewStats(3)
 						EStep(d, x, weights, c, got)
 						if !sameStats(got, want64) {
 							t.Errorf("threads=%d pin=%v float64: %+v, want the tile-order sum %+v", threads, pin, got, want64)
@@ -99,8 +100,8 @@ func TestDriverScoreAndClassifyMatchTheKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	n := 9*MinTileSize + 77
 	x := uniform(rng, n, -0.2, 1.2)
-	c := threeClasses.coeffs()
-	for _, kern := range available() {
+	c := threeClasses()
+	for _, kern := range everyKernel(t) {
 		// The scores are the stable exp-sum's, sample by sample.
 		p, pmax, expsum := make([]float64, c.K()*n), make([]float64, n), make([]float64, n)
 		kern.F64.ExpSumStable(p, pmax, expsum, x, c, nil)
@@ -113,7 +114,7 @@ func TestDriverScoreAndClassifyMatchTheKernels(t *testing.T) {
 		for _, threads := range threadCounts() {
 			d := newDriver(t, kern, Config{Threads: threads, TileSize: MinTileSize})
 			score := make([]float64, n)
-			ScoreSamples(d, score, x, c)
+			Scores(d, score, x, c)
 			labels := make([]uint16, n)
 			Classify(d, labels, x, c)
 			for i := range n {
@@ -135,37 +136,37 @@ func TestDriverPassesDoNotAllocate(t *testing.T) {
 	x := uniform(rng, n, 0, 1)
 	x32 := gen.Float32s(x)
 	w := uniform(rng, n, 0, 2)
-	c := threeClasses.coeffs()
-	s := NewStats(3)
+	c := threeClasses()
+	s := kernel.NewStats(3)
 	score := make([]float64, n)
 	labels := make([]uint16, n)
 	// Colours of 3 features: the multichannel passes, in rows and read into tiles.
 	const d3 = 3
-	mc := randomMultiCoeffs(rng, 4, d3, false)
+	mc := randomCoeffs(rng, 4, d3, false)
 	x3 := uniform(rng, n*d3, 0, 1)
 	// Boxed once, as a fit's engine holds them.
 	var rows Tiles[float64] = Rows[float64]{X: x3, D: d3}
 	var tiles32 Tiles[float32] = Rows[float32]{X: gen.Float32s(x3), D: d3}
-	ms := NewMultiStats(4, d3)
-	for _, kern := range available() {
+	ms := kernel.NewMultiStats(4, d3)
+	for _, kern := range everyKernel(t) {
 		for _, threads := range []int{1, 2, 3} {
 			d := newDriver(t, kern, Config{Threads: threads, TileSize: MinTileSize})
-			read := ReadTiles(d, n, d3, func(dst []float64, lo int) { copy(dst, x3[lo*d3:]) }, planeReader(x3, d3))
+			read := ReadTiles(d, n, d3, func(dst []float64, lo int) { copy(dst, x3[lo*d3:]) }, planes(x3, d3))
 			passes := func() {
 				EStep(d, x, nil, c, s)
 				EStep(d, x, w, c, s)
 				EStep(d, x32, nil, c, s)
 				EStep(d, x32, w, c, s)
-				ScoreSamples(d, score, x, c)
+				Scores(d, score, x, c)
 				Classify(d, labels, x32, c)
 			}
 			multi := func() {
-				DriveMultiEStep(d, rows, n, nil, mc, ms)
-				DriveMultiEStep(d, tiles32, n, w, mc, ms)
-				DriveMultiEStep(d, read, n, nil, mc, ms)
-				DriveMultiClassify(d, labels, rows, mc)
-				DriveMultiClassify(d, labels, read, mc)
-				DriveMultiScores(d, score, nil, tiles32, mc)
+				MultiEStep(d, rows, n, nil, mc, ms)
+				MultiEStep(d, tiles32, n, w, mc, ms)
+				MultiEStep(d, read, n, nil, mc, ms)
+				MultiClassify(d, labels, rows, mc)
+				MultiClassify(d, labels, read, mc)
+				MultiScores(d, score, nil, tiles32, mc)
 			}
 			passes() // warm: per-tile statistics are allocated once
 			if a := testing.AllocsPerRun(20, passes); a != 0 {
@@ -195,7 +196,7 @@ func workers() int {
 	for {
 		n := runtime.Stack(buf, true)
 		if n < len(buf) {
-			return strings.Count(string(buf[:n]), "kernel.(*Driver).worker(")
+			return strings.Count(string(buf[:n]), "drive.(*Driver).worker(")
 		}
 		buf = make([]byte, 2*len(buf))
 	}
@@ -220,7 +221,7 @@ func TestDriverCloseEndsItsWorkers(t *testing.T) {
 		t.Fatalf("%d worker goroutines before the test", n)
 	}
 	for _, cfg := range []Config{{Threads: 5}, {Threads: 3, Pin: runtime.GOOS == "linux"}} {
-		d, err := NewDriver(Generic, cfg)
+		d, err := New(kernel.Generic, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,8 +232,8 @@ func TestDriverCloseEndsItsWorkers(t *testing.T) {
 		if got := workers(); got != want {
 			t.Errorf("%+v: %d worker goroutines, want %d", cfg, got, want)
 		}
-		s := NewStats(2)
-		EStep(d, make([]float64, 3*d.TileSize()), nil, byStdev([]float64{1, 1}, []float64{0, 1}, []float64{1, 1}), s)
+		s := kernel.NewStats(2)
+		EStep(d, make([]float64, 3*d.TileSize()), nil, twoClasses(), s)
 		d.Close()
 		if n := settle(0); n != 0 {
 			t.Errorf("%+v: %d worker goroutines a second after Close", cfg, n)
@@ -242,18 +243,18 @@ func TestDriverCloseEndsItsWorkers(t *testing.T) {
 
 func TestDriverEmptyInput(t *testing.T) {
 	for _, threads := range []int{1, 3} {
-		s := NewStats(2)
+		s := kernel.NewStats(2)
 		s.N[0] = 5
-		d := newDriver(t, Generic, Config{Threads: threads})
-		EStep(d, []float32{}, nil, byStdev([]float64{1, 1}, []float64{0, 1}, []float64{1, 1}), s)
+		d := newDriver(t, kernel.Generic, Config{Threads: threads})
+		EStep(d, []float32{}, nil, twoClasses(), s)
 		if s.N[0] != 0 || s.LogLik != 0 {
 			t.Fatalf("threads=%d: statistics of no data: %+v", threads, s)
 		}
 	}
 }
 
-func TestNewDriverDefaultsAndErrors(t *testing.T) {
-	d := newDriver(t, Generic, Config{})
+func TestNewDefaultsAndErrors(t *testing.T) {
+	d := newDriver(t, kernel.Generic, Config{})
 	if d.Threads() != AutoThreads() || d.TileSize() != DefaultTileSize() || d.Pinned() {
 		t.Errorf("defaults: %d threads, tile %d, pinned %v; want %d, %d, false",
 			d.Threads(), d.TileSize(), d.Pinned(), AutoThreads(), DefaultTileSize())
@@ -262,13 +263,13 @@ func TestNewDriverDefaultsAndErrors(t *testing.T) {
 		t.Errorf("AutoThreads() = %d with GOMAXPROCS %d", a, runtime.GOMAXPROCS(0))
 	}
 	for _, cfg := range []Config{{Threads: -1}, {TileSize: -5}} {
-		if d, err := NewDriver(Generic, cfg); err == nil {
+		if d, err := New(kernel.Generic, cfg); err == nil {
 			d.Close()
-			t.Errorf("NewDriver(%+v) succeeded", cfg)
+			t.Errorf("New(%+v) succeeded", cfg)
 		}
 	}
 	if runtime.GOOS != "linux" {
-		if _, err := NewDriver(Generic, Config{Pin: true}); !errors.Is(err, ErrPin) {
+		if _, err := New(kernel.Generic, Config{Pin: true}); !errors.Is(err, ErrPin) {
 			t.Errorf("pinning off Linux: error %v, want ErrPin", err)
 		}
 	}
@@ -290,7 +291,7 @@ func TestTileSizeFromL2(t *testing.T) {
 }
 
 func TestTilesStatisticsShareNoCacheLine(t *testing.T) {
-	d := newDriver(t, Generic, Config{Threads: 1})
+	d := newDriver(t, kernel.Generic, Config{Threads: 1})
 	for _, k := range []int{1, 2, 3, 5, 8, 11} {
 		p := d.partials(4, k)
 		for i := range len(p) - 1 {
@@ -307,7 +308,7 @@ func TestTilesStatisticsShareNoCacheLine(t *testing.T) {
 // features grow, each holding at most four tile sizes' values, down to MinTileSize: a
 // pass of 25,000 samples of 128 features has tiles for every core.
 func TestTilesOfManyFeatures(t *testing.T) {
-	d := newDriver(t, Generic, Config{Threads: 2, TileSize: 1 << 15})
+	d := newDriver(t, kernel.Generic, Config{Threads: 2, TileSize: 1 << 15})
 	for _, c := range []struct{ dims, want int }{
 		{1, 1 << 15}, {4, 1 << 15}, {5, 1 << 14}, {8, 1 << 14}, {16, 1 << 13}, {32, MinTileSize},
 		{128, MinTileSize}, {1024, MinTileSize},

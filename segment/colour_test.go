@@ -6,9 +6,11 @@ import (
 	"image/color"
 	"image/color/palette"
 	"image/draw"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -118,6 +120,57 @@ func TestColourHistogramIsThePixelFit(t *testing.T) {
 		for _, ch := range []Channel{RGB, CIELab, YCbCr} {
 			checkHistogramFit[float64](t, img, ch)
 			checkHistogramFit[float32](t, img, ch)
+		}
+	}
+}
+
+// A colour's count passes what a table's 16-bit count holds, in one band of pixels or
+// spread over both: every count is the number of its pixels, in an RGBA image (its codes
+// read from its bytes) and in a JPEG's YCbCr planes (codes made of them), on one CPU and
+// on two.
+func TestColourHistogramCountsPastSixteenBits(t *testing.T) {
+	counts := []int{65535, 65536, 65537, 131071, 131072, 200001, 3, 1}
+	var ids []int
+	for id, n := range counts {
+		for range n {
+			ids = append(ids, id)
+		}
+	}
+	// The first colours' pixels all in the first band; the others' shuffled over both.
+	rng := rand.New(rand.NewPCG(5, 8))
+	rest := ids[counts[0]+counts[1]:]
+	rng.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
+	const w = 1000
+	h := len(ids) / w
+	ids = ids[:w*h]
+	want := map[uint32]float64{}
+	rgba := image.NewRGBA(image.Rect(0, 0, w, h))
+	ycc := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio444)
+	for i, id := range ids {
+		v := [3]uint8{uint8(40 * id), uint8(255 - 30*id), uint8(7 * id)}
+		copy(rgba.Pix[4*i:], []uint8{v[0], v[1], v[2], 255})
+		ycc.Y[i], ycc.Cb[i], ycc.Cr[i] = v[0], v[1], v[2]
+		want[uint32(v[0])<<16|uint32(v[1])<<8|uint32(v[2])]++
+	}
+	codes := slices.Sorted(maps.Keys(want))
+	for _, cpus := range []int{1, 2} {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cpus))
+		for _, c := range []struct {
+			img image.Image
+			ch  Channel
+		}{{rgba, RGB}, {ycc, YCbCr}} {
+			hist, err := NewColourHistogram[float64](t.Context(), c.img, c.ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hist.Counts) != len(codes) {
+				t.Fatalf("%T, %d CPUs: %d colours, want %d", c.img, cpus, len(hist.Counts), len(codes))
+			}
+			for i, code := range codes {
+				if hist.Counts[i] != want[code] {
+					t.Errorf("%T, %d CPUs: colour %06x: %v pixels, want %v", c.img, cpus, code, hist.Counts[i], want[code])
+				}
+			}
 		}
 	}
 }

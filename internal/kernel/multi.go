@@ -208,15 +208,22 @@ func transpose[T Float](planes, x []T, d, n int) {
 			p0[i], p1[i], p2[i] = v[0], v[1], v[2]
 		}
 	default:
-		// Plane by plane, four samples a turn: each plane is written in order, and the
-		// rows it reads from stay in L1 between planes.
-		for j := range d {
-			p := planes[j*n : (j+1)*n]
-			i := 0
-			for ; i+4 <= n; i += 4 {
-				p[i], p[i+1], p[i+2], p[i+3] = x[i*d+j], x[(i+1)*d+j], x[(i+2)*d+j], x[(i+3)*d+j]
+		// Four planes at a time, each written in order from four neighbouring values of
+		// every row: a block's rows are read d/4 times, where a plane at a time read them
+		// d times (a block of 256 samples of 16 features is 32 KiB of rows and 32 KiB of
+		// planes, more than L1 holds: 7 -> 4.3 ns a sample, Zen 5).
+		j := 0
+		for ; j+4 <= d; j += 4 {
+			p0 := planes[j*n : (j+1)*n]
+			p1, p2, p3 := planes[(j+1)*n:][:len(p0)], planes[(j+2)*n:][:len(p0)], planes[(j+3)*n:][:len(p0)]
+			for i := range p0 {
+				r := x[i*d+j:][:4]
+				p0[i], p1[i], p2[i], p3[i] = r[0], r[1], r[2], r[3]
 			}
-			for ; i < n; i++ {
+		}
+		for ; j < d; j++ {
+			p := planes[j*n : (j+1)*n]
+			for i := range p {
 				p[i] = x[i*d+j]
 			}
 		}

@@ -73,3 +73,27 @@ func TestMultiEStepMomentsAboutCentres(t *testing.T) {
 		}
 	}
 }
+
+// The Go transpose puts feature j of sample i at planes[j*n+i], for every d (the sweeps'
+// 3, four planes at a time and the planes left over) and every n, writing nothing past
+// the planes and reading nothing past the rows.
+func TestTransposeIsPlanes(t *testing.T) {
+	for d := 1; d <= 19; d++ {
+		for n := range 38 {
+			x, planes := newGuarded[float64](d*n, 1), newGuarded[float64](d*n, 3)
+			for i := range x.s() {
+				x.s()[i] = float64(i)
+			}
+			transpose(planes.s(), x.s(), d, n)
+			x.check(t, "x")
+			planes.check(t, "planes")
+			for i := range n {
+				for j := range d {
+					if got := planes.s()[j*n+i]; got != x.s()[i*d+j] {
+						t.Fatalf("d = %d, n = %d: feature %d of sample %d is %v, want %v", d, n, j, i, got, x.s()[i*d+j])
+					}
+				}
+			}
+		}
+	}
+}

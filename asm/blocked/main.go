@@ -46,6 +46,9 @@ func main() {
 			moments(p, double)
 			jointsDiag(p)
 			momentsDiag(p, double)
+			if isa.EVEX { // AVX2's shuffles do not reach across its registers' halves
+				transpose(p)
+			}
 		}
 	}
 	emit.Finish()

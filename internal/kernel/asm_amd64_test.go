@@ -387,8 +387,9 @@ func ulpsApart[T Float](a, b T) int {
 }
 
 // TestMultiTransposeIsGo checks the generated transposes against Go's loop: every d they
-// cover, both precisions, 0 to 40 registers of samples, unaligned starts, each buffer
-// guarded.
+// cover (the sweeps' 2 to 4; the blocked kernels' squares, with Go's loop past the last
+// whole one, at every d from 5 to 70 and 128, 256 and 1024), both precisions, 0 to 40
+// registers of samples (fewer at the largest d), unaligned starts, each buffer guarded.
 func TestMultiTransposeIsGo(t *testing.T) {
 	if _, ok := estepSets(t)["avx512"]; !ok {
 		t.Skip("no AVX-512 on this CPU")
@@ -420,6 +421,31 @@ func checkTranspose[T Float](t *testing.T, table *multiTable[T]) {
 				if !slices.Equal(planes.s(), want) {
 					t.Fatalf("d = %d, %d samples, offset %d: planes %v, Go's %v", d, n, off, planes.s(), want)
 				}
+			}
+		}
+	}
+	if table.blocked.transpose == nil {
+		t.Fatal("no transpose for the blocked kernels")
+	}
+	ds := []int{128, 256, 1024}
+	for d := BlockedDims; d <= 70; d++ {
+		ds = append(ds, d)
+	}
+	for _, d := range ds {
+		for regs := range min(41, 4096/d+2) {
+			off := offsets[(d+regs)%len(offsets)]
+			n := regs * l
+			x, planes := newGuarded[T](d*n, off), newGuarded[T](d*n, off+1)
+			for i := range x.s() {
+				x.s()[i] = T(rng.NormFloat64())
+			}
+			want := make([]T, d*n)
+			transpose(want, x.s(), d, n)
+			table.transposeRows(planes.s(), x.s(), d, n)
+			x.check(t, "x")
+			planes.check(t, "planes")
+			if !slices.Equal(planes.s(), want) {
+				t.Fatalf("blocked, d = %d, %d samples, offset %d: the planes differ from Go's", d, n, off)
 			}
 		}
 	}

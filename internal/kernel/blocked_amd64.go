@@ -79,6 +79,11 @@ func blockedJointsDiagAVX512F64(dst []float64, x []float64, n int, mu []float64,
 //go:noescape
 func blockedMomentsDiagAVX512F64(x []float64, n int, c []float64, e []float64, s []float64, acc []float64)
 
+// blockedTransposeAVX512F64 sets plane j of planes (planes[j*n:(j+1)*n]) to feature j of the n samples of d features in x, row-major, for j below d rounded down to a multiple of 8 (n a multiple of 8).
+//
+//go:noescape
+func blockedTransposeAVX512F64(planes []float64, x []float64, d int, n int)
+
 // blockedJointsAVX512F32 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 16) whose d = len(mu) planes x holds (plane j at x[j*n:]), with y_j = negb[j] + sum_{i <= j} u[i*d+j] (x_i - mu[i]).
 //
 //go:noescape
@@ -103,3 +108,8 @@ func blockedJointsDiagAVX512F32(dst []float32, x []float32, n int, mu []float32,
 //
 //go:noescape
 func blockedMomentsDiagAVX512F32(x []float32, n int, c []float32, e []float32, s []float32, acc []float64)
+
+// blockedTransposeAVX512F32 sets plane j of planes (planes[j*n:(j+1)*n]) to feature j of the n samples of d features in x, row-major, for j below d rounded down to a multiple of 16 (n a multiple of 16).
+//
+//go:noescape
+func blockedTransposeAVX512F32(planes []float32, x []float32, d int, n int)

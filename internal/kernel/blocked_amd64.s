@@ -6099,6 +6099,101 @@ reg:
 	VZEROUPPER
 	RET
 
+// func blockedTransposeAVX512F64(planes []float64, x []float64, d int, n int)
+// Requires: AVX, AVX512F
+TEXT ·blockedTransposeAVX512F64(SB), NOSPLIT, $0-64
+	MOVQ   planes_base+0(FP), AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   d+48(FP), DX
+	MOVQ   n+56(FP), BX
+	IMUL3Q $0x08, DX, SI
+	IMUL3Q $0x08, BX, DI
+	SHRQ   $0x03, DX
+
+group:
+	TESTQ DX, DX
+	JZ    end
+	MOVQ  CX, R8
+	MOVQ  AX, R9
+	MOVQ  BX, R10
+	SHRQ  $0x03, R10
+
+squareloop:
+	TESTQ      R10, R10
+	JZ         squaredone
+	VMOVUPD    (R8), Z0
+	ADDQ       SI, R8
+	VMOVUPD    (R8), Z1
+	ADDQ       SI, R8
+	VMOVUPD    (R8), Z2
+	ADDQ       SI, R8
+	VMOVUPD    (R8), Z3
+	ADDQ       SI, R8
+	VMOVUPD    (R8), Z4
+	ADDQ       SI, R8
+	VMOVUPD    (R8), Z5
+	ADDQ       SI, R8
+	VMOVUPD    (R8), Z6
+	ADDQ       SI, R8
+	VMOVUPD    (R8), Z7
+	ADDQ       SI, R8
+	VUNPCKLPD  Z1, Z0, Z8
+	VUNPCKHPD  Z1, Z0, Z0
+	VUNPCKLPD  Z3, Z2, Z1
+	VUNPCKHPD  Z3, Z2, Z2
+	VUNPCKLPD  Z5, Z4, Z3
+	VUNPCKHPD  Z5, Z4, Z4
+	VUNPCKLPD  Z7, Z6, Z5
+	VUNPCKHPD  Z7, Z6, Z6
+	VSHUFF64X2 $0x88, Z1, Z8, Z7
+	VSHUFF64X2 $0x88, Z2, Z0, Z9
+	VSHUFF64X2 $0xdd, Z1, Z8, Z1
+	VSHUFF64X2 $0xdd, Z2, Z0, Z0
+	VSHUFF64X2 $0x88, Z5, Z3, Z2
+	VSHUFF64X2 $0x88, Z6, Z4, Z8
+	VSHUFF64X2 $0xdd, Z5, Z3, Z3
+	VSHUFF64X2 $0xdd, Z6, Z4, Z4
+	VSHUFF64X2 $0x88, Z2, Z7, Z5
+	VSHUFF64X2 $0xdd, Z2, Z7, Z2
+	VSHUFF64X2 $0x88, Z8, Z9, Z6
+	VSHUFF64X2 $0xdd, Z8, Z9, Z7
+	VSHUFF64X2 $0x88, Z3, Z1, Z8
+	VSHUFF64X2 $0xdd, Z3, Z1, Z1
+	VSHUFF64X2 $0x88, Z4, Z0, Z3
+	VSHUFF64X2 $0xdd, Z4, Z0, Z0
+	MOVQ       R9, R11
+	VMOVUPD    Z5, (R11)
+	ADDQ       DI, R11
+	VMOVUPD    Z6, (R11)
+	ADDQ       DI, R11
+	VMOVUPD    Z8, (R11)
+	ADDQ       DI, R11
+	VMOVUPD    Z3, (R11)
+	ADDQ       DI, R11
+	VMOVUPD    Z2, (R11)
+	ADDQ       DI, R11
+	VMOVUPD    Z7, (R11)
+	ADDQ       DI, R11
+	VMOVUPD    Z1, (R11)
+	ADDQ       DI, R11
+	VMOVUPD    Z0, (R11)
+	ADDQ       DI, R11
+	ADDQ       $0x40, R9
+	DECQ       R10
+	JMP        squareloop
+
+squaredone:
+	ADDQ $0x40, CX
+	SHLQ $0x03, DI
+	ADDQ DI, AX
+	SHRQ $0x03, DI
+	DECQ DX
+	JMP  group
+
+end:
+	VZEROUPPER
+	RET
+
 // func blockedJointsAVX512F32(dst []float32, x []float32, n int, mu []float32, u []float32, negb []float32, cnst float32)
 // Requires: AVX, AVX512F
 TEXT ·blockedJointsAVX512F32(SB), NOSPLIT, $8-132
@@ -10175,6 +10270,173 @@ reg:
 	INCQ          R14
 	CMPQ          R14, BX
 	JB            feat
+	VZEROUPPER
+	RET
+
+// func blockedTransposeAVX512F32(planes []float32, x []float32, d int, n int)
+// Requires: AVX, AVX512F
+TEXT ·blockedTransposeAVX512F32(SB), NOSPLIT, $0-64
+	MOVQ   planes_base+0(FP), AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   d+48(FP), DX
+	MOVQ   n+56(FP), BX
+	IMUL3Q $0x04, DX, SI
+	IMUL3Q $0x04, BX, DI
+	SHRQ   $0x04, DX
+
+group:
+	TESTQ DX, DX
+	JZ    end
+	MOVQ  CX, R8
+	MOVQ  AX, R9
+	MOVQ  BX, R10
+	SHRQ  $0x04, R10
+
+squareloop:
+	TESTQ      R10, R10
+	JZ         squaredone
+	VMOVUPS    (R8), Z0
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Z1
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Z2
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Z3
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Z4
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Z5
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Z6
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Z7
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Z8
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Z9
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Z10
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Z11
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Z12
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Z13
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Z14
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Z15
+	ADDQ       SI, R8
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z0
+	VUNPCKLPS  Z3, Z2, Z1
+	VUNPCKHPS  Z3, Z2, Z2
+	VUNPCKLPS  Z5, Z4, Z3
+	VUNPCKHPS  Z5, Z4, Z4
+	VUNPCKLPS  Z7, Z6, Z5
+	VUNPCKHPS  Z7, Z6, Z6
+	VUNPCKLPS  Z9, Z8, Z7
+	VUNPCKHPS  Z9, Z8, Z8
+	VUNPCKLPS  Z11, Z10, Z9
+	VUNPCKHPS  Z11, Z10, Z10
+	VUNPCKLPS  Z13, Z12, Z11
+	VUNPCKHPS  Z13, Z12, Z12
+	VUNPCKLPS  Z15, Z14, Z13
+	VUNPCKHPS  Z15, Z14, Z14
+	VSHUFPS    $0x44, Z1, Z16, Z15
+	VSHUFPS    $0xee, Z1, Z16, Z1
+	VSHUFPS    $0x44, Z2, Z0, Z16
+	VSHUFPS    $0xee, Z2, Z0, Z0
+	VSHUFPS    $0x44, Z5, Z3, Z2
+	VSHUFPS    $0xee, Z5, Z3, Z3
+	VSHUFPS    $0x44, Z6, Z4, Z5
+	VSHUFPS    $0xee, Z6, Z4, Z4
+	VSHUFPS    $0x44, Z9, Z7, Z6
+	VSHUFPS    $0xee, Z9, Z7, Z7
+	VSHUFPS    $0x44, Z10, Z8, Z9
+	VSHUFPS    $0xee, Z10, Z8, Z8
+	VSHUFPS    $0x44, Z13, Z11, Z10
+	VSHUFPS    $0xee, Z13, Z11, Z11
+	VSHUFPS    $0x44, Z14, Z12, Z13
+	VSHUFPS    $0xee, Z14, Z12, Z12
+	VSHUFF32X4 $0x88, Z2, Z15, Z14
+	VSHUFF32X4 $0xdd, Z2, Z15, Z2
+	VSHUFF32X4 $0x88, Z10, Z6, Z15
+	VSHUFF32X4 $0xdd, Z10, Z6, Z6
+	VSHUFF32X4 $0x88, Z3, Z1, Z10
+	VSHUFF32X4 $0xdd, Z3, Z1, Z1
+	VSHUFF32X4 $0x88, Z11, Z7, Z3
+	VSHUFF32X4 $0xdd, Z11, Z7, Z7
+	VSHUFF32X4 $0x88, Z5, Z16, Z11
+	VSHUFF32X4 $0xdd, Z5, Z16, Z5
+	VSHUFF32X4 $0x88, Z13, Z9, Z16
+	VSHUFF32X4 $0xdd, Z13, Z9, Z9
+	VSHUFF32X4 $0x88, Z4, Z0, Z13
+	VSHUFF32X4 $0xdd, Z4, Z0, Z0
+	VSHUFF32X4 $0x88, Z12, Z8, Z4
+	VSHUFF32X4 $0xdd, Z12, Z8, Z8
+	VSHUFF32X4 $0x88, Z15, Z14, Z12
+	VSHUFF32X4 $0xdd, Z15, Z14, Z14
+	VSHUFF32X4 $0x88, Z6, Z2, Z15
+	VSHUFF32X4 $0xdd, Z6, Z2, Z2
+	VSHUFF32X4 $0x88, Z3, Z10, Z6
+	VSHUFF32X4 $0xdd, Z3, Z10, Z3
+	VSHUFF32X4 $0x88, Z7, Z1, Z10
+	VSHUFF32X4 $0xdd, Z7, Z1, Z1
+	VSHUFF32X4 $0x88, Z16, Z11, Z7
+	VSHUFF32X4 $0xdd, Z16, Z11, Z11
+	VSHUFF32X4 $0x88, Z9, Z5, Z16
+	VSHUFF32X4 $0xdd, Z9, Z5, Z5
+	VSHUFF32X4 $0x88, Z4, Z13, Z9
+	VSHUFF32X4 $0xdd, Z4, Z13, Z4
+	VSHUFF32X4 $0x88, Z8, Z0, Z13
+	VSHUFF32X4 $0xdd, Z8, Z0, Z0
+	MOVQ       R9, R11
+	VMOVUPS    Z12, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z6, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z7, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z9, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z15, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z10, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z16, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z13, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z14, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z3, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z11, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z4, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z2, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z1, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z5, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z0, (R11)
+	ADDQ       DI, R11
+	ADDQ       $0x40, R9
+	DECQ       R10
+	JMP        squareloop
+
+squaredone:
+	ADDQ $0x40, CX
+	SHLQ $0x04, DI
+	ADDQ DI, AX
+	SHRQ $0x04, DI
+	DECQ DX
+	JMP  group
+
+end:
 	VZEROUPPER
 	RET
 

@@ -15,6 +15,9 @@ type blockedFuncs[T Float] struct {
 	momentsDiag func(x []T, n int, c, e, s []T, acc []float64)
 	given       multiResp[T]
 	givenW      multiResp[T]
+	// transpose turns a block's rows into planes a square of features by samples at a
+	// time, up to the last whole group of lanes' features (nil: Go's loop does it all).
+	transpose func(planes, x []T, d, n int)
 }
 
 // blockedFrame is a worker's memory for the blocked kernels of one precision.

@@ -200,32 +200,35 @@ const goLanes = 4
 
 // transpose sets planes (d planes of n) to the n samples of d features in x, row-major.
 func transpose[T Float](planes, x []T, d, n int) {
-	switch d {
-	case 3:
-		p0, p1, p2 := planes[:n], planes[n:2*n], planes[2*n:3*n]
-		for i := range n {
-			v := x[3*i : 3*i+3 : 3*i+3]
-			p0[i], p1[i], p2[i] = v[0], v[1], v[2]
+	if d != 3 {
+		transposeFrom(planes, x, d, n, 0)
+		return
+	}
+	p0, p1, p2 := planes[:n], planes[n:2*n], planes[2*n:3*n]
+	for i := range n {
+		v := x[3*i : 3*i+3 : 3*i+3]
+		p0[i], p1[i], p2[i] = v[0], v[1], v[2]
+	}
+}
+
+// transposeFrom is transpose for the features from j on: four planes at a time, each
+// written in order from four neighbouring values of every row, so that a block's rows are
+// read d/4 times, where a plane at a time read them d times (a block of 256 samples of 16
+// features is 32 KiB of rows and 32 KiB of planes, more than L1 holds: 7 -> 4.3 ns a
+// sample, Zen 5).
+func transposeFrom[T Float](planes, x []T, d, n, j int) {
+	for ; j+4 <= d; j += 4 {
+		p0 := planes[j*n : (j+1)*n]
+		p1, p2, p3 := planes[(j+1)*n:][:len(p0)], planes[(j+2)*n:][:len(p0)], planes[(j+3)*n:][:len(p0)]
+		for i := range p0 {
+			r := x[i*d+j:][:4]
+			p0[i], p1[i], p2[i], p3[i] = r[0], r[1], r[2], r[3]
 		}
-	default:
-		// Four planes at a time, each written in order from four neighbouring values of
-		// every row: a block's rows are read d/4 times, where a plane at a time read them
-		// d times (a block of 256 samples of 16 features is 32 KiB of rows and 32 KiB of
-		// planes, more than L1 holds: 7 -> 4.3 ns a sample, Zen 5).
-		j := 0
-		for ; j+4 <= d; j += 4 {
-			p0 := planes[j*n : (j+1)*n]
-			p1, p2, p3 := planes[(j+1)*n:][:len(p0)], planes[(j+2)*n:][:len(p0)], planes[(j+3)*n:][:len(p0)]
-			for i := range p0 {
-				r := x[i*d+j:][:4]
-				p0[i], p1[i], p2[i], p3[i] = r[0], r[1], r[2], r[3]
-			}
-		}
-		for ; j < d; j++ {
-			p := planes[j*n : (j+1)*n]
-			for i := range p {
-				p[i] = x[i*d+j]
-			}
+	}
+	for ; j < d; j++ {
+		p := planes[j*n : (j+1)*n]
+		for i := range p {
+			p[i] = x[i*d+j]
 		}
 	}
 }

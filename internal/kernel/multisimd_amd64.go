@@ -210,14 +210,18 @@ func (t *multiTable[T]) blocks(buf []T, in *multiInput[T], d, size int, f func(l
 }
 
 // transposeRows sets planes to the n rows of d features in x (n whole registers),
-// through the table's transpose where it has one.
+// through the table's transposes where it has them: the sweeps' by d, or the blocked
+// kernels' squares, Go's loop taking the features past their last whole square.
 func (t *multiTable[T]) transposeRows(planes, x []T, d, n int) {
-	if d < len(t.transpose) && t.transpose[d] != nil {
-		tr := t.transpose[d]
-		tr(planes, x, n)
-		return
+	switch {
+	case d < len(t.transpose) && t.transpose[d] != nil:
+		t.transpose[d](planes, x, n)
+	case d >= BlockedDims && t.blocked.transpose != nil:
+		t.blocked.transpose(planes, x, d, n)
+		transposeFrom(planes, x, d, n, d&^(lanes[T](t.bytes)-1))
+	default:
+		transpose(planes, x, d, n)
 	}
-	transpose(planes, x, d, n)
 }
 
 // tailRows returns in's samples from whole on, row-major: a slice of rows, or read as

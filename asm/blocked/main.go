@@ -1,8 +1,8 @@
 // Command blocked generates the multichannel E-step's pieces for samples of many features
 // (d of 5 and more), for AVX2 and AVX-512, float64 and float32. The caller transposes a
 // block of samples to planes (plane j holds feature j of every sample of the block, n a
-// multiple of the register's lanes; on AVX-512 through transpose, squares of as many
-// features as samples in registers) and, for each component, calls:
+// multiple of the register's lanes; through transpose, squares of as many features as
+// samples in registers) and, for each component, calls:
 //
 //   - joints: P = Const - |y|^2/2 with y_j = sum_{i <= j} U_ij D_i, D_i = x_i - mu_i the
 //     planes less the component's mean (float32: its float32 value), each register of
@@ -47,9 +47,7 @@ func main() {
 			moments(p, double)
 			jointsDiag(p)
 			momentsDiag(p, double)
-			if isa.EVEX { // AVX2's shuffles do not reach across its registers' halves
-				transpose(p)
-			}
+			transpose(p)
 		}
 	}
 	emit.Finish()

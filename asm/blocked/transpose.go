@@ -9,13 +9,15 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// transpose emits the AVX-512 transpose of a block's rows of d features to planes, a
-// square of L features by L samples at a time (L the register's lanes): L rows' L values
-// loaded, transposed in registers, stored as L registers of L planes. The features past
-// the last whole group of L are left to the caller (Go's loop). An 8 x 8 square of float64
-// takes three rounds of 8 shuffles: unpacks within 128-bit lanes, then two rounds of
-// 128-bit lane shuffles; a 16 x 16 square of float32 four rounds of 16: unpacks, shuffles
-// within lanes, two rounds across them. Go's loop takes a load and a store a value.
+// transpose emits the transpose of a block's rows of d features to planes, a square of L
+// features by L samples at a time (L the register's lanes): L rows' L values loaded,
+// transposed in registers, stored as L registers of L planes. The features past the last
+// whole group of L are left to the caller (Go's loop). The unpacks interleave pairs of
+// rows within each 128-bit lane (float32 then gathers four rows a lane by a shuffle
+// within lanes), and the lanes are then gathered across the register: by one round of
+// VPERM2F128 on AVX2 (4 x 4 float64 in 8 shuffles, 8 x 8 float32 in 24), by two rounds of
+// lane shuffles on AVX-512 (8 x 8 float64 in 24, 16 x 16 float32 in 64). Go's loop takes a
+// load and a store a value.
 func transpose(p *emit.Prec) {
 	fn := "blockedTranspose" + p.ISA.Name + p.Name
 	TEXT(fn, NOSPLIT, fmt.Sprintf("func(planes, x []%s, d, n int)", p.GoType))
@@ -81,7 +83,39 @@ func transposed(p *emit.Prec, rows []VecVirtual) []VecVirtual {
 			VUNPCKHPS(rows[q+1], rows[q], pairs[q+1])
 		}
 	}
-	// lanes(a, b, imm) is the 128-bit lanes imm picks: two of a, then two of b.
+	cols := pairs
+	if !p.Is64() {
+		// float32: pairs[2q] holds, in 128-bit lane k, columns 4k and 4k+1 of rows 2q
+		// and 2q+1; pairs[2q+1] columns 4k+2 and 4k+3. Shuffles within lanes gather
+		// four rows' column: cols[4g+c] holds, in lane k, column 4k+c of rows 4g to 4g+3.
+		cols = make([]VecVirtual, l)
+		for g := 0; g < l; g += 4 {
+			for c := range 4 {
+				a, b := pairs[g+c/2], pairs[g+2+c/2]
+				imm := uint8(0x44) // elements 0 and 1 of each
+				if c%2 == 1 {
+					imm = 0xee // elements 2 and 3
+				}
+				cols[g+c] = p.Vec()
+				VSHUFPS(U8(imm), b, a, cols[g+c])
+			}
+		}
+	}
+	// Now cols[r*w+c] (w = 2 in float64, 4 in float32: the elements of a 128-bit lane)
+	// holds, in 128-bit lane k, column k*w+c of rows r*w to r*w+w-1: what is left is to
+	// gather the lanes, whose order is that of a transpose of a square of lanes.
+	w := 16 / p.Size
+	if !p.ISA.EVEX { // two lanes: one round of VPERM2F128
+		out := make([]VecVirtual, l)
+		for c := range w {
+			out[c], out[w+c] = p.Vec(), p.Vec()
+			VPERM2F128(U8(0x20), cols[w+c], cols[c], out[c])   // the low lanes
+			VPERM2F128(U8(0x31), cols[w+c], cols[c], out[w+c]) // the high lanes
+		}
+		return out
+	}
+	// Four lanes: two rounds of lane shuffles, each taking lanes 0 and 2 (even) or 1 and
+	// 3 (odd) of two registers.
 	lanes := func(a, b VecVirtual, imm uint8) VecVirtual {
 		v := p.Vec()
 		if p.Is64() {
@@ -91,45 +125,20 @@ func transposed(p *emit.Prec, rows []VecVirtual) []VecVirtual {
 		}
 		return v
 	}
-	const even, odd = 0x88, 0xdd // lanes 0 and 2, or 1 and 3, of each source
-	if p.Is64() {
-		// pairs[2q] holds, in 128-bit lane k, column 2k of rows 2q and 2q+1;
-		// pairs[2q+1] column 2k+1.
-		u := make([]VecVirtual, l)
-		for g := 0; g < l; g += 4 {
-			u[g], u[g+1] = lanes(pairs[g], pairs[g+2], even), lanes(pairs[g+1], pairs[g+3], even)
-			u[g+2], u[g+3] = lanes(pairs[g], pairs[g+2], odd), lanes(pairs[g+1], pairs[g+3], odd)
+	const even, odd = 0x88, 0xdd
+	mid := make([]VecVirtual, l)
+	for r := 0; r < 4; r += 2 {
+		for c := range w {
+			a, b := cols[r*w+c], cols[(r+1)*w+c]
+			mid[r*w+c], mid[(r+1)*w+c] = lanes(a, b, even), lanes(a, b, odd)
 		}
-		out := make([]VecVirtual, l)
-		for c := range 4 {
-			out[c], out[c+4] = lanes(u[c], u[c+4], even), lanes(u[c], u[c+4], odd)
-		}
-		return out
-	}
-	// float32: pairs[2q] holds, in 128-bit lane k, columns 4k and 4k+1 of rows 2q and
-	// 2q+1; pairs[2q+1] columns 4k+2 and 4k+3. Shuffles within lanes gather four rows'
-	// column: u[4g+c] holds, in lane k, column 4k+c of rows 4g to 4g+3.
-	u := make([]VecVirtual, l)
-	for g := 0; g < l; g += 4 {
-		for c := range 4 {
-			a, b := pairs[g+c/2], pairs[g+2+c/2]
-			imm := uint8(0x44) // elements 0 and 1 of each
-			if c%2 == 1 {
-				imm = 0xee // elements 2 and 3
-			}
-			u[g+c] = p.Vec()
-			VSHUFPS(U8(imm), b, a, u[g+c])
-		}
-	}
-	v := make([]VecVirtual, l)
-	for c := range 4 {
-		v[c], v[4+c] = lanes(u[c], u[4+c], even), lanes(u[c], u[4+c], odd)
-		v[8+c], v[12+c] = lanes(u[8+c], u[12+c], even), lanes(u[8+c], u[12+c], odd)
 	}
 	out := make([]VecVirtual, l)
-	for c := range 4 {
-		out[c], out[8+c] = lanes(v[c], v[8+c], even), lanes(v[c], v[8+c], odd)
-		out[4+c], out[12+c] = lanes(v[4+c], v[12+c], even), lanes(v[4+c], v[12+c], odd)
+	for r := range 2 {
+		for c := range w {
+			a, b := mid[r*w+c], mid[(r+2)*w+c]
+			out[r*w+c], out[(r+2)*w+c] = lanes(a, b, even), lanes(a, b, odd)
+		}
 	}
 	return out
 }

@@ -391,11 +391,18 @@ func ulpsApart[T Float](a, b T) int {
 // whole one, at every d from 5 to 70 and 128, 256 and 1024), both precisions, 0 to 40
 // registers of samples (fewer at the largest d), unaligned starts, each buffer guarded.
 func TestMultiTransposeIsGo(t *testing.T) {
-	if _, ok := estepSets(t)["avx512"]; !ok {
+	sets := estepSets(t)
+	if _, ok := sets["avx2"]; ok {
+		checkBlockedTranspose(t, avx2Multi.f64)
+		checkBlockedTranspose(t, avx2Multi.f32)
+	}
+	if _, ok := sets["avx512"]; !ok {
 		t.Skip("no AVX-512 on this CPU")
 	}
 	checkTranspose(t, avx512Multi.f64)
 	checkTranspose(t, avx512Multi.f32)
+	checkBlockedTranspose(t, avx512Multi.f64)
+	checkBlockedTranspose(t, avx512Multi.f32)
 }
 
 func checkTranspose[T Float](t *testing.T, table *multiTable[T]) {
@@ -424,6 +431,13 @@ func checkTranspose[T Float](t *testing.T, table *multiTable[T]) {
 			}
 		}
 	}
+}
+
+// checkBlockedTranspose checks the table's transpose of the blocked kernels, with Go's
+// loop past its last whole square, against Go's loop alone.
+func checkBlockedTranspose[T Float](t *testing.T, table *multiTable[T]) {
+	l := lanes[T](table.bytes)
+	rng := rand.New(rand.NewPCG(4, 9))
 	if table.blocked.transpose == nil {
 		t.Fatal("no transpose for the blocked kernels")
 	}

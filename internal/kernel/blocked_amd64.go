@@ -29,6 +29,11 @@ func blockedJointsDiagAVX2F64(dst []float64, x []float64, n int, mu []float64, u
 //go:noescape
 func blockedMomentsDiagAVX2F64(x []float64, n int, c []float64, e []float64, s []float64, acc []float64)
 
+// blockedTransposeAVX2F64 sets plane j of planes (planes[j*n:(j+1)*n]) to feature j of the n samples of d features in x, row-major, for j below d rounded down to a multiple of 4 (n a multiple of 4).
+//
+//go:noescape
+func blockedTransposeAVX2F64(planes []float64, x []float64, d int, n int)
+
 // blockedJointsAVX2F32 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 8) whose d = len(mu) planes x holds (plane j at x[j*n:]), with y_j = negb[j] + sum_{i <= j} u[i*d+j] (x_i - mu[i]).
 //
 //go:noescape
@@ -53,6 +58,11 @@ func blockedJointsDiagAVX2F32(dst []float32, x []float32, n int, mu []float32, u
 //
 //go:noescape
 func blockedMomentsDiagAVX2F32(x []float32, n int, c []float32, e []float32, s []float32, acc []float64)
+
+// blockedTransposeAVX2F32 sets plane j of planes (planes[j*n:(j+1)*n]) to feature j of the n samples of d features in x, row-major, for j below d rounded down to a multiple of 8 (n a multiple of 8).
+//
+//go:noescape
+func blockedTransposeAVX2F32(planes []float32, x []float32, d int, n int)
 
 // blockedJointsAVX512F64 sets dst[i] = cnst - |y|^2/2 (-Inf where that is NaN) for the n samples (n a multiple of 8) whose d = len(mu) planes x holds (plane j at x[j*n:]), with y_j = sum_{i <= j} u[i*d+j] (x_i - mu[i]).
 //

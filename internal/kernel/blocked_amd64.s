@@ -1374,6 +1374,69 @@ reg:
 	VZEROUPPER
 	RET
 
+// func blockedTransposeAVX2F64(planes []float64, x []float64, d int, n int)
+// Requires: AVX
+TEXT ·blockedTransposeAVX2F64(SB), NOSPLIT, $0-64
+	MOVQ   planes_base+0(FP), AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   d+48(FP), DX
+	MOVQ   n+56(FP), BX
+	IMUL3Q $0x08, DX, SI
+	IMUL3Q $0x08, BX, DI
+	SHRQ   $0x02, DX
+
+group:
+	TESTQ DX, DX
+	JZ    end
+	MOVQ  CX, R8
+	MOVQ  AX, R9
+	MOVQ  BX, R10
+	SHRQ  $0x02, R10
+
+squareloop:
+	TESTQ      R10, R10
+	JZ         squaredone
+	VMOVUPD    (R8), Y0
+	ADDQ       SI, R8
+	VMOVUPD    (R8), Y1
+	ADDQ       SI, R8
+	VMOVUPD    (R8), Y2
+	ADDQ       SI, R8
+	VMOVUPD    (R8), Y3
+	ADDQ       SI, R8
+	VUNPCKLPD  Y1, Y0, Y4
+	VUNPCKHPD  Y1, Y0, Y0
+	VUNPCKLPD  Y3, Y2, Y1
+	VUNPCKHPD  Y3, Y2, Y2
+	VPERM2F128 $0x20, Y1, Y4, Y3
+	VPERM2F128 $0x31, Y1, Y4, Y1
+	VPERM2F128 $0x20, Y2, Y0, Y4
+	VPERM2F128 $0x31, Y2, Y0, Y0
+	MOVQ       R9, R11
+	VMOVUPD    Y3, (R11)
+	ADDQ       DI, R11
+	VMOVUPD    Y4, (R11)
+	ADDQ       DI, R11
+	VMOVUPD    Y1, (R11)
+	ADDQ       DI, R11
+	VMOVUPD    Y0, (R11)
+	ADDQ       DI, R11
+	ADDQ       $0x20, R9
+	DECQ       R10
+	JMP        squareloop
+
+squaredone:
+	ADDQ $0x20, CX
+	SHLQ $0x02, DI
+	ADDQ DI, AX
+	SHRQ $0x02, DI
+	DECQ DX
+	JMP  group
+
+end:
+	VZEROUPPER
+	RET
+
 // func blockedJointsAVX2F32(dst []float32, x []float32, n int, mu []float32, u []float32, negb []float32, cnst float32)
 // Requires: AVX, FMA3
 TEXT ·blockedJointsAVX2F32(SB), NOSPLIT, $0-132
@@ -2951,6 +3014,101 @@ reg:
 	INCQ         R14
 	CMPQ         R14, BX
 	JB           feat
+	VZEROUPPER
+	RET
+
+// func blockedTransposeAVX2F32(planes []float32, x []float32, d int, n int)
+// Requires: AVX
+TEXT ·blockedTransposeAVX2F32(SB), NOSPLIT, $0-64
+	MOVQ   planes_base+0(FP), AX
+	MOVQ   x_base+24(FP), CX
+	MOVQ   d+48(FP), DX
+	MOVQ   n+56(FP), BX
+	IMUL3Q $0x04, DX, SI
+	IMUL3Q $0x04, BX, DI
+	SHRQ   $0x03, DX
+
+group:
+	TESTQ DX, DX
+	JZ    end
+	MOVQ  CX, R8
+	MOVQ  AX, R9
+	MOVQ  BX, R10
+	SHRQ  $0x03, R10
+
+squareloop:
+	TESTQ      R10, R10
+	JZ         squaredone
+	VMOVUPS    (R8), Y0
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Y1
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Y2
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Y3
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Y4
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Y5
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Y6
+	ADDQ       SI, R8
+	VMOVUPS    (R8), Y7
+	ADDQ       SI, R8
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x20, Y3, Y1, Y7
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x20, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y5, Y8, Y5
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	MOVQ       R9, R11
+	VMOVUPS    Y6, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Y7, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Y3, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Y8, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Y2, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Y1, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Y5, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Y0, (R11)
+	ADDQ       DI, R11
+	ADDQ       $0x20, R9
+	DECQ       R10
+	JMP        squareloop
+
+squaredone:
+	ADDQ $0x20, CX
+	SHLQ $0x03, DI
+	ADDQ DI, AX
+	SHRQ $0x03, DI
+	DECQ DX
+	JMP  group
+
+end:
 	VZEROUPPER
 	RET
 
@@ -6146,25 +6304,25 @@ squareloop:
 	VUNPCKLPD  Z7, Z6, Z5
 	VUNPCKHPD  Z7, Z6, Z6
 	VSHUFF64X2 $0x88, Z1, Z8, Z7
-	VSHUFF64X2 $0x88, Z2, Z0, Z9
 	VSHUFF64X2 $0xdd, Z1, Z8, Z1
+	VSHUFF64X2 $0x88, Z2, Z0, Z8
 	VSHUFF64X2 $0xdd, Z2, Z0, Z0
 	VSHUFF64X2 $0x88, Z5, Z3, Z2
-	VSHUFF64X2 $0x88, Z6, Z4, Z8
 	VSHUFF64X2 $0xdd, Z5, Z3, Z3
+	VSHUFF64X2 $0x88, Z6, Z4, Z5
 	VSHUFF64X2 $0xdd, Z6, Z4, Z4
-	VSHUFF64X2 $0x88, Z2, Z7, Z5
+	VSHUFF64X2 $0x88, Z2, Z7, Z6
 	VSHUFF64X2 $0xdd, Z2, Z7, Z2
-	VSHUFF64X2 $0x88, Z8, Z9, Z6
-	VSHUFF64X2 $0xdd, Z8, Z9, Z7
+	VSHUFF64X2 $0x88, Z5, Z8, Z7
+	VSHUFF64X2 $0xdd, Z5, Z8, Z5
 	VSHUFF64X2 $0x88, Z3, Z1, Z8
 	VSHUFF64X2 $0xdd, Z3, Z1, Z1
 	VSHUFF64X2 $0x88, Z4, Z0, Z3
 	VSHUFF64X2 $0xdd, Z4, Z0, Z0
 	MOVQ       R9, R11
-	VMOVUPD    Z5, (R11)
-	ADDQ       DI, R11
 	VMOVUPD    Z6, (R11)
+	ADDQ       DI, R11
+	VMOVUPD    Z7, (R11)
 	ADDQ       DI, R11
 	VMOVUPD    Z8, (R11)
 	ADDQ       DI, R11
@@ -6172,7 +6330,7 @@ squareloop:
 	ADDQ       DI, R11
 	VMOVUPD    Z2, (R11)
 	ADDQ       DI, R11
-	VMOVUPD    Z7, (R11)
+	VMOVUPD    Z5, (R11)
 	ADDQ       DI, R11
 	VMOVUPD    Z1, (R11)
 	ADDQ       DI, R11
@@ -10361,38 +10519,46 @@ squareloop:
 	VSHUFPS    $0xee, Z14, Z12, Z12
 	VSHUFF32X4 $0x88, Z2, Z15, Z14
 	VSHUFF32X4 $0xdd, Z2, Z15, Z2
-	VSHUFF32X4 $0x88, Z10, Z6, Z15
-	VSHUFF32X4 $0xdd, Z10, Z6, Z6
-	VSHUFF32X4 $0x88, Z3, Z1, Z10
+	VSHUFF32X4 $0x88, Z3, Z1, Z15
 	VSHUFF32X4 $0xdd, Z3, Z1, Z1
-	VSHUFF32X4 $0x88, Z11, Z7, Z3
-	VSHUFF32X4 $0xdd, Z11, Z7, Z7
-	VSHUFF32X4 $0x88, Z5, Z16, Z11
+	VSHUFF32X4 $0x88, Z5, Z16, Z3
 	VSHUFF32X4 $0xdd, Z5, Z16, Z5
-	VSHUFF32X4 $0x88, Z13, Z9, Z16
-	VSHUFF32X4 $0xdd, Z13, Z9, Z9
-	VSHUFF32X4 $0x88, Z4, Z0, Z13
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
 	VSHUFF32X4 $0xdd, Z4, Z0, Z0
-	VSHUFF32X4 $0x88, Z12, Z8, Z4
+	VSHUFF32X4 $0x88, Z10, Z6, Z4
+	VSHUFF32X4 $0xdd, Z10, Z6, Z6
+	VSHUFF32X4 $0x88, Z11, Z7, Z10
+	VSHUFF32X4 $0xdd, Z11, Z7, Z7
+	VSHUFF32X4 $0x88, Z13, Z9, Z11
+	VSHUFF32X4 $0xdd, Z13, Z9, Z9
+	VSHUFF32X4 $0x88, Z12, Z8, Z13
 	VSHUFF32X4 $0xdd, Z12, Z8, Z8
-	VSHUFF32X4 $0x88, Z15, Z14, Z12
-	VSHUFF32X4 $0xdd, Z15, Z14, Z14
-	VSHUFF32X4 $0x88, Z6, Z2, Z15
+	VSHUFF32X4 $0x88, Z4, Z14, Z12
+	VSHUFF32X4 $0xdd, Z4, Z14, Z4
+	VSHUFF32X4 $0x88, Z10, Z15, Z14
+	VSHUFF32X4 $0xdd, Z10, Z15, Z10
+	VSHUFF32X4 $0x88, Z11, Z3, Z15
+	VSHUFF32X4 $0xdd, Z11, Z3, Z3
+	VSHUFF32X4 $0x88, Z13, Z16, Z11
+	VSHUFF32X4 $0xdd, Z13, Z16, Z13
+	VSHUFF32X4 $0x88, Z6, Z2, Z16
 	VSHUFF32X4 $0xdd, Z6, Z2, Z2
-	VSHUFF32X4 $0x88, Z3, Z10, Z6
-	VSHUFF32X4 $0xdd, Z3, Z10, Z3
-	VSHUFF32X4 $0x88, Z7, Z1, Z10
+	VSHUFF32X4 $0x88, Z7, Z1, Z6
 	VSHUFF32X4 $0xdd, Z7, Z1, Z1
-	VSHUFF32X4 $0x88, Z16, Z11, Z7
-	VSHUFF32X4 $0xdd, Z16, Z11, Z11
-	VSHUFF32X4 $0x88, Z9, Z5, Z16
+	VSHUFF32X4 $0x88, Z9, Z5, Z7
 	VSHUFF32X4 $0xdd, Z9, Z5, Z5
-	VSHUFF32X4 $0x88, Z4, Z13, Z9
-	VSHUFF32X4 $0xdd, Z4, Z13, Z4
-	VSHUFF32X4 $0x88, Z8, Z0, Z13
+	VSHUFF32X4 $0x88, Z8, Z0, Z9
 	VSHUFF32X4 $0xdd, Z8, Z0, Z0
 	MOVQ       R9, R11
 	VMOVUPS    Z12, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z14, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z15, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z11, (R11)
+	ADDQ       DI, R11
+	VMOVUPS    Z16, (R11)
 	ADDQ       DI, R11
 	VMOVUPS    Z6, (R11)
 	ADDQ       DI, R11
@@ -10400,21 +10566,13 @@ squareloop:
 	ADDQ       DI, R11
 	VMOVUPS    Z9, (R11)
 	ADDQ       DI, R11
-	VMOVUPS    Z15, (R11)
+	VMOVUPS    Z4, (R11)
 	ADDQ       DI, R11
 	VMOVUPS    Z10, (R11)
 	ADDQ       DI, R11
-	VMOVUPS    Z16, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z13, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z14, (R11)
-	ADDQ       DI, R11
 	VMOVUPS    Z3, (R11)
 	ADDQ       DI, R11
-	VMOVUPS    Z11, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z4, (R11)
+	VMOVUPS    Z13, (R11)
 	ADDQ       DI, R11
 	VMOVUPS    Z2, (R11)
 	ADDQ       DI, R11

@@ -106,7 +106,8 @@ type colourCounts struct {
 // into a table of its own, then how many codes of each part some pixel has. A band reads
 // each pixel once and writes where its pixels lead, with no test of the code: splitting
 // the codes instead, each CPU reading every pixel and counting those of its part, took
-// 35 ms on a 20-megapixel photo against 20 ms (Zen 5, 2 CPUs).
+// 35 ms on a 20-megapixel photo against 20-24 ms, with the count of distinct codes (Zen 5,
+// 2 CPUs).
 func (cc *colourCodes) count(ctx context.Context) (*colourCounts, error) {
 	cpus := runtime.GOMAXPROCS(0)
 	out := &colourCounts{tables: make([][]uint16, min(cpus, maxTables)), distinct: make([]int, cpus)}

@@ -350,6 +350,12 @@ func logLikelihoodPlot(h []float64) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "log-likelihood"
 	p.X.Label.Text = "iteration"
+	if len(h) == 0 {
+		// A fit's live view before its first iteration ends: axes of some length, for
+		// gonum's tick labelling never ends on the NaN range an empty plot has.
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
+		return p, nil
+	}
 	pts := make(plotter.XYs, len(h))
 	for i, ll := range h {
 		pts[i] = plotter.XY{X: float64(i), Y: ll}

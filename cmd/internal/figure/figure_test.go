@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gmmsimd/gmmsimd/cmd/internal/figure/figuretest"
 	"github.com/gmmsimd/gmmsimd/gmm"
@@ -134,6 +135,42 @@ func fitSteps(s *Steps) func(gmm.Step) {
 		if step.Iter >= 0 {
 			s.Add(step)
 		}
+	}
+}
+
+// The live view before a fit's first iteration ends (its first frame on the page, or a
+// candidate's of a choice of K) has no log-likelihood yet: it is drawn, with axes, and
+// promptly. An empty curve once gave gonum's tick labelling a NaN range, on which it
+// never returns: the page's stream hung on that frame, a CPU busy for good.
+func TestProgressBeforeTheFirstIteration(t *testing.T) {
+	f := testFit(t, 300, 200)
+	live := *f
+	live.Steps, live.Iterations, live.LogLikelihoods = f.Steps[:1], f.Iterations[:1], nil
+	path := filepath.Join(t.TempDir(), "progress.png")
+	done := make(chan error, 1)
+	var fig Figure
+	go func() {
+		var err error
+		if fig, err = Progress(&live); err == nil {
+			err = fig.WritePNG(path)
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the live view of no iterations was not drawn in a minute")
+	}
+	img := imagetest.Read(t, path)
+	if w, h := fig.Pixels(); img.Bounds().Dx() != w || img.Bounds().Dy() != h {
+		t.Fatalf("the live view is %v, want %dx%d", img.Bounds(), w, h)
+	}
+	// The segmentation and the mixture hold data; the curve, of no points, is its axes.
+	if blank := figuretest.BlankPanels(img, 3, 3); len(blank) > 1 || len(blank) == 1 && blank[0] != image.Pt(2, 0) {
+		t.Errorf("blank panels (column, row) %v, want the curve's at most", blank)
 	}
 }
 

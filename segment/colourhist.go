@@ -90,28 +90,25 @@ func rgbaCode(w uint32) uint32 { return bits.ReverseBytes32(w) >> 8 }
 // pixels: 32 MiB each, whatever the CPUs.
 const maxTables = 2 // colourCounts.each reads one or two
 
-// colourCounts is how many pixels have each code: in tables of 16-bit counts indexed by
-// code, one for each band of pixels, and in extra (nil until a count passes 65535) the
-// 65535s that a table's count of a code gave up on the way (a count never goes back to
-// 0: from 65535 it goes to 1, and extra takes 65535). The codes are split into parts for
-// the CPUs: part p is the codes [p*codes/parts, (p+1)*codes/parts), of which distinct[p]
-// are some pixel's.
-type colourCounts struct {
-	tables   [][]uint16
-	extra    map[uint32]uint64
-	distinct []int
+// colourCounts are the counts of the pixels of each code, a band of pixels each.
+type colourCounts []bandCounts
+
+// bandCounts are the counts of one band of pixels: a table of 16-bit counts indexed by
+// code, and in extra (nil until a count passes 65535) the 65535s that the table's count of
+// a code gave up on the way: a count never goes back to 0, from 65535 it goes to 1 and
+// extra takes 65535.
+type bandCounts struct {
+	table []uint16
+	extra map[uint32]uint64
 }
 
 // count counts the pixels of each code, each CPU (up to maxTables) a band of the pixels
-// into a table of its own, then how many codes of each part some pixel has. A band reads
-// each pixel once and writes where its pixels lead, with no test of the code: splitting
-// the codes instead, each CPU reading every pixel and counting those of its part, took
-// 35 ms on a 20-megapixel photo against 20-24 ms, with the count of distinct codes (Zen 5,
-// 2 CPUs).
-func (cc *colourCodes) count(ctx context.Context) (*colourCounts, error) {
-	cpus := runtime.GOMAXPROCS(0)
-	out := &colourCounts{tables: make([][]uint16, min(cpus, maxTables)), distinct: make([]int, cpus)}
-	bands := make([]bandCounts, len(out.tables))
+// into a table of its own. A band reads each pixel once and writes where its pixels lead,
+// with no test of the code: splitting the codes instead, each CPU reading every pixel and
+// counting those of its part, took 35 ms on a 20-megapixel photo against 20-24 ms, with a
+// scan of the tables (Zen 5, 2 CPUs).
+func (cc *colourCodes) count(ctx context.Context) (colourCounts, error) {
+	bands := make(colourCounts, min(runtime.GOMAXPROCS(0), maxTables))
 	n := max(len(cc.codes), len(cc.rgba)/4)
 	err := parallel.ForContext(ctx, len(bands), 1, func(b, _ int) {
 		bd := &bands[b]
@@ -127,31 +124,7 @@ func (cc *colourCodes) count(ctx context.Context) (*colourCounts, error) {
 			}
 		}
 	})
-	if err != nil {
-		return nil, err
-	}
-	for b, bd := range bands {
-		out.tables[b] = bd.table
-		for c, v := range bd.extra {
-			if out.extra == nil {
-				out.extra = map[uint32]uint64{}
-			}
-			out.extra[c] += v
-		}
-	}
-	err = parallel.ForContext(ctx, cpus, 1, func(p, _ int) {
-		from, to := partOf(p, cpus)
-		n := 0
-		out.each(from, to, func(uint32, uint64) { n++ })
-		out.distinct[p] = n
-	})
-	return out, err
-}
-
-// bandCounts are the counts of one band of pixels: see colourCounts.
-type bandCounts struct {
-	table []uint16
-	extra map[uint32]uint64
+	return bands, err
 }
 
 // add counts a pixel of the code c.
@@ -174,52 +147,52 @@ func (b *bandCounts) wrap(c uint32) {
 
 // each calls f with every code of [from, to) that some pixel has, in increasing order, and
 // its count.
-func (cc *colourCounts) each(from, to uint32, f func(c uint32, n uint64)) {
-	// One table or two (maxTables): with one, it is both.
-	a, b := cc.tables[0][from:to], cc.tables[len(cc.tables)-1][from:to]
+func (cc colourCounts) each(from, to uint32, f func(c uint32, n uint64)) {
+	// One band or two (maxTables): with one, it is both.
+	first, last := &cc[0], &cc[len(cc)-1]
+	a, b := first.table[from:to], last.table[from:to]
 	b = b[:len(a)]
-	two := len(cc.tables) == 2
 	for i, v := range a {
 		if v|b[i] == 0 {
 			continue
 		}
 		c := from + uint32(i)
-		n := uint64(v) + cc.extra[c]
-		if two {
-			n += uint64(b[i])
+		n := uint64(v) + first.extra[c]
+		if last != first {
+			n += uint64(b[i]) + last.extra[c]
 		}
 		f(c, n)
 	}
 }
 
-// partOf returns the codes [from, to) of part p of parts.
-func partOf(p, parts int) (from, to uint32) {
-	return uint32(p * codes / parts), uint32((p + 1) * codes / parts)
-}
-
 // histogramOf returns the ColourHistogram of the colours of img (read from src) that cc
-// counted, in increasing order of code: each part's made into samples on the CPUs, after
-// the earlier parts'.
-func histogramOf[T float32 | float64](ctx context.Context, cc *colourCounts, img image.Image, src *colourSource) (*ColourHistogram[T], error) {
-	at := make([]int, len(cc.distinct)+1) // where each part's colours start
-	for p, n := range cc.distinct {
-		at[p+1] = at[p] + n
-	}
-	total := at[len(cc.distinct)]
-	h := &ColourHistogram[T]{img: img, ch: src.ch, Counts: make([]float64, total), X: make([]T, 3*total)}
+// counted, in increasing order of code: the codes in a part for each CPU, each part's
+// colours made into samples of its own, then joined in the order of the parts.
+func histogramOf[T float32 | float64](ctx context.Context, cc colourCounts, img image.Image, src *colourSource) (*ColourHistogram[T], error) {
+	parts := make([]ColourHistogram[T], runtime.GOMAXPROCS(0))
 	lv := newLevels(255)
-	err := parallel.ForContext(ctx, len(cc.distinct), 1, func(p, _ int) {
-		from, to := partOf(p, len(cc.distinct))
-		i := at[p]
+	err := parallel.ForContext(ctx, len(parts), 1, func(p, _ int) {
+		part := &parts[p]
+		var o [3]T
+		from, to := uint32(p*codes/len(parts)), uint32((p+1)*codes/len(parts))
 		cc.each(from, to, func(c uint32, n uint64) {
-			h.Counts[i] = float64(n)
+			part.Counts = append(part.Counts, float64(n))
 			// Each distinct colour as ColourSamples makes a pixel of it.
-			sampleOf(src, h.X[3*i:3*i+3], c>>16, c>>8&0xff, c&0xff, lv)
-			i++
+			sampleOf(src, o[:], c>>16, c>>8&0xff, c&0xff, lv)
+			part.X = append(part.X, o[:]...)
 		})
 	})
 	if err != nil {
 		return nil, err
+	}
+	distinct := 0
+	for _, part := range parts {
+		distinct += len(part.Counts)
+	}
+	h := &ColourHistogram[T]{img: img, ch: src.ch, Counts: make([]float64, 0, distinct), X: make([]T, 0, 3*distinct)}
+	for _, part := range parts {
+		h.Counts = append(h.Counts, part.Counts...)
+		h.X = append(h.X, part.X...)
 	}
 	return h, nil
 }

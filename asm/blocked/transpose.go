@@ -29,9 +29,10 @@ func transpose(p *emit.Prec) {
 	x := Load(Param("x").Base(), GP64())
 	d := Load(Param("d"), GP64())
 	n := Load(Param("n"), GP64())
-	rowBytes, planeBytes := GP64(), GP64()
+	rowBytes, planeBytes, groupBytes := GP64(), GP64(), GP64()
 	IMUL3Q(U8(p.Size), d, rowBytes)
 	IMUL3Q(U8(p.Size), n, planeBytes)
+	IMUL3Q(U8(l*p.Size), n, groupBytes) // l planes
 	groups := d
 	SHRQ(U8(emit.Log2(l)), groups)
 	Label("group")
@@ -58,9 +59,7 @@ func transpose(p *emit.Prec) {
 	})
 	// The next group: l features on in the rows, l planes on.
 	ADDQ(U8(l*p.Size), x)
-	SHLQ(U8(emit.Log2(l)), planeBytes)
-	ADDQ(planeBytes, pl)
-	SHRQ(U8(emit.Log2(l)), planeBytes)
+	ADDQ(groupBytes, pl)
 	DECQ(groups)
 	JMP(LabelRef("group"))
 	Label("end")

@@ -139,8 +139,7 @@ type pass struct {
 // Threads-1; no two tiles run at once on one worker).
 type tileTask interface{ run(w, t, lo, hi int) }
 
-// New returns a driver over the kernels k, with its workers started. Close stops
-// them.
+// New returns a driver over the kernels k, with its workers started. Close stops them.
 func New(k *kernel.Kernels, cfg Config) (*Driver, error) {
 	if cfg.Threads < 0 || cfg.Threads > MaxThreads {
 		return nil, fmt.Errorf("drive: %d threads, want 0 (automatic) to %d", cfg.Threads, MaxThreads)

@@ -142,7 +142,7 @@ func TestDriverPassesDoNotAllocate(t *testing.T) {
 	labels := make([]uint16, n)
 	// Colours of 3 features: the multichannel passes, in rows and read into tiles.
 	const d3 = 3
-	mc := randomCoeffs(rng, 4, d3, false)
+	mc := spreadCoeffs(rng, 4, d3, false)
 	x3 := uniform(rng, n*d3, 0, 1)
 	// Boxed once, as a fit's engine holds them.
 	var rows Tiles[float64] = Rows[float64]{X: x3, D: d3}

@@ -41,18 +41,19 @@ func twoClasses() *kernel.Coeffs {
 	return kernel.NewCoeffs([]float64{1, 1}, []float64{0, 1}, []float64{1, 1})
 }
 
-// randomCoeffs returns k components of d features (diagonal ones if diag) with means in
-// [0, 1) and the precision factor's diagonal in [4, 12).
-func randomCoeffs(rng *rand.Rand, k, d int, diag bool) *kernel.MultiCoeffs {
+// spreadCoeffs returns k components of d features (diagonal ones if diag), component q's
+// means in [q, q + 1/4), its precision factor's diagonal in [1, 2) and the rest of its
+// upper triangle in [0, 1/4).
+func spreadCoeffs(rng *rand.Rand, k, d int, diag bool) *kernel.MultiCoeffs {
 	c := kernel.NewMultiCoeffs(k, d, diag)
 	for q := range k {
-		c.Const[q] = 2*rng.Float64() - 1
+		c.Const[q] = -float64(q) / 3
 		for j := range d {
-			c.Mean[q*d+j] = rng.Float64()
-			c.Prec[(q*d+j)*d+j] = 4 + 8*rng.Float64()
-			for l := j + 1; l < d && !diag; l++ {
-				c.Prec[(q*d+j)*d+l] = 4*rng.Float64() - 2
+			c.Mean[q*d+j] = float64(q) + rng.Float64()/4
+			for l := j; l < d; l++ {
+				c.Prec[(q*d+j)*d+l] = rng.Float64() / 4
 			}
+			c.Prec[(q*d+j)*d+j] = 1 + rng.Float64()
 		}
 	}
 	return c

@@ -38,17 +38,7 @@ func readTilesPassAsRows(t *testing.T, d int) {
 	}
 	for _, kern := range everyKernel(t) {
 		for _, diag := range []bool{false, true} {
-			c := kernel.NewMultiCoeffs(k, d, diag)
-			for q := range k {
-				c.Const[q] = -float64(q) / 3
-				for j := range d {
-					c.Mean[q*d+j] = float64(q) + rng.Float64()/4
-					for l := j; l < d; l++ {
-						c.Prec[(q*d+j)*d+l] = rng.Float64() / 4
-					}
-					c.Prec[(q*d+j)*d+j] = 1 + rng.Float64()
-				}
-			}
+			c := spreadCoeffs(rng, k, d, diag)
 			want := multiPassesOf(t, kern, func(*Driver) Tiles[float64] { return Rows[float64]{X: x, D: d} }, n, c, 1)
 			for _, threads := range []int{1, 2, 3} {
 				reads := make([]int32, n)

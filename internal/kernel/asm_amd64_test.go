@@ -415,21 +415,28 @@ func checkTranspose[T Float](t *testing.T, table *multiTable[T]) {
 		}
 		for regs := range 41 {
 			for _, off := range offsets {
-				n := regs * l
-				x, planes := newGuarded[T](d*n, off), newGuarded[T](d*n, off+1)
-				for i := range x.s() {
-					x.s()[i] = T(rng.NormFloat64())
-				}
-				want := make([]T, d*n)
-				transpose(want, x.s(), d, n)
-				tr(planes.s(), x.s(), n)
-				x.check(t, "x")
-				planes.check(t, "planes")
-				if !slices.Equal(planes.s(), want) {
-					t.Fatalf("d = %d, %d samples, offset %d: planes %v, Go's %v", d, n, off, planes.s(), want)
-				}
+				checkRowsToPlanes(t, rng, "", d, regs*l, off, func(planes, x []T) { tr(planes, x, regs*l) })
 			}
 		}
+	}
+}
+
+// checkRowsToPlanes fails unless tr turns n random samples of d features, guarded rows
+// starting off elements into their buffer, into Go's loop's planes (guarded too), writing
+// nothing around either.
+func checkRowsToPlanes[T Float](t *testing.T, rng *rand.Rand, what string, d, n, off int, tr func(planes, x []T)) {
+	t.Helper()
+	x, planes := newGuarded[T](d*n, off), newGuarded[T](d*n, off+1)
+	for i := range x.s() {
+		x.s()[i] = T(rng.NormFloat64())
+	}
+	want := make([]T, d*n)
+	transpose(want, x.s(), d, n)
+	tr(planes.s(), x.s())
+	x.check(t, "x")
+	planes.check(t, "planes")
+	if !slices.Equal(planes.s(), want) {
+		t.Fatalf("%sd = %d, %d samples, offset %d: the planes differ from Go's", what, d, n, off)
 	}
 }
 
@@ -447,20 +454,10 @@ func checkBlockedTranspose[T Float](t *testing.T, table *multiTable[T]) {
 	}
 	for _, d := range ds {
 		for regs := range min(41, 4096/d+2) {
-			off := offsets[(d+regs)%len(offsets)]
 			n := regs * l
-			x, planes := newGuarded[T](d*n, off), newGuarded[T](d*n, off+1)
-			for i := range x.s() {
-				x.s()[i] = T(rng.NormFloat64())
-			}
-			want := make([]T, d*n)
-			transpose(want, x.s(), d, n)
-			table.transposeRows(planes.s(), x.s(), d, n)
-			x.check(t, "x")
-			planes.check(t, "planes")
-			if !slices.Equal(planes.s(), want) {
-				t.Fatalf("blocked, d = %d, %d samples, offset %d: the planes differ from Go's", d, n, off)
-			}
+			checkRowsToPlanes(t, rng, "blocked, ", d, n, offsets[(d+regs)%len(offsets)], func(planes, x []T) {
+				table.transposeRows(planes, x, d, n)
+			})
 		}
 	}
 }

@@ -1383,27 +1383,28 @@ TEXT ·blockedTransposeAVX2F64(SB), NOSPLIT, $0-64
 	MOVQ   n+56(FP), BX
 	IMUL3Q $0x08, DX, SI
 	IMUL3Q $0x08, BX, DI
+	IMUL3Q $0x20, BX, R8
 	SHRQ   $0x02, DX
 
 group:
 	TESTQ DX, DX
 	JZ    end
-	MOVQ  CX, R8
-	MOVQ  AX, R9
-	MOVQ  BX, R10
-	SHRQ  $0x02, R10
+	MOVQ  CX, R9
+	MOVQ  AX, R10
+	MOVQ  BX, R11
+	SHRQ  $0x02, R11
 
 squareloop:
-	TESTQ      R10, R10
+	TESTQ      R11, R11
 	JZ         squaredone
-	VMOVUPD    (R8), Y0
-	ADDQ       SI, R8
-	VMOVUPD    (R8), Y1
-	ADDQ       SI, R8
-	VMOVUPD    (R8), Y2
-	ADDQ       SI, R8
-	VMOVUPD    (R8), Y3
-	ADDQ       SI, R8
+	VMOVUPD    (R9), Y0
+	ADDQ       SI, R9
+	VMOVUPD    (R9), Y1
+	ADDQ       SI, R9
+	VMOVUPD    (R9), Y2
+	ADDQ       SI, R9
+	VMOVUPD    (R9), Y3
+	ADDQ       SI, R9
 	VUNPCKLPD  Y1, Y0, Y4
 	VUNPCKHPD  Y1, Y0, Y0
 	VUNPCKLPD  Y3, Y2, Y1
@@ -1412,24 +1413,22 @@ squareloop:
 	VPERM2F128 $0x31, Y1, Y4, Y1
 	VPERM2F128 $0x20, Y2, Y0, Y4
 	VPERM2F128 $0x31, Y2, Y0, Y0
-	MOVQ       R9, R11
-	VMOVUPD    Y3, (R11)
-	ADDQ       DI, R11
-	VMOVUPD    Y4, (R11)
-	ADDQ       DI, R11
-	VMOVUPD    Y1, (R11)
-	ADDQ       DI, R11
-	VMOVUPD    Y0, (R11)
-	ADDQ       DI, R11
-	ADDQ       $0x20, R9
-	DECQ       R10
+	MOVQ       R10, R12
+	VMOVUPD    Y3, (R12)
+	ADDQ       DI, R12
+	VMOVUPD    Y4, (R12)
+	ADDQ       DI, R12
+	VMOVUPD    Y1, (R12)
+	ADDQ       DI, R12
+	VMOVUPD    Y0, (R12)
+	ADDQ       DI, R12
+	ADDQ       $0x20, R10
+	DECQ       R11
 	JMP        squareloop
 
 squaredone:
 	ADDQ $0x20, CX
-	SHLQ $0x02, DI
-	ADDQ DI, AX
-	SHRQ $0x02, DI
+	ADDQ R8, AX
 	DECQ DX
 	JMP  group
 
@@ -3026,35 +3025,36 @@ TEXT ·blockedTransposeAVX2F32(SB), NOSPLIT, $0-64
 	MOVQ   n+56(FP), BX
 	IMUL3Q $0x04, DX, SI
 	IMUL3Q $0x04, BX, DI
+	IMUL3Q $0x20, BX, R8
 	SHRQ   $0x03, DX
 
 group:
 	TESTQ DX, DX
 	JZ    end
-	MOVQ  CX, R8
-	MOVQ  AX, R9
-	MOVQ  BX, R10
-	SHRQ  $0x03, R10
+	MOVQ  CX, R9
+	MOVQ  AX, R10
+	MOVQ  BX, R11
+	SHRQ  $0x03, R11
 
 squareloop:
-	TESTQ      R10, R10
+	TESTQ      R11, R11
 	JZ         squaredone
-	VMOVUPS    (R8), Y0
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Y1
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Y2
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Y3
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Y4
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Y5
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Y6
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Y7
-	ADDQ       SI, R8
+	VMOVUPS    (R9), Y0
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Y1
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Y2
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Y3
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Y4
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Y5
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Y6
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Y7
+	ADDQ       SI, R9
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y0
 	VUNPCKLPS  Y3, Y2, Y1
@@ -3079,32 +3079,30 @@ squareloop:
 	VPERM2F128 $0x31, Y5, Y8, Y5
 	VPERM2F128 $0x20, Y4, Y0, Y8
 	VPERM2F128 $0x31, Y4, Y0, Y0
-	MOVQ       R9, R11
-	VMOVUPS    Y6, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Y7, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Y3, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Y8, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Y2, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Y1, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Y5, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Y0, (R11)
-	ADDQ       DI, R11
-	ADDQ       $0x20, R9
-	DECQ       R10
+	MOVQ       R10, R12
+	VMOVUPS    Y6, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Y7, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Y3, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Y8, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Y2, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Y1, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Y5, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Y0, (R12)
+	ADDQ       DI, R12
+	ADDQ       $0x20, R10
+	DECQ       R11
 	JMP        squareloop
 
 squaredone:
 	ADDQ $0x20, CX
-	SHLQ $0x03, DI
-	ADDQ DI, AX
-	SHRQ $0x03, DI
+	ADDQ R8, AX
 	DECQ DX
 	JMP  group
 
@@ -6266,35 +6264,36 @@ TEXT ·blockedTransposeAVX512F64(SB), NOSPLIT, $0-64
 	MOVQ   n+56(FP), BX
 	IMUL3Q $0x08, DX, SI
 	IMUL3Q $0x08, BX, DI
+	IMUL3Q $0x40, BX, R8
 	SHRQ   $0x03, DX
 
 group:
 	TESTQ DX, DX
 	JZ    end
-	MOVQ  CX, R8
-	MOVQ  AX, R9
-	MOVQ  BX, R10
-	SHRQ  $0x03, R10
+	MOVQ  CX, R9
+	MOVQ  AX, R10
+	MOVQ  BX, R11
+	SHRQ  $0x03, R11
 
 squareloop:
-	TESTQ      R10, R10
+	TESTQ      R11, R11
 	JZ         squaredone
-	VMOVUPD    (R8), Z0
-	ADDQ       SI, R8
-	VMOVUPD    (R8), Z1
-	ADDQ       SI, R8
-	VMOVUPD    (R8), Z2
-	ADDQ       SI, R8
-	VMOVUPD    (R8), Z3
-	ADDQ       SI, R8
-	VMOVUPD    (R8), Z4
-	ADDQ       SI, R8
-	VMOVUPD    (R8), Z5
-	ADDQ       SI, R8
-	VMOVUPD    (R8), Z6
-	ADDQ       SI, R8
-	VMOVUPD    (R8), Z7
-	ADDQ       SI, R8
+	VMOVUPD    (R9), Z0
+	ADDQ       SI, R9
+	VMOVUPD    (R9), Z1
+	ADDQ       SI, R9
+	VMOVUPD    (R9), Z2
+	ADDQ       SI, R9
+	VMOVUPD    (R9), Z3
+	ADDQ       SI, R9
+	VMOVUPD    (R9), Z4
+	ADDQ       SI, R9
+	VMOVUPD    (R9), Z5
+	ADDQ       SI, R9
+	VMOVUPD    (R9), Z6
+	ADDQ       SI, R9
+	VMOVUPD    (R9), Z7
+	ADDQ       SI, R9
 	VUNPCKLPD  Z1, Z0, Z8
 	VUNPCKHPD  Z1, Z0, Z0
 	VUNPCKLPD  Z3, Z2, Z1
@@ -6319,32 +6318,30 @@ squareloop:
 	VSHUFF64X2 $0xdd, Z3, Z1, Z1
 	VSHUFF64X2 $0x88, Z4, Z0, Z3
 	VSHUFF64X2 $0xdd, Z4, Z0, Z0
-	MOVQ       R9, R11
-	VMOVUPD    Z6, (R11)
-	ADDQ       DI, R11
-	VMOVUPD    Z7, (R11)
-	ADDQ       DI, R11
-	VMOVUPD    Z8, (R11)
-	ADDQ       DI, R11
-	VMOVUPD    Z3, (R11)
-	ADDQ       DI, R11
-	VMOVUPD    Z2, (R11)
-	ADDQ       DI, R11
-	VMOVUPD    Z5, (R11)
-	ADDQ       DI, R11
-	VMOVUPD    Z1, (R11)
-	ADDQ       DI, R11
-	VMOVUPD    Z0, (R11)
-	ADDQ       DI, R11
-	ADDQ       $0x40, R9
-	DECQ       R10
+	MOVQ       R10, R12
+	VMOVUPD    Z6, (R12)
+	ADDQ       DI, R12
+	VMOVUPD    Z7, (R12)
+	ADDQ       DI, R12
+	VMOVUPD    Z8, (R12)
+	ADDQ       DI, R12
+	VMOVUPD    Z3, (R12)
+	ADDQ       DI, R12
+	VMOVUPD    Z2, (R12)
+	ADDQ       DI, R12
+	VMOVUPD    Z5, (R12)
+	ADDQ       DI, R12
+	VMOVUPD    Z1, (R12)
+	ADDQ       DI, R12
+	VMOVUPD    Z0, (R12)
+	ADDQ       DI, R12
+	ADDQ       $0x40, R10
+	DECQ       R11
 	JMP        squareloop
 
 squaredone:
 	ADDQ $0x40, CX
-	SHLQ $0x03, DI
-	ADDQ DI, AX
-	SHRQ $0x03, DI
+	ADDQ R8, AX
 	DECQ DX
 	JMP  group
 
@@ -10440,51 +10437,52 @@ TEXT ·blockedTransposeAVX512F32(SB), NOSPLIT, $0-64
 	MOVQ   n+56(FP), BX
 	IMUL3Q $0x04, DX, SI
 	IMUL3Q $0x04, BX, DI
+	IMUL3Q $0x40, BX, R8
 	SHRQ   $0x04, DX
 
 group:
 	TESTQ DX, DX
 	JZ    end
-	MOVQ  CX, R8
-	MOVQ  AX, R9
-	MOVQ  BX, R10
-	SHRQ  $0x04, R10
+	MOVQ  CX, R9
+	MOVQ  AX, R10
+	MOVQ  BX, R11
+	SHRQ  $0x04, R11
 
 squareloop:
-	TESTQ      R10, R10
+	TESTQ      R11, R11
 	JZ         squaredone
-	VMOVUPS    (R8), Z0
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Z1
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Z2
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Z3
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Z4
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Z5
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Z6
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Z7
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Z8
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Z9
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Z10
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Z11
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Z12
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Z13
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Z14
-	ADDQ       SI, R8
-	VMOVUPS    (R8), Z15
-	ADDQ       SI, R8
+	VMOVUPS    (R9), Z0
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Z1
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Z2
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Z3
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Z4
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Z5
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Z6
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Z7
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Z8
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Z9
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Z10
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Z11
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Z12
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Z13
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Z14
+	ADDQ       SI, R9
+	VMOVUPS    (R9), Z15
+	ADDQ       SI, R9
 	VUNPCKLPS  Z1, Z0, Z16
 	VUNPCKHPS  Z1, Z0, Z0
 	VUNPCKLPS  Z3, Z2, Z1
@@ -10549,48 +10547,46 @@ squareloop:
 	VSHUFF32X4 $0xdd, Z9, Z5, Z5
 	VSHUFF32X4 $0x88, Z8, Z0, Z9
 	VSHUFF32X4 $0xdd, Z8, Z0, Z0
-	MOVQ       R9, R11
-	VMOVUPS    Z12, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z14, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z15, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z11, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z16, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z6, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z7, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z9, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z4, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z10, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z3, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z13, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z2, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z1, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z5, (R11)
-	ADDQ       DI, R11
-	VMOVUPS    Z0, (R11)
-	ADDQ       DI, R11
-	ADDQ       $0x40, R9
-	DECQ       R10
+	MOVQ       R10, R12
+	VMOVUPS    Z12, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Z14, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Z15, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Z11, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Z16, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Z6, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Z7, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Z9, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Z4, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Z10, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Z3, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Z13, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Z2, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Z1, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Z5, (R12)
+	ADDQ       DI, R12
+	VMOVUPS    Z0, (R12)
+	ADDQ       DI, R12
+	ADDQ       $0x40, R10
+	DECQ       R11
 	JMP        squareloop
 
 squaredone:
 	ADDQ $0x40, CX
-	SHLQ $0x04, DI
-	ADDQ DI, AX
-	SHRQ $0x04, DI
+	ADDQ R8, AX
 	DECQ DX
 	JMP  group
 
